@@ -17,6 +17,7 @@ from application.accounts.accounts import (
     PasswordCheck,
     UserRepository,
 )
+from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
@@ -30,6 +31,7 @@ from application.ports import (
 from bootstrap.platform import Platform
 from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
@@ -76,6 +78,24 @@ def build(
     )
 
 
+class _NoDomains:
+    def org_for(self, domain: str) -> str | None:
+        return None
+
+
+NO_DOMAINS: DomainHolders = _NoDomains()  # until the orgs' verified domains are known (bind)
+
+
+def address_rule(settings: Settings, *, domains: DomainHolders = NO_DOMAINS) -> AddressRule:
+    """The one rule for an address given now (docs/decisions/0463-one-address-rule.md):
+    ``domains``, the orgs' verified ones, hold special-use names outside the local profile."""
+    return AddressRule(
+        syntax=EmailValidatorSyntax(),
+        domains=domains,
+        local=settings.service.app_profile == "local",
+    )
+
+
 def bind_accounts(
     own: AccountsAdapters,
     settings: Settings,
@@ -86,11 +106,13 @@ def bind_accounts(
     hooks: AccountHooks,
     check_password: PasswordCheck,
     hold: AccountHold,
+    addresses: AddressRule,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
-    user's password; ``hold``: what an org that holds an account refuses of a new address."""
+    user's password; ``hold``: what an org that holds an account refuses of a new address;
+    ``addresses``: the rule a new address follows."""
     return Accounts(
         users=own.users,
         hasher=own.hasher,
@@ -102,6 +124,7 @@ def bind_accounts(
             settings.accounts.identity_change_limit, settings.accounts.identity_change_window
         ),
         hold=hold,
+        addresses=addresses,
         owned=owned,
         departures=departures,
         check_password=check_password,

@@ -58,6 +58,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         signin.policies(settings),
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
         hold=sso.account_hold(orgs=adapters.orgs),
+        addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
     )
     # The queue runs every capability's jobs; the handlers are bound after it, as some queue
     # jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a span, with
@@ -172,6 +173,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
             hold=rules.hold,
+            addresses=rules.addresses,
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
@@ -192,7 +194,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         jobs=platform.pushed_jobs(base, settings, run=run),
         login=signin.bind_login(sig, rules, accounts=acc, platform=base),
         migration=migration.bind_migration(
-            adapters.migration, accounts=acc, platform=base, providers=fed.upstream_providers
+            adapters.migration,
+            accounts=acc,
+            platform=base,
+            providers=fed.upstream_providers,
+            addresses=rules.addresses,
         ),
         not_me=mail_flows.not_me,
         oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),
@@ -230,7 +236,13 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
-            adapters.orgs, settings, accounts=acc, platform=base, queue=queue, hooks=account_hooks
+            adapters.orgs,
+            settings,
+            accounts=acc,
+            platform=base,
+            queue=queue,
+            hooks=account_hooks,
+            addresses=rules.addresses,
         ),
         passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
         password_reset=mail_flows.password_reset,
@@ -256,7 +268,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         saml=sso.bind_saml(adapters.sso),
         scim_tokens=scim.bind_tokens(adapters.scim, orgs=adapters.orgs.orgs, platform=base),
         scim_users=scim.bind_users(
-            adapters.scim, users=acc.users, orgs=adapters.orgs, platform=base
+            adapters.scim,
+            users=acc.users,
+            orgs=adapters.orgs,
+            platform=base,
+            addresses=rules.addresses,
         ),
         scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(

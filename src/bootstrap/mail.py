@@ -138,7 +138,9 @@ def flows(
             proven=hooks.proven,
             hold=rules.hold,
         ),
-        invitations=AccountInvitations(users=users, queue=queue, clock=clock, audit=audit),
+        invitations=AccountInvitations(
+            users=users, queue=queue, clock=clock, audit=audit, addresses=rules.addresses
+        ),
         not_me=NotMeLinks(
             users=users,
             action_tokens=tokens,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.addresses import AddressRule
 from application.federation.providers import UpstreamProviders
 from application.migration.ports import UserMoves
 from application.migration.services import UserMigration
@@ -32,12 +33,15 @@ def bind_migration(
     accounts: AccountsAdapters,
     platform: Platform,
     providers: UpstreamProviders,
+    addresses: AddressRule,
 ) -> UserMigration:
-    """``providers``: federation's upstream providers, whose identities an import links."""
+    """``providers``: federation's upstream providers, whose identities an import links;
+    ``addresses``: the rule an imported address follows."""
     return UserMigration(
         moves=own.user_moves,
         users=accounts.users,
         hasher=accounts.hasher,
         clock=platform.clock,
         providers=providers,
+        addresses=addresses,
     )

@@ -12,11 +12,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, UserRepository
+from application.accounts.addresses import AddressRule, DomainHolders
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
-from application.orgs.domains import OrgDomains, TxtRecords, VerifiedDomains
+from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
 from application.orgs.invitations import SEND_ORG_INVITATION, InvitationMails, Invitations
 from application.orgs.joining import AutoJoin, OrgJoining
 from application.orgs.members import OrgMembers
@@ -53,6 +54,12 @@ def active_orgs(client: Client) -> ActiveOrgs:
     """A session's active org as stored, which the lower capabilities read through a port
     (the accounts' adapters carry it)."""
     return FirestoreActiveOrgs(client)
+
+
+def domain_holders(own: OrgsAdapters) -> DomainHolders:
+    """The orgs' verified domains, which hold an address's special-use name (the accounts'
+    address rule)."""
+    return DomainHoldersOf(own.domains)
 
 
 def membership_part() -> MembershipPart:
@@ -163,8 +170,10 @@ def bind_invitations(
     platform: Platform,
     queue: JobQueue,
     hooks: AccountHooks,
+    addresses: AddressRule,
 ) -> Invitations:
-    """``hooks.proven``: what follows an address an accepted invitation proves."""
+    """``hooks.proven``: what follows an address an accepted invitation proves;
+    ``addresses``: the rule an invited address follows."""
     return Invitations(
         orgs=own.orgs,
         invitations=own.invitations,
@@ -174,6 +183,7 @@ def bind_invitations(
         audit=platform.audit,
         ttl=timedelta(seconds=settings.orgs.org_invitation_ttl),
         proven=hooks.proven,
+        addresses=addresses,
     )
 
 

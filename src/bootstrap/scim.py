@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
+from application.accounts.addresses import AddressRule
 from application.orgs.ports import OrgRepository
 from application.scim.groups import DirectoryGroups
 from application.scim.ports import ScimGroups, ScimTokens, ScimUsers
@@ -43,10 +44,16 @@ def bind_tokens(own: ScimAdapters, *, orgs: OrgRepository, platform: Platform) -
 
 
 def bind_users(
-    own: ScimAdapters, *, users: UserRepository, orgs: OrgsAdapters, platform: Platform
+    own: ScimAdapters,
+    *,
+    users: UserRepository,
+    orgs: OrgsAdapters,
+    platform: Platform,
+    addresses: AddressRule,
 ) -> DirectoryUsers:
     """``users``: the accounts provisioning makes or joins (and disables as the admins do);
-    ``orgs``: their memberships and the org's verified domains, which prove an address."""
+    ``orgs``: their memberships and the org's verified domains, which prove an address;
+    ``addresses``: the rule a directory's address follows."""
     return DirectoryUsers(
         records=own.users,
         users=users,
@@ -54,6 +61,7 @@ def bind_users(
         domains=orgs.domains,
         clock=platform.clock,
         audit=platform.audit,
+        addresses=addresses,
     )
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
+from application.accounts.addresses import AddressRule
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.authentication import Authentication, Principals
 from application.signin.login import LoginLookup, Logins, check_current_password
@@ -29,7 +30,7 @@ from application.signin.sessions import (
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
 from application.signin.totp import TotpFactors
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import AccountsAdapters, address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
@@ -155,6 +156,8 @@ class SigninPolicies:
     device_policy: DevicePolicy
     require_verified_email: bool
     mfa_issuer: str
+    # The rule an address given now follows: the orgs' verified domains are set with the gate
+    addresses: AddressRule
     # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
     gate: SignInGate = any_way_in
     # What an org that holds an account refuses the person (a new address, a first
@@ -191,6 +194,7 @@ def policies(settings: Settings) -> SigninPolicies:
         device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
         require_verified_email=settings.accounts.require_verified_email,
         mfa_issuer=signin.mfa_issuer,
+        addresses=address_rule(settings),
     )
 
 

@@ -171,6 +171,7 @@ def _arrivals(
         policy=SsoPolicy(devices=signed_in.rules.device_policy),
         connections=own.connections,
         passkeys=signed_in.signin.passkeys,
+        addresses=signed_in.rules.addresses,
     )
 
 

@@ -23,9 +23,10 @@ from flask import Flask
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters, build_app
+from bootstrap.accounts import address_rule
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
-from interfaces.cli.migration import check_address, firebase_records, jsonl_records
+from interfaces.cli.migration import firebase_records, jsonl_records
 from tests.support.api import PASSWORD, bearer
 from tests.support.foreign_users import (
     FirebaseProject,
@@ -125,8 +126,9 @@ def importing(
         barrier.wait()
         migration = UserMigration(moves=moves, users=adapters.accounts.users,
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
-                                  providers=adapters.federation.upstream_providers)  # fmt: skip
-        return migration.import_users(ImportFile(cmd, records, check_address))
+                                  providers=adapters.federation.upstream_providers,
+                                  addresses=address_rule(make_settings()))  # fmt: skip
+        return migration.import_users(ImportFile(cmd, records))
 
 
 def test_thirty_imports_of_one_file_bring_each_user_once(firestore: Any, tmp_path: Path) -> None:

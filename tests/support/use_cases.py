@@ -13,6 +13,7 @@ from application.accounts.accounts import (
     Register,
     UserRepository,
 )
+from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
 from application.accounts.ways_in import IdentityRepository
 from application.ports import AuditLog, OwnedData, RequestCounter
@@ -27,10 +28,12 @@ from application.signin.sessions import (
 )
 from application.signin.tokens import TokenPair, TokenPolicy
 from application.signin.totp import TotpFactors
+from bootstrap.accounts import NO_DOMAINS
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy
+from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
@@ -118,6 +121,7 @@ class World:
             counter=counter if counter is not None else InMemoryRequestCounter(),
             identity_changes=identity_changes,
             hold=NO_HOLD,
+            addresses=AddressRule(syntax=EmailValidatorSyntax(), domains=NO_DOMAINS, local=False),
             owned=owned,
             departures=(),
             check_password=check_password,

@@ -87,6 +87,8 @@ def problem_code(body: dict) -> str:  # type: ignore[type-arg]
         return "password_too_common"
     if body.get("username") == "al ice":
         return "invalid_username"
+    if body.get("email") == "not-an-email":
+        return "invalid_email"  # the address rule's, as on the pages
     return "validation_failed"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from application.accounts.addresses import AddressRule
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -308,6 +309,7 @@ class Accounts:
         counter: RequestCounter,
         identity_changes: Limit,
         hold: AccountHold,
+        addresses: AddressRule,
         owned: Sequence[OwnedData],
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
@@ -315,7 +317,8 @@ class Accounts:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
         ``identity_changes``; ``hold``: what an org that holds the account refuses of a new
-        address; ``owned``: what the other capabilities keep per user, deleted with the
+        address; ``addresses``: the rule a new address follows (its special-use names);
+        ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
         ``check_password``: sign-in's check of a signed-in user's password."""
         self._users = users
@@ -326,6 +329,7 @@ class Accounts:
         self._counter = counter
         self._identity_changes = identity_changes
         self._hold = hold
+        self._addresses = addresses
         self._owned = owned
         self._departures = departures
         self._check_password = check_password
@@ -337,7 +341,8 @@ class Accounts:
         problems: list[FieldError] = []
         username = checked(lambda: chosen_username(cmd.username, users=users), problems)
         address = cmd.email
-        email = checked(lambda: Email(address), problems) if address is not None else None
+        rule = self._addresses
+        email = checked(lambda: rule.new(address), problems) if address is not None else None
         checked(lambda: check_password_policy(cmd.password), problems)
         if username is None or problems:
             raise InvalidInput.of(problems)
@@ -370,7 +375,7 @@ class Accounts:
         if isinstance(username := changes.get("username"), str):
             changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
         if isinstance(email := changes.get("email"), str):
-            changes["email"] = Email(email)
+            changes["email"] = self._addresses.new(email)
         asks_identity = "username" in changes or "email" in changes  # else no read for it
         current = users.get(cmd.user_id) if asks_identity else None
         new_email = changes.get("email")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
+from application.accounts.addresses import AddressRule
 from application.accounts.admin import parse_role, require_admin
 from application.mail.sending import MailKind, queue_mail
 from application.ports import (
@@ -16,7 +17,7 @@ from application.ports import (
     JobQueue,
 )
 from application.signin.authentication import Actor
-from domain.accounts.users import Email, Role, User, Username
+from domain.accounts.users import Role, User, Username
 from domain.ids import new_id
 
 
@@ -37,14 +38,21 @@ class AccountInvitations:
     the mailed link (an org's invitations are ``application/orgs/invitations.py``'s)."""
 
     def __init__(
-        self, *, users: UserRepository, queue: JobQueue, clock: Clock, audit: AuditLog
+        self,
+        *,
+        users: UserRepository,
+        queue: JobQueue,
+        clock: Clock,
+        audit: AuditLog,
+        addresses: AddressRule,
     ) -> None:
         self._users, self._queue, self._clock, self._audit = users, queue, clock, audit
+        self._addresses = addresses
 
     def invite(self, cmd: Invite) -> User:
         """An account without a password; its owner sets one through the invitation's link."""
         require_admin(cmd.actor)
-        email = Email(cmd.email)
+        email = self._addresses.new(cmd.email)
         given = cmd.username if cmd.username is not None else Username.from_address(email)
         username = Username.chosen(given)
         role = parse_role(cmd.role) if cmd.role else Role.USER

@@ -280,12 +280,11 @@ def _no_progress(summary: ImportSummary) -> None:
 @dataclass(frozen=True)
 class ImportFile:
     """``users import``: its parameters; the file's records, each with its position in the
-    file and the parsed JSON (or the reader's error); the check a sign-up's address gets;
-    and what is told the summary after each batch."""
+    file and the parsed JSON (or the reader's error); and what is told the summary after
+    each batch."""
 
     cmd: ImportUsers
     records: Iterable[tuple[Position, Any]]
-    check_address: Callable[[str], None]
     progress: Callable[[ImportSummary], None] = _no_progress
 
 
@@ -298,7 +297,6 @@ class CheckPassword:
     email: str
     password: str
     records: Iterable[tuple[Position, Any]]  # the file's, as ``ImportFile.records``
-    check_address: Callable[[str], None]  # as ``ImportFile.check_address``
 
 
 HASH_PARAMETERS_MISMATCH = "hash_parameters_mismatch"

@@ -32,11 +32,12 @@ MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer provi
 @dataclass(frozen=True)
 class Reading:
     """What turns a record into an account: the Firebase project's hash parameters (None:
-    not given), the upstream providers configured here, the address check of a sign-up."""
+    not given), the upstream providers configured here, the address rule a sign-up follows
+    (``AddressRule.new``)."""
 
     firebase: FirebaseScrypt | None
     providers: frozenset[str]
-    check_address: Callable[[str], None]
+    check_address: Callable[[str], Email]
     now: datetime
 
 
@@ -78,9 +79,7 @@ def _user_id(value: str | None) -> str:
 def _address(value: str | None, reading: Reading) -> Email | None:
     if value is None:
         return None
-    email = Email(value)
-    reading.check_address(value)
-    return email
+    return reading.check_address(value)
 
 
 def _account(

@@ -8,6 +8,7 @@ from itertools import islice
 from typing import Any
 
 from application.accounts.accounts import UserRepository
+from application.accounts.addresses import AddressRule
 from application.federation.providers import UpstreamProviders
 from application.migration.importing import (
     BATCH,
@@ -39,19 +40,21 @@ class UserMigration:
         hasher: PasswordHasher,
         clock: Clock,
         providers: UpstreamProviders,
+        addresses: AddressRule,
     ) -> None:
         """``moves``: the users read and written in batches; ``providers``: the upstream
         providers configured here, whose identities an import links (the others are left
-        out)."""
+        out); ``addresses``: the rule an imported address follows, as a sign-up's does."""
         self._moves = moves
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._providers = providers
+        self._addresses = addresses
 
     def _reading(self, cmd: CheckPassword | ImportFile) -> Reading:
         provider_ids = frozenset(provider.id for provider in self._providers.list_all())
-        return Reading(cmd.cmd.firebase, provider_ids, cmd.check_address, self._clock.now())
+        return Reading(cmd.cmd.firebase, provider_ids, self._addresses.new, self._clock.now())
 
     def import_users(self, cmd: ImportFile) -> ImportSummary:
         """Import every record; the summary counts each once."""

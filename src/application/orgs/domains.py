@@ -100,6 +100,17 @@ def org_for_domain(domain: str, *, domains: OrgDomains) -> str | None:
     return domains.holder(name)
 
 
+class DomainHoldersOf:
+    """The orgs' verified domains as the accounts' address rule asks them
+    (``application/accounts/addresses.py``)."""
+
+    def __init__(self, domains: OrgDomains) -> None:
+        self._domains = domains
+
+    def org_for(self, domain: str) -> str | None:
+        return org_for_domain(domain, domains=self._domains)
+
+
 class VerifiedDomains:
     """An org's domains as its admins add, list, verify and delete them: each use case finds
     the org the path names and the caller's membership first (404 for a non-member, 403

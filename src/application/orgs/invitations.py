@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.accounts.accounts import UserRepository, nothing_follows
+from application.accounts.addresses import AddressRule
 from application.mail.sending import MailSettings, deliver
 from application.metrics import MAILS
 from application.orgs.orgs import member_view
@@ -33,7 +34,7 @@ from application.ports import (
     Metrics,
 )
 from application.signin.authentication import Actor
-from domain.accounts.users import Email, User
+from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken, new_token, token_hash
@@ -123,10 +124,13 @@ class Invitations:
         clock: Clock,
         audit: AuditLog,
         ttl: timedelta,
+        addresses: AddressRule,
         proven: Callable[[User], None] = nothing_follows,
     ) -> None:
         """``queue``: where each invitation's mail goes (``InvitationMails``); ``ttl``: how long
-        a link holds; ``proven``: what follows an address an accepted invitation proves."""
+        a link holds; ``proven``: what follows an address an accepted invitation proves;
+        ``addresses``: the rule an invited address follows (the org's verified domains hold
+        its special-use names)."""
         self._orgs = orgs
         self._invitations = invitations
         self._users = users
@@ -135,6 +139,7 @@ class Invitations:
         self._audit = audit
         self._ttl = ttl
         self._proven = proven
+        self._addresses = addresses
 
     def create(self, cmd: InviteToOrg) -> OrgInvitation:
         """A new invitation (replacing a pending one to the same address), its mail queued.
@@ -149,7 +154,7 @@ class Invitations:
             require(member.roles, Permission.MANAGE_OWNERS)
         invitation = OrgInvitation.create(
             org.id,
-            Email(cmd.email),
+            self._addresses.new(cmd.email, org.id),
             roles,
             created_by=cmd.actor.user_id,
             now=self._clock.now(),

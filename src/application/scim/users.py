@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from application.accounts.accounts import UserRepository
+from application.accounts.addresses import AddressRule
 from application.accounts.admin import DisableAccount, set_disabled_by_id
 from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
@@ -150,16 +151,25 @@ class DirectoryUsers:
         domains: OrgDomains,
         clock: Clock,
         audit: AuditLog,
+        addresses: AddressRule,
     ) -> None:
         """``records``: the org's SCIM users; ``users``: the accounts provisioning makes or
         joins; ``orgs``: their memberships; ``domains``: the org's verified domains, which
-        prove an address."""
+        prove an address; ``addresses``: the rule a directory's address follows."""
         self._records = records
         self._users = users
         self._orgs = orgs
         self._domains = domains
         self._clock = clock
         self._audit = audit
+        self._addresses = addresses
+
+    def _new_address(self, org: Org, record: ScimUser) -> Email | None:
+        """The record's address as one given now, by the rule every entry follows: its
+        special-use name held by the org's own verified domain (400 else)."""
+        if record.address is None:
+            return None
+        return self._addresses.new(record.address, org.id, field="emails")
 
     def search(self, cmd: Search[ScimUser]) -> Found[ScimUser]:
         """A page of the org's users that match (``search_records``)."""
@@ -198,7 +208,7 @@ class DirectoryUsers:
         leaves nothing behind."""
         org, fields = cmd.org, cmd.fields
         draft = self._record(org, "pending", fields, managed=False)
-        email = _address(draft)
+        email = self._new_address(org, draft)
         proven = _proven_on(org, email, self._domains)
         holder = self._users.find_by_login(email.normalized) if email is not None else None
         if holder is None:
@@ -342,6 +352,8 @@ class DirectoryUsers:
                 version=current.version + 1,
             )
         )
+        if changed.address != current.address:
+            self._new_address(cmd.org, changed)
         moves = current.managed and _normalized(changed) != _normalized(current)
         if moves or changed.active != current.active:
             self._may_act_on(cmd.org, current.user_id, cmd.by)

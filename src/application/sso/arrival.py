@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from application.accounts.addresses import AddressRule
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
 from application.orgs.domains import OrgDomains, org_for_domain
@@ -124,10 +125,12 @@ def asserted(
     )
 
 
-def _address(text: str) -> str | None:
-    """The asserted address when it is one (a NameID may be an opaque id)."""
+def _address(text: str, org_id: str, addresses: AddressRule) -> str | None:
+    """The asserted address when it is one by the rule every entry follows (a NameID may be
+    an opaque id; a special-use name the org has not verified is not taken:
+    docs/decisions/0463-one-address-rule.md)."""
     try:
-        return Email(text).value if text else None
+        return addresses.new(text, org_id).value if text else None
     except InvalidInput:
         return None
 
@@ -310,10 +313,11 @@ class SsoArrivals:
         policy: SsoPolicy,
         connections: Connections,
         passkeys: PasskeyRepository,
+        addresses: AddressRule,
     ) -> None:
         """The org's memberships (``orgs``), verified ``domains`` and ``connections``; the
         linking rules' ports (``links``); the ``passkeys`` (a way in); the sign-in step and
-        its ``policy``."""
+        its ``policy``; the rule an asserted address follows (``addresses``)."""
         self._orgs = orgs
         self._domains = domains
         self._links = links
@@ -321,6 +325,7 @@ class SsoArrivals:
         self._policy = policy
         self._connections = connections
         self._passkeys = passkeys
+        self._addresses = addresses
 
     def _another_way_in(self, holder: User, org_id: str) -> bool:
         """Whether the account opens by something the org does not hold: a password, a
@@ -357,7 +362,7 @@ class SsoArrivals:
         if org is None:
             raise no_such_connection()
         person = vouched.person
-        email = _address(person.email)
+        email = _address(person.email, org.id, self._addresses)
         verified = not vouched.disproven and _on_verified_domain(email, org.id, self._domains)
         parts = " ".join(p for p in (person.given_name, person.family_name) if p)
         identity = ExternalIdentity(
@@ -425,7 +430,7 @@ class SsoArrivals:
         no account, no membership, no link, no session (a test sign-in from a setup link)."""
         connection, person = vouched.connection, vouched.person
         links = self._links
-        email = _address(person.email)
+        email = _address(person.email, connection.org_id, self._addresses)
         verified = not vouched.disproven and _on_verified_domain(
             email, connection.org_id, self._domains
         )

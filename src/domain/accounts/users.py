@@ -141,6 +141,28 @@ class Email:
         object.__setattr__(self, "normalized", _checked_email(self.value))
 
 
+# The names the IANA keeps for special uses (RFC 6761, 6762, 7686), with their subdomains: no
+# address on one is deliverable on the Internet, yet a directory on premises (``.local``) or a
+# test setup (``.test``) has them; where one is accepted is the address rule's
+# (docs/decisions/0463-one-address-rule.md).
+SPECIAL_USE_NAMES = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+
+def special_use(email: Email) -> bool:
+    """Whether the address's domain is, or is under, a special-use name."""
+    domain = email.normalized.rpartition("@")[2].rstrip(".")
+    return any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_NAMES)
+
+
+def special_use_refused(field_name: str = "email") -> InvalidInput:
+    return InvalidInput.field(
+        field_name,
+        "An address on a special-use name (such as .test or .local) is accepted only on a"
+        " domain an organization has verified.",
+        "special_use_email",
+    )
+
+
 @lru_cache(maxsize=4096)
 def _checked_email(value: str) -> str:
     """The key of a plausible address (cached like usernames)."""

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import IO, Any, Literal
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask.cli import with_appcontext
 
 from application.migration.importing import (
@@ -54,14 +53,6 @@ def jsonl_records(stream: IO[bytes]) -> Iterator[tuple[Position, Any]]:
             yield ("line", number), json.loads(line)
         except ValueError:
             yield ("line", number), _unreadable("Not a JSON object.")
-
-
-def check_address(value: str) -> None:
-    """The check a sign-up's address gets at the JSON API (its syntax, no DNS)."""
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError:
-        raise InvalidInput.field("email", "Not a valid e-mail address.", "invalid_email") from None
 
 
 def _progress(summary: ImportSummary) -> None:
@@ -167,14 +158,12 @@ def import_command(  # click passes each option by its name
         with open(file, "rb") as stream:
             try:
                 records = _records(stream, file_format)
-                migration.check_password(
-                    CheckPassword(cmd, check_email, password, records, check_address)
-                )
+                migration.check_password(CheckPassword(cmd, check_email, password, records))
             except DomainError as error:
                 _refuse(error)
     with click.open_file(file, "rb") as stream:
         records = _records(stream, file_format)
-        summary = migration.import_users(ImportFile(cmd, records, check_address, _progress))
+        summary = migration.import_users(ImportFile(cmd, records, _progress))
     click.echo(json.dumps(summary.as_json(dry_run=dry_run)))
     sys.exit(1 if summary.failed else 0)
 

@@ -18,9 +18,9 @@ from application.migration.importing import ImportFile, ImportSummary, ImportUse
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap import Adapters
+from bootstrap.accounts import address_rule
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
-from interfaces.cli.migration import check_address
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
 from tests.support.api import bearer, login, register
@@ -32,6 +32,7 @@ from tests.support.foreign_users import (
     random_password,
     write_firebase_export,
 )
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 
@@ -355,8 +356,9 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         ]
         migration = UserMigration(moves=moves, users=adapters.accounts.users,
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
-                                  providers=adapters.federation.upstream_providers)  # fmt: skip
-        return migration.import_users(ImportFile(ImportUsers(fmt), records, check_address))
+                                  providers=adapters.federation.upstream_providers,
+                                  addresses=address_rule(make_settings()))  # fmt: skip
+        return migration.import_users(ImportFile(ImportUsers(fmt), records))
 
     def sign_up(user_id: str, username: str, email: str) -> None:
         user = User.register(id=user_id, username=Username.chosen(username), email=Email(email),

@@ -22,6 +22,7 @@ from application.orgs.invitations import (
 )
 from application.ports import Audit, Mail
 from application.signin.authentication import Actor
+from bootstrap.accounts import address_rule
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound
 from domain.ids import new_id
@@ -34,6 +35,7 @@ from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.fakes.orgs import FakeOrgInvitationRepository, FakeOrgRepository
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 WEEK = timedelta(days=7)
@@ -86,6 +88,7 @@ class Org1:
             clock=self.clock,
             audit=self.audit,
             ttl=WEEK,
+            addresses=address_rule(make_settings()),
         )
 
     def actor(self, user: User) -> Actor:

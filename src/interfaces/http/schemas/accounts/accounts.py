@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, Field
 
 from domain.accounts.users import User
-from interfaces.http.schemas.common import Schema, Strict, not_null, single_line
+from interfaces.http.schemas.common import Schema, Strict, new_address, not_null, single_line
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
 Password = Field(min_length=8, max_length=128)
@@ -15,7 +15,7 @@ Name = Field(default=None, max_length=100, json_schema_extra=single_line)
 
 class RegisterRequest(Strict):
     username: str = Username
-    email: EmailStr = Field(examples=["alice@example.com"])
+    email: str = new_address("alice@example.com")
     password: str = Password
     name: str | None = Name
     last_name: str | None = Name
@@ -48,7 +48,7 @@ class ReplaceUserRequest(Strict):
     username: str | None = Field(
         default=None, min_length=3, max_length=32, json_schema_extra=not_null
     )  # null: 422 null_not_allowed
-    email: EmailStr | None = Field(default=None, json_schema_extra=not_null)
+    email: str | None = new_address("alice@example.com", nullable=True)
     name: str | None = Name
     last_name: str | None = Name
     locale: Literal["en", "es"] | None = Field(

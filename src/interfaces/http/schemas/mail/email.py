@@ -8,7 +8,7 @@ from pydantic import EmailStr, Field
 
 from domain.link_tokens import TOKEN_MAX_CHARS
 from interfaces.http.schemas.accounts.accounts import Name, Password, Username
-from interfaces.http.schemas.common import Schema, Strict
+from interfaces.http.schemas.common import Schema, Strict, new_address
 
 Token = Field(
     min_length=1,
@@ -33,7 +33,7 @@ class ResetPasswordRequest(Strict):
 
 class InvitationRequest(Strict):
     username: str = Username
-    email: EmailStr = Field(examples=["bob@example.com"])
+    email: str = new_address("bob@example.com")
     name: str | None = Name
     last_name: str | None = Name
     role: Literal["user", "uploader", "admin"] | None = None

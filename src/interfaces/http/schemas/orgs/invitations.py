@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from application.orgs.invitations import LIST_MAX, Joined
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import BUILT_IN_ROLES, CUSTOM_ROLES_MAX
-from interfaces.http.schemas.common import Schema, Strict
+from interfaces.http.schemas.common import Schema, Strict, new_address
 from interfaces.http.schemas.mail.email import Token
 
 RoleName = Annotated[str, Field(min_length=1, max_length=40, examples=["member"])]
 
 
 class InvitationCreate(Strict):
-    email: EmailStr = Field(examples=["ivy@example.com"])
+    email: str = new_address("ivy@example.com")
     roles: list[RoleName] = Field(
         min_length=1,
         max_length=CUSTOM_ROLES_MAX + len(BUILT_IN_ROLES),

@@ -1,0 +1,57 @@
+"""The one rule for an address someone gives now, at every entry (the pages, the JSON API,
+single sign-on, SCIM, invitations, the users import): its syntax, and where an address on a
+special-use name (``.test``, ``.local``, ...) is accepted — on a domain an org has verified,
+or anywhere in the local profile (docs/decisions/0463-one-address-rule.md). Addresses stored
+before are read as they are (``Email``)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.accounts.users import Email, special_use, special_use_refused
+from domain.errors import InvalidInput
+
+
+class AddressSyntax(Protocol):
+    def check(self, value: str) -> None:
+        """InvalidInput ``invalid_email`` unless ``value`` is an address by its syntax (no
+        DNS, no list of special-use names: the rule's)."""
+        ...
+
+
+class DomainHolders(Protocol):
+    """The orgs' verified domains (the orgs sit above the accounts, so they answer
+    through this)."""
+
+    def org_for(self, domain: str) -> str | None:
+        """The id of the org that verified ``domain`` (an address's part after the '@', in
+        any form), or None."""
+        ...
+
+
+class AddressRule:
+    """``local``: the local profile, where every special-use name is accepted."""
+
+    def __init__(self, *, syntax: AddressSyntax, domains: DomainHolders, local: bool) -> None:
+        self._syntax = syntax
+        self._domains = domains
+        self._local = local
+
+    def new(self, value: str, org_id: str | None = None, *, field: str = "email") -> Email:
+        """The address ``value`` as one taken now, 422 ``invalid_email`` or
+        ``special_use_email`` (on ``field``) else. ``org_id``: the org the address is given
+        in or for (its SCIM, its SSO, its invitations), whose own verified domain must hold
+        a special-use name; None: any org's."""
+        try:
+            self._syntax.check(value)
+            email = Email(value)
+        except InvalidInput:
+            raise InvalidInput.field(
+                field, "Not a valid e-mail address.", "invalid_email"
+            ) from None
+        if self._local or not special_use(email):
+            return email
+        holder = self._domains.org_for(email.value.rpartition("@")[2])
+        if holder is None or (org_id is not None and holder != org_id):
+            raise special_use_refused(field)
+        return email
