@@ -231,6 +231,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             queue=queue,
             purge=org_purge,
             sso_ready=sso.sso_ready(adapters.sso),
+            connection_names=sso.connection_names(adapters.sso),
         ),
         org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),

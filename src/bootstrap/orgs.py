@@ -23,7 +23,7 @@ from application.orgs.joining import AutoJoin, OrgJoining
 from application.orgs.members import OrgMembers
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
-from application.orgs.sso_policy import SsoReadiness
+from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
@@ -97,11 +97,13 @@ def bind_orgs(
     queue: JobQueue,
     purge: OrgPurge,
     sso_ready: SsoReadiness,
+    connection_names: ConnectionNames,
 ) -> Orgs:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
     security events; ``queue``: where a deleted org's purge goes (``purge``: run inline
     when the queue refuses it); ``sso_ready``: whether an org has an active single sign-on
-    connection (its owners may then require it)."""
+    connection (its owners may then require it); ``connection_names``: what its audit log
+    calls the connections its events name."""
     return Orgs(
         orgs=own.orgs,
         users=users,
@@ -111,6 +113,7 @@ def bind_orgs(
         queue=queue,
         purge=purge,
         sso_ready=sso_ready,
+        connection_names=connection_names,
     )
 
 

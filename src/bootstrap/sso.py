@@ -12,14 +12,14 @@ from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.orgs.ports import OrgRepository
-from application.orgs.sso_policy import SsoReadiness
+from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import Clock, JobQueue, SecretBox
 from application.signin.sessions import SignInGate
 from application.sso.arrival import SsoArrivals, SsoPolicy
 from application.sso.connections import ConnectionEditor, SsoConnections
 from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence
 from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, CertificateWarnings
-from application.sso.names import WayInNames
+from application.sso.names import OrgConnectionNames, WayInNames
 from application.sso.oidc import OidcSignIn
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import OrgHold, RequiredSso
@@ -237,6 +237,11 @@ def bind_discovery(
 def sso_ready(own: SsoAdapters) -> SsoReadiness:
     """Whether an org has an active connection: its owners may then require it."""
     return ConnectionReadiness(connections=own.connections)
+
+
+def connection_names(own: SsoAdapters) -> ConnectionNames:
+    """What an org's audit log calls the connections its events name."""
+    return OrgConnectionNames(connections=own.connections)
 
 
 def required_sso(

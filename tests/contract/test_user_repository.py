@@ -85,6 +85,18 @@ def make_session(user: User, **changes: Any) -> Session:
     return session if not changes else Session(**{**session.__dict__, **changes})
 
 
+def test_get_many_finds_those_that_exist(repos: Repos) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    repos.users.add(alice)
+    repos.users.add(bob)
+    repos.users.mark_deleted(bob.id, NOW)
+    found = repos.users.get_many([alice.id, "nobody", bob.id, alice.id])
+    assert set(found) == {alice.id, bob.id}
+    assert found[alice.id].username.value == "alice" and found[alice.id].name == "Alice"
+    assert found[bob.id].deleted_at is not None  # marked for deletion, as get finds it
+    assert repos.users.get_many([]) == {}
+
+
 def test_add_get_round_trip(repos: Repos) -> None:
     user = make_user("Alice")
     repos.users.add(user)

@@ -38,7 +38,7 @@ from tests.support.app import swap
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
-from tests.support.orgs import add_org
+from tests.support.orgs import add_org, set_member
 from tests.support.scim import USERS, directory, user_body
 from tests.support.settings import make_settings
 
@@ -382,6 +382,38 @@ def test_a_filtered_scim_list_costs_what_it_finds_whatever_the_orgs_size(stage: 
     assert large.figures == small.figures == (3, 0, 2), (_described(small), _described(large))
     # one query; its "any of the keys" filter is no Select's, so it goes through the library
     assert large.calls["RunQuery"] == 1, _described(large)
+
+
+def test_a_member_list_reads_its_accounts_in_one_round_trip_whatever_its_size(
+    stage: Stage,
+) -> None:
+    """``GET /orgs/{org}/members`` names each member (username, names, address to admins)
+    from one batch read of the page's accounts, not one read a member: its round trips are
+    the same for 2 members as for 12."""
+    owner, pair = stage.account()
+    headers = bearer(pair["access_token"])
+    owner_id = stage.client.get("/auth/whoami", headers=headers).get_json()["user_id"]
+    members: dict[str, tuple[str, ...]] = {owner_id: ("owner",)}
+    org_id = add_org(stage.firestore, f"org-{owner}", members)
+
+    def joined(count: int) -> None:
+        for _ in range(count):
+            _name, signed_in = stage.account()
+            user = stage.client.get("/auth/whoami", headers=bearer(signed_in["access_token"]))
+            set_member(stage.firestore, org_id, user.get_json()["user_id"], ("member",))
+
+    def listed() -> TestResponse:
+        return stage.client.get(f"/orgs/{org_id}/members?limit=50", headers=headers)
+
+    joined(1)
+    stage.counted(listed)  # warm
+    small = stage.counted(listed)
+    joined(10)
+    large = stage.counted(listed)
+    items = listed().get_json()["items"]
+    assert len(items) == 12 and all(item["email"].endswith("@example.com") for item in items)
+    assert owner in {item["username"] for item in items}
+    assert large.figures[2] == small.figures[2], (_described(small), _described(large))
 
 
 def test_a_busy_client_writes_no_document_more_than_once_a_second(

@@ -19,7 +19,15 @@ from playwright.sync_api import Page
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD
-from tests.support.browser import admin, chromium, fill, on_this_server, shoot, signed_up
+from tests.support.browser import (
+    admin,
+    chromium,
+    fill,
+    on_this_server,
+    org_created,
+    shoot,
+    signed_up,
+)
 from tests.support.browser import violations as axe_findings
 from tests.support.dns_server import DnsServer, dns_server
 from tests.support.servers import cli, serving
@@ -336,3 +344,47 @@ def test_an_owner_makes_and_revokes_a_scim_token(
         assert page.get_by_role("status").inner_text() == words["revoked"]
         checked(page)
         assert requests.get(config, headers=auth, timeout=30).status_code == 401
+
+
+# -- the audit log names people, events and connections, in English and Spanish
+
+AUDIT_WORDS = {
+    "en-US": ("Create account", "Create", "Events", "Connection: Corp IdP", "Member added"),
+    "es-ES": ("Crear cuenta", "Crear", "Eventos", "Conexión: Corp IdP", "Miembro añadido"),
+}
+
+
+@pytest.mark.parametrize("locale", list(AUDIT_WORDS), ids=["en", "es"])
+def test_the_audit_log_names_people_and_connections(base: str, locale: str) -> None:
+    sign_up, create, section, connection, added = AUDIT_WORDS[locale]
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        owner = signed_up(page, base, "a", button=sign_up)
+        slug = f"audit-{owner[-6:]}"
+        org_created(page, base, slug, button=create)
+        token = requests.post(
+            base + "/login", json={"username": owner, "password": PASSWORD}, timeout=30
+        ).json()["access_token"]
+        made = requests.post(
+            f"{base}/orgs/{slug}/connections",
+            json={"kind": "saml", "name": "Corp IdP"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        member = requests.post(
+            base + "/register",
+            json={"username": f"m{owner}", "email": f"m{owner}@example.com", "password": PASSWORD},
+            timeout=30,
+        )
+        assert member.status_code == 201, member.text
+        cli(["orgs", "members", "add", slug, f"m{owner}", "--role", "member"])
+        page.get_by_role("link", name=section).click()
+        events = page.inner_text("main")
+        for shown in (owner, f"{owner}@example.com", f"m{owner}@example.com", connection, added):
+            assert shown in events
+        for code in ("org.created", "org.sso_connection_created", "org.member_added"):
+            assert code in events  # the type beside its title
+        for an_id in (made.json()["id"], member.json()["id"]):
+            assert an_id not in events
+        checked(page)

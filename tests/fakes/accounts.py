@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,6 +46,10 @@ class FakeUserRepository:
 
     def get(self, user_id: str) -> User | None:
         return self.store.users.get(user_id)
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, User]:
+        users = self.store.users
+        return {user_id: users[user_id] for user_id in user_ids if user_id in users}
 
     def find_by_login(self, key: str) -> User | None:
         claims = self.store.emails if "@" in key else self.store.usernames

@@ -42,6 +42,10 @@ class UserRepository(Protocol):
         """The user with this id, including one marked for deletion; None if absent."""
         ...
 
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, User]:
+        """Those of these users that exist (marked for deletion too), by id, in one read."""
+        ...
+
     def find_by_login(self, key: str) -> User | None:
         """The live user whose normalized username or email (contains '@') is ``key``."""
         ...

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
 from application.orgs.orgs import OrgMembership, member_view, org_named
+from application.orgs.people import Person, people
 from application.orgs.ports import OrgRepository
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
 from domain.errors import NotFound
-from domain.orgs.orgs import Membership, OrgRole, Permission, checked_roles, require
+from domain.orgs.orgs import Membership, OrgRole, Permission, allowed, checked_roles, require
 
 
 def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
@@ -48,10 +49,10 @@ class MemberQuery:
 
 @dataclass(frozen=True)
 class NamedMember:
-    """A member as the org's pages list them: with their username."""
+    """A member as the org's pages and API list them: with the account's names."""
 
     membership: Membership
-    username: str | None  # None: an account deleted since (its membership not yet purged)
+    person: Person  # its username None: an account deleted since (membership not yet purged)
 
 
 @dataclass(frozen=True)
@@ -89,32 +90,26 @@ class OrgMembers:
     def __init__(
         self, *, orgs: OrgRepository, users: UserRepository, clock: Clock, audit: AuditLog
     ) -> None:
-        """``users``: whose usernames the pages list, whom the operators name."""
+        """``users``: whose names the members' list shows, whom the operators name."""
         self._orgs = orgs
         self._users = users
         self._clock = clock
         self._audit = audit
 
-    def members(self, query: MemberQuery) -> Page[Membership]:
-        """The org's members by user id, for its members, paginated as ``GET /users`` is."""
+    def members(self, query: MemberQuery) -> Page[NamedMember]:
+        """The org's members by user id, for its members, paginated as ``GET /users`` is:
+        each with the account's username and names, and its address to those who manage
+        members (one batch read of the page's accounts)."""
         orgs = self._orgs
         seen = member_view(query.actor, query.org, orgs=orgs, permission=Permission.READ)
         after = decode_cursor(query.cursor)
         rows = orgs.members_page(seen.org.id, after, query.limit + 1)
-        return paginate(
+        page = paginate(
             rows, query.limit, rows[query.limit - 1].user_id if len(rows) > query.limit else None
         )
-
-    def named_members(self, query: MemberQuery) -> Page[NamedMember]:
-        """``members``, each with the member's username (one read an account): the pages'
-        list."""
-        page = self.members(query)
-        named = []
-        for member in page.items:
-            user = self._users.get(member.user_id)
-            live = user is not None and user.deleted_at is None
-            named.append(NamedMember(member, user.username.value if live and user else None))
-        return Page(named, page.next_cursor)
+        addresses = allowed(seen.membership.roles, Permission.MANAGE_MEMBERS)
+        named = people(self._users, (m.user_id for m in page.items), addresses=addresses)
+        return Page([NamedMember(m, named[m.user_id]) for m in page.items], page.next_cursor)
 
     def change_roles(self, cmd: ChangeRoles) -> Membership:
         orgs = self._orgs

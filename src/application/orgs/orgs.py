@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.events.security_events import SecurityEvents
+from application.orgs.people import Person, people
 from application.orgs.ports import OrgPart, OrgRepository
-from application.orgs.sso_policy import SsoReadiness, check_sso_policy
+from application.orgs.sso_policy import ConnectionNames, SsoReadiness, check_sso_policy
 from application.pagination import (
     Page,
     decode_cursor,
@@ -35,6 +36,7 @@ from domain.orgs.orgs import (
     OrgRole,
     Permission,
     Slug,
+    allowed,
     edited,
     require,
 )
@@ -115,6 +117,21 @@ class OrgEventQuery:
     org: str
     limit: int
     cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class OrgEventLine:
+    """An event of the org's audit log as its pages show it: about whom, by whom, and the
+    single sign-on connection it names by name (docs/reference/orgs.md, "Events")."""
+
+    event: SecurityEvent
+    person: Person
+    actor: Person | None  # None: nobody else acted (or the command line did)
+    connection: str | None  # the name of the connection that ``event.reason`` names
+
+    @property
+    def by_command_line(self) -> bool:
+        return self.actor is not None and self.actor.user_id == CLI_ACTOR
 
 
 @dataclass(frozen=True)
@@ -215,11 +232,13 @@ class Orgs:
         queue: JobQueue,
         purge: OrgPurge,
         sso_ready: SsoReadiness,
+        connection_names: ConnectionNames,
     ) -> None:
         """``users``: whom the operators name; ``events``: the org's audit log is read from
         the security events; ``queue``: where a deleted org's purge goes (``purge``: run
         inline when the queue refuses it); ``sso_ready``: whether an org has an active single
-        sign-on connection (its owners may then require it)."""
+        sign-on connection (its owners may then require it); ``connection_names``: what the
+        audit log's pages call the connections its events name."""
         self._orgs = orgs
         self._users = users
         self._events = events
@@ -228,6 +247,7 @@ class Orgs:
         self._queue = queue
         self._purge = purge
         self._sso_ready = sso_ready
+        self._connection_names = connection_names
 
     def create(self, cmd: CreateOrg) -> OrgMembership:
         """A new org whose creator is its one owner; 409 ``slug_taken``."""
@@ -299,11 +319,38 @@ class Orgs:
         seen = member_view(
             query.actor, query.org, orgs=self._orgs, permission=Permission.MANAGE_ORG
         )
+        return self._events_of(seen.org.id, query)
+
+    def _events_of(self, org_id: str, query: OrgEventQuery) -> Page[SecurityEvent]:
         position = decode_cursor(query.cursor)
         before = parse_time_position(position) if position is not None else None
-        rows = self._events.list_org_page(seen.org.id, before, query.limit + 1)
+        rows = self._events.list_org_page(org_id, before, query.limit + 1)
         last = rows[query.limit - 1] if len(rows) > query.limit else None
         return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
+
+    def event_log(self, query: OrgEventQuery) -> Page[OrgEventLine]:
+        """``events``, each with the people it is about and by (one batch read of their
+        accounts, their addresses to those who manage members) and the connection it
+        names."""
+        seen = member_view(
+            query.actor, query.org, orgs=self._orgs, permission=Permission.MANAGE_ORG
+        )
+        page = self._events_of(seen.org.id, query)
+        addresses = allowed(seen.membership.roles, Permission.MANAGE_MEMBERS)
+        ids = [e.user_id for e in page.items] + [e.actor_id for e in page.items if e.actor_id]
+        named = people(self._users, (i for i in ids if i != CLI_ACTOR), addresses=addresses)
+        named[CLI_ACTOR] = Person(CLI_ACTOR)
+        connections = self._connection_names(seen.org.id) if page.items else {}
+        lines = [
+            OrgEventLine(
+                event,
+                named[event.user_id],
+                named.get(event.actor_id or "") if event.actor_id != event.user_id else None,
+                connections.get(event.reason or ""),
+            )
+            for event in page.items
+        ]
+        return Page(lines, page.next_cursor)
 
     # -- the operators' (the command line's) ----------------------------------------------------
 

@@ -3,7 +3,8 @@
 (docs/reference/orgs.md, "Rules"; docs/decisions/0394-requiring-single-sign-on.md).
 
 The connections are single sign-on's (a capability above this one): whether the org has an
-active one is asked through ``SsoReadiness``."""
+active one is asked through ``SsoReadiness``, their names (for the org's audit log) through
+``ConnectionNames``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ SSO_POLICY = ("require_sso", "sso_break_glass")
 class SsoReadiness(Protocol):
     def __call__(self, org_id: str) -> bool:
         """Whether the org has an active single sign-on connection."""
+        ...
+
+
+class ConnectionNames(Protocol):
+    def __call__(self, org_id: str) -> Mapping[str, str]:
+        """The names of the org's single sign-on connections, by their ids."""
         ...
 
 

@@ -2,7 +2,8 @@
 (docs/security.md, "A new way in"): an upstream provider by the name its admin gave it, an
 org's single sign-on by its connection's name and the org's, Firebase as Firebase; never by
 an id ("Signing in with sso-i6nmcv… was added" reads like phishing). Read when the mail is
-sent, so it names them as they are then."""
+sent, so it names them as they are then. An org's audit log names its connections the same
+way (``OrgConnectionNames``)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ class WayInNames:
             return ProviderName(FIREBASE_NAME)
         found = self._providers.get(provider)
         return ProviderName(found.name if found is not None and found.name else provider)
+
+
+class OrgConnectionNames:
+    """The names of an org's connections by their ids (``ConnectionNames``), for its audit
+    log: an event names a connection by its id (docs/reference/events.md)."""
+
+    def __init__(self, *, connections: Connections) -> None:
+        self._connections = connections
+
+    def __call__(self, org_id: str) -> dict[str, str]:
+        return {each.id: each.name for each in self._connections.list_for(org_id)}

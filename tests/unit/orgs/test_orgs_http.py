@@ -255,6 +255,35 @@ def test_members_are_paginated_by_user_id(
     assert_problem(bad, 422, "invalid_cursor")
 
 
+def test_members_are_listed_by_name_with_their_address_to_admins_only(
+    fake_app: Flask, client: FlaskClient, people: People
+) -> None:
+    org = create(client, people["alice"])
+    client.patch("/user", json={"name": "Alice", "last_name": "Liddell"}, headers=people["alice"])
+    join(fake_app, people, "acme", "bobby", "admin")
+    join(fake_app, people, "acme", "cyril")
+    path = f"/orgs/{org['id']}/members"
+
+    def listed(name: str) -> dict[str, dict[str, Any]]:
+        items = client.get(path, headers=people[name]).get_json()["items"]
+        return {item["username"]: item for item in items}
+
+    for admin in ("alice", "bobby"):
+        seen = listed(admin)
+        assert set(seen) == {"alice", "bobby", "cyril"}
+        assert {name: item["email"] for name, item in seen.items()} == {
+            name: f"{name}@example.com" for name in ("alice", "bobby", "cyril")
+        }
+        alice = seen["alice"]
+        assert (alice["user_id"], alice["roles"]) == (people.id("alice"), ["owner"])
+        assert (alice["name"], alice["last_name"]) == ("Alice", "Liddell")
+        assert {"joined_at", "updated_at"} <= set(alice)
+    as_member = listed("cyril")
+    assert set(as_member) == {"alice", "bobby", "cyril"}
+    assert {item["email"] for item in as_member.values()} == {None}
+    assert as_member["alice"]["name"] == "Alice"
+
+
 def test_owners_delete_it_gone_at_once_and_purged_by_a_job(
     fake_app: Flask,
     client: FlaskClient,

@@ -18,7 +18,7 @@ from domain.orgs.orgs import Org
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.orgs import FakeTxtRecords
 from tests.support.admin_pages import browser, post
-from tests.support.api import register
+from tests.support.api import bearer, login, register
 from tests.support.app import World
 
 pytestmark = pytest.mark.unit
@@ -143,6 +143,29 @@ def test_settings_are_changed_by_admins(world: World, olga: FlaskClient) -> None
     form["slug"] = "acme-inc"  # a new slug: the page's address follows it
     status, location, _ = post(olga, f"{ACME}/settings", ACME, **form)
     assert (status, location) == (303, "/account/orgs/acme-inc?done=settings")
+
+
+def test_the_audit_log_names_people_events_and_connections(world: World, olga: FlaskClient) -> None:
+    member(world, "mia")
+    owner = bearer(login(world.client, "olga"))
+    world.client.patch("/user", json={"name": "Olga", "last_name": "Ivanova"}, headers=owner)
+    made = world.client.post(
+        "/orgs/acme/connections", json={"kind": "saml", "name": "Corp IdP"}, headers=owner
+    )
+    assert made.status_code == 201, made.get_json()
+    page = html(olga, f"{ACME}/events")
+    for person in ("olga", "mia"):
+        assert user(world, person).id not in page  # by name, never by id
+        assert f"<strong>{person}</strong>" in page and f"{person}@example.com" in page
+    assert "(Olga Ivanova)" in page
+    assert "by an operator (command line)" in page  # mia was added from the command line
+    assert "Single sign-on connection created</strong> <code>org.sso_connection_created</code>" in (
+        page
+    )
+    assert "Connection: Corp IdP" in page and made.get_json()["id"] not in page
+    assert "Member added</strong> <code>org.member_added</code>" in page
+    spanish = olga.get(f"{ACME}/events", headers={"Accept-Language": "es"})
+    assert "Conexión de inicio de sesión único creada" in spanish.get_data(as_text=True)
 
 
 def test_members_see_the_org_read_only_and_others_nothing(world: World, olga: FlaskClient) -> None:

@@ -13,6 +13,7 @@ from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
     read_document,
+    read_documents,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.library_reads import batch_of
@@ -223,6 +224,17 @@ class FirestoreUserRepository:
     def get(self, user_id: str) -> User | None:
         data = read_document(self._client, self._users.document(user_id))
         return user_from_doc(user_id, data) if data is not None else None
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, User]:
+        wanted = list(dict.fromkeys(user_ids))
+        if not wanted:
+            return {}
+        found = read_documents(self._client, [self._users.document(each) for each in wanted])
+        return {
+            user_id: user_from_doc(user_id, data)
+            for user_id, data in zip(wanted, found, strict=True)
+            if data is not None
+        }
 
     def find_by_login(self, key: str) -> User | None:
         claim = read_document(self._client, self._claim(claims_for(key), key))

@@ -57,7 +57,7 @@ def _cursor() -> str | None:
 
 def _members(actor: Actor, org: str) -> dict[str, object]:
     query = MemberQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"members": services().org_members.named_members(query), "cursor": _cursor()}
+    return {"members": services().org_members.members(query), "cursor": _cursor()}
 
 
 def _invitations(actor: Actor, org: str) -> dict[str, object]:
@@ -70,7 +70,7 @@ def _domains(actor: Actor, org: str) -> dict[str, object]:
 
 def _events(actor: Actor, org: str) -> dict[str, object]:
     query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"events": services().orgs.events(query), "cursor": _cursor()}
+    return {"events": services().orgs.event_log(query), "cursor": _cursor()}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from interfaces.http.schemas.orgs.orgs import (
     MemberOut,
     MemberPage,
     MemberPatch,
+    NamedMemberOut,
     OrgCreate,
     OrgEventOut,
     OrgEventPage,
@@ -116,10 +117,11 @@ def delete_org(actor: Actor, org: str) -> Response:
 @doc(query=PageQuery, responses={200: MemberPage, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def list_members(actor: Actor, org: str) -> Response:
-    """The organization's members by user id, paginated."""
+    """The organization's members by user id, with their usernames and names (and their
+    addresses, to the org's owners and admins), paginated."""
     query = parse_query(PageQuery)
     page = services().org_members.members(MemberQuery(actor, org, query.limit, query.cursor))
-    items = [MemberOut.of(member) for member in page.items]
+    items = [NamedMemberOut.named(member) for member in page.items]
     return json_response(MemberPage(items=items, next_cursor=page.next_cursor))
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from application.orgs.members import NamedMember
 from application.orgs.orgs import OrgMembership
 from domain.accounts.users import NAME_MAX
 from domain.events.security_events import SecurityEvent
@@ -180,7 +181,31 @@ class MemberOut(Schema):
         )
 
 
-class MemberPage(PageOut[MemberOut]):
+class NamedMemberOut(MemberOut):
+    """A member as the list answers it: with the account's username and names, and its
+    address to those who manage members."""
+
+    username: str | None = Field(description="null: an account deleted since")
+    name: str | None
+    last_name: str | None
+    email: str | None = Field(
+        description="the account's address, to the org's owners and admins only (null to "
+        "members, and for an account without one)"
+    )
+
+    @classmethod
+    def named(cls, member: NamedMember) -> NamedMemberOut:
+        person = member.person
+        return cls(
+            **MemberOut.of(member.membership).model_dump(),
+            username=person.username,
+            name=person.name,
+            last_name=person.last_name,
+            email=person.email,
+        )
+
+
+class MemberPage(PageOut[NamedMemberOut]):
     pass
 
 
