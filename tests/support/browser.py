@@ -74,6 +74,17 @@ def violations(page: Page) -> list[str]:
     ]
 
 
+PAGE_WIDTHS = "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+
+
+def phone_checked(page: Page) -> None:
+    """The page as a phone shows it (at the width set): no sideways scrolling, nothing
+    serious for axe."""
+    scroll_width, client_width = page.evaluate(PAGE_WIDTHS)
+    assert scroll_width <= client_width, page.url
+    assert violations(page) == [], page.url
+
+
 def fill(page: Page, **fields: str) -> None:
     for name, value in fields.items():
         page.fill(f"input[name={name}]", value)

@@ -1,22 +1,31 @@
 """Single sign-on's section of an organization's page (docs/pages.md, "Organizations";
-docs/reference/sso.md): the connections, their setup links, and the org's sign-on policy."""
+docs/reference/sso.md): the connections, their setup links, and the org's sign-on policy;
+each connection's own view (its identity provider's values, the mapping, the addresses to
+give the IdP and the org's people), where it is renamed, allowed IdP-initiated sign-in, or
+deleted once confirmed."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
+from urllib.parse import quote
 
+from cryptography import x509
 from flask import Response, request
 
 from application.orgs.orgs import GetOrg, UpdateOrg
 from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
 from application.sso.setup import MakeSetupLink
+from domain.sso.connections import Connection, ConnectionKind, IdpCertificate, SpAddresses
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import signed_in
-from interfaces.web.forms import field
+from interfaces.web.forms import field, form_errors
 from interfaces.web.orgs.org import OrgSection, done, org_form
-from interfaces.web.rendering import bp
+from interfaces.web.rendering import bp, see_other
+from interfaces.web.sso.setup import roles_text
 
 
 def _sso(actor: Actor, org: str) -> dict[str, object]:
@@ -76,3 +85,97 @@ def save_sso_policy(actor: Actor, org: str) -> Response:
     if changes:  # nothing to change: nothing sent, no event
         services().orgs.update(UpdateOrg(actor, org, changes))
     return done("sso-policy", SSO, current.slug.value)
+
+
+# -- one connection
+
+
+def certificate_subject(certificate: IdpCertificate) -> str:
+    """Whom the IdP's certificate names, as RFC 4514 writes it ("" if it cannot be read)."""
+    try:
+        der = base64.b64decode(certificate.der, validate=True)
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
+    except (ValueError, binascii.Error):
+        return ""
+
+
+def _sign_in_url(connection: Connection, sp: SpAddresses) -> str:
+    """Where the org's people start a sign-in through the connection: /sso/{id}/saml or
+    /sso/{id}/oidc (docs/reference/sso.md, "Signing in")."""
+    if connection.kind is ConnectionKind.SAML:
+        return sp.acs_url.removesuffix("/acs")
+    return sp.redirect_uri.removesuffix("/callback")
+
+
+def _connection(actor: Actor, org: str, connection_id: str) -> dict[str, object]:
+    """The section with one connection's view (404 ``connection_not_found`` for none of the
+    org's); never its client secret."""
+    shown = SSO.shown(actor, org)
+    connection = services().sso_connections.get(ConnectionRequest(actor, org, connection_id))
+    sp = services().sso_connections.addresses(connection.id)
+    certificates = [
+        {"subject": certificate_subject(c), "not_after": c.not_after, "fingerprint": c.fingerprint}
+        for c in connection.saml.certificates
+    ]
+    return {
+        **shown,
+        "detail": connection,
+        "sp": sp,
+        "sign_in_url": _sign_in_url(connection, sp),
+        "certificates": certificates,
+        "roles_text": roles_text(dict(connection.mapping.roles)),
+    }
+
+
+def _connection_page(actor: Actor, org: str, connection_id: str, **more: object) -> Response:
+    shown = _connection(actor, org, connection_id)
+    return Response(translated.render(SSO.template, form={}, **shown, **more))
+
+
+def _connection_done(what: str, org: str, connection_id: str) -> Response:
+    return see_other(f"{SSO.path(quote(org))}/{quote(connection_id)}?done={what}")
+
+
+@bp.get("/account/orgs/<org>/sso/<connection_id>")
+@signed_in
+def sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
+    """One connection: its IdP's values, the mapping, firegate's addresses, its forms."""
+    return _connection_page(actor, org, connection_id)
+
+
+@bp.post("/account/orgs/<org>/sso/<connection_id>/name")
+@signed_in
+@form_errors(SSO.template, form_id="connection-name", shown=_connection)
+def rename_sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
+    """As PATCH /orgs/{org}/connections/{id} with ``name`` (admins)."""
+    changes = {"name": field("name")}
+    services().sso_connections.update(ConnectionRequest(actor, org, connection_id, changes))
+    return _connection_done("connection-renamed", org, connection_id)
+
+
+@bp.post("/account/orgs/<org>/sso/<connection_id>/idp-initiated")
+@signed_in
+@form_errors(SSO.template, form_id="idp-initiated", shown=_connection)
+def allow_idp_initiated(actor: Actor, org: str, connection_id: str) -> Response:
+    """As PATCH with ``saml.allow_idp_initiated`` (owners: it is the IdP's side): whether a
+    sign-in begun at the IdP (an Okta or Entra tile) is accepted."""
+    allow = request.form.get("allow_idp_initiated") == "true"
+    changes = {"saml": {"allow_idp_initiated": allow}}
+    services().sso_connections.update(ConnectionRequest(actor, org, connection_id, changes))
+    return _connection_done("idp-initiated-" + ("on" if allow else "off"), org, connection_id)
+
+
+@bp.get("/account/orgs/<org>/sso/<connection_id>/delete")
+@signed_in
+def confirm_sso_connection_deletion(actor: Actor, org: str, connection_id: str) -> Response:
+    """The question before a connection is deleted: nobody signs in with it any more."""
+    return _connection_page(actor, org, connection_id, deleting=True)
+
+
+@bp.post("/account/orgs/<org>/sso/<connection_id>/delete")
+@signed_in
+@form_errors(SSO.template, form_id="connection-delete", shown=_connection)
+def delete_sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
+    """As DELETE /orgs/{org}/connections/{id} (admins)."""
+    services().sso_connections.delete(ConnectionRequest(actor, org, connection_id))
+    return done("connection-deleted", SSO, org)
