@@ -84,7 +84,7 @@ def the_idp_answers(page: Page, idp_of: Any, acs: str, audience: str) -> None:
     page.route(IDP_SSO + "*", answer)
 
 
-def test_sign_in(page: Page, idp: SamlIdpForTests, acs: str, entity_id: str) -> str:
+def tried_sign_in(page: Page, idp: SamlIdpForTests, acs: str, entity_id: str) -> str:
     """A test sign-in from the setup page, answered by ``idp``: what the page shows it
     asserted."""
     the_idp_answers(page, lambda: idp, acs, entity_id)
@@ -134,7 +134,7 @@ def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> No
         checked(it_admin)
 
         sp_metadata = requests.get(entity_id, timeout=30).text
-        asserted = test_sign_in(
+        asserted = tried_sign_in(
             it_admin, SamlIdpForTests(sp_metadata, keys=keys, sso_url=IDP_SSO), acs, entity_id
         )
         assert "ada@corp.example" in asserted and "Ada" in asserted and "admin" in asserted
@@ -189,7 +189,7 @@ def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> No
         live = firestore.collection("sso_connections").document(cid).get().to_dict()
         assert [c["der"] for c in live["saml"]["certificates"]] == [keys.der]
         tried = SamlIdpForTests(sp_metadata, keys=rotated, sso_url=IDP_SSO)
-        assert "ada@corp.example" in test_sign_in(rotation, tried, acs, entity_id)
+        assert "ada@corp.example" in tried_sign_in(rotation, tried, acs, entity_id)
         spanish_draft = new_browser(page, "es-ES")
         spanish_draft.goto(again)
         assert "Esta conexión está activa" in spanish_draft.locator("#live-notice").inner_text()
