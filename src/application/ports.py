@@ -236,6 +236,9 @@ class Audit(StrEnum):
     ORG_SSO_CONNECTION_ACTIVATED = "org_sso_connection_activated"
     ORG_SSO_CONNECTION_DEACTIVATED = "org_sso_connection_deactivated"
     ORG_SSO_CERTIFICATE_EXPIRING = "org_sso_certificate_expiring"
+    ORG_SSO_CONNECTION_DRAFT_SAVED = "org_sso_connection_draft_saved"
+    ORG_SSO_CONNECTION_DRAFT_APPLIED = "org_sso_connection_draft_applied"
+    ORG_SSO_CONNECTION_DRAFT_DISCARDED = "org_sso_connection_draft_discarded"
     # SCIM tokens (docs/reference/scim.md): reason is the token's id.
     ORG_SCIM_TOKEN_CREATED = "org_scim_token_created"
     ORG_SCIM_TOKEN_REVOKED = "org_scim_token_revoked"

@@ -19,6 +19,7 @@ from domain.sso.connections import (
     CONNECTIONS_MAX,
     AttributeMapping,
     Connection,
+    ConnectionDraft,
     ConnectionStatus,
     IdpCertificate,
     OidcIdp,
@@ -65,9 +66,22 @@ def test_a_configured_connection_round_trips(connections: Connections) -> None:
         oidc=OidcIdp("https://issuer", "client", "sealed"),
         expiry_warned=("ab" * 32,),
     ).with_setup_link(SetupLink.new("f" * 64, "u2", NOW))
+    # An active connection's next IdP and mapping, beside the live ones (decision 0461).
+    drafted = replace(
+        saml,
+        draft=ConnectionDraft(
+            SamlIdp("https://idp/m2", "https://idp/sso2", (IdpCertificate("MIIC", NOW),)),
+            OidcIdp(),
+            AttributeMapping(email="email", roles={"Staff": ("member",)}),
+            "u2",
+            NOW,
+        ),
+    )
     connections.add(saml)
     connections.add(oidc)
     assert connections.get(saml.id) == saml
+    connections.replace(replace(drafted, version=saml.version + 1))
+    assert connections.get(saml.id) == replace(drafted, version=saml.version + 1)
     assert connections.get(oidc.id) == oidc
     assert connections.get("absent00000000000000") is None
     assert [c.id for c in connections.list_for("o1")] == sorted(

@@ -4,8 +4,9 @@ docs/pages.md, "Single sign-on setup"): Debian's Chromium on gunicorn and the em
 customer's IT admin, in a browser with no session, opens it, reads firegate's values,
 pastes the metadata of pysaml2's own IdP, runs a test sign-in against that IdP (its sign-in
 page served to the browser by the test) and sees what it sent with nothing made, then
-activates; the page in Spanish too; the owner then requires single sign-on there. Every
-page axe-clean, without sideways scrolling, under the pages' CSP."""
+activates; the page in Spanish too; the owner then requires single sign-on there, and later a
+link for the active connection rotates its certificate through a draft, tested and applied.
+Every page axe-clean, without sideways scrolling, under the pages' CSP."""
 
 from __future__ import annotations
 
@@ -83,6 +84,16 @@ def the_idp_answers(page: Page, idp_of: Any, acs: str, audience: str) -> None:
     page.route(IDP_SSO + "*", answer)
 
 
+def tried_sign_in(page: Page, idp: SamlIdpForTests, acs: str, entity_id: str) -> str:
+    """A test sign-in from the setup page, answered by ``idp``: what the page shows it
+    asserted."""
+    the_idp_answers(page, lambda: idp, acs, entity_id)
+    page.get_by_role("link", name="Test sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(acs)
+    return page.locator("#asserted").inner_text()
+
+
 def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> None:
     keys = key_pair()
     with chromium(javascript=True) as page:
@@ -123,16 +134,9 @@ def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> No
         checked(it_admin)
 
         sp_metadata = requests.get(entity_id, timeout=30).text
-        the_idp_answers(
-            it_admin,
-            lambda: SamlIdpForTests(sp_metadata, keys=keys, sso_url=IDP_SSO),
-            acs,
-            entity_id,
+        asserted = tried_sign_in(
+            it_admin, SamlIdpForTests(sp_metadata, keys=keys, sso_url=IDP_SSO), acs, entity_id
         )
-        it_admin.get_by_role("link", name="Test sign-in").click()
-        it_admin.get_by_role("button", name="Continue").click()
-        it_admin.wait_for_url(acs)
-        asserted = it_admin.locator("#asserted").inner_text()
         assert "ada@corp.example" in asserted and "Ada" in asserted and "admin" in asserted
         assert "not on a verified domain" in it_admin.locator("#outcome").inner_text()
         checked(it_admin)
@@ -163,3 +167,38 @@ def test_an_it_admin_sets_up_sso_through_a_link(base: str, firestore: Any) -> No
         assert [(o["slug"], o["require_sso"], len(o["sso_break_glass"])) for o in orgs] == [
             ("corp", True, 1)
         ]
+
+        # Later the IdP's certificate is rotated: a link for the active connection, through
+        # which the IT admin saves a draft, tests it and applies it (reference/sso.md,
+        # "Rotating a certificate or secret").
+        rotated = key_pair()
+        page.get_by_label("Connection", exact=True).select_option(cid)
+        page.get_by_role("button", name="Make the link").click()
+        again = page.get_by_role("textbox", name="Setup link").input_value()
+        assert again.startswith(f"{base}/sso/setup?token={cid}.")
+        rotation = new_browser(page, "en-US")
+        rotation.goto(again)
+        assert "This connection is active" in rotation.locator("#live-notice").inner_text()
+        checked(rotation)
+        rotation.get_by_label("Your identity provider's metadata (XML)").fill(
+            idp_metadata(ENTITY_ID, IDP_SSO, (rotated.der,))
+        )
+        rotation.get_by_role("button", name="Save").click()
+        assert "Saved as a draft" in rotation.get_by_role("status").inner_text()
+        checked(rotation)
+        live = firestore.collection("sso_connections").document(cid).get().to_dict()
+        assert [c["der"] for c in live["saml"]["certificates"]] == [keys.der]
+        tried = SamlIdpForTests(sp_metadata, keys=rotated, sso_url=IDP_SSO)
+        assert "ada@corp.example" in tried_sign_in(rotation, tried, acs, entity_id)
+        spanish_draft = new_browser(page, "es-ES")
+        spanish_draft.goto(again)
+        assert "Esta conexión está activa" in spanish_draft.locator("#live-notice").inner_text()
+        assert spanish_draft.get_by_role("button", name="Aplicar").is_visible()
+        checked(spanish_draft)
+        rotation.get_by_role("link", name="Back to the setup").click()
+        rotation.get_by_role("button", name="Apply").click()
+        assert "Applied" in rotation.get_by_role("status").inner_text()
+        checked(rotation)
+        live = firestore.collection("sso_connections").document(cid).get().to_dict()
+        assert [c["der"] for c in live["saml"]["certificates"]] == [rotated.der]
+        assert live["draft"] is None and live["status"] == "active"

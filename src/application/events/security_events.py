@@ -72,6 +72,9 @@ EventType = Literal[
     "org.sso_connection_activated",
     "org.sso_connection_deactivated",
     "org.sso_certificate_expiring",
+    "org.sso_connection_draft_saved",
+    "org.sso_connection_draft_applied",
+    "org.sso_connection_draft_discarded",
     "org.scim_token_created",
     "org.scim_token_revoked",
 ]
@@ -146,6 +149,9 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_SSO_CONNECTION_ACTIVATED, "success"): "org.sso_connection_activated",
     (Audit.ORG_SSO_CONNECTION_DEACTIVATED, "success"): "org.sso_connection_deactivated",
     (Audit.ORG_SSO_CERTIFICATE_EXPIRING, "success"): "org.sso_certificate_expiring",
+    (Audit.ORG_SSO_CONNECTION_DRAFT_SAVED, "success"): "org.sso_connection_draft_saved",
+    (Audit.ORG_SSO_CONNECTION_DRAFT_APPLIED, "success"): "org.sso_connection_draft_applied",
+    (Audit.ORG_SSO_CONNECTION_DRAFT_DISCARDED, "success"): "org.sso_connection_draft_discarded",
     (Audit.ORG_SCIM_TOKEN_CREATED, "success"): "org.scim_token_created",
     (Audit.ORG_SCIM_TOKEN_REVOKED, "success"): "org.scim_token_revoked",
 }

@@ -174,9 +174,11 @@ class OidcSignIn:
             if not connection.active:  # no test of it: a draft or switched-off one is not there
                 raise no_such_connection() from None
             raise
-        if flight.trial:  # the setup link must still open this connection
-            if trial_connection(flight.trial, connections, clock.now(), OIDC) != connection:
+        if flight.trial:  # the setup link must still open this connection: tried as drafted
+            tried = trial_connection(flight.trial, connections, clock.now(), OIDC)
+            if tried.id != connection.id:
                 raise no_such_connection()
+            connection, provider = tried, upstream_of(tried)
         elif not connection.active:
             raise no_such_connection()
         mapping = connection.mapping

@@ -49,10 +49,12 @@ def checked_assertion(
     sp: SamlServiceProvider,
     spent: SpentAssertions,
 ) -> tuple[Connection, SamlAssertion]:
-    """The active connection (any, for a trial) and the assertion its IdP made, once: every
-    check of ``SamlServiceProvider.assertion``, then the assertion's id spent (401
-    ``saml_replayed`` for one seen before, under any concurrency)."""
+    """The active connection (any, as drafted, for a trial) and the assertion its IdP made,
+    once: every check of ``SamlServiceProvider.assertion``, then the assertion's id spent
+    (401 ``saml_replayed`` for one seen before, under any concurrency)."""
     connection = saml_connection(answer.connection_id, connections, active=not answer.trial)
+    if answer.trial:  # a test tries the draft (docs/decisions/0461-sso-drafts-and-apply.md)
+        connection = connection.drafted()
     assertion = sp.assertion(connection, answer.response, answer.request_id)
     if not spent.spend(connection.id, assertion.id, assertion.expires_at):
         raise Unauthenticated("This answer was used already.", code="saml_replayed")

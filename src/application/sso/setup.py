@@ -8,7 +8,9 @@ The link is the credential: ``{connection_id}.{secret}``, of which only a hash i
 connection. A connection has one link at a time (a new one ends the one before), for 7 days,
 and activating the connection spends it. Through the link the connection changes as through
 ``PATCH /orgs/{org}/connections/{id}``: the same checks, the same compare-and-set, the same
-events (as the admin's who made the link).
+events (as the admin's who made the link). For an active connection, what is saved through
+the link goes into a draft beside the live values, which Apply swaps in or discard drops (the
+link stays open until it ends; docs/decisions/0461-sso-drafts-and-apply.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime
 from typing import cast
 
 from application.orgs.ports import OrgRepository
-from application.ports import AuditLog, Clock
+from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
 from application.sso.connections import (
     ConnectionEditor,
@@ -39,6 +41,8 @@ from domain.sso.connections import (
     ConnectionStatus,
     SetupLink,
     SpAddresses,
+    draft_gone,
+    incomplete,
     is_connection_id,
     no_such_connection,
 )
@@ -118,20 +122,24 @@ def trial_connection(
     link: str, connections: Connections, now: datetime, kind: ConnectionKind
 ) -> Connection:
     """The complete connection of ``kind`` a test sign-in from the setup link ``link`` may
-    run on, in any status (docs/decisions/0397-a-test-sign-in-makes-nothing.md): 400
+    run on, in any status (docs/decisions/0397-a-test-sign-in-makes-nothing.md), as its
+    draft would make it (docs/decisions/0461-sso-drafts-and-apply.md): 400
     ``invalid_token`` when the link no longer opens it, 404 for another kind, 409
     ``connection_incomplete`` while its IdP lacks what a sign-in needs."""
-    connection = linked_connection(link, connections, now)
+    connection = linked_connection(link, connections, now).drafted()
     if connection.kind is not kind:
         raise no_such_connection()
     if problems := connection.missing():
-        raise Conflict(
-            "Set up the identity provider before testing it: "
-            + ", ".join(p.field for p in problems)
-            + ".",
-            code="connection_incomplete",
-        )
+        raise incomplete("Set up the identity provider before testing it", problems)
     return connection
+
+
+def drafted_by(connection: Connection) -> str:
+    """Who what is done through the connection's setup link is recorded as: the owner who
+    made the link (400 ``invalid_token`` when it has none)."""
+    if connection.setup is None:
+        raise InvalidToken()
+    return connection.setup.created_by
 
 
 def _trusted_org(connection: Connection, orgs: OrgRepository) -> Org:
@@ -146,13 +154,16 @@ def _trusted_org(connection: Connection, orgs: OrgRepository) -> Org:
     return org
 
 
-def _setup_changes(changes: Mapping[str, object]) -> Mapping[str, object]:
+def _setup_changes(changes: Mapping[str, object], live: bool) -> Mapping[str, object]:
+    """The changes a link may make; for a ``live`` (active) connection, not its status: its
+    draft is applied instead."""
     unknown = sorted(set(changes) - set(SETUP_FIELDS))
     problems = [
         FieldError(n, "Not changed through a setup link.", "unknown_field") for n in unknown
     ]
-    if "status" in changes and changes["status"] != ConnectionStatus.ACTIVE.value:
-        problems.append(FieldError("status", "Only active.", "invalid_status"))
+    if "status" in changes and (live or changes["status"] != ConnectionStatus.ACTIVE.value):
+        message = "Active already: apply the draft." if live else "Only active."
+        problems.append(FieldError("status", message, "invalid_status"))
     if problems:
         raise InvalidInput.of(problems)
     return changes
@@ -186,8 +197,8 @@ class SetupLinks:
 
     def make(self, cmd: MakeSetupLink) -> SetupLinkMade:
         """A new setup link (the connection's previous one ends), made by an owner only: it
-        lets whoever holds it set the IdP and activate; 409 ``connection_active`` for an
-        active connection, which is set up already."""
+        lets whoever holds it set the IdP and activate, or, for an active connection, edit a
+        draft of it and apply that."""
         _checked_request(cmd)
         connections = self._connections
         request = ConnectionRequest(cmd.actor, cmd.org, cmd.connection_id)
@@ -215,7 +226,7 @@ class SetupLinks:
         return [
             OpenSetupLink(c, c.setup)
             for c in self._connections.list_for(admin_org(cmd, self._orgs).id)
-            if c.setup is not None and not c.active and now < c.setup.expires_at
+            if c.setup is not None and now < c.setup.expires_at
         ]
 
     def revoke(self, cmd: ConnectionRequest) -> None:
@@ -233,12 +244,20 @@ class SetupLinks:
     def set_up(self, cmd: SetupRequest) -> SetupView:
         """The connection changed through its link as ``PATCH`` changes it (the IdP, the
         mapping, ``status: active``); activating it spends the link. Of many activations at
-        once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``."""
+        once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``.
+        An active connection's changes go into its draft (``org.sso_connection_draft_saved``),
+        never into its live values."""
         before = linked_connection(cmd.token, self._connections, self._clock.now())
         org = _trusted_org(before, self._orgs)
         if before.setup is None:
             raise InvalidToken()
-        after = self._editor.configured(before, org, _setup_changes(cmd.changes))
+        changes = _setup_changes(cmd.changes, before.active)
+        if before.active:
+            edited = self._editor.configured(before.drafted(), org, changes)
+            drafted = before.with_draft(edited, drafted_by(before), self._clock.now())
+            stored = self._stored(drafted, Audit.ORG_SSO_CONNECTION_DRAFT_SAVED, drafted_by(before))
+            return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
+        after = self._editor.configured(before, org, changes)
         stored = stored_changes(
             after,
             before,
@@ -248,3 +267,47 @@ class SetupLinks:
             activated=self._activated,
         )
         return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
+
+    def apply(self, cmd: SetupRequest) -> SetupView:
+        """The active connection's draft swapped in, in one compare-and-set write with
+        ``org.sso_connection_draft_applied``: sign-ins use it from then on. 409
+        ``draft_gone`` without a draft (applied or discarded meanwhile: of many Applies at
+        once one wins), ``connection_incomplete`` for an incomplete one."""
+        return self._swapped(cmd, apply=True)
+
+    def discard(self, cmd: SetupRequest) -> SetupView:
+        """The draft dropped (``org.sso_connection_draft_discarded``), the live connection as
+        it is; 409 ``draft_gone`` without one."""
+        return self._swapped(cmd, apply=False)
+
+    def _swapped(self, cmd: SetupRequest, *, apply: bool) -> SetupView:
+        before = linked_connection(cmd.token, self._connections, self._clock.now())
+        org = _trusted_org(before, self._orgs)
+        now = self._clock.now()
+        after = before.applied(now) if apply else before.without_draft(now)
+        event = (
+            Audit.ORG_SSO_CONNECTION_DRAFT_APPLIED
+            if apply
+            else Audit.ORG_SSO_CONNECTION_DRAFT_DISCARDED
+        )
+        try:
+            stored = self._stored(after, event, drafted_by(before))
+        except Conflict as lost:
+            # Another Apply or discard came first (or any change): the draft may be gone.
+            if lost.code != "connection_changed":
+                raise
+            found = self._connections.get(before.id)
+            if found is None or found.draft is None:
+                raise draft_gone() from None
+            raise
+        return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
+
+    def _stored(self, after: Connection, event: Audit, by: str) -> Connection:
+        """``after`` stored over the connection it was changed from, with ``event`` as
+        ``by``'s act, in the same commit."""
+        staged = self._audit.stage(
+            [AuditEvent(event, user_id=by, org_id=after.org_id, reason=after.id)]
+        )
+        stored = self._connections.replace(after, staged)
+        self._audit.committed(staged)
+        return stored

@@ -4,7 +4,9 @@ docs/decisions/0387-sso-connections.md).
 
 A connection starts as a ``draft``, is configured (the identity provider's values, the mapping
 of its attributes), and becomes ``active`` only when complete; ``inactive`` keeps it
-configured but unused. Its kind never changes.
+configured but unused. Its kind never changes. An active connection's identity provider is
+changed through a setup link in a ``draft`` beside it, which a test sign-in tries and Apply
+swaps in at once (docs/decisions/0461-sso-drafts-and-apply.md).
 """
 
 from __future__ import annotations
@@ -117,6 +119,31 @@ class SetupLink:
 
 
 @dataclass(frozen=True)
+class ConnectionDraft:
+    """What a setup link for an active connection saved: its identity provider and mapping
+    as they will be once applied, while the live ones keep signing people in."""
+
+    saml: SamlIdp
+    oidc: OidcIdp
+    mapping: AttributeMapping
+    saved_by: str  # the owner who made the link: what is done through it is theirs
+    saved_at: datetime
+
+
+def incomplete(what: str, problems: list[FieldError]) -> Conflict:
+    """409 ``connection_incomplete``: ``what``, then the fields missing."""
+    return Conflict(
+        f"{what}: " + ", ".join(p.field for p in problems) + ".", code="connection_incomplete"
+    )
+
+
+def draft_gone() -> Conflict:
+    return Conflict(
+        "The connection has no draft: it was applied or discarded meanwhile.", code="draft_gone"
+    )
+
+
+@dataclass(frozen=True)
 class Connection:
     id: str
     org_id: str
@@ -133,6 +160,7 @@ class Connection:
     setup: SetupLink | None = None  # the customer's IT admin sets it up through this link
     # The fingerprints of the IdP certificates the org's admins were warned of (once each).
     expiry_warned: tuple[str, ...] = ()
+    draft: ConnectionDraft | None = None  # an active connection's next IdP, not applied yet
 
     @staticmethod
     def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
@@ -181,25 +209,46 @@ class Connection:
         complete (409 ``connection_incomplete``)."""
         after = replace(self, **fields, updated_at=now, version=self.version + 1)  # type: ignore[arg-type]
         if after.active and (problems := after.missing()):
-            raise Conflict(
-                "The connection lacks what it needs to sign people in: "
-                + ", ".join(p.field for p in problems)
-                + ".",
-                code="connection_incomplete",
-            )
-        if after.active:
+            raise incomplete("The connection lacks what it needs to sign people in", problems)
+        if after.active and not self.active:
             after = replace(after, setup=None)  # activated: its setup link is spent
         return after
 
     def with_setup_link(self, link: SetupLink) -> Connection:
-        """The connection with a new setup link (the one before ends), its next version; an
-        active connection is set up already (409 ``connection_active``)."""
-        if self.active:
-            raise Conflict(
-                "The connection is active: switch it off before handing out a setup link.",
-                code="connection_active",
-            )
+        """The connection with a new setup link (the one before ends), its next version; for
+        an active connection the link edits a draft (``with_draft``)."""
         return replace(self, setup=link, updated_at=link.created_at, version=self.version + 1)
+
+    def drafted(self) -> Connection:
+        """The connection as its draft would make it (itself without one): what a test
+        sign-in through its setup link runs on and the setup page shows."""
+        if self.draft is None:
+            return self
+        draft = self.draft
+        return replace(self, saml=draft.saml, oidc=draft.oidc, mapping=draft.mapping)
+
+    def with_draft(self, edited: Connection, by: str, now: datetime) -> Connection:
+        """The connection with ``edited``'s identity provider and mapping as its draft, the
+        live ones unchanged; its next version."""
+        draft = ConnectionDraft(edited.saml, edited.oidc, edited.mapping, by, now)
+        return replace(self, draft=draft, updated_at=now, version=self.version + 1)
+
+    def applied(self, now: datetime) -> Connection:
+        """The draft swapped in, its next version (the setup link stays open until it ends:
+        what went wrong may be drafted again): 409 ``draft_gone`` without one,
+        ``connection_incomplete`` for one that could not sign anyone in."""
+        if self.draft is None:
+            raise draft_gone()
+        drafted = self.drafted()
+        if problems := drafted.missing():
+            raise incomplete("The draft lacks what it needs to sign people in", problems)
+        return replace(drafted, draft=None, updated_at=now, version=self.version + 1)
+
+    def without_draft(self, now: datetime) -> Connection:
+        """The draft dropped, the live values as they are; 409 ``draft_gone`` without one."""
+        if self.draft is None:
+            raise draft_gone()
+        return replace(self, draft=None, updated_at=now, version=self.version + 1)
 
     def expiring(self, now: datetime) -> list[IdpCertificate]:
         """The certificates of an active SAML connection within ``EXPIRY_NOTICE`` of their
@@ -223,7 +272,7 @@ class Connection:
 
     def set_up_through(self, hashed: str, now: datetime) -> bool:
         """Does this link's token (hashed) still open the connection's setup?"""
-        return self.setup is not None and not self.active and self.setup.opens(hashed, now)
+        return self.setup is not None and self.setup.opens(hashed, now)
 
 
 def new_connection_id() -> str:

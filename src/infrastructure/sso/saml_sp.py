@@ -44,7 +44,7 @@ from cryptography.x509.oid import NameOID
 
 from application.sso.ports import SamlAssertion, SamlLogin
 from domain.errors import Unauthenticated, Unavailable
-from domain.sso.connections import Connection, SpAddresses
+from domain.sso.connections import Connection, SamlIdp, SpAddresses
 
 SKEW = 120  # seconds of clock difference accepted with the IdP
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -83,7 +83,10 @@ class Pysaml2ServiceProvider:
         self._public_url = public_url
         self._lock = threading.Lock()
         self._files: tuple[str, str, str] | None = None  # key file, cert file, cert (base64)
-        self._clients: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        # By the connection and its IdP's values: a test sign-in of a draft runs on the same
+        # connection and version as the live one, with another IdP
+        # (docs/decisions/0461-sso-drafts-and-apply.md).
+        self._clients: OrderedDict[tuple[str, int, SamlIdp], Any] = OrderedDict()
         logging.getLogger("saml2").setLevel(logging.CRITICAL)  # see the module's docstring
 
     # -- the service provider's key and certificate
@@ -109,7 +112,7 @@ class Pysaml2ServiceProvider:
 
         from infrastructure.sso.saml_signatures import in_process_security  # noqa: PLC0415
 
-        key = (connection.id, connection.version)
+        key = (connection.id, connection.version, connection.saml)
         with self._lock:
             found = self._clients.get(key)
             if found is not None:

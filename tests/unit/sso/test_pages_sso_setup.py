@@ -387,3 +387,43 @@ def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: K
     # The Spanish page.
     spanish = olga.get(section, headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Exigir el inicio de sesión único" in spanish
+
+
+def test_an_active_connections_link_saves_a_draft_the_page_applies_or_discards(
+    world: World, idp_keys: KeyPair
+) -> None:
+    """A setup link for an active connection (docs/pages.md, "Single sign-on setup"): saving
+    makes a draft, the live values untouched; "Discard the draft" drops it, and a second
+    discard is told the draft is gone (409 on the page); "Apply" swaps a draft in."""
+    owner, token = an_org_with_a_link(world)
+    cid = token.partition(".")[0]
+    browser = world.app.test_client()
+    configured(browser, token, idp_keys)
+    page = browser.get(f"/sso/setup?token={token}").get_data(as_text=True)
+    form = {"token": token, "csrf_token": csrf_of(page)}
+    assert browser.post("/sso/setup/activate", data=form).status_code == 200
+    again = world.client.post("/orgs/corp/sso/setup-links", json={"connection": cid}, headers=owner)
+    token = parse_qs(urlsplit(again.get_json()["url"]).query)["token"][0]
+    opened = text(browser.get(f"/sso/setup?token={token}").get_data(as_text=True))
+    assert "This connection is active" in opened and "Save a change above" in opened
+    rotated = key_pair()
+    status, html = save(
+        browser, token, metadata_xml=idp_metadata(ENTITY_ID, SSO_URL, (rotated.der,))
+    )
+    assert status == 200 and "Saved as a draft" in text(html)
+    live = world.adapters.sso.connections.get(cid)
+    assert live is not None and [c.der for c in live.saml.certificates] == [idp_keys.der]
+    assert live.draft is not None and [c.der for c in live.draft.saml.certificates] == [rotated.der]
+    form = {"token": token, "csrf_token": csrf_of(html)}
+    discarded = browser.post("/sso/setup/discard", data=form)
+    assert discarded.status_code == 200 and "The draft was discarded" in text(discarded.text)
+    gone = browser.post("/sso/setup/discard", data=form)
+    assert gone.status_code == 409 and "no draft" in text(gone.text)
+    status, html = save(
+        browser, token, metadata_xml=idp_metadata(ENTITY_ID, SSO_URL, (rotated.der,))
+    )
+    applied = browser.post("/sso/setup/apply", data=form)
+    assert applied.status_code == 200 and "Applied" in text(applied.text)
+    live = world.adapters.sso.connections.get(cid)
+    assert live is not None and live.draft is None
+    assert [c.der for c in live.saml.certificates] == [rotated.der]

@@ -100,6 +100,22 @@ def test_a_link_for_a_new_connection_configures_and_activates_it_once(
     ]
 
 
+def active_okta(client: FlaskClient, alice: dict[str, str], xml: str | None = None) -> str:
+    """The id of a new active SAML connection "Okta" of acme, its IdP's metadata ``xml``."""
+    made = client.post(
+        "/orgs/acme/connections",
+        json={
+            "kind": "saml",
+            "name": "Okta",
+            "saml": {"metadata_xml": xml or metadata()},
+            "status": "active",
+        },
+        headers=alice,
+    )
+    assert made.status_code == 201, made.get_json()
+    return str(made.get_json()["id"])
+
+
 def test_a_new_link_ends_the_one_before_and_links_end_when_revoked_or_old() -> None:
     world = World()
     client = world.client
@@ -172,21 +188,10 @@ def test_who_may_make_links_and_what_is_refused(fake_app: Flask, client: FlaskCl
         404,
         "connection_not_found",
     )
-    active = client.post(
-        "/orgs/acme/connections",
-        json={
-            "kind": "saml",
-            "name": "Okta",
-            "saml": {"metadata_xml": metadata()},
-            "status": "active",
-        },
-        headers=alice,
-    ).get_json()["id"]
-    assert_problem(
-        client.post("/orgs/acme/sso/setup-links", json={"connection": active}, headers=alice),
-        409,
-        "connection_active",
-    )
+    active = active_okta(client, alice)
+    # An active connection's link edits a draft of it (decision 0461).
+    made = client.post("/orgs/acme/sso/setup-links", json={"connection": active}, headers=alice)
+    assert made.status_code == 201, made.get_json()
 
 
 def test_only_an_owner_makes_a_link_and_it_holds_while_they_are_one(
@@ -215,3 +220,76 @@ def test_only_an_owner_makes_a_link_and_it_holds_while_they_are_one(
         services(fake_app).sso_setup.set_up(
             SetupRequest(token, {"saml": {"metadata_xml": metadata()}, "status": "active"})
         )
+
+
+def test_a_link_for_an_active_connection_edits_a_draft_that_apply_swaps_in(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    # Rotating the IdP's certificate without downtime (docs/reference/sso.md, "Rotating a
+    # certificate or secret"): the live connection keeps its certificate until Apply.
+    alice, _ = an_org(client)
+    old_pem, old_der = certificate()
+    _, new_der = certificate()
+    live_xml = idp_metadata("https://idp.example.com/m", "https://idp.example.com/sso", (old_der,))
+    new_xml = idp_metadata("https://idp.example.com/m", "https://idp.example.com/sso", (new_der,))
+    cid = active_okta(client, alice, live_xml)
+    made = client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
+    assert made.status_code == 201, made.get_json()
+    token = token_of(made.get_json()["url"])
+    listed = client.get("/orgs/acme/sso/setup-links", headers=alice).get_json()["items"]
+    assert [i["connection_id"] for i in listed] == [cid]
+    setup = services(fake_app).sso_setup
+    with pytest.raises(Conflict) as nothing:
+        setup.apply(SetupRequest(token))
+    assert nothing.value.code == "draft_gone"
+    saved = setup.set_up(SetupRequest(token, {"saml": {"metadata_xml": new_xml}}))
+    draft = saved.connection.draft
+    assert draft is not None
+    assert [c.der for c in draft.saml.certificates] == [new_der]
+
+    # The live values are unchanged, and the connection still signs people in.
+    def live() -> dict[str, object]:
+        got = client.get(f"/orgs/acme/connections/{cid}", headers=alice)
+        assert got.status_code == 200, got.get_json()
+        body: dict[str, object] = got.get_json()
+        return body
+
+    before = live()
+    assert before["status"] == "active"
+    assert [c["der"] for c in before["saml"]["certificates"]] == [old_der]  # type: ignore[index]
+    # Activating is not what a link for an active connection does: Apply is.
+    with pytest.raises(InvalidInput):
+        setup.set_up(SetupRequest(token, {"status": "active"}))
+    applied = setup.apply(SetupRequest(token))
+    assert applied.connection.draft is None and applied.connection.setup is not None
+    after = live()
+    assert after["status"] == "active"
+    assert [c["der"] for c in after["saml"]["certificates"]] == [new_der]  # type: ignore[index]
+    # Applied: a second Apply finds no draft (the link stays open until it ends).
+    with pytest.raises(Conflict) as again:
+        setup.apply(SetupRequest(token))
+    assert again.value.code == "draft_gone"
+    events = client.get("/orgs/acme/events", headers=alice).get_json()["items"]
+    kinds = [e["type"] for e in events if "draft" in e["type"]]
+    assert kinds == ["org.sso_connection_draft_applied", "org.sso_connection_draft_saved"]
+    assert old_pem  # the old certificate's PEM: only its DER is compared
+
+
+def test_a_draft_can_be_discarded(fake_app: Flask, client: FlaskClient) -> None:
+    alice, _ = an_org(client)
+    cid = active_okta(client, alice)
+    token = token_of(
+        client.post(
+            "/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice
+        ).get_json()["url"]
+    )
+    setup = services(fake_app).sso_setup
+    setup.set_up(SetupRequest(token, {"mapping": {"groups": "groups", "roles": {"IT": ["admin"]}}}))
+    discarded = setup.discard(SetupRequest(token))
+    assert discarded.connection.draft is None
+    assert discarded.connection.mapping.groups == ""  # the live mapping, never changed
+    with pytest.raises(Conflict) as gone:
+        setup.discard(SetupRequest(token))
+    assert gone.value.code == "draft_gone"
+    # The link still opens the connection after a discard: the IT admin may start again.
+    assert setup.open(SetupRequest(token)).connection.draft is None

@@ -18,6 +18,7 @@ from domain.sso.connections import (
     CONNECTIONS_MAX,
     AttributeMapping,
     Connection,
+    ConnectionDraft,
     ConnectionKind,
     ConnectionStatus,
     IdpCertificate,
@@ -38,17 +39,8 @@ if TYPE_CHECKING:
     Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
-def connection_to_doc(connection: Connection) -> dict[str, Any]:
-    saml, oidc, mapping = connection.saml, connection.oidc, connection.mapping
+def _idp_to_doc(saml: SamlIdp, oidc: OidcIdp, mapping: AttributeMapping) -> dict[str, Any]:
     return {
-        "org_id": connection.org_id,
-        "kind": connection.kind.value,
-        "name": connection.name,
-        "status": connection.status.value,
-        "created_at": connection.created_at,
-        "updated_at": connection.updated_at,
-        "created_by": connection.created_by,
-        "version": connection.version,
         "saml": {
             "entity_id": saml.entity_id,
             "sso_url": saml.sso_url,
@@ -69,8 +61,31 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
             # Group names may hold any character, so not as field names: as pairs.
             "roles": [{"group": g, "roles": list(r)} for g, r in mapping.roles.items()],
         },
+    }
+
+
+def connection_to_doc(connection: Connection) -> dict[str, Any]:
+    draft = connection.draft
+    return {
+        "org_id": connection.org_id,
+        "kind": connection.kind.value,
+        "name": connection.name,
+        "status": connection.status.value,
+        "created_at": connection.created_at,
+        "updated_at": connection.updated_at,
+        "created_by": connection.created_by,
+        "version": connection.version,
+        **_idp_to_doc(connection.saml, connection.oidc, connection.mapping),
         "setup": _setup_to_doc(connection.setup),
         "expiry_warned": list(connection.expiry_warned),
+        # The next IdP, beside the live one (docs/decisions/0461-sso-drafts-and-apply.md).
+        "draft": None
+        if draft is None
+        else {
+            **_idp_to_doc(draft.saml, draft.oidc, draft.mapping),
+            "saved_by": draft.saved_by,
+            "saved_at": draft.saved_at,
+        },
     }
 
 
@@ -91,8 +106,42 @@ def _setup_from_doc(data: dict[str, Any] | None) -> SetupLink | None:
     return SetupLink(data["token_hash"], data["created_by"], data["created_at"], data["expires_at"])
 
 
-def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
+def _idp_from_doc(data: dict[str, Any]) -> tuple[SamlIdp, OidcIdp, AttributeMapping]:
     saml, oidc, mapping = data.get("saml", {}), data.get("oidc", {}), data.get("mapping", {})
+    return (
+        SamlIdp(
+            entity_id=saml.get("entity_id", ""),
+            sso_url=saml.get("sso_url", ""),
+            certificates=tuple(
+                IdpCertificate(c["der"], c["not_after"]) for c in saml.get("certificates", [])
+            ),
+            allow_idp_initiated=bool(saml.get("allow_idp_initiated", False)),
+            metadata_url=saml.get("metadata_url", ""),
+        ),
+        OidcIdp(
+            issuer=oidc.get("issuer", ""),
+            client_id=oidc.get("client_id", ""),
+            sealed_secret=oidc.get("client_secret", ""),
+        ),
+        AttributeMapping(
+            email=mapping.get("email", ""),
+            given_name=mapping.get("given_name", ""),
+            family_name=mapping.get("family_name", ""),
+            groups=mapping.get("groups", ""),
+            roles={p["group"]: tuple(p["roles"]) for p in mapping.get("roles", [])},
+        ),
+    )
+
+
+def _draft_from_doc(data: dict[str, Any] | None) -> ConnectionDraft | None:
+    if not data:
+        return None
+    saml, oidc, mapping = _idp_from_doc(data)
+    return ConnectionDraft(saml, oidc, mapping, data["saved_by"], data["saved_at"])
+
+
+def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
+    saml, oidc, mapping = _idp_from_doc(data)
     return Connection(
         id=id_,
         org_id=data["org_id"],
@@ -103,29 +152,12 @@ def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
         updated_at=data["updated_at"],
         created_by=data["created_by"],
         version=int(data.get("version", 1)),
-        saml=SamlIdp(
-            entity_id=saml.get("entity_id", ""),
-            sso_url=saml.get("sso_url", ""),
-            certificates=tuple(
-                IdpCertificate(c["der"], c["not_after"]) for c in saml.get("certificates", [])
-            ),
-            allow_idp_initiated=bool(saml.get("allow_idp_initiated", False)),
-            metadata_url=saml.get("metadata_url", ""),
-        ),
-        oidc=OidcIdp(
-            issuer=oidc.get("issuer", ""),
-            client_id=oidc.get("client_id", ""),
-            sealed_secret=oidc.get("client_secret", ""),
-        ),
-        mapping=AttributeMapping(
-            email=mapping.get("email", ""),
-            given_name=mapping.get("given_name", ""),
-            family_name=mapping.get("family_name", ""),
-            groups=mapping.get("groups", ""),
-            roles={p["group"]: tuple(p["roles"]) for p in mapping.get("roles", [])},
-        ),
+        saml=saml,
+        oidc=oidc,
+        mapping=mapping,
         setup=_setup_from_doc(data.get("setup")),
         expiry_warned=tuple(data.get("expiry_warned", ())),
+        draft=_draft_from_doc(data.get("draft")),
     )
 
 

@@ -1,7 +1,9 @@
 """The page a setup link opens, /sso/setup?token= (docs/reference/sso.md, "Setup links";
 docs/pages.md, "Single sign-on setup"): the customer's IT admin, with no account, reads
 firegate's side of the connection, configures their identity provider and the mapping of its
-attributes, runs a test sign-in and activates the connection. The link is the credential:
+attributes, runs a test sign-in and activates the connection; for an active connection, what
+it saves is a draft, tested and then applied or discarded
+(docs/decisions/0461-sso-drafts-and-apply.md). The link is the credential:
 each form carries it back; what the forms change goes through the connections' use cases."""
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _certificates(connection: Connection, now: datetime) -> list[dict[str, objec
 def shown(token: str, seen: SetupView | None = None) -> dict[str, object]:
     """What the page shows of the connection the link opens (400 ``invalid_token`` if none)."""
     seen = seen or services().sso_setup.open(SetupRequest(token))
-    connection = seen.connection
+    connection = seen.connection.drafted()  # what is being set up: the draft, if any
     return {
         "token": token,
         "back": back_to(token),
@@ -77,6 +79,8 @@ def shown(token: str, seen: SetupView | None = None) -> dict[str, object]:
         "roles_text": roles_text(dict(connection.mapping.roles)),
         "certificates": _certificates(connection, datetime.now(UTC)),
         "complete": not connection.missing(),
+        "live": seen.connection.active,  # active: saving makes a draft, Apply swaps it in
+        "drafted": seen.connection.draft is not None,
     }
 
 
@@ -153,6 +157,28 @@ def activate_setup() -> Response:
     """Activated: the link is spent, so the answer is a page of its own."""
     seen = services().sso_setup.set_up(SetupRequest(_token(), {"status": "active"}))
     return page("sso/setup_done.html", 200, org_name=seen.org_name, connection=seen.connection)
+
+
+def _draft_done(done: str) -> Response:
+    """The draft applied or discarded (``done``); the page again, saying so."""
+    token = _token()
+    setup = services().sso_setup
+    act = setup.apply if done == "applied" else setup.discard
+    return page(TEMPLATE, 200, form={}, done=done, **shown(token, act(SetupRequest(token))))
+
+
+@bp.post(SETUP_PATH + "/apply")
+@form_errors(TEMPLATE, form_id="activate", shown=lambda: shown(_token()))
+def apply_setup() -> Response:
+    """The draft swapped in: sign-ins use it from then on."""
+    return _draft_done("applied")
+
+
+@bp.post(SETUP_PATH + "/discard")
+@form_errors(TEMPLATE, form_id="activate", shown=lambda: shown(_token()))
+def discard_setup() -> Response:
+    """The draft dropped: the live values are shown again."""
+    return _draft_done("discarded")
 
 
 @bp.get(SETUP_PATH + "/test")
