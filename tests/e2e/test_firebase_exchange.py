@@ -72,7 +72,10 @@ def test_first_exchange_creates_the_account_and_later_ones_reuse_it(
     user = me(real_client, pair)
     assert user["username"] == "Alice_Liddell"
     assert user["email"] == "alice.l@example.com"  # as Firebase holds it
-    assert user["name"] == "Alice Liddell" and user["role"] == "user"
+    # a display name alone is kept whole (docs/decisions/0460-a-whole-name-alone-stays-whole.md)
+    # the REST representation has given and family names only: none here
+    assert user["name"] is None and user["last_name"] is None
+    assert user["role"] == "user"
     assert user["id"] != uid
 
     stored = firestore.collection("users").document(user["id"]).get().to_dict()

@@ -188,9 +188,10 @@ def test_a_verified_primary_address_makes_an_account_and_signs_in(firegate: str)
     answer = continue_with_github(firegate)
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     me = user(firegate, access_token(answer))
-    # Its username GitHub's login (preferred_username), its name GitHub's name, its address
-    # the primary one, verified as GitHub said.
-    assert me["username"] == login and me["name"] == f"{login.title()} Cat"
+    # Its username GitHub's login (preferred_username), its address the primary one, verified
+    # as GitHub said; GitHub's name is a whole name alone, kept whole (docs/decisions/
+    # 0460-a-whole-name-alone-stays-whole.md), so no given or family name.
+    assert me["username"] == login and me["name"] is None and me["last_name"] is None
     assert me["email"] == f"{login}@example.com"
     assert me["email_verified"] is True
     (link,) = linked(firegate, access_token(answer))
