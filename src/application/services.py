@@ -14,6 +14,9 @@ from application.ports import NO_METRICS, Metrics, RequestCounter
 if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
+    from application.clients.api_resources import ApiResourceRegistry
+    from application.clients.client_keys import AssertionKeys
+    from application.clients.clients import ClientRegistry
     from application.events.security_events import EventHistory
     from application.events.webhooks.admin import Webhooks
     from application.federation.connected import ConnectedAccounts
@@ -31,11 +34,8 @@ if TYPE_CHECKING:
     from application.orgs.joining import OrgJoining
     from application.orgs.members import OrgMembers
     from application.orgs.orgs import Orgs
-    from application.provider.api_resources import ApiResourceRegistry
     from application.provider.apps import AppsWithAccess
     from application.provider.claims import ProviderAccounts
-    from application.provider.client_keys import AssertionKeys
-    from application.provider.clients import ClientRegistry
     from application.provider.consent import Consents
     from application.provider.device import DeviceFlow
     from application.provider.grants import CodesAndGrants

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from application.ports import NO_METRICS, Metrics
 from bootstrap import (
     accounts,
+    clients,
     events,
     federation,
     mail,
@@ -34,6 +35,7 @@ from bootstrap import (
     sso,
 )
 from bootstrap.accounts import AccountsAdapters
+from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
 from bootstrap.mail import MailAdapters
@@ -65,6 +67,7 @@ class Adapters:
     federation: FederationAdapters
     mail: MailAdapters
     events: EventsAdapters
+    clients: ClientsAdapters
     provider: ProviderAdapters
     resources: ResourcesAdapters
     migration: MigrationAdapters
@@ -102,6 +105,7 @@ def build_adapters(
         federation=federation.build(settings, client),
         mail=mail.build(settings, client),
         events=events.build(settings, client),
+        clients=clients.build(settings, client),
         provider=provider.build(settings, client),
         resources=resources.build(settings, client),
         migration=migration.build(client),

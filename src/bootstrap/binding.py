@@ -31,6 +31,7 @@ from bootstrap import (
     signin,
     sso,
 )
+from bootstrap import clients as bootstrap_clients
 from bootstrap.federation import SignedIn
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
@@ -64,8 +65,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a span, with
     # traces on).
     handlers: dict[str, JobHandler] = {}
-    clients = provider.client_cache(prov, settings)
-    catalogue = provider.resource_catalogue(prov, settings)
+    clients = bootstrap_clients.client_cache(adapters.clients, settings)
+    catalogue = bootstrap_clients.resource_catalogue(adapters.clients, settings)
     run = base.job_spans(JobRunner(handlers).run)
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
@@ -203,11 +204,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         not_me=mail_flows.not_me,
         oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),
         oauth_apps=provider.bind_apps(prov, accounts=acc, platform=base, clients=clients),
-        oauth_client_keys=provider.bind_client_keys(prov, settings),
+        oauth_client_keys=bootstrap_clients.bind_client_keys(adapters.clients, settings),
         oauth_client_logouts=provider.bind_client_logouts(
             clients=clients, deliveries=evt.webhook_deliveries
         ),
-        oauth_clients=provider.bind_clients(
+        oauth_clients=bootstrap_clients.bind_clients(
             orgs=adapters.orgs.orgs, platform=base, clients=clients, catalogue=catalogue
         ),
         oauth_consent=provider.bind_consent(prov, platform=base),
@@ -220,7 +221,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         oauth_minting=provider.bind_minting(prov, settings, platform=base),
         oauth_pushed=provider.bind_pushed(prov, platform=base),
-        oauth_resources=provider.bind_api_resources(
+        oauth_resources=bootstrap_clients.bind_api_resources(
             settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue
         ),
         orgs=orgs.bind_orgs(

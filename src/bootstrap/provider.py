@@ -1,7 +1,7 @@
-"""The provider: its adapters (clients, grants, device authorizations, its tokens' keys),
-made from its settings, and its service objects built on them, one per room of
-application/provider/; what one needs of another capability is named in its builder's
-signature."""
+"""The provider: its adapters (grants, device authorizations, pushed requests, its tokens'
+keys), made from its settings, and its service objects built on them, one per room of
+application/provider/; what one needs of another capability (the clients: bootstrap/clients.py)
+is named in its builder's signature."""
 
 from __future__ import annotations
 
@@ -9,30 +9,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from application.clients.ports import ClientCache
 from application.events.security_events import SessionEnds
 from application.events.webhooks.ports import (
     DeliveryChannel,
-    DocumentGetter,
-    HostResolver,
     WebhookDeliveries,
     WebhookPolicy,
 )
-from application.orgs.ports import OrgRepository
-from application.provider.api_resources import ApiResourceRegistry, CatalogueCache
 from application.provider.apps import AppsWithAccess
 from application.provider.claims import ProviderAccounts
-from application.provider.client_keys import AssertionKeys, KeptKeys
-from application.provider.clients import ClientRegistry
 from application.provider.consent import Consents
 from application.provider.device import DeviceAuthorizations, DeviceFlow, PollMemory
 from application.provider.grants import CodesAndGrants
 from application.provider.logout import BackchannelLogout, ClientLogoutLog, LogoutChannel
 from application.provider.minting import TokenMint
 from application.provider.ports import (
-    ApiResources,
-    ClientCache,
     GrantHolders,
-    OAuthClients,
     OAuthGrants,
     OAuthPolicy,
     ProviderTokens,
@@ -46,13 +38,7 @@ from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
 from domain.provider.logout import BACKCHANNEL_LOGOUT
-from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
-from infrastructure.firestore.provider.api_resources import FirestoreApiResources
-from infrastructure.firestore.provider.oauth import (
-    FirestoreGrantHolders,
-    FirestoreOAuthClients,
-    FirestoreOAuthGrants,
-)
+from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
@@ -71,30 +57,22 @@ def request_seal(settings: Settings) -> RequestSeal:
 
 @dataclass(frozen=True)
 class ProviderAdapters:
-    oauth_clients: OAuthClients
     oauth_grants: OAuthGrants
     grant_holders: GrantHolders
     device_authorizations: DeviceAuthorizations
     pushed_requests: PushedRequests
     request_seal: RequestSeal  # what a pushed request's request_uri carries
-    keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
-    keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
     provider_tokens: ProviderTokens | None  # None: the provider is off
-    api_resources: ApiResources
 
 
 def build(settings: Settings, client: Client) -> ProviderAdapters:
     return ProviderAdapters(
-        oauth_clients=FirestoreOAuthClients(client),
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
         device_authorizations=FirestoreDeviceAuthorizations(client),
         pushed_requests=FirestorePushedRequests(client),
         request_seal=request_seal(settings),
-        keys_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
-        keys_resolver=SocketHostResolver(),
         provider_tokens=provider_tokens(settings),
-        api_resources=FirestoreApiResources(client),
     )
 
 
@@ -106,12 +84,6 @@ def oauth_policy(settings: Settings) -> OAuthPolicy:
         refresh_ttl=timedelta(seconds=provider.oauth_refresh_token_ttl),
         client_cache_ttl=provider.oauth_client_cache_ttl,
     )
-
-
-def client_cache(own: ProviderAdapters, settings: Settings) -> ClientCache:
-    """The clients as each process reuses them once read; one per process, so that a
-    deletion through any use case (an org's purge too) drops the copy at once."""
-    return ClientCache(own.oauth_clients, oauth_policy(settings).client_cache_ttl)
 
 
 def back_channel_logout(
@@ -136,29 +108,6 @@ def back_channel_logout(
         window=policy.refresh_ttl,
     )
     return ends, {BACKCHANNEL_LOGOUT: LogoutChannel(clients, keys, platform.clock, policy)}
-
-
-def resource_catalogue(own: ProviderAdapters, settings: Settings) -> CatalogueCache:
-    """The registered API resources, read now and then (OAUTH_CLIENT_CACHE_TTL, as the
-    clients); one per process, shared by the clients' use cases and the resources'."""
-    return CatalogueCache(own.api_resources, oauth_policy(settings).client_cache_ttl)
-
-
-def bind_clients(
-    *, orgs: OrgRepository, platform: Platform, clients: ClientCache, catalogue: CatalogueCache
-) -> ClientRegistry:
-    """``orgs``: whose admins manage an org's own clients; ``clients``: this process's
-    copies of the clients (``client_cache``), shared with what else deletes them."""
-    return ClientRegistry(clients=clients, orgs=orgs, catalogue=catalogue, clock=platform.clock)
-
-
-def bind_api_resources(
-    settings: Settings, *, orgs: OrgRepository, platform: Platform, catalogue: CatalogueCache
-) -> ApiResourceRegistry:
-    own_api = (settings.signin.jwt_audience, settings.signin.jwt_issuer)  # never a resource
-    return ApiResourceRegistry(
-        catalogue=catalogue, orgs=orgs, clock=platform.clock, reserved=own_api
-    )
 
 
 def bind_consent(own: ProviderAdapters, *, platform: Platform) -> Consents:
@@ -248,17 +197,6 @@ def bind_minting(own: ProviderAdapters, settings: Settings, *, platform: Platfor
 def bind_pushed(own: ProviderAdapters, *, platform: Platform) -> PushedAuthorizations:
     return PushedAuthorizations(
         pushed=own.pushed_requests, seal=own.request_seal, clock=platform.clock
-    )
-
-
-def bind_client_keys(own: ProviderAdapters, settings: Settings) -> AssertionKeys:
-    """A client's jwks_uri, fetched under the webhooks' rules: a public address only, except
-    in the local profile, whose clients run on this machine."""
-    return AssertionKeys(
-        getter=own.keys_getter,
-        resolver=own.keys_resolver,
-        local=settings.service.app_profile == "local",
-        kept=KeptKeys(),
     )
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.provider.ports import ApiResources
+from application.clients.ports import ApiResources
+from domain.clients.api_resources import MAX_API_RESOURCES, ApiResource, ApiScope
 from domain.errors import Conflict
-from domain.provider.api_resources import MAX_API_RESOURCES, ApiResource, ApiScope
-from tests.fakes.provider import FakeApiResources
+from tests.fakes.clients import FakeApiResources
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ TASKS = "https://tasks.example.com/"
 def resources(request: pytest.FixtureRequest) -> ApiResources:
     if request.param == "fake":
         return FakeApiResources()
-    from infrastructure.firestore.provider.api_resources import FirestoreApiResources
+    from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 
     return FirestoreApiResources(request.getfixturevalue("firestore"))
 

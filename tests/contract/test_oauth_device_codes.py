@@ -14,8 +14,9 @@ import pytest
 from application.ports import StagedWrites
 from application.provider.device import DeviceAuthorizations
 from application.provider.ports import OAuthGrants
+from domain.clients.oauth import digest
 from domain.provider.device_flow import DeviceAuthorization, Poll, user_code_key
-from domain.provider.oauth import Grant, digest
+from domain.provider.grants import Grant
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants
 
 pytestmark = pytest.mark.contract

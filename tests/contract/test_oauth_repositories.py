@@ -11,24 +11,17 @@ from typing import Any
 import pytest
 
 from application.accounts.accounts import UserRepository
-from application.provider.ports import GrantHolders, OAuthClients, OAuthGrants
+from application.clients.ports import OAuthClients
+from application.provider.ports import GrantHolders, OAuthGrants
 from domain.accounts.users import Email, User, Username
+from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE, OAuthClient, digest
 from domain.provider.dpop import InvalidProof, SpentProof
-from domain.provider.oauth import (
-    CODE_TTL,
-    DEVICE_CODE,
-    TOKEN_EXCHANGE,
-    AuthorizationCode,
-    Consent,
-    OAuthClient,
-    RotateOutcome,
-    SpendOutcome,
-    digest,
-)
+from domain.provider.grants import CODE_TTL, AuthorizationCode, Consent, RotateOutcome, SpendOutcome
 from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.kernel import InMemoryStore
-from tests.fakes.provider import FakeGrantHolders, FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.provider import FakeGrantHolders, FakeOAuthGrants
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -39,7 +32,7 @@ LATER = NOW + timedelta(days=30)
 def clients(request: pytest.FixtureRequest) -> OAuthClients:
     if request.param == "fake":
         return FakeOAuthClients()
-    from infrastructure.firestore.provider.oauth import FirestoreOAuthClients
+    from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 
     return FirestoreOAuthClients(request.getfixturevalue("firestore"))
 

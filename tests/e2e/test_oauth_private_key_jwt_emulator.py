@@ -17,7 +17,7 @@ from joserfc.jwk import ECKey
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
-from domain.provider.client_keys import ASSERTION_TYPE
+from domain.provider.assertions import ASSERTION_TYPE
 from tests.support.oauth import EmulatorWorld
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings

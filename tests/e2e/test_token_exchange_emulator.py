@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.provider.routes import EXTENSION
 from tests.support.dpop import DpopKey, claims_of

@@ -23,9 +23,10 @@ from google.auth.exceptions import RefreshError
 from google.cloud import firestore as gcf
 
 from application.ports import StagedWrites
+from domain.clients.oauth import digest
 from domain.errors import Unavailable
 from domain.events.security_events import SecurityEvent
-from domain.provider.oauth import AuthorizationCode, digest
+from domain.provider.grants import AuthorizationCode
 from infrastructure.firestore import client as client_module
 from infrastructure.firestore.client import (
     BOUNDED,

@@ -20,6 +20,7 @@ from application.services import Services
 from bootstrap import bind, build_app
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
+from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
 from bootstrap.keys import provider_tokens
@@ -44,6 +45,7 @@ from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from interfaces.web import TRANSLATIONS
 from interfaces.web.rendering import KEPT_PAGES, KeptPages
 from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
+from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
     FakeHostResolver,
     FakeScheduler,
@@ -69,10 +71,8 @@ from tests.fakes.orgs import (
     FakeTxtRecords,
 )
 from tests.fakes.provider import (
-    FakeApiResources,
     FakeDeviceAuthorizations,
     FakeGrantHolders,
-    FakeOAuthClients,
     FakeOAuthGrants,
     FakePushedRequests,
 )
@@ -163,17 +163,19 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             webhook_sender=FakeWebhookSender(),
             scheduler=FakeScheduler(),
         ),
-        provider=ProviderAdapters(
+        clients=ClientsAdapters(
             oauth_clients=FakeOAuthClients(),
+            api_resources=FakeApiResources(),
+            keys_getter=FakeDocumentGetter(),
+            keys_resolver=FakeHostResolver(),
+        ),
+        provider=ProviderAdapters(
             oauth_grants=grants,
             grant_holders=FakeGrantHolders(grants, store),
             device_authorizations=FakeDeviceAuthorizations(grants),
             pushed_requests=FakePushedRequests(),
             request_seal=request_seal(settings),  # pure computation: the real one
-            keys_getter=FakeDocumentGetter(),
-            keys_resolver=FakeHostResolver(),
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
-            api_resources=FakeApiResources(),
         ),
         resources=ResourcesAdapters(
             tasks=FakeTaskRepository(),

@@ -20,8 +20,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
 from application.accounts.admin import SetRole
-from domain.provider.client_keys import ASSERTION_TYPE
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
+from domain.provider.assertions import ASSERTION_TYPE
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.oauth import REDIRECT
 from tests.support.pages import csrf

@@ -20,13 +20,13 @@ from werkzeug.test import TestResponse
 from application.ports import Clock
 from application.provider.device import DeviceAuthorizations, DeviceFlow, PollMemory
 from application.provider.ports import OAuthPolicy
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
 from domain.signin.active_org import ActiveOrg
 from domain.signin.throttling import LoginThrottlePolicy
 from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import InMemoryStore
-from tests.fakes.provider import FakeOAuthClients
 from tests.fakes.signin import FakeActiveOrgs, FakeLoginThrottle
 from tests.support.app import World
 from tests.support.pages import sign_up

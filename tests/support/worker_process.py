@@ -49,7 +49,7 @@ NOT_SERVED = (
     "dns",  # dnspython: an org domain's first check
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
-    "interfaces.cli.provider",
+    "interfaces.cli.clients",
     "interfaces.scim.serving",
 )
 

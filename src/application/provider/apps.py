@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
+from application.clients.ports import OAuthClients
 from application.ports import Audit, AuditEvent, AuditLog
-from application.provider.ports import OAuthClients, OAuthGrants
+from application.provider.ports import OAuthGrants
 from application.signin.authentication import Actor
-from domain.provider.oauth import scope_list
+from domain.clients.oauth import scope_list
 
 
 @dataclass(frozen=True)

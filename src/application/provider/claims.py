@@ -12,9 +12,9 @@ from application.signin.authentication import Actor
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
+from domain.clients.oauth import OAuthClient, scope_list
 from domain.errors import PermissionDenied
 from domain.provider.claims_request import SCOPE_OF_CLAIM
-from domain.provider.oauth import OAuthClient, scope_list
 from domain.signin.active_org import ActiveOrg, lacks_second_factor
 
 

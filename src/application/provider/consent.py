@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from application.ports import Clock
 from application.provider.ports import OAuthGrants
-from domain.provider.oauth import Consent, scope_list
+from domain.clients.oauth import scope_list
+from domain.provider.grants import Consent
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository
+from application.clients.ports import OAuthClients
 from application.ports import (
     NO_WRITES,
     ActiveOrgs,
@@ -25,7 +26,7 @@ from application.ports import (
 )
 from application.provider.claims import Admission, admitted, members_only
 from application.provider.grants import new_refresh_token
-from application.provider.ports import OAuthClients, OAuthPolicy
+from application.provider.ports import OAuthPolicy
 from application.signin.authentication import Actor
 from application.signin.throttle import (
     LoginThrottle,
@@ -35,6 +36,7 @@ from application.signin.throttle import (
     wrong_guess,
 )
 from domain.accounts.users import User
+from domain.clients.oauth import DEVICE_CODE, OAuthClient, digest, scope_list
 from domain.errors import NotFound
 from domain.ids import new_id
 from domain.provider.device_flow import (
@@ -49,7 +51,7 @@ from domain.provider.device_flow import (
     shown_user_code,
     user_code_key,
 )
-from domain.provider.oauth import DEVICE_CODE, Grant, OAuthClient, digest, scope_list
+from domain.provider.grants import Grant
 from domain.signin.throttling import LoginThrottlePolicy
 
 

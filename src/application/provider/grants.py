@@ -13,9 +13,10 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.provider.claims import enabled_account
 from application.provider.ports import GrantHolders, GrantRead, OAuthGrants, OAuthPolicy
 from domain.accounts.users import User
+from domain.clients.oauth import digest
 from domain.ids import is_id, new_id
 from domain.provider.dpop import InvalidProof, Proof, SpentProof
-from domain.provider.oauth import AuthorizationCode, Grant, digest
+from domain.provider.grants import AuthorizationCode, Grant
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,18 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from application.accounts.admin import require_admin
+from application.clients.ports import OAuthClients
 from application.events.webhooks.admin import delivery_page
 from application.events.webhooks.ports import Target, WebhookDeliveries
 from application.pagination import Page
 from application.ports import Audit, AuditEvent, Clock
-from application.provider.ports import OAuthClients, OAuthGrants, OAuthPolicy, ProviderTokens
+from application.provider.ports import OAuthGrants, OAuthPolicy, ProviderTokens
 from application.signin.authentication import Actor
+from domain.clients.oauth import OAuthClient
 from domain.errors import NotFound
 from domain.events.webhooks import Delivery, new_message_id
+from domain.provider.grants import session_sid
 from domain.provider.logout import BACKCHANNEL_LOGOUT, LogoutNotice, SessionEnd, logout_claims
-from domain.provider.oauth import OAuthClient, session_sid
 
 MAX_GRANTS_READ = 200  # of one account, newest first: the clients of an end
 

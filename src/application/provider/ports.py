@@ -1,12 +1,9 @@
-"""What the provider's use cases keep and read (docs/reference/oauth.md): its clients, codes,
-grants and consents, the read of a grant with its account, the policy, and each process's
-copies of the clients it read."""
+"""What the provider's use cases keep and read (docs/reference/oauth.md): its codes, grants
+and consents, the read of a grant with its account, and the policy; its clients are
+application/clients/ports.py's."""
 
 from __future__ import annotations
 
-import builtins
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,16 +11,8 @@ from typing import Any, Protocol
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
-from domain.provider.api_resources import ApiResource
 from domain.provider.dpop import Proof, ProofRequest, SpentProof
-from domain.provider.oauth import (
-    AuthorizationCode,
-    CodeSpending,
-    Consent,
-    Grant,
-    OAuthClient,
-    Rotation,
-)
+from domain.provider.grants import AuthorizationCode, CodeSpending, Consent, Grant, Rotation
 from domain.provider.pushed import PushedRequest
 
 
@@ -34,63 +23,6 @@ class GrantRead:
 
     grant: Grant
     version: object
-
-
-class OAuthClients(Protocol):
-    def add(self, client: OAuthClient) -> None:
-        """Store a new client."""
-        ...
-
-    def get(self, client_id: str) -> OAuthClient | None:
-        """The client, or None."""
-        ...
-
-    def list(self, limit: int) -> list[OAuthClient]:
-        """Up to ``limit`` clients, oldest first."""
-        ...
-
-    def delete(self, client_id: str) -> bool:
-        """Remove the client; False if there was none."""
-        ...
-
-    def update(
-        self, client_id: str, change: Callable[[OAuthClient], OAuthClient]
-    ) -> OAuthClient | None:
-        """Store ``change`` of the client as read, under compare-and-set (read again and
-        changed again when another write came between); None if there is none."""
-        ...
-
-    def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
-        """Up to ``limit`` of the clients the org owns, oldest first."""
-        ...
-
-    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
-        """Remove every client the org owns, in bounded batches, with the org (an
-        ``OrgPart``); idempotent."""
-        ...
-
-
-class ApiResources(Protocol):
-    """The registered API resources, each with its scopes, by URI."""
-
-    def add(self, resource: ApiResource) -> None:
-        """Store a new resource; ``Conflict`` (``resource_exists``) if its URI has one,
-        (``too_many_resources``) if ``MAX_API_RESOURCES`` are stored: of any number of adds
-        at once, no more land than there is room for."""
-        ...
-
-    def list(self, limit: int) -> list[ApiResource]:
-        """Up to ``limit`` resources, oldest first."""
-        ...
-
-    def update(self, uri: str, change: Callable[[ApiResource], ApiResource]) -> ApiResource | None:
-        """Apply ``change`` (it changes only the orgs allowed) to the resource of ``uri``,
-        under compare-and-set; the resource after it, or None when none is registered."""
-        ...
-
-    def delete(self, uri: str) -> bool:
-        """Remove the resource; False if there was none."""
-        ...
 
 
 class OAuthGrants(Protocol):
@@ -282,77 +214,3 @@ class OAuthPolicy:
     access_token_ttl: timedelta = timedelta(minutes=10)  # access and ID tokens
     refresh_ttl: timedelta = timedelta(days=30)
     client_cache_ttl: float = 5.0  # seconds a process reuses a client it read
-
-
-class ClientCache:
-    """``OAuthClients`` whose clients each process reuses for ``ttl`` seconds once read:
-    client authentication and every token's liveness ask for them at each call. A deletion
-    made through this process drops its copy at once; another process keeps its copy for up
-    to ``ttl`` (docs/decisions/0200-oauth-client-cache.md). An absent client is never kept,
-    so one made in another process is found at once."""
-
-    MAX_KEPT = 1024
-
-    def __init__(
-        self, clients: OAuthClients, ttl: float, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._clients, self._ttl, self._monotonic = clients, ttl, monotonic
-        self._lock = threading.Lock()
-        self._kept: dict[str, tuple[OAuthClient, float]] = {}
-        self._drops = 0  # a read that began before a drop keeps nothing
-
-    def add(self, client: OAuthClient) -> None:
-        self._clients.add(client)
-
-    def get(self, client_id: str) -> OAuthClient | None:
-        if self._ttl <= 0:
-            return self._clients.get(client_id)
-        now = self._monotonic()
-        with self._lock:
-            kept, drops = self._kept.get(client_id), self._drops
-        if kept is not None and now - kept[1] < self._ttl:
-            return kept[0]
-        found = self._clients.get(client_id)
-        with self._lock:
-            if found is None:
-                self._kept.pop(client_id, None)
-            elif drops == self._drops:
-                self._kept.pop(client_id, None)
-                while len(self._kept) >= self.MAX_KEPT:
-                    del self._kept[next(iter(self._kept))]  # the oldest read
-                self._kept[client_id] = (found, now)
-        return found
-
-    def list(self, limit: int) -> list[OAuthClient]:
-        return self._clients.list(limit)
-
-    def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
-        return self._clients.list_for_org(org_id, limit)
-
-    def delete(self, client_id: str) -> bool:
-        self._drop(lambda client: client.client_id == client_id)
-        try:
-            return self._clients.delete(client_id)
-        finally:
-            self._drop(lambda client: client.client_id == client_id)
-
-    def update(
-        self, client_id: str, change: Callable[[OAuthClient], OAuthClient]
-    ) -> OAuthClient | None:
-        try:
-            return self._clients.update(client_id, change)
-        finally:
-            self._drop(lambda client: client.client_id == client_id)
-
-    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
-        self._drop(lambda client: client.org_id == org_id)
-        try:
-            self._clients.delete_owned_by_org(org_id, batch_size)
-        finally:
-            self._drop(lambda client: client.org_id == org_id)
-
-    def _drop(self, which: Callable[[OAuthClient], bool]) -> None:
-        with self._lock:
-            for client_id in [key for key, (client, _) in self._kept.items() if which(client)]:
-                del self._kept[client_id]
-            self._drops += 1

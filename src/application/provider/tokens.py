@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from application.accounts.accounts import UserRepository
+from application.clients.ports import OAuthClients
 from application.ports import Clock
 from application.provider.grants import LiveRefresh, live_refresh, read_live_grant
-from application.provider.ports import GrantHolders, OAuthClients, OAuthGrants, ProviderTokens
+from application.provider.ports import GrantHolders, OAuthGrants, ProviderTokens
 from domain.accounts.users import User
 from domain.provider.token_exchange import exchanged
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from domain.clients.client_keys import PRIVATE_MEMBERS
 from domain.errors import DomainError
 
 # How far a proof's ``iat`` may be from the server's clock (RFC 9449 §11.1): a proof is
@@ -30,7 +31,6 @@ _THUMBPRINT_MEMBERS = {
     "RSA": ("e", "kty", "n"),
     "OKP": ("crv", "kty", "x"),
 }
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.provider.oauth import Grant, OAuthClient
+from domain.clients.oauth import OAuthClient
+from domain.provider.grants import Grant
 
 # The webhook outbox's event type of a logout token's delivery; its ``endpoint_id`` is the
 # client's id.

@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from domain.clients.oauth import digest
 from domain.errors import InvalidInput, Unreadable
-from domain.provider.oauth import digest
 
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 PUSHED_TTL = timedelta(seconds=60)  # from the push to the browser's arrival (``expires_in``)

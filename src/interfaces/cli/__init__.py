@@ -1,5 +1,5 @@
 """The service's command line: ``flask --app src/wsgi.py users ...``. Each capability's
-commands are in its module (``accounts``, ``signin``, ``migration``, ``provider``,
+commands are in its module (``accounts``, ``signin``, ``migration``, ``clients``,
 ``federation``, ``orgs``); this one puts them in their groups. A group imports its modules
 when the command line first asks it for its commands: a server, which builds the same app,
 never does (docs/decisions/0440-route-modules-on-first-use.md)."""
@@ -22,11 +22,11 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         "Manage user accounts (no default admin exists).",
         (("accounts", "COMMANDS"), ("signin", "COMMANDS"), ("migration", "COMMANDS")),
     ),
-    ("clients", "Manage the apps that sign in with firegate (OAuth).", (("provider", "COMMANDS"),)),
+    ("clients", "Manage the apps that sign in with firegate (OAuth).", (("clients", "COMMANDS"),)),
     (
         "resources",
         "Manage the API resources apps ask tokens for, with their scopes (OAuth).",
-        (("provider", "RESOURCE_COMMANDS"),),
+        (("clients", "RESOURCE_COMMANDS"),),
     ),
     (
         "providers",

@@ -16,13 +16,13 @@ from interfaces.http.limits import LIMITED_BY, ApiLimits
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
 from interfaces.http.routes.accounts import accounts, users
+from interfaces.http.routes.clients import org_clients
 from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
 from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import active, orgs
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
-from interfaces.http.routes.provider import org_clients
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (

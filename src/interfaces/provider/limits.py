@@ -9,7 +9,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import request
 
-from application.provider.clients import FindClient
+from application.clients.clients import FindClient
 from interfaces.shared.limits import Identify, Route, client_key
 from interfaces.shared.services import services
 

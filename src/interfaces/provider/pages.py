@@ -24,8 +24,9 @@ from application.provider.consent import ConsentQuery
 from application.provider.pushed import BringPushedRequest, ResumePushed
 from application.signin.authentication import Actor
 from application.signin.sessions import Logout
+from domain.clients.oauth import scope_list
 from domain.provider.claims_request import parse_claims
-from domain.provider.oauth import scope_list, session_sid
+from domain.provider.grants import session_sid
 from domain.provider.pushed import REQUEST_URI_PREFIX, PushedRequestRefused, unchanged
 from interfaces.provider.routes import server
 from interfaces.shared.services import services

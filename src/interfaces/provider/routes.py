@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from authlib.common.errors import AuthlibHTTPError
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
+from domain.clients.client_keys import check_jwks
 from domain.errors import DomainError, RateLimited
-from domain.provider.client_keys import check_jwks
 from interfaces.shared.services import services
 
 if TYPE_CHECKING:

@@ -26,6 +26,7 @@ from interfaces.web import browser, shown
 # Each page module adds its routes to rendering.bp as it is imported.
 from interfaces.web.accounts import account, admin
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
+from interfaces.web.clients import org_apps
 from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the catalogues, for mail too
 from interfaces.web.compiled import UNTRANSLATED
 from interfaces.web.errors import (
@@ -44,7 +45,7 @@ from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
 from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
-from interfaces.web.provider import apps, org_apps
+from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin

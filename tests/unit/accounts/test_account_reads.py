@@ -12,11 +12,13 @@ from application.provider.apps import AppsWithAccess, ListApps
 from application.signin.authentication import Actor
 from application.signin.totp import GetTotp
 from domain.accounts.users import Email, User, Username
+from domain.clients.oauth import OAuthClient
 from domain.ids import new_id
-from domain.provider.oauth import Grant, OAuthClient
+from domain.provider.grants import Grant
 from domain.signin.mfa import TotpFactor
+from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import RecordingAuditLog
-from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import FakeMfaRepository
 from tests.support.use_cases import World
 

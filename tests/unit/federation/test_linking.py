@@ -20,7 +20,7 @@ from application.federation.upstream import UpstreamClaims, identity_of
 from application.ports import Audit
 from domain.errors import MfaRequired, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
-from domain.provider.oauth import Consent
+from domain.provider.grants import Consent
 from domain.signin.mfa import TotpFactor
 from domain.signin.passkeys import Passkey
 from tests.support.linking import ADDRESS, World, identity

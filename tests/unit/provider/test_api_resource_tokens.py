@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from domain.provider.oauth import SCOPES, TOKEN_EXCHANGE
-from tests.fakes.provider import FakeApiResources
+from domain.clients.oauth import SCOPES, TOKEN_EXCHANGE
+from tests.fakes.clients import FakeApiResources
 from tests.support.api import bearer, login, register
 from tests.support.oauth import (
     REDIRECT,
@@ -188,7 +188,7 @@ def test_an_exchange_keeps_a_resources_scope_only_at_that_resource(world: OAuthW
 def test_the_metadata_lists_the_registered_scopes_read_once_an_interval(
     world: OAuthWorld,
 ) -> None:
-    repository = world.adapters.provider.api_resources
+    repository = world.adapters.clients.api_resources
     assert isinstance(repository, FakeApiResources)
     before = repository.lists
     for _ in range(3):

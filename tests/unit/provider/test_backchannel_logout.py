@@ -24,10 +24,12 @@ from application.ports import Audit, AuditEvent
 from application.provider.logout import BackchannelLogout, LogoutChannel, session_end
 from application.provider.ports import OAuthPolicy
 from bootstrap.keys import provider_tokens
+from domain.clients.oauth import OAuthClient
 from domain.errors import InvalidInput
 from domain.events.webhooks import Delivery, DeliveryStatus
 from domain.mail.action_tokens import ActionToken, Purpose
 from domain.orgs.domains import OrgDomain
+from domain.provider.grants import Grant, session_sid
 from domain.provider.logout import (
     BACKCHANNEL_LOGOUT,
     LOGOUT_EVENT,
@@ -35,8 +37,8 @@ from domain.provider.logout import (
     SessionEnd,
     logout_claims,
 )
-from domain.provider.oauth import Grant, OAuthClient, session_sid
 from infrastructure.events.audit import LoggingAuditLog
+from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import (
     FakeSecurityEvents,
     FakeWebhookDeliveries,
@@ -44,7 +46,7 @@ from tests.fakes.events import (
     FakeWebhookSender,
 )
 from tests.fakes.kernel import FakeClock, FakeJobQueue
-from tests.fakes.provider import FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.provider import FakeOAuthGrants
 from tests.support.api import login, register
 from tests.support.app import NEW
 from tests.support.mail_flows import press

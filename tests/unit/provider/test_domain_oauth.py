@@ -8,17 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE, OAuthClient, check_grants, digest
 from domain.errors import InvalidInput
-from domain.provider.oauth import (
-    CODE_TTL,
-    DEVICE_CODE,
-    TOKEN_EXCHANGE,
-    AuthorizationCode,
-    Grant,
-    OAuthClient,
-    check_grants,
-    digest,
-)
+from domain.provider.grants import CODE_TTL, AuthorizationCode, Grant
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

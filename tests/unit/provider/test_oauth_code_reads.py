@@ -12,7 +12,8 @@ import pytest
 from application.provider.grants import CodesAndGrants, PresentedCode, SpendCode, new_code
 from application.provider.ports import OAuthPolicy
 from domain.accounts.users import Email, User, Username
-from domain.provider.oauth import AuthorizationCode, digest
+from domain.clients.oauth import digest
+from domain.provider.grants import AuthorizationCode
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore

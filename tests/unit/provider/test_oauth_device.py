@@ -15,8 +15,8 @@ from babel.support import Translations
 from application.events.security_events import EVENT_TYPES, security_events_of
 from application.ports import Audit, AuditEvent
 from application.provider.device import PollDevice, StartDevice
+from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from domain.provider.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
-from domain.provider.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from interfaces.web import TRANSLATIONS
 from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeDeviceAuthorizations, FakeOAuthGrants

@@ -12,7 +12,7 @@ import pytest
 from flask import Response
 
 from application.provider.device import PollDevice, StartDevice
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
 from interfaces.provider.routes import server
 from interfaces.provider.server.device_polls import pending_answer
 from tests.fakes.kernel import FakeClock

@@ -14,8 +14,8 @@ import pytest
 
 from application.provider.grants import CodesAndGrants, SpendProof
 from application.provider.ports import OAuthPolicy
+from domain.clients.oauth import OPT_IN_GRANTS
 from domain.provider.dpop import InvalidProof, SpentProof
-from domain.provider.oauth import OPT_IN_GRANTS
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore

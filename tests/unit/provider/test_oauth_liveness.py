@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from application.clients.ports import ClientCache
 from application.provider.grants import (
     CodesAndGrants,
     ExchangeCode,
@@ -22,14 +23,16 @@ from application.provider.grants import (
     RotateRefresh,
     live_refresh,
 )
-from application.provider.ports import ClientCache, GrantRead, OAuthPolicy
+from application.provider.ports import GrantRead, OAuthPolicy
 from domain.accounts.users import Email, User, Username
+from domain.clients.oauth import OAuthClient, digest
 from domain.ids import new_id
-from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, Rotation, digest
+from domain.provider.grants import AuthorizationCode, Grant, Rotation
 from infrastructure.events.audit import LoggingAuditLog
 from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.kernel import FakeClock, InMemoryStore
-from tests.fakes.provider import FakeGrantHolders, FakeOAuthClients, FakeOAuthGrants
+from tests.fakes.provider import FakeGrantHolders, FakeOAuthGrants
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

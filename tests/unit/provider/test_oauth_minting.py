@@ -26,7 +26,7 @@ from application.provider.minting import (
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from bootstrap.keys import provider_tokens
 from domain.accounts.users import User, Username
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE
 from tests.fakes.kernel import FakeClock
 from tests.support.dpop import DpopKey

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from domain.errors import InvalidInput
 from domain.provider.claims_request import ClaimsRequest, parse_claims
-from domain.provider.oauth import session_sid
+from domain.provider.grants import session_sid
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, redirected
 from tests.support.pages import sign_up
 

@@ -16,14 +16,14 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from application.provider.client_keys import (
+from application.clients.client_keys import (
     AssertionKeys,
     ClientKeys,
     KeptKeys,
     KeysUnavailable,
 )
-from domain.provider.client_keys import ASSERTION_TYPE
-from domain.provider.oauth import OAuthClient
+from domain.clients.oauth import OAuthClient
+from domain.provider.assertions import ASSERTION_TYPE
 from tests.fakes.events import FakeHostResolver
 from tests.fakes.sso import FakeDocumentGetter
 from tests.support.api import bearer, login, register
@@ -126,7 +126,7 @@ def test_the_issuer_as_audience_and_es256_and_ps256_are_taken(world: OAuthWorld)
 def test_keys_at_a_jwks_uri_are_fetched_once_then_kept_briefly(
     world: OAuthWorld, key: RSAKey
 ) -> None:
-    getter = world.adapters.provider.keys_getter
+    getter = world.adapters.clients.keys_getter
     assert isinstance(getter, FakeDocumentGetter)
     getter.documents[KEYS_URL] = public_jwks(key)
     client = world.register("--confidential", "--jwks-uri", KEYS_URL)
@@ -192,7 +192,7 @@ def test_an_assertion_with_a_new_key_is_taken_before_the_minute(
     world: OAuthWorld, key: RSAKey
 ) -> None:
     """Through the token endpoint: the assertion's header names the key it was signed with."""
-    getter = world.adapters.provider.keys_getter
+    getter = world.adapters.clients.keys_getter
     assert isinstance(getter, FakeDocumentGetter)
     getter.documents[KEYS_URL] = public_jwks(key)
     clock = Clock()

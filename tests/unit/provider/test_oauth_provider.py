@@ -23,17 +23,17 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
+from application.clients.api_resources import CatalogueCache
+from application.clients.clients import AdminCreateClient, ClientRegistry, CreateClient
 from application.ports import Audit
-from application.provider.api_resources import CatalogueCache
-from application.provider.clients import AdminCreateClient, ClientRegistry, CreateClient
 from application.provider.grants import LiveGrant
 from application.signin.authentication import Actor
+from domain.clients.oauth import SCOPES
 from domain.errors import PermissionDenied
-from domain.provider.oauth import SCOPES
 from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.kernel import FakeClock
 from tests.fakes.orgs import FakeOrgRepository
-from tests.fakes.provider import FakeApiResources, FakeOAuthClients
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, csrf_of, redirected
 from tests.support.pages import PASSWORD, sign_up
 
@@ -1572,7 +1572,7 @@ def test_registration_refuses_what_a_public_client_can_never_use(
 def test_a_client_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     """``clients delete <id>`` on the command line reads a leading dash as an option (a
     deleted client's test failed once in about 64 runs on such an id)."""
-    from application.provider import clients
+    from application.clients import clients
 
     drawn = iter(["-starts-with-a-dash", "_fine", "never-reached"])
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _: next(drawn))

@@ -13,7 +13,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from werkzeug.test import TestResponse
 
-from application.provider.clients import FindClient
+from application.clients.clients import FindClient
 from domain.provider.pushed import MAX_REQUEST_URI_CHARS, REQUEST_URI_PREFIX, Push, unchanged
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from tests.fakes.provider import FakePushedRequests

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from domain.provider.oauth import OAuthClient
+from domain.clients.oauth import OAuthClient
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
 from domain.signin.active_org import ActiveOrg

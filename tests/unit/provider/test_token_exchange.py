@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import (
     ACCESS_TOKEN,
     GRANT_TYPE,

@@ -13,7 +13,7 @@ from typing import Any
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.provider.device_flow import Decision, DeviceAuthorization, Poll
-from domain.provider.oauth import Grant
+from domain.provider.grants import Grant
 from infrastructure.firestore.client import BOUNDED, commit, read_document, read_versioned
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents

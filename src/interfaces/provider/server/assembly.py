@@ -2,8 +2,9 @@
 
 Authlib speaks the protocol: parameters, PKCE, errors, token and ID-token formats, metadata.
 What it asks its models and hooks (a client, a code, a grant, a user's claims) is answered by
-the use cases in application/provider/ and the rules in domain/provider/oauth.py; the
-provider's tokens are minted, and each token answer counted, by application/provider/minting.py."""
+the use cases in application/provider/ and application/clients/ and the rules in
+domain/provider/grants.py and domain/clients/oauth.py; the provider's tokens are minted,
+and each token answer counted, by application/provider/minting.py."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from flask import Flask, Request, Response, request
 
-from application.provider.clients import FindClient
+from application.clients.clients import FindClient
 from application.provider.minting import TokenIssued
-from domain.provider.client_keys import PRIVATE_KEY_JWT
-from domain.provider.oauth import SCOPES
+from domain.clients.client_keys import PRIVATE_KEY_JWT
+from domain.clients.oauth import SCOPES
 from interfaces.provider.server.assertions import PrivateKeyJwt
 from interfaces.provider.server.config import OAuthConfig
 from interfaces.provider.server.device import DeviceAuthorization, DeviceGrant

@@ -14,14 +14,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from application.provider.client_keys import ClientKeys
+from application.clients.client_keys import ClientKeys
 from application.provider.grants import SpendProof
+from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.errors import DomainError
-from domain.provider.client_keys import (
+from domain.provider.assertions import (
     ASSERTION_ALGORITHMS,
     ASSERTION_TYPE,
     CLOCK_LEEWAY,
-    PRIVATE_KEY_JWT,
     AssertionId,
     lifetime_refusal,
 )

@@ -11,8 +11,9 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.provider.ports import DpopProofs, ProviderTokens
 from domain.accounts.users import LOCALES
-from domain.provider.client_keys import ASSERTION_ALGORITHMS, PRIVATE_KEY_JWT
-from domain.provider.oauth import SCOPES
+from domain.clients.client_keys import PRIVATE_KEY_JWT
+from domain.clients.oauth import SCOPES
+from domain.provider.assertions import ASSERTION_ALGORITHMS
 
 PUBLIC_AUTH = ("none",)
 SECRET_AUTH = ("client_secret_basic", "client_secret_post")

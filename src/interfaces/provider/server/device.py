@@ -25,7 +25,7 @@ from authlib.oauth2.rfc8628 import (
 
 from application.provider.device import PollDevice, StartDevice
 from application.provider.minting import MintIdToken
-from domain.provider.oauth import DEVICE_CODE, scope_list
+from domain.clients.oauth import DEVICE_CODE, scope_list
 from interfaces.provider.server.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Response, request
 
 from application.provider.device import PollDevice
-from domain.provider.oauth import DEVICE_CODE
+from domain.clients.oauth import DEVICE_CODE
 from interfaces.provider.server.assembly import Server
 from interfaces.provider.server.device import _REFUSALS, DeviceGrant
 from interfaces.provider.server.models import Client

@@ -23,11 +23,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
 
-from application.provider.clients import CreateClient, new_client_id
+from application.clients.clients import CreateClient, new_client_id
 from application.provider.grants import RevokeClientToken, RevokeGrant
 from application.provider.tokens import GRANT_CLAIM
+from domain.clients.oauth import may_introspect, scope_list
 from domain.errors import DomainError
-from domain.provider.oauth import may_introspect, scope_list
 from domain.provider.token_exchange import exchanged
 from interfaces.provider.server.config import (
     CONFIDENTIAL_AUTH,
@@ -86,7 +86,7 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
         return AccessToken.of(token_string)
 
     def check_permission(self, token: AccessToken, client: Client, oauth_request: Any) -> bool:
-        claims = token.claims  # the rule: domain.provider.oauth.may_introspect
+        claims = token.claims  # the rule: domain.clients.oauth.may_introspect
         return may_introspect(
             client.client,
             issued_to=claims.get("client_id"),

@@ -15,8 +15,8 @@ from application.provider.claims import Admission
 from application.provider.consent import ConsentQuery
 from application.provider.minting import MintExchangedToken
 from application.provider.tokens import GRANT_CLAIM, InspectToken
+from domain.clients.oauth import scope_list, unusable_resource
 from domain.provider.dpop import bound_key
-from domain.provider.oauth import scope_list, unusable_resource
 from domain.provider.token_exchange import (
     GRANT_TYPE,
     ExchangeRefused,

@@ -30,10 +30,10 @@ from application.provider.grants import (
     new_code,
 )
 from application.provider.minting import MintAccessToken, MintIdToken
+from domain.clients.oauth import scope_list, unusable_resource
 from domain.errors import DomainError
 from domain.provider.claims_request import parse_claims
 from domain.provider.dpop import InvalidProof
-from domain.provider.oauth import scope_list, unusable_resource
 from interfaces.provider.server.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,

@@ -15,16 +15,17 @@ from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
+from application.clients.clients import FindClient
 from application.provider.claims import Admission, FindAccount, MemberOrg, claims_of
-from application.provider.clients import FindClient
 from application.provider.grants import PresentedCode
 from application.provider.minting import USERINFO_CLAIMS
 from application.provider.ports import GrantRead
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
-from domain.provider.client_keys import PRIVATE_KEY_JWT
+from domain.clients.client_keys import PRIVATE_KEY_JWT
+from domain.clients.oauth import OAuthClient, scope_list
 from domain.provider.dpop import Proof
-from domain.provider.oauth import AuthorizationCode, Grant, OAuthClient, scope_list
+from domain.provider.grants import AuthorizationCode, Grant
 from domain.signin.active_org import ActiveOrg
 from interfaces.provider.server.config import PUBLIC_AUTH, SECRET_AUTH
 from interfaces.shared.services import services

@@ -13,11 +13,11 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import request
 
-from application.provider.clients import FindClient
+from application.clients.clients import FindClient
 from application.provider.grants import SpendProof
 from application.provider.ports import DpopProofs
+from domain.clients.oauth import OAuthClient
 from domain.provider.dpop import InvalidProof, NonceRequired, Proof, ProofRequest, bound_key
-from domain.provider.oauth import OAuthClient
 from interfaces.provider.server.config import OAuthConfig
 from interfaces.provider.server.models import Client
 from interfaces.shared.services import services

@@ -8,8 +8,8 @@ from __future__ import annotations
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from domain.provider.api_resources import SCOPE_TOKEN
-from domain.provider.oauth import SCOPES, scope_list
+from domain.clients.api_resources import SCOPE_TOKEN
+from domain.clients.oauth import SCOPES, scope_list
 from interfaces.provider.server.models import Client
 from interfaces.shared.services import services
 

@@ -1,7 +1,7 @@
 """An organization's page (docs/pages.md, "Organizations"), in sections each at its own
 address under /account/orgs/{slug}: settings, members, invitations, domains, single sign-on,
 SCIM, apps and events. Single sign-on's, SCIM's and the apps' sections are theirs
-(interfaces/web/sso/org.py, interfaces/web/scim/org.py, interfaces/web/provider/org_apps.py);
+(interfaces/web/sso/org.py, interfaces/web/scim/org.py, interfaces/web/clients/org_apps.py);
 the web adapter's composition hands every section to the page (``install_org_page``).
 Members see what they may read; admins' and owners' forms are the API's routes' use cases. A
 browser's navigation to /orgs/{slug}, the API's address of the org, is sent here

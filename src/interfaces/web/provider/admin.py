@@ -6,24 +6,24 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from application.pagination import DEFAULT_LIMIT
-from application.provider.api_resources import (
+from application.clients.api_resources import (
     AddResource,
     AdminAddResource,
     AdminRemoveResource,
     AdminResources,
     ScopeText,
 )
-from application.provider.clients import (
+from application.clients.clients import (
     AdminClients,
     AdminCreateClient,
     AdminDeleteClient,
     CreateClient,
 )
+from application.pagination import DEFAULT_LIMIT
 from application.provider.logout import ClientLogouts
 from application.signin.authentication import Actor
+from domain.clients.oauth import SCOPES
 from domain.errors import InvalidInput
-from domain.provider.oauth import SCOPES
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import admin_shown, needs_sign_in
 from interfaces.web.forms import field, form_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.provider.clients import (
+from application.clients.clients import (
     CreateClient,
     CreateOrgClient,
     DeleteOrgClient,
@@ -17,14 +17,14 @@ from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import NoQuery, Problem
-from interfaces.http.schemas.provider.org_clients import (
+from interfaces.http.schemas.clients.org_clients import (
     OrgClientCreate,
     OrgClientCreated,
     OrgClientList,
     OrgClientOut,
     OrgClientPatch,
 )
+from interfaces.http.schemas.common import NoQuery, Problem
 from interfaces.shared.services import services
 
 bp = Blueprint("org_clients", __name__, url_prefix="/orgs")

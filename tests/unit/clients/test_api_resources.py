@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.provider.api_resources import (
+from application.clients.api_resources import (
     AddResource,
     ApiResourceRegistry,
     CatalogueCache,
     ScopeText,
 )
+from domain.clients.api_resources import ApiResource, ApiScope, ResourceCatalogue
 from domain.errors import Conflict, InvalidInput
-from domain.provider.api_resources import ApiResource, ApiScope, ResourceCatalogue
+from tests.fakes.clients import FakeApiResources
 from tests.fakes.kernel import FakeClock
 from tests.fakes.orgs import FakeOrgRepository
-from tests.fakes.provider import FakeApiResources
 from tests.support.admin_pages import browser, post, root
 from tests.support.app import World
 from tests.support.oauth import OAuthWorld

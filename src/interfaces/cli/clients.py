@@ -10,11 +10,11 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from application.provider.api_resources import AddResource, AllowOrg, RemoveResource, ScopeText
-from application.provider.clients import CreateClient, DeleteClient, OperatorOrgClient
+from application.clients.api_resources import AddResource, AllowOrg, RemoveResource, ScopeText
+from application.clients.clients import CreateClient, DeleteClient, OperatorOrgClient
+from domain.clients.api_resources import ApiResource
+from domain.clients.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from domain.errors import DomainError, InvalidInput
-from domain.provider.api_resources import ApiResource
-from domain.provider.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from interfaces.cli.acting import fail
 from interfaces.shared.services import services
 

@@ -8,15 +8,15 @@ import secrets
 from dataclasses import dataclass, replace
 
 from application.accounts.admin import require_admin
+from application.clients.api_resources import CatalogueCache
+from application.clients.ports import OAuthClients
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
-from application.provider.api_resources import CatalogueCache
-from application.provider.ports import OAuthClients
 from application.signin.authentication import Actor
+from domain.clients.oauth import OAuthClient, check_scopes
 from domain.errors import InvalidInput, NotFound
 from domain.orgs.orgs import Permission
-from domain.provider.oauth import OAuthClient, check_scopes
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class CreateClient:
     resources: tuple[str, ...] = ()  # the resources its tokens may be for; none: any
     grants: tuple[
         str, ...
-    ] = ()  # opt-in grants (domain.provider.oauth.OPT_IN_GRANTS), names or URIs
+    ] = ()  # opt-in grants (domain.clients.oauth.OPT_IN_GRANTS), names or URIs
     dpop_bound_access_tokens: bool = False  # its tokens always DPoP-bound (RFC 9449 §5.2)
     org_id: str | None = None  # the org that owns it (``create_org_client``); None: none
     pkce_required: bool = True  # False: a confidential client that may go without PKCE

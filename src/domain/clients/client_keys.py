@@ -1,29 +1,20 @@
 """A client that authenticates with ``private_key_jwt`` (RFC 7523 §2.2, OpenID Connect Core
-§9): its public keys (``jwks``, or a ``jwks_uri`` to fetch them from), the algorithms its
-assertions may use, and an assertion's ``jti``, accepted once (docs/reference/oauth.md,
-"Client authentication with a signed assertion"). The signature is checked in
-interfaces/provider/server/assertions.py, through Authlib."""
+§9): its public keys (``jwks``, or a ``jwks_uri`` to fetch them from) (docs/reference/oauth.md,
+"Client authentication with a signed assertion"). Its assertions are checked by the provider
+(domain/provider/assertions.py; the signature in interfaces/provider/server/assertions.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
-from domain.provider.dpop import PRIVATE_MEMBERS, SpentProof
 from domain.text import has_control
 
 PRIVATE_KEY_JWT = "private_key_jwt"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-# Asymmetric only: a shared-secret HS* assertion would need the secret stored readable, and
-# ``none`` proves nothing (docs/decisions/0421-private-key-jwt.md).
-ASSERTION_ALGORITHMS = ("RS256", "ES256", "PS256")
-MAX_ASSERTION_LIFETIME = timedelta(minutes=5)  # how far ahead an assertion's ``exp`` may be
-CLOCK_LEEWAY = timedelta(seconds=30)
+# The private members of a JWK (RFC 7518 §6): never in a client's public keys, nor in a proof.
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_KEYS = 10
 MAX_JWKS_CHARS = 20_000
 MAX_JWKS_URI_CHARS = 2000
@@ -72,29 +63,3 @@ def keys_of(text: str) -> dict[str, Any]:
     """The JWK Set kept as ``check_jwks`` made it."""
     found: dict[str, Any] = json.loads(text)
     return found
-
-
-@dataclass(frozen=True)
-class AssertionId:
-    """A client assertion that passed, to be spent once: its client and ``jti``, kept until
-    its ``exp`` (and the leeway) has passed, after which it is refused as expired anyway."""
-
-    client_id: str
-    jti: str
-    expires_at: datetime
-
-    def spent(self, now: datetime) -> SpentProof:
-        key = hashlib.sha256(json.dumps(["client_assertion", self.client_id, self.jti]).encode())
-        return SpentProof(key.hexdigest(), max(self.expires_at, now) + CLOCK_LEEWAY)
-
-
-def lifetime_refusal(claims: dict[str, Any], now: datetime) -> str | None:
-    """Why an assertion's ``exp`` will not do beyond being past (which the JWT check tells):
-    missing, not a number, or further ahead than ``MAX_ASSERTION_LIFETIME``."""
-    exp = claims.get("exp")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
-        return "The assertion has no exp."
-    if exp > (now + MAX_ASSERTION_LIFETIME + CLOCK_LEEWAY).timestamp():
-        minutes = int(MAX_ASSERTION_LIFETIME.total_seconds() // 60)
-        return f"The assertion's exp is more than {minutes} minutes ahead."
-    return None

@@ -20,9 +20,9 @@ from application.events.webhooks.ports import (
     HostResolver,
     WebhookUnreachable,
 )
+from domain.clients.client_keys import check_jwks, keys_of
+from domain.clients.oauth import OAuthClient
 from domain.errors import DomainError, Unauthenticated
-from domain.provider.client_keys import check_jwks, keys_of
-from domain.provider.oauth import OAuthClient
 
 JWKS_MAX_BYTES = 64 * 1024
 

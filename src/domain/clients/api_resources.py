@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.clients.oauth import SCOPES, check_resource, digest
 from domain.errors import Conflict, InvalidInput
-from domain.provider.oauth import SCOPES, check_resource, digest
 from domain.text import has_control, has_direction_control
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )

@@ -11,10 +11,10 @@ from typing import Any, get_args
 import pytest
 
 from application.orgs.members import AddMember
-from domain.provider.oauth import OPT_IN_GRANTS, SCOPES
+from domain.clients.oauth import OPT_IN_GRANTS, SCOPES
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
-from interfaces.http.schemas.provider.org_clients import OptInGrant, Scope
+from interfaces.http.schemas.clients.org_clients import OptInGrant, Scope
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register
 from tests.support.oauth import REDIRECT, OAuthWorld, browsing_member, claims, enter
 
@@ -301,7 +301,7 @@ def test_the_opt_in_grants_of_an_orgs_app_are_the_operators_to_give(world: OAuth
     alice = person(world, "olga")
     acme = org(world, alice)
     earlier = create(world, alice, confidential=False)
-    stored = world.adapters.provider.oauth_clients
+    stored = world.adapters.clients.oauth_clients
     found = stored.get(earlier["client_id"])
     assert found is not None
     stored.delete(found.client_id)

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
-from domain.provider.oauth import OAuthClient
+from domain.clients.oauth import OAuthClient
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 
@@ -31,7 +31,7 @@ def olga(world: World) -> FlaskClient:
 def stored(world: World) -> list[OAuthClient]:
     org = world.adapters.orgs.orgs.find("acme")
     assert org is not None
-    return world.adapters.provider.oauth_clients.list_for_org(org.id, 10)
+    return world.adapters.clients.oauth_clients.list_for_org(org.id, 10)
 
 
 def test_an_admin_registers_an_app_whose_secret_is_shown_once(

@@ -13,14 +13,14 @@ import builtins
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict
-from domain.provider.api_resources import (
+from domain.clients.api_resources import (
     MAX_API_RESOURCES,
     ApiResource,
     ApiScope,
     resource_key,
     too_many_resources,
 )
+from domain.errors import Conflict
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged

@@ -10,17 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.admin import require_admin
+from application.clients.ports import ApiResources
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
-from application.provider.ports import ApiResources
 from application.signin.authentication import Actor
-from domain.errors import InvalidInput, NotFound
-from domain.provider.api_resources import (
+from domain.clients.api_resources import (
     MAX_API_RESOURCES,
     ApiResource,
     ApiScope,
     ResourceCatalogue,
 )
+from domain.errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from application.provider.clients import (
+from application.clients.clients import (
     CreateClient,
     CreateOrgClient,
     DeleteOrgClient,
@@ -18,7 +18,7 @@ from application.provider.clients import (
     no_such_client,
 )
 from application.signin.authentication import Actor
-from domain.provider.oauth import SCOPES
+from domain.clients.oauth import SCOPES
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import signed_in
@@ -35,7 +35,7 @@ def _apps(actor: Actor, org: str) -> dict[str, object]:
     return {"apps": services().oauth_clients.org_clients(OrgClients(actor, org)), "scopes": SCOPES}
 
 
-APPS = OrgSection("apps", "provider/org_apps.html", _apps)
+APPS = OrgSection("apps", "clients/org_apps.html", _apps)
 
 
 def _uris() -> tuple[str, ...]:

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from domain.provider.api_resources import MAX_RESOURCE_SCOPES, MAX_SCOPE_CHARS
-from domain.provider.oauth import MAX_NAME_CHARS, MAX_REDIRECT_URIS, MAX_RESOURCES, OAuthClient
-from domain.provider.redirect_uris import MAX_URI_CHARS
+from domain.clients.api_resources import MAX_RESOURCE_SCOPES, MAX_SCOPE_CHARS
+from domain.clients.oauth import MAX_NAME_CHARS, MAX_REDIRECT_URIS, MAX_RESOURCES, OAuthClient
+from domain.clients.redirect_uris import MAX_URI_CHARS
 from interfaces.http.schemas.common import (
     Schema,
     Strict,
@@ -20,7 +20,7 @@ from interfaces.http.schemas.common import (
     single_line_not_null,
 )
 
-# domain.provider.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
+# domain.clients.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
 Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization"]
 OptInGrant = Literal["device_code", "token_exchange"]
 ResourceScope = Annotated[

@@ -1,0 +1,80 @@
+"""The clients: their adapters (the clients, the API resources, what fetches a client's keys),
+made from the settings, and their service objects built on them, one per room of
+application/clients/; the provider (bootstrap/provider.py) builds on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from application.clients.api_resources import ApiResourceRegistry, CatalogueCache
+from application.clients.client_keys import AssertionKeys, KeptKeys
+from application.clients.clients import ClientRegistry
+from application.clients.ports import ApiResources, ClientCache, OAuthClients
+from application.events.webhooks.ports import DocumentGetter, HostResolver
+from application.orgs.ports import OrgRepository
+from bootstrap.platform import Platform
+from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.firestore.clients.api_resources import FirestoreApiResources
+from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
+
+@dataclass(frozen=True)
+class ClientsAdapters:
+    oauth_clients: OAuthClients
+    api_resources: ApiResources
+    keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
+    keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
+
+
+def build(settings: Settings, client: Client) -> ClientsAdapters:
+    return ClientsAdapters(
+        oauth_clients=FirestoreOAuthClients(client),
+        api_resources=FirestoreApiResources(client),
+        keys_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+        keys_resolver=SocketHostResolver(),
+    )
+
+
+def client_cache(own: ClientsAdapters, settings: Settings) -> ClientCache:
+    """The clients as each process reuses them once read; one per process, so that a
+    deletion through any use case (an org's purge too) drops the copy at once."""
+    return ClientCache(own.oauth_clients, settings.provider.oauth_client_cache_ttl)
+
+
+def resource_catalogue(own: ClientsAdapters, settings: Settings) -> CatalogueCache:
+    """The registered API resources, read now and then (OAUTH_CLIENT_CACHE_TTL, as the
+    clients); one per process, shared by the clients' use cases and the resources'."""
+    return CatalogueCache(own.api_resources, settings.provider.oauth_client_cache_ttl)
+
+
+def bind_clients(
+    *, orgs: OrgRepository, platform: Platform, clients: ClientCache, catalogue: CatalogueCache
+) -> ClientRegistry:
+    """``orgs``: whose admins manage an org's own clients; ``clients``: this process's
+    copies of the clients (``client_cache``), shared with what else deletes them."""
+    return ClientRegistry(clients=clients, orgs=orgs, catalogue=catalogue, clock=platform.clock)
+
+
+def bind_api_resources(
+    settings: Settings, *, orgs: OrgRepository, platform: Platform, catalogue: CatalogueCache
+) -> ApiResourceRegistry:
+    own_api = (settings.signin.jwt_audience, settings.signin.jwt_issuer)  # never a resource
+    return ApiResourceRegistry(
+        catalogue=catalogue, orgs=orgs, clock=platform.clock, reserved=own_api
+    )
+
+
+def bind_client_keys(own: ClientsAdapters, settings: Settings) -> AssertionKeys:
+    """A client's jwks_uri, fetched under the webhooks' rules: a public address only, except
+    in the local profile, whose clients run on this machine."""
+    return AssertionKeys(
+        getter=own.keys_getter,
+        resolver=own.keys_resolver,
+        local=settings.service.app_profile == "local",
+        kept=KeptKeys(),
+    )
