@@ -10,15 +10,12 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Page
 
-from tests.support.browser import chromium, org_created, signed_up
-from tests.support.browser import violations as axe_findings
+from tests.support.browser import chromium, org_created, phone_checked, signed_up
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
 PHONE = 375
-WIDTHS = "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
 ENGLISH = {
     "sign_up": "Create account",
     "create": "Create",
@@ -51,13 +48,6 @@ def base(emulators: Any) -> Iterator[str]:
         yield url
 
 
-def checked(page: Page) -> None:
-    """The page as a phone shows it: no sideways scrolling, nothing serious for axe."""
-    scroll_width, client_width = page.evaluate(WIDTHS)
-    assert scroll_width <= client_width, page.url
-    assert axe_findings(page) == [], page.url
-
-
 @pytest.mark.parametrize(("locale", "words"), [("en-US", ENGLISH), ("es-ES", SPANISH)])
 def test_an_owner_registers_edits_and_removes_an_app(
     base: str, locale: str, words: dict[str, str]
@@ -70,7 +60,7 @@ def test_an_owner_registers_edits_and_removes_an_app(
         page.get_by_role("link", name=words["section"], exact=True).click()
         page.wait_for_url(apps)
         assert words["none"] in page.inner_text("main")
-        checked(page)
+        phone_checked(page)
 
         page.fill("#app-name", "Billing")
         page.fill("#app-redirect_uris", "https://billing.example/cb")
@@ -80,7 +70,7 @@ def test_an_owner_registers_edits_and_removes_an_app(
         secret = page.input_value("#new-client-secret")
         client_id = page.input_value("#new-client-id")
         assert len(secret) >= 40
-        checked(page)
+        phone_checked(page)
         own = requests.post(
             f"{base}/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -100,13 +90,13 @@ def test_an_owner_registers_edits_and_removes_an_app(
             "https://billing.example/cb",
             "https://b2.example/cb",
         ]
-        checked(page)
+        phone_checked(page)
 
         page.get_by_role("link", name=words["remove"], exact=True).click()
         page.wait_for_url(f"{apps}/{client_id}/remove")
-        checked(page)
+        phone_checked(page)
         page.get_by_role("button", name=words["remove_it"]).click()
         page.wait_for_url(apps + "?done=app-removed")
         assert page.get_by_role("status").inner_text() == words["removed"]
         assert words["none"] in page.inner_text("main")
-        checked(page)
+        phone_checked(page)
