@@ -214,6 +214,21 @@ def test_dry_run_writes_nothing_and_update_changes_existing_ids(
     assert (same[1]["updated"], same[1]["skipped"]) == (0, 1)
 
 
+def test_update_brings_the_files_whole_name(
+    fake_app: Flask, store: InMemoryStore, tmp_path: Path
+) -> None:
+    """--update makes the account as the file has it: its whole name too, as a new import
+    would (a Firebase user's display name is one)."""
+    row = {"id": "u-1", "username": "hana", "email": "hana@example.com", "role": "user"}
+    run(fake_app, "import", str(write_jsonl(tmp_path / "a.jsonl", [row])), "--format", "jsonl")
+    assert store.users["u-1"].full_name is None
+    named = write_jsonl(tmp_path / "b.jsonl", [{**row, "full_name": "Hana Sato"}])
+    updated = run(fake_app, "import", str(named), "--format", "jsonl", "--update")
+    assert updated[1]["updated"] == 1 and store.users["u-1"].full_name == "Hana Sato"
+    same = run(fake_app, "import", str(named), "--format", "jsonl", "--update")
+    assert (same[1]["updated"], same[1]["skipped"]) == (0, 1)
+
+
 def test_export_is_private_and_reads_back(
     fake_app: Flask, client: FlaskClient, store: InMemoryStore, tmp_path: Path
 ) -> None:
