@@ -29,10 +29,10 @@ from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SignIn
 from application.sso.ports import Connections
 from domain.accounts.identities import WayIn, linked_to
-from domain.accounts.users import Email, User
+from domain.accounts.users import Email, PersonName, User
 from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound
 from domain.federation.upstream import RESERVED_PREFIX
-from domain.orgs.orgs import Org, OrgRole, RoleSource
+from domain.orgs.orgs import Membership, Org, OrgRole, RoleSource
 from domain.signin.devices import DevicePolicy
 from domain.signin.mfa import SSO
 from domain.sso.connections import (
@@ -203,16 +203,17 @@ def _join(
     orgs: OrgRepository,
     links: Links,
     made: bool,
-) -> None:
+) -> Membership | None:
     """Just-in-time provisioning: a person signing in on a verified domain who is no member
     becomes one with the ``roles`` their groups map to (``made``: the org made their account
     just now, so it manages it); a member's roles from the mapping become these, what an
-    admin or the directory gave stays (docs/decisions/0459-each-source-grants-its-own-roles.md)."""
+    admin or the directory gave stays (docs/decisions/0459-each-source-grants-its-own-roles.md).
+    The membership as it was before, or None."""
     if user.disabled:
-        return  # a disabled account is refused its sign-in next
+        return None  # a disabled account is refused its sign-in next
     membership = orgs.membership(org_id, user.id)
     if membership is not None and set(membership.sso_roles) == set(roles):
-        return
+        return membership
     kind = Audit.ORG_MEMBER_ADDED if membership is None else Audit.ORG_MEMBER_ROLES_CHANGED
     event = AuditEvent(kind, user_id=user.id, org_id=org_id, reason="sso", via="sso")
     staged = links.audit.stage([event])
@@ -227,8 +228,25 @@ def _join(
     except (Conflict, NotFound) as exc:
         if exc.code not in ("already_member", "member_not_found"):
             raise
-        return  # joined or left meanwhile: the next sign-in maps them again
+        return None  # joined or left meanwhile: the next sign-in maps them again
     links.audit.committed(staged)
+    return membership
+
+
+def _named_by_its_idp(
+    user: User, membership: Membership | None, person: Asserted, links: Links
+) -> User:
+    """An account the org made (its membership says so) takes the names its IdP gives at each
+    sign-in, as an account its directory made takes the directory's (docs/reference/sso.md,
+    "Attribute mapping"); an answer without a name, or a person's own account, changes
+    nothing."""
+    names = PersonName.of(person.given_name, person.family_name, person.full_name)
+    if membership is None or not membership.managed or names.empty:
+        return user
+    if user.named(names, user.updated_at) is user:
+        return user
+    now = links.clock.now()
+    return links.users.update(user.id, lambda current: current.named(names, now))
 
 
 @dataclass(frozen=True)
@@ -394,7 +412,8 @@ class SsoArrivals:
         if user is None:
             user = links.unlinked_account(signing_in)
         if verified:
-            _join(user, org.id, sso_given(person), orgs=self._orgs, links=links, made=made)
+            joined = _join(user, org.id, sso_given(person), orgs=self._orgs, links=links, made=made)
+            user = _named_by_its_idp(user, joined, person, links)
         device_aware = with_devices(
             self._sign_in, self._policy.devices, vouched.device_token, vouched.client_ip
         )

@@ -12,7 +12,7 @@ import pytest
 from application.provider.claims import claims_of
 from domain.accounts.users import PersonName, User, Username
 from tests.support.saml_idp import key_pair
-from tests.support.sso_world import saml_sso
+from tests.support.sso_world import SamlSso, proven_account, saml_sso
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -53,3 +53,38 @@ def test_the_claims_are_made_of_the_names_as_they_are_kept() -> None:
     assert "given_name" not in whole and "family_name" not in whole
     assert PersonName.of("\x1b[1mAda", None, "x" * 300) == PersonName("[1mAda", None, None)
     assert PersonName.of(None, None, "y" * 300).full == "y" * 100
+
+
+def _saml_sign_in(sso: SamlSso, email: str, attributes: dict[str, list[str]]) -> int:
+    saml, browser = sso.connection["saml"], sso.world.app.test_client()
+    start = browser.get(f"/sso/{sso.cid}/saml")
+    xml = sso.idp.response(
+        in_response_to=sso.idp.request_of(start.headers["Location"]).message.id,
+        destination=saml["acs_url"],
+        audience=saml["sp_entity_id"],
+        email=email,
+        attributes={"mail": [email], **attributes},
+    )
+    return int(sso.post(browser, xml).status_code)
+
+
+def test_an_account_the_org_made_takes_the_names_its_idp_gives_at_each_sign_in() -> None:
+    """The IdP is the directory of the accounts the org's single sign-on made: a name changed
+    there reaches the account at the next sign-in (as a SCIM change does); an answer with no
+    name leaves the names alone, and a person's own account keeps the names they chose."""
+    sso = saml_sso(key_pair())
+    ada = {"givenName": ["Ada"], "sn": ["Byron"]}
+    assert _saml_sign_in(sso, "ada@corp.example", ada) == 303
+    assert _saml_sign_in(sso, "ada@corp.example", {"givenName": ["Ada"], "sn": ["King"]}) == 303
+    made = sso.user_of("ada@corp.example")
+    assert (made.name, made.last_name, made.full_name) == ("Ada", "King", None)
+    assert _saml_sign_in(sso, "ada@corp.example", {}) == 303
+    assert (sso.user_of("ada@corp.example").last_name) == "King"
+
+    own = proven_account(sso.world, "grace", "grace@corp.example")
+    sso.world.adapters.accounts.users.update(
+        own.id, lambda u: u.named(PersonName.of("Grace", "Hopper"), u.updated_at)
+    )
+    assert _saml_sign_in(sso, "grace@corp.example", {"givenName": ["G"], "sn": ["H"]}) == 303
+    kept = sso.world.adapters.accounts.users.get(own.id)
+    assert (kept.name, kept.last_name) == ("Grace", "Hopper")
