@@ -5,14 +5,16 @@ mapping"; docs/decisions/0460-a-whole-name-alone-stays-whole.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from application.provider.claims import claims_of
 from domain.accounts.users import PersonName, User, Username
+from tests.fakes.orgs import FakeOrgRepository
 from tests.support.saml_idp import key_pair
-from tests.support.sso_world import SamlSso, proven_account, saml_sso
+from tests.support.sso_world import SamlSso, saml_sso
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -81,10 +83,11 @@ def test_an_account_the_org_made_takes_the_names_its_idp_gives_at_each_sign_in()
     assert _saml_sign_in(sso, "ada@corp.example", {}) == 303
     assert (sso.user_of("ada@corp.example").last_name) == "King"
 
-    own = proven_account(sso.world, "grace", "grace@corp.example")
-    sso.world.adapters.accounts.users.update(
-        own.id, lambda u: u.named(PersonName.of("Grace", "Hopper"), u.updated_at)
-    )
-    assert _saml_sign_in(sso, "grace@corp.example", {"givenName": ["G"], "sn": ["H"]}) == 303
-    kept = sso.world.adapters.accounts.users.get(own.id)
-    assert (kept.name, kept.last_name) == ("Grace", "Hopper")
+    # The same account, had it joined the org by hand (an invitation): its own names stay.
+    orgs = sso.world.adapters.orgs.orgs
+    assert isinstance(orgs, FakeOrgRepository)
+    members = orgs.members[sso.org_id]
+    members[made.id] = replace(members[made.id], managed=False)
+    assert _saml_sign_in(sso, "ada@corp.example", {"givenName": ["A"], "sn": ["L"]}) == 303
+    kept = sso.user_of("ada@corp.example")
+    assert (kept.name, kept.last_name) == ("Ada", "King")
