@@ -86,11 +86,33 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
-    # What a deleted org owns, deleted by its job: the orgs' own kinds, and the other
-    # capabilities' data of an org: its OAuth clients, its members' org-scoped tokens, its
-    # single sign-on connections, its directory's SCIM tokens, users and groups.
+    # What the other capabilities own per user, deleted with the account (``owned``, which
+    # the orgs' departures join below).
+    owned: list[OwnedData] = [
+        *resources.owned(res),
+        sig.passkeys,
+        sig.factors,
+        prov.oauth_grants,
+        sig.personal_tokens,
+    ]
+    # The accounts an org manages (its SCIM or single sign-on made them, and nothing made
+    # them their holders' own), deleted with it, through the account deletion.
+    managed = orgs.managed_accounts(
+        adapters.orgs,
+        accounts=acc,
+        signin=sig,
+        platform=base,
+        directory=scim.directory_accounts(adapters.scim),
+        outside=sso.outside_way_in(adapters.sso),
+        owned=tuple(owned),
+    )
+    # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
+    # kinds, and the other capabilities' data of an org: its OAuth clients, its members'
+    # org-scoped tokens, its single sign-on connections, its directory's SCIM tokens, users
+    # and groups.
     org_purge = orgs.org_purge(
         adapters.orgs,
+        managed,
         others=(
             clients,
             sig.personal_tokens,
@@ -137,17 +159,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     events.start_sweeper(evt, webhook_policy, platform=base, queue=webhook_queue)
     certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     sso.start_certificate_sweeper(settings, evt.scheduler, certificate_sweep)
-    # What the other capabilities own per user, deleted with the account; what it holds
-    # under rules of its own (an org's last owner) ends first, and may refuse the deletion.
+    # What an account holds under rules of its own (an org's last owner) ends first, and may
+    # refuse the deletion; a membership made in the instant before it ends with its purge.
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=org_purge)
-    owned: list[OwnedData] = [
-        *resources.owned(res),
-        sig.passkeys,
-        sig.factors,
-        prov.oauth_grants,
-        sig.personal_tokens,
-        departures,
-    ]
+    owned.append(departures)
     # An address newly proven anywhere joins the org that auto-joins its domain.
     account_hooks = replace(
         mail.account_hooks(base, queue=queue),
@@ -233,6 +248,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             purge=org_purge,
             sso_ready=sso.sso_ready(adapters.sso),
             connection_names=sso.connection_names(adapters.sso),
+            managed=managed,
         ),
         org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),

@@ -20,11 +20,12 @@ from application.orgs.departures import OrgDepartures
 from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
 from application.orgs.invitations import SEND_ORG_INVITATION, InvitationMails, Invitations
 from application.orgs.joining import AutoJoin, OrgJoining
+from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
 from application.orgs.members import OrgMembers
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.ports import ActiveOrgs, JobQueue
+from application.ports import ActiveOrgs, JobQueue, OwnedData
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
@@ -76,11 +77,43 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
     )
 
 
-def org_purge(own: OrgsAdapters, others: Sequence[OrgPart] = ()) -> OrgPurge:
+def managed_accounts(
+    own: OrgsAdapters,
+    *,
+    accounts: AccountsAdapters,
+    signin: SigninAdapters,
+    platform: Platform,
+    directory: DirectoryAccounts,
+    outside: OutsideWayIn,
+    owned: Sequence[OwnedData],
+) -> ManagedAccounts:
+    """The accounts an org manages: ``directory``, those its SCIM made; ``outside``, whether
+    a linked identity opens one by something the org does not hold; ``owned``, what the
+    other capabilities keep per user, deleted with each
+    (docs/decisions/0468-deleting-an-org-deletes-its-accounts.md)."""
+    return ManagedAccounts(
+        orgs=own.orgs,
+        users=accounts.users,
+        identities=accounts.identities,
+        passkeys=signin.passkeys,
+        factors=signin.factors,
+        directory=directory,
+        outside=outside,
+        clock=platform.clock,
+        audit=platform.audit,
+        owned=owned,
+    )
+
+
+def org_purge(
+    own: OrgsAdapters, managed: ManagedAccounts, others: Sequence[OrgPart] = ()
+) -> OrgPurge:
     """What a deleted org owns, each kind a part its purge deletes before the org's
-    memberships and its document: a new kind is added here, or, another capability's
-    (the org's clients and tokens), in ``others`` (docs/decisions/0364-org-deletion.md)."""
-    return OrgPurge(own.orgs, parts=(own.invitations, own.domains, *others))
+    memberships and its document: the accounts it ``managed`` first (what says it made them,
+    its memberships and its SCIM users, is purged after them), then its own kinds; a new
+    kind is added here, or, another capability's (the org's clients and tokens), in
+    ``others`` (docs/decisions/0364-org-deletion.md)."""
+    return OrgPurge(own.orgs, parts=(managed, own.invitations, own.domains, *others))
 
 
 def handlers(purge: OrgPurge) -> dict[str, JobHandler]:
@@ -98,12 +131,14 @@ def bind_orgs(
     purge: OrgPurge,
     sso_ready: SsoReadiness,
     connection_names: ConnectionNames,
+    managed: ManagedAccounts,
 ) -> Orgs:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
     security events; ``queue``: where a deleted org's purge goes (``purge``: run inline
     when the queue refuses it); ``sso_ready``: whether an org has an active single sign-on
     connection (its owners may then require it); ``connection_names``: what its audit log
-    calls the connections its events name."""
+    calls the connections its events name; ``managed``: the accounts the org manages, which
+    its deletion deletes."""
     return Orgs(
         orgs=own.orgs,
         users=users,
@@ -114,6 +149,7 @@ def bind_orgs(
         purge=purge,
         sso_ready=sso_ready,
         connection_names=connection_names,
+        managed=managed,
     )
 
 

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
+from application.orgs.managed import DirectoryAccounts
 from application.orgs.ports import OrgRepository
 from application.scim.groups import DirectoryGroups
+from application.scim.managed import DirectoryMadeAccounts
 from application.scim.ports import ScimGroups, ScimTokens, ScimUsers
 from application.scim.tokens import DirectoryTokens
 from application.scim.users import DirectoryUsers
@@ -36,6 +38,11 @@ def build(client: Client) -> ScimAdapters:
         users=FirestoreScimUsers(client),
         groups=FirestoreScimGroups(client),
     )
+
+
+def directory_accounts(own: ScimAdapters) -> DirectoryAccounts:
+    """The accounts an org's directory made, which an org's deletion deletes with it."""
+    return DirectoryMadeAccounts(records=own.users)
 
 
 def bind_tokens(own: ScimAdapters, *, orgs: OrgRepository, platform: Platform) -> DirectoryTokens:

@@ -11,11 +11,12 @@ from application.events.webhooks.ports import DocumentGetter, HostResolver, Pinn
 from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
+from application.orgs.managed import OutsideWayIn
 from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import Clock, JobQueue, SecretBox
 from application.signin.sessions import SignInGate
-from application.sso.arrival import SsoArrivals, SsoPolicy
+from application.sso.arrival import OutsideWayInOf, SsoArrivals, SsoPolicy
 from application.sso.connections import ConnectionEditor, SsoConnections
 from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence
 from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, CertificateWarnings
@@ -242,6 +243,12 @@ def sso_ready(own: SsoAdapters) -> SsoReadiness:
 def connection_names(own: SsoAdapters) -> ConnectionNames:
     """What an org's audit log calls the connections its events name."""
     return OrgConnectionNames(connections=own.connections)
+
+
+def outside_way_in(own: SsoAdapters) -> OutsideWayIn:
+    """Whether a linked identity opens an account by something an org does not hold (the
+    accounts an org manages have none)."""
+    return OutsideWayInOf(connections=own.connections)
 
 
 def required_sso(

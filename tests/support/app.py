@@ -229,6 +229,15 @@ def app_time(client: FlaskClient) -> datetime:
 NEW = "another long passphrase 7"
 
 
+def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:
+    """Deliver the jobs queued so far like a push would (the last attempt when ``final``)."""
+    services: Services = app.extensions["firegate"]
+    jobs, queue.jobs = queue.jobs, []
+    for job in jobs:
+        data = base64.b64encode(encode_job(job)).decode()
+        services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+
+
 class World:
     def __init__(self, **settings: object) -> None:
         self.settings = make_settings(**settings)
@@ -255,10 +264,7 @@ class World:
     def deliver(self, *, final: bool = False) -> None:
         """Run the queued jobs, and the jobs they queue, until none is left."""
         while self.queue.jobs:
-            jobs, self.queue.jobs = self.queue.jobs, []
-            for job in jobs:
-                data = base64.b64encode(encode_job(job)).decode()
-                self.services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+            run_jobs(self.app, self.queue, final=final)
 
     def token(self, address: str, path: str) -> str:
         mail = [m for m in self.mailer.to(address) if path in m.text][-1]

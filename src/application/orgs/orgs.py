@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.events.security_events import SecurityEvents
+from application.orgs.managed import ManagedAccounts
 from application.orgs.people import Person, people
 from application.orgs.ports import OrgPart, OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness, check_sso_policy
@@ -233,12 +234,14 @@ class Orgs:
         purge: OrgPurge,
         sso_ready: SsoReadiness,
         connection_names: ConnectionNames,
+        managed: ManagedAccounts,
     ) -> None:
         """``users``: whom the operators name; ``events``: the org's audit log is read from
         the security events; ``queue``: where a deleted org's purge goes (``purge``: run
         inline when the queue refuses it); ``sso_ready``: whether an org has an active single
         sign-on connection (its owners may then require it); ``connection_names``: what the
-        audit log's pages call the connections its events name."""
+        audit log's pages call the connections its events name; ``managed``: the accounts
+        the org manages, which its deletion deletes."""
         self._orgs = orgs
         self._users = users
         self._events = events
@@ -248,6 +251,7 @@ class Orgs:
         self._purge = purge
         self._sso_ready = sso_ready
         self._connection_names = connection_names
+        self._managed = managed
 
     def create(self, cmd: CreateOrg) -> OrgMembership:
         """A new org whose creator is its one owner; 409 ``slug_taken``."""
@@ -297,10 +301,17 @@ class Orgs:
         return OrgMembership(org, seen.membership)
 
     def delete(self, cmd: DeleteOrg) -> None:
-        """Owners delete the org: gone for everyone at once, its slug free; what it owns is
-        purged by a job, in batches (inline when the queue refuses it)."""
+        """Owners delete the org: gone for everyone at once, its slug free; what it owns,
+        the accounts it manages first, is purged by a job, in batches (inline when the queue
+        refuses it)."""
         seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.DELETE_ORG)
         self._end(seen.org.id, cmd.actor.user_id, None)
+
+    def managed_accounts(self, cmd: GetOrg) -> int:
+        """How many accounts the org manages, which its deletion deletes with it (for its
+        owners' confirmation; docs/decisions/0468-deleting-an-org-deletes-its-accounts.md)."""
+        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.DELETE_ORG)
+        return self._managed.count(seen.org.id)
 
     def _end(self, org_id: str, user_id: str, actor_id: str | None) -> None:
         end_org(

@@ -63,6 +63,27 @@ def connection_named_by(provider: str | None) -> str | None:
     return connection_id if is_connection_id(connection_id) else None
 
 
+def opens_outside(org_id: str, provider: str, connections: Connections) -> bool:
+    """Whether an identity linked under ``provider`` opens its account by something the org
+    does not hold: Firebase's or an upstream provider's, or another org's connection (a
+    connection removed since opens nothing)."""
+    connection_id = connection_named_by(provider)
+    if connection_id is None:
+        return True
+    connection = connections.get(connection_id)
+    return connection is not None and connection.org_id != org_id
+
+
+class OutsideWayInOf:
+    """``OutsideWayIn``, for the accounts an org manages (the orgs' port)."""
+
+    def __init__(self, *, connections: Connections) -> None:
+        self._connections = connections
+
+    def __call__(self, org_id: str, provider: str) -> bool:
+        return opens_outside(org_id, provider, self._connections)
+
+
 def connection_of(
     connection_id: str, connections: Connections, kind: ConnectionKind, *, active: bool
 ) -> Connection:
@@ -353,14 +374,10 @@ class SsoArrivals:
             return True
         if self._passkeys.list_for_user(holder.id, 1):
             return True
-        for link in self._links.identities.list_for(holder.id):
-            connection_id = connection_named_by(link.provider)
-            if connection_id is None:
-                return True  # Firebase's or another provider's
-            connection = self._connections.get(connection_id)
-            if connection is not None and connection.org_id != org_id:
-                return True
-        return False
+        return any(
+            opens_outside(org_id, link.provider, self._connections)
+            for link in self._links.identities.list_for(holder.id)
+        )
 
     def _links_unasked(self, holder: User, org: Org) -> bool:
         """Whether the connection links the account that proved the address without its

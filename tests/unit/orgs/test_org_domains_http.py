@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from application.orgs.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
-from bootstrap.orgs import org_purge
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.orgs import FakeTxtRecords
 from tests.support.api import assert_problem, bearer, login, register, services
+from tests.support.app import run_jobs
 
 pytestmark = pytest.mark.unit
 
@@ -101,7 +101,7 @@ def test_a_member_may_not_a_non_member_finds_no_org_a_bad_name_is_refused(
 
 
 def test_a_deleted_orgs_purge_releases_its_verified_domains(
-    client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
+    fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
 ) -> None:
     alice = signed_in(client, "alice")
     org = new_org(client, alice, "acme")
@@ -111,7 +111,7 @@ def test_a_deleted_orgs_purge_releases_its_verified_domains(
     assert client.delete("/orgs/acme", headers=alice).status_code == 204
     (job,) = [j for j in job_queue.jobs if j.kind == PURGE_ORG]
     assert job.subject == org
-    org_purge(adapters.orgs).job(job, False)
+    run_jobs(fake_app, job_queue)
     assert adapters.orgs.domains.holder("example.com") is None
     bob = signed_in(client, "bob")
     new_org(client, bob, "other")

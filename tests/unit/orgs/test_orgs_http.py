@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from application.orgs.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
-from bootstrap.orgs import org_purge
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.orgs import FakeOrgRepository, FakeTxtRecords
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register, services
+from tests.support.app import run_jobs
 
 pytestmark = pytest.mark.unit
 Auth = dict[str, str]
@@ -305,14 +305,20 @@ def test_owners_delete_it_gone_at_once_and_purged_by_a_job(
     assert job.subject == org["id"]
     orgs = _fake_orgs(adapters)
     assert org["id"] in orgs.members
-    org_purge(adapters.orgs).job(job, False)
-    org_purge(adapters.orgs).job(job, False)  # again: a job may run twice
+    job_queue.jobs = [job, job]  # again: a job may run twice
+    run_jobs(fake_app, job_queue)
     assert org["id"] not in orgs.members and org["id"] not in orgs.orgs
 
 
 @pytest.mark.parametrize("queued", [True, False], ids=["by_its_job", "inline"])
 def test_the_purge_ends_the_members_invitations_and_domains(
-    client: FlaskClient, people: People, job_queue: FakeJobQueue, adapters: Adapters, queued: bool
+    fake_app: Flask,
+    client: FlaskClient,
+    people: People,
+    job_queue: FakeJobQueue,
+    adapters: Adapters,
+    *,
+    queued: bool,
 ) -> None:
     """Whether the queue takes the purge or refuses it (then the request purges inline)."""
     alice = people["alice"]
@@ -326,8 +332,7 @@ def test_the_purge_ends_the_members_invitations_and_domains(
     assert client.post("/orgs/acme/domains/example.com/verify", headers=alice).status_code == 200
     job_queue.broken = not queued
     assert client.delete("/orgs/acme", headers=alice).status_code == 204
-    for job in [j for j in job_queue.jobs if j.kind == PURGE_ORG]:
-        org_purge(adapters.orgs).job(job, False)
+    run_jobs(fake_app, job_queue)
     assert org["id"] not in _fake_orgs(adapters).orgs
     assert adapters.orgs.invitations.list_for(org["id"], 10) == []
     assert adapters.orgs.domains.list_for(org["id"], 10) == []

@@ -16,6 +16,7 @@ from interfaces.http.schemas.resources.dogs import DOG_NAME_SCHEMA
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.resources import FakePictureSource
 from tests.support.api import assert_problem, bearer, login, register
+from tests.support.app import run_jobs
 
 pytestmark = pytest.mark.unit
 
@@ -31,15 +32,6 @@ def alice(client: FlaskClient, job_queue: FakeJobQueue) -> dict[str, str]:
 def bob(client: FlaskClient) -> dict[str, str]:
     register(client, "bob")
     return bearer(login(client, "bob"))
-
-
-def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:
-    """Deliver the queued jobs like a push would (the last attempt when ``final``)."""
-    services: Services = app.extensions["firegate"]
-    jobs, queue.jobs = queue.jobs, []
-    for job in jobs:
-        data = base64.b64encode(encode_job(job)).decode()
-        services.jobs.receive_push(JobPush(data=data, dead_letter=final))
 
 
 def create(client: FlaskClient, auth: dict[str, str], name: str = "Rex", **body: Any) -> Any:

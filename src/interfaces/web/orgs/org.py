@@ -73,6 +73,14 @@ def _events(actor: Actor, org: str) -> dict[str, object]:
     return {"events": services().orgs.event_log(query), "cursor": _cursor()}
 
 
+def _settings(actor: Actor, org: str) -> dict[str, object]:
+    """For its owners, how many accounts the org manages: its deletion deletes them."""
+    seen = services().orgs.get(GetOrg(actor, org))
+    if not allowed(seen.membership.roles, Permission.DELETE_ORG):
+        return {}
+    return {"managed": services().orgs.managed_accounts(GetOrg(actor, seen.org.id))}
+
+
 @dataclass(frozen=True)
 class OrgSection:
     """A section of an org's page: its address under /account/orgs/{slug} ("" for the
@@ -90,7 +98,7 @@ class OrgSection:
         return {**_org(actor, org), **extra, "section": self.name}
 
 
-SETTINGS = OrgSection("settings", "orgs/org_settings.html")
+SETTINGS = OrgSection("settings", "orgs/org_settings.html", _settings)
 MEMBERS = OrgSection("members", "orgs/org_members.html", _members)
 INVITATIONS = OrgSection("invitations", "orgs/org_invitations.html", _invitations)
 DOMAINS = OrgSection("domains", "orgs/org_domains.html", _domains)
