@@ -125,9 +125,9 @@ def admin_headers(url: str) -> dict[str, str]:
     return logged_in(url, "root", PASSWORD)  # a token minted with the new role
 
 
-def the_settings_page_says(url: str, owner: dict[str, str], english: str, spanish: str) -> None:
-    """The owner's settings page, in Chromium: what its delete section says of the accounts
-    the org manages, in English, then in Spanish (the account's own choice of language)."""
+def the_deletion_page_says(url: str, owner: dict[str, str], english: str, spanish: str) -> None:
+    """The owner's page deleting the org, in Chromium: what it says of the accounts the org
+    manages, in English, then in Spanish (the account's own choice of language)."""
     with chromium(javascript=True) as page:
         page.goto(url + "/sign-in")
         fill(page, username="olga")  # address first: an org has single sign-on
@@ -137,7 +137,7 @@ def the_settings_page_says(url: str, owner: dict[str, str], english: str, spanis
         page.wait_for_url(url + "/account")
         for locale, expected in (("en", english), ("es", spanish)):
             assert call("PATCH", url + "/user", owner, json={"locale": locale}).ok
-            page.goto(url + "/account/orgs/corp")
+            page.goto(url + "/account/orgs/corp/delete")
             assert page.locator("#delete-accounts").inner_text() == expected
             phone_checked(page)
 
@@ -173,7 +173,7 @@ def test_the_accounts_the_org_manages_go_with_it_the_others_stay(
     pat_id = next(m["user_id"] for m in members if m["email"] == f"pat@{CORP}")
     assert {sam_id, ada_id, pat_id, bob_id} <= ids
 
-    the_settings_page_says(
+    the_deletion_page_says(
         url,
         corp.owner,
         "2 accounts this organization manages will be deleted with it; other members only"

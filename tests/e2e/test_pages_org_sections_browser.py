@@ -242,6 +242,8 @@ def test_an_org_that_requires_two_step_sign_in(base: str, firestore: Any) -> Non
 
         # Owners delete the org once they type its slug.
         page.goto(base + "/account/orgs/strict")
+        page.get_by_role("link", name="Delete Strict Ltd…").click()
+        page.wait_for_url(base + "/account/orgs/strict/delete")
         fill(page, confirm="strict")
         page.get_by_role("button", name="Delete Strict Ltd").click()
         page.wait_for_url(base + "/account/orgs?done=org-deleted")
@@ -260,7 +262,10 @@ def test_admins_delete_an_org_on_admin_orgs(base: str, firestore: Any) -> None:
         checked(page)
         shoot(page, "admin-orgs")
         row.get_by_role("button", name="Delete").click()
-        assert status(page) == "The organization is deleted; its memberships ended with it."
+        assert status(page) == (
+            "The organization is deleted; its memberships ended with it, "
+            "and the accounts it managed are deleted."
+        )
         assert "No organizations." in page.inner_text("main")
         checked(page)
 

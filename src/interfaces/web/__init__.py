@@ -77,6 +77,7 @@ org.install_org_page(
         scim_org.SCIM,
         org_apps.APPS,
         org.EVENTS,
+        org.DELETION,
     )
 )
 signed_out.install_sign_in(upstreams=(upstream.buttons,))

@@ -301,8 +301,11 @@ def test_a_person_on_a_verified_domain_is_offered_to_join(world: World, olga: Fl
 
 
 def test_owners_delete_the_org_once_confirmed(world: World, olga: FlaskClient) -> None:
-    status, _, body = post(olga, f"{ACME}/delete", ACME, confirm="acm")
-    assert status == 422 and 'id="delete-confirm-error"' in body
+    assert f'href="{ACME}/delete"' in html(olga, ACME)  # the settings link to the deletion
+    page = html(olga, f"{ACME}/delete")
+    assert 'id="delete-accounts"' in page and "No account this organization manages" in page
+    status, _, body = post(olga, f"{ACME}/delete", f"{ACME}/delete", confirm="acm")
+    assert status == 422 and 'id="delete-confirm-error"' in body and "delete-accounts" in body
     assert world.adapters.orgs.orgs.find("acme") is not None
     status, location, _ = post(olga, f"{ACME}/delete", ACME, confirm="acme")
     assert (status, location) == (303, f"{ORGS}?done=org-deleted")
@@ -313,7 +316,8 @@ def test_owners_delete_the_org_once_confirmed(world: World, olga: FlaskClient) -
     assert status == 303
     adam = member(world, "adam", "admin")  # an admin, not an owner
     page = html(adam, ACME)
-    assert 'action="/account/orgs/acme/settings"' in page and "Delete Acme again" not in page
+    assert 'action="/account/orgs/acme/settings"' in page and f'href="{ACME}/delete"' not in page
+    assert adam.get(f"{ACME}/delete").status_code == 403
     status, _, _ = post(adam, f"{ACME}/delete", ACME, confirm="acme")
     assert status == 403
 

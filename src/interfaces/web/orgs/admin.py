@@ -17,7 +17,10 @@ from interfaces.web.rendering import bp, page, see_other
 
 TEMPLATE = "orgs/admin_orgs.html"
 DONE: dict[str, LazyString] = {
-    "deleted": lazy_gettext("The organization is deleted; its memberships ended with it."),
+    "deleted": lazy_gettext(
+        "The organization is deleted; its memberships ended with it, "
+        "and the accounts it managed are deleted."
+    ),
 }
 
 
