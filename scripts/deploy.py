@@ -3,14 +3,21 @@
 
     .venv/bin/python scripts/deploy.py --project my-project --region europe-west1 \\
         --public-url https://app.example.com --dry-run
+    .venv/bin/python scripts/deploy.py --recipe deploy/two-regions.toml --project my-project \\
+        --regions us-central1,us-east1 --public-url https://id.example.com --dry-run
+
+The second runs one service in each region behind a global external load balancer, on one
+multi-region Firestore database, with the sweeps started by Cloud Scheduler
+(docs/operations.md, "Running in two regions"): a recipe may say ``extends = "recipe.toml"``
+and hold only what differs from it.
 
 The commands are one bash script (``set -euo pipefail``): ``--dry-run`` prints it; without it
 the same commands run in bash, each shown before it runs, and the first that fails stops the
 rest. A resource is made only when it is missing (a probe first: ``describe ... ||
 create``), so running it again applies what changed in the recipe's settings and index
 configuration and leaves the rest, secrets included, as they are. ``--only firestore``
-(sections: apis, firestore, service, pubsub, jobs) runs part of it: after a release that
-changes firestore.indexes.json, say.
+(sections: apis, firestore, service, balancer, pubsub, scheduler, jobs) runs part of it:
+after a release that changes firestore.indexes.json, say.
 
 The Firestore part is read from firestore.indexes.json (composite indexes, index exemptions,
 TTL policies), the file ``firebase deploy --only firestore:indexes`` deploys, so the two never
@@ -23,6 +30,7 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import shlex
@@ -30,17 +38,21 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "deploy" / "recipe.toml"
-SECTIONS = ("apis", "firestore", "service", "pubsub", "jobs")
+SECTIONS = ("apis", "firestore", "service", "balancer", "pubsub", "scheduler", "jobs")
 # Variables the script itself sets (or, for SMTP_URL and FIREBASE, reads from the environment
 # it runs in); any other ${NAME} left in a command is a mistake of the recipe.
 SHELL_VARIABLES = frozenset({"PROJECT_NUMBER", "IMAGE", "SMTP_URL", "FIREBASE"})
 FIREBASE = "${FIREBASE:-.tools/node_modules/.bin/firebase}"
+SCHEDULER_AGENT = (
+    "serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
+)
 # How a missing secret is made, as a command whose output is its value.
 MADE = {
     "hex": "openssl rand -hex 32 | tr -d '\\n'",
@@ -64,8 +76,13 @@ class RecipeError(Exception):
 @dataclass(frozen=True)
 class Target:
     project: str
-    region: str
+    region: str  # the first region: the one jobs, buckets and the build are made in
     public_url: str
+    regions: tuple[str, ...] = ()  # every region a service runs in (empty: ``region``)
+
+    @property
+    def every_region(self) -> tuple[str, ...]:
+        return self.regions or (self.region,)
 
 
 # -- words and lines of bash -------------------------------------------------------------------
@@ -124,16 +141,25 @@ class Script:
         return command("gcloud", *words, f"--project={self.target.project}")
 
     def ensure(
-        self, kind: str, name: str, *made_with: str, made_as: str = "", made_from: str = ""
+        self,
+        kind: str,
+        name: str,
+        *made_with: str,
+        made_as: str = "",
+        made_from: str = "",
+        at: Sequence[str] = (),
+        create: Sequence[str] = ("create",),
     ) -> str:
         """``kind`` (``pubsub topics``) ``name`` made, with ``made_with``, unless it exists;
         ``made_as``: the name its creation takes, where not ``name`` (a service account's
-        id, not its address); ``made_from``: a command whose output the creation reads."""
+        id, not its address); ``made_from``: a command whose output the creation reads;
+        ``at``: where it is, for both (``--global``, ``--region=...``); ``create``: the
+        words that make one (``create http``, a Cloud Scheduler job's)."""
         words = kind.split()
-        create = self.gcloud(*words, "create", made_as or name, *made_with)
+        made = self.gcloud(*words, *create, made_as or name, *at, *made_with)
         return once(
-            self.gcloud(*words, "describe", name),
-            f"{made_from} | {create}" if made_from else create,
+            self.gcloud(*words, "describe", name, *at),
+            f"{made_from} | {made}" if made_from else made,
         )
 
     def grant(self, kind: str, name: str, member: str, role: str, *more: str) -> str:
@@ -163,7 +189,11 @@ class Script:
         return found
 
     def apis(self) -> list[str]:
-        return [self.gcloud("services", "enable", *self.recipe["apis"])]
+        return [
+            self.gcloud(
+                "services", "enable", *self.recipe["apis"], *self.recipe.get("more_apis", [])
+            )
+        ]
 
     def firestore(self) -> list[str]:
         location = f"--location={self.value(self.recipe['firestore']['location'])}"
@@ -208,9 +238,14 @@ class Script:
         )
         return found
 
-    def configuration(self) -> list[str]:
-        """The service's account, variables and secrets, which the import job shares."""
-        env = ",".join(f"{k}={self.value(v)}" for k, v in self.recipe["service"]["env"].items())
+    def configuration(self, region: str = "") -> list[str]:
+        """The service's account, variables and secrets in ``region`` (the first by default),
+        which the import job shares."""
+        where = replace(self.target, region=region or self.target.region)
+        env = ",".join(
+            f"{k}={fill(str(v), where, self.name)}"
+            for k, v in self.recipe["service"]["env"].items()
+        )
         secrets = self.recipe["secrets"].items()
         mounted = ",".join(f"{secret['variable']}={name}:latest" for name, secret in secrets)
         return [
@@ -241,21 +276,106 @@ class Script:
             if recipe["allow_unauthenticated"]
             else "--no-allow-unauthenticated"
         )
-        where = (f"--source={recipe['source']}", f"--region={self.target.region}")
         scale = f"--min-instances={recipe['min_instances']}"
-        found.append(
-            self.gcloud(
-                "run",
-                "deploy",
-                self.name,
-                *where,
-                *self.configuration(),
-                scale,
-                cpu,
-                public,
-                "--quiet",
+        # Behind a load balancer, only through it: a request straight to run.app would
+        # choose its own X-Forwarded-For entries (docs/operations.md, "Running in two regions").
+        ingress = [f"--ingress={recipe['ingress']}"] if "ingress" in recipe else []
+        first, *others = self.target.every_region
+        # Built once, in the first region; the others run the same image.
+        built = [f"--source={recipe['source']}"]
+        for region in (first, *others):
+            if region != first:
+                built = ["--image=${IMAGE}"]
+            found.append(
+                self.gcloud(
+                    "run",
+                    "deploy",
+                    self.name,
+                    *built,
+                    f"--region={region}",
+                    *self.configuration(region),
+                    scale,
+                    cpu,
+                    public,
+                    *ingress,
+                    "--quiet",
+                )
             )
+            if region == first and others:
+                found.append(self.image_of(first))
+        return found
+
+    def image_of(self, region: str) -> str:
+        """IMAGE: what the service runs in ``region``."""
+        image = "--format=value(spec.template.spec.containers[0].image)"
+        described = self.gcloud(
+            "run", "services", "describe", self.name, f"--region={region}", image
         )
+        return f"IMAGE=$({described})"
+
+    def balancer(self) -> list[str]:
+        """A global external Application Load Balancer over one serverless NEG per region, at
+        the public URL's host, with a Google-managed certificate."""
+        if "balancer" not in self.recipe:
+            return []
+        recipe, here = self.recipe["balancer"], ("--global",)
+        name = str(recipe["name"])
+        host = urlsplit(self.target.public_url).hostname or ""
+        found = [self.ensure("compute addresses", name, "--ip-version=IPV4", at=here)]
+        groups = []
+        for region in self.target.every_region:
+            neg = f"{name}-{region}"
+            found.append(
+                self.ensure(
+                    "compute network-endpoint-groups",
+                    neg,
+                    "--network-endpoint-type=serverless",
+                    f"--cloud-run-service={self.name}",
+                    at=(f"--region={region}",),
+                )
+            )
+            groups.append(
+                "https://www.googleapis.com/compute/v1/projects/"
+                f"{self.target.project}/regions/{region}/networkEndpointGroups/{neg}"
+            )
+        # Serverless NEGs have no health checks: outlier detection is what takes a failing
+        # region out of the rotation. The whole backend service is declared, so that
+        # importing it again applies the recipe's values.
+        outliers = recipe["outlier_detection"]
+        declared = [
+            f"name: {name}",
+            "loadBalancingScheme: EXTERNAL_MANAGED",
+            "backends:",
+            *(f"- group: {group}" for group in groups),
+            "outlierDetection:",
+            *(f"  {key}: {value}" for key, value in outliers.items()),
+        ]
+        found.append(
+            command("printf", "%s\\n", *declared)
+            + " | "
+            + self.gcloud("compute", "backend-services", "import", name, *here, "--quiet")
+        )
+        found += [
+            self.ensure("compute url-maps", name, f"--default-service={name}", at=here),
+            self.ensure("compute ssl-certificates", name, f"--domains={host}", at=here),
+            self.ensure(
+                "compute target-https-proxies",
+                name,
+                f"--url-map={name}",
+                f"--ssl-certificates={name}",
+                at=here,
+            ),
+            self.ensure(
+                "compute forwarding-rules",
+                name,
+                "--load-balancing-scheme=EXTERNAL_MANAGED",
+                "--network-tier=PREMIUM",
+                f"--address={name}",
+                f"--target-https-proxy={name}",
+                "--ports=443",
+                at=here,
+            ),
+        ]
         return found
 
     def pubsub(self) -> list[str]:
@@ -274,14 +394,19 @@ class Script:
                 self.grant("pubsub topics", topic, publisher, "roles/pubsub.publisher"),
             ]
         found.append(self.ensure("iam service-accounts", pusher, made_as=recipe["pusher"]))
-        found.append(
-            self.grant(
-                "iam service-accounts", pusher, agent, "roles/iam.serviceAccountTokenCreator"
+        # Pub/Sub's agent (and Cloud Scheduler's, which starts the sweeps) mint its tokens.
+        agents = [agent, *([SCHEDULER_AGENT] if "scheduler" in self.recipe else [])]
+        for minter in agents:
+            found.append(
+                self.grant(
+                    "iam service-accounts", pusher, minter, "roles/iam.serviceAccountTokenCreator"
+                )
             )
-        )
+        # Where pushes go: the service's own address, or (several regions) the balancer's.
+        push_to = self.value(recipe.get("push_to", "${SERVICE_URL}"))
         pushes = (
             f"--push-auth-service-account={pusher}",
-            "--push-auth-token-audience=" + self.value("${SERVICE_URL}/internal/jobs"),
+            f"--push-auth-token-audience={self.audience()}",
             f"--ack-deadline={retries['ack_deadline']}",
             f"--min-retry-delay={retries['min_retry_delay']}s",
             f"--max-retry-delay={retries['max_retry_delay']}s",
@@ -294,13 +419,49 @@ class Script:
                     f"--max-delivery-attempts={retries['max_delivery_attempts']}",
                 ]
             topic = f"--topic={subscription['topic']}"
-            endpoint = "--push-endpoint=" + self.value("${SERVICE_URL}" + subscription["path"])
+            endpoint = f"--push-endpoint={push_to}{subscription['path']}"
             found.append(
                 self.ensure("pubsub subscriptions", name, topic, endpoint, *pushes, *letters)
             )
             if letters:  # Pub/Sub's agent acknowledges what it moves to the dead letters
                 found.append(
                     self.grant("pubsub subscriptions", name, agent, "roles/pubsub.subscriber")
+                )
+        return found
+
+    def audience(self) -> str:
+        """The audience of the push tokens: the service's JOB_PUSH_AUDIENCE."""
+        return self.value(self.recipe["service"]["env"]["JOB_PUSH_AUDIENCE"])
+
+    def scheduler(self) -> list[str]:
+        """Cloud Scheduler jobs, one per sweep in each region, that push the sweep as a job
+        to the public URL (any region that is up runs it), with the push account's OIDC
+        token: no instance needs CPU between requests for them."""
+        if "scheduler" not in self.recipe:
+            return []
+        recipe = self.recipe["scheduler"]
+        pusher = self.email(str(self.recipe["pubsub"]["pusher"]))
+        found = []
+        for region in self.target.every_region:
+            for sweep, schedule in recipe["sweeps"].items():
+                job = json.dumps({"kind": "sweep", "subject": sweep}, separators=(",", ":"))
+                data = base64.b64encode(job.encode()).decode()
+                body = json.dumps({"message": {"data": data}}, separators=(",", ":"))
+                found.append(
+                    self.ensure(
+                        "scheduler jobs",
+                        f"{self.name}-sweep-{sweep}",
+                        f"--schedule={schedule}",
+                        f"--uri={self.value(recipe['uri'])}",
+                        "--http-method=post",
+                        "--headers=Content-Type=application/json",
+                        f"--message-body={body}",
+                        f"--oidc-service-account-email={pusher}",
+                        f"--oidc-token-audience={self.audience()}",
+                        f"--attempt-deadline={recipe['attempt_deadline']}",
+                        at=(f"--location={region}",),
+                        create=("create", "http"),
+                    )
                 )
         return found
 
@@ -365,8 +526,35 @@ def _made(secret: Mapping[str, str]) -> str:
 
 
 def read(path: Path) -> dict[str, Any]:
+    """The recipe at ``path``; one that ``extends`` another is that one with its own values
+    over it (tables merged, any other value replaced)."""
     with path.open("rb") as handle:
-        return tomllib.load(handle)
+        recipe = tomllib.load(handle)
+    base = recipe.pop("extends", None)
+    return _merged(read(path.parent / base), recipe) if base else recipe
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        both = isinstance(below, Mapping) and isinstance(value, Mapping)
+        merged[key] = _merged(below, value) if both else value  # type: ignore[arg-type]
+    return merged
+
+
+def target(args: argparse.Namespace, recipe: Mapping[str, Any]) -> Target:
+    """Where the recipe deploys: one region, or (a recipe with a load balancer) two or more."""
+    if not args.public_url.startswith("https://"):
+        raise RecipeError("--public-url: the front end's https:// address")
+    regions = tuple(dict.fromkeys(r.strip() for r in (args.regions or "").split(",") if r.strip()))
+    if "balancer" in recipe:
+        if args.region or len(regions) < 2:
+            raise RecipeError("--regions: this recipe runs in two regions or more (a,b)")
+        return Target(args.project, regions[0], args.public_url, regions)
+    if args.regions or not args.region:
+        raise RecipeError("--region: this recipe runs in one region")
+    return Target(args.project, args.region, args.public_url)
 
 
 def render(recipe: Mapping[str, Any], target: Target, only: Sequence[str] = SECTIONS) -> str:
@@ -392,7 +580,8 @@ def run_in_bash(script: str) -> int:
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--project", required=True)
-    parser.add_argument("--region", required=True)
+    parser.add_argument("--region", help="the region (a recipe for one)")
+    parser.add_argument("--regions", help="the regions, a,b (a recipe for several)")
     parser.add_argument("--public-url", required=True, help="the front end's https address")
     parser.add_argument("--recipe", type=Path, default=RECIPE)
     parser.add_argument("--only", default=",".join(SECTIONS), help=", ".join(SECTIONS))
@@ -407,9 +596,8 @@ def main(argv: Sequence[str] | None = None, run: Callable[[str], int] = run_in_b
         unknown = sorted(set(only) - set(SECTIONS))
         if unknown:
             raise RecipeError(f"--only: no section {', '.join(unknown)} ({', '.join(SECTIONS)})")
-        if not args.public_url.startswith("https://"):
-            raise RecipeError("--public-url: the front end's https:// address")
-        script = render(read(args.recipe), Target(args.project, args.region, args.public_url), only)
+        recipe = read(args.recipe)
+        script = render(recipe, target(args, recipe), only)
     except KeyError as exc:
         print(f"deploy: the recipe has no {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""Background jobs: handlers by kind, and the authenticated push endpoint's use cases.
+"""Background jobs: handlers by kind, the authenticated push endpoint's use cases, and the
+periodic sweeps as jobs, which a scheduler outside the process may push.
 
 A ``JobQueue`` adapter delivers each job at least once: the in-process pool calls
 ``JobRunner.run`` from its workers, Pub/Sub pushes it to the service
@@ -25,6 +26,10 @@ log = logging.getLogger("firegate.jobs")
 
 # (job, final_attempt): on the final attempt a handler records the failure instead of raising.
 JobHandler = Callable[[Job, bool], None]
+SWEEP = "sweep"  # a job that runs the sweep its subject names (Sweeps)
+# A periodic pass (the webhook deliveries due, the IdP certificates' warnings): how many
+# things it queued or warned of.
+Sweep = Callable[[], int]
 
 
 class RetryJob(Unavailable):
@@ -139,3 +144,21 @@ class PushedJobs:
             return
         final = push.dead_letter or (push.delivery_attempt or 0) >= self._max_attempts
         self._run(job, final)
+
+
+class Sweeps:
+    """The periodic passes by name, which each server also runs on its own timer. A
+    ``sweep`` job runs the one its subject names: a scheduler outside the process (Cloud
+    Scheduler) pushes such jobs where no instance has CPU between requests
+    (docs/reference/jobs.md, "Sweeps"). A pass is safe beside another, in any process."""
+
+    def __init__(self, sweeps: Mapping[str, Sweep]) -> None:
+        self._sweeps = dict(sweeps)
+
+    def run_job(self, job: Job, final: bool) -> None:
+        """The sweep the job names, once; a name no sweep has is dropped (it never will)."""
+        sweep = self._sweeps.get(job.subject)
+        if sweep is None:
+            log.warning("sweep %r unknown; job dropped", job.subject)
+            return
+        log.info("sweep %s: %d", job.subject, sweep())

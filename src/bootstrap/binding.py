@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.events.security_events import WithRequestOrigin
-from application.jobs import JobHandler, JobRunner
+from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
 from application.ports import OwnedData
 from application.services import Services
@@ -156,9 +156,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             channels=channels,
         )
     )
-    events.start_sweeper(evt, webhook_policy, platform=base, queue=webhook_queue)
+    delivery_sweeper = events.delivery_sweeper(evt, platform=base, queue=webhook_queue)
+    events.start_sweeper(evt, webhook_policy, delivery_sweeper)
     certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     sso.start_certificate_sweeper(settings, evt.scheduler, certificate_sweep)
+    # The same passes as jobs, for a scheduler outside the process (docs/reference/jobs.md,
+    # "Sweeps").
+    sweeps = Sweeps(
+        {"webhooks": delivery_sweeper.sweep, "sso-certificates": certificate_sweep.sweep}
+    )
+    handlers[SWEEP] = sweeps.run_job
     # What an account holds under rules of its own (an org's last owner) ends first, and may
     # refuse the deletion; a membership made in the instant before it ends with its purge.
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=org_purge)

@@ -149,13 +149,17 @@ def webhook_handlers(
     return {DELIVER_WEBHOOK: delivery.run}
 
 
-def start_sweeper(
-    own: EventsAdapters, policy: WebhookPolicy, *, platform: Platform, queue: JobQueue
-) -> None:
+def delivery_sweeper(
+    own: EventsAdapters, *, platform: Platform, queue: JobQueue
+) -> DeliverySweeper:
+    """The pass that queues the deliveries due: ``queue`` is the webhooks' own."""
+    return DeliverySweeper(deliveries=own.webhook_deliveries, queue=queue, clock=platform.clock)
+
+
+def start_sweeper(own: EventsAdapters, policy: WebhookPolicy, sweeper: DeliverySweeper) -> None:
     """Queue what is due now (a crash's leftovers) and every ``sweep_interval`` seconds."""
     if policy.sweep_interval <= 0:
         return
-    sweeper = DeliverySweeper(deliveries=own.webhook_deliveries, queue=queue, clock=platform.clock)
     own.scheduler.every(policy.sweep_interval, sweeper.sweep)
 
 

@@ -3,6 +3,7 @@ HTTP receiver in the test that checks every signature with the Standard Webhooks
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -15,6 +16,8 @@ import requests
 from google.cloud.firestore import FieldFilter
 from standardwebhooks.webhooks import Webhook
 
+from application.jobs import SWEEP, encode_job
+from application.ports import Job
 from infrastructure.firestore.events.security_events import SECURITY_EVENTS
 from infrastructure.firestore.events.webhooks import WEBHOOK_DELIVERIES
 from tests.support.served_webhooks import (
@@ -141,3 +144,31 @@ def test_a_delivery_interrupted_by_a_killed_service_goes_out_after_the_restart(
     done = firestore.collection(WEBHOOK_DELIVERIES).document(doc.id).get().to_dict()
     assert done["status"] == "succeeded" and len(done["attempts"]) == 1
     assert json.loads(done["payload"])["data"]["user_id"] == erin["id"]
+
+
+def test_with_no_sweeper_of_its_own_a_pushed_sweep_job_sends_the_retry(
+    clean_emulators: Any, receiver: Receiver
+) -> None:
+    """As in the two-region recipe: the servers' timers off, Cloud Scheduler pushes the sweep
+    as a job to /internal/jobs (docs/reference/jobs.md, "Sweeps")."""
+    token = "push-token-" + "w" * 24
+    receiver.answer = lambda path, number: 500 if number == 1 else 204
+    no_timer = FAST | {"WEBHOOK_SWEEP_INTERVAL": "0", "JOB_PUSH_TOKEN": token}
+    with serving("gunicorn-webhooks-swept.log", **no_timer) as base:
+        admin = admin_headers(base)
+        _, hook = create_webhook(base, admin, f"{receiver.url}/in", "user.created")
+        time.sleep(0.6)  # every worker's copy of the endpoints has expired
+        frank = register(base, "frank")
+        receiver.wait_for(lambda: len(receiver.on("/in")) == 1)
+        time.sleep(1.0)  # its retry is due after 0.2 s: nothing in the service sends it
+        assert len(receiver.on("/in")) == 1
+        job = base64.b64encode(encode_job(Job(kind=SWEEP, subject="webhooks"))).decode()
+        pushed = requests.post(
+            f"{base}/internal/jobs?token={token}", json={"message": {"data": job}}, timeout=30
+        )
+        assert pushed.status_code == 204
+        receiver.wait_for(lambda: len(receiver.on("/in")) == 2)
+        first, retry = receiver.on("/in")
+        assert (first.answered, retry.answered) == (500, 204)
+        assert first.headers["webhook-id"] == retry.headers["webhook-id"]
+        assert verified(hook, retry)["data"]["user_id"] == frank["id"]

@@ -1,16 +1,21 @@
-"""deploy/recipe.toml and scripts/deploy.py (docs/operations.md, "Deploying to Cloud Run"): the
-recipe's TTL policies and index exemptions are firestore.indexes.json's and fields the adapters
-write; its service's configuration is one the production profile accepts, with the settings'
-own Pub/Sub names and retries; ``--dry-run`` prints the commands and runs none, and a run runs
-the same ones and stops at the first that fails (docs/decisions/0357-deployment-as-code.md)."""
+"""deploy/recipe.toml, deploy/two-regions.toml and scripts/deploy.py (docs/operations.md,
+"Deploying to Cloud Run", "Running in two regions"): each recipe's TTL policies and index
+exemptions are firestore.indexes.json's and fields the adapters write; its service's
+configuration is one the production profile accepts, with the settings' own Pub/Sub names and
+retries; ``--dry-run`` prints the commands and runs none, and a run runs the same ones and
+stops at the first that fails (docs/decisions/0357-deployment-as-code.md,
+docs/decisions/0473-two-regions.md)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import re
 import secrets
 import shlex
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,9 @@ import pytest
 from flask import Flask
 from pydantic import ValidationError
 
+from application.jobs import SWEEP, JobPush, decode_job
+from application.ports import Job
+from application.services import Services
 from infrastructure.dev_secrets import new_fernet_key, new_rsa_key_pem, new_signing_key_pem
 from infrastructure.settings import GROUP_OF, Settings
 from infrastructure.settings.jobs import JobSettings
@@ -31,10 +39,23 @@ deploy = load_script("deploy")
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ["--project", "my-project", "--region", "europe-west1"]
 ARGS = [*TARGET, "--public-url", "https://app.example.com"]
+TWO_REGIONS = ROOT / "deploy" / "two-regions.toml"
+REGIONS = ["us-central1", "us-east1"]
+TWO_ARGS = [
+    *("--recipe", str(TWO_REGIONS), "--project", "my-project"),
+    *("--regions", ",".join(REGIONS), "--public-url", "https://id.example.com"),
+]
+# Each recipe with the arguments it deploys with: what holds the one holds the other.
+EACH_RECIPE = pytest.mark.parametrize(
+    "deployed",
+    [(deploy.RECIPE, ARGS), (TWO_REGIONS, TWO_ARGS)],
+    ids=["one-region", "two-regions"],
+)
+Deployed = tuple[Path, list[str]]
 
 
-def recipe() -> dict[str, Any]:
-    found: dict[str, Any] = deploy.read(deploy.RECIPE)
+def recipe(path: Path = deploy.RECIPE) -> dict[str, Any]:
+    found: dict[str, Any] = deploy.read(path)
     return found
 
 
@@ -47,8 +68,8 @@ def refuse(script: str) -> int:
     raise AssertionError("a dry run runs nothing")
 
 
-def dry_run(capsys: pytest.CaptureFixture[str], *extra: str) -> str:
-    assert deploy.main([*ARGS, "--dry-run", *extra], run=refuse) == 0
+def dry_run(capsys: pytest.CaptureFixture[str], *extra: str, args: Sequence[str] = ARGS) -> str:
+    assert deploy.main([*args, "--dry-run", *extra], run=refuse) == 0
     return capsys.readouterr().out
 
 
@@ -104,8 +125,11 @@ def test_a_run_runs_the_same_commands_each_shown_first(capsys: pytest.CaptureFix
         assert lines[lines.index(line) - 1] == f"printf '+ %s\\n' {shlex.quote(line)} >&2"
 
 
-def test_the_firestore_commands_are_the_indexes_file(capsys: pytest.CaptureFixture[str]) -> None:
-    text = dry_run(capsys, "--only", "firestore")
+@EACH_RECIPE
+def test_the_firestore_commands_are_the_indexes_file(
+    capsys: pytest.CaptureFixture[str], deployed: Deployed
+) -> None:
+    text = dry_run(capsys, "--only", "firestore", args=deployed[1])
     spec = indexes()
     ttl = {
         (flag(words, "collection-group"), words[5])
@@ -167,10 +191,11 @@ def kept_index(index: dict[str, str]) -> list[str]:
     ]
 
 
+@EACH_RECIPE
 def test_the_ttl_fields_and_exemptions_are_fields_the_adapters_write(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], deployed: Deployed
 ) -> None:
-    text = dry_run(capsys, "--only", "firestore")
+    text = dry_run(capsys, "--only", "firestore", args=deployed[1])
     written = read_adapters().fields_written()
     named = {
         (flag(words, "collection-group"), words[5])
@@ -198,17 +223,18 @@ def made(kind: str) -> str:
     return values[kind]
 
 
-def deployed_settings(**changes: Any) -> dict[str, Any]:
-    """The service's settings as the recipe deploys it (variables and secrets)."""
+def deployed_settings(path: Path = deploy.RECIPE, **changes: Any) -> dict[str, Any]:
+    """The service's settings as the recipe at ``path`` deploys it (variables and secrets)."""
     target = deploy.Target("my-project", "europe-west1", "https://app.example.com")
     values: dict[str, Any] = {
         name.lower(): deploy.fill(str(value), target, "firegate").replace(
             "${PROJECT_NUMBER}", "123456789012"
         )
-        for name, value in recipe()["service"]["env"].items()
+        for name, value in recipe(path)["service"]["env"].items()
     }
     values |= {
-        secret["variable"].lower(): made(secret["made"]) for secret in recipe()["secrets"].values()
+        secret["variable"].lower(): made(secret["made"])
+        for secret in recipe(path)["secrets"].values()
     }
     # Not set on Cloud Run, whatever this test's environment holds.
     values |= {
@@ -218,23 +244,27 @@ def deployed_settings(**changes: Any) -> dict[str, Any]:
     return values | changes
 
 
-def test_the_services_configuration_passes_the_production_checks() -> None:
-    settings = Settings(**deployed_settings())
+@EACH_RECIPE
+def test_the_services_configuration_passes_the_production_checks(deployed: Deployed) -> None:
+    settings = Settings(**deployed_settings(deployed[0]))
     assert settings.service.app_profile == "production"
     assert settings.jobs.job_queue == "pubsub" and settings.jobs.push_oidc
     assert settings.provider.oidc_private_key is not None
-    without_the_provider_key = deployed_settings(oidc_private_key=None)
+    without_the_provider_key = deployed_settings(deployed[0], oidc_private_key=None)
     with pytest.raises(ValidationError, match="OIDC_PRIVATE_KEY"):
         Settings(**without_the_provider_key)
 
 
-def test_every_variable_the_recipe_sets_is_a_setting() -> None:
-    names = [*recipe()["service"]["env"], *(s["variable"] for s in recipe()["secrets"].values())]
+@EACH_RECIPE
+def test_every_variable_the_recipe_sets_is_a_setting(deployed: Deployed) -> None:
+    held = recipe(deployed[0])
+    names = [*held["service"]["env"], *(s["variable"] for s in held["secrets"].values())]
     assert [name for name in names if name.lower() not in GROUP_OF] == []
 
 
-def test_the_pubsub_names_and_retries_are_the_settings(fake_app: Flask) -> None:
-    pubsub, env = recipe()["pubsub"], recipe()["service"]["env"]
+@EACH_RECIPE
+def test_the_pubsub_names_and_retries_are_the_settings(fake_app: Flask, deployed: Deployed) -> None:
+    pubsub, env = recipe(deployed[0])["pubsub"], recipe(deployed[0])["service"]["env"]
     jobs = JobSettings()
     assert set(pubsub["topics"]) == {
         jobs.pubsub_topic,
@@ -318,4 +348,124 @@ def test_wrong_arguments_are_refused(
     extra: list[str], said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert deploy.main([*TARGET, *extra, "--dry-run"], run=refuse) == 2
+    assert said in capsys.readouterr().err
+
+
+def guarded(line: str) -> bool:
+    """Whether a line that makes something makes it only when it is missing."""
+    if line.startswith("create_once "):
+        return True
+    probe, _, make = line.partition(" >/dev/null 2>&1 || ")
+    return " describe " in probe and " create " in make
+
+
+def test_the_two_region_dry_run_makes_each_resource_once_where_it_belongs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = dry_run(capsys, args=TWO_ARGS)
+    subprocess.run(["bash", "-n"], input=text, text=True, check=True)  # valid bash
+    lines = text.splitlines()
+    made = [line for line in lines if " create " in line and not line.startswith("#")]
+    assert made and [line for line in made if not guarded(line)] == []
+    # One multi-region database, as the recipe says.
+    (database,) = gcloud_commands(text, "firestore", "databases", "create")
+    assert flag(database, "location") == recipe(TWO_REGIONS)["firestore"]["location"] == "nam5"
+    # One service per region: built once, the same image, variables and secrets everywhere,
+    # reached only through the balancer, with no warm instance.
+    deploys = gcloud_commands(text, "run", "deploy")
+    assert [flag(words, "region") for words in deploys] == REGIONS
+    assert flag(deploys[0], "source") == "." and flag(deploys[1], "image") == "${IMAGE}"
+    for name in ("set-env-vars", "set-secrets", "service-account", "min-instances", "ingress"):
+        assert flag(deploys[0], name) == flag(deploys[1], name), name
+    words = deploys[0]
+    assert flag(words, "min-instances") == "0" and "--cpu-throttling" in words
+    assert flag(words, "ingress") == "internal-and-cloud-load-balancing"
+    env = dict(pair.split("=", 1) for pair in flag(words, "set-env-vars").split(","))
+    assert env["TRUSTED_PROXY_HOPS"] == "2" and env["PUBLIC_URL"] == "https://id.example.com"
+    assert env["JOB_PUSH_AUDIENCE"] == "https://id.example.com/internal/jobs"
+    assert env["WEBHOOK_SWEEP_INTERVAL"] == env["SSO_CERTIFICATE_SWEEP_INTERVAL"] == "0"
+    # A serverless NEG per region, both behind one backend service with outlier detection.
+    negs = gcloud_commands(text, "compute", "network-endpoint-groups", "create")
+    assert [flag(words, "region") for words in negs] == REGIONS
+    for words in negs:
+        assert flag(words, "network-endpoint-type") == "serverless"
+        assert flag(words, "cloud-run-service") == "firegate"
+    (imported,) = [line for line in lines if "backend-services import" in line]
+    declared = shlex.split(imported.split(" | ")[0])[2:]
+    groups = [entry.removeprefix("- group: ") for entry in declared if entry.startswith("- group")]
+    assert groups == [
+        f"https://www.googleapis.com/compute/v1/projects/my-project/regions/{region}/"
+        f"networkEndpointGroups/{negs[n][4]}"
+        for n, region in enumerate(REGIONS)
+    ]
+    assert "loadBalancingScheme: EXTERNAL_MANAGED" in declared
+    assert "outlierDetection:" in declared and "  maxEjectionPercent: 50" in declared
+    # The balancer's front: its map, the public host's certificate, the proxy, port 443.
+    (url_map,) = gcloud_commands(text, "compute", "url-maps", "create")
+    (certificate,) = gcloud_commands(text, "compute", "ssl-certificates", "create")
+    (proxy,) = gcloud_commands(text, "compute", "target-https-proxies", "create")
+    (rule,) = gcloud_commands(text, "compute", "forwarding-rules", "create")
+    (address,) = gcloud_commands(text, "compute", "addresses", "create")
+    assert flag(url_map, "default-service") == url_map[4]
+    assert flag(certificate, "domains") == "id.example.com"
+    assert flag(proxy, "url-map") == url_map[4]
+    assert flag(proxy, "ssl-certificates") == certificate[4]
+    assert flag(rule, "target-https-proxy") == proxy[4] and flag(rule, "ports") == "443"
+    assert flag(rule, "address") == address[4]
+    assert flag(rule, "load-balancing-scheme") == "EXTERNAL_MANAGED"
+    for words in (url_map, certificate, proxy, rule, address):
+        assert "--global" in words
+
+
+def test_the_two_regions_share_one_push_subscription_per_topic_through_the_balancer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = dry_run(capsys, args=TWO_ARGS)
+    subscriptions = gcloud_commands(text, "pubsub", "subscriptions", "create")
+    assert len(subscriptions) == len(recipe(TWO_REGIONS)["pubsub"]["subscriptions"])
+    for words in subscriptions:
+        assert flag(words, "push-endpoint").startswith("https://id.example.com/internal/jobs")
+        assert flag(words, "push-auth-token-audience") == "https://id.example.com/internal/jobs"
+
+
+def test_each_region_schedules_each_sweep_as_a_job_the_service_runs(
+    capsys: pytest.CaptureFixture[str], fake_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = dry_run(capsys, args=TWO_ARGS)
+    env = recipe(TWO_REGIONS)["service"]["env"]
+    pusher = env["JOB_PUSH_SERVICE_ACCOUNT"].replace("${PROJECT}", "my-project")
+    jobs = gcloud_commands(text, "scheduler", "jobs", "create", "http")
+    sweeps = recipe(TWO_REGIONS)["scheduler"]["sweeps"]
+    assert sorted((flag(w, "location"), w[5]) for w in jobs) == sorted(
+        (region, f"firegate-sweep-{name}") for region in REGIONS for name in sweeps
+    )
+    services: Services = fake_app.extensions["firegate"]
+    for words in jobs:
+        assert flag(words, "uri") == "https://id.example.com/internal/jobs"
+        assert flag(words, "oidc-service-account-email") == pusher
+        assert flag(words, "oidc-token-audience") == "https://id.example.com/internal/jobs"
+        assert flag(words, "schedule") == sweeps[words[5].removeprefix("firegate-sweep-")]
+        data = json.loads(flag(words, "message-body"))["message"]["data"]
+        job = decode_job(base64.b64decode(data))
+        assert job == Job(kind=SWEEP, subject=words[5].removeprefix("firegate-sweep-"))
+        with caplog.at_level(logging.INFO, logger="firegate.jobs"):
+            services.jobs.receive_push(JobPush(data=data))  # what the push endpoint runs
+    said = [r.getMessage() for r in caplog.records if r.name == "firegate.jobs"]
+    assert sorted(said) == sorted(f"sweep {name}: 0" for _ in REGIONS for name in sweeps)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ([*TWO_ARGS[:4], "--region", "us-east1", *TWO_ARGS[6:]], "--regions"),
+        ([*TWO_ARGS[:4], "--regions", "us-east1", *TWO_ARGS[6:]], "--regions"),
+        ([*TWO_ARGS[:4], "--regions", "us-east1,us-east1", *TWO_ARGS[6:]], "--regions"),
+        ([*ARGS, "--regions", "us-east1,us-central1"], "--region"),
+        (["--project", "p", "--public-url", "https://app.example.com"], "--region"),
+    ],
+)
+def test_each_recipe_takes_its_own_number_of_regions(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy.main([*args, "--dry-run"], run=refuse) == 2
     assert said in capsys.readouterr().err

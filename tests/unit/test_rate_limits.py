@@ -448,3 +448,40 @@ def test_the_identity_providers_answers_are_limited_per_address(client: FlaskCli
     other = {"REMOTE_ADDR": "198.51.100.7"}
     assert client.post(acs, data=answer, environ_base=other).status_code == 404
     assert client.get(callback, environ_base=other).status_code == 404
+
+
+BALANCER = "34.117.0.9"  # a global external load balancer's address
+
+
+@with_settings(rate_limit_login="3/minute", trusted_proxy_hops=2)
+def test_behind_the_global_load_balancer_two_hops_are_believed_and_https_stays_https(
+    client: FlaskClient,
+) -> None:
+    """The balancer in front of Cloud Run appends ``<client>,<its own address>`` and sets
+    ``X-Forwarded-Proto: https`` once (docs/operations.md, "Running in two regions"): the
+    client is the second entry from the right, and the request came over https."""
+    body = {"username": "nobody", "password": "wrong password!"}
+
+    def post(forwarded_for: str) -> Any:
+        return client.post(
+            "/login",
+            json=body,
+            headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https"},
+            environ_base={"REMOTE_ADDR": "169.254.1.1"},
+        )
+
+    for _ in range(3):
+        assert post(f"203.0.113.5,{BALANCER}").status_code == 401
+    assert_429(post(f"203.0.113.5,{BALANCER}"), "rate_limited")
+    assert_429(post(f"1.2.3.4, 203.0.113.5,{BALANCER}"), "rate_limited")  # prepended: no matter
+    assert post(f"198.51.100.7,{BALANCER}").status_code == 401
+    # The token endpoint refuses plain http from anywhere but loopback: the balancer's one
+    # X-Forwarded-Proto says https.
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "nobody"},
+        base_url="http://id.example.com",
+        headers={"X-Forwarded-For": f"198.51.100.8,{BALANCER}", "X-Forwarded-Proto": "https"},
+    )
+    assert token.status_code in (400, 401)
+    assert token.get_json()["error"] != "insecure_transport", token.get_json()

@@ -103,8 +103,11 @@ def create_app(
     app.extensions["firegate"] = services  # see interfaces/shared/services.py
     if config.trusted_proxy_hops:
         # The client IP is the one the trusted proxies saw, never a header a client forged.
+        # The scheme is the nearest proxy's word: Cloud Run's front end and Google's load
+        # balancers each set X-Forwarded-Proto to one value, however many addresses they
+        # append to X-Forwarded-For (docs/security.md, "The client address").
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=config.trusted_proxy_hops, x_proto=config.trusted_proxy_hops
+            app.wsgi_app, x_for=config.trusted_proxy_hops, x_proto=1
         )
     install_error_handlers(app)
     install_request_context(app, config.project, config.trace_ids)
