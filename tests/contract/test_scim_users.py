@@ -20,7 +20,17 @@ from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, Slug
-from domain.scim.users import EMAILS, USER_NAME, ScimEmail, ScimUser, equal_key, gram_key
+from domain.scim.users import (
+    ACTIVE,
+    EMAILS,
+    EXTERNAL_ID,
+    USER_NAME,
+    ScimEmail,
+    ScimUser,
+    equal_key,
+    gram_keys,
+    present_key,
+)
 from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.scim import FakeScimUsers
 
@@ -129,9 +139,44 @@ def test_pages_counts_and_keys(records: ScimUsers) -> None:
     assert records.page("org1", 3, 10) == in_order[3:]
     assert records.page("org1", 1, 2) == in_order[1:3]
     assert records.page("org1", 0, 0) == []
-    by_key = records.matching("org1", [equal_key(USER_NAME, "USER3"), gram_key(EMAILS, "u1@")], 10)
+    by_key = records.matching(
+        "org1", [equal_key(USER_NAME, "USER3"), equal_key(EMAILS, "U1@example.org")], 10
+    )
     assert by_key == sorted([made[1], made[3]], key=lambda r: r.user_id)
-    assert records.matching("org1", [gram_key(USER_NAME, "use")], 2) == in_order[:2]
+    everyone = [equal_key(USER_NAME, f"user{n}") for n in range(5)]
+    assert records.matching("org1", everyone, 2) == in_order[:2]
+
+
+def test_a_record_stored_with_substring_keys_is_found_by_eq_and_shrinks_on_its_next_write(
+    firestore: Any,
+) -> None:
+    """A record written with decision 0403's keys (substrings, presence, ``active``) holds
+    the equality keys of today's too: ``eq`` finds it with no migration, and its next write
+    stores only today's keys (docs/decisions/0472-scim-filters-within-twenty-index-entries.md)."""
+    from infrastructure.firestore.scim.users import SCIM_USERS, FirestoreScimUsers, user_to_doc
+
+    records = FirestoreScimUsers(firestore)
+    stored = record("Old@Example.org", emails=(ScimEmail("old@example.org"),), external_id="x9")
+    records.claim(stored)
+    ref = firestore.collection(SCIM_USERS).document(f"org1:{stored.user_id}")
+    old_keys = {f"{ACTIVE}=true", present_key(EMAILS), present_key(EXTERNAL_ID)}
+    for attribute, value in (
+        (USER_NAME, stored.user_name),
+        (EMAILS, "old@example.org"),
+        (EXTERNAL_ID, "x9"),
+    ):
+        old_keys |= {equal_key(attribute, value)} | gram_keys(attribute, value)
+    ref.update({"keys": sorted(old_keys)})
+    for key in (
+        equal_key(USER_NAME, "old@example.ORG"),
+        equal_key(EMAILS, "OLD@example.org"),
+        equal_key(EXTERNAL_ID, "x9"),
+    ):
+        assert records.matching("org1", [key], 10) == [stored], key
+    changed = replace(stored, display_name="Old", version=2)
+    records.replace(changed, 1)
+    assert ref.get().to_dict()["keys"] == user_to_doc(changed)["keys"] == changed.keys()
+    assert len(changed.keys()) == 3
 
 
 def test_the_orgs_purge_removes_its_records_and_claims(records: ScimUsers) -> None:

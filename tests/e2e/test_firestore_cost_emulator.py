@@ -24,19 +24,21 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.jobs import JobPush, encode_job
+from application.scim.users import SCAN_MAX
 from bootstrap import build_adapters, build_app
 from domain.ids import new_id
 from domain.orgs.domains import OrgDomain
 from domain.scim.users import ScimUser
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
-from infrastructure.firestore.scim.users import FirestoreScimUsers
+from infrastructure.firestore.scim.users import SCIM_USERS, FirestoreScimUsers, user_to_doc
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import PASSWORD, bearer
 from tests.support.app import swap
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
+from tests.support.firestore_indexes import index_entries, load_config
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
 from tests.support.orgs import add_org, set_member
 from tests.support.scim import USERS, directory, user_body
@@ -355,12 +357,23 @@ def test_an_operation_costs_what_the_table_says(stage: Stage, operation: str) ->
     )
 
 
+def _at_two_sizes(
+    stage: Stage, seed: Callable[[range], None], listed: Callable[[], TestResponse]
+) -> tuple[Cost, Cost]:
+    """What ``listed`` costs once ``seed`` made 10 users of the org, then once it made 310."""
+    seed(range(10))
+    stage.counted(listed)  # warm
+    small = stage.counted(listed)
+    seed(range(10, 310))
+    return small, stage.counted(listed)
+
+
 def test_a_filtered_scim_list_costs_what_it_finds_whatever_the_orgs_size(stage: Stage) -> None:
     """``GET /scim/v2/Users?filter=userName eq "…"`` is one query on the records' keys
-    (docs/decisions/0403-scim-filters-by-keys.md): billed a read per user it finds, the same
-    in an org of 10 users as in one of 310. The emulator answers it by a scan (only
-    test_firestore_indexes.py holds it to its indexes); Firestore bills by the documents
-    returned, which is what this counts."""
+    (docs/decisions/0472-scim-filters-within-twenty-index-entries.md): billed a read per user
+    it finds, the same in an org of 10 users as in one of 310. The emulator answers it by a
+    scan (only test_firestore_indexes.py holds it to its indexes); Firestore bills by the
+    documents returned, which is what this counts."""
     acme = directory(stage.client, "big", "bea")
     records = FirestoreScimUsers(stage.firestore)
     now = datetime.now(UTC)
@@ -374,14 +387,62 @@ def test_a_filtered_scim_list_costs_what_it_finds_whatever_the_orgs_size(stage: 
     def listed() -> TestResponse:
         return stage.client.get(USERS + '?filter=userName eq "U7@big.example"', headers=acme.auth)
 
-    seed(range(10))
-    stage.counted(listed)  # warm
-    small = stage.counted(listed)
-    seed(range(10, 310))
-    large = stage.counted(listed)
+    small, large = _at_two_sizes(stage, seed, listed)
     assert large.figures == small.figures == (3, 0, 2), (_described(small), _described(large))
     # one query; its "any of the keys" filter is no Select's, so it goes through the library
     assert large.calls["RunQuery"] == 1, _described(large)
+
+
+def test_a_scanned_scim_filter_reads_the_orgs_users_up_to_its_bound(stage: Stage) -> None:
+    """A filter the records' keys do not answer (``userName co``) goes through the org's
+    users: a read each, in one query, up to SCAN_MAX of them; past them it is 400 ``tooMany``
+    having read at most one more
+    (docs/decisions/0472-scim-filters-within-twenty-index-entries.md)."""
+    acme = directory(stage.client, "wide", "wes")
+    now = datetime.now(UTC)
+
+    def seed(names: range) -> None:
+        for first in range(names.start, names.stop, 500):
+            batch = stage.firestore.batch()
+            for n in range(first, min(first + 500, names.stop)):
+                user = ScimUser(
+                    acme.org_id, f"u{n:05d}", f"w{n}@wide.example", True, True, now, now, 1
+                )
+                ref = stage.firestore.collection(SCIM_USERS).document(
+                    f"{acme.org_id}:{user.user_id}"
+                )
+                batch.set(ref, user_to_doc(user))
+            batch.commit()
+
+    def listed() -> TestResponse:
+        return stage.client.get(USERS + '?filter=userName co "w7@"', headers=acme.auth)
+
+    small, large = _at_two_sizes(stage, seed, listed)
+    assert large.reads - small.reads == 300 and large.round_trips == small.round_trips, (
+        _described(small),
+        _described(large),
+    )
+    assert large.calls["RunQuery"] + large.calls["runQuery"] == 1, _described(large)
+    seed(range(310, SCAN_MAX + 1))
+    too_many = stage.counted(listed, 400)
+    assert too_many.reads <= large.reads - 310 + SCAN_MAX + 1, _described(too_many)
+    answer = listed()
+    assert answer.get_json(force=True)["scimType"] == "tooMany", answer.get_data(as_text=True)
+
+
+def test_a_scim_create_stores_at_most_twenty_index_entries(stage: Stage) -> None:
+    """The record a SCIM create stores, counted as Firestore indexes it under
+    firestore.indexes.json: at most twenty entries, as docs/operations.md's table says."""
+    acme = directory(stage.client, "lean", "lou")
+    body = user_body("kim.lee@lean.example", externalId="00u1kim", displayName="Kim Lee")
+    made = stage.client.post(USERS, json=body, headers=acme.auth)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    ref = stage.firestore.collection(SCIM_USERS).document(f"{acme.org_id}:{made.get_json()['id']}")
+    entries = index_entries(SCIM_USERS, ref.get().to_dict(), load_config())
+    assert entries <= 20, entries
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    row = next(line for line in guide.splitlines() if line.startswith("| SCIM create ("))
+    assert f"the record's index entries: {entries} " in row, (entries, row)
 
 
 def test_a_member_list_reads_its_accounts_in_one_round_trip_whatever_its_size(

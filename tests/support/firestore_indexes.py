@@ -348,3 +348,56 @@ def all_problems(reading: Reading, config: IndexConfig) -> list[str]:
         *ttl_problems(written, config),
         *stale_problems(reading, config),
     ]
+
+
+# -- index entries -----------------------------------------------------------------------------
+
+
+def index_entries(collection: str, document: Mapping[str, Any], config: IndexConfig) -> int:
+    """How many index entries Firestore keeps for ``document`` of ``collection`` under
+    ``config``: a field without an override two (ascending and descending), a map's subfields
+    each theirs, an array one per distinct element (array-contains); an overridden field one per
+    index it keeps (an array-contains one per element), none when exempt; and a composite index
+    one per document holding its fields (times the elements of its array field)."""
+    return _single_field_entries(collection, document, config, "") + sum(
+        _composite_entries(composite, document)
+        for composite in config.composites
+        if composite.collection == collection
+    )
+
+
+def _distinct(value: list[Any]) -> int:
+    return len({json.dumps(element, sort_keys=True, default=str) for element in value})
+
+
+def _single_field_entries(
+    collection: str, document: Mapping[str, Any], config: IndexConfig, prefix: str
+) -> int:
+    total = 0
+    for name, value in document.items():
+        path = prefix + name
+        override = config.overrides.get((collection, path))
+        if override is not None:
+            for mode, _ in override.indexes:
+                contains = mode == "CONTAINS"
+                total += (_distinct(value) if isinstance(value, list) else 0) if contains else 1
+        elif isinstance(value, dict):
+            total += _single_field_entries(collection, value, config, path + ".")
+        elif isinstance(value, list):
+            total += _distinct(value)
+        else:
+            total += 2
+    return total
+
+
+def _composite_entries(composite: Composite, document: Mapping[str, Any]) -> int:
+    entries = 1
+    for index_field in composite.fields:
+        if index_field.path == NAME:
+            continue
+        if index_field.path not in document:
+            return 0
+        value = document[index_field.path]
+        if index_field.mode == "CONTAINS":
+            entries *= _distinct(value) if isinstance(value, list) else 0
+    return entries

@@ -6,6 +6,7 @@ tests, on planted code (docs/decisions/0356-queries-held-against-their-indexes.m
 from __future__ import annotations
 
 import ast
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from tests.support.firestore_indexes import (
     IndexConfig,
     composite_problems,
     exemption_problems,
+    index_entries,
     load_config,
     parse_config,
     query_problems,
@@ -305,3 +307,22 @@ def test_an_index_no_query_uses_is_reported(reading: Reading) -> None:
     assert stale_problems(reading, twice)[-1] == (
         "the composite index tasks (owner_id ascending, created_at ascending) is listed 2 times"
     )
+
+
+def test_index_entries_are_counted_as_firestore_keeps_them() -> None:
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+    document = {"org": "o", "tags": ["a", "b", "a"], "meta": {"x": 1, "y": [1]}, "at": at}
+    # two a plain field, its subfields' a map's, one a distinct element an array's
+    assert index_entries("things", document, config_of()) == 2 + 2 + (2 + 1) + 2
+    ascending = {"order": "ASCENDING", "queryScope": "COLLECTION"}
+    by_org = composite("things", "org")
+    by_org["fields"].append({"fieldPath": "tags", "arrayConfig": "CONTAINS"})
+    config = config_of(
+        indexes=[by_org],
+        fieldOverrides=[
+            exempt("things", "at"),
+            exempt("things", "meta"),
+            {"collectionGroup": "things", "fieldPath": "org", "indexes": [ascending]},
+        ],
+    )
+    assert index_entries("things", document, config) == 1 + 2 + 2  # org, tags, the composite

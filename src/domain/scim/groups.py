@@ -18,7 +18,7 @@ from domain.scim.users import (
     checked_document,
     checked_text,
     equal_key,
-    gram_key,
+    gram_keys,
     present_key,
 )
 
@@ -40,14 +40,10 @@ class ScimGroup:
     document: str = "{}"  # the resource as the directory last sent it, as JSON text
 
     def keys(self) -> list[str]:
-        """Every key a filter may look this group up by (as ``ScimUser.keys``)."""
+        """Every key a filter may look this group up by: its ``displayName`` equal and its
+        substrings, its ``externalId`` equal and present, its members."""
         keys = {equal_key(DISPLAY_NAME, self.display_name)}
-        text = self.display_name.casefold()
-        keys |= {
-            gram_key(DISPLAY_NAME, text[i : i + n])
-            for n in (1, 2, 3)
-            for i in range(len(text) - n + 1)
-        }
+        keys |= gram_keys(DISPLAY_NAME, self.display_name)
         if self.external_id:
             keys |= {present_key(EXTERNAL_ID), equal_key(EXTERNAL_ID, self.external_id)}
         keys |= {f"{MEMBERS}={member}" for member in self.members}

@@ -7,8 +7,9 @@ of its verified domains), which decides what deprovisioning ends. Its SCIM ``id`
 account's id; ``version`` counts its changes (the ETag).
 
 Each record carries its **keys**: the strings a filter's indexed query looks up (one
-``array_contains_any`` on them), for the attributes a directory filters on
-(docs/decisions/0403-scim-filters-by-keys.md).
+``array_contains_any`` on them), for the equalities directories look people up by before each
+create and on every sync (``userName``, ``externalId``, ``emails.value``); any other filter
+goes through the org's records (docs/decisions/0472-scim-filters-within-twenty-index-entries.md).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from domain.errors import Conflict, InvalidInput, NotFound
 # TEXT_MAX characters each, which make up to three keys a character
 TEXT_MAX = 256
 USER_NAME_MAX = TEXT_MAX
-EMAILS_MAX = 20  # a user's addresses, each with its keys
+EMAILS_MAX = 20  # a user's addresses, the first KEYED_EMAILS_MAX with their keys
 VALUES_MAX = 100  # the values of any other multi-valued attribute (phoneNumbers, roles, …)
 DOCUMENT_MAX = 256 * 1024  # characters of the resource as sent, as JSON text
-GRAM_MAX = 3  # the longest substring kept as a key: ``co``/``sw`` look up its first three
+GRAM_MAX = 3  # the longest substring kept as a key (a group's ``displayName``)
 # The attributes a filter's keys serve, by their SCIM names
 USER_NAME, EMAILS, EXTERNAL_ID, DISPLAY_NAME, ACTIVE = (
     "userName",
@@ -39,6 +40,13 @@ USER_NAME, EMAILS, EXTERNAL_ID, DISPLAY_NAME, ACTIVE = (
     "active",
 )
 CASE_EXACT = frozenset({EXTERNAL_ID})  # compared as sent; the others whatever their case
+# The attributes whose ``eq`` a user's keys answer: what Okta and Entra ID look people up by
+KEYED = frozenset({USER_NAME, EXTERNAL_ID, EMAILS})
+# The addresses of a user keyed, in the order sent; a user with more holds the overflow key
+# too, which an ``emails.value eq`` looks up besides the address's (then checks the filter):
+# one key a value keeps a user within twenty index entries
+# (docs/decisions/0472-scim-filters-within-twenty-index-entries.md)
+KEYED_EMAILS_MAX = 10
 
 
 def folded(attribute: str, value: str) -> str:
@@ -46,10 +54,9 @@ def folded(attribute: str, value: str) -> str:
     return value if attribute in CASE_EXACT else value.casefold()
 
 
-def equal_key(attribute: str, value: str | bool) -> str:
+def equal_key(attribute: str, value: str) -> str:
     """The key of ``attribute eq value``."""
-    text = ("true" if value else "false") if isinstance(value, bool) else folded(attribute, value)
-    return f"{attribute}={text}"
+    return f"{attribute}={folded(attribute, value)}"
 
 
 def gram_key(attribute: str, text: str) -> str:
@@ -62,7 +69,13 @@ def present_key(attribute: str) -> str:
     return f"{attribute}?"
 
 
-def _grams(attribute: str, value: str) -> set[str]:
+def overflow_key(attribute: str) -> str:
+    """The key of the records holding more values of ``attribute`` than they hold keys of."""
+    return f"{attribute}+"
+
+
+def gram_keys(attribute: str, value: str) -> set[str]:
+    """The keys of every substring of ``value`` of 1 to GRAM_MAX characters."""
     text = folded(attribute, value)
     return {
         gram_key(attribute, text[i : i + size])
@@ -108,19 +121,16 @@ class ScimUser:
         return primary or first or (self.user_name if "@" in self.user_name else None)
 
     def keys(self) -> list[str]:
-        """Every key a filter may look this record up by."""
-        keys = {equal_key(USER_NAME, self.user_name), equal_key(ACTIVE, self.active)}
-        keys |= _grams(USER_NAME, self.user_name)
-        for attribute, value in (
-            (EXTERNAL_ID, self.external_id),
-            (DISPLAY_NAME, self.display_name),
-        ):
-            if value:
-                keys |= {present_key(attribute), equal_key(attribute, value)}
-                keys |= _grams(attribute, value)
-        for email in self.emails:
-            keys |= {present_key(EMAILS), equal_key(EMAILS, email.value)}
-            keys |= _grams(EMAILS, email.value)
+        """Every key an ``eq`` filter may look this record up by (at most KEYED_EMAILS_MAX
+        + 3): its ``userName``, its ``externalId``, its first addresses, and the overflow key
+        when it has more."""
+        keys = {equal_key(USER_NAME, self.user_name)}
+        if self.external_id:
+            keys.add(equal_key(EXTERNAL_ID, self.external_id))
+        addresses = dict.fromkeys(equal_key(EMAILS, email.value) for email in self.emails)
+        keys |= set(list(addresses)[:KEYED_EMAILS_MAX])
+        if len(addresses) > KEYED_EMAILS_MAX:
+            keys.add(overflow_key(EMAILS))
         return sorted(keys)
 
 

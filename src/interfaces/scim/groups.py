@@ -27,7 +27,7 @@ from application.scim.groups import (
 )
 from domain.orgs.orgs import Org
 from domain.scim.groups import ScimGroup
-from interfaces.scim.filters import GROUP_ATTRIBUTES
+from interfaces.scim.filters import GROUP_FILTERS
 from interfaces.scim.search import search_of
 from interfaces.scim.users import scim_errors
 
@@ -73,7 +73,7 @@ class OrgGroups:
             return resource_of(self.groups.get(GroupRef(self.org, resource_id)))
 
     def search(self, search_request: SearchRequest[Any]) -> SearchPage:
-        search = search_of(self.org, search_request, GROUP_ATTRIBUTES, resource_of)
+        search = search_of(self.org, search_request, GROUP_FILTERS, resource_of)
         with scim_errors():
             found = self.groups.search(search)
         return SearchPage(total=found.total, resources=[resource_of(g) for g in found.items])

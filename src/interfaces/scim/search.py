@@ -1,5 +1,6 @@
 """A SCIM search request as a search of the org's records: the keys of its filter, the
-filter itself to check each record found, its page (docs/decisions/0403-scim-filters-by-keys.md)."""
+filter itself to check each record found, its page
+(docs/decisions/0472-scim-filters-within-twenty-index-entries.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from scim2_models import Resource, SearchRequest
 
 from application.scim.users import Search
 from domain.orgs.orgs import Org
-from interfaces.scim.filters import Attributes, index_keys
+from interfaces.scim.filters import Keyed, index_keys
 from interfaces.scim.protocol import MAX_RESULTS
 
 T = TypeVar("T")
@@ -19,11 +20,11 @@ T = TypeVar("T")
 def search_of[T](
     org: Org,
     search_request: SearchRequest[Any],
-    attributes: Attributes,
+    keyed: Keyed,
     resource_of: Callable[[T], Resource[Any]],
 ) -> Search[T]:
     found_filter = search_request.filter
-    keys = index_keys(found_filter.ast, attributes) if found_filter is not None else None
+    keys = index_keys(found_filter.ast, keyed) if found_filter is not None else None
     return Search(
         org,
         start=search_request.start_index or 1,

@@ -36,7 +36,7 @@ from application.scim.users import (
 )
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.scim.users import ScimEmail, ScimUser
-from interfaces.scim.filters import USER_ATTRIBUTES
+from interfaces.scim.filters import USER_FILTERS
 from interfaces.scim.search import search_of
 
 ScimUserModel = User[EnterpriseUser]
@@ -124,7 +124,7 @@ class OrgUsers:
             return resource_of(self.users.get(ScimUserRef(self.org, resource_id)))
 
     def search(self, search_request: SearchRequest[Any]) -> SearchPage:
-        search = search_of(self.org, search_request, USER_ATTRIBUTES, resource_of)
+        search = search_of(self.org, search_request, USER_FILTERS, resource_of)
         with scim_errors():
             found = self.users.search(search)
         return SearchPage(total=found.total, resources=[resource_of(u) for u in found.items])

@@ -74,6 +74,20 @@ def test_groups_are_created_read_filtered_patched_and_deleted(client: FlaskClien
     assert client.get(url, headers=acme.auth).status_code == 404
 
 
+def test_groups_are_found_by_substrings_of_their_external_id(client: FlaskClient) -> None:
+    """A group holds no substring keys of its ``externalId``: ``co``, ``sw`` and ``ew`` on it
+    go through the org's groups rather than look up keys no group holds."""
+    acme = directory(client)
+    body = {"schemas": [GROUP], "displayName": "Ops", "externalId": "grp-ops-42"}
+    assert client.post(GROUPS, json=body, headers=acme.auth).status_code == 201
+    group(client, acme, "Sales")
+    for expression in ('externalId co "ops"', 'externalId sw "grp"', 'externalId ew "42"'):
+        listed = client.get(f"{GROUPS}?filter={quote(expression)}", headers=acme.auth)
+        assert listed.status_code == 200, listed.get_data(as_text=True)
+        names = [g["displayName"] for g in listed.get_json(force=True).get("Resources", [])]
+        assert names == ["Ops"], expression
+
+
 def test_a_group_named_after_a_role_gives_it(
     client: FlaskClient, audit_log: RecordingAuditLog
 ) -> None:

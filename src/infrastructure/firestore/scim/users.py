@@ -1,7 +1,8 @@
 """An org's SCIM users in ``scim_users/{org_id}:{user_id}`` and the claim of each
 ``userName`` in ``scim_user_names/{org_id}:{folded userName}`` (docs/reference/scim.md,
-"Users"). A record holds its ``keys``: a filter is one query on them
-(docs/decisions/0403-scim-filters-by-keys.md)."""
+"Users"). A record holds its ``keys``, those of the ``eq`` filters directories send, one query
+on them; no other field is indexed but ``org_id``
+(docs/decisions/0472-scim-filters-within-twenty-index-entries.md)."""
 
 from __future__ import annotations
 
