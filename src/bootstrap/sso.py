@@ -185,6 +185,7 @@ def bind_saml_signin(
 ) -> SamlSignIn:
     """Signing in through a SAML connection."""
     return SamlSignIn(
+        orgs=orgs.orgs,
         connections=own.connections,
         sp=own.saml,
         spent=own.spent,
@@ -206,6 +207,7 @@ def bind_oidc_signin(
     (Authlib's) under the webhooks' rules, to the connection's IdP and back to its address
     under PUBLIC_URL."""
     return OidcSignIn(
+        orgs=orgs.orgs,
         connections=own.connections,
         client=own.oidc_client,
         box=signed_in.signin.secret_box,

@@ -6,8 +6,10 @@ a membership with the roles their groups map to, and the same account the next t
 address on another domain joins nobody; a forged return is refused; thirty first sign-ins of
 one person at once (through a stand-in IdP, tests/support/oidc_idp.py) make one account, one
 link and one membership; the setup page's test sign-in shows the IdP's answer and makes
-nothing; an account the connection made is the org's to manage, so its directory's
-deprovisioning (SCIM) disables it (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
+nothing, and so does an org admin's from the connection's own page, whose trial another
+signed-in account cannot bring back (docs/decisions/0469-the-admins-test-sign-in.md); an
+account the connection made is the org's to manage, so its directory's deprovisioning (SCIM)
+disables it (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
 
 from __future__ import annotations
 
@@ -30,8 +32,15 @@ from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support import oidc_idp as stand_in
-from tests.support.api import bearer
-from tests.support.browser import fill, own_context, page, shared_page, violations
+from tests.support.api import PASSWORD, bearer
+from tests.support.browser import (
+    fill,
+    own_context,
+    page,
+    phone_checked,
+    shared_page,
+    violations,
+)
 from tests.support.dns_server import dns_server
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider, upstream_sign_in
 from tests.support.races import RACERS
@@ -317,3 +326,70 @@ def test_the_setup_pages_test_sign_in_shows_the_answer_and_makes_nothing(
     finally:
         on = requests.patch(path, json={"status": "active"}, headers=corp.owner, timeout=30)
         assert on.status_code == 200, on.text
+
+
+def password_sign_in(page: Page, url: str, name: str) -> None:
+    """``name`` signed in on the pages with their password: the sign-in page may ask for the
+    address first (single sign-on is on), then for the password."""
+    page.goto(f"{url}/sign-in")
+    fill(page, username=name)
+    if not page.locator("input[name=password]").count():
+        page.click("button:has-text('Continue')")
+    fill(page, password=PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{url}/account")
+
+
+def test_an_admins_test_sign_in_shows_the_answer_and_makes_nothing(
+    corp: Corp, page: Page, firestore_client: Any
+) -> None:
+    """The org's owner, signed in, presses "Test sign-in" on the OpenID connection's page,
+    passes oidc-provider and sees the preview, 375 px wide and axe-clean; no account, link or
+    session for the IdP's person, and the owner's own session is still theirs."""
+    page.set_viewport_size({"width": 375, "height": 667})
+    password_sign_in(page, corp.url, "olga")
+    view = f"{corp.url}/account/orgs/corp/sso/{corp.cid}"
+    page.goto(view)
+    phone_checked(page)
+    sessions = len(list(firestore_client.collection("sessions").stream()))
+    page.get_by_role("button", name="Test sign-in", exact=True).click()
+    upstream_sign_in(page, "it.uma@corp.example")
+    page.wait_for_url(f"{corp.url}/sso/{corp.cid}/oidc/callback**")
+    shown = page.inner_text("main")
+    assert "Nothing was created and nobody is signed in." in shown
+    assert "This test tried the connection as it is." in shown
+    assert "it.uma@corp.example" in shown and "Subject (sub)" in shown
+    phone_checked(page)
+    users = FirestoreUserRepository(firestore_client, write_staged=write_staged)
+    assert users.find_by_login("it.uma@corp.example") is None
+    page.get_by_role("link", name="Back to the connection").click()
+    page.wait_for_url(view)  # still the owner's session
+    assert len(list(firestore_client.collection("sessions").stream())) == sessions
+
+
+def test_an_admins_trial_brought_back_by_another_account_is_refused(
+    corp: Corp, page: Page, shared_page: Page, firestore_client: Any
+) -> None:
+    """The owner's trial flight (its sealed cookie, taken while at the IdP) and the IdP's
+    answer, brought back by another signed-in account's browser: refused, nothing shown."""
+    password_sign_in(page, corp.url, "olga")
+    callback = f"{corp.url}/sso/{corp.cid}/oidc/callback"
+    page.goto(f"{corp.url}/account/orgs/corp/sso/{corp.cid}")
+    page.get_by_role("button", name="Test sign-in", exact=True).click()
+    page.wait_for_selector("input[name=login]")  # at the IdP, the flight held
+    flight = [c for c in page.context.cookies() if c["name"].endswith("upstream")]
+    assert len(flight) == 1
+    upstream_sign_in(page, "it.vic@corp.example")
+    page.wait_for_url(callback + "**")
+    answer = page.url
+    signed_in(corp.url, "rex")
+    with own_context(shared_page) as other:
+        password_sign_in(other, corp.url, "rex")
+        other.context.add_cookies(
+            [{"name": flight[0]["name"], "value": flight[0]["value"], "url": corp.url}]
+        )
+        refused = other.goto(answer)
+        assert refused is not None and refused.status == 403
+        assert "started by another account" in other.inner_text("main")
+    users = FirestoreUserRepository(firestore_client, write_staged=write_staged)
+    assert users.find_by_login("it.vic@corp.example") is None

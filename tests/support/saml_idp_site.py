@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from tests.support.local_servers import in_thread
-from tests.support.saml_idp import KeyPair, SamlIdpForTests, posted
+from tests.support.saml_idp import KeyPair, SamlIdpForTests, key_pair, posted
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Corp IdP</title>
@@ -108,3 +110,10 @@ def saml_idp_site(keys: KeyPair) -> Iterator[SamlIdpSite]:
     site.append(SamlIdpSite(f"http://127.0.0.1:{server.server_address[1]}", keys))
     with in_thread(server):
         yield site[0]
+
+
+@pytest.fixture(scope="module")
+def idp_site() -> Iterator[SamlIdpSite]:
+    """The IdP's site, with keys of its own, for a module's tests."""
+    with saml_idp_site(key_pair()) as site:
+        yield site

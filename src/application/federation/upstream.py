@@ -149,6 +149,10 @@ class Flight:
     started_at: datetime
     connect_for: str = ""
     trial: str = ""  # an org connection's setup link: a test sign-in, which makes nothing
+    # An org admin's test sign-in from the connection's page (makes nothing either): the
+    # admin's account id and the org's id.
+    trial_by: str = ""
+    trial_org: str = ""
 
 
 def _seal(flight: Flight, box: SecretBox) -> str:
@@ -165,6 +169,8 @@ def _seal(flight: Flight, box: SecretBox) -> str:
                 "at": flight.started_at.isoformat(),
                 "connect": flight.connect_for,
                 "trial": flight.trial,
+                "trial_by": flight.trial_by,
+                "trial_org": flight.trial_org,
             }
         )
     )
@@ -194,6 +200,8 @@ def _opened(sealed: str, box: SecretBox) -> Flight:
         started_at=datetime.fromisoformat(str(data["at"])),
         connect_for=str(data.get("connect") or ""),
         trial=str(data.get("trial") or ""),
+        trial_by=str(data.get("trial_by") or ""),
+        trial_org=str(data.get("trial_org") or ""),
     )
 
 
@@ -225,13 +233,15 @@ def depart(
     clock: Callable[[], datetime],
     connect_for: str = "",
     trial: str = "",
+    trial_by: tuple[str, str] = ("", ""),
 ) -> Departure:
     """A round trip to ``provider`` starting: its authorization URL (state, nonce, PKCE) and
     the flight sealed for the browser; every browser sign-in through an OpenID provider
     starts here (an upstream provider, an org's OpenID connection, and its test sign-in,
-    ``trial`` naming the setup link it is bound to)."""
+    ``trial`` naming the setup link it is bound to, or ``trial_by`` the admin and the org
+    of an admin's test)."""
     authorization = client.authorization(provider, client_secret(provider, box), redirect_uri)
-    flight = Flight(provider.id, authorization, next_page, clock(), connect_for, trial)
+    flight = Flight(provider.id, authorization, next_page, clock(), connect_for, trial, *trial_by)
     return Departure(authorization.url, _seal(flight, box), provider.quirks.form_post)
 
 

@@ -25,6 +25,7 @@ from application.federation.upstream import Arrival, with_devices
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
+from application.signin.authentication import Actor
 from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SignIn
 from application.sso.ports import Connections
@@ -317,6 +318,11 @@ class StartSso:
     connection_id: str
     next: str  # where the person goes once signed in (a path of this site, checked by the page)
     trial_link: str = ""  # a setup link's token: a test sign-in, which makes nothing
+    # An org admin's test sign-in from the connection's page, which makes nothing either:
+    # the admin, and the org as the page's path names it
+    # (docs/decisions/0469-the-admins-test-sign-in.md).
+    tried_by: Actor | None = None
+    org: str = ""
 
 
 @dataclass(frozen=True)
@@ -326,7 +332,7 @@ class SignInPreview:
     the same shape (``subject`` its ``sub``, ``attributes`` its claims)."""
 
     connection_id: str
-    setup_token: str  # the setup link the test started from: the way back to its page
+    setup_token: str  # the setup link the test started from ("": an admin's, from the org page)
     subject: str  # the SAML NameID
     attributes: Mapping[str, Sequence[str]]
     person: Asserted
@@ -334,7 +340,8 @@ class SignInPreview:
     verified_domain: bool  # on one of the org's verified domains
     outcome: TrialOutcome
     joins: bool  # would become a member of the org (with ``person.roles``)
-    next: str = ""  # where the page goes back to (the setup page the test started from)
+    next: str = ""  # where the page goes back to (the page the test started from)
+    draft: bool = False  # the test ran on the connection's draft, not its live values
 
 
 class SsoArrivals:
@@ -463,7 +470,8 @@ class SsoArrivals:
         setup_token: str,
     ) -> SignInPreview:
         """What ``arrive`` would do for this person, read by the same rules, making nothing:
-        no account, no membership, no link, no session (a test sign-in from a setup link)."""
+        no account, no membership, no link, no session (a test sign-in from a setup link or
+        an admin's from the connection's page; ``vouched.connection`` as tried: drafted)."""
         connection, person = vouched.connection, vouched.person
         links = self._links
         email = _address(person.email, connection.org_id, self._addresses)
@@ -496,4 +504,5 @@ class SsoArrivals:
             outcome=outcome,
             joins=joins,
             next=vouched.next or self._policy.landing,
+            draft=connection.draft is not None,
         )

@@ -11,11 +11,14 @@ connection's sign-in gives (``application/sso/arrival.py``).
 A test sign-in from the connection's setup page makes the same round trip, in any status,
 with the setup link in the flight as SAML's does (``application/sso/signin.py``): at the
 return the answer is checked alike, and what a sign-in would do is shown, nothing made
-(docs/decisions/0397-a-test-sign-in-makes-nothing.md).
+(docs/decisions/0397-a-test-sign-in-makes-nothing.md). An org admin's test from the
+connection's page carries the admin and the org instead of a setup link
+(docs/decisions/0469-the-admins-test-sign-in.md).
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,6 +30,7 @@ from application.federation.upstream import (
     depart,
     returned,
 )
+from application.orgs.ports import OrgRepository
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
     Defaults,
@@ -40,6 +44,12 @@ from application.sso.arrival import (
 )
 from application.sso.ports import Connections
 from application.sso.setup import trial_connection
+from application.sso.trials import (
+    AdminTrial,
+    admin_trial_connection,
+    admin_trial_start,
+    not_the_admins,
+)
 from domain.errors import Unauthenticated
 from domain.federation.upstream import UpstreamProvider
 from domain.sso.connections import (
@@ -110,6 +120,7 @@ class FinishOidc:
     user_agent: str = ""
     client_ip: str = ""
     device_token: str = ""
+    signed_in_as: str = ""  # the account whose session came with the answer, if one did
 
 
 class OidcSignIn:
@@ -119,6 +130,7 @@ class OidcSignIn:
     def __init__(
         self,
         *,
+        orgs: OrgRepository,
         connections: Connections,
         client: UpstreamClient,
         box: SecretBox,
@@ -128,7 +140,9 @@ class OidcSignIn:
     ) -> None:
         """``client``: the OpenID client (the upstream providers'); ``box`` seals the flights
         and opens the client secret; a connection's ``redirect_uri`` is under
-        ``public_url``; ``arrivals``: the account the person gets."""
+        ``public_url``; ``arrivals``: the account the person gets; ``orgs``: whose admins
+        test a connection from its page."""
+        self._orgs = orgs
         self._connections = connections
         self._client = client
         self._box = box
@@ -142,10 +156,18 @@ class OidcSignIn:
     def start(self, cmd: StartSso) -> Departure:
         """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
         test sign-in, to the IdP of the complete OpenID connection the setup link still
-        opens (400 ``invalid_token``, 409 ``connection_incomplete``), in any status."""
+        opens (400 ``invalid_token``, 409 ``connection_incomplete``), in any status; for an
+        admin's test, to the IdP of the org's complete connection (as the connection's page:
+        404, 403 ``org_permission_denied``), in any status, as its draft would make it."""
         connections, clock = self._connections, self._clock
+        trial = ("", "")
         if cmd.trial_link:
             connection = trial_connection(cmd.trial_link, connections, clock.now(), OIDC)
+        elif cmd.tried_by is not None:
+            connection, admin = admin_trial_start(
+                cmd, OIDC, orgs=self._orgs, connections=connections
+            )
+            trial = (admin.by, admin.org_id)
         else:
             connection = connection_of(cmd.connection_id, connections, OIDC, active=True)
         return depart(
@@ -156,13 +178,16 @@ class OidcSignIn:
             box=self._box,
             clock=clock.now,
             trial=cmd.trial_link,
+            trial_by=trial,
         )
 
     def finish(self, cmd: FinishOidc) -> Arrival | SignInPreview:
         """The person signed in (or asked for their second factor), a member of the org
         when their address is on its verified domains; for a test sign-in, what would
         happen, with nothing made. 404 for a connection that is not active, unless the
-        flight is a test whose setup link still opens it (400 ``invalid_token`` otherwise);
+        flight is a test whose setup link still opens it (400 ``invalid_token`` otherwise) or
+        an admin's test (``admin_trial_connection``'s refusals; the return, a top-level GET,
+        brings the session, which must be the admin's: 403 ``test_sign_in_not_yours``);
         Unauthenticated (upstream_refused) for an answer that is not this browser's
         flight's, an error from the IdP, or an ID token that fails a check."""
         connections, clock, box = self._connections, self._clock, self._box
@@ -179,6 +204,19 @@ class OidcSignIn:
             if tried.id != connection.id:
                 raise no_such_connection()
             connection, provider = tried, upstream_of(tried)
+        elif flight.trial_by:  # still the org's admin, the connection still there
+            if not hmac.compare_digest(cmd.signed_in_as, flight.trial_by):
+                raise not_the_admins()
+            admin = AdminTrial(flight.trial_by, flight.trial_org)
+            connection = admin_trial_connection(
+                admin,
+                connection.id,
+                OIDC,
+                cmd.signed_in_as,
+                orgs=self._orgs,
+                connections=connections,
+            )
+            provider = upstream_of(connection)
         elif not connection.active:
             raise no_such_connection()
         mapping = connection.mapping
@@ -207,6 +245,6 @@ class OidcSignIn:
             device_token=cmd.device_token,
             disproven=disproven,
         )
-        if flight.trial:
+        if flight.trial or flight.trial_by:
             return self._arrivals.preview(vouched, _attributes(claims.claims), flight.trial)
         return self._arrivals.arrive(vouched)

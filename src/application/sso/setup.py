@@ -32,6 +32,7 @@ from application.sso.connections import (
     stored_changes,
 )
 from application.sso.ports import Connections
+from application.sso.trials import tried
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.link_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.orgs import Org, Permission, allowed
@@ -42,9 +43,7 @@ from domain.sso.connections import (
     SetupLink,
     SpAddresses,
     draft_gone,
-    incomplete,
     is_connection_id,
-    no_such_connection,
 )
 
 SETUP_PATH = "/sso/setup"  # the page a link opens: ?token=
@@ -126,12 +125,7 @@ def trial_connection(
     draft would make it (docs/decisions/0461-sso-drafts-and-apply.md): 400
     ``invalid_token`` when the link no longer opens it, 404 for another kind, 409
     ``connection_incomplete`` while its IdP lacks what a sign-in needs."""
-    connection = linked_connection(link, connections, now).drafted()
-    if connection.kind is not kind:
-        raise no_such_connection()
-    if problems := connection.missing():
-        raise incomplete("Set up the identity provider before testing it", problems)
-    return connection
+    return tried(linked_connection(link, connections, now), kind)
 
 
 def drafted_by(connection: Connection) -> str:

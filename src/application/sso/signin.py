@@ -3,8 +3,10 @@ docs/decisions/0389-who-a-connection-signs-in.md).
 
 A browser starts at ``/sso/{connection}/saml``: it is sent to the IdP with a signed request
 and keeps a sealed flight (the request's id, where to go next, and, for a test sign-in from
-a connection's setup page, the setup link: then the answer is shown and nothing is made,
-docs/decisions/0397-a-test-sign-in-makes-nothing.md). The IdP posts its answer to the ACS;
+a connection's setup page, the setup link, or from its page on the org's pages, the admin
+and the org: then the answer is shown and nothing is made,
+docs/decisions/0397-a-test-sign-in-makes-nothing.md,
+docs/decisions/0469-the-admins-test-sign-in.md). The IdP posts its answer to the ACS;
 the answer is checked (``checked_assertion``), and the person it names gets the account
 every connection's sign-in gives (``application/sso/arrival.py``).
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.federation.upstream import Arrival
+from application.orgs.ports import OrgRepository
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
     Defaults,
@@ -29,6 +32,7 @@ from application.sso.arrival import (
 from application.sso.ports import Connections, SamlServiceProvider, SpentAssertions
 from application.sso.saml import SamlAnswer, checked_assertion, saml_connection
 from application.sso.setup import trial_connection
+from application.sso.trials import AdminTrial, admin_trial_connection, admin_trial_start
 from domain.errors import DomainError, Unauthenticated
 from domain.sso.connections import ConnectionKind
 
@@ -57,17 +61,20 @@ class FinishSaml:
     user_agent: str = ""
     client_ip: str = ""
     device_token: str = ""
+    signed_in_as: str = ""  # the account whose session came with the answer, if one did
 
 
 @dataclass(frozen=True)
 class Flight:
     """What this browser's flight to a connection says (a flight: the sealed state a browser
     keeps between a sign-in's start and the IdP's answer): the request it started, where to
-    go next, and the setup link of a test sign-in ("" for a sign-in)."""
+    go next, and the setup link of a test sign-in ("" for a sign-in), or the admin of an
+    admin's test."""
 
     request_id: str | None = None
     next: str | None = None
     trial_link: str = ""
+    trial_by: AdminTrial | None = None
 
 
 def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
@@ -89,10 +96,12 @@ def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
         return Flight()
     if now - started > FLIGHT_TTL:
         return Flight()
+    by, org = str(data.get("by") or ""), str(data.get("org") or "")
     return Flight(
         str(data.get("request") or "") or None,
         str(data.get("next") or "") or None,
         str(data.get("trial") or ""),
+        AdminTrial(by, org) if by and org else None,
     )
 
 
@@ -102,6 +111,7 @@ class SamlSignIn:
     def __init__(
         self,
         *,
+        orgs: OrgRepository,
         connections: Connections,
         sp: SamlServiceProvider,
         spent: SpentAssertions,
@@ -110,7 +120,9 @@ class SamlSignIn:
         arrivals: SsoArrivals,
     ) -> None:
         """``sp``: firegate as the service provider; ``spent``: the assertions used;
-        ``box`` seals the flights; ``arrivals``: the account the person gets."""
+        ``box`` seals the flights; ``arrivals``: the account the person gets; ``orgs``:
+        whose admins test a connection from its page."""
+        self._orgs = orgs
         self._connections = connections
         self._sp = sp
         self._spent = spent
@@ -121,10 +133,17 @@ class SamlSignIn:
     def start(self, cmd: StartSso) -> SamlRedirect:
         """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
         test sign-in, to the IdP of the complete SAML connection the setup link still opens
-        (400 ``invalid_token``, 409 ``connection_incomplete``), in any status."""
+        (400 ``invalid_token``, 409 ``connection_incomplete``), in any status; for an admin's
+        test, to the IdP of the org's complete connection (as the connection's page: 404,
+        403 ``org_permission_denied``), in any status, as its draft would make it."""
         connections = self._connections
+        trial: AdminTrial | None = None
         if cmd.trial_link:
             connection = trial_connection(cmd.trial_link, connections, self._clock.now(), SAML)
+        elif cmd.tried_by is not None:
+            connection, trial = admin_trial_start(
+                cmd, SAML, orgs=self._orgs, connections=connections
+            )
         else:
             connection = saml_connection(cmd.connection_id, connections, active=True)
         login = self._sp.login(connection, relay_state="")
@@ -137,21 +156,32 @@ class SamlSignIn:
         }
         if cmd.trial_link:
             flight["trial"] = cmd.trial_link
+        if trial is not None:
+            flight["by"], flight["org"] = trial.by, trial.org_id
         return SamlRedirect(login.url, self._box.seal(json.dumps(flight)))
 
     def finish(self, cmd: FinishSaml) -> Arrival | SignInPreview:
         """The person signed in (or asked for their second factor), a member of the org
         when their address is on its verified domains; for a test sign-in, what would
         happen, with nothing made. Unauthenticated ``saml_*`` for an answer refused; 404 for
-        a connection that is not active (a test: that the setup link no longer opens)."""
+        a connection that is not active (a test: that the setup link no longer opens; an
+        admin's test: ``admin_trial_connection``'s refusals)."""
         connections, clock = self._connections, self._clock
         flight = _flight(cmd, self._box, clock.now())
         if flight.trial_link:  # the setup link must still open the connection
             trial_connection(flight.trial_link, connections, clock.now(), SAML)
+        elif flight.trial_by is not None:  # still the org's admin, the connection still there
+            admin_trial_connection(
+                flight.trial_by,
+                cmd.connection_id,
+                SAML,
+                cmd.signed_in_as,
+                orgs=self._orgs,
+                connections=connections,
+            )
+        trial = bool(flight.trial_link) or flight.trial_by is not None
         connection, assertion = checked_assertion(
-            SamlAnswer(
-                cmd.connection_id, cmd.response, flight.request_id, trial=bool(flight.trial_link)
-            ),
+            SamlAnswer(cmd.connection_id, cmd.response, flight.request_id, trial=trial),
             connections=connections,
             sp=self._sp,
             spent=self._spent,
@@ -170,6 +200,6 @@ class SamlSignIn:
             client_ip=cmd.client_ip,
             device_token=cmd.device_token,
         )
-        if flight.trial_link:
+        if trial:
             return self._arrivals.preview(vouched, assertion.attributes, flight.trial_link)
         return self._arrivals.arrive(vouched)

@@ -171,6 +171,13 @@ def end(response: Response) -> None:
     _set(response, "csrf", new_secret(), None, "Lax")
 
 
+def signed_in_id() -> str:
+    """The account this browser is signed in to ("" for none), read only where a session
+    cookie came: an answer from an identity provider may come with none."""
+    actor = signed_in() if has_session() else None
+    return actor.user_id if actor is not None else ""
+
+
 def has_session() -> bool:
     """Whether this browser holds a session cookie, valid or not (``signed_in`` checks it)."""
     return bool(_read("session"))

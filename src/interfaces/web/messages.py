@@ -129,6 +129,9 @@ _MESSAGES: dict[str, LazyString] = {
     "org_not_found": lazy_gettext("No such organization."),
     "member_not_found": lazy_gettext("No such member: they may have left already."),
     "org_permission_denied": lazy_gettext("Your roles in this organization do not allow this."),
+    "test_sign_in_not_yours": lazy_gettext(
+        "This test sign-in was started by another account: sign in to it, or start your own."
+    ),
     "no_active_connection": lazy_gettext(
         "Activate a single sign-on connection before requiring it."
     ),

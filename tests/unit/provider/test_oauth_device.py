@@ -256,7 +256,7 @@ def test_a_device_answer_is_a_security_event_named_on_the_activity_page(
 ) -> None:
     (stored,) = security_events_of(AuditEvent(event, user_id="u1", reason="c1"), at=NOW)
     assert stored.type == kind and kind in EVENT_TYPES  # so webhooks may subscribe to it
-    template = (TEMPLATES / "accounts/_account_events.html").read_text()
+    template = (TEMPLATES / "accounts/_event_names.html").read_text()
     assert f'"{kind}": N_(' in template
     catalogue = Translations.load(str(TRANSLATIONS), ["es"])
     name = template.split(f'"{kind}": N_("')[1].split('")')[0]

@@ -1,8 +1,9 @@
 """Single sign-on's section of an organization's page (docs/pages.md, "Organizations";
 docs/reference/sso.md): the connections, their setup links, and the org's sign-on policy;
 each connection's own view (its identity provider's values, the mapping, the addresses to
-give the IdP and the org's people), where it is renamed, allowed IdP-initiated sign-in, or
-deleted once confirmed."""
+give the IdP and the org's people), where it is renamed, allowed IdP-initiated sign-in,
+tried by a test sign-in (docs/decisions/0469-the-admins-test-sign-in.md), or deleted once
+confirmed."""
 
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from flask import Response, request
 
 from application.orgs.orgs import GetOrg, UpdateOrg
 from application.signin.authentication import Actor
+from application.sso.arrival import StartSso
 from application.sso.connections import ConnectionRequest
 from application.sso.setup import MakeSetupLink
 from domain.sso.connections import Connection, ConnectionKind, IdpCertificate, SpAddresses
 from interfaces.shared.services import services
-from interfaces.web import translated
+from interfaces.web import browser, translated
 from interfaces.web.accounts.account import signed_in
 from interfaces.web.forms import field, form_errors
 from interfaces.web.orgs.org import OrgSection, done, org_form
-from interfaces.web.rendering import bp, see_other
+from interfaces.web.rendering import bp, page, see_other
 from interfaces.web.sso.setup import roles_text
 
 
@@ -124,6 +126,8 @@ def _connection(actor: Actor, org: str, connection_id: str) -> dict[str, object]
         "sign_in_url": _sign_in_url(connection, sp),
         "certificates": certificates,
         "roles_text": roles_text(dict(connection.mapping.roles)),
+        # Test sign-in runs on the draft, if one is saved (as the setup link's does)
+        "testable": not connection.drafted().missing(),
     }
 
 
@@ -179,3 +183,31 @@ def delete_sso_connection(actor: Actor, org: str, connection_id: str) -> Respons
     """As DELETE /orgs/{org}/connections/{id} (admins)."""
     services().sso_connections.delete(ConnectionRequest(actor, org, connection_id))
     return done("connection-deleted", SSO, org)
+
+
+@bp.post("/account/orgs/<org>/sso/<connection_id>/test")
+@signed_in
+@form_errors(SSO.template, form_id="connection-test", shown=_connection)
+def test_sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
+    """An admin's test sign-in: to the IdP with a flight bound to the admin and the org; the
+    answer is shown, nothing made (docs/reference/sso.md, "Test sign-in"). A page that goes
+    on by itself, not a redirect: the pages' CSP (``form-action 'self'``) holds for the
+    redirects a form's submission follows, and the IdP is another site."""
+    connection = services().sso_connections.get(ConnectionRequest(actor, org, connection_id))
+    view = f"{SSO.path(quote(org))}/{quote(connection_id)}"
+    start = StartSso(connection.id, view, tried_by=actor, org=org)
+    if connection.kind is ConnectionKind.OIDC:
+        departure = services().oidc_signin.start(start)
+        response = _on_to_the_idp(departure.url)
+        browser.hold_flight(response, departure.flight, form_post=departure.form_post)
+    else:
+        saml = services().saml_signin.start(start)
+        response = _on_to_the_idp(saml.url)
+        browser.hold_sso_flight(response, saml.flight)
+    return response
+
+
+def _on_to_the_idp(url: str) -> Response:
+    response = page("sso/test_continue.html", 200, start=url)
+    response.headers["Refresh"] = f"0; url={url}"
+    return response

@@ -57,8 +57,9 @@ def saml_acs(connection_id: str) -> Response:
             user_agent=browser.user_agent(),
             client_ip=client_ip(),
             device_token=browser.device_token(),
+            signed_in_as=browser.signed_in_id(),
         )
     )
-    if isinstance(arrival, SignInPreview):  # a test from the setup page: shown, nothing made
+    if isinstance(arrival, SignInPreview):  # a test: shown, nothing made
         return page("sso/setup_test.html", 200, trial=arrival, back=arrival.next)
     return arrived(arrival)
