@@ -24,7 +24,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.jobs import JobPush, encode_job
-from bootstrap import build_adapters, build_app
 from domain.ids import new_id
 from domain.orgs.domains import OrgDomain
 from domain.scim.users import ScimUser
@@ -32,9 +31,8 @@ from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.firestore.scim.users import FirestoreScimUsers
 from tests.fakes.kernel import FakeJobQueue
-from tests.fakes.mail import FakeMailer
 from tests.support.api import PASSWORD, bearer
-from tests.support.app import swap
+from tests.support.app import app_on_emulator
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.oauth import EmulatorWorld, device_client, poll, start
@@ -130,14 +128,7 @@ def staged(
     client, meter = metered
     settings = make_settings(**changes)
     queue = FakeJobQueue()
-    adapters = swap(
-        build_adapters(settings, firestore=client),
-        job_queue=queue.attach,
-        webhook_queue=None,
-        mailer=FakeMailer(),
-        **(ports or {}),
-    )
-    world = EmulatorWorld(build_app(settings, adapters))
+    world = EmulatorWorld(app_on_emulator(settings, client, queue, **(ports or {})))
     return Stage(world, queue, meter, itertools.count(), client)
 
 

@@ -9,6 +9,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
@@ -17,7 +18,7 @@ from flask.testing import FlaskClient
 from application.jobs import JobPush, encode_job
 from application.ports import RequestCounter
 from application.services import Services
-from bootstrap import bind, build_app
+from bootstrap import bind, build_adapters, build_app
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
 from bootstrap.clients import ClientsAdapters
@@ -254,11 +255,7 @@ class World:
 
     def deliver(self, *, final: bool = False) -> None:
         """Run the queued jobs, and the jobs they queue, until none is left."""
-        while self.queue.jobs:
-            jobs, self.queue.jobs = self.queue.jobs, []
-            for job in jobs:
-                data = base64.b64encode(encode_job(job)).decode()
-                self.services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+        deliver_jobs(self.queue, self.services, final=final)
 
     def token(self, address: str, path: str) -> str:
         mail = [m for m in self.mailer.to(address) if path in m.text][-1]
@@ -283,6 +280,30 @@ _GROUPS = (
     "migration",
     "sso",
 )
+
+
+def deliver_jobs(queue: FakeJobQueue, services: Services, *, final: bool = False) -> None:
+    """Run the jobs ``queue`` holds, and the jobs they queue, as Pub/Sub's pushes would."""
+    while queue.jobs:
+        jobs, queue.jobs = queue.jobs, []
+        for job in jobs:
+            data = base64.b64encode(encode_job(job)).decode()
+            services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+
+
+def app_on_emulator(
+    settings: Settings, firestore: Any, queue: FakeJobQueue, **ports: object
+) -> Flask:
+    """The app on the emulators through ``firestore`` (a client, a counted one say), its jobs
+    kept in ``queue``, its mail in a fake, no webhook queue; ``ports`` swapped in."""
+    adapters = swap(
+        build_adapters(settings, firestore=firestore),
+        job_queue=queue.attach,
+        webhook_queue=None,
+        mailer=FakeMailer(),
+        **ports,
+    )
+    return build_app(settings, adapters)
 
 
 def swap(adapters: Adapters, **ports: object) -> Adapters:
