@@ -218,7 +218,7 @@ def provisioning(request: pytest.FixtureRequest) -> Provisioning:
 
 
 def an_org(world: Provisioning) -> Org:
-    org = replace(Org.create(Slug("acme"), "Acme", NOW), member_version=1)
+    org = Org.create(Slug("acme"), "Acme", NOW)
     world.orgs.add(org, Membership(org.id, "u-owner", ("owner",), 1, NOW, NOW))
     return org
 
@@ -246,9 +246,9 @@ def test_a_provisioning_stores_record_account_and_membership_at_once(
     assert provisioning.records.get(org.id, made.user_id) == made
     assert provisioning.users.find_by_login("ann@example.com") == account
     assert provisioning.users.find_by_login("ann") == account
-    assert provisioning.orgs.membership(org.id, made.user_id) == replace(member, version=2)
-    after = provisioning.orgs.get(org.id)
-    assert after is not None and after.member_version == 2 and after.owners == 1
+    joined = provisioning.orgs.membership(org.id, made.user_id)
+    assert joined == replace(member, version=joined.version if joined else 0)
+    assert provisioning.orgs.get(org.id) == org
 
 
 @pytest.mark.parametrize("taken", ["username_taken", "email_taken", "already_member"])
@@ -302,5 +302,24 @@ def test_of_thirty_provisionings_of_one_name_one_makes_its_account(
     holder = provisioning.users.find_by_login("kim@example.com")
     assert holder is not None and holder.username.value == winners[0]
     assert provisioning.records.count(org.id) == 1
-    after = provisioning.orgs.get(org.id)
-    assert after is not None and after.member_version == 2
+    assert provisioning.orgs.get(org.id) == org
+
+
+def test_a_provisioning_writes_no_org_document(firestore: Any) -> None:
+    from infrastructure.firestore.accounts.users import FirestoreUserRepository
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.firestore.scim.users import FirestoreScimUsers
+
+    world = Provisioning(
+        FirestoreScimUsers(firestore),
+        FirestoreUserRepository(firestore, write_staged=write_staged),
+        FirestoreOrgRepository(firestore),
+    )
+    org = an_org(world)
+    ref = firestore.collection("orgs").document(org.id)
+    written = ref.get().update_time
+    made, account, member = person(org, "ann@example.com", "ann")
+    world.records.claim(made, account, member=member)
+    joined = world.orgs.membership(org.id, made.user_id)
+    assert joined is not None and joined.version != 0
+    assert ref.get().update_time == written

@@ -20,6 +20,7 @@ from domain.orgs.orgs import (
     check_given_roles,
     checked_source_roles,
     is_slug_shaped,
+    new_member_version,
     owners_after,
     removed_roles,
     role_in_use,
@@ -151,10 +152,9 @@ class FakeOrgRepository:
                 raise Conflict("This person is already a member.", code="already_member")
             check(org)
             member = Membership(org_id, user_id, (), 0, now, now, managed=managed)
-            member = member.with_roles(roles, org.member_version + 1, now, source)
+            member = member.with_roles(roles, new_member_version(), now, source)
             check_given_roles(member, org.custom_roles)
-            owners = owners_after(org, None, member)
-            self.orgs[org_id] = replace(org, owners=owners, member_version=member.version)
+            self.orgs[org_id] = replace(org, owners=owners_after(org, None, member))
             members[user_id] = member
             self.store.commit_staged(staged)
             return member
@@ -177,9 +177,8 @@ class FakeOrgRepository:
                 raise NotFound("No such member of this organization.", code="member_not_found")
             check(before)
             checked_source_roles(roles, org.custom_roles, source)
-            after = before.with_roles(roles, org.member_version + 1, now, source)
-            owners = owners_after(org, before, after)
-            self.orgs[org_id] = replace(org, owners=owners, member_version=after.version)
+            after = before.with_roles(roles, new_member_version(), now, source)
+            self.orgs[org_id] = replace(org, owners=owners_after(org, before, after))
             self.members[org_id][user_id] = after
             self.store.commit_staged(staged)
             return before, after

@@ -9,15 +9,16 @@ import base64
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
-from application.ports import RequestCounter
+from application.ports import Job, RequestCounter
 from application.services import Services
-from bootstrap import bind, build_app
+from bootstrap import bind, build_adapters, build_app
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
 from bootstrap.clients import ClientsAdapters
@@ -229,13 +230,17 @@ def app_time(client: FlaskClient) -> datetime:
 NEW = "another long passphrase 7"
 
 
-def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:
-    """Deliver the jobs queued so far like a push would (the last attempt when ``final``)."""
-    services: Services = app.extensions["firegate"]
-    jobs, queue.jobs = queue.jobs, []
+def _pushed(services: Services, jobs: list[Job], final: bool) -> None:
+    """``jobs`` delivered like a push would (the last attempt when ``final``)."""
     for job in jobs:
         data = base64.b64encode(encode_job(job)).decode()
         services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+
+
+def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:
+    """Deliver the jobs queued so far like a push would (the last attempt when ``final``)."""
+    jobs, queue.jobs = queue.jobs, []
+    _pushed(app.extensions["firegate"], jobs, final)
 
 
 class World:
@@ -263,8 +268,7 @@ class World:
 
     def deliver(self, *, final: bool = False) -> None:
         """Run the queued jobs, and the jobs they queue, until none is left."""
-        while self.queue.jobs:
-            run_jobs(self.app, self.queue, final=final)
+        deliver_jobs(self.queue, self.services, final=final)
 
     def token(self, address: str, path: str) -> str:
         mail = [m for m in self.mailer.to(address) if path in m.text][-1]
@@ -289,6 +293,28 @@ _GROUPS = (
     "migration",
     "sso",
 )
+
+
+def deliver_jobs(queue: FakeJobQueue, services: Services, *, final: bool = False) -> None:
+    """Run the jobs ``queue`` holds, and the jobs they queue, as Pub/Sub's pushes would."""
+    while queue.jobs:
+        jobs, queue.jobs = queue.jobs, []
+        _pushed(services, jobs, final)
+
+
+def app_on_emulator(
+    settings: Settings, firestore: Any, queue: FakeJobQueue, **ports: object
+) -> Flask:
+    """The app on the emulators through ``firestore`` (a client, a counted one say), its jobs
+    kept in ``queue``, its mail in a fake, no webhook queue; ``ports`` swapped in."""
+    adapters = swap(
+        build_adapters(settings, firestore=firestore),
+        job_queue=queue.attach,
+        webhook_queue=None,
+        mailer=FakeMailer(),
+        **ports,
+    )
+    return build_app(settings, adapters)
 
 
 def swap(adapters: Adapters, **ports: object) -> Adapters:

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from domain.accounts.users import username_key
-from domain.orgs.orgs import new_org_id
+from domain.orgs.orgs import new_member_version, new_org_id
 from infrastructure.firestore.client import claim_id
 from tests.support.api import PASSWORD
 
@@ -32,7 +32,6 @@ def add_org(
             "require_mfa": require_mfa,
             "custom_roles": [],
             "owners": owners,
-            "member_version": 0,
             "deleted_at": None,
         }
     )
@@ -43,10 +42,9 @@ def add_org(
 
 
 def set_member(firestore: Any, org_id: str, user_id: str, roles: tuple[str, ...]) -> int:
-    """Add the member or change their roles, at the org's next member version (returned)."""
+    """Add the member or change their roles, at a new version (returned)."""
     org = firestore.collection("orgs").document(org_id)
-    version = int(org.get().to_dict()["member_version"]) + 1
-    org.update({"member_version": version})
+    version = new_member_version()
     now = datetime.now(UTC)
     org.collection("members").document(user_id).set(
         {

@@ -88,10 +88,13 @@ class OrgDepartures:
 
     def _end_with(self, org: Org, user_id: str, actor_id: str | None) -> None:
         """The org deleted with its only member, unless one joined since it was counted
-        (its ``member_version`` moved): then 409, as for any last owner."""
+        (its members are read again just before the tombstone's commit): then 409, as for
+        any last owner. A join in the instant between ends with the org, as one just
+        before any deletion does (docs/decisions/0470-no-org-document-on-the-membership-
+        path.md)."""
 
         def nobody_joined(current: Org) -> None:
-            if current.member_version != org.member_version:
+            if not self._alone_in(current, user_id):
                 raise _still_owned(current)
 
         end_org(

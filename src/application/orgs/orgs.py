@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, require_admin, user_named
@@ -39,6 +39,7 @@ from domain.orgs.orgs import (
     Slug,
     allowed,
     edited,
+    new_member_version,
     require,
 )
 from domain.signin.active_org import not_found
@@ -256,8 +257,10 @@ class Orgs:
     def create(self, cmd: CreateOrg) -> OrgMembership:
         """A new org whose creator is its one owner; 409 ``slug_taken``."""
         now = self._clock.now()
-        org = replace(Org.create(Slug(cmd.slug), cmd.name, now), member_version=1)
-        owner = Membership(org.id, cmd.owner_id, (OrgRole.OWNER.value,), 1, now, now)
+        org = Org.create(Slug(cmd.slug), cmd.name, now)
+        owner = Membership(
+            org.id, cmd.owner_id, (OrgRole.OWNER.value,), new_member_version(), now, now
+        )
         created = AuditEvent(
             Audit.ORG_CREATED,
             user_id=cmd.owner_id,

@@ -124,7 +124,7 @@ class OrgRepository(Protocol):
     ) -> Org:
         """Tombstone the org and release its slug in one commit: from then on no read finds
         it or its memberships; NotFound if absent; ``check`` (which may raise) sees the org
-        as the commit finds it (no member added since, by its ``member_version``)."""
+        as the commit finds it (its settings; a join takes no write of the org)."""
         ...
 
     def purge(self, org_id: str, batch_size: int) -> None:

@@ -59,8 +59,8 @@ class ScimUsers(Protocol):
     ) -> None:
         """Store a new record and claim its ``userName`` in the org (whatever its case), and
         with them, in the same commit: ``account``, a new one, with the claims of its username
-        and address; ``member``, the account's new membership of the org (its ``version`` the
-        org's next ``member_version``, which the commit moves); and what ``staged`` writes.
+        and address; ``member``, the account's new membership of the org (its ``version`` a new
+        one, which the commit sets; the org is read, not written); and what ``staged`` writes.
         All or nothing: Conflict ``user_name_taken``, ``already_provisioned`` (the account has
         a record in the org already), ``username_taken``, ``email_taken``, ``already_member``;
         NotFound ``org_not_found`` for a member of an org gone."""

@@ -256,7 +256,7 @@ class DirectoryUsers:
                 record.org_id,
                 record.user_id,
                 (OrgRole.MEMBER.value,),
-                0,  # the org's next member_version, which the commit sets
+                0,  # a new version, which the commit sets
                 record.created_at,
                 record.created_at,
                 managed=account is not None and record.managed,

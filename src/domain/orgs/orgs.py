@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -167,13 +168,10 @@ class Org:
     # owners named here (docs/decisions/0394-requiring-single-sign-on.md).
     require_sso: bool = False
     sso_break_glass: tuple[str, ...] = ()
-    # How many members hold ``owner``: never 0 (``last_owner``), kept in the commit that
-    # changes a member's roles, read by the next one.
+    # How many members hold ``owner``: never 0 (``last_owner``), written only by a change
+    # that makes, demotes or removes an owner, read by the next one (docs/decisions/
+    # 0470-no-org-document-on-the-membership-path.md).
     owners: int = 1
-    # The last membership version handed out: each added or changed membership takes the
-    # next, so a Firebase token's ``org_version`` of a removed and re-added member never
-    # matches again.
-    member_version: int = 0
 
     @property
     def open_to_its_domains(self) -> bool:
@@ -225,7 +223,7 @@ class Membership:
     org_id: str
     user_id: str
     granted: tuple[str, ...]  # the roles given by hand (``RoleSource.HAND``)
-    version: int  # the org's member_version when it was added or last changed
+    version: int  # new at each change (``new_member_version``): the rules' ``org_version``
     joined_at: datetime
     updated_at: datetime
     # The org made the account when this membership began (its SSO, just in time, on one of
@@ -289,6 +287,22 @@ def check_given_roles(member: Membership, custom_roles: Iterable[str]) -> None:
     for source in RoleSource:
         if given := member.given_by(source):
             checked_source_roles(given, custom_roles, source)
+
+
+# Versions are drawn from 53 bits: a JSON number (a custom token's claim) holds them exactly.
+VERSION_BITS = 53
+
+
+def new_member_version() -> int:
+    """A membership's version for its next change: random, so no shared counter is written
+    and a removed and re-added member's old Firebase ``org_version`` never matches again
+    (a repeat has odds of 2**-53)."""
+    return secrets.randbits(VERSION_BITS) or 1
+
+
+def owners_change(before: Membership | None, after: Membership | None) -> bool:
+    """Whether the change makes, demotes or removes an owner (the org's count moves)."""
+    return bool(before and before.owner) != bool(after and after.owner)
 
 
 def active_org(org: Org, membership: Membership) -> ActiveOrg:

@@ -124,6 +124,16 @@ def batch_of(
 ) -> firestore.WriteBatch:
     """``writes`` added to ``batch`` (a new one when None), for the client library's commit."""
     batch = batch if batch is not None else client.batch()
+    add_writes(client, writes, batch)
+    return batch
+
+
+def add_writes(
+    client: firestore.Client,
+    writes: Sequence[Write],
+    batch: firestore.WriteBatch | firestore.Transaction,
+) -> None:
+    """``writes`` added to ``batch`` or to a transaction, for the client library's commit."""
     for write in writes:
         ref = client.document(write.path)
         if write.create:
@@ -136,4 +146,3 @@ def batch_of(
             batch.update(ref, fields)
         else:
             batch.update(ref, fields, option=firestore.LastUpdateOption(write.unchanged_since))
-    return batch

@@ -20,8 +20,10 @@ from domain.orgs.orgs import (
     checked_name,
     checked_roles,
     is_slug_shaped,
+    new_member_version,
     new_org_id,
     owners_after,
+    owners_change,
     require,
 )
 
@@ -122,3 +124,17 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted() -> None:
     assert owners_after(org, member(OrgRole.MEMBER), None) == 1
     two = replace(org, owners=2)
     assert owners_after(two, owner, None) == 1
+
+
+def test_a_membership_version_is_new_each_time_and_fits_a_json_number() -> None:
+    versions = [new_member_version() for _ in range(1000)]
+    assert len(set(versions)) == 1000
+    assert all(0 < v < 2**53 for v in versions)
+
+
+def test_only_making_demoting_or_removing_an_owner_changes_the_owners() -> None:
+    owner, plain = member(OrgRole.OWNER), member(OrgRole.MEMBER)
+    assert owners_change(None, owner) and owners_change(owner, plain)
+    assert owners_change(owner, None)
+    assert not owners_change(None, plain) and not owners_change(plain, member(OrgRole.ADMIN))
+    assert not owners_change(plain, None) and not owners_change(owner, owner)

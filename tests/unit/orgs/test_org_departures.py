@@ -5,7 +5,6 @@ tombstone ends with the purge (docs/reference/orgs.md, "When an account is delet
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -160,7 +159,7 @@ def test_the_purge_ends_a_membership_made_just_before_the_tombstone() -> None:
 
 def _org_of(orgs: FakeOrgRepository, owner: str, slug: str = "acme") -> Org:
     now = FakeClock().now()
-    org = replace(Org.create(Slug(slug), slug, now), member_version=1)
+    org = Org.create(Slug(slug), slug, now)
     orgs.add(org, Membership(org.id, owner, ("owner",), 1, now, now))
     return org
 

@@ -71,7 +71,9 @@ def staged_documents(staged: StagedWrites) -> Iterator[tuple[str, dict[str, Any]
 
 
 def write_staged(
-    client: firestore.Client, batch: firestore.WriteBatch, staged: StagedWrites
+    client: firestore.Client,
+    batch: firestore.WriteBatch | firestore.Transaction,
+    staged: StagedWrites,
 ) -> None:
     """Add what ``staged`` stores to ``batch``, the commit of the change it records."""
     for path, fields in staged_documents(staged):

@@ -2,11 +2,19 @@
 members in ``orgs/{org_id}/members/{user_id}`` (application/orgs/ports.py, docs/reference/
 orgs.md).
 
-Every change of a membership is one commit with the org document, whose ``owners`` and
-``member_version`` it moves, guarded by the update times of both as they were read
-(``optimistic.py``): thirty parallel demotions of the owners are thirty compare-and-sets of one
-org document, each round has a winner, and each winner counted the owners it saw, so the last
-owner's rule holds however they interleave.
+A membership change writes no shared document (docs/decisions/0470-no-org-document-on-the-
+membership-path.md). Its version is new and random (``new_member_version``). A change of an
+ordinary member is a read-write transaction that reads the org and writes the membership
+(read before it, written under its update time): a transaction's reads take shared locks, so
+parallel joins do not wait on each other, while any write of the org (its deletion, a custom
+role's removal, its settings) waits for them or aborts them, and none commits on an org read
+before such a write. A change that
+makes, demotes or removes an owner, or gives a custom role the member did not hold, is one
+commit with the org document's ``owners``, guarded by the update times of both as they were
+read (``optimistic.py``): thirty parallel demotions of the owners are thirty compare-and-sets
+of one org document, each round has a winner, and each winner counted the owners it saw, so
+the last owner's rule holds however they interleave; and a custom role's removal, whose check
+is guarded by the org document too, sees every grant of it.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from domain.orgs.orgs import (
     check_given_roles,
     checked_source_roles,
     is_slug_shaped,
+    new_member_version,
     owners_after,
+    owners_change,
     removed_roles,
     role_in_use,
 )
@@ -42,7 +52,7 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.library_reads import batch_of
+from infrastructure.firestore.library_reads import add_writes, batch_of
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
@@ -65,7 +75,6 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "require_sso": org.require_sso,
         "sso_break_glass": list(org.sso_break_glass),
         "owners": org.owners,
-        "member_version": org.member_version,
         "deleted_at": None,
         "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
     }
@@ -84,7 +93,6 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
         require_sso=bool(data.get("require_sso", False)),
         sso_break_glass=tuple(data.get("sso_break_glass", ())),
         owners=data.get("owners", 1),
-        member_version=data.get("member_version", 0),
     )
 
 
@@ -138,6 +146,42 @@ def member_ref(client: firestore.Client, org_id: str, user_id: str) -> firestore
     return member
 
 
+def guards_org(org: Org, before: Membership | None, after: Membership | None) -> bool:
+    """Whether a change is ordered on the org document (it writes ``owners``, guarded by its
+    read): it makes, demotes or removes an owner, or gives a custom role ``before`` did not
+    hold (so a removal of that role, guarded by the org document too, sees it)."""
+    held = set(before.roles) if before is not None else set()
+    given = set(after.roles) - held if after is not None else set()
+    return owners_change(before, after) or bool(given & set(org.custom_roles))
+
+
+def membership_writes(
+    client: firestore.Client,
+    org: tuple[Org, datetime],
+    before: tuple[Membership, datetime] | None,
+    after: Membership | None,
+) -> list[Write]:
+    """The writes of a membership's change from ``before`` (as read, with its update time)
+    to ``after`` (None: removed) in the org as read: the membership's own, and the org's
+    ``owners`` guarded by that read when ``guards_org`` says so (409 ``last_owner``). A
+    write of the org comes first; with none, the caller commits in the transaction that
+    read the org."""
+    current, read_at = org
+    old = before[0] if before is not None else None
+    writes: list[Write] = []
+    if guards_org(current, old, after):
+        # ``ordered_by`` changes at each such write: a write of equal fields would leave the
+        # update time, and so the guard of a concurrent reader, as it was.
+        fields = {"owners": owners_after(current, old, after), "ordered_by": new_member_version()}
+        writes.append(Write(f"{ORGS}/{current.id}", fields, unchanged_since=read_at))
+    if after is None:
+        return writes  # a removal: its caller deletes the membership
+    path = member_ref(client, current.id, after.user_id).path
+    if before is None:
+        return [*writes, Write(path, member_to_doc(after), create=True)]
+    return [*writes, Write(path, member_to_doc(after), unchanged_since=before[1])]
+
+
 def join_writes(
     client: firestore.Client,
     org_id: str,
@@ -146,20 +190,32 @@ def join_writes(
     check: Callable[[Org], None] = lambda org: None,
 ) -> tuple[Membership, list[Write]]:
     """``draft``, a new membership of the org as ``found`` read it (its fields and update
-    time), its version the org's next ``member_version``; and the writes of its commit: the
-    membership created, the org's ``owners`` and ``member_version`` moved, guarded by that
-    read of the org. NotFound when the org is gone."""
+    time), with a new version; and the writes of its commit (``membership_writes``).
+    NotFound when the org is gone."""
     if found is None or not _live(found[0]):
         raise _gone()
     org = org_from_doc(org_id, found[0])
-    check(org)  # the commit is guarded by this very read of the org
+    check(org)  # the commit reads the org in its transaction, or is guarded by this read
     check_given_roles(draft, org.custom_roles)  # as the org is now: none removed
-    member = replace(draft, version=org.member_version + 1)
-    fields = {"owners": owners_after(org, None, member), "member_version": member.version}
-    return member, [
-        Write(f"{ORGS}/{org_id}", fields, unchanged_since=found[1]),
-        Write(member_ref(client, org_id, member.user_id).path, member_to_doc(member), create=True),
-    ]
+    member = replace(draft, version=new_member_version())
+    return member, membership_writes(client, (org, found[1]), None, member)
+
+
+def guarded(writes: list[Write]) -> bool:
+    """Whether ``writes`` write the org document (then they commit as a guarded batch)."""
+    return bool(writes) and writes[0].path.count("/") == 1
+
+
+def in_transaction[T](client: firestore.Client, run: Callable[[firestore.Transaction], T]) -> T:
+    """``run`` in one read-write transaction, tried once: an abort (contention) is the
+    caller's ``until_unchanged``'s to pace and retry."""
+    try:
+        result: T = firestore.transactional(run)(client.transaction(max_attempts=1))
+    except ValueError as exhausted:  # how the library reports its last attempt aborted
+        if isinstance(exhausted.__cause__, exceptions.Aborted):
+            raise exhausted.__cause__ from None
+        raise
+    return result
 
 
 def _not_a_member() -> NotFound:
@@ -330,21 +386,53 @@ class FirestoreOrgRepository:
         ]
 
     def _read_pair(
-        self, org_id: str, user_id: str
-    ) -> tuple[
-        firestore.DocumentSnapshot[firestore.DocumentReference],
-        firestore.DocumentSnapshot[firestore.DocumentReference] | None,
-    ]:
-        """The org's and the member's snapshots as one read; NotFound if the org is gone."""
-        org_ref, member_ref = self._orgs.document(org_id), self._member_ref(org_id, user_id)
-        snaps = {
-            s.reference.path: s for s in self._client.get_all([org_ref, member_ref], **BOUNDED)
-        }
-        org_snap = snaps[org_ref.path]
-        if not org_snap.exists or not _live(org_snap.to_dict()):
+        self, org_id: str, user_id: str, transaction: firestore.Transaction
+    ) -> tuple[Org, datetime, firestore.DocumentSnapshot[firestore.DocumentReference] | None]:
+        """The org (with its update time), read in ``transaction``, and the member's snapshot,
+        read outside it (its write is guarded by its update time: thirty writers of one
+        membership would lock each other out); NotFound if the org is gone."""
+        member_snap = self._member_ref(org_id, user_id).get(**BOUNDED)
+        org_snap = self._orgs.document(org_id).get(transaction=transaction, **BOUNDED)
+        data = org_snap.to_dict()
+        if not org_snap.exists or data is None or not _live(data):
             raise _gone()
-        member_snap = snaps.get(member_ref.path)
-        return org_snap, member_snap if member_snap is not None and member_snap.exists else None
+        member = member_snap if member_snap.exists else None
+        return org_from_doc(org_id, data), org_snap.update_time, member
+
+    def _commit_change[T](
+        self,
+        run: Callable[[firestore.Transaction], tuple[T, list[Write]]],
+        staged: StagedWrites,
+        removed: Callable[[], tuple[str, datetime] | None] = lambda: None,
+    ) -> T:
+        """Commit what ``run`` decides from its reads in a transaction: its writes in that
+        transaction, or, when they write the org (``guarded``), as one batch guarded by those
+        reads once it ends; ``removed``, a member document (path, update time) to delete."""
+        later: list[Write] = []
+
+        def in_it(transaction: firestore.Transaction) -> T:
+            nonlocal later
+            result, writes = run(transaction)
+            if guarded(writes):
+                later = writes
+                return result
+            add_writes(self._client, writes, transaction)
+            write_staged(self._client, transaction, staged)
+            return result
+
+        try:
+            result = in_transaction(self._client, in_it)
+        except (exceptions.AlreadyExists, exceptions.NotFound):
+            raise Stale from None
+        if later:
+            batch = batch_of(self._client, later)
+            if (deleted := removed()) is not None:
+                path, read_at = deleted
+                batch.delete(
+                    self._client.document(path), option=firestore.LastUpdateOption(read_at)
+                )
+            self._commit(batch, staged)
+        return result
 
     def add_member(
         self,
@@ -360,24 +448,22 @@ class FirestoreOrgRepository:
     ) -> Membership:
         written: Membership | None = None
 
-        def attempt() -> Membership:
+        def run(transaction: firestore.Transaction) -> tuple[Membership, list[Write]]:
             nonlocal written
-            org_snap, member_snap = self._read_pair(org_id, user_id)
+            org, read_at, member_snap = self._read_pair(org_id, user_id, transaction)
             if member_snap is not None:
                 current = member_from_doc(member_snap.to_dict() or {})
                 if current == written:
-                    return current  # our commit went through; only its answer was lost
+                    return current, []  # our commit went through; only its answer was lost
                 raise already_member()
             draft = Membership(org_id, user_id, (), 0, now, now, managed=managed)
             draft = draft.with_roles(roles, 0, now, source)
-            found = (org_snap.to_dict() or {}, org_snap.update_time)
+            found = (org_to_doc(org), read_at)
             member, writes = join_writes(self._client, org_id, found, draft, check)
-            batch = batch_of(self._client, writes)
             written = member
-            self._commit(batch, staged)
-            return member
+            return member, writes
 
-        return until_unchanged(attempt)
+        return until_unchanged(lambda: self._commit_change(run, staged))
 
     def change_roles(
         self,
@@ -392,33 +478,25 @@ class FirestoreOrgRepository:
     ) -> tuple[Membership, Membership]:
         written: tuple[Membership, Membership] | None = None
 
-        def attempt() -> tuple[Membership, Membership]:
+        def run(
+            transaction: firestore.Transaction,
+        ) -> tuple[tuple[Membership, Membership], list[Write]]:
             nonlocal written
-            org_snap, member_snap = self._read_pair(org_id, user_id)
+            org, read_at, member_snap = self._read_pair(org_id, user_id, transaction)
             if member_snap is None:
                 raise _not_a_member()
             before = member_from_doc(member_snap.to_dict() or {})
             if written is not None and before == written[1]:
-                return written
+                return written, []
             check(before)
-            org = org_from_doc(org_id, org_snap.to_dict() or {})
             checked_source_roles(roles, org.custom_roles, source)  # the org as it is now
-            after = before.with_roles(roles, org.member_version + 1, now, source)
-            owners = owners_after(org, before, after)  # 409 last_owner
-            batch = self._client.batch()
-            batch.update(
-                org_snap.reference,
-                {"owners": owners, "member_version": after.version},
-                option=unchanged_since(org_snap),
-            )
-            batch.update(
-                member_snap.reference, member_to_doc(after), option=unchanged_since(member_snap)
-            )
+            after = before.with_roles(roles, new_member_version(), now, source)
+            pair = (before, member_snap.update_time)
+            writes = membership_writes(self._client, (org, read_at), pair, after)
             written = (before, after)
-            self._commit(batch, staged)
-            return before, after
+            return written, writes
 
-        return until_unchanged(attempt)
+        return until_unchanged(lambda: self._commit_change(run, staged))
 
     def remove_member(
         self,
@@ -430,26 +508,30 @@ class FirestoreOrgRepository:
         check: Callable[[Membership], None] = lambda before: None,
     ) -> Membership:
         written: Membership | None = None
+        path = self._member_ref(org_id, user_id).path
 
         def attempt() -> Membership:
-            nonlocal written
-            org_snap, member_snap = self._read_pair(org_id, user_id)
-            if member_snap is None:
-                if written is not None:
-                    return written  # our commit went through; only its answer was lost
-                raise _not_a_member()
-            before = member_from_doc(member_snap.to_dict() or {})
-            check(before)
-            org = org_from_doc(org_id, org_snap.to_dict() or {})
-            owners = owners_after(org, before, None)  # 409 last_owner
-            batch = self._client.batch()
-            # The org document is written (and guarded) even when no owner leaves: every
-            # membership change is then ordered against the others on it.
-            batch.update(org_snap.reference, {"owners": owners}, option=unchanged_since(org_snap))
-            batch.delete(member_snap.reference, option=unchanged_since(member_snap))
-            written = before
-            self._commit(batch, staged)
-            return before
+            removed: tuple[str, datetime] | None = None
+
+            def run(transaction: firestore.Transaction) -> tuple[Membership, list[Write]]:
+                nonlocal written, removed
+                org, read_at, member_snap = self._read_pair(org_id, user_id, transaction)
+                if member_snap is None:
+                    if written is not None:
+                        return written, []  # our commit went through; its answer was lost
+                    raise _not_a_member()
+                before = member_from_doc(member_snap.to_dict() or {})
+                check(before)
+                pair = (before, member_snap.update_time)
+                writes = membership_writes(self._client, (org, read_at), pair, None)
+                removed = (path, member_snap.update_time)
+                if not guarded(writes):
+                    option = firestore.LastUpdateOption(member_snap.update_time)
+                    transaction.delete(member_snap.reference, option=option)
+                written = before
+                return before, writes
+
+            return self._commit_change(run, staged, lambda: removed)
 
         return until_unchanged(attempt)
 

@@ -32,12 +32,19 @@ from infrastructure.firestore.client import (
     claim_id,
     commit,
     read_document,
-    read_versioned,
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
+from infrastructure.firestore.library_reads import add_writes
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
-from infrastructure.firestore.orgs.orgs import ORGS, already_member, join_writes, member_ref
+from infrastructure.firestore.orgs.orgs import (
+    ORGS,
+    already_member,
+    guarded,
+    in_transaction,
+    join_writes,
+    member_ref,
+)
 from infrastructure.firestore.reads import Exists, Stale, Write
 from infrastructure.firestore.scim.records import (
     count_of,
@@ -117,27 +124,43 @@ class FirestoreScimUsers:
         name_ref, ref = self._name_ref(user), self._ref(user.org_id, user.user_id)
         client = self._client
 
-        def attempt() -> None:
-            # One commit of creates (and, for a membership, the org's update guarded by its
-            # read): no lock is taken, so of thirty creates of one userName one commits and
-            # the others fail at once with AlreadyExists; we then read which document was
-            # taken. Sent over REST: the record's keys cost the client library's proto
-            # encoding several times the rest of the request (docs/benchmarks.md).
+        def creates() -> list[Write]:
             writes = [
                 Write(name_ref.path, {"org_id": user.org_id, "user_id": user.user_id}, create=True),
                 Write(ref.path, user_to_doc(user), create=True),
             ]
             if account is not None:
                 writes += account_writes(client, account)
-            if member is not None:
-                found = read_versioned(client, f"{ORGS}/{user.org_id}")
-                writes += join_writes(client, user.org_id, found, member)[1]
-            writes += [
+            return writes + [
                 Write(path, fields, create=True) for path, fields in staged_documents(staged)
             ]
+
+        def joining(transaction: firestore.Transaction, new: Membership) -> list[Write]:
+            # The membership's commit reads the org in its transaction (a shared lock: parallel
+            # creates do not wait on each other) and writes no org document, unless it must
+            # (``guarded``: then a batch guarded by this read, as below).
+            org_ref = client.collection(ORGS).document(user.org_id)
+            snap = next(iter(client.get_all([org_ref], transaction=transaction, **BOUNDED)))
+            found = (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+            joined = join_writes(client, user.org_id, found, new)[1]
+            writes = [*creates(), *joined]
+            if guarded(joined):
+                return writes
+            add_writes(client, writes, transaction)
+            return []
+
+        def attempt() -> None:
+            # One commit of creates (with, for a membership, the org read in its transaction):
+            # of thirty creates of one userName one commits and the others fail with
+            # AlreadyExists; we then read which document was taken. Without a membership, sent
+            # over REST: the record's keys cost the client library's proto encoding several
+            # times the rest of the request (docs/benchmarks.md).
             try:
-                commit(client, writes)
-            except Exists:
+                if member is None:
+                    commit(client, creates())
+                elif later := in_transaction(client, lambda t: joining(t, member)):
+                    commit(client, later)
+            except (Exists, exceptions.AlreadyExists):
                 claims = claims_of(client, account) if account is not None else []
                 members = [member_ref(client, user.org_id, member.user_id)] if member else []
                 taken = self._taken(user, claims, members)

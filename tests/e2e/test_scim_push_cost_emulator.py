@@ -1,0 +1,113 @@
+"""A directory's first push, counted: 1,000 people created in one org by 8 parallel SCIM
+clients, then 1,000 changes of their roles (member to admin) and 1,000 deactivations, through
+the app on the counted client of ``tests/support/firestore_cost.py`` (docs/operations.md, "One
+org's directory"; docs/decisions/0470-no-org-document-on-the-membership-path.md).
+
+Firestore takes about one sustained write a second per document: no document that is not a
+person's own (their account, membership, SCIM record, claims, events) may be written more
+than ``MOST`` times in a phase, so one org takes at least ``PEOPLE / MOST`` people a second.
+The request limits are as configured: the SCIM routes and the members API have no
+per-address limit, so no request counter is written (a hot one would show here)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from domain.orgs.domains import OrgDomain
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
+from tests.fakes.kernel import FakeJobQueue
+from tests.support.app import app_on_emulator, deliver_jobs
+from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
+from tests.support.oauth import EmulatorWorld
+from tests.support.scim import USERS, directory, patch_body, user_body
+from tests.support.settings import make_settings
+
+pytestmark = pytest.mark.e2e
+PEOPLE = 1000
+CLIENTS = 8  # a directory's parallel connections (Okta's and Entra ID's are a few)
+MOST = 10  # writes of one shared document in a phase of PEOPLE changes
+DOMAIN = "push.example.com"
+
+
+@pytest.fixture(scope="module")
+def metered(emulators: Any) -> tuple[Any, FirestoreMeter]:
+    return metered_client(emulators.project)
+
+
+class Push:
+    """The app on the counted client, one test client per thread, its jobs run in the count."""
+
+    def __init__(self, app: Flask, queue: FakeJobQueue, meter: FirestoreMeter) -> None:
+        self.app, self.queue, self.meter = app, queue, meter
+        self.world = EmulatorWorld(app)
+        self._local = threading.local()
+
+    def client(self) -> FlaskClient:
+        if not hasattr(self._local, "client"):
+            self._local.client = self.app.test_client()
+        found: FlaskClient = self._local.client
+        return found
+
+    def phase(self, request: Callable[[FlaskClient, int], TestResponse]) -> tuple[Cost, list[Any]]:
+        """``request`` for each of PEOPLE, by CLIENTS threads, with the jobs they queue: what
+        it cost, and each answer's JSON."""
+        with self.meter.measuring() as cost:
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                answers = list(pool.map(lambda i: request(self.client(), i), range(PEOPLE)))
+            deliver_jobs(self.queue, self.world.services)
+        failed = [a.get_data(as_text=True) for a in answers if a.status_code >= 300]
+        assert not failed, failed[:3]
+        return cost, [a.get_json(force=True) for a in answers]
+
+
+def hottest(cost: Cost, people: set[str]) -> list[tuple[str, int]]:
+    """The documents written more than MOST times that are no one person's own."""
+    return [
+        (path, n)
+        for path, n in cost.written.most_common()
+        if n > MOST and not any(person in path for person in people)
+    ]
+
+
+def test_a_push_of_a_thousand_people_writes_no_shared_document_more_than_ten_times(
+    metered: tuple[Any, FirestoreMeter], clean_emulators: Any
+) -> None:
+    client, meter = metered
+    settings = make_settings()
+    queue = FakeJobQueue()
+    push = Push(app_on_emulator(settings, client, queue), queue, meter)
+    acme = directory(push.client(), "push", "sam")
+    domains = FirestoreOrgDomains(client)
+    domain = OrgDomain.create(acme.org_id, DOMAIN, "sam", datetime.now(UTC))
+    domains.add(domain)
+    domains.verify(domain.verified_now(datetime.now(UTC)))
+
+    created, made = push.phase(
+        lambda c, i: c.post(USERS, json=user_body(f"p{i}@{DOMAIN}"), headers=acme.auth)
+    )
+    people = {m["id"] for m in made}
+    assert len(people) == PEOPLE
+    ids = sorted(people)
+    changed, _ = push.phase(
+        lambda c, i: c.patch(
+            f"/orgs/push/members/{ids[i]}", json={"roles": ["admin"]}, headers=acme.admin
+        )
+    )
+    off = patch_body({"op": "replace", "path": "active", "value": False})
+    deactivated, _ = push.phase(
+        lambda c, i: c.patch(f"{USERS}/{ids[i]}", json=off, headers=acme.auth)
+    )
+    phases = {"create": created, "role change": changed, "deactivation": deactivated}
+    for name, cost in phases.items():
+        print(f"\n{name}: {cost.figures} most written {cost.written.most_common(5)}")
+    hot = {name: hottest(cost, people) for name, cost in phases.items()}
+    assert not any(hot.values()), hot
