@@ -390,13 +390,14 @@ def test_an_ordinary_members_changes_write_no_org_document(firestore: Any) -> No
     assert org_written_at(firestore, org.id) == written
     # Each version new: a re-added member's old Firebase org_version never matches again.
     assert len({joined.version, admin.version, back.version}) == 3
-    # Making an owner, and giving a custom role not held, are ordered on the org document.
+    # Giving a custom role not held writes no org document either (its removal marks it
+    # first); making an owner is ordered on the org document.
+    orgs.change_roles(org.id, "u1", ("member", "billing"), LATER)
+    orgs.add_member(org.id, "u3", ("billing",), LATER)
+    assert org_written_at(firestore, org.id) == written
     orgs.change_roles(org.id, "u1", ("owner",), LATER)
-    owners = org_written_at(firestore, org.id)
-    assert owners != written
+    assert org_written_at(firestore, org.id) != written
     assert (orgs.get(org.id) or org).owners == 2
-    orgs.change_roles(org.id, "u1", ("owner", "billing"), LATER)
-    assert org_written_at(firestore, org.id) != owners
 
 
 RACERS = 30
@@ -472,6 +473,62 @@ def test_thirty_grants_racing_a_custom_roles_removal_leave_none_holding_it(
         assert holders
 
 
+class HeldOpen:
+    """A change's check that holds its transaction open, the org read, until the other side
+    (a deletion, a removal) has committed, or 5 s: it commits meanwhile unless the read holds
+    it back."""
+
+    def __init__(self) -> None:
+        self.reading, self.other_side = Event(), Event()
+
+    def __call__(self, _: object) -> None:
+        self.reading.set()
+        self.other_side.wait(timeout=5)
+
+
+def test_a_grant_held_open_across_a_custom_roles_removal_is_ordered_before_it(
+    firestore: Any,
+) -> None:
+    """The grant's read of the org holds its commit against the removal's mark: the grant
+    lands before the removal looks for holders (which then answers 409), or reads the mark
+    (or the removal) and is refused; never a removed role held."""
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+
+    orgs = FirestoreOrgRepository(firestore)
+    org = created(orgs)
+    orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
+    orgs.add_member(org.id, "u1", ("member",), LATER)
+    held = HeldOpen()
+
+    def remove() -> str:
+        held.reading.wait(timeout=60)
+        try:
+            orgs.update(org.id, lambda o: replace(o, custom_roles=()))
+        except Conflict as held_role:
+            return held_role.code
+        finally:
+            held.other_side.set()
+        return "removed"
+
+    with ThreadPoolExecutor(1) as pool:
+        removal = pool.submit(remove)
+        try:
+            orgs.change_roles(org.id, "u1", ("member", "billing"), LATER, check=held)
+            refused = ""
+        except InvalidInput as unknown:
+            refused = unknown.code
+        outcome = removal.result()
+    granted = refused == ""
+    assert refused in ("", "unknown_role")
+    final, member = orgs.get(org.id), orgs.membership(org.id, "u1")
+    assert final is not None and member is not None
+    assert ("billing" in member.roles) == granted
+    if granted:
+        assert outcome == "custom_role_in_use" and final.custom_roles == ("billing",)
+    else:
+        assert outcome == "removed" and final.custom_roles == ()
+
+
 def test_a_join_held_open_across_the_orgs_deletion_is_ordered_before_it(firestore: Any) -> None:
     """The join's read of the org holds its commit against the tombstone: the join lands
     before it (and the purge takes it), or reads the tombstone and is refused."""
@@ -479,16 +536,12 @@ def test_a_join_held_open_across_the_orgs_deletion_is_ordered_before_it(firestor
 
     orgs = FirestoreOrgRepository(firestore)
     org = created(orgs)
-    reading, deleted = Event(), Event()
-
-    def held(current: Org) -> None:
-        reading.set()
-        deleted.wait(timeout=5)  # the deletion commits meanwhile, unless the read holds it
+    held = HeldOpen()
 
     def delete() -> None:
-        reading.wait(timeout=60)
+        held.reading.wait(timeout=60)
         orgs.mark_deleted(org.id, LATER)
-        deleted.set()
+        held.other_side.set()
 
     with ThreadPoolExecutor(1) as pool:
         deletion = pool.submit(delete)

@@ -1,5 +1,6 @@
 """A directory's first push, counted: 1,000 people created in one org by 8 parallel SCIM
-clients, then 1,000 changes of their roles (member to admin) and 1,000 deactivations, through
+clients, then 1,000 changes of their roles (member to admin), 1,000 grants of a custom role
+(as a SCIM group or an SSO mapping gives one to a department) and 1,000 deactivations, through
 the app on the counted client of ``tests/support/firestore_cost.py`` (docs/operations.md, "One
 org's directory"; docs/decisions/0470-no-org-document-on-the-membership-path.md).
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +26,7 @@ from werkzeug.test import TestResponse
 
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
+from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.app import app_on_emulator, deliver_jobs
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
@@ -102,11 +105,26 @@ def test_a_push_of_a_thousand_people_writes_no_shared_document_more_than_ten_tim
             f"/orgs/push/members/{ids[i]}", json={"roles": ["admin"]}, headers=acme.admin
         )
     )
+    FirestoreOrgRepository(client).update(
+        acme.org_id, lambda org: replace(org, custom_roles=("engineer",))
+    )
+    granted, _ = push.phase(
+        lambda c, i: c.patch(
+            f"/orgs/push/members/{ids[i]}",
+            json={"roles": ["admin", "engineer"]},
+            headers=acme.admin,
+        )
+    )
     off = patch_body({"op": "replace", "path": "active", "value": False})
     deactivated, _ = push.phase(
         lambda c, i: c.patch(f"{USERS}/{ids[i]}", json=off, headers=acme.auth)
     )
-    phases = {"create": created, "role change": changed, "deactivation": deactivated}
+    phases = {
+        "create": created,
+        "role change": changed,
+        "custom role grant": granted,
+        "deactivation": deactivated,
+    }
     for name, cost in phases.items():
         print(f"\n{name}: {cost.figures} most written {cost.written.most_common(5)}")
     hot = {name: hottest(cost, people) for name, cost in phases.items()}

@@ -8,18 +8,21 @@ ordinary member is a read-write transaction that reads the org and writes the me
 (read before it, written under its update time): a transaction's reads take shared locks, so
 parallel joins do not wait on each other, while any write of the org (its deletion, a custom
 role's removal, its settings) waits for them or aborts them, and none commits on an org read
-before such a write. A change that
-makes, demotes or removes an owner, or gives a custom role the member did not hold, is one
-commit with the org document's ``owners``, guarded by the update times of both as they were
-read (``optimistic.py``): thirty parallel demotions of the owners are thirty compare-and-sets
-of one org document, each round has a winner, and each winner counted the owners it saw, so
-the last owner's rule holds however they interleave; and a custom role's removal, whose check
-is guarded by the org document too, sees every grant of it.
+before such a write. A grant of a custom role is such a change too: its removal first marks
+the roles ``retiring`` on the org document (a write: every grant that read the org before it
+has ended, and every later one finds the roles unknown, unless the member holds them), then
+looks for members holding them: it takes the mark back and answers 409 if one does, or
+removes the roles and the mark in a commit guarded by the mark's own write. Any later save of
+the org's settings ends a mark a stopped removal left. A change that makes, demotes or removes
+an owner is one commit with the org document's ``owners``, guarded by the update times of
+both as they were read (``optimistic.py``): thirty parallel demotions of the owners are thirty
+compare-and-sets of one org document, each round has a winner, and each winner counted the
+owners it saw, so the last owner's rule holds however they interleave.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -58,6 +61,7 @@ from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
+RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
 # The memberships of one person read to list their orgs (by slug, live ones only).
 MEMBERSHIPS_READ = 1000
 ANY_OF_MAX = 30  # the values one array_contains_any filter may name
@@ -75,6 +79,7 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "require_sso": org.require_sso,
         "sso_break_glass": list(org.sso_break_glass),
         "owners": org.owners,
+        RETIRING: [],  # a save of the org ends a mark a stopped removal left
         "deleted_at": None,
         "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
     }
@@ -135,6 +140,14 @@ def live_org(org_id: str, data: dict[str, Any] | None) -> Org | None:
     return org_from_doc(org_id, data) if data is not None and _live(data) else None
 
 
+def grantable_org(org_id: str, data: dict[str, Any], held: Iterable[str] = ()) -> Org:
+    """The org as a membership's change sees it: a custom role being removed (``RETIRING``)
+    is unknown to it, unless the member already holds it (``held``)."""
+    org = org_from_doc(org_id, data)
+    retiring = set(data.get(RETIRING, ())) - set(held)
+    return replace(org, custom_roles=tuple(r for r in org.custom_roles if r not in retiring))
+
+
 def _gone() -> NotFound:
     return NotFound("No such organization.", code="org_not_found")
 
@@ -146,15 +159,6 @@ def member_ref(client: firestore.Client, org_id: str, user_id: str) -> firestore
     return member
 
 
-def guards_org(org: Org, before: Membership | None, after: Membership | None) -> bool:
-    """Whether a change is ordered on the org document (it writes ``owners``, guarded by its
-    read): it makes, demotes or removes an owner, or gives a custom role ``before`` did not
-    hold (so a removal of that role, guarded by the org document too, sees it)."""
-    held = set(before.roles) if before is not None else set()
-    given = set(after.roles) - held if after is not None else set()
-    return owners_change(before, after) or bool(given & set(org.custom_roles))
-
-
 def membership_writes(
     client: firestore.Client,
     org: tuple[Org, datetime],
@@ -163,13 +167,14 @@ def membership_writes(
 ) -> list[Write]:
     """The writes of a membership's change from ``before`` (as read, with its update time)
     to ``after`` (None: removed) in the org as read: the membership's own, and the org's
-    ``owners`` guarded by that read when ``guards_org`` says so (409 ``last_owner``). A
+    ``owners`` guarded by that read when it makes, demotes or removes an owner (409
+    ``last_owner``). A
     write of the org comes first; with none, the caller commits in the transaction that
     read the org."""
     current, read_at = org
     old = before[0] if before is not None else None
     writes: list[Write] = []
-    if guards_org(current, old, after):
+    if owners_change(old, after):
         # ``ordered_by`` changes at each such write: a write of equal fields would leave the
         # update time, and so the guard of a concurrent reader, as it was.
         fields = {"owners": owners_after(current, old, after), "ordered_by": new_member_version()}
@@ -194,9 +199,9 @@ def join_writes(
     NotFound when the org is gone."""
     if found is None or not _live(found[0]):
         raise _gone()
-    org = org_from_doc(org_id, found[0])
+    org = grantable_org(org_id, found[0])
     check(org)  # the commit reads the org in its transaction, or is guarded by this read
-    check_given_roles(draft, org.custom_roles)  # as the org is now: none removed
+    check_given_roles(draft, org.custom_roles)  # as the org is now: none removed or retiring
     member = replace(draft, version=new_member_version())
     return member, membership_writes(client, (org, found[1]), None, member)
 
@@ -307,7 +312,7 @@ class FirestoreOrgRepository:
             if written is not None and old == written:
                 return written
             new = change(old)
-            self._check_removable(org_id, removed_roles(old, new))
+            guard = firestore.LastUpdateOption(self._retire(ref, snap, removed_roles(old, new)))
             batch = self._client.batch()
             moved = new.slug.normalized != old.slug.normalized
             if moved:
@@ -315,7 +320,7 @@ class FirestoreOrgRepository:
                 if self._claim_holder(old.slug.normalized) == org_id:
                     batch.delete(old_claim)
                 batch.create(self._slug_ref(new.slug.normalized), {"org_id": org_id})
-            batch.update(ref, org_to_doc(new), option=unchanged_since(snap))
+            batch.update(ref, org_to_doc(new), option=guard)
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
@@ -330,10 +335,33 @@ class FirestoreOrgRepository:
 
         return until_unchanged(attempt)
 
+    def _retire(
+        self,
+        ref: firestore.DocumentReference,
+        snap: firestore.DocumentSnapshot[firestore.DocumentReference],
+        removed: tuple[str, ...],
+    ) -> datetime:
+        """The update time the org's save is to be guarded by: ``snap``'s, or, when the save
+        removes custom roles, that of their mark (``RETIRING``), written once no member holds
+        them (409 ``custom_role_in_use`` if one does, the mark taken back). Once the mark is
+        written, every grant that read the org before it has ended (its read holds the write
+        back, or the write aborts it) and every later one finds the roles unknown: the
+        holders found are all there will be until the save, which a write of the org
+        between (a mark taken back, another save) makes stale."""
+        read_at: datetime = snap.update_time
+        if not removed:
+            return read_at
+        fields = {RETIRING: list(removed), "ordered_by": new_member_version()}
+        marked: datetime = ref.update(fields, option=unchanged_since(snap), **BOUNDED).update_time
+        try:
+            self._check_removable(ref.id, removed)
+        except Conflict:
+            ref.update({RETIRING: firestore.ArrayRemove(list(removed))}, **BOUNDED)
+            raise
+        return marked
+
     def _check_removable(self, org_id: str, removed: tuple[str, ...]) -> None:
-        """409 ``custom_role_in_use`` if a member holds one of ``removed``: the commit that
-        removes them is guarded by the org document, which every membership change writes, so
-        no member can be given one of them meanwhile."""
+        """409 ``custom_role_in_use`` if a member holds one of ``removed``."""
         members = self._orgs.document(org_id).collection(MEMBERS)
         for start in range(0, len(removed), ANY_OF_MAX):
             some = list(removed[start : start + ANY_OF_MAX])
@@ -390,14 +418,16 @@ class FirestoreOrgRepository:
     ) -> tuple[Org, datetime, firestore.DocumentSnapshot[firestore.DocumentReference] | None]:
         """The org (with its update time), read in ``transaction``, and the member's snapshot,
         read outside it (its write is guarded by its update time: thirty writers of one
-        membership would lock each other out); NotFound if the org is gone."""
+        membership would lock each other out); NotFound if the org is gone. The org is as the
+        member's change sees it (``grantable_org``)."""
         member_snap = self._member_ref(org_id, user_id).get(**BOUNDED)
         org_snap = self._orgs.document(org_id).get(transaction=transaction, **BOUNDED)
         data = org_snap.to_dict()
         if not org_snap.exists or data is None or not _live(data):
             raise _gone()
         member = member_snap if member_snap.exists else None
-        return org_from_doc(org_id, data), org_snap.update_time, member
+        held = (member_snap.to_dict() or {}).get("roles", ()) if member is not None else ()
+        return grantable_org(org_id, data, held), org_snap.update_time, member
 
     def _commit_change[T](
         self,
