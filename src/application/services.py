@@ -60,9 +60,8 @@ if TYPE_CHECKING:
     from application.sso.discovery import HomeRealmDiscovery
     from application.sso.expiry import CertificateSweep
     from application.sso.oidc import OidcSignIn
-    from application.sso.saml import SamlSpMetadata
     from application.sso.setup import SetupLinks
-    from application.sso.signin import SamlSignIn
+    from application.sso.signin import SamlSignIn, SamlSpMetadata
 
 
 @dataclass(frozen=True)

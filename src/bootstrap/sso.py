@@ -24,9 +24,8 @@ from application.sso.names import OrgConnectionNames, WayInNames
 from application.sso.oidc import OidcSignIn
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import OrgHold, RequiredSso
-from application.sso.saml import SamlSpMetadata
 from application.sso.setup import SetupLinks
-from application.sso.signin import SamlSignIn
+from application.sso.signin import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings

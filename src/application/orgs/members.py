@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
-from application.orgs.orgs import OrgMembership, member_view, org_named
-from application.orgs.people import Person, people
+from application.orgs.orgs import OrgMembership, Person, member_view, org_named, people
 from application.orgs.ports import OrgRepository
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock

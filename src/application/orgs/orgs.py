@@ -5,19 +5,22 @@ An org a person is not a member of does not exist for them (404 ``org_not_found`
 member may do is their roles' (``domain.orgs.orgs.Permission``). Every change is one commit
 with its events (docs/decisions/0169-events-in-the-change-commit.md); a deleted org is gone
 at once (a tombstone) and purged by a job (docs/decisions/0364-org-deletion.md).
+
+How its pages and API name people lives here too (``Person``, ``people``: by username and
+name, and by address to those who manage the org's people, read in one batch;
+docs/decisions/0464-an-org-s-people-by-name.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.events.security_events import SecurityEvents
 from application.orgs.managed import ManagedAccounts
-from application.orgs.people import Person, people
 from application.orgs.ports import OrgPart, OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness, check_sso_policy
 from application.pagination import (
@@ -43,6 +46,39 @@ from domain.orgs.orgs import (
     require,
 )
 from domain.signin.active_org import not_found
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    username: str | None = None  # None: an account deleted since (or never found)
+    name: str | None = None
+    last_name: str | None = None
+    whole_name: str | None = None  # the given and family names, or the one a source gave
+    email: str | None = None  # None: not shown to this reader, or the account has none
+
+
+def people(users: UserRepository, user_ids: Iterable[str], *, addresses: bool) -> dict[str, Person]:
+    """Each of ``user_ids`` as a ``Person`` (a deleted account by its id alone), with their
+    address where ``addresses``."""
+    wanted = list(dict.fromkeys(user_ids))
+    found = users.get_many(wanted)
+    named: dict[str, Person] = {}
+    for user_id in wanted:
+        user = found.get(user_id)
+        if user is None or user.deleted_at is not None:
+            named[user_id] = Person(user_id)
+            continue
+        named[user_id] = Person(
+            user_id,
+            username=user.username.value,
+            name=user.name,
+            last_name=user.last_name,
+            whole_name=user.whole_name,
+            email=user.email.value if addresses and user.email is not None else None,
+        )
+    return named
+
 
 log = logging.getLogger("firegate.orgs")
 

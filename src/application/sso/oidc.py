@@ -43,12 +43,12 @@ from application.sso.arrival import (
     identity_provider,
 )
 from application.sso.ports import Connections
-from application.sso.setup import trial_connection
-from application.sso.trials import (
+from application.sso.setup import (
     AdminTrial,
     admin_trial_connection,
     admin_trial_start,
     not_the_admins,
+    trial_connection,
 )
 from domain.errors import Unauthenticated
 from domain.federation.upstream import UpstreamProvider
