@@ -22,7 +22,7 @@ from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support import mailbox, served_api
 from tests.support.api import PASSWORD, bearer
-from tests.support.browser import chromium, fill, phone_checked
+from tests.support.browser import address_first, chromium, fill, phone_checked
 from tests.support.saml_idp import ENTITY_ID, SSO_URL, SamlIdpForTests, key_pair, posted
 from tests.support.scim import user_body
 from tests.support.servers import cli, serving
@@ -129,8 +129,8 @@ def the_deletion_page_says(url: str, owner: dict[str, str], english: str, spanis
     """The owner's page deleting the org, in Chromium: what it says of the accounts the org
     manages, in English, then in Spanish (the account's own choice of language)."""
     with chromium(javascript=True) as page:
-        page.goto(url + "/sign-in")
-        fill(page, username="olga")  # address first: an org has single sign-on
+        address_first(page, url + "/sign-in")  # an org has single sign-on
+        fill(page, username="olga")
         page.click("button:has-text('Continue')")
         fill(page, password=PASSWORD)
         page.click("button:has-text('Sign in')")

@@ -14,7 +14,6 @@ disables it (docs/decisions/0414-accounts-the-orgs-sso-made.md)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from application.sso.discovery import PRESENCE_TTL
 from domain.accounts.users import User
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
@@ -34,6 +32,7 @@ from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support import oidc_idp as stand_in
 from tests.support.api import PASSWORD, bearer
 from tests.support.browser import (
+    address_first,
     fill,
     own_context,
     page,
@@ -129,18 +128,6 @@ def sso_sign_in(page: Page, corp: Corp, login: str) -> None:
     page.goto(f"{corp.url}/sso/{corp.cid}/oidc?next=/account/orgs")
     upstream_sign_in(page, login)
     page.wait_for_url(corp.url + "/account/orgs**")
-
-
-def address_first(page: Page, url: str) -> None:
-    """Open the sign-in page ``url`` once it asks for the address first: a worker that asked
-    whether any org has single sign-on before the connection was switched on (a password
-    sign-in asks) goes on knowing "none" for up to PRESENCE_TTL."""
-    deadline = time.monotonic() + PRESENCE_TTL.total_seconds() + 15
-    page.goto(url)
-    while not page.locator("form[action^='/sign-in/continue']").count():
-        assert time.monotonic() < deadline, "the sign-in page never asked for the address first"
-        time.sleep(0.5)
-        page.goto(url)
 
 
 def account(firestore_client: Any, email: str) -> User:

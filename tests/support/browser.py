@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 
+from application.sso.discovery import PRESENCE_TTL
 from tests.support.api import PASSWORD
 from tests.support.servers import cli
 
@@ -164,3 +166,15 @@ def admin(page: Page, base: str) -> str:
     name = signed_up(page, base, "a")
     cli(["users", "set-role", name, "admin"])
     return name
+
+
+def address_first(page: Page, url: str) -> None:
+    """Open the sign-in page ``url`` once it asks for the address first: a worker that asked
+    whether any org has single sign-on before the connection was switched on (a password
+    sign-in asks) goes on knowing "none" for up to PRESENCE_TTL."""
+    deadline = time.monotonic() + PRESENCE_TTL.total_seconds() + 15
+    page.goto(url)
+    while not page.locator("form[action^='/sign-in/continue']").count():
+        assert time.monotonic() < deadline, "the sign-in page never asked for the address first"
+        time.sleep(0.5)
+        page.goto(url)
