@@ -22,7 +22,7 @@ owners it saw, so the last owner's rule holds however they interleave.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -32,11 +32,9 @@ from domain.accounts.users import username_key
 from domain.errors import Conflict, NotFound
 from domain.ids import is_id
 from domain.orgs.orgs import (
-    DomainPolicy,
     Membership,
     Org,
     RoleSource,
-    Slug,
     check_given_roles,
     checked_source_roles,
     is_slug_shaped,
@@ -57,95 +55,23 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.library_reads import add_writes, batch_of
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.orgs.documents import (
+    RETIRING,
+    grantable_org,
+    is_live,
+    live_org,
+    member_from_doc,
+    member_to_doc,
+    org_from_doc,
+    org_to_doc,
+)
 from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
-RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
 # The memberships of one person read to list their orgs (by slug, live ones only).
 MEMBERSHIPS_READ = 1000
 ANY_OF_MAX = 30  # the values one array_contains_any filter may name
-
-
-def org_to_doc(org: Org) -> dict[str, Any]:
-    return {
-        "slug": org.slug.value,
-        "name": org.name,
-        "created_at": org.created_at,
-        "updated_at": org.updated_at,
-        "domain_policy": org.domain_policy.value,
-        "require_mfa": org.require_mfa,
-        "custom_roles": list(org.custom_roles),
-        "require_sso": org.require_sso,
-        "sso_break_glass": list(org.sso_break_glass),
-        "owners": org.owners,
-        RETIRING: [],  # a save of the org ends a mark a stopped removal left
-        "deleted_at": None,
-        "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
-    }
-
-
-def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
-    return Org(
-        id=org_id,
-        slug=Slug(data["slug"]),
-        name=data["name"],
-        created_at=data["created_at"],
-        updated_at=data["updated_at"],
-        domain_policy=DomainPolicy(data.get("domain_policy", DomainPolicy.NONE.value)),
-        require_mfa=data.get("require_mfa", False),
-        custom_roles=tuple(data.get("custom_roles", ())),
-        require_sso=bool(data.get("require_sso", False)),
-        sso_break_glass=tuple(data.get("sso_break_glass", ())),
-        owners=data.get("owners", 1),
-    )
-
-
-def member_to_doc(member: Membership) -> dict[str, Any]:
-    return {
-        "org_id": member.org_id,
-        "user_id": member.user_id,
-        "roles": list(member.roles),  # held: what the rules, queries and tokens read
-        "granted": list(member.granted),
-        "sso_roles": list(member.sso_roles),
-        "scim_roles": list(member.scim_roles),
-        "version": member.version,
-        "joined_at": member.joined_at,
-        "updated_at": member.updated_at,
-        "managed": member.managed,
-    }
-
-
-def member_from_doc(data: dict[str, Any]) -> Membership:
-    return Membership(
-        org_id=data["org_id"],
-        user_id=data["user_id"],
-        # A membership from before the roles' sources were kept apart holds them all by hand
-        granted=tuple(data.get("granted", data["roles"])),
-        version=data["version"],
-        joined_at=data["joined_at"],
-        updated_at=data["updated_at"],
-        managed=bool(data.get("managed", False)),  # absent from memberships before it
-        sso_roles=tuple(data.get("sso_roles", ())),
-        scim_roles=tuple(data.get("scim_roles", ())),
-    )
-
-
-def _live(data: dict[str, Any] | None) -> bool:
-    return data is not None and data.get("deleted_at") is None
-
-
-def live_org(org_id: str, data: dict[str, Any] | None) -> Org | None:
-    """The org of a document as read; None when absent or deleted (a tombstone)."""
-    return org_from_doc(org_id, data) if data is not None and _live(data) else None
-
-
-def grantable_org(org_id: str, data: dict[str, Any], held: Iterable[str] = ()) -> Org:
-    """The org as a membership's change sees it: a custom role being removed (``RETIRING``)
-    is unknown to it, unless the member already holds it (``held``)."""
-    org = org_from_doc(org_id, data)
-    retiring = set(data.get(RETIRING, ())) - set(held)
-    return replace(org, custom_roles=tuple(r for r in org.custom_roles if r not in retiring))
 
 
 def _gone() -> NotFound:
@@ -197,7 +123,7 @@ def join_writes(
     """``draft``, a new membership of the org as ``found`` read it (its fields and update
     time), with a new version; and the writes of its commit (``membership_writes``).
     NotFound when the org is gone."""
-    if found is None or not _live(found[0]):
+    if found is None or not is_live(found[0]):
         raise _gone()
     org = grantable_org(org_id, found[0])
     check(org)  # the commit reads the org in its transaction, or is guarded by this read
@@ -306,7 +232,7 @@ class FirestoreOrgRepository:
             nonlocal written
             snap = ref.get(**BOUNDED)
             data = snap.to_dict() or {}
-            if not snap.exists or not _live(data):
+            if not snap.exists or not is_live(data):
                 raise _gone()
             old = org_from_doc(org_id, data)
             if written is not None and old == written:
@@ -376,7 +302,7 @@ class FirestoreOrgRepository:
         org, member = read_documents(
             self._client, [self._orgs.document(org_id), self._member_ref(org_id, user_id)]
         )
-        return member_from_doc(member) if member is not None and _live(org) else None
+        return member_from_doc(member) if member is not None and is_live(org) else None
 
     def list_page(self, after: str | None, limit: int) -> list[Org]:
         query = self._orgs.where(filter=firestore.FieldFilter("deleting", "==", False))
@@ -400,7 +326,7 @@ class FirestoreOrgRepository:
         found = [
             (org_from_doc(member.org_id, data), member)
             for member, data in zip(members, orgs, strict=True)
-            if data is not None and _live(data)
+            if data is not None and is_live(data)
         ]
         return sorted(found, key=lambda pair: pair[0].slug.value)[:limit]
 
@@ -423,7 +349,7 @@ class FirestoreOrgRepository:
         member_snap = self._member_ref(org_id, user_id).get(**BOUNDED)
         org_snap = self._orgs.document(org_id).get(transaction=transaction, **BOUNDED)
         data = org_snap.to_dict()
-        if not org_snap.exists or data is None or not _live(data):
+        if not org_snap.exists or data is None or not is_live(data):
             raise _gone()
         member = member_snap if member_snap.exists else None
         held = (member_snap.to_dict() or {}).get("roles", ()) if member is not None else ()
@@ -580,7 +506,7 @@ class FirestoreOrgRepository:
             nonlocal written
             snap = ref.get(**BOUNDED)
             data = snap.to_dict() or {}
-            if not snap.exists or not _live(data):
+            if not snap.exists or not is_live(data):
                 if written is not None and snap.exists:
                     return written  # our commit went through; only its answer was lost
                 raise _gone()
@@ -598,7 +524,7 @@ class FirestoreOrgRepository:
 
     def purge(self, org_id: str, batch_size: int) -> None:
         ref = self._orgs.document(org_id)
-        if _live(read_document(self._client, ref)):
+        if is_live(read_document(self._client, ref)):
             return  # only a tombstoned org is purged
         # What the org owns, each in batches of its own: an interrupted purge leaves a
         # smaller remainder, and the job runs again (docs/decisions/0364-org-deletion.md).

@@ -17,7 +17,8 @@ from infrastructure.firestore.client import (
     read_documents,
 )
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.orgs.orgs import ORGS, live_org
+from infrastructure.firestore.orgs.documents import live_org
+from infrastructure.firestore.orgs.orgs import ORGS
 from infrastructure.firestore.sdk import firestore
 
 SCIM_TOKENS = "scim_tokens"

@@ -1,0 +1,94 @@
+"""An org's and a membership's Firestore documents, as the orgs adapter reads and writes them
+(``orgs/{org_id}`` and ``orgs/{org_id}/members/{user_id}``; docs/reference/orgs.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
+
+RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
+
+
+def org_to_doc(org: Org) -> dict[str, Any]:
+    return {
+        "slug": org.slug.value,
+        "name": org.name,
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
+        "domain_policy": org.domain_policy.value,
+        "require_mfa": org.require_mfa,
+        "custom_roles": list(org.custom_roles),
+        "require_sso": org.require_sso,
+        "sso_break_glass": list(org.sso_break_glass),
+        "owners": org.owners,
+        RETIRING: [],  # a save of the org ends a mark a stopped removal left
+        "deleted_at": None,
+        "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
+    }
+
+
+def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
+    return Org(
+        id=org_id,
+        slug=Slug(data["slug"]),
+        name=data["name"],
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        domain_policy=DomainPolicy(data.get("domain_policy", DomainPolicy.NONE.value)),
+        require_mfa=data.get("require_mfa", False),
+        custom_roles=tuple(data.get("custom_roles", ())),
+        require_sso=bool(data.get("require_sso", False)),
+        sso_break_glass=tuple(data.get("sso_break_glass", ())),
+        owners=data.get("owners", 1),
+    )
+
+
+def member_to_doc(member: Membership) -> dict[str, Any]:
+    return {
+        "org_id": member.org_id,
+        "user_id": member.user_id,
+        "roles": list(member.roles),  # held: what the rules, queries and tokens read
+        "granted": list(member.granted),
+        "sso_roles": list(member.sso_roles),
+        "scim_roles": list(member.scim_roles),
+        "version": member.version,
+        "joined_at": member.joined_at,
+        "updated_at": member.updated_at,
+        "managed": member.managed,
+    }
+
+
+def member_from_doc(data: dict[str, Any]) -> Membership:
+    return Membership(
+        org_id=data["org_id"],
+        user_id=data["user_id"],
+        # A membership from before the roles' sources were kept apart holds them all by hand
+        granted=tuple(data.get("granted", data["roles"])),
+        version=data["version"],
+        joined_at=data["joined_at"],
+        updated_at=data["updated_at"],
+        managed=bool(data.get("managed", False)),  # absent from memberships before it
+        sso_roles=tuple(data.get("sso_roles", ())),
+        scim_roles=tuple(data.get("scim_roles", ())),
+    )
+
+
+def is_live(data: dict[str, Any] | None) -> bool:
+    """Whether an org document is there and not a deletion's tombstone."""
+    return data is not None and data.get("deleted_at") is None
+
+
+def live_org(org_id: str, data: dict[str, Any] | None) -> Org | None:
+    """The org of a document as read; None when absent or deleted (a tombstone)."""
+    return org_from_doc(org_id, data) if data is not None and is_live(data) else None
+
+
+def grantable_org(org_id: str, data: dict[str, Any], held: Iterable[str] = ()) -> Org:
+    """The org as a membership's change sees it: a custom role being removed (``RETIRING``)
+    is unknown to it, unless the member already holds it (``held``)."""
+    org = org_from_doc(org_id, data)
+    retiring = set(data.get(RETIRING, ())) - set(held)
+    return replace(org, custom_roles=tuple(r for r in org.custom_roles if r not in retiring))
