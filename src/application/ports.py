@@ -174,6 +174,9 @@ class Audit(StrEnum):
     """The security events written to the audit log."""
 
     USER_CREATED = "user_created"  # a sign-up (an invitation has its own event)
+    # A sign-up the rule refused (docs/security.md, "Who may sign up"): ``reason`` why,
+    # ``via`` the way; it names no account, so it is in the audit log only.
+    SIGNUP_REFUSED = "signup_refused"
     LOGIN = "login"
     # A sign-in (of any kind above) from a device the account has not shown to be its own
     # (docs/decisions/0173-new-device-mail.md); recorded after the sign-in's own event.

@@ -19,18 +19,22 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
+from application.accounts.signups import InvitedAddresses, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
     NO_METRICS,
     ActiveOrgs,
+    AuditLog,
     Metrics,
     OwnedData,
     PasswordHasher,
 )
 from bootstrap.platform import Platform
+from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.disposable_domains import disposable_domains
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
@@ -96,6 +100,22 @@ def address_rule(settings: Settings, *, domains: DomainHolders = NO_DOMAINS) -> 
     )
 
 
+def signups(settings: Settings, *, audit: AuditLog, invitations: InvitedAddresses) -> Signups:
+    """Who may make their own account, from SIGNUP_*; ``invitations``: the orgs' open ones,
+    which let an address sign up where sign-up is by invitation only."""
+    own = settings.accounts
+    return Signups(
+        policy=SignupPolicy(
+            mode=SignupMode(own.signup_mode),
+            allow=domains(own.signup_domains_allow),
+            block=domains(own.signup_domains_block),
+            disposable=disposable_domains() if own.signup_block_disposable else frozenset(),
+        ),
+        audit=audit,
+        invitations=invitations,
+    )
+
+
 def bind_accounts(
     own: AccountsAdapters,
     settings: Settings,
@@ -107,12 +127,14 @@ def bind_accounts(
     check_password: PasswordCheck,
     hold: AccountHold,
     addresses: AddressRule,
+    signups: Signups,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
     user's password; ``hold``: what an org that holds an account refuses of a new address;
-    ``addresses``: the rule a new address follows."""
+    ``addresses``: the rule a new address follows; ``signups``: who may make their own
+    account."""
     return Accounts(
         users=own.users,
         hasher=own.hasher,
@@ -128,6 +150,7 @@ def bind_accounts(
         owned=owned,
         departures=departures,
         check_password=check_password,
+        signups=signups,
     )
 
 

@@ -86,6 +86,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # Who may make their own account: one rule for every way a person makes one (register,
+    # the pages, Firebase, the upstream providers), its refusals in this audit log.
+    rules = replace(
+        rules,
+        signups=accounts.signups(
+            settings, audit=audit, invitations=orgs.invited_addresses(adapters.orgs, base)
+        ),
+    )
     # What the other capabilities own per user, deleted with the account (``owned``, which
     # the orgs' departures join below).
     owned: list[OwnedData] = [
@@ -197,6 +205,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
             hold=rules.hold,
             addresses=rules.addresses,
+            signups=rules.signups,
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),

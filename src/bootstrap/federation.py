@@ -148,6 +148,7 @@ class SignedIn:
             grants=self.grants,
             registered=hooks.registered_with if hooks is not None else None,
             proven=hooks.proven if hooks is not None else nothing_follows,
+            signups=self.rules.signups,
         )
 
 

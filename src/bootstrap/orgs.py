@@ -13,12 +13,18 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, UserRepository
 from application.accounts.addresses import AddressRule, DomainHolders
+from application.accounts.signups import InvitedAddresses
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
 from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
-from application.orgs.invitations import SEND_ORG_INVITATION, InvitationMails, Invitations
+from application.orgs.invitations import (
+    SEND_ORG_INVITATION,
+    InvitationMails,
+    Invitations,
+    OpenInvitations,
+)
 from application.orgs.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
 from application.orgs.members import OrgMembers
@@ -61,6 +67,12 @@ def domain_holders(own: OrgsAdapters) -> DomainHolders:
     """The orgs' verified domains, which hold an address's special-use name (the accounts'
     address rule)."""
     return DomainHoldersOf(own.domains)
+
+
+def invited_addresses(own: OrgsAdapters, platform: Platform) -> InvitedAddresses:
+    """The orgs' open invitations, which let their addresses sign up where sign-up is by
+    invitation only (the accounts' sign-up rule)."""
+    return OpenInvitations(invitations=own.invitations, clock=platform.clock)
 
 
 def membership_part() -> MembershipPart:

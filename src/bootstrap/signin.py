@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
+from application.accounts.signups import ANYONE, Signups
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.authentication import Authentication, Principals
 from application.signin.login import LoginLookup, Logins, check_current_password
@@ -163,6 +164,9 @@ class SigninPolicies:
     # What an org that holds an account refuses the person (a new address, a first
     # password): set with the gate
     hold: AccountHold = NO_HOLD
+    # Who may make their own account: set once the audit log and the orgs' invitations are
+    # known (bind)
+    signups: Signups = ANYONE
 
 
 def policies(settings: Settings) -> SigninPolicies:

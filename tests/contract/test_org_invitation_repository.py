@@ -152,3 +152,14 @@ def test_an_orgs_purge_deletes_its_invitations_only(invitations: OrgInvitationRe
     invitations.delete_owned_by_org("org1", 2)  # again: nothing left, nothing to do
     assert invitations.list_for("org1", 10) == []
     assert invitations.list_for("org2", 10) == [other]
+
+
+def test_the_invitations_to_an_address(invitations: OrgInvitationRepository) -> None:
+    ana_here, ana_there, bo = invite(), invite(org_id="org2"), invite(email="bo@example.com")
+    for invitation in (ana_here, ana_there, bo):
+        invitations.put(invitation)
+    found = invitations.to_address("ana@example.com", 10)
+    assert {i.id for i in found} == {ana_here.id, ana_there.id}
+    assert [i.id for i in invitations.to_address("bo@example.com", 10)] == [bo.id]
+    assert len(invitations.to_address("ana@example.com", 1)) == 1
+    assert invitations.to_address("cy@example.com", 10) == []

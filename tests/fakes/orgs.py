@@ -257,6 +257,10 @@ class FakeOrgInvitationRepository:
         with self.lock:
             return [i for i in self.invitations.values() if i.org_id == org_id][:limit]
 
+    def to_address(self, email: str, limit: int) -> list[OrgInvitation]:
+        with self.lock:
+            return [i for i in self.invitations.values() if i.email == email][:limit]
+
     def update(
         self, invitation_id: str, change: Callable[[OrgInvitation], OrgInvitation]
     ) -> OrgInvitation:

@@ -4,6 +4,7 @@ passkeys, and the identities people arrive with."""
 from __future__ import annotations
 
 from application.accounts.accounts import Register
+from application.accounts.signups import ANYONE, Signups
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity
 from application.signin.tokens import TokenPair
@@ -43,9 +44,10 @@ class World(AccountsWorld):
     def links(self) -> Links:
         return self.linking(mail=True)
 
-    def linking(self, *, mail: bool) -> Links:
+    def linking(self, *, mail: bool, signups: Signups = ANYONE) -> Links:
         """The linking rules on this world's fakes; ``mail``: a verification mail can follow
-        a new account (else none can: rule 5 makes no account)."""
+        a new account (else none can: rule 5 makes no account); ``signups``: who may make
+        their own account."""
         return Links(
             identities=self.identities,
             users=self.users,
@@ -60,6 +62,7 @@ class World(AccountsWorld):
                 else None
             ),
             proven=lambda user: self.proven.append(user.id),
+            signups=signups,
         )
 
     def arrive(self, who: ExternalIdentity) -> TokenPair:

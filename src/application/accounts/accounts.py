@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
+from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -96,6 +97,7 @@ class Register:
     name: str | None = None
     last_name: str | None = None
     locale: str | None = None  # the language the person's browser asked for, if supported
+    way: str = SignUpWay.REGISTER  # what ``signup_refused`` names: the API, or the page
 
 
 class AccountHold(Protocol):
@@ -317,6 +319,7 @@ class Accounts:
         owned: Sequence[OwnedData],
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
+        signups: Signups = ANYONE,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -324,7 +327,8 @@ class Accounts:
         address; ``addresses``: the rule a new address follows (its special-use names);
         ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``check_password``: sign-in's check of a signed-in user's password."""
+        ``check_password``: sign-in's check of a signed-in user's password; ``signups``: who
+        may make their own account."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -337,16 +341,21 @@ class Accounts:
         self._owned = owned
         self._departures = departures
         self._check_password = check_password
+        self._signups = signups
 
     def register(self, cmd: Register) -> User:
-        """``hooks.registered(user)`` runs once the account is stored."""
+        """``hooks.registered(user)`` runs once the account is stored. Who may sign up is
+        asked once the address reads as one, before any name or address is looked up, so
+        its 403 is the same whether or not an account holds them."""
         users, audit = self._users, self._audit
         # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
+        address, rule, refused = cmd.email, self._addresses, list[FieldError]()
+        email = checked(lambda: rule.new(address), refused) if address is not None else None
+        if not refused:
+            self._signups.check(SignUp(cmd.way, email))
         problems: list[FieldError] = []
         username = checked(lambda: chosen_username(cmd.username, users=users), problems)
-        address = cmd.email
-        rule = self._addresses
-        email = checked(lambda: rule.new(address), problems) if address is not None else None
+        problems += refused
         checked(lambda: check_password_policy(cmd.password), problems)
         if username is None or problems:
             raise InvalidInput.of(problems)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.accounts.accounts import GetUser, UserRepository, get_user
+from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
@@ -64,6 +65,7 @@ class Firebase:
             user_agent=cmd.user_agent,
             unverified_accounts=False,
             taken_code="email_taken",
+            signup_way=SignUpWay.FIREBASE,
         )
         return self._links.sign_in_external(signing_in, self._sign_in)
 

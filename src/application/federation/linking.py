@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
 from application.accounts.address_proof import start_clean
+from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
 from application.signin.mfa import MfaRepository, require_second_factor
@@ -66,6 +67,7 @@ class ExternalSignIn:
     # The provider's word proves an address but never unproves one: an org's connection says
     # nothing of an address off its verified domains (docs/reference/sso.md, "Which account")
     proves_only: bool = False
+    signup_way: str = SignUpWay.UPSTREAM  # what a refused sign-up's event names
 
 
 class SignInToConnect(Conflict):
@@ -111,7 +113,10 @@ class Links:
     ``AccountHooks.registered_with``: the verification mail, naming it); None: no mail can
     follow, so rule 5 makes no account (it needs the verification mail). ``proven``: what
     follows an address a provider's sign-in newly proved (``AccountHooks.proven``: an org's
-    auto_join), after the commit that proved it."""
+    auto_join), after the commit that proved it. ``signups``: who may make their own account,
+    asked of every identity no account is linked to, before its address is looked up
+    (docs/decisions/0481-who-may-sign-up.md); an org's connection, which makes its accounts
+    itself, goes past it (``unlinked_account``)."""
 
     def __init__(
         self,
@@ -125,10 +130,12 @@ class Links:
         grants: OwnedData,
         registered: Callable[[User, str], None] | None = None,
         proven: Callable[[User], None] = nothing_follows,
+        signups: Signups = ANYONE,
     ) -> None:
         self.identities, self.users, self.clock, self.audit = identities, users, clock, audit
         self._factors, self._passkeys, self._grants = factors, passkeys, grants
         self._registered, self._proven = registered, proven
+        self._signups = signups
 
     def sign_in_external(self, cmd: ExternalSignIn, sign_in: SignIn) -> TokenPair:
         """A token pair for the account linked to the identity (found, made or claimed);
@@ -189,6 +196,9 @@ class Links:
         user = self.identities.find_by_identity(identity.provider, identity.subject)
         if user is not None:
             return user  # rule 1
+        # Rules 2 to 5 may make an account: the same refusal whether or not one holds the
+        # address, so it is asked before they look.
+        self._signups.check(SignUp(cmd.signup_way, identity.email or None))
         return self.unlinked_account(cmd)
 
     def unlinked_account(self, cmd: ExternalSignIn) -> User:

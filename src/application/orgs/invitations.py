@@ -34,7 +34,7 @@ from application.ports import (
     Metrics,
 )
 from application.signin.authentication import Actor
-from domain.accounts.users import User
+from domain.accounts.users import Email, User
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken, new_token, token_hash
@@ -227,6 +227,23 @@ class Invitations:
                 # After the invitation's membership: in its org, its roles hold, not
                 # auto_join's.
                 self._proven(proved)
+
+
+class OpenInvitations:
+    """The accounts' ``InvitedAddresses``: whether an org's invitation to an address is
+    open, which lets it sign up where sign-up is by invitation only."""
+
+    def __init__(self, *, invitations: OrgInvitationRepository, clock: Clock) -> None:
+        self._invitations = invitations
+        self._clock = clock
+
+    def invited(self, email: Email) -> bool:
+        now = self._clock.now()
+        found = self._invitations.to_address(email.normalized, OPEN_READ)
+        return any(invitation.open_at(now) for invitation in found)
+
+
+OPEN_READ = 20  # the invitations to one address read (one per org that invited it)
 
 
 def _invitation_of(

@@ -159,6 +159,10 @@ class OrgInvitationRepository(Protocol):
         """Up to ``limit`` of the org's invitations, in no particular order."""
         ...
 
+    def to_address(self, email: str, limit: int) -> list[OrgInvitation]:
+        """Up to ``limit`` of the invitations (of any org) to this normalized address."""
+        ...
+
     def update(
         self, invitation_id: str, change: Callable[[OrgInvitation], OrgInvitation]
     ) -> OrgInvitation:

@@ -60,6 +60,11 @@ class OrgInvitation:
     def pending(self) -> bool:
         return self.accepted_by is None
 
+    def open_at(self, now: datetime) -> bool:
+        """Pending and unexpired: its address may still sign up where sign-up is by
+        invitation only (docs/security.md, "Who may sign up")."""
+        return self.pending and now < self.expires_at
+
     def with_token(self, hashed: str, created_at: datetime) -> OrgInvitation:
         """The link its mail carries, once the mail job issues it: only for the invitation the
         job was queued for (not one that replaced it since) and only while pending."""

@@ -44,7 +44,8 @@ def _request_limit(value: str, info: ValidationInfo) -> str:
 
 
 Origins = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
-"""Comma-separated origins (CORS_ORIGINS, WEBAUTHN_ORIGINS); empty: none."""
+"""Comma-separated origins (CORS_ORIGINS, WEBAUTHN_ORIGINS) or domains
+(SIGNUP_DOMAINS_ALLOW, SIGNUP_DOMAINS_BLOCK); empty: none."""
 
 RequestLimit = Annotated[str, AfterValidator(_request_limit)]
 """A RATE_LIMIT_* of one entry point, per client address

@@ -10,6 +10,7 @@ from http import HTTPStatus
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
+from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     Conflict,
     DomainError,
@@ -112,6 +113,8 @@ def domain_problem(exc: DomainError) -> Response:
         extensions = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
     if isinstance(exc, SsoRequired):
         extensions = {"connection": exc.connection_id, "url": exc.url}
+    if isinstance(exc, SignupNotAllowed):
+        extensions = {"reason": exc.reason.value}
     return problem(
         status,
         exc.code,

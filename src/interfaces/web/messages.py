@@ -26,6 +26,11 @@ _MESSAGES: dict[str, LazyString] = {
     ),
     "password_too_common": lazy_gettext("This password is too common; choose another."),
     "email_not_verified": lazy_gettext("Verify your e-mail address first."),
+    # The same words whatever the reason, and whether or not the address has an account.
+    "signup_not_allowed": lazy_gettext(
+        "New accounts cannot be made with this address here. If you were invited, use the "
+        "address the invitation was sent to; if you have an account, sign in to it."
+    ),
     "rate_limited": lazy_gettext("Too many attempts; try again later."),
     "reauthentication_required": lazy_gettext(
         "Sign in again to add a way to sign in to this account."

@@ -82,6 +82,10 @@ class FirestoreOrgInvitationRepository:
         found = run_query(self._client, Select(ORG_INVITATIONS, (("org_id", org_id),), limit=limit))
         return [invitation_from_doc(invitation_id, data) for invitation_id, data in found]
 
+    def to_address(self, email: str, limit: int) -> list[OrgInvitation]:
+        found = run_query(self._client, Select(ORG_INVITATIONS, (("email", email),), limit=limit))
+        return [invitation_from_doc(invitation_id, data) for invitation_id, data in found]
+
     def update(
         self, invitation_id: str, change: Callable[[OrgInvitation], OrgInvitation]
     ) -> OrgInvitation:

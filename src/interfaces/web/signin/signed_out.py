@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Response, request
 
 from application.accounts.accounts import Register
+from application.accounts.signups import SignUpWay
 from application.signin.login import Login
 from application.signin.mfa import MfaLogin
 from application.signin.sessions import Logout
@@ -176,7 +177,9 @@ def sign_up() -> Response:
     # the pages, else its Accept-Language's.
     locale = browser.chosen_language() or accepted_locale()
     user = services().accounts.register(
-        Register(username=username, email=email, password=password, locale=locale)
+        Register(
+            username=username, email=email, password=password, locale=locale, way=SignUpWay.PAGE
+        )
     )
     try:  # signed in at once, where the service lets an unverified address sign in
         pair = services().login.login(_login(user.username.value, password))

@@ -1,0 +1,88 @@
+"""Who may make their own account (docs/security.md, "Who may sign up"): the service's mode,
+its allowed and blocked domains and the disposable-mail domains, asked before anything looks
+at whether an account holds the address, so the answer is the same either way
+(docs/decisions/0481-who-may-sign-up.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.accounts.users import Email
+from domain.errors import PermissionDenied
+
+
+class SignupMode(StrEnum):
+    OPEN = "open"
+    INVITE_ONLY = "invite_only"  # through an org's invitation (an admin's makes the account)
+    CLOSED = "closed"
+
+
+class Refusal(StrEnum):
+    """The ``reason`` of a 403 ``signup_not_allowed`` (docs/reference/errors.md)."""
+
+    CLOSED = "closed"
+    INVITATION_REQUIRED = "invitation_required"
+    DOMAIN_BLOCKED = "domain_blocked"
+    DISPOSABLE_DOMAIN = "disposable_domain"
+    DOMAIN_NOT_ALLOWED = "domain_not_allowed"
+
+
+class SignupNotAllowed(PermissionDenied):
+    code = "signup_not_allowed"
+    title = "Sign-up not allowed"
+
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__("Signing up is not open to this address.")
+        self.reason = reason
+
+
+def domain_name(value: str) -> str:
+    """A domain as the lists hold it: lower case, ASCII (IDNA) where it can be, no dots at
+    its ends, no leading '@'."""
+    name = value.strip().lstrip("@").strip(".").lower()
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
+
+
+def domains(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(name for name in (domain_name(value) for value in values) if name)
+
+
+def covered(domain: str, names: frozenset[str]) -> bool:
+    """Whether ``domain`` is one of ``names`` or under one (``mail.example.com`` under
+    ``example.com``)."""
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in names for i in range(len(labels)))
+
+
+@dataclass(frozen=True)
+class SignupPolicy:
+    """``allow``: when not empty, only addresses on (or under) these domains; ``block``:
+    never these; ``disposable``: the disposable-mail domains refused (empty: none)."""
+
+    mode: SignupMode = SignupMode.OPEN
+    allow: frozenset[str] = frozenset()
+    block: frozenset[str] = frozenset()
+    disposable: frozenset[str] = frozenset()
+
+    def refusal(self, email: Email | None, *, invited: Callable[[Email], bool]) -> Refusal | None:
+        """Why someone may not make their own account with ``email`` (None: without an
+        address), or None when they may. ``invited``: whether an invitation to the address is
+        open, asked only in the invite-only mode. The mode first, then the lists, which hold
+        for invited addresses too; the block list before the allow list."""
+        if self.mode is SignupMode.CLOSED:
+            return Refusal.CLOSED
+        if self.mode is SignupMode.INVITE_ONLY and (email is None or not invited(email)):
+            return Refusal.INVITATION_REQUIRED
+        domain = domain_name(email.normalized.rpartition("@")[2]) if email is not None else ""
+        if domain and covered(domain, self.block):
+            return Refusal.DOMAIN_BLOCKED
+        if domain and covered(domain, self.disposable):
+            return Refusal.DISPOSABLE_DOMAIN
+        if self.allow and not (domain and covered(domain, self.allow)):
+            return Refusal.DOMAIN_NOT_ALLOWED
+        return None
