@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
+from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -96,6 +97,8 @@ class Register:
     name: str | None = None
     last_name: str | None = None
     locale: str | None = None  # the language the person's browser asked for, if supported
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown (nothing counted)
+    challenge_token: str = ""  # the challenge's widget's, when one was asked
 
 
 class AccountHold(Protocol):
@@ -317,6 +320,7 @@ class Accounts:
         owned: Sequence[OwnedData],
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
+        challenge_gate: ChallengeGate,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -324,7 +328,8 @@ class Accounts:
         address; ``addresses``: the rule a new address follows (its special-use names);
         ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``check_password``: sign-in's check of a signed-in user's password."""
+        ``check_password``: sign-in's check of a signed-in user's password;
+        ``challenge_gate``: what a sign-up passes when its address signs up too often."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -337,10 +342,15 @@ class Accounts:
         self._owned = owned
         self._departures = departures
         self._check_password = check_password
+        self._challenge_gate = challenge_gate
 
     def register(self, cmd: Register) -> User:
-        """``hooks.registered(user)`` runs once the account is stored."""
-        users, audit = self._users, self._audit
+        """``hooks.registered(user)`` runs once the account is stored; a sign-up from an
+        address that signs up too often passes the challenge first (docs/security.md)."""
+        users, audit, gate = self._users, self._audit, self._challenge_gate
+        if cmd.client_ip:
+            signal = gate.signup_signal(cmd.client_ip)
+            gate.check(Challenged(signal, cmd.challenge_token, "register", cmd.client_ip))
         # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
         problems: list[FieldError] = []
         username = checked(lambda: chosen_username(cmd.username, users=users), problems)

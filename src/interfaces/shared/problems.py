@@ -11,6 +11,7 @@ from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import (
+    ChallengeRequired,
     Conflict,
     DomainError,
     FieldError,
@@ -112,6 +113,8 @@ def domain_problem(exc: DomainError) -> Response:
         extensions = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
     if isinstance(exc, SsoRequired):
         extensions = {"connection": exc.connection_id, "url": exc.url}
+    if isinstance(exc, ChallengeRequired):
+        extensions = {"provider": exc.provider, "site_key": exc.site_key}
     return problem(
         status,
         exc.code,
