@@ -97,6 +97,12 @@ THROTTLE_REFUSALS = Counter(
     "Requests a throttle refused: login (failed logins) or requests (rate limits).",
     lambda *, scope: None,
 )
+CHALLENGE_VERIFICATIONS = Counter(
+    "firegate_challenge_verifications",
+    "Challenge tokens checked after a signal fired: passed, invalid, replayed, or a verifier"
+    " that could not be reached (failed_open, failed_closed).",
+    lambda *, outcome: None,
+)
 REFRESH_REUSE = Counter(
     "firegate_refresh_reuse",
     "Rotated refresh tokens presented again (their session revoked).",

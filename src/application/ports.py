@@ -192,6 +192,8 @@ class Audit(StrEnum):
     # (docs/reference/identities.md).
     IDENTITY_LINKED = "identity_linked"
     IDENTITY_UNLINKED = "identity_unlinked"
+    # A challenge asked because a signal fired (docs/security.md); reason: the signal.
+    SIGNIN_CHALLENGED = "signin_challenged"
     # The mail flows (docs/reference/email.md): each request, each mail, each token spent.
     EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
     EMAIL_VERIFIED = "email_verified"

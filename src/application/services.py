@@ -14,6 +14,7 @@ from application.ports import NO_METRICS, Metrics, RequestCounter
 if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
+    from application.accounts.challenge_gate import ChallengeGate
     from application.clients.api_resources import ApiResourceRegistry
     from application.clients.client_keys import AssertionKeys
     from application.clients.clients import ClientRegistry
@@ -70,6 +71,7 @@ class Services:
     active_org: OrgSwitching  # the session's org (docs/reference/orgs.md)
     admin: Administration
     authentication: Authentication
+    challenge_gate: ChallengeGate  # asked when a signal fires (docs/security.md)
     datasets: Datasets
     dogs: Dogs
     email: EmailVerification  # an address's proof by mail (docs/reference/email.md)

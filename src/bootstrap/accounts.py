@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from application.accounts.accounts import (
     AccountHold,
@@ -19,6 +20,12 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
+from application.accounts.challenge_gate import (
+    ChallengeGate,
+    ChallengePolicy,
+    ChallengeVerifier,
+    SpentChallenges,
+)
 from application.accounts.signups import InvitedAddresses, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
@@ -34,10 +41,21 @@ from bootstrap.platform import Platform
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from infrastructure.accounts.challenge_providers import (
+    RECAPTCHA_SCRIPT_URL,
+    RECAPTCHA_VERIFY_URL,
+    TURNSTILE_SCRIPT_URL,
+    TURNSTILE_VERIFY_URL,
+    WIDGET_ORIGINS,
+    NoChallenge,
+    RecaptchaEnterpriseChallenge,
+    TurnstileChallenge,
+)
 from infrastructure.accounts.disposable_domains import disposable_domains
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
+from infrastructure.firestore.accounts.spent_challenges import FirestoreSpentChallenges
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.settings import Settings
 
@@ -52,6 +70,9 @@ class AccountsAdapters:
     active_orgs: ActiveOrgs
     identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
     hasher: PasswordHasher
+    # The challenge asked when a signal fires, and the tokens spent (docs/security.md)
+    challenge: ChallengeVerifier
+    spent_challenges: SpentChallenges
 
 
 def build(
@@ -79,6 +100,67 @@ def build(
             waited=_told(hash_waited, None if metrics is NO_METRICS else _queue_wait(metrics)),
             mismatched=mismatch_reporter(metrics),
         ),
+        challenge=challenge(settings),
+        spent_challenges=FirestoreSpentChallenges(client),
+    )
+
+
+def challenge(settings: Settings) -> ChallengeVerifier:
+    """CHALLENGE_PROVIDER's verifier, which expects tokens issued on PUBLIC_URL's host
+    (docs/decisions/0483-challenge-providers-and-their-settings.md)."""
+    own = settings.accounts
+    secret = own.challenge_secret.get_secret_value() if own.challenge_secret else ""
+    hostname = urlsplit(settings.service.public_url).hostname or ""
+    if own.challenge_provider == "turnstile":
+        url = own.challenge_verify_url or TURNSTILE_VERIFY_URL
+        return TurnstileChallenge(secret=secret, hostname=hostname, url=url)
+    if own.challenge_provider == "recaptcha_enterprise":
+        project = settings.service.google_cloud_project
+        url = own.challenge_verify_url or RECAPTCHA_VERIFY_URL.format(project=project)
+        return RecaptchaEnterpriseChallenge(
+            api_key=secret, site_key=own.challenge_site_key, hostname=hostname, url=url
+        )
+    return NoChallenge()
+
+
+def challenge_widget(settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """The widget's script on the pages and the origins their CSP then allows: none without
+    a provider; CHALLENGE_SCRIPT_URL's own origin where it is set (a local stand-in)."""
+    own = settings.accounts
+    if own.challenge_provider == "none":
+        return "", ()
+    if own.challenge_script_url:
+        parts = urlsplit(own.challenge_script_url)
+        return own.challenge_script_url, (f"{parts.scheme}://{parts.netloc}",)
+    default = (
+        TURNSTILE_SCRIPT_URL if own.challenge_provider == "turnstile" else RECAPTCHA_SCRIPT_URL
+    )
+    return default, WIDGET_ORIGINS[own.challenge_provider]
+
+
+def challenge_policy(settings: Settings) -> ChallengePolicy:
+    own = settings.accounts
+    return ChallengePolicy(
+        provider=own.challenge_provider,
+        site_key=own.challenge_site_key,
+        fail_open=own.challenge_fail == "open",
+        failures_per_hour=own.challenge_failures_per_hour,
+        signups_per_hour=own.challenge_signups_per_hour,
+    )
+
+
+def bind_challenge_gate(
+    own: AccountsAdapters, settings: Settings, *, platform: Platform
+) -> ChallengeGate:
+    """The gate of the ways in a signal guards (docs/security.md, "A challenge on signals")."""
+    return ChallengeGate(
+        challenge=own.challenge,
+        spent=own.spent_challenges,
+        policy=challenge_policy(settings),
+        counter=platform.request_counter,
+        clock=platform.clock,
+        audit=platform.audit,
+        metrics=platform.metrics,
     )
 
 
@@ -128,13 +210,15 @@ def bind_accounts(
     hold: AccountHold,
     addresses: AddressRule,
     signups: Signups,
+    challenge_gate: ChallengeGate,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
     user's password; ``hold``: what an org that holds an account refuses of a new address;
     ``addresses``: the rule a new address follows; ``signups``: who may make their own
-    account."""
+    account; ``challenge_gate``: the gate a sign-up passes when its address signs up too
+    often."""
     return Accounts(
         users=own.users,
         hasher=own.hasher,
@@ -151,6 +235,7 @@ def bind_accounts(
         departures=departures,
         check_password=check_password,
         signups=signups,
+        challenge_gate=challenge_gate,
     )
 
 

@@ -194,6 +194,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         queue=queue,
         hooks=account_hooks,
     )
+    # Asked of a sign-in or a sign-up only when a signal fires (docs/security.md).
+    challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
     return Services(
         accounts=accounts.bind_accounts(
             acc,
@@ -206,6 +208,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             hold=rules.hold,
             addresses=rules.addresses,
             signups=rules.signups,
+            challenge_gate=challenge_gate,
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
@@ -215,6 +218,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             tokens=sig.tokens,
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
         ),
+        challenge_gate=challenge_gate,
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
         email=mail_flows.email,
@@ -224,7 +228,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         invitations=mail_flows.invitations,
         identities=federation.bind_connected(acc, signin=sig, platform=base),
         jobs=platform.pushed_jobs(base, settings, run=run),
-        login=signin.bind_login(sig, rules, accounts=acc, platform=base),
+        login=signin.bind_login(
+            sig, rules, accounts=acc, platform=base, challenge_gate=challenge_gate
+        ),
         migration=migration.bind_migration(
             adapters.migration,
             accounts=acc,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from bootstrap import accounts
 from bootstrap.keys import derived_key, provider_tokens
 from infrastructure.settings import Settings
 from interfaces import provider, scim
@@ -60,6 +61,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
         max_upload_bytes=settings.resources.max_upload_bytes,
         compat_routes=settings.migration.compat_routes,
     )
+    script, origins = accounts.challenge_widget(settings)
     pages_config = PagesConfig(
         site_name=settings.branding.site_name,
         public_url=settings.service.public_url,
@@ -70,6 +72,8 @@ def driving_adapters(settings: Settings) -> list[Install]:
         brand_color=settings.branding.brand_color,
         support_email=settings.branding.support_email,
         sso_acs_limit=settings.sso.rate_limit_sso_acs,
+        challenge_script=script,
+        challenge_origins=origins,
     )
     scim_config = ScimConfig(public_url=settings.service.public_url)
     installs: list[Install] = [

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
+from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.authentication import Authentication, Principals
@@ -253,8 +254,14 @@ def password_check(
 
 
 def bind_login(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    challenge_gate: ChallengeGate,
 ) -> Logins:
+    """``challenge_gate``: the gate a login passes when a signal fires (docs/security.md)."""
     return Logins(
         users=accounts.users,
         sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
@@ -270,6 +277,7 @@ def bind_login(
         box=own.secret_box,
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
+        challenge_gate=challenge_gate,
     )
 
 

@@ -78,6 +78,19 @@ class MfaRequired(Unauthenticated):
         self.locale = locale  # the account's language: the pages' second step speaks it
 
 
+class ChallengeRequired(Unauthenticated):
+    """A signal fired (docs/security.md, "A challenge on signals"): the request goes through
+    once it carries a token of ``provider``'s widget for ``site_key``."""
+
+    code = "challenge_required"
+    title = "Challenge required"
+
+    def __init__(self, detail: str, *, provider: str, site_key: str) -> None:
+        super().__init__(detail)
+        self.provider = provider
+        self.site_key = site_key
+
+
 class PermissionDenied(DomainError):
     code = "forbidden"
     title = "Forbidden"

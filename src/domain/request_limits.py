@@ -16,6 +16,7 @@ one write and no read, as with one counter
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from dataclasses import dataclass
@@ -109,3 +110,17 @@ def parse_limits(text: str) -> list[Limit]:
         multiple = int(match.group(2) or 1)
         found.append(Limit(int(match.group(1)), multiple * _UNITS[match.group(3).lower()]))
     return sorted(found)
+
+
+def client_scope(address: str) -> str:
+    """The unit a client address is throttled as: an IPv4 address, or an IPv6 /64 (one
+    subscriber usually holds a whole /64 and could otherwise rotate through it)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from application.accounts.challenge_gate import Verdict
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
@@ -172,3 +173,28 @@ class FakePersonalTokens:
         with self.store.lock:
             for token in [t for t in self.store.personal_tokens.values() if t.org_id == org_id]:
                 del self.store.personal_tokens[token.id]
+
+
+class FakeSpentChallenges:
+    """Challenge tokens presented, by hash: the first caller wins."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, datetime] = {}
+
+    def spend(self, token_hash: str, expires_at: datetime) -> bool:
+        return self.spent.setdefault(token_hash, expires_at) is expires_at
+
+
+class FakeChallengeVerifier:
+    """A provider that knows ``valid`` tokens (for any action), or cannot be reached."""
+
+    def __init__(self, valid: Sequence[str] = (), *, reachable: bool = True) -> None:
+        self.valid = set(valid)
+        self.reachable = reachable
+        self.asked: list[tuple[str, str, str]] = []  # (token, action, remote_ip)
+
+    def verify(self, token: str, *, action: str, remote_ip: str) -> Verdict:
+        self.asked.append((token, action, remote_ip))
+        if not self.reachable:
+            return Verdict.UNREACHABLE
+        return Verdict.VALID if token in self.valid else Verdict.INVALID

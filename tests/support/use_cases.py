@@ -15,8 +15,9 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
+from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
 from application.accounts.ways_in import IdentityRepository
-from application.ports import AuditLog, OwnedData, RequestCounter
+from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
@@ -39,7 +40,7 @@ from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
-from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.accounts import FakeChallengeVerifier, FakeSpentChallenges, FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
@@ -94,6 +95,25 @@ class World:
         self.factors = FakeMfaRepository(self.store)
         self.otp = PyotpOneTimePasswords()
         self.box = FernetSecretBox(TEST_MFA_KEY)
+        self.challenge_gate = self.gate(ChallengePolicy())  # no provider: nothing asked
+
+    def gate(
+        self,
+        policy: ChallengePolicy,
+        verifier: ChallengeVerifier | None = None,
+        counter: RequestCounter | None = None,
+        metrics: Metrics = NO_METRICS,
+    ) -> ChallengeGate:
+        """The challenge's gate on this world's fakes, auditing to ``self.audit``."""
+        return ChallengeGate(
+            challenge=verifier if verifier is not None else FakeChallengeVerifier(),
+            spent=FakeSpentChallenges(),
+            policy=policy,
+            counter=counter if counter is not None else InMemoryRequestCounter(),
+            clock=self.clock,
+            audit=self.audit,
+            metrics=metrics,
+        )
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
@@ -125,6 +145,7 @@ class World:
             owned=owned,
             departures=(),
             check_password=check_password,
+            challenge_gate=self.challenge_gate,
         )
 
     def admin_cases(self) -> Administration:
@@ -195,6 +216,7 @@ class World:
             factors=self.factors,
             otp=self.otp,
             box=self.box,
+            challenge_gate=self.challenge_gate,
         )
 
     def login(

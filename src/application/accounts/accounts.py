@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
+from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.ports import (
     NO_WRITES,
@@ -98,6 +99,8 @@ class Register:
     last_name: str | None = None
     locale: str | None = None  # the language the person's browser asked for, if supported
     way: str = SignUpWay.REGISTER  # what ``signup_refused`` names: the API, or the page
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown (nothing counted)
+    challenge_token: str = ""  # the challenge's widget's, when one was asked
 
 
 class AccountHold(Protocol):
@@ -320,6 +323,7 @@ class Accounts:
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
         signups: Signups = ANYONE,
+        challenge_gate: ChallengeGate,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -328,7 +332,8 @@ class Accounts:
         ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
         ``check_password``: sign-in's check of a signed-in user's password; ``signups``: who
-        may make their own account."""
+        may make their own account; ``challenge_gate``: what a sign-up passes when its
+        address signs up too often."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -342,12 +347,17 @@ class Accounts:
         self._departures = departures
         self._check_password = check_password
         self._signups = signups
+        self._challenge_gate = challenge_gate
 
     def register(self, cmd: Register) -> User:
-        """``hooks.registered(user)`` runs once the account is stored. Who may sign up is
-        asked once the address reads as one, before any name or address is looked up, so
-        its 403 is the same whether or not an account holds them."""
-        users, audit = self._users, self._audit
+        """``hooks.registered(user)`` runs once the account is stored; a sign-up from an
+        address that signs up too often passes the challenge first (docs/security.md). Who
+        may sign up is asked once the address reads as one, before any name or address is
+        looked up, so its 403 is the same whether or not an account holds them."""
+        users, audit, gate = self._users, self._audit, self._challenge_gate
+        if cmd.client_ip:
+            signal = gate.signup_signal(cmd.client_ip)
+            gate.check(Challenged(signal, cmd.challenge_token, "register", cmd.client_ip))
         # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
         address, rule, refused = cmd.email, self._addresses, list[FieldError]()
         email = checked(lambda: rule.new(address), refused) if address is not None else None

@@ -3,12 +3,14 @@ step, and the password change, whose current-password guesses count in the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.accounts import UserRepository as Users
+from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
 from application.ports import (
     Audit,
     AuditEvent,
@@ -55,6 +57,7 @@ from domain.signin.throttling import (
     TOO_MANY_LOGIN_FAILURES,
     FailureRecord,
     LoginThrottlePolicy,
+    ThrottleRule,
     refusal,
 )
 
@@ -89,6 +92,28 @@ class Login:
     user_agent: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
     device_token: str = ""  # from an earlier successful login of this client, if any
+    challenge_token: str = ""  # the challenge's widget's, when one was asked
+
+
+def challenge_signal(
+    records: Mapping[str, FailureRecord],
+    rules: Sequence[tuple[str, ThrottleRule]],
+    now: datetime,
+    failures_per_hour: int,
+) -> Signal | None:
+    """The signal of a login's throttle records, read for its throttle anyway: one of its
+    account's keys at half its rule's budget, or its address's failures at
+    ``failures_per_hour`` inside the throttle's window (docs/security.md)."""
+    for key, rule in rules:
+        record = records.get(key)
+        if record is None or now >= record.expires_at(rule):
+            continue
+        if not LoginThrottlePolicy.counted_first(key):  # the address-wide key
+            if record.failures >= failures_per_hour:
+                return Signal.ADDRESS_FAILURES
+        elif record.failures * 2 >= rule.max_failures:
+            return Signal.ACCOUNT_THROTTLE
+    return None
 
 
 INVALID_CREDENTIALS = "invalid_credentials"
@@ -184,6 +209,7 @@ class Logins:
         factors: MfaRepository,
         otp: OneTimePasswords,
         box: SecretBox,
+        challenge_gate: ChallengeGate,
         require_verified_email: bool = False,
         hold: AccountHold = NO_HOLD,
     ) -> None:
@@ -192,6 +218,7 @@ class Logins:
         self._devices, self._audit, self._factors = devices, audit, factors
         self._otp, self._box = otp, box
         self._require_verified_email, self._hold = require_verified_email, hold
+        self._challenge_gate = challenge_gate
 
     def login(self, cmd: Login) -> TokenPair:
         """A token pair, and a device token that exempts this client's later logins from the
@@ -219,6 +246,11 @@ class Logins:
         if blocked is not None:
             refused()
             raise blocked
+        gate = self._challenge_gate
+        if gate.policy.on:  # the signals' records are read already: no other read
+            signal = challenge_signal(records, rules, clock.now(), gate.policy.failures_per_hour)
+            token, user_id = cmd.challenge_token, found.user_id
+            gate.check(Challenged(signal, token, "login", cmd.client_ip, user_id))
         user = self._lookup.user(found.user_id)
         if device is not None and user is not None and not device.of(user):
             # Issued before the account forgot its devices (its address was proven by somebody

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.errors import RateLimited
+from domain.request_limits import client_scope
 
 _MAX_DOUBLINGS = 30  # keeps 2**n finite however long an attacker goes on; the cap applies first
 
@@ -110,20 +110,6 @@ def released(
     ):
         return replace(current, failures=current.failures - 1)
     return current
-
-
-def client_scope(address: str) -> str:
-    """The unit a client address is throttled as: an IPv4 address, or an IPv6 /64 (one
-    subscriber usually holds a whole /64 and could otherwise rotate through it)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return address or "unknown"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
 
 
 FIFTEEN_MINUTES = timedelta(minutes=15)

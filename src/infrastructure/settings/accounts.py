@@ -1,11 +1,11 @@
-"""Accounts: registration, the changes of a username or an address, and whether signing in
-needs a verified address."""
+"""Accounts: registration, the changes of a username or an address, whether signing in
+needs a verified address, and the challenge asked when a signal fires (docs/security.md)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from infrastructure.settings.group import Origins, RequestLimit, SettingsGroup
 
@@ -21,3 +21,25 @@ class AccountSettings(SettingsGroup):
     signup_domains_allow: Origins = []
     signup_domains_block: Origins = []
     signup_block_disposable: bool = False
+
+    # A challenge only when a signal fires (docs/security.md, "A challenge on signals").
+    challenge_provider: Literal["turnstile", "recaptcha_enterprise", "none"] = "none"
+    challenge_site_key: str = ""
+    challenge_secret: SecretStr | None = None  # Turnstile's secret; reCAPTCHA's API key
+    challenge_verify_url: str = ""  # empty: the provider's own
+    challenge_script_url: str = ""  # empty: the provider's widget script
+    challenge_fail: Literal["open", "closed"] = "open"
+    challenge_failures_per_hour: int = Field(20, ge=1, le=100_000)
+    challenge_signups_per_hour: int = Field(5, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _check_challenge(self) -> AccountSettings:
+        if self.challenge_provider != "none" and not (
+            self.challenge_site_key and self.challenge_secret
+        ):
+            raise ValueError("CHALLENGE_PROVIDER needs CHALLENGE_SITE_KEY and CHALLENGE_SECRET")
+        for name in ("challenge_verify_url", "challenge_script_url"):
+            url = getattr(self, name)
+            if url and not url.startswith(("https://", "http://")):
+                raise ValueError(f"{name.upper()} must be an http(s) URL")
+        return self

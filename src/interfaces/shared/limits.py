@@ -32,8 +32,7 @@ from flask import Flask, Response, g, has_request_context, request
 
 from application.ports import RequestCounter
 from domain.errors import RateLimited
-from domain.request_limits import Quota, assess, counters_for, parse_limits
-from domain.signin.throttling import client_scope
+from domain.request_limits import Quota, assess, client_scope, counters_for, parse_limits
 
 MAX_REMEMBERED_REFUSALS = 10_000  # then forget those whose Retry-After has passed
 MAX_REMEMBERED_TURNS = 10_000  # spread keys whose next counter a process keeps

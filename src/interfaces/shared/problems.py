@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
+    ChallengeRequired,
     Conflict,
     DomainError,
     FieldError,
@@ -115,6 +116,8 @@ def domain_problem(exc: DomainError) -> Response:
         extensions = {"connection": exc.connection_id, "url": exc.url}
     if isinstance(exc, SignupNotAllowed):
         extensions = {"reason": exc.reason.value}
+    if isinstance(exc, ChallengeRequired):
+        extensions = {"provider": exc.provider, "site_key": exc.site_key}
     return problem(
         status,
         exc.code,

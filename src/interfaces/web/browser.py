@@ -49,6 +49,10 @@ class PagesConfig:
     brand_color: str = ""  # BRAND_COLOR: the accent of the light scheme
     support_email: str = ""  # SUPPORT_EMAIL: in every page's footer
     sso_acs_limit: str = ""  # RATE_LIMIT_SSO_ACS: the IdPs' answers per address; "": none
+    # The challenge's widget script and the origins the pages' CSP then allows; "": no
+    # provider (docs/security.md, "A challenge on signals")
+    challenge_script: str = ""
+    challenge_origins: tuple[str, ...] = ()
 
     @property
     def origin(self) -> str:

@@ -17,6 +17,7 @@ from flask import Response, current_app, g, jsonify, redirect, render_template, 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from domain.errors import (
+    ChallengeRequired,
     Conflict,
     DomainError,
     InvalidInput,
@@ -80,12 +81,15 @@ def refused(
     except DomainError:
         return error_page(status, message(exc.code, exc.detail), headers)
     typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
+    # A signal fired: the page shows the challenge's widget (docs/security.md)
+    challenge = exc if isinstance(exc, ChallengeRequired) else None
     body = render_template(
         form.template,
         form=typed,
         errors=fields,
         error=None if fields else message(exc.code, exc.detail),
         failed=form.form_id,
+        challenge=challenge,
         **context,
     )
     return Response(body, status=status, headers=headers)

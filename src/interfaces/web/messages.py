@@ -48,6 +48,8 @@ _MESSAGES: dict[str, LazyString] = {
         "No request has this code: check it, or start again on your device."
     ),
     "too_many_login_failures": lazy_gettext("Too many failed sign-ins; try again later."),
+    "challenge_required": lazy_gettext("Complete the check below, then send the form again."),
+    "challenge_unavailable": lazy_gettext("The check cannot be made now; try again later."),
     "code_or_recovery_code": lazy_gettext("Enter a code or a recovery code."),
     "invalid_current_password": lazy_gettext("This is not your password."),
     "password_unchanged": lazy_gettext("The new password must differ from the current one."),

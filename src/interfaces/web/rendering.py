@@ -47,20 +47,24 @@ class Styled:
     csp: str
 
 
-def styled(brand_color: str = "") -> Styled:
+def styled(brand_color: str = "", challenge_origins: tuple[str, ...] = ()) -> Styled:
     """``brand_color`` (``#rrggbb``, checked by the settings) is the light scheme's accent;
-    the dark scheme keeps its own, light enough to read on dark."""
+    the dark scheme keeps its own, light enough to read on dark. ``challenge_origins``: the
+    challenge provider's, whose script and frames the pages then allow (only when one is
+    configured: docs/security.md, "A challenge on signals")."""
     style = STYLE
     if brand_color:
         style += (
             f"@media (prefers-color-scheme: light) {{ :root {{ --accent: {brand_color}; }} }}\n"
         )
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
-    # Scripts only from files of this site (no inline script).
+    # Scripts only from files of this site (no inline script), and the challenge's.
+    more = "".join(f" {origin}" for origin in challenge_origins)
+    frames = f"; frame-src{more}" if more else ""
     csp = (
-        f"default-src 'none'; script-src 'self'; style-src 'sha256-{digest}'; "
-        "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"
+        f"default-src 'none'; script-src 'self'{more}; style-src 'sha256-{digest}'; "
+        f"img-src 'self' data:; connect-src 'self'{more}; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors 'none'{frames}"
     )
     return Styled(style, csp)
 
@@ -86,7 +90,9 @@ def marked(message: str) -> str:
 def _template_globals(state: BlueprintSetupState) -> None:
     globals_ = state.app.jinja_env.globals
     config: browser.PagesConfig | None = state.app.extensions.get(browser.EXTENSION)
-    brand = styled(config.brand_color) if config is not None else UNBRANDED
+    brand = (
+        styled(config.brand_color, config.challenge_origins) if config is not None else UNBRANDED
+    )
     state.app.extensions[STYLED] = brand
     globals_["page_style"] = Markup(brand.style)  # noqa: S704 - our own file
     globals_["N_"] = marked
@@ -95,6 +101,7 @@ def _template_globals(state: BlueprintSetupState) -> None:
     globals_["time_zone"] = get_timezone
     globals_["zone_options"] = shown.zone_options
     globals_["told_zone"] = shown.told_zone
+    globals_["challenge_script"] = config.challenge_script if config is not None else ""
 
 
 def page(template: str, status: int = 200, **context: object) -> Response:

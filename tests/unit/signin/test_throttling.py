@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.signin.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule, client_scope
+from domain.request_limits import client_scope
+from domain.signin.throttling import FailureRecord, LoginThrottlePolicy, ThrottleRule
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -42,7 +42,7 @@ def _upstream_buttons() -> list[list[str]]:
     return [button for buttons in _UPSTREAMS for button in buttons()]
 
 
-def _login(username: str, password: str) -> Login:
+def _login(username: str, password: str, challenge_token: str = "") -> Login:
     """A password sign-in by this browser (the sign-in form, or signing up)."""
     return Login(
         login=username,
@@ -50,7 +50,13 @@ def _login(username: str, password: str) -> Login:
         user_agent=browser.user_agent(),
         client_ip=client_ip(),
         device_token=browser.device_token(),
+        challenge_token=challenge_token,
     )
+
+
+def _challenge_token() -> str:
+    """The token the challenge's widget put in the form, where one was asked."""
+    return field("challenge_token", required=False)
 
 
 def _next() -> str:
@@ -101,7 +107,7 @@ def sign_in() -> Response:
     next_path = _next()
     try:
         username, password = fields("username", "password")
-        pair = services().login.login(_login(username, password))
+        pair = services().login.login(_login(username, password, _challenge_token()))
     except MfaRequired as exc:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
@@ -178,7 +184,13 @@ def sign_up() -> Response:
     locale = browser.chosen_language() or accepted_locale()
     user = services().accounts.register(
         Register(
-            username=username, email=email, password=password, locale=locale, way=SignUpWay.PAGE
+            username=username,
+            email=email,
+            password=password,
+            locale=locale,
+            client_ip=client_ip(),
+            challenge_token=_challenge_token(),
+            way=SignUpWay.PAGE,
         )
     )
     try:  # signed in at once, where the service lets an unverified address sign in

@@ -20,6 +20,7 @@ from interfaces.http.schemas.accounts.accounts import (
 )
 from interfaces.http.schemas.common import Problem
 from interfaces.shared.languages import accepted_locale
+from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
 bp = Blueprint("accounts", __name__)
@@ -27,14 +28,28 @@ TAGS = ("accounts",)
 
 
 @bp.post("/register")
-@doc(json=RegisterRequest, responses={201: UserOut, 409: Problem, 429: Problem}, tags=TAGS)
+@doc(
+    json=RegisterRequest,
+    responses={201: UserOut, 401: Problem, 409: Problem, 429: Problem},
+    tags=TAGS,
+)
 def register() -> Response:
-    """Create an account. The username and e-mail address must be free."""
+    """Create an account. The username and e-mail address must be free. From an address
+    that signs up often, 401 `challenge_required` until `challenge_token` carries a passed
+    challenge."""
     return sign_up(parse_json(RegisterRequest))
 
 
 def sign_up(body: RegisterRequest) -> Response:
-    user = services().accounts.register(Register(**body.model_dump(), locale=accepted_locale()))
+    fields = body.model_dump(exclude={"challenge_token"})
+    user = services().accounts.register(
+        Register(
+            **fields,
+            locale=accepted_locale(),
+            client_ip=client_ip(),
+            challenge_token=body.challenge_token or "",
+        )
+    )
     return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
 
 

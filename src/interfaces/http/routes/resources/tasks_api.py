@@ -48,4 +48,4 @@ def create_user() -> Response:
 def login() -> Response:
     """Tasks API: log in, JSON or an OAuth2 password form (native: POST /login)."""
     body = read_login(any_casing=True)
-    return log_in(body.username, body.password)
+    return log_in(body.username, body.password, body.challenge_token or "")

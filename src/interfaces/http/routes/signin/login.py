@@ -46,9 +46,11 @@ def login() -> Response:
     The answer carries a device token; sent back with later logins (header `Device-Token`,
     or the httpOnly cookie browsers keep), it keeps the account-wide block that failed logins
     from elsewhere can cause from stopping this client. With two-step login on, the right
-    password answers 401 `mfa_required` with an `mfa_token` for POST /login/mfa."""
+    password answers 401 `mfa_required` with an `mfa_token` for POST /login/mfa. When a
+    signal fires (docs/security.md), 401 `challenge_required` with `provider` and `site_key`
+    until `challenge_token` carries a passed challenge."""
     body = read_login()
-    return log_in(body.username, body.password)
+    return log_in(body.username, body.password, body.challenge_token or "")
 
 
 def read_login(*, any_casing: bool = False) -> LoginRequest:
@@ -58,7 +60,7 @@ def read_login(*, any_casing: bool = False) -> LoginRequest:
     return parse_json(LoginRequest, any_casing=any_casing)
 
 
-def log_in(login: str, password: str) -> Response:
+def log_in(login: str, password: str, challenge_token: str = "") -> Response:
     """The token response of a login with ``login`` (a username or an address), and the
     device token's cookie, for the path logged in at."""
     pair = services().login.login(
@@ -68,6 +70,7 @@ def log_in(login: str, password: str) -> Response:
             user_agent=request.user_agent.string[:256],
             client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
             device_token=presented_device_token(),
+            challenge_token=challenge_token,
         )
     )
     return login_response(pair, cookie_path=request.path)

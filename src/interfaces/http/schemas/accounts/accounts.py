@@ -13,12 +13,17 @@ Password = Field(min_length=8, max_length=128)
 Name = Field(default=None, max_length=100, json_schema_extra=single_line)
 
 
+# The challenge's widget's token, where a 401 challenge_required asked for one (docs/security.md)
+ChallengeToken = Field(default=None, min_length=1, max_length=4096, json_schema_extra=not_null)
+
+
 class RegisterRequest(Strict):
     username: str = Username
     email: str = new_address("alice@example.com")
     password: str = Password
     name: str | None = Name
     last_name: str | None = Name
+    challenge_token: str | None = ChallengeToken
 
 
 class LoginRequest(Strict):
@@ -26,6 +31,7 @@ class LoginRequest(Strict):
         min_length=1, max_length=320, description="A username or an e-mail address"
     )
     password: str = Field(min_length=1, max_length=1024)
+    challenge_token: str | None = ChallengeToken
 
 
 class LoginForm(LoginRequest):

@@ -1,0 +1,163 @@
+"""A challenge (Turnstile, reCAPTCHA Enterprise) asked of a person only when one of
+firegate's own signals fires (docs/security.md, "A challenge on signals"): the port that
+verifies a token, the store that spends it once, the signals and the gate every guarded way
+in calls. Accounts hold it, the lowest capability every guarded way in builds on
+(docs/decisions/0482-a-challenge-on-signals.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from application.metrics import CHALLENGE_VERIFICATIONS
+from application.ports import Audit, AuditEvent, AuditLog, Clock, Metrics, RequestCounter
+from domain.errors import ChallengeRequired, Unavailable
+from domain.request_limits import client_scope
+
+NO_PROVIDER = "none"
+# A provider's token lives minutes (Turnstile's 300 s, reCAPTCHA's 120 s): its hash is kept
+# longer than that, so that a replay within its life is always refused.
+SPENT_KEPT = timedelta(minutes=10)
+HOUR = 3600
+CHALLENGE_UNAVAILABLE = "challenge_unavailable"
+
+
+class Verdict(StrEnum):
+    """What a provider said of a token."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNREACHABLE = "unreachable"  # no answer, or one that cannot be read
+
+
+class Signal(StrEnum):
+    """What made firegate ask for a challenge (the reason of ``signin.challenged``)."""
+
+    ACCOUNT_THROTTLE = "account_throttle"  # an account's failed logins at half their budget
+    ADDRESS_FAILURES = "address_failures"  # an address's failed logins
+    SIGNUPS = "signups"  # sign-ups from one address
+    EMAIL_CODES = "email_codes"  # e-mail codes over their budget
+
+
+class ChallengeVerifier(Protocol):
+    """The provider's verification of a token the person's browser got from its widget."""
+
+    def verify(self, token: str, *, action: str, remote_ip: str) -> Verdict:
+        """Whether ``token`` was issued for this site and ``action``; never raises."""
+        ...
+
+
+class SpentChallenges(Protocol):
+    """The tokens already presented, each kept until ``expires_at``."""
+
+    def spend(self, token_hash: str, expires_at: datetime) -> bool:
+        """True for the first caller with ``token_hash``, False for every later one."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChallengePolicy:
+    """CHALLENGE_* (docs/configuration.md, "Abuse controls")."""
+
+    provider: str = NO_PROVIDER  # turnstile, recaptcha_enterprise or none
+    site_key: str = ""
+    fail_open: bool = True  # a verifier that cannot be reached lets the request through
+    failures_per_hour: int = 20
+    signups_per_hour: int = 5
+
+    @property
+    def on(self) -> bool:
+        return self.provider != NO_PROVIDER
+
+
+@dataclass(frozen=True)
+class Challenged:
+    """A guarded request: the ``signal`` that fired (None: none did, nothing is asked), the
+    ``token`` it carries (``challenge_token``, "" when none), its ``action`` (login,
+    register, email_code) and client address; ``user_id`` where it names an account."""
+
+    signal: Signal | None
+    token: str
+    action: str
+    remote_ip: str
+    user_id: str | None = None
+
+
+class ChallengeGate:
+    """The gate of the guarded ways in: nothing when no signal fired (or no provider is
+    configured); else a token verified by the provider and spent once, or 401
+    ``challenge_required`` with the provider and its site key."""
+
+    def __init__(
+        self,
+        *,
+        challenge: ChallengeVerifier,
+        spent: SpentChallenges,
+        policy: ChallengePolicy,
+        counter: RequestCounter,
+        clock: Clock,
+        audit: AuditLog,
+        metrics: Metrics,
+    ) -> None:
+        self._challenge, self._spent, self.policy = challenge, spent, policy
+        self._counter, self._clock, self._audit, self._metrics = counter, clock, audit, metrics
+
+    def signup_signal(self, remote_ip: str) -> Signal | None:
+        """Counts one sign-up attempt from ``remote_ip``'s scope (an IPv4 address, an IPv6
+        /64); SIGNUPS once they pass CHALLENGE_SIGNUPS_PER_HOUR this hour. No count at all
+        when no provider is configured."""
+        if not self.policy.on:
+            return None
+        key = f"signups:{client_scope(remote_ip)}"
+        counts = self._counter.hit(key, [HOUR], self._clock.now().timestamp())[HOUR]
+        return Signal.SIGNUPS if counts.current > self.policy.signups_per_hour else None
+
+    def email_codes_signal(self, over_budget: bool) -> Signal | None:
+        """The signal of an e-mail code asked for while its budget is spent."""
+        return Signal.EMAIL_CODES if over_budget else None
+
+    def check(self, cmd: Challenged) -> None:
+        """Let the request through, or ChallengeRequired (401), or Unavailable (503,
+        challenge_unavailable) when the verifier cannot be reached and CHALLENGE_FAIL is
+        closed."""
+        policy = self.policy
+        if cmd.signal is None or not policy.on:
+            return
+        if not cmd.token:
+            raise self._asked(cmd, "Complete the challenge to continue.")
+        # Spent before it is verified: a token is the provider's once, and 30 requests in
+        # parallel with one token make one call to it, not 30.
+        digest = hashlib.sha256(cmd.token.encode()).hexdigest()
+        if not self._spent.spend(digest, self._clock.now() + SPENT_KEPT):
+            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="replayed")
+            raise self._asked(cmd, "This challenge was used already: complete it again.")
+        verdict = self._challenge.verify(cmd.token, action=cmd.action, remote_ip=cmd.remote_ip)
+        if verdict is Verdict.VALID:
+            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="passed")
+            return
+        if verdict is Verdict.INVALID:
+            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="invalid")
+            raise self._asked(cmd, "The challenge was not passed: complete it again.")
+        if policy.fail_open:
+            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_open")
+            return
+        self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_closed")
+        raise Unavailable(
+            "The challenge cannot be checked now; try again later.", code=CHALLENGE_UNAVAILABLE
+        )
+
+    def _asked(self, cmd: Challenged, detail: str) -> ChallengeRequired:
+        self._audit.record(
+            AuditEvent(
+                Audit.SIGNIN_CHALLENGED,
+                "failure",
+                user_id=cmd.user_id,
+                ip=cmd.remote_ip or None,
+                reason=str(cmd.signal),
+            )
+        )
+        policy = self.policy
+        return ChallengeRequired(detail, provider=policy.provider, site_key=policy.site_key)
