@@ -19,6 +19,7 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
+from application.accounts.breached import BreachedPasswords, BreachPolicy, PasswordScreen
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
@@ -33,6 +34,7 @@ from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
+from infrastructure.accounts.hibp_range import HibpRangeBreaches
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.settings import Settings
@@ -48,6 +50,8 @@ class AccountsAdapters:
     active_orgs: ActiveOrgs
     identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
     hasher: PasswordHasher
+    # Breached passwords: the range API, its answers kept per prefix in this process
+    breaches: BreachedPasswords
 
 
 def build(
@@ -75,6 +79,24 @@ def build(
             waited=_told(hash_waited, None if metrics is NO_METRICS else _queue_wait(metrics)),
             mismatched=mismatch_reporter(metrics),
         ),
+        breaches=HibpRangeBreaches(settings.accounts.breached_passwords_url),
+    )
+
+
+def password_screen(
+    own: AccountsAdapters, settings: Settings, *, platform: Platform
+) -> PasswordScreen:
+    """The check of a new password against breached ones (BREACHED_PASSWORDS), for every use
+    case that sets one; the answers it keeps are the adapter's, shared by all."""
+    accounts = settings.accounts
+    return PasswordScreen(
+        breaches=own.breaches,
+        policy=BreachPolicy(
+            mode=accounts.breached_passwords or "off",
+            min_count=accounts.breached_passwords_min_count,
+        ),
+        metrics=platform.metrics,
+        audit=platform.audit,
     )
 
 
@@ -105,13 +127,15 @@ def bind_accounts(
     departures: Sequence[EndsBeforeDeletion],
     hooks: AccountHooks,
     check_password: PasswordCheck,
+    passwords: PasswordScreen,
     hold: AccountHold,
     addresses: AddressRule,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
-    user's password; ``hold``: what an org that holds an account refuses of a new address;
+    user's password; ``passwords``: the check of a new one against breached passwords;
+    ``hold``: what an org that holds an account refuses of a new address;
     ``addresses``: the rule a new address follows."""
     return Accounts(
         users=own.users,
@@ -128,6 +152,7 @@ def bind_accounts(
         owned=owned,
         departures=departures,
         check_password=check_password,
+        passwords=passwords,
     )
 
 

@@ -86,6 +86,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # Every use case that sets a password, and a sign-in, checks it against breached ones.
+    passwords = accounts.password_screen(acc, settings, platform=base)
     # What the other capabilities own per user, deleted with the account (``owned``, which
     # the orgs' departures join below).
     owned: list[OwnedData] = [
@@ -185,6 +187,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         grants=prov.oauth_grants,
         queue=queue,
         hooks=account_hooks,
+        passwords=passwords,
     )
     return Services(
         accounts=accounts.bind_accounts(
@@ -195,6 +198,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             departures=[departures],
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+            passwords=passwords,
             hold=rules.hold,
             addresses=rules.addresses,
         ),
@@ -215,7 +219,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         invitations=mail_flows.invitations,
         identities=federation.bind_connected(acc, signin=sig, platform=base),
         jobs=platform.pushed_jobs(base, settings, run=run),
-        login=signin.bind_login(sig, rules, accounts=acc, platform=base),
+        login=signin.bind_login(sig, rules, accounts=acc, platform=base, passwords=passwords),
         migration=migration.bind_migration(
             adapters.migration,
             accounts=acc,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
+from application.accounts.breached import PasswordScreen
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.authentication import Authentication, Principals
 from application.signin.login import LoginLookup, Logins, check_current_password
@@ -249,8 +250,14 @@ def password_check(
 
 
 def bind_login(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    passwords: PasswordScreen,
 ) -> Logins:
+    """``passwords``: the check of a password against breached ones (a new one; a sign-in's)."""
     return Logins(
         users=accounts.users,
         sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
@@ -264,6 +271,7 @@ def bind_login(
         factors=own.factors,
         otp=own.otp,
         box=own.secret_box,
+        passwords=passwords,
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
     )

@@ -15,8 +15,9 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
+from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.ways_in import IdentityRepository
-from application.ports import AuditLog, OwnedData, RequestCounter
+from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
@@ -39,7 +40,7 @@ from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
-from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.accounts import FakeBreachedPasswords, FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
@@ -94,6 +95,18 @@ class World:
         self.factors = FakeMfaRepository(self.store)
         self.otp = PyotpOneTimePasswords()
         self.box = FernetSecretBox(TEST_MFA_KEY)
+        self.breaches = FakeBreachedPasswords()  # none, until a test adds some
+        self.breach_policy = BreachPolicy(mode="block")
+        self.metrics: Metrics = NO_METRICS
+
+    def passwords(self) -> PasswordScreen:
+        """The breached-password check on this world's fakes as they are now."""
+        return PasswordScreen(
+            breaches=self.breaches,
+            policy=self.breach_policy,
+            metrics=self.metrics,
+            audit=self.audit,
+        )
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
@@ -125,6 +138,7 @@ class World:
             owned=owned,
             departures=(),
             check_password=check_password,
+            passwords=self.passwords(),
         )
 
     def admin_cases(self) -> Administration:
@@ -195,6 +209,7 @@ class World:
             factors=self.factors,
             otp=self.otp,
             box=self.box,
+            passwords=self.passwords(),
         )
 
     def login(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
+from application.accounts.breached import PasswordScreen
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -317,6 +318,7 @@ class Accounts:
         owned: Sequence[OwnedData],
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
+        passwords: PasswordScreen,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -324,7 +326,8 @@ class Accounts:
         address; ``addresses``: the rule a new address follows (its special-use names);
         ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``check_password``: sign-in's check of a signed-in user's password."""
+        ``check_password``: sign-in's check of a signed-in user's password; ``passwords``:
+        the check of a new one against breached passwords."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -337,6 +340,7 @@ class Accounts:
         self._owned = owned
         self._departures = departures
         self._check_password = check_password
+        self._passwords = passwords
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored."""
@@ -350,6 +354,7 @@ class Accounts:
         checked(lambda: check_password_policy(cmd.password), problems)
         if username is None or problems:
             raise InvalidInput.of(problems)
+        self._passwords.new_password(cmd.password)  # a request over the network: the last check
         user = User.register(
             id=new_id(),
             username=username,

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.accounts import UserRepository as Users
+from application.accounts.breached import PasswordScreen
 from application.ports import (
     Audit,
     AuditEvent,
@@ -184,6 +185,7 @@ class Logins:
         factors: MfaRepository,
         otp: OneTimePasswords,
         box: SecretBox,
+        passwords: PasswordScreen,
         require_verified_email: bool = False,
         hold: AccountHold = NO_HOLD,
     ) -> None:
@@ -192,6 +194,7 @@ class Logins:
         self._devices, self._audit, self._factors = devices, audit, factors
         self._otp, self._box = otp, box
         self._require_verified_email, self._hold = require_verified_email, hold
+        self._passwords = passwords  # new ones checked against breached passwords
 
     def login(self, cmd: Login) -> TokenPair:
         """A token pair, and a device token that exempts this client's later logins from the
@@ -425,6 +428,7 @@ class Logins:
                 "The new password must differ from the current one.",
                 "password_unchanged",
             )
+        self._passwords.new_password(cmd.new_password, user_id=cmd.user_id)
         new_hash = hasher.hash(cmd.new_password)
         now = self._clock.now()
 
