@@ -94,3 +94,30 @@ def test_a_dead_range_api_lets_the_password_through_counted(firestore: Any) -> N
     body = {"username": "bob", "email": "bob@example.com", "password": BREACHED}
     assert client.post("/register", json=body).status_code == 201
     assert checks(client) == {'firegate_breached_password_checks_total{outcome="error"}': 1.0}
+
+
+def test_a_breached_password_at_sign_in_asks_for_a_new_one_once_a_day(
+    firestore: Any, api: RangeApi
+) -> None:
+    client = app_on(firestore, api.url).test_client()
+    register(client, "alice")  # the password was not known breached then
+    api.seen[PASSWORD] = 5
+    # A process that has not kept the range: the check at sign-in asks for it.
+    client = app_on(firestore, api.url).test_client()
+    access = login(client, "alice")
+    me = client.get("/auth/whoami", headers=bearer(access)).get_json()
+    assert me["password_change_required"] is True
+    [user] = firestore.collection("users").where("username", "==", "alice").get()
+    assert user.get("password_breached") is True and user.get("breach_checked_at") is not None
+    events = client.get("/auth/events", headers=bearer(access)).get_json()["items"]
+    assert [e["reason"] for e in events if e["type"] == "password.breached"] == ["sign_in"]
+    asked = len(api.paths)
+    # Again the same day, from another process: no range request, still asked.
+    client = app_on(firestore, api.url).test_client()
+    again = login(client, "alice")
+    assert len(api.paths) == asked
+    assert client.get("/auth/whoami", headers=bearer(again)).get_json()["password_change_required"]
+    change = {"current_password": PASSWORD, "new_password": SAFE}
+    assert client.put("/user/password", json=change, headers=bearer(again)).status_code == 204
+    me = client.get("/auth/whoami", headers=bearer(again)).get_json()
+    assert me["password_change_required"] is False

@@ -66,17 +66,23 @@ class PasswordScreen:
         """Whether passwords are checked at all (BREACHED_PASSWORDS is not ``off``)."""
         return self._policy.mode != "off"
 
-    def breached(self, password: str) -> bool:
-        """Whether ``password`` was seen at least ``min_count`` times; False when the check
+    @property
+    def requires_change(self) -> bool:
+        """Whether a breached password found at sign-in must be changed (``block``); ``warn``
+        only records it."""
+        return self._policy.mode == "block"
+
+    def breached(self, password: str) -> bool | None:
+        """Whether ``password`` was seen at least ``min_count`` times; None when the check
         is off or fails (fail open: counted and logged)."""
         if not self.active:
-            return False
+            return None
         try:
             seen = self._breaches.times_seen(password)
         except BreachCheckFailed as exc:
             self._metrics.add(BREACHED_PASSWORD_CHECKS, outcome=exc.outcome)
             log.warning("breached-password check let a password through (%s): %s", exc.outcome, exc)
-            return False
+            return None
         found = seen >= self._policy.min_count
         self._metrics.add(BREACHED_PASSWORD_CHECKS, outcome="breached" if found else "clean")
         return found
@@ -87,7 +93,7 @@ class PasswordScreen:
         """Before ``password`` is set: InvalidInput ``password_breached`` (on ``field``) when
         it is breached and the mode blocks; in ``warn`` mode it passes, and the event is
         recorded (about ``user_id``, unknown at a sign-up)."""
-        if not self.breached(password):
+        if self.breached(password) is not True:
             return
         if self._policy.mode == "block":
             raise InvalidInput.field(
@@ -96,3 +102,9 @@ class PasswordScreen:
                 PASSWORD_BREACHED,
             )
         self._audit.record(AuditEvent(Audit.PASSWORD_BREACHED, user_id=user_id, reason="warn"))
+
+    def found_at_sign_in(self, user_id: str, ip: str | None) -> None:
+        """Record that a sign-in's right password is a breached one."""
+        self._audit.record(
+            AuditEvent(Audit.PASSWORD_BREACHED, user_id=user_id, ip=ip, reason="sign_in")
+        )
