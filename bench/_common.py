@@ -129,6 +129,17 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(ordered[rank - 1])
 
 
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """Latencies in milliseconds: p50, p90, p99 and how many."""
+    ms = [value * 1000 for value in seconds]
+    return {
+        "p50_ms": round(median(ms), 2),
+        "p90_ms": round(percentile(ms, 90), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "count": len(ms),
+    }
+
+
 # --------------------------------------------------------------------------- /proc
 
 

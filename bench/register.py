@@ -24,9 +24,9 @@ import requests
 from _common import (
     PASSWORD,
     Server,
+    latency_summary,
     loadavg,
     median,
-    percentile,
     service_env,
     start_emulators,
     unique,
@@ -79,16 +79,6 @@ def floor_register(client: Any, hasher: argon2.PasswordHasher, name: str) -> dic
     return {"total": done - started, "hash": hashed - started, "commit": done - hashed}
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    return {
-        "p50_ms": round(median(ms), 2),
-        "p90_ms": round(percentile(ms, 90), 2),
-        "p99_ms": round(percentile(ms, 99), 2),
-        "count": len(ms),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--count", type=int, default=60, help="registrations per side")
@@ -132,8 +122,8 @@ def main() -> int:
     finally:
         emulators.stop()
 
-    svc = summary(service_times)
-    flr = summary([f["total"] for f in floor_times])
+    svc = latency_summary(service_times)
+    flr = latency_summary([f["total"] for f in floor_times])
     ratio = round(svc["p50_ms"] / flr["p50_ms"], 3)
     result = {
         "server": "gunicorn -c gunicorn.conf.py (gthread 2x8), RATE_LIMIT_ENABLED=false, "

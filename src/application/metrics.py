@@ -151,6 +151,12 @@ IMPORTED_HASH_FAILURES = Counter(
     "Passwords that did not match an imported hash of another system, by its kind.",
     lambda *, kind: None,
 )
+BREACHED_PASSWORD_CHECKS = Counter(
+    "firegate_breached_password_checks",
+    "Checks of a password against breached ones: breached, clean, or let through unchecked "
+    "(timeout, error).",
+    lambda *, outcome: None,
+)
 HTTP_REQUESTS = Histogram(
     "firegate_http_request_duration_seconds",
     "HTTP requests by route (its rule, not the path), method and status.",

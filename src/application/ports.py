@@ -201,6 +201,9 @@ class Audit(StrEnum):
     PASSWORD_RESET_REQUESTED = "password_reset_requested"
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGE = "password_change"  # by the signed-in user, with the current password
+    # A password found among breached ones (docs/security.md, "Breached passwords"): reason
+    # "warn" (set anyway, BREACHED_PASSWORDS=warn) or "sign_in" (the session must change it)
+    PASSWORD_BREACHED = "password_breached"
     INVITATION = "invitation"
     MAIL = "mail"  # reason: the kind of mail; failure reasons send_limit, delivery_failed
     # Passkeys (docs/reference/passkeys.md); a refused sign-in's reason says why.

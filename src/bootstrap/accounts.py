@@ -20,6 +20,7 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
+from application.accounts.breached import BreachedPasswords, BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import (
     ChallengeGate,
     ChallengePolicy,
@@ -54,6 +55,7 @@ from infrastructure.accounts.challenge_providers import (
 from infrastructure.accounts.disposable_domains import disposable_domains
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
+from infrastructure.accounts.hibp_range import HibpRangeBreaches
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.accounts.spent_challenges import FirestoreSpentChallenges
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
@@ -73,6 +75,8 @@ class AccountsAdapters:
     # The challenge asked when a signal fires, and the tokens spent (docs/security.md)
     challenge: ChallengeVerifier
     spent_challenges: SpentChallenges
+    # Breached passwords: the range API, its answers kept per prefix in this process
+    breaches: BreachedPasswords
 
 
 def build(
@@ -102,6 +106,7 @@ def build(
         ),
         challenge=challenge(settings),
         spent_challenges=FirestoreSpentChallenges(client),
+        breaches=HibpRangeBreaches(settings.accounts.breached_passwords_url),
     )
 
 
@@ -164,6 +169,23 @@ def bind_challenge_gate(
     )
 
 
+def password_screen(
+    own: AccountsAdapters, settings: Settings, *, platform: Platform
+) -> PasswordScreen:
+    """The check of a new password against breached ones (BREACHED_PASSWORDS), for every use
+    case that sets one; the answers it keeps are the adapter's, shared by all."""
+    accounts = settings.accounts
+    return PasswordScreen(
+        breaches=own.breaches,
+        policy=BreachPolicy(
+            mode=accounts.breached_passwords or "off",
+            min_count=accounts.breached_passwords_min_count,
+        ),
+        metrics=platform.metrics,
+        audit=platform.audit,
+    )
+
+
 class _NoDomains:
     def org_for(self, domain: str) -> str | None:
         return None
@@ -207,6 +229,7 @@ def bind_accounts(
     departures: Sequence[EndsBeforeDeletion],
     hooks: AccountHooks,
     check_password: PasswordCheck,
+    passwords: PasswordScreen,
     hold: AccountHold,
     addresses: AddressRule,
     signups: Signups,
@@ -215,7 +238,8 @@ def bind_accounts(
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
-    user's password; ``hold``: what an org that holds an account refuses of a new address;
+    user's password; ``passwords``: the check of a new one against breached passwords;
+    ``hold``: what an org that holds an account refuses of a new address;
     ``addresses``: the rule a new address follows; ``signups``: who may make their own
     account; ``challenge_gate``: the gate a sign-up passes when its address signs up too
     often."""
@@ -236,6 +260,7 @@ def bind_accounts(
         check_password=check_password,
         signups=signups,
         challenge_gate=challenge_gate,
+        passwords=passwords,
     )
 
 

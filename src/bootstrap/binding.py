@@ -94,6 +94,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             settings, audit=audit, invitations=orgs.invited_addresses(adapters.orgs, base)
         ),
     )
+    # Every use case that sets a password, and a sign-in, checks it against breached ones.
+    passwords = accounts.password_screen(acc, settings, platform=base)
     # What the other capabilities own per user, deleted with the account (``owned``, which
     # the orgs' departures join below).
     owned: list[OwnedData] = [
@@ -193,6 +195,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         grants=prov.oauth_grants,
         queue=queue,
         hooks=account_hooks,
+        passwords=passwords,
     )
     # Asked of a sign-in or a sign-up only when a signal fires (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
@@ -205,6 +208,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             departures=[departures],
             hooks=account_hooks,
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+            passwords=passwords,
             hold=rules.hold,
             addresses=rules.addresses,
             signups=rules.signups,
@@ -229,7 +233,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         identities=federation.bind_connected(acc, signin=sig, platform=base),
         jobs=platform.pushed_jobs(base, settings, run=run),
         login=signin.bind_login(
-            sig, rules, accounts=acc, platform=base, challenge_gate=challenge_gate
+            sig,
+            rules,
+            accounts=acc,
+            platform=base,
+            challenge_gate=challenge_gate,
+            passwords=passwords,
         ),
         migration=migration.bind_migration(
             adapters.migration,

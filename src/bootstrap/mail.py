@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
+from application.accounts.breached import PasswordScreen
 from application.jobs import JobHandler
 from application.mail.flows import EmailVerification, MailsAfterChanges
 from application.mail.invitations import AccountInvitations
@@ -100,9 +101,11 @@ def flows(
     grants: OwnedData,
     queue: JobQueue,
     hooks: AccountHooks,
+    passwords: PasswordScreen,
 ) -> MailFlows:
     """``grants``: the provider's, ended with a password reset or a takeover's proof;
-    ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join)."""
+    ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join);
+    ``passwords``: the check of a new password against breached ones."""
     users, identities, clock, audit = (
         accounts.users,
         accounts.identities,
@@ -137,6 +140,7 @@ def flows(
             audit=audit,
             proven=hooks.proven,
             hold=rules.hold,
+            passwords=passwords,
         ),
         invitations=AccountInvitations(
             users=users, queue=queue, clock=clock, audit=audit, addresses=rules.addresses

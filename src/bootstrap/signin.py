@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
+from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
 from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
@@ -260,8 +261,10 @@ def bind_login(
     accounts: AccountsAdapters,
     platform: Platform,
     challenge_gate: ChallengeGate,
+    passwords: PasswordScreen,
 ) -> Logins:
-    """``challenge_gate``: the gate a login passes when a signal fires (docs/security.md)."""
+    """``challenge_gate``: the gate a login passes when a signal fires (docs/security.md);
+    ``passwords``: the check of a password against breached ones (a new one; a sign-in's)."""
     return Logins(
         users=accounts.users,
         sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
@@ -275,6 +278,7 @@ def bind_login(
         factors=own.factors,
         otp=own.otp,
         box=own.secret_box,
+        passwords=passwords,
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
         challenge_gate=challenge_gate,

@@ -1,11 +1,13 @@
-"""Fakes of the accounts' ports: the users and their personal tokens."""
+"""Fakes of the accounts' ports: the users, their personal tokens and the breached passwords."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Literal
 
+from application.accounts.breached import BreachCheckFailed
 from application.accounts.challenge_gate import Verdict
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import Role, User
@@ -198,3 +200,19 @@ class FakeChallengeVerifier:
         if not self.reachable:
             return Verdict.UNREACHABLE
         return Verdict.VALID if token in self.valid else Verdict.INVALID
+
+
+class FakeBreachedPasswords:
+    """The breached passwords as a dict of password → times seen; ``failing`` makes every
+    check fail as a slow or dead range API would (BreachCheckFailed with that outcome)."""
+
+    def __init__(self, seen: dict[str, int] | None = None) -> None:
+        self.seen: dict[str, int] = dict(seen or {})
+        self.failing: Literal["timeout", "error"] | None = None
+        self.checks = 0
+
+    def times_seen(self, password: str) -> int:
+        self.checks += 1
+        if self.failing is not None:
+            raise BreachCheckFailed(self.failing, "the fake range API fails")
+        return self.seen.get(password, 0)

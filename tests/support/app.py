@@ -46,6 +46,7 @@ from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from interfaces.web import TRANSLATIONS
 from interfaces.web.rendering import KEPT_PAGES, KeptPages
 from tests.fakes.accounts import (
+    FakeBreachedPasswords,
     FakeChallengeVerifier,
     FakePersonalTokens,
     FakeSpentChallenges,
@@ -136,6 +137,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             hasher=FakeHasher(),
             challenge=FakeChallengeVerifier(),
             spent_challenges=FakeSpentChallenges(),
+            breaches=FakeBreachedPasswords(),
         ),
         signin=SigninAdapters(
             sessions=FakeSessionRepository(store),

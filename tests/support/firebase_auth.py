@@ -3,6 +3,8 @@ and firegate's exchange of their ID tokens."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,19 @@ from flask.testing import FlaskClient
 from tests.support.api import bearer
 
 FIREBASE_PASSWORD = "firebase secret 1"
+
+
+@contextlib.contextmanager
+def firebase_auth(emulators: Any, name: str) -> Iterator[FirebaseAuth]:
+    """The Auth emulator through a firebase_admin app named ``name`` (unique in the process),
+    deleted when the block ends."""
+    import firebase_admin
+
+    app = firebase_admin.initialize_app(options={"projectId": emulators.project}, name=name)
+    try:
+        yield FirebaseAuth(app=app, url=emulators.url("auth"))
+    finally:
+        firebase_admin.delete_app(app)
 
 
 @dataclass

@@ -20,6 +20,16 @@ def send_json(handler: BaseHTTPRequestHandler, status: int, body: object) -> Non
     handler.wfile.write(data)
 
 
+def send_text(handler: BaseHTTPRequestHandler, body: str, content_type: str) -> None:
+    """``body`` as a 200 answer of ``content_type`` from a handler of a server below."""
+    data = body.encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 @contextlib.contextmanager
 def in_thread(server: BaseServer) -> Iterator[None]:
     """``server`` answers in a daemon thread until the block ends, then is closed."""
@@ -39,12 +49,7 @@ def another_site(html: str) -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = html.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_text(self, html, "text/html; charset=utf-8")
 
         def log_message(self, *args: object) -> None:
             pass

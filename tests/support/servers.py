@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.settings import RELAXED_RATE_LIMITS, TEST_MFA_KEY, TEST_SECRET
+from tests.support.settings import NO_RANGE_API, RELAXED_RATE_LIMITS, TEST_MFA_KEY, TEST_SECRET
 from tests.support.workers import local_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +80,7 @@ def served(
         "PORT": str(port),
         "LOG_LEVEL": "INFO",
         "EMULATOR_DATA_DIR": "off",  # run_local keeps no data for the tests
+        "BREACHED_PASSWORDS_URL": NO_RANGE_API,
         **RELAXED_RATE_LIMITS,  # the failed-login throttle keeps its real defaults
         **env,
     }

@@ -27,6 +27,10 @@ RELAXED_RATE_LIMITS = {
     "RATE_LIMIT_OAUTH_INTROSPECT": "1000/minute",
     "RATE_LIMIT_OAUTH_REGISTER": "1000/minute",
 }
+# No test reaches the public range API of breached passwords: where a test turns the check
+# on without a range server of its own (tests/support/range_api.py), it meets a closed port
+# and fails open. Nothing listens on the discard port.
+NO_RANGE_API = "http://127.0.0.1:9"
 # Settings of a valid production profile (no emulators, public addresses), for tests of the
 # production checks: each changes one value and expects the refusal it causes.
 PRODUCTION_SETTINGS: dict[str, object] = {
@@ -55,6 +59,7 @@ def make_settings(**changes: Any) -> Settings:
         # the deliveries other tests are looking at.
         "webhook_sweep_interval": 0.0,
         "sso_certificate_sweep_interval": 0.0,  # likewise the IdP certificates' expiry sweep
+        "breached_passwords_url": NO_RANGE_API,
         **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }
     values.update(changes)

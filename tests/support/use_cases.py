@@ -15,6 +15,7 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
+from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
 from application.accounts.ways_in import IdentityRepository
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
@@ -40,7 +41,12 @@ from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
-from tests.fakes.accounts import FakeChallengeVerifier, FakeSpentChallenges, FakeUserRepository
+from tests.fakes.accounts import (
+    FakeBreachedPasswords,
+    FakeChallengeVerifier,
+    FakeSpentChallenges,
+    FakeUserRepository,
+)
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
@@ -95,6 +101,9 @@ class World:
         self.factors = FakeMfaRepository(self.store)
         self.otp = PyotpOneTimePasswords()
         self.box = FernetSecretBox(TEST_MFA_KEY)
+        self.breaches = FakeBreachedPasswords()  # none, until a test adds some
+        self.breach_policy = BreachPolicy(mode="block")
+        self.metrics: Metrics = NO_METRICS
         self.challenge_gate = self.gate(ChallengePolicy())  # no provider: nothing asked
 
     def gate(
@@ -113,6 +122,15 @@ class World:
             clock=self.clock,
             audit=self.audit,
             metrics=metrics,
+        )
+
+    def passwords(self) -> PasswordScreen:
+        """The breached-password check on this world's fakes as they are now."""
+        return PasswordScreen(
+            breaches=self.breaches,
+            policy=self.breach_policy,
+            metrics=self.metrics,
+            audit=self.audit,
         )
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
@@ -146,6 +164,7 @@ class World:
             departures=(),
             check_password=check_password,
             challenge_gate=self.challenge_gate,
+            passwords=self.passwords(),
         )
 
     def admin_cases(self) -> Administration:
@@ -217,6 +236,7 @@ class World:
             otp=self.otp,
             box=self.box,
             challenge_gate=self.challenge_gate,
+            passwords=self.passwords(),
         )
 
     def login(

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from application.metrics import (
     ARGON2_QUEUE_WAIT,
+    BREACHED_PASSWORD_CHECKS,
     HTTP_REQUESTS,
     IMPORTED_HASH_FAILURES,
     JOBS_OLDEST_DUE,
@@ -126,6 +127,7 @@ def one_of_each() -> dict[str, float]:
     metrics.set(JOBS_OLDEST_DUE, 1_000.0, queue="jobs")
     metrics.observe(ARGON2_QUEUE_WAIT, 0.02)
     metrics.add(IMPORTED_HASH_FAILURES, kind="firebase-scrypt")
+    metrics.add(BREACHED_PASSWORD_CHECKS, outcome="timeout")
     metrics.observe(HTTP_REQUESTS, 0.004, route="/user", method="GET", status=200)
     return samples(metrics.exposition().decode())
 
@@ -144,6 +146,7 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     assert seen['firegate_argon2_queue_wait_seconds_bucket{le="0.025"}'] == 1
     assert seen["firegate_argon2_queue_wait_seconds_count"] == 1
     assert seen['firegate_imported_hash_failures_total{kind="firebase-scrypt"}'] == 1
+    assert seen['firegate_breached_password_checks_total{outcome="timeout"}'] == 1
     assert not any(name.endswith("_created") or "_created{" in name for name in seen)
 
 

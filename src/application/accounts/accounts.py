@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
+from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.ports import (
@@ -324,6 +325,7 @@ class Accounts:
         check_password: PasswordCheck,
         signups: Signups = ANYONE,
         challenge_gate: ChallengeGate,
+        passwords: PasswordScreen,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -333,7 +335,8 @@ class Accounts:
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
         ``check_password``: sign-in's check of a signed-in user's password; ``signups``: who
         may make their own account; ``challenge_gate``: what a sign-up passes when its
-        address signs up too often."""
+        address signs up too often; ``passwords``: the check of a new one against breached
+        passwords."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -348,6 +351,7 @@ class Accounts:
         self._check_password = check_password
         self._signups = signups
         self._challenge_gate = challenge_gate
+        self._passwords = passwords
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored; a sign-up from an
@@ -369,6 +373,7 @@ class Accounts:
         checked(lambda: check_password_policy(cmd.password), problems)
         if username is None or problems:
             raise InvalidInput.of(problems)
+        self._passwords.new_password(cmd.password)  # a request over the network: the last check
         user = User.register(
             id=new_id(),
             username=username,

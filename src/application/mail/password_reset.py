@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import NO_HOLD, AccountHold, UserRepository, nothing_follows
 from application.accounts.address_proof import remove_passkeys, start_clean
+from application.accounts.breached import PasswordScreen
 from application.jobs import RetryJob
 from application.mail.sending import ActionTokenRepository, MailJob, MailKind
 from application.ports import (
@@ -122,6 +123,7 @@ class PasswordReset:
         queue: JobQueue,
         clock: Clock,
         audit: AuditLog,
+        passwords: PasswordScreen,
         proven: Callable[[User], None] = nothing_follows,
         hold: AccountHold = NO_HOLD,
     ) -> None:
@@ -129,7 +131,7 @@ class PasswordReset:
         self._passkeys, self._factors, self._identities = passkeys, factors, identities
         self._hasher, self._throttle, self._throttle_policy = hasher, throttle, throttle_policy
         self._queue, self._clock, self._audit = queue, clock, audit
-        self._proven, self._hold = proven, hold
+        self._proven, self._hold, self._passwords = proven, hold, passwords
 
     def forgot_password(self, cmd: ForgotPassword) -> None:
         """Blind: the request only enqueues a job for the address, the same for every
@@ -161,6 +163,7 @@ class PasswordReset:
         ):
             audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
             raise InvalidToken()
+        self._passwords.new_password(cmd.new_password, user_id=found.user_id)
         new_hash = self._hasher.hash(cmd.new_password)
         now = self._clock.now()
         # Before the spend, so that a process that dies after it never leaves them on the

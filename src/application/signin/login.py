@@ -10,6 +10,7 @@ from typing import Protocol
 
 from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.accounts import UserRepository as Users
+from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
 from application.ports import (
     Audit,
@@ -210,6 +211,7 @@ class Logins:
         otp: OneTimePasswords,
         box: SecretBox,
         challenge_gate: ChallengeGate,
+        passwords: PasswordScreen,
         require_verified_email: bool = False,
         hold: AccountHold = NO_HOLD,
     ) -> None:
@@ -219,6 +221,7 @@ class Logins:
         self._otp, self._box = otp, box
         self._require_verified_email, self._hold = require_verified_email, hold
         self._challenge_gate = challenge_gate
+        self._passwords = passwords  # new ones checked against breached passwords
 
     def login(self, cmd: Login) -> TokenPair:
         """A token pair, and a device token that exempts this client's later logins from the
@@ -316,7 +319,8 @@ class Logins:
         if user.password_hash is not None and self._hasher.needs_rehash(user.password_hash):
             new_hash = self._hasher.hash(cmd.password)
             now = self._clock.now()
-            user = self._users.update(user.id, lambda u: u.with_password_hash(new_hash, now))
+            user = self._users.update(user.id, lambda u: u.rehashed(new_hash, now))
+        user = self._breach_checked(user, cmd.password, ip)
         # Only a right password learns whether the account has a second factor.
         require_second_factor(
             user,
@@ -333,6 +337,23 @@ class Logins:
                 user, (PASSWORD,), cmd.user_agent, ip=ip, knows_devices=True, device=device
             )
         )
+
+    def _breach_checked(self, user: User, password: str, ip: str | None) -> User:
+        """The right password checked against breached ones, at most once a day per account
+        (docs/security.md, "Breached passwords"): found, the account asks each of its
+        sessions for a new one (``block``) and the event is recorded; a failed check leaves
+        it due."""
+        passwords, now = self._passwords, self._clock.now()
+        if not passwords.active or not user.breach_check_due(now):
+            return user
+        breached = passwords.breached(password)
+        if breached is None:
+            return user
+        marked = breached and passwords.requires_change
+        user = self._users.update(user.id, lambda u: u.with_breach_check(marked, now))
+        if breached:
+            passwords.found_at_sign_in(user.id, ip)
+        return user
 
     def finish_mfa(self, cmd: MfaLogin) -> TokenPair:
         """The second step of a login (docs/reference/mfa.md): a code or a recovery code for
@@ -457,6 +478,7 @@ class Logins:
                 "The new password must differ from the current one.",
                 "password_unchanged",
             )
+        self._passwords.new_password(cmd.new_password, user_id=cmd.user_id)
         new_hash = hasher.hash(cmd.new_password)
         now = self._clock.now()
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
@@ -21,6 +21,7 @@ USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 EMAIL_MAX = 254
 NAME_MAX = 100
+BREACH_CHECK_INTERVAL = timedelta(days=1)  # a sign-in's check of the password, per account
 _USERNAME_PUNCTUATION = frozenset("_.-")
 # The profile's free texts, each a field of User: optional, at most NAME_MAX characters, no
 # control characters; set by the account's owner (PUT and PATCH /user, the profile page),
@@ -278,6 +279,10 @@ class User:
     has_signed_in: bool = True
     # The whole name, as a source gave it without a given or a family name (``PersonName``)
     full_name: str | None = None
+    # When a sign-in last checked the password against breached ones, and whether it was
+    # found there, which asks for a new one (docs/security.md, "Breached passwords").
+    breach_checked_at: datetime | None = None
+    password_breached: bool = False
 
     @classmethod
     def register(
@@ -379,7 +384,31 @@ class User:
         return texts
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
+        """A new password, checked against breached ones where it was set."""
+        return replace(
+            self,
+            password_hash=password_hash,
+            updated_at=now,
+            breach_checked_at=now,
+            password_breached=False,
+        )
+
+    def rehashed(self, password_hash: str, now: datetime) -> User:
+        """The same password under today's hash parameters."""
         return replace(self, password_hash=password_hash, updated_at=now)
+
+    @property
+    def password_change_required(self) -> bool:
+        """A sign-in found the password breached: every session is asked for a new one."""
+        return self.password_breached and self.password_hash is not None
+
+    def breach_check_due(self, now: datetime) -> bool:
+        """A sign-in checks the password against breached ones at most once a day."""
+        checked = self.breach_checked_at
+        return checked is None or now - checked >= BREACH_CHECK_INTERVAL
+
+    def with_breach_check(self, breached: bool, now: datetime) -> User:
+        return replace(self, breach_checked_at=now, password_breached=breached)
 
     def without_password(self, now: datetime) -> User:
         return replace(self, password_hash=None, updated_at=now)

@@ -197,7 +197,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _defaults_from_the_service(self) -> Settings:
-        """Pushes to this port, Pub/Sub set up in the local profile, its emulator's bucket."""
+        """Pushes to this port, Pub/Sub set up in the local profile, its emulator's bucket,
+        and no breached-password check there unless asked for."""
         jobs, service = self.jobs, self.service
         if not jobs.job_push_endpoint:
             jobs.job_push_endpoint = f"http://127.0.0.1:{service.port}/internal/jobs"
@@ -205,6 +206,9 @@ class Settings(BaseSettings):
             jobs.pubsub_setup = service.app_profile == "local"
         # Local runs use the emulator's bucket; production names its bucket explicitly
         # (without one, the dataset and file routes answer 503 storage_not_configured).
+        if self.accounts.breached_passwords is None:
+            local = service.app_profile == "local"
+            self.accounts.breached_passwords = "off" if local else "block"
         if not self.resources.storage_bucket and service.app_profile == "local":
             project = service.google_cloud_project or "demo-firegate"
             self.resources.storage_bucket = f"{project}.appspot.com"

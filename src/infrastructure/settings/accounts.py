@@ -1,5 +1,6 @@
 """Accounts: registration, the changes of a username or an address, whether signing in
-needs a verified address, and the challenge asked when a signal fires (docs/security.md)."""
+needs a verified address, the challenge asked when a signal fires and the check of
+passwords against breached ones (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,9 @@ class AccountSettings(SettingsGroup):
             if url and not url.startswith(("https://", "http://")):
                 raise ValueError(f"{name.upper()} must be an http(s) URL")
         return self
+
+    # Passwords seen in breaches (docs/security.md, "Breached passwords"): None is ``off``
+    # in the local profile and ``block`` otherwise (Settings fills it in).
+    breached_passwords: Literal["block", "warn", "off"] | None = None
+    breached_passwords_min_count: int = Field(1, ge=1, le=1_000_000_000)
+    breached_passwords_url: str = "https://api.pwnedpasswords.com"

@@ -25,6 +25,9 @@ _MESSAGES: dict[str, LazyString] = {
         "A username may not mix letters of different scripts (such as Latin and Cyrillic)."
     ),
     "password_too_common": lazy_gettext("This password is too common; choose another."),
+    "password_breached": lazy_gettext(
+        "This password has appeared in a data breach; choose another."
+    ),
     "email_not_verified": lazy_gettext("Verify your e-mail address first."),
     # The same words whatever the reason, and whether or not the address has an account.
     "signup_not_allowed": lazy_gettext(

@@ -80,6 +80,8 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "token_version": user.token_version,
         "device_generation": user.device_generation,
         "has_signed_in": user.has_signed_in,
+        "breach_checked_at": user.breach_checked_at,
+        "password_breached": user.password_breached,
         "disabled": user.disabled,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
@@ -109,6 +111,8 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         # Accounts stored before the field existed are taken to have signed in.
         has_signed_in=data.get("has_signed_in", True),
         full_name=data.get("full_name"),
+        breach_checked_at=data.get("breach_checked_at"),
+        password_breached=data.get("password_breached", False),
     )
 
 

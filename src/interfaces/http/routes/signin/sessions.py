@@ -70,6 +70,7 @@ def whoami(actor: Actor) -> Response:
             org=None
             if actor.org is None
             else ActiveOrgOut(id=actor.org.id, slug=actor.org.slug, roles=list(actor.org.roles)),
+            password_change_required=actor.user is not None and actor.user.password_change_required,
         )
     )
 

@@ -164,6 +164,11 @@ class WhoAmIOut(Schema):
         default=None,
         description="The org the session acts in, as stored now: null when none (or no more)",
     )
+    password_change_required: bool = Field(
+        default=False,
+        description="A sign-in found the account's password among breached ones: ask for a "
+        "new one (PUT /user/password) first",
+    )
 
 
 class LogoutQuery(Schema):
