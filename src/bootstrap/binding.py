@@ -186,8 +186,24 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         proven=orgs.address_proven(adapters.orgs, platform=base),
     )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
+    challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
+    account_service = accounts.bind_accounts(
+        acc,
+        settings,
+        platform=base,
+        owned=owned,
+        departures=[departures],
+        hooks=account_hooks,
+        check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+        passwords=passwords,
+        hold=rules.hold,
+        addresses=rules.addresses,
+        signups=rules.signups,
+        challenge_gate=challenge_gate,
+    )
     mail_flows = mail.flows(
         mel,
+        settings,
         accounts=acc,
         signin=sig,
         rules=rules,
@@ -196,24 +212,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         queue=queue,
         hooks=account_hooks,
         passwords=passwords,
+        # Sign-up by a mailed code makes its account through the accounts' own call.
+        sign_up=account_service.register_proven,
     )
     # Asked of a sign-in or a sign-up only when a signal fires (docs/security.md).
-    challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
     return Services(
-        accounts=accounts.bind_accounts(
-            acc,
-            settings,
-            platform=base,
-            owned=owned,
-            departures=[departures],
-            hooks=account_hooks,
-            check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
-            passwords=passwords,
-            hold=rules.hold,
-            addresses=rules.addresses,
-            signups=rules.signups,
-            challenge_gate=challenge_gate,
-        ),
+        accounts=account_service,
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
         authentication=signin.bind_authentication(
@@ -226,6 +230,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
         email=mail_flows.email,
+        email_codes=mail_flows.email_codes,
         events=events.event_history(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
