@@ -151,6 +151,7 @@ def challenge_policy(settings: Settings) -> ChallengePolicy:
         fail_open=own.challenge_fail == "open",
         failures_per_hour=own.challenge_failures_per_hour,
         signups_per_hour=own.challenge_signups_per_hour,
+        email_codes_per_hour=own.challenge_email_codes_per_hour,
     )
 
 

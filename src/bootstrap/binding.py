@@ -186,6 +186,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         proven=orgs.address_proven(adapters.orgs, platform=base),
     )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
+    # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
+    # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
     account_service = accounts.bind_accounts(
         acc,
@@ -214,8 +216,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         passwords=passwords,
         # Sign-up by a mailed code makes its account through the accounts' own call.
         sign_up=account_service.register_proven,
+        challenge_gate=challenge_gate,
     )
-    # Asked of a sign-in or a sign-up only when a signal fires (docs/security.md).
     return Services(
         accounts=account_service,
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, RegisterProven
 from application.accounts.breached import PasswordScreen
+from application.accounts.challenge_gate import ChallengeGate
 from application.jobs import JobHandler
 from application.mail.email_code import (
     EMAIL_CODE_MAIL,
@@ -116,11 +117,13 @@ def flows(
     hooks: AccountHooks,
     passwords: PasswordScreen,
     sign_up: Callable[[RegisterProven], User],
+    challenge_gate: ChallengeGate,
 ) -> MailFlows:
     """``grants``: the provider's, ended with a password reset or a takeover's proof;
     ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join);
     ``passwords``: the check of a new password against breached ones; ``sign_up``: the
-    accounts' sign-up by a proven address (``Accounts.register_proven``)."""
+    accounts' sign-up by a proven address (``Accounts.register_proven``); ``challenge_gate``:
+    what a request for a code passes when its address asks for too many."""
     users, identities, clock, audit = (
         accounts.users,
         accounts.identities,
@@ -187,6 +190,7 @@ def flows(
             clock=clock,
             audit=audit,
             proven=hooks.proven,
+            challenge_gate=challenge_gate,
             enabled=settings.mail.passwordless_email,
         ),
     )

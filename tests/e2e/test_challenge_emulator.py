@@ -3,7 +3,7 @@ real argon2 and a local verifier that answers as Turnstile's siteverify does
 (docs/security.md, "A challenge on signals"): a person who mistypes is never asked, 20
 failed logins from one address bring it, a token lets one request through and its replay is
 refused (raced, too), a verifier that is down fails open or closed as configured, and
-sign-ups from one address past their hourly number are asked."""
+sign-ups and e-mail codes from one address past their hourly numbers are asked."""
 
 from __future__ import annotations
 
@@ -131,3 +131,23 @@ def test_sign_ups_from_one_address_past_their_number_are_asked(
     assert asked["site_key"] == "site-key"
     assert sign_up("cleo", challenge_token=token("register")).status_code == 201
     assert_problem(sign_up("dora", challenge_token=token("login", 3)), 401, "challenge_required")
+
+
+def test_e_mail_codes_from_one_address_past_their_number_are_asked(
+    firestore: Any, verifier: Verifier
+) -> None:
+    client = challenged_app(firestore, verifier, challenge_email_codes_per_hour=2).test_client()
+
+    def ask(name: str, ip: str = ATTACKER, **extra: str) -> TestResponse:
+        body = {"email": f"{name}@example.com", **extra}
+        return client.post("/auth/email-code", json=body, environ_base={"REMOTE_ADDR": ip})
+
+    assert ask("anna").status_code == 202
+    assert ask("bert").status_code == 202
+    asked = assert_problem(ask("cleo"), 401, "challenge_required")
+    assert (asked["provider"], asked["site_key"]) == ("turnstile", "site-key")
+    assert ask("erik", OWNER).status_code == 202  # another address keeps its own count
+    assert ask("cleo", challenge_token=token("email_code")).status_code == 202
+    replayed = ask("dora", challenge_token=token("email_code"))
+    assert_problem(replayed, 401, "challenge_required")
+    assert [a["remoteip"] for a in verifier.asked] == [ATTACKER]

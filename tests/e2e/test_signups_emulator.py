@@ -1,6 +1,7 @@
 """Who may sign up, on the Firestore and Auth emulators (docs/security.md, "Who may sign up"):
 each way a person makes an account — POST /register, the /sign-up page, POST /auth/firebase
-with the Auth emulator's tokens, an upstream OpenID provider's sign-in — refused alike, the
+with the Auth emulator's tokens, an upstream OpenID provider's sign-in, a mailed code —
+refused alike, the
 same answer whether or not an account holds the address; invite-only through an org's
 invitation (read from Firestore by its address) and an admin's.
 
@@ -23,6 +24,7 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register, services
 from tests.support.app import deliver_jobs, swap
+from tests.support.email_codes import code_in
 from tests.support.firebase_auth import FirebaseAuth, exchange
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdpForTests, oidc_idp
 from tests.support.pages import csrf
@@ -216,3 +218,24 @@ def test_an_admin_invites_whatever_the_mode(
     reset = {"token": token, "new_password": PASSWORD}
     assert by_invitation.client.post("/auth/password/reset", json=reset).status_code == 204
     assert login(by_invitation.client, "ivy")
+
+
+def test_sign_up_by_code_is_refused_where_sign_up_is_closed(
+    firestore: Any, idp: OidcIdpForTests, before: Service
+) -> None:
+    register(before.client, "alice")
+    closed = Service(firestore, idp, signup_mode="closed")
+
+    def by_code(address: str) -> Any:
+        asked = closed.client.post("/auth/email-code", json={"email": address})
+        assert asked.status_code == 202, asked.get_json()  # the same answer for any address
+        closed.deliver()
+        code = code_in(closed.mailer.to(address)[-1].text)
+        body = {"flow_id": asked.get_json()["flow_id"], "code": code}
+        return closed.client.post("/auth/email-code/verify", json=body)
+
+    refused(by_code("dave@example.com"), "closed")
+    assert (
+        closed.client.post("/login", json={"username": "dave", "password": "x"}).status_code == 401
+    )
+    assert by_code("alice@example.com").status_code == 200  # an account's code still signs in

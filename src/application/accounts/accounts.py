@@ -120,6 +120,7 @@ class RegisterProven:
 
     email: str
     locale: str | None = None
+    way: str = SignUpWay.EMAIL_CODE  # what ``signup_refused`` names: a code, or a passkey's
 
 
 SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
@@ -427,9 +428,11 @@ class Accounts:
     def register_proven(self, cmd: RegisterProven) -> User:
         """The account of an address just proven, which has none: made with the address
         verified and no password; the account made meanwhile by a racing sign-up of the same
-        address is the one returned. ``hooks.proven(user)`` runs once it is stored."""
+        address is the one returned. ``hooks.proven(user)`` runs once it is stored. Who may
+        sign up is asked first (403 signup_not_allowed), as for every way in."""
         users, audit, now = self._users, self._audit, self._clock.now()
         email = self._addresses.new(cmd.email)
+        self._signups.check(SignUp(cmd.way, email))
         for name in _proven_usernames(email):
             try:
                 username = Username.chosen(name)

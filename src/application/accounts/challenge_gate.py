@@ -39,7 +39,7 @@ class Signal(StrEnum):
     ACCOUNT_THROTTLE = "account_throttle"  # an account's failed logins at half their budget
     ADDRESS_FAILURES = "address_failures"  # an address's failed logins
     SIGNUPS = "signups"  # sign-ups from one address
-    EMAIL_CODES = "email_codes"  # e-mail codes over their budget
+    EMAIL_CODES = "email_codes"  # e-mail codes asked from one address
 
 
 class ChallengeVerifier(Protocol):
@@ -67,6 +67,7 @@ class ChallengePolicy:
     fail_open: bool = True  # a verifier that cannot be reached lets the request through
     failures_per_hour: int = 20
     signups_per_hour: int = 5
+    email_codes_per_hour: int = 10
 
     @property
     def on(self) -> bool:
@@ -109,15 +110,20 @@ class ChallengeGate:
         """Counts one sign-up attempt from ``remote_ip``'s scope (an IPv4 address, an IPv6
         /64); SIGNUPS once they pass CHALLENGE_SIGNUPS_PER_HOUR this hour. No count at all
         when no provider is configured."""
+        return self._counted(Signal.SIGNUPS, remote_ip, self.policy.signups_per_hour)
+
+    def email_codes_signal(self, remote_ip: str) -> Signal | None:
+        """Counts one request for an e-mail code from ``remote_ip``'s scope; EMAIL_CODES
+        once they pass CHALLENGE_EMAIL_CODES_PER_HOUR this hour (whatever the addresses
+        mailed: one client mailing many people). No count when no provider is configured."""
+        return self._counted(Signal.EMAIL_CODES, remote_ip, self.policy.email_codes_per_hour)
+
+    def _counted(self, signal: Signal, remote_ip: str, per_hour: int) -> Signal | None:
         if not self.policy.on:
             return None
-        key = f"signups:{client_scope(remote_ip)}"
+        key = f"{signal.value}:{client_scope(remote_ip)}"
         counts = self._counter.hit(key, [HOUR], self._clock.now().timestamp())[HOUR]
-        return Signal.SIGNUPS if counts.current > self.policy.signups_per_hour else None
-
-    def email_codes_signal(self, over_budget: bool) -> Signal | None:
-        """The signal of an e-mail code asked for while its budget is spent."""
-        return Signal.EMAIL_CODES if over_budget else None
+        return signal if counts.current > per_hour else None
 
     def check(self, cmd: Challenged) -> None:
         """Let the request through, or ChallengeRequired (401), or Unavailable (503,

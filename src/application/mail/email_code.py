@@ -20,6 +20,7 @@ from typing import Protocol
 from application.accounts.accounts import RegisterProven, UserRepository
 from application.accounts.address_proof import start_clean
 from application.accounts.addresses import AddressRule
+from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.mail.sending import MailSettings, deliver
 from application.ports import (
     Audit,
@@ -84,6 +85,7 @@ class RequestEmailCode:
     client_ip: str = ""
     locale: str | None = None  # the language the asking browser asked for
     browser_secret: str = ""  # the asking page's flow cookie; "" for an API client
+    challenge_token: str = ""  # the challenge's widget's, when one was asked
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class EmailCodes:
         clock: Clock,
         audit: AuditLog,
         proven: Callable[[User], None],
+        challenge_gate: ChallengeGate,
         enabled: bool = True,
     ) -> None:
         self._flows, self._users, self._sign_up, self._sign_in = flows, users, sign_up, sign_in
@@ -195,12 +198,17 @@ class EmailCodes:
         self._owned_factors, self._identities = owned_factors, identities
         self._queue, self._clock, self._audit = queue, clock, audit
         self._proven, self._enabled = proven, enabled
+        self._challenge_gate = challenge_gate
 
     def request(self, cmd: RequestEmailCode) -> EmailCodeRequested:
         """A new flow for the address, the one before it void, and its mail queued: the same
         work whether an account has the address or not (no account is read here)."""
         self._check_enabled()
         email = self._addresses.new(cmd.email)
+        if cmd.client_ip:  # codes asked from one address past their budget: a challenge
+            gate = self._challenge_gate
+            signal = gate.email_codes_signal(cmd.client_ip)
+            gate.check(Challenged(signal, cmd.challenge_token, "email_code", cmd.client_ip))
         now = self._clock.now()
         browser = secret_hash(cmd.browser_secret) if cmd.browser_secret else None
         flow = EmailCodeFlow.start(

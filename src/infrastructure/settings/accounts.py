@@ -32,6 +32,7 @@ class AccountSettings(SettingsGroup):
     challenge_fail: Literal["open", "closed"] = "open"
     challenge_failures_per_hour: int = Field(20, ge=1, le=100_000)
     challenge_signups_per_hour: int = Field(5, ge=1, le=100_000)
+    challenge_email_codes_per_hour: int = Field(10, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _check_challenge(self) -> AccountSettings:

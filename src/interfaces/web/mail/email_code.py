@@ -70,6 +70,7 @@ def email_code() -> Response:
             client_ip=client_ip(),
             locale=browser.chosen_language() or accepted_locale(),
             browser_secret=secret,
+            challenge_token=field("challenge_token", required=False),
         )
     )
     query = urlencode({"flow": started.flow_id, "next": _next()})

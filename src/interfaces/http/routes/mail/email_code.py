@@ -28,17 +28,21 @@ TAGS = ("email",)
 @bp.post("/auth/email-code")
 @doc(
     json=EmailCodeRequest,
-    responses={202: EmailCodeOut, 404: Problem, 422: Problem, 429: Problem},
+    responses={202: EmailCodeOut, 401: Problem, 404: Problem, 422: Problem, 429: Problem},
     tags=TAGS,
 )
 def request_code() -> Response:
     """Mail a 6-digit code (and a link) to the address: 202 with the flow's id, whether an
     account has the address or not. One code per address is live; per address one request
-    each 30 seconds, five an hour (429 with Retry-After)."""
+    each 30 seconds, five an hour (429 with Retry-After). Codes asked from one client address
+    past their budget answer 401 `challenge_required` until `challenge_token` is sent."""
     body = parse_json(EmailCodeRequest)
     started = services().email_codes.request(
         RequestEmailCode(
-            email=str(body.email), client_ip=request.remote_addr or "", locale=accepted_locale()
+            email=str(body.email),
+            client_ip=request.remote_addr or "",
+            locale=accepted_locale(),
+            challenge_token=body.challenge_token or "",
         )
     )
     return json_response(EmailCodeOut(flow_id=started.flow_id, expires_in=started.expires_in), 202)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import EmailStr, Field
 
+from interfaces.http.schemas.accounts.accounts import ChallengeToken
 from interfaces.http.schemas.common import Schema, Strict
 
 FlowId = Field(
@@ -16,6 +17,7 @@ FlowId = Field(
 
 class EmailCodeRequest(Strict):
     email: EmailStr = Field(examples=["alice@example.com"])
+    challenge_token: str | None = ChallengeToken
 
 
 class EmailCodeOut(Schema):
