@@ -19,6 +19,7 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
+from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
@@ -34,8 +35,10 @@ from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
+from infrastructure.firestore.accounts.profile_schema import FirestoreProfileSchemaStore
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.settings import Settings
+from infrastructure.settings.accounts import load_profile_schema
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -48,6 +51,7 @@ class AccountsAdapters:
     active_orgs: ActiveOrgs
     identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
     hasher: PasswordHasher
+    profile_schemas: ProfileSchemaStore  # as admins stored it (docs/reference/accounts.md)
 
 
 def build(
@@ -75,6 +79,7 @@ def build(
             waited=_told(hash_waited, None if metrics is NO_METRICS else _queue_wait(metrics)),
             mismatched=mismatch_reporter(metrics),
         ),
+        profile_schemas=FirestoreProfileSchemaStore(client),
     )
 
 
@@ -146,6 +151,14 @@ def bind_admin(
         audit=platform.audit,
         owned=owned,
         departures=departures,
+    )
+
+
+def bind_profile_schemas(own: AccountsAdapters, settings: Settings) -> ProfileSchemas:
+    """The schema of the ``PROFILE_SCHEMA`` file when it names one, else the stored one."""
+    path = settings.accounts.profile_schema
+    return ProfileSchemas(
+        store=own.profile_schemas, pinned=load_profile_schema(path) if path else None
     )
 
 

@@ -200,6 +200,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
+        profile_schemas=accounts.bind_profile_schemas(acc, settings),
         authentication=signin.bind_authentication(
             sig,
             platform=base,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -172,3 +173,19 @@ class FakePersonalTokens:
         with self.store.lock:
             for token in [t for t in self.store.personal_tokens.values() if t.org_id == org_id]:
                 del self.store.personal_tokens[token.id]
+
+
+class FakeProfileSchemaStore:
+    """The stored profile schema, kept as the Firestore adapter keeps it: its JSON text."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+
+    def get(self) -> Mapping[str, object] | None:
+        if self._text is None:
+            return None
+        document: dict[str, object] = json.loads(self._text)
+        return document
+
+    def put(self, document: Mapping[str, object]) -> None:
+        self._text = json.dumps(document)

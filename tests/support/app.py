@@ -45,7 +45,11 @@ from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from interfaces.web import TRANSLATIONS
 from interfaces.web.rendering import KEPT_PAGES, KeptPages
-from tests.fakes.accounts import FakePersonalTokens, FakeUserRepository
+from tests.fakes.accounts import (
+    FakePersonalTokens,
+    FakeProfileSchemaStore,
+    FakeUserRepository,
+)
 from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
     FakeHostResolver,
@@ -129,6 +133,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             active_orgs=FakeActiveOrgs(store),
             identities=FakeIdentityRepository(store),
             hasher=FakeHasher(),
+            profile_schemas=FakeProfileSchemaStore(),
         ),
         signin=SigninAdapters(
             sessions=FakeSessionRepository(store),
