@@ -112,12 +112,13 @@ def bind_accounts(
     check_password: PasswordCheck,
     hold: AccountHold,
     addresses: AddressRule,
+    schemas: ProfileSchemas,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
     user's password; ``hold``: what an org that holds an account refuses of a new address;
-    ``addresses``: the rule a new address follows."""
+    ``addresses``: the rule a new address follows; ``schemas``: the profile schema."""
     return Accounts(
         users=own.users,
         hasher=own.hasher,
@@ -133,6 +134,7 @@ def bind_accounts(
         owned=owned,
         departures=departures,
         check_password=check_password,
+        schemas=schemas,
     )
 
 
@@ -142,15 +144,18 @@ def bind_admin(
     platform: Platform,
     owned: Sequence[OwnedData],
     departures: Sequence[EndsBeforeDeletion],
+    schemas: ProfileSchemas,
 ) -> Administration:
     """``owned``: what the other capabilities keep per user, deleted with the account;
-    ``departures``: what ends before it and may refuse it (an org's last owner)."""
+    ``departures``: what ends before it and may refuse it (an org's last owner);
+    ``schemas``: the profile schema."""
     return Administration(
         users=own.users,
         clock=platform.clock,
         audit=platform.audit,
         owned=owned,
         departures=departures,
+        schemas=schemas,
     )
 
 

@@ -186,6 +186,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         queue=queue,
         hooks=account_hooks,
     )
+    schemas = accounts.bind_profile_schemas(acc, settings)
     return Services(
         accounts=accounts.bind_accounts(
             acc,
@@ -197,10 +198,13 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
             hold=rules.hold,
             addresses=rules.addresses,
+            schemas=schemas,
         ),
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
-        admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
-        profile_schemas=accounts.bind_profile_schemas(acc, settings),
+        admin=accounts.bind_admin(
+            acc, platform=base, owned=owned, departures=[departures], schemas=schemas
+        ),
+        profile_schemas=schemas,
         authentication=signin.bind_authentication(
             sig,
             platform=base,
@@ -223,6 +227,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             providers=fed.upstream_providers,
             addresses=rules.addresses,
+            schemas=schemas,
         ),
         not_me=mail_flows.not_me,
         oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),

@@ -15,6 +15,7 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
+from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.ways_in import IdentityRepository
 from application.ports import AuditLog, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
@@ -39,7 +40,7 @@ from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
-from tests.fakes.accounts import FakeUserRepository
+from tests.fakes.accounts import FakeProfileSchemaStore, FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
@@ -94,6 +95,7 @@ class World:
         self.factors = FakeMfaRepository(self.store)
         self.otp = PyotpOneTimePasswords()
         self.box = FernetSecretBox(TEST_MFA_KEY)
+        self.schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
@@ -125,12 +127,18 @@ class World:
             owned=owned,
             departures=(),
             check_password=check_password,
+            schemas=self.schemas,
         )
 
     def admin_cases(self) -> Administration:
         """``Administration`` on this world's fakes, auditing to ``self.audit``."""
         return Administration(
-            users=self.users, clock=self.clock, audit=self.audit, owned=(), departures=()
+            users=self.users,
+            clock=self.clock,
+            audit=self.audit,
+            owned=(),
+            departures=(),
+            schemas=self.schemas,
         )
 
     def step(self) -> SignIn:

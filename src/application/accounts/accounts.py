@@ -19,6 +19,7 @@ from application.ports import (
     RequestCounter,
     StagedWrites,
 )
+from domain.accounts.attributes import ProfileSchema
 from domain.accounts.users import Email, User, Username, check_password_policy
 from domain.errors import (
     Conflict,
@@ -125,10 +126,20 @@ NO_HOLD: AccountHold = _NoHold()  # where no org holds any account (the tests of
 
 @dataclass(frozen=True)
 class UpdateProfile:
-    """PUT gives username and/or email and both names, PATCH only the fields to change."""
+    """PUT gives username and/or email and both names, PATCH only the fields to change;
+    ``attributes`` the profile's attributes to write as the person (a null removes one)."""
 
     user_id: str
     changes: tuple[tuple[str, str | None], ...]
+    attributes: tuple[tuple[str, object], ...] = ()
+
+
+class ProfileSchemaSource(Protocol):
+    """The profile schema in force (application/accounts/profile_schema.py)."""
+
+    def current(self) -> ProfileSchema:
+        """The schema the reads and writes of attributes follow now."""
+        ...
 
 
 def chosen_username(value: str, *, users: UserRepository, own_id: str | None = None) -> Username:
@@ -317,6 +328,7 @@ class Accounts:
         owned: Sequence[OwnedData],
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
+        schemas: ProfileSchemaSource,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -324,7 +336,8 @@ class Accounts:
         address; ``addresses``: the rule a new address follows (its special-use names);
         ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``check_password``: sign-in's check of a signed-in user's password."""
+        ``check_password``: sign-in's check of a signed-in user's password; ``schemas``: the
+        profile schema the person's writes of attributes follow."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -337,6 +350,7 @@ class Accounts:
         self._owned = owned
         self._departures = departures
         self._check_password = check_password
+        self._schemas = schemas
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored."""
@@ -395,10 +409,15 @@ class Accounts:
             )
         now = clock.now()
         before: list[User] = []
+        attributes = dict(cmd.attributes)
+        schema = self._schemas.current() if attributes else None  # read only when written
 
         def edit(user: User) -> User:
             before[:] = [user]  # a failed precondition runs this again: keep the last read
-            return user.edited(changes, now)
+            edited = user.edited(changes, now)
+            if schema is None:
+                return edited
+            return edited.with_attributes(schema, attributes, "user", now)
 
         after = users.update(cmd.user_id, edit)
         if before:

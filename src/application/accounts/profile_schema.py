@@ -10,7 +10,8 @@ from typing import Literal, Protocol
 
 from application.accounts.accounts import Caller
 from application.accounts.admin import require_admin
-from domain.accounts.attributes import EMPTY_SCHEMA, ProfileSchema
+from domain.accounts.attributes import EMPTY_SCHEMA, Attribute, AttributeValue, ProfileSchema
+from domain.accounts.users import User
 from domain.errors import Conflict
 
 type Source = Literal["file", "admin", "none"]
@@ -61,6 +62,22 @@ class ProfileSchemas:
             return self._pinned_schema
         stored = self._store.get()
         return ProfileSchema.parse(stored) if stored is not None else EMPTY_SCHEMA
+
+    def readable(self, user: User, reader: str) -> dict[str, object]:
+        """The attributes of ``user`` that ``reader`` (``user``: the person, ``admin``, ...)
+        may read; the schema is read only for an account that holds some."""
+        if not user.attributes:
+            return {}
+        return self.current().readable(user.attributes, reader)
+
+    def writable(self, user: User, writer: str) -> list[tuple[Attribute, AttributeValue | None]]:
+        """The attributes ``writer`` may write, in the schema's order, each with its value
+        where ``writer`` may read it too (the account page's form)."""
+        return [
+            (each, user.attributes.get(each.name) if writer in each.read else None)
+            for each in self.current().attributes
+            if writer in each.write
+        ]
 
     def show(self, cmd: ShowProfileSchema) -> ShownSchema:
         require_admin(cmd.actor)

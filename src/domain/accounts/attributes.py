@@ -79,27 +79,36 @@ class Attribute:
 
     def checked(self, value: object) -> AttributeValue:
         """``value`` as stored, when this attribute may take it; else a 422 naming it."""
+        if self.kind in ("enum", "date"):
+            return self._chosen(value)
+        if isinstance(value, str) and self.kind in ("string", "plain"):
+            return self._text(value)
+        if isinstance(value, bool):
+            if self.kind in ("boolean", "plain"):
+                return value
+        elif isinstance(value, int | float) and self.kind in ("integer", "number", "plain"):
+            return self._number(value)
+        if self.kind == "plain":
+            raise self._refusal("A string, a number, true or false.")
+        raise self._refusal(f"Must be of type {self.kind}.")
+
+    def _chosen(self, value: object) -> str:
         if self.kind == "enum":
             if value in self.choices:
                 return str(value)
             raise self._refusal(f"One of: {', '.join(self.choices)}.")
-        if self.kind == "date":
-            if isinstance(value, str) and _DATE.fullmatch(value) and _is_date(value):
-                return value
-            raise self._refusal("A date, as YYYY-MM-DD.")
-        if self.kind == "string" and isinstance(value, str):
-            return self._text(value)
-        if self.kind == "boolean" and isinstance(value, bool):
+        if isinstance(value, str) and _DATE.fullmatch(value) and _is_date(value):
             return value
-        if isinstance(value, float) and value.is_integer() and self.kind == "integer":
+        raise self._refusal("A date, as YYYY-MM-DD.")
+
+    def _number(self, value: int | float) -> int | float:
+        if not math.isfinite(value):
+            raise self._refusal("A finite number.")
+        if self.kind == "integer" and isinstance(value, float):
+            if not value.is_integer():
+                raise self._refusal("Must be of type integer.")
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._refusal(f"Must be of type {self.kind}.")
-        if self.kind == "integer" and isinstance(value, int):
-            return self._bounded(value)
-        if self.kind == "number" and math.isfinite(value):
-            return self._bounded(value)
-        raise self._refusal(f"Must be of type {self.kind}.")
+        return self._bounded(value)
 
     def _bounded(self, value: int | float) -> int | float:
         if self.minimum is not None and value < self.minimum:
@@ -198,8 +207,45 @@ class ProfileSchema:
             raise InvalidInput.of(problems)
         return result
 
+    def imported(self, raw: object) -> dict[str, AttributeValue]:
+        """The attributes of an imported account (``users import``): those the schema
+        defines checked by their kind and bounds (the operator imports, whoever else may
+        write them), the others kept when they are plain values, as an export of hidden ones
+        writes them; null or absent values are left out."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping) or len(raw) > IMPORTED_MAX:
+            raise InvalidInput.field(
+                "attributes",
+                f"An object of at most {IMPORTED_MAX} values.",
+                "invalid_attribute_value",
+            )
+        values: dict[str, AttributeValue] = {}
+        problems: list[FieldError] = []
+        for name, value in raw.items():
+            if value is None:
+                continue
+            attribute = self.by_name.get(name) or _hidden(name)
+            try:
+                values[name] = attribute.checked(value)
+            except InvalidInput as exc:
+                problems.extend(exc.errors)
+        if problems:
+            raise InvalidInput.of(problems)
+        return values
+
 
 EMPTY_SCHEMA = ProfileSchema()
+IMPORTED_MAX = 2 * PROPERTIES_MAX  # the schema's attributes and as many it no longer has
+
+
+def _hidden(name: object) -> Attribute:
+    """What a value the schema does not define may be: a plain value under a valid name."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidInput.field(
+            f"attributes.{name}", "Not an attribute's name.", "invalid_attribute_value"
+        )
+    return Attribute(name, "plain")
 
 
 def _attribute(name: object, spec: object) -> Attribute:

@@ -73,6 +73,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email_version": user.email_version,
         **user.texts(),
         "full_name": user.full_name,
+        "attributes": dict(user.attributes),
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -109,6 +110,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         # Accounts stored before the field existed are taken to have signed in.
         has_signed_in=data.get("has_signed_in", True),
         full_name=data.get("full_name"),
+        attributes=data.get("attributes") or {},
     )
 
 
