@@ -4,14 +4,12 @@ gunicorn and the emulators; axe-core finds nothing serious before, on a refusal 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
 from infrastructure.firestore.accounts.profile_schema import FirestoreProfileSchemaStore
-from tests.support.api import PASSWORD
-from tests.support.browser import chromium, fill, phone_checked
+from tests.support.browser import chromium, phone_checked, signed_up
 
 pytestmark = pytest.mark.e2e
 
@@ -45,13 +43,11 @@ def test_the_person_edits_the_attributes_they_may_write(
     gunicorn_url: str, firestore: Any, locale: str
 ) -> None:
     heading, save, refusal, saved = WORDS[locale]
-    base, name = gunicorn_url, "p" + uuid.uuid4().hex[:10]
+    base = gunicorn_url
+    create = "Create account" if locale == "en-US" else "Crear cuenta"
     with chromium(javascript=True, locale=locale) as page:
         page.set_viewport_size({"width": 375, "height": 800})
-        page.goto(base + "/sign-up")
-        fill(page, username=name, email=f"{name}@example.com", password=PASSWORD)
-        page.click("form[action='/sign-up'] button[type=submit]")
-        page.wait_for_url(base + "/account")
+        name = signed_up(page, base, button=create)
         assert heading not in page.inner_text("main")  # no schema: no such section
 
         FirestoreProfileSchemaStore(firestore).put(SCHEMA)

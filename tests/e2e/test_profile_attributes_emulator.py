@@ -162,17 +162,21 @@ def test_the_person_and_admins_read_and_write_what_the_schema_lets_them(
     )
 
 
+def bob_with_values(app: Flask, client: FlaskClient) -> tuple[dict[str, str], dict[str, str], str]:
+    """An admin's and bob's tokens and bob's id, under SCHEMA, bob in Sales on floor 7."""
+    root = admin_token(app, client)
+    bob = user_token(app, client, "bob")
+    bob_id = client.get("/user", headers=bob).get_json()["id"]
+    client.put("/admin/profile-schema", json=SCHEMA, headers=root)
+    client.patch(f"/users/{bob_id}", json={"attributes": {"department": "Sales"}}, headers=root)
+    client.patch("/user", json={"attributes": {"floor": 7}}, headers=bob)
+    return root, bob, bob_id
+
+
 def test_a_schema_change_keeps_every_stored_value(
     real_app: Flask, real_client: FlaskClient, firestore: Any
 ) -> None:
-    root = admin_token(real_app, real_client)
-    bob = user_token(real_app, real_client, "bob")
-    bob_id = real_client.get("/user", headers=bob).get_json()["id"]
-    real_client.put("/admin/profile-schema", json=SCHEMA, headers=root)
-    real_client.patch(
-        f"/users/{bob_id}", json={"attributes": {"department": "Sales"}}, headers=root
-    )
-    real_client.patch("/user", json={"attributes": {"floor": 7}}, headers=bob)
+    root, bob, bob_id = bob_with_values(real_app, real_client)
 
     # The floor removed: hidden, kept, and carried over by later writes.
     without_floor = dict(SCHEMA, properties={"department": SCHEMA["properties"]["department"]})
@@ -218,14 +222,7 @@ def run_cli(app: Flask, *args: str) -> dict[str, Any]:
 def test_export_and_import_carry_the_attributes(
     real_app: Flask, real_client: FlaskClient, firestore: Any, emulators: Any, tmp_path: Path
 ) -> None:
-    root = admin_token(real_app, real_client)
-    bob = user_token(real_app, real_client, "bob")
-    bob_id = real_client.get("/user", headers=bob).get_json()["id"]
-    real_client.put("/admin/profile-schema", json=SCHEMA, headers=root)
-    real_client.patch(
-        f"/users/{bob_id}", json={"attributes": {"department": "Sales"}}, headers=root
-    )
-    real_client.patch("/user", json={"attributes": {"floor": 7}}, headers=bob)
+    root, _, bob_id = bob_with_values(real_app, real_client)
     only_floor = dict(SCHEMA, properties={"floor": SCHEMA["properties"]["floor"]})
     real_client.put("/admin/profile-schema", json=only_floor, headers=root)  # department hidden
 

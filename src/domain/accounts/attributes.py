@@ -9,8 +9,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
-from domain.errors import FieldError, InvalidInput
+from domain.errors import FieldError, InvalidInput, checked
 from domain.text import check_text
 
 type AttributeValue = str | int | float | bool
@@ -198,11 +199,8 @@ class ProfileSchema:
                 problems.append(FieldError(where, message, "attribute_not_writable"))
             elif value is None:
                 result.pop(name, None)
-            else:
-                try:
-                    result[name] = attribute.checked(value)
-                except InvalidInput as exc:
-                    problems.extend(exc.errors)
+            elif (stored := checked(partial(attribute.checked, value), problems)) is not None:
+                result[name] = stored
         if problems:
             raise InvalidInput.of(problems)
         return result
@@ -220,19 +218,18 @@ class ProfileSchema:
                 f"An object of at most {IMPORTED_MAX} values.",
                 "invalid_attribute_value",
             )
-        values: dict[str, AttributeValue] = {}
         problems: list[FieldError] = []
-        for name, value in raw.items():
-            if value is None:
-                continue
-            attribute = self.by_name.get(name) or _hidden(name)
-            try:
-                values[name] = attribute.checked(value)
-            except InvalidInput as exc:
-                problems.extend(exc.errors)
+        values = {
+            name: checked(partial(self._imported_value, name, value), problems)
+            for name, value in raw.items()
+            if value is not None
+        }
         if problems:
             raise InvalidInput.of(problems)
-        return values
+        return {name: value for name, value in values.items() if value is not None}
+
+    def _imported_value(self, name: object, value: object) -> AttributeValue:
+        return (self.by_name.get(str(name)) or _hidden(name)).checked(value)
 
 
 EMPTY_SCHEMA = ProfileSchema()
