@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
     from application.accounts.challenge_gate import ChallengeGate
+    from application.accounts.profile_schema import ProfileSchemas
     from application.clients.api_resources import ApiResourceRegistry
     from application.clients.client_keys import AssertionKeys
     from application.clients.clients import ClientRegistry
@@ -115,6 +116,7 @@ class Services:
     scim_users: DirectoryUsers  # docs/reference/scim.md, "Users"
     scim_groups: DirectoryGroups  # docs/reference/scim.md, "Groups"
     passkeys: Passkeys
+    profile_schemas: ProfileSchemas  # docs/reference/accounts.md, "Profile attributes"
     password_reset: PasswordReset  # password recovery by mail (docs/reference/email.md)
     personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
     sessions: Sessions

@@ -27,6 +27,7 @@ from application.accounts.challenge_gate import (
     ChallengeVerifier,
     SpentChallenges,
 )
+from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
 from application.accounts.signups import InvitedAddresses, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
@@ -57,9 +58,11 @@ from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.accounts.hibp_range import HibpRangeBreaches
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
+from infrastructure.firestore.accounts.profile_schema import FirestoreProfileSchemaStore
 from infrastructure.firestore.accounts.spent_challenges import FirestoreSpentChallenges
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.settings import Settings
+from infrastructure.settings.accounts import load_profile_schema
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -77,6 +80,7 @@ class AccountsAdapters:
     spent_challenges: SpentChallenges
     # Breached passwords: the range API, its answers kept per prefix in this process
     breaches: BreachedPasswords
+    profile_schemas: ProfileSchemaStore  # as admins stored it (docs/reference/accounts.md)
 
 
 def build(
@@ -107,6 +111,7 @@ def build(
         challenge=challenge(settings),
         spent_challenges=FirestoreSpentChallenges(client),
         breaches=HibpRangeBreaches(settings.accounts.breached_passwords_url),
+        profile_schemas=FirestoreProfileSchemaStore(client),
     )
 
 
@@ -235,6 +240,7 @@ def bind_accounts(
     addresses: AddressRule,
     signups: Signups,
     challenge_gate: ChallengeGate,
+    schemas: ProfileSchemas,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
@@ -243,7 +249,7 @@ def bind_accounts(
     ``hold``: what an org that holds an account refuses of a new address;
     ``addresses``: the rule a new address follows; ``signups``: who may make their own
     account; ``challenge_gate``: the gate a sign-up passes when its address signs up too
-    often."""
+    often; ``schemas``: the profile schema."""
     return Accounts(
         users=own.users,
         hasher=own.hasher,
@@ -262,6 +268,7 @@ def bind_accounts(
         signups=signups,
         challenge_gate=challenge_gate,
         passwords=passwords,
+        schemas=schemas,
     )
 
 
@@ -271,15 +278,26 @@ def bind_admin(
     platform: Platform,
     owned: Sequence[OwnedData],
     departures: Sequence[EndsBeforeDeletion],
+    schemas: ProfileSchemas,
 ) -> Administration:
     """``owned``: what the other capabilities keep per user, deleted with the account;
-    ``departures``: what ends before it and may refuse it (an org's last owner)."""
+    ``departures``: what ends before it and may refuse it (an org's last owner);
+    ``schemas``: the profile schema."""
     return Administration(
         users=own.users,
         clock=platform.clock,
         audit=platform.audit,
         owned=owned,
         departures=departures,
+        schemas=schemas,
+    )
+
+
+def bind_profile_schemas(own: AccountsAdapters, settings: Settings) -> ProfileSchemas:
+    """The schema of the ``PROFILE_SCHEMA`` file when it names one, else the stored one."""
+    path = settings.accounts.profile_schema
+    return ProfileSchemas(
+        store=own.profile_schemas, pinned=load_profile_schema(path) if path else None
     )
 
 

@@ -189,6 +189,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
+    schemas = accounts.bind_profile_schemas(acc, settings)
     account_service = accounts.bind_accounts(
         acc,
         settings,
@@ -202,6 +203,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         addresses=rules.addresses,
         signups=rules.signups,
         challenge_gate=challenge_gate,
+        schemas=schemas,
     )
     mail_flows = mail.flows(
         mel,
@@ -221,7 +223,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     return Services(
         accounts=account_service,
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
-        admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
+        admin=accounts.bind_admin(
+            acc, platform=base, owned=owned, departures=[departures], schemas=schemas
+        ),
+        profile_schemas=schemas,
         authentication=signin.bind_authentication(
             sig,
             platform=base,
@@ -253,6 +258,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             providers=fed.upstream_providers,
             addresses=rules.addresses,
+            schemas=schemas,
         ),
         not_me=mail_flows.not_me,
         oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),

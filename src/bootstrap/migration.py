@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import ProfileSchemaSource
 from application.accounts.addresses import AddressRule
 from application.federation.providers import UpstreamProviders
 from application.migration.ports import UserMoves
@@ -34,9 +35,10 @@ def bind_migration(
     platform: Platform,
     providers: UpstreamProviders,
     addresses: AddressRule,
+    schemas: ProfileSchemaSource,
 ) -> UserMigration:
     """``providers``: federation's upstream providers, whose identities an import links;
-    ``addresses``: the rule an imported address follows."""
+    ``addresses``: the rule an imported address follows; ``schemas``: the profile schema."""
     return UserMigration(
         moves=own.user_moves,
         users=accounts.users,
@@ -44,4 +46,5 @@ def bind_migration(
         clock=platform.clock,
         providers=providers,
         addresses=addresses,
+        schemas=schemas,
     )

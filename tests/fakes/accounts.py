@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Literal
@@ -216,3 +217,19 @@ class FakeBreachedPasswords:
         if self.failing is not None:
             raise BreachCheckFailed(self.failing, "the fake range API fails")
         return self.seen.get(password, 0)
+
+
+class FakeProfileSchemaStore:
+    """The stored profile schema, kept as the Firestore adapter keeps it: its JSON text."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+
+    def get(self) -> Mapping[str, object] | None:
+        if self._text is None:
+            return None
+        document: dict[str, object] = json.loads(self._text)
+        return document
+
+    def put(self, document: Mapping[str, object]) -> None:
+        self._text = json.dumps(document)

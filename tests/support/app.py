@@ -49,6 +49,7 @@ from tests.fakes.accounts import (
     FakeBreachedPasswords,
     FakeChallengeVerifier,
     FakePersonalTokens,
+    FakeProfileSchemaStore,
     FakeSpentChallenges,
     FakeUserRepository,
 )
@@ -143,6 +144,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             challenge=FakeChallengeVerifier(),
             spent_challenges=FakeSpentChallenges(),
             breaches=FakeBreachedPasswords(),
+            profile_schemas=FakeProfileSchemaStore(),
         ),
         signin=SigninAdapters(
             sessions=FakeSessionRepository(store),

@@ -17,6 +17,7 @@ from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
 from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
+from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.ways_in import IdentityRepository
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
@@ -44,6 +45,7 @@ from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from tests.fakes.accounts import (
     FakeBreachedPasswords,
     FakeChallengeVerifier,
+    FakeProfileSchemaStore,
     FakeSpentChallenges,
     FakeUserRepository,
 )
@@ -105,6 +107,7 @@ class World:
         self.breach_policy = BreachPolicy(mode="block")
         self.metrics: Metrics = NO_METRICS
         self.challenge_gate = self.gate(ChallengePolicy())  # no provider: nothing asked
+        self.schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
 
     def gate(
         self,
@@ -165,12 +168,18 @@ class World:
             check_password=check_password,
             challenge_gate=self.challenge_gate,
             passwords=self.passwords(),
+            schemas=self.schemas,
         )
 
     def admin_cases(self) -> Administration:
         """``Administration`` on this world's fakes, auditing to ``self.audit``."""
         return Administration(
-            users=self.users, clock=self.clock, audit=self.audit, owned=(), departures=()
+            users=self.users,
+            clock=self.clock,
+            audit=self.audit,
+            owned=(),
+            departures=(),
+            schemas=self.schemas,
         )
 
     def step(self) -> SignIn:

@@ -38,6 +38,7 @@ def test_register_returns_user_and_location(client: FlaskClient) -> None:
         "email",
         *PROFILE_TEXTS,
         "role",
+        "attributes",
         "email_verified",
         "locale",
         "created_at",

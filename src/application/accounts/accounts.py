@@ -23,6 +23,7 @@ from application.ports import (
     RequestCounter,
     StagedWrites,
 )
+from domain.accounts.attributes import ProfileSchema
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -164,10 +165,20 @@ NO_HOLD: AccountHold = _NoHold()  # where no org holds any account (the tests of
 
 @dataclass(frozen=True)
 class UpdateProfile:
-    """PUT gives username and/or email and both names, PATCH only the fields to change."""
+    """PUT gives username and/or email and both names, PATCH only the fields to change;
+    ``attributes`` the profile's attributes to write as the person (a null removes one)."""
 
     user_id: str
     changes: tuple[tuple[str, str | None], ...]
+    attributes: tuple[tuple[str, object], ...] = ()
+
+
+class ProfileSchemaSource(Protocol):
+    """The profile schema in force (application/accounts/profile_schema.py)."""
+
+    def current(self) -> ProfileSchema:
+        """The schema the reads and writes of attributes follow now."""
+        ...
 
 
 def chosen_username(value: str, *, users: UserRepository, own_id: str | None = None) -> Username:
@@ -359,6 +370,7 @@ class Accounts:
         signups: Signups = ANYONE,
         challenge_gate: ChallengeGate,
         passwords: PasswordScreen,
+        schemas: ProfileSchemaSource,
     ) -> None:
         """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
         attempted changes of username or address are counted per account, up to
@@ -369,7 +381,7 @@ class Accounts:
         ``check_password``: sign-in's check of a signed-in user's password; ``signups``: who
         may make their own account; ``challenge_gate``: what a sign-up passes when its
         address signs up too often; ``passwords``: the check of a new one against breached
-        passwords."""
+        passwords; ``schemas``: the profile schema the person's writes of attributes follow."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -385,6 +397,7 @@ class Accounts:
         self._signups = signups
         self._challenge_gate = challenge_gate
         self._passwords = passwords
+        self._schemas = schemas
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored; a sign-up from an
@@ -489,10 +502,15 @@ class Accounts:
             )
         now = clock.now()
         before: list[User] = []
+        attributes = dict(cmd.attributes)
+        schema = self._schemas.current() if attributes else None  # read only when written
 
         def edit(user: User) -> User:
             before[:] = [user]  # a failed precondition runs this again: keep the last read
-            return user.edited(changes, now)
+            edited = user.edited(changes, now)
+            if schema is None:
+                return edited
+            return edited.with_attributes(schema, attributes, "user", now)
 
         after = users.update(cmd.user_id, edit)
         if before:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from application.accounts.accounts import Caller, EndsBeforeDeletion, delete_account
+from application.accounts.accounts import (
+    Caller,
+    EndsBeforeDeletion,
+    ProfileSchemaSource,
+    delete_account,
+)
 from application.accounts.accounts import UserRepository as Users
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
@@ -49,6 +54,7 @@ class AdminChange:
     user_id: str
     role: str | None = None
     disabled: bool | None = None
+    attributes: tuple[tuple[str, object], ...] = ()  # written as an admin; null removes one
 
 
 @dataclass(frozen=True)
@@ -214,14 +220,17 @@ class Administration:
         audit: AuditLog,
         owned: Sequence[OwnedData],
         departures: Sequence[EndsBeforeDeletion],
+        schemas: ProfileSchemaSource,
     ) -> None:
         """``owned``: what the other capabilities keep per user, deleted with the account;
-        ``departures``: what ends before it and may refuse it (an org's last owner)."""
+        ``departures``: what ends before it and may refuse it (an org's last owner);
+        ``schemas``: the profile schema an admin's writes of attributes follow."""
         self._users = users
         self._clock = clock
         self._audit = audit
         self._owned = owned
         self._departures = departures
+        self._schemas = schemas
 
     def list_users(self, cmd: UserQuery) -> Page[UserListing]:
         actor, limit, users = cmd.actor, cmd.limit, self._users
@@ -249,9 +258,16 @@ class Administration:
         require_admin(actor)
         role = parse_role(change.role) if change.role is not None else None
         before = target_of(actor, change.user_id, self._users)
-        updated = self._users.update(
-            change.user_id, lambda u: _apply(u, role, change.disabled, clock)
-        )
+        attributes = dict(change.attributes)
+        schema = self._schemas.current() if attributes else None
+
+        def apply(user: User) -> User:
+            user = _apply(user, role, change.disabled, clock)
+            if schema is None:
+                return user
+            return user.with_attributes(schema, attributes, "admin", clock.now())
+
+        updated = self._users.update(change.user_id, apply)
         _audit_change(self._audit, before, updated, actor_id=actor.user_id)
         return updated
 

@@ -122,6 +122,8 @@ def _updated(existing: User, incoming: Incoming, now: Any) -> User:
     user = existing.edited(changes, now)
     if given.full_name != user.full_name:  # a whole name, as a Firebase display name is
         user = replace(user, full_name=given.full_name, updated_at=now)
+    if given.attributes and given.attributes != user.attributes:  # none given: kept
+        user = replace(user, attributes=given.attributes, updated_at=now)
     if given.email is not None:
         user = user.with_email_verified_as(given.email_verified, now)
     user = user.with_role(given.role, now).with_disabled(given.disabled, now)

@@ -13,6 +13,7 @@ from typing import Any
 
 from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
+from domain.accounts.attributes import ProfileSchema
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.users import (
     PROFILE_TEXTS,
@@ -39,6 +40,7 @@ class Reading:
     providers: frozenset[str]
     check_address: Callable[[str], Email]
     now: datetime
+    schema: ProfileSchema  # the attributes' (docs/reference/accounts.md, Profile attributes)
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,9 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     )
     full_name = _text(raw, "full_name")
     check_name("full_name", full_name)
-    user = replace(user, full_name=full_name)
+    user = replace(
+        user, full_name=full_name, attributes=reading.schema.imported(raw.get("attributes"))
+    )
     return Incoming(
         ImportedUser(user, tuple(_links(raw, reading.providers))), id_given=given is not None
     )
@@ -267,6 +271,8 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
         "role": user.role.value,
         **user.texts(),
         "full_name": user.full_name,
+        # Every value stored, a hidden one too: what an import brings back whole
+        "attributes": dict(user.attributes),
         "disabled": user.disabled,
         "created_at": user.created_at.isoformat(),
         "identities": [

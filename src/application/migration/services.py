@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import ProfileSchemaSource, UserRepository
 from application.accounts.addresses import AddressRule
 from application.federation.providers import UpstreamProviders
 from application.migration.importing import (
@@ -41,20 +41,29 @@ class UserMigration:
         clock: Clock,
         providers: UpstreamProviders,
         addresses: AddressRule,
+        schemas: ProfileSchemaSource,
     ) -> None:
         """``moves``: the users read and written in batches; ``providers``: the upstream
         providers configured here, whose identities an import links (the others are left
-        out); ``addresses``: the rule an imported address follows, as a sign-up's does."""
+        out); ``addresses``: the rule an imported address follows, as a sign-up's does;
+        ``schemas``: the profile schema imported attributes follow."""
         self._moves = moves
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._providers = providers
         self._addresses = addresses
+        self._schemas = schemas
 
     def _reading(self, cmd: CheckPassword | ImportFile) -> Reading:
         provider_ids = frozenset(provider.id for provider in self._providers.list_all())
-        return Reading(cmd.cmd.firebase, provider_ids, self._addresses.new, self._clock.now())
+        return Reading(
+            cmd.cmd.firebase,
+            provider_ids,
+            self._addresses.new,
+            self._clock.now(),
+            self._schemas.current(),
+        )
 
     def import_users(self, cmd: ImportFile) -> ImportSummary:
         """Import every record; the summary counts each once."""

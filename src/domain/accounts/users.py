@@ -13,6 +13,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from domain.accounts.attributes import AttributeValue, ProfileSchema
 from domain.confusables import mixes_scripts, skeleton
 from domain.errors import InvalidInput
 from domain.text import check_text, without_controls
@@ -283,6 +284,9 @@ class User:
     # found there, which asks for a new one (docs/security.md, "Breached passwords").
     breach_checked_at: datetime | None = None
     password_breached: bool = False
+    # The profile's attributes by name, as written under the profile schema of their time:
+    # kept when a schema drops or narrows one (docs/reference/accounts.md, "Profile attributes")
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict, hash=False)
 
     @classmethod
     def register(
@@ -377,6 +381,16 @@ class User:
             text: _optional_name(text, value) for text, value in texts.items()
         }
         return replace(self, **checked)
+
+    def with_attributes(
+        self, schema: ProfileSchema, changes: Mapping[str, object], writer: str, now: datetime
+    ) -> User:
+        """The user with ``changes`` to its attributes (a null removes one) written by
+        ``writer`` (``user``, ``admin``, ...) under ``schema``; the same user for none."""
+        if not changes:
+            return self
+        values = schema.written(self.attributes, changes, writer)
+        return replace(self, attributes=values, updated_at=now)
 
     def texts(self) -> dict[str, str | None]:
         """The profile's texts, by their names (``PROFILE_TEXTS``' order)."""

@@ -1,14 +1,41 @@
 """Accounts: registration, the changes of a username or an address, whether signing in
-needs a verified address, the challenge asked when a signal fires and the check of
-passwords against breached ones (docs/security.md)."""
+needs a verified address, the challenge asked when a signal fires, the check of passwords
+against breached ones (docs/security.md), and the profile schema's file."""
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 
+from domain.accounts.attributes import ProfileSchema
+from domain.errors import InvalidInput
 from infrastructure.settings.group import Origins, RequestLimit, SettingsGroup
+
+
+def load_profile_schema(path: str) -> dict[str, Any]:
+    """The document of a ``PROFILE_SCHEMA`` file, checked as a profile schema; ValueError
+    naming what is wrong (read at start-up: a bad file stops the service from starting)."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        ProfileSchema.parse(document)
+    except OSError as exc:
+        raise ValueError(f"PROFILE_SCHEMA cannot be read: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"PROFILE_SCHEMA is not JSON: {exc}") from None
+    except InvalidInput as exc:
+        where = exc.errors[0].field if exc.errors else ""
+        raise ValueError(f"PROFILE_SCHEMA: {where}: {exc.detail}") from None
+    checked: dict[str, Any] = document
+    return checked
+
+
+def _profile_schema(path: str) -> str:
+    if path:
+        load_profile_schema(path)
+    return path
 
 
 class AccountSettings(SettingsGroup):
@@ -51,3 +78,6 @@ class AccountSettings(SettingsGroup):
     breached_passwords: Literal["block", "warn", "off"] | None = None
     breached_passwords_min_count: int = Field(1, ge=1, le=1_000_000_000)
     breached_passwords_url: str = "https://api.pwnedpasswords.com"
+
+    # A JSON Schema file of the profile's attributes; empty: the one admins store, if any.
+    profile_schema: Annotated[str, AfterValidator(_profile_schema)] = ""

@@ -222,6 +222,8 @@ _MESSAGES: dict[str, LazyString] = {
     # Signing in with another provider (docs/reference/providers.md).
     "provider_not_found": lazy_gettext("No such provider."),
     "username_unavailable": lazy_gettext("No free username could be derived; try again."),
+    # A profile attribute's value outside its schema (docs/reference/accounts.md)
+    "invalid_attribute_value": lazy_gettext("This value does not fit this field."),
 }
 
 # A text of the profile (PROFILE_TEXTS) is refused past NAME_MAX as ``invalid_<its name>``: one

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.profile_schema import ProfileSchemas
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
@@ -21,6 +22,7 @@ from bootstrap import Adapters
 from bootstrap.accounts import address_rule
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
+from tests.fakes.accounts import FakeProfileSchemaStore
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
 from tests.support.api import bearer, login, register
@@ -244,7 +246,7 @@ def test_export_is_private_and_reads_back(
     record = json.loads(line)
     assert set(record) == {
         "id", "username", "email", "email_verified", "password_hash", "role", *PROFILE_TEXTS,
-        "full_name", "disabled", "created_at", "identities",
+        "full_name", "attributes", "disabled", "created_at", "identities",
     }  # fmt: skip
     assert record["username"] == "alice" and record["password_hash"].startswith("$argon2id$")
 
@@ -372,7 +374,9 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         migration = UserMigration(moves=moves, users=adapters.accounts.users,
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
                                   providers=adapters.federation.upstream_providers,
-                                  addresses=address_rule(make_settings()))  # fmt: skip
+                                  addresses=address_rule(make_settings()),
+                                  schemas=ProfileSchemas(store=FakeProfileSchemaStore(),
+                                                         pinned=None))  # fmt: skip
         return migration.import_users(ImportFile(ImportUsers(fmt), records))
 
     def sign_up(user_id: str, username: str, email: str) -> None:

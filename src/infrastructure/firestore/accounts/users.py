@@ -73,6 +73,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "email_version": user.email_version,
         **user.texts(),
         "full_name": user.full_name,
+        "attributes": dict(user.attributes),
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -113,6 +114,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         full_name=data.get("full_name"),
         breach_checked_at=data.get("breach_checked_at"),
         password_breached=data.get("password_breached", False),
+        attributes=data.get("attributes") or {},
     )
 
 

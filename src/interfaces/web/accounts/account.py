@@ -22,7 +22,8 @@ from urllib.parse import urlencode
 from flask import Response, request
 
 from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
-from domain.accounts.users import PROFILE_TEXTS
+from domain.accounts.attributes import Attribute, AttributeValue
+from domain.accounts.users import PROFILE_TEXTS, User
 from domain.errors import InvalidInput
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -31,6 +32,7 @@ from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, see_other
 
 WRONG_PASSWORD = "invalid_current_password"
+PERSON = "user"  # who writes the profile's attributes on these pages: the person
 
 AccountView = Callable[..., Response]
 # What a section reads for the signed-in Actor (application/signin/authentication.py)
@@ -59,7 +61,36 @@ class Section:
     with_factor: bool = False
 
 
-PROFILE = Section("/account", "accounts/account_profile.html", header)
+@dataclass(frozen=True)
+class AttributeField:
+    """An attribute on the profile's form: the schema's, its value as the form shows it."""
+
+    attribute: Attribute
+    shown: str
+
+
+def _form_text(value: AttributeValue | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _attribute_fields(user: User) -> list[AttributeField]:
+    """The attributes the person may write (docs/reference/accounts.md, "Profile
+    attributes")."""
+    writable = services().profile_schemas.writable(user, PERSON)
+    return [AttributeField(attribute, _form_text(value)) for attribute, value in writable]
+
+
+def profile_reads(actor: Caller) -> dict[str, object]:
+    shown = header(actor)
+    user = services().accounts.get(GetUser(actor))  # the header's, read with the session
+    return {**shown, "attribute_fields": _attribute_fields(user)}
+
+
+PROFILE = Section("/account", "accounts/account_profile.html", profile_reads)
 DELETE = Section("/account/delete", "accounts/account_delete.html", header)
 
 
@@ -152,6 +183,41 @@ def save_profile(actor: Caller) -> Response:
     # As PATCH /user: only the fields given change.
     services().accounts.update_profile(UpdateProfile(actor.user_id, tuple(changes)))
     return done("profile", PROFILE)
+
+
+def _form_value(attribute: Attribute, text: str) -> object:
+    """What the form's text of ``attribute`` stands for: a number or true/false where the
+    attribute takes one (the schema's check says what else is wrong); empty, none."""
+    if not text:
+        return None
+    try:
+        if attribute.kind == "integer":
+            return int(text)
+        if attribute.kind == "number":
+            return float(text)
+    except ValueError:
+        return text
+    if attribute.kind == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    return text
+
+
+@bp.post("/account/attributes")
+@signed_in
+@account_form("attributes", PROFILE)
+def save_attributes(actor: Caller) -> Response:
+    """The attributes changed on the form, as PATCH /user writes them: one left as it was is
+    not written again (a narrowed schema refuses only new values)."""
+    user = services().accounts.get(GetUser(actor))
+    changes = [
+        (each.attribute.name, _form_value(each.attribute, typed))
+        for each in _attribute_fields(user)
+        if (typed := field(f"attributes.{each.attribute.name}", required=False).strip())
+        != each.shown
+    ]
+    cmd = UpdateProfile(actor.user_id, (), attributes=tuple(changes))
+    services().accounts.update_profile(cmd)
+    return done("attributes", PROFILE)
 
 
 @bp.post("/account/language")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.accounts.accounts import Caller, DeleteUser, GetUser, Register, UpdateProfile
-from domain.accounts.users import PROFILE_TEXTS
+from domain.accounts.users import PROFILE_TEXTS, User
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -25,6 +25,11 @@ from interfaces.shared.services import services
 
 bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
+
+
+def own_out(user: User) -> UserOut:
+    """The account as its owner reads it: the attributes the schema lets the person read."""
+    return UserOut.of(user, services().profile_schemas.readable(user, "user"))
 
 
 @bp.post("/register")
@@ -50,7 +55,7 @@ def sign_up(body: RegisterRequest) -> Response:
             challenge_token=body.challenge_token or "",
         )
     )
-    return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
+    return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})
 
 
 @bp.get("/user")
@@ -58,7 +63,7 @@ def sign_up(body: RegisterRequest) -> Response:
 @authenticated
 def get_me(actor: Caller) -> Response:
     """The caller's own account."""
-    return json_response(UserOut.of(services().accounts.get(GetUser(actor))))
+    return json_response(own_out(services().accounts.get(GetUser(actor))))
 
 
 def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) -> Response:
@@ -68,7 +73,7 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
         raise InvalidInput.field(
             "username", "PUT needs a username or an email (or both).", "missing"
         )
-    for key in ("username", "email"):
+    for key in ("username", "email", "attributes"):
         if key in given and getattr(body, key) is None:
             raise InvalidInput.field(key, "May not be null.", "null_not_allowed")
     # PUT clears the profile's texts it leaves out; PATCH changes only what it names.
@@ -78,8 +83,9 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
         for key in ("username", "email", *PROFILE_TEXTS, "locale")
         if key in given or key in cleared
     )
-    cmd = UpdateProfile(user_id=actor.user_id, changes=changes)
-    return json_response(UserOut.of(services().accounts.update_profile(cmd)))
+    attributes = tuple((body.attributes or {}).items())
+    cmd = UpdateProfile(user_id=actor.user_id, changes=changes, attributes=attributes)
+    return json_response(own_out(services().accounts.update_profile(cmd)))
 
 
 @bp.put("/user")

@@ -7,11 +7,12 @@ from pydantic import BaseModel
 
 from application.accounts.accounts import Caller
 from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
+from domain.accounts.users import User
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.accounts.accounts import UserOut
+from interfaces.http.routes.accounts.accounts import own_out
 from interfaces.http.schemas.accounts.users import (
     AdminUserChange,
     UserAdminOut,
@@ -33,11 +34,16 @@ PATH_PARAMETERS["user_id"] = {
 }
 
 
+def admin_out(user: User) -> UserAdminOut:
+    """The account as an admin reads it: the attributes the schema lets admins read."""
+    return UserAdminOut.of(user, services().profile_schemas.readable(user, "admin"))
+
+
 def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
     if actor.role == "admin":
-        return UserAdminOut.of(listing.user)
+        return admin_out(listing.user)
     if listing.full:
-        return UserOut.of(listing.user)
+        return own_out(listing.user)
     return UserPublicOut(id=listing.user.id, username=listing.user.username.value)
 
 
@@ -69,16 +75,21 @@ def get_user(actor: Caller, user_id: str) -> Response:
 )
 @authenticated
 def change_user(actor: Caller, user_id: str) -> Response:
-    """Admin: change ``role`` or ``disabled``; it takes effect on the target's next request.
+    """Admin: change ``role``, ``disabled`` or ``attributes`` (those the profile schema lets
+    admins write); a role or a disabling takes effect on the target's next request.
 
     Disabling an account ends every session of the account: its access and refresh tokens
     stop working, and enabling it again brings none of them back; the owner logs in anew.
     """
     body = parse_json(AdminUserChange)
-    user = services().admin.change_user(
-        AdminChange(actor=actor, user_id=user_id, role=body.role, disabled=body.disabled)
+    change = AdminChange(
+        actor=actor,
+        user_id=user_id,
+        role=body.role,
+        disabled=body.disabled,
+        attributes=tuple((body.attributes or {}).items()),
     )
-    return json_response(UserAdminOut.of(user))
+    return json_response(admin_out(services().admin.change_user(change)))
 
 
 @bp.delete("/<user_id:user_id>")

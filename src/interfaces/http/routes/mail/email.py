@@ -16,6 +16,7 @@ from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
+from interfaces.http.routes.accounts.accounts import own_out
 from interfaces.http.schemas.accounts.accounts import UserOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.mail.email import (
@@ -51,7 +52,7 @@ def verify_email() -> Response:
     """Mark the address verified with the token of a verification mail (once)."""
     body = parse_json(VerifyEmailRequest)
     verified = services().email.verify(VerifyEmail(body.token, _client_ip()))
-    return json_response(UserOut.of(verified.user))
+    return json_response(own_out(verified.user))
 
 
 @bp.post("/auth/password/forgot")
@@ -97,4 +98,4 @@ def invite(actor: Actor) -> Response:
     """Admins: create an account without a password and mail its owner a set-password link."""
     body = parse_json(InvitationRequest)
     user = services().invitations.invite(Invite(actor=actor, **body.model_dump()))
-    return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
+    return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})

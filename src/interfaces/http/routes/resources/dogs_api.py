@@ -22,7 +22,7 @@ from interfaces.http.openapi import doc, same_as
 from interfaces.http.parsing import folded, parse_json, read_json_object, validate
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.accounts import users
-from interfaces.http.routes.accounts.accounts import update_profile
+from interfaces.http.routes.accounts.accounts import own_out, update_profile
 from interfaces.http.routes.resources import dogs, files
 from interfaces.http.schemas.accounts.accounts import (
     Name,
@@ -30,7 +30,7 @@ from interfaces.http.schemas.accounts.accounts import (
     ReplaceUserRequest,
     UserOut,
 )
-from interfaces.http.schemas.accounts.users import AdminUserChange, UserAdminOut, UserShown
+from interfaces.http.schemas.accounts.users import AdminUserChange, UserShown
 from interfaces.http.schemas.common import Problem, Strict
 from interfaces.shared.services import services
 
@@ -101,10 +101,11 @@ def invite(actor: Actor) -> Response:
     POST /users/invitations; without ``username``, one is made from the address)."""
     body = parse_json(ApiUserInvitation, any_casing=True)
     user = services().invitations.invite(Invite(actor=actor, **body.model_dump()))
-    return json_response(UserOut.of(user), 201, {"Location": f"/users/{user.id}"})
+    return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})
 
 
-_ADMIN_FIELDS = frozenset(AdminUserChange.model_fields)
+# The replaced API's admin fields; a body with ``attributes`` is the owner's, as on PUT /user.
+_ADMIN_FIELDS = frozenset({"role", "disabled"})
 
 
 def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
@@ -116,7 +117,7 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
         user = services().admin.change_user(
             AdminChange(actor=actor, user_id=user_id, role=change.role, disabled=change.disabled)
         )
-        return json_response(UserAdminOut.of(user))
+        return json_response(users.admin_out(user))
     model = ReplaceUserRequest if replace else PatchUserRequest
     profile = validate(model, folded(data, model))
     if user_id != actor.user_id:

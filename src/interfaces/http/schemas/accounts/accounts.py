@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -60,6 +61,16 @@ class ReplaceUserRequest(Strict):
     locale: Literal["en", "es"] | None = Field(
         default=None, description="the language of the pages and mails; null: the browser's"
     )
+    attributes: dict[str, Any] | None = Field(
+        default=None,
+        max_length=100,
+        json_schema_extra=not_null,
+        description=(
+            "the profile's attributes to write (a null removes one); the others stay as they "
+            "are, with PUT too (docs/reference/accounts.md, Profile attributes)"
+        ),
+        examples=[{"floor": 3}],
+    )
 
 
 class PatchUserRequest(ReplaceUserRequest):
@@ -89,15 +100,19 @@ class UserOut(Schema):
         description="the language of the pages and mails; null: the browser's"
     )
     role: Literal["user", "uploader", "admin"]
+    attributes: dict[str, Any] = Field(
+        description="the profile's attributes the caller may read (its schema's x-read)"
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(**user_fields(user))
+    def of(cls, user: User, attributes: Mapping[str, object]) -> UserOut:
+        """``attributes``: those of ``user`` the caller may read."""
+        return cls(**user_fields(user, attributes))
 
 
-def user_fields(user: User) -> dict[str, object]:
+def user_fields(user: User, attributes: Mapping[str, object]) -> dict[str, object]:
     return {
         "id": user.id,
         "username": user.username.value,
@@ -106,6 +121,7 @@ def user_fields(user: User) -> dict[str, object]:
         **user.texts(),
         "locale": user.locale,
         "role": user.role.value,
+        "attributes": dict(attributes),
         "created_at": user.created_at,
         "updated_at": user.updated_at,
     }

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from pydantic import ConfigDict, RootModel
+from pydantic import ConfigDict, Field, RootModel
 
 from domain.accounts.users import User
 from interfaces.http.schemas.accounts.accounts import UserOut, user_fields
@@ -18,8 +19,9 @@ class UserAdminOut(UserOut):
     disabled: bool
 
     @classmethod
-    def of(cls, user: User) -> UserAdminOut:
-        return cls(**user_fields(user), disabled=user.disabled)
+    def of(cls, user: User, attributes: Mapping[str, object]) -> UserAdminOut:
+        """``attributes``: those of ``user`` an admin may read."""
+        return cls(**user_fields(user, attributes), disabled=user.disabled)
 
 
 class UserShown(RootModel[UserAdminOut | UserOut | UserPublicOut]):
@@ -36,3 +38,9 @@ class UserPage(PageOut[UserAdminOut | UserOut | UserPublicOut]):
 class AdminUserChange(Strict):
     role: Literal["user", "uploader", "admin"] | None = None
     disabled: bool | None = None
+    attributes: dict[str, Any] | None = Field(
+        default=None,
+        max_length=100,
+        description="the profile's attributes to write as an admin (a null removes one)",
+        examples=[{"department": "Sales"}],
+    )

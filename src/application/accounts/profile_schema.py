@@ -1,0 +1,101 @@
+"""The profile schema (``ProfileSchemas``): the deployment's custom attributes of an account,
+from the ``PROFILE_SCHEMA`` file or else as admins stored it (docs/reference/accounts.md,
+"Profile attributes"; docs/decisions/0484-profile-schema.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from application.accounts.accounts import Caller
+from application.accounts.admin import require_admin
+from domain.accounts.attributes import EMPTY_SCHEMA, Attribute, AttributeValue, ProfileSchema
+from domain.accounts.users import User
+from domain.errors import Conflict
+
+type Source = Literal["file", "admin", "none"]
+
+
+class ProfileSchemaStore(Protocol):
+    def get(self) -> Mapping[str, object] | None:
+        """The schema document admins stored; None when there is none."""
+        ...
+
+    def put(self, document: Mapping[str, object]) -> None:
+        """Store ``document`` in place of the one stored."""
+        ...
+
+
+@dataclass(frozen=True)
+class ShowProfileSchema:
+    actor: Caller
+
+
+@dataclass(frozen=True)
+class ReplaceProfileSchema:
+    actor: Caller
+    document: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class ShownSchema:
+    """The schema in force, as its document, and where it comes from."""
+
+    source: Source
+    document: Mapping[str, object]
+
+
+class ProfileSchemas:
+    """The schema in force: the file's (``pinned``) when the deployment names one, else the
+    one admins stored, else none (no attributes)."""
+
+    def __init__(self, *, store: ProfileSchemaStore, pinned: Mapping[str, object] | None) -> None:
+        """``pinned``: the document of the ``PROFILE_SCHEMA`` file, checked at start-up."""
+        self._store = store
+        self._pinned = pinned
+        self._pinned_schema = ProfileSchema.parse(pinned) if pinned is not None else None
+
+    def current(self) -> ProfileSchema:
+        """The schema the reads and writes of attributes follow."""
+        if self._pinned_schema is not None:
+            return self._pinned_schema
+        stored = self._store.get()
+        return ProfileSchema.parse(stored) if stored is not None else EMPTY_SCHEMA
+
+    def readable(self, user: User, reader: str) -> dict[str, object]:
+        """The attributes of ``user`` that ``reader`` (``user``: the person, ``admin``, ...)
+        may read; the schema is read only for an account that holds some."""
+        if not user.attributes:
+            return {}
+        return self.current().readable(user.attributes, reader)
+
+    def writable(self, user: User, writer: str) -> list[tuple[Attribute, AttributeValue | None]]:
+        """The attributes ``writer`` may write, in the schema's order, each with its value
+        where ``writer`` may read it too (the account page's form)."""
+        return [
+            (each, user.attributes.get(each.name) if writer in each.read else None)
+            for each in self.current().attributes
+            if writer in each.write
+        ]
+
+    def show(self, cmd: ShowProfileSchema) -> ShownSchema:
+        require_admin(cmd.actor)
+        if self._pinned is not None:
+            return ShownSchema("file", self._pinned)
+        stored = self._store.get()
+        return ShownSchema("admin", stored) if stored is not None else ShownSchema("none", {})
+
+    def replace(self, cmd: ReplaceProfileSchema) -> ShownSchema:
+        """A schema with something wrong is refused (422, naming it); the values stored
+        under the attributes it drops or narrows are kept
+        (docs/decisions/0484-profile-schema.md)."""
+        require_admin(cmd.actor)
+        if self._pinned is not None:
+            raise Conflict(
+                "The profile schema is the PROFILE_SCHEMA file's; change the file.",
+                code="profile_schema_pinned",
+            )
+        ProfileSchema.parse(cmd.document)
+        self._store.put(cmd.document)
+        return ShownSchema("admin", cmd.document)

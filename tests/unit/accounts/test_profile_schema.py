@@ -1,0 +1,254 @@
+"""The profile schema: what a schema may say (and the 422 naming what it may not), the check
+of each kind of value, who reads and writes an attribute, and the schema in force."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from application.accounts.profile_schema import (
+    ProfileSchemas,
+    ReplaceProfileSchema,
+    ShowProfileSchema,
+)
+from application.signin.authentication import Actor
+from domain.accounts.attributes import ProfileSchema
+from domain.errors import Conflict, InvalidInput, PermissionDenied
+from tests.fakes.accounts import FakeProfileSchemaStore
+
+pytestmark = pytest.mark.unit
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "department": {
+            "type": "string",
+            "maxLength": 8,
+            "pattern": "^[A-Z]",
+            "x-read": ["user", "admin", "scim"],
+            "x-write": ["admin", "scim"],
+            "x-scope": "profile",
+        },
+        "nickname": {"type": "string", "minLength": 2, "x-write": ["user", "admin"]},
+        "floor": {"type": "integer", "minimum": 0, "maximum": 99, "x-write": ["user"]},
+        "height": {"type": "number", "minimum": 0.5},
+        "newsletter": {"type": "boolean", "x-write": ["user"]},
+        "tier": {"enum": ["gold", "silver"], "x-read": ["admin"]},
+        "shirt": {"type": "enum", "enum": ["S", "M"]},
+        "born": {"type": "string", "format": "date"},
+        "started": {"type": "date"},
+    },
+}
+
+
+def admin() -> Actor:
+    return Actor("a1", "alice", "admin", "s1", datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def person() -> Actor:
+    return Actor("b1", "bob", "user", "s2", datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def test_a_schema_parses_into_its_attributes() -> None:
+    schema = ProfileSchema.parse(SCHEMA)
+    kinds = {each.name: each.kind for each in schema.attributes}
+    assert kinds == {
+        "department": "string",
+        "nickname": "string",
+        "floor": "integer",
+        "height": "number",
+        "newsletter": "boolean",
+        "tier": "enum",
+        "shirt": "enum",
+        "born": "date",
+        "started": "date",
+    }
+    department = schema.by_name["department"]
+    assert department.write == {"admin", "scim"} and department.scope == "profile"
+    assert schema.by_name["height"].read == {"user", "admin"}  # the defaults
+    assert schema.by_name["height"].write == {"admin"}
+
+
+def with_property(spec: object) -> dict[str, Any]:
+    return {"type": "object", "properties": {"field": spec}}
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        ([], "schema"),
+        ({"type": "array"}, "type"),
+        ({"type": "object", "required": []}, "required"),
+        ({"type": "object", "additionalProperties": True}, "additionalProperties"),
+        ({"type": "object", "properties": []}, "properties"),
+        ({"type": "object", "properties": {"1st": {"type": "string"}}}, "properties.1st"),
+        (with_property("string"), "properties.field"),
+        (with_property({"type": "object"}), "properties.field.type"),
+        (with_property({}), "properties.field.type"),
+        (with_property({"type": "string", "default": "x"}), "properties.field.default"),
+        (with_property({"type": "string", "maxLength": 1001}), "properties.field.maxLength"),
+        (with_property({"type": "string", "maxLength": -1}), "properties.field.maxLength"),
+        (
+            with_property({"type": "string", "minLength": 5, "maxLength": 4}),
+            "properties.field.maxLength",
+        ),
+        (with_property({"type": "string", "pattern": "("}), "properties.field.pattern"),
+        (with_property({"type": "integer", "pattern": "x"}), "properties.field.pattern"),
+        (with_property({"type": "string", "minimum": 1}), "properties.field.minimum"),
+        (
+            with_property({"type": "number", "minimum": 2, "maximum": 1}),
+            "properties.field.maximum",
+        ),
+        (with_property({"type": "number", "minimum": "1"}), "properties.field.minimum"),
+        (with_property({"type": "string", "format": "email"}), "properties.field.format"),
+        (with_property({"type": "enum"}), "properties.field.enum"),
+        (with_property({"enum": []}), "properties.field.enum"),
+        (with_property({"enum": ["a", "a"]}), "properties.field.enum"),
+        (with_property({"enum": [1]}), "properties.field.enum"),
+        (with_property({"type": "integer", "enum": ["a"]}), "properties.field.type"),
+        (with_property({"type": "string", "x-read": ["everyone"]}), "properties.field.x-read"),
+        (with_property({"type": "string", "x-write": "admin"}), "properties.field.x-write"),
+        (with_property({"type": "string", "x-scope": "two scopes"}), "properties.field.x-scope"),
+        (with_property({"type": "string", "title": 1}), "properties.field.title"),
+    ],
+)
+def test_a_wrong_schema_is_a_422_naming_what_is_wrong(document: object, where: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ProfileSchema.parse(document)
+    assert refused.value.code == "invalid_profile_schema"
+    assert [error.field for error in refused.value.errors] == [where]
+
+
+def test_too_many_properties_are_refused() -> None:
+    many = {f"f{n}": {"type": "boolean"} for n in range(101)}
+    with pytest.raises(InvalidInput, match="At most 100"):
+        ProfileSchema.parse({"type": "object", "properties": many})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "stored"),
+    [
+        ("department", "Sales", "Sales"),
+        ("floor", 3, 3),
+        ("floor", 3.0, 3),
+        ("height", 1.75, 1.75),
+        ("height", 2, 2),
+        ("newsletter", False, False),
+        ("tier", "gold", "gold"),
+        ("born", "1990-02-28", "1990-02-28"),
+        ("started", "2024-02-29", "2024-02-29"),
+    ],
+)
+def test_a_value_of_its_kind_is_stored(name: str, value: object, stored: object) -> None:
+    schema = ProfileSchema.parse(SCHEMA)
+    writer = "user" if name in ("floor", "newsletter") else "admin"
+    written = schema.written({}, {name: value}, writer)
+    assert written == {name: stored} and type(written[name]) is type(stored)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("department", "sales"),  # the pattern
+        ("department", "Salesforce"),  # longer than 8
+        ("department", "S\x00"),
+        ("department", 5),
+        ("nickname", "x"),  # shorter than 2
+        ("floor", 100),
+        ("floor", -1),
+        ("floor", 2.5),
+        ("floor", True),
+        ("height", 0.1),
+        ("height", "tall"),
+        ("newsletter", "yes"),
+        ("tier", "bronze"),
+        ("born", "1990-02-30"),
+        ("born", "28/02/1990"),
+        ("started", 20240229),
+    ],
+)
+def test_a_value_out_of_bounds_is_a_422_naming_the_field(name: str, value: object) -> None:
+    schema = ProfileSchema.parse(SCHEMA)
+    writer = "user" if name in ("floor", "newsletter") else "admin"
+    with pytest.raises(InvalidInput) as refused:
+        schema.written({}, {name: value}, writer)
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        (f"attributes.{name}", refused.value.errors[0].code)
+    ]
+    assert refused.value.errors[0].code in ("invalid_attribute_value", "control_character")
+
+
+def test_writes_follow_x_write_and_every_refusal_is_said_at_once() -> None:
+    schema = ProfileSchema.parse(SCHEMA)
+    with pytest.raises(InvalidInput) as refused:
+        schema.written({}, {"department": "Sales", "shoe": 42, "floor": 2}, "user")
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        ("attributes.department", "attribute_not_writable"),
+        ("attributes.shoe", "unknown_attribute"),
+    ]
+    assert schema.written({"floor": 1}, {"floor": None}, "user") == {}
+
+
+def test_reads_follow_x_read() -> None:
+    schema = ProfileSchema.parse(SCHEMA)
+    values = {"department": "Sales", "tier": "gold"}
+    assert schema.readable(values, "user") == {"department": "Sales"}
+    assert schema.readable(values, "admin") == values
+    assert schema.readable(values, "org_admin") == {}
+
+
+def test_a_removed_attribute_is_kept_and_hidden() -> None:
+    before = ProfileSchema.parse(SCHEMA)
+    values = before.written({}, {"floor": 7, "newsletter": True}, "user")
+    narrower = dict(SCHEMA, properties={"newsletter": SCHEMA["properties"]["newsletter"]})
+    after = ProfileSchema.parse(narrower)
+    assert after.readable(values, "user") == {"newsletter": True}
+    kept = after.written(values, {"newsletter": False}, "user")
+    assert kept == {"floor": 7, "newsletter": False}
+    # The schema that defines it again shows the value kept.
+    assert before.readable(kept, "user")["floor"] == 7
+
+
+def test_a_narrowed_type_refuses_only_new_writes() -> None:
+    values = ProfileSchema.parse(SCHEMA).written({}, {"nickname": "a long nickname"}, "user")
+    properties = dict(SCHEMA["properties"], nickname={"type": "string", "maxLength": 4})
+    narrowed = ProfileSchema.parse(dict(SCHEMA, properties=properties))
+    assert narrowed.readable(values, "user") == {"nickname": "a long nickname"}
+    with pytest.raises(InvalidInput):
+        narrowed.written(values, {"nickname": "still too long"}, "admin")
+    assert narrowed.written(values, {"floor": 1}, "user")["nickname"] == "a long nickname"
+
+
+def test_admins_store_the_schema_and_read_it_back() -> None:
+    schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
+    assert schemas.show(ShowProfileSchema(admin())).source == "none"
+    assert schemas.current().attributes == ()
+    schemas.replace(ReplaceProfileSchema(admin(), SCHEMA))
+    shown = schemas.show(ShowProfileSchema(admin()))
+    assert (shown.source, shown.document) == ("admin", SCHEMA)
+    assert "department" in schemas.current().by_name
+    with pytest.raises(InvalidInput):
+        schemas.replace(ReplaceProfileSchema(admin(), with_property({"type": "object"})))
+    assert schemas.show(ShowProfileSchema(admin())).document == SCHEMA
+
+
+def test_only_admins_read_or_store_the_schema() -> None:
+    schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
+    with pytest.raises(PermissionDenied):
+        schemas.show(ShowProfileSchema(person()))
+    with pytest.raises(PermissionDenied):
+        schemas.replace(ReplaceProfileSchema(person(), SCHEMA))
+
+
+def test_the_file_wins_over_the_stored_schema() -> None:
+    store = FakeProfileSchemaStore()
+    store.put(with_property({"type": "boolean"}))
+    schemas = ProfileSchemas(store=store, pinned=SCHEMA)
+    assert schemas.show(ShowProfileSchema(admin())).source == "file"
+    assert "field" not in schemas.current().by_name
+    with pytest.raises(Conflict) as refused:
+        schemas.replace(ReplaceProfileSchema(admin(), SCHEMA))
+    assert refused.value.code == "profile_schema_pinned"
