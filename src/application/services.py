@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from application.federation.firebase import Firebase
     from application.federation.upstream import Upstream
     from application.jobs import PushedJobs
+    from application.mail.email_code import EmailCodes
     from application.mail.flows import EmailVerification
     from application.mail.invitations import AccountInvitations
     from application.mail.not_me import NotMeLinks
@@ -73,6 +74,7 @@ class Services:
     datasets: Datasets
     dogs: Dogs
     email: EmailVerification  # an address's proof by mail (docs/reference/email.md)
+    email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
     events: EventHistory  # security events (docs/reference/events.md)
     files: Files
     firebase: Firebase

@@ -176,8 +176,20 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         proven=orgs.address_proven(adapters.orgs, platform=base),
     )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
+    account_service = accounts.bind_accounts(
+        acc,
+        settings,
+        platform=base,
+        owned=owned,
+        departures=[departures],
+        hooks=account_hooks,
+        check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+        hold=rules.hold,
+        addresses=rules.addresses,
+    )
     mail_flows = mail.flows(
         mel,
+        settings,
         accounts=acc,
         signin=sig,
         rules=rules,
@@ -185,19 +197,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         grants=prov.oauth_grants,
         queue=queue,
         hooks=account_hooks,
+        # Sign-up by a mailed code makes its account through the accounts' own call.
+        sign_up=account_service.register_proven,
     )
     return Services(
-        accounts=accounts.bind_accounts(
-            acc,
-            settings,
-            platform=base,
-            owned=owned,
-            departures=[departures],
-            hooks=account_hooks,
-            check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
-            hold=rules.hold,
-            addresses=rules.addresses,
-        ),
+        accounts=account_service,
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(acc, platform=base, owned=owned, departures=[departures]),
         authentication=signin.bind_authentication(
@@ -209,6 +213,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
         email=mail_flows.email,
+        email_codes=mail_flows.email_codes,
         events=events.event_history(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),

@@ -8,11 +8,18 @@ What a flow needs of another capability is named in its builder's signature
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import AccountHooks
+from application.accounts.accounts import AccountHooks, RegisterProven
 from application.jobs import JobHandler
+from application.mail.email_code import (
+    EMAIL_CODE_MAIL,
+    EmailCodeFlowStore,
+    EmailCodeMailJob,
+    EmailCodes,
+)
 from application.mail.flows import EmailVerification, MailsAfterChanges
 from application.mail.invitations import AccountInvitations
 from application.mail.not_me import NotMeLinks
@@ -28,8 +35,10 @@ from application.mail.sending import (
 from application.ports import JobQueue, Mailer, MailRenderer, OwnedData
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies
+from bootstrap.signin import SigninAdapters, SigninPolicies, sign_in_step
+from domain.accounts.users import User
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
+from infrastructure.firestore.mail.email_codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
@@ -59,6 +68,7 @@ class MailAdapters:
     mail_renderer: MailRenderer
     mailer: Mailer
     new_device_mails: NewDeviceMails
+    email_codes: EmailCodeFlowStore
 
 
 def build(settings: Settings, client: Client) -> MailAdapters:
@@ -67,6 +77,7 @@ def build(settings: Settings, client: Client) -> MailAdapters:
         mail_renderer=mail_renderer(settings.mail),
         mailer=mailer(settings.mail),
         new_device_mails=FirestoreNewDeviceMails(client),
+        email_codes=FirestoreEmailCodeFlows(client),
     )
 
 
@@ -88,10 +99,12 @@ class MailFlows:
     password_reset: PasswordReset
     invitations: AccountInvitations
     not_me: NotMeLinks
+    email_codes: EmailCodes
 
 
 def flows(
     own: MailAdapters,
+    settings: Settings,
     *,
     accounts: AccountsAdapters,
     signin: SigninAdapters,
@@ -100,9 +113,11 @@ def flows(
     grants: OwnedData,
     queue: JobQueue,
     hooks: AccountHooks,
+    sign_up: Callable[[RegisterProven], User],
 ) -> MailFlows:
     """``grants``: the provider's, ended with a password reset or a takeover's proof;
-    ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join)."""
+    ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join);
+    ``sign_up``: the accounts' sign-up by a proven address (``Accounts.register_proven``)."""
     users, identities, clock, audit = (
         accounts.users,
         accounts.identities,
@@ -152,6 +167,24 @@ def flows(
             clock=clock,
             audit=audit,
         ),
+        email_codes=EmailCodes(
+            flows=own.email_codes,
+            users=users,
+            sign_up=sign_up,
+            sign_in=sign_in_step(signin, rules, accounts=accounts, platform=platform),
+            addresses=rules.addresses,
+            throttle=signin.throttle,
+            throttle_policy=rules.throttle_policy,
+            factors=signin.factors,
+            passkeys=passkeys,
+            owned_factors=factors,
+            identities=identities,
+            queue=queue,
+            clock=clock,
+            audit=audit,
+            proven=hooks.proven,
+            enabled=settings.mail.passwordless_email,
+        ),
     )
 
 
@@ -181,7 +214,16 @@ def handlers(
     )
     # It queues the reset mail itself, so it needs the queue its handlers run on.
     find = FindResetAccountJob(users=users, queue=queue, audit=audit)
-    return {SEND_MAIL: send.run, FIND_RESET_ACCOUNT: find.run}
+    codes = EmailCodeMailJob(
+        flows=own.email_codes,
+        users=users,
+        renderer=own.mail_renderer,
+        mailer=own.mailer,
+        clock=platform.clock,
+        audit=audit,
+        settings=mail_settings(settings),
+    )
+    return {SEND_MAIL: send.run, FIND_RESET_ACCOUNT: find.run, EMAIL_CODE_MAIL: codes.run}
 
 
 def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:

@@ -63,7 +63,12 @@ from tests.fakes.federation import (
     FakeUpstreamProviders,
 )
 from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
-from tests.fakes.mail import FakeActionTokenRepository, FakeMailer, FakeNewDeviceMails
+from tests.fakes.mail import (
+    FakeActionTokenRepository,
+    FakeEmailCodeFlows,
+    FakeMailer,
+    FakeNewDeviceMails,
+)
 from tests.fakes.migration import FakeUserMoves
 from tests.fakes.orgs import (
     FakeOrgDomains,
@@ -155,6 +160,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             mail_renderer=MAIL_RENDERER,
             mailer=FakeMailer(),
             new_device_mails=FakeNewDeviceMails(),
+            email_codes=FakeEmailCodeFlows(),
         ),
         events=EventsAdapters(
             security_events=FakeSecurityEvents(store, deliveries),

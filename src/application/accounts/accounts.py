@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,15 @@ from application.ports import (
     RequestCounter,
     StagedWrites,
 )
-from domain.accounts.users import Email, User, Username, check_password_policy
+from domain.accounts.users import (
+    USERNAME_MAX,
+    USERNAME_MIN,
+    Email,
+    User,
+    Username,
+    check_password_policy,
+    login_key,
+)
 from domain.errors import (
     Conflict,
     FieldError,
@@ -96,6 +105,29 @@ class Register:
     name: str | None = None
     last_name: str | None = None
     locale: str | None = None  # the language the person's browser asked for, if supported
+
+
+@dataclass(frozen=True)
+class RegisterProven:
+    """Sign-up by an address its holder has just proven (a mailed code): no password, the
+    username made from the address's local part (docs/reference/email-code.md)."""
+
+    email: str
+    locale: str | None = None
+
+
+SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
+
+
+def _proven_usernames(email: Email) -> list[str]:
+    """The address's local part as a username, then with random numeric suffixes."""
+    stem = Username.from_address(email)
+    stem = stem if len(stem) >= USERNAME_MIN else f"user{stem}"
+    suffixed = [
+        f"{stem[: USERNAME_MAX - 5]}_{secrets.randbelow(10**4):04d}"
+        for _ in range(SIGN_UP_NAMES - 1)
+    ]
+    return [stem, *suffixed]
 
 
 class AccountHold(Protocol):
@@ -367,6 +399,41 @@ class Accounts:
         audit.committed(staged)
         self._hooks.registered(user)
         return user
+
+    def register_proven(self, cmd: RegisterProven) -> User:
+        """The account of an address just proven, which has none: made with the address
+        verified and no password; the account made meanwhile by a racing sign-up of the same
+        address is the one returned. ``hooks.proven(user)`` runs once it is stored."""
+        users, audit, now = self._users, self._audit, self._clock.now()
+        email = self._addresses.new(cmd.email)
+        for name in _proven_usernames(email):
+            try:
+                username = Username.chosen(name)
+            except InvalidInput:
+                continue
+            user = User.register(
+                id=new_id(),
+                username=username,
+                email=email,
+                password_hash=None,
+                now=now,
+                email_verified=True,
+                locale=cmd.locale,
+            )
+            staged = audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
+            try:
+                users.add(user, staged)
+            except Conflict as error:
+                if error.code == "username_taken":
+                    continue
+                found = users.find_by_login(login_key(email.value))
+                if found is None:
+                    raise
+                return found  # the address's account, made by a racing sign-up
+            audit.committed(staged)
+            self._hooks.proven(user)
+            return user
+        raise Conflict("No free username could be made from this address.", code="username_taken")
 
     def get(self, cmd: GetUser) -> User:
         return get_user(cmd, users=self._users)

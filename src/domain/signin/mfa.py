@@ -10,11 +10,18 @@ from datetime import datetime, timedelta
 
 # RFC 8176 authentication methods.
 PASSWORD, FEDERATED, ONE_TIME_PASSWORD = "pwd", "fed", "otp"
+EMAIL = "email"  # a code (or link) mailed to the account's address (docs/reference/email-code.md)
 TOTP = "totp"  # the method a login challenge names
 RECOVERY_CODE = "recovery_code"
 # What a sign-in's event calls its way in, by its first factor (docs/reference/events.md);
 # a single sign-on through an org's connection names itself ("sso").
-_METHODS = {PASSWORD: "password", FEDERATED: "federated", "hwk": "passkey", "swk": "passkey"}
+_METHODS = {
+    PASSWORD: "password",
+    FEDERATED: "federated",
+    "hwk": "passkey",
+    "swk": "passkey",
+    EMAIL: "email_code",
+}
 SSO = "sso"
 
 

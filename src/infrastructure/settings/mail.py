@@ -17,6 +17,8 @@ class MailSettings(SettingsGroup):
     rate_limit_email_verify: RequestLimit = "30/minute,300/hour"
     rate_limit_password_forgot: RequestLimit = "5/minute,50/hour"
     rate_limit_password_reset: RequestLimit = "10/minute,100/hour"
+    # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md)
+    passwordless_email: bool = True
 
     @model_validator(mode="after")
     def _check_server(self) -> MailSettings:

@@ -19,7 +19,7 @@ from interfaces.http.routes.accounts import accounts, users
 from interfaces.http.routes.clients import org_clients
 from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
-from interfaces.http.routes.mail import email
+from interfaces.http.routes.mail import email, email_code
 from interfaces.http.routes.orgs import active, orgs
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
@@ -56,6 +56,7 @@ BLUEPRINTS = (
     health.bp,
     accounts.bp,
     email.bp,
+    email_code.bp,
     firebase.bp,
     connected_accounts.bp,
     upstream.bp,

@@ -90,6 +90,9 @@ class ApiLimits:
             ("POST", "/orgs/invitations/accept"): self.email_verify,
             ("POST", "/orgs/<org>/invitations"): self.password_forgot,
             ("POST", "/auth/password/forgot"): self.password_forgot,
+            # a code by mail: per client as a reset's mail; its check as a login
+            ("POST", "/auth/email-code"): self.password_forgot,
+            ("POST", "/auth/email-code/verify"): self.login,
             ("POST", "/auth/password/reset"): self.password_reset,
             ("POST", "/auth/passkeys/authentication/options"): self.passkeys,
             ("POST", "/auth/passkeys/authentication"): self.passkeys,

@@ -1,0 +1,394 @@
+"""Signing in by a code mailed to an address, and by the mail's link in the browser that
+asked (docs/reference/email-code.md; docs/decisions/0474-email-codes.md).
+
+The request for a code is the same work for every address: the flow is stored and a job is
+queued; the job gives the flow its link token and code and mails them, to an account's
+address or to an address without one (whose code signs it up). The verification spends the
+flow once, and its wrong codes count in the login throttle as wrong passwords do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.accounts.accounts import RegisterProven, UserRepository
+from application.accounts.address_proof import start_clean
+from application.accounts.addresses import AddressRule
+from application.mail.sending import MailSettings, deliver
+from application.ports import (
+    Audit,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    Job,
+    JobQueue,
+    Mailer,
+    MailRenderer,
+    OwnedData,
+)
+from application.signin.mfa import MfaRepository, require_second_factor
+from application.signin.sessions import SignIn, SignInRequest
+from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
+from application.signin.tokens import TokenPair
+from domain.accounts.users import User, login_key
+from domain.errors import NotFound, PermissionDenied, Unauthenticated
+from domain.ids import new_id
+from domain.mail.email_codes import (
+    FLOW_LIFETIME,
+    EmailCodeFlow,
+    code_of,
+    secret_hash,
+)
+from domain.signin.mfa import EMAIL
+from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
+
+log = logging.getLogger("firegate.mail")
+
+EMAIL_CODE_MAIL = "email_code_mail"
+INVALID_EMAIL_CODE, INVALID_EMAIL_FLOW = "invalid_email_code", "invalid_email_flow"
+EMAIL_CODE_DISABLED = "email_code_disabled"
+METHOD = "email_code"  # what signin.succeeded and signin.failed call this way in
+_FLOW_ID_MAX = 64
+
+
+class EmailCodeFlowStore(Protocol):
+    """Where the flows and each address's requests live."""
+
+    def start(self, flow: EmailCodeFlow, key: str, now: datetime) -> None:
+        """Store ``flow`` as the live one of the address ``key`` and void the one before, in
+        one commit, if the address's requests allow one more (``EmailCodeRequests``); else
+        RateLimited and nothing stored."""
+        ...
+
+    def get(self, flow_id: str) -> EmailCodeFlow | None:
+        """The flow with this id, whatever its state; None if there is none."""
+        ...
+
+    def update(
+        self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]
+    ) -> EmailCodeFlow | None:
+        """Apply ``change`` to the flow under compare-and-set; the flow after it (None if
+        there is none)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RequestEmailCode:
+    email: str
+    client_ip: str = ""
+    locale: str | None = None  # the language the asking browser asked for
+    browser_secret: str = ""  # the asking page's flow cookie; "" for an API client
+
+
+@dataclass(frozen=True)
+class EmailCodeRequested:
+    flow_id: str
+    expires_in: int  # seconds
+
+
+@dataclass(frozen=True)
+class VerifyEmailCode:
+    flow_id: str
+    code: str
+    user_agent: str = ""
+    client_ip: str = ""
+
+
+@dataclass(frozen=True)
+class OpenEmailLink:
+    """A GET of the mail's link: spends nothing."""
+
+    flow_id: str
+    token: str
+    browser_secret: str = ""
+
+
+@dataclass(frozen=True)
+class EmailLink:
+    """What the link's page shows: a button that signs in (the browser that asked), else
+    the code to type where the person asked."""
+
+    same_browser: bool
+    code: str
+
+
+@dataclass(frozen=True)
+class SignInByLink:
+    flow_id: str
+    token: str
+    browser_secret: str
+    user_agent: str = ""
+    client_ip: str = ""
+
+
+@dataclass(frozen=True)
+class EmailCodeJob:
+    """The mail of one flow: who gets what is decided in the job."""
+
+    flow_id: str
+
+    def job(self) -> Job:
+        return Job(kind=EMAIL_CODE_MAIL, subject=json.dumps({"flow": self.flow_id}))
+
+    @classmethod
+    def parse(cls, subject: str) -> EmailCodeJob | None:
+        try:
+            return cls(str(json.loads(subject)["flow"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def invalid_flow() -> Unauthenticated:
+    return Unauthenticated(
+        "This code has expired or was replaced; ask for a new one.", code=INVALID_EMAIL_FLOW
+    )
+
+
+def _flow_id(value: str) -> bool:
+    """Of the shape ``new_id`` makes (URL-safe base64): anything else is nobody's flow."""
+    return (
+        0 < len(value) <= _FLOW_ID_MAX
+        and value.isascii()
+        and value.replace("-", "").replace("_", "").isalnum()
+    )
+
+
+class EmailCodes:
+    """Signing in by a mailed code or link (docs/reference/email-code.md). ``sign_up``: the
+    accounts' sign-up by a proven address (``Accounts.register_proven``); ``passkeys``,
+    ``factors`` and ``identities``: what a first proof of an account's address removes
+    (docs/decisions/0104-first-proof-of-address-wins.md); ``enabled``: PASSWORDLESS_EMAIL."""
+
+    def __init__(
+        self,
+        *,
+        flows: EmailCodeFlowStore,
+        users: UserRepository,
+        sign_up: Callable[[RegisterProven], User],
+        sign_in: SignIn,
+        addresses: AddressRule,
+        throttle: LoginThrottle,
+        throttle_policy: LoginThrottlePolicy,
+        factors: MfaRepository,
+        passkeys: OwnedData,
+        owned_factors: OwnedData,
+        identities: OwnedData,
+        queue: JobQueue,
+        clock: Clock,
+        audit: AuditLog,
+        proven: Callable[[User], None],
+        enabled: bool = True,
+    ) -> None:
+        self._flows, self._users, self._sign_up, self._sign_in = flows, users, sign_up, sign_in
+        self._addresses, self._throttle, self._throttle_policy = (
+            addresses,
+            throttle,
+            throttle_policy,
+        )
+        self._factors, self._passkeys = factors, passkeys
+        self._owned_factors, self._identities = owned_factors, identities
+        self._queue, self._clock, self._audit = queue, clock, audit
+        self._proven, self._enabled = proven, enabled
+
+    def request(self, cmd: RequestEmailCode) -> EmailCodeRequested:
+        """A new flow for the address, the one before it void, and its mail queued: the same
+        work whether an account has the address or not (no account is read here)."""
+        self._check_enabled()
+        email = self._addresses.new(cmd.email)
+        now = self._clock.now()
+        browser = secret_hash(cmd.browser_secret) if cmd.browser_secret else None
+        flow = EmailCodeFlow.start(
+            id=new_id(), email=email.value, now=now, browser_hash=browser, locale=cmd.locale
+        )
+        self._flows.start(flow, login_key(email.value), now)
+        try:
+            self._queue.enqueue(EmailCodeJob(flow.id).job())
+        except Exception:  # the answer must not depend on the queue (application.mail.sending)
+            log.exception("could not queue the mail of an e-mail code")
+        return EmailCodeRequested(flow.id, int(FLOW_LIFETIME.total_seconds()))
+
+    def verify(self, cmd: VerifyEmailCode) -> TokenPair:
+        """The token pair of the flow's address, for its right code, once; MfaRequired where
+        the account has a second factor; 403 sso_required where its org requires its single
+        sign-on. A wrong code counts in the flow (five void it) and in the login throttle."""
+        self._check_enabled()
+        now, throttle, ip = self._clock.now(), self._throttle, cmd.client_ip or None
+        flow = self._flows.get(cmd.flow_id) if _flow_id(cmd.flow_id) else None
+        if flow is None or not flow.usable(now) or flow.code_hash is None:
+            raise invalid_flow()
+        key = login_key(flow.email)
+        rules = self._throttle_policy.rules_for(key, cmd.client_ip)
+
+        def failed(reason: str) -> None:
+            # On the account's events where the address has one (signin.failed).
+            holder = self._users.find_by_login(key)
+            user_id = holder.id if holder is not None else None
+            self._audit.record(
+                AuditEvent(
+                    Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason, method=METHOD
+                )
+            )
+
+        reservation = reserve_guess(
+            throttle, rules, now, refused=lambda: failed(TOO_MANY_LOGIN_FAILURES)
+        )
+        if not flow.accepts(cmd.code):
+            after = self._flows.update(flow.id, lambda f: f.with_wrong_code(now))
+            if after is not None and after.spent_by is not None:
+                throttle.release(reservation)  # spent meanwhile: no guess lost, only the race
+                raise invalid_flow()
+            wrong_guess(throttle, reservation, self._clock.now())
+            failed("wrong_code")
+            raise Unauthenticated("The code is not correct.", code=INVALID_EMAIL_CODE)
+        if not self._claimed(flow):
+            throttle.release(reservation)  # no guess was lost, only the race for the flow
+            raise invalid_flow()
+        clear = self._throttle_policy.success_keys(key, cmd.client_ip)
+        with settled(throttle, reservation, clear):
+            return self._signed_in(flow, cmd.user_agent, ip)
+
+    def open_link(self, cmd: OpenEmailLink) -> EmailLink:
+        """What the mail's link shows; nothing is written (mail scanners open links)."""
+        self._check_enabled()
+        flow = self._linked_flow(cmd.flow_id, cmd.token)
+        return EmailLink(same_browser=flow.asked_by(cmd.browser_secret), code=code_of(cmd.token))
+
+    def sign_in_by_link(self, cmd: SignInByLink) -> TokenPair:
+        """The token pair of the flow's address, in the browser that asked only (it holds
+        the flow's cookie); anywhere else 403 ``email_link_elsewhere`` and nothing spent."""
+        self._check_enabled()
+        flow = self._linked_flow(cmd.flow_id, cmd.token)
+        if not flow.asked_by(cmd.browser_secret):
+            raise PermissionDenied(
+                "Type the code where you asked for it.", code="email_link_elsewhere"
+            )
+        if not self._claimed(flow):
+            raise invalid_flow()
+        return self._signed_in(flow, cmd.user_agent, cmd.client_ip or None)
+
+    def _linked_flow(self, flow_id: str, token: str) -> EmailCodeFlow:
+        flow = self._flows.get(flow_id) if _flow_id(flow_id) and token.isascii() else None
+        if flow is None or not flow.usable(self._clock.now()) or not flow.opens_with(token):
+            raise invalid_flow()
+        return flow
+
+    def _claimed(self, flow: EmailCodeFlow) -> bool:
+        """Spend the flow for this request; False when another request spent it first (or a
+        new request voided it): of racing requests exactly one is told True."""
+        now, nonce = self._clock.now(), new_id()
+        after = self._flows.update(flow.id, lambda f: f.spent(now, nonce))
+        return after is not None and after.spent_by == nonce
+
+    def _signed_in(self, flow: EmailCodeFlow, user_agent: str, ip: str | None) -> TokenPair:
+        """After the flow is spent: the address's account (made now if there is none, as a
+        sign-up), proven by the code; then its second factor, else a new session."""
+        key = login_key(flow.email)
+        user = self._users.find_by_login(key)
+        if user is None:
+            user = self._sign_up(RegisterProven(flow.email, flow.locale))
+        if user.disabled:
+            self._audit.record(
+                AuditEvent(
+                    Audit.LOGIN,
+                    "failure",
+                    user_id=user.id,
+                    ip=ip,
+                    reason="account_disabled",
+                    method=METHOD,
+                )
+            )
+            raise PermissionDenied("This account is disabled.", code="account_disabled")
+        if not user.email_verified:
+            user = self._first_proof(user)
+        require_second_factor(
+            user,
+            login_key=key,
+            first_factor=(EMAIL,),
+            device_id=None,
+            ip=ip,
+            factors=self._factors,
+            clock=self._clock,
+            audit=self._audit,
+        )
+        return self._sign_in(SignInRequest(user, (EMAIL,), user_agent, ip=ip, method=METHOD))
+
+    def _first_proof(self, user: User) -> User:
+        """The first proof of the account's address wins it: whoever set it up without
+        proving the address loses every way in
+        (docs/decisions/0104-first-proof-of-address-wins.md)."""
+        clean = {
+            "passkeys": self._passkeys,
+            "factors": self._owned_factors,
+            "identities": self._identities,
+        }
+        start_clean(user.id, **clean)
+        now = self._clock.now()
+        claimed = self._users.update(user.id, lambda u: u if u.email_verified else u.claimed(now))
+        start_clean(user.id, **clean)
+        self._proven(claimed)
+        return claimed
+
+    def _check_enabled(self) -> None:
+        if not self._enabled:
+            raise NotFound("Sign-in by e-mail code is off here.", code=EMAIL_CODE_DISABLED)
+
+
+class EmailCodeMailJob:
+    """The EMAIL_CODE_MAIL job: give the flow its link token (so its code), then mail both to
+    the flow's address, greeting the account where it has proven that address. A flow voided
+    or spent since the request gets nothing."""
+
+    def __init__(
+        self,
+        *,
+        flows: EmailCodeFlowStore,
+        users: UserRepository,
+        renderer: MailRenderer,
+        mailer: Mailer,
+        clock: Clock,
+        audit: AuditLog,
+        settings: MailSettings,
+    ) -> None:
+        self._flows, self._users, self._renderer, self._mailer = flows, users, renderer, mailer
+        self._clock, self._audit, self._settings = clock, audit, settings
+
+    def run(self, job: Job, final: bool) -> None:
+        request = EmailCodeJob.parse(job.subject)
+        if request is None:
+            log.warning("unreadable e-mail code job dropped")
+            return
+        now, token = self._clock.now(), secrets.token_urlsafe(32)
+        flow = self._flows.update(request.flow_id, lambda f: f.issued(token, now))
+        if flow is None or not flow.usable(now) or not flow.opens_with(token):
+            return  # voided, spent or expired since the request
+        user = self._users.find_by_login(login_key(flow.email))
+        proven = user is not None and user.email_verified
+        left = flow.expires_at - now
+        context = {
+            "product": self._settings.product,
+            "public_url": self._settings.public_url,
+            "support_email": self._settings.support_email,
+            "email": flow.email,
+            "address_verified": "yes" if proven else "",
+            "locale": (user.locale if user is not None else None) or flow.locale or "",
+            "code": code_of(token),
+            "link": f"{self._settings.public_url}/sign-in/email?flow={flow.id}&token={token}",
+            "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
+            "new_account": "" if user is not None else "yes",
+        }
+        if user is not None and proven:
+            context |= {"username": user.username.value, "name": user.name or user.username.value}
+        mail = self._renderer.render("email_code", flow.email, context)
+        user_id = user.id if user is not None else None
+        if not deliver(self._mailer, mail, final, f"an e-mail code of flow {flow.id}"):
+            self._audit.record(
+                AuditEvent(Audit.MAIL, "failure", user_id=user_id, reason="delivery_failed")
+            )
+            return
+        self._audit.record(AuditEvent(Audit.MAIL, user_id=user_id, reason=EMAIL_CODE_MAIL))

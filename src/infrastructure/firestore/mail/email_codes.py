@@ -1,0 +1,132 @@
+"""The flows of sign-in by e-mail code (``email_code_flows/{id}``) and the requests of each
+address (``email_code_addresses/{login key}``).
+
+A new request is one batch, built from what it read and committed only if that is unchanged
+(update-time preconditions): the address's record (its live flow and the times of its last
+hour's requests), the new flow, and the void of the flow before, so one flow per address is
+live whatever races. A flow changes by compare-and-set, so of thirty requests spending one
+flow exactly one write lands (docs/decisions/0474-email-codes.md). ``expires_at`` is the
+field of both collections' TTL policies (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from domain.mail.email_codes import EmailCodeFlow, EmailCodeRequests
+from infrastructure.firestore.client import BOUNDED, read_document
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.reads import Stale
+from infrastructure.firestore.sdk import exceptions, firestore
+
+FLOWS, ADDRESSES = "email_code_flows", "email_code_addresses"
+
+
+def flow_to_doc(flow: EmailCodeFlow) -> dict[str, Any]:
+    return {
+        "email": flow.email,
+        "created_at": flow.created_at,
+        "expires_at": flow.expires_at,  # a Firestore TTL policy on this field reaps them
+        "browser_hash": flow.browser_hash,
+        "locale": flow.locale,
+        "code_hash": flow.code_hash,
+        "link_hash": flow.link_hash,
+        "wrong_codes": flow.wrong_codes,
+        "void": flow.void,
+        "spent_at": flow.spent_at,
+        "spent_by": flow.spent_by,
+    }
+
+
+def flow_from_doc(flow_id: str, data: dict[str, Any]) -> EmailCodeFlow:
+    return EmailCodeFlow(
+        id=flow_id,
+        email=data["email"],
+        created_at=data["created_at"],
+        expires_at=data["expires_at"],
+        browser_hash=data.get("browser_hash"),
+        locale=data.get("locale"),
+        code_hash=data.get("code_hash"),
+        link_hash=data.get("link_hash"),
+        wrong_codes=data.get("wrong_codes", 0),
+        void=data.get("void", False),
+        spent_at=data.get("spent_at"),
+        spent_by=data.get("spent_by"),
+    )
+
+
+def requests_to_doc(requests: EmailCodeRequests) -> dict[str, Any]:
+    return {
+        "live_flow": requests.live_flow,
+        "times": list(requests.times),
+        "expires_at": requests.expires_at(),
+    }
+
+
+def requests_from_doc(key: str, data: dict[str, Any] | None) -> EmailCodeRequests:
+    if data is None:
+        return EmailCodeRequests(key)
+    return EmailCodeRequests(key, data.get("live_flow"), tuple(data.get("times", ())))
+
+
+@translates_errors
+class FirestoreEmailCodeFlows:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._flows = client.collection(FLOWS)
+        self._addresses = client.collection(ADDRESSES)
+
+    def start(self, flow: EmailCodeFlow, key: str, now: datetime) -> None:
+        address_ref = self._addresses.document(key)
+        flow_ref = self._flows.document(flow.id)
+
+        def attempt() -> None:
+            snap = address_ref.get(**BOUNDED)
+            before = requests_from_doc(key, snap.to_dict() if snap.exists else None)
+            after = before.requested(flow.id, now)  # RateLimited: nothing is written
+            batch = self._client.batch()
+            batch.create(flow_ref, flow_to_doc(flow))
+            if snap.exists:
+                batch.update(address_ref, requests_to_doc(after), option=unchanged_since(snap))
+            else:
+                batch.create(address_ref, requests_to_doc(after))
+            if before.live_flow is not None:
+                old_ref = self._flows.document(before.live_flow)
+                old = old_ref.get(**BOUNDED)
+                if old.exists:
+                    voided = flow_from_doc(old.id, old.to_dict() or {}).voided()
+                    batch.update(old_ref, flow_to_doc(voided), option=unchanged_since(old))
+            try:
+                batch.commit(**BOUNDED)
+            except exceptions.AlreadyExists:
+                raise Stale from None  # the address's first record was made meanwhile
+
+        until_unchanged(attempt)
+
+    def get(self, flow_id: str) -> EmailCodeFlow | None:
+        data = read_document(self._client, self._flows.document(flow_id))
+        return flow_from_doc(flow_id, data) if data is not None else None
+
+    def update(
+        self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]
+    ) -> EmailCodeFlow | None:
+        ref = self._flows.document(flow_id)
+
+        def attempt() -> EmailCodeFlow | None:
+            snap = ref.get(**BOUNDED)
+            if not snap.exists:
+                return None
+            before = flow_from_doc(flow_id, snap.to_dict() or {})
+            after = change(before)
+            if after == before:
+                return after
+            try:
+                ref.update(flow_to_doc(after), option=unchanged_since(snap), **BOUNDED)
+            except exceptions.NotFound:
+                raise Stale from None  # removed meanwhile: the next read says so
+            return after
+
+        return until_unchanged(attempt)
