@@ -66,6 +66,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
         local=settings.service.app_profile == "local",
         key=derived_key(settings.signin, b"pages csrf"),
         passkey_origins=tuple(settings.signin.webauthn_origins),
+        email_code=settings.mail.passwordless_email,
         logo_url=settings.branding.site_logo_url,
         brand_color=settings.branding.brand_color,
         support_email=settings.branding.support_email,

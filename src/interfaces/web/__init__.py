@@ -41,7 +41,7 @@ from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
-from interfaces.web.mail import flows, not_me  # noqa: F401
+from interfaces.web.mail import email_code, flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
 from interfaces.web.orgs import join, mine, org  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
@@ -105,6 +105,15 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
         "POST", "/auth/password/forgot", "email.forgot_password"
     ),
     ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+    ("POST", "/sign-in/email-code"): LimitedAs(
+        "POST", "/auth/email-code", "email_code.request_code"
+    ),
+    ("POST", "/sign-in/email-code/verify"): LimitedAs(
+        "POST", "/auth/email-code/verify", "email_code.verify_code"
+    ),
+    ("POST", "/sign-in/email"): LimitedAs(
+        "POST", "/auth/email-code/verify", "email_code.verify_code"
+    ),
     ("POST", "/not-me"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
     ("POST", "/orgs/join"): LimitedAs(
         "POST", "/orgs/invitations/accept", "org_invitations.accept_invitation"
@@ -257,6 +266,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             "languages": LANGUAGE_NAMES,
             "may_choose_language": not g.get(ACCOUNT_LANGUAGE, False),
             "passkey_origins": config.passkey_origins,
+            "email_code": config.email_code,
             **language,
         }
 

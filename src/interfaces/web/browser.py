@@ -49,6 +49,7 @@ class PagesConfig:
     brand_color: str = ""  # BRAND_COLOR: the accent of the light scheme
     support_email: str = ""  # SUPPORT_EMAIL: in every page's footer
     sso_acs_limit: str = ""  # RATE_LIMIT_SSO_ACS: the IdPs' answers per address; "": none
+    email_code: bool = True  # PASSWORDLESS_EMAIL: /sign-in offers "E-mail me a code"
 
     @property
     def origin(self) -> str:
@@ -255,6 +256,26 @@ def flight() -> str:
 
 def drop_flight(response: Response) -> Response:
     _delete(response, "upstream")
+    return response
+
+
+# -- a sign-in by e-mail code in progress (docs/reference/email-code.md#the-link)
+
+EMAIL_FLOW_MAX_AGE = 10 * 60  # as long as the flow itself is valid
+
+
+def hold_email_flow(response: Response, secret: str) -> None:
+    """The secret that tells the flow's link this is the browser that asked. Lax: the link
+    is opened from a mail, a top-level GET from another site."""
+    _set(response, "email-code", secret, EMAIL_FLOW_MAX_AGE, "Lax")
+
+
+def email_flow_secret() -> str:
+    return _read("email-code")
+
+
+def drop_email_flow(response: Response) -> Response:
+    _delete(response, "email-code")
     return response
 
 

@@ -16,6 +16,14 @@ _MESSAGES: dict[str, LazyString] = {
     "invalid_credentials": lazy_gettext("Wrong username, e-mail or password."),
     "invalid_mfa_code": lazy_gettext("That code is not right; try again."),
     "invalid_token": lazy_gettext("This link is invalid, spent or expired."),
+    "invalid_email_code": lazy_gettext("That code is not right; try again."),
+    "invalid_email_flow": lazy_gettext("This code has expired or was replaced; ask for a new one."),
+    "email_code_rate_limited": lazy_gettext(
+        "A code was sent to this address moments ago; wait a little before asking again."
+    ),
+    "email_link_elsewhere": lazy_gettext(
+        "This browser is not the one that asked: type the code where you asked for it."
+    ),
     "invalid_email": lazy_gettext("Not a valid e-mail address."),
     "username_taken": lazy_gettext("This username is already registered."),
     "email_taken": lazy_gettext("This e-mail address is already registered."),

@@ -1,0 +1,132 @@
+"""The pages of sign-in by e-mail code on fakes (docs/pages.md): the address, the code (a
+pasted code with spaces works), the second step and an org's single sign-on as the password
+form goes, and the mail's link: a GET spends nothing; the asking browser gets one button,
+another browser the code and no session."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.support.api import register
+from tests.support.app import World
+from tests.support.email_codes import code_in, link_in
+from tests.support.pages import csrf
+from tests.support.totp import register_with_totp
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def ask(world: World, client: FlaskClient, email: str) -> str:
+    """The code page's path, after asking for a code in ``client``."""
+    token = csrf(client, "/sign-in/email-code")
+    answer = client.post("/sign-in/email-code", data={"email": email, "csrf_token": token})
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    location = answer.headers["Location"]
+    assert location.startswith("/sign-in/email-code/verify?flow=")
+    cookie = answer.headers["Set-Cookie"]
+    assert "firegate_email-code=" in cookie and "HttpOnly" in cookie
+    return location
+
+
+def last_mail(world: World, email: str) -> str:
+    world.deliver()
+    return [m for m in world.mailer.to(email) if "/sign-in/email?" in m.text][-1].text
+
+
+def test_the_sign_in_page_offers_a_code_unless_it_is_off() -> None:
+    on = World().client.get("/sign-in").get_data(as_text=True)
+    assert 'href="/sign-in/email-code?next=%2Faccount"' in on
+    off = World(passwordless_email=False).client.get("/sign-in").get_data(as_text=True)
+    assert "/sign-in/email-code" not in off
+
+
+def test_a_pasted_code_signs_in_and_the_code_field_is_one_time(world: World) -> None:
+    path = ask(world, world.client, "lea@example.com")
+    html = world.client.get(path).get_data(as_text=True)
+    assert re.search(
+        r'<input id="code" name="code" type="text" autocomplete="one-time-code"'
+        r' inputmode="numeric"',
+        html,
+    )
+    code = code_in(last_mail(world, "lea@example.com"))
+    pasted = f" {code[:3]} {code[3:]} "
+    answer = world.client.post(path, data={"code": pasted, "csrf_token": csrf(world.client, path)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+    assert world.client.get("/account").status_code == 200
+
+
+def test_a_wrong_code_stays_on_the_page_with_its_message(world: World) -> None:
+    path = ask(world, world.client, "lea@example.com")
+    code = code_in(last_mail(world, "lea@example.com"))
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    answer = world.client.post(path, data={"code": wrong, "csrf_token": csrf(world.client, path)})
+    assert answer.status_code == 401
+    assert "That code is not right; try again." in answer.get_data(as_text=True)
+
+
+def test_a_second_factor_continues_to_its_page(world: World) -> None:
+    register_with_totp(world.client, "max")
+    world.deliver()
+    world.store.users.update(
+        {
+            uid: user.with_email_verified(user.updated_at)
+            for uid, user in world.store.users.items()
+            if user.username.value == "max"
+        }
+    )
+    path = ask(world, world.client, "max@example.com")
+    code = code_in(last_mail(world, "max@example.com"))
+    answer = world.client.post(path, data={"code": code, "csrf_token": csrf(world.client, path)})
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/sign-in/mfa?next=%2Faccount"
+
+
+def test_the_link_signs_in_the_asking_browser_after_one_click(world: World) -> None:
+    ask(world, world.client, "ned@example.com")
+    link, flow, token = link_in(last_mail(world, "ned@example.com"))
+    path = link.removeprefix("http://127.0.0.1:8000")
+    for _ in range(3):  # GETs spend nothing
+        shown = world.client.get(path)
+        assert shown.status_code == 200
+    html = shown.get_data(as_text=True)
+    assert 'action="/sign-in/email?flow=' in html and "Type this code" not in html
+    answer = world.client.post(path, data={"csrf_token": csrf(world.client, path)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
+    assert world.client.get("/account").status_code == 200
+    assert flow and token
+
+
+def test_the_link_elsewhere_shows_the_code_and_opens_no_session(world: World) -> None:
+    register(world.client, "ola")
+    ask(world, world.client, "ola@example.com")
+    text = last_mail(world, "ola@example.com")
+    link, _, _ = link_in(text)
+    path = link.removeprefix("http://127.0.0.1:8000")
+    phone = world.app.test_client()
+    html = phone.get(path).get_data(as_text=True)
+    assert code_in(text) in html and "Type this code where you asked for it:" in html
+    assert 'action="/sign-in/email?' not in html
+    refused = phone.post(path, data={"csrf_token": csrf(phone, "/sign-in")})
+    assert refused.status_code == 403
+    assert phone.get("/account").status_code == 303  # no session: on to /sign-in
+    # The asking browser's code still works.
+    verify = "/sign-in/email-code/verify?flow=" + link_in(text)[1]
+    done = world.client.post(
+        verify, data={"code": code_in(text), "csrf_token": csrf(world.client, verify)}
+    )
+    assert done.status_code == 303 and done.headers["Location"] == "/account"
+
+
+def test_the_pages_speak_spanish(world: World) -> None:
+    html = world.client.get("/sign-in/email-code", headers={"Accept-Language": "es"}).get_data(
+        as_text=True
+    )
+    assert "Envíame un código" in html
