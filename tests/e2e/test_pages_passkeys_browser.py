@@ -23,17 +23,18 @@ import pytest
 from playwright.sync_api import CDPSession, Page, Route
 
 from tests.support.api import PASSWORD
-from tests.support.browser import chromium, fill, phone_checked, shoot, signed_up, violations
+from tests.support.browser import (
+    chromium,
+    fill,
+    phone_checked,
+    shoot,
+    signed_up,
+    violations,
+    virtual_authenticator,
+)
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
-AUTHENTICATOR = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-}
 # Records each navigator.credentials.get() of the page's script: "conditional" or "modal";
 # window.getAnswers holds how those of this page were answered ("credential" or the error's
 # name).
@@ -81,10 +82,8 @@ def open_browser(base: str, *, autofill: bool, locale: str = "en-US") -> Iterato
         page.context.add_init_script(RECORD_GETS)
         if not autofill:
             page.context.add_init_script(NO_AUTOFILL)
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable")
-        added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-        yield Browser(page, cdp, added["authenticatorId"], base, gets)
+        cdp, authenticator = virtual_authenticator(page)
+        yield Browser(page, cdp, authenticator, base, gets)
 
 
 @pytest.fixture
