@@ -1,7 +1,8 @@
 """Passkey-first sign-up in Chromium against gunicorn, with the DevTools protocol's virtual
 authenticator and the mail read from maildev (docs/pages.md, "Passkeys"): "Create with a
-passkey" on /sign-up, the address proven by an e-mailed code, then the passkey; no password
-is ever stored; signed out, the passkey signs in. Every page axe-clean at 375 px, in English
+passkey" on /sign-up, the address proven by an e-mailed code, then the passkey, then the
+recovery codes shown once; no password is ever stored; signed out, the passkey signs in, and
+so does a recovery code in the password's place. Every page axe-clean at 375 px, in English
 and Spanish. Opened on ``localhost``: browsers refuse WebAuthn on an IP-address origin."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ENGLISH = (
     "Add a passkey",
     "Sign out",
     "Sign in with a passkey",
+    "Continue",
 )
 SPANISH = (
     "Crear con una llave de acceso",
@@ -34,6 +36,7 @@ SPANISH = (
     "Añadir una llave de acceso",
     "Cerrar sesión",
     "Iniciar sesión con una llave de acceso",
+    "Continuar",
 )
 
 
@@ -41,7 +44,7 @@ SPANISH = (
 def test_sign_up_with_a_passkey_then_sign_in_with_it(
     gunicorn_url: str, firestore: Any, locale: str, words: tuple[str, ...]
 ) -> None:
-    create, ask, sign_in, add, sign_out, with_passkey = words
+    create, ask, sign_in, add, sign_out, with_passkey, go_on = words
     base = gunicorn_url.replace("127.0.0.1", "localhost")
     address = f"k{uuid.uuid4().hex[:10]}@example.com"
     with chromium(javascript=True, locale=locale) as page:
@@ -62,6 +65,14 @@ def test_sign_up_with_a_passkey_then_sign_in_with_it(
         page.get_by_role("button", name=add).wait_for()  # shown by the script
         phone_checked(page)
         page.get_by_role("button", name=add).click()
+        # The recovery codes, at once and once (docs/decisions/0476).
+        page.wait_for_url(base + "/sign-up/recovery-codes?next=%2Faccount")
+        phone_checked(page)
+        codes = page.locator("#recovery-codes code").all_inner_texts()
+        assert len(set(codes)) == 10
+        page.reload()
+        assert page.locator("#recovery-codes").count() == 0
+        page.get_by_role("link", name=go_on).click()
         page.wait_for_url(base + "/account")
         phone_checked(page)
         assert address in page.inner_text("main")
@@ -82,3 +93,11 @@ def test_sign_up_with_a_passkey_then_sign_in_with_it(
         assert address in page.inner_text("main")
         found = cdp.send("WebAuthn.getCredentials", held)["credentials"]
         assert found[0]["signCount"] >= 1
+
+        # The passkey lost: a recovery code signs in once, typed in the password's place.
+        page.get_by_role("button", name=sign_out).click()
+        page.wait_for_url(base + "/sign-in")
+        fill(page, username=address, password=codes[0])
+        page.get_by_role("button", name=sign_in, exact=True).click()
+        page.wait_for_url(base + "/account")
+        assert address in page.inner_text("main")

@@ -22,7 +22,8 @@ from application.signin.passkeys import (
     RegistrationOptions,
     RenamePasskey,
 )
-from domain.errors import InvalidInput, Unauthenticated, Unreadable
+from application.signin.totp import GetTotp
+from domain.errors import Conflict, InvalidInput, Unauthenticated, Unreadable
 from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -151,4 +152,26 @@ def sign_up_passkey_page() -> Response:
     if browser.signed_in() is None:
         here = "/sign-up/passkey?" + urlencode({"next": onward})
         return see_other("/sign-in/email-code?" + urlencode({"next": here}))
-    return page("signin/sign_up_passkey.html", next=onward, passkeys_here=browser.passkeys_here())
+    done = "/sign-up/recovery-codes?" + urlencode({"next": onward})
+    return page(
+        "signin/sign_up_passkey.html",
+        next=onward,
+        done=done,
+        passkeys_here=browser.passkeys_here(),
+    )
+
+
+@bp.get("/sign-up/recovery-codes")
+@signed_in
+def sign_up_recovery_codes(actor: Actor) -> Response:
+    """Passkey-first sign-up's end: ten recovery codes, shown this once; a later visit says
+    they were (docs/decisions/0476-recovery-codes-without-a-password.md)."""
+    try:
+        codes = services().totp.first_recovery_codes(GetTotp(actor))
+    except Conflict:
+        codes = ()
+    return page(
+        "signin/sign_up_recovery_codes.html",
+        next=safe_next(request.args.get("next")),
+        recovery_codes=codes,
+    )
