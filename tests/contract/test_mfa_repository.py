@@ -56,6 +56,17 @@ def test_factor_round_trip_and_delete(factors: MfaRepository) -> None:
     assert factors.update(user_id, lambda f: f) is None
 
 
+def test_create_stores_a_factor_only_where_there_is_none(factors: MfaRepository) -> None:
+    user_id = new_id()
+    codes = TotpFactor.recovery_only(user_id=user_id, recovery_hashes=("h1", "h2"), now=NOW)
+    assert factors.create(codes)
+    assert factors.get(user_id) == codes and codes.codes_only
+    assert not factors.create(pending(user_id))
+    assert factors.get(user_id) == codes
+    spent = factors.update(user_id, lambda f: f.spent_recovery_code("h1", NOW))
+    assert spent is not None and spent.recovery_hashes == ("h2",)
+
+
 def test_begin_replaces_a_pending_factor_but_never_an_active_one(factors: MfaRepository) -> None:
     user_id = new_id()
     assert factors.begin(pending(user_id, "first"))

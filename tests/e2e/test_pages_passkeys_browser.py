@@ -23,24 +23,33 @@ import pytest
 from playwright.sync_api import CDPSession, Page, Route
 
 from tests.support.api import PASSWORD
-from tests.support.browser import chromium, fill, shoot, violations
+from tests.support.browser import (
+    chromium,
+    fill,
+    phone_checked,
+    shoot,
+    signed_up,
+    violations,
+    virtual_authenticator,
+)
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
-AUTHENTICATOR = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-}
-# Records each navigator.credentials.get() of the page's script: "conditional" or "modal".
+# Records each navigator.credentials.get() of the page's script: "conditional" or "modal";
+# window.getAnswers holds how those of this page were answered ("credential" or the error's
+# name).
 RECORD_GETS = """
 (() => {
   const get = navigator.credentials.get.bind(navigator.credentials);
+  window.getAnswers = [];
   navigator.credentials.get = (options) => {
     window.recordGet((options && options.mediation) || "modal");
-    return get(options);
+    const answer = get(options);
+    answer.then(
+      () => window.getAnswers.push("credential"),
+      (error) => window.getAnswers.push(error.name),
+    );
+    return answer;
   };
 })();
 """
@@ -62,8 +71,8 @@ class Browser:
         return credentials
 
 
-def open_browser(base: str, *, autofill: bool) -> Iterator[Browser]:
-    with chromium(javascript=True) as page:
+def open_browser(base: str, *, autofill: bool, locale: str = "en-US") -> Iterator[Browser]:
+    with chromium(javascript=True, locale=locale) as page:
         gets: list[str] = []
 
         def record_get(mediation: str) -> None:
@@ -73,10 +82,8 @@ def open_browser(base: str, *, autofill: bool) -> Iterator[Browser]:
         page.context.add_init_script(RECORD_GETS)
         if not autofill:
             page.context.add_init_script(NO_AUTOFILL)
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable")
-        added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-        yield Browser(page, cdp, added["authenticatorId"], base, gets)
+        cdp, authenticator = virtual_authenticator(page)
+        yield Browser(page, cdp, authenticator, base, gets)
 
 
 @pytest.fixture
@@ -161,6 +168,42 @@ def test_the_username_fields_passkey_autofill_signs_in(autofill_browser: Browser
     assert browser.gets == ["conditional"]
     page.goto(base + "/sign-in?next=/account%3Fagain%3D1")
     page.wait_for_url(base + "/account?again=1")
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en-US", ("Sign in", "Create account", "Sign out")),
+        ("es-ES", ("Iniciar sesión", "Crear cuenta", "Cerrar sesión")),
+    ],
+)
+def test_the_password_form_signs_in_beside_the_autofill(
+    localhost: str, firestore: Any, locale: str, words: tuple[str, str, str]
+) -> None:
+    """A browser that holds no passkey of this site: the page starts the conditional request,
+    and the password form signs in beside it, at 375 px. Headless, Chromium's virtual
+    authenticator refuses such a request at once (NotAllowedError) where a person's browser
+    would wait; the page then shows no error and the form is as it was."""
+    sign_in, create, sign_out = words
+    for browser in open_browser(localhost, autofill=True, locale=locale):
+        page, base = browser.page, browser.base
+        page.set_viewport_size({"width": 375, "height": 800})
+        name = signed_up(page, base, button=create)
+        page.get_by_role("button", name=sign_out).click()
+        page.wait_for_url(base + "/sign-in")
+        page.wait_for_function("() => window.getAnswers.length === 1")
+        assert browser.gets == ["conditional"]
+        assert page.evaluate("window.getAnswers") == ["NotAllowedError"]
+        assert page.locator("#passkey-sign-in-message").inner_text() == ""
+        assert page.locator("input[name=username]").get_attribute("autocomplete") == (
+            "username webauthn"
+        )
+        phone_checked(page)
+        fill(page, username=name, password=PASSWORD)
+        page.get_by_role("button", name=sign_in, exact=True).click()
+        page.wait_for_url(base + "/account")
+        assert name in page.inner_text("main")
+        assert browser.gets == ["conditional"] and browser.credentials() == []
 
 
 def test_without_javascript_sign_in_shows_no_passkey_button(localhost: str) -> None:

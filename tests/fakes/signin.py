@@ -220,6 +220,13 @@ class FakeMfaRepository:
             self.store.factors[factor.user_id] = factor
             return True
 
+    def create(self, factor: TotpFactor) -> bool:
+        with self.store.lock:
+            if factor.user_id in self.store.factors:
+                return False
+            self.store.factors[factor.user_id] = factor
+            return True
+
     def update(
         self, user_id: str, change: Callable[[TotpFactor], TotpFactor | None]
     ) -> TotpFactor | None:

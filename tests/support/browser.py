@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import CDPSession, Page, sync_playwright
 
 from application.sso.discovery import PRESENCE_TTL
 from tests.support.api import PASSWORD
@@ -178,3 +178,22 @@ def address_first(page: Page, url: str) -> None:
         assert time.monotonic() < deadline, "the sign-in page never asked for the address first"
         time.sleep(0.5)
         page.goto(url)
+
+
+# The DevTools protocol's virtual authenticator: a platform authenticator that keeps
+# discoverable passkeys and verifies its user (the passkey tests, docs/testing.md).
+AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+}
+
+
+def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """The page's CDP session, with a virtual authenticator added: the session and its id."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+    return cdp, str(added["authenticatorId"])

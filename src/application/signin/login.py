@@ -27,6 +27,7 @@ from application.signin.mfa import (
     MfaLogin,
     MfaRepository,
     code_change,
+    hash_recovery_code,
     invalid_mfa_token,
     open_challenge,
     require_second_factor,
@@ -275,12 +276,17 @@ class Logins:
         # Every path below spends one argon2 verification, so status, body and time are the
         # same for an unknown user, a password-less (Firebase-only) account and a wrong
         # password.
+        by_code = False
         if user is None or user.password_hash is None:
             hasher.verify_dummy(cmd.password)
             if user is None:
                 raise failed("unknown_user", None)
-            raise failed("no_password", user.id)
-        if not hasher.verify(user.password_hash, cmd.password):
+            # An account that never had a password: a recovery code of its own stands in for
+            # it, spent (docs/decisions/0476-recovery-codes-without-a-password.md).
+            if not self._spent_recovery_code(user, cmd.password):
+                raise failed("no_password", user.id)
+            by_code = True
+        elif not hasher.verify(user.password_hash, cmd.password):
             raise failed("wrong_password", user.id)
         # The password is right: its failure is taken back whatever comes next. Only a login
         # that ends here clears this client's failures: a password known to an attacker must
@@ -289,14 +295,29 @@ class Logins:
             login_key, cmd.client_ip, device.id if device else None
         )
         with settled(throttle, reservation, clear):
-            pair = self._signed_in(cmd, user, login_key=login_key, device=device)
+            pair = self._signed_in(cmd, user, login_key=login_key, device=device, by_code=by_code)
         return replace(pair, device_token=self._devices.issue(user, clock.now(), device))
 
+    def _spent_recovery_code(self, user: User, code: str) -> bool:
+        """Spend ``code`` if it is a recovery code of the account's codes-only factor. Only
+        what has a recovery code's shape costs the read."""
+        if hash_recovery_code(user.id, code) is None:
+            return False
+        factor = self._factors.get(user.id)
+        if factor is None or not factor.codes_only:
+            return False
+        now = self._clock.now()
+        change = code_change(
+            factor, code=None, recovery_code=code, otp=self._otp, box=self._box, now=now
+        )
+        return change is not None and self._factors.update(user.id, change) is not None
+
     def _signed_in(
-        self, cmd: Login, user: User, *, login_key: str, device: Device | None
+        self, cmd: Login, user: User, *, login_key: str, device: Device | None, by_code: bool
     ) -> TokenPair:
-        """After the right password: the account's state decides (disabled, address unproven,
-        a second factor to come), else a new session."""
+        """After the right password (``by_code``: the recovery code of an account without
+        one): the account's state decides (disabled, address unproven, a second factor to
+        come), else a new session."""
         ip, audit = cmd.client_ip or None, self._audit
         if user.disabled:
             audit.record(
@@ -334,7 +355,13 @@ class Logins:
         )
         return self._sign_in(
             SignInRequest(
-                user, (PASSWORD,), cmd.user_agent, ip=ip, knows_devices=True, device=device
+                user,
+                (ONE_TIME_PASSWORD,) if by_code else (PASSWORD,),
+                cmd.user_agent,
+                ip=ip,
+                knows_devices=True,
+                device=device,
+                method="recovery_code" if by_code else None,
             )
         )
 

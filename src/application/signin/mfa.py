@@ -43,6 +43,10 @@ class MfaRepository(Protocol):
         nothing written) if the user has an active one."""
         ...
 
+    def create(self, factor: TotpFactor) -> bool:
+        """Store ``factor`` where the user has none; False (nothing written) if they have."""
+        ...
+
     def update(
         self, user_id: str, change: Callable[[TotpFactor], TotpFactor | None]
     ) -> TotpFactor | None:

@@ -285,12 +285,32 @@ class TotpFactors:
         self._event(Audit.MFA_RECOVERY_CODES, user, cmd)
         return codes
 
+    def first_recovery_codes(self, cmd: GetTotp) -> tuple[str, ...]:
+        """Ten recovery codes for an account with no password and no factor (the last step of
+        passkey-first sign-up), shown this once; they stand in for the missing password
+        (docs/decisions/0476-recovery-codes-without-a-password.md). Refused once it has a
+        factor of any kind, so a set is made once however many ask."""
+        user = self._users.get(cmd.actor.user_id)
+        if user is None or user.password_hash is not None:
+            raise Conflict(
+                "Only an account without a password gets these.", code="recovery_codes_shown"
+            )
+        now = self._clock.now()
+        codes = new_recovery_codes()
+        factor = TotpFactor.recovery_only(
+            user_id=user.id, recovery_hashes=recovery_hashes(user.id, codes), now=now
+        )
+        if not self._factors.create(factor):
+            raise Conflict("The recovery codes were shown already.", code="recovery_codes_shown")
+        self._audit.record(AuditEvent(Audit.MFA_RECOVERY_CODES, user_id=user.id))
+        return codes
+
     def status(self, cmd: GetTotp) -> TotpStatus:
         """What the account page shows of the caller's authenticator."""
         # As authenticate() read it for this request, when it did; else read now.
         actor = cmd.actor
         factor = actor.factor if actor.factor_read else self._factors.get(actor.user_id)
-        if factor is None:
+        if factor is None or factor.codes_only:
             return TotpStatus("off")
         if not factor.active:
             return TotpStatus("pending")

@@ -40,7 +40,9 @@ class TotpFactor:
     """One user's authenticator (document ``mfa/{user_id}``).
 
     ``secret`` is the sealed (encrypted) TOTP secret, never the secret itself. A factor
-    starts pending (``active`` false) and becomes active with its first code.
+    starts pending (``active`` false) and becomes active with its first code. An account
+    that never had a password holds its recovery codes on a factor with no secret that is
+    never active (``codes_only``, docs/decisions/0476-recovery-codes-without-a-password.md).
     """
 
     user_id: str
@@ -56,6 +58,24 @@ class TotpFactor:
         return cls(
             user_id=user_id, secret=sealed_secret, active=False, created_at=now, updated_at=now
         )
+
+    @classmethod
+    def recovery_only(
+        cls, *, user_id: str, recovery_hashes: tuple[str, ...], now: datetime
+    ) -> TotpFactor:
+        return cls(
+            user_id=user_id,
+            secret="",
+            active=False,
+            created_at=now,
+            updated_at=now,
+            recovery_hashes=recovery_hashes,
+        )
+
+    @property
+    def codes_only(self) -> bool:
+        """Recovery codes and no authenticator: they stand in for a missing password."""
+        return not self.active and not self.secret
 
     def fresh_steps(self, steps: tuple[int, ...]) -> tuple[int, ...]:
         """Those of ``steps`` (where a code matched) not at or before an accepted one."""
@@ -75,7 +95,7 @@ class TotpFactor:
 
     def spent_recovery_code(self, code_hash: str, now: datetime) -> TotpFactor | None:
         """The factor without that recovery code; None if it is not (or no longer) one."""
-        if not self.active or code_hash not in self.recovery_hashes:
+        if not (self.active or self.codes_only) or code_hash not in self.recovery_hashes:
             return None
         left = tuple(h for h in self.recovery_hashes if h != code_hash)
         return replace(self, recovery_hashes=left, updated_at=now)

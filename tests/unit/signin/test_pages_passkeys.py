@@ -434,3 +434,26 @@ def test_behind_a_proxy_the_host_decides_whatever_the_scheme() -> None:
         assert not elsewhere(html)[0], base
     html = world.client.get("/sign-in", base_url="https://other.example.com").get_data(as_text=True)
     assert elsewhere(html)[0]
+
+
+def test_passkey_first_sign_up_proves_the_address_then_adds_the_passkey(world: Pages) -> None:
+    c = world.client
+    html = c.get("/sign-up").get_data(as_text=True)
+    assert '<a href="/sign-up/passkey?next=%2Faccount">Create with a passkey</a>' in html
+    # Signed out: the address is proven first, by an e-mailed code.
+    answer = c.get("/sign-up/passkey?next=/account")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == (
+        "/sign-in/email-code?next=%2Fsign-up%2Fpasskey%3Fnext%3D%252Faccount"
+    )
+    sign_up(c)
+    html = c.get("/sign-up/passkey?next=/account").get_data(as_text=True)
+    done = 'data-done="/sign-up/recovery-codes?next=%2Faccount"'
+    assert re.search(r'<div id="passkey-add" hidden[^>]* ' + re.escape(done), html)
+    made = add_passkey(c, SoftPasskey())
+    assert world.passkeys.passkeys[made["id"]].name == "laptop"
+
+
+def test_no_passkey_first_sign_up_without_e_mailed_codes() -> None:
+    html = pages(passwordless_email=False).client.get("/sign-up").get_data(as_text=True)
+    assert "/sign-up/passkey" not in html

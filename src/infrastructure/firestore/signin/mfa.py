@@ -112,6 +112,13 @@ class FirestoreMfaRepository:
 
         return until_unchanged(attempt)
 
+    def create(self, factor: TotpFactor) -> bool:
+        try:
+            self._factors.document(factor.user_id).create(factor_to_doc(factor), **BOUNDED)
+        except exceptions.AlreadyExists:
+            return False
+        return True
+
     def update(
         self, user_id: str, change: Callable[[TotpFactor], TotpFactor | None]
     ) -> TotpFactor | None:

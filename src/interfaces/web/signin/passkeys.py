@@ -1,12 +1,14 @@
 """Passkeys on the pages (docs/pages.md): the list, rename and delete forms on
-/account/security, and the JSON endpoints the pages' one script (static/webauthn.js) calls to
-add a passkey and to sign in with one. The script sends the page's CSRF token in a header;
-its requests count in the API's passkey limits (``PAGE_LIMITS``)."""
+/account/security, the JSON endpoints the pages' one script (static/webauthn.js) calls to
+add a passkey and to sign in with one, and the passkey step of passkey-first sign-up. The
+script sends the page's CSRF token in a header; its requests count in the API's passkey
+limits (``PAGE_LIMITS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, jsonify, request
 
@@ -20,14 +22,15 @@ from application.signin.passkeys import (
     RegistrationOptions,
     RenamePasskey,
 )
-from domain.errors import InvalidInput, Unauthenticated, Unreadable
+from application.signin.totp import GetTotp
+from domain.errors import Conflict, InvalidInput, Unauthenticated, Unreadable
 from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.accounts.account import account_form, done, signed_in
 from interfaces.web.forms import field, safe_next
-from interfaces.web.rendering import bp
+from interfaces.web.rendering import bp, page, see_other
 from interfaces.web.signin.security import SECURITY
 
 
@@ -135,3 +138,40 @@ def passkey_sign_in() -> Response:
     response = jsonify({"location": safe_next(request.args.get("next"))})
     browser.start(response, pair)
     return response
+
+
+# -- on /sign-up: "Create with a passkey"
+
+
+@bp.get("/sign-up/passkey")
+def sign_up_passkey_page() -> Response:
+    """Passkey-first sign-up (docs/pages.md): signed out, the address is proven first by an
+    e-mailed code, which makes the account with no password; signed in (a recent sign-in,
+    as adding a passkey needs), the page adds its passkey, then goes on to ``next``."""
+    onward = safe_next(request.args.get("next"))
+    if browser.signed_in() is None:
+        here = "/sign-up/passkey?" + urlencode({"next": onward})
+        return see_other("/sign-in/email-code?" + urlencode({"next": here}))
+    done = "/sign-up/recovery-codes?" + urlencode({"next": onward})
+    return page(
+        "signin/sign_up_passkey.html",
+        next=onward,
+        done=done,
+        passkeys_here=browser.passkeys_here(),
+    )
+
+
+@bp.get("/sign-up/recovery-codes")
+@signed_in
+def sign_up_recovery_codes(actor: Actor) -> Response:
+    """Passkey-first sign-up's end: ten recovery codes, shown this once; a later visit says
+    they were (docs/decisions/0476-recovery-codes-without-a-password.md)."""
+    try:
+        codes = services().totp.first_recovery_codes(GetTotp(actor))
+    except Conflict:
+        codes = ()
+    return page(
+        "signin/sign_up_recovery_codes.html",
+        next=safe_next(request.args.get("next")),
+        recovery_codes=codes,
+    )

@@ -1,4 +1,5 @@
-// Passkeys on firegate's pages (docs/pages.md): "Add a passkey" on /account/security, and on /sign-in
+// Passkeys on firegate's pages (docs/pages.md): "Add a passkey" on /account/security and
+// /sign-up/passkey, and on /sign-in
 // "Sign in with a passkey" plus the browser's passkey autofill on the username field
 // (conditional mediation). The pages work without this script; it only shows the passkey
 // controls on an address where passkeys work, in a browser that has WebAuthn, and otherwise
@@ -163,7 +164,8 @@
         });
         const body = Object.assign(credentialJSON(credential), { name: nameInput.value });
         await post(box.dataset.action, body);
-        window.location.assign("/account/security?done=passkey-added");
+        // data-done: where the page goes next (the sign-up's last step, not the account's list)
+        window.location.assign(box.dataset.done || "/account/security?done=passkey-added");
       } catch (error) {
         if (error instanceof Refused && error.location) {
           window.location.assign(error.location);
