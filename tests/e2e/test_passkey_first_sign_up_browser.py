@@ -28,6 +28,8 @@ ENGLISH = (
     "Sign out",
     "Sign in with a passkey",
     "Continue",
+    "Show my recovery codes",
+    "Your recovery codes were shown already",
 )
 SPANISH = (
     "Crear con una llave de acceso",
@@ -37,6 +39,8 @@ SPANISH = (
     "Cerrar sesión",
     "Iniciar sesión con una llave de acceso",
     "Continuar",
+    "Mostrar mis códigos de recuperación",
+    "Tus códigos de recuperación ya se mostraron",
 )
 
 
@@ -44,7 +48,7 @@ SPANISH = (
 def test_sign_up_with_a_passkey_then_sign_in_with_it(
     gunicorn_url: str, firestore: Any, locale: str, words: tuple[str, ...]
 ) -> None:
-    create, ask, sign_in, add, sign_out, with_passkey, go_on = words
+    create, ask, sign_in, add, sign_out, with_passkey, go_on, show, shown_already = words
     base = gunicorn_url.replace("127.0.0.1", "localhost")
     address = f"k{uuid.uuid4().hex[:10]}@example.com"
     with chromium(javascript=True, locale=locale) as page:
@@ -68,9 +72,14 @@ def test_sign_up_with_a_passkey_then_sign_in_with_it(
         # The recovery codes, at once and once (docs/decisions/0476).
         page.wait_for_url(base + "/sign-up/recovery-codes?next=%2Faccount")
         phone_checked(page)
+        page.get_by_role("button", name=show).click()
+        page.locator("#recovery-codes").wait_for()
+        phone_checked(page)
         codes = page.locator("#recovery-codes code").all_inner_texts()
         assert len(set(codes)) == 10
-        page.reload()
+        page.goto(base + "/sign-up/recovery-codes?next=%2Faccount")
+        page.get_by_role("button", name=show).click()
+        page.get_by_text(shown_already).wait_for()
         assert page.locator("#recovery-codes").count() == 0
         page.get_by_role("link", name=go_on).click()
         page.wait_for_url(base + "/account")

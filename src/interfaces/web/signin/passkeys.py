@@ -163,9 +163,21 @@ def sign_up_passkey_page() -> Response:
 
 @bp.get("/sign-up/recovery-codes")
 @signed_in
+def sign_up_recovery_codes_page(actor: Actor) -> Response:
+    """Passkey-first sign-up's end: a button that makes the ten recovery codes. A GET makes
+    nothing, so that a link another site opens, a prefetch or a reload never spends the one
+    showing (docs/decisions/0476-recovery-codes-without-a-password.md)."""
+    return page(
+        "signin/sign_up_recovery_codes.html",
+        next=safe_next(request.args.get("next")),
+        recovery_codes=None,
+    )
+
+
+@bp.post("/sign-up/recovery-codes")
+@signed_in
 def sign_up_recovery_codes(actor: Actor) -> Response:
-    """Passkey-first sign-up's end: ten recovery codes, shown this once; a later visit says
-    they were (docs/decisions/0476-recovery-codes-without-a-password.md)."""
+    """The ten recovery codes, made and shown this once; a later request says they were."""
     try:
         codes = services().totp.first_recovery_codes(GetTotp(actor))
     except Conflict:
