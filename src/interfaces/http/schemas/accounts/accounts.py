@@ -4,10 +4,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from domain.accounts.users import User
-from interfaces.http.schemas.common import Schema, Strict, new_address, not_null, single_line
+from interfaces.http.schemas.common import (
+    Schema,
+    Strict,
+    new_address,
+    no_null,
+    not_null,
+    single_line,
+)
 
 Username = Field(min_length=3, max_length=32, examples=["alice"])
 Password = Field(min_length=8, max_length=128)
@@ -26,6 +33,8 @@ class RegisterRequest(Strict):
     last_name: str | None = Name
     challenge_token: str | None = ChallengeToken
 
+    _not_null = field_validator("challenge_token", mode="before")(no_null)
+
 
 class LoginRequest(Strict):
     username: str = Field(
@@ -33,6 +42,8 @@ class LoginRequest(Strict):
     )
     password: str = Field(min_length=1, max_length=1024)
     challenge_token: str | None = ChallengeToken
+
+    _not_null = field_validator("challenge_token", mode="before")(no_null)
 
 
 class LoginForm(LoginRequest):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, field_validator
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken
-from interfaces.http.schemas.common import Schema, Strict
+from interfaces.http.schemas.common import Schema, Strict, no_null
 
 FlowId = Field(
     min_length=1,
@@ -18,6 +18,8 @@ FlowId = Field(
 class EmailCodeRequest(Strict):
     email: EmailStr = Field(examples=["alice@example.com"])
     challenge_token: str | None = ChallengeToken
+
+    _not_null = field_validator("challenge_token", mode="before")(no_null)
 
 
 class EmailCodeOut(Schema):
