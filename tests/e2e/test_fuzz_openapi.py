@@ -108,6 +108,13 @@ BEYOND_THE_DOCUMENT = frozenset(
         "post_logout_redirect_uri:invalid_redirect_uri",
         "resource:invalid_resource",
         "grant:invalid_grant_type",
+        # profile attributes follow the deployment's profile schema, not the document: which
+        # names exist, who may write them, their bounds; and the profile schema's own rules,
+        # a JSON Schema's, which the document describes only in part (docs/reference/accounts.md)
+        "unknown_attribute",
+        "attribute_not_writable",
+        "invalid_attribute_value",
+        "invalid_profile_schema",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

@@ -256,6 +256,12 @@ def test_dogs_api_user_changes_are_the_owners_or_the_admins(
     assert (promote.status_code, promote.get_json()["code"]) == (403, "admin_required")
     role = client.patch(f"/api/users/{bob['id']}", json={"role": "uploader"}, headers=admin)
     assert role.status_code == 200 and role.get_json()["role"] == "uploader"
+    # The document's admin change may carry attributes beside role and disabled (none set
+    # here, and none defined by a profile schema: an empty object writes nothing).
+    both = {"role": "user", "disabled": None, "attributes": {}}
+    with_attributes = client.patch(f"/api/users/{bob['id']}", json=both, headers=admin)
+    assert with_attributes.status_code == 200, with_attributes.get_json()
+    assert with_attributes.get_json()["role"] == "user"
     gone = client.delete(f"/api/users/{bob['id']}", headers=token)
     assert (gone.status_code, gone.get_json()["code"]) == (403, "admin_required")
     assert client.delete(f"/api/users/{alice['id']}", headers=token).status_code == 204

@@ -104,20 +104,27 @@ def invite(actor: Actor) -> Response:
     return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})
 
 
-# The replaced API's admin fields; a body with ``attributes`` is the owner's, as on PUT /user.
+# The replaced API's admin fields; ``attributes`` goes with either kind of change.
 _ADMIN_FIELDS = frozenset({"role", "disabled"})
+_EITHER = frozenset({"attributes"})
 
 
 def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
-    """A body of only ``role``/``disabled`` (or none) is PATCH /users/{id}, for admins;
-    any other body is the owner's own profile change (PUT or PATCH /user)."""
+    """A body of ``role``/``disabled`` (with ``attributes`` or not), or an empty one, is
+    PATCH /users/{id}, for admins; any other body (``attributes`` alone included) is the
+    owner's own profile change (PUT or PATCH /user)."""
     data = read_json_object()
-    if {key.casefold() for key in data} <= _ADMIN_FIELDS:
+    keys = {key.casefold() for key in data}
+    if keys <= _ADMIN_FIELDS | _EITHER and (not keys or keys & _ADMIN_FIELDS):
         change = validate(AdminUserChange, folded(data, AdminUserChange))
-        user = services().admin.change_user(
-            AdminChange(actor=actor, user_id=user_id, role=change.role, disabled=change.disabled)
+        admin_change = AdminChange(
+            actor=actor,
+            user_id=user_id,
+            role=change.role,
+            disabled=change.disabled,
+            attributes=tuple((change.attributes or {}).items()),
         )
-        return json_response(users.admin_out(user))
+        return json_response(users.admin_out(services().admin.change_user(admin_change)))
     model = ReplaceUserRequest if replace else PatchUserRequest
     profile = validate(model, folded(data, model))
     if user_id != actor.user_id:
