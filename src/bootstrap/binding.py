@@ -339,6 +339,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             orgs=adapters.orgs,
             platform=base,
             addresses=rules.addresses,
+            schemas=schemas,
         ),
         scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(

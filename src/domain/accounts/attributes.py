@@ -193,7 +193,7 @@ class ProfileSchema:
         """422 ``invalid_profile_schema`` naming the first ``x-scope`` that is not one of
         ``scopes`` (the OpenID provider's), or a released attribute named as one of the
         claims firegate gives (``taken``): no attribute is promised as a claim it cannot be
-        (docs/decisions/0485-profile-attributes-as-claims-scim-and-sso.md)."""
+        (docs/decisions/0485-profile-attributes-in-claims-and-scim.md)."""
         for each in self.attributes:
             if each.scope is None:
                 continue
