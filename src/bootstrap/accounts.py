@@ -5,7 +5,7 @@ capability is named in its ``bind_…``'s signature."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -293,11 +293,17 @@ def bind_admin(
     )
 
 
-def bind_profile_schemas(own: AccountsAdapters, settings: Settings) -> ProfileSchemas:
-    """The schema of the ``PROFILE_SCHEMA`` file when it names one, else the stored one."""
+def bind_profile_schemas(
+    own: AccountsAdapters, settings: Settings, *, scopes: Collection[str], claims: Collection[str]
+) -> ProfileSchemas:
+    """The schema of the ``PROFILE_SCHEMA`` file when it names one, else the stored one;
+    ``scopes`` and ``claims``: the OpenID provider's, which releases attributes as claims."""
     path = settings.accounts.profile_schema
     return ProfileSchemas(
-        store=own.profile_schemas, pinned=load_profile_schema(path) if path else None
+        store=own.profile_schemas,
+        pinned=load_profile_schema(path) if path else None,
+        scopes=scopes,
+        claims=claims,
     )
 
 

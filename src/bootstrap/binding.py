@@ -33,6 +33,7 @@ from bootstrap import (
 )
 from bootstrap import clients as bootstrap_clients
 from bootstrap.federation import SignedIn
+from domain.provider.claims_request import CLAIM_SCOPES, PROVIDER_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 
@@ -189,7 +190,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
-    schemas = accounts.bind_profile_schemas(acc, settings)
+    # An attribute may be released as a claim by the provider, under the scopes it offers.
+    schemas = accounts.bind_profile_schemas(
+        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
+    )
     account_service = accounts.bind_accounts(
         acc,
         settings,
@@ -278,7 +282,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         oauth_introspection=provider.bind_introspection(
             prov, accounts=acc, platform=base, clients=clients
         ),
-        oauth_minting=provider.bind_minting(prov, settings, platform=base),
+        oauth_minting=provider.bind_minting(prov, settings, platform=base, schemas=schemas),
         oauth_pushed=provider.bind_pushed(prov, platform=base),
         oauth_resources=bootstrap_clients.bind_api_resources(
             settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue
@@ -335,6 +339,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             orgs=adapters.orgs,
             platform=base,
             addresses=rules.addresses,
+            schemas=schemas,
         ),
         scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(

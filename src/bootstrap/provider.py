@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from application.accounts.profile_schema import ProfileSchemas
 from application.clients.ports import ClientCache
 from application.events.security_events import SessionEnds
 from application.events.webhooks.ports import (
@@ -185,9 +186,12 @@ def bind_device(
     )
 
 
-def bind_minting(own: ProviderAdapters, settings: Settings, *, platform: Platform) -> TokenMint:
+def bind_minting(
+    own: ProviderAdapters, settings: Settings, *, platform: Platform, schemas: ProfileSchemas
+) -> TokenMint:
     return TokenMint(
         keys=own.provider_tokens,
+        schemas=schemas,
         clock=platform.clock,
         policy=oauth_policy(settings),
         metrics=platform.metrics,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
+from application.accounts.profile_schema import ProfileSchemas
 from application.orgs.managed import DirectoryAccounts
 from application.orgs.ports import OrgRepository
 from application.scim.groups import DirectoryGroups
@@ -57,10 +58,12 @@ def bind_users(
     orgs: OrgsAdapters,
     platform: Platform,
     addresses: AddressRule,
+    schemas: ProfileSchemas,
 ) -> DirectoryUsers:
     """``users``: the accounts provisioning makes or joins (and disables as the admins do);
     ``orgs``: their memberships and the org's verified domains, which prove an address;
-    ``addresses``: the rule a directory's address follows."""
+    ``addresses``: the rule a directory's address follows; ``schemas``: the profile
+    attributes the enterprise extension maps onto."""
     return DirectoryUsers(
         records=own.users,
         users=users,
@@ -69,6 +72,7 @@ def bind_users(
         clock=platform.clock,
         audit=platform.audit,
         addresses=addresses,
+        schemas=schemas,
     )
 
 

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from bootstrap import build_adapters, build_app
 from tests.support.api import admin_token, assert_field_error, assert_problem, user_token
+from tests.support.oauth import EmulatorWorld, claims
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -256,3 +257,53 @@ def test_export_and_import_carry_the_attributes(
     assert (updated["updated"], updated["failed"]) == (1, 0)
     stored = firestore.collection("users").document(bob_id).get().to_dict()
     assert stored["attributes"] == {"department": "Ops", "floor": 2}
+
+
+RELEASED: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "department": {"type": "string", "x-scope": "profile"},
+        "badge": {"type": "integer", "x-scope": "email"},
+        "nickname": {"type": "string"},
+        "team": {"type": "string", "x-scope": "profile"},
+    },
+}
+
+
+def test_an_apps_id_token_and_userinfo_carry_the_attributes_its_scope_releases(
+    firestore: Any,
+) -> None:
+    settings = make_settings()
+    world = EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    api = world.app.test_client()
+    root = admin_token(world.app, api)
+    unknown = dict(RELEASED, properties={"extra": {"type": "string", "x-scope": "hr"}})
+    answer = api.put("/admin/profile-schema", json=unknown, headers=root)
+    assert_field_error(answer, "properties.extra.x-scope", "invalid_profile_schema")
+    assert api.put("/admin/profile-schema", json=RELEASED, headers=root).status_code == 200
+
+    app = world.register()
+    alice = claims(world, world.tokens(app)["id_token"])["sub"]
+    values = {"department": "Sales", "badge": 7, "nickname": "Al", "team": "Blue"}
+    written = api.patch(f"/users/{alice}", json={"attributes": values}, headers=root)
+    assert written.status_code == 200, written.get_json()
+    # The schema drops ``team``: its value is kept, and no more released.
+    dropped = dict(RELEASED, properties=dict(RELEASED["properties"]))
+    del dropped["properties"]["team"]
+    assert api.put("/admin/profile-schema", json=dropped, headers=root).status_code == 200
+
+    tokens = world.tokens(app, scope="openid profile")
+    found = claims(world, tokens["id_token"])
+    assert (found["department"], found["preferred_username"]) == ("Sales", "alice")
+    assert not {"badge", "nickname", "team"} & set(found)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    info = world.client.get("/oauth/userinfo", headers=bearer).get_json()
+    assert info["department"] == "Sales"
+    assert not {"badge", "nickname", "team"} & set(info)
+
+    tokens = world.tokens(app, scope="openid email")
+    found = claims(world, tokens["id_token"])
+    assert found["badge"] == 7
+    assert "department" not in found
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert world.client.get("/oauth/userinfo", headers=bearer).get_json()["badge"] == 7

@@ -20,7 +20,6 @@ import pytest
 import requests
 from flask import Flask
 
-from application.accounts.profile_schema import ProfileSchemas
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters, build_app
@@ -28,7 +27,7 @@ from bootstrap.accounts import address_rule
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.cli.migration import firebase_records, jsonl_records
-from tests.fakes.accounts import FakeProfileSchemaStore
+from tests.fakes.accounts import profile_schemas
 from tests.support.api import PASSWORD, bearer
 from tests.support.foreign_users import (
     FirebaseProject,
@@ -130,8 +129,7 @@ def importing(
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
                                   providers=adapters.federation.upstream_providers,
                                   addresses=address_rule(make_settings()),
-                                  schemas=ProfileSchemas(store=FakeProfileSchemaStore(),
-                                                         pinned=None))  # fmt: skip
+                                  schemas=profile_schemas())  # fmt: skip
         return migration.import_users(ImportFile(cmd, records))
 
 

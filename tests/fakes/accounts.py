@@ -10,9 +10,11 @@ from typing import Literal
 
 from application.accounts.breached import BreachCheckFailed
 from application.accounts.challenge_gate import Verdict
+from application.accounts.profile_schema import ProfileSchemas
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
+from domain.provider.claims_request import CLAIM_SCOPES, PROVIDER_CLAIMS
 from domain.signin.personal_tokens import PersonalToken
 from tests.fakes.kernel import InMemoryStore
 
@@ -233,3 +235,15 @@ class FakeProfileSchemaStore:
 
     def put(self, document: Mapping[str, object]) -> None:
         self._text = json.dumps(document)
+
+
+def profile_schemas(
+    store: FakeProfileSchemaStore | None = None, pinned: Mapping[str, object] | None = None
+) -> ProfileSchemas:
+    """The schemas as the app binds them (the provider's scopes and claims), over ``store``."""
+    return ProfileSchemas(
+        store=store or FakeProfileSchemaStore(),
+        pinned=pinned,
+        scopes=CLAIM_SCOPES,
+        claims=PROVIDER_CLAIMS,
+    )

@@ -17,7 +17,6 @@ from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
 from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
-from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.ways_in import IdentityRepository
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
@@ -45,9 +44,9 @@ from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from tests.fakes.accounts import (
     FakeBreachedPasswords,
     FakeChallengeVerifier,
-    FakeProfileSchemaStore,
     FakeSpentChallenges,
     FakeUserRepository,
+    profile_schemas,
 )
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
@@ -107,7 +106,7 @@ class World:
         self.breach_policy = BreachPolicy(mode="block")
         self.metrics: Metrics = NO_METRICS
         self.challenge_gate = self.gate(ChallengePolicy())  # no provider: nothing asked
-        self.schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
+        self.schemas = profile_schemas()
 
     def gate(
         self,

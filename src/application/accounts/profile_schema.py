@@ -4,7 +4,7 @@ from the ``PROFILE_SCHEMA`` file or else as admins stored it (docs/reference/acc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -50,11 +50,26 @@ class ProfileSchemas:
     """The schema in force: the file's (``pinned``) when the deployment names one, else the
     one admins stored, else none (no attributes)."""
 
-    def __init__(self, *, store: ProfileSchemaStore, pinned: Mapping[str, object] | None) -> None:
-        """``pinned``: the document of the ``PROFILE_SCHEMA`` file, checked at start-up."""
+    def __init__(
+        self,
+        *,
+        store: ProfileSchemaStore,
+        pinned: Mapping[str, object] | None,
+        scopes: Collection[str],
+        claims: Collection[str],
+    ) -> None:
+        """``pinned``: the document of the ``PROFILE_SCHEMA`` file, checked at start-up;
+        ``scopes``: those an ``x-scope`` may name (the OpenID provider's); ``claims``: the
+        names of the claims firegate gives, which no attribute released as one may take."""
         self._store = store
         self._pinned = pinned
-        self._pinned_schema = ProfileSchema.parse(pinned) if pinned is not None else None
+        self._scopes, self._claims = tuple(scopes), frozenset(claims)
+        self._pinned_schema = self._parsed(pinned) if pinned is not None else None
+
+    def _parsed(self, document: Mapping[str, object]) -> ProfileSchema:
+        schema = ProfileSchema.parse(document)
+        schema.check_release(self._scopes, self._claims)
+        return schema
 
     def current(self) -> ProfileSchema:
         """The schema the reads and writes of attributes follow."""
@@ -69,6 +84,15 @@ class ProfileSchemas:
         if not user.attributes:
             return {}
         return self.current().readable(user.attributes, reader)
+
+    def released(self, user: User, scope: str) -> dict[str, object]:
+        """The attributes of ``user`` released as claims to an app granted ``scope`` (space
+        separated); the schema is read only for an account that holds some, and a claim
+        firegate gives is never replaced (a schema stored before that was checked)."""
+        if not user.attributes:
+            return {}
+        found = self.current().released(user.attributes, scope.split())
+        return {name: value for name, value in found.items() if name not in self._claims}
 
     def writable(self, user: User, writer: str) -> list[tuple[Attribute, AttributeValue | None]]:
         """The attributes ``writer`` may write, in the schema's order, each with its value
@@ -96,6 +120,6 @@ class ProfileSchemas:
                 "The profile schema is the PROFILE_SCHEMA file's; change the file.",
                 code="profile_schema_pinned",
             )
-        ProfileSchema.parse(cmd.document)
+        self._parsed(cmd.document)
         self._store.put(cmd.document)
         return ShownSchema("admin", cmd.document)

@@ -3,6 +3,7 @@ account while it is enabled (docs/reference/oauth.md, "Claims")."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,16 +20,24 @@ from domain.signin.active_org import ActiveOrg, lacks_second_factor
 
 
 def claims_of(
-    user: User, scope: str, org: ActiveOrg | None = None, also: tuple[str, ...] = ()
+    user: User,
+    scope: str,
+    org: ActiveOrg | None = None,
+    also: tuple[str, ...] = (),
+    released: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """The claims the scopes allow (OpenID Connect Core §5.4; ``roles`` and ``organization``
     are firegate's), and the ones named in ``also`` (a ``claims`` request's, already kept
     within the scopes the client may have and the person allowed). ``org``: the membership of
-    the grant's org as read now (None: none, or no more)."""
+    the grant's org as read now (None: none, or no more); ``released``: the profile
+    attributes the scopes release (``ProfileSchemas.released``), never in place of one of
+    firegate's claims."""
     found = _scope_claims(user, scope, org)
     if also:
         wider = _scope_claims(user, " ".join(SCOPE_OF_CLAIM.values()), org)
         found.update({name: wider[name] for name in also if name in wider})
+    for name, value in (released or {}).items():
+        found.setdefault(name, value)
     return found
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from application.accounts.profile_schema import ProfileSchemas
 from application.metrics import TOKENS_ISSUED
 from application.ports import Clock, Metrics
 from application.provider.claims import claims_of, org_claims
@@ -144,12 +145,20 @@ class TokenIssued:
 class TokenMint:
     """Every token the provider issues, and the count of its token answers: ``keys`` sign
     (None: the provider is off, and minting is a ``LookupError``), ``policy`` gives the
-    issuer and lifetimes, ``metrics`` counts."""
+    issuer and lifetimes, ``metrics`` counts, ``schemas`` says which profile attributes a
+    scope releases as claims."""
 
     def __init__(
-        self, *, keys: ProviderTokens | None, clock: Clock, policy: OAuthPolicy, metrics: Metrics
+        self,
+        *,
+        keys: ProviderTokens | None,
+        clock: Clock,
+        policy: OAuthPolicy,
+        metrics: Metrics,
+        schemas: ProfileSchemas,
     ) -> None:
         self._keys, self._clock, self._policy, self._metrics = keys, clock, policy, metrics
+        self._schemas = schemas
 
     def mint_access_token(self, cmd: MintAccessToken) -> Minted:
         """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
@@ -209,7 +218,8 @@ class TokenMint:
 
     def mint_id_token(self, cmd: MintIdToken) -> str:
         """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout
-        finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows, for
+        finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows (the profile
+        attributes it releases among them), for
         ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
         signer, now = _signer(self._keys), _now(self._clock)
         claims: dict[str, Any] = {
@@ -227,7 +237,8 @@ class TokenMint:
         if cmd.sid is not None:
             claims["sid"] = cmd.sid
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
-        claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims))
+        released = self._schemas.released(cmd.user, cmd.scope)
+        claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))
         return signer.sign_id_token(claims)
 
     def count_issued(self, cmd: TokenIssued) -> None:

@@ -16,15 +16,18 @@ from typing import Any, TypeVar
 from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import DisableAccount, set_disabled_by_id
+from application.accounts.profile_schema import ProfileSchemas
 from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import KEY_BYTES_MAX, KEYS_MAX, POSITION_MAX, OrgRecords, ScimUsers
+from domain.accounts.attributes import EMPTY_SCHEMA, ProfileSchema
 from domain.accounts.users import Email, PersonName, User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, OrgRole, owners_after
+from domain.scim.enterprise import SCIM, answered, extended, mapped, sent_changes
 from domain.scim.users import (
     ScimEmail,
     ScimUser,
@@ -152,10 +155,13 @@ class DirectoryUsers:
         clock: Clock,
         audit: AuditLog,
         addresses: AddressRule,
+        schemas: ProfileSchemas,
     ) -> None:
         """``records``: the org's SCIM users; ``users``: the accounts provisioning makes or
         joins; ``orgs``: their memberships; ``domains``: the org's verified domains, which
-        prove an address; ``addresses``: the rule a directory's address follows."""
+        prove an address; ``addresses``: the rule a directory's address follows;
+        ``schemas``: the profile attributes the enterprise extension maps onto."""
+        self._schemas = schemas
         self._records = records
         self._users = users
         self._orgs = orgs
@@ -172,8 +178,38 @@ class DirectoryUsers:
         return self._addresses.new(record.address, org.id, field="emails")
 
     def search(self, cmd: Search[ScimUser]) -> Found[ScimUser]:
-        """A page of the org's users that match (``search_records``)."""
-        return search_records(cmd, records=self._records)
+        """A page of the org's users that match (``search_records``), each with the
+        profile attributes it maps as its account holds them."""
+        found = search_records(cmd, records=self._records)
+        if not any(extended(each.document) for each in found.items):
+            return found
+        schema = self._schemas.current()
+        return Found(found.total, [self._shown(each, schema) for each in found.items])
+
+    def _shown(self, record: ScimUser, schema: ProfileSchema | None = None) -> ScimUser:
+        """The record as answered: a resource with the enterprise extension has its mapped
+        attributes as the account holds them where ``scim`` reads them (the schema and the
+        account are read only for such a resource, and the account only when it maps
+        some)."""
+        if not extended(record.document):
+            return record
+        schema = schema or self._schemas.current()
+        if not mapped(schema):
+            return record
+        account = self._users.get(record.user_id)
+        values = account.attributes if account is not None else {}
+        return replace(record, document=answered(record.document, schema, values))
+
+    def _attribute_changes(self, fields: UserFields) -> tuple[ProfileSchema, dict[str, object]]:
+        """The schema and the changes the resource makes to the attributes ``scim`` writes,
+        each value checked (400 ``invalidValue`` naming it) before anything changes; the
+        schema is read only for a resource with the enterprise extension."""
+        if not extended(fields.document):
+            return EMPTY_SCHEMA, {}
+        schema = self._schemas.current()
+        changes = sent_changes(fields.document, schema)
+        schema.written({}, changes, SCIM)
+        return schema, changes
 
     def _disable(self, cmd: DisableAccount) -> None:
         """The admins' way to disable (or enable) an account, its sessions ended."""
@@ -214,7 +250,7 @@ class DirectoryUsers:
         if holder is None:
             record = replace(draft, user_id=new_id(), managed=proven)
             self._make_account(record, email, fields)
-            return record
+            return self._shown(record)
         if not (proven and holder.email_verified):
             raise Conflict(
                 "An account holds this address, and nothing proves it is this person's.",
@@ -238,7 +274,7 @@ class DirectoryUsers:
             except BaseException:
                 self._records.remove(org.id, record.user_id)  # the directory's retry starts again
                 raise
-        return record
+        return self._shown(record)
 
     def _commit(
         self,
@@ -273,7 +309,9 @@ class DirectoryUsers:
         fields: UserFields,
     ) -> None:
         """A new account for the record, in the record's own commit: the first free username of
-        the candidates; disabled when the org manages it and the directory sent it inactive."""
+        the candidates, the profile attributes the directory writes; disabled when the org
+        manages it and the directory sent it inactive."""
+        schema, changes = self._attribute_changes(fields)
         preferred = (
             record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
         )
@@ -294,6 +332,7 @@ class DirectoryUsers:
                 full_name=names.full,
                 email_verified=record.managed,
             )
+            user = user.with_attributes(schema, changes, SCIM, record.created_at)
             if disabled:
                 user = user.with_disabled(True, record.created_at)
             try:
@@ -324,6 +363,10 @@ class DirectoryUsers:
         self._audit.committed(staged)
 
     def get(self, cmd: ScimUserRef) -> ScimUser:
+        """The record, with the profile attributes it maps as its account holds them."""
+        return self._shown(self._record_of(cmd))
+
+    def _record_of(self, cmd: ScimUserRef) -> ScimUser:
         found = self._records.get(cmd.org.id, cmd.user_id)
         if found is None:
             raise no_such_user()
@@ -335,10 +378,11 @@ class DirectoryUsers:
         new address (its ``userName`` or ``emails``), proven on the org's verified domains; one
         it does not manage keeps its own. The username stays as it was derived at provisioning
         (docs/decisions/0428-a-directory-moves-a-managed-address.md)."""
-        current = self.get(ScimUserRef(cmd.org, cmd.user_id))
+        current = self._record_of(ScimUserRef(cmd.org, cmd.user_id))
         if current.version != cmd.expected_version:
             raise version_mismatch()
         fields = cmd.fields
+        schema, changes = self._attribute_changes(fields)
         changed = checked_record(
             replace(
                 current,
@@ -360,11 +404,27 @@ class DirectoryUsers:
         if current.managed:
             self._move_address(cmd.org, changed)
             self._rename(changed, fields.names)
+            self._write_attributes(changed, schema, changes)
         if current.active and not changed.active:
             self._deactivate(cmd.org, current)
         elif changed.active and not current.active:
             self._reactivate(cmd.org, current)
-        return self._records.replace(changed, current.version)
+        return self._shown(self._records.replace(changed, current.version), schema)
+
+    def _write_attributes(
+        self, record: ScimUser, schema: ProfileSchema, changes: dict[str, object]
+    ) -> None:
+        """The managed account takes the profile attributes the directory now writes, as it
+        takes its name (none when the resource has no enterprise extension)."""
+        account = self._users.get(record.user_id)
+        if not changes or account is None or account.deleted_at is not None:
+            return
+        now = self._clock.now()
+        if account.with_attributes(schema, changes, SCIM, now).attributes == account.attributes:
+            return
+        self._users.update(
+            record.user_id, lambda user: user.with_attributes(schema, changes, SCIM, now)
+        )
 
     def _move_address(self, org: Org, record: ScimUser) -> None:
         """The managed account takes the record's address when it has another: one on the org's
@@ -453,7 +513,7 @@ class DirectoryUsers:
     def remove(self, cmd: RemoveUser) -> None:
         """The person no longer a member of the org (409 ``last_owner`` for its last owner), an
         account the org manages disabled first, then the record gone."""
-        current = self.get(ScimUserRef(cmd.org, cmd.user_id))
+        current = self._record_of(ScimUserRef(cmd.org, cmd.user_id))
         if cmd.expected_version is not None and current.version != cmd.expected_version:
             raise version_mismatch()
         self._may_act_on(cmd.org, current.user_id, cmd.by)

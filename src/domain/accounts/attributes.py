@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -177,6 +177,37 @@ class ProfileSchema:
             for name, value in values.items()
             if (attribute := self.by_name.get(name)) is not None and actor in attribute.read
         }
+
+    def released(
+        self, values: Mapping[str, AttributeValue], scopes: Collection[str]
+    ) -> dict[str, AttributeValue]:
+        """The values released as claims to an app granted ``scopes``: those of attributes
+        the schema defines with an ``x-scope`` among them (a hidden value never is)."""
+        return {
+            name: value
+            for name, value in values.items()
+            if (attribute := self.by_name.get(name)) is not None and attribute.scope in scopes
+        }
+
+    def check_release(self, scopes: Collection[str], taken: Collection[str]) -> None:
+        """422 ``invalid_profile_schema`` naming the first ``x-scope`` that is not one of
+        ``scopes`` (the OpenID provider's), or a released attribute named as one of the
+        claims firegate gives (``taken``): no attribute is promised as a claim it cannot be
+        (docs/decisions/0485-profile-attributes-in-claims-and-scim.md)."""
+        for each in self.attributes:
+            if each.scope is None:
+                continue
+            if each.scope not in scopes:
+                raise _refused(
+                    f"properties.{each.name}.x-scope",
+                    f"One of the scopes the OpenID provider offers: {', '.join(scopes)}.",
+                )
+            if each.name in taken:
+                raise _refused(
+                    f"properties.{each.name}",
+                    "firegate gives a claim of this name: an attribute released as a claim "
+                    "needs another name.",
+                )
 
     def written(
         self,

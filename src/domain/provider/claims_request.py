@@ -24,6 +24,25 @@ SCOPE_OF_CLAIM = {
     "email_verified": "email",
     "roles": "roles",
 }
+# Every claim firegate gives in ID tokens and at userinfo (the metadata's ``claims_supported``)
+PROVIDER_CLAIMS = (
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "amr",
+    "sid",
+    "at_hash",
+    *SCOPE_OF_CLAIM,
+    "org_id",
+    "org_slug",
+    "org_roles",
+)
+# The scopes that release claims about the person: a profile attribute's ``x-scope`` is one
+CLAIM_SCOPES = ("openid", "profile", "email", "roles", "organization")
 MAX_CLAIMS_CHARS = 4000
 # Where a claims request may ask for claims (§5.5); a member elsewhere is refused
 TARGETS = ("id_token", "userinfo")

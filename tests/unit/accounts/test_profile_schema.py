@@ -3,22 +3,25 @@ of each kind of value, who reads and writes an attribute, and the schema in forc
 
 from __future__ import annotations
 
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from application.accounts.profile_schema import (
-    ProfileSchemas,
     ReplaceProfileSchema,
     ShowProfileSchema,
 )
 from application.signin.authentication import Actor
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.users import User, Username
 from domain.errors import Conflict, InvalidInput, PermissionDenied
-from tests.fakes.accounts import FakeProfileSchemaStore
+from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas
 
 pytestmark = pytest.mark.unit
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -223,7 +226,7 @@ def test_a_narrowed_type_refuses_only_new_writes() -> None:
 
 
 def test_admins_store_the_schema_and_read_it_back() -> None:
-    schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
+    schemas = profile_schemas()
     assert schemas.show(ShowProfileSchema(admin())).source == "none"
     assert schemas.current().attributes == ()
     schemas.replace(ReplaceProfileSchema(admin(), SCHEMA))
@@ -236,7 +239,7 @@ def test_admins_store_the_schema_and_read_it_back() -> None:
 
 
 def test_only_admins_read_or_store_the_schema() -> None:
-    schemas = ProfileSchemas(store=FakeProfileSchemaStore(), pinned=None)
+    schemas = profile_schemas()
     with pytest.raises(PermissionDenied):
         schemas.show(ShowProfileSchema(person()))
     with pytest.raises(PermissionDenied):
@@ -246,9 +249,89 @@ def test_only_admins_read_or_store_the_schema() -> None:
 def test_the_file_wins_over_the_stored_schema() -> None:
     store = FakeProfileSchemaStore()
     store.put(with_property({"type": "boolean"}))
-    schemas = ProfileSchemas(store=store, pinned=SCHEMA)
+    schemas = profile_schemas(store, SCHEMA)
     assert schemas.show(ShowProfileSchema(admin())).source == "file"
     assert "field" not in schemas.current().by_name
     with pytest.raises(Conflict) as refused:
         schemas.replace(ReplaceProfileSchema(admin(), SCHEMA))
     assert refused.value.code == "profile_schema_pinned"
+
+
+def released_schema(**extra: Any) -> dict[str, Any]:
+    """A schema releasing ``department`` (scope ``profile``) and ``badge`` (``email``), with
+    ``extra`` properties beside them."""
+    properties = {
+        "department": {"type": "string", "x-scope": "profile"},
+        "badge": {"type": "integer", "x-scope": "email"},
+        "nickname": {"type": "string"},
+        **extra,
+    }
+    return {"type": "object", "properties": properties}
+
+
+def test_a_granted_scope_releases_the_attributes_it_names_and_no_others() -> None:
+    store = FakeProfileSchemaStore()
+    store.put(released_schema())
+    values = {"department": "Sales", "badge": 7, "nickname": "Al", "gone": "kept"}
+    user = replace_attributes(values)
+    schemas = profile_schemas(store)
+    assert schemas.released(user, "openid profile") == {"department": "Sales"}
+    assert schemas.released(user, "openid email profile") == {"department": "Sales", "badge": 7}
+    assert schemas.released(user, "openid") == {}
+
+
+def test_a_value_the_schema_no_longer_defines_is_never_released() -> None:
+    store = FakeProfileSchemaStore()
+    store.put(released_schema(gone={"type": "string", "x-scope": "profile"}))
+    user = replace_attributes({"department": "Sales", "gone": "hidden"})
+    assert profile_schemas(store).released(user, "profile") == {
+        "department": "Sales",
+        "gone": "hidden",
+    }
+    store.put(released_schema())
+    assert profile_schemas(store).released(user, "profile") == {"department": "Sales"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "where"),
+    [
+        ({"type": "string", "x-scope": "hr"}, "properties.extra.x-scope"),
+        ({"type": "string", "x-scope": "offline_access"}, "properties.extra.x-scope"),
+    ],
+)
+def test_a_scope_the_provider_does_not_offer_is_refused(spec: dict[str, Any], where: str) -> None:
+    schemas = profile_schemas()
+    with pytest.raises(InvalidInput) as refused:
+        schemas.replace(ReplaceProfileSchema(admin(), released_schema(extra=spec)))
+    assert refused.value.code == "invalid_profile_schema"
+    assert refused.value.errors[0].field == where
+    with pytest.raises(InvalidInput):
+        profile_schemas(pinned=released_schema(extra=spec))
+    assert schemas.show(ShowProfileSchema(admin())).source == "none"
+
+
+def test_an_attribute_released_under_the_name_of_a_claim_firegate_gives_is_refused() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        profile_schemas().replace(
+            ReplaceProfileSchema(
+                admin(), released_schema(email={"type": "string", "x-scope": "email"})
+            )
+        )
+    assert refused.value.errors[0].field == "properties.email"
+    unreleased = released_schema(email={"type": "string"})  # not a claim: any name serves
+    profile_schemas().replace(ReplaceProfileSchema(admin(), unreleased))
+
+
+def test_a_schema_stored_before_the_check_never_replaces_firegates_claims() -> None:
+    store = FakeProfileSchemaStore()
+    store.put(released_schema(sub={"type": "string", "x-scope": "openid"}))
+    user = replace_attributes({"sub": "someone-else", "department": "Sales"})
+    assert profile_schemas(store).released(user, "openid profile") == {"department": "Sales"}
+
+
+def replace_attributes(values: dict[str, Any]) -> User:
+    """An account holding ``values`` as its attributes (written under an earlier schema)."""
+    user = User.register(
+        id="u1", username=Username("alice"), email=None, password_hash="h", now=NOW
+    )
+    return dataclass_replace(user, attributes=values)

@@ -14,7 +14,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.profile_schema import ProfileSchemas
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
@@ -22,7 +21,7 @@ from bootstrap import Adapters
 from bootstrap.accounts import address_rule
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
-from tests.fakes.accounts import FakeProfileSchemaStore
+from tests.fakes.accounts import profile_schemas
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.migration import FakeUserMoves
 from tests.support.api import bearer, login, register
@@ -375,8 +374,7 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
                                   providers=adapters.federation.upstream_providers,
                                   addresses=address_rule(make_settings()),
-                                  schemas=ProfileSchemas(store=FakeProfileSchemaStore(),
-                                                         pinned=None))  # fmt: skip
+                                  schemas=profile_schemas())  # fmt: skip
         return migration.import_users(ImportFile(ImportUsers(fmt), records))
 
     def sign_up(user_id: str, username: str, email: str) -> None:

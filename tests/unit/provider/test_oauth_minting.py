@@ -5,6 +5,7 @@ counted once by its grant type (docs/decisions/0345-one-place-mints-the-provider
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from bootstrap.keys import provider_tokens
 from domain.accounts.users import User, Username
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE
+from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas
 from tests.fakes.kernel import FakeClock
 from tests.support.dpop import DpopKey
 from tests.support.metrics import TOKEN as METRICS_TOKEN
@@ -49,14 +51,21 @@ def keys() -> ProviderTokens:
     return KEYS
 
 
-def mint(clock: Clock | None = None, *, signed: bool = True) -> TokenMint:
+def mint(
+    clock: Clock | None = None, *, signed: bool = True, schema: dict[str, Any] | None = None
+) -> TokenMint:
     """The mint of the tests' keys (none unless ``signed``: the provider off) and
-    ``POLICY``, at ``NOW`` unless ``clock`` says otherwise."""
+    ``POLICY``, at ``NOW`` unless ``clock`` says otherwise, under the profile ``schema``
+    admins stored (None: none)."""
+    store = FakeProfileSchemaStore()
+    if schema is not None:
+        store.put(schema)
     return TokenMint(
         keys=keys() if signed else None,
         clock=clock or FakeClock(NOW),
         policy=POLICY,
         metrics=NO_METRICS,
+        schemas=profile_schemas(store),
     )
 
 
@@ -137,6 +146,28 @@ def test_an_id_token_carries_the_clocks_time_the_at_hash_and_the_scopes_claims()
         "typ": "JWT",
         "kid": "k",
     }
+
+
+def test_an_id_token_carries_the_attributes_its_scope_releases() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "department": {"type": "string", "x-scope": "profile"},
+            "badge": {"type": "integer", "x-scope": "email"},
+            "nickname": {"type": "string"},
+        },
+    }
+    user = User.register(
+        id="u1", username=Username("alice"), email=None, password_hash="h", now=SIGNED_IN
+    )
+    user = replace(user, attributes={"department": "Sales", "badge": 7, "nickname": "Al"})
+    asked = MintIdToken(client_id="app", user=user, scope="openid profile", access_token="t")
+    found = payload(mint(schema=schema).mint_id_token(asked))
+    assert (found["department"], found["preferred_username"]) == ("Sales", "alice")
+    assert "badge" not in found
+    assert "nickname" not in found
+    unreleased = payload(mint().mint_id_token(asked))  # no schema: nothing is released
+    assert "department" not in unreleased
 
 
 def test_an_exchanged_token_is_issued_by_the_clock_and_never_outlives_its_subject() -> None:

@@ -14,6 +14,7 @@ from domain.accounts.users import LOCALES
 from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.oauth import SCOPES
 from domain.provider.assertions import ASSERTION_ALGORITHMS
+from domain.provider.claims_request import PROVIDER_CLAIMS
 
 PUBLIC_AUTH = ("none",)
 SECRET_AUTH = ("client_secret_basic", "client_secret_post")
@@ -83,30 +84,7 @@ def metadata(
         "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
-        "claims_supported": [
-            "sub",
-            "iss",
-            "aud",
-            "exp",
-            "iat",
-            "auth_time",
-            "nonce",
-            "amr",
-            "sid",
-            "at_hash",
-            "preferred_username",
-            "name",
-            "given_name",
-            "family_name",
-            "locale",
-            "updated_at",
-            "email",
-            "email_verified",
-            "roles",
-            "org_id",
-            "org_slug",
-            "org_roles",
-        ],
+        "claims_supported": list(PROVIDER_CLAIMS),
         "authorization_response_iss_parameter_supported": True,
         "resource_indicators_supported": True,
         # OpenID Connect Discovery §3, for what the Basic OP plan asks (docs/conformance.md):

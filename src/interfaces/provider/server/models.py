@@ -99,10 +99,12 @@ class Subject:
 
 
 def user_info(user: Subject | None, scope: str) -> UserInfo:
-    """The claims the scopes allow, of the person a token is about (ID tokens, userinfo)."""
+    """The claims the scopes allow, of the person a token is about (userinfo), the profile
+    attributes they release among them."""
     if user is None:  # an app's own token (client_credentials) is about no person
         raise InvalidTokenError(description="This token is not about a user.")
-    return UserInfo(claims_of(user.user, scope, user.org, user.userinfo_claims))
+    released = services().profile_schemas.released(user.user, scope)
+    return UserInfo(claims_of(user.user, scope, user.org, user.userinfo_claims, released))
 
 
 def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
