@@ -258,7 +258,7 @@ def test_dogs_api_user_changes_are_the_owners_or_the_admins(
     assert role.status_code == 200 and role.get_json()["role"] == "uploader"
     # The document's admin change may carry attributes beside role and disabled (none set
     # here, and none defined by a profile schema: an empty object writes nothing).
-    both = {"role": "user", "disabled": None, "attributes": {}}
+    both: dict[str, Any] = {"role": "user", "disabled": None, "attributes": {}}
     with_attributes = client.patch(f"/api/users/{bob['id']}", json=both, headers=admin)
     assert with_attributes.status_code == 200, with_attributes.get_json()
     assert with_attributes.get_json()["role"] == "user"
