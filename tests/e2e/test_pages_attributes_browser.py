@@ -87,3 +87,8 @@ def test_the_person_edits_the_attributes_they_may_write(
         form.get_by_role("button", name=save).click()
         page.wait_for_url(base + "/account?done=attributes")
         assert "shirt" not in stored_attributes(firestore, name)
+
+        # A forged post (the browser's cookies, no CSRF token) is refused and writes nothing.
+        forged = page.request.post(base + "/account/attributes", form={"floor": "7"})
+        assert forged.status == 403
+        assert stored_attributes(firestore, name)["floor"] == 3

@@ -130,3 +130,23 @@ def test_the_pages_speak_spanish(world: World) -> None:
         as_text=True
     )
     assert "Envíame un código" in html
+
+
+def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing(world: World) -> None:
+    register(world.client, "lea")
+    forger = world.app.test_client()
+    forger.get("/sign-in")
+    asked = forger.post("/sign-in/email-code", data={"email": "lea@example.com"})
+    assert asked.status_code == 403
+    world.deliver()
+    assert all("/sign-in/email?" not in m.text for m in world.mailer.to("lea@example.com"))
+    path = ask(world, world.client, "lea@example.com")
+    code = code_in(last_mail(world, "lea@example.com"))
+    flow = path.split("flow=", 1)[1].split("&", 1)[0]
+    forged = world.client.post(path, data={"code": code})  # no token: no session
+    assert forged.status_code == 403
+    _, _, token = link_in(last_mail(world, "lea@example.com"))
+    link = world.client.post(f"/sign-in/email?flow={flow}&token={token}", data={})
+    assert link.status_code == 403
+    signed = world.client.post(path, data={"code": code, "csrf_token": csrf(world.client, path)})
+    assert signed.status_code == 303  # the code was not spent by the forged posts

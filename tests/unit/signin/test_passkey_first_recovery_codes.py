@@ -82,3 +82,10 @@ def test_an_account_with_a_password_gets_no_codes(world: World) -> None:
 def test_signed_out_the_page_asks_to_sign_in(world: World) -> None:
     answer = world.client.get(CODES)
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in?")
+
+
+def test_a_forged_post_without_the_csrf_token_makes_no_codes(world: World) -> None:
+    signed_in_by_code(world, world.client)
+    [user] = world.store.users.values()
+    assert world.client.post(CODES, data={}).status_code == 403
+    assert user.id not in world.store.factors
