@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from application.mail.not_me import NotMeLinks
     from application.mail.password_reset import PasswordReset
     from application.migration.services import UserMigration
+    from application.orgs.access import AccessDecisions
     from application.orgs.active import OrgSwitching
     from application.orgs.domains import VerifiedDomains
     from application.orgs.invitations import Invitations
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
+    access_decisions: AccessDecisions  # POST /access/v1/evaluation (docs/reference/access.md)
     accounts: Accounts
     active_org: OrgSwitching  # the session's org (docs/reference/orgs.md)
     admin: Administration

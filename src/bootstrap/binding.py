@@ -225,6 +225,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         challenge_gate=challenge_gate,
     )
     return Services(
+        access_decisions=orgs.bind_access(adapters.orgs),
         accounts=account_service,
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(

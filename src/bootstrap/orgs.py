@@ -16,6 +16,7 @@ from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.signups import InvitedAddresses
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
+from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
 from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
@@ -37,6 +38,7 @@ from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
 from domain.accounts.users import User
+from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs, OrgMembershipPart
@@ -55,6 +57,7 @@ class OrgsAdapters:
     invitations: OrgInvitationRepository
     domains: OrgDomains
     txt: TxtRecords  # the DNS lookups that verify a domain
+    permissions: MemberPermissions  # the access decisions' one read
 
 
 def active_orgs(client: Client) -> ActiveOrgs:
@@ -86,7 +89,13 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         invitations=FirestoreOrgInvitationRepository(client),
         domains=FirestoreOrgDomains(client),
         txt=DnspythonTxtRecords(settings.orgs.dns_resolver),
+        permissions=FirestoreMemberPermissions(client),
     )
+
+
+def bind_access(own: OrgsAdapters) -> AccessDecisions:
+    """The access decisions: the memberships' permissions as they stand."""
+    return AccessDecisions(permissions=own.permissions)
 
 
 def managed_accounts(

@@ -77,6 +77,7 @@ from tests.fakes.mail import (
     FakeNewDeviceMails,
 )
 from tests.fakes.migration import FakeUserMoves
+from tests.fakes.org_access import FakeMemberPermissions
 from tests.fakes.orgs import (
     FakeOrgDomains,
     FakeOrgInvitationRepository,
@@ -209,6 +210,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             invitations=FakeOrgInvitationRepository(),
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
+            permissions=FakeMemberPermissions(org_repository, users),
         ),
         sso=SsoAdapters(
             connections=FakeConnections(store),
