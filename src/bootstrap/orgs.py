@@ -27,9 +27,15 @@ from application.orgs.invitations import (
 )
 from application.orgs.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
-from application.orgs.members import OrgMembers
+from application.orgs.members import OrgMembers, OrgRoles
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
-from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
+from application.orgs.ports import (
+    OrgInvitationRepository,
+    OrgPart,
+    OrgRepository,
+    OrgRoleRepository,
+    ResourceScopes,
+)
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue, OwnedData
 from bootstrap.accounts import AccountsAdapters
@@ -41,6 +47,7 @@ from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs, OrgMembershipPart
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
 from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
@@ -55,6 +62,7 @@ class OrgsAdapters:
     invitations: OrgInvitationRepository
     domains: OrgDomains
     txt: TxtRecords  # the DNS lookups that verify a domain
+    roles: OrgRoleRepository  # the orgs' role definitions and their holders' permissions
 
 
 def active_orgs(client: Client) -> ActiveOrgs:
@@ -86,6 +94,7 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         invitations=FirestoreOrgInvitationRepository(client),
         domains=FirestoreOrgDomains(client),
         txt=DnspythonTxtRecords(settings.orgs.dns_resolver),
+        roles=FirestoreOrgRoles(client),
     )
 
 
@@ -168,6 +177,17 @@ def bind_orgs(
 def bind_members(own: OrgsAdapters, *, users: UserRepository, platform: Platform) -> OrgMembers:
     """``users``: whose usernames the org's pages list, whom the operators name."""
     return OrgMembers(orgs=own.orgs, users=users, clock=platform.clock, audit=platform.audit)
+
+
+def bind_roles(own: OrgsAdapters, *, platform: Platform, scopes: ResourceScopes) -> OrgRoles:
+    """``scopes``: the API resources' (the clients'), which roles may carry as permissions."""
+    return OrgRoles(
+        orgs=own.orgs,
+        roles=own.roles,
+        clock=platform.clock,
+        audit=platform.audit,
+        scopes=scopes,
+    )
 
 
 def bind_joining(own: OrgsAdapters, *, users: UserRepository, platform: Platform) -> OrgJoining:

@@ -81,6 +81,7 @@ from tests.fakes.orgs import (
     FakeOrgDomains,
     FakeOrgInvitationRepository,
     FakeOrgRepository,
+    FakeOrgRoles,
     FakeTxtRecords,
 )
 from tests.fakes.provider import (
@@ -209,6 +210,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             invitations=FakeOrgInvitationRepository(),
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
+            roles=FakeOrgRoles(org_repository),
         ),
         sso=SsoAdapters(
             connections=FakeConnections(store),
