@@ -300,6 +300,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             managed=managed,
         ),
         org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
+        org_roles=orgs.bind_roles(adapters.orgs, platform=base, scopes=catalogue),
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(

@@ -82,6 +82,7 @@ from tests.fakes.orgs import (
     FakeOrgDomains,
     FakeOrgInvitationRepository,
     FakeOrgRepository,
+    FakeOrgRoles,
     FakeTxtRecords,
 )
 from tests.fakes.provider import (
@@ -210,6 +211,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             invitations=FakeOrgInvitationRepository(),
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
+            roles=FakeOrgRoles(org_repository),
             permissions=FakeMemberPermissions(org_repository, users),
         ),
         sso=SsoAdapters(
