@@ -12,9 +12,6 @@ from tests.fakes.orgs import FakeOrgRepository
 class FakeMemberPermissions:
     def __init__(self, orgs: FakeOrgRepository, users: FakeUserRepository) -> None:
         self.orgs, self.users = orgs, users
-        # What each membership holds, (org id, user id) -> permissions, until the org
-        # repository resolves its roles' permissions onto it.
-        self.granted: dict[tuple[str, str], frozenset[str]] = {}
         self.reads = 0  # round trips
 
     def held(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], frozenset[str]]:
@@ -29,5 +26,5 @@ class FakeMemberPermissions:
                 continue
             if user.disabled or user.deleted_at is not None:
                 continue
-            held[org_id, user_id] = self.granted.get((org_id, user_id), frozenset())
+            held[org_id, user_id] = frozenset(member.permissions)
         return held

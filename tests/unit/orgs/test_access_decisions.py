@@ -96,6 +96,18 @@ def access(adapters: Adapters) -> FakeMemberPermissions:
     return found
 
 
+def fake_orgs(adapters: Adapters) -> FakeOrgRepository:
+    orgs = adapters.orgs.orgs
+    assert isinstance(orgs, FakeOrgRepository)
+    return orgs
+
+
+def permit(adapters: Adapters, org_id: str, user_id: str, *permissions: str) -> None:
+    """The membership's resolved permissions, as the org repository leaves them."""
+    members = fake_orgs(adapters).members[org_id]
+    members[user_id] = replace(members[user_id], permissions=tuple(sorted(permissions)))
+
+
 def org_with(client: FlaskClient, adapters: Adapters) -> tuple[str, str, dict[str, str]]:
     """An org of alice's, with bob as a member: (org id, bob's id, alice's auth)."""
     alice = register(client, "alice")["id"]
@@ -104,8 +116,7 @@ def org_with(client: FlaskClient, adapters: Adapters) -> tuple[str, str, dict[st
     assert made.status_code == 201, made.get_json()
     org_id: str = made.get_json()["id"]
     bob: str = register(client, "bob")["id"]
-    orgs = adapters.orgs.orgs
-    assert isinstance(orgs, FakeOrgRepository)
+    orgs = fake_orgs(adapters)
     owner = orgs.members[org_id][alice]
     orgs.members[org_id][bob] = replace(owner, user_id=bob, granted=("member",))
     return org_id, bob, auth
@@ -124,7 +135,7 @@ def test_a_person_asks_about_their_own_permissions(client: FlaskClient, adapters
     auth = bearer(login(client, "bob"))
     asked = question(bob, "invoices:read", org_id)
     assert client.post(EVALUATION, json=asked, headers=auth).get_json() == {"decision": False}
-    access(adapters).granted[org_id, bob] = frozenset({"invoices:read"})
+    permit(adapters, org_id, bob, "invoices:read")
     answer = client.post(EVALUATION, json=asked, headers=auth)  # the next request sees it
     assert answer.status_code == 200 and answer.get_json() == {"decision": True}
     # AuthZEN's properties and context are taken, and change nothing
@@ -135,7 +146,7 @@ def test_a_person_asks_about_their_own_permissions(client: FlaskClient, adapters
     assert not client.post(
         EVALUATION, json=question(bob, "invoices:read", "o_nowhere"), headers=auth
     ).get_json()["decision"]
-    adapters.orgs.orgs.members[org_id].pop(bob)  # type: ignore[attr-defined]
+    fake_orgs(adapters).members[org_id].pop(bob)
     assert client.post(EVALUATION, json=asked, headers=auth).get_json() == {"decision": False}
 
 
@@ -158,7 +169,7 @@ def test_a_person_may_not_ask_about_someone_else(client: FlaskClient, adapters: 
 
 def test_the_batch_takes_the_requests_defaults(client: FlaskClient, adapters: Adapters) -> None:
     org_id, bob, _ = org_with(client, adapters)
-    access(adapters).granted[org_id, bob] = frozenset({"a", "c"})
+    permit(adapters, org_id, bob, "a", "c")
     auth = bearer(login(client, "bob"))
     defaults = {"subject": {"type": "user", "id": bob}, "resource": {"type": "org", "id": org_id}}
     items = [{"action": {"name": name}} for name in ("a", "b", "c")]
