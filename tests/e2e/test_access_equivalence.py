@@ -1,11 +1,11 @@
 """Equivalence, proven on the emulators (docs/organizations.md, "Permissions in
 firestore.rules"): random orgs, roles with permissions and memberships, made through
-firegate's services and API on the Firestore emulator; then, for every person and
-permission, ``POST /access/v1/evaluation`` and a read through the Firebase emulators (the
-person's custom token, minted with the org active) of a document guarded by firegate's
-``hasPermission`` must answer alike — before and after a random change, with new custom
-tokens. A second test: a removed membership, and a permission taken off a role, are refused
-by the very next rule evaluation, the old custom token still in hand."""
+firegate's API (members by the operators' service) on the Firestore emulator; then, for
+every person and permission, ``POST /access/v1/evaluation`` and a read through the Firebase
+emulators (the person's custom token, minted with the org active) of a document guarded by
+firegate's ``hasPermission`` must answer alike — before and after a random change, with new
+custom tokens. A second test: a removed membership, and a permission taken off a role, are
+refused by the very next rule evaluation, the old custom token still in hand."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from application.orgs.members import AddMember
 from application.services import Services
-from application.signin.authentication import Actor, Authenticate
 from interfaces.cli.rules import library
 from tests.support.api import bearer, login, register
 from tests.support.firebase_client import claims_of, load_rules
@@ -96,8 +95,12 @@ class Bench:
             user_id = register(self.client, name)["id"]
             self.people[name] = Person(name, user_id, login(self.client, name))
 
-    def actor(self, person: Person) -> Actor:
-        return self.services.authentication.authenticate(Authenticate(person.token))
+    def define(self, org_id: str, role: str, permissions: frozenset[str]) -> None:
+        """PUT /orgs/{org}/roles/{role} by the owner: its holders' permissions follow."""
+        body = {"description": role, "permissions": sorted(permissions)}
+        olga = self.people["olga"]
+        put = self.client.put(f"/orgs/{org_id}/roles/{role}", json=body, headers=bearer(olga.token))
+        assert put.status_code in (200, 201), put.get_json()
 
     def build(self, world: World) -> str:
         olga = self.people["olga"]
@@ -108,7 +111,7 @@ class Bench:
         assert made.status_code == 201, made.get_json()
         org_id: str = made.get_json()["id"]
         for role, permissions in sorted(world.roles.items()):
-            self.services.org_roles.put(self.actor(olga), org_id, role, role, sorted(permissions))
+            self.define(org_id, role, permissions)
         for name, roles in world.members.items():
             self.services.org_members.add_member(AddMember(org_id, name, roles))
         for n, permission in enumerate(PERMISSIONS):
@@ -127,7 +130,7 @@ class Bench:
             )
             assert gone.status_code in (204, 404), gone.get_json()
         else:
-            self.services.org_roles.put(self.actor(olga), org_id, name, name, sorted(permissions))
+            self.define(org_id, name, permissions)
 
     def sign_in(self, person: Person, org_id: str) -> None:
         """The org active if the person is its member (else none), then a custom token for
@@ -239,7 +242,7 @@ def test_the_very_next_rule_evaluation_sees_a_removal_and_a_permission_taken_awa
         assert bench.rule(person, 0, org_id) and bench.decision(person, "invoices:read", org_id)
 
     # The role loses the permission: the next evaluation of each holder's old token refuses.
-    bench.services.org_roles.put(bench.actor(olga), org_id, "clerk", "clerk", ["reports.view"])
+    bench.define(org_id, "clerk", frozenset({"reports.view"}))
     assert not bench.rule(bob, 0, org_id)
     assert not bench.decision(bob, "invoices:read", org_id)
     bench.sign_in(bob, org_id)  # a new custom token: the new permissions, and only them
