@@ -24,7 +24,7 @@ from application.orgs.members import AddMember
 from application.services import Services
 from interfaces.cli.rules import library
 from tests.support.api import bearer, login, register
-from tests.support.firebase_client import claims_of, load_rules
+from tests.support.firebase_client import claims_of, firebase_sign_in, load_rules
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -144,14 +144,8 @@ class Bench:
         person.token = switched.get_json()["access_token"]
         minted = self.client.post("/auth/firebase/custom-token", headers=bearer(person.token))
         assert minted.status_code == 200, minted.get_json()
-        answer = requests.post(
-            f"{self.emulators.url('auth')}/identitytoolkit.googleapis.com/v1/"
-            "accounts:signInWithCustomToken?key=any",
-            json={"token": minted.get_json()["custom_token"], "returnSecureToken": True},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        person.id_token = answer.json()["idToken"]
+        answer = firebase_sign_in(self.emulators, minted.get_json()["custom_token"])
+        person.id_token = answer["idToken"]
         assert claims_of(person.id_token).get("org_id") in (org_id, None)
 
     def decision(self, person: Person, permission: str, org_id: str) -> bool:

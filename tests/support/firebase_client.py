@@ -26,6 +26,20 @@ def load_rules(emulators: Any, text: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def firebase_sign_in(emulators: Any, custom_token: str) -> dict[str, Any]:
+    """signInWithCustomToken(auth, token) of the Firebase JS SDK, as REST: the Auth
+    emulator's answer (``idToken``, ``refreshToken``)."""
+    answer = requests.post(
+        f"{emulators.url('auth')}/identitytoolkit.googleapis.com/v1/"
+        "accounts:signInWithCustomToken?key=any",
+        json={"token": custom_token, "returnSecureToken": True},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
 def claims_of(jwt: str) -> dict[str, Any]:
     body = jwt.split(".")[1]
     decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -54,15 +68,8 @@ class Person:
         """signInWithCustomToken(auth, token) of the Firebase JS SDK, as REST."""
         minted = self.custom_token()
         assert minted.status_code == 200, minted.text
-        answer = requests.post(
-            f"{self.emulators.url('auth')}/identitytoolkit.googleapis.com/v1/"
-            "accounts:signInWithCustomToken?key=any",
-            json={"token": minted.json()["custom_token"], "returnSecureToken": True},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        self.id_token = answer.json()["idToken"]
-        self.refresh_token = answer.json()["refreshToken"]
+        answer = firebase_sign_in(self.emulators, minted.json()["custom_token"])
+        self.id_token, self.refresh_token = answer["idToken"], answer["refreshToken"]
         return claims_of(self.id_token)
 
     def refresh_firebase(self) -> dict[str, Any]:
