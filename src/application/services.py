@@ -31,11 +31,12 @@ if TYPE_CHECKING:
     from application.mail.not_me import NotMeLinks
     from application.mail.password_reset import PasswordReset
     from application.migration.services import UserMigration
+    from application.orgs.access import AccessDecisions
     from application.orgs.active import OrgSwitching
     from application.orgs.domains import VerifiedDomains
     from application.orgs.invitations import Invitations
     from application.orgs.joining import OrgJoining
-    from application.orgs.members import OrgMembers
+    from application.orgs.members import OrgMembers, OrgRoles
     from application.orgs.orgs import Orgs
     from application.provider.apps import AppsWithAccess
     from application.provider.claims import ProviderAccounts
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
+    access_decisions: AccessDecisions  # POST /access/v1/evaluation (docs/reference/access.md)
     accounts: Accounts
     active_org: OrgSwitching  # the session's org (docs/reference/orgs.md)
     admin: Administration
@@ -102,6 +104,7 @@ class Services:
     oauth_resources: ApiResourceRegistry  # "API resources"
     orgs: Orgs  # organizations (docs/reference/orgs.md)
     org_members: OrgMembers  # docs/reference/orgs.md, "Roles"
+    org_roles: OrgRoles  # docs/reference/orgs.md, "Roles and permissions"
     org_joining: OrgJoining  # docs/reference/orgs.md, "Joining by domain"
     org_domains: VerifiedDomains  # docs/reference/orgs.md, "Verified domains"
     org_invitations: Invitations  # docs/reference/orgs.md, "Invitations"

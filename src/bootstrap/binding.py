@@ -225,6 +225,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         challenge_gate=challenge_gate,
     )
     return Services(
+        access_decisions=orgs.bind_access(adapters.orgs),
         accounts=account_service,
         active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
         admin=accounts.bind_admin(
@@ -299,6 +300,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             managed=managed,
         ),
         org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
+        org_roles=orgs.bind_roles(adapters.orgs, platform=base, scopes=catalogue),
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(

@@ -16,6 +16,7 @@ from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.signups import InvitedAddresses
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
+from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
 from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
@@ -27,9 +28,15 @@ from application.orgs.invitations import (
 )
 from application.orgs.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
-from application.orgs.members import OrgMembers
+from application.orgs.members import OrgMembers, OrgRoles
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
-from application.orgs.ports import OrgInvitationRepository, OrgPart, OrgRepository
+from application.orgs.ports import (
+    OrgInvitationRepository,
+    OrgPart,
+    OrgRepository,
+    OrgRoleRepository,
+    ResourceScopes,
+)
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue, OwnedData
 from bootstrap.accounts import AccountsAdapters
@@ -37,10 +44,12 @@ from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
 from domain.accounts.users import User
+from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs, OrgMembershipPart
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
 from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
@@ -55,6 +64,8 @@ class OrgsAdapters:
     invitations: OrgInvitationRepository
     domains: OrgDomains
     txt: TxtRecords  # the DNS lookups that verify a domain
+    roles: OrgRoleRepository  # the orgs' role definitions and their holders' permissions
+    permissions: MemberPermissions  # the access decisions' one read
 
 
 def active_orgs(client: Client) -> ActiveOrgs:
@@ -86,7 +97,14 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         invitations=FirestoreOrgInvitationRepository(client),
         domains=FirestoreOrgDomains(client),
         txt=DnspythonTxtRecords(settings.orgs.dns_resolver),
+        roles=FirestoreOrgRoles(client),
+        permissions=FirestoreMemberPermissions(client),
     )
+
+
+def bind_access(own: OrgsAdapters) -> AccessDecisions:
+    """The access decisions: the memberships' permissions as they stand."""
+    return AccessDecisions(permissions=own.permissions)
 
 
 def managed_accounts(
@@ -168,6 +186,17 @@ def bind_orgs(
 def bind_members(own: OrgsAdapters, *, users: UserRepository, platform: Platform) -> OrgMembers:
     """``users``: whose usernames the org's pages list, whom the operators name."""
     return OrgMembers(orgs=own.orgs, users=users, clock=platform.clock, audit=platform.audit)
+
+
+def bind_roles(own: OrgsAdapters, *, platform: Platform, scopes: ResourceScopes) -> OrgRoles:
+    """``scopes``: the API resources' (the clients'), which roles may carry as permissions."""
+    return OrgRoles(
+        orgs=own.orgs,
+        roles=own.roles,
+        clock=platform.clock,
+        audit=platform.audit,
+        scopes=scopes,
+    )
 
 
 def bind_joining(own: OrgsAdapters, *, users: UserRepository, platform: Platform) -> OrgJoining:

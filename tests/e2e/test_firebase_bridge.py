@@ -3,15 +3,12 @@ emulator signs it in, and the Firestore emulator, running the repository's fires
 lets the account read and write its own profiles/{uid} document and no other.
 
 Firestore is reached as a Firebase client SDK reaches it: its REST API with the end user's
-ID token (never the emulator's ``owner``, which bypasses the rules). The recipe this proves
-is docs/recipes/firebase-client.md.
+ID token (tests/support/firebase_client.py). The recipe this proves is
+docs/recipes/firebase-client.md.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ import pytest
 import requests
 
 from tests.support.api import PASSWORD, bearer
+from tests.support.firebase_client import in_org, load_rules, person
 from tests.support.orgs import add_org, delete_org, remove_member, set_member
 
 pytestmark = pytest.mark.e2e
@@ -27,99 +25,9 @@ RULES = Path(__file__).resolve().parents[2] / "firestore.rules"
 
 @pytest.fixture
 def rules(clean_emulators: Any) -> Any:
-    """The Firestore emulator enforcing firestore.rules (the suite's starts with none, which
-    lets everyone in). Other tests reach Firestore as its owner, whom rules never stop."""
-    answer = requests.put(
-        f"{clean_emulators.url('firestore')}/emulator/v1/projects/"
-        f"{clean_emulators.project}:securityRules",
-        json={"rules": {"files": [{"name": "firestore.rules", "content": RULES.read_text()}]}},
-        timeout=30,
-    )
-    assert answer.status_code == 200, answer.text
+    """The Firestore emulator enforcing firestore.rules."""
+    load_rules(clean_emulators, RULES.read_text())
     return clean_emulators
-
-
-def claims_of(jwt: str) -> dict[str, Any]:
-    body = jwt.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return decoded
-
-
-@dataclass
-class Person:
-    """A firegate account, and the Firebase client app it signs in to."""
-
-    firegate: str  # firegate's base URL
-    emulators: Any
-    user_id: str
-    access_token: str
-    id_token: str = ""
-    refresh_token: str = ""
-
-    def custom_token(self) -> requests.Response:
-        return requests.post(
-            f"{self.firegate}/auth/firebase/custom-token",
-            headers=bearer(self.access_token),
-            timeout=60,
-        )
-
-    def sign_in_to_firebase(self) -> dict[str, Any]:
-        """signInWithCustomToken(auth, token) of the Firebase JS SDK, as REST."""
-        minted = self.custom_token()
-        assert minted.status_code == 200, minted.text
-        answer = requests.post(
-            f"{self.emulators.url('auth')}/identitytoolkit.googleapis.com/v1/"
-            "accounts:signInWithCustomToken?key=any",
-            json={"token": minted.json()["custom_token"], "returnSecureToken": True},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        self.id_token = answer.json()["idToken"]
-        self.refresh_token = answer.json()["refreshToken"]
-        return claims_of(self.id_token)
-
-    def refresh_firebase(self) -> dict[str, Any]:
-        """What the SDK does hourly: a new ID token from its refresh token."""
-        answer = requests.post(
-            f"{self.emulators.url('auth')}/securetoken.googleapis.com/v1/token?key=any",
-            data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        self.id_token = answer.json()["id_token"]
-        return claims_of(self.id_token)
-
-    def document(self, path: str) -> str:
-        return (
-            f"{self.emulators.url('firestore')}/v1/projects/{self.emulators.project}"
-            f"/databases/(default)/documents/{path}"
-        )
-
-    def read(self, path: str) -> requests.Response:
-        """getDoc(doc(db, path)) as this user."""
-        return requests.get(
-            self.document(path), headers={"Authorization": f"Bearer {self.id_token}"}, timeout=30
-        )
-
-    def write(self, path: str, name: str) -> requests.Response:
-        """setDoc(doc(db, path), {name}) as this user."""
-        return requests.patch(
-            self.document(path),
-            json={"fields": {"name": {"stringValue": name}}},
-            headers={"Authorization": f"Bearer {self.id_token}"},
-            timeout=30,
-        )
-
-
-def person(url: str, emulators: Any, username: str) -> Person:
-    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
-    created = requests.post(f"{url}/register", json=body, timeout=60)
-    assert created.status_code == 201, created.text
-    login = requests.post(
-        f"{url}/login", json={"username": username, "password": PASSWORD}, timeout=60
-    )
-    assert login.status_code == 200, login.text
-    return Person(url, emulators, created.json()["id"], login.json()["access_token"])
 
 
 @pytest.mark.timeout(120)
@@ -213,18 +121,6 @@ def test_a_deleted_account_reads_nothing(gunicorn_url: str, rules: Any, firestor
     alice.refresh_firebase()
     assert alice.read(f"profiles/{alice.user_id}").status_code == 403
     assert alice.write(f"profiles/{alice.user_id}", "ghost").status_code == 403
-
-
-def in_org(someone: Person, org: str) -> None:
-    """POST /auth/org: the person's next custom tokens name the org."""
-    switched = requests.post(
-        f"{someone.firegate}/auth/org",
-        json={"org": org},
-        headers=bearer(someone.access_token),
-        timeout=60,
-    )
-    assert switched.status_code == 200, switched.text
-    someone.access_token = switched.json()["access_token"]
 
 
 @pytest.mark.timeout(120)

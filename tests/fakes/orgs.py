@@ -4,7 +4,7 @@ invitations."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from domain.orgs.orgs import (
     removed_roles,
     role_in_use,
 )
+from domain.orgs.roles import check_grant
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -152,7 +153,7 @@ class FakeOrgRepository:
                 raise Conflict("This person is already a member.", code="already_member")
             check(org)
             member = Membership(org_id, user_id, (), 0, now, now, managed=managed)
-            member = member.with_roles(roles, new_member_version(), now, source)
+            member = member.with_roles(roles, new_member_version(), now, source).resolved_in(org)
             check_given_roles(member, org.custom_roles)
             self.orgs[org_id] = replace(org, owners=owners_after(org, None, member))
             members[user_id] = member
@@ -169,6 +170,7 @@ class FakeOrgRepository:
         *,
         check: Callable[[Membership], None] = lambda before: None,
         source: RoleSource = RoleSource.HAND,
+        granter: str | None = None,
     ) -> tuple[Membership, Membership]:
         with self.lock:
             org = self._org_of_change(org_id)
@@ -177,7 +179,11 @@ class FakeOrgRepository:
                 raise NotFound("No such member of this organization.", code="member_not_found")
             check(before)
             checked_source_roles(roles, org.custom_roles, source)
-            after = before.with_roles(roles, new_member_version(), now, source)
+            if granter is not None:
+                held = self.members[org_id].get(granter)
+                added = set(roles) - set(before.given_by(source))
+                check_grant(held.roles if held is not None else None, added, org.roles)
+            after = before.with_roles(roles, new_member_version(), now, source).resolved_in(org)
             self.orgs[org_id] = replace(org, owners=owners_after(org, before, after))
             self.members[org_id][user_id] = after
             self.store.commit_staged(staged)
@@ -228,6 +234,30 @@ class FakeOrgRepository:
             self.purged_batches += -(-len(members) // batch_size)
             self.orgs.pop(org_id, None)
             self.deleted.pop(org_id, None)
+
+
+class FakeOrgRoles:
+    """The role definitions of ``orgs``' orgs: an edit and its holders' permissions under
+    its lock, as one commit."""
+
+    def __init__(self, orgs: FakeOrgRepository) -> None:
+        self.orgs = orgs
+
+    def redefine(self, org_id: str, role: str, change: Callable[[Org], Org], now: datetime) -> Org:
+        with self.orgs.lock:
+            new = change(self.orgs._org_of_change(org_id))
+            self.orgs.orgs[org_id] = new
+            members = self.orgs.members.setdefault(org_id, {})
+            for user_id, member in members.items():
+                if role in member.roles:
+                    moved = replace(member, version=new_member_version(), updated_at=now)
+                    members[user_id] = moved.resolved_in(new)
+            return new
+
+    def holders(self, org_id: str, roles: Sequence[str]) -> dict[str, int]:
+        with self.orgs.lock:
+            held = [m.roles for m in self.orgs.members.get(org_id, {}).values()]
+        return {role: sum(role in roles_ for roles_ in held) for role in roles}
 
 
 # Invitations

@@ -77,10 +77,12 @@ from tests.fakes.mail import (
     FakeNewDeviceMails,
 )
 from tests.fakes.migration import FakeUserMoves
+from tests.fakes.org_access import FakeMemberPermissions
 from tests.fakes.orgs import (
     FakeOrgDomains,
     FakeOrgInvitationRepository,
     FakeOrgRepository,
+    FakeOrgRoles,
     FakeTxtRecords,
 )
 from tests.fakes.provider import (
@@ -209,6 +211,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             invitations=FakeOrgInvitationRepository(),
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
+            roles=FakeOrgRoles(org_repository),
+            permissions=FakeMemberPermissions(org_repository, users),
         ),
         sso=SsoAdapters(
             connections=FakeConnections(store),

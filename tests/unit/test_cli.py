@@ -17,6 +17,7 @@ TREE = {
     "resources": ["add", "allow", "disallow", "list", "remove"],
     "providers": ["add", "delete", "list"],
     "orgs": ["create", "delete", "list", "members", "sso-certificates"],
+    "rules": ["export"],
 }
 
 

@@ -66,6 +66,10 @@ class CatalogueCache:
                 self._kept = (found, now)
         return found
 
+    def scope_names(self) -> tuple[str, ...]:
+        """Every registered resource's scopes (an org's roles may carry them)."""
+        return self.catalogue().scope_names()
+
     def drop(self) -> None:
         with self._lock:
             self._kept = None

@@ -1,23 +1,43 @@
 """An org's members: list them, change their roles, remove them (or leave), and the
-operators' additions from the command line (docs/reference/orgs.md).
+operators' additions from the command line; the org's roles and their permissions
+(docs/reference/orgs.md).
 
 Admins manage members; only owners make, demote or remove an owner; the last owner stays
-(409 ``last_owner``, counted in the commit: ``OrgRepository.change_roles``).
+(409 ``last_owner``, counted in the commit: ``OrgRepository.change_roles``). Nobody gives a
+role holding a permission they lack (403 ``permission_escalation``, checked on the granter's
+roles as the commit reads them); owners define the roles
+(docs/decisions/0489-org-roles-with-permissions.md).
 """
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
 from application.orgs.orgs import OrgMembership, Person, member_view, org_named, people
-from application.orgs.ports import OrgRepository
+from application.orgs.ports import (
+    NO_RESOURCE_SCOPES,
+    OrgRepository,
+    OrgRoleRepository,
+    ResourceScopes,
+)
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
-from domain.errors import NotFound
-from domain.orgs.orgs import Membership, OrgRole, Permission, allowed, checked_roles, require
+from domain.errors import Conflict, NotFound
+from domain.orgs.orgs import (
+    BUILT_IN_ROLES,
+    Membership,
+    Org,
+    OrgRole,
+    Permission,
+    allowed,
+    checked_roles,
+    require,
+)
+from domain.orgs.roles import checked_definition, checked_role_name
 
 
 def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
@@ -131,6 +151,7 @@ class OrgMembers:
             self._clock.now(),
             staged,
             check=lambda current: _may_manage(seen, current.roles, roles),
+            granter=cmd.actor.user_id,
         )
         self._audit.committed(staged)
         return after
@@ -188,3 +209,104 @@ class OrgMembers:
         removed = self._orgs.remove_member(org.id, user.id, self._clock.now(), staged)
         self._audit.committed(staged)
         return removed
+
+
+# -- the org's roles --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgRoleView:
+    """A role as the org's API and page show it."""
+
+    name: str
+    description: str
+    permissions: tuple[str, ...]
+    builtin: bool  # owner, admin, member: firegate's rights beside its permissions
+    members: int | None  # how many hold it; None for who does not manage members
+    created: bool = False  # by this very ``put``
+
+
+def _view(org: Org, role: str, members: int | None, created: bool = False) -> OrgRoleView:
+    definition = org.definition(role)
+    return OrgRoleView(
+        role,
+        definition.description,
+        definition.permissions,
+        role in BUILT_IN_ROLES,
+        members,
+        created,
+    )
+
+
+class OrgRoles:
+    """An org's roles and what each lets its holders do: members read them, owners define
+    them; a definition's change reaches its holders' resolved permissions in its commit."""
+
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        roles: OrgRoleRepository,
+        clock: Clock,
+        audit: AuditLog,
+        scopes: ResourceScopes = NO_RESOURCE_SCOPES,
+    ) -> None:
+        """``scopes``: the API resources' scopes, which a role may carry as permissions."""
+        self._orgs = orgs
+        self._roles = roles
+        self._clock = clock
+        self._audit = audit
+        self._scopes = scopes
+
+    def list(self, actor: Actor, org_id: str) -> builtins.list[OrgRoleView]:
+        """Every role of the org, firegate's first, for its members; with how many hold each
+        for those who manage members."""
+        seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.READ)
+        org = seen.org
+        names = (*(role.value for role in OrgRole), *org.custom_roles)
+        counts = None
+        if allowed(seen.membership.roles, Permission.MANAGE_MEMBERS):
+            counts = self._roles.holders(org.id, names)
+        return [_view(org, name, counts[name] if counts else None) for name in names]
+
+    def put(
+        self, actor: Actor, org_id: str, role: str, description: object, permissions: object
+    ) -> OrgRoleView:
+        """Owners define a role (a new one of the org's own, or any role's permissions); its
+        holders' permissions follow in the same commit."""
+        seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.MANAGE_OWNERS)
+        name = checked_role_name(role)
+        definition = checked_definition(description, permissions, self._scopes.scope_names())
+        now = self._clock.now()
+        created = False
+
+        def change(org: Org) -> Org:
+            nonlocal created
+            created = name not in BUILT_IN_ROLES and name not in org.custom_roles
+            return org.with_role(name, definition, now)
+
+        org = self._roles.redefine(seen.org.id, name, change, now)
+        self._audit.record(
+            AuditEvent(Audit.ORG_UPDATED, user_id=actor.user_id, org_id=org.id, reason="roles")
+        )
+        return _view(org, name, self._roles.holders(org.id, [name])[name], created)
+
+    def delete(self, actor: Actor, org_id: str, role: str) -> None:
+        """Owners remove a role of the org's own: 409 ``role_in_use`` while a member holds
+        it, 409 ``builtin_role`` for firegate's."""
+        seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.MANAGE_OWNERS)
+        now = self._clock.now()
+        seen.org.without_role(role, now)  # 409, 404 before any write
+        event = AuditEvent(
+            Audit.ORG_UPDATED, user_id=actor.user_id, org_id=seen.org.id, reason="roles"
+        )
+        staged = self._audit.stage([event])
+        try:
+            self._orgs.update(seen.org.id, lambda org: org.without_role(role, now), staged)
+        except Conflict as held:
+            if held.code != "custom_role_in_use":
+                raise
+            raise Conflict(
+                f"Members hold the role {role!r}: take it from them first.", code="role_in_use"
+            ) from None
+        self._audit.committed(staged)

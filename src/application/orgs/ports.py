@@ -3,11 +3,15 @@
 Firestore's layout (docs/reference/orgs.md), which the shipped ``firestore.rules`` and the
 per-request membership check read too:
 
-- ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org``), ``deleted_at`` once deleted;
+- ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org``; its ``roles`` as
+  ``role_definitions``, ``{role: {"description", "permissions"}}``), ``deleted_at`` once
+  deleted;
 - ``org_slugs/{slug key}``: ``{"org_id"}``, the claim that makes a slug unique;
 - ``orgs/{org_id}/members/{user_id}``: ``{"org_id", "user_id", "roles", "granted",
-  "sso_roles", "scim_roles", "version", "joined_at", "updated_at", "managed"}``
-  (``domain.orgs.orgs.Membership``: ``roles`` the ones held, the union of the other three);
+  "sso_roles", "scim_roles", "version", "joined_at", "updated_at", "managed", "permissions"}``
+  (``domain.orgs.orgs.Membership``: ``roles`` the ones held, the union of the other three;
+  ``permissions`` the sorted union of their permissions, rewritten with a new ``version`` by
+  every change of the roles or of a definition of one of them);
 - ``org_invitations/{id}``: ``{"org_id", "email", "roles", "token_hash", "created_by",
   "created_at", "expires_at", "accepted_by", "accepted_at"}``
   (``domain.orgs.invitations.OrgInvitation``), ``expires_at`` its TTL.
@@ -15,7 +19,7 @@ per-request membership check read too:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -92,12 +96,15 @@ class OrgRepository(Protocol):
         *,
         check: Callable[[Membership], None] = lambda before: None,
         source: RoleSource = RoleSource.HAND,
+        granter: str | None = None,
     ) -> tuple[Membership, Membership]:
         """(before, after): the roles ``source`` gives the member replaced (the other sources'
-        kept, ``Membership.with_roles``), the next member version taken, the
-        owners counted, under any concurrency; ``check`` (which may raise) sees the
+        kept, ``Membership.with_roles``), the permissions resolved, the next member version
+        taken, the owners counted, under any concurrency; ``check`` (which may raise) sees the
         membership the commit replaces; Conflict ``last_owner`` when no owner would
-        remain; NotFound when not a member; InvalidInput ``unknown_role`` as ``add_member``."""
+        remain; NotFound when not a member; InvalidInput ``unknown_role`` as ``add_member``;
+        ``granter``: the member who gives them, whose roles as the commit reads them must hold
+        every permission of the roles added (403 ``permission_escalation``)."""
         ...
 
     def remove_member(
@@ -131,6 +138,36 @@ class OrgRepository(Protocol):
         """Delete a tombstoned org's memberships, in bounded batches, then the org (what
         else it owns is purged before, each kind an ``OrgPart`` of ``OrgPurge``)."""
         ...
+
+
+class OrgRoleRepository(Protocol):
+    def redefine(self, org_id: str, role: str, change: Callable[[Org], Org], now: datetime) -> Org:
+        """Apply a pure ``change`` of the org's definition of ``role`` and rewrite each of
+        its holders' ``permissions`` with a new ``version``: the org and the first holders in
+        one commit, any further ones in pages resolved against the org as each reads it;
+        NotFound if the org is gone."""
+        ...
+
+    def holders(self, org_id: str, roles: Sequence[str]) -> dict[str, int]:
+        """How many members hold each of ``roles``."""
+        ...
+
+
+class ResourceScopes(Protocol):
+    """The registered API resources' scopes, which an org's roles may carry as
+    permissions."""
+
+    def scope_names(self) -> tuple[str, ...]:
+        """Every registered resource's scopes, each once."""
+        ...
+
+
+class NoResourceScopes:
+    def scope_names(self) -> tuple[str, ...]:
+        return ()
+
+
+NO_RESOURCE_SCOPES = NoResourceScopes()
 
 
 class OrgPart(Protocol):

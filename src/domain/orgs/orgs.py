@@ -11,8 +11,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.accounts.users import NAME_MAX, username_key
-from domain.errors import Conflict, InvalidInput, PermissionDenied
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id, new_id
+from domain.orgs.roles import (
+    NO_DEFINITION,
+    ROLE_NAME,
+    ROLES_MAX,
+    RoleDefinition,
+    checked_role_name,
+    resolved_permissions,
+)
 from domain.signin.active_org import ActiveOrg
 from domain.text import check_text
 
@@ -20,9 +28,8 @@ SLUG_MIN, SLUG_MAX = 3, 40
 _SLUG = re.compile(r"[a-z0-9-]+")
 # Paths under /orgs/ that are not an org's: no org may take their name.
 RESERVED_SLUGS = frozenset({"join", "invitations", "new", "suggested"})
-CUSTOM_ROLES_MAX = 50
+CUSTOM_ROLES_MAX = ROLES_MAX
 BREAK_GLASS_MAX = 10  # the owners who may still sign in otherwise when the org requires SSO
-_CUSTOM_ROLE = re.compile(r"[a-z0-9_:.-]{1,40}")
 
 
 class OrgRole(StrEnum):
@@ -141,7 +148,7 @@ def checked_custom_roles(value: object) -> tuple[str, ...]:
     if (
         not isinstance(value, list)
         or len(value) > CUSTOM_ROLES_MAX
-        or not all(isinstance(r, str) and _CUSTOM_ROLE.fullmatch(r) for r in value)
+        or not all(isinstance(r, str) and ROLE_NAME.fullmatch(r) for r in value)
         or len(set(value)) != len(value)
         or BUILT_IN_ROLES & set(value)
     ):
@@ -172,6 +179,49 @@ class Org:
     # that makes, demotes or removes an owner, read by the next one (docs/decisions/
     # 0470-no-org-document-on-the-membership-path.md).
     owners: int = 1
+    # What its roles mean: built-in ones and those of ``custom_roles`` it defined; a role
+    # without a definition has no permissions (docs/decisions/0489-org-roles-with-permissions.md)
+    roles: Mapping[str, RoleDefinition] = field(default_factory=dict, hash=False)
+
+    def definition(self, role: str) -> RoleDefinition:
+        return self.roles.get(role, NO_DEFINITION)
+
+    def permissions_of(self, roles: Iterable[str]) -> tuple[str, ...]:
+        """The sorted union of ``roles``' permissions, as the org defines them now."""
+        return resolved_permissions(roles, self.roles)
+
+    def role_names(self) -> tuple[str, ...]:
+        """Every role a member may hold: firegate's, then the org's own."""
+        return (*(role.value for role in OrgRole), *self.custom_roles)
+
+    def with_role(self, name: object, definition: RoleDefinition, now: datetime) -> Org:
+        """The org with role ``name`` defined (a new one of its own, at most
+        ``CUSTOM_ROLES_MAX``: 409 ``too_many_roles``)."""
+        role = checked_role_name(name)
+        custom = self.custom_roles
+        if role not in BUILT_IN_ROLES and role not in custom:
+            if len(custom) >= CUSTOM_ROLES_MAX:
+                raise Conflict(
+                    f"An organization has at most {CUSTOM_ROLES_MAX} roles of its own.",
+                    code="too_many_roles",
+                )
+            custom = (*custom, role)
+        roles = {**self.roles, role: definition}
+        return replace(self, custom_roles=custom, roles=roles, updated_at=now)
+
+    def without_role(self, name: str, now: datetime) -> Org:
+        """The org without its own role ``name``: 409 ``builtin_role`` for firegate's, 404
+        ``role_not_found`` for one it does not name."""
+        if name in BUILT_IN_ROLES:
+            raise Conflict(
+                "owner, admin and member stay: change their permissions instead.",
+                code="builtin_role",
+            )
+        if name not in self.custom_roles:
+            raise NotFound("No such role in this organization.", code="role_not_found")
+        custom = tuple(role for role in self.custom_roles if role != name)
+        roles = {role: d for role, d in self.roles.items() if role != name}
+        return replace(self, custom_roles=custom, roles=roles, updated_at=now)
 
     @property
     def open_to_its_domains(self) -> bool:
@@ -231,6 +281,13 @@ class Membership:
     managed: bool = False
     sso_roles: tuple[str, ...] = ()  # what the connection's group mapping gave at sign-in
     scim_roles: tuple[str, ...] = ()  # what the directory's groups give
+    # The sorted union of its roles' permissions, as the org defined them at its last write
+    # (``resolved_in``): what the rules and the tokens read
+    permissions: tuple[str, ...] = ()
+
+    def resolved_in(self, org: Org) -> Membership:
+        """The membership with its permissions as ``org`` defines its roles."""
+        return replace(self, permissions=org.permissions_of(self.roles))
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -315,6 +372,7 @@ def active_org(org: Org, membership: Membership) -> ActiveOrg:
         require_mfa=org.require_mfa,
         joined_at=membership.joined_at,
         name=org.name,
+        permissions=membership.permissions,
     )
 
 
@@ -401,7 +459,9 @@ def edited(org: Org, changes: Mapping[str, object], now: datetime) -> Org:
         fields[name] = check(value)
     if not fields:
         return org
-    return replace(org, **fields, updated_at=now)  # type: ignore[arg-type]
+    after = replace(org, **fields, updated_at=now)  # type: ignore[arg-type]
+    named = BUILT_IN_ROLES | set(after.custom_roles)  # a role no longer named loses its meaning
+    return replace(after, roles={r: d for r, d in after.roles.items() if r in named})
 
 
 def removed_roles(before: Org, after: Org) -> tuple[str, ...]:

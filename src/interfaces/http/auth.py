@@ -3,7 +3,8 @@
 ``authenticated`` takes a session's access token or a personal access token (within its
 scopes: docs/reference/tokens.md); ``session_authenticated`` refuses a personal token with
 403 ``session_required``: the routes that manage how one signs in, or the account itself
-(docs/decisions/0299-what-personal-tokens-may-not-do.md)."""
+(docs/decisions/0299-what-personal-tokens-may-not-do.md); ``person_or_org_client`` takes
+an org-owned client's own token too, for the access decisions."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from application.provider.tokens import InspectToken
 from application.signin.authentication import Actor, Authenticate
 from domain.errors import PermissionDenied, Unauthenticated
+from domain.orgs.access import AccessCaller, org_client_caller
 from interfaces.shared.services import services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,5 +67,25 @@ def _session_only[F: Callable[..., Any]](view: F, *, with_factor: bool) -> F:
                 "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED
             )
         return view(*args, actor=actor, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def person_or_org_client[F: Callable[..., Any]](view: F) -> F:
+    """A person's token (as ``authenticated``), or an org-owned client's own access token of
+    the provider (``client_credentials``): the route gets ``caller``, an ``AccessCaller``
+    (docs/reference/access.md)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            caller = AccessCaller(user_id=_actor().user_id)
+        except Unauthenticated:
+            state = services().oauth_introspection.token_state(InspectToken(bearer_token()))
+            client = org_client_caller(state.claims) if state is not None else None
+            if state is None or not state.live or state.kind != "access_token" or client is None:
+                raise
+            caller = client
+        return view(*args, caller=caller, **kwargs)
 
     return wrapper  # type: ignore[return-value]

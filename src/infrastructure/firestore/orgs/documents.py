@@ -8,8 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
+from domain.orgs.roles import RoleDefinition
 
 RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
+ROLE_DEFINITIONS = "role_definitions"  # {role: {"description", "permissions"}}
 
 
 def org_to_doc(org: Org) -> dict[str, Any]:
@@ -24,6 +26,10 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "require_sso": org.require_sso,
         "sso_break_glass": list(org.sso_break_glass),
         "owners": org.owners,
+        ROLE_DEFINITIONS: {
+            role: {"description": d.description, "permissions": list(d.permissions)}
+            for role, d in org.roles.items()
+        },
         RETIRING: [],  # a save of the org ends a mark a stopped removal left
         "deleted_at": None,
         "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
@@ -43,6 +49,11 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
         require_sso=bool(data.get("require_sso", False)),
         sso_break_glass=tuple(data.get("sso_break_glass", ())),
         owners=data.get("owners", 1),
+        # absent from orgs before roles had permissions: their roles have none
+        roles={
+            role: RoleDefinition(d.get("description", ""), tuple(d.get("permissions", ())))
+            for role, d in (data.get(ROLE_DEFINITIONS) or {}).items()
+        },
     )
 
 
@@ -58,6 +69,7 @@ def member_to_doc(member: Membership) -> dict[str, Any]:
         "joined_at": member.joined_at,
         "updated_at": member.updated_at,
         "managed": member.managed,
+        "permissions": list(member.permissions),  # resolved: what the rules read
     }
 
 
@@ -73,6 +85,7 @@ def member_from_doc(data: dict[str, Any]) -> Membership:
         managed=bool(data.get("managed", False)),  # absent from memberships before it
         sso_roles=tuple(data.get("sso_roles", ())),
         scim_roles=tuple(data.get("scim_roles", ())),
+        permissions=tuple(data.get("permissions", ())),
     )
 
 

@@ -44,6 +44,7 @@ from domain.orgs.orgs import (
     removed_roles,
     role_in_use,
 )
+from domain.orgs.roles import check_grant
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
@@ -128,7 +129,7 @@ def join_writes(
     org = grantable_org(org_id, found[0])
     check(org)  # the commit reads the org in its transaction, or is guarded by this read
     check_given_roles(draft, org.custom_roles)  # as the org is now: none removed or retiring
-    member = replace(draft, version=new_member_version())
+    member = replace(draft, version=new_member_version()).resolved_in(org)
     return member, membership_writes(client, (org, found[1]), None, member)
 
 
@@ -431,6 +432,7 @@ class FirestoreOrgRepository:
         *,
         check: Callable[[Membership], None] = lambda before: None,
         source: RoleSource = RoleSource.HAND,
+        granter: str | None = None,
     ) -> tuple[Membership, Membership]:
         written: tuple[Membership, Membership] | None = None
 
@@ -446,7 +448,17 @@ class FirestoreOrgRepository:
                 return written, []
             check(before)
             checked_source_roles(roles, org.custom_roles, source)  # the org as it is now
-            after = before.with_roles(roles, new_member_version(), now, source)
+            if granter is not None:
+                # read in the transaction: a change of the granter's roles waits for it or
+                # aborts it, so no grant commits on rights they no longer hold
+                held = self._member_ref(org_id, granter).get(transaction=transaction, **BOUNDED)
+                granted = set(roles) - set(before.given_by(source))
+                check_grant(
+                    (held.to_dict() or {}).get("roles", ()) if held.exists else None,
+                    granted,
+                    org.roles,
+                )
+            after = before.with_roles(roles, new_member_version(), now, source).resolved_in(org)
             pair = (before, member_snap.update_time)
             writes = membership_writes(self._client, (org, read_at), pair, after)
             written = (before, after)

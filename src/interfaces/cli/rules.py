@@ -1,0 +1,108 @@
+"""``rules export``: firegate's rules library for ``firestore.rules``, the functions an app's
+rules call to ask who a Firebase user is to firegate (docs/organizations.md, "Permissions
+in firestore.rules"; docs/decisions/0490-the-rules-library.md).
+
+Firestore's rules have no include: the library is a block of functions, written on its own
+(``firegate.rules``) or into the marked block of an existing rules file (``--into``), as the
+shipped ``firestore.rules`` holds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+BEGIN = '    // BEGIN firegate.rules: written by `make cli ARGS="rules export"`; edit outside it.'
+END = "    // END firegate.rules"
+
+# The functions, indented for their place inside ``match /databases/{database}/documents``.
+# The paths are firegate's layout (docs/reference/orgs.md): users/{uid}, orgs/{org} and
+# orgs/{org}/members/{uid}, each membership with its roles, permissions and version.
+FUNCTIONS = """\
+    // Signed in to Firebase with a custom token of this firegate as the account `uid`, and
+    // no firegate session ended since (logout everywhere, password change or reset,
+    // disabling: each moves the account's token_version on), nor is it being deleted. One
+    // read of users/{uid} per request; a custom claim is set only by firebase-admin.
+    function isFiregateAccount(uid) {
+      let account = get(/databases/$(database)/documents/users/$(uid)).data;
+      return request.auth != null
+        && request.auth.uid == uid
+        && request.auth.token.get('token_version', -1) == account.get('token_version', 0)
+        && account.get('disabled', false) == false
+        && account.get('deleting', false) == false;
+    }
+
+    // The signed-in account's membership of the org: its roles, its permissions (the union
+    // of its roles') and its version. A request reads each document once, however many
+    // functions ask for it.
+    function firegateMembership(org) {
+      return get(/databases/$(database)/documents/orgs/$(org)/members/$(request.auth.uid)).data;
+    }
+
+    // A firegate account (above), whose custom token names this org at the membership's
+    // current version (every change of its roles, or of a role's permissions, moves it on;
+    // a removal deletes it), of an org not deleted. Three reads per request: the account,
+    // the membership and the org; hasRole and hasPermission add none.
+    function isMember(org) {
+      let member = firegateMembership(org);
+      let record = get(/databases/$(database)/documents/orgs/$(org)).data;
+      return isFiregateAccount(request.auth.uid)
+        && request.auth.token.get('org_id', '') == org
+        && request.auth.token.get('org_version', -1) == member.version
+        && record.get('deleted_at', null) == null;
+    }
+
+    // A member (above) holding the role: owner, admin, member or one of the org's own.
+    function hasRole(org, role) {
+      return isMember(org) && role in firegateMembership(org).get('roles', []);
+    }
+
+    // A member (above) one of whose roles carries the permission: what
+    // POST /access/v1/evaluation answers for the same member, org and action.
+    function hasPermission(org, permission) {
+      return isMember(org) && permission in firegateMembership(org).get('permissions', []);
+    }
+"""
+
+
+def library() -> str:
+    """``firegate.rules``: the marked block, as it stands in a rules file."""
+    return f"{BEGIN}\n{FUNCTIONS}{END}\n"
+
+
+def with_library(rules: str) -> str:
+    """A rules file with its marked block replaced by the library's current text."""
+    start, end = rules.find(BEGIN), rules.find(END)
+    if start < 0 or end < start:
+        raise click.ClickException(
+            f"no block between {BEGIN.strip()!r} and {END.strip()!r}: paste firegate.rules "
+            "inside `match /databases/{database}/documents` first"
+        )
+    return rules[:start] + library() + rules[end + len(END) + 1 :]
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("firegate.rules"),
+    show_default=True,
+    help="Where to write the library.",
+)
+@click.option(
+    "--into",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A rules file whose marked block to bring up to date instead (firestore.rules).",
+)
+def export(out: Path, into: Path | None) -> None:
+    """Write firegate's rules library: isMember, hasRole, hasPermission and what they use."""
+    if into is not None:
+        into.write_text(with_library(into.read_text(encoding="utf-8")), encoding="utf-8")
+        click.echo(f"{into}: firegate.rules brought up to date")
+    else:
+        out.write_text(library(), encoding="utf-8")
+        click.echo(f"{out}: firegate.rules written")
+
+
+COMMANDS = (export,)  # of ``rules``

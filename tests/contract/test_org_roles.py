@@ -1,0 +1,195 @@
+"""The OrgRoleRepository port (and the grants' escalation rule of OrgRepository), run against
+the fakes and against Firestore (docs/decisions/0489-org-roles-with-permissions.md)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from threading import Barrier
+from typing import Any
+
+import pytest
+
+from application.orgs.ports import OrgRepository, OrgRoleRepository
+from domain.errors import DomainError
+from domain.orgs.orgs import Membership, Org, Slug
+from domain.orgs.roles import RoleDefinition
+from tests.fakes.orgs import FakeOrgRepository, FakeOrgRoles
+
+pytestmark = pytest.mark.contract
+NOW = datetime(2026, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=1)
+RACERS = 30
+
+
+@dataclass(frozen=True)
+class Ports:
+    orgs: OrgRepository
+    roles: OrgRoleRepository
+    client: Any = None  # Firestore's, to read when each membership was last committed
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def ports(request: pytest.FixtureRequest) -> Ports:
+    if request.param == "fake":
+        fake = FakeOrgRepository()
+        return Ports(fake, FakeOrgRoles(fake))
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
+
+    client: Any = request.getfixturevalue("firestore")
+    return Ports(FirestoreOrgRepository(client), FirestoreOrgRoles(client), client)
+
+
+def created(ports: Ports) -> Org:
+    org = Org.create(Slug("acme"), "Acme", NOW)
+    ports.orgs.add(org, Membership(org.id, "owner", ("owner",), 1, NOW, NOW))
+    return org
+
+
+def define(ports: Ports, org: Org, role: str, *permissions: str) -> Org:
+    definition = RoleDefinition(f"The {role}s", tuple(sorted(permissions)))
+    return ports.roles.redefine(org.id, role, lambda o: o.with_role(role, definition, LATER), LATER)
+
+
+def member(ports: Ports, org: Org, user_id: str) -> Membership:
+    found = ports.orgs.membership(org.id, user_id)
+    assert found is not None
+    return found
+
+
+def test_definitions_are_stored_and_members_hold_their_union(ports: Ports) -> None:
+    org = created(ports)
+    define(ports, org, "billing", "pay", "refund")
+    stored = define(ports, org, "member", "read")
+    assert ports.orgs.get(org.id) == stored
+    assert stored.custom_roles == ("billing",)
+    assert stored.definition("billing") == RoleDefinition("The billings", ("pay", "refund"))
+    joined = ports.orgs.add_member(org.id, "u1", ("member", "billing"), LATER)
+    assert joined.permissions == ("pay", "read", "refund")
+    assert member(ports, org, "u1") == joined
+    _, after = ports.orgs.change_roles(org.id, "u1", ("billing",), LATER)
+    assert after.permissions == ("pay", "refund") == member(ports, org, "u1").permissions
+    assert member(ports, org, "owner").permissions == ()
+    assert ports.roles.holders(org.id, ["billing", "member", "admin"]) == {
+        "billing": 1,
+        "member": 0,
+        "admin": 0,
+    }
+
+
+def test_an_edit_moves_every_holders_permissions_and_version(ports: Ports) -> None:
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    for i in range(3):
+        ports.orgs.add_member(org.id, f"u{i}", ("billing",) if i else ("member",), LATER)
+    before = {i: member(ports, org, f"u{i}") for i in range(3)}
+    define(ports, org, "billing", "pay", "refund")
+    for i in (1, 2):
+        after = member(ports, org, f"u{i}")
+        assert after.permissions == ("pay", "refund")
+        assert after.version != before[i].version
+    assert member(ports, org, "u0") == before[0]  # holds no billing: untouched
+
+
+def test_a_grant_needs_the_granters_permissions_as_the_commit_reads_them(ports: Ports) -> None:
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    ports.orgs.add_member(org.id, "admin", ("admin",), LATER)
+    ports.orgs.add_member(org.id, "u1", ("member",), LATER)
+    with pytest.raises(DomainError) as refused:
+        ports.orgs.change_roles(org.id, "u1", ("billing",), LATER, granter="admin")
+    assert refused.value.code == "permission_escalation"
+    ports.orgs.change_roles(org.id, "u1", ("billing",), LATER, granter="owner")  # every right
+    # keeping a role one could not give is no grant
+    ports.orgs.change_roles(org.id, "u1", ("billing", "member"), LATER, granter="admin")
+    assert member(ports, org, "u1").roles == ("billing", "member")
+
+
+def test_thirty_grants_racing_the_granters_demotion_leave_no_escalation(ports: Ports) -> None:
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    define(ports, org, "payer", "pay")
+    ports.orgs.add_member(org.id, "granter", ("admin", "payer"), LATER)
+    for i in range(1, RACERS):
+        ports.orgs.add_member(org.id, f"u{i}", ("member",), LATER)
+    barrier = Barrier(RACERS)
+
+    def act(i: int) -> str:
+        barrier.wait()
+        try:
+            if i == 0:
+                ports.orgs.change_roles(org.id, "granter", ("admin",), LATER, granter="owner")
+                return "demoted"
+            ports.orgs.change_roles(org.id, f"u{i}", ("billing",), LATER, granter="granter")
+        except DomainError as refused:
+            return refused.code
+        return "granted"
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        results = list(pool.map(act, range(RACERS)))
+    assert results[0] == "demoted"
+    assert set(results[1:]) <= {"granted", "permission_escalation"}
+    holders = [m for m in ports.orgs.members_page(org.id, None, 50) if "billing" in m.roles]
+    assert len(holders) == results.count("granted")
+    assert member(ports, org, "granter").permissions == ()
+    for i, outcome in enumerate(results[1:], start=1):
+        assert ("billing" in member(ports, org, f"u{i}").roles) == (outcome == "granted")
+    if ports.client is not None:  # every grant committed before the demotion did
+        from infrastructure.firestore.orgs.orgs import member_ref
+
+        def committed(user_id: str) -> datetime:
+            snap = member_ref(ports.client, org.id, user_id).get()
+            return snap.update_time  # type: ignore[no-any-return]
+
+        demoted = committed("granter")
+        assert all(committed(m.user_id) < demoted for m in holders)
+
+
+def test_thirty_edits_of_a_role_leave_each_holder_with_the_last(ports: Ports) -> None:
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    for i in range(5):
+        ports.orgs.add_member(org.id, f"u{i}", ("billing", "member"), LATER)
+    barrier = Barrier(RACERS)
+
+    def act(i: int) -> str:
+        barrier.wait()
+        if i % 3 == 0:  # grants and demotions of holders meanwhile
+            ports.orgs.change_roles(
+                org.id, f"u{i % 5}", ("billing",) if i % 2 else ("member",), LATER
+            )
+            return "changed"
+        define(ports, org, "billing", *(f"p{j}" for j in range(i % 7 + 1)))
+        return "defined"
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        list(pool.map(act, range(RACERS)))
+    final = ports.orgs.get(org.id)
+    assert final is not None
+    for held in ports.orgs.members_page(org.id, None, 50):
+        assert held.permissions == final.permissions_of(held.roles), held.user_id
+
+
+def test_an_edit_of_a_role_held_past_one_commit_reaches_every_holder(firestore: Any) -> None:
+    from infrastructure.firestore.orgs.documents import member_to_doc
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository, member_ref
+    from infrastructure.firestore.orgs.roles import HOLDERS_PAGE, FirestoreOrgRoles
+
+    ports = Ports(FirestoreOrgRepository(firestore), FirestoreOrgRoles(firestore))
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    holders = HOLDERS_PAGE * 2 + 3
+    for start in range(0, holders, 400):  # stored as a membership change would store them
+        batch = firestore.batch()
+        for i in range(start, min(start + 400, holders)):
+            held = Membership(org.id, f"u{i:04}", ("billing",), 7, NOW, NOW, permissions=("pay",))
+            batch.set(member_ref(firestore, org.id, held.user_id), member_to_doc(held))
+        batch.commit()
+    define(ports, org, "billing", "pay", "refund")
+    members = ports.orgs.members_page(org.id, None, holders + 10)
+    rewritten = [m for m in members if m.user_id != "owner"]
+    assert len(rewritten) == holders
+    assert {m.permissions for m in rewritten} == {("pay", "refund")}
+    assert all(m.version != 7 for m in rewritten)

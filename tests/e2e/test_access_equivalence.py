@@ -1,0 +1,254 @@
+"""Equivalence, proven on the emulators (docs/organizations.md, "Permissions in
+firestore.rules"): random orgs, roles with permissions and memberships, made through
+firegate's API (members by the operators' service) on the Firestore emulator; then, for
+every person and permission, ``POST /access/v1/evaluation`` and a read through the Firebase
+emulators (the person's custom token, minted with the org active) of a document guarded by
+firegate's ``hasPermission`` must answer alike — before and after a random change, with new
+custom tokens. A second test: a removed membership, and a permission taken off a role, are
+refused by the very next rule evaluation, the old custom token still in hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from application.orgs.members import AddMember
+from application.services import Services
+from interfaces.cli.rules import library
+from tests.support.api import bearer, login, register
+from tests.support.firebase_client import claims_of, firebase_sign_in, load_rules
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+PERMISSIONS = ("invoices:read", "invoices:write", "reports.view", "admin_panel")
+CUSTOM = ("clerk", "auditor")
+PEOPLE = ("olga", "bob", "carol", "dan")  # olga owns every org
+# Each permission a document the rule reads its name from: allowed, the read finds nothing
+# (404); refused, 403.
+RULES = f"""rules_version = '2';
+service cloud.firestore {{
+  match /databases/{{database}}/documents {{
+    match /probes/{{orgId}}/permissions/{{n}} {{
+      allow read: if hasPermission(orgId, resource.data.permission);
+    }}
+{library()}  }}
+}}
+"""
+slugs = count()
+
+
+@dataclass
+class Person:
+    name: str
+    user_id: str
+    token: str  # firegate's access token, naming the active org once switched
+    id_token: str = ""  # Firebase's, from the custom token
+
+
+@dataclass(frozen=True)
+class World:
+    roles: dict[str, frozenset[str]]  # a role's permissions (built-in or custom)
+    members: dict[str, tuple[str, ...]]  # bob, carol, dan: their roles (absent: none)
+    change: tuple[str, str, frozenset[str]]  # ("remove", name) or ("redefine", role, perms)
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    defined = draw(st.sets(st.sampled_from(("owner", "admin", "member", *CUSTOM)), max_size=4))
+    roles = {role: draw(st.frozensets(st.sampled_from(PERMISSIONS))) for role in defined}
+    holdable = sorted({"admin", "member"} | (set(CUSTOM) & defined))
+    members = {}
+    for name in PEOPLE[1:]:
+        held = draw(st.one_of(st.none(), st.sets(st.sampled_from(holdable), min_size=1)))
+        if held is not None:
+            members[name] = tuple(sorted(held))
+    change = draw(
+        st.one_of(
+            st.tuples(st.just("remove"), st.sampled_from(PEOPLE[1:]), st.just(frozenset())),
+            st.tuples(
+                st.just("redefine"),
+                st.sampled_from(("owner", "admin", "member", *sorted(set(CUSTOM) & defined))),
+                st.frozensets(st.sampled_from(PERMISSIONS)),
+            ),
+        )
+    )
+    return World(roles, members, change)
+
+
+class Bench:
+    """firegate in process on the emulators, the people signed in, and their Firebase app."""
+
+    def __init__(self, app: Flask, emulators: Any, firestore: Any) -> None:
+        self.client: FlaskClient = app.test_client()
+        self.services: Services = app.extensions["firegate"]
+        self.emulators, self.firestore = emulators, firestore
+        self.people = {}
+        for name in PEOPLE:
+            user_id = register(self.client, name)["id"]
+            self.people[name] = Person(name, user_id, login(self.client, name))
+
+    def define(self, org_id: str, role: str, permissions: frozenset[str]) -> None:
+        """PUT /orgs/{org}/roles/{role} by the owner: its holders' permissions follow."""
+        body = {"description": role, "permissions": sorted(permissions)}
+        olga = self.people["olga"]
+        put = self.client.put(f"/orgs/{org_id}/roles/{role}", json=body, headers=bearer(olga.token))
+        assert put.status_code in (200, 201), put.get_json()
+
+    def build(self, world: World) -> str:
+        olga = self.people["olga"]
+        slug = f"org-{next(slugs)}"
+        made = self.client.post(
+            "/orgs", json={"slug": slug, "name": slug}, headers=bearer(olga.token)
+        )
+        assert made.status_code == 201, made.get_json()
+        org_id: str = made.get_json()["id"]
+        for role, permissions in sorted(world.roles.items()):
+            self.define(org_id, role, permissions)
+        for name, roles in world.members.items():
+            self.services.org_members.add_member(AddMember(org_id, name, roles))
+        for n, permission in enumerate(PERMISSIONS):
+            self.firestore.document(f"probes/{org_id}/permissions/{n}").set(
+                {"permission": permission}
+            )
+        return org_id
+
+    def apply(self, world: World, org_id: str) -> None:
+        olga = self.people["olga"]
+        kind, name, permissions = world.change
+        if kind == "remove":
+            user_id = self.people[name].user_id
+            gone = self.client.delete(
+                f"/orgs/{org_id}/members/{user_id}", headers=bearer(olga.token)
+            )
+            assert gone.status_code in (204, 404), gone.get_json()
+        else:
+            self.define(org_id, name, permissions)
+
+    def sign_in(self, person: Person, org_id: str) -> None:
+        """The org active if the person is its member (else none), then a custom token for
+        Firebase, signed in to the Auth emulator."""
+        switched = self.client.post("/auth/org", json={"org": org_id}, headers=bearer(person.token))
+        if switched.status_code != 200:
+            assert switched.status_code == 404, switched.get_json()
+            switched = self.client.post(
+                "/auth/org", json={"org": None}, headers=bearer(person.token)
+            )
+        person.token = switched.get_json()["access_token"]
+        minted = self.client.post("/auth/firebase/custom-token", headers=bearer(person.token))
+        assert minted.status_code == 200, minted.get_json()
+        answer = firebase_sign_in(self.emulators, minted.get_json()["custom_token"])
+        person.id_token = answer["idToken"]
+        assert claims_of(person.id_token).get("org_id") in (org_id, None)
+
+    def decision(self, person: Person, permission: str, org_id: str) -> bool:
+        body = {
+            "subject": {"type": "user", "id": person.user_id},
+            "action": {"name": permission},
+            "resource": {"type": "org", "id": org_id},
+        }
+        answer = self.client.post("/access/v1/evaluation", json=body, headers=bearer(person.token))
+        assert answer.status_code == 200, answer.get_json()
+        found: bool = answer.get_json()["decision"]
+        return found
+
+    def rule(self, person: Person, n: int, org_id: str) -> bool:
+        """getDoc(doc(db, "probes", org, "permissions", n)) as the person: let in or not."""
+        answer = requests.get(
+            f"{self.emulators.url('firestore')}/v1/projects/{self.emulators.project}"
+            f"/databases/(default)/documents/probes/{org_id}/permissions/{n}",
+            headers={"Authorization": f"Bearer {person.id_token}"},
+            timeout=30,
+        )
+        assert answer.status_code in (200, 403), answer.text
+        return answer.status_code == 200
+
+    def answers(self, org_id: str) -> dict[tuple[str, str], tuple[bool, bool]]:
+        """Each (person, permission): (the endpoint's decision, the rules' verdict)."""
+        found = {}
+        for person in self.people.values():
+            self.sign_in(person, org_id)
+            for n, permission in enumerate(PERMISSIONS):
+                found[person.name, permission] = (
+                    self.decision(person, permission, org_id),
+                    self.rule(person, n, org_id),
+                )
+        return found
+
+
+@pytest.fixture
+def bench(real_app: Flask, clean_emulators: Any, firestore: Any) -> Bench:
+    load_rules(clean_emulators, RULES)
+    return Bench(real_app, clean_emulators, firestore)
+
+
+def test_the_probe_documents_exist_for_the_rules_to_read(bench: Bench) -> None:
+    """A permission allowed reads its probe (200): the rule reads the name from it."""
+    world = World(
+        {"member": frozenset({"reports.view"})}, {"bob": ("member",)}, ("", "", frozenset())
+    )
+    org_id = bench.build(world)
+    answers = bench.answers(org_id)
+    assert answers["bob", "reports.view"] == (True, True)
+    assert answers["bob", "invoices:read"] == (False, False)
+    assert answers["dan", "reports.view"] == (False, False)  # no member
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds())
+def test_the_endpoint_and_the_rules_answer_alike(bench: Bench, world: World) -> None:
+    org_id = bench.build(world)
+    before = bench.answers(org_id)
+    assert {k: v for k, v in before.items() if v[0] != v[1]} == {}
+    for name in PEOPLE:  # what the world says, whoever answers
+        roles = ("owner",) if name == "olga" else world.members.get(name, ())
+        held = set().union(*(world.roles.get(role, frozenset()) for role in roles))
+        assert {p for p in PERMISSIONS if before[name, p][0]} == held
+    bench.apply(world, org_id)
+    after = bench.answers(org_id)
+    assert {k: v for k, v in after.items() if v[0] != v[1]} == {}
+
+
+def test_the_very_next_rule_evaluation_sees_a_removal_and_a_permission_taken_away(
+    bench: Bench,
+) -> None:
+    world = World(
+        {"clerk": frozenset({"invoices:read"}), "member": frozenset({"reports.view"})},
+        {"bob": ("clerk",), "carol": ("clerk",)},
+        ("", "", frozenset()),
+    )
+    org_id = bench.build(world)
+    bob, carol, olga = (bench.people[name] for name in ("bob", "carol", "olga"))
+    for person in (bob, carol):
+        bench.sign_in(person, org_id)
+        assert bench.rule(person, 0, org_id) and bench.decision(person, "invoices:read", org_id)
+
+    # The role loses the permission: the next evaluation of each holder's old token refuses.
+    bench.define(org_id, "clerk", frozenset({"reports.view"}))
+    assert not bench.rule(bob, 0, org_id)
+    assert not bench.decision(bob, "invoices:read", org_id)
+    bench.sign_in(bob, org_id)  # a new custom token: the new permissions, and only them
+    assert not bench.rule(bob, 0, org_id) and bench.rule(bob, 2, org_id)
+
+    # Removed: the next evaluation refuses, whatever the token says.
+    assert bench.rule(carol, 0, org_id) is False  # the role's change reached carol too
+    bench.sign_in(carol, org_id)
+    assert bench.rule(carol, 2, org_id)
+    gone = bench.client.delete(
+        f"/orgs/{org_id}/members/{carol.user_id}", headers=bearer(olga.token)
+    )
+    assert gone.status_code == 204, gone.get_json()
+    assert not bench.rule(carol, 2, org_id)
+    assert not bench.decision(carol, "reports.view", org_id)

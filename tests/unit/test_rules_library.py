@@ -1,0 +1,57 @@
+"""firegate's rules library (``rules export``; docs/organizations.md): the shipped
+``firestore.rules`` holds it as exported, the command writes it or brings a file's block up
+to date, and its paths are the Firestore adapters' own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from infrastructure.firestore.accounts.users import USERS
+from infrastructure.firestore.orgs.orgs import MEMBERS, ORGS
+from interfaces.cli.rules import BEGIN, END, FUNCTIONS, library, with_library
+
+pytestmark = pytest.mark.unit
+
+SHIPPED = Path(__file__).resolve().parents[2] / "firestore.rules"
+
+
+def test_the_shipped_rules_hold_the_library_as_exported() -> None:
+    shipped = SHIPPED.read_text(encoding="utf-8")
+    assert shipped.count(BEGIN) == 1 and library() in shipped
+    assert with_library(shipped) == shipped
+    for function in ("isMember(org)", "hasRole(org, role)", "hasPermission(org, permission)"):
+        assert f"    function {function} {{" in shipped
+
+
+def test_the_library_reads_the_documents_the_adapters_write() -> None:
+    assert f"/documents/{USERS}/$(uid)" in FUNCTIONS
+    assert f"/documents/{ORGS}/$(org)/{MEMBERS}/$(request.auth.uid)" in FUNCTIONS
+    assert f"/documents/{ORGS}/$(org))" in FUNCTIONS
+
+
+def test_export_writes_the_library(fake_app: Flask, tmp_path: Path) -> None:
+    out = tmp_path / "firegate.rules"
+    result = fake_app.test_cli_runner().invoke(args=["rules", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == library()
+
+
+def test_export_brings_a_rules_files_block_up_to_date(fake_app: Flask, tmp_path: Path) -> None:
+    rules = tmp_path / "firestore.rules"
+    head = "rules_version = '2';\nservice cloud.firestore {\n  match /databases/{d}/documents {\n"
+    tail = "    match /x/{id} {\n      allow read: if isMember(id);\n    }\n  }\n}\n"
+    rules.write_text(f"{head}{BEGIN}\n    function old() {{ return 1; }}\n{END}\n{tail}")
+    result = fake_app.test_cli_runner().invoke(args=["rules", "export", "--into", str(rules)])
+    assert result.exit_code == 0, result.output
+    assert rules.read_text(encoding="utf-8") == head + library() + tail
+
+
+def test_export_refuses_a_file_without_the_block(fake_app: Flask, tmp_path: Path) -> None:
+    rules = tmp_path / "firestore.rules"
+    rules.write_text("rules_version = '2';\n")
+    result = fake_app.test_cli_runner().invoke(args=["rules", "export", "--into", str(rules)])
+    assert result.exit_code == 1 and "no block between" in result.output
+    assert rules.read_text(encoding="utf-8") == "rules_version = '2';\n"
