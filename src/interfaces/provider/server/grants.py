@@ -383,6 +383,7 @@ def access_token(
             org=user.org if user is not None else None,
             client_org_id=client.client.org_id,
             userinfo_claims=user.userinfo_claims if user is not None else (),
+            user=user.user if user is not None else None,
         )
     )
     token: dict[str, Any] = {
