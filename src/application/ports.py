@@ -328,12 +328,16 @@ class JobQueue(Protocol):
 
 @dataclass(frozen=True)
 class Mail:
-    """One rendered message: a plain-text part and an HTML alternative."""
+    """One rendered message: a plain-text part and an HTML alternative; ``kind`` says which
+    mail it is (the job's kind, else its template's name) and ``locale`` its language, for a
+    send_mail hook (docs/hooks.md)."""
 
     to: str
     subject: str
     text: str
     html: str
+    kind: str = ""
+    locale: str = ""
 
 
 class MailUndelivered(Exception):
