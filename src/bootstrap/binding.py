@@ -89,6 +89,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # shared by their callers and the admins' use cases.
     hook_policy = events.hook_policy(settings)
     hook_cache = events.hook_cache(evt, hook_policy, platform=base)
+    # One caller for the hooks the lower rooms ask: every token firegate issues carries the
+    # before_token hook's claims, and every mail goes through the send_mail hook when one is
+    # set (docs/hooks.md).
+    hooks = events.hook_caller(
+        evt, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
+    )
+    rules = replace(rules, token_hook=events.token_hook(hooks))
+    mel = events.hooked_mail(mel, hooks)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # Who may make their own account: one rule for every way a person makes one (register,
@@ -230,7 +238,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     )
     return Services(
         accounts=account_service,
-        active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
+        active_org=orgs.bind_active_org(
+            accounts=acc, signin=sig, platform=base, token_hook=rules.token_hook
+        ),
         admin=accounts.bind_admin(
             acc, platform=base, owned=owned, departures=[departures], schemas=schemas
         ),
@@ -289,7 +299,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         oauth_introspection=provider.bind_introspection(
             prov, accounts=acc, platform=base, clients=clients
         ),
-        oauth_minting=provider.bind_minting(prov, settings, platform=base, schemas=schemas),
+        oauth_minting=provider.bind_minting(
+            prov, settings, platform=base, schemas=schemas, token_hook=rules.token_hook
+        ),
         oauth_pushed=provider.bind_pushed(prov, platform=base),
         oauth_resources=bootstrap_clients.bind_api_resources(
             settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue

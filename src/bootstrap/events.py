@@ -9,13 +9,14 @@ What they need of another capability is named in their builders' signatures
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
 from application.events.auth_hooks.admin import AuthHooks
 from application.events.auth_hooks.caller import HookCache, HookCaller
+from application.events.auth_hooks.hooked import HookMailer, TokenClaimsHook
 from application.events.auth_hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.events.security_events import (
     EventHistory,
@@ -39,6 +40,7 @@ from application.events.webhooks.ports import (
 )
 from application.jobs import JobHandler
 from application.ports import AuditLog, JobQueue, SecretBox
+from bootstrap.mail import MailAdapters
 from bootstrap.metrics import metered
 from bootstrap.platform import Platform
 from domain.events.auth_hooks import MAX_TIMEOUT_MS
@@ -231,6 +233,16 @@ def hook_caller(
         policy=policy,
         metrics=platform.metrics,
     )
+
+
+def token_hook(caller: HookCaller) -> TokenClaimsHook:
+    """The before_token hook, as sign-in, the provider and Firebase ask it."""
+    return TokenClaimsHook(caller)
+
+
+def hooked_mail(mail: MailAdapters, caller: HookCaller) -> MailAdapters:
+    """The mail adapters with their mailer behind the send_mail hook."""
+    return replace(mail, mailer=HookMailer(caller, mail.mailer))
 
 
 def auth_hooks(

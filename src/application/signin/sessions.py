@@ -324,8 +324,7 @@ class Sessions:
             now=now,
             policy=policy,
             org=org,
-            hook=self._hook,
-            kind="refresh_access",
+            claims=hook_claims(self._hook, "refresh_access", user, session=after, org=org),
         )
 
     def renew(self, cmd: Renew) -> AccessToken:
@@ -436,7 +435,8 @@ def start_session(
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
     of the session, refreshed or renewed, carries it. ``staged`` is committed with it;
-    ``hook`` adds its claims to the first access token."""
+    ``hook`` adds its claims to the first access token, asked before anything is stored (a
+    hook that refuses leaves no session behind)."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -449,8 +449,9 @@ def start_session(
         user_agent=user_agent,
         amr=amr,
     )
+    claims = hook_claims(hook, "access", user, session=session)
     sessions.add(session, staged)
-    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy, hook=hook)
+    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy, claims=claims)
 
 
 class SignInGate(Protocol):

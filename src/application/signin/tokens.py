@@ -118,11 +118,10 @@ def token_pair(
     now: datetime,
     policy: TokenPolicy,
     org: ActiveOrg | None = None,
-    hook: TokenHook = NO_TOKEN_HOOK,
-    kind: TokenKind = "access",
+    claims: Mapping[str, object] = NO_CLAIMS,
 ) -> TokenPair:
     """``org``: the session's active org as just read (the access token's ``org`` claim);
-    ``hook`` adds its claims to the access token, told it is one of ``kind``."""
+    ``claims``: the before_token hook's, added to the access token (``hook_claims``)."""
     access = tokens.issue_access(
         user_id=user.id,
         role=user.role,
@@ -131,7 +130,7 @@ def token_pair(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
-        claims=hook_claims(hook, kind, user, session=session, org=org),
+        claims=claims,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(
