@@ -17,6 +17,7 @@ from application.jobs import JobPush, RetryJob, encode_job
 from tests.fakes.events import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, register
 from tests.support.app import World
+from tests.support.oauth import OAuthWorld
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -133,3 +134,16 @@ def test_a_failed_mail_hook_retries_the_job_when_it_denies_and_falls_back_when_i
     receiver(world).status = 500
     world.services.jobs.receive_push(push)
     assert [m.kind for m in world.mailer.sent] == ["reset_password"]  # the mail server's
+
+
+def test_the_provider_asks_for_both_tokens_and_a_deny_refuses_the_answer() -> None:
+    world = OAuthWorld(app_profile="local")  # alice signed up in its browser
+    client = world.register()
+    hook(world, "before_token", {"claims": {"tier": "gold"}})
+    tokens = world.tokens(client)
+    assert claims(tokens["access_token"])["tier"] == "gold"
+    assert claims(tokens["id_token"])["tier"] == "gold"
+    assert [p["token_kind"] for p in payloads(world)] == ["provider_access", "id_token"]
+    hook(world, "before_token", {"claims": {"sub": "x"}}, on_failure="deny")
+    code, verifier = world.code(client["client_id"])
+    assert_problem(world.exchange(client, code, verifier), 403, "hook_failed")
