@@ -47,6 +47,10 @@ _MESSAGES: dict[str, LazyString] = {
         "Sign in again to add a way to sign in to this account."
     ),
     "sso_required": lazy_gettext("Your organization signs you in with its identity provider."),
+    "hook_failed": lazy_gettext(
+        "Signing in is not possible right now: a check this service makes did not answer. "
+        "Try again shortly."
+    ),
     "managed_by_org": lazy_gettext(
         "Your organization manages this account: its address and password are the "
         "organization's to set."

@@ -17,7 +17,7 @@ from application.jobs import JobPush, RetryJob, encode_job
 from tests.fakes.events import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, register
 from tests.support.app import World
-from tests.support.oauth import OAuthWorld
+from tests.support.oauth import OAuthWorld, csrf_of
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -147,3 +147,19 @@ def test_the_provider_asks_for_both_tokens_and_a_deny_refuses_the_answer() -> No
     hook(world, "before_token", {"claims": {"sub": "x"}}, on_failure="deny")
     code, verifier = world.code(client["client_id"])
     assert_problem(world.exchange(client, code, verifier), 403, "hook_failed")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "a check this service makes did not answer"), ("es", "no respondió")],
+)
+def test_the_sign_in_page_says_why_in_the_readers_language(
+    world: World, language: str, words: str
+) -> None:
+    hook(world, "before_token", {"claims": {"sub": "x"}}, on_failure="deny")
+    headers = {"Accept-Language": language}
+    token = csrf_of(world.client.get("/sign-in", headers=headers).get_data(as_text=True))
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+    answer = world.client.post("/sign-in", data=form, headers=headers)
+    assert answer.status_code == 403
+    assert words in answer.get_data(as_text=True)
