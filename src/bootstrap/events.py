@@ -238,10 +238,17 @@ def auth_hooks(
     policy: HookPolicy,
     *,
     cache: HookCache,
+    caller: HookCaller,
     box_key: SecretBox,
     platform: Platform,
 ) -> AuthHooks:
-    """``box_key``: what seals the hooks' signing secrets (sign-in's secret box)."""
+    """``box_key``: what seals the hooks' signing secrets (sign-in's secret box); ``caller``
+    sends ``hooks test``'s samples."""
     return AuthHooks(
-        store=own.auth_hooks, cache=cache, box=box_key, clock=platform.clock, policy=policy
+        store=own.auth_hooks,
+        cache=cache,
+        caller=caller,
+        box=box_key,
+        clock=platform.clock,
+        policy=policy,
     )
