@@ -89,22 +89,30 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # shared by their callers and the admins' use cases.
     hook_policy = events.hook_policy(settings)
     hook_cache = events.hook_cache(evt, hook_policy, platform=base)
-    # One caller for the hooks the lower rooms ask: every token firegate issues carries the
-    # before_token hook's claims, and every mail goes through the send_mail hook when one is
-    # set (docs/hooks.md).
-    hooks = events.hook_caller(
+    hook_caller = events.hook_caller(
         evt, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
     )
-    rules = replace(rules, token_hook=events.token_hook(hooks))
-    mel = events.hooked_mail(mel, hooks)
+    # The lower rooms ask the hooks through it: every token firegate issues carries the
+    # before_token hook's claims, and every mail goes through the send_mail hook when one is
+    # set (docs/hooks.md).
+    rules = replace(rules, token_hook=events.token_hook(hook_caller))
+    mel = events.hooked_mail(mel, hook_caller)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # An attribute may be released as a claim by the provider, under the scopes it offers.
+    schemas = accounts.bind_profile_schemas(
+        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
+    )
     # Who may make their own account: one rule for every way a person makes one (register,
-    # the pages, Firebase, the upstream providers), its refusals in this audit log.
+    # the pages, Firebase, the upstream providers), its refusals in this audit log; then the
+    # operator's before_sign_up hook, which an org's single sign-on asks too.
     rules = replace(
         rules,
         signups=accounts.signups(
-            settings, audit=audit, invitations=orgs.invited_addresses(adapters.orgs, base)
+            settings,
+            audit=audit,
+            invitations=orgs.invited_addresses(adapters.orgs, base),
+            hook=events.before_sign_up(hook_caller, schemas=schemas, origin=request_origin),
         ),
     )
     # Every use case that sets a password, and a sign-in, checks it against breached ones.
@@ -202,10 +210,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
-    # An attribute may be released as a claim by the provider, under the scopes it offers.
-    schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
-    )
     account_service = accounts.bind_accounts(
         acc,
         settings,
@@ -246,7 +250,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         profile_schemas=schemas,
         auth_hooks=events.auth_hooks(
-            evt, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
+            evt,
+            hook_policy,
+            cache=hook_cache,
+            caller=hook_caller,
+            box_key=sig.secret_box,
+            platform=base,
         ),
         authentication=signin.bind_authentication(
             sig,

@@ -1,5 +1,5 @@
 """The before_token and send_mail hooks on the emulators and maildev, against a real receiver
-that checks each call's signature (tests/support/answering_hook.py): the claims in every kind
+that checks each call's signature (tests/support/hook_receiver.py): the claims in every kind
 of token, a refused answer and a slow receiver resolved by ``on_failure``, and mail handed to
 the hook instead of the mail server (docs/hooks.md)."""
 
@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from application.events.auth_hooks.admin import SetAuthHook
 from bootstrap import build_adapters, build_app
 from tests.support import mailbox
-from tests.support.answering_hook import AnsweringHook, answering_hook
 from tests.support.api import PASSWORD, assert_problem, bearer, register
+from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.oauth import EmulatorWorld
 from tests.support.settings import make_settings
 from tests.support.webhooks import ADMIN
@@ -37,14 +37,14 @@ def app(firestore: Any) -> Flask:
 
 
 @pytest.fixture
-def receiver() -> Iterator[AnsweringHook]:
-    with answering_hook() as state:
+def receiver() -> Iterator[HookReceiver]:
+    with hook_receiver() as state:
         yield state
 
 
 def set_hook(
     app: Flask,
-    receiver: AnsweringHook,
+    receiver: HookReceiver,
     kind: str,
     answer: Any,
     *,
@@ -54,9 +54,15 @@ def set_hook(
     created = app.extensions["firegate"].auth_hooks.set(
         SetAuthHook(ADMIN, kind, receiver.url, timeout_ms=timeout_ms, on_failure=on_failure)
     )
-    receiver.secret, receiver.answer = created.secret, answer
+    receiver.secret, receiver.answer = created.secret, lambda payload: answer
     with receiver.lock:
-        receiver.payloads.clear()
+        receiver.received.clear()
+
+
+def kinds(receiver: HookReceiver) -> list[str]:
+    """Each verified call's kind of token, or of mail."""
+    with receiver.lock:
+        return [str(p.get("token_kind") or p.get("kind")) for p in receiver.received]
 
 
 def payload(token: str) -> dict[str, Any]:
@@ -70,7 +76,7 @@ def login(client: FlaskClient, name: str = "alice") -> Any:
 
 
 def test_the_hooks_claims_in_a_sessions_tokens_and_a_firebase_custom_token(
-    app: Flask, receiver: AnsweringHook
+    app: Flask, receiver: HookReceiver
 ) -> None:
     client = app.test_client()
     register(client, "alice")
@@ -90,18 +96,18 @@ def test_the_hooks_claims_in_a_sessions_tokens_and_a_firebase_custom_token(
     developer = payload(custom.get_json()["custom_token"])["claims"]
     assert developer["tier"] == "gold" and developer["role"] == "user"
     assert developer["org_id"] == payload(in_org)["org"]["id"]
-    assert receiver.kinds() == ["access", "refresh_access", "org_switch", "firebase_custom"]
-    assert receiver.unverified == 0
-    first = receiver.payloads[0]
+    assert kinds(receiver) == ["access", "refresh_access", "org_switch", "firebase_custom"]
+    assert receiver.refused == []
+    first = receiver.received[0]
     assert (
         first["user"]["username"] == "alice"
         and first["session"]["id"] == payload(pair["access_token"])["sid"]
     )
-    assert receiver.payloads[2]["org"]["slug"] == "acme"
+    assert receiver.received[2]["org"]["slug"] == "acme"
 
 
 def test_the_hooks_claims_in_the_providers_tokens_and_userinfo(
-    app: Flask, receiver: AnsweringHook
+    app: Flask, receiver: HookReceiver
 ) -> None:
     world = EmulatorWorld(app)  # alice signed up in its browser
     client = world.register()
@@ -113,8 +119,8 @@ def test_the_hooks_claims_in_the_providers_tokens_and_userinfo(
     info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     assert info.status_code == 200, info.get_json()
     assert info.get_json()["tier"] == "gold" and info.get_json()["sub"] == access["sub"]
-    assert receiver.kinds() == ["provider_access", "id_token"]
-    assert receiver.payloads[0]["client"] == {"client_id": client["client_id"]}
+    assert kinds(receiver) == ["provider_access", "id_token"]
+    assert receiver.received[0]["client"] == {"client_id": client["client_id"]}
 
 
 @pytest.mark.parametrize(
@@ -123,7 +129,7 @@ def test_the_hooks_claims_in_the_providers_tokens_and_userinfo(
     ids=["reserved", "over-1000-bytes"],
 )
 def test_a_refused_answer_follows_on_failure(
-    app: Flask, receiver: AnsweringHook, answer: dict[str, Any]
+    app: Flask, receiver: HookReceiver, answer: dict[str, Any]
 ) -> None:
     client = app.test_client()
     register(client, "alice")
@@ -133,11 +139,11 @@ def test_a_refused_answer_follows_on_failure(
     assert not {"tier", "blob"} & payload(allowed.get_json()["access_token"]).keys()
     set_hook(app, receiver, "before_token", answer, on_failure="deny")
     assert_problem(login(client), 403, "hook_failed")
-    assert len(receiver.payloads) == 1  # asked, and refused
+    assert len(receiver.received) == 1  # asked, and refused
 
 
 def test_a_slow_receiver_is_cut_at_its_deadline_then_on_failure_decides(
-    app: Flask, receiver: AnsweringHook
+    app: Flask, receiver: HookReceiver
 ) -> None:
     client = app.test_client()
     register(client, "alice")
@@ -151,7 +157,7 @@ def test_a_slow_receiver_is_cut_at_its_deadline_then_on_failure_decides(
 
 
 def test_mail_is_handed_to_the_hook_and_maildev_gets_nothing(
-    app: Flask, receiver: AnsweringHook
+    app: Flask, receiver: HookReceiver
 ) -> None:
     client = app.test_client()
     set_hook(app, receiver, "send_mail", {})
@@ -159,14 +165,14 @@ def test_mail_is_handed_to_the_hook_and_maildev_gets_nothing(
     client.post("/auth/password/forgot", json={"email": "alice@example.com"})
     client.post("/auth/email-code", json={"email": "zoe@example.com"})
     deadline = time.monotonic() + 30
-    while len(receiver.payloads) < 3:
-        assert time.monotonic() < deadline, receiver.payloads
+    while len(receiver.received) < 3:
+        assert time.monotonic() < deadline, receiver.received
         time.sleep(0.05)
-    by_kind = {mail["kind"]: mail for mail in receiver.payloads}
+    by_kind = {mail["kind"]: mail for mail in receiver.received}
     assert set(by_kind) == {"verify_email", "reset_password", "email_code"}
     assert by_kind["reset_password"]["to"] == "alice@example.com"
     assert "/reset-password?token=" in by_kind["reset_password"]["text"]
     assert by_kind["email_code"]["to"] == "zoe@example.com"
-    assert all(mail["locale"] == "en" and mail["subject"] for mail in receiver.payloads)
-    assert receiver.unverified == 0
+    assert all(mail["locale"] == "en" and mail["subject"] for mail in receiver.received)
+    assert receiver.refused == []
     assert mailbox.to("alice@example.com") == [] and mailbox.to("zoe@example.com") == []

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidInput
+from domain.text import has_control
 
 
 class HookKind(StrEnum):
@@ -145,7 +146,7 @@ def parsed_answer(body: bytes) -> Mapping[str, object]:
 def _text(value: object, field: str, limit: int) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit:
+    if not isinstance(value, str) or len(value) > limit or has_control(value):
         raise BadAnswer(f"bad_{field}")
     return value
 
@@ -204,3 +205,67 @@ def checked_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
 def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
     """A ``send_mail`` answer: any JSON object (``{}`` will do)."""
     return answer
+
+
+# -- what ``hooks test`` sends ------------------------------------------------------------------
+
+# Each kind's sample payloads, by name, as firegate sends them (docs/hooks.md).
+SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
+    HookKind.BEFORE_SIGN_UP: {
+        "password": {
+            "user": {
+                "email": "ada@example.com",
+                "username": "ada",
+                "method": "password",
+                "provider": None,
+                "org_id": None,
+            },
+            "context": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+        },
+        "upstream": {
+            "user": {
+                "email": "grace@example.org",
+                "username": None,
+                "method": "upstream",
+                "provider": "google",
+                "org_id": None,
+            },
+            "context": {"ip": "2001:db8::7", "user_agent": "Mozilla/5.0"},
+        },
+    },
+    HookKind.BEFORE_TOKEN: {
+        "access": {
+            "token_kind": "access",
+            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
+            "session": {"id": "s_sample", "amr": ["pwd"]},
+            "client": None,
+            "org": None,
+        },
+        "id_token": {
+            "token_kind": "id_token",
+            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
+            "session": None,
+            "client": {"client_id": "c_sample", "name": "Sample app"},
+            "org": {"id": "o_sample", "slug": "acme"},
+        },
+    },
+    HookKind.SEND_MAIL: {
+        "verify_email": {
+            "to": "ada@example.com",
+            "kind": "verify_email",
+            "locale": "en",
+            "subject": "Confirm your address",
+            "text": "Open https://id.example.com/verify?token=sample to confirm.",
+            "html": '<p>Open <a href="https://id.example.com/verify?token=sample">this</a>.</p>',
+        },
+    },
+}
+
+
+def checked_answer(kind: HookKind, answer: Mapping[str, object]) -> object:
+    """``answer`` checked against ``kind``'s shape (BadAnswer if it is not)."""
+    if kind is HookKind.BEFORE_SIGN_UP:
+        return checked_sign_up_answer(answer)
+    if kind is HookKind.BEFORE_TOKEN:
+        return checked_claims(answer)
+    return checked_mail_answer(answer)

@@ -47,9 +47,6 @@ class World:
         self.resolver = FakeHostResolver(
             {"hooks.example.com": ["93.184.215.14"], "inside.example.com": ["10.0.0.7"]}
         )
-        self.admin = AuthHooks(
-            store=self.store, cache=self.cache, box=BOX, clock=self.clock, policy=self.policy
-        )
         self.caller = HookCaller(
             cache=self.cache,
             store=self.store,
@@ -59,6 +56,14 @@ class World:
             clock=self.clock,
             policy=self.policy,
             metrics=self.metrics,
+        )
+        self.admin = AuthHooks(
+            store=self.store,
+            cache=self.cache,
+            caller=self.caller,
+            box=BOX,
+            clock=self.clock,
+            policy=self.policy,
         )
 
     def set(

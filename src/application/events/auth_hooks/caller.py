@@ -62,6 +62,18 @@ class HookResult[T]:
         )
 
 
+@dataclass(frozen=True)
+class Asked[T]:
+    """How one call went: its outcome, the receiver's status, why it failed, the checked
+    answer, and how long it took (seconds)."""
+
+    outcome: CallOutcome
+    status: int | None
+    error: str | None
+    answer: T | None
+    duration: float
+
+
 class HookCache:
     """The hooks, read at most once per ``ttl`` seconds per process (they are asked at every
     sign-up and token); a change made in this process drops the copy. On a failed read an
@@ -131,28 +143,39 @@ class HookCaller:
         hook = self._cache.get(kind)
         if hook is None:
             return HookResult(None)
-        began = time.perf_counter()
         at = self._clock.now()
-        status, outcome, error, answer = self._ask(hook, payload, check)
-        duration = time.perf_counter() - began
-        self._metrics.add(HOOK_CALLS, kind=kind.value, outcome=outcome.value)
-        self._metrics.observe(HOOK_CALL_DURATION, duration, kind=kind.value)
+        asked = self.ask(hook, payload, check)
+        self._metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)
+        self._metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind.value)
         call = HookCall(
             hook_id=hook.hook_id,
             at=at,
-            duration_ms=round(duration * 1000),
-            outcome=outcome,
-            status=status,
-            error=None if error is None else error[:MAX_ERROR_LENGTH],
+            duration_ms=round(asked.duration * 1000),
+            outcome=asked.outcome,
+            status=asked.status,
+            error=None if asked.error is None else asked.error[:MAX_ERROR_LENGTH],
         )
         try:
             self._store.record(hook, call)
         except Exception:  # the call stands; only its record is lost
             log.warning("an auth hook call was not recorded", exc_info=True)
-        if outcome is not CallOutcome.OK:
-            log.warning("auth hook %s failed: %s (%s)", kind.value, outcome.value, error)
-            return HookResult(hook, error=error or outcome.value)
-        return HookResult(hook, answer=answer)
+        if asked.outcome is not CallOutcome.OK:
+            log.warning(
+                "auth hook %s failed: %s (%s)", kind.value, asked.outcome.value, asked.error
+            )
+            return HookResult(hook, error=asked.error or asked.outcome.value)
+        return HookResult(hook, answer=asked.answer)
+
+    def ask[T](
+        self,
+        hook: AuthHook,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], T],
+    ) -> Asked[T]:
+        """One call of ``hook``, neither counted nor kept (``hooks test`` asks so)."""
+        began = time.perf_counter()
+        status, outcome, error, answer = self._ask(hook, payload, check)
+        return Asked(outcome, status, error, answer, time.perf_counter() - began)
 
     def _ask[T](
         self,
