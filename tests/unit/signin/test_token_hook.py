@@ -24,7 +24,7 @@ from domain.accounts.users import User, Username
 from domain.signin.active_org import ActiveOrg
 from domain.signin.token_hook import NO_CLAIMS
 from tests.fakes.accounts import profile_schemas
-from tests.fakes.federation import FakeCustomTokens
+from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock
 from tests.fakes.signin import FakeActiveOrgs, FakePrincipals, FakeTokenHook
 from tests.support.linking import World
@@ -116,7 +116,7 @@ def test_a_firebase_custom_token_takes_them_as_developer_claims(
 ) -> None:
     minter = FakeCustomTokens()
     firebase = Firebase(
-        verifier=None,  # type: ignore[arg-type]  # not asked for a custom token
+        verifier=FakeIdentityVerifier(),
         links=world.links,
         sign_in=world.step(),
         users=world.users,
