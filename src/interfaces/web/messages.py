@@ -252,8 +252,11 @@ _WORDS: dict[str, LazyString] = {
     "Sign in to the account you were connecting to, then try again.": lazy_gettext(
         "Sign in to the account you were connecting to, then try again."
     ),
-    # signup_denied when the before_sign_up hook failed and refuses then (its own message is
-    # the operator's words, shown as they are)
+}
+
+# signup_denied when the before_sign_up hook failed and refuses then; its own message is the
+# operator's words, shown as they are (docs/hooks.md).
+_SIGN_UP_WORDS: dict[str, LazyString] = {
     "Signing up is not possible right now. Try again later.": lazy_gettext(
         "Signing up is not possible right now. Try again later."
     ),
@@ -295,7 +298,7 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
 def message(code: str, fallback: str) -> str:
     found = _MESSAGES.get(code)
     if found is None:
-        found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback)
+        found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback) or _SIGN_UP_WORDS.get(fallback)
     if found is None:
         for pattern, words in _NAMED:
             if named := pattern.fullmatch(fallback):

@@ -17,6 +17,7 @@ from application.events.auth_hooks.admin import ListAuthHooks, SetAuthHook
 from application.events.auth_hooks.sign_up import FAILED_CLOSED
 from application.signin.authentication import Actor
 from tests.fakes.events import FakeHookClient
+from tests.fakes.federation import FakeIdentityVerifier
 from tests.support.api import PASSWORD, assert_problem
 from tests.support.app import World
 from tests.support.pages import csrf
@@ -142,3 +143,26 @@ def test_the_sign_up_page_says_a_denial_in_the_readers_language_or_the_hooks_wor
     )
     assert again.status_code == 403 and "Solo con invitación." in again.get_data(as_text=True)
     assert world.adapters.accounts.users.find_by_login("dora") is None
+
+
+def test_the_firebase_exchange_that_would_make_an_account_asks_the_hook() -> None:
+    world = World()
+    verifier = world.adapters.federation.identity_verifier
+    assert isinstance(verifier, FakeIdentityVerifier)
+    client = hooked(world, {"decision": "deny", "message": "Not from this app."})
+    token = verifier.issue("uid-ed", email="ed@example.com", display_name="Ed")
+    denied = world.client.post("/auth/firebase", json={"id_token": token})
+    assert assert_problem(denied, 403, "signup_denied")["detail"] == "Not from this app."
+    sent = json.loads(client.asked[0][1])["user"]
+    assert (sent["method"], sent["provider"], sent["email"]) == (
+        "firebase",
+        "firebase",
+        "ed@example.com",
+    )
+    client.answer = {"decision": "allow", "user": {"name": "Edmund", "last_name": "Hillary"}}
+    made = world.client.post("/auth/firebase", json={"id_token": token})
+    assert made.status_code == 200, made.get_json()
+    user = world.adapters.accounts.users.find_by_login("ed@example.com")
+    assert user is not None and (user.name, user.last_name) == ("Edmund", "Hillary")
+    again = world.client.post("/auth/firebase", json={"id_token": token})  # linked: not asked
+    assert again.status_code == 200 and len(client.asked) == 2
