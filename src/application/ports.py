@@ -62,7 +62,7 @@ class IdentityVerifier(Protocol):
 
 
 class CustomTokenMinter(Protocol):
-    def mint(self, uid: str, claims: Mapping[str, str | int | list[str]]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, object]) -> str:
         """A Firebase custom token for ``uid`` with developer ``claims``; Unavailable."""
         ...
 
@@ -115,9 +115,11 @@ class TokenIssuer(Protocol):
         not_after: datetime | None = None,
         amr: Sequence[str] = (),
         org: ActiveOrg | None = None,
+        claims: Mapping[str, object] | None = None,
     ) -> IssuedToken:
         """A signed access token for this session, expiring no later than ``not_after``,
-        with the session's authentication methods ``amr`` (RFC 8176) and its active ``org``."""
+        with the session's authentication methods ``amr`` (RFC 8176), its active ``org`` and
+        the ``before_token`` hook's ``claims`` (never over firegate's own)."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:
@@ -326,12 +328,16 @@ class JobQueue(Protocol):
 
 @dataclass(frozen=True)
 class Mail:
-    """One rendered message: a plain-text part and an HTML alternative."""
+    """One rendered message: a plain-text part and an HTML alternative; ``kind`` says which
+    mail it is (the job's kind, else its template's name) and ``locale`` its language, for a
+    send_mail hook (docs/hooks.md)."""
 
     to: str
     subject: str
     text: str
     html: str
+    kind: str = ""
+    locale: str = ""
 
 
 class MailUndelivered(Exception):

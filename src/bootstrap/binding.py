@@ -85,14 +85,34 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         prov, settings, webhooks=webhook_policy, platform=base, clients=clients
     )
     stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
+    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
+    # shared by their callers and the admins' use cases.
+    hook_policy = events.hook_policy(settings)
+    hook_cache = events.hook_cache(evt, hook_policy, platform=base)
+    hook_caller = events.hook_caller(
+        evt, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
+    )
+    # The lower rooms ask the hooks through it: every token firegate issues carries the
+    # before_token hook's claims, and every mail goes through the send_mail hook when one is
+    # set (docs/hooks.md).
+    rules = replace(rules, token_hook=events.token_hook(hook_caller))
+    mel = events.hooked_mail(mel, hook_caller)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # An attribute may be released as a claim by the provider, under the scopes it offers.
+    schemas = accounts.bind_profile_schemas(
+        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
+    )
     # Who may make their own account: one rule for every way a person makes one (register,
-    # the pages, Firebase, the upstream providers), its refusals in this audit log.
+    # the pages, Firebase, the upstream providers), its refusals in this audit log; then the
+    # operator's before_sign_up hook, which an org's single sign-on asks too.
     rules = replace(
         rules,
         signups=accounts.signups(
-            settings, audit=audit, invitations=orgs.invited_addresses(adapters.orgs, base)
+            settings,
+            audit=audit,
+            invitations=orgs.invited_addresses(adapters.orgs, base),
+            hook=events.before_sign_up(hook_caller, schemas=schemas, origin=request_origin),
         ),
     )
     # Every use case that sets a password, and a sign-in, checks it against breached ones.
@@ -190,10 +210,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
-    # An attribute may be released as a claim by the provider, under the scopes it offers.
-    schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
-    )
     account_service = accounts.bind_accounts(
         acc,
         settings,
@@ -227,11 +243,21 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     return Services(
         access_decisions=orgs.bind_access(adapters.orgs),
         accounts=account_service,
-        active_org=orgs.bind_active_org(accounts=acc, signin=sig, platform=base),
+        active_org=orgs.bind_active_org(
+            accounts=acc, signin=sig, platform=base, token_hook=rules.token_hook
+        ),
         admin=accounts.bind_admin(
             acc, platform=base, owned=owned, departures=[departures], schemas=schemas
         ),
         profile_schemas=schemas,
+        auth_hooks=events.auth_hooks(
+            evt,
+            hook_policy,
+            cache=hook_cache,
+            caller=hook_caller,
+            box_key=sig.secret_box,
+            platform=base,
+        ),
         authentication=signin.bind_authentication(
             sig,
             platform=base,
@@ -283,7 +309,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         oauth_introspection=provider.bind_introspection(
             prov, accounts=acc, platform=base, clients=clients
         ),
-        oauth_minting=provider.bind_minting(prov, settings, platform=base, schemas=schemas),
+        oauth_minting=provider.bind_minting(
+            prov, settings, platform=base, schemas=schemas, token_hook=rules.token_hook
+        ),
         oauth_pushed=provider.bind_pushed(prov, platform=base),
         oauth_resources=bootstrap_clients.bind_api_resources(
             settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue

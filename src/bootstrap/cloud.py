@@ -40,7 +40,7 @@ class FirebaseIdentityVerifierOnFirstUse(_FirstUse[IdentityVerifier]):
 
 
 class FirebaseCustomTokensOnFirstUse(_FirstUse[CustomTokenMinter]):
-    def mint(self, uid: str, claims: Mapping[str, str | int | list[str]]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, object]) -> str:
         return self.adapter().mint(uid, claims)
 
 

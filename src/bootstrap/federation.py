@@ -170,6 +170,7 @@ def bind_firebase(own: FederationAdapters, *, signed_in: SignedIn, hooks: Accoun
         sign_in=signed_in.step(),
         users=signed_in.accounts.users,
         minter=own.custom_tokens,
+        hook=signed_in.rules.token_hook,
     )
 
 

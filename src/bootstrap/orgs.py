@@ -39,6 +39,7 @@ from application.orgs.ports import (
 )
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue, OwnedData
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
@@ -228,14 +229,20 @@ def departures(
 
 
 def bind_active_org(
-    *, accounts: AccountsAdapters, signin: SigninAdapters, platform: Platform
+    *,
+    accounts: AccountsAdapters,
+    signin: SigninAdapters,
+    platform: Platform,
+    token_hook: TokenHook = NO_TOKEN_HOOK,
 ) -> OrgSwitching:
-    """POST /auth/org: the session's active org, read as the per-request check reads it."""
+    """POST /auth/org: the session's active org, read as the per-request check reads it;
+    ``token_hook``: the before_token hook, asked for its new access token."""
     return OrgSwitching(
         orgs=accounts.active_orgs,
         sessions=signin.sessions,
         tokens=signin.tokens,
         clock=platform.clock,
+        hook=token_hook,
     )
 
 

@@ -34,6 +34,7 @@ from application.provider.ports import (
 )
 from application.provider.pushed import PushedAuthorizations
 from application.provider.tokens import TokenIntrospection
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
@@ -187,14 +188,21 @@ def bind_device(
 
 
 def bind_minting(
-    own: ProviderAdapters, settings: Settings, *, platform: Platform, schemas: ProfileSchemas
+    own: ProviderAdapters,
+    settings: Settings,
+    *,
+    platform: Platform,
+    schemas: ProfileSchemas,
+    token_hook: TokenHook = NO_TOKEN_HOOK,
 ) -> TokenMint:
+    """``token_hook``: the before_token hook, asked for a person's ID and access tokens."""
     return TokenMint(
         keys=own.provider_tokens,
         schemas=schemas,
         clock=platform.clock,
         policy=oauth_policy(settings),
         metrics=platform.metrics,
+        hook=token_hook,
     )
 
 

@@ -23,6 +23,7 @@ from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import (
     SessionRepository,
     Sessions,
@@ -169,6 +170,9 @@ class SigninPolicies:
     # Who may make their own account: set once the audit log and the orgs' invitations are
     # known (bind)
     signups: Signups = ANYONE
+    # The before_token hook, asked for every session's access token: set once events' hooks
+    # are made (bind)
+    token_hook: TokenHook = NO_TOKEN_HOOK
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -216,6 +220,7 @@ def sign_in_step(
         audit=platform.audit,
         users=accounts.users,
         gate=rules.gate,
+        hook=rules.token_hook,
     )
 
 
@@ -230,6 +235,7 @@ def bind_sessions(
         policy=rules.token_policy,
         audit=platform.audit,
         orgs=accounts.active_orgs,
+        hook=rules.token_hook,
     )
 
 

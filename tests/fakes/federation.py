@@ -175,13 +175,13 @@ class FakeCustomTokens:
     ``fail_with`` makes the next mints fail."""
 
     def __init__(self) -> None:
-        self.minted: list[tuple[str, dict[str, str | int | list[str]]]] = []
+        self.minted: list[tuple[str, dict[str, object]]] = []
         self.error: DomainError | None = None
 
     def fail_with(self, error: DomainError | None) -> None:
         self.error = error
 
-    def mint(self, uid: str, claims: Mapping[str, str | int | list[str]]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, object]) -> str:
         if self.error is not None:
             raise self.error
         self.minted.append((uid, dict(claims)))

@@ -20,6 +20,7 @@ from domain.signin.passkeys import Challenge, Passkey
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
 from domain.signin.throttling import FailureRecord, ThrottleRule, refusal, released
+from domain.signin.token_hook import TokenHookRequest
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -325,3 +326,16 @@ class FakeChallengeRepository:
     def spend(self, key: str) -> Challenge | None:
         with self.lock:
             return self.challenges.pop(key, None)
+
+
+class FakeTokenHook:
+    """A ``before_token`` hook that answers ``claims`` to every request and keeps the
+    requests it was asked, in order."""
+
+    def __init__(self, claims: Mapping[str, object] | None = None) -> None:
+        self.claims: Mapping[str, object] = claims if claims is not None else {}
+        self.asked: list[TokenHookRequest] = []
+
+    def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
+        self.asked.append(request)
+        return self.claims

@@ -23,6 +23,7 @@ from application.signin.authentication import Actor, Authenticate, Authenticatio
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import PasskeyRepository, Passkeys
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import (
     Refresh,
     Sessions,
@@ -107,6 +108,7 @@ class World:
         self.metrics: Metrics = NO_METRICS
         self.challenge_gate = self.gate(ChallengePolicy())  # no provider: nothing asked
         self.schemas = profile_schemas()
+        self.token_hook: TokenHook = NO_TOKEN_HOOK  # before_token: a test may set its fake
 
     def gate(
         self,
@@ -189,6 +191,7 @@ class World:
             clock=self.clock,
             policy=self.policy,
             audit=self.audit,
+            hook=self.token_hook,
         )
 
     def passkey_cases(
@@ -268,6 +271,7 @@ class World:
             policy=self.policy,
             audit=self.audit,
             orgs=FakeActiveOrgs(self.store),
+            hook=self.token_hook,
         )
 
     def authenticate(self, token: str) -> Actor:

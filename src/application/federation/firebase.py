@@ -19,8 +19,9 @@ from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import SignIn
-from application.signin.tokens import TokenPair
+from application.signin.tokens import TokenPair, hook_claims
 from domain.signin.active_org import check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
@@ -49,9 +50,12 @@ class Firebase:
         sign_in: SignIn,
         users: UserRepository,
         minter: CustomTokenMinter,
+        hook: TokenHook = NO_TOKEN_HOOK,
     ) -> None:
+        """``hook``: the ``before_token`` hook, whose claims become a custom token's
+        developer claims beside firegate's."""
         self._verifier, self._links, self._sign_in = verifier, links, sign_in
-        self._users, self._minter = users, minter
+        self._users, self._minter, self._hook = users, minter, hook
 
     def sign_in(self, cmd: FirebaseSignIn) -> TokenPair:
         """A token pair; MfaRequired instead when the account has a second factor on."""
@@ -78,9 +82,9 @@ class Firebase:
         the membership's, so a removal or a change of roles ends the org's data for the
         Firebase session at once. An org that requires a second factor the account has not
         set up (``actor.factor``, read with the request) is 403 ``mfa_setup_required``, as at
-        POST /auth/org."""
+        POST /auth/org. The ``before_token`` hook's claims join them, never over them."""
         user = get_user(GetUser(cmd.actor), users=self._users)
-        claims: dict[str, str | int | list[str]] = {
+        claims: dict[str, object] = {
             "role": user.role.value,
             "token_version": user.token_version,
         }
@@ -89,4 +93,6 @@ class Firebase:
             # The org becomes active in a Firebase session: its rule holds as at the switch.
             check_second_factor(org, cmd.actor.factor)
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
-        return self._minter.mint(user.id, claims)
+        session = cmd.actor.session
+        added = hook_claims(self._hook, "firebase_custom", user, session=session, org=org)
+        return self._minter.mint(user.id, {**added, **claims} if added else claims)

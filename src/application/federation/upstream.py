@@ -358,6 +358,7 @@ def with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) ->
         audit=sign_in.audit,
         users=sign_in.users,
         gate=sign_in.gate,
+        hook=sign_in.hook,
         devices=devices,
         device_token=token,
         client_ip=ip,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -472,6 +472,7 @@ class SendMailJob:
         mail = self._renderer.render(
             NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context
         )
+        mail = replace(mail, kind=kind.value)  # a notice's template is shared: its own kind
         if not deliver(self._mailer, mail, final, f"a {kind.value} mail for user {user.id}"):
             self._audit.record(
                 AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed")

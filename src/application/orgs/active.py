@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from application.ports import ActiveOrgs, Clock, TokenIssuer
 from application.signin.authentication import Actor
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import AccessToken, SessionRepository, session_access_token
 from domain.errors import Unauthenticated
 from domain.signin.active_org import ActiveOrg, check_second_factor, not_found
@@ -24,13 +25,21 @@ class OrgSwitching:
     """The org a session acts in, switched (POST /auth/org, the account area's switcher)."""
 
     def __init__(
-        self, *, orgs: ActiveOrgs, sessions: SessionRepository, tokens: TokenIssuer, clock: Clock
+        self,
+        *,
+        orgs: ActiveOrgs,
+        sessions: SessionRepository,
+        tokens: TokenIssuer,
+        clock: Clock,
+        hook: TokenHook = NO_TOKEN_HOOK,
     ) -> None:
-        """``orgs``: the session's active org, read as the per-request check reads it."""
+        """``orgs``: the session's active org, read as the per-request check reads it;
+        ``hook``: the ``before_token`` hook, asked for the new access token."""
         self._orgs = orgs
         self._sessions = sessions
         self._tokens = tokens
         self._clock = clock
+        self._hook = hook
 
     def switch(self, cmd: SwitchOrg) -> AccessToken:
         """The session acts in ``cmd.org`` (or in none) from now on, and a new access token
@@ -50,4 +59,6 @@ class OrgSwitching:
         now = self._clock.now().replace(microsecond=0)
         if session is None or not self._sessions.set_org(session.id, org.id if org else None, now):
             raise Unauthenticated("The session has ended.", code="invalid_token")
-        return session_access_token(actor, session, org, tokens=self._tokens, now=now)
+        return session_access_token(
+            actor, session, org, tokens=self._tokens, now=now, hook=self._hook, kind="org_switch"
+        )

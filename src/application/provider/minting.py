@@ -24,12 +24,17 @@ from application.ports import Clock, Metrics
 from application.provider.claims import claims_of, org_claims
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from application.provider.tokens import GRANT_CLAIM
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.tokens import hook_claims
 from domain.accounts.users import User
 from domain.provider.token_exchange import actor, expiry
 from domain.signin.active_org import ActiveOrg
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
 USERINFO_CLAIMS = "userinfo_claims"
+# The access token's private claim: the names of the claims the before_token hook added,
+# which userinfo answers with too (docs/decisions/0487-before-token-and-send-mail.md)
+HOOK_CLAIMS = "hook_claims"
 NO_KEYS = "The provider has no signing keys: it is off (OAUTH_PROVIDER)."
 JTI_CHARACTERS = string.ascii_letters + string.digits
 JTI_LENGTH = 16
@@ -76,6 +81,7 @@ class MintAccessToken:
     client_org_id: str | None = None
     # The ``claims`` request's names for userinfo, which reads them from the token
     userinfo_claims: tuple[str, ...] = ()
+    user: User | None = None  # the person, as read for the grant: the hook is told of them
 
 
 def new_jti() -> str:
@@ -156,9 +162,10 @@ class TokenMint:
         policy: OAuthPolicy,
         metrics: Metrics,
         schemas: ProfileSchemas,
+        hook: TokenHook = NO_TOKEN_HOOK,
     ) -> None:
         self._keys, self._clock, self._policy, self._metrics = keys, clock, policy, metrics
-        self._schemas = schemas
+        self._schemas, self._hook = schemas, hook
 
     def mint_access_token(self, cmd: MintAccessToken) -> Minted:
         """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
@@ -188,6 +195,17 @@ class TokenMint:
             claims["org_id"] = cmd.client_org_id  # an org's client acts in its org
         if cmd.userinfo_claims:
             claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
+        if cmd.user is not None:  # a person's token: the hook's claims, under ours
+            added = hook_claims(
+                self._hook,
+                "provider_access",
+                cmd.user,
+                client={"client_id": cmd.client_id},
+                org=cmd.org,
+            )
+            if added:
+                claims[HOOK_CLAIMS] = sorted(added.keys() - claims.keys() - {HOOK_CLAIMS})
+                claims = {**added, **claims}
         return Minted(signer.sign_access(claims), lifetime)
 
     def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
@@ -239,7 +257,10 @@ class TokenMint:
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
         released = self._schemas.released(cmd.user, cmd.scope)
         claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))
-        return signer.sign_id_token(claims)
+        added = hook_claims(
+            self._hook, "id_token", cmd.user, client={"client_id": cmd.client_id}, org=cmd.org
+        )
+        return signer.sign_id_token({**added, **claims} if added else claims)
 
     def count_issued(self, cmd: TokenIssued) -> None:
         """A token answer went out: counted once, by its grant type, whatever tokens it

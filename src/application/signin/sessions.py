@@ -23,10 +23,12 @@ from application.ports import (
     TokenIssuer,
 )
 from application.signin.authentication import Actor
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,
     hash_refresh_secret,
+    hook_claims,
     token_pair,
 )
 from domain.accounts.users import User
@@ -36,6 +38,7 @@ from domain.signin.active_org import ActiveOrg
 from domain.signin.devices import Device, is_new_device
 from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session
+from domain.signin.token_hook import TokenKind
 
 log = logging.getLogger("firegate.sessions")
 
@@ -163,10 +166,19 @@ def _invalid_refresh() -> Unauthenticated:
 
 
 def session_access_token(
-    actor: Actor, session: Session, org: ActiveOrg | None, *, tokens: TokenIssuer, now: datetime
+    actor: Actor,
+    session: Session,
+    org: ActiveOrg | None,
+    *,
+    tokens: TokenIssuer,
+    now: datetime,
+    hook: TokenHook = NO_TOKEN_HOOK,
+    kind: TokenKind = "refresh_access",
 ) -> AccessToken:
     """A new access token of the caller's session naming ``org``, never past the session's
-    expiry (401 once the session has expired)."""
+    expiry (401 once the session has expired), with the claims ``hook`` adds to a token of
+    ``kind``."""
+    person = actor.user or {"id": actor.user_id, "username": actor.username, "role": actor.role}
     access = tokens.issue_access(
         user_id=actor.user_id,
         role=actor.role,
@@ -175,6 +187,7 @@ def session_access_token(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
+        claims=hook_claims(hook, kind, person, session=session, org=org),
     )
     expires_in = int((access.expires_at - now).total_seconds())
     if expires_in <= 0:
@@ -223,9 +236,12 @@ class Sessions:
         policy: TokenPolicy,
         audit: AuditLog,
         orgs: ActiveOrgs,
+        hook: TokenHook = NO_TOKEN_HOOK,
     ) -> None:
+        """``hook``: the ``before_token`` hook, asked for every access token made here."""
         self._users, self._sessions, self._tokens = users, sessions, tokens
         self._clock, self._policy, self._audit, self._orgs = clock, policy, audit, orgs
+        self._hook = hook
 
     def refreshing(self, cmd: Refresh) -> str | None:
         """The session a refresh token proves it was issued for, by its tag alone, nothing
@@ -301,7 +317,14 @@ class Sessions:
             raise _invalid_refresh()
         org = self._orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
         return token_pair(
-            user, after, successor_secret, tokens=self._tokens, now=now, policy=policy, org=org
+            user,
+            after,
+            successor_secret,
+            tokens=self._tokens,
+            now=now,
+            policy=policy,
+            org=org,
+            claims=hook_claims(self._hook, "refresh_access", user, session=after, org=org),
         )
 
     def renew(self, cmd: Renew) -> AccessToken:
@@ -313,7 +336,9 @@ class Sessions:
             raise Unauthenticated("The session has ended.", code="invalid_token")
         # the org read with the account in this request: the token names it while it stands
         org = actor.org if actor.org is not None and actor.org.id == session.org_id else None
-        return session_access_token(actor, session, org, tokens=self._tokens, now=now)
+        return session_access_token(
+            actor, session, org, tokens=self._tokens, now=now, hook=self._hook
+        )
 
     def logout(self, cmd: Logout) -> None:
         """End the caller's session, or (``everywhere``) every session of the user, at once."""
@@ -405,10 +430,13 @@ def start_session(
     amr: tuple[str, ...],
     session_id: str | None = None,
     staged: StagedWrites = NO_WRITES,
+    hook: TokenHook = NO_TOKEN_HOOK,
 ) -> TokenPair:
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
-    of the session, refreshed or renewed, carries it. ``staged`` is committed with it."""
+    of the session, refreshed or renewed, carries it. ``staged`` is committed with it;
+    ``hook`` adds its claims to the first access token, asked before anything is stored (a
+    hook that refuses leaves no session behind)."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -421,8 +449,9 @@ def start_session(
         user_agent=user_agent,
         amr=amr,
     )
+    claims = hook_claims(hook, "access", user, session=session)
     sessions.add(session, staged)
-    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy)
+    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy, claims=claims)
 
 
 class SignInGate(Protocol):
@@ -487,6 +516,7 @@ class SignIn:
     audit: AuditLog
     users: Users | None = None  # marks the account's first sign-in (None: not marked)
     gate: SignInGate = any_way_in
+    hook: TokenHook = NO_TOKEN_HOOK  # before_token: claims added to the first access token
 
     def __call__(self, request: SignInRequest) -> TokenPair:
         """A new session for ``request.user``, signed in as ``request`` says."""
@@ -527,6 +557,7 @@ class SignIn:
             amr=amr,
             session_id=session_id,
             staged=staged,
+            hook=self.hook,
         )
         self.audit.committed(staged)
         return pair

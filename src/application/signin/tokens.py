@@ -6,13 +6,24 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from application.ports import TokenIssuer
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from domain.accounts.users import User
 from domain.signin.active_org import ActiveOrg
 from domain.signin.sessions import Session
+from domain.signin.token_hook import (
+    NO_CLAIMS,
+    TokenHookRequest,
+    TokenKind,
+    kept_claims,
+    org_fields,
+    session_fields,
+    user_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,29 @@ def hash_refresh_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def hook_claims(
+    hook: TokenHook,
+    kind: TokenKind,
+    user: User | Mapping[str, object],
+    *,
+    session: Session | None = None,
+    client: Mapping[str, object] | None = None,
+    org: ActiveOrg | None = None,
+) -> Mapping[str, object]:
+    """The claims the ``before_token`` hook adds to a token of ``kind`` (docs/hooks.md):
+    with no hook, nothing is built or asked."""
+    if hook is NO_TOKEN_HOOK:
+        return NO_CLAIMS
+    request = TokenHookRequest(
+        token_kind=kind,
+        user=user_fields(user) if isinstance(user, User) else user,
+        session=session_fields(session) if session is not None else None,
+        client=client,
+        org=org_fields(org),
+    )
+    return kept_claims(hook.before_token(request))
+
+
 def token_pair(
     user: User,
     session: Session,
@@ -84,8 +118,10 @@ def token_pair(
     now: datetime,
     policy: TokenPolicy,
     org: ActiveOrg | None = None,
+    claims: Mapping[str, object] = NO_CLAIMS,
 ) -> TokenPair:
-    """``org``: the session's active org as just read (the access token's ``org`` claim)."""
+    """``org``: the session's active org as just read (the access token's ``org`` claim);
+    ``claims``: the before_token hook's, added to the access token (``hook_claims``)."""
     access = tokens.issue_access(
         user_id=user.id,
         role=user.role,
@@ -94,6 +130,7 @@ def token_pair(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
+        claims=claims,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(

@@ -144,7 +144,7 @@ class FirebaseCustomTokens:
     def __init__(self, *, project: str, app_name: str = "firegate") -> None:
         self._app = FirebaseApp(project, app_name)
 
-    def mint(self, uid: str, claims: Mapping[str, str | int | list[str]]) -> str:
+    def mint(self, uid: str, claims: Mapping[str, object]) -> str:
         app = self._app.get()
         try:
             token: bytes = auth.create_custom_token(uid, dict(claims), app=app)

@@ -52,4 +52,6 @@ class JinjaMailRenderer:
             subject=" ".join(subject.split()),  # one header line
             text=env.get_template(f"{template}.txt").render(context),
             html=env.get_template(f"{template}.html").render(context),
+            kind=template,
+            locale=locale,
         )

@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -164,6 +164,7 @@ class PyJWTTokenIssuer:
         not_after: datetime | None = None,
         amr: Sequence[str] = (),
         org: ActiveOrg | None = None,
+        claims: Mapping[str, object] | None = None,
     ) -> IssuedToken:
         expires_at = now + self._ttl
         if not_after is not None:
@@ -185,6 +186,8 @@ class PyJWTTokenIssuer:
             payload["amr"] = list(amr)
         if org is not None:
             payload["org"] = org.claim()
+        if claims:  # the hook's, under firegate's own
+            payload = {**claims, **payload}
         headers: dict[str, Any] = {"typ": ACCESS_TOKEN_TYPE}
         if self._signing.kid:
             headers["kid"] = self._signing.kid

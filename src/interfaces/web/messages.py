@@ -47,6 +47,10 @@ _MESSAGES: dict[str, LazyString] = {
         "Sign in again to add a way to sign in to this account."
     ),
     "sso_required": lazy_gettext("Your organization signs you in with its identity provider."),
+    "hook_failed": lazy_gettext(
+        "Signing in is not possible right now: a check this service makes did not answer. "
+        "Try again shortly."
+    ),
     "managed_by_org": lazy_gettext(
         "Your organization manages this account: its address and password are the "
         "organization's to set."
@@ -250,6 +254,14 @@ _WORDS: dict[str, LazyString] = {
     ),
 }
 
+# signup_denied when the before_sign_up hook failed and refuses then; its own message is the
+# operator's words, shown as they are (docs/hooks.md).
+_SIGN_UP_WORDS: dict[str, LazyString] = {
+    "Signing up is not possible right now. Try again later.": lazy_gettext(
+        "Signing up is not possible right now. Try again later."
+    ),
+}
+
 
 # The same for an organization's member changed or leaving: ``last_owner`` says it so there,
 # and otherwise when an account is deleted (below, with the org's name).
@@ -286,7 +298,7 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
 def message(code: str, fallback: str) -> str:
     found = _MESSAGES.get(code)
     if found is None:
-        found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback)
+        found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback) or _SIGN_UP_WORDS.get(fallback)
     if found is None:
         for pattern, words in _NAMED:
             if named := pattern.fullmatch(fallback):

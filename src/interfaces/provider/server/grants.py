@@ -384,6 +384,7 @@ def access_token(
             org=org,
             client_org_id=client.client.org_id,
             userinfo_claims=user.userinfo_claims if user is not None else (),
+            user=user.user if user is not None else None,
         )
     )
     token: dict[str, Any] = {

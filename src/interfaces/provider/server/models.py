@@ -4,7 +4,8 @@ token, an access token (docs/reference/oauth.md)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from authlib.oidc.core.models import AuthorizationCodeMixin
 from application.clients.clients import FindClient
 from application.provider.claims import Admission, FindAccount, MemberOrg, claims_of
 from application.provider.grants import PresentedCode
-from application.provider.minting import USERINFO_CLAIMS
+from application.provider.minting import HOOK_CLAIMS, USERINFO_CLAIMS
 from application.provider.ports import GrantRead
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
@@ -93,6 +94,8 @@ class Subject:
     org: ActiveOrg | None = None
     sid: str | None = None  # the browser session's ``sid``, at the authorization endpoint
     userinfo_claims: tuple[str, ...] = ()  # a ``claims`` request's for userinfo
+    # The claims the before_token hook added to the access token userinfo is called with
+    hook_claims: Mapping[str, object] = field(default_factory=dict)
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -104,7 +107,8 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
     if user is None:  # an app's own token (client_credentials) is about no person
         raise InvalidTokenError(description="This token is not about a user.")
     released = services().profile_schemas.released(user.user, scope)
-    return UserInfo(claims_of(user.user, scope, user.org, user.userinfo_claims, released))
+    claims = claims_of(user.user, scope, user.org, user.userinfo_claims, released)
+    return UserInfo({**user.hook_claims, **claims})
 
 
 def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
@@ -211,7 +215,20 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
             return None
         asked = self.claims.get(USERINFO_CLAIMS)
         named = tuple(str(name) for name in asked) if isinstance(asked, list) else ()
-        return Subject(user, org=org_of(user.id, self.claims.get("org_id")), userinfo_claims=named)
+        return Subject(
+            user,
+            org=org_of(user.id, self.claims.get("org_id")),
+            userinfo_claims=named,
+            hook_claims=self._hook_claims(),
+        )
+
+    def _hook_claims(self) -> dict[str, object]:
+        """The claims the hook added to this token, which userinfo answers with too
+        (docs/decisions/0487-before-token-and-send-mail.md)."""
+        names = self.claims.get(HOOK_CLAIMS)
+        if not isinstance(names, list):
+            return {}
+        return {name: self.claims[name] for name in names if name in self.claims}
 
     def get_client(self) -> Client | None:
         found = services().oauth_clients.client(FindClient(str(self.claims.get("client_id", ""))))

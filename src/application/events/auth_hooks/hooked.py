@@ -1,0 +1,78 @@
+"""The hooks as the lower rooms call them: signin's ``TokenHook`` (``before_token``) and
+mail's ``Mailer`` (``send_mail``), each asking its kind's hook through one ``HookCaller``
+(docs/hooks.md, docs/decisions/0487-before-token-and-send-mail.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from application.events.auth_hooks.caller import HookCaller
+from application.ports import Mail, Mailer, MailUndelivered
+from domain.errors import PermissionDenied
+from domain.events.auth_hooks import HookKind, checked_claims, checked_mail_answer
+from domain.signin.token_hook import NO_CLAIMS, TokenHookRequest
+
+HOOK_FAILED = "hook_failed"
+
+
+def hook_failed() -> PermissionDenied:
+    """A hook set to ``on_failure: deny`` failed: what it was asked about is refused."""
+    return PermissionDenied(
+        "The sign-in was refused: a check this service makes before it issues a token failed. "
+        "Try again shortly.",
+        code=HOOK_FAILED,
+    )
+
+
+class TokenClaimsHook:
+    """``before_token``: the claims the hook answers, checked (no reserved claim, at most
+    1,000 bytes); none when no hook is set or a failed one allows; 403 ``hook_failed`` when a
+    failed one denies."""
+
+    def __init__(self, caller: HookCaller) -> None:
+        self._caller = caller
+
+    def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
+        if self._caller.hook(HookKind.BEFORE_TOKEN) is None:  # no payload built
+            return NO_CLAIMS
+        payload = {
+            "user": request.user,
+            "session": request.session,
+            "client": request.client,
+            "org": request.org,
+            "token_kind": request.token_kind,
+        }
+        result = self._caller.call(HookKind.BEFORE_TOKEN, payload, checked_claims)
+        if result.answer is not None:
+            return result.answer
+        if result.refused:
+            raise hook_failed()
+        return NO_CLAIMS
+
+
+class HookMailer:
+    """``send_mail``: each mail handed to the hook instead of ``smtp`` when one is set. A
+    failed call of a hook that denies is an undelivered mail (its job tries again, as after
+    an SMTP failure); of one that allows, ``smtp`` sends it."""
+
+    def __init__(self, caller: HookCaller, smtp: Mailer) -> None:
+        self._caller, self._smtp = caller, smtp
+
+    def send(self, mail: Mail) -> None:
+        if self._caller.hook(HookKind.SEND_MAIL) is None:
+            self._smtp.send(mail)
+            return
+        payload = {
+            "to": mail.to,
+            "kind": mail.kind,
+            "locale": mail.locale,
+            "subject": mail.subject,
+            "text": mail.text,
+            "html": mail.html,
+        }
+        result = self._caller.call(HookKind.SEND_MAIL, payload, checked_mail_answer)
+        if result.answer is not None:
+            return
+        if result.refused:
+            raise MailUndelivered(f"the send_mail hook failed: {result.error}")
+        self._smtp.send(mail)  # no hook any more, or a failed one that allows
