@@ -47,6 +47,7 @@ from domain.orgs.orgs import (
     checked_roles,
     require,
 )
+from domain.orgs.roles import check_grant
 
 log = logging.getLogger("firegate.orgs")
 
@@ -152,6 +153,7 @@ class Invitations:
         roles = checked_roles(cmd.roles, org.custom_roles)
         if OrgRole.OWNER in roles:
             require(member.roles, Permission.MANAGE_OWNERS)
+        check_grant(member.roles, roles, org.roles)  # 403 permission_escalation
         invitation = OrgInvitation.create(
             org.id,
             self._addresses.new(cmd.email, org.id),

@@ -293,10 +293,10 @@ class OrgRoles:
 
     def delete(self, actor: Actor, org_id: str, role: str) -> None:
         """Owners remove a role of the org's own: 409 ``role_in_use`` while a member holds
-        it, 400 ``builtin_role`` for firegate's."""
+        it, 409 ``builtin_role`` for firegate's."""
         seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.MANAGE_OWNERS)
         now = self._clock.now()
-        seen.org.without_role(role, now)  # 400, 404 before any write
+        seen.org.without_role(role, now)  # 409, 404 before any write
         event = AuditEvent(
             Audit.ORG_UPDATED, user_id=actor.user_id, org_id=seen.org.id, reason="roles"
         )

@@ -210,11 +210,12 @@ class Org:
         return replace(self, custom_roles=custom, roles=roles, updated_at=now)
 
     def without_role(self, name: str, now: datetime) -> Org:
-        """The org without its own role ``name``: 400 ``builtin_role`` for firegate's, 404
+        """The org without its own role ``name``: 409 ``builtin_role`` for firegate's, 404
         ``role_not_found`` for one it does not name."""
         if name in BUILT_IN_ROLES:
-            raise InvalidInput.field(
-                "role", "owner, admin and member stay: change their permissions.", "builtin_role"
+            raise Conflict(
+                "owner, admin and member stay: change their permissions instead.",
+                code="builtin_role",
             )
         if name not in self.custom_roles:
             raise NotFound("No such role in this organization.", code="role_not_found")

@@ -23,6 +23,7 @@ from interfaces.http.routes.mail import email, email_code
 from interfaces.http.routes.orgs import active, orgs
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
+from interfaces.http.routes.orgs import roles as org_roles
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
@@ -78,6 +79,7 @@ BLUEPRINTS = (
     org_domains.bp,
     org_clients.bp,
     org_invitations.bp,
+    org_roles.bp,
     sso_connections.bp,
     sso_discovery.bp,
     sso_setup_links.bp,

@@ -36,8 +36,15 @@ def test_a_personal_token_reads_but_never_changes_an_orgs_access(client: FlaskCl
         ("POST", "/orgs/acme/connections", {"kind": "saml", "name": "Okta"}),
         ("PATCH", "/orgs/acme/connections/abc", {"name": "x"}),
         ("DELETE", "/orgs/acme/connections/abc", None),
+        ("PUT", "/orgs/acme/roles/billing", {"permissions": ["pay"]}),
+        ("DELETE", "/orgs/acme/roles/billing", None),
     ):
         answer = client.open(path, method=method, json=body, headers=token)
         assert_problem(answer, 403, "session_required")
-    for path in ("/orgs/acme/invitations", "/orgs/acme/domains", "/orgs/acme/connections"):
+    for path in (
+        "/orgs/acme/invitations",
+        "/orgs/acme/domains",
+        "/orgs/acme/connections",
+        "/orgs/acme/roles",
+    ):
         assert client.get(path, headers=token).status_code == 200, path

@@ -80,7 +80,7 @@ def test_an_org_defines_roles_within_its_bounds() -> None:
         full.with_role("one-more", RoleDefinition(), NOW)
     assert too_many.value.code == "too_many_roles"
     assert defined.without_role("billing", NOW).roles == {}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict):
         defined.without_role("admin", NOW)
     with pytest.raises(NotFound):
         defined.without_role("nope", NOW)
@@ -161,7 +161,7 @@ def test_only_owners_define_and_a_held_role_stays(world: World) -> None:
     with pytest.raises(Conflict) as held:
         found.org_roles.delete(alice, org, "billing")
     assert held.value.code == "role_in_use"
-    with pytest.raises(InvalidInput) as builtin:
+    with pytest.raises(Conflict) as builtin:
         found.org_roles.delete(alice, org, "member")
     assert builtin.value.code == "builtin_role"
     found.org_members.change_roles(ChangeRoles(alice, org, bob, ["member"]))

@@ -168,6 +168,7 @@ class SuggestedOrgList(Schema):
 class MemberOut(Schema):
     user_id: str
     roles: list[str]
+    permissions: list[str] = Field(description="Sorted: the union of its roles' permissions")
     joined_at: datetime
     updated_at: datetime
 
@@ -176,6 +177,7 @@ class MemberOut(Schema):
         return cls(
             user_id=member.user_id,
             roles=list(member.roles),
+            permissions=list(member.permissions),
             joined_at=member.joined_at,
             updated_at=member.updated_at,
         )
