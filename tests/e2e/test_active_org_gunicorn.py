@@ -40,7 +40,8 @@ def test_a_member_switches_and_loses_the_org_at_once_when_removed(
     switched = switch(gunicorn_url, alice["access_token"], "acme")
     assert switched.status_code == 200, switched.text
     token = switched.json()["access_token"]
-    assert claims_of(token)["org"] == {"id": org_id, "slug": "acme", "roles": ["owner"]}
+    org = {"id": org_id, "slug": "acme", "roles": ["owner"], "permissions": []}
+    assert claims_of(token)["org"] == org
     assert whoami(gunicorn_url, token).json()["org"]["id"] == org_id
     stored = firestore.collection("sessions").document(claims_of(token)["sid"]).get().to_dict()
     assert stored["org_id"] == org_id
@@ -91,3 +92,35 @@ def test_an_org_that_requires_mfa_refuses_an_account_without_a_second_factor(
     add_org(firestore, "acme", {alice["user_id"]: ("owner",)}, require_mfa=True)
     refused = switch(gunicorn_url, alice["access_token"], "acme")
     assert refused.status_code == 403 and refused.json()["code"] == "mfa_setup_required"
+
+
+def test_the_session_token_carries_the_members_permissions_in_the_org(
+    gunicorn_url: str, firestore: Any
+) -> None:
+    url = gunicorn_url
+    alice, bob = signed_in(url, "alice"), signed_in(url, "bob")
+    owner = bearer(alice["access_token"])
+    made = requests.post(
+        f"{url}/orgs", json={"slug": "acme", "name": "Acme"}, headers=owner, timeout=60
+    )
+    assert made.status_code == 201, made.text
+    org_id = made.json()["id"]
+    billing = {"description": "Invoices", "permissions": ["invoices:write", "invoices:read"]}
+    put = requests.put(f"{url}/orgs/acme/roles/owner", json=billing, headers=owner, timeout=60)
+    assert put.status_code == 200, put.text
+    token = switch(url, alice["access_token"], "acme").json()["access_token"]
+    assert claims_of(token)["org"] == {
+        "id": org_id,
+        "slug": "acme",
+        "roles": ["owner"],
+        "permissions": ["invoices:read", "invoices:write"],
+    }
+    # a role's edit counts from the next request, and in the next token
+    narrowed = {"permissions": ["invoices:read"]}
+    assert requests.put(f"{url}/orgs/acme/roles/owner", json=narrowed, headers=owner, timeout=60).ok
+    assert whoami(url, token).json()["org"]["permissions"] == ["invoices:read"]
+    refreshed = requests.post(
+        f"{url}/auth/refresh", json={"refresh_token": alice["refresh_token"]}, timeout=60
+    )
+    assert claims_of(refreshed.json()["access_token"])["org"]["permissions"] == ["invoices:read"]
+    assert switch(url, bob["access_token"], "acme").status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from domain.orgs.roles import RoleDefinition
+from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, violations
 from tests.support.orgs import add_org, remove_member
@@ -85,6 +88,40 @@ def test_authlibs_client_gets_the_org_the_person_picked(provider: str, firestore
     assert "org_id" not in info  # removed: userinfo reads the membership again
     refreshed = session.refresh_token(meta["token_endpoint"])
     assert "org_id" not in jwt.decode(refreshed["access_token"], keys).claims
+
+
+def test_the_members_permissions_in_the_org_ride_with_scope_organization(
+    provider: str, firestore: Any
+) -> None:
+    username = account(provider)
+    user_id = user_id_of(provider, username)
+    acme = add_org(firestore, "acme", {user_id: ("admin",)})
+    now = datetime.now(UTC)
+    defined = RoleDefinition("Billing", ("invoices:read", "invoices:write"))
+    FirestoreOrgRoles(firestore).redefine(
+        acme, "admin", lambda org: org.with_role("admin", defined, now), now
+    )
+    browser = signed_in_session(provider, username)
+    session, meta, keys = authlib_sign_in(
+        provider,
+        new_client("--confidential"),
+        SCOPE,
+        browser,
+        lambda url: consent_with(browser, url, acme),
+    )
+    expected = ["invoices:read", "invoices:write"]
+    for found in (session.token["id_token"], session.token["access_token"]):
+        assert jwt.decode(found, keys).claims["org_permissions"] == expected
+    assert session.get(meta["userinfo_endpoint"]).json()["org_permissions"] == expected
+    narrowed = RoleDefinition("Billing", ("invoices:read",))
+    FirestoreOrgRoles(firestore).redefine(
+        acme, "admin", lambda org: org.with_role("admin", narrowed, now), now
+    )
+    info = session.get(meta["userinfo_endpoint"]).json()
+    assert info["org_permissions"] == ["invoices:read"]  # the membership as it is now
+    refreshed = session.refresh_token(meta["token_endpoint"])
+    claims = jwt.decode(refreshed["access_token"], keys).claims
+    assert claims["org_permissions"] == ["invoices:read"]
 
 
 @pytest.mark.parametrize("member", [False, True], ids=["no_member", "no_second_factor"])

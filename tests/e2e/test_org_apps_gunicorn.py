@@ -140,7 +140,8 @@ def test_a_removed_members_org_token_is_refused_at_their_next_request(
     token = org_token(gunicorn_url, bob, "acme")
     me = whoami(gunicorn_url, token)
     assert me.status_code == 200, me.text
-    assert me.json()["org"] == {"id": org_id, "slug": "acme", "roles": ["member"]}
+    org = {"id": org_id, "slug": "acme", "roles": ["member"], "permissions": []}
+    assert me.json()["org"] == org
     removed = requests.delete(
         f"{gunicorn_url}/orgs/acme/members/{bob_id}", headers=owner, timeout=60
     )

@@ -67,7 +67,12 @@ def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, ob
 
 def org_claims(org: ActiveOrg) -> dict[str, object]:
     """Scope ``organization``'s claims (docs/reference/oauth.md, "Organizations")."""
-    return {"org_id": org.id, "org_slug": org.slug, "org_roles": list(org.roles)}
+    return {
+        "org_id": org.id,
+        "org_slug": org.slug,
+        "org_roles": list(org.roles),
+        "org_permissions": list(org.permissions),
+    }
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ for a client allowed it (docs/decisions/0424-api-resources-and-their-scopes.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,6 +23,17 @@ MAX_DESCRIPTION_CHARS = 200
 MAX_SCOPES = 20  # of one resource
 MAX_API_RESOURCES = 200  # registered: every scope of theirs is in the metadata
 MAX_RESOURCE_SCOPES = 50  # a client may be allowed
+
+
+def within_permissions(
+    scopes: Sequence[str], permissions: Collection[str] | None
+) -> tuple[str, ...]:
+    """Of a token's ``scopes``, those the person's ``permissions`` in the grant's org allow:
+    firegate's own scopes always, a resource's scope only as a permission; all of them when
+    the grant names no org (None; docs/decisions/0489-org-roles-with-permissions.md)."""
+    if permissions is None:
+        return tuple(scopes)
+    return tuple(name for name in scopes if name in SCOPES or name in permissions)
 
 
 def too_many_resources() -> Conflict:

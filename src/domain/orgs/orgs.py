@@ -372,6 +372,7 @@ def active_org(org: Org, membership: Membership) -> ActiveOrg:
         require_mfa=org.require_mfa,
         joined_at=membership.joined_at,
         name=org.name,
+        permissions=membership.permissions,
     )
 
 

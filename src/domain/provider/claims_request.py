@@ -40,6 +40,7 @@ PROVIDER_CLAIMS = (
     "org_id",
     "org_slug",
     "org_roles",
+    "org_permissions",
 )
 # The scopes that release claims about the person: a profile attribute's ``x-scope`` is one
 CLAIM_SCOPES = ("openid", "profile", "email", "roles", "organization")

@@ -23,6 +23,8 @@ class ActiveOrg:
     joined_at: datetime | None = field(default=None, compare=False)
     # The org's name, as people read it (the consent page's choice); "" where not read
     name: str = field(default="", compare=False)
+    # The sorted union of the member's roles' permissions, as the membership holds them
+    permissions: tuple[str, ...] = ()
 
     def admits(self, org_id: str, made_at: datetime) -> bool:
         """Does this membership hold for a credential scoped to ``org_id`` and made at
@@ -33,7 +35,12 @@ class ActiveOrg:
 
     def claim(self) -> dict[str, object]:
         """The access token's ``org`` claim."""
-        return {"id": self.id, "slug": self.slug, "roles": list(self.roles)}
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "roles": list(self.roles),
+            "permissions": list(self.permissions),
+        }
 
 
 def mfa_setup_required() -> PermissionDenied:

@@ -19,7 +19,9 @@ from tests.support.api import PASSWORD, assert_problem, bearer, register
 
 pytestmark = pytest.mark.unit
 
-ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3)
+ACME = ActiveOrg(
+    id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3, permissions=("docs:read",)
+)
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def test_a_member_switches_by_id_or_slug_and_the_token_names_the_org(
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert set(body) == {"access_token", "token_type", "expires_in"}
-    org = {"id": ACME.id, "slug": "acme", "roles": ["member"]}
+    org = {"id": ACME.id, "slug": "acme", "roles": ["member"], "permissions": ["docs:read"]}
     assert claims(body["access_token"])["org"] == org
     assert claims(body["access_token"])["sid"] == claims(alice["access_token"])["sid"]
     assert whoami_org(client, body["access_token"]) == org

@@ -111,7 +111,8 @@ def test_a_member_makes_a_token_that_acts_in_the_org(
     assert body["org_id"] == ACME.id and body["token"].startswith(f"fgp_{user_id}.")
     me = whoami(client, body["token"])
     assert me.status_code == 200, me.get_json()
-    assert me.get_json()["org"] == {"id": ACME.id, "slug": "acme", "roles": ["member"]}
+    expected = {"id": ACME.id, "slug": "acme", "roles": ["member"], "permissions": []}
+    assert me.get_json()["org"] == expected
     listed = client.get("/auth/tokens", headers=auth).get_json()["items"]
     assert [t["org_id"] for t in listed] == [ACME.id]
     plain = make(client, auth, None).get_json()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from domain.clients.oauth import SCOPES, TOKEN_EXCHANGE
+from domain.signin.active_org import ActiveOrg
 from tests.fakes.clients import FakeApiResources
 from tests.support.api import bearer, login, register
 from tests.support.oauth import (
@@ -208,6 +210,30 @@ def test_a_removed_resources_scope_leaves_the_next_refreshed_token(
     assert refreshed.status_code == 200, refreshed.get_json()
     found = claims(world, refreshed.get_json()["access_token"])
     assert found["aud"] == TASKS and found["scope"] == "openid offline_access"
+
+
+def test_a_token_in_an_org_carries_only_the_resource_scopes_the_members_permissions_allow(
+    world: OAuthWorld,
+) -> None:
+    both = world.register(
+        "--confidential", "--resource-scope", "tasks:read", "--resource-scope", "tasks:write"
+    )
+    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    acme = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=1)
+    world.store.active_orgs[(acme.id, alice.id)] = replace(acme, permissions=("tasks:read",))
+    scope = "openid offline_access organization tasks:read tasks:write"
+    tokens = world.tokens(both, scope=scope, resource=TASKS, organization="acme")
+    assert tokens["scope"] == "openid offline_access organization tasks:read"
+    assert claims(world, tokens["access_token"])["scope"] == tokens["scope"]
+    # the member's permissions as they stand at the refresh
+    world.store.active_orgs[(acme.id, alice.id)] = acme
+    refreshed = world.post_token(
+        both, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    ).get_json()
+    assert claims(world, refreshed["access_token"])["scope"] == "openid offline_access organization"
+    # without an org, the client's allowance alone
+    alone = world.tokens(both, scope="openid tasks:read tasks:write", resource=TASKS)
+    assert alone["scope"] == "openid tasks:read tasks:write"
 
 
 def test_an_admin_allows_an_app_resource_scopes_on_admin(world: OAuthWorld) -> None:

@@ -20,7 +20,14 @@ from tests.support.oauth import OAuthWorld, claims, csrf_of, redirected
 pytestmark = pytest.mark.unit
 
 SCOPE = "openid profile organization offline_access"
-ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("admin",), version=2, name="Acme Corp")
+ACME = ActiveOrg(
+    id="org1Xq_AcmeId00",
+    slug="acme",
+    roles=("admin",),
+    version=2,
+    name="Acme Corp",
+    permissions=("invoices:read",),
+)
 GLOBEX = ActiveOrg(
     id="org2Xq_GlobexId", slug="globex", roles=("member",), version=1, name="Globex Inc."
 )
@@ -72,7 +79,12 @@ def test_the_consent_page_offers_the_persons_orgs_and_the_tokens_carry_the_pick(
     assert 'value="org1Xq_AcmeId00"' in html and 'value="org2Xq_GlobexId"' in html
     code = redirected(answer)["code"]
     tokens = world.exchange(app, code, verifier).get_json()
-    expected = {"org_id": GLOBEX.id, "org_slug": "globex", "org_roles": ["member"]}
+    expected = {
+        "org_id": GLOBEX.id,
+        "org_slug": "globex",
+        "org_roles": ["member"],
+        "org_permissions": [],
+    }
     assert org_claims(claims(world, tokens["id_token"])) == expected
     assert org_claims(claims(world, tokens["access_token"])) == expected
     info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
@@ -83,12 +95,19 @@ def test_the_request_names_the_org_and_its_claims_follow_the_membership(
     world: OAuthWorld, app: dict[str, Any]
 ) -> None:
     tokens = world.tokens(app, scope=SCOPE, organization="acme")
-    expected = {"org_id": ACME.id, "org_slug": "acme", "org_roles": ["admin"]}
+    expected = {
+        "org_id": ACME.id,
+        "org_slug": "acme",
+        "org_roles": ["admin"],
+        "org_permissions": ["invoices:read"],
+    }
     assert org_claims(claims(world, tokens["id_token"])) == expected
     alice = next(u for u in world.store.users.values() if u.username.value == "alice")
-    world.store.active_orgs[(ACME.id, alice.id)] = replace(ACME, roles=("owner",), version=3)
+    moved = replace(ACME, roles=("owner",), version=3, permissions=("a:b", "invoices:read"))
+    world.store.active_orgs[(ACME.id, alice.id)] = moved
     info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     assert info.get_json()["org_roles"] == ["owner"]  # read again, not the token's
+    assert info.get_json()["org_permissions"] == ["a:b", "invoices:read"]
     refreshed = world.post_token(
         app, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     ).get_json()
@@ -220,6 +239,6 @@ def test_discovery_lists_every_claim_the_provider_issues(world: OAuthWorld) -> N
     issued = set(claims(world, tokens["id_token"]))
     info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     issued |= set(info.get_json())
-    assert {"org_id", "org_slug", "org_roles", "email", "roles"} <= issued
+    assert {"org_id", "org_slug", "org_roles", "org_permissions", "email", "roles"} <= issued
     found = world.client.get("/.well-known/openid-configuration").get_json()
     assert issued - set(found["claims_supported"]) == set()

@@ -37,6 +37,7 @@ def active_org_from_docs(
         require_mfa=bool(org.get("require_mfa", False)),
         joined_at=member.get("joined_at"),
         name=str(org.get("name", "")),
+        permissions=tuple(member.get("permissions", ())),
     )
 
 

@@ -369,7 +369,8 @@ def access_token(
     the mint's (none of these grants sets ``expires_in``); a refresh token is the use cases'
     (``save_token``), whatever ``include_refresh_token`` says."""
     resource = user.resource if user is not None else client.resource
-    allowed = token_scope(client.get_allowed_scope(scope), resource, client)
+    org = user.org if user is not None else None
+    allowed = token_scope(client.get_allowed_scope(scope), resource, client, org)
     minted = services().oauth_minting.mint_access_token(
         MintAccessToken(
             client_id=client.get_client_id(),
@@ -380,7 +381,7 @@ def access_token(
             auth_time=user.auth_time if user is not None else None,
             amr=user.amr if user is not None else (),
             jkt=proof_jkt(client),
-            org=user.org if user is not None else None,
+            org=org,
             client_org_id=client.client.org_id,
             userinfo_claims=user.userinfo_claims if user is not None else (),
         )

@@ -8,8 +8,9 @@ from __future__ import annotations
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from domain.clients.api_resources import SCOPE_TOKEN
+from domain.clients.api_resources import SCOPE_TOKEN, within_permissions
 from domain.clients.oauth import SCOPES, scope_list
+from domain.signin.active_org import ActiveOrg
 from interfaces.provider.server.models import Client
 from interfaces.shared.services import services
 
@@ -50,17 +51,20 @@ def check_resource_scopes(scope: str | None, resource: str | None, client: Clien
         raise _refused(refusal)
 
 
-def token_scope(scope: str, resource: str | None, client: Client) -> str:
+def token_scope(
+    scope: str, resource: str | None, client: Client, org: ActiveOrg | None = None
+) -> str:
     """The scopes a token for ``resource`` carries of ``scope``: a resource's scope only in
-    a token for that resource while it is registered, to a client allowed it (a refreshed
-    token's scopes too)."""
+    a token for that resource while it is registered, to a client allowed it, and that the
+    person's permissions in the grant's ``org`` allow (a refreshed token's scopes too)."""
     names = scope_list(scope)
     if all(name in SCOPES for name in names):
         return scope
     catalogue = services().oauth_resources.resource_catalogue()
     if resource is None:
         return " ".join(name for name in names if name in SCOPES)
-    return " ".join(catalogue.within(names, resource, client.client.resource_scopes))
+    within = catalogue.within(names, resource, client.client.resource_scopes)
+    return " ".join(within_permissions(within, org.permissions if org is not None else None))
 
 
 def org_refusal(resource: str | None, client: Client) -> str | None:

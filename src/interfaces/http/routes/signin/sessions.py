@@ -67,9 +67,7 @@ def whoami(actor: Actor) -> Response:
             session_id=actor.session_id,
             expires_at=actor.expires_at,
             amr=list(actor.amr),
-            org=None
-            if actor.org is None
-            else ActiveOrgOut(id=actor.org.id, slug=actor.org.slug, roles=list(actor.org.roles)),
+            org=None if actor.org is None else ActiveOrgOut.model_validate(actor.org.claim()),
             password_change_required=actor.user is not None and actor.user.password_change_required,
         )
     )

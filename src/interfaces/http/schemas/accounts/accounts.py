@@ -176,6 +176,7 @@ class ActiveOrgOut(Schema):
     id: str
     slug: str
     roles: list[str]
+    permissions: list[str] = Field(description="Sorted: the union of the roles' permissions")
 
 
 class WhoAmIOut(Schema):
