@@ -30,15 +30,12 @@ from _common import (
     cpu_seconds,
     loadavg,
     median,
-    paired_ratio,
-    reads_parser,
     register_and_login,
-    rotated_reads,
-    service_on_firestore,
     summarize_runs,
     unique,
     write_result,
 )
+from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
 from domain.accounts.users import username_key
 from domain.orgs.orgs import new_org_id
 from infrastructure.firestore.client import claim_id, make_client

@@ -26,15 +26,12 @@ import requests
 
 from _common import (
     loadavg,
-    paired_ratio,
-    reads_parser,
     register_and_login,
-    rotated_reads,
-    service_on_firestore,
     summarize_runs,
     unique,
     write_result,
 )
+from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
 
 READ_RATIO_MAX = 1.10  # GET /user naming an org with permissions, over naming none
 ROLES = 4  # the org's own roles the account holds, the permissions spread over them
