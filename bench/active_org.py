@@ -18,7 +18,6 @@ bench/results/active_org.json.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -28,21 +27,15 @@ from typing import Any
 import requests
 
 from _common import (
-    Server,
     cpu_seconds,
-    emulator_pid,
     loadavg,
     median,
     register_and_login,
-    service_env,
-    start_emulators,
     summarize_runs,
     unique,
-    warm_up,
-    wipe_firestore,
     write_result,
-    wrk,
 )
+from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
 from domain.accounts.users import username_key
 from domain.orgs.orgs import new_org_id
 from infrastructure.firestore.client import claim_id, make_client
@@ -91,82 +84,56 @@ def timed(pids: list[int], call: Callable[[], requests.Response]) -> tuple[float
     return wall, 1000 * (cpu_seconds(pids) - before_cpu)
 
 
-def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=8)
+def main() -> int:
+    parser = reads_parser(__doc__, "active_org")
     parser.add_argument("--sample", type=int, default=200)
-    parser.add_argument("--name", default="active_org", help="result file name (experiments)")
     args = parser.parse_args()
 
-    emulators = start_emulators(("firestore",))
-    try:
-        wipe_firestore(emulators)
-        env = service_env(emulators)
-        workers = int(env.get("WEB_CONCURRENCY", "2"))
-        with Server("active_org-service", env) as service:
-            pair = register_and_login(service.url, unique("orguser"))
-            org_id = add_org(emulators.project, unique("org-"), pair["user_id"])
-            http = requests.Session()
-            auth = {"Authorization": f"Bearer {pair['access_token']}"}
-            switched = http.post(service.url + "/auth/org", json={"org": org_id}, headers=auth)
-            if switched.status_code != 200:
-                raise RuntimeError(f"switch: {switched.status_code} {switched.text[:300]}")
-            tokens = {"none": pair["access_token"], "org": switched.json()["access_token"]}
-            pids = [service.pid, *service.wait_workers(workers)]
-            emulator = emulator_pid(emulators.firestore_port)
-            warm_up(service.url + "/user", emulator, connections=8, token=tokens["org"])
-            runs: dict[str, list[dict[str, Any]]] = {"none": [], "org": []}
-            for round_ in range(args.rounds):
-                order = ["none", "org"] if round_ % 2 == 0 else ["org", "none"]
-                for label in order:
-                    runs[label].append(
-                        wrk(
-                            service.url + "/user",
-                            connections=args.connections,
-                            seconds=args.seconds,
-                            token=tokens[label],
-                            cpu_of=pids,
-                        )
-                    )
+    with service_on_firestore("active_org") as served:
+        service, emulators, workers = served
+        pair = register_and_login(service.url, unique("orguser"))
+        org_id = add_org(emulators.project, unique("org-"), pair["user_id"])
+        http = requests.Session()
+        auth = {"Authorization": f"Bearer {pair['access_token']}"}
+        switched = http.post(service.url + "/auth/org", json={"org": org_id}, headers=auth)
+        if switched.status_code != 200:
+            raise RuntimeError(f"switch: {switched.status_code} {switched.text[:300]}")
+        tokens = {"none": pair["access_token"], "org": switched.json()["access_token"]}
+        runs, pids = rotated_reads(served, tokens, args)
 
-            refresh_token = pair["refresh_token"]
-            switch: dict[str, list[float]] = {"wall": [], "cpu": []}
-            refresh: dict[str, list[float]] = {"wall": [], "cpu": []}
-            for index in range(50 + args.sample):  # the first 50 warm both up
-                body = {"org": org_id if index % 2 else None}
-                wall, cpu = timed(
-                    pids,
-                    lambda b=body: http.post(  # type: ignore[misc]
-                        service.url + "/auth/org", json=b, headers=auth, timeout=60
-                    ),
+        refresh_token = pair["refresh_token"]
+        switch: dict[str, list[float]] = {"wall": [], "cpu": []}
+        refresh: dict[str, list[float]] = {"wall": [], "cpu": []}
+        for index in range(50 + args.sample):  # the first 50 warm both up
+            body = {"org": org_id if index % 2 else None}
+            wall, cpu = timed(
+                pids,
+                lambda b=body: http.post(  # type: ignore[misc]
+                    service.url + "/auth/org", json=b, headers=auth, timeout=60
+                ),
+            )
+            if index >= 50:
+                switch["wall"].append(wall)
+                switch["cpu"].append(cpu)
+            answer: dict[str, str] = {}
+
+            def refreshed(token: str = refresh_token, out: dict[str, str] = answer) -> Any:
+                got = http.post(
+                    service.url + "/auth/refresh", json={"refresh_token": token}, timeout=60
                 )
-                if index >= 50:
-                    switch["wall"].append(wall)
-                    switch["cpu"].append(cpu)
-                answer: dict[str, str] = {}
+                out.update(got.json())
+                return got
 
-                def refreshed(token: str = refresh_token, out: dict[str, str] = answer) -> Any:
-                    got = http.post(
-                        service.url + "/auth/refresh", json={"refresh_token": token}, timeout=60
-                    )
-                    out.update(got.json())
-                    return got
-
-                wall, cpu = timed(pids, refreshed)
-                refresh_token = answer["refresh_token"]
-                if index >= 50:
-                    refresh["wall"].append(wall)
-                    refresh["cpu"].append(cpu)
-    finally:
-        emulators.stop()
+            wall, cpu = timed(pids, refreshed)
+            refresh_token = answer["refresh_token"]
+            if index >= 50:
+                refresh["wall"].append(wall)
+                refresh["cpu"].append(cpu)
 
     none, org = summarize_runs(runs["none"]), summarize_runs(runs["org"])
 
     def paired(key: str) -> float:
-        pairs = zip(runs["org"], runs["none"], strict=True)
-        return round(median([o[key] / n[key] for o, n in pairs if n[key]]), 3)
+        return paired_ratio(runs["org"], runs["none"], key)
 
     figures = {
         "switch_ms": round(median(switch["wall"]), 3),

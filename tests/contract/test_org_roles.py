@@ -15,7 +15,8 @@ from application.orgs.ports import OrgRepository, OrgRoleRepository
 from domain.errors import DomainError
 from domain.orgs.orgs import Membership, Org, Slug
 from domain.orgs.roles import RoleDefinition
-from tests.fakes.orgs import FakeOrgRepository, FakeOrgRoles
+from tests.fakes.org_roles import FakeOrgRoles
+from tests.fakes.orgs import FakeOrgRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)

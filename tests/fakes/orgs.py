@@ -4,7 +4,7 @@ invitations."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -234,30 +234,6 @@ class FakeOrgRepository:
             self.purged_batches += -(-len(members) // batch_size)
             self.orgs.pop(org_id, None)
             self.deleted.pop(org_id, None)
-
-
-class FakeOrgRoles:
-    """The role definitions of ``orgs``' orgs: an edit and its holders' permissions under
-    its lock, as one commit."""
-
-    def __init__(self, orgs: FakeOrgRepository) -> None:
-        self.orgs = orgs
-
-    def redefine(self, org_id: str, role: str, change: Callable[[Org], Org], now: datetime) -> Org:
-        with self.orgs.lock:
-            new = change(self.orgs._org_of_change(org_id))
-            self.orgs.orgs[org_id] = new
-            members = self.orgs.members.setdefault(org_id, {})
-            for user_id, member in members.items():
-                if role in member.roles:
-                    moved = replace(member, version=new_member_version(), updated_at=now)
-                    members[user_id] = moved.resolved_in(new)
-            return new
-
-    def holders(self, org_id: str, roles: Sequence[str]) -> dict[str, int]:
-        with self.orgs.lock:
-            held = [m.roles for m in self.orgs.members.get(org_id, {}).values()]
-        return {role: sum(role in roles_ for roles_ in held) for role in roles}
 
 
 # Invitations

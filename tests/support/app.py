@@ -80,11 +80,11 @@ from tests.fakes.mail import (
 )
 from tests.fakes.migration import FakeUserMoves
 from tests.fakes.org_access import FakeMemberPermissions
+from tests.fakes.org_roles import FakeOrgRoles
 from tests.fakes.orgs import (
     FakeOrgDomains,
     FakeOrgInvitationRepository,
     FakeOrgRepository,
-    FakeOrgRoles,
     FakeTxtRecords,
 )
 from tests.fakes.provider import (

@@ -24,7 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "organizations.md"
 QUOTED = re.compile(r"<!-- quoted from firestore\.rules -->\n```[a-z]*\n(.*?)\n```", re.S)
 PYTHON = re.compile(r"```python\n(.*?)\n```", re.S)
-ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member", "billing"), version=1)
+ACME = ActiveOrg(
+    id="org1Xq_AcmeId00",
+    slug="acme",
+    roles=("member", "billing"),
+    version=1,
+    permissions=("invoices:read",),
+)
 
 
 def paragraphs(text: str) -> list[list[str]]:
@@ -88,7 +94,12 @@ def test_the_guides_python_reads_the_org_of_firegates_access_tokens(
     switched = client.post("/auth/org", json={"org": "acme"}, headers=bearer(token))
     assert switched.status_code == 200, switched.get_json()
     in_org = switched.get_json()["access_token"]
-    assert org_of(in_org) == {"id": ACME.id, "slug": "acme", "roles": ["member", "billing"]}
+    assert org_of(in_org) == {
+        "id": ACME.id,
+        "slug": "acme",
+        "roles": ["member", "billing"],
+        "permissions": ["invoices:read"],
+    }
     head, body, signature = in_org.split(".")
     with pytest.raises(jwt.InvalidTokenError):
         org_of(f"{head}.{body}.{signature[::-1]}")  # not firegate's signature

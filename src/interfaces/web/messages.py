@@ -165,6 +165,15 @@ _MESSAGES: dict[str, LazyString] = {
         "At most 50 distinct names of 1 to 40 of a-z, 0-9 and '_:.-', none of owner, admin, member."
     ),
     "invalid_roles": lazy_gettext("Choose at least one role."),
+    # An org's roles and their permissions (docs/reference/orgs.md).
+    "role_in_use": lazy_gettext("Members hold this role: take it from them first."),
+    "too_many_roles": lazy_gettext("An organization has at most 50 roles of its own."),
+    "invalid_role_name": lazy_gettext("A role's name is 1 to 40 of a-z, 0-9 and '_:.-'."),
+    "invalid_role_description": lazy_gettext("A description has at most 200 characters."),
+    "invalid_permissions": lazy_gettext("At most 100 permissions, each named once."),
+    "invalid_permission": lazy_gettext(
+        "A permission is an API resource's scope, or 1 to 60 of a-z, 0-9 and '_:.-'."
+    ),
     "unknown_role": lazy_gettext("Choose roles from the list."),
     "invalid_domain_policy": lazy_gettext("Choose one of the options."),
     "mfa_setup_required": lazy_gettext(
@@ -281,6 +290,10 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
     (
         re.compile(r"Signing in with (?P<name>.+) is not possible right now; try again later\."),
         lazy_gettext("Signing in with %(name)s is not possible right now; try again later."),
+    ),
+    (  # giving a role (domain/orgs/roles.py), the first permission the granter lacks
+        re.compile(r"You cannot give a role with a permission you do not have: '(?P<name>.+)'\."),
+        lazy_gettext("You cannot give a role with a permission you do not have: '%(name)s'."),
     ),
     (  # deleting an account (application/orgs/departures.py), the org's name and slug
         re.compile(

@@ -1,7 +1,8 @@
 """An organization's page (docs/pages.md, "Organizations"), in sections each at its own
-address under /account/orgs/{slug}: settings, members, invitations, domains, single sign-on,
-SCIM, apps and events. Single sign-on's, SCIM's and the apps' sections are theirs
-(interfaces/web/sso/org.py, interfaces/web/scim/org.py, interfaces/web/clients/org_apps.py);
+address under /account/orgs/{slug}: settings, members, roles, invitations, domains, single
+sign-on, SCIM, apps and events. The roles' section is in interfaces/web/orgs/roles.py; single
+sign-on's, SCIM's and the apps' sections are theirs (interfaces/web/sso/org.py,
+interfaces/web/scim/org.py, interfaces/web/clients/org_apps.py);
 the web adapter's composition hands every section to the page (``install_org_page``).
 Members see what they may read; admins' and owners' forms are the API's routes' use cases. A
 browser's navigation to /orgs/{slug}, the API's address of the org, is sent here
@@ -138,8 +139,9 @@ def install_org_page(sections: Sequence[OrgSection]) -> None:
 # -- settings
 
 
-def _custom_roles(text: str) -> list[str]:
-    """The org's own roles as typed: one a line, or separated by commas or spaces."""
+def listed(text: str) -> list[str]:
+    """Names as typed in a text box (the org's own roles, a role's permissions): one a line,
+    or separated by commas or spaces."""
     return [role for role in re.split(r"[\s,]+", text) if role]
 
 
@@ -154,7 +156,7 @@ def save_org_settings(actor: Actor, org: str) -> Response:
         "slug": field("slug").strip(),
         "domain_policy": field("domain_policy"),
         "require_mfa": request.form.get("require_mfa") == "true",
-        "custom_roles": _custom_roles(field("custom_roles", required=False)),
+        "custom_roles": listed(field("custom_roles", required=False)),
     }
     now: Mapping[str, object] = {
         "name": current.name,

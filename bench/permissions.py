@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""GET /user with an active org whose roles carry permissions, against no org (and an org
+without permissions).
+
+    PYTHONPATH=src .venv/bin/python bench/permissions.py [--seconds 5] [--rounds 5]
+        [--connections 8] [--permissions 100]
+
+The service runs under `gunicorn -c gunicorn.conf.py` on the Firestore emulator (the bench's
+ports), request limits off. One account owns two orgs, made through the API: one with roles
+as firegate makes them, and one where the account also holds four roles of the org's own
+that carry ``--permissions`` permissions between them (its membership document holds them
+resolved; its access token carries them in ``org.permissions``). wrk runs the three tokens in
+turn, rotating which goes first, ``--rounds`` times; a ratio is the median of each round's
+paired ratio (latency, and the service's CPU per request). Target: the org with permissions
+at most 1.1x no org. Writes bench/results/permissions.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from typing import Any
+
+import requests
+
+from _common import (
+    loadavg,
+    register_and_login,
+    summarize_runs,
+    unique,
+    write_result,
+)
+from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
+
+READ_RATIO_MAX = 1.10  # GET /user naming an org with permissions, over naming none
+ROLES = 4  # the org's own roles the account holds, the permissions spread over them
+
+
+def ok(answer: requests.Response, what: str) -> Any:
+    if answer.status_code not in (200, 201):
+        raise RuntimeError(f"{what}: {answer.status_code} {answer.text[:300]}")
+    return answer.json()
+
+
+def org_token(
+    http: requests.Session, url: str, auth: dict[str, str], user_id: str, permissions: int
+) -> str:
+    """An access token naming a new org the account owns; with ``permissions`` > 0 the
+    account also holds the org's roles that carry them."""
+    slug = unique("perm-" if permissions else "plain-")
+    org = ok(http.post(url + "/orgs", json={"slug": slug, "name": slug}, headers=auth), "org")
+    held = ["owner"]
+    for index in range(ROLES if permissions else 0):
+        role = f"role-{index}"
+        names = [f"app:{index}:{n}" for n in range(index, permissions, ROLES)]
+        body = {"description": f"Role {index}", "permissions": names}
+        ok(http.put(f"{url}/orgs/{org['id']}/roles/{role}", json=body, headers=auth), role)
+        held.append(role)
+    if permissions:
+        path = f"{url}/orgs/{org['id']}/members/{user_id}"
+        ok(http.patch(path, json={"roles": held}, headers=auth), "roles")
+    switched = ok(http.post(url + "/auth/org", json={"org": org["id"]}, headers=auth), "switch")
+    token = str(switched["access_token"])
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    carried = len(claims["org"].get("permissions", ()))
+    if carried != permissions:  # the scenario is the one named: the token carries them all
+        raise RuntimeError(f"the token carries {carried} permissions, not {permissions}")
+    return token
+
+
+def main() -> int:
+    parser = reads_parser(__doc__, "permissions")
+    parser.add_argument("--permissions", type=int, default=100)
+    args = parser.parse_args()
+
+    with service_on_firestore("permissions") as served:
+        service, _, workers = served
+        pair = register_and_login(service.url, unique("permuser"))
+        http = requests.Session()
+        auth = {"Authorization": f"Bearer {pair['access_token']}"}
+        tokens = {
+            "none": pair["access_token"],
+            "org": org_token(http, service.url, auth, pair["user_id"], 0),
+            "permissions": org_token(http, service.url, auth, pair["user_id"], args.permissions),
+        }
+        runs, _ = rotated_reads(served, tokens, args)
+
+    summary = {label: summarize_runs(found) for label, found in runs.items()}
+
+    def ratios(under: str) -> dict[str, float]:
+        return {
+            "mean_latency": paired_ratio(runs["permissions"], runs[under], "mean_ms"),
+            "cpu_per_request": paired_ratio(runs["permissions"], runs[under], "cpu_ms_per_request"),
+        }
+
+    over_none, over_org = ratios("none"), ratios("org")
+    met = {
+        "read_latency": over_none["mean_latency"] <= READ_RATIO_MAX,
+        "read_cpu": over_none["cpu_per_request"] <= READ_RATIO_MAX,
+        "errors": sum(s["errors"] for s in summary.values()) == 0,
+    }
+    result = {
+        "server": f"gunicorn -c gunicorn.conf.py: gthread, {workers} workers, local profile, "
+        "RATE_LIMIT_ENABLED=false, Firestore emulator on loopback",
+        "connections": args.connections,
+        "permissions": args.permissions,
+        "token_bytes": {label: len(token) for label, token in tokens.items()},
+        "no_org": summary["none"],
+        "org": summary["org"],
+        "org_with_permissions": summary["permissions"],
+        "ratio_over_no_org": over_none,
+        "ratio_over_org_without_permissions": over_org,
+        "targets": {"read_ratio_max": READ_RATIO_MAX},
+        "met_detail": met,
+        "met": all(met.values()),
+        "load_at_end": loadavg(),
+    }
+    path = write_result(args.name, result)
+    print(
+        f"GET /user c={args.connections}: no org {summary['none']['mean_ms']} ms mean, "
+        f"{summary['none']['cpu_ms_per_request']} ms CPU; org {summary['org']['mean_ms']} ms, "
+        f"{summary['org']['cpu_ms_per_request']} ms CPU; org with {args.permissions} "
+        f"permissions {summary['permissions']['mean_ms']} ms, "
+        f"{summary['permissions']['cpu_ms_per_request']} ms CPU (x{over_none['mean_latency']} "
+        f"latency, x{over_none['cpu_per_request']} CPU over no org; "
+        f"x{over_org['mean_latency']}, x{over_org['cpu_per_request']} over the org without); "
+        f"wrote {path}"
+    )
+    return 0 if result["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
