@@ -343,7 +343,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(
-            adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
+            adapters.sso,
+            orgs=adapters.orgs,
+            signed_in=signed_in,
+            hooks=account_hooks,
+            schemas=schemas,
         ),
         sso_discovery=sso.bind_discovery(
             adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso
@@ -354,6 +358,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             orgs=adapters.orgs,
             signed_in=signed_in,
             hooks=account_hooks,
+            schemas=schemas,
         ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
