@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from application.orgs.domains import VerifiedDomains
     from application.orgs.invitations import Invitations
     from application.orgs.joining import OrgJoining
-    from application.orgs.members import OrgMembers
+    from application.orgs.members import MemberAttributes, OrgMembers
     from application.orgs.orgs import Orgs
     from application.provider.apps import AppsWithAccess
     from application.provider.claims import ProviderAccounts
@@ -102,6 +102,7 @@ class Services:
     oauth_resources: ApiResourceRegistry  # "API resources"
     orgs: Orgs  # organizations (docs/reference/orgs.md)
     org_members: OrgMembers  # docs/reference/orgs.md, "Roles"
+    org_member_attributes: MemberAttributes  # docs/reference/orgs.md, "Members' attributes"
     org_joining: OrgJoining  # docs/reference/orgs.md, "Joining by domain"
     org_domains: VerifiedDomains  # docs/reference/orgs.md, "Verified domains"
     org_invitations: Invitations  # docs/reference/orgs.md, "Invitations"

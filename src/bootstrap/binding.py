@@ -299,6 +299,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             managed=managed,
         ),
         org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
+        org_member_attributes=orgs.bind_member_attributes(
+            adapters.orgs, users=acc.users, schemas=schemas, platform=base
+        ),
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
