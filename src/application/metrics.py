@@ -125,6 +125,18 @@ WEBHOOK_DELAY = Histogram(
     unit="s",
     buckets=DELAY_BUCKETS,
 )
+HOOK_CALLS = Counter(
+    "firegate_hook_calls",
+    "Auth hook calls by kind and outcome (ok, timeout, unreachable, status, bad_answer).",
+    lambda *, kind, outcome: None,
+)
+HOOK_CALL_DURATION = Histogram(
+    "firegate_hook_call_duration_seconds",
+    "Time an auth hook call took, from its POST to its checked answer or failure.",
+    lambda *, kind: None,
+    unit="s",
+    buckets=REQUEST_BUCKETS,
+)
 JOBS_WAITING = Gauge(
     "firegate_jobs_waiting",
     "Jobs queued in the instance's processes (JOB_QUEUE=inprocess).",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from application.clients.api_resources import ApiResourceRegistry
     from application.clients.client_keys import AssertionKeys
     from application.clients.clients import ClientRegistry
+    from application.events.auth_hooks.admin import AuthHooks
     from application.events.security_events import EventHistory
     from application.events.webhooks.admin import Webhooks
     from application.federation.connected import ConnectedAccounts
@@ -72,6 +73,7 @@ class Services:
     accounts: Accounts
     active_org: OrgSwitching  # the session's org (docs/reference/orgs.md)
     admin: Administration
+    auth_hooks: AuthHooks  # admins' auth hooks (docs/reference/auth-hooks.md)
     authentication: Authentication
     challenge_gate: ChallengeGate  # asked when a signal fires (docs/security.md)
     datasets: Datasets

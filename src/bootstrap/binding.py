@@ -85,6 +85,13 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         prov, settings, webhooks=webhook_policy, platform=base, clients=clients
     )
     stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
+    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
+    # shared by their callers and the admins' use cases.
+    hook_policy = events.hook_policy(settings)
+    hook_cache = events.hook_cache(evt, hook_policy, platform=base)
+    hook_caller = events.hook_caller(
+        evt, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
+    )
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # Who may make their own account: one rule for every way a person makes one (register,
@@ -231,6 +238,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             acc, platform=base, owned=owned, departures=[departures], schemas=schemas
         ),
         profile_schemas=schemas,
+        auth_hooks=events.auth_hooks(
+            evt,
+            hook_policy,
+            cache=hook_cache,
+            caller=hook_caller,
+            box_key=sig.secret_box,
+            platform=base,
+        ),
         authentication=signin.bind_authentication(
             sig,
             platform=base,

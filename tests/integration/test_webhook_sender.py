@@ -291,3 +291,20 @@ def test_at_most_a_few_kib_of_the_body_are_read() -> None:
             time.sleep(0.01)
     assert status == 200  # the status within the deadline: the answer, its body cut short
     assert MAX_ANSWER_BYTES <= 4096 and counts[0] < 30  # not the 250 chunks of 5 s
+
+
+def test_a_request_of_its_own_deadline_is_cut_there_not_at_the_senders() -> None:
+    """An auth hook's ``timeout_ms`` (docs/hooks.md): the sender's own deadline is a minute,
+    the request's a fifth of a second: a silent receiver fails it as a deadline."""
+    sender = PinnedWebhookSender(timeout=60)
+    with socket_receiver(silent) as (port, _), pytest.raises(WebhookUnreachable) as failed:
+        sender.exchange(
+            "POST",
+            f"http://{HOST}:{port}/in",
+            b"{}",
+            {},
+            address="127.0.0.1",
+            limit=10,
+            timeout=0.2,
+        )
+    assert str(failed.value) == DEADLINE_EXCEEDED

@@ -55,6 +55,8 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
+    FakeAuthHooks,
+    FakeHookClient,
     FakeHostResolver,
     FakeScheduler,
     FakeSecurityEvents,
@@ -180,6 +182,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             host_resolver=FakeHostResolver(),
             webhook_sender=FakeWebhookSender(),
             scheduler=FakeScheduler(),
+            auth_hooks=FakeAuthHooks(),
+            hook_client=FakeHookClient(),
         ),
         clients=ClientsAdapters(
             oauth_clients=FakeOAuthClients(),

@@ -17,6 +17,7 @@ TREE = {
     "resources": ["add", "allow", "disallow", "list", "remove"],
     "providers": ["add", "delete", "list"],
     "orgs": ["create", "delete", "list", "members", "sso-certificates"],
+    "hooks": ["list", "remove", "set", "test"],
 }
 
 
@@ -38,6 +39,7 @@ def test_each_group_has_its_help(fake_app: Flask) -> None:
     assert "Manage the apps that sign in with firegate (OAuth)." in helps["clients"]
     assert "Manage the providers people sign in with" in helps["providers"]
     assert "Manage organizations" in helps["orgs"]
+    assert "Manage the auth hooks" in helps["hooks"]
 
 
 def test_the_commands_of_every_capability_reach_the_services(fake_app: Flask) -> None:
@@ -45,12 +47,18 @@ def test_the_commands_of_every_capability_reach_the_services(fake_app: Flask) ->
     runner = fake_app.test_cli_runner()
     listed = {
         args: runner.invoke(args=list(args))
-        for args in [("users", "list"), ("clients", "list"), ("providers", "list")]
+        for args in [
+            ("users", "list"),
+            ("clients", "list"),
+            ("providers", "list"),
+            ("hooks", "list"),
+        ]
     }
     assert all(result.exit_code == 0 for result in listed.values()), listed
     assert listed["users", "list"].output == ""
     assert json.loads(listed["clients", "list"].output) == []
     assert json.loads(listed["providers", "list"].output) == []
+    assert json.loads(listed["hooks", "list"].output) == []
     refused = runner.invoke(args=["users", "reset-mfa", "nobody"])
     assert refused.exit_code == 1 and refused.output.startswith("Error: ")
     purged = runner.invoke(args=["users", "purge-deleted"])

@@ -105,7 +105,7 @@ class PinnedWebhookSender:
                 self._tls = ssl.create_default_context(cafile=self._ca_certs)
             return self._tls
 
-    def _connection(self, key: _Key) -> _Connection:
+    def _connection(self, key: _Key, timeout: float) -> _Connection:
         scheme, address, port, host = key
         with self._lock:
             if self._pid != os.getpid():  # a fork copied the sockets: they are not ours
@@ -115,10 +115,13 @@ class PinnedWebhookSender:
                 conn = idle.pop()
                 if not conn.dropped():
                     conn.cut.clear()
+                    conn.timeout = timeout  # made for another deadline, maybe
+                    if conn.sock is not None:
+                        conn.sock.settimeout(timeout)
                     return conn
                 conn.close()
         tls = self._context() if scheme == "https" else None
-        return _Connection(address, port, host, tls, self._timeout)
+        return _Connection(address, port, host, tls, timeout)
 
     def _keep(self, key: _Key, conn: _Connection) -> None:
         evicted: list[_Connection] = []
@@ -161,11 +164,14 @@ class PinnedWebhookSender:
         address: str | None,
         limit: int,
         whole: bool = True,
+        timeout: float | None = None,
     ) -> Answer:
         """Any request, sent as a delivery is: the answer whatever its status, its body whole
         and at most ``limit`` bytes (DocumentTooLarge past that); WebhookUnreachable when no
         whole answer came. Not ``whole`` (a delivery): the status is the answer, whatever
-        comes of the body, of which at most ``limit`` bytes are read."""
+        comes of the body, of which at most ``limit`` bytes are read. ``timeout``: this
+        request's own deadline (an auth hook's), else the sender's."""
+        deadline = self._timeout if timeout is None else timeout
         parts = urlsplit(url)
         try:
             host = parts.hostname or ""
@@ -177,8 +183,8 @@ class PinnedWebhookSender:
             target += "?" + parts.query
         sent = {"User-Agent": USER_AGENT, "Host": parts.netloc.rsplit("@", 1)[-1], **headers}
         key = (parts.scheme, address or host, port, host)
-        conn = self._connection(key)
-        timer = threading.Timer(self._timeout, conn.cut_off)
+        conn = self._connection(key, deadline)
+        timer = threading.Timer(deadline, conn.cut_off)
         timer.daemon = True
         began = time.monotonic()
         timer.start()
@@ -197,7 +203,7 @@ class PinnedWebhookSender:
             timer.cancel()
         # No whole answer by the deadline, however much of one came. The sockets' own timeout
         # is the deadline too: on a busy machine it may fire before the timer's thread runs.
-        if conn.cut.is_set() or time.monotonic() - began >= self._timeout:
+        if conn.cut.is_set() or time.monotonic() - began >= deadline:
             conn.close()
             raise WebhookUnreachable(DEADLINE_EXCEEDED)
         if reusable:

@@ -1,8 +1,8 @@
 """The service's command line: ``flask --app src/wsgi.py users ...``. Each capability's
 commands are in its module (``accounts``, ``signin``, ``migration``, ``clients``,
-``federation``, ``orgs``); this one puts them in their groups. A group imports its modules
-when the command line first asks it for its commands: a server, which builds the same app,
-never does (docs/decisions/0440-route-modules-on-first-use.md)."""
+``federation``, ``orgs``, ``events``); this one puts them in their groups. A group imports its
+modules when the command line first asks it for its commands: a server, which builds the same
+app, never does (docs/decisions/0440-route-modules-on-first-use.md)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         (("federation", "COMMANDS"),),
     ),
     ("orgs", "Manage organizations (docs/reference/orgs.md).", (("orgs", "COMMANDS"),)),
+    ("hooks", "Manage the auth hooks (docs/hooks.md).", (("events", "COMMANDS"),)),
 )
 
 

@@ -21,3 +21,10 @@ OPERATOR = Actor(
 
 def fail(exc: DomainError) -> None:
     raise click.ClickException(exc.detail)
+
+
+def fail_with_fields(exc: DomainError) -> None:
+    """A refusal, each bad field named (``field: message``; ...)."""
+    fields = getattr(exc, "errors", ())
+    detail = "; ".join(f"{e.field}: {e.message}" for e in fields) if fields else exc.detail
+    raise click.ClickException(detail)

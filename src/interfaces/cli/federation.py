@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from application.federation.providers import AddProvider, DeleteProvider
 from domain.errors import DomainError
 from domain.federation.upstream import PRESETS, UpstreamProvider
-from interfaces.cli.acting import OPERATOR, fail
+from interfaces.cli.acting import OPERATOR, fail, fail_with_fields
 from interfaces.cli.stdin_secrets import STDIN, secret_from_stdin
 from interfaces.shared.services import services
 
@@ -77,15 +77,9 @@ def add_provider(  # click passes each option by its name
             )
         )
     except DomainError as exc:
-        _fail_with_fields(exc)
+        fail_with_fields(exc)
     else:
         click.echo(json.dumps(provider_json(provider)))
-
-
-def _fail_with_fields(exc: DomainError) -> None:
-    fields = getattr(exc, "errors", ())
-    detail = "; ".join(f"{e.field}: {e.message}" for e in fields) if fields else exc.detail
-    raise click.ClickException(detail)
 
 
 @click.command("list")

@@ -1,0 +1,191 @@
+"""What admins do with auth hooks: set one per kind (replacing the kind's), list them with
+their latest calls, remove one (docs/reference/auth-hooks.md)."""
+
+from __future__ import annotations
+
+from base64 import b64decode
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from application.accounts.admin import require_admin
+from application.events.auth_hooks.caller import Asked, HookCache, HookCaller
+from application.events.auth_hooks.ports import AuthHookStore, HookPolicy
+from application.ports import Clock, SecretBox
+from application.signin.authentication import Actor
+from domain.errors import FieldError, InvalidInput, NotFound
+from domain.events.auth_hooks import (
+    DEFAULT_TIMEOUT_MS,
+    SAMPLES,
+    AuthHook,
+    HookCall,
+    OnFailure,
+    checked_answer,
+    checked_kind,
+    checked_on_failure,
+    checked_timeout,
+)
+from domain.events.webhooks import SECRET_PREFIX, check_url, new_secret
+from domain.ids import is_id, new_id
+
+
+@dataclass(frozen=True)
+class SetAuthHook:
+    actor: Actor
+    kind: str
+    url: str
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    on_failure: str = "allow"
+
+
+@dataclass(frozen=True)
+class ListAuthHooks:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class AuthHookRef:
+    actor: Actor
+    hook_id: str
+
+
+@dataclass(frozen=True)
+class TestAuthHook:
+    actor: Actor
+    kind: str
+    url: str
+    secret: str | None = None  # None: a new one, given back
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+
+
+@dataclass(frozen=True)
+class SampleAnswer:
+    sample: str  # which of the kind's samples (docs/hooks.md)
+    asked: Asked[object]
+
+
+@dataclass(frozen=True)
+class TestedAuthHook:
+    secret: str  # what the samples were signed with
+    answers: list[SampleAnswer]
+
+    @property
+    def passed(self) -> bool:
+        return all(a.asked.answer is not None for a in self.answers)
+
+
+@dataclass(frozen=True)
+class CreatedAuthHook:
+    hook: AuthHook
+    secret: str  # shown once
+    replaced: AuthHook | None  # the kind's hook before, now gone
+
+
+@dataclass(frozen=True)
+class AuthHookView:
+    hook: AuthHook
+    calls: list[HookCall]  # newest first, at most CALLS_KEPT
+
+
+class AuthHooks:
+    """What admins do with auth hooks. ``box`` seals each hook's signing secret; ``cache``
+    is the callers' copy, dropped on a change."""
+
+    def __init__(
+        self,
+        *,
+        store: AuthHookStore,
+        cache: HookCache,
+        caller: HookCaller,
+        box: SecretBox,
+        clock: Clock,
+        policy: HookPolicy,
+    ) -> None:
+        self._store, self._cache, self._caller, self._box = store, cache, caller, box
+        self._clock, self._policy = clock, policy
+
+    def set(self, cmd: SetAuthHook) -> CreatedAuthHook:
+        """The kind's hook, with a new secret; a hook the kind had is replaced."""
+        require_admin(cmd.actor)
+        self._check(
+            lambda: checked_kind(cmd.kind),
+            lambda: check_url(cmd.url, local=self._policy.local),
+            lambda: checked_timeout(cmd.timeout_ms),
+            lambda: checked_on_failure(cmd.on_failure),
+        )
+        kind = checked_kind(cmd.kind)
+        secret = new_secret()
+        hook = AuthHook(
+            hook_id=new_id(),
+            kind=kind,
+            url=cmd.url,
+            timeout_ms=cmd.timeout_ms,
+            on_failure=checked_on_failure(cmd.on_failure),
+            secret=self._box.seal(secret),
+            created_at=self._clock.now(),
+        )
+        replaced = self._store.get(kind)
+        self._store.put(hook)
+        self._cache.drop()
+        return CreatedAuthHook(hook, secret, replaced)
+
+    def list(self, cmd: ListAuthHooks) -> list[AuthHookView]:
+        require_admin(cmd.actor)
+        return [AuthHookView(hook, self._store.calls(hook)) for hook in self._store.list_all()]
+
+    def remove(self, cmd: AuthHookRef) -> None:
+        require_admin(cmd.actor)
+        if not is_id(cmd.hook_id) or not self._store.delete(cmd.hook_id):
+            raise NotFound("No such auth hook.", code="auth_hook_not_found")
+        self._cache.drop()
+
+    def test(self, cmd: TestAuthHook) -> TestedAuthHook:
+        """Send the kind's sample payloads to ``url`` as the hook would be called (signed with
+        ``secret``, or a new one), each answer checked against the kind's shape; nothing is
+        stored, counted or kept."""
+        require_admin(cmd.actor)
+        self._check(
+            lambda: checked_kind(cmd.kind),
+            lambda: check_url(cmd.url, local=self._policy.local),
+            lambda: checked_timeout(cmd.timeout_ms),
+            lambda: _checked_secret(cmd.secret),
+        )
+        kind, secret = checked_kind(cmd.kind), cmd.secret or new_secret()
+        hook = AuthHook(
+            hook_id=new_id(),
+            kind=kind,
+            url=cmd.url,
+            timeout_ms=cmd.timeout_ms,
+            on_failure=OnFailure.DENY,
+            secret=self._box.seal(secret),
+            created_at=self._clock.now(),
+        )
+        answers = [
+            SampleAnswer(name, self._caller.ask(hook, payload, lambda a: checked_answer(kind, a)))
+            for name, payload in SAMPLES[kind].items()
+        ]
+        return TestedAuthHook(secret, answers)
+
+    @staticmethod
+    def _check(*checks: Callable[[], object]) -> None:
+        """Every check, their field errors together in one InvalidInput."""
+        errors: list[FieldError] = []
+        for check in checks:
+            try:
+                check()
+            except InvalidInput as error:
+                errors.extend(error.errors)
+        if errors:
+            raise InvalidInput.of(errors)
+
+
+def _checked_secret(secret: str | None) -> None:
+    if secret is None:
+        return
+    try:
+        valid = secret.startswith(SECRET_PREFIX) and len(b64decode(secret[6:], validate=True)) >= 24
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidInput.field(
+            "secret", "A secret as firegate makes them: whsec_ and base64.", "invalid_hook_secret"
+        )

@@ -1,0 +1,233 @@
+"""One call of a hook: the signed POST, its deadline, the answer checked, the call counted and
+kept (docs/hooks.md, "Failures")."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from application.events.auth_hooks.ports import AuthHookStore, HookClient, HookPolicy
+from application.events.webhooks.delivery import public_address_of
+from application.events.webhooks.ports import (
+    Answer,
+    DocumentTooLarge,
+    HostResolver,
+    WebhookUnreachable,
+)
+from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
+from application.ports import NO_METRICS, Clock, Metrics, SecretBox
+from domain.errors import Unavailable
+from domain.events.auth_hooks import (
+    MAX_ANSWER_BYTES,
+    MAX_ERROR_LENGTH,
+    AuthHook,
+    BadAnswer,
+    CallOutcome,
+    HookCall,
+    HookKind,
+    OnFailure,
+    parsed_answer,
+)
+from domain.events.webhooks import new_message_id, signed_headers
+
+log = logging.getLogger("firegate.auth_hooks")
+
+DEADLINE_EXCEEDED = "deadline_exceeded"  # the pinned client's word for a cut call
+
+
+@dataclass(frozen=True)
+class HookResult[T]:
+    """What came of asking a kind's hook: ``answer`` when it answered well; otherwise no hook
+    (``hook`` None), or a failure (``error``) that its ``on_failure`` resolves."""
+
+    hook: AuthHook | None
+    answer: T | None = None
+    error: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None
+
+    @property
+    def refused(self) -> bool:
+        """Failed, and the hook says to refuse then (``on_failure: deny``)."""
+        return (
+            self.hook is not None and self.answer is None and self.hook.on_failure is OnFailure.DENY
+        )
+
+
+@dataclass(frozen=True)
+class Asked[T]:
+    """How one call went: its outcome, the receiver's status, why it failed, the checked
+    answer, and how long it took (seconds)."""
+
+    outcome: CallOutcome
+    status: int | None
+    error: str | None
+    answer: T | None
+    duration: float
+
+
+class HookCache:
+    """The hooks, read at most once per ``ttl`` seconds per process (they are asked at every
+    sign-up and token); a change made in this process drops the copy. On a failed read an
+    expired copy is kept."""
+
+    def __init__(self, store: AuthHookStore, clock: Clock, ttl: float) -> None:
+        self._store, self._clock, self._ttl = store, clock, timedelta(seconds=ttl)
+        self._lock = threading.Lock()
+        self._copy: dict[HookKind, AuthHook] | None = None
+        self._read_at: datetime | None = None
+
+    def get(self, kind: HookKind) -> AuthHook | None:
+        now = self._clock.now()
+        with self._lock:
+            copy, read_at = self._copy, self._read_at
+        if copy is None or read_at is None or now - read_at >= self._ttl:
+            try:
+                copy = {hook.kind: hook for hook in self._store.list_all()}
+            except Exception:
+                if copy is None:
+                    raise
+                log.warning("auth hooks not read; the last copy is used")
+            else:
+                with self._lock:
+                    self._copy, self._read_at = copy, now
+        return copy.get(kind)
+
+    def drop(self) -> None:
+        with self._lock:
+            self._copy, self._read_at = None, None
+
+
+class HookCaller:
+    """Makes one call of a kind's hook, if there is one: a POST of the payload signed with the
+    hook's secret (Standard Webhooks), to the address its host was checked to resolve to
+    (outside the local profile: https and a public address), cut at its ``timeout_ms``; the
+    answer parsed and handed to the kind's ``check``. Counts and keeps every call; recording
+    it never fails the call."""
+
+    def __init__(
+        self,
+        *,
+        cache: HookCache,
+        store: AuthHookStore,
+        box: SecretBox,
+        resolver: HostResolver,
+        client: HookClient,
+        clock: Clock,
+        policy: HookPolicy,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._cache, self._store, self._box = cache, store, box
+        self._resolver, self._client, self._clock = resolver, client, clock
+        self._policy, self._metrics = policy, metrics
+
+    def hook(self, kind: HookKind) -> AuthHook | None:
+        return self._cache.get(kind)
+
+    def call[T](
+        self,
+        kind: HookKind,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], T],
+    ) -> HookResult[T]:
+        """Ask ``kind``'s hook about ``payload``; ``check`` turns the answer's JSON object into
+        what the caller uses, or raises BadAnswer."""
+        hook = self._cache.get(kind)
+        if hook is None:
+            return HookResult(None)
+        at = self._clock.now()
+        asked = self.ask(hook, payload, check)
+        self._metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)
+        self._metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind.value)
+        call = HookCall(
+            hook_id=hook.hook_id,
+            at=at,
+            duration_ms=round(asked.duration * 1000),
+            outcome=asked.outcome,
+            status=asked.status,
+            error=None if asked.error is None else asked.error[:MAX_ERROR_LENGTH],
+        )
+        try:
+            self._store.record(hook, call)
+        except Exception:  # the call stands; only its record is lost
+            log.warning("an auth hook call was not recorded", exc_info=True)
+        if asked.outcome is not CallOutcome.OK:
+            log.warning(
+                "auth hook %s failed: %s (%s)", kind.value, asked.outcome.value, asked.error
+            )
+            return HookResult(hook, error=asked.error or asked.outcome.value)
+        return HookResult(hook, answer=asked.answer)
+
+    def ask[T](
+        self,
+        hook: AuthHook,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], T],
+    ) -> Asked[T]:
+        """One call of ``hook``, neither counted nor kept (``hooks test`` asks so)."""
+        began = time.perf_counter()
+        status, outcome, error, answer = self._ask(hook, payload, check)
+        return Asked(outcome, status, error, answer, time.perf_counter() - began)
+
+    def _ask[T](
+        self,
+        hook: AuthHook,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], T],
+    ) -> tuple[int | None, CallOutcome, str | None, T | None]:
+        address, refused = self._address(hook)
+        if refused is not None:
+            return None, CallOutcome.UNREACHABLE, refused, None
+        try:
+            got = self._post(hook, payload, address)
+        except DocumentTooLarge:
+            return None, CallOutcome.BAD_ANSWER, "answer_too_large", None
+        except WebhookUnreachable as error:
+            reason = str(error) or "unreachable"
+            timed_out = reason == DEADLINE_EXCEEDED
+            return None, CallOutcome.TIMEOUT if timed_out else CallOutcome.UNREACHABLE, reason, None
+        if not 200 <= got.status < 300:
+            return got.status, CallOutcome.STATUS, f"status_{got.status}", None
+        try:
+            return got.status, CallOutcome.OK, None, check(parsed_answer(got.body))
+        except BadAnswer as bad:
+            return got.status, CallOutcome.BAD_ANSWER, str(bad), None
+
+    def _address(self, hook: AuthHook) -> tuple[str | None, str | None]:
+        """The address to call the hook at (None: its host's, in the local profile), or why it
+        may not be called (docs/security.md, "Webhooks")."""
+        if self._policy.local:
+            return None, None
+        if urlsplit(hook.url).scheme != "https":
+            return None, "not_https"
+        return public_address_of(hook.url, self._resolver)
+
+    def _post(self, hook: AuthHook, payload: Mapping[str, object], address: str | None) -> Answer:
+        """The signed POST, cut at the hook's deadline."""
+        try:
+            secret = self._box.open(hook.secret)
+        except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
+            log.error("the secret of the %s hook cannot be opened", hook.kind.value)
+            raise WebhookUnreachable("secret_unreadable") from None
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        headers = {
+            "Content-Type": "application/json",
+            **signed_headers(secret, new_message_id(), self._clock.now(), body),
+        }
+        return self._client.exchange(
+            "POST",
+            hook.url,
+            body.encode(),
+            headers,
+            address=address,
+            limit=MAX_ANSWER_BYTES,
+            timeout=hook.timeout,
+        )

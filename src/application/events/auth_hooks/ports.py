@@ -1,0 +1,62 @@
+"""What the auth hooks need from outside: where hooks and their calls are kept, and the client
+that makes one call within the hook's own deadline (docs/hooks.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.events.webhooks.ports import Answer
+from domain.events.auth_hooks import AuthHook, HookCall, HookKind
+
+
+class AuthHookStore(Protocol):
+    def put(self, hook: AuthHook) -> None:
+        """Store ``hook`` as its kind's only one, replacing the kind's hook if there is one."""
+        ...
+
+    def get(self, kind: HookKind) -> AuthHook | None:
+        """The kind's hook, or None."""
+        ...
+
+    def list_all(self) -> list[AuthHook]:
+        """Every hook (at most one per kind), in the kinds' order."""
+        ...
+
+    def delete(self, hook_id: str) -> bool:
+        """Delete that hook and its calls; False if there is none of that id."""
+        ...
+
+    def record(self, hook: AuthHook, call: HookCall) -> None:
+        """Keep ``call`` among the hook's latest ``CALLS_KEPT``: one write, no read."""
+        ...
+
+    def calls(self, hook: AuthHook) -> list[HookCall]:
+        """The hook's kept calls, newest first (at most ``CALLS_KEPT``)."""
+        ...
+
+
+class HookClient(Protocol):
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        *,
+        address: str | None,
+        limit: int,
+        timeout: float | None = None,
+    ) -> Answer:
+        """One request, pinned to ``address`` as a webhook's is, cut at ``timeout`` seconds
+        (the client's own deadline when None): the answer whatever its status, its body whole
+        and at most ``limit`` bytes; DocumentTooLarge past it, WebhookUnreachable when no
+        whole answer came by the deadline."""
+        ...
+
+
+@dataclass(frozen=True)
+class HookPolicy:
+    local: bool  # the local profile: http and loopback URLs allowed, no address check
+    cache_ttl: float = 5.0  # seconds the hooks read are reused before they are read again

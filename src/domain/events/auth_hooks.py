@@ -1,0 +1,270 @@
+"""Auth hooks: the operator's endpoints firegate calls at fixed points and waits for
+(docs/hooks.md, docs/reference/auth-hooks.md, docs/decisions/0486-auth-hooks.md). Signed and
+checked as webhooks are (domain/events/webhooks.py); here, the record, its bounds, the calls
+kept, and the checks of an answer."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InvalidInput
+
+
+class HookKind(StrEnum):
+    BEFORE_SIGN_UP = "before_sign_up"
+    BEFORE_TOKEN = "before_token"
+    SEND_MAIL = "send_mail"
+
+
+class OnFailure(StrEnum):
+    ALLOW = "allow"  # go on as if there were no hook
+    DENY = "deny"  # refuse what the hook was asked about
+
+
+DEFAULT_TIMEOUT_MS = 2000
+MAX_TIMEOUT_MS = 5000
+MAX_ANSWER_BYTES = 16 * 1024  # an answer longer than this is a failure, unread
+MAX_CLAIMS_BYTES = 1000  # the claims' JSON, Firebase's own limit for custom claims
+MAX_MESSAGE_LENGTH = 200  # a deny's message shown to the person signing up
+MAX_NAME_LENGTH = 100
+CALLS_KEPT = 100
+MAX_ERROR_LENGTH = 200
+
+# Claims firegate sets itself: a hook may not add or change them.
+RESERVED_CLAIMS = frozenset(
+    {
+        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "scope"),
+        *("cnf", "act", "org", "azp", "nonce", "auth_time", "client_id"),
+        *("token_version", "org_version", "firebase"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class AuthHook:
+    hook_id: str
+    kind: HookKind
+    url: str
+    timeout_ms: int
+    on_failure: OnFailure
+    secret: str  # sealed by the SecretBox, as a webhook's (docs/security.md)
+    created_at: datetime
+
+    @property
+    def timeout(self) -> float:
+        return self.timeout_ms / 1000
+
+
+def checked_kind(kind: str) -> HookKind:
+    try:
+        return HookKind(kind)
+    except ValueError:
+        raise InvalidInput.field(
+            "kind", "One of before_sign_up, before_token, send_mail.", "unknown_hook_kind"
+        ) from None
+
+
+def checked_timeout(timeout_ms: int) -> int:
+    if isinstance(timeout_ms, bool) or not 1 <= timeout_ms <= MAX_TIMEOUT_MS:
+        raise InvalidInput.field(
+            "timeout_ms", "A whole number of milliseconds, 1 to 5000.", "invalid_hook_timeout"
+        )
+    return timeout_ms
+
+
+def checked_on_failure(on_failure: str) -> OnFailure:
+    try:
+        return OnFailure(on_failure)
+    except ValueError:
+        raise InvalidInput.field(
+            "on_failure", "Either allow or deny.", "invalid_hook_on_failure"
+        ) from None
+
+
+# -- the calls kept ------------------------------------------------------------------------------
+
+
+class CallOutcome(StrEnum):
+    """How a call ended: the ``outcome`` label of ``firegate_hook_calls_total``."""
+
+    OK = "ok"
+    TIMEOUT = "timeout"  # no whole answer by the hook's deadline
+    UNREACHABLE = "unreachable"  # refused, reset, a TLS failure, a URL not allowed
+    STATUS = "status"  # an answer, not 2xx
+    BAD_ANSWER = "bad_answer"  # not JSON, not the kind's shape, a reserved claim, too long
+
+
+@dataclass(frozen=True)
+class HookCall:
+    """One call, as the admins see it: never its payload or its answer."""
+
+    hook_id: str
+    at: datetime
+    duration_ms: int
+    outcome: CallOutcome
+    status: int | None  # the HTTP status; None without an answer
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is CallOutcome.OK
+
+
+def call_slot() -> int:
+    """Where a call is kept: one of ``CALLS_KEPT`` slots, each call overwriting the one it
+    draws, so that keeping it is one write, with no read and no contention between calls
+    (docs/decisions/0486-auth-hooks.md)."""
+    return secrets.randbelow(CALLS_KEPT)
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+
+class BadAnswer(Exception):
+    """An answer the hook's kind does not accept; its text says why (kept in the call)."""
+
+
+def parsed_answer(body: bytes) -> Mapping[str, object]:
+    """The answer's JSON object (an empty body: ``{}``), or BadAnswer."""
+    if not body.strip():
+        return {}
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise BadAnswer("not_json") from None
+    if not isinstance(document, dict):
+        raise BadAnswer("not_an_object")
+    return document
+
+
+def _text(value: object, field: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadAnswer(f"bad_{field}")
+    return value
+
+
+def _object(value: object, field: str) -> Mapping[str, object]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadAnswer(f"bad_{field}")
+    return value
+
+
+@dataclass(frozen=True)
+class SignUpAnswer:
+    """A ``before_sign_up`` answer, its shape checked (its attributes are checked against the
+    profile schema by the caller)."""
+
+    allowed: bool
+    message: str
+    name: str | None
+    last_name: str | None
+    attributes: Mapping[str, object] | None
+
+
+def checked_sign_up_answer(answer: Mapping[str, object]) -> SignUpAnswer:
+    """``{"decision": "allow"|"deny", "message", "user": {"name", "last_name",
+    "attributes"}}``, or BadAnswer."""
+    decision = answer.get("decision")
+    if decision not in ("allow", "deny"):
+        raise BadAnswer("bad_decision")
+    message = _text(answer.get("message"), "message", MAX_MESSAGE_LENGTH) or ""
+    user = _object(answer.get("user"), "user")
+    attributes = user.get("attributes")
+    return SignUpAnswer(
+        allowed=decision == "allow",
+        message=message,
+        name=_text(user.get("name"), "name", MAX_NAME_LENGTH),
+        last_name=_text(user.get("last_name"), "last_name", MAX_NAME_LENGTH),
+        attributes=None if attributes is None else _object(attributes, "attributes"),
+    )
+
+
+def checked_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
+    """The claims of a ``before_token`` answer (``{"claims": {…}}``): an object of no reserved
+    claim, at most 1,000 bytes as compact JSON; BadAnswer otherwise."""
+    claims = _object(answer.get("claims"), "claims")
+    reserved = sorted(name for name in claims if name in RESERVED_CLAIMS)
+    if reserved:
+        raise BadAnswer(f"reserved_claim:{reserved[0]}")
+    size = len(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_CLAIMS_BYTES:
+        raise BadAnswer("claims_too_large")
+    return dict(claims)
+
+
+def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
+    """A ``send_mail`` answer: any JSON object (``{}`` will do)."""
+    return answer
+
+
+# -- what ``hooks test`` sends ------------------------------------------------------------------
+
+# Each kind's sample payloads, by name, as firegate sends them (docs/hooks.md).
+SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
+    HookKind.BEFORE_SIGN_UP: {
+        "password": {
+            "user": {
+                "email": "ada@example.com",
+                "username": "ada",
+                "method": "password",
+                "provider": None,
+                "org_id": None,
+            },
+            "context": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+        },
+        "upstream": {
+            "user": {
+                "email": "grace@example.org",
+                "username": None,
+                "method": "upstream",
+                "provider": "google",
+                "org_id": None,
+            },
+            "context": {"ip": "2001:db8::7", "user_agent": "Mozilla/5.0"},
+        },
+    },
+    HookKind.BEFORE_TOKEN: {
+        "access": {
+            "token_kind": "access",
+            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
+            "session": {"id": "s_sample", "amr": ["pwd"]},
+            "client": None,
+            "org": None,
+        },
+        "id_token": {
+            "token_kind": "id_token",
+            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
+            "session": None,
+            "client": {"client_id": "c_sample", "name": "Sample app"},
+            "org": {"id": "o_sample", "slug": "acme"},
+        },
+    },
+    HookKind.SEND_MAIL: {
+        "verify_email": {
+            "to": "ada@example.com",
+            "kind": "verify_email",
+            "locale": "en",
+            "subject": "Confirm your address",
+            "text": "Open https://id.example.com/verify?token=sample to confirm.",
+            "html": '<p>Open <a href="https://id.example.com/verify?token=sample">this</a>.</p>',
+        },
+    },
+}
+
+
+def checked_answer(kind: HookKind, answer: Mapping[str, object]) -> object:
+    """``answer`` checked against ``kind``'s shape (BadAnswer if it is not)."""
+    if kind is HookKind.BEFORE_SIGN_UP:
+        return checked_sign_up_answer(answer)
+    if kind is HookKind.BEFORE_TOKEN:
+        return checked_claims(answer)
+    return checked_mail_answer(answer)

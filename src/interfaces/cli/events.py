@@ -1,0 +1,129 @@
+"""``hooks set``, ``list``, ``remove`` and ``test``: the auth hooks
+(docs/reference/auth-hooks.md, docs/hooks.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from application.events.auth_hooks.admin import (
+    AuthHookRef,
+    AuthHookView,
+    ListAuthHooks,
+    SetAuthHook,
+    TestAuthHook,
+)
+from domain.errors import DomainError
+from domain.events.auth_hooks import DEFAULT_TIMEOUT_MS, AuthHook, HookKind, OnFailure
+from interfaces.cli.acting import OPERATOR, fail, fail_with_fields
+from interfaces.shared.services import services
+
+KINDS = [kind.value for kind in HookKind]
+
+
+def hook_json(hook: AuthHook) -> dict[str, object]:
+    """A hook as the CLI shows it: never its secret."""
+    return {
+        "id": hook.hook_id,
+        "kind": hook.kind.value,
+        "url": hook.url,
+        "timeout_ms": hook.timeout_ms,
+        "on_failure": hook.on_failure.value,
+        "created_at": hook.created_at.isoformat(),
+    }
+
+
+@click.command("set")
+@with_appcontext
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("url")
+@click.option("--timeout-ms", default=DEFAULT_TIMEOUT_MS, show_default=True, type=int)
+@click.option(
+    "--on-failure",
+    default=OnFailure.ALLOW.value,
+    show_default=True,
+    type=click.Choice([f.value for f in OnFailure]),
+)
+def set_hook(kind: str, url: str, timeout_ms: int, on_failure: str) -> None:
+    """The KIND's hook (replacing the kind's); prints it with its secret, shown only here."""
+    try:
+        created = services().auth_hooks.set(
+            SetAuthHook(OPERATOR, kind, url, timeout_ms, on_failure)
+        )
+    except DomainError as exc:
+        fail_with_fields(exc)
+    else:
+        replaced = created.replaced.hook_id if created.replaced is not None else None
+        out = hook_json(created.hook) | {"secret": created.secret, "replaced": replaced}
+        click.echo(json.dumps(out))
+
+
+def _view_json(view: AuthHookView) -> dict[str, object]:
+    calls = [
+        {
+            "time": call.at.isoformat(),
+            "duration_ms": call.duration_ms,
+            "outcome": call.outcome.value,
+            "status": call.status,
+            "error": call.error,
+        }
+        for call in view.calls
+    ]
+    return hook_json(view.hook) | {"calls": calls}
+
+
+@click.command("list")
+@with_appcontext
+def list_hooks() -> None:
+    """Every hook with its latest calls, newest first, as a JSON array (never a secret)."""
+    views = services().auth_hooks.list(ListAuthHooks(OPERATOR))
+    click.echo(json.dumps([_view_json(view) for view in views]))
+
+
+@click.command("remove")
+@with_appcontext
+@click.argument("hook_id")
+def remove_hook(hook_id: str) -> None:
+    """Remove a hook: its kind goes on as if there were none."""
+    try:
+        services().auth_hooks.remove(AuthHookRef(OPERATOR, hook_id))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(json.dumps({"removed": hook_id}))
+
+
+@click.command("test")
+@with_appcontext
+@click.argument("url")
+@click.option("--kind", required=True, type=click.Choice(KINDS))
+@click.option("--secret", default=None, help="whsec_…: sign with it (default: a new one, printed).")
+@click.option("--timeout-ms", default=DEFAULT_TIMEOUT_MS, show_default=True, type=int)
+def test_hook(url: str, kind: str, secret: str | None, timeout_ms: int) -> None:
+    """Send KIND's sample payloads to URL, signed, and check each answer against the kind's
+    shape: one JSON line per sample, then a summary; exit 1 if an answer is wrong."""
+    try:
+        tested = services().auth_hooks.test(TestAuthHook(OPERATOR, kind, url, secret, timeout_ms))
+    except DomainError as exc:
+        fail_with_fields(exc)
+        return
+    for found in tested.answers:
+        asked = found.asked
+        line = {
+            "sample": found.sample,
+            "outcome": asked.outcome.value,
+            "status": asked.status,
+            "error": asked.error,
+            "duration_ms": round(asked.duration * 1000),
+        }
+        click.echo(json.dumps(line))
+    summary = {"kind": kind, "secret": tested.secret, "passed": tested.passed}
+    click.echo(json.dumps(summary))
+    if not tested.passed:
+        sys.exit(1)
+
+
+COMMANDS = (set_hook, list_hooks, remove_hook, test_hook)  # of ``hooks``

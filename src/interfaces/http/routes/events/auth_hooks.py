@@ -1,0 +1,76 @@
+"""Auth hooks: admins set one per kind, list them with their latest calls, remove one
+(docs/reference/auth-hooks.md)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from application.events.auth_hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.signin.authentication import Actor
+from interfaces.http.auth import authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json, parse_query
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.schemas.common import NoQuery, Problem
+from interfaces.http.schemas.events.auth_hooks import (
+    AuthHookCreated,
+    AuthHookList,
+    AuthHookOut,
+    AuthHookSet,
+    AuthHookWithCalls,
+    HookCallOut,
+)
+from interfaces.shared.services import services
+
+bp = Blueprint("auth_hooks", __name__, url_prefix="/admin/auth-hooks")
+TAGS = ("auth hooks",)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@bp.post("")
+@doc(
+    json=AuthHookSet,
+    responses={201: AuthHookCreated, 403: Problem, 422: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def set_auth_hook(actor: Actor) -> Response:
+    """Admin: the kind's hook (replacing the kind's); the answer carries its ``secret``,
+    shown only here."""
+    body = parse_json(AuthHookSet)
+    created = services().auth_hooks.set(
+        SetAuthHook(actor, body.kind, body.url, body.timeout_ms, body.on_failure)
+    )
+    replaced = created.replaced.hook_id if created.replaced is not None else None
+    out = AuthHookCreated(
+        **AuthHookOut.of(created.hook).model_dump(), secret=created.secret, replaced=replaced
+    )
+    headers = {"Location": "/admin/auth-hooks", **NO_STORE}
+    return json_response(out, 201, headers)
+
+
+@bp.get("")
+@doc(query=NoQuery, responses={200: AuthHookList, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
+@authenticated
+def list_auth_hooks(actor: Actor) -> Response:
+    """Admin: every hook (one per kind at most), each with its latest calls, newest first."""
+    parse_query(NoQuery)
+    views = services().auth_hooks.list(ListAuthHooks(actor))
+    items = [
+        AuthHookWithCalls(
+            **AuthHookOut.of(view.hook).model_dump(),
+            calls=[HookCallOut.of(call) for call in view.calls],
+        )
+        for view in views
+    ]
+    return json_response(AuthHookList(items=items))
+
+
+@bp.delete("/<hook_id>")
+@doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@authenticated
+def delete_auth_hook(actor: Actor, hook_id: str) -> Response:
+    """Admin: remove a hook; its kind goes on as if there were none."""
+    services().auth_hooks.remove(AuthHookRef(actor, hook_id))
+    return no_content()

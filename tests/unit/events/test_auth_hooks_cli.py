@@ -1,0 +1,87 @@
+"""``hooks set|list|remove|test`` (docs/reference/auth-hooks.md): ``test`` against a receiver
+this test starts, which verifies each signature as an operator's would."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from click.testing import Result
+from flask import Flask
+
+from bootstrap import Adapters
+from infrastructure.events.webhook_http import PinnedWebhookSender
+from tests.support.hook_receiver import hook_receiver
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def adapters(adapters: Adapters) -> Adapters:
+    """The fakes, but hooks are sent over HTTP to the test's receiver."""
+    events = replace(adapters.events, hook_client=PinnedWebhookSender(timeout=5))
+    return replace(adapters, events=events)
+
+
+def run(app: Flask, *args: str) -> Result:
+    return app.test_cli_runner().invoke(args=["hooks", *args])
+
+
+def lines(result: Result) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_set_list_and_remove(fake_app: Flask) -> None:
+    made = run(fake_app, "set", "before_sign_up", "http://127.0.0.1:9/in", "--on-failure", "deny")
+    assert made.exit_code == 0, made.output
+    [hook] = lines(made)
+    assert hook["secret"].startswith("whsec_") and hook["on_failure"] == "deny"
+    listed = run(fake_app, "list")
+    assert [h["id"] for h in json.loads(listed.output)] == [hook["id"]]
+    assert "secret" not in listed.output
+    assert run(fake_app, "remove", hook["id"]).exit_code == 0
+    gone = run(fake_app, "remove", hook["id"])
+    assert gone.exit_code == 1 and "No such auth hook" in gone.output
+    bad = run(fake_app, "set", "before_token", "http://127.0.0.1:9/in", "--timeout-ms", "0")
+    assert bad.exit_code == 1 and "timeout_ms" in bad.output
+
+
+def test_a_receiver_that_answers_well_passes_every_sample(fake_app: Flask) -> None:
+    with hook_receiver() as receiver:
+        receiver.secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        receiver.answer = lambda payload: {"decision": "allow", "user": {"name": "Ada"}}
+        result = run(
+            fake_app, "test", receiver.url, "--kind", "before_sign_up", "--secret", receiver.secret
+        )
+    assert result.exit_code == 0, result.output
+    *samples, summary = lines(result)
+    assert [s["sample"] for s in samples] == ["password", "upstream"]
+    assert all(s["outcome"] == "ok" and s["status"] == 200 for s in samples)
+    assert summary == {"kind": "before_sign_up", "secret": receiver.secret, "passed": True}
+    assert [p["user"]["method"] for p in receiver.received] == ["password", "upstream"]
+
+
+def test_a_wrong_answer_fails_the_test(fake_app: Flask) -> None:
+    with hook_receiver() as receiver:
+        receiver.secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        receiver.answer = lambda payload: {"claims": {"sub": "someone-else"}}
+        result = run(
+            fake_app, "test", receiver.url, "--kind", "before_token", "--secret", receiver.secret
+        )
+    assert result.exit_code == 1
+    *samples, summary = lines(result)
+    assert {s["error"] for s in samples} == {"reserved_claim:sub"}
+    assert summary["passed"] is False
+
+
+def test_a_generated_secret_is_printed_and_a_receiver_without_it_refuses(fake_app: Flask) -> None:
+    with hook_receiver() as receiver:  # no secret: every call answered 401
+        result = run(fake_app, "test", receiver.url, "--kind", "send_mail")
+    assert result.exit_code == 1
+    *samples, summary = lines(result)
+    assert samples[0]["outcome"] == "status" and samples[0]["status"] == 401
+    assert summary["secret"].startswith("whsec_")
+    bad = run(fake_app, "test", receiver.url, "--kind", "send_mail", "--secret", "nope")
+    assert bad.exit_code == 1 and "secret" in bad.output

@@ -1,0 +1,106 @@
+"""``/admin/auth-hooks``: set one per kind, list with the latest calls, remove; admins only;
+bad fields a 422 naming each (docs/reference/auth-hooks.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.api import admin_token, assert_problem, bearer, login, register
+
+pytestmark = pytest.mark.unit
+URL = "http://127.0.0.1:9/hook"  # the local profile takes http and loopback
+
+
+@pytest.fixture
+def admin(fake_app: Flask, client: FlaskClient) -> dict[str, str]:
+    return admin_token(fake_app, client)
+
+
+def set_hook(client: FlaskClient, admin: dict[str, str], **body: Any) -> dict[str, Any]:
+    fields = {"kind": "before_sign_up", "url": URL} | body
+    response = client.post("/admin/auth-hooks", json=fields, headers=admin)
+    assert response.status_code == 201, response.get_json()
+    assert response.headers["Cache-Control"] == "no-store"
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def test_an_admin_sets_lists_and_removes_a_hook(client: FlaskClient, admin: dict[str, str]) -> None:
+    created = set_hook(client, admin)
+    assert created["secret"].startswith("whsec_") and created["replaced"] is None
+    assert created["timeout_ms"] == 2000 and created["on_failure"] == "allow"
+    listed = client.get("/admin/auth-hooks", headers=admin).get_json()["items"]
+    assert listed == [
+        {k: v for k, v in created.items() if k not in ("secret", "replaced")} | {"calls": []}
+    ]
+    assert client.delete(f"/admin/auth-hooks/{created['id']}", headers=admin).status_code == 204
+    assert client.get("/admin/auth-hooks", headers=admin).get_json()["items"] == []
+    again = client.delete(f"/admin/auth-hooks/{created['id']}", headers=admin)
+    assert_problem(again, 404, "auth_hook_not_found")
+
+
+def test_a_second_hook_of_a_kind_replaces_the_first(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    first = set_hook(client, admin)
+    token = set_hook(client, admin, kind="before_token", timeout_ms=300, on_failure="deny")
+    second = set_hook(client, admin, url="http://127.0.0.1:9/other")
+    assert second["replaced"] == first["id"] and second["secret"] != first["secret"]
+    listed = client.get("/admin/auth-hooks", headers=admin).get_json()["items"]
+    assert [h["id"] for h in listed] == [second["id"], token["id"]]
+    assert listed[1]["timeout_ms"] == 300 and listed[1]["on_failure"] == "deny"
+
+
+def test_non_admins_are_refused(client: FlaskClient, admin: dict[str, str]) -> None:
+    created = set_hook(client, admin)
+    register(client, "bob")
+    bob = bearer(login(client, "bob"))
+    body = {"kind": "before_token", "url": URL}
+    assert_problem(client.post("/admin/auth-hooks", json=body, headers=bob), 403, "admin_required")
+    assert_problem(client.get("/admin/auth-hooks", headers=bob), 403, "admin_required")
+    gone = client.delete(f"/admin/auth-hooks/{created['id']}", headers=bob)
+    assert_problem(gone, 403, "admin_required")
+    assert client.get("/admin/auth-hooks").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"kind": "after_lunch"}, "kind", "unknown_hook_kind"),
+        ({"url": "ftp://example.com/"}, "url", "invalid_webhook_url"),
+        ({"url": "https://exa mple.com/"}, "url", "invalid_webhook_url"),
+        ({"timeout_ms": 0}, "timeout_ms", "invalid_hook_timeout"),
+        ({"timeout_ms": 5001}, "timeout_ms", "invalid_hook_timeout"),
+        ({"on_failure": "maybe"}, "on_failure", "invalid_hook_on_failure"),
+    ],
+)
+def test_bad_fields_are_422_with_the_field(
+    client: FlaskClient, admin: dict[str, str], body: dict[str, Any], field: str, code: str
+) -> None:
+    fields = {"kind": "before_sign_up", "url": URL} | body
+    response = client.post("/admin/auth-hooks", json=fields, headers=admin)
+    problem = assert_problem(response, 422, code)
+    assert (field, code) in [(e["field"], e["code"]) for e in problem["errors"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": URL},
+        {"kind": "before_token"},
+        {"kind": "before_token", "url": URL, "timeout_ms": "fast"},
+        {"kind": "before_token", "url": URL, "timeout_ms": True},
+        {"kind": "before_token", "url": URL, "extra": 1},
+        {"kind": 3, "url": URL},
+    ],
+)
+def test_missing_or_ill_typed_fields_are_422(
+    client: FlaskClient, admin: dict[str, str], body: dict[str, Any]
+) -> None:
+    response = client.post("/admin/auth-hooks", json=body, headers=admin)
+    assert response.status_code == 422, response.get_json()
+    assert response.content_type == "application/problem+json"
