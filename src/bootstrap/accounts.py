@@ -28,7 +28,7 @@ from application.accounts.challenge_gate import (
     SpentChallenges,
 )
 from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
-from application.accounts.signups import InvitedAddresses, Signups
+from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
@@ -210,9 +210,12 @@ def address_rule(settings: Settings, *, domains: DomainHolders = NO_DOMAINS) -> 
     )
 
 
-def signups(settings: Settings, *, audit: AuditLog, invitations: InvitedAddresses) -> Signups:
+def signups(
+    settings: Settings, *, audit: AuditLog, invitations: InvitedAddresses, hook: SignUpHook
+) -> Signups:
     """Who may make their own account, from SIGNUP_*; ``invitations``: the orgs' open ones,
-    which let an address sign up where sign-up is by invitation only."""
+    which let an address sign up where sign-up is by invitation only; ``hook``: the
+    operator's ``before_sign_up`` hook, asked once the rule allows (docs/hooks.md)."""
     own = settings.accounts
     return Signups(
         policy=SignupPolicy(
@@ -223,6 +226,7 @@ def signups(settings: Settings, *, audit: AuditLog, invitations: InvitedAddresse
         ),
         audit=audit,
         invitations=invitations,
+        hook=hook,
     )
 
 

@@ -94,12 +94,20 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     )
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
+    # An attribute may be released as a claim by the provider, under the scopes it offers.
+    schemas = accounts.bind_profile_schemas(
+        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
+    )
     # Who may make their own account: one rule for every way a person makes one (register,
-    # the pages, Firebase, the upstream providers), its refusals in this audit log.
+    # the pages, Firebase, the upstream providers), its refusals in this audit log; then the
+    # operator's before_sign_up hook, which an org's single sign-on asks too.
     rules = replace(
         rules,
         signups=accounts.signups(
-            settings, audit=audit, invitations=orgs.invited_addresses(adapters.orgs, base)
+            settings,
+            audit=audit,
+            invitations=orgs.invited_addresses(adapters.orgs, base),
+            hook=events.before_sign_up(hook_caller, schemas=schemas, origin=request_origin),
         ),
     )
     # Every use case that sets a password, and a sign-in, checks it against breached ones.
@@ -197,10 +205,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
-    # An attribute may be released as a claim by the provider, under the scopes it offers.
-    schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
-    )
     account_service = accounts.bind_accounts(
         acc,
         settings,

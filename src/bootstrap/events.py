@@ -8,15 +8,16 @@ What they need of another capability is named in their builders' signatures
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import ProfileSchemaSource, UserRepository
 from application.events.auth_hooks.admin import AuthHooks
 from application.events.auth_hooks.caller import HookCache, HookCaller
 from application.events.auth_hooks.ports import AuthHookStore, HookClient, HookPolicy
+from application.events.auth_hooks.sign_up import BeforeSignUp
 from application.events.security_events import (
     EventHistory,
     SecurityEvents,
@@ -252,3 +253,11 @@ def auth_hooks(
         clock=platform.clock,
         policy=policy,
     )
+
+
+def before_sign_up(
+    caller: HookCaller, *, schemas: ProfileSchemaSource, origin: Callable[[], tuple[str, str]]
+) -> BeforeSignUp:
+    """The accounts' ``before_sign_up`` hook; ``schemas``: what its attributes are checked
+    against; ``origin``: the request's client address and user agent."""
+    return BeforeSignUp(caller=caller, schemas=schemas, origin=origin)

@@ -12,61 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
-from bootstrap import build_adapters, build_app
-from tests.fakes.kernel import FakeJobQueue
-from tests.fakes.mail import FakeMailer
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register, services
-from tests.support.app import deliver_jobs, swap
-from tests.support.email_codes import code_in
 from tests.support.firebase_auth import FirebaseAuth, exchange
-from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdpForTests, oidc_idp
+from tests.support.oidc_idp import (
+    OidcIdpForTests,
+    oidc_idp,
+)
 from tests.support.pages import csrf
-from tests.support.settings import make_settings
+from tests.support.upstream_service import UpstreamService
 
 pytestmark = pytest.mark.e2e
 
 
-class Service:
+class Service(UpstreamService):
     """An app on the emulator with its jobs queued here and its mail kept."""
-
-    def __init__(self, firestore: Any, idp: OidcIdpForTests, **settings: object) -> None:
-        provider = {"id": "corp", "issuer": idp.issuer, "client_id": CLIENT_ID}
-        chosen = make_settings(
-            upstream_providers=[{**provider, "client_secret": CLIENT_SECRET}], **settings
-        )
-        self.queue, self.mailer, self.idp = FakeJobQueue(), FakeMailer(), idp
-        adapters = swap(
-            build_adapters(chosen, firestore=firestore),
-            job_queue=self.queue.attach,
-            webhook_queue=None,
-            mailer=self.mailer,
-        )
-        self.app: Flask = build_app(chosen, adapters)
-        self.client: FlaskClient = self.app.test_client()
-
-    def deliver(self) -> None:
-        deliver_jobs(self.queue, services(self.app))
-
-    def token(self, address: str, path: str) -> str:
-        mail = [m for m in self.mailer.to(address) if path in m.text][-1]
-        link = next(word for word in mail.text.split() if "token=" in word)
-        return parse_qs(urlsplit(link).query)["token"][0]
-
-    def upstream(self, email: str, subject: str) -> Any:
-        """A browser's round trip through the provider "corp" for this person."""
-        browser = self.app.test_client()
-        started = browser.get("/sign-in/with/corp")
-        assert started.status_code == 303, started.get_data(as_text=True)
-        person = {"sub": subject, "email": email, "email_verified": True}
-        back = urlsplit(self.idp.authorize(started.headers["Location"], person))
-        return browser.get(f"{back.path}?{back.query}")
 
 
 @pytest.fixture(scope="module")
@@ -226,16 +189,9 @@ def test_sign_up_by_code_is_refused_where_sign_up_is_closed(
     register(before.client, "alice")
     closed = Service(firestore, idp, signup_mode="closed")
 
-    def by_code(address: str) -> Any:
-        asked = closed.client.post("/auth/email-code", json={"email": address})
-        assert asked.status_code == 202, asked.get_json()  # the same answer for any address
-        closed.deliver()
-        code = code_in(closed.mailer.to(address)[-1].text)
-        body = {"flow_id": asked.get_json()["flow_id"], "code": code}
-        return closed.client.post("/auth/email-code/verify", json=body)
-
-    refused(by_code("dave@example.com"), "closed")
+    refused(closed.by_code("dave@example.com"), "closed")
     assert (
         closed.client.post("/login", json={"username": "dave", "password": "x"}).status_code == 401
     )
-    assert by_code("alice@example.com").status_code == 200  # an account's code still signs in
+    signed_in = closed.by_code("alice@example.com")  # an account's code still signs in
+    assert signed_in.status_code == 200

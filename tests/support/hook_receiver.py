@@ -82,8 +82,11 @@ def hook_receiver(path: str = "/hook") -> Iterator[HookReceiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # thirty sign-ups at once connect at once
+
+    server = Server(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     with in_thread(server):
         yield receiver

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
 from jwt.algorithms import RSAAlgorithm
 
 from tests.support.local_servers import in_thread, send_json
@@ -218,3 +219,14 @@ def oidc_idp() -> Iterator[OidcIdpForTests]:
     idp.issuer = f"http://127.0.0.1:{server.server_address[1]}"
     with in_thread(server):
         yield idp
+
+
+def upstream_round_trip(app: Flask, idp: OidcIdpForTests, email: str, subject: str) -> Any:
+    """A new browser's sign-in through the upstream provider ``corp`` (this ``idp``) as this
+    person, who has verified ``email``: the answer of the service's callback."""
+    browser = app.test_client()
+    started = browser.get("/sign-in/with/corp")
+    assert started.status_code == 303, started.get_data(as_text=True)
+    person = {"sub": subject, "email": email, "email_verified": True}
+    back = urlsplit(idp.authorize(started.headers["Location"], person))
+    return browser.get(f"{back.path}?{back.query}")

@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 from application.metrics import (
     ARGON2_QUEUE_WAIT,
     BREACHED_PASSWORD_CHECKS,
+    HOOK_CALL_DURATION,
+    HOOK_CALLS,
     HTTP_REQUESTS,
     IMPORTED_HASH_FAILURES,
     JOBS_OLDEST_DUE,
@@ -129,6 +131,8 @@ def one_of_each() -> dict[str, float]:
     metrics.add(IMPORTED_HASH_FAILURES, kind="firebase-scrypt")
     metrics.add(BREACHED_PASSWORD_CHECKS, outcome="timeout")
     metrics.observe(HTTP_REQUESTS, 0.004, route="/user", method="GET", status=200)
+    metrics.add(HOOK_CALLS, kind="before_sign_up", outcome="timeout")
+    metrics.observe(HOOK_CALL_DURATION, 0.3, kind="before_sign_up")
     return samples(metrics.exposition().decode())
 
 
@@ -147,6 +151,8 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     assert seen["firegate_argon2_queue_wait_seconds_count"] == 1
     assert seen['firegate_imported_hash_failures_total{kind="firebase-scrypt"}'] == 1
     assert seen['firegate_breached_password_checks_total{outcome="timeout"}'] == 1
+    assert seen['firegate_hook_calls_total{kind="before_sign_up",outcome="timeout"}'] == 1
+    assert seen['firegate_hook_call_duration_seconds_bucket{kind="before_sign_up",le="0.5"}'] == 1
     assert not any(name.endswith("_created") or "_created{" in name for name in seen)
 
 

@@ -24,6 +24,7 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -411,8 +412,11 @@ class Accounts:
         # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
         address, rule, refused = cmd.email, self._addresses, list[FieldError]()
         email = checked(lambda: rule.new(address), refused) if address is not None else None
+        verdict = ALLOWED
         if not refused:
-            self._signups.check(SignUp(cmd.way, email))
+            verdict = self._signups.check(
+                SignUp(cmd.way, email, username=cmd.username, ip=cmd.client_ip or None)
+            )
         problems: list[FieldError] = []
         username = checked(lambda: chosen_username(cmd.username, users=users), problems)
         problems += refused
@@ -420,15 +424,17 @@ class Accounts:
         if username is None or problems:
             raise InvalidInput.of(problems)
         self._passwords.new_password(cmd.password)  # a request over the network: the last check
-        user = User.register(
-            id=new_id(),
-            username=username,
-            email=email,
-            password_hash=self._hasher.hash(cmd.password),
-            now=self._clock.now(),
-            name=cmd.name,
-            last_name=cmd.last_name,
-            locale=cmd.locale,
+        user = verdict.applied(
+            User.register(
+                id=new_id(),
+                username=username,
+                email=email,
+                password_hash=self._hasher.hash(cmd.password),
+                now=self._clock.now(),
+                name=cmd.name,
+                last_name=cmd.last_name,
+                locale=cmd.locale,
+            )
         )
         created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
         # What the audit log stores of the sign-up is written in the account's own commit.
@@ -445,20 +451,22 @@ class Accounts:
         sign up is asked first (403 signup_not_allowed), as for every way in."""
         users, audit, now = self._users, self._audit, self._clock.now()
         email = self._addresses.new(cmd.email)
-        self._signups.check(SignUp(cmd.way, email))
+        verdict = self._signups.check(SignUp(cmd.way, email))
         for name in _proven_usernames(email):
             try:
                 username = Username.chosen(name)
             except InvalidInput:
                 continue
-            user = User.register(
-                id=new_id(),
-                username=username,
-                email=email,
-                password_hash=None,
-                now=now,
-                email_verified=True,
-                locale=cmd.locale,
+            user = verdict.applied(
+                User.register(
+                    id=new_id(),
+                    username=username,
+                    email=email,
+                    password_hash=None,
+                    now=now,
+                    email_verified=True,
+                    locale=cmd.locale,
+                )
             )
             staged = audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
             try:

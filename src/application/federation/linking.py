@@ -27,7 +27,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
 from application.accounts.address_proof import start_clean
@@ -37,6 +37,7 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdenti
 from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
+from domain.accounts.signups import ALLOWED, SignUpVerdict
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -68,6 +69,9 @@ class ExternalSignIn:
     # nothing of an address off its verified domains (docs/reference/sso.md, "Which account")
     proves_only: bool = False
     signup_way: str = SignUpWay.UPSTREAM  # what a refused sign-up's event names
+    # The operator's hook's word on a new account: its names and attributes
+    # (docs/hooks.md, "before_sign_up"); asked where an account may be made.
+    sign_up: SignUpVerdict = ALLOWED
 
 
 class SignInToConnect(Conflict):
@@ -198,8 +202,27 @@ class Links:
             return user  # rule 1
         # Rules 2 to 5 may make an account: the same refusal whether or not one holds the
         # address, so it is asked before they look.
-        self._signups.check(SignUp(cmd.signup_way, identity.email or None))
-        return self.unlinked_account(cmd)
+        verdict = self._signups.check(self.sign_up_of(cmd))
+        return self.unlinked_account(replace(cmd, sign_up=verdict))
+
+    def sign_up_of(self, cmd: ExternalSignIn, org_id: str | None = None) -> SignUp:
+        """What the sign-up rule and the operator's hook are told of a new account made by
+        this sign-in."""
+        identity = cmd.identity
+        return SignUp(
+            cmd.signup_way,
+            identity.email or None,
+            username=identity.preferred_username,
+            provider=identity.provider,
+            org_id=org_id,
+            user_agent=cmd.user_agent or None,
+        )
+
+    def asked_of_org(self, cmd: ExternalSignIn, org_id: str) -> ExternalSignIn:
+        """``cmd`` with the operator's hook's word on an account the org would make (its
+        single sign-on, which the sign-up rule does not govern): 403 signup_denied when it
+        refuses."""
+        return replace(cmd, sign_up=self._signups.asked(self.sign_up_of(cmd, org_id)))
 
     def unlinked_account(self, cmd: ExternalSignIn) -> User:
         """The account of an identity no account is linked to yet: rules 2 to 5."""
@@ -233,16 +256,18 @@ class Links:
         names = PersonName.of(identity.given_name, identity.family_name, identity.display_name)
         now = self.clock.now()
         for username in username_candidates(identity.preferred_username, identity.email):
-            user = User.register(
-                id=new_id(),
-                username=username,
-                email=email,
-                password_hash=None,
-                now=now,
-                name=names.given,
-                last_name=names.family,
-                full_name=names.full,
-                email_verified=identity.email_verified,
+            user = cmd.sign_up.applied(
+                User.register(
+                    id=new_id(),
+                    username=username,
+                    email=email,
+                    password_hash=None,
+                    now=now,
+                    name=names.given,
+                    last_name=names.family,
+                    full_name=names.full,
+                    email_verified=identity.email_verified,
+                )
             )
             try:
                 linked = self.identities.add_with_identity(

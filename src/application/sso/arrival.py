@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
+from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
 from application.orgs.domains import OrgDomains, org_for_domain
@@ -436,6 +437,7 @@ class SsoArrivals:
             f"{org.name} single sign-on",
             user_agent=vouched.user_agent,
             proves_only=True,
+            signup_way=SignUpWay.SSO,
         )
         user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
         holder = _proven_holder(identity, links) if user is None and verified else None
@@ -443,6 +445,8 @@ class SsoArrivals:
             if not self._links_unasked(holder, org):
                 raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
             user = _link_proven_account(identity, holder, links)
+        if user is None:  # an account may be made: the operator's hook has its say first
+            signing_in = links.asked_of_org(signing_in, org.id)
         made = user is None and verified
         if made:
             user = _made_account(signing_in, links)

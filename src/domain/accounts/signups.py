@@ -5,11 +5,12 @@ at whether an account holds the address, so the answer is the same either way
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from domain.accounts.users import Email
+from domain.accounts.attributes import AttributeValue
+from domain.accounts.users import Email, User
 from domain.errors import PermissionDenied
 
 
@@ -86,3 +87,57 @@ class SignupPolicy:
         if self.allow and not (domain and covered(domain, self.allow)):
             return Refusal.DOMAIN_NOT_ALLOWED
         return None
+
+
+# -- the operator's hook (docs/hooks.md, "before_sign_up") ---------------------------------------
+
+
+@dataclass(frozen=True)
+class SignUpAttempt:
+    """What the ``before_sign_up`` hook is asked about: a person making an account, the way
+    they make it (``method``: ``register``, ``page``, ``email_code``, ``passkey``,
+    ``upstream``, ``firebase``, ``sso``), the provider or the org making it, and where from
+    (empty: the request's own)."""
+
+    email: str | None
+    username: str | None
+    method: str
+    provider: str | None = None
+    org_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SignUpVerdict:
+    """The hook's answer: allowed or not (``message`` says why to the person), and the names
+    and attributes (already checked against the profile schema, written as ``hook``) the new
+    account takes instead of those given."""
+
+    allowed: bool
+    message: str = ""
+    name: str | None = None
+    last_name: str | None = None
+    attributes: Mapping[str, AttributeValue] | None = None
+
+    def applied(self, user: User) -> User:
+        """The account about to be made, with the hook's names and attributes."""
+        if self.name is None and self.last_name is None and not self.attributes:
+            return user
+        return replace(
+            user,
+            name=self.name if self.name is not None else user.name,
+            last_name=self.last_name if self.last_name is not None else user.last_name,
+            attributes={**user.attributes, **(self.attributes or {})},
+        )
+
+
+ALLOWED = SignUpVerdict(allowed=True)
+
+
+class SignUpDenied(PermissionDenied):
+    """The operator's ``before_sign_up`` hook refused it (or failed, with ``on_failure:
+    deny``); ``detail`` is its message."""
+
+    code = "signup_denied"
+    title = "Sign-up denied"

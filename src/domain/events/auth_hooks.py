@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidInput
+from domain.text import has_control
 
 
 class HookKind(StrEnum):
@@ -145,7 +146,7 @@ def parsed_answer(body: bytes) -> Mapping[str, object]:
 def _text(value: object, field: str, limit: int) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit:
+    if not isinstance(value, str) or len(value) > limit or has_control(value):
         raise BadAnswer(f"bad_{field}")
     return value
 

@@ -248,6 +248,11 @@ _WORDS: dict[str, LazyString] = {
     "Sign in to the account you were connecting to, then try again.": lazy_gettext(
         "Sign in to the account you were connecting to, then try again."
     ),
+    # signup_denied when the before_sign_up hook failed and refuses then (its own message is
+    # the operator's words, shown as they are)
+    "Signing up is not possible right now. Try again later.": lazy_gettext(
+        "Signing up is not possible right now. Try again later."
+    ),
 }
 
 

@@ -1,0 +1,78 @@
+"""The ``before_sign_up`` hook: what the accounts ask before an account is made
+(``SignUpHook``), answered by the operator's endpoint (docs/hooks.md, "before_sign_up")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from application.accounts.accounts import ProfileSchemaSource
+from application.events.auth_hooks.caller import HookCaller
+from domain.accounts.signups import ALLOWED, SignUpAttempt, SignUpVerdict
+from domain.accounts.users import check_name
+from domain.errors import InvalidInput
+from domain.events.auth_hooks import BadAnswer, HookKind, checked_sign_up_answer
+
+HOOK_WRITER = "hook"  # the attributes' writer (the profile schema's x-write)
+# The message of a refusal because the hook failed and says to refuse then (on_failure: deny).
+FAILED_CLOSED = "Signing up is not possible right now. Try again later."
+
+
+class BeforeSignUp:
+    """The accounts' ``SignUpHook`` through the events' caller. ``schemas``: the profile
+    schema the answer's attributes are checked against (as written by ``hook``); ``origin``:
+    the request's client address and user agent, where the attempt does not name them."""
+
+    def __init__(
+        self,
+        *,
+        caller: HookCaller,
+        schemas: ProfileSchemaSource,
+        origin: Callable[[], tuple[str, str]],
+    ) -> None:
+        self._caller, self._schemas, self._origin = caller, schemas, origin
+
+    def before_sign_up(self, attempt: SignUpAttempt) -> SignUpVerdict:
+        if self._caller.hook(HookKind.BEFORE_SIGN_UP) is None:
+            return ALLOWED
+        ip, agent = attempt.ip, attempt.user_agent
+        if not ip or not agent:
+            found_ip, found_agent = self._origin()
+            ip, agent = ip or found_ip or None, agent or found_agent or None
+        payload = {
+            "user": {
+                "email": attempt.email,
+                "username": attempt.username,
+                "method": attempt.method,
+                "provider": attempt.provider,
+                "org_id": attempt.org_id,
+            },
+            "context": {"ip": ip, "user_agent": agent},
+        }
+        result = self._caller.call(HookKind.BEFORE_SIGN_UP, payload, self._verdict)
+        if result.answer is not None:
+            return result.answer
+        return SignUpVerdict(allowed=False, message=FAILED_CLOSED) if result.refused else ALLOWED
+
+    def _verdict(self, answer: Mapping[str, object]) -> SignUpVerdict:
+        """The answer as the accounts take it: its names fit an account's, its attributes
+        are ones the schema lets ``hook`` write; else BadAnswer (a failed call)."""
+        checked = checked_sign_up_answer(answer)
+        try:
+            check_name("name", checked.name)
+            check_name("last_name", checked.last_name)
+        except InvalidInput:
+            raise BadAnswer("bad_name") from None
+        attributes = None
+        if checked.attributes:
+            try:
+                attributes = self._schemas.current().written({}, checked.attributes, HOOK_WRITER)
+            except InvalidInput as refused:
+                where = refused.errors[0].field if refused.errors else "attributes"
+                raise BadAnswer(f"attribute_refused:{where}") from None
+        return SignUpVerdict(
+            allowed=checked.allowed,
+            message=checked.message,
+            name=checked.name,
+            last_name=checked.last_name,
+            attributes=attributes,
+        )
