@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from application.orgs.domains import VerifiedDomains
     from application.orgs.invitations import Invitations
     from application.orgs.joining import OrgJoining
-    from application.orgs.members import OrgMembers, OrgRoles
+    from application.orgs.members import MemberAttributes, OrgMembers, OrgRoles
     from application.orgs.orgs import Orgs
     from application.provider.apps import AppsWithAccess
     from application.provider.claims import ProviderAccounts
@@ -107,6 +107,7 @@ class Services:
     orgs: Orgs  # organizations (docs/reference/orgs.md)
     org_members: OrgMembers  # docs/reference/orgs.md, "Roles"
     org_roles: OrgRoles  # docs/reference/orgs.md, "Roles and permissions"
+    org_member_attributes: MemberAttributes  # docs/reference/orgs.md, "Members' attributes"
     org_joining: OrgJoining  # docs/reference/orgs.md, "Joining by domain"
     org_domains: VerifiedDomains  # docs/reference/orgs.md, "Verified domains"
     org_invitations: Invitations  # docs/reference/orgs.md, "Invitations"

@@ -329,6 +329,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
         org_roles=orgs.bind_roles(adapters.orgs, platform=base, scopes=catalogue),
+        org_member_attributes=orgs.bind_member_attributes(
+            adapters.orgs, users=acc.users, schemas=schemas, platform=base
+        ),
         org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
         org_domains=orgs.bind_domains(adapters.orgs, platform=base),
         org_invitations=orgs.bind_invitations(
@@ -373,7 +376,11 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         ),
         scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(
-            adapters.sso, orgs=adapters.orgs, signed_in=signed_in, hooks=account_hooks
+            adapters.sso,
+            orgs=adapters.orgs,
+            signed_in=signed_in,
+            hooks=account_hooks,
+            schemas=schemas,
         ),
         sso_discovery=sso.bind_discovery(
             adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso
@@ -384,6 +391,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             orgs=adapters.orgs,
             signed_in=signed_in,
             hooks=account_hooks,
+            schemas=schemas,
         ),
         tasks=resources.bind_tasks(res, platform=base),
         totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, UserRepository
 from application.accounts.addresses import AddressRule, DomainHolders
+from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import InvitedAddresses
 from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
@@ -28,7 +29,7 @@ from application.orgs.invitations import (
 )
 from application.orgs.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
-from application.orgs.members import OrgMembers, OrgRoles
+from application.orgs.members import MemberAttributes, OrgMembers, OrgRoles
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
     OrgInvitationRepository,
@@ -198,6 +199,13 @@ def bind_roles(own: OrgsAdapters, *, platform: Platform, scopes: ResourceScopes)
         audit=platform.audit,
         scopes=scopes,
     )
+
+
+def bind_member_attributes(
+    own: OrgsAdapters, *, users: UserRepository, schemas: ProfileSchemas, platform: Platform
+) -> MemberAttributes:
+    """``users``: the members' accounts, which hold the attributes the ``schemas`` define."""
+    return MemberAttributes(orgs=own.orgs, users=users, schemas=schemas, clock=platform.clock)
 
 
 def bind_joining(own: OrgsAdapters, *, users: UserRepository, platform: Platform) -> OrgJoining:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
+from application.accounts.profile_schema import ProfileSchemas
 from application.events.webhooks.ports import DocumentGetter, HostResolver, PinnedClient, Scheduler
 from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
@@ -157,12 +158,16 @@ def bind_saml(own: SsoAdapters) -> SamlSpMetadata:
 
 
 def _arrivals(
-    own: SsoAdapters, orgs: OrgsAdapters, signed_in: SignedIn, hooks: AccountHooks
+    own: SsoAdapters,
+    orgs: OrgsAdapters,
+    signed_in: SignedIn,
+    hooks: AccountHooks,
+    schemas: ProfileSchemas,
 ) -> SsoArrivals:
     """What a connection's sign-in finds and makes accounts with: the linking rules of every
     identity provider (``signed_in``, with rule 5's verification mail from ``hooks``), the
     org's verified domains and memberships (``orgs``), its connections and the passkeys
-    (what else opens an account)."""
+    (what else opens an account), the profile attributes its mapping fills (``schemas``)."""
     return SsoArrivals(
         orgs=orgs.orgs,
         domains=orgs.domains,
@@ -172,6 +177,7 @@ def _arrivals(
         connections=own.connections,
         passkeys=signed_in.signin.passkeys,
         addresses=signed_in.rules.addresses,
+        schemas=schemas,
     )
 
 
@@ -181,6 +187,7 @@ def bind_saml_signin(
     orgs: OrgsAdapters,
     signed_in: SignedIn,
     hooks: AccountHooks,
+    schemas: ProfileSchemas,
 ) -> SamlSignIn:
     """Signing in through a SAML connection."""
     return SamlSignIn(
@@ -190,7 +197,7 @@ def bind_saml_signin(
         spent=own.spent,
         box=signed_in.signin.secret_box,
         clock=signed_in.platform.clock,
-        arrivals=_arrivals(own, orgs, signed_in, hooks),
+        arrivals=_arrivals(own, orgs, signed_in, hooks, schemas),
     )
 
 
@@ -201,6 +208,7 @@ def bind_oidc_signin(
     orgs: OrgsAdapters,
     signed_in: SignedIn,
     hooks: AccountHooks,
+    schemas: ProfileSchemas,
 ) -> OidcSignIn:
     """Signing in through an OpenID connection: the upstream providers' OpenID client
     (Authlib's) under the webhooks' rules, to the connection's IdP and back to its address
@@ -212,7 +220,7 @@ def bind_oidc_signin(
         box=signed_in.signin.secret_box,
         clock=signed_in.platform.clock,
         public_url=settings.service.public_url,
-        arrivals=_arrivals(own, orgs, signed_in, hooks),
+        arrivals=_arrivals(own, orgs, signed_in, hooks, schemas),
     )
 
 

@@ -44,6 +44,7 @@ SECTIONS = (
     ("account-delete", "/account/delete"),
     ("admin", "/admin"),
     ("admin-hooks", "/admin/hooks"),
+    ("admin-auth-hooks", "/admin/hooks/auth"),
 )
 # What a page measures of itself: how wide it scrolls, and what is too small to tap.
 MEASURE = """() => {

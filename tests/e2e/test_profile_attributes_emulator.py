@@ -307,3 +307,16 @@ def test_an_apps_id_token_and_userinfo_carry_the_attributes_its_scope_releases(
     assert "department" not in found
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert world.client.get("/oauth/userinfo", headers=bearer).get_json()["badge"] == 7
+
+    # Discovery names the attributes released as claims; the claims parameter asking for
+    # one releases it only once its scope is granted.
+    supported = world.client.get("/.well-known/openid-configuration").get_json()
+    assert {"department", "badge"} <= set(supported["claims_supported"])
+    assert not {"nickname", "team"} & set(supported["claims_supported"])
+    asked = json.dumps({"id_token": {"department": None}, "userinfo": {"department": None}})
+    tokens = world.tokens(app, scope="openid email", claims=asked)
+    assert "department" not in claims(world, tokens["id_token"])
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert "department" not in world.client.get("/oauth/userinfo", headers=bearer).get_json()
+    tokens = world.tokens(app, scope="openid profile", claims=asked)
+    assert claims(world, tokens["id_token"])["department"] == "Sales"

@@ -7,7 +7,7 @@ that what every connection does is tested once for both kinds."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,14 +101,30 @@ class SamlSso(SsoHarness):
     idp: SamlIdpForTests
 
     def sign_in(self, client: FlaskClient, email: str, groups: tuple[str, ...] = ()) -> Any:
+        return self.sign_in_with(client, email, {}, groups)
+
+    def sign_in_with(
+        self,
+        client: FlaskClient,
+        email: str,
+        more: Mapping[str, list[str]],
+        groups: tuple[str, ...] = (),
+    ) -> Any:
+        """The round trip with the attributes ``more`` besides the person's own."""
         start = client.get(f"/sso/{self.cid}/saml?next={LANDING}")
         assert start.status_code == 303, start.get_data(as_text=True)
         request = self.idp.request_of(start.headers["Location"])
-        return self.post(client, self.response(request.message.id, email, groups))
+        return self.post(client, self.response(request.message.id, email, groups, more))
 
-    def response(self, request_id: str | None, email: str, groups: tuple[str, ...] = ()) -> str:
+    def response(
+        self,
+        request_id: str | None,
+        email: str,
+        groups: tuple[str, ...] = (),
+        more: Mapping[str, list[str]] | None = None,
+    ) -> str:
         saml = self.connection["saml"]
-        attributes = {"mail": [email], "givenName": ["Ada"], "sn": ["Lovelace"]}
+        attributes = {"mail": [email], "givenName": ["Ada"], "sn": ["Lovelace"], **(more or {})}
         if groups:
             attributes["groups"] = list(groups)
         return self.idp.response(

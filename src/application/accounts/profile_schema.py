@@ -94,6 +94,16 @@ class ProfileSchemas:
         found = self.current().released(user.attributes, scope.split())
         return {name: value for name, value in found.items() if name not in self._claims}
 
+    def claim_names(self) -> tuple[str, ...]:
+        """The attributes released as claims, by name (an OpenID discovery document's
+        ``claims_supported``): those with an ``x-scope``, none that a claim firegate gives
+        takes."""
+        return tuple(
+            each.name
+            for each in self.current().attributes
+            if each.scope is not None and each.name not in self._claims
+        )
+
     def writable(self, user: User, writer: str) -> list[tuple[Attribute, AttributeValue | None]]:
         """The attributes ``writer`` may write, in the schema's order, each with its value
         where ``writer`` may read it too (the account page's form)."""

@@ -1,6 +1,6 @@
 """An org's members: list them, change their roles, remove them (or leave), and the
-operators' additions from the command line; the org's roles and their permissions
-(docs/reference/orgs.md).
+operators' additions from the command line; the org's roles and their permissions; the
+members' profile attributes, as the org's admins read and write them (docs/reference/orgs.md).
 
 Admins manage members; only owners make, demote or remove an owner; the last owner stays
 (409 ``last_owner``, counted in the commit: ``OrgRepository.change_roles``). Nobody gives a
@@ -12,10 +12,12 @@ roles as the commit reads them); owners define the roles
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
+from application.accounts.profile_schema import ProfileSchemas
 from application.orgs.orgs import OrgMembership, Person, member_view, org_named, people
 from application.orgs.ports import (
     NO_RESOURCE_SCOPES,
@@ -26,6 +28,8 @@ from application.orgs.ports import (
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
+from domain.accounts.attributes import ORG_ADMIN
+from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.orgs.orgs import (
     BUILT_IN_ROLES,
@@ -310,3 +314,67 @@ class OrgRoles:
                 f"Members hold the role {role!r}: take it from them first.", code="role_in_use"
             ) from None
         self._audit.committed(staged)
+
+
+@dataclass(frozen=True)
+class MemberAttributesQuery:
+    actor: Actor
+    org: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ChangeMemberAttributes:
+    actor: Actor
+    org: str
+    user_id: str
+    attributes: Mapping[str, object]  # as given: a null removes one
+
+
+class MemberAttributes:
+    """The profile attributes of an org's members, as its owners and admins read and write
+    them: those the schema's ``x-read`` and ``x-write`` give ``org_admin``
+    (docs/reference/orgs.md, "Members' attributes")."""
+
+    def __init__(
+        self,
+        *,
+        orgs: OrgRepository,
+        users: UserRepository,
+        schemas: ProfileSchemas,
+        clock: Clock,
+    ) -> None:
+        """``users``: the members' accounts, which hold the attributes; ``schemas``: the
+        profile schema."""
+        self._orgs = orgs
+        self._users = users
+        self._schemas = schemas
+        self._clock = clock
+
+    def _account(self, actor: Actor, org: str, user_id: str) -> User:
+        """The member's account, for those who manage the org's members (403
+        ``org_permission_denied`` else; 404 ``org_not_found`` unless a member); 404
+        ``member_not_found`` for no member of this org, or an account deleted since."""
+        seen = member_view(actor, org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS)
+        _member(self._orgs, seen.org.id, user_id)
+        user = self._users.get(user_id)
+        if user is None or user.deleted_at is not None:
+            raise NotFound("No such member of this organization.", code="member_not_found")
+        return user
+
+    def show(self, query: MemberAttributesQuery) -> dict[str, object]:
+        """The member's attributes ``org_admin`` reads."""
+        user = self._account(query.actor, query.org, query.user_id)
+        return self._schemas.readable(user, ORG_ADMIN)
+
+    def change(self, cmd: ChangeMemberAttributes) -> dict[str, object]:
+        """The member's attributes with ``cmd.attributes`` written as ``org_admin`` (422
+        naming each refused one, nothing written then); those it reads, as they are now."""
+        before = self._account(cmd.actor, cmd.org, cmd.user_id)
+        schema, now = self._schemas.current(), self._clock.now()
+        before.with_attributes(schema, cmd.attributes, ORG_ADMIN, now)  # refused: at once
+        after = self._users.update(
+            cmd.user_id,
+            lambda user: user.with_attributes(schema, cmd.attributes, ORG_ADMIN, now),
+        )
+        return self._schemas.readable(after, ORG_ADMIN)

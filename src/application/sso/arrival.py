@@ -15,11 +15,13 @@ domain proves nothing and joins no org.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from application.accounts.addresses import AddressRule
+from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
@@ -30,6 +32,7 @@ from application.signin.authentication import Actor
 from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SignIn
 from application.sso.ports import Connections
+from domain.accounts.attributes import ORG_ADMIN, STRING_MAX
 from domain.accounts.identities import WayIn, linked_to
 from domain.accounts.users import Email, PersonName, User
 from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound
@@ -46,6 +49,7 @@ from domain.sso.connections import (
 )
 
 MAX_NAME = 200
+log = logging.getLogger("firegate.sso")
 _PROVIDER_PREFIX = RESERVED_PREFIX  # no upstream provider's id starts so
 
 
@@ -107,6 +111,8 @@ class Asserted:
     family_name: str
     roles: tuple[str, ...]  # the org roles their groups grant (member when none)
     full_name: str = ""  # the whole name the IdP gives, read where it gives no part of it
+    # A profile attribute → the text the IdP gives for it (only those it gives).
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,11 @@ def asserted(
         family_name=_first(attributes, mapping.family_name or defaults.family_name),
         roles=tuple(roles) or (OrgRole.MEMBER.value,),
         full_name=_first(attributes, defaults.full_name),
+        attributes={
+            name: values[0].strip()[:STRING_MAX]
+            for name, source in mapping.attributes.items()
+            if (values := attributes.get(source, ()))
+        },
     )
 
 
@@ -361,10 +372,13 @@ class SsoArrivals:
         connections: Connections,
         passkeys: PasskeyRepository,
         addresses: AddressRule,
+        schemas: ProfileSchemas,
     ) -> None:
         """The org's memberships (``orgs``), verified ``domains`` and ``connections``; the
         linking rules' ports (``links``); the ``passkeys`` (a way in); the sign-in step and
-        its ``policy``; the rule an asserted address follows (``addresses``)."""
+        its ``policy``; the rule an asserted address follows (``addresses``); the profile
+        attributes the mapping fills (``schemas``)."""
+        self._schemas = schemas
         self._orgs = orgs
         self._domains = domains
         self._links = links
@@ -442,6 +456,7 @@ class SsoArrivals:
         if verified:
             joined = _join(user, org.id, sso_given(person), orgs=self._orgs, links=links, made=made)
             user = _named_by_its_idp(user, joined, person, links)
+            user = self._attributes_from_idp(user, connection, person)
         device_aware = with_devices(
             self._sign_in, self._policy.devices, vouched.device_token, vouched.client_ip
         )
@@ -458,6 +473,37 @@ class SsoArrivals:
         except MfaRequired as second_step:
             return Arrival(target, mfa=second_step)
         return Arrival(target, pair=pair)
+
+    def _attributes_from_idp(self, user: User, connection: Connection, person: Asserted) -> User:
+        """A member signing in on the org's verified domain takes the profile attributes the
+        mapping reads from the IdP's answer, written as ``org_admin`` (the IdP speaks for the
+        org), at the first sign-in and at each one after (the IdP is their source). One
+        refused (not in the schema, not ``org_admin``'s to write, not of its kind) is skipped
+        and logged, never a failed sign-in; one the answer lacks stays as it is
+        (docs/decisions/0488-sso-writes-profile-attributes-as-org-admin.md)."""
+        if not person.attributes or user.disabled:
+            return user
+        schema = self._schemas.current()
+        values, refused = schema.asserted(user.attributes, person.attributes, ORG_ADMIN)
+        for each in refused:
+            log.warning(
+                "sso connection %s: %s skipped (%s): %s",
+                connection.id,
+                each.field,
+                each.code,
+                each.message,
+            )
+        changes: dict[str, object] = {
+            name: values[name]
+            for name in person.attributes
+            if name in values and values[name] != user.attributes.get(name)
+        }
+        if not changes:
+            return user
+        now = self._links.clock.now()
+        return self._links.users.update(
+            user.id, lambda current: current.with_attributes(schema, changes, ORG_ADMIN, now)
+        )
 
     def _trial_outcome(self, holder: User | None, org_id: str) -> TrialOutcome:
         if holder is None:

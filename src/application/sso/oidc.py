@@ -96,17 +96,23 @@ def _wanted(mapping: AttributeMapping) -> tuple[str, ...]:
         mapping.family_name or OIDC_DEFAULTS.family_name,
         OIDC_DEFAULTS.full_name,
         mapping.groups,
+        *mapping.attributes.values(),
     )
     return tuple(name for name in names if name)
 
 
 def _attributes(claims: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
     """The claims as the mapping reads attributes: each a list of texts (a group claim is a
-    list; a single text is one; numbers, flags and objects are no attribute)."""
+    list; a single text is one, a number or a flag as JSON writes it, for the profile
+    attributes; objects are no attribute)."""
     found: dict[str, tuple[str, ...]] = {}
     for name, value in claims.items():
         if isinstance(value, str):
             found[name] = (value,)
+        elif isinstance(value, bool):
+            found[name] = ("true" if value else "false",)
+        elif isinstance(value, int | float):
+            found[name] = (str(value),)
         elif isinstance(value, list | tuple):
             found[name] = tuple(v for v in value if isinstance(v, str))
     return found

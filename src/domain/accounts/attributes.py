@@ -17,6 +17,8 @@ from domain.text import check_text
 type AttributeValue = str | int | float | bool
 
 ACTORS = ("user", "admin", "org_admin", "scim", "hook")  # who reads or writes an attribute
+# The org's admins and its single sign-on (its IdP speaks for the org): an org's members' only.
+ORG_ADMIN = "org_admin"
 KINDS = ("string", "integer", "number", "boolean", "enum", "date")
 # What a property says when it leaves out ``x-read`` or ``x-write``: the person and the admins
 # read it, only the admins write it (a field is the person's to edit only when it says so).
@@ -93,6 +95,19 @@ class Attribute:
             raise self._refusal("A string, a number, true or false.")
         raise self._refusal(f"Must be of type {self.kind}.")
 
+    def from_text(self, text: str) -> object:
+        """What an identity provider's text says for this attribute, before its check: a
+        number or a flag read from the text for those kinds, the text itself for the others
+        (the check then refuses what is not of the kind)."""
+        if self.kind == "boolean":
+            return _FLAGS.get(text.strip().lower(), text)
+        if self.kind in ("integer", "number"):
+            try:
+                return int(text) if self.kind == "integer" else float(text)
+            except ValueError:
+                return text
+        return text
+
     def _chosen(self, value: object) -> str:
         if self.kind == "enum":
             if value in self.choices:
@@ -128,6 +143,15 @@ class Attribute:
 
     def _refusal(self, message: str) -> InvalidInput:
         return InvalidInput.field(self.where, message, "invalid_attribute_value")
+
+
+_FLAGS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def is_attribute_name(name: object) -> bool:
+    """Whether ``name`` may name an attribute: a letter, then up to 63 letters, digits or
+    '_'."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 def _is_date(value: str) -> bool:
@@ -235,6 +259,23 @@ class ProfileSchema:
         if problems:
             raise InvalidInput.of(problems)
         return result
+
+    def asserted(
+        self, values: Mapping[str, AttributeValue], texts: Mapping[str, str], writer: str
+    ) -> tuple[dict[str, AttributeValue], list[FieldError]]:
+        """``values`` with the ``texts`` an identity provider asserts written by ``writer``,
+        each read by its attribute's kind (``from_text``): those written, and the refusals of
+        the others (no such attribute, not ``writer``'s to write, not of its kind or bounds),
+        which are left out one by one while the rest are written."""
+        result = dict(values)
+        refused: list[FieldError] = []
+        for name, text in texts.items():
+            attribute = self.by_name.get(name)
+            value = attribute.from_text(text) if attribute is not None else text
+            written = checked(partial(self.written, result, {name: value}, writer), refused)
+            if written is not None:
+                result = written
+        return result, refused
 
     def imported(self, raw: object) -> dict[str, AttributeValue]:
         """The attributes of an imported account (``users import``): those the schema

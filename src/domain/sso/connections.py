@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from domain.accounts.attributes import PROPERTIES_MAX, is_attribute_name
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.orgs.orgs import BUILT_IN_ROLES, OrgRole
 from domain.text import has_control
@@ -91,13 +92,16 @@ class OidcIdp:
 @dataclass(frozen=True)
 class AttributeMapping:
     """Where the IdP's answer says who the person is. ``email`` empty: the SAML NameID or
-    the OpenID ``email`` claim; ``roles``: an IdP group → the org roles it grants."""
+    the OpenID ``email`` claim; ``roles``: an IdP group → the org roles it grants;
+    ``attributes``: a profile attribute → the IdP's attribute or claim that gives it
+    (docs/decisions/0488-sso-writes-profile-attributes-as-org-admin.md)."""
 
     email: str = ""
     given_name: str = ""
     family_name: str = ""
     groups: str = ""
     roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -374,7 +378,7 @@ def checked_mapping(given: Mapping[str, object], custom_roles: Iterable[str]) ->
             )
             value = ""
         names[key] = value
-    unknown = sorted(set(given) - {"email", "given_name", "family_name", "groups", "roles"})
+    unknown = sorted(set(given) - {*names, "roles", "attributes"})
     for key in unknown:
         problems.append(FieldError(f"mapping.{key}", "Not a mapping field.", "unknown_field"))
     allowed = (BUILT_IN_ROLES - {OrgRole.OWNER.value}) | set(custom_roles)
@@ -411,9 +415,32 @@ def checked_mapping(given: Mapping[str, object], custom_roles: Iterable[str]) ->
             )
             continue
         roles[group] = tuple(dict.fromkeys(granted))
+    attributes = _mapped_attributes(given.get("attributes", {}), problems)
     if problems:
         raise InvalidInput.of(problems)
-    return AttributeMapping(roles=roles, **names)
+    return AttributeMapping(roles=roles, attributes=attributes, **names)
+
+
+def _mapped_attributes(raw: object, problems: list[FieldError]) -> dict[str, str]:
+    """The profile attributes a mapping fills: an attribute's name → the IdP's attribute
+    (or claim) name. Whether the profile schema defines each, and lets ``org_admin`` write
+    it, is read at each sign-in: the schema may change after the mapping is saved."""
+    if not isinstance(raw, Mapping) or len(raw) > PROPERTIES_MAX:
+        message = f"At most {PROPERTIES_MAX} profile attributes, each with an attribute name."
+        problems.append(FieldError("mapping.attributes", message, "invalid_mapping"))
+        return {}
+    found: dict[str, str] = {}
+    for name, source in raw.items():
+        where = f"mapping.attributes.{name}"
+        if not is_attribute_name(name):
+            message = "A profile attribute's name: a letter, then letters, digits or '_'."
+            problems.append(FieldError(where, message, "invalid_attribute"))
+        elif not isinstance(source, str) or not _ATTRIBUTE.fullmatch(source):
+            message = f"An attribute name: 1 to {ATTRIBUTE_MAX} of A-Z, a-z, 0-9 and '_:./#-'."
+            problems.append(FieldError(where, message, "invalid_attribute"))
+        else:
+            found[name] = source
+    return found
 
 
 @dataclass(frozen=True)

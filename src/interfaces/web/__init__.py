@@ -36,7 +36,7 @@ from interfaces.web.errors import (
     prefers_html,
     refused,
 )
-from interfaces.web.events import activity, webhooks  # noqa: F401
+from interfaces.web.events import activity, auth_hooks, webhooks  # noqa: F401
 from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES

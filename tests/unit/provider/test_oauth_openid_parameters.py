@@ -127,6 +127,42 @@ def test_claims_asked_for_userinfo_hold_after_a_refresh(
     assert userinfo(world, renewed.get_json()["access_token"])["email"] == "alice@example.com"
 
 
+def test_an_attribute_asked_for_is_released_only_within_its_granted_scope(
+    world: OAuthWorld, rp: dict[str, Any]
+) -> None:
+    # A profile attribute with ``x-scope`` is a claim discovery names; the claims parameter
+    # never widens what an app learns: asked for, it is released only once its scope is
+    # granted (docs/reference/accounts.md, "Attributes as claims").
+    world.adapters.accounts.profile_schemas.put(
+        {
+            "type": "object",
+            "properties": {
+                "department": {"type": "string", "x-scope": "profile"},
+                "badge": {"type": "string"},
+            },
+        }
+    )
+    (user,) = world.store.users.values()
+    world.store.users[user.id] = replace(user, attributes={"department": "Sales", "badge": "B"})
+    supported = world.client.get("/.well-known/openid-configuration").get_json()
+    assert "department" in supported["claims_supported"]
+    assert "badge" not in supported["claims_supported"]
+    asked = json.dumps(
+        {
+            "userinfo": {"department": None, "badge": None},
+            "id_token": {"department": {"essential": True}, "badge": None},
+        }
+    )
+    plain = world.rp_tokens(rp, scope="openid", claims=asked)
+    assert plain["scope"] == "openid"
+    assert not {"department", "badge"} & set(claims(world, plain["id_token"]))
+    assert not {"department", "badge"} & set(userinfo(world, plain["access_token"]))
+    granted = world.rp_tokens(rp, scope="openid profile", claims=asked)
+    id_token, info = claims(world, granted["id_token"]), userinfo(world, granted["access_token"])
+    assert id_token["department"] == info["department"] == "Sales"
+    assert "badge" not in id_token and "badge" not in info
+
+
 # -- sid
 
 

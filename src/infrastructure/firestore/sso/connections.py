@@ -60,6 +60,7 @@ def _idp_to_doc(saml: SamlIdp, oidc: OidcIdp, mapping: AttributeMapping) -> dict
             "groups": mapping.groups,
             # Group names may hold any character, so not as field names: as pairs.
             "roles": [{"group": g, "roles": list(r)} for g, r in mapping.roles.items()],
+            "attributes": dict(mapping.attributes),  # an attribute's name is a field name
         },
     }
 
@@ -129,6 +130,7 @@ def _idp_from_doc(data: dict[str, Any]) -> tuple[SamlIdp, OidcIdp, AttributeMapp
             family_name=mapping.get("family_name", ""),
             groups=mapping.get("groups", ""),
             roles={p["group"]: tuple(p["roles"]) for p in mapping.get("roles", [])},
+            attributes=dict(mapping.get("attributes", {})),
         ),
     )
 

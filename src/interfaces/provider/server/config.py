@@ -51,11 +51,15 @@ class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
 
 
 def metadata(
-    config: OAuthConfig, grant_types: tuple[str, ...], resource_scopes: Sequence[str] = ()
+    config: OAuthConfig,
+    grant_types: tuple[str, ...],
+    resource_scopes: Sequence[str] = (),
+    attribute_claims: Sequence[str] = (),
 ) -> dict[str, Any]:
     """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document);
     ``grant_types``: the token endpoint's, as the server registered them;
-    ``resource_scopes``: the registered API resources' (docs/reference/oauth.md)."""
+    ``resource_scopes``: the registered API resources'; ``attribute_claims``: the profile
+    attributes released as claims (docs/reference/oauth.md)."""
     base = config.issuer
     found: dict[str, Any] = {
         "issuer": base,
@@ -84,7 +88,7 @@ def metadata(
         "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
-        "claims_supported": list(PROVIDER_CLAIMS),
+        "claims_supported": [*PROVIDER_CLAIMS, *attribute_claims],
         "authorization_response_iss_parameter_supported": True,
         "resource_indicators_supported": True,
         # OpenID Connect Discovery §3, for what the Basic OP plan asks (docs/conformance.md):

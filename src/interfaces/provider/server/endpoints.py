@@ -187,7 +187,10 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
 
     def get_server_metadata(self) -> dict[str, Any]:
         resource_scopes = services().oauth_resources.resource_catalogue().scope_names()
-        return metadata(self.server.config, self.server.grant_types, resource_scopes)
+        attribute_claims = services().profile_schemas.claim_names()
+        return metadata(
+            self.server.config, self.server.grant_types, resource_scopes, attribute_claims
+        )
 
     def generate_client_secret(self, oauth_request: Any) -> None:
         return None

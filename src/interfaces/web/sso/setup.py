@@ -136,6 +136,8 @@ def _changes(connection: Connection) -> dict[str, object]:
         "family_name": field("family_name", required=False).strip(),
         "groups": field("groups", required=False).strip(),
         "roles": _roles(request.form.get("roles", "")[:METADATA_MAX]),
+        # The page does not show the attributes' mapping: it keeps the one the API set.
+        "attributes": dict((connection.draft or connection).mapping.attributes),
     }
     return changes
 

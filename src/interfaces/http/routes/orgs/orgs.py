@@ -8,7 +8,13 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.orgs.joining import JoinOrg, SuggestedOrgs
-from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
+from application.orgs.members import (
+    ChangeMemberAttributes,
+    ChangeRoles,
+    MemberAttributesQuery,
+    MemberQuery,
+    RemoveMember,
+)
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
@@ -17,6 +23,8 @@ from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import NoQuery, PageQuery, Problem
 from interfaces.http.schemas.orgs.orgs import (
+    MemberAttributesOut,
+    MemberAttributesPatch,
     MemberOut,
     MemberPage,
     MemberPatch,
@@ -149,6 +157,40 @@ def remove_member(actor: Actor, org: str, user_id: str) -> Response:
     409 ``last_owner``."""
     services().org_members.remove_member(RemoveMember(actor, org, user_id))
     return no_content()
+
+
+@bp.get("/<org>/members/<user_id>/attributes")
+@doc(
+    query=NoQuery,
+    responses={200: MemberAttributesOut, 403: Problem, 404: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def member_attributes(actor: Actor, org: str, user_id: str) -> Response:
+    """A member's profile attributes the schema lets ``org_admin`` read (owners and
+    admins)."""
+    parse_query(NoQuery)
+    query = MemberAttributesQuery(actor, org, user_id)
+    found = services().org_member_attributes.show(query)
+    return json_response(MemberAttributesOut(attributes=found))
+
+
+@bp.patch("/<org>/members/<user_id>/attributes")
+@doc(
+    json=MemberAttributesPatch,
+    responses={200: MemberAttributesOut, 403: Problem, 404: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def change_member_attributes(actor: Actor, org: str, user_id: str) -> Response:
+    """Write a member's profile attributes the schema lets ``org_admin`` write (owners and
+    admins; 422 naming each refused one)."""
+    body = parse_json(MemberAttributesPatch)
+    cmd = ChangeMemberAttributes(actor, org, user_id, body.attributes)
+    found = services().org_member_attributes.change(cmd)
+    return json_response(MemberAttributesOut(attributes=found))
 
 
 @bp.get("/<org>/events")

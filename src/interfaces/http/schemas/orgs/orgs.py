@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from application.orgs.members import NamedMember
 from application.orgs.orgs import OrgMembership
+from domain.accounts.attributes import PROPERTIES_MAX
 from domain.accounts.users import NAME_MAX
 from domain.events.security_events import SecurityEvent
 from domain.orgs.orgs import (
@@ -213,6 +214,23 @@ class MemberPage(PageOut[NamedMemberOut]):
 
 class MemberPatch(Strict):
     roles: list[str] = Roles
+
+
+class MemberAttributesPatch(Strict):
+    attributes: dict[str, Any] = Field(
+        max_length=PROPERTIES_MAX,
+        description=(
+            "the member's profile attributes to write as org_admin (a null removes one); the "
+            "others stay as they are (docs/reference/orgs.md, Members' attributes)"
+        ),
+        examples=[{"department": "Sales", "floor": None}],
+    )
+
+
+class MemberAttributesOut(Schema):
+    attributes: dict[str, Any] = Field(
+        description="the member's profile attributes org_admin reads (the schema's x-read)"
+    )
 
 
 class OrgEventOut(EventOut):

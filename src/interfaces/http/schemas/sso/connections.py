@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from application.sso.connections import SAML_FIELDS
+from domain.accounts.attributes import PROPERTIES_MAX
 from domain.sso.connections import (
     CERTIFICATES_MAX,
     CLIENT_ID_MAX,
@@ -96,6 +97,12 @@ class MappingIn(Strict):
         max_length=ROLE_MAPPINGS_MAX,
         examples=[{"Engineering": ["member"], "IT": ["admin"]}],
     )
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=PROPERTIES_MAX,
+        description="a profile attribute → the IdP's attribute or claim that gives it",
+        examples=[{"department": "urn:oid:2.5.4.11"}],
+    )
 
 
 class ConnectionPatch(Strict):
@@ -161,6 +168,7 @@ class MappingOut(Schema):
     family_name: str
     groups: str
     roles: dict[str, list[str]]
+    attributes: dict[str, str]
 
 
 class ConnectionOut(Schema):
@@ -211,6 +219,7 @@ class ConnectionOut(Schema):
                 family_name=mapping.family_name,
                 groups=mapping.groups,
                 roles={g: list(r) for g, r in mapping.roles.items()},
+                attributes=dict(mapping.attributes),
             ),
         )
 

@@ -1,0 +1,82 @@
+"""/admin/hooks/auth: admins set the auth hooks (one per kind), see each one's last calls and
+remove one (docs/pages.md, "Auth hooks"). The secret is on the page that answers the form,
+and on no other.
+
+Not /admin/auth-hooks: that path is the JSON API's (bearer tokens), and a path answers one
+way (docs/decisions/0377-the-org-page-s-address.md)."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
+
+from application.events.auth_hooks.admin import (
+    AuthHookRef,
+    AuthHookView,
+    ListAuthHooks,
+    SetAuthHook,
+)
+from application.signin.authentication import Actor
+from domain.errors import InvalidInput
+from domain.events.auth_hooks import DEFAULT_TIMEOUT_MS, HookKind, OnFailure
+from interfaces.shared.services import services
+from interfaces.web.accounts.admin import needs_sign_in
+from interfaces.web.forms import field, form_errors
+from interfaces.web.rendering import bp, page, see_other
+
+PATH = "/admin/hooks/auth"
+TEMPLATE = "events/auth_hooks.html"
+DONE: dict[str, LazyString] = {
+    "removed": lazy_gettext("The hook is removed; firegate no longer calls it."),
+}
+
+
+def _shown(actor: Actor) -> dict[str, object]:
+    """What the page shows besides its form: the hooks with their calls, the kinds."""
+    hooks: list[AuthHookView] = services().auth_hooks.list(ListAuthHooks(actor))
+    return {
+        "hooks": hooks,
+        "kinds": [kind.value for kind in HookKind],
+        "failures": [each.value for each in OnFailure],
+        "default_timeout": DEFAULT_TIMEOUT_MS,
+        "done": None,
+    }
+
+
+@bp.get(PATH)
+@needs_sign_in
+def auth_hooks_page(actor: Actor) -> Response:
+    shown = _shown(actor) | {"done": DONE.get(request.args.get("done", "")), "form": {}}
+    return page(TEMPLATE, 200, **shown)
+
+
+def _timeout() -> int:
+    text = field("timeout_ms").strip()
+    if not text.isdigit() or len(text) > 6:
+        raise InvalidInput.field(
+            "timeout_ms", "A whole number of milliseconds, 1 to 5000.", "invalid_hook_timeout"
+        )
+    return int(text)
+
+
+@bp.post(PATH)
+@needs_sign_in
+@form_errors(TEMPLATE, form_id="hook", shown=_shown)
+def set_auth_hook(actor: Actor) -> Response:
+    cmd = SetAuthHook(actor, field("kind"), field("url"), _timeout(), field("on_failure"))
+    created = services().auth_hooks.set(cmd)
+    return page(
+        "events/auth_hook_created.html",
+        status=201,
+        hook=created.hook,
+        secret=created.secret,
+        replaced=created.replaced,
+    )
+
+
+@bp.post(f"{PATH}/<hook_id>/remove")
+@needs_sign_in
+def remove_auth_hook(actor: Actor, hook_id: str) -> Response:
+    services().auth_hooks.remove(AuthHookRef(actor, hook_id))
+    return see_other(f"{PATH}?done=removed")

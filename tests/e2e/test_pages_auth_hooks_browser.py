@@ -1,0 +1,93 @@
+"""/admin/hooks/auth in a real browser on gunicorn and the emulators (docs/pages.md, "Auth
+hooks"), in English and Spanish at 375 px: an admin sets a hook and copies its secret once,
+sees its last calls, removes it; a forged post (the browser's cookies, no CSRF token) is
+refused and changes nothing; axe-core finds nothing serious on any of these pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from domain.events.auth_hooks import CallOutcome, HookCall, HookKind
+from infrastructure.firestore.events.auth_hooks import FirestoreAuthHooks
+from tests.support.browser import chromium, fill, phone_checked, signed_up
+from tests.support.servers import cli
+
+pytestmark = pytest.mark.e2e
+PAGE = "/admin/hooks/auth"
+URL = "http://127.0.0.1:9/hook"
+WORDS = {
+    "en-US": (
+        "Create account",
+        "Auth hooks",
+        "Set the hook",
+        "Remove the before_token hook",
+        "No auth hook yet.",
+    ),
+    "es-ES": (
+        "Crear cuenta",
+        "Ganchos de autenticación",
+        "Configurar el gancho",
+        "Quitar el gancho before_token",
+        "Aún no hay ningún gancho de autenticación.",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_an_admin_sets_a_hook_sees_its_calls_and_removes_it(
+    gunicorn_url: str, firestore: Any, locale: str
+) -> None:
+    create, title, set_it, remove_it, empty = WORDS[locale]
+    base, store = gunicorn_url, FirestoreAuthHooks(firestore)
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 375, "height": 800})
+        cli(["users", "set-role", signed_up(page, base, "a", button=create), "admin"])
+        page.goto(base + "/admin")
+        page.get_by_role("link", name=title).click()
+        page.wait_for_url(base + PAGE)
+        assert empty in page.inner_text("main")
+        phone_checked(page)
+
+        # Refused: a deadline past 5 s, said beside its field.
+        page.select_option("#hook-kind", "before_token")
+        fill(page, url=URL, timeout_ms="9000")
+        page.get_by_role("button", name=set_it).click()
+        assert page.locator("#hook-timeout_ms-error[role=alert]").is_visible()
+        assert store.get(HookKind.BEFORE_TOKEN) is None
+        phone_checked(page)
+
+        fill(page, timeout_ms="1500")
+        page.get_by_role("button", name=set_it).click()
+        secret = page.locator("#secret").input_value()
+        assert secret.startswith("whsec_")
+        phone_checked(page)
+        hook = store.get(HookKind.BEFORE_TOKEN)
+        assert hook is not None and (hook.url, hook.timeout_ms) == (URL, 1500)
+
+        # Its calls as firegate keeps them: the page lists them, never the secret.
+        at = datetime.now(UTC)
+        store.record(hook, HookCall(hook.hook_id, at, 7, CallOutcome.OK, 200))
+        store.record(hook, HookCall(hook.hook_id, at, 1500, CallOutcome.TIMEOUT, None, "late"))
+        page.goto(base + PAGE)
+        main = page.inner_text("main")
+        assert URL in main and "1500 ms" in main and "7 ms" in main and "late" in main
+        assert secret not in page.content()
+        phone_checked(page)
+
+        # A forged post from this browser (its cookies, no CSRF token) changes nothing.
+        forged = page.request.post(
+            base + PAGE, form={"kind": "before_token", "url": URL + "2", "timeout_ms": "10"}
+        )
+        assert forged.status == 403
+        forged_removal = page.request.post(f"{base}{PAGE}/{hook.hook_id}/remove")
+        assert forged_removal.status == 403
+        assert store.get(HookKind.BEFORE_TOKEN) == hook
+
+        page.get_by_role("button", name=remove_it).click()
+        page.wait_for_url(base + PAGE + "?done=removed")
+        assert empty in page.inner_text("main")
+        assert store.get(HookKind.BEFORE_TOKEN) is None
+        phone_checked(page)

@@ -1,0 +1,119 @@
+"""/admin/hooks/auth on fakes (docs/pages.md, "Auth hooks"): admins only, a hook set with
+its secret shown once, a kind's hook replaced, refusals beside their field, the last calls
+listed, a hook removed, a forged post refused."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask.testing import FlaskClient
+
+from domain.events.auth_hooks import CallOutcome, HookCall, HookKind
+from tests.fakes.events import FakeAuthHooks
+from tests.support.admin_pages import browser, root
+from tests.support.app import World
+from tests.support.pages import csrf
+
+pytestmark = pytest.mark.unit
+__all__ = ["root"]  # the fixture: an admin's browser
+PAGE = "/admin/hooks/auth"
+URL = "http://127.0.0.1:9/hook"
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def store(world: World) -> FakeAuthHooks:
+    found = world.adapters.events.auth_hooks
+    assert isinstance(found, FakeAuthHooks)
+    return found
+
+
+def set_hook(client: FlaskClient, **form: str) -> tuple[int, str]:
+    fields = {"kind": "before_sign_up", "url": URL, "timeout_ms": "1500", "on_failure": "deny"}
+    answer = client.post(PAGE, data={**fields, **form, "csrf_token": csrf(client, PAGE)})
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def test_an_admin_sets_a_hook_sees_its_secret_once_and_its_calls(
+    world: World, root: FlaskClient
+) -> None:
+    assert "No auth hook yet." in root.get(PAGE).get_data(as_text=True)
+    status, html = set_hook(root)
+    assert status == 201
+    found = re.search(r'id="secret" type="text" readonly value="(whsec_[^"]+)"', html)
+    assert found is not None
+    (hook,) = store(world).hooks.values()
+    assert (hook.kind, hook.url, hook.timeout_ms, hook.on_failure.value) == (
+        HookKind.BEFORE_SIGN_UP,
+        URL,
+        1500,
+        "deny",
+    )
+    at = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    store(world).record(hook, HookCall(hook.hook_id, at, 12, CallOutcome.OK, 200))
+    failed = HookCall(hook.hook_id, at, 2000, CallOutcome.TIMEOUT, None, "no answer in time")
+    store(world).record(hook, failed)
+    listed = root.get(PAGE).get_data(as_text=True)
+    assert found.group(1) not in listed  # shown once
+    assert URL in listed and "1500 ms" in listed and "deny: refuse" in listed
+    assert "Last calls of the before_sign_up hook" in listed
+    assert "12 ms" in listed and "timeout" in listed and "no answer in time" in listed
+
+    # A second hook of the kind replaces the first, and says so.
+    status, html = set_hook(root, url="http://127.0.0.1:9/other", on_failure="allow")
+    assert status == 201 and "It replaces the before_sign_up hook that called" in html
+    assert [h.url for h in store(world).hooks.values()] == ["http://127.0.0.1:9/other"]
+
+
+def test_a_refusal_is_shown_beside_its_field(world: World, root: FlaskClient) -> None:
+    for form, field_id, message in (
+        ({"timeout_ms": "9000"}, "hook-timeout_ms", "1 to 5000"),
+        ({"timeout_ms": "soon"}, "hook-timeout_ms", "1 to 5000"),
+        ({"url": "ftp://example.com/x"}, "hook-url", ""),
+    ):
+        status, html = set_hook(root, **form)
+        assert status == 422, html
+        error = re.search(rf'id="{field_id}-error" role="alert">([^<]*)<', html)
+        assert error is not None and message in error.group(1), html
+    assert store(world).hooks == {}
+
+
+def test_an_admin_removes_a_hook(world: World, root: FlaskClient) -> None:
+    set_hook(root)
+    (hook,) = store(world).hooks.values()
+    removed = root.post(f"{PAGE}/{hook.hook_id}/remove", data={"csrf_token": csrf(root, PAGE)})
+    assert removed.status_code == 303 and removed.headers["Location"] == f"{PAGE}?done=removed"
+    page = root.get(f"{PAGE}?done=removed").get_data(as_text=True)
+    assert "The hook is removed" in page and "No auth hook yet." in page
+    assert store(world).hooks == {}
+
+
+def test_a_forged_post_changes_nothing(world: World, root: FlaskClient) -> None:
+    # The browser's cookies, no CSRF token: refused, nothing set or removed.
+    forged = root.post(PAGE, data={"kind": "send_mail", "url": URL, "timeout_ms": "100"})
+    assert forged.status_code == 403
+    assert store(world).hooks == {}
+    set_hook(root)
+    (hook,) = store(world).hooks.values()
+    assert root.post(f"{PAGE}/{hook.hook_id}/remove").status_code == 403
+    assert list(store(world).hooks.values()) == [hook]
+
+
+def test_a_non_admin_gets_403_pages(world: World, root: FlaskClient) -> None:
+    bob = browser(world, "bob")
+    assert bob.get(PAGE).status_code == 403
+    form = {"kind": "send_mail", "url": URL, "timeout_ms": "100", "on_failure": "allow"}
+    refused = bob.post(PAGE, data={**form, "csrf_token": csrf(bob, "/account")})
+    assert refused.status_code == 403 and URL not in refused.get_data(as_text=True)
+    assert store(world).hooks == {}
+    assert world.app.test_client().get(PAGE).status_code == 303  # signed out: to sign in
+
+
+def test_the_spanish_page(root: FlaskClient) -> None:
+    html = root.get(PAGE, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<html lang="es"' in html and "Ganchos de autenticación" in html
