@@ -94,6 +94,8 @@ BEYOND_THE_DOCUMENT = frozenset(
         "response.userHandle:invalid_base64url",
         "rawId:invalid_base64url",
         "invalid_passkey",
+        # an evaluations batch item's part, needed in the item or at the request's top level
+        "missing_here_and_at_top",
         # a webhook URL: a host, no user or password, public outside the local profile
         "url:invalid_webhook_url",
         # an org's slug: a few reserved paths; its roles: none of firegate's own as custom

@@ -104,3 +104,16 @@ def test_missing_or_ill_typed_fields_are_422(
     response = client.post("/admin/auth-hooks", json=body, headers=admin)
     assert response.status_code == 422, response.get_json()
     assert response.content_type == "application/problem+json"
+
+
+def test_a_whole_number_written_with_a_fraction_is_a_timeout(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    """JSON has one number type: 686.0 is the whole number the document asks for; 686.5 is
+    not."""
+    assert set_hook(client, admin, timeout_ms=686.0)["timeout_ms"] == 686
+    fractional = {"kind": "before_token", "url": URL, "timeout_ms": 686.5}
+    problem = assert_problem(
+        client.post("/admin/auth-hooks", json=fractional, headers=admin), 422, "validation_failed"
+    )
+    assert [e["field"] for e in problem["errors"]] == ["timeout_ms"]

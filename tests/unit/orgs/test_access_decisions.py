@@ -237,3 +237,22 @@ def test_a_question_outside_the_shape_is_a_422(
         "validation_failed",
     )
     assert field in [error["field"] for error in problem["errors"]]
+
+
+def test_a_batch_items_part_missing_here_and_at_the_top_has_its_own_code(
+    client: FlaskClient,
+) -> None:
+    """The document cannot say that a part is needed in the item or at the top level, so the
+    refusal names a code of its own (docs/reference/errors.md)."""
+    register(client, "alice")
+    problem = assert_problem(
+        client.post(
+            EVALUATIONS, json={"evaluations": [{}]}, headers=bearer(login(client, "alice"))
+        ),
+        422,
+        "validation_failed",
+    )
+    assert {(e["field"], e["code"]) for e in problem["errors"]} == {
+        (f"evaluations.0.{part}", "missing_here_and_at_top")
+        for part in ("subject", "action", "resource")
+    }

@@ -24,6 +24,15 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def whole(value: object) -> object:
+    """A ``BeforeValidator`` of an integer field: JSON has one number type, so ``686.0`` is
+    the whole number 686; anything else is left for the strict check (``686.5`` and
+    ``"686"`` are refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def not_null(schema: dict[str, Any]) -> None:
     """``json_schema_extra`` of a field that may be left out but is never null (the parser
     refuses null with a 422): the document offers no null for it, and no null default."""

@@ -25,6 +25,9 @@ bp = Blueprint("access", __name__, url_prefix="/access/v1")
 TAGS = ("access",)
 RESPONSES = {403: Problem, 429: Problem}
 # options.evaluations_semantic: the decision after which the answers stop (None: none)
+# A batch item's part left out both in the item and at the request's top level: the document
+# cannot say a part is needed in one of the two places (docs/reference/access.md).
+NO_DEFAULT = "missing_here_and_at_top"
 STOP_AFTER = {"execute_all": None, "deny_on_first_deny": False, "permit_on_first_permit": True}
 
 
@@ -55,7 +58,9 @@ def evaluations(caller: AccessCaller) -> Response:
         for name, part in (("subject", subject), ("action", action), ("resource", resource)):
             if part is None:
                 missing.append(
-                    FieldError(f"evaluations.{n}.{name}", "Required here or at the top.", "missing")
+                    FieldError(
+                        f"evaluations.{n}.{name}", "Required here or at the top.", NO_DEFAULT
+                    )
                 )
         if subject is not None and action is not None and resource is not None:
             questions.append(AccessQuestion(subject.id, action.name, resource.id))

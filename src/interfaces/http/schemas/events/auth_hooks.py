@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from domain.events.auth_hooks import (
     DEFAULT_TIMEOUT_MS,
@@ -16,7 +16,7 @@ from domain.events.auth_hooks import (
     OnFailure,
 )
 from domain.events.webhooks import MAX_URL_LENGTH
-from interfaces.http.schemas.common import Schema, Strict
+from interfaces.http.schemas.common import Schema, Strict, whole
 from interfaces.http.schemas.events.webhooks import URL_PATTERN
 
 # Checked by the use case, each with its own code (docs/reference/errors.md); listed here for
@@ -24,7 +24,9 @@ from interfaces.http.schemas.events.webhooks import URL_PATTERN
 Kind = Annotated[str, WithJsonSchema({"type": "string", "enum": [k.value for k in HookKind]})]
 Failure = Annotated[str, WithJsonSchema({"type": "string", "enum": [f.value for f in OnFailure]})]
 Timeout = Annotated[
-    int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT_MS})
+    int,
+    BeforeValidator(whole),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT_MS}),
 ]
 
 
