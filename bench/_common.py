@@ -518,6 +518,11 @@ def servers(*items: Server) -> Iterator[tuple[Server, ...]]:
             item.stop()
 
 
+def yes(flag: bool | None) -> str:
+    """A target's status cell in the table: met, MISSED, or - (nothing measured)."""
+    return "-" if flag is None else ("met" if flag else "MISSED")
+
+
 def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]

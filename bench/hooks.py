@@ -61,6 +61,8 @@ ANSWER_DELAY = 0.005  # the receiver's own time: 5 ms
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True
     calls: dict[str, int]
+    delay: float  # seconds before each answer
+    lock: threading.Lock  # the calls are counted from the handlers' threads
 
 
 def _handler(server: Receiver) -> type[BaseHTTPRequestHandler]:
@@ -70,8 +72,9 @@ def _handler(server: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             payload = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             kind = "before_token" if "token_kind" in payload else "before_sign_up"
-            server.calls[kind] = server.calls.get(kind, 0) + 1
-            time.sleep(ANSWER_DELAY)
+            with server.lock:
+                server.calls[kind] = server.calls.get(kind, 0) + 1
+            time.sleep(server.delay)
             answer: dict[str, object] = (
                 {"claims": {}} if kind == "before_token" else {"decision": "allow"}
             )
@@ -88,10 +91,13 @@ def _handler(server: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def receiver() -> Receiver:
+def receiver(delay: float = ANSWER_DELAY) -> Receiver:
+    """The hooks' receiver on a free port, answering each call after ``delay`` seconds."""
     server = Receiver(("127.0.0.1", 0), BaseHTTPRequestHandler)
     server.RequestHandlerClass = _handler(server)
     server.calls = {}
+    server.delay = delay
+    server.lock = threading.Lock()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -12,28 +12,44 @@ that carry ``--permissions`` permissions between them (its membership document h
 resolved; its access token carries them in ``org.permissions``). wrk runs the three tokens in
 turn, rotating which goes first, ``--rounds`` times; a ratio is the median of each round's
 paired ratio (latency, and the service's CPU per request). Target: the org with permissions
-at most 1.1x no org. Writes bench/results/permissions.json.
+at most 1.1x no org.
+
+Then ``POST /access/v1/evaluation``: the account about itself and one of the org's
+permissions, with its plain access token, against its floor (bench/floors/floor_app.py's
+``GET /user`` with the same token: the same JWT check and one Firestore batch read, bare,
+served beside it) and the service's ``GET /healthz``, in turn, rotated, ``--rounds`` times.
+Target: the evaluation's CPU per request at most 2 floors (the median of each round's
+ratio). Writes bench/results/permissions.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from _common import (
+    BENCH,
+    Server,
     loadavg,
     register_and_login,
+    service_env,
     summarize_runs,
     unique,
     write_result,
+    wrk,
 )
 from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
+from emulators import EmulatorSet
 
 READ_RATIO_MAX = 1.10  # GET /user naming an org with permissions, over naming none
+EVALUATION_FLOORS_MAX = 2.0  # POST /access/v1/evaluation's CPU per request, in floors
+EVALUATION_SIDES = ("evaluation", "floor", "healthz")
 ROLES = 4  # the org's own roles the account holds, the permissions spread over them
 
 
@@ -45,9 +61,9 @@ def ok(answer: requests.Response, what: str) -> Any:
 
 def org_token(
     http: requests.Session, url: str, auth: dict[str, str], user_id: str, permissions: int
-) -> str:
-    """An access token naming a new org the account owns; with ``permissions`` > 0 the
-    account also holds the org's roles that carry them."""
+) -> tuple[str, str]:
+    """An access token naming a new org the account owns, and the org's id; with
+    ``permissions`` > 0 the account also holds the org's roles that carry them."""
     slug = unique("perm-" if permissions else "plain-")
     org = ok(http.post(url + "/orgs", json={"slug": slug, "name": slug}, headers=auth), "org")
     held = ["owner"]
@@ -67,7 +83,47 @@ def org_token(
     carried = len(claims["org"].get("permissions", ()))
     if carried != permissions:  # the scenario is the one named: the token carries them all
         raise RuntimeError(f"the token carries {carried} permissions, not {permissions}")
-    return token
+    return token, str(org["id"])
+
+
+def evaluations(
+    served: tuple[Server, EmulatorSet, int], token: str, question: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """``POST /access/v1/evaluation`` (``question``, with the person's own ``token``) against
+    its floor, bench/floors/floor_app.py's ``GET /user`` with the same token (the same JWT
+    check and one Firestore batch read, bare), and the service's ``GET /healthz``: wrk in
+    turn, the order rotated each round; the CPU per request in floors, each round's ratio."""
+    service, emulators, workers = served
+    env = service_env(emulators)
+    with Server("permissions-floor", env, app="floor_app:app", extra_path=BENCH / "floors") as flr:
+        service_pids = [service.pid, *service.workers()]
+        floor_pids = [flr.pid, *flr.wait_workers(workers)]
+        load = {"connections": args.connections, "seconds": args.seconds}
+        sides: dict[str, Callable[[], dict[str, Any]]] = {
+            "evaluation": lambda: wrk(
+                service.url + "/access/v1/evaluation",
+                method="POST",
+                bodies=[question],
+                content_type="application/json",
+                token=token,
+                cpu_of=service_pids,
+                **load,
+            ),
+            "floor": lambda: wrk(flr.url + "/user", token=token, cpu_of=floor_pids, **load),
+            "healthz": lambda: wrk(service.url + "/healthz", cpu_of=service_pids, **load),
+        }
+        sides["floor"]()  # the floor's workers warm, as the service's are
+        runs: dict[str, list[dict[str, Any]]] = {label: [] for label in sides}
+        labels = list(sides)
+        for round_ in range(args.rounds):
+            shift = round_ % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                runs[label].append(sides[label]())
+    return {
+        **{label: summarize_runs(found) for label, found in runs.items()},
+        "floors": paired_ratio(runs["evaluation"], runs["floor"], "cpu_ms_per_request"),
+        "healthz_floors": paired_ratio(runs["evaluation"], runs["healthz"], "cpu_ms_per_request"),
+    }
 
 
 def main() -> int:
@@ -80,12 +136,25 @@ def main() -> int:
         pair = register_and_login(service.url, unique("permuser"))
         http = requests.Session()
         auth = {"Authorization": f"Bearer {pair['access_token']}"}
-        tokens = {
-            "none": pair["access_token"],
-            "org": org_token(http, service.url, auth, pair["user_id"], 0),
-            "permissions": org_token(http, service.url, auth, pair["user_id"], args.permissions),
-        }
+        plain, _ = org_token(http, service.url, auth, pair["user_id"], 0)
+        held, org_id = org_token(http, service.url, auth, pair["user_id"], args.permissions)
+        tokens = {"none": pair["access_token"], "org": plain, "permissions": held}
         runs, _ = rotated_reads(served, tokens, args)
+        question = json.dumps(
+            {
+                "subject": {"type": "user", "id": pair["user_id"]},
+                "action": {"name": "app:0:0"},
+                "resource": {"type": "org", "id": org_id},
+            }
+        )
+        answer = http.post(
+            service.url + "/access/v1/evaluation",
+            data=question,
+            headers={**auth, "Content-Type": "application/json"},
+        )
+        if ok(answer, "evaluation") != {"decision": True}:  # the question is the one named
+            raise RuntimeError(f"the evaluation answers {answer.text[:200]}")
+        evaluation = evaluations(served, pair["access_token"], question, args)
 
     summary = {label: summarize_runs(found) for label, found in runs.items()}
 
@@ -99,7 +168,9 @@ def main() -> int:
     met = {
         "read_latency": over_none["mean_latency"] <= READ_RATIO_MAX,
         "read_cpu": over_none["cpu_per_request"] <= READ_RATIO_MAX,
+        "evaluation_floors": evaluation["floors"] <= EVALUATION_FLOORS_MAX,
         "errors": sum(s["errors"] for s in summary.values()) == 0,
+        "evaluation_errors": sum(evaluation[side]["errors"] for side in EVALUATION_SIDES) == 0,
     }
     result = {
         "server": f"gunicorn -c gunicorn.conf.py: gthread, {workers} workers, local profile, "
@@ -112,7 +183,11 @@ def main() -> int:
         "org_with_permissions": summary["permissions"],
         "ratio_over_no_org": over_none,
         "ratio_over_org_without_permissions": over_org,
-        "targets": {"read_ratio_max": READ_RATIO_MAX},
+        "evaluation": evaluation,
+        "targets": {
+            "read_ratio_max": READ_RATIO_MAX,
+            "evaluation_floors_max": EVALUATION_FLOORS_MAX,
+        },
         "met_detail": met,
         "met": all(met.values()),
         "load_at_end": loadavg(),
@@ -126,6 +201,9 @@ def main() -> int:
         f"{summary['permissions']['cpu_ms_per_request']} ms CPU (x{over_none['mean_latency']} "
         f"latency, x{over_none['cpu_per_request']} CPU over no org; "
         f"x{over_org['mean_latency']}, x{over_org['cpu_per_request']} over the org without); "
+        f"POST /access/v1/evaluation {evaluation['evaluation']['cpu_ms_per_request']} ms CPU, "
+        f"{evaluation['floors']} floors (floor {evaluation['floor']['cpu_ms_per_request']} ms; "
+        f"{evaluation['healthz_floors']}x GET /healthz); "
         f"wrote {path}"
     )
     return 0 if result["met"] else 1

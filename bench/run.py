@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, loadavg, start_emulators, table
+from _auth_rows import hook_rows, hooks_blocking_rows, permissions_rows
+from _common import RESULTS, loadavg, start_emulators, table, yes
 
 HERE = Path(__file__).resolve().parent
 FIRST = [
@@ -55,53 +56,6 @@ def load(name: str) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
-
-
-def hook_rows(h: dict[str, Any] | None) -> list[list[str]]:
-    """bench/hooks.py's rows: no hook against ``ref``'s tree; a hook answering in 5 ms
-    against none, where this tree calls one."""
-    if h is None:
-        return []
-    plain, ref = h["no_hook_against_ref"], h["ref"]
-    ratio = plain["ratio_of_medians"]
-    rows = [
-        [
-            f"POST /login, no hook configured, against {ref}",
-            f"p50 {plain['this tree']['p50_ms']} ms",
-            f"{ref}: p50 {plain[ref]['p50_ms']} ms",
-            f"{ratio:.3f}x",
-            "<= 1.02x",
-            yes(ratio <= 1.02),
-            str(h["loadavg"][0]),
-        ]
-    ]
-    for kind, what, target in (
-        ("before_token", "POST /login", 1.3),
-        ("before_sign_up", "POST /register", None),
-    ):
-        found = h.get(kind)
-        if found is None:
-            rows.append(
-                [f"{what} with a {kind} hook (5 ms)", "no hook called yet", "", "", "", "-", ""]
-            )
-            continue
-        hooked = found["ratio_of_medians"]
-        rows.append(
-            [
-                f"{what} with a {kind} hook (5 ms), {found['calls']} calls",
-                f"p50 {found['hook']['p50_ms']} ms",
-                f"no hook: p50 {found['no hook']['p50_ms']} ms",
-                f"{hooked:.2f}x",
-                f"<= {target}x" if target else "(reported)",
-                yes(hooked <= target) if target else "",
-                str(h["loadavg"][0]),
-            ]
-        )
-    return rows
-
-
-def yes(flag: bool | None) -> str:
-    return "-" if flag is None else ("met" if flag else "MISSED")
 
 
 OIDC_GRANTS = {
@@ -646,7 +600,12 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
                 "",
             ]
         )
-    return [*out, *hook_rows(load("hooks"))]
+    return [
+        *out,
+        *hook_rows(load("hooks")),
+        *hooks_blocking_rows(load("hooks_blocking")),
+        *permissions_rows(load("permissions")),
+    ]
 
 
 def print_table(markdown: bool = False) -> None:
