@@ -144,6 +144,28 @@ class ActiveOrgs(Protocol):
         ...
 
 
+class TokenVersionCopies(Protocol):
+    """The copies of an account's ``token_version`` kept beyond its document: its
+    memberships', which firegate's rules library reads instead of the account
+    (docs/organizations.md, "Permissions in firestore.rules")."""
+
+    def hold(self, user_id: str, token_version: int) -> None:
+        """Every copy of the account's ``token_version`` set to ``token_version``. Called
+        before the account's own moves (and once more after): a failure between them
+        refuses too much, never too little."""
+        ...
+
+
+class NoTokenVersionCopies:
+    """No copy to keep: an account repository on its own (unit tests, tools)."""
+
+    def hold(self, user_id: str, token_version: int) -> None:
+        return None
+
+
+NO_TOKEN_VERSION_COPIES = NoTokenVersionCopies()
+
+
 class SecretBox(Protocol):
     """Authenticated encryption of small secrets at rest (docs/security.md, "MFA")."""
 

@@ -38,6 +38,7 @@ from application.ports import (
     Metrics,
     OwnedData,
     PasswordHasher,
+    TokenVersionCopies,
 )
 from bootstrap.platform import Platform
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
@@ -88,16 +89,18 @@ def build(
     client: Client,
     *,
     active_orgs: ActiveOrgs,
+    copies: TokenVersionCopies,
     write_staged: StagedWriter,
     hash_waited: Callable[[float], None] | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> AccountsAdapters:
-    """``active_orgs``: the orgs' reads of a session's org (bootstrap/orgs.py);
+    """``active_orgs``: the orgs' reads of a session's org, ``copies`` the memberships'
+    copies of an account's token_version (bootstrap/orgs.py);
     ``write_staged``: events' part of a change's commit (bootstrap/events.py);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
     signin = settings.signin
     return AccountsAdapters(
-        users=FirestoreUserRepository(client, write_staged=write_staged),
+        users=FirestoreUserRepository(client, write_staged=write_staged, copies=copies),
         active_orgs=active_orgs,
         identities=FirestoreIdentityRepository(client),
         hasher=Argon2PasswordHasher(

@@ -89,12 +89,16 @@ def build_adapters(
     # A change's security events are written in its commit by events' mapping, handed down
     # to the repositories of the capabilities below events that make such commits.
     written = events.staged_writer()
+    # The memberships' copies of an account's token_version, moved with the account's by the
+    # capabilities below orgs that move it (accounts, mail's password reset).
+    copies = orgs.token_version_copies(client)
     return Adapters(
         platform=platform.build(settings, client, metrics=metrics),
         accounts=accounts.build(
             settings,
             client,
             active_orgs=orgs.active_orgs(client),
+            copies=copies,
             write_staged=written,
             hash_waited=hash_waited,
             metrics=metrics,
@@ -103,7 +107,7 @@ def build_adapters(
             settings, client, memberships=orgs.membership_part(), write_staged=written
         ),
         federation=federation.build(settings, client),
-        mail=mail.build(settings, client),
+        mail=mail.build(settings, client, copies=copies),
         events=events.build(settings, client),
         clients=clients.build(settings, client),
         provider=provider.build(settings, client),

@@ -34,7 +34,7 @@ from application.mail.sending import (
     ProviderNames,
     SendMailJob,
 )
-from application.ports import JobQueue, Mailer, MailRenderer, OwnedData
+from application.ports import JobQueue, Mailer, MailRenderer, OwnedData, TokenVersionCopies
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies, sign_in_step
@@ -73,9 +73,11 @@ class MailAdapters:
     email_codes: EmailCodeFlowStore
 
 
-def build(settings: Settings, client: Client) -> MailAdapters:
+def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> MailAdapters:
+    """``copies``: the memberships' copies of an account's token_version, which a password
+    reset moves (bootstrap/orgs.py)."""
     return MailAdapters(
-        action_tokens=FirestoreActionTokenRepository(client),
+        action_tokens=FirestoreActionTokenRepository(client, copies=copies),
         mail_renderer=mail_renderer(settings.mail),
         mailer=mailer(settings.mail),
         new_device_mails=FirestoreNewDeviceMails(client),

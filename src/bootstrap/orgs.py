@@ -39,7 +39,7 @@ from application.orgs.ports import (
     ResourceScopes,
 )
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.ports import ActiveOrgs, JobQueue, OwnedData
+from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.mail import MailAdapters, mail_settings
@@ -52,6 +52,7 @@ from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepo
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs, OrgMembershipPart
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
+from infrastructure.firestore.orgs.token_versions import MembershipTokenVersions
 from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
@@ -74,6 +75,12 @@ def active_orgs(client: Client) -> ActiveOrgs:
     """A session's active org as stored, which the lower capabilities read through a port
     (the accounts' adapters carry it)."""
     return FirestoreActiveOrgs(client)
+
+
+def token_version_copies(client: Client) -> TokenVersionCopies:
+    """The memberships' copies of their account's token_version, which the accounts' user
+    repository moves with the account's (the rules library reads them alone)."""
+    return MembershipTokenVersions(client)
 
 
 def domain_holders(own: OrgsAdapters) -> DomainHolders:

@@ -60,7 +60,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "client credentials": (0, 1, 1),
     "device poll": (1, 1, 2),
     "DPoP request": (2, 3, 3),
-    "org creation": (2, 4, 2),
+    "org creation": (3, 4, 3),  # the creator's token_version, copied onto the membership
     "SCIM create": (6, 8, 7),
 }
 

@@ -1,7 +1,11 @@
 """firegate's rules library on the emulators (docs/organizations.md, "Permissions in
 firestore.rules"): the shipped firestore.rules, whose ``org_invoices`` rule is the guide's,
 let a member read an org's invoices when one of their roles carries ``invoices:read``, and
-refuse at the very next read a permission taken away or a membership removed."""
+refuse at the very next read a permission taken away or a membership removed. Their
+``hasPermission`` reads the membership alone (docs/decisions/0490-the-rules-library.md),
+and every revocation reaches the membership through firegate's own API: logout everywhere,
+a password reset, disabling, the org's deletion, a removal and a permission taken off a
+role."""
 
 from __future__ import annotations
 
@@ -9,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from google.cloud.firestore import DELETE_FIELD
 
-from tests.support.firebase_client import in_org, load_rules, person
+from tests.support import mailbox
+from tests.support.api import PASSWORD, bearer
+from tests.support.firebase_client import Person, in_org, load_rules, person
 from tests.support.orgs import add_org, remove_member, set_member
 
 pytestmark = pytest.mark.e2e
@@ -71,3 +79,145 @@ def test_a_permission_opens_an_orgs_invoices_until_taken_away(
     assert carol.read(invoice).status_code == 403
     assert carol.write(invoice, "ghost").status_code == 403
     assert firestore.document(invoice).get().to_dict() == {"name": "Q3 paid"}
+
+
+def call(method: str, url: str, who: Person, body: dict[str, Any] | None = None) -> Any:
+    return requests.request(method, url, json=body, headers=bearer(who.access_token), timeout=60)
+
+
+def new_org(url: str, owner: Person, slug: str, firestore: Any) -> str:
+    """An org made through the API whose owners carry invoices:read; its id, its invoice
+    written."""
+    made = call("POST", f"{url}/orgs", owner, {"slug": slug, "name": slug.title()})
+    assert made.status_code == 201, made.text
+    org_id: str = made.json()["id"]
+    define(url, owner, org_id, "owner", ["invoices:read"])
+    firestore.document(INVOICE.format(org=org_id)).set({"name": slug})
+    return org_id
+
+
+def define(url: str, owner: Person, org_id: str, role: str, permissions: list[str]) -> None:
+    body = {"description": role, "permissions": permissions}
+    put = call("PUT", f"{url}/orgs/{org_id}/roles/{role}", owner, body)
+    assert put.status_code in (200, 201), put.text
+
+
+def signed_in_to(someone: Person, slug: str) -> None:
+    in_org(someone, slug)
+    someone.sign_in_to_firebase()
+
+
+@pytest.mark.timeout(240)
+def test_has_permission_reads_the_membership_alone(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    olga, bob, carol = (person(gunicorn_url, rules, name) for name in ("olga", "bob", "carol"))
+    org_id = new_org(gunicorn_url, olga, "acme", firestore)
+    for member in (bob, carol):
+        set_member(firestore, org_id, member.user_id, ("member",))
+    define(gunicorn_url, olga, org_id, "member", ["invoices:read"])
+    for someone in (olga, bob, carol):
+        signed_in_to(someone, "acme")
+    invoice = INVOICE.format(org=org_id)
+
+    # Neither the accounts nor the org are there to read: a rule reading them would refuse
+    # (a missing document's data is an error), so the membership alone decides.
+    kept = {
+        path: firestore.document(path).get().to_dict()
+        for path in (f"orgs/{org_id}", *(f"users/{p.user_id}" for p in (olga, bob, carol)))
+    }
+    for path in kept:
+        firestore.document(path).delete()
+    for someone in (olga, bob, carol):
+        assert someone.read(invoice).status_code == 200
+    for path, data in kept.items():
+        firestore.document(path).set(data)
+
+    # A membership written before firegate kept the copy: the account is read instead.
+    bobs = firestore.document(f"orgs/{org_id}/members/{bob.user_id}")
+    bobs.update({"token_version": DELETE_FIELD})
+    assert bob.read(invoice).status_code == 200
+    firestore.document(f"users/{bob.user_id}").update({"token_version": 7})
+    assert bob.read(invoice).status_code == 403
+    firestore.document(f"users/{bob.user_id}").update({"token_version": 0})
+    bobs.update({"token_version": 0})
+
+    # Carol leaves: her next read is refused.
+    assert call("DELETE", f"{gunicorn_url}/orgs/{org_id}/members/{carol.user_id}", carol).ok
+    assert carol.read(invoice).status_code == 403
+    # The members' role loses the permission: Bob's next read is refused, Olga's is not.
+    define(gunicorn_url, olga, org_id, "member", [])
+    assert bob.read(invoice).status_code == 403
+    bob.sign_in_to_firebase()
+    assert bob.read(invoice).status_code == 403
+    assert olga.read(invoice).status_code == 200
+
+
+@pytest.mark.timeout(240)
+def test_every_end_of_the_accounts_sessions_reaches_its_memberships(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    alice, root = person(gunicorn_url, rules, "alice"), person(gunicorn_url, rules, "root")
+    acme, beta = (new_org(gunicorn_url, alice, slug, firestore) for slug in ("acme", "beta"))
+    signed_in_to(alice, "acme")
+    assert alice.read(INVOICE.format(org=acme)).status_code == 200
+
+    # Logout everywhere: the Firebase session of before is refused at its next read.
+    ended = call("POST", f"{gunicorn_url}/auth/logout?all=true", alice)
+    assert ended.status_code == 204
+    assert alice.read(INVOICE.format(org=acme)).status_code == 403
+    alice.refresh_firebase()
+    assert alice.read(INVOICE.format(org=acme)).status_code == 403
+
+    # Signed in again, a new custom token opens both orgs, and an org made since.
+    body = {"username": "alice", "password": PASSWORD}
+    login = requests.post(f"{gunicorn_url}/login", json=body, timeout=60)
+    assert login.status_code == 200, login.text
+    alice.access_token = login.json()["access_token"]
+    gamma = new_org(gunicorn_url, alice, "gamma", firestore)
+    for slug, org_id in (("acme", acme), ("beta", beta), ("gamma", gamma)):
+        signed_in_to(alice, slug)
+        assert alice.read(INVOICE.format(org=org_id)).status_code == 200
+
+    # Disabled by an admin: refused at the next read.
+    firestore.document(f"users/{root.user_id}").update({"role": "admin"})
+    disabled = call("PATCH", f"{gunicorn_url}/users/{alice.user_id}", root, {"disabled": True})
+    assert disabled.status_code == 200, disabled.text
+    assert alice.read(INVOICE.format(org=gamma)).status_code == 403
+
+
+@pytest.mark.timeout(240)
+def test_an_orgs_deletion_refuses_its_members_at_once(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    olga, bob = person(gunicorn_url, rules, "olga"), person(gunicorn_url, rules, "bob")
+    org_id = new_org(gunicorn_url, olga, "acme", firestore)
+    set_member(firestore, org_id, bob.user_id, ("member",))
+    define(gunicorn_url, olga, org_id, "member", ["invoices:read"])
+    for someone in (olga, bob):
+        signed_in_to(someone, "acme")
+        assert someone.read(INVOICE.format(org=org_id)).status_code == 200
+
+    assert call("DELETE", f"{gunicorn_url}/orgs/{org_id}", olga).status_code == 204
+    for someone in (olga, bob):
+        assert someone.read(INVOICE.format(org=org_id)).status_code == 403
+
+
+@pytest.mark.timeout(240)
+def test_a_password_reset_through_the_mail_refuses_the_firebase_session(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    alice = person(gunicorn_url, rules, "alice")
+    org_id = new_org(gunicorn_url, alice, "acme", firestore)
+    signed_in_to(alice, "acme")
+    assert alice.read(INVOICE.format(org=org_id)).status_code == 200
+
+    forgot = {"email": "alice@example.com"}
+    asked = requests.post(f"{gunicorn_url}/auth/password/forgot", json=forgot, timeout=60)
+    assert asked.status_code == 202
+    mail = mailbox.wait_for("alice@example.com", 2)[-1]  # after the address's proof
+    assert "reset" in mailbox.link_in(mail)
+    body = {"token": mailbox.token_in(mail), "new_password": f"{PASSWORD}-new"}
+    reset = requests.post(f"{gunicorn_url}/auth/password/reset", json=body, timeout=60)
+    assert reset.status_code == 204, reset.text
+    assert alice.read(INVOICE.format(org=org_id)).status_code == 403

@@ -42,10 +42,12 @@ def add_org(
 
 
 def set_member(firestore: Any, org_id: str, user_id: str, roles: tuple[str, ...]) -> int:
-    """Add the member or change their roles, at a new version (returned)."""
+    """Add the member or change their roles, at a new version (returned), with its copy of
+    the account's token_version."""
     org = firestore.collection("orgs").document(org_id)
     version = new_member_version()
     now = datetime.now(UTC)
+    account = firestore.collection("users").document(user_id).get().to_dict() or {}
     org.collection("members").document(user_id).set(
         {
             "org_id": org_id,
@@ -54,6 +56,7 @@ def set_member(firestore: Any, org_id: str, user_id: str, roles: tuple[str, ...]
             "version": version,
             "joined_at": now,
             "updated_at": now,
+            "token_version": account.get("token_version", 0),
         }
     )
     return version
@@ -64,8 +67,12 @@ def remove_member(firestore: Any, org_id: str, user_id: str) -> None:
 
 
 def delete_org(firestore: Any, org_id: str) -> None:
-    """The org's tombstone, as ``OrgRepository.mark_deleted`` leaves it."""
-    firestore.collection("orgs").document(org_id).update({"deleted_at": datetime.now(UTC)})
+    """The org's tombstone, after its memberships' versions moved on, as
+    ``OrgRepository.mark_deleted`` leaves them."""
+    org = firestore.collection("orgs").document(org_id)
+    for member in org.collection("members").stream():
+        member.reference.update({"version": new_member_version()})
+    org.update({"deleted_at": datetime.now(UTC)})
 
 
 def served_account(url: str, name: str, domain: str = "example.com") -> tuple[str, dict[str, str]]:

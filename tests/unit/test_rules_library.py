@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from infrastructure.firestore.accounts.users import USERS
+from infrastructure.firestore.orgs.documents import TOKEN_VERSION
 from infrastructure.firestore.orgs.orgs import MEMBERS, ORGS
 from interfaces.cli.rules import BEGIN, END, FUNCTIONS, library, with_library
 
@@ -29,7 +30,20 @@ def test_the_shipped_rules_hold_the_library_as_exported() -> None:
 def test_the_library_reads_the_documents_the_adapters_write() -> None:
     assert f"/documents/{USERS}/$(uid)" in FUNCTIONS
     assert f"/documents/{ORGS}/$(org)/{MEMBERS}/$(request.auth.uid)" in FUNCTIONS
-    assert f"/documents/{ORGS}/$(org))" in FUNCTIONS
+    assert f"'{TOKEN_VERSION}'" in FUNCTIONS  # the membership's copy of the account's
+
+
+def test_a_member_is_one_read_the_membership() -> None:
+    # isMember (and so hasRole and hasPermission) reads the membership alone: neither the
+    # account, whose revocations its membership copies, nor the org, whose deletion moves
+    # every membership's version on. Only a membership without the copy (written before
+    # firegate kept it) reads the account.
+    member = FUNCTIONS[FUNCTIONS.index("function isMember(org)") :]
+    member = member[: member.index("    }\n")]
+    assert "get(/databases" not in member
+    assert member.count("isFiregateAccount") == 1
+    assert "member.get('token_version', null) == null\n          ? isFiregateAccount" in member
+    assert FUNCTIONS.count("get(/databases") == 2  # users/{uid} for the account's own data
 
 
 def test_export_writes_the_library(fake_app: Flask, tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ FUNCTIONS = """\
     // Signed in to Firebase with a custom token of this firegate as the account `uid`, and
     // no firegate session ended since (logout everywhere, password change or reset,
     // disabling: each moves the account's token_version on), nor is it being deleted. One
-    // read of users/{uid} per request; a custom claim is set only by firebase-admin.
+    // read of users/{uid} per request, for the account's own data (isMember reads the
+    // membership instead); a custom claim is set only by firebase-admin.
     function isFiregateAccount(uid) {
       let account = get(/databases/$(database)/documents/users/$(uid)).data;
       return request.auth != null
@@ -33,23 +34,29 @@ FUNCTIONS = """\
     }
 
     // The signed-in account's membership of the org: its roles, its permissions (the union
-    // of its roles') and its version. A request reads each document once, however many
-    // functions ask for it.
+    // of its roles'), its version and its copy of the account's token_version. A request
+    // reads each document once, however many functions ask for it.
     function firegateMembership(org) {
       return get(/databases/$(database)/documents/orgs/$(org)/members/$(request.auth.uid)).data;
     }
 
-    // A firegate account (above), whose custom token names this org at the membership's
-    // current version (every change of its roles, or of a role's permissions, moves it on;
-    // a removal deletes it), of an org not deleted. Three reads per request: the account,
-    // the membership and the org; hasRole and hasPermission add none.
+    // Signed in to Firebase with a custom token of this firegate whose org is this one at
+    // the membership's current version (every change of its roles, or of a role's
+    // permissions, moves it on; the org's deletion too; a removal deletes it), minted since
+    // the account's last logout everywhere, password change or reset, disabling or
+    // deletion: each moves the membership's copy of the account's token_version on before
+    // the account's own. One read per request, the membership's; hasRole and hasPermission
+    // add none. A membership written before firegate kept the copy reads the account
+    // instead, until the account's next such move writes it. A custom claim is set only by
+    // firebase-admin.
     function isMember(org) {
       let member = firegateMembership(org);
-      let record = get(/databases/$(database)/documents/orgs/$(org)).data;
-      return isFiregateAccount(request.auth.uid)
+      return request.auth != null
         && request.auth.token.get('org_id', '') == org
         && request.auth.token.get('org_version', -1) == member.version
-        && record.get('deleted_at', null) == null;
+        && (member.get('token_version', null) == null
+          ? isFiregateAccount(request.auth.uid)
+          : request.auth.token.get('token_version', -1) == member.token_version);
     }
 
     // A member (above) holding the role: owner, admin, member or one of the org's own.

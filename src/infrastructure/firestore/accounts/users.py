@@ -6,7 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from application.ports import NO_WRITES, StagedWrites
+from application.ports import (
+    NO_TOKEN_VERSION_COPIES,
+    NO_WRITES,
+    StagedWrites,
+    TokenVersionCopies,
+)
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
 from infrastructure.firestore.client import (
@@ -181,8 +186,12 @@ class FirestoreUserRepository:
             (MAIL_SENDS, "user_id"),
             (NEW_DEVICE_MAILS, "user_id"),
         ),
+        copies: TokenVersionCopies = NO_TOKEN_VERSION_COPIES,
     ) -> None:
         self._client = client
+        # The memberships' copies of token_version, moved before the account's own and once
+        # more after it (a membership joined meanwhile): the rules library reads them alone.
+        self._copies = copies
         self._users = client.collection(USERS)
         self._owned = owned  # (collection, owner field) purged with the user
         self._write_staged = write_staged  # a change's events, in its commit
@@ -315,9 +324,10 @@ class FirestoreUserRepository:
         ref = self._users.document(user_id)
         written: User | None = None  # our last commit, whose answer may have been lost
         keep = keep_session
+        revokes = False  # whether the change moves token_version
 
         def attempt() -> User:
-            nonlocal written, keep
+            nonlocal written, keep, revokes
             snap = ref.get(**BOUNDED)
             data = snap.to_dict() or {}
             if not snap.exists or data.get("deleted_at") is not None:
@@ -326,6 +336,9 @@ class FirestoreUserRepository:
             if written is not None and old == written:
                 return written  # it went through; only its answer was lost
             new = change(old)
+            revokes = new.token_version != old.token_version
+            if revokes:
+                self._copies.hold(user_id, new.token_version)
             batch, claimed = self._change_batch(ref, snap.update_time, old, new, keep)
             try:
                 batch.commit(**BOUNDED)
@@ -345,7 +358,10 @@ class FirestoreUserRepository:
                 raise Stale from None
             return new
 
-        return until_unchanged(attempt)
+        changed = until_unchanged(attempt)
+        if revokes:
+            self._copies.hold(user_id, changed.token_version)
+        return changed
 
     def _session_exists(self, session_id: str) -> bool:
         return bool(self._client.collection(SESSIONS).document(session_id).get(**BOUNDED).exists)
@@ -398,6 +414,8 @@ class FirestoreUserRepository:
             for claim in self._client.get_all([r for _, r in self._claims_of(user)], **BOUNDED):
                 if claim.exists and (claim.to_dict() or {}).get("user_id") == user_id:
                     batch.delete(claim.reference, option=unchanged_since(claim))
+            # No token of a deleted account is at this version: its memberships refuse them.
+            self._copies.hold(user_id, user.token_version + 1)
             tombstone = {"deleted_at": now, "deleting": True, "updated_at": now}
             batch.update(ref, tombstone, option=unchanged_since(snap))
             try:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from application.ports import NO_TOKEN_VERSION_COPIES, TokenVersionCopies
 from domain.accounts.users import User
 from domain.link_tokens import InvalidToken
 from domain.mail.action_tokens import ActionToken, Purpose, SendLog
@@ -87,9 +88,14 @@ def send_log_to_doc(user_id: str, sends: SendLog) -> dict[str, Any]:
 
 @translates_errors
 class FirestoreActionTokenRepository:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(
+        self, client: firestore.Client, *, copies: TokenVersionCopies = NO_TOKEN_VERSION_COPIES
+    ) -> None:
         self._client = client
         self._tokens = client.collection(ACTION_TOKENS)
+        # A spend that ends every session (a password reset) moves the memberships' copies
+        # of token_version first, as the user repository does (application/ports.py).
+        self._copies = copies
         self._sends = client.collection(MAIL_SENDS)
 
     def _send_log(self, user_id: str) -> firestore.DocumentReference:
@@ -162,8 +168,10 @@ class FirestoreActionTokenRepository:
             raise InvalidToken() from None
         user_ref = self._client.collection(USERS).document(token.user_id)
         log_ref = self._send_log(token.user_id)
+        revokes = False  # whether the change moves token_version
 
         def attempt() -> User:
+            nonlocal revokes
             # The user is written only if unchanged since it was read (compare-and-set).
             # The log is only read: a newer token issued after that read orders after this
             # spend, as if it had come later.
@@ -179,7 +187,11 @@ class FirestoreActionTokenRepository:
                 purpose
             )
             # A void token stays spent: it could never have been used anyway.
-            changed = change(token.check(purpose, user, now, latest))
+            checked = token.check(purpose, user, now, latest)
+            changed = change(checked)
+            revokes = changed.token_version != checked.token_version
+            if revokes:
+                self._copies.hold(changed.id, changed.token_version)
             batch = self._client.batch()
             batch.update(user_ref, user_to_doc(changed), option=unchanged_since(user_snap))
             # Written with the change, so a release (below) can tell that the change landed.
@@ -190,12 +202,15 @@ class FirestoreActionTokenRepository:
             return changed
 
         try:
-            return until_unchanged(attempt)
+            spent = until_unchanged(attempt)
         except InvalidToken:
             raise
         except Exception:
             self._release(token_ref, claimed.update_time)
             raise
+        if revokes:
+            self._copies.hold(spent.id, spent.token_version)  # a membership made meanwhile
+        return spent
 
     def _release(self, token_ref: firestore.DocumentReference, claimed_at: Any) -> None:
         """Undo a claim whose change failed, so the token is not lost; only if the document

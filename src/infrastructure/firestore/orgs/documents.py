@@ -9,6 +9,9 @@ from typing import Any
 
 from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
 from domain.orgs.roles import RoleDefinition
+from infrastructure.firestore.accounts.users import USERS
+from infrastructure.firestore.client import read_document
+from infrastructure.firestore.sdk import firestore
 
 RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
 ROLE_DEFINITIONS = "role_definitions"  # {role: {"description", "permissions"}}
@@ -57,6 +60,9 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
     )
 
 
+TOKEN_VERSION = "token_version"  # a membership's copy of its account's, written apart
+
+
 def member_to_doc(member: Membership) -> dict[str, Any]:
     return {
         "org_id": member.org_id,
@@ -71,6 +77,14 @@ def member_to_doc(member: Membership) -> dict[str, Any]:
         "managed": member.managed,
         "permissions": list(member.permissions),  # resolved: what the rules read
     }
+
+
+def account_token_version(client: firestore.Client, user_id: str) -> int:
+    """The account's ``token_version`` as stored now, a new membership's copy of it (0 for an
+    account not yet written, as one created in the membership's own commit starts): the
+    rules library reads the copy (infrastructure/firestore/orgs/token_versions.py)."""
+    account = read_document(client, client.collection(USERS).document(user_id))
+    return int((account or {}).get(TOKEN_VERSION, 0))
 
 
 def member_from_doc(data: dict[str, Any]) -> Membership:

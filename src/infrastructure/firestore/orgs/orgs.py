@@ -58,6 +58,8 @@ from infrastructure.firestore.library_reads import add_writes, batch_of
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.documents import (
     RETIRING,
+    TOKEN_VERSION,
+    account_token_version,
     grantable_org,
     is_live,
     live_org,
@@ -73,6 +75,7 @@ ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
 # The memberships of one person read to list their orgs (by slug, live ones only).
 MEMBERSHIPS_READ = 1000
 ANY_OF_MAX = 30  # the values one array_contains_any filter may name
+MEMBERS_PER_COMMIT = 400  # of an org's memberships moved on together (at most 500 writes)
 
 
 def _gone() -> NotFound:
@@ -120,17 +123,25 @@ def join_writes(
     found: tuple[dict[str, Any], datetime] | None,
     draft: Membership,
     check: Callable[[Org], None] = lambda org: None,
+    *,
+    token_version: int,
 ) -> tuple[Membership, list[Write]]:
     """``draft``, a new membership of the org as ``found`` read it (its fields and update
-    time), with a new version; and the writes of its commit (``membership_writes``).
-    NotFound when the org is gone."""
+    time), with a new version; and the writes of its commit (``membership_writes``), the
+    membership's holding its account's ``token_version``. NotFound when the org is gone."""
     if found is None or not is_live(found[0]):
         raise _gone()
     org = grantable_org(org_id, found[0])
     check(org)  # the commit reads the org in its transaction, or is guarded by this read
     check_given_roles(draft, org.custom_roles)  # as the org is now: none removed or retiring
     member = replace(draft, version=new_member_version()).resolved_in(org)
-    return member, membership_writes(client, (org, found[1]), None, member)
+    path = member_ref(client, org_id, member.user_id).path
+    return member, [
+        replace(write, fields={**write.fields, TOKEN_VERSION: token_version})
+        if write.path == path
+        else write
+        for write in membership_writes(client, (org, found[1]), None, member)
+    ]
 
 
 def guarded(writes: list[Write]) -> bool:
@@ -190,13 +201,16 @@ class FirestoreOrgRepository:
         return claim.get("org_id") if claim is not None else None
 
     def add(self, org: Org, owner: Membership, staged: StagedWrites = NO_WRITES) -> None:
+        held = account_token_version(self._client, owner.user_id)
+
         def attempt() -> None:
             # Blind creates, no reads: parallel creations of one slug do not lock each other;
             # the losers' commits fail with AlreadyExists on the claim.
             batch = self._client.batch()
             batch.create(self._orgs.document(org.id), org_to_doc(org))
             batch.create(self._slug_ref(org.slug.normalized), {"org_id": org.id})
-            batch.create(self._member_ref(org.id, owner.user_id), member_to_doc(owner))
+            owned = {**member_to_doc(owner), TOKEN_VERSION: held}
+            batch.create(self._member_ref(org.id, owner.user_id), owned)
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
@@ -416,7 +430,10 @@ class FirestoreOrgRepository:
             draft = Membership(org_id, user_id, (), 0, now, now, managed=managed)
             draft = draft.with_roles(roles, 0, now, source)
             found = (org_to_doc(org), read_at)
-            member, writes = join_writes(self._client, org_id, found, draft, check)
+            held = account_token_version(self._client, user_id)
+            member, writes = join_writes(
+                self._client, org_id, found, draft, check, token_version=held
+            )
             written = member
             return member, writes
 
@@ -503,6 +520,22 @@ class FirestoreOrgRepository:
 
         return until_unchanged(attempt)
 
+    def _end_memberships(self, org_id: str) -> None:
+        """Every membership's version moved on, before the org's tombstone: a Firebase custom
+        token naming one is refused from then on by the rules library, which reads the
+        membership alone (docs/decisions/0364-org-deletion.md); should the tombstone then
+        fail, its members need only new tokens."""
+        members = self._orgs.document(org_id).collection(MEMBERS)
+        refs = [snap.reference for snap in members.select([]).stream(**BOUNDED)]
+        for start in range(0, len(refs), MEMBERS_PER_COMMIT):
+            batch = self._client.batch()
+            for member in refs[start : start + MEMBERS_PER_COMMIT]:
+                batch.update(member, {"version": new_member_version()})
+            try:
+                batch.commit(**BOUNDED)
+            except exceptions.NotFound:
+                raise Stale from None  # a member left meanwhile: read them again
+
     def mark_deleted(
         self,
         org_id: str,
@@ -524,6 +557,7 @@ class FirestoreOrgRepository:
                 raise _gone()
             org = org_from_doc(org_id, data)
             check(org)  # the commit is guarded by this very read of the org
+            self._end_memberships(org_id)
             batch = self._client.batch()
             batch.update(ref, {"deleted_at": now, "deleting": True}, option=unchanged_since(snap))
             if self._claim_holder(org.slug.normalized) == org_id:

@@ -37,6 +37,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.library_reads import add_writes
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
+from infrastructure.firestore.orgs.documents import account_token_version
 from infrastructure.firestore.orgs.orgs import (
     ORGS,
     already_member,
@@ -142,7 +143,12 @@ class FirestoreScimUsers:
             org_ref = client.collection(ORGS).document(user.org_id)
             snap = next(iter(client.get_all([org_ref], transaction=transaction, **BOUNDED)))
             found = (snap.to_dict() or {}, snap.update_time) if snap.exists else None
-            joined = join_writes(client, user.org_id, found, new)[1]
+            held = (
+                account.token_version
+                if account is not None
+                else account_token_version(client, new.user_id)
+            )
+            joined = join_writes(client, user.org_id, found, new, token_version=held)[1]
             writes = [*creates(), *joined]
             if guarded(joined):
                 return writes
