@@ -240,6 +240,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     app.before_request(method_not_allowed_page)
     app.before_request(root_page)
     app.before_request(org.org_address)
+    app.before_request(auth_hooks.api_address)
 
     address = escape(config.support_email)
     support_link = Markup(f'<a href="mailto:{address}">{address}</a>')  # noqa: S704 - escaped

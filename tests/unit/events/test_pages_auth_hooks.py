@@ -117,3 +117,14 @@ def test_a_non_admin_gets_403_pages(world: World, root: FlaskClient) -> None:
 def test_the_spanish_page(root: FlaskClient) -> None:
     html = root.get(PAGE, headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert '<html lang="es"' in html and "Ganchos de autenticación" in html
+
+
+def test_a_browser_at_the_apis_address_is_sent_to_the_page(root: FlaskClient) -> None:
+    """/admin/auth-hooks is the API's; a browser's navigation there lands on this page, and a
+    program still gets the API's answer."""
+    navigation = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    sent = root.get("/admin/auth-hooks", headers=navigation)
+    assert sent.status_code == 303 and sent.headers["Location"].endswith(PAGE)
+    assert root.get(sent.headers["Location"]).status_code == 200
+    program = root.get("/admin/auth-hooks", headers={"Accept": "application/json"})
+    assert program.status_code == 401 and program.mimetype == "application/problem+json"

@@ -3,7 +3,8 @@ remove one (docs/pages.md, "Auth hooks"). The secret is on the page that answers
 and on no other.
 
 Not /admin/auth-hooks: that path is the JSON API's (bearer tokens), and a path answers one
-way (docs/decisions/0377-the-org-page-s-address.md)."""
+way; a browser's navigation there is sent here, as one to /orgs/{slug} is to the org's page
+(docs/decisions/0377-the-org-page-s-address.md)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from domain.errors import InvalidInput
 from domain.events.auth_hooks import DEFAULT_TIMEOUT_MS, HookKind, OnFailure
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import needs_sign_in
+from interfaces.web.errors import prefers_html
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, page, see_other
 
 PATH = "/admin/hooks/auth"
+API_PATH = "/admin/auth-hooks"
 TEMPLATE = "events/auth_hooks.html"
 DONE: dict[str, LazyString] = {
     "removed": lazy_gettext("The hook is removed; firegate no longer calls it."),
@@ -42,6 +45,14 @@ def _shown(actor: Actor) -> dict[str, object]:
         "default_timeout": DEFAULT_TIMEOUT_MS,
         "done": None,
     }
+
+
+def api_address() -> Response | None:
+    """A browser's navigation to the API's /admin/auth-hooks (it asks for HTML before JSON)
+    is sent to this page; a program gets the API's answer."""
+    if request.path != API_PATH or request.method not in ("GET", "HEAD") or not prefers_html():
+        return None
+    return see_other(PATH)
 
 
 @bp.get(PATH)
