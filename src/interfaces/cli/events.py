@@ -83,7 +83,7 @@ def list_hooks() -> None:
     click.echo(json.dumps([_view_json(view) for view in views]))
 
 
-@click.command("remove")
+@click.command("remove", context_settings={"ignore_unknown_options": True})
 @with_appcontext
 @click.argument("hook_id")
 def remove_hook(hook_id: str) -> None:

@@ -85,3 +85,10 @@ def test_a_generated_secret_is_printed_and_a_receiver_without_it_refuses(fake_ap
     assert summary["secret"].startswith("whsec_")
     bad = run(fake_app, "test", receiver.url, "--kind", "send_mail", "--secret", "nope")
     assert bad.exit_code == 1 and "secret" in bad.output
+
+
+def test_an_id_that_begins_with_a_dash_is_an_id(fake_app: Flask) -> None:
+    """Hooks' ids are URL-safe base64, so one in 64 begins with ``-``: ``remove`` takes it as
+    the id, not as an option it does not know."""
+    gone = run(fake_app, "remove", "-Nw3kq8Zb1X0aTqYhJc2Lg")
+    assert gone.exit_code == 1 and "No such option" not in gone.output
