@@ -202,3 +202,34 @@ def test_break_glass_owners_are_documented_as_distinct_user_ids(
 ) -> None:
     field = component(document, "OrgPatch")["properties"]["sso_break_glass"]
     assert jsonschema_rs.is_valid({**field, "components": document["components"]}, ids) == valid
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/register", "post"),
+        ("/api/v1/auth/signup", "post"),
+        ("/users", "post"),
+        ("/auth/email-code/verify", "post"),
+        ("/auth/firebase", "post"),
+    ],
+)
+def test_every_way_to_make_an_account_documents_a_refused_sign_up(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    """Who may sign up (SIGNUP_MODE, the domain lists) and a ``before_sign_up`` hook answer
+    403 ``signup_not_allowed`` / ``signup_denied`` wherever an account is made; the fuzz test
+    met it after it had itself set a hook through POST /admin/auth-hooks."""
+    assert "403" in document["paths"][path][method]["responses"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/login", "/login/mfa", "/auth/refresh", "/api/v1/token/refresh", "/auth/org"],
+)
+def test_every_route_that_issues_a_session_token_documents_a_refusing_hook(
+    document: dict[str, Any], path: str
+) -> None:
+    """A ``before_token`` hook whose call fails under ``on_failure: deny`` refuses the token:
+    403 ``hook_failed`` (docs/hooks.md)."""
+    assert "403" in document["paths"][path]["post"]["responses"]

@@ -35,13 +35,14 @@ def own_out(user: User) -> UserOut:
 @bp.post("/register")
 @doc(
     json=RegisterRequest,
-    responses={201: UserOut, 401: Problem, 409: Problem, 429: Problem},
+    responses={201: UserOut, 401: Problem, 403: Problem, 409: Problem, 429: Problem},
     tags=TAGS,
 )
 def register() -> Response:
     """Create an account. The username and e-mail address must be free. From an address
     that signs up often, 401 `challenge_required` until `challenge_token` carries a passed
-    challenge."""
+    challenge; 403 `signup_not_allowed` where the deployment lets no such address sign up,
+    `signup_denied` where its `before_sign_up` hook refuses."""
     return sign_up(parse_json(RegisterRequest))
 
 

@@ -28,7 +28,11 @@ class TasksApiSignUp(Strict):
 
 
 @bp.post("/users")
-@doc(json=TasksApiSignUp, responses={201: UserPublicOut, 409: Problem, 429: Problem}, tags=TAGS)
+@doc(
+    json=TasksApiSignUp,
+    responses={201: UserPublicOut, 403: Problem, 409: Problem, 429: Problem},
+    tags=TAGS,
+)
 def create_user() -> Response:
     """Tasks API: create an account without an e-mail address (native: POST /register).
 

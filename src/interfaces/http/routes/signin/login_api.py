@@ -81,7 +81,7 @@ bp.add_url_rule(
 @doc(
     json=BearerOrBodyRefresh,
     optional_body=True,
-    responses={200: TokenOut, 401: Problem, 429: Problem},
+    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
     security=REFRESH_BEARER_OR_BODY,
     tags=TAGS,
 )

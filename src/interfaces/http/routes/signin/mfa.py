@@ -106,7 +106,7 @@ def new_recovery_codes(actor: Actor) -> Response:
 @bp.post("/login/mfa")
 @doc(
     json=MfaLoginRequest,
-    responses={200: MfaLoginOut, 401: Problem, 429: Problem},
+    responses={200: MfaLoginOut, 401: Problem, 403: Problem, 429: Problem},
     tags=TAGS,
 )
 def finish_login() -> Response:

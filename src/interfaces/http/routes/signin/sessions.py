@@ -28,7 +28,11 @@ TAGS = ("sessions",)
 
 
 @bp.post("/refresh")
-@doc(json=RefreshRequest, responses={200: TokenOut, 401: Problem, 429: Problem}, tags=TAGS)
+@doc(
+    json=RefreshRequest,
+    responses={200: TokenOut, 401: Problem, 403: Problem, 429: Problem},
+    tags=TAGS,
+)
 def refresh() -> Response:
     """Exchange a refresh token for a new pair; the presented refresh token is spent."""
     body = parse_json(RefreshRequest)
