@@ -10,5 +10,7 @@ from tests.support.servers import serving
 
 @pytest.fixture(scope="session")
 def gunicorn_url(emulators: Any) -> Iterator[str]:
-    with serving("gunicorn-e2e.log") as url:  # INFO: the log file is read by a test
+    # No webhook sweeper: it would queue the due deliveries of the tests that serve their own
+    # gunicorn on the same emulators and send their retries (the INFO log is read by a test).
+    with serving("gunicorn-e2e.log", WEBHOOK_SWEEP_INTERVAL="0") as url:
         yield url
