@@ -4,7 +4,7 @@ the fakes and against Firestore (docs/decisions/0489-org-roles-with-permissions.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from threading import Barrier
 from typing import Any
@@ -194,3 +194,58 @@ def test_an_edit_of_a_role_held_past_one_commit_reaches_every_holder(firestore: 
     assert len(rewritten) == holders
     assert {m.permissions for m in rewritten} == {("pay", "refund")}
     assert all(m.version != 7 for m in rewritten)
+
+
+def test_definitions_are_kept_off_the_document_each_request_reads(firestore: Any) -> None:
+    """The org's document, which every request acting in the org reads, holds no roles'
+    definitions; every read of the org as a whole finds them (docs/decisions/
+    0491-role-definitions-apart.md)."""
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
+
+    ports = Ports(FirestoreOrgRepository(firestore), FirestoreOrgRoles(firestore))
+    org = created(ports)
+    define(ports, org, "billing", "pay", "refund")
+    ref = firestore.collection("orgs").document(org.id)
+    assert "role_definitions" not in (ref.get().to_dict() or {})
+    stored = ref.collection("definitions").document("roles").get().to_dict() or {}
+    assert stored["role_definitions"]["billing"]["permissions"] == ["pay", "refund"]
+    billing = RoleDefinition("The billings", ("pay", "refund"))
+    found = ports.orgs.get(org.id)
+    assert found is not None and found.roles == {"billing": billing}
+    assert [o.roles for o in ports.orgs.list_page(None, 10)] == [{"billing": billing}]
+    assert [o.roles for o, _ in ports.orgs.memberships_of("owner", 10)] == [{"billing": billing}]
+    renamed = ports.orgs.update(org.id, lambda o: replace(o, name="Acme Two", updated_at=LATER))
+    assert renamed.roles == {"billing": billing}
+    again = ports.orgs.get(org.id)
+    assert again is not None and again.roles == {"billing": billing}
+
+
+def test_definitions_an_org_document_holds_are_read_and_moved_at_its_next_save(
+    firestore: Any,
+) -> None:
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
+
+    ports = Ports(FirestoreOrgRepository(firestore), FirestoreOrgRoles(firestore))
+    org = created(ports)
+    ref = firestore.collection("orgs").document(org.id)
+    held = {"billing": {"description": "Pays", "permissions": ["pay"]}}
+    ref.update({"custom_roles": ["billing"], "role_definitions": held})
+    found = ports.orgs.get(org.id)
+    assert found is not None and found.permissions_of(["billing"]) == ("pay",)
+    define(ports, org, "audit", "read")
+    assert "role_definitions" not in (ref.get().to_dict() or {})
+    stored = ref.collection("definitions").document("roles").get().to_dict() or {}
+    assert sorted(stored["role_definitions"]) == ["audit", "billing"]
+    ports.orgs.mark_deleted(org.id, LATER)
+    ports.orgs.purge(org.id, 100)
+    assert not ref.collection("definitions").document("roles").get().exists
+
+
+def test_an_org_added_with_roles_keeps_them(ports: Ports) -> None:
+    pay = RoleDefinition("Pays", ("pay",))
+    org = Org.create(Slug("acme"), "Acme", NOW).with_role("billing", pay, NOW)
+    ports.orgs.add(org, Membership(org.id, "owner", ("owner",), 1, NOW, NOW))
+    found = ports.orgs.get(org.id)
+    assert found is not None and found.roles == {"billing": pay}

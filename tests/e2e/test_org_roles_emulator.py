@@ -44,6 +44,12 @@ def member_doc(firestore: Any, org_id: str, user_id: str) -> Any:
     return firestore.collection("orgs").document(org_id).collection("members").document(user_id)
 
 
+def defined(firestore: Any, org_id: str) -> Any:
+    """The org's roles' definitions as stored."""
+    ref = firestore.collection("orgs").document(org_id).collection("definitions")
+    return ref.document("roles").get().to_dict()["role_definitions"]
+
+
 def test_30_grants_racing_the_granters_demotion_leave_no_escalation(
     gunicorn_url: str, firestore: Any
 ) -> None:
@@ -108,8 +114,7 @@ def test_30_edits_of_one_role_leave_each_holder_with_the_last(
     with ThreadPoolExecutor(RACERS) as pool:
         answers = list(pool.map(act, range(RACERS)))
     assert {a.status_code for a in answers} == {200}, [a.text for a in answers if not a.ok]
-    org = firestore.collection("orgs").document(org_id).get().to_dict()
-    final = org["role_definitions"]["billing"]["permissions"]
+    final = defined(firestore, org_id)["billing"]["permissions"]
     for user_id in ids:
         held = member_doc(firestore, org_id, user_id).get().to_dict()
         expected = final if "billing" in held["roles"] else []

@@ -67,9 +67,10 @@ def role_item(page: Page, role: str) -> Locator:
 
 
 def stored_role(firestore: Any, slug: str, role: str) -> Any:
-    """``role``'s definition as the org's document holds it (None: none)."""
+    """``role``'s definition as the org's definitions hold it (None: none)."""
     (org,) = firestore.collection("orgs").where(filter=FieldFilter("slug", "==", slug)).get()
-    return (org.to_dict().get("role_definitions") or {}).get(role)
+    stored = org.reference.collection("definitions").document("roles").get().to_dict()
+    return ((stored or {}).get("role_definitions") or {}).get(role)
 
 
 @pytest.mark.parametrize(("locale", "words"), [("en-US", ENGLISH), ("es-ES", SPANISH)])

@@ -3,9 +3,11 @@
 Firestore's layout (docs/reference/orgs.md), which the shipped ``firestore.rules`` and the
 per-request membership check read too:
 
-- ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org``; its ``roles`` as
-  ``role_definitions``, ``{role: {"description", "permissions"}}``), ``deleted_at`` once
-  deleted;
+- ``orgs/{org_id}``: the org's fields (``domain.orgs.orgs.Org`` but its ``roles``),
+  ``deleted_at`` once deleted;
+- ``orgs/{org_id}/definitions/roles``: ``{"role_definitions"}``, the org's ``roles`` as
+  ``{role: {"description", "permissions"}}`` (absent until a role is defined), written with
+  the org's document and read with it wherever an ``Org`` is;
 - ``org_slugs/{slug key}``: ``{"org_id"}``, the claim that makes a slug unique;
 - ``orgs/{org_id}/members/{user_id}``: ``{"org_id", "user_id", "roles", "granted",
   "sso_roles", "scim_roles", "version", "joined_at", "updated_at", "managed", "permissions"}``

@@ -1,5 +1,13 @@
 """An org's and a membership's Firestore documents, as the orgs adapter reads and writes them
-(``orgs/{org_id}`` and ``orgs/{org_id}/members/{user_id}``; docs/reference/orgs.md)."""
+(``orgs/{org_id}``, its roles' definitions in ``orgs/{org_id}/definitions/roles`` and
+``orgs/{org_id}/members/{user_id}``; docs/reference/orgs.md).
+
+An org is its document and its definitions' together: every read of an ``Org`` reads both in
+one round trip (``org_refs``, ``with_definitions``) and every write of its roles writes both in
+one commit, the org's guarded by its read, so the org's update time still orders every change
+of a role against the membership changes that read it. The read of each request acting in an
+org reads the org's document alone, without the definitions (up to 50 roles of 100
+permissions), which it does not need (docs/decisions/0491-role-definitions-apart.md)."""
 
 from __future__ import annotations
 
@@ -10,11 +18,82 @@ from typing import Any
 from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
 from domain.orgs.roles import RoleDefinition
 from infrastructure.firestore.accounts.users import USERS
-from infrastructure.firestore.client import read_document
+from infrastructure.firestore.client import BOUNDED, read_document, read_documents
 from infrastructure.firestore.sdk import firestore
 
 RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
 ROLE_DEFINITIONS = "role_definitions"  # {role: {"description", "permissions"}}
+DEFINITIONS, ROLES_DEFINED = "definitions", "roles"  # orgs/{org_id}/definitions/roles
+
+
+def definitions_ref(org: firestore.DocumentReference) -> firestore.DocumentReference:
+    """The document of the roles' definitions of the org of ``org``."""
+    ref: firestore.DocumentReference = org.collection(DEFINITIONS).document(ROLES_DEFINED)
+    return ref
+
+
+def org_refs(org: firestore.DocumentReference) -> list[firestore.DocumentReference]:
+    """The org's document and its definitions', in that order: what an ``Org`` is read from."""
+    return [org, definitions_ref(org)]
+
+
+def with_definitions(org: dict[str, Any], definitions: dict[str, Any] | None) -> dict[str, Any]:
+    """The org's fields as ``org_from_doc`` reads them: its document's with the roles'
+    definitions of their own document. An org written before they had one (none read) keeps
+    those its document holds until its next save moves them (``org_writes``)."""
+    if definitions is None:
+        return org
+    return {**org, ROLE_DEFINITIONS: definitions.get(ROLE_DEFINITIONS) or {}}
+
+
+def read_org(client: firestore.Client, ref: firestore.DocumentReference) -> dict[str, Any] | None:
+    """The org's fields with its definitions (None: no such document), in one round trip."""
+    org, definitions = read_documents(client, org_refs(ref))
+    return with_definitions(org, definitions) if org is not None else None
+
+
+type Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
+
+
+def org_snapshot(
+    client: firestore.Client,
+    ref: firestore.DocumentReference,
+    transaction: firestore.Transaction | None = None,
+) -> tuple[Snapshot, dict[str, Any] | None]:
+    """The org's document as read (in ``transaction``, if given: both documents then hold
+    its locks) to guard a write by, and its fields with its definitions (None: no such
+    document), in one round trip."""
+    found = {
+        snap.reference.path: snap
+        for snap in client.get_all(org_refs(ref), transaction=transaction, **BOUNDED)
+    }
+    org, definitions = found[ref.path], found[definitions_ref(ref).path]
+    if not org.exists:
+        return org, None
+    return org, with_definitions(org.to_dict() or {}, definitions.to_dict())
+
+
+def org_fields(org: Org) -> dict[str, Any]:
+    """The fields ``org_from_doc`` reads ``org`` back from (its document's and definitions')."""
+    return {**org_to_doc(org), **definitions_to_doc(org)}
+
+
+def definitions_to_doc(org: Org) -> dict[str, Any]:
+    return {
+        ROLE_DEFINITIONS: {
+            role: {"description": d.description, "permissions": list(d.permissions)}
+            for role, d in org.roles.items()
+        }
+    }
+
+
+def org_writes(
+    batch: firestore.WriteBatch, ref: firestore.DocumentReference, org: Org, guard: Any
+) -> None:
+    """Stage the save of ``org`` (its document, under ``guard``, and its definitions') in
+    ``batch``; the document's copy of the definitions from before they had their own goes."""
+    batch.update(ref, {**org_to_doc(org), ROLE_DEFINITIONS: firestore.DELETE_FIELD}, option=guard)
+    batch.set(definitions_ref(ref), definitions_to_doc(org))
 
 
 def org_to_doc(org: Org) -> dict[str, Any]:
@@ -29,10 +108,6 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "require_sso": org.require_sso,
         "sso_break_glass": list(org.sso_break_glass),
         "owners": org.owners,
-        ROLE_DEFINITIONS: {
-            role: {"description": d.description, "permissions": list(d.permissions)}
-            for role, d in org.roles.items()
-        },
         RETIRING: [],  # a save of the org ends a mark a stopped removal left
         "deleted_at": None,
         "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)

@@ -60,13 +60,21 @@ from infrastructure.firestore.orgs.documents import (
     RETIRING,
     TOKEN_VERSION,
     account_token_version,
+    definitions_ref,
+    definitions_to_doc,
     grantable_org,
     is_live,
     live_org,
     member_from_doc,
     member_to_doc,
+    org_fields,
     org_from_doc,
+    org_refs,
+    org_snapshot,
     org_to_doc,
+    org_writes,
+    read_org,
+    with_definitions,
 )
 from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
@@ -208,6 +216,8 @@ class FirestoreOrgRepository:
             # the losers' commits fail with AlreadyExists on the claim.
             batch = self._client.batch()
             batch.create(self._orgs.document(org.id), org_to_doc(org))
+            if org.roles:
+                batch.create(definitions_ref(self._orgs.document(org.id)), definitions_to_doc(org))
             batch.create(self._slug_ref(org.slug.normalized), {"org_id": org.id})
             owned = {**member_to_doc(owner), TOKEN_VERSION: held}
             batch.create(self._member_ref(org.id, owner.user_id), owned)
@@ -227,7 +237,7 @@ class FirestoreOrgRepository:
     def get(self, org_id: str) -> Org | None:
         if not is_id(org_id):
             return None  # no org has it (and Firestore refuses some such names outright)
-        return live_org(org_id, read_document(self._client, self._orgs.document(org_id)))
+        return live_org(org_id, read_org(self._client, self._orgs.document(org_id)))
 
     def find(self, id_or_slug: str) -> Org | None:
         if not is_slug_shaped(id_or_slug):
@@ -245,9 +255,8 @@ class FirestoreOrgRepository:
 
         def attempt() -> Org:
             nonlocal written
-            snap = ref.get(**BOUNDED)
-            data = snap.to_dict() or {}
-            if not snap.exists or not is_live(data):
+            snap, data = org_snapshot(self._client, ref)
+            if data is None or not is_live(data):
                 raise _gone()
             old = org_from_doc(org_id, data)
             if written is not None and old == written:
@@ -261,7 +270,7 @@ class FirestoreOrgRepository:
                 if self._claim_holder(old.slug.normalized) == org_id:
                     batch.delete(old_claim)
                 batch.create(self._slug_ref(new.slug.normalized), {"org_id": org_id})
-            batch.update(ref, org_to_doc(new), option=guard)
+            org_writes(batch, ref, new, guard)
             write_staged(self._client, batch, staged)
             try:
                 batch.commit(**BOUNDED)
@@ -324,8 +333,12 @@ class FirestoreOrgRepository:
         query = query.order_by("__name__")
         if after is not None:
             query = query.start_after({"__name__": self._orgs.document(after)})
-        snaps = query.limit(limit).stream(**BOUNDED)
-        return [org_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+        snaps = list(query.limit(limit).stream(**BOUNDED))
+        definitions = read_documents(self._client, [definitions_ref(s.reference) for s in snaps])
+        return [
+            org_from_doc(snap.id, with_definitions(snap.to_dict() or {}, defined))
+            for snap, defined in zip(snaps, definitions, strict=True)
+        ]
 
     def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
         query = self._client.collection_group(MEMBERS).where(
@@ -337,10 +350,11 @@ class FirestoreOrgRepository:
         ]
         if not members:
             return []
-        orgs = read_documents(self._client, [self._orgs.document(m.org_id) for m in members])
+        refs = [ref for m in members for ref in org_refs(self._orgs.document(m.org_id))]
+        read = read_documents(self._client, refs)  # each org's document, then its definitions
         found = [
-            (org_from_doc(member.org_id, data), member)
-            for member, data in zip(members, orgs, strict=True)
+            (org_from_doc(member.org_id, with_definitions(data, defined)), member)
+            for member, data, defined in zip(members, read[::2], read[1::2], strict=True)
             if data is not None and is_live(data)
         ]
         return sorted(found, key=lambda pair: pair[0].slug.value)[:limit]
@@ -362,9 +376,8 @@ class FirestoreOrgRepository:
         membership would lock each other out); NotFound if the org is gone. The org is as the
         member's change sees it (``grantable_org``)."""
         member_snap = self._member_ref(org_id, user_id).get(**BOUNDED)
-        org_snap = self._orgs.document(org_id).get(transaction=transaction, **BOUNDED)
-        data = org_snap.to_dict()
-        if not org_snap.exists or data is None or not is_live(data):
+        org_snap, data = org_snapshot(self._client, self._orgs.document(org_id), transaction)
+        if data is None or not is_live(data):
             raise _gone()
         member = member_snap if member_snap.exists else None
         held = (member_snap.to_dict() or {}).get("roles", ()) if member is not None else ()
@@ -429,7 +442,7 @@ class FirestoreOrgRepository:
                 raise already_member()
             draft = Membership(org_id, user_id, (), 0, now, now, managed=managed)
             draft = draft.with_roles(roles, 0, now, source)
-            found = (org_to_doc(org), read_at)
+            found = (org_fields(org), read_at)
             held = account_token_version(self._client, user_id)
             member, writes = join_writes(
                 self._client, org_id, found, draft, check, token_version=held
@@ -549,9 +562,8 @@ class FirestoreOrgRepository:
 
         def attempt() -> Org:
             nonlocal written
-            snap = ref.get(**BOUNDED)
-            data = snap.to_dict() or {}
-            if not snap.exists or not is_live(data):
+            snap, data = org_snapshot(self._client, ref)
+            if data is None or not is_live(data):
                 if written is not None and snap.exists:
                     return written  # our commit went through; only its answer was lost
                 raise _gone()
@@ -575,4 +587,5 @@ class FirestoreOrgRepository:
         # What the org owns, each in batches of its own: an interrupted purge leaves a
         # smaller remainder, and the job runs again (docs/decisions/0364-org-deletion.md).
         delete_in_batches(self._client, ref.collection(MEMBERS), batch_size)
+        definitions_ref(ref).delete(**BOUNDED)
         ref.delete(**BOUNDED)

@@ -1,6 +1,7 @@
-"""An org's role definitions (on ``orgs/{org_id}``, ``role_definitions``) and their holders'
-resolved permissions (``orgs/{org_id}/members/{user_id}``, ``permissions`` and ``version``;
-application/orgs/ports.py, docs/decisions/0489-org-roles-with-permissions.md).
+"""An org's role definitions (``orgs/{org_id}/definitions/roles``, saved with the org's
+document: documents.py) and their holders' resolved permissions
+(``orgs/{org_id}/members/{user_id}``, ``permissions`` and ``version``; application/orgs/
+ports.py, docs/decisions/0489-org-roles-with-permissions.md).
 
 Optimistic, as the org's other writes are (``optimistic.py``): a role's edit reads the org
 and the role's first holders (at most ``HOLDERS_PAGE``) without locks and commits the org and
@@ -26,18 +27,18 @@ from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.documents import (
+    Snapshot,
     is_live,
     member_from_doc,
     org_from_doc,
-    org_to_doc,
+    org_snapshot,
+    org_writes,
 )
 from infrastructure.firestore.orgs.orgs import MEMBERS, ORGS
 from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 HOLDERS_PAGE = 499  # the memberships one batch rewrites, beside the org's own write
-
-type Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
 
 def _gone() -> NotFound:
@@ -59,9 +60,8 @@ class FirestoreOrgRoles:
         return list(query.limit(HOLDERS_PAGE).stream(**BOUNDED))
 
     def _org(self, org_id: str) -> tuple[Org, Snapshot]:
-        snap = self._orgs.document(org_id).get(**BOUNDED)
-        data = snap.to_dict()
-        if not snap.exists or data is None or not is_live(data):
+        snap, data = org_snapshot(self._client, self._orgs.document(org_id))
+        if data is None or not is_live(data):
             raise _gone()
         return org_from_doc(org_id, data), snap
 
@@ -89,7 +89,7 @@ class FirestoreOrgRoles:
             new = change(old)
             holders = self._holders(org_id, role, None)
             batch = self._client.batch()
-            batch.update(snap.reference, org_to_doc(new), option=unchanged_since(snap))
+            org_writes(batch, snap.reference, new, unchanged_since(snap))
             self._commit(batch, holders, new, now)
             return new
 

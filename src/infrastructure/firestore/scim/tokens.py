@@ -17,7 +17,7 @@ from infrastructure.firestore.client import (
     read_documents,
 )
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.orgs.documents import live_org
+from infrastructure.firestore.orgs.documents import live_org, org_refs, with_definitions
 from infrastructure.firestore.orgs.orgs import ORGS
 from infrastructure.firestore.sdk import firestore
 
@@ -59,10 +59,14 @@ class FirestoreScimTokens:
         return token_from_doc(token_id, data) if data is not None else None
 
     def load(self, org_id: str, token_id: str) -> tuple[ScimToken | None, Org | None]:
-        refs = [self._tokens.document(token_id), self._client.collection(ORGS).document(org_id)]
-        token_data, org_data = read_documents(self._client, refs)
+        org = org_refs(self._client.collection(ORGS).document(org_id))
+        token_data, org_data, definitions = read_documents(
+            self._client, [self._tokens.document(token_id), *org]
+        )
         token = token_from_doc(token_id, token_data) if token_data is not None else None
-        return token, live_org(org_id, org_data)
+        if org_data is None:
+            return token, None
+        return token, live_org(org_id, with_definitions(org_data, definitions))
 
     def list_page(
         self, org_id: str, before: tuple[datetime, str] | None, limit: int

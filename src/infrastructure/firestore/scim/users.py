@@ -37,7 +37,7 @@ from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.library_reads import add_writes
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
-from infrastructure.firestore.orgs.documents import account_token_version
+from infrastructure.firestore.orgs.documents import account_token_version, org_snapshot
 from infrastructure.firestore.orgs.orgs import (
     ORGS,
     already_member,
@@ -141,8 +141,8 @@ class FirestoreScimUsers:
             # creates do not wait on each other) and writes no org document, unless it must
             # (``guarded``: then a batch guarded by this read, as below).
             org_ref = client.collection(ORGS).document(user.org_id)
-            snap = next(iter(client.get_all([org_ref], transaction=transaction, **BOUNDED)))
-            found = (snap.to_dict() or {}, snap.update_time) if snap.exists else None
+            snap, data = org_snapshot(client, org_ref, transaction)
+            found = (data, snap.update_time) if data is not None else None
             held = (
                 account.token_version
                 if account is not None
