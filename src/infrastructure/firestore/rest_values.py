@@ -57,7 +57,12 @@ def encode(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one case per type
 def decode_fields(fields: dict[str, Any], reference: Callable[[str], Any]) -> dict[str, Any]:
     """A document's fields from the API's JSON; ``reference`` makes a ``DocumentReference``
     of a path relative to the database's documents."""
-    return {name: decode(value, reference) for name, value in fields.items()}
+    # A string (most of what firegate stores: ids, names, a membership's permissions) is
+    # taken as it is, without a call of ``decode``: half the time of an array of them.
+    return {
+        name: value["stringValue"] if "stringValue" in value else decode(value, reference)
+        for name, value in fields.items()
+    }
 
 
 def decode(value: dict[str, Any], reference: Callable[[str], Any]) -> Any:  # noqa: PLR0911
@@ -76,7 +81,10 @@ def decode(value: dict[str, Any], reference: Callable[[str], Any]) -> Any:  # no
     if kind == "mapValue":
         return decode_fields(raw.get("fields", {}), reference)
     if kind == "arrayValue":
-        return [decode(item, reference) for item in raw.get("values", [])]
+        return [
+            item["stringValue"] if "stringValue" in item else decode(item, reference)
+            for item in raw.get("values", [])
+        ]
     if kind == "doubleValue":
         return float(raw) if isinstance(raw, str) else raw  # NaN and the infinities: strings
     if kind == "bytesValue":
