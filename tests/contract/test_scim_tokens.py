@@ -16,6 +16,7 @@ from application.orgs.ports import OrgRepository
 from application.scim.ports import ScimTokens
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, Slug
+from domain.orgs.roles import RoleDefinition
 from domain.scim.tokens import ScimToken
 from tests.fakes.orgs import FakeOrgRepository
 from tests.fakes.scim import FakeScimTokens
@@ -104,3 +105,17 @@ def test_the_orgs_purge_removes_its_tokens_only(ports: Ports) -> None:
     ports.tokens.delete_owned_by_org(acme.id, 2)  # idempotent
     assert ports.tokens.list_page(acme.id, None, 10) == []
     assert ports.tokens.list_page(other.id, None, 10) == [theirs]
+
+
+def test_the_org_is_read_without_its_roles_definitions(ports: Ports) -> None:
+    """A SCIM request reads the org's document alone: its roles' definitions, which may be
+    5,000 permissions, are none of its business."""
+    pay = RoleDefinition("Pays", ("pay",))
+    acme = Org.create(Slug("acme"), "Acme", NOW).with_role("billing", pay, NOW)
+    ports.orgs.add(acme, Membership(acme.id, "owner1", ("owner",), 1, NOW, NOW))
+    made, _ = token(acme.id)
+    ports.tokens.add(made)
+    _, live = ports.tokens.load(acme.id, made.id)
+    assert live is not None and live.id == acme.id and live.roles == {}
+    whole = ports.orgs.get(acme.id)
+    assert whole is not None and whole.roles == {"billing": pay}

@@ -61,7 +61,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "device poll": (1, 1, 2),
     "DPoP request": (2, 3, 3),
     "org creation": (3, 4, 3),  # the creator's token_version, copied onto the membership
-    "SCIM create": (6, 8, 7),
+    "SCIM create": (7, 8, 7),  # the org and its roles' definitions, read in its transaction
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -38,7 +39,8 @@ class FakeScimTokens:
             return self.tokens.get(token_id)
 
     def load(self, org_id: str, token_id: str) -> tuple[ScimToken | None, Org | None]:
-        return self.get(token_id), self.orgs.get(org_id)
+        org = self.orgs.get(org_id)
+        return self.get(token_id), replace(org, roles={}) if org is not None else None
 
     def list_page(
         self, org_id: str, before: tuple[datetime, str] | None, limit: int

@@ -29,7 +29,8 @@ class ScimTokens(Protocol):
         ...
 
     def load(self, org_id: str, token_id: str) -> tuple[ScimToken | None, Org | None]:
-        """The token and its live org (None: absent, or deleted), in one round trip."""
+        """The token and its live org (None: absent, or deleted), in one round trip; the org
+        without its roles' definitions (``roles`` empty), which a SCIM request does not use."""
         ...
 
     def list_page(
