@@ -12,7 +12,9 @@ that carry ``--permissions`` permissions between them (its membership document h
 resolved; its access token carries them in ``org.permissions``). wrk runs the three tokens in
 turn, rotating which goes first, ``--rounds`` times; a ratio is the median of each round's
 paired ratio (latency, and the service's CPU per request). Target: the org with permissions
-at most 1.1x no org.
+at most 1.1x the same read in the org without (what the permissions add; the active org's own
+cost is bench/active_org.py's); over no org is reported beside it
+(docs/decisions/0492-what-the-permissions-read-target-compares.md).
 
 Then ``POST /access/v1/evaluation``: the account about itself and one of the org's
 permissions, with its plain access token, against its floor (bench/floors/floor_app.py's
@@ -47,7 +49,7 @@ from _common import (
 from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
 from emulators import EmulatorSet
 
-READ_RATIO_MAX = 1.10  # GET /user naming an org with permissions, over naming none
+READ_RATIO_MAX = 1.10  # GET /user in an org with permissions, over one in an org without
 EVALUATION_FLOORS_MAX = 2.0  # POST /access/v1/evaluation's CPU per request, in floors
 EVALUATION_SIDES = ("evaluation", "floor", "healthz")
 ROLES = 4  # the org's own roles the account holds, the permissions spread over them
@@ -166,8 +168,8 @@ def main() -> int:
 
     over_none, over_org = ratios("none"), ratios("org")
     met = {
-        "read_latency": over_none["mean_latency"] <= READ_RATIO_MAX,
-        "read_cpu": over_none["cpu_per_request"] <= READ_RATIO_MAX,
+        "read_latency": over_org["mean_latency"] <= READ_RATIO_MAX,
+        "read_cpu": over_org["cpu_per_request"] <= READ_RATIO_MAX,
         "evaluation_floors": evaluation["floors"] <= EVALUATION_FLOORS_MAX,
         "errors": sum(s["errors"] for s in summary.values()) == 0,
         "evaluation_errors": sum(evaluation[side]["errors"] for side in EVALUATION_SIDES) == 0,
