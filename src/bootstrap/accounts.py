@@ -102,7 +102,7 @@ def build(
     return AccountsAdapters(
         users=FirestoreUserRepository(client, write_staged=write_staged, copies=copies),
         active_orgs=active_orgs,
-        identities=FirestoreIdentityRepository(client),
+        identities=FirestoreIdentityRepository(client, copies=copies),
         hasher=Argon2PasswordHasher(
             time_cost=signin.argon2_time_cost,
             memory_kib=signin.argon2_memory_kib,
@@ -214,11 +214,17 @@ def address_rule(settings: Settings, *, domains: DomainHolders = NO_DOMAINS) -> 
 
 
 def signups(
-    settings: Settings, *, audit: AuditLog, invitations: InvitedAddresses, hook: SignUpHook
+    settings: Settings,
+    *,
+    audit: AuditLog,
+    invitations: InvitedAddresses,
+    hook: SignUpHook,
+    gate: ChallengeGate,
 ) -> Signups:
-    """Who may make their own account, from SIGNUP_*; ``invitations``: the orgs' open ones,
-    which let an address sign up where sign-up is by invitation only; ``hook``: the
-    operator's ``before_sign_up`` hook, asked once the rule allows (docs/hooks.md)."""
+    """The door every new account passes, from SIGNUP_*; ``invitations``: the orgs' open
+    ones, which let an address sign up where sign-up is by invitation only; ``gate``: the
+    challenge a person's sign-up passes when a signal fires; ``hook``: the operator's
+    ``before_sign_up`` hook, asked once the rule allows (docs/hooks.md)."""
     own = settings.accounts
     return Signups(
         policy=SignupPolicy(
@@ -230,6 +236,7 @@ def signups(
         audit=audit,
         invitations=invitations,
         hook=hook,
+        gate=gate,
     )
 
 
@@ -246,7 +253,6 @@ def bind_accounts(
     hold: AccountHold,
     addresses: AddressRule,
     signups: Signups,
-    challenge_gate: ChallengeGate,
     schemas: ProfileSchemas,
 ) -> Accounts:
     """``owned``: what the other capabilities keep per user, deleted with the account;
@@ -254,9 +260,8 @@ def bind_accounts(
     ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
     user's password; ``passwords``: the check of a new one against breached passwords;
     ``hold``: what an org that holds an account refuses of a new address;
-    ``addresses``: the rule a new address follows; ``signups``: who may make their own
-    account; ``challenge_gate``: the gate a sign-up passes when its address signs up too
-    often; ``schemas``: the profile schema."""
+    ``addresses``: the rule a new address follows; ``signups``: the door every new account
+    passes; ``schemas``: the profile schema."""
     return Accounts(
         users=own.users,
         hasher=own.hasher,
@@ -273,7 +278,6 @@ def bind_accounts(
         departures=departures,
         check_password=check_password,
         signups=signups,
-        challenge_gate=challenge_gate,
         passwords=passwords,
         schemas=schemas,
     )

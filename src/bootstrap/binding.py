@@ -103,9 +103,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     schemas = accounts.bind_profile_schemas(
         acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
     )
-    # Who may make their own account: one rule for every way a person makes one (register,
-    # the pages, Firebase, the upstream providers), its refusals in this audit log; then the
-    # operator's before_sign_up hook, which an org's single sign-on asks too.
+    # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
+    # (docs/security.md).
+    challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
+    # The door every new account passes, whoever makes it (a person, an org, the operators):
+    # who may sign up, its refusals in this audit log; the challenge a person's sign-up passes
+    # when a signal fires; then the operator's before_sign_up hook.
     rules = replace(
         rules,
         signups=accounts.signups(
@@ -113,6 +116,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             audit=audit,
             invitations=orgs.invited_addresses(adapters.orgs, base),
             hook=events.before_sign_up(hook_caller, schemas=schemas, origin=request_origin),
+            gate=challenge_gate,
         ),
     )
     # Every use case that sets a password, and a sign-in, checks it against breached ones.
@@ -207,9 +211,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         proven=orgs.address_proven(adapters.orgs, platform=base),
     )
     signed_in = SignedIn(acc, sig, rules, base, grants=prov.oauth_grants)
-    # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
-    # (docs/security.md).
-    challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
     account_service = accounts.bind_accounts(
         acc,
         settings,
@@ -222,7 +223,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         hold=rules.hold,
         addresses=rules.addresses,
         signups=rules.signups,
-        challenge_gate=challenge_gate,
         schemas=schemas,
     )
     mail_flows = mail.flows(
@@ -290,6 +290,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             providers=fed.upstream_providers,
             addresses=rules.addresses,
             schemas=schemas,
+            signups=rules.signups,
         ),
         not_me=mail_flows.not_me,
         oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),
@@ -373,6 +374,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             platform=base,
             addresses=rules.addresses,
             schemas=schemas,
+            signups=rules.signups,
         ),
         scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         saml_signin=sso.bind_saml_signin(

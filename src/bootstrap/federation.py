@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, nothing_follows
+from application.accounts.address_proof import FirstProof
 from application.federation.connected import ConnectedAccounts
 from application.federation.firebase import Firebase
 from application.federation.linking import Links
@@ -25,7 +26,13 @@ from application.signin.sessions import SignIn
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies, secret_box, sign_in_step
+from bootstrap.signin import (
+    SigninAdapters,
+    SigninPolicies,
+    first_proof,
+    secret_box,
+    sign_in_step,
+)
 from domain.errors import InvalidInput
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
@@ -133,6 +140,10 @@ class SignedIn:
     def step(self) -> SignIn:
         return sign_in_step(self.signin, self.rules, accounts=self.accounts, platform=self.platform)
 
+    def first_proof(self) -> FirstProof:
+        """What a first proof of an address takes from the account's earlier holder."""
+        return first_proof(self.accounts, self.signin, self.platform, grants=self.grants)
+
     def links(self, hooks: AccountHooks | None = None) -> Links:
         """The linking rules a provider's sign-in follows; ``hooks``: what follows a new
         account (``registered_with``: its verification mail, which rule 5 needs) and an
@@ -142,10 +153,9 @@ class SignedIn:
             identities=accounts.identities,
             users=accounts.users,
             factors=self.signin.factors,
-            passkeys=self.signin.passkeys,
+            first_proof=self.first_proof(),
             clock=platform.clock,
             audit=platform.audit,
-            grants=self.grants,
             registered=hooks.registered_with if hooks is not None else None,
             proven=hooks.proven if hooks is not None else nothing_follows,
             signups=self.rules.signups,

@@ -37,7 +37,7 @@ from application.mail.sending import (
 from application.ports import JobQueue, Mailer, MailRenderer, OwnedData, TokenVersionCopies
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies, sign_in_step
+from bootstrap.signin import SigninAdapters, SigninPolicies, first_proof, sign_in_step
 from domain.accounts.users import User
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.email_codes import FirestoreEmailCodeFlows
@@ -133,13 +133,12 @@ def flows(
         platform.audit,
     )
     passkeys, factors, tokens = signin.passkeys, signin.factors, own.action_tokens
+    proof = first_proof(accounts, signin, platform, grants=grants)
     return MailFlows(
         email=EmailVerification(
             users=users,
             identities=identities,
-            passkeys=passkeys,
-            factors=factors,
-            grants=grants,
+            first_proof=proof,
             action_tokens=tokens,
             queue=queue,
             clock=clock,
@@ -149,9 +148,7 @@ def flows(
         password_reset=PasswordReset(
             users=users,
             action_tokens=tokens,
-            passkeys=passkeys,
-            factors=factors,
-            identities=identities,
+            first_proof=proof,
             hasher=accounts.hasher,
             throttle=signin.throttle,
             throttle_policy=rules.throttle_policy,
@@ -163,7 +160,12 @@ def flows(
             passwords=passwords,
         ),
         invitations=AccountInvitations(
-            users=users, queue=queue, clock=clock, audit=audit, addresses=rules.addresses
+            users=users,
+            queue=queue,
+            clock=clock,
+            audit=audit,
+            addresses=rules.addresses,
+            signups=rules.signups,
         ),
         not_me=NotMeLinks(
             users=users,
@@ -185,9 +187,7 @@ def flows(
             throttle=signin.throttle,
             throttle_policy=rules.throttle_policy,
             factors=signin.factors,
-            passkeys=passkeys,
-            owned_factors=factors,
-            identities=identities,
+            first_proof=proof,
             queue=queue,
             clock=clock,
             audit=audit,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import ProfileSchemaSource
 from application.accounts.addresses import AddressRule
+from application.accounts.signups import Signups
 from application.federation.providers import UpstreamProviders
 from application.migration.ports import UserMoves
 from application.migration.services import UserMigration
@@ -36,9 +37,11 @@ def bind_migration(
     providers: UpstreamProviders,
     addresses: AddressRule,
     schemas: ProfileSchemaSource,
+    signups: Signups,
 ) -> UserMigration:
     """``providers``: federation's upstream providers, whose identities an import links;
-    ``addresses``: the rule an imported address follows; ``schemas``: the profile schema."""
+    ``addresses``: the rule an imported address follows; ``schemas``: the profile schema;
+    ``signups``: the door every new account passes."""
     return UserMigration(
         moves=own.user_moves,
         users=accounts.users,
@@ -47,4 +50,5 @@ def bind_migration(
         providers=providers,
         addresses=addresses,
         schemas=schemas,
+        signups=signups,
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
+from application.accounts.signups import Signups
 from application.orgs.managed import DirectoryAccounts
 from application.orgs.ports import OrgRepository
 from application.scim.groups import DirectoryGroups
@@ -59,11 +60,13 @@ def bind_users(
     platform: Platform,
     addresses: AddressRule,
     schemas: ProfileSchemas,
+    signups: Signups,
 ) -> DirectoryUsers:
     """``users``: the accounts provisioning makes or joins (and disables as the admins do);
     ``orgs``: their memberships and the org's verified domains, which prove an address;
     ``addresses``: the rule a directory's address follows; ``schemas``: the profile
-    attributes the enterprise extension maps onto."""
+    attributes the enterprise extension maps onto; ``signups``: the door every new account
+    passes."""
     return DirectoryUsers(
         records=own.users,
         users=users,
@@ -73,6 +76,7 @@ def bind_users(
         audit=platform.audit,
         addresses=addresses,
         schemas=schemas,
+        signups=signups,
     )
 
 

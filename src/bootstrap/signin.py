@@ -13,11 +13,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
+from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
-from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox, TokenIssuer
+from application.ports import OneTimePasswords, OwnedData, PasskeyCeremonies, SecretBox, TokenIssuer
 from application.signin.authentication import Authentication, Principals
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
@@ -205,6 +206,20 @@ def policies(settings: Settings) -> SigninPolicies:
         require_verified_email=settings.accounts.require_verified_email,
         mfa_issuer=signin.mfa_issuer,
         addresses=address_rule(settings),
+    )
+
+
+def first_proof(
+    accounts: AccountsAdapters, own: SigninAdapters, platform: Platform, *, grants: OwnedData
+) -> FirstProof:
+    """What the first proof of an address takes from an account's earlier holder, for every
+    way a proof comes (``grants``: the provider's)."""
+    return FirstProof(
+        passkeys=own.passkeys,
+        factors=own.factors,
+        identities=accounts.identities,
+        grants=grants,
+        audit=platform.audit,
     )
 
 

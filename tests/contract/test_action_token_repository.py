@@ -13,6 +13,7 @@ import pytest
 
 from application.accounts.accounts import UserRepository
 from application.mail.sending import ActionTokenRepository
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
 from domain.ids import new_id
@@ -75,6 +76,7 @@ def repos(request: pytest.FixtureRequest) -> Repos:
 
 def make_user(repos: Repos, username: str = "alice") -> User:
     user = User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username(username),
         email=Email(f"{username}@example.com"),

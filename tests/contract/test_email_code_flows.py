@@ -1,6 +1,7 @@
 """One suite for the EmailCodeFlowStore port, run against the fake and against Firestore: one
-live flow per address, the address's request limits, a flow spent once however many race
-(docs/decisions/0474-email-codes.md)."""
+live flow per address, the address's request limits per asking client and in all, a flow
+found by its link's token, guessed at no more than five times and spent once however many race
+(docs/decisions/0474-email-codes.md, docs/decisions/0494-codes-belong-to-who-asked.md)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,19 @@ import pytest
 
 from application.mail.email_code import EmailCodeFlowStore
 from domain.errors import RateLimited
-from domain.mail.email_codes import EMAIL_CODE_RATE_LIMITED, EmailCodeFlow
+from domain.mail.email_codes import (
+    ADDRESS_REQUESTS_PER_HOUR,
+    EMAIL_CODE_RATE_LIMITED,
+    MAX_GUESSES,
+    EmailCodeFlow,
+    secret_hash,
+)
 from tests.fakes.mail import FakeEmailCodeFlows
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 KEY = "alice@example.com"
+HOLDER, STRANGER = "client-a", "client-b"  # the asking clients' names (``client_of``)
 
 
 @pytest.fixture(params=["fake", "firestore"])
@@ -35,33 +43,88 @@ def new_flow(flow_id: str, now: datetime = NOW) -> EmailCodeFlow:
 
 
 def test_a_new_request_voids_the_flow_before(flows: EmailCodeFlowStore) -> None:
-    flows.start(new_flow("f1"), KEY, NOW)
+    flows.start(new_flow("f1"), KEY, NOW, HOLDER, challenged=False)
     later = NOW + timedelta(seconds=31)
-    flows.start(new_flow("f2", later), KEY, later)
+    flows.start(new_flow("f2", later), KEY, later, HOLDER, challenged=False)
     first, second = flows.get("f1"), flows.get("f2")
     assert first is not None and first.void and not first.usable(later)
     assert second is not None and second.usable(later) and second.locale == "es"
     assert flows.get("nope") is None
 
 
+def start(
+    flows: EmailCodeFlowStore,
+    flow_id: str,
+    at: datetime,
+    client: str = HOLDER,
+    *,
+    challenged: bool = False,
+    key: str = KEY,
+) -> None:
+    flows.start(new_flow(flow_id, at), key, at, client, challenged=challenged)
+
+
 def test_requests_per_address_are_limited(flows: EmailCodeFlowStore) -> None:
-    flows.start(new_flow("f0"), KEY, NOW)
+    start(flows, "f0", NOW)
     with pytest.raises(RateLimited) as early:
-        flows.start(new_flow("early"), KEY, NOW + timedelta(seconds=10))
+        start(flows, "early", NOW + timedelta(seconds=10))
     assert early.value.code == EMAIL_CODE_RATE_LIMITED and early.value.retry_after == 20
     assert flows.get("early") is None
     for n in range(1, 5):
-        at = NOW + timedelta(minutes=n)
-        flows.start(new_flow(f"f{n}", at), KEY, at)
+        start(flows, f"f{n}", NOW + timedelta(minutes=n))
     with pytest.raises(RateLimited) as sixth:
-        flows.start(new_flow("f5"), KEY, NOW + timedelta(minutes=5))
+        start(flows, "f5", NOW + timedelta(minutes=5))
     assert sixth.value.retry_after == 55 * 60
-    flows.start(new_flow("other"), "bob@example.com", NOW + timedelta(minutes=5))
-    flows.start(new_flow("f6"), KEY, NOW + timedelta(hours=1))
+    start(flows, "other", NOW + timedelta(minutes=5), key="bob@example.com")
+    start(flows, "f6", NOW + timedelta(hours=1))
+
+
+def test_a_strangers_requests_spend_the_strangers_budget_not_the_holders(
+    flows: EmailCodeFlowStore,
+) -> None:
+    for n in range(5):  # a stranger asks five times: their own budget is spent
+        start(flows, f"s{n}", NOW + timedelta(minutes=n), STRANGER)
+    with pytest.raises(RateLimited):
+        start(flows, "s5", NOW + timedelta(minutes=5), STRANGER)
+    assert flows.requests(KEY).crowded(NOW + timedelta(minutes=5))
+    # The address is at its budget of all clients: the holder goes on past a challenge...
+    with pytest.raises(RateLimited):
+        start(flows, "h0", NOW + timedelta(minutes=5), HOLDER)
+    start(flows, "h1", NOW + timedelta(minutes=5), HOLDER, challenged=True)
+    held = flows.get("h1")
+    assert held is not None and held.usable(NOW + timedelta(minutes=5))
+    # ... up to the address's bound of all clients, challenged or not.
+    for n in range(ADDRESS_REQUESTS_PER_HOUR - 6):
+        at = NOW + timedelta(minutes=6 + n)
+        start(flows, f"c{n}", at, f"client-{n}", challenged=True)
+    with pytest.raises(RateLimited):
+        start(flows, "over", NOW + timedelta(minutes=30), "client-x", challenged=True)
+
+
+def test_a_flow_is_found_by_its_links_token(flows: EmailCodeFlowStore) -> None:
+    start(flows, "f1", NOW)
+    assert flows.by_link(secret_hash("link-token")) is None
+    flows.update("f1", lambda f: f.issued("link-token", NOW))
+    found = flows.by_link(secret_hash("link-token"))
+    assert found is not None and found.id == "f1" and found.opens_with("link-token")
+    assert flows.by_link(secret_hash("another")) is None
+
+
+def test_of_thirty_parallel_guesses_five_are_counted(flows: EmailCodeFlowStore) -> None:
+    start(flows, "f1", NOW)
+    flows.update("f1", lambda f: f.issued("link-token", NOW))
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        after = list(
+            pool.map(lambda n: flows.update("f1", lambda f: f.guessed(NOW, f"n{n}")), range(30))
+        )
+    counted = [n for n, flow in enumerate(after) if flow is not None and flow.last_guess == f"n{n}"]
+    assert len(counted) == MAX_GUESSES
+    final = flows.get("f1")
+    assert final is not None and final.guesses == MAX_GUESSES and not final.usable(NOW)
 
 
 def test_of_thirty_parallel_spends_one_wins(flows: EmailCodeFlowStore) -> None:
-    flows.start(new_flow("f1"), KEY, NOW)
+    start(flows, "f1", NOW)
     issued = flows.update("f1", lambda f: f.issued("link-token", NOW))
     assert issued is not None and issued.opens_with("link-token")
     with ThreadPoolExecutor(max_workers=30) as pool:
@@ -78,7 +141,7 @@ def test_thirty_parallel_requests_for_one_address_leave_one_live_flow(
 ) -> None:
     def request(n: int) -> bool:
         try:
-            flows.start(new_flow(f"r{n}"), KEY, NOW)
+            start(flows, f"r{n}", NOW)
         except RateLimited:
             return False
         return True

@@ -19,6 +19,7 @@ from domain.accounts.identities import (
     passkey_removal,
     unlinking,
 )
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
@@ -63,6 +64,7 @@ def repos(request: pytest.FixtureRequest) -> Repos:
 
 def make_user(username: str = "alice", email: str | None = None) -> User:
     return User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username(username),
         email=Email(email or f"{username}@example.com"),

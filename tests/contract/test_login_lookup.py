@@ -11,6 +11,7 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.signin.login import LoginLookup
 from application.signin.throttle import LoginThrottle
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username, fold
 from domain.ids import new_id
 from domain.signin.throttling import LoginThrottlePolicy
@@ -52,6 +53,7 @@ def world(request: pytest.FixtureRequest) -> World:
 
 def add_user(world: World, username: str = "Alice") -> User:
     user = User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username(username),
         email=Email(f"{username}@Example.com"),

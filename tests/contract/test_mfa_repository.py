@@ -11,7 +11,7 @@ import pytest
 
 from application.signin.mfa import MfaRepository
 from domain.ids import new_id
-from domain.signin.mfa import MfaChallenge, TotpFactor
+from domain.signin.mfa import MAX_WRONG_CODES, MfaChallenge, TotpFactor
 from tests.fakes.signin import FakeMfaRepository
 
 pytestmark = pytest.mark.contract
@@ -114,8 +114,8 @@ def test_challenge_round_trip_and_single_spend(factors: MfaRepository) -> None:
     )  # an org's connection: its provider, what the sign-in's event names and its org, kept
     factors.add_challenge(federated)
     assert factors.get_challenge(federated.token_hash) == federated
-    wrong = factors.update_challenge(made.token_hash, lambda c: c.with_wrong_code())
-    assert wrong is not None and wrong.wrong_codes == 1
+    wrong = factors.update_challenge(made.token_hash, lambda c: c.guessed(NOW, "g1"))
+    assert wrong is not None and (wrong.guesses, wrong.last_guess) == (1, "g1")
     with ThreadPoolExecutor(10) as pool:
         nonces = [new_id() for _ in range(10)]
         results = list(
@@ -132,9 +132,31 @@ def test_challenge_round_trip_and_single_spend(factors: MfaRepository) -> None:
     assert (
         stored is not None
         and stored.spent_at == NOW
-        and stored == replace(made, wrong_codes=1, spent_at=NOW, spent_by=stored.spent_by)
+        and stored
+        == replace(made, guesses=1, last_guess="g1", spent_at=NOW, spent_by=stored.spent_by)
     )
     assert factors.update_challenge("0" * 64, lambda c: c) is None
+
+
+def test_of_thirty_parallel_guesses_at_a_challenge_five_are_counted(
+    factors: MfaRepository,
+) -> None:
+    made = challenge()
+    factors.add_challenge(made)
+    nonces = [new_id() for _ in range(30)]
+    with ThreadPoolExecutor(30) as pool:
+        after = list(
+            pool.map(
+                lambda nonce: factors.update_challenge(
+                    made.token_hash, lambda c: c.guessed(NOW, nonce)
+                ),
+                nonces,
+            )
+        )
+    counted = [n for n, c in zip(nonces, after, strict=True) if c and c.last_guess == n]
+    assert len(counted) == MAX_WRONG_CODES
+    stored = factors.get_challenge(made.token_hash)
+    assert stored is not None and stored.guesses == MAX_WRONG_CODES and not stored.usable(NOW)
 
 
 def test_deleting_the_owner_removes_the_factor(factors: MfaRepository) -> None:

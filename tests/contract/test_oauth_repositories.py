@@ -13,6 +13,7 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
 from application.provider.ports import GrantHolders, OAuthGrants
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE, OAuthClient, digest
 from domain.provider.dpop import InvalidProof, SpentProof
@@ -264,6 +265,7 @@ def test_thirty_parallel_rotations_of_one_refresh_token_give_exactly_one(
 
 def an_account(users: UserRepository) -> User:
     alice = User.register(
+        admitted=ALLOWED,
         id="u1",
         username=Username("alice"),
         email=Email("a@example.com"),

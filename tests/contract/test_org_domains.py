@@ -20,7 +20,7 @@ from domain.errors import Conflict, DomainError, NotFound, Unavailable
 from domain.orgs.domains import DomainStatus, OrgDomain, record_value
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import InMemoryStore
-from tests.fakes.orgs import FakeOrgDomains, FakeTxtRecords
+from tests.fakes.org_domains import FakeOrgDomains, FakeTxtRecords
 from tests.support.dns_server import Zone, dns_server, unused_port
 
 pytestmark = pytest.mark.contract
@@ -139,6 +139,40 @@ def test_a_purge_removes_an_orgs_domains_and_claims(domains: OrgDomains) -> None
     assert [d.domain for d in domains.list_for("o2", 10)] == ["b.example"]
 
 
+def test_a_look_alike_of_another_orgs_verified_domain_is_refused(domains: OrgDomains) -> None:
+    mine = pending("o1", "glass-x.net")
+    domains.add(mine)
+    domains.verify(mine.verified_now(NOW))
+    assert domains.look_alike_holder("glass-x.net") == "o1"
+    for name in ("glaß-x.net", "g1ass-x.net"):
+        theirs = pending("o2", name)
+        domains.add(theirs)
+        assert domains.look_alike_holder(theirs.domain) == "o1"
+        with pytest.raises(Conflict) as refused:
+            domains.verify(theirs.verified_now(NOW))
+        assert refused.value.code == "domain_look_alike"
+        assert domains.holder(theirs.domain) is None
+    # The org's own look-alikes are its own to verify; the claim goes with the last of them.
+    own = pending("o1", "glaß-x.net")
+    domains.add(own)
+    assert domains.verify(own.verified_now(NOW)).verified
+    assert domains.delete("o1", "glass-x.net") is True
+    assert domains.look_alike_holder("glass-x.net") == "o1"
+    assert domains.delete("o1", own.domain) is True
+    assert domains.look_alike_holder("glass-x.net") is None
+    later = pending("o2", "g1ass-x.net")
+    assert domains.verify(later.verified_now(NOW)).verified
+    assert domains.look_alike_holder("glass-x.net") == "o2"
+
+
+def test_a_purge_releases_the_look_alikes_claims(domains: OrgDomains) -> None:
+    domain = pending("o1", "glass-x.net")
+    domains.add(domain)
+    domains.verify(domain.verified_now(NOW))
+    domains.delete_owned_by_org("o1", batch_size=2)
+    assert domains.look_alike_holder("glaß-x.net") is None
+
+
 def race(calls: Sequence[Callable[[], object]]) -> list[object | DomainError]:
     barrier = Barrier(len(calls))
 
@@ -167,6 +201,23 @@ def test_of_orgs_verifying_one_domain_at_once_one_wins(domains: OrgDomains) -> N
     assert domains.holder("example.com") == winner.org_id
     verified = [d for d in claims if domains.get(d.org_id, d.domain) != d]
     assert [d.org_id for d in verified] == [winner.org_id]
+
+
+def test_of_orgs_verifying_look_alikes_at_once_one_wins(domains: OrgDomains) -> None:
+    """Thirty orgs, each verifying its own spelling of one look-alike at once."""
+    spellings = ["glass-x.net", "glaß-x.net", "g1ass-x.net"]
+    claims = [pending(f"org{i:02}", spellings[i % 3]) for i in range(PARALLEL)]
+    for domain in claims:
+        domains.add(domain)
+    outcomes = race([partial(domains.verify, d.verified_now(NOW)) for d in claims])
+    winners = [o for o in outcomes if isinstance(o, OrgDomain)]
+    assert len(winners) == 1, outcomes
+    assert all(
+        isinstance(o, Conflict) and o.code in ("domain_taken", "domain_look_alike")
+        for o in outcomes
+        if o not in winners
+    )
+    assert domains.look_alike_holder("glass-x.net") == winners[0].org_id
 
 
 def test_verifying_and_deleting_at_once_leave_no_orphan_claim(domains: OrgDomains) -> None:

@@ -14,6 +14,7 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.signin.authentication import Principals
 from application.signin.personal_tokens import PersonalTokenRepository
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.signin.active_org import ActiveOrg
 from domain.signin.personal_tokens import PersonalToken
@@ -78,6 +79,7 @@ def ports(request: pytest.FixtureRequest) -> Ports:
 
 def account(user_id: str = "u1") -> User:
     return User.register(
+        admitted=ALLOWED,
         id=user_id,
         username=Username(f"user{user_id}"),
         email=Email(f"{user_id}@example.com"),

@@ -16,6 +16,7 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.orgs.ports import OrgRepository
 from application.scim.ports import ScimUsers
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict
 from domain.ids import new_id
@@ -227,6 +228,7 @@ def person(org: Org, user_name: str, username: str) -> tuple[ScimUser, User, Mem
     """A record, its new account (the address its userName) and its membership."""
     made = record(user_name, org_id=org.id)
     account = User.register(
+        admitted=ALLOWED,
         id=made.user_id,
         username=Username(username),
         email=Email(user_name),
@@ -262,6 +264,7 @@ def test_a_provisioning_that_finds_a_document_taken_writes_nothing(
     else:
         other = "bowie" if taken == "username_taken" else "bobby"
         holder = User.register(
+            admitted=ALLOWED,
             id=new_id(),
             username=Username(other),
             email=Email("bo@example.com" if taken == "email_taken" else "bob@example.org"),

@@ -12,6 +12,7 @@ from application.accounts.accounts import UserRepository
 from application.events.security_events import SecurityEvents
 from application.ports import StagedWrites
 from application.signin.sessions import SessionRepository
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict
 from domain.events.security_events import SecurityEvent
@@ -173,6 +174,7 @@ def test_events_staged_with_a_new_session_are_stored_with_it(commits: Commits) -
 def test_events_staged_with_a_sign_up_exist_only_if_the_account_does(commits: Commits) -> None:
     def user(username: str) -> User:
         return User.register(
+            admitted=ALLOWED,
             id=new_id(),
             username=Username(username),
             email=Email(f"{username}@example.com"),

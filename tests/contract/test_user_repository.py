@@ -13,6 +13,7 @@ from application.accounts.accounts import UserRepository
 from application.signin.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
@@ -62,6 +63,7 @@ def repos(request: pytest.FixtureRequest) -> Repos:
 
 def make_user(username: str = "alice", email: str | None = None) -> User:
     return User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username(username),
         email=Email(email or f"{username}@example.com"),

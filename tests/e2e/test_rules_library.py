@@ -18,6 +18,7 @@ from google.cloud.firestore import DELETE_FIELD
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
+from tests.support.firebase_auth import firebase_auth
 from tests.support.firebase_client import Person, in_org, load_rules, person
 from tests.support.orgs import add_org, remove_member, set_member
 
@@ -221,3 +222,25 @@ def test_a_password_reset_through_the_mail_refuses_the_firebase_session(
     reset = requests.post(f"{gunicorn_url}/auth/password/reset", json=body, timeout=60)
     assert reset.status_code == 204, reset.text
     assert alice.read(INVOICE.format(org=org_id)).status_code == 403
+
+
+@pytest.mark.timeout(240)
+def test_a_claim_by_a_firebase_proof_refuses_the_squatters_firebase_session(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    """Someone registered the address and never proved it; its holder signs in with Firebase,
+    whose proof of the address claims the account: the squatter's Firebase session of before
+    reads nothing of the org's from its next read (docs/decisions/0496-one-first-proof.md)."""
+    mallory = person(gunicorn_url, rules, "mal")  # mal@example.com, never proven
+    org_id = new_org(gunicorn_url, mallory, "acme", firestore)
+    signed_in_to(mallory, "acme")
+    assert mallory.read(INVOICE.format(org=org_id)).status_code == 200
+
+    with firebase_auth(rules, "claim-by-firebase") as auth:
+        auth.create("mal@example.com", email_verified=True)
+        token = auth.sign_in("mal@example.com")
+    claimed = requests.post(f"{gunicorn_url}/auth/firebase", json={"id_token": token}, timeout=60)
+    assert claimed.status_code == 200, claimed.text
+    assert mallory.read(INVOICE.format(org=org_id)).status_code == 403
+    mallory.refresh_firebase()
+    assert mallory.read(INVOICE.format(org=org_id)).status_code == 403

@@ -12,7 +12,7 @@ from application.accounts.breached import BreachCheckFailed
 from application.accounts.challenge_gate import Verdict
 from application.accounts.profile_schema import ProfileSchemas
 from application.ports import NO_WRITES, StagedWrites
-from domain.accounts.users import Role, User
+from domain.accounts.users import Role, User, holding
 from domain.errors import Conflict, NotFound
 from domain.provider.claims_request import CLAIM_SCOPES, PROVIDER_CLAIMS
 from domain.signin.personal_tokens import PersonalToken
@@ -60,7 +60,7 @@ class FakeUserRepository:
     def find_by_login(self, key: str) -> User | None:
         claims = self.store.emails if "@" in key else self.store.usernames
         user = self.store.users.get(claims.get(key, ""))
-        return user if user is not None and user.deleted_at is None else None
+        return holding(user if user is not None and user.deleted_at is None else None, key)
 
     def update(
         self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None

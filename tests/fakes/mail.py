@@ -118,10 +118,16 @@ class FakeEmailCodeFlows:
         self.flows: dict[str, EmailCodeFlow] = {}
         self.addresses: dict[str, EmailCodeRequests] = {}
 
-    def start(self, flow: EmailCodeFlow, key: str, now: datetime) -> None:
+    def requests(self, key: str) -> EmailCodeRequests:
+        with self.lock:
+            return self.addresses.get(key, EmailCodeRequests(key))
+
+    def start(
+        self, flow: EmailCodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+    ) -> None:
         with self.lock:
             before = self.addresses.get(key, EmailCodeRequests(key))
-            after = before.requested(flow.id, now)
+            after = before.requested(flow.id, now, client, challenged=challenged)
             old = self.flows.get(before.live_flow) if before.live_flow is not None else None
             if old is not None:
                 self.flows[old.id] = old.voided()
@@ -131,6 +137,10 @@ class FakeEmailCodeFlows:
     def get(self, flow_id: str) -> EmailCodeFlow | None:
         with self.lock:
             return self.flows.get(flow_id)
+
+    def by_link(self, link_hash: str) -> EmailCodeFlow | None:
+        with self.lock:
+            return next((f for f in self.flows.values() if f.link_hash == link_hash), None)
 
     def update(
         self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from google.api_core.exceptions import ServiceUnavailable
 
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.integration
 def test_emails_that_are_awkward_document_ids(firestore: Any, email: str) -> None:
     users = FirestoreUserRepository(firestore, write_staged=write_staged)
     user = User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username("someone"),
         email=Email(email),
@@ -102,6 +104,7 @@ def test_a_spend_whose_commit_landed_but_answered_an_error_keeps_its_token_spent
     users = FirestoreUserRepository(firestore, write_staged=write_staged)
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     user = User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username("ann"),
         email=Email("ann@example.com"),

@@ -12,6 +12,7 @@ import pytest
 
 from application.signin.sessions import Refresh, Sessions, start_session
 from application.signin.tokens import TokenPair, TokenPolicy
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unauthenticated
 from domain.ids import new_id
@@ -57,6 +58,7 @@ class World:
             ttl=timedelta(minutes=15),
         )
         self.user = User.register(
+            admitted=ALLOWED,
             id=new_id(),
             username=Username("alice"),
             email=Email("alice@example.com"),

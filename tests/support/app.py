@@ -80,13 +80,9 @@ from tests.fakes.mail import (
 )
 from tests.fakes.migration import FakeUserMoves
 from tests.fakes.org_access import FakeMemberPermissions
+from tests.fakes.org_domains import FakeOrgDomains, FakeTxtRecords
 from tests.fakes.org_roles import FakeOrgRoles
-from tests.fakes.orgs import (
-    FakeOrgDomains,
-    FakeOrgInvitationRepository,
-    FakeOrgRepository,
-    FakeTxtRecords,
-)
+from tests.fakes.orgs import FakeOrgInvitationRepository, FakeOrgRepository
 from tests.fakes.provider import (
     FakeDeviceAuthorizations,
     FakeGrantHolders,

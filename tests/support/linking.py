@@ -4,6 +4,7 @@ passkeys, and the identities people arrive with."""
 from __future__ import annotations
 
 from application.accounts.accounts import Register
+from application.accounts.address_proof import FirstProof
 from application.accounts.signups import ANYONE, Signups
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity
@@ -52,10 +53,15 @@ class World(AccountsWorld):
             identities=self.identities,
             users=self.users,
             factors=self.factors,
-            passkeys=self.passkeys,
+            first_proof=FirstProof(
+                passkeys=self.passkeys,
+                factors=self.factors,
+                identities=self.identities,
+                grants=self.grants,
+                audit=self.audit,
+            ),
             clock=self.clock,
             audit=self.audit,
-            grants=self.grants,
             registered=(
                 (lambda user, provider: self.registered.append(f"{user.id} {provider}"))
                 if mail
@@ -78,7 +84,7 @@ class World(AccountsWorld):
     def squatter(self, *, proven: bool = False) -> User:
         """Somebody registered with the address (and, if ``proven``, proved it)."""
         user = self.account_cases().register(
-            Register(username="mallory", email=ADDRESS, password=PASSWORD)
+            Register(username="mallory", email=ADDRESS, password=PASSWORD, client_ip="")
         )
         if proven:
             user = self.users.update(user.id, lambda u: u.with_email_verified(self.clock.now()))

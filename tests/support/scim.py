@@ -32,8 +32,13 @@ class Directory:
         return bearer(self.token)
 
 
-def directory(client: FlaskClient, slug: str = "acme", admin: str = "alice") -> Directory:
-    register(client, admin)
+def directory(
+    client: FlaskClient, slug: str = "acme", admin: str = "alice", *, signed_up: bool = True
+) -> Directory:
+    """An org with a SCIM token, made by ``admin`` (who signs up first unless ``signed_up``
+    is False: an account made past the sign-up rule)."""
+    if signed_up:
+        register(client, admin)
     auth = bearer(login(client, admin))
     made = client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=auth)
     assert made.status_code == 201, made.get_json()

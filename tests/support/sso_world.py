@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask.testing import FlaskClient
 
 from application.ports import Audit
-from tests.fakes.orgs import FakeTxtRecords
+from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdpForTests, oidc_idp

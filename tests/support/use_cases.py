@@ -17,6 +17,7 @@ from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
 from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
+from application.accounts.signups import Signups
 from application.accounts.ways_in import IdentityRepository
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
@@ -32,6 +33,7 @@ from application.signin.sessions import (
 from application.signin.tokens import TokenPair, TokenPolicy
 from application.signin.totp import TotpFactors
 from bootstrap.accounts import NO_DOMAINS
+from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
@@ -139,7 +141,10 @@ class World:
 
     def register(self, username: str = "alice", email: str | None = None) -> User:
         cmd = Register(
-            username=username, email=email or f"{username}@example.com", password=PASSWORD
+            username=username,
+            email=email or f"{username}@example.com",
+            password=PASSWORD,
+            client_ip="",
         )
         return self.account_cases().register(cmd)
 
@@ -167,7 +172,7 @@ class World:
             owned=owned,
             departures=(),
             check_password=check_password,
-            challenge_gate=self.challenge_gate,
+            signups=Signups(policy=SignupPolicy(), audit=None, gate=self.challenge_gate),
             passwords=self.passwords(),
             schemas=self.schemas,
         )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
-from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.ports import (
     NO_WRITES,
@@ -24,7 +23,6 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.signups import ALLOWED
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -111,8 +109,10 @@ class Register:
     last_name: str | None = None
     locale: str | None = None  # the language the person's browser asked for, if supported
     way: str = SignUpWay.REGISTER  # what ``signup_refused`` names: the API, or the page
-    client_ip: str = ""  # after the trusted proxy hops; "" when unknown (nothing counted)
     challenge_token: str = ""  # the challenge's widget's, when one was asked
+    # After the trusted proxy hops, that a sign-up's signal is counted and challenged:
+    # required, so no way in forgets it; "" only where no person's request is behind it.
+    client_ip: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ class RegisterProven:
     email: str
     locale: str | None = None
     way: str = SignUpWay.EMAIL_CODE  # what ``signup_refused`` names: a code, or a passkey's
+    client_ip: str = ""  # the request's that proved the address; "" when unknown
 
 
 SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
@@ -369,7 +370,6 @@ class Accounts:
         departures: Sequence[EndsBeforeDeletion],
         check_password: PasswordCheck,
         signups: Signups = ANYONE,
-        challenge_gate: ChallengeGate,
         passwords: PasswordScreen,
         schemas: ProfileSchemaSource,
     ) -> None:
@@ -379,10 +379,10 @@ class Accounts:
         address; ``addresses``: the rule a new address follows (its special-use names);
         ``owned``: what the other capabilities keep per user, deleted with the
         account; ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``check_password``: sign-in's check of a signed-in user's password; ``signups``: who
-        may make their own account; ``challenge_gate``: what a sign-up passes when its
-        address signs up too often; ``passwords``: the check of a new one against breached
-        passwords; ``schemas``: the profile schema the person's writes of attributes follow."""
+        ``check_password``: sign-in's check of a signed-in user's password; ``signups``: the
+        door every new account passes (and an address changed to: its lists); ``passwords``:
+        the check of a new one against breached passwords; ``schemas``: the profile schema
+        the person's writes of attributes follow."""
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -396,45 +396,45 @@ class Accounts:
         self._departures = departures
         self._check_password = check_password
         self._signups = signups
-        self._challenge_gate = challenge_gate
         self._passwords = passwords
         self._schemas = schemas
 
     def register(self, cmd: Register) -> User:
-        """``hooks.registered(user)`` runs once the account is stored; a sign-up from an
-        address that signs up too often passes the challenge first (docs/security.md). Who
-        may sign up is asked once the address reads as one, before any name or address is
-        looked up, so its 403 is the same whether or not an account holds them."""
-        users, audit, gate = self._users, self._audit, self._challenge_gate
-        if cmd.client_ip:
-            signal = gate.signup_signal(cmd.client_ip)
-            gate.check(Challenged(signal, cmd.challenge_token, "register", cmd.client_ip))
+        """``hooks.registered(user)`` runs once the account is stored. Who may sign up is
+        asked once the address reads as one, before any name or address is looked up, so its
+        403 is the same whether or not an account holds them; a sign-up from a client address
+        that signs up too often passes the challenge then; the operator's hook is asked last,
+        once every field is checked (docs/security.md, "Who may sign up")."""
+        users, audit = self._users, self._audit
         # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
         address, rule, refused = cmd.email, self._addresses, list[FieldError]()
         email = checked(lambda: rule.new(address), refused) if address is not None else None
-        verdict = ALLOWED
-        if not refused:
-            verdict = self._signups.check(
-                SignUp(cmd.way, email, username=cmd.username, ip=cmd.client_ip or None)
-            )
+        sign_up = SignUp(
+            cmd.way,
+            email,
+            username=cmd.username,
+            ip=cmd.client_ip or None,
+            challenge_token=cmd.challenge_token,
+        )
+        admitted = self._signups.check(sign_up) if not refused else None
         problems: list[FieldError] = []
         username = checked(lambda: chosen_username(cmd.username, users=users), problems)
         problems += refused
         checked(lambda: check_password_policy(cmd.password), problems)
-        if username is None or problems:
+        if username is None or admitted is None or problems:
             raise InvalidInput.of(problems)
-        self._passwords.new_password(cmd.password)  # a request over the network: the last check
-        user = verdict.applied(
-            User.register(
-                id=new_id(),
-                username=username,
-                email=email,
-                password_hash=self._hasher.hash(cmd.password),
-                now=self._clock.now(),
-                name=cmd.name,
-                last_name=cmd.last_name,
-                locale=cmd.locale,
-            )
+        self._passwords.new_password(cmd.password)  # a request over the network
+        verdict = self._signups.asked(admitted)  # the operator's hook, on input checked
+        user = User.register(
+            id=new_id(),
+            username=username,
+            email=email,
+            password_hash=self._hasher.hash(cmd.password),
+            now=self._clock.now(),
+            admitted=verdict,
+            name=cmd.name,
+            last_name=cmd.last_name,
+            locale=cmd.locale,
         )
         created = AuditEvent(Audit.USER_CREATED, user_id=user.id)
         # What the audit log stores of the sign-up is written in the account's own commit.
@@ -448,25 +448,25 @@ class Accounts:
         """The account of an address just proven, which has none: made with the address
         verified and no password; the account made meanwhile by a racing sign-up of the same
         address is the one returned. ``hooks.proven(user)`` runs once it is stored. Who may
-        sign up is asked first (403 signup_not_allowed), as for every way in."""
+        sign up is asked first (403 signup_not_allowed), then the operator's hook, as for
+        every way in."""
         users, audit, now = self._users, self._audit, self._clock.now()
         email = self._addresses.new(cmd.email)
-        verdict = self._signups.check(SignUp(cmd.way, email))
+        verdict = self._signups.admit(SignUp(cmd.way, email))
         for name in _proven_usernames(email):
             try:
                 username = Username.chosen(name)
             except InvalidInput:
                 continue
-            user = verdict.applied(
-                User.register(
-                    id=new_id(),
-                    username=username,
-                    email=email,
-                    password_hash=None,
-                    now=now,
-                    email_verified=True,
-                    locale=cmd.locale,
-                )
+            user = User.register(
+                id=new_id(),
+                username=username,
+                email=email,
+                password_hash=None,
+                now=now,
+                admitted=verdict,
+                email_verified=True,
+                locale=cmd.locale,
             )
             staged = audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
             try:
@@ -503,6 +503,8 @@ class Accounts:
             and isinstance(new_email, Email)
             and _changes_identity(current, {"email": new_email})
         ):
+            # The sign-up's domain lists hold for an address changed to as for a new one.
+            self._signups.address(new_email)
             self._hold.address(current, new_email)
         if _changes_identity(current, changes):
             count_identity_change(

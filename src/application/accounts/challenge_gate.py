@@ -40,6 +40,7 @@ class Signal(StrEnum):
     ADDRESS_FAILURES = "address_failures"  # an address's failed logins
     SIGNUPS = "signups"  # sign-ups from one address
     EMAIL_CODES = "email_codes"  # e-mail codes asked from one address
+    ADDRESS_CODES = "address_codes"  # e-mail codes asked for one mail address, by all clients
 
 
 class ChallengeVerifier(Protocol):
@@ -125,13 +126,14 @@ class ChallengeGate:
         counts = self._counter.hit(key, [HOUR], self._clock.now().timestamp())[HOUR]
         return signal if counts.current > per_hour else None
 
-    def check(self, cmd: Challenged) -> None:
+    def check(self, cmd: Challenged) -> bool:
         """Let the request through, or ChallengeRequired (401), or Unavailable (503,
         challenge_unavailable) when the verifier cannot be reached and CHALLENGE_FAIL is
-        closed."""
+        closed. True when the request passed a challenge (the provider's verdict), False when
+        none was asked or an unreachable verifier let it through."""
         policy = self.policy
         if cmd.signal is None or not policy.on:
-            return
+            return False
         if not cmd.token:
             raise self._asked(cmd, "Complete the challenge to continue.")
         # Spent before it is verified: a token is the provider's once, and 30 requests in
@@ -143,13 +145,13 @@ class ChallengeGate:
         verdict = self._challenge.verify(cmd.token, action=cmd.action, remote_ip=cmd.remote_ip)
         if verdict is Verdict.VALID:
             self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="passed")
-            return
+            return True
         if verdict is Verdict.INVALID:
             self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="invalid")
             raise self._asked(cmd, "The challenge was not passed: complete it again.")
         if policy.fail_open:
             self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_open")
-            return
+            return False
         self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_closed")
         raise Unavailable(
             "The challenge cannot be checked now; try again later.", code=CHALLENGE_UNAVAILABLE

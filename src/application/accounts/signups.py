@@ -1,8 +1,14 @@
-"""The one rule for a person making their own account, asked by every way that makes one
-(``Signups.check``): ``POST /register`` and the seed clients' ``POST /users``, the sign-up
-page, a sign-in with Firebase or an upstream provider that would make an account, and any
-new way in that makes one (docs/security.md, "Who may sign up"). Accounts an admin, an
-import or an org (its single sign-on, its SCIM) makes are not a person's own and never ask.
+"""The one door every new account passes (``Signups``), whatever makes it: a person
+(``POST /register`` and the seed clients' ``POST /users`` and ``POST /api/v1/auth/signup``, the
+sign-up page, a mailed code or a passkey-first sign-up, a sign-in with Firebase or an upstream
+provider), an org (its single sign-on just-in-time, its SCIM directory) or the operators (an
+admin's invitation, the users import). ``check`` applies who may sign up (the mode by who makes
+the account, the domain lists for all) and, where a person asks from a client address, the
+challenge a signal asks for; ``asked`` then puts it to the operator's ``before_sign_up`` hook,
+once the account's input is checked. A new account is made only with the verdict the door
+gives (``User.register``'s ``admitted``), so a new way cannot go round it; an address an
+account changes to passes the lists too (``address``). docs/security.md, "Who may sign up";
+docs/decisions/0495-one-door-for-every-new-account.md.
 """
 
 from __future__ import annotations
@@ -11,9 +17,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from application.accounts.addresses import EMAIL_NOT_ALLOWED
+from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.ports import Audit, AuditEvent, AuditLog
 from domain.accounts.signups import (
     ALLOWED,
+    Maker,
+    Refusal,
     SignUpAttempt,
     SignUpDenied,
     SignupNotAllowed,
@@ -25,15 +35,26 @@ from domain.errors import InvalidInput
 
 
 class SignUpWay(StrEnum):
-    """How a person makes their own account: the ``via`` of ``signup_refused``."""
+    """How an account is made: the ``via`` of ``signup_refused``, the ``method`` the hook
+    is told."""
 
-    REGISTER = "register"  # POST /register, POST /users
+    REGISTER = "register"  # POST /register, POST /users, POST /api/v1/auth/signup
     PAGE = "page"  # /sign-up
     UPSTREAM = "upstream"  # an upstream provider's sign-in (its ExternalSignIn's via)
     FIREBASE = "firebase"  # POST /auth/firebase
-    EMAIL_CODE = "email_code"
-    PASSKEY = "passkey"
-    SSO = "sso"  # an org's single sign-on making its account (asks the hook alone)
+    EMAIL_CODE = "email_code"  # a mailed code, and passkey-first sign-up (proven by a code)
+    SSO = "sso"  # an org's single sign-on, just in time
+    SCIM = "scim"  # an org's directory
+    INVITATION = "invitation"  # an admin's invitation (POST /users/invitations, /api/users)
+    IMPORT = "import"  # the users import
+
+    @property
+    def maker(self) -> Maker:
+        if self in (SignUpWay.SSO, SignUpWay.SCIM):
+            return Maker.ORG
+        if self in (SignUpWay.INVITATION, SignUpWay.IMPORT):
+            return Maker.OPERATOR
+        return Maker.PERSON
 
 
 class InvitedAddresses(Protocol):
@@ -71,9 +92,12 @@ NO_SIGN_UP_HOOK: SignUpHook = _NoSignUpHook()
 
 @dataclass(frozen=True)
 class SignUp:
-    """Someone making their own account a given way, with the address they give (an
-    ``Email``, the text a provider reported, or None without one); the rest is what the
-    operator's hook is told (the request's address and user agent where left out)."""
+    """An account about to be made a given way, with the address it will hold (an ``Email``,
+    the text a provider reported, or None without one); ``vouched``: an org's way for an
+    address on one of its verified domains; ``ip`` and ``challenge_token``: the asking
+    person's client address (None: no person asks from one, nothing is counted or
+    challenged) and the challenge's token they sent; the rest is what the operator's hook is
+    told."""
 
     way: str
     email: Email | str | None
@@ -82,6 +106,8 @@ class SignUp:
     org_id: str | None = None
     ip: str | None = None
     user_agent: str | None = None
+    vouched: bool = False
+    challenge_token: str = ""
 
     def attempt(self) -> SignUpAttempt:
         email = self.email.value if isinstance(self.email, Email) else self.email
@@ -95,6 +121,18 @@ class SignUp:
             user_agent=self.user_agent,
         )
 
+    @property
+    def maker(self) -> Maker:
+        return SignUpWay(self.way).maker
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A sign-up the rule let through (``Signups.check``): only such a one is put to the
+    hook (``Signups.asked``), whose verdict makes the account."""
+
+    sign_up: SignUp
+
 
 def address_of(value: Email | str | None) -> Email | None:
     if value is None or isinstance(value, Email):
@@ -107,9 +145,11 @@ def address_of(value: Email | str | None) -> Email | None:
 
 class Signups:
     """``check`` refuses (403 ``signup_not_allowed`` with its ``reason``) a sign-up the
-    policy does not allow, and records ``signup_refused``; nothing else is read first. Then
-    it asks the operator's ``hook``, whose refusal is a 403 ``signup_denied`` with its
-    message, and whose verdict (names, attributes) the new account takes."""
+    policy does not allow, and records ``signup_refused``; nothing else is read first. A
+    person asking from a client address then passes the challenge a signal asks for (401
+    ``challenge_required``). ``asked`` puts an admitted sign-up to the operator's ``hook``,
+    whose refusal is a 403 ``signup_denied`` with its message, and whose verdict (names,
+    attributes) the new account takes (``User.register``'s ``admitted``)."""
 
     def __init__(
         self,
@@ -118,28 +158,51 @@ class Signups:
         audit: AuditLog | None,
         invitations: InvitedAddresses = NO_INVITATIONS,
         hook: SignUpHook = NO_SIGN_UP_HOOK,
+        gate: ChallengeGate | None = None,
     ) -> None:
-        """``audit`` None: nothing recorded (the rule where no audit log is known yet)."""
+        """``audit`` None: nothing recorded (the rule where no audit log is known yet);
+        ``gate`` None: no challenge is ever asked (the tests of one room)."""
         self._policy = policy
         self._audit = audit
         self._invitations = invitations
         self._hook = hook
+        self._gate = gate
 
-    def check(self, attempt: SignUp) -> SignUpVerdict:
-        reason = self._policy.refusal(address_of(attempt.email), invited=self._invitations.invited)
+    def check(self, attempt: SignUp) -> Admitted:
+        reason = self._policy.refusal(
+            address_of(attempt.email),
+            invited=self._invitations.invited,
+            maker=attempt.maker,
+            vouched=attempt.vouched,
+        )
         if reason is not None:
             self._refused(attempt, reason.value)
             raise SignupNotAllowed(reason)
-        return self.asked(attempt)
+        gate = self._gate
+        if gate is not None and attempt.ip and attempt.maker is Maker.PERSON:
+            signal = gate.signup_signal(attempt.ip)
+            gate.check(Challenged(signal, attempt.challenge_token, "register", attempt.ip))
+        return Admitted(attempt)
 
-    def asked(self, attempt: SignUp) -> SignUpVerdict:
-        """The hook alone: for an account an org makes (its single sign-on), which follows
-        the org's verified domains rather than the policy."""
+    def asked(self, admitted: Admitted) -> SignUpVerdict:
+        """The operator's hook's verdict on an admitted sign-up, once its input is checked."""
+        attempt = admitted.sign_up
         verdict = self._hook.before_sign_up(attempt.attempt())
         if not verdict.allowed:
             self._refused(attempt, "hook_denied")
             raise SignUpDenied(verdict.message or SignUpDenied.title)
         return verdict
+
+    def admit(self, attempt: SignUp) -> SignUpVerdict:
+        """``check`` then ``asked``, for a way that has no other input to check between."""
+        return self.asked(self.check(attempt))
+
+    def address(self, email: Email, field: str = "email") -> None:
+        """An address an account changes to: 422 ``email_not_allowed`` (naming the list's
+        reason) where the lists refuse it, as they would refuse it a new account."""
+        reason = self._policy.address_refusal(email)
+        if reason is not None:
+            raise InvalidInput.field(field, _REFUSED[reason], EMAIL_NOT_ALLOWED)
 
     def _refused(self, attempt: SignUp, reason: str) -> None:
         if self._audit is not None:
@@ -147,5 +210,13 @@ class Signups:
                 AuditEvent(Audit.SIGNUP_REFUSED, outcome="failure", reason=reason, via=attempt.way)
             )
 
+
+_REFUSED = {
+    Refusal.DOMAIN_BLOCKED: "Addresses on this domain are not accepted here.",
+    Refusal.DISPOSABLE_DOMAIN: "Addresses of disposable-mail services are not accepted here.",
+    Refusal.DOMAIN_NOT_ALLOWED: "Only addresses on the allowed domains are accepted here.",
+    Refusal.CLOSED: "This address is not accepted here.",
+    Refusal.INVITATION_REQUIRED: "This address is not accepted here.",
+}
 
 ANYONE = Signups(policy=SignupPolicy(), audit=None)  # open sign-up (the tests of one room)

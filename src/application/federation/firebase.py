@@ -31,6 +31,8 @@ VIA = "firebase"  # the audit records' and the sessions' reason
 class FirebaseSignIn:
     id_token: str
     user_agent: str = ""
+    client_ip: str = ""  # after the trusted proxy hops; "" when unknown (nothing challenged)
+    challenge_token: str = ""  # the challenge's widget's, when one was asked
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Firebase:
             unverified_accounts=False,
             taken_code="email_taken",
             signup_way=SignUpWay.FIREBASE,
+            client_ip=cmd.client_ip,
+            challenge_token=cmd.challenge_token,
         )
         return self._links.sign_in_external(signing_in, self._sign_in)
 

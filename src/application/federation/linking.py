@@ -29,15 +29,15 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
-from application.accounts.address_proof import start_clean
+from application.accounts.accounts import UserRepository, nothing_follows
+from application.accounts.address_proof import FirstProof
 from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.accounts.ways_in import IdentityRepository
-from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity, OwnedData
+from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
 from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
-from domain.accounts.signups import ALLOWED, SignUpVerdict
+from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -45,6 +45,7 @@ from domain.accounts.users import (
     PersonName,
     User,
     Username,
+    folds_onto_another,
 )
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
@@ -69,9 +70,14 @@ class ExternalSignIn:
     # nothing of an address off its verified domains (docs/reference/sso.md, "Which account")
     proves_only: bool = False
     signup_way: str = SignUpWay.UPSTREAM  # what a refused sign-up's event names
-    # The operator's hook's word on a new account: its names and attributes
-    # (docs/hooks.md, "before_sign_up"); asked where an account may be made.
-    sign_up: SignUpVerdict = ALLOWED
+    # The door's word on a new account (``Signups``): with it the operator's hook's names and
+    # attributes (docs/hooks.md, "before_sign_up"); None until asked, and then no account
+    # is made (``create_linked_account``).
+    sign_up: SignUpVerdict | None = None
+    # The person's client address and challenge token, where a sign-up from it may be
+    # challenged (POST /auth/firebase); "" for a browser's return from a provider.
+    client_ip: str = ""
+    challenge_token: str = ""
 
 
 class SignInToConnect(Conflict):
@@ -109,9 +115,9 @@ class Links:
     account an identity another provider vouches for signs in to (found, made or claimed),
     and that account signed in through the sign-in step it is handed.
 
-    Its ports: the links, the accounts, what a claim removes (the earlier holder's factors,
-    passkeys and app grants), the clock and the audit log; ``identities``, ``users``,
-    ``clock`` and ``audit`` are read by an org connection's sign-in too
+    Its ports: the links, the accounts, what a claim removes (``first_proof``), the clock
+    and the audit log; ``identities``, ``users``, ``clock`` and ``audit`` are read by an org
+    connection's sign-in too
     (application/sso/arrival.py), which follows these rules with a difference of its own.
     ``registered``: what follows a new account made with the provider named (the mail flows'
     ``AccountHooks.registered_with``: the verification mail, naming it); None: no mail can
@@ -128,16 +134,15 @@ class Links:
         identities: IdentityRepository,
         users: UserRepository,
         factors: MfaRepository,
-        passkeys: OwnedData,
+        first_proof: FirstProof,
         clock: Clock,
         audit: AuditLog,
-        grants: OwnedData,
         registered: Callable[[User, str], None] | None = None,
         proven: Callable[[User], None] = nothing_follows,
         signups: Signups = ANYONE,
     ) -> None:
         self.identities, self.users, self.clock, self.audit = identities, users, clock, audit
-        self._factors, self._passkeys, self._grants = factors, passkeys, grants
+        self._factors, self._first_proof = factors, first_proof
         self._registered, self._proven = registered, proven
         self._signups = signups
 
@@ -200,14 +205,20 @@ class Links:
         user = self.identities.find_by_identity(identity.provider, identity.subject)
         if user is not None:
             return user  # rule 1
+        if identity.email and folds_onto_another(identity.email):
+            # An address whose letters fold onto another's names no account here, and makes
+            # none (docs/security.md, "One address, one account").
+            cmd = replace(cmd, identity=replace(identity, email=None))
         # Rules 2 to 5 may make an account: the same refusal whether or not one holds the
         # address, so it is asked before they look.
-        verdict = self._signups.check(self.sign_up_of(cmd))
-        return self.unlinked_account(replace(cmd, sign_up=verdict))
+        return self.unlinked_account(self.admitted(cmd))
 
-    def sign_up_of(self, cmd: ExternalSignIn, org_id: str | None = None) -> SignUp:
-        """What the sign-up rule and the operator's hook are told of a new account made by
-        this sign-in."""
+    def sign_up_of(
+        self, cmd: ExternalSignIn, org_id: str | None = None, *, vouched: bool = False
+    ) -> SignUp:
+        """What the door every new account passes, and the operator's hook, are told of a
+        new account made by this sign-in (``vouched``: an org's, for an address on one of
+        its verified domains)."""
         identity = cmd.identity
         return SignUp(
             cmd.signup_way,
@@ -215,14 +226,21 @@ class Links:
             username=identity.preferred_username,
             provider=identity.provider,
             org_id=org_id,
+            ip=cmd.client_ip or None,
             user_agent=cmd.user_agent or None,
+            vouched=vouched,
+            challenge_token=cmd.challenge_token,
         )
 
-    def asked_of_org(self, cmd: ExternalSignIn, org_id: str) -> ExternalSignIn:
-        """``cmd`` with the operator's hook's word on an account the org would make (its
-        single sign-on, which the sign-up rule does not govern): 403 signup_denied when it
-        refuses."""
-        return replace(cmd, sign_up=self._signups.asked(self.sign_up_of(cmd, org_id)))
+    def admitted(
+        self, cmd: ExternalSignIn, org_id: str | None = None, *, vouched: bool = False
+    ) -> ExternalSignIn:
+        """``cmd`` with the door's word on the account it may make: 403
+        ``signup_not_allowed`` or ``signup_denied``, 401 ``challenge_required``, else the
+        verdict the new account takes."""
+        return replace(
+            cmd, sign_up=self._signups.admit(self.sign_up_of(cmd, org_id, vouched=vouched))
+        )
 
     def unlinked_account(self, cmd: ExternalSignIn) -> User:
         """The account of an identity no account is linked to yet: rules 2 to 5."""
@@ -249,25 +267,26 @@ class Links:
         says), a username derived from its profile and no password (so password login never
         works for it). Conflict (email_taken) when an account holds the address: never a
         link to it here."""
-        identity = cmd.identity
+        identity, verdict = cmd.identity, cmd.sign_up
         if not identity.email:
             raise ValueError("a new linked account has the identity's address")
+        if verdict is None:
+            raise ValueError("a new linked account passes the door first (``admitted``)")
         email = Email(identity.email)
         names = PersonName.of(identity.given_name, identity.family_name, identity.display_name)
         now = self.clock.now()
         for username in username_candidates(identity.preferred_username, identity.email):
-            user = cmd.sign_up.applied(
-                User.register(
-                    id=new_id(),
-                    username=username,
-                    email=email,
-                    password_hash=None,
-                    now=now,
-                    name=names.given,
-                    last_name=names.family,
-                    full_name=names.full,
-                    email_verified=identity.email_verified,
-                )
+            user = User.register(
+                id=new_id(),
+                username=username,
+                email=email,
+                password_hash=None,
+                now=now,
+                admitted=verdict,
+                name=names.given,
+                last_name=names.family,
+                full_name=names.full,
+                email_verified=identity.email_verified,
             )
             try:
                 linked = self.identities.add_with_identity(
@@ -301,7 +320,7 @@ class Links:
         if holder is None or not holder.claimable_with(email):
             return None
         # Before the link, so that no crash leaves the earlier holder's ways in on the account.
-        self._start_clean(holder.id, identities=True)
+        self._first_proof.start_clean(holder.id)
         now = self.clock.now()
         linked = self.identities.link_existing(
             holder.id,
@@ -313,25 +332,13 @@ class Links:
         if linked is not None and linked.id == holder.id:
             # Again, for what the holder's sessions (ended by the link's commit) added
             # meanwhile; the link just made stays.
-            self._start_clean(holder.id, identities=False)
+            self._first_proof.start_clean(holder.id, identities=False)
             self.audit.record(
                 AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
             )
-            self.audit.record(AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=holder.id, reason=cmd.via))
+            self._first_proof.claimed(holder.id, reason=cmd.via)
             self._proven(linked)  # the holder never proved it (``claimable_with``)
         return linked
-
-    def _start_clean(self, user_id: str, *, identities: bool) -> None:
-        """What a squatter left: passkeys, authenticator, identity links (``identities``) and
-        the apps it allowed (their grants and consents); its sessions end with the claim
-        itself."""
-        start_clean(
-            user_id,
-            passkeys=self._passkeys,
-            factors=self._factors,
-            identities=self.identities if identities else None,
-        )
-        self._grants.delete_owned_by(user_id, DELETE_BATCH)
 
     def follow_verification(self, user: User, cmd: ExternalSignIn) -> User:
         """The account with the verification state the provider reports for its address

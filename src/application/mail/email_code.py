@@ -9,6 +9,7 @@ flow once, and its wrong codes count in the login throttle as wrong passwords do
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -18,9 +19,9 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import RegisterProven, UserRepository
-from application.accounts.address_proof import start_clean
+from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
-from application.accounts.challenge_gate import Challenged, ChallengeGate
+from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
 from application.mail.sending import MailSettings, deliver
 from application.ports import (
     Audit,
@@ -31,7 +32,6 @@ from application.ports import (
     JobQueue,
     Mailer,
     MailRenderer,
-    OwnedData,
 )
 from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sessions import SignIn, SignInRequest
@@ -43,9 +43,11 @@ from domain.ids import new_id
 from domain.mail.email_codes import (
     FLOW_LIFETIME,
     EmailCodeFlow,
+    EmailCodeRequests,
     code_of,
     secret_hash,
 )
+from domain.request_limits import client_scope
 from domain.signin.mfa import EMAIL
 from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
 
@@ -56,19 +58,30 @@ INVALID_EMAIL_CODE, INVALID_EMAIL_FLOW = "invalid_email_code", "invalid_email_fl
 EMAIL_CODE_DISABLED = "email_code_disabled"
 METHOD = "email_code"  # what signin.succeeded and signin.failed call this way in
 _FLOW_ID_MAX = 64
+_LINK_TOKEN_MAX = 64  # secrets.token_urlsafe(32) is 43 characters
 
 
 class EmailCodeFlowStore(Protocol):
     """Where the flows and each address's requests live."""
 
-    def start(self, flow: EmailCodeFlow, key: str, now: datetime) -> None:
+    def requests(self, key: str) -> EmailCodeRequests:
+        """The address ``key``'s requests of the last hour, as stored (none: empty)."""
+        ...
+
+    def start(
+        self, flow: EmailCodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+    ) -> None:
         """Store ``flow`` as the live one of the address ``key`` and void the one before, in
-        one commit, if the address's requests allow one more (``EmailCodeRequests``); else
-        RateLimited and nothing stored."""
+        one commit, if the address's requests allow one more from ``client``
+        (``EmailCodeRequests.requested``); else RateLimited and nothing stored."""
         ...
 
     def get(self, flow_id: str) -> EmailCodeFlow | None:
         """The flow with this id, whatever its state; None if there is none."""
+        ...
+
+    def by_link(self, link_hash: str) -> EmailCodeFlow | None:
+        """The flow whose link token hashes to ``link_hash`` (``secret_hash``); None if none."""
         ...
 
     def update(
@@ -100,13 +113,13 @@ class VerifyEmailCode:
     code: str
     user_agent: str = ""
     client_ip: str = ""
+    browser_secret: str = ""  # the page's flow cookie; "" for an API client
 
 
 @dataclass(frozen=True)
 class OpenEmailLink:
     """A GET of the mail's link: spends nothing."""
 
-    flow_id: str
     token: str
     browser_secret: str = ""
 
@@ -122,7 +135,6 @@ class EmailLink:
 
 @dataclass(frozen=True)
 class SignInByLink:
-    flow_id: str
     token: str
     browser_secret: str
     user_agent: str = ""
@@ -161,62 +173,60 @@ def _flow_id(value: str) -> bool:
     )
 
 
+def client_of(client_ip: str) -> str:
+    """How an address's requests name the client that asked: a hash of its address's scope
+    (an IPv4 address, an IPv6 /64), so no address is stored; "" when unknown."""
+    if not client_ip:
+        return ""
+    return hashlib.sha256(client_scope(client_ip).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EmailCodes:
     """Signing in by a mailed code or link (docs/reference/email-code.md). ``sign_up``: the
-    accounts' sign-up by a proven address (``Accounts.register_proven``); ``passkeys``,
-    ``factors`` and ``identities``: what a first proof of an account's address removes
+    accounts' sign-up by a proven address (``Accounts.register_proven``); ``first_proof``:
+    what a first proof of an account's address removes
     (docs/decisions/0104-first-proof-of-address-wins.md); ``enabled``: PASSWORDLESS_EMAIL."""
 
-    def __init__(
-        self,
-        *,
-        flows: EmailCodeFlowStore,
-        users: UserRepository,
-        sign_up: Callable[[RegisterProven], User],
-        sign_in: SignIn,
-        addresses: AddressRule,
-        throttle: LoginThrottle,
-        throttle_policy: LoginThrottlePolicy,
-        factors: MfaRepository,
-        passkeys: OwnedData,
-        owned_factors: OwnedData,
-        identities: OwnedData,
-        queue: JobQueue,
-        clock: Clock,
-        audit: AuditLog,
-        proven: Callable[[User], None],
-        challenge_gate: ChallengeGate,
-        enabled: bool = True,
-    ) -> None:
-        self._flows, self._users, self._sign_up, self._sign_in = flows, users, sign_up, sign_in
-        self._addresses, self._throttle, self._throttle_policy = (
-            addresses,
-            throttle,
-            throttle_policy,
-        )
-        self._factors, self._passkeys = factors, passkeys
-        self._owned_factors, self._identities = owned_factors, identities
-        self._queue, self._clock, self._audit = queue, clock, audit
-        self._proven, self._enabled = proven, enabled
-        self._challenge_gate = challenge_gate
+    flows: EmailCodeFlowStore
+    users: UserRepository
+    sign_up: Callable[[RegisterProven], User]
+    sign_in: SignIn
+    addresses: AddressRule
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    factors: MfaRepository
+    first_proof: FirstProof
+    queue: JobQueue
+    clock: Clock
+    audit: AuditLog
+    proven: Callable[[User], None]
+    challenge_gate: ChallengeGate
+    enabled: bool = True
 
     def request(self, cmd: RequestEmailCode) -> EmailCodeRequested:
         """A new flow for the address, the one before it void, and its mail queued: the same
-        work whether an account has the address or not (no account is read here)."""
+        work whether an account has the address or not (no account is read here). Codes asked
+        from one client past their budget, or for one address by every client past its
+        budget, ask for a challenge first (docs/security.md, "Per-address request limits")."""
         self._check_enabled()
-        email = self._addresses.new(cmd.email)
-        if cmd.client_ip:  # codes asked from one address past their budget: a challenge
-            gate = self._challenge_gate
-            signal = gate.email_codes_signal(cmd.client_ip)
-            gate.check(Challenged(signal, cmd.challenge_token, "email_code", cmd.client_ip))
-        now = self._clock.now()
+        email = self.addresses.new(cmd.email)
+        key, now, gate = login_key(email.value), self.clock.now(), self.challenge_gate
+        client = client_of(cmd.client_ip)
+        signal = gate.email_codes_signal(cmd.client_ip) if cmd.client_ip else None
+        if signal is None and self.flows.requests(key).crowded(now):
+            signal = Signal.ADDRESS_CODES
+        passed = gate.check(Challenged(signal, cmd.challenge_token, "email_code", cmd.client_ip))
         browser = secret_hash(cmd.browser_secret) if cmd.browser_secret else None
         flow = EmailCodeFlow.start(
             id=new_id(), email=email.value, now=now, browser_hash=browser, locale=cmd.locale
         )
-        self._flows.start(flow, login_key(email.value), now)
+        # Past the address's budget only what passed a challenge, or anything where no
+        # challenge can be asked (then the address's wider bound alone holds).
+        beyond = passed or not gate.policy.on
+        self.flows.start(flow, key, now, client, challenged=beyond)
         try:
-            self._queue.enqueue(EmailCodeJob(flow.id).job())
+            self.queue.enqueue(EmailCodeJob(flow.id).job())
         except Exception:  # the answer must not depend on the queue (application.mail.sending)
             log.exception("could not queue the mail of an e-mail code")
         return EmailCodeRequested(flow.id, int(FLOW_LIFETIME.total_seconds()))
@@ -224,20 +234,27 @@ class EmailCodes:
     def verify(self, cmd: VerifyEmailCode) -> TokenPair:
         """The token pair of the flow's address, for its right code, once; MfaRequired where
         the account has a second factor; 403 sso_required where its org requires its single
-        sign-on. A wrong code counts in the flow (five void it) and in the login throttle."""
+        sign-on. A flow a browser asked for is taken only with that browser's cookie. Each
+        guess is counted in the flow before it is compared (five at most, whatever the
+        concurrency), and a wrong one in the login throttle."""
         self._check_enabled()
-        now, throttle, ip = self._clock.now(), self._throttle, cmd.client_ip or None
-        flow = self._flows.get(cmd.flow_id) if _flow_id(cmd.flow_id) else None
-        if flow is None or not flow.usable(now) or flow.code_hash is None:
+        now, throttle, ip = self.clock.now(), self.throttle, cmd.client_ip or None
+        flow = self.flows.get(cmd.flow_id) if _flow_id(cmd.flow_id) else None
+        if (
+            flow is None
+            or not flow.usable(now)
+            or flow.code_hash is None
+            or not flow.taken_by(cmd.browser_secret)
+        ):
             raise invalid_flow()
         key = login_key(flow.email)
-        rules = self._throttle_policy.rules_for(key, cmd.client_ip)
+        rules = self.throttle_policy.rules_for(key, cmd.client_ip)
 
         def failed(reason: str) -> None:
             # On the account's events where the address has one (signin.failed).
-            holder = self._users.find_by_login(key)
+            holder = self.users.find_by_login(key)
             user_id = holder.id if holder is not None else None
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(
                     Audit.LOGIN, "failure", user_id=user_id, ip=ip, reason=reason, method=METHOD
                 )
@@ -246,32 +263,33 @@ class EmailCodes:
         reservation = reserve_guess(
             throttle, rules, now, refused=lambda: failed(TOO_MANY_LOGIN_FAILURES)
         )
-        if not flow.accepts(cmd.code):
-            after = self._flows.update(flow.id, lambda f: f.with_wrong_code(now))
-            if after is not None and after.spent_by is not None:
-                throttle.release(reservation)  # spent meanwhile: no guess lost, only the race
-                raise invalid_flow()
-            wrong_guess(throttle, reservation, self._clock.now())
+        nonce = new_id()
+        counted = self.flows.update(flow.id, lambda f: f.guessed(now, nonce))
+        if counted is None or counted.last_guess != nonce:
+            throttle.release(reservation)  # no guess left: nothing was compared
+            raise invalid_flow()
+        if not counted.accepts(cmd.code):
+            wrong_guess(throttle, reservation, self.clock.now())
             failed("wrong_code")
             raise Unauthenticated("The code is not correct.", code=INVALID_EMAIL_CODE)
         if not self._claimed(flow):
             throttle.release(reservation)  # no guess was lost, only the race for the flow
             raise invalid_flow()
-        clear = self._throttle_policy.success_keys(key, cmd.client_ip)
+        clear = self.throttle_policy.success_keys(key, cmd.client_ip)
         with settled(throttle, reservation, clear):
             return self._signed_in(flow, cmd.user_agent, ip)
 
     def open_link(self, cmd: OpenEmailLink) -> EmailLink:
         """What the mail's link shows; nothing is written (mail scanners open links)."""
         self._check_enabled()
-        flow = self._linked_flow(cmd.flow_id, cmd.token)
+        flow = self._linked_flow(cmd.token)
         return EmailLink(same_browser=flow.asked_by(cmd.browser_secret), code=code_of(cmd.token))
 
     def sign_in_by_link(self, cmd: SignInByLink) -> TokenPair:
         """The token pair of the flow's address, in the browser that asked only (it holds
         the flow's cookie); anywhere else 403 ``email_link_elsewhere`` and nothing spent."""
         self._check_enabled()
-        flow = self._linked_flow(cmd.flow_id, cmd.token)
+        flow = self._linked_flow(cmd.token)
         if not flow.asked_by(cmd.browser_secret):
             raise PermissionDenied(
                 "Type the code where you asked for it.", code="email_link_elsewhere"
@@ -280,28 +298,31 @@ class EmailCodes:
             raise invalid_flow()
         return self._signed_in(flow, cmd.user_agent, cmd.client_ip or None)
 
-    def _linked_flow(self, flow_id: str, token: str) -> EmailCodeFlow:
-        flow = self._flows.get(flow_id) if _flow_id(flow_id) and token.isascii() else None
-        if flow is None or not flow.usable(self._clock.now()) or not flow.opens_with(token):
+    def _linked_flow(self, token: str) -> EmailCodeFlow:
+        """The flow the link's token names (the link carries no flow id: docs/decisions/
+        0494-codes-belong-to-who-asked.md)."""
+        usable = 0 < len(token) <= _LINK_TOKEN_MAX and token.isascii()
+        flow = self.flows.by_link(secret_hash(token)) if usable else None
+        if flow is None or not flow.usable(self.clock.now()) or not flow.opens_with(token):
             raise invalid_flow()
         return flow
 
     def _claimed(self, flow: EmailCodeFlow) -> bool:
         """Spend the flow for this request; False when another request spent it first (or a
         new request voided it): of racing requests exactly one is told True."""
-        now, nonce = self._clock.now(), new_id()
-        after = self._flows.update(flow.id, lambda f: f.spent(now, nonce))
+        now, nonce = self.clock.now(), new_id()
+        after = self.flows.update(flow.id, lambda f: f.spent(now, nonce))
         return after is not None and after.spent_by == nonce
 
     def _signed_in(self, flow: EmailCodeFlow, user_agent: str, ip: str | None) -> TokenPair:
         """After the flow is spent: the address's account (made now if there is none, as a
         sign-up), proven by the code; then its second factor, else a new session."""
         key = login_key(flow.email)
-        user = self._users.find_by_login(key)
+        user = self.users.find_by_login(key)
         if user is None:
-            user = self._sign_up(RegisterProven(flow.email, flow.locale))
+            user = self.sign_up(RegisterProven(flow.email, flow.locale, client_ip=ip or ""))
         if user.disabled:
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(
                     Audit.LOGIN,
                     "failure",
@@ -313,37 +334,42 @@ class EmailCodes:
             )
             raise PermissionDenied("This account is disabled.", code="account_disabled")
         if not user.email_verified:
-            user = self._first_proof(user)
+            user = self._first_proof(user, ip)
         require_second_factor(
             user,
             login_key=key,
             first_factor=(EMAIL,),
             device_id=None,
             ip=ip,
-            factors=self._factors,
-            clock=self._clock,
-            audit=self._audit,
+            factors=self.factors,
+            clock=self.clock,
+            audit=self.audit,
         )
-        return self._sign_in(SignInRequest(user, (EMAIL,), user_agent, ip=ip, method=METHOD))
+        return self.sign_in(SignInRequest(user, (EMAIL,), user_agent, ip=ip, method=METHOD))
 
-    def _first_proof(self, user: User) -> User:
+    def _first_proof(self, user: User, ip: str | None) -> User:
         """The first proof of the account's address wins it: whoever set it up without
-        proving the address loses every way in
+        proving the address loses every way in and the apps it allowed
         (docs/decisions/0104-first-proof-of-address-wins.md)."""
-        clean = {
-            "passkeys": self._passkeys,
-            "factors": self._owned_factors,
-            "identities": self._identities,
-        }
-        start_clean(user.id, **clean)
-        now = self._clock.now()
-        claimed = self._users.update(user.id, lambda u: u if u.email_verified else u.claimed(now))
-        start_clean(user.id, **clean)
-        self._proven(claimed)
+        self.first_proof.start_clean(user.id)
+        now = self.clock.now()
+        taken: list[User] = []
+
+        def claim(current: User) -> User:
+            if current.email_verified:
+                return current
+            taken[:] = [current]
+            return current.claimed(now)
+
+        claimed = self.users.update(user.id, claim)
+        self.first_proof.start_clean(user.id)
+        if taken:
+            self.first_proof.claimed(user.id, reason=METHOD, ip=ip)
+        self.proven(claimed)
         return claimed
 
     def _check_enabled(self) -> None:
-        if not self._enabled:
+        if not self.enabled:
             raise NotFound("Sign-in by e-mail code is off here.", code=EMAIL_CODE_DISABLED)
 
 
@@ -377,22 +403,26 @@ class EmailCodeMailJob:
             return  # voided, spent or expired since the request
         user = self._users.find_by_login(login_key(flow.email))
         proven = user is not None and user.email_verified
+        # The account's own address, as it stored it: never the spelling asked for, which
+        # names the same account yet may be another mailbox (docs/security.md, "One address,
+        # one account"). An address without an account is mailed as asked (its sign-up).
+        to = user.email.value if user is not None and user.email is not None else flow.email
         left = flow.expires_at - now
         context = {
             "product": self._settings.product,
             "public_url": self._settings.public_url,
             "support_email": self._settings.support_email,
-            "email": flow.email,
+            "email": to,
             "address_verified": "yes" if proven else "",
             "locale": (user.locale if user is not None else None) or flow.locale or "",
             "code": code_of(token),
-            "link": f"{self._settings.public_url}/sign-in/email?flow={flow.id}&token={token}",
+            "link": f"{self._settings.public_url}/sign-in/email?token={token}",
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
             "new_account": "" if user is not None else "yes",
         }
         if user is not None and proven:
             context |= {"username": user.username.value, "name": user.name or user.username.value}
-        mail = self._renderer.render("email_code", flow.email, context)
+        mail = self._renderer.render("email_code", to, context)
         user_id = user.id if user is not None else None
         if not deliver(self._mailer, mail, final, f"an e-mail code of flow {flow.id}"):
             self._audit.record(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import DELETE_BATCH, UserRepository, nothing_follows
-from application.accounts.address_proof import start_clean
+from application.accounts.accounts import UserRepository, nothing_follows
+from application.accounts.address_proof import FirstProof
 from application.accounts.admin import target_of
 from application.mail.sending import (
     ActionTokenRepository,
@@ -25,7 +25,6 @@ from application.ports import (
     AuditLog,
     Clock,
     JobQueue,
-    OwnedData,
 )
 from application.signin.authentication import Actor
 from domain.accounts.identities import IdentityLink, made_unproven_by
@@ -86,27 +85,23 @@ def _through_an_identity(actor: Actor | None, user_id: str) -> bool:
 
 class EmailVerification:
     """Address verification: the mail asked for, and the proof of the address its link
-    gives. ``passkeys``, ``factors``, ``grants`` (the provider's) and the identity links are
-    what the first proof of an address removes from an account a non-verifying provider's
-    sign-in made; ``proven``: what follows an address a mailed link proves (an org's
-    auto_join)."""
+    gives. ``first_proof``: what the first proof of an address removes from an account a
+    non-verifying provider's sign-in made; ``proven``: what follows an address a mailed link
+    proves (an org's auto_join)."""
 
     def __init__(
         self,
         *,
         users: UserRepository,
         identities: ProofIdentities,
-        passkeys: OwnedData,
-        factors: OwnedData,
-        grants: OwnedData,
+        first_proof: FirstProof,
         action_tokens: ActionTokenRepository,
         queue: JobQueue,
         clock: Clock,
         audit: AuditLog,
         proven: Callable[[User], None] = nothing_follows,
     ) -> None:
-        self._users, self._identities = users, identities
-        self._passkeys, self._factors, self._grants = passkeys, factors, grants
+        self._users, self._identities, self._first_proof = users, identities, first_proof
         self._action_tokens, self._queue = action_tokens, queue
         self._clock, self._audit, self._proven = clock, audit, proven
 
@@ -139,7 +134,7 @@ class EmailVerification:
         squatter = self._taken_from(cmd, self._action_tokens.get(hashed), now)
         if squatter is not None:
             # Before the spend, so that no crash leaves them to the account's earlier holder.
-            self._start_clean(squatter.user_id)
+            self._first_proof.start_clean(squatter.user_id)
         claimed: list[User] = []
         found: list[User] = []  # the account as each attempt of the spend found it
 
@@ -161,15 +156,11 @@ class EmailVerification:
             self._proven(user)
         if squatter is not None and claimed:
             # Again, for what the sessions the claim ended added meanwhile.
-            self._start_clean(user.id)
+            self._first_proof.start_clean(user.id)
             audit.record(
                 AuditEvent(Audit.IDENTITY_UNLINKED, user_id=user.id, reason=squatter.provider)
             )
-            audit.record(
-                AuditEvent(
-                    Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="email_verification"
-                )
-            )
+            self._first_proof.claimed(user.id, reason="email_verification", ip=ip)
         return Verified(user, claimed=bool(claimed))
 
     def _taken_from(
@@ -188,12 +179,6 @@ class EmailVerification:
         if holder is None or _through_an_identity(cmd.signed_in, holder.id):
             return None
         return made_unproven_by(self._identities.list_for(holder.id), holder)
-
-    def _start_clean(self, user_id: str) -> None:
-        start_clean(
-            user_id, passkeys=self._passkeys, factors=self._factors, identities=self._identities
-        )
-        self._grants.delete_owned_by(user_id, DELETE_BATCH)
 
 
 class MailsAfterChanges:

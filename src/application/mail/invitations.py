@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import parse_role, require_admin
+from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.mail.sending import MailKind, queue_mail
 from application.ports import (
     Audit,
@@ -45,9 +46,12 @@ class AccountInvitations:
         clock: Clock,
         audit: AuditLog,
         addresses: AddressRule,
+        signups: Signups,
     ) -> None:
+        """``signups``: the door every new account passes (the operators make these: the
+        domain lists and the operator's hook, not the mode)."""
         self._users, self._queue, self._clock, self._audit = users, queue, clock, audit
-        self._addresses = addresses
+        self._addresses, self._signups = addresses, signups
 
     def invite(self, cmd: Invite) -> User:
         """An account without a password; its owner sets one through the invitation's link."""
@@ -56,6 +60,7 @@ class AccountInvitations:
         given = cmd.username if cmd.username is not None else Username.from_address(email)
         username = Username.chosen(given)
         role = parse_role(cmd.role) if cmd.role else Role.USER
+        verdict = self._signups.admit(SignUp(SignUpWay.INVITATION, email, username=username.value))
         now = self._clock.now()
         user = User.register(
             id=new_id(),
@@ -63,6 +68,7 @@ class AccountInvitations:
             email=email,
             password_hash=None,
             now=now,
+            admitted=verdict,
             name=cmd.name,
             last_name=cmd.last_name,
         )

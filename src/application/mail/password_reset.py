@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.accounts import NO_HOLD, AccountHold, UserRepository, nothing_follows
-from application.accounts.address_proof import remove_passkeys, start_clean
+from application.accounts.address_proof import FirstProof, remove_passkeys
 from application.accounts.breached import PasswordScreen
 from application.jobs import RetryJob
 from application.mail.sending import ActionTokenRepository, MailJob, MailKind
@@ -22,7 +22,6 @@ from application.ports import (
     Clock,
     Job,
     JobQueue,
-    OwnedData,
     PasswordHasher,
 )
 from application.signin.throttle import LoginThrottle
@@ -105,18 +104,16 @@ class ResetPassword:
 
 class PasswordReset:
     """Password recovery: the reset asked for an address, and the reset through the mailed
-    link. ``passkeys``, ``factors`` and ``identities`` are what a reset removes (all of them
-    when it is the first proof of the address); ``proven``: what follows that first proof
-    (an org's auto_join); ``hold``: an org that may refuse an account its first password."""
+    link. Every reset removes the passkeys; ``first_proof`` is what it removes when it is
+    the first proof of the address; ``proven``: what follows that first proof (an org's
+    auto_join); ``hold``: an org that may refuse an account its first password."""
 
     def __init__(
         self,
         *,
         users: UserRepository,
         action_tokens: ActionTokenRepository,
-        passkeys: OwnedData,
-        factors: OwnedData,
-        identities: OwnedData,
+        first_proof: FirstProof,
         hasher: PasswordHasher,
         throttle: LoginThrottle,
         throttle_policy: LoginThrottlePolicy,
@@ -128,7 +125,7 @@ class PasswordReset:
         hold: AccountHold = NO_HOLD,
     ) -> None:
         self._users, self._action_tokens = users, action_tokens
-        self._passkeys, self._factors, self._identities = passkeys, factors, identities
+        self._first_proof = first_proof
         self._hasher, self._throttle, self._throttle_policy = hasher, throttle, throttle_policy
         self._queue, self._clock, self._audit = queue, clock, audit
         self._proven, self._hold, self._passwords = proven, hold, passwords
@@ -193,19 +190,12 @@ class PasswordReset:
                 self._throttle.reset(key)  # this account, and this account from this address
         audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
         if unproven:
-            audit.record(
-                AuditEvent(Audit.ACCOUNT_CLAIMED, user_id=user.id, ip=ip, reason="password_reset")
-            )
+            self._first_proof.claimed(user.id, reason="password_reset", ip=ip)
         if not found_by_spend[-1].email_verified:
             self._proven(user)
 
     def _remove_factors(self, user_id: str, unproven: bool) -> None:
         if unproven:
-            start_clean(
-                user_id,
-                passkeys=self._passkeys,
-                factors=self._factors,
-                identities=self._identities,
-            )
+            self._first_proof.start_clean(user_id)
         else:
-            remove_passkeys(user_id, passkeys=self._passkeys)
+            remove_passkeys(user_id, passkeys=self._first_proof.passkeys)

@@ -11,10 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from application.accounts.signups import SignUp, SignUpWay
 from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
+from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import (
     PROFILE_TEXTS,
     Email,
@@ -34,13 +36,15 @@ MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer provi
 class Reading:
     """What turns a record into an account: the Firebase project's hash parameters (None:
     not given), the upstream providers configured here, the address rule a sign-up follows
-    (``AddressRule.new``)."""
+    (``AddressRule.new``), and the door every new account passes (``Signups.admit``: the
+    domain lists and the operator's hook; a refusal fails the record)."""
 
     firebase: FirebaseScrypt | None
     providers: frozenset[str]
     check_address: Callable[[str], Email]
     now: datetime
     schema: ProfileSchema  # the attributes' (docs/reference/accounts.md, Profile attributes)
+    admit: Callable[[SignUp], SignUpVerdict]
 
 
 @dataclass(frozen=True)
@@ -95,20 +99,26 @@ def _account(
     disabled: bool,
     created_at: datetime | None,
     texts: Mapping[str, str | None],
-    now: datetime,
+    reading: Reading,
+    full_name: str | None = None,
 ) -> User:
-    """``texts``: the profile's, each checked already."""
+    """``texts``: the profile's, each checked already, as every other field: the door every
+    new account passes is asked last."""
+    verdict = reading.admit(SignUp(SignUpWay.IMPORT, email, username=username.value))
     # Not yet signed in here: the first sign-in is no "new device" (docs/decisions/0173).
     user = User.register(
         id=user_id,
         username=username,
         email=email,
         password_hash=password_hash,
-        now=now,
+        now=reading.now,
+        admitted=verdict,
         email_verified=email_verified,
+        full_name=full_name,
     )
-    user = user.with_texts(texts)
-    return replace(user, role=role, disabled=disabled, created_at=created_at or now)
+    # The file's texts where the hook gave none.
+    user = user.with_texts({text: getattr(user, text) or value for text, value in texts.items()})
+    return replace(user, role=role, disabled=disabled, created_at=created_at or reading.now)
 
 
 # -- firebase auth:export ----------------------------------------------------------------------
@@ -186,7 +196,7 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         disabled=_flag(raw, "disabled"),
         created_at=_firebase_time(raw, "createdAt"),
         texts={},
-        now=reading.now,
+        reading=reading,
     )
     # Firebase keeps one display name: the whole name, never a given name
     user = user.named(PersonName.of(None, None, display), user.updated_at)
@@ -237,26 +247,28 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     texts = {text: _text(raw, text) for text in PROFILE_TEXTS}
     for text, value in texts.items():
         check_name(text, value)
+    full_name = _text(raw, "full_name")
+    check_name("full_name", full_name)
+    attributes = reading.schema.imported(raw.get("attributes"))
+    password_hash = stored_hash(text_hash, reading.firebase) if text_hash else None
+    links = tuple(_links(raw, reading.providers))
+    created_at = _iso_time(raw, "created_at")
     user = _account(
         user_id,
         username,
         email,
-        password_hash=stored_hash(text_hash, reading.firebase) if text_hash else None,
+        password_hash=password_hash,
         email_verified=_flag(raw, "email_verified"),
         role=Role(role),
         disabled=_flag(raw, "disabled"),
-        created_at=_iso_time(raw, "created_at"),
+        created_at=created_at,
         texts=texts,
-        now=reading.now,
+        reading=reading,
+        full_name=full_name,
     )
-    full_name = _text(raw, "full_name")
-    check_name("full_name", full_name)
-    user = replace(
-        user, full_name=full_name, attributes=reading.schema.imported(raw.get("attributes"))
-    )
-    return Incoming(
-        ImportedUser(user, tuple(_links(raw, reading.providers))), id_given=given is not None
-    )
+    # The hook's attributes (the new account's only ones yet) over the file's.
+    user = replace(user, attributes={**attributes, **user.attributes})
+    return Incoming(ImportedUser(user, links), id_given=given is not None)
 
 
 def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from application.accounts.accounts import ProfileSchemaSource, UserRepository
 from application.accounts.addresses import AddressRule
+from application.accounts.signups import Signups
 from application.federation.providers import UpstreamProviders
 from application.migration.importing import (
     BATCH,
@@ -42,11 +43,13 @@ class UserMigration:
         providers: UpstreamProviders,
         addresses: AddressRule,
         schemas: ProfileSchemaSource,
+        signups: Signups,
     ) -> None:
         """``moves``: the users read and written in batches; ``providers``: the upstream
         providers configured here, whose identities an import links (the others are left
         out); ``addresses``: the rule an imported address follows, as a sign-up's does;
-        ``schemas``: the profile schema imported attributes follow."""
+        ``schemas``: the profile schema imported attributes follow; ``signups``: the door
+        every new account passes (its domain lists and the operator's hook, per user)."""
         self._moves = moves
         self._users = users
         self._hasher = hasher
@@ -54,6 +57,7 @@ class UserMigration:
         self._providers = providers
         self._addresses = addresses
         self._schemas = schemas
+        self._signups = signups
 
     def _reading(self, cmd: CheckPassword | ImportFile) -> Reading:
         provider_ids = frozenset(provider.id for provider in self._providers.list_all())
@@ -63,6 +67,7 @@ class UserMigration:
             self._addresses.new,
             self._clock.now(),
             self._schemas.current(),
+            self._signups.admit,
         )
 
     def import_users(self, cmd: ImportFile) -> ImportSummary:

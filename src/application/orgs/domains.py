@@ -18,7 +18,13 @@ from application.orgs.ports import OrgRepository
 from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from application.signin.authentication import Actor
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
-from domain.orgs.domains import OrgDomain, domain_name, domain_taken, no_such_domain
+from domain.orgs.domains import (
+    OrgDomain,
+    domain_look_alike_taken,
+    domain_name,
+    domain_taken,
+    no_such_domain,
+)
 from domain.orgs.orgs import Permission
 
 DOMAINS_MAX = 50  # the domains one org may have, pending or verified
@@ -56,12 +62,17 @@ class OrgDomains(Protocol):
         ...
 
     def delete(self, org_id: str, domain: str) -> bool:
-        """Remove the org's domain and, if the org holds it, its claim, in one commit; False
-        if the org had no such domain."""
+        """Remove the org's domain and, if the org holds them, its claim and its name on its
+        look-alike's claim, in one commit; False if the org had no such domain."""
         ...
 
     def holder(self, domain: str) -> str | None:
         """The id of the org that verified ``domain``; None if none did."""
+        ...
+
+    def look_alike_holder(self, domain: str) -> str | None:
+        """The id of the org that verified a domain reading like ``domain``
+        (``domain_look_alike``), ``domain`` itself included; None if none did."""
         ...
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
@@ -139,13 +150,17 @@ class VerifiedDomains:
 
     def add(self, cmd: OrgDomainRequest) -> OrgDomain:
         """A new pending domain with its record to publish: 409 ``domain_exists`` if the org
-        has it, ``domain_taken`` if another org verified it (its record is public in DNS
+        has it, ``domain_taken`` if another org verified it, ``domain_look_alike`` if another
+        org verified a domain that reads like it (its record is public in DNS
         anyway), ``too_many_domains`` past ``DOMAINS_MAX``."""
         org_id, domains = self._admin(cmd), self._domains
         domain = OrgDomain.create(org_id, cmd.domain or "", cmd.actor.user_id, self._clock.now())
         holder = domains.holder(domain.domain)
         if holder is not None and holder != org_id:
             raise domain_taken()
+        looks = domains.look_alike_holder(domain.domain)
+        if looks is not None and looks != org_id:
+            raise domain_look_alike_taken()
         if len(domains.list_for(org_id, DOMAINS_MAX)) >= DOMAINS_MAX:
             raise Conflict(
                 f"An organization has at most {DOMAINS_MAX} domains: delete one first.",

@@ -399,12 +399,19 @@ class InvitationMails:
         except NotFound:
             return
         invitee = users.find_by_login(invitation.email)
+        # An account's own address where one holds the invited address's key, else the address
+        # as invited (docs/security.md, "One address, one account").
+        to = (
+            invitee.email.value
+            if invitee is not None and invitee.email is not None
+            else invitation.mailed_to
+        )
         days_left = (invitation.expires_at - self._clock.now()) / timedelta(days=1)
         context = {
             "product": settings.product,
             "public_url": settings.public_url,
             "support_email": settings.support_email,
-            "email": invitation.email,
+            "email": to,
             # The invitee's language where they have an account, else the inviter's.
             "locale": (invitee.locale if invitee is not None else None) or inviter.locale or "",
             "org": org.name,
@@ -412,7 +419,7 @@ class InvitationMails:
             "link": f"{settings.public_url}/orgs/join?token={token}",
             "expires_days": str(max(1, round(days_left))),
         }
-        mail = self._renderer.render(MAIL_KIND, invitation.email, context)
+        mail = self._renderer.render(MAIL_KIND, to, context)
         delivered = deliver(
             self._mailer, mail, final, f"the mail of org invitation {invitation.id}"
         )

@@ -17,6 +17,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import DisableAccount, set_disabled_by_id
 from application.accounts.profile_schema import ProfileSchemas
+from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import username_candidates
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
@@ -156,11 +157,15 @@ class DirectoryUsers:
         audit: AuditLog,
         addresses: AddressRule,
         schemas: ProfileSchemas,
+        signups: Signups,
     ) -> None:
         """``records``: the org's SCIM users; ``users``: the accounts provisioning makes or
         joins; ``orgs``: their memberships; ``domains``: the org's verified domains, which
         prove an address; ``addresses``: the rule a directory's address follows;
-        ``schemas``: the profile attributes the enterprise extension maps onto."""
+        ``schemas``: the profile attributes the enterprise extension maps onto;
+        ``signups``: the door every new account passes (the org vouches for an address on
+        its verified domains)."""
+        self._signups = signups
         self._schemas = schemas
         self._records = records
         self._users = users
@@ -315,6 +320,15 @@ class DirectoryUsers:
         preferred = (
             record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
         )
+        verdict = self._signups.admit(
+            SignUp(
+                SignUpWay.SCIM,
+                email,
+                username=record.user_name,
+                org_id=record.org_id,
+                vouched=record.managed,
+            )
+        )
         names = fields.names
         disabled = record.managed and not record.active
         events = [_event(Audit.USER_CREATED, record)]
@@ -327,6 +341,7 @@ class DirectoryUsers:
                 email=email,
                 password_hash=None,
                 now=record.created_at,
+                admitted=verdict,
                 name=names.given,
                 last_name=names.family,
                 full_name=names.full,
@@ -445,6 +460,7 @@ class DirectoryUsers:
                 "An account the organization manages takes only addresses on its verified domains.",
                 "email_not_on_verified_domain",
             )
+        self._signups.address(email, field="emails")  # the domain lists, as for a new account
         now = self._clock.now()
         self._users.update(
             record.user_id, lambda user: user.edited({"email": email}, now).with_email_verified(now)

@@ -408,10 +408,15 @@ class Logins:
             throttle.release(reservation)  # no guess was lost, only the race for the token
             return invalid_mfa_token()
 
+        # The guess is counted on the challenge before its code is compared: of any number of
+        # requests at once, five are compared at most (docs/security.md, "MFA").
+        guess = new_id()
+        counted = factors.update_challenge(token_hash, lambda c: c.guessed(now, guess))
+        if counted is None or counted.last_guess != guess:
+            raise lost_token()  # no guess left, or spent meanwhile
+
         def wrong(reason: str) -> Unauthenticated:
-            after = factors.update_challenge(
-                token_hash, lambda c: c.with_wrong_code() if c.usable(now) else c
-            )
+            after = factors.get_challenge(token_hash)
             if after is not None and after.spent_by is not None and reason != "replayed_code":
                 # Another request with this token finished between this one's reads, with this
                 # very code (which then reads as used): the token is what was lost, not a

@@ -445,8 +445,8 @@ class SsoArrivals:
             if not self._links_unasked(holder, org):
                 raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
             user = _link_proven_account(identity, holder, links)
-        if user is None:  # an account may be made: the operator's hook has its say first
-            signing_in = links.asked_of_org(signing_in, org.id)
+        if user is None:  # an account may be made: it passes the door every new one passes
+            signing_in = links.admitted(signing_in, org.id, vouched=verified)
         made = user is None and verified
         if made:
             user = _made_account(signing_in, links)

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from domain.accounts.attributes import AttributeValue
 from domain.accounts.users import Email, User
+from domain.dns_names import a_label
 from domain.errors import PermissionDenied
 
 
@@ -40,13 +41,11 @@ class SignupNotAllowed(PermissionDenied):
 
 
 def domain_name(value: str) -> str:
-    """A domain as the lists hold it: lower case, ASCII (IDNA) where it can be, no dots at
-    its ends, no leading '@'."""
-    name = value.strip().lstrip("@").strip(".").lower()
-    try:
-        return name.encode("idna").decode("ascii")
-    except UnicodeError:
-        return name
+    """A domain as the lists hold it and an address's is compared with them: its IDNA 2008
+    A-label (``a_label``: ``glaß-x.net`` is not ``glass-x.net``), no dots at its ends, no
+    leading '@'; a name IDNA 2008 refuses, lower-cased."""
+    name = value.strip().lstrip("@").strip(".")
+    return a_label(name) or name.lower()
 
 
 def domains(values: Iterable[str]) -> frozenset[str]:
@@ -60,6 +59,14 @@ def covered(domain: str, names: frozenset[str]) -> bool:
     return any(".".join(labels[i:]) in names for i in range(len(labels)))
 
 
+class Maker(StrEnum):
+    """Who makes an account, which decides what the mode asks of it."""
+
+    PERSON = "person"  # a person makes their own (register, the pages, a code, a provider)
+    ORG = "org"  # an org makes its people's (its single sign-on, its SCIM directory)
+    OPERATOR = "operator"  # the service's operators (an admin's invitation, the users import)
+
+
 @dataclass(frozen=True)
 class SignupPolicy:
     """``allow``: when not empty, only addresses on (or under) these domains; ``block``:
@@ -70,15 +77,33 @@ class SignupPolicy:
     block: frozenset[str] = frozenset()
     disposable: frozenset[str] = frozenset()
 
-    def refusal(self, email: Email | None, *, invited: Callable[[Email], bool]) -> Refusal | None:
-        """Why someone may not make their own account with ``email`` (None: without an
-        address), or None when they may. ``invited``: whether an invitation to the address is
-        open, asked only in the invite-only mode. The mode first, then the lists, which hold
-        for invited addresses too; the block list before the allow list."""
-        if self.mode is SignupMode.CLOSED:
+    def refusal(
+        self,
+        email: Email | None,
+        *,
+        invited: Callable[[Email], bool],
+        maker: Maker = Maker.PERSON,
+        vouched: bool = False,
+    ) -> Refusal | None:
+        """Why an account with ``email`` (None: without an address) may not be made by
+        ``maker``, or None when it may. The mode first: ``closed`` lets only the operators
+        make accounts; ``invite_only`` lets a person make their own with an open invitation
+        to the address (``invited``, asked only then), and an org make its people's only
+        where it ``vouched`` for the address (on one of its verified domains). Then the
+        lists, which hold for every maker; the block list before the allow list."""
+        if self.mode is SignupMode.CLOSED and maker is not Maker.OPERATOR:
             return Refusal.CLOSED
-        if self.mode is SignupMode.INVITE_ONLY and (email is None or not invited(email)):
+        if self.mode is SignupMode.INVITE_ONLY and not (
+            maker is Maker.OPERATOR
+            or (maker is Maker.ORG and vouched)
+            or (maker is Maker.PERSON and email is not None and invited(email))
+        ):
             return Refusal.INVITATION_REQUIRED
+        return self.address_refusal(email)
+
+    def address_refusal(self, email: Email | None) -> Refusal | None:
+        """Why an account may not hold ``email`` by the lists (blocked, disposable, off the
+        allow list), whoever gives it: a new account's and an address changed since alike."""
         domain = domain_name(email.normalized.rpartition("@")[2]) if email is not None else ""
         if domain and covered(domain, self.block):
             return Refusal.DOMAIN_BLOCKED
@@ -94,10 +119,10 @@ class SignupPolicy:
 
 @dataclass(frozen=True)
 class SignUpAttempt:
-    """What the ``before_sign_up`` hook is asked about: a person making an account, the way
-    they make it (``method``: ``register``, ``page``, ``email_code``, ``passkey``,
-    ``upstream``, ``firebase``, ``sso``), the provider or the org making it, and where from
-    (empty: the request's own)."""
+    """What the ``before_sign_up`` hook is asked about: an account about to be made, the way
+    it is made (``method``: ``register``, ``page``, ``email_code``, ``upstream``,
+    ``firebase``, ``sso``, ``scim``, ``invitation``, ``import``), the provider
+    or the org making it, and where from (empty: the request's own)."""
 
     email: str | None
     username: str | None

@@ -11,12 +11,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
 from domain.confusables import mixes_scripts, skeleton
+from domain.dns_names import a_label
 from domain.errors import InvalidInput
 from domain.text import check_text, without_controls
+
+if TYPE_CHECKING:
+    from domain.accounts.signups import SignUpVerdict
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -56,6 +60,12 @@ def username_key(value: str) -> str:
     "al\u0131ce" (dotless i) and "aIice" share one key.
     See docs/decisions/0052-look-alike-usernames.md.
     """
+    return look_alike_key(value)
+
+
+def look_alike_key(value: str) -> str:
+    """What texts that read alike share (``username_key``'s rule, for any text: an org's
+    domain's Unicode form too): the stable UTS #39 skeleton of the folded text."""
     key = fold(value)
     for _ in range(8):  # at most three rounds for any single character of Unicode 15.1
         nxt = fold(skeleton(key))
@@ -65,9 +75,34 @@ def username_key(value: str) -> str:
     return key
 
 
+def address_key(address: str) -> str:
+    """What makes an address one account's, and the only function that makes it: the local
+    part case-folded (``fold``), the domain as its IDNA 2008 A-label, never folded. Folding a
+    domain would make ``glaß-x.net`` the ``glass-x.net`` another person holds; its A-label
+    keeps them apart, as DNS does. A domain IDNA 2008 refuses (only in an address stored
+    before the rule) is folded (docs/security.md, "One address, one account")."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return fold(address)
+    return f"{fold(local)}@{a_label(domain) or fold(domain)}"
+
+
+def folds_onto_another(address: str) -> bool:
+    """Whether case-folding the address does more than lower-case it: ``ß``, final ``ς``,
+    ligatures and full-width letters fold onto other letters, so the address would share its
+    key with an address another person may hold (``boß@`` and ``boss@``, ``glaß-x.net`` and
+    ``glass-x.net``). A new address of that kind is refused (``AddressRule``); one stored
+    before stays as it is."""
+    local, _, domain = address.rpartition("@")
+    plain = unicodedata.normalize("NFC", local).lower()
+    if fold(local) != unicodedata.normalize("NFC", plain):
+        return True
+    return a_label(domain) != a_label(fold(domain))
+
+
 def login_key(login: str) -> str:
     """The claim key a login names: an e-mail address (it has an '@') or a username."""
-    return fold(login) if "@" in login else username_key(login)
+    return address_key(login) if "@" in login else username_key(login)
 
 
 @lru_cache(maxsize=4096)
@@ -134,7 +169,7 @@ class Username:
 
 @dataclass(frozen=True)
 class Email:
-    """An e-mail address (syntax checked fully at the HTTP edge); unique case-insensitively."""
+    """An e-mail address (syntax checked fully at the HTTP edge); unique by ``address_key``."""
 
     value: str
     normalized: str = field(init=False, compare=False)
@@ -177,7 +212,7 @@ def _checked_email(value: str) -> str:
         or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)
     ):
         raise InvalidInput.field("email", "Not a valid e-mail address.", "invalid_email")
-    return fold(value)
+    return address_key(value)
 
 
 @cache
@@ -297,29 +332,35 @@ class User:
         email: Email | None,
         password_hash: str | None,
         now: datetime,
+        admitted: SignUpVerdict,
         name: str | None = None,
         last_name: str | None = None,
         email_verified: bool = False,
         locale: str | None = None,
         full_name: str | None = None,
     ) -> User:
+        """A new account, with what the door every new account passes gave it
+        (``admitted``: ``Signups``' verdict, whose names and attributes it takes;
+        docs/decisions/0495-one-door-for-every-new-account.md)."""
         check_name("name", name)
         check_name("last_name", last_name)
         check_name("full_name", full_name)
-        return cls(
-            id=id,
-            username=username,
-            email=email,
-            role=Role.USER,
-            password_hash=password_hash,
-            created_at=now,
-            updated_at=now,
-            name=name,
-            last_name=last_name,
-            email_verified=email_verified and email is not None,
-            locale=locale if locale in LOCALES else None,
-            has_signed_in=False,
-            full_name=full_name,
+        return admitted.applied(
+            cls(
+                id=id,
+                username=username,
+                email=email,
+                role=Role.USER,
+                password_hash=password_hash,
+                created_at=now,
+                updated_at=now,
+                name=name,
+                last_name=last_name,
+                email_verified=email_verified and email is not None,
+                locale=locale if locale in LOCALES else None,
+                has_signed_in=False,
+                full_name=full_name,
+            )
         )
 
     @property
@@ -509,3 +550,13 @@ def _time_zone(value: object) -> str | None:
     raise InvalidInput.field(
         "time_zone", "An IANA time zone name, or null.", "unsupported_time_zone"
     )
+
+
+def holding(user: User | None, key: str) -> User | None:
+    """``user`` when its address still makes ``key`` (``address_key``); None when the claim
+    that named it was made under an older rule (``bob@glaß-x.net``'s folded onto
+    ``bob@glass-x.net``): such a claim names another address than the one asked for
+    (docs/security.md, "One address, one account"). Username keys are taken as they are."""
+    if user is None or "@" not in key:
+        return user
+    return user if user.email is not None and user.email.normalized == key else None

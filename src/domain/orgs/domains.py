@@ -19,6 +19,7 @@ from enum import StrEnum
 
 import idna
 
+from domain.accounts.users import look_alike_key
 from domain.errors import Conflict, InvalidInput, NotFound
 
 NAME_MAX = 253  # octets of a whole name, without the trailing dot (RFC 1035 2.3.4)
@@ -63,6 +64,18 @@ def domain_name(value: object) -> str:
     if labels[-1].isdigit():  # no top-level domain is numeric: an IPv4 address in parts
         raise _invalid("An IP address is not a domain.")
     return name
+
+
+def domain_look_alike(domain: str) -> str:
+    """What domains that read alike share (a domain as ``domain_name`` makes it): the UTS #39
+    skeleton of its Unicode form, case-folded, so ``glaß-x.net`` (``xn--gla-x-nqa.net``),
+    ``glass-x.net``, ``gIass-x.net`` and ``g1ass-x.net`` share one; an org may not verify a
+    look-alike of a domain another org holds (docs/security.md, "One address, one account")."""
+    try:
+        text = idna.decode(domain)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        text = domain
+    return look_alike_key(text)
 
 
 def _is_ip_address(text: str) -> bool:
@@ -150,6 +163,10 @@ class OrgDomain:
     def proven_by(self, records: Iterable[str]) -> bool:
         return proves(records, self.token)
 
+    @property
+    def look_alike(self) -> str:
+        return domain_look_alike(self.domain)
+
     def verified_now(self, now: datetime) -> OrgDomain:
         return replace(self, status=DomainStatus.VERIFIED, verified_at=now)
 
@@ -158,6 +175,16 @@ def domain_taken() -> Conflict:
     """409: another org verified this domain; it is that org's until it deletes it."""
     return Conflict(
         "Another organization has verified this domain.", code="domain_taken", field="domain"
+    )
+
+
+def domain_look_alike_taken() -> Conflict:
+    """409: another org verified a domain that reads like this one (``glass-x.net`` for
+    ``glaß-x.net``); its people's addresses would look like theirs."""
+    return Conflict(
+        "Another organization has verified a domain that looks like this one.",
+        code="domain_look_alike",
+        field="domain",
     )
 
 

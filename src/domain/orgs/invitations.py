@@ -35,6 +35,13 @@ class OrgInvitation:
     token_hash: str = ""  # "" until its mail is sent: no token matches it
     accepted_by: str | None = None
     accepted_at: datetime | None = None
+    address: str = ""  # the address as invited ("" in one stored before: ``email`` then)
+
+    @property
+    def mailed_to(self) -> str:
+        """Where the invitation's mail goes when no account holds its address: the address as
+        the admin typed it, not its key (whose local part is folded)."""
+        return self.address or self.email
 
     @staticmethod
     def create(
@@ -50,6 +57,7 @@ class OrgInvitation:
             id=invitation_id(org_id, email),
             org_id=org_id,
             email=email.normalized,
+            address=email.value,
             roles=roles,
             created_by=created_by,
             created_at=now,

@@ -119,9 +119,10 @@ class MfaChallenge:
     expires_at: datetime
     device_id: str | None = None  # a device the first step proved, if any
     via: str | None = None  # the identity provider of a federated first step
-    wrong_codes: int = 0
+    guesses: int = 0  # codes tried, each counted before it is compared
     spent_at: datetime | None = None
     spent_by: str | None = None  # a nonce of the request that spent it: it alone goes on
+    last_guess: str | None = None  # a nonce of the request whose guess was counted last
     # What the sign-in's event names where its first factor does not say it: an org's
     # connection (method "sso", the connection's id as reason; docs/reference/events.md).
     method: str | None = None
@@ -157,14 +158,21 @@ class MfaChallenge:
             org_id=org_id,
         )
 
-    def usable(self, now: datetime) -> bool:
-        return (
-            self.spent_at is None and now < self.expires_at and self.wrong_codes < MAX_WRONG_CODES
-        )
+    def live(self, now: datetime) -> bool:
+        """Neither spent nor expired."""
+        return self.spent_at is None and now < self.expires_at
 
-    def with_wrong_code(self) -> MfaChallenge:
-        return replace(self, wrong_codes=self.wrong_codes + 1)
+    def usable(self, now: datetime) -> bool:
+        """Live, with a guess left (five in all: docs/security.md, "MFA")."""
+        return self.live(now) and self.guesses < MAX_WRONG_CODES
+
+    def guessed(self, now: datetime, by: str) -> MfaChallenge:
+        """One more guess counted for the request ``by``, before its code is compared, so no
+        challenge is guessed at more than five times whatever the concurrency; unchanged when
+        no guess is left."""
+        return replace(self, guesses=self.guesses + 1, last_guess=by) if self.usable(now) else self
 
     def spent(self, now: datetime, by: str) -> MfaChallenge:
-        """Spent by the request ``by``; unchanged if it was no longer usable (that one lost)."""
-        return replace(self, spent_at=now, spent_by=by) if self.usable(now) else self
+        """Spent by the request ``by`` (whose guess was counted); unchanged if it was no
+        longer live (that one lost)."""
+        return replace(self, spent_at=now, spent_by=by) if self.live(now) else self

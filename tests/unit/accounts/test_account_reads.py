@@ -11,6 +11,7 @@ import pytest
 from application.provider.apps import AppsWithAccess, ListApps
 from application.signin.authentication import Actor
 from application.signin.totp import GetTotp
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.clients.oauth import OAuthClient
 from domain.ids import new_id
@@ -35,6 +36,7 @@ class NoReads:
 
 def alice() -> User:
     return User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username("alice"),
         email=Email("alice@example.com"),

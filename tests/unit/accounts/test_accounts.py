@@ -16,6 +16,7 @@ from application.signin import login as login_cases
 from application.signin.authentication import Actor
 from application.signin.login import ChangePassword
 from application.signin.tokens import TokenPolicy
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Role, User, Username
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from tests.support.api import PASSWORD
@@ -245,7 +246,12 @@ def test_no_exemption_for_another_accounts_or_a_forged_device_token(world: World
 
 def test_a_device_token_of_the_first_format_is_of_the_first_generation(world: World) -> None:
     user = User.register(
-        id="u1", username=Username("alice"), email=None, password_hash="h", now=world.clock.now()
+        admitted=ALLOWED,
+        id="u1",
+        username=Username("alice"),
+        email=None,
+        password_hash="h",
+        now=world.clock.now(),
     )
     token = world.devices.issue(user, world.clock.now())
     version, device_id, user_id, generation, expiry, _ = token.split(".")

@@ -15,6 +15,7 @@ from application.accounts.admin import (
 from application.pagination import Page
 from application.signin.authentication import Actor
 from application.signin.sessions import EndUserSessions
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from domain.ids import new_id
@@ -130,7 +131,12 @@ def test_a_long_folded_address_pages_on(world: World) -> None:
         now = world.clock.now()
         email = Email(f"{local}@{domain}")
         user = User.register(
-            id=new_id(), username=Username(name), email=email, password_hash="h", now=now
+            admitted=ALLOWED,
+            id=new_id(),
+            username=Username(name),
+            email=email,
+            password_hash="h",
+            now=now,
         )
         world.users.add(user)
     alice = world.authenticate(world.login("alice").access_token)

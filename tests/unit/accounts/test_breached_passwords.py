@@ -46,7 +46,7 @@ def change(world: World, new: str, current: str = PASSWORD) -> None:
 def test_a_breached_password_is_refused_at_sign_up_and_change() -> None:
     world = world_with()
     with pytest.raises(InvalidInput) as refused:
-        world.account_cases().register(Register("bob", "bob@example.com", BREACHED))
+        world.account_cases().register(Register("bob", "bob@example.com", BREACHED, client_ip=""))
     assert refused.value.code == "password_breached"
     assert refused.value.errors[0].field == "password"
     assert world.users.find_by_login("bob") is None
@@ -59,15 +59,17 @@ def test_a_breached_password_is_refused_at_sign_up_and_change() -> None:
 
 def test_the_count_threshold() -> None:
     below = world_with(min_count=10, seen=9)
-    below.account_cases().register(Register("bob", "bob@example.com", BREACHED))
+    below.account_cases().register(Register("bob", "bob@example.com", BREACHED, client_ip=""))
     at = world_with(min_count=10, seen=10)
     with pytest.raises(InvalidInput):
-        at.account_cases().register(Register("bob", "bob@example.com", BREACHED))
+        at.account_cases().register(Register("bob", "bob@example.com", BREACHED, client_ip=""))
 
 
 def test_warn_lets_it_through_and_records_the_event() -> None:
     world = world_with(mode="warn")
-    user = world.account_cases().register(Register("bob", "bob@example.com", BREACHED))
+    user = world.account_cases().register(
+        Register("bob", "bob@example.com", BREACHED, client_ip="")
+    )
     world.change_password(ChangePassword(user.id, "s1", BREACHED, "yet another " + BREACHED))
     breached = [e for e in world.audit.events if e.event is Audit.PASSWORD_BREACHED]
     assert [(e.user_id, e.reason) for e in breached] == [(None, "warn")]
@@ -75,7 +77,7 @@ def test_warn_lets_it_through_and_records_the_event() -> None:
 
 def test_off_checks_nothing() -> None:
     world = world_with(mode="off")
-    world.account_cases().register(Register("bob", "bob@example.com", BREACHED))
+    world.account_cases().register(Register("bob", "bob@example.com", BREACHED, client_ip=""))
     assert world.breaches.checks == 0
 
 
@@ -85,10 +87,12 @@ def test_a_failed_check_lets_the_password_through_and_is_counted(outcome: str) -
     metrics = PrometheusMetrics()
     world.metrics = metrics
     world.breaches.failing = "timeout" if outcome == "timeout" else "error"
-    world.account_cases().register(Register("bob", "bob@example.com", BREACHED))
+    world.account_cases().register(Register("bob", "bob@example.com", BREACHED, client_ip=""))
     world.breaches.failing = None
     with pytest.raises(InvalidInput):
-        world.account_cases().register(Register("carol", "carol@example.com", BREACHED))
+        world.account_cases().register(
+            Register("carol", "carol@example.com", BREACHED, client_ip="")
+        )
     seen = samples(metrics.exposition().decode())
     assert seen[f'firegate_breached_password_checks_total{{outcome="{outcome}"}}'] == 1
     assert seen['firegate_breached_password_checks_total{outcome="breached"}'] == 1

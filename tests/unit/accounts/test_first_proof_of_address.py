@@ -20,6 +20,7 @@ from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
 from bootstrap import build_app
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
 from domain.mail.action_tokens import Purpose
@@ -434,6 +435,7 @@ def squatted_by_github(world: World) -> User:
     unverified: an unproven account with no password, linked to her identity, with a passkey
     she added, and its verification mail (naming GitHub) on its way."""
     user = User.register(
+        admitted=ALLOWED,
         id="squatted",
         username=Username("mallory"),
         email=Email(VICTIM),

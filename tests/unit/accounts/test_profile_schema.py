@@ -15,6 +15,7 @@ from application.accounts.profile_schema import (
 )
 from application.signin.authentication import Actor
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User, Username
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas
@@ -332,6 +333,11 @@ def test_a_schema_stored_before_the_check_never_replaces_firegates_claims() -> N
 def replace_attributes(values: dict[str, Any]) -> User:
     """An account holding ``values`` as its attributes (written under an earlier schema)."""
     user = User.register(
-        id="u1", username=Username("alice"), email=None, password_hash="h", now=NOW
+        admitted=ALLOWED,
+        id="u1",
+        username=Username("alice"),
+        email=None,
+        password_hash="h",
+        now=NOW,
     )
     return dataclass_replace(user, attributes=values)

@@ -1,8 +1,8 @@
-"""Who may make their own account (docs/security.md, "Who may sign up"): SIGNUP_MODE, the
-allowed and blocked domains and the disposable ones, asked by every way a person makes an
-account, before anything looks at whether one holds the address; 403 ``signup_not_allowed``
-with its ``reason`` and a ``signup_refused`` audit event. What an admin, an org or an import
-makes does not ask."""
+"""Who may make an account (docs/security.md, "Who may sign up"): SIGNUP_MODE, the allowed
+and blocked domains and the disposable ones, asked by every way an account is made, before
+anything looks at whether one holds the address; 403 ``signup_not_allowed`` with its
+``reason`` and a ``signup_refused`` audit event. The mode by who makes it (a person, an org,
+the operators); the lists for all (docs/decisions/0495-one-door-for-every-new-account.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit
 from domain.accounts.signups import (
+    ALLOWED,
+    Maker,
     SignupMode,
     SignupNotAllowed,
     SignupPolicy,
@@ -37,7 +39,7 @@ from tests.support.sso_world import oidc_sso, signed_in
 pytestmark = pytest.mark.unit
 
 DISPOSABLE = frozenset({"mailinator.com"})
-WAYS = [way.value for way in SignUpWay]
+WAYS = [way.value for way in SignUpWay if way.maker is Maker.PERSON]
 
 
 class Invited:
@@ -65,9 +67,11 @@ def rule(
     return Signups(policy=policy, audit=audit, invitations=invited or Invited())
 
 
-def reason(signups: Signups, email: str | None, way: str = "register") -> str | None:
+def reason(
+    signups: Signups, email: str | None, way: str = "register", *, vouched: bool = False
+) -> str | None:
     try:
-        signups.check(SignUp(way, email))
+        signups.check(SignUp(way, email, vouched=vouched))
     except SignupNotAllowed as refused:
         return refused.reason.value
     return None
@@ -123,6 +127,40 @@ def test_the_rule_by_mode_domains_disposable_and_way(way: str, case: Case) -> No
         assert refused == [(Audit.SIGNUP_REFUSED, "failure", expected, way, None)]
 
 
+MAKERS = [
+    # mode, way, vouched (an org's own verified domain), block, expected
+    ("closed", "invitation", False, (), None),
+    ("closed", "import", False, (), None),
+    ("closed", "sso", True, (), "closed"),
+    ("closed", "scim", True, (), "closed"),
+    ("invite_only", "invitation", False, (), None),
+    ("invite_only", "import", False, (), None),
+    ("invite_only", "sso", True, (), None),
+    ("invite_only", "scim", True, (), None),
+    ("invite_only", "sso", False, (), "invitation_required"),
+    ("invite_only", "scim", False, (), "invitation_required"),
+    ("open", "sso", False, (), None),
+    ("open", "invitation", False, ("example.com",), "domain_blocked"),
+    ("open", "import", False, ("example.com",), "domain_blocked"),
+    ("open", "scim", True, ("example.com",), "domain_blocked"),
+    ("open", "sso", True, ("example.com",), "domain_blocked"),
+]
+
+
+@pytest.mark.parametrize("case", MAKERS)
+def test_the_mode_by_who_makes_the_account_and_the_lists_for_all(
+    case: tuple[str, str, bool, tuple[str, ...], str | None],
+) -> None:
+    mode, way, vouched, block, expected = case
+    signups = rule(mode, block=block, invited=Invited("ann@example.com"))
+    assert reason(signups, "ann@example.com", way, vouched=vouched) == expected
+
+
+def test_every_way_is_made_by_a_person_an_org_or_the_operators() -> None:
+    assert {way.maker for way in SignUpWay} == set(Maker)
+    assert {way for way in SignUpWay if way.maker is Maker.ORG} == {SignUpWay.SSO, SignUpWay.SCIM}
+
+
 def test_invitations_are_asked_only_where_sign_up_is_by_invitation() -> None:
     invited = Invited("ann@example.com")
     assert reason(rule("open", invited=invited), "ann@example.com") is None
@@ -173,6 +211,7 @@ def refused_ways(world: World) -> list[tuple[str | None, str | None]]:
 def planted(world: World, name: str, *, role: Role = Role.USER, email: str | None = None) -> User:
     """An account made as an admin or an import makes one, past the sign-up rule."""
     user = User.register(
+        admitted=ALLOWED,
         id=new_id(),
         username=Username(name),
         email=Email(email or f"{name}@example.com"),
@@ -334,24 +373,44 @@ def test_an_expired_org_invitation_lets_nobody_sign_up() -> None:
     refusal(world.client.post("/register", json=body("ivy")), "invitation_required")
 
 
-def test_an_orgs_single_sign_on_makes_accounts_on_its_verified_domain_past_the_rule() -> None:
-    # Sign-up only on example.com (the org's owner signs up there): the org's people on its
-    # verified corp.example get their accounts from its single sign-on all the same.
-    with oidc_sso(signup_domains_allow=["example.com"]) as sso:
-        refusal(sso.world.client.post("/register", json=body("bob", "bob@corp.example")),
-                "domain_not_allowed")  # fmt: skip
+def test_an_orgs_single_sign_on_makes_accounts_on_its_verified_domain_in_the_lists() -> None:
+    with oidc_sso(signup_domains_allow=["example.com", "corp.example"]) as sso:
         browser = sso.world.app.test_client()
         sso.sign_in(browser, "ann@corp.example", ("Staff",))
         assert signed_in(browser)
         made = sso.user_of("ann@corp.example")
         assert made is not None and sso.member_roles(made.id) == ("member",)
-        assert refused_ways(sso.world) == [("register", "domain_not_allowed")]
+        assert refused_ways(sso.world) == []
 
 
-def test_an_orgs_directory_makes_accounts_on_its_verified_domain_past_the_rule() -> None:
-    world = World(signup_domains_allow=["example.com"])
-    acme = directory(world.client)  # alice@example.com signs up
+def test_an_orgs_single_sign_on_makes_no_account_off_the_lists() -> None:
+    with oidc_sso(signup_domains_allow=["example.com"]) as sso:
+        browser = sso.world.app.test_client()
+        refused = sso.sign_in(browser, "ann@corp.example", ("Staff",))
+        assert not signed_in(browser), refused
+        assert sso.user_of("ann@corp.example") is None
+        assert refused_ways(sso.world) == [("sso", "domain_not_allowed")]
+
+
+def test_an_orgs_directory_makes_accounts_on_its_verified_domain_in_the_lists() -> None:
+    world = World(signup_domains_allow=["example.com", "corp.example"], signup_mode="invite_only")
+    planted(world, "alice")
+    acme = directory(world.client, signed_up=False)  # alice@example.com
     verified(world, acme.org_id, "corp.example")
     made = world.client.post(SCIM_USERS, json=user_body("ann@corp.example"), headers=acme.auth)
     assert made.status_code == 201, made.get_data(as_text=True)
-    assert refused_ways(world) == []
+    # Off its verified domains the org vouches for nobody: no account where sign-up is by
+    # invitation, nor in closed mode whatever the domain.
+    elsewhere = world.client.post(SCIM_USERS, json=user_body("bo@example.com"), headers=acme.auth)
+    assert elsewhere.status_code == 403, elsewhere.get_data(as_text=True)
+    assert refused_ways(world) == [("scim", "invitation_required")]
+
+
+def test_an_orgs_directory_makes_no_account_where_sign_up_is_closed() -> None:
+    world = World(signup_mode="closed")
+    planted(world, "alice")
+    acme = directory(world.client, signed_up=False)
+    verified(world, acme.org_id, "corp.example")
+    made = world.client.post(SCIM_USERS, json=user_body("ann@corp.example"), headers=acme.auth)
+    assert made.status_code == 403, made.get_data(as_text=True)
+    assert refused_ways(world) == [("scim", "closed")]

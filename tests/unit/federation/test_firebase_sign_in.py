@@ -127,7 +127,7 @@ def test_first_sign_in_needs_a_verified_email(world: World, changes: dict[str, o
 
 def test_email_of_an_account_that_proved_it_is_a_conflict_not_a_link(world: World) -> None:
     registered = world.account_cases().register(
-        Register(username="alice", email="alice@example.com", password=PASSWORD)
+        Register(username="alice", email="alice@example.com", password=PASSWORD, client_ip="")
     )
     world.users.update(registered.id, lambda u: u.with_email_verified(world.clock.now()))
     with pytest.raises(Conflict) as info:
@@ -141,7 +141,7 @@ def test_email_of_an_account_that_proved_it_is_a_conflict_not_a_link(world: Worl
 def test_email_of_an_account_that_never_proved_it_is_claimed(world: World) -> None:
     """docs/decisions/0104-first-proof-of-address-wins.md"""
     squatted = world.account_cases().register(
-        Register(username="mallory", email="alice@example.com", password=PASSWORD)
+        Register(username="mallory", email="alice@example.com", password=PASSWORD, client_ip="")
     )
     user = world.user_of(world.sign_in(world.alice_token()))
     assert user.id == squatted.id and user.username.value == "mallory"
@@ -157,7 +157,9 @@ def test_email_of_an_account_that_never_proved_it_is_claimed(world: World) -> No
 
 def test_username_collision_gets_a_suffix(world: World) -> None:
     world.account_cases().register(
-        Register(username="alice_liddell", email="other@example.com", password=PASSWORD)
+        Register(
+            username="alice_liddell", email="other@example.com", password=PASSWORD, client_ip=""
+        )
     )
     user = world.user_of(world.sign_in(world.alice_token()))
     assert re.fullmatch(r"Alice_Liddell_\d{4}", user.username.value)

@@ -91,24 +91,24 @@ def test_a_second_factor_continues_to_its_page(world: World) -> None:
 
 def test_the_link_signs_in_the_asking_browser_after_one_click(world: World) -> None:
     ask(world, world.client, "ned@example.com")
-    link, flow, token = link_in(last_mail(world, "ned@example.com"))
+    link, token = link_in(last_mail(world, "ned@example.com"))
     path = link.removeprefix("http://127.0.0.1:8000")
     for _ in range(3):  # GETs spend nothing
         shown = world.client.get(path)
         assert shown.status_code == 200
     html = shown.get_data(as_text=True)
-    assert 'action="/sign-in/email?flow=' in html and "Type this code" not in html
+    assert 'action="/sign-in/email?token=' in html and "Type this code" not in html
     answer = world.client.post(path, data={"csrf_token": csrf(world.client, path)})
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     assert world.client.get("/account").status_code == 200
-    assert flow and token
+    assert token
 
 
 def test_the_link_elsewhere_shows_the_code_and_opens_no_session(world: World) -> None:
     register(world.client, "ola")
-    ask(world, world.client, "ola@example.com")
+    asked = ask(world, world.client, "ola@example.com")
     text = last_mail(world, "ola@example.com")
-    link, _, _ = link_in(text)
+    link, _ = link_in(text)
     path = link.removeprefix("http://127.0.0.1:8000")
     phone = world.app.test_client()
     html = phone.get(path).get_data(as_text=True)
@@ -117,10 +117,16 @@ def test_the_link_elsewhere_shows_the_code_and_opens_no_session(world: World) ->
     refused = phone.post(path, data={"csrf_token": csrf(phone, "/sign-in")})
     assert refused.status_code == 403
     assert phone.get("/account").status_code == 303  # no session: on to /sign-in
+    # Nor does the code shown there open one in another browser with the flow's id (seen in
+    # the asking page's address): the flow is the asking browser's.
+    stolen = phone.post(asked, data={"code": code_in(text), "csrf_token": csrf(phone, asked)})
+    assert stolen.status_code == 401 and phone.get("/account").status_code == 303
+    flow_id = asked.split("flow=", 1)[1].split("&", 1)[0]
+    by_api = phone.post("/auth/email-code/verify", json={"flow_id": flow_id, "code": code_in(text)})
+    assert by_api.status_code == 401 and by_api.get_json()["code"] == "invalid_email_flow"
     # The asking browser's code still works.
-    verify = "/sign-in/email-code/verify?flow=" + link_in(text)[1]
     done = world.client.post(
-        verify, data={"code": code_in(text), "csrf_token": csrf(world.client, verify)}
+        asked, data={"code": code_in(text), "csrf_token": csrf(world.client, asked)}
     )
     assert done.status_code == 303 and done.headers["Location"] == "/account"
 
@@ -142,11 +148,10 @@ def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing(world: W
     assert all("/sign-in/email?" not in m.text for m in world.mailer.to("lea@example.com"))
     path = ask(world, world.client, "lea@example.com")
     code = code_in(last_mail(world, "lea@example.com"))
-    flow = path.split("flow=", 1)[1].split("&", 1)[0]
     forged = world.client.post(path, data={"code": code})  # no token: no session
     assert forged.status_code == 403
-    _, _, token = link_in(last_mail(world, "lea@example.com"))
-    link = world.client.post(f"/sign-in/email?flow={flow}&token={token}", data={})
+    _, token = link_in(last_mail(world, "lea@example.com"))
+    link = world.client.post(f"/sign-in/email?token={token}", data={})
     assert link.status_code == 403
     signed = world.client.post(path, data={"code": code, "csrf_token": csrf(world.client, path)})
     assert signed.status_code == 303  # the code was not spent by the forged posts

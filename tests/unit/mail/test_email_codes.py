@@ -14,6 +14,9 @@ from application.mail.email_code import OpenEmailLink, RequestEmailCode, SignInB
 from application.orgs.members import AddMember
 from application.ports import Audit
 from domain.errors import PermissionDenied, Unauthenticated
+from domain.mail.email_codes import secret_hash
+from domain.provider.grants import Consent
+from tests.fakes.provider import FakeOAuthGrants
 from tests.support.api import PASSWORD, bearer, register
 from tests.support.app import World
 from tests.support.email_codes import code_in, link_in
@@ -38,8 +41,10 @@ def mailed(world: World, email: str) -> tuple[str, str, str]:
     """The code, flow and token of the last code mail to ``email``."""
     world.deliver()
     mail = [m for m in world.mailer.to(email) if "/sign-in/email?" in m.text][-1]
-    _, flow, token = link_in(mail.text)
-    return code_in(mail.text), flow, token
+    _, token = link_in(mail.text)
+    flow = world.adapters.mail.email_codes.by_link(secret_hash(token))
+    assert flow is not None
+    return code_in(mail.text), flow.id, token
 
 
 def verify(world: World, flow_id: str, code: str) -> Any:
@@ -184,6 +189,23 @@ def test_an_unproven_address_is_won_by_the_code(world: World) -> None:
     assert user.email_verified and user.password_hash is None
 
 
+def test_the_codes_claim_takes_the_apps_the_squatter_allowed_and_is_recorded(
+    world: World,
+) -> None:
+    """As every first proof does (docs/decisions/0496-one-first-proof.md): the squatter's
+    consents and grants go with the claim, and ``account_claimed`` says how."""
+    made = register(world.client, "ivo")
+    grants = world.adapters.provider.oauth_grants
+    assert isinstance(grants, FakeOAuthGrants)
+    grants.consents[made["id"], "app"] = Consent(made["id"], "app", ("openid",), world.clock.now())
+    flow = ask(world, "ivo@example.com").get_json()["flow_id"]
+    code, _, _ = mailed(world, "ivo@example.com")
+    assert verify(world, flow, code).status_code == 200
+    assert grants.consents == {}
+    claimed = [e for e in world.audit.events if e.event is Audit.ACCOUNT_CLAIMED]
+    assert [(e.user_id, e.reason) for e in claimed] == [(made["id"], "email_code")]
+
+
 def test_off_answers_404_email_code_disabled() -> None:
     world = World(passwordless_email=False)
     answer = ask(world, "jo@example.com")
@@ -212,18 +234,18 @@ def test_the_link_signs_in_only_the_browser_that_asked(world: World) -> None:
     started = codes.request(RequestEmailCode("kim@example.com", browser_secret="cookie-1"))
     code, flow, token = mailed(world, "kim@example.com")
     assert flow == started.flow_id
-    elsewhere = codes.open_link(OpenEmailLink(flow, token))
+    elsewhere = codes.open_link(OpenEmailLink(token))
     assert not elsewhere.same_browser and elsewhere.code == code
-    here = codes.open_link(OpenEmailLink(flow, token, "cookie-1"))
+    here = codes.open_link(OpenEmailLink(token, "cookie-1"))
     assert here.same_browser and here.code == code
     with pytest.raises(PermissionDenied):
-        codes.sign_in_by_link(SignInByLink(flow, token, "another-browser"))
+        codes.sign_in_by_link(SignInByLink(token, "another-browser"))
     with pytest.raises(Unauthenticated):
-        codes.open_link(OpenEmailLink(flow, token + "x", "cookie-1"))
-    pair = codes.sign_in_by_link(SignInByLink(flow, token, "cookie-1"))
+        codes.open_link(OpenEmailLink(token + "x", "cookie-1"))
+    pair = codes.sign_in_by_link(SignInByLink(token, "cookie-1"))
     assert pair.access_token
     with pytest.raises(Unauthenticated):
-        codes.open_link(OpenEmailLink(flow, token, "cookie-1"))
+        codes.open_link(OpenEmailLink(token, "cookie-1"))
 
 
 def test_an_org_that_requires_its_single_sign_on_answers_403_sso_required(sso: SamlSso) -> None:

@@ -18,6 +18,7 @@ from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
 from application.signin.authentication import Authenticate
 from bootstrap import build_app
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.link_tokens import TOKEN_MAX_CHARS, InvalidToken, new_token
@@ -421,7 +422,12 @@ def test_a_firebase_account_sets_a_password_by_mail_and_can_then_enrol_totp() ->
 
 def test_an_account_without_an_address_has_no_mail_flows(world: World) -> None:
     user = User.register(
-        id="u1", username=Username("nomail"), email=None, password_hash="h", now=world.clock.now()
+        admitted=ALLOWED,
+        id="u1",
+        username=Username("nomail"),
+        email=None,
+        password_hash="h",
+        now=world.clock.now(),
     )
     assert user.email_verified is False
     with pytest.raises(InvalidInput) as info:
@@ -434,7 +440,12 @@ def test_an_account_without_an_address_has_no_mail_flows(world: World) -> None:
 def test_a_token_check_refuses_every_void_case() -> None:
     now = FakeClock().now()
     user = User.register(
-        id="u", username=Username("lee"), email=Email("lee@example.com"), password_hash="h", now=now
+        admitted=ALLOWED,
+        id="u",
+        username=Username("lee"),
+        email=Email("lee@example.com"),
+        password_hash="h",
+        now=now,
     )
     _, token = ActionToken.issue(user, Purpose.RESET_PASSWORD, now)
     assert token.check(Purpose.RESET_PASSWORD, user, now, token.hash) == user

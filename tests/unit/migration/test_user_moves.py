@@ -14,11 +14,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.signups import ANYONE
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap import Adapters
 from bootstrap.accounts import address_rule
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from tests.fakes.accounts import profile_schemas
@@ -374,11 +376,12 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
                                   providers=adapters.federation.upstream_providers,
                                   addresses=address_rule(make_settings()),
-                                  schemas=profile_schemas())  # fmt: skip
+                                  schemas=profile_schemas(), signups=ANYONE)  # fmt: skip
         return migration.import_users(ImportFile(ImportUsers(fmt), records))
 
     def sign_up(user_id: str, username: str, email: str) -> None:
-        user = User.register(id=user_id, username=Username.chosen(username), email=Email(email),
+        user = User.register(
+        admitted=ALLOWED,id=user_id, username=Username.chosen(username), email=Email(email),
                              password_hash=None, now=adapters.platform.clock.now())  # fmt: skip
         adapters.accounts.users.add(user)
 

@@ -28,7 +28,8 @@ from domain.orgs.domains import (
 from domain.orgs.orgs import Membership, Org, Slug
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
-from tests.fakes.orgs import FakeOrgDomains, FakeOrgRepository, FakeTxtRecords
+from tests.fakes.org_domains import FakeOrgDomains, FakeTxtRecords
+from tests.fakes.orgs import FakeOrgRepository
 
 pytestmark = pytest.mark.unit
 ADMIN = ("admin",)

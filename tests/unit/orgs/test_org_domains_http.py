@@ -11,7 +11,7 @@ from application.orgs.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
 from tests.fakes.kernel import FakeJobQueue
-from tests.fakes.orgs import FakeTxtRecords
+from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import run_jobs
 

@@ -23,6 +23,7 @@ from application.orgs.invitations import (
 from application.ports import Audit, Mail
 from application.signin.authentication import Actor
 from bootstrap.accounts import address_rule
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound
 from domain.ids import new_id
@@ -66,6 +67,7 @@ class Org1:
     ) -> User:
         now = self.clock.now()
         user = User.register(
+            admitted=ALLOWED,
             id=new_id(),
             username=Username.chosen(username or login),
             email=Email(f"{login}@example.com"),

@@ -13,6 +13,7 @@ import pytest
 from application.orgs.joining import AutoJoin, JoinOrg, OrgJoining, SuggestedOrgs
 from application.ports import Audit
 from application.signin.authentication import Actor
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import DomainError, NotFound, Unavailable
 from domain.ids import new_id
@@ -21,7 +22,8 @@ from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock
-from tests.fakes.orgs import FakeOrgDomains, FakeOrgRepository
+from tests.fakes.org_domains import FakeOrgDomains
+from tests.fakes.orgs import FakeOrgRepository
 from tests.support.races import RACERS
 
 pytestmark = pytest.mark.unit
@@ -65,6 +67,7 @@ class Acme:
     def person(self, login: str, domain: str = "example.com", *, proven: bool = True) -> User:
         now = self.clock.now()
         user = User.register(
+            admitted=ALLOWED,
             id=new_id(),
             username=Username.chosen(login),
             email=Email(f"{login}@{domain}"),

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.ports import Audit
-from tests.fakes.orgs import FakeOrgDomains, FakeTxtRecords
+from tests.fakes.org_domains import FakeOrgDomains, FakeTxtRecords
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import World
 

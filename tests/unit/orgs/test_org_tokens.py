@@ -14,12 +14,14 @@ from flask.testing import FlaskClient
 from application.orgs.orgs import OrgPurge
 from application.ports import Job
 from bootstrap.adapters import Adapters
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented
 from tests.fakes.kernel import InMemoryStore
-from tests.fakes.orgs import FakeOrgDomains, FakeOrgRepository
+from tests.fakes.org_domains import FakeOrgDomains
+from tests.fakes.orgs import FakeOrgRepository
 from tests.support.api import assert_problem, bearer, login, register
 
 pytestmark = pytest.mark.unit
@@ -53,6 +55,7 @@ def whoami(client: FlaskClient, token: str) -> Any:
 
 def _user() -> User:
     return User.register(
+        admitted=ALLOWED,
         id="u1",
         username=Username("alice"),
         email=Email("a@example.com"),

@@ -13,7 +13,8 @@ from application.orgs.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
 from tests.fakes.kernel import FakeJobQueue
-from tests.fakes.orgs import FakeOrgRepository, FakeTxtRecords
+from tests.fakes.org_domains import FakeTxtRecords
+from tests.fakes.orgs import FakeOrgRepository
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register, services
 from tests.support.app import run_jobs
 

@@ -11,6 +11,7 @@ import pytest
 
 from application.provider.grants import CodesAndGrants, PresentedCode, SpendCode, new_code
 from application.provider.ports import OAuthPolicy
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.clients.oauth import digest
 from domain.provider.grants import AuthorizationCode
@@ -34,6 +35,7 @@ class Reads:
         self.clock = FakeClock(NOW)
         self.audit = RecordingAuditLog()
         self.alice = User.register(
+            admitted=ALLOWED,
             id="u1alice",
             username=Username("alice"),
             email=Email("alice@example.com"),

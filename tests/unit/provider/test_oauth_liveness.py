@@ -24,6 +24,7 @@ from application.provider.grants import (
     live_refresh,
 )
 from application.provider.ports import GrantRead, OAuthPolicy
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.clients.oauth import OAuthClient, digest
 from domain.ids import new_id
@@ -160,6 +161,7 @@ class Ports:
         self.holders = CountingHolders(self.grants, self.store)
         self.clock = FakeClock(NOW)
         self.alice = User.register(
+            admitted=ALLOWED,
             id=new_id(),
             username=Username("alice"),
             email=Email("alice@example.com"),

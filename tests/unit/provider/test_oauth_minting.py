@@ -26,6 +26,7 @@ from application.provider.minting import (
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from bootstrap.keys import provider_tokens
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User, Username
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE
@@ -114,7 +115,12 @@ def test_an_access_token_is_issued_now_by_the_clock_for_the_policys_lifetime() -
 
 def test_an_id_token_carries_the_clocks_time_the_at_hash_and_the_scopes_claims() -> None:
     user = User.register(
-        id="u1", username=Username("alice"), email=None, password_hash="h", now=SIGNED_IN
+        admitted=ALLOWED,
+        id="u1",
+        username=Username("alice"),
+        email=None,
+        password_hash="h",
+        now=SIGNED_IN,
     )
     asked = MintIdToken(
         client_id="app",
@@ -158,7 +164,12 @@ def test_an_id_token_carries_the_attributes_its_scope_releases() -> None:
         },
     }
     user = User.register(
-        id="u1", username=Username("alice"), email=None, password_hash="h", now=SIGNED_IN
+        admitted=ALLOWED,
+        id="u1",
+        username=Username("alice"),
+        email=None,
+        password_hash="h",
+        now=SIGNED_IN,
     )
     user = replace(user, attributes={"department": "Sales", "badge": 7, "nickname": "Al"})
     asked = MintIdToken(client_id="app", user=user, scope="openid profile", access_token="t")

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pyotp
 import pytest
 
+from application.accounts.address_proof import FirstProof
 from application.accounts.admin import SetRole
 from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import Links
@@ -429,10 +430,15 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
                 identities=world.identities,
                 users=world.users,
                 factors=world.factors,
-                passkeys=passkeys,
+                first_proof=FirstProof(
+                    passkeys=passkeys,
+                    factors=world.factors,
+                    identities=world.identities,
+                    grants=FakeOAuthGrants(world.store),
+                    audit=world.audit,
+                ),
                 clock=world.clock,
                 audit=world.audit,
-                grants=FakeOAuthGrants(world.store),
                 registered=lambda _user, _provider: None,
             ),
             sign_in=world.step(),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import InvalidInput, PermissionDenied
 from domain.signin.personal_tokens import (
@@ -30,6 +31,7 @@ YEAR = 31_536_000
 
 def _user(**changes: Any) -> User:
     user = User.register(
+        admitted=ALLOWED,
         id="u1",
         username=Username("alice"),
         email=Email("a@example.com"),

@@ -20,6 +20,7 @@ from application.signin.ports import NO_TOKEN_HOOK
 from application.signin.sessions import Refresh, Renew
 from application.signin.tokens import hook_claims
 from bootstrap.keys import provider_tokens
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User, Username
 from domain.signin.active_org import ActiveOrg
 from domain.signin.token_hook import NO_CLAIMS
@@ -144,7 +145,9 @@ def mint(hook: FakeTokenHook) -> TokenMint:
     )
 
 
-ALICE = User.register(id="u1", username=Username("alice"), email=None, password_hash="h", now=NOW)
+ALICE = User.register(
+    admitted=ALLOWED, id="u1", username=Username("alice"), email=None, password_hash="h", now=NOW
+)
 
 
 def test_the_providers_access_token_carries_them_and_names_them_for_userinfo(

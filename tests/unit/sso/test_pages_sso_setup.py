@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
-from tests.fakes.orgs import FakeTxtRecords
+from tests.fakes.org_domains import FakeTxtRecords
 from tests.fakes.sso import FakeDocumentGetter, FakeSpentAssertions
 from tests.support.admin_pages import browser, post
 from tests.support.api import bearer, login, register

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from application.provider.claims import claims_of
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import PersonName, User, Username
 from tests.fakes.orgs import FakeOrgRepository
 from tests.support.saml_idp import key_pair
@@ -41,7 +42,12 @@ def test_a_saml_display_name_alone_is_the_whole_name() -> None:
 def test_the_claims_are_made_of_the_names_as_they_are_kept() -> None:
     def user(names: PersonName) -> User:
         return User.register(
-            id="u1", username=Username("alice"), email=None, password_hash=None, now=NOW
+            admitted=ALLOWED,
+            id="u1",
+            username=Username("alice"),
+            email=None,
+            password_hash=None,
+            now=NOW,
         ).named(names, NOW)
 
     parts = claims_of(user(PersonName.of("Alice", "Liddell", "Alice Liddell")), "openid profile")

@@ -16,7 +16,7 @@ from application.accounts.accounts import UpdateProfile
 from application.orgs.members import AddMember
 from application.signin.login import ChangePassword
 from domain.errors import PermissionDenied
-from tests.fakes.orgs import FakeOrgDomains
+from tests.fakes.org_domains import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
 from tests.support.app import app_time
 from tests.support.pages import csrf

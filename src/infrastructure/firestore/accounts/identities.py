@@ -18,6 +18,7 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from application.ports import NO_TOKEN_VERSION_COPIES, TokenVersionCopies
 from domain.accounts.identities import IdentityLink, PendingLink
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
@@ -50,8 +51,14 @@ _TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "usern
 
 @translates_errors
 class FirestoreIdentityRepository:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(
+        self, client: firestore.Client, *, copies: TokenVersionCopies = NO_TOKEN_VERSION_COPIES
+    ) -> None:
         self._client = client
+        # The memberships' copies of token_version, moved before a link's commit that moves
+        # the account's (a claim by a provider's proof ends the earlier holder's tokens, the
+        # Firebase ones the rules library checks too) and once more after it.
+        self._copies = copies
 
     def _link(self, provider: str, subject: str) -> firestore.DocumentReference:
         # claim_id escapes '/' and the reserved '__…__' form; a uid may hold anything.
@@ -176,6 +183,9 @@ class FirestoreIdentityRepository:
                 return None
             if (new.username, new.email) != (old.username, old.email):
                 raise ValueError("a link leaves the names as they are")
+            if new.token_version != old.token_version:
+                moved.append(new.token_version)
+                self._copies.hold(user_id, new.token_version)
             batch = self._client.batch()
             batch.update(
                 ref, {**user_to_doc(new), **ways_in_moved()}, option=unchanged_since(user_snap)
@@ -187,7 +197,11 @@ class FirestoreIdentityRepository:
                 raise Stale from None  # linked meanwhile: the next read says to whom
             return new
 
-        return until_unchanged(attempt)
+        moved: list[int] = []  # the versions the attempts moved the account's to
+        linked = until_unchanged(attempt)
+        if moved and linked is not None and linked.id == user_id:
+            self._copies.hold(user_id, linked.token_version)
+        return linked
 
     def _links_of(self, user_id: str) -> list[IdentityLink]:
         query = self._client.collection(IDENTITIES).where(

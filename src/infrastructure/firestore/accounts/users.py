@@ -12,7 +12,7 @@ from application.ports import (
     StagedWrites,
     TokenVersionCopies,
 )
-from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
+from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username, holding
 from domain.errors import Conflict, NotFound
 from infrastructure.firestore.client import (
     BOUNDED,
@@ -254,7 +254,7 @@ class FirestoreUserRepository:
     def find_by_login(self, key: str) -> User | None:
         claim = read_document(self._client, self._claim(claims_for(key), key))
         user_id = claim.get("user_id") if claim is not None else None
-        return self.live(user_id)
+        return holding(self.live(user_id), key)
 
     def live(self, user_id: str | None) -> User | None:
         """The user unless absent or deleted; for None, a read of a document that never

@@ -1,5 +1,6 @@
-"""The flows of sign-in by e-mail code (``email_code_flows/{id}``) and the requests of each
-address (``email_code_addresses/{login key}``).
+"""The flows of sign-in by e-mail code (``email_code_flows/{id}``, found by id or by their
+link's ``link_hash``) and the requests of each address (``email_code_addresses/{claim id of
+its login key}``).
 
 A new request is one batch, built from what it read and committed only if that is unchanged
 (update-time preconditions): the address's record (its live flow and the times of its last
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.mail.email_codes import EmailCodeFlow, EmailCodeRequests
-from infrastructure.firestore.client import BOUNDED, read_document
+from infrastructure.firestore.client import BOUNDED, claim_id, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.reads import Stale
@@ -34,7 +35,8 @@ def flow_to_doc(flow: EmailCodeFlow) -> dict[str, Any]:
         "locale": flow.locale,
         "code_hash": flow.code_hash,
         "link_hash": flow.link_hash,
-        "wrong_codes": flow.wrong_codes,
+        "guesses": flow.guesses,
+        "last_guess": flow.last_guess,
         "void": flow.void,
         "spent_at": flow.spent_at,
         "spent_by": flow.spent_by,
@@ -51,7 +53,9 @@ def flow_from_doc(flow_id: str, data: dict[str, Any]) -> EmailCodeFlow:
         locale=data.get("locale"),
         code_hash=data.get("code_hash"),
         link_hash=data.get("link_hash"),
-        wrong_codes=data.get("wrong_codes", 0),
+        # ``wrong_codes``: a flow stored before each guess was counted first
+        guesses=data.get("guesses", data.get("wrong_codes", 0)),
+        last_guess=data.get("last_guess"),
         void=data.get("void", False),
         spent_at=data.get("spent_at"),
         spent_by=data.get("spent_by"),
@@ -62,6 +66,7 @@ def requests_to_doc(requests: EmailCodeRequests) -> dict[str, Any]:
     return {
         "live_flow": requests.live_flow,
         "times": list(requests.times),
+        "clients": list(requests.clients),
         "expires_at": requests.expires_at(),
     }
 
@@ -69,7 +74,14 @@ def requests_to_doc(requests: EmailCodeRequests) -> dict[str, Any]:
 def requests_from_doc(key: str, data: dict[str, Any] | None) -> EmailCodeRequests:
     if data is None:
         return EmailCodeRequests(key)
-    return EmailCodeRequests(key, data.get("live_flow"), tuple(data.get("times", ())))
+    times = tuple(data.get("times", ()))
+    clients = tuple(data.get("clients", ()))
+    return EmailCodeRequests(
+        key,
+        data.get("live_flow"),
+        times,
+        clients if len(clients) == len(times) else ("",) * len(times),
+    )
 
 
 @translates_errors
@@ -79,14 +91,23 @@ class FirestoreEmailCodeFlows:
         self._flows = client.collection(FLOWS)
         self._addresses = client.collection(ADDRESSES)
 
-    def start(self, flow: EmailCodeFlow, key: str, now: datetime) -> None:
-        address_ref = self._addresses.document(key)
+    def _address(self, key: str) -> firestore.DocumentReference:
+        return self._addresses.document(claim_id(key))
+
+    def requests(self, key: str) -> EmailCodeRequests:
+        return requests_from_doc(key, read_document(self._client, self._address(key)))
+
+    def start(
+        self, flow: EmailCodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+    ) -> None:
+        address_ref = self._address(key)
         flow_ref = self._flows.document(flow.id)
 
         def attempt() -> None:
             snap = address_ref.get(**BOUNDED)
             before = requests_from_doc(key, snap.to_dict() if snap.exists else None)
-            after = before.requested(flow.id, now)  # RateLimited: nothing is written
+            # RateLimited: nothing is written
+            after = before.requested(flow.id, now, client, challenged=challenged)
             batch = self._client.batch()
             batch.create(flow_ref, flow_to_doc(flow))
             if snap.exists:
@@ -109,6 +130,12 @@ class FirestoreEmailCodeFlows:
     def get(self, flow_id: str) -> EmailCodeFlow | None:
         data = read_document(self._client, self._flows.document(flow_id))
         return flow_from_doc(flow_id, data) if data is not None else None
+
+    def by_link(self, link_hash: str) -> EmailCodeFlow | None:
+        # One equality on a random hash: Firestore's single-field index answers it.
+        query = self._flows.where(filter=firestore.FieldFilter("link_hash", "==", link_hash))
+        found = run_query(self._client, query.limit(1))
+        return flow_from_doc(found[0][0], found[0][1]) if found else None
 
     def update(
         self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]

@@ -28,6 +28,7 @@ def invitation_to_doc(invitation: OrgInvitation) -> dict[str, Any]:
     return {
         "org_id": invitation.org_id,
         "email": invitation.email,
+        "address": invitation.address,
         "roles": list(invitation.roles),
         "token_hash": invitation.token_hash,
         "created_by": invitation.created_by,
@@ -50,6 +51,7 @@ def invitation_from_doc(invitation_id: str, data: dict[str, Any]) -> OrgInvitati
         token_hash=data.get("token_hash", ""),
         accepted_by=data.get("accepted_by"),
         accepted_at=data.get("accepted_at"),
+        address=data.get("address") or "",
     )
 
 

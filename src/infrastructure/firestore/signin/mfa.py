@@ -55,7 +55,8 @@ def challenge_to_doc(challenge: MfaChallenge) -> dict[str, Any]:
         "expires_at": challenge.expires_at,  # a Firestore TTL policy on this field reaps them
         "device_id": challenge.device_id,
         "via": challenge.via,
-        "wrong_codes": challenge.wrong_codes,
+        "wrong_codes": challenge.guesses,  # the codes tried (the field's name of before)
+        "last_guess": challenge.last_guess,
         "spent_at": challenge.spent_at,
         "spent_by": challenge.spent_by,
         "method": challenge.method,
@@ -74,7 +75,8 @@ def challenge_from_doc(token_hash: str, data: dict[str, Any]) -> MfaChallenge:
         expires_at=data["expires_at"],
         device_id=data.get("device_id"),
         via=data.get("via"),
-        wrong_codes=data.get("wrong_codes", 0),
+        guesses=data.get("wrong_codes", 0),
+        last_guess=data.get("last_guess"),
         spent_at=data.get("spent_at"),
         spent_by=data.get("spent_by"),
         method=data.get("method"),

@@ -100,6 +100,7 @@ def email_code_verify() -> Response:
                 code=code,
                 user_agent=browser.user_agent(),
                 client_ip=client_ip(),
+                browser_secret=browser.email_flow_secret(),
             )
         )
     except MfaRequired as exc:
@@ -107,22 +108,19 @@ def email_code_verify() -> Response:
     return _signed_in(pair)
 
 
-def _link() -> tuple[str, str]:
-    return _flow(), request.args.get("token", "")[:MAX_FIELD_CHARS]
+def _token() -> str:
+    return request.args.get("token", "")[:MAX_FIELD_CHARS]
 
 
 @bp.get("/sign-in/email")
 def email_link_page() -> Response:
     # A GET spends nothing: mail scanners open links.
-    flow, token = _link()
-    shown = services().email_codes.open_link(
-        OpenEmailLink(flow, token, browser.email_flow_secret())
-    )
+    token = _token()
+    shown = services().email_codes.open_link(OpenEmailLink(token, browser.email_flow_secret()))
     return page(
         "mail/email_link.html",
         same_browser=shown.same_browser,
         code=shown.code,
-        flow=flow,
         token=token,
         next=_next(),
     )
@@ -131,15 +129,13 @@ def email_link_page() -> Response:
 @bp.post("/sign-in/email")
 @form_errors(
     "mail/email_link.html",
-    shown=lambda: {"same_browser": False, "code": "", "flow": "", "token": "", "next": _next()},
+    shown=lambda: {"same_browser": False, "code": "", "token": "", "next": _next()},
 )
 def email_link() -> Response:
-    flow, token = _link()
     try:
         pair = services().email_codes.sign_in_by_link(
             SignInByLink(
-                flow,
-                token,
+                _token(),
                 browser.email_flow_secret(),
                 user_agent=browser.user_agent(),
                 client_ip=client_ip(),

@@ -16,6 +16,7 @@ from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.federation.firebase import CustomTokenOut, FirebaseExchangeRequest
 from interfaces.http.schemas.signin.mfa import LoginProblem
+from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
 bp = Blueprint("firebase", __name__)
@@ -33,11 +34,19 @@ def exchange() -> Response:
 
     401 `invalid_id_token`, `id_token_expired`, `id_token_revoked`; 403
     `firebase_user_disabled`, `account_disabled`, `email_not_verified` (first use needs a
-    verified e-mail); 409 `email_taken` (the address belongs to another account).
+    verified e-mail), `signup_not_allowed` or `signup_denied` where the account would be
+    made and may not; 401 `challenge_required` when it would be made from a client address
+    that signs up often, until `challenge_token` carries a passed challenge; 409
+    `email_taken` (the address belongs to another account).
     """
     body = parse_json(FirebaseExchangeRequest)
     pair = services().firebase.sign_in(
-        FirebaseSignIn(id_token=body.id_token, user_agent=request.user_agent.string[:256])
+        FirebaseSignIn(
+            id_token=body.id_token,
+            user_agent=request.user_agent.string[:256],
+            client_ip=client_ip(),
+            challenge_token=body.challenge_token or "",
+        )
     )
     return json_response(TokenOut.model_validate(pair, from_attributes=True))
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from interfaces.http.schemas.common import Schema, Strict
+from interfaces.http.schemas.accounts.accounts import ChallengeToken
+from interfaces.http.schemas.common import Schema, Strict, no_null
 
 
 class FirebaseExchangeRequest(Strict):
@@ -11,6 +12,9 @@ class FirebaseExchangeRequest(Strict):
         max_length=8192,
         description="A Firebase ID token: getIdToken() of the Firebase client SDK",
     )
+    challenge_token: str | None = ChallengeToken
+
+    _not_null = field_validator("challenge_token", mode="before")(no_null)
 
 
 class CustomTokenOut(Schema):

@@ -41,7 +41,7 @@ class InvitationOut(Schema):
         return cls(
             id=invitation.id,
             org_id=invitation.org_id,
-            email=invitation.email,
+            email=invitation.mailed_to,
             roles=list(invitation.roles),
             created_by=invitation.created_by,
             created_at=invitation.created_at,

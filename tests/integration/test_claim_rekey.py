@@ -1,4 +1,6 @@
-"""Username claims stored under an older key rule move to the current one, on the emulator."""
+"""Username and address claims stored under an older key rule move to the current one, and
+addresses that folded onto another's are listed, on the emulator
+(docs/decisions/0493-one-address-one-account.md)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username, fold, login_key
-from infrastructure.firestore.accounts.username_keys import rekey_username_claims
+from infrastructure.firestore.accounts.claim_keys import rekey_claims
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, user_to_doc
 from infrastructure.firestore.client import claim_id
 from infrastructure.firestore.events.security_events import write_staged
@@ -22,6 +25,7 @@ def stored_under_the_old_rule(firestore: Any, user_id: str, name: str, age: int)
     """A user and its claims as written when the claim key was fold(name)."""
     now = T0 + timedelta(days=age)
     user = User.register(
+        admitted=ALLOWED,
         id=user_id,
         username=Username(name),
         email=Email(f"{user_id}@example.com"),
@@ -52,7 +56,7 @@ def test_claims_move_to_the_skeleton_and_the_older_account_keeps_a_look_alike(
     users = FirestoreUserRepository(firestore, write_staged=write_staged)
     assert users.find_by_login(login_key("sam")) is None  # before: unreachable by name
 
-    report = rekey_username_claims(firestore)
+    report = rekey_claims(firestore)
 
     assert (report.moved, report.unchanged) == (1, 1)
     assert report.collisions == [("u-alıce", "al\u0131ce", "u-alice")]
@@ -61,7 +65,7 @@ def test_claims_move_to_the_skeleton_and_the_older_account_keeps_a_look_alike(
     assert claim_holder(firestore, "alice") == "u-alice"
     found = users.find_by_login(login_key("SAM"))
     assert found is not None and found.id == "u-sam"
-    again = rekey_username_claims(firestore)
+    again = rekey_claims(firestore)
     assert (again.moved, again.unchanged, len(again.collisions)) == (0, 2, 1)
 
 
@@ -70,7 +74,7 @@ def test_of_two_accounts_whose_names_now_share_a_key_the_older_keeps_it(firestor
     stored_under_the_old_rule(firestore, "u-a-younger", "\u0405am", age=3)  # Cyrillic Dze
     stored_under_the_old_rule(firestore, "u-z-older", "Sam", age=1)
 
-    report = rekey_username_claims(firestore)
+    report = rekey_claims(firestore)
 
     assert report.moved == 1
     assert report.collisions == [("u-a-younger", "\u0405am", "u-z-older")]
@@ -86,3 +90,51 @@ def test_renaming_an_account_with_an_old_claim_never_frees_another_accounts_name
     users.update("u-alıce", lambda u: u.edited({"username": Username("bob")}, T0))
     assert claim_holder(firestore, "alice") == "u-alice"
     assert claim_holder(firestore, "bob") == "u-alıce"
+
+
+def stored_with_a_folded_address(firestore: Any, user_id: str, address: str, age: int) -> None:
+    """A user whose address claim was keyed, as before, by folding the whole address."""
+    now = T0 + timedelta(days=age)
+    user = User.register(
+        admitted=ALLOWED,
+        id=user_id,
+        username=Username(user_id),
+        email=Email(address),
+        password_hash="h",
+        now=now,
+    )
+    doc = {**user_to_doc(user), "email_normalized": fold(address)}
+    firestore.collection("users").document(user_id).set(doc)
+    firestore.collection("usernames").document(claim_id(user.username.normalized)).set(
+        {"user_id": user_id, "kind": "usernames"}
+    )
+    firestore.collection("emails").document(claim_id(fold(address))).set(
+        {"user_id": user_id, "kind": "emails"}
+    )
+
+
+def address_holder(firestore: Any, key: str) -> str | None:
+    snap = firestore.collection("emails").document(claim_id(key)).get()
+    return (snap.to_dict() or {}).get("user_id") if snap.exists else None
+
+
+def test_address_claims_move_to_their_a_label_and_look_alikes_are_listed(firestore: Any) -> None:
+    stored_with_a_folded_address(firestore, "u-buch", "ana@Bücher.example", age=0)
+    stored_with_a_folded_address(firestore, "u-squat", "bob@glaß-x.net", age=1)
+    users = FirestoreUserRepository(firestore, write_staged=write_staged)
+    # Before: the folded claim names another address than the one asked for, and is ignored.
+    assert users.find_by_login(login_key("bob@glass-x.net")) is None
+    assert users.find_by_login(login_key("ana@bücher.example")) is None
+
+    report = rekey_claims(firestore)
+
+    assert report.addresses_moved == 2 and report.address_collisions == []
+    assert address_holder(firestore, "ana@xn--bcher-kva.example") == "u-buch"
+    assert address_holder(firestore, "bob@xn--gla-x-nqa.net") == "u-squat"
+    assert address_holder(firestore, "bob@glass-x.net") is None  # free for its own holder
+    assert report.look_alikes == [("u-squat", "bob@glaß-x.net", "bob@glass-x.net", "")]
+    found = users.find_by_login(login_key("ana@BÜCHER.example"))
+    assert found is not None and found.id == "u-buch"
+    assert users.find_by_login(login_key("bob@glass-x.net")) is None
+    again = rekey_claims(firestore)
+    assert again.addresses_moved == 0 and len(again.look_alikes) == 1

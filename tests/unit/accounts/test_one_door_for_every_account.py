@@ -1,0 +1,275 @@
+"""Every new account passes one door (``Signups``), whatever makes it: the place each way makes
+its account is found in the code (every ``User.register`` call), each such place is a known
+way, and each way, driven through the service, is refused by a sign-up rule
+(docs/decisions/0495-one-door-for-every-new-account.md)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from application.accounts.signups import Signups, SignUpWay
+from application.events.auth_hooks.admin import SetAuthHook
+from application.federation.linking import ExternalSignIn
+from application.migration.importing import ImportFile, ImportUsers, Position
+from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
+from domain.accounts.users import Role
+from tests.fakes.events import FakeHookClient
+from tests.support.api import PASSWORD, assert_problem, bearer, login, register
+from tests.support.app import World
+from tests.support.email_codes import code_in
+from tests.support.linking import World as LinkingWorld
+from tests.support.linking import identity
+from tests.support.pages import csrf
+from tests.support.scim import USERS, directory, user_body, verified
+from tests.support.sso_world import oidc_sso, signed_in
+from tests.support.webhooks import ADMIN
+
+pytestmark = pytest.mark.unit
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+BLOCKED = "blocked.example"
+ADDRESS = f"ann@{BLOCKED}"
+
+# Where each way makes its account: the module whose ``User.register`` call makes it.
+MADE_IN = {
+    SignUpWay.REGISTER: "application/accounts/accounts.py",
+    SignUpWay.PAGE: "application/accounts/accounts.py",
+    SignUpWay.EMAIL_CODE: "application/accounts/accounts.py",
+    SignUpWay.UPSTREAM: "application/federation/linking.py",
+    SignUpWay.FIREBASE: "application/federation/linking.py",
+    SignUpWay.SSO: "application/federation/linking.py",
+    SignUpWay.SCIM: "application/scim/users.py",
+    SignUpWay.INVITATION: "application/mail/invitations.py",
+    SignUpWay.IMPORT: "application/migration/records.py",
+}
+
+
+def _calls(tree: ast.AST, attribute: str, owner: str) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == attribute
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == owner
+    ]
+
+
+def _modules() -> dict[str, ast.AST]:
+    return {
+        str(path.relative_to(SRC)): ast.parse(path.read_text(), str(path))
+        for path in SRC.rglob("*.py")
+    }
+
+
+def test_every_place_that_makes_an_account_is_a_known_way_and_takes_the_doors_verdict() -> None:
+    made_in: set[str] = set()
+    for name, tree in _modules().items():
+        for call in _calls(tree, "register", "User"):
+            made_in.add(name)
+            keywords = {keyword.arg for keyword in call.keywords}
+            assert "admitted" in keywords, f"{name}:{call.lineno} makes an account unadmitted"
+    assert made_in == set(MADE_IN.values()), (
+        "A new place makes accounts: give its way a SignUpWay, a line in MADE_IN and a driver "
+        "in DRIVERS below"
+    )
+    assert set(MADE_IN) == set(SignUpWay)
+
+
+def test_no_verdict_is_made_outside_the_door() -> None:
+    """Only the door makes a verdict (its plain allowance, or the hook's answer, which only
+    the door asks for): no other module names ``ALLOWED`` or builds a ``SignUpVerdict``."""
+    door = {
+        "domain/accounts/signups.py",
+        "application/accounts/signups.py",
+        "application/events/auth_hooks/sign_up.py",  # the hook's answer, read
+    }
+    makers = []
+    for name, tree in _modules().items():
+        if name in door:
+            continue
+        for node in ast.walk(tree):
+            named = isinstance(node, ast.Name) and node.id in ("ALLOWED", "SignUpVerdict")
+            imported = isinstance(node, ast.ImportFrom) and any(
+                alias.name == "ALLOWED" for alias in node.names
+            )
+            if (named and isinstance(node.ctx, ast.Load) and _called(tree, node)) or imported:
+                makers.append(f"{name}:{getattr(node, 'lineno', 0)}")
+    assert makers == []
+
+
+def _called(tree: ast.AST, name: ast.Name) -> bool:
+    """Whether ``name`` is ALLOWED itself, or SignUpVerdict called (not a type annotation)."""
+    if name.id == "ALLOWED":
+        return True
+    return any(isinstance(node, ast.Call) and node.func is name for node in ast.walk(tree))
+
+
+# -- each way, through the service: the block list refuses it ----------------------------------
+
+
+def world() -> World:
+    return World(signup_domains_block=[BLOCKED, "corp.example"])
+
+
+def refused(answer: Any) -> None:
+    body = assert_problem(answer, 403, "signup_not_allowed")
+    assert body["reason"] == "domain_blocked"
+
+
+def no_account(world: World, address: str = ADDRESS) -> bool:
+    return world.adapters.accounts.users.find_by_login(address) is None
+
+
+def by_register() -> bool:
+    w = world()
+    body = {"username": "ann", "email": ADDRESS, "password": PASSWORD}
+    refused(w.client.post("/register", json=body))
+    refused(w.client.post("/api/v1/auth/signup", json={**body, "name": "Ann"}))
+    return no_account(w)
+
+
+def by_page() -> bool:
+    w = world()
+    form = {"username": "ann", "email": ADDRESS, "password": PASSWORD}
+    answer = w.client.post("/sign-up", data={**form, "csrf_token": csrf(w.client, "/sign-up")})
+    assert answer.status_code == 403
+    return no_account(w)
+
+
+def by_email_code() -> bool:
+    w = world()
+    asked = w.client.post("/auth/email-code", json={"email": ADDRESS})
+    assert asked.status_code == 202  # the same answer for every address
+    w.deliver()
+    code = code_in(w.mailer.to(ADDRESS)[-1].text)
+    flow = asked.get_json()["flow_id"]
+    refused(w.client.post("/auth/email-code/verify", json={"flow_id": flow, "code": code}))
+    return no_account(w)
+
+
+def by_upstream() -> bool:
+    w = LinkingWorld()
+    blocking = Signups(policy=SignupPolicy(block=domains([BLOCKED])), audit=None)
+    links = w.linking(mail=True, signups=blocking)
+    with pytest.raises(SignupNotAllowed):
+        links.linked_account(ExternalSignIn(identity("gh-9", ADDRESS), "github", "GitHub"))
+    return w.users.find_by_login(ADDRESS) is None
+
+
+def by_firebase() -> bool:
+    w = world()
+    token = w.verifier.issue("uid-ann", email=ADDRESS)
+    refused(w.client.post("/auth/firebase", json={"id_token": token}))
+    return no_account(w)
+
+
+def by_sso() -> bool:
+    with oidc_sso(signup_domains_block=["corp.example"]) as sso:
+        browser = sso.world.app.test_client()
+        sso.sign_in(browser, "ann@corp.example", ("Staff",))
+        assert not signed_in(browser)
+        return sso.user_of("ann@corp.example") is None
+
+
+def by_scim() -> bool:
+    w = world()
+    acme = directory(w.client)
+    verified(w, acme.org_id, "corp.example")
+    made = w.client.post(USERS, json=user_body("ann@corp.example"), headers=acme.auth)
+    assert made.status_code == 403, made.get_data(as_text=True)
+    return no_account(w, "ann@corp.example")
+
+
+def by_invitation() -> bool:
+    w = world()
+    root = register(w.client, "root")
+    now = w.clock.now()
+    w.adapters.accounts.users.update(root["id"], lambda u: u.with_role(Role.ADMIN, now))
+    admin = bearer(login(w.client, "root"))
+    invite = {"username": "ann", "email": ADDRESS}
+    refused(w.client.post("/users/invitations", json=invite, headers=admin))
+    refused(w.client.post("/api/users", json={"name": "Ann", "email": ADDRESS}, headers=admin))
+    return no_account(w)
+
+
+def by_import() -> bool:
+    w = world()
+    records: list[tuple[Position, Any]] = [
+        (("line", 1), {"id": "u1", "username": "ann", "email": ADDRESS}),
+    ]
+    summary = w.services.migration.import_users(ImportFile(ImportUsers("jsonl"), records))
+    assert (summary.imported, summary.failed) == (0, 1)
+    assert "signup_not_allowed" in json.dumps(summary.errors)
+    return no_account(w)
+
+
+DRIVERS: dict[SignUpWay, Callable[[], bool]] = {
+    SignUpWay.REGISTER: by_register,
+    SignUpWay.PAGE: by_page,
+    SignUpWay.EMAIL_CODE: by_email_code,
+    SignUpWay.UPSTREAM: by_upstream,
+    SignUpWay.FIREBASE: by_firebase,
+    SignUpWay.SSO: by_sso,
+    SignUpWay.SCIM: by_scim,
+    SignUpWay.INVITATION: by_invitation,
+    SignUpWay.IMPORT: by_import,
+}
+
+
+def test_every_way_has_a_driver() -> None:
+    assert set(DRIVERS) == set(SignUpWay)
+
+
+@pytest.mark.parametrize("way", list(SignUpWay))
+def test_every_way_is_refused_by_the_lists_and_makes_no_account(way: SignUpWay) -> None:
+    assert DRIVERS[way]()
+
+
+def test_an_address_changed_to_a_blocked_domain_is_refused() -> None:
+    w = world()
+    register(w.client, "dana")
+    dana = bearer(login(w.client, "dana"))
+    for method in (w.client.patch, w.client.put):
+        answer = method("/user", json={"email": f"dana@{BLOCKED}"}, headers=dana)
+        assert_problem(answer, 422, "email_not_allowed")
+    assert w.client.get("/user", headers=dana).get_json()["email"] == "dana@example.com"
+
+
+def test_the_seed_clients_sign_up_is_challenged_like_register() -> None:
+    """``POST /users`` knows its client: past the sign-ups' number it asks the challenge."""
+    w = World(
+        challenge_provider="turnstile",
+        challenge_site_key="k",
+        challenge_secret="s",
+        challenge_signups_per_hour=1,
+    )
+    first = w.client.post("/users", json={"username": "ann", "password": PASSWORD})
+    assert first.status_code == 201, first.get_json()
+    second = w.client.post("/users", json={"username": "bob", "password": PASSWORD})
+    assert_problem(second, 401, "challenge_required")
+
+
+def test_the_hook_is_asked_only_of_a_sign_up_whose_input_is_valid() -> None:
+    w = World()
+    w.services.auth_hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
+    client = w.adapters.events.hook_client
+    assert isinstance(client, FakeHookClient)
+    client.answer = {"decision": "allow"}
+    short = {"username": "ann", "email": "ann@example.com", "password": "short"}
+    assert w.client.post("/register", json=short).status_code == 422
+    bad_name = {"username": "a", "email": "ann@example.com", "password": PASSWORD}
+    assert w.client.post("/register", json=bad_name).status_code == 422
+    common = {"username": "ann", "email": "ann@example.com", "password": "password1"}
+    assert w.client.post("/register", json=common).status_code == 422
+    assert client.asked == []
+    good = {"username": "ann", "email": "ann@example.com", "password": PASSWORD}
+    assert w.client.post("/register", json=good).status_code == 201
+    assert len(client.asked) == 1
