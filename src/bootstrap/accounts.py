@@ -113,7 +113,10 @@ def build(
         ),
         challenge=challenge(settings),
         spent_challenges=FirestoreSpentChallenges(client),
-        breaches=HibpRangeBreaches(settings.accounts.breached_passwords_url),
+        breaches=HibpRangeBreaches(
+            settings.accounts.breached_passwords_url,
+            cache_bytes=settings.accounts.breached_passwords_cache_bytes,
+        ),
         profile_schemas=FirestoreProfileSchemaStore(client),
     )
 

@@ -214,11 +214,11 @@ class FakeBreachedPasswords:
         self.failing: Literal["timeout", "error"] | None = None
         self.checks = 0
 
-    def times_seen(self, password: str) -> int:
+    def seen_at_least(self, password: str, times: int) -> bool:
         self.checks += 1
         if self.failing is not None:
             raise BreachCheckFailed(self.failing, "the fake range API fails")
-        return self.seen.get(password, 0)
+        return self.seen.get(password, 0) >= times
 
 
 class FakeProfileSchemaStore:

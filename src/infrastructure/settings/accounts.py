@@ -78,6 +78,8 @@ class AccountSettings(SettingsGroup):
     breached_passwords: Literal["block", "warn", "off"] | None = None
     breached_passwords_min_count: int = Field(1, ge=1, le=1_000_000_000)
     breached_passwords_url: str = "https://api.pwnedpasswords.com"
+    # What the ranges kept per process may take, in bytes (0: none kept).
+    breached_passwords_cache_bytes: int = Field(4 * 1024 * 1024, ge=0, le=1024**3)
 
     # A JSON Schema file of the profile's attributes; empty: the one admins store, if any.
     profile_schema: Annotated[str, AfterValidator(_profile_schema)] = ""
