@@ -191,17 +191,23 @@ class FakeSpentChallenges:
 
 
 class FakeChallengeVerifier:
-    """A provider that knows ``valid`` tokens (for any action), or cannot be reached."""
+    """A provider that knows ``valid`` tokens (for any action), or cannot be reached, or
+    says ``said`` of every token (a low score, an answer that is no verdict)."""
 
-    def __init__(self, valid: Sequence[str] = (), *, reachable: bool = True) -> None:
+    def __init__(
+        self, valid: Sequence[str] = (), *, reachable: bool = True, said: Verdict | None = None
+    ) -> None:
         self.valid = set(valid)
         self.reachable = reachable
+        self.said = said
         self.asked: list[tuple[str, str, str]] = []  # (token, action, remote_ip)
 
     def verify(self, token: str, *, action: str, remote_ip: str) -> Verdict:
         self.asked.append((token, action, remote_ip))
         if not self.reachable:
             return Verdict.UNREACHABLE
+        if self.said is not None:
+            return self.said
         return Verdict.VALID if token in self.valid else Verdict.INVALID
 
 
