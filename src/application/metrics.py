@@ -99,8 +99,9 @@ THROTTLE_REFUSALS = Counter(
 )
 CHALLENGE_VERIFICATIONS = Counter(
     "firegate_challenge_verifications",
-    "Challenge tokens checked after a signal fired: passed, invalid, replayed, or a verifier"
-    " that could not be reached (failed_open, failed_closed).",
+    "Challenge tokens checked after a signal fired: passed, invalid, low_score, not_a_verdict"
+    " (an answer that judged nothing), replayed, or a verifier that could not be reached"
+    " (failed_open, failed_closed, fail_open_spent).",
     lambda *, outcome: None,
 )
 REFRESH_REUSE = Counter(

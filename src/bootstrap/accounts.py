@@ -113,7 +113,10 @@ def build(
         ),
         challenge=challenge(settings),
         spent_challenges=FirestoreSpentChallenges(client),
-        breaches=HibpRangeBreaches(settings.accounts.breached_passwords_url),
+        breaches=HibpRangeBreaches(
+            settings.accounts.breached_passwords_url,
+            cache_bytes=settings.accounts.breached_passwords_cache_bytes,
+        ),
         profile_schemas=FirestoreProfileSchemaStore(client),
     )
 
@@ -131,7 +134,11 @@ def challenge(settings: Settings) -> ChallengeVerifier:
         project = settings.service.google_cloud_project
         url = own.challenge_verify_url or RECAPTCHA_VERIFY_URL.format(project=project)
         return RecaptchaEnterpriseChallenge(
-            api_key=secret, site_key=own.challenge_site_key, hostname=hostname, url=url
+            api_key=secret,
+            site_key=own.challenge_site_key,
+            hostname=hostname,
+            url=url,
+            min_score=own.challenge_min_score,
         )
     return NoChallenge()
 
@@ -157,6 +164,7 @@ def challenge_policy(settings: Settings) -> ChallengePolicy:
         provider=own.challenge_provider,
         site_key=own.challenge_site_key,
         fail_open=own.challenge_fail == "open",
+        fail_open_per_hour=own.challenge_fail_open_per_hour,
         failures_per_hour=own.challenge_failures_per_hour,
         signups_per_hour=own.challenge_signups_per_hour,
         email_codes_per_hour=own.challenge_email_codes_per_hour,

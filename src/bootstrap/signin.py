@@ -39,6 +39,7 @@ from bootstrap.accounts import AccountsAdapters, address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
+from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
@@ -159,6 +160,7 @@ class SigninPolicies:
     token_policy: TokenPolicy
     throttle_policy: LoginThrottlePolicy
     device_policy: DevicePolicy
+    password_changes: Limit  # changes of password per account (count, seconds)
     require_verified_email: bool
     mfa_issuer: str
     # The rule an address given now follows: the orgs' verified domains are set with the gate
@@ -203,6 +205,7 @@ def policies(settings: Settings) -> SigninPolicies:
             per_ip=rule(signin.login_failures_per_ip),
         ),
         device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
+        password_changes=Limit(signin.password_change_limit, signin.password_change_window),
         require_verified_email=settings.accounts.require_verified_email,
         mfa_issuer=signin.mfa_issuer,
         addresses=address_rule(settings),
@@ -300,6 +303,8 @@ def bind_login(
         otp=own.otp,
         box=own.secret_box,
         passwords=passwords,
+        counter=platform.request_counter,
+        password_changes=rules.password_changes,
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
         challenge_gate=challenge_gate,

@@ -191,17 +191,23 @@ class FakeSpentChallenges:
 
 
 class FakeChallengeVerifier:
-    """A provider that knows ``valid`` tokens (for any action), or cannot be reached."""
+    """A provider that knows ``valid`` tokens (for any action), or cannot be reached, or
+    says ``said`` of every token (a low score, an answer that is no verdict)."""
 
-    def __init__(self, valid: Sequence[str] = (), *, reachable: bool = True) -> None:
+    def __init__(
+        self, valid: Sequence[str] = (), *, reachable: bool = True, said: Verdict | None = None
+    ) -> None:
         self.valid = set(valid)
         self.reachable = reachable
+        self.said = said
         self.asked: list[tuple[str, str, str]] = []  # (token, action, remote_ip)
 
     def verify(self, token: str, *, action: str, remote_ip: str) -> Verdict:
         self.asked.append((token, action, remote_ip))
         if not self.reachable:
             return Verdict.UNREACHABLE
+        if self.said is not None:
+            return self.said
         return Verdict.VALID if token in self.valid else Verdict.INVALID
 
 
@@ -214,11 +220,11 @@ class FakeBreachedPasswords:
         self.failing: Literal["timeout", "error"] | None = None
         self.checks = 0
 
-    def times_seen(self, password: str) -> int:
+    def seen_at_least(self, password: str, times: int) -> bool:
         self.checks += 1
         if self.failing is not None:
             raise BreachCheckFailed(self.failing, "the fake range API fails")
-        return self.seen.get(password, 0)
+        return self.seen.get(password, 0) >= times
 
 
 class FakeProfileSchemaStore:

@@ -1,6 +1,7 @@
 """A local verifier that answers as Turnstile's siteverify and reCAPTCHA Enterprise's
 createAssessment do, and serves a stand-in of their widget's script, for the tests of the
-challenge on signals (docs/security.md)."""
+challenge on signals (docs/security.md); it can also answer what is no verdict (a 429, an
+HTML page, JSON of another shape), be down (5xx), and give reCAPTCHA's tokens a low score."""
 
 from __future__ import annotations
 
@@ -29,14 +30,33 @@ window.turnstile = {
 """.replace("WIDGET_PREFIX", WIDGET_PREFIX)
 
 
+@dataclass(frozen=True)
+class Instead:
+    """An answer given instead of a verdict: its status, content type and body."""
+
+    status: int
+    content_type: str
+    body: str
+
+
+TOO_MANY = Instead(429, "application/json", '{"error": "rate limited"}')
+HTML_PAGE = Instead(200, "text/html", "<!doctype html><title>Sign in</title><p>Hello")
+ODD_JSON = Instead(200, "application/json", '{"ok": true}')
+BAD_GATEWAY = Instead(502, "text/html", "<html><body>502 Bad Gateway</body></html>")
+
+
 @dataclass
 class Verifier:
     """The tokens it knows (each passed for ``hostname`` and the action it names after its
-    last '-'), what it was asked, and whether it is ``down`` (answers 503)."""
+    last '-'), what it was asked, whether it is ``down`` (answers 503) or answers
+    ``instead`` of a verdict, and the ``score`` its reCAPTCHA assessments give (None: no
+    riskAnalysis at all)."""
 
     url: str = ""
     hostname: str = "127.0.0.1"
     down: bool = False
+    instead: Instead | None = None
+    score: float | None = 0.9
     asked: list[dict[str, object]] = field(default_factory=list)
 
     def judged(self, token: str) -> tuple[bool, str]:
@@ -69,6 +89,15 @@ def challenge_verifier(hostname: str = "127.0.0.1") -> Iterator[Verifier]:
             if verifier.down:
                 send_json(self, 503, {"error": "unavailable"})
                 return
+            if verifier.instead is not None:
+                verifier.asked.append({"kind": "instead", "path": self.path})
+                body = verifier.instead.body.encode()
+                self.send_response(verifier.instead.status)
+                self.send_header("Content-Type", verifier.instead.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             parts = urlsplit(self.path)
             if parts.path == "/turnstile":
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
@@ -97,7 +126,10 @@ def challenge_verifier(hostname: str = "127.0.0.1") -> Iterator[Verifier]:
                 "hostname": verifier.hostname if passed else "",
                 "action": action if passed else "",
             }
-            send_json(self, 200, {"tokenProperties": properties, "riskAnalysis": {"score": 0.9}})
+            assessment: dict[str, object] = {"tokenProperties": properties}
+            if verifier.score is not None:
+                assessment["riskAnalysis"] = {"score": verifier.score, "reasons": []}
+            send_json(self, 200, assessment)
 
         def log_message(self, *args: object) -> None:
             pass

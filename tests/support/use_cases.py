@@ -69,6 +69,7 @@ from tests.support.settings import TEST_MFA_KEY
 
 IP = "192.0.2.1"
 IDENTITY_CHANGES = Limit(10, 3600)  # the default of IDENTITY_CHANGE_LIMIT/_WINDOW
+PASSWORD_CHANGES = Limit(10, 3600)  # the default of PASSWORD_CHANGE_LIMIT/_WINDOW
 
 
 def _registered(user: User) -> None:
@@ -111,6 +112,8 @@ class World:
         self.challenge_gate = self.gate(ChallengePolicy())  # no provider: nothing asked
         self.schemas = profile_schemas()
         self.token_hook: TokenHook = NO_TOKEN_HOOK  # before_token: a test may set its fake
+        self.request_counter: RequestCounter = InMemoryRequestCounter()  # per-account counts
+        self.password_changes = PASSWORD_CHANGES
 
     def gate(
         self,
@@ -253,6 +256,8 @@ class World:
             box=self.box,
             challenge_gate=self.challenge_gate,
             passwords=self.passwords(),
+            counter=self.request_counter,
+            password_changes=self.password_changes,
         )
 
     def login(

@@ -249,21 +249,32 @@ def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
     )
 
 
+def count_account_attempt(
+    key: str, *, counter: RequestCounter, limit: Limit, clock: Clock, detail: str, code: str
+) -> None:
+    """Count one attempt under ``key`` (a kind of change and the account's id); RateLimited
+    (``code``, with the wait) past ``limit``. Counted before the attempt, so parallel
+    requests cannot slip past the limit."""
+    now = clock.now().timestamp()
+    counts = counter.hit(key, [limit.seconds], now)
+    quota = assess(limit, counts[limit.seconds], now)
+    if not quota.allowed:
+        raise RateLimited(detail, retry_after=quota.reset, code=code)
+
+
 def count_identity_change(
     user_id: str, *, counter: RequestCounter, limit: Limit, clock: Clock
 ) -> None:
     """Count one attempted change of username or address against the account, whether it
-    lands or meets a 409; RateLimited past ``limit`` (docs/security.md, "Identity changes").
-    Counted before the attempt, so parallel requests cannot slip past the limit."""
-    now = clock.now().timestamp()
-    counts = counter.hit(f"identity_change:{user_id}", [limit.seconds], now)
-    quota = assess(limit, counts[limit.seconds], now)
-    if not quota.allowed:
-        raise RateLimited(
-            "Too many changes of username or e-mail address; try again later.",
-            retry_after=quota.reset,
-            code=TOO_MANY_IDENTITY_CHANGES,
-        )
+    lands or meets a 409; RateLimited past ``limit`` (docs/security.md, "Identity changes")."""
+    count_account_attempt(
+        f"identity_change:{user_id}",
+        counter=counter,
+        limit=limit,
+        clock=clock,
+        detail="Too many changes of username or e-mail address; try again later.",
+        code=TOO_MANY_IDENTITY_CHANGES,
+    )
 
 
 DELETE_BATCH = 200

@@ -29,8 +29,8 @@ class BreachCheckFailed(Exception):
 
 
 class BreachedPasswords(Protocol):
-    def times_seen(self, password: str) -> int:
-        """How many times ``password`` appears in known breaches (0: never);
+    def seen_at_least(self, password: str, times: int) -> bool:
+        """Whether ``password`` appears in known breaches ``times`` times or more;
         BreachCheckFailed when the source fails or is slow."""
         ...
 
@@ -78,12 +78,11 @@ class PasswordScreen:
         if not self.active:
             return None
         try:
-            seen = self._breaches.times_seen(password)
+            found = self._breaches.seen_at_least(password, self._policy.min_count)
         except BreachCheckFailed as exc:
             self._metrics.add(BREACHED_PASSWORD_CHECKS, outcome=exc.outcome)
             log.warning("breached-password check let a password through (%s): %s", exc.outcome, exc)
             return None
-        found = seen >= self._policy.min_count
         self._metrics.add(BREACHED_PASSWORD_CHECKS, outcome="breached" if found else "clean")
         return found
 

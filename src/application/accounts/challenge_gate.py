@@ -26,11 +26,14 @@ CHALLENGE_UNAVAILABLE = "challenge_unavailable"
 
 
 class Verdict(StrEnum):
-    """What a provider said of a token."""
+    """What a provider said of a token: only VALID passes; UNREACHABLE (an outage) follows
+    CHALLENGE_FAIL; every other is a refusal (docs/security.md, "A challenge on signals")."""
 
     VALID = "valid"
-    INVALID = "invalid"
-    UNREACHABLE = "unreachable"  # no answer, or one that cannot be read
+    INVALID = "invalid"  # its verdict: not passed, or for another site or action
+    LOW_SCORE = "low_score"  # reCAPTCHA's: valid, but scored below CHALLENGE_MIN_SCORE
+    NOT_A_VERDICT = "not_a_verdict"  # an answer that judges nothing: a 4xx, HTML, odd JSON
+    UNREACHABLE = "unreachable"  # no connection, no answer in time, or a 5xx
 
 
 class Signal(StrEnum):
@@ -65,7 +68,8 @@ class ChallengePolicy:
 
     provider: str = NO_PROVIDER  # turnstile, recaptcha_enterprise or none
     site_key: str = ""
-    fail_open: bool = True  # a verifier that cannot be reached lets the request through
+    fail_open: bool = True  # a verifier that cannot be reached lets the request through...
+    fail_open_per_hour: int = 5  # ... this many times an hour per client address scope
     failures_per_hour: int = 20
     signups_per_hour: int = 5
     email_codes_per_hour: int = 10
@@ -127,10 +131,11 @@ class ChallengeGate:
         return signal if counts.current > per_hour else None
 
     def check(self, cmd: Challenged) -> bool:
-        """Let the request through, or ChallengeRequired (401), or Unavailable (503,
-        challenge_unavailable) when the verifier cannot be reached and CHALLENGE_FAIL is
-        closed. True when the request passed a challenge (the provider's verdict), False when
-        none was asked or an unreachable verifier let it through."""
+        """Let the request through on a verdict that passes; ChallengeRequired (401) on any
+        other verdict or answer; when the verifier cannot be reached, through while
+        CHALLENGE_FAIL is open and the client's scope has outage passes left this hour, else
+        Unavailable (503, challenge_unavailable). True when the request passed a challenge
+        (the provider's verdict), False when none was asked or an outage let it through."""
         policy = self.policy
         if cmd.signal is None or not policy.on:
             return False
@@ -146,16 +151,27 @@ class ChallengeGate:
         if verdict is Verdict.VALID:
             self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="passed")
             return True
-        if verdict is Verdict.INVALID:
-            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="invalid")
+        if verdict is not Verdict.UNREACHABLE:  # a refusal, or an answer that is none
+            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome=verdict.value)
             raise self._asked(cmd, "The challenge was not passed: complete it again.")
-        if policy.fail_open:
+        if not policy.fail_open:
+            outcome = "failed_closed"
+        elif self._outage_pass(cmd.remote_ip):
             self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_open")
             return False
-        self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_closed")
+        else:
+            outcome = "fail_open_spent"
+        self._metrics.add(CHALLENGE_VERIFICATIONS, outcome=outcome)
         raise Unavailable(
             "The challenge cannot be checked now; try again later.", code=CHALLENGE_UNAVAILABLE
         )
+
+    def _outage_pass(self, remote_ip: str) -> bool:
+        """Whether the client's scope may pass unchecked once more this hour: counted first,
+        so parallel requests during an outage get no more than CHALLENGE_FAIL_OPEN_PER_HOUR."""
+        key = f"challenge_outage:{client_scope(remote_ip)}"
+        counts = self._counter.hit(key, [HOUR], self._clock.now().timestamp())[HOUR]
+        return counts.current <= self.policy.fail_open_per_hour
 
     def _asked(self, cmd: Challenged, detail: str) -> ChallengeRequired:
         self._audit.record(

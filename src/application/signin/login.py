@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import NO_HOLD, AccountHold
+from application.accounts.accounts import NO_HOLD, AccountHold, count_account_attempt
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
@@ -19,6 +19,7 @@ from application.ports import (
     Clock,
     OneTimePasswords,
     PasswordHasher,
+    RequestCounter,
     SecretBox,
 )
 from application.signin.authentication import Actor
@@ -53,6 +54,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.ids import new_id
+from domain.request_limits import Limit
 from domain.signin.devices import Device, DevicePolicy
 from domain.signin.mfa import ONE_TIME_PASSWORD, PASSWORD
 from domain.signin.throttling import (
@@ -183,6 +185,9 @@ def check_current_password(
     throttle.release(reservation, clear if clear_failures else ())
 
 
+TOO_MANY_PASSWORD_CHANGES = "too_many_password_changes"
+
+
 def _password_already_set() -> Conflict:
     return Conflict(
         "This account has a password: give the current one to change it.",
@@ -194,7 +199,8 @@ def _password_already_set() -> Conflict:
 class Logins:
     """Signing in with a password: the login, its second step when the account has a second
     factor on (docs/reference/mfa.md), and the password change, whose current-password
-    guesses count in the same throttle."""
+    guesses count in the same throttle and whose changes count per account
+    (``password_changes``, in ``counter``)."""
 
     def __init__(
         self,
@@ -213,6 +219,8 @@ class Logins:
         box: SecretBox,
         challenge_gate: ChallengeGate,
         passwords: PasswordScreen,
+        counter: RequestCounter,
+        password_changes: Limit,
         require_verified_email: bool = False,
         hold: AccountHold = NO_HOLD,
     ) -> None:
@@ -223,6 +231,7 @@ class Logins:
         self._require_verified_email, self._hold = require_verified_email, hold
         self._challenge_gate = challenge_gate
         self._passwords = passwords  # new ones checked against breached passwords
+        self._counter, self._password_changes = counter, password_changes
 
     def login(self, cmd: Login) -> TokenPair:
         """A token pair, and a device token that exempts this client's later logins from the
@@ -479,7 +488,9 @@ class Logins:
         account without a password (made by another provider's sign-in) gets its first one
         with no current password, from a session signed in lately (a new way in: its notice's
         link removes it), unless an org that holds it refuses (``hold``); Conflict
-        (password_already_set) if one was set meanwhile."""
+        (password_already_set) if one was set meanwhile. A change, or a first password, that
+        passes these checks and the local rules counts against the account's
+        ``password_changes``: RateLimited (too_many_password_changes) past it."""
         users, hasher = self._users, self._hasher
         user = users.get(cmd.user_id)
         if user is None or user.deleted_at is not None:
@@ -510,6 +521,16 @@ class Logins:
                 "The new password must differ from the current one.",
                 "password_unchanged",
             )
+        # Every change that gets this far counts, breached or set: it costs a lookup of
+        # breached passwords, a hash and a write (docs/security.md, "Password changes").
+        count_account_attempt(
+            f"password_change:{cmd.user_id}",
+            counter=self._counter,
+            limit=self._password_changes,
+            clock=self._clock,
+            detail="Too many password changes; try again later.",
+            code=TOO_MANY_PASSWORD_CHANGES,
+        )
         self._passwords.new_password(cmd.new_password, user_id=cmd.user_id)
         new_hash = hasher.hash(cmd.new_password)
         now = self._clock.now()

@@ -57,6 +57,10 @@ class AccountSettings(SettingsGroup):
     challenge_verify_url: str = ""  # empty: the provider's own
     challenge_script_url: str = ""  # empty: the provider's widget script
     challenge_fail: Literal["open", "closed"] = "open"
+    # With CHALLENGE_FAIL=open, what an outage of the verifier lets through per client
+    # address an hour; past it, refused as with closed.
+    challenge_fail_open_per_hour: int = Field(5, ge=1, le=100_000)
+    challenge_min_score: float = Field(0.5, ge=0.0, le=1.0)  # reCAPTCHA's score to pass
     challenge_failures_per_hour: int = Field(20, ge=1, le=100_000)
     challenge_signups_per_hour: int = Field(5, ge=1, le=100_000)
     challenge_email_codes_per_hour: int = Field(10, ge=1, le=100_000)
@@ -78,6 +82,8 @@ class AccountSettings(SettingsGroup):
     breached_passwords: Literal["block", "warn", "off"] | None = None
     breached_passwords_min_count: int = Field(1, ge=1, le=1_000_000_000)
     breached_passwords_url: str = "https://api.pwnedpasswords.com"
+    # What the ranges kept per process may take, in bytes (0: none kept).
+    breached_passwords_cache_bytes: int = Field(4 * 1024 * 1024, ge=0, le=1024**3)
 
     # A JSON Schema file of the profile's attributes; empty: the one admins store, if any.
     profile_schema: Annotated[str, AfterValidator(_profile_schema)] = ""

@@ -50,6 +50,9 @@ class SignInSettings(SettingsGroup):
     login_failures_per_ip: int = Field(50, ge=1, le=100_000)
     login_backoff: int = Field(60, ge=1, le=86_400)
     login_backoff_max: int = Field(900, ge=1, le=86_400)
+    # Changes of password (and first passwords) per account (count, seconds).
+    password_change_limit: int = Field(10, ge=1, le=1_000)
+    password_change_window: int = Field(3600, ge=60, le=86_400)
 
     # Passkeys (docs/reference/passkeys.md): the relying party's id (a domain), its name as
     # authenticators show it, and the origins whose answers count. Unset: from PUBLIC_URL

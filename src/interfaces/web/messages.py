@@ -76,6 +76,7 @@ _MESSAGES: dict[str, LazyString] = {
     "too_many_identity_changes": lazy_gettext(
         "Too many changes of username or e-mail address; try again later."
     ),
+    "too_many_password_changes": lazy_gettext("Too many password changes; try again later."),
     "session_not_found": lazy_gettext("No such session: it may have ended already."),
     "identity_taken": lazy_gettext(
         "This account of the provider is connected to another account here: sign in to that "

@@ -13,6 +13,7 @@ from application.accounts.challenge_gate import (
     Challenged,
     ChallengePolicy,
     Signal,
+    Verdict,
 )
 from application.ports import Audit
 from application.signin.login import Login, challenge_signal
@@ -95,6 +96,46 @@ def test_an_unreachable_verifier_fails_open_or_closed_as_configured_and_is_count
         )
     assert raised.value.code == "challenge_unavailable"
     assert verifications(metrics) == {"failed_open": 1, "failed_closed": 1}
+
+
+@pytest.mark.parametrize("said", [Verdict.NOT_A_VERDICT, Verdict.LOW_SCORE, Verdict.INVALID])
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_anything_but_a_passing_verdict_asks_again_whatever_challenge_fail_says(
+    said: Verdict, fail_open: bool
+) -> None:
+    """A 429, an HTML page, JSON of another shape (NOT_A_VERDICT) or a score under the
+    minimum (LOW_SCORE) is a refusal, never an outage: CHALLENGE_FAIL=open does not pass it."""
+    world, metrics = World(), PrometheusMetrics()
+    policy = ChallengePolicy(provider="turnstile", site_key="k", fail_open=fail_open)
+    gate = world.gate(policy, FakeChallengeVerifier([PASSES], said=said), metrics=metrics)
+    for n in range(20):
+        with pytest.raises(ChallengeRequired):
+            gate.check(Challenged(Signal.SIGNUPS, f"{PASSES} {n}", "register", IP))
+    assert verifications(metrics) == {said.value: 20}
+    assert asked(world) == ["signups"] * 20
+
+
+def test_an_outage_lets_a_scope_through_a_few_times_an_hour_then_refuses() -> None:
+    """CHALLENGE_FAIL=open lets CHALLENGE_FAIL_OPEN_PER_HOUR requests of a client address
+    (an IPv6 /64 as one) through unchecked in an hour; the rest are 503 as with closed."""
+    world, metrics = World(), PrometheusMetrics()
+    policy = ChallengePolicy(provider="turnstile", site_key="k", fail_open_per_hour=3)
+    down = FakeChallengeVerifier(reachable=False)
+    gate = world.gate(policy, down, InMemoryRequestCounter(), metrics=metrics)
+
+    def check(ip: str, n: int) -> None:
+        gate.check(Challenged(Signal.ADDRESS_FAILURES, f"token {ip} {n}", "login", ip))
+
+    for n in range(3):
+        check("2001:db8::1", n)
+    with pytest.raises(Unavailable) as refused:
+        check("2001:db8::2", 3)  # the same /64
+    assert refused.value.code == "challenge_unavailable"
+    for n in range(3):
+        check("203.0.113.5", n)  # another address: its own passes
+    world.clock.advance(seconds=3600)
+    check("2001:db8::3", 4)  # the next hour
+    assert verifications(metrics) == {"failed_open": 7, "fail_open_spent": 1}
 
 
 def test_sign_ups_from_one_address_past_the_hourly_number_are_challenged() -> None:
