@@ -16,6 +16,7 @@ from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
 from domain.provider.claims_request import CLAIM_SCOPES, PROVIDER_CLAIMS
 from domain.signin.personal_tokens import PersonalToken
+from infrastructure.re2_patterns import re2_matcher
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -246,4 +247,5 @@ def profile_schemas(
         pinned=pinned,
         scopes=CLAIM_SCOPES,
         claims=PROVIDER_CLAIMS,
+        patterns=re2_matcher,
     )
