@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.events.auth_hooks.admin import SetAuthHook
+from application.events.auth_hooks.admin import ListAuthHooks, SetAuthHook
 from bootstrap import build_adapters, build_app
 from tests.support import mailbox
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -125,11 +125,16 @@ def test_the_hooks_claims_in_the_providers_tokens_and_userinfo(
 
 @pytest.mark.parametrize(
     "answer",
-    [{"claims": {"tier": "gold", "sub": "someone-else"}}, {"claims": {"blob": "x" * 1000}}],
-    ids=["reserved", "over-1000-bytes"],
+    [
+        {"claims": {"tier": "gold", "sub": "someone-else"}},
+        {"claims": {"blob": "x" * 1000}},
+        b'{"claims": {"tier": "gold\\ud800"}}',  # JSON, but not text
+        b'{"claims": {"tier": "gold", "\\udc00": 1}}',
+    ],
+    ids=["reserved", "over-1000-bytes", "surrogate-value", "surrogate-name"],
 )
 def test_a_refused_answer_follows_on_failure(
-    app: Flask, receiver: HookReceiver, answer: dict[str, Any]
+    app: Flask, receiver: HookReceiver, answer: dict[str, Any] | bytes
 ) -> None:
     client = app.test_client()
     register(client, "alice")
@@ -140,6 +145,8 @@ def test_a_refused_answer_follows_on_failure(
     set_hook(app, receiver, "before_token", answer, on_failure="deny")
     assert_problem(login(client), 403, "hook_failed")
     assert len(receiver.received) == 1  # asked, and refused
+    [hook] = app.extensions["firegate"].auth_hooks.list(ListAuthHooks(ADMIN))
+    assert {call.outcome.value for call in hook.calls} == {"bad_answer"}
 
 
 def test_a_slow_receiver_is_cut_at_its_deadline_then_on_failure_decides(
