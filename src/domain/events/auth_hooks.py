@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidInput
+from domain.signin.token_hook import RESERVED_CLAIMS
 from domain.text import has_control, is_text
 
 
@@ -35,15 +36,6 @@ MAX_MESSAGE_LENGTH = 200  # a deny's message shown to the person signing up
 MAX_NAME_LENGTH = 100
 CALLS_KEPT = 100
 MAX_ERROR_LENGTH = 200
-
-# Claims firegate sets itself: a hook may not add or change them.
-RESERVED_CLAIMS = frozenset(
-    {
-        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "scope"),
-        *("cnf", "act", "org", "azp", "nonce", "auth_time", "client_id"),
-        *("token_version", "org_version", "firebase"),
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -318,14 +318,18 @@ def test_a_scope_the_provider_does_not_offer_is_refused(spec: dict[str, Any], wh
     assert schemas.show(ShowProfileSchema(admin())).source == "none"
 
 
-def test_an_attribute_released_under_the_name_of_a_claim_firegate_gives_is_refused() -> None:
+@pytest.mark.parametrize("name", ["email", "phone_number", "phone_number_verified", "user_id"])
+def test_an_attribute_released_under_the_name_of_a_claim_firegate_gives_is_refused(
+    name: str,
+) -> None:
+    """The reserved claims: a person's own attribute never speaks for their phone."""
     with pytest.raises(InvalidInput) as refused:
         profile_schemas().replace(
             ReplaceProfileSchema(
-                admin(), released_schema(email={"type": "string", "x-scope": "email"})
+                admin(), released_schema(**{name: {"type": "string", "x-scope": "email"}})
             )
         )
-    assert refused.value.errors[0].field == "properties.email"
+    assert refused.value.errors[0].field == f"properties.{name}"
     unreleased = released_schema(email={"type": "string"})  # not a claim: any name serves
     profile_schemas().replace(ReplaceProfileSchema(admin(), unreleased))
 

@@ -251,9 +251,17 @@ def test_claims_bounds_are_of_their_compact_json() -> None:
     with pytest.raises(BadAnswer):
         checked_claims({"claims": {"k": "x" * (1001 - len('{"k":""}'))}})
     assert checked_claims({}) == {}
-    for reserved in ("iss", "org", "firebase", "token_version", "azp"):
+    for reserved in ("iss", "org", "firebase", "token_version", "azp", "user_id", "role"):
         with pytest.raises(BadAnswer, match=reserved):
             checked_claims({"claims": {reserved: 1}})
+
+
+@pytest.mark.parametrize(
+    "name", ["email", "email_verified", "phone_number", "phone_number_verified", "name"]
+)
+def test_the_persons_identity_claims_are_reserved(name: str) -> None:
+    with pytest.raises(BadAnswer, match=f"reserved_claim:{name}"):
+        checked_claims({"claims": {"tier": "gold", name: "x"}})
 
 
 def test_a_sign_up_answer_is_checked() -> None:
