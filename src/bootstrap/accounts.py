@@ -62,6 +62,7 @@ from infrastructure.firestore.accounts.identities import FirestoreIdentityReposi
 from infrastructure.firestore.accounts.profile_schema import FirestoreProfileSchemaStore
 from infrastructure.firestore.accounts.spent_challenges import FirestoreSpentChallenges
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
+from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings import Settings
 from infrastructure.settings.accounts import load_profile_schema
 
@@ -323,6 +324,7 @@ def bind_profile_schemas(
         pinned=load_profile_schema(path) if path else None,
         scopes=scopes,
         claims=claims,
+        patterns=re2_matcher,
     )
 
 

@@ -33,7 +33,8 @@ from bootstrap import (
 )
 from bootstrap import clients as bootstrap_clients
 from bootstrap.federation import SignedIn
-from domain.provider.claims_request import CLAIM_SCOPES, PROVIDER_CLAIMS
+from domain.provider.claims_request import CLAIM_SCOPES
+from domain.signin.token_hook import RESERVED_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 
@@ -99,9 +100,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     mel = events.hooked_mail(mel, hook_caller)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
-    # An attribute may be released as a claim by the provider, under the scopes it offers.
+    # An attribute may be released as a claim by the provider, under the scopes it offers,
+    # never as a reserved claim (the provider's own among them).
     schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=PROVIDER_CLAIMS
+        acc, settings, scopes=CLAIM_SCOPES, claims=RESERVED_CLAIMS
     )
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).

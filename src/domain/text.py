@@ -29,6 +29,16 @@ def has_direction_control(text: str) -> bool:
     return _DIRECTION_CONTROL.search(text) is not None
 
 
+# A lone surrogate: JSON's "\ud800" escape reads as one, yet it is no character (no UTF-8
+# encodes it), so no store, token or page can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` is Unicode text: no lone surrogate in it."""
+    return _SURROGATE.search(text) is None
+
+
 def without_controls(text: str) -> str:
     """``text`` with every control character dropped (for text from other systems)."""
     return _ANY_CONTROL.sub("", text)

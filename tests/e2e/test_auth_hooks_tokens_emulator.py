@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.events.auth_hooks.admin import SetAuthHook
+from application.events.auth_hooks.admin import ListAuthHooks, SetAuthHook
 from bootstrap import build_adapters, build_app
 from tests.support import mailbox
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -125,11 +125,16 @@ def test_the_hooks_claims_in_the_providers_tokens_and_userinfo(
 
 @pytest.mark.parametrize(
     "answer",
-    [{"claims": {"tier": "gold", "sub": "someone-else"}}, {"claims": {"blob": "x" * 1000}}],
-    ids=["reserved", "over-1000-bytes"],
+    [
+        {"claims": {"tier": "gold", "sub": "someone-else"}},
+        {"claims": {"blob": "x" * 1000}},
+        b'{"claims": {"tier": "gold\\ud800"}}',  # JSON, but not text
+        b'{"claims": {"tier": "gold", "\\udc00": 1}}',
+    ],
+    ids=["reserved", "over-1000-bytes", "surrogate-value", "surrogate-name"],
 )
 def test_a_refused_answer_follows_on_failure(
-    app: Flask, receiver: HookReceiver, answer: dict[str, Any]
+    app: Flask, receiver: HookReceiver, answer: dict[str, Any] | bytes
 ) -> None:
     client = app.test_client()
     register(client, "alice")
@@ -140,6 +145,8 @@ def test_a_refused_answer_follows_on_failure(
     set_hook(app, receiver, "before_token", answer, on_failure="deny")
     assert_problem(login(client), 403, "hook_failed")
     assert len(receiver.received) == 1  # asked, and refused
+    [hook] = app.extensions["firegate"].auth_hooks.list(ListAuthHooks(ADMIN))
+    assert {call.outcome.value for call in hook.calls} == {"bad_answer"}
 
 
 def test_a_slow_receiver_is_cut_at_its_deadline_then_on_failure_decides(
@@ -176,3 +183,52 @@ def test_mail_is_handed_to_the_hook_and_maildev_gets_nothing(
     assert all(mail["locale"] == "en" and mail["subject"] for mail in receiver.received)
     assert receiver.refused == []
     assert mailbox.to("alice@example.com") == [] and mailbox.to("zoe@example.com") == []
+
+
+# Who the person is: a hook that could set these would speak for the mailbox and the phone.
+IDENTITY = {"email": "boss@example.com", "email_verified": True, "phone_number": "+15550100"}
+
+
+def calls_of(app: Flask) -> list[Any]:
+    [hook] = app.extensions["firegate"].auth_hooks.list(ListAuthHooks(ADMIN))
+    return list(hook.calls)
+
+
+def test_an_answer_with_identity_claims_fails_in_every_kind_of_token(
+    app: Flask, receiver: HookReceiver
+) -> None:
+    world = EmulatorWorld(app)  # alice signed up in its browser, her address not proven
+    app_client = world.register()
+    client = app.test_client()
+    register(client, "bob")
+    answer = {"claims": {"tier": "gold", **IDENTITY}}
+    set_hook(app, receiver, "before_token", answer)
+
+    # A session's access token at sign-in: the answer failed, the token has firegate's own.
+    access = login(client, "bob").get_json()["access_token"]
+    assert not {"tier", *IDENTITY} & payload(access).keys()
+    # A Firebase custom token: no developer claim of the hook's.
+    custom = client.post("/auth/firebase/custom-token", headers=bearer(access))
+    assert custom.status_code == 200, custom.get_json()
+    developer = payload(custom.get_json()["custom_token"])["claims"]
+    assert not {"tier", *IDENTITY} & developer.keys() and developer["role"] == "user"
+    # The provider's ID token: firegate's own address where the scope gives it, else none.
+    with_email = payload(world.tokens(app_client)["id_token"])
+    assert (with_email["email"], with_email["email_verified"]) == ("alice@example.com", False)
+    assert not {"tier", "phone_number"} & with_email.keys()
+    without = payload(world.tokens(app_client, scope="openid")["id_token"])
+    assert not {"tier", *IDENTITY} & without.keys()
+    assert kinds(receiver) == [
+        "access",
+        "firebase_custom",
+        *("provider_access", "id_token") * 2,
+    ]
+    assert {call.error for call in calls_of(app)} == {"reserved_claim:email"}
+
+    # Set to deny, each is refused instead.
+    set_hook(app, receiver, "before_token", answer, on_failure="deny")
+    assert_problem(login(client, "bob"), 403, "hook_failed")
+    refused = client.post("/auth/firebase/custom-token", headers=bearer(access))
+    assert_problem(refused, 403, "hook_failed")
+    code, verifier = world.code(app_client["client_id"])
+    assert world.exchange(app_client, code, verifier).status_code == 403

@@ -135,8 +135,15 @@ def test_a_slow_receiver_is_cut_at_the_deadline_then_on_failure_decides(
 
 @pytest.mark.parametrize(
     "answer",
-    [{"decision": "maybe"}, b"<html>no</html>", (500, {"decision": "allow"})],
-    ids=["wrong-shape", "not-json", "status-500"],
+    [
+        {"decision": "maybe"},
+        b"<html>no</html>",
+        (500, {"decision": "allow"}),
+        # JSON whose strings are not text: a lone surrogate where a name or a message goes
+        b'{"decision": "allow", "user": {"name": "Ada\\ud800"}}',
+        b'{"decision": "deny", "message": "\\udfff"}',
+    ],
+    ids=["wrong-shape", "not-json", "status-500", "surrogate-name", "surrogate-message"],
 )
 def test_an_answer_that_is_not_one_is_a_failure(
     service: Service, receiver: HookReceiver, answer: Any
@@ -148,6 +155,8 @@ def test_an_answer_that_is_not_one_is_a_failure(
     assert service.client.post("/register", json=body("finn")).status_code == 201
     outcomes = {call.outcome.value for call in service.calls()}
     assert outcomes <= {"bad_answer", "status"} and len(outcomes) == 1
+    if isinstance(answer, bytes) and b"\\u" in answer:
+        assert {call.error for call in service.calls()} == {"not_text"}
 
 
 def test_thirty_sign_ups_at_once_through_a_slow_hook_each_answered_once_per_address(

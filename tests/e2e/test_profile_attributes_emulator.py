@@ -320,3 +320,51 @@ def test_an_apps_id_token_and_userinfo_carry_the_attributes_its_scope_releases(
     assert "department" not in world.client.get("/oauth/userinfo", headers=bearer).get_json()
     tokens = world.tokens(app, scope="openid profile", claims=asked)
     assert claims(world, tokens["id_token"])["department"] == "Sales"
+
+
+# The attack report's shape: a nested quantifier a backtracking engine takes 2^n steps on (28
+# letters held a worker 14.5 s; 40 would hold it for hours, past any test's timeout).
+NESTED = "^(a+)+$"
+NEARLY = "a" * 40 + "!"
+
+
+def test_a_pattern_is_checked_in_linear_time_or_refused_where_it_is_loaded(
+    real_app: Flask, real_client: FlaskClient, firestore: Any
+) -> None:
+    root = admin_token(real_app, real_client)
+    bob = user_token(real_app, real_client, "bob")
+    bob_id = real_client.get("/user", headers=bob).get_json()["id"]
+    code = {"type": "string", "pattern": NESTED, "x-write": ["user", "admin"]}
+    schema = {"type": "object", "properties": {"code": code}}
+    stored = real_client.put("/admin/profile-schema", json=schema, headers=root)
+    assert stored.status_code == 200, stored.get_json()
+
+    # Every write of the attribute passes the one check: the person's, an admin's.
+    answer = real_client.patch("/user", json={"attributes": {"code": NEARLY}}, headers=bob)
+    assert_field_error(answer, "attributes.code", "invalid_attribute_value")
+    by_admin = real_client.patch(
+        f"/users/{bob_id}", json={"attributes": {"code": NEARLY}}, headers=root
+    )
+    assert_field_error(by_admin, "attributes.code", "invalid_attribute_value")
+    surrogate = b'{"attributes": {"code": "aa\\ud800"}}'
+    not_text = real_client.patch(
+        "/user", data=surrogate, content_type="application/json", headers=bob
+    )
+    assert_field_error(not_text, "attributes.code", "invalid_attribute_value")
+    fits = real_client.patch("/user", json={"attributes": {"code": "a" * 28}}, headers=bob)
+    assert fits.status_code == 200 and fits.get_json()["attributes"] == {"code": "a" * 28}
+
+    # What RE2 cannot check in linear time is refused at load, naming the keyword.
+    for pattern in ("^(a)\\1$", "^(?=a)a+$", "^(?!b)a+$", "a(?<=a)"):
+        backtracking = {"type": "object", "properties": {"code": dict(code, pattern=pattern)}}
+        refused = real_client.put("/admin/profile-schema", json=backtracking, headers=root)
+        assert_field_error(refused, "properties.code.pattern", "invalid_profile_schema")
+    assert real_client.get("/admin/profile-schema", headers=root).get_json()["document"] == schema
+
+
+def test_a_file_with_a_pattern_re2_refuses_stops_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "profile.schema.json"
+    lookahead = {"type": "string", "pattern": "^(?=.*[0-9]).+$"}
+    path.write_text(json.dumps({"type": "object", "properties": {"code": lookahead}}))
+    with pytest.raises(ValueError, match=r"properties\.code\.pattern"):
+        make_settings(profile_schema=str(path))

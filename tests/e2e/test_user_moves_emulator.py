@@ -20,6 +20,7 @@ import pytest
 import requests
 from flask import Flask
 
+from application.accounts.signups import ANYONE
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters, build_app
@@ -129,7 +130,7 @@ def importing(
                                   hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
                                   providers=adapters.federation.upstream_providers,
                                   addresses=address_rule(make_settings()),
-                                  schemas=profile_schemas())  # fmt: skip
+                                  schemas=profile_schemas(), signups=ANYONE)  # fmt: skip
         return migration.import_users(ImportFile(cmd, records))
 
 

@@ -10,7 +10,14 @@ from typing import Literal, Protocol
 
 from application.accounts.accounts import Caller
 from application.accounts.admin import require_admin
-from domain.accounts.attributes import EMPTY_SCHEMA, Attribute, AttributeValue, ProfileSchema
+from domain.accounts.attributes import (
+    EMPTY_SCHEMA,
+    Attribute,
+    AttributeValue,
+    Matcher,
+    PatternEngine,
+    ProfileSchema,
+)
 from domain.accounts.users import User
 from domain.errors import Conflict
 
@@ -46,6 +53,10 @@ class ShownSchema:
     document: Mapping[str, object]
 
 
+def _matches_nothing(text: str) -> bool:
+    return False
+
+
 class ProfileSchemas:
     """The schema in force: the file's (``pinned``) when the deployment names one, else the
     one admins stored, else none (no attributes)."""
@@ -57,17 +68,21 @@ class ProfileSchemas:
         pinned: Mapping[str, object] | None,
         scopes: Collection[str],
         claims: Collection[str],
+        patterns: PatternEngine,
     ) -> None:
         """``pinned``: the document of the ``PROFILE_SCHEMA`` file, checked at start-up;
         ``scopes``: those an ``x-scope`` may name (the OpenID provider's); ``claims``: the
-        names of the claims firegate gives, which no attribute released as one may take."""
+        names of the claims firegate gives, which no attribute released as one may take;
+        ``patterns``: the engine of a ``pattern``, one that checks a value in linear time
+        (docs/decisions/0504-schema-patterns-in-linear-time.md)."""
         self._store = store
         self._pinned = pinned
         self._scopes, self._claims = tuple(scopes), frozenset(claims)
+        self._patterns = patterns
         self._pinned_schema = self._parsed(pinned) if pinned is not None else None
 
     def _parsed(self, document: Mapping[str, object]) -> ProfileSchema:
-        schema = ProfileSchema.parse(document)
+        schema = ProfileSchema.parse(document, patterns=self._patterns)
         schema.check_release(self._scopes, self._claims)
         return schema
 
@@ -76,7 +91,18 @@ class ProfileSchemas:
         if self._pinned_schema is not None:
             return self._pinned_schema
         stored = self._store.get()
-        return ProfileSchema.parse(stored) if stored is not None else EMPTY_SCHEMA
+        if stored is None:
+            return EMPTY_SCHEMA
+        return ProfileSchema.parse(stored, patterns=self._stored_pattern)
+
+    def _stored_pattern(self, pattern: str) -> Matcher:
+        """A stored schema's ``pattern``: one the engine does not take (stored while another
+        engine checked them) matches no value, so its attribute's writes are refused and
+        every read goes on until an admin replaces the schema."""
+        try:
+            return self._patterns(pattern)
+        except ValueError:
+            return _matches_nothing
 
     def readable(self, user: User, reader: str) -> dict[str, object]:
         """The attributes of ``user`` that ``reader`` (``user``: the person, ``admin``, ...)

@@ -21,7 +21,7 @@ from typing import Protocol
 from application.accounts.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
 from domain.accounts.users import User
-from domain.errors import MfaRequired, Unauthenticated
+from domain.errors import MfaRequired, ReauthenticationRequired, Unauthenticated
 from domain.signin.mfa import (
     RECOVERY_CODE,
     RECOVERY_CODES,
@@ -90,13 +90,27 @@ def hash_mfa_token(token: str) -> str | None:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_recovery_codes() -> tuple[str, ...]:
-    """Ten codes of 60 random bits, shown as ``xxxx-xxxx-xxxx``."""
+@dataclass(frozen=True)
+class RecoveryCodes:
+    """A new set of recovery codes: the codes, shown this once, and what is stored of them."""
+
+    codes: tuple[str, ...]
+    hashes: tuple[str, ...]
+
+
+def new_recovery_codes(user_id: str, *, recent_sign_in: bool) -> RecoveryCodes:
+    """Ten codes of 60 random bits for ``user_id``, shown as ``xxxx-xxxx-xxxx``, made only for
+    a session that signed in lately (``Actor.recent_sign_in``): a set of codes is a lasting
+    way in, which a stolen session alone must not make itself (docs/security.md, "A new way
+    in"); ReauthenticationRequired otherwise. Every way recovery codes are made comes here,
+    first: an authenticator turned on, a new set, a passwordless account's first."""
+    if not recent_sign_in:
+        raise ReauthenticationRequired()
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = base64.b32encode(secrets.token_bytes(8)).decode().lower()[:12]
         codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
-    return tuple(codes)
+    return RecoveryCodes(tuple(codes), recovery_hashes(user_id, tuple(codes)))
 
 
 def hash_recovery_code(user_id: str, code: str) -> str | None:

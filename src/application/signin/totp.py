@@ -27,7 +27,6 @@ from application.signin.mfa import (
     accepts_totp_code,
     consume_code,
     new_recovery_codes,
-    recovery_hashes,
 )
 from application.signin.passkeys import PasskeyRepository
 from application.signin.throttle import (
@@ -234,10 +233,9 @@ class TotpFactors:
         )
 
     def confirm(self, cmd: MfaCommand) -> tuple[str, ...]:
-        """Turn the pending authenticator on with its first code: ten recovery codes, shown
-        this once; every other session of the user ends."""
-        if not cmd.recent_sign_in:
-            raise ReauthenticationRequired()
+        """Turn the pending authenticator on with its first code, for a session signed in
+        lately: ten recovery codes, shown this once; every other session of the user ends."""
+        minted = new_recovery_codes(cmd.user_id, recent_sign_in=cmd.recent_sign_in)
         user = self._user(cmd)
         factor = self._factors.get(user.id)
         if factor is None or factor.active:
@@ -249,8 +247,7 @@ class TotpFactors:
             Audit.MFA_ENABLED,
             lambda: accepts_totp_code(factor, cmd.code, otp=self._otp, box=self._box, now=now),
         )
-        codes = new_recovery_codes()
-        hashes = recovery_hashes(user.id, codes)
+        hashes = minted.hashes
 
         def activate(f: TotpFactor) -> TotpFactor | None:
             # Refused if it was turned on meanwhile, or enrolled again with another secret.
@@ -263,7 +260,7 @@ class TotpFactors:
         if self._factors.update(user.id, activate) is None:
             raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
         self._event(Audit.MFA_ENABLED, user, cmd, added=WayIn(WayIn.TOTP))
-        return codes
+        return minted.codes
 
     def disable(self, cmd: MfaCommand) -> None:
         """Turn the authenticator off with the password and a code (or a recovery code);
@@ -276,34 +273,36 @@ class TotpFactors:
         self._event(Audit.MFA_DISABLED, user, cmd)
 
     def new_recovery_codes(self, cmd: MfaCommand) -> tuple[str, ...]:
-        """Ten new recovery codes behind the password and a code; the old set is void."""
+        """Ten new recovery codes behind the password and a code, for a session signed in
+        lately (asked first: no code is spent on a refusal); the old set is void."""
+        minted = new_recovery_codes(cmd.user_id, recent_sign_in=cmd.recent_sign_in)
         user, now = self._proven(cmd, Audit.MFA_RECOVERY_CODES)
-        codes = new_recovery_codes()
-        hashes = recovery_hashes(user.id, codes)
+        hashes = minted.hashes
         if self._factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
             raise Conflict("Two-step login was turned off meanwhile.", code="mfa_not_enabled")
         self._event(Audit.MFA_RECOVERY_CODES, user, cmd)
-        return codes
+        return minted.codes
 
     def first_recovery_codes(self, cmd: GetTotp) -> tuple[str, ...]:
         """Ten recovery codes for an account with no password and no factor (the last step of
         passkey-first sign-up), shown this once; they stand in for the missing password
         (docs/decisions/0476-recovery-codes-without-a-password.md). Refused once it has a
-        factor of any kind, so a set is made once however many ask."""
-        user = self._users.get(cmd.actor.user_id)
+        factor of any kind, so a set is made once however many ask; only for a session
+        signed in lately, as every set of codes."""
+        actor = cmd.actor
+        minted = new_recovery_codes(actor.user_id, recent_sign_in=actor.recent_sign_in)
+        user = self._users.get(actor.user_id)
         if user is None or user.password_hash is not None:
             raise Conflict(
                 "Only an account without a password gets these.", code="recovery_codes_shown"
             )
-        now = self._clock.now()
-        codes = new_recovery_codes()
         factor = TotpFactor.recovery_only(
-            user_id=user.id, recovery_hashes=recovery_hashes(user.id, codes), now=now
+            user_id=user.id, recovery_hashes=minted.hashes, now=self._clock.now()
         )
         if not self._factors.create(factor):
             raise Conflict("The recovery codes were shown already.", code="recovery_codes_shown")
         self._audit.record(AuditEvent(Audit.MFA_RECOVERY_CODES, user_id=user.id))
-        return codes
+        return minted.codes
 
     def status(self, cmd: GetTotp) -> TotpStatus:
         """What the account page shows of the caller's authenticator."""

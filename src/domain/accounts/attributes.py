@@ -1,20 +1,27 @@
 """Profile attributes: the deployment's custom fields of an account, described by a schema (a
 JSON Schema of one object), who may read and write each, and the check of a value written
-(docs/reference/accounts.md, "Profile attributes"; docs/decisions/0484-profile-schema.md)."""
+(docs/reference/accounts.md, "Profile attributes"; docs/decisions/0484-profile-schema.md).
+A ``pattern`` is compiled by the engine the caller hands ``ProfileSchema.parse``, one that
+checks a value in time linear in its length
+(docs/decisions/0504-schema-patterns-in-linear-time.md)."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
 from domain.errors import FieldError, InvalidInput, checked
-from domain.text import check_text
+from domain.text import check_text, is_text
 
 type AttributeValue = str | int | float | bool
+# A schema's ``pattern`` compiled: whether a text holds it (searched, not anchored, as JSON
+# Schema says). The engine compiles a pattern into one, or raises ValueError saying why not.
+type Matcher = Callable[[str], bool]
+type PatternEngine = Callable[[str], Matcher]
 
 ACTORS = ("user", "admin", "org_admin", "scim", "hook")  # who reads or writes an attribute
 # The org's admins and its single sign-on (its IdP speaks for the org): an org's members' only.
@@ -59,6 +66,14 @@ def _refused(where: str, message: str) -> InvalidInput:
 
 
 @dataclass(frozen=True)
+class TextPattern:
+    """A property's ``pattern``: its text, and the engine's matcher of it."""
+
+    source: str
+    found_in: Matcher = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Attribute:
     """One property of the schema: its name, its kind and bounds, who reads and writes it,
     and the OpenID scope that releases it as a claim (None: no scope does)."""
@@ -70,7 +85,7 @@ class Attribute:
     scope: str | None = None
     min_length: int = 0
     max_length: int = STRING_MAX
-    pattern: str | None = None
+    pattern: TextPattern | None = None
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
@@ -137,7 +152,9 @@ class Attribute:
         if not self.min_length <= len(value) <= self.max_length:
             raise self._refusal(f"{self.min_length} to {self.max_length} characters.")
         check_text(self.where, value)
-        if self.pattern is not None and re.search(self.pattern, value) is None:
+        if not is_text(value):
+            raise self._refusal("Must be text: a lone surrogate is not a character.")
+        if self.pattern is not None and not self.pattern.found_in(value):
             raise self._refusal("Does not match the pattern the schema gives.")
         return value
 
@@ -174,9 +191,10 @@ class ProfileSchema:
         object.__setattr__(self, "by_name", {each.name: each for each in self.attributes})
 
     @classmethod
-    def parse(cls, document: object) -> ProfileSchema:
-        """The schema a JSON document describes; 422 ``invalid_profile_schema`` naming the
-        first keyword that is wrong (``properties.department.maxLength``)."""
+    def parse(cls, document: object, *, patterns: PatternEngine) -> ProfileSchema:
+        """The schema a JSON document describes, each ``pattern`` compiled by ``patterns``;
+        422 ``invalid_profile_schema`` naming the first keyword that is wrong
+        (``properties.department.maxLength``), a pattern the engine refuses among them."""
         if not isinstance(document, Mapping):
             raise _refused("schema", "The schema must be a JSON object.")
         unknown = sorted(set(document) - _SCHEMA_KEYWORDS)
@@ -191,7 +209,7 @@ class ProfileSchema:
             raise _refused("properties", "Must be an object.")
         if len(properties) > PROPERTIES_MAX:
             raise _refused("properties", f"At most {PROPERTIES_MAX} properties.")
-        return cls(tuple(_attribute(name, spec) for name, spec in properties.items()))
+        return cls(tuple(_attribute(name, spec, patterns) for name, spec in properties.items()))
 
     def readable(self, values: Mapping[str, AttributeValue], actor: str) -> dict[str, object]:
         """The values ``actor`` may read: those of attributes the schema defines and lets it
@@ -317,7 +335,7 @@ def _hidden(name: object) -> Attribute:
     return Attribute(name, "plain")
 
 
-def _attribute(name: object, spec: object) -> Attribute:
+def _attribute(name: object, spec: object, patterns: PatternEngine) -> Attribute:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _refused(
             f"properties.{name}",
@@ -354,7 +372,7 @@ def _attribute(name: object, spec: object) -> Attribute:
         scope=_scope(spec, where),
         min_length=min_length,
         max_length=max_length,
-        pattern=_pattern(spec, where),
+        pattern=_pattern(spec, where, patterns),
         minimum=minimum,
         maximum=maximum,
         choices=_choices(spec, where) if kind == "enum" else (),
@@ -397,19 +415,23 @@ def _bound(spec: Mapping[str, object], where: str, keyword: str) -> float | None
     return value
 
 
-def _pattern(spec: Mapping[str, object], where: str) -> str | None:
+def _pattern(spec: Mapping[str, object], where: str, patterns: PatternEngine) -> TextPattern | None:
     pattern = spec.get("pattern")
     if pattern is None:
         return None
-    if not isinstance(pattern, str) or len(pattern) > 500:
+    if not isinstance(pattern, str) or len(pattern) > 500 or not is_text(pattern):
         raise _refused(
             f"{where}.pattern", "Must be a regular expression of 500 characters at most."
         )
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise _refused(f"{where}.pattern", f"Not a regular expression: {exc}.") from None
-    return pattern
+        found_in = patterns(pattern)
+    except ValueError as exc:
+        raise _refused(
+            f"{where}.pattern",
+            f"Not a regular expression firegate checks ({exc}): no lookaround, no "
+            'backreference (docs/reference/accounts.md, "Profile attributes").',
+        ) from None
+    return TextPattern(pattern, found_in)
 
 
 def _choices(spec: Mapping[str, object], where: str) -> tuple[str, ...]:

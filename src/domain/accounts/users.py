@@ -11,16 +11,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
 from domain.text import check_text, without_controls
-
-if TYPE_CHECKING:
-    from domain.accounts.signups import SignUpVerdict
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -287,6 +284,14 @@ class PersonName:
         return not (self.given or self.family or self.full)
 
 
+class Admission(Protocol):
+    """The door's word on a new account (``domain.accounts.signups.SignUpVerdict``)."""
+
+    def applied(self, user: User) -> User:
+        """The account about to be made, with what the door gives it."""
+        ...
+
+
 @dataclass(frozen=True)
 class User:
     id: str
@@ -332,7 +337,7 @@ class User:
         email: Email | None,
         password_hash: str | None,
         now: datetime,
-        admitted: SignUpVerdict,
+        admitted: Admission,
         name: str | None = None,
         last_name: str | None = None,
         email_verified: bool = False,
@@ -340,8 +345,8 @@ class User:
         full_name: str | None = None,
     ) -> User:
         """A new account, with what the door every new account passes gave it
-        (``admitted``: ``Signups``' verdict, whose names and attributes it takes;
-        docs/decisions/0495-one-door-for-every-new-account.md)."""
+        (``admitted``: ``Signups``' verdict, a ``SignUpVerdict``, whose names and attributes
+        it takes; docs/decisions/0495-one-door-for-every-new-account.md)."""
         check_name("name", name)
         check_name("last_name", last_name)
         check_name("full_name", full_name)

@@ -13,7 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidInput
-from domain.text import has_control
+from domain.signin.token_hook import RESERVED_CLAIMS
+from domain.text import has_control, is_text
 
 
 class HookKind(StrEnum):
@@ -35,15 +36,6 @@ MAX_MESSAGE_LENGTH = 200  # a deny's message shown to the person signing up
 MAX_NAME_LENGTH = 100
 CALLS_KEPT = 100
 MAX_ERROR_LENGTH = 200
-
-# Claims firegate sets itself: a hook may not add or change them.
-RESERVED_CLAIMS = frozenset(
-    {
-        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "scope"),
-        *("cnf", "act", "org", "azp", "nonce", "auth_time", "client_id"),
-        *("token_version", "org_version", "firebase"),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -97,7 +89,7 @@ class CallOutcome(StrEnum):
     TIMEOUT = "timeout"  # no whole answer by the hook's deadline
     UNREACHABLE = "unreachable"  # refused, reset, a TLS failure, a URL not allowed
     STATUS = "status"  # an answer, not 2xx
-    BAD_ANSWER = "bad_answer"  # not JSON, not the kind's shape, a reserved claim, too long
+    BAD_ANSWER = "bad_answer"  # not JSON or not text, not the shape, a reserved claim, too long
 
 
 @dataclass(frozen=True)
@@ -131,16 +123,40 @@ class BadAnswer(Exception):
 
 
 def parsed_answer(body: bytes) -> Mapping[str, object]:
-    """The answer's JSON object (an empty body: ``{}``), or BadAnswer."""
+    """The answer's JSON object (an empty body: ``{}``), or BadAnswer: not JSON, nested past
+    what the parser follows, not an object, or holding a string that is not text (a lone
+    surrogate, which JSON's ``"\\ud800"`` escape spells and no UTF-8 encodes). Every kind's
+    answer is parsed here, so no kind's check, store or token ever meets such a string."""
     if not body.strip():
         return {}
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise BadAnswer("not_json") from None
+    except RecursionError:
+        raise BadAnswer("too_deep") from None
     if not isinstance(document, dict):
         raise BadAnswer("not_an_object")
+    if not _all_text(document):
+        raise BadAnswer("not_text")
     return document
+
+
+def _all_text(document: object) -> bool:
+    """Whether every string in ``document``, keys and values, is text (a loop, not a
+    recursion: the answer may be nested as deep as its 16 KiB allow)."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if not is_text(value):
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
 
 
 def _text(value: object, field: str, limit: int) -> str | None:

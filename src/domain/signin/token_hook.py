@@ -18,20 +18,28 @@ TokenKind = Literal[
     "access", "refresh_access", "org_switch", "id_token", "provider_access", "firebase_custom"
 ]
 NO_CLAIMS: Mapping[str, object] = {}
-# The claims a hook may not set: the answer's check refuses these (a failed call)...
+# The reserved claims: every name firegate writes in a token of its own, and the person's
+# identity claims that other systems trust (docs/hooks.md, "before_token"). A before_token
+# hook's answer naming one is a failed call, a profile attribute released as a claim may not
+# take one, and none is ever taken from a hook's claims (``kept_claims``): a token's subject,
+# its org, its grant, its role and whose address it is are firegate's alone.
 RESERVED_CLAIMS = frozenset(
     (
-        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "scope"),
-        *("cnf", "act", "org", "azp", "nonce", "auth_time", "client_id", "token_version"),
-        *("org_version", "firebase"),
-    )
-)
-# ...and every name firegate writes in some token of its own is never taken from one, checked
-# or not: a token's meaning (its org, its grant, its role) is firegate's alone.
-FIREGATE_CLAIMS = RESERVED_CLAIMS | frozenset(
-    (
-        *("user_id", "role", "grant_id", "userinfo_claims", "hook_claims", "at_hash"),
-        *("c_hash", "org_id", "org_roles", "org_permissions"),
+        # JWT's and OpenID Connect's own, in any token
+        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "azp"),
+        *("nonce", "auth_time", "at_hash", "c_hash", "scope", "client_id", "cnf", "act"),
+        # a session's access token (docs/reference/sessions.md, "The tokens")
+        *("user_id", "role", "org"),
+        # the OpenID provider's access token
+        *("grant_id", "userinfo_claims", "hook_claims"),
+        # the provider's ID token and userinfo, by scope (docs/reference/oauth.md)
+        *("preferred_username", "name", "given_name", "family_name", "locale", "updated_at"),
+        *("email", "email_verified", "roles", "org_id", "org_slug", "org_roles"),
+        "org_permissions",
+        # a Firebase custom token's developer claims, and the ID token Firebase makes of it
+        *("token_version", "org_version", "firebase", "picture"),
+        # the person's phone, as OpenID Connect and Firebase's ID tokens name it
+        *("phone_number", "phone_number_verified"),
     )
 )
 
@@ -79,8 +87,8 @@ def org_fields(org: ActiveOrg | None) -> dict[str, object] | None:
 
 
 def kept_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
-    """The hook's claims firegate adds to a token: none of the names firegate writes itself
-    (the answer is checked before; this holds whatever the check let through)."""
+    """The hook's claims firegate adds to a token: no reserved one (the answer is checked
+    before; this holds whatever hook answered)."""
     if not answer:
         return NO_CLAIMS
-    return {name: value for name, value in answer.items() if name not in FIREGATE_CLAIMS}
+    return {name: value for name, value in answer.items() if name not in RESERVED_CLAIMS}

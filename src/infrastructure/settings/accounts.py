@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, SecretStr, model_validator
 
 from domain.accounts.attributes import ProfileSchema
 from domain.errors import InvalidInput
+from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings.group import Origins, RequestLimit, SettingsGroup
 
 
@@ -20,7 +21,7 @@ def load_profile_schema(path: str) -> dict[str, Any]:
     naming what is wrong (read at start-up: a bad file stops the service from starting)."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-        ProfileSchema.parse(document)
+        ProfileSchema.parse(document, patterns=re2_matcher)
     except OSError as exc:
         raise ValueError(f"PROFILE_SCHEMA cannot be read: {exc}") from None
     except ValueError as exc:

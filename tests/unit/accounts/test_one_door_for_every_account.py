@@ -96,17 +96,23 @@ def test_no_verdict_is_made_outside_the_door() -> None:
         if name in door:
             continue
         for node in ast.walk(tree):
-            named = isinstance(node, ast.Name) and node.id in ("ALLOWED", "SignUpVerdict")
+            named = (
+                isinstance(node, ast.Name)
+                and node.id in ("ALLOWED", "SignUpVerdict")
+                and _called(tree, node)
+            )
             imported = isinstance(node, ast.ImportFrom) and any(
                 alias.name == "ALLOWED" for alias in node.names
             )
-            if (named and isinstance(node.ctx, ast.Load) and _called(tree, node)) or imported:
+            if named or imported:
                 makers.append(f"{name}:{getattr(node, 'lineno', 0)}")
     assert makers == []
 
 
-def _called(tree: ast.AST, name: ast.Name) -> bool:
+def _called(tree: ast.AST, name: ast.AST) -> bool:
     """Whether ``name`` is ALLOWED itself, or SignUpVerdict called (not a type annotation)."""
+    if not isinstance(name, ast.Name):
+        return False
     if name.id == "ALLOWED":
         return True
     return any(isinstance(node, ast.Call) and node.func is name for node in ast.walk(tree))

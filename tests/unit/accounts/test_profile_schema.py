@@ -18,6 +18,7 @@ from domain.accounts.attributes import ProfileSchema
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User, Username
 from domain.errors import Conflict, InvalidInput, PermissionDenied
+from infrastructure.re2_patterns import re2_matcher
 from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas
 
 pytestmark = pytest.mark.unit
@@ -57,7 +58,7 @@ def person() -> Actor:
 
 
 def test_a_schema_parses_into_its_attributes() -> None:
-    schema = ProfileSchema.parse(SCHEMA)
+    schema = ProfileSchema.parse(SCHEMA, patterns=re2_matcher)
     kinds = {each.name: each.kind for each in schema.attributes}
     assert kinds == {
         "department": "string",
@@ -100,6 +101,11 @@ def with_property(spec: object) -> dict[str, Any]:
             "properties.field.maxLength",
         ),
         (with_property({"type": "string", "pattern": "("}), "properties.field.pattern"),
+        # Lookarounds and backreferences: no linear-time engine checks them.
+        (with_property({"type": "string", "pattern": "(a)\\1"}), "properties.field.pattern"),
+        (with_property({"type": "string", "pattern": "^(?=a)"}), "properties.field.pattern"),
+        (with_property({"type": "string", "pattern": "(?<!a)b"}), "properties.field.pattern"),
+        (with_property({"type": "string", "pattern": "a{1001}"}), "properties.field.pattern"),
         (with_property({"type": "integer", "pattern": "x"}), "properties.field.pattern"),
         (with_property({"type": "string", "minimum": 1}), "properties.field.minimum"),
         (
@@ -121,7 +127,7 @@ def with_property(spec: object) -> dict[str, Any]:
 )
 def test_a_wrong_schema_is_a_422_naming_what_is_wrong(document: object, where: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        ProfileSchema.parse(document)
+        ProfileSchema.parse(document, patterns=re2_matcher)
     assert refused.value.code == "invalid_profile_schema"
     assert [error.field for error in refused.value.errors] == [where]
 
@@ -129,7 +135,7 @@ def test_a_wrong_schema_is_a_422_naming_what_is_wrong(document: object, where: s
 def test_too_many_properties_are_refused() -> None:
     many = {f"f{n}": {"type": "boolean"} for n in range(101)}
     with pytest.raises(InvalidInput, match="At most 100"):
-        ProfileSchema.parse({"type": "object", "properties": many})
+        ProfileSchema.parse({"type": "object", "properties": many}, patterns=re2_matcher)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +153,7 @@ def test_too_many_properties_are_refused() -> None:
     ],
 )
 def test_a_value_of_its_kind_is_stored(name: str, value: object, stored: object) -> None:
-    schema = ProfileSchema.parse(SCHEMA)
+    schema = ProfileSchema.parse(SCHEMA, patterns=re2_matcher)
     writer = "user" if name in ("floor", "newsletter") else "admin"
     written = schema.written({}, {name: value}, writer)
     assert written == {name: stored} and type(written[name]) is type(stored)
@@ -175,7 +181,7 @@ def test_a_value_of_its_kind_is_stored(name: str, value: object, stored: object)
     ],
 )
 def test_a_value_out_of_bounds_is_a_422_naming_the_field(name: str, value: object) -> None:
-    schema = ProfileSchema.parse(SCHEMA)
+    schema = ProfileSchema.parse(SCHEMA, patterns=re2_matcher)
     writer = "user" if name in ("floor", "newsletter") else "admin"
     with pytest.raises(InvalidInput) as refused:
         schema.written({}, {name: value}, writer)
@@ -186,7 +192,7 @@ def test_a_value_out_of_bounds_is_a_422_naming_the_field(name: str, value: objec
 
 
 def test_writes_follow_x_write_and_every_refusal_is_said_at_once() -> None:
-    schema = ProfileSchema.parse(SCHEMA)
+    schema = ProfileSchema.parse(SCHEMA, patterns=re2_matcher)
     with pytest.raises(InvalidInput) as refused:
         schema.written({}, {"department": "Sales", "shoe": 42, "floor": 2}, "user")
     assert [(e.field, e.code) for e in refused.value.errors] == [
@@ -197,7 +203,7 @@ def test_writes_follow_x_write_and_every_refusal_is_said_at_once() -> None:
 
 
 def test_reads_follow_x_read() -> None:
-    schema = ProfileSchema.parse(SCHEMA)
+    schema = ProfileSchema.parse(SCHEMA, patterns=re2_matcher)
     values = {"department": "Sales", "tier": "gold"}
     assert schema.readable(values, "user") == {"department": "Sales"}
     assert schema.readable(values, "admin") == values
@@ -205,10 +211,10 @@ def test_reads_follow_x_read() -> None:
 
 
 def test_a_removed_attribute_is_kept_and_hidden() -> None:
-    before = ProfileSchema.parse(SCHEMA)
+    before = ProfileSchema.parse(SCHEMA, patterns=re2_matcher)
     values = before.written({}, {"floor": 7, "newsletter": True}, "user")
     narrower = dict(SCHEMA, properties={"newsletter": SCHEMA["properties"]["newsletter"]})
-    after = ProfileSchema.parse(narrower)
+    after = ProfileSchema.parse(narrower, patterns=re2_matcher)
     assert after.readable(values, "user") == {"newsletter": True}
     kept = after.written(values, {"newsletter": False}, "user")
     assert kept == {"floor": 7, "newsletter": False}
@@ -217,9 +223,11 @@ def test_a_removed_attribute_is_kept_and_hidden() -> None:
 
 
 def test_a_narrowed_type_refuses_only_new_writes() -> None:
-    values = ProfileSchema.parse(SCHEMA).written({}, {"nickname": "a long nickname"}, "user")
+    values = ProfileSchema.parse(SCHEMA, patterns=re2_matcher).written(
+        {}, {"nickname": "a long nickname"}, "user"
+    )
     properties = dict(SCHEMA["properties"], nickname={"type": "string", "maxLength": 4})
-    narrowed = ProfileSchema.parse(dict(SCHEMA, properties=properties))
+    narrowed = ProfileSchema.parse(dict(SCHEMA, properties=properties), patterns=re2_matcher)
     assert narrowed.readable(values, "user") == {"nickname": "a long nickname"}
     with pytest.raises(InvalidInput):
         narrowed.written(values, {"nickname": "still too long"}, "admin")
@@ -311,14 +319,18 @@ def test_a_scope_the_provider_does_not_offer_is_refused(spec: dict[str, Any], wh
     assert schemas.show(ShowProfileSchema(admin())).source == "none"
 
 
-def test_an_attribute_released_under_the_name_of_a_claim_firegate_gives_is_refused() -> None:
+@pytest.mark.parametrize("name", ["email", "phone_number", "phone_number_verified", "user_id"])
+def test_an_attribute_released_under_the_name_of_a_claim_firegate_gives_is_refused(
+    name: str,
+) -> None:
+    """The reserved claims: a person's own attribute never speaks for their phone."""
     with pytest.raises(InvalidInput) as refused:
         profile_schemas().replace(
             ReplaceProfileSchema(
-                admin(), released_schema(email={"type": "string", "x-scope": "email"})
+                admin(), released_schema(**{name: {"type": "string", "x-scope": "email"}})
             )
         )
-    assert refused.value.errors[0].field == "properties.email"
+    assert refused.value.errors[0].field == f"properties.{name}"
     unreleased = released_schema(email={"type": "string"})  # not a claim: any name serves
     profile_schemas().replace(ReplaceProfileSchema(admin(), unreleased))
 
@@ -341,3 +353,61 @@ def replace_attributes(values: dict[str, Any]) -> User:
         now=NOW,
     )
     return dataclass_replace(user, attributes=values)
+
+
+NEARLY = "a" * 28 + "!"  # the attack report's value, against a nested quantifier
+
+
+@pytest.mark.parametrize("pattern", ["^(a+)+$", "^(a|a)*$", "^(a*)*$", "^(a|aa)+$"])
+def test_a_nested_quantifier_is_checked_at_once(pattern: str) -> None:
+    schema = ProfileSchema.parse(
+        with_property({"type": "string", "pattern": pattern, "x-write": ["user"]}),
+        patterns=re2_matcher,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        schema.written({}, {"field": NEARLY * 30}, "user")
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        ("attributes.field", "invalid_attribute_value")
+    ]
+    assert schema.written({}, {"field": "a" * 28}, "user") == {"field": "a" * 28}
+
+
+def test_a_pattern_is_searched_as_json_schema_says() -> None:
+    schema = ProfileSchema.parse(
+        with_property({"type": "string", "pattern": "[0-9]{3}", "x-write": ["user"]}),
+        patterns=re2_matcher,
+    )
+    assert schema.written({}, {"field": "room 101, west"}, "user") == {"field": "room 101, west"}
+    with pytest.raises(InvalidInput):
+        schema.written({}, {"field": "room 10"}, "user")
+
+
+def test_a_value_that_is_not_text_is_refused() -> None:
+    schema = ProfileSchema.parse(
+        with_property({"type": "string", "pattern": "a", "x-write": ["user"]}),
+        patterns=re2_matcher,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        schema.written({}, {"field": "a\ud800"}, "user")
+    assert refused.value.errors[0].code == "invalid_attribute_value"
+
+
+def test_a_stored_pattern_re2_refuses_refuses_its_writes_and_keeps_every_read() -> None:
+    store = FakeProfileSchemaStore()
+    store.put(  # as a schema checked by another engine was stored
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "pattern": "^(?=a)", "x-write": ["user"]},
+                "floor": {"type": "integer", "x-write": ["user"]},
+            },
+        }
+    )
+    schemas = profile_schemas(store)
+    bob = replace_attributes({"code": "abc", "floor": 2})
+    assert schemas.readable(bob, "user") == {"code": "abc", "floor": 2}
+    schema = schemas.current()
+    assert schema.written(bob.attributes, {"floor": 3}, "user") == {"code": "abc", "floor": 3}
+    with pytest.raises(InvalidInput) as refused:
+        schema.written(bob.attributes, {"code": "abd"}, "user")
+    assert refused.value.errors[0].field == "attributes.code"

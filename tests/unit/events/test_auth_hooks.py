@@ -184,6 +184,11 @@ def test_a_host_that_resolves_to_a_private_address_is_not_called() -> None:
         ({"claims": {"sub": "root"}}, 200, CallOutcome.BAD_ANSWER, "reserved_claim:sub"),
         ({"claims": {"big": "x" * 1000}}, 200, CallOutcome.BAD_ANSWER, "claims_too_large"),
         (b"{" + b" " * 20000 + b"}", 200, CallOutcome.BAD_ANSWER, "answer_too_large"),
+        # JSON, but not text: a lone surrogate anywhere, key or value, however deep
+        (b'{"claims": {"tier": "\\ud800"}}', 200, CallOutcome.BAD_ANSWER, "not_text"),
+        (b'{"claims": {"\\udfff": 1}}', 200, CallOutcome.BAD_ANSWER, "not_text"),
+        (b'{"claims": {"a": [[{"b": "x\\udc00"}]]}}', 200, CallOutcome.BAD_ANSWER, "not_text"),
+        (b'{"decision": "allow", "message": "\\ud83d"}', 200, CallOutcome.BAD_ANSWER, "not_text"),
     ],
 )
 def test_each_failure_is_resolved_by_on_failure(
@@ -246,9 +251,17 @@ def test_claims_bounds_are_of_their_compact_json() -> None:
     with pytest.raises(BadAnswer):
         checked_claims({"claims": {"k": "x" * (1001 - len('{"k":""}'))}})
     assert checked_claims({}) == {}
-    for reserved in ("iss", "org", "firebase", "token_version", "azp"):
+    for reserved in ("iss", "org", "firebase", "token_version", "azp", "user_id", "role"):
         with pytest.raises(BadAnswer, match=reserved):
             checked_claims({"claims": {reserved: 1}})
+
+
+@pytest.mark.parametrize(
+    "name", ["email", "email_verified", "phone_number", "phone_number_verified", "name"]
+)
+def test_the_persons_identity_claims_are_reserved(name: str) -> None:
+    with pytest.raises(BadAnswer, match=f"reserved_claim:{name}"):
+        checked_claims({"claims": {"tier": "gold", name: "x"}})
 
 
 def test_a_sign_up_answer_is_checked() -> None:
@@ -273,3 +286,12 @@ def test_a_sign_up_answer_is_checked() -> None:
 def test_an_empty_answer_is_an_empty_object() -> None:
     assert parsed_answer(b"") == {}
     assert parsed_answer(json.dumps({"a": 1}).encode()) == {"a": 1}
+
+
+def test_an_answer_nested_past_the_parser_is_a_bad_answer_not_an_error() -> None:
+    deep = b'{"claims": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(BadAnswer, match="too_deep"):
+        parsed_answer(deep)
+    nested = b'{"a": ' + b"[" * 5_000 + b'"\\ud800"' + b"]" * 5_000 + b"}"
+    with pytest.raises(BadAnswer, match="not_text"):
+        parsed_answer(nested)

@@ -10,6 +10,7 @@ import pytest
 
 from domain.accounts.attributes import ProfileSchema
 from domain.scim.enterprise import ENTERPRISE, answered, extended, sent_changes
+from infrastructure.re2_patterns import re2_matcher
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +24,8 @@ SCHEMA = ProfileSchema.parse(
             "manager": {"type": "string", "x-read": ["scim"], "x-write": ["scim"]},
             "nickname": {"type": "string", "x-read": ["scim"], "x-write": ["scim"]},
         },
-    }
+    },
+    patterns=re2_matcher,
 )
 
 

@@ -3,6 +3,7 @@ told, and its claims added under firegate's own (docs/hooks.md, "before_token").
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,10 @@ from application.signin.sessions import Refresh, Renew
 from application.signin.tokens import hook_claims
 from bootstrap.keys import provider_tokens
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import User, Username
+from domain.accounts.users import Email, User, Username
+from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.signin.active_org import ActiveOrg
-from domain.signin.token_hook import NO_CLAIMS
+from domain.signin.token_hook import NO_CLAIMS, RESERVED_CLAIMS
 from tests.fakes.accounts import profile_schemas
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock
@@ -190,3 +192,83 @@ def test_no_hook_builds_nothing_and_adds_nothing() -> None:
 def test_a_browsers_sign_in_step_keeps_the_hook(world: World, hook: FakeTokenHook) -> None:
     # Upstream providers and single sign-on sign in through the device-aware step.
     assert with_devices(world.step(), world.devices, "", "203.0.113.9").hook is hook
+
+
+# -- the reserved claims: one list, every name firegate writes in any token of its own
+
+
+def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None:
+    """Each kind of token minted with everything it may carry: whatever firegate writes is
+    a reserved claim, so a hook can set none of it."""
+    hook = FakeTokenHook({})
+    world.token_hook = hook
+    written: set[str] = set()
+    pair = world.login()
+    written |= claims(pair.access_token).keys()
+    actor = actor_of(world, pair.access_token)
+    world.store.active_orgs[(ACME.id, actor.user_id)] = ACME
+    switching = OrgSwitching(
+        orgs=FakeActiveOrgs(world.store),
+        sessions=world.sessions,
+        tokens=world.tokens,
+        clock=world.clock,
+        hook=hook,
+    )
+    in_org = switching.switch(SwitchOrg(actor, "acme")).access_token
+    written |= claims(in_org).keys()
+    minter = FakeCustomTokens()
+    firebase = Firebase(
+        verifier=FakeIdentityVerifier(),
+        links=world.links,
+        sign_in=world.step(),
+        users=world.users,
+        minter=minter,
+        hook=hook,
+    )
+    firebase.custom_token(CustomToken(actor_of(world, in_org)))
+    written |= minter.minted[-1][1].keys()
+    everything = "openid profile email roles organization"
+    person = replace(ALICE, email=Email("alice@example.com"), name="Alice", last_name="Liddell")
+    access = MintAccessToken(
+        client_id="app",
+        scope=everything,
+        user_id="u1",
+        grant_id="g1",
+        auth_time=NOW,
+        amr=("pwd",),
+        jkt="thumbprint",
+        org=ACME,
+        userinfo_claims=("email",),
+        user=person,
+    )
+    minting = mint(FakeTokenHook(ADDED))
+    written |= claims(minting.mint_access_token(access).token).keys() - ADDED.keys()
+    own = MintAccessToken(client_id="svc", scope="roles", client_org_id=ACME.id)
+    written |= claims(minting.mint_access_token(own).token).keys()
+    id_token = MintIdToken(
+        client_id="app",
+        user=person,
+        scope=everything,
+        access_token="at",
+        auth_time=NOW,
+        amr=("pwd",),
+        nonce="n",
+        org=ACME,
+        sid="s1",
+    )
+    written |= claims(minting.mint_id_token(id_token)).keys() - ADDED.keys()
+    assert written - RESERVED_CLAIMS == set()
+    assert set(PROVIDER_CLAIMS) <= RESERVED_CLAIMS  # the claims the discovery names
+    for identity in ("email", "email_verified", "phone_number", "phone_number_verified"):
+        assert identity in RESERVED_CLAIMS
+
+
+def test_a_hooks_reserved_claims_never_reach_a_token_whatever_hook_answers() -> None:
+    identity = {"email": "boss@example.com", "email_verified": True, "phone_number": "+15550100"}
+    minting = mint(FakeTokenHook({**ADDED, **identity}))
+    asked = MintIdToken(client_id="app", user=ALICE, scope="openid", access_token="at")
+    found = claims(minting.mint_id_token(asked))
+    assert found["tier"] == "gold" and not identity.keys() & found.keys()
+    access = MintAccessToken(client_id="app", scope="openid", user_id="u1", user=ALICE)
+    found = claims(minting.mint_access_token(access).token)
+    assert found[HOOK_CLAIMS] == ["plan", "tier"] and not identity.keys() & found.keys()
