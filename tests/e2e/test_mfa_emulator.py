@@ -101,6 +101,31 @@ def test_thirty_racers_with_one_mfa_token_and_one_code(
     assert all(record.failures == 0 for record in left.values()), left
 
 
+def test_thirty_racers_with_one_mfa_token_and_wrong_codes_have_five_compared(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Each code is counted on the token before it is compared
+    (docs/decisions/0494-codes-belong-to-who-asked.md): at most five are told the code is
+    wrong, whatever the concurrency; the others find the token void or the throttle full."""
+    secret, _ = register_with_totp(client, "alice")
+    right = code_after_enrolment(secret)
+    wrong = next(f"{n:06d}" for n in range(10) if f"{n:06d}" != right)
+    token = mfa_token(client, "alice")
+    outcomes = race(
+        app,
+        [
+            lambda c: c.post("/login/mfa", json={"mfa_token": token, "code": wrong})
+            for _ in range(RACERS)
+        ],
+    )
+    compared = [o for o in outcomes if o.code == "invalid_mfa_code"]
+    assert 1 <= len(compared) <= 5, Counter((o.status, o.code) for o in outcomes)
+    assert {(o.status, o.code) for o in outcomes if o.code != "invalid_mfa_code"} <= {
+        (401, "invalid_mfa_token"),
+        (429, "too_many_login_failures"),
+    }
+
+
 def test_turning_mfa_on_ends_other_sessions_and_off_again(client: FlaskClient) -> None:
     register(client, "alice")
     other = client.post("/login", json={"username": "alice", "password": PASSWORD}).get_json()
