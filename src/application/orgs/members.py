@@ -41,7 +41,7 @@ from domain.orgs.orgs import (
     checked_roles,
     require,
 )
-from domain.orgs.roles import checked_definition, checked_role_name
+from domain.orgs.roles import Granter, checked_definition, checked_role_name
 
 
 def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
@@ -154,8 +154,8 @@ class OrgMembers:
             roles,
             self._clock.now(),
             staged,
+            granter=Granter.person(cmd.actor.user_id),
             check=lambda current: _may_manage(seen, current.roles, roles),
-            granter=cmd.actor.user_id,
         )
         self._audit.committed(staged)
         return after
@@ -195,7 +195,9 @@ class OrgMembers:
             Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id
         )
         staged = self._audit.stage([event])
-        member = self._orgs.add_member(org.id, user.id, roles, self._clock.now(), staged)
+        member = self._orgs.add_member(
+            org.id, user.id, roles, self._clock.now(), staged, granter=Granter.operator()
+        )
         self._audit.committed(staged)
         return member
 

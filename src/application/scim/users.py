@@ -27,6 +27,7 @@ from domain.accounts.users import Email, PersonName, User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, OrgRole, owners_after
+from domain.orgs.roles import Granter
 from domain.scim.enterprise import SCIM, answered, extended, mapped, sent_changes
 from domain.scim.users import (
     ScimEmail,
@@ -345,7 +346,7 @@ class DirectoryUsers:
             return
         raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
-    def _join(self, org: Org, user_id: str) -> None:
+    def _join(self, org: Org, user_id: str, by: str) -> None:
         if self._orgs.membership(org.id, user_id) is not None:
             return
         event = AuditEvent(
@@ -354,7 +355,12 @@ class DirectoryUsers:
         staged = self._audit.stage([event])
         try:
             self._orgs.add_member(
-                org.id, user_id, (OrgRole.MEMBER.value,), self._clock.now(), staged
+                org.id,
+                user_id,
+                (OrgRole.MEMBER.value,),
+                self._clock.now(),
+                staged,
+                granter=Granter.scim(by),
             )
         except Conflict as exc:
             if exc.code != "already_member":
@@ -408,7 +414,7 @@ class DirectoryUsers:
         if current.active and not changed.active:
             self._deactivate(cmd.org, current)
         elif changed.active and not current.active:
-            self._reactivate(cmd.org, current)
+            self._reactivate(cmd.org, current, cmd.by)
         return self._shown(self._records.replace(changed, current.version), schema)
 
     def _write_attributes(
@@ -502,13 +508,13 @@ class DirectoryUsers:
         else:
             self._leave(org, record.user_id)
 
-    def _reactivate(self, org: Org, record: ScimUser) -> None:
+    def _reactivate(self, org: Org, record: ScimUser, by: str) -> None:
         """An account the org manages is enabled again (none of its old sessions comes back);
         one it does not manage joins the org again."""
         if record.managed:
             self._disable(DisableAccount(record.user_id, False, VIA, org.id, VIA))
         else:
-            self._join(org, record.user_id)
+            self._join(org, record.user_id, by)
 
     def remove(self, cmd: RemoveUser) -> None:
         """The person no longer a member of the org (409 ``last_owner`` for its last owner), an
