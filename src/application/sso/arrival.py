@@ -25,6 +25,7 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
+from application.orgs.attributes import check_org_writes_on
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
@@ -522,8 +523,21 @@ class SsoArrivals:
         org), at the first sign-in and at each one after (the IdP is their source). One
         refused (not in the schema, not ``org_admin``'s to write, not of its kind) is skipped
         and logged, never a failed sign-in; one the answer lacks stays as it is
-        (docs/decisions/0488-sso-writes-profile-attributes-as-org-admin.md)."""
+        (docs/decisions/0488-sso-writes-profile-attributes-as-org-admin.md). None on an
+        account the org does not manage, or on the mapping's setter's own
+        (``check_org_writes_on``; docs/decisions/0510-org-written-attributes.md)."""
         if not person.attributes or user.disabled:
+            return user
+        try:
+            check_org_writes_on(
+                user,
+                connection.org_id,
+                connection.mapped_by,
+                orgs=self._orgs,
+                domains=self._domains,
+            )
+        except PermissionDenied as not_its:
+            log.warning("sso connection %s: no attribute written (%s)", connection.id, not_its.code)
             return user
         schema = self._schemas.current()
         values, refused = schema.asserted(user.attributes, person.attributes, ORG_ADMIN)
