@@ -212,7 +212,9 @@ def bind_member_attributes(
     own: OrgsAdapters, *, users: UserRepository, schemas: ProfileSchemas, platform: Platform
 ) -> MemberAttributes:
     """``users``: the members' accounts, which hold the attributes the ``schemas`` define."""
-    return MemberAttributes(orgs=own.orgs, users=users, schemas=schemas, clock=platform.clock)
+    return MemberAttributes(
+        orgs=own.orgs, users=users, schemas=schemas, clock=platform.clock, domains=own.domains
+    )
 
 
 def bind_joining(own: OrgsAdapters, *, users: UserRepository, platform: Platform) -> OrgJoining:

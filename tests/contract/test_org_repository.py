@@ -13,6 +13,7 @@ import pytest
 from application.orgs.ports import OrgRepository
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.orgs.orgs import DomainPolicy, Membership, Org, RoleSource, Slug
+from domain.orgs.roles import Granter
 from tests.fakes.orgs import FakeOrgRepository
 
 pytestmark = pytest.mark.contract
@@ -94,36 +95,43 @@ def test_an_update_moves_the_slug_claim(orgs: OrgRepository) -> None:
 def test_members_take_new_versions_and_page_by_user_id(orgs: OrgRepository) -> None:
     org = created(orgs)
     orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
-    added = [orgs.add_member(org.id, f"u{i}", ("member",), LATER) for i in (3, 1, 2)]
+    added = [
+        orgs.add_member(org.id, f"u{i}", ("member",), LATER, granter=Granter.operator())
+        for i in (3, 1, 2)
+    ]
     assert len({1, *(m.version for m in added)}) == 4
     with pytest.raises(Conflict) as again:
-        orgs.add_member(org.id, "u1", ("admin",), LATER)
+        orgs.add_member(org.id, "u1", ("admin",), LATER, granter=Granter.operator())
     assert again.value.code == "already_member"
     first = orgs.members_page(org.id, None, 2)
     rest = orgs.members_page(org.id, first[-1].user_id, 10)
     assert [m.user_id for m in first + rest] == ["u-owner", "u1", "u2", "u3"]
-    before, after = orgs.change_roles(org.id, "u1", ("admin", "billing"), LATER)
+    before, after = orgs.change_roles(
+        org.id, "u1", ("admin", "billing"), LATER, granter=Granter.operator()
+    )
     assert before.roles == ("member",) and after.roles == ("admin", "billing")
     assert after.version not in (1, added[1].version) and orgs.membership(org.id, "u1") == after
     removed = orgs.remove_member(org.id, "u1", LATER)
     assert removed == after and orgs.membership(org.id, "u1") is None
-    readded = orgs.add_member(org.id, "u1", ("member",), LATER)
+    readded = orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     assert readded.version not in (after.version, added[1].version)  # never an old one back
     with pytest.raises(NotFound):
         orgs.remove_member(org.id, "u-nobody", LATER)
     with pytest.raises(NotFound):
-        orgs.change_roles(org.id, "u-nobody", ("member",), LATER)
+        orgs.change_roles(org.id, "u-nobody", ("member",), LATER, granter=Granter.operator())
     with pytest.raises(NotFound):
-        orgs.add_member("missing", "u1", ("member",), LATER)
+        orgs.add_member("missing", "u1", ("member",), LATER, granter=Granter.operator())
 
 
 def test_a_membership_says_whether_the_org_made_the_account(orgs: OrgRepository) -> None:
     org = created(orgs)
-    made = orgs.add_member(org.id, "u1", ("member",), LATER, managed=True)
+    made = orgs.add_member(
+        org.id, "u1", ("member",), LATER, managed=True, granter=Granter.operator()
+    )
     assert made.managed and orgs.membership(org.id, "u1") == made
-    joined = orgs.add_member(org.id, "u2", ("member",), LATER)
+    joined = orgs.add_member(org.id, "u2", ("member",), LATER, granter=Granter.operator())
     assert not joined.managed and orgs.membership(org.id, "u2") == joined
-    _, after = orgs.change_roles(org.id, "u1", ("admin",), LATER)
+    _, after = orgs.change_roles(org.id, "u1", ("admin",), LATER, granter=Granter.operator())
     assert after.managed and orgs.membership(org.id, "u1") == after  # kept as roles change
     assert [m.managed for m in orgs.members_page(org.id, None, 10)] == [False, True, False]
 
@@ -132,13 +140,13 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(orgs: OrgRepository) ->
     org = created(orgs)
     for change in (
         lambda: orgs.remove_member(org.id, "u-owner", LATER),
-        lambda: orgs.change_roles(org.id, "u-owner", ("admin",), LATER),
+        lambda: orgs.change_roles(org.id, "u-owner", ("admin",), LATER, granter=Granter.operator()),
     ):
         with pytest.raises(Conflict) as refused:
             change()
         assert refused.value.code == "last_owner"
-    orgs.add_member(org.id, "u2", ("owner",), LATER)
-    orgs.change_roles(org.id, "u-owner", ("admin",), LATER)
+    orgs.add_member(org.id, "u2", ("owner",), LATER, granter=Granter.operator())
+    orgs.change_roles(org.id, "u-owner", ("admin",), LATER, granter=Granter.operator())
     with pytest.raises(Conflict):
         orgs.remove_member(org.id, "u2", LATER)
     owners = orgs.get(org.id)
@@ -148,12 +156,14 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(orgs: OrgRepository) ->
 def test_the_last_owner_survives_parallel_demotions_and_removals(orgs: OrgRepository) -> None:
     org = created(orgs, owner="o0")
     for i in range(1, 6):
-        orgs.add_member(org.id, f"o{i}", ("owner",), LATER)
+        orgs.add_member(org.id, f"o{i}", ("owner",), LATER, granter=Granter.operator())
 
     def change(i: int) -> str:
         try:
             if i % 2:
-                orgs.change_roles(org.id, f"o{i % 6}", ("member",), LATER)
+                orgs.change_roles(
+                    org.id, f"o{i % 6}", ("member",), LATER, granter=Granter.operator()
+                )
             else:
                 orgs.remove_member(org.id, f"o{i % 6}", LATER)
         except DomainError as refused:
@@ -173,7 +183,7 @@ def test_the_last_owner_survives_parallel_demotions_and_removals(orgs: OrgReposi
 def test_my_orgs_are_the_live_ones_by_slug(orgs: OrgRepository) -> None:
     zeta = created(orgs, "zeta", owner="u1")
     alpha = created(orgs, "alpha", owner="u2")
-    mine = orgs.add_member(alpha.id, "u1", ("member",), LATER)
+    mine = orgs.add_member(alpha.id, "u1", ("member",), LATER, granter=Granter.operator())
     created(orgs, "other", owner="u2")
     assert [(o.slug.value, m.roles) for o, m in orgs.memberships_of("u1", 10)] == [
         ("alpha", ("member",)),
@@ -188,7 +198,7 @@ def test_my_orgs_are_the_live_ones_by_slug(orgs: OrgRepository) -> None:
 def test_a_deleted_org_is_gone_at_once_and_purged_later(orgs: OrgRepository) -> None:
     org = created(orgs)
     for i in range(5):
-        orgs.add_member(org.id, f"u{i}", ("member",), LATER)
+        orgs.add_member(org.id, f"u{i}", ("member",), LATER, granter=Granter.operator())
     orgs.purge(org.id, 2)  # a live org is not purged
     assert orgs.membership(org.id, "u1") is not None
     assert orgs.mark_deleted(org.id, LATER) == org
@@ -197,7 +207,7 @@ def test_a_deleted_org_is_gone_at_once_and_purged_later(orgs: OrgRepository) -> 
     with pytest.raises(NotFound):
         orgs.mark_deleted(org.id, LATER)
     with pytest.raises(NotFound):
-        orgs.add_member(org.id, "u9", ("member",), LATER)
+        orgs.add_member(org.id, "u9", ("member",), LATER, granter=Granter.operator())
     again = created(orgs, "acme")  # the slug is free at once
     assert orgs.list_page(None, 10) == [again]
     orgs.purge(org.id, 2)
@@ -209,16 +219,16 @@ def test_a_custom_role_a_member_holds_stays_until_taken_from_them(orgs: OrgRepos
     org = created(orgs)
     roles = tuple(f"r{i}" for i in range(40))  # more than one array_contains_any holds
     orgs.update(org.id, lambda o: replace(o, custom_roles=roles))
-    orgs.add_member(org.id, "u1", ("member", "r35"), LATER)
+    orgs.add_member(org.id, "u1", ("member", "r35"), LATER, granter=Granter.operator())
     with pytest.raises(Conflict) as held:
         orgs.update(org.id, lambda o: replace(o, custom_roles=("r0",)))
     assert held.value.code == "custom_role_in_use" and "r35" in str(held.value)
-    orgs.change_roles(org.id, "u1", ("member",), LATER)
+    orgs.change_roles(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     fewer = orgs.update(org.id, lambda o: replace(o, custom_roles=("r0",)))
     assert fewer.custom_roles == ("r0",)
     for change in (
-        lambda: orgs.change_roles(org.id, "u1", ("r35",), LATER),
-        lambda: orgs.add_member(org.id, "u2", ("r1",), LATER),
+        lambda: orgs.change_roles(org.id, "u1", ("r35",), LATER, granter=Granter.operator()),
+        lambda: orgs.add_member(org.id, "u2", ("r1",), LATER, granter=Granter.operator()),
     ):
         with pytest.raises(InvalidInput) as unknown:
             change()
@@ -235,15 +245,19 @@ def test_the_operators_list_pages_live_orgs_by_id(orgs: OrgRepository) -> None:
 
 def test_a_check_sees_the_membership_the_commit_replaces(orgs: OrgRepository) -> None:
     org = created(orgs)
-    orgs.add_member(org.id, "u1", ("member",), LATER)
-    orgs.change_roles(org.id, "u1", ("owner",), LATER)  # meanwhile, by someone else
+    orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
+    orgs.change_roles(
+        org.id, "u1", ("owner",), LATER, granter=Granter.operator()
+    )  # meanwhile, by someone else
 
     def not_an_owner(before: Membership) -> None:
         if before.owner:
             raise PermissionDenied("an owner", code="org_permission_denied")
 
     for change in (
-        lambda: orgs.change_roles(org.id, "u1", ("member",), LATER, check=not_an_owner),
+        lambda: orgs.change_roles(
+            org.id, "u1", ("member",), LATER, check=not_an_owner, granter=Granter.operator()
+        ),
         lambda: orgs.remove_member(org.id, "u1", LATER, check=not_an_owner),
     ):
         with pytest.raises(PermissionDenied):
@@ -262,10 +276,12 @@ def test_an_additions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) -
         if current.domain_policy is DomainPolicy.NONE:
             raise NotFound("No such organization.", code="org_not_found")
 
-    orgs.add_member(org.id, "u1", ("member",), LATER, check=open_only)
+    orgs.add_member(org.id, "u1", ("member",), LATER, check=open_only, granter=Granter.operator())
     orgs.update(org.id, lambda it: replace(it, domain_policy=DomainPolicy.NONE))  # meanwhile
     with pytest.raises(NotFound):
-        orgs.add_member(org.id, "u2", ("member",), LATER, check=open_only)
+        orgs.add_member(
+            org.id, "u2", ("member",), LATER, check=open_only, granter=Granter.operator()
+        )
     assert seen == [DomainPolicy.SUGGEST, DomainPolicy.NONE]
     assert orgs.membership(org.id, "u2") is None
 
@@ -277,7 +293,9 @@ def test_a_deletions_check_sees_the_org_its_commit_finds(orgs: OrgRepository) ->
         if [m.user_id for m in orgs.members_page(current.id, None, 2)] != ["u-owner"]:
             raise Conflict("joined meanwhile", code="last_owner")
 
-    orgs.add_member(org.id, "u1", ("member",), LATER)  # after the caller read the org
+    orgs.add_member(
+        org.id, "u1", ("member",), LATER, granter=Granter.operator()
+    )  # after the caller read the org
     with pytest.raises(Conflict):
         orgs.mark_deleted(org.id, LATER, check=alone)
     assert orgs.get(org.id) is not None
@@ -291,11 +309,15 @@ def test_each_source_gives_its_own_roles_and_the_member_holds_them_all(
 ) -> None:
     org = created(orgs)
     orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
-    joined = orgs.add_member(org.id, "u1", ("admin",), LATER, source=RoleSource.SSO)
+    joined = orgs.add_member(
+        org.id, "u1", ("admin",), LATER, source=RoleSource.SSO, granter=Granter.operator()
+    )
     assert (joined.granted, joined.sso_roles, joined.roles) == ((), ("admin",), ("admin",))
     assert orgs.membership(org.id, "u1") == joined
-    orgs.change_roles(org.id, "u1", ("billing",), LATER, source=RoleSource.SCIM)
-    _, after = orgs.change_roles(org.id, "u1", ("member",), LATER)
+    orgs.change_roles(
+        org.id, "u1", ("billing",), LATER, source=RoleSource.SCIM, granter=Granter.operator()
+    )
+    _, after = orgs.change_roles(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     assert (after.granted, after.sso_roles, after.scim_roles) == (
         ("member",),
         ("admin",),
@@ -304,14 +326,20 @@ def test_each_source_gives_its_own_roles_and_the_member_holds_them_all(
     assert after.roles == ("member", "admin", "billing")
     assert orgs.membership(org.id, "u1") == after
     # A source that gives nothing any more leaves the others' roles; none gives owner.
-    orgs.change_roles(org.id, "u1", (), LATER, source=RoleSource.SSO)
-    _, scim_none = orgs.change_roles(org.id, "u1", (), LATER, source=RoleSource.SCIM)
+    orgs.change_roles(org.id, "u1", (), LATER, source=RoleSource.SSO, granter=Granter.operator())
+    _, scim_none = orgs.change_roles(
+        org.id, "u1", (), LATER, source=RoleSource.SCIM, granter=Granter.operator()
+    )
     assert scim_none.roles == ("member",)
     with pytest.raises(InvalidInput) as owner:
-        orgs.change_roles(org.id, "u1", ("owner",), LATER, source=RoleSource.SCIM)
+        orgs.change_roles(
+            org.id, "u1", ("owner",), LATER, source=RoleSource.SCIM, granter=Granter.operator()
+        )
     assert owner.value.code == "unknown_role"
     # Held roles are what the custom role's removal sees, whoever gave it.
-    orgs.change_roles(org.id, "u1", ("billing",), LATER, source=RoleSource.SSO)
+    orgs.change_roles(
+        org.id, "u1", ("billing",), LATER, source=RoleSource.SSO, granter=Granter.operator()
+    )
     with pytest.raises(Conflict) as held:
         orgs.update(org.id, lambda o: replace(o, custom_roles=()))
     assert held.value.code == "custom_role_in_use"
@@ -319,7 +347,7 @@ def test_each_source_gives_its_own_roles_and_the_member_holds_them_all(
 
 def test_thirty_parallel_changes_from_three_sources_lose_none(orgs: OrgRepository) -> None:
     org = created(orgs)
-    orgs.add_member(org.id, "u1", ("member",), LATER)
+    orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     given = {
         RoleSource.HAND: ("owner",),
         RoleSource.SSO: ("admin",),
@@ -329,7 +357,9 @@ def test_thirty_parallel_changes_from_three_sources_lose_none(orgs: OrgRepositor
 
     def change(i: int) -> None:
         source = sources[i % 3]
-        orgs.change_roles(org.id, "u1", given[source], LATER, source=source)
+        orgs.change_roles(
+            org.id, "u1", given[source], LATER, source=source, granter=Granter.operator()
+        )
 
     with ThreadPoolExecutor(30) as pool:
         list(pool.map(change, range(30)))
@@ -365,7 +395,9 @@ def test_a_membership_stored_before_the_sources_reads_as_given_by_hand(firestore
         (),
         ("admin",),
     )
-    _, after = orgs.change_roles(org.id, "u-old", ("billing",), LATER, source=RoleSource.SCIM)
+    _, after = orgs.change_roles(
+        org.id, "u-old", ("billing",), LATER, source=RoleSource.SCIM, granter=Granter.operator()
+    )
     assert after.roles == ("admin", "billing") and after.granted == ("admin",)
 
 
@@ -381,21 +413,21 @@ def test_an_ordinary_members_changes_write_no_org_document(firestore: Any) -> No
     org = created(orgs)
     orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
     written = org_written_at(firestore, org.id)
-    joined = orgs.add_member(org.id, "u1", ("member",), LATER)
-    _, admin = orgs.change_roles(org.id, "u1", ("admin",), LATER)
-    orgs.add_member(org.id, "u2", ("member",), LATER)
+    joined = orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
+    _, admin = orgs.change_roles(org.id, "u1", ("admin",), LATER, granter=Granter.operator())
+    orgs.add_member(org.id, "u2", ("member",), LATER, granter=Granter.operator())
     orgs.remove_member(org.id, "u2", LATER)
     orgs.remove_member(org.id, "u1", LATER)
-    back = orgs.add_member(org.id, "u1", ("member",), LATER)
+    back = orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     assert org_written_at(firestore, org.id) == written
     # Each version new: a re-added member's old Firebase org_version never matches again.
     assert len({joined.version, admin.version, back.version}) == 3
     # Giving a custom role not held writes no org document either (its removal marks it
     # first); making an owner is ordered on the org document.
-    orgs.change_roles(org.id, "u1", ("member", "billing"), LATER)
-    orgs.add_member(org.id, "u3", ("billing",), LATER)
+    orgs.change_roles(org.id, "u1", ("member", "billing"), LATER, granter=Granter.operator())
+    orgs.add_member(org.id, "u3", ("billing",), LATER, granter=Granter.operator())
     assert org_written_at(firestore, org.id) == written
-    orgs.change_roles(org.id, "u1", ("owner",), LATER)
+    orgs.change_roles(org.id, "u1", ("owner",), LATER, granter=Granter.operator())
     assert org_written_at(firestore, org.id) != written
     assert (orgs.get(org.id) or org).owners == 2
 
@@ -416,7 +448,7 @@ def test_thirty_joins_racing_the_orgs_deletion_leave_no_live_member(firestore: A
             if i == RACERS // 2:
                 orgs.mark_deleted(org.id, LATER)
                 return "deleted"
-            orgs.add_member(org.id, f"u{i}", ("member",), LATER)
+            orgs.add_member(org.id, f"u{i}", ("member",), LATER, granter=Granter.operator())
         except NotFound:
             return "gone"
         return "joined"
@@ -442,7 +474,7 @@ def test_thirty_grants_racing_a_custom_roles_removal_leave_none_holding_it(
     org = created(orgs)
     orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
     for i in range(1, RACERS, 2):
-        orgs.add_member(org.id, f"u{i}", ("member",), LATER)
+        orgs.add_member(org.id, f"u{i}", ("member",), LATER, granter=Granter.operator())
     barrier = Barrier(RACERS)
 
     def act(i: int) -> str:
@@ -452,9 +484,11 @@ def test_thirty_grants_racing_a_custom_roles_removal_leave_none_holding_it(
                 orgs.update(org.id, lambda o: replace(o, custom_roles=()))
                 return "removed"
             if i % 2:  # a change of roles, or a join, that gives the custom role
-                orgs.change_roles(org.id, f"u{i}", ("member", "billing"), LATER)
+                orgs.change_roles(
+                    org.id, f"u{i}", ("member", "billing"), LATER, granter=Granter.operator()
+                )
             else:
-                orgs.add_member(org.id, f"u{i}", ("billing",), LATER)
+                orgs.add_member(org.id, f"u{i}", ("billing",), LATER, granter=Granter.operator())
         except (Conflict, InvalidInput) as refused:
             return refused.code
         return "granted"
@@ -497,7 +531,7 @@ def test_a_grant_held_open_across_a_custom_roles_removal_is_ordered_before_it(
     orgs = FirestoreOrgRepository(firestore)
     org = created(orgs)
     orgs.update(org.id, lambda o: replace(o, custom_roles=("billing",)))
-    orgs.add_member(org.id, "u1", ("member",), LATER)
+    orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     held = HeldOpen()
 
     def remove() -> str:
@@ -513,7 +547,9 @@ def test_a_grant_held_open_across_a_custom_roles_removal_is_ordered_before_it(
     with ThreadPoolExecutor(1) as pool:
         removal = pool.submit(remove)
         try:
-            orgs.change_roles(org.id, "u1", ("member", "billing"), LATER, check=held)
+            orgs.change_roles(
+                org.id, "u1", ("member", "billing"), LATER, check=held, granter=Granter.operator()
+            )
             refused = ""
         except InvalidInput as unknown:
             refused = unknown.code
@@ -546,7 +582,9 @@ def test_a_join_held_open_across_the_orgs_deletion_is_ordered_before_it(firestor
     with ThreadPoolExecutor(1) as pool:
         deletion = pool.submit(delete)
         try:
-            orgs.add_member(org.id, "u1", ("member",), LATER, check=held)
+            orgs.add_member(
+                org.id, "u1", ("member",), LATER, check=held, granter=Granter.operator()
+            )
             joined = True
         except NotFound:
             joined = False

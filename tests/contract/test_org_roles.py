@@ -13,8 +13,8 @@ import pytest
 
 from application.orgs.ports import OrgRepository, OrgRoleRepository
 from domain.errors import DomainError
-from domain.orgs.orgs import Membership, Org, Slug
-from domain.orgs.roles import RoleDefinition
+from domain.orgs.orgs import Membership, Org, RoleSource, Slug
+from domain.orgs.roles import Granter, RoleDefinition
 from tests.fakes.org_roles import FakeOrgRoles
 from tests.fakes.orgs import FakeOrgRepository
 
@@ -67,10 +67,14 @@ def test_definitions_are_stored_and_members_hold_their_union(ports: Ports) -> No
     assert ports.orgs.get(org.id) == stored
     assert stored.custom_roles == ("billing",)
     assert stored.definition("billing") == RoleDefinition("The billings", ("pay", "refund"))
-    joined = ports.orgs.add_member(org.id, "u1", ("member", "billing"), LATER)
+    joined = ports.orgs.add_member(
+        org.id, "u1", ("member", "billing"), LATER, granter=Granter.operator()
+    )
     assert joined.permissions == ("pay", "read", "refund")
     assert member(ports, org, "u1") == joined
-    _, after = ports.orgs.change_roles(org.id, "u1", ("billing",), LATER)
+    _, after = ports.orgs.change_roles(
+        org.id, "u1", ("billing",), LATER, granter=Granter.operator()
+    )
     assert after.permissions == ("pay", "refund") == member(ports, org, "u1").permissions
     assert member(ports, org, "owner").permissions == ()
     assert ports.roles.holders(org.id, ["billing", "member", "admin"]) == {
@@ -84,7 +88,9 @@ def test_an_edit_moves_every_holders_permissions_and_version(ports: Ports) -> No
     org = created(ports)
     define(ports, org, "billing", "pay")
     for i in range(3):
-        ports.orgs.add_member(org.id, f"u{i}", ("billing",) if i else ("member",), LATER)
+        ports.orgs.add_member(
+            org.id, f"u{i}", ("billing",) if i else ("member",), LATER, granter=Granter.operator()
+        )
     before = {i: member(ports, org, f"u{i}") for i in range(3)}
     define(ports, org, "billing", "pay", "refund")
     for i in (1, 2):
@@ -97,14 +103,18 @@ def test_an_edit_moves_every_holders_permissions_and_version(ports: Ports) -> No
 def test_a_grant_needs_the_granters_permissions_as_the_commit_reads_them(ports: Ports) -> None:
     org = created(ports)
     define(ports, org, "billing", "pay")
-    ports.orgs.add_member(org.id, "admin", ("admin",), LATER)
-    ports.orgs.add_member(org.id, "u1", ("member",), LATER)
+    ports.orgs.add_member(org.id, "admin", ("admin",), LATER, granter=Granter.operator())
+    ports.orgs.add_member(org.id, "u1", ("member",), LATER, granter=Granter.operator())
     with pytest.raises(DomainError) as refused:
-        ports.orgs.change_roles(org.id, "u1", ("billing",), LATER, granter="admin")
+        ports.orgs.change_roles(org.id, "u1", ("billing",), LATER, granter=Granter.person("admin"))
     assert refused.value.code == "permission_escalation"
-    ports.orgs.change_roles(org.id, "u1", ("billing",), LATER, granter="owner")  # every right
+    ports.orgs.change_roles(
+        org.id, "u1", ("billing",), LATER, granter=Granter.person("owner")
+    )  # every right
     # keeping a role one could not give is no grant
-    ports.orgs.change_roles(org.id, "u1", ("billing", "member"), LATER, granter="admin")
+    ports.orgs.change_roles(
+        org.id, "u1", ("billing", "member"), LATER, granter=Granter.person("admin")
+    )
     assert member(ports, org, "u1").roles == ("billing", "member")
 
 
@@ -112,18 +122,22 @@ def test_thirty_grants_racing_the_granters_demotion_leave_no_escalation(ports: P
     org = created(ports)
     define(ports, org, "billing", "pay")
     define(ports, org, "payer", "pay")
-    ports.orgs.add_member(org.id, "granter", ("admin", "payer"), LATER)
+    ports.orgs.add_member(org.id, "granter", ("admin", "payer"), LATER, granter=Granter.operator())
     for i in range(1, RACERS):
-        ports.orgs.add_member(org.id, f"u{i}", ("member",), LATER)
+        ports.orgs.add_member(org.id, f"u{i}", ("member",), LATER, granter=Granter.operator())
     barrier = Barrier(RACERS)
 
     def act(i: int) -> str:
         barrier.wait()
         try:
             if i == 0:
-                ports.orgs.change_roles(org.id, "granter", ("admin",), LATER, granter="owner")
+                ports.orgs.change_roles(
+                    org.id, "granter", ("admin",), LATER, granter=Granter.person("owner")
+                )
                 return "demoted"
-            ports.orgs.change_roles(org.id, f"u{i}", ("billing",), LATER, granter="granter")
+            ports.orgs.change_roles(
+                org.id, f"u{i}", ("billing",), LATER, granter=Granter.person("granter")
+            )
         except DomainError as refused:
             return refused.code
         return "granted"
@@ -152,14 +166,20 @@ def test_thirty_edits_of_a_role_leave_each_holder_with_the_last(ports: Ports) ->
     org = created(ports)
     define(ports, org, "billing", "pay")
     for i in range(5):
-        ports.orgs.add_member(org.id, f"u{i}", ("billing", "member"), LATER)
+        ports.orgs.add_member(
+            org.id, f"u{i}", ("billing", "member"), LATER, granter=Granter.operator()
+        )
     barrier = Barrier(RACERS)
 
     def act(i: int) -> str:
         barrier.wait()
         if i % 3 == 0:  # grants and demotions of holders meanwhile
             ports.orgs.change_roles(
-                org.id, f"u{i % 5}", ("billing",) if i % 2 else ("member",), LATER
+                org.id,
+                f"u{i % 5}",
+                ("billing",) if i % 2 else ("member",),
+                LATER,
+                granter=Granter.operator(),
             )
             return "changed"
         define(ports, org, "billing", *(f"p{j}" for j in range(i % 7 + 1)))
@@ -249,3 +269,81 @@ def test_an_org_added_with_roles_keeps_them(ports: Ports) -> None:
     ports.orgs.add(org, Membership(org.id, "owner", ("owner",), 1, NOW, NOW))
     found = ports.orgs.get(org.id)
     assert found is not None and found.roles == {"billing": pay}
+
+
+def test_a_join_is_checked_against_its_granter_as_the_commit_reads_them(ports: Ports) -> None:
+    """docs/decisions/0508-roles-change-in-one-place.md"""
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    operator = Granter.operator()
+    ports.orgs.add_member(org.id, "admin", ("admin",), LATER, granter=operator)
+    for i, granter in enumerate(
+        (
+            Granter.invitation("admin"),
+            Granter.invitation("gone"),  # no longer a member
+            Granter.scim("admin"),
+            Granter.sso(None),  # no one known to have set the mapping: a member's rights
+            Granter.domain(),
+        )
+    ):
+        with pytest.raises(DomainError) as refused:
+            ports.orgs.add_member(org.id, f"u{i}", ("billing",), LATER, granter=granter)
+        assert refused.value.code == "permission_escalation"
+        assert ports.orgs.membership(org.id, f"u{i}") is None
+        # joining as a plain member gives nothing beyond what any membership holds
+        joined = ports.orgs.add_member(org.id, f"u{i}", ("member",), LATER, granter=granter)
+        assert joined.roles == ("member",)
+    given = ports.orgs.add_member(
+        org.id, "v1", ("billing",), LATER, granter=Granter.invitation("owner")
+    )
+    assert given.permissions == ("pay",)
+    ports.orgs.change_roles(
+        org.id, "v1", ("billing",), LATER, granter=Granter.scim("owner"), source=RoleSource.SCIM
+    )
+    # taking a role away grants nothing, whoever the granter
+    _, after = ports.orgs.change_roles(
+        org.id, "v1", (), LATER, granter=Granter.scim("gone"), source=RoleSource.SCIM
+    )
+    assert after.scim_roles == () and after.permissions == ("pay",)  # billing by hand stays
+
+
+def test_thirty_joins_racing_the_inviters_demotion_leave_no_escalation(ports: Ports) -> None:
+    org = created(ports)
+    define(ports, org, "billing", "pay")
+    define(ports, org, "payer", "pay")
+    operator = Granter.operator()
+    ports.orgs.add_member(org.id, "inviter", ("admin", "payer"), LATER, granter=operator)
+    barrier = Barrier(RACERS)
+
+    def act(i: int) -> str:
+        barrier.wait()
+        try:
+            if i == 0:
+                ports.orgs.change_roles(
+                    org.id, "inviter", ("admin",), LATER, granter=Granter.person("owner")
+                )
+                return "demoted"
+            ports.orgs.add_member(
+                org.id, f"u{i}", ("billing",), LATER, granter=Granter.invitation("inviter")
+            )
+        except DomainError as refused:
+            return refused.code
+        return "joined"
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        results = list(pool.map(act, range(RACERS)))
+    assert results[0] == "demoted"
+    assert set(results[1:]) <= {"joined", "permission_escalation"}
+    for i, outcome in enumerate(results[1:], start=1):
+        found = ports.orgs.membership(org.id, f"u{i}")
+        assert (found is not None) == (outcome == "joined")
+    if ports.client is not None:  # every join committed before the demotion did
+        from infrastructure.firestore.orgs.orgs import member_ref
+
+        def committed(user_id: str) -> datetime:
+            snap = member_ref(ports.client, org.id, user_id).get()
+            return snap.update_time  # type: ignore[no-any-return]
+
+        demoted = committed("inviter")
+        joined = [f"u{i}" for i, r in enumerate(results) if r == "joined"]
+        assert all(committed(user_id) < demoted for user_id in joined)

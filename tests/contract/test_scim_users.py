@@ -21,6 +21,7 @@ from domain.accounts.users import Email, User, Username
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, Slug
+from domain.orgs.roles import Granter
 from domain.scim.users import (
     ACTIVE,
     EMAILS,
@@ -260,7 +261,9 @@ def test_a_provisioning_that_finds_a_document_taken_writes_nothing(
     org = an_org(provisioning)
     made, account, member = person(org, "bo@example.com", "bowie")
     if taken == "already_member":
-        provisioning.orgs.add_member(org.id, made.user_id, ("member",), NOW)
+        provisioning.orgs.add_member(
+            org.id, made.user_id, ("member",), NOW, granter=Granter.operator()
+        )
     else:
         other = "bowie" if taken == "username_taken" else "bobby"
         holder = User.register(

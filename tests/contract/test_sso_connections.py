@@ -182,3 +182,46 @@ def test_active_connections_are_read_a_page_at_a_time(connections: Connections) 
     rest = connections.active_page(first[-1].id, 3)
     assert [c.id for c in rest] == active[3:]
     assert connections.get(stored[0].id) in first + rest
+
+
+def test_who_set_the_mapping_is_kept_with_it(connections: Connections) -> None:
+    """docs/decisions/0511-a-connection-maps-with-its-mappers-rights.md"""
+    mapped = replace(made(), mapping=AttributeMapping(roles={"IT": ("admin",)}), mapped_by="u3")
+    assert made().mapped_by == "u1"  # a new connection's (empty) mapping is its creator's
+    drafted = replace(
+        mapped,
+        version=2,
+        draft=ConnectionDraft(SamlIdp(), OidcIdp(), AttributeMapping(), "u2", NOW, mapped_by="u4"),
+    )
+    connections.add(mapped)
+    assert connections.get(mapped.id) == mapped
+    connections.replace(drafted)
+    stored = connections.get(mapped.id)
+    assert stored == drafted
+    assert stored is not None and stored.drafted().mapped_by == "u4"
+    nobody = replace(drafted, version=3, mapped_by=None, draft=None)
+    connections.replace(nobody)
+    assert connections.get(mapped.id) == nobody
+
+
+def test_a_connection_stored_before_reads_its_creator_as_its_mappings_setter(
+    firestore: Any,
+) -> None:
+    from infrastructure.firestore.sso.connections import (
+        CONNECTIONS,
+        FirestoreConnections,
+        connection_to_doc,
+    )
+
+    connection = replace(made(), mapped_by="u3")
+    doc = connection_to_doc(
+        replace(
+            connection,
+            draft=ConnectionDraft(SamlIdp(), OidcIdp(), AttributeMapping(), "u2", NOW, "u9"),
+        )
+    )
+    del doc["mapped_by"], doc["draft"]["mapped_by"]
+    firestore.collection(CONNECTIONS).document(connection.id).set(doc)
+    found = FirestoreConnections(firestore).get(connection.id)
+    assert found is not None and found.mapped_by == "u1"  # its creator
+    assert found.draft is not None and found.draft.mapped_by == "u2"  # the link's owner

@@ -2,10 +2,13 @@
 emulator: those whose ``x-read`` and ``x-write`` have ``org_admin``, through
 ``/orgs/{org}/members/{user_id}/attributes``; 422 names each refused field and writes nothing;
 a plain member, an admin of another org and a personal token may not
-(docs/reference/orgs.md, "Members' attributes")."""
+(docs/reference/orgs.md, "Members' attributes"); and only on an account the org manages,
+never the writer's own (403 ``account_not_managed``,
+docs/decisions/0510-org-written-attributes.md)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members import AddMember
+from domain.orgs.domains import OrgDomain
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support.api import (
     admin_token,
     assert_field_error,
@@ -62,10 +67,19 @@ def test_the_orgs_admins_read_and_write_their_members_attributes(
     for slug, owner in (("acme", olga), ("other", dora)):
         made = client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=owner)
         assert made.status_code == 201, made.get_json()
+        if slug == "acme":  # acme verified example.com: its members proven on it are its
+            domains, now = FirestoreOrgDomains(firestore), datetime.now(UTC)
+            domain = OrgDomain.create(made.get_json()["id"], "example.com", "olga", now)
+            domains.add(domain)
+            domains.verify(domain.verified_now(now))
     members = services(real_app).org_members
     for name, role in (("bob", "member"), ("ann", "admin"), ("carl", "member")):
         members.add_member(AddMember("acme", name, (role,)))
-    bob_id = client.get("/user", headers=bob).get_json()["id"]
+    bob_id, ann_id, carl_id = (
+        client.get("/user", headers=who).get_json()["id"] for who in (bob, ann, carl)
+    )
+    for proven in (bob_id, ann_id):  # carl never proved his address
+        firestore.collection("users").document(proven).update({"email_verified": True})
     url = f"/orgs/acme/members/{bob_id}/attributes"
     salary = client.patch(f"/users/{bob_id}", json={"attributes": {"salary": 90}}, headers=root)
     assert salary.status_code == 200, salary.get_json()
@@ -95,6 +109,15 @@ def test_the_orgs_admins_read_and_write_their_members_attributes(
     # A null removes one.
     removed = client.patch(url, json={"attributes": {"floor": None}}, headers=olga)
     assert removed.get_json() == {"attributes": {"department": "Sales"}}
+
+    # Not on an account acme does not manage (carl's address is unproven), nor on the
+    # writer's own.
+    for user_id in (carl_id, ann_id):
+        mine = f"/orgs/acme/members/{user_id}/attributes"
+        refused = client.patch(mine, json={"attributes": {"department": "X"}}, headers=ann)
+        assert_problem(refused, 403, "account_not_managed")
+        held = firestore.collection("users").document(user_id).get().to_dict()
+        assert not held.get("attributes")
 
     # A plain member may not; an admin of another org finds no such org or member.
     assert_problem(client.get(url, headers=carl), 403, "org_permission_denied")

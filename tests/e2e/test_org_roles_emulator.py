@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from domain.orgs.roles import Granter
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support.orgs import served_account
 from tests.support.races import RACERS
@@ -36,7 +37,7 @@ def org_of(url: str, firestore: Any, slug: str, members: int) -> tuple[Auth, str
     now = datetime.now(UTC)
     ids = [f"{slug}-member-{i:02}" for i in range(members)]
     for user_id in ids:
-        repository.add_member(org_id, user_id, ("member",), now)
+        repository.add_member(org_id, user_id, ("member",), now, granter=Granter.operator())
     return owner, org_id, ids
 
 
@@ -60,7 +61,7 @@ def test_30_grants_racing_the_granters_demotion_leave_no_escalation(
     assert call("PUT", f"{roles}/payer", owner, {"permissions": ["pay"]}).status_code == 201
     granter_id, granter = served_account(url, "granter")
     FirestoreOrgRepository(firestore).add_member(
-        org_id, granter_id, ("admin", "payer"), datetime.now(UTC)
+        org_id, granter_id, ("admin", "payer"), datetime.now(UTC), granter=Granter.operator()
     )
     barrier = Barrier(RACERS)
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 from google.cloud.firestore import FieldFilter
 
+from domain.orgs.roles import Granter
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from tests.support.orgs import served_account
 from tests.support.races import RACERS
@@ -38,7 +39,9 @@ def owned_by_all(url: str, firestore: Any, prefix: str) -> tuple[list[tuple[str,
     org_id: str = made.json()["id"]
     repository = FirestoreOrgRepository(firestore)
     for user_id, _ in owners[1:]:
-        repository.add_member(org_id, user_id, ("owner",), datetime.now(UTC))
+        repository.add_member(
+            org_id, user_id, ("owner",), datetime.now(UTC), granter=Granter.operator()
+        )
     return owners, org_id
 
 
@@ -55,7 +58,9 @@ def test_the_routes_end_to_end(gunicorn_url: str, firestore: Any) -> None:
     assert set(org) == {"id", "slug", "name", "created_at", "roles"}
     assert call("GET", f"{url}/orgs/acme", bob).status_code == 404
     # An operator's addition (the command line's use case) on the same Firestore.
-    FirestoreOrgRepository(firestore).add_member(org["id"], bob_id, ("member",), datetime.now(UTC))
+    FirestoreOrgRepository(firestore).add_member(
+        org["id"], bob_id, ("member",), datetime.now(UTC), granter=Granter.operator()
+    )
     assert call("GET", f"{url}/orgs/{org['id']}", bob).json()["roles"] == ["member"]
     mine = call("GET", f"{url}/orgs", bob).json()["items"]
     assert [(o["slug"], o["roles"]) for o in mine] == [("acme", ["member"])]
@@ -175,7 +180,9 @@ def test_a_deleted_orgs_purge_ends_its_invitations_and_members(
     (_, alice), (bob_id, _) = accounts(gunicorn_url, "purged", 2)
     made = call("POST", f"{gunicorn_url}/orgs", alice, {"slug": "gone", "name": "Gone"})
     org_id = made.json()["id"]
-    FirestoreOrgRepository(firestore).add_member(org_id, bob_id, ("member",), datetime.now(UTC))
+    FirestoreOrgRepository(firestore).add_member(
+        org_id, bob_id, ("member",), datetime.now(UTC), granter=Granter.operator()
+    )
     invited = call(
         "POST",
         f"{gunicorn_url}/orgs/gone/invitations",

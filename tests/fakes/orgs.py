@@ -24,7 +24,7 @@ from domain.orgs.orgs import (
     removed_roles,
     role_in_use,
 )
-from domain.orgs.roles import check_grant
+from domain.orgs.roles import Granter, added_roles, check_granted
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -133,6 +133,11 @@ class FakeOrgRepository:
             if member.user_id in self.members.get(member.org_id, {}):
                 raise Conflict("This person is already a member.", code="already_member")
 
+    def _check_granter(self, org: Org, granter: Granter, granted: tuple[str, ...]) -> None:
+        reads = granter.reads(granted)
+        held = self.members.get(org.id, {}).get(reads) if reads is not None else None
+        check_granted(granter, held.roles if held is not None else None, granted, org.roles)
+
     def add_member(
         self,
         org_id: str,
@@ -141,6 +146,7 @@ class FakeOrgRepository:
         now: datetime,
         staged: StagedWrites = NO_WRITES,
         *,
+        granter: Granter,
         check: Callable[[Org], None] = lambda org: None,
         managed: bool = False,
         source: RoleSource = RoleSource.HAND,
@@ -150,6 +156,7 @@ class FakeOrgRepository:
             members = self.members.setdefault(org_id, {})
             if user_id in members:
                 raise Conflict("This person is already a member.", code="already_member")
+            self._check_granter(org, granter, added_roles(roles, None, joining=True))
             check(org)
             member = Membership(org_id, user_id, (), 0, now, now, managed=managed)
             member = member.with_roles(roles, new_member_version(), now, source).resolved_in(org)
@@ -167,9 +174,9 @@ class FakeOrgRepository:
         now: datetime,
         staged: StagedWrites = NO_WRITES,
         *,
+        granter: Granter,
         check: Callable[[Membership], None] = lambda before: None,
         source: RoleSource = RoleSource.HAND,
-        granter: str | None = None,
     ) -> tuple[Membership, Membership]:
         with self.lock:
             org = self._org_of_change(org_id)
@@ -178,10 +185,7 @@ class FakeOrgRepository:
                 raise NotFound("No such member of this organization.", code="member_not_found")
             check(before)
             checked_source_roles(roles, org.custom_roles, source)
-            if granter is not None:
-                held = self.members[org_id].get(granter)
-                added = set(roles) - set(before.given_by(source))
-                check_grant(held.roles if held is not None else None, added, org.roles)
+            self._check_granter(org, granter, added_roles(roles, before.given_by(source)))
             after = before.with_roles(roles, new_member_version(), now, source).resolved_in(org)
             self.orgs[org_id] = replace(org, owners=owners_after(org, before, after))
             self.members[org_id][user_id] = after

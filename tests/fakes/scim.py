@@ -12,6 +12,7 @@ from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.orgs.orgs import Membership, Org
+from domain.orgs.roles import Granter
 from domain.scim.groups import ScimGroup, no_such_group
 from domain.scim.tokens import ScimToken
 from domain.scim.users import ScimUser, no_such_user, user_name_taken, version_mismatch
@@ -126,6 +127,8 @@ class FakeScimUsers(_OrgRecords[ScimUser]):
                     member.user_id,
                     member.roles,
                     member.joined_at,
+                    # a directory's new membership is ``member`` alone, which no join checks
+                    granter=Granter.scim(""),
                     managed=member.managed,
                 )
             if account is not None:

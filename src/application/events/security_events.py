@@ -146,6 +146,8 @@ _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.ORG_MEMBER_ADDED, "success"): "org.member_added",
     (Audit.ORG_MEMBER_REMOVED, "success"): "org.member_removed",
     (Audit.ORG_MEMBER_ROLES_CHANGED, "success"): "org.member_roles_changed",
+    # a directory's or a connection's grant refused (reason ``permission_escalation``)
+    (Audit.ORG_MEMBER_ROLES_CHANGED, "failure"): "org.member_roles_changed",
     (Audit.ORG_INVITATION_CREATED, "success"): "org.invitation_created",
     (Audit.ORG_INVITATION_ACCEPTED, "success"): "org.invitation_accepted",
     (Audit.ORG_DOMAIN_VERIFIED, "success"): "org.domain_verified",

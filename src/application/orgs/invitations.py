@@ -47,7 +47,7 @@ from domain.orgs.orgs import (
     checked_roles,
     require,
 )
-from domain.orgs.roles import check_grant
+from domain.orgs.roles import Granter, check_grant
 
 log = logging.getLogger("firegate.orgs")
 
@@ -298,7 +298,10 @@ def _join(
         [AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user.id, org_id=org.id, reason="invitation")]
     )
     try:
-        membership = orgs.add_member(org.id, user.id, invitation.roles, now, added)
+        # Given with the inviter's rights as the commit reads them: an inviter demoted since
+        # gives no more than they now may (403 ``permission_escalation``).
+        granter = Granter.invitation(invitation.created_by)
+        membership = orgs.add_member(org.id, user.id, invitation.roles, now, added, granter=granter)
     except InvalidInput as unknown:
         # A custom role it gives was removed from the org since: an admin invites again.
         raise Conflict(

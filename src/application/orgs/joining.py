@@ -23,6 +23,7 @@ from application.signin.authentication import Actor
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.orgs.orgs import DomainPolicy, Membership, Org, OrgRole
+from domain.orgs.roles import Granter
 from domain.signin.active_org import not_found
 
 log = logging.getLogger("firegate.orgs")
@@ -86,7 +87,13 @@ def _add(
     event = AuditEvent(Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=reason)
     staged = audit.stage([event])
     membership = orgs.add_member(
-        org.id, user_id, (OrgRole.MEMBER.value,), clock.now(), staged, check=check
+        org.id,
+        user_id,
+        (OrgRole.MEMBER.value,),
+        clock.now(),
+        staged,
+        granter=Granter.domain(),
+        check=check,
     )
     audit.committed(staged)
     return membership

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
 from application.accounts.profile_schema import ProfileSchemas
+from application.orgs.attributes import check_org_writes_on
+from application.orgs.domains import OrgDomains
 from application.orgs.orgs import OrgMembership, Person, member_view, org_named, people
 from application.orgs.ports import (
     NO_RESOURCE_SCOPES,
@@ -41,7 +43,7 @@ from domain.orgs.orgs import (
     checked_roles,
     require,
 )
-from domain.orgs.roles import checked_definition, checked_role_name
+from domain.orgs.roles import Granter, checked_definition, checked_role_name
 
 
 def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
@@ -154,8 +156,8 @@ class OrgMembers:
             roles,
             self._clock.now(),
             staged,
+            granter=Granter.person(cmd.actor.user_id),
             check=lambda current: _may_manage(seen, current.roles, roles),
-            granter=cmd.actor.user_id,
         )
         self._audit.committed(staged)
         return after
@@ -195,7 +197,9 @@ class OrgMembers:
             Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id
         )
         staged = self._audit.stage([event])
-        member = self._orgs.add_member(org.id, user.id, roles, self._clock.now(), staged)
+        member = self._orgs.add_member(
+            org.id, user.id, roles, self._clock.now(), staged, granter=Granter.operator()
+        )
         self._audit.committed(staged)
         return member
 
@@ -333,8 +337,9 @@ class ChangeMemberAttributes:
 
 class MemberAttributes:
     """The profile attributes of an org's members, as its owners and admins read and write
-    them: those the schema's ``x-read`` and ``x-write`` give ``org_admin``
-    (docs/reference/orgs.md, "Members' attributes")."""
+    them: those the schema's ``x-read`` and ``x-write`` give ``org_admin``, written only on
+    an account the org manages, never the writer's own (docs/reference/orgs.md, "Members'
+    attributes")."""
 
     def __init__(
         self,
@@ -343,16 +348,19 @@ class MemberAttributes:
         users: UserRepository,
         schemas: ProfileSchemas,
         clock: Clock,
+        domains: OrgDomains,
     ) -> None:
         """``users``: the members' accounts, which hold the attributes; ``schemas``: the
-        profile schema."""
+        profile schema; ``domains``: the org's verified domains, which may hold a member's
+        proven address."""
         self._orgs = orgs
         self._users = users
         self._schemas = schemas
         self._clock = clock
+        self._domains = domains
 
-    def _account(self, actor: Actor, org: str, user_id: str) -> User:
-        """The member's account, for those who manage the org's members (403
+    def _account(self, actor: Actor, org: str, user_id: str) -> tuple[Org, User]:
+        """The org and the member's account, for those who manage the org's members (403
         ``org_permission_denied`` else; 404 ``org_not_found`` unless a member); 404
         ``member_not_found`` for no member of this org, or an account deleted since."""
         seen = member_view(actor, org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS)
@@ -360,17 +368,21 @@ class MemberAttributes:
         user = self._users.get(user_id)
         if user is None or user.deleted_at is not None:
             raise NotFound("No such member of this organization.", code="member_not_found")
-        return user
+        return seen.org, user
 
     def show(self, query: MemberAttributesQuery) -> dict[str, object]:
         """The member's attributes ``org_admin`` reads."""
-        user = self._account(query.actor, query.org, query.user_id)
+        _, user = self._account(query.actor, query.org, query.user_id)
         return self._schemas.readable(user, ORG_ADMIN)
 
     def change(self, cmd: ChangeMemberAttributes) -> dict[str, object]:
         """The member's attributes with ``cmd.attributes`` written as ``org_admin`` (422
-        naming each refused one, nothing written then); those it reads, as they are now."""
-        before = self._account(cmd.actor, cmd.org, cmd.user_id)
+        naming each refused one, nothing written then); those it reads, as they are now. 403
+        ``account_not_managed`` for an account the org does not manage, or the writer's
+        own (``check_org_writes_on``)."""
+        org, before = self._account(cmd.actor, cmd.org, cmd.user_id)
+        writer = cmd.actor.user_id
+        check_org_writes_on(before, org.id, writer, orgs=self._orgs, domains=self._domains)
         schema, now = self._schemas.current(), self._clock.now()
         before.with_attributes(schema, cmd.attributes, ORG_ADMIN, now)  # refused: at once
         after = self._users.update(

@@ -28,6 +28,7 @@ from typing import Protocol
 from application.ports import NO_WRITES, StagedWrites
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import Membership, Org, RoleSource
+from domain.orgs.roles import Granter
 
 
 class OrgRepository(Protocol):
@@ -76,6 +77,7 @@ class OrgRepository(Protocol):
         now: datetime,
         staged: StagedWrites = NO_WRITES,
         *,
+        granter: Granter,
         check: Callable[[Org], None] = lambda org: None,
         managed: bool = False,
         source: RoleSource = RoleSource.HAND,
@@ -84,6 +86,8 @@ class OrgRepository(Protocol):
         member version (and counting an owner), in one commit with what ``staged`` writes (an
         invitation's spending); Conflict ``already_member``, NotFound if the org is gone;
         InvalidInput ``unknown_role`` for a role the org does not name as it is at the commit;
+        PermissionDenied ``permission_escalation`` when ``granter`` may not give a role but
+        ``member`` (``check_granted``, on the granter's membership read in the commit);
         ``check`` (which may raise) sees the org as the commit finds it (its domain policy);
         ``managed``: the org made the account (``Membership.managed``)."""
         ...
@@ -96,17 +100,19 @@ class OrgRepository(Protocol):
         now: datetime,
         staged: StagedWrites = NO_WRITES,
         *,
+        granter: Granter,
         check: Callable[[Membership], None] = lambda before: None,
         source: RoleSource = RoleSource.HAND,
-        granter: str | None = None,
     ) -> tuple[Membership, Membership]:
         """(before, after): the roles ``source`` gives the member replaced (the other sources'
         kept, ``Membership.with_roles``), the permissions resolved, the next member version
         taken, the owners counted, under any concurrency; ``check`` (which may raise) sees the
         membership the commit replaces; Conflict ``last_owner`` when no owner would
         remain; NotFound when not a member; InvalidInput ``unknown_role`` as ``add_member``;
-        ``granter``: the member who gives them, whose roles as the commit reads them must hold
-        every permission of the roles added (403 ``permission_escalation``)."""
+        PermissionDenied ``permission_escalation`` when ``granter`` may not give the roles
+        the change adds to what ``source`` gave (``check_granted``, on the granter's
+        membership read in the very commit: a change of the granter's roles waits for it or
+        aborts it)."""
         ...
 
     def remove_member(

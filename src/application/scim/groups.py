@@ -1,24 +1,29 @@
 """An org's directory pushes its groups over SCIM: created, read, searched, their members
 patched, deleted; a group named after one of the org's roles gives its members that role
-(docs/reference/scim.md, "Groups"; docs/decisions/0406-scim-groups-name-roles.md)."""
+(docs/reference/scim.md, "Groups"; docs/decisions/0406-scim-groups-name-roles.md), with the
+rights of whoever made the directory's SCIM token: a group that would give more is refused
+(docs/decisions/0509-a-refused-grant-of-a-directory-or-a-connection.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from application.orgs.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimGroups, ScimUsers
 from application.scim.users import VIA, Found, Search, search_records
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.orgs.orgs import Org, RoleSource
+from domain.orgs.roles import Granter, check_granted
 from domain.scim.groups import (
     ScimGroup,
     checked_display_name,
     checked_group,
     checked_members,
+    mapped_role,
     no_such_group,
     roles_for,
 )
@@ -39,6 +44,7 @@ class GroupFields:
 class CreateGroup:
     org: Org
     fields: GroupFields
+    by: str = ""  # who made the SCIM token the change came with (``Directory.made_by``)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class ReplaceGroup:
     group_id: str
     fields: GroupFields
     expected_version: int
+    by: str = ""  # who made the SCIM token the change came with
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,18 @@ class RemoveGroup:
     org: Org
     group_id: str
     expected_version: int | None = None
+    by: str = ""  # who made the SCIM token the removal came with
+
+
+def _newly_given(before: ScimGroup | None, after: ScimGroup, org: Org) -> tuple[str, ...]:
+    """The role ``after`` gives members it did not give them as ``before`` (None: a new
+    group): all its members when it names another role, else those it gains."""
+    role = mapped_role(after.display_name, org)
+    if role is None:
+        return ()
+    kept = before is not None and mapped_role(before.display_name, org) == role
+    gained = set(after.members) - set(before.members if before is not None and kept else ())
+    return (role,) if gained else ()
 
 
 class DirectoryGroups:
@@ -104,8 +123,9 @@ class DirectoryGroups:
                 document=cmd.fields.document,
             )
         )
+        self._may_give(cmd.org, _newly_given(None, group, cmd.org), cmd.by)
         self._groups.add(group)
-        self._apply_roles(cmd.org, group.members)
+        self._apply_roles(cmd.org, group.members, cmd.by)
         return group
 
     def get(self, cmd: GroupRef) -> ScimGroup:
@@ -131,8 +151,9 @@ class DirectoryGroups:
                 version=current.version + 1,
             )
         )
+        self._may_give(cmd.org, _newly_given(current, changed, cmd.org), cmd.by)
         stored = self._groups.replace(changed, current.version)
-        self._apply_roles(cmd.org, {*current.members, *changed.members})
+        self._apply_roles(cmd.org, {*current.members, *changed.members}, cmd.by)
         return stored
 
     def remove(self, cmd: RemoveGroup) -> None:
@@ -141,20 +162,39 @@ class DirectoryGroups:
             raise version_mismatch()
         if not self._groups.remove(cmd.org.id, cmd.group_id, current.version):
             raise no_such_group()
-        self._apply_roles(cmd.org, current.members)
+        self._apply_roles(cmd.org, current.members, cmd.by)
 
     def search(self, cmd: Search[ScimGroup]) -> Found[ScimGroup]:
         """A page of the org's groups that match (``search_records``)."""
         return search_records(cmd, records=self._groups)
 
-    def _apply_roles(self, org: Org, user_ids: Iterable[str]) -> None:
+    def _may_give(self, org: Org, roles: tuple[str, ...], by: str) -> None:
+        """403 ``permission_escalation`` before anything is stored when the group would give
+        a role its token's maker (``by``) may not: a refused SCIM write writes nothing. The
+        commit of each member's roles checks again (``_apply_roles``)."""
+        if not roles:
+            return
+        defined = self._orgs.get(org.id)  # the token's read of the org has no definitions
+        if defined is None:
+            raise NotFound("No such organization.", code="org_not_found")
+        maker = self._orgs.membership(org.id, by) if by else None
+        check_granted(
+            Granter.scim(by), maker.roles if maker is not None else None, roles, defined.roles
+        )
+
+    def _apply_roles(self, org: Org, user_ids: Iterable[str], by: str) -> None:
         """Each of ``user_ids`` who is a member of the org holds the roles the org's groups
         give them as the directory's own: only those are replaced, what an admin or the SSO
         mapping gave stays (``RoleSource``; ``org.member_roles_changed`` with ``reason`` scim
         when they change). Read from the groups as stored, a group renamed or deleted gives
-        what it now does."""
+        what it now does. Given with the rights of the token's maker (``by``) as each commit
+        reads them: a member's change they may not make is refused, recorded, and keeps the
+        roles the member had; the others go on, and the answer is then a 403
+        ``permission_escalation`` (the group stays as stored)."""
         orgs, audit = self._orgs, self._audit
+        granter = Granter.scim(by)
         every = self._groups.page(org.id, 0, GROUPS_READ)
+        refusal: PermissionDenied | None = None
         for user_id in sorted(set(user_ids)):
             membership = orgs.membership(org.id, user_id)
             if membership is None:
@@ -168,8 +208,22 @@ class DirectoryGroups:
             staged = audit.stage([event])
             try:
                 orgs.change_roles(
-                    org.id, user_id, wanted, self._clock.now(), staged, source=RoleSource.SCIM
+                    org.id,
+                    user_id,
+                    wanted,
+                    self._clock.now(),
+                    staged,
+                    granter=granter,
+                    source=RoleSource.SCIM,
                 )
             except NotFound:
                 continue  # left meanwhile
+            except PermissionDenied as denied:
+                if not is_escalation(denied):
+                    raise
+                record_refused_grant(org.id, user_id, wanted, granter, via=VIA, audit=audit)
+                refusal = denied
+                continue
             audit.committed(staged)
+        if refusal is not None:
+            raise refusal

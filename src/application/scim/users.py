@@ -9,6 +9,7 @@ and a record of another org is not found.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from application.accounts.admin import DisableAccount, set_disabled_by_id
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import username_candidates
+from application.orgs.attributes import check_org_writes_on
 from application.orgs.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
@@ -27,7 +29,8 @@ from domain.accounts.attributes import EMPTY_SCHEMA, ProfileSchema
 from domain.accounts.users import Email, PersonName, User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
-from domain.orgs.orgs import Membership, Org, OrgRole, owners_after
+from domain.orgs.orgs import Membership, Org, OrgRole, check_org_writes, owners_after
+from domain.orgs.roles import Granter
 from domain.scim.enterprise import SCIM, answered, extended, mapped, sent_changes
 from domain.scim.users import (
     ScimEmail,
@@ -38,6 +41,7 @@ from domain.scim.users import (
     version_mismatch,
 )
 
+log = logging.getLogger("firegate.scim")
 VIA = "scim"  # the ``via`` (and ``reason``) of the events provisioning causes
 DISABLED = ("disabled", "False", "True")  # the change of ``user.disabled``, as the admins' is
 T = TypeVar("T")
@@ -70,6 +74,7 @@ class UserFields:
 class ProvisionUser:
     org: Org
     fields: UserFields
+    by: str = ""  # who made the SCIM token the creation came with (``Directory.made_by``)
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,26 @@ def _event(kind: Audit, record: ScimUser, **fields: Any) -> AuditEvent:
     return AuditEvent(
         kind, user_id=record.user_id, org_id=record.org_id, reason=VIA, via=VIA, **fields
     )
+
+
+def _writes_on_new(record: ScimUser, by: str) -> bool:
+    """Whether the org writes attributes on the account a record makes: as on any account
+    (``check_org_writes``), its new membership managed when its address is proven on the
+    org's verified domains (``record.managed``)."""
+    joining = Membership(
+        record.org_id,
+        record.user_id,
+        (),
+        0,
+        record.created_at,
+        record.created_at,
+        managed=record.managed,
+    )
+    try:
+        check_org_writes(joining, False, by or None)
+    except PermissionDenied:
+        return False
+    return True
 
 
 class DirectoryUsers:
@@ -254,7 +279,7 @@ class DirectoryUsers:
         holder = self._users.find_by_login(email.normalized) if email is not None else None
         if holder is None:
             record = replace(draft, user_id=new_id(), managed=proven)
-            self._make_account(record, email, fields)
+            self._make_account(record, email, fields, cmd.by)
             return self._shown(record)
         if not (proven and holder.email_verified):
             raise Conflict(
@@ -312,11 +337,15 @@ class DirectoryUsers:
         record: ScimUser,
         email: Email | None,
         fields: UserFields,
+        by: str,
     ) -> None:
         """A new account for the record, in the record's own commit: the first free username of
-        the candidates, the profile attributes the directory writes; disabled when the org
-        manages it and the directory sent it inactive."""
+        the candidates, the profile attributes the directory writes where the org manages it
+        (none else: ``check_org_writes``); disabled when the org manages it and the directory
+        sent it inactive."""
         schema, changes = self._attribute_changes(fields)
+        if changes and not _writes_on_new(record, by):
+            changes = {}
         preferred = (
             record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
         )
@@ -360,7 +389,7 @@ class DirectoryUsers:
             return
         raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
-    def _join(self, org: Org, user_id: str) -> None:
+    def _join(self, org: Org, user_id: str, by: str) -> None:
         if self._orgs.membership(org.id, user_id) is not None:
             return
         event = AuditEvent(
@@ -369,7 +398,12 @@ class DirectoryUsers:
         staged = self._audit.stage([event])
         try:
             self._orgs.add_member(
-                org.id, user_id, (OrgRole.MEMBER.value,), self._clock.now(), staged
+                org.id,
+                user_id,
+                (OrgRole.MEMBER.value,),
+                self._clock.now(),
+                staged,
+                granter=Granter.scim(by),
             )
         except Conflict as exc:
             if exc.code != "already_member":
@@ -419,20 +453,33 @@ class DirectoryUsers:
         if current.managed:
             self._move_address(cmd.org, changed)
             self._rename(changed, fields.names)
-            self._write_attributes(changed, schema, changes)
+            self._write_attributes(changed, schema, changes, cmd.by)
         if current.active and not changed.active:
             self._deactivate(cmd.org, current)
         elif changed.active and not current.active:
-            self._reactivate(cmd.org, current)
+            self._reactivate(cmd.org, current, cmd.by)
         return self._shown(self._records.replace(changed, current.version), schema)
 
     def _write_attributes(
-        self, record: ScimUser, schema: ProfileSchema, changes: dict[str, object]
+        self, record: ScimUser, schema: ProfileSchema, changes: dict[str, object], by: str
     ) -> None:
         """The managed account takes the profile attributes the directory now writes, as it
-        takes its name (none when the resource has no enterprise extension)."""
+        takes its name (none when the resource has no enterprise extension), where the org
+        may write them (``check_org_writes_on``: none else, and a log line)."""
         account = self._users.get(record.user_id)
         if not changes or account is None or account.deleted_at is not None:
+            return
+        try:
+            check_org_writes_on(
+                account, record.org_id, by or None, orgs=self._orgs, domains=self._domains
+            )
+        except PermissionDenied as refused:
+            log.warning(
+                "scim: org %s writes no attribute of %s (%s)",
+                record.org_id,
+                account.id,
+                refused.code,
+            )
             return
         now = self._clock.now()
         if account.with_attributes(schema, changes, SCIM, now).attributes == account.attributes:
@@ -518,13 +565,13 @@ class DirectoryUsers:
         else:
             self._leave(org, record.user_id)
 
-    def _reactivate(self, org: Org, record: ScimUser) -> None:
+    def _reactivate(self, org: Org, record: ScimUser, by: str) -> None:
         """An account the org manages is enabled again (none of its old sessions comes back);
         one it does not manage joins the org again."""
         if record.managed:
             self._disable(DisableAccount(record.user_id, False, VIA, org.id, VIA))
         else:
-            self._join(org, record.user_id)
+            self._join(org, record.user_id, by)
 
     def remove(self, cmd: RemoveUser) -> None:
         """The person no longer a member of the org (409 ``last_owner`` for its last owner), an

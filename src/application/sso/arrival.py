@@ -25,7 +25,9 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
+from application.orgs.attributes import check_org_writes_on
 from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
 from application.signin.authentication import Actor
@@ -35,9 +37,10 @@ from application.sso.ports import Connections
 from domain.accounts.attributes import ORG_ADMIN, STRING_MAX
 from domain.accounts.identities import WayIn, linked_to
 from domain.accounts.users import Email, PersonName, User
-from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound
+from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound, PermissionDenied
 from domain.federation.upstream import RESERVED_PREFIX
 from domain.orgs.orgs import Membership, Org, OrgRole, RoleSource
+from domain.orgs.roles import Granter
 from domain.signin.devices import DevicePolicy
 from domain.signin.mfa import SSO
 from domain.sso.connections import (
@@ -233,6 +236,7 @@ def _join(
     user: User,
     org_id: str,
     roles: tuple[str, ...],
+    granter: Granter,
     *,
     orgs: OrgRepository,
     links: Links,
@@ -242,29 +246,66 @@ def _join(
     becomes one with the ``roles`` their groups map to (``made``: the org made their account
     just now, so it manages it); a member's roles from the mapping become these, what an
     admin or the directory gave stays (docs/decisions/0459-each-source-grants-its-own-roles.md).
-    The membership as it was before, or None."""
+    The roles are given with the rights of ``granter`` (whoever set the mapping): roles they
+    may not give are refused and recorded, and the person signs in with the roles they had (a
+    new member with none from the mapping; docs/decisions/
+    0509-a-refused-grant-of-a-directory-or-a-connection.md). The membership as it was
+    before, or None."""
     if user.disabled:
         return None  # a disabled account is refused its sign-in next
     membership = orgs.membership(org_id, user.id)
     if membership is not None and set(membership.sso_roles) == set(roles):
         return membership
+    try:
+        _give(user.id, org_id, roles, granter, membership, orgs=orgs, links=links, made=made)
+    except PermissionDenied as denied:
+        if not is_escalation(denied):
+            raise
+        record_refused_grant(org_id, user.id, roles, granter, via="sso", audit=links.audit)
+        if membership is None:  # a member still, with no role from the mapping
+            _give(user.id, org_id, (), granter, None, orgs=orgs, links=links, made=made)
+    return membership
+
+
+def _give(
+    user_id: str,
+    org_id: str,
+    roles: tuple[str, ...],
+    granter: Granter,
+    membership: Membership | None,
+    *,
+    orgs: OrgRepository,
+    links: Links,
+    made: bool,
+) -> None:
+    """The person made a member with the mapping's ``roles``, or their roles from it
+    replaced by these, with its event in the same commit; nothing when they joined or left
+    meanwhile (the next sign-in maps them again)."""
     kind = Audit.ORG_MEMBER_ADDED if membership is None else Audit.ORG_MEMBER_ROLES_CHANGED
-    event = AuditEvent(kind, user_id=user.id, org_id=org_id, reason="sso", via="sso")
+    event = AuditEvent(kind, user_id=user_id, org_id=org_id, reason="sso", via="sso")
     staged = links.audit.stage([event])
     now = links.clock.now()
     try:
         if membership is None:
             orgs.add_member(
-                org_id, user.id, roles, now, staged, managed=made, source=RoleSource.SSO
+                org_id,
+                user_id,
+                roles,
+                now,
+                staged,
+                granter=granter,
+                managed=made,
+                source=RoleSource.SSO,
             )
         else:
-            orgs.change_roles(org_id, user.id, roles, now, staged, source=RoleSource.SSO)
+            orgs.change_roles(
+                org_id, user_id, roles, now, staged, granter=granter, source=RoleSource.SSO
+            )
     except (Conflict, NotFound) as exc:
         if exc.code not in ("already_member", "member_not_found"):
             raise
-        return None  # joined or left meanwhile: the next sign-in maps them again
+        return
     links.audit.committed(staged)
-    return membership
 
 
 def _named_by_its_idp(
@@ -454,7 +495,9 @@ class SsoArrivals:
         if user is None:
             user = links.unlinked_account(signing_in)
         if verified:
-            joined = _join(user, org.id, sso_given(person), orgs=self._orgs, links=links, made=made)
+            granter = Granter.sso(connection.mapped_by)
+            given = sso_given(person)
+            joined = _join(user, org.id, given, granter, orgs=self._orgs, links=links, made=made)
             user = _named_by_its_idp(user, joined, person, links)
             user = self._attributes_from_idp(user, connection, person)
         device_aware = with_devices(
@@ -480,8 +523,21 @@ class SsoArrivals:
         org), at the first sign-in and at each one after (the IdP is their source). One
         refused (not in the schema, not ``org_admin``'s to write, not of its kind) is skipped
         and logged, never a failed sign-in; one the answer lacks stays as it is
-        (docs/decisions/0488-sso-writes-profile-attributes-as-org-admin.md)."""
+        (docs/decisions/0488-sso-writes-profile-attributes-as-org-admin.md). None on an
+        account the org does not manage, or on the mapping's setter's own
+        (``check_org_writes_on``; docs/decisions/0510-org-written-attributes.md)."""
         if not person.attributes or user.disabled:
+            return user
+        try:
+            check_org_writes_on(
+                user,
+                connection.org_id,
+                connection.mapped_by,
+                orgs=self._orgs,
+                domains=self._domains,
+            )
+        except PermissionDenied as not_its:
+            log.warning("sso connection %s: no attribute written (%s)", connection.id, not_its.code)
             return user
         schema = self._schemas.current()
         values, refused = schema.asserted(user.attributes, person.attributes, ORG_ADMIN)

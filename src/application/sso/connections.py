@@ -21,13 +21,14 @@ from application.events.webhooks.ports import (
     HostResolver,
     WebhookUnreachable,
 )
-from application.orgs.orgs import member_view
+from application.orgs.orgs import OrgMembership, member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
 from application.signin.authentication import Actor
 from application.sso.ports import Connections, SamlMetadata
 from domain.errors import FieldError, InvalidInput
-from domain.orgs.orgs import Org, Permission
+from domain.orgs.orgs import Membership, Org, Permission
+from domain.orgs.roles import Granter, check_granted
 from domain.sso.connections import (
     CERTIFICATES_MAX,
     CLIENT_ID_MAX,
@@ -46,6 +47,7 @@ from domain.sso.connections import (
     checked_text,
     checked_url,
     is_connection_id,
+    mapped_roles,
     no_such_connection,
 )
 
@@ -254,11 +256,15 @@ class ConnectionEditor:
         return idp
 
     def configured(
-        self, connection: Connection, org: Org, changes: Mapping[str, object]
+        self, connection: Connection, org: Org, changes: Mapping[str, object], by: Membership
     ) -> Connection:
         """``connection`` with ``changes`` (a subset of ``EDITABLE``) checked and applied, its
         next version; the status last, so a connection configured and activated at once is
-        checked complete (409 ``connection_incomplete``)."""
+        checked complete (409 ``connection_incomplete``). A mapping is set with the rights of
+        ``by`` (the admin, or the owner whose setup link it came through), who is then its
+        setter: each role it maps holds no permission ``by`` lacks (403
+        ``permission_escalation``; docs/decisions/0511-a-connection-maps-with-its-mappers-
+        rights.md)."""
         unknown = sorted(set(changes) - set(EDITABLE))
         if unknown:
             raise InvalidInput.of(
@@ -283,16 +289,26 @@ class ConnectionEditor:
             given = changes["mapping"]
             if not isinstance(given, Mapping):
                 raise InvalidInput.field("mapping", "An object.", "invalid_mapping")
-            fields["mapping"] = checked_mapping(given, org.custom_roles)
+            mapping = checked_mapping(given, org.custom_roles)
+            granter = Granter.person(by.user_id)
+            check_granted(granter, by.roles, mapped_roles(mapping), org.roles)
+            fields["mapping"], fields["mapped_by"] = mapping, by.user_id
         if "status" in changes:
             fields["status"] = checked_status(changes["status"])
         return connection.changed(self._clock.now(), **fields)
 
 
+def admin_view(
+    cmd: ConnectionRequest, orgs: OrgRepository, permission: Permission = Permission.MANAGE_ORG
+) -> OrgMembership:
+    """The org and the caller's membership of it, for a caller who may ``permission``."""
+    return member_view(cmd.actor, cmd.org, orgs=orgs, permission=permission)
+
+
 def admin_org(
     cmd: ConnectionRequest, orgs: OrgRepository, permission: Permission = Permission.MANAGE_ORG
 ) -> Org:
-    return member_view(cmd.actor, cmd.org, orgs=orgs, permission=permission).org
+    return admin_view(cmd, orgs, permission).org
 
 
 IDP_SECTIONS = ("saml", "oidc")
@@ -417,14 +433,17 @@ class SsoConnections:
         configured with whatever else the request gives (and activated, if it asks and it is
         complete): ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
         ``too_many_connections`` past ``CONNECTIONS_MAX``."""
-        org = admin_org(cmd, self._orgs, Permission.MANAGE_SSO)
+        seen = admin_view(cmd, self._orgs, Permission.MANAGE_SSO)
+        org = seen.org
         changes = dict(cmd.changes)
         kind, name = changes.pop("kind", ""), changes.pop("name", "")
         new = Connection.create(
             org.id, str(kind), cast(str, name), cmd.actor.user_id, self._clock.now()
         )
         connection = (
-            replace(self._editor.configured(new, org, changes), version=1) if changes else new
+            replace(self._editor.configured(new, org, changes, seen.membership), version=1)
+            if changes
+            else new
         )
         stored = added(
             connection, cmd.actor.user_id, connections=self._connections, audit=self._audit
@@ -444,10 +463,10 @@ class SsoConnections:
         ``permission_for``): 409 ``connection_incomplete`` when it would be active without
         what it needs, ``connection_changed`` when another change came first (read it
         again); ``org.sso_connection_activated``/``deactivated`` with the change."""
-        org = admin_org(cmd, self._orgs, permission_for(cmd.changes))
-        before = connection_of(org, cmd, self._connections)
+        seen = admin_view(cmd, self._orgs, permission_for(cmd.changes))
+        before = connection_of(seen.org, cmd, self._connections)
         return stored_changes(
-            self._editor.configured(before, org, cmd.changes),
+            self._editor.configured(before, seen.org, cmd.changes, seen.membership),
             before,
             cmd.actor.user_id,
             connections=self._connections,

@@ -39,7 +39,7 @@ from application.sso.connections import (
 from application.sso.ports import Connections
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from domain.link_tokens import InvalidToken, new_token, token_hash
-from domain.orgs.orgs import Org, Permission, allowed, require
+from domain.orgs.orgs import Membership, Org, Permission, allowed, require
 from domain.signin.active_org import not_found
 from domain.sso.connections import (
     Connection,
@@ -214,16 +214,16 @@ def drafted_by(connection: Connection) -> str:
     return connection.setup.created_by
 
 
-def _trusted_org(connection: Connection, orgs: OrgRepository) -> Org:
-    """The connection's org, while the owner who made its setup link still may make one: a
-    link whose maker left the org or is no longer an owner opens nothing (400
-    ``invalid_token``)."""
+def _trusted_org(connection: Connection, orgs: OrgRepository) -> tuple[Org, Membership]:
+    """The connection's org, while the owner who made its setup link still may make one, and
+    that owner's membership (whose rights what the link sets carries): a link whose maker
+    left the org or is no longer an owner opens nothing (400 ``invalid_token``)."""
     org = orgs.get(connection.org_id)
     maker = connection.setup.created_by if connection.setup is not None else None
     membership = orgs.membership(connection.org_id, maker) if maker and org else None
     if org is None or membership is None or not allowed(membership.roles, Permission.MANAGE_SSO):
         raise InvalidToken()
-    return org
+    return org, membership
 
 
 def _setup_changes(changes: Mapping[str, object], live: bool) -> Mapping[str, object]:
@@ -310,7 +310,7 @@ class SetupLinks:
 
     def open(self, cmd: SetupRequest) -> SetupView:
         connection = linked_connection(cmd.token, self._connections, self._clock.now())
-        org = _trusted_org(connection, self._orgs)
+        org, _ = _trusted_org(connection, self._orgs)
         return SetupView(connection, org.name, SpAddresses.of(self._public_url, connection.id))
 
     def set_up(self, cmd: SetupRequest) -> SetupView:
@@ -320,16 +320,16 @@ class SetupLinks:
         An active connection's changes go into its draft (``org.sso_connection_draft_saved``),
         never into its live values."""
         before = linked_connection(cmd.token, self._connections, self._clock.now())
-        org = _trusted_org(before, self._orgs)
+        org, maker = _trusted_org(before, self._orgs)
         if before.setup is None:
             raise InvalidToken()
         changes = _setup_changes(cmd.changes, before.active)
         if before.active:
-            edited = self._editor.configured(before.drafted(), org, changes)
+            edited = self._editor.configured(before.drafted(), org, changes, maker)
             drafted = before.with_draft(edited, drafted_by(before), self._clock.now())
             stored = self._stored(drafted, Audit.ORG_SSO_CONNECTION_DRAFT_SAVED, drafted_by(before))
             return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
-        after = self._editor.configured(before, org, changes)
+        after = self._editor.configured(before, org, changes, maker)
         stored = stored_changes(
             after,
             before,
@@ -354,7 +354,7 @@ class SetupLinks:
 
     def _swapped(self, cmd: SetupRequest, *, apply: bool) -> SetupView:
         before = linked_connection(cmd.token, self._connections, self._clock.now())
-        org = _trusted_org(before, self._orgs)
+        org, _ = _trusted_org(before, self._orgs)
         now = self._clock.now()
         after = before.applied(now) if apply else before.without_draft(now)
         event = (

@@ -323,6 +323,26 @@ class Membership:
         return replace(self, granted=roles, version=version, updated_at=now)
 
 
+def check_org_writes(
+    member: Membership | None, proven_on_its_domain: bool, writer: str | None
+) -> None:
+    """403 ``account_not_managed`` unless an org may write its attributes on the account of
+    ``member`` (its membership of the org; None: none): one the org manages, its membership
+    made with the account by its SCIM or SSO (``managed``), or a member whose proven address
+    is on one of the org's verified domains (``proven_on_its_domain``); never the account of
+    ``writer``, whose rights the write carries (the admin, the SCIM token's maker, whoever
+    set the connection's mapping) (docs/decisions/0510-org-written-attributes.md)."""
+    if (
+        member is None
+        or (writer is not None and member.user_id == writer)
+        or not (member.managed or proven_on_its_domain)
+    ):
+        raise PermissionDenied(
+            "The organization does not manage this account: it writes no attribute of it.",
+            code="account_not_managed",
+        )
+
+
 def checked_source_roles(
     roles: tuple[str, ...], custom_roles: Iterable[str], source: RoleSource
 ) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from domain.errors import InvalidInput, PermissionDenied
 from domain.text import check_text
@@ -17,6 +18,7 @@ DESCRIPTION_MAX = 200
 ROLE_NAME = re.compile(r"[a-z0-9_:.-]{1,40}")
 PERMISSION = re.compile(r"[a-z0-9_:.-]{1,60}")
 OWNER = "owner"  # holds every right: what an owner grants never escalates
+MEMBER = "member"  # what every membership holds when nothing else gives a role
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,108 @@ def check_grant(
             + (f": {lacking[0]!r}." if lacking else "."),
             code="permission_escalation",
         )
+
+
+class GranterKind(StrEnum):
+    """Who gives a member a role (docs/decisions/0508-roles-change-in-one-place.md)."""
+
+    PERSON = "person"  # a member of the org, by hand: their own rights
+    INVITATION = "invitation"  # an invitation, when accepted: its inviter's rights
+    SCIM = "scim"  # the org's directory: the rights of whoever made its SCIM token
+    SSO = "sso"  # a connection's mapping: the rights of whoever last set it
+    DOMAIN = "domain"  # the org's domain policy (a join by the person): a member's rights
+    OPERATOR = "operator"  # the operators' command line: every right
+
+
+@dataclass(frozen=True)
+class Granter:
+    """Who gives a role, and whose rights the grant is checked against: the roles the
+    member ``rights_of`` holds as the grant's commit reads them (None for a granter that is
+    no member: the org's domain policy, and a connection whose mapping no one is known to
+    have set, grant with a plain member's rights; the operators hold every right)."""
+
+    kind: GranterKind
+    rights_of: str | None = None
+
+    @staticmethod
+    def person(user_id: str) -> Granter:
+        return Granter(GranterKind.PERSON, user_id)
+
+    @staticmethod
+    def invitation(inviter: str) -> Granter:
+        return Granter(GranterKind.INVITATION, inviter)
+
+    @staticmethod
+    def scim(token_maker: str) -> Granter:
+        return Granter(GranterKind.SCIM, token_maker or None)
+
+    @staticmethod
+    def sso(mapped_by: str | None) -> Granter:
+        return Granter(GranterKind.SSO, mapped_by or None)
+
+    @staticmethod
+    def domain() -> Granter:
+        return Granter(GranterKind.DOMAIN)
+
+    @staticmethod
+    def operator() -> Granter:
+        return Granter(GranterKind.OPERATOR)
+
+    def reads(self, granted: Collection[str]) -> str | None:
+        """The member whose roles the commit reads to check ``granted``: None when nothing
+        is to be read (nothing granted, the operators, no member's rights)."""
+        if not granted or self.kind is GranterKind.OPERATOR:
+            return None
+        return self.rights_of
+
+
+_REFUSALS: Mapping[GranterKind, str] = {
+    GranterKind.PERSON: "You cannot give a role with a permission you do not have",
+    GranterKind.INVITATION: (
+        "This invitation gives a role its inviter may no longer give; ask for a new one"
+    ),
+    GranterKind.SCIM: "The SCIM token's maker cannot give this role",
+    GranterKind.SSO: "Whoever set the connection's mapping cannot give this role",
+    GranterKind.DOMAIN: "Joining by the domain gives no role but member",
+}
+
+
+def added_roles(
+    roles: Iterable[str], before: Iterable[str] | None, *, joining: bool = False
+) -> tuple[str, ...]:
+    """What a grant of ``roles`` adds: those its source did not give already (``before``;
+    None: a new membership). A join's ``member`` adds nothing: it is what any membership
+    holds when nothing else gives a role."""
+    kept = set(before or ()) | ({MEMBER} if joining else set())
+    return tuple(role for role in dict.fromkeys(roles) if role not in kept)
+
+
+def check_granted(
+    granter: Granter,
+    held: Iterable[str] | None,
+    granted: Iterable[str],
+    definitions: Mapping[str, RoleDefinition],
+) -> None:
+    """403 ``permission_escalation`` unless ``granter`` may give the roles ``granted`` (those
+    a change adds, ``added_roles``): the operators give any; anyone else holds, through
+    ``held`` (the roles of ``granter.rights_of`` as the commit reads them, None: no longer a
+    member; a plain member's for a granter with no ``rights_of``), every permission of each
+    role, and ``owner`` to give ``owner``. Nothing granted is never refused."""
+    given = tuple(granted)
+    if not given or granter.kind is GranterKind.OPERATOR:
+        return
+    rights = tuple(held) if held is not None else None
+    if granter.rights_of is None:
+        rights = (MEMBER,)
+    if rights is not None and OWNER in given and OWNER not in rights:
+        rights = None  # only an owner makes an owner
+    try:
+        check_grant(rights, given, definitions)
+    except PermissionDenied as refused:
+        if granter.kind is GranterKind.PERSON:
+            raise
+        lacking = refused.detail.partition(": ")[2]
+        raise PermissionDenied(
+            _REFUSALS[granter.kind] + (f": {lacking}" if lacking else "."),
+            code="permission_escalation",
+        ) from None

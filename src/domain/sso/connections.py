@@ -132,6 +132,7 @@ class ConnectionDraft:
     mapping: AttributeMapping
     saved_by: str  # the owner who made the link: what is done through it is theirs
     saved_at: datetime
+    mapped_by: str | None = None  # who set ``mapping`` (``Connection.mapped_by``)
 
 
 def incomplete(what: str, problems: list[FieldError]) -> Conflict:
@@ -165,6 +166,10 @@ class Connection:
     # The fingerprints of the IdP certificates the org's admins were warned of (once each).
     expiry_warned: tuple[str, ...] = ()
     draft: ConnectionDraft | None = None  # an active connection's next IdP, not applied yet
+    # Who last set its mapping, whose rights the roles it maps are given with at each
+    # sign-in (None: no one known, a plain member's rights;
+    # docs/decisions/0511-a-connection-maps-with-its-mappers-rights.md)
+    mapped_by: str | None = None
 
     @staticmethod
     def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
@@ -183,6 +188,7 @@ class Connection:
             created_at=now,
             updated_at=now,
             created_by=created_by,
+            mapped_by=created_by,
         )
 
     @property
@@ -229,12 +235,20 @@ class Connection:
         if self.draft is None:
             return self
         draft = self.draft
-        return replace(self, saml=draft.saml, oidc=draft.oidc, mapping=draft.mapping)
+        return replace(
+            self,
+            saml=draft.saml,
+            oidc=draft.oidc,
+            mapping=draft.mapping,
+            mapped_by=draft.mapped_by,
+        )
 
     def with_draft(self, edited: Connection, by: str, now: datetime) -> Connection:
         """The connection with ``edited``'s identity provider and mapping as its draft, the
         live ones unchanged; its next version."""
-        draft = ConnectionDraft(edited.saml, edited.oidc, edited.mapping, by, now)
+        draft = ConnectionDraft(
+            edited.saml, edited.oidc, edited.mapping, by, now, mapped_by=edited.mapped_by
+        )
         return replace(self, draft=draft, updated_at=now, version=self.version + 1)
 
     def applied(self, now: datetime) -> Connection:
@@ -419,6 +433,11 @@ def checked_mapping(given: Mapping[str, object], custom_roles: Iterable[str]) ->
     if problems:
         raise InvalidInput.of(problems)
     return AttributeMapping(roles=roles, attributes=attributes, **names)
+
+
+def mapped_roles(mapping: AttributeMapping) -> tuple[str, ...]:
+    """Every role the mapping gives some group, each once."""
+    return tuple(dict.fromkeys(role for roles in mapping.roles.values() for role in roles))
 
 
 def _mapped_attributes(raw: object, problems: list[FieldError]) -> dict[str, str]:

@@ -25,7 +25,7 @@ from application.scim.groups import (
     RemoveGroup,
     ReplaceGroup,
 )
-from domain.orgs.orgs import Org
+from application.scim.tokens import Directory
 from domain.scim.groups import ScimGroup
 from interfaces.scim.filters import GROUP_FILTERS
 from interfaces.scim.search import search_of
@@ -64,8 +64,9 @@ def resource_of(group: ScimGroup) -> Group:
 class OrgGroups:
     """The groups of one org, as its directory's requests reach them."""
 
-    def __init__(self, org: Org, groups: DirectoryGroups) -> None:
-        self.org = org
+    def __init__(self, directory: Directory, groups: DirectoryGroups) -> None:
+        self.org = directory.org
+        self.by = directory.made_by  # who made the token: whose rights its groups give with
         self.groups = groups
 
     def get(self, resource_id: str) -> Group:
@@ -80,13 +81,15 @@ class OrgGroups:
 
     def create(self, resource: Resource[Any]) -> Group:
         with scim_errors():
-            return resource_of(self.groups.create(CreateGroup(self.org, fields_of(resource))))
+            made = CreateGroup(self.org, fields_of(resource), by=self.by)
+            return resource_of(self.groups.create(made))
 
     def update(self, resource: Resource[Any], version: int) -> Group:
         with scim_errors():
-            changed = ReplaceGroup(self.org, str(resource.id), fields_of(resource), version)
+            fields = fields_of(resource)
+            changed = ReplaceGroup(self.org, str(resource.id), fields, version, by=self.by)
             return resource_of(self.groups.replace(changed))
 
     def delete(self, resource_id: str, version: int | None) -> None:
         with scim_errors():
-            self.groups.remove(RemoveGroup(self.org, resource_id, version))
+            self.groups.remove(RemoveGroup(self.org, resource_id, version, by=self.by))

@@ -76,7 +76,7 @@ def _serve(service: ScimService, base_url: str, path: str) -> Response:
     scim.subject = speaking_for.org
     directory = OrgDirectory(
         OrgUsers(speaking_for, services().scim_users),
-        OrgGroups(speaking_for.org, services().scim_groups),
+        OrgGroups(speaking_for, services().scim_groups),
     )
     return _answer(ScimHandler(service, directory).handle(scim))
 

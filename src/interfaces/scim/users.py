@@ -116,7 +116,8 @@ class OrgUsers:
 
     def __init__(self, directory: Directory, users: DirectoryUsers) -> None:
         self.org = directory.org
-        self.by = directory.made_by  # who made the token: what it may do of owners
+        # who made the token: what it may do of owners, whose rights its writes carry
+        self.by = directory.made_by
         self.users = users
 
     def get(self, resource_id: str) -> User[Any]:
@@ -132,7 +133,8 @@ class OrgUsers:
     def create(self, resource: Resource[Any]) -> User[Any]:
         with scim_errors():
             fields = fields_of(_user(resource))
-            return resource_of(self.users.provision(ProvisionUser(self.org, fields)))
+            made = ProvisionUser(self.org, fields, by=self.by)
+            return resource_of(self.users.provision(made))
 
     def update(self, resource: Resource[Any], version: int) -> User[Any]:
         with scim_errors():

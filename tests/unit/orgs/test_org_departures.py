@@ -19,6 +19,7 @@ from application.signin.authentication import Actor
 from domain.accounts.users import Role
 from domain.errors import Conflict
 from domain.orgs.orgs import Membership, Org, Slug
+from domain.orgs.roles import Granter
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.fakes.orgs import FakeOrgRepository
@@ -123,7 +124,9 @@ class JoiningOrgs(FakeOrgRepository):
 
     def mark_deleted(self, org_id: str, *args: Any, **kwargs: Any) -> Org:
         if "intruder" not in self.members.get(org_id, {}):
-            self.add_member(org_id, "intruder", ("member",), datetime.max)
+            self.add_member(
+                org_id, "intruder", ("member",), datetime.max, granter=Granter.operator()
+            )
         return super().mark_deleted(org_id, *args, **kwargs)
 
 
@@ -147,9 +150,9 @@ def test_the_purge_ends_a_membership_made_just_before_the_tombstone() -> None:
     )
     alone = _org_of(orgs, "olga")
     shared = _org_of(orgs, "otto", slug="beta")
-    orgs.add_member(shared.id, "olga", ("member",), datetime.max)
+    orgs.add_member(shared.id, "olga", ("member",), datetime.max, granter=Granter.operator())
     owned = _org_of(orgs, "olga", slug="gamma")
-    orgs.add_member(owned.id, "mia", ("member",), datetime.max)
+    orgs.add_member(owned.id, "mia", ("member",), datetime.max, granter=Granter.operator())
     departures.delete_owned_by("olga", 200)
     assert orgs.get(alone.id) is None  # deleted with her
     assert sorted(orgs.members[shared.id]) == ["otto"]

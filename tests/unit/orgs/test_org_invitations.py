@@ -29,6 +29,7 @@ from domain.errors import DomainError, NotFound
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken
 from domain.orgs.orgs import Membership, Org, Slug
+from domain.orgs.roles import Granter
 from infrastructure.mail.render import JinjaMailRenderer
 from interfaces.web import TRANSLATIONS
 from tests.fakes.accounts import FakeUserRepository
@@ -58,9 +59,13 @@ class Org1:
         self.owner = self.person("olga", name="Olga")
         self.orgs.add(self.org, Membership(self.org.id, self.owner.id, ("owner",), 0, now, now))
         self.admin = self.person("adam")
-        self.orgs.add_member(self.org.id, self.admin.id, ("admin",), now)
+        self.orgs.add_member(
+            self.org.id, self.admin.id, ("admin",), now, granter=Granter.operator()
+        )
         self.member = self.person("mia")
-        self.orgs.add_member(self.org.id, self.member.id, ("member",), now)
+        self.orgs.add_member(
+            self.org.id, self.member.id, ("member",), now, granter=Granter.operator()
+        )
 
     def person(
         self, login: str, *, verified: bool = True, name: str | None = None, username: str = ""

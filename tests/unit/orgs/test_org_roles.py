@@ -20,8 +20,11 @@ from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.orgs.orgs import Membership, Org, Slug
 from domain.orgs.roles import (
     PERMISSIONS_MAX,
+    Granter,
     RoleDefinition,
+    added_roles,
     check_grant,
+    check_granted,
     checked_definition,
     resolved_permissions,
 )
@@ -61,6 +64,37 @@ def test_nobody_grants_a_permission_they_lack_but_an_owner() -> None:
         with pytest.raises(PermissionDenied) as denied:
             check_grant(granter, ["billing"], definitions)
         assert denied.value.code == "permission_escalation"
+
+
+def test_each_granter_gives_with_the_rights_it_carries() -> None:
+    """docs/decisions/0508-roles-change-in-one-place.md"""
+    definitions = {"billing": RoleDefinition("", ("pay",)), "payer": RoleDefinition("", ("pay",))}
+    named = (Granter.person("p"), Granter.invitation("i"), Granter.scim("s"), Granter.sso("m"))
+    for granter in named:
+        check_granted(granter, ("admin", "payer"), ("billing",), definitions)
+        check_granted(granter, ("owner",), ("billing", "owner"), definitions)
+        check_granted(granter, None, (), definitions)  # nothing granted: nothing read
+        for held in (("admin",), None):  # lacking a permission, or no longer a member
+            with pytest.raises(PermissionDenied) as denied:
+                check_granted(granter, held, ("billing",), definitions)
+            assert denied.value.code == "permission_escalation"
+        with pytest.raises(PermissionDenied):  # only an owner makes an owner
+            check_granted(granter, ("admin",), ("owner",), definitions)
+    # No member's rights: a member's; the operators: every right.
+    for nobody in (Granter.domain(), Granter.scim(""), Granter.sso(None)):
+        assert nobody.rights_of is None
+        check_granted(nobody, ("owner",), ("member",), definitions)
+        with pytest.raises(PermissionDenied):
+            check_granted(nobody, ("owner",), ("billing",), definitions)
+    check_granted(Granter.operator(), None, ("billing", "owner"), definitions)
+    assert Granter.operator().reads(("billing",)) is None
+    assert Granter.scim("s").reads(("billing",)) == "s" and Granter.scim("s").reads(()) is None
+
+
+def test_a_grant_is_what_its_source_adds() -> None:
+    assert added_roles(("billing", "admin"), ("admin",)) == ("billing",)
+    assert added_roles(("member", "billing"), None, joining=True) == ("billing",)
+    assert added_roles(("member",), ("admin",)) == ("member",)  # no join: a role like any
 
 
 def test_an_org_defines_roles_within_its_bounds() -> None:

@@ -44,7 +44,7 @@ from domain.orgs.orgs import (
     removed_roles,
     role_in_use,
 )
-from domain.orgs.roles import check_grant
+from domain.orgs.roles import Granter, added_roles, check_granted
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
@@ -383,6 +383,23 @@ class FirestoreOrgRepository:
         held = (member_snap.to_dict() or {}).get("roles", ()) if member is not None else ()
         return grantable_org(org_id, data, held), org_snap.update_time, member
 
+    def _check_granter(
+        self,
+        org: Org,
+        granter: Granter,
+        granted: tuple[str, ...],
+        transaction: firestore.Transaction,
+    ) -> None:
+        """403 ``permission_escalation`` unless ``granter`` may give ``granted`` in ``org``,
+        their membership read in ``transaction``: a change of the granter's roles waits for
+        the grant or aborts it, so no grant commits on rights they no longer hold."""
+        reads = granter.reads(granted)
+        held = None
+        if reads is not None:
+            snap = self._member_ref(org.id, reads).get(transaction=transaction, **BOUNDED)
+            held = (snap.to_dict() or {}).get("roles", ()) if snap.exists else None
+        check_granted(granter, held, granted, org.roles)
+
     def _commit_change[T](
         self,
         run: Callable[[firestore.Transaction], tuple[T, list[Write]]],
@@ -426,11 +443,13 @@ class FirestoreOrgRepository:
         now: datetime,
         staged: StagedWrites = NO_WRITES,
         *,
+        granter: Granter,
         check: Callable[[Org], None] = lambda org: None,
         managed: bool = False,
         source: RoleSource = RoleSource.HAND,
     ) -> Membership:
         written: Membership | None = None
+        granted = added_roles(roles, None, joining=True)
 
         def run(transaction: firestore.Transaction) -> tuple[Membership, list[Write]]:
             nonlocal written
@@ -440,6 +459,7 @@ class FirestoreOrgRepository:
                 if current == written:
                     return current, []  # our commit went through; only its answer was lost
                 raise already_member()
+            self._check_granter(org, granter, granted, transaction)
             draft = Membership(org_id, user_id, (), 0, now, now, managed=managed)
             draft = draft.with_roles(roles, 0, now, source)
             found = (org_fields(org), read_at)
@@ -460,9 +480,9 @@ class FirestoreOrgRepository:
         now: datetime,
         staged: StagedWrites = NO_WRITES,
         *,
+        granter: Granter,
         check: Callable[[Membership], None] = lambda before: None,
         source: RoleSource = RoleSource.HAND,
-        granter: str | None = None,
     ) -> tuple[Membership, Membership]:
         written: tuple[Membership, Membership] | None = None
 
@@ -478,16 +498,8 @@ class FirestoreOrgRepository:
                 return written, []
             check(before)
             checked_source_roles(roles, org.custom_roles, source)  # the org as it is now
-            if granter is not None:
-                # read in the transaction: a change of the granter's roles waits for it or
-                # aborts it, so no grant commits on rights they no longer hold
-                held = self._member_ref(org_id, granter).get(transaction=transaction, **BOUNDED)
-                granted = set(roles) - set(before.given_by(source))
-                check_grant(
-                    (held.to_dict() or {}).get("roles", ()) if held.exists else None,
-                    granted,
-                    org.roles,
-                )
+            granted = added_roles(roles, before.given_by(source))
+            self._check_granter(org, granter, granted, transaction)
             after = before.with_roles(roles, new_member_version(), now, source).resolved_in(org)
             pair = (before, member_snap.update_time)
             writes = membership_writes(self._client, (org, read_at), pair, after)

@@ -75,6 +75,7 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
         "created_at": connection.created_at,
         "updated_at": connection.updated_at,
         "created_by": connection.created_by,
+        "mapped_by": connection.mapped_by,
         "version": connection.version,
         **_idp_to_doc(connection.saml, connection.oidc, connection.mapping),
         "setup": _setup_to_doc(connection.setup),
@@ -86,6 +87,7 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
             **_idp_to_doc(draft.saml, draft.oidc, draft.mapping),
             "saved_by": draft.saved_by,
             "saved_at": draft.saved_at,
+            "mapped_by": draft.mapped_by,
         },
     }
 
@@ -139,7 +141,11 @@ def _draft_from_doc(data: dict[str, Any] | None) -> ConnectionDraft | None:
     if not data:
         return None
     saml, oidc, mapping = _idp_from_doc(data)
-    return ConnectionDraft(saml, oidc, mapping, data["saved_by"], data["saved_at"])
+    # a draft stored before its mapping's setter was: the owner whose link saved it
+    mapped_by = data["mapped_by"] if "mapped_by" in data else data["saved_by"]
+    return ConnectionDraft(
+        saml, oidc, mapping, data["saved_by"], data["saved_at"], mapped_by=mapped_by
+    )
 
 
 def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
@@ -160,6 +166,8 @@ def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
         setup=_setup_from_doc(data.get("setup")),
         expiry_warned=tuple(data.get("expiry_warned", ())),
         draft=_draft_from_doc(data.get("draft")),
+        # a connection stored before its mapping's setter was: its creator (an owner then)
+        mapped_by=data["mapped_by"] if "mapped_by" in data else data["created_by"],
     )
 
 
