@@ -143,8 +143,9 @@ def test_thirty_parallel_first_passwords_leave_one(
 
     with ThreadPoolExecutor(30) as pool:
         statuses = list(pool.map(set_password, range(30)))
-    # One sets it; each other is told the account has a password now (409).
-    assert sorted(statuses) == [204] + [409] * 29, statuses
+    # One sets it; each other is told the account has a password now (409), or, past the
+    # account's ten password changes an hour, to wait (429: docs/security.md).
+    assert statuses.count(204) == 1 and set(statuses) <= {204, 409, 429}, statuses
     stored = firestore.collection("users").document(pair_user(client, pair)).get()
     hashed = stored.get("password_hash")
     winners = [i for i in range(30) if verifies(hashed, f"{FIRST_PASSWORD} {i}")]

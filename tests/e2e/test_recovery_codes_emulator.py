@@ -68,16 +68,17 @@ def test_thirty_asks_make_one_set_and_one_code_signs_in_once(
 
 
 REAUTH_MAX_AGE = 600  # the default
-PAST = datetime.now(UTC) - timedelta(seconds=REAUTH_MAX_AGE + 1)
 
 
-def earlier_app(firestore: Any) -> Flask:
+def earlier_app(firestore: Any) -> tuple[Flask, datetime]:
     """The same service on the same Firestore, its clock REAUTH_MAX_AGE and a second ago (and
     standing still): a sign-in there is too old now to make codes, its access token (15
-    minutes) still valid."""
+    minutes) still valid. The time is taken when the app is made, not when the module is
+    collected: a suite's run may take longer than the token's life."""
     settings = make_settings()
-    adapters = swap(build_adapters(settings, firestore=firestore), clock=FakeClock(PAST))
-    return build_app(settings, adapters)
+    past = datetime.now(UTC) - timedelta(seconds=REAUTH_MAX_AGE + 1)
+    adapters = swap(build_adapters(settings, firestore=firestore), clock=FakeClock(past))
+    return build_app(settings, adapters), past
 
 
 def by_mailed_code(client: FlaskClient, email: str, count: int) -> str:
@@ -109,7 +110,8 @@ def refused(answer: Any) -> None:
 def test_an_old_session_makes_no_codes_by_any_way_and_a_fresh_ones_codes_sign_in(
     real_app: Flask, firestore: Any
 ) -> None:
-    before, client = earlier_app(firestore).test_client(), real_app.test_client()
+    earlier, past = earlier_app(firestore)
+    before, client = earlier.test_client(), real_app.test_client()
     services: Services = real_app.extensions["firegate"]
     mfa = firestore.collection("mfa")
 
@@ -134,7 +136,7 @@ def test_an_old_session_makes_no_codes_by_any_way_and_a_fresh_ones_codes_sign_in
     started = before.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=bearer(token))
     assert started.status_code == 200, started.get_json()
     secret = started.get_json()["secret"]
-    confirm = {"code": pyotp.TOTP(secret).at(PAST)}
+    confirm = {"code": pyotp.TOTP(secret).at(past)}
     refused(client.post("/auth/mfa/totp/confirm", json=confirm, headers=bearer(token)))
     olga = client.get("/user", headers=bearer(token)).get_json()["id"]
     assert mfa.document(olga).get().to_dict()["active"] is False

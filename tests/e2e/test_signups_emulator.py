@@ -154,7 +154,7 @@ def test_invite_only_lets_an_org_invitation_sign_up(
     refused(by_invitation.client.post("/register", json=body("bob")), "invitation_required")
     assert by_invitation.client.post("/register", json=body("ivy")).status_code == 201
     ivy = bearer(login(by_invitation.client, "ivy"))
-    token = before.token("ivy@example.com", "/orgs/join")
+    token = before.token("Ivy@example.com", "/orgs/join")  # mailed as typed
     accepted = by_invitation.client.post(
         "/orgs/invitations/accept", json={"token": token}, headers=ivy
     )
