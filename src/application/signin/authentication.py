@@ -87,11 +87,20 @@ class Actor:
 DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 
 
-def require_recent_sign_in(actor: Actor) -> None:
-    """A new way into the account (a provider, a passkey, TOTP, a first password) is added
-    only by a session that signed in lately: a stolen session alone cannot make itself a
-    lasting way in (docs/security.md, "A new way in"). 403 ``reauthentication_required``."""
-    if not actor.recent_sign_in:
+class SignedInLately(Protocol):
+    """What knows whether its session signed in lately: the ``Actor``, and the commands made
+    from it."""
+
+    @property
+    def recent_sign_in(self) -> bool: ...
+
+
+def require_recent_sign_in(who: SignedInLately) -> None:
+    """The one place a change asks for a recent sign-in: a new way into the account (a
+    provider, a passkey, TOTP, a first password, recovery codes) is added only by a session
+    that signed in lately, so a stolen session alone cannot make itself a lasting way in
+    (docs/security.md, "A new way in"). 403 ``reauthentication_required``."""
+    if not who.recent_sign_in:
         raise ReauthenticationRequired()
 
 

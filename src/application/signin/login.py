@@ -22,7 +22,7 @@ from application.ports import (
     RequestCounter,
     SecretBox,
 )
-from application.signin.authentication import Actor
+from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.mfa import (
     INVALID_MFA_CODE,
     MfaLogin,
@@ -50,7 +50,6 @@ from domain.errors import (
     Conflict,
     InvalidInput,
     PermissionDenied,
-    ReauthenticationRequired,
     Unauthenticated,
 )
 from domain.ids import new_id
@@ -497,9 +496,8 @@ class Logins:
             raise Unauthenticated("The account no longer exists.", code="invalid_token")
         # A current password given is checked, even where there is none (a 403, as ever).
         first = user.password_hash is None and not cmd.current_password
-        if first and not cmd.recent_sign_in:
-            raise ReauthenticationRequired()
         if first:
+            require_recent_sign_in(cmd)
             self._hold.first_password(user)
         if not first:
             if not cmd.current_password:  # a first password, asked where there is one

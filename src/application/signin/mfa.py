@@ -20,8 +20,9 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OneTimePasswords, SecretBox
+from application.signin.authentication import SignedInLately, require_recent_sign_in
 from domain.accounts.users import User
-from domain.errors import MfaRequired, ReauthenticationRequired, Unauthenticated
+from domain.errors import MfaRequired, Unauthenticated
 from domain.signin.mfa import (
     RECOVERY_CODE,
     RECOVERY_CODES,
@@ -98,14 +99,13 @@ class RecoveryCodes:
     hashes: tuple[str, ...]
 
 
-def new_recovery_codes(user_id: str, *, recent_sign_in: bool) -> RecoveryCodes:
+def new_recovery_codes(user_id: str, who: SignedInLately) -> RecoveryCodes:
     """Ten codes of 60 random bits for ``user_id``, shown as ``xxxx-xxxx-xxxx``, made only for
-    a session that signed in lately (``Actor.recent_sign_in``): a set of codes is a lasting
+    a session that signed in lately (``require_recent_sign_in``): a set of codes is a lasting
     way in, which a stolen session alone must not make itself (docs/security.md, "A new way
-    in"); ReauthenticationRequired otherwise. Every way recovery codes are made comes here,
-    first: an authenticator turned on, a new set, a passwordless account's first."""
-    if not recent_sign_in:
-        raise ReauthenticationRequired()
+    in"). Every way recovery codes are made comes here, first: an authenticator turned on, a
+    new set, a passwordless account's first."""
+    require_recent_sign_in(who)
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = base64.b32encode(secrets.token_bytes(8)).decode().lower()[:12]

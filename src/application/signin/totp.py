@@ -20,7 +20,7 @@ from application.ports import (
     PasswordHasher,
     SecretBox,
 )
-from application.signin.authentication import Actor
+from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.login import check_current_password
 from application.signin.mfa import (
     MfaRepository,
@@ -38,7 +38,7 @@ from application.signin.throttle import (
 )
 from domain.accounts.identities import WayIn
 from domain.accounts.users import User
-from domain.errors import Conflict, PermissionDenied, ReauthenticationRequired, Unauthenticated
+from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.signin.mfa import TotpFactor
 from domain.signin.throttling import LoginThrottlePolicy
 
@@ -212,8 +212,7 @@ class TotpFactors:
     def start(self, cmd: MfaCommand) -> TotpEnrolment:
         """A new secret behind the password, for a session signed in lately (an
         authenticator is a new way in); it counts once confirmed with a first code."""
-        if not cmd.recent_sign_in:
-            raise ReauthenticationRequired()
+        require_recent_sign_in(cmd)
         user = self._user(cmd)
         self._password(user, cmd)
         secret = self._otp.new_secret()
@@ -235,7 +234,7 @@ class TotpFactors:
     def confirm(self, cmd: MfaCommand) -> tuple[str, ...]:
         """Turn the pending authenticator on with its first code, for a session signed in
         lately: ten recovery codes, shown this once; every other session of the user ends."""
-        minted = new_recovery_codes(cmd.user_id, recent_sign_in=cmd.recent_sign_in)
+        minted = new_recovery_codes(cmd.user_id, cmd)
         user = self._user(cmd)
         factor = self._factors.get(user.id)
         if factor is None or factor.active:
@@ -275,7 +274,7 @@ class TotpFactors:
     def new_recovery_codes(self, cmd: MfaCommand) -> tuple[str, ...]:
         """Ten new recovery codes behind the password and a code, for a session signed in
         lately (asked first: no code is spent on a refusal); the old set is void."""
-        minted = new_recovery_codes(cmd.user_id, recent_sign_in=cmd.recent_sign_in)
+        minted = new_recovery_codes(cmd.user_id, cmd)
         user, now = self._proven(cmd, Audit.MFA_RECOVERY_CODES)
         hashes = minted.hashes
         if self._factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
@@ -290,7 +289,7 @@ class TotpFactors:
         factor of any kind, so a set is made once however many ask; only for a session
         signed in lately, as every set of codes."""
         actor = cmd.actor
-        minted = new_recovery_codes(actor.user_id, recent_sign_in=actor.recent_sign_in)
+        minted = new_recovery_codes(actor.user_id, actor)
         user = self._users.get(actor.user_id)
         if user is None or user.password_hash is not None:
             raise Conflict(
