@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from application.federation.firebase import Firebase
     from application.federation.upstream import Upstream
     from application.jobs import PushedJobs
-    from application.mail.email_code import EmailCodes
     from application.mail.flows import EmailVerification
     from application.mail.invitations import AccountInvitations
     from application.mail.not_me import NotMeLinks
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from application.scim.tokens import DirectoryTokens
     from application.scim.users import DirectoryUsers
     from application.signin.authentication import Authentication
+    from application.signin.codes.email import EmailCodes
     from application.signin.login import Logins
     from application.signin.passkeys import Passkeys
     from application.signin.personal_tokens import PersonalTokens

@@ -165,6 +165,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             mel,
             settings,
             accounts=acc,
+            signin=sig,
             platform=base,
             queue=queue,
             names=sso.way_in_names(
@@ -229,7 +230,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     )
     mail_flows = mail.flows(
         mel,
-        settings,
         accounts=acc,
         signin=sig,
         rules=rules,
@@ -238,9 +238,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         queue=queue,
         hooks=account_hooks,
         passwords=passwords,
-        # Sign-up by a mailed code makes its account through the accounts' own call.
-        sign_up=account_service.register_proven,
-        challenge_gate=challenge_gate,
     )
     return Services(
         access_decisions=orgs.bind_access(adapters.orgs),
@@ -270,7 +267,19 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         datasets=resources.bind_datasets(res, settings, platform=base),
         dogs=resources.bind_dogs(res, platform=base, queue=queue),
         email=mail_flows.email,
-        email_codes=mail_flows.email_codes,
+        email_codes=signin.bind_email_codes(
+            sig,
+            rules,
+            settings,
+            accounts=acc,
+            platform=base,
+            grants=prov.oauth_grants,
+            queue=queue,
+            proven=account_hooks.proven,
+            # Sign-up by a mailed code makes its account through the accounts' own call.
+            sign_up=account_service.register_proven,
+            challenge_gate=challenge_gate,
+        ),
         events=events.event_history(evt, users=acc.users),
         files=resources.bind_files(res, settings, platform=base),
         firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),

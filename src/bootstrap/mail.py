@@ -1,27 +1,20 @@
 """Mail: its adapters (the action tokens, the renderer, the SMTP mailer, the new-device
 notices), made from its settings, and its flows' objects built on them: verification,
-password reset, invitations, "this wasn't me", the mail jobs, and the mails that follow an
-account's changes.
+password reset, invitations, "this wasn't me", the mail jobs (a sign-in code's among them:
+its flow is sign-in's, bootstrap/signin.py), and the mails that follow an account's changes.
 
 What a flow needs of another capability is named in its builder's signature
 (docs/decisions/0456-service-objects.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import AccountHooks, RegisterProven
+from application.accounts.accounts import AccountHooks
 from application.accounts.breached import PasswordScreen
-from application.accounts.challenge_gate import ChallengeGate
 from application.jobs import JobHandler
-from application.mail.email_code import (
-    EMAIL_CODE_MAIL,
-    EmailCodeFlowStore,
-    EmailCodeMailJob,
-    EmailCodes,
-)
+from application.mail.code_mail import EmailCodeMailJob
 from application.mail.flows import EmailVerification, MailsAfterChanges
 from application.mail.invitations import AccountInvitations
 from application.mail.not_me import NotMeLinks
@@ -35,12 +28,11 @@ from application.mail.sending import (
     SendMailJob,
 )
 from application.ports import JobQueue, Mailer, MailRenderer, OwnedData, TokenVersionCopies
+from application.signin.codes.email import EMAIL_CODE_MAIL
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies, first_proof, sign_in_step
-from domain.accounts.users import User
+from bootstrap.signin import SigninAdapters, SigninPolicies, first_proof
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
-from infrastructure.firestore.mail.email_codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
@@ -70,7 +62,6 @@ class MailAdapters:
     mail_renderer: MailRenderer
     mailer: Mailer
     new_device_mails: NewDeviceMails
-    email_codes: EmailCodeFlowStore
 
 
 def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> MailAdapters:
@@ -81,7 +72,6 @@ def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> 
         mail_renderer=mail_renderer(settings.mail),
         mailer=mailer(settings.mail),
         new_device_mails=FirestoreNewDeviceMails(client),
-        email_codes=FirestoreEmailCodeFlows(client),
     )
 
 
@@ -103,12 +93,10 @@ class MailFlows:
     password_reset: PasswordReset
     invitations: AccountInvitations
     not_me: NotMeLinks
-    email_codes: EmailCodes
 
 
 def flows(
     own: MailAdapters,
-    settings: Settings,
     *,
     accounts: AccountsAdapters,
     signin: SigninAdapters,
@@ -118,14 +106,10 @@ def flows(
     queue: JobQueue,
     hooks: AccountHooks,
     passwords: PasswordScreen,
-    sign_up: Callable[[RegisterProven], User],
-    challenge_gate: ChallengeGate,
 ) -> MailFlows:
     """``grants``: the provider's, ended with a password reset or a takeover's proof;
     ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join);
-    ``passwords``: the check of a new password against breached ones; ``sign_up``: the
-    accounts' sign-up by a proven address (``Accounts.register_proven``); ``challenge_gate``:
-    what a request for a code passes when its address asks for too many."""
+    ``passwords``: the check of a new password against breached ones."""
     users, identities, clock, audit = (
         accounts.users,
         accounts.identities,
@@ -178,23 +162,6 @@ def flows(
             clock=clock,
             audit=audit,
         ),
-        email_codes=EmailCodes(
-            flows=own.email_codes,
-            users=users,
-            sign_up=sign_up,
-            sign_in=sign_in_step(signin, rules, accounts=accounts, platform=platform),
-            addresses=rules.addresses,
-            throttle=signin.throttle,
-            throttle_policy=rules.throttle_policy,
-            factors=signin.factors,
-            first_proof=proof,
-            queue=queue,
-            clock=clock,
-            audit=audit,
-            proven=hooks.proven,
-            challenge_gate=challenge_gate,
-            enabled=settings.mail.passwordless_email,
-        ),
     )
 
 
@@ -203,12 +170,14 @@ def handlers(
     settings: Settings,
     *,
     accounts: AccountsAdapters,
+    signin: SigninAdapters,
     platform: Platform,
     queue: JobQueue,
     names: ProviderNames,
 ) -> dict[str, JobHandler]:
     """The jobs of the mail flows by kind: handlers, not use cases (they take the job);
-    ``names``: the identity providers as the notices name them."""
+    ``signin``: the sign-in codes' flows, whose mails are sent here; ``names``: the identity
+    providers as the notices name them."""
     users, audit = accounts.users, platform.audit
     send = SendMailJob(
         users=users,
@@ -225,7 +194,7 @@ def handlers(
     # It queues the reset mail itself, so it needs the queue its handlers run on.
     find = FindResetAccountJob(users=users, queue=queue, audit=audit)
     codes = EmailCodeMailJob(
-        flows=own.email_codes,
+        flows=signin.email_codes,
         users=users,
         renderer=own.mail_renderer,
         mailer=own.mailer,

@@ -1,25 +1,35 @@
 """Sign-in: its adapters (sessions, the login throttle, access tokens, passkeys, second
-factors, personal tokens), made from its settings, its policies, and its service objects
-built over them: logins, sessions, passkeys, TOTP, personal tokens, and the sign-in step the
-features that sign people in share.
+factors, personal tokens, the e-mail codes' flows), made from its settings, its policies, and
+its service objects built over them: logins, sessions, passkeys, TOTP, personal tokens,
+sign-in by e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step
+the features that sign people in share.
 
 Each ``bind_*`` builds one object with its ports; what it needs of another capability is
 named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
+from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck, RegisterProven
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
-from application.ports import OneTimePasswords, OwnedData, PasskeyCeremonies, SecretBox, TokenIssuer
+from application.ports import (
+    JobQueue,
+    OneTimePasswords,
+    OwnedData,
+    PasskeyCeremonies,
+    SecretBox,
+    TokenIssuer,
+)
 from application.signin.authentication import Authentication, Principals
+from application.signin.codes.email import EmailCodeFlowStore, EmailCodes
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
@@ -43,6 +53,7 @@ from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
+from infrastructure.firestore.signin.email_codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
@@ -127,6 +138,7 @@ class SigninAdapters:
     personal_tokens: PersonalTokenRepository
     # The account and the session (or personal token) each request reads, in one round trip
     principals: Principals
+    email_codes: EmailCodeFlowStore
 
 
 def build(
@@ -150,6 +162,7 @@ def build(
         secret_box=secret_box(signin),
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
+        email_codes=FirestoreEmailCodeFlows(client),
     )
 
 
@@ -370,4 +383,41 @@ def bind_authentication(
         principals=own.principals,
         clock=platform.clock,
         reauth_max_age=reauth_max_age,
+    )
+
+
+def bind_email_codes(
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    settings: Settings,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    grants: OwnedData,
+    queue: JobQueue,
+    proven: Callable[[User], None],
+    sign_up: Callable[[RegisterProven], User],
+    challenge_gate: ChallengeGate,
+) -> EmailCodes:
+    """``grants``: the provider's, ended with a takeover's proof; ``queue``: where the
+    code's mail is queued (its job is mail's); ``proven``: what follows an address a code
+    proves (an org's auto_join); ``sign_up``: the accounts' sign-up by a proven address
+    (``Accounts.register_proven``); ``challenge_gate``: what a request for a code passes
+    when its address asks for too many. PASSWORDLESS_EMAIL is in mail's settings group."""
+    return EmailCodes(
+        flows=own.email_codes,
+        users=accounts.users,
+        sign_up=sign_up,
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        addresses=rules.addresses,
+        throttle=own.throttle,
+        throttle_policy=rules.throttle_policy,
+        factors=own.factors,
+        first_proof=first_proof(accounts, own, platform, grants=grants),
+        queue=queue,
+        clock=platform.clock,
+        audit=platform.audit,
+        proven=proven,
+        challenge_gate=challenge_gate,
+        enabled=settings.mail.passwordless_email,
     )

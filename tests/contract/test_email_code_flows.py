@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from application.mail.email_code import EmailCodeFlowStore
+from application.signin.codes.email import EmailCodeFlowStore
 from domain.errors import RateLimited
-from domain.mail.email_codes import (
+from domain.signin.email_codes import (
     ADDRESS_REQUESTS_PER_HOUR,
     EMAIL_CODE_RATE_LIMITED,
     MAX_GUESSES,
     EmailCodeFlow,
     secret_hash,
 )
-from tests.fakes.mail import FakeEmailCodeFlows
+from tests.fakes.signin import FakeEmailCodeFlows
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ HOLDER, STRANGER = "client-a", "client-b"  # the asking clients' names (``client
 def flows(request: pytest.FixtureRequest) -> EmailCodeFlowStore:
     if request.param == "fake":
         return FakeEmailCodeFlows()
-    from infrastructure.firestore.mail.email_codes import FirestoreEmailCodeFlows
+    from infrastructure.firestore.signin.email_codes import FirestoreEmailCodeFlows
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreEmailCodeFlows(client)

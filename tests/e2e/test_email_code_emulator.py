@@ -12,13 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.accounts import RegisterProven
-from application.mail.email_code import (
+from application.services import Services
+from application.signin.codes.email import (
     OpenEmailLink,
     RequestEmailCode,
     SignInByLink,
     VerifyEmailCode,
 )
-from application.services import Services
 from bootstrap import build_adapters, build_app
 from domain.errors import Unauthenticated
 from infrastructure.firestore.accounts.users import USERS

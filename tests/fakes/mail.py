@@ -1,5 +1,5 @@
 """Fakes of the mail ports: action tokens and their send logs, new-device mails, the
-mailer, the flows of sign-in by e-mail code."""
+mailer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from application.ports import Mail, MailUndelivered
 from domain.accounts.users import User
 from domain.link_tokens import InvalidToken
 from domain.mail.action_tokens import ActionToken, Purpose, SendLog
-from domain.mail.email_codes import EmailCodeFlow, EmailCodeRequests
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -106,48 +105,3 @@ class FakeMailer:
 
     def to(self, address: str) -> list[Mail]:
         return [mail for mail in self.sent if mail.to == address]
-
-
-class FakeEmailCodeFlows:
-    """Flows and each address's requests, changed under one lock as the adapter's batches
-    and compare-and-set land: the rules are the domain's (``EmailCodeRequests``,
-    ``EmailCodeFlow``)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.flows: dict[str, EmailCodeFlow] = {}
-        self.addresses: dict[str, EmailCodeRequests] = {}
-
-    def requests(self, key: str) -> EmailCodeRequests:
-        with self.lock:
-            return self.addresses.get(key, EmailCodeRequests(key))
-
-    def start(
-        self, flow: EmailCodeFlow, key: str, now: datetime, client: str, *, challenged: bool
-    ) -> None:
-        with self.lock:
-            before = self.addresses.get(key, EmailCodeRequests(key))
-            after = before.requested(flow.id, now, client, challenged=challenged)
-            old = self.flows.get(before.live_flow) if before.live_flow is not None else None
-            if old is not None:
-                self.flows[old.id] = old.voided()
-            self.flows[flow.id] = flow
-            self.addresses[key] = after
-
-    def get(self, flow_id: str) -> EmailCodeFlow | None:
-        with self.lock:
-            return self.flows.get(flow_id)
-
-    def by_link(self, link_hash: str) -> EmailCodeFlow | None:
-        with self.lock:
-            return next((f for f in self.flows.values() if f.link_hash == link_hash), None)
-
-    def update(
-        self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]
-    ) -> EmailCodeFlow | None:
-        with self.lock:
-            flow = self.flows.get(flow_id)
-            if flow is None:
-                return None
-            self.flows[flow_id] = change(flow)
-            return self.flows[flow_id]

@@ -74,7 +74,6 @@ from tests.fakes.federation import (
 from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import (
     FakeActionTokenRepository,
-    FakeEmailCodeFlows,
     FakeMailer,
     FakeNewDeviceMails,
 )
@@ -101,6 +100,7 @@ from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
     FakeChallengeRepository,
+    FakeEmailCodeFlows,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
@@ -159,6 +159,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             secret_box=secret_box(settings.signin),
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
+            email_codes=FakeEmailCodeFlows(),
         ),
         federation=FederationAdapters(
             identity_verifier=FakeIdentityVerifier(),
@@ -171,7 +172,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             mail_renderer=MAIL_RENDERER,
             mailer=FakeMailer(),
             new_device_mails=FakeNewDeviceMails(),
-            email_codes=FakeEmailCodeFlows(),
         ),
         events=EventsAdapters(
             security_events=FakeSecurityEvents(store, deliveries),

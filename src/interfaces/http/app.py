@@ -19,7 +19,7 @@ from interfaces.http.routes.accounts import accounts, profile_schema, users
 from interfaces.http.routes.clients import org_clients
 from interfaces.http.routes.events import auth_hooks, events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
-from interfaces.http.routes.mail import email, email_code
+from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import access, active, orgs
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
@@ -27,6 +27,7 @@ from interfaces.http.routes.orgs import roles as org_roles
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
+    email_code,
     login,  # noqa: F401 - its routes are on accounts.bp
     login_api,
     mfa,

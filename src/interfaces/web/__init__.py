@@ -41,7 +41,7 @@ from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
-from interfaces.web.mail import email_code, flows, not_me  # noqa: F401
+from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
 from interfaces.web.orgs import join, mine, org, roles  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
@@ -49,7 +49,7 @@ from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
-from interfaces.web.signin import passkeys, security, signed_out  # noqa: F401
+from interfaces.web.signin import email_code, passkeys, security, signed_out  # noqa: F401
 from interfaces.web.sso import oidc, saml  # noqa: F401
 from interfaces.web.sso import org as sso_org
 from interfaces.web.sso import setup as sso_setup  # noqa: F401

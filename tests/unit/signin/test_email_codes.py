@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from application.mail.email_code import OpenEmailLink, RequestEmailCode, SignInByLink
 from application.orgs.members import AddMember
 from application.ports import Audit
+from application.signin.codes.email import OpenEmailLink, RequestEmailCode, SignInByLink
 from domain.errors import PermissionDenied, Unauthenticated
-from domain.mail.email_codes import secret_hash
 from domain.provider.grants import Consent
+from domain.signin.email_codes import secret_hash
 from tests.fakes.provider import FakeOAuthGrants
 from tests.support.api import PASSWORD, bearer, register
 from tests.support.app import World
@@ -42,7 +42,7 @@ def mailed(world: World, email: str) -> tuple[str, str, str]:
     world.deliver()
     mail = [m for m in world.mailer.to(email) if "/sign-in/email?" in m.text][-1]
     _, token = link_in(mail.text)
-    flow = world.adapters.mail.email_codes.by_link(secret_hash(token))
+    flow = world.adapters.signin.email_codes.by_link(secret_hash(token))
     assert flow is not None
     return code_in(mail.text), flow.id, token
 
@@ -73,7 +73,7 @@ def test_same_answer_for_any_address_then_one_sign_in_per_code(world: World) -> 
     code, flow, token = mailed(world, "alice@example.com")
     assert flow == known.get_json()["flow_id"]
     # Only hashes are stored.
-    stored = repr(world.adapters.mail.email_codes.get(flow))
+    stored = repr(world.adapters.signin.email_codes.get(flow))
     assert code not in stored and token not in stored
     signed_in = verify(world, flow, code)
     assert signed_in.status_code == 200, signed_in.get_json()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.mail.email_codes import EmailCodeFlow, EmailCodeRequests
+from domain.signin.email_codes import EmailCodeFlow, EmailCodeRequests
 from infrastructure.firestore.client import BOUNDED, claim_id, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.mail.email_code import (
+from application.signin.codes.email import (
     OpenEmailLink,
     RequestEmailCode,
     SignInByLink,
@@ -57,11 +57,11 @@ def _onward(exc: MfaRequired) -> Response:
 
 @bp.get("/sign-in/email-code")
 def email_code_page() -> Response:
-    return kept_page("mail/email_code.html", next=_next(), form={})
+    return kept_page("signin/email_code.html", next=_next(), form={})
 
 
 @bp.post("/sign-in/email-code")
-@form_errors("mail/email_code.html", shown=lambda: {"next": _next()})
+@form_errors("signin/email_code.html", shown=lambda: {"next": _next()})
 def email_code() -> Response:
     secret = browser.new_secret()
     started = services().email_codes.request(
@@ -85,11 +85,11 @@ def _code_page() -> dict[str, object]:
 
 @bp.get("/sign-in/email-code/verify")
 def email_code_verify_page() -> Response:
-    return page("mail/email_code_verify.html", next=_next(), flow=_flow(), form={})
+    return page("signin/email_code_verify.html", next=_next(), flow=_flow(), form={})
 
 
 @bp.post("/sign-in/email-code/verify")
-@form_errors("mail/email_code_verify.html", shown=_code_page)
+@form_errors("signin/email_code_verify.html", shown=_code_page)
 def email_code_verify() -> Response:
     # A pasted code keeps only its digits ("123 456", "123-456").
     code = _NOT_DIGITS.sub("", field("code"))
@@ -118,7 +118,7 @@ def email_link_page() -> Response:
     token = _token()
     shown = services().email_codes.open_link(OpenEmailLink(token, browser.email_flow_secret()))
     return page(
-        "mail/email_link.html",
+        "signin/email_link.html",
         same_browser=shown.same_browser,
         code=shown.code,
         token=token,
@@ -128,7 +128,7 @@ def email_link_page() -> Response:
 
 @bp.post("/sign-in/email")
 @form_errors(
-    "mail/email_link.html",
+    "signin/email_link.html",
     shown=lambda: {"same_browser": False, "code": "", "token": "", "next": _next()},
 )
 def email_link() -> Response:

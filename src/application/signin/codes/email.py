@@ -2,9 +2,10 @@
 asked (docs/reference/email-code.md; docs/decisions/0474-email-codes.md).
 
 The request for a code is the same work for every address: the flow is stored and a job is
-queued; the job gives the flow its link token and code and mails them, to an account's
-address or to an address without one (whose code signs it up). The verification spends the
-flow once, and its wrong codes count in the login throttle as wrong passwords do.
+queued; mail's job (application/mail/code_mail.py) gives the flow its link token and code and
+mails them, to an account's address or to an address without one (whose code signs it up).
+The verification spends the flow once, and its wrong codes count in the login throttle as
+wrong passwords do.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,17 +22,7 @@ from application.accounts.accounts import RegisterProven, UserRepository
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
-from application.mail.sending import MailSettings, deliver
-from application.ports import (
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    Job,
-    JobQueue,
-    Mailer,
-    MailRenderer,
-)
+from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
@@ -40,18 +30,18 @@ from application.signin.tokens import TokenPair
 from domain.accounts.users import User, login_key
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
 from domain.ids import new_id
-from domain.mail.email_codes import (
+from domain.request_limits import client_scope
+from domain.signin.email_codes import (
     FLOW_LIFETIME,
     EmailCodeFlow,
     EmailCodeRequests,
     code_of,
     secret_hash,
 )
-from domain.request_limits import client_scope
 from domain.signin.mfa import EMAIL
 from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
 
-log = logging.getLogger("firegate.mail")
+log = logging.getLogger("firegate.mail")  # a code whose mail could not be queued
 
 EMAIL_CODE_MAIL = "email_code_mail"
 INVALID_EMAIL_CODE, INVALID_EMAIL_FLOW = "invalid_email_code", "invalid_email_flow"
@@ -227,7 +217,7 @@ class EmailCodes:
         self.flows.start(flow, key, now, client, challenged=beyond)
         try:
             self.queue.enqueue(EmailCodeJob(flow.id).job())
-        except Exception:  # the answer must not depend on the queue (application.mail.sending)
+        except Exception:  # the answer must not depend on the queue (application/mail/sending.py)
             log.exception("could not queue the mail of an e-mail code")
         return EmailCodeRequested(flow.id, int(FLOW_LIFETIME.total_seconds()))
 
@@ -371,62 +361,3 @@ class EmailCodes:
     def _check_enabled(self) -> None:
         if not self.enabled:
             raise NotFound("Sign-in by e-mail code is off here.", code=EMAIL_CODE_DISABLED)
-
-
-class EmailCodeMailJob:
-    """The EMAIL_CODE_MAIL job: give the flow its link token (so its code), then mail both to
-    the flow's address, greeting the account where it has proven that address. A flow voided
-    or spent since the request gets nothing."""
-
-    def __init__(
-        self,
-        *,
-        flows: EmailCodeFlowStore,
-        users: UserRepository,
-        renderer: MailRenderer,
-        mailer: Mailer,
-        clock: Clock,
-        audit: AuditLog,
-        settings: MailSettings,
-    ) -> None:
-        self._flows, self._users, self._renderer, self._mailer = flows, users, renderer, mailer
-        self._clock, self._audit, self._settings = clock, audit, settings
-
-    def run(self, job: Job, final: bool) -> None:
-        request = EmailCodeJob.parse(job.subject)
-        if request is None:
-            log.warning("unreadable e-mail code job dropped")
-            return
-        now, token = self._clock.now(), secrets.token_urlsafe(32)
-        flow = self._flows.update(request.flow_id, lambda f: f.issued(token, now))
-        if flow is None or not flow.usable(now) or not flow.opens_with(token):
-            return  # voided, spent or expired since the request
-        user = self._users.find_by_login(login_key(flow.email))
-        proven = user is not None and user.email_verified
-        # The account's own address, as it stored it: never the spelling asked for, which
-        # names the same account yet may be another mailbox (docs/security.md, "One address,
-        # one account"). An address without an account is mailed as asked (its sign-up).
-        to = user.email.value if user is not None and user.email is not None else flow.email
-        left = flow.expires_at - now
-        context = {
-            "product": self._settings.product,
-            "public_url": self._settings.public_url,
-            "support_email": self._settings.support_email,
-            "email": to,
-            "address_verified": "yes" if proven else "",
-            "locale": (user.locale if user is not None else None) or flow.locale or "",
-            "code": code_of(token),
-            "link": f"{self._settings.public_url}/sign-in/email?token={token}",
-            "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
-            "new_account": "" if user is not None else "yes",
-        }
-        if user is not None and proven:
-            context |= {"username": user.username.value, "name": user.name or user.username.value}
-        mail = self._renderer.render("email_code", to, context)
-        user_id = user.id if user is not None else None
-        if not deliver(self._mailer, mail, final, f"an e-mail code of flow {flow.id}"):
-            self._audit.record(
-                AuditEvent(Audit.MAIL, "failure", user_id=user_id, reason="delivery_failed")
-            )
-            return
-        self._audit.record(AuditEvent(Audit.MAIL, user_id=user_id, reason=EMAIL_CODE_MAIL))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.mail.email_code import RequestEmailCode, VerifyEmailCode
+from application.signin.codes.email import RequestEmailCode, VerifyEmailCode
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
 from interfaces.http.routes.signin.login import token_out
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.mail.email_code import (
+from interfaces.http.schemas.signin.email_code import (
     EmailCodeOut,
     EmailCodeRequest,
     VerifyEmailCodeRequest,

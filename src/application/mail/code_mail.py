@@ -1,0 +1,76 @@
+"""The mail of a sign-in code: the EMAIL_CODE_MAIL job renders and sends the code and link
+of a flow that sign-in stored (application/signin/codes/email.py; docs/reference/email-code.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from application.accounts.accounts import UserRepository
+from application.mail.sending import MailSettings, deliver
+from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, MailRenderer
+from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore, EmailCodeJob
+from domain.accounts.users import login_key
+from domain.signin.email_codes import code_of
+
+log = logging.getLogger("firegate.mail")
+
+
+class EmailCodeMailJob:
+    """The EMAIL_CODE_MAIL job: give the flow its link token (so its code), then mail both to
+    the flow's address, greeting the account where it has proven that address. A flow voided
+    or spent since the request gets nothing."""
+
+    def __init__(
+        self,
+        *,
+        flows: EmailCodeFlowStore,
+        users: UserRepository,
+        renderer: MailRenderer,
+        mailer: Mailer,
+        clock: Clock,
+        audit: AuditLog,
+        settings: MailSettings,
+    ) -> None:
+        self._flows, self._users, self._renderer, self._mailer = flows, users, renderer, mailer
+        self._clock, self._audit, self._settings = clock, audit, settings
+
+    def run(self, job: Job, final: bool) -> None:
+        request = EmailCodeJob.parse(job.subject)
+        if request is None:
+            log.warning("unreadable e-mail code job dropped")
+            return
+        now, token = self._clock.now(), secrets.token_urlsafe(32)
+        flow = self._flows.update(request.flow_id, lambda f: f.issued(token, now))
+        if flow is None or not flow.usable(now) or not flow.opens_with(token):
+            return  # voided, spent or expired since the request
+        user = self._users.find_by_login(login_key(flow.email))
+        proven = user is not None and user.email_verified
+        # The account's own address, as it stored it: never the spelling asked for, which
+        # names the same account yet may be another mailbox (docs/security.md, "One address,
+        # one account"). An address without an account is mailed as asked (its sign-up).
+        to = user.email.value if user is not None and user.email is not None else flow.email
+        left = flow.expires_at - now
+        context = {
+            "product": self._settings.product,
+            "public_url": self._settings.public_url,
+            "support_email": self._settings.support_email,
+            "email": to,
+            "address_verified": "yes" if proven else "",
+            "locale": (user.locale if user is not None else None) or flow.locale or "",
+            "code": code_of(token),
+            "link": f"{self._settings.public_url}/sign-in/email?token={token}",
+            "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
+            "new_account": "" if user is not None else "yes",
+        }
+        if user is not None and proven:
+            context |= {"username": user.username.value, "name": user.name or user.username.value}
+        mail = self._renderer.render("email_code", to, context)
+        user_id = user.id if user is not None else None
+        if not deliver(self._mailer, mail, final, f"an e-mail code of flow {flow.id}"):
+            self._audit.record(
+                AuditEvent(Audit.MAIL, "failure", user_id=user_id, reason="delivery_failed")
+            )
+            return
+        self._audit.record(AuditEvent(Audit.MAIL, user_id=user_id, reason=EMAIL_CODE_MAIL))
