@@ -32,7 +32,6 @@ from application.events.webhooks.jobs import DeliverySweeper, DisabledEndpointMa
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, WebhookOutbox
 from application.events.webhooks.ports import (
     DeliveryChannel,
-    HostResolver,
     Scheduler,
     WebhookDeliveries,
     WebhookEndpoints,
@@ -40,17 +39,14 @@ from application.events.webhooks.ports import (
     WebhookSender,
 )
 from application.jobs import JobHandler
+from application.outbound import HostResolver
 from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.mail import MailAdapters
 from bootstrap.metrics import metered
 from bootstrap.platform import Platform
 from domain.events.auth_hooks import MAX_TIMEOUT_MS
 from domain.events.webhooks import RetryPolicy
-from infrastructure.events.webhook_http import (
-    PinnedWebhookSender,
-    SocketHostResolver,
-    ThreadScheduler,
-)
+from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.users import StagedWriter
 from infrastructure.firestore.events.auth_hooks import FirestoreAuthHooks
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
@@ -58,6 +54,7 @@ from infrastructure.firestore.events.webhooks import (
     FirestoreWebhookDeliveries,
     FirestoreWebhookEndpoints,
 )
+from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:

@@ -1,17 +1,16 @@
 """Fakes of the events' ports: the audit log, security events and webhooks (endpoints,
-deliveries, the host resolver, the sender, the pinned client, the sweeper's scheduler), and
-the auth hooks' store."""
+deliveries, the sender, the pinned client, the sweeper's scheduler), and the auth hooks'
+store."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from application.events.webhooks.ports import Answer, DocumentTooLarge, WebhookUnreachable
+from application.outbound import Answer, DocumentTooLarge, WebhookUnreachable
 from application.ports import AuditEvent, StagedWrites
 from domain.errors import Conflict, Unavailable
 from domain.events.auth_hooks import CALLS_KEPT, AuthHook, HookCall, HookKind, call_slot
@@ -165,21 +164,6 @@ class FakeWebhookDeliveries:
                 key=lambda d: (d.next_attempt_at, d.id),
             )
         return [d.id for d in rows][:limit]
-
-
-class FakeHostResolver:
-    """Names resolve to what ``names`` says; an address to itself."""
-
-    def __init__(self, names: Mapping[str, list[str]] | None = None) -> None:
-        self.names = dict(names or {})
-
-    def addresses(self, host: str) -> list[str]:
-        if host in self.names:
-            return self.names[host]
-        try:
-            return [str(ipaddress.ip_address(host))]
-        except ValueError:
-            return []
 
 
 class FakeWebhookSender:

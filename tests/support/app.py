@@ -36,9 +36,9 @@ from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, tok
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from domain.request_limits import WindowCounts
 from infrastructure.events.audit import LoggingAuditLog
-from infrastructure.events.webhook_http import PinnedWebhookSender
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.outbound_http import PinnedWebhookSender
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
@@ -57,7 +57,6 @@ from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
     FakeAuthHooks,
     FakeHookClient,
-    FakeHostResolver,
     FakeScheduler,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
@@ -71,7 +70,7 @@ from tests.fakes.federation import (
     FakeIdentityVerifier,
     FakeUpstreamProviders,
 )
-from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
+from tests.fakes.kernel import FakeClock, FakeHasher, FakeHostResolver, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import (
     FakeActionTokenRepository,
     FakeEmailCodeFlows,

@@ -12,7 +12,7 @@ from click.testing import Result
 from flask import Flask
 
 from bootstrap import Adapters
-from infrastructure.events.webhook_http import PinnedWebhookSender
+from infrastructure.outbound_http import PinnedWebhookSender
 from tests.support.hook_receiver import hook_receiver
 
 pytestmark = pytest.mark.unit

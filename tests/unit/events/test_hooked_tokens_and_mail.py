@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 from application.events.auth_hooks.admin import SetAuthHook
-from application.events.webhooks.ports import WebhookUnreachable
 from application.jobs import JobPush, RetryJob, encode_job
+from application.outbound import WebhookUnreachable
 from tests.fakes.events import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, register
 from tests.support.app import World

@@ -24,8 +24,9 @@ from domain.events.auth_hooks import (
     checked_on_failure,
     checked_timeout,
 )
-from domain.events.webhooks import SECRET_PREFIX, check_url, new_secret
 from domain.ids import is_id, new_id
+from domain.public_urls import check_url
+from domain.standard_webhooks import SECRET_PREFIX, new_secret
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.events.webhooks.ports import Answer
+from application.outbound import Answer
 from domain.events.auth_hooks import AuthHook, HookCall, HookKind
 
 
