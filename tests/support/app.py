@@ -24,6 +24,7 @@ from bootstrap.adapters import Adapters
 from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
+from bootstrap.hooks import HooksAdapters
 from bootstrap.keys import provider_tokens
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
@@ -55,8 +56,6 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
-    FakeAuthHooks,
-    FakeHookClient,
     FakeScheduler,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
@@ -70,6 +69,7 @@ from tests.fakes.federation import (
     FakeIdentityVerifier,
     FakeUpstreamProviders,
 )
+from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
 from tests.fakes.kernel import FakeClock, FakeHasher, FakeHostResolver, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import (
     FakeActionTokenRepository,
@@ -145,6 +145,11 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             breaches=FakeBreachedPasswords(),
             profile_schemas=FakeProfileSchemaStore(),
         ),
+        hooks=HooksAdapters(
+            auth_hooks=FakeAuthHooks(),
+            host_resolver=FakeHostResolver(),
+            hook_client=FakeHookClient(),
+        ),
         signin=SigninAdapters(
             sessions=FakeSessionRepository(store),
             login_lookup=FakeLoginLookup(store, throttle),
@@ -179,8 +184,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             host_resolver=FakeHostResolver(),
             webhook_sender=FakeWebhookSender(),
             scheduler=FakeScheduler(),
-            auth_hooks=FakeAuthHooks(),
-            hook_client=FakeHookClient(),
         ),
         clients=ClientsAdapters(
             oauth_clients=FakeOAuthClients(),

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     DEFAULT_TIMEOUT_MS,
     MAX_TIMEOUT_MS,
     AuthHook,

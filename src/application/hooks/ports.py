@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.outbound import Answer
-from domain.events.auth_hooks import AuthHook, HookCall, HookKind
+from domain.hooks.auth_hooks import AuthHook, HookCall, HookKind
 
 
 class AuthHookStore(Protocol):

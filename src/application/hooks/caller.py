@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from application.events.auth_hooks.ports import AuthHookStore, HookClient, HookPolicy
+from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
 from application.outbound import (
     Answer,
@@ -23,7 +23,7 @@ from application.outbound import (
 )
 from application.ports import NO_METRICS, Clock, Metrics, SecretBox
 from domain.errors import Unavailable
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     MAX_ANSWER_BYTES,
     MAX_ERROR_LENGTH,
     AuthHook,

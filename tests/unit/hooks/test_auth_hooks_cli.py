@@ -21,8 +21,8 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def adapters(adapters: Adapters) -> Adapters:
     """The fakes, but hooks are sent over HTTP to the test's receiver."""
-    events = replace(adapters.events, hook_client=PinnedWebhookSender(timeout=5))
-    return replace(adapters, events=events)
+    hooks = replace(adapters.hooks, hook_client=PinnedWebhookSender(timeout=5))
+    return replace(adapters, hooks=hooks)
 
 
 def run(app: Flask, *args: str) -> Result:
