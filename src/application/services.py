@@ -19,12 +19,12 @@ if TYPE_CHECKING:
     from application.clients.api_resources import ApiResourceRegistry
     from application.clients.client_keys import AssertionKeys
     from application.clients.clients import ClientRegistry
-    from application.events.auth_hooks.admin import AuthHooks
     from application.events.security_events import EventHistory
     from application.events.webhooks.admin import Webhooks
     from application.federation.connected import ConnectedAccounts
     from application.federation.firebase import Firebase
     from application.federation.upstream import Upstream
+    from application.hooks.admin import AuthHooks
     from application.jobs import PushedJobs
     from application.mail.flows import EmailVerification
     from application.mail.invitations import AccountInvitations

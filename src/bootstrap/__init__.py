@@ -1,7 +1,7 @@
 """The composition root: settings -> adapters -> use cases -> Flask app.
 
 This module is the table of contents: each capability's module (``bootstrap/accounts.py``,
-``signin.py``, ``federation.py``, ``mail.py``, ``events.py``, ``clients.py``,
+``hooks.py``, ``signin.py``, ``federation.py``, ``mail.py``, ``events.py``, ``clients.py``,
 ``provider.py``, ``resources.py``, ``migration.py``, ``orgs.py``, ``sso.py``, ``scim.py``, over
 ``platform.py``) makes that capability's adapters from its own settings and binds its use
 cases; the signature of each binding names what it takes of the other capabilities. ``bind``

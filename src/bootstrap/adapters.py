@@ -24,6 +24,7 @@ from bootstrap import (
     clients,
     events,
     federation,
+    hooks,
     mail,
     migration,
     orgs,
@@ -38,6 +39,7 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
+from bootstrap.hooks import HooksAdapters
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
@@ -63,6 +65,7 @@ class Adapters:
 
     platform: Platform
     accounts: AccountsAdapters
+    hooks: HooksAdapters
     signin: SigninAdapters
     federation: FederationAdapters
     mail: MailAdapters
@@ -103,6 +106,7 @@ def build_adapters(
             hash_waited=hash_waited,
             metrics=metrics,
         ),
+        hooks=hooks.build(client),
         signin=signin.build(
             settings, client, memberships=orgs.membership_part(), write_staged=written
         ),

@@ -21,6 +21,7 @@ from bootstrap import (
     accounts,
     events,
     federation,
+    hooks,
     mail,
     migration,
     orgs,
@@ -33,8 +34,8 @@ from bootstrap import (
 )
 from bootstrap import clients as bootstrap_clients
 from bootstrap.federation import SignedIn
+from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
-from domain.signin.token_hook import RESERVED_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 
@@ -88,16 +89,16 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     stored = events.stored_audit(evt, platform=base, outbox=outbox, ends=ends)
     # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
     # shared by their callers and the admins' use cases.
-    hook_policy = events.hook_policy(settings)
-    hook_cache = events.hook_cache(evt, hook_policy, platform=base)
-    hook_caller = events.hook_caller(
-        evt, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
+    hook_policy = hooks.hook_policy(settings)
+    hook_cache = hooks.hook_cache(adapters.hooks, hook_policy, platform=base)
+    hook_caller = hooks.hook_caller(
+        adapters.hooks, hook_policy, cache=hook_cache, box_key=sig.secret_box, platform=base
     )
     # The lower rooms ask the hooks through it: every token firegate issues carries the
     # before_token hook's claims, and every mail goes through the send_mail hook when one is
     # set (docs/hooks.md).
-    rules = replace(rules, token_hook=events.token_hook(hook_caller))
-    mel = events.hooked_mail(mel, hook_caller)
+    rules = replace(rules, token_hook=hooks.token_hook(hook_caller))
+    mel = mail.hooked_mail(mel, hook_caller)
     audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
     base = replace(base, audit=audit)
     # An attribute may be released as a claim by the provider, under the scopes it offers,
@@ -117,7 +118,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             settings,
             audit=audit,
             invitations=orgs.invited_addresses(adapters.orgs, base),
-            hook=events.before_sign_up(hook_caller, schemas=schemas, origin=request_origin),
+            hook=hooks.before_sign_up(hook_caller, schemas=schemas, origin=request_origin),
             gate=challenge_gate,
         ),
     )
@@ -249,8 +250,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             acc, platform=base, owned=owned, departures=[departures], schemas=schemas
         ),
         profile_schemas=schemas,
-        auth_hooks=events.auth_hooks(
-            evt,
+        auth_hooks=hooks.auth_hooks(
+            adapters.hooks,
             hook_policy,
             cache=hook_cache,
             caller=hook_caller,

@@ -11,12 +11,13 @@ from application.clients.api_resources import ApiResourceRegistry, CatalogueCach
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
 from application.clients.ports import ApiResources, ClientCache, OAuthClients
-from application.events.webhooks.ports import DocumentGetter, HostResolver
+from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import OrgRepository
+from application.outbound import HostResolver
 from bootstrap.platform import Platform
-from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
+from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:

@@ -8,17 +8,12 @@ What they need of another capability is named in their builders' signatures
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import ProfileSchemaSource, UserRepository
-from application.events.auth_hooks.admin import AuthHooks
-from application.events.auth_hooks.caller import HookCache, HookCaller
-from application.events.auth_hooks.hooked import HookMailer, TokenClaimsHook
-from application.events.auth_hooks.ports import AuthHookStore, HookClient, HookPolicy
-from application.events.auth_hooks.sign_up import BeforeSignUp
+from application.accounts.accounts import UserRepository
 from application.events.security_events import (
     EventHistory,
     SecurityEvents,
@@ -32,7 +27,6 @@ from application.events.webhooks.jobs import DeliverySweeper, DisabledEndpointMa
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, WebhookOutbox
 from application.events.webhooks.ports import (
     DeliveryChannel,
-    HostResolver,
     Scheduler,
     WebhookDeliveries,
     WebhookEndpoints,
@@ -40,24 +34,19 @@ from application.events.webhooks.ports import (
     WebhookSender,
 )
 from application.jobs import JobHandler
+from application.outbound import HostResolver
 from application.ports import AuditLog, JobQueue, SecretBox
-from bootstrap.mail import MailAdapters
 from bootstrap.metrics import metered
 from bootstrap.platform import Platform
-from domain.events.auth_hooks import MAX_TIMEOUT_MS
 from domain.events.webhooks import RetryPolicy
-from infrastructure.events.webhook_http import (
-    PinnedWebhookSender,
-    SocketHostResolver,
-    ThreadScheduler,
-)
+from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.users import StagedWriter
-from infrastructure.firestore.events.auth_hooks import FirestoreAuthHooks
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
 from infrastructure.firestore.events.webhooks import (
     FirestoreWebhookDeliveries,
     FirestoreWebhookEndpoints,
 )
+from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -72,8 +61,6 @@ class EventsAdapters:
     host_resolver: HostResolver
     webhook_sender: WebhookSender
     scheduler: Scheduler
-    auth_hooks: AuthHookStore
-    hook_client: HookClient  # each call cut at its hook's own deadline
 
 
 def build(settings: Settings, client: Client) -> EventsAdapters:
@@ -84,8 +71,6 @@ def build(settings: Settings, client: Client) -> EventsAdapters:
         host_resolver=SocketHostResolver(),
         webhook_sender=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
         scheduler=ThreadScheduler(),
-        auth_hooks=FirestoreAuthHooks(client),
-        hook_client=PinnedWebhookSender(timeout=MAX_TIMEOUT_MS / 1000),
     )
 
 
@@ -199,77 +184,3 @@ def webhooks(
 def event_history(own: EventsAdapters, *, users: UserRepository) -> EventHistory:
     """``users``: whose events an admin lists by id."""
     return EventHistory(events=own.security_events, users=users)
-
-
-def hook_policy(settings: Settings) -> HookPolicy:
-    """The webhooks' URL rules, and their endpoints' cache time for the hooks' copy."""
-    return HookPolicy(
-        local=settings.service.app_profile == "local",
-        cache_ttl=settings.events.webhook_cache_ttl,
-    )
-
-
-def hook_cache(own: EventsAdapters, policy: HookPolicy, *, platform: Platform) -> HookCache:
-    """The hooks as each process keeps them, shared by their callers and the admins' use
-    cases (which drop it on a change)."""
-    return HookCache(own.auth_hooks, platform.clock, policy.cache_ttl)
-
-
-def hook_caller(
-    own: EventsAdapters,
-    policy: HookPolicy,
-    *,
-    cache: HookCache,
-    box_key: SecretBox,
-    platform: Platform,
-) -> HookCaller:
-    """``box_key``: what opens the hooks' signing secrets (sign-in's secret box)."""
-    return HookCaller(
-        cache=cache,
-        store=own.auth_hooks,
-        box=box_key,
-        resolver=own.host_resolver,
-        client=own.hook_client,
-        clock=platform.clock,
-        policy=policy,
-        metrics=platform.metrics,
-    )
-
-
-def token_hook(caller: HookCaller) -> TokenClaimsHook:
-    """The before_token hook, as sign-in, the provider and Firebase ask it."""
-    return TokenClaimsHook(caller)
-
-
-def hooked_mail(mail: MailAdapters, caller: HookCaller) -> MailAdapters:
-    """The mail adapters with their mailer behind the send_mail hook."""
-    return replace(mail, mailer=HookMailer(caller, mail.mailer))
-
-
-def auth_hooks(
-    own: EventsAdapters,
-    policy: HookPolicy,
-    *,
-    cache: HookCache,
-    caller: HookCaller,
-    box_key: SecretBox,
-    platform: Platform,
-) -> AuthHooks:
-    """``box_key``: what seals the hooks' signing secrets (sign-in's secret box); ``caller``
-    sends ``hooks test``'s samples."""
-    return AuthHooks(
-        store=own.auth_hooks,
-        cache=cache,
-        caller=caller,
-        box=box_key,
-        clock=platform.clock,
-        policy=policy,
-    )
-
-
-def before_sign_up(
-    caller: HookCaller, *, schemas: ProfileSchemaSource, origin: Callable[[], tuple[str, str]]
-) -> BeforeSignUp:
-    """The accounts' ``before_sign_up`` hook; ``schemas``: what its attributes are checked
-    against; ``origin``: the request's client address and user agent."""
-    return BeforeSignUp(caller=caller, schemas=schemas, origin=origin)

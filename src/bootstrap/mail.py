@@ -1,18 +1,21 @@
 """Mail: its adapters (the action tokens, the renderer, the SMTP mailer, the new-device
 notices), made from its settings, and its flows' objects built on them: verification,
 password reset, invitations, "this wasn't me", the mail jobs (a sign-in code's among them:
-its flow is sign-in's, bootstrap/signin.py), and the mails that follow an account's changes.
+its flow is sign-in's, bootstrap/signin.py), and the mails that follow an account's changes;
+and its mailer behind the ``send_mail`` hook.
 
 What a flow needs of another capability is named in its builder's signature
 (docs/decisions/0456-service-objects.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
 from application.accounts.breached import PasswordScreen
+from application.hooks.caller import HookCaller
+from application.hooks.hooked import HookMailer
 from application.jobs import JobHandler
 from application.mail.code_mail import EmailCodeMailJob
 from application.mail.flows import EmailVerification, MailsAfterChanges
@@ -213,3 +216,8 @@ def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
         registered_with=mails.registered_with,
         changed=mails.changed,
     )
+
+
+def hooked_mail(mail: MailAdapters, caller: HookCaller) -> MailAdapters:
+    """The mail adapters with their mailer behind the send_mail hook."""
+    return replace(mail, mailer=HookMailer(caller, mail.mailer))

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
 from application.accounts.profile_schema import ProfileSchemas
-from application.events.webhooks.ports import DocumentGetter, HostResolver, PinnedClient, Scheduler
+from application.events.webhooks.ports import DocumentGetter, PinnedClient, Scheduler
 from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
 from application.jobs import JobHandler
 from application.orgs.managed import OutsideWayIn
 from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
+from application.outbound import HostResolver
 from application.ports import Clock, JobQueue, SecretBox
 from application.signin.sessions import SignInGate
 from application.sso.arrival import OutsideWayInOf, SsoArrivals, SsoPolicy
@@ -32,10 +33,10 @@ from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from infrastructure.events.webhook_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
+from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.settings import Settings
 from infrastructure.sso.idp_requests import PinnedIdpAdapter
 from infrastructure.sso.saml_metadata import Pysaml2Metadata

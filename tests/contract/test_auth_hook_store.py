@@ -7,17 +7,10 @@ from typing import Any
 
 import pytest
 
-from application.events.auth_hooks.ports import AuthHookStore
-from domain.events.auth_hooks import (
-    CALLS_KEPT,
-    AuthHook,
-    CallOutcome,
-    HookCall,
-    HookKind,
-    OnFailure,
-)
+from application.hooks.ports import AuthHookStore
+from domain.hooks.auth_hooks import CALLS_KEPT, AuthHook, CallOutcome, HookCall, HookKind, OnFailure
 from domain.ids import new_id
-from tests.fakes.events import FakeAuthHooks
+from tests.fakes.hooks import FakeAuthHooks
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -27,7 +20,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 def store(request: pytest.FixtureRequest) -> AuthHookStore:
     if request.param == "fake":
         return FakeAuthHooks()
-    from infrastructure.firestore.events.auth_hooks import FirestoreAuthHooks
+    from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreAuthHooks(client)

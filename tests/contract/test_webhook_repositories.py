@@ -12,14 +12,9 @@ import pytest
 from application.events.security_events import SecurityEvents
 from application.events.webhooks.ports import WebhookDeliveries, WebhookEndpoints
 from domain.events.security_events import SecurityEvent
-from domain.events.webhooks import (
-    Attempt,
-    Delivery,
-    DeliveryStatus,
-    WebhookEndpoint,
-    new_message_id,
-)
+from domain.events.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint
 from domain.ids import new_id
+from domain.standard_webhooks import new_message_id
 from tests.fakes.events import FakeSecurityEvents, FakeWebhookDeliveries, FakeWebhookEndpoints
 
 pytestmark = pytest.mark.contract

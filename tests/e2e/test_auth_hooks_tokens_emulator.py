@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.events.auth_hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.admin import ListAuthHooks, SetAuthHook
 from bootstrap import build_adapters, build_app
 from tests.support import mailbox
 from tests.support.api import PASSWORD, assert_problem, bearer, register

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.events.auth_hooks.admin import ListAuthHooks, SetAuthHook
-from application.events.auth_hooks.sign_up import FAILED_CLOSED
+from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.sign_up import FAILED_CLOSED
 from tests.support.api import PASSWORD, assert_problem, bearer, services
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.oidc_idp import (

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from domain.events.auth_hooks import CallOutcome, HookCall, HookKind
-from infrastructure.firestore.events.auth_hooks import FirestoreAuthHooks
+from domain.hooks.auth_hooks import CallOutcome, HookCall, HookKind
+from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from tests.support.browser import chromium, fill, phone_checked, signed_up
 from tests.support.servers import cli
 

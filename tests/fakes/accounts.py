@@ -14,9 +14,9 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import Role, User, holding
 from domain.errors import Conflict, NotFound
+from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.personal_tokens import PersonalToken
-from domain.signin.token_hook import RESERVED_CLAIMS
 from infrastructure.re2_patterns import re2_matcher
 from tests.fakes.kernel import InMemoryStore
 

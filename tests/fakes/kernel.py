@@ -1,11 +1,12 @@
 """The shared kernel's fakes: the clock, the store every capability's documents share,
-the password hasher, the job queue and the request counters."""
+the password hasher, the job queue, the request counters and the host resolver."""
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from application.jobs import JobHandler
@@ -124,3 +125,18 @@ class CountingRequestCounter(InMemoryRequestCounter):
     def hit(self, key: str, windows: Sequence[int], now: float) -> dict[int, WindowCounts]:
         self.writes[key] += 1
         return super().hit(key, windows, now)
+
+
+class FakeHostResolver:
+    """Names resolve to what ``names`` says; an address to itself."""
+
+    def __init__(self, names: Mapping[str, list[str]] | None = None) -> None:
+        self.names = dict(names or {})
+
+    def addresses(self, host: str) -> list[str]:
+        if host in self.names:
+            return self.names[host]
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return []

@@ -15,6 +15,7 @@ from application.signin.sessions import SessionRead
 from application.signin.throttle import Reservation
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
+from domain.hooks.before_token import TokenHookRequest
 from domain.signin.active_org import ActiveOrg
 from domain.signin.email_codes import EmailCodeFlow, EmailCodeRequests
 from domain.signin.mfa import MfaChallenge, TotpFactor
@@ -22,7 +23,6 @@ from domain.signin.passkeys import Challenge, Passkey
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
 from domain.signin.throttling import FailureRecord, ThrottleRule, refusal, released
-from domain.signin.token_hook import TokenHookRequest
 from tests.fakes.kernel import InMemoryStore
 
 

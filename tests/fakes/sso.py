@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
-from application.events.webhooks.ports import DocumentTooLarge, WebhookUnreachable
+from application.outbound import DocumentTooLarge, WebhookUnreachable
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict
 from domain.sso.connections import CONNECTIONS_MAX, Connection, no_such_connection

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from domain.events.security_events import SecurityEvent
-from domain.events.webhooks import Attempt, Delivery, RetryPolicy, new_message_id
+from domain.events.webhooks import Attempt, Delivery, RetryPolicy
 from domain.ids import new_id
+from domain.standard_webhooks import new_message_id
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents
 from infrastructure.firestore.events.webhooks import (
     DELIVERY_SHARDS,

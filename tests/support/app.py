@@ -24,6 +24,7 @@ from bootstrap.adapters import Adapters
 from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
+from bootstrap.hooks import HooksAdapters
 from bootstrap.keys import provider_tokens
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
@@ -36,9 +37,9 @@ from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, tok
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from domain.request_limits import WindowCounts
 from infrastructure.events.audit import LoggingAuditLog
-from infrastructure.events.webhook_http import PinnedWebhookSender
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
+from infrastructure.outbound_http import PinnedWebhookSender
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
@@ -55,9 +56,6 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
-    FakeAuthHooks,
-    FakeHookClient,
-    FakeHostResolver,
     FakeScheduler,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
@@ -71,7 +69,8 @@ from tests.fakes.federation import (
     FakeIdentityVerifier,
     FakeUpstreamProviders,
 )
-from tests.fakes.kernel import FakeClock, FakeHasher, FakeJobQueue, InMemoryStore
+from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
+from tests.fakes.kernel import FakeClock, FakeHasher, FakeHostResolver, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import (
     FakeActionTokenRepository,
     FakeMailer,
@@ -146,6 +145,11 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             breaches=FakeBreachedPasswords(),
             profile_schemas=FakeProfileSchemaStore(),
         ),
+        hooks=HooksAdapters(
+            auth_hooks=FakeAuthHooks(),
+            host_resolver=FakeHostResolver(),
+            hook_client=FakeHookClient(),
+        ),
         signin=SigninAdapters(
             sessions=FakeSessionRepository(store),
             login_lookup=FakeLoginLookup(store, throttle),
@@ -180,8 +184,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             host_resolver=FakeHostResolver(),
             webhook_sender=FakeWebhookSender(),
             scheduler=FakeScheduler(),
-            auth_hooks=FakeAuthHooks(),
-            hook_client=FakeHookClient(),
         ),
         clients=ClientsAdapters(
             oauth_clients=FakeOAuthClients(),

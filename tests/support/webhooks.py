@@ -21,13 +21,12 @@ from domain.events.webhooks import (
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.signin.secret_box import FernetSecretBox
 from tests.fakes.events import (
-    FakeHostResolver,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
     FakeWebhookEndpoints,
     FakeWebhookSender,
 )
-from tests.fakes.kernel import FakeClock, FakeJobQueue
+from tests.fakes.kernel import FakeClock, FakeHostResolver, FakeJobQueue
 from tests.support.settings import TEST_MFA_KEY
 
 ADMIN = Actor("admin1", "root", "admin", "s1", datetime(2100, 1, 1, tzinfo=UTC))

@@ -95,7 +95,7 @@ def test_no_override_or_composite_index_is_left_over(reading: Reading, config: I
 
 
 # Calls outside the adapters that look like queries and are not.
-NOT_FIRESTORE = {("infrastructure/events/webhook_http.py", "certifi.where")}
+NOT_FIRESTORE = {("infrastructure/outbound_http.py", "certifi.where")}
 
 
 def test_no_query_is_made_outside_the_firestore_adapters() -> None:

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from infrastructure.events.webhook_http import ThreadScheduler
+from infrastructure.events.scheduler import ThreadScheduler
 
 pytestmark = pytest.mark.unit
 

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from application.events.webhooks.delivery import public_address_of
-from application.events.webhooks.ports import (
-    DocumentGetter,
+from application.events.webhooks.ports import DocumentGetter
+from application.outbound import (
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    public_address_of,
 )
 from domain.clients.client_keys import check_jwks, keys_of
 from domain.clients.oauth import OAuthClient

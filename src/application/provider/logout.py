@@ -21,9 +21,10 @@ from application.provider.ports import OAuthGrants, OAuthPolicy, ProviderTokens
 from application.signin.authentication import Actor
 from domain.clients.oauth import OAuthClient
 from domain.errors import NotFound
-from domain.events.webhooks import Delivery, new_message_id
+from domain.events.webhooks import Delivery
 from domain.provider.grants import session_sid
 from domain.provider.logout import BACKCHANNEL_LOGOUT, LogoutNotice, SessionEnd, logout_claims
+from domain.standard_webhooks import new_message_id
 
 MAX_GRANTS_READ = 200  # of one account, newest first: the clients of an end
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from domain.signin.token_hook import NO_CLAIMS, TokenHookRequest
+from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
 
 
 class TokenHook(Protocol):

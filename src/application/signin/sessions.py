@@ -33,12 +33,12 @@ from application.signin.tokens import (
 )
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
+from domain.hooks.before_token import TokenKind
 from domain.ids import is_id, new_id
 from domain.signin.active_org import ActiveOrg
 from domain.signin.devices import Device, is_new_device
 from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session
-from domain.signin.token_hook import TokenKind
 
 log = logging.getLogger("firegate.sessions")
 

@@ -13,17 +13,10 @@ from datetime import datetime, timedelta
 from application.ports import TokenIssuer
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from domain.accounts.users import User
+from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest, TokenKind
 from domain.signin.active_org import ActiveOrg
 from domain.signin.sessions import Session
-from domain.signin.token_hook import (
-    NO_CLAIMS,
-    TokenHookRequest,
-    TokenKind,
-    kept_claims,
-    org_fields,
-    session_fields,
-    user_fields,
-)
+from domain.signin.token_hook import kept_claims, org_fields, session_fields, user_fields
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from application.events.webhooks.delivery import public_address_of
-from application.events.webhooks.ports import (
-    DocumentGetter,
+from application.events.webhooks.ports import DocumentGetter
+from application.orgs.orgs import OrgMembership, member_view
+from application.orgs.ports import OrgRepository
+from application.outbound import (
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    public_address_of,
 )
-from application.orgs.orgs import OrgMembership, member_view
-from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
 from application.signin.authentication import Actor
 from application.sso.ports import Connections, SamlMetadata

@@ -27,13 +27,13 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from application.events.webhooks.delivery import public_address_of
-from application.events.webhooks.ports import (
+from application.events.webhooks.ports import PinnedClient
+from application.outbound import (
     Answer,
     DocumentTooLarge,
     HostResolver,
-    PinnedClient,
     WebhookUnreachable,
+    public_address_of,
 )
 from domain.errors import Conflict
 from domain.sso.connections import idp_address_refused

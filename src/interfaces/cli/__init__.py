@@ -1,6 +1,6 @@
 """The service's command line: ``flask --app src/wsgi.py users ...``. Each capability's
 commands are in its module (``accounts``, ``signin``, ``migration``, ``clients``,
-``federation``, ``orgs``, ``rules``, ``events``); this one puts them in their groups. A group
+``federation``, ``orgs``, ``rules``, ``hooks``); this one puts them in their groups. A group
 imports its modules when the command line first asks it for its commands: a server, which
 builds the same app, never does (docs/decisions/0440-route-modules-on-first-use.md)."""
 
@@ -39,7 +39,7 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         "firegate's library for firestore.rules (docs/organizations.md).",
         (("rules", "COMMANDS"),),
     ),
-    ("hooks", "Manage the auth hooks (docs/hooks.md).", (("events", "COMMANDS"),)),
+    ("hooks", "Manage the auth hooks (docs/hooks.md).", (("hooks", "COMMANDS"),)),
 )
 
 

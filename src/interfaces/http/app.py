@@ -17,8 +17,9 @@ from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
 from interfaces.http.routes.accounts import accounts, profile_schema, users
 from interfaces.http.routes.clients import org_clients
-from interfaces.http.routes.events import auth_hooks, events, webhooks
+from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
+from interfaces.http.routes.hooks import auth_hooks
 from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import access, active, orgs
 from interfaces.http.routes.orgs import domains as org_domains

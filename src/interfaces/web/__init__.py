@@ -36,9 +36,10 @@ from interfaces.web.errors import (
     prefers_html,
     refused,
 )
-from interfaces.web.events import activity, auth_hooks, webhooks  # noqa: F401
+from interfaces.web.events import activity, webhooks  # noqa: F401
 from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
+from interfaces.web.hooks import auth_hooks
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
 from interfaces.web.mail import flows, not_me  # noqa: F401

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from application.accounts.signups import Signups, SignUpWay
-from application.events.auth_hooks.admin import SetAuthHook
 from application.federation.linking import ExternalSignIn
+from application.hooks.admin import SetAuthHook
 from application.migration.importing import ImportFile, ImportUsers, Position
 from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
 from domain.accounts.users import Role
-from tests.fakes.events import FakeHookClient
+from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
@@ -89,7 +89,7 @@ def test_no_verdict_is_made_outside_the_door() -> None:
     door = {
         "domain/accounts/signups.py",
         "application/accounts/signups.py",
-        "application/events/auth_hooks/sign_up.py",  # the hook's answer, read
+        "application/hooks/sign_up.py",  # the hook's answer, read
     }
     makers = []
     for name, tree in _modules().items():
@@ -266,7 +266,7 @@ def test_the_seed_clients_sign_up_is_challenged_like_register() -> None:
 def test_the_hook_is_asked_only_of_a_sign_up_whose_input_is_valid() -> None:
     w = World()
     w.services.auth_hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
-    client = w.adapters.events.hook_client
+    client = w.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "allow"}
     short = {"username": "ann", "email": "ann@example.com", "password": "short"}

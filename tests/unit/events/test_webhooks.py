@@ -25,15 +25,12 @@ from domain.events.webhooks import (
     DeliveryStatus,
     RetryPolicy,
     WebhookEndpoint,
-    check_url,
-    new_secret,
-    public_address,
-    signature,
-    signed_headers,
 )
+from domain.public_urls import check_url, public_address
+from domain.standard_webhooks import new_secret, signature, signed_headers
 from infrastructure.signin.secret_box import FernetSecretBox
-from tests.fakes.events import FakeHostResolver, FakeWebhookEndpoints, FakeWebhookSender
-from tests.fakes.kernel import FakeClock
+from tests.fakes.events import FakeWebhookEndpoints, FakeWebhookSender
+from tests.fakes.kernel import FakeClock, FakeHostResolver
 from tests.support.webhooks import ADMIN, BOX, Hooks
 
 pytestmark = pytest.mark.unit

@@ -24,7 +24,7 @@ from application.clients.client_keys import (
 )
 from domain.clients.oauth import OAuthClient
 from domain.provider.assertions import ASSERTION_TYPE
-from tests.fakes.events import FakeHostResolver
+from tests.fakes.kernel import FakeHostResolver
 from tests.fakes.sso import FakeDocumentGetter
 from tests.support.api import bearer, login, register
 from tests.support.oauth import REDIRECT, SCOPE, OAuthWorld, browsing_member

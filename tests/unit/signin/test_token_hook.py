@@ -23,9 +23,9 @@ from application.signin.tokens import hook_claims
 from bootstrap.keys import provider_tokens
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
+from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.signin.active_org import ActiveOrg
-from domain.signin.token_hook import NO_CLAIMS, RESERVED_CLAIMS
 from tests.fakes.accounts import profile_schemas
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock

@@ -17,7 +17,8 @@ from application.federation.upstream import Authorization, UpstreamClaims
 from bootstrap.sso import connection_client
 from domain.errors import Conflict, Unavailable
 from domain.federation.upstream import UpstreamProvider
-from tests.fakes.events import FakeHostResolver, FakePinnedClient
+from tests.fakes.events import FakePinnedClient
+from tests.fakes.kernel import FakeHostResolver
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, DISCOVERY, public_keys, signed_id_token
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.fakes.events import FakeHostResolver
+from tests.fakes.kernel import FakeHostResolver
 from tests.fakes.sso import FakeDocumentGetter
 from tests.support.api import assert_field_error
 from tests.support.saml import certificate, idp_metadata

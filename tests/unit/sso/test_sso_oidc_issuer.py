@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.fakes.events import FakeHostResolver
+from tests.fakes.kernel import FakeHostResolver
 from tests.support.admin_pages import post
 from tests.support.api import assert_field_error
 from tests.support.sso_world import draft_connection

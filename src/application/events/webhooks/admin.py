@@ -15,15 +15,10 @@ from application.pagination import Page, decode_cursor, paginate, parse_time_pos
 from application.ports import Clock, JobQueue, SecretBox
 from application.signin.authentication import Actor
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
-from domain.events.webhooks import (
-    MAX_DESCRIPTION_LENGTH,
-    MAX_EVENTS,
-    Delivery,
-    WebhookEndpoint,
-    check_url,
-    new_secret,
-)
+from domain.events.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, Delivery, WebhookEndpoint
 from domain.ids import is_id, new_id
+from domain.public_urls import check_url
+from domain.standard_webhooks import new_secret
 from domain.text import has_control, has_direction_control
 
 

@@ -13,42 +13,20 @@ from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.outbox import FIRST
 from application.events.webhooks.ports import (
     DeliveryChannel,
-    HostResolver,
     WebhookDeliveries,
     WebhookEndpoints,
     WebhookPolicy,
     WebhookSender,
-    WebhookUnreachable,
 )
 from application.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELAY
+from application.outbound import HostResolver, WebhookUnreachable, public_address_of
 from application.ports import NO_METRICS, Clock, Job, Metrics, SecretBox
 from domain.errors import Unavailable
-from domain.events.webhooks import (
-    Attempt,
-    Delivery,
-    DeliveryStatus,
-    WebhookEndpoint,
-    public_address,
-    signed_headers,
-)
+from domain.events.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint
 from domain.ids import is_id
+from domain.standard_webhooks import signed_headers
 
 log = logging.getLogger("firegate.webhooks")
-
-
-def public_address_of(url: str, resolver: HostResolver) -> tuple[str | None, str | None]:
-    """The address to call ``url``'s host at, or why it may not be called: it resolves to no
-    address, or to one that is not public (docs/security.md, "Webhooks"). The sender connects
-    to this very address, so a host that answers DNS again with another (DNS rebinding)
-    is not called there. Whatever else firegate fetches at an address it is given goes
-    through this check too (an IdP's metadata, application/sso/connections.py)."""
-    host = urlsplit(url).hostname or ""
-    addresses = resolver.addresses(host)
-    if not addresses:
-        return None, "host_not_resolved"
-    if not all(public_address(address) for address in addresses):
-        return None, "not_public_address"
-    return addresses[0], None
 
 
 Message = tuple[str, dict[str, str]]  # the body and the headers of one attempt

@@ -14,8 +14,9 @@ from datetime import timedelta
 from application.events.webhooks.cache import EndpointCache
 from application.ports import Clock, Job, JobQueue
 from domain.events.security_events import SecurityEvent
-from domain.events.webhooks import Delivery, new_message_id
+from domain.events.webhooks import Delivery
 from domain.signin.mfa import SSO
+from domain.standard_webhooks import new_message_id
 
 log = logging.getLogger("firegate.webhooks")
 

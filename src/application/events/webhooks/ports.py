@@ -1,6 +1,7 @@
-"""What the webhooks need from outside: where endpoints and deliveries are stored, how a host
-is resolved and a delivery sent (and, by the same pinned client, what else firegate fetches
-from an address it is given), a background timer; and the policy the settings decide."""
+"""What the webhooks need from outside: where endpoints and deliveries are stored, how a
+delivery is sent (and, by the same pinned client, what else firegate fetches from an address
+it is given; its host resolved and its failures as application/outbound.py has them), a
+background timer; and the policy the settings decide."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from application.outbound import Answer
 from domain.events.webhooks import Delivery, RetryPolicy, WebhookEndpoint
 
 
@@ -60,16 +62,6 @@ class WebhookDeliveries(Protocol):
         ...
 
 
-class HostResolver(Protocol):
-    def addresses(self, host: str) -> list[str]:
-        """Every address ``host`` resolves to (an address resolves to itself); [] if none."""
-        ...
-
-
-class WebhookUnreachable(Exception):
-    """No answer: refused, timed out, a TLS failure, an unreadable answer."""
-
-
 class WebhookSender(Protocol):
     def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         """POST ``body`` as JSON without following redirects; the status code, or
@@ -97,26 +89,12 @@ class DeliveryChannel(Protocol):
         ...
 
 
-class DocumentTooLarge(Exception):
-    """An answer longer than the caller's limit."""
-
-
 class DocumentGetter(Protocol):
     def get(self, url: str, address: str | None, limit: int) -> bytes:
         """GET ``url`` as a webhook is sent (pinned to ``address``, the same deadline, no
         redirect followed): the body of a 200 answer of at most ``limit`` bytes;
         DocumentTooLarge past it, WebhookUnreachable for anything else."""
         ...
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a server answered one request: the status line, the headers and the body."""
-
-    status: int
-    reason: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
 
 
 class PinnedClient(Protocol):

@@ -9,6 +9,10 @@ from domain.accounts.users import EMAIL_MAX
 
 ItemT = TypeVar("ItemT")
 
+# A URL firegate sends to (a webhook's, an auth hook's): http(s), one line (documentation; the
+# use case checks the rest: 422 invalid_webhook_url).
+URL_PATTERN = "^https?://[^\\x00-\\x1f\\x7f-\\x9f]+$"
+
 
 class Schema(BaseModel):
     # Every model of the API: its validator and serializer are built when first used, not as

@@ -6,12 +6,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema
 
 from application.events.security_events import EVENT_TYPES
-from domain.events.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, MAX_URL_LENGTH, Delivery
+from domain.events.webhooks import MAX_DESCRIPTION_LENGTH, MAX_EVENTS, Delivery
 from domain.events.webhooks import WebhookEndpoint as Endpoint
-from interfaces.http.schemas.common import PageOut, Schema, Strict, single_line
-
-# http(s), one line (documentation; the use case checks the rest: 422 invalid_webhook_url).
-URL_PATTERN = "^https?://[^\\x00-\\x1f\\x7f-\\x9f]+$"
+from domain.public_urls import MAX_URL_LENGTH
+from interfaces.http.schemas.common import URL_PATTERN, PageOut, Schema, Strict, single_line
 
 
 def _url(schema: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     CALLS_KEPT,
     AuthHook,
     CallOutcome,

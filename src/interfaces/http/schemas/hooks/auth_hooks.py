@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     DEFAULT_TIMEOUT_MS,
     MAX_TIMEOUT_MS,
     AuthHook,
@@ -15,9 +15,8 @@ from domain.events.auth_hooks import (
     HookKind,
     OnFailure,
 )
-from domain.events.webhooks import MAX_URL_LENGTH
-from interfaces.http.schemas.common import Schema, Strict, whole
-from interfaces.http.schemas.events.webhooks import URL_PATTERN
+from domain.public_urls import MAX_URL_LENGTH
+from interfaces.http.schemas.common import URL_PATTERN, Schema, Strict, whole
 
 # Checked by the use case, each with its own code (docs/reference/errors.md); listed here for
 # clients.

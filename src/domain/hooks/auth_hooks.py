@@ -1,7 +1,7 @@
 """Auth hooks: the operator's endpoints firegate calls at fixed points and waits for
 (docs/hooks.md, docs/reference/auth-hooks.md, docs/decisions/0486-auth-hooks.md). Signed and
-checked as webhooks are (domain/events/webhooks.py); here, the record, its bounds, the calls
-kept, and the checks of an answer."""
+checked as webhooks are (domain/standard_webhooks.py, domain/public_urls.py); here, the
+record, its bounds, the calls kept, and the checks of an answer."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidInput
-from domain.signin.token_hook import RESERVED_CLAIMS
+from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.text import has_control, is_text
 
 

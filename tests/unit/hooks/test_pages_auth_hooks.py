@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
-from domain.events.auth_hooks import CallOutcome, HookCall, HookKind
-from tests.fakes.events import FakeAuthHooks
+from domain.hooks.auth_hooks import CallOutcome, HookCall, HookKind
+from tests.fakes.hooks import FakeAuthHooks
 from tests.support.admin_pages import browser, root
 from tests.support.app import World
 from tests.support.pages import csrf
@@ -28,7 +28,7 @@ def world() -> World:
 
 
 def store(world: World) -> FakeAuthHooks:
-    found = world.adapters.events.auth_hooks
+    found = world.adapters.hooks.auth_hooks
     assert isinstance(found, FakeAuthHooks)
     return found
 

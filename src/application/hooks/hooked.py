@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from application.events.auth_hooks.caller import HookCaller
+from application.hooks.caller import HookCaller
 from application.ports import Mail, Mailer, MailUndelivered
 from domain.errors import PermissionDenied
-from domain.events.auth_hooks import HookKind, checked_claims, checked_mail_answer
-from domain.signin.token_hook import NO_CLAIMS, TokenHookRequest
+from domain.hooks.auth_hooks import HookKind, checked_claims, checked_mail_answer
+from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
 
 HOOK_FAILED = "hook_failed"
 

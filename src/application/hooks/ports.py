@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.events.webhooks.ports import Answer
-from domain.events.auth_hooks import AuthHook, HookCall, HookKind
+from application.outbound import Answer
+from domain.hooks.auth_hooks import AuthHook, HookCall, HookKind
 
 
 class AuthHookStore(Protocol):

@@ -7,13 +7,13 @@ from base64 import b64decode
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.accounts.accounts import Caller
 from application.accounts.admin import require_admin
-from application.events.auth_hooks.caller import Asked, HookCache, HookCaller
-from application.events.auth_hooks.ports import AuthHookStore, HookPolicy
+from application.hooks.caller import Asked, HookCache, HookCaller
+from application.hooks.ports import AuthHookStore, HookPolicy
 from application.ports import Clock, SecretBox
-from application.signin.authentication import Actor
 from domain.errors import FieldError, InvalidInput, NotFound
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     DEFAULT_TIMEOUT_MS,
     SAMPLES,
     AuthHook,
@@ -24,13 +24,14 @@ from domain.events.auth_hooks import (
     checked_on_failure,
     checked_timeout,
 )
-from domain.events.webhooks import SECRET_PREFIX, check_url, new_secret
 from domain.ids import is_id, new_id
+from domain.public_urls import check_url
+from domain.standard_webhooks import SECRET_PREFIX, new_secret
 
 
 @dataclass(frozen=True)
 class SetAuthHook:
-    actor: Actor
+    actor: Caller
     kind: str
     url: str
     timeout_ms: int = DEFAULT_TIMEOUT_MS
@@ -39,18 +40,18 @@ class SetAuthHook:
 
 @dataclass(frozen=True)
 class ListAuthHooks:
-    actor: Actor
+    actor: Caller
 
 
 @dataclass(frozen=True)
 class AuthHookRef:
-    actor: Actor
+    actor: Caller
     hook_id: str
 
 
 @dataclass(frozen=True)
 class TestAuthHook:
-    actor: Actor
+    actor: Caller
     kind: str
     url: str
     secret: str | None = None  # None: a new one, given back

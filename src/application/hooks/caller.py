@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from application.events.auth_hooks.ports import AuthHookStore, HookClient, HookPolicy
-from application.events.webhooks.delivery import public_address_of
-from application.events.webhooks.ports import (
+from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
+from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
+from application.outbound import (
     Answer,
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    public_address_of,
 )
-from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
 from application.ports import NO_METRICS, Clock, Metrics, SecretBox
 from domain.errors import Unavailable
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     MAX_ANSWER_BYTES,
     MAX_ERROR_LENGTH,
     AuthHook,
@@ -34,7 +34,7 @@ from domain.events.auth_hooks import (
     OnFailure,
     parsed_answer,
 )
-from domain.events.webhooks import new_message_id, signed_headers
+from domain.standard_webhooks import new_message_id, signed_headers
 
 log = logging.getLogger("firegate.auth_hooks")
 

@@ -1,12 +1,11 @@
-"""Sending webhooks over HTTP, resolving their hosts, and the sweeper's timer
-(docs/reference/webhooks.md, docs/security.md "Webhooks"). The same pinned client fetches
-the other documents firegate is given the address of (an SSO connection's IdP metadata,
-docs/reference/sso.md), under the same rules."""
+"""Sending webhooks over HTTP and resolving their hosts (docs/reference/webhooks.md,
+docs/security.md "Webhooks"). The same pinned client calls the auth hooks (docs/hooks.md) and
+fetches the other documents firegate is given the address of (an SSO connection's IdP
+metadata, docs/reference/sso.md; a client's keys), under the same rules."""
 
 from __future__ import annotations
 
 import http.client
-import logging
 import os
 import select
 import socket
@@ -14,15 +13,13 @@ import ssl
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from urllib.parse import urlsplit
 
 import certifi
 
-from application.events.webhooks.ports import Answer, DocumentTooLarge, WebhookUnreachable
-
-log = logging.getLogger("firegate.webhooks")
+from application.outbound import Answer, DocumentTooLarge, WebhookUnreachable
 
 MAX_ANSWER_BYTES = 4 * 1024  # read, then dropped; a longer answer closes the connection
 USER_AGENT = "firegate-webhooks/1"
@@ -238,31 +235,3 @@ class SocketHostResolver:
         except (OSError, UnicodeError):
             return []
         return sorted({str(info[4][0]) for info in found})
-
-
-# A periodic task's first round waits for at most this long (and for no longer than its
-# interval): the first requests a server answers do not share its CPU with the sweeps, which
-# import the client library (docs/benchmarks.md, "Cold start").
-FIRST_ROUND_AFTER = 10.0
-
-
-class ThreadScheduler:
-    """A daemon thread per task, started in the process that asks (after gunicorn's fork)."""
-
-    def __init__(self, first_round_after: float = FIRST_ROUND_AFTER) -> None:
-        self._first_round_after = first_round_after
-
-    def every(self, seconds: float, task: Callable[[], object]) -> None:
-        first = min(seconds, self._first_round_after)
-
-        def run() -> None:
-            stop = threading.Event()
-            stop.wait(first)
-            while True:
-                try:
-                    task()
-                except Exception:  # the next round tries again
-                    log.warning("a periodic task failed", exc_info=True)
-                stop.wait(seconds)
-
-        threading.Thread(target=run, name="periodic", daemon=True).start()

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from application.accounts.profile_schema import ReplaceProfileSchema
-from application.events.auth_hooks.admin import ListAuthHooks, SetAuthHook
-from application.events.auth_hooks.sign_up import FAILED_CLOSED
+from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.sign_up import FAILED_CLOSED
 from application.signin.authentication import Actor
-from tests.fakes.events import FakeHookClient
 from tests.fakes.federation import FakeIdentityVerifier
+from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem
 from tests.support.app import World
 from tests.support.pages import csrf
@@ -40,7 +40,7 @@ def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookC
     world.services.auth_hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook", on_failure=on_failure)
     )
-    client = world.adapters.events.hook_client
+    client = world.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = answer
     return client

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from application.events.auth_hooks.admin import AuthHookRef, AuthHooks, ListAuthHooks, SetAuthHook
-from application.events.auth_hooks.caller import HookCache, HookCaller, HookResult
-from application.events.auth_hooks.ports import HookPolicy
-from application.events.webhooks.ports import WebhookUnreachable
+from application.hooks.admin import AuthHookRef, AuthHooks, ListAuthHooks, SetAuthHook
+from application.hooks.caller import HookCache, HookCaller, HookResult
+from application.hooks.ports import HookPolicy
 from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
+from application.outbound import WebhookUnreachable
 from application.signin.authentication import Actor
 from domain.errors import InvalidInput, NotFound, PermissionDenied
-from domain.events.auth_hooks import (
+from domain.hooks.auth_hooks import (
     BadAnswer,
     CallOutcome,
     HookKind,
@@ -27,8 +27,8 @@ from domain.events.auth_hooks import (
     parsed_answer,
 )
 from infrastructure.metrics.prometheus import PrometheusMetrics
-from tests.fakes.events import FakeAuthHooks, FakeHookClient, FakeHostResolver
-from tests.fakes.kernel import FakeClock
+from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
+from tests.fakes.kernel import FakeClock, FakeHostResolver
 from tests.support.metrics import samples
 from tests.support.webhooks import ADMIN, BOX
 

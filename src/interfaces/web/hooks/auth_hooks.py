@@ -12,15 +12,10 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from application.events.auth_hooks.admin import (
-    AuthHookRef,
-    AuthHookView,
-    ListAuthHooks,
-    SetAuthHook,
-)
-from application.signin.authentication import Actor
+from application.accounts.accounts import Caller
+from application.hooks.admin import AuthHookRef, AuthHookView, ListAuthHooks, SetAuthHook
 from domain.errors import InvalidInput
-from domain.events.auth_hooks import DEFAULT_TIMEOUT_MS, HookKind, OnFailure
+from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, HookKind, OnFailure
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import needs_sign_in
 from interfaces.web.errors import prefers_html
@@ -29,13 +24,13 @@ from interfaces.web.rendering import bp, page, see_other
 
 PATH = "/admin/hooks/auth"
 API_PATH = "/admin/auth-hooks"
-TEMPLATE = "events/auth_hooks.html"
+TEMPLATE = "hooks/auth_hooks.html"
 DONE: dict[str, LazyString] = {
     "removed": lazy_gettext("The hook is removed; firegate no longer calls it."),
 }
 
 
-def _shown(actor: Actor) -> dict[str, object]:
+def _shown(actor: Caller) -> dict[str, object]:
     """What the page shows besides its form: the hooks with their calls, the kinds."""
     hooks: list[AuthHookView] = services().auth_hooks.list(ListAuthHooks(actor))
     return {
@@ -57,7 +52,7 @@ def api_address() -> Response | None:
 
 @bp.get(PATH)
 @needs_sign_in
-def auth_hooks_page(actor: Actor) -> Response:
+def auth_hooks_page(actor: Caller) -> Response:
     shown = _shown(actor) | {"done": DONE.get(request.args.get("done", "")), "form": {}}
     return page(TEMPLATE, 200, **shown)
 
@@ -74,11 +69,11 @@ def _timeout() -> int:
 @bp.post(PATH)
 @needs_sign_in
 @form_errors(TEMPLATE, form_id="hook", shown=_shown)
-def set_auth_hook(actor: Actor) -> Response:
+def set_auth_hook(actor: Caller) -> Response:
     cmd = SetAuthHook(actor, field("kind"), field("url"), _timeout(), field("on_failure"))
     created = services().auth_hooks.set(cmd)
     return page(
-        "events/auth_hook_created.html",
+        "hooks/auth_hook_created.html",
         status=201,
         hook=created.hook,
         secret=created.secret,
@@ -88,6 +83,6 @@ def set_auth_hook(actor: Actor) -> Response:
 
 @bp.post(f"{PATH}/<hook_id>/remove")
 @needs_sign_in
-def remove_auth_hook(actor: Actor, hook_id: str) -> Response:
+def remove_auth_hook(actor: Caller, hook_id: str) -> Response:
     services().auth_hooks.remove(AuthHookRef(actor, hook_id))
     return see_other(f"{PATH}?done=removed")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.events.auth_hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
-from application.signin.authentication import Actor
+from application.accounts.accounts import Caller
+from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.common import NoQuery, Problem
-from interfaces.http.schemas.events.auth_hooks import (
+from interfaces.http.schemas.hooks.auth_hooks import (
     AuthHookCreated,
     AuthHookList,
     AuthHookOut,
@@ -35,7 +35,7 @@ NO_STORE = {"Cache-Control": "no-store"}
     tags=TAGS,
 )
 @authenticated
-def set_auth_hook(actor: Actor) -> Response:
+def set_auth_hook(actor: Caller) -> Response:
     """Admin: the kind's hook (replacing the kind's); the answer carries its ``secret``,
     shown only here."""
     body = parse_json(AuthHookSet)
@@ -53,7 +53,7 @@ def set_auth_hook(actor: Actor) -> Response:
 @bp.get("")
 @doc(query=NoQuery, responses={200: AuthHookList, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
 @authenticated
-def list_auth_hooks(actor: Actor) -> Response:
+def list_auth_hooks(actor: Caller) -> Response:
     """Admin: every hook (one per kind at most), each with its latest calls, newest first."""
     parse_query(NoQuery)
     views = services().auth_hooks.list(ListAuthHooks(actor))
@@ -70,7 +70,7 @@ def list_auth_hooks(actor: Actor) -> Response:
 @bp.delete("/<hook_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
-def delete_auth_hook(actor: Actor, hook_id: str) -> Response:
+def delete_auth_hook(actor: Caller, hook_id: str) -> Response:
     """Admin: remove a hook; its kind goes on as if there were none."""
     services().auth_hooks.remove(AuthHookRef(actor, hook_id))
     return no_content()

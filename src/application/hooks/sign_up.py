@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from application.accounts.accounts import ProfileSchemaSource
-from application.events.auth_hooks.caller import HookCaller
+from application.hooks.caller import HookCaller
 from domain.accounts.signups import ALLOWED, SignUpAttempt, SignUpVerdict
 from domain.accounts.users import check_name
 from domain.errors import InvalidInput
-from domain.events.auth_hooks import BadAnswer, HookKind, checked_sign_up_answer
+from domain.hooks.auth_hooks import BadAnswer, HookKind, checked_sign_up_answer
 
 HOOK_WRITER = "hook"  # the attributes' writer (the profile schema's x-write)
 # The message of a refusal because the hook failed and says to refuse then (on_failure: deny).
@@ -18,7 +18,7 @@ FAILED_CLOSED = "Signing up is not possible right now. Try again later."
 
 
 class BeforeSignUp:
-    """The accounts' ``SignUpHook`` through the events' caller. ``schemas``: the profile
+    """The accounts' ``SignUpHook`` through the hooks' caller. ``schemas``: the profile
     schema the answer's attributes are checked against (as written by ``hook``); ``origin``:
     the request's client address and user agent, where the attempt does not name them."""
 

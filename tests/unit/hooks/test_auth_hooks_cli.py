@@ -12,7 +12,7 @@ from click.testing import Result
 from flask import Flask
 
 from bootstrap import Adapters
-from infrastructure.events.webhook_http import PinnedWebhookSender
+from infrastructure.outbound_http import PinnedWebhookSender
 from tests.support.hook_receiver import hook_receiver
 
 pytestmark = pytest.mark.unit
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def adapters(adapters: Adapters) -> Adapters:
     """The fakes, but hooks are sent over HTTP to the test's receiver."""
-    events = replace(adapters.events, hook_client=PinnedWebhookSender(timeout=5))
-    return replace(adapters, events=events)
+    hooks = replace(adapters.hooks, hook_client=PinnedWebhookSender(timeout=5))
+    return replace(adapters, hooks=hooks)
 
 
 def run(app: Flask, *args: str) -> Result:

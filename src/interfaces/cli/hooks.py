@@ -9,7 +9,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from application.events.auth_hooks.admin import (
+from application.hooks.admin import (
     AuthHookRef,
     AuthHookView,
     ListAuthHooks,
@@ -17,7 +17,7 @@ from application.events.auth_hooks.admin import (
     TestAuthHook,
 )
 from domain.errors import DomainError
-from domain.events.auth_hooks import DEFAULT_TIMEOUT_MS, AuthHook, HookKind, OnFailure
+from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, AuthHook, HookKind, OnFailure
 from interfaces.cli.acting import OPERATOR, fail, fail_with_fields
 from interfaces.shared.services import services
 

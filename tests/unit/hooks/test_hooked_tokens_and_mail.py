@@ -11,10 +11,10 @@ from typing import Any
 import jwt
 import pytest
 
-from application.events.auth_hooks.admin import SetAuthHook
-from application.events.webhooks.ports import WebhookUnreachable
+from application.hooks.admin import SetAuthHook
 from application.jobs import JobPush, RetryJob, encode_job
-from tests.fakes.events import FakeHookClient
+from application.outbound import WebhookUnreachable
+from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, register
 from tests.support.app import World
 from tests.support.oauth import OAuthWorld, csrf_of
@@ -32,7 +32,7 @@ def world() -> World:
 
 
 def receiver(world: World) -> FakeHookClient:
-    client: FakeHookClient = world.adapters.events.hook_client  # type: ignore[assignment]
+    client: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
     return client
 
 

@@ -1,0 +1,116 @@
+"""Auth hooks: their adapters (where hooks and their calls are kept, the host resolver and the
+pinned client that calls one), made from the settings, and what is built on them: the hooks
+each process keeps, the one caller every kind is asked through, the hooks as the capabilities
+above ask them (``before_sign_up``, ``before_token``; ``send_mail`` is mail's,
+``bootstrap/mail.py``), and the admins' use cases (docs/hooks.md).
+
+What they need of another capability is named in their builders' signatures
+(docs/decisions/0042-wiring-per-feature.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from application.accounts.accounts import ProfileSchemaSource
+from application.hooks.admin import AuthHooks
+from application.hooks.caller import HookCache, HookCaller
+from application.hooks.hooked import TokenClaimsHook
+from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
+from application.hooks.sign_up import BeforeSignUp
+from application.outbound import HostResolver
+from application.ports import SecretBox
+from bootstrap.platform import Platform
+from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
+from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
+from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client
+
+
+@dataclass(frozen=True)
+class HooksAdapters:
+    auth_hooks: AuthHookStore
+    host_resolver: HostResolver
+    hook_client: HookClient  # each call cut at its hook's own deadline
+
+
+def build(client: Client) -> HooksAdapters:
+    return HooksAdapters(
+        auth_hooks=FirestoreAuthHooks(client),
+        host_resolver=SocketHostResolver(),
+        hook_client=PinnedWebhookSender(timeout=MAX_TIMEOUT_MS / 1000),
+    )
+
+
+def hook_policy(settings: Settings) -> HookPolicy:
+    """The webhooks' URL rules, and their endpoints' cache time for the hooks' copy (the hooks
+    have no setting of their own: WEBHOOK_CACHE_TTL, of the events' group)."""
+    return HookPolicy(
+        local=settings.service.app_profile == "local",
+        cache_ttl=settings.events.webhook_cache_ttl,
+    )
+
+
+def hook_cache(own: HooksAdapters, policy: HookPolicy, *, platform: Platform) -> HookCache:
+    """The hooks as each process keeps them, shared by their callers and the admins' use
+    cases (which drop it on a change)."""
+    return HookCache(own.auth_hooks, platform.clock, policy.cache_ttl)
+
+
+def hook_caller(
+    own: HooksAdapters,
+    policy: HookPolicy,
+    *,
+    cache: HookCache,
+    box_key: SecretBox,
+    platform: Platform,
+) -> HookCaller:
+    """``box_key``: what opens the hooks' signing secrets (sign-in's secret box)."""
+    return HookCaller(
+        cache=cache,
+        store=own.auth_hooks,
+        box=box_key,
+        resolver=own.host_resolver,
+        client=own.hook_client,
+        clock=platform.clock,
+        policy=policy,
+        metrics=platform.metrics,
+    )
+
+
+def token_hook(caller: HookCaller) -> TokenClaimsHook:
+    """The before_token hook, as sign-in, the provider and Firebase ask it."""
+    return TokenClaimsHook(caller)
+
+
+def auth_hooks(
+    own: HooksAdapters,
+    policy: HookPolicy,
+    *,
+    cache: HookCache,
+    caller: HookCaller,
+    box_key: SecretBox,
+    platform: Platform,
+) -> AuthHooks:
+    """``box_key``: what seals the hooks' signing secrets (sign-in's secret box); ``caller``
+    sends ``hooks test``'s samples."""
+    return AuthHooks(
+        store=own.auth_hooks,
+        cache=cache,
+        caller=caller,
+        box=box_key,
+        clock=platform.clock,
+        policy=policy,
+    )
+
+
+def before_sign_up(
+    caller: HookCaller, *, schemas: ProfileSchemaSource, origin: Callable[[], tuple[str, str]]
+) -> BeforeSignUp:
+    """The accounts' ``before_sign_up`` hook; ``schemas``: what its attributes are checked
+    against; ``origin``: the request's client address and user agent."""
+    return BeforeSignUp(caller=caller, schemas=schemas, origin=origin)
