@@ -20,16 +20,21 @@ from application.jobs import JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
-from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
-from application.orgs.invitations import (
+from application.orgs.joining.domains import (
+    DomainHoldersOf,
+    OrgDomains,
+    TxtRecords,
+    VerifiedDomains,
+)
+from application.orgs.joining.invitations import (
     SEND_ORG_INVITATION,
     InvitationMails,
     Invitations,
     OpenInvitations,
 )
-from application.orgs.joining import AutoJoin, OrgJoining
+from application.orgs.joining.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
-from application.orgs.members import MemberAttributes, OrgMembers, OrgRoles
+from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
     OrgInvitationRepository,

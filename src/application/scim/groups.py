@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from application.orgs.grants import is_escalation, record_refused_grant
+from application.orgs.members.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimGroups, ScimUsers

@@ -20,8 +20,8 @@ from application.accounts.admin import DisableAccount, set_disabled_by_id
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import username_candidates
-from application.orgs.attributes import check_org_writes_on
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
+from application.orgs.members.attributes import check_org_writes_on
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import KEY_BYTES_MAX, KEYS_MAX, POSITION_MAX, OrgRecords, ScimUsers

@@ -25,9 +25,9 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
-from application.orgs.attributes import check_org_writes_on
-from application.orgs.domains import OrgDomains, org_for_domain
-from application.orgs.grants import is_escalation, record_refused_grant
+from application.orgs.joining.domains import OrgDomains, org_for_domain
+from application.orgs.members.attributes import check_org_writes_on
+from application.orgs.members.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
 from application.signin.authentication import Actor

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.remembered import Remembered

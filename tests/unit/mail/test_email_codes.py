@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from application.mail.email_code import OpenEmailLink, RequestEmailCode, SignInByLink
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.ports import Audit
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.mail.email_codes import secret_hash

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
 from application.orgs.orgs import OrgMembership
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
 from application.accounts.profile_schema import ProfileSchemas
-from application.orgs.attributes import check_org_writes_on
-from application.orgs.domains import OrgDomains
+from application.orgs.joining.domains import OrgDomains
+from application.orgs.members.attributes import check_org_writes_on
 from application.orgs.orgs import OrgMembership, Person, member_view, org_named, people
 from application.orgs.ports import (
     NO_RESOURCE_SCOPES,
