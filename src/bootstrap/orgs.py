@@ -91,7 +91,7 @@ def token_version_copies(client: Client) -> TokenVersionCopies:
 def domain_holders(own: OrgsAdapters) -> DomainHolders:
     """The orgs' verified domains, which hold an address's special-use name (the accounts'
     address rule)."""
-    return DomainHoldersOf(own.domains)
+    return DomainHoldersOf(domains=own.domains)
 
 
 def invited_addresses(own: OrgsAdapters, platform: Platform) -> InvitedAddresses:
@@ -186,7 +186,7 @@ def bind_orgs(
     return Orgs(
         orgs=own.orgs,
         users=users,
-        events=events,
+        security_events=events,
         clock=platform.clock,
         audit=platform.audit,
         queue=queue,
