@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from application.migration.services import UserMigration
     from application.orgs.access import AccessDecisions
     from application.orgs.active import OrgSwitching
-    from application.orgs.domains import VerifiedDomains
-    from application.orgs.invitations import Invitations
-    from application.orgs.joining import OrgJoining
-    from application.orgs.members import MemberAttributes, OrgMembers, OrgRoles
+    from application.orgs.joining.domains import VerifiedDomains
+    from application.orgs.joining.invitations import Invitations
+    from application.orgs.joining.joining import OrgJoining
+    from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
     from application.orgs.orgs import Orgs
     from application.provider.apps import AppsWithAccess
     from application.provider.claims import ProviderAccounts

@@ -64,7 +64,7 @@ from infrastructure.firestore.accounts.spent_challenges import FirestoreSpentCha
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings import Settings
-from infrastructure.settings.accounts import load_profile_schema
+from infrastructure.settings.identity.accounts import load_profile_schema
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client

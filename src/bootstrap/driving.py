@@ -24,7 +24,7 @@ from interfaces.web import PagesConfig
 
 if TYPE_CHECKING:
     from application.provider.ports import ProviderTokens
-    from interfaces.provider.server.config import OAuthConfig
+    from interfaces.provider.server.models.config import OAuthConfig
 
 
 def api_limits(settings: Settings) -> ApiLimits:
@@ -108,7 +108,7 @@ class ProviderServer:
     def config(self) -> OAuthConfig:
         """The server's configuration."""
         from infrastructure.provider.dpop import JwtProofs  # noqa: PLC0415 - the server's
-        from interfaces.provider.server.config import OAuthConfig  # noqa: PLC0415 - Authlib's
+        from interfaces.provider.server.models.config import OAuthConfig  # noqa: PLC0415 - Authlib's
 
         settings = self.settings
         return OAuthConfig(

@@ -177,7 +177,7 @@ def bind_firebase(own: FederationAdapters, *, signed_in: SignedIn, hooks: Accoun
     return Firebase(
         verifier=own.identity_verifier,
         links=signed_in.links(hooks),
-        sign_in=signed_in.step(),
+        sign_in_step=signed_in.step(),
         users=signed_in.accounts.users,
         minter=own.custom_tokens,
         hook=signed_in.rules.token_hook,

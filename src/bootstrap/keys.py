@@ -13,7 +13,7 @@ from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_fr
 if TYPE_CHECKING:
     from application.provider.ports import ProviderTokens
     from infrastructure.settings import Settings
-    from infrastructure.settings.signin import SignInSettings
+    from infrastructure.settings.identity.signin import SignInSettings
 
 
 def derived_key(signin: SignInSettings, purpose: bytes) -> bytes:

@@ -40,7 +40,7 @@ from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMai
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.settings import Settings
-from infrastructure.settings.mail import MailSettings as MailGroup
+from infrastructure.settings.identity.mail import MailSettings as MailGroup
 from interfaces.web.compiled import TRANSLATIONS
 
 if TYPE_CHECKING:

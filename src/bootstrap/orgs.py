@@ -20,16 +20,21 @@ from application.jobs import JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
-from application.orgs.domains import DomainHoldersOf, OrgDomains, TxtRecords, VerifiedDomains
-from application.orgs.invitations import (
+from application.orgs.joining.domains import (
+    DomainHoldersOf,
+    OrgDomains,
+    TxtRecords,
+    VerifiedDomains,
+)
+from application.orgs.joining.invitations import (
     SEND_ORG_INVITATION,
     InvitationMails,
     Invitations,
     OpenInvitations,
 )
-from application.orgs.joining import AutoJoin, OrgJoining
+from application.orgs.joining.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
-from application.orgs.members import MemberAttributes, OrgMembers, OrgRoles
+from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
     OrgInvitationRepository,
@@ -86,7 +91,7 @@ def token_version_copies(client: Client) -> TokenVersionCopies:
 def domain_holders(own: OrgsAdapters) -> DomainHolders:
     """The orgs' verified domains, which hold an address's special-use name (the accounts'
     address rule)."""
-    return DomainHoldersOf(own.domains)
+    return DomainHoldersOf(domains=own.domains)
 
 
 def invited_addresses(own: OrgsAdapters, platform: Platform) -> InvitedAddresses:
@@ -181,7 +186,7 @@ def bind_orgs(
     return Orgs(
         orgs=own.orgs,
         users=users,
-        events=events,
+        security_events=events,
         clock=platform.clock,
         audit=platform.audit,
         queue=queue,

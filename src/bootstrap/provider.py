@@ -103,13 +103,17 @@ def back_channel_logout(
         return None, {}
     policy = oauth_policy(settings)
     ends = BackchannelLogout(
-        own.oauth_grants,
-        clients,
-        platform.clock,
+        grants=own.oauth_grants,
+        clients=clients,
+        clock=platform.clock,
         lease=webhooks.lease,
         window=policy.refresh_ttl,
     )
-    return ends, {BACKCHANNEL_LOGOUT: LogoutChannel(clients, keys, platform.clock, policy)}
+    return ends, {
+        BACKCHANNEL_LOGOUT: LogoutChannel(
+            clients=clients, keys=keys, clock=platform.clock, policy=policy
+        )
+    }
 
 
 def bind_consent(own: ProviderAdapters, *, platform: Platform) -> Consents:

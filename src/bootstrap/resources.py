@@ -36,7 +36,7 @@ from infrastructure.firestore.resources.files import FirestoreFileRepository
 from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
 from infrastructure.resources.dog_ceo import DogCeoPictureSource
 from infrastructure.settings import Settings
-from infrastructure.settings.resources import ResourceSettings
+from infrastructure.settings.orgs_and_apps.resources import ResourceSettings
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client

@@ -65,7 +65,7 @@ from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTok
 from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.settings import Settings
-from infrastructure.settings.signin import SignInSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.jwt_tokens import (
     PyJWTTokenIssuer,
     SigningKey,

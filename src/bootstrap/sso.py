@@ -241,7 +241,7 @@ def bind_discovery(
         orgs=orgs.orgs,
         connections=own.connections,
         public_url=settings.service.public_url,
-        any_sso=any_sso,
+        presence=any_sso,
     )
 
 

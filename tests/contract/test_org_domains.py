@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from application.orgs.domains import OrgDomains, TxtRecords
+from application.orgs.joining.domains import OrgDomains, TxtRecords
 from application.ports import Audit, AuditEvent
 from domain.errors import Conflict, DomainError, NotFound, Unavailable
 from domain.orgs.domains import DomainStatus, OrgDomain, record_value

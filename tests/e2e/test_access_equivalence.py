@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.services import Services
 from interfaces.cli.rules import library
 from tests.support.api import bearer, login, register

@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support.api import assert_problem, bearer, login, register, services

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support.api import (

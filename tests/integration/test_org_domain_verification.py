@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from application.orgs.domains import OrgDomainRequest, VerifiedDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomainRequest, VerifiedDomains, org_for_domain
 from application.ports import Audit
 from application.signin.authentication import Actor
 from domain.errors import Conflict, DomainError

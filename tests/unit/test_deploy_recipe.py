@@ -28,7 +28,7 @@ from application.ports import Job
 from application.services import Services
 from infrastructure.dev_secrets import new_fernet_key, new_rsa_key_pem, new_signing_key_pem
 from infrastructure.settings import GROUP_OF, Settings
-from infrastructure.settings.jobs import JobSettings
+from infrastructure.settings.platform.jobs import JobSettings
 from tests.support.firestore_code import read_adapters
 from tests.support.firestore_indexes import TTL_NAME
 from tests.support.scripts import load_script

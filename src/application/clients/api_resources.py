@@ -108,21 +108,16 @@ class AdminRemoveResource:
     uri: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ApiResourceRegistry:
     """The API resources: registered, listed, removed and allowed to orgs by the operator
     (the command line) or an admin (/admin), through the process's ``catalogue`` of them;
     ``reserved``: firegate's own API's audience and issuer, never a resource."""
 
-    def __init__(
-        self,
-        *,
-        catalogue: CatalogueCache,
-        orgs: OrgRepository,
-        clock: Clock,
-        reserved: tuple[str, ...] = (),
-    ) -> None:
-        self._catalogue, self._orgs, self._clock = catalogue, orgs, clock
-        self._reserved = reserved
+    catalogue: CatalogueCache
+    orgs: OrgRepository
+    clock: Clock
+    reserved: tuple[str, ...] = ()
 
     def add_resource(self, cmd: AddResource) -> ApiResource:
         """Register a resource; 409 ``resource_exists`` if its URI is registered already,
@@ -131,8 +126,8 @@ class ApiResourceRegistry:
         of the provider's: it could never have a token, each asked for it is
         ``invalid_target``)."""
         scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
-        resource = ApiResource.new(cmd.uri, scopes, self._clock.now(), cmd.orgs)
-        if resource.uri in self._reserved:
+        resource = ApiResource.new(cmd.uri, scopes, self.clock.now(), cmd.orgs)
+        if resource.uri in self.reserved:
             raise InvalidInput.field(
                 "uri",
                 "That is firegate's own API (its JWT audience or issuer): its tokens are not "
@@ -140,22 +135,22 @@ class ApiResourceRegistry:
                 "resource_reserved",
             )
         try:
-            self._catalogue.resources.add(resource)
+            self.catalogue.resources.add(resource)
         finally:
-            self._catalogue.drop()
+            self.catalogue.drop()
         return resource
 
     def list_resources(self) -> list[ApiResource]:
-        return self._catalogue.resources.list(MAX_API_RESOURCES)
+        return self.catalogue.resources.list(MAX_API_RESOURCES)
 
     def remove_resource(self, cmd: RemoveResource) -> None:
         """Remove a resource: no new token carries its scopes. The clients allowed them keep
         the names, which no token can carry unless a resource with such scopes comes
         back."""
         try:
-            removed = self._catalogue.resources.delete(cmd.uri)
+            removed = self.catalogue.resources.delete(cmd.uri)
         finally:
-            self._catalogue.drop()
+            self.catalogue.drop()
         if not removed:
             raise NotFound("No such API resource.", code="resource_not_found")
 
@@ -165,15 +160,15 @@ class ApiResourceRegistry:
         ``resource_not_found``, ``org_not_found``. An app the org made keeps the names of
         scopes it may no longer have, which no token carries while the org is not
         allowed."""
-        org = self._orgs.find(cmd.org)
+        org = self.orgs.find(cmd.org)
         if org is None:
             raise NotFound("No such organization.", code="org_not_found")
         try:
-            changed = self._catalogue.resources.update(
+            changed = self.catalogue.resources.update(
                 cmd.uri, lambda found: found.allowing((org.id,), cmd.allowed)
             )
         finally:
-            self._catalogue.drop()
+            self.catalogue.drop()
         if changed is None:
             raise NotFound("No such API resource.", code="resource_not_found")
         return changed
@@ -192,4 +187,4 @@ class ApiResourceRegistry:
 
     def resource_catalogue(self) -> ResourceCatalogue:
         """The registered resources as this process read them lately."""
-        return self._catalogue.catalogue()
+        return self.catalogue.catalogue()

@@ -85,16 +85,17 @@ class ClientKeys:
     kid: str | None = None  # the key the assertion names (its header's ``kid``)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AssertionKeys:
     """The keys a client's signed assertions are checked with. A ``jwks_uri`` is fetched by
     ``getter`` as a webhook is sent, at an address ``resolver`` says is public, except when
     ``local`` (the local profile, whose clients run on this machine); what is fetched is
     ``kept`` a while."""
 
-    def __init__(
-        self, *, getter: DocumentGetter, resolver: HostResolver, local: bool, kept: KeptKeys
-    ) -> None:
-        self._getter, self._resolver, self._local, self._kept = getter, resolver, local, kept
+    getter: DocumentGetter
+    resolver: HostResolver
+    local: bool
+    kept: KeptKeys
 
     def client_keys(self, cmd: ClientKeys) -> dict[str, Any]:
         """The client's JWK Set; ``KeysUnavailable`` when it has none, or its jwks_uri cannot
@@ -105,20 +106,20 @@ class AssertionKeys:
         uri = client.jwks_uri
         if uri is None:
             raise KeysUnavailable("The client has no keys to check an assertion with.")
-        found = self._kept.get(uri, cmd.kid)
+        found = self.kept.get(uri, cmd.kid)
         if found is None:
             found = self._fetched(uri)
-            self._kept.keep(uri, found)
+            self.kept.keep(uri, found)
         return found
 
     def _fetched(self, uri: str) -> dict[str, Any]:
         address = None
-        if not self._local:
-            address, refused = public_address_of(uri, self._resolver)
+        if not self.local:
+            address, refused = public_address_of(uri, self.resolver)
             if refused is not None:
                 raise KeysUnavailable("The client's jwks_uri is not at a public address.")
         try:
-            body = self._getter.get(uri, address, JWKS_MAX_BYTES)
+            body = self.getter.get(uri, address, JWKS_MAX_BYTES)
             return keys_of(check_jwks(json.loads(body.decode("utf-8"))))
         except DocumentTooLarge:
             raise KeysUnavailable("The client's jwks_uri answered more than 64 KB.") from None

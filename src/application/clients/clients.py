@@ -143,21 +143,17 @@ class DeleteOrgClient:
     client_id: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ClientRegistry:
     """The provider's clients: the operator's, the ones registered (RFC 7591), an admin's
     and an org's own; ``clients`` is this process's copies of them (``ClientCache``),
     ``catalogue`` the registered API resources a client's scopes are checked against,
     ``orgs`` whose admins manage an org's own clients."""
 
-    def __init__(
-        self,
-        *,
-        clients: OAuthClients,
-        orgs: OrgRepository,
-        catalogue: CatalogueCache,
-        clock: Clock,
-    ) -> None:
-        self._clients, self._orgs, self._catalogue, self._clock = clients, orgs, catalogue, clock
+    clients: OAuthClients
+    orgs: OrgRepository
+    catalogue: CatalogueCache
+    clock: Clock
 
     def create_client(self, cmd: CreateClient) -> CreatedClient:
         """A new client; its resource scopes are registered resources' (of its resources,
@@ -165,9 +161,9 @@ class ClientRegistry:
         secret."""
         allowed: tuple[str, ...] = ()
         if cmd.org_id is not None and cmd.resources:
-            self._catalogue.catalogue().check_org_resources(cmd.resources, cmd.org_id)
+            self.catalogue.catalogue().check_org_resources(cmd.resources, cmd.org_id)
         if cmd.resource_scopes:
-            known = self._catalogue.catalogue()
+            known = self.catalogue.catalogue()
             allowed = known.check_allowance(cmd.resource_scopes, cmd.resources, cmd.org_id)
         keyed = cmd.jwks is not None or cmd.jwks_uri is not None
         confidential = cmd.confidential and not (cmd.dynamic or keyed)
@@ -178,7 +174,7 @@ class ClientRegistry:
             redirect_uris=cmd.redirect_uris,
             secret=secret,
             scopes=check_scopes(cmd.scopes),
-            now=self._clock.now(),
+            now=self.clock.now(),
             post_logout_redirect_uris=cmd.post_logout_redirect_uris,
             dynamic=cmd.dynamic,
             resources=cmd.resources,
@@ -195,24 +191,24 @@ class ClientRegistry:
             operator_made=cmd.operator_made,
             members_only=cmd.members_only,
         )
-        self._clients.add(client)
+        self.clients.add(client)
         return CreatedClient(client, secret)
 
     def list_clients(self) -> list[OAuthClient]:
         """The first ``MAX_CLIENTS_LISTED`` clients (``clients list``)."""
-        return self._clients.list(MAX_CLIENTS_LISTED)
+        return self.clients.list(MAX_CLIENTS_LISTED)
 
     def delete_client(self, cmd: DeleteClient) -> None:
-        if not self._clients.delete(cmd.client_id):
+        if not self.clients.delete(cmd.client_id):
             raise no_such_client()
 
     def client(self, cmd: FindClient) -> OAuthClient | None:
         """The client, or None (read through the process's copies: ``ClientCache``)."""
-        return self._clients.get(cmd.client_id)
+        return self.clients.get(cmd.client_id)
 
     def admin_list_clients(self, cmd: AdminClients) -> list[OAuthClient]:
         require_admin(cmd.actor)
-        return self._clients.list(MAX_CLIENTS_LISTED)
+        return self.clients.list(MAX_CLIENTS_LISTED)
 
     def admin_create_client(self, cmd: AdminCreateClient) -> CreatedClient:
         """``clients create`` for an admin: the same client, never a dynamic one."""
@@ -233,7 +229,7 @@ class ClientRegistry:
         (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md). 404
         ``org_not_found`` unless a member, 403 ``org_permission_denied`` unless an admin, 422
         ``resource_not_allowed``, ``grant_needs_operator``."""
-        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
         if cmd.client.grants:
             raise InvalidInput.field(
                 "grants",
@@ -251,7 +247,7 @@ class ClientRegistry:
         one its admins make, and the opt-in grants it is given are its to use (the operator
         allows them); its resources and their scopes still only those that allow the org.
         404 ``org_not_found``."""
-        org = self._orgs.find(cmd.org)
+        org = self.orgs.find(cmd.org)
         if org is None:
             raise NotFound("No such organization.", code="org_not_found")
         made = replace(cmd.client, dynamic=False, client_id=None, org_id=org.id, operator_made=True)
@@ -259,14 +255,14 @@ class ClientRegistry:
 
     def org_clients(self, cmd: OrgClients) -> list[OAuthClient]:
         """The org's clients, oldest first (admins)."""
-        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
-        return self._clients.list_for_org(seen.org.id, MAX_ORG_CLIENTS_LISTED)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
+        return self.clients.list_for_org(seen.org.id, MAX_ORG_CLIENTS_LISTED)
 
     def edit_org_client(self, cmd: EditOrgClient) -> OAuthClient:
         """Change the name, redirect URIs or ``members_only`` of one of the org's apps
         (admins); other processes see it within ``OAUTH_CLIENT_CACHE_TTL``. Another org's
         app, or the service's, is 404 ``client_not_found``."""
-        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
 
         def edit(client: OAuthClient) -> OAuthClient:
             if client.org_id != seen.org.id:
@@ -275,7 +271,7 @@ class ClientRegistry:
                 name=cmd.name, redirect_uris=cmd.redirect_uris, members_only=cmd.members_only
             )
 
-        edited = self._clients.update(cmd.client_id, edit)
+        edited = self.clients.update(cmd.client_id, edit)
         if edited is None:
             raise no_such_client()
         return edited
@@ -283,8 +279,8 @@ class ClientRegistry:
     def delete_org_client(self, cmd: DeleteOrgClient) -> None:
         """Remove one of the org's clients (admins), as ``clients delete`` does: its tokens
         stop working. Another org's client, or the service's, is 404 ``client_not_found``."""
-        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
-        client = self._clients.get(cmd.client_id)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
+        client = self.clients.get(cmd.client_id)
         if client is None or client.org_id != seen.org.id:
             raise no_such_client()
         self.delete_client(DeleteClient(client.client_id))
@@ -295,5 +291,5 @@ class ClientRegistry:
         own client (or an org gone since)."""
         if client.org_id is None:
             return None
-        org = self._orgs.get(client.org_id)
+        org = self.orgs.get(client.org_id)
         return org.name if org is not None else None

@@ -64,42 +64,37 @@ class ConnectPending:
     secret: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectedAccounts:
     """The external identities linked to one's account: listed, disconnected, connected while
     signed in, and held pending for their person to sign in."""
 
-    def __init__(
-        self,
-        *,
-        identities: IdentityRepository,
-        passkeys: PasskeyRepository,
-        clock: Clock,
-        audit: AuditLog,
-    ) -> None:
-        self._identities, self._passkeys = identities, passkeys
-        self._clock, self._audit = clock, audit
+    identities: IdentityRepository
+    passkeys: PasskeyRepository
+    clock: Clock
+    audit: AuditLog
 
     def list(self, cmd: ListIdentities) -> list[IdentityLink]:
         """The caller's linked identities, Firebase's too, oldest first."""
-        return self._identities.list_for(cmd.actor.user_id)
+        return self.identities.list_for(cmd.actor.user_id)
 
     def disconnect(self, cmd: Disconnect) -> None:
         """Unlink the caller's identities of ``provider``: NotFound (identity_not_found) when
         none is linked, Conflict (last_sign_in_method) when the account would keep no way to
         sign in. Parallel disconnects and passkey deletions of an account's last ways leave
         one (domain.accounts.identities.keep_a_way_in)."""
-        passkeys = self._passkeys
-        gone = self._identities.unlink(
+        passkeys = self.passkeys
+        gone = self.identities.unlink(
             cmd.actor.user_id,
             # The passkeys read after the account: a passkey deleted meanwhile moved its
             # update time (PasskeyRepository.delete_guarded), so this commit is built again.
             lambda user, links: unlinking(
                 user, links, cmd.provider, len(passkeys.list_for_user(user.id, _ANY_PASSKEY))
             ),
-            self._clock.now(),
+            self.clock.now(),
         )
         for link in gone:
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(Audit.IDENTITY_UNLINKED, user_id=cmd.actor.user_id, reason=link.provider)
             )
 
@@ -109,10 +104,10 @@ class ConnectedAccounts:
         only a session signed in lately makes one (ReauthenticationRequired), and its notice
         names it."""
         require_recent_sign_in(cmd.actor)
-        identity, user_id, identities = cmd.identity, cmd.actor.user_id, self._identities
+        identity, user_id, identities = cmd.identity, cmd.actor.user_id, self.identities
         linked = identities.find_by_identity(identity.provider, identity.subject)
         if linked is None:
-            now = self._clock.now()
+            now = self.clock.now()
             linked = identities.link_existing(
                 user_id,
                 identity.provider,
@@ -121,7 +116,7 @@ class ConnectedAccounts:
                 identity.email,
             )
             if linked is not None and linked.id == user_id:
-                self._audit.record(
+                self.audit.record(
                     AuditEvent(
                         Audit.IDENTITY_LINKED,
                         user_id=user_id,
@@ -140,7 +135,7 @@ class ConnectedAccounts:
         """The secret under which ``cmd.identity`` waits for its person to sign in."""
         secret = new_token()
         identity = cmd.identity
-        self._identities.hold(
+        self.identities.hold(
             token_hash(secret),
             PendingLink(
                 provider=identity.provider,
@@ -149,23 +144,23 @@ class ConnectedAccounts:
                 email_verified=identity.email_verified,
                 display_name=identity.display_name,
                 provider_name=cmd.provider_name,
-                expires_at=self._clock.now() + PENDING_FOR,
+                expires_at=self.clock.now() + PENDING_FOR,
             ),
         )
         return secret
 
     def pending(self, secret: str) -> PendingLink:
         """The live pending link of ``secret``; InvalidToken (400) when none is."""
-        found = self._identities.pending(token_hash(secret))
-        if found is None or not found.live(self._clock.now()):
+        found = self.identities.pending(token_hash(secret))
+        if found is None or not found.live(self.clock.now()):
             raise InvalidToken()
         return found
 
     def connect_pending(self, cmd: ConnectPending) -> PendingLink:
         """Spend the pending link and connect its identity to the caller's account;
         InvalidToken when it is spent, expired or unknown."""
-        found = self._identities.take(token_hash(cmd.secret))
-        if found is None or not found.live(self._clock.now()):
+        found = self.identities.take(token_hash(cmd.secret))
+        if found is None or not found.live(self.clock.now()):
             raise InvalidToken()
         identity = ExternalIdentity(
             found.provider, found.subject, found.email, found.email_verified, found.display_name

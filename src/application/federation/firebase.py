@@ -40,28 +40,24 @@ class CustomToken:
     actor: Actor
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Firebase:
     """Firebase both ways: signing in with a Firebase ID token, and a Firebase custom token
-    for a signed-in account."""
+    for a signed-in account.
 
-    def __init__(
-        self,
-        *,
-        verifier: IdentityVerifier,
-        links: Links,
-        sign_in: SignIn,
-        users: UserRepository,
-        minter: CustomTokenMinter,
-        hook: TokenHook = NO_TOKEN_HOOK,
-    ) -> None:
-        """``hook``: the ``before_token`` hook, whose claims become a custom token's
-        developer claims beside firegate's."""
-        self._verifier, self._links, self._sign_in = verifier, links, sign_in
-        self._users, self._minter, self._hook = users, minter, hook
+    ``hook``: the ``before_token`` hook, whose claims become a custom token's
+    developer claims beside firegate's."""
+
+    verifier: IdentityVerifier
+    links: Links
+    sign_in_step: SignIn
+    users: UserRepository
+    minter: CustomTokenMinter
+    hook: TokenHook = NO_TOKEN_HOOK
 
     def sign_in(self, cmd: FirebaseSignIn) -> TokenPair:
         """A token pair; MfaRequired instead when the account has a second factor on."""
-        identity = self._verifier.verify(cmd.id_token)
+        identity = self.verifier.verify(cmd.id_token)
         # Anyone can sign up to Firebase with any address: an unverified one makes no account
         # here, and a taken one keeps its published 409 (docs/decisions/0280-linking-rules.md).
         signing_in = ExternalSignIn(
@@ -75,7 +71,7 @@ class Firebase:
             client_ip=cmd.client_ip,
             challenge_token=cmd.challenge_token,
         )
-        return self._links.sign_in_external(signing_in, self._sign_in)
+        return self.links.sign_in_external(signing_in, self.sign_in_step)
 
     def custom_token(self, cmd: CustomToken) -> str:
         """A Firebase custom token for the caller: its uid is the firegate user id, its
@@ -87,7 +83,7 @@ class Firebase:
         Firebase session at once. An org that requires a second factor the account has not
         set up (``actor.factor``, read with the request) is 403 ``mfa_setup_required``, as at
         POST /auth/org. The ``before_token`` hook's claims join them, never over them."""
-        user = get_user(GetUser(cmd.actor), users=self._users)
+        user = get_user(GetUser(cmd.actor), users=self.users)
         claims: dict[str, object] = {
             "role": user.role.value,
             "token_version": user.token_version,
@@ -98,5 +94,5 @@ class Firebase:
             check_second_factor(org, cmd.actor.factor)
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
         session = cmd.actor.session
-        added = hook_claims(self._hook, "firebase_custom", user, session=session, org=org)
-        return self._minter.mint(user.id, {**added, **claims} if added else claims)
+        added = hook_claims(self.hook, "firebase_custom", user, session=session, org=org)
+        return self.minter.mint(user.id, {**added, **claims} if added else claims)

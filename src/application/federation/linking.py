@@ -110,6 +110,7 @@ def _reported_state(user: User, identity: ExternalIdentity) -> bool | None:
     return identity.email_verified
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Links:
     """The linking rules (this module's docstring) over what they read and write: which
     account an identity another provider vouches for signs in to (found, made or claimed),
@@ -128,23 +129,15 @@ class Links:
     (docs/decisions/0481-who-may-sign-up.md); an org's connection, which makes its accounts
     itself, goes past it (``unlinked_account``)."""
 
-    def __init__(
-        self,
-        *,
-        identities: IdentityRepository,
-        users: UserRepository,
-        factors: MfaRepository,
-        first_proof: FirstProof,
-        clock: Clock,
-        audit: AuditLog,
-        registered: Callable[[User, str], None] | None = None,
-        proven: Callable[[User], None] = nothing_follows,
-        signups: Signups = ANYONE,
-    ) -> None:
-        self.identities, self.users, self.clock, self.audit = identities, users, clock, audit
-        self._factors, self._first_proof = factors, first_proof
-        self._registered, self._proven = registered, proven
-        self._signups = signups
+    identities: IdentityRepository
+    users: UserRepository
+    factors: MfaRepository
+    first_proof: FirstProof
+    clock: Clock
+    audit: AuditLog
+    registered: Callable[[User, str], None] | None = None
+    proven: Callable[[User], None] = nothing_follows
+    signups: Signups = ANYONE
 
     def sign_in_external(self, cmd: ExternalSignIn, sign_in: SignIn) -> TokenPair:
         """A token pair for the account linked to the identity (found, made or claimed);
@@ -177,7 +170,7 @@ class Links:
             first_factor=(FEDERATED,),
             device_id=None,
             ip=None,
-            factors=self._factors,
+            factors=self.factors,
             clock=self.clock,
             audit=self.audit,
             via=provider,
@@ -239,13 +232,13 @@ class Links:
         ``signup_not_allowed`` or ``signup_denied``, 401 ``challenge_required``, else the
         verdict the new account takes."""
         return replace(
-            cmd, sign_up=self._signups.admit(self.sign_up_of(cmd, org_id, vouched=vouched))
+            cmd, sign_up=self.signups.admit(self.sign_up_of(cmd, org_id, vouched=vouched))
         )
 
     def unlinked_account(self, cmd: ExternalSignIn) -> User:
         """The account of an identity no account is linked to yet: rules 2 to 5."""
         identity = cmd.identity
-        unverified_accounts = cmd.unverified_accounts and self._registered is not None
+        unverified_accounts = cmd.unverified_accounts and self.registered is not None
         if not identity.email or not (identity.email_verified or unverified_accounts):
             raise PermissionDenied(
                 f"The {cmd.provider_name} account needs a verified e-mail address before it "
@@ -299,10 +292,10 @@ class Links:
             if linked.id == user.id:  # not a concurrent sign-in's
                 for event in (Audit.USER_CREATED, Audit.IDENTITY_LINKED):
                     self.audit.record(AuditEvent(event, user_id=user.id, reason=identity.provider))
-                if not user.email_verified and self._registered is not None:
-                    self._registered(user, cmd.provider_name)  # rule 5: the verification mail
+                if not user.email_verified and self.registered is not None:
+                    self.registered(user, cmd.provider_name)  # rule 5: the verification mail
                 if user.email_verified:
-                    self._proven(linked)  # rule 2: the address proven with the account
+                    self.proven(linked)  # rule 2: the address proven with the account
             return linked
         raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
@@ -320,7 +313,7 @@ class Links:
         if holder is None or not holder.claimable_with(email):
             return None
         # Before the link, so that no crash leaves the earlier holder's ways in on the account.
-        self._first_proof.start_clean(holder.id)
+        self.first_proof.start_clean(holder.id)
         now = self.clock.now()
         linked = self.identities.link_existing(
             holder.id,
@@ -332,12 +325,12 @@ class Links:
         if linked is not None and linked.id == holder.id:
             # Again, for what the holder's sessions (ended by the link's commit) added
             # meanwhile; the link just made stays.
-            self._first_proof.start_clean(holder.id, identities=False)
+            self.first_proof.start_clean(holder.id, identities=False)
             self.audit.record(
                 AuditEvent(Audit.IDENTITY_LINKED, user_id=holder.id, reason=identity.provider)
             )
-            self._first_proof.claimed(holder.id, reason=cmd.via)
-            self._proven(linked)  # the holder never proved it (``claimable_with``)
+            self.first_proof.claimed(holder.id, reason=cmd.via)
+            self.proven(linked)  # the holder never proved it (``claimable_with``)
         return linked
 
     def follow_verification(self, user: User, cmd: ExternalSignIn) -> User:
@@ -358,7 +351,7 @@ class Links:
         updated = self.users.update(user.id, change)
         if updated.email_verified and not user.email_verified:
             self.audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, reason=cmd.via))
-            self._proven(updated)
+            self.proven(updated)
         return updated
 
 

@@ -36,7 +36,7 @@ class Invite:
 
 class AccountInvitations:
     """An admin's invitation: an account without a password, whose owner sets one through
-    the mailed link (an org's invitations are ``application/orgs/invitations.py``'s)."""
+    the mailed link (an org's invitations are ``application/orgs/joining/invitations.py``'s)."""
 
     def __init__(
         self,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -29,50 +30,40 @@ from domain.errors import InvalidInput, NotFound
 EXPORT_PAGE = 500  # users read at a time by an export
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UserMigration:
     """Users of another system (or of another firegate) imported as accounts, and every
-    account exported in the shape the import reads."""
+    account exported in the shape the import reads.
 
-    def __init__(
-        self,
-        *,
-        moves: UserMoves,
-        users: UserRepository,
-        hasher: PasswordHasher,
-        clock: Clock,
-        providers: UpstreamProviders,
-        addresses: AddressRule,
-        schemas: ProfileSchemaSource,
-        signups: Signups,
-    ) -> None:
-        """``moves``: the users read and written in batches; ``providers``: the upstream
-        providers configured here, whose identities an import links (the others are left
-        out); ``addresses``: the rule an imported address follows, as a sign-up's does;
-        ``schemas``: the profile schema imported attributes follow; ``signups``: the door
-        every new account passes (its domain lists and the operator's hook, per user)."""
-        self._moves = moves
-        self._users = users
-        self._hasher = hasher
-        self._clock = clock
-        self._providers = providers
-        self._addresses = addresses
-        self._schemas = schemas
-        self._signups = signups
+    ``moves``: the users read and written in batches; ``providers``: the upstream
+    providers configured here, whose identities an import links (the others are left
+    out); ``addresses``: the rule an imported address follows, as a sign-up's does;
+    ``schemas``: the profile schema imported attributes follow; ``signups``: the door
+    every new account passes (its domain lists and the operator's hook, per user)."""
+
+    moves: UserMoves
+    users: UserRepository
+    hasher: PasswordHasher
+    clock: Clock
+    providers: UpstreamProviders
+    addresses: AddressRule
+    schemas: ProfileSchemaSource
+    signups: Signups
 
     def _reading(self, cmd: CheckPassword | ImportFile) -> Reading:
-        provider_ids = frozenset(provider.id for provider in self._providers.list_all())
+        provider_ids = frozenset(provider.id for provider in self.providers.list_all())
         return Reading(
             cmd.cmd.firebase,
             provider_ids,
-            self._addresses.new,
-            self._clock.now(),
-            self._schemas.current(),
-            self._signups.admit,
+            self.addresses.new,
+            self.clock.now(),
+            self.schemas.current(),
+            self.signups.admit,
         )
 
     def import_users(self, cmd: ImportFile) -> ImportSummary:
         """Import every record; the summary counts each once."""
-        importer = Importer(cmd.cmd, self._reading(cmd), self._moves, self._users)
+        importer = Importer(cmd.cmd, self._reading(cmd), self.moves, self.users)
         stream = iter(cmd.records)
         while chunk := list(islice(stream, BATCH)):
             importer.batch(chunk)
@@ -84,7 +75,7 @@ class UserMigration:
         ``users import --format jsonl`` reads: its password hash as stored (argon2id, or the
         imported hash not yet re-hashed), its role, verified flag and linked identities;
         never a token, session, TOTP secret or passkey."""
-        for user, links in self._moves.stream(EXPORT_PAGE):
+        for user, links in self.moves.stream(EXPORT_PAGE):
             yield to_jsonl(user, links)
 
     def check_password(self, check: CheckPassword) -> None:
@@ -105,7 +96,7 @@ class UserMigration:
                 raise InvalidInput.field(
                     "check_password", "This user of the file has no password hash.", "no_password"
                 )
-            if not self._hasher.verify(password_hash, check.password):
+            if not self.hasher.verify(password_hash, check.password):
                 raise InvalidInput.field(
                     "check_password",
                     "The password does not match this user's hash: nothing was imported. With "

@@ -24,9 +24,9 @@ class Evaluate:
     stop_after: bool | None = None  # the decision after which the answers stop; None: none
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AccessDecisions:
-    def __init__(self, *, permissions: MemberPermissions) -> None:
-        self._permissions = permissions
+    permissions: MemberPermissions
 
     def evaluate(self, cmd: Evaluate) -> tuple[bool, ...]:
         """One decision per question, in their order, up to the first that is
@@ -34,7 +34,7 @@ class AccessDecisions:
         for question in cmd.questions:
             cmd.caller.check(question)
         pairs = list(dict.fromkeys((q.org_id, q.subject_id) for q in cmd.questions))
-        held = self._permissions.held(pairs)
+        held = self.permissions.held(pairs)
         decisions: list[bool] = []
         for question in cmd.questions:
             decisions.append(decide(held.get((question.org_id, question.subject_id)), question))

@@ -21,25 +21,18 @@ class SwitchOrg:
     org: str | None  # the org's id or slug; None: act in no org
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OrgSwitching:
-    """The org a session acts in, switched (POST /auth/org, the account area's switcher)."""
+    """The org a session acts in, switched (POST /auth/org, the account area's switcher).
 
-    def __init__(
-        self,
-        *,
-        orgs: ActiveOrgs,
-        sessions: SessionRepository,
-        tokens: TokenIssuer,
-        clock: Clock,
-        hook: TokenHook = NO_TOKEN_HOOK,
-    ) -> None:
-        """``orgs``: the session's active org, read as the per-request check reads it;
-        ``hook``: the ``before_token`` hook, asked for the new access token."""
-        self._orgs = orgs
-        self._sessions = sessions
-        self._tokens = tokens
-        self._clock = clock
-        self._hook = hook
+    ``orgs``: the session's active org, read as the per-request check reads it;
+    ``hook``: the ``before_token`` hook, asked for the new access token."""
+
+    orgs: ActiveOrgs
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    clock: Clock
+    hook: TokenHook = NO_TOKEN_HOOK
 
     def switch(self, cmd: SwitchOrg) -> AccessToken:
         """The session acts in ``cmd.org`` (or in none) from now on, and a new access token
@@ -51,14 +44,14 @@ class OrgSwitching:
         actor = cmd.actor
         org: ActiveOrg | None = None
         if cmd.org is not None:
-            org = self._orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
+            org = self.orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
             if org is None:
                 raise not_found()
             check_second_factor(org, actor.factor)
         session = actor.session  # read with the account in this request's one round trip
-        now = self._clock.now().replace(microsecond=0)
-        if session is None or not self._sessions.set_org(session.id, org.id if org else None, now):
+        now = self.clock.now().replace(microsecond=0)
+        if session is None or not self.sessions.set_org(session.id, org.id if org else None, now):
             raise Unauthenticated("The session has ended.", code="invalid_token")
         return session_access_token(
-            actor, session, org, tokens=self._tokens, now=now, hook=self._hook, kind="org_switch"
+            actor, session, org, tokens=self.tokens, now=now, hook=self.hook, kind="org_switch"
         )

@@ -22,6 +22,7 @@ above this one: they answer through ``DirectoryAccounts`` and ``OutsideWayIn``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository, delete_account
@@ -49,63 +50,51 @@ class OutsideWayIn(Protocol):
         ...
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ManagedAccounts:
     """The accounts an org manages: counted for its deletion's confirmation (``count``) and
-    deleted with it (``delete_owned_by_org``, a part of its purge)."""
+    deleted with it (``delete_owned_by_org``, a part of its purge).
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        users: UserRepository,
-        identities: IdentityRepository,
-        passkeys: PasskeyRepository,
-        factors: MfaRepository,
-        directory: DirectoryAccounts,
-        outside: OutsideWayIn,
-        clock: Clock,
-        audit: AuditLog,
-        owned: Sequence[OwnedData],
-    ) -> None:
-        """``directory``: the accounts the org's SCIM made; ``outside``: whether a linked
-        identity opens an account by something the org does not hold; ``owned``: what the
-        other capabilities keep per user, deleted with each account."""
-        self._orgs = orgs
-        self._users = users
-        self._identities = identities
-        self._passkeys = passkeys
-        self._factors = factors
-        self._directory = directory
-        self._outside = outside
-        self._clock = clock
-        self._audit = audit
-        self._owned = owned
+    ``directory``: the accounts the org's SCIM made; ``outside``: whether a linked
+    identity opens an account by something the org does not hold; ``owned``: what the
+    other capabilities keep per user, deleted with each account."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    identities: IdentityRepository
+    passkeys: PasskeyRepository
+    factors: MfaRepository
+    directory: DirectoryAccounts
+    outside: OutsideWayIn
+    clock: Clock
+    audit: AuditLog
+    owned: Sequence[OwnedData]
 
     def _made(self, org_id: str, batch_size: int) -> list[str]:
         """The accounts the org made: its SSO's (the membership says so) and its
         directory's, each once, in id order."""
-        made = set(self._directory(org_id))
+        made = set(self.directory(org_id))
         after: str | None = None
-        while page := self._orgs.members_page(org_id, after, batch_size):
+        while page := self.orgs.members_page(org_id, after, batch_size):
             made.update(m.user_id for m in page if m.managed)
             after = page[-1].user_id
         return sorted(made)
 
     def _own(self, user: User, org_id: str) -> bool:
         """Whether the account shows it is its holder's own, not only the org's."""
-        if user.password_hash is not None or self._passkeys.list_for_user(user.id, 1):
+        if user.password_hash is not None or self.passkeys.list_for_user(user.id, 1):
             return True
-        factor = self._factors.get(user.id)
+        factor = self.factors.get(user.id)
         if factor is not None and factor.active:
             return True
-        if any(self._outside(org_id, link.provider) for link in self._identities.list_for(user.id)):
+        if any(self.outside(org_id, link.provider) for link in self.identities.list_for(user.id)):
             return True
-        return any(org.id != org_id for org, _ in self._orgs.memberships_of(user.id, HELD_MAX))
+        return any(org.id != org_id for org, _ in self.orgs.memberships_of(user.id, HELD_MAX))
 
     def _made_accounts(self, org_id: str, batch_size: int) -> list[User]:
         """The accounts the org made that still exist (tombstoned ones too), in id order."""
         made = self._made(org_id, batch_size)
-        accounts = self._users.get_many(made) if made else {}
+        accounts = self.users.get_many(made) if made else {}
         return [accounts[user_id] for user_id in made if user_id in accounts]
 
     def managed(self, org_id: str, batch_size: int = PURGE_BATCH) -> list[User]:
@@ -129,5 +118,5 @@ class ManagedAccounts:
             # No departures: the account is in no other org (the rule), and its membership
             # of this one goes with the org's purge.
             delete_account(
-                user.id, users=self._users, clock=self._clock, audit=self._audit, owned=self._owned
+                user.id, users=self.users, clock=self.clock, audit=self.audit, owned=self.owned
             )

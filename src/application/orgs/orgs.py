@@ -254,45 +254,33 @@ class OrgPurge:
         self(job.subject)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Orgs:
     """Organizations: their members create, list, read, change and delete them and read
     their audit log; the operators (the command line) and firegate's admins (/admin/orgs)
-    list and delete any."""
+    list and delete any.
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        users: UserRepository,
-        events: SecurityEvents,
-        clock: Clock,
-        audit: AuditLog,
-        queue: JobQueue,
-        purge: OrgPurge,
-        sso_ready: SsoReadiness,
-        connection_names: ConnectionNames,
-        managed: ManagedAccounts,
-    ) -> None:
-        """``users``: whom the operators name; ``events``: the org's audit log is read from
-        the security events; ``queue``: where a deleted org's purge goes (``purge``: run
-        inline when the queue refuses it); ``sso_ready``: whether an org has an active single
-        sign-on connection (its owners may then require it); ``connection_names``: what the
-        audit log's pages call the connections its events name; ``managed``: the accounts
-        the org manages, which its deletion deletes."""
-        self._orgs = orgs
-        self._users = users
-        self._events = events
-        self._clock = clock
-        self._audit = audit
-        self._queue = queue
-        self._purge = purge
-        self._sso_ready = sso_ready
-        self._connection_names = connection_names
-        self._managed = managed
+    ``users``: whom the operators name; ``security_events``: the org's audit log is read
+    from them; ``queue``: where a deleted org's purge goes (``purge``: run
+    inline when the queue refuses it); ``sso_ready``: whether an org has an active single
+    sign-on connection (its owners may then require it); ``connection_names``: what the
+    audit log's pages call the connections its events name; ``managed``: the accounts
+    the org manages, which its deletion deletes."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    security_events: SecurityEvents
+    clock: Clock
+    audit: AuditLog
+    queue: JobQueue
+    purge: OrgPurge
+    sso_ready: SsoReadiness
+    connection_names: ConnectionNames
+    managed: ManagedAccounts
 
     def create(self, cmd: CreateOrg) -> OrgMembership:
         """A new org whose creator is its one owner; 409 ``slug_taken``."""
-        now = self._clock.now()
+        now = self.clock.now()
         org = Org.create(Slug(cmd.slug), cmd.name, now)
         owner = Membership(
             org.id, cmd.owner_id, (OrgRole.OWNER.value,), new_member_version(), now, now
@@ -303,29 +291,29 @@ class Orgs:
             actor_id=cmd.actor_id,
             org_id=org.id,
         )
-        staged = self._audit.stage([created])
-        self._orgs.add(org, owner, staged)
-        self._audit.committed(staged)
+        staged = self.audit.stage([created])
+        self.orgs.add(org, owner, staged)
+        self.audit.committed(staged)
         return OrgMembership(org, owner)
 
     def mine(self, cmd: ListMyOrgs) -> list[OrgMembership]:
         """The caller's orgs, by slug, with their roles in each."""
-        pairs = self._orgs.memberships_of(cmd.actor.user_id, MY_ORGS_MAX)
+        pairs = self.orgs.memberships_of(cmd.actor.user_id, MY_ORGS_MAX)
         return [OrgMembership(org, membership) for org, membership in pairs]
 
     def get(self, cmd: GetOrg) -> OrgMembership:
-        return member_view(cmd.actor, cmd.org, orgs=self._orgs)
+        return member_view(cmd.actor, cmd.org, orgs=self.orgs)
 
     def update(self, cmd: UpdateOrg) -> OrgMembership:
         """Admins change the org's settings (owners its single sign-on policy); 409
         ``slug_taken``, ``custom_role_in_use``, ``no_active_connection``."""
-        orgs = self._orgs
+        orgs = self.orgs
         seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
         changes: Mapping[str, object] = dict(cmd.changes)
-        now = self._clock.now()
+        now = self.clock.now()
         after = edited(seen.org, changes, now)  # 422 before any write
         check_sso_policy(
-            seen.org, after, seen.membership, changes, orgs=orgs, sso_ready=self._sso_ready
+            seen.org, after, seen.membership, changes, orgs=orgs, sso_ready=self.sso_ready
         )
         names = tuple(name for name in EDITABLE if name in changes)
         event = AuditEvent(
@@ -334,47 +322,45 @@ class Orgs:
             org_id=seen.org.id,
             reason=",".join(names) or None,
         )
-        staged = self._audit.stage([event])
+        staged = self.audit.stage([event])
         org = orgs.update(seen.org.id, lambda org: edited(org, changes, now), staged)
-        self._audit.committed(staged)
+        self.audit.committed(staged)
         return OrgMembership(org, seen.membership)
 
     def delete(self, cmd: DeleteOrg) -> None:
         """Owners delete the org: gone for everyone at once, its slug free; what it owns,
         the accounts it manages first, is purged by a job, in batches (inline when the queue
         refuses it)."""
-        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.DELETE_ORG)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.DELETE_ORG)
         self._end(seen.org.id, cmd.actor.user_id, None)
 
     def managed_accounts(self, cmd: GetOrg) -> int:
         """How many accounts the org manages, which its deletion deletes with it (for its
         owners' confirmation; docs/decisions/0468-deleting-an-org-deletes-its-accounts.md)."""
-        seen = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.DELETE_ORG)
-        return self._managed.count(seen.org.id)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.DELETE_ORG)
+        return self.managed.count(seen.org.id)
 
     def _end(self, org_id: str, user_id: str, actor_id: str | None) -> None:
         end_org(
             org_id,
             user_id,
             actor_id,
-            orgs=self._orgs,
-            clock=self._clock,
-            audit=self._audit,
-            queue=self._queue,
-            purge=self._purge,
+            orgs=self.orgs,
+            clock=self.clock,
+            audit=self.audit,
+            queue=self.queue,
+            purge=self.purge,
         )
 
     def events(self, query: OrgEventQuery) -> Page[SecurityEvent]:
         """The org's audit log, newest first, for its admins."""
-        seen = member_view(
-            query.actor, query.org, orgs=self._orgs, permission=Permission.MANAGE_ORG
-        )
+        seen = member_view(query.actor, query.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
         return self._events_of(seen.org.id, query)
 
     def _events_of(self, org_id: str, query: OrgEventQuery) -> Page[SecurityEvent]:
         position = decode_cursor(query.cursor)
         before = parse_time_position(position) if position is not None else None
-        rows = self._events.list_org_page(org_id, before, query.limit + 1)
+        rows = self.security_events.list_org_page(org_id, before, query.limit + 1)
         last = rows[query.limit - 1] if len(rows) > query.limit else None
         return paginate(rows, query.limit, time_position(last.at, last.id) if last else None)
 
@@ -382,15 +368,13 @@ class Orgs:
         """``events``, each with the people it is about and by (one batch read of their
         accounts, their addresses to those who manage members) and the connection it
         names."""
-        seen = member_view(
-            query.actor, query.org, orgs=self._orgs, permission=Permission.MANAGE_ORG
-        )
+        seen = member_view(query.actor, query.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
         page = self._events_of(seen.org.id, query)
         addresses = allowed(seen.membership.roles, Permission.MANAGE_MEMBERS)
         ids = [e.user_id for e in page.items] + [e.actor_id for e in page.items if e.actor_id]
-        named = people(self._users, (i for i in ids if i != CLI_ACTOR), addresses=addresses)
+        named = people(self.users, (i for i in ids if i != CLI_ACTOR), addresses=addresses)
         named[CLI_ACTOR] = Person(CLI_ACTOR)
-        connections = self._connection_names(seen.org.id) if page.items else {}
+        connections = self.connection_names(seen.org.id) if page.items else {}
         lines = [
             OrgEventLine(
                 event,
@@ -407,20 +391,20 @@ class Orgs:
     def list_all(self, query: OrgListQuery) -> Page[Org]:
         """Every live org, by id, paginated."""
         after = decode_cursor(query.cursor)
-        rows = self._orgs.list_page(after, query.limit + 1)
+        rows = self.orgs.list_page(after, query.limit + 1)
         return paginate(
             rows, query.limit, rows[query.limit - 1].id if len(rows) > query.limit else None
         )
 
     def delete_any(self, cmd: OperatorDeletion) -> Org:
         """An operator deletes any org, as its owners would."""
-        org = org_named(cmd.org, self._orgs)
+        org = org_named(cmd.org, self.orgs)
         self._end(org.id, CLI_ACTOR, CLI_ACTOR)
         return org
 
     def create_for(self, cmd: OperatorCreation) -> OrgMembership:
         """An operator creates an org for the person who will own it."""
-        owner = user_named(cmd.owner, self._users)
+        owner = user_named(cmd.owner, self.users)
         return self.create(CreateOrg(owner.id, cmd.slug, cmd.name, actor_id=CLI_ACTOR))
 
     # -- firegate's admins' (the /admin/orgs page's) --------------------------------------------
@@ -434,7 +418,7 @@ class Orgs:
         """A firegate admin deletes any org, as an operator would; the event names the
         admin."""
         require_admin(cmd.actor)
-        org = org_named(cmd.org, self._orgs)
+        org = org_named(cmd.org, self.orgs)
         admin = cmd.actor.user_id
         self._end(org.id, admin, admin)
         return org

@@ -36,22 +36,23 @@ class RevokeApp:
     client_id: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AppsWithAccess:
     """The account's "apps with access", and the end of them all for one client."""
 
-    def __init__(
-        self, *, grants: OAuthGrants, clients: OAuthClients, users: UserRepository, audit: AuditLog
-    ) -> None:
-        self._grants, self._clients, self._users, self._audit = grants, clients, users, audit
+    grants: OAuthGrants
+    clients: OAuthClients
+    users: UserRepository
+    audit: AuditLog
 
     def list_apps(self, cmd: ListApps) -> list[AppAccess]:
         actor = cmd.actor
         # The account as authenticate() read it for this request, else read now.
-        user = actor.user if actor.user is not None else self._users.get(actor.user_id)
+        user = actor.user if actor.user is not None else self.users.get(actor.user_id)
         version = user.token_version if user is not None else -1
         apps: dict[str, AppAccess] = {}
-        for grant in self._grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
-            client = self._clients.get(grant.client_id)
+        for grant in self.grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
+            client = self.clients.get(grant.client_id)
             if client is None or not grant.live(version):
                 continue
             known = apps.get(client.client_id)
@@ -65,12 +66,12 @@ class AppsWithAccess:
     def revoke_app(self, cmd: RevokeApp) -> None:
         """End every grant the user gave the client, and forget the consent."""
         ended = 0
-        for grant in self._grants.list_for_user(cmd.actor.user_id, MAX_GRANTS_LISTED):
-            if grant.client_id == cmd.client_id and self._grants.revoke(grant.id):
+        for grant in self.grants.list_for_user(cmd.actor.user_id, MAX_GRANTS_LISTED):
+            if grant.client_id == cmd.client_id and self.grants.revoke(grant.id):
                 ended += 1
-        self._grants.delete_consent(cmd.actor.user_id, cmd.client_id)
+        self.grants.delete_consent(cmd.actor.user_id, cmd.client_id)
         if ended:
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(
                     Audit.OAUTH_REVOKED,
                     user_id=cmd.actor.user_id,

@@ -150,47 +150,42 @@ def members_only() -> PermissionDenied:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ProviderAccounts:
     """The person a client is told about: the account while it is enabled, when its browser
     signed in, and its orgs (scope ``organization``); ``orgs`` reads memberships of live
     orgs, ``factors`` whether a second factor is set up."""
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        sessions: SessionRepository,
-        orgs: ActiveOrgs,
-        factors: MfaRepository,
-        clock: Clock,
-    ) -> None:
-        self._users, self._sessions, self._orgs = users, sessions, orgs
-        self._factors, self._clock = factors, clock
+    users: UserRepository
+    sessions: SessionRepository
+    orgs: ActiveOrgs
+    factors: MfaRepository
+    clock: Clock
 
     def account(self, cmd: FindAccount) -> User | None:
         """The account, while it is enabled."""
-        return enabled_account(cmd.user_id, users=self._users)
+        return enabled_account(cmd.user_id, users=self.users)
 
     def authenticated_at(self, cmd: AuthTime) -> datetime | None:
         """When the browser's session began: the user's authentication time
         (``auth_time``)."""
-        session = self._sessions.get(cmd.actor.session_id)
+        session = self.sessions.get(cmd.actor.session_id)
         return session.created_at if session is not None else None
 
     def signed_in_too_long_ago(self, cmd: SignInAge) -> bool:
         """Whether the browser's sign-in is older than ``max_age`` (or unknown)."""
         began = self.authenticated_at(AuthTime(cmd.actor))
-        return began is None or (self._clock.now() - began).total_seconds() > cmd.max_age
+        return began is None or (self.clock.now() - began).total_seconds() > cmd.max_age
 
     def member_org(self, cmd: MemberOrg) -> ActiveOrg | None:
         """The person's membership of that live org as stored now (scope
         ``organization``); None if none."""
-        return self._orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
+        return self.orgs.member_org(cmd.org, cmd.user_id) if cmd.org else None
 
     def admits(self, cmd: Admission) -> bool:
         """Whether the client may have tokens for the person: an org's app for its members
         only admits its members (docs/decisions/0467-an-orgs-app-is-for-its-members.md)."""
-        return admitted(cmd, orgs=self._orgs)
+        return admitted(cmd, orgs=self.orgs)
 
     def pick_org(self, cmd: MemberOrg) -> OrgPick:
         """The org becomes active for the app as for a session (POST /auth/org): a member's,
@@ -200,10 +195,10 @@ class ProviderAccounts:
         org = self.member_org(cmd)
         if org is None:
             return OrgPick(None, "org_not_found")
-        if org.require_mfa and lacks_second_factor(org, self._factors.get(cmd.user_id)):
+        if org.require_mfa and lacks_second_factor(org, self.factors.get(cmd.user_id)):
             return OrgPick(None, "mfa_setup_required")
         return OrgPick(org)
 
     def orgs_of(self, cmd: OrgsOf) -> list[ActiveOrg]:
         """The orgs the consent page offers for scope ``organization``, by slug."""
-        return self._orgs.orgs_of(cmd.user_id, MAX_ORGS_OFFERED)
+        return self.orgs.orgs_of(cmd.user_id, MAX_ORGS_OFFERED)

@@ -19,26 +19,27 @@ class ConsentQuery:
     resource: str | None = None  # the RFC 8707 resource the app asks for
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Consents:
     """Whether a person let a client have a scope (and resource), and remembering it."""
 
-    def __init__(self, *, grants: OAuthGrants, clock: Clock) -> None:
-        self._grants, self._clock = grants, clock
+    grants: OAuthGrants
+    clock: Clock
 
     def consent_needed(self, cmd: ConsentQuery) -> bool:
-        found = self._grants.get_consent(cmd.user_id, cmd.client_id)
+        found = self.grants.get_consent(cmd.user_id, cmd.client_id)
         return found is None or not found.covers(scope_list(cmd.scope), cmd.resource)
 
     def remember_consent(self, cmd: ConsentQuery) -> None:
-        found = self._grants.get_consent(cmd.user_id, cmd.client_id)
+        found = self.grants.get_consent(cmd.user_id, cmd.client_id)
         scopes = scope_list(cmd.scope) + (found.scopes if found else ())
         resources = ((cmd.resource,) if cmd.resource else ()) + (found.resources if found else ())
-        self._grants.put_consent(
+        self.grants.put_consent(
             Consent(
                 cmd.user_id,
                 cmd.client_id,
                 tuple(dict.fromkeys(scopes)),
-                self._clock.now(),
+                self.clock.now(),
                 tuple(dict.fromkeys(resources)),
             )
         )

@@ -189,36 +189,29 @@ class Polled:
     tokens: DeviceTokens | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DeviceFlow:
     """The device authorization grant's use cases: a client starts a request and polls, a
     signed-in person finds it by its user code and answers it. ``throttle`` counts a typed
     user code as a password guess (``throttle_policy``'s budgets); ``memory`` is this
     process's ``PollMemory``; ``policy`` says how long refresh tokens live."""
 
-    def __init__(
-        self,
-        *,
-        devices: DeviceAuthorizations,
-        clients: OAuthClients,
-        users: UserRepository,
-        throttle: LoginThrottle,
-        throttle_policy: LoginThrottlePolicy,
-        memory: PollMemory,
-        clock: Clock,
-        audit: AuditLog,
-        policy: OAuthPolicy,
-        orgs: ActiveOrgs,
-    ) -> None:
-        self._devices, self._clients, self._users = devices, clients, users
-        self._orgs = orgs
-        self._throttle, self._throttle_policy, self._memory = throttle, throttle_policy, memory
-        self._clock, self._audit, self._policy = clock, audit, policy
+    devices: DeviceAuthorizations
+    clients: OAuthClients
+    users: UserRepository
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    memory: PollMemory
+    clock: Clock
+    audit: AuditLog
+    policy: OAuthPolicy
+    orgs: ActiveOrgs
 
     def start_device(self, cmd: StartDevice) -> DeviceStart:
         """A new request under a fresh user code (drawn again while one is in use). The
         device code names the request's key, then 256 random bits: a poll reads it by key
         (docs/decisions/0292-device-codes-stored-by-user-code.md)."""
-        now = self._clock.now()
+        now = self.clock.now()
         for _ in range(MAX_TRIES):
             code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
             key = user_code_key(code)
@@ -231,7 +224,7 @@ class DeviceFlow:
                 created_at=now,
                 expires_at=now + DEVICE_CODE_TTL,
             )
-            if self._devices.add(request):
+            if self.devices.add(request):
                 ttl = int(DEVICE_CODE_TTL.total_seconds())
                 return DeviceStart(device_code, shown_user_code(code), ttl, request.interval)
         raise RuntimeError("No free user code after several draws.")  # 20^8 codes: never
@@ -240,8 +233,8 @@ class DeviceFlow:
         """The pending request of this user code, with its client and scopes; a code that is
         none (unknown, expired, answered) is a wrong guess (404 ``device_code_unknown``), and
         past the budget a 429 before anything is read."""
-        throttle, policy, clock = self._throttle, self._throttle_policy, self._clock
-        user = cmd.actor.user or self._users.get(cmd.actor.user_id)
+        throttle, policy, clock = self.throttle, self.throttle_policy, self.clock
+        user = cmd.actor.user or self.users.get(cmd.actor.user_id)
         if user is None:
             raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
         rules = session_rules(user, cmd.actor.session_id, cmd.client_ip, policy)
@@ -254,16 +247,16 @@ class DeviceFlow:
             reservation,
             session_success_keys(user, cmd.actor.session_id, cmd.client_ip, policy),
         )
-        if not admitted(Admission(found.client, user.id), orgs=self._orgs):
+        if not admitted(Admission(found.client, user.id), orgs=self.orgs):
             raise members_only()
         return found
 
     def _pending(self, typed: str, now: datetime) -> DeviceRequestView | None:
         code = normalized_user_code(typed)
-        request = self._devices.get(user_code_key(code)) if code is not None else None
+        request = self.devices.get(user_code_key(code)) if code is not None else None
         if code is None or request is None or request.status != "pending" or request.expired(now):
             return None
-        client = self._clients.get(request.client_id)
+        client = self.clients.get(request.client_id)
         if client is None or not client.allows_grant(DEVICE_CODE):
             return None
         return DeviceRequestView(shown_user_code(code), client, scope_list(request.scope))
@@ -274,8 +267,8 @@ class DeviceFlow:
         ``oauth.device_approved`` or ``oauth.device_denied`` event."""
         view = self.find_device_request(FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip))
         code = normalized_user_code(cmd.user_code) or ""
-        actor, now = cmd.actor, self._clock.now()
-        decision = self._devices.decide(
+        actor, now = cmd.actor, self.clock.now()
+        decision = self.devices.decide(
             user_code_key(code),
             lambda request: request.decide(
                 allow=cmd.allow,
@@ -289,7 +282,7 @@ class DeviceFlow:
         if decision is None or decision.outcome != "decided":
             raise NotFound(NO_SUCH_CODE, code="device_code_unknown")
         event = Audit.OAUTH_DEVICE_APPROVED if cmd.allow else Audit.OAUTH_DEVICE_DENIED
-        self._audit.record(
+        self.audit.record(
             AuditEvent(
                 event,
                 user_id=actor.user_id,
@@ -305,21 +298,21 @@ class DeviceFlow:
         is spent by one poll, with its grant, issued to the account that approved it while
         that account is enabled."""
         key = cmd.device_code.partition(".")[0]
-        found = self._devices.get(key) if "." in cmd.device_code else None
+        found = self.devices.get(key) if "." in cmd.device_code else None
         if found is None:
             return Polled("invalid")
-        now = self._clock.now()
+        now = self.clock.now()
         hashed = digest(cmd.device_code)
         outcome = found.poll(cmd.client_id, hashed, now).outcome
         if outcome == "pending":
             return self._still_pending(found)
         if outcome != "issue":
             return Polled(outcome)
-        account = self._users.get(found.user_id or "")
+        account = self.users.get(found.user_id or "")
         if account is None or account.disabled:
             return Polled("denied")
-        client = self._clients.get(found.client_id)
-        if client is not None and not admitted(Admission(client, account.id), orgs=self._orgs):
+        client = self.clients.get(found.client_id)
+        if client is not None and not admitted(Admission(client, account.id), orgs=self.orgs):
             return Polled("denied")  # no more a member of the org of an app for its members
         return self._issue(found, account, hashed, cmd.dpop_jkt)
 
@@ -330,32 +323,32 @@ class DeviceFlow:
         again. The token endpoint asks this first
         (docs/decisions/0296-device-polls-before-authlib.md)."""
         key = cmd.device_code.partition(".")[0]
-        found = self._devices.get(key) if "." in cmd.device_code else None
+        found = self.devices.get(key) if "." in cmd.device_code else None
         if found is None:
             return None
         hashed = digest(cmd.device_code)
-        if found.poll(cmd.client_id, hashed, self._clock.now()).outcome != "pending":
+        if found.poll(cmd.client_id, hashed, self.clock.now()).outcome != "pending":
             return None
         return self._still_pending(found)
 
     def _still_pending(self, found: DeviceAuthorization) -> Polled:
         """A pending request's answer: ``slow_down`` to a poll sooner than its interval
         (which it widens), else ``pending``."""
-        if self._memory.too_soon(found.key, found.interval):
+        if self.memory.too_soon(found.key, found.interval):
             slower = found.slowed()
             if slower.interval != found.interval:
-                self._devices.slow_down(found.key, slower.interval)
+                self.devices.slow_down(found.key, slower.interval)
             return Polled("slow_down", slower.interval)
         return Polled("pending", found.interval)
 
     def _issue(
         self, found: DeviceAuthorization, account: User, hashed: str, dpop_jkt: str | None
     ) -> Polled:
-        now, audit = self._clock.now(), self._audit
+        now, audit = self.clock.now(), self.audit
         grant_id = found.grant_id or new_id()
         with_refresh = "offline_access" in scope_list(found.scope)
         refresh = new_refresh_token(grant_id, account.id) if with_refresh else None
-        refresh_ttl = self._policy.refresh_ttl
+        refresh_ttl = self.policy.refresh_ttl
 
         def grant(request: DeviceAuthorization) -> Grant:
             return Grant(
@@ -374,7 +367,7 @@ class DeviceFlow:
         staged = audit.stage(
             [AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=found.client_id)]
         )
-        spent = self._devices.spend(
+        spent = self.devices.spend(
             found.key,
             lambda request: request.poll(found.client_id, hashed, now),
             grant,

@@ -226,28 +226,23 @@ class RevokeClientToken:
     expires_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CodesAndGrants:
     """A code saved and spent once, the grant it reserves, its refresh tokens rotated,
     whether it still holds, and its end by its client; ``holders`` reads a grant (or a
     code) and its account in one round trip, ``policy`` says how long refresh tokens
     live."""
 
-    def __init__(
-        self,
-        *,
-        grants: OAuthGrants,
-        users: UserRepository,
-        holders: GrantHolders,
-        clock: Clock,
-        audit: AuditLog,
-        policy: OAuthPolicy,
-    ) -> None:
-        self._grants, self._users, self._holders = grants, users, holders
-        self._clock, self._audit, self._policy = clock, audit, policy
+    grants: OAuthGrants
+    users: UserRepository
+    holders: GrantHolders
+    clock: Clock
+    audit: AuditLog
+    policy: OAuthPolicy
 
     def save_code(self, cmd: NewCode) -> None:
-        now = self._clock.now()
-        self._grants.add_code(
+        now = self.clock.now()
+        self.grants.add_code(
             AuthorizationCode(
                 hash=digest(cmd.code),
                 client_id=cmd.client_id,
@@ -274,17 +269,17 @@ class CodesAndGrants:
         """The code's grant, once: a second use gets None and revokes what the first gave.
         What an exchange refused after finding its code calls too: a refused try burns the
         code (docs/decisions/0182-codes-spent-once.md)."""
-        now = self._clock.now()
-        spending = self._grants.spend_code(
+        now = self.clock.now()
+        spending = self.grants.spend_code(
             digest(cmd.code), lambda code: code.spend(cmd.client_id, now)
         )
         if spending is None:
             return None
         code = spending.code
         if spending.outcome == "reused":
-            _audit_reused_code(self._audit, code.user_id)
+            _audit_reused_code(self.audit, code.user_id)
             return None
-        if spending.outcome != "spent" or enabled_account(code.user_id, users=self._users) is None:
+        if spending.outcome != "spent" or enabled_account(code.user_id, users=self.users) is None:
             return None
         return code
 
@@ -292,18 +287,18 @@ class CodesAndGrants:
         """The code an exchange may go on with, read and checked by the domain's rule without
         being stored; None for any other. A reuse, or a code whose account may not sign in,
         is stored at once as ``spend_code`` stores it (the reuse revokes its grant)."""
-        users = self._users
+        users = self.users
         hashed, named = digest(cmd.code), cmd.code.partition(".")[0]
         if "." in cmd.code and is_id(named):  # the code and its account, in one read
-            found, account = self._holders.load_code(hashed, named)
+            found, account = self.holders.load_code(hashed, named)
             if found is not None and found.user_id != named:  # not of this code's making
                 account = users.get(found.user_id)
         else:  # a code made before codes named their account
-            found = self._grants.get_code(hashed)
+            found = self.grants.get_code(hashed)
             account = users.get(found.user_id) if found is not None else None
         if found is None:
             return None
-        outcome = found.spend(cmd.client_id, self._clock.now()).outcome
+        outcome = found.spend(cmd.client_id, self.clock.now()).outcome
         if outcome == "invalid":
             return None
         if outcome == "spent" and account is not None and not account.disabled:
@@ -316,16 +311,16 @@ class CodesAndGrants:
         its ``oauth.granted`` event, in one commit; None when another exchange spent the code
         first, which is then a reuse: it revokes what that one gave (docs/reference/oauth.md,
         "Codes"; docs/decisions/0254-a-code-exchange-in-one-commit.md)."""
-        presented, audit = cmd.presented, self._audit
+        presented, audit = cmd.presented, self.audit
         code, account, client_id = presented.code, presented.account, presented.client_id
-        now = self._clock.now()
+        now = self.clock.now()
         refresh = new_refresh_token(code.grant_id, account.id) if cmd.with_refresh else None
         hashed = digest(refresh) if refresh else None
-        expires = now + self._policy.refresh_ttl if refresh else None
+        expires = now + self.policy.refresh_ttl if refresh else None
         staged = audit.stage(
             [AuditEvent(Audit.OAUTH_GRANTED, user_id=account.id, reason=client_id)]
         )
-        spending = self._grants.spend_code(
+        spending = self.grants.spend_code(
             code.hash,
             lambda found: found.spend(client_id, now).issuing(
                 account.token_version, hashed, expires, cmd.dpop_jkt
@@ -348,29 +343,29 @@ class CodesAndGrants:
         holding = read_live_grant(
             grant_id,
             user_id,
-            grants=self._grants,
-            users=self._users,
-            holders=self._holders,
+            grants=self.grants,
+            users=self.users,
+            holders=self.holders,
             versioned=True,
         )
         if holding is None or holding.grant.client_id != cmd.client_id:
             return None
         grant = holding.grant
-        if grant.refresh_valid(digest(cmd.refresh_token), self._clock.now()):
+        if grant.refresh_valid(digest(cmd.refresh_token), self.clock.now()):
             return holding
-        if grant.refresh_hash is not None and self._grants.revoke(grant.id):
-            _audit_reuse(self._audit, grant)
+        if grant.refresh_hash is not None and self.grants.revoke(grant.id):
+            _audit_reuse(self.audit, grant)
         return None
 
     def rotate_refresh(self, cmd: RotateRefresh) -> str | None:
         """The grant's next refresh token; None when another use won (the grant is then
         revoked if the token was already spent)."""
-        now = self._clock.now()
+        now = self.clock.now()
         successor = new_refresh_token(cmd.grant_id, cmd.user_id)
         presented, next_hash = digest(cmd.refresh_token), digest(successor)
-        expires_at = now + self._policy.refresh_ttl
+        expires_at = now + self.policy.refresh_ttl
         spent = cmd.proof.spent(now) if cmd.proof is not None else None
-        rotation = self._grants.rotate(
+        rotation = self.grants.rotate(
             cmd.grant_id,
             lambda grant: grant.rotated(presented, next_hash, expires_at, now),
             spent,
@@ -379,14 +374,14 @@ class CodesAndGrants:
         if rotation is not None and rotation.outcome == "rotated":
             return successor
         if rotation is not None and rotation.outcome == "reused":
-            _audit_reuse(self._audit, rotation.grant)  # the grant as the reuse revoked it
+            _audit_reuse(self.audit, rotation.grant)  # the grant as the reuse revoked it
         return None
 
     def spend_proof(self, cmd: SpendProof) -> None:
         """A DPoP proof, or any value used once, is kept in a store every instance shares;
         used again, it is ``InvalidProof``. A refresh spends its DPoP proof in its rotation's
         commit instead (``RotateRefresh.proof``)."""
-        if not self._grants.spend_proof(cmd.proof.spent(self._clock.now())):
+        if not self.grants.spend_proof(cmd.proof.spent(self.clock.now())):
             raise InvalidProof("The DPoP proof was already used.")
 
     def live_grant(self, cmd: LiveGrant) -> GrantWithAccount | None:
@@ -395,21 +390,21 @@ class CodesAndGrants:
         return read_live_grant(
             cmd.grant_id,
             cmd.user_id,
-            grants=self._grants,
-            users=self._users,
-            holders=self._holders,
+            grants=self.grants,
+            users=self.users,
+            holders=self.holders,
             jti=cmd.jti,
         )
 
     def revoke_grant(self, cmd: RevokeGrant) -> None:
-        grant = self._grants.get(cmd.grant_id)
+        grant = self.grants.get(cmd.grant_id)
         if grant is None or grant.client_id != cmd.client_id:
             return
-        if self._grants.revoke(grant.id):
-            self._audit.record(
+        if self.grants.revoke(grant.id):
+            self.audit.record(
                 AuditEvent(Audit.OAUTH_REVOKED, user_id=grant.user_id, reason="client_revoked")
             )
 
     def revoke_client_token(self, cmd: RevokeClientToken) -> None:
         if cmd.jti and cmd.client_id == cmd.token_client_id:
-            self._grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)
+            self.grants.revoke_token(cmd.jti, cmd.client_id, cmd.expires_at)

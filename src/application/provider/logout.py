@@ -70,32 +70,27 @@ def session_end(event: AuditEvent) -> SessionEnd | None:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BackchannelLogout:
     """The audit log's ``SessionEnds``: for an event that ends sessions, a delivery per
     logout token to send, reserved for the job queued once it is stored (as a webhook's)."""
 
-    def __init__(
-        self,
-        grants: OAuthGrants,
-        clients: OAuthClients,
-        clock: Clock,
-        *,
-        lease: timedelta,
-        window: timedelta,
-    ) -> None:
-        self._grants, self._clients, self._clock = grants, clients, clock
-        self._lease, self._window = lease, window
+    grants: OAuthGrants
+    clients: OAuthClients
+    clock: Clock
+    lease: timedelta
+    window: timedelta
 
     def deliveries(self, event: AuditEvent) -> list[Delivery]:
         end = session_end(event)
         if end is None:
             return []
-        now = self._clock.now()
+        now = self.clock.now()
         notices = end.notices(
-            self._grants.list_for_user(end.user_id, MAX_GRANTS_READ),
-            self._clients.get,
+            self.grants.list_for_user(end.user_id, MAX_GRANTS_READ),
+            self.clients.get,
             now=now,
-            window=self._window,
+            window=self.window,
         )
         return [
             Delivery(
@@ -105,7 +100,7 @@ class BackchannelLogout:
                 event_id=event.event.value,
                 payload=notice.payload(),
                 created_at=now,
-                next_attempt_at=now + self._lease,
+                next_attempt_at=now + self.lease,
                 retry_since=now,
             )
             for notice in notices
@@ -115,27 +110,28 @@ class BackchannelLogout:
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LogoutChannel:
     """The outbox's ``DeliveryChannel`` of logout tokens: each attempt's token is signed then
     (``iat`` now, a short ``exp``), its ``jti`` the delivery's id, so a retry is the same
     token to the client (§2.6)."""
 
-    def __init__(
-        self, clients: OAuthClients, keys: ProviderTokens, clock: Clock, policy: OAuthPolicy
-    ) -> None:
-        self._clients, self._keys, self._clock, self._policy = clients, keys, clock, policy
+    clients: OAuthClients
+    keys: ProviderTokens
+    clock: Clock
+    policy: OAuthPolicy
 
     def target(self, delivery: Delivery) -> Target | str:
-        client = self._clients.get(delivery.endpoint_id)
+        client = self.clients.get(delivery.endpoint_id)
         if client is None:
             return "client_deleted"
         if client.backchannel_logout_uri is None:
             return "no_backchannel_logout_uri"
         notice = LogoutNotice.of_payload(client.client_id, delivery.payload)
         claims = logout_claims(
-            notice, issuer=self._policy.issuer, jti=delivery.id, now=self._clock.now()
+            notice, issuer=self.policy.issuer, jti=delivery.id, now=self.clock.now()
         )
-        token = self._keys.sign_logout_token(claims)
+        token = self.keys.sign_logout_token(claims)
         return Target(client.backchannel_logout_uri, urlencode({"logout_token": token}), FORM)
 
 
@@ -149,19 +145,20 @@ class ClientLogouts:
     cursor: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ClientLogoutLog:
     """An admin's look at the logout tokens sent to a client: the webhook outbox
     (``deliveries``) holds them."""
 
-    def __init__(self, *, clients: OAuthClients, deliveries: WebhookDeliveries) -> None:
-        self._clients, self._deliveries = clients, deliveries
+    clients: OAuthClients
+    deliveries: WebhookDeliveries
 
     def admin_client_logouts(self, cmd: ClientLogouts) -> tuple[OAuthClient, Page[Delivery]]:
         """The client and a page of its logout tokens' deliveries, newest first: the delivery
         log the webhooks have, per client."""
         require_admin(cmd.actor)
-        client = self._clients.get(cmd.client_id)
+        client = self.clients.get(cmd.client_id)
         if client is None:
             raise NotFound("No such client.", code="client_not_found")
-        page = delivery_page(client.client_id, cmd.limit, cmd.cursor, deliveries=self._deliveries)
+        page = delivery_page(client.client_id, cmd.limit, cmd.cursor, deliveries=self.deliveries)
         return client, page

@@ -148,29 +148,24 @@ class TokenIssued:
     grant_type: str  # one the server accepted: a bounded label
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TokenMint:
     """Every token the provider issues, and the count of its token answers: ``keys`` sign
     (None: the provider is off, and minting is a ``LookupError``), ``policy`` gives the
     issuer and lifetimes, ``metrics`` counts, ``schemas`` says which profile attributes a
     scope releases as claims."""
 
-    def __init__(
-        self,
-        *,
-        keys: ProviderTokens | None,
-        clock: Clock,
-        policy: OAuthPolicy,
-        metrics: Metrics,
-        schemas: ProfileSchemas,
-        hook: TokenHook = NO_TOKEN_HOOK,
-    ) -> None:
-        self._keys, self._clock, self._policy, self._metrics = keys, clock, policy, metrics
-        self._schemas, self._hook = schemas, hook
+    keys: ProviderTokens | None
+    clock: Clock
+    policy: OAuthPolicy
+    metrics: Metrics
+    schemas: ProfileSchemas
+    hook: TokenHook = NO_TOKEN_HOOK
 
     def mint_access_token(self, cmd: MintAccessToken) -> Minted:
         """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
-        policy = self._policy
-        signer, now, lifetime = _signer(self._keys), _now(self._clock), _lifetime(policy)
+        policy = self.policy
+        signer, now, lifetime = _signer(self.keys), _now(self.clock), _lifetime(policy)
         claims: dict[str, Any] = {
             "iss": policy.issuer,
             "exp": now + lifetime,
@@ -197,7 +192,7 @@ class TokenMint:
             claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
         if cmd.user is not None:  # a person's token: the hook's claims, under ours
             added = hook_claims(
-                self._hook,
+                self.hook,
                 "provider_access",
                 cmd.user,
                 client={"client_id": cmd.client_id},
@@ -212,12 +207,12 @@ class TokenMint:
         """The exchanged access token, with ``act`` and the subject's grant, never outliving
         the subject (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md);
         None when the subject has no time left."""
-        signer, now, subject = _signer(self._keys), _now(self._clock), cmd.subject
-        expires = expiry(now, _lifetime(self._policy), subject)
+        signer, now, subject = _signer(self.keys), _now(self.clock), cmd.subject
+        expires = expiry(now, _lifetime(self.policy), subject)
         if expires <= now:
             return None
         claims: dict[str, Any] = {
-            "iss": self._policy.issuer,
+            "iss": self.policy.issuer,
             "exp": expires,
             "client_id": cmd.client_id,
             "iat": now,
@@ -239,12 +234,12 @@ class TokenMint:
         finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows (the profile
         attributes it releases among them), for
         ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
-        signer, now = _signer(self._keys), _now(self._clock)
+        signer, now = _signer(self.keys), _now(self.clock)
         claims: dict[str, Any] = {
-            "iss": self._policy.issuer,
+            "iss": self.policy.issuer,
             "aud": cmd.client_id,
             "iat": now,
-            "exp": now + _lifetime(self._policy),
+            "exp": now + _lifetime(self.policy),
         }
         if cmd.auth_time is not None:
             claims["auth_time"] = int(cmd.auth_time.timestamp())
@@ -255,14 +250,14 @@ class TokenMint:
         if cmd.sid is not None:
             claims["sid"] = cmd.sid
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
-        released = self._schemas.released(cmd.user, cmd.scope)
+        released = self.schemas.released(cmd.user, cmd.scope)
         claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))
         added = hook_claims(
-            self._hook, "id_token", cmd.user, client={"client_id": cmd.client_id}, org=cmd.org
+            self.hook, "id_token", cmd.user, client={"client_id": cmd.client_id}, org=cmd.org
         )
         return signer.sign_id_token({**added, **claims} if added else claims)
 
     def count_issued(self, cmd: TokenIssued) -> None:
         """A token answer went out: counted once, by its grant type, whatever tokens it
         holds."""
-        self._metrics.add(TOKENS_ISSUED, grant=cmd.grant_type)
+        self.metrics.add(TOKENS_ISSUED, grant=cmd.grant_type)

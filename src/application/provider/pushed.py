@@ -58,17 +58,19 @@ class ResumePushed:
     resume: str  # ``BroughtPushedRequest.resume``
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PushedAuthorizations:
     """Pushed authorization requests: sealed by ``seal`` into their ``request_uri``, and
     ``pushed`` keeps the ones spent, which their browser resumes."""
 
-    def __init__(self, *, pushed: PushedRequests, seal: RequestSeal, clock: Clock) -> None:
-        self._pushed, self._seal, self._clock = pushed, seal, clock
+    pushed: PushedRequests
+    seal: RequestSeal
+    clock: Clock
 
     def push_request(self, cmd: PushRequest) -> Pushed:
         """The request sealed into its ``request_uri``; ``invalid_request`` if too long."""
-        push = Push.new(cmd.client_id, cmd.params, self._clock.now())
-        sealed = self._seal.seal(push.plaintext())
+        push = Push.new(cmd.client_id, cmd.params, self.clock.now())
+        sealed = self.seal.seal(push.plaintext())
         return Pushed(request_uri(sealed), int(PUSHED_TTL.total_seconds()))
 
     def bring_pushed(self, cmd: BringPushedRequest) -> BroughtPushedRequest:
@@ -77,13 +79,13 @@ class PushedAuthorizations:
         ``PushedRequestRefused`` for an unknown, changed, expired or used one, or another
         client's."""
         sealed = sealed_part(cmd.request_uri)
-        plaintext = self._seal.open(sealed) if sealed is not None else None
+        plaintext = self.seal.open(sealed) if sealed is not None else None
         push = Push.from_plaintext(plaintext) if plaintext is not None else None
         if push is None:
             raise PushedRequestRefused(UNKNOWN)
         ticket = secrets.token_urlsafe(24)
-        arrived = push.arrive(cmd.client_id, ticket, self._clock.now())
-        if not self._pushed.spend(arrived):
+        arrived = push.arrive(cmd.client_id, ticket, self.clock.now())
+        if not self.pushed.spend(arrived):
             raise PushedRequestRefused(USED_ALREADY)
         return BroughtPushedRequest(arrived.params, f"{push.id}.{ticket}")
 
@@ -91,7 +93,7 @@ class PushedAuthorizations:
         """The parameters of a request this browser brought, for its sign-in and consent."""
         push_id, _, ticket = cmd.resume.partition(".")
         key = spent_key(push_id)
-        found = self._pushed.get(key) if key is not None and ticket else None
+        found = self.pushed.get(key) if key is not None and ticket else None
         if found is None or found.client_id != cmd.client_id:
             raise PushedRequestRefused(UNKNOWN)
-        return found.resume(ticket, self._clock.now())
+        return found.resume(ticket, self.clock.now())

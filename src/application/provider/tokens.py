@@ -31,29 +31,24 @@ class InspectToken:
     token: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TokenIntrospection:
     """What a presented token is; ``keys`` verify the provider's access tokens (None: the
     provider is off), ``holders`` read a grant and its account in one round trip."""
 
-    def __init__(
-        self,
-        *,
-        keys: ProviderTokens | None,
-        clients: OAuthClients,
-        grants: OAuthGrants,
-        users: UserRepository,
-        holders: GrantHolders,
-        clock: Clock,
-    ) -> None:
-        self._keys, self._clients, self._grants = keys, clients, grants
-        self._users, self._holders, self._clock = users, holders, clock
+    keys: ProviderTokens | None
+    clients: OAuthClients
+    grants: OAuthGrants
+    users: UserRepository
+    holders: GrantHolders
+    clock: Clock
 
     def token_state(self, cmd: InspectToken) -> TokenState | None:
         """An access token with whether it still holds, or a refresh token as such; None if
         it is neither. Liveness: the grant it came from (a user's token; one from an exchange
         also whether it was revoked by itself), or its client and whether it was revoked (a
         client's own)."""
-        token, keys, clients, grants = cmd.token, self._keys, self._clients, self._grants
+        token, keys, clients, grants = cmd.token, self.keys, self.clients, self.grants
         dots = token.count(".")
         claims = keys.verify_access(token) if keys is not None and dots == 2 else None  # a JWS
         if claims is not None:
@@ -66,8 +61,8 @@ class TokenIntrospection:
                     grant_id,
                     str(claims["sub"]),
                     grants=grants,
-                    users=self._users,
-                    holders=self._holders,
+                    users=self.users,
+                    holders=self.holders,
                     jti=jti,
                 )
                 account = holding.account if holding is not None else None
@@ -79,9 +74,9 @@ class TokenIntrospection:
             grant = live_refresh(  # the grant's current one, checked by its hash
                 LiveRefresh(token),
                 grants=grants,
-                users=self._users,
-                holders=self._holders,
-                clock=self._clock,
+                users=self.users,
+                holders=self.holders,
+                clock=self.clock,
             )
             if grant is None:
                 return None

@@ -262,20 +262,18 @@ class OwnedDatasets:
                 _delete(dataset_id, key, datasets=self.datasets, store=self.store)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Datasets:
     """The dataset use cases: uploaders and admins import CSV files; a dataset is seen by
     its owner and the admins, anybody else gets 404 as for a missing one."""
 
-    def __init__(
-        self, *, datasets: DatasetRepository, store: FileStore, clock: Clock, limits: DatasetLimits
-    ) -> None:
-        self._datasets = datasets
-        self._store = store
-        self._clock = clock
-        self._limits = limits
+    datasets: DatasetRepository
+    store: FileStore
+    clock: Clock
+    limits: DatasetLimits
 
     def import_csv(self, cmd: ImportDataset) -> Dataset:
-        limits, datasets, store = self._limits, self._datasets, self._store
+        limits, datasets, store = self.limits, self.datasets, self.store
         require_uploader(cmd.actor)
         form = cmd.form()
         name = check_name(form.name)
@@ -294,7 +292,7 @@ class Datasets:
             name=name,
             filename=filename,
             owner_id=cmd.actor.user_id,
-            created_at=self._clock.now(),
+            created_at=self.clock.now(),
             status=DatasetStatus.IMPORTING,
             size=size,
             sha256=sha256,
@@ -333,20 +331,20 @@ class Datasets:
         if after is not None and not is_id(after):
             raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
         owner = None if actor.role == Role.ADMIN else actor.user_id
-        found = self._datasets.list_page(owner, after, limit + 1)
+        found = self.datasets.list_page(owner, after, limit + 1)
         return paginate(found, limit, found[limit - 1].id if len(found) > limit else None)
 
     def show(self, cmd: ShowDataset) -> Dataset:
-        return _visible(self._datasets, cmd.actor, cmd.dataset_id)
+        return _visible(self.datasets, cmd.actor, cmd.dataset_id)
 
     def rows(self, cmd: RowQuery) -> RowsPage:
         limit = cmd.limit
-        dataset = _ready(_visible(self._datasets, cmd.actor, cmd.dataset_id))
+        dataset = _ready(_visible(self.datasets, cmd.actor, cmd.dataset_id))
         position = decode_cursor(cmd.cursor)
         if position is not None and not (position.isascii() and position.isdigit()):
             raise InvalidInput.field("cursor", "This cursor is not valid.", "invalid_cursor")
         after = int(position) if position is not None else 0
-        found = self._datasets.rows_page(dataset.id, after, limit + 1)
+        found = self.datasets.rows_page(dataset.id, after, limit + 1)
         last = str(found[limit - 1].number) if len(found) > limit else None
         columns = tuple(column.name for column in dataset.columns)
         return RowsPage(columns, paginate(found, limit, last))
@@ -354,7 +352,7 @@ class Datasets:
     def export_csv(self, cmd: ExportDataset) -> tuple[Dataset, Iterator[str]]:
         """The stored rows as CSV text, streamed page by page; formula-like cells
         neutralized."""
-        datasets = self._datasets
+        datasets = self.datasets
         dataset = _ready(_visible(datasets, cmd.actor, cmd.dataset_id))
 
         def lines() -> Iterator[str]:
@@ -374,5 +372,5 @@ class Datasets:
         return dataset, lines()
 
     def delete(self, cmd: DeleteDataset) -> None:
-        dataset = _visible(self._datasets, cmd.actor, cmd.dataset_id)
-        _delete(dataset.id, dataset.object_key, datasets=self._datasets, store=self._store)
+        dataset = _visible(self.datasets, cmd.actor, cmd.dataset_id)
+        _delete(dataset.id, dataset.object_key, datasets=self.datasets, store=self.store)

@@ -131,31 +131,31 @@ def _may_change(actor: Actor) -> Callable[[Dog], None]:
     return check
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Dogs:
     """The dog use cases: dogs are public, found by their unique name; only a dog's owner or
     an admin changes it. A new dog's picture is fetched by a job (``DogPictures``)."""
 
-    def __init__(self, *, dogs: DogRepository, queue: JobQueue, clock: Clock) -> None:
-        self._dogs = dogs
-        self._queue = queue
-        self._clock = clock
+    dogs: DogRepository
+    queue: JobQueue
+    clock: Clock
 
     def list(self, query: DogQuery) -> Page[Dog]:
         """Dogs oldest first by (created_at, id); a page walk sees each existing dog once."""
         position = decode_cursor(query.cursor)
         after = parse_time_position(position) if position is not None else None
-        rows = self._dogs.list_page(query.adopted, after, query.limit + 1)
+        rows = self.dogs.list_page(query.adopted, after, query.limit + 1)
         last = rows[query.limit - 1] if len(rows) > query.limit else None
         return paginate(
             rows, query.limit, time_position(last.created_at, last.id) if last else None
         )
 
     def get(self, cmd: GetDog) -> Dog:
-        return _find(cmd.name, self._dogs)
+        return _find(cmd.name, self.dogs)
 
     def create(self, cmd: NewDog) -> Dog:
         """A pending dog now, its picture later: the fetch job is queued after the commit."""
-        clock, dogs = self._clock, self._dogs
+        clock, dogs = self.clock, self.dogs
         dog = Dog.create(
             id=new_id(),
             name=DogName(cmd.name),
@@ -165,7 +165,7 @@ class Dogs:
         )
         dogs.add(dog)  # Conflict when the name is taken; nothing is queued then
         try:
-            self._queue.enqueue(Job(FETCH_DOG_PICTURE, dog.id))
+            self.queue.enqueue(Job(FETCH_DOG_PICTURE, dog.id))
         except Exception:  # any queue failure: the dog stays, marked, never a 500
             log.warning("could not queue the picture job of dog %s", dog.id, exc_info=True)
             dog = dogs.update(dog.id, lambda d: d.picture_failed(clock.now())) or dog
@@ -178,41 +178,41 @@ class Dogs:
             changes["name"] = DogName(new_name)  # 422 for a name that cannot be, before any I/O
         if not changes:
             raise InvalidInput.field("is_adopted", "Give is_adopted and/or name.", "missing")
-        dog = _find(cmd.name, self._dogs)
+        dog = _find(cmd.name, self.dogs)
         check = _may_change(cmd.actor)
-        now = self._clock.now()
+        now = self.clock.now()
 
         def change(current: Dog) -> Dog:
             check(current)
             return current.edited(changes, now)
 
-        updated = self._dogs.update(dog.id, change)
+        updated = self.dogs.update(dog.id, change)
         if updated is None:
             raise _not_found()
         return updated
 
     def delete(self, cmd: DeleteDog) -> None:
-        dog = _find(cmd.name, self._dogs)
-        if not self._dogs.delete(dog.id, _may_change(cmd.actor)):
+        dog = _find(cmd.name, self.dogs)
+        if not self.dogs.delete(dog.id, _may_change(cmd.actor)):
             raise _not_found()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DogPictures:
     """The FETCH_DOG_PICTURE job's handler: a job, not a use case (it takes the job)."""
 
-    def __init__(self, *, dogs: DogRepository, pictures: PictureSource, clock: Clock) -> None:
-        self._dogs = dogs
-        self._pictures = pictures
-        self._clock = clock
+    dogs: DogRepository
+    pictures: PictureSource
+    clock: Clock
 
     def fetch(self, job: Job, final: bool) -> None:
         """Idempotent: only a pending dog is changed; ``final``: the job's last attempt."""
-        dogs, clock = self._dogs, self._clock
+        dogs, clock = self.dogs, self.clock
         dog = dogs.get(job.subject)
         if dog is None or dog.picture_status is not PictureStatus.PENDING:
             return  # deleted meanwhile, or an earlier delivery already finished it
         try:
-            url = self._pictures.random_picture()
+            url = self.pictures.random_picture()
         except PictureUnavailable as exc:
             if not final:
                 raise RetryJob(f"no picture yet: {exc}") from exc

@@ -114,23 +114,22 @@ class OwnedFiles:
         self.store.delete_prefix(files_prefix(user_id))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Files:
     """The file use cases: a user's own files of any type, the bytes in the file store and
-    a record of each in the repository; another user's file answers 404."""
+    a record of each in the repository; another user's file answers 404.
 
-    def __init__(
-        self, *, files: FileRepository, store: FileStore, clock: Clock, max_bytes: int
-    ) -> None:
-        """``max_bytes``: the largest upload (413 ``file_too_large`` past it)."""
-        self._files = files
-        self._store = store
-        self._clock = clock
-        self._max_bytes = max_bytes
+    ``max_bytes``: the largest upload (413 ``file_too_large`` past it)."""
+
+    files: FileRepository
+    store: FileStore
+    clock: Clock
+    max_bytes: int
 
     def upload(self, cmd: UploadFile) -> StoredFile:
-        upload, store = cmd.upload, self._store
+        upload, store = cmd.upload, self.store
         filename = check_filename(upload.filename or "")
-        size, sha256 = measure(upload.stream, self._max_bytes)
+        size, sha256 = measure(upload.stream, self.max_bytes)
         stored = StoredFile(
             id=new_id(),
             owner_id=cmd.actor.user_id,
@@ -138,11 +137,11 @@ class Files:
             content_type=media_type(upload.content_type),
             size=size,
             sha256=sha256,
-            created_at=self._clock.now(),
+            created_at=self.clock.now(),
         )
         store.save(stored.object_key, upload.stream, size=size, content_type=stored.content_type)
         try:
-            self._files.add(stored)
+            self.files.add(stored)
         except BaseException:
             _forget_object(store, stored.object_key)
             raise
@@ -150,13 +149,13 @@ class Files:
 
     def open(self, cmd: OpenFile) -> tuple[StoredFile, Iterator[bytes]]:
         """The file's record and its bytes, streamed; 404 for another user's file."""
-        found = _own(self._files, cmd.actor, cmd.file_id)
+        found = _own(self.files, cmd.actor, cmd.file_id)
         try:
-            return found, self._store.open(found.object_key)
+            return found, self.store.open(found.object_key)
         except NotFound:
             raise _not_found() from None
 
     def delete(self, cmd: DeleteFile) -> None:
-        found = _own(self._files, cmd.actor, cmd.file_id)
-        self._store.delete(found.object_key)
-        self._files.delete(found.id)  # last: a failure in between leaves the record to retry with
+        found = _own(self.files, cmd.actor, cmd.file_id)
+        self.store.delete(found.object_key)
+        self.files.delete(found.id)  # last: a failure in between leaves the record to retry with

@@ -101,13 +101,13 @@ def _owned(owner_id: str) -> Callable[[Task], None]:
     return check
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Tasks:
     """The task use cases over the task repository: a user sees and changes only their own
     tasks, anybody else's answer 404 as a missing one does."""
 
-    def __init__(self, *, tasks: TaskRepository, clock: Clock) -> None:
-        self._tasks = tasks
-        self._clock = clock
+    tasks: TaskRepository
+    clock: Clock
 
     def create(self, cmd: NewTask) -> Task:
         task = Task.create(
@@ -117,9 +117,9 @@ class Tasks:
             description=cmd.description,
             done=cmd.done,
             due_date=cmd.due_date,
-            now=self._clock.now(),
+            now=self.clock.now(),
         )
-        self._tasks.add(task)
+        self.tasks.add(task)
         return task
 
     def list(self, query: TaskQuery) -> Page[Task]:
@@ -131,14 +131,14 @@ class Tasks:
         """
         position = decode_cursor(query.cursor)
         after = parse_time_position(position) if position is not None else None
-        rows = self._tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
+        rows = self.tasks.list_page(query.owner_id, query.done, after, query.limit + 1)
         last = rows[query.limit - 1] if len(rows) > query.limit else None
         return paginate(
             rows, query.limit, time_position(last.created_at, last.id) if last else None
         )
 
     def get(self, cmd: GetTask) -> Task:
-        task = self._tasks.get(cmd.task_id) if is_id(cmd.task_id) else None
+        task = self.tasks.get(cmd.task_id) if is_id(cmd.task_id) else None
         if task is None or not task.owned_by(cmd.actor.user_id):
             raise _not_found()
         return task
@@ -148,18 +148,18 @@ class Tasks:
             raise _not_found()
         check = _owned(cmd.owner_id)
         changes = dict(cmd.changes)
-        now = self._clock.now()
+        now = self.clock.now()
 
         def change(task: Task) -> Task:
             check(task)  # inside the atomic update: the owner never changes, but be exact
             return task.edited(changes, now)
 
-        updated = self._tasks.update(cmd.task_id, change)
+        updated = self.tasks.update(cmd.task_id, change)
         if updated is None:
             raise _not_found()
         return updated
 
     def delete(self, cmd: DeleteTask) -> None:
         owned = _owned(cmd.actor.user_id)
-        if not is_id(cmd.task_id) or not self._tasks.delete(cmd.task_id, owned):
+        if not is_id(cmd.task_id) or not self.tasks.delete(cmd.task_id, owned):
             raise _not_found()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from application.orgs.grants import is_escalation, record_refused_grant
+from application.orgs.members.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimGroups, ScimUsers
@@ -81,35 +81,28 @@ def _newly_given(before: ScimGroup | None, after: ScimGroup, org: Org) -> tuple[
     return (role,) if gained else ()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DirectoryGroups:
-    """An org's groups as its directory pushes them; the roles they give follow."""
+    """An org's groups as its directory pushes them; the roles they give follow.
 
-    def __init__(
-        self,
-        *,
-        groups: ScimGroups,
-        users: ScimUsers,
-        orgs: OrgRepository,
-        clock: Clock,
-        audit: AuditLog,
-    ) -> None:
-        """``users``: the org's SCIM users, a group's members; ``orgs``: the memberships
-        whose roles the groups give."""
-        self._groups = groups
-        self._users = users
-        self._orgs = orgs
-        self._clock = clock
-        self._audit = audit
+    ``users``: the org's SCIM users, a group's members; ``orgs``: the memberships
+    whose roles the groups give."""
+
+    groups: ScimGroups
+    users: ScimUsers
+    orgs: OrgRepository
+    clock: Clock
+    audit: AuditLog
 
     def _members(self, org: Org, members: Iterable[str]) -> tuple[str, ...]:
         checked = checked_members(members)
-        unknown = [m for m in checked if self._users.get(org.id, m) is None]
+        unknown = [m for m in checked if self.users.get(org.id, m) is None]
         if unknown:
             raise InvalidInput.field("members", "Not users of this organization.", "unknown_member")
         return checked
 
     def create(self, cmd: CreateGroup) -> ScimGroup:
-        now = self._clock.now()
+        now = self.clock.now()
         group = checked_group(
             ScimGroup(
                 org_id=cmd.org.id,
@@ -124,12 +117,12 @@ class DirectoryGroups:
             )
         )
         self._may_give(cmd.org, _newly_given(None, group, cmd.org), cmd.by)
-        self._groups.add(group)
+        self.groups.add(group)
         self._apply_roles(cmd.org, group.members, cmd.by)
         return group
 
     def get(self, cmd: GroupRef) -> ScimGroup:
-        found = self._groups.get(cmd.org.id, cmd.group_id)
+        found = self.groups.get(cmd.org.id, cmd.group_id)
         if found is None:
             raise no_such_group()
         return found
@@ -147,12 +140,12 @@ class DirectoryGroups:
                 members=self._members(cmd.org, cmd.fields.members),
                 external_id=cmd.fields.external_id,
                 document=cmd.fields.document,
-                updated_at=self._clock.now(),
+                updated_at=self.clock.now(),
                 version=current.version + 1,
             )
         )
         self._may_give(cmd.org, _newly_given(current, changed, cmd.org), cmd.by)
-        stored = self._groups.replace(changed, current.version)
+        stored = self.groups.replace(changed, current.version)
         self._apply_roles(cmd.org, {*current.members, *changed.members}, cmd.by)
         return stored
 
@@ -160,13 +153,13 @@ class DirectoryGroups:
         current = self.get(GroupRef(cmd.org, cmd.group_id))
         if cmd.expected_version is not None and current.version != cmd.expected_version:
             raise version_mismatch()
-        if not self._groups.remove(cmd.org.id, cmd.group_id, current.version):
+        if not self.groups.remove(cmd.org.id, cmd.group_id, current.version):
             raise no_such_group()
         self._apply_roles(cmd.org, current.members, cmd.by)
 
     def search(self, cmd: Search[ScimGroup]) -> Found[ScimGroup]:
         """A page of the org's groups that match (``search_records``)."""
-        return search_records(cmd, records=self._groups)
+        return search_records(cmd, records=self.groups)
 
     def _may_give(self, org: Org, roles: tuple[str, ...], by: str) -> None:
         """403 ``permission_escalation`` before anything is stored when the group would give
@@ -174,10 +167,10 @@ class DirectoryGroups:
         commit of each member's roles checks again (``_apply_roles``)."""
         if not roles:
             return
-        defined = self._orgs.get(org.id)  # the token's read of the org has no definitions
+        defined = self.orgs.get(org.id)  # the token's read of the org has no definitions
         if defined is None:
             raise NotFound("No such organization.", code="org_not_found")
-        maker = self._orgs.membership(org.id, by) if by else None
+        maker = self.orgs.membership(org.id, by) if by else None
         check_granted(
             Granter.scim(by), maker.roles if maker is not None else None, roles, defined.roles
         )
@@ -191,9 +184,9 @@ class DirectoryGroups:
         reads them: a member's change they may not make is refused, recorded, and keeps the
         roles the member had; the others go on, and the answer is then a 403
         ``permission_escalation`` (the group stays as stored)."""
-        orgs, audit = self._orgs, self._audit
+        orgs, audit = self.orgs, self.audit
         granter = Granter.scim(by)
-        every = self._groups.page(org.id, 0, GROUPS_READ)
+        every = self.groups.page(org.id, 0, GROUPS_READ)
         refusal: PermissionDenied | None = None
         for user_id in sorted(set(user_ids)):
             membership = orgs.membership(org.id, user_id)
@@ -211,7 +204,7 @@ class DirectoryGroups:
                     org.id,
                     user_id,
                     wanted,
-                    self._clock.now(),
+                    self.clock.now(),
                     staged,
                     granter=granter,
                     source=RoleSource.SCIM,

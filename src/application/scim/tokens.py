@@ -87,39 +87,38 @@ class Directory:
     made_by: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DirectoryTokens:
     """An org's SCIM tokens: its admins make, list and revoke them; a directory's request
-    presents one (``authenticate``)."""
+    presents one (``authenticate``).
 
-    def __init__(
-        self, *, orgs: OrgRepository, tokens: ScimTokens, clock: Clock, audit: AuditLog
-    ) -> None:
-        """``orgs``: whose admins make the tokens."""
-        self._orgs = orgs
-        self._tokens = tokens
-        self._clock = clock
-        self._audit = audit
+    ``orgs``: whose admins make the tokens."""
+
+    orgs: OrgRepository
+    tokens: ScimTokens
+    clock: Clock
+    audit: AuditLog
 
     def create(self, cmd: CreateScimToken) -> CreatedScimToken:
         """A new token of the org; its text is returned once."""
-        org = _admin(cmd.actor, cmd.org, self._orgs)
+        org = _admin(cmd.actor, cmd.org, self.orgs)
         token, text = ScimToken.issue(
             id=new_id(),
             org_id=org.id,
             name=cmd.name,
             created_by=cmd.actor.user_id,
-            now=self._clock.now(),
+            now=self.clock.now(),
         )
-        self._tokens.add(token)
-        self._audit.record(_event(Audit.ORG_SCIM_TOKEN_CREATED, cmd.actor, token))
+        self.tokens.add(token)
+        self.audit.record(_event(Audit.ORG_SCIM_TOKEN_CREATED, cmd.actor, token))
         return CreatedScimToken(token, text)
 
     def list(self, cmd: ListScimTokens) -> Page[ScimToken]:
         """The org's tokens (never a secret), newest first, paginated."""
-        org = _admin(cmd.actor, cmd.org, self._orgs)
+        org = _admin(cmd.actor, cmd.org, self.orgs)
         position = decode_cursor(cmd.cursor)
         before = parse_time_position(position) if position is not None else None
-        rows = self._tokens.list_page(org.id, before, cmd.limit + 1)
+        rows = self.tokens.list_page(org.id, before, cmd.limit + 1)
         last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
         return paginate(rows, cmd.limit, time_position(last.created_at, last.id) if last else None)
 
@@ -127,19 +126,19 @@ class DirectoryTokens:
         """Revoke one of the org's tokens: the directory's next request with it gets 401;
         another org's, or one already revoked, is 'not found' (of revocations at once, one
         succeeds)."""
-        org = _admin(cmd.actor, cmd.org, self._orgs)
-        tokens = self._tokens
+        org = _admin(cmd.actor, cmd.org, self.orgs)
+        tokens = self.tokens
         token = tokens.get(cmd.token_id) if is_id(cmd.token_id) else None
         if token is None or token.org_id != org.id or not tokens.remove(token.id):
             raise no_such_token()
-        self._audit.record(_event(Audit.ORG_SCIM_TOKEN_REVOKED, cmd.actor, token))
+        self.audit.record(_event(Audit.ORG_SCIM_TOKEN_REVOKED, cmd.actor, token))
 
     def authenticate(self, text: str) -> Directory:
         """The org whose live token ``text`` is, read with it in one round trip; 401
         ``invalid_token`` for anything else (a revoked token, a deleted org's)."""
         presented = PresentedScimToken.parse(text)
         token, org = (
-            self._tokens.load(presented.org_id, presented.token_id) if presented else (None, None)
+            self.tokens.load(presented.org_id, presented.token_id) if presented else (None, None)
         )
         if presented is None or token is None or org is None or not token.opens(presented):
             raise Unauthenticated("The SCIM token is not valid.", code=INVALID_TOKEN)

@@ -20,8 +20,8 @@ from application.accounts.admin import DisableAccount, set_disabled_by_id
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import username_candidates
-from application.orgs.attributes import check_org_writes_on
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
+from application.orgs.members.attributes import check_org_writes_on
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import KEY_BYTES_MAX, KEYS_MAX, POSITION_MAX, OrgRecords, ScimUsers
@@ -167,53 +167,42 @@ def _writes_on_new(record: ScimUser, by: str) -> bool:
     return True
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DirectoryUsers:
     """An org's people as its directory provisions them: each a firegate account with a
-    membership in the org."""
+    membership in the org.
 
-    def __init__(
-        self,
-        *,
-        records: ScimUsers,
-        users: UserRepository,
-        orgs: OrgRepository,
-        domains: OrgDomains,
-        clock: Clock,
-        audit: AuditLog,
-        addresses: AddressRule,
-        schemas: ProfileSchemas,
-        signups: Signups,
-    ) -> None:
-        """``records``: the org's SCIM users; ``users``: the accounts provisioning makes or
-        joins; ``orgs``: their memberships; ``domains``: the org's verified domains, which
-        prove an address; ``addresses``: the rule a directory's address follows;
-        ``schemas``: the profile attributes the enterprise extension maps onto;
-        ``signups``: the door every new account passes (the org vouches for an address on
-        its verified domains)."""
-        self._signups = signups
-        self._schemas = schemas
-        self._records = records
-        self._users = users
-        self._orgs = orgs
-        self._domains = domains
-        self._clock = clock
-        self._audit = audit
-        self._addresses = addresses
+    ``records``: the org's SCIM users; ``users``: the accounts provisioning makes or
+    joins; ``orgs``: their memberships; ``domains``: the org's verified domains, which
+    prove an address; ``addresses``: the rule a directory's address follows;
+    ``schemas``: the profile attributes the enterprise extension maps onto;
+    ``signups``: the door every new account passes (the org vouches for an address on
+    its verified domains)."""
+
+    records: ScimUsers
+    users: UserRepository
+    orgs: OrgRepository
+    domains: OrgDomains
+    clock: Clock
+    audit: AuditLog
+    addresses: AddressRule
+    schemas: ProfileSchemas
+    signups: Signups
 
     def _new_address(self, org: Org, record: ScimUser) -> Email | None:
         """The record's address as one given now, by the rule every entry follows: its
         special-use name held by the org's own verified domain (400 else)."""
         if record.address is None:
             return None
-        return self._addresses.new(record.address, org.id, field="emails")
+        return self.addresses.new(record.address, org.id, field="emails")
 
     def search(self, cmd: Search[ScimUser]) -> Found[ScimUser]:
         """A page of the org's users that match (``search_records``), each with the
         profile attributes it maps as its account holds them."""
-        found = search_records(cmd, records=self._records)
+        found = search_records(cmd, records=self.records)
         if not any(extended(each.document) for each in found.items):
             return found
-        schema = self._schemas.current()
+        schema = self.schemas.current()
         return Found(found.total, [self._shown(each, schema) for each in found.items])
 
     def _shown(self, record: ScimUser, schema: ProfileSchema | None = None) -> ScimUser:
@@ -223,10 +212,10 @@ class DirectoryUsers:
         some)."""
         if not extended(record.document):
             return record
-        schema = schema or self._schemas.current()
+        schema = schema or self.schemas.current()
         if not mapped(schema):
             return record
-        account = self._users.get(record.user_id)
+        account = self.users.get(record.user_id)
         values = account.attributes if account is not None else {}
         return replace(record, document=answered(record.document, schema, values))
 
@@ -236,17 +225,17 @@ class DirectoryUsers:
         schema is read only for a resource with the enterprise extension."""
         if not extended(fields.document):
             return EMPTY_SCHEMA, {}
-        schema = self._schemas.current()
+        schema = self.schemas.current()
         changes = sent_changes(fields.document, schema)
         schema.written({}, changes, SCIM)
         return schema, changes
 
     def _disable(self, cmd: DisableAccount) -> None:
         """The admins' way to disable (or enable) an account, its sessions ended."""
-        set_disabled_by_id(cmd, users=self._users, clock=self._clock, audit=self._audit)
+        set_disabled_by_id(cmd, users=self.users, clock=self.clock, audit=self.audit)
 
     def _record(self, org: Org, user_id: str, fields: UserFields, *, managed: bool) -> ScimUser:
-        now = self._clock.now()
+        now = self.clock.now()
         return checked_record(
             ScimUser(
                 org_id=org.id,
@@ -275,8 +264,8 @@ class DirectoryUsers:
         org, fields = cmd.org, cmd.fields
         draft = self._record(org, "pending", fields, managed=False)
         email = self._new_address(org, draft)
-        proven = _proven_on(org, email, self._domains)
-        holder = self._users.find_by_login(email.normalized) if email is not None else None
+        proven = _proven_on(org, email, self.domains)
+        holder = self.users.find_by_login(email.normalized) if email is not None else None
         if holder is None:
             record = replace(draft, user_id=new_id(), managed=proven)
             self._make_account(record, email, fields, cmd.by)
@@ -286,7 +275,7 @@ class DirectoryUsers:
                 "An account holds this address, and nothing proves it is this person's.",
                 code="email_taken",
             )
-        membership = self._orgs.membership(org.id, holder.id)
+        membership = self.orgs.membership(org.id, holder.id)
         # The org manages the account when its SSO made it (docs/decisions/0414-...)
         record = replace(
             draft, user_id=holder.id, managed=membership is not None and membership.managed
@@ -302,7 +291,7 @@ class DirectoryUsers:
             try:
                 self._deactivate(org, record)
             except BaseException:
-                self._records.remove(org.id, record.user_id)  # the directory's retry starts again
+                self.records.remove(org.id, record.user_id)  # the directory's retry starts again
                 raise
         return self._shown(record)
 
@@ -328,9 +317,9 @@ class DirectoryUsers:
                 managed=account is not None and record.managed,
             )
             events = [*events, _event(Audit.ORG_MEMBER_ADDED, record)]
-        staged = self._audit.stage(events)
-        self._records.claim(record, account, member=member, staged=staged)
-        self._audit.committed(staged)
+        staged = self.audit.stage(events)
+        self.records.claim(record, account, member=member, staged=staged)
+        self.audit.committed(staged)
 
     def _make_account(
         self,
@@ -349,7 +338,7 @@ class DirectoryUsers:
         preferred = (
             record.user_name.partition("@")[0] if "@" in record.user_name else record.user_name
         )
-        verdict = self._signups.admit(
+        verdict = self.signups.admit(
             SignUp(
                 SignUpWay.SCIM,
                 email,
@@ -390,18 +379,18 @@ class DirectoryUsers:
         raise Conflict("No free username could be derived; try again.", code="username_unavailable")
 
     def _join(self, org: Org, user_id: str, by: str) -> None:
-        if self._orgs.membership(org.id, user_id) is not None:
+        if self.orgs.membership(org.id, user_id) is not None:
             return
         event = AuditEvent(
             Audit.ORG_MEMBER_ADDED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
         )
-        staged = self._audit.stage([event])
+        staged = self.audit.stage([event])
         try:
-            self._orgs.add_member(
+            self.orgs.add_member(
                 org.id,
                 user_id,
                 (OrgRole.MEMBER.value,),
-                self._clock.now(),
+                self.clock.now(),
                 staged,
                 granter=Granter.scim(by),
             )
@@ -409,14 +398,14 @@ class DirectoryUsers:
             if exc.code != "already_member":
                 raise
             return
-        self._audit.committed(staged)
+        self.audit.committed(staged)
 
     def get(self, cmd: ScimUserRef) -> ScimUser:
         """The record, with the profile attributes it maps as its account holds them."""
         return self._shown(self._record_of(cmd))
 
     def _record_of(self, cmd: ScimUserRef) -> ScimUser:
-        found = self._records.get(cmd.org.id, cmd.user_id)
+        found = self.records.get(cmd.org.id, cmd.user_id)
         if found is None:
             raise no_such_user()
         return found
@@ -441,7 +430,7 @@ class DirectoryUsers:
                 external_id=fields.external_id,
                 display_name=fields.display_name,
                 document=fields.document,
-                updated_at=self._clock.now(),
+                updated_at=self.clock.now(),
                 version=current.version + 1,
             )
         )
@@ -458,7 +447,7 @@ class DirectoryUsers:
             self._deactivate(cmd.org, current)
         elif changed.active and not current.active:
             self._reactivate(cmd.org, current, cmd.by)
-        return self._shown(self._records.replace(changed, current.version), schema)
+        return self._shown(self.records.replace(changed, current.version), schema)
 
     def _write_attributes(
         self, record: ScimUser, schema: ProfileSchema, changes: dict[str, object], by: str
@@ -466,12 +455,12 @@ class DirectoryUsers:
         """The managed account takes the profile attributes the directory now writes, as it
         takes its name (none when the resource has no enterprise extension), where the org
         may write them (``check_org_writes_on``: none else, and a log line)."""
-        account = self._users.get(record.user_id)
+        account = self.users.get(record.user_id)
         if not changes or account is None or account.deleted_at is not None:
             return
         try:
             check_org_writes_on(
-                account, record.org_id, by or None, orgs=self._orgs, domains=self._domains
+                account, record.org_id, by or None, orgs=self.orgs, domains=self.domains
             )
         except PermissionDenied as refused:
             log.warning(
@@ -481,10 +470,10 @@ class DirectoryUsers:
                 refused.code,
             )
             return
-        now = self._clock.now()
+        now = self.clock.now()
         if account.with_attributes(schema, changes, SCIM, now).attributes == account.attributes:
             return
-        self._users.update(
+        self.users.update(
             record.user_id, lambda user: user.with_attributes(schema, changes, SCIM, now)
         )
 
@@ -496,23 +485,23 @@ class DirectoryUsers:
         address leaves the account's. Made before the record changes, as deprovisioning is: a
         directory that retries after a failure finds the account at its new address already."""
         email = _address(record)
-        account = self._users.get(record.user_id)
+        account = self.users.get(record.user_id)
         if email is None or account is None or account.deleted_at is not None:
             return
         if account.email is not None and account.email.normalized == email.normalized:
             return
-        if not _proven_on(org, email, self._domains):
+        if not _proven_on(org, email, self.domains):
             raise InvalidInput.field(
                 "emails",
                 "An account the organization manages takes only addresses on its verified domains.",
                 "email_not_on_verified_domain",
             )
-        self._signups.address(email, field="emails")  # the domain lists, as for a new account
-        now = self._clock.now()
-        self._users.update(
+        self.signups.address(email, field="emails")  # the domain lists, as for a new account
+        now = self.clock.now()
+        self.users.update(
             record.user_id, lambda user: user.edited({"email": email}, now).with_email_verified(now)
         )
-        self._audit.record(_event(Audit.EMAIL_CHANGE, record))
+        self.audit.record(_event(Audit.EMAIL_CHANGE, record))
 
     def _rename(self, record: ScimUser, names: PersonName) -> None:
         """The managed account takes the name the directory now gives it (given and family
@@ -521,25 +510,25 @@ class DirectoryUsers:
         address's move."""
         if names.empty:
             return
-        account = self._users.get(record.user_id)
+        account = self.users.get(record.user_id)
         if (
             account is None
             or account.deleted_at is not None
             or account.named(names, account.updated_at) is account
         ):
             return
-        now = self._clock.now()
-        self._users.update(record.user_id, lambda user: user.named(names, now))
+        now = self.clock.now()
+        self.users.update(record.user_id, lambda user: user.named(names, now))
 
     def _may_act_on(self, org: Org, user_id: str, by: str) -> None:
         """An owner of the org is deprovisioned, moved or removed by a SCIM token only while the
         one who made the token is an owner too: an admin's token would otherwise end what the
         API refuses that admin (docs/decisions/0451-scim-acts-on-owners-by-an-owners-token.md);
         403 ``scim_owner_protected``."""
-        target = self._orgs.membership(org.id, user_id)
+        target = self.orgs.membership(org.id, user_id)
         if target is None or not target.owner:
             return
-        maker = self._orgs.membership(org.id, by) if by else None
+        maker = self.orgs.membership(org.id, by) if by else None
         if maker is None or not maker.owner:
             raise PermissionDenied(
                 "This person is an owner of the organization: only a SCIM token an owner made "
@@ -551,9 +540,9 @@ class DirectoryUsers:
         """409 ``last_owner`` when the person is the org's last owner, found before anything
         changes: a refused removal leaves the account as it was (the commit that ends the
         membership counts the owners again)."""
-        target = self._orgs.membership(org.id, user_id)
+        target = self.orgs.membership(org.id, user_id)
         if target is not None:
-            owners_after(self._orgs.get(org.id) or org, target, None)
+            owners_after(self.orgs.get(org.id) or org, target, None)
 
     def _deactivate(self, org: Org, record: ScimUser) -> None:
         """Deprovisioning: an account the org manages is disabled, which ends its sessions,
@@ -584,19 +573,19 @@ class DirectoryUsers:
         if current.managed:
             self._disable(DisableAccount(current.user_id, True, VIA, cmd.org.id, VIA))
         self._leave(cmd.org, cmd.user_id)
-        if not self._records.remove(cmd.org.id, cmd.user_id, current.version):
+        if not self.records.remove(cmd.org.id, cmd.user_id, current.version):
             raise no_such_user()
 
     def _leave(self, org: Org, user_id: str) -> None:
         event = AuditEvent(
             Audit.ORG_MEMBER_REMOVED, user_id=user_id, org_id=org.id, reason=VIA, via=VIA
         )
-        staged = self._audit.stage([event])
+        staged = self.audit.stage([event])
         try:
-            self._orgs.remove_member(org.id, user_id, self._clock.now(), staged)
+            self.orgs.remove_member(org.id, user_id, self.clock.now(), staged)
         except NotFound:
             return  # not a member (any more)
-        self._audit.committed(staged)
+        self.audit.committed(staged)
 
 
 def search_records[T](cmd: Search[T], *, records: OrgRecords[T]) -> Found[T]:

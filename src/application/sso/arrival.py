@@ -25,9 +25,9 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
-from application.orgs.attributes import check_org_writes_on
-from application.orgs.domains import OrgDomains, org_for_domain
-from application.orgs.grants import is_escalation, record_refused_grant
+from application.orgs.joining.domains import OrgDomains, org_for_domain
+from application.orgs.members.attributes import check_org_writes_on
+from application.orgs.members.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
 from application.signin.authentication import Actor
@@ -83,14 +83,14 @@ def opens_outside(org_id: str, provider: str, connections: Connections) -> bool:
     return connection is not None and connection.org_id != org_id
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OutsideWayInOf:
     """``OutsideWayIn``, for the accounts an org manages (the orgs' port)."""
 
-    def __init__(self, *, connections: Connections) -> None:
-        self._connections = connections
+    connections: Connections
 
     def __call__(self, org_id: str, provider: str) -> bool:
-        return opens_outside(org_id, provider, self._connections)
+        return opens_outside(org_id, provider, self.connections)
 
 
 def connection_of(
@@ -397,37 +397,26 @@ class SignInPreview:
     draft: bool = False  # the test ran on the connection's draft, not its live values
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SsoArrivals:
     """The end every sign-in through a connection shares, SAML or OpenID: the person its IdP
     vouches for finds or gets their account, and joins the org (``arrive``); or, for a test
-    sign-in, what that would do, with nothing made (``preview``)."""
+    sign-in, what that would do, with nothing made (``preview``).
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        domains: OrgDomains,
-        links: Links,
-        sign_in: SignIn,
-        policy: SsoPolicy,
-        connections: Connections,
-        passkeys: PasskeyRepository,
-        addresses: AddressRule,
-        schemas: ProfileSchemas,
-    ) -> None:
-        """The org's memberships (``orgs``), verified ``domains`` and ``connections``; the
-        linking rules' ports (``links``); the ``passkeys`` (a way in); the sign-in step and
-        its ``policy``; the rule an asserted address follows (``addresses``); the profile
-        attributes the mapping fills (``schemas``)."""
-        self._schemas = schemas
-        self._orgs = orgs
-        self._domains = domains
-        self._links = links
-        self._sign_in = sign_in
-        self._policy = policy
-        self._connections = connections
-        self._passkeys = passkeys
-        self._addresses = addresses
+    The org's memberships (``orgs``), verified ``domains`` and ``connections``; the
+    linking rules' ports (``links``); the ``passkeys`` (a way in); the sign-in step and
+    its ``policy``; the rule an asserted address follows (``addresses``); the profile
+    attributes the mapping fills (``schemas``)."""
+
+    orgs: OrgRepository
+    domains: OrgDomains
+    links: Links
+    sign_in: SignIn
+    policy: SsoPolicy
+    connections: Connections
+    passkeys: PasskeyRepository
+    addresses: AddressRule
+    schemas: ProfileSchemas
 
     def _another_way_in(self, holder: User, org_id: str) -> bool:
         """Whether the account opens by something the org does not hold: a password, a
@@ -435,11 +424,11 @@ class SsoArrivals:
         removed since opens nothing)."""
         if holder.password_hash is not None:
             return True
-        if self._passkeys.list_for_user(holder.id, 1):
+        if self.passkeys.list_for_user(holder.id, 1):
             return True
         return any(
-            opens_outside(org_id, link.provider, self._connections)
-            for link in self._links.identities.list_for(holder.id)
+            opens_outside(org_id, link.provider, self.connections)
+            for link in self.links.identities.list_for(holder.id)
         )
 
     def _links_unasked(self, holder: User, org: Org) -> bool:
@@ -448,20 +437,20 @@ class SsoArrivals:
         one with no other way in, or a member the org holds to its single sign-on (who signs
         in no other way). Any other holder signs in to their account to connect it
         (docs/decisions/0449-a-connection-links-only-what-it-holds.md)."""
-        if org.requires_sso_of(self._orgs.membership(org.id, holder.id)):
+        if org.requires_sso_of(self.orgs.membership(org.id, holder.id)):
             return True
         return not self._another_way_in(holder, org.id)
 
     def arrive(self, vouched: VouchedSignIn) -> Arrival:
         """The person signed in (or asked for their second factor), a member of the org when
         their address is on its verified domains; 404 when the org is gone."""
-        links, connection = self._links, vouched.connection
-        org = self._orgs.get(connection.org_id)
+        links, connection = self.links, vouched.connection
+        org = self.orgs.get(connection.org_id)
         if org is None:
             raise no_such_connection()
         person = vouched.person
-        email = _address(person.email, org.id, self._addresses)
-        verified = not vouched.disproven and _on_verified_domain(email, org.id, self._domains)
+        email = _address(person.email, org.id, self.addresses)
+        verified = not vouched.disproven and _on_verified_domain(email, org.id, self.domains)
         parts = " ".join(p for p in (person.given_name, person.family_name) if p)
         identity = ExternalIdentity(
             provider=identity_provider(connection.id),
@@ -497,13 +486,13 @@ class SsoArrivals:
         if verified:
             granter = Granter.sso(connection.mapped_by)
             given = sso_given(person)
-            joined = _join(user, org.id, given, granter, orgs=self._orgs, links=links, made=made)
+            joined = _join(user, org.id, given, granter, orgs=self.orgs, links=links, made=made)
             user = _named_by_its_idp(user, joined, person, links)
             user = self._attributes_from_idp(user, connection, person)
         device_aware = with_devices(
-            self._sign_in, self._policy.devices, vouched.device_token, vouched.client_ip
+            self.sign_in, self.policy.devices, vouched.device_token, vouched.client_ip
         )
-        target = vouched.next or self._policy.landing
+        target = vouched.next or self.policy.landing
         try:
             pair = links.sign_in_as(
                 user,
@@ -533,13 +522,13 @@ class SsoArrivals:
                 user,
                 connection.org_id,
                 connection.mapped_by,
-                orgs=self._orgs,
-                domains=self._domains,
+                orgs=self.orgs,
+                domains=self.domains,
             )
         except PermissionDenied as not_its:
             log.warning("sso connection %s: no attribute written (%s)", connection.id, not_its.code)
             return user
-        schema = self._schemas.current()
+        schema = self.schemas.current()
         values, refused = schema.asserted(user.attributes, person.attributes, ORG_ADMIN)
         for each in refused:
             log.warning(
@@ -556,15 +545,15 @@ class SsoArrivals:
         }
         if not changes:
             return user
-        now = self._links.clock.now()
-        return self._links.users.update(
+        now = self.links.clock.now()
+        return self.links.users.update(
             user.id, lambda current: current.with_attributes(schema, changes, ORG_ADMIN, now)
         )
 
     def _trial_outcome(self, holder: User | None, org_id: str) -> TrialOutcome:
         if holder is None:
             return TrialOutcome.NEW_ACCOUNT
-        org = self._orgs.get(org_id)
+        org = self.orgs.get(org_id)
         if holder.email_verified and org is not None and not self._links_unasked(holder, org):
             return TrialOutcome.CONFIRMS_LINK
         return TrialOutcome.LINKS_ACCOUNT
@@ -579,10 +568,10 @@ class SsoArrivals:
         no account, no membership, no link, no session (a test sign-in from a setup link or
         an admin's from the connection's page; ``vouched.connection`` as tried: drafted)."""
         connection, person = vouched.connection, vouched.person
-        links = self._links
-        email = _address(person.email, connection.org_id, self._addresses)
+        links = self.links
+        email = _address(person.email, connection.org_id, self.addresses)
         verified = not vouched.disproven and _on_verified_domain(
-            email, connection.org_id, self._domains
+            email, connection.org_id, self.domains
         )
         holder = links.identities.find_by_identity(
             identity_provider(connection.id), vouched.subject
@@ -597,7 +586,7 @@ class SsoArrivals:
             holder = links.users.find_by_login(Email(email).normalized)
             outcome = self._trial_outcome(holder, connection.org_id)
         joins = verified and (
-            holder is None or self._orgs.membership(connection.org_id, holder.id) is None
+            holder is None or self.orgs.membership(connection.org_id, holder.id) is None
         )
         return SignInPreview(
             connection_id=connection.id,
@@ -609,6 +598,6 @@ class SsoArrivals:
             verified_domain=verified,
             outcome=outcome,
             joins=joins,
-            next=vouched.next or self._policy.landing,
+            next=vouched.next or self.policy.landing,
             draft=connection.draft is not None,
         )

@@ -79,6 +79,7 @@ def _url_refused(message: str, code: str) -> InvalidInput:
     return InvalidInput.field("saml.metadata_url", message, code)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectionEditor:
     """An admin's change to a connection, checked and applied (``configured``): what
     configuring a connection uses besides storage. Its IdP is fetched from at the address
@@ -86,26 +87,17 @@ class ConnectionEditor:
     address (any, in the ``local`` profile), from the address checked, without following a
     redirect, within the webhooks' deadline. A SAML IdP's metadata is fetched once, when
     given; an OpenID issuer's address is checked when given, and fetched from at each
-    sign-in (docs/reference/sso.md)."""
+    sign-in (docs/reference/sso.md).
 
-    def __init__(
-        self,
-        *,
-        metadata: SamlMetadata,
-        box: SecretBox,
-        clock: Clock,
-        getter: DocumentGetter,
-        resolver: HostResolver,
-        local: bool,
-    ) -> None:
-        """``metadata`` reads an IdP's metadata; ``box`` seals an OpenID client secret;
-        ``getter`` fetches from the IdP, at an address ``resolver`` checks is public."""
-        self._metadata = metadata
-        self._box = box
-        self._clock = clock
-        self._getter = getter
-        self._resolver = resolver
-        self._local = local
+    ``metadata`` reads an IdP's metadata; ``box`` seals an OpenID client secret;
+    ``getter`` fetches from the IdP, at an address ``resolver`` checks is public."""
+
+    metadata: SamlMetadata
+    box: SecretBox
+    clock: Clock
+    getter: DocumentGetter
+    resolver: HostResolver
+    local: bool
 
     def _downloaded(self, url: object) -> tuple[str, str]:
         """The metadata at ``url`` (https; http only to this machine), fetched once now, and
@@ -116,14 +108,14 @@ class ConnectionEditor:
         if problems:
             raise InvalidInput.of(problems)
         address = None
-        if not self._local:
-            address, refused = public_address_of(text, self._resolver)
+        if not self.local:
+            address, refused = public_address_of(text, self.resolver)
             if refused == "host_not_resolved":
                 raise _url_refused("Its host has no address.", "metadata_unreachable")
             if refused is not None:
                 raise _url_refused("Its host is not a public address.", "metadata_private_address")
         try:
-            body = self._getter.get(text, address, METADATA_MAX)
+            body = self.getter.get(text, address, METADATA_MAX)
         except DocumentTooLarge:
             raise _url_refused(
                 f"The metadata is larger than {METADATA_MAX // 1024} KB.", "metadata_too_large"
@@ -149,7 +141,7 @@ class ConnectionEditor:
         if url is not None:
             xml, source = self._downloaded(url)
             try:
-                read = self._metadata.idp(xml, self._clock.now())
+                read = self.metadata.idp(xml, self.clock.now())
             except InvalidInput as exc:
                 raise _url_refused(exc.detail, "invalid_metadata") from None
             return replace(read, metadata_url=source)
@@ -160,7 +152,7 @@ class ConnectionEditor:
                     "The identity provider's metadata (XML).",
                     "invalid_metadata",
                 )
-            return self._metadata.idp(xml, self._clock.now())
+            return self.metadata.idp(xml, self.clock.now())
         return None
 
     def _saml(self, idp: SamlIdp, given: dict[str, object]) -> SamlIdp:
@@ -193,7 +185,7 @@ class ConnectionEditor:
                 )
             else:
                 read_certificates: tuple[IdpCertificate, ...] = tuple(
-                    self._metadata.certificate(text, self._clock.now())
+                    self.metadata.certificate(text, self.clock.now())
                     for text in cast(list[str], certificates)
                 )
                 idp = replace(idp, certificates=read_certificates)
@@ -216,9 +208,9 @@ class ConnectionEditor:
         its addresses is public. A host without an address yet passes (an IdP set up before
         its DNS): every fetch checks it again (docs/reference/sso.md, "An OpenID identity
         provider")."""
-        if self._local:
+        if self.local:
             return True
-        _, refused = public_address_of(issuer, self._resolver)
+        _, refused = public_address_of(issuer, self.resolver)
         return refused != "not_public_address"
 
     def _oidc(self, idp: OidcIdp, given: dict[str, object]) -> OidcIdp:
@@ -250,7 +242,7 @@ class ConnectionEditor:
                 texts["client_secret"], "oidc.client_secret", SECRET_MAX, problems
             )
             if not problems:
-                idp = replace(idp, sealed_secret=self._box.seal(secret))
+                idp = replace(idp, sealed_secret=self.box.seal(secret))
         if problems:
             raise InvalidInput.of(problems)
         return idp
@@ -295,7 +287,7 @@ class ConnectionEditor:
             fields["mapping"], fields["mapped_by"] = mapping, by.user_id
         if "status" in changes:
             fields["status"] = checked_status(changes["status"])
-        return connection.changed(self._clock.now(), **fields)
+        return connection.changed(self.clock.now(), **fields)
 
 
 def admin_view(
@@ -402,92 +394,83 @@ def stored_changes(
     return stored
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SsoConnections:
-    """An org's single sign-on connections, as its owners and admins manage them."""
+    """An org's single sign-on connections, as its owners and admins manage them.
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        connections: Connections,
-        editor: ConnectionEditor,
-        clock: Clock,
-        audit: AuditLog,
-        public_url: str,
-        activated: Callable[[], None],
-    ) -> None:
-        """``orgs``: whose admins manage the connections; the connections' own addresses
-        are under ``public_url``; ``activated``: what follows a connection stored active
-        (the process's memory of whether any org has single sign-on learns of it at once,
-        ``SsoPresence.activated``)."""
-        self._orgs = orgs
-        self._connections = connections
-        self._editor = editor
-        self._clock = clock
-        self._audit = audit
-        self._public_url = public_url
-        self._activated = activated
+    ``orgs``: whose admins manage the connections; the connections' own addresses
+    are under ``public_url``; ``activated``: what follows a connection stored active
+    (the process's memory of whether any org has single sign-on learns of it at once,
+    ``SsoPresence.activated``)."""
+
+    orgs: OrgRepository
+    connections: Connections
+    editor: ConnectionEditor
+    clock: Clock
+    audit: AuditLog
+    public_url: str
+    activated: Callable[[], None]
 
     def create(self, cmd: ConnectionRequest) -> Connection:
         """A new ``draft`` connection of kind ``kind`` named ``name`` (owners only),
         configured with whatever else the request gives (and activated, if it asks and it is
         complete): ``org.sso_connection_created`` (and ``activated``) in the same commit; 409
         ``too_many_connections`` past ``CONNECTIONS_MAX``."""
-        seen = admin_view(cmd, self._orgs, Permission.MANAGE_SSO)
+        seen = admin_view(cmd, self.orgs, Permission.MANAGE_SSO)
         org = seen.org
         changes = dict(cmd.changes)
         kind, name = changes.pop("kind", ""), changes.pop("name", "")
         new = Connection.create(
-            org.id, str(kind), cast(str, name), cmd.actor.user_id, self._clock.now()
+            org.id, str(kind), cast(str, name), cmd.actor.user_id, self.clock.now()
         )
         connection = (
-            replace(self._editor.configured(new, org, changes, seen.membership), version=1)
+            replace(self.editor.configured(new, org, changes, seen.membership), version=1)
             if changes
             else new
         )
         stored = added(
-            connection, cmd.actor.user_id, connections=self._connections, audit=self._audit
+            connection, cmd.actor.user_id, connections=self.connections, audit=self.audit
         )
         if stored.active:
-            self._activated()
+            self.activated()
         return stored
 
     def list(self, cmd: ConnectionRequest) -> list[Connection]:
-        return self._connections.list_for(admin_org(cmd, self._orgs).id)
+        return self.connections.list_for(admin_org(cmd, self.orgs).id)
 
     def get(self, cmd: ConnectionRequest) -> Connection:
-        return connection_of(admin_org(cmd, self._orgs), cmd, self._connections)
+        return connection_of(admin_org(cmd, self.orgs), cmd, self.connections)
 
     def update(self, cmd: ConnectionRequest) -> Connection:
         """The connection changed as asked (its IdP or activation by owners only,
         ``permission_for``): 409 ``connection_incomplete`` when it would be active without
         what it needs, ``connection_changed`` when another change came first (read it
         again); ``org.sso_connection_activated``/``deactivated`` with the change."""
-        seen = admin_view(cmd, self._orgs, permission_for(cmd.changes))
-        before = connection_of(seen.org, cmd, self._connections)
+        seen = admin_view(cmd, self.orgs, permission_for(cmd.changes))
+        before = connection_of(seen.org, cmd, self.connections)
         return stored_changes(
-            self._editor.configured(before, seen.org, cmd.changes, seen.membership),
+            self.editor.configured(before, seen.org, cmd.changes, seen.membership),
             before,
             cmd.actor.user_id,
-            connections=self._connections,
-            audit=self._audit,
-            activated=self._activated,
+            connections=self.connections,
+            audit=self.audit,
+            activated=self.activated,
         )
 
     def delete(self, cmd: ConnectionRequest) -> None:
         """Remove the connection: nobody signs in with it from then on (an active one's
         removal is recorded as ``org.sso_connection_deactivated``)."""
-        org = admin_org(cmd, self._orgs)
-        found = connection_of(org, cmd, self._connections)
-        removed = self._connections.delete(org.id, found.id)
+        org = admin_org(cmd, self.orgs)
+        found = connection_of(org, cmd, self.connections)
+        removed = self.connections.delete(org.id, found.id)
         if removed is None:
             raise no_such_connection()
         if removed.status is ConnectionStatus.ACTIVE:
-            self._audit.record(
+            self.audit.record(
                 _event(Audit.ORG_SSO_CONNECTION_DEACTIVATED, cmd.actor.user_id, removed)
             )
 
     def addresses(self, connection_id: str) -> SpAddresses:
         """A connection's own addresses (its ACS, its metadata, its OpenID redirect), by its
         id."""
-        return SpAddresses.of(self._public_url, connection_id)
+        return SpAddresses.of(self.public_url, connection_id)

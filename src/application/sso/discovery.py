@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.remembered import Remembered
@@ -49,55 +49,48 @@ def signing_in_connection(org_id: str, *, connections: Connections) -> Connectio
     return next((c for c in connections.list_for(org_id) if c.active), None)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectionReadiness:
     """Whether an org has an active connection (``SsoReadiness``): its owners may then
     require its single sign-on."""
 
-    def __init__(self, *, connections: Connections) -> None:
-        self._connections = connections
+    connections: Connections
 
     def __call__(self, org_id: str) -> bool:
-        return signing_in_connection(org_id, connections=self._connections) is not None
+        return signing_in_connection(org_id, connections=self.connections) is not None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class HomeRealmDiscovery:
-    """Which connection an address signs in with, and whether any org has single sign-on."""
+    """Which connection an address signs in with, and whether any org has single sign-on.
 
-    def __init__(
-        self,
-        *,
-        domains: OrgDomains,
-        orgs: OrgRepository,
-        connections: Connections,
-        public_url: str,
-        any_sso: SsoPresence,
-    ) -> None:
-        """An address's connection by the org's verified ``domains``; its start under
-        ``public_url``."""
-        self._domains = domains
-        self._orgs = orgs
-        self._connections = connections
-        self._public_url = public_url
-        self._any_sso = any_sso
+    An address's connection by the org's verified ``domains``; its start under
+    ``public_url``."""
+
+    domains: OrgDomains
+    orgs: OrgRepository
+    connections: Connections
+    public_url: str
+    presence: SsoPresence
 
     def discover(self, email: str) -> Discovered | None:
         """The connection an address on a verified domain signs in with; None for any other
         address (or text that is no address: the part after its last ``@`` names no
         domain)."""
         _, at, domain = email.strip().rpartition("@")
-        org_id = org_for_domain(domain, domains=self._domains) if at and domain else None
+        org_id = org_for_domain(domain, domains=self.domains) if at and domain else None
         if org_id is None:
             return None
-        connection = signing_in_connection(org_id, connections=self._connections)
-        org = self._orgs.get(org_id) if connection is not None else None
+        connection = signing_in_connection(org_id, connections=self.connections)
+        org = self.orgs.get(org_id) if connection is not None else None
         if connection is None or org is None:  # none active, or the org is deleted
             return None
         path = start_path(connection)
-        return Discovered(org, connection, path, self._public_url.rstrip("/") + path)
+        return Discovered(org, connection, path, self.public_url.rstrip("/") + path)
 
     def any_sso(self) -> bool:
         """Whether any org has single sign-on (remembered by the process)."""
-        return self._any_sso()
+        return self.presence()
 
 
 class SsoPresence:

@@ -87,23 +87,22 @@ def _enqueue(queue: JobQueue, warning: CertificateWarning) -> None:
         log.exception("could not queue the certificate warning of %s", warning.connection_id)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CertificateSweep:
-    """The sweep: every certificate due warned of, once each."""
+    """The sweep: every certificate due warned of, once each.
 
-    def __init__(
-        self, *, connections: Connections, audit: AuditLog, queue: JobQueue, clock: Clock
-    ) -> None:
-        """``queue``: where each warning's job goes (``CertificateWarnings``)."""
-        self._connections = connections
-        self._audit = audit
-        self._queue = queue
-        self._clock = clock
+    ``queue``: where each warning's job goes (``CertificateWarnings``)."""
+
+    connections: Connections
+    audit: AuditLog
+    queue: JobQueue
+    clock: Clock
 
     def sweep(self) -> int:
         """Warn of every certificate due, once each: how many were."""
-        now, after, warned = self._clock.now(), None, 0
+        now, after, warned = self.clock.now(), None, 0
         while True:
-            page = self._connections.active_page(after, SWEEP_BATCH)
+            page = self.connections.active_page(after, SWEEP_BATCH)
             for connection in page:
                 warned += self._warn(connection, now)
             if len(page) < SWEEP_BATCH:
@@ -129,69 +128,57 @@ class CertificateSweep:
             )
             for _ in due
         ]
-        staged = self._audit.stage(events)
+        staged = self.audit.stage(events)
         try:
-            self._connections.replace(connection.warned_of(due), staged)
+            self.connections.replace(connection.warned_of(due), staged)
         except (Conflict, NotFound):  # changed or deleted meanwhile: the next sweep reads it again
             return 0
-        self._audit.committed(staged)
+        self.audit.committed(staged)
         for certificate in due:
-            _enqueue(self._queue, CertificateWarning(connection.id, certificate.not_after))
+            _enqueue(self.queue, CertificateWarning(connection.id, certificate.not_after))
         return len(due)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CertificateWarnings:
     """A warning's jobs: WARN_ADMINS finds the org's admins (``warn_admins``), MAIL_ADMIN
     mails each (``mail_admin``)."""
 
-    def __init__(
-        self,
-        *,
-        connections: Connections,
-        orgs: OrgRepository,
-        users: UserRepository,
-        queue: JobQueue,
-        renderer: MailRenderer,
-        mailer: Mailer,
-        clock: Clock,
-        settings: MailSettings,
-        metrics: Metrics = NO_METRICS,
-    ) -> None:
-        self._connections = connections
-        self._orgs = orgs
-        self._users = users
-        self._queue = queue
-        self._renderer = renderer
-        self._mailer = mailer
-        self._clock = clock
-        self._settings = settings
-        self._metrics = metrics
+    connections: Connections
+    orgs: OrgRepository
+    users: UserRepository
+    queue: JobQueue
+    renderer: MailRenderer
+    mailer: Mailer
+    clock: Clock
+    settings: MailSettings
+    metrics: Metrics = NO_METRICS
 
     def warn_admins(self, job: Job, final: bool) -> None:
         """The WARN_ADMINS job: a mail job for each owner and admin of the connection's
         org."""
         warning = CertificateWarning.parse(job.subject)
-        connection = self._connections.get(warning.connection_id) if warning is not None else None
+        connection = self.connections.get(warning.connection_id) if warning is not None else None
         if warning is None or connection is None:
             return  # unreadable, or the connection deleted since
-        members = self._orgs.members_page(connection.org_id, None, ADMINS_MAX)
+        members = self.orgs.members_page(connection.org_id, None, ADMINS_MAX)
         for member in members:
             if _MANAGERS & set(member.roles):
                 _enqueue(
-                    self._queue,
+                    self.queue,
                     CertificateWarning(connection.id, warning.not_after, member.user_id),
                 )
 
     def mail_admin(self, job: Job, final: bool) -> None:
         """The MAIL_ADMIN job: the warning to one admin, at an address they proved, in their
         language, while they still manage the org."""
-        orgs, settings = self._orgs, self._settings
+        orgs, settings = self.orgs, self.settings
         warning = CertificateWarning.parse(job.subject)
         if warning is None or warning.user_id is None:
             return
-        connection = self._connections.get(warning.connection_id)
+        connection = self.connections.get(warning.connection_id)
         org = orgs.get(connection.org_id) if connection is not None else None
-        user = self._users.get(warning.user_id)
+        user = self.users.get(warning.user_id)
         membership = orgs.membership(org.id, user.id) if org is not None and user else None
         if (
             connection is None
@@ -204,7 +191,7 @@ class CertificateWarnings:
             or not _MANAGERS & set(membership.roles)
         ):
             return  # gone, or no longer theirs to hear of
-        days = max(0, (warning.not_after - self._clock.now()).days)
+        days = max(0, (warning.not_after - self.clock.now()).days)
         context = {
             "product": settings.product,
             "public_url": settings.public_url,
@@ -218,8 +205,6 @@ class CertificateWarnings:
             "days": str(days),
             "link": f"{settings.public_url}/account/orgs/{org.slug.value}/sso",
         }
-        mail = self._renderer.render(MAIL_KIND, user.email.value, context)
-        delivered = deliver(
-            self._mailer, mail, final, f"the certificate warning of {connection.id}"
-        )
-        self._metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+        mail = self.renderer.render(MAIL_KIND, user.email.value, context)
+        delivered = deliver(self.mailer, mail, final, f"the certificate warning of {connection.id}")
+        self.metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")

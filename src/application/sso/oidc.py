@@ -129,35 +129,26 @@ class FinishOidc:
     signed_in_as: str = ""  # the account whose session came with the answer, if one did
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OidcSignIn:
     """Signing in through an OpenID connection: to the IdP (``start``) and back
-    (``finish``)."""
+    (``finish``).
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        connections: Connections,
-        client: UpstreamClient,
-        box: SecretBox,
-        clock: Clock,
-        public_url: str,
-        arrivals: SsoArrivals,
-    ) -> None:
-        """``client``: the OpenID client (the upstream providers'); ``box`` seals the flights
-        and opens the client secret; a connection's ``redirect_uri`` is under
-        ``public_url``; ``arrivals``: the account the person gets; ``orgs``: whose admins
-        test a connection from its page."""
-        self._orgs = orgs
-        self._connections = connections
-        self._client = client
-        self._box = box
-        self._clock = clock
-        self._public_url = public_url
-        self._arrivals = arrivals
+    ``client``: the OpenID client (the upstream providers'); ``box`` seals the flights
+    and opens the client secret; a connection's ``redirect_uri`` is under
+    ``public_url``; ``arrivals``: the account the person gets; ``orgs``: whose admins
+    test a connection from its page."""
+
+    orgs: OrgRepository
+    connections: Connections
+    client: UpstreamClient
+    box: SecretBox
+    clock: Clock
+    public_url: str
+    arrivals: SsoArrivals
 
     def _redirect_uri(self, connection: Connection) -> str:
-        return SpAddresses.of(self._public_url, connection.id).redirect_uri
+        return SpAddresses.of(self.public_url, connection.id).redirect_uri
 
     def start(self, cmd: StartSso) -> Departure:
         """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
@@ -165,13 +156,13 @@ class OidcSignIn:
         opens (400 ``invalid_token``, 409 ``connection_incomplete``), in any status; for an
         admin's test, to the IdP of the org's complete connection (as the connection's page:
         404, 403 ``org_permission_denied``), in any status, as its draft would make it."""
-        connections, clock = self._connections, self._clock
+        connections, clock = self.connections, self.clock
         trial = ("", "")
         if cmd.trial_link:
             connection = trial_connection(cmd.trial_link, connections, clock.now(), OIDC)
         elif cmd.tried_by is not None:
             connection, admin = admin_trial_start(
-                cmd, OIDC, orgs=self._orgs, connections=connections
+                cmd, OIDC, orgs=self.orgs, connections=connections
             )
             trial = (admin.by, admin.org_id)
         else:
@@ -180,8 +171,8 @@ class OidcSignIn:
             upstream_of(connection),
             self._redirect_uri(connection),
             cmd.next,
-            client=self._client,
-            box=self._box,
+            client=self.client,
+            box=self.box,
             clock=clock.now,
             trial=cmd.trial_link,
             trial_by=trial,
@@ -196,7 +187,7 @@ class OidcSignIn:
         brings the session, which must be the admin's: 403 ``test_sign_in_not_yours``);
         Unauthenticated (upstream_refused) for an answer that is not this browser's
         flight's, an error from the IdP, or an ID token that fails a check."""
-        connections, clock, box = self._connections, self._clock, self._box
+        connections, clock, box = self.connections, self.clock, self.box
         connection = connection_of(cmd.connection_id, connections, OIDC, active=False)
         provider = upstream_of(connection)
         try:
@@ -219,14 +210,14 @@ class OidcSignIn:
                 connection.id,
                 OIDC,
                 cmd.signed_in_as,
-                orgs=self._orgs,
+                orgs=self.orgs,
                 connections=connections,
             )
             provider = upstream_of(connection)
         elif not connection.active:
             raise no_such_connection()
         mapping = connection.mapping
-        claims = self._client.claims(
+        claims = self.client.claims(
             provider,
             client_secret(provider, box),
             self._redirect_uri(connection),
@@ -252,5 +243,5 @@ class OidcSignIn:
             disproven=disproven,
         )
         if flight.trial or flight.trial_by:
-            return self._arrivals.preview(vouched, _attributes(claims.claims), flight.trial)
-        return self._arrivals.arrive(vouched)
+            return self.arrivals.preview(vouched, _attributes(claims.claims), flight.trial)
+        return self.arrivals.arrive(vouched)

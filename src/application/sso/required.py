@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from application.sso.arrival import connection_named_by
 from application.sso.discovery import signing_in_connection, start_path

@@ -241,41 +241,32 @@ def _setup_changes(changes: Mapping[str, object], live: bool) -> Mapping[str, ob
     return changes
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetupLinks:
     """Setup links: an org's owners make, list and end them; whoever holds one opens the
-    connection's setup page and configures its identity provider through it."""
+    connection's setup page and configures its identity provider through it.
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        connections: Connections,
-        editor: ConnectionEditor,
-        clock: Clock,
-        audit: AuditLog,
-        public_url: str,
-        activated: Callable[[], None],
-    ) -> None:
-        """The links, and the connections' addresses, are under ``public_url``; what is done
-        through a link goes through the connections' own checks (``editor``), and
-        ``activated`` follows an activation as it follows the admins'."""
-        self._orgs = orgs
-        self._connections = connections
-        self._editor = editor
-        self._clock = clock
-        self._audit = audit
-        self._public_url = public_url
-        self._activated = activated
+    The links, and the connections' addresses, are under ``public_url``; what is done
+    through a link goes through the connections' own checks (``editor``), and
+    ``activated`` follows an activation as it follows the admins'."""
+
+    orgs: OrgRepository
+    connections: Connections
+    editor: ConnectionEditor
+    clock: Clock
+    audit: AuditLog
+    public_url: str
+    activated: Callable[[], None]
 
     def make(self, cmd: MakeSetupLink) -> SetupLinkMade:
         """A new setup link (the connection's previous one ends), made by an owner only: it
         lets whoever holds it set the IdP and activate, or, for an active connection, edit a
         draft of it and apply that."""
         _checked_request(cmd)
-        connections = self._connections
+        connections = self.connections
         request = ConnectionRequest(cmd.actor, cmd.org, cmd.connection_id)
-        org = admin_org(request, self._orgs, Permission.MANAGE_SSO)
-        now = self._clock.now()
+        org = admin_org(request, self.orgs, Permission.MANAGE_SSO)
+        now = self.clock.now()
         by = cmd.actor.user_id
         if cmd.connection_id is not None:
             before = connection_of(org, request, connections)
@@ -288,30 +279,30 @@ class SetupLinks:
             token = f"{new.id}.{new_token()}"
             link = SetupLink.new(token_hash(token), by, now)
             linked = replace(new.with_setup_link(link), version=new.version)
-            added(linked, by, connections=connections, audit=self._audit)
-        return SetupLinkMade(linked, setup_url(self._public_url, token), link.expires_at)
+            added(linked, by, connections=connections, audit=self.audit)
+        return SetupLinkMade(linked, setup_url(self.public_url, token), link.expires_at)
 
     def list(self, cmd: ConnectionRequest) -> list[OpenSetupLink]:
         """The org's connections with a setup link still open, oldest first (never a
         token)."""
-        now = self._clock.now()
+        now = self.clock.now()
         return [
             OpenSetupLink(c, c.setup)
-            for c in self._connections.list_for(admin_org(cmd, self._orgs).id)
+            for c in self.connections.list_for(admin_org(cmd, self.orgs).id)
             if c.setup is not None and now < c.setup.expires_at
         ]
 
     def revoke(self, cmd: ConnectionRequest) -> None:
         """The connection's setup link ended (404 ``setup_link_not_found`` for none)."""
-        before = connection_of(admin_org(cmd, self._orgs), cmd, self._connections)
+        before = connection_of(admin_org(cmd, self.orgs), cmd, self.connections)
         if before.setup is None:
             raise NotFound("This connection has no setup link.", code="setup_link_not_found")
-        self._connections.replace(before.without_setup_link(self._clock.now()))
+        self.connections.replace(before.without_setup_link(self.clock.now()))
 
     def open(self, cmd: SetupRequest) -> SetupView:
-        connection = linked_connection(cmd.token, self._connections, self._clock.now())
-        org, _ = _trusted_org(connection, self._orgs)
-        return SetupView(connection, org.name, SpAddresses.of(self._public_url, connection.id))
+        connection = linked_connection(cmd.token, self.connections, self.clock.now())
+        org, _ = _trusted_org(connection, self.orgs)
+        return SetupView(connection, org.name, SpAddresses.of(self.public_url, connection.id))
 
     def set_up(self, cmd: SetupRequest) -> SetupView:
         """The connection changed through its link as ``PATCH`` changes it (the IdP, the
@@ -319,26 +310,26 @@ class SetupLinks:
         once one wins, the others get 409 ``connection_changed`` or 400 ``invalid_token``.
         An active connection's changes go into its draft (``org.sso_connection_draft_saved``),
         never into its live values."""
-        before = linked_connection(cmd.token, self._connections, self._clock.now())
-        org, maker = _trusted_org(before, self._orgs)
+        before = linked_connection(cmd.token, self.connections, self.clock.now())
+        org, maker = _trusted_org(before, self.orgs)
         if before.setup is None:
             raise InvalidToken()
         changes = _setup_changes(cmd.changes, before.active)
         if before.active:
-            edited = self._editor.configured(before.drafted(), org, changes, maker)
-            drafted = before.with_draft(edited, drafted_by(before), self._clock.now())
+            edited = self.editor.configured(before.drafted(), org, changes, maker)
+            drafted = before.with_draft(edited, drafted_by(before), self.clock.now())
             stored = self._stored(drafted, Audit.ORG_SSO_CONNECTION_DRAFT_SAVED, drafted_by(before))
-            return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
-        after = self._editor.configured(before, org, changes, maker)
+            return SetupView(stored, org.name, SpAddresses.of(self.public_url, stored.id))
+        after = self.editor.configured(before, org, changes, maker)
         stored = stored_changes(
             after,
             before,
             before.setup.created_by,
-            connections=self._connections,
-            audit=self._audit,
-            activated=self._activated,
+            connections=self.connections,
+            audit=self.audit,
+            activated=self.activated,
         )
-        return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
+        return SetupView(stored, org.name, SpAddresses.of(self.public_url, stored.id))
 
     def apply(self, cmd: SetupRequest) -> SetupView:
         """The active connection's draft swapped in, in one compare-and-set write with
@@ -353,9 +344,9 @@ class SetupLinks:
         return self._swapped(cmd, apply=False)
 
     def _swapped(self, cmd: SetupRequest, *, apply: bool) -> SetupView:
-        before = linked_connection(cmd.token, self._connections, self._clock.now())
-        org, _ = _trusted_org(before, self._orgs)
-        now = self._clock.now()
+        before = linked_connection(cmd.token, self.connections, self.clock.now())
+        org, _ = _trusted_org(before, self.orgs)
+        now = self.clock.now()
         after = before.applied(now) if apply else before.without_draft(now)
         event = (
             Audit.ORG_SSO_CONNECTION_DRAFT_APPLIED
@@ -368,18 +359,18 @@ class SetupLinks:
             # Another Apply or discard came first (or any change): the draft may be gone.
             if lost.code != "connection_changed":
                 raise
-            found = self._connections.get(before.id)
+            found = self.connections.get(before.id)
             if found is None or found.draft is None:
                 raise draft_gone() from None
             raise
-        return SetupView(stored, org.name, SpAddresses.of(self._public_url, stored.id))
+        return SetupView(stored, org.name, SpAddresses.of(self.public_url, stored.id))
 
     def _stored(self, after: Connection, event: Audit, by: str) -> Connection:
         """``after`` stored over the connection it was changed from, with ``event`` as
         ``by``'s act, in the same commit."""
-        staged = self._audit.stage(
+        staged = self.audit.stage(
             [AuditEvent(event, user_id=by, org_id=after.org_id, reason=after.id)]
         )
-        stored = self._connections.replace(after, staged)
-        self._audit.committed(staged)
+        stored = self.connections.replace(after, staged)
+        self.audit.committed(staged)
         return stored

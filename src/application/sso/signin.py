@@ -50,17 +50,17 @@ def saml_connection(connection_id: str, connections: Connections, *, active: boo
     return connection_of(connection_id, connections, ConnectionKind.SAML, active=active)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SamlSpMetadata:
     """firegate's service provider metadata, one per SAML connection."""
 
-    def __init__(self, *, connections: Connections, sp: SamlServiceProvider) -> None:
-        self._connections = connections
-        self._sp = sp
+    connections: Connections
+    sp: SamlServiceProvider
 
     def metadata(self, connection_id: str) -> str:
         """The metadata for a SAML connection in any status, by its id: the IT admin loads
         it into their IdP while the connection is still a draft."""
-        return self._sp.metadata(saml_connection(connection_id, self._connections, active=False))
+        return self.sp.metadata(saml_connection(connection_id, self.connections, active=False))
 
 
 @dataclass(frozen=True)
@@ -162,30 +162,21 @@ def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SamlSignIn:
-    """Signing in through a SAML connection: to the IdP (``start``) and back (``finish``)."""
+    """Signing in through a SAML connection: to the IdP (``start``) and back (``finish``).
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        connections: Connections,
-        sp: SamlServiceProvider,
-        spent: SpentAssertions,
-        box: SecretBox,
-        clock: Clock,
-        arrivals: SsoArrivals,
-    ) -> None:
-        """``sp``: firegate as the service provider; ``spent``: the assertions used;
-        ``box`` seals the flights; ``arrivals``: the account the person gets; ``orgs``:
-        whose admins test a connection from its page."""
-        self._orgs = orgs
-        self._connections = connections
-        self._sp = sp
-        self._spent = spent
-        self._box = box
-        self._clock = clock
-        self._arrivals = arrivals
+    ``sp``: firegate as the service provider; ``spent``: the assertions used;
+    ``box`` seals the flights; ``arrivals``: the account the person gets; ``orgs``:
+    whose admins test a connection from its page."""
+
+    orgs: OrgRepository
+    connections: Connections
+    sp: SamlServiceProvider
+    spent: SpentAssertions
+    box: SecretBox
+    clock: Clock
+    arrivals: SsoArrivals
 
     def start(self, cmd: StartSso) -> SamlRedirect:
         """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
@@ -193,29 +184,29 @@ class SamlSignIn:
         (400 ``invalid_token``, 409 ``connection_incomplete``), in any status; for an admin's
         test, to the IdP of the org's complete connection (as the connection's page: 404,
         403 ``org_permission_denied``), in any status, as its draft would make it."""
-        connections = self._connections
+        connections = self.connections
         trial: AdminTrial | None = None
         if cmd.trial_link:
-            connection = trial_connection(cmd.trial_link, connections, self._clock.now(), SAML)
+            connection = trial_connection(cmd.trial_link, connections, self.clock.now(), SAML)
         elif cmd.tried_by is not None:
             connection, trial = admin_trial_start(
-                cmd, SAML, orgs=self._orgs, connections=connections
+                cmd, SAML, orgs=self.orgs, connections=connections
             )
         else:
             connection = saml_connection(cmd.connection_id, connections, active=True)
-        login = self._sp.login(connection, relay_state="")
+        login = self.sp.login(connection, relay_state="")
         flight = {
             "is": _FLIGHT,
             "connection": connection.id,
             "request": login.request_id,
             "next": cmd.next,
-            "at": self._clock.now().isoformat(),
+            "at": self.clock.now().isoformat(),
         }
         if cmd.trial_link:
             flight["trial"] = cmd.trial_link
         if trial is not None:
             flight["by"], flight["org"] = trial.by, trial.org_id
-        return SamlRedirect(login.url, self._box.seal(json.dumps(flight)))
+        return SamlRedirect(login.url, self.box.seal(json.dumps(flight)))
 
     def finish(self, cmd: FinishSaml) -> Arrival | SignInPreview:
         """The person signed in (or asked for their second factor), a member of the org
@@ -223,8 +214,8 @@ class SamlSignIn:
         happen, with nothing made. Unauthenticated ``saml_*`` for an answer refused; 404 for
         a connection that is not active (a test: that the setup link no longer opens; an
         admin's test: ``admin_trial_connection``'s refusals)."""
-        connections, clock = self._connections, self._clock
-        flight = _flight(cmd, self._box, clock.now())
+        connections, clock = self.connections, self.clock
+        flight = _flight(cmd, self.box, clock.now())
         if flight.trial_link:  # the setup link must still open the connection
             trial_connection(flight.trial_link, connections, clock.now(), SAML)
         elif flight.trial_by is not None:  # still the org's admin, the connection still there
@@ -233,15 +224,15 @@ class SamlSignIn:
                 cmd.connection_id,
                 SAML,
                 cmd.signed_in_as,
-                orgs=self._orgs,
+                orgs=self.orgs,
                 connections=connections,
             )
         trial = bool(flight.trial_link) or flight.trial_by is not None
         connection, assertion = checked_assertion(
             SamlAnswer(cmd.connection_id, cmd.response, flight.request_id, trial=trial),
             connections=connections,
-            sp=self._sp,
-            spent=self._spent,
+            sp=self.sp,
+            spent=self.spent,
         )
         if not assertion.name_id:
             raise Unauthenticated("The answer names nobody.", code="saml_invalid")
@@ -258,5 +249,5 @@ class SamlSignIn:
             device_token=cmd.device_token,
         )
         if trial:
-            return self._arrivals.preview(vouched, assertion.attributes, flight.trial_link)
-        return self._arrivals.arrive(vouched)
+            return self.arrivals.preview(vouched, assertion.attributes, flight.trial_link)
+        return self.arrivals.arrive(vouched)

@@ -29,21 +29,21 @@ from infrastructure.dev_secrets import (
     is_rsa_pem,
     new_signing_key_pem,
 )
-from infrastructure.settings.accounts import AccountSettings
-from infrastructure.settings.branding import BrandingSettings
-from infrastructure.settings.events import EventsSettings
-from infrastructure.settings.federation import FederationSettings
 from infrastructure.settings.group import SettingsGroup, invalid_configuration
-from infrastructure.settings.jobs import JobSettings
-from infrastructure.settings.mail import MailSettings
-from infrastructure.settings.migration import MigrationSettings
-from infrastructure.settings.orgs import OrgSettings
-from infrastructure.settings.provider import ProviderSettings
-from infrastructure.settings.resources import ResourceSettings
-from infrastructure.settings.service import ServiceSettings
-from infrastructure.settings.signin import SignInSettings
-from infrastructure.settings.sso import SsoSettings
-from infrastructure.settings.telemetry import TelemetrySettings
+from infrastructure.settings.identity.accounts import AccountSettings
+from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.federation import FederationSettings
+from infrastructure.settings.identity.mail import MailSettings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.migration import MigrationSettings
+from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
+from infrastructure.settings.orgs_and_apps.resources import ResourceSettings
+from infrastructure.settings.orgs_and_apps.sso import SsoSettings
+from infrastructure.settings.platform.branding import BrandingSettings
+from infrastructure.settings.platform.jobs import JobSettings
+from infrastructure.settings.platform.service import ServiceSettings
+from infrastructure.settings.platform.telemetry import TelemetrySettings
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from application.orgs.members import AddMember, OperatorRemoval
+from application.orgs.members.members import AddMember, OperatorRemoval
 from application.orgs.orgs import OperatorCreation, OperatorDeletion, OrgListQuery
 from domain.errors import DomainError
 from interfaces.cli.acting import fail

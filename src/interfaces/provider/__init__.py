@@ -17,7 +17,7 @@ from interfaces.web import serve_as_pages
 
 if TYPE_CHECKING:
     from application.provider.ports import ProviderTokens
-    from interfaces.provider.server.config import OAuthConfig
+    from interfaces.provider.server.models.config import OAuthConfig
 
 __all__ = ["PUBLIC_ENDPOINTS", "ProviderConfig", "ProviderLimits", "install"]
 

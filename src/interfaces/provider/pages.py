@@ -38,7 +38,7 @@ from interfaces.web.rendering import csp, page, see_other
 if TYPE_CHECKING:
     from authlib.oauth2.rfc6749.errors import OAuth2Error
 
-    from interfaces.provider.server.models import Subject
+    from interfaces.provider.server.models.models import Subject
 
 bp = Blueprint("oauth_pages", __name__)
 
@@ -55,7 +55,7 @@ SCOPE_WORDS = {
 
 
 def _subject(actor: Actor | None) -> Subject | None:
-    from interfaces.provider.server.models import Subject  # noqa: PLC0415 - see above
+    from interfaces.provider.server.models.models import Subject  # noqa: PLC0415 - see above
 
     if actor is None:
         return None

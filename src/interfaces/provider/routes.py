@@ -17,7 +17,7 @@ from interfaces.shared.services import services
 
 if TYPE_CHECKING:
     from interfaces.provider.server.assembly import Server
-    from interfaces.provider.server.config import OAuthConfig
+    from interfaces.provider.server.models.config import OAuthConfig
 
 EXTENSION = "firegate.oauth"  # the provider's own: its Authlib server, for its routes
 
@@ -85,7 +85,7 @@ def oauth_error(error: AuthlibHTTPError) -> Response:
 @bp.get("/.well-known/openid-configuration")
 @bp.get("/.well-known/oauth-authorization-server")
 def provider_metadata() -> Response:
-    from interfaces.provider.server.config import metadata  # noqa: PLC0415 - Authlib's
+    from interfaces.provider.server.models.config import metadata  # noqa: PLC0415 - Authlib's
 
     served = server()
     # the registered API resources' scopes as this process read them lately

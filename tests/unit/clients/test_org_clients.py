@@ -10,7 +10,7 @@ from typing import Any, get_args
 
 import pytest
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from domain.clients.oauth import OPT_IN_GRANTS, SCOPES
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT

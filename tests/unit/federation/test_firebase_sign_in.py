@@ -34,7 +34,7 @@ class World(LinkingWorld):
         firebase = Firebase(
             verifier=self.verifier,
             links=self.links,
-            sign_in=self.step(),
+            sign_in_step=self.step(),
             users=self.users,
             minter=FakeCustomTokens(),
         )

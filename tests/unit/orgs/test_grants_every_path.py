@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import application
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.ports import Audit
 from domain.orgs.orgs import Membership
 from tests.support.api import assert_problem, bearer, login, register
@@ -239,10 +239,10 @@ def by_the_sso_mapping(corp: Corp) -> None:
 
 
 WALKS: dict[tuple[str, str], Callable[[Corp], None]] = {
-    ("orgs/members.py", "OrgMembers.change_roles"): by_hand,
-    ("orgs/members.py", "OrgMembers.add_member"): by_the_operators,
-    ("orgs/invitations.py", "_join"): by_an_invitation_whose_inviter_was_demoted,
-    ("orgs/joining.py", "_add"): by_the_domain,
+    ("orgs/members/members.py", "OrgMembers.change_roles"): by_hand,
+    ("orgs/members/members.py", "OrgMembers.add_member"): by_the_operators,
+    ("orgs/joining/invitations.py", "_join"): by_an_invitation_whose_inviter_was_demoted,
+    ("orgs/joining/joining.py", "_add"): by_the_domain,
     ("scim/users.py", "DirectoryUsers._join"): by_the_directory_taking_someone_back,
     ("scim/groups.py", "DirectoryGroups._apply_roles"): by_a_scim_group,
     ("sso/arrival.py", "_give"): by_the_sso_mapping,

@@ -12,7 +12,7 @@ import pytest
 
 from application.accounts.admin import RemoveUser
 from application.orgs.departures import OrgDepartures
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.orgs.orgs import OrgPurge
 from application.ports import Audit
 from application.signin.authentication import Actor

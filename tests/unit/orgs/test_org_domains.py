@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from application.orgs.domains import (
+from application.orgs.joining.domains import (
     DOMAINS_MAX,
     OrgDomainRequest,
     VerifiedDomains,

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from bootstrap.adapters import Adapters
 from tests.fakes.kernel import FakeJobQueue

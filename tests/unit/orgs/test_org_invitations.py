@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from application.mail.sending import MailSettings
-from application.orgs import invitations as cases
-from application.orgs.invitations import (
+from application.orgs.joining import invitations as cases
+from application.orgs.joining.invitations import (
     AcceptOrgInvitation,
     InviteToOrg,
     LookUpOrgInvitation,

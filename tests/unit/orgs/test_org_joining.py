@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.orgs.joining import AutoJoin, JoinOrg, OrgJoining, SuggestedOrgs
+from application.orgs.joining.joining import AutoJoin, JoinOrg, OrgJoining, SuggestedOrgs
 from application.ports import Audit
 from application.signin.authentication import Actor
 from domain.accounts.signups import ALLOWED

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.orgs.orgs import DeleteOrg, GetOrg
 from application.ports import Audit
 from application.signin.authentication import Actor

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember, ChangeRoles
+from application.orgs.members.members import AddMember, ChangeRoles
 from application.orgs.orgs import CreateOrg
 from application.orgs.ports import OrgRepository
 from application.services import Services

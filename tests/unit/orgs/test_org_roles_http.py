@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register, services
 
 pytestmark = pytest.mark.unit

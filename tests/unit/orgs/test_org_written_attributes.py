@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import application
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.scim.tokens import CreateScimToken
 from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
@@ -208,7 +208,7 @@ def by_the_connections_mapping(corp: Corp) -> None:
 
 
 WALKS: dict[tuple[str, str], Callable[[Corp], None]] = {
-    ("orgs/members.py", "MemberAttributes.change"): by_the_orgs_admins,
+    ("orgs/members/members.py", "MemberAttributes.change"): by_the_orgs_admins,
     ("scim/users.py", "DirectoryUsers._make_account"): by_the_directory_making_an_account,
     ("scim/users.py", "DirectoryUsers._write_attributes"): by_the_directory_changing_an_account,
     ("sso/arrival.py", "SsoArrivals._attributes_from_idp"): by_the_connections_mapping,

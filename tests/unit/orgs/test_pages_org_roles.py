@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 from tests.support.pages import csrf

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.pagination import DEFAULT_LIMIT
 from domain.accounts.users import User
 from domain.orgs.orgs import Org

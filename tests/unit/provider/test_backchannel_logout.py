@@ -496,7 +496,11 @@ def test_an_end_is_written_with_its_event_and_a_claim_by_itself() -> None:
     queue = FakeJobQueue()
     clock = FakeClock(NOW)
     ends = BackchannelLogout(
-        grants, clients, clock, lease=timedelta(seconds=30), window=timedelta(days=30)
+        grants=grants,
+        clients=clients,
+        clock=clock,
+        lease=timedelta(seconds=30),
+        window=timedelta(days=30),
     )
     cache = EndpointCache(FakeWebhookEndpoints(), clock, ttl=5)
     outbox = WebhookOutbox(cache, queue, clock, timedelta(seconds=30))
@@ -535,7 +539,10 @@ def test_outside_the_local_profile_a_token_goes_by_https_to_a_public_address(
     keys = provider_tokens(make_settings())
     assert keys is not None
     channel = LogoutChannel(
-        clients, keys, hooks.clock, OAuthPolicy(issuer="https://id.example.com")
+        clients=clients,
+        keys=keys,
+        clock=hooks.clock,
+        policy=OAuthPolicy(issuer="https://id.example.com"),
     )
     hooks.channels = {BACKCHANNEL_LOGOUT: channel}
     notice = LogoutNotice("c1", "u1", "s1")

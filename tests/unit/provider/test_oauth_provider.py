@@ -880,7 +880,7 @@ def test_introspection_ends_with_logout_everywhere_and_a_revoked_grant(
 def test_an_access_token_verified_before_is_inactive_past_its_expiry(
     world: OAuthWorld, app: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import interfaces.provider.server.models as provider
+    import interfaces.provider.server.models.models as provider
 
     introspect = introspector(world)
     tokens = world.tokens(app, resource=API)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.ports import Audit
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from domain.errors import Unauthenticated
 from tests.support.api import assert_problem, bearer, login, register, services
 

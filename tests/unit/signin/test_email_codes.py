@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.ports import Audit
 from application.signin.codes.email import OpenEmailLink, RequestEmailCode, SignInByLink
 from domain.errors import PermissionDenied, Unauthenticated

@@ -441,7 +441,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
                 audit=world.audit,
                 registered=lambda _user, _provider: None,
             ),
-            sign_in=world.step(),
+            sign_in_step=world.step(),
             users=world.users,
             minter=FakeCustomTokens(),
         )

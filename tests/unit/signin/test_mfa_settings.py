@@ -63,7 +63,7 @@ def test_the_key_check_agrees_with_fernet(key: str) -> None:
     from cryptography.fernet import Fernet
 
     from infrastructure.dev_secrets import new_fernet_key
-    from infrastructure.settings.signin import _fernet_key
+    from infrastructure.settings.identity.signin import _fernet_key
 
     try:
         Fernet(key.encode())

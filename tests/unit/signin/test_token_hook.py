@@ -121,7 +121,7 @@ def test_a_firebase_custom_token_takes_them_as_developer_claims(
     firebase = Firebase(
         verifier=FakeIdentityVerifier(),
         links=world.links,
-        sign_in=world.step(),
+        sign_in_step=world.step(),
         users=world.users,
         minter=minter,
         hook=hook,
@@ -220,7 +220,7 @@ def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None
     firebase = Firebase(
         verifier=FakeIdentityVerifier(),
         links=world.links,
-        sign_in=world.step(),
+        sign_in_step=world.step(),
         users=world.users,
         minter=minter,
         hook=hook,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from tests.support.admin_pages import browser
 from tests.support.api import PASSWORD
 from tests.support.pages import csrf

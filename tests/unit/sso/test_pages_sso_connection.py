@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from domain.sso.connections import Connection
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.api import bearer, login

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.fakes.sso import FakeDocumentGetter, FakeSpentAssertions
 from tests.support.admin_pages import browser, post

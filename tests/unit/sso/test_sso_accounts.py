@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.ports import Audit
 from application.sso.arrival import identity_provider
 from tests.support.api import PASSWORD, bearer, login, register

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.ports import Audit, Mail
 from domain.accounts.users import User
 from tests.support.api import bearer, login, register

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from domain.sso.connections import CONNECTIONS_MAX
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import World

@@ -13,7 +13,7 @@ import pyotp
 import pytest
 
 from application.accounts.accounts import UpdateProfile
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.signin.login import ChangePassword
 from domain.errors import PermissionDenied
 from tests.fakes.org_domains import FakeOrgDomains

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.orgs.members import AddMember
+from application.orgs.members.members import AddMember
 from application.sso.setup import SetupRequest
 from domain.errors import Conflict, InvalidInput
 from domain.link_tokens import InvalidToken

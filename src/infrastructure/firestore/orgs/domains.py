@@ -1,5 +1,5 @@
 """An org's domains in ``orgs/{org_id}/domains/{domain}`` and the verified ones' claims in
-``verified_domains/{domain}`` (application/orgs/domains.py, docs/reference/orgs.md,
+``verified_domains/{domain}`` (application/orgs/joining/domains.py, docs/reference/orgs.md,
 docs/decisions/0367-where-a-domain-is-unique.md).
 
 Verifying is one commit that creates the claim and marks the domain, guarded by the domain's

@@ -27,8 +27,6 @@ from application.provider.minting import TokenIssued
 from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.oauth import SCOPES
 from interfaces.provider.server.assertions import PrivateKeyJwt
-from interfaces.provider.server.config import OAuthConfig
-from interfaces.provider.server.device import DeviceAuthorization, DeviceGrant
 from interfaces.provider.server.endpoints import (
     DpopUserInfoValidator,
     EndSession,
@@ -40,8 +38,9 @@ from interfaces.provider.server.endpoints import (
     UserInfoProtector,
     UserInfoValidator,
 )
-from interfaces.provider.server.exchange import TokenExchangeGrant
-from interfaces.provider.server.grants import (
+from interfaces.provider.server.grants.device import DeviceAuthorization, DeviceGrant
+from interfaces.provider.server.grants.exchange import TokenExchangeGrant
+from interfaces.provider.server.grants.grants import (
     ClientCredentials,
     CodeGrant,
     IdTokens,
@@ -50,8 +49,9 @@ from interfaces.provider.server.grants import (
     access_token,
     save_token,
 )
-from interfaces.provider.server.models import Client
-from interfaces.provider.server.scopes import check_known
+from interfaces.provider.server.models.config import OAuthConfig
+from interfaces.provider.server.models.models import Client
+from interfaces.provider.server.models.scopes import check_known
 from interfaces.shared.services import services
 
 

@@ -26,7 +26,7 @@ from domain.provider.assertions import (
     lifetime_refusal,
 )
 from domain.provider.dpop import InvalidProof
-from interfaces.provider.server.models import Client
+from interfaces.provider.server.models.models import Client
 from interfaces.shared.services import services
 
 

@@ -16,8 +16,8 @@ from flask import Response, request
 from application.provider.device import PollDevice
 from domain.clients.oauth import DEVICE_CODE
 from interfaces.provider.server.assembly import Server
-from interfaces.provider.server.device import _REFUSALS, DeviceGrant
-from interfaces.provider.server.models import Client
+from interfaces.provider.server.grants.device import _REFUSALS, DeviceGrant
+from interfaces.provider.server.models.models import Client
 from interfaces.shared.services import services
 
 # The grant's own refusals, made once (an error's description is checked character by

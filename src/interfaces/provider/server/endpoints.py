@@ -29,14 +29,14 @@ from application.provider.tokens import GRANT_CLAIM
 from domain.clients.oauth import may_introspect, scope_list
 from domain.errors import DomainError
 from domain.provider.token_exchange import exchanged
-from interfaces.provider.server.config import (
+from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
     OAuthConfig,
     metadata,
 )
-from interfaces.provider.server.models import AccessToken, Client, Subject, user_info
-from interfaces.provider.server.proofs import bound_token_refusal, resource_proof
+from interfaces.provider.server.models.models import AccessToken, Client, Subject, user_info
+from interfaces.provider.server.models.proofs import bound_token_refusal, resource_proof
 from interfaces.shared.services import services
 
 

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from application.provider.pushed import Pushed, PushRequest
 from domain.errors import DomainError
-from interfaces.provider.server.grants import CodeGrant
+from interfaces.provider.server.grants.grants import CodeGrant
 from interfaces.shared.services import services
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.orgs.invitations import AcceptOrgInvitation, LookUpOrgInvitation
+from application.orgs.joining.invitations import AcceptOrgInvitation, LookUpOrgInvitation
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import field, form_errors

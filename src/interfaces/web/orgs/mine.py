@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from flask import Response, request
 
 from application.orgs.active import SwitchOrg
-from application.orgs.joining import JoinOrg, SuggestedOrgs
-from application.orgs.members import RemoveMember
+from application.orgs.joining.joining import JoinOrg, SuggestedOrgs
+from application.orgs.members.members import RemoveMember
 from application.orgs.orgs import CreateOrg, ListMyOrgs
 from application.signin.authentication import Actor
 from interfaces.shared.services import services

@@ -20,9 +20,9 @@ from urllib.parse import quote, urlencode
 
 from flask import Response, request
 
-from application.orgs.domains import OrgDomainRequest
-from application.orgs.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
-from application.orgs.members import ChangeRoles, MemberQuery, RemoveMember
+from application.orgs.joining.domains import OrgDomainRequest
+from application.orgs.joining.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
+from application.orgs.members.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
 from application.pagination import DEFAULT_LIMIT
 from application.signin.authentication import Actor

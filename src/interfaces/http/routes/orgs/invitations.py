@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.orgs.invitations import (
+from application.orgs.joining.invitations import (
     AcceptOrgInvitation,
     InviteToOrg,
     OrgInvitations,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.orgs.joining import JoinOrg, SuggestedOrgs
-from application.orgs.members import (
+from application.orgs.joining.joining import JoinOrg, SuggestedOrgs
+from application.orgs.members.members import (
     ChangeMemberAttributes,
     ChangeRoles,
     MemberAttributesQuery,

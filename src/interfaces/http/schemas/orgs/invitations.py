@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from application.orgs.invitations import LIST_MAX, Joined
+from application.orgs.joining.invitations import LIST_MAX, Joined
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import BUILT_IN_ROLES, CUSTOM_ROLES_MAX
 from interfaces.http.schemas.common import Schema, Strict, new_address

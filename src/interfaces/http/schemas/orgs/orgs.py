@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from application.orgs.members import NamedMember
+from application.orgs.members.members import NamedMember
 from application.orgs.orgs import OrgMembership
 from domain.accounts.attributes import PROPERTIES_MAX
 from domain.accounts.users import NAME_MAX

@@ -11,7 +11,7 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from domain.clients.api_resources import SCOPE_TOKEN, within_permissions
 from domain.clients.oauth import SCOPES, scope_list
 from domain.signin.active_org import ActiveOrg
-from interfaces.provider.server.models import Client
+from interfaces.provider.server.models.models import Client
 from interfaces.shared.services import services
 
 RESOURCE_NOT_FOR_ORG = (

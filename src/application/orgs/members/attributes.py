@@ -11,7 +11,7 @@ through it.
 
 from __future__ import annotations
 
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
 from application.orgs.ports import OrgRepository
 from domain.accounts.users import User
 from domain.orgs.orgs import check_org_writes

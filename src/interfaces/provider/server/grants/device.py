@@ -26,15 +26,15 @@ from authlib.oauth2.rfc8628 import (
 from application.provider.device import PollDevice, StartDevice
 from application.provider.minting import MintIdToken
 from domain.clients.oauth import DEVICE_CODE, scope_list
-from interfaces.provider.server.config import (
+from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models import Client, Subject
-from interfaces.provider.server.proofs import ProofOfPossession, proof_jkt, spend_token_proof
-from interfaces.provider.server.scopes import check_resource_scopes
+from interfaces.provider.server.models.models import Client, Subject
+from interfaces.provider.server.models.proofs import ProofOfPossession, proof_jkt, spend_token_proof
+from interfaces.provider.server.models.scopes import check_resource_scopes
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (

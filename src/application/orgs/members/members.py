@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, user_named
 from application.accounts.profile_schema import ProfileSchemas
-from application.orgs.attributes import check_org_writes_on
-from application.orgs.domains import OrgDomains
+from application.orgs.joining.domains import OrgDomains
+from application.orgs.members.attributes import check_org_writes_on
 from application.orgs.orgs import OrgMembership, Person, member_view, org_named, people
 from application.orgs.ports import (
     NO_RESOURCE_SCOPES,
@@ -108,24 +108,23 @@ class OperatorRemoval:
     username: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OrgMembers:
     """An org's members as its members see and manage them, and as the operators (the
-    command line's ``orgs members ...``) add and remove them."""
+    command line's ``orgs members ...``) add and remove them.
 
-    def __init__(
-        self, *, orgs: OrgRepository, users: UserRepository, clock: Clock, audit: AuditLog
-    ) -> None:
-        """``users``: whose names the members' list shows, whom the operators name."""
-        self._orgs = orgs
-        self._users = users
-        self._clock = clock
-        self._audit = audit
+    ``users``: whose names the members' list shows, whom the operators name."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    clock: Clock
+    audit: AuditLog
 
     def members(self, query: MemberQuery) -> Page[NamedMember]:
         """The org's members by user id, for its members, paginated as ``GET /users`` is:
         each with the account's username and names, and its address to those who manage
         members (one batch read of the page's accounts)."""
-        orgs = self._orgs
+        orgs = self.orgs
         seen = member_view(query.actor, query.org, orgs=orgs, permission=Permission.READ)
         after = decode_cursor(query.cursor)
         rows = orgs.members_page(seen.org.id, after, query.limit + 1)
@@ -133,11 +132,11 @@ class OrgMembers:
             rows, query.limit, rows[query.limit - 1].user_id if len(rows) > query.limit else None
         )
         addresses = allowed(seen.membership.roles, Permission.MANAGE_MEMBERS)
-        named = people(self._users, (m.user_id for m in page.items), addresses=addresses)
+        named = people(self.users, (m.user_id for m in page.items), addresses=addresses)
         return Page([NamedMember(m, named[m.user_id]) for m in page.items], page.next_cursor)
 
     def change_roles(self, cmd: ChangeRoles) -> Membership:
-        orgs = self._orgs
+        orgs = self.orgs
         seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
         roles = checked_roles(cmd.roles, seen.org.custom_roles)
         before = _member(orgs, seen.org.id, cmd.user_id)
@@ -149,21 +148,21 @@ class OrgMembers:
             org_id=seen.org.id,
             changes=(("roles", " ".join(before.roles), " ".join(roles)),),
         )
-        staged = self._audit.stage([event])
+        staged = self.audit.stage([event])
         _, after = orgs.change_roles(
             seen.org.id,
             cmd.user_id,
             roles,
-            self._clock.now(),
+            self.clock.now(),
             staged,
             granter=Granter.person(cmd.actor.user_id),
             check=lambda current: _may_manage(seen, current.roles, roles),
         )
-        self._audit.committed(staged)
+        self.audit.committed(staged)
         return after
 
     def remove_member(self, cmd: RemoveMember) -> None:
-        orgs = self._orgs
+        orgs = self.orgs
         leaving = cmd.user_id == cmd.actor.user_id
         needed = None if leaving else Permission.MANAGE_MEMBERS  # anyone may leave
         seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=needed)
@@ -176,36 +175,36 @@ class OrgMembers:
             org_id=seen.org.id,
             reason="left" if leaving else "removed",
         )
-        staged = self._audit.stage([event])
+        staged = self.audit.stage([event])
         orgs.remove_member(
             seen.org.id,
             cmd.user_id,
-            self._clock.now(),
+            self.clock.now(),
             staged,
             check=lambda current: None if leaving else _may_manage(seen, current.roles),
         )
-        self._audit.committed(staged)
+        self.audit.committed(staged)
 
     # -- the operators' (the command line's) ----------------------------------------------------
 
     def add_member(self, cmd: AddMember) -> Membership:
         """An operator adds a person to an org; 409 ``already_member``."""
-        org = org_named(cmd.org, self._orgs)
-        user = user_named(cmd.username, self._users)
+        org = org_named(cmd.org, self.orgs)
+        user = user_named(cmd.username, self.users)
         roles = checked_roles(list(cmd.roles), org.custom_roles)
         event = AuditEvent(
             Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id
         )
-        staged = self._audit.stage([event])
-        member = self._orgs.add_member(
-            org.id, user.id, roles, self._clock.now(), staged, granter=Granter.operator()
+        staged = self.audit.stage([event])
+        member = self.orgs.add_member(
+            org.id, user.id, roles, self.clock.now(), staged, granter=Granter.operator()
         )
-        self._audit.committed(staged)
+        self.audit.committed(staged)
         return member
 
     def remove_any_member(self, cmd: OperatorRemoval) -> Membership:
-        org = org_named(cmd.org, self._orgs)
-        user = user_named(cmd.username, self._users)
+        org = org_named(cmd.org, self.orgs)
+        user = user_named(cmd.username, self.users)
         event = AuditEvent(
             Audit.ORG_MEMBER_REMOVED,
             user_id=user.id,
@@ -213,9 +212,9 @@ class OrgMembers:
             org_id=org.id,
             reason="removed",
         )
-        staged = self._audit.stage([event])
-        removed = self._orgs.remove_member(org.id, user.id, self._clock.now(), staged)
-        self._audit.committed(staged)
+        staged = self.audit.stage([event])
+        removed = self.orgs.remove_member(org.id, user.id, self.clock.now(), staged)
+        self.audit.committed(staged)
         return removed
 
 
@@ -246,35 +245,28 @@ def _view(org: Org, role: str, members: int | None, created: bool = False) -> Or
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OrgRoles:
     """An org's roles and what each lets its holders do: members read them, owners define
-    them; a definition's change reaches its holders' resolved permissions in its commit."""
+    them; a definition's change reaches its holders' resolved permissions in its commit.
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        roles: OrgRoleRepository,
-        clock: Clock,
-        audit: AuditLog,
-        scopes: ResourceScopes = NO_RESOURCE_SCOPES,
-    ) -> None:
-        """``scopes``: the API resources' scopes, which a role may carry as permissions."""
-        self._orgs = orgs
-        self._roles = roles
-        self._clock = clock
-        self._audit = audit
-        self._scopes = scopes
+    ``scopes``: the API resources' scopes, which a role may carry as permissions."""
+
+    orgs: OrgRepository
+    roles: OrgRoleRepository
+    clock: Clock
+    audit: AuditLog
+    scopes: ResourceScopes = NO_RESOURCE_SCOPES
 
     def list(self, actor: Actor, org_id: str) -> builtins.list[OrgRoleView]:
         """Every role of the org, firegate's first, for its members; with how many hold each
         for those who manage members."""
-        seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.READ)
+        seen = member_view(actor, org_id, orgs=self.orgs, permission=Permission.READ)
         org = seen.org
         names = (*(role.value for role in OrgRole), *org.custom_roles)
         counts = None
         if allowed(seen.membership.roles, Permission.MANAGE_MEMBERS):
-            counts = self._roles.holders(org.id, names)
+            counts = self.roles.holders(org.id, names)
         return [_view(org, name, counts[name] if counts else None) for name in names]
 
     def put(
@@ -282,10 +274,10 @@ class OrgRoles:
     ) -> OrgRoleView:
         """Owners define a role (a new one of the org's own, or any role's permissions); its
         holders' permissions follow in the same commit."""
-        seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.MANAGE_OWNERS)
+        seen = member_view(actor, org_id, orgs=self.orgs, permission=Permission.MANAGE_OWNERS)
         name = checked_role_name(role)
-        definition = checked_definition(description, permissions, self._scopes.scope_names())
-        now = self._clock.now()
+        definition = checked_definition(description, permissions, self.scopes.scope_names())
+        now = self.clock.now()
         created = False
 
         def change(org: Org) -> Org:
@@ -293,31 +285,31 @@ class OrgRoles:
             created = name not in BUILT_IN_ROLES and name not in org.custom_roles
             return org.with_role(name, definition, now)
 
-        org = self._roles.redefine(seen.org.id, name, change, now)
-        self._audit.record(
+        org = self.roles.redefine(seen.org.id, name, change, now)
+        self.audit.record(
             AuditEvent(Audit.ORG_UPDATED, user_id=actor.user_id, org_id=org.id, reason="roles")
         )
-        return _view(org, name, self._roles.holders(org.id, [name])[name], created)
+        return _view(org, name, self.roles.holders(org.id, [name])[name], created)
 
     def delete(self, actor: Actor, org_id: str, role: str) -> None:
         """Owners remove a role of the org's own: 409 ``role_in_use`` while a member holds
         it, 409 ``builtin_role`` for firegate's."""
-        seen = member_view(actor, org_id, orgs=self._orgs, permission=Permission.MANAGE_OWNERS)
-        now = self._clock.now()
+        seen = member_view(actor, org_id, orgs=self.orgs, permission=Permission.MANAGE_OWNERS)
+        now = self.clock.now()
         seen.org.without_role(role, now)  # 409, 404 before any write
         event = AuditEvent(
             Audit.ORG_UPDATED, user_id=actor.user_id, org_id=seen.org.id, reason="roles"
         )
-        staged = self._audit.stage([event])
+        staged = self.audit.stage([event])
         try:
-            self._orgs.update(seen.org.id, lambda org: org.without_role(role, now), staged)
+            self.orgs.update(seen.org.id, lambda org: org.without_role(role, now), staged)
         except Conflict as held:
             if held.code != "custom_role_in_use":
                 raise
             raise Conflict(
                 f"Members hold the role {role!r}: take it from them first.", code="role_in_use"
             ) from None
-        self._audit.committed(staged)
+        self.audit.committed(staged)
 
 
 @dataclass(frozen=True)
@@ -335,37 +327,30 @@ class ChangeMemberAttributes:
     attributes: Mapping[str, object]  # as given: a null removes one
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MemberAttributes:
     """The profile attributes of an org's members, as its owners and admins read and write
     them: those the schema's ``x-read`` and ``x-write`` give ``org_admin``, written only on
     an account the org manages, never the writer's own (docs/reference/orgs.md, "Members'
-    attributes")."""
+    attributes").
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        users: UserRepository,
-        schemas: ProfileSchemas,
-        clock: Clock,
-        domains: OrgDomains,
-    ) -> None:
-        """``users``: the members' accounts, which hold the attributes; ``schemas``: the
-        profile schema; ``domains``: the org's verified domains, which may hold a member's
-        proven address."""
-        self._orgs = orgs
-        self._users = users
-        self._schemas = schemas
-        self._clock = clock
-        self._domains = domains
+    ``users``: the members' accounts, which hold the attributes; ``schemas``: the
+    profile schema; ``domains``: the org's verified domains, which may hold a member's
+    proven address."""
+
+    orgs: OrgRepository
+    users: UserRepository
+    schemas: ProfileSchemas
+    clock: Clock
+    domains: OrgDomains
 
     def _account(self, actor: Actor, org: str, user_id: str) -> tuple[Org, User]:
         """The org and the member's account, for those who manage the org's members (403
         ``org_permission_denied`` else; 404 ``org_not_found`` unless a member); 404
         ``member_not_found`` for no member of this org, or an account deleted since."""
-        seen = member_view(actor, org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS)
-        _member(self._orgs, seen.org.id, user_id)
-        user = self._users.get(user_id)
+        seen = member_view(actor, org, orgs=self.orgs, permission=Permission.MANAGE_MEMBERS)
+        _member(self.orgs, seen.org.id, user_id)
+        user = self.users.get(user_id)
         if user is None or user.deleted_at is not None:
             raise NotFound("No such member of this organization.", code="member_not_found")
         return seen.org, user
@@ -373,7 +358,7 @@ class MemberAttributes:
     def show(self, query: MemberAttributesQuery) -> dict[str, object]:
         """The member's attributes ``org_admin`` reads."""
         _, user = self._account(query.actor, query.org, query.user_id)
-        return self._schemas.readable(user, ORG_ADMIN)
+        return self.schemas.readable(user, ORG_ADMIN)
 
     def change(self, cmd: ChangeMemberAttributes) -> dict[str, object]:
         """The member's attributes with ``cmd.attributes`` written as ``org_admin`` (422
@@ -382,11 +367,11 @@ class MemberAttributes:
         own (``check_org_writes_on``)."""
         org, before = self._account(cmd.actor, cmd.org, cmd.user_id)
         writer = cmd.actor.user_id
-        check_org_writes_on(before, org.id, writer, orgs=self._orgs, domains=self._domains)
-        schema, now = self._schemas.current(), self._clock.now()
+        check_org_writes_on(before, org.id, writer, orgs=self.orgs, domains=self.domains)
+        schema, now = self.schemas.current(), self.clock.now()
         before.with_attributes(schema, cmd.attributes, ORG_ADMIN, now)  # refused: at once
-        after = self._users.update(
+        after = self.users.update(
             cmd.user_id,
             lambda user: user.with_attributes(schema, cmd.attributes, ORG_ADMIN, now),
         )
-        return self._schemas.readable(after, ORG_ADMIN)
+        return self.schemas.readable(after, ORG_ADMIN)

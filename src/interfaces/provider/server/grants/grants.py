@@ -34,13 +34,13 @@ from domain.clients.oauth import scope_list, unusable_resource
 from domain.errors import DomainError
 from domain.provider.claims_request import parse_claims
 from domain.provider.dpop import InvalidProof
-from interfaces.provider.server.config import (
+from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models import (
+from interfaces.provider.server.models.models import (
     NOT_A_MEMBER,
     Client,
     Code,
@@ -49,13 +49,13 @@ from interfaces.provider.server.models import (
     admitted,
     org_of,
 )
-from interfaces.provider.server.proofs import (
+from interfaces.provider.server.models.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
     proof_jkt,
     spend_token_proof,
 )
-from interfaces.provider.server.scopes import check_resource_scopes, org_refusal, token_scope
+from interfaces.provider.server.models.scopes import check_resource_scopes, org_refusal, token_scope
 from interfaces.shared.services import services
 
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."

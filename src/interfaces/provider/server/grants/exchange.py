@@ -26,14 +26,18 @@ from domain.provider.token_exchange import (
     issued_for,
     narrowed_scope,
 )
-from interfaces.provider.server.config import CONFIDENTIAL_AUTH, InvalidTargetError, OAuthConfig
-from interfaces.provider.server.models import NOT_A_MEMBER, Client
-from interfaces.provider.server.proofs import (
+from interfaces.provider.server.models.config import (
+    CONFIDENTIAL_AUTH,
+    InvalidTargetError,
+    OAuthConfig,
+)
+from interfaces.provider.server.models.models import NOT_A_MEMBER, Client
+from interfaces.provider.server.models.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
     spend_token_proof,
 )
-from interfaces.provider.server.scopes import check_resource_scopes, org_refusal, token_scope
+from interfaces.provider.server.models.scopes import check_resource_scopes, org_refusal, token_scope
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (

@@ -111,44 +111,31 @@ def _no_such_invitation() -> NotFound:
     return NotFound("No such invitation.", code="invitation_not_found")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Invitations:
     """An org's invitations: its admins invite, list and revoke; the person invited looks the
-    link up and accepts it."""
+    link up and accepts it.
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        invitations: OrgInvitationRepository,
-        users: UserRepository,
-        queue: JobQueue,
-        clock: Clock,
-        audit: AuditLog,
-        ttl: timedelta,
-        addresses: AddressRule,
-        proven: Callable[[User], None] = nothing_follows,
-    ) -> None:
-        """``queue``: where each invitation's mail goes (``InvitationMails``); ``ttl``: how long
-        a link holds; ``proven``: what follows an address an accepted invitation proves;
-        ``addresses``: the rule an invited address follows (the org's verified domains hold
-        its special-use names)."""
-        self._orgs = orgs
-        self._invitations = invitations
-        self._users = users
-        self._queue = queue
-        self._clock = clock
-        self._audit = audit
-        self._ttl = ttl
-        self._proven = proven
-        self._addresses = addresses
+    ``queue``: where each invitation's mail goes (``InvitationMails``); ``ttl``: how long
+    a link holds; ``proven``: what follows an address an accepted invitation proves;
+    ``addresses``: the rule an invited address follows (the org's verified domains hold
+    its special-use names)."""
+
+    orgs: OrgRepository
+    invitations: OrgInvitationRepository
+    users: UserRepository
+    queue: JobQueue
+    clock: Clock
+    audit: AuditLog
+    ttl: timedelta
+    addresses: AddressRule
+    proven: Callable[[User], None] = nothing_follows
 
     def create(self, cmd: InviteToOrg) -> OrgInvitation:
         """A new invitation (replacing a pending one to the same address), its mail queued.
         An owner's invitation, made or replaced, only by an owner: replacing one ends it, as
         revoking does."""
-        seen = member_view(
-            cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS
-        )
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_MEMBERS)
         org, member = seen.org, seen.membership
         roles = checked_roles(cmd.roles, org.custom_roles)
         if OrgRole.OWNER in roles:
@@ -156,56 +143,52 @@ class Invitations:
         check_grant(member.roles, roles, org.roles)  # 403 permission_escalation
         invitation = OrgInvitation.create(
             org.id,
-            self._addresses.new(cmd.email, org.id),
+            self.addresses.new(cmd.email, org.id),
             roles,
             created_by=cmd.actor.user_id,
-            now=self._clock.now(),
-            ttl=self._ttl,
+            now=self.clock.now(),
+            ttl=self.ttl,
         )
-        replaced = self._invitations.get(invitation.id)
+        replaced = self.invitations.get(invitation.id)
         if replaced is not None and replaced.pending and OrgRole.OWNER in replaced.roles:
             require(member.roles, Permission.MANAGE_OWNERS)
-        self._invitations.put(invitation)
-        _enqueue(self._queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
-        self._audit.record(
+        self.invitations.put(invitation)
+        _enqueue(self.queue, InvitationMail(invitation.id, invitation.created_at, new_id()))
+        self.audit.record(
             AuditEvent(Audit.ORG_INVITATION_CREATED, user_id=cmd.actor.user_id, org_id=org.id)
         )
         return invitation
 
     def list(self, cmd: OrgInvitations) -> list[OrgInvitation]:
-        seen = member_view(
-            cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS
-        )
-        found = self._invitations.list_for(seen.org.id, LIST_MAX)
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_MEMBERS)
+        found = self.invitations.list_for(seen.org.id, LIST_MAX)
         return sorted(found, key=lambda invitation: (invitation.created_at, invitation.id))
 
     def revoke(self, cmd: RevokeOrgInvitation) -> None:
         """The invitation removed: its link stops working. An owner's only by an owner."""
-        seen = member_view(
-            cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_MEMBERS
-        )
+        seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_MEMBERS)
         org, member = seen.org, seen.membership
-        invitation = self._invitations.get(cmd.invitation_id)
+        invitation = self.invitations.get(cmd.invitation_id)
         if invitation is None or invitation.org_id != org.id:
             raise _no_such_invitation()
         if OrgRole.OWNER in invitation.roles:
             require(member.roles, Permission.MANAGE_OWNERS)
-        if not self._invitations.delete(invitation.id):
+        if not self.invitations.delete(invitation.id):
             raise _no_such_invitation()
 
     def look_up(self, cmd: LookUpOrgInvitation) -> InvitationSeen:
         """What the join page says of a link before anyone accepts it; 400 ``invalid_token``
         when it can never be accepted."""
-        hashed, invitation, org = _invitation_of(cmd.token, self._invitations, self._orgs)
+        hashed, invitation, org = _invitation_of(cmd.token, self.invitations, self.orgs)
         refusal: str | None = None
         if cmd.actor is not None:
-            user = _user_of(cmd.actor, self._users)
+            user = _user_of(cmd.actor, self.users)
             try:
                 invitation.check_address(user)
-                invitation.accepted(user.id, hashed, self._clock.now())
+                invitation.accepted(user.id, hashed, self.clock.now())
             except DomainError as refused:  # shown on the page, not raised
                 refusal = refused.code
-        elif invitation.pending and self._clock.now() >= invitation.expires_at:
+        elif invitation.pending and self.clock.now() >= invitation.expires_at:
             raise InvalidToken()
         return InvitationSeen(org=org, email=invitation.email, refusal=refusal)
 
@@ -214,34 +197,32 @@ class Invitations:
         accepted by them first (409 ``invitation_used`` for anyone else), then the membership
         is added; accepting again, or in parallel, finds the membership made and answers
         it."""
-        hashed, found, org = _invitation_of(cmd.token, self._invitations, self._orgs)
-        user = _user_of(cmd.actor, self._users)
+        hashed, found, org = _invitation_of(cmd.token, self.invitations, self.orgs)
+        user = _user_of(cmd.actor, self.users)
         found.check_address(user)
-        now = self._clock.now()
-        invitation = self._invitations.update(
-            found.id, lambda it: it.accepted(user.id, hashed, now)
-        )
-        proved = _prove_address(user, invitation, self._users, now)
+        now = self.clock.now()
+        invitation = self.invitations.update(found.id, lambda it: it.accepted(user.id, hashed, now))
+        proved = _prove_address(user, invitation, self.users, now)
         try:
-            return _join(org, user, invitation, orgs=self._orgs, audit=self._audit, now=now)
+            return _join(org, user, invitation, orgs=self.orgs, audit=self.audit, now=now)
         finally:
             if proved is not None:
                 # After the invitation's membership: in its org, its roles hold, not
                 # auto_join's.
-                self._proven(proved)
+                self.proven(proved)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OpenInvitations:
     """The accounts' ``InvitedAddresses``: whether an org's invitation to an address is
     open, which lets it sign up where sign-up is by invitation only."""
 
-    def __init__(self, *, invitations: OrgInvitationRepository, clock: Clock) -> None:
-        self._invitations = invitations
-        self._clock = clock
+    invitations: OrgInvitationRepository
+    clock: Clock
 
     def invited(self, email: Email) -> bool:
-        now = self._clock.now()
-        found = self._invitations.to_address(email.normalized, OPEN_READ)
+        now = self.clock.now()
+        found = self.invitations.to_address(email.normalized, OPEN_READ)
         return any(invitation.open_at(now) for invitation in found)
 
 
@@ -359,38 +340,27 @@ def _enqueue(queue: JobQueue, mail: InvitationMail) -> None:
         log.exception("could not queue the mail of invitation %s", mail.invitation_id)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class InvitationMails:
     """The SEND_ORG_INVITATION job (``send``): issue the link's token, render the mail, send
     it."""
 
-    def __init__(
-        self,
-        *,
-        invitations: OrgInvitationRepository,
-        orgs: OrgRepository,
-        users: UserRepository,
-        renderer: MailRenderer,
-        mailer: Mailer,
-        clock: Clock,
-        settings: MailSettings,
-        metrics: Metrics = NO_METRICS,
-    ) -> None:
-        self._invitations = invitations
-        self._orgs = orgs
-        self._users = users
-        self._renderer = renderer
-        self._mailer = mailer
-        self._clock = clock
-        self._settings = settings
-        self._metrics = metrics
+    invitations: OrgInvitationRepository
+    orgs: OrgRepository
+    users: UserRepository
+    renderer: MailRenderer
+    mailer: Mailer
+    clock: Clock
+    settings: MailSettings
+    metrics: Metrics = NO_METRICS
 
     def send(self, job: Job, final: bool) -> None:
-        invitations, users, settings = self._invitations, self._users, self._settings
+        invitations, users, settings = self.invitations, self.users, self.settings
         mail_job = InvitationMail.parse(job.subject)
         invitation = invitations.get(mail_job.invitation_id) if mail_job is not None else None
         if mail_job is None or invitation is None or not invitation.pending:
             return  # unreadable, revoked, replaced (by another job's mail) or accepted
-        org = self._orgs.get(invitation.org_id)
+        org = self.orgs.get(invitation.org_id)
         inviter = users.get(invitation.created_by)
         if org is None or inviter is None:
             return
@@ -409,7 +379,7 @@ class InvitationMails:
             if invitee is not None and invitee.email is not None
             else invitation.mailed_to
         )
-        days_left = (invitation.expires_at - self._clock.now()) / timedelta(days=1)
+        days_left = (invitation.expires_at - self.clock.now()) / timedelta(days=1)
         context = {
             "product": settings.product,
             "public_url": settings.public_url,
@@ -422,11 +392,9 @@ class InvitationMails:
             "link": f"{settings.public_url}/orgs/join?token={token}",
             "expires_days": str(max(1, round(days_left))),
         }
-        mail = self._renderer.render(MAIL_KIND, to, context)
-        delivered = deliver(
-            self._mailer, mail, final, f"the mail of org invitation {invitation.id}"
-        )
-        self._metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+        mail = self.renderer.render(MAIL_KIND, to, context)
+        delivered = deliver(self.mailer, mail, final, f"the mail of org invitation {invitation.id}")
+        self.metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
 
 
 def _with_token(hashed: str, created_at: datetime) -> Callable[[OrgInvitation], OrgInvitation]:

@@ -18,8 +18,8 @@ from application.provider.grants import SpendProof
 from application.provider.ports import DpopProofs
 from domain.clients.oauth import OAuthClient
 from domain.provider.dpop import InvalidProof, NonceRequired, Proof, ProofRequest, bound_key
-from interfaces.provider.server.config import OAuthConfig
-from interfaces.provider.server.models import Client
+from interfaces.provider.server.models.config import OAuthConfig
+from interfaces.provider.server.models.models import Client
 from interfaces.shared.services import services
 
 ONE_PROOF = "A request carries at most one DPoP header."

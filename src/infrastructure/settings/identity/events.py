@@ -1,6 +1,7 @@
 """Webhooks (docs/reference/webhooks.md): the first retry's delay (the later ones are multiples
 of it) and how long a delivery is retried, in seconds; an attempt's deadline; how long the list
-of endpoints is reused; the sweeper's period (0: none). Their queue is the jobs' (jobs.py)."""
+of endpoints is reused; the sweeper's period (0: none). Their queue is the jobs'
+(platform/jobs.py)."""
 
 from __future__ import annotations
 

@@ -111,41 +111,34 @@ def org_for_domain(domain: str, *, domains: OrgDomains) -> str | None:
     return domains.holder(name)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DomainHoldersOf:
     """The orgs' verified domains as the accounts' address rule asks them
     (``application/accounts/addresses.py``)."""
 
-    def __init__(self, domains: OrgDomains) -> None:
-        self._domains = domains
+    domains: OrgDomains
 
     def org_for(self, domain: str) -> str | None:
-        return org_for_domain(domain, domains=self._domains)
+        return org_for_domain(domain, domains=self.domains)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class VerifiedDomains:
     """An org's domains as its admins add, list, verify and delete them: each use case finds
     the org the path names and the caller's membership first (404 for a non-member, 403
-    ``org_permission_denied`` for a member who may not manage the org)."""
+    ``org_permission_denied`` for a member who may not manage the org).
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        domains: OrgDomains,
-        txt: TxtRecords,
-        clock: Clock,
-        audit: AuditLog,
-    ) -> None:
-        """``txt``: the DNS lookups that verify a domain."""
-        self._orgs = orgs
-        self._domains = domains
-        self._txt = txt
-        self._clock = clock
-        self._audit = audit
+    ``txt``: the DNS lookups that verify a domain."""
+
+    orgs: OrgRepository
+    domains: OrgDomains
+    txt: TxtRecords
+    clock: Clock
+    audit: AuditLog
 
     def _admin(self, cmd: OrgDomainRequest) -> str:
         """The org's id, for a member who may manage it."""
-        view = member_view(cmd.actor, cmd.org, orgs=self._orgs, permission=Permission.MANAGE_ORG)
+        view = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_ORG)
         return view.org.id
 
     def add(self, cmd: OrgDomainRequest) -> OrgDomain:
@@ -153,8 +146,8 @@ class VerifiedDomains:
         has it, ``domain_taken`` if another org verified it, ``domain_look_alike`` if another
         org verified a domain that reads like it (its record is public in DNS
         anyway), ``too_many_domains`` past ``DOMAINS_MAX``."""
-        org_id, domains = self._admin(cmd), self._domains
-        domain = OrgDomain.create(org_id, cmd.domain or "", cmd.actor.user_id, self._clock.now())
+        org_id, domains = self._admin(cmd), self.domains
+        domain = OrgDomain.create(org_id, cmd.domain or "", cmd.actor.user_id, self.clock.now())
         holder = domains.holder(domain.domain)
         if holder is not None and holder != org_id:
             raise domain_taken()
@@ -171,7 +164,7 @@ class VerifiedDomains:
         return domain
 
     def list(self, cmd: OrgDomainRequest) -> list[OrgDomain]:
-        return self._domains.list_for(self._admin(cmd), DOMAINS_MAX)
+        return self.domains.list_for(self._admin(cmd), DOMAINS_MAX)
 
     def verify(self, cmd: OrgDomainRequest) -> OrgDomain:
         """Look the record up at both its names: found, the domain is verified and the org's
@@ -179,7 +172,7 @@ class VerifiedDomains:
         ``domain_taken`` if another org verified it first; 503 if no resolver answered and
         the record was not found where one did. A verified domain is answered as it is."""
         org_id = self._admin(cmd)
-        found = self._domains.get(org_id, _named(cmd.domain or ""))
+        found = self.domains.get(org_id, _named(cmd.domain or ""))
         if found is None:
             raise no_such_domain()
         if found.verified:
@@ -187,7 +180,7 @@ class VerifiedDomains:
         failure: DomainError | None = None
         for name in found.lookup_names:
             try:
-                records = self._txt.lookup(name)
+                records = self.txt.lookup(name)
             except Unavailable as exc:
                 failure = exc
                 continue
@@ -203,14 +196,14 @@ class VerifiedDomains:
                 code="domain_not_verified",
             )
         event = AuditEvent(Audit.ORG_DOMAIN_VERIFIED, user_id=cmd.actor.user_id, org_id=org_id)
-        staged = self._audit.stage([event])
-        verified = self._domains.verify(found.verified_now(self._clock.now()), staged)
-        self._audit.committed(staged)
+        staged = self.audit.stage([event])
+        verified = self.domains.verify(found.verified_now(self.clock.now()), staged)
+        self.audit.committed(staged)
         return verified
 
     def delete(self, cmd: OrgDomainRequest) -> None:
         """Remove the domain (and the org's claim of it, which another org may then verify);
         404 ``domain_not_found``."""
         org_id = self._admin(cmd)
-        if not self._domains.delete(org_id, _named(cmd.domain or "")):
+        if not self.domains.delete(org_id, _named(cmd.domain or "")):
             raise no_such_domain()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
-from application.orgs.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, org_for_domain
 from application.orgs.orgs import OrgMembership
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
@@ -99,33 +99,26 @@ def _add(
     return membership
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OrgJoining:
     """A person joins by themselves an org that verified the domain of their proven
-    address, where its policy is ``suggest`` or ``auto_join``."""
+    address, where its policy is ``suggest`` or ``auto_join``.
 
-    def __init__(
-        self,
-        *,
-        orgs: OrgRepository,
-        domains: OrgDomains,
-        users: UserRepository,
-        clock: Clock,
-        audit: AuditLog,
-    ) -> None:
-        """``users``: the caller's account, when the request's authentication did not read
-        it."""
-        self._orgs = orgs
-        self._domains = domains
-        self._users = users
-        self._clock = clock
-        self._audit = audit
+    ``users``: the caller's account, when the request's authentication did not read
+    it."""
+
+    orgs: OrgRepository
+    domains: OrgDomains
+    users: UserRepository
+    clock: Clock
+    audit: AuditLog
 
     def suggested(self, cmd: SuggestedOrgs) -> list[Org]:
         """The orgs the caller may join by their proven address's domain: ``suggest``, and
         ``auto_join`` ones they are not in (they were proven before the policy, or left);
         none they are a member of. At most one today (a domain is one org's)."""
-        orgs = self._orgs
-        org = _domain_org(_account(cmd.actor, self._users), orgs=orgs, domains=self._domains)
+        orgs = self.orgs
+        org = _domain_org(_account(cmd.actor, self.users), orgs=orgs, domains=self.domains)
         if org is None or not org.open_to_its_domains:
             return []
         if orgs.membership(org.id, cmd.actor.user_id) is not None:
@@ -136,9 +129,9 @@ class OrgJoining:
         """The caller joins, as a ``member``, an org ``suggested`` offers them; 409
         ``already_member`` for a member (however many joins run at once: one makes the
         membership); 404 ``org_not_found`` for any org not offered to them."""
-        orgs = self._orgs
+        orgs = self.orgs
         named = orgs.find(cmd.org)
-        org = _domain_org(_account(cmd.actor, self._users), orgs=orgs, domains=self._domains)
+        org = _domain_org(_account(cmd.actor, self.users), orgs=orgs, domains=self.domains)
         if named is None or org is None or org.id != named.id or not org.open_to_its_domains:
             if named is not None and orgs.membership(named.id, cmd.actor.user_id) is not None:
                 raise _already_member()  # the org exists for its members
@@ -149,30 +142,28 @@ class OrgJoining:
             JOINED,
             _still_open,
             orgs=orgs,
-            clock=self._clock,
-            audit=self._audit,
+            clock=self.clock,
+            audit=self.audit,
         )
         return OrgMembership(org, membership)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AutoJoin:
     """``auto_join``: an account whose address is newly proven joins the org that verified
     its domain with that policy (``AccountHooks.proven``)."""
 
-    def __init__(
-        self, *, orgs: OrgRepository, domains: OrgDomains, clock: Clock, audit: AuditLog
-    ) -> None:
-        self._orgs = orgs
-        self._domains = domains
-        self._clock = clock
-        self._audit = audit
+    orgs: OrgRepository
+    domains: OrgDomains
+    clock: Clock
+    audit: AuditLog
 
     def join_by_domain(self, user: User) -> Membership | None:
         """The account whose address was just proven joins, as a member, the org that
         verified its domain with ``auto_join``; None when there is none, or it is a member
         already. One read (the domain's claim) for an address on a domain no org
         verified."""
-        org = _domain_org(user, orgs=self._orgs, domains=self._domains)
+        org = _domain_org(user, orgs=self.orgs, domains=self.domains)
         if org is None or org.domain_policy is not DomainPolicy.AUTO_JOIN:
             return None
         try:
@@ -181,9 +172,9 @@ class AutoJoin:
                 user.id,
                 AUTO_JOINED,
                 _still_auto_join,
-                orgs=self._orgs,
-                clock=self._clock,
-                audit=self._audit,
+                orgs=self.orgs,
+                clock=self.clock,
+                audit=self.audit,
             )
         except Conflict as exc:
             if exc.code == "already_member":
