@@ -12,11 +12,24 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from application.accounts.services import AccountServices
+from application.clients.services import ClientServices
 from application.events.security_events import WithRequestOrigin
+from application.events.services import EventServices
+from application.federation.services import FederationServices
+from application.hooks.services import HookServices
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
+from application.mail.services import MailServices
+from application.migration.services import MigrationServices
+from application.orgs.services import OrgServices
 from application.ports import OwnedData
-from application.services import Services
+from application.provider.services import ProviderServices
+from application.resources.services import ResourceServices
+from application.scim.services import ScimServices
+from application.services import PlatformServices, Services
+from application.signin.services import SigninServices
+from application.sso.services import SsoServices
 from bootstrap import (
     accounts,
     events,
@@ -241,184 +254,220 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         passwords=passwords,
     )
     return Services(
-        access_decisions=orgs.bind_access(adapters.orgs),
-        accounts=account_service,
-        active_org=orgs.bind_active_org(
-            accounts=acc, signin=sig, platform=base, token_hook=rules.token_hook
-        ),
-        admin=accounts.bind_admin(
-            acc, platform=base, owned=owned, departures=[departures], schemas=schemas
-        ),
-        profile_schemas=schemas,
-        auth_hooks=hooks.auth_hooks(
-            adapters.hooks,
-            hook_policy,
-            cache=hook_cache,
-            caller=hook_caller,
-            box_key=sig.secret_box,
-            platform=base,
-        ),
-        authentication=signin.bind_authentication(
-            sig,
-            platform=base,
-            tokens=sig.tokens,
-            reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
-        ),
-        challenge_gate=challenge_gate,
-        datasets=resources.bind_datasets(res, settings, platform=base),
-        dogs=resources.bind_dogs(res, platform=base, queue=queue),
-        email=mail_flows.email,
-        email_codes=signin.bind_email_codes(
-            sig,
-            rules,
-            settings,
-            accounts=acc,
-            platform=base,
-            grants=prov.oauth_grants,
-            queue=queue,
-            proven=account_hooks.proven,
-            # Sign-up by a mailed code makes its account through the accounts' own call.
-            sign_up=account_service.register_proven,
+        accounts=AccountServices(
+            accounts=account_service,
+            admin=accounts.bind_admin(
+                acc, platform=base, owned=owned, departures=[departures], schemas=schemas
+            ),
+            profile_schemas=schemas,
             challenge_gate=challenge_gate,
         ),
-        events=events.event_history(evt, users=acc.users),
-        files=resources.bind_files(res, settings, platform=base),
-        firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
-        invitations=mail_flows.invitations,
-        identities=federation.bind_connected(acc, signin=sig, platform=base),
-        jobs=platform.pushed_jobs(base, settings, run=run),
-        login=signin.bind_login(
-            sig,
-            rules,
-            accounts=acc,
-            platform=base,
-            challenge_gate=challenge_gate,
-            passwords=passwords,
+        hooks=HookServices(
+            hooks=hooks.auth_hooks(
+                adapters.hooks,
+                hook_policy,
+                cache=hook_cache,
+                caller=hook_caller,
+                box_key=sig.secret_box,
+                platform=base,
+            ),
         ),
-        migration=migration.bind_migration(
-            adapters.migration,
-            accounts=acc,
-            platform=base,
-            providers=fed.upstream_providers,
-            addresses=rules.addresses,
-            schemas=schemas,
-            signups=rules.signups,
+        signin=SigninServices(
+            authentication=signin.bind_authentication(
+                sig,
+                platform=base,
+                tokens=sig.tokens,
+                reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
+            ),
+            email_codes=signin.bind_email_codes(
+                sig,
+                rules,
+                settings,
+                accounts=acc,
+                platform=base,
+                grants=prov.oauth_grants,
+                queue=queue,
+                proven=account_hooks.proven,
+                # Sign-up by a mailed code makes its account through the accounts' own call.
+                sign_up=account_service.register_proven,
+                challenge_gate=challenge_gate,
+            ),
+            login=signin.bind_login(
+                sig,
+                rules,
+                accounts=acc,
+                platform=base,
+                challenge_gate=challenge_gate,
+                passwords=passwords,
+            ),
+            passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
+            personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
+            sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
+            totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
         ),
-        not_me=mail_flows.not_me,
-        oauth_accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),
-        oauth_apps=provider.bind_apps(prov, accounts=acc, platform=base, clients=clients),
-        oauth_client_keys=bootstrap_clients.bind_client_keys(adapters.clients, settings),
-        oauth_client_logouts=provider.bind_client_logouts(
-            clients=clients, deliveries=evt.webhook_deliveries
+        federation=FederationServices(
+            firebase=federation.bind_firebase(fed, signed_in=signed_in, hooks=account_hooks),
+            identities=federation.bind_connected(acc, signin=sig, platform=base),
+            upstream=federation.bind_upstream(
+                fed, settings, signed_in=signed_in, hooks=account_hooks
+            ),
         ),
-        oauth_clients=bootstrap_clients.bind_clients(
-            orgs=adapters.orgs.orgs, platform=base, clients=clients, catalogue=catalogue
+        mail=MailServices(
+            verification=mail_flows.email,
+            invitations=mail_flows.invitations,
+            not_me=mail_flows.not_me,
+            password_reset=mail_flows.password_reset,
         ),
-        oauth_consent=provider.bind_consent(prov, platform=base),
-        oauth_device=provider.bind_device(
-            prov, settings, accounts=acc, signin=sig, rules=rules, platform=base, clients=clients
+        events=EventServices(
+            history=events.event_history(evt, users=acc.users),
+            webhooks=events.webhooks(
+                evt,
+                webhook_policy,
+                box_key=sig.secret_box,
+                platform=base,
+                outbox=outbox,
+                queue=webhook_queue,
+            ),
         ),
-        oauth_grants=provider.bind_grants(prov, settings, accounts=acc, platform=base),
-        oauth_introspection=provider.bind_introspection(
-            prov, accounts=acc, platform=base, clients=clients
+        orgs=OrgServices(
+            access=orgs.bind_access(adapters.orgs),
+            active=orgs.bind_active_org(
+                accounts=acc, signin=sig, platform=base, token_hook=rules.token_hook
+            ),
+            orgs=orgs.bind_orgs(
+                adapters.orgs,
+                users=acc.users,
+                events=evt.security_events,
+                platform=base,
+                queue=queue,
+                purge=org_purge,
+                sso_ready=sso.sso_ready(adapters.sso),
+                connection_names=sso.connection_names(adapters.sso),
+                managed=managed,
+            ),
+            members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
+            roles=orgs.bind_roles(adapters.orgs, platform=base, scopes=catalogue),
+            member_attributes=orgs.bind_member_attributes(
+                adapters.orgs, users=acc.users, schemas=schemas, platform=base
+            ),
+            joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
+            domains=orgs.bind_domains(adapters.orgs, platform=base),
+            invitations=orgs.bind_invitations(
+                adapters.orgs,
+                settings,
+                accounts=acc,
+                platform=base,
+                queue=queue,
+                hooks=account_hooks,
+                addresses=rules.addresses,
+            ),
         ),
-        oauth_minting=provider.bind_minting(
-            prov, settings, platform=base, schemas=schemas, token_hook=rules.token_hook
+        clients=ClientServices(
+            keys=bootstrap_clients.bind_client_keys(adapters.clients, settings),
+            clients=bootstrap_clients.bind_clients(
+                orgs=adapters.orgs.orgs, platform=base, clients=clients, catalogue=catalogue
+            ),
+            resources=bootstrap_clients.bind_api_resources(
+                settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue
+            ),
         ),
-        oauth_pushed=provider.bind_pushed(prov, platform=base),
-        oauth_resources=bootstrap_clients.bind_api_resources(
-            settings, orgs=adapters.orgs.orgs, platform=base, catalogue=catalogue
+        sso=SsoServices(
+            connections=sso.bind_connections(
+                adapters.sso,
+                settings,
+                orgs=adapters.orgs.orgs,
+                box=sig.secret_box,
+                platform=base,
+                any_sso=any_sso,
+            ),
+            setup=sso.bind_setup_links(
+                adapters.sso,
+                settings,
+                orgs=adapters.orgs.orgs,
+                box=sig.secret_box,
+                platform=base,
+                any_sso=any_sso,
+            ),
+            certificate_sweep=certificate_sweep,
+            saml=sso.bind_saml(adapters.sso),
+            saml_signin=sso.bind_saml_signin(
+                adapters.sso,
+                orgs=adapters.orgs,
+                signed_in=signed_in,
+                hooks=account_hooks,
+                schemas=schemas,
+            ),
+            discovery=sso.bind_discovery(
+                adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso
+            ),
+            oidc_signin=sso.bind_oidc_signin(
+                adapters.sso,
+                settings,
+                orgs=adapters.orgs,
+                signed_in=signed_in,
+                hooks=account_hooks,
+                schemas=schemas,
+            ),
         ),
-        orgs=orgs.bind_orgs(
-            adapters.orgs,
-            users=acc.users,
-            events=evt.security_events,
-            platform=base,
-            queue=queue,
-            purge=org_purge,
-            sso_ready=sso.sso_ready(adapters.sso),
-            connection_names=sso.connection_names(adapters.sso),
-            managed=managed,
+        scim=ScimServices(
+            tokens=scim.bind_tokens(adapters.scim, orgs=adapters.orgs.orgs, platform=base),
+            users=scim.bind_users(
+                adapters.scim,
+                users=acc.users,
+                orgs=adapters.orgs,
+                platform=base,
+                addresses=rules.addresses,
+                schemas=schemas,
+                signups=rules.signups,
+            ),
+            groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
         ),
-        org_members=orgs.bind_members(adapters.orgs, users=acc.users, platform=base),
-        org_roles=orgs.bind_roles(adapters.orgs, platform=base, scopes=catalogue),
-        org_member_attributes=orgs.bind_member_attributes(
-            adapters.orgs, users=acc.users, schemas=schemas, platform=base
+        provider=ProviderServices(
+            accounts=provider.bind_accounts(accounts=acc, signin=sig, platform=base),
+            apps=provider.bind_apps(prov, accounts=acc, platform=base, clients=clients),
+            client_logouts=provider.bind_client_logouts(
+                clients=clients, deliveries=evt.webhook_deliveries
+            ),
+            consent=provider.bind_consent(prov, platform=base),
+            device=provider.bind_device(
+                prov,
+                settings,
+                accounts=acc,
+                signin=sig,
+                rules=rules,
+                platform=base,
+                clients=clients,
+            ),
+            grants=provider.bind_grants(prov, settings, accounts=acc, platform=base),
+            introspection=provider.bind_introspection(
+                prov, accounts=acc, platform=base, clients=clients
+            ),
+            minting=provider.bind_minting(
+                prov, settings, platform=base, schemas=schemas, token_hook=rules.token_hook
+            ),
+            pushed=provider.bind_pushed(prov, platform=base),
         ),
-        org_joining=orgs.bind_joining(adapters.orgs, users=acc.users, platform=base),
-        org_domains=orgs.bind_domains(adapters.orgs, platform=base),
-        org_invitations=orgs.bind_invitations(
-            adapters.orgs,
-            settings,
-            accounts=acc,
-            platform=base,
-            queue=queue,
-            hooks=account_hooks,
-            addresses=rules.addresses,
+        resources=ResourceServices(
+            datasets=resources.bind_datasets(res, settings, platform=base),
+            dogs=resources.bind_dogs(res, platform=base, queue=queue),
+            files=resources.bind_files(res, settings, platform=base),
+            tasks=resources.bind_tasks(res, platform=base),
         ),
-        passkeys=signin.bind_passkeys(sig, rules, accounts=acc, platform=base),
-        password_reset=mail_flows.password_reset,
-        personal_tokens=signin.bind_personal_tokens(sig, accounts=acc, platform=base),
-        sessions=signin.bind_sessions(sig, rules, accounts=acc, platform=base),
-        sso_connections=sso.bind_connections(
-            adapters.sso,
-            settings,
-            orgs=adapters.orgs.orgs,
-            box=sig.secret_box,
-            platform=base,
-            any_sso=any_sso,
+        migration=MigrationServices(
+            users=migration.bind_migration(
+                adapters.migration,
+                accounts=acc,
+                platform=base,
+                providers=fed.upstream_providers,
+                addresses=rules.addresses,
+                schemas=schemas,
+                signups=rules.signups,
+            ),
         ),
-        sso_setup=sso.bind_setup_links(
-            adapters.sso,
-            settings,
-            orgs=adapters.orgs.orgs,
-            box=sig.secret_box,
-            platform=base,
-            any_sso=any_sso,
+        platform=PlatformServices(
+            jobs=platform.pushed_jobs(base, settings, run=run),
+            ready=base.ready,
+            request_counter=base.request_counter,
+            metrics=base.metrics,
         ),
-        sso_certificate_sweep=certificate_sweep,
-        saml=sso.bind_saml(adapters.sso),
-        scim_tokens=scim.bind_tokens(adapters.scim, orgs=adapters.orgs.orgs, platform=base),
-        scim_users=scim.bind_users(
-            adapters.scim,
-            users=acc.users,
-            orgs=adapters.orgs,
-            platform=base,
-            addresses=rules.addresses,
-            schemas=schemas,
-            signups=rules.signups,
-        ),
-        scim_groups=scim.bind_groups(adapters.scim, orgs=adapters.orgs, platform=base),
-        saml_signin=sso.bind_saml_signin(
-            adapters.sso,
-            orgs=adapters.orgs,
-            signed_in=signed_in,
-            hooks=account_hooks,
-            schemas=schemas,
-        ),
-        sso_discovery=sso.bind_discovery(
-            adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso
-        ),
-        oidc_signin=sso.bind_oidc_signin(
-            adapters.sso,
-            settings,
-            orgs=adapters.orgs,
-            signed_in=signed_in,
-            hooks=account_hooks,
-            schemas=schemas,
-        ),
-        tasks=resources.bind_tasks(res, platform=base),
-        totp=signin.bind_totp(sig, rules, accounts=acc, platform=base),
-        upstream=federation.bind_upstream(fed, settings, signed_in=signed_in, hooks=account_hooks),
-        webhooks=events.webhooks(
-            evt,
-            webhook_policy,
-            box_key=sig.secret_box,
-            platform=base,
-            outbox=outbox,
-            queue=webhook_queue,
-        ),
-        ready=base.ready,
-        request_counter=base.request_counter,
-        metrics=base.metrics,
     )

@@ -18,9 +18,10 @@ from application.events.webhooks.ports import (
     WebhookPolicy,
 )
 from application.provider.apps import AppsWithAccess
+from application.provider.authorization.consent import Consents
+from application.provider.authorization.device import DeviceAuthorizations, DeviceFlow, PollMemory
+from application.provider.authorization.pushed import PushedAuthorizations
 from application.provider.claims import ProviderAccounts
-from application.provider.consent import Consents
-from application.provider.device import DeviceAuthorizations, DeviceFlow, PollMemory
 from application.provider.grants import CodesAndGrants
 from application.provider.logout import BackchannelLogout, ClientLogoutLog, LogoutChannel
 from application.provider.minting import TokenMint
@@ -32,7 +33,6 @@ from application.provider.ports import (
     PushedRequests,
     RequestSeal,
 )
-from application.provider.pushed import PushedAuthorizations
 from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters

@@ -30,9 +30,10 @@ from application.ports import (
 )
 from application.signin.authentication import Authentication, Principals
 from application.signin.codes.email import EmailCodeFlowStore, EmailCodes
+from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
+from application.signin.factors.totp import TotpFactors
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
-from application.signin.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import (
@@ -44,7 +45,6 @@ from application.signin.sessions import (
 )
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
-from application.signin.totp import TotpFactors
 from bootstrap.accounts import AccountsAdapters, address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform

@@ -23,11 +23,11 @@ from application.sso.connections import ConnectionEditor, SsoConnections
 from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence
 from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, CertificateWarnings
 from application.sso.names import OrgConnectionNames, WayInNames
-from application.sso.oidc import OidcSignIn
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import OrgHold, RequiredSso
 from application.sso.setup import SetupLinks
-from application.sso.signin import SamlSignIn, SamlSpMetadata
+from application.sso.signin.oidc import OidcSignIn
+from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings

@@ -11,7 +11,7 @@ import pytest
 
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
-from application.signin.passkeys import PasskeyRepository
+from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.identities import (
     IdentityLink,
     PendingLink,

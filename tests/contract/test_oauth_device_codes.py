@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from application.ports import StagedWrites
-from application.provider.device import DeviceAuthorizations
+from application.provider.authorization.device import DeviceAuthorizations
 from application.provider.ports import OAuthGrants
 from domain.clients.oauth import digest
 from domain.provider.device_flow import DeviceAuthorization, Poll, user_code_key

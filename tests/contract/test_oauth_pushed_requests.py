@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from application.provider.ports import PushedRequests
-from application.provider.pushed import (
+from application.provider.authorization.pushed import (
     BringPushedRequest,
     BroughtPushedRequest,
     PushedAuthorizations,
     PushRequest,
     ResumePushed,
 )
+from application.provider.ports import PushedRequests
 from domain.provider.pushed import Push, PushedRequestRefused
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from tests.fakes.kernel import FakeClock

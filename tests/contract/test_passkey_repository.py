@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.signin.passkeys import ChallengeRepository, PasskeyRepository
+from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository
 from domain.errors import Conflict, Unauthenticated
 from domain.signin.passkeys import Ceremony, Challenge, Passkey
 from tests.fakes.signin import FakeChallengeRepository, FakePasskeyRepository

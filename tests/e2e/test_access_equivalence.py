@@ -113,7 +113,7 @@ class Bench:
         for role, permissions in sorted(world.roles.items()):
             self.define(org_id, role, permissions)
         for name, roles in world.members.items():
-            self.services.org_members.add_member(AddMember(org_id, name, roles))
+            self.services.orgs.members.add_member(AddMember(org_id, name, roles))
         for n, permission in enumerate(PERMISSIONS):
             self.firestore.document(f"probes/{org_id}/permissions/{n}").set(
                 {"permission": permission}

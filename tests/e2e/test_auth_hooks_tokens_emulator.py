@@ -51,7 +51,7 @@ def set_hook(
     on_failure: str = "allow",
     timeout_ms: int = 2000,
 ) -> None:
-    created = app.extensions["firegate"].auth_hooks.set(
+    created = app.extensions["firegate"].hooks.hooks.set(
         SetAuthHook(ADMIN, kind, receiver.url, timeout_ms=timeout_ms, on_failure=on_failure)
     )
     receiver.secret, receiver.answer = created.secret, lambda payload: answer
@@ -145,7 +145,7 @@ def test_a_refused_answer_follows_on_failure(
     set_hook(app, receiver, "before_token", answer, on_failure="deny")
     assert_problem(login(client), 403, "hook_failed")
     assert len(receiver.received) == 1  # asked, and refused
-    [hook] = app.extensions["firegate"].auth_hooks.list(ListAuthHooks(ADMIN))
+    [hook] = app.extensions["firegate"].hooks.hooks.list(ListAuthHooks(ADMIN))
     assert {call.outcome.value for call in hook.calls} == {"bad_answer"}
 
 
@@ -190,7 +190,7 @@ IDENTITY = {"email": "boss@example.com", "email_verified": True, "phone_number":
 
 
 def calls_of(app: Flask) -> list[Any]:
-    [hook] = app.extensions["firegate"].auth_hooks.list(ListAuthHooks(ADMIN))
+    [hook] = app.extensions["firegate"].hooks.hooks.list(ListAuthHooks(ADMIN))
     return list(hook.calls)
 
 

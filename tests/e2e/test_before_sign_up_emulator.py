@@ -32,13 +32,13 @@ class Service(UpstreamService):
 
     def hook(self, receiver: HookReceiver, **fields: Any) -> None:
         """The service's before_sign_up hook calls ``receiver``."""
-        created = services(self.app).auth_hooks.set(
+        created = services(self.app).hooks.hooks.set(
             SetAuthHook(ADMIN, "before_sign_up", receiver.url, **fields)
         )
         receiver.secret = created.secret
 
     def calls(self) -> list[Any]:
-        [view] = services(self.app).auth_hooks.list(ListAuthHooks(ADMIN))
+        [view] = services(self.app).hooks.hooks.list(ListAuthHooks(ADMIN))
         return view.calls
 
 

@@ -89,7 +89,7 @@ def test_crud_by_name_filter_and_permissions(
     app: Flask, client: FlaskClient, users: dict[str, dict[str, str]]
 ) -> None:
     alice, bob, root = users["alice"], users["bob"], users["root"]
-    app.extensions["firegate"].admin.set_role(SetRole("root", "admin"))
+    app.extensions["firegate"].accounts.admin.set_role(SetRole("root", "admin"))
     for name, adopted in (("Rex", False), ("Max", True), ("Bella", False)):
         assert (
             client.post(f"/dogs/{name}", json={"is_adopted": adopted}, headers=alice).status_code

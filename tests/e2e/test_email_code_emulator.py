@@ -115,7 +115,9 @@ def test_thirty_parallel_sign_ups_of_one_new_address_make_one_account(
     with ThreadPoolExecutor(RACERS) as pool:
         made = list(
             pool.map(
-                lambda _: services.accounts.register_proven(RegisterProven("pia@example.com")),
+                lambda _: services.accounts.accounts.register_proven(
+                    RegisterProven("pia@example.com")
+                ),
                 range(RACERS),
             )
         )
@@ -127,7 +129,7 @@ def test_thirty_parallel_sign_ups_of_one_new_address_make_one_account(
 def test_the_link_page_flow_signs_in_the_asking_browser_only(real_app: Flask) -> None:
     """The use case under the link page, on the real adapters: a GET spends nothing."""
     services: Services = real_app.extensions["firegate"]
-    codes = services.email_codes
+    codes = services.signin.email_codes
     started = codes.request(RequestEmailCode("quin@example.com", browser_secret="cookie"))
     [mail] = mailbox.wait_for("quin@example.com")
     code, (_, token) = code_in(mail["text"]), link_in(mail["text"])

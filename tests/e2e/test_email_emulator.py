@@ -104,7 +104,7 @@ def test_an_address_change_mails_the_new_address_and_notifies_the_old(
 def test_an_invitation_sets_a_password(real_app: Flask) -> None:
     client = real_app.test_client()
     register(client, "root")
-    real_app.extensions["firegate"].admin.set_role(SetRole("root", "admin"))
+    real_app.extensions["firegate"].accounts.admin.set_role(SetRole("root", "admin"))
     headers = bearer(login(client, "root"))
     invited = client.post(
         "/users/invitations",

@@ -94,7 +94,7 @@ class Stage:
             jobs, self.queue.jobs = self.queue.jobs, []
             for job in jobs:
                 data = base64.b64encode(encode_job(job)).decode()
-                self.world.services.jobs.receive_push(JobPush(data=data))
+                self.world.services.platform.jobs.receive_push(JobPush(data=data))
 
     def counted(self, operation: Callable[[], TestResponse], status: int = 200) -> Cost:
         """What ``operation`` and its jobs cost; its answer must have ``status``."""

@@ -64,7 +64,7 @@ def an_org(app: Flask, client: FlaskClient, firestore: Any) -> tuple[str, Auth]:
 def joined(app: Flask, client: FlaskClient, name: str, *roles: str) -> tuple[str, Auth]:
     """``name``'s new account, made a member with ``roles`` by the operators."""
     user_id: str = register(client, name)["id"]
-    services(app).org_members.add_member(AddMember("corp", name, roles))
+    services(app).orgs.members.add_member(AddMember("corp", name, roles))
     return user_id, bearer(login(client, name))
 
 

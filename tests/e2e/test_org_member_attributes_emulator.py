@@ -72,7 +72,7 @@ def test_the_orgs_admins_read_and_write_their_members_attributes(
             domain = OrgDomain.create(made.get_json()["id"], "example.com", "olga", now)
             domains.add(domain)
             domains.verify(domain.verified_now(now))
-    members = services(real_app).org_members
+    members = services(real_app).orgs.members
     for name, role in (("bob", "member"), ("ann", "admin"), ("carl", "member")):
         members.add_member(AddMember("acme", name, (role,)))
     bob_id, ann_id, carl_id = (

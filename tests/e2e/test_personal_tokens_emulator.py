@@ -104,7 +104,7 @@ def test_a_password_reset_ends_tokens(real_client: FlaskClient) -> None:
 def test_disabling_and_deletion_end_tokens(real_app: Flask) -> None:
     client = real_app.test_client()
     register(client, "root")
-    real_app.extensions["firegate"].admin.set_role(SetRole("root", "admin"))
+    real_app.extensions["firegate"].accounts.admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(client, "root"))
     erin = register(client, "erin")
     erin_token = bearer(_token(client, bearer(login(client, "erin")), ["read"])["token"])

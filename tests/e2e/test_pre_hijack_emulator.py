@@ -63,7 +63,7 @@ def connect_as(app: Flask, user: dict[str, Any], identity: ExternalIdentity) -> 
     actor = Actor(
         user["id"], user["username"], "user", "sid", datetime.now(UTC), recent_sign_in=True
     )
-    services.identities.connect(Connect(actor, identity))
+    services.federation.identities.connect(Connect(actor, identity))
 
 
 def identities(client: FlaskClient, token: str) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from application.accounts.accounts import RegisterProven
 from application.services import Services
 from application.signin.authentication import Actor, Authenticate
-from application.signin.totp import GetTotp
+from application.signin.factors.totp import GetTotp
 from bootstrap import build_adapters, build_app
 from domain.errors import Conflict, ReauthenticationRequired
 from tests.fakes.kernel import FakeClock
@@ -35,7 +35,7 @@ def test_thirty_asks_make_one_set_and_one_code_signs_in_once(
     real_app: Flask, firestore: Any
 ) -> None:
     services: Services = real_app.extensions["firegate"]
-    user = services.accounts.register_proven(RegisterProven("rua@example.com"))
+    user = services.accounts.accounts.register_proven(RegisterProven("rua@example.com"))
     actor = Actor(
         user.id, user.username.value, "user", "session", datetime.now(UTC), recent_sign_in=True
     )
@@ -43,7 +43,7 @@ def test_thirty_asks_make_one_set_and_one_code_signs_in_once(
     def ask(_: int) -> tuple[str, ...] | str:
         """The codes made, or the refusal's code."""
         try:
-            return services.totp.first_recovery_codes(GetTotp(actor))
+            return services.signin.totp.first_recovery_codes(GetTotp(actor))
         except Conflict as refused:
             return refused.code
 
@@ -116,17 +116,17 @@ def test_an_old_session_makes_no_codes_by_any_way_and_a_fresh_ones_codes_sign_in
     mfa = firestore.collection("mfa")
 
     # A passwordless account's first codes (POST /sign-up/recovery-codes calls this).
-    old = services.authentication.authenticate(
+    old = services.signin.authentication.authenticate(
         Authenticate(by_mailed_code(before, "pia@example.com", 1))
     )
     assert not old.recent_sign_in
     with pytest.raises(ReauthenticationRequired):
-        services.totp.first_recovery_codes(GetTotp(old))
+        services.signin.totp.first_recovery_codes(GetTotp(old))
     assert not mfa.document(old.user_id).get().exists
-    fresh = services.authentication.authenticate(
+    fresh = services.signin.authentication.authenticate(
         Authenticate(by_mailed_code(client, "pia@example.com", 2))
     )
-    codes = services.totp.first_recovery_codes(GetTotp(fresh))
+    codes = services.signin.totp.first_recovery_codes(GetTotp(fresh))
     signed = client.post("/login", json={"username": "pia@example.com", "password": codes[0]})
     assert signed.status_code == 200, signed.get_json()
 

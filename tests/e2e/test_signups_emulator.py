@@ -170,7 +170,7 @@ def test_an_admin_invites_whatever_the_mode(
     firestore: Any, idp: OidcIdpForTests, before: Service, mode: str
 ) -> None:
     register(before.client, "root")
-    services(before.app).admin.set_role(SetRole("root", "admin"))
+    services(before.app).accounts.admin.set_role(SetRole("root", "admin"))
     by_invitation = Service(firestore, idp, signup_mode=mode)
     root = bearer(login(by_invitation.client, "root"))
     invite = {"username": "ivy", "email": "ivy@example.com"}

@@ -150,7 +150,7 @@ def test_deleting_a_user_with_1000_tasks_leaves_no_orphans(
     assert count(firestore, "sessions", user_id=alice) == 0
     assert not firestore.collection("users").document(alice).get().exists
     services: Services = real_app.extensions["firegate"]
-    assert services.accounts.resume_deletions() == 0  # nothing left unfinished
+    assert services.accounts.accounts.resume_deletions() == 0  # nothing left unfinished
 
 
 def test_an_interrupted_deletion_is_finished_by_purge_deleted(

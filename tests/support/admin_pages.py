@@ -29,7 +29,7 @@ def user(world: World, name: str) -> User:
 def root(world: World) -> FlaskClient:
     """An admin's browser (the first admin is made on the command line)."""
     client = browser(world, "root")
-    world.services.admin.set_role(SetRole("root", "admin"))
+    world.services.accounts.admin.set_role(SetRole("root", "admin"))
     return client
 
 

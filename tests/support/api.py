@@ -58,7 +58,7 @@ def services(app: Flask) -> Services:
 
 def admin_token(app: Flask, client: FlaskClient, name: str = "root") -> dict[str, str]:
     register(client, name)
-    services(app).admin.set_role(SetRole(name, "admin"))
+    services(app).accounts.admin.set_role(SetRole(name, "admin"))
     return bearer(login(client, name))
 
 

@@ -257,7 +257,7 @@ def _pushed(services: Services, jobs: list[Job], final: bool) -> None:
     """``jobs`` delivered like a push would (the last attempt when ``final``)."""
     for job in jobs:
         data = base64.b64encode(encode_job(job)).decode()
-        services.jobs.receive_push(JobPush(data=data, dead_letter=final))
+        services.platform.jobs.receive_push(JobPush(data=data, dead_letter=final))
 
 
 def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:

@@ -273,7 +273,7 @@ class Browsers:
         self.admins += 1
         name = f"root{self.admins}"
         client = signed_in_browser(self.app, name)
-        self.app.extensions["firegate"].admin.set_role(SetRole(name, "admin"))
+        self.app.extensions["firegate"].accounts.admin.set_role(SetRole(name, "admin"))
         return client
 
     def poster(self, signed_in: bool) -> tuple[FlaskClient, str]:

@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
 from application.ports import Clock
-from application.provider.device import DeviceAuthorizations, DeviceFlow, PollMemory
+from application.provider.authorization.device import DeviceAuthorizations, DeviceFlow, PollMemory
 from application.provider.ports import OAuthPolicy
 from domain.clients.oauth import DEVICE_CODE
 from domain.signin.active_org import ActiveOrg

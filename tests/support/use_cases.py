@@ -21,9 +21,10 @@ from application.accounts.signups import Signups
 from application.accounts.ways_in import IdentityRepository
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
+from application.signin.factors.passkeys import PasskeyRepository, Passkeys
+from application.signin.factors.totp import TotpFactors
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
-from application.signin.passkeys import PasskeyRepository, Passkeys
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import (
     Refresh,
@@ -31,7 +32,6 @@ from application.signin.sessions import (
     SignIn,
 )
 from application.signin.tokens import TokenPair, TokenPolicy
-from application.signin.totp import TotpFactors
 from bootstrap.accounts import NO_DOMAINS
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User

@@ -449,7 +449,7 @@ def test_each_region_schedules_each_sweep_as_a_job_the_service_runs(
         job = decode_job(base64.b64decode(data))
         assert job == Job(kind=SWEEP, subject=words[5].removeprefix("firegate-sweep-"))
         with caplog.at_level(logging.INFO, logger="firegate.jobs"):
-            services.jobs.receive_push(JobPush(data=data))  # what the push endpoint runs
+            services.platform.jobs.receive_push(JobPush(data=data))  # what the push endpoint runs
     said = [r.getMessage() for r in caplog.records if r.name == "firegate.jobs"]
     assert sorted(said) == sorted(f"sweep {name}: 0" for _ in REGIONS for name in sweeps)
 

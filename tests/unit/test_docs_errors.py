@@ -125,7 +125,7 @@ def codes_in(path: Path) -> set[str]:
         if at is not None and len(node.args) > at:
             given.append(node.args[at])
     found = {g.value for g in given if isinstance(g, ast.Constant) and isinstance(g.value, str)}
-    found.discard("")  # a dataclass's field named code (application/signin/totp.py)
+    found.discard("")  # a dataclass's field named code (application/signin/factors/totp.py)
     return found | {CONSTANTS[g.id] for g in given if isinstance(g, ast.Name) and g.id in CONSTANTS}
 
 

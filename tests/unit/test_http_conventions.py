@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
@@ -247,8 +248,9 @@ def test_openapi_and_docs(client: FlaskClient) -> None:
 
 def test_readyz_reports_dependency(fake_app) -> None:  # type: ignore[no-untyped-def]
     assert fake_app.test_client().get("/readyz").status_code == 200
-    fake_app.extensions["firegate"] = type(fake_app.extensions["firegate"])(
-        **{**fake_app.extensions["firegate"].__dict__, "ready": lambda: False}
+    found = fake_app.extensions["firegate"]
+    fake_app.extensions["firegate"] = replace(
+        found, platform=replace(found.platform, ready=lambda: False)
     )
     response = fake_app.test_client().get("/readyz")
     assert_problem(response, 503, "service_unavailable")

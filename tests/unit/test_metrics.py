@@ -250,7 +250,9 @@ def test_the_job_queue_tells_its_depth_and_first_due_time() -> None:
 
 def test_off_the_adapters_measure_nothing(adapters: Adapters) -> None:
     assert adapters.platform.metrics is NO_METRICS
-    assert build_app(make_settings(), adapters).extensions["firegate"].metrics is NO_METRICS
+    assert (
+        build_app(make_settings(), adapters).extensions["firegate"].platform.metrics is NO_METRICS
+    )
 
 
 def test_the_provider_counts_the_tokens_it_issues_by_grant() -> None:

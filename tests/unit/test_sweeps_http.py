@@ -47,7 +47,9 @@ def run_jobs(app: Flask, queue: FakeJobQueue) -> list[str]:
     while queue.jobs:
         jobs, queue.jobs = queue.jobs, []
         for job in jobs:
-            services.jobs.receive_push(JobPush(data=base64.b64encode(encode_job(job)).decode()))
+            services.platform.jobs.receive_push(
+                JobPush(data=base64.b64encode(encode_job(job)).decode())
+            )
             ran.append(job.kind)
     return ran
 

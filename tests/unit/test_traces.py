@@ -464,7 +464,7 @@ def test_a_pushed_job_joins_the_trace_that_queued_it_and_links_the_push_request(
     queued = Job("nothing_here", "t1", trace=TRACEPARENT)  # a kind no handler takes: dropped
     data = base64.b64encode(encode_job(queued)).decode()
     with provider.get_tracer("test").start_as_current_span("POST /internal/jobs") as push:
-        services.jobs.receive_push(JobPush(data=data))
+        services.platform.jobs.receive_push(JobPush(data=data))
     (ran,) = [s for s in spans.get_finished_spans() if s.name == "job nothing_here"]
     assert ran.context is not None and f"{ran.context.trace_id:032x}" == TRACE
     assert ran.parent is not None and f"{ran.parent.span_id:016x}" == PARENT

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
 from application.signin.authentication import Actor, require_recent_sign_in
-from application.signin.passkeys import PasskeyRepository
+from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.identities import (
     PENDING_FOR,
     IdentityLink,

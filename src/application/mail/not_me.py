@@ -15,8 +15,8 @@ from application.accounts.ways_in import IdentityRepository
 from application.mail.sending import ActionTokenRepository, MailKind, queue_mail
 from application.ports import Audit, AuditEvent, AuditLog, Clock, JobQueue
 from application.signin.authentication import Actor
+from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.mfa import MfaRepository
-from application.signin.passkeys import PasskeyRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.identities import IdentityLink, WayIn
 from domain.accounts.users import User

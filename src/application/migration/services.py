@@ -106,3 +106,10 @@ class UserMigration:
                 )
             return
         raise NotFound("No user of the file has this e-mail address.", code="check_user_not_found")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MigrationServices:
+    """Users import and export (docs/migrating.md; ``services().migration.users``)."""
+
+    users: UserMigration

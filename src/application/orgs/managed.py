@@ -29,8 +29,8 @@ from application.accounts.accounts import UserRepository, delete_account
 from application.accounts.ways_in import IdentityRepository
 from application.orgs.ports import OrgRepository
 from application.ports import AuditLog, Clock, OwnedData
+from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.mfa import MfaRepository
-from application.signin.passkeys import PasskeyRepository
 from domain.accounts.users import User
 
 HELD_MAX = 1000  # the memberships of one account read (as GET /orgs lists at most)

@@ -31,7 +31,7 @@ from application.orgs.members.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
 from application.signin.authentication import Actor
-from application.signin.passkeys import PasskeyRepository
+from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.sessions import SignIn
 from application.sso.ports import Connections
 from domain.accounts.attributes import ORG_ADMIN, STRING_MAX

@@ -19,7 +19,7 @@ from interfaces.shared.services import services
 def set_role(username: str, role: str) -> None:
     """Give USERNAME the ROLE (e.g. make the first admin)."""
     try:
-        user = services().admin.set_role(SetRole(username, role))
+        user = services().accounts.admin.set_role(SetRole(username, role))
     except DomainError as exc:
         fail(exc)
     else:
@@ -33,7 +33,7 @@ def set_role(username: str, role: str) -> None:
 def disable(username: str, enable: bool) -> None:
     """Disable USERNAME, ending every session of it at once, or --enable it again."""
     try:
-        user = services().admin.set_disabled(SetDisabled(username, not enable))
+        user = services().accounts.admin.set_disabled(SetDisabled(username, not enable))
     except DomainError as exc:
         fail(exc)
     else:
@@ -48,7 +48,7 @@ def list_users(limit: int) -> None:
     """List users: id, username, email, role, disabled."""
     cursor: str | None = None
     while True:
-        page = services().admin.list_users(UserQuery(OPERATOR, limit, cursor))
+        page = services().accounts.admin.list_users(UserQuery(OPERATOR, limit, cursor))
         for item in page.items:
             user = item.user
             flag = " disabled" if user.disabled else ""
@@ -63,7 +63,7 @@ def list_users(limit: int) -> None:
 @with_appcontext
 def purge_deleted() -> None:
     """Finish deleting accounts whose deletion was interrupted."""
-    count = services().accounts.resume_deletions()
+    count = services().accounts.accounts.resume_deletions()
     click.echo(f"purged {count} account(s)")
 
 

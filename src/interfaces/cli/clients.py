@@ -163,7 +163,7 @@ def create_client(  # click passes each option by its name
         operator_made=True,
         members_only=not open_to_all,
     )
-    registry = services().oauth_clients
+    registry = services().clients.clients
     try:
         if org is not None:
             created = registry.create_operator_org_client(OperatorOrgClient(org, client))
@@ -182,7 +182,7 @@ def create_client(  # click passes each option by its name
 @with_appcontext
 def list_clients() -> None:
     """Every registered app, as a JSON array (never a secret)."""
-    click.echo(json.dumps([_client_json(c) for c in services().oauth_clients.list_clients()]))
+    click.echo(json.dumps([_client_json(c) for c in services().clients.clients.list_clients()]))
 
 
 @click.command("delete")
@@ -191,7 +191,7 @@ def list_clients() -> None:
 def delete_client(client_id: str) -> None:
     """Remove the app: its tokens stop working at once."""
     try:
-        services().oauth_clients.delete_client(DeleteClient(client_id))
+        services().clients.clients.delete_client(DeleteClient(client_id))
     except DomainError as exc:
         fail(exc)
     else:
@@ -253,7 +253,7 @@ def add_resource(
     """Register an API resource (its URI: the RFC 8707 resource and its tokens' aud)."""
     try:
         texts = _scope_texts(scopes, described, described_es)
-        added = services().oauth_resources.add_resource(AddResource(uri, texts))
+        added = services().clients.resources.add_resource(AddResource(uri, texts))
     except DomainError as exc:
         fail(exc)
     else:
@@ -264,7 +264,9 @@ def add_resource(
 @with_appcontext
 def list_resources() -> None:
     """Every registered API resource, as a JSON array."""
-    click.echo(json.dumps([resource_json(r) for r in services().oauth_resources.list_resources()]))
+    click.echo(
+        json.dumps([resource_json(r) for r in services().clients.resources.list_resources()])
+    )
 
 
 @click.command("remove")
@@ -273,7 +275,7 @@ def list_resources() -> None:
 def remove_resource(uri: str) -> None:
     """Remove an API resource: no new token carries its scopes."""
     try:
-        services().oauth_resources.remove_resource(RemoveResource(uri))
+        services().clients.resources.remove_resource(RemoveResource(uri))
     except DomainError as exc:
         fail(exc)
     else:
@@ -282,7 +284,7 @@ def remove_resource(uri: str) -> None:
 
 def _allow(uri: str, org: str, allowed: bool) -> None:
     try:
-        changed = services().oauth_resources.allow_org(AllowOrg(uri, org, allowed))
+        changed = services().clients.resources.allow_org(AllowOrg(uri, org, allowed))
     except DomainError as exc:
         fail(exc)
     else:

@@ -62,7 +62,7 @@ def add_provider(  # click passes each option by its name
     if client_secret == STDIN:
         client_secret = secret_from_stdin("--client-secret")
     try:
-        provider = services().upstream.add(
+        provider = services().federation.upstream.add(
             AddProvider(
                 OPERATOR,
                 provider_id,
@@ -86,7 +86,9 @@ def add_provider(  # click passes each option by its name
 @with_appcontext
 def list_providers() -> None:
     """Every provider, as a JSON array (never a secret)."""
-    click.echo(json.dumps([provider_json(p) for p in services().upstream.list(OPERATOR)]))
+    click.echo(
+        json.dumps([provider_json(p) for p in services().federation.upstream.list(OPERATOR)])
+    )
 
 
 @click.command("delete")
@@ -96,7 +98,7 @@ def delete_provider(provider_id: str) -> None:
     """Remove the provider: its button goes; the accounts linked to it keep their other ways
     of signing in."""
     try:
-        services().upstream.delete(DeleteProvider(OPERATOR, provider_id))
+        services().federation.upstream.delete(DeleteProvider(OPERATOR, provider_id))
     except DomainError as exc:
         fail(exc)
     else:

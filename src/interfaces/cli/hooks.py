@@ -50,7 +50,7 @@ def hook_json(hook: AuthHook) -> dict[str, object]:
 def set_hook(kind: str, url: str, timeout_ms: int, on_failure: str) -> None:
     """The KIND's hook (replacing the kind's); prints it with its secret, shown only here."""
     try:
-        created = services().auth_hooks.set(
+        created = services().hooks.hooks.set(
             SetAuthHook(OPERATOR, kind, url, timeout_ms, on_failure)
         )
     except DomainError as exc:
@@ -79,7 +79,7 @@ def _view_json(view: AuthHookView) -> dict[str, object]:
 @with_appcontext
 def list_hooks() -> None:
     """Every hook with its latest calls, newest first, as a JSON array (never a secret)."""
-    views = services().auth_hooks.list(ListAuthHooks(OPERATOR))
+    views = services().hooks.hooks.list(ListAuthHooks(OPERATOR))
     click.echo(json.dumps([_view_json(view) for view in views]))
 
 
@@ -89,7 +89,7 @@ def list_hooks() -> None:
 def remove_hook(hook_id: str) -> None:
     """Remove a hook: its kind goes on as if there were none."""
     try:
-        services().auth_hooks.remove(AuthHookRef(OPERATOR, hook_id))
+        services().hooks.hooks.remove(AuthHookRef(OPERATOR, hook_id))
     except DomainError as exc:
         fail(exc)
     else:
@@ -106,7 +106,7 @@ def test_hook(url: str, kind: str, secret: str | None, timeout_ms: int) -> None:
     """Send KIND's sample payloads to URL, signed, and check each answer against the kind's
     shape: one JSON line per sample, then a summary; exit 1 if an answer is wrong."""
     try:
-        tested = services().auth_hooks.test(TestAuthHook(OPERATOR, kind, url, secret, timeout_ms))
+        tested = services().hooks.hooks.test(TestAuthHook(OPERATOR, kind, url, secret, timeout_ms))
     except DomainError as exc:
         fail_with_fields(exc)
         return

@@ -148,7 +148,7 @@ def import_command(  # click passes each option by its name
         raise click.UsageError("--check-password reads FILE twice: give a file, not -.")
     firebase = _firebase_parameters(hash_key, salt_separator, rounds, mem_cost)
     cmd = ImportUsers(file_format, firebase, dry_run=dry_run, update=update)
-    migration = services().migration
+    migration = services().migration.users
     if check_email is not None:
         password = (
             secret_from_stdin("the password of " + check_email, keep_spaces=True)
@@ -180,7 +180,7 @@ def export_command(file: str, file_format: str) -> None:
     os.fchmod(descriptor, 0o600)  # a file that was there keeps no wider mode
     count = 0
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        for record in services().migration.export_users():
+        for record in services().migration.users.export_users():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
             if count % PROGRESS_EVERY == 0:

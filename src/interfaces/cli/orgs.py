@@ -22,7 +22,7 @@ from interfaces.shared.services import services
 def create(slug: str, name: str, owner: str) -> None:
     """Create the org SLUG named NAME, owned by --owner."""
     try:
-        seen = services().orgs.create_for(OperatorCreation(slug, name, owner))
+        seen = services().orgs.orgs.create_for(OperatorCreation(slug, name, owner))
     except DomainError as exc:
         fail(exc)
     else:
@@ -36,7 +36,7 @@ def list_orgs(limit: int) -> None:
     """List every org: id, slug, name, owners."""
     cursor: str | None = None
     while True:
-        page = services().orgs.list_all(OrgListQuery(limit, cursor))
+        page = services().orgs.orgs.list_all(OrgListQuery(limit, cursor))
         for org in page.items:
             click.echo(f"{org.id}\t{org.slug.value}\t{org.name}\t{org.owners} owner(s)")
         cursor = page.next_cursor
@@ -50,7 +50,7 @@ def list_orgs(limit: int) -> None:
 def delete(org: str) -> None:
     """Delete ORG (its id or slug): gone at once, purged by a job."""
     try:
-        deleted = services().orgs.delete_any(OperatorDeletion(org))
+        deleted = services().orgs.orgs.delete_any(OperatorDeletion(org))
     except DomainError as exc:
         fail(exc)
     else:
@@ -72,7 +72,7 @@ def members() -> None:
 def add(org: str, user: str, roles: tuple[str, ...]) -> None:
     """Make USER (a username or e-mail address) a member of ORG."""
     try:
-        member = services().org_members.add_member(AddMember(org, user, roles))
+        member = services().orgs.members.add_member(AddMember(org, user, roles))
     except DomainError as exc:
         fail(exc)
     else:
@@ -86,7 +86,7 @@ def add(org: str, user: str, roles: tuple[str, ...]) -> None:
 def remove(org: str, user: str) -> None:
     """Remove USER from ORG (never its last owner)."""
     try:
-        removed = services().org_members.remove_any_member(OperatorRemoval(org, user))
+        removed = services().orgs.members.remove_any_member(OperatorRemoval(org, user))
     except DomainError as exc:
         fail(exc)
     else:
@@ -97,7 +97,7 @@ def remove(org: str, user: str) -> None:
 @with_appcontext
 def sso_certificates() -> None:
     """Warn the org admins of IdP certificates within 30 days of their end, once each."""
-    warned = services().sso_certificate_sweep.sweep()
+    warned = services().sso.certificate_sweep.sweep()
     click.echo(f"{warned} certificate(s) warned of")
 
 

@@ -105,7 +105,7 @@ doc(responses={200: JsonWebKeySet}, tags=("sessions",))(jwks)
 
 def _public_keys() -> Sequence[dict[str, Any]]:
     """The keys that verify the API's access tokens (none with a shared HS256 secret)."""
-    own = services().authentication.jwks()["keys"]
+    own = services().signin.authentication.jwks()["keys"]
     return list(own) if isinstance(own, list) else []
 
 

@@ -34,7 +34,7 @@ def bearer_token() -> str:
 
 def _actor(*, with_factor: bool = False) -> Actor:
     command = Authenticate(bearer_token(), with_factor=with_factor, personal_method=request.method)
-    actor = services().authentication.authenticate(command)
+    actor = services().signin.authentication.authenticate(command)
     g.actor = actor
     return actor
 
@@ -81,7 +81,7 @@ def person_or_org_client[F: Callable[..., Any]](view: F) -> F:
         try:
             caller = AccessCaller(user_id=_actor().user_id)
         except Unauthenticated:
-            state = services().oauth_introspection.token_state(InspectToken(bearer_token()))
+            state = services().provider.introspection.token_state(InspectToken(bearer_token()))
             client = org_client_caller(state.claims) if state is not None else None
             if state is None or not state.live or state.kind != "access_token" or client is None:
                 raise

@@ -39,14 +39,14 @@ def refreshed_session() -> str | None:
     body = _json_body()
     found = body.get("refresh_token", body.get("refreshToken")) if isinstance(body, dict) else None
     token = found if isinstance(found, str) else _bearer()
-    session = services().sessions.refreshing(Refresh(token)) if token else None
+    session = services().signin.sessions.refreshing(Refresh(token)) if token else None
     return f"session:{session}" if session is not None else None
 
 
 def signed_in_account() -> str | None:
     """The account of a session's access token, by its signature (no read)."""
     token = _bearer()
-    account = services().authentication.account_of(token) if token else None
+    account = services().signin.authentication.account_of(token) if token else None
     return f"account:{account}" if account is not None else None
 
 

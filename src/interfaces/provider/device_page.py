@@ -9,8 +9,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
+from application.provider.authorization.device import (
+    DecideDevice,
+    DeviceRequestView,
+    FindDeviceRequest,
+)
 from application.provider.claims import AuthTime
-from application.provider.device import DecideDevice, DeviceRequestView, FindDeviceRequest
 from application.signin.authentication import Actor
 from interfaces.provider.pages import SCOPE_WORDS
 from interfaces.shared.limits import client_ip
@@ -41,7 +45,7 @@ def _request_page(view: DeviceRequestView, actor: Actor) -> Response:
         step="decide",
         user_code=view.user_code,
         app_name=view.client.name,
-        registered_by=services().oauth_clients.registered_by(view.client),
+        registered_by=services().clients.clients.registered_by(view.client),
         scopes=[SCOPE_WORDS[s] for s in view.scopes if s in SCOPE_WORDS],
         username=actor.username,
     )
@@ -67,12 +71,12 @@ def answer() -> Response:
     user_code = field("user_code")
     decision = request.form.get("decision")
     if decision not in ("allow", "deny"):
-        found = services().oauth_device.find_device_request(
+        found = services().provider.device.find_device_request(
             FindDeviceRequest(actor, user_code, client_ip())
         )
         return _request_page(found, actor)
-    auth_time = services().oauth_accounts.authenticated_at(AuthTime(actor))
-    view = services().oauth_device.decide_device(
+    auth_time = services().provider.accounts.authenticated_at(AuthTime(actor))
+    view = services().provider.device.decide_device(
         DecideDevice(actor, user_code, decision == "allow", client_ip(), auth_time)
     )
     return page(TEMPLATE, step=decision, app_name=view.client.name)

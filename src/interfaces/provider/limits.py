@@ -29,7 +29,7 @@ def authenticated_client() -> str | None:
         named, secret = request.form.get("client_id"), request.form.get("client_secret")
     if not named or len(named) > MAX_CLIENT_ID:
         return None
-    client = services().oauth_clients.client(FindClient(named))
+    client = services().clients.clients.client(FindClient(named))
     if client is None:
         return None
     if not client.confidential:

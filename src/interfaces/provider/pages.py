@@ -12,6 +12,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request
 from flask_babel import get_locale, lazy_gettext
 
+from application.provider.authorization.consent import ConsentQuery
+from application.provider.authorization.pushed import BringPushedRequest, ResumePushed
 from application.provider.claims import (
     Admission,
     AuthTime,
@@ -20,8 +22,6 @@ from application.provider.claims import (
     OrgsOf,
     SignInAge,
 )
-from application.provider.consent import ConsentQuery
-from application.provider.pushed import BringPushedRequest, ResumePushed
 from application.signin.authentication import Actor
 from application.signin.sessions import Logout
 from domain.clients.oauth import scope_list
@@ -59,12 +59,12 @@ def _subject(actor: Actor | None) -> Subject | None:
 
     if actor is None:
         return None
-    user = actor.user or services().oauth_accounts.account(FindAccount(actor.user_id))
+    user = actor.user or services().provider.accounts.account(FindAccount(actor.user_id))
     if user is None:
         return None
     return Subject(
         user,
-        auth_time=services().oauth_accounts.authenticated_at(AuthTime(actor)),
+        auth_time=services().provider.accounts.authenticated_at(AuthTime(actor)),
         amr=actor.amr,
         sid=session_sid(actor.session_id),
     )
@@ -111,7 +111,7 @@ def _too_old(actor: Actor) -> bool:
         return False
     if not raw.isdigit() or len(raw) > 10:
         return True
-    return services().oauth_accounts.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+    return services().provider.accounts.signed_in_too_long_ago(SignInAge(actor, int(raw)))
 
 
 @bp.post("/oauth/authorize")
@@ -130,7 +130,7 @@ def authorize_posted() -> Response:
 
 
 # The parameter that resumes a pushed request in the browser that brought it
-# (application/provider/pushed.py, ``BroughtPushedRequest.resume``)
+# (application/provider/authorization/pushed.py, ``BroughtPushedRequest.resume``)
 RESUME = "pushed"
 
 
@@ -144,7 +144,7 @@ def _arrival() -> Response:
     """A pushed request's ``request_uri`` (RFC 9126 §4), by GET or POST: spent now, and
     answered 303 with the request as pushed, which this browser alone can resume through
     sign-in and consent (docs/decisions/0420-a-pushed-request-is-spent-on-arrival.md)."""
-    resumable = services().oauth_pushed.bring_pushed(
+    resumable = services().provider.pushed.bring_pushed(
         BringPushedRequest(request.values.get("client_id", ""), request.values["request_uri"])
     )
     query = [*resumable.params, (RESUME, resumable.resume)]
@@ -159,7 +159,7 @@ def _pushed() -> bool:
     if resume is None:
         return False
     client_id = request.args.get("client_id", "")
-    params = services().oauth_pushed.resume_pushed(ResumePushed(client_id, resume))
+    params = services().provider.pushed.resume_pushed(ResumePushed(client_id, resume))
     seen = [(name, value) for name, value in request.args.items(multi=True) if name != RESUME]
     if not unchanged(params, seen):
         raise PushedRequestRefused("The authorization request is not the one pushed.")
@@ -221,7 +221,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
             return refused
         picking = False
     query = _consent_query(grant, subject)
-    if picking or "consent" in prompts or services().oauth_consent.consent_needed(query):
+    if picking or "consent" in prompts or services().provider.consent.consent_needed(query):
         if "none" in prompts:
             state = request.args.get("state")
             return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
@@ -260,7 +260,7 @@ def _not_a_member(grant: Any, subject: Subject, prompts: list[str]) -> Response 
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
     client = grant.client.client
-    if services().oauth_accounts.admits(Admission(client, subject.user.id)):
+    if services().provider.accounts.admits(Admission(client, subject.user.id)):
         return None
     if "none" in prompts:
         state = request.args.get("state")
@@ -275,7 +275,7 @@ def _not_a_member(grant: Any, subject: Subject, prompts: list[str]) -> Response 
         "provider/oauth_members_only.html",
         status=403,
         app_name=client.name,
-        org_name=services().oauth_clients.registered_by(client),
+        org_name=services().clients.clients.registered_by(client),
         username=subject.user.username.value,
         switch="/sign-out?" + urlencode({"next": request.full_path}),
     )
@@ -313,7 +313,7 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
-    picked = services().oauth_accounts.pick_org(MemberOrg(subject.user.id, asked))
+    picked = services().provider.accounts.pick_org(MemberOrg(subject.user.id, asked))
     subject.org = picked.org
     if picked.refusal is None:
         return None
@@ -347,7 +347,7 @@ def consent() -> Response:
         refused = _not_a_member(grant, subject, []) or _picked_org(grant, subject)
         if refused is not None:
             return refused
-        services().oauth_consent.remember_consent(_consent_query(grant, subject))
+        services().provider.consent.remember_consent(_consent_query(grant, subject))
         return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
     if decision == "deny":
         return server().create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
@@ -387,7 +387,7 @@ def _picked_org(grant: Any, subject: Subject) -> Response | None:
 
 
 def _offered(subject: Subject) -> list[Any]:
-    return services().oauth_accounts.orgs_of(OrgsOf(subject.user.id))
+    return services().provider.accounts.orgs_of(OrgsOf(subject.user.id))
 
 
 def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
@@ -397,7 +397,7 @@ def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
     if all(s in SCOPE_WORDS for s in scopes):
         return words
     language = get_locale()
-    catalogue = services().oauth_resources.resource_catalogue()
+    catalogue = services().clients.resources.resource_catalogue()
     described = catalogue.described(scopes, resource, language.language if language else None)
     return [*words, *described]
 
@@ -420,7 +420,7 @@ def _consent_page(
         resource=grant.request.payload.data.get("resource"),
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,
-        registered_by=services().oauth_clients.registered_by(grant.client.client),
+        registered_by=services().clients.clients.registered_by(grant.client.client),
         username=subject.user.username.value,
         orgs=_offered(subject) if picking else [],
         picking=picking,
@@ -471,7 +471,7 @@ def logout() -> Response:
     if ending.needs_confirmation or other:
         return page("provider/oauth_logout.html", signed_in=actor is not None, other=other)
     if actor is not None:
-        services().sessions.logout(Logout(actor, False))
+        services().signin.sessions.logout(Logout(actor, False))
     response: Response = found.create_endpoint_response("end_session", ending) or page(
         "provider/oauth_signed_out.html"
     )

@@ -89,8 +89,8 @@ def provider_metadata() -> Response:
 
     served = server()
     # the registered API resources' scopes as this process read them lately
-    resource_scopes = services().oauth_resources.resource_catalogue().scope_names()
-    attribute_claims = services().profile_schemas.claim_names()
+    resource_scopes = services().clients.resources.resource_catalogue().scope_names()
+    attribute_claims = services().accounts.profile_schemas.claim_names()
     response = jsonify(
         metadata(served.config, served.grant_types, resource_scopes, attribute_claims)
     )

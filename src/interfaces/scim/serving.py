@@ -44,7 +44,7 @@ def _directory(scim: ScimRequest) -> Directory:
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedException(detail="A SCIM token (Authorization: Bearer fgs_…) is needed.")
     try:
-        return services().scim_tokens.authenticate(token.strip())
+        return services().scim.tokens.authenticate(token.strip())
     except Unauthenticated:
         raise UnauthorizedException(detail="The SCIM token is not valid.") from None
 
@@ -75,8 +75,8 @@ def _serve(service: ScimService, base_url: str, path: str) -> Response:
         )
     scim.subject = speaking_for.org
     directory = OrgDirectory(
-        OrgUsers(speaking_for, services().scim_users),
-        OrgGroups(speaking_for, services().scim_groups),
+        OrgUsers(speaking_for, services().scim.users),
+        OrgGroups(speaking_for, services().scim.groups),
     )
     return _answer(ScimHandler(service, directory).handle(scim))
 

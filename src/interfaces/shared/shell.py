@@ -125,7 +125,7 @@ def create_app(
         install_rate_limits(
             app,
             {route: text for part in parts for route, text in part.limits.items()},
-            services.request_counter,
+            services.platform.request_counter,
             {route: alias for part in parts for route, alias in part.limited_as.items()},
             refused=partial(metrics.metrics.add, THROTTLE_REFUSALS, scope="requests")
             if metrics

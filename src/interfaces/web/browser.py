@@ -126,12 +126,16 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     access, _, refresh_token = _read("session").partition(SEPARATOR)
     if not access:
         return None
-    authenticate = services().authentication.authenticate
+    authenticate = services().signin.authentication.authenticate
     try:
         g.browser_actor = authenticate(Authenticate(access, with_factor))
     except Unauthenticated:
         try:
-            pair = services().sessions.refresh(Refresh(refresh_token)) if refresh_token else None
+            pair = (
+                services().signin.sessions.refresh(Refresh(refresh_token))
+                if refresh_token
+                else None
+            )
             if pair is not None:
                 g.browser_actor = authenticate(Authenticate(pair.access_token, with_factor))
                 g.browser_pair = pair

@@ -10,7 +10,7 @@ import pytest
 
 from application.provider.apps import AppsWithAccess, ListApps
 from application.signin.authentication import Actor
-from application.signin.totp import GetTotp
+from application.signin.factors.totp import GetTotp
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.clients.oauth import OAuthClient

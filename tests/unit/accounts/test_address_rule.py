@@ -167,7 +167,7 @@ def test_the_users_import_follows_the_rule() -> None:
         (("line", 1), {"id": "u1", "username": "carol", "email": CAROL}),
         (("line", 2), {"id": "u2", "username": "dan", "email": "dan@example.com"}),
     ]
-    summary = world.services.migration.import_users(ImportFile(ImportUsers("jsonl"), records))
+    summary = world.services.migration.users.import_users(ImportFile(ImportUsers("jsonl"), records))
     assert (summary.imported, summary.failed) == (1, 1)
     assert "special_use_email" in json.dumps(summary.errors)
 

@@ -112,7 +112,7 @@ class World:
             jobs, self.queue.jobs = self.queue.jobs, []
             for job in jobs:
                 data = base64.b64encode(encode_job(job)).decode()
-                self.services.jobs.receive_push(JobPush(data=data))
+                self.services.platform.jobs.receive_push(JobPush(data=data))
 
     def mailed_token(self, address: str, path: str) -> str:
         mail = [m for m in self.mailer.to(address) if path in m.text][-1]
@@ -345,7 +345,7 @@ def test_what_the_squatter_adds_while_the_reset_runs_is_removed_too(world: World
         now=world.clock.now(),
     )
     world.action_tokens.meanwhile = lambda: world.passkeys.add(late)
-    world.services.password_reset.reset_password(ResetPassword(token=link, new_password=NEW))
+    world.services.mail.password_reset.reset_password(ResetPassword(token=link, new_password=NEW))
     assert world.passkeys.passkeys == {}
 
 

@@ -130,7 +130,7 @@ def by_scim(world: World) -> None:
 
 def by_import(world: World) -> None:
     records: list[tuple[Position, Any]] = [(("line", 1), {"username": "bob", "email": SZ})]
-    summary = world.services.migration.import_users(ImportFile(ImportUsers("jsonl"), records))
+    summary = world.services.migration.users.import_users(ImportFile(ImportUsers("jsonl"), records))
     assert (summary.imported, summary.failed) == (0, 1)
     assert EMAIL_NOT_ALLOWED in json.dumps(summary.errors)
 

@@ -211,7 +211,7 @@ def by_import() -> bool:
     records: list[tuple[Position, Any]] = [
         (("line", 1), {"id": "u1", "username": "ann", "email": ADDRESS}),
     ]
-    summary = w.services.migration.import_users(ImportFile(ImportUsers("jsonl"), records))
+    summary = w.services.migration.users.import_users(ImportFile(ImportUsers("jsonl"), records))
     assert (summary.imported, summary.failed) == (0, 1)
     assert "signup_not_allowed" in json.dumps(summary.errors)
     return no_account(w)
@@ -265,7 +265,7 @@ def test_the_seed_clients_sign_up_is_challenged_like_register() -> None:
 
 def test_the_hook_is_asked_only_of_a_sign_up_whose_input_is_valid() -> None:
     w = World()
-    w.services.auth_hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
+    w.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
     client = w.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "allow"}

@@ -48,7 +48,7 @@ def org(world: OAuthWorld, owner: Auth, slug: str = "acme") -> str:
 
 def join(world: OAuthWorld, slug: str, name: str, *roles: str) -> Auth:
     auth = person(world, name)
-    world.services.org_members.add_member(AddMember(slug, name, roles))
+    world.services.orgs.members.add_member(AddMember(slug, name, roles))
     return auth
 
 

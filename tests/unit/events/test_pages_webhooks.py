@@ -28,7 +28,7 @@ def world() -> World:
 @pytest.fixture
 def root(world: World) -> FlaskClient:
     client = browser(world, "root")
-    world.services.admin.set_role(SetRole("root", "admin"))
+    world.services.accounts.admin.set_role(SetRole("root", "admin"))
     return client
 
 

@@ -56,7 +56,7 @@ def run_webhook_jobs(app: Flask, queue: FakeJobQueue) -> int:
     jobs, queue.jobs = [j for j in queue.jobs if j.kind == DELIVER_WEBHOOK], []
     for job in jobs:
         data = base64.b64encode(encode_job(job)).decode()
-        services.jobs.receive_push(JobPush(data=data))
+        services.platform.jobs.receive_push(JobPush(data=data))
     return len(jobs)
 
 
@@ -205,7 +205,9 @@ def run_all_jobs(app: Flask, queue: FakeJobQueue) -> None:
     while queue.jobs:
         jobs, queue.jobs = queue.jobs, []
         for job in jobs:
-            services.jobs.receive_push(JobPush(data=base64.b64encode(encode_job(job)).decode()))
+            services.platform.jobs.receive_push(
+                JobPush(data=base64.b64encode(encode_job(job)).decode())
+            )
 
 
 def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(

@@ -25,7 +25,7 @@ def held_for(world: Pages) -> str:
     """The identity waiting for this browser, as a provider's sign-in that met rule 3 leaves
     it (the cookie of interfaces/web/federation/connected.py)."""
     services: Services = world.client.application.extensions["firegate"]
-    secret = services.identities.hold_pending(HoldPending(GITHUB, "GitHub"))
+    secret = services.federation.identities.hold_pending(HoldPending(GITHUB, "GitHub"))
     world.client.set_cookie("firegate_connect", secret)
     return secret
 

@@ -10,7 +10,7 @@ import pytest
 
 from application.federation.connected import ConnectedAccounts, Disconnect
 from application.signin.authentication import Actor
-from application.signin.passkeys import DeletePasskey
+from application.signin.factors.passkeys import DeletePasskey
 from domain.accounts.identities import IdentityLink, keep_a_way_in, passkey_removal, unlinking
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound

@@ -37,7 +37,7 @@ SCHEMA: dict[str, Any] = {
 
 def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookClient:
     """The world's before_sign_up hook, answering ``answer`` (its client is the fake's)."""
-    world.services.auth_hooks.set(
+    world.services.hooks.hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook", on_failure=on_failure)
     )
     client = world.adapters.hooks.hook_client
@@ -53,7 +53,7 @@ def sign_up(world: World, name: str) -> Any:
 
 def test_the_attributes_it_gives_are_written_as_the_hook() -> None:
     world = World()
-    world.services.profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
+    world.services.accounts.profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
     hooked(world, {"decision": "allow", "user": {"attributes": {"plan": "pro"}}})
     assert sign_up(world, "ada").status_code == 201
     user = world.adapters.accounts.users.find_by_login("ada")
@@ -70,7 +70,7 @@ def test_an_answer_no_account_may_take_is_a_failed_call(
     user: dict[str, Any], on_failure: str
 ) -> None:
     world = World()
-    world.services.profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
+    world.services.accounts.profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
     hooked(world, {"decision": "allow", "user": user}, on_failure)
     answer = sign_up(world, "bob")
     if on_failure == "allow":
@@ -80,7 +80,7 @@ def test_an_answer_no_account_may_take_is_a_failed_call(
     else:
         assert assert_problem(answer, 403, "signup_denied")["detail"] == FAILED_CLOSED
         assert world.adapters.accounts.users.find_by_login("bob") is None
-    [view] = world.services.auth_hooks.list(ListAuthHooks(ADMIN))
+    [view] = world.services.hooks.hooks.list(ListAuthHooks(ADMIN))
     assert view.calls[0].outcome.value == "bad_answer"
 
 

@@ -37,7 +37,7 @@ def receiver(world: World) -> FakeHookClient:
 
 
 def hook(world: World, kind: str, answer: object, *, on_failure: str = "allow") -> None:
-    world.services.auth_hooks.set(SetAuthHook(ADMIN, kind, RECEIVER, on_failure=on_failure))
+    world.services.hooks.hooks.set(SetAuthHook(ADMIN, kind, RECEIVER, on_failure=on_failure))
     receiver(world).answer = answer
     receiver(world).asked.clear()
 
@@ -124,15 +124,19 @@ def test_a_failed_mail_hook_retries_the_job_when_it_denies_and_falls_back_when_i
     world.client.post("/auth/password/forgot", json={"email": "alice@example.com"})
     jobs, world.queue.jobs = world.queue.jobs, []
     for job in jobs:  # the lookup job queues the mail job
-        world.services.jobs.receive_push(JobPush(data=base64.b64encode(encode_job(job)).decode()))
+        world.services.platform.jobs.receive_push(
+            JobPush(data=base64.b64encode(encode_job(job)).decode())
+        )
     [mail_job] = world.queue.jobs
     push = JobPush(data=base64.b64encode(encode_job(mail_job)).decode())
     with pytest.raises(RetryJob):
-        world.services.jobs.receive_push(push)  # tried again later, as after an SMTP failure
+        world.services.platform.jobs.receive_push(
+            push
+        )  # tried again later, as after an SMTP failure
     assert world.mailer.sent == []
     hook(world, "send_mail", {}, on_failure="allow")
     receiver(world).status = 500
-    world.services.jobs.receive_push(push)
+    world.services.platform.jobs.receive_push(push)
     assert [m.kind for m in world.mailer.sent] == ["reset_password"]  # the mail server's
 
 

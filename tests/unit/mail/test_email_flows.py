@@ -261,11 +261,15 @@ def test_a_failed_send_is_retried_then_given_up_never_changing_the_answer(world:
     job = world.queue.jobs[0]
     data = base64.b64encode(encode_job(job)).decode()
     with pytest.raises(RetryJob):
-        world.services.jobs.receive_push(JobPush(data=data))
-    world.services.jobs.receive_push(JobPush(data=data, dead_letter=True))  # gives up quietly
+        world.services.platform.jobs.receive_push(JobPush(data=data))
+    world.services.platform.jobs.receive_push(
+        JobPush(data=data, dead_letter=True)
+    )  # gives up quietly
     assert any(e.reason == "delivery_failed" for e in world.audit.events)
     world.mailer.failing = False
-    world.services.jobs.receive_push(JobPush(data=data))  # the same mail, not counted twice
+    world.services.platform.jobs.receive_push(
+        JobPush(data=data)
+    )  # the same mail, not counted twice
     assert len(world.mailer.to("gus@example.com")) == 1
 
 
@@ -325,7 +329,7 @@ def test_require_verified_email_refuses_the_right_password_only() -> None:
 
 def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     register(world.client, "root")
-    world.services.admin.set_role(SetRole("root", "admin"))
+    world.services.accounts.admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     body = {"username": "joan", "email": "jo@example.com"}
     register(world.client, "kim")
@@ -344,10 +348,14 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
 
 def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) -> None:
     register(world.client, "root")
-    world.services.admin.set_role(SetRole("root", "admin"))
-    root = world.services.authentication.authenticate(Authenticate(login(world.client, "root")))
+    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    root = world.services.signin.authentication.authenticate(
+        Authenticate(login(world.client, "root"))
+    )
     with pytest.raises(InvalidInput) as info:
-        world.services.invitations.invite(Invite(root, None, "joan@example.com", role="superuser"))
+        world.services.mail.invitations.invite(
+            Invite(root, None, "joan@example.com", role="superuser")
+        )
     assert (info.value.errors[0].field, info.value.errors[0].code) == ("role", "invalid_role")
     assert [u.username.value for u in world.store.users.values()] == ["root"]
 
@@ -355,14 +363,14 @@ def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) ->
 def test_an_admin_asks_for_another_account_verification_mail(world: World) -> None:
     for name in ("root", "kim", "lee"):
         register(world.client, name)
-    world.services.admin.set_role(SetRole("root", "admin"))
+    world.services.accounts.admin.set_role(SetRole("root", "admin"))
     root, kim = (
-        world.services.authentication.authenticate(Authenticate(login(world.client, name)))
+        world.services.signin.authentication.authenticate(Authenticate(login(world.client, name)))
         for name in ("root", "kim")
     )
     lee = world.store.usernames["lee"]
     world.deliver()
-    ask = world.services.email.request_verification
+    ask = world.services.mail.verification.request_verification
     with pytest.raises(PermissionDenied):
         ask(RequestVerification(kim, user_id=lee))
     ask(RequestVerification(root, user_id=lee))
@@ -374,7 +382,7 @@ def test_an_admin_asks_for_another_account_verification_mail(world: World) -> No
     )
     world.deliver()
     assert len(world.mailer.to("lee@example.com")) == 2  # at sign-up, and now
-    world.services.admin.set_disabled(SetDisabled("lee", True))
+    world.services.accounts.admin.set_disabled(SetDisabled("lee", True))
     with pytest.raises(Conflict) as info:
         ask(RequestVerification(root, user_id=lee))
     assert info.value.code == "user_disabled"
@@ -384,7 +392,7 @@ def test_an_admin_asks_for_another_account_verification_mail(world: World) -> No
 
 def test_an_invitation_link_lives_seven_days(world: World) -> None:
     register(world.client, "root")
-    world.services.admin.set_role(SetRole("root", "admin"))
+    world.services.accounts.admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     for name, address in (("joan", "j1@example.com"), ("kurt", "k1@example.com")):
         body = {"username": name, "email": address}
@@ -547,7 +555,7 @@ def test_every_step_is_audited(world: World) -> None:
         ("failure", None, "203.0.113.9", "invalid_token"),
     ]
     world.clock.advance(minutes=-15)  # back to the time the token issuer checks against
-    world.services.admin.set_role(SetRole("olga", "admin"))
+    world.services.accounts.admin.set_role(SetRole("olga", "admin"))
     admin = bearer(login(world.client, "olga", NEW))
     invite = {"username": "pia", "email": "pia@example.com"}
     invited = world.client.post("/users/invitations", headers=admin, json=invite).get_json()

@@ -76,7 +76,7 @@ class Corp:
 
     def add(self, name: str, *roles: str) -> str:
         """``name`` made a member with ``roles`` by the operators (the command line)."""
-        members = self.sso.world.services.org_members
+        members = self.sso.world.services.orgs.members
         return members.add_member(AddMember("corp", name, roles)).user_id
 
     def member(self, user_id: str) -> Membership | None:

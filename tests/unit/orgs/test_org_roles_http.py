@@ -28,7 +28,7 @@ def acme(fake_app: Flask, client: FlaskClient) -> dict[str, tuple[str, Auth]]:
     )
     assert created.status_code == 201
     for name, role in (("adam", "admin"), ("bob", "member")):
-        services(fake_app).org_members.add_member(AddMember("acme", name, (role,)))
+        services(fake_app).orgs.members.add_member(AddMember("acme", name, (role,)))
     return people
 
 

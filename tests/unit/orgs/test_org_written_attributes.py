@@ -93,7 +93,7 @@ class Corp:
         return dict(found.attributes)
 
     def join(self, name: str, role: str = "member") -> None:
-        self.sso.world.services.org_members.add_member(AddMember("corp", name, (role,)))
+        self.sso.world.services.orgs.members.add_member(AddMember("corp", name, (role,)))
 
     def patch(self, org: str, user_id: str, by: Auth, value: str) -> Any:
         body = {"attributes": {"clearance": value}}
@@ -179,7 +179,7 @@ def by_the_directory_changing_an_account(corp: Corp) -> None:
     maker from their own token."""
     ada = corp.signed_in(f"ada@{CORP}")  # made by the org's SSO: managed
     corp.make_admin(ada)
-    made = corp.sso.world.services.scim_tokens.create(
+    made = corp.sso.world.services.scim.tokens.create(
         CreateScimToken(corp.actor(ada), "corp", "Ada's")
     )
     adas, olgas = bearer(made.text), corp.scim_token(corp.sso.owner)
@@ -200,7 +200,7 @@ def by_the_connections_mapping(corp: Corp) -> None:
     assert corp.attributes(ada) == {"clearance": "top"}
     corp.make_admin(ada)
     request = ConnectionRequest(corp.actor(ada), "corp", corp.sso.cid, {"mapping": MAPPING})
-    corp.sso.world.services.sso_connections.update(request)  # the mapping's setter now
+    corp.sso.world.services.sso.connections.update(request)  # the mapping's setter now
     corp.signed_in(f"ada@{CORP}", clearance="higher")  # signed in; her own: not written
     assert corp.attributes(ada) == {"clearance": "top"}
     bea = corp.signed_in(f"bea@{CORP}", clearance="low")

@@ -54,7 +54,7 @@ def create(client: FlaskClient, auth: Auth, slug: str = "acme", name: str = "Acm
 
 def join(app: Flask, people: People, org: str, username: str, *roles: str) -> None:
     people[username]  # registered first
-    services(app).org_members.add_member(AddMember(org, username, roles or ("member",)))
+    services(app).orgs.members.add_member(AddMember(org, username, roles or ("member",)))
 
 
 def test_the_creator_is_its_owner(client: FlaskClient, people: People) -> None:

@@ -78,7 +78,7 @@ def test_owners_add_edit_and_delete_a_role(world: World, olga: FlaskClient) -> N
 def test_a_refusal_is_said_beside_the_role(world: World, olga: FlaskClient) -> None:
     assert add(olga, "billing", "invoices:read")[0] == 303
     browser(world, "mia")
-    world.services.org_members.add_member(AddMember("acme", "mia", ("member", "billing")))
+    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member", "billing")))
     status, _, body = post(olga, f"{ROLES}/billing/delete", ROLES)
     assert status == 409
     assert stored(world, "billing") == ("", ("invoices:read",))
@@ -104,8 +104,8 @@ def test_a_grant_past_the_granters_permissions_is_said_on_the_members_section(
     assert add(olga, "billing", "invoices:read")[0] == 303
     ada = browser(world, "ada")
     browser(world, "mia")
-    world.services.org_members.add_member(AddMember("acme", "ada", ("admin",)))
-    world.services.org_members.add_member(AddMember("acme", "mia", ("member",)))
+    world.services.orgs.members.add_member(AddMember("acme", "ada", ("admin",)))
+    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member",)))
     mia_id = next(u.id for u in world.store.users.values() if u.username.value == "mia")
     members = "/account/orgs/acme/members"
     path = f"{members}/{mia_id}/roles"
@@ -129,7 +129,7 @@ def test_a_grant_past_the_granters_permissions_is_said_on_the_members_section(
 def test_members_read_the_roles_without_controls(world: World, olga: FlaskClient) -> None:
     assert add(olga, "billing", "invoices:read")[0] == 303
     mia = browser(world, "mia")
-    world.services.org_members.add_member(AddMember("acme", "mia", ("member",)))
+    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member",)))
     page = html(mia, ROLES)
     assert "<code>invoices:read</code>" in page
     assert "<textarea" not in page and 'action="/account/orgs/acme/roles' not in page

@@ -14,7 +14,7 @@ from babel.support import Translations
 
 from application.events.security_events import EVENT_TYPES, security_events_of
 from application.ports import Audit, AuditEvent
-from application.provider.device import PollDevice, StartDevice
+from application.provider.authorization.device import PollDevice, StartDevice
 from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE
 from domain.provider.device_flow import USER_CODE_ALPHABET, normalized_user_code, shown_user_code
 from interfaces.web import TRANSLATIONS

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Response
 
-from application.provider.device import PollDevice, StartDevice
+from application.provider.authorization.device import PollDevice, StartDevice
 from domain.clients.oauth import DEVICE_CODE
 from interfaces.provider.routes import server
 from interfaces.provider.server.device_polls import pending_answer

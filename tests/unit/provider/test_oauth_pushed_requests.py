@@ -370,7 +370,7 @@ def test_dynamic_registration_takes_require_pushed_authorization_requests() -> N
     )
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["require_pushed_authorization_requests"] is True
-    client = world.services.oauth_clients.client(FindClient(made.get_json()["client_id"]))
+    client = world.services.clients.clients.client(FindClient(made.get_json()["client_id"]))
     assert client is not None and client.par_required
     plain = world.client.post("/oauth/register", json=body).get_json()
     assert plain["require_pushed_authorization_requests"] is False
@@ -415,7 +415,7 @@ def test_an_admin_registers_an_app_that_must_push_on_admin(world: OAuthWorld) ->
     )
     assert answer.status_code == 201
     assert "Pushed to this site first" in answer.get_data(as_text=True)
-    (client,) = world.services.oauth_clients.list_clients()
+    (client,) = world.services.clients.clients.list_clients()
     assert client.par_required
 
 

@@ -90,13 +90,15 @@ def test_a_failing_picture_source_retries_then_fails_never_500(
     assert_problem(push, 401, "invalid_push_credentials")
     services: Services = fake_app.extensions["firegate"]
     with pytest.raises(RetryJob):  # answered 503 job_retry: the queue will deliver it again
-        services.jobs.receive_push(JobPush(data=data, delivery_attempt=1))
+        services.platform.jobs.receive_push(JobPush(data=data, delivery_attempt=1))
     assert client.get("/dogs/Rex").get_json()["picture_status"] == "pending"
-    services.jobs.receive_push(JobPush(data=data, delivery_attempt=5))  # JOB_MAX_ATTEMPTS
+    services.platform.jobs.receive_push(JobPush(data=data, delivery_attempt=5))  # JOB_MAX_ATTEMPTS
     failed = client.get("/dogs/Rex").get_json()
     assert (failed["picture"], failed["picture_status"]) == (None, "failed")
     pictures.failing = False
-    services.jobs.receive_push(JobPush(data=data, dead_letter=True))  # a late duplicate: no change
+    services.platform.jobs.receive_push(
+        JobPush(data=data, dead_letter=True)
+    )  # a late duplicate: no change
     assert client.get("/dogs/Rex").get_json()["picture_status"] == "failed"
     assert pictures.calls == 2
 
@@ -237,7 +239,7 @@ def test_only_owner_or_admin_change_or_delete(
     assert_problem(client.delete("/dogs/Rex", headers=bob), 403, "not_dog_owner")
     assert client.get("/dogs/Rex").get_json()["is_adopted"] is False
     services: Services = fake_app.extensions["firegate"]
-    services.admin.set_role(SetRole("bob", "admin"))
+    services.accounts.admin.set_role(SetRole("bob", "admin"))
     assert client.put("/dogs/Rex", json={"is_adopted": True}, headers=bob).status_code == 200
     assert client.delete("/dogs/Rex", headers=bob).status_code == 204
     assert_problem(client.get("/dogs/Rex"), 404, "dog_not_found")

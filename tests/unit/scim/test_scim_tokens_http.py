@@ -41,7 +41,7 @@ def test_an_admin_makes_a_token_shown_once_lists_and_revokes_it(
     assert body["name"] == "Okta"
     assert body["token"].startswith(f"fgs_{org_id}.{body['id']}.")
     # The token opens its org.
-    opened = services(fake_app).scim_tokens.authenticate(body["token"])
+    opened = services(fake_app).scim.tokens.authenticate(body["token"])
     assert (opened.org.id, opened.made_by) == (
         org_id,
         client.get("/user", headers=alice).get_json()["id"],
@@ -59,7 +59,7 @@ def test_an_admin_makes_a_token_shown_once_lists_and_revokes_it(
 
     assert client.delete(f"{TOKENS}/{body['id']}", headers=alice).status_code == 204
     with pytest.raises(Unauthenticated):
-        services(fake_app).scim_tokens.authenticate(body["token"])
+        services(fake_app).scim.tokens.authenticate(body["token"])
     assert_problem(
         client.delete(f"{TOKENS}/{body['id']}", headers=alice), 404, "scim_token_not_found"
     )
@@ -76,7 +76,7 @@ def test_only_an_admins_session_manages_them(fake_app: Flask, client: FlaskClien
     org_id = acme(client, alice)
     token_id = client.post(TOKENS, json={"name": "Okta"}, headers=alice).get_json()["id"]
     bob = person(client, "bob")
-    services(fake_app).org_members.add_member(AddMember(org_id, "bob", ("member",)))
+    services(fake_app).orgs.members.add_member(AddMember(org_id, "bob", ("member",)))
     for response in (
         client.post(TOKENS, json={"name": "x"}, headers=bob),
         client.get(TOKENS, headers=bob),
@@ -110,7 +110,7 @@ def test_a_token_opens_its_own_live_org_only(fake_app: Flask, client: FlaskClien
     org_id = acme(client, alice)
     other = acme(client, alice, "other")
     text = client.post(TOKENS, json={"name": "Okta"}, headers=alice).get_json()["token"]
-    authenticate = services(fake_app).scim_tokens.authenticate
+    authenticate = services(fake_app).scim.tokens.authenticate
     _, token_id, secret = text.removeprefix("fgs_").split(".")
     for forged in (
         f"fgs_{other}.{token_id}.{secret}",  # names another org

@@ -14,12 +14,12 @@ from application.accounts.address_proof import FirstProof
 from application.accounts.admin import SetRole
 from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import Links
-from application.signin import totp as totp_cases
 from application.signin.authentication import Actor
+from application.signin.factors import totp as totp_cases
+from application.signin.factors.totp import MfaCommand, ResetMfa, TotpEnrolment
 from application.signin.login import Login, LoginRecords
 from application.signin.mfa import MfaLogin, hash_recovery_code
 from application.signin.tokens import TokenPair
-from application.signin.totp import MfaCommand, ResetMfa, TotpEnrolment
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,

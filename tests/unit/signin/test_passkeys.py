@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from application.ports import Audit
 from application.signin.authentication import Actor
-from application.signin.passkeys import RenamePasskey
+from application.signin.factors.passkeys import RenamePasskey
 from bootstrap import build_app
 from domain.errors import InvalidInput, NotFound, Unauthenticated
 from domain.signin.passkeys import (

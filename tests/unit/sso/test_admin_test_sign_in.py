@@ -51,7 +51,7 @@ def owner_browser(sso: SamlSso | OidcSso) -> FlaskClient:
 
 def member_browser(sso: SamlSso | OidcSso, name: str, role: str) -> FlaskClient:
     client = browser(sso.world, name)
-    sso.world.services.org_members.add_member(AddMember("corp", name, (role,)))
+    sso.world.services.orgs.members.add_member(AddMember("corp", name, (role,)))
     return client
 
 

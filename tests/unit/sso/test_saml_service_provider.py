@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.sso.signin import SamlAnswer, checked_assertion
+from application.sso.signin.saml import SamlAnswer, checked_assertion
 from domain.errors import NotFound, Unauthenticated
 from domain.sso.connections import (
     Connection,

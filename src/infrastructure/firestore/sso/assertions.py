@@ -1,5 +1,5 @@
 """The SAML assertions already used, in ``saml_assertions/{key}`` until their ``expires_at``
-(Firestore's TTL deletes them): an assertion is accepted once (application/sso/signin.py).
+(Firestore's TTL deletes them): an assertion is accepted once (application/sso/signin/saml.py).
 The key hashes the connection with the assertion's id, which the IdP chose and may hold
 any character."""
 

@@ -21,7 +21,7 @@ def healthz() -> Response:
 @doc(responses={200: Health, 503: Problem}, tags=("health",))
 def readyz() -> Response:
     """Readiness: Firestore answers within a short deadline."""
-    if services().ready():
+    if services().platform.ready():
         return jsonify(status="ready")
     return problem(
         503, "service_unavailable", "Firestore is not reachable.", headers={"Retry-After": "5"}

@@ -29,7 +29,7 @@ def push_authorized[F: Callable[..., Any]](view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
-        services().jobs.authorize_push(
+        services().platform.jobs.authorize_push(
             PushCredentials(
                 token=request.args.get("token", ""),
                 bearer=bearer.strip() if scheme.lower() == "bearer" else "",
@@ -42,7 +42,7 @@ def push_authorized[F: Callable[..., Any]](view: F) -> F:
 
 def _receive(dead_letter: bool) -> Response:
     body = parse_json(PushEnvelope)
-    services().jobs.receive_push(
+    services().platform.jobs.receive_push(
         JobPush(
             data=body.message.data,
             delivery_attempt=body.deliveryAttempt,

@@ -115,7 +115,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         grant type Authlib served it with (every grant answers 200 only with tokens)."""
         answered: Response = super().create_token_response(oauth_request)
         if answered.status_code == 200:
-            services().oauth_minting.count_issued(TokenIssued(str(request.values["grant_type"])))
+            services().provider.minting.count_issued(TokenIssued(str(request.values["grant_type"])))
         return answered
 
     def handle_error_response(self, oauth_request: Any, error: OAuth2Error) -> Response:
@@ -183,5 +183,5 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
 def _query_client(client_id: str) -> Client | None:
     if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
         return None
-    found = services().oauth_clients.client(FindClient(client_id))
+    found = services().clients.clients.client(FindClient(client_id))
     return Client(found) if found is not None else None

@@ -76,7 +76,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         headers, _ = self.extract_assertion(request.form["client_assertion"])
         kid = headers.get("kid")
         try:
-            found = services().oauth_client_keys.client_keys(
+            found = services().clients.keys.client_keys(
                 ClientKeys(client.client, kid if isinstance(kid, str) else None)
             )
         except DomainError as exc:
@@ -100,7 +100,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
             return False
         expires_at = datetime.fromtimestamp(float(claims["exp"]), UTC)
         try:
-            services().oauth_grants.spend_proof(
+            services().provider.grants.spend_proof(
                 SpendProof(AssertionId(claims["sub"], jti, expires_at))
             )
         except InvalidProof:

@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Response, request
 
-from application.provider.device import PollDevice
+from application.provider.authorization.device import PollDevice
 from domain.clients.oauth import DEVICE_CODE
 from interfaces.provider.server.assembly import Server
 from interfaces.provider.server.grants.device import _REFUSALS, DeviceGrant
@@ -53,7 +53,9 @@ def pending_answer(server: Server) -> Response | None:
         or client.client.dpop_bound_access_tokens
     ):
         return None
-    polled = services().oauth_device.poll_pending(PollDevice(device_code, client.get_client_id()))
+    polled = services().provider.device.poll_pending(
+        PollDevice(device_code, client.get_client_id())
+    )
     if polled is None:
         return None
     error = _ERRORS[polled.outcome]

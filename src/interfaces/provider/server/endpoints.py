@@ -61,11 +61,11 @@ class Revocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
         grant_id = claims.get(GRANT_CLAIM)
         client_id = oauth_request.client.get_client_id()
         if isinstance(grant_id, str) and not exchanged(claims):
-            services().oauth_grants.revoke_grant(RevokeGrant(grant_id, client_id))
+            services().provider.grants.revoke_grant(RevokeGrant(grant_id, client_id))
             return
         # a client's own token, or one from an exchange (its grant is the subject's, which
         # another client may hold): only itself to end, by its jti
-        services().oauth_grants.revoke_client_token(
+        services().provider.grants.revoke_client_token(
             RevokeClientToken(
                 jti=str(claims.get("jti", "")),
                 token_client_id=str(claims.get("client_id", "")),
@@ -186,8 +186,8 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return None
 
     def get_server_metadata(self) -> dict[str, Any]:
-        resource_scopes = services().oauth_resources.resource_catalogue().scope_names()
-        attribute_claims = services().profile_schemas.claim_names()
+        resource_scopes = services().clients.resources.resource_catalogue().scope_names()
+        attribute_claims = services().accounts.profile_schemas.claim_names()
         return metadata(
             self.server.config, self.server.grant_types, resource_scopes, attribute_claims
         )
@@ -227,7 +227,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                 "authorization_code and refresh_token."
             )
         try:
-            created = services().oauth_clients.create_client(
+            created = services().clients.clients.create_client(
                 CreateClient(
                     name=str(client_metadata.get("client_name") or "unnamed app"),
                     redirect_uris=tuple(client_metadata.get("redirect_uris") or ()),

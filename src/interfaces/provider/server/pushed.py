@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
-from application.provider.pushed import Pushed, PushRequest
+from application.provider.authorization.pushed import Pushed, PushRequest
 from domain.errors import DomainError
 from interfaces.provider.server.grants.grants import CodeGrant
 from interfaces.shared.services import services
@@ -69,7 +69,7 @@ def push(server: Server) -> Response:
 def _sealed(client_id: str, params: MultiDict[str, str]) -> Pushed:
     """The request sealed into its ``request_uri``; one too long is ``invalid_request``."""
     try:
-        return services().oauth_pushed.push_request(
+        return services().provider.pushed.push_request(
             PushRequest(client_id, tuple(params.items(multi=True)))
         )
     except DomainError as exc:

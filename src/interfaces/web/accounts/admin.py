@@ -88,7 +88,7 @@ def admin_shown(actor: Caller, prefix: str = "", cursor: str = "", **_: str) -> 
     again), and what the capabilities add (the apps)."""
     query = UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
     shown: dict[str, object] = {
-        "listing": services().admin.list_users(query),
+        "listing": services().accounts.admin.list_users(query),
         "prefix": prefix,
         "cursor": cursor,
         "roles": ROLES,
@@ -107,7 +107,7 @@ def admin_page(actor: Caller) -> Response:
 
 def _user(actor: Caller, user_id: str) -> User:
     """The account an admin opens (403 for anyone else, 404 for no account)."""
-    return services().admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
+    return services().accounts.admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
 
 
 def _user_parts(actor: Caller, user: User) -> dict[str, object]:
@@ -151,9 +151,11 @@ def change_user(actor: Caller, user_id: str) -> Response:
         if value not in ("true", "false"):
             raise InvalidInput.field("disabled", "Must be true or false.", "invalid_disabled")
         change = AdminChange(actor=actor, user_id=user_id, disabled=value == "true")
-        services().admin.change_user(change)
+        services().accounts.admin.change_user(change)
         return see_other(f"{path}?done={'disabled' if value == 'true' else 'enabled'}")
-    services().admin.change_user(AdminChange(actor=actor, user_id=user_id, role=field("role")))
+    services().accounts.admin.change_user(
+        AdminChange(actor=actor, user_id=user_id, role=field("role"))
+    )
     return see_other(f"{path}?done=role")
 
 

@@ -19,7 +19,7 @@ RECENT_EVENTS = 10  # what the account and admin pages show of an account's acti
 
 def _activity(actor: Actor) -> dict[str, object]:
     # failed sign-ins in a row are one line
-    events = services().events.recent(EventQuery(actor, RECENT_EVENTS))
+    events = services().events.history.recent(EventQuery(actor, RECENT_EVENTS))
     return {**header(actor), "events": events, "this_browser": this_browsers(events, actor)}
 
 
@@ -41,4 +41,8 @@ ACTIVITY = Section("/account/activity", "accounts/account_activity.html", _activ
 
 def user_events(actor: Actor, user: User) -> dict[str, object]:
     """An admin's page of an account: its recent events."""
-    return {"events": services().events.recent(EventQuery(actor, RECENT_EVENTS, user_id=user.id))}
+    return {
+        "events": services().events.history.recent(
+            EventQuery(actor, RECENT_EVENTS, user_id=user.id)
+        )
+    }

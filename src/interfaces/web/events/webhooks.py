@@ -34,7 +34,7 @@ DONE: dict[str, LazyString] = {
 
 
 def _list_page(actor: Actor) -> Response:
-    webhooks = services().webhooks.list(ListWebhooks(actor))
+    webhooks = services().events.webhooks.list(ListWebhooks(actor))
     done = DONE.get(request.args.get("done", ""))
     return page(
         "events/webhooks.html", webhooks=webhooks, event_types=EVENT_TYPES, done=done, form={}
@@ -59,14 +59,16 @@ def _events() -> list[str]:
 @form_errors(
     "events/webhooks.html",
     shown=lambda actor: {
-        "webhooks": services().webhooks.list(ListWebhooks(actor)),
+        "webhooks": services().events.webhooks.list(ListWebhooks(actor)),
         "event_types": EVENT_TYPES,
         "done": None,
     },
 )
 def create_webhook(actor: Actor) -> Response:
     url, events, description = field("url"), _events(), field("description", required=False)
-    created = services().webhooks.create(CreateWebhook(actor, url, tuple(events), description))
+    created = services().events.webhooks.create(
+        CreateWebhook(actor, url, tuple(events), description)
+    )
     return page(
         "events/webhook_created.html", status=201, webhook=created.endpoint, secret=created.secret
     )
@@ -75,10 +77,10 @@ def create_webhook(actor: Actor) -> Response:
 @bp.get("/admin/hooks/<webhook_id>")
 @needs_sign_in
 def webhook_page(actor: Actor, webhook_id: str) -> Response:
-    webhook = services().webhooks.show(WebhookRef(actor, webhook_id))
+    webhook = services().events.webhooks.show(WebhookRef(actor, webhook_id))
     cursor = request.args.get("cursor", "")
     query = DeliveryQuery(actor, webhook.id, DEFAULT_LIMIT, cursor or None)
-    deliveries = services().webhooks.deliveries(query)
+    deliveries = services().events.webhooks.deliveries(query)
     done = DONE.get(request.args.get("done", ""))
     return page(
         "events/webhook.html",
@@ -93,12 +95,12 @@ def webhook_page(actor: Actor, webhook_id: str) -> Response:
 @bp.post("/admin/hooks/<webhook_id>/delete")
 @needs_sign_in
 def delete_webhook(actor: Actor, webhook_id: str) -> Response:
-    services().webhooks.delete(WebhookRef(actor, webhook_id))
+    services().events.webhooks.delete(WebhookRef(actor, webhook_id))
     return see_other("/admin/hooks?done=deleted")
 
 
 @bp.post("/admin/hooks/<webhook_id>/deliveries/<delivery_id>/resend")
 @needs_sign_in
 def resend_delivery(actor: Actor, webhook_id: str, delivery_id: str) -> Response:
-    services().webhooks.resend(Resend(actor, webhook_id, delivery_id))
+    services().events.webhooks.resend(Resend(actor, webhook_id, delivery_id))
     return see_other(f"/admin/hooks/{webhook_id}?done=resent")

@@ -48,10 +48,14 @@ def _account_identities() -> dict[str, Callable[[], object]]:
 
     def account_identities() -> list[IdentityLink]:
         actor = browser.signed_in()
-        return services().identities.list(ListIdentities(actor)) if actor is not None else []
+        return (
+            services().federation.identities.list(ListIdentities(actor))
+            if actor is not None
+            else []
+        )
 
     def connectable() -> list[list[str]]:
-        return [[b.id, b.name] for b in services().upstream.buttons()]
+        return [[b.id, b.name] for b in services().federation.upstream.buttons()]
 
     return {
         "account_identities": account_identities,
@@ -77,7 +81,7 @@ def connect_identity(actor: Actor, identity: ExternalIdentity) -> Response:
     the signed-in account, or the section saying why not (409 identity_taken: it is another
     account's)."""
     try:
-        services().identities.connect(Connect(actor, identity))
+        services().federation.identities.connect(Connect(actor, identity))
     except Conflict as taken:
         why = message(taken.code, taken.detail)
         shown = section_page(actor, SECURITY, error=why, failed="identity-connect")
@@ -90,7 +94,7 @@ def connect_identity(actor: Actor, identity: ExternalIdentity) -> Response:
 @signed_in
 @account_form("identity-disconnect", SECURITY)
 def disconnect_identity(actor: Actor, provider: str) -> Response:
-    services().identities.disconnect(Disconnect(actor, provider))
+    services().federation.identities.disconnect(Disconnect(actor, provider))
     return done("identity-disconnected", SECURITY)
 
 
@@ -117,7 +121,9 @@ def _forget(response: Response) -> Response:
 def sign_in_to_connect(error: SignInToConnect) -> Response:
     """A page's provider sign-in met rule 3: hold the identity for this browser, and ask the
     person to sign in to the account that has the address."""
-    secret = services().identities.hold_pending(HoldPending(error.identity, error.provider_name))
+    secret = services().federation.identities.hold_pending(
+        HoldPending(error.identity, error.provider_name)
+    )
     response = see_other("/sign-in/connect")
     secure = not browser.config().local
     response.set_cookie(
@@ -137,7 +143,7 @@ def _pending() -> PendingLink | None:
     if not secret:
         return None
     try:
-        return services().identities.pending(secret)
+        return services().federation.identities.pending(secret)
     except InvalidToken:
         return None
 
@@ -163,5 +169,5 @@ def connect_confirm(actor: Actor) -> Response:
 @signed_in
 @account_form("identity-connect", SECURITY)
 def connect_finish(actor: Actor) -> Response:
-    services().identities.connect_pending(ConnectPending(actor, _secret()))
+    services().federation.identities.connect_pending(ConnectPending(actor, _secret()))
     return _forget(done("identity-connected", SECURITY))

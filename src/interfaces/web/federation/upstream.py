@@ -29,7 +29,7 @@ ANSWER_FIELDS = ("code", "state", "error", "error_description", "iss", "user")
 
 def buttons() -> list[list[str]]:
     """What the sign-in and sign-up pages show: [id, name] of each provider."""
-    return [[b.id, b.name] for b in services().upstream.buttons()]
+    return [[b.id, b.name] for b in services().federation.upstream.buttons()]
 
 
 def leave(departure: Departure) -> Response:
@@ -44,7 +44,9 @@ def upstream_start(provider_id: str) -> Response:
     if "connect" in request.args:
         return _connect_start(provider_id, request.args["connect"])
     return leave(
-        services().upstream.start(StartUpstream(provider_id, safe_next(request.args.get("next"))))
+        services().federation.upstream.start(
+            StartUpstream(provider_id, safe_next(request.args.get("next")))
+        )
     )
 
 
@@ -61,7 +63,7 @@ def _connect_start(provider_id: str, proof: str) -> Response:
         abort(403)
     require_recent_sign_in(actor)  # before the round trip, not only at its end
     start = StartUpstream(provider_id, SECURITY.path, connect_for=actor.user_id)
-    return leave(services().upstream.start(start))
+    return leave(services().federation.upstream.start(start))
 
 
 @bp.route("/sign-in/with/<provider_id>/callback", methods=["GET", "POST"])
@@ -70,7 +72,7 @@ def upstream_callback(provider_id: str) -> Response:
     given = request.form if request.method == "POST" else request.args
     answer = {name: given.get(name, "")[: MAX_FIELD_CHARS * 16] for name in ANSWER_FIELDS}
     actor = browser.signed_in()
-    arrival = services().upstream.finish(
+    arrival = services().federation.upstream.finish(
         FinishUpstream(
             provider_id,
             answer,
@@ -104,7 +106,7 @@ def arrived(arrival: Arrival) -> Response:
 
 def _shown(actor: Actor) -> dict[str, object]:
     return {
-        "providers": services().upstream.list(actor),
+        "providers": services().federation.upstream.list(actor),
         "presets": sorted(PRESETS),
         "public_url": browser.config().public_url.rstrip("/"),
     }
@@ -123,7 +125,7 @@ def providers_page(actor: Actor) -> Response:
     "federation/admin_providers.html", shown=lambda actor: {"done": False, **_shown(actor)}
 )
 def add_provider(actor: Actor) -> Response:
-    services().upstream.add(
+    services().federation.upstream.add(
         AddProvider(
             actor,
             field("id"),
@@ -143,5 +145,5 @@ def add_provider(actor: Actor) -> Response:
 @bp.post("/admin/providers/<provider_id>/delete")
 @needs_sign_in
 def delete_provider(actor: Actor, provider_id: str) -> Response:
-    services().upstream.delete(DeleteProvider(actor, provider_id))
+    services().federation.upstream.delete(DeleteProvider(actor, provider_id))
     return see_other("/admin/providers?done=deleted")

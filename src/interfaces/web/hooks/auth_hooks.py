@@ -32,7 +32,7 @@ DONE: dict[str, LazyString] = {
 
 def _shown(actor: Caller) -> dict[str, object]:
     """What the page shows besides its form: the hooks with their calls, the kinds."""
-    hooks: list[AuthHookView] = services().auth_hooks.list(ListAuthHooks(actor))
+    hooks: list[AuthHookView] = services().hooks.hooks.list(ListAuthHooks(actor))
     return {
         "hooks": hooks,
         "kinds": [kind.value for kind in HookKind],
@@ -71,7 +71,7 @@ def _timeout() -> int:
 @form_errors(TEMPLATE, form_id="hook", shown=_shown)
 def set_auth_hook(actor: Caller) -> Response:
     cmd = SetAuthHook(actor, field("kind"), field("url"), _timeout(), field("on_failure"))
-    created = services().auth_hooks.set(cmd)
+    created = services().hooks.hooks.set(cmd)
     return page(
         "hooks/auth_hook_created.html",
         status=201,
@@ -84,5 +84,5 @@ def set_auth_hook(actor: Caller) -> Response:
 @bp.post(f"{PATH}/<hook_id>/remove")
 @needs_sign_in
 def remove_auth_hook(actor: Caller, hook_id: str) -> Response:
-    services().auth_hooks.remove(AuthHookRef(actor, hook_id))
+    services().hooks.hooks.remove(AuthHookRef(actor, hook_id))
     return see_other(f"{PATH}?done=removed")

@@ -21,14 +21,14 @@ from interfaces.web.rendering import bp, see_other
 def invite(actor: Actor) -> Response:
     username = field("username", required=False).strip() or None
     email, role = field("email"), field("role", required=False)
-    user = services().invitations.invite(
+    user = services().mail.invitations.invite(
         Invite(actor=actor, username=username, email=email, role=role or None)
     )
     return see_other(f"/admin/users/{user.id}?done=invited")
 
 
 def _send_verification(actor: Actor, user_id: str) -> None:
-    services().email.request_verification(RequestVerification(actor, user_id=user_id))
+    services().mail.verification.request_verification(RequestVerification(actor, user_id=user_id))
 
 
 SEND_VERIFICATION = UserAction("send-verification", "verification", _send_verification)

@@ -28,7 +28,7 @@ def verify_email_page() -> Response:
 def verify_email() -> Response:
     # Opened signed in (to this account, through an identity) or not: the first proof of the
     # address decides whose the account is (docs/reference/identities.md).
-    verified = services().email.verify(
+    verified = services().mail.verification.verify(
         VerifyEmail(field("token"), client_ip(), browser.signed_in())
     )
     user = verified.user
@@ -48,7 +48,7 @@ def forgot_password_page() -> Response:
 @form_errors("signin/forgot_password.html")
 def forgot_password() -> Response:
     forgot, cmd = (
-        services().password_reset.forgot_password,
+        services().mail.password_reset.forgot_password,
         ForgotPassword(field("email"), client_ip()),
     )
     # Queued once the answer is sent, as by the API: nothing delays it for either kind of
@@ -74,7 +74,7 @@ def reset_password_page() -> Response:
 )
 def reset_password() -> Response:
     token, new_password = fields("token", "new_password")
-    services().password_reset.reset_password(
+    services().mail.password_reset.reset_password(
         ResetPassword(token=token, new_password=new_password, client_ip=client_ip())
     )
     return see_other("/sign-in?reset=1")

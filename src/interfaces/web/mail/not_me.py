@@ -25,7 +25,9 @@ def not_me_page() -> Response:
 @bp.post("/not-me")
 def not_me() -> Response:
     # No form page: a bad token is the error page (400), there is nothing to correct.
-    services().not_me.not_me(NotMe(token=field("token", required=False), client_ip=client_ip()))
+    services().mail.not_me.not_me(
+        NotMe(token=field("token", required=False), client_ip=client_ip())
+    )
     return page("mail/not_me_done.html")
 
 
@@ -34,7 +36,7 @@ def not_me() -> Response:
 def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
-    mailed = services().not_me.not_me(NotMe(actor=actor, client_ip=client_ip()))
+    mailed = services().mail.not_me.not_me(NotMe(actor=actor, client_ip=client_ip()))
     response = page("mail/not_me_done.html", mailed=mailed)
     browser.end(response)
     return response

@@ -26,7 +26,7 @@ DONE: dict[str, LazyString] = {
 
 def _shown(actor: Actor, cursor: str = "", **_: str) -> dict[str, object]:
     """A page of the orgs (the first, where a refused form shows it again)."""
-    listing = services().orgs.admin_list(AdminOrgQuery(actor, DEFAULT_LIMIT, cursor or None))
+    listing = services().orgs.orgs.admin_list(AdminOrgQuery(actor, DEFAULT_LIMIT, cursor or None))
     return {"listing": listing, "cursor": cursor}
 
 
@@ -42,5 +42,5 @@ def admin_orgs(actor: Actor) -> Response:
 @needs_sign_in
 @form_errors(TEMPLATE, shown=_shown)
 def admin_delete_org(actor: Actor, org_id: str) -> Response:
-    services().orgs.admin_delete(AdminOrgDeletion(actor, org_id))
+    services().orgs.orgs.admin_delete(AdminOrgDeletion(actor, org_id))
     return see_other("/admin/orgs?done=deleted")

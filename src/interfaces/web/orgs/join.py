@@ -22,7 +22,7 @@ TEMPLATE = "orgs/join.html"
 def _shown(token: str) -> dict[str, object]:
     """What the page shows of the link: the org, and why the signed-in person may not join."""
     actor = browser.signed_in()
-    seen = services().org_invitations.look_up(LookUpOrgInvitation(actor, token))
+    seen = services().orgs.invitations.look_up(LookUpOrgInvitation(actor, token))
     back = "/orgs/join?" + urlencode({"token": token})
     return {
         "token": token,
@@ -50,5 +50,5 @@ def join() -> Response:
         return see_other(
             "/sign-in?" + urlencode({"next": "/orgs/join?" + urlencode({"token": token})})
         )
-    joined = services().org_invitations.accept(AcceptOrgInvitation(actor, token))
+    joined = services().orgs.invitations.accept(AcceptOrgInvitation(actor, token))
     return page("orgs/joined.html", org=joined.org)

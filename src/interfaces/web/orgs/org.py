@@ -41,7 +41,7 @@ OrgReads = Callable[..., dict[str, object]]
 def _org(actor: Actor, org: str) -> dict[str, object]:
     """What every section shows: the header's, the org (404 unless a member) and what the
     person's roles allow."""
-    seen = services().orgs.get(GetOrg(actor, org))
+    seen = services().orgs.orgs.get(GetOrg(actor, org))
     roles = seen.membership.roles
     return {
         **header(actor),
@@ -58,28 +58,28 @@ def _cursor() -> str | None:
 
 def _members(actor: Actor, org: str) -> dict[str, object]:
     query = MemberQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"members": services().org_members.members(query), "cursor": _cursor()}
+    return {"members": services().orgs.members.members(query), "cursor": _cursor()}
 
 
 def _invitations(actor: Actor, org: str) -> dict[str, object]:
-    return {"invitations": services().org_invitations.list(OrgInvitations(actor, org))}
+    return {"invitations": services().orgs.invitations.list(OrgInvitations(actor, org))}
 
 
 def _domains(actor: Actor, org: str) -> dict[str, object]:
-    return {"domains": services().org_domains.list(OrgDomainRequest(actor, org))}
+    return {"domains": services().orgs.domains.list(OrgDomainRequest(actor, org))}
 
 
 def _events(actor: Actor, org: str) -> dict[str, object]:
     query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"events": services().orgs.event_log(query), "cursor": _cursor()}
+    return {"events": services().orgs.orgs.event_log(query), "cursor": _cursor()}
 
 
 def _deletion(actor: Actor, org: str) -> dict[str, object]:
     """How many accounts the org manages, which its deletion deletes (for its owners: 403
     to anyone else); counted on this page alone, which an owner opens to delete the org, as
     it reads each account the org made."""
-    seen = services().orgs.get(GetOrg(actor, org))
-    return {"managed": services().orgs.managed_accounts(GetOrg(actor, seen.org.id))}
+    seen = services().orgs.orgs.get(GetOrg(actor, org))
+    return {"managed": services().orgs.orgs.managed_accounts(GetOrg(actor, seen.org.id))}
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def listed(text: str) -> list[str]:
 @org_form("settings", SETTINGS)
 def save_org_settings(actor: Actor, org: str) -> Response:
     """As PATCH /orgs/{org}: only what differs from the org as read is sent."""
-    current = services().orgs.get(GetOrg(actor, org)).org
+    current = services().orgs.orgs.get(GetOrg(actor, org)).org
     typed: dict[str, object] = {
         "name": field("name"),
         "slug": field("slug").strip(),
@@ -168,7 +168,7 @@ def save_org_settings(actor: Actor, org: str) -> Response:
     changes = tuple((name, value) for name, value in typed.items() if value != now[name])
     if not changes:  # nothing to change: nothing sent, no event
         return done("settings", SETTINGS, current.slug.value)
-    updated = services().orgs.update(UpdateOrg(actor, org, changes)).org
+    updated = services().orgs.orgs.update(UpdateOrg(actor, org, changes)).org
     return done("settings", SETTINGS, updated.slug.value)
 
 
@@ -177,12 +177,12 @@ def save_org_settings(actor: Actor, org: str) -> Response:
 @org_form("delete", DELETION)
 def delete_an_org(actor: Actor, org: str) -> Response:
     """Owners delete the org, once they have typed its slug to confirm."""
-    seen = services().orgs.get(GetOrg(actor, org)).org
+    seen = services().orgs.orgs.get(GetOrg(actor, org)).org
     if field("confirm").strip() != seen.slug.value:
         raise InvalidInput.field(
             "confirm", "Type the organization's slug to delete it.", "confirmation_mismatch"
         )
-    services().orgs.delete(DeleteOrg(actor, seen.id))
+    services().orgs.orgs.delete(DeleteOrg(actor, seen.id))
     return see_other("/account/orgs?done=org-deleted")
 
 
@@ -197,7 +197,7 @@ def _roles() -> list[str]:
 @signed_in
 @org_form("members", MEMBERS)
 def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
-    services().org_members.change_roles(ChangeRoles(actor, org, user_id, _roles()))
+    services().orgs.members.change_roles(ChangeRoles(actor, org, user_id, _roles()))
     return done("roles", MEMBERS, org)
 
 
@@ -206,7 +206,7 @@ def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
 @org_form("members", MEMBERS)
 def remove_org_member(actor: Actor, org: str, user_id: str) -> Response:
     """An admin removes a member; a member's own button leaves the org."""
-    services().org_members.remove_member(RemoveMember(actor, org, user_id))
+    services().orgs.members.remove_member(RemoveMember(actor, org, user_id))
     if user_id == actor.user_id:
         return see_other("/account/orgs?done=org-left")
     return done("member-removed", MEMBERS, org)
@@ -219,7 +219,7 @@ def remove_org_member(actor: Actor, org: str, user_id: str) -> Response:
 @signed_in
 @org_form("invite", INVITATIONS)
 def invite_to_org(actor: Actor, org: str) -> Response:
-    services().org_invitations.create(InviteToOrg(actor, org, field("email").strip(), _roles()))
+    services().orgs.invitations.create(InviteToOrg(actor, org, field("email").strip(), _roles()))
     return done("invited", INVITATIONS, org)
 
 
@@ -227,7 +227,7 @@ def invite_to_org(actor: Actor, org: str) -> Response:
 @signed_in
 @org_form("invitations", INVITATIONS)
 def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
-    services().org_invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
+    services().orgs.invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
     return done("invitation-revoked", INVITATIONS, org)
 
 
@@ -238,7 +238,7 @@ def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
 @signed_in
 @org_form("domain-add", DOMAINS)
 def add_org_domain(actor: Actor, org: str) -> Response:
-    added = services().org_domains.add(OrgDomainRequest(actor, org, field("domain").strip()))
+    added = services().orgs.domains.add(OrgDomainRequest(actor, org, field("domain").strip()))
     return see_other(
         DOMAINS.path(quote(org)) + "?" + urlencode({"done": "domain-added"}) + f"#{added.domain}"
     )
@@ -248,7 +248,7 @@ def add_org_domain(actor: Actor, org: str) -> Response:
 @signed_in
 @org_form("domains", DOMAINS)
 def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
-    services().org_domains.verify(OrgDomainRequest(actor, org, domain))
+    services().orgs.domains.verify(OrgDomainRequest(actor, org, domain))
     return done("domain-verified", DOMAINS, org)
 
 
@@ -256,7 +256,7 @@ def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
 @signed_in
 @org_form("domains", DOMAINS)
 def delete_org_domain(actor: Actor, org: str, domain: str) -> Response:
-    services().org_domains.delete(OrgDomainRequest(actor, org, domain))
+    services().orgs.domains.delete(OrgDomainRequest(actor, org, domain))
     return done("domain-deleted", DOMAINS, org)
 
 

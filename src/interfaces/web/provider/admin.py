@@ -33,8 +33,8 @@ from interfaces.web.rendering import bp, page, see_other
 def admin_apps(actor: Actor) -> dict[str, object]:
     """What /admin shows of the provider: the apps, the API resources, the scopes."""
     return {
-        "clients": services().oauth_clients.admin_list_clients(AdminClients(actor)),
-        "api_resources": services().oauth_resources.admin_list_resources(AdminResources(actor)),
+        "clients": services().clients.clients.admin_list_clients(AdminClients(actor)),
+        "api_resources": services().clients.resources.admin_list_resources(AdminResources(actor)),
         "scopes": SCOPES,
     }
 
@@ -64,7 +64,7 @@ def create_client(actor: Actor) -> Response:
             request.form.get("backchannel_logout_session_required") == "true"
         ),
     )
-    created = services().oauth_clients.admin_create_client(AdminCreateClient(actor, client))
+    created = services().clients.clients.admin_create_client(AdminCreateClient(actor, client))
     return page(
         "accounts/oauth_client_created.html",
         status=201,
@@ -80,7 +80,7 @@ def client_logouts(actor: Actor, client_id: str) -> Response:
     delivery's status and attempts, as a webhook's are shown."""
     cursor = request.args.get("cursor", "")
     query = ClientLogouts(actor, client_id, DEFAULT_LIMIT, cursor or None)
-    client, deliveries = services().oauth_client_logouts.admin_client_logouts(query)
+    client, deliveries = services().provider.client_logouts.admin_client_logouts(query)
     return page(
         "accounts/admin_client_logouts.html", client=client, deliveries=deliveries, cursor=cursor
     )
@@ -91,7 +91,7 @@ def client_logouts(actor: Actor, client_id: str) -> Response:
 @form_errors("accounts/admin.html", shown=admin_shown)
 def delete_client(actor: Actor, client_id: str) -> Response:
     """Remove an app that signs in with firegate: its tokens stop working at once."""
-    services().oauth_clients.admin_delete_client(AdminDeleteClient(actor, client_id))
+    services().clients.clients.admin_delete_client(AdminDeleteClient(actor, client_id))
     return see_other("/admin#clients")
 
 
@@ -124,7 +124,7 @@ def _scope_lines(text: str) -> tuple[ScopeText, ...]:
 def add_resource(actor: Actor) -> Response:
     """Register an API resource with its scopes, as ``resources add`` does."""
     resource = AddResource(field("uri").strip(), _scope_lines(field("scopes")))
-    services().oauth_resources.admin_add_resource(AdminAddResource(actor, resource))
+    services().clients.resources.admin_add_resource(AdminAddResource(actor, resource))
     return see_other("/admin#resources")
 
 
@@ -133,5 +133,5 @@ def add_resource(actor: Actor) -> Response:
 @form_errors("accounts/admin.html", shown=admin_shown)
 def remove_resource(actor: Actor) -> Response:
     """Remove an API resource (named by the form: a URI does not fit in a path)."""
-    services().oauth_resources.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
+    services().clients.resources.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
     return see_other("/admin#resources")

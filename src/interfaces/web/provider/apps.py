@@ -27,10 +27,10 @@ from interfaces.web.rendering import bp
 
 
 def _apps(actor: Actor) -> dict[str, object]:
-    tokens = services().personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
+    tokens = services().signin.personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
     return {
         **header(actor),
-        "apps": services().oauth_apps.list_apps(ListApps(actor)),
+        "apps": services().provider.apps.list_apps(ListApps(actor)),
         "tokens": tokens,
         "now": datetime.now(UTC),
     }
@@ -43,7 +43,7 @@ APPS = Section("/account/apps", "accounts/account_apps.html", _apps)
 @signed_in
 @account_form("apps", APPS)
 def revoke_app(actor: Actor) -> Response:
-    services().oauth_apps.revoke_app(RevokeApp(actor, field("client_id")))
+    services().provider.apps.revoke_app(RevokeApp(actor, field("client_id")))
     return done("app", APPS)
 
 
@@ -56,7 +56,9 @@ def create_token(actor: Actor) -> Response:
     if not expires_in.isdigit():
         raise InvalidInput.field("expires_in", "Choose when it expires.", "invalid_expires_in")
     scopes = ("read", "write") if scope == "write" else (scope,)
-    created = services().personal_tokens.create(CreateToken(actor, name, scopes, int(expires_in)))
+    created = services().signin.personal_tokens.create(
+        CreateToken(actor, name, scopes, int(expires_in))
+    )
     # Shown in this answer only: the page never shows the token again.
     return section_page(actor, APPS, created=created)
 
@@ -65,5 +67,5 @@ def create_token(actor: Actor) -> Response:
 @signed_in
 @account_form("token-revoke", APPS)
 def revoke_token(actor: Actor) -> Response:
-    services().personal_tokens.revoke(RevokeToken(actor, field("token_id")))
+    services().signin.personal_tokens.revoke(RevokeToken(actor, field("token_id")))
     return done("token-revoked", APPS)

@@ -5,18 +5,18 @@ and resetting its second factor. The web adapter's composition hands them to the
 from __future__ import annotations
 
 from application.signin.authentication import Actor
+from application.signin.factors.totp import ResetMfa
 from application.signin.sessions import EndUserSessions
-from application.signin.totp import ResetMfa
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import UserAction
 
 
 def _end_sessions(actor: Actor, user_id: str) -> None:
-    services().sessions.end_for_user(EndUserSessions(actor, user_id))
+    services().signin.sessions.end_for_user(EndUserSessions(actor, user_id))
 
 
 def _reset_mfa(actor: Actor, user_id: str) -> None:
-    services().totp.reset(ResetMfa(actor=actor, user_id=user_id))
+    services().signin.totp.reset(ResetMfa(actor=actor, user_id=user_id))
 
 
 END_SESSIONS = UserAction("end-sessions", "sessions", _end_sessions)

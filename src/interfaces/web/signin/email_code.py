@@ -44,7 +44,7 @@ def _signed_in(pair: TokenPair) -> Response:
     previous = browser.signed_in()
     browser.start(response, pair)
     if previous is not None:
-        services().sessions.logout(Logout(previous, False))
+        services().signin.sessions.logout(Logout(previous, False))
     return browser.drop_email_flow(response)
 
 
@@ -64,7 +64,7 @@ def email_code_page() -> Response:
 @form_errors("signin/email_code.html", shown=lambda: {"next": _next()})
 def email_code() -> Response:
     secret = browser.new_secret()
-    started = services().email_codes.request(
+    started = services().signin.email_codes.request(
         RequestEmailCode(
             email=field("email").strip(),
             client_ip=client_ip(),
@@ -94,7 +94,7 @@ def email_code_verify() -> Response:
     # A pasted code keeps only its digits ("123 456", "123-456").
     code = _NOT_DIGITS.sub("", field("code"))
     try:
-        pair = services().email_codes.verify(
+        pair = services().signin.email_codes.verify(
             VerifyEmailCode(
                 flow_id=_flow(),
                 code=code,
@@ -116,7 +116,9 @@ def _token() -> str:
 def email_link_page() -> Response:
     # A GET spends nothing: mail scanners open links.
     token = _token()
-    shown = services().email_codes.open_link(OpenEmailLink(token, browser.email_flow_secret()))
+    shown = services().signin.email_codes.open_link(
+        OpenEmailLink(token, browser.email_flow_secret())
+    )
     return page(
         "signin/email_link.html",
         same_browser=shown.same_browser,
@@ -133,7 +135,7 @@ def email_link_page() -> Response:
 )
 def email_link() -> Response:
     try:
-        pair = services().email_codes.sign_in_by_link(
+        pair = services().signin.email_codes.sign_in_by_link(
             SignInByLink(
                 _token(),
                 browser.email_flow_secret(),

@@ -14,7 +14,7 @@ from flask import Response, jsonify, request
 
 from application.json_text import UnreadableJson, read_json
 from application.signin.authentication import Actor
-from application.signin.passkeys import (
+from application.signin.factors.passkeys import (
     DeletePasskey,
     ListPasskeys,
     PasskeySignIn,
@@ -22,7 +22,7 @@ from application.signin.passkeys import (
     RegistrationOptions,
     RenamePasskey,
 )
-from application.signin.totp import GetTotp
+from application.signin.factors.totp import GetTotp
 from domain.errors import Conflict, InvalidInput, Unauthenticated, Unreadable
 from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
@@ -70,7 +70,7 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
 
     def account_passkeys() -> list[Passkey]:
         actor = browser.signed_in()
-        return services().passkeys.list(ListPasskeys(actor)) if actor is not None else []
+        return services().signin.passkeys.list(ListPasskeys(actor)) if actor is not None else []
 
     return {"account_passkeys": account_passkeys}
 
@@ -80,7 +80,9 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
 
 @bp.post("/account/passkeys/options")
 def passkey_options() -> Response:
-    return jsonify(services().passkeys.registration_options(RegistrationOptions(_signed_in())))
+    return jsonify(
+        services().signin.passkeys.registration_options(RegistrationOptions(_signed_in()))
+    )
 
 
 @bp.post("/account/passkeys")
@@ -92,7 +94,7 @@ def add_passkey() -> Response:
         name = ""
     elif not isinstance(name, str):
         raise InvalidInput.field("name", "Must be text.", "invalid_type")
-    passkey = services().passkeys.register(RegisterPasskey(actor, credential, name))
+    passkey = services().signin.passkeys.register(RegisterPasskey(actor, credential, name))
     response = jsonify(_json(passkey))
     response.status_code = 201
     return response
@@ -103,7 +105,7 @@ def add_passkey() -> Response:
 @account_form("passkey-rename", SECURITY, also=lambda _, passkey_id: {"renaming": passkey_id})
 def rename_passkey(actor: Actor, passkey_id: str) -> Response:
     name = field("name", required=False)
-    services().passkeys.rename(RenamePasskey(actor, passkey_id, name))
+    services().signin.passkeys.rename(RenamePasskey(actor, passkey_id, name))
     return done("passkey-renamed", SECURITY)
 
 
@@ -111,7 +113,7 @@ def rename_passkey(actor: Actor, passkey_id: str) -> Response:
 @signed_in
 @account_form("passkey-delete", SECURITY)
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
-    services().passkeys.delete(DeletePasskey(actor, passkey_id))
+    services().signin.passkeys.delete(DeletePasskey(actor, passkey_id))
     return done("passkey-deleted", SECURITY)
 
 
@@ -120,14 +122,14 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
 
 @bp.post("/sign-in/passkey/options")
 def passkey_sign_in_options() -> Response:
-    return jsonify(services().passkeys.authentication_options())
+    return jsonify(services().signin.passkeys.authentication_options())
 
 
 @bp.post("/sign-in/passkey")
 def passkey_sign_in() -> Response:
     """Signs this browser in as the password form does; the script then goes to ``location``
     (``?next=``, a path of this site)."""
-    pair = services().passkeys.sign_in(
+    pair = services().signin.passkeys.sign_in(
         PasskeySignIn(
             credential=_credential(),
             user_agent=browser.user_agent(),
@@ -179,7 +181,7 @@ def sign_up_recovery_codes_page(actor: Actor) -> Response:
 def sign_up_recovery_codes(actor: Actor) -> Response:
     """The ten recovery codes, made and shown this once; a later request says they were."""
     try:
-        codes = services().totp.first_recovery_codes(GetTotp(actor))
+        codes = services().signin.totp.first_recovery_codes(GetTotp(actor))
     except Conflict:
         codes = ()
     return page(

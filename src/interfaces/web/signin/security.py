@@ -9,9 +9,9 @@ from flask import Response, request
 from flask_babel import gettext
 
 from application.signin.authentication import Actor
+from application.signin.factors.totp import GetTotp, MfaCommand
 from application.signin.login import ChangePassword
 from application.signin.sessions import EndOtherSessions, EndSession, ListSessions
-from application.signin.totp import GetTotp, MfaCommand
 from interfaces.shared.limits import client_ip
 from interfaces.shared.qr import qr_svg
 from interfaces.shared.services import services
@@ -34,7 +34,7 @@ WRONG_CODE = "invalid_mfa_code"
 def _security(actor: Actor) -> dict[str, object]:
     return {
         **header(actor),
-        "totp": services().totp.status(GetTotp(actor)),
+        "totp": services().signin.totp.status(GetTotp(actor)),
         "passkeys_here": browser.passkeys_here(),
     }
 
@@ -42,7 +42,7 @@ def _security(actor: Actor) -> dict[str, object]:
 def _devices(actor: Actor) -> dict[str, object]:
     return {
         **header(actor),
-        "sessions": services().sessions.list(ListSessions(actor)),
+        "sessions": services().signin.sessions.list(ListSessions(actor)),
         "current_session": actor.session_id,
     }
 
@@ -68,7 +68,7 @@ def change_password(actor: Actor) -> Response:
     # the change form's is required (left empty, it is said beside the field).
     current_password = field("current_password", required="current_password" in request.form)
     new_password = field("new_password")
-    services().login.change_password(
+    services().signin.login.change_password(
         ChangePassword.of(actor, current_password, new_password, client_ip())
     )
     return done("password", SECURITY)
@@ -78,7 +78,7 @@ def change_password(actor: Actor) -> Response:
 @signed_in
 @account_form("sessions", DEVICES)
 def end_session(actor: Actor, session_id: str) -> Response:
-    services().sessions.end(EndSession(actor, session_id))
+    services().signin.sessions.end(EndSession(actor, session_id))
     if session_id == actor.session_id:  # this browser's own: signed out, as by /sign-out
         response = see_other("/sign-in")
         browser.end(response)
@@ -90,7 +90,7 @@ def end_session(actor: Actor, session_id: str) -> Response:
 @signed_in
 @account_form("sessions", DEVICES)
 def end_other_sessions(actor: Actor) -> Response:
-    services().sessions.end_others(EndOtherSessions(actor))
+    services().signin.sessions.end_others(EndOtherSessions(actor))
     return done("sessions", DEVICES)
 
 
@@ -98,7 +98,7 @@ def end_other_sessions(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-start", SECURITY, placed={WRONG_PASSWORD: "password"})
 def start_totp(actor: Actor) -> Response:
-    enrolment = services().totp.start(_mfa(actor, password=field("password")))
+    enrolment = services().signin.totp.start(_mfa(actor, password=field("password")))
     qr = qr_svg(
         enrolment.otpauth_uri,
         title=gettext("QR code for your authenticator app"),
@@ -112,7 +112,7 @@ def start_totp(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-confirm", SECURITY, placed={WRONG_CODE: "code"})
 def confirm_totp(actor: Actor) -> Response:
-    codes = services().totp.confirm(_mfa(actor, code=field("code").strip()))
+    codes = services().signin.totp.confirm(_mfa(actor, code=field("code").strip()))
     return section_page(actor, SECURITY, recovery_codes=codes, done="totp-on")
 
 
@@ -121,7 +121,7 @@ def confirm_totp(actor: Actor) -> Response:
 @account_form("totp-disable", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def disable_totp(actor: Actor) -> Response:
     password = field("password")
-    services().totp.disable(_mfa(actor, password=password, code=field("code").strip()))
+    services().signin.totp.disable(_mfa(actor, password=password, code=field("code").strip()))
     return done("totp-off", SECURITY)
 
 
@@ -130,7 +130,7 @@ def disable_totp(actor: Actor) -> Response:
 @account_form("recovery-codes", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def new_recovery_codes(actor: Actor) -> Response:
     password = field("password")
-    codes = services().totp.new_recovery_codes(
+    codes = services().signin.totp.new_recovery_codes(
         _mfa(actor, password=password, code=field("code").strip())
     )
     return section_page(actor, SECURITY, recovery_codes=codes, done="recovery-codes")

@@ -78,7 +78,7 @@ def sign_in_page() -> Response:
         passkeys_here=browser.passkeys_here(),
         upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
-        ask_first=services().sso_discovery.any_sso(),
+        ask_first=services().sso.discovery.any_sso(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -107,7 +107,7 @@ def sign_in() -> Response:
     next_path = _next()
     try:
         username, password = fields("username", "password")
-        pair = services().login.login(_login(username, password, _challenge_token()))
+        pair = services().signin.login.login(_login(username, password, _challenge_token()))
     except MfaRequired as exc:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
@@ -123,7 +123,7 @@ def sign_in_continue() -> Response:
     """Home-realm discovery's first step: an address of an org's single sign-on goes to its
     start; anything else gets the usual form, what was typed filled in."""
     username = field("username").strip()
-    found = services().sso_discovery.discover(username)
+    found = services().sso.discovery.discover(username)
     if found is not None:
         return on_to_sso(found.path, _next())
     return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
@@ -135,7 +135,7 @@ def _replace_session(response: Response, pair: TokenPair) -> None:
     previous = browser.signed_in()
     browser.start(response, pair)
     if previous is not None:
-        services().sessions.logout(Logout(previous, False))
+        services().signin.sessions.logout(Logout(previous, False))
 
 
 @bp.get("/sign-in/mfa")
@@ -154,7 +154,7 @@ def sign_in_mfa() -> Response:
         raise InvalidInput.field(
             "code", "Enter a code or a recovery code.", "code_or_recovery_code"
         )
-    pair = services().login.finish_mfa(
+    pair = services().signin.login.finish_mfa(
         MfaLogin(
             mfa_token=browser.mfa_token(),
             code=code,
@@ -182,7 +182,7 @@ def sign_up() -> Response:
     # The account speaks the language the page was read in: the one this browser chose on
     # the pages, else its Accept-Language's.
     locale = browser.chosen_language() or accepted_locale()
-    user = services().accounts.register(
+    user = services().accounts.accounts.register(
         Register(
             username=username,
             email=email,
@@ -194,7 +194,7 @@ def sign_up() -> Response:
         )
     )
     try:  # signed in at once, where the service lets an unverified address sign in
-        pair = services().login.login(_login(user.username.value, password))
+        pair = services().signin.login.login(_login(user.username.value, password))
     except DomainError:
         return page(
             "signin/signed_up.html", email=user.email.value if user.email else "", status=201
@@ -208,7 +208,7 @@ def sign_up() -> Response:
 def sign_out() -> Response:
     actor = browser.signed_in()
     if actor is not None:
-        services().sessions.logout(Logout(actor, False))
+        services().signin.sessions.logout(Logout(actor, False))
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
     back = request.args.get("next")
     response = see_other("/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in")

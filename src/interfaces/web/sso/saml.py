@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Response, after_this_request, redirect, request
 
 from application.sso.arrival import SignInPreview, StartSso
-from application.sso.signin import FinishSaml
+from application.sso.signin.saml import FinishSaml
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
@@ -25,7 +25,7 @@ METADATA_TYPE = "application/samlmetadata+xml"
 def saml_metadata(connection_id: str) -> Response:
     """The metadata, for a SAML connection in any status (404 for none); public, as an
     entity ID's address is. Downloaded, it is named after the connection."""
-    xml = services().saml.metadata(connection_id)
+    xml = services().sso.saml.metadata(connection_id)
     response = Response(xml, mimetype=METADATA_TYPE)
     response.headers["Content-Disposition"] = (
         f'inline; filename="firegate-{connection_id}-metadata.xml"'
@@ -37,7 +37,7 @@ def saml_metadata(connection_id: str) -> Response:
 @bp.get("/sso/<connection_id>/saml")
 def saml_start(connection_id: str) -> Response:
     """To the connection's IdP with a signed request; ``next``: where to go once signed in."""
-    departure = services().saml_signin.start(
+    departure = services().sso.saml_signin.start(
         StartSso(connection_id, safe_next(request.args.get("next")))
     )
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
@@ -49,7 +49,7 @@ def saml_start(connection_id: str) -> Response:
 def saml_acs(connection_id: str) -> Response:
     """The IdP's answer: signed in and on to ``next``, or to the second step."""
     after_this_request(browser.drop_sso_flight)  # one answer per flight, refused or not
-    arrival = services().saml_signin.finish(
+    arrival = services().sso.saml_signin.finish(
         FinishSaml(
             connection_id,
             request.form.get("SAMLResponse", "")[:SAML_RESPONSE_MAX],

@@ -29,7 +29,7 @@ TAGS = ("accounts",)
 
 def own_out(user: User) -> UserOut:
     """The account as its owner reads it: the attributes the schema lets the person read."""
-    return UserOut.of(user, services().profile_schemas.readable(user, "user"))
+    return UserOut.of(user, services().accounts.profile_schemas.readable(user, "user"))
 
 
 @bp.post("/register")
@@ -48,7 +48,7 @@ def register() -> Response:
 
 def sign_up(body: RegisterRequest) -> Response:
     fields = body.model_dump(exclude={"challenge_token"})
-    user = services().accounts.register(
+    user = services().accounts.accounts.register(
         Register(
             **fields,
             locale=accepted_locale(),
@@ -64,7 +64,7 @@ def sign_up(body: RegisterRequest) -> Response:
 @authenticated
 def get_me(actor: Caller) -> Response:
     """The caller's own account."""
-    return json_response(own_out(services().accounts.get(GetUser(actor))))
+    return json_response(own_out(services().accounts.accounts.get(GetUser(actor))))
 
 
 def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) -> Response:
@@ -86,7 +86,7 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
     )
     attributes = tuple((body.attributes or {}).items())
     cmd = UpdateProfile(user_id=actor.user_id, changes=changes, attributes=attributes)
-    return json_response(own_out(services().accounts.update_profile(cmd)))
+    return json_response(own_out(services().accounts.accounts.update_profile(cmd)))
 
 
 @bp.put("/user")
@@ -121,5 +121,5 @@ def patch_me(actor: Caller) -> Response:
 def delete_me(actor: Caller) -> Response:
     """Delete the account, its sessions and everything it owns; its tokens stop at once.
     409 ``last_owner`` while it is the last owner of an organization with other members."""
-    services().accounts.delete(DeleteUser(actor))
+    services().accounts.accounts.delete(DeleteUser(actor))
     return no_content()

@@ -35,7 +35,7 @@ def _out(shown: ShownSchema) -> ProfileSchemaOut:
 @authenticated
 def show_profile_schema(actor: Caller) -> Response:
     """Admin: the schema of the profile's attributes in force, and where it comes from."""
-    return json_response(_out(services().profile_schemas.show(ShowProfileSchema(actor))))
+    return json_response(_out(services().accounts.profile_schemas.show(ShowProfileSchema(actor))))
 
 
 @bp.put("")
@@ -51,4 +51,4 @@ def replace_profile_schema(actor: Caller) -> Response:
     ``profile_schema_pinned`` while PROFILE_SCHEMA names a file. Values stored under the
     attributes it drops or narrows are kept."""
     cmd = ReplaceProfileSchema(actor, read_json_object())
-    return json_response(_out(services().profile_schemas.replace(cmd)))
+    return json_response(_out(services().accounts.profile_schemas.replace(cmd)))

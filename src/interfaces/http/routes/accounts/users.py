@@ -36,7 +36,7 @@ PATH_PARAMETERS["user_id"] = {
 
 def admin_out(user: User) -> UserAdminOut:
     """The account as an admin reads it: the attributes the schema lets admins read."""
-    return UserAdminOut.of(user, services().profile_schemas.readable(user, "admin"))
+    return UserAdminOut.of(user, services().accounts.profile_schemas.readable(user, "admin"))
 
 
 def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
@@ -53,7 +53,7 @@ def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
 def list_users(actor: Caller) -> Response:
     """Users, paginated: id and username for users, everything for admins."""
     query = parse_query(PageQuery)
-    page = services().admin.list_users(UserQuery(actor, query.limit, query.cursor))
+    page = services().accounts.admin.list_users(UserQuery(actor, query.limit, query.cursor))
     items = [listing_out(actor, item) for item in page.items]
     return json_response(UserPage(items=items, next_cursor=page.next_cursor))
 
@@ -63,7 +63,9 @@ def list_users(actor: Caller) -> Response:
 @authenticated
 def get_user(actor: Caller, user_id: str) -> Response:
     """One user: public fields, or all of them for oneself and for admins."""
-    return json_response(listing_out(actor, services().admin.show_user(ShowUser(actor, user_id))))
+    return json_response(
+        listing_out(actor, services().accounts.admin.show_user(ShowUser(actor, user_id)))
+    )
 
 
 @bp.patch("/<user_id:user_id>")
@@ -89,7 +91,7 @@ def change_user(actor: Caller, user_id: str) -> Response:
         disabled=body.disabled,
         attributes=tuple((body.attributes or {}).items()),
     )
-    return json_response(admin_out(services().admin.change_user(change)))
+    return json_response(admin_out(services().accounts.admin.change_user(change)))
 
 
 @bp.delete("/<user_id:user_id>")
@@ -97,5 +99,5 @@ def change_user(actor: Caller, user_id: str) -> Response:
 @session_authenticated
 def delete_user(actor: Caller, user_id: str) -> Response:
     """Admin: delete the account like DELETE /user does."""
-    services().admin.remove_user(RemoveUser(actor, user_id))
+    services().accounts.admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

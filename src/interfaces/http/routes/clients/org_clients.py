@@ -62,7 +62,7 @@ def create_client(actor: Actor, org: str) -> Response:
         backchannel_logout_session_required=body.backchannel_logout_session_required,
         members_only=body.members_only,
     )
-    created = services().oauth_clients.create_org_client(CreateOrgClient(actor, org, client))
+    created = services().clients.clients.create_org_client(CreateOrgClient(actor, org, client))
     shown = OrgClientOut.of(created.client).model_dump()
     out = OrgClientCreated(**shown, client_secret=created.client_secret)
     location = f"/orgs/{org}/clients/{created.client.client_id}"
@@ -80,7 +80,7 @@ def create_client(actor: Actor, org: str) -> Response:
 def list_clients(actor: Actor, org: str) -> Response:
     """The org's apps, oldest first (admins); never a secret."""
     parse_query(NoQuery)
-    found = services().oauth_clients.org_clients(OrgClients(actor, org))
+    found = services().clients.clients.org_clients(OrgClients(actor, org))
     return json_response(OrgClientList(items=[OrgClientOut.of(c) for c in found]))
 
 
@@ -98,7 +98,7 @@ def edit_client(actor: Actor, org: str, client_id: str) -> Response:
     body = parse_json(OrgClientPatch)
     uris = tuple(body.redirect_uris) if body.redirect_uris is not None else None
     cmd = EditOrgClient(actor, org, client_id, body.name, uris, body.members_only)
-    edited = services().oauth_clients.edit_org_client(cmd)
+    edited = services().clients.clients.edit_org_client(cmd)
     return json_response(OrgClientOut.of(edited))
 
 
@@ -108,5 +108,5 @@ def edit_client(actor: Actor, org: str, client_id: str) -> Response:
 def delete_client(actor: Actor, org: str, client_id: str) -> Response:
     """Remove an app of the org (admins): its tokens stop working; 404
     ``client_not_found`` for any other app."""
-    services().oauth_clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
+    services().clients.clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
     return no_content()

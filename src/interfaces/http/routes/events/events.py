@@ -20,7 +20,7 @@ TAGS = ("events",)
 
 def _events(actor: Actor, user_id: str | None) -> Response:
     query = parse_query(EventListQuery)
-    page = services().events.list(
+    page = services().events.history.list(
         EventQuery(actor, query.limit, query.cursor, type=query.type, user_id=user_id)
     )
     items = [EventOut.of(event) for event in page.items]

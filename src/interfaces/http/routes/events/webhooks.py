@@ -39,7 +39,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 def create_webhook(actor: Actor) -> Response:
     """Admin: register an endpoint; the answer carries its ``secret``, shown only here."""
     body = parse_json(WebhookCreate)
-    created = services().webhooks.create(
+    created = services().events.webhooks.create(
         CreateWebhook(actor, body.url, tuple(body.events), body.description or "")
     )
     out = WebhookCreated(**WebhookOut.of(created.endpoint).model_dump(), secret=created.secret)
@@ -53,7 +53,7 @@ def create_webhook(actor: Actor) -> Response:
 def list_webhooks(actor: Actor) -> Response:
     """Admin: every endpoint, oldest first (one list: there are few)."""
     parse_query(NoQuery)
-    endpoints = services().webhooks.list(ListWebhooks(actor))
+    endpoints = services().events.webhooks.list(ListWebhooks(actor))
     return json_response(WebhookList(items=[WebhookOut.of(e) for e in endpoints]))
 
 
@@ -62,7 +62,9 @@ def list_webhooks(actor: Actor) -> Response:
 @authenticated
 def get_webhook(actor: Actor, webhook_id: str) -> Response:
     """Admin: one endpoint."""
-    return json_response(WebhookOut.of(services().webhooks.show(WebhookRef(actor, webhook_id))))
+    return json_response(
+        WebhookOut.of(services().events.webhooks.show(WebhookRef(actor, webhook_id)))
+    )
 
 
 @bp.delete("/<webhook_id>")
@@ -70,7 +72,7 @@ def get_webhook(actor: Actor, webhook_id: str) -> Response:
 @authenticated
 def delete_webhook(actor: Actor, webhook_id: str) -> Response:
     """Admin: delete an endpoint; its pending deliveries stop."""
-    services().webhooks.delete(WebhookRef(actor, webhook_id))
+    services().events.webhooks.delete(WebhookRef(actor, webhook_id))
     return no_content()
 
 
@@ -82,7 +84,7 @@ def delete_webhook(actor: Actor, webhook_id: str) -> Response:
 def list_deliveries(actor: Actor, webhook_id: str) -> Response:
     """Admin: the endpoint's deliveries with their attempts, newest first, paginated."""
     query = parse_query(PageQuery)
-    page = services().webhooks.deliveries(
+    page = services().events.webhooks.deliveries(
         DeliveryQuery(actor, webhook_id, query.limit, query.cursor)
     )
     items = [DeliveryOut.of(delivery) for delivery in page.items]
@@ -94,5 +96,5 @@ def list_deliveries(actor: Actor, webhook_id: str) -> Response:
 @authenticated
 def resend_delivery(actor: Actor, webhook_id: str, delivery_id: str) -> Response:
     """Admin: send a delivery again now, with the same ``webhook-id``."""
-    delivery = services().webhooks.resend(Resend(actor, webhook_id, delivery_id))
+    delivery = services().events.webhooks.resend(Resend(actor, webhook_id, delivery_id))
     return json_response(DeliveryOut.of(delivery), 202)

@@ -23,7 +23,7 @@ TAGS = ("accounts",)
 @authenticated
 def list_identities(actor: Actor) -> Response:
     """The identities linked to the caller's account (Firebase's too), oldest first."""
-    links = services().identities.list(ListIdentities(actor))
+    links = services().federation.identities.list(ListIdentities(actor))
     items = [IdentityOut.model_validate(link, from_attributes=True) for link in links]
     return json_response(IdentityList(items=items))
 
@@ -37,5 +37,5 @@ def disconnect(actor: Actor, provider: str) -> Response:
     404 `identity_not_found`; 409 `last_sign_in_method` when the account would have no way
     left to sign in (no password, no passkey, no other identity).
     """
-    services().identities.disconnect(Disconnect(actor, provider))
+    services().federation.identities.disconnect(Disconnect(actor, provider))
     return no_content()

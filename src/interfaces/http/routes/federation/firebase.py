@@ -40,7 +40,7 @@ def exchange() -> Response:
     `email_taken` (the address belongs to another account).
     """
     body = parse_json(FirebaseExchangeRequest)
-    pair = services().firebase.sign_in(
+    pair = services().federation.firebase.sign_in(
         FirebaseSignIn(
             id_token=body.id_token,
             user_agent=request.user_agent.string[:256],
@@ -62,5 +62,5 @@ def custom_token(actor: Actor) -> Response:
     requires a second factor the account has not set up; 503 when the token cannot be
     signed (no signer, IAM).
     """
-    token = services().firebase.custom_token(CustomToken(actor))
+    token = services().federation.firebase.custom_token(CustomToken(actor))
     return json_response(CustomTokenOut(custom_token=token))

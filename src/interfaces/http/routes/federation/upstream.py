@@ -44,7 +44,7 @@ def native_token(provider: str) -> Response:
     account holds the address: sign in to it and connect the provider).
     """
     body = parse_json(NativeTokenRequest)
-    pair = services().upstream.native(
+    pair = services().federation.upstream.native(
         NativeSignIn(
             provider_id=provider,
             id_token=body.id_token,

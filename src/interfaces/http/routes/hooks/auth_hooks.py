@@ -39,7 +39,7 @@ def set_auth_hook(actor: Caller) -> Response:
     """Admin: the kind's hook (replacing the kind's); the answer carries its ``secret``,
     shown only here."""
     body = parse_json(AuthHookSet)
-    created = services().auth_hooks.set(
+    created = services().hooks.hooks.set(
         SetAuthHook(actor, body.kind, body.url, body.timeout_ms, body.on_failure)
     )
     replaced = created.replaced.hook_id if created.replaced is not None else None
@@ -56,7 +56,7 @@ def set_auth_hook(actor: Caller) -> Response:
 def list_auth_hooks(actor: Caller) -> Response:
     """Admin: every hook (one per kind at most), each with its latest calls, newest first."""
     parse_query(NoQuery)
-    views = services().auth_hooks.list(ListAuthHooks(actor))
+    views = services().hooks.hooks.list(ListAuthHooks(actor))
     items = [
         AuthHookWithCalls(
             **AuthHookOut.of(view.hook).model_dump(),
@@ -72,5 +72,5 @@ def list_auth_hooks(actor: Caller) -> Response:
 @authenticated
 def delete_auth_hook(actor: Caller, hook_id: str) -> Response:
     """Admin: remove a hook; its kind goes on as if there were none."""
-    services().auth_hooks.remove(AuthHookRef(actor, hook_id))
+    services().hooks.hooks.remove(AuthHookRef(actor, hook_id))
     return no_content()

@@ -40,7 +40,7 @@ def evaluation(caller: AccessCaller) -> Response:
     client about its own org."""
     body = parse_json(EvaluationRequest)
     question = AccessQuestion(body.subject.id, body.action.name, body.resource.id)
-    (decision,) = services().access_decisions.evaluate(Evaluate(caller, (question,)))
+    (decision,) = services().orgs.access.evaluate(Evaluate(caller, (question,)))
     return json_response(Decision(decision=decision))
 
 
@@ -67,7 +67,7 @@ def evaluations(caller: AccessCaller) -> Response:
     if missing:
         raise InvalidInput(errors=tuple(missing))
     semantic = body.options.evaluations_semantic if body.options else "execute_all"
-    decisions = services().access_decisions.evaluate(
+    decisions = services().orgs.access.evaluate(
         Evaluate(caller, tuple(questions), stop_after=STOP_AFTER[semantic])
     )
     return json_response(Decisions(evaluations=[Decision(decision=d) for d in decisions]))

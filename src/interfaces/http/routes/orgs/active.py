@@ -31,5 +31,5 @@ def switch_org(actor: Actor) -> Response:
     """Act in one of the caller's orgs (or in none): a new access token for this session
     names it; the session's refresh token keeps it."""
     body = parse_json(SwitchOrgRequest)
-    switched = services().active_org.switch(SwitchOrg(actor, body.org))
+    switched = services().orgs.active.switch(SwitchOrg(actor, body.org))
     return json_response(AccessTokenOut.model_validate(switched, from_attributes=True))

@@ -50,7 +50,7 @@ def upload_dataset(actor: Actor) -> Response:
         fields, upload = read_upload(DatasetFields, text_parts=("schema",))
         return DatasetForm(fields.name, upload, fields.schema_text, fields.delimiter)
 
-    dataset = services().datasets.import_csv(ImportDataset(actor=actor, form=form))
+    dataset = services().resources.datasets.import_csv(ImportDataset(actor=actor, form=form))
     return json_response(DatasetOut.of(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
 
 
@@ -62,7 +62,7 @@ def upload_dataset(actor: Actor) -> Response:
 def list_datasets(actor: Actor) -> Response:
     """The caller's datasets (an admin's: everyone's), paginated by id."""
     query = parse_query(PageQuery)
-    page = services().datasets.list(DatasetQuery(actor, query.limit, query.cursor))
+    page = services().resources.datasets.list(DatasetQuery(actor, query.limit, query.cursor))
     return json_response(
         DatasetPage(items=[DatasetListItem.of(d) for d in page.items], next_cursor=page.next_cursor)
     )
@@ -73,7 +73,9 @@ def list_datasets(actor: Actor) -> Response:
 @authenticated
 def get_dataset(actor: Actor, dataset_id: str) -> Response:
     """A dataset with its validation report."""
-    return json_response(DatasetOut.of(services().datasets.show(ShowDataset(actor, dataset_id))))
+    return json_response(
+        DatasetOut.of(services().resources.datasets.show(ShowDataset(actor, dataset_id)))
+    )
 
 
 @bp.get("/<dataset_id>/rows")
@@ -88,7 +90,11 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
     """The stored rows in file order, paginated, each with its findings."""
     query = parse_query(PageQuery)
     return json_response(
-        RowPage.of(services().datasets.rows(RowQuery(actor, dataset_id, query.limit, query.cursor)))
+        RowPage.of(
+            services().resources.datasets.rows(
+                RowQuery(actor, dataset_id, query.limit, query.cursor)
+            )
+        )
     )
 
 
@@ -100,7 +106,7 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
 def export_dataset(actor: Actor, dataset_id: str) -> Response:
     """The stored rows as a CSV download (UTF-8 with BOM, CRLF); cells a spreadsheet would
     run as formulas (starting with = + - @ tab CR) are prefixed with an apostrophe."""
-    dataset, text = services().datasets.export_csv(ExportDataset(actor, dataset_id))
+    dataset, text = services().resources.datasets.export_csv(ExportDataset(actor, dataset_id))
 
     def body() -> Iterator[bytes]:
         yield EXPORT_BOM.encode()
@@ -122,5 +128,5 @@ def _csv_name(filename: str) -> str:
 @authenticated
 def delete_dataset(actor: Actor, dataset_id: str) -> Response:
     """Delete a dataset: its stored file, rows and record (owner or admin)."""
-    services().datasets.delete(DeleteDataset(actor, dataset_id))
+    services().resources.datasets.delete(DeleteDataset(actor, dataset_id))
     return no_content()

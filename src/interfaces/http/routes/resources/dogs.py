@@ -31,7 +31,9 @@ PATH_PARAMETERS["name"] = DOG_NAME_SCHEMA
 
 def _page(adopted: bool | None) -> Response:
     query = parse_query(PageQuery)
-    page = services().dogs.list(DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted))
+    page = services().resources.dogs.list(
+        DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted)
+    )
     return json_response(
         DogPage(items=[DogOut.of(dog) for dog in page.items], next_cursor=page.next_cursor)
     )
@@ -55,7 +57,7 @@ def list_adopted_dogs() -> Response:
 @doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
 def get_dog(name: str) -> Response:
     """One dog by its name (case-insensitive)."""
-    return json_response(DogOut.of(services().dogs.get(GetDog(name))))
+    return json_response(DogOut.of(services().resources.dogs.get(GetDog(name))))
 
 
 @bp.post("/<dog_name:name>")
@@ -70,7 +72,7 @@ def get_dog(name: str) -> Response:
 def create_dog(actor: Actor, name: str) -> Response:
     """Create a dog owned by the caller: 202, its picture is fetched in the background."""
     body = parse_json(DogCreate) if request.get_data(cache=True) else DogCreate()
-    dog = services().dogs.create(
+    dog = services().resources.dogs.create(
         NewDog(owner_id=actor.user_id, name=name, is_adopted=body.is_adopted)
     )
     location = f"/dogs/{quote(dog.name.value, safe='')}"
@@ -89,7 +91,7 @@ def update_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: change ``is_adopted`` and/or rename (``name``)."""
     body = parse_json(DogUpdate)
     changes = tuple((field, getattr(body, field)) for field in sorted(body.model_fields_set))
-    return json_response(DogOut.of(services().dogs.edit(EditDog(actor, name, changes))))
+    return json_response(DogOut.of(services().resources.dogs.edit(EditDog(actor, name, changes))))
 
 
 @bp.delete("/<dog_name:name>")
@@ -97,5 +99,5 @@ def update_dog(actor: Actor, name: str) -> Response:
 @authenticated
 def delete_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: delete the dog; its name is free again."""
-    services().dogs.delete(DeleteDog(actor, name))
+    services().resources.dogs.delete(DeleteDog(actor, name))
     return no_content()

@@ -100,7 +100,7 @@ def invite(actor: Actor) -> Response:
     """Dogs API: admins create an account and mail its owner a set-password link (native:
     POST /users/invitations; without ``username``, one is made from the address)."""
     body = parse_json(ApiUserInvitation, any_casing=True)
-    user = services().invitations.invite(Invite(actor=actor, **body.model_dump()))
+    user = services().mail.invitations.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})
 
 
@@ -124,7 +124,7 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
             disabled=change.disabled,
             attributes=tuple((change.attributes or {}).items()),
         )
-        return json_response(users.admin_out(services().admin.change_user(admin_change)))
+        return json_response(users.admin_out(services().accounts.admin.change_user(admin_change)))
     model = ReplaceUserRequest if replace else PatchUserRequest
     profile = validate(model, folded(data, model))
     if user_id != actor.user_id:
@@ -170,7 +170,7 @@ def delete_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's
     (native: DELETE /users/{user_id})."""
     if user_id == actor.user_id:
-        services().accounts.delete(DeleteUser(actor))
+        services().accounts.accounts.delete(DeleteUser(actor))
     else:
-        services().admin.remove_user(RemoveUser(actor, user_id))
+        services().accounts.admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

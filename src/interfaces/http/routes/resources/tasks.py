@@ -31,7 +31,7 @@ TAGS = ("tasks",)
 def create_task(actor: Actor) -> Response:
     """Create a task owned by the caller."""
     body = parse_json(TaskCreate)
-    task = services().tasks.create(NewTask(owner_id=actor.user_id, **body.model_dump()))
+    task = services().resources.tasks.create(NewTask(owner_id=actor.user_id, **body.model_dump()))
     return json_response(TaskOut.of(task), 201, {"Location": f"/tasks/{task.id}"})
 
 
@@ -41,7 +41,7 @@ def create_task(actor: Actor) -> Response:
 def list_tasks(actor: Actor) -> Response:
     """The caller's tasks, oldest first, paginated; ``?done=true|false`` filters."""
     query = parse_query(TaskListQuery)
-    page = services().tasks.list(
+    page = services().resources.tasks.list(
         TaskQuery(
             owner_id=actor.user_id,
             limit=query.limit,
@@ -59,7 +59,7 @@ def list_tasks(actor: Actor) -> Response:
 @authenticated
 def get_task(actor: Actor, task_id: str) -> Response:
     """One of the caller's tasks."""
-    return json_response(TaskOut.of(services().tasks.get(GetTask(actor, task_id))))
+    return json_response(TaskOut.of(services().resources.tasks.get(GetTask(actor, task_id))))
 
 
 @bp.put("/<task_id>")
@@ -70,7 +70,7 @@ def replace_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskReplace)
     changes = tuple(body.model_dump().items())
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(TaskOut.of(services().tasks.edit(cmd)))
+    return json_response(TaskOut.of(services().resources.tasks.edit(cmd)))
 
 
 @bp.patch("/<task_id>")
@@ -81,7 +81,7 @@ def patch_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskPatch)
     changes = tuple((name, getattr(body, name)) for name in sorted(body.model_fields_set))
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(TaskOut.of(services().tasks.edit(cmd)))
+    return json_response(TaskOut.of(services().resources.tasks.edit(cmd)))
 
 
 @bp.delete("/<task_id>")
@@ -89,5 +89,5 @@ def patch_task(actor: Actor, task_id: str) -> Response:
 @authenticated
 def delete_task(actor: Actor, task_id: str) -> Response:
     """Delete one of the caller's tasks."""
-    services().tasks.delete(DeleteTask(actor, task_id))
+    services().resources.tasks.delete(DeleteTask(actor, task_id))
     return no_content()

@@ -47,7 +47,7 @@ def create_user() -> Response:
     it adds one with PATCH /user.
     """
     body = parse_json(TasksApiSignUp, any_casing=True)
-    user = services().accounts.register(
+    user = services().accounts.accounts.register(
         Register(
             username=body.username,
             email=None,

@@ -37,7 +37,7 @@ def request_code() -> Response:
     each 30 seconds, five an hour (429 with Retry-After). Codes asked from one client address
     past their budget answer 401 `challenge_required` until `challenge_token` is sent."""
     body = parse_json(EmailCodeRequest)
-    started = services().email_codes.request(
+    started = services().signin.email_codes.request(
         RequestEmailCode(
             email=str(body.email),
             client_ip=request.remote_addr or "",
@@ -59,7 +59,7 @@ def verify_code() -> Response:
     account gets one. With two-step login on, 401 `mfa_required` as for a password; 403
     `sso_required` where the account's org signs it in."""
     body = parse_json(VerifyEmailCodeRequest)
-    pair = services().email_codes.verify(
+    pair = services().signin.email_codes.verify(
         VerifyEmailCode(
             flow_id=body.flow_id,
             code=body.code,

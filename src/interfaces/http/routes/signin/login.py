@@ -63,7 +63,7 @@ def read_login(*, any_casing: bool = False) -> LoginRequest:
 def log_in(login: str, password: str, challenge_token: str = "") -> Response:
     """The token response of a login with ``login`` (a username or an address), and the
     device token's cookie, for the path logged in at."""
-    pair = services().login.login(
+    pair = services().signin.login.login(
         Login(
             login=login,
             password=password,
@@ -111,7 +111,7 @@ def change_password(actor: Actor) -> Response:
     """Change the password; every other session ends. Without ``current_password``: an
     account's first password (it has none), from a recent sign-in."""
     body = parse_json(ChangePasswordRequest)
-    services().login.change_password(
+    services().signin.login.change_password(
         ChangePassword.of(
             actor,
             body.current_password or "",

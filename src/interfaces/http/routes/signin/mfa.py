@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
+from application.signin.factors.totp import MfaCommand
 from application.signin.mfa import MfaLogin
-from application.signin.totp import MfaCommand
 from domain.errors import InvalidInput
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
@@ -50,7 +50,7 @@ def start_totp(actor: Actor) -> Response:
     """Start TOTP enrolment behind the password: a secret for the authenticator app. It is
     not active until POST /auth/mfa/totp/confirm; starting again replaces it."""
     body = parse_json(PasswordRequest)
-    enrolment = services().totp.start(command(actor, password=body.password))
+    enrolment = services().signin.totp.start(command(actor, password=body.password))
     return json_response(TotpEnrolmentOut.of(enrolment))
 
 
@@ -66,7 +66,7 @@ def confirm_totp(actor: Actor) -> Response:
     """Turn TOTP on with a first code: ten recovery codes, shown this once. Every other
     session of the account ends."""
     body = parse_json(CodeRequest)
-    codes = services().totp.confirm(command(actor, code=body.code))
+    codes = services().signin.totp.confirm(command(actor, code=body.code))
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
 
 
@@ -82,7 +82,7 @@ def disable_totp(actor: Actor) -> Response:
     """Turn TOTP off with the password and a code (or a recovery code). Every other session
     of the account ends."""
     body = parse_json(PasswordAndCodeRequest)
-    services().totp.disable(command(actor, password=body.password, code=body.code))
+    services().signin.totp.disable(command(actor, password=body.password, code=body.code))
     return no_content()
 
 
@@ -97,7 +97,7 @@ def disable_totp(actor: Actor) -> Response:
 def new_recovery_codes(actor: Actor) -> Response:
     """A new set of ten recovery codes, behind the password and a code; the old set is void."""
     body = parse_json(PasswordAndCodeRequest)
-    codes = services().totp.new_recovery_codes(
+    codes = services().signin.totp.new_recovery_codes(
         command(actor, password=body.password, code=body.code)
     )
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
@@ -117,7 +117,7 @@ def finish_login() -> Response:
         raise InvalidInput.field(
             "code", "Send exactly one of code and recovery_code.", "code_or_recovery_code"
         )
-    pair = services().login.finish_mfa(
+    pair = services().signin.login.finish_mfa(
         MfaLogin(
             mfa_token=body.mfa_token,
             code=body.code,

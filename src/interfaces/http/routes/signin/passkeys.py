@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
-from application.signin.passkeys import (
+from application.signin.factors.passkeys import (
     DeletePasskey,
     ListPasskeys,
     PasskeySignIn,
@@ -47,7 +47,7 @@ def registration_options(actor: Actor) -> Response:
     """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
     return json_response(
         CreationOptionsOut.model_validate(
-            services().passkeys.registration_options(RegistrationOptions(actor))
+            services().signin.passkeys.registration_options(RegistrationOptions(actor))
         )
     )
 
@@ -63,7 +63,7 @@ def registration_options(actor: Actor) -> Response:
 def register(actor: Actor) -> Response:
     """Register the credential navigator.credentials.create() made from the options."""
     body = parse_json(PasskeyRegistrationRequest)
-    passkey = services().passkeys.register(
+    passkey = services().signin.passkeys.register(
         RegisterPasskey(actor=actor, credential=body.credential(), name=body.name or "")
     )
     return json_response(PasskeyOut.of(passkey), 201)
@@ -74,7 +74,7 @@ def register(actor: Actor) -> Response:
 @authenticated
 def list_passkeys(actor: Actor) -> Response:
     """The caller's passkeys, oldest first."""
-    items = [PasskeyOut.of(p) for p in services().passkeys.list(ListPasskeys(actor))]
+    items = [PasskeyOut.of(p) for p in services().signin.passkeys.list(ListPasskeys(actor))]
     return json_response(PasskeyList(items=items))
 
 
@@ -92,7 +92,7 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     409 `last_sign_in_method`: the account has no password and no linked identity, and this
     is its last passkey (as `DELETE /auth/identities/{provider}`).
     """
-    services().passkeys.delete(DeletePasskey(actor, passkey_id))
+    services().signin.passkeys.delete(DeletePasskey(actor, passkey_id))
     return no_content()
 
 
@@ -102,7 +102,7 @@ def authentication_options() -> Response:
     """Options for navigator.credentials.get() with any of this site's passkeys
     (usernameless); the challenge holds for 5 minutes, once."""
     return json_response(
-        RequestOptionsOut.model_validate(services().passkeys.authentication_options())
+        RequestOptionsOut.model_validate(services().signin.passkeys.authentication_options())
     )
 
 
@@ -118,7 +118,7 @@ def authenticate() -> Response:
     sends no device token of the account (header `Device-Token`, or the cookie) is from a
     new device, and the account is mailed about it."""
     body = parse_json(PasskeyAssertionRequest)
-    pair = services().passkeys.sign_in(
+    pair = services().signin.passkeys.sign_in(
         PasskeySignIn(
             credential=body.credential(),
             user_agent=request.user_agent.string[:256],

@@ -36,7 +36,7 @@ TAGS = ("sessions",)
 def refresh() -> Response:
     """Exchange a refresh token for a new pair; the presented refresh token is spent."""
     body = parse_json(RefreshRequest)
-    return json_response(token_out(services().sessions.refresh(Refresh(body.refresh_token))))
+    return json_response(token_out(services().signin.sessions.refresh(Refresh(body.refresh_token))))
 
 
 @bp.post("/renew")
@@ -44,7 +44,7 @@ def refresh() -> Response:
 @session_authenticated
 def renew(actor: Actor) -> Response:
     """A new access token for the same session, while the presented one is unexpired."""
-    renewed = services().sessions.renew(Renew(actor))
+    renewed = services().signin.sessions.renew(Renew(actor))
     return json_response(AccessTokenOut.model_validate(renewed, from_attributes=True))
 
 
@@ -54,7 +54,7 @@ def renew(actor: Actor) -> Response:
 def logout(actor: Actor) -> Response:
     """End this session (``?all=true``: every session); its tokens stop working at once."""
     query = parse_query(LogoutQuery)
-    services().sessions.logout(Logout(actor, query.all))
+    services().signin.sessions.logout(Logout(actor, query.all))
     return no_content()
 
 
@@ -84,7 +84,7 @@ def list_sessions(actor: Actor) -> Response:
     """The caller's active sessions, most recently used first."""
     items = [
         SessionOut.of(session, current=session.id == actor.session_id)
-        for session in services().sessions.list(ListSessions(actor))
+        for session in services().signin.sessions.list(ListSessions(actor))
     ]
     return json_response(SessionList(items=items, next_cursor=None))
 
@@ -94,5 +94,5 @@ def list_sessions(actor: Actor) -> Response:
 @session_authenticated
 def end_session(actor: Actor, session_id: str) -> Response:
     """End one of the caller's own sessions."""
-    services().sessions.end(EndSession(actor, session_id))
+    services().signin.sessions.end(EndSession(actor, session_id))
     return no_content()

@@ -43,7 +43,7 @@ def make_setup_link(actor: Actor, org: str) -> Response:
     """A link for the customer's IT admin to set up a connection (admins): valid 7 days,
     one per connection; the URL is shown this once."""
     body = parse_json(SetupLinkCreate)
-    made = services().sso_setup.make(
+    made = services().sso.setup.make(
         MakeSetupLink(actor, org, body.connection, body.kind, body.name)
     )
     out = SetupLinkMadeOut(
@@ -63,7 +63,7 @@ def make_setup_link(actor: Actor, org: str) -> Response:
 def list_setup_links(actor: Actor, org: str) -> Response:
     """The org's open setup links, one per connection (admins); never a token."""
     parse_query(NoQuery)
-    found = services().sso_setup.list(ConnectionRequest(actor, org))
+    found = services().sso.setup.list(ConnectionRequest(actor, org))
     return json_response(SetupLinkList(items=[SetupLinkOut.of(c) for c in found]))
 
 
@@ -72,5 +72,5 @@ def list_setup_links(actor: Actor, org: str) -> Response:
 @session_authenticated
 def revoke_setup_link(actor: Actor, org: str, connection_id: str) -> Response:
     """End the connection's setup link (admins): it opens nothing from then on."""
-    services().sso_setup.revoke(ConnectionRequest(actor, org, connection_id))
+    services().sso.setup.revoke(ConnectionRequest(actor, org, connection_id))
     return no_content()

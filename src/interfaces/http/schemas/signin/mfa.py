@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from application.signin.totp import TotpEnrolment
+from application.signin.factors.totp import TotpEnrolment
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem, Schema, Strict, no_null, not_null
 from interfaces.shared.qr import qr_svg

@@ -1,7 +1,7 @@
 """The device authorization grant (RFC 8628) on Authlib's endpoint and grant: the request
 (``POST /oauth/device_authorization``) and the polls at the token endpoint; the states and
-their rules are the use cases' (application/provider/device.py; docs/reference/oauth.md,
-"Device authorization")."""
+their rules are the use cases' (application/provider/authorization/device.py;
+docs/reference/oauth.md, "Device authorization")."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from authlib.oauth2.rfc8628 import (
     SlowDownError,
 )
 
-from application.provider.device import PollDevice, StartDevice
+from application.provider.authorization.device import PollDevice, StartDevice
 from application.provider.minting import MintIdToken
 from domain.clients.oauth import DEVICE_CODE, scope_list
 from interfaces.provider.server.models.config import (
@@ -80,7 +80,9 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         self.server.validate_requested_scope(request.payload.scope)
         check_resource_scopes(request.payload.scope, None, client)  # none without its resource
         scope = client.get_allowed_scope(request.payload.scope)
-        started = services().oauth_device.start_device(StartDevice(client.get_client_id(), scope))
+        started = services().provider.device.start_device(
+            StartDevice(client.get_client_id(), scope)
+        )
         page = f"{self.config.issuer}/device"
         data = {
             "device_code": started.device_code,
@@ -111,7 +113,7 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(NOT_ALLOWED)
         bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
-        polled = services().oauth_device.poll_device(
+        polled = services().provider.device.poll_device(
             PollDevice(device_code, client.get_client_id(), bound)
         )
         tokens = polled.tokens
@@ -140,7 +142,7 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
     def _id_token(self, token: dict[str, Any]) -> str:
         """The person's ID token, as a code's (no nonce: the device flow has none)."""
         subject: Subject = self.request.user
-        return services().oauth_minting.mint_id_token(
+        return services().provider.minting.mint_id_token(
             MintIdToken(
                 client_id=self.request.client.get_client_id(),
                 user=subject.user,

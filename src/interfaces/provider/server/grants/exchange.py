@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
+from application.provider.authorization.consent import ConsentQuery
 from application.provider.claims import Admission
-from application.provider.consent import ConsentQuery
 from application.provider.minting import MintExchangedToken
 from application.provider.tokens import GRANT_CLAIM, InspectToken
 from domain.clients.oauth import scope_list, unusable_resource
@@ -66,7 +66,7 @@ def _consented(subject: dict[str, Any], client: Client, target: str) -> bool:
     consent names it): what an org's app registered as its resources is its own word, not
     theirs (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md)."""
     query = ConsentQuery(str(subject.get("sub", "")), client.get_client_id(), "", target)
-    return not services().oauth_consent.consent_needed(query)
+    return not services().provider.consent.consent_needed(query)
 
 
 class _Refusal(OAuth2Error):  # type: ignore[misc]
@@ -101,7 +101,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         not_for_org = org_refusal(asked.target, client)
         if not_for_org is not None:
             raise InvalidTargetError(not_for_org)
-        state = services().oauth_introspection.token_state(InspectToken(asked.subject_token))
+        state = services().provider.introspection.token_state(InspectToken(asked.subject_token))
         if state is None or state.kind != "access_token" or not state.live:
             raise _Refusal("invalid_grant", NOT_LIVE)
         claims = state.claims
@@ -112,7 +112,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         if client.client.org_id is not None and not _consented(claims, client, asked.target):
             raise _Refusal("invalid_grant", NOT_CONSENTED)
         person = Admission(client.client, str(claims.get("sub", "")))
-        if not services().oauth_accounts.admits(person):  # an app for its org's members only
+        if not services().provider.accounts.admits(person):  # an app for its org's members only
             raise _Refusal("invalid_grant", NOT_A_MEMBER)
         try:
             check_chain(claims, client.get_client_id(), asked.target)
@@ -132,7 +132,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         subject, target, scope = self.exchange
         proof = self.request.client.dpop
-        minted = services().oauth_minting.mint_exchanged_token(
+        minted = services().provider.minting.mint_exchanged_token(
             MintExchangedToken(
                 client_id=self.request.client.get_client_id(),
                 subject=subject,

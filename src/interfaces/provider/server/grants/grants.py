@@ -152,7 +152,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
         data = oauth_request.payload.data
         client: Client = oauth_request.client
         asked = parse_claims(data.get("claims")).within(client.client.scopes)
-        services().oauth_grants.save_code(
+        services().provider.grants.save_code(
             NewCode(
                 code=code,
                 client_id=oauth_request.client.get_client_id(),
@@ -195,7 +195,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             found = self.found
             if found is not None and not found.settled:
                 found.settled = True
-                services().oauth_grants.spend_code(
+                services().provider.grants.spend_code(
                     SpendCode(found.code_text, found.presented.client_id)
                 )
             raise
@@ -203,7 +203,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
     found: Code | None = None
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        presented = services().oauth_grants.present_code(SpendCode(code, client.get_client_id()))
+        presented = services().provider.grants.present_code(SpendCode(code, client.get_client_id()))
         self.found = Code(presented, code) if presented is not None else None
         return self.found
 
@@ -278,7 +278,7 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
     def encode_id_token(self, token: dict[str, Any], oauth_request: OAuth2Request) -> str:
         code: Code = oauth_request.authorization_code
         subject: Subject = oauth_request.user
-        return services().oauth_minting.mint_id_token(
+        return services().provider.minting.mint_id_token(
             MintIdToken(
                 client_id=oauth_request.client.get_client_id(),
                 user=subject.user,
@@ -300,7 +300,7 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         client_id = self.request.client.get_client_id()
-        found = services().oauth_grants.find_refresh(FindRefresh(refresh_token, client_id))
+        found = services().provider.grants.find_refresh(FindRefresh(refresh_token, client_id))
         return (
             RefreshToken(found.grant, refresh_token, found.account, found.read) if found else None
         )
@@ -371,7 +371,7 @@ def access_token(
     resource = user.resource if user is not None else client.resource
     org = user.org if user is not None else None
     allowed = token_scope(client.get_allowed_scope(scope), resource, client, org)
-    minted = services().oauth_minting.mint_access_token(
+    minted = services().provider.minting.mint_access_token(
         MintAccessToken(
             client_id=client.get_client_id(),
             scope=allowed,
@@ -400,7 +400,7 @@ def access_token(
 def save_token(token: dict[str, Any], oauth_request: Any) -> None:
     """Keep what the grant gave: the grant's first refresh token (only with
     ``offline_access``), or the next one of a refresh."""
-    codes_and_grants = services().oauth_grants
+    codes_and_grants = services().provider.grants
     subject: Subject | None = oauth_request.user
     wants_refresh = "offline_access" in scope_list(token.get("scope"))
     client: Client = oauth_request.client

@@ -106,7 +106,7 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
     attributes they release among them."""
     if user is None:  # an app's own token (client_credentials) is about no person
         raise InvalidTokenError(description="This token is not about a user.")
-    released = services().profile_schemas.released(user.user, scope)
+    released = services().accounts.profile_schemas.released(user.user, scope)
     claims = claims_of(user.user, scope, user.org, user.userinfo_claims, released)
     return UserInfo({**user.hook_claims, **claims})
 
@@ -115,7 +115,7 @@ def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
     """The person's membership of a grant's org as stored now (scope ``organization``)."""
     if not isinstance(org_id, str):
         return None
-    return services().oauth_accounts.member_org(MemberOrg(user_id, org_id))
+    return services().provider.accounts.member_org(MemberOrg(user_id, org_id))
 
 
 NOT_A_MEMBER = (
@@ -128,7 +128,7 @@ def admitted(client: Client, subject: Subject, granted_at: datetime | None = Non
     only, while they are a member (for a refreshed grant, the membership it was made in);
     the subject's org, if read for this request, is not read again."""
     user_id, org = subject.user.id, subject.org
-    return services().oauth_accounts.admits(Admission(client.client, user_id, granted_at, org))
+    return services().provider.accounts.admits(Admission(client.client, user_id, granted_at, org))
 
 
 class Code(AuthorizationCodeMixin):  # type: ignore[misc]
@@ -181,7 +181,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
     @staticmethod
     def of(token: str) -> AccessToken | None:
         """What the token is (``token_state``), or None if it is no token of ours."""
-        state = services().oauth_introspection.token_state(InspectToken(token))
+        state = services().provider.introspection.token_state(InspectToken(token))
         return AccessToken(state) if state is not None else None
 
     def check_client(self, client: Client) -> bool:
@@ -208,7 +208,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return not self.live
 
     def get_user(self) -> Subject | None:
-        user = self.account or services().oauth_accounts.account(
+        user = self.account or services().provider.accounts.account(
             FindAccount(str(self.claims.get("sub", "")))
         )
         if user is None:
@@ -231,5 +231,5 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return {name: self.claims[name] for name in names if name in self.claims}
 
     def get_client(self) -> Client | None:
-        found = services().oauth_clients.client(FindClient(str(self.claims.get("client_id", ""))))
+        found = services().clients.clients.client(FindClient(str(self.claims.get("client_id", ""))))
         return Client(found) if found is not None else None

@@ -135,7 +135,7 @@ def spend_token_proof(proof: Proof) -> None:
     """A token request's proof is used once (RFC 9449 §11.1); a refresh spends it in its
     rotation's commit instead."""
     try:
-        services().oauth_grants.spend_proof(SpendProof(proof))
+        services().provider.grants.spend_proof(SpendProof(proof))
     except InvalidProof as exc:
         raise InvalidDpopProofError(exc.detail) from exc
 
@@ -156,7 +156,7 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
         raise DpopChallenge(
             "invalid_token", "A DPoP-bound access token comes with one DPoP proof.", dpop.algorithms
         )
-    client = services().oauth_clients.client(FindClient(str(claims.get("client_id", ""))))
+    client = services().clients.clients.client(FindClient(str(claims.get("client_id", ""))))
     required = config.dpop_nonce or (client is not None and client.dpop_bound_access_tokens)
     asked = ProofRequest(
         method=request.method,
@@ -178,7 +178,7 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
             "invalid_token", "The DPoP proof is of another key than the token's.", dpop.algorithms
         )
     try:
-        services().oauth_grants.spend_proof(SpendProof(proof))
+        services().provider.grants.spend_proof(SpendProof(proof))
     except InvalidProof as exc:
         raise DpopChallenge("invalid_dpop_proof", exc.detail, dpop.algorithms) from exc
     return proof

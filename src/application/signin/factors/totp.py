@@ -21,6 +21,7 @@ from application.ports import (
     SecretBox,
 )
 from application.signin.authentication import Actor, require_recent_sign_in
+from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.login import check_current_password
 from application.signin.mfa import (
     MfaRepository,
@@ -28,7 +29,6 @@ from application.signin.mfa import (
     consume_code,
     new_recovery_codes,
 )
-from application.signin.passkeys import PasskeyRepository
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,

@@ -9,7 +9,7 @@ ID token (and userinfo) names, read through the connection's mapping, gets the a
 connection's sign-in gives (``application/sso/arrival.py``).
 
 A test sign-in from the connection's setup page makes the same round trip, in any status,
-with the setup link in the flight as SAML's does (``application/sso/signin.py``): at the
+with the setup link in the flight as SAML's does (``application/sso/signin/saml.py``): at the
 return the answer is checked alike, and what a sign-in would do is shown, nothing made
 (docs/decisions/0397-a-test-sign-in-makes-nothing.md). An org admin's test from the
 connection's page carries the admin and the org instead of a setup link

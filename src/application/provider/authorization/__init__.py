@@ -1,0 +1,1 @@
+"""The authorization request's parts: consent, the device grant, pushed requests."""

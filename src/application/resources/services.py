@@ -1,0 +1,23 @@
+"""The resources capability's service objects: ``services().resources``
+(docs/decisions/0526-services-by-capability.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from application.resources.datasets import Datasets
+    from application.resources.dogs import Dogs
+    from application.resources.files import Files
+    from application.resources.tasks import Tasks
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceServices:
+    """The template resource modules: tasks, dogs, datasets, files."""
+
+    tasks: Tasks
+    dogs: Dogs
+    datasets: Datasets
+    files: Files

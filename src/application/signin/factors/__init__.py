@@ -1,0 +1,1 @@
+"""Ways in of their own: TOTP authenticators and recovery codes, passkeys."""

@@ -1,0 +1,1 @@
+"""Signing in through an org's connection: SAML and OpenID (what both share: ``arrival``)."""
