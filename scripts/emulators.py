@@ -22,7 +22,9 @@ change (docs/configuration.md#local-emulators). Child output goes to
 With a ``data_dir`` (the local profile's launcher, run_local.py, gives it), the Firestore and
 Auth emulators a set starts load the last copy saved there, and ``save()`` exports theirs into
 a new copy that replaces it at once; the tests give none and start empty
-(docs/decisions/0330-make-run-keeps-its-data.md).
+(docs/decisions/0330-make-run-keeps-its-data.md). ``RulesWatch`` keeps a rules file loaded
+in a set's Firestore emulator, as run_local.py does with ``firestore.rules``
+(docs/decisions/0512-make-run-loads-the-rules.md).
 
 Standard library only, so it runs before the virtual environment exists. Use it as a module
 (``EmulatorSet``) or from the command line::
@@ -233,6 +235,15 @@ def _port_problem(host: str, port: int) -> str | None:
                     continue
                 return "in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
     return None
+
+
+def _emulator_message(answer: bytes) -> str:
+    """An emulator's error answer as one line: its JSON ``error.message`` (the Firestore
+    emulator's "Error compiling rules: L12:5 ..."), else the body's start."""
+    text = answer.decode("utf-8", "replace")
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        text = str(json.loads(text)["error"]["message"])
+    return " ".join(text.split())[:500]
 
 
 def _how_to_set(variable: str, host: str) -> str:
@@ -1266,6 +1277,24 @@ class EmulatorSet:
             raise EmulatorError(f"{service} emulator: {method} {url} -> {status}: {text}")
         return status
 
+    def load_rules(self, text: str, name: str = "firestore.rules") -> None:
+        """Make the Firestore emulator hold this project's clients to the security rules
+        ``text`` (requests as its owner, the service's, pass whatever they say). A file the
+        emulator cannot compile is an EmulatorError with its message, and the emulator keeps
+        the rules it had (none at first: then it lets everyone in)."""
+        url = f"{self.url('firestore')}/emulator/v1/projects/{self.project}:securityRules"
+        body = json.dumps({"rules": {"files": [{"name": name, "content": text}]}}).encode()
+        try:
+            status, answer = _http(
+                "PUT", url, body=body, headers={"Content-Type": "application/json"}, timeout=30
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            raise EmulatorError(
+                f"the Firestore emulator at {self.netloc('firestore')} is unreachable: {exc}"
+            ) from exc
+        if status != 200:
+            raise EmulatorError(_emulator_message(answer) or f"answer {status}")
+
     def _ensure_bucket(self) -> None:
         """Create storage_bucket in the storage emulator (409 = already there: fine)."""
         if not self.storage_bucket:
@@ -1364,6 +1393,118 @@ def reset_kept_data(data_dir: Path) -> bool:
         return False
     shutil.rmtree(data_dir)
     return True
+
+
+# --------------------------------------------------------------------------- local rules
+
+RULES_VARIABLE = "EMULATOR_RULES"
+DEFAULT_RULES = "firestore.rules"
+# What the Firestore emulator holds when the rules file cannot be loaded at the start: no
+# client reads or writes anything, as a deploy of a broken file would change nothing (the
+# emulator without rules lets everyone in).
+CLOSED_RULES = """\
+rules_version = '2';
+service cloud.firestore {
+  match /databases/{database}/documents {
+    match /{document=**} {
+      allow read, write: if false;
+    }
+  }
+}
+"""
+
+
+def local_rules_file(
+    environ: Mapping[str, str] | None = None, root: Path = REPO_ROOT
+) -> Path | None:
+    """The security rules `make run` holds the Firestore emulator's clients to: the file
+    EMULATOR_RULES names (relative to the repository); when it is unset or empty, the one
+    firebase.json deploys (``firestore.rules``, which holds firegate's rules library:
+    docs/organizations.md); None when it says ``off``."""
+    value = (os.environ if environ is None else environ).get(RULES_VARIABLE, "").strip()
+    if value.lower() in _OFF:
+        return None
+    return root / (value or _deployed_rules(root))
+
+
+def _deployed_rules(root: Path) -> str:
+    try:
+        config = json.loads((root / "firebase.json").read_text(encoding="utf-8"))
+        named = config["firestore"]["rules"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_RULES
+    return named if isinstance(named, str) and named else DEFAULT_RULES
+
+
+@dataclass
+class RulesWatch:
+    """A rules file kept loaded in a set's Firestore emulator: ``load()`` once it answers,
+    then ``poll()`` as often as wanted, which costs a stat of the file. A change (a new
+    modification time, size or inode) is loaded once the file has stayed as it is for one
+    more poll, so a file caught half written is not read. Each returns what to tell the
+    person (docs/configuration.md#local-emulators)."""
+
+    emulators: EmulatorSet
+    path: Path
+    _loaded: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _changed: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def shown(self) -> str:
+        path = self.path
+        return str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
+
+    def load(self) -> str:
+        """The first load. A file that cannot be read or compiled leaves the emulator closed
+        to every client until a change of it loads; an emulator that cannot be reached is an
+        EmulatorError."""
+        self._loaded = self._changed = self._stamp()
+        try:
+            self._put()
+        except EmulatorError as exc:
+            self.emulators.load_rules(CLOSED_RULES, "closed.rules")
+            return (
+                f"warning: {self.shown} was not loaded into the Firestore emulator ({exc}): "
+                "it refuses every client until the file loads (each change of it is loaded)"
+            )
+        return (
+            f"{self.shown} loaded into the Firestore emulator: Firebase clients are held to "
+            f"it, and to each change of it ({RULES_VARIABLE}=off: to none)"
+        )
+
+    def poll(self) -> str | None:
+        """When the file has changed (and stayed so since the last poll): load it again."""
+        stamp = self._stamp()
+        if stamp == self._loaded:
+            self._changed = stamp
+            return None
+        if stamp != self._changed:  # changed since the last poll: wait until it settles
+            self._changed = stamp
+            return None
+        self._loaded = stamp
+        try:
+            self._put()
+        except EmulatorError as exc:
+            return (
+                f"warning: {self.shown} changed but was not loaded ({exc}); the Firestore "
+                "emulator keeps the rules it had"
+            )
+        return f"{self.shown} changed: loaded into the Firestore emulator again"
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            found = self.path.stat()
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size, found.st_ino
+
+    def _put(self) -> None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise EmulatorError(f"it cannot be read: {why}") from exc
+        self.emulators.load_rules(text, self.path.name)
 
 
 # --------------------------------------------------------------------------- CLI
