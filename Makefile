@@ -24,7 +24,7 @@ MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: lint-tests lint-src lint-rest help venv tools npm-tools translations ports run reset test screenshots lint docs cli bench soak container clean
+.PHONY: lint-tests lint-src lint-rest help venv tools npm-tools translations ports run reset test screenshots lint docs cli cli-ready cli-ports bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -130,9 +130,18 @@ lint-rest: venv
 docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8001
 	$(MKDOCS) serve -a 127.0.0.1:8001
 
-cli: ports venv tools translations ## the service's command line: make cli ARGS="users set-role alice admin"
+cli: ## the service's command line: make cli ARGS="users set-role alice admin"
 	@# Not echoed: ARGS may hold a secret (better: - and standard input, docs/configuration.md).
+	@# What it does first prints on stderr: stdout is the command's answer alone (| jq, > file).
+	@$(MAKE) --no-print-directory cli-ready >&2
 	@$(VPY) scripts/run_local.py --cli $(ARGS)
+
+# `make cli`'s port check (none for a command that reaches no data, such as `rules export`),
+# the venv, the emulators' tools and the catalogues.
+cli-ready: cli-ports venv tools translations
+
+cli-ports:
+	@$(PYTHON) scripts/emulators.py check --cli $(ARGS)
 
 bench: venv translations ## the benchmarks in bench/ against their floors: table of ratios, bench/results/
 	$(VPY) bench/run.py

@@ -1507,6 +1507,21 @@ class RulesWatch:
         self.emulators.load_rules(text, self.path.name)
 
 
+# --------------------------------------------------------------------------- make cli
+
+# The service's command-line groups that reach no data (the rules library, written from the
+# code): `make cli` starts no emulator for them and checks no port.
+CLI_WITHOUT_DATA: tuple[str, ...] = ("rules",)
+
+
+def cli_needs_emulators(args: Sequence[str]) -> bool:
+    """Whether `make cli ARGS=...` reaches the emulators: not for a help (no command,
+    ``--help``, ``--version``) nor for a group of CLI_WITHOUT_DATA."""
+    if not args or "--help" in args or "--version" in args:
+        return False
+    return args[0] not in CLI_WITHOUT_DATA
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -1601,7 +1616,7 @@ def _cmd_env(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     """`make run` and `make cli` call this first, before a first install's minutes."""
     profile = os.environ.get("APP_PROFILE") or "local"
-    if profile != "local":
+    if profile != "local" or (args.cli is not None and not cli_needs_emulators(args.cli)):
         return 0
     other: dict[str, int] = {}
     if args.port is not None:  # `make run`: its PORT, from the environment or .env
@@ -1654,6 +1669,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--only", help=only_help)
     check.add_argument(
         "--port", help="the service's PORT, checked too (empty: $PORT, from .env too, or 8000)"
+    )
+    check.add_argument(
+        "--cli",
+        nargs=argparse.REMAINDER,
+        help="`make cli`'s ARGS, last: no port is checked for a command that reaches no data",
     )
     check.set_defaults(func=_cmd_check)
     install = commands.add_parser("install", help="install firebase-tools, check prerequisites")

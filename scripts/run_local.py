@@ -14,7 +14,9 @@ already answer (``make run`` in another terminal, ``scripts/emulators.py start``
 ones started here are stopped on the way out. The Firestore and Auth emulators started here
 load the data kept in ``.local/emulator-data`` (``EMULATOR_DATA_DIR``; ``off``: none) and save
 theirs there when the run stops; ``make reset`` removes it. Every port they and gunicorn
-will take is checked before anything starts.
+will take is checked before anything starts. A command that reaches no data (``rules
+export``, a help: ``cli_needs_emulators``) starts none; a command's standard output is its
+answer alone, this script's lines going to standard error.
 
 `make run` holds the Firestore emulator's clients to the project's ``firestore.rules``
 (``EMULATOR_RULES``; ``off``: none), loaded once it answers and again at each change of the
@@ -50,6 +52,7 @@ from emulators import (
     EmulatorError,
     EmulatorSet,
     RulesWatch,
+    cli_needs_emulators,
     kept_data_dir,
     load_dotenv,
     local_rules_file,
@@ -351,10 +354,17 @@ def _environment(serving: bool) -> tuple[dict[str, str], dict[str, int], bool]:
     return env, ports, observed
 
 
-def _emulators_to_start(env: dict[str, str], ports: dict[str, int]) -> EmulatorSet | None:
-    """The emulators this run starts: none outside the local profile."""
+def _emulators_to_start(
+    env: dict[str, str], cli_args: Sequence[str] | None, ports: dict[str, int]
+) -> EmulatorSet | None:
+    """The emulators this run starts: none outside the local profile, nor for a command that
+    reaches no data (``rules export``, a help), whose app is built on their addresses all the
+    same (its clients connect on first use, which never comes)."""
     if env["APP_PROFILE"] != "local":
         _say(f"APP_PROFILE={env['APP_PROFILE']}: not starting the emulators")
+        return None
+    if cli_args is not None and not cli_needs_emulators(cli_args):
+        env.update(EmulatorSet.from_env(environ=env).env())
         return None
     return EmulatorSet.from_env(environ=env, other_ports=ports, data_dir=kept_data_dir(env))
 
@@ -374,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         load_dotenv(os.environ)  # the environment wins over .env, and .env over the defaults
         env, serving, observed = _environment(cli_args is None)
-        emulators = _emulators_to_start(env, serving)
+        emulators = _emulators_to_start(env, cli_args, serving)
         rules: RulesWatch | None = None
         if emulators is not None:
             start_emulators(emulators)

@@ -1,17 +1,20 @@
-"""`make run`'s launcher, scripts/run_local.py, on a stand-in for gunicorn: the address to
-sign in at is printed once the server answers, never before."""
+"""`make run`'s and `make cli`'s launcher, scripts/run_local.py, on stand-ins: the address to
+sign in at is printed once the server answers, never before; and the commands that reach no
+data start no emulator and check no port (docs/configuration.md#local-emulators)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from scripts.emulators import cli_needs_emulators
 
 from tests.support.scripts import SCRIPTS, load_script
 
@@ -93,3 +96,49 @@ def test_a_server_that_never_answers_is_never_announced(
     status, said = served(run_local, tmp_path, capsys, "1.0", "never")
     assert status == 3
     assert not [line for line in said if "sign in at" in line or "serving" in line], said
+
+
+@pytest.mark.parametrize(
+    ("args", "needed"),
+    [
+        (["rules", "export"], False),
+        (["rules", "export", "--into", "firestore.rules"], False),
+        ([], False),
+        (["--help"], False),
+        (["users", "export", "--help"], False),
+        (["users", "list"], True),
+        (["users", "export"], True),
+        (["clients", "create", "--name", "rules"], True),
+    ],
+)
+def test_which_commands_of_make_cli_reach_the_emulators(args: list[str], needed: bool) -> None:
+    assert cli_needs_emulators(args) is needed
+
+
+def test_make_clis_port_check_passes_a_command_that_reaches_no_data(tmp_path: Path) -> None:
+    with socket.socket() as held:  # another program's, on the Firestore emulator's port
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")},
+            "APP_PROFILE": "local",
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{held.getsockname()[1]}",
+        }
+
+        def check(*args: str) -> subprocess.CompletedProcess[str]:
+            command = [sys.executable, str(SCRIPTS / "emulators.py"), "check", "--cli", *args]
+            return subprocess.run(
+                command,
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+
+        # `users list` would be refused, once the 10 s an emulator may take to answer there
+        # have passed (tests/unit/test_emulator_ports.py); the rules library is written at once.
+        passed = check("rules", "export", "--into", "firestore.rules")
+        assert passed.returncode == 0 and passed.stdout == passed.stderr == ""
+        assert check("--help").returncode == 0
