@@ -34,7 +34,8 @@ Standard library only, so it runs before the virtual environment exists. Use it 
     python scripts/emulators.py reset                    # remove what `make run` keeps
     python scripts/emulators.py env                             # print the exports
     python scripts/emulators.py check [--port 8000]      # the ports they would take, free?
-    python scripts/emulators.py install                  # firebase-tools, maildev + checks
+    python scripts/emulators.py install                  # the npm tools + checks
+    python scripts/emulators.py install --for-run        # the emulators' alone + checks
 """
 
 from __future__ import annotations
@@ -444,12 +445,18 @@ OAUTH4WEBAPI = NpmTool("oauth4webapi", OAUTH4WEBAPI_VERSION, oauth4webapi_entry,
 OPENID_CLIENT = NpmTool("openid-client", OPENID_CLIENT_VERSION, openid_client_entry, 5)
 # Lighthouse: bench/lighthouse.py scores the pages with it, driving Debian's Chromium.
 LIGHTHOUSE = NpmTool("lighthouse", LIGHTHOUSE_VERSION, lighthouse_bin, 15)
-NPM_TOOLS = (FIREBASE_TOOLS, MAILDEV, OIDC_PROVIDER, OAUTH4WEBAPI, OPENID_CLIENT, LIGHTHOUSE)
+# What the emulators run (`make run`, `make cli`); the rest only the tests and the benchmarks
+# use, and `make tools` (`make test`, .ci/run) installs them too.
+RUN_NPM_TOOLS = (FIREBASE_TOOLS, MAILDEV)
+NPM_TOOLS = (*RUN_NPM_TOOLS, OIDC_PROVIDER, OAUTH4WEBAPI, OPENID_CLIENT, LIGHTHOUSE)
+# Where npm's output goes: shown (its end) only when the install fails.
+NPM_LOG = Path(".local") / "npm-install.log"
 
 
-def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> None:
+def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> list[NpmTool]:
     """Each of ``tools`` in <root>/.tools at its version; those missing installed with one npm
-    command (one resolution of the tree: 23 s for the five against 34 s one after another)."""
+    command (one resolution of the tree: 23 s for the five against 34 s one after another).
+    Returns those it installed."""
     missing = [
         tool
         for tool in tools
@@ -458,6 +465,7 @@ def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> None:
     ]
     if missing:
         _npm_install(root, missing)
+    return missing
 
 
 def ensure_firebase_tools(root: Path = REPO_ROOT) -> Path:
@@ -507,7 +515,11 @@ def check_node() -> tuple[int, int]:
 
 
 def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
-    node = check_node()
+    """One ``npm install`` of ``tools`` into <root>/.tools. npm's own output (a warning per
+    deprecated or engine-strict package on Node.js 20, EBADENGINE among them) goes to
+    <root>/.local/npm-install.log, and its end is shown only when the install fails; a line
+    every 15 s says how far it is."""
+    check_node()
     npm = shutil.which("npm") or "npm"
     named = ", ".join(f"{tool.package}@{tool.version}" for tool in tools)
     takes = max(tool.takes for tool in tools) if len(tools) == 1 else 30
@@ -517,13 +529,6 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
         file=sys.stderr,
         flush=True,
     )
-    if MAILDEV in tools and node < NODE_QUIET:
-        print(
-            f"emulators: on Node.js {node[0]}, npm warns EBADENGINE for two of maildev's "
-            f"dependencies that declare Node.js {NODE_QUIET[0]}; maildev runs all the same",
-            file=sys.stderr,
-            flush=True,
-        )
     # --omit=optional: no optional dependency is needed here, and one of firebase-tools' (re2,
     # for its Hosting emulator) is a native module that node-gyp compiles for minutes where
     # its prebuilt binary cannot be downloaded. Every install into .tools says so, or the next
@@ -538,7 +543,14 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
     began = time.monotonic()
     counted, since = _count_packages(root), began
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env) as proc:
+    log_path = root / NPM_LOG
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+        ) as proc,
+    ):
         while True:
             try:
                 proc.wait(timeout=15)
@@ -560,7 +572,8 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
                 )
     if proc.returncode != 0 or not all(tool.installed(root).exists() for tool in tools):
         raise EmulatorError(
-            f"`{shlex.join(command)}` failed (exit {proc.returncode}); see npm's output above"
+            f"`{shlex.join(command)}` failed (exit {proc.returncode}); the last lines of "
+            f"npm's output ({log_path}):\n{_tail(log_path)}"
         )
 
 
@@ -602,8 +615,12 @@ def ensure_storage_emulator(root: Path = REPO_ROOT) -> Path:
             f"(make venv) or `pip install {STORAGE_EMULATOR_REQUIREMENT}`"
         )
     print(f"emulators: installing {STORAGE_EMULATOR_REQUIREMENT} into .venv", file=sys.stderr)
+    command = [
+        str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        STORAGE_EMULATOR_REQUIREMENT,
+    ]  # fmt: skip
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", STORAGE_EMULATOR_REQUIREMENT],
+        command,
         stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -616,6 +633,9 @@ def ensure_storage_emulator(root: Path = REPO_ROOT) -> Path:
 
 
 # --------------------------------------------------------------------------- the set
+
+# The services that run an npm tool, and which.
+_NPM_SERVICES: tuple[tuple[str, NpmTool], ...] = (("auth", FIREBASE_TOOLS), ("mail", MAILDEV))
 
 
 # The JIT's first tier only (C1, no C2): the tests' emulators start often and serve each a
@@ -1030,6 +1050,11 @@ class EmulatorSet:
         atexit.register(self.stop)
         self._loaded = False
         try:
+            # The npm tools of the services to start, in one npm command when missing.
+            ensure_npm_tools(
+                self.root,
+                [tool for service, tool in _NPM_SERVICES if service in to_start],
+            )
             for service in sorted(to_start, key=_SPAWN_ORDER.index):
                 self._spawn(service)
             self._wait(to_start, began, timeout)
@@ -1630,8 +1655,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    """`make tools` (every npm tool: the tests' too), `make run` (``--for-run``: the
+    emulators' alone). Quiet when nothing was missing; a line once something was installed."""
     check_node()
-    ensure_npm_tools(REPO_ROOT)
+    installed = ensure_npm_tools(REPO_ROOT, RUN_NPM_TOOLS if args.for_run else NPM_TOOLS)
     if args.npm_only:
         return 0
     python = ensure_storage_emulator(REPO_ROOT)
@@ -1639,11 +1666,13 @@ def _cmd_install(args: argparse.Namespace) -> int:
     sdk = sdk_root()
     firestore_jar(sdk)
     pubsub_jar(sdk)
-    print(
-        f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} and maildev "
-        f"{MAILDEV_VERSION} in .tools, "
-        f"java {java}, Cloud SDK {sdk}, storage emulator in {python})"
-    )
+    if installed:
+        print(
+            f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} and maildev "
+            f"{MAILDEV_VERSION} in .tools, java {java}, Cloud SDK {sdk}, storage emulator in "
+            f"{python})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -1676,11 +1705,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="`make cli`'s ARGS, last: no port is checked for a command that reaches no data",
     )
     check.set_defaults(func=_cmd_check)
-    install = commands.add_parser("install", help="install firebase-tools, check prerequisites")
+    install = commands.add_parser(
+        "install", help="install the npm tools (the tests' too), check the prerequisites"
+    )
     install.add_argument(
         "--npm-only",
         action="store_true",
         help="only the npm registry's tools, into .tools (needs no venv: `make -j2 venv tools`)",
+    )
+    install.add_argument(
+        "--for-run",
+        action="store_true",
+        help="only the emulators' npm tools (firebase-tools, maildev), not the tests'",
     )
     install.set_defaults(func=_cmd_install)
     args = parser.parse_args(argv)
