@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pyotp
 import pytest
 import requests
 from playwright.sync_api import Page, ViewportSize
@@ -77,3 +78,58 @@ def test_a_pasted_code_signs_in_in_spanish(gunicorn_url: str, firestore: Any) ->
         page.get_by_role("button", name="Iniciar sesión").click()
         page.wait_for_url(gunicorn_url + "/account")
         phone_checked(page)
+
+
+WAYS_IN = {
+    "en-US": ("E-mail me a code", "Sign in", "This account has no password. You sign in with:",
+              "a code e-mailed to", "Set up two-step sign-in", "Turn on", "Recovery codes"),
+    "es-ES": ("Envíame un código", "Iniciar sesión", "Esta cuenta no tiene contraseña. Entras con:",
+              "un código enviado por correo a", "Configurar el inicio de sesión en dos pasos",
+              "Activar", "Códigos de recuperación"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_an_account_made_by_a_code_sets_up_two_step_sign_in_without_a_password(
+    gunicorn_url: str, firestore: Any, locale: str
+) -> None:
+    """/account/security says how the account signs in, and two-step sign-in is set up with
+    the fresh sign-in by code standing in for the password it does not have."""
+    ask, sign_in, no_password, by_code, set_up, turn_on, recovery = WAYS_IN[locale]
+    address = f"t{uuid.uuid4().hex[:10]}@example.com"
+    with chromium(javascript=True, locale=locale) as page:
+        _ask(page, gunicorn_url, address, link=ask, button=ask)
+        [mail] = mailbox.wait_for(address)
+        fill(page, code=code_in(mail["text"]))
+        page.get_by_role("button", name=sign_in).click()
+        page.wait_for_url(gunicorn_url + "/account")
+        page.goto(gunicorn_url + "/account/security")
+        password = page.locator("section[aria-labelledby='password-heading']")
+        assert no_password in password.inner_text()
+        assert f"{by_code} {address}" in password.get_by_role("listitem").all_inner_texts()
+        totp = page.locator("section[aria-labelledby='totp-heading']")
+        assert totp.locator("input[type=password]").count() == 0
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            phone_checked(page)
+
+        # A forged post (the browser's cookies, no CSRF token) starts nothing.
+        forged = page.request.post(gunicorn_url + "/account/totp", form={})
+        assert forged.status == 403
+        assert not firestore.document(f"mfa/{page_user_id(firestore, address)}").get().exists
+
+        totp.get_by_role("button", name=set_up).click()
+        secret = page.locator("#totp-secret").inner_text()
+        phone_checked(page)
+        fill(page, code=pyotp.TOTP(secret).now())
+        page.get_by_role("button", name=turn_on, exact=True).click()
+        assert page.get_by_role("heading", name=recovery, exact=True).is_visible()
+        assert page.locator("#recovery-codes li").count() == 10
+        phone_checked(page)
+        factor = firestore.document(f"mfa/{page_user_id(firestore, address)}").get().to_dict()
+        assert factor["active"] is True
+
+
+def page_user_id(firestore: Any, address: str) -> str:
+    (found,) = [u.id for u in firestore.collection("users").stream() if u.get("email") == address]
+    return str(found)
