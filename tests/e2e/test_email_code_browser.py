@@ -18,6 +18,7 @@ from playwright.sync_api import Page, ViewportSize
 from tests.support import mailbox
 from tests.support.browser import chromium, fill, on_this_server, own_context, phone_checked
 from tests.support.email_codes import code_in
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
 PHONE: ViewportSize = {"width": 375, "height": 800}
@@ -133,3 +134,38 @@ def test_an_account_made_by_a_code_sets_up_two_step_sign_in_without_a_password(
 def page_user_id(firestore: Any, address: str) -> str:
     (found,) = [u.id for u in firestore.collection("users").stream() if u.get("email") == address]
     return str(found)
+
+
+LIMITED = {
+    "en-US": ("E-mail me a code", "Too many attempts", "You can try again in"),
+    "es-ES": ("Envíame un código", "Demasiados intentos", "Puedes volver a intentarlo en"),
+}
+
+
+def test_past_the_request_limit_the_form_comes_back_with_when(firestore: Any) -> None:
+    """RATE_LIMIT_EMAIL_CODE refuses a third request from this address: the page is the form
+    again, the address kept, the message and Retry-After; at 375 and 1280 px, in English
+    and Spanish, axe-clean (docs/pages.md)."""
+    with serving("gunicorn-email-code-limit.log", RATE_LIMIT_EMAIL_CODE="2/hour") as url:
+        for locale, (button, said, wait) in LIMITED.items():
+            with chromium(javascript=True, locale=locale) as page:
+                for n in range(2 if locale == "en-US" else 0):
+                    page.goto(url + "/sign-in/email-code")
+                    fill(page, email=f"q{n}{uuid.uuid4().hex[:8]}@example.com")
+                    page.get_by_role("button", name=button).click()
+                    page.wait_for_url(url + "/sign-in/email-code/verify?**")
+                address = f"q{uuid.uuid4().hex[:10]}@example.com"
+                page.goto(url + "/sign-in/email-code")
+                fill(page, email=address)
+                with page.expect_response(lambda r: r.request.method == "POST") as answered:
+                    page.get_by_role("button", name=button).click()
+                answer = answered.value
+                assert answer.status == 429
+                assert 1 <= int(answer.headers["retry-after"]) <= 7200
+                alert = page.get_by_role("alert").inner_text()
+                assert said in alert and wait in alert
+                assert page.locator("input[name=email]").input_value() == address
+                for width in (375, 1280):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    phone_checked(page)
+            assert mailbox.to(address) == []
