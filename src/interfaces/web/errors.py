@@ -35,7 +35,8 @@ from interfaces.web import browser
 from interfaces.web.messages import message
 from interfaces.web.rendering import on_to_sso, page_headers
 
-SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
+PASSWORD_FIELDS = frozenset({"password", "current_password", "new_password"})
+SECRET_FIELDS = PASSWORD_FIELDS | {"code", "recovery_code"}
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,14 @@ def refused(
     except DomainError:
         return error_page(status, said(exc), headers)
     typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
+    # A password typed is never sent back: the field says to type it again (_fields.html)
+    retype = [k for k in PASSWORD_FIELDS if request.form.get(k)]
     # A signal fired: the page shows the challenge's widget (docs/security.md)
     challenge = exc if isinstance(exc, ChallengeRequired) else None
     body = render_template(
         form.template,
         form=typed,
+        retype=retype,
         errors=fields,
         error=None if fields else said(exc),
         failed=form.form_id,
