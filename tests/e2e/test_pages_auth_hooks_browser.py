@@ -12,7 +12,7 @@ import pytest
 
 from domain.events.auth_hooks import CallOutcome, HookCall, HookKind
 from infrastructure.firestore.events.auth_hooks import FirestoreAuthHooks
-from tests.support.browser import chromium, fill, phone_checked, signed_up
+from tests.support.browser import chromium, fill, phone_checked, shoot, signed_up
 from tests.support.hook_receiver import hook_receiver
 from tests.support.servers import cli
 
@@ -166,5 +166,7 @@ def test_at_1280_px_the_hooks_keep_their_words_whole_and_a_hook_is_tested(
         page.set_viewport_size({"width": 375, "height": 800})
         phone_checked(page)
 
+        if locale == "en-US":
+            shoot(page, "admin-auth-hooks-test")
         page.get_by_role("link", name=account, exact=True).click()
         page.wait_for_url(base + "/account")
