@@ -24,7 +24,7 @@ MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: lint-tests lint-src lint-rest help venv tools npm-tools translations ports run reset test screenshots lint docs cli bench soak container clean
+.PHONY: lint-tests lint-src lint-rest help venv tools npm-tools run-tools translations ports run reset test screenshots lint docs cli cli-ready cli-ports bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -32,11 +32,13 @@ help: ## list the targets
 venv: $(STAMP) ## create .venv and install requirements (again only when they change)
 
 # uv installs the requirements (~10 s against pip's ~65 s from a fresh clone,
-# docs/decisions/0355-uv-installs-the-venv.md); pip, when uv cannot be had or fails.
+# docs/decisions/0355-uv-installs-the-venv.md); pip, when uv cannot be had or fails. Both
+# quiet: a line per package is no news; an error is still printed
+# (docs/decisions/0514-a-quiet-first-make-run.md).
 UV_REQUIREMENT := uv==0.13.8
 UV := $(VENV)/bin/uv
-UV_INSTALL := $(UV) pip install --python $(VPY) --compile-bytecode
-PIP_INSTALL := $(VPY) -m pip install --disable-pip-version-check --progress-bar on
+UV_INSTALL := $(UV) pip install --quiet --python $(VPY) --compile-bytecode
+PIP_INSTALL := $(VPY) -m pip install --quiet --disable-pip-version-check
 
 $(STAMP): $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))))' || { \
@@ -57,19 +59,30 @@ $(STAMP): $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
 	@$(VPY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "firegate-src.pth").write_text(str(pathlib.Path("src").resolve()) + "\n")'
 	@touch $@
 
-tools: venv npm-tools ## install firebase-tools and maildev into .tools (if missing) and check java, the emulator JARs, chromium
+tools: venv npm-tools ## install the emulators' and the tests' npm tools into .tools (if missing) and check java, the emulator JARs, chromium
 	@$(PYTHON) scripts/emulators.py install
 	@# A warning only: `make run` does not need it, and the browser test fails without it.
 	@test -x /usr/bin/chromium || echo "warning: the browser test needs /usr/bin/chromium:" \
-	  "apt-get install -y chromium (docs/testing.md)"
+	  "apt-get install -y chromium (docs/testing.md)" >&2
 
 # The npm registry's part of `tools`, which needs no venv: `make -j2 venv tools` installs both
 # at once (.ci/run).
 npm-tools:
 	@$(PYTHON) scripts/emulators.py install --npm-only
 
-translations: venv ## compile the pages' and mails' catalogues (.po -> .mo; docs/contributing.md)
-	$(VENV)/bin/pybabel compile --statistics -d src/interfaces/web/translations
+# What `make run` needs of `tools`: the emulators' own (firebase-tools, maildev, the storage
+# emulator, java and the JARs checked), not the tests' (oidc-provider, Lighthouse, ...).
+run-tools: venv
+	@$(PYTHON) scripts/emulators.py install --for-run
+
+# A catalogue is compiled when its .po is newer than its .mo: quiet but for errors, with the
+# statistics when `make translations` is asked for by name.
+CATALOGUES := $(wildcard src/interfaces/web/translations/*/LC_MESSAGES/*.po)
+translations: venv $(CATALOGUES:.po=.mo) ## compile the pages' and mails' catalogues (.po -> .mo; docs/contributing.md)
+
+%.mo: %.po | venv
+	@$(VENV)/bin/pybabel $(if $(filter translations,$(MAKECMDGOALS)),,--quiet) compile \
+	  $(if $(filter translations,$(MAKECMDGOALS)),--statistics) -i $< -o $@
 
 # Before the first install's minutes: every port `make run` will take is free, or already an
 # emulator's (docs/configuration.md#local-emulators). Standard library only, no venv needed.
@@ -77,7 +90,7 @@ ports:
 	@$(PYTHON) scripts/emulators.py check $(PORTS_ARGS)
 
 run: PORTS_ARGS = --port "$${PORT:-}"
-run: ports venv tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators; TELEMETRY=1: with its traces and metrics shown
+run: ports venv run-tools translations ## serve the API on http://localhost:$PORT (8000) against the emulators; TELEMETRY=1: with its traces and metrics shown
 	$(VPY) scripts/run_local.py
 
 reset: ## empty what `make run` keeps between runs: the emulators' users, providers, clients
@@ -106,7 +119,8 @@ screenshots: venv tools translations ## the pages' screenshots in docs/images/pa
 	PAGES_SCREENSHOTS=docs/images/pages $(VPY) -m pytest -q -p no:cacheprovider \
 	  tests/e2e/test_pages_browser.py tests/e2e/test_pages_account_browser.py \
 	  tests/e2e/test_pages_admin_browser.py tests/e2e/test_pages_passkeys_browser.py \
-	  tests/e2e/test_pages_phone_browser.py
+	  tests/e2e/test_pages_phone_browser.py tests/e2e/test_pages_auth_hooks_browser.py \
+	  tests/e2e/test_pages_org_roles_browser.py
 
 lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts, the docs (strict)
 	@# Two at a time: the two mypy runs take 7 and 14 s of one core each, the rest 3 s.
@@ -130,9 +144,18 @@ lint-rest: venv
 docs: venv ## serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8001
 	$(MKDOCS) serve -a 127.0.0.1:8001
 
-cli: ports venv tools translations ## the service's command line: make cli ARGS="users set-role alice admin"
+cli: ## the service's command line: make cli ARGS="users set-role alice admin"
 	@# Not echoed: ARGS may hold a secret (better: - and standard input, docs/configuration.md).
+	@# What it does first prints on stderr: stdout is the command's answer alone (| jq, > file).
+	@$(MAKE) --no-print-directory cli-ready >&2
 	@$(VPY) scripts/run_local.py --cli $(ARGS)
+
+# `make cli`'s port check (none for a command that reaches no data, such as `rules export`),
+# the venv and the catalogues; run_local.py installs the emulators' tools it then starts.
+cli-ready: cli-ports venv translations
+
+cli-ports:
+	@$(PYTHON) scripts/emulators.py check --cli $(ARGS)
 
 bench: venv translations ## the benchmarks in bench/ against their floors: table of ratios, bench/results/
 	$(VPY) bench/run.py

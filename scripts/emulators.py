@@ -22,7 +22,9 @@ change (docs/configuration.md#local-emulators). Child output goes to
 With a ``data_dir`` (the local profile's launcher, run_local.py, gives it), the Firestore and
 Auth emulators a set starts load the last copy saved there, and ``save()`` exports theirs into
 a new copy that replaces it at once; the tests give none and start empty
-(docs/decisions/0330-make-run-keeps-its-data.md).
+(docs/decisions/0330-make-run-keeps-its-data.md). ``RulesWatch`` keeps a rules file loaded
+in a set's Firestore emulator, as run_local.py does with ``firestore.rules``
+(docs/decisions/0512-make-run-loads-the-rules.md).
 
 Standard library only, so it runs before the virtual environment exists. Use it as a module
 (``EmulatorSet``) or from the command line::
@@ -32,7 +34,8 @@ Standard library only, so it runs before the virtual environment exists. Use it 
     python scripts/emulators.py reset                    # remove what `make run` keeps
     python scripts/emulators.py env                             # print the exports
     python scripts/emulators.py check [--port 8000]      # the ports they would take, free?
-    python scripts/emulators.py install                  # firebase-tools, maildev + checks
+    python scripts/emulators.py install                  # the npm tools + checks
+    python scripts/emulators.py install --for-run        # the emulators' alone + checks
 """
 
 from __future__ import annotations
@@ -235,6 +238,15 @@ def _port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def _emulator_message(answer: bytes) -> str:
+    """An emulator's error answer as one line: its JSON ``error.message`` (the Firestore
+    emulator's "Error compiling rules: L12:5 ..."), else the body's start."""
+    text = answer.decode("utf-8", "replace")
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        text = str(json.loads(text)["error"]["message"])
+    return " ".join(text.split())[:500]
+
+
 def _how_to_set(variable: str, host: str) -> str:
     if variable in (MAILDEV_WEB_PORT, HUB_PORT, LOGGING_PORT):
         return f"{variable}=<port>"
@@ -433,12 +445,18 @@ OAUTH4WEBAPI = NpmTool("oauth4webapi", OAUTH4WEBAPI_VERSION, oauth4webapi_entry,
 OPENID_CLIENT = NpmTool("openid-client", OPENID_CLIENT_VERSION, openid_client_entry, 5)
 # Lighthouse: bench/lighthouse.py scores the pages with it, driving Debian's Chromium.
 LIGHTHOUSE = NpmTool("lighthouse", LIGHTHOUSE_VERSION, lighthouse_bin, 15)
-NPM_TOOLS = (FIREBASE_TOOLS, MAILDEV, OIDC_PROVIDER, OAUTH4WEBAPI, OPENID_CLIENT, LIGHTHOUSE)
+# What the emulators run (`make run`, `make cli`); the rest only the tests and the benchmarks
+# use, and `make tools` (`make test`, .ci/run) installs them too.
+RUN_NPM_TOOLS = (FIREBASE_TOOLS, MAILDEV)
+NPM_TOOLS = (*RUN_NPM_TOOLS, OIDC_PROVIDER, OAUTH4WEBAPI, OPENID_CLIENT, LIGHTHOUSE)
+# Where npm's output goes: shown (its end) only when the install fails.
+NPM_LOG = Path(".local") / "npm-install.log"
 
 
-def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> None:
+def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> list[NpmTool]:
     """Each of ``tools`` in <root>/.tools at its version; those missing installed with one npm
-    command (one resolution of the tree: 23 s for the five against 34 s one after another)."""
+    command (one resolution of the tree: 23 s for the five against 34 s one after another).
+    Returns those it installed."""
     missing = [
         tool
         for tool in tools
@@ -447,6 +465,7 @@ def ensure_npm_tools(root: Path, tools: Sequence[NpmTool] = NPM_TOOLS) -> None:
     ]
     if missing:
         _npm_install(root, missing)
+    return missing
 
 
 def ensure_firebase_tools(root: Path = REPO_ROOT) -> Path:
@@ -496,7 +515,11 @@ def check_node() -> tuple[int, int]:
 
 
 def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
-    node = check_node()
+    """One ``npm install`` of ``tools`` into <root>/.tools. npm's own output (a warning per
+    deprecated or engine-strict package on Node.js 20, EBADENGINE among them) goes to
+    <root>/.local/npm-install.log, and its end is shown only when the install fails; a line
+    every 15 s says how far it is."""
+    check_node()
     npm = shutil.which("npm") or "npm"
     named = ", ".join(f"{tool.package}@{tool.version}" for tool in tools)
     takes = max(tool.takes for tool in tools) if len(tools) == 1 else 30
@@ -506,13 +529,6 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
         file=sys.stderr,
         flush=True,
     )
-    if MAILDEV in tools and node < NODE_QUIET:
-        print(
-            f"emulators: on Node.js {node[0]}, npm warns EBADENGINE for two of maildev's "
-            f"dependencies that declare Node.js {NODE_QUIET[0]}; maildev runs all the same",
-            file=sys.stderr,
-            flush=True,
-        )
     # --omit=optional: no optional dependency is needed here, and one of firebase-tools' (re2,
     # for its Hosting emulator) is a native module that node-gyp compiles for minutes where
     # its prebuilt binary cannot be downloaded. Every install into .tools says so, or the next
@@ -527,7 +543,14 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1"}
     began = time.monotonic()
     counted, since = _count_packages(root), began
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env) as proc:
+    log_path = root / NPM_LOG
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+        ) as proc,
+    ):
         while True:
             try:
                 proc.wait(timeout=15)
@@ -549,7 +572,8 @@ def _npm_install(root: Path, tools: Sequence[NpmTool]) -> None:
                 )
     if proc.returncode != 0 or not all(tool.installed(root).exists() for tool in tools):
         raise EmulatorError(
-            f"`{shlex.join(command)}` failed (exit {proc.returncode}); see npm's output above"
+            f"`{shlex.join(command)}` failed (exit {proc.returncode}); the last lines of "
+            f"npm's output ({log_path}):\n{_tail(log_path)}"
         )
 
 
@@ -591,8 +615,12 @@ def ensure_storage_emulator(root: Path = REPO_ROOT) -> Path:
             f"(make venv) or `pip install {STORAGE_EMULATOR_REQUIREMENT}`"
         )
     print(f"emulators: installing {STORAGE_EMULATOR_REQUIREMENT} into .venv", file=sys.stderr)
+    command = [
+        str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        STORAGE_EMULATOR_REQUIREMENT,
+    ]  # fmt: skip
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", STORAGE_EMULATOR_REQUIREMENT],
+        command,
         stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -605,6 +633,9 @@ def ensure_storage_emulator(root: Path = REPO_ROOT) -> Path:
 
 
 # --------------------------------------------------------------------------- the set
+
+# The services that run an npm tool, and which.
+_NPM_SERVICES: tuple[tuple[str, NpmTool], ...] = (("auth", FIREBASE_TOOLS), ("mail", MAILDEV))
 
 
 # The JIT's first tier only (C1, no C2): the tests' emulators start often and serve each a
@@ -1019,6 +1050,11 @@ class EmulatorSet:
         atexit.register(self.stop)
         self._loaded = False
         try:
+            # The npm tools of the services to start, in one npm command when missing.
+            ensure_npm_tools(
+                self.root,
+                [tool for service, tool in _NPM_SERVICES if service in to_start],
+            )
             for service in sorted(to_start, key=_SPAWN_ORDER.index):
                 self._spawn(service)
             self._wait(to_start, began, timeout)
@@ -1266,6 +1302,24 @@ class EmulatorSet:
             raise EmulatorError(f"{service} emulator: {method} {url} -> {status}: {text}")
         return status
 
+    def load_rules(self, text: str, name: str = "firestore.rules") -> None:
+        """Make the Firestore emulator hold this project's clients to the security rules
+        ``text`` (requests as its owner, the service's, pass whatever they say). A file the
+        emulator cannot compile is an EmulatorError with its message, and the emulator keeps
+        the rules it had (none at first: then it lets everyone in)."""
+        url = f"{self.url('firestore')}/emulator/v1/projects/{self.project}:securityRules"
+        body = json.dumps({"rules": {"files": [{"name": name, "content": text}]}}).encode()
+        try:
+            status, answer = _http(
+                "PUT", url, body=body, headers={"Content-Type": "application/json"}, timeout=30
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            raise EmulatorError(
+                f"the Firestore emulator at {self.netloc('firestore')} is unreachable: {exc}"
+            ) from exc
+        if status != 200:
+            raise EmulatorError(_emulator_message(answer) or f"answer {status}")
+
     def _ensure_bucket(self) -> None:
         """Create storage_bucket in the storage emulator (409 = already there: fine)."""
         if not self.storage_bucket:
@@ -1366,6 +1420,133 @@ def reset_kept_data(data_dir: Path) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- local rules
+
+RULES_VARIABLE = "EMULATOR_RULES"
+DEFAULT_RULES = "firestore.rules"
+# What the Firestore emulator holds when the rules file cannot be loaded at the start: no
+# client reads or writes anything, as a deploy of a broken file would change nothing (the
+# emulator without rules lets everyone in).
+CLOSED_RULES = """\
+rules_version = '2';
+service cloud.firestore {
+  match /databases/{database}/documents {
+    match /{document=**} {
+      allow read, write: if false;
+    }
+  }
+}
+"""
+
+
+def local_rules_file(
+    environ: Mapping[str, str] | None = None, root: Path = REPO_ROOT
+) -> Path | None:
+    """The security rules `make run` holds the Firestore emulator's clients to: the file
+    EMULATOR_RULES names (relative to the repository); when it is unset or empty, the one
+    firebase.json deploys (``firestore.rules``, which holds firegate's rules library:
+    docs/organizations.md); None when it says ``off``."""
+    value = (os.environ if environ is None else environ).get(RULES_VARIABLE, "").strip()
+    if value.lower() in _OFF:
+        return None
+    return root / (value or _deployed_rules(root))
+
+
+def _deployed_rules(root: Path) -> str:
+    try:
+        config = json.loads((root / "firebase.json").read_text(encoding="utf-8"))
+        named = config["firestore"]["rules"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_RULES
+    return named if isinstance(named, str) and named else DEFAULT_RULES
+
+
+@dataclass
+class RulesWatch:
+    """A rules file kept loaded in a set's Firestore emulator: ``load()`` once it answers,
+    then ``poll()`` as often as wanted, which costs a stat of the file. A change (a new
+    modification time, size or inode) is loaded once the file has stayed as it is for one
+    more poll, so a file caught half written is not read. Each returns what to tell the
+    person (docs/configuration.md#local-emulators)."""
+
+    emulators: EmulatorSet
+    path: Path
+    _loaded: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _changed: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def shown(self) -> str:
+        path = self.path
+        return str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
+
+    def load(self) -> str:
+        """The first load. A file that cannot be read or compiled leaves the emulator closed
+        to every client until a change of it loads; an emulator that cannot be reached is an
+        EmulatorError."""
+        self._loaded = self._changed = self._stamp()
+        try:
+            self._put()
+        except EmulatorError as exc:
+            self.emulators.load_rules(CLOSED_RULES, "closed.rules")
+            return (
+                f"warning: {self.shown} was not loaded into the Firestore emulator ({exc}): "
+                "it refuses every client until the file loads (each change of it is loaded)"
+            )
+        return (
+            f"{self.shown} loaded into the Firestore emulator: Firebase clients are held to "
+            f"it, and to each change of it ({RULES_VARIABLE}=off: to none)"
+        )
+
+    def poll(self) -> str | None:
+        """When the file has changed (and stayed so since the last poll): load it again."""
+        stamp = self._stamp()
+        if stamp == self._loaded:
+            self._changed = stamp
+            return None
+        if stamp != self._changed:  # changed since the last poll: wait until it settles
+            self._changed = stamp
+            return None
+        self._loaded = stamp
+        try:
+            self._put()
+        except EmulatorError as exc:
+            return (
+                f"warning: {self.shown} changed but was not loaded ({exc}); the Firestore "
+                "emulator keeps the rules it had"
+            )
+        return f"{self.shown} changed: loaded into the Firestore emulator again"
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            found = self.path.stat()
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size, found.st_ino
+
+    def _put(self) -> None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise EmulatorError(f"it cannot be read: {why}") from exc
+        self.emulators.load_rules(text, self.path.name)
+
+
+# --------------------------------------------------------------------------- make cli
+
+# The service's command-line groups that reach no data (the rules library, written from the
+# code): `make cli` starts no emulator for them and checks no port.
+CLI_WITHOUT_DATA: tuple[str, ...] = ("rules",)
+
+
+def cli_needs_emulators(args: Sequence[str]) -> bool:
+    """Whether `make cli ARGS=...` reaches the emulators: not for a help (no command,
+    ``--help``, ``--version``) nor for a group of CLI_WITHOUT_DATA."""
+    if not args or "--help" in args or "--version" in args:
+        return False
+    return args[0] not in CLI_WITHOUT_DATA
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -1460,7 +1641,7 @@ def _cmd_env(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     """`make run` and `make cli` call this first, before a first install's minutes."""
     profile = os.environ.get("APP_PROFILE") or "local"
-    if profile != "local":
+    if profile != "local" or (args.cli is not None and not cli_needs_emulators(args.cli)):
         return 0
     other: dict[str, int] = {}
     if args.port is not None:  # `make run`: its PORT, from the environment or .env
@@ -1474,8 +1655,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    """`make tools` (every npm tool: the tests' too), `make run` (``--for-run``: the
+    emulators' alone). Quiet when nothing was missing; a line once something was installed."""
     check_node()
-    ensure_npm_tools(REPO_ROOT)
+    installed = ensure_npm_tools(REPO_ROOT, RUN_NPM_TOOLS if args.for_run else NPM_TOOLS)
     if args.npm_only:
         return 0
     python = ensure_storage_emulator(REPO_ROOT)
@@ -1483,11 +1666,13 @@ def _cmd_install(args: argparse.Namespace) -> int:
     sdk = sdk_root()
     firestore_jar(sdk)
     pubsub_jar(sdk)
-    print(
-        f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} and maildev "
-        f"{MAILDEV_VERSION} in .tools, "
-        f"java {java}, Cloud SDK {sdk}, storage emulator in {python})"
-    )
+    if installed:
+        print(
+            f"emulators: ready to run (firebase-tools {FIREBASE_TOOLS_VERSION} and maildev "
+            f"{MAILDEV_VERSION} in .tools, java {java}, Cloud SDK {sdk}, storage emulator in "
+            f"{python})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -1514,12 +1699,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument(
         "--port", help="the service's PORT, checked too (empty: $PORT, from .env too, or 8000)"
     )
+    check.add_argument(
+        "--cli",
+        nargs=argparse.REMAINDER,
+        help="`make cli`'s ARGS, last: no port is checked for a command that reaches no data",
+    )
     check.set_defaults(func=_cmd_check)
-    install = commands.add_parser("install", help="install firebase-tools, check prerequisites")
+    install = commands.add_parser(
+        "install", help="install the npm tools (the tests' too), check the prerequisites"
+    )
     install.add_argument(
         "--npm-only",
         action="store_true",
         help="only the npm registry's tools, into .tools (needs no venv: `make -j2 venv tools`)",
+    )
+    install.add_argument(
+        "--for-run",
+        action="store_true",
+        help="only the emulators' npm tools (firebase-tools, maildev), not the tests'",
     )
     install.set_defaults(func=_cmd_install)
     args = parser.parse_args(argv)

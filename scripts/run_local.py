@@ -14,20 +14,28 @@ already answer (``make run`` in another terminal, ``scripts/emulators.py start``
 ones started here are stopped on the way out. The Firestore and Auth emulators started here
 load the data kept in ``.local/emulator-data`` (``EMULATOR_DATA_DIR``; ``off``: none) and save
 theirs there when the run stops; ``make reset`` removes it. Every port they and gunicorn
-will take is checked before anything starts.
+will take is checked before anything starts. A command that reaches no data (``rules
+export``, a help: ``cli_needs_emulators``) starts none; a command's standard output is its
+answer alone, this script's lines going to standard error.
+
+`make run` holds the Firestore emulator's clients to the project's ``firestore.rules``
+(``EMULATOR_RULES``; ``off``: none), loaded once it answers and again at each change of the
+file (docs/configuration.md#local-emulators).
 
 The local profile is served on ``localhost`` (passkeys need a name, not an IP address):
 gunicorn listens on 127.0.0.1 and, where the machine has it, on ::1, so the name works
 whichever address it resolves to first.
 
-Serving: gunicorn runs in its own process group; SIGINT/SIGTERM to this script (Ctrl-C)
-become a graceful SIGTERM to gunicorn, SIGKILL after 15 s (or at a second signal); then the
-emulators stop. The exit status is gunicorn's.
+Serving: gunicorn runs in its own process group; where to sign in is printed once it answers
+``GET /healthz``. SIGINT/SIGTERM to this script (Ctrl-C) become a graceful SIGTERM to
+gunicorn, SIGKILL after 15 s (or at a second signal); then the emulators stop. The exit
+status is gunicorn's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -43,8 +51,11 @@ from emulators import (
     REPO_ROOT,
     EmulatorError,
     EmulatorSet,
+    RulesWatch,
+    cli_needs_emulators,
     kept_data_dir,
     load_dotenv,
+    local_rules_file,
     parent_death_preexec,
 )
 
@@ -62,6 +73,8 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "MALLOC_ARENA_MAX": "64",
 }
 GUNICORN_STOP_SECONDS = 15.0
+# How long one GET /healthz may wait for gunicorn's answer before it counts as none yet.
+HEALTH_TIMEOUT = 1.0
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 # Ignored by git (.local/); never read outside the local profile.
 DEV_SECRETS = REPO_ROOT / ".local" / "dev-secrets.json"
@@ -133,12 +146,37 @@ def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     raise _Interrupted(signum)
 
 
-def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
-    """Run gunicorn in the foreground; return its exit status."""
-    gunicorn = _venv_tool("gunicorn")
+def _say(text: str) -> None:
+    print(f"run_local: {text}", file=sys.stderr, flush=True)
+
+
+def answers(port: str) -> bool:
+    """Does the service answer ``GET /healthz`` on 127.0.0.1:``port`` (gunicorn binds it
+    always) with a 200?"""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=HEALTH_TIMEOUT)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def serve(
+    env: Mapping[str, str],
+    emulators: EmulatorSet | None,
+    rules: RulesWatch | None = None,
+    command: Sequence[str] | None = None,
+) -> int:
+    """Run gunicorn in the foreground (``command``: another server, which binds ``PORT``
+    itself); say where to sign in once it answers; load ``rules`` again whenever they
+    change. Return its exit status."""
     port = env["PORT"]
-    binds = [arg for address in bind_addresses(port) for arg in ("--bind", address)]
-    argv = [str(gunicorn), "-c", "gunicorn.conf.py", *binds, "wsgi:app"]
+    if command is None:
+        binds = [arg for address in bind_addresses(port) for arg in ("--bind", address)]
+        command = [str(_venv_tool("gunicorn")), "-c", "gunicorn.conf.py", *binds, "wsgi:app"]
     received: list[int] = []
     deadline: list[float] = []
     proc: subprocess.Popen[bytes] | None = None
@@ -158,7 +196,7 @@ def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
     for sig in _FORWARDED:
         signal.signal(sig, forward)
     proc = subprocess.Popen(
-        argv,
+        list(command),
         cwd=REPO_ROOT,
         env=dict(env),
         stdin=subprocess.DEVNULL,
@@ -166,35 +204,40 @@ def serve(env: Mapping[str, str], emulators: EmulatorSet | None) -> int:
         preexec_fn=parent_death_preexec,  # noqa: PLW1509
     )
     url = local_url(port)
-    print(
-        f"run_local: serving {url} (APP_PROFILE={env.get('APP_PROFILE')}, "
-        f"gunicorn pid {proc.pid}); Ctrl-C stops everything",
-        file=sys.stderr,
-        flush=True,
+    _say(
+        f"starting gunicorn (pid {proc.pid}, APP_PROFILE={env.get('APP_PROFILE')}); "
+        "Ctrl-C stops everything"
     )
-    print(f"run_local: sign in at {url}/sign-in", file=sys.stderr, flush=True)
     if received:  # a signal came in before gunicorn existed
         forward(received.pop(), None)
     warned: set[str] = set()
+    ready = False
     while True:
         try:
-            returncode = proc.wait(timeout=0.5)
+            returncode = proc.wait(timeout=0.5 if ready else 0.2)
             break
         except subprocess.TimeoutExpired:
             pass
+        if not ready and not deadline and answers(port):
+            # Only now: an address printed before the port listens leads to a refused page.
+            ready = True
+            _say(f"serving {url}: sign in at {url}/sign-in")
         if deadline and time.monotonic() > deadline[0]:
-            print("run_local: gunicorn did not stop in 15 s; killing it", file=sys.stderr)
+            _say("gunicorn did not stop in 15 s; killing it")
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             deadline.clear()
+        if rules is not None and not deadline:
+            said = rules.poll()
+            if said:
+                _say(said)
         if emulators is not None:
             for service, code in emulators.dead().items():
                 if service not in warned:
                     warned.add(service)
-                    print(
-                        f"run_local: the {service} emulator exited (code {code}); "
-                        f"see {emulators.log_path(service)}",
-                        file=sys.stderr,
+                    _say(
+                        f"the {service} emulator exited (code {code}); "
+                        f"see {emulators.log_path(service)}"
                     )
     # Workers left behind by a killed master.
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -236,6 +279,18 @@ def start_emulators(emulators: EmulatorSet) -> None:
             file=sys.stderr,
             flush=True,
         )
+
+
+def watch_rules(emulators: EmulatorSet, env: Mapping[str, str]) -> RulesWatch | None:
+    """The project's security rules loaded into the Firestore emulator, so that a Firebase
+    client is refused locally what it would be in production; ``serve`` loads each change
+    of them. None with EMULATOR_RULES=off (docs/configuration.md#local-emulators)."""
+    path = local_rules_file(env)
+    if path is None or "firestore" not in emulators.services:
+        return None
+    rules = RulesWatch(emulators, path)
+    _say(rules.load())
+    return rules
 
 
 def _shown(path: Path) -> Path:
@@ -299,6 +354,21 @@ def _environment(serving: bool) -> tuple[dict[str, str], dict[str, int], bool]:
     return env, ports, observed
 
 
+def _emulators_to_start(
+    env: dict[str, str], cli_args: Sequence[str] | None, ports: dict[str, int]
+) -> EmulatorSet | None:
+    """The emulators this run starts: none outside the local profile, nor for a command that
+    reaches no data (``rules export``, a help), whose app is built on their addresses all the
+    same (its clients connect on first use, which never comes)."""
+    if env["APP_PROFILE"] != "local":
+        _say(f"APP_PROFILE={env['APP_PROFILE']}: not starting the emulators")
+        return None
+    if cli_args is not None and not cli_needs_emulators(cli_args):
+        env.update(EmulatorSet.from_env(environ=env).env())
+        return None
+    return EmulatorSet.from_env(environ=env, other_ports=ports, data_dir=kept_data_dir(env))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     cli_args: list[str] | None = None
@@ -314,20 +384,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         load_dotenv(os.environ)  # the environment wins over .env, and .env over the defaults
         env, serving, observed = _environment(cli_args is None)
-        if env["APP_PROFILE"] == "local":
-            emulators = EmulatorSet.from_env(other_ports=serving, data_dir=kept_data_dir(env))
+        emulators = _emulators_to_start(env, cli_args, serving)
+        rules: RulesWatch | None = None
+        if emulators is not None:
             start_emulators(emulators)
             say_what_is_kept(emulators)
             env.update(emulators.env())
-        else:
-            print(
-                f"run_local: APP_PROFILE={env['APP_PROFILE']}: not starting the emulators",
-                file=sys.stderr,
-            )
+            if cli_args is None:
+                rules = watch_rules(emulators, env)
         if cli_args is not None:
             return run_cli(env, cli_args)
         telemetry = local_telemetry.started(env, int(env["PORT"])) if observed else None
-        return serve(env, emulators)
+        return serve(env, emulators, rules)
     except (EmulatorError, ValueError) as exc:
         print(f"run_local: error: {exc}", file=sys.stderr)
         return 1

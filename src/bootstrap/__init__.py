@@ -55,14 +55,15 @@ def build_app(
     ``tracing``: a test's tracer provider; by default the settings' (docs/operations.md,
     "Traces")."""
     settings = settings or Settings()
-    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+    command_line = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    if command_line:
         # A command line, not a server: no webhook sweeper here; the servers' send what it
         # leaves (docs/operations.md, "Webhooks").
         events = settings.events.model_copy(update={"webhook_sweep_interval": 0.0})
         sso_settings = settings.sso.model_copy(update={"sso_certificate_sweep_interval": 0.0})
         settings = settings.model_copy(update={"events": events, "sso": sso_settings})
     if configure_logs:
-        configure_logging(settings.service.log_level)
+        configure_logging(settings.service.log_level, command_line=command_line)
     if tracing is None and settings.telemetry.traces is not None:
         # OpenTelemetry is an optional dependency: imported only when traces are on.
         from bootstrap.telemetry import start  # noqa: PLC0415

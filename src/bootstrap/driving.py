@@ -37,6 +37,7 @@ def api_limits(settings: Settings) -> ApiLimits:
         password_forgot=settings.mail.rate_limit_password_forgot,
         password_reset=settings.mail.rate_limit_password_reset,
         passkeys=settings.signin.rate_limit_passkeys,
+        email_code=settings.mail.rate_limit_email_code,
     )
 
 

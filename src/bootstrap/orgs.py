@@ -118,7 +118,7 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
 
 def bind_access(own: OrgsAdapters) -> AccessDecisions:
     """The access decisions: the memberships' permissions as they stand."""
-    return AccessDecisions(permissions=own.permissions)
+    return AccessDecisions(permissions=own.permissions, orgs=own.orgs)
 
 
 def managed_accounts(

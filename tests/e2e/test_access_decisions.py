@@ -88,15 +88,22 @@ def test_a_person_and_an_orgs_client_ask_and_see_each_change(
     refused = ask(url, app, olga, "invoices:read", other)
     assert refused.status_code == 403 and refused.json()["code"] == "evaluation_not_allowed"
 
+    # An org named by its slug, as on every other route: by a person and by the org's client.
+    assert decision(ask(url, bobs, bob, "invoices:read", "acme"))
+    assert decision(ask(url, app, bob, "invoices:read", "acme"))
+    refused = ask(url, app, olga, "invoices:read", "globex")
+    assert refused.status_code == 403 and refused.json()["code"] == "evaluation_not_allowed"
+
     # Several at once: the request's defaults, the answers in order.
-    batch = {
-        "subject": {"type": "user", "id": bob},
-        "resource": {"type": "org", "id": org_id},
-        "evaluations": [{"action": {"name": n}} for n in ("invoices:read", "invoices:write")],
-    }
-    answer = requests.post(f"{url}/access/v1/evaluations", json=batch, headers=app, timeout=60)
-    assert answer.status_code == 200, answer.text
-    assert answer.json() == {"evaluations": [{"decision": True}, {"decision": False}]}
+    for resource in (org_id, "acme"):
+        batch = {
+            "subject": {"type": "user", "id": bob},
+            "resource": {"type": "org", "id": resource},
+            "evaluations": [{"action": {"name": n}} for n in ("invoices:read", "invoices:write")],
+        }
+        answer = requests.post(f"{url}/access/v1/evaluations", json=batch, headers=app, timeout=60)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"evaluations": [{"decision": True}, {"decision": False}]}
 
     # The next request after a change sees it: a permission taken away, then the membership.
     permit(firestore, org_id, bob)

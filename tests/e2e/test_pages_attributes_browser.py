@@ -1,6 +1,7 @@
 """The profile's attributes on the account page in a real browser (docs/pages.md): the
-fields the person may write, in English and Spanish, at 375 px, on
-gunicorn and the emulators; axe-core finds nothing serious before, on a refusal and after."""
+fields the person may write and, read-only, those they may only read, in English and
+Spanish, at 375 and 1280 px, on gunicorn and the emulators; axe-core finds nothing serious
+before, on a refusal and after."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ SCHEMA: dict[str, Any] = {
 }
 WORDS = {
     "en-US": ("More about you", "Save details", "This value does not fit this field.",
-              "Your details are saved."),
+              "Your details are saved.", "Not set"),
     "es-ES": ("Más sobre ti", "Guardar datos", "Este valor no es válido para este campo.",
-              "Tus datos están guardados."),
+              "Tus datos están guardados.", "Sin configurar"),
 }  # fmt: skip
 
 
@@ -42,7 +43,7 @@ def stored_attributes(firestore: Any, username: str) -> dict[str, Any]:
 def test_the_person_edits_the_attributes_they_may_write(
     gunicorn_url: str, firestore: Any, locale: str
 ) -> None:
-    heading, save, refusal, saved = WORDS[locale]
+    heading, save, refusal, saved, not_set = WORDS[locale]
     base = gunicorn_url
     create = "Create account" if locale == "en-US" else "Crear cuenta"
     with chromium(javascript=True, locale=locale) as page:
@@ -56,7 +57,14 @@ def test_the_person_edits_the_attributes_they_may_write(
         assert page.get_by_role("heading", name=heading).is_visible()
         labels = form.locator("label").all_inner_texts()
         assert labels == ["Floor", "Shirt size", "Newsletter", "Birthday"]  # not Department
+        # Department, the person's to read and not to write, is shown read-only.
+        facts = page.locator("section[aria-labelledby='attributes-heading'] dl")
+        assert facts.locator("dt").all_inner_texts() == ["Department"]
+        assert facts.locator("dd").all_inner_texts() == [not_set]
         phone_checked(page)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        phone_checked(page)
+        page.set_viewport_size({"width": 375, "height": 800})
 
         page.get_by_label("Floor").fill("-1")
         form.get_by_role("button", name=save).click()
@@ -92,3 +100,23 @@ def test_the_person_edits_the_attributes_they_may_write(
         forged = page.request.post(base + "/account/attributes", form={"floor": "7"})
         assert forged.status == 403
         assert stored_attributes(firestore, name)["floor"] == 3
+
+        # A value an admin wrote is shown to the person, and their form cannot change it.
+        (user,) = list(firestore.collection("users").stream())
+        user.reference.update({"attributes.department": "Sales"})
+        page.goto(base + "/account")
+        assert facts.locator("dd").all_inner_texts() == ["Sales"]
+        page.get_by_label("Floor").fill("4")
+        page.evaluate(
+            """() => { const extra = document.createElement('input');
+            extra.name = 'attributes.department'; extra.value = 'Ops';
+            document.querySelector("form[action='/account/attributes']").append(extra); }"""
+        )
+        form.get_by_role("button", name=save).click()
+        page.wait_for_url(base + "/account?done=attributes")
+        assert stored_attributes(firestore, name) == {
+            "floor": 4,
+            "newsletter": True,
+            "birthday": "1990-02-28",
+            "department": "Sales",
+        }

@@ -12,7 +12,8 @@ import pytest
 
 from domain.hooks.auth_hooks import CallOutcome, HookCall, HookKind
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
-from tests.support.browser import chromium, fill, phone_checked, signed_up
+from tests.support.browser import chromium, fill, phone_checked, shoot, signed_up
+from tests.support.hook_receiver import hook_receiver
 from tests.support.servers import cli
 
 pytestmark = pytest.mark.e2e
@@ -98,3 +99,74 @@ def test_an_admin_sets_a_hook_sees_its_calls_and_removes_it(
         assert empty in page.inner_text("main")
         assert store.get(HookKind.BEFORE_TOKEN) is None
         phone_checked(page)
+
+
+# A word wider than its cell was broken inside (the cells keep words whole): each word of
+# each cell measured in the cell's own font against the cell's width.
+BROKEN_WORDS = """() => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const broken = [];
+  for (const cell of document.querySelectorAll("main th, main td")) {
+    const style = getComputedStyle(cell);
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    for (const word of cell.innerText.split(/\\s+/)) {
+      if (word && !cell.querySelector(".wrap") && canvas.measureText(word).width > room + 1) {
+        broken.push(word);
+      }
+    }
+  }
+  return broken;
+}"""
+TESTED = {
+    "en-US": ("Test the before_token hook", "Every sample was answered as the kind asks.",
+              "Your account"),
+    "es-ES": ("Probar el gancho before_token",
+              "Cada muestra recibió la respuesta que pide el tipo.", "Tu cuenta"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_at_1280_px_the_hooks_keep_their_words_whole_and_a_hook_is_tested(
+    gunicorn_url: str, firestore: Any, locale: str
+) -> None:
+    """A desktop's width, in English and Spanish: no word of the hooks and their calls is
+    broken; "Test" sends the kind's samples to the receiver, signed with the hook's own
+    secret, and shows how each went; the header leads back to the account area. axe-clean;
+    a forged test (no CSRF token) sends nothing."""
+    create, *_ = WORDS[locale]
+    test_it, passed, account = TESTED[locale]
+    base, store = gunicorn_url, FirestoreAuthHooks(firestore)
+    with hook_receiver() as receiver, chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        cli(["users", "set-role", signed_up(page, base, "a", button=create), "admin"])
+        page.goto(base + PAGE)
+        page.select_option("#hook-kind", "before_token")
+        fill(page, url=receiver.url, timeout_ms="1500")
+        page.locator("form[action='/admin/hooks/auth'] button[type=submit]").click()
+        receiver.secret = page.locator("#secret").input_value()
+        hook = store.get(HookKind.BEFORE_TOKEN)
+        assert hook is not None
+        at = datetime.now(UTC)
+        store.record(hook, HookCall(hook.hook_id, at, 1500, CallOutcome.TIMEOUT, None, "late"))
+        store.record(hook, HookCall(hook.hook_id, at, 7, CallOutcome.BAD_ANSWER, 200, "bad"))
+        page.goto(base + PAGE)
+        assert page.evaluate(BROKEN_WORDS) == []
+        phone_checked(page)
+
+        forged = page.request.post(f"{base}{PAGE}/{hook.hook_id}/test")
+        assert forged.status == 403 and receiver.received == []
+
+        page.get_by_role("button", name=test_it).click()
+        assert passed in page.get_by_role("status").inner_text()
+        assert receiver.received and receiver.refused == []  # its own secret verified
+        assert receiver.secret not in page.content()
+        assert page.evaluate(BROKEN_WORDS) == []
+        phone_checked(page)
+        page.set_viewport_size({"width": 375, "height": 800})
+        phone_checked(page)
+
+        if locale == "en-US":
+            shoot(page, "admin-auth-hooks-test")
+        page.get_by_role("link", name=account, exact=True).click()
+        page.wait_for_url(base + "/account")

@@ -16,7 +16,14 @@ from google.cloud.firestore import FieldFilter
 from playwright.sync_api import Locator, Page
 
 from tests.support.api import PASSWORD
-from tests.support.browser import chromium, org_created, own_context, phone_checked, signed_up
+from tests.support.browser import (
+    chromium,
+    org_created,
+    own_context,
+    phone_checked,
+    shoot,
+    signed_up,
+)
 from tests.support.servers import cli, serving
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +43,8 @@ ENGLISH = {
     "too_many": "At most 100 permissions, each named once.",
     "in_use": "Members hold this role: take it from them first.",
     "holders": "Members holding it: 1",
+    "edit": "Edit",
+    "builtins": "Owner Admin Member",
 }
 SPANISH = {
     "sign_up": "Crear cuenta",
@@ -52,6 +61,8 @@ SPANISH = {
     "too_many": "Como máximo 100 permisos, cada uno una sola vez.",
     "in_use": "Hay miembros con este rol: quítaselo primero.",
     "holders": "Miembros que lo tienen: 1",
+    "edit": "Editar",
+    "builtins": "Propietario Administrador Miembro",
 }
 
 
@@ -64,6 +75,13 @@ def base(emulators: Any) -> Iterator[str]:
 def role_item(page: Page, role: str) -> Locator:
     """The list item of ``role`` on the Roles section."""
     return page.locator("li").filter(has=page.locator("strong", has_text=role))
+
+
+def edit(page: Page, role: str, words: dict[str, str]) -> Locator:
+    """``role``'s item with its "Edit" disclosure opened."""
+    item = role_item(page, role)
+    item.get_by_text(words["edit"], exact=True).click()
+    return item
 
 
 def stored_role(firestore: Any, slug: str, role: str) -> Any:
@@ -85,8 +103,11 @@ def test_an_owner_edits_the_roles_and_a_member_reads_them(
         org_created(page, base, slug, button=words["create"])
         page.get_by_role("link", name=words["section"], exact=True).click()
         page.wait_for_url(roles)
-        for builtin in ("owner", "admin", "member"):
-            assert role_item(page, builtin).count() == 1
+        # firegate's roles by their names in the reader's language, their token names beside
+        shown = page.locator("ul.roles-list strong").all_inner_texts()
+        assert " ".join(shown) == words["builtins"]
+        assert page.locator("ul.roles-list code").all_inner_texts() == ["owner", "admin", "member"]
+        assert page.locator("ul.roles-list textarea").first.is_visible() is False  # folded
         phone_checked(page)
 
         adding = page.locator("form[action$='/roles']")
@@ -102,6 +123,7 @@ def test_an_owner_edits_the_roles_and_a_member_reads_them(
 
         # Past the bounds: said beside the role, nothing changed.
         too_many = ",".join(f"p{n}" for n in range(101))
+        billing = edit(page, "billing", words)
         billing.get_by_label(words["permissions"]).fill(too_many)
         billing.get_by_role("button", name=words["save"]).click()
         assert role_item(page, "billing").get_by_role("alert").inner_text() == words["too_many"]
@@ -144,7 +166,7 @@ def test_an_owner_edits_the_roles_and_a_member_reads_them(
         # In use: refused beside the role; once nobody holds it, deleted.
         page.goto(roles)
         assert words["holders"] in role_item(page, "billing").inner_text()
-        role_item(page, "billing").get_by_role("button", name=words["delete"]).click()
+        edit(page, "billing", words).get_by_role("button", name=words["delete"]).click()
         assert role_item(page, "billing").get_by_role("alert").inner_text() == words["in_use"]
         phone_checked(page)
         token = requests.post(
@@ -164,9 +186,47 @@ def test_an_owner_edits_the_roles_and_a_member_reads_them(
         )
         assert dropped.status_code == 200, dropped.text
         page.goto(roles)
-        role_item(page, "billing").get_by_role("button", name=words["delete"]).click()
+        edit(page, "billing", words).get_by_role("button", name=words["delete"]).click()
         page.wait_for_url(roles + "?done=role-deleted")
         assert page.get_by_role("status").inner_text() == words["deleted"]
         assert role_item(page, "billing").count() == 0
         assert stored_role(firestore, slug, "billing") is None
+        phone_checked(page)
+
+
+@pytest.mark.parametrize(("locale", "words"), [("en-US", ENGLISH), ("es-ES", SPANISH)])
+def test_six_roles_are_a_compact_list(
+    base: str, firestore: Any, locale: str, words: dict[str, str]
+) -> None:
+    """At 1280 px, firegate's three roles and three of the org's are a compact list, each
+    role's forms folded under "Edit", the page (with the form to add one) under 1,600 px;
+    "Roles" heads the page once; the switcher says what no organization means. axe-clean."""
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        owner = signed_up(page, base, "o", button=words["sign_up"])
+        slug = owner + "-six"
+        roles = f"{base}/account/orgs/{slug}/roles"
+        org_created(page, base, slug, button=words["create"])
+        for name in ("billing", "support", "reports"):
+            adding = page.locator("form[action$='/roles']") if page.url.startswith(roles) else None
+            if adding is None:
+                page.goto(roles)
+                adding = page.locator("form[action$='/roles']")
+            adding.get_by_label(words["name"], exact=True).fill(name)
+            adding.get_by_label(words["permissions"]).fill(f"{name}:read, {name}:write")
+            page.get_by_role("button", name=words["add"]).click()
+            page.wait_for_url(roles + "?done=role-saved")
+        page.goto(roles)
+        assert page.locator("ul.roles-list > li").count() == 6
+        height = page.evaluate("() => document.scrollingElement.scrollHeight")
+        assert height <= 1600, height
+        assert page.get_by_role("heading", name=words["section"], exact=True).count() == 0
+        assert page.locator("#switch-org option[value='']").inner_text() != "None"
+        phone_checked(page)
+        if locale == "en-US":
+            shoot(page, "org-roles")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        edit(page, "support", words)
+        phone_checked(page)
+        page.set_viewport_size({"width": PHONE, "height": 667})
         phone_checked(page)

@@ -2,11 +2,11 @@
 (scripts/run_local.py) and under gunicorn alone (docker-compose.yml): the development secrets
 made for the run are shared by every worker (docs/configuration.md). And a newcomer's first
 ``make run`` with the emulators moved to a block of consecutive ports: it starts, and what it
-prints leads to a working inbox and to the pages on localhost."""
+prints leads to a working inbox and to the pages on localhost, once they answer; the project's
+firestore.rules hold Firebase clients to them, and to each change of them."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
@@ -22,6 +22,8 @@ import pytest
 import requests
 
 from tests.support.api import PASSWORD
+from tests.support.emulators import load_emulators_module
+from tests.support.firebase_client import person
 from tests.support.servers import ROOT, serving
 from tests.support.workers import local_dir
 
@@ -155,8 +157,9 @@ def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_pat
 
 
 def _run_local(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """scripts/run_local.py in its own process group, as a terminal runs `make run`; once
-    gunicorn answers /healthz: the process, and what it printed until then."""
+    """scripts/run_local.py in its own process group, as a terminal runs `make run`; once it
+    prints where to sign in (and gunicorn then answers /healthz at once): the process, and
+    what it printed until then."""
     start = log.stat().st_size if log.exists() else 0  # a second run appends to the first's
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -169,14 +172,13 @@ def _run_local(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes],
         )
     try:
         printed = _wait_for_line(log, proc, "/sign-in", timeout=180, start=start)
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(f"http://localhost:{env['PORT']}/healthz", timeout=5).ok:
-                    return proc, printed
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("gunicorn did not answer:\n" + log.read_text()[-4000:])
-            time.sleep(0.2)
+        # Printed only once gunicorn answers: the address leads to a page at once.
+        try:
+            health = requests.get(f"http://localhost:{env['PORT']}/healthz", timeout=5)
+        except requests.ConnectionError as exc:
+            raise AssertionError(f"'sign in at' printed before the port listens: {exc}") from exc
+        assert health.status_code == 200, health.text
+        return proc, printed
     except BaseException:
         _ctrl_c(proc)
         raise
@@ -256,3 +258,61 @@ def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps
     )
     assert reset.returncode == 0 and f"removed {kept}" in reset.stdout, reset
     assert not kept.exists()
+
+
+PROFILE_RULE = "allow read, write: if isFiregateAccount(uid);"
+
+
+def test_make_run_holds_firebase_clients_to_the_projects_rules_and_to_their_changes(
+    tmp_path: Path,
+) -> None:
+    base = _free_block(int(os.environ.get("RUN_LOCAL_RULES_TEST_PORTS", "18201")), 12, 18300)
+    rules = tmp_path / "firestore.rules"  # the shipped file, with firegate's rules library
+    rules.write_text((ROOT / "firestore.rules").read_text(encoding="utf-8"), encoding="utf-8")
+    assert PROFILE_RULE in rules.read_text(encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+    for name in _NEWCOMER_UNSET:
+        env.pop(name, None)
+    env.update(
+        FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{base}",
+        FIREBASE_AUTH_EMULATOR_HOST=f"127.0.0.1:{base + 1}",
+        PUBSUB_EMULATOR_HOST=f"127.0.0.1:{base + 2}",
+        STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{base + 3}",
+        SMTP_URL=f"smtp://127.0.0.1:{base + 4}",
+        MAILDEV_WEB_PORT=str(base + 5),
+        PORT=str(base + 10),
+        WEB_CONCURRENCY="1",
+        EMULATOR_DATA_DIR="off",
+        EMULATOR_RULES=str(rules),
+    )
+    emulators = load_emulators_module().EmulatorSet.from_env(environ=env)
+    log = local_dir() / "run-local-rules-e2e.log"
+    log.write_bytes(b"")
+    proc, printed = _run_local(env, log)
+    try:
+        assert f"{rules} loaded into the Firestore emulator" in printed, printed[-3000:]
+        ada = person(f"http://localhost:{base + 10}", emulators, "ada")
+        grace = person(f"http://localhost:{base + 10}", emulators, "grace")
+        ada.sign_in_to_firebase()
+        # Allowed: the account's own profile; refused: another's, and firegate's own data.
+        assert ada.write(f"profiles/{ada.user_id}", "Ada").status_code == 200
+        assert ada.read(f"profiles/{ada.user_id}").status_code == 200
+        assert ada.read(f"profiles/{grace.user_id}").status_code == 403
+        assert ada.read(f"users/{ada.user_id}").status_code == 403
+        anonymous = requests.get(ada.document(f"profiles/{ada.user_id}"), timeout=30)
+        assert anonymous.status_code == 403
+
+        # An edit while it runs: the own profile becomes write-only, within seconds.
+        edited = rules.read_text(encoding="utf-8").replace(
+            PROFILE_RULE, "allow write: if isFiregateAccount(uid);"
+        )
+        rules.write_text(edited, encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while ada.read(f"profiles/{ada.user_id}").status_code != 403:
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.3)
+        assert ada.write(f"profiles/{ada.user_id}", "Ada L.").status_code == 200
+        assert f"{rules} changed: loaded into the Firestore emulator again" in log.read_text()
+    finally:
+        status = _ctrl_c(proc)
+    assert status in (0, 130, -signal.SIGINT), log.read_text()[-3000:]

@@ -135,7 +135,7 @@ def importing(
 
 
 def test_thirty_imports_of_one_file_bring_each_user_once(firestore: Any, tmp_path: Path) -> None:
-    project, count = FirebaseProject.random(), 120
+    project, count = FirebaseProject.random(), 60
     path = tmp_path / "users.json"
     stream_firebase_export(path, firebase_users(project, count, random_password()))
     adapters = build_adapters(make_settings(), firestore=firestore)

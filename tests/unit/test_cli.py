@@ -1,13 +1,18 @@
 """The command line as one tree: each capability's commands (src/interfaces/cli/) in their
-group, every one run inside the app."""
+group, every one run inside the app, its log lines on standard error."""
 
 from __future__ import annotations
 
 import json
+import logging
+import sys
 
 import click
 import pytest
 from flask import Flask
+
+from bootstrap import Adapters, build_app
+from infrastructure.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +69,29 @@ def test_the_commands_of_every_capability_reach_the_services(fake_app: Flask) ->
     assert refused.exit_code == 1 and refused.output.startswith("Error: ")
     purged = runner.invoke(args=["users", "purge-deleted"])
     assert purged.exit_code == 0 and purged.output == "purged 0 account(s)\n"
+
+
+@pytest.mark.parametrize(("command_line", "stream"), [(True, "stderr"), (False, "stdout")])
+def test_the_logs_go_to_stderr_on_the_command_line_and_to_stdout_when_serving(
+    adapters: Adapters,
+    app_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    command_line: bool,
+    stream: str,
+) -> None:
+    """A command's standard output is its answer alone (`make cli ARGS=... | jq`); a server's
+    is where Cloud Run reads the log lines (docs/configuration.md#local-emulators)."""
+    if command_line:
+        monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    else:
+        monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        build_app(app_settings, adapters)
+        (handler,) = root.handlers
+        assert isinstance(handler, logging.StreamHandler)
+        assert handler.stream is getattr(sys, stream)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -1,5 +1,5 @@
 """firegate's rules library (``rules export``; docs/organizations.md): the shipped
-``firestore.rules`` holds it as exported, the command writes it or brings a file's block up
+``firestore.rules`` holds it as exported, the command prints it or brings a file's block up
 to date, and its paths are the Firestore adapters' own."""
 
 from __future__ import annotations
@@ -46,11 +46,14 @@ def test_a_member_is_one_read_the_membership() -> None:
     assert FUNCTIONS.count("get(/databases") == 2  # users/{uid} for the account's own data
 
 
-def test_export_writes_the_library(fake_app: Flask, tmp_path: Path) -> None:
-    out = tmp_path / "firegate.rules"
-    result = fake_app.test_cli_runner().invoke(args=["rules", "export", "--out", str(out)])
+def test_export_prints_the_library_alone_and_writes_nothing(
+    fake_app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = fake_app.test_cli_runner().invoke(args=["rules", "export"])
     assert result.exit_code == 0, result.output
-    assert out.read_text(encoding="utf-8") == library()
+    assert result.stdout == library() and result.stderr == ""  # `| pbcopy`, `> firegate.rules`
+    assert list(tmp_path.iterdir()) == []  # no file left behind (docs/organizations.md)
 
 
 def test_export_brings_a_rules_files_block_up_to_date(fake_app: Flask, tmp_path: Path) -> None:
@@ -60,6 +63,10 @@ def test_export_brings_a_rules_files_block_up_to_date(fake_app: Flask, tmp_path:
     rules.write_text(f"{head}{BEGIN}\n    function old() {{ return 1; }}\n{END}\n{tail}")
     result = fake_app.test_cli_runner().invoke(args=["rules", "export", "--into", str(rules)])
     assert result.exit_code == 0, result.output
+    assert rules.read_text(encoding="utf-8") == head + library() + tail
+    assert result.stdout == f"{rules}: firegate.rules brought up to date\n"
+    again = fake_app.test_cli_runner().invoke(args=["rules", "export", "--into", str(rules)])
+    assert again.stdout == f"{rules}: firegate.rules already up to date\n"
     assert rules.read_text(encoding="utf-8") == head + library() + tail
 
 

@@ -113,8 +113,9 @@ class ChallengeGate:
 
     def signup_signal(self, remote_ip: str) -> Signal | None:
         """Counts one sign-up attempt from ``remote_ip``'s scope (an IPv4 address, an IPv6
-        /64); SIGNUPS once they pass CHALLENGE_SIGNUPS_PER_HOUR this hour. No count at all
-        when no provider is configured."""
+        /64), one the sign-up rule has let through (``Signups.check`` asks it first, and a
+        refused one is never counted); SIGNUPS once they pass CHALLENGE_SIGNUPS_PER_HOUR this
+        hour. No count at all when no provider is configured."""
         return self._counted(Signal.SIGNUPS, remote_ip, self.policy.signups_per_hour)
 
     def email_codes_signal(self, remote_ip: str) -> Signal | None:

@@ -139,6 +139,15 @@ class ProfileSchemas:
             if writer in each.write
         ]
 
+    def read_only(self, user: User, reader: str) -> list[tuple[Attribute, AttributeValue | None]]:
+        """The attributes ``reader`` may read but not write, in the schema's order, each
+        with its value (None: not set): shown beside the form of ``writable``."""
+        return [
+            (each, user.attributes.get(each.name))
+            for each in self.current().attributes
+            if reader in each.read and reader not in each.write
+        ]
+
     def show(self, cmd: ShowProfileSchema) -> ShownSchema:
         require_admin(cmd.actor)
         if self._pinned is not None:

@@ -160,6 +160,22 @@ class AuthHooks:
             secret=self._box.seal(secret),
             created_at=self._clock.now(),
         )
+        return self._samples_to(hook, secret)
+
+    def test_set(self, cmd: AuthHookRef) -> TestedAuthHook:
+        """``test``'s check of a hook as it is set (the admin pages' "Test"): its URL and
+        timeout, signed with its own secret, so the receiver checks the signature as it will
+        in use; nothing is stored, counted or kept, its calls' record included."""
+        require_admin(cmd.actor)
+        found = [h for h in self._store.list_all() if h.hook_id == cmd.hook_id]
+        if not is_id(cmd.hook_id) or not found:
+            raise NotFound("No such auth hook.", code="auth_hook_not_found")
+        (hook,) = found
+        return self._samples_to(hook, self._box.open(hook.secret))
+
+    def _samples_to(self, hook: AuthHook, secret: str) -> TestedAuthHook:
+        """The kind's sample payloads sent to the hook, each answer checked."""
+        kind = hook.kind
         answers = [
             SampleAnswer(name, self._caller.ask(hook, payload, lambda a: checked_answer(kind, a)))
             for name, payload in SAMPLES[kind].items()

@@ -12,7 +12,8 @@ from domain.signin.mfa import TotpFactor
 
 @dataclass(frozen=True)
 class ActiveOrg:
-    """The org and the person's roles in it as stored when read: never a token's claim."""
+    """The org, the person's roles in it and their permissions, as stored when read: never
+    a token's claim."""
 
     id: str
     slug: str
@@ -34,7 +35,8 @@ class ActiveOrg:
         return self.id == org_id and self.joined_at is not None and self.joined_at <= made_at
 
     def claim(self) -> dict[str, object]:
-        """The access token's ``org`` claim."""
+        """The access token's ``org`` claim: ``id``, ``slug``, ``roles`` and
+        ``permissions`` (docs/reference/sessions.md, "The tokens")."""
         return {
             "id": self.id,
             "slug": self.slug,

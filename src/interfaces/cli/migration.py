@@ -4,8 +4,10 @@ incrementally with ijson; firegate's own files are JSON Lines."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from typing import IO, Any, Literal
@@ -170,22 +172,48 @@ def import_command(  # click passes each option by its name
 
 @click.command("export")
 @with_appcontext
-@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.argument(
+    "file", default=STDIN, type=click.Path(dir_okay=False, writable=True, allow_dash=True)
+)
 @click.option("--format", "file_format", default="jsonl", type=click.Choice(["jsonl"]))
 def export_command(file: str, file_format: str) -> None:
-    """Write every user to FILE (JSON Lines, readable by its owner only): what
-    ``users import --format jsonl`` reads, password hashes included, and never a token,
-    session, TOTP secret or passkey."""
-    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # a file that was there keeps no wider mode
+    """Write every user to FILE (- or none: standard output) as JSON Lines, readable by its
+    owner only: what ``users import --format jsonl`` reads, password hashes included, and
+    never a token, session, TOTP secret or passkey. The summary is the last line of stdout,
+    or of stderr when the users go to stdout."""
+    if file == STDIN:
+        _owner_only(sys.stdout)  # `> users.jsonl`: the shell made it with its umask
+        count = _export(sys.stdout)
+    else:
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file that was there keeps no wider mode
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            count = _export(out)
+    summary = json.dumps({"exported": count, "format": file_format})
+    click.echo(summary, err=file == STDIN)
+
+
+def _owner_only(stream: IO[str]) -> None:
+    """A regular file's mode narrowed to its owner's reading and writing (a pipe or a
+    terminal is left alone); a file this user does not own keeps its mode."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):  # no file behind it
+        return
+    if stat.S_ISREG(os.fstat(descriptor).st_mode):
+        with contextlib.suppress(PermissionError):
+            os.fchmod(descriptor, 0o600)
+
+
+def _export(out: IO[str]) -> int:
     count = 0
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        for record in services().migration.users.export_users():
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-            if count % PROGRESS_EVERY == 0:
-                click.echo(f"{count} exported", err=True)
-    click.echo(json.dumps({"exported": count, "format": file_format}))
+    for record in services().migration.users.export_users():
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+        if count % PROGRESS_EVERY == 0:
+            click.echo(f"{count} exported", err=True)
+    out.flush()
+    return count
 
 
 COMMANDS = (import_command, export_command)  # of ``users``

@@ -2,9 +2,10 @@
 rules call to ask who a Firebase user is to firegate (docs/organizations.md, "Permissions
 in firestore.rules"; docs/decisions/0490-the-rules-library.md).
 
-Firestore's rules have no include: the library is a block of functions, written on its own
-(``firegate.rules``) or into the marked block of an existing rules file (``--into``), as the
-shipped ``firestore.rules`` holds it."""
+Firestore's rules have no include: the library is a block of functions, printed on its own
+(``firegate.rules``, nothing written) or written into the marked block of an existing rules
+file (``--into``), as the shipped ``firestore.rules`` holds it
+(docs/decisions/0513-make-cli-answers-alone-on-stdout.md)."""
 
 from __future__ import annotations
 
@@ -90,26 +91,25 @@ def with_library(rules: str) -> str:
 
 @click.command("export")
 @click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("firegate.rules"),
-    show_default=True,
-    help="Where to write the library.",
-)
-@click.option(
     "--into",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="A rules file whose marked block to bring up to date instead (firestore.rules).",
+    help="A rules file whose marked block to bring up to date (firestore.rules), instead of "
+    "printing the library.",
 )
-def export(out: Path, into: Path | None) -> None:
-    """Write firegate's rules library: isMember, hasRole, hasPermission and what they use."""
-    if into is not None:
-        into.write_text(with_library(into.read_text(encoding="utf-8")), encoding="utf-8")
-        click.echo(f"{into}: firegate.rules brought up to date")
-    else:
-        out.write_text(library(), encoding="utf-8")
-        click.echo(f"{out}: firegate.rules written")
+def export(into: Path | None) -> None:
+    """Print firegate's rules library (isMember, hasRole, hasPermission and what they use),
+    to paste in your rules, or bring a rules file's marked block up to date (--into)."""
+    if into is None:
+        click.echo(library(), nl=False)  # the library alone: `| pbcopy`, `> firegate.rules`
+        return
+    rules = into.read_text(encoding="utf-8")
+    updated = with_library(rules)
+    if updated == rules:
+        click.echo(f"{into}: firegate.rules already up to date")
+        return
+    into.write_text(updated, encoding="utf-8")
+    click.echo(f"{into}: firegate.rules brought up to date")
 
 
 COMMANDS = (export,)  # of ``rules``

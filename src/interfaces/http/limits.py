@@ -71,6 +71,7 @@ class ApiLimits:
     password_forgot: str
     password_reset: str
     passkeys: str
+    email_code: str
 
     def by_route(self) -> dict[Route, str]:
         return {
@@ -90,8 +91,8 @@ class ApiLimits:
             ("POST", "/orgs/invitations/accept"): self.email_verify,
             ("POST", "/orgs/<org>/invitations"): self.password_forgot,
             ("POST", "/auth/password/forgot"): self.password_forgot,
-            # a code by mail: per client as a reset's mail; its check as a login
-            ("POST", "/auth/email-code"): self.password_forgot,
+            # a code by mail: a budget of its own per client; its check as a login
+            ("POST", "/auth/email-code"): self.email_code,
             ("POST", "/auth/email-code/verify"): self.login,
             ("POST", "/auth/password/reset"): self.password_reset,
             ("POST", "/auth/passkeys/authentication/options"): self.passkeys,

@@ -20,8 +20,10 @@ access_log = logging.getLogger("firegate.access")
 TraceIds = Callable[[], tuple[str, str, bool] | None]
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(level: str = "INFO", *, command_line: bool = False) -> None:
+    """The JSON lines on stdout, where Cloud Run reads them; on stderr for the command line,
+    whose stdout is the command's answer alone (``users export > users.jsonl``, ``| jq``)."""
+    handler = logging.StreamHandler(sys.stderr if command_line else sys.stdout)
     handler.setFormatter(
         JsonFormatter(
             "{levelname}{message}{name}",

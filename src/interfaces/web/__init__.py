@@ -34,7 +34,7 @@ from interfaces.web.errors import (
     http_error,
     method_not_allowed_page,
     prefers_html,
-    refused,
+    refused_before_route,
 )
 from interfaces.web.events import activity, webhooks  # noqa: F401
 from interfaces.web.federation import connected, upstream  # noqa: F401
@@ -138,7 +138,8 @@ def serve_as_pages(other: Blueprint) -> None:
     language. Called once ``other`` has its own hooks, if any, and before it is registered."""
     other.before_request(check_csrf)
     other.after_request(cookies_and_headers)
-    other.register_error_handler(DomainError, refused)  # a route of no form: the error page
+    # a refusal before the route ran (a request limit): its form's page, else the error page
+    other.register_error_handler(DomainError, refused_before_route)
     other.register_error_handler(HTTPException, http_error)
     PAGE_BLUEPRINTS.add(other.name)
 

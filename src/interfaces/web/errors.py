@@ -8,12 +8,16 @@ other page's route is the error page."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 from http import HTTPStatus
 from urllib.parse import urlencode
 
 from flask import Response, current_app, g, jsonify, redirect, render_template, request
+from flask_babel import format_timedelta, gettext
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from domain.errors import (
@@ -31,7 +35,8 @@ from interfaces.web import browser
 from interfaces.web.messages import message
 from interfaces.web.rendering import on_to_sso, page_headers
 
-SECRET_FIELDS = frozenset({"password", "current_password", "new_password", "code", "recovery_code"})
+PASSWORD_FIELDS = frozenset({"password", "current_password", "new_password"})
+SECRET_FIELDS = PASSWORD_FIELDS | {"code", "recovery_code"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,40 @@ class FormPage:
     form_id: str | None = None
     renamed: Mapping[str, str] = field(default_factory=dict)
     placed: Mapping[str, str] = field(default_factory=dict)
+
+
+Shown = Callable[..., Mapping[str, object]]
+# Each route's form page, as ``forms.form_errors`` declares it, by the function it wraps: a
+# refusal raised before the route runs shows that form too (``refused_before_route``).
+_FORM_OF: dict[Callable[..., object], tuple[FormPage, Shown | None]] = {}
+
+
+def declare_form(view: Callable[..., object], form: FormPage, shown: Shown | None) -> None:
+    _FORM_OF[view] = (form, shown)
+
+
+def refused_before_route(exc: DomainError) -> Response:
+    """A domain error no route turned into its page: the per-address request limits, which
+    the app shell counts before the route runs (docs/security.md), show the route's form
+    with the message and ``Retry-After``, as the route's own refusals do (docs/pages.md);
+    anything else is the error page."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    declared = None
+    if isinstance(exc, RateLimited) and view is not None:
+        declared = _FORM_OF.get(inspect.unwrap(view, stop=lambda each: each in _FORM_OF))
+    if declared is None:
+        return refused(exc)
+    form, shown = declared
+    return refused(exc, form, partial(shown, **(request.view_args or {})) if shown else None)
+
+
+def said(exc: DomainError) -> str:
+    """The refusal in the reader's language; a limit says when to come back."""
+    text = message(exc.code, exc.detail)
+    if isinstance(exc, RateLimited):
+        wait = format_timedelta(timedelta(seconds=exc.retry_after), threshold=1)
+        return f"{text} {gettext('You can try again in %(wait)s.', wait=wait)}"
+    return text
 
 
 def refused(
@@ -71,23 +110,26 @@ def refused(
         fields[renames.get(exc.field, exc.field)] = message(exc.code, exc.detail)
     placed = form.placed.get(exc.code) if form is not None else None
     if placed is not None:  # an error without a field of its own, beside the one it is about
-        fields.setdefault(placed, message(exc.code, exc.detail))
+        fields.setdefault(placed, said(exc))
     if wants_json():
-        return json_problem(status, exc.code, message(exc.code, exc.detail), headers, fields)
+        return json_problem(status, exc.code, said(exc), headers, fields)
     if form is None or request.method != "POST":
-        return error_page(status, message(exc.code, exc.detail), headers)
+        return error_page(status, said(exc), headers)
     try:  # what else the page shows; a caller who may not see it gets the plain answer
         context = shown() if shown is not None else {}
     except DomainError:
-        return error_page(status, message(exc.code, exc.detail), headers)
+        return error_page(status, said(exc), headers)
     typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
+    # A password typed is never sent back: the field says to type it again (_fields.html)
+    retype = [k for k in PASSWORD_FIELDS if request.form.get(k)]
     # A signal fired: the page shows the challenge's widget (docs/security.md)
     challenge = exc if isinstance(exc, ChallengeRequired) else None
     body = render_template(
         form.template,
         form=typed,
+        retype=retype,
         errors=fields,
-        error=None if fields else message(exc.code, exc.detail),
+        error=None if fields else said(exc),
         failed=form.form_id,
         challenge=challenge,
         **context,

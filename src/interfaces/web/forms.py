@@ -12,7 +12,7 @@ from flask import Response, abort, request
 
 from domain.errors import DomainError, FieldError, InvalidInput, checked
 from interfaces.web import browser
-from interfaces.web.errors import FormPage, refused
+from interfaces.web.errors import FormPage, declare_form, refused
 
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
 
@@ -30,7 +30,8 @@ def form_errors(
     """A domain error of the route re-renders ``template`` with each message beside its field
     (``errors.refused``; ``FormPage`` says what ``form_id``, ``renamed`` and ``placed`` are).
     ``shown``: what else the page shows, called with the route's own arguments only when it
-    is rendered (a form that succeeds reads none of it)."""
+    is rendered (a form that succeeds reads none of it). A request limit that refuses the
+    route before it runs shows the same page (``errors.refused_before_route``)."""
     form = FormPage(template, form_id, renamed or {}, placed or {})
 
     def decorate(view: View) -> View:
@@ -41,6 +42,7 @@ def form_errors(
             except DomainError as exc:
                 return refused(exc, form, partial(shown, *args, **kwargs) if shown else None)
 
+        declare_form(wrapper, form, shown)
         return wrapper
 
     return decorate

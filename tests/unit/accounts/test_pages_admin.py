@@ -298,3 +298,24 @@ def test_the_account_page_leads_admins_and_only_admins_to_admin(
     assert 'href="/admin"' in root.get("/account").get_data(as_text=True)
     someone = browser(world, "someone")
     assert 'href="/admin"' not in someone.get("/account").get_data(as_text=True)
+
+
+def test_every_admin_page_leads_back_to_the_account_area(world: World, root: FlaskClient) -> None:
+    """Each page under /admin that a browser opens (the app's GET routes there, without a
+    path parameter) has, in its header, the way to /admin and back to /account."""
+    paths = sorted(
+        rule.rule
+        for rule in world.app.url_map.iter_rules()
+        if rule.rule.startswith("/admin")
+        and "GET" in (rule.methods or ())
+        and not rule.arguments
+        and rule.endpoint.startswith("pages.")
+    )
+    assert "/admin" in paths and "/admin/hooks/auth" in paths and "/admin/orgs" in paths
+    for path in paths:
+        answer = root.get(path, headers={"Accept": "text/html"})
+        if answer.status_code != 200:
+            continue  # another way in (a redirect to a page listed here)
+        html = answer.get_data(as_text=True)
+        header = html.split("<header>", 1)[1].split("</header>", 1)[0]
+        assert 'href="/account"' in header and 'href="/admin"' in header, path

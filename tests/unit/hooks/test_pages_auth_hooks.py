@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
+from standardwebhooks.webhooks import Webhook
 
 from domain.hooks.auth_hooks import CallOutcome, HookCall, HookKind
-from tests.fakes.hooks import FakeAuthHooks
+from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
 from tests.support.admin_pages import browser, root
 from tests.support.app import World
 from tests.support.pages import csrf
@@ -128,3 +129,59 @@ def test_a_browser_at_the_apis_address_is_sent_to_the_page(root: FlaskClient) ->
     assert root.get(sent.headers["Location"]).status_code == 200
     program = root.get("/admin/auth-hooks", headers={"Accept": "application/json"})
     assert program.status_code == 401 and program.mimetype == "application/problem+json"
+
+
+def hook_client(world: World) -> FakeHookClient:
+    found = world.adapters.hooks.hook_client
+    assert isinstance(found, FakeHookClient)
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_admin_tests_a_hook_against_its_receiver_with_its_own_secret(
+    world: World, root: FlaskClient, language: str
+) -> None:
+    """The page's "Test" runs the CLI's `hooks test` on the hook as it is set: the kind's
+    samples to its URL, signed with its own secret (the receiver verifies them as in use),
+    each answer shown; nothing is stored, and the secret is not on the page."""
+    status, html = set_hook(root)
+    found = re.search(r'id="secret" type="text" readonly value="(whsec_[^"]+)"', html)
+    assert status == 201 and found is not None
+    (hook,) = store(world).hooks.values()
+    client = hook_client(world)
+    client.answer = {"decision": "allow"}
+    root.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    answer = root.post(f"{PAGE}/{hook.hook_id}/test", data={"csrf_token": csrf(root, PAGE)})
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    passed = {
+        "en": "Every sample was answered as the kind asks.",
+        "es": "Cada muestra recibió la respuesta que pide el tipo.",
+    }
+    assert passed[language] in page and found.group(1) not in page
+    assert client.asked and all(url == URL for url, *_ in client.asked)
+    for _, body, headers, _, _ in client.asked:
+        Webhook(found.group(1)).verify(body.decode(), headers)  # its own secret
+    assert store(world).calls(hook) == []  # nothing kept
+
+    # A receiver that answers wrong: the page says so, sample by sample.
+    client.answer = {"decision": "maybe"}
+    answer = root.post(f"{PAGE}/{hook.hook_id}/test", data={"csrf_token": csrf(root, PAGE)})
+    page = answer.get_data(as_text=True)
+    assert "bad_answer" in page
+    assert "Not every sample" in page or "No todas las muestras" in page
+
+
+def test_testing_needs_an_admin_a_hook_that_exists_and_the_csrf_token(
+    world: World, root: FlaskClient
+) -> None:
+    bob = browser(world, "bob")
+    set_hook(root)
+    (hook,) = store(world).hooks.values()
+    client = hook_client(world)
+    assert root.post(f"{PAGE}/{hook.hook_id}/test").status_code == 403  # forged: no token
+    missing = root.post(f"{PAGE}/nosuchhook123/test", data={"csrf_token": csrf(root, PAGE)})
+    assert missing.status_code == 404
+    refused = bob.post(f"{PAGE}/{hook.hook_id}/test", data={"csrf_token": csrf(bob, "/account")})
+    assert refused.status_code == 403
+    assert client.asked == []

@@ -59,6 +59,11 @@ def test_a_permission_is_decided_by_the_membership_alone() -> None:
 # -- the use case -------------------------------------------------------------------------
 
 
+class NoOrgs:
+    def find(self, id_or_slug: str) -> None:
+        return None
+
+
 class Held:
     def __init__(self, held: dict[tuple[str, str], frozenset[str]]) -> None:
         self.held_by, self.asked = held, list[list[tuple[str, str]]]()
@@ -70,7 +75,7 @@ class Held:
 
 def test_a_batch_reads_once_and_stops_where_it_is_told() -> None:
     held = Held({("o1", "u1"): frozenset({"a", "c"})})
-    decisions = AccessDecisions(permissions=held)
+    decisions = AccessDecisions(permissions=held, orgs=NoOrgs())
     caller = AccessCaller(user_id="u1")
     questions = tuple(AccessQuestion("u1", name, "o1") for name in ("a", "b", "c"))
     assert decisions.evaluate(Evaluate(caller, questions)) == (True, False, True)
@@ -83,7 +88,9 @@ def test_one_question_not_allowed_refuses_the_batch_before_any_read() -> None:
     held = Held({})
     questions = (AccessQuestion("u1", "a", "o1"), AccessQuestion("u2", "a", "o1"))
     with pytest.raises(PermissionDenied):
-        AccessDecisions(permissions=held).evaluate(Evaluate(AccessCaller(user_id="u1"), questions))
+        AccessDecisions(permissions=held, orgs=NoOrgs()).evaluate(
+            Evaluate(AccessCaller(user_id="u1"), questions)
+        )
     assert held.asked == []
 
 
@@ -188,6 +195,32 @@ def test_the_batch_takes_the_requests_defaults(client: FlaskClient, adapters: Ad
     own = defaults | {"evaluations": [question(bob, "a", "o_elsewhere")]}
     answer = client.post(EVALUATIONS, json=own, headers=auth)
     assert answer.get_json() == {"evaluations": [{"decision": False}]}
+
+
+def test_an_org_is_named_by_its_slug_as_by_its_id(client: FlaskClient, adapters: Adapters) -> None:
+    """Both doors (one question, a batch) reach the one use case, which reads the slug."""
+    org_id, bob, _ = org_with(client, adapters)
+    permit(adapters, org_id, bob, "invoices:read")
+    auth = bearer(login(client, "bob"))
+    for org in (org_id, "acme"):
+        asked = client.post(EVALUATION, json=question(bob, "invoices:read", org), headers=auth)
+        assert asked.get_json() == {"decision": True}, org
+    batch = {
+        "subject": {"type": "user", "id": bob},
+        "resource": {"type": "org", "id": "acme"},
+        "evaluations": [
+            {"action": {"name": "invoices:read"}},
+            {"action": {"name": "invoices:write"}},
+            question(bob, "invoices:read", org_id),
+            question(bob, "invoices:read", "acme-not"),  # no such org: no membership
+        ],
+    }
+    answer = client.post(EVALUATIONS, json=batch, headers=auth)
+    assert answer.status_code == 200, answer.get_json()
+    assert [d["decision"] for d in answer.get_json()["evaluations"]] == [True, False, True, False]
+    # a look-alike of the slug names no org
+    alike = client.post(EVALUATION, json=question(bob, "invoices:read", "acrne"), headers=auth)
+    assert alike.get_json() == {"decision": False}
 
 
 @pytest.mark.parametrize(

@@ -50,8 +50,8 @@ def add(
 
 def test_owners_add_edit_and_delete_a_role(world: World, olga: FlaskClient) -> None:
     page = html(olga, ROLES)
-    for builtin in ("owner", "admin", "member"):
-        assert '<strong id="role-' in page and f">{builtin}</strong>" in page
+    for shown, builtin in (("Owner", "owner"), ("Admin", "admin"), ("Member", "member")):
+        assert f">{shown}</strong> <code>{builtin}</code>" in page
     assert 'href="/account/orgs/acme/roles" aria-current="page"' in page
 
     status, location, _ = add(olga, "billing", "invoices:read, invoices:write", "Pays bills")
@@ -85,6 +85,7 @@ def test_a_refusal_is_said_beside_the_role(world: World, olga: FlaskClient) -> N
     billing = body.split('<strong id="role-4">billing</strong>', 1)[1].split("</li>", 1)[0]
     alert = '<p class="error" role="alert">Members hold this role: take it from them first.</p>'
     assert alert in billing  # beside the role, not atop the section
+    assert "<details open>" in billing and body.count("<details open>") == 1  # that one open
     assert body.count('role="alert"') == 1
 
     too_many = ",".join(f"p{n}" for n in range(101))
@@ -153,3 +154,21 @@ def test_a_forged_post_is_refused_and_changes_nothing(world: World, olga: FlaskC
 def test_the_section_speaks_spanish(world: World, olga: FlaskClient) -> None:
     page = html(olga, ROLES, **{"Accept-Language": "es"})
     assert "Añadir un rol" in page and "Permisos, uno por línea o separados por comas" in page
+
+
+def test_the_roles_are_a_compact_list_each_edited_behind_its_disclosure(
+    world: World, olga: FlaskClient
+) -> None:
+    """One heading of the page names the section; each role is a few lines, its forms folded
+    under "Edit"; firegate's roles are named in the reader's language; the org switcher on
+    the org's own page says what "no organization" means."""
+    for n in range(3):
+        assert add(olga, f"role{n}", "x:read")[0] == 303
+    page = html(olga, ROLES)
+    assert page.count("<h1>Roles · ") == 1 and page.split('<h2 id="add-role"')[0].count("<h2") == 0
+    assert page.count("<details>") == 6 and page.count("<summary") == 6
+    assert ">Just you</option>" in page and ">None<" not in page
+    spanish = html(olga, ROLES, **{"Accept-Language": "es"})
+    for shown in ("Propietario", "Administrador", "Miembro"):
+        assert f">{shown}</strong>" in spanish
+    assert spanish.count(">Editar</summary>") == 6

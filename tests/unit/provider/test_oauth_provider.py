@@ -181,6 +181,22 @@ def test_consent_is_asked_once_per_client_and_scope_set(
     assert again.status_code == 200
 
 
+def test_the_consent_pages_three_buttons_are_primary_secondary_and_plain(
+    world: OAuthWorld, app: dict[str, Any]
+) -> None:
+    """Allow is the page's one primary button, Deny a secondary (outlined), "Sign in as
+    someone else" reads as a link: three choices that do not look alike (docs/pages.md)."""
+    challenge = {
+        "code_challenge": create_s256_code_challenge("w" * 50),
+        "code_challenge_method": "S256",
+    }
+    html = world.authorize(app["client_id"], scope="openid", **challenge).get_data(as_text=True)
+    assert '<button type="submit" name="decision" value="allow">' in html
+    assert 'value="deny" class="quiet"' in html
+    assert '<button type="submit" class="plain">Sign in as someone else</button>' in html
+    assert html.count("<button") == 3
+
+
 def test_prompt_none_answers_without_a_page(world: OAuthWorld, app: dict[str, Any]) -> None:
     challenge = {
         "code_challenge": create_s256_code_challenge("w" * 50),

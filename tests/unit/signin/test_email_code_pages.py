@@ -155,3 +155,49 @@ def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing(world: W
     assert link.status_code == 403
     signed = world.client.post(path, data={"code": code, "csrf_token": csrf(world.client, path)})
     assert signed.status_code == 303  # the code was not spent by the forged posts
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "wait"),
+    [
+        ("en", "Too many attempts; try again later.", "You can try again in"),
+        ("es", "Demasiados intentos", "Puedes volver a intentarlo en"),
+    ],
+)
+def test_past_its_request_limit_the_code_page_shows_its_form_and_when(
+    language: str, said: str, wait: str
+) -> None:
+    """The per-address limit (RATE_LIMIT_EMAIL_CODE) refuses before the route runs: the page
+    is the form again, the address kept, the message and Retry-After (docs/pages.md)."""
+    world = World(rate_limit_email_code="2/minute", rate_limit_password_forgot="")
+    client = world.client
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    for n in range(2):
+        token = csrf(client, "/sign-in/email-code")
+        form = {"email": f"lea{n}@example.com", "csrf_token": token}
+        assert client.post("/sign-in/email-code", data=form).status_code == 303
+    token = csrf(client, "/sign-in/email-code")
+    form = {"email": "lea9@example.com", "csrf_token": token}
+    answer = client.post("/sign-in/email-code?next=%2Faccount%2Forgs", data=form)
+    assert answer.status_code == 429
+    assert 1 <= int(answer.headers["Retry-After"]) <= 120
+    html = answer.get_data(as_text=True)
+    assert 'role="alert"' in html and said in html and wait in html
+    assert 'action="/sign-in/email-code?next=%2Faccount%2Forgs"' in html  # the form again
+    assert 'value="lea9@example.com"' in html  # what was typed
+    world.deliver()
+    assert world.mailer.to("lea9@example.com") == []  # nothing asked
+
+
+def test_the_code_requests_have_a_limit_of_their_own() -> None:
+    """RATE_LIMIT_EMAIL_CODE, apart from password recovery's RATE_LIMIT_PASSWORD_FORGOT."""
+    world = World(rate_limit_email_code="3/minute", rate_limit_password_forgot="1/minute")
+    client = world.client
+    forgot = {"email": "max@example.com"}
+    assert client.post("/auth/password/forgot", json=forgot).status_code == 202
+    assert client.post("/auth/password/forgot", json=forgot).status_code == 429
+    for n in range(3):
+        asked = client.post("/auth/email-code", json={"email": f"lea{n}@example.com"})
+        assert asked.status_code == 202, asked.get_json()
+    refused = client.post("/auth/email-code", json={"email": "lea9@example.com"})
+    assert refused.status_code == 429 and refused.get_json()["code"] == "rate_limited"

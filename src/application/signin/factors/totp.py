@@ -38,7 +38,7 @@ from application.signin.throttle import (
 )
 from domain.accounts.identities import WayIn
 from domain.accounts.users import User
-from domain.errors import Conflict, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
 from domain.signin.mfa import TotpFactor
 from domain.signin.throttling import LoginThrottlePolicy
 
@@ -153,6 +153,18 @@ class TotpFactors:
             clear_failures=clear_failures,
         )
 
+    def _first_proof(self, user: User, cmd: MfaCommand, *, clear_failures: bool = True) -> None:
+        """What stands before a change of the authenticator: the password, checked like a
+        login's; for an account that has none (made by an e-mail code, a passkey or another
+        provider) a recent sign-in stands in for it, by whatever way the account signs in
+        (docs/security.md, "MFA"). A password given is checked even where there is none."""
+        if user.password_hash is None and not cmd.password:
+            require_recent_sign_in(cmd)
+            return
+        if not cmd.password:
+            raise InvalidInput.field("password", "Required.", "missing")
+        self._password(user, cmd, clear_failures=clear_failures)
+
     def _code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
         """A code counted like a password, before ``check`` decides it (None or False: wrong,
         a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
@@ -190,11 +202,12 @@ class TotpFactors:
         )
 
     def _proven(self, cmd: MfaCommand, event: Audit) -> tuple[User, datetime]:
-        """The password, then a code (spent) of the active authenticator: the user, and when.
+        """The password (``_first_proof``), then a code (spent) of the active authenticator:
+        the user, and when.
         The right password alone clears no failure: only both do, so the wrong codes of one
         who knows the password add up in the throttle (docs/security.md, "MFA")."""
         user = self._user(cmd)
-        self._password(user, cmd, clear_failures=False)
+        self._first_proof(user, cmd, clear_failures=False)
         factor = _active(self._factors.get(user.id))
         now = self._clock.now()
         self._code(
@@ -210,11 +223,12 @@ class TotpFactors:
     # -- the use cases
 
     def start(self, cmd: MfaCommand) -> TotpEnrolment:
-        """A new secret behind the password, for a session signed in lately (an
-        authenticator is a new way in); it counts once confirmed with a first code."""
+        """A new secret behind the password (``_first_proof``), for a session signed in
+        lately (an authenticator is a new way in); it counts once confirmed with a first
+        code."""
         require_recent_sign_in(cmd)
         user = self._user(cmd)
-        self._password(user, cmd)
+        self._first_proof(user, cmd)
         secret = self._otp.new_secret()
         factor = TotpFactor.pending(
             user_id=user.id, sealed_secret=self._box.seal(secret), now=self._clock.now()
@@ -262,8 +276,8 @@ class TotpFactors:
         return minted.codes
 
     def disable(self, cmd: MfaCommand) -> None:
-        """Turn the authenticator off with the password and a code (or a recovery code);
-        every other session of the user ends."""
+        """Turn the authenticator off with the password (``_first_proof``) and a code (or a
+        recovery code); every other session of the user ends."""
         user, now = self._proven(cmd, Audit.MFA_DISABLED)
         self._users.update(
             user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id

@@ -17,8 +17,10 @@ class MailSettings(SettingsGroup):
     rate_limit_email_verify: RequestLimit = "30/minute,300/hour"
     rate_limit_password_forgot: RequestLimit = "5/minute,50/hour"
     rate_limit_password_reset: RequestLimit = "10/minute,100/hour"
-    # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md)
+    # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md), and the code
+    # requests per client address: a budget of their own, apart from password recovery's
     passwordless_email: bool = True
+    rate_limit_email_code: RequestLimit = "5/minute,50/hour"
 
     @model_validator(mode="after")
     def _check_server(self) -> MailSettings:

@@ -84,10 +84,21 @@ def _attribute_fields(user: User) -> list[AttributeField]:
     return [AttributeField(attribute, _form_text(value)) for attribute, value in writable]
 
 
+def _attribute_facts(user: User) -> list[AttributeField]:
+    """The attributes the person may read but not write, shown read-only beside the form
+    (docs/reference/accounts.md, "Profile attributes"); "" where none is set."""
+    read_only = services().accounts.profile_schemas.read_only(user, PERSON)
+    return [AttributeField(attribute, _form_text(value)) for attribute, value in read_only]
+
+
 def profile_reads(actor: Caller) -> dict[str, object]:
     shown = header(actor)
     user = services().accounts.accounts.get(GetUser(actor))  # the header's, read with the session
-    return {**shown, "attribute_fields": _attribute_fields(user)}
+    return {
+        **shown,
+        "attribute_fields": _attribute_fields(user),
+        "attribute_facts": _attribute_facts(user),
+    }
 
 
 PROFILE = Section("/account", "accounts/account_profile.html", profile_reads)

@@ -1,6 +1,6 @@
-"""/admin/hooks/auth: admins set the auth hooks (one per kind), see each one's last calls and
-remove one (docs/pages.md, "Auth hooks"). The secret is on the page that answers the form,
-and on no other.
+"""/admin/hooks/auth: admins set the auth hooks (one per kind), see each one's last calls,
+test one against its receiver and remove one (docs/pages.md, "Auth hooks"). The secret is on
+the page that answers the form, and on no other.
 
 Not /admin/auth-hooks: that path is the JSON API's (bearer tokens), and a path answers one
 way; a browser's navigation there is sent here, as one to /orgs/{slug} is to the org's page
@@ -79,6 +79,16 @@ def set_auth_hook(actor: Caller) -> Response:
         secret=created.secret,
         replaced=created.replaced,
     )
+
+
+@bp.post(f"{PATH}/<hook_id>/test")
+@needs_sign_in
+def test_auth_hook(actor: Caller, hook_id: str) -> Response:
+    """The CLI's ``hooks test`` against the hook as it is set: the kind's samples, signed
+    with its own secret, each answer checked; the page shows how each went (not the
+    secret). Nothing is stored."""
+    tested = services().hooks.hooks.test_set(AuthHookRef(actor, hook_id))
+    return page(TEMPLATE, 200, **_shown(actor), tested=tested, tested_id=hook_id, form={})
 
 
 @bp.post(f"{PATH}/<hook_id>/remove")

@@ -51,7 +51,10 @@ SECURITY = Section("/account/security", "accounts/account_security.html", _secur
 DEVICES = Section("/account/devices", "accounts/account_devices.html", _devices)
 
 
-def _mfa(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
+def _mfa(actor: Actor, *, code: str = "") -> MfaCommand:
+    # An account without a password has no such field: a recent sign-in stands in for it
+    # (TotpFactors); the field, where there is one, is required (left empty, said beside it).
+    password = field("password", required="password" in request.form)
     return MfaCommand.of(actor, password=password, code=code, client_ip=client_ip())
 
 
@@ -98,7 +101,7 @@ def end_other_sessions(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-start", SECURITY, placed={WRONG_PASSWORD: "password"})
 def start_totp(actor: Actor) -> Response:
-    enrolment = services().signin.totp.start(_mfa(actor, password=field("password")))
+    enrolment = services().signin.totp.start(_mfa(actor))
     qr = qr_svg(
         enrolment.otpauth_uri,
         title=gettext("QR code for your authenticator app"),
@@ -120,8 +123,7 @@ def confirm_totp(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-disable", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def disable_totp(actor: Actor) -> Response:
-    password = field("password")
-    services().signin.totp.disable(_mfa(actor, password=password, code=field("code").strip()))
+    services().signin.totp.disable(_mfa(actor, code=field("code").strip()))
     return done("totp-off", SECURITY)
 
 
@@ -129,8 +131,5 @@ def disable_totp(actor: Actor) -> Response:
 @signed_in
 @account_form("recovery-codes", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def new_recovery_codes(actor: Actor) -> Response:
-    password = field("password")
-    codes = services().signin.totp.new_recovery_codes(
-        _mfa(actor, password=password, code=field("code").strip())
-    )
+    codes = services().signin.totp.new_recovery_codes(_mfa(actor, code=field("code").strip()))
     return section_page(actor, SECURITY, recovery_codes=codes, done="recovery-codes")

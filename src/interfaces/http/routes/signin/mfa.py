@@ -47,10 +47,11 @@ def command(actor: Actor, *, password: str = "", code: str = "") -> MfaCommand:
 )
 @session_authenticated
 def start_totp(actor: Actor) -> Response:
-    """Start TOTP enrolment behind the password: a secret for the authenticator app. It is
-    not active until POST /auth/mfa/totp/confirm; starting again replaces it."""
+    """Start TOTP enrolment behind the password (an account without one: a recent sign-in):
+    a secret for the authenticator app. It is not active until POST /auth/mfa/totp/confirm;
+    starting again replaces it."""
     body = parse_json(PasswordRequest)
-    enrolment = services().signin.totp.start(command(actor, password=body.password))
+    enrolment = services().signin.totp.start(command(actor, password=body.password or ""))
     return json_response(TotpEnrolmentOut.of(enrolment))
 
 
@@ -82,7 +83,7 @@ def disable_totp(actor: Actor) -> Response:
     """Turn TOTP off with the password and a code (or a recovery code). Every other session
     of the account ends."""
     body = parse_json(PasswordAndCodeRequest)
-    services().signin.totp.disable(command(actor, password=body.password, code=body.code))
+    services().signin.totp.disable(command(actor, password=body.password or "", code=body.code))
     return no_content()
 
 
@@ -98,7 +99,7 @@ def new_recovery_codes(actor: Actor) -> Response:
     """A new set of ten recovery codes, behind the password and a code; the old set is void."""
     body = parse_json(PasswordAndCodeRequest)
     codes = services().signin.totp.new_recovery_codes(
-        command(actor, password=body.password, code=body.code)
+        command(actor, password=body.password or "", code=body.code)
     )
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
 

@@ -29,7 +29,7 @@ class Action(Strict):
 
 class Resource(Strict):
     type: Literal["org"] = Field(description="Only orgs are asked about")
-    id: str = ID
+    id: str = Field(min_length=1, max_length=64, description="The org's id or its slug")
     properties: dict[str, Any] | None = PROPERTIES
 
 

@@ -11,7 +11,13 @@ from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem, Schema, Strict, no_null, not_null
 from interfaces.shared.qr import qr_svg
 
-CurrentPassword = Field(min_length=1, max_length=1024, description="The account's password")
+CurrentPassword = Field(
+    None,
+    min_length=1,
+    max_length=1024,
+    description="The account's password; left out by an account that has none, for which a "
+    "recent sign-in stands in (403 reauthentication_required without one)",
+)
 TotpCode = Field(
     pattern=r"^[0-9]{6}$", examples=["492039"], description="A code from the authenticator app"
 )
@@ -30,7 +36,7 @@ AnyCode = Field(
 
 
 class PasswordRequest(Strict):
-    password: str = CurrentPassword
+    password: str | None = CurrentPassword
 
 
 class CodeRequest(Strict):
@@ -38,7 +44,7 @@ class CodeRequest(Strict):
 
 
 class PasswordAndCodeRequest(Strict):
-    password: str = CurrentPassword
+    password: str | None = CurrentPassword
     code: str = AnyCode
 
 
