@@ -1,8 +1,8 @@
 """The service objects, one field per capability, each a record of that capability's groups of
 use cases (``application/<capability>/services.py``), each built once with its ports: what a
 driving adapter (the JSON API, the pages, the command line) calls, as
-``services().orgs.roles.put(cmd)``. Each capability's module of ``bootstrap/`` builds its
-record (docs/decisions/0456-service-objects.md, docs/decisions/0526-services-by-capability.md)."""
+``services().orgs.roles.put(cmd)``. ``bind`` (``bootstrap/binding.py``) builds the records
+(docs/decisions/0456-service-objects.md, docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations
 
