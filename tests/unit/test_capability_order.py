@@ -5,7 +5,9 @@ is pyproject.toml's, the one import-linter's capabilities contract holds
 
 from __future__ import annotations
 
+import ast
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from scripts.capability_order import (
 )
 
 pytestmark = pytest.mark.unit
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +82,74 @@ def test_an_upward_import_and_a_cycle_are_told() -> None:
         ("application.sso.setup", "application.scim.tokens"),
     ]
     assert capability_cycles(imports, ranks) == [["accounts", "signin"]]
+
+
+# -- services() calls: the order holds for what a module calls, not only what it imports ---------
+
+
+def service_calls(source: str) -> Iterator[tuple[str, int]]:
+    """Each capability a module's code reaches through ``services()`` (``services().sso.x``,
+    or a name bound to ``services(...)``), with its line."""
+    tree = ast.parse(source)
+
+    def is_services(node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "services"
+        )
+
+    holders = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and is_services(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and (
+            is_services(node.value)
+            or (isinstance(node.value, ast.Name) and node.value.id in holders)
+        ):
+            yield node.attr, node.lineno
+
+
+def upward_service_calls(
+    modules: Mapping[str, str], ranks: Mapping[str, int]
+) -> list[tuple[str, int, str]]:
+    """(module, line, capability) of each call from a module of one capability to the
+    services of a higher one or of another of its rank; a layer's kernel may call any."""
+    found = []
+    for module, source in modules.items():
+        own = capability_of(module, ranks)
+        for called, line in service_calls(source):
+            if own is None or called not in ranks or called == own:
+                continue
+            if ranks[called] >= ranks[own]:
+                found.append((module, line, called))
+    return sorted(found)
+
+
+def test_no_module_calls_the_services_of_a_higher_capability() -> None:
+    modules = {
+        ".".join(path.relative_to(SRC).with_suffix("").parts): path.read_text("utf-8")
+        for path in SRC.rglob("*.py")
+    }
+    assert "interfaces.web.signin.signed_out" in modules
+    upward = upward_service_calls(modules, capability_ranks())
+    assert not upward, "services() calls up the order:\n" + "\n".join(
+        f"{module}:{line} -> {called}" for module, line, called in upward
+    )
+
+
+def test_an_upward_services_call_is_told() -> None:
+    modules = {
+        "interfaces.web.signin.page": "def f():\n    return services().sso.discovery.any_sso()\n",
+        "interfaces.cli.orgs": "s = services(app)\ns.scim.tokens.list()\ns.accounts.x()\n",
+        "interfaces.web.browser": "services().provider.grants.y()\n",  # a kernel's
+        "interfaces.http.routes.orgs.x": "services().platform.jobs.run()\n",  # no capability
+    }
+    assert upward_service_calls(modules, capability_ranks()) == [
+        ("interfaces.cli.orgs", 2, "scim"),
+        ("interfaces.web.signin.page", 2, "sso"),
+    ]

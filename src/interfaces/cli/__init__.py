@@ -1,8 +1,9 @@
 """The service's command line: ``flask --app src/wsgi.py users ...``. Each capability's
 commands are in its module (``accounts``, ``signin``, ``migration``, ``clients``,
-``federation``, ``orgs``, ``rules``, ``hooks``); this one puts them in their groups. A group
-imports its modules when the command line first asks it for its commands: a server, which
-builds the same app, never does (docs/decisions/0440-route-modules-on-first-use.md)."""
+``federation``, ``orgs``, ``sso``, ``rules``, ``hooks``); this one puts them in their
+groups. A group imports its modules when the command line first asks it for its commands:
+a server, which builds the same app, never does
+(docs/decisions/0440-route-modules-on-first-use.md)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,11 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         "Manage the providers people sign in with (docs/reference/providers.md).",
         (("federation", "COMMANDS"),),
     ),
-    ("orgs", "Manage organizations (docs/reference/orgs.md).", (("orgs", "COMMANDS"),)),
+    (
+        "orgs",
+        "Manage organizations (docs/reference/orgs.md).",
+        (("orgs", "COMMANDS"), ("sso", "ORG_COMMANDS")),
+    ),
     (
         "rules",
         "firegate's library for firestore.rules (docs/organizations.md).",

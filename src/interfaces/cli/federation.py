@@ -11,8 +11,7 @@ from flask.cli import with_appcontext
 from application.federation.providers import AddProvider, DeleteProvider
 from domain.errors import DomainError
 from domain.federation.upstream import PRESETS, UpstreamProvider
-from interfaces.cli.acting import OPERATOR, fail, fail_with_fields
-from interfaces.cli.stdin_secrets import STDIN, secret_from_stdin
+from interfaces.cli.acting import OPERATOR, STDIN, fail, fail_with_fields, secret_from_stdin
 from interfaces.shared.services import services
 
 

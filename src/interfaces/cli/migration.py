@@ -24,7 +24,7 @@ from application.migration.importing import (
 )
 from domain.accounts.password_hashes import FirebaseScrypt
 from domain.errors import DomainError, InvalidInput
-from interfaces.cli.stdin_secrets import STDIN, one_reader_of_stdin, secret_from_stdin
+from interfaces.cli.acting import STDIN, one_reader_of_stdin, secret_from_stdin
 from interfaces.shared.services import services
 
 PROGRESS_EVERY = 10_000  # records between two lines of progress

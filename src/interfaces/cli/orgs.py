@@ -1,6 +1,6 @@
 """``orgs create``, ``list``, ``delete`` and ``orgs members add``, ``remove``: organizations,
-as an operator manages them (docs/reference/orgs.md); ``orgs sso-certificates``: the IdP
-certificates' expiry warning, run by a scheduler (docs/reference/sso.md)."""
+as an operator manages them (docs/reference/orgs.md). ``orgs sso-certificates`` is single
+sign-on's (``interfaces/cli/sso.py``)."""
 
 from __future__ import annotations
 
@@ -93,12 +93,4 @@ def remove(org: str, user: str) -> None:
         click.echo(f"{user} ({removed.user_id}) removed")
 
 
-@click.command("sso-certificates")
-@with_appcontext
-def sso_certificates() -> None:
-    """Warn the org admins of IdP certificates within 30 days of their end, once each."""
-    warned = services().sso.certificate_sweep.sweep()
-    click.echo(f"{warned} certificate(s) warned of")
-
-
-COMMANDS = (create, list_orgs, delete, members, sso_certificates)  # of ``orgs``
+COMMANDS = (create, list_orgs, delete, members)  # of ``orgs``

@@ -51,6 +51,7 @@ from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_head
 from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
 from interfaces.web.signin import email_code, passkeys, security, signed_out  # noqa: F401
+from interfaces.web.sso import discovery as sso_discovery
 from interfaces.web.sso import oidc, saml  # noqa: F401
 from interfaces.web.sso import org as sso_org
 from interfaces.web.sso import setup as sso_setup  # noqa: F401
@@ -82,7 +83,7 @@ org.install_org_page(
         org.DELETION,
     )
 )
-signed_out.install_sign_in(upstreams=(upstream.buttons,))
+signed_out.install_sign_in(upstreams=(upstream.buttons,), home_realm=sso_discovery.HOME_REALM)
 admin.install_admin(
     page_parts=(provider_admin.admin_apps,),
     user_parts=(activity.user_events,),

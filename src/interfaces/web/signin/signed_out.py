@@ -6,6 +6,7 @@ do, then renders; a refused form comes back as its route's ``form_errors`` says.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlencode
 
@@ -31,10 +32,25 @@ Buttons = Callable[[], list[list[str]]]
 _UPSTREAMS: list[Buttons] = []
 
 
-def install_sign_in(*, upstreams: Sequence[Buttons]) -> None:
-    """The other providers' buttons of the sign-in and sign-up pages: called once, by the
-    web adapter's composition."""
+@dataclass(frozen=True)
+class HomeRealm:
+    """Home-realm discovery, single sign-on's (interfaces/web/sso/discovery.py): whether any
+    org has single sign-on (the sign-in page then asks the address first), and the start of
+    the connection an address belongs to, if any."""
+
+    any_sso: Callable[[], bool]
+    start_of: Callable[[str], str | None]
+
+
+NO_HOME_REALM = HomeRealm(any_sso=lambda: False, start_of=lambda _username: None)
+_HOME_REALM: list[HomeRealm] = [NO_HOME_REALM]
+
+
+def install_sign_in(*, upstreams: Sequence[Buttons], home_realm: HomeRealm) -> None:
+    """The other providers' buttons of the sign-in and sign-up pages, and home-realm
+    discovery: called once, by the web adapter's composition."""
     _UPSTREAMS.extend(upstreams)
+    _HOME_REALM[0] = home_realm
 
 
 def _upstream_buttons() -> list[list[str]]:
@@ -78,7 +94,7 @@ def sign_in_page() -> Response:
         passkeys_here=browser.passkeys_here(),
         upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
-        ask_first=services().sso.discovery.any_sso(),
+        ask_first=_HOME_REALM[0].any_sso(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -123,9 +139,9 @@ def sign_in_continue() -> Response:
     """Home-realm discovery's first step: an address of an org's single sign-on goes to its
     start; anything else gets the usual form, what was typed filled in."""
     username = field("username").strip()
-    found = services().sso.discovery.discover(username)
-    if found is not None:
-        return on_to_sso(found.path, _next())
+    start = _HOME_REALM[0].start_of(username)
+    if start is not None:
+        return on_to_sso(start, _next())
     return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
 
 
