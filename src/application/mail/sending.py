@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -381,6 +381,33 @@ def deliver(mailer: Mailer, mail: Mail, final: bool, what: str) -> bool:
         log.warning("giving up on %s: %s", what, exc)
         return False
     return True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MailingJob:
+    """What a job that mails one person on the service's behalf builds on (an org's
+    invitation, an IdP certificate's warning): the templates (``renderer``), the mail server
+    (``mailer``), what every mail's links and foot name (``settings``) and the mails' count
+    (``metrics``)."""
+
+    renderer: MailRenderer
+    mailer: Mailer
+    settings: MailSettings
+    metrics: Metrics = NO_METRICS
+
+    def mail(self, kind: str, to: str, context: Mapping[str, str], final: bool, what: str) -> None:
+        """Render the ``kind`` mail to ``to`` with ``context`` and the settings' product,
+        public URL and support address; send it (``deliver``: RetryJob while attempts are
+        left) and count it, sent or failed."""
+        settings = self.settings
+        context = {
+            "product": settings.product,
+            "public_url": settings.public_url,
+            "support_email": settings.support_email,
+            **context,
+        }
+        delivered = deliver(self.mailer, self.renderer.render(kind, to, context), final, what)
+        self.metrics.add(MAILS, kind=kind, outcome="sent" if delivered else "failed")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
