@@ -85,49 +85,44 @@ def decode_job(data: bytes) -> Job | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
 class JobRunner:
     """What runs any job, queued or pushed: the handler of its kind, from every
     capability's handlers (filled once they are built: some of them queue jobs themselves)."""
 
-    def __init__(self, handlers: Mapping[str, JobHandler]) -> None:
-        self._handlers = handlers
+    handlers: Mapping[str, JobHandler]
 
     def run(self, job: Job, final: bool) -> None:
-        handler = self._handlers.get(job.kind)
+        handler = self.handlers.get(job.kind)
         if handler is None:
             log.warning("job of unknown kind %r dropped", job.kind)
             return
         handler(job, final)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PushedJobs:
     """The push endpoint of the background jobs. ``run``: what runs any job, as the queues
     are given it (``JobRunner.run``, in a span with traces on); ``max_attempts``: the last
     delivery's number, whose run is told it is final."""
 
-    def __init__(
-        self,
-        *,
-        policy: PushPolicy,
-        verifier: PushVerifier | None,
-        run: JobHandler,
-        max_attempts: int,
-    ) -> None:
-        self._policy, self._verifier = policy, verifier
-        self._run, self._max_attempts = run, max_attempts
+    policy: PushPolicy
+    verifier: PushVerifier | None
+    run: JobHandler
+    max_attempts: int
 
     def authorize_push(self, credentials: PushCredentials) -> None:
         """Only the push subscription may run jobs: the shared token, or a verified OIDC
         token."""
-        policy, token = self._policy, credentials.token.encode()
+        policy, token = self.policy, credentials.token.encode()
         if (
             policy.shared_token
             and token
             and hmac.compare_digest(token, policy.shared_token.encode())
         ):
             return
-        if policy.oidc and self._verifier is not None and credentials.bearer:
-            self._verifier.verify(credentials.bearer)
+        if policy.oidc and self.verifier is not None and credentials.bearer:
+            self.verifier.verify(credentials.bearer)
             return
         raise Unauthenticated("Not a push from our job queue.", code="invalid_push_credentials")
 
@@ -142,8 +137,8 @@ class PushedJobs:
             # comes.
             log.warning("unreadable job message dropped")
             return
-        final = push.dead_letter or (push.delivery_attempt or 0) >= self._max_attempts
-        self._run(job, final)
+        final = push.dead_letter or (push.delivery_attempt or 0) >= self.max_attempts
+        self.run(job, final)
 
 
 class Sweeps:

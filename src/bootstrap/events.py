@@ -99,7 +99,7 @@ def webhook_outbox(
 ) -> WebhookOutbox:
     """The outbox the audit log writes to; the webhooks' objects share its cache."""
     cache = EndpointCache(own.webhook_endpoints, platform.clock, policy.cache_ttl)
-    return WebhookOutbox(cache, queue, platform.clock, policy.lease)
+    return WebhookOutbox(cache=cache, queue=queue, clock=platform.clock, lease=policy.lease)
 
 
 def stored_audit(
@@ -172,7 +172,7 @@ def webhooks(
     """``box_key``: what seals the endpoints' signing secrets (sign-in's secret box)."""
     return Webhooks(
         endpoints=own.webhook_endpoints,
-        deliveries=own.webhook_deliveries,
+        webhook_deliveries=own.webhook_deliveries,
         cache=outbox.cache,
         box=box_key,
         queue=queue,

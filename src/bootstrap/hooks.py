@@ -84,7 +84,7 @@ def hook_caller(
 
 def token_hook(caller: HookCaller) -> TokenClaimsHook:
     """The before_token hook, as sign-in, the provider and Firebase ask it."""
-    return TokenClaimsHook(caller)
+    return TokenClaimsHook(caller=caller)
 
 
 def auth_hooks(

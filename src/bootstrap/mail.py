@@ -220,4 +220,4 @@ def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
 
 def hooked_mail(mail: MailAdapters, caller: HookCaller) -> MailAdapters:
     """The mail adapters with their mailer behind the send_mail hook."""
-    return replace(mail, mailer=HookMailer(caller, mail.mailer))
+    return replace(mail, mailer=HookMailer(caller=caller, smtp=mail.mailer))

@@ -333,7 +333,7 @@ def bind_passkeys(
         challenges=own.challenges,
         ceremonies=own.ceremonies,
         identities=accounts.identities,
-        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        sign_in_step=sign_in_step(own, rules, accounts=accounts, platform=platform),
         devices=rules.device_policy,
         clock=platform.clock,
         audit=platform.audit,

@@ -210,6 +210,7 @@ class FakePinnedClient:
         *,
         address: str | None,
         limit: int,
+        timeout: float | None = None,
     ) -> Answer:
         self.asked.append(Asked(method, url, dict(headers), address))
         if (method, url) not in self.answers:

@@ -214,7 +214,7 @@ class World:
                 rp_id="localhost", rp_name="firegate", origins=["http://localhost"]
             ),
             identities=identities if identities is not None else FakeIdentityRepository(self.store),
-            sign_in=self.step(),
+            sign_in_step=self.step(),
             devices=self.devices,
             clock=self.clock,
             audit=self.audit,

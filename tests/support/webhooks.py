@@ -35,11 +35,17 @@ BOX = FernetSecretBox(TEST_MFA_KEY)
 
 class Hooks:
     """The webhook ports on fakes, with a clock at the wall clock's time (the Standard
-    Webhooks library checks the timestamp against it)."""
+    Webhooks library checks the timestamp against it). ``endpoints``: where the endpoints
+    are stored (a fake that fails, for one test)."""
 
-    def __init__(self, *answers: int | None, local: bool = True) -> None:
+    def __init__(
+        self,
+        *answers: int | None,
+        local: bool = True,
+        endpoints: FakeWebhookEndpoints | None = None,
+    ) -> None:
         self.clock = FakeClock()
-        self.endpoints = FakeWebhookEndpoints()
+        self.endpoints = FakeWebhookEndpoints() if endpoints is None else endpoints
         self.deliveries = FakeWebhookDeliveries()
         self.events = FakeSecurityEvents(self.deliveries.store, self.deliveries)
         self.queue = FakeJobQueue()
@@ -49,7 +55,9 @@ class Hooks:
             local=local, retry=RetryPolicy(timedelta(seconds=5), timedelta(hours=24))
         )
         self.cache = EndpointCache(self.endpoints, self.clock, ttl=5)
-        self.outbox = WebhookOutbox(self.cache, self.queue, self.clock, self.policy.lease)
+        self.outbox = WebhookOutbox(
+            cache=self.cache, queue=self.queue, clock=self.clock, lease=self.policy.lease
+        )
         self.audit = StoringAuditLog(LoggingAuditLog(), self.events, self.clock, self.outbox)
         self.disabled: list[WebhookEndpoint] = []
         # What a test swaps: the delivery is built on them when it runs.
@@ -61,7 +69,7 @@ class Hooks:
         """The admins' use cases, as the service builds them."""
         return Webhooks(
             endpoints=self.endpoints,
-            deliveries=self.deliveries,
+            webhook_deliveries=self.deliveries,
             cache=self.cache,
             box=BOX,
             queue=self.queue,

@@ -361,54 +361,37 @@ class AccountHooks:
     proven: Callable[[User], None] = nothing_follows
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Accounts:
     """The account use cases of its owner: register, read, update and delete one's own
-    account, and the command line's finishing of interrupted deletions."""
+    account, and the command line's finishing of interrupted deletions.
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        hasher: PasswordHasher,
-        clock: Clock,
-        audit: AuditLog,
-        hooks: AccountHooks,
-        counter: RequestCounter,
-        identity_changes: Limit,
-        hold: AccountHold,
-        addresses: AddressRule,
-        owned: Sequence[OwnedData],
-        departures: Sequence[EndsBeforeDeletion],
-        check_password: PasswordCheck,
-        signups: Signups = ANYONE,
-        passwords: PasswordScreen,
-        schemas: ProfileSchemaSource,
-    ) -> None:
-        """``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
-        attempted changes of username or address are counted per account, up to
-        ``identity_changes``; ``hold``: what an org that holds the account refuses of a new
-        address; ``addresses``: the rule a new address follows (its special-use names);
-        ``owned``: what the other capabilities keep per user, deleted with the
-        account; ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``check_password``: sign-in's check of a signed-in user's password; ``signups``: the
-        door every new account passes (and an address changed to: its lists); ``passwords``:
-        the check of a new one against breached passwords; ``schemas``: the profile schema
-        the person's writes of attributes follow."""
-        self._users = users
-        self._hasher = hasher
-        self._clock = clock
-        self._audit = audit
-        self._hooks = hooks
-        self._counter = counter
-        self._identity_changes = identity_changes
-        self._hold = hold
-        self._addresses = addresses
-        self._owned = owned
-        self._departures = departures
-        self._check_password = check_password
-        self._signups = signups
-        self._passwords = passwords
-        self._schemas = schemas
+    ``hooks``: the mails that follow a sign-up and a profile update; ``counter``: where
+    attempted changes of username or address are counted per account, up to
+    ``identity_changes``; ``hold``: what an org that holds the account refuses of a new
+    address; ``addresses``: the rule a new address follows (its special-use names);
+    ``owned``: what the other capabilities keep per user, deleted with the account;
+    ``departures``: what ends before it and may refuse it (an org's last owner);
+    ``check_password``: sign-in's check of a signed-in user's password; ``signups``: the
+    door every new account passes (and an address changed to: its lists); ``passwords``:
+    the check of a new one against breached passwords; ``schemas``: the profile schema the
+    person's writes of attributes follow."""
+
+    users: UserRepository
+    hasher: PasswordHasher
+    clock: Clock
+    audit: AuditLog
+    hooks: AccountHooks
+    counter: RequestCounter
+    identity_changes: Limit
+    hold: AccountHold
+    addresses: AddressRule
+    owned: Sequence[OwnedData]
+    departures: Sequence[EndsBeforeDeletion]
+    check_password: PasswordCheck
+    signups: Signups = ANYONE
+    passwords: PasswordScreen
+    schemas: ProfileSchemaSource
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored. Who may sign up is
@@ -416,9 +399,9 @@ class Accounts:
         403 is the same whether or not an account holds them; a sign-up from a client address
         that signs up too often passes the challenge then; the operator's hook is asked last,
         once every field is checked (docs/security.md, "Who may sign up")."""
-        users, audit = self._users, self._audit
+        users, audit = self.users, self.audit
         # Every bad field is said at once (a 409 for a taken name first, as it stands alone).
-        address, rule, refused = cmd.email, self._addresses, list[FieldError]()
+        address, rule, refused = cmd.email, self.addresses, list[FieldError]()
         email = checked(lambda: rule.new(address), refused) if address is not None else None
         sign_up = SignUp(
             cmd.way,
@@ -427,21 +410,21 @@ class Accounts:
             ip=cmd.client_ip or None,
             challenge_token=cmd.challenge_token,
         )
-        admitted = self._signups.check(sign_up) if not refused else None
+        admitted = self.signups.check(sign_up) if not refused else None
         problems: list[FieldError] = []
         username = checked(lambda: chosen_username(cmd.username, users=users), problems)
         problems += refused
         checked(lambda: check_password_policy(cmd.password), problems)
         if username is None or admitted is None or problems:
             raise InvalidInput.of(problems)
-        self._passwords.new_password(cmd.password)  # a request over the network
-        verdict = self._signups.asked(admitted)  # the operator's hook, on input checked
+        self.passwords.new_password(cmd.password)  # a request over the network
+        verdict = self.signups.asked(admitted)  # the operator's hook, on input checked
         user = User.register(
             id=new_id(),
             username=username,
             email=email,
-            password_hash=self._hasher.hash(cmd.password),
-            now=self._clock.now(),
+            password_hash=self.hasher.hash(cmd.password),
+            now=self.clock.now(),
             admitted=verdict,
             name=cmd.name,
             last_name=cmd.last_name,
@@ -452,7 +435,7 @@ class Accounts:
         staged = audit.stage([created])
         users.add(user, staged)
         audit.committed(staged)
-        self._hooks.registered(user)
+        self.hooks.registered(user)
         return user
 
     def register_proven(self, cmd: RegisterProven) -> User:
@@ -461,9 +444,9 @@ class Accounts:
         address is the one returned. ``hooks.proven(user)`` runs once it is stored. Who may
         sign up is asked first (403 signup_not_allowed), then the operator's hook, as for
         every way in."""
-        users, audit, now = self._users, self._audit, self._clock.now()
-        email = self._addresses.new(cmd.email)
-        verdict = self._signups.admit(SignUp(cmd.way, email))
+        users, audit, now = self.users, self.audit, self.clock.now()
+        email = self.addresses.new(cmd.email)
+        verdict = self.signups.admit(SignUp(cmd.way, email))
         for name in _proven_usernames(email):
             try:
                 username = Username.chosen(name)
@@ -490,22 +473,22 @@ class Accounts:
                     raise
                 return found  # the address's account, made by a racing sign-up
             audit.committed(staged)
-            self._hooks.proven(user)
+            self.hooks.proven(user)
             return user
         raise Conflict("No free username could be made from this address.", code="username_taken")
 
     def get(self, cmd: GetUser) -> User:
-        return get_user(cmd, users=self._users)
+        return get_user(cmd, users=self.users)
 
     def update_profile(self, cmd: UpdateProfile) -> User:
         """``hooks.changed(before, after)`` runs once the change is stored."""
-        users, clock = self._users, self._clock
+        users, clock = self.users, self.clock
         changes: dict[str, object] = dict(cmd.changes)
         # A name or address that cannot be is a 422 before any I/O.
         if isinstance(username := changes.get("username"), str):
             changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
         if isinstance(email := changes.get("email"), str):
-            changes["email"] = self._addresses.new(email)
+            changes["email"] = self.addresses.new(email)
         asks_identity = "username" in changes or "email" in changes  # else no read for it
         current = users.get(cmd.user_id) if asks_identity else None
         new_email = changes.get("email")
@@ -515,16 +498,16 @@ class Accounts:
             and _changes_identity(current, {"email": new_email})
         ):
             # The sign-up's domain lists hold for an address changed to as for a new one.
-            self._signups.address(new_email)
-            self._hold.address(current, new_email)
+            self.signups.address(new_email)
+            self.hold.address(current, new_email)
         if _changes_identity(current, changes):
             count_identity_change(
-                cmd.user_id, counter=self._counter, limit=self._identity_changes, clock=clock
+                cmd.user_id, counter=self.counter, limit=self.identity_changes, clock=clock
             )
         now = clock.now()
         before: list[User] = []
         attributes = dict(cmd.attributes)
-        schema = self._schemas.current() if attributes else None  # read only when written
+        schema = self.schemas.current() if attributes else None  # read only when written
 
         def edit(user: User) -> User:
             before[:] = [user]  # a failed precondition runs this again: keep the last read
@@ -535,30 +518,30 @@ class Accounts:
 
         after = users.update(cmd.user_id, edit)
         if before:
-            self._hooks.changed(before[0], after)
+            self.hooks.changed(before[0], after)
         return after
 
     def delete(self, cmd: DeleteUser) -> None:
         if cmd.password is not None:
-            self._check_password(
-                get_user(GetUser(cmd.actor), users=self._users),
+            self.check_password(
+                get_user(GetUser(cmd.actor), users=self.users),
                 cmd.password,
                 session_id=cmd.actor.session_id,
                 client_ip=cmd.client_ip,
             )
         delete_account(
             cmd.actor.user_id,
-            users=self._users,
-            clock=self._clock,
-            audit=self._audit,
-            owned=self._owned,
-            departures=self._departures,
+            users=self.users,
+            clock=self.clock,
+            audit=self.audit,
+            owned=self.owned,
+            departures=self.departures,
         )
 
     def resume_deletions(self) -> int:
         """The command line's ``users purge-deleted``: finish the deletions a crash left
         after the tombstone; how many."""
-        pending = self._users.pending_deletions(RESUMED_AT_ONCE)
+        pending = self.users.pending_deletions(RESUMED_AT_ONCE)
         for user_id in pending:
-            _purge(user_id, users=self._users, owned=self._owned)
+            _purge(user_id, users=self.users, owned=self.owned)
         return len(pending)

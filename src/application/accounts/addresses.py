@@ -7,6 +7,7 @@ stored before are read as they are (``Email``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from domain.accounts.users import Email, folds_onto_another, special_use, special_use_refused
@@ -32,13 +33,13 @@ class DomainHolders(Protocol):
         ...
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AddressRule:
     """``local``: the local profile, where every special-use name is accepted."""
 
-    def __init__(self, *, syntax: AddressSyntax, domains: DomainHolders, local: bool) -> None:
-        self._syntax = syntax
-        self._domains = domains
-        self._local = local
+    syntax: AddressSyntax
+    domains: DomainHolders
+    local: bool
 
     def new(self, value: str, org_id: str | None = None, *, field: str = "email") -> Email:
         """The address ``value`` as one taken now, 422 ``invalid_email`` or
@@ -48,7 +49,7 @@ class AddressRule:
         (``ß``, final ``ς``, full-width letters: ``folds_onto_another``) is 422
         ``email_not_allowed``."""
         try:
-            self._syntax.check(value)
+            self.syntax.check(value)
             email = Email(value)
         except InvalidInput:
             raise InvalidInput.field(
@@ -61,9 +62,9 @@ class AddressRule:
                 " letters) are not accepted: they would share an account with another address.",
                 EMAIL_NOT_ALLOWED,
             )
-        if self._local or not special_use(email):
+        if self.local or not special_use(email):
             return email
-        holder = self._domains.org_for(email.value.rpartition("@")[2])
+        holder = self.domains.org_for(email.value.rpartition("@")[2])
         if holder is None or (org_id is not None and holder != org_id):
             raise special_use_refused(field)
         return email

@@ -208,32 +208,24 @@ def set_disabled_by_id(
     return updated
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Administration:
     """What admins do with the accounts (the JSON API's and the console's), and what the
-    command line does in their place (``set_role``, ``set_disabled``)."""
+    command line does in their place (``set_role``, ``set_disabled``).
 
-    def __init__(
-        self,
-        *,
-        users: Users,
-        clock: Clock,
-        audit: AuditLog,
-        owned: Sequence[OwnedData],
-        departures: Sequence[EndsBeforeDeletion],
-        schemas: ProfileSchemaSource,
-    ) -> None:
-        """``owned``: what the other capabilities keep per user, deleted with the account;
-        ``departures``: what ends before it and may refuse it (an org's last owner);
-        ``schemas``: the profile schema an admin's writes of attributes follow."""
-        self._users = users
-        self._clock = clock
-        self._audit = audit
-        self._owned = owned
-        self._departures = departures
-        self._schemas = schemas
+    ``owned``: what the other capabilities keep per user, deleted with the account;
+    ``departures``: what ends before it and may refuse it (an org's last owner);
+    ``schemas``: the profile schema an admin's writes of attributes follow."""
+
+    users: Users
+    clock: Clock
+    audit: AuditLog
+    owned: Sequence[OwnedData]
+    departures: Sequence[EndsBeforeDeletion]
+    schemas: ProfileSchemaSource
 
     def list_users(self, cmd: UserQuery) -> Page[UserListing]:
-        actor, limit, users = cmd.actor, cmd.limit, self._users
+        actor, limit, users = cmd.actor, cmd.limit, self.users
         if cmd.prefix is not None:
             return _search(cmd, users=users)
         after = decode_cursor(cmd.cursor)
@@ -250,16 +242,16 @@ class Administration:
     def show_user(self, cmd: ShowUser) -> UserListing:
         if cmd.as_admin:
             require_admin(cmd.actor)
-        user = _get(self._users, cmd.user_id)
+        user = _get(self.users, cmd.user_id)
         return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
 
     def change_user(self, change: AdminChange) -> User:
-        actor, clock = change.actor, self._clock
+        actor, clock = change.actor, self.clock
         require_admin(actor)
         role = parse_role(change.role) if change.role is not None else None
-        before = target_of(actor, change.user_id, self._users)
+        before = target_of(actor, change.user_id, self.users)
         attributes = dict(change.attributes)
-        schema = self._schemas.current() if attributes else None
+        schema = self.schemas.current() if attributes else None
 
         def apply(user: User) -> User:
             user = _apply(user, role, change.disabled, clock)
@@ -267,35 +259,35 @@ class Administration:
                 return user
             return user.with_attributes(schema, attributes, "admin", clock.now())
 
-        updated = self._users.update(change.user_id, apply)
-        _audit_change(self._audit, before, updated, actor_id=actor.user_id)
+        updated = self.users.update(change.user_id, apply)
+        _audit_change(self.audit, before, updated, actor_id=actor.user_id)
         return updated
 
     def remove_user(self, cmd: RemoveUser) -> None:
-        target_of(cmd.actor, cmd.user_id, self._users)
+        target_of(cmd.actor, cmd.user_id, self.users)
         delete_account(
             cmd.user_id,
-            users=self._users,
-            clock=self._clock,
-            audit=self._audit,
+            users=self.users,
+            clock=self.clock,
+            audit=self.audit,
             actor_id=cmd.actor.user_id,
-            owned=self._owned,
-            departures=self._departures,
+            owned=self.owned,
+            departures=self.departures,
         )
 
     def set_role(self, cmd: SetRole) -> User:
         """The command line's: no actor, whoever runs it has the service's credentials."""
-        clock = self._clock
+        clock = self.clock
         wanted = parse_role(cmd.role)
-        user = user_named(cmd.username, self._users)
-        updated = self._users.update(user.id, lambda u: _apply(u, wanted, None, clock))
-        _audit_change(self._audit, user, updated, actor_id=CLI_ACTOR)
+        user = user_named(cmd.username, self.users)
+        updated = self.users.update(user.id, lambda u: _apply(u, wanted, None, clock))
+        _audit_change(self.audit, user, updated, actor_id=CLI_ACTOR)
         return updated
 
     def set_disabled(self, cmd: SetDisabled) -> User:
         """The command line's, as ``set_role``."""
-        clock = self._clock
-        user = user_named(cmd.username, self._users)
-        updated = self._users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
-        _audit_change(self._audit, user, updated, actor_id=CLI_ACTOR)
+        clock = self.clock
+        user = user_named(cmd.username, self.users)
+        updated = self.users.update(user.id, lambda u: _apply(u, None, cmd.disabled, clock))
+        _audit_change(self.audit, user, updated, actor_id=CLI_ACTOR)
         return updated

@@ -44,33 +44,26 @@ class BreachPolicy:
 NO_BREACH_CHECK = BreachPolicy()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PasswordScreen:
     """The check of a password against the breached ones, for every use case that sets a
     password (sign-up, change, first password, reset) and for a sign-in's check."""
 
-    def __init__(
-        self,
-        *,
-        breaches: BreachedPasswords,
-        policy: BreachPolicy,
-        metrics: Metrics,
-        audit: AuditLog,
-    ) -> None:
-        self._breaches = breaches
-        self._policy = policy
-        self._metrics = metrics
-        self._audit = audit
+    breaches: BreachedPasswords
+    policy: BreachPolicy
+    metrics: Metrics
+    audit: AuditLog
 
     @property
     def active(self) -> bool:
         """Whether passwords are checked at all (BREACHED_PASSWORDS is not ``off``)."""
-        return self._policy.mode != "off"
+        return self.policy.mode != "off"
 
     @property
     def requires_change(self) -> bool:
         """Whether a breached password found at sign-in must be changed (``block``); ``warn``
         only records it."""
-        return self._policy.mode == "block"
+        return self.policy.mode == "block"
 
     def breached(self, password: str) -> bool | None:
         """Whether ``password`` was seen at least ``min_count`` times; None when the check
@@ -78,12 +71,12 @@ class PasswordScreen:
         if not self.active:
             return None
         try:
-            found = self._breaches.seen_at_least(password, self._policy.min_count)
+            found = self.breaches.seen_at_least(password, self.policy.min_count)
         except BreachCheckFailed as exc:
-            self._metrics.add(BREACHED_PASSWORD_CHECKS, outcome=exc.outcome)
+            self.metrics.add(BREACHED_PASSWORD_CHECKS, outcome=exc.outcome)
             log.warning("breached-password check let a password through (%s): %s", exc.outcome, exc)
             return None
-        self._metrics.add(BREACHED_PASSWORD_CHECKS, outcome="breached" if found else "clean")
+        self.metrics.add(BREACHED_PASSWORD_CHECKS, outcome="breached" if found else "clean")
         return found
 
     def new_password(
@@ -94,16 +87,16 @@ class PasswordScreen:
         recorded (about ``user_id``, unknown at a sign-up)."""
         if self.breached(password) is not True:
             return
-        if self._policy.mode == "block":
+        if self.policy.mode == "block":
             raise InvalidInput.field(
                 field,
                 "This password has appeared in a data breach; choose another.",
                 PASSWORD_BREACHED,
             )
-        self._audit.record(AuditEvent(Audit.PASSWORD_BREACHED, user_id=user_id, reason="warn"))
+        self.audit.record(AuditEvent(Audit.PASSWORD_BREACHED, user_id=user_id, reason="warn"))
 
     def found_at_sign_in(self, user_id: str, ip: str | None) -> None:
         """Record that a sign-in's right password is a breached one."""
-        self._audit.record(
+        self.audit.record(
             AuditEvent(Audit.PASSWORD_BREACHED, user_id=user_id, ip=ip, reason="sign_in")
         )

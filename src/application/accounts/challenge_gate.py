@@ -92,24 +92,19 @@ class Challenged:
     user_id: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ChallengeGate:
     """The gate of the guarded ways in: nothing when no signal fired (or no provider is
     configured); else a token verified by the provider and spent once, or 401
     ``challenge_required`` with the provider and its site key."""
 
-    def __init__(
-        self,
-        *,
-        challenge: ChallengeVerifier,
-        spent: SpentChallenges,
-        policy: ChallengePolicy,
-        counter: RequestCounter,
-        clock: Clock,
-        audit: AuditLog,
-        metrics: Metrics,
-    ) -> None:
-        self._challenge, self._spent, self.policy = challenge, spent, policy
-        self._counter, self._clock, self._audit, self._metrics = counter, clock, audit, metrics
+    challenge: ChallengeVerifier
+    spent: SpentChallenges
+    policy: ChallengePolicy
+    counter: RequestCounter
+    clock: Clock
+    audit: AuditLog
+    metrics: Metrics
 
     def signup_signal(self, remote_ip: str) -> Signal | None:
         """Counts one sign-up attempt from ``remote_ip``'s scope (an IPv4 address, an IPv6
@@ -128,7 +123,7 @@ class ChallengeGate:
         if not self.policy.on:
             return None
         key = f"{signal.value}:{client_scope(remote_ip)}"
-        counts = self._counter.hit(key, [HOUR], self._clock.now().timestamp())[HOUR]
+        counts = self.counter.hit(key, [HOUR], self.clock.now().timestamp())[HOUR]
         return signal if counts.current > per_hour else None
 
     def check(self, cmd: Challenged) -> bool:
@@ -145,24 +140,24 @@ class ChallengeGate:
         # Spent before it is verified: a token is the provider's once, and 30 requests in
         # parallel with one token make one call to it, not 30.
         digest = hashlib.sha256(cmd.token.encode()).hexdigest()
-        if not self._spent.spend(digest, self._clock.now() + SPENT_KEPT):
-            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="replayed")
+        if not self.spent.spend(digest, self.clock.now() + SPENT_KEPT):
+            self.metrics.add(CHALLENGE_VERIFICATIONS, outcome="replayed")
             raise self._asked(cmd, "This challenge was used already: complete it again.")
-        verdict = self._challenge.verify(cmd.token, action=cmd.action, remote_ip=cmd.remote_ip)
+        verdict = self.challenge.verify(cmd.token, action=cmd.action, remote_ip=cmd.remote_ip)
         if verdict is Verdict.VALID:
-            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="passed")
+            self.metrics.add(CHALLENGE_VERIFICATIONS, outcome="passed")
             return True
         if verdict is not Verdict.UNREACHABLE:  # a refusal, or an answer that is none
-            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome=verdict.value)
+            self.metrics.add(CHALLENGE_VERIFICATIONS, outcome=verdict.value)
             raise self._asked(cmd, "The challenge was not passed: complete it again.")
         if not policy.fail_open:
             outcome = "failed_closed"
         elif self._outage_pass(cmd.remote_ip):
-            self._metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_open")
+            self.metrics.add(CHALLENGE_VERIFICATIONS, outcome="failed_open")
             return False
         else:
             outcome = "fail_open_spent"
-        self._metrics.add(CHALLENGE_VERIFICATIONS, outcome=outcome)
+        self.metrics.add(CHALLENGE_VERIFICATIONS, outcome=outcome)
         raise Unavailable(
             "The challenge cannot be checked now; try again later.", code=CHALLENGE_UNAVAILABLE
         )
@@ -171,11 +166,11 @@ class ChallengeGate:
         """Whether the client's scope may pass unchecked once more this hour: counted first,
         so parallel requests during an outage get no more than CHALLENGE_FAIL_OPEN_PER_HOUR."""
         key = f"challenge_outage:{client_scope(remote_ip)}"
-        counts = self._counter.hit(key, [HOUR], self._clock.now().timestamp())[HOUR]
+        counts = self.counter.hit(key, [HOUR], self.clock.now().timestamp())[HOUR]
         return counts.current <= self.policy.fail_open_per_hour
 
     def _asked(self, cmd: Challenged, detail: str) -> ChallengeRequired:
-        self._audit.record(
+        self.audit.record(
             AuditEvent(
                 Audit.SIGNIN_CHALLENGED,
                 "failure",

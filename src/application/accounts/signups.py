@@ -143,42 +143,35 @@ def address_of(value: Email | str | None) -> Email | None:
         return None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Signups:
     """``check`` refuses (403 ``signup_not_allowed`` with its ``reason``) a sign-up the
     policy does not allow, and records ``signup_refused``; nothing else is read first. A
     person asking from a client address then passes the challenge a signal asks for (401
     ``challenge_required``). ``asked`` puts an admitted sign-up to the operator's ``hook``,
     whose refusal is a 403 ``signup_denied`` with its message, and whose verdict (names,
-    attributes) the new account takes (``User.register``'s ``admitted``)."""
+    attributes) the new account takes (``User.register``'s ``admitted``).
 
-    def __init__(
-        self,
-        *,
-        policy: SignupPolicy,
-        audit: AuditLog | None,
-        invitations: InvitedAddresses = NO_INVITATIONS,
-        hook: SignUpHook = NO_SIGN_UP_HOOK,
-        gate: ChallengeGate | None = None,
-    ) -> None:
-        """``audit`` None: nothing recorded (the rule where no audit log is known yet);
-        ``gate`` None: no challenge is ever asked (the tests of one room)."""
-        self._policy = policy
-        self._audit = audit
-        self._invitations = invitations
-        self._hook = hook
-        self._gate = gate
+    ``audit`` None: nothing recorded (the rule where no audit log is known yet); ``gate``
+    None: no challenge is ever asked (the tests of one room)."""
+
+    policy: SignupPolicy
+    audit: AuditLog | None
+    invitations: InvitedAddresses = NO_INVITATIONS
+    hook: SignUpHook = NO_SIGN_UP_HOOK
+    gate: ChallengeGate | None = None
 
     def check(self, attempt: SignUp) -> Admitted:
-        reason = self._policy.refusal(
+        reason = self.policy.refusal(
             address_of(attempt.email),
-            invited=self._invitations.invited,
+            invited=self.invitations.invited,
             maker=attempt.maker,
             vouched=attempt.vouched,
         )
         if reason is not None:
             self._refused(attempt, reason.value)
             raise SignupNotAllowed(reason)
-        gate = self._gate
+        gate = self.gate
         if gate is not None and attempt.ip and attempt.maker is Maker.PERSON:
             signal = gate.signup_signal(attempt.ip)
             gate.check(Challenged(signal, attempt.challenge_token, "register", attempt.ip))
@@ -187,7 +180,7 @@ class Signups:
     def asked(self, admitted: Admitted) -> SignUpVerdict:
         """The operator's hook's verdict on an admitted sign-up, once its input is checked."""
         attempt = admitted.sign_up
-        verdict = self._hook.before_sign_up(attempt.attempt())
+        verdict = self.hook.before_sign_up(attempt.attempt())
         if not verdict.allowed:
             self._refused(attempt, "hook_denied")
             raise SignUpDenied(verdict.message or SignUpDenied.title)
@@ -200,13 +193,13 @@ class Signups:
     def address(self, email: Email, field: str = "email") -> None:
         """An address an account changes to: 422 ``email_not_allowed`` (naming the list's
         reason) where the lists refuse it, as they would refuse it a new account."""
-        reason = self._policy.address_refusal(email)
+        reason = self.policy.address_refusal(email)
         if reason is not None:
             raise InvalidInput.field(field, _REFUSED[reason], EMAIL_NOT_ALLOWED)
 
     def _refused(self, attempt: SignUp, reason: str) -> None:
-        if self._audit is not None:
-            self._audit.record(
+        if self.audit is not None:
+            self.audit.record(
                 AuditEvent(Audit.SIGNUP_REFUSED, outcome="failure", reason=reason, via=attempt.way)
             )
 

@@ -309,19 +309,20 @@ class StoringAuditLog:
                 self._outbox.stored(logouts)
 
 
+@dataclass(frozen=True, slots=True)
 class WithRequestOrigin:
     """An ``AuditLog`` that gives each event the client address and user agent of the
     request that caused it, where the use case did not name them: an admin's change, a
     session ended, an address changed. ``origin()`` is ``("", "")`` outside a person's
     request (a background job, the job queue's push)."""
 
-    def __init__(self, inner: AuditLog, origin: Callable[[], tuple[str, str]]) -> None:
-        self._inner, self._origin = inner, origin
+    inner: AuditLog
+    origin: Callable[[], tuple[str, str]]
 
     def _filled(self, event: AuditEvent) -> AuditEvent:
         if event.ip and event.user_agent:
             return event
-        ip, agent = self._origin()
+        ip, agent = self.origin()
         if (event.ip or not ip) and (event.user_agent or not agent):
             return event
         return replace(
@@ -329,13 +330,13 @@ class WithRequestOrigin:
         )
 
     def record(self, event: AuditEvent) -> None:
-        self._inner.record(self._filled(event))
+        self.inner.record(self._filled(event))
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
-        return self._inner.stage([self._filled(event) for event in events])
+        return self.inner.stage([self._filled(event) for event in events])
 
     def committed(self, staged: StagedWrites) -> None:
-        self._inner.committed(staged)  # its events were filled when staged
+        self.inner.committed(staged)  # its events were filled when staged
 
 
 @dataclass(frozen=True)
@@ -358,12 +359,13 @@ def known_type(value: str | None) -> str | None:
 ACTIVITY_READ = 100  # events read for an activity feed's lines, at most
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EventHistory:
     """The security events read back: an account's list (its owner's, or an admin's look at
     it) and its activity feed. ``users``: whose events an admin lists by id."""
 
-    def __init__(self, *, events: SecurityEvents, users: Users) -> None:
-        self._events, self._users = events, users
+    events: SecurityEvents
+    users: Users
 
     def list(self, query: EventQuery) -> Page[SecurityEvent]:
         """Newest first by (at, id); 403 for another's unless an admin, 404 for no such
@@ -372,10 +374,10 @@ class EventHistory:
         kind = known_type(query.type)
         user_id = query.actor.user_id
         if query.user_id is not None:
-            user_id = target_of(query.actor, query.user_id, self._users).id
+            user_id = target_of(query.actor, query.user_id, self.users).id
         position = decode_cursor(query.cursor)
         before = parse_time_position(position) if position is not None else None
-        rows = self._events.list_page(user_id, kind, before, query.limit + 1)
+        rows = self.events.list_page(user_id, kind, before, query.limit + 1)
         if query.user_id is None:  # the owner's own list; an admin's look keeps every field
             rows = [row.as_owner_sees_it() for row in rows]
         last = rows[query.limit - 1] if len(rows) > query.limit else None

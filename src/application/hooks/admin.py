@@ -87,29 +87,24 @@ class AuthHookView:
     calls: list[HookCall]  # newest first, at most CALLS_KEPT
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AuthHooks:
     """What admins do with auth hooks. ``box`` seals each hook's signing secret; ``cache``
     is the callers' copy, dropped on a change."""
 
-    def __init__(
-        self,
-        *,
-        store: AuthHookStore,
-        cache: HookCache,
-        caller: HookCaller,
-        box: SecretBox,
-        clock: Clock,
-        policy: HookPolicy,
-    ) -> None:
-        self._store, self._cache, self._caller, self._box = store, cache, caller, box
-        self._clock, self._policy = clock, policy
+    store: AuthHookStore
+    cache: HookCache
+    caller: HookCaller
+    box: SecretBox
+    clock: Clock
+    policy: HookPolicy
 
     def set(self, cmd: SetAuthHook) -> CreatedAuthHook:
         """The kind's hook, with a new secret; a hook the kind had is replaced."""
         require_admin(cmd.actor)
         self._check(
             lambda: checked_kind(cmd.kind),
-            lambda: check_url(cmd.url, local=self._policy.local),
+            lambda: check_url(cmd.url, local=self.policy.local),
             lambda: checked_timeout(cmd.timeout_ms),
             lambda: checked_on_failure(cmd.on_failure),
         )
@@ -121,23 +116,23 @@ class AuthHooks:
             url=cmd.url,
             timeout_ms=cmd.timeout_ms,
             on_failure=checked_on_failure(cmd.on_failure),
-            secret=self._box.seal(secret),
-            created_at=self._clock.now(),
+            secret=self.box.seal(secret),
+            created_at=self.clock.now(),
         )
-        replaced = self._store.get(kind)
-        self._store.put(hook)
-        self._cache.drop()
+        replaced = self.store.get(kind)
+        self.store.put(hook)
+        self.cache.drop()
         return CreatedAuthHook(hook, secret, replaced)
 
     def list(self, cmd: ListAuthHooks) -> list[AuthHookView]:
         require_admin(cmd.actor)
-        return [AuthHookView(hook, self._store.calls(hook)) for hook in self._store.list_all()]
+        return [AuthHookView(hook, self.store.calls(hook)) for hook in self.store.list_all()]
 
     def remove(self, cmd: AuthHookRef) -> None:
         require_admin(cmd.actor)
-        if not is_id(cmd.hook_id) or not self._store.delete(cmd.hook_id):
+        if not is_id(cmd.hook_id) or not self.store.delete(cmd.hook_id):
             raise NotFound("No such auth hook.", code="auth_hook_not_found")
-        self._cache.drop()
+        self.cache.drop()
 
     def test(self, cmd: TestAuthHook) -> TestedAuthHook:
         """Send the kind's sample payloads to ``url`` as the hook would be called (signed with
@@ -146,7 +141,7 @@ class AuthHooks:
         require_admin(cmd.actor)
         self._check(
             lambda: checked_kind(cmd.kind),
-            lambda: check_url(cmd.url, local=self._policy.local),
+            lambda: check_url(cmd.url, local=self.policy.local),
             lambda: checked_timeout(cmd.timeout_ms),
             lambda: _checked_secret(cmd.secret),
         )
@@ -157,8 +152,8 @@ class AuthHooks:
             url=cmd.url,
             timeout_ms=cmd.timeout_ms,
             on_failure=OnFailure.DENY,
-            secret=self._box.seal(secret),
-            created_at=self._clock.now(),
+            secret=self.box.seal(secret),
+            created_at=self.clock.now(),
         )
         return self._samples_to(hook, secret)
 
@@ -167,17 +162,17 @@ class AuthHooks:
         timeout, signed with its own secret, so the receiver checks the signature as it will
         in use; nothing is stored, counted or kept, its calls' record included."""
         require_admin(cmd.actor)
-        found = [h for h in self._store.list_all() if h.hook_id == cmd.hook_id]
+        found = [h for h in self.store.list_all() if h.hook_id == cmd.hook_id]
         if not is_id(cmd.hook_id) or not found:
             raise NotFound("No such auth hook.", code="auth_hook_not_found")
         (hook,) = found
-        return self._samples_to(hook, self._box.open(hook.secret))
+        return self._samples_to(hook, self.box.open(hook.secret))
 
     def _samples_to(self, hook: AuthHook, secret: str) -> TestedAuthHook:
         """The kind's sample payloads sent to the hook, each answer checked."""
         kind = hook.kind
         answers = [
-            SampleAnswer(name, self._caller.ask(hook, payload, lambda a: checked_answer(kind, a)))
+            SampleAnswer(name, self.caller.ask(hook, payload, lambda a: checked_answer(kind, a)))
             for name, payload in SAMPLES[kind].items()
         ]
         return TestedAuthHook(secret, answers)

@@ -106,6 +106,7 @@ class HookCache:
             self._copy, self._read_at = None, None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class HookCaller:
     """Makes one call of a kind's hook, if there is one: a POST of the payload signed with the
     hook's secret (Standard Webhooks), to the address its host was checked to resolve to
@@ -113,24 +114,17 @@ class HookCaller:
     answer parsed and handed to the kind's ``check``. Counts and keeps every call; recording
     it never fails the call."""
 
-    def __init__(
-        self,
-        *,
-        cache: HookCache,
-        store: AuthHookStore,
-        box: SecretBox,
-        resolver: HostResolver,
-        client: HookClient,
-        clock: Clock,
-        policy: HookPolicy,
-        metrics: Metrics = NO_METRICS,
-    ) -> None:
-        self._cache, self._store, self._box = cache, store, box
-        self._resolver, self._client, self._clock = resolver, client, clock
-        self._policy, self._metrics = policy, metrics
+    cache: HookCache
+    store: AuthHookStore
+    box: SecretBox
+    resolver: HostResolver
+    client: HookClient
+    clock: Clock
+    policy: HookPolicy
+    metrics: Metrics = NO_METRICS
 
     def hook(self, kind: HookKind) -> AuthHook | None:
-        return self._cache.get(kind)
+        return self.cache.get(kind)
 
     def call[T](
         self,
@@ -140,13 +134,13 @@ class HookCaller:
     ) -> HookResult[T]:
         """Ask ``kind``'s hook about ``payload``; ``check`` turns the answer's JSON object into
         what the caller uses, or raises BadAnswer."""
-        hook = self._cache.get(kind)
+        hook = self.cache.get(kind)
         if hook is None:
             return HookResult(None)
-        at = self._clock.now()
+        at = self.clock.now()
         asked = self.ask(hook, payload, check)
-        self._metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)
-        self._metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind.value)
+        self.metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)
+        self.metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind.value)
         call = HookCall(
             hook_id=hook.hook_id,
             at=at,
@@ -156,7 +150,7 @@ class HookCaller:
             error=None if asked.error is None else asked.error[:MAX_ERROR_LENGTH],
         )
         try:
-            self._store.record(hook, call)
+            self.store.record(hook, call)
         except Exception:  # the call stands; only its record is lost
             log.warning("an auth hook call was not recorded", exc_info=True)
         if asked.outcome is not CallOutcome.OK:
@@ -204,25 +198,25 @@ class HookCaller:
     def _address(self, hook: AuthHook) -> tuple[str | None, str | None]:
         """The address to call the hook at (None: its host's, in the local profile), or why it
         may not be called (docs/security.md, "Webhooks")."""
-        if self._policy.local:
+        if self.policy.local:
             return None, None
         if urlsplit(hook.url).scheme != "https":
             return None, "not_https"
-        return public_address_of(hook.url, self._resolver)
+        return public_address_of(hook.url, self.resolver)
 
     def _post(self, hook: AuthHook, payload: Mapping[str, object], address: str | None) -> Answer:
         """The signed POST, cut at the hook's deadline."""
         try:
-            secret = self._box.open(hook.secret)
+            secret = self.box.open(hook.secret)
         except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
             log.error("the secret of the %s hook cannot be opened", hook.kind.value)
             raise WebhookUnreachable("secret_unreadable") from None
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         headers = {
             "Content-Type": "application/json",
-            **signed_headers(secret, new_message_id(), self._clock.now(), body),
+            **signed_headers(secret, new_message_id(), self.clock.now(), body),
         }
-        return self._client.exchange(
+        return self.client.exchange(
             "POST",
             hook.url,
             body.encode(),

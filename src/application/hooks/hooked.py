@@ -5,6 +5,7 @@ mail's ``Mailer`` (``send_mail``), each asking its kind's hook through one ``Hoo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from application.hooks.caller import HookCaller
 from application.ports import Mail, Mailer, MailUndelivered
@@ -24,16 +25,16 @@ def hook_failed() -> PermissionDenied:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TokenClaimsHook:
     """``before_token``: the claims the hook answers, checked (no reserved claim, at most
     1,000 bytes); none when no hook is set or a failed one allows; 403 ``hook_failed`` when a
     failed one denies."""
 
-    def __init__(self, caller: HookCaller) -> None:
-        self._caller = caller
+    caller: HookCaller
 
     def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
-        if self._caller.hook(HookKind.BEFORE_TOKEN) is None:  # no payload built
+        if self.caller.hook(HookKind.BEFORE_TOKEN) is None:  # no payload built
             return NO_CLAIMS
         payload = {
             "user": request.user,
@@ -42,7 +43,7 @@ class TokenClaimsHook:
             "org": request.org,
             "token_kind": request.token_kind,
         }
-        result = self._caller.call(HookKind.BEFORE_TOKEN, payload, checked_claims)
+        result = self.caller.call(HookKind.BEFORE_TOKEN, payload, checked_claims)
         if result.answer is not None:
             return result.answer
         if result.refused:
@@ -50,17 +51,18 @@ class TokenClaimsHook:
         return NO_CLAIMS
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class HookMailer:
     """``send_mail``: each mail handed to the hook instead of ``smtp`` when one is set. A
     failed call of a hook that denies is an undelivered mail (its job tries again, as after
     an SMTP failure); of one that allows, ``smtp`` sends it."""
 
-    def __init__(self, caller: HookCaller, smtp: Mailer) -> None:
-        self._caller, self._smtp = caller, smtp
+    caller: HookCaller
+    smtp: Mailer
 
     def send(self, mail: Mail) -> None:
-        if self._caller.hook(HookKind.SEND_MAIL) is None:
-            self._smtp.send(mail)
+        if self.caller.hook(HookKind.SEND_MAIL) is None:
+            self.smtp.send(mail)
             return
         payload = {
             "to": mail.to,
@@ -70,9 +72,9 @@ class HookMailer:
             "text": mail.text,
             "html": mail.html,
         }
-        result = self._caller.call(HookKind.SEND_MAIL, payload, checked_mail_answer)
+        result = self.caller.call(HookKind.SEND_MAIL, payload, checked_mail_answer)
         if result.answer is not None:
             return
         if result.refused:
             raise MailUndelivered(f"the send_mail hook failed: {result.error}")
-        self._smtp.send(mail)  # no hook any more, or a failed one that allows
+        self.smtp.send(mail)  # no hook any more, or a failed one that allows

@@ -38,6 +38,10 @@ class AuthHookStore(Protocol):
 
 
 class HookClient(Protocol):
+    """The client that sends a request to an address it is given, pinned to the address
+    checked (``application/outbound.py``): an auth hook's call, and the webhooks' deliveries
+    and fetches (their ``PinnedClient``)."""
+
     def exchange(
         self,
         method: str,
@@ -49,10 +53,10 @@ class HookClient(Protocol):
         limit: int,
         timeout: float | None = None,
     ) -> Answer:
-        """One request, pinned to ``address`` as a webhook's is, cut at ``timeout`` seconds
-        (the client's own deadline when None): the answer whatever its status, its body whole
-        and at most ``limit`` bytes; DocumentTooLarge past it, WebhookUnreachable when no
-        whole answer came by the deadline."""
+        """One request, pinned to ``address`` (no redirect followed), cut at ``timeout``
+        seconds (the client's own deadline when None): the answer whatever its status, its
+        body whole and at most ``limit`` bytes; DocumentTooLarge past it, WebhookUnreachable
+        when no whole answer came by the deadline."""
         ...
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.caller import HookCaller
@@ -17,26 +18,22 @@ HOOK_WRITER = "hook"  # the attributes' writer (the profile schema's x-write)
 FAILED_CLOSED = "Signing up is not possible right now. Try again later."
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BeforeSignUp:
     """The accounts' ``SignUpHook`` through the hooks' caller. ``schemas``: the profile
     schema the answer's attributes are checked against (as written by ``hook``); ``origin``:
     the request's client address and user agent, where the attempt does not name them."""
 
-    def __init__(
-        self,
-        *,
-        caller: HookCaller,
-        schemas: ProfileSchemaSource,
-        origin: Callable[[], tuple[str, str]],
-    ) -> None:
-        self._caller, self._schemas, self._origin = caller, schemas, origin
+    caller: HookCaller
+    schemas: ProfileSchemaSource
+    origin: Callable[[], tuple[str, str]]
 
     def before_sign_up(self, attempt: SignUpAttempt) -> SignUpVerdict:
-        if self._caller.hook(HookKind.BEFORE_SIGN_UP) is None:
+        if self.caller.hook(HookKind.BEFORE_SIGN_UP) is None:
             return ALLOWED
         ip, agent = attempt.ip, attempt.user_agent
         if not ip or not agent:
-            found_ip, found_agent = self._origin()
+            found_ip, found_agent = self.origin()
             ip, agent = ip or found_ip or None, agent or found_agent or None
         payload = {
             "user": {
@@ -48,7 +45,7 @@ class BeforeSignUp:
             },
             "context": {"ip": ip, "user_agent": agent},
         }
-        result = self._caller.call(HookKind.BEFORE_SIGN_UP, payload, self._verdict)
+        result = self.caller.call(HookKind.BEFORE_SIGN_UP, payload, self._verdict)
         if result.answer is not None:
             return result.answer
         return SignUpVerdict(allowed=False, message=FAILED_CLOSED) if result.refused else ALLOWED
@@ -65,7 +62,7 @@ class BeforeSignUp:
         attributes = None
         if checked.attributes:
             try:
-                attributes = self._schemas.current().written({}, checked.attributes, HOOK_WRITER)
+                attributes = self.schemas.current().written({}, checked.attributes, HOOK_WRITER)
             except InvalidInput as refused:
                 where = refused.errors[0].field if refused.errors else "attributes"
                 raise BadAnswer(f"attribute_refused:{where}") from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.mail.sending import MailSettings, deliver
@@ -17,35 +18,30 @@ from domain.signin.email_codes import code_of
 log = logging.getLogger("firegate.mail")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EmailCodeMailJob:
     """The EMAIL_CODE_MAIL job: give the flow its link token (so its code), then mail both to
     the flow's address, greeting the account where it has proven that address. A flow voided
     or spent since the request gets nothing."""
 
-    def __init__(
-        self,
-        *,
-        flows: EmailCodeFlowStore,
-        users: UserRepository,
-        renderer: MailRenderer,
-        mailer: Mailer,
-        clock: Clock,
-        audit: AuditLog,
-        settings: MailSettings,
-    ) -> None:
-        self._flows, self._users, self._renderer, self._mailer = flows, users, renderer, mailer
-        self._clock, self._audit, self._settings = clock, audit, settings
+    flows: EmailCodeFlowStore
+    users: UserRepository
+    renderer: MailRenderer
+    mailer: Mailer
+    clock: Clock
+    audit: AuditLog
+    settings: MailSettings
 
     def run(self, job: Job, final: bool) -> None:
         request = EmailCodeJob.parse(job.subject)
         if request is None:
             log.warning("unreadable e-mail code job dropped")
             return
-        now, token = self._clock.now(), secrets.token_urlsafe(32)
-        flow = self._flows.update(request.flow_id, lambda f: f.issued(token, now))
+        now, token = self.clock.now(), secrets.token_urlsafe(32)
+        flow = self.flows.update(request.flow_id, lambda f: f.issued(token, now))
         if flow is None or not flow.usable(now) or not flow.opens_with(token):
             return  # voided, spent or expired since the request
-        user = self._users.find_by_login(login_key(flow.email))
+        user = self.users.find_by_login(login_key(flow.email))
         proven = user is not None and user.email_verified
         # The account's own address, as it stored it: never the spelling asked for, which
         # names the same account yet may be another mailbox (docs/security.md, "One address,
@@ -53,24 +49,24 @@ class EmailCodeMailJob:
         to = user.email.value if user is not None and user.email is not None else flow.email
         left = flow.expires_at - now
         context = {
-            "product": self._settings.product,
-            "public_url": self._settings.public_url,
-            "support_email": self._settings.support_email,
+            "product": self.settings.product,
+            "public_url": self.settings.public_url,
+            "support_email": self.settings.support_email,
             "email": to,
             "address_verified": "yes" if proven else "",
             "locale": (user.locale if user is not None else None) or flow.locale or "",
             "code": code_of(token),
-            "link": f"{self._settings.public_url}/sign-in/email?token={token}",
+            "link": f"{self.settings.public_url}/sign-in/email?token={token}",
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
             "new_account": "" if user is not None else "yes",
         }
         if user is not None and proven:
             context |= {"username": user.username.value, "name": user.name or user.username.value}
-        mail = self._renderer.render("email_code", to, context)
+        mail = self.renderer.render("email_code", to, context)
         user_id = user.id if user is not None else None
-        if not deliver(self._mailer, mail, final, f"an e-mail code of flow {flow.id}"):
-            self._audit.record(
+        if not deliver(self.mailer, mail, final, f"an e-mail code of flow {flow.id}"):
+            self.audit.record(
                 AuditEvent(Audit.MAIL, "failure", user_id=user_id, reason="delivery_failed")
             )
             return
-        self._audit.record(AuditEvent(Audit.MAIL, user_id=user_id, reason=EMAIL_CODE_MAIL))
+        self.audit.record(AuditEvent(Audit.MAIL, user_id=user_id, reason=EMAIL_CODE_MAIL))

@@ -83,42 +83,36 @@ def _through_an_identity(actor: Actor | None, user_id: str) -> bool:
     return actor is not None and actor.user_id == user_id and FEDERATED in actor.amr
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EmailVerification:
     """Address verification: the mail asked for, and the proof of the address its link
     gives. ``first_proof``: what the first proof of an address removes from an account a
     non-verifying provider's sign-in made; ``proven``: what follows an address a mailed link
     proves (an org's auto_join)."""
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        identities: ProofIdentities,
-        first_proof: FirstProof,
-        action_tokens: ActionTokenRepository,
-        queue: JobQueue,
-        clock: Clock,
-        audit: AuditLog,
-        proven: Callable[[User], None] = nothing_follows,
-    ) -> None:
-        self._users, self._identities, self._first_proof = users, identities, first_proof
-        self._action_tokens, self._queue = action_tokens, queue
-        self._clock, self._audit, self._proven = clock, audit, proven
+    users: UserRepository
+    identities: ProofIdentities
+    first_proof: FirstProof
+    action_tokens: ActionTokenRepository
+    queue: JobQueue
+    clock: Clock
+    audit: AuditLog
+    proven: Callable[[User], None] = nothing_follows
 
     def request_verification(self, cmd: RequestVerification) -> None:
         actor = cmd.actor
         if cmd.user_id is None or cmd.user_id == actor.user_id:
-            user, actor_id = self._users.get(actor.user_id), None
+            user, actor_id = self.users.get(actor.user_id), None
             if user is None or not user.active:
                 raise InvalidToken()
         else:
-            user, actor_id = target_of(actor, cmd.user_id, self._users), actor.user_id
+            user, actor_id = target_of(actor, cmd.user_id, self.users), actor.user_id
             if user.disabled:  # the mail job sends nothing to a disabled account
                 raise Conflict("The account is disabled; enable it first.", code="user_disabled")
         if user.email is None:
             raise Conflict("The account has no e-mail address to verify.", code="no_email")
-        queue_mail(self._queue, MailKind.VERIFY_EMAIL, user)
-        self._audit.record(
+        queue_mail(self.queue, MailKind.VERIFY_EMAIL, user)
+        self.audit.record(
             AuditEvent(Audit.EMAIL_VERIFICATION_REQUESTED, user_id=user.id, actor_id=actor_id)
         )
 
@@ -130,11 +124,11 @@ class EmailVerification:
         and loses what was set up through that sign-in (its links, password, passkeys,
         authenticator, sessions and the apps it allowed)."""
         hashed, ip = token_hash(cmd.token), cmd.client_ip or None
-        now = self._clock.now()
-        squatter = self._taken_from(cmd, self._action_tokens.get(hashed), now)
+        now = self.clock.now()
+        squatter = self._taken_from(cmd, self.action_tokens.get(hashed), now)
         if squatter is not None:
             # Before the spend, so that no crash leaves them to the account's earlier holder.
-            self._first_proof.start_clean(squatter.user_id)
+            self.first_proof.start_clean(squatter.user_id)
         claimed: list[User] = []
         found: list[User] = []  # the account as each attempt of the spend found it
 
@@ -145,22 +139,22 @@ class EmailVerification:
                 return user.claimed(now)
             return user.with_email_verified(now)
 
-        audit = self._audit
+        audit = self.audit
         try:
-            user = self._action_tokens.spend(hashed, Purpose.VERIFY_EMAIL, change, now)
+            user = self.action_tokens.spend(hashed, Purpose.VERIFY_EMAIL, change, now)
         except InvalidToken:
             audit.record(AuditEvent(Audit.EMAIL_VERIFIED, "failure", ip=ip, reason="invalid_token"))
             raise
         audit.record(AuditEvent(Audit.EMAIL_VERIFIED, user_id=user.id, ip=ip))
         if found and not found[-1].email_verified:
-            self._proven(user)
+            self.proven(user)
         if squatter is not None and claimed:
             # Again, for what the sessions the claim ended added meanwhile.
-            self._first_proof.start_clean(user.id)
+            self.first_proof.start_clean(user.id)
             audit.record(
                 AuditEvent(Audit.IDENTITY_UNLINKED, user_id=user.id, reason=squatter.provider)
             )
-            self._first_proof.claimed(user.id, reason="email_verification", ip=ip)
+            self.first_proof.claimed(user.id, reason="email_verification", ip=ip)
         return Verified(user, claimed=bool(claimed))
 
     def _taken_from(
@@ -171,22 +165,23 @@ class EmailVerification:
         signed in to the account through an identity."""
         if found is None:
             return None
-        holder = self._users.get(found.user_id)
+        holder = self.users.get(found.user_id)
         try:
             found.check(Purpose.VERIFY_EMAIL, holder, now, latest=None)
         except InvalidToken:
             return None
         if holder is None or _through_an_identity(cmd.signed_in, holder.id):
             return None
-        return made_unproven_by(self._identities.list_for(holder.id), holder)
+        return made_unproven_by(self.identities.list_for(holder.id), holder)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MailsAfterChanges:
     """The mails that follow a stored change of an account: the mail flows' part of
     ``AccountHooks`` (its ``registered``, ``registered_with`` and ``changed``)."""
 
-    def __init__(self, *, queue: JobQueue, audit: AuditLog) -> None:
-        self._queue, self._audit = queue, audit
+    queue: JobQueue
+    audit: AuditLog
 
     def registered(self, user: User) -> None:
         """A new account with an address gets a verification mail."""
@@ -199,7 +194,7 @@ class MailsAfterChanges:
 
     def _verification_mail(self, user: User, provider: str | None) -> None:
         if user.email is not None:
-            queue_mail(self._queue, MailKind.VERIFY_EMAIL, user, provider=provider)
+            queue_mail(self.queue, MailKind.VERIFY_EMAIL, user, provider=provider)
 
     def changed(self, before: User, after: User) -> None:
         """A new address gets a verification mail, the old one a notice without a link."""
@@ -207,13 +202,13 @@ class MailsAfterChanges:
             before.email is not None and before.email.normalized == after.email.normalized
         ):
             return
-        queue_mail(self._queue, MailKind.VERIFY_EMAIL, after)
+        queue_mail(self.queue, MailKind.VERIFY_EMAIL, after)
         if before.email is not None:
             queue_mail(
-                self._queue,
+                self.queue,
                 MailKind.ADDRESS_CHANGED,
                 after,
                 old_email=before.email.value,
                 old_verified=before.email_verified,
             )
-        self._audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))
+        self.audit.record(AuditEvent(Audit.EMAIL_CHANGE, user_id=after.id))

@@ -34,34 +34,30 @@ class Invite:
     role: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AccountInvitations:
     """An admin's invitation: an account without a password, whose owner sets one through
-    the mailed link (an org's invitations are ``application/orgs/joining/invitations.py``'s)."""
+    the mailed link (an org's invitations are ``application/orgs/joining/invitations.py``'s).
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        queue: JobQueue,
-        clock: Clock,
-        audit: AuditLog,
-        addresses: AddressRule,
-        signups: Signups,
-    ) -> None:
-        """``signups``: the door every new account passes (the operators make these: the
-        domain lists and the operator's hook, not the mode)."""
-        self._users, self._queue, self._clock, self._audit = users, queue, clock, audit
-        self._addresses, self._signups = addresses, signups
+    ``signups``: the door every new account passes (the operators make these: the domain
+    lists and the operator's hook, not the mode)."""
+
+    users: UserRepository
+    queue: JobQueue
+    clock: Clock
+    audit: AuditLog
+    addresses: AddressRule
+    signups: Signups
 
     def invite(self, cmd: Invite) -> User:
         """An account without a password; its owner sets one through the invitation's link."""
         require_admin(cmd.actor)
-        email = self._addresses.new(cmd.email)
+        email = self.addresses.new(cmd.email)
         given = cmd.username if cmd.username is not None else Username.from_address(email)
         username = Username.chosen(given)
         role = parse_role(cmd.role) if cmd.role else Role.USER
-        verdict = self._signups.admit(SignUp(SignUpWay.INVITATION, email, username=username.value))
-        now = self._clock.now()
+        verdict = self.signups.admit(SignUp(SignUpWay.INVITATION, email, username=username.value))
+        now = self.clock.now()
         user = User.register(
             id=new_id(),
             username=username,
@@ -74,9 +70,7 @@ class AccountInvitations:
         )
         if role is not Role.USER:
             user = user.with_role(role, now)
-        self._users.add(user)
-        queue_mail(self._queue, MailKind.INVITATION, user)
-        self._audit.record(
-            AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id)
-        )
+        self.users.add(user)
+        queue_mail(self.queue, MailKind.INVITATION, user)
+        self.audit.record(AuditEvent(Audit.INVITATION, user_id=user.id, actor_id=cmd.actor.user_id))
         return user

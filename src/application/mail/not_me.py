@@ -34,26 +34,20 @@ class NotMe:
     actor: Actor | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NotMeLinks:
     """The "this wasn't me" link, and its signed-in twin on the account page. ``passkeys``,
     ``identities`` and ``factors``: where the ways in that a notice's link removes are kept."""
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        action_tokens: ActionTokenRepository,
-        sessions: SessionRepository,
-        passkeys: PasskeyRepository,
-        identities: IdentityRepository,
-        factors: MfaRepository,
-        queue: JobQueue,
-        clock: Clock,
-        audit: AuditLog,
-    ) -> None:
-        self._users, self._action_tokens, self._sessions = users, action_tokens, sessions
-        self._passkeys, self._identities, self._factors = passkeys, identities, factors
-        self._queue, self._clock, self._audit = queue, clock, audit
+    users: UserRepository
+    action_tokens: ActionTokenRepository
+    sessions: SessionRepository
+    passkeys: PasskeyRepository
+    identities: IdentityRepository
+    factors: MfaRepository
+    queue: JobQueue
+    clock: Clock
+    audit: AuditLog
 
     def not_me(self, cmd: NotMe) -> bool:
         """Spend the token once and, in the same commit, end every session of its
@@ -63,16 +57,16 @@ class NotMeLinks:
         goes too (a first password in the same commit). True when a reset mail was queued
         (not for an account without an address, which only a signed-in actor can be)."""
         ip = cmd.client_ip or None
-        now = self._clock.now()
+        now = self.clock.now()
         added: WayIn | None = None
         if cmd.actor is not None:
-            user = self._users.update(
+            user = self.users.update(
                 cmd.actor.user_id, lambda found: found.ending_all_sessions(now)
             )
         else:
             try:
                 hashed = token_hash(cmd.token)
-                record = self._action_tokens.get(hashed)
+                record = self.action_tokens.get(hashed)
                 added = WayIn.of_key(record.undo) if record is not None and record.undo else None
                 set_password = record.password if record is not None else ""
 
@@ -84,17 +78,17 @@ class NotMeLinks:
                         return ended.without_password(now)
                     return ended
 
-                user = self._action_tokens.spend(hashed, Purpose.NOT_ME, change, now)
+                user = self.action_tokens.spend(hashed, Purpose.NOT_ME, change, now)
             except InvalidToken:
-                self._audit.record(
+                self.audit.record(
                     AuditEvent(Audit.LOGOUT, "failure", ip=ip, reason="invalid_not_me_token")
                 )
                 raise
         if added is not None:
             self._remove_way_in(user.id, added, now)
-        self._sessions.delete_for_user(user.id)  # housekeeping; already unusable
+        self.sessions.delete_for_user(user.id)  # housekeeping; already unusable
         session_id = cmd.actor.session_id if cmd.actor is not None else None
-        self._audit.record(
+        self.audit.record(
             AuditEvent(Audit.LOGOUT, user_id=user.id, session_id=session_id, ip=ip, reason="not_me")
         )
         if user.email is None:
@@ -104,7 +98,7 @@ class NotMeLinks:
         # owner from choosing a new one. The link is single-use and only a notice carries
         # one, so the notices' limit bounds these. Signed in, the owner can change the
         # password instead.
-        queue_mail(self._queue, MailKind.RESET_PASSWORD, user, after_not_me=cmd.actor is None)
+        queue_mail(self.queue, MailKind.RESET_PASSWORD, user, after_not_me=cmd.actor is None)
         return True
 
     def _remove_way_in(self, user_id: str, added: WayIn, now: datetime) -> None:
@@ -113,15 +107,15 @@ class NotMeLinks:
         token's own commit). Nothing keeps a last way in here: the reset mail that follows
         gives the owner a password."""
         if added.kind == WayIn.PASSKEY:
-            found = self._passkeys.get(added.ref)
+            found = self.passkeys.get(added.ref)
             if found is not None and found.user_id == user_id:
-                self._passkeys.delete(found.id)
+                self.passkeys.delete(found.id)
         elif added.kind == WayIn.IDENTITY:
             provider, subject = added.identity_of()
 
             def going(_: User, links: list[IdentityLink]) -> list[IdentityLink]:
                 return [x for x in links if x.provider == provider and x.subject == subject]
 
-            self._identities.unlink(user_id, going, now)
+            self.identities.unlink(user_id, going, now)
         elif added.kind == WayIn.TOTP:
-            self._factors.delete(user_id)
+            self.factors.delete(user_id)

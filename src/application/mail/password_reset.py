@@ -63,36 +63,38 @@ class ResetRequestJob:
             return None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FindResetAccountJob:
     """The FIND_RESET_ACCOUNT job: the account with the address gets a reset mail (its own
     SEND_MAIL job, retried on its own); an unknown address ends here. ``queue``: the one its
     handlers run on, which it queues the reset mail to."""
 
-    def __init__(self, *, users: UserRepository, queue: JobQueue, audit: AuditLog) -> None:
-        self._users, self._queue, self._audit = users, queue, audit
+    users: UserRepository
+    queue: JobQueue
+    audit: AuditLog
 
     def run(self, job: Job, final: bool) -> None:
         request = ResetRequestJob.parse(job.subject)
         if request is None:
             log.warning("unreadable password reset job dropped")
             return
-        user = self._users.find_by_login(request.address)
+        user = self.users.find_by_login(request.address)
         ip = request.ip or None
         if user is None:
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(
                     Audit.PASSWORD_RESET_REQUESTED, "failure", ip=ip, reason="unknown_address"
                 )
             )
             return
         try:
-            self._queue.enqueue(MailJob(MailKind.RESET_PASSWORD, user.id, request.id).job())
+            self.queue.enqueue(MailJob(MailKind.RESET_PASSWORD, user.id, request.id).job())
         except Exception as exc:  # the audit is recorded once, by the attempt that queued it
             if final:
                 log.exception("could not queue a reset mail for user %s", user.id)
                 return
             raise RetryJob("the job queue did not take the reset mail") from exc
-        self._audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
+        self.audit.record(AuditEvent(Audit.PASSWORD_RESET_REQUESTED, user_id=user.id, ip=ip))
 
 
 @dataclass(frozen=True)
@@ -102,33 +104,25 @@ class ResetPassword:
     client_ip: str = ""
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PasswordReset:
     """Password recovery: the reset asked for an address, and the reset through the mailed
     link. Every reset removes the passkeys; ``first_proof`` is what it removes when it is
     the first proof of the address; ``proven``: what follows that first proof (an org's
     auto_join); ``hold``: an org that may refuse an account its first password."""
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        action_tokens: ActionTokenRepository,
-        first_proof: FirstProof,
-        hasher: PasswordHasher,
-        throttle: LoginThrottle,
-        throttle_policy: LoginThrottlePolicy,
-        queue: JobQueue,
-        clock: Clock,
-        audit: AuditLog,
-        passwords: PasswordScreen,
-        proven: Callable[[User], None] = nothing_follows,
-        hold: AccountHold = NO_HOLD,
-    ) -> None:
-        self._users, self._action_tokens = users, action_tokens
-        self._first_proof = first_proof
-        self._hasher, self._throttle, self._throttle_policy = hasher, throttle, throttle_policy
-        self._queue, self._clock, self._audit = queue, clock, audit
-        self._proven, self._hold, self._passwords = proven, hold, passwords
+    users: UserRepository
+    action_tokens: ActionTokenRepository
+    first_proof: FirstProof
+    hasher: PasswordHasher
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    queue: JobQueue
+    clock: Clock
+    audit: AuditLog
+    passwords: PasswordScreen
+    proven: Callable[[User], None] = nothing_follows
+    hold: AccountHold = NO_HOLD
 
     def forgot_password(self, cmd: ForgotPassword) -> None:
         """Blind: the request only enqueues a job for the address, the same for every
@@ -137,7 +131,7 @@ class PasswordReset:
         depends on whether the address has an account."""
         job = ResetRequestJob(login_key(cmd.email), cmd.client_ip, new_id()).job()
         try:
-            self._queue.enqueue(job)
+            self.queue.enqueue(job)
         except Exception:  # the answer must not depend on the queue: see the module docstring
             log.exception("could not queue a password reset request")
 
@@ -149,9 +143,9 @@ class PasswordReset:
         first one unless an org that holds it refuses (``hold``)."""
         hashed = token_hash(cmd.token)
         ip = cmd.client_ip or None
-        audit = self._audit
+        audit = self.audit
         check_password_policy(cmd.new_password)
-        found = self._action_tokens.get(hashed)
+        found = self.action_tokens.get(hashed)
         # A cheap look first, so a made-up token costs no argon2 hash; the spend decides.
         if (
             found is None
@@ -160,14 +154,14 @@ class PasswordReset:
         ):
             audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
             raise InvalidToken()
-        self._passwords.new_password(cmd.new_password, user_id=found.user_id)
-        new_hash = self._hasher.hash(cmd.new_password)
-        now = self._clock.now()
+        self.passwords.new_password(cmd.new_password, user_id=found.user_id)
+        new_hash = self.hasher.hash(cmd.new_password)
+        now = self.clock.now()
         # Before the spend, so that a process that dies after it never leaves them on the
         # account; again after it, for what the sessions it ends added meanwhile.
-        holder = self._users.get(found.user_id)
+        holder = self.users.get(found.user_id)
         if holder is not None and holder.password_hash is None:
-            self._hold.first_password(holder)
+            self.hold.first_password(holder)
         unproven = holder is not None and not holder.email_verified
         if holder is not None:
             self._remove_factors(holder.id, unproven)
@@ -178,7 +172,7 @@ class PasswordReset:
             return user.reset_through_mail(new_hash, now)
 
         try:
-            user = self._action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
+            user = self.action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)
         except InvalidToken:
             audit.record(AuditEvent(Audit.PASSWORD_RESET, "failure", ip=ip, reason="invalid_token"))
             raise
@@ -186,16 +180,16 @@ class PasswordReset:
         self._remove_factors(user.id, unproven)
         names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
         for name in names:
-            for key, _ in self._throttle_policy.rules_for(name, cmd.client_ip)[:2]:
-                self._throttle.reset(key)  # this account, and this account from this address
+            for key, _ in self.throttle_policy.rules_for(name, cmd.client_ip)[:2]:
+                self.throttle.reset(key)  # this account, and this account from this address
         audit.record(AuditEvent(Audit.PASSWORD_RESET, user_id=user.id, ip=ip))
         if unproven:
-            self._first_proof.claimed(user.id, reason="password_reset", ip=ip)
+            self.first_proof.claimed(user.id, reason="password_reset", ip=ip)
         if not found_by_spend[-1].email_verified:
-            self._proven(user)
+            self.proven(user)
 
     def _remove_factors(self, user_id: str, unproven: bool) -> None:
         if unproven:
-            self._first_proof.start_clean(user_id)
+            self.first_proof.start_clean(user_id)
         else:
-            remove_passkeys(user_id, passkeys=self._first_proof.passkeys)
+            remove_passkeys(user_id, passkeys=self.first_proof.passkeys)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -252,25 +252,27 @@ def _enqueue(queue: JobQueue, mail_job: MailJob) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
 class NotifyingAuditLog:
     """An ``AuditLog`` that hands each event to ``log`` and queues the notice mail that a
     successful change to how an account signs in, or a sign-in from a new device, calls for
     (``NOTICES``): one place for every use case that already audits it
     (docs/reference/email.md)."""
 
-    def __init__(self, log: AuditLog, queue: JobQueue, clock: Clock) -> None:
-        self._log, self._queue, self._clock = log, queue, clock
+    log: AuditLog
+    queue: JobQueue
+    clock: Clock
 
     def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
-        return self._log.stage(events)
+        return self.log.stage(events)
 
     def committed(self, staged: StagedWrites) -> None:
-        self._log.committed(staged)
+        self.log.committed(staged)
         for event in staged.audit:
             self._notify(event)
 
     def record(self, event: AuditEvent) -> None:
-        self._log.record(event)
+        self.log.record(event)
         self._notify(event)
 
     def _notify(self, event: AuditEvent) -> None:
@@ -281,9 +283,9 @@ class NotifyingAuditLog:
             return  # a new account's own link, or an address's first proof: no one to warn
         seen = None
         if kind is MailKind.NEW_DEVICE:
-            seen = SignInSeen(self._clock.now(), event.ip, event.user_agent)
+            seen = SignInSeen(self.clock.now(), event.ip, event.user_agent)
         job = MailJob(kind, event.user_id, new_id(), sign_in=seen, added=event.added)
-        _enqueue(self._queue, job)
+        _enqueue(self.queue, job)
 
 
 class NewDeviceMails(Protocol):
@@ -381,38 +383,58 @@ def deliver(mailer: Mailer, mail: Mail, final: bool, what: str) -> bool:
     return True
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MailingJob:
+    """What a job that mails one person on the service's behalf builds on (an org's
+    invitation, an IdP certificate's warning): the templates (``renderer``), the mail server
+    (``mailer``), what every mail's links and foot name (``settings``) and the mails' count
+    (``metrics``)."""
+
+    renderer: MailRenderer
+    mailer: Mailer
+    settings: MailSettings
+    metrics: Metrics = NO_METRICS
+
+    def mail(self, kind: str, to: str, context: Mapping[str, str], final: bool, what: str) -> None:
+        """Render the ``kind`` mail to ``to`` with ``context`` and the settings' product,
+        public URL and support address; send it (``deliver``: RetryJob while attempts are
+        left) and count it, sent or failed."""
+        settings = self.settings
+        context = {
+            "product": settings.product,
+            "public_url": settings.public_url,
+            "support_email": settings.support_email,
+            **context,
+        }
+        delivered = deliver(self.mailer, self.renderer.render(kind, to, context), final, what)
+        self.metrics.add(MAILS, kind=kind, outcome="sent" if delivered else "failed")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SendMailJob:
     """The SEND_MAIL job: issue the token (within the sending limit), render, send; a notice
     names the provider it tells of by ``names``."""
 
-    def __init__(
-        self,
-        *,
-        users: UserRepository,
-        action_tokens: ActionTokenRepository,
-        renderer: MailRenderer,
-        mailer: Mailer,
-        clock: Clock,
-        audit: AuditLog,
-        settings: MailSettings,
-        new_device_mails: NewDeviceMails,
-        metrics: Metrics = NO_METRICS,
-        names: ProviderNames = provider_ids,
-    ) -> None:
-        self._users, self._action_tokens = users, action_tokens
-        self._renderer, self._mailer, self._new_device_mails = renderer, mailer, new_device_mails
-        self._clock, self._audit, self._metrics = clock, audit, metrics
-        self._settings, self._names = settings, names
+    users: UserRepository
+    action_tokens: ActionTokenRepository
+    renderer: MailRenderer
+    mailer: Mailer
+    clock: Clock
+    audit: AuditLog
+    settings: MailSettings
+    new_device_mails: NewDeviceMails
+    metrics: Metrics = NO_METRICS
+    names: ProviderNames = provider_ids
 
     def run(self, job: Job, final: bool) -> None:
         mail_job = MailJob.parse(job.subject)
         if mail_job is None:
             log.warning("unreadable mail job dropped")
             return
-        user = self._users.get(mail_job.user_id)
+        user = self.users.get(mail_job.user_id)
         if user is None or not user.active or user.email is None:
             return  # deleted, disabled, or without an address since the request
-        kind, now = mail_job.kind, self._clock.now()
+        kind, now = mail_job.kind, self.clock.now()
         if kind is MailKind.ADDRESS_CHANGED:
             to, verified = mail_job.old_email or "", mail_job.old_verified
         else:
@@ -428,13 +450,13 @@ class SendMailJob:
             or (kind is MailKind.VERIFY_EMAIL and verified)
         ):
             return  # a notice goes to an address the account proved, or nowhere; an admin's too
-        seen = _new_device(mail_job, user, self._new_device_mails, now)
+        seen = _new_device(mail_job, user, self.new_device_mails, now)
         if kind is MailKind.NEW_DEVICE and seen is None:
             return  # this device was told of today (or the job is unreadable)
         context = {
-            "product": self._settings.product,
-            "public_url": self._settings.public_url,
-            "support_email": self._settings.support_email,
+            "product": self.settings.product,
+            "public_url": self.settings.public_url,
+            "support_email": self.settings.support_email,
             "email": to,
             "address_verified": "yes" if verified else "",
             "locale": user.locale or "",  # the mail's language (docs/pages.md)
@@ -449,19 +471,19 @@ class SendMailJob:
             user,
             mail_job,
             verified=verified,
-            action_tokens=self._action_tokens,
+            action_tokens=self.action_tokens,
             now=now,
-            settings=self._settings,
+            settings=self.settings,
         )
         if counted is None:
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="send_limit")
             )
-            self._metrics.add(MAILS, kind=kind.value, outcome="refused")
+            self.metrics.add(MAILS, kind=kind.value, outcome="refused")
             return
         context |= counted
         if kind in NOTICES.values():
-            context |= _notice(mail_job, self._names)
+            context |= _notice(mail_job, self.names)
         context |= _made_by(mail_job)
         if seen is not None:
             context |= {
@@ -469,15 +491,15 @@ class SendMailJob:
                 "ip": seen.ip or "",
                 "browser": browser_of(seen.user_agent),
             }
-        mail = self._renderer.render(
+        mail = self.renderer.render(
             NOTICE_TEMPLATE if kind in NOTICES.values() else kind.value, to, context
         )
         mail = replace(mail, kind=kind.value)  # a notice's template is shared: its own kind
-        if not deliver(self._mailer, mail, final, f"a {kind.value} mail for user {user.id}"):
-            self._audit.record(
+        if not deliver(self.mailer, mail, final, f"a {kind.value} mail for user {user.id}"):
+            self.audit.record(
                 AuditEvent(Audit.MAIL, "failure", user_id=user.id, reason="delivery_failed")
             )
-            self._metrics.add(MAILS, kind=kind.value, outcome="failed")
+            self.metrics.add(MAILS, kind=kind.value, outcome="failed")
             return
-        self._audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
-        self._metrics.add(MAILS, kind=kind.value, outcome="sent")
+        self.audit.record(AuditEvent(Audit.MAIL, user_id=user.id, reason=kind.value))
+        self.metrics.add(MAILS, kind=kind.value, outcome="sent")

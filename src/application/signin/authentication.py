@@ -151,32 +151,25 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Authentication:
     """Who calls: a request's access token verified, and the account and session (or
-    personal token) it names read in one round trip."""
+    personal token) it names read in one round trip. ``tokens``: sign-in's access tokens,
+    which every request presents; ``reauth_max_age``: how recent a sign-in
+    ``Actor.recent_sign_in`` asks for."""
 
-    def __init__(
-        self,
-        *,
-        tokens: TokenIssuer,
-        principals: Principals,
-        clock: Clock,
-        reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE,
-    ) -> None:
-        """``tokens``: sign-in's access tokens, which every request presents;
-        ``reauth_max_age``: how recent a sign-in ``Actor.recent_sign_in`` asks for."""
-        self._tokens = tokens
-        self._principals = principals
-        self._clock = clock
-        self._reauth_max_age = reauth_max_age
+    tokens: TokenIssuer
+    principals: Principals
+    clock: Clock
+    reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
 
     def authenticate(self, cmd: Authenticate) -> Actor:
-        principals = self._principals
+        principals = self.principals
         if cmd.personal_method is not None and is_personal(cmd.access_token):
             return authenticate_personal(
-                cmd.access_token, cmd.personal_method, principals, self._clock
+                cmd.access_token, cmd.personal_method, principals, self.clock
             )
-        claims = self._tokens.verify_access(cmd.access_token)
+        claims = self.tokens.verify_access(cmd.access_token)
         factor: TotpFactor | None = None
         org: ActiveOrg | None = None
         if claims.org_id is not None:
@@ -187,7 +180,7 @@ class Authentication:
             user, session, factor = principals.load_with_factor(claims.user_id, claims.session_id)
         else:
             user, session = principals.load(claims.user_id, claims.session_id)
-        now = self._clock.now()
+        now = self.clock.now()
         if (
             user is None
             or user.deleted_at is not None
@@ -208,7 +201,7 @@ class Authentication:
             factor=factor,
             factor_read=cmd.with_factor,
             session=session,
-            recent_sign_in=session.signed_in_within(self._reauth_max_age, now),
+            recent_sign_in=session.signed_in_within(self.reauth_max_age, now),
             # The token's org while it is still the session's (a switch or a clear ends it
             # for the tokens minted before) and the membership stands.
             org=org if org is not None and session.org_id == org.id else None,
@@ -219,10 +212,10 @@ class Authentication:
         whom its request counts against in the request limits (docs/security.md); None for
         anything else."""
         try:
-            return self._tokens.verify_access(access_token).user_id
+            return self.tokens.verify_access(access_token).user_id
         except Unauthenticated:
             return None
 
     def jwks(self) -> dict[str, object]:
         """The public keys that verify our access tokens."""
-        return self._tokens.jwks()
+        return self.tokens.jwks()

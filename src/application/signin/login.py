@@ -195,54 +195,43 @@ def _password_already_set() -> Conflict:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Logins:
     """Signing in with a password: the login, its second step when the account has a second
     factor on (docs/reference/mfa.md), and the password change, whose current-password
     guesses count in the same throttle and whose changes count per account
     (``password_changes``, in ``counter``)."""
 
-    def __init__(
-        self,
-        *,
-        users: Users,
-        sign_in: SignIn,
-        hasher: PasswordHasher,
-        clock: Clock,
-        lookup: LoginLookup,
-        throttle: LoginThrottle,
-        throttle_policy: LoginThrottlePolicy,
-        devices: DevicePolicy,
-        audit: AuditLog,
-        factors: MfaRepository,
-        otp: OneTimePasswords,
-        box: SecretBox,
-        challenge_gate: ChallengeGate,
-        passwords: PasswordScreen,
-        counter: RequestCounter,
-        password_changes: Limit,
-        require_verified_email: bool = False,
-        hold: AccountHold = NO_HOLD,
-    ) -> None:
-        self._users, self._sign_in, self._hasher, self._clock = users, sign_in, hasher, clock
-        self._lookup, self._throttle, self._throttle_policy = lookup, throttle, throttle_policy
-        self._devices, self._audit, self._factors = devices, audit, factors
-        self._otp, self._box = otp, box
-        self._require_verified_email, self._hold = require_verified_email, hold
-        self._challenge_gate = challenge_gate
-        self._passwords = passwords  # new ones checked against breached passwords
-        self._counter, self._password_changes = counter, password_changes
+    users: Users
+    sign_in: SignIn
+    hasher: PasswordHasher
+    clock: Clock
+    lookup: LoginLookup
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    devices: DevicePolicy
+    audit: AuditLog
+    factors: MfaRepository
+    otp: OneTimePasswords
+    box: SecretBox
+    challenge_gate: ChallengeGate
+    passwords: PasswordScreen  # new ones checked against breached passwords
+    counter: RequestCounter
+    password_changes: Limit
+    require_verified_email: bool = False
+    hold: AccountHold = NO_HOLD
 
     def login(self, cmd: Login) -> TokenPair:
         """A token pair, and a device token that exempts this client's later logins from the
         account-wide failure block (docs/security.md, "Lockout"). With a second factor on,
         MfaRequired instead: the login ends at ``finish_mfa``."""
-        clock, throttle, audit = self._clock, self._throttle, self._audit
-        throttle_policy, hasher = self._throttle_policy, self._hasher
+        clock, throttle, audit = self.clock, self.throttle, self.audit
+        throttle_policy, hasher = self.throttle_policy, self.hasher
         login_key, ip = claim_key(cmd.login), cmd.client_ip or None
-        device = self._devices.verify(cmd.device_token, clock.now())
+        device = self.devices.verify(cmd.device_token, clock.now())
         plain = throttle_policy.rules_for(login_key, cmd.client_ip)
         proven = throttle_policy.rules_for(login_key, cmd.client_ip, device.id) if device else ()
-        found = self._lookup.load(
+        found = self.lookup.load(
             login_key, list(dict.fromkeys(key for key, _ in (*plain, *proven)))
         )
         records = found.failures
@@ -258,12 +247,12 @@ class Logins:
         if blocked is not None:
             refused()
             raise blocked
-        gate = self._challenge_gate
+        gate = self.challenge_gate
         if gate.policy.on:  # the signals' records are read already: no other read
             signal = challenge_signal(records, rules, clock.now(), gate.policy.failures_per_hour)
             token, user_id = cmd.challenge_token, found.user_id
             gate.check(Challenged(signal, token, "login", cmd.client_ip, user_id))
-        user = self._lookup.user(found.user_id)
+        user = self.lookup.user(found.user_id)
         if device is not None and user is not None and not device.of(user):
             # Issued before the account forgot its devices (its address was proven by somebody
             # else, docs/decisions/0104-first-proof-of-address-wins.md): no exemption.
@@ -304,21 +293,21 @@ class Logins:
         )
         with settled(throttle, reservation, clear):
             pair = self._signed_in(cmd, user, login_key=login_key, device=device, by_code=by_code)
-        return replace(pair, device_token=self._devices.issue(user, clock.now(), device))
+        return replace(pair, device_token=self.devices.issue(user, clock.now(), device))
 
     def _spent_recovery_code(self, user: User, code: str) -> bool:
         """Spend ``code`` if it is a recovery code of the account's codes-only factor. Only
         what has a recovery code's shape costs the read."""
         if hash_recovery_code(user.id, code) is None:
             return False
-        factor = self._factors.get(user.id)
+        factor = self.factors.get(user.id)
         if factor is None or not factor.codes_only:
             return False
-        now = self._clock.now()
+        now = self.clock.now()
         change = code_change(
-            factor, code=None, recovery_code=code, otp=self._otp, box=self._box, now=now
+            factor, code=None, recovery_code=code, otp=self.otp, box=self.box, now=now
         )
-        return change is not None and self._factors.update(user.id, change) is not None
+        return change is not None and self.factors.update(user.id, change) is not None
 
     def _signed_in(
         self, cmd: Login, user: User, *, login_key: str, device: Device | None, by_code: bool
@@ -326,7 +315,7 @@ class Logins:
         """After the right password (``by_code``: the recovery code of an account without
         one): the account's state decides (disabled, address unproven, a second factor to
         come), else a new session."""
-        ip, audit = cmd.client_ip or None, self._audit
+        ip, audit = cmd.client_ip or None, self.audit
         if user.disabled:
             audit.record(
                 AuditEvent(
@@ -334,7 +323,7 @@ class Logins:
                 )
             )
             raise PermissionDenied("This account is disabled.", code="account_disabled")
-        if self._require_verified_email and user.email is not None and not user.email_verified:
+        if self.require_verified_email and user.email is not None and not user.email_verified:
             # Only after the right password: a wrong one stays the plain 401 above.
             audit.record(
                 AuditEvent(
@@ -345,10 +334,10 @@ class Logins:
                 "Confirm your e-mail address first; the mail has a link.",
                 code="email_not_verified",
             )
-        if user.password_hash is not None and self._hasher.needs_rehash(user.password_hash):
-            new_hash = self._hasher.hash(cmd.password)
-            now = self._clock.now()
-            user = self._users.update(user.id, lambda u: u.rehashed(new_hash, now))
+        if user.password_hash is not None and self.hasher.needs_rehash(user.password_hash):
+            new_hash = self.hasher.hash(cmd.password)
+            now = self.clock.now()
+            user = self.users.update(user.id, lambda u: u.rehashed(new_hash, now))
         user = self._breach_checked(user, cmd.password, ip)
         # Only a right password learns whether the account has a second factor.
         require_second_factor(
@@ -357,11 +346,11 @@ class Logins:
             first_factor=(PASSWORD,),
             device_id=device.id if device else None,
             ip=ip,
-            factors=self._factors,
-            clock=self._clock,
+            factors=self.factors,
+            clock=self.clock,
             audit=audit,
         )
-        return self._sign_in(
+        return self.sign_in(
             SignInRequest(
                 user,
                 (ONE_TIME_PASSWORD,) if by_code else (PASSWORD,),
@@ -378,14 +367,14 @@ class Logins:
         (docs/security.md, "Breached passwords"): found, the account asks each of its
         sessions for a new one (``block``) and the event is recorded; a failed check leaves
         it due."""
-        passwords, now = self._passwords, self._clock.now()
+        passwords, now = self.passwords, self.clock.now()
         if not passwords.active or not user.breach_check_due(now):
             return user
         breached = passwords.breached(password)
         if breached is None:
             return user
         marked = breached and passwords.requires_change
-        user = self._users.update(user.id, lambda u: u.with_breach_check(marked, now))
+        user = self.users.update(user.id, lambda u: u.with_breach_check(marked, now))
         if breached:
             passwords.found_at_sign_in(user.id, ip)
         return user
@@ -395,11 +384,11 @@ class Logins:
         the ``mfa_token`` of the first. The challenge is spent by one caller only
         (compare-and-set), and the code is consumed the same way, so a code works once however
         many race."""
-        clock, factors, throttle = self._clock, self._factors, self._throttle
-        throttle_policy, audit = self._throttle_policy, self._audit
+        clock, factors, throttle = self.clock, self.factors, self.throttle
+        throttle_policy, audit = self.throttle_policy, self.audit
         ip, now = cmd.client_ip or None, clock.now()
         token_hash, challenge, user, factor = open_challenge(
-            cmd.mfa_token, users=self._users, factors=factors, now=now
+            cmd.mfa_token, users=self.users, factors=factors, now=now
         )
 
         def failure(reason: str) -> None:
@@ -439,8 +428,8 @@ class Logins:
             factor,
             code=cmd.code,
             recovery_code=cmd.recovery_code,
-            otp=self._otp,
-            box=self._box,
+            otp=self.otp,
+            box=self.box,
             now=now,
         )
         if change is None:
@@ -463,7 +452,7 @@ class Logins:
         )
         password_first = PASSWORD in challenge.first_factor
         with settled(throttle, reservation, clear):
-            pair = self._sign_in(
+            pair = self.sign_in(
                 SignInRequest(
                     user,
                     (*challenge.first_factor, ONE_TIME_PASSWORD),
@@ -480,7 +469,7 @@ class Logins:
             )
         if not password_first:
             return pair  # device tokens exempt password logins only
-        return replace(pair, device_token=self._devices.issue(user, clock.now(), device))
+        return replace(pair, device_token=self.devices.issue(user, clock.now(), device))
 
     def change_password(self, cmd: ChangePassword) -> None:
         """Every other session ends; the current password is checked like a login's. An
@@ -490,7 +479,7 @@ class Logins:
         (password_already_set) if one was set meanwhile. A change, or a first password, that
         passes these checks and the local rules counts against the account's
         ``password_changes``: RateLimited (too_many_password_changes) past it."""
-        users, hasher = self._users, self._hasher
+        users, hasher = self.users, self.hasher
         user = users.get(cmd.user_id)
         if user is None or user.deleted_at is not None:
             raise Unauthenticated("The account no longer exists.", code="invalid_token")
@@ -498,7 +487,7 @@ class Logins:
         first = user.password_hash is None and not cmd.current_password
         if first:
             require_recent_sign_in(cmd)
-            self._hold.first_password(user)
+            self.hold.first_password(user)
         if not first:
             if not cmd.current_password:  # a first password, asked where there is one
                 raise _password_already_set()
@@ -508,9 +497,9 @@ class Logins:
                 session_id=cmd.session_id,
                 client_ip=cmd.client_ip,
                 hasher=hasher,
-                clock=self._clock,
-                throttle=self._throttle,
-                throttle_policy=self._throttle_policy,
+                clock=self.clock,
+                throttle=self.throttle,
+                throttle_policy=self.throttle_policy,
             )
         check_password_policy(cmd.new_password)
         if not first and cmd.new_password == cmd.current_password:
@@ -523,15 +512,15 @@ class Logins:
         # breached passwords, a hash and a write (docs/security.md, "Password changes").
         count_account_attempt(
             f"password_change:{cmd.user_id}",
-            counter=self._counter,
-            limit=self._password_changes,
-            clock=self._clock,
+            counter=self.counter,
+            limit=self.password_changes,
+            clock=self.clock,
             detail="Too many password changes; try again later.",
             code=TOO_MANY_PASSWORD_CHANGES,
         )
-        self._passwords.new_password(cmd.new_password, user_id=cmd.user_id)
+        self.passwords.new_password(cmd.new_password, user_id=cmd.user_id)
         new_hash = hasher.hash(cmd.new_password)
-        now = self._clock.now()
+        now = self.clock.now()
 
         def changed(found: User) -> User:
             if first and found.password_hash is not None:
@@ -541,6 +530,6 @@ class Logins:
         users.update(cmd.user_id, changed, keep_session=cmd.session_id)
         ip = cmd.client_ip or None
         added = WayIn(WayIn.PASSWORD) if first else None
-        self._audit.record(
+        self.audit.record(
             AuditEvent(Audit.PASSWORD_CHANGE, user_id=cmd.user_id, ip=ip, added=added)
         )

@@ -100,13 +100,14 @@ def _member_org(actor: Actor, id_or_slug: str, orgs: ActiveOrgs) -> ActiveOrg:
     return org
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PersonalTokens:
     """A signed-in session's personal access tokens: made, listed and revoked."""
 
-    def __init__(
-        self, *, tokens: PersonalTokenRepository, orgs: ActiveOrgs, clock: Clock, audit: AuditLog
-    ) -> None:
-        self._tokens, self._orgs, self._clock, self._audit = tokens, orgs, clock, audit
+    tokens: PersonalTokenRepository
+    orgs: ActiveOrgs
+    clock: Clock
+    audit: AuditLog
 
     def create(self, cmd: CreateToken) -> CreatedToken:
         """A new token at the account's current version (the one the session was checked
@@ -118,18 +119,18 @@ class PersonalTokens:
         _by_session(actor)
         if actor.user is None:
             raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
-        org = _member_org(actor, cmd.org, self._orgs) if cmd.org is not None else None
+        org = _member_org(actor, cmd.org, self.orgs) if cmd.org is not None else None
         token, text = PersonalToken.issue(
             id=new_id(),
             user=actor.user,
             name=cmd.name,
             scopes=cmd.scopes,
             expires_in=cmd.expires_in,
-            now=self._clock.now(),
+            now=self.clock.now(),
             org_id=org.id if org is not None else None,
         )
-        self._tokens.add(token)
-        self._audit.record(
+        self.tokens.add(token)
+        self.audit.record(
             AuditEvent(
                 Audit.PAT_CREATED,
                 user_id=actor.user_id,
@@ -146,7 +147,7 @@ class PersonalTokens:
         _by_session(cmd.actor)
         position = decode_cursor(cmd.cursor)
         before = parse_time_position(position) if position is not None else None
-        rows = self._tokens.list_page(cmd.actor.user_id, before, cmd.limit + 1)
+        rows = self.tokens.list_page(cmd.actor.user_id, before, cmd.limit + 1)
         last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
         return paginate(rows, cmd.limit, time_position(last.created_at, last.id) if last else None)
 
@@ -155,10 +156,10 @@ class PersonalTokens:
         'not found' (of revocations at once, one succeeds)."""
         actor = cmd.actor
         _by_session(actor)
-        token = self._tokens.get(cmd.token_id) if is_id(cmd.token_id) else None
-        if token is None or token.user_id != actor.user_id or not self._tokens.remove(token.id):
+        token = self.tokens.get(cmd.token_id) if is_id(cmd.token_id) else None
+        if token is None or token.user_id != actor.user_id or not self.tokens.remove(token.id):
             raise NotFound("No such personal access token.", code="token_not_found")
-        self._audit.record(
+        self.audit.record(
             AuditEvent(
                 Audit.PAT_REVOKED,
                 user_id=actor.user_id,

@@ -222,26 +222,20 @@ def _account_as_listed(actor: Actor, listed: list[Session], users: Users) -> Use
     return user
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Sessions:
     """The use cases of a signed-in user's sessions: refresh-token rotation, renewal,
-    logout, the session list, ending one or all of them (docs/reference/sessions.md)."""
+    logout, the session list, ending one or all of them (docs/reference/sessions.md).
+    ``hook``: the ``before_token`` hook, asked for every access token made here."""
 
-    def __init__(
-        self,
-        *,
-        users: Users,
-        sessions: SessionRepository,
-        tokens: TokenIssuer,
-        clock: Clock,
-        policy: TokenPolicy,
-        audit: AuditLog,
-        orgs: ActiveOrgs,
-        hook: TokenHook = NO_TOKEN_HOOK,
-    ) -> None:
-        """``hook``: the ``before_token`` hook, asked for every access token made here."""
-        self._users, self._sessions, self._tokens = users, sessions, tokens
-        self._clock, self._policy, self._audit, self._orgs = clock, policy, audit, orgs
-        self._hook = hook
+    users: Users
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    clock: Clock
+    policy: TokenPolicy
+    audit: AuditLog
+    orgs: ActiveOrgs
+    hook: TokenHook = NO_TOKEN_HOOK
 
     def refreshing(self, cmd: Refresh) -> str | None:
         """The session a refresh token proves it was issued for, by its tag alone, nothing
@@ -251,7 +245,7 @@ class Sessions:
         if match is None or not _session_id(match[1]):
             return None
         session_id, secret, generation, tag = match.groups()
-        proven = self._policy.proven_generation(session_id, secret, generation, tag)
+        proven = self.policy.proven_generation(session_id, secret, generation, tag)
         return None if proven is None else session_id
 
     def refresh(self, cmd: Refresh) -> TokenPair:
@@ -265,15 +259,15 @@ class Sessions:
         A token's tag proves its generation, so a replay is recognised however old the token
         is; a forged tag costs one HMAC and is a plain 401.
         """
-        policy, sessions = self._policy, self._sessions
+        policy, sessions = self.policy, self.sessions
         match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
         if match is None or not _session_id(match[1]):
             raise _invalid_refresh()
         session_id, secret, claimed_generation, tag = match.groups()
         read = sessions.read(session_id)
         session = read.session if read is not None else None
-        user = self._users.get(session.user_id) if session is not None else None
-        now = self._clock.now().replace(microsecond=0)
+        user = self.users.get(session.user_id) if session is not None else None
+        now = self.clock.now().replace(microsecond=0)
         if (
             session is None
             or user is None
@@ -301,7 +295,7 @@ class Sessions:
         )
         if after is None or after.revoked_at is not None or after.refresh_hashes != (successor,):
             if after is not None and after.revoked_at == now:  # this call found the replay
-                self._audit.record(
+                self.audit.record(
                     AuditEvent(
                         Audit.REFRESH_TOKEN_REUSE,
                         outcome="failure",
@@ -315,29 +309,29 @@ class Sessions:
                     code="refresh_token_reused",
                 )
             raise _invalid_refresh()
-        org = self._orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
+        org = self.orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
         return token_pair(
             user,
             after,
             successor_secret,
-            tokens=self._tokens,
+            tokens=self.tokens,
             now=now,
             policy=policy,
             org=org,
-            claims=hook_claims(self._hook, "refresh_access", user, session=after, org=org),
+            claims=hook_claims(self.hook, "refresh_access", user, session=after, org=org),
         )
 
     def renew(self, cmd: Renew) -> AccessToken:
         """A fresh access token for the caller's session, never past the session's expiry."""
         actor = cmd.actor
-        now = self._clock.now().replace(microsecond=0)
-        session = self._sessions.update(actor.session_id, lambda s: s.touched(now))
+        now = self.clock.now().replace(microsecond=0)
+        session = self.sessions.update(actor.session_id, lambda s: s.touched(now))
         if session is None:
             raise Unauthenticated("The session has ended.", code="invalid_token")
         # the org read with the account in this request: the token names it while it stands
         org = actor.org if actor.org is not None and actor.org.id == session.org_id else None
         return session_access_token(
-            actor, session, org, tokens=self._tokens, now=now, hook=self._hook
+            actor, session, org, tokens=self.tokens, now=now, hook=self.hook
         )
 
     def logout(self, cmd: Logout) -> None:
@@ -345,11 +339,11 @@ class Sessions:
         actor, everywhere = cmd.actor, cmd.everywhere
         if everywhere:
             end_every_session(
-                actor.user_id, users=self._users, sessions=self._sessions, clock=self._clock
+                actor.user_id, users=self.users, sessions=self.sessions, clock=self.clock
             )
         else:
-            self._sessions.delete(actor.session_id)
-        self._audit.record(
+            self.sessions.delete(actor.session_id)
+        self.audit.record(
             AuditEvent(
                 Audit.LOGOUT,
                 user_id=actor.user_id,
@@ -361,9 +355,9 @@ class Sessions:
     def end_for_user(self, cmd: EndUserSessions) -> None:
         """An admin's "end sessions": every session of the account ends at once, as its
         owner's logout everywhere does."""
-        user = target_of(cmd.actor, cmd.user_id, self._users)
-        end_every_session(user.id, users=self._users, sessions=self._sessions, clock=self._clock)
-        self._audit.record(
+        user = target_of(cmd.actor, cmd.user_id, self.users)
+        end_every_session(user.id, users=self.users, sessions=self.sessions, clock=self.clock)
+        self.audit.record(
             AuditEvent(
                 Audit.LOGOUT, user_id=user.id, actor_id=cmd.actor.user_id, reason="all_sessions"
             )
@@ -372,14 +366,14 @@ class Sessions:
     def list(self, cmd: ListSessions) -> list[Session]:
         """The user's active sessions, most recently used first."""
         actor = cmd.actor
-        listed = self._sessions.list_for_user(actor.user_id, limit=1000)
-        user = _account_as_listed(actor, listed, self._users)
-        now = self._clock.now()
+        listed = self.sessions.list_for_user(actor.user_id, limit=1000)
+        user = _account_as_listed(actor, listed, self.users)
+        now = self.clock.now()
         active = [
             s
             for s in listed
             if s.valid_for(user.id, user.token_version, now)
-            and not s.idle(now, self._policy.refresh_ttl)
+            and not s.idle(now, self.policy.refresh_ttl)
         ]
         active.sort(key=lambda s: s.last_used_at, reverse=True)
         return active[:MAX_SESSIONS_LISTED]
@@ -389,11 +383,11 @@ class Sessions:
         the end of that session (``session.ended``, reason ``one_session``): the apps holding
         grants of it are told (back-channel logout, docs/reference/oauth.md)."""
         session_id = cmd.session_id
-        session = self._sessions.get(session_id) if _session_id(session_id) else None
+        session = self.sessions.get(session_id) if _session_id(session_id) else None
         if session is None or session.user_id != cmd.actor.user_id:
             raise NotFound("No such session.", code="session_not_found")
-        self._sessions.delete(session_id)
-        self._audit.record(
+        self.sessions.delete(session_id)
+        self.audit.record(
             AuditEvent(
                 Audit.LOGOUT, user_id=cmd.actor.user_id, session_id=session_id, reason="one_session"
             )
@@ -405,11 +399,11 @@ class Sessions:
         new version in the same commit. The ended ones are unusable at once; the
         sessions' TTL reaps them."""
         actor = cmd.actor
-        now = self._clock.now()
-        self._users.update(
+        now = self.clock.now()
+        self.users.update(
             actor.user_id, lambda u: u.ending_all_sessions(now), keep_session=actor.session_id
         )
-        self._audit.record(
+        self.audit.record(
             AuditEvent(
                 Audit.LOGOUT,
                 user_id=actor.user_id,

@@ -21,21 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.accounts.accounts import UserRepository
-from application.mail.sending import MailSettings, deliver
-from application.metrics import MAILS
+from application.mail.sending import MailingJob
 from application.orgs.ports import OrgRepository
-from application.ports import (
-    NO_METRICS,
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    Job,
-    JobQueue,
-    Mailer,
-    MailRenderer,
-    Metrics,
-)
+from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.sso.ports import Connections
 from domain.errors import Conflict, NotFound
 from domain.orgs.orgs import OrgRole
@@ -140,7 +128,7 @@ class CertificateSweep:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CertificateWarnings:
+class CertificateWarnings(MailingJob):
     """A warning's jobs: WARN_ADMINS finds the org's admins (``warn_admins``), MAIL_ADMIN
     mails each (``mail_admin``)."""
 
@@ -148,11 +136,7 @@ class CertificateWarnings:
     orgs: OrgRepository
     users: UserRepository
     queue: JobQueue
-    renderer: MailRenderer
-    mailer: Mailer
     clock: Clock
-    settings: MailSettings
-    metrics: Metrics = NO_METRICS
 
     def warn_admins(self, job: Job, final: bool) -> None:
         """The WARN_ADMINS job: a mail job for each owner and admin of the connection's
@@ -193,9 +177,6 @@ class CertificateWarnings:
             return  # gone, or no longer theirs to hear of
         days = max(0, (warning.not_after - self.clock.now()).days)
         context = {
-            "product": settings.product,
-            "public_url": settings.public_url,
-            "support_email": settings.support_email,
             "email": user.email.value,
             "locale": user.locale or "",
             "name": user.name or user.username.value,
@@ -205,6 +186,10 @@ class CertificateWarnings:
             "days": str(days),
             "link": f"{settings.public_url}/account/orgs/{org.slug.value}/sso",
         }
-        mail = self.renderer.render(MAIL_KIND, user.email.value, context)
-        delivered = deliver(self.mailer, mail, final, f"the certificate warning of {connection.id}")
-        self.metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+        self.mail(
+            MAIL_KIND,
+            user.email.value,
+            context,
+            final,
+            f"the certificate warning of {connection.id}",
+        )

@@ -336,10 +336,10 @@ def test_an_address_the_use_case_names_is_kept_and_none_is_made_up() -> None:
     def origin() -> tuple[str, str]:
         return "198.51.100.1", "Browser/1.0"
 
-    log = WithRequestOrigin(Inner(), origin)
+    log = WithRequestOrigin(inner=Inner(), origin=origin)
     log.record(AuditEvent(Audit.LOGIN, ip="192.0.2.9", user_agent="Own/1.0"))
     log.stage([AuditEvent(Audit.ROLE_CHANGE)])
-    WithRequestOrigin(Inner(), lambda: ("", "")).record(AuditEvent(Audit.LOGOUT))
+    WithRequestOrigin(inner=Inner(), origin=lambda: ("", "")).record(AuditEvent(Audit.LOGOUT))
     assert [(e.ip, e.user_agent) for e in recorded] == [
         ("192.0.2.9", "Own/1.0"),
         ("198.51.100.1", "Browser/1.0"),

@@ -13,7 +13,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from application.events.webhooks.admin import CreateWebhook, DeliveryQuery, Resend, WebhookRef
-from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.outbox import DELIVER_WEBHOOK, FIRST, payload
 from application.ports import Audit, AuditEvent, Job
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
@@ -295,10 +294,8 @@ class UnreadableEndpoints(FakeWebhookEndpoints):
 
 
 def test_endpoints_that_cannot_be_read_leave_the_event_stored_without_deliveries() -> None:
-    hooks = Hooks()
+    hooks = Hooks(endpoints=UnreadableEndpoints())
     hooks.create()
-    hooks.cache = EndpointCache(UnreadableEndpoints(), hooks.clock, ttl=5)
-    hooks.outbox.cache = hooks.cache
     hooks.audit.record(AuditEvent(Audit.USER_CREATED, user_id="u1"))
     assert len(hooks.events.events) == 1 and hooks.audit.failed_writes == 0
     assert hooks.deliveries.deliveries == {} and hooks.queue.jobs == []

@@ -35,7 +35,7 @@ def test_each_notice_is_of_its_own_kind_in_the_accounts_language(world: World) -
     access = verified(world)
     world.client.patch("/user", headers=bearer(access), json={"locale": "es"})
     user_id = next(u.id for u in world.store.users.values() if u.username.value == "alice")
-    log = NotifyingAuditLog(RecordingAuditLog(), world.queue, world.clock)
+    log = NotifyingAuditLog(log=RecordingAuditLog(), queue=world.queue, clock=world.clock)
     for event in NOTICES:
         added = WayIn.identity("github", "gh-1") if event is Audit.IDENTITY_LINKED else None
         log.record(AuditEvent(event, user_id=user_id, added=added))

@@ -178,7 +178,7 @@ def test_each_notice_carries_a_fresh_token_in_the_accounts_language(world: World
     access = verified(world)
     user_id = _user(world, "alice").id
     world.client.patch("/user", headers=bearer(access), json={"locale": "es"})
-    log = NotifyingAuditLog(RecordingAuditLog(), world.queue, world.clock)
+    log = NotifyingAuditLog(log=RecordingAuditLog(), queue=world.queue, clock=world.clock)
     for event in NOTICES:
         # A link's notice is of one the person connected, not of a new account's own.
         added = WayIn.identity("github", "gh-1") if event is Audit.IDENTITY_LINKED else None
@@ -207,7 +207,7 @@ def test_no_notice_to_an_unproved_address(world: World) -> None:
 
 def test_notices_stay_within_a_limit_of_their_own(world: World) -> None:
     access = verified(world)
-    log = NotifyingAuditLog(RecordingAuditLog(), world.queue, world.clock)
+    log = NotifyingAuditLog(log=RecordingAuditLog(), queue=world.queue, clock=world.clock)
     for _ in range(NOTICE_LIMIT + 2):
         log.record(AuditEvent(Audit.PASSWORD_CHANGE, user_id=_user(world, "alice").id))
     world.deliver()
@@ -229,7 +229,7 @@ def test_notices_do_not_hold_back_a_reset_mail(world: World) -> None:
     next is still mailed (docs/decisions/0172-notice-mail-limit.md)."""
     access = verified(world)  # the verification mail
     change_password(world, access)
-    log = NotifyingAuditLog(RecordingAuditLog(), world.queue, world.clock)
+    log = NotifyingAuditLog(log=RecordingAuditLog(), queue=world.queue, clock=world.clock)
     for event in (Audit.MFA_ENABLED, Audit.PASSKEY_REGISTERED):
         log.record(AuditEvent(event, user_id=_user(world, "alice").id))
     world.deliver()

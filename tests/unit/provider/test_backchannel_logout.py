@@ -503,7 +503,7 @@ def test_an_end_is_written_with_its_event_and_a_claim_by_itself() -> None:
         window=timedelta(days=30),
     )
     cache = EndpointCache(FakeWebhookEndpoints(), clock, ttl=5)
-    outbox = WebhookOutbox(cache, queue, clock, timedelta(seconds=30))
+    outbox = WebhookOutbox(cache=cache, queue=queue, clock=clock, lease=timedelta(seconds=30))
     audit = StoringAuditLog(LoggingAuditLog(), events, clock, outbox, ends)
     audit.record(AuditEvent(Audit.LOGOUT, user_id="u1", session_id="x", reason="all_sessions"))
     (ended,) = deliveries.deliveries.values()

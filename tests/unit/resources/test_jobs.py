@@ -240,7 +240,7 @@ def runner(dogs: FakeDogRepository, pictures: FakePictureSource) -> JobHandler:
     handler."""
 
     fetch = DogPictures(dogs=dogs, pictures=pictures, clock=FakeClock()).fetch
-    return JobRunner({FETCH_DOG_PICTURE: fetch}).run
+    return JobRunner(handlers={FETCH_DOG_PICTURE: fetch}).run
 
 
 def pushed(run: JobHandler) -> PushedJobs:

@@ -105,30 +105,25 @@ def delivery_page(
     return paginate(rows, limit, time_position(last.created_at, last.id) if last else None)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Webhooks:
     """What admins do with webhooks. ``cache``: the outbox's copy of the endpoints, dropped
     on a change; ``box``: what seals the endpoints' signing secrets; ``queue``: the webhook
     deliveries' own."""
 
-    def __init__(
-        self,
-        *,
-        endpoints: WebhookEndpoints,
-        deliveries: WebhookDeliveries,
-        cache: EndpointCache,
-        box: SecretBox,
-        queue: JobQueue,
-        clock: Clock,
-        policy: WebhookPolicy,
-    ) -> None:
-        self._endpoints, self._deliveries, self._cache = endpoints, deliveries, cache
-        self._box, self._queue, self._clock, self._policy = box, queue, clock, policy
+    endpoints: WebhookEndpoints
+    webhook_deliveries: WebhookDeliveries
+    cache: EndpointCache
+    box: SecretBox
+    queue: JobQueue
+    clock: Clock
+    policy: WebhookPolicy
 
     def create(self, cmd: CreateWebhook) -> CreatedWebhook:
         require_admin(cmd.actor)
         errors: list[FieldError] = []
         for check in (
-            lambda: check_url(cmd.url, local=self._policy.local),
+            lambda: check_url(cmd.url, local=self.policy.local),
             lambda: _checked_events(cmd.events),
             lambda: _checked_description(cmd.description),
         ):
@@ -144,38 +139,40 @@ class Webhooks:
             url=cmd.url,
             events=_checked_events(cmd.events),
             description=cmd.description,
-            sealed_secret=self._box.seal(secret),
-            created_at=self._clock.now(),
+            sealed_secret=self.box.seal(secret),
+            created_at=self.clock.now(),
         )
-        self._endpoints.add(endpoint)
-        self._cache.drop()
+        self.endpoints.add(endpoint)
+        self.cache.drop()
         return CreatedWebhook(endpoint, secret)
 
     def list(self, cmd: ListWebhooks) -> list[WebhookEndpoint]:
         require_admin(cmd.actor)
-        return self._endpoints.list_all()
+        return self.endpoints.list_all()
 
     def show(self, cmd: WebhookRef) -> WebhookEndpoint:
         require_admin(cmd.actor)
-        return _endpoint(cmd.webhook_id, self._endpoints)
+        return _endpoint(cmd.webhook_id, self.endpoints)
 
     def delete(self, cmd: WebhookRef) -> None:
         """Its pending deliveries stop at their next attempt (status failed)."""
         require_admin(cmd.actor)
-        if not is_id(cmd.webhook_id) or not self._endpoints.delete(cmd.webhook_id):
+        if not is_id(cmd.webhook_id) or not self.endpoints.delete(cmd.webhook_id):
             raise NotFound("No such webhook.", code="webhook_not_found")
-        self._cache.drop()
+        self.cache.drop()
 
     def deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
         require_admin(query.actor)
-        endpoint = _endpoint(query.webhook_id, self._endpoints)
-        return delivery_page(endpoint.id, query.limit, query.cursor, deliveries=self._deliveries)
+        endpoint = _endpoint(query.webhook_id, self.endpoints)
+        return delivery_page(
+            endpoint.id, query.limit, query.cursor, deliveries=self.webhook_deliveries
+        )
 
     def resend(self, cmd: Resend) -> Delivery:
         """The same delivery (same ``webhook-id``) again now, with a new retry window."""
         require_admin(cmd.actor)
-        endpoint = _endpoint(cmd.webhook_id, self._endpoints)
-        delivery = self._deliveries.get(cmd.delivery_id) if is_id(cmd.delivery_id) else None
+        endpoint = _endpoint(cmd.webhook_id, self.endpoints)
+        delivery = self.webhook_deliveries.get(cmd.delivery_id) if is_id(cmd.delivery_id) else None
         if delivery is None or delivery.endpoint_id != endpoint.id:
             raise NotFound("No such delivery.", code="delivery_not_found")
         if not endpoint.enabled:  # its attempts would all be refused: nothing would be sent
@@ -184,7 +181,7 @@ class Webhooks:
                 "receiver works.",
                 code="webhook_disabled",
             )
-        again = delivery.resent(self._clock.now())
-        self._deliveries.save(again)
-        queue_delivery(self._queue, again.id)
+        again = delivery.resent(self.clock.now())
+        self.webhook_deliveries.save(again)
+        queue_delivery(self.queue, again.id)
         return again

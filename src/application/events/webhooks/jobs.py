@@ -5,6 +5,7 @@ admins' mail when an endpoint is disabled."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository as Users
 from application.events.webhooks.outbox import queue_delivery
@@ -21,26 +22,29 @@ SWEEP_BATCH = 200  # due deliveries queued per sweep at most
 MAX_ADMINS_MAILED = 50
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DisabledEndpointMail:
     """What follows an endpoint disabled for failing: every admin is told (the mail job;
     docs/reference/email.md)."""
 
-    def __init__(self, *, users: Users, queue: JobQueue) -> None:
-        self._users, self._queue = users, queue
+    users: Users
+    queue: JobQueue
 
     def mail_admins(self, endpoint: WebhookEndpoint) -> None:
-        for admin in self._users.list_admins(MAX_ADMINS_MAILED):
-            queue_mail(self._queue, MailKind.WEBHOOK_DISABLED, admin)
+        for admin in self.users.list_admins(MAX_ADMINS_MAILED):
+            queue_mail(self.queue, MailKind.WEBHOOK_DISABLED, admin)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DeliverySweeper:
     """The sweeper's pass, which each process runs every ``sweep_interval`` seconds."""
 
-    def __init__(self, *, deliveries: WebhookDeliveries, queue: JobQueue, clock: Clock) -> None:
-        self._deliveries, self._queue, self._clock = deliveries, queue, clock
+    deliveries: WebhookDeliveries
+    queue: JobQueue
+    clock: Clock
 
     def sweep(self) -> int:
         """Queue the deliveries that are due: retries, and those a crash left unsent; how
         many were queued."""
-        due = self._deliveries.due(self._clock.now(), SWEEP_BATCH)
-        return sum(queue_delivery(self._queue, delivery_id) for delivery_id in due)
+        due = self.deliveries.due(self.clock.now(), SWEEP_BATCH)
+        return sum(queue_delivery(self.queue, delivery_id) for delivery_id in due)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from application.events.webhooks.cache import EndpointCache
@@ -48,16 +49,17 @@ def payload(event: SecurityEvent) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WebhookOutbox:
     """The ``Outbox`` of ``StoringAuditLog``: the deliveries an event makes, queued once
     they are stored. Each is written reserved for the job queued with it for ``lease``
     (its next attempt is then): the sweeper leaves it alone meanwhile, and takes it after,
     should that job be lost (a crash, a queue that refused it)."""
 
-    def __init__(
-        self, cache: EndpointCache, queue: JobQueue, clock: Clock, lease: timedelta
-    ) -> None:
-        self.cache, self._queue, self._clock, self._lease = cache, queue, clock, lease
+    cache: EndpointCache
+    queue: JobQueue
+    clock: Clock
+    lease: timedelta
 
     def deliveries(self, event: SecurityEvent) -> list[Delivery]:
         """The event's deliveries; none when the endpoints cannot be read (the event is
@@ -73,7 +75,7 @@ class WebhookOutbox:
             return []
         if not endpoints:
             return []
-        body, now = payload(event), self._clock.now()
+        body, now = payload(event), self.clock.now()
         return [
             Delivery(
                 id=new_message_id(),
@@ -82,7 +84,7 @@ class WebhookOutbox:
                 event_id=event.id,
                 payload=body,
                 created_at=now,
-                next_attempt_at=now + self._lease,
+                next_attempt_at=now + self.lease,
                 retry_since=now,
             )
             for endpoint in endpoints
@@ -90,7 +92,7 @@ class WebhookOutbox:
 
     def stored(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
-            queue_delivery(self._queue, delivery.id, first=True)
+            queue_delivery(self.queue, delivery.id, first=True)
 
 
 FIRST = "first:"  # the subject's prefix for the job queued with the delivery's commit

@@ -5,12 +5,12 @@ background timer; and the policy the settings decide."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from application.outbound import Answer
+from application.hooks.ports import HookClient
 from domain.events.webhooks import Delivery, RetryPolicy, WebhookEndpoint
 
 
@@ -97,22 +97,9 @@ class DocumentGetter(Protocol):
         ...
 
 
-class PinnedClient(Protocol):
-    def exchange(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: Mapping[str, str],
-        *,
-        address: str | None,
-        limit: int,
-    ) -> Answer:
-        """One request sent as a webhook is (pinned to ``address``, within the same deadline,
-        no redirect followed): the answer whatever its status, its body whole and at most
-        ``limit`` bytes; DocumentTooLarge past it, WebhookUnreachable when no whole answer
-        came by the deadline."""
-        ...
+class PinnedClient(HookClient, Protocol):
+    """The client a request goes through as a webhook is sent (an IdP's, for one): the auth
+    hooks' own, each ``exchange`` within the webhooks' deadline (no ``timeout`` given)."""
 
 
 class Scheduler(Protocol):

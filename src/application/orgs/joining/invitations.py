@@ -17,22 +17,10 @@ from datetime import datetime, timedelta
 
 from application.accounts.accounts import UserRepository, nothing_follows
 from application.accounts.addresses import AddressRule
-from application.mail.sending import MailSettings, deliver
-from application.metrics import MAILS
+from application.mail.sending import MailingJob
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgInvitationRepository, OrgRepository
-from application.ports import (
-    NO_METRICS,
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    Job,
-    JobQueue,
-    Mailer,
-    MailRenderer,
-    Metrics,
-)
+from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.signin.authentication import Actor
 from domain.accounts.users import Email, User
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -341,18 +329,14 @@ def _enqueue(queue: JobQueue, mail: InvitationMail) -> None:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class InvitationMails:
+class InvitationMails(MailingJob):
     """The SEND_ORG_INVITATION job (``send``): issue the link's token, render the mail, send
     it."""
 
     invitations: OrgInvitationRepository
     orgs: OrgRepository
     users: UserRepository
-    renderer: MailRenderer
-    mailer: Mailer
     clock: Clock
-    settings: MailSettings
-    metrics: Metrics = NO_METRICS
 
     def send(self, job: Job, final: bool) -> None:
         invitations, users, settings = self.invitations, self.users, self.settings
@@ -381,9 +365,6 @@ class InvitationMails:
         )
         days_left = (invitation.expires_at - self.clock.now()) / timedelta(days=1)
         context = {
-            "product": settings.product,
-            "public_url": settings.public_url,
-            "support_email": settings.support_email,
             "email": to,
             # The invitee's language where they have an account, else the inviter's.
             "locale": (invitee.locale if invitee is not None else None) or inviter.locale or "",
@@ -392,9 +373,7 @@ class InvitationMails:
             "link": f"{settings.public_url}/orgs/join?token={token}",
             "expires_days": str(max(1, round(days_left))),
         }
-        mail = self.renderer.render(MAIL_KIND, to, context)
-        delivered = deliver(self.mailer, mail, final, f"the mail of org invitation {invitation.id}")
-        self.metrics.add(MAILS, kind=MAIL_KIND, outcome="sent" if delivered else "failed")
+        self.mail(MAIL_KIND, to, context, final, f"the mail of org invitation {invitation.id}")
 
 
 def _with_token(hashed: str, created_at: datetime) -> Callable[[OrgInvitation], OrgInvitation]:

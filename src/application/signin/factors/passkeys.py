@@ -144,38 +144,32 @@ def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
     return passkey
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Passkeys:
     """A signed-in user's passkeys (registered, listed, renamed, deleted) and the
     passwordless, usernameless sign-in with one (docs/reference/passkeys.md)."""
 
-    def __init__(
-        self,
-        *,
-        users: Users,
-        passkeys: PasskeyRepository,
-        challenges: ChallengeRepository,
-        ceremonies: PasskeyCeremonies,
-        identities: IdentityRepository,
-        sign_in: SignIn,
-        devices: DevicePolicy,
-        clock: Clock,
-        audit: AuditLog,
-    ) -> None:
-        self._users, self._passkeys, self._challenges = users, passkeys, challenges
-        self._ceremonies, self._identities, self._sign_in = ceremonies, identities, sign_in
-        self._devices, self._clock, self._audit = devices, clock, audit
+    users: Users
+    passkeys: PasskeyRepository
+    challenges: ChallengeRepository
+    ceremonies: PasskeyCeremonies
+    identities: IdentityRepository
+    sign_in_step: SignIn
+    devices: DevicePolicy
+    clock: Clock
+    audit: AuditLog
 
     def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
         """Creation options for the caller (signed in lately: a passkey is a new way in); the
         challenge is kept for 5 minutes."""
         require_recent_sign_in(cmd.actor)
-        user = _live_user(self._users, cmd.actor.user_id)
-        existing = self._passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
+        user = _live_user(self.users, cmd.actor.user_id)
+        existing = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
         challenge = secrets.token_bytes(CHALLENGE_BYTES)
-        self._challenges.add(
-            Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, self._clock.now())
+        self.challenges.add(
+            Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, self.clock.now())
         )
-        return self._ceremonies.registration_options(
+        return self.ceremonies.registration_options(
             challenge=challenge,
             user_handle=_user_handle(user),
             user_name=user.username.value,
@@ -188,19 +182,19 @@ class Passkeys:
     ) -> bytes:
         """The challenge the browser answered, spent: whatever follows, it cannot serve
         again."""
-        challenge = self._ceremonies.challenge_of(credential)
-        stored = self._challenges.spend(challenge_key(challenge))
+        challenge = self.ceremonies.challenge_of(credential)
+        stored = self.challenges.spend(challenge_key(challenge))
         if stored is None:
             raise invalid_challenge()
-        stored.check(ceremony, user_id, self._clock.now())
+        stored.check(ceremony, user_id, self.clock.now())
         return challenge
 
     def register(self, cmd: RegisterPasskey) -> Passkey:
         require_recent_sign_in(cmd.actor)
-        user = _live_user(self._users, cmd.actor.user_id)
+        user = _live_user(self.users, cmd.actor.user_id)
         challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
-        verified = self._ceremonies.verify_registration(cmd.credential, challenge=challenge)
-        held = self._passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
+        verified = self.ceremonies.verify_registration(cmd.credential, challenge=challenge)
+        held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
         if len(held) >= MAX_PASSKEYS_PER_USER:
             raise Conflict(
                 f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
@@ -212,12 +206,12 @@ class Passkeys:
             public_key=verified.public_key,
             sign_count=verified.sign_count,
             name=cmd.name,
-            now=self._clock.now(),
+            now=self.clock.now(),
             backed_up=verified.backed_up,
             transports=verified.transports,
         )
-        self._passkeys.add(passkey)
-        self._audit.record(
+        self.passkeys.add(passkey)
+        self.audit.record(
             AuditEvent(
                 Audit.PASSKEY_REGISTERED,
                 user_id=user.id,
@@ -227,14 +221,14 @@ class Passkeys:
         return passkey
 
     def list(self, cmd: ListPasskeys) -> list[Passkey]:
-        return self._passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
+        return self.passkeys.list_for_user(cmd.actor.user_id, MAX_PASSKEYS_PER_USER * 5)
 
     def delete(self, cmd: DeletePasskey) -> None:
         """Delete one of the caller's passkeys; another user's is 'not found'; Conflict
         (last_sign_in_method) when the account would keep no way to sign in (the rule
         disconnecting an identity follows: of a passkey deletion and a disconnect racing for
         an account's last two ways in, one wins)."""
-        actor, key_id, passkeys = cmd.actor, cmd.passkey_id, self._passkeys
+        actor, key_id, passkeys = cmd.actor, cmd.passkey_id, self.passkeys
         if not is_passkey_id(key_id):  # before it names a document
             raise _not_found()
         _owned(passkeys.get(key_id), actor)
@@ -243,10 +237,10 @@ class Passkeys:
             held = passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER * 5)
             if key_id not in {passkey.id for passkey in held}:
                 raise _not_found()  # deleted meanwhile
-            passkey_removal(user, len(held), self._identities.list_for(user.id))
+            passkey_removal(user, len(held), self.identities.list_for(user.id))
 
-        passkeys.delete_guarded(key_id, actor.user_id, decide, self._clock.now())
-        self._audit.record(
+        passkeys.delete_guarded(key_id, actor.user_id, decide, self.clock.now())
+        self.audit.record(
             AuditEvent(
                 Audit.PASSKEY_DELETED,
                 user_id=actor.user_id,
@@ -260,7 +254,7 @@ class Passkeys:
         moving the counter at the same moment keeps both."""
         if not is_passkey_id(cmd.passkey_id):
             raise _not_found()
-        renamed = self._passkeys.update(
+        renamed = self.passkeys.update(
             cmd.passkey_id, lambda passkey: _owned(passkey, cmd.actor).renamed(cmd.name)
         )
         if renamed is None:
@@ -270,20 +264,20 @@ class Passkeys:
     def authentication_options(self) -> dict[str, object]:
         """Request options for any discoverable credential (no user named: usernameless)."""
         challenge = secrets.token_bytes(CHALLENGE_BYTES)
-        self._challenges.add(
-            Challenge.issue(challenge, Ceremony.AUTHENTICATION, None, self._clock.now())
+        self.challenges.add(
+            Challenge.issue(challenge, Ceremony.AUTHENTICATION, None, self.clock.now())
         )
-        return self._ceremonies.authentication_options(challenge=challenge)
+        return self.ceremonies.authentication_options(challenge=challenge)
 
     def sign_in(self, cmd: PasskeySignIn) -> TokenPair:
         """Passwordless sign-in. Failed password logins never block it (the key proves
         possession and user verification), but the per-address request limit applies. Like
         a password login it takes and hands out a device token: a sign-in without one of the
         account's is from a new device (docs/decisions/0173-new-device-mail.md)."""
-        ip, ceremonies = cmd.client_ip or None, self._ceremonies
+        ip, ceremonies = cmd.client_ip or None, self.ceremonies
 
         def refused(reason: str, error: DomainError, user_id: str | None = None) -> DomainError:
-            self._audit.record(
+            self.audit.record(
                 AuditEvent(Audit.PASSKEY_SIGN_IN, "failure", user_id=user_id, ip=ip, reason=reason)
             )
             return error
@@ -292,7 +286,7 @@ class Passkeys:
             challenge = self._spend(cmd.credential, Ceremony.AUTHENTICATION, None)
         except Unauthenticated as error:
             raise refused("invalid_challenge", error) from None
-        passkey = self._passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
+        passkey = self.passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
         if passkey is None:
             raise refused("unknown_passkey", invalid_passkey())
         try:
@@ -303,7 +297,7 @@ class Passkeys:
             raise refused("verification_failed", error, passkey.user_id) from None
         if assertion.user_handle is not None and assertion.user_handle != passkey.user_id.encode():
             raise refused("user_handle_mismatch", invalid_passkey(), passkey.user_id)
-        user = self._users.get(passkey.user_id)
+        user = self.users.get(passkey.user_id)
         if user is None or user.deleted_at is not None:
             raise refused("unknown_user", invalid_passkey(), passkey.user_id)
         if user.disabled:
@@ -312,11 +306,11 @@ class Passkeys:
                 PermissionDenied("This account is disabled.", code="account_disabled"),
                 user.id,
             )
-        now = self._clock.now()
+        now = self.clock.now()
         try:
             # Compare-and-set: of two sign-ins presenting the same counter, one moves it and
             # the other then finds it not moving forward.
-            updated = self._passkeys.update(
+            updated = self.passkeys.update(
                 passkey.id,
                 lambda p: p.signed_in(assertion.sign_count, now, backed_up=assertion.backed_up),
             )
@@ -324,9 +318,9 @@ class Passkeys:
             raise refused("sign_count_regressed", error, user.id) from None
         if updated is None:  # deleted meanwhile
             raise refused("unknown_passkey", invalid_passkey(), user.id)
-        device = self._devices.verify(cmd.device_token, now)
+        device = self.devices.verify(cmd.device_token, now)
         device = device if device is not None and device.of(user) else None
-        pair = self._sign_in(
+        pair = self.sign_in_step(
             SignInRequest(
                 user,
                 updated.amr,
@@ -337,4 +331,4 @@ class Passkeys:
                 device=device,
             )
         )
-        return replace(pair, device_token=self._devices.issue(user, now, device))
+        return replace(pair, device_token=self.devices.issue(user, now, device))

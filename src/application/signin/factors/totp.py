@@ -104,36 +104,29 @@ class ResetMfa:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TotpFactors:
     """A signed-in user's authenticator app (enrol, confirm, turn off, new recovery codes,
     its state) and the operator's reset for a user who lost every factor. Each change is
     behind the password and codes, checked and counted like a login's (the login
     throttle)."""
 
-    def __init__(
-        self,
-        *,
-        users: Users,
-        hasher: PasswordHasher,
-        clock: Clock,
-        throttle: LoginThrottle,
-        throttle_policy: LoginThrottlePolicy,
-        audit: AuditLog,
-        factors: MfaRepository,
-        otp: OneTimePasswords,
-        box: SecretBox,
-        passkeys: PasskeyRepository,
-        issuer: str,
-    ) -> None:
-        self._users, self._hasher, self._clock = users, hasher, clock
-        self._throttle, self._throttle_policy, self._audit = throttle, throttle_policy, audit
-        self._factors, self._otp, self._box = factors, otp, box
-        self._passkeys, self._issuer = passkeys, issuer
+    users: Users
+    hasher: PasswordHasher
+    clock: Clock
+    throttle: LoginThrottle
+    throttle_policy: LoginThrottlePolicy
+    audit: AuditLog
+    factors: MfaRepository
+    otp: OneTimePasswords
+    box: SecretBox
+    passkeys: PasskeyRepository
+    issuer: str
 
     # -- what every change checks
 
     def _user(self, cmd: MfaCommand) -> User:
-        user = self._users.get(cmd.user_id)
+        user = self.users.get(cmd.user_id)
         if user is None or user.deleted_at is not None:
             raise Unauthenticated("The account no longer exists.", code="invalid_token")
         return user
@@ -146,10 +139,10 @@ class TotpFactors:
             cmd.password,
             session_id=cmd.session_id,
             client_ip=cmd.client_ip,
-            hasher=self._hasher,
-            clock=self._clock,
-            throttle=self._throttle,
-            throttle_policy=self._throttle_policy,
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            throttle_policy=self.throttle_policy,
             clear_failures=clear_failures,
         )
 
@@ -168,15 +161,15 @@ class TotpFactors:
     def _code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
         """A code counted like a password, before ``check`` decides it (None or False: wrong,
         a 403; docs/security.md, "MFA"). A right one clears this session's failures."""
-        rules = session_rules(user, cmd.session_id, cmd.client_ip, self._throttle_policy)
-        reservation = reserve_guess(self._throttle, rules, self._clock.now(), refused=lambda: None)
+        rules = session_rules(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
+        reservation = reserve_guess(self.throttle, rules, self.clock.now(), refused=lambda: None)
         result = check()
         if result is None or result is False:
-            wrong_guess(self._throttle, reservation, self._clock.now())
+            wrong_guess(self.throttle, reservation, self.clock.now())
             self._event(event, user, cmd, reason="wrong_code", outcome="failure")
             raise PermissionDenied("The code is not correct.", code="invalid_mfa_code")
-        clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self._throttle_policy)
-        self._throttle.release(reservation, clear)
+        clear = session_success_keys(user, cmd.session_id, cmd.client_ip, self.throttle_policy)
+        self.throttle.release(reservation, clear)
         return result
 
     def _event(
@@ -189,7 +182,7 @@ class TotpFactors:
         outcome: str = "success",
         added: WayIn | None = None,
     ) -> None:
-        self._audit.record(
+        self.audit.record(
             AuditEvent(
                 event,
                 outcome,
@@ -208,14 +201,14 @@ class TotpFactors:
         who knows the password add up in the throttle (docs/security.md, "MFA")."""
         user = self._user(cmd)
         self._first_proof(user, cmd, clear_failures=False)
-        factor = _active(self._factors.get(user.id))
-        now = self._clock.now()
+        factor = _active(self.factors.get(user.id))
+        now = self.clock.now()
         self._code(
             user,
             cmd,
             event,
             lambda: consume_code(
-                factor, cmd.code, factors=self._factors, otp=self._otp, box=self._box, now=now
+                factor, cmd.code, factors=self.factors, otp=self.otp, box=self.box, now=now
             ),
         )
         return user, now
@@ -229,19 +222,19 @@ class TotpFactors:
         require_recent_sign_in(cmd)
         user = self._user(cmd)
         self._first_proof(user, cmd)
-        secret = self._otp.new_secret()
+        secret = self.otp.new_secret()
         factor = TotpFactor.pending(
-            user_id=user.id, sealed_secret=self._box.seal(secret), now=self._clock.now()
+            user_id=user.id, sealed_secret=self.box.seal(secret), now=self.clock.now()
         )
-        if not self._factors.begin(factor):
+        if not self.factors.begin(factor):
             raise Conflict(
                 "Two-step login is already on; turn it off first.", code="mfa_already_enabled"
             )
         self._event(Audit.MFA_ENROLMENT, user, cmd)
         return TotpEnrolment(
             secret=secret,
-            otpauth_uri=self._otp.provisioning_uri(
-                secret, account=user.username.value, issuer=self._issuer
+            otpauth_uri=self.otp.provisioning_uri(
+                secret, account=user.username.value, issuer=self.issuer
             ),
         )
 
@@ -250,15 +243,15 @@ class TotpFactors:
         lately: ten recovery codes, shown this once; every other session of the user ends."""
         minted = new_recovery_codes(cmd.user_id, cmd)
         user = self._user(cmd)
-        factor = self._factors.get(user.id)
+        factor = self.factors.get(user.id)
         if factor is None or factor.active:
             raise Conflict("No enrolment is waiting; start one first.", code="mfa_not_pending")
-        now = self._clock.now()
+        now = self.clock.now()
         step = self._code(
             user,
             cmd,
             Audit.MFA_ENABLED,
-            lambda: accepts_totp_code(factor, cmd.code, otp=self._otp, box=self._box, now=now),
+            lambda: accepts_totp_code(factor, cmd.code, otp=self.otp, box=self.box, now=now),
         )
         hashes = minted.hashes
 
@@ -267,10 +260,10 @@ class TotpFactors:
             return None if f.active or f.secret != factor.secret else f.activated(step, hashes, now)
 
         # Sessions end first: if the activation then fails, nothing is weaker than before.
-        self._users.update(
+        self.users.update(
             user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id
         )
-        if self._factors.update(user.id, activate) is None:
+        if self.factors.update(user.id, activate) is None:
             raise Conflict("The enrolment changed meanwhile; start again.", code="mfa_not_pending")
         self._event(Audit.MFA_ENABLED, user, cmd, added=WayIn(WayIn.TOTP))
         return minted.codes
@@ -279,10 +272,10 @@ class TotpFactors:
         """Turn the authenticator off with the password (``_first_proof``) and a code (or a
         recovery code); every other session of the user ends."""
         user, now = self._proven(cmd, Audit.MFA_DISABLED)
-        self._users.update(
+        self.users.update(
             user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id
         )
-        self._factors.delete(user.id)
+        self.factors.delete(user.id)
         self._event(Audit.MFA_DISABLED, user, cmd)
 
     def new_recovery_codes(self, cmd: MfaCommand) -> tuple[str, ...]:
@@ -291,7 +284,7 @@ class TotpFactors:
         minted = new_recovery_codes(cmd.user_id, cmd)
         user, now = self._proven(cmd, Audit.MFA_RECOVERY_CODES)
         hashes = minted.hashes
-        if self._factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
+        if self.factors.update(user.id, lambda f: f.with_recovery_codes(hashes, now)) is None:
             raise Conflict("Two-step login was turned off meanwhile.", code="mfa_not_enabled")
         self._event(Audit.MFA_RECOVERY_CODES, user, cmd)
         return minted.codes
@@ -304,24 +297,24 @@ class TotpFactors:
         signed in lately, as every set of codes."""
         actor = cmd.actor
         minted = new_recovery_codes(actor.user_id, actor)
-        user = self._users.get(actor.user_id)
+        user = self.users.get(actor.user_id)
         if user is None or user.password_hash is not None:
             raise Conflict(
                 "Only an account without a password gets these.", code="recovery_codes_shown"
             )
         factor = TotpFactor.recovery_only(
-            user_id=user.id, recovery_hashes=minted.hashes, now=self._clock.now()
+            user_id=user.id, recovery_hashes=minted.hashes, now=self.clock.now()
         )
-        if not self._factors.create(factor):
+        if not self.factors.create(factor):
             raise Conflict("The recovery codes were shown already.", code="recovery_codes_shown")
-        self._audit.record(AuditEvent(Audit.MFA_RECOVERY_CODES, user_id=user.id))
+        self.audit.record(AuditEvent(Audit.MFA_RECOVERY_CODES, user_id=user.id))
         return minted.codes
 
     def status(self, cmd: GetTotp) -> TotpStatus:
         """What the account page shows of the caller's authenticator."""
         # As authenticate() read it for this request, when it did; else read now.
         actor = cmd.actor
-        factor = actor.factor if actor.factor_read else self._factors.get(actor.user_id)
+        factor = actor.factor if actor.factor_read else self.factors.get(actor.user_id)
         if factor is None or factor.codes_only:
             return TotpStatus("off")
         if not factor.active:
@@ -333,16 +326,16 @@ class TotpFactors:
         user who lost every factor: the authenticator and every passkey go (a lost device
         must not sign in), and every session of the user ends (docs/reference/mfa.md, "Lost
         every factor")."""
-        users = self._users
+        users = self.users
         if cmd.actor is None:
             user, actor_id = user_named(cmd.username, users), CLI_ACTOR
         else:
             user, actor_id = target_of(cmd.actor, cmd.user_id, users), cmd.actor.user_id
-        now = self._clock.now()
+        now = self.clock.now()
         updated = users.update(user.id, lambda u: u.ending_all_sessions(now))
-        self._factors.delete(user.id)
-        self._passkeys.delete_owned_by(user.id, DELETE_BATCH)
-        self._audit.record(
+        self.factors.delete(user.id)
+        self.passkeys.delete_owned_by(user.id, DELETE_BATCH)
+        self.audit.record(
             AuditEvent(Audit.MFA_DISABLED, user_id=user.id, actor_id=actor_id, reason="reset")
         )
         return updated
