@@ -85,7 +85,7 @@ def decode_job(data: bytes) -> Job | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class JobRunner:
     """What runs any job, queued or pushed: the handler of its kind, from every
     capability's handlers (filled once they are built: some of them queue jobs themselves)."""

@@ -83,7 +83,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     handlers: dict[str, JobHandler] = {}
     clients = bootstrap_clients.client_cache(adapters.clients, settings)
     catalogue = bootstrap_clients.resource_catalogue(adapters.clients, settings)
-    run = base.job_spans(JobRunner(handlers).run)
+    run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     # Webhook deliveries wait for their receivers: on threads (or a subscription) of their own,
     # so that no mail waits behind them (docs/reference/jobs.md).
@@ -112,7 +112,9 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     # set (docs/hooks.md).
     rules = replace(rules, token_hook=hooks.token_hook(hook_caller))
     mel = mail.hooked_mail(mel, hook_caller)
-    audit = WithRequestOrigin(NotifyingAuditLog(stored, queue, base.clock), request_origin)
+    audit = WithRequestOrigin(
+        inner=NotifyingAuditLog(log=stored, queue=queue, clock=base.clock), origin=request_origin
+    )
     base = replace(base, audit=audit)
     # An attribute may be released as a claim by the provider, under the scopes it offers,
     # never as a reserved claim (the provider's own among them).

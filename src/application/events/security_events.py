@@ -309,7 +309,7 @@ class StoringAuditLog:
                 self._outbox.stored(logouts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WithRequestOrigin:
     """An ``AuditLog`` that gives each event the client address and user agent of the
     request that caused it, where the use case did not name them: an admin's change, a

@@ -252,7 +252,7 @@ def _enqueue(queue: JobQueue, mail_job: MailJob) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NotifyingAuditLog:
     """An ``AuditLog`` that hands each event to ``log`` and queues the notice mail that a
     successful change to how an account signs in, or a sign-in from a new device, calls for
