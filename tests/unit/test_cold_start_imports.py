@@ -64,6 +64,8 @@ LAZY = (
     "cbor2",
     "spectree",
     "segno",
+    "re2",  # a profile schema's first pattern
+    "disposable_email_domains",  # only with SIGNUP_BLOCK_DISPOSABLE (the test below)
     # The app's own: the provider's server with its first request, the commands when the
     # command line asks, the upstream providers' client and its transport with their first
     # sign-in.
@@ -115,6 +117,10 @@ def test_the_provider_is_served_without_its_server_until_its_first_request() -> 
     imported = worker_imports(OAUTH_PROVIDER="true", OAUTH_DYNAMIC_REGISTRATION="true")
     assert "interfaces.provider.routes" in imported  # its routes are registered all the same
     assert heavy(imported) == []
+
+
+def test_the_disposable_domains_are_imported_only_when_refused() -> None:
+    assert "disposable_email_domains" in worker_imports(SIGNUP_BLOCK_DISPOSABLE="true")
 
 
 def test_traces_import_opentelemetry_only_when_on() -> None:
