@@ -8,7 +8,7 @@ from domain.accounts.signups import domains
 
 
 def disposable_domains() -> frozenset[str]:
-    """The list, imported only when SIGNUP_BLOCK_DISPOSABLE is on: its 1.5 MiB are not a
+    """The list, imported only when SIGNUP_BLOCK_DISPOSABLE is on: its 2.6 MiB are not a
     worker's otherwise (docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
     from disposable_email_domains import blocklist  # noqa: PLC0415
 

@@ -39,7 +39,7 @@ class SmtpMailer:
         self._sender = sender
         self._timeout = timeout
         # Made by the first mail sent, not as the services are bound: loading the system's
-        # CA certificates is 0.05 s and 2.5 MiB of every worker otherwise
+        # CA certificates is 0.03-0.05 s and about 2 MiB of every worker otherwise
         # (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
