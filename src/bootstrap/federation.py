@@ -35,7 +35,7 @@ from bootstrap.signin import (
 )
 from domain.errors import InvalidInput
 from domain.federation.upstream import UpstreamProvider
-from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
+from infrastructure.federation.upstream_on_first_use import UpstreamClientOnFirstUse
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.settings import Settings
 
@@ -121,8 +121,17 @@ def build(settings: Settings, client: Client) -> FederationAdapters:
         identity_verifier=FirebaseIdentityVerifierOnFirstUse(firebase_identity_verifier(settings)),
         custom_tokens=FirebaseCustomTokensOnFirstUse(firebase_custom_tokens(settings)),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
-        upstream_client=AuthlibUpstreamClient(),
+        upstream_client=UpstreamClientOnFirstUse(upstream_client),
     )
+
+
+def upstream_client() -> UpstreamClient:
+    """Authlib's client of the upstream providers, made by its first sign-in with one."""
+    # Authlib and requests: imported by the worker's first use, never by gunicorn's master
+    # (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient  # noqa: PLC0415
+
+    return AuthlibUpstreamClient()
 
 
 @dataclass(frozen=True)

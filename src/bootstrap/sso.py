@@ -33,12 +33,11 @@ from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
+from infrastructure.federation.upstream_on_first_use import UpstreamClientOnFirstUse
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
 from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
 from infrastructure.settings import Settings
-from infrastructure.sso.idp_requests import PinnedIdpAdapter
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 
@@ -76,8 +75,17 @@ def connection_client(
     """The upstream providers' OpenID client (Authlib's), each of its requests sent through
     the webhooks' ``pinned`` client under their rules: to a public address only (any, in the
     ``local`` profile), that very address, no redirect, their deadline
-    (docs/decisions/0445-an-openid-connection-fetches-as-a-webhook-is-sent.md)."""
-    return AuthlibUpstreamClient(transport=PinnedIdpAdapter(pinned, resolver, local=local))
+    (docs/decisions/0445-an-openid-connection-fetches-as-a-webhook-is-sent.md). Made by the
+    first OpenID connection's sign-in: Authlib and requests are imported then, never by
+    gunicorn's master (docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
+
+    def make() -> UpstreamClient:
+        from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient  # noqa: PLC0415
+        from infrastructure.sso.idp_requests import PinnedIdpAdapter  # noqa: PLC0415
+
+        return AuthlibUpstreamClient(transport=PinnedIdpAdapter(pinned, resolver, local=local))
+
+    return UpstreamClientOnFirstUse(make)
 
 
 def build(settings: Settings, client: Client) -> SsoAdapters:

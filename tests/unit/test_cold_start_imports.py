@@ -4,7 +4,9 @@ imports: no cloud client library, which a worker imports on first use or when co
 server, the OpenAPI document, SAML, an org's domain check or the command line need; the
 route and page modules are imported, as registering their blueprints needs
 (docs/decisions/0454-plain-routing.md). A guard against
-a heavy import coming back, not a timing: it names modules."""
+a heavy import coming back, not a timing: it names modules. Each protocol stack a deployment
+may never use is imported by its first use, which still serves
+(docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
 
 from __future__ import annotations
 
@@ -44,11 +46,34 @@ LAZY = (
     "scim2_models",  # SCIM: its first request (interfaces/scim/serving.py)
     "scim2_server",
     "ijson",
+    "xmlsec",  # SAML's signatures, with pysaml2
+    "lxml",
+    # Each with the first request that needs it (docs/decisions/0530-...): requests with the
+    # first challenge verified, password screened, dog picture or upstream sign-in; Authlib's
+    # client (and its OAuth 2 server's modules) with the first upstream or OpenID connection's
+    # sign-in (and the provider's first request); webauthn with the first passkey ceremony;
+    # spectree with the first OpenAPI document; segno with the first TOTP QR code.
+    "requests",
+    "authlib.integrations",
+    "authlib.oauth2",
+    "authlib.oidc",
+    "joserfc",
+    "webauthn",
+    "OpenSSL",
+    "pyasn1",
+    "cbor2",
+    "spectree",
+    "segno",
+    "re2",  # a profile schema's first pattern
+    "disposable_email_domains",  # only with SIGNUP_BLOCK_DISPOSABLE (the test below)
     # The app's own: the provider's server with its first request, the commands when the
-    # command line asks.
+    # command line asks, the upstream providers' client and its transport with their first
+    # sign-in.
     "interfaces.provider.server",
     "interfaces.cli.accounts",
     "interfaces.cli.migration",
+    "infrastructure.federation.upstream_oidc",
+    "infrastructure.sso.idp_requests",
 )
 
 # A worker's start: the app built, its services bound; then what the process holds.
@@ -92,6 +117,10 @@ def test_the_provider_is_served_without_its_server_until_its_first_request() -> 
     imported = worker_imports(OAUTH_PROVIDER="true", OAUTH_DYNAMIC_REGISTRATION="true")
     assert "interfaces.provider.routes" in imported  # its routes are registered all the same
     assert heavy(imported) == []
+
+
+def test_the_disposable_domains_are_imported_only_when_refused() -> None:
+    assert "disposable_email_domains" in worker_imports(SIGNUP_BLOCK_DISPOSABLE="true")
 
 
 def test_traces_import_opentelemetry_only_when_on() -> None:
@@ -169,3 +198,63 @@ def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
     assert not_served(modules) == []
     # The read went over REST: the client library waits for its first use.
     assert [m for m in modules if m.startswith(("google.cloud", "google.api_core", "grpc"))] == []
+
+
+# A started worker, then the first use of one stack: whether its module was imported before,
+# what the use gave, whether it is imported after. Port 9: nothing listens there.
+FIRST_USES = {
+    "spectree": "wsgi.app.test_client().get('/openapi.json').status_code",
+    "segno": "qr_svg('otpauth://totp/firegate:zoe?secret=JBSWY3DPEHPK3PXP')[:4]",
+    "webauthn": "sorted(WebAuthnCeremonies(rp_id='localhost', rp_name='firegate', "
+    "origins=['http://localhost']).authentication_options(challenge=bytes(32)))[:2]",
+    "requests": "TurnstileChallenge(secret='s', hostname='h', url='http://127.0.0.1:9')"
+    ".verify('t', action='login', remote_ip='')",
+    "authlib.integrations": "unavailable(lambda: UpstreamClientOnFirstUse(upstream_client)"
+    ".authorization(PROVIDER, 'secret', 'http://localhost/callback'))",
+}
+FIRST_USE = """
+import json, sys
+from datetime import UTC, datetime
+
+import wsgi
+from bootstrap.federation import upstream_client
+from domain.errors import Unavailable
+from domain.federation.upstream import UpstreamProvider
+from infrastructure.accounts.challenge_providers import TurnstileChallenge
+from infrastructure.federation.upstream_on_first_use import UpstreamClientOnFirstUse
+from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
+from interfaces.shared.qr import qr_svg
+
+PROVIDER = UpstreamProvider(
+    id="corp", name="Corp", preset="", issuer="http://127.0.0.1:9", client_id="c",
+    sealed_secret="sealed", scope="openid email", created_at=datetime(2026, 1, 1, tzinfo=UTC),
+)
+
+
+def unavailable(call):
+    try:
+        call()
+    except Unavailable:
+        return "unavailable"
+    return "answered"
+
+
+before = sys.argv[1] in sys.modules
+given = eval(sys.argv[2])
+print(json.dumps([before, given, sys.argv[1] in sys.modules]), flush=True)
+"""
+SERVED_BY_FIRST_USE = {
+    "spectree": 200,  # the document
+    "segno": "<svg",
+    "webauthn": ["allowCredentials", "challenge"],  # the options
+    "requests": "unreachable",  # the verdict of an outage
+    "authlib.integrations": "unavailable",  # the provider's discovery cannot be read
+}
+
+
+@pytest.mark.parametrize("module", sorted(FIRST_USES))
+def test_a_stack_is_imported_by_its_first_use_and_serves_it(module: str) -> None:
+    before, given, after = in_a_worker(
+        FIRST_USE, module, FIRST_USES[module], FIRESTORE_EMULATOR_HOST="127.0.0.1:9"
+    )
+    assert (before, given, after) == (False, SERVED_BY_FIRST_USE[module], True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import requests
-
 from application.accounts.challenge_gate import Verdict
 
 TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
@@ -40,6 +38,10 @@ def _answer(url: str, **kwargs: Any) -> dict[str, Any] | Verdict:
     """The provider's JSON object, or the verdict of its absence: UNREACHABLE for no
     connection, no answer in time or a 5xx; NOT_A_VERDICT for any other status than 200 or a
     body that is not a JSON object."""
+    # Imported by the first challenge verified: a deployment without a challenge provider
+    # never loads requests for it (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+    import requests  # noqa: PLC0415
+
     try:
         response = requests.post(url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
     except requests.RequestException as exc:

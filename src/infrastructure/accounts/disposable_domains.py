@@ -4,10 +4,12 @@ disposable-email-domains package keeps, pinned in requirements.txt
 
 from __future__ import annotations
 
-from disposable_email_domains import blocklist
-
 from domain.accounts.signups import domains
 
 
 def disposable_domains() -> frozenset[str]:
+    """The list, imported only when SIGNUP_BLOCK_DISPOSABLE is on: its 2.6 MiB are not a
+    worker's otherwise (docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
+    from disposable_email_domains import blocklist  # noqa: PLC0415
+
     return domains(blocklist)

@@ -17,10 +17,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import requests
+from typing import TYPE_CHECKING
 
 from application.accounts.breached import BreachCheckFailed
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_URL = "https://api.pwnedpasswords.com"
 PREFIX_LENGTH = 5
@@ -107,12 +109,18 @@ class HibpRangeBreaches:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
+            # Imported by the first password screened: a deployment that screens none never
+            # loads requests for it (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+            import requests  # noqa: PLC0415
+
             session = requests.Session()
             session.trust_env = False  # no proxy or .netrc from the environment
             self._local.session = session
         return session
 
     def _fetch(self, prefix: str) -> bytes:
+        import requests  # noqa: PLC0415 - see _session
+
         started = self._monotonic()
         try:
             with self._session().get(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
@@ -37,7 +38,17 @@ class SmtpMailer:
         self._password = unquote(parts.password or "")
         self._sender = sender
         self._timeout = timeout
-        self._tls = ssl.create_default_context()
+        # Made by the first mail sent, not as the services are bound: loading the system's
+        # CA certificates is 0.03-0.05 s and about 2 MiB of every worker otherwise
+        # (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+        self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
+
+    def _context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            return self._tls
 
     def message(self, mail: Mail) -> EmailMessage:
         message = EmailMessage()
@@ -57,13 +68,13 @@ class SmtpMailer:
     def _connect(self) -> smtplib.SMTP:
         if self._implicit_tls:
             return smtplib.SMTP_SSL(
-                self._host, self._port, timeout=self._timeout, context=self._tls
+                self._host, self._port, timeout=self._timeout, context=self._context()
             )
         smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
         try:
             smtp.ehlo()
             if smtp.has_extn("starttls"):
-                smtp.starttls(context=self._tls)
+                smtp.starttls(context=self._context())
                 smtp.ehlo()
             elif self._user:
                 raise MailUndelivered("the server offers no STARTTLS; not sending a password")

@@ -14,8 +14,6 @@ import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import requests
-
 from application.resources.dogs import PictureUnavailable
 
 DEFAULT_API_URL = "https://dog.ceo/api/breeds/image/random"
@@ -80,6 +78,10 @@ class DogCeoPictureSource:
         return accept_picture_url(answer.get("message"), self._allowed)
 
     def _get(self) -> bytes:
+        # Imported by the first picture fetched: requests waits for the first request that
+        # needs a picture (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+        import requests  # noqa: PLC0415
+
         started = time.monotonic()
         try:
             with requests.Session() as session:

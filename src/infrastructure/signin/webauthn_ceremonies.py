@@ -1,5 +1,9 @@
 """WebAuthn ceremonies with the ``webauthn`` library, for one relying party
-(docs/reference/passkeys.md, docs/decisions/0120-passkeys.md)."""
+(docs/reference/passkeys.md, docs/decisions/0120-passkeys.md).
+
+The library (with pyOpenSSL, pyasn1 and cbor2 under it) is imported by a worker's first
+ceremony, in each method that uses it: a deployment whose people use no passkey never loads it
+(docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
 
 from __future__ import annotations
 
@@ -8,21 +12,6 @@ import binascii
 import json
 from collections.abc import Mapping, Sequence
 
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
-
 from application.json_text import read_json
 from application.ports import Assertion, NewCredential
 from domain.errors import InvalidInput, Unauthenticated
@@ -30,9 +19,14 @@ from domain.signin.passkeys import CHALLENGE_TTL, INVALID_PASSKEY
 
 TIMEOUT_MS = int(CHALLENGE_TTL.total_seconds() * 1000)
 TRANSPORTS = frozenset({"ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"})
-# The library raises these on input it cannot read as well as on checks that fail (its JSON
-# and CBOR decoders recurse: deep nesting is a RecursionError there).
-_REFUSALS = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
+
+
+def _refusals() -> tuple[type[Exception], ...]:
+    """What the library raises on input it cannot read as well as on checks that fail (its
+    JSON and CBOR decoders recurse: deep nesting is a RecursionError there)."""
+    from webauthn.helpers.exceptions import WebAuthnException  # noqa: PLC0415
+
+    return (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
 
 
 def _bytes(value: object, field: str) -> bytes:
@@ -69,6 +63,14 @@ class WebAuthnCeremonies:
         display_name: str,
         exclude: Sequence[bytes],
     ) -> dict[str, object]:
+        from webauthn import generate_registration_options, options_to_json  # noqa: PLC0415
+        from webauthn.helpers.structs import (  # noqa: PLC0415
+            AuthenticatorSelectionCriteria,
+            PublicKeyCredentialDescriptor,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         options = generate_registration_options(
             rp_id=self.rp_id,
             rp_name=self.rp_name,
@@ -88,6 +90,9 @@ class WebAuthnCeremonies:
         return _as_json(options_to_json(options))
 
     def authentication_options(self, *, challenge: bytes) -> dict[str, object]:
+        from webauthn import generate_authentication_options, options_to_json  # noqa: PLC0415
+        from webauthn.helpers.structs import UserVerificationRequirement  # noqa: PLC0415
+
         options = generate_authentication_options(
             rp_id=self.rp_id,
             challenge=challenge,
@@ -116,6 +121,8 @@ class WebAuthnCeremonies:
     def verify_registration(
         self, credential: Mapping[str, object], *, challenge: bytes
     ) -> NewCredential:
+        from webauthn import verify_registration_response  # noqa: PLC0415
+
         try:
             verified = verify_registration_response(
                 credential=dict(credential),
@@ -124,7 +131,7 @@ class WebAuthnCeremonies:
                 expected_origin=self.origins,
                 require_user_verification=True,
             )
-        except _REFUSALS:
+        except _refusals():
             # The library's message names its internals: the client gets ours only.
             raise InvalidInput("The passkey was not accepted.", code=INVALID_PASSKEY) from None
         transports = _response(credential).get("transports")
@@ -143,6 +150,8 @@ class WebAuthnCeremonies:
     ) -> Assertion:
         handle = _response(credential).get("userHandle")
         user_handle = _bytes(handle, "response.userHandle") if handle else None
+        from webauthn import verify_authentication_response  # noqa: PLC0415
+
         try:
             verified = verify_authentication_response(
                 credential=dict(credential),
@@ -155,7 +164,7 @@ class WebAuthnCeremonies:
                 credential_current_sign_count=0,
                 require_user_verification=True,
             )
-        except _REFUSALS:
+        except _refusals():
             raise Unauthenticated("The passkey was not accepted.", code=INVALID_PASSKEY) from None
         return Assertion(
             sign_count=verified.new_sign_count,

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify
 from flask_swagger_ui import get_swaggerui_blueprint
-from spectree import Response as Responses
-from spectree import SecurityScheme, SpecTree
-from spectree.models import SecureType, SecuritySchemeData
 
 from interfaces.http.schemas.common import Problem
 from interfaces.shared.problems import PROBLEM_JSON
+
+if TYPE_CHECKING:
+    from spectree import SpecTree
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
 # The login API's refresh: a refresh token as the bearer credential, or none (the token
@@ -29,7 +29,11 @@ REFRESH_BEARER_OR_BODY: list[dict[str, list[str]]] = [BEARER, {}]
 def _spec() -> SpecTree:
     """One for each document, made when it is first asked for, like the wrappers. spectree
     keeps the first document it generates, and the models of every route it wrapped: one for
-    two apps would describe the first app's routes in the second's document."""
+    two apps would describe the first app's routes in the second's document. spectree is
+    imported then too (docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
+    from spectree import SecurityScheme, SpecTree  # noqa: PLC0415
+    from spectree.models import SecureType, SecuritySchemeData  # noqa: PLC0415
+
     return SpecTree(
         "flask",
         title="firegate",
@@ -98,6 +102,8 @@ def doc(
     statuses.setdefault(503, Problem)
 
     def documented(view: Callable[..., Any], spec: SpecTree) -> Callable[..., Any]:
+        from spectree import Response as Responses  # noqa: PLC0415
+
         resp = Responses(**{f"HTTP_{code}": model for code, model in statuses.items()})
         wrap = spec.validate(
             skip_validation=True,

@@ -6,7 +6,6 @@ behind it has its own budget and its own counters (docs/decisions/0358)."""
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import request
 
 from application.clients.clients import FindClient
@@ -21,6 +20,10 @@ def authenticated_client() -> str | None:
     alone; a public client (no secret to prove, so anyone may name it) by its id at the
     request's address; None for a client unknown or not proven: the address. The client is
     read through the process's copies the endpoint reads it from next (``ClientCache``)."""
+    # authlib.oauth2 (dozens of modules) waits for the provider's first request, as its server
+    # does (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+    from authlib.oauth2.rfc6749.util import extract_basic_authorization  # noqa: PLC0415
+
     try:
         named, secret = extract_basic_authorization(request.headers)
     except UnicodeDecodeError:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 
-import segno
-
 
 def qr_svg(uri: str, *, title: str | None = None, light: str | None = None) -> str:
     """``title``: the image's accessible name; ``light``: the background (transparent by
-    default), white where a dark page must not swallow it."""
+    default), white where a dark page must not swallow it. segno is imported by the first
+    enrolment drawn (docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
+    import segno  # noqa: PLC0415
+
     svg = io.BytesIO()
     segno.make(uri, error="m").save(
         svg,
