@@ -99,12 +99,10 @@ def test_an_unknown_mfa_token_is_401(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("post", "/auth/mfa/totp", {}),
         ("post", "/auth/mfa/totp", {"password": ""}),
         ("post", "/auth/mfa/totp/confirm", {"code": "abcdef"}),
         ("delete", "/auth/mfa/totp", {"password": PASSWORD}),
         ("delete", "/auth/mfa/totp", {"password": PASSWORD, "code": "1"}),
-        ("post", "/auth/mfa/recovery-codes", {"code": "123456"}),
     ],
 )
 def test_bad_enrolment_bodies_are_422(

@@ -38,7 +38,7 @@ from application.signin.throttle import (
 )
 from domain.accounts.identities import WayIn
 from domain.accounts.users import User
-from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
+from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.signin.mfa import TotpFactor
 from domain.signin.throttling import LoginThrottlePolicy
 
@@ -154,8 +154,10 @@ class TotpFactors:
         if user.password_hash is None and not cmd.password:
             require_recent_sign_in(cmd)
             return
-        if not cmd.password:
-            raise InvalidInput.field("password", "Required.", "missing")
+        if not cmd.password:  # no guess: nothing to count, no hash to spend
+            raise PermissionDenied(
+                "The current password is not correct.", code="invalid_current_password"
+            )
         self._password(user, cmd, clear_failures=clear_failures)
 
     def _code(self, user: User, cmd: MfaCommand, event: Audit, check: Callable[[], T | None]) -> T:
