@@ -161,7 +161,7 @@ def test_admins_invite_and_manage_members(base: str, firestore: Any) -> None:
         page.get_by_role("button", name="Send the invitation").click()
         assert status(page) == "The invitation is on its way."
         assert mailbox.wait_for("ivy@example.com")
-        assert "member, billing" in page.inner_text("main")
+        assert "Member, billing" in page.inner_text("main")  # firegate's role by its name
         checked(page)
         page.get_by_role("button", name="Revoke").click()
         assert "No invitations." in page.inner_text("main")
@@ -182,11 +182,11 @@ def test_admins_invite_and_manage_members(base: str, firestore: Any) -> None:
 
         page.get_by_role("link", name="Members").click()
         assert owner in page.inner_text("main") and name in page.inner_text("main")
-        change_roles(page, name, check="admin", uncheck="member")
+        change_roles(page, name, check="Admin", uncheck="Member")
         assert status(page) == "The roles are changed."
         checked(page)
         shoot(page, "org-members")
-        change_roles(page, owner, check="admin", uncheck="owner")
+        change_roles(page, owner, check="Admin", uncheck="Owner")
         assert "keeps at least one owner" in page.get_by_role("alert").inner_text()
         page.get_by_role("button", name="Remove").click()
         assert status(page) == "The member is removed."
