@@ -1,21 +1,26 @@
-"""Firebase's and Cloud Storage's adapters, each made with its client library by its first
-use in a worker.
+"""Adapters made with their client library by their first use in a worker: Firebase's,
+Cloud Storage's, and the upstream providers' OpenID client.
 
 gunicorn's master imports no cloud client library before it forks (firebase-admin, Cloud
 Storage with gRPC): each worker imports its own. These two serve features a deployment may
 not use (a Firebase sign-in, a file upload), and their libraries are 20 MiB of a worker's
 memory and 0.15-0.2 s of its start; so a worker imports them when it first verifies a
 Firebase token, mints a custom token or stores a file, as it imports Firestore's
-(infrastructure/firestore/sdk.py; docs/decisions/0453-one-import-in-the-master.md). Each
-class fits its port, so mypy checks every call through it."""
+(infrastructure/firestore/sdk.py; docs/decisions/0453-one-import-in-the-master.md). The
+upstream providers' OpenID client (Authlib and requests under it, about 0.1 s of a start and
+several MiB) is made by the first authorization, code exchange or native ID token
+(docs/decisions/0530-protocol-stacks-loaded-when-used.md). Each class fits its port, so
+mypy checks every call through it."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import BinaryIO
 
+from application.federation.upstream import Authorization, UpstreamClaims, UpstreamClient
 from application.ports import CustomTokenMinter, ExternalIdentity, FileStore, IdentityVerifier
+from domain.federation.upstream import UpstreamProvider
 
 
 class _FirstUse[T]:
@@ -56,3 +61,29 @@ class GcsFileStoreOnFirstUse(_FirstUse[FileStore]):
 
     def delete_prefix(self, prefix: str) -> int:
         return self.adapter().delete_prefix(prefix)
+
+
+class UpstreamClientOnFirstUse(_FirstUse[UpstreamClient]):
+    def authorization(
+        self, provider: UpstreamProvider, secret: str, redirect_uri: str
+    ) -> Authorization:
+        return self.adapter().authorization(provider, secret, redirect_uri)
+
+    def claims(
+        self,
+        provider: UpstreamProvider,
+        secret: str,
+        redirect_uri: str,
+        answer: Mapping[str, str],
+        expected: Authorization,
+        *,
+        wanted: Collection[str] = ("email",),
+    ) -> UpstreamClaims:
+        return self.adapter().claims(
+            provider, secret, redirect_uri, answer, expected, wanted=wanted
+        )
+
+    def id_token_claims(
+        self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
+    ) -> UpstreamClaims:
+        return self.adapter().id_token_claims(provider, secret, id_token, nonce)

@@ -24,7 +24,11 @@ from application.federation.upstream import Upstream, UpstreamClient, UpstreamPo
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sessions import SignIn
 from bootstrap.accounts import AccountsAdapters
-from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
+from bootstrap.cloud import (
+    FirebaseCustomTokensOnFirstUse,
+    FirebaseIdentityVerifierOnFirstUse,
+    UpstreamClientOnFirstUse,
+)
 from bootstrap.platform import Platform
 from bootstrap.signin import (
     SigninAdapters,
@@ -35,7 +39,6 @@ from bootstrap.signin import (
 )
 from domain.errors import InvalidInput
 from domain.federation.upstream import UpstreamProvider
-from infrastructure.federation.upstream_on_first_use import UpstreamClientOnFirstUse
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.settings import Settings
 

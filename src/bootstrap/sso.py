@@ -29,11 +29,11 @@ from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import AccountsAdapters
+from bootstrap.cloud import UpstreamClientOnFirstUse
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from infrastructure.federation.upstream_on_first_use import UpstreamClientOnFirstUse
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
 from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver

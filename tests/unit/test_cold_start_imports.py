@@ -221,7 +221,7 @@ from bootstrap.federation import upstream_client
 from domain.errors import Unavailable
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.accounts.challenge_providers import TurnstileChallenge
-from infrastructure.federation.upstream_on_first_use import UpstreamClientOnFirstUse
+from bootstrap.cloud import UpstreamClientOnFirstUse
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from interfaces.shared.qr import qr_svg
 
