@@ -28,6 +28,7 @@ from application.accounts.challenge_gate import (
     SpentChallenges,
 )
 from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
+from application.accounts.services import AccountServices
 from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.metrics import ARGON2_QUEUE_WAIT
@@ -35,6 +36,7 @@ from application.ports import (
     NO_METRICS,
     ActiveOrgs,
     AuditLog,
+    JobQueue,
     Metrics,
     OwnedData,
     PasswordHasher,
@@ -249,67 +251,60 @@ def signups(
     )
 
 
-def bind_accounts(
-    own: AccountsAdapters,
-    settings: Settings,
-    *,
-    platform: Platform,
-    owned: Sequence[OwnedData],
-    departures: Sequence[EndsBeforeDeletion],
-    hooks: AccountHooks,
-    check_password: PasswordCheck,
-    passwords: PasswordScreen,
-    hold: AccountHold,
-    addresses: AddressRule,
-    signups: Signups,
-    schemas: ProfileSchemas,
-) -> Accounts:
-    """``owned``: what the other capabilities keep per user, deleted with the account;
-    ``departures``: what ends before it and may refuse it (an org's last owner);
-    ``hooks``: the mails that follow; ``check_password``: sign-in's check of a signed-in
-    user's password; ``passwords``: the check of a new one against breached passwords;
-    ``hold``: what an org that holds an account refuses of a new address;
-    ``addresses``: the rule a new address follows; ``signups``: the door every new account
-    passes; ``schemas``: the profile schema."""
-    return Accounts(
-        users=own.users,
-        hasher=own.hasher,
-        clock=platform.clock,
-        audit=platform.audit,
-        hooks=hooks,
-        counter=platform.request_counter,
-        identity_changes=Limit(
-            settings.accounts.identity_change_limit, settings.accounts.identity_change_window
+@dataclass(frozen=True, kw_only=True)
+class Shared:
+    """What every capability's use cases share, made once before any of them is bound
+    (``bootstrap/loans.py``): the platform, whose audit log is the events' trail, the job
+    queue, and the rules an account follows whichever capability changes it, some of them
+    lent by the capabilities above (docs/contributing.md, "Wiring")."""
+
+    platform: Platform
+    queue: JobQueue  # every capability's jobs (the webhooks' have their own: events)
+    schemas: ProfileSchemas  # the profile schema; the provider's scopes and claims
+    challenge_gate: ChallengeGate  # asked when a signal fires (docs/security.md)
+    passwords: PasswordScreen  # a new password against breached ones
+    addresses: AddressRule  # the rule an address follows; the orgs' verified domains
+    hold: AccountHold  # what an org that holds an account refuses of it (sso)
+    signups: Signups  # the door every new account passes (orgs' invitations, hooks)
+    owned: Sequence[OwnedData]  # what the others keep per user, deleted with the account
+    departures: Sequence[EndsBeforeDeletion]  # what ends first and may refuse (orgs)
+    hooks: AccountHooks  # what follows a change: mails, an org's auto_join
+    check_password: PasswordCheck  # sign-in's check of a signed-in user's password
+
+
+def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountServices:
+    """The accounts' use cases."""
+    platform, schemas = shared.platform, shared.schemas
+    return AccountServices(
+        accounts=Accounts(
+            users=own.users,
+            hasher=own.hasher,
+            clock=platform.clock,
+            audit=platform.audit,
+            hooks=shared.hooks,
+            counter=platform.request_counter,
+            identity_changes=Limit(
+                settings.accounts.identity_change_limit, settings.accounts.identity_change_window
+            ),
+            hold=shared.hold,
+            addresses=shared.addresses,
+            owned=shared.owned,
+            departures=shared.departures,
+            check_password=shared.check_password,
+            signups=shared.signups,
+            passwords=shared.passwords,
+            schemas=schemas,
         ),
-        hold=hold,
-        addresses=addresses,
-        owned=owned,
-        departures=departures,
-        check_password=check_password,
-        signups=signups,
-        passwords=passwords,
-        schemas=schemas,
-    )
-
-
-def bind_admin(
-    own: AccountsAdapters,
-    *,
-    platform: Platform,
-    owned: Sequence[OwnedData],
-    departures: Sequence[EndsBeforeDeletion],
-    schemas: ProfileSchemas,
-) -> Administration:
-    """``owned``: what the other capabilities keep per user, deleted with the account;
-    ``departures``: what ends before it and may refuse it (an org's last owner);
-    ``schemas``: the profile schema."""
-    return Administration(
-        users=own.users,
-        clock=platform.clock,
-        audit=platform.audit,
-        owned=owned,
-        departures=departures,
-        schemas=schemas,
+        admin=Administration(
+            users=own.users,
+            clock=platform.clock,
+            audit=platform.audit,
+            owned=shared.owned,
+            departures=shared.departures,
+            schemas=schemas,
+        ),
+        profile_schemas=schemas,
+        challenge_gate=shared.challenge_gate,
     )
 
 

@@ -11,6 +11,7 @@ from application.clients.api_resources import ApiResourceRegistry, CatalogueCach
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
 from application.clients.ports import ApiResources, ClientCache, OAuthClients
+from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
@@ -78,4 +79,39 @@ def bind_client_keys(own: ClientsAdapters, settings: Settings) -> AssertionKeys:
         resolver=own.keys_resolver,
         local=settings.service.app_profile == "local",
         kept=KeptKeys(),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientParts:
+    """This process's copies of the clients and of the API resources' catalogue, made before
+    what else reads or deletes them is bound (``bootstrap/loans.py``)."""
+
+    cache: ClientCache
+    catalogue: CatalogueCache
+
+
+def parts(own: ClientsAdapters, settings: Settings) -> ClientParts:
+    return ClientParts(
+        cache=client_cache(own, settings), catalogue=resource_catalogue(own, settings)
+    )
+
+
+def wire(
+    own: ClientsAdapters,
+    settings: Settings,
+    parts: ClientParts,
+    *,
+    orgs: OrgRepository,
+    platform: Platform,
+) -> ClientServices:
+    """The clients' use cases; ``orgs``: whose admins manage an org's own clients and API
+    resources."""
+    catalogue = parts.catalogue
+    return ClientServices(
+        keys=bind_client_keys(own, settings),
+        clients=bind_clients(
+            orgs=orgs, platform=platform, clients=parts.cache, catalogue=catalogue
+        ),
+        resources=bind_api_resources(settings, orgs=orgs, platform=platform, catalogue=catalogue),
     )

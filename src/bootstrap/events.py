@@ -20,6 +20,7 @@ from application.events.security_events import (
     SessionEnds,
     StoringAuditLog,
 )
+from application.events.services import EventServices
 from application.events.webhooks.admin import Webhooks
 from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.delivery import WebhookDelivery
@@ -184,3 +185,36 @@ def webhooks(
 def event_history(own: EventsAdapters, *, users: UserRepository) -> EventHistory:
     """``users``: whose events an admin lists by id."""
     return EventHistory(events=own.security_events, users=users)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookParts:
+    """What the webhooks' deliveries go through, made before the audit log that writes to it
+    (``bootstrap/loans.py``)."""
+
+    policy: WebhookPolicy
+    outbox: WebhookOutbox
+    queue: JobQueue  # the webhooks' own (docs/reference/jobs.md)
+
+
+def wire(
+    own: EventsAdapters,
+    parts: WebhookParts,
+    *,
+    users: UserRepository,
+    box_key: SecretBox,
+    platform: Platform,
+) -> EventServices:
+    """The events' use cases; ``users``: whose events an admin lists by id; ``box_key``: what
+    seals the endpoints' signing secrets (sign-in's secret box)."""
+    return EventServices(
+        history=event_history(own, users=users),
+        webhooks=webhooks(
+            own,
+            parts.policy,
+            box_key=box_key,
+            platform=platform,
+            outbox=parts.outbox,
+            queue=parts.queue,
+        ),
+    )

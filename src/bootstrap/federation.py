@@ -20,6 +20,7 @@ from application.federation.connected import ConnectedAccounts
 from application.federation.firebase import Firebase
 from application.federation.linking import Links
 from application.federation.providers import UpstreamProviders, WithConfigured
+from application.federation.services import FederationServices
 from application.federation.upstream import Upstream, UpstreamClient, UpstreamPolicy
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sessions import SignIn
@@ -214,3 +215,16 @@ def bind_upstream(
 def provider_ids(own: FederationAdapters) -> frozenset[str]:
     """The ids of the upstream providers configured now (an import keeps the links to them)."""
     return frozenset(provider.id for provider in own.upstream_providers.list_all())
+
+
+def wire(
+    own: FederationAdapters, settings: Settings, signed_in: SignedIn, *, hooks: AccountHooks
+) -> FederationServices:
+    """Federation's use cases; ``hooks``: what follows a new account and a proven address."""
+    return FederationServices(
+        firebase=bind_firebase(own, signed_in=signed_in, hooks=hooks),
+        identities=bind_connected(
+            signed_in.accounts, signin=signed_in.signin, platform=signed_in.platform
+        ),
+        upstream=bind_upstream(own, settings, signed_in=signed_in, hooks=hooks),
+    )

@@ -18,6 +18,7 @@ from application.hooks.admin import AuthHooks
 from application.hooks.caller import HookCache, HookCaller
 from application.hooks.hooked import TokenClaimsHook
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
+from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
@@ -79,6 +80,40 @@ def hook_caller(
         clock=platform.clock,
         policy=policy,
         metrics=platform.metrics,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HookParts:
+    """The hooks as every process asks them, made before the capabilities that ask them are
+    bound (``bootstrap/loans.py``)."""
+
+    policy: HookPolicy
+    cache: HookCache
+    caller: HookCaller
+    box_key: SecretBox  # what opens and seals their signing secrets (sign-in's secret box)
+
+
+def parts(
+    own: HooksAdapters, settings: Settings, *, box_key: SecretBox, platform: Platform
+) -> HookParts:
+    policy = hook_policy(settings)
+    cache = hook_cache(own, policy, platform=platform)
+    caller = hook_caller(own, policy, cache=cache, box_key=box_key, platform=platform)
+    return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key)
+
+
+def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookServices:
+    """The admins' use cases of the hooks."""
+    return HookServices(
+        hooks=auth_hooks(
+            own,
+            hooks.policy,
+            cache=hooks.cache,
+            caller=hooks.caller,
+            box_key=hooks.box_key,
+            platform=platform,
+        )
     )
 
 

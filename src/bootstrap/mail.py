@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
-from application.accounts.breached import PasswordScreen
 from application.hooks.caller import HookCaller
 from application.hooks.hooked import HookMailer
 from application.jobs import JobHandler
@@ -30,11 +29,13 @@ from application.mail.sending import (
     ProviderNames,
     SendMailJob,
 )
-from application.ports import JobQueue, Mailer, MailRenderer, OwnedData, TokenVersionCopies
+from application.mail.services import MailServices
+from application.ports import JobQueue, Mailer, MailRenderer, TokenVersionCopies
 from application.signin.codes.email import EMAIL_CODE_MAIL
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters, SigninPolicies, first_proof
+from bootstrap.signin import SigninAdapters
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
@@ -87,42 +88,27 @@ def mail_settings(settings: Settings) -> MailSettings:
     )
 
 
-@dataclass(frozen=True)
-class MailFlows:
-    """The mail flows' use cases, each group one object: the fields of ``Services`` they
-    become."""
-
-    email: EmailVerification
-    password_reset: PasswordReset
-    invitations: AccountInvitations
-    not_me: NotMeLinks
-
-
-def flows(
-    own: MailAdapters,
-    *,
-    accounts: AccountsAdapters,
-    signin: SigninAdapters,
-    rules: SigninPolicies,
-    platform: Platform,
-    grants: OwnedData,
-    queue: JobQueue,
-    hooks: AccountHooks,
-    passwords: PasswordScreen,
-) -> MailFlows:
-    """``grants``: the provider's, ended with a password reset or a takeover's proof;
-    ``hooks.proven``: what follows an address a mailed link proves (an org's auto_join);
-    ``passwords``: the check of a new password against breached ones."""
+def wire(own: MailAdapters, signed_in: SignedIn, shared: Shared) -> MailServices:
+    """The mail flows' use cases; ``signed_in.grants``: the provider's, ended with a password
+    reset or a takeover's proof; ``shared.hooks.proven``: what follows an address a mailed
+    link proves (an org's auto_join)."""
+    accounts, signin, rules, platform = (
+        signed_in.accounts,
+        signed_in.signin,
+        signed_in.rules,
+        signed_in.platform,
+    )
     users, identities, clock, audit = (
         accounts.users,
         accounts.identities,
         platform.clock,
         platform.audit,
     )
+    queue, hooks, passwords = shared.queue, shared.hooks, shared.passwords
     passkeys, factors, tokens = signin.passkeys, signin.factors, own.action_tokens
-    proof = first_proof(accounts, signin, platform, grants=grants)
-    return MailFlows(
-        email=EmailVerification(
+    proof = signed_in.first_proof()
+    return MailServices(
+        verification=EmailVerification(
             users=users,
             identities=identities,
             first_proof=proof,

@@ -6,14 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import ProfileSchemaSource
-from application.accounts.addresses import AddressRule
-from application.accounts.signups import Signups
 from application.federation.providers import UpstreamProviders
 from application.migration.ports import UserMoves
-from application.migration.services import UserMigration
-from bootstrap.accounts import AccountsAdapters
-from bootstrap.platform import Platform
+from application.migration.services import MigrationServices, UserMigration
+from bootstrap.accounts import AccountsAdapters, Shared
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 
 if TYPE_CHECKING:
@@ -29,26 +25,25 @@ def build(client: Client) -> MigrationAdapters:
     return MigrationAdapters(user_moves=FirestoreUserMoves(client))
 
 
-def bind_migration(
+def wire(
     own: MigrationAdapters,
+    shared: Shared,
     *,
     accounts: AccountsAdapters,
-    platform: Platform,
     providers: UpstreamProviders,
-    addresses: AddressRule,
-    schemas: ProfileSchemaSource,
-    signups: Signups,
-) -> UserMigration:
-    """``providers``: federation's upstream providers, whose identities an import links;
-    ``addresses``: the rule an imported address follows; ``schemas``: the profile schema;
-    ``signups``: the door every new account passes."""
-    return UserMigration(
-        moves=own.user_moves,
-        users=accounts.users,
-        hasher=accounts.hasher,
-        clock=platform.clock,
-        providers=providers,
-        addresses=addresses,
-        schemas=schemas,
-        signups=signups,
+) -> MigrationServices:
+    """The import and export of users; ``providers``: federation's upstream providers, whose
+    identities an import links. An imported address follows the accounts' rule and passes
+    their door (``shared``)."""
+    return MigrationServices(
+        users=UserMigration(
+            moves=own.user_moves,
+            users=accounts.users,
+            hasher=accounts.hasher,
+            clock=shared.platform.clock,
+            providers=providers,
+            addresses=shared.addresses,
+            schemas=shared.schemas,
+            signups=shared.signups,
+        )
     )

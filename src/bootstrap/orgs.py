@@ -43,10 +43,12 @@ from application.orgs.ports import (
     OrgRoleRepository,
     ResourceScopes,
 )
+from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
@@ -326,4 +328,66 @@ def bind_domains(own: OrgsAdapters, *, platform: Platform) -> VerifiedDomains:
         txt=own.txt,
         clock=platform.clock,
         audit=platform.audit,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrgParts:
+    """What the orgs' use cases take that is made before them (``bootstrap/loans.py``): an
+    org's purge and the accounts it manages (which the account deletion also reaches), and
+    what the capabilities above lend them."""
+
+    purge: OrgPurge
+    managed: ManagedAccounts
+    sso_ready: SsoReadiness  # whether an org has an active connection (sso)
+    connection_names: ConnectionNames  # what its audit log calls them (sso)
+    scopes: ResourceScopes  # the API resources' scopes a role may carry (clients)
+
+
+def wire(
+    own: OrgsAdapters,
+    settings: Settings,
+    signed_in: SignedIn,
+    shared: Shared,
+    parts: OrgParts,
+    *,
+    events: SecurityEvents,
+) -> OrgServices:
+    """The orgs' use cases; ``events``: the security events an org's audit log reads."""
+    platform, users = shared.platform, signed_in.accounts.users
+    return OrgServices(
+        access=bind_access(own),
+        active=bind_active_org(
+            accounts=signed_in.accounts,
+            signin=signed_in.signin,
+            platform=platform,
+            token_hook=signed_in.rules.token_hook,
+        ),
+        orgs=bind_orgs(
+            own,
+            users=users,
+            events=events,
+            platform=platform,
+            queue=shared.queue,
+            purge=parts.purge,
+            sso_ready=parts.sso_ready,
+            connection_names=parts.connection_names,
+            managed=parts.managed,
+        ),
+        members=bind_members(own, users=users, platform=platform),
+        roles=bind_roles(own, platform=platform, scopes=parts.scopes),
+        member_attributes=bind_member_attributes(
+            own, users=users, schemas=shared.schemas, platform=platform
+        ),
+        joining=bind_joining(own, users=users, platform=platform),
+        domains=bind_domains(own, platform=platform),
+        invitations=bind_invitations(
+            own,
+            settings,
+            accounts=signed_in.accounts,
+            platform=platform,
+            queue=shared.queue,
+            hooks=shared.hooks,
+            addresses=shared.addresses,
+        ),
     )

@@ -33,9 +33,11 @@ from application.provider.ports import (
     PushedRequests,
     RequestSeal,
 )
+from application.provider.services import ProviderServices
 from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.federation import SignedIn
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
@@ -219,3 +221,44 @@ def bind_pushed(own: ProviderAdapters, *, platform: Platform) -> PushedAuthoriza
 def bind_client_logouts(*, clients: ClientCache, deliveries: WebhookDeliveries) -> ClientLogoutLog:
     """``deliveries``: the webhook outbox, which holds the clients' logout tokens."""
     return ClientLogoutLog(clients=clients, deliveries=deliveries)
+
+
+def wire(
+    own: ProviderAdapters,
+    settings: Settings,
+    signed_in: SignedIn,
+    shared: Shared,
+    *,
+    clients: ClientCache,
+    deliveries: WebhookDeliveries,
+) -> ProviderServices:
+    """The OpenID provider's use cases; ``clients``: this process's copies of the clients;
+    ``deliveries``: the webhook outbox, which holds the clients' logout tokens."""
+    accounts, signin, platform = signed_in.accounts, signed_in.signin, shared.platform
+    return ProviderServices(
+        accounts=bind_accounts(accounts=accounts, signin=signin, platform=platform),
+        apps=bind_apps(own, accounts=accounts, platform=platform, clients=clients),
+        client_logouts=bind_client_logouts(clients=clients, deliveries=deliveries),
+        consent=bind_consent(own, platform=platform),
+        device=bind_device(
+            own,
+            settings,
+            accounts=accounts,
+            signin=signin,
+            rules=signed_in.rules,
+            platform=platform,
+            clients=clients,
+        ),
+        grants=bind_grants(own, settings, accounts=accounts, platform=platform),
+        introspection=bind_introspection(
+            own, accounts=accounts, platform=platform, clients=clients
+        ),
+        minting=bind_minting(
+            own,
+            settings,
+            platform=platform,
+            schemas=shared.schemas,
+            token_hook=signed_in.rules.token_hook,
+        ),
+        pushed=bind_pushed(own, platform=platform),
+    )

@@ -27,7 +27,9 @@ from application.resources.dogs import (
     PictureSource,
 )
 from application.resources.files import FileRepository, Files, OwnedFiles
+from application.resources.services import ResourceServices
 from application.resources.tasks import TaskRepository, Tasks
+from bootstrap.accounts import Shared
 from bootstrap.cloud import GcsFileStoreOnFirstUse
 from bootstrap.platform import Platform
 from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
@@ -142,4 +144,15 @@ def bind_files(own: ResourcesAdapters, settings: Settings, *, platform: Platform
         store=own.file_store,
         clock=platform.clock,
         max_bytes=settings.resources.max_upload_bytes,
+    )
+
+
+def wire(own: ResourcesAdapters, settings: Settings, shared: Shared) -> ResourceServices:
+    """The resources' use cases."""
+    platform = shared.platform
+    return ResourceServices(
+        datasets=bind_datasets(own, settings, platform=platform),
+        dogs=bind_dogs(own, platform=platform, queue=shared.queue),
+        files=bind_files(own, settings, platform=platform),
+        tasks=bind_tasks(own, platform=platform),
     )

@@ -15,8 +15,10 @@ from application.orgs.ports import OrgRepository
 from application.scim.groups import DirectoryGroups
 from application.scim.managed import DirectoryMadeAccounts
 from application.scim.ports import ScimGroups, ScimTokens, ScimUsers
+from application.scim.services import ScimServices
 from application.scim.tokens import DirectoryTokens
 from application.scim.users import DirectoryUsers
+from bootstrap.accounts import Shared
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
@@ -88,4 +90,25 @@ def bind_groups(own: ScimAdapters, *, orgs: OrgsAdapters, platform: Platform) ->
         orgs=orgs.orgs,
         clock=platform.clock,
         audit=platform.audit,
+    )
+
+
+def wire(
+    own: ScimAdapters, shared: Shared, *, users: UserRepository, orgs: OrgsAdapters
+) -> ScimServices:
+    """SCIM's use cases; ``users``: the accounts provisioning makes or joins; ``orgs``: their
+    memberships and the org's verified domains."""
+    platform = shared.platform
+    return ScimServices(
+        tokens=bind_tokens(own, orgs=orgs.orgs, platform=platform),
+        users=bind_users(
+            own,
+            users=users,
+            orgs=orgs,
+            platform=platform,
+            addresses=shared.addresses,
+            schemas=shared.schemas,
+            signups=shared.signups,
+        ),
+        groups=bind_groups(own, orgs=orgs, platform=platform),
     )

@@ -36,6 +36,7 @@ from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.services import SigninServices
 from application.signin.sessions import (
     SessionRepository,
     Sessions,
@@ -45,7 +46,7 @@ from application.signin.sessions import (
 )
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
-from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.accounts import AccountsAdapters, Shared, address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
@@ -420,4 +421,51 @@ def bind_email_codes(
         proven=proven,
         challenge_gate=challenge_gate,
         enabled=settings.mail.passwordless_email,
+    )
+
+
+def wire(
+    own: SigninAdapters,
+    settings: Settings,
+    rules: SigninPolicies,
+    shared: Shared,
+    *,
+    accounts: AccountsAdapters,
+    grants: OwnedData,
+    sign_up: Callable[[RegisterProven], User],
+) -> SigninServices:
+    """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
+    ``sign_up``: the accounts' sign-up by a proven address (``Accounts.register_proven``)."""
+    platform = shared.platform
+    return SigninServices(
+        authentication=bind_authentication(
+            own,
+            platform=platform,
+            tokens=own.tokens,
+            reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
+        ),
+        email_codes=bind_email_codes(
+            own,
+            rules,
+            settings,
+            accounts=accounts,
+            platform=platform,
+            grants=grants,
+            queue=shared.queue,
+            proven=shared.hooks.proven,
+            sign_up=sign_up,
+            challenge_gate=shared.challenge_gate,
+        ),
+        login=bind_login(
+            own,
+            rules,
+            accounts=accounts,
+            platform=platform,
+            challenge_gate=shared.challenge_gate,
+            passwords=shared.passwords,
+        ),
+        passkeys=bind_passkeys(own, rules, accounts=accounts, platform=platform),
+        personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
+        sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
+        totp=bind_totp(own, rules, accounts=accounts, platform=platform),
     )

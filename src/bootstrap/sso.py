@@ -25,10 +25,11 @@ from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, Ce
 from application.sso.names import OrgConnectionNames, WayInNames
 from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
 from application.sso.required import OrgHold, RequiredSso
+from application.sso.services import SsoServices
 from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.cloud import UpstreamClientOnFirstUse
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
@@ -339,3 +340,40 @@ def start_certificate_sweeper(
     interval = settings.sso.sso_certificate_sweep_interval
     if interval > 0:
         scheduler.every(interval, sweep.run_scheduled)
+
+
+def wire(
+    own: SsoAdapters,
+    settings: Settings,
+    signed_in: SignedIn,
+    shared: Shared,
+    *,
+    orgs: OrgsAdapters,
+    any_sso: SsoPresence,
+    certificate_sweep: CertificateSweep,
+) -> SsoServices:
+    """Single sign-on's use cases; ``any_sso``: whether any org has it, remembered once for
+    them and the sign-in gate; ``certificate_sweep``: the pass its scheduler runs too."""
+    box, platform, hooks, schemas = (
+        signed_in.signin.secret_box,
+        shared.platform,
+        shared.hooks,
+        shared.schemas,
+    )
+    return SsoServices(
+        connections=bind_connections(
+            own, settings, orgs=orgs.orgs, box=box, platform=platform, any_sso=any_sso
+        ),
+        setup=bind_setup_links(
+            own, settings, orgs=orgs.orgs, box=box, platform=platform, any_sso=any_sso
+        ),
+        certificate_sweep=certificate_sweep,
+        saml=bind_saml(own),
+        saml_signin=bind_saml_signin(
+            own, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas
+        ),
+        discovery=bind_discovery(own, settings, orgs=orgs, any_sso=any_sso),
+        oidc_signin=bind_oidc_signin(
+            own, settings, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas
+        ),
+    )

@@ -1,0 +1,339 @@
+"""What the capabilities lend one another before any of them is bound: the platform with the
+audit trail every event goes through, the job queue and its handlers, the rules an account and
+a sign-in follow whichever capability asks, and the parts two capabilities share. A lower
+capability takes what a higher one lends it as a port of its own (``SignInGate``,
+``DomainHolders``, ``SignUpHook``, ``OwnedData``...), made here from the higher one's
+adapters; ``bind`` (``binding.py``) then builds each capability's services from these records
+and the capabilities below it (docs/contributing.md, "Wiring"; decision 0528).
+
+No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
+is that submodule: importing the submodule would replace it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from application.events.security_events import SessionEnds, WithRequestOrigin
+from application.events.webhooks.ports import DeliveryChannel
+from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
+from application.mail.sending import NotifyingAuditLog
+from application.ports import AuditLog, JobQueue, OwnedData
+from application.sso.discovery import SsoPresence
+from application.sso.expiry import CertificateSweep
+from bootstrap import (
+    accounts,
+    clients,
+    events,
+    hooks,
+    mail,
+    orgs,
+    provider,
+    resources,
+    scim,
+    signin,
+    sso,
+)
+from bootstrap.federation import SignedIn
+from bootstrap.platform import Platform
+from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.provider.claims_request import CLAIM_SCOPES
+from infrastructure.settings import Settings
+from interfaces.shared.limits import request_origin
+
+if TYPE_CHECKING:
+    from bootstrap.adapters import Adapters
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loans:
+    """What ``lend`` makes: each record goes to the capabilities that take it."""
+
+    shared: accounts.Shared  # every capability's
+    rules: signin.SigninPolicies  # every way of signing in
+    signed_in: SignedIn  # what a sign-in is built from, for the capabilities above sign-in
+    hooks: hooks.HookParts
+    mail: mail.MailAdapters  # its mailer behind the send_mail hook
+    webhooks: events.WebhookParts
+    orgs: orgs.OrgParts
+    clients: clients.ClientParts
+    any_sso: SsoPresence  # whether any org has single sign-on, remembered once
+    certificate_sweep: CertificateSweep
+    run: JobHandler  # what runs any job, queued or pushed
+
+
+def lend(settings: Settings, adapters: Adapters) -> Loans:
+    base = adapters.platform
+    # The queue runs every capability's jobs; the handlers are added below, as some of them
+    # queue jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a
+    # span, with traces on). Webhook deliveries wait for their receivers on a queue of their
+    # own, so that no mail waits behind them (docs/reference/jobs.md).
+    handlers: dict[str, JobHandler] = {}
+    run = base.job_spans(JobRunner(handlers=handlers).run)
+    queue = base.job_queue(run)
+    webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
+    client_parts = clients.parts(adapters.clients, settings)
+    webhooks = events.WebhookParts(
+        policy=(policy := events.webhook_policy(settings)),
+        outbox=events.webhook_outbox(adapters.events, policy, platform=base, queue=webhook_queue),
+        queue=webhook_queue,
+    )
+    # Every way a session ends is an audit event: it tells the clients holding grants of the
+    # session, through the same outbox (back-channel logout).
+    ends, channels = provider.back_channel_logout(
+        adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
+    )
+    base = replace(base, audit=_audit_trail(adapters, base, webhooks, queue=queue, ends=ends))
+    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
+    # shared by their callers and the admins' use cases. Every mail goes through the
+    # send_mail hook when one is set.
+    hook_parts = hooks.parts(
+        adapters.hooks, settings, box_key=adapters.signin.secret_box, platform=base
+    )
+    hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.caller)
+    any_sso = sso.presence(adapters.sso, base.clock)
+    shared, rules, org_parts = _account_rules(
+        settings,
+        adapters,
+        base=base,
+        queue=queue,
+        hook_parts=hook_parts,
+        client_parts=client_parts,
+        any_sso=any_sso,
+    )
+    signed_in = SignedIn(
+        adapters.accounts, adapters.signin, rules, base, grants=adapters.provider.oauth_grants
+    )
+    certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
+    handlers.update(
+        _handlers(
+            settings,
+            adapters,
+            shared=shared,
+            org_parts=org_parts,
+            hooked_mail=hooked_mail,
+            webhooks=webhooks,
+            channels=channels,
+        )
+    )
+    _sweeps(
+        settings,
+        adapters,
+        base=base,
+        webhooks=webhooks,
+        certificate_sweep=certificate_sweep,
+        handlers=handlers,
+    )
+    return Loans(
+        shared=shared,
+        rules=rules,
+        signed_in=signed_in,
+        hooks=hook_parts,
+        mail=hooked_mail,
+        webhooks=webhooks,
+        orgs=org_parts,
+        clients=client_parts,
+        any_sso=any_sso,
+        certificate_sweep=certificate_sweep,
+        run=run,
+    )
+
+
+def _audit_trail(
+    adapters: Adapters,
+    base: Platform,
+    webhooks: events.WebhookParts,
+    *,
+    queue: JobQueue,
+    ends: SessionEnds | None,
+) -> AuditLog:
+    """Every audit event is also stored where the account's owner and the admins read it,
+    with its webhook deliveries, and a change to how an account signs in, or a sign-in from a
+    new device, queues its notice; each carries the address and user agent of the request
+    that caused it."""
+    stored = events.stored_audit(adapters.events, platform=base, outbox=webhooks.outbox, ends=ends)
+    return WithRequestOrigin(
+        inner=NotifyingAuditLog(log=stored, queue=queue, clock=base.clock), origin=request_origin
+    )
+
+
+def _account_rules(
+    settings: Settings,
+    adapters: Adapters,
+    *,
+    base: Platform,
+    queue: JobQueue,
+    hook_parts: hooks.HookParts,
+    client_parts: clients.ClientParts,
+    any_sso: SsoPresence,
+) -> tuple[accounts.Shared, signin.SigninPolicies, orgs.OrgParts]:
+    """The rules an account and a sign-in follow whichever capability asks, and what an org
+    owns of the accounts."""
+    acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
+    # An attribute may be released as a claim by the provider, under the scopes it offers,
+    # never as a reserved claim (the provider's own among them).
+    schemas = accounts.bind_profile_schemas(
+        acc, settings, scopes=CLAIM_SCOPES, claims=RESERVED_CLAIMS
+    )
+    # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
+    # (docs/security.md).
+    challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
+    # Every way of signing in ends in one step, whose gate holds an org's members to its
+    # single sign-on where the org requires it (docs/reference/sso.md); an address follows
+    # the orgs' verified domains; every token carries the before_token hook's claims.
+    # The door every new account passes, whoever makes it (a person, an org, the operators):
+    # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
+    # when a signal fires; then the operator's before_sign_up hook.
+    rules = replace(
+        signin.policies(settings),
+        gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
+        hold=sso.account_hold(orgs=adapters.orgs),
+        addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
+        token_hook=hooks.token_hook(hook_parts.caller),
+        signups=accounts.signups(
+            settings,
+            audit=base.audit,
+            invitations=orgs.invited_addresses(adapters.orgs, base),
+            hook=hooks.before_sign_up(hook_parts.caller, schemas=schemas, origin=request_origin),
+            gate=challenge_gate,
+        ),
+    )
+    # What the other capabilities own per user, deleted with the account, the orgs'
+    # memberships last: what an account holds under rules of its own (an org's last owner)
+    # ends first, and may refuse the deletion.
+    owned: list[OwnedData] = [
+        *resources.owned(adapters.resources),
+        sig.passkeys,
+        sig.factors,
+        prov.oauth_grants,
+        sig.personal_tokens,
+    ]
+    # The accounts an org manages (its SCIM or single sign-on made them, and nothing made
+    # them their holders' own), deleted with it, through the account deletion.
+    managed = orgs.managed_accounts(
+        adapters.orgs,
+        accounts=acc,
+        signin=sig,
+        platform=base,
+        directory=scim.directory_accounts(adapters.scim),
+        outside=sso.outside_way_in(adapters.sso),
+        owned=tuple(owned),
+    )
+    # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
+    # kinds, and the other capabilities' data of an org: its OAuth clients, its members'
+    # org-scoped tokens, its single sign-on connections, its directory's SCIM tokens, users
+    # and groups.
+    purge = orgs.org_purge(
+        adapters.orgs,
+        managed,
+        others=(
+            client_parts.cache,
+            sig.personal_tokens,
+            adapters.sso.connections,
+            adapters.scim.tokens,
+            adapters.scim.users,
+            adapters.scim.groups,
+        ),
+    )
+    departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)
+    # An address newly proven anywhere joins the org that auto-joins its domain.
+    account_hooks = replace(
+        mail.account_hooks(base, queue=queue),
+        proven=orgs.address_proven(adapters.orgs, platform=base),
+    )
+    passwords = accounts.password_screen(acc, settings, platform=base)
+    shared = accounts.Shared(
+        platform=base,
+        queue=queue,
+        schemas=schemas,
+        challenge_gate=challenge_gate,
+        passwords=passwords,
+        addresses=rules.addresses,
+        hold=rules.hold,
+        signups=rules.signups,
+        owned=(*owned, departures),
+        departures=(departures,),
+        hooks=account_hooks,
+        check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+    )
+    org_parts = orgs.OrgParts(
+        purge=purge,
+        managed=managed,
+        sso_ready=sso.sso_ready(adapters.sso),
+        connection_names=sso.connection_names(adapters.sso),
+        scopes=client_parts.catalogue,
+    )
+    return shared, rules, org_parts
+
+
+def _handlers(
+    settings: Settings,
+    adapters: Adapters,
+    *,
+    shared: accounts.Shared,
+    org_parts: orgs.OrgParts,
+    hooked_mail: mail.MailAdapters,
+    webhooks: events.WebhookParts,
+    channels: Mapping[str, DeliveryChannel],
+) -> dict[str, JobHandler]:
+    """Every capability's jobs, by kind."""
+    acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
+    return (
+        resources.handlers(adapters.resources, platform=base)
+        | mail.handlers(
+            hooked_mail,
+            settings,
+            accounts=acc,
+            signin=sig,
+            platform=base,
+            queue=queue,
+            names=sso.way_in_names(
+                adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
+            ),
+        )
+        | orgs.handlers(org_parts.purge)
+        | orgs.invitation_handlers(
+            adapters.orgs, settings, accounts=acc, mail=hooked_mail, platform=base
+        )
+        | sso.certificate_handlers(
+            adapters.sso,
+            settings,
+            orgs=adapters.orgs,
+            accounts=acc,
+            mail=hooked_mail,
+            platform=base,
+            queue=queue,
+        )
+        | events.webhook_handlers(
+            adapters.events,
+            webhooks.policy,
+            users=acc.users,
+            box_key=sig.secret_box,
+            platform=base,
+            outbox=webhooks.outbox,
+            queue=queue,
+            channels=channels,
+        )
+    )
+
+
+def _sweeps(
+    settings: Settings,
+    adapters: Adapters,
+    *,
+    base: Platform,
+    webhooks: events.WebhookParts,
+    certificate_sweep: CertificateSweep,
+    handlers: dict[str, JobHandler],
+) -> None:
+    """The passes a scheduler runs: in this process, and as jobs for a scheduler outside it
+    (docs/reference/jobs.md, "Sweeps")."""
+    delivery_sweeper = events.delivery_sweeper(adapters.events, platform=base, queue=webhooks.queue)
+    events.start_sweeper(adapters.events, webhooks.policy, delivery_sweeper)
+    sso.start_certificate_sweeper(settings, adapters.events.scheduler, certificate_sweep)
+    sweeps = Sweeps(
+        {"webhooks": delivery_sweeper.sweep, "sso-certificates": certificate_sweep.sweep}
+    )
+    handlers[SWEEP] = sweeps.run_job
