@@ -100,62 +100,6 @@ def _wait_for_line(
         time.sleep(0.2)
 
 
-def test_make_run_with_the_emulator_ports_in_one_block_starts_first_time(tmp_path: Path) -> None:
-    # Firestore, Auth, Pub/Sub, Storage, then maildev's SMTP and web page, one after the other:
-    # firebase-tools' hub and logging ports must not land on Pub/Sub's or Storage's.
-    base = _free_block(int(os.environ.get("RUN_LOCAL_TEST_PORTS", "18101")), 12, 18180)
-    port = base + 10
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
-    for name in _NEWCOMER_UNSET:
-        env.pop(name, None)
-    env.update(
-        FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{base}",
-        FIREBASE_AUTH_EMULATOR_HOST=f"127.0.0.1:{base + 1}",
-        PUBSUB_EMULATOR_HOST=f"127.0.0.1:{base + 2}",
-        STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{base + 3}",
-        SMTP_URL=f"smtp://127.0.0.1:{base + 4}",
-        MAILDEV_WEB_PORT=str(base + 5),
-        PORT=str(port),
-        WEB_CONCURRENCY="1",
-        EMULATOR_DATA_DIR=str(tmp_path / "kept"),  # never the checkout's own
-    )
-    log = local_dir() / "run-local-moved-ports-e2e.log"
-    log.write_bytes(b"")
-    began = time.monotonic()
-    proc, printed = _run_local(env, log)
-    url = f"http://localhost:{port}"
-    try:
-        ready = time.monotonic() - began
-        print(f"make run with the ports moved to {base}-{base + 5}: ready in {ready:.1f} s")
-
-        said = [line for line in printed.splitlines() if line.startswith("run_local:")]
-        urls = [found for line in said for found in PRINTED_URL.findall(line)]
-        assert f"{url}/sign-in" in urls
-        assert all(found.startswith("http://localhost:") for found in urls), said
-        inbox = next(found for found in urls if found.endswith(f":{base + 5}/"))
-
-        page = requests.get(inbox, headers={"Accept": "text/html"}, timeout=10)
-        assert page.status_code == 200 and "<title>MailDev</title>" in page.text
-        sign_in = requests.get(f"{url}/sign-in", timeout=10)
-        assert sign_in.status_code == 200
-
-        address = "newcomer@example.com"
-        body = {"username": "newcomer", "email": address, "password": PASSWORD}
-        assert requests.post(f"{url}/register", json=body, timeout=60).status_code == 201
-        deadline = time.monotonic() + 60
-        while True:
-            listed = requests.get(inbox + "api/email", timeout=10).json()
-            mails = [m for m in listed if any(r["address"] == address for r in m["to"])]
-            if mails or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        assert mails, "no mail to the new account in the printed inbox"
-        assert f"{url}/verify-email?token=" in mails[0]["text"]
-    finally:
-        status = _ctrl_c(proc)
-    assert status in (0, 130, -signal.SIGINT), log.read_text()[-3000:]
-
-
 def _run_local(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """scripts/run_local.py in its own process group, as a terminal runs `make run`; once it
     prints where to sign in (and gunicorn then answers /healthz at once): the process, and
@@ -196,9 +140,14 @@ def _ctrl_c(proc: subprocess.Popen[bytes]) -> int:
     return proc.returncode
 
 
-def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps(
+def test_make_run_on_a_block_of_ports_starts_keeps_users_across_ctrl_c_and_make_reset(
     tmp_path: Path,
 ) -> None:
+    """``make run`` with the emulators on a block of consecutive ports starts the first time
+    (firebase-tools' hub and logging ports must not land on Pub/Sub's or Storage's), prints
+    addresses that lead to pages and a new account's mail in the printed inbox; it keeps the
+    accounts across Ctrl-C, and ``make reset`` empties what it keeps."""
+    # Firestore, Auth, Pub/Sub, Storage, then maildev's SMTP and web page, one after the other.
     base = _free_block(int(os.environ.get("RUN_LOCAL_KEEP_TEST_PORTS", "18141")), 12, 18240)
     kept = tmp_path / "kept"
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
@@ -222,12 +171,34 @@ def test_make_run_keeps_users_across_ctrl_c_and_make_reset_empties_what_it_keeps
     log = local_dir() / "run-local-kept-data-e2e.log"
     log.write_bytes(b"")
 
-    proc, _ = _run_local(env, log)
+    began = time.monotonic()
+    proc, printed = _run_local(env, log)
     try:
-        body = {"username": "keeper", "email": "keeper@example.com", "password": PASSWORD}
+        ready = time.monotonic() - began
+        print(f"make run with the ports moved to {base}-{base + 5}: ready in {ready:.1f} s")
+        said = [line for line in printed.splitlines() if line.startswith("run_local:")]
+        urls = [found for line in said for found in PRINTED_URL.findall(line)]
+        assert f"{url}/sign-in" in urls
+        assert all(found.startswith("http://localhost:") for found in urls), said
+        inbox = next(found for found in urls if found.endswith(f":{base + 5}/"))
+        page = requests.get(inbox, headers={"Accept": "text/html"}, timeout=10)
+        assert page.status_code == 200 and "<title>MailDev</title>" in page.text
+        assert requests.get(f"{url}/sign-in", timeout=10).status_code == 200
+
+        address = "keeper@example.com"
+        body = {"username": "keeper", "email": address, "password": PASSWORD}
         assert requests.post(f"{url}/register", json=body, timeout=60).status_code == 201
         made = requests.post(f"{identity}:signUp?key=any", json=firebase_user, timeout=30)
         assert made.status_code == 200, made.text
+        deadline = time.monotonic() + 60
+        while True:
+            listed = requests.get(inbox + "api/email", timeout=10).json()
+            mails = [m for m in listed if any(r["address"] == address for r in m["to"])]
+            if mails or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert mails, "no mail to the new account in the printed inbox"
+        assert f"{url}/verify-email?token=" in mails[0]["text"]
     finally:
         first = _ctrl_c(proc)
     printed = log.read_text(errors="replace")
