@@ -14,9 +14,11 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "src" / "interfaces" / "web" / "translations"
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
-# What babel.cfg extracts: the pages' code and templates, and the mail templates.
+# What babel.cfg extracts: the pages' code and templates, the provider's pages, and the mail
+# templates.
 SOURCES = [
     (ROOT / "src" / "interfaces" / "web", [("**.py", "python"), ("**.html", "jinja2")]),
+    (ROOT / "src" / "interfaces" / "provider", [("**.py", "python")]),
     (ROOT / "src" / "infrastructure" / "mail" / "templates", [("**", "jinja2")]),
 ]
 

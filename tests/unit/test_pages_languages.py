@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
 
 from tests.support.app import World
-from tests.support.catalogues import catalogues, translated, used_strings
+from tests.support.catalogues import SOURCES, TRANSLATIONS, catalogues, translated, used_strings
 from tests.support.pages import PASSWORD, csrf, sign_up
 
 pytestmark = pytest.mark.unit
@@ -274,3 +276,23 @@ def test_every_app_of_a_process_speaks_each_language_whichever_came_first() -> N
         assert f'<html lang="{language}">' in html
         spanish, english = "Tu cuenta" in html, "Your account" in html
         assert (spanish, english) == (language == "es", language == "en"), language
+
+
+def test_the_template_holds_every_string_the_pages_and_mails_use_and_no_other() -> None:
+    """messages.pot is what `pybabel extract` writes (docs/contributing.md, "Adding a
+    language"): a translator starts from it, so it follows the code."""
+    pot = TRANSLATIONS / "messages.pot"
+    with pot.open("rb") as source:
+        template = {
+            str(m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(source) if m.id
+        }
+    extracted: set[str] = set()
+    for directory, methods in SOURCES:
+        for _name, _line, message, _comments, _context in extract_from_dir(
+            str(directory), method_map=methods, keywords={**DEFAULT_KEYWORDS, "lazy_gettext": None}
+        ):
+            extracted.add(message if isinstance(message, str) else message[0])
+    assert extracted == template, (
+        f"not in messages.pot: {sorted(extracted - template)}; "
+        f"no longer used: {sorted(template - extracted)}"
+    )
