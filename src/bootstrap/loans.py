@@ -65,6 +65,8 @@ class Loans:
 
 
 def lend(settings: Settings, adapters: Adapters) -> Loans:
+    """What the capabilities lend one another, from their adapters; the webhook and
+    certificate sweepers are started here when the settings say so."""
     base = adapters.platform
     # The queue runs every capability's jobs; the handlers are added below, as some of them
     # queue jobs themselves. Queued or pushed, a job runs through the same ``run`` (in a
@@ -75,8 +77,9 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
     client_parts = clients.parts(adapters.clients, settings)
+    policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
-        policy=(policy := events.webhook_policy(settings)),
+        policy=policy,
         outbox=events.webhook_outbox(adapters.events, policy, platform=base, queue=webhook_queue),
         queue=webhook_queue,
     )
