@@ -56,6 +56,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "who am I": (2, 0, 1),
     "authenticated read by a personal token": (2, 0, 1),
     "org switch": (5, 2, 4),
+    "authorization request": (3, 1, 3),
     "code exchange": (2, 4, 3),
     "refresh grant": (2, 2, 3),
     "introspection": (2, 1, 2),
@@ -218,6 +219,22 @@ def org_switch(stage: Stage) -> Cost:
     return stage.counted(
         lambda: stage.client.post("/auth/org", json={"org": org_id}, headers=headers)
     )
+
+
+def authorization_request(stage: Stage) -> Cost:
+    """``GET /oauth/authorize`` from a signed-in browser whose consent is remembered: the
+    redirect with a new code."""
+    world = stage.world
+    app = world.register()
+    world.tokens(app)  # consented once
+
+    def authorize() -> TestResponse:
+        return world.authorize(
+            app["client_id"], code_challenge="x" * 43, code_challenge_method="S256"
+        )
+
+    stage.counted(authorize, 302)
+    return stage.counted(authorize, 302)
 
 
 def code_exchange(stage: Stage) -> Cost:
@@ -413,6 +430,7 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "who am I": who_am_i,
     "authenticated read by a personal token": personal_read,
     "org switch": org_switch,
+    "authorization request": authorization_request,
     "code exchange": code_exchange,
     "refresh grant": refresh_grant,
     "introspection": introspection,
