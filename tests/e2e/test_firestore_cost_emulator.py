@@ -37,7 +37,7 @@ from tests.support.app import app_on_emulator
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.firestore_indexes import index_entries, load_config
-from tests.support.oauth import EmulatorWorld, device_client, poll, start
+from tests.support.oauth import EmulatorWorld, device_client, enter, poll, start
 from tests.support.orgs import add_org, set_member
 from tests.support.scim import USERS, directory, user_body
 from tests.support.settings import make_settings
@@ -64,8 +64,10 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "introspection of a client's token": (1, 1, 2),
     "introspection of an exchanged token": (3, 1, 2),
     "introspection of a DPoP-bound token": (2, 1, 2),
+    "token exchange": (2, 1, 2),
     "client credentials": (0, 1, 1),
     "device poll": (1, 1, 2),
+    "device token": (2, 4, 4),
     "DPoP request": (2, 3, 3),
     "org creation": (3, 4, 3),  # the creator's token_version, copied onto the membership
     "SCIM create": (7, 8, 7),  # the org and its roles' definitions, read in its transaction
@@ -306,23 +308,42 @@ def client_token_introspection(stage: Stage) -> Cost:
     return _introspected(stage, answer.get_json()["access_token"], by=service)
 
 
-def exchanged_introspection(stage: Stage) -> Cost:
-    """An access token from a token exchange: its grant, its account and whether it was
-    revoked by itself."""
+API, BILLING = "https://api.example.com/", "https://billing.example.com/"
+
+
+def _exchanging(stage: Stage) -> Callable[[], TestResponse]:
+    """A resource server's exchange (RFC 8693) of a person's access token for its API for
+    one for its billing."""
     world = stage.world
-    api, billing = "https://api.example.com/", "https://billing.example.com/"
     service = world.register(
-        "--confidential", "--grant", "token_exchange", "--resource", api, "--resource", billing,
+        "--confidential", "--grant", "token_exchange", "--resource", API, "--resource", BILLING,
         name="Orders API",
     )  # fmt: skip
-    subject = world.tokens(service, resource=api)["access_token"]
-    answer = world.post_token(
-        service,
-        grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
-        subject_token=subject,
-        subject_token_type="urn:ietf:params:oauth:token-type:access_token",
-        resource=billing,
-    )
+    subject = world.tokens(service, resource=API)["access_token"]
+
+    def exchange() -> TestResponse:
+        return world.post_token(
+            service,
+            grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
+            subject_token=subject,
+            subject_token_type="urn:ietf:params:oauth:token-type:access_token",
+            resource=BILLING,
+        )
+
+    return exchange
+
+
+def token_exchange(stage: Stage) -> Cost:
+    """The subject token's signature, then its grant and account; the new token signed."""
+    exchange = _exchanging(stage)
+    stage.counted(exchange)
+    return stage.counted(exchange)
+
+
+def exchanged_introspection(stage: Stage) -> Cost:
+    """An access token from a token exchange, by a resource server: its grant, its account
+    and whether it was revoked by itself."""
+    answer = _exchanging(stage)()
     assert answer.status_code == 200, answer.get_json()
     return _introspected(stage, answer.get_json()["access_token"])
 
@@ -355,6 +376,19 @@ def device_poll(stage: Stage) -> Cost:
     first, second = start(world, tv), start(world, tv)
     stage.counted(lambda: poll(world, tv, first["device_code"]), 400)
     return stage.counted(lambda: poll(world, tv, second["device_code"]), 400)
+
+
+def device_token(stage: Stage) -> Cost:
+    """The poll that gets the tokens once the person allowed the device: its authorization
+    spent, the grant made."""
+    world = stage.world
+    tv = device_client(world)
+    first, second = start(world, tv), start(world, tv)
+    for started in (first, second):
+        allowed = enter(world, started["user_code"], decision="allow")
+        assert allowed.status_code == 200, allowed.get_data(as_text=True)
+    stage.counted(lambda: poll(world, tv, first["device_code"]))
+    return stage.counted(lambda: poll(world, tv, second["device_code"]))
 
 
 def dpop_request(stage: Stage) -> Cost:
@@ -438,8 +472,10 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "introspection of a client's token": client_token_introspection,
     "introspection of an exchanged token": exchanged_introspection,
     "introspection of a DPoP-bound token": dpop_introspection,
+    "token exchange": token_exchange,
     "client credentials": client_credentials,
     "device poll": device_poll,
+    "device token": device_token,
     "DPoP request": dpop_request,
     "org creation": org_creation,
     "SCIM create": scim_create,
