@@ -37,7 +37,7 @@ from tests.support.app import app_on_emulator
 from tests.support.dpop import DpopKey
 from tests.support.firestore_cost import Cost, FirestoreMeter, metered_client
 from tests.support.firestore_indexes import index_entries, load_config
-from tests.support.oauth import EmulatorWorld, device_client, poll, start
+from tests.support.oauth import EmulatorWorld, device_client, enter, poll, start
 from tests.support.orgs import add_org, set_member
 from tests.support.scim import USERS, directory, user_body
 from tests.support.settings import make_settings
@@ -53,12 +53,21 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "refresh": (2, 2, 4),
     "authenticated read": (2, 0, 1),
     "authenticated read in an org": (4, 0, 1),
+    "who am I": (2, 0, 1),
+    "authenticated read by a personal token": (2, 0, 1),
     "org switch": (5, 2, 4),
+    "authorization request": (3, 1, 3),
     "code exchange": (2, 4, 3),
     "refresh grant": (2, 2, 3),
     "introspection": (2, 1, 2),
+    "introspection of a refresh token": (2, 1, 2),
+    "introspection of a client's token": (1, 1, 2),
+    "introspection of an exchanged token": (3, 1, 2),
+    "introspection of a DPoP-bound token": (2, 1, 2),
+    "token exchange": (2, 1, 2),
     "client credentials": (0, 1, 1),
     "device poll": (1, 1, 2),
+    "device token": (2, 4, 4),
     "DPoP request": (2, 3, 3),
     "org creation": (3, 4, 3),  # the creator's token_version, copied onto the membership
     "SCIM create": (7, 8, 7),  # the org and its roles' definitions, read in its transaction
@@ -185,6 +194,26 @@ def authenticated_read_in_org(stage: Stage) -> Cost:
     return stage.counted(lambda: stage.client.get("/user", headers=headers))
 
 
+def who_am_i(stage: Stage) -> Cost:
+    """``GET /auth/whoami``: the account and the session, in one round trip."""
+    _, pair = stage.account()
+    headers = bearer(pair["access_token"])
+    stage.counted(lambda: stage.client.get("/auth/whoami", headers=headers))
+    return stage.counted(lambda: stage.client.get("/auth/whoami", headers=headers))
+
+
+def personal_read(stage: Stage) -> Cost:
+    """``GET /user`` with a personal access token: the account and the token, in one round
+    trip."""
+    _, pair = stage.account()
+    body = {"name": "script", "scopes": ["read"], "expires_in": 3600}
+    made = stage.client.post("/auth/tokens", json=body, headers=bearer(pair["access_token"]))
+    assert made.status_code == 201, made.get_json()
+    headers = bearer(made.get_json()["token"])
+    stage.counted(lambda: stage.client.get("/user", headers=headers))
+    return stage.counted(lambda: stage.client.get("/user", headers=headers))
+
+
 def org_switch(stage: Stage) -> Cost:
     """``POST /auth/org`` by the org's id, from a token that names none."""
     org_id, pair = _member(stage)
@@ -192,6 +221,22 @@ def org_switch(stage: Stage) -> Cost:
     return stage.counted(
         lambda: stage.client.post("/auth/org", json={"org": org_id}, headers=headers)
     )
+
+
+def authorization_request(stage: Stage) -> Cost:
+    """``GET /oauth/authorize`` from a signed-in browser whose consent is remembered: the
+    redirect with a new code."""
+    world = stage.world
+    app = world.register()
+    world.tokens(app)  # consented once
+
+    def authorize() -> TestResponse:
+        return world.authorize(
+            app["client_id"], code_challenge="x" * 43, code_challenge_method="S256"
+        )
+
+    stage.counted(authorize, 302)
+    return stage.counted(authorize, 302)
 
 
 def code_exchange(stage: Stage) -> Cost:
@@ -227,6 +272,96 @@ def introspection(stage: Stage) -> Cost:
     return stage.counted(lambda: world.client.post("/oauth/introspect", data=form))
 
 
+def _introspected(stage: Stage, token: str, by: dict[str, Any] | None = None) -> Cost:
+    """``POST /oauth/introspect`` of ``token`` by ``by`` (the confidential client it was
+    issued to) or else a resource server, which must find it active."""
+    world = stage.world
+    service = by or world.register("--confidential", name="A resource server")
+    form = {
+        "token": token,
+        "client_id": service["client_id"],
+        "client_secret": service["client_secret"],
+    }
+
+    def introspect() -> TestResponse:
+        answer = world.client.post("/oauth/introspect", data=form)
+        assert answer.get_json()["active"] is True, answer.get_json()
+        return answer
+
+    stage.counted(introspect)
+    return stage.counted(introspect)
+
+
+def refresh_introspection(stage: Stage) -> Cost:
+    world = stage.world
+    app = world.register("--confidential")
+    return _introspected(stage, world.tokens(app)["refresh_token"], by=app)
+
+
+def client_token_introspection(stage: Stage) -> Cost:
+    """A client's own access token (``client_credentials``): its client and whether it was
+    revoked by itself."""
+    world = stage.world
+    service = world.register("--confidential", name="A service")
+    answer = world.post_token(service, grant_type="client_credentials")
+    assert answer.status_code == 200, answer.get_json()
+    return _introspected(stage, answer.get_json()["access_token"], by=service)
+
+
+API, BILLING = "https://api.example.com/", "https://billing.example.com/"
+
+
+def _exchanging(stage: Stage) -> Callable[[], TestResponse]:
+    """A resource server's exchange (RFC 8693) of a person's access token for its API for
+    one for its billing."""
+    world = stage.world
+    service = world.register(
+        "--confidential", "--grant", "token_exchange", "--resource", API, "--resource", BILLING,
+        name="Orders API",
+    )  # fmt: skip
+    subject = world.tokens(service, resource=API)["access_token"]
+
+    def exchange() -> TestResponse:
+        return world.post_token(
+            service,
+            grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
+            subject_token=subject,
+            subject_token_type="urn:ietf:params:oauth:token-type:access_token",
+            resource=BILLING,
+        )
+
+    return exchange
+
+
+def token_exchange(stage: Stage) -> Cost:
+    """The subject token's signature, then its grant and account; the new token signed."""
+    exchange = _exchanging(stage)
+    stage.counted(exchange)
+    return stage.counted(exchange)
+
+
+def exchanged_introspection(stage: Stage) -> Cost:
+    """An access token from a token exchange, by a resource server: its grant, its account
+    and whether it was revoked by itself."""
+    answer = _exchanging(stage)()
+    assert answer.status_code == 200, answer.get_json()
+    return _introspected(stage, answer.get_json()["access_token"])
+
+
+def dpop_introspection(stage: Stage) -> Cost:
+    """A DPoP-bound access token: as any access token, its key's thumbprint in its claims."""
+    world = stage.world
+    app = world.register("--confidential")
+    code, verifier = world.code(app["client_id"])
+    world.client.environ_base["HTTP_DPOP"] = DpopKey().proof()
+    try:
+        tokens: dict[str, Any] = world.exchange(app, code, verifier).get_json()
+    finally:
+        del world.client.environ_base["HTTP_DPOP"]
+    assert tokens["token_type"] == "DPoP", tokens
+    return _introspected(stage, tokens["access_token"], by=app)
+
+
 def client_credentials(stage: Stage) -> Cost:
     world = stage.world
     service = world.register("--confidential", name="A service")
@@ -241,6 +376,19 @@ def device_poll(stage: Stage) -> Cost:
     first, second = start(world, tv), start(world, tv)
     stage.counted(lambda: poll(world, tv, first["device_code"]), 400)
     return stage.counted(lambda: poll(world, tv, second["device_code"]), 400)
+
+
+def device_token(stage: Stage) -> Cost:
+    """The poll that gets the tokens once the person allowed the device: its authorization
+    spent, the grant made."""
+    world = stage.world
+    tv = device_client(world)
+    first, second = start(world, tv), start(world, tv)
+    for started in (first, second):
+        allowed = enter(world, started["user_code"], decision="allow")
+        assert allowed.status_code == 200, allowed.get_data(as_text=True)
+    stage.counted(lambda: poll(world, tv, first["device_code"]))
+    return stage.counted(lambda: poll(world, tv, second["device_code"]))
 
 
 def dpop_request(stage: Stage) -> Cost:
@@ -313,12 +461,21 @@ OPERATIONS: dict[str, Callable[[Stage], Cost]] = {
     "refresh": refresh,
     "authenticated read": authenticated_read,
     "authenticated read in an org": authenticated_read_in_org,
+    "who am I": who_am_i,
+    "authenticated read by a personal token": personal_read,
     "org switch": org_switch,
+    "authorization request": authorization_request,
     "code exchange": code_exchange,
     "refresh grant": refresh_grant,
     "introspection": introspection,
+    "introspection of a refresh token": refresh_introspection,
+    "introspection of a client's token": client_token_introspection,
+    "introspection of an exchanged token": exchanged_introspection,
+    "introspection of a DPoP-bound token": dpop_introspection,
+    "token exchange": token_exchange,
     "client credentials": client_credentials,
     "device poll": device_poll,
+    "device token": device_token,
     "DPoP request": dpop_request,
     "org creation": org_creation,
     "SCIM create": scim_create,

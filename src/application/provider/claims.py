@@ -168,8 +168,11 @@ class ProviderAccounts:
 
     def authenticated_at(self, cmd: AuthTime) -> datetime | None:
         """When the browser's session began: the user's authentication time
-        (``auth_time``)."""
-        session = self.sessions.get(cmd.actor.session_id)
+        (``auth_time``). The session as the request's authentication read it with the
+        account, where it did (its start never changes): no read of its own."""
+        session = cmd.actor.session
+        if session is None or session.id != cmd.actor.session_id:
+            session = self.sessions.get(cmd.actor.session_id)
         return session.created_at if session is not None else None
 
     def signed_in_too_long_ago(self, cmd: SignInAge) -> bool:

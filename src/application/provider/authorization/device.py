@@ -167,6 +167,9 @@ class PollDevice:
     device_code: str
     client_id: str
     dpop_jkt: str | None = None  # the DPoP key its refresh tokens are bound to, if any
+    # The request as this poll read it already (``poll_pending``'s answer for a request not
+    # pending): ``poll_device`` takes it rather than reading it again.
+    read: DeviceAuthorization | None = None
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,9 @@ class DeviceFlow:
         is spent by one poll, with its grant, issued to the account that approved it while
         that account is enabled."""
         key = cmd.device_code.partition(".")[0]
-        found = self.devices.get(key) if "." in cmd.device_code else None
+        found = cmd.read if cmd.read is not None and cmd.read.key == key else None
+        if found is None and "." in cmd.device_code:
+            found = self.devices.get(key)
         if found is None:
             return Polled("invalid")
         now = self.clock.now()
@@ -316,19 +321,19 @@ class DeviceFlow:
             return Polled("denied")  # no more a member of the org of an app for its members
         return self._issue(found, account, hashed, cmd.dpop_jkt)
 
-    def poll_pending(self, cmd: PollDevice) -> Polled | None:
+    def poll_pending(self, cmd: PollDevice) -> Polled | DeviceAuthorization | None:
         """``poll_device``'s answer to a poll of a request still pending for its client
-        (``pending``, or ``slow_down``), from one read; None for any other request (unknown,
-        answered, expired, another client's), which ``poll_device`` answers, reading it
-        again. The token endpoint asks this first
-        (docs/decisions/0296-device-polls-before-authlib.md)."""
+        (``pending``, or ``slow_down``), from one read; for any other request (answered,
+        expired, another client's) the request as read, which ``poll_device`` answers
+        without reading it again (``PollDevice.read``); None for an unknown one. The token
+        endpoint asks this first (docs/decisions/0296-device-polls-before-authlib.md)."""
         key = cmd.device_code.partition(".")[0]
         found = self.devices.get(key) if "." in cmd.device_code else None
         if found is None:
             return None
         hashed = digest(cmd.device_code)
         if found.poll(cmd.client_id, hashed, self.clock.now()).outcome != "pending":
-            return None
+            return found
         return self._still_pending(found)
 
     def _still_pending(self, found: DeviceAuthorization) -> Polled:

@@ -11,10 +11,11 @@ import json
 from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
-from flask import Response, request
+from flask import Response, g, request
 
 from application.provider.authorization.device import PollDevice
 from domain.clients.oauth import DEVICE_CODE
+from domain.provider.device_flow import DeviceAuthorization
 from interfaces.provider.server.assembly import Server
 from interfaces.provider.server.grants.device import _REFUSALS, DeviceGrant
 from interfaces.provider.server.models.models import Client
@@ -56,7 +57,10 @@ def pending_answer(server: Server) -> Response | None:
     polled = services().provider.device.poll_pending(
         PollDevice(device_code, client.get_client_id())
     )
-    if polled is None:
+    if polled is None or isinstance(polled, DeviceAuthorization):
+        # Unknown, or not pending: the grant answers it, from this read where there was one
+        # (``read_by_poll`` of grants/device.py)
+        g.device_request = polled
         return None
     error = _ERRORS[polled.outcome]
     if server.get_error_uri(None, error) is not None:  # OAUTH2_ERROR_URIS: Authlib's way

@@ -22,10 +22,12 @@ from authlib.oauth2.rfc8628 import (
     ExpiredTokenError,
     SlowDownError,
 )
+from flask import g
 
 from application.provider.authorization.device import PollDevice, StartDevice
 from application.provider.minting import MintIdToken
 from domain.clients.oauth import DEVICE_CODE, scope_list
+from domain.provider.device_flow import DeviceAuthorization as DeviceRequest
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
@@ -58,6 +60,13 @@ _REFUSALS: dict[str, tuple[type[OAuth2Error], str]] = {
         "The device code is not valid: unknown, already used, or issued to another client.",
     ),
 }
+
+
+def read_by_poll() -> DeviceRequest | None:
+    """The request as this poll read it before Authlib's grant (device_polls.py), if it
+    did: an approved one is then spent without a second read."""
+    found = g.pop("device_request", None)
+    return found if isinstance(found, DeviceRequest) else None
 
 
 class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
@@ -114,7 +123,7 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
             raise UnauthorizedClientError(NOT_ALLOWED)
         bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
         polled = services().provider.device.poll_device(
-            PollDevice(device_code, client.get_client_id(), bound)
+            PollDevice(device_code, client.get_client_id(), bound, read=read_by_poll())
         )
         tokens = polled.tokens
         if tokens is None:
