@@ -5,14 +5,11 @@ A number that cannot be one (unparseable, too short or too long for its country)
 ``invalid_phone_number``; a possible number whose type is not one that reaches a person's
 phone (premium-rate, shared-cost, toll-free, UAN, pager, voicemail, or a type the library's
 metadata does not know) is ``phone_number_type``. The library (0.2 s to import) is imported
-with the first number parsed: a service without phone sign-in never imports it.
+with the first number parsed: a service without phone sign-in never imports it
+(docs/decisions/0530-protocol-stacks-loaded-when-used.md).
 """
 
 from __future__ import annotations
-
-import importlib
-from functools import cache
-from types import ModuleType
 
 from domain.errors import InvalidInput
 from domain.signin.phone_numbers import PhoneNumber
@@ -25,16 +22,6 @@ PERSONAL_TYPES = frozenset(
     {"MOBILE", "FIXED_LINE_OR_MOBILE", "FIXED_LINE", "VOIP", "PERSONAL_NUMBER"}
 )
 _NON_GEOGRAPHIC = "001"  # the library's region of +800, +882, +883, ...
-
-
-@cache
-def _library() -> ModuleType:
-    return importlib.import_module("phonenumbers")
-
-
-def known_region(region: str) -> bool:
-    """Whether the library knows ``region`` (an ISO 3166 code, upper case)."""
-    return region in _library().SUPPORTED_REGIONS
 
 
 def _invalid() -> InvalidInput:
@@ -53,7 +40,8 @@ class LibPhoneNumbers:
         self._default_region = default_region.upper()
 
     def parse(self, typed: str, *, region: str | None = None) -> PhoneNumber:
-        lib = _library()
+        import phonenumbers as lib  # noqa: PLC0415 - with the first number (decision 0530)
+
         if len(typed) > TYPED_MAX:
             raise _invalid()
         try:
@@ -73,5 +61,5 @@ class LibPhoneNumbers:
         return PhoneNumber(
             e164=lib.format_number(number, lib.PhoneNumberFormat.E164),
             country="" if country == _NON_GEOGRAPHIC else country,
-            calling_code=int(number.country_code),
+            calling_code=number.country_code or 0,  # always set on a parsed number
         )

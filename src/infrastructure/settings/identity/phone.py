@@ -4,7 +4,6 @@ without its calling code."""
 
 from __future__ import annotations
 
-import importlib
 import re
 
 from pydantic import field_validator
@@ -37,12 +36,14 @@ class PhoneSettings(SettingsGroup):
     @classmethod
     def _check_region(cls, value: str) -> str:
         region = value.strip().upper()
+        if not region:
+            return region
         # The library is imported only when a region is named: it is a phone sign-in's
-        # (infrastructure/signin/phone_numbers.py), 0.2 s that a service without one skips.
-        if region and (
-            not _REGION.fullmatch(region)
-            or region not in importlib.import_module("phonenumbers").SUPPORTED_REGIONS
-        ):
+        # (infrastructure/signin/phone_numbers.py), 0.2 s that a service without one skips
+        # (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+        import phonenumbers  # noqa: PLC0415
+
+        if not _REGION.fullmatch(region) or region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(
                 f"PHONE_DEFAULT_REGION must be an ISO 3166 country code such as FR, not {value!r}"
             )
