@@ -15,7 +15,7 @@ from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from domain.errors import RateLimited
 from domain.signin.phone_numbers import PhoneNumber, SmsBudgets
 from tests.fakes.kernel import FakeClock
-from tests.fakes.signin import FakeSmsCounts
+from tests.fakes.sms import FakeSmsCounts
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Fakes of the sign-in ports: sessions and the principals a token names, the login's
 throttle and reads, the second factor, passkeys and their challenges, the flows of sign-in
-by e-mail code, the SMS budget's counters."""
+by e-mail code."""
 
 from __future__ import annotations
 
@@ -386,17 +386,3 @@ class FakeEmailCodeFlows:
                 return None
             self.flows[flow_id] = change(flow)
             return self.flows[flow_id]
-
-
-class FakeSmsCounts:
-    """The SMS budget's counters in memory: each spend gets its own count, as Firestore's
-    increments give them."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def spend(self, key: str, expires: datetime) -> int:
-        with self._lock:
-            self.counts[key] = self.counts.get(key, 0) + 1
-            return self.counts[key]

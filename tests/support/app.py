@@ -113,8 +113,8 @@ from tests.fakes.signin import (
     FakePasskeyRepository,
     FakePrincipals,
     FakeSessionRepository,
-    FakeSmsCounts,
 )
+from tests.fakes.sms import FakeSmsCounts
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.support.settings import make_settings
 

@@ -15,7 +15,7 @@ from domain.errors import RateLimited
 from domain.signin.phone_numbers import PhoneNumber, PrefixBudget, SmsBudgets
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from tests.fakes.kernel import FakeClock
-from tests.fakes.signin import FakeSmsCounts
+from tests.fakes.sms import FakeSmsCounts
 from tests.support.metrics import samples
 from tests.support.settings import make_settings
 
