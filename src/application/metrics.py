@@ -170,6 +170,18 @@ BREACHED_PASSWORD_CHECKS = Counter(
     "(timeout, error).",
     lambda *, outcome: None,
 )
+SMS_SENT = Counter(
+    "firegate_sms_sent",
+    "Texts the SMS budget let through to be sent, by the number's country (unknown: a"
+    " non-geographic number).",
+    lambda *, country: None,
+)
+SMS_REFUSED = Counter(
+    "firegate_sms_refused",
+    "Texts the SMS budget refused: over_budget, forbidden (a range budgeted at 0), disabled"
+    " (SMS_ENABLED=false).",
+    lambda *, reason: None,
+)
 HTTP_REQUESTS = Histogram(
     "firegate_http_request_duration_seconds",
     "HTTP requests by route (its rule, not the path), method and status.",

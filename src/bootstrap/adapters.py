@@ -108,7 +108,11 @@ def build_adapters(
         ),
         hooks=hooks.build(client),
         signin=signin.build(
-            settings, client, memberships=orgs.membership_part(), write_staged=written
+            settings,
+            client,
+            memberships=orgs.membership_part(),
+            write_staged=written,
+            metrics=metrics,
         ),
         federation=federation.build(settings, client),
         mail=mail.build(settings, client, copies=copies),

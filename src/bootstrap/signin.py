@@ -1,5 +1,6 @@
 """Sign-in: its adapters (sessions, the login throttle, access tokens, passkeys, second
-factors, personal tokens, the e-mail codes' flows), made from its settings, its policies, and
+factors, personal tokens, the e-mail codes' flows, phone numbers and the SMS budget), made
+from its settings, its policies, and
 its service objects built over them: logins, sessions, passkeys, TOTP, personal tokens,
 sign-in by e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step
 the features that sign people in share.
@@ -21,7 +22,10 @@ from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
 from application.ports import (
+    NO_METRICS,
+    Clock,
     JobQueue,
+    Metrics,
     OneTimePasswords,
     OwnedData,
     PasskeyCeremonies,
@@ -30,12 +34,13 @@ from application.ports import (
 )
 from application.signin.authentication import Authentication, Principals
 from application.signin.codes.email import EmailCodeFlowStore, EmailCodes
+from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, PhoneNumbers, SmsBudget, TokenHook
 from application.signin.services import SigninServices
 from application.signin.sessions import (
     SessionRepository,
@@ -53,6 +58,7 @@ from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from infrastructure.clock import SystemClock
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.firestore.signin.email_codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
@@ -65,7 +71,9 @@ from infrastructure.firestore.signin.passkeys import (
 from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
 from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
+from infrastructure.firestore.signin.sms_counts import FirestoreSmsCounts
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.phone import PhoneSettings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.jwt_tokens import (
     PyJWTTokenIssuer,
@@ -74,6 +82,7 @@ from infrastructure.signin.jwt_tokens import (
     signing_key_from_pem,
 )
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.signin.phone_numbers import LibPhoneNumbers
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
@@ -124,6 +133,23 @@ def one_time_passwords() -> OneTimePasswords:
     return PyotpOneTimePasswords()
 
 
+def phone_numbers(phone: PhoneSettings) -> PhoneNumbers:
+    return LibPhoneNumbers(default_region=phone.phone_default_region)
+
+
+def sms_budget(
+    phone: PhoneSettings, counts: SmsCounts, *, clock: Clock, metrics: Metrics
+) -> SmsBudget:
+    """SMS_BUDGETS over ``counts``, the counters every instance shares; SMS_ENABLED."""
+    return HourlySmsBudget(
+        counts=counts,
+        budgets=phone.budgets,
+        clock=clock,
+        metrics=metrics,
+        enabled=phone.sms_enabled,
+    )
+
+
 @dataclass(frozen=True)
 class SigninAdapters:
     sessions: SessionRepository
@@ -140,13 +166,22 @@ class SigninAdapters:
     # The account and the session (or personal token) each request reads, in one round trip
     principals: Principals
     email_codes: EmailCodeFlowStore
+    # A number as typed, parsed and typed; what a text to it may cost (docs/reference/phone.md)
+    phone_numbers: PhoneNumbers
+    sms_budget: SmsBudget
 
 
 def build(
-    settings: Settings, client: Client, *, memberships: MembershipPart, write_staged: StagedWriter
+    settings: Settings,
+    client: Client,
+    *,
+    memberships: MembershipPart,
+    write_staged: StagedWriter,
+    metrics: Metrics = NO_METRICS,
 ) -> SigninAdapters:
     """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
-    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
+    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py); ``metrics``:
+    the SMS budget's counts of texts let through and refused."""
     signin = settings.signin
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client, write_staged=write_staged),
@@ -164,6 +199,10 @@ def build(
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
+        phone_numbers=phone_numbers(settings.phone),
+        sms_budget=sms_budget(
+            settings.phone, FirestoreSmsCounts(client), clock=SystemClock(), metrics=metrics
+        ),
     )
 
 

@@ -422,3 +422,86 @@ def test_forgotten_devices_round_trip(repos: Repos) -> None:
     changed = repos.users.update(user.id, lambda u: u.forgetting_devices(NOW))
     assert changed.device_generation == user.device_generation + 1
     assert repos.users.get(user.id) == changed
+
+
+NUMBER = "+33612345678"
+
+
+def test_a_proven_phone_number_is_stored_and_claimed(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    assert user.phone_number is None and not user.phone_number_verified
+    proven = repos.users.update(user.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    assert (proven.phone_number, proven.phone_number_verified) == (NUMBER, True)
+    assert repos.users.get(user.id) == proven
+    assert repos.users.find_by_phone_number(NUMBER) == proven
+    assert repos.users.find_by_phone_number("+33600000000") is None
+
+
+def test_a_number_another_account_holds_is_409_and_changes_nothing(repos: Repos) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    repos.users.add(alice)
+    repos.users.add(bob)
+    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    with pytest.raises(Conflict) as info:
+        repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    assert (info.value.code, info.value.field) == ("phone_number_taken", "phone_number")
+    assert repos.users.get(bob.id) == bob
+    found = repos.users.find_by_phone_number(NUMBER)
+    assert found is not None and found.id == alice.id
+
+
+def test_a_number_removed_or_changed_is_free_again(repos: Repos) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    repos.users.add(alice)
+    repos.users.add(bob)
+    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    repos.users.update(alice.id, lambda u: u.with_phone_number_proven("+33611111111", NOW))
+    assert repos.users.find_by_phone_number(NUMBER) is None
+    repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    removed = repos.users.update(bob.id, lambda u: u.without_phone_number(NOW))
+    assert (removed.phone_number, removed.phone_number_verified) == (None, False)
+    assert repos.users.find_by_phone_number(NUMBER) is None
+    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+
+
+def test_an_account_deleted_frees_its_number(repos: Repos) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    repos.users.add(alice)
+    repos.users.add(bob)
+    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    repos.users.mark_deleted(alice.id, NOW)
+    assert repos.users.find_by_phone_number(NUMBER) is None
+    repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+
+
+def test_a_new_account_claims_its_proven_number_with_the_rest(repos: Repos) -> None:
+    alice = make_user("alice").with_phone_number_proven(NUMBER, NOW)
+    repos.users.add(alice)
+    assert repos.users.find_by_phone_number(NUMBER) == alice
+    loser = make_user("bob").with_phone_number_proven(NUMBER, NOW)
+    with pytest.raises(Conflict) as info:
+        repos.users.add(loser)
+    assert info.value.code == "phone_number_taken"
+    assert repos.users.get(loser.id) is None and repos.users.find_by_login("bob") is None
+
+
+def test_an_unproven_number_claims_nothing(repos: Repos) -> None:
+    alice = replace(make_user("alice"), phone_number=NUMBER)
+    bob = replace(make_user("bob"), phone_number=NUMBER)
+    repos.users.add(alice)
+    repos.users.add(bob)  # no claim taken, none refused
+    assert repos.users.get(bob.id) == bob
+    assert repos.users.find_by_phone_number(NUMBER) is None
+    proven = repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    assert repos.users.find_by_phone_number(NUMBER) == proven
+
+
+def test_an_account_without_an_address_claims_its_first_one(repos: Repos) -> None:
+    alice = replace(make_user("alice"), email=None)
+    repos.users.add(alice)
+    given = repos.users.update(alice.id, lambda u: u.edited({"email": "a@example.com"}, NOW))
+    assert repos.users.find_by_login("a@example.com") == given
+    with pytest.raises(Conflict) as info:
+        repos.users.add(make_user("bob", "A@example.com"))
+    assert info.value.code == "email_taken"

@@ -41,6 +41,13 @@ class FakeUserRepository:
                 raise Conflict(
                     "This email is already registered.", code="email_taken", field="email"
                 )
+            number = user.proven_phone_number
+            if number is not None and number in s.phone_numbers:
+                raise Conflict(
+                    "This phone number is already registered.",
+                    code="phone_number_taken",
+                    field="phone_number",
+                )
 
     def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
         s = self.store
@@ -50,6 +57,8 @@ class FakeUserRepository:
             s.usernames[user.username.normalized] = user.id
             if user.email is not None:
                 s.emails[user.email.normalized] = user.id
+            if user.proven_phone_number is not None:
+                s.phone_numbers[user.proven_phone_number] = user.id
             s.commit_staged(staged)  # one commit with the account, as in Firestore
 
     def get(self, user_id: str) -> User | None:
@@ -64,6 +73,12 @@ class FakeUserRepository:
         user = self.store.users.get(claims.get(key, ""))
         return holding(user if user is not None and user.deleted_at is None else None, key)
 
+    def find_by_phone_number(self, number: str) -> User | None:
+        user = self.store.users.get(self.store.phone_numbers.get(number, ""))
+        if user is None or user.deleted_at is not None or user.proven_phone_number != number:
+            return None
+        return user
+
     def update(
         self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
     ) -> User:
@@ -76,11 +91,13 @@ class FakeUserRepository:
             moves = [
                 (s.usernames, old.username.normalized, new.username.normalized, "username"),
                 (s.emails, _email_key(old), _email_key(new), "email"),
+                (s.phone_numbers, old.proven_phone_number, new.proven_phone_number, "phone_number"),
             ]
             for claims, before, after, field in moves:
                 if before != after and after is not None and after in claims:
+                    said = field.replace("_", " ")
                     raise Conflict(
-                        f"This {field} is already registered.", code=f"{field}_taken", field=field
+                        f"This {said} is already registered.", code=f"{field}_taken", field=field
                     )
             for claims, before, after, _ in moves:
                 if before != after:
@@ -123,6 +140,7 @@ class FakeUserRepository:
             for claims, key in (
                 (s.usernames, user.username.normalized),
                 (s.emails, _email_key(user)),
+                (s.phone_numbers, user.proven_phone_number),
             ):
                 if key is not None and claims.get(key) == user_id:
                     del claims[key]

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
-from application.ports import Job, RequestCounter
+from application.ports import NO_METRICS, Job, RequestCounter
 from application.services import Services
 from bootstrap import bind, build_adapters, build_app
 from bootstrap.accounts import AccountsAdapters
@@ -33,7 +33,14 @@ from bootstrap.platform import Platform
 from bootstrap.provider import ProviderAdapters, request_seal
 from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
-from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
+from bootstrap.signin import (
+    SigninAdapters,
+    passkey_ceremonies,
+    phone_numbers,
+    secret_box,
+    sms_budget,
+    token_issuer,
+)
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from domain.request_limits import WindowCounts
 from infrastructure.events.audit import LoggingAuditLog
@@ -107,6 +114,7 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
+from tests.fakes.sms import FakeSmsCounts
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.support.settings import make_settings
 
@@ -126,9 +134,10 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     org_repository = FakeOrgRepository(store)
     users = FakeUserRepository(store)
     idp_resolver = FakeHostResolver()  # an SSO connection's IdP's addresses
+    clock = FakeClock(tick=timedelta(microseconds=1))
     return Adapters(
         platform=Platform(
-            clock=FakeClock(tick=timedelta(microseconds=1)),
+            clock=clock,
             audit=LoggingAuditLog(),
             ready=lambda: True,
             job_queue=FakeJobQueue().attach,
@@ -164,6 +173,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
+            phone_numbers=phone_numbers(settings.phone),  # pure computation: the real one
+            sms_budget=sms_budget(settings.phone, FakeSmsCounts(), clock=clock, metrics=NO_METRICS),
         ),
         federation=FederationAdapters(
             identity_verifier=FakeIdentityVerifier(),

@@ -66,6 +66,7 @@ LAZY = (
     "segno",
     "re2",  # a profile schema's first pattern
     "disposable_email_domains",  # only with SIGNUP_BLOCK_DISPOSABLE (the test below)
+    "phonenumbers",  # the first phone number parsed (or PHONE_DEFAULT_REGION checked)
     # The app's own: the provider's server with its first request, the commands when the
     # command line asks, the upstream providers' client and its transport with their first
     # sign-in.

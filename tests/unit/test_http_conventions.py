@@ -41,6 +41,8 @@ def test_register_returns_user_and_location(client: FlaskClient) -> None:
         "role",
         "attributes",
         "email_verified",
+        "phone_number",
+        "phone_number_verified",
         "locale",
         "created_at",
         "updated_at",

@@ -46,8 +46,8 @@ from domain.request_limits import Limit, assess
 
 class UserRepository(Protocol):
     def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
-        """Store a new user and claim its username and email atomically, with what
-        ``staged`` writes; Conflict if taken."""
+        """Store a new user and claim its username, email and proven phone number atomically,
+        with what ``staged`` writes; Conflict if taken."""
         ...
 
     def get(self, user_id: str) -> User | None:
@@ -62,10 +62,15 @@ class UserRepository(Protocol):
         """The live user whose normalized username or email (contains '@') is ``key``."""
         ...
 
+    def find_by_phone_number(self, number: str) -> User | None:
+        """The live user whose proven phone number is ``number`` (E.164)."""
+        ...
+
     def update(
         self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
     ) -> User:
-        """Apply a pure ``change`` atomically, moving claims on rename; NotFound, Conflict.
+        """Apply a pure ``change`` atomically, moving the claims of a changed name, address or
+        proven phone number; NotFound, Conflict (``phone_number_taken``, ...).
 
         When the change bumps ``token_version``, ``keep_session`` is moved to the new version
         in the same commit, so it alone survives.

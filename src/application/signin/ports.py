@@ -1,5 +1,6 @@
 """The ports the signin room calls out through: the ``before_token`` hook
-(docs/hooks.md, "before_token")."""
+(docs/hooks.md, "before_token"), and a phone number's parsing and its texts' budget
+(docs/reference/phone.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
+from domain.signin.phone_numbers import PhoneNumber
 
 
 class TokenHook(Protocol):
@@ -23,3 +25,21 @@ class NoTokenHook:
 
 
 NO_TOKEN_HOOK: TokenHook = NoTokenHook()
+
+
+class PhoneNumbers(Protocol):
+    """Parses and classifies a number as typed (docs/reference/phone.md)."""
+
+    def parse(self, typed: str, *, region: str | None = None) -> PhoneNumber:
+        """The number ``typed`` (in ``region``'s national form when it has no ``+``);
+        InvalidInput ``invalid_phone_number`` or ``phone_number_type``."""
+        ...
+
+
+class SmsBudget(Protocol):
+    """What an SMS may cost: spends one from the number's prefix's hourly budget."""
+
+    def spend(self, number: PhoneNumber) -> None:
+        """One text to ``number``; RateLimited ``sms_budget`` (with its retry_after) when
+        over the budget, or when SMS_ENABLED is false; records firegate_sms_refused_total."""
+        ...

@@ -36,6 +36,8 @@ PROFILE_TEXTS = ("name", "last_name")
 # (docs/decisions/0262-devices-and-times-as-people-read-them.md).
 EDITABLE = frozenset({"username", "email", *PROFILE_TEXTS, "locale", "time_zone"})
 LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
+# A phone number as stored: E.164, "+" and at most 15 digits (docs/reference/phone.md)
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 class Role(StrEnum):
@@ -327,6 +329,10 @@ class User:
     # The profile's attributes by name, as written under the profile schema of their time:
     # kept when a schema drops or narrows one (docs/reference/accounts.md, "Profile attributes")
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict, hash=False)
+    # A phone number in E.164, and whether a code texted there was entered: a proven number
+    # is one account's only, as an address is (its claim; docs/reference/phone.md)
+    phone_number: str | None = None
+    phone_number_verified: bool = False
 
     @classmethod
     def register(
@@ -483,6 +489,24 @@ class User:
         if verified:
             return self.with_email_verified(now)
         return replace(self, email_verified=False, updated_at=now)
+
+    @property
+    def proven_phone_number(self) -> str | None:
+        """The number this account holds as its own (its claim), if it has a proven one."""
+        return self.phone_number if self.phone_number_verified else None
+
+    def with_phone_number_proven(self, number: str, now: datetime) -> User:
+        """The account with ``number`` (E.164), proven by a code texted there: the
+        repository's commit takes its claim, or fails if another account holds it."""
+        if not E164.fullmatch(number):
+            raise InvalidInput.field(
+                "phone_number", "A phone number in E.164: + and digits.", "invalid_phone_number"
+            )
+        return replace(self, phone_number=number, phone_number_verified=True, updated_at=now)
+
+    def without_phone_number(self, now: datetime) -> User:
+        """The account without a number (its claim released)."""
+        return replace(self, phone_number=None, phone_number_verified=False, updated_at=now)
 
     def with_role(self, role: Role, now: datetime) -> User:
         return replace(self, role=role, updated_at=now)

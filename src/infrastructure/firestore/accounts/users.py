@@ -27,6 +27,7 @@ from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
+PHONE_NUMBERS = "phone_numbers"  # a proven number's claim: E.164 -> user_id
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
@@ -79,6 +80,8 @@ def user_to_doc(user: User) -> dict[str, Any]:
         **user.texts(),
         "full_name": user.full_name,
         "attributes": dict(user.attributes),
+        "phone_number": user.phone_number,
+        "phone_number_verified": user.phone_number_verified,
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -120,15 +123,21 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         breach_checked_at=data.get("breach_checked_at"),
         password_breached=data.get("password_breached", False),
         attributes=data.get("attributes") or {},
+        phone_number=data.get("phone_number"),
+        phone_number_verified=data.get("phone_number_verified", False),
     )
 
 
-_TAKEN = {USERNAMES: ("username_taken", "username"), EMAILS: ("email_taken", "email")}
+_TAKEN = {
+    USERNAMES: ("username_taken", "username", "username"),
+    EMAILS: ("email_taken", "email", "email"),
+    PHONE_NUMBERS: ("phone_number_taken", "phone_number", "phone number"),
+}
 
 
 def _conflict(collection: str) -> Conflict:
-    code, field = _TAKEN[collection]
-    return Conflict(f"This {field} is already registered.", code=code, field=field)
+    code, field, said = _TAKEN[collection]
+    return Conflict(f"This {said} is already registered.", code=code, field=field)
 
 
 # A string: firestore.DocumentReference is the client library's, loaded on first use
@@ -137,12 +146,16 @@ type Claims = "list[tuple[str, firestore.DocumentReference]]"
 
 
 def claims_of(client: firestore.Client, user: User) -> Claims:
-    """The claim documents of the account's username and (when it has one) address."""
+    """The claim documents of the account's username and (when it has them) address and
+    proven phone number."""
     claims = [
         (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
     ]
     if user.email is not None:  # an account without an address claims none
         claims.append((EMAILS, client.collection(EMAILS).document(claim_id(user.email.normalized))))
+    number = user.proven_phone_number
+    if number is not None:  # an unproven number claims nothing
+        claims.append((PHONE_NUMBERS, client.collection(PHONE_NUMBERS).document(claim_id(number))))
     return claims
 
 
@@ -256,6 +269,11 @@ class FirestoreUserRepository:
         user_id = claim.get("user_id") if claim is not None else None
         return holding(self.live(user_id), key)
 
+    def find_by_phone_number(self, number: str) -> User | None:
+        claim = read_document(self._client, self._claim(PHONE_NUMBERS, number))
+        user = self.live(claim.get("user_id") if claim is not None else None)
+        return user if user is not None and user.proven_phone_number == number else None
+
     def live(self, user_id: str | None) -> User | None:
         """The user unless absent or deleted; for None, a read of a document that never
         exists, so that both paths cost the same."""
@@ -273,14 +291,15 @@ class FirestoreUserRepository:
         keep_session: str | None,
     ) -> tuple[firestore.WriteBatch, list[tuple[str, firestore.DocumentReference]]]:
         """One commit that turns ``old`` into ``new`` if the account is unchanged since
-        ``read_at``, moving the claims of a changed name or address; and the new claims."""
-        # An account without an address holds no e-mail claim, so a first address has
-        # nothing to release.
+        ``read_at``, moving the claims of a changed name, address or proven phone number; and
+        the new claims."""
+        # An account without an address (or a proven number) holds no claim of it, so a
+        # first one has nothing to release, and a number removed has no claim to take.
         moved = [
             (
                 collection,
                 self._claim(collection, before) if before is not None else None,
-                self._claim(collection, after),
+                self._claim(collection, after) if after is not None else None,
             )
             for collection, before, after in (
                 (USERNAMES, old.username.normalized, new.username.normalized),
@@ -289,8 +308,9 @@ class FirestoreUserRepository:
                     old.email.normalized if old.email else None,
                     new.email.normalized if new.email else None,
                 ),
+                (PHONE_NUMBERS, old.proven_phone_number, new.proven_phone_number),
             )
-            if after is not None and before != after
+            if before != after
         ]
         batch = self._client.batch()
         released = [before for _, before, _ in moved if before is not None]
@@ -300,7 +320,8 @@ class FirestoreUserRepository:
             for claim in self._client.get_all(released, **BOUNDED):
                 if claim.exists and (claim.to_dict() or {}).get("user_id") == old.id:
                     batch.delete(claim.reference)
-            for collection, _, after in moved:
+        for collection, _, after in moved:
+            if after is not None:
                 batch.create(after, {"user_id": old.id, "kind": collection})
         batch.update(
             ref, user_to_doc(new), option=self._client.write_option(last_update_time=read_at)
@@ -310,7 +331,7 @@ class FirestoreUserRepository:
                 self._client.collection(SESSIONS).document(keep_session),
                 {"token_version": new.token_version},
             )
-        return batch, [(collection, after) for collection, _, after in moved]
+        return batch, [(collection, after) for collection, _, after in moved if after is not None]
 
     def update(
         self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None

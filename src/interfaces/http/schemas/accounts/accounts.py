@@ -105,6 +105,8 @@ class UserOut(Schema):
     username: str
     email: str | None = Field(description="null for an account made without an address")
     email_verified: bool = Field(description="Has the owner answered a mail sent there?")
+    phone_number: str | None = Field(description="E.164; null for an account without one")
+    phone_number_verified: bool = Field(description="Has the owner entered a code texted there?")
     name: str | None
     last_name: str | None
     locale: Literal["en", "es"] | None = Field(
@@ -129,6 +131,8 @@ def user_fields(user: User, attributes: Mapping[str, object]) -> dict[str, objec
         "username": user.username.value,
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
+        "phone_number": user.phone_number,
+        "phone_number_verified": user.phone_number_verified,
         **user.texts(),
         "locale": user.locale,
         "role": user.role.value,

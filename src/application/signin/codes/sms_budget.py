@@ -1,0 +1,75 @@
+"""The SMS budget: what texts to phone numbers may cost, per number prefix and clock hour,
+shared by every instance (docs/reference/phone.md, "The SMS budget";
+docs/decisions/0531-phone-numbers-and-their-sms-budget.md).
+
+Each text spends one from its prefix's hour: the counter's new count comes back with the
+spend, and a count past the budget is refused, so however many spend at once, no more than
+the budget go through. A process that has seen its prefix's hour spent refuses the rest of
+that hour without writing, which keeps a pumped prefix's counter at about its budget of
+writes an hour.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from application.metrics import SMS_REFUSED, SMS_SENT
+from application.ports import NO_METRICS, Clock, Metrics
+from domain.errors import RateLimited
+from domain.signin.phone_numbers import PhoneNumber, SmsBudgets, SmsWindow
+
+log = logging.getLogger("firegate.sms")
+
+_SPENT_KEPT = 1_000  # hours known spent that a process remembers, at most
+
+
+class SmsCounts(Protocol):
+    """The texts counted per prefix and hour, shared by every instance."""
+
+    def spend(self, key: str, expires: datetime) -> int:
+        """One more text under ``key`` (a prefix's hour, kept until ``expires``); the count
+        with it, each concurrent spend getting its own."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HourlySmsBudget:
+    """The ``SmsBudget`` port (application/signin/ports.py) over shared counters."""
+
+    counts: SmsCounts
+    budgets: SmsBudgets
+    clock: Clock
+    metrics: Metrics = NO_METRICS
+    enabled: bool = True  # SMS_ENABLED: false refuses every text
+    # The hours this process has seen spent (their counters' keys): refused without a write
+    spent: set[str] = field(default_factory=set)
+
+    def spend(self, number: PhoneNumber) -> None:
+        now = self.clock.now()
+        budget = self.budgets.for_number(number)
+        window = budget.window(now)
+        if not self.enabled:
+            raise self._refused(window, now, "disabled")
+        if budget.per_hour == 0:
+            raise self._refused(window, now, "forbidden")
+        if window.key in self.spent:
+            raise self._refused(window, now, "over_budget")
+        if self.counts.spend(window.key, window.end) > budget.per_hour:
+            if len(self.spent) >= _SPENT_KEPT:
+                self.spent.clear()
+            self.spent.add(window.key)
+            log.warning(
+                "SMS budget spent: %s texts an hour for %s; texts refused until %s",
+                budget.per_hour,
+                budget.prefix,
+                f"{window.end:%H:%M} UTC",
+            )
+            raise self._refused(window, now, "over_budget")
+        self.metrics.add(SMS_SENT, country=number.country or "unknown")
+
+    def _refused(self, window: SmsWindow, now: datetime, reason: str) -> RateLimited:
+        self.metrics.add(SMS_REFUSED, reason=reason)
+        return window.refused(now)

@@ -1,0 +1,37 @@
+"""The SMS budget's counters: ``sms_budgets/{prefix}@{hour}``, one document per number
+prefix and clock hour, shared by every instance
+(docs/decisions/0531-phone-numbers-and-their-sms-budget.md).
+
+A spend is one write and no read: a server-side ``Increment(1)`` whose result comes back in
+the write's answer. Firestore applies the increments of one document one after another, so
+each of any number of concurrent spends gets its own count, and only the first ``budget`` of
+them are at or under it. Blind increments never abort each other as transactions would. A
+spend retried after a lost answer counts twice: the budget errs on the side of sending less.
+``expires`` is the hour's end, for a TTL policy (firestore.indexes.json).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.sdk import firestore
+
+SMS_BUDGETS = "sms_budgets"
+
+
+@translates_errors
+class FirestoreSmsCounts:
+    def __init__(self, client: firestore.Client) -> None:
+        self._collection = client.collection(SMS_BUDGETS)
+
+    def spend(self, key: str, expires: datetime) -> int:
+        ref = self._collection.document(claim_id(key))
+        result = ref.set(
+            {"count": firestore.Increment(1), "expires": expires}, merge=True, **BOUNDED
+        )
+        values = [value.integer_value for value in result.transform_results]
+        if len(values) != 1:
+            raise RuntimeError(f"expected the count from Firestore, got {values}")
+        return int(values[0])

@@ -1,0 +1,54 @@
+"""Phone numbers (docs/reference/phone.md): sign-in by a texted code, whether texts may be
+sent at all, their budget per number prefix and hour, and the country of a number typed
+without its calling code."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import field_validator
+
+from domain.signin.phone_numbers import SmsBudgets
+from infrastructure.settings.group import SettingsGroup
+
+_REGION = re.compile(r"[A-Za-z]{2}")
+
+
+class PhoneSettings(SettingsGroup):
+    phone_sign_in: bool = False
+    sms_enabled: bool = True  # false: every text refused (429 sms_budget), whatever the budget
+    sms_budgets: str = "*:200/h"
+    phone_default_region: str = ""  # an ISO 3166 code ("FR"); "": numbers need their "+"
+
+    @field_validator("sms_budgets")
+    @classmethod
+    def _check_budgets(cls, value: str) -> str:
+        try:
+            SmsBudgets.parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"SMS_BUDGETS must be comma-separated PREFIX:COUNT/h entries such as "
+                f"'+44:100/h,+4470:0,*:200/h': {exc}"
+            ) from None
+        return value
+
+    @field_validator("phone_default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if not region:
+            return region
+        # The library is imported only when a region is named: it is a phone sign-in's
+        # (infrastructure/signin/phone_numbers.py), 0.2 s that a service without one skips
+        # (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+        import phonenumbers  # noqa: PLC0415
+
+        if not _REGION.fullmatch(region) or region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"PHONE_DEFAULT_REGION must be an ISO 3166 country code such as FR, not {value!r}"
+            )
+        return region
+
+    @property
+    def budgets(self) -> SmsBudgets:
+        return SmsBudgets.parse(self.sms_budgets)

@@ -1,0 +1,173 @@
+"""The SMS budget (docs/reference/phone.md, "The SMS budget"): SMS_BUDGETS read at start-up,
+the longest prefix's budget spent per clock hour, 429 ``sms_budget`` until the hour's end once
+it is spent, a range budgeted at 0 never sent to, SMS_ENABLED=false refusing all, and the
+counts of texts let through and refused; on a fake clock and in-memory counters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from application.signin.codes.sms_budget import HourlySmsBudget
+from domain.errors import RateLimited
+from domain.signin.phone_numbers import PhoneNumber, PrefixBudget, SmsBudgets
+from infrastructure.metrics.prometheus import PrometheusMetrics
+from tests.fakes.kernel import FakeClock
+from tests.fakes.sms import FakeSmsCounts
+from tests.support.metrics import samples
+from tests.support.settings import make_settings
+
+pytestmark = pytest.mark.unit
+START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)  # the start of a clock hour
+FRENCH = PhoneNumber("+33612345678", "FR", 33)
+PERSONAL = PhoneNumber("+447000123456", "GB", 44)
+BRITISH = PhoneNumber("+447400123456", "GB", 44)
+INTERNATIONAL = PhoneNumber("+88234567890", "", 882)
+
+
+def budget(
+    text: str, *, enabled: bool = True
+) -> tuple[HourlySmsBudget, FakeClock, PrometheusMetrics]:
+    clock, metrics = FakeClock(START), PrometheusMetrics()
+    spender = HourlySmsBudget(
+        counts=FakeSmsCounts(),
+        budgets=SmsBudgets.parse(text),
+        clock=clock,
+        metrics=metrics,
+        enabled=enabled,
+    )
+    return spender, clock, metrics
+
+
+def refusal(spender: HourlySmsBudget, number: PhoneNumber) -> RateLimited:
+    with pytest.raises(RateLimited) as info:
+        spender.spend(number)
+    assert info.value.code == "sms_budget"
+    return info.value
+
+
+def test_budgets_are_read_as_prefixes_the_longest_first_and_every_other_number() -> None:
+    budgets = SmsBudgets.parse(" +44:100/h, +4470:5 ,+882:0,*:20/h")
+    assert budgets.prefixes == (
+        PrefixBudget("+4470", 5),
+        PrefixBudget("+882", 0),
+        PrefixBudget("+44", 100),
+    )
+    assert budgets.every_other == PrefixBudget("*", 20)
+    assert budgets.for_number(PERSONAL) == PrefixBudget("+4470", 5)
+    assert budgets.for_number(BRITISH) == PrefixBudget("+44", 100)
+    assert budgets.for_number(INTERNATIONAL) == PrefixBudget("+882", 0)
+    assert budgets.for_number(FRENCH) == PrefixBudget("*", 20)
+
+
+def test_every_other_number_keeps_200_an_hour_unless_named() -> None:
+    assert SmsBudgets.parse("+33:1000/h").for_number(PERSONAL) == PrefixBudget("*", 200)
+    assert make_settings().phone.budgets == SmsBudgets((), PrefixBudget("*", 200))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        " , ",
+        "44:10",
+        "+44",
+        "+44:",
+        "+44:ten",
+        "+44:10/m",
+        "+44:10/h/h",
+        "+0:1",
+        "*:-1",
+        "+44:1,+44:2",
+        "*:1,*:2",
+        "+1234567890123456:1",
+        "+44:10000000",
+        "all:10",
+    ],
+)
+def test_a_bad_budget_fails_at_start_up_naming_the_variable(value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        make_settings(sms_budgets=value)
+    assert "SMS_BUDGETS must be" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["XX", "France", "F", "1"])
+def test_a_default_region_is_a_country_the_library_knows(value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        make_settings(phone_default_region=value)
+    assert "PHONE_DEFAULT_REGION must be" in str(info.value)
+    assert make_settings(phone_default_region="es").phone.phone_default_region == "ES"
+
+
+def test_a_prefix_spends_its_budget_in_its_hour_and_waits_for_the_next() -> None:
+    spender, clock, metrics = budget("+4470:3/h,*:100")
+    clock.advance(minutes=45)
+    for _ in range(3):
+        spender.spend(PERSONAL)
+    refused = refusal(spender, PhoneNumber("+447000999999", "GB", 44))  # the same range
+    assert refused.retry_after == 15 * 60  # until the hour's end
+    spender.spend(BRITISH)  # another prefix's budget
+    clock.advance(minutes=14, seconds=59, microseconds=500_000)
+    assert refusal(spender, PERSONAL).retry_after == 1
+    clock.advance(seconds=1)  # the next hour
+    spender.spend(PERSONAL)
+    seen = samples(metrics.exposition().decode())
+    assert seen['firegate_sms_sent_total{country="GB"}'] == 5
+    assert seen['firegate_sms_refused_total{reason="over_budget"}'] == 2
+
+
+def test_once_the_hour_is_spent_this_process_stops_counting_it() -> None:
+    spender, _, _ = budget("*:2")
+    for _ in range(2):
+        spender.spend(FRENCH)
+    for _ in range(10):
+        refusal(spender, FRENCH)
+    assert isinstance(spender.counts, FakeSmsCounts)
+    assert list(spender.counts.counts.values()) == [3]  # one write past the budget, no more
+
+
+def test_a_range_budgeted_at_zero_is_never_sent_to() -> None:
+    spender, clock, metrics = budget("+882:0")
+    clock.advance(minutes=30)
+    assert refusal(spender, INTERNATIONAL).retry_after == 30 * 60
+    spender.spend(FRENCH)
+    assert isinstance(spender.counts, FakeSmsCounts)
+    assert "+882" not in "".join(spender.counts.counts)  # refused without a write
+    seen = samples(metrics.exposition().decode())
+    assert seen['firegate_sms_refused_total{reason="forbidden"}'] == 1
+    assert seen['firegate_sms_sent_total{country="FR"}'] == 1
+
+
+def test_sms_enabled_false_refuses_every_text() -> None:
+    spender, _, metrics = budget("*:200", enabled=False)
+    for number in (FRENCH, PERSONAL, BRITISH):
+        refusal(spender, number)
+    seen = samples(metrics.exposition().decode())
+    assert seen['firegate_sms_refused_total{reason="disabled"}'] == 3
+    assert not any(name.startswith("firegate_sms_sent_total{") for name in seen)
+    assert make_settings(sms_enabled="false").phone.sms_enabled is False
+
+
+def test_a_non_geographic_number_is_counted_as_of_unknown_country() -> None:
+    spender, _, metrics = budget("*:5")
+    spender.spend(PhoneNumber("+883510000000000", "", 883))
+    assert samples(metrics.exposition().decode())['firegate_sms_sent_total{country="unknown"}'] == 1
+
+
+def test_a_pumped_range_sends_at_most_its_budget() -> None:
+    """The issue's test at the budget's level: 1,000 requests for 200 numbers of one range
+    that looks premium (UK personal numbers, +44 70), from 50 addresses (the addresses are the
+    HTTP layer's: the budget does not see them), send 50, the range's budget."""
+    spender, clock, _ = budget("+4470:50/h,*:200/h")
+    numbers = [PhoneNumber(f"+4470001{n:05d}", "GB", 44) for n in range(200)]
+    sent = 0
+    for request in range(1_000):
+        clock.advance(seconds=3)  # 1,000 requests in 50 minutes: one clock hour
+        try:
+            spender.spend(numbers[request % 200])
+            sent += 1
+        except RateLimited:
+            pass
+    assert sent == 50
