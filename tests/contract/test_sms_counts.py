@@ -1,7 +1,7 @@
 """One suite for the SMS budget's counters, in memory (the fake) and on Firestore, and the
 budget over each: every concurrent spend gets its own count, so 30 at once against a budget
 of 10 send exactly 10, and a pumped range sends no more than its budget
-(docs/decisions/0531-phone-numbers-and-their-sms-budget.md)."""
+(docs/decisions/0533-phone-numbers-and-their-sms-budget.md)."""
 
 from __future__ import annotations
 

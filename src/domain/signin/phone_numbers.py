@@ -1,5 +1,5 @@
 """A phone number as an identifier, and the budget of the texts sent to numbers
-(docs/reference/phone.md, docs/decisions/0531-phone-numbers-and-their-sms-budget.md).
+(docs/reference/phone.md, docs/decisions/0533-phone-numbers-and-their-sms-budget.md).
 
 A number is E.164 (``+`` and digits), parsed and typed by the ``PhoneNumbers`` port. What a
 text may cost is bounded per number prefix and clock hour: ``SMS_BUDGETS`` names a count of

@@ -1,5 +1,5 @@
 """Phone numbers parsed and typed by ``phonenumbers``, Google's libphonenumber in Python
-(docs/reference/phone.md; docs/decisions/0531-phone-numbers-and-their-sms-budget.md).
+(docs/reference/phone.md; docs/decisions/0533-phone-numbers-and-their-sms-budget.md).
 
 A number that cannot be one (unparseable, too short or too long for its country) is
 ``invalid_phone_number``; a possible number whose type is not one that reaches a person's

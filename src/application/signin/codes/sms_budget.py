@@ -1,6 +1,6 @@
 """The SMS budget: what texts to phone numbers may cost, per number prefix and clock hour,
 shared by every instance (docs/reference/phone.md, "The SMS budget";
-docs/decisions/0531-phone-numbers-and-their-sms-budget.md).
+docs/decisions/0533-phone-numbers-and-their-sms-budget.md).
 
 Each text spends one from its prefix's hour: the counter's new count comes back with the
 spend, and a count past the budget is refused, so however many spend at once, no more than

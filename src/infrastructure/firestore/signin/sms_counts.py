@@ -1,6 +1,6 @@
 """The SMS budget's counters: ``sms_budgets/{prefix}@{hour}``, one document per number
 prefix and clock hour, shared by every instance
-(docs/decisions/0531-phone-numbers-and-their-sms-budget.md).
+(docs/decisions/0533-phone-numbers-and-their-sms-budget.md).
 
 A spend is one write and no read: a server-side ``Increment(1)`` whose result comes back in
 the write's answer. Firestore applies the increments of one document one after another, so
