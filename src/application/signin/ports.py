@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
+from domain.signin.phone_numbers import PhoneNumber
 
 
 class TokenHook(Protocol):
@@ -23,3 +24,20 @@ class NoTokenHook:
 
 
 NO_TOKEN_HOOK: TokenHook = NoTokenHook()
+
+
+class PhoneNumbers(Protocol):
+    """Parses and classifies a number as typed (docs/reference/phone.md)."""
+
+    def parse(self, typed: str, *, region: str | None = None) -> PhoneNumber: ...
+
+    # raises InvalidInput code "invalid_phone_number" or "phone_number_type"
+
+
+class SmsBudget(Protocol):
+    """What an SMS may cost: spends one from the number's prefix's hourly budget."""
+
+    def spend(self, number: PhoneNumber) -> None: ...
+
+    # raises RateLimited code "sms_budget" (with retry_after seconds) when over it,
+    # or when SMS_ENABLED is false; records firegate_sms_refused_total{reason}

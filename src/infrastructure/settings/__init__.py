@@ -34,6 +34,7 @@ from infrastructure.settings.identity.accounts import AccountSettings
 from infrastructure.settings.identity.events import EventsSettings
 from infrastructure.settings.identity.federation import FederationSettings
 from infrastructure.settings.identity.mail import MailSettings
+from infrastructure.settings.identity.phone import PhoneSettings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.settings.orgs_and_apps.migration import MigrationSettings
 from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     service: ServiceSettings
     accounts: AccountSettings
     signin: SignInSettings
+    phone: PhoneSettings
     federation: FederationSettings
     provider: ProviderSettings
     mail: MailSettings
