@@ -20,22 +20,34 @@ from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
+from application.jobs import JobHandler
 from application.ports import (
     JobQueue,
     OneTimePasswords,
     OwnedData,
     PasskeyCeremonies,
     SecretBox,
+    TextRenderer,
+    TextSender,
     TokenIssuer,
 )
 from application.signin.authentication import Authentication, Principals
-from application.signin.codes.email import EmailCodeFlowStore, EmailCodes
+from application.signin.codes.email import EMAIL_WAY, EmailCodeFlowStore, EmailCodes
+from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
+from application.signin.codes.phone import (
+    NO_TEXTS,
+    PHONE_CODE_TEXT,
+    PHONE_WAY,
+    PhoneCodes,
+    PhoneCodeTextJob,
+    TextSettings,
+)
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, PhoneNumbers, SmsBudget, TokenHook
 from application.signin.services import SigninServices
 from application.signin.sessions import (
     SessionRepository,
@@ -51,10 +63,11 @@ from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.request_limits import Limit
+from domain.signin.codes import Channel
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
-from infrastructure.firestore.signin.email_codes import FirestoreEmailCodeFlows
+from infrastructure.firestore.signin.codes import FirestoreCodeFlows, FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
@@ -74,6 +87,7 @@ from infrastructure.signin.jwt_tokens import (
     signing_key_from_pem,
 )
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
+from infrastructure.signin.phone_plain import NoSmsBudget, PlainPhoneNumbers
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
@@ -140,6 +154,10 @@ class SigninAdapters:
     # The account and the session (or personal token) each request reads, in one round trip
     principals: Principals
     email_codes: EmailCodeFlowStore
+    phone_codes: CodeFlowStore
+    # The number as typed, and what an SMS may cost (docs/guides/phone-sign-in.md)
+    phone_numbers: PhoneNumbers
+    sms_budget: SmsBudget
 
 
 def build(
@@ -164,6 +182,10 @@ def build(
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
+        phone_codes=FirestoreCodeFlows(client, Channel.PHONE),
+        # Stand-ins until the phonenumbers parser and the shared budget are bound (0531)
+        phone_numbers=PlainPhoneNumbers(),
+        sms_budget=NoSmsBudget(enabled=settings.phone.sms_enabled),
     )
 
 
@@ -190,6 +212,8 @@ class SigninPolicies:
     # The before_token hook, asked for every session's access token: set once events' hooks
     # are made (bind)
     token_hook: TokenHook = NO_TOKEN_HOOK
+    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
+    texts: TextSender = NO_TEXTS
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -387,6 +411,35 @@ def bind_authentication(
     )
 
 
+def code_steps(
+    way: Way,
+    flows: CodeFlowStore,
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    queue: JobQueue,
+    sign_up: Callable[[RegisterProven], User],
+    challenge_gate: ChallengeGate,
+) -> CodeSteps:
+    """The steps every channel's code takes, for the channel ``way`` names."""
+    return CodeSteps(
+        way=way,
+        flows=flows,
+        users=accounts.users,
+        sign_up=sign_up,
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        throttle=own.throttle,
+        throttle_policy=rules.throttle_policy,
+        factors=own.factors,
+        queue=queue,
+        clock=platform.clock,
+        audit=platform.audit,
+        challenge_gate=challenge_gate,
+    )
+
+
 def bind_email_codes(
     own: SigninAdapters,
     rules: SigninPolicies,
@@ -406,22 +459,80 @@ def bind_email_codes(
     (``Accounts.register_proven``); ``challenge_gate``: what a request for a code passes
     when its address asks for too many. PASSWORDLESS_EMAIL is in mail's settings group."""
     return EmailCodes(
-        flows=own.email_codes,
-        users=accounts.users,
-        sign_up=sign_up,
-        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        steps=code_steps(
+            EMAIL_WAY,
+            own.email_codes,
+            own,
+            rules,
+            accounts=accounts,
+            platform=platform,
+            queue=queue,
+            sign_up=sign_up,
+            challenge_gate=challenge_gate,
+        ),
         addresses=rules.addresses,
-        throttle=own.throttle,
-        throttle_policy=rules.throttle_policy,
-        factors=own.factors,
         first_proof=first_proof(accounts, own, platform, grants=grants),
-        queue=queue,
-        clock=platform.clock,
-        audit=platform.audit,
         proven=proven,
-        challenge_gate=challenge_gate,
         enabled=settings.mail.passwordless_email,
     )
+
+
+def bind_phone_codes(
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    settings: Settings,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    queue: JobQueue,
+    sign_up: Callable[[RegisterProven], User],
+    challenge_gate: ChallengeGate,
+) -> PhoneCodes:
+    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook
+    (``rules.texts``); ``sign_up``: the accounts' sign-up by a proven number."""
+    return PhoneCodes(
+        steps=code_steps(
+            PHONE_WAY,
+            own.phone_codes,
+            own,
+            rules,
+            accounts=accounts,
+            platform=platform,
+            queue=queue,
+            sign_up=sign_up,
+            challenge_gate=challenge_gate,
+        ),
+        numbers=own.phone_numbers,
+        budget=own.sms_budget,
+        texts=rules.texts,
+        enabled=settings.phone.phone_sign_in,
+        region=settings.phone.phone_default_region,
+    )
+
+
+def handlers(
+    own: SigninAdapters,
+    settings: Settings,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    texts: TextSender,
+    renderer: TextRenderer,
+) -> dict[str, JobHandler]:
+    """Sign-in's jobs by kind: the text of a phone code, through ``texts`` (the send_sms
+    hook), written by ``renderer`` (mail's templates and catalogues)."""
+    job = PhoneCodeTextJob(
+        flows=own.phone_codes,
+        users=accounts.users,
+        renderer=renderer,
+        sender=texts,
+        clock=platform.clock,
+        audit=platform.audit,
+        settings=TextSettings(
+            product=settings.branding.site_name, public_url=settings.service.public_url
+        ),
+    )
+    return {PHONE_CODE_TEXT: job.run}
 
 
 def wire(
@@ -453,6 +564,16 @@ def wire(
             grants=grants,
             queue=shared.queue,
             proven=shared.hooks.proven,
+            sign_up=sign_up,
+            challenge_gate=shared.challenge_gate,
+        ),
+        phone_codes=bind_phone_codes(
+            own,
+            rules,
+            settings,
+            accounts=accounts,
+            platform=platform,
+            queue=shared.queue,
             sign_up=sign_up,
             challenge_gate=shared.challenge_gate,
         ),

@@ -41,6 +41,12 @@ class FakeUserRepository:
                 raise Conflict(
                     "This email is already registered.", code="email_taken", field="email"
                 )
+            if user.phone_number is not None and user.phone_number in s.phones:
+                raise Conflict(
+                    "This phone_number is already registered.",
+                    code="phone_number_taken",
+                    field="phone_number",
+                )
 
     def add(self, user: User, staged: StagedWrites = NO_WRITES) -> None:
         s = self.store
@@ -50,6 +56,8 @@ class FakeUserRepository:
             s.usernames[user.username.normalized] = user.id
             if user.email is not None:
                 s.emails[user.email.normalized] = user.id
+            if user.phone_number is not None:
+                s.phones[user.phone_number] = user.id
             s.commit_staged(staged)  # one commit with the account, as in Firestore
 
     def get(self, user_id: str) -> User | None:
@@ -64,6 +72,10 @@ class FakeUserRepository:
         user = self.store.users.get(claims.get(key, ""))
         return holding(user if user is not None and user.deleted_at is None else None, key)
 
+    def find_by_phone(self, number: str) -> User | None:
+        user = self.store.users.get(self.store.phones.get(number, ""))
+        return user if user is not None and user.deleted_at is None else None
+
     def update(
         self, user_id: str, change: Callable[[User], User], *, keep_session: str | None = None
     ) -> User:
@@ -76,6 +88,7 @@ class FakeUserRepository:
             moves = [
                 (s.usernames, old.username.normalized, new.username.normalized, "username"),
                 (s.emails, _email_key(old), _email_key(new), "email"),
+                (s.phones, old.phone_number, new.phone_number, "phone_number"),
             ]
             for claims, before, after, field in moves:
                 if before != after and after is not None and after in claims:
@@ -123,6 +136,7 @@ class FakeUserRepository:
             for claims, key in (
                 (s.usernames, user.username.normalized),
                 (s.emails, _email_key(user)),
+                (s.phones, user.phone_number),
             ):
                 if key is not None and claims.get(key) == user_id:
                     del claims[key]

@@ -49,6 +49,7 @@ class InMemoryStore:
         self.users: dict[str, User] = {}
         self.usernames: dict[str, str] = {}  # normalized -> user id
         self.emails: dict[str, str] = {}
+        self.phones: dict[str, str] = {}  # E.164 -> user id
         self.sessions: dict[str, Session] = {}
         self.identities: dict[str, str] = {}  # "provider:subject" -> user id
         # "provider:subject" -> (the address given when linked, when it was linked)

@@ -36,6 +36,7 @@ from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from domain.request_limits import WindowCounts
+from domain.signin.codes import Channel
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
@@ -99,13 +100,16 @@ from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
     FakeChallengeRepository,
+    FakeCodeFlows,
     FakeEmailCodeFlows,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
     FakePasskeyRepository,
+    FakePhoneNumbers,
     FakePrincipals,
     FakeSessionRepository,
+    FakeSmsBudget,
 )
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.support.settings import make_settings
@@ -164,6 +168,9 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
+            phone_codes=FakeCodeFlows(Channel.PHONE),
+            phone_numbers=FakePhoneNumbers(),
+            sms_budget=FakeSmsBudget(),
         ),
         federation=FederationAdapters(
             identity_verifier=FakeIdentityVerifier(),

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from application.accounts.accounts import UserRepository
 from application.mail.sending import MailSettings, deliver
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, MailRenderer
-from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore, EmailCodeJob
+from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore
+from application.signin.codes.flow import SendCode
 from domain.accounts.users import login_key
-from domain.signin.email_codes import code_of
+from domain.signin.codes import code_of
 
 log = logging.getLogger("firegate.mail")
 
@@ -33,7 +34,7 @@ class EmailCodeMailJob:
     settings: MailSettings
 
     def run(self, job: Job, final: bool) -> None:
-        request = EmailCodeJob.parse(job.subject)
+        request = SendCode.parse(job)
         if request is None:
             log.warning("unreadable e-mail code job dropped")
             return
@@ -41,12 +42,12 @@ class EmailCodeMailJob:
         flow = self.flows.update(request.flow_id, lambda f: f.issued(token, now))
         if flow is None or not flow.usable(now) or not flow.opens_with(token):
             return  # voided, spent or expired since the request
-        user = self.users.find_by_login(login_key(flow.email))
+        user = self.users.find_by_login(login_key(flow.to))
         proven = user is not None and user.email_verified
         # The account's own address, as it stored it: never the spelling asked for, which
         # names the same account yet may be another mailbox (docs/security.md, "One address,
         # one account"). An address without an account is mailed as asked (its sign-up).
-        to = user.email.value if user is not None and user.email is not None else flow.email
+        to = user.email.value if user is not None and user.email is not None else flow.to
         left = flow.expires_at - now
         context = {
             "product": self.settings.product,

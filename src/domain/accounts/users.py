@@ -327,6 +327,9 @@ class User:
     # The profile's attributes by name, as written under the profile schema of their time:
     # kept when a schema drops or narrows one (docs/reference/accounts.md, "Profile attributes")
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict, hash=False)
+    # The account's phone number in E.164, proven by a code sent to it (the only way one is
+    # set), unique among accounts as an address is (docs/guides/phone-sign-in.md)
+    phone_number: str | None = None
 
     @classmethod
     def register(
@@ -343,6 +346,7 @@ class User:
         email_verified: bool = False,
         locale: str | None = None,
         full_name: str | None = None,
+        phone_number: str | None = None,
     ) -> User:
         """A new account, with what the door every new account passes gave it
         (``admitted``: ``Signups``' verdict, a ``SignUpVerdict``, whose names and attributes
@@ -365,6 +369,7 @@ class User:
                 locale=locale if locale in LOCALES else None,
                 has_signed_in=False,
                 full_name=full_name,
+                phone_number=phone_number,
             )
         )
 

@@ -27,6 +27,7 @@ from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
 USERS, USERNAMES, EMAILS = "users", "usernames", "emails"
+PHONES = "phone_numbers"  # an account's number in E.164 -> its id (docs/data-model.md)
 IDENTITIES = "identities"  # {provider}:{subject} -> user_id; see firestore/identities.py
 ACTION_TOKENS, MAIL_SENDS = "action_tokens", "mail_sends"  # see firestore/action_tokens.py
 NEW_DEVICE_MAILS = "new_device_mails"  # see firestore/new_device_mails.py
@@ -79,6 +80,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         **user.texts(),
         "full_name": user.full_name,
         "attributes": dict(user.attributes),
+        "phone_number": user.phone_number,
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -120,10 +122,15 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         breach_checked_at=data.get("breach_checked_at"),
         password_breached=data.get("password_breached", False),
         attributes=data.get("attributes") or {},
+        phone_number=data.get("phone_number"),
     )
 
 
-_TAKEN = {USERNAMES: ("username_taken", "username"), EMAILS: ("email_taken", "email")}
+_TAKEN = {
+    USERNAMES: ("username_taken", "username"),
+    EMAILS: ("email_taken", "email"),
+    PHONES: ("phone_number_taken", "phone_number"),
+}
 
 
 def _conflict(collection: str) -> Conflict:
@@ -137,12 +144,15 @@ type Claims = "list[tuple[str, firestore.DocumentReference]]"
 
 
 def claims_of(client: firestore.Client, user: User) -> Claims:
-    """The claim documents of the account's username and (when it has one) address."""
+    """The claim documents of the account's username and (when it has them) address and
+    phone number."""
     claims = [
         (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
     ]
     if user.email is not None:  # an account without an address claims none
         claims.append((EMAILS, client.collection(EMAILS).document(claim_id(user.email.normalized))))
+    if user.phone_number is not None:
+        claims.append((PHONES, client.collection(PHONES).document(claim_id(user.phone_number))))
     return claims
 
 
@@ -255,6 +265,11 @@ class FirestoreUserRepository:
         claim = read_document(self._client, self._claim(claims_for(key), key))
         user_id = claim.get("user_id") if claim is not None else None
         return holding(self.live(user_id), key)
+
+    def find_by_phone(self, number: str) -> User | None:
+        claim = read_document(self._client, self._claim(PHONES, number))
+        user_id = claim.get("user_id") if claim is not None else None
+        return self.live(user_id)
 
     def live(self, user_id: str | None) -> User | None:
         """The user unless absent or deleted; for None, a read of a document that never

@@ -1,11 +1,12 @@
-"""The flows of sign-in by e-mail code (``email_code_flows/{id}``, found by id or by their
-link's ``link_hash``) and the requests of each address (``email_code_addresses/{claim id of
-its login key}``).
+"""The flows of sign-in by a one-time code, a pair of collections per channel: by e-mail
+(``email_code_flows/{id}``, found by id or by their link's ``link_hash``, and the requests of
+each address, ``email_code_addresses/{claim id of its login key}``), by text message
+(``phone_code_flows/{id}`` and ``phone_code_numbers/{claim id of the E.164 number}``).
 
 A new request is one batch, built from what it read and committed only if that is unchanged
-(update-time preconditions): the address's record (its live flow and the times of its last
-hour's requests), the new flow, and the void of the flow before, so one flow per address is
-live whatever races. A flow changes by compare-and-set, so of thirty requests spending one
+(update-time preconditions): the identifier's record (its live flow and the times of its last
+hour's requests), the new flow, and the void of the flow before, so one flow per identifier
+is live whatever races. A flow changes by compare-and-set, so of thirty requests spending one
 flow exactly one write lands (docs/decisions/0474-email-codes.md). ``expires_at`` is the
 field of both collections' TTL policies (docs/operations.md).
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.signin.email_codes import EmailCodeFlow, EmailCodeRequests
+from domain.signin.codes import Channel, CodeFlow, CodeRequests
 from infrastructure.firestore.client import BOUNDED, claim_id, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
@@ -24,11 +25,15 @@ from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 FLOWS, ADDRESSES = "email_code_flows", "email_code_addresses"
+PHONE_FLOWS, NUMBERS = "phone_code_flows", "phone_code_numbers"
+# Each channel's collections, and the field its flows name the identifier by
+COLLECTIONS = {Channel.EMAIL: (FLOWS, ADDRESSES), Channel.PHONE: (PHONE_FLOWS, NUMBERS)}
+_TO = {Channel.EMAIL: "email", Channel.PHONE: "phone_number"}
 
 
-def flow_to_doc(flow: EmailCodeFlow) -> dict[str, Any]:
+def flow_to_doc(flow: CodeFlow) -> dict[str, Any]:
     return {
-        "email": flow.email,
+        _TO[flow.channel]: flow.to,
         "created_at": flow.created_at,
         "expires_at": flow.expires_at,  # a Firestore TTL policy on this field reaps them
         "browser_hash": flow.browser_hash,
@@ -43,10 +48,11 @@ def flow_to_doc(flow: EmailCodeFlow) -> dict[str, Any]:
     }
 
 
-def flow_from_doc(flow_id: str, data: dict[str, Any]) -> EmailCodeFlow:
-    return EmailCodeFlow(
+def flow_from_doc(flow_id: str, data: dict[str, Any], channel: Channel) -> CodeFlow:
+    return CodeFlow(
         id=flow_id,
-        email=data["email"],
+        channel=channel,
+        to=data[_TO[channel]],
         created_at=data["created_at"],
         expires_at=data["expires_at"],
         browser_hash=data.get("browser_hash"),
@@ -62,7 +68,7 @@ def flow_from_doc(flow_id: str, data: dict[str, Any]) -> EmailCodeFlow:
     )
 
 
-def requests_to_doc(requests: EmailCodeRequests) -> dict[str, Any]:
+def requests_to_doc(requests: CodeRequests) -> dict[str, Any]:
     return {
         "live_flow": requests.live_flow,
         "times": list(requests.times),
@@ -71,41 +77,46 @@ def requests_to_doc(requests: EmailCodeRequests) -> dict[str, Any]:
     }
 
 
-def requests_from_doc(key: str, data: dict[str, Any] | None) -> EmailCodeRequests:
+def requests_from_doc(key: str, data: dict[str, Any] | None, channel: Channel) -> CodeRequests:
     if data is None:
-        return EmailCodeRequests(key)
+        return CodeRequests(key, channel=channel)
     times = tuple(data.get("times", ()))
     clients = tuple(data.get("clients", ()))
-    return EmailCodeRequests(
+    return CodeRequests(
         key,
         data.get("live_flow"),
         times,
         clients if len(clients) == len(times) else ("",) * len(times),
+        channel=channel,
     )
 
 
 @translates_errors
-class FirestoreEmailCodeFlows:
-    def __init__(self, client: firestore.Client) -> None:
-        self._client = client
-        self._flows = client.collection(FLOWS)
-        self._addresses = client.collection(ADDRESSES)
+class FirestoreCodeFlows:
+    """The flows of one channel."""
+
+    def __init__(self, client: firestore.Client, channel: Channel) -> None:
+        flows, identifiers = COLLECTIONS[channel]
+        self._client, self._channel = client, channel
+        self._flows = client.collection(flows)
+        self._addresses = client.collection(identifiers)
 
     def _address(self, key: str) -> firestore.DocumentReference:
         return self._addresses.document(claim_id(key))
 
-    def requests(self, key: str) -> EmailCodeRequests:
-        return requests_from_doc(key, read_document(self._client, self._address(key)))
+    def requests(self, key: str) -> CodeRequests:
+        data = read_document(self._client, self._address(key))
+        return requests_from_doc(key, data, self._channel)
 
     def start(
-        self, flow: EmailCodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+        self, flow: CodeFlow, key: str, now: datetime, client: str, *, challenged: bool
     ) -> None:
         address_ref = self._address(key)
         flow_ref = self._flows.document(flow.id)
 
         def attempt() -> None:
             snap = address_ref.get(**BOUNDED)
-            before = requests_from_doc(key, snap.to_dict() if snap.exists else None)
+            before = requests_from_doc(key, snap.to_dict() if snap.exists else None, self._channel)
             # RateLimited: nothing is written
             after = before.requested(flow.id, now, client, challenged=challenged)
             batch = self._client.batch()
@@ -118,7 +129,7 @@ class FirestoreEmailCodeFlows:
                 old_ref = self._flows.document(before.live_flow)
                 old = old_ref.get(**BOUNDED)
                 if old.exists:
-                    voided = flow_from_doc(old.id, old.to_dict() or {}).voided()
+                    voided = flow_from_doc(old.id, old.to_dict() or {}, self._channel).voided()
                     batch.update(old_ref, flow_to_doc(voided), option=unchanged_since(old))
             try:
                 batch.commit(**BOUNDED)
@@ -127,26 +138,24 @@ class FirestoreEmailCodeFlows:
 
         until_unchanged(attempt)
 
-    def get(self, flow_id: str) -> EmailCodeFlow | None:
+    def get(self, flow_id: str) -> CodeFlow | None:
         data = read_document(self._client, self._flows.document(flow_id))
-        return flow_from_doc(flow_id, data) if data is not None else None
+        return flow_from_doc(flow_id, data, self._channel) if data is not None else None
 
-    def by_link(self, link_hash: str) -> EmailCodeFlow | None:
+    def by_link(self, link_hash: str) -> CodeFlow | None:
         # One equality on a random hash: Firestore's single-field index answers it.
         query = self._flows.where(filter=firestore.FieldFilter("link_hash", "==", link_hash))
         found = run_query(self._client, query.limit(1))
-        return flow_from_doc(found[0][0], found[0][1]) if found else None
+        return flow_from_doc(found[0][0], found[0][1], self._channel) if found else None
 
-    def update(
-        self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]
-    ) -> EmailCodeFlow | None:
+    def update(self, flow_id: str, change: Callable[[CodeFlow], CodeFlow]) -> CodeFlow | None:
         ref = self._flows.document(flow_id)
 
-        def attempt() -> EmailCodeFlow | None:
+        def attempt() -> CodeFlow | None:
             snap = ref.get(**BOUNDED)
             if not snap.exists:
                 return None
-            before = flow_from_doc(flow_id, snap.to_dict() or {})
+            before = flow_from_doc(flow_id, snap.to_dict() or {}, self._channel)
             after = change(before)
             if after == before:
                 return after
@@ -157,3 +166,10 @@ class FirestoreEmailCodeFlows:
             return after
 
         return until_unchanged(attempt)
+
+
+class FirestoreEmailCodeFlows(FirestoreCodeFlows):
+    """The e-mail channel's flows."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        super().__init__(client, Channel.EMAIL)
