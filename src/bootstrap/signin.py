@@ -63,7 +63,7 @@ from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.request_limits import Limit
-from domain.signin.codes import Channel
+from domain.signin.codes.flows import Channel
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
@@ -155,7 +155,7 @@ class SigninAdapters:
     principals: Principals
     email_codes: EmailCodeFlowStore
     phone_codes: CodeFlowStore
-    # The number as typed, and what an SMS may cost (docs/guides/phone-sign-in.md)
+    # The number as typed, and what an SMS may cost (docs/sign-in-with-a-phone-number.md)
     phone_numbers: PhoneNumbers
     sms_budget: SmsBudget
 
@@ -412,8 +412,6 @@ def bind_authentication(
 
 
 def code_steps(
-    way: Way,
-    flows: CodeFlowStore,
     own: SigninAdapters,
     rules: SigninPolicies,
     *,
@@ -422,14 +420,18 @@ def code_steps(
     queue: JobQueue,
     sign_up: Callable[[RegisterProven], User],
     challenge_gate: ChallengeGate,
-) -> CodeSteps:
-    """The steps every channel's code takes, for the channel ``way`` names."""
-    return CodeSteps(
+) -> Callable[[Way, CodeFlowStore], CodeSteps]:
+    """The steps every channel's code takes, for the channel a ``Way`` names over its flows:
+    ``queue`` takes its sending jobs, ``sign_up`` is the accounts' sign-up by a proven
+    identifier (``Accounts.register_proven``), ``challenge_gate`` what a request passes when
+    its identifier asks for too many."""
+    sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform)
+    return lambda way, flows: CodeSteps(
         way=way,
         flows=flows,
         users=accounts.users,
         sign_up=sign_up,
-        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        sign_in=sign_in,
         throttle=own.throttle,
         throttle_policy=rules.throttle_policy,
         factors=own.factors,
@@ -441,6 +443,7 @@ def code_steps(
 
 
 def bind_email_codes(
+    steps: CodeSteps,
     own: SigninAdapters,
     rules: SigninPolicies,
     settings: Settings,
@@ -448,28 +451,13 @@ def bind_email_codes(
     accounts: AccountsAdapters,
     platform: Platform,
     grants: OwnedData,
-    queue: JobQueue,
     proven: Callable[[User], None],
-    sign_up: Callable[[RegisterProven], User],
-    challenge_gate: ChallengeGate,
 ) -> EmailCodes:
-    """``grants``: the provider's, ended with a takeover's proof; ``queue``: where the
-    code's mail is queued (its job is mail's); ``proven``: what follows an address a code
-    proves (an org's auto_join); ``sign_up``: the accounts' sign-up by a proven address
-    (``Accounts.register_proven``); ``challenge_gate``: what a request for a code passes
-    when its address asks for too many. PASSWORDLESS_EMAIL is in mail's settings group."""
+    """``grants``: the provider's, ended with a takeover's proof; ``proven``: what follows
+    an address a code proves (an org's auto_join). The mail is mail's job;
+    PASSWORDLESS_EMAIL is in mail's settings group."""
     return EmailCodes(
-        steps=code_steps(
-            EMAIL_WAY,
-            own.email_codes,
-            own,
-            rules,
-            accounts=accounts,
-            platform=platform,
-            queue=queue,
-            sign_up=sign_up,
-            challenge_gate=challenge_gate,
-        ),
+        steps=steps,
         addresses=rules.addresses,
         first_proof=first_proof(accounts, own, platform, grants=grants),
         proven=proven,
@@ -478,35 +466,18 @@ def bind_email_codes(
 
 
 def bind_phone_codes(
-    own: SigninAdapters,
-    rules: SigninPolicies,
-    settings: Settings,
-    *,
-    accounts: AccountsAdapters,
-    platform: Platform,
-    queue: JobQueue,
-    sign_up: Callable[[RegisterProven], User],
-    challenge_gate: ChallengeGate,
+    steps: CodeSteps, own: SigninAdapters, rules: SigninPolicies, settings: Settings
 ) -> PhoneCodes:
     """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook
-    (``rules.texts``); ``sign_up``: the accounts' sign-up by a proven number."""
+    (``rules.texts``)."""
+    phone = settings.phone
     return PhoneCodes(
-        steps=code_steps(
-            PHONE_WAY,
-            own.phone_codes,
-            own,
-            rules,
-            accounts=accounts,
-            platform=platform,
-            queue=queue,
-            sign_up=sign_up,
-            challenge_gate=challenge_gate,
-        ),
+        steps=steps,
         numbers=own.phone_numbers,
         budget=own.sms_budget,
         texts=rules.texts,
-        enabled=settings.phone.phone_sign_in,
-        region=settings.phone.phone_default_region,
+        enabled=phone.phone_sign_in,
+        region=phone.phone_default_region,
     )
 
 
@@ -548,6 +519,15 @@ def wire(
     """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
     ``sign_up``: the accounts' sign-up by a proven address (``Accounts.register_proven``)."""
     platform = shared.platform
+    steps = code_steps(
+        own,
+        rules,
+        accounts=accounts,
+        platform=platform,
+        queue=shared.queue,
+        sign_up=sign_up,
+        challenge_gate=shared.challenge_gate,
+    )
     return SigninServices(
         authentication=bind_authentication(
             own,
@@ -556,27 +536,16 @@ def wire(
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
         ),
         email_codes=bind_email_codes(
+            steps(EMAIL_WAY, own.email_codes),
             own,
             rules,
             settings,
             accounts=accounts,
             platform=platform,
             grants=grants,
-            queue=shared.queue,
             proven=shared.hooks.proven,
-            sign_up=sign_up,
-            challenge_gate=shared.challenge_gate,
         ),
-        phone_codes=bind_phone_codes(
-            own,
-            rules,
-            settings,
-            accounts=accounts,
-            platform=platform,
-            queue=shared.queue,
-            sign_up=sign_up,
-            challenge_gate=shared.challenge_gate,
-        ),
+        phone_codes=bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings),
         login=bind_login(
             own,
             rules,

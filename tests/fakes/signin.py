@@ -1,32 +1,31 @@
 """Fakes of the sign-in ports: sessions and the principals a token names, the login's
 throttle and reads, the second factor, passkeys and their challenges, the flows of sign-in
-by a code (e-mail and phone), the parser of a phone number and the SMS budget."""
+by a code (in ``signin_codes.py``)."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import ClassVar
 
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.login import LoginRecords
 from application.signin.sessions import SessionRead
 from application.signin.throttle import Reservation
 from domain.accounts.users import User
-from domain.errors import Conflict, InvalidInput, NotFound, RateLimited
+from domain.errors import Conflict, NotFound
 from domain.hooks.before_token import TokenHookRequest
 from domain.signin.active_org import ActiveOrg
-from domain.signin.codes import Channel, CodeFlow, CodeRequests
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.passkeys import Challenge, Passkey
 from domain.signin.personal_tokens import PersonalToken
-from domain.signin.phone_numbers import PhoneNumber
 from domain.signin.sessions import Session
 from domain.signin.throttling import FailureRecord, ThrottleRule, refusal, released
 from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin_codes import FakeEmailCodeFlows
+
+__all__ = ["FakeEmailCodeFlows"]  # by the name the contract test imports it
 
 
 class FakeSessionRepository:
@@ -344,85 +343,3 @@ class FakeTokenHook:
     def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
         self.asked.append(request)
         return self.claims
-
-
-class FakeCodeFlows:
-    """One channel's flows and each identifier's requests, changed under one lock as the
-    adapter's batches and compare-and-set land: the rules are the domain's (``CodeRequests``,
-    ``CodeFlow``)."""
-
-    def __init__(self, channel: Channel = Channel.EMAIL) -> None:
-        self.lock = threading.Lock()
-        self.channel = channel
-        self.flows: dict[str, CodeFlow] = {}
-        self.addresses: dict[str, CodeRequests] = {}
-
-    def requests(self, key: str) -> CodeRequests:
-        with self.lock:
-            return self.addresses.get(key, CodeRequests(key, channel=self.channel))
-
-    def start(
-        self, flow: CodeFlow, key: str, now: datetime, client: str, *, challenged: bool
-    ) -> None:
-        with self.lock:
-            before = self.addresses.get(key, CodeRequests(key, channel=self.channel))
-            after = before.requested(flow.id, now, client, challenged=challenged)
-            old = self.flows.get(before.live_flow) if before.live_flow is not None else None
-            if old is not None:
-                self.flows[old.id] = old.voided()
-            self.flows[flow.id] = flow
-            self.addresses[key] = after
-
-    def get(self, flow_id: str) -> CodeFlow | None:
-        with self.lock:
-            return self.flows.get(flow_id)
-
-    def by_link(self, link_hash: str) -> CodeFlow | None:
-        with self.lock:
-            return next((f for f in self.flows.values() if f.link_hash == link_hash), None)
-
-    def update(self, flow_id: str, change: Callable[[CodeFlow], CodeFlow]) -> CodeFlow | None:
-        with self.lock:
-            flow = self.flows.get(flow_id)
-            if flow is None:
-                return None
-            self.flows[flow_id] = change(flow)
-            return self.flows[flow_id]
-
-
-FakeEmailCodeFlows = FakeCodeFlows  # the e-mail channel's, by the name its tests know
-
-
-class FakePhoneNumbers:
-    """A number as typed, parsed by an E.164 pattern alone: "+" and 8 to 15 digits, the
-    first not 0; ``country`` from the few calling codes the tests use."""
-
-    COUNTRIES: ClassVar[dict[str, tuple[str, int]]] = {
-        "+33": ("FR", 33),
-        "+34": ("ES", 34),
-        "+1": ("US", 1),
-    }
-
-    def parse(self, typed: str, *, region: str | None = None) -> PhoneNumber:
-        number = "".join(typed.split())
-        if not re.fullmatch(r"\+[1-9][0-9]{7,14}", number):
-            raise InvalidInput.field("phone_number", "Not a phone number.", "invalid_phone_number")
-        country, code = next(
-            (found for prefix, found in self.COUNTRIES.items() if number.startswith(prefix)),
-            ("", 0),
-        )
-        return PhoneNumber(e164=number, country=country, calling_code=code)
-
-
-class FakeSmsBudget:
-    """A budget that lets every SMS go, counting them, until ``refusing`` is set: then 429
-    ``sms_budget``."""
-
-    def __init__(self) -> None:
-        self.spent: list[PhoneNumber] = []
-        self.refusing = False
-
-    def spend(self, number: PhoneNumber) -> None:
-        if self.refusing:
-            raise RateLimited("Over the SMS budget.", retry_after=600, code="sms_budget")
-        self.spent.append(number)

@@ -36,7 +36,7 @@ from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters, passkey_ceremonies, secret_box, token_issuer
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from domain.request_limits import WindowCounts
-from domain.signin.codes import Channel
+from domain.signin.codes.flows import Channel
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
@@ -100,17 +100,15 @@ from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
     FakeChallengeRepository,
-    FakeCodeFlows,
     FakeEmailCodeFlows,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
     FakePasskeyRepository,
-    FakePhoneNumbers,
     FakePrincipals,
     FakeSessionRepository,
-    FakeSmsBudget,
 )
+from tests.fakes.signin_codes import FakeCodeFlows, FakePhoneNumbers, FakeSmsBudget
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.support.settings import make_settings
 

@@ -125,7 +125,7 @@ class RegisterProven:
     """Sign-up by an address its holder has just proven (a mailed code): no password, the
     username made from the address's local part (docs/reference/email-code.md); or, with
     ``email`` None, by a phone number just proven (a code sent by text), the username a
-    random one (docs/guides/phone-sign-in.md)."""
+    random one (docs/sign-in-with-a-phone-number.md)."""
 
     email: str | None
     locale: str | None = None

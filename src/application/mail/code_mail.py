@@ -14,7 +14,7 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, M
 from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore
 from application.signin.codes.flow import SendCode
 from domain.accounts.users import login_key
-from domain.signin.codes import code_of
+from domain.signin.codes.flows import code_of
 
 log = logging.getLogger("firegate.mail")
 

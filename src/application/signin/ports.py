@@ -27,7 +27,7 @@ NO_TOKEN_HOOK: TokenHook = NoTokenHook()
 
 
 class PhoneNumbers(Protocol):
-    """Parses and classifies a number as typed (docs/reference/phone.md)."""
+    """Parses and classifies a number as typed (docs/sign-in-with-a-phone-number.md)."""
 
     def parse(self, typed: str, *, region: str | None = None) -> PhoneNumber: ...
 

@@ -29,4 +29,4 @@ class SigninServices:
     passkeys: Passkeys
     personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
     email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
-    phone_codes: PhoneCodes  # sign-in by a texted code (docs/guides/phone-sign-in.md)
+    phone_codes: PhoneCodes  # sign-in by a texted code (docs/sign-in-with-a-phone-number.md)

@@ -328,7 +328,7 @@ class User:
     # kept when a schema drops or narrows one (docs/reference/accounts.md, "Profile attributes")
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict, hash=False)
     # The account's phone number in E.164, proven by a code sent to it (the only way one is
-    # set), unique among accounts as an address is (docs/guides/phone-sign-in.md)
+    # set), unique among accounts as an address is (docs/sign-in-with-a-phone-number.md)
     phone_number: str | None = None
 
     @classmethod

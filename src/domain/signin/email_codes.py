@@ -1,11 +1,11 @@
-"""The e-mail channel of the one code flow (domain/signin/codes.py), by the names its callers
+"""The e-mail channel of the one code flow (domain/signin/codes/flows.py), by the names its callers
 and stored flows know (docs/reference/email-code.md)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from domain.signin.codes import (
+from domain.signin.codes.flows import (
     ADDRESS_REQUESTS_PER_HOUR,
     CODE_DIGITS,
     EMAIL_CODE_RATE_LIMITED,
@@ -19,7 +19,7 @@ from domain.signin.codes import (
     code_of,
     secret_hash,
 )
-from domain.signin.codes import CodeRequests as EmailCodeRequests
+from domain.signin.codes.flows import CodeRequests as EmailCodeRequests
 
 __all__ = [
     "ADDRESS_REQUESTS_PER_HOUR",

@@ -1,4 +1,4 @@
-"""A phone number as firegate keeps it: E.164 (docs/reference/phone.md). Parsing and
+"""A phone number as firegate keeps it: E.164 (docs/sign-in-with-a-phone-number.md). Parsing and
 classifying a number as typed is the ``PhoneNumbers`` port's (application/signin/ports.py)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Mail from Jinja2 templates: ``<name>.subject.txt``, ``<name>.txt`` and ``<name>.html``,
 in the account's language (``context["locale"]``) from the pages' gettext catalogues; and
-text messages from ``<name>.sms.txt`` in the same way (docs/guides/phone-sign-in.md).
+text messages from ``<name>.sms.txt`` in the same way (docs/sign-in-with-a-phone-number.md).
 
 Templates live in ``infrastructure/mail/templates/`` (or ``MAIL_TEMPLATES_DIR``, which is
 searched first, so a deployment can override one file); see docs/reference/email.md.

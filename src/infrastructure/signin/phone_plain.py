@@ -1,5 +1,5 @@
 """Stand-ins for the phone number parser and the SMS budget, until the real ones are bound
-(``phonenumbers`` and the shared hourly budget, docs/decisions/0531): ``PlainPhoneNumbers``
+(``phonenumbers`` and the shared hourly budget, decision 0531): ``PlainPhoneNumbers``
 takes "+" and 8 to 15 digits and tells no type or country; ``NoSmsBudget`` counts nothing and
 refuses only when SMS_ENABLED is false. Both are replaced, not extended."""
 

@@ -18,10 +18,10 @@ from application.jobs import RetryJob
 from application.orgs.members.members import AddMember
 from application.ports import Audit
 from domain.errors import RateLimited
-from domain.signin.codes import Channel
+from domain.signin.codes.flows import Channel
 from domain.signin.phone_numbers import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
-from tests.fakes.signin import FakeSmsBudget
+from tests.fakes.signin_codes import FakeSmsBudget
 from tests.support.api import bearer, register
 from tests.support.app import World
 from tests.support.email_codes import code_in

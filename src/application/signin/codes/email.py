@@ -28,7 +28,7 @@ from application.signin.codes.flow import (
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User, login_key
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
-from domain.signin.codes import Channel, CodeFlow, code_of, secret_hash
+from domain.signin.codes.flows import Channel, CodeFlow, code_of, secret_hash
 from domain.signin.mfa import EMAIL
 
 EMAIL_CODE_MAIL = "email_code_mail"

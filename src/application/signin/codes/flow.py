@@ -27,7 +27,7 @@ from domain.accounts.users import User
 from domain.errors import DomainError, PermissionDenied
 from domain.ids import new_id
 from domain.request_limits import client_scope
-from domain.signin.codes import FLOW_LIFETIME, Channel, CodeFlow, CodeRequests, secret_hash
+from domain.signin.codes.flows import FLOW_LIFETIME, Channel, CodeFlow, CodeRequests, secret_hash
 from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
 
 log = logging.getLogger("firegate.codes")  # a code whose sending could not be queued

@@ -1,4 +1,4 @@
-"""Signing in by a code sent by text message to a phone number (docs/guides/phone-sign-in.md;
+"""Signing in by a code sent by text message to a phone number (docs/sign-in-with-a-phone-number.md;
 docs/decisions/0532-one-code-flow-for-every-channel.md).
 
 The e-mail code's flow with another channel (``flow.py``): the request stores the flow, spends
@@ -42,7 +42,7 @@ from application.signin.ports import PhoneNumbers, SmsBudget
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import NotFound, Unreadable
-from domain.signin.codes import Channel, CodeFlow, code_of
+from domain.signin.codes.flows import Channel, CodeFlow, code_of
 from domain.signin.mfa import SMS
 
 log = logging.getLogger("firegate.codes")

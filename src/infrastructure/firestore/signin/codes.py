@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.signin.codes import Channel, CodeFlow, CodeRequests
+from domain.signin.codes.flows import Channel, CodeFlow, CodeRequests
 from infrastructure.firestore.client import BOUNDED, claim_id, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
@@ -26,14 +26,20 @@ from infrastructure.firestore.sdk import exceptions, firestore
 
 FLOWS, ADDRESSES = "email_code_flows", "email_code_addresses"
 PHONE_FLOWS, NUMBERS = "phone_code_flows", "phone_code_numbers"
-# Each channel's collections, and the field its flows name the identifier by
-COLLECTIONS = {Channel.EMAIL: (FLOWS, ADDRESSES), Channel.PHONE: (PHONE_FLOWS, NUMBERS)}
-_TO = {Channel.EMAIL: "email", Channel.PHONE: "phone_number"}
+
+
+def _collections(channel: Channel) -> tuple[str, str]:
+    """The channel's collections: of its flows, and of its identifiers' requests."""
+    if channel is Channel.PHONE:
+        return PHONE_FLOWS, NUMBERS
+    return FLOWS, ADDRESSES
 
 
 def flow_to_doc(flow: CodeFlow) -> dict[str, Any]:
+    # The identifier under its channel's name: an e-mail flow's documents stay as they were.
+    to = {"phone_number": flow.to} if flow.channel is Channel.PHONE else {"email": flow.to}
     return {
-        _TO[flow.channel]: flow.to,
+        **to,
         "created_at": flow.created_at,
         "expires_at": flow.expires_at,  # a Firestore TTL policy on this field reaps them
         "browser_hash": flow.browser_hash,
@@ -52,7 +58,7 @@ def flow_from_doc(flow_id: str, data: dict[str, Any], channel: Channel) -> CodeF
     return CodeFlow(
         id=flow_id,
         channel=channel,
-        to=data[_TO[channel]],
+        to=data["phone_number"] if channel is Channel.PHONE else data["email"],
         created_at=data["created_at"],
         expires_at=data["expires_at"],
         browser_hash=data.get("browser_hash"),
@@ -95,14 +101,15 @@ def requests_from_doc(key: str, data: dict[str, Any] | None, channel: Channel) -
 class FirestoreCodeFlows:
     """The flows of one channel."""
 
-    def __init__(self, client: firestore.Client, channel: Channel) -> None:
-        flows, identifiers = COLLECTIONS[channel]
-        self._client, self._channel = client, channel
-        self._flows = client.collection(flows)
-        self._addresses = client.collection(identifiers)
+    def __init__(self, client: firestore.Client, channel: Channel = Channel.EMAIL) -> None:
+        self._client = client
+        self._channel = channel
+
+    def _flows(self) -> firestore.CollectionReference:
+        return self._client.collection(_collections(self._channel)[0])
 
     def _address(self, key: str) -> firestore.DocumentReference:
-        return self._addresses.document(claim_id(key))
+        return self._client.collection(_collections(self._channel)[1]).document(claim_id(key))
 
     def requests(self, key: str) -> CodeRequests:
         data = read_document(self._client, self._address(key))
@@ -112,7 +119,7 @@ class FirestoreCodeFlows:
         self, flow: CodeFlow, key: str, now: datetime, client: str, *, challenged: bool
     ) -> None:
         address_ref = self._address(key)
-        flow_ref = self._flows.document(flow.id)
+        flow_ref = self._flows().document(flow.id)
 
         def attempt() -> None:
             snap = address_ref.get(**BOUNDED)
@@ -126,7 +133,7 @@ class FirestoreCodeFlows:
             else:
                 batch.create(address_ref, requests_to_doc(after))
             if before.live_flow is not None:
-                old_ref = self._flows.document(before.live_flow)
+                old_ref = self._flows().document(before.live_flow)
                 old = old_ref.get(**BOUNDED)
                 if old.exists:
                     voided = flow_from_doc(old.id, old.to_dict() or {}, self._channel).voided()
@@ -139,17 +146,17 @@ class FirestoreCodeFlows:
         until_unchanged(attempt)
 
     def get(self, flow_id: str) -> CodeFlow | None:
-        data = read_document(self._client, self._flows.document(flow_id))
+        data = read_document(self._client, self._flows().document(flow_id))
         return flow_from_doc(flow_id, data, self._channel) if data is not None else None
 
     def by_link(self, link_hash: str) -> CodeFlow | None:
         # One equality on a random hash: Firestore's single-field index answers it.
-        query = self._flows.where(filter=firestore.FieldFilter("link_hash", "==", link_hash))
+        query = self._flows().where(filter=firestore.FieldFilter("link_hash", "==", link_hash))
         found = run_query(self._client, query.limit(1))
         return flow_from_doc(found[0][0], found[0][1], self._channel) if found else None
 
     def update(self, flow_id: str, change: Callable[[CodeFlow], CodeFlow]) -> CodeFlow | None:
-        ref = self._flows.document(flow_id)
+        ref = self._flows().document(flow_id)
 
         def attempt() -> CodeFlow | None:
             snap = ref.get(**BOUNDED)
@@ -168,8 +175,4 @@ class FirestoreCodeFlows:
         return until_unchanged(attempt)
 
 
-class FirestoreEmailCodeFlows(FirestoreCodeFlows):
-    """The e-mail channel's flows."""
-
-    def __init__(self, client: firestore.Client) -> None:
-        super().__init__(client, Channel.EMAIL)
+FirestoreEmailCodeFlows = FirestoreCodeFlows  # the e-mail channel's, by default

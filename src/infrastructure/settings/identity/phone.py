@@ -1,4 +1,4 @@
-"""Phone sign-in (docs/guides/phone-sign-in.md): whether it is on, whether any SMS may go,
+"""Phone sign-in (docs/sign-in-with-a-phone-number.md): whether it is on, whether any SMS may go,
 what the SMS may cost per prefix and hour, and the region of a number typed without its
 calling code."""
 

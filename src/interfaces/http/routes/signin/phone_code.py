@@ -1,6 +1,6 @@
-"""Sign-in by a code sent by text message (docs/guides/phone-sign-in.md): ask for a code for a
-number, then trade it for a token pair. 404 ``phone_disabled`` unless PHONE_SIGN_IN and a
-send_sms hook are set."""
+"""Sign-in by a code sent by text message (docs/sign-in-with-a-phone-number.md): ask for a
+code for a number, then trade it for a token pair. 404 ``phone_disabled`` unless
+PHONE_SIGN_IN and a send_sms hook are set."""
 
 from __future__ import annotations
 

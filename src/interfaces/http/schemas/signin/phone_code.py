@@ -1,4 +1,4 @@
-"""Sign-in by a code sent by text message: its requests (docs/guides/phone-sign-in.md); the
+"""Sign-in by a code sent by text message: its requests (docs/sign-in-with-a-phone-number.md); the
 answers are the e-mail code's."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Signing in by a one-time code sent to the person, by mail or by text message: one flow for
-every channel (docs/reference/email-code.md, docs/guides/phone-sign-in.md,
+every channel (docs/reference/email-code.md, docs/sign-in-with-a-phone-number.md,
 docs/decisions/0532-one-code-flow-for-every-channel.md).
 
 A flow is one request for a code, to one identifier of its channel (an address, a number):
