@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,14 @@ from domain.accounts.users import User
 from domain.errors import DomainError, PermissionDenied
 from domain.ids import new_id
 from domain.request_limits import client_scope
-from domain.signin.codes.flows import FLOW_LIFETIME, Channel, CodeFlow, CodeRequests, secret_hash
+from domain.signin.codes.flows import (
+    FLOW_LIFETIME,
+    Channel,
+    CodeFlow,
+    CodeRequests,
+    code_of,
+    secret_hash,
+)
 from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolicy
 
 log = logging.getLogger("firegate.codes")  # a code whose sending could not be queued
@@ -112,6 +120,33 @@ class SendCode:
             return cls(job.kind, str(json.loads(job.subject)["flow"]))
         except (ValueError, KeyError, TypeError):
             return None
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A flow given its secret token by its sending job: what the message carries."""
+
+    flow: CodeFlow
+    token: str  # a mail's link carries it
+
+    @property
+    def code(self) -> str:
+        return code_of(self.token)
+
+
+def issued(flows: CodeFlowStore, job: Job, now: datetime) -> Issued | None:
+    """The first step of every sending job: the flow its job names, given a new secret token
+    (so its code; a retried job replaces the earlier one, whose message never went out);
+    None for an unreadable job or a flow voided, spent or expired since the request."""
+    request = SendCode.parse(job)
+    if request is None:
+        log.warning("unreadable %s job dropped", job.kind)
+        return None
+    token = secrets.token_urlsafe(32)
+    flow = flows.update(request.flow_id, lambda f: f.issued(token, now))
+    if flow is None or not flow.usable(now) or not flow.opens_with(token):
+        return None
+    return Issued(flow, token)
 
 
 def flow_id_shaped(value: str) -> bool:

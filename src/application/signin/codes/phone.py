@@ -10,7 +10,6 @@ and such a hook, else 404 ``phone_disabled``.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -34,15 +33,15 @@ from application.signin.codes.flow import (
     CodeRequested,
     CodeSteps,
     Holding,
-    SendCode,
     VerifyCode,
     Way,
+    issued,
 )
 from application.signin.ports import PhoneNumbers, SmsBudget
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import NotFound, Unreadable
-from domain.signin.codes.flows import Channel, CodeFlow, code_of
+from domain.signin.codes.flows import Channel, CodeFlow
 from domain.signin.mfa import SMS
 
 log = logging.getLogger("firegate.codes")
@@ -170,16 +169,12 @@ class PhoneCodeTextJob:
     settings: TextSettings
 
     def run(self, job: Job, final: bool) -> None:
-        request = SendCode.parse(job)
-        if request is None:
-            log.warning("unreadable phone code job dropped")
+        sending = issued(self.flows, job, self.clock.now())
+        if sending is None:
             return
-        now, token = self.clock.now(), secrets.token_urlsafe(32)
-        flow = self.flows.update(request.flow_id, lambda f: f.issued(token, now))
-        if flow is None or not flow.usable(now) or not flow.opens_with(token):
-            return  # voided, spent or expired since the request
+        flow = sending.flow
         user = self.users.find_by_phone(flow.to)
-        message = self._message(flow, code_of(token), user)
+        message = self._message(flow, sending.code, user)
         user_id = user.id if user is not None else None
         try:
             self.sender.send(message)

@@ -21,15 +21,20 @@ from interfaces.shared.languages import accepted_locale
 from interfaces.shared.services import services
 
 bp = Blueprint("phone_code", __name__)
-TAGS = ("phone",)
+# The answers of each route, for the OpenAPI document (the flow's are the e-mail code's)
+ASKED = {202: EmailCodeOut, 401: Problem, 404: Problem, 422: Problem, 429: Problem}
+VERIFIED = {
+    200: TokenOut,
+    400: Problem,
+    401: LoginProblem,
+    403: Problem,
+    404: Problem,
+    429: Problem,
+}
 
 
 @bp.post("/auth/phone-code")
-@doc(
-    json=PhoneCodeRequest,
-    responses={202: EmailCodeOut, 401: Problem, 404: Problem, 422: Problem, 429: Problem},
-    tags=TAGS,
-)
+@doc(json=PhoneCodeRequest, responses=ASKED, tags=("phone",))
 def request_phone_code() -> Response:
     """Text a 6-digit code to the number: 202 with the flow's id, whether an account has the
     number or not. 422 `invalid_phone_number` or `phone_number_type`; per number one request
@@ -50,18 +55,7 @@ def request_phone_code() -> Response:
 
 
 @bp.post("/auth/phone-code/verify")
-@doc(
-    json=VerifyPhoneCodeRequest,
-    responses={
-        200: TokenOut,
-        400: Problem,
-        401: LoginProblem,
-        403: Problem,
-        404: Problem,
-        429: Problem,
-    },
-    tags=TAGS,
-)
+@doc(json=VerifyPhoneCodeRequest, responses=VERIFIED, tags=("phone",))
 def verify_phone_code() -> Response:
     """Trade the texted code for a token pair (`amr: ["sms"]`), once; a number without an
     account gets one where sign-up is open. 400 `invalid_phone_code` (wrong; five end the
