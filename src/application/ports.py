@@ -230,6 +230,7 @@ class Audit(StrEnum):
     PASSWORD_BREACHED = "password_breached"
     INVITATION = "invitation"
     MAIL = "mail"  # reason: the kind of mail; failure reasons send_limit, delivery_failed
+    TEXT = "text"  # a text message (SMS): reason its kind; failure reason delivery_failed
     # Passkeys (docs/reference/passkeys.md); a refused sign-in's reason says why.
     PASSKEY_REGISTERED = "passkey_registered"
     PASSKEY_DELETED = "passkey_deleted"
@@ -375,6 +376,39 @@ class MailRenderer(Protocol):
 class Mailer(Protocol):
     def send(self, mail: Mail) -> None:
         """Hand ``mail`` to the mail server; MailUndelivered when it could not, now."""
+        ...
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """One text message (SMS): ``kind`` says which (``phone_code``), ``code`` the one-time
+    code it carries (for a sender that formats its own), ``text`` the whole message in the
+    person's language, ``locale`` (docs/hooks.md, "send_sms")."""
+
+    to: str  # E.164
+    kind: str
+    locale: str
+    code: str
+    text: str
+
+
+class TextUndelivered(Exception):
+    """The text message could not be handed over now; try again."""
+
+
+class TextSender(Protocol):
+    def ready(self) -> bool:
+        """Whether text messages can go at all (a send_sms hook is set)."""
+        ...
+
+    def send(self, message: TextMessage) -> None:
+        """Hand ``message`` over for delivery; TextUndelivered when it could not, now."""
+        ...
+
+
+class TextRenderer(Protocol):
+    def render_text(self, template: str, context: dict[str, str]) -> str:
+        """The plain text of ``template`` filled with ``context`` (its ``locale``'s language)."""
         ...
 
 

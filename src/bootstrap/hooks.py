@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
 from application.hooks.caller import HookCache, HookCaller
-from application.hooks.hooked import TokenClaimsHook
+from application.hooks.hooked import HookTexter, TokenClaimsHook
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
@@ -115,6 +115,11 @@ def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookSer
             platform=platform,
         )
     )
+
+
+def text_sender(caller: HookCaller) -> HookTexter:
+    """The send_sms hook, as the phone codes send their texts (and ask whether one can go)."""
+    return HookTexter(caller=caller)
 
 
 def token_hook(caller: HookCaller) -> TokenClaimsHook:

@@ -20,7 +20,7 @@ from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
-from application.ports import AuditLog, JobQueue, OwnedData
+from application.ports import AuditLog, JobQueue, OwnedData, TextSender
 from application.sso.discovery import SsoPresence
 from application.sso.expiry import CertificateSweep
 from bootstrap import (
@@ -119,6 +119,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
             hooked_mail=hooked_mail,
             webhooks=webhooks,
             channels=channels,
+            texts=rules.texts,
         )
     )
     _sweeps(
@@ -195,6 +196,7 @@ def _account_rules(
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
         token_hook=hooks.token_hook(hook_parts.caller),
+        texts=hooks.text_sender(hook_parts.caller),
         signups=accounts.signups(
             settings,
             audit=base.audit,
@@ -280,8 +282,10 @@ def _handlers(
     hooked_mail: mail.MailAdapters,
     webhooks: events.WebhookParts,
     channels: Mapping[str, DeliveryChannel],
+    texts: TextSender,
 ) -> dict[str, JobHandler]:
-    """Every capability's jobs, by kind."""
+    """Every capability's jobs, by kind; ``texts``: the send_sms hook the phone codes'
+    texts go through."""
     acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
     return (
         resources.handlers(adapters.resources, platform=base)
@@ -295,6 +299,14 @@ def _handlers(
             names=sso.way_in_names(
                 adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
             ),
+        )
+        | signin.handlers(
+            sig,
+            settings,
+            accounts=acc,
+            platform=base,
+            texts=texts,
+            renderer=mail.text_renderer(settings.mail),
         )
         | orgs.handlers(org_parts.purge)
         | orgs.invitation_handlers(

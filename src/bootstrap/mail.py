@@ -30,7 +30,7 @@ from application.mail.sending import (
     SendMailJob,
 )
 from application.mail.services import MailServices
-from application.ports import JobQueue, Mailer, MailRenderer, TokenVersionCopies
+from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer, TokenVersionCopies
 from application.signin.codes.email import EMAIL_CODE_MAIL
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
@@ -49,6 +49,11 @@ if TYPE_CHECKING:
 
 
 def mail_renderer(mail: MailGroup) -> MailRenderer:
+    return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
+
+
+def text_renderer(mail: MailGroup) -> TextRenderer:
+    """The texts of the phone codes, from the mail templates (``<name>.sms.txt``)."""
     return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
 
 

@@ -21,6 +21,7 @@ from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.signups import ANYONE, Signups
+from application.jobs import JobHandler
 from application.ports import (
     NO_METRICS,
     Clock,
@@ -30,10 +31,21 @@ from application.ports import (
     OwnedData,
     PasskeyCeremonies,
     SecretBox,
+    TextRenderer,
+    TextSender,
     TokenIssuer,
 )
 from application.signin.authentication import Authentication, Principals
-from application.signin.codes.email import EmailCodeFlowStore, EmailCodes
+from application.signin.codes.email import EMAIL_WAY, EmailCodeFlowStore, EmailCodes
+from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
+from application.signin.codes.phone import (
+    NO_TEXTS,
+    PHONE_CODE_TEXT,
+    PHONE_WAY,
+    PhoneCodes,
+    PhoneCodeTextJob,
+    TextSettings,
+)
 from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
@@ -56,11 +68,12 @@ from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.request_limits import Limit
+from domain.signin.codes.flows import Channel
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.clock import SystemClock
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
-from infrastructure.firestore.signin.email_codes import FirestoreEmailCodeFlows
+from infrastructure.firestore.signin.codes import FirestoreCodeFlows, FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
@@ -166,6 +179,7 @@ class SigninAdapters:
     # The account and the session (or personal token) each request reads, in one round trip
     principals: Principals
     email_codes: EmailCodeFlowStore
+    phone_codes: CodeFlowStore
     # A number as typed, parsed and typed; what a text to it may cost (docs/reference/phone.md)
     phone_numbers: PhoneNumbers
     sms_budget: SmsBudget
@@ -199,6 +213,7 @@ def build(
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
+        phone_codes=FirestoreCodeFlows(client, Channel.PHONE),
         phone_numbers=phone_numbers(settings.phone),
         sms_budget=sms_budget(
             settings.phone, FirestoreSmsCounts(client), clock=SystemClock(), metrics=metrics
@@ -229,6 +244,8 @@ class SigninPolicies:
     # The before_token hook, asked for every session's access token: set once events' hooks
     # are made (bind)
     token_hook: TokenHook = NO_TOKEN_HOOK
+    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
+    texts: TextSender = NO_TEXTS
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -426,7 +443,39 @@ def bind_authentication(
     )
 
 
+def code_steps(
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    queue: JobQueue,
+    sign_up: Callable[[RegisterProven], User],
+    challenge_gate: ChallengeGate,
+) -> Callable[[Way, CodeFlowStore], CodeSteps]:
+    """The steps every channel's code takes, for the channel a ``Way`` names over its flows:
+    ``queue`` takes its sending jobs, ``sign_up`` is the accounts' sign-up by a proven
+    identifier (``Accounts.register_proven``), ``challenge_gate`` what a request passes when
+    its identifier asks for too many."""
+    sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform)
+    return lambda way, flows: CodeSteps(
+        way=way,
+        flows=flows,
+        users=accounts.users,
+        sign_up=sign_up,
+        sign_in=sign_in,
+        throttle=own.throttle,
+        throttle_policy=rules.throttle_policy,
+        factors=own.factors,
+        queue=queue,
+        clock=platform.clock,
+        audit=platform.audit,
+        challenge_gate=challenge_gate,
+    )
+
+
 def bind_email_codes(
+    steps: CodeSteps,
     own: SigninAdapters,
     rules: SigninPolicies,
     settings: Settings,
@@ -434,33 +483,59 @@ def bind_email_codes(
     accounts: AccountsAdapters,
     platform: Platform,
     grants: OwnedData,
-    queue: JobQueue,
     proven: Callable[[User], None],
-    sign_up: Callable[[RegisterProven], User],
-    challenge_gate: ChallengeGate,
 ) -> EmailCodes:
-    """``grants``: the provider's, ended with a takeover's proof; ``queue``: where the
-    code's mail is queued (its job is mail's); ``proven``: what follows an address a code
-    proves (an org's auto_join); ``sign_up``: the accounts' sign-up by a proven address
-    (``Accounts.register_proven``); ``challenge_gate``: what a request for a code passes
-    when its address asks for too many. PASSWORDLESS_EMAIL is in mail's settings group."""
+    """``grants``: the provider's, ended with a takeover's proof; ``proven``: what follows
+    an address a code proves (an org's auto_join). The mail is mail's job;
+    PASSWORDLESS_EMAIL is in mail's settings group."""
     return EmailCodes(
-        flows=own.email_codes,
-        users=accounts.users,
-        sign_up=sign_up,
-        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        steps=steps,
         addresses=rules.addresses,
-        throttle=own.throttle,
-        throttle_policy=rules.throttle_policy,
-        factors=own.factors,
         first_proof=first_proof(accounts, own, platform, grants=grants),
-        queue=queue,
-        clock=platform.clock,
-        audit=platform.audit,
         proven=proven,
-        challenge_gate=challenge_gate,
         enabled=settings.mail.passwordless_email,
     )
+
+
+def bind_phone_codes(
+    steps: CodeSteps, own: SigninAdapters, rules: SigninPolicies, settings: Settings
+) -> PhoneCodes:
+    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook
+    (``rules.texts``)."""
+    phone = settings.phone
+    return PhoneCodes(
+        steps=steps,
+        numbers=own.phone_numbers,
+        budget=own.sms_budget,
+        texts=rules.texts,
+        enabled=phone.phone_sign_in,
+        region=phone.phone_default_region,
+    )
+
+
+def handlers(
+    own: SigninAdapters,
+    settings: Settings,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    texts: TextSender,
+    renderer: TextRenderer,
+) -> dict[str, JobHandler]:
+    """Sign-in's jobs by kind: the text of a phone code, through ``texts`` (the send_sms
+    hook), written by ``renderer`` (mail's templates and catalogues)."""
+    job = PhoneCodeTextJob(
+        flows=own.phone_codes,
+        users=accounts.users,
+        renderer=renderer,
+        sender=texts,
+        clock=platform.clock,
+        audit=platform.audit,
+        settings=TextSettings(
+            product=settings.branding.site_name, public_url=settings.service.public_url
+        ),
+    )
+    return {PHONE_CODE_TEXT: job.run}
 
 
 def wire(
@@ -476,6 +551,15 @@ def wire(
     """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
     ``sign_up``: the accounts' sign-up by a proven address (``Accounts.register_proven``)."""
     platform = shared.platform
+    steps = code_steps(
+        own,
+        rules,
+        accounts=accounts,
+        platform=platform,
+        queue=shared.queue,
+        sign_up=sign_up,
+        challenge_gate=shared.challenge_gate,
+    )
     return SigninServices(
         authentication=bind_authentication(
             own,
@@ -484,17 +568,16 @@ def wire(
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
         ),
         email_codes=bind_email_codes(
+            steps(EMAIL_WAY, own.email_codes),
             own,
             rules,
             settings,
             accounts=accounts,
             platform=platform,
             grants=grants,
-            queue=shared.queue,
             proven=shared.hooks.proven,
-            sign_up=sign_up,
-            challenge_gate=shared.challenge_gate,
         ),
+        phone_codes=bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings),
         login=bind_login(
             own,
             rules,

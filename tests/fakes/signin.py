@@ -1,6 +1,6 @@
 """Fakes of the sign-in ports: sessions and the principals a token names, the login's
 throttle and reads, the second factor, passkeys and their challenges, the flows of sign-in
-by e-mail code."""
+by a code (in ``signin_codes.py``)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.hooks.before_token import TokenHookRequest
 from domain.signin.active_org import ActiveOrg
-from domain.signin.email_codes import EmailCodeFlow, EmailCodeRequests
 from domain.signin.mfa import MfaChallenge, TotpFactor
 from domain.signin.passkeys import Challenge, Passkey
 from domain.signin.personal_tokens import PersonalToken
 from domain.signin.sessions import Session
 from domain.signin.throttling import FailureRecord, ThrottleRule, refusal, released
 from tests.fakes.kernel import InMemoryStore
+from tests.fakes.signin_codes import FakeEmailCodeFlows
+
+__all__ = ["FakeEmailCodeFlows"]  # by the name the contract test imports it
 
 
 class FakeSessionRepository:
@@ -341,48 +343,3 @@ class FakeTokenHook:
     def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
         self.asked.append(request)
         return self.claims
-
-
-class FakeEmailCodeFlows:
-    """Flows and each address's requests, changed under one lock as the adapter's batches
-    and compare-and-set land: the rules are the domain's (``EmailCodeRequests``,
-    ``EmailCodeFlow``)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.flows: dict[str, EmailCodeFlow] = {}
-        self.addresses: dict[str, EmailCodeRequests] = {}
-
-    def requests(self, key: str) -> EmailCodeRequests:
-        with self.lock:
-            return self.addresses.get(key, EmailCodeRequests(key))
-
-    def start(
-        self, flow: EmailCodeFlow, key: str, now: datetime, client: str, *, challenged: bool
-    ) -> None:
-        with self.lock:
-            before = self.addresses.get(key, EmailCodeRequests(key))
-            after = before.requested(flow.id, now, client, challenged=challenged)
-            old = self.flows.get(before.live_flow) if before.live_flow is not None else None
-            if old is not None:
-                self.flows[old.id] = old.voided()
-            self.flows[flow.id] = flow
-            self.addresses[key] = after
-
-    def get(self, flow_id: str) -> EmailCodeFlow | None:
-        with self.lock:
-            return self.flows.get(flow_id)
-
-    def by_link(self, link_hash: str) -> EmailCodeFlow | None:
-        with self.lock:
-            return next((f for f in self.flows.values() if f.link_hash == link_hash), None)
-
-    def update(
-        self, flow_id: str, change: Callable[[EmailCodeFlow], EmailCodeFlow]
-    ) -> EmailCodeFlow | None:
-        with self.lock:
-            flow = self.flows.get(flow_id)
-            if flow is None:
-                return None
-            self.flows[flow_id] = change(flow)
-            return self.flows[flow_id]

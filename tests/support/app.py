@@ -43,6 +43,7 @@ from bootstrap.signin import (
 )
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from domain.request_limits import WindowCounts
+from domain.signin.codes.flows import Channel
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
@@ -114,6 +115,7 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
+from tests.fakes.signin_codes import FakeCodeFlows
 from tests.fakes.sms import FakeSmsCounts
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.support.settings import make_settings
@@ -173,6 +175,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
+            phone_codes=FakeCodeFlows(Channel.PHONE),
             phone_numbers=phone_numbers(settings.phone),  # pure computation: the real one
             sms_budget=sms_budget(settings.phone, FakeSmsCounts(), clock=clock, metrics=NO_METRICS),
         ),

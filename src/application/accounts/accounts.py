@@ -63,7 +63,8 @@ class UserRepository(Protocol):
         ...
 
     def find_by_phone_number(self, number: str) -> User | None:
-        """The live user whose proven phone number is ``number`` (E.164)."""
+        """The live user whose proven phone number is ``number`` (E.164): never a login's
+        key, so no password is ever tried against a number."""
         ...
 
     def update(
@@ -123,26 +124,30 @@ class Register:
 @dataclass(frozen=True)
 class RegisterProven:
     """Sign-up by an address its holder has just proven (a mailed code): no password, the
-    username made from the address's local part (docs/reference/email-code.md)."""
+    username made from the address's local part (docs/reference/email-code.md); or, with
+    ``email`` None, by a phone number just proven (a code sent by text), the username a
+    random one (docs/sign-in-with-a-phone-number.md)."""
 
-    email: str
+    email: str | None
     locale: str | None = None
     way: str = SignUpWay.EMAIL_CODE  # what ``signup_refused`` names: a code, or a passkey's
     client_ip: str = ""  # the request's that proved the address; "" when unknown
+    phone_number: str | None = None  # in E.164, proven; only without an address
 
 
 SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
 
 
-def _proven_usernames(email: Email) -> list[str]:
-    """The address's local part as a username, then with random numeric suffixes."""
-    stem = Username.from_address(email)
+def _proven_usernames(email: Email | None) -> list[str]:
+    """The address's local part as a username, then with random numeric suffixes; without
+    an address (a number's sign-up: no digit of it is shown), "user" with them."""
+    stem = Username.from_address(email) if email is not None else ""
     stem = stem if len(stem) >= USERNAME_MIN else f"user{stem}"
     suffixed = [
         f"{stem[: USERNAME_MAX - 5]}_{secrets.randbelow(10**4):04d}"
         for _ in range(SIGN_UP_NAMES - 1)
     ]
-    return [stem, *suffixed]
+    return [stem, *suffixed] if email is not None else [*suffixed, f"user_{new_id()[:12]}"]
 
 
 class AccountHold(Protocol):
@@ -444,13 +449,14 @@ class Accounts:
         return user
 
     def register_proven(self, cmd: RegisterProven) -> User:
-        """The account of an address just proven, which has none: made with the address
-        verified and no password; the account made meanwhile by a racing sign-up of the same
-        address is the one returned. ``hooks.proven(user)`` runs once it is stored. Who may
-        sign up is asked first (403 signup_not_allowed), then the operator's hook, as for
-        every way in."""
+        """The account of an address (or a phone number) just proven, which has none: made
+        with it verified and no password; the account made meanwhile by a racing sign-up of
+        the same address or number is the one returned. ``hooks.proven(user)`` runs once it
+        is stored. Who may sign up is asked first (403 signup_not_allowed), then the
+        operator's hook, as for every way in."""
         users, audit, now = self.users, self.audit, self.clock.now()
-        email = self.addresses.new(cmd.email)
+        email = self.addresses.new(cmd.email) if cmd.email is not None else None
+        number = cmd.phone_number if email is None else None
         verdict = self.signups.admit(SignUp(cmd.way, email))
         for name in _proven_usernames(email):
             try:
@@ -466,6 +472,7 @@ class Accounts:
                 admitted=verdict,
                 email_verified=True,
                 locale=cmd.locale,
+                phone_number=number,
             )
             staged = audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
             try:
@@ -473,14 +480,15 @@ class Accounts:
             except Conflict as error:
                 if error.code == "username_taken":
                     continue
-                found = users.find_by_login(login_key(email.value))
+                key = login_key(email.value) if email is not None else number
+                found = users.find_by_login(key) if key else None
                 if found is None:
                     raise
-                return found  # the address's account, made by a racing sign-up
+                return found  # the address's (or number's) account, made by a racing sign-up
             audit.committed(staged)
             self.hooks.proven(user)
             return user
-        raise Conflict("No free username could be made from this address.", code="username_taken")
+        raise Conflict("No free username could be made for this account.", code="username_taken")
 
     def get(self, cmd: GetUser) -> User:
         return get_user(cmd, users=self.users)

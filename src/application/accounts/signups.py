@@ -43,6 +43,7 @@ class SignUpWay(StrEnum):
     UPSTREAM = "upstream"  # an upstream provider's sign-in (its ExternalSignIn's via)
     FIREBASE = "firebase"  # POST /auth/firebase
     EMAIL_CODE = "email_code"  # a mailed code, and passkey-first sign-up (proven by a code)
+    PHONE_CODE = "phone_code"  # a code sent by text message (POST /auth/phone-code/verify)
     SSO = "sso"  # an org's single sign-on, just in time
     SCIM = "scim"  # an org's directory
     INVITATION = "invitation"  # an admin's invitation (POST /users/invitations, /api/users)

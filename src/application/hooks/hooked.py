@@ -1,6 +1,8 @@
-"""The hooks as the lower rooms call them: signin's ``TokenHook`` (``before_token``) and
-mail's ``Mailer`` (``send_mail``), each asking its kind's hook through one ``HookCaller``
-(docs/hooks.md, docs/decisions/0487-before-token-and-send-mail.md)."""
+"""The hooks as the lower rooms call them: signin's ``TokenHook`` (``before_token``), mail's
+``Mailer`` (``send_mail``) and the phone codes' ``TextSender`` (``send_sms``), each asking its
+kind's hook through one ``HookCaller`` (docs/hooks.md,
+docs/decisions/0487-before-token-and-send-mail.md,
+docs/decisions/0532-one-code-flow-for-every-channel.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.hooks.caller import HookCaller
-from application.ports import Mail, Mailer, MailUndelivered
+from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
 from domain.errors import PermissionDenied
 from domain.hooks.auth_hooks import HookKind, checked_claims, checked_mail_answer
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
@@ -78,3 +80,27 @@ class HookMailer:
         if result.refused:
             raise MailUndelivered(f"the send_mail hook failed: {result.error}")
         self.smtp.send(mail)  # no hook any more, or a failed one that allows
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HookTexter:
+    """``send_sms``: each text message handed to the hook, the only way one goes (no hook:
+    phone sign-in is off). A failed call is an undelivered text, whatever ``on_failure``
+    says: its job tries again, and records the failure after its last attempt."""
+
+    caller: HookCaller
+
+    def ready(self) -> bool:
+        return self.caller.hook(HookKind.SEND_SMS) is not None
+
+    def send(self, message: TextMessage) -> None:
+        payload = {
+            "to": message.to,
+            "kind": message.kind,
+            "locale": message.locale,
+            "code": message.code,
+            "text": message.text,
+        }
+        result = self.caller.call(HookKind.SEND_SMS, payload, checked_mail_answer)
+        if result.answer is None:
+            raise TextUndelivered(f"the send_sms hook failed: {result.error or 'no hook'}")

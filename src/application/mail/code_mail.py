@@ -4,18 +4,14 @@ of a flow that sign-in stored (application/signin/codes/email.py; docs/reference
 
 from __future__ import annotations
 
-import logging
-import secrets
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.mail.sending import MailSettings, deliver
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, MailRenderer
-from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore, EmailCodeJob
+from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore
+from application.signin.codes.flow import issued
 from domain.accounts.users import login_key
-from domain.signin.email_codes import code_of
-
-log = logging.getLogger("firegate.mail")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -33,20 +29,17 @@ class EmailCodeMailJob:
     settings: MailSettings
 
     def run(self, job: Job, final: bool) -> None:
-        request = EmailCodeJob.parse(job.subject)
-        if request is None:
-            log.warning("unreadable e-mail code job dropped")
-            return
-        now, token = self.clock.now(), secrets.token_urlsafe(32)
-        flow = self.flows.update(request.flow_id, lambda f: f.issued(token, now))
-        if flow is None or not flow.usable(now) or not flow.opens_with(token):
-            return  # voided, spent or expired since the request
-        user = self.users.find_by_login(login_key(flow.email))
+        now = self.clock.now()
+        sending = issued(self.flows, job, now)
+        if sending is None:
+            return  # unreadable, or voided, spent or expired since the request
+        flow, token = sending.flow, sending.token
+        user = self.users.find_by_login(login_key(flow.to))
         proven = user is not None and user.email_verified
         # The account's own address, as it stored it: never the spelling asked for, which
         # names the same account yet may be another mailbox (docs/security.md, "One address,
         # one account"). An address without an account is mailed as asked (its sign-up).
-        to = user.email.value if user is not None and user.email is not None else flow.email
+        to = user.email.value if user is not None and user.email is not None else flow.to
         left = flow.expires_at - now
         context = {
             "product": self.settings.product,
@@ -55,7 +48,7 @@ class EmailCodeMailJob:
             "email": to,
             "address_verified": "yes" if proven else "",
             "locale": (user.locale if user is not None else None) or flow.locale or "",
-            "code": code_of(token),
+            "code": sending.code,
             "link": f"{self.settings.public_url}/sign-in/email?token={token}",
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
             "new_account": "" if user is not None else "yes",

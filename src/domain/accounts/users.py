@@ -349,6 +349,7 @@ class User:
         email_verified: bool = False,
         locale: str | None = None,
         full_name: str | None = None,
+        phone_number: str | None = None,
     ) -> User:
         """A new account, with what the door every new account passes gave it
         (``admitted``: ``Signups``' verdict, a ``SignUpVerdict``, whose names and attributes
@@ -371,6 +372,9 @@ class User:
                 locale=locale if locale in LOCALES else None,
                 has_signed_in=False,
                 full_name=full_name,
+                # a number an account is made with was proven by its code
+                phone_number=phone_number,
+                phone_number_verified=phone_number is not None,
             )
         )
 

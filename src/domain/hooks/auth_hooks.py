@@ -21,6 +21,7 @@ class HookKind(StrEnum):
     BEFORE_SIGN_UP = "before_sign_up"
     BEFORE_TOKEN = "before_token"
     SEND_MAIL = "send_mail"
+    SEND_SMS = "send_sms"
 
 
 class OnFailure(StrEnum):
@@ -58,7 +59,9 @@ def checked_kind(kind: str) -> HookKind:
         return HookKind(kind)
     except ValueError:
         raise InvalidInput.field(
-            "kind", "One of before_sign_up, before_token, send_mail.", "unknown_hook_kind"
+            "kind",
+            "One of before_sign_up, before_token, send_mail, send_sms.",
+            "unknown_hook_kind",
         ) from None
 
 
@@ -219,7 +222,7 @@ def checked_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
 
 
 def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
-    """A ``send_mail`` answer: any JSON object (``{}`` will do)."""
+    """A ``send_mail`` (or ``send_sms``) answer: any JSON object (``{}`` will do)."""
     return answer
 
 
@@ -273,6 +276,15 @@ SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
             "subject": "Confirm your address",
             "text": "Open https://id.example.com/verify?token=sample to confirm.",
             "html": '<p>Open <a href="https://id.example.com/verify?token=sample">this</a>.</p>',
+        },
+    },
+    HookKind.SEND_SMS: {
+        "phone_code": {
+            "to": "+33612345678",
+            "kind": "phone_code",
+            "locale": "en",
+            "code": "123456",
+            "text": "123456 is your Sample sign-in code.\n\n@id.example.com #123456",
         },
     },
 }

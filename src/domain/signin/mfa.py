@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 # RFC 8176 authentication methods.
 PASSWORD, FEDERATED, ONE_TIME_PASSWORD = "pwd", "fed", "otp"
 EMAIL = "email"  # a code (or link) mailed to the account's address (docs/reference/email-code.md)
+SMS = "sms"  # a code sent by text message to the account's number (RFC 8176)
 TOTP = "totp"  # the method a login challenge names
 RECOVERY_CODE = "recovery_code"
 # What a sign-in's event calls its way in, by its first factor (docs/reference/events.md);
@@ -21,6 +22,7 @@ _METHODS = {
     "hwk": "passkey",
     "swk": "passkey",
     EMAIL: "email_code",
+    SMS: "phone_code",
 }
 SSO = "sso"
 

@@ -1,5 +1,6 @@
 """Mail from Jinja2 templates: ``<name>.subject.txt``, ``<name>.txt`` and ``<name>.html``,
-in the account's language (``context["locale"]``) from the pages' gettext catalogues.
+in the account's language (``context["locale"]``) from the pages' gettext catalogues; and
+text messages from ``<name>.sms.txt`` in the same way (docs/sign-in-with-a-phone-number.md).
 
 Templates live in ``infrastructure/mail/templates/`` (or ``MAIL_TEMPLATES_DIR``, which is
 searched first, so a deployment can override one file); see docs/reference/email.md.
@@ -55,3 +56,10 @@ class JinjaMailRenderer:
             kind=template,
             locale=locale,
         )
+
+    def render_text(self, template: str, context: dict[str, str]) -> str:
+        """A text message: ``<template>.sms.txt``, its blank lines and ends kept as written
+        but for the trailing newline."""
+        locale = context.get("locale") or DEFAULT_LOCALE
+        text = self._env(locale).get_template(f"{template}.sms.txt").render(context)
+        return text.rstrip("\n")

@@ -34,6 +34,7 @@ from interfaces.http.routes.signin import (
     mfa,
     passkeys,
     personal_tokens,
+    phone_code,
     sessions,
 )
 from interfaces.http.routes.sso import connections as sso_connections
@@ -60,6 +61,7 @@ BLUEPRINTS = (
     accounts.bp,
     email.bp,
     email_code.bp,
+    phone_code.bp,
     firebase.bp,
     connected_accounts.bp,
     upstream.bp,

@@ -94,6 +94,9 @@ class ApiLimits:
             # a code by mail: a budget of its own per client; its check as a login
             ("POST", "/auth/email-code"): self.email_code,
             ("POST", "/auth/email-code/verify"): self.login,
+            # a code by text: the same budget per client as a mailed one's, apart from it
+            ("POST", "/auth/phone-code"): self.email_code,
+            ("POST", "/auth/phone-code/verify"): self.login,
             ("POST", "/auth/password/reset"): self.password_reset,
             ("POST", "/auth/passkeys/authentication/options"): self.passkeys,
             ("POST", "/auth/passkeys/authentication"): self.passkeys,

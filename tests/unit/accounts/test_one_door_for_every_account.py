@@ -41,6 +41,7 @@ MADE_IN = {
     SignUpWay.REGISTER: "application/accounts/accounts.py",
     SignUpWay.PAGE: "application/accounts/accounts.py",
     SignUpWay.EMAIL_CODE: "application/accounts/accounts.py",
+    SignUpWay.PHONE_CODE: "application/accounts/accounts.py",
     SignUpWay.UPSTREAM: "application/federation/linking.py",
     SignUpWay.FIREBASE: "application/federation/linking.py",
     SignUpWay.SSO: "application/federation/linking.py",
@@ -161,6 +162,22 @@ def by_email_code() -> bool:
     return no_account(w)
 
 
+def by_phone_code() -> bool:
+    """A number has no domain for the lists to refuse: the mode does."""
+    w = World(signup_mode="closed", phone_sign_in=True)
+    w.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
+    asked = w.client.post("/auth/phone-code", json={"phone_number": "+33612345678"})
+    assert asked.status_code == 202  # the same answer for every number
+    w.deliver()
+    client = w.adapters.hooks.hook_client
+    assert isinstance(client, FakeHookClient)
+    code = json.loads(client.asked[-1][1])["code"]
+    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
+    answer = w.client.post("/auth/phone-code/verify", json=body)
+    assert assert_problem(answer, 403, "signup_not_allowed")["reason"] == "closed"
+    return w.adapters.accounts.users.find_by_phone_number("+33612345678") is None
+
+
 def by_upstream() -> bool:
     w = LinkingWorld()
     blocking = Signups(policy=SignupPolicy(block=domains([BLOCKED])), audit=None)
@@ -221,6 +238,7 @@ DRIVERS: dict[SignUpWay, Callable[[], bool]] = {
     SignUpWay.REGISTER: by_register,
     SignUpWay.PAGE: by_page,
     SignUpWay.EMAIL_CODE: by_email_code,
+    SignUpWay.PHONE_CODE: by_phone_code,
     SignUpWay.UPSTREAM: by_upstream,
     SignUpWay.FIREBASE: by_firebase,
     SignUpWay.SSO: by_sso,

@@ -1,0 +1,1 @@
+"""Signing in by a one-time code: the flow every channel shares (``flows.py``)."""

@@ -1,0 +1,108 @@
+"""Sign-in by a code sent by text message on the emulators: the real Firestore adapters, the
+text handed to a real receiver that checks the Standard Webhooks signature of each call
+(tests/support/hook_receiver.py); thirty racers spend one code once and make one account, and
+the routes answer 404 without the hook (docs/sign-in-with-a-phone-number.md)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from application.hooks.admin import SetAuthHook
+from bootstrap import build_adapters, build_app
+from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
+from tests.support.hook_receiver import HookReceiver, hook_receiver
+from tests.support.races import RACERS, race, statuses
+from tests.support.settings import make_settings
+from tests.support.webhooks import ADMIN
+
+pytestmark = pytest.mark.e2e
+NUMBER = "+33612345678"
+
+
+@pytest.fixture
+def app(firestore: Any) -> Flask:
+    # The local profile: a receiver on 127.0.0.1 may be called.
+    settings = make_settings(app_profile="local", phone_sign_in=True)
+    return build_app(settings, build_adapters(settings, firestore=firestore))
+
+
+@pytest.fixture
+def receiver(app: Flask) -> Iterator[HookReceiver]:
+    with hook_receiver("/sms") as state:
+        created = app.extensions["firegate"].hooks.hooks.set(
+            SetAuthHook(ADMIN, "send_sms", state.url)
+        )
+        state.secret = created.secret
+        yield state
+
+
+def texted(receiver: HookReceiver, count: int = 1) -> list[dict[str, Any]]:
+    """The first ``count`` verified calls, once they came."""
+    deadline = time.monotonic() + 30
+    while True:
+        with receiver.lock:
+            if len(receiver.received) >= count:
+                return list(receiver.received)
+        assert time.monotonic() < deadline, receiver.refused
+        time.sleep(0.05)
+
+
+def test_the_receiver_gets_the_signed_text_and_of_thirty_racers_one_signs_in(
+    app: Flask, receiver: HookReceiver, firestore: Any
+) -> None:
+    client = app.test_client()
+    asked = client.post("/auth/phone-code", json={"phone_number": NUMBER})
+    assert asked.status_code == 202, asked.get_json()
+    [text] = texted(receiver)
+    assert receiver.refused == []  # every call carried a valid signature
+    assert (text["to"], text["kind"], text["locale"]) == (NUMBER, "phone_code", "en")
+    assert text["text"].endswith(f"\n@127.0.0.1:8000 #{text['code']}")  # PUBLIC_URL's host
+    body = {"flow_id": asked.get_json()["flow_id"], "code": text["code"]}
+    outcomes = race(
+        app, [lambda c: c.post("/auth/phone-code/verify", json=body) for _ in range(RACERS)]
+    )
+    counts = statuses(outcomes)
+    assert counts[200] == 1, counts
+    # The others lost the flow, or met the throttle's budget while the guesses were pending.
+    assert {(o.status, o.code) for o in outcomes if o.status != 200} <= {
+        (400, "invalid_phone_flow"),
+        (429, "too_many_login_failures"),
+    }
+    [account] = list(firestore.collection(USERS).stream())
+    assert account.to_dict()["phone_number"] == NUMBER and account.to_dict()["email"] is None
+    [claim] = list(firestore.collection(PHONE_NUMBERS).stream())
+    assert claim.to_dict()["user_id"] == account.id
+
+
+def test_of_thirty_parallel_wrong_codes_at_most_five_are_compared(
+    app: Flask, receiver: HookReceiver
+) -> None:
+    client = app.test_client()
+    flow = client.post("/auth/phone-code", json={"phone_number": NUMBER}).get_json()["flow_id"]
+    [text] = texted(receiver)
+    wrong = f"{(int(text['code']) + 1) % 10**6:06d}"
+    body = {"flow_id": flow, "code": wrong}
+    outcomes = race(
+        app, [lambda c: c.post("/auth/phone-code/verify", json=body) for _ in range(RACERS)]
+    )
+    compared = [o for o in outcomes if o.code == "invalid_phone_code"]
+    assert 1 <= len(compared) <= 5, statuses(outcomes)
+    assert {(o.status, o.code) for o in outcomes if o.code != "invalid_phone_code"} <= {
+        (400, "invalid_phone_flow"),
+        (429, "too_many_login_failures"),
+    }
+    right = client.post("/auth/phone-code/verify", json={"flow_id": flow, "code": text["code"]})
+    assert right.status_code in (400, 429), right.get_json()
+
+
+def test_without_a_send_sms_hook_the_routes_answer_404(app: Flask) -> None:
+    client = app.test_client()
+    asked = client.post("/auth/phone-code", json={"phone_number": NUMBER})
+    assert asked.status_code == 404 and asked.get_json()["code"] == "phone_disabled"
+    verify = client.post("/auth/phone-code/verify", json={"flow_id": "f" * 32, "code": "123456"})
+    assert verify.status_code == 404 and verify.get_json()["code"] == "phone_disabled"
