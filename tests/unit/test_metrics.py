@@ -25,6 +25,8 @@ from application.metrics import (
     MAILS,
     REFRESH_REUSE,
     SIGNINS,
+    SMS_REFUSED,
+    SMS_SENT,
     THROTTLE_REFUSALS,
     TOKENS_ISSUED,
     WEBHOOK_ATTEMPTS,
@@ -133,6 +135,8 @@ def one_of_each() -> dict[str, float]:
     metrics.observe(HTTP_REQUESTS, 0.004, route="/user", method="GET", status=200)
     metrics.add(HOOK_CALLS, kind="before_sign_up", outcome="timeout")
     metrics.observe(HOOK_CALL_DURATION, 0.3, kind="before_sign_up")
+    metrics.add(SMS_SENT, country="FR")
+    metrics.add(SMS_REFUSED, reason="over_budget")
     return samples(metrics.exposition().decode())
 
 
@@ -142,6 +146,8 @@ def test_every_metric_operators_query_is_named_with_its_labels() -> None:
     assert seen['firegate_tokens_issued_total{grant="authorization_code"}'] == 1
     assert seen['firegate_throttle_refusals_total{scope="requests"}'] == 1
     assert seen["firegate_refresh_reuse_total"] == 1
+    assert seen['firegate_sms_sent_total{country="FR"}'] == 1
+    assert seen['firegate_sms_refused_total{reason="over_budget"}'] == 1
     assert seen['firegate_mails_total{kind="verify_email",outcome="sent"}'] == 1
     assert seen['firegate_webhook_attempts_total{outcome="failed"}'] == 1
     assert seen['firegate_webhook_delay_seconds_bucket{le="5.0"}'] == 1
