@@ -152,7 +152,7 @@ def test_thirty_grants_racing_the_granters_demotion_leave_no_escalation(ports: P
     for i, outcome in enumerate(results[1:], start=1):
         assert ("billing" in member(ports, org, f"u{i}").roles) == (outcome == "granted")
     if ports.client is not None:  # every grant committed before the demotion did
-        from infrastructure.firestore.orgs.orgs import member_ref
+        from infrastructure.firestore.orgs.membership_writes import member_ref
 
         def committed(user_id: str) -> datetime:
             snap = member_ref(ports.client, org.id, user_id).get()
@@ -195,7 +195,8 @@ def test_thirty_edits_of_a_role_leave_each_holder_with_the_last(ports: Ports) ->
 
 def test_an_edit_of_a_role_held_past_one_commit_reaches_every_holder(firestore: Any) -> None:
     from infrastructure.firestore.orgs.documents import member_to_doc
-    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository, member_ref
+    from infrastructure.firestore.orgs.membership_writes import member_ref
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
     from infrastructure.firestore.orgs.roles import HOLDERS_PAGE, FirestoreOrgRoles
 
     ports = Ports(FirestoreOrgRepository(firestore), FirestoreOrgRoles(firestore))
@@ -338,7 +339,7 @@ def test_thirty_joins_racing_the_inviters_demotion_leave_no_escalation(ports: Po
         found = ports.orgs.membership(org.id, f"u{i}")
         assert (found is not None) == (outcome == "joined")
     if ports.client is not None:  # every join committed before the demotion did
-        from infrastructure.firestore.orgs.orgs import member_ref
+        from infrastructure.firestore.orgs.membership_writes import member_ref
 
         def committed(user_id: str) -> datetime:
             snap = member_ref(ports.client, org.id, user_id).get()

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.jobs import JobPush, encode_job
-from application.scim.users import SCAN_MAX
+from application.scim.search import SCAN_MAX
 from domain.ids import new_id
 from domain.orgs.domains import OrgDomain
 from domain.scim.users import ScimUser

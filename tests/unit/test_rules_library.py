@@ -11,7 +11,7 @@ from flask import Flask
 
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.orgs.documents import TOKEN_VERSION
-from infrastructure.firestore.orgs.orgs import MEMBERS, ORGS
+from infrastructure.firestore.orgs.membership_writes import MEMBERS, ORGS
 from interfaces.cli.rules import BEGIN, END, FUNCTIONS, library, with_library
 
 pytestmark = pytest.mark.unit

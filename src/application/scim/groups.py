@@ -13,7 +13,8 @@ from application.orgs.members.grants import is_escalation, record_refused_grant
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimGroups, ScimUsers
-from application.scim.users import VIA, Found, Search, search_records
+from application.scim.search import Found, Search, search_records
+from application.scim.users import VIA
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.orgs.orgs import Org, RoleSource

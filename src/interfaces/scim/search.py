@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from scim2_models import Resource, SearchRequest
 
-from application.scim.users import Search
+from application.scim.search import Search
 from domain.orgs.orgs import Org
 from interfaces.scim.filters import Keyed, index_keys
 from interfaces.scim.protocol import MAX_RESULTS

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from flask.testing import FlaskClient
 
-from application.scim.users import SCAN_MAX
+from application.scim.search import SCAN_MAX
 from bootstrap import Adapters
 from domain.scim.users import EMAILS_MAX, KEYED_EMAILS_MAX, TEXT_MAX, ScimEmail, ScimUser
 from infrastructure.firestore.scim.users import SCIM_USERS, user_to_doc

@@ -33,15 +33,14 @@ from application.federation.upstream import (
 from application.orgs.ports import OrgRepository
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
-    Defaults,
     SignInPreview,
     SsoArrivals,
     StartSso,
     VouchedSignIn,
-    asserted,
     connection_of,
     identity_provider,
 )
+from application.sso.assertions import Defaults, asserted
 from application.sso.ports import Connections
 from application.sso.setup import (
     AdminTrial,

@@ -25,14 +25,13 @@ from application.federation.upstream import Arrival
 from application.orgs.ports import OrgRepository
 from application.ports import Clock, SecretBox
 from application.sso.arrival import (
-    Defaults,
     SignInPreview,
     SsoArrivals,
     StartSso,
     VouchedSignIn,
-    asserted,
     connection_of,
 )
+from application.sso.assertions import Defaults, asserted
 from application.sso.ports import Connections, SamlAssertion, SamlServiceProvider, SpentAssertions
 from application.sso.setup import (
     AdminTrial,

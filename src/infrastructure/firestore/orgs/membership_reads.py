@@ -14,7 +14,8 @@ from domain.orgs.orgs import active_org, is_slug_shaped
 from domain.signin.active_org import ActiveOrg
 from infrastructure.firestore.client import claim_id, read_document, read_documents
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.orgs.orgs import MEMBERS, ORG_SLUGS, ORGS, FirestoreOrgRepository
+from infrastructure.firestore.orgs.membership_writes import MEMBERS, ORGS
+from infrastructure.firestore.orgs.orgs import ORG_SLUGS, FirestoreOrgRepository
 from infrastructure.firestore.sdk import firestore
 
 

@@ -23,9 +23,7 @@ owners it saw, so the last owner's rule holds however they interleave.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import username_key
@@ -35,12 +33,9 @@ from domain.orgs.orgs import (
     Membership,
     Org,
     RoleSource,
-    check_given_roles,
     checked_source_roles,
     is_slug_shaped,
     new_member_version,
-    owners_after,
-    owners_change,
     removed_roles,
     role_in_use,
 )
@@ -76,105 +71,29 @@ from infrastructure.firestore.orgs.documents import (
     read_org,
     with_definitions,
 )
+from infrastructure.firestore.orgs.membership_writes import (
+    MEMBERS,
+    ORGS,
+    already_member,
+    guarded,
+    in_transaction,
+    join_writes,
+    member_ref,
+    membership_writes,
+    org_gone,
+)
 from infrastructure.firestore.reads import Stale, Write
 from infrastructure.firestore.sdk import exceptions, firestore
 
-ORGS, ORG_SLUGS, MEMBERS = "orgs", "org_slugs", "members"
+ORG_SLUGS = "org_slugs"
 # The memberships of one person read to list their orgs (by slug, live ones only).
 MEMBERSHIPS_READ = 1000
 ANY_OF_MAX = 30  # the values one array_contains_any filter may name
 MEMBERS_PER_COMMIT = 400  # of an org's memberships moved on together (at most 500 writes)
 
 
-def _gone() -> NotFound:
-    return NotFound("No such organization.", code="org_not_found")
-
-
-def member_ref(client: firestore.Client, org_id: str, user_id: str) -> firestore.DocumentReference:
-    member: firestore.DocumentReference = (
-        client.collection(ORGS).document(org_id).collection(MEMBERS).document(user_id)
-    )
-    return member
-
-
-def membership_writes(
-    client: firestore.Client,
-    org: tuple[Org, datetime],
-    before: tuple[Membership, datetime] | None,
-    after: Membership | None,
-) -> list[Write]:
-    """The writes of a membership's change from ``before`` (as read, with its update time)
-    to ``after`` (None: removed) in the org as read: the membership's own, and the org's
-    ``owners`` guarded by that read when it makes, demotes or removes an owner (409
-    ``last_owner``). A
-    write of the org comes first; with none, the caller commits in the transaction that
-    read the org."""
-    current, read_at = org
-    old = before[0] if before is not None else None
-    writes: list[Write] = []
-    if owners_change(old, after):
-        # ``ordered_by`` changes at each such write: a write of equal fields would leave the
-        # update time, and so the guard of a concurrent reader, as it was.
-        fields = {"owners": owners_after(current, old, after), "ordered_by": new_member_version()}
-        writes.append(Write(f"{ORGS}/{current.id}", fields, unchanged_since=read_at))
-    if after is None:
-        return writes  # a removal: its caller deletes the membership
-    path = member_ref(client, current.id, after.user_id).path
-    if before is None:
-        return [*writes, Write(path, member_to_doc(after), create=True)]
-    return [*writes, Write(path, member_to_doc(after), unchanged_since=before[1])]
-
-
-def join_writes(
-    client: firestore.Client,
-    org_id: str,
-    found: tuple[dict[str, Any], datetime] | None,
-    draft: Membership,
-    check: Callable[[Org], None] = lambda org: None,
-    *,
-    token_version: int,
-) -> tuple[Membership, list[Write]]:
-    """``draft``, a new membership of the org as ``found`` read it (its fields and update
-    time), with a new version; and the writes of its commit (``membership_writes``), the
-    membership's holding its account's ``token_version``. NotFound when the org is gone."""
-    if found is None or not is_live(found[0]):
-        raise _gone()
-    org = grantable_org(org_id, found[0])
-    check(org)  # the commit reads the org in its transaction, or is guarded by this read
-    check_given_roles(draft, org.custom_roles)  # as the org is now: none removed or retiring
-    member = replace(draft, version=new_member_version()).resolved_in(org)
-    path = member_ref(client, org_id, member.user_id).path
-    return member, [
-        replace(write, fields={**write.fields, TOKEN_VERSION: token_version})
-        if write.path == path
-        else write
-        for write in membership_writes(client, (org, found[1]), None, member)
-    ]
-
-
-def guarded(writes: list[Write]) -> bool:
-    """Whether ``writes`` write the org document (then they commit as a guarded batch)."""
-    return bool(writes) and writes[0].path.count("/") == 1
-
-
-def in_transaction[T](client: firestore.Client, run: Callable[[firestore.Transaction], T]) -> T:
-    """``run`` in one read-write transaction, tried once: an abort (contention) is the
-    caller's ``until_unchanged``'s to pace and retry."""
-    try:
-        result: T = firestore.transactional(run)(client.transaction(max_attempts=1))
-    except ValueError as exhausted:  # how the library reports its last attempt aborted
-        if isinstance(exhausted.__cause__, exceptions.Aborted):
-            raise exhausted.__cause__ from None
-        raise
-    return result
-
-
 def _not_a_member() -> NotFound:
     return NotFound("No such member of this organization.", code="member_not_found")
-
-
-def already_member() -> Conflict:
-    return Conflict("This person is already a member.", code="already_member")
 
 
 def _slug_taken() -> Conflict:
@@ -257,7 +176,7 @@ class FirestoreOrgRepository:
             nonlocal written
             snap, data = org_snapshot(self._client, ref)
             if data is None or not is_live(data):
-                raise _gone()
+                raise org_gone()
             old = org_from_doc(org_id, data)
             if written is not None and old == written:
                 return written
@@ -378,7 +297,7 @@ class FirestoreOrgRepository:
         member_snap = self._member_ref(org_id, user_id).get(**BOUNDED)
         org_snap, data = org_snapshot(self._client, self._orgs.document(org_id), transaction)
         if data is None or not is_live(data):
-            raise _gone()
+            raise org_gone()
         member = member_snap if member_snap.exists else None
         held = (member_snap.to_dict() or {}).get("roles", ()) if member is not None else ()
         return grantable_org(org_id, data, held), org_snap.update_time, member
@@ -578,7 +497,7 @@ class FirestoreOrgRepository:
             if data is None or not is_live(data):
                 if written is not None and snap.exists:
                     return written  # our commit went through; only its answer was lost
-                raise _gone()
+                raise org_gone()
             org = org_from_doc(org_id, data)
             check(org)  # the commit is guarded by this very read of the org
             self._end_memberships(org_id)

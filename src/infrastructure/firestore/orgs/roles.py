@@ -34,7 +34,7 @@ from infrastructure.firestore.orgs.documents import (
     org_snapshot,
     org_writes,
 )
-from infrastructure.firestore.orgs.orgs import MEMBERS, ORGS
+from infrastructure.firestore.orgs.membership_writes import MEMBERS, ORGS
 from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 

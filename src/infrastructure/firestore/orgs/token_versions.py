@@ -12,7 +12,7 @@ from contextlib import suppress
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.documents import TOKEN_VERSION
-from infrastructure.firestore.orgs.orgs import MEMBERS
+from infrastructure.firestore.orgs.membership_writes import MEMBERS
 from infrastructure.firestore.sdk import exceptions, firestore
 
 PER_COMMIT = 400  # memberships moved per commit (a commit takes at most 500 writes)

@@ -19,7 +19,7 @@ from infrastructure.firestore.client import (
 )
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.documents import live_org
-from infrastructure.firestore.orgs.orgs import ORGS
+from infrastructure.firestore.orgs.membership_writes import ORGS
 from infrastructure.firestore.sdk import firestore
 
 SCIM_TOKENS = "scim_tokens"

@@ -38,7 +38,7 @@ from infrastructure.firestore.events.security_events import staged_documents
 from infrastructure.firestore.library_reads import add_writes
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.orgs.documents import account_token_version, org_snapshot
-from infrastructure.firestore.orgs.orgs import (
+from infrastructure.firestore.orgs.membership_writes import (
     ORGS,
     already_member,
     guarded,
