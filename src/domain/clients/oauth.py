@@ -20,7 +20,7 @@ from domain.clients.redirect_uris import (
 from domain.errors import InvalidInput
 from domain.signin.active_org import ActiveOrg
 
-SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization")
+SCOPES = ("openid", "profile", "email", "offline_access", "roles", "organization", "phone")
 # About a person signed in (an ID token; a refresh token for when they are away; the org they
 # act in): never in a client's own token (docs/decisions/0225-a-clients-own-tokens.md).
 PERSON_SCOPES = ("openid", "offline_access", "organization")

@@ -23,6 +23,8 @@ SCOPE_OF_CLAIM = {
     "email": "email",
     "email_verified": "email",
     "roles": "roles",
+    "phone_number": "phone",
+    "phone_number_verified": "phone",
 }
 # Every claim firegate gives in ID tokens and at userinfo (the metadata's ``claims_supported``)
 PROVIDER_CLAIMS = (
@@ -43,7 +45,7 @@ PROVIDER_CLAIMS = (
     "org_permissions",
 )
 # The scopes that release claims about the person: a profile attribute's ``x-scope`` is one
-CLAIM_SCOPES = ("openid", "profile", "email", "roles", "organization")
+CLAIM_SCOPES = ("openid", "profile", "email", "roles", "organization", "phone")
 MAX_CLAIMS_CHARS = 4000
 # Where a claims request may ask for claims (§5.5); a member elsewhere is refused
 TARGETS = ("id_token", "userinfo")

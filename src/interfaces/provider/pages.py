@@ -51,6 +51,7 @@ SCOPE_WORDS = {
     "organization": lazy_gettext(
         "Know which of your organizations you use it for, and your roles there"
     ),
+    "phone": lazy_gettext("See your phone number"),
 }
 
 

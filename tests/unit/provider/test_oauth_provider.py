@@ -1625,7 +1625,7 @@ def test_a_clients_own_token_is_granted_no_scope_about_a_person(world: OAuthWorl
     answer = world.post_token(service, grant_type="client_credentials")
     assert answer.status_code == 200, answer.get_json()
     granted = answer.get_json()["scope"].split()
-    assert sorted(granted) == ["email", "profile", "roles"]
+    assert sorted(granted) == ["email", "phone", "profile", "roles"]
     assert claims(world, answer.get_json()["access_token"])["scope"].split() == granted
     for scope in ("openid", "offline_access", "roles openid"):
         asked = world.post_token(service, grant_type="client_credentials", scope=scope)

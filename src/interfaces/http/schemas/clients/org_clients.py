@@ -21,7 +21,7 @@ from interfaces.http.schemas.common import (
 )
 
 # domain.clients.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
-Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization"]
+Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization", "phone"]
 OptInGrant = Literal["device_code", "token_exchange"]
 ResourceScope = Annotated[
     str, Field(min_length=1, max_length=MAX_SCOPE_CHARS, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
