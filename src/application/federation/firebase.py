@@ -75,19 +75,23 @@ class Firebase:
 
     def custom_token(self, cmd: CustomToken) -> str:
         """A Firebase custom token for the caller: its uid is the firegate user id, its
-        developer claims the stored ``role`` and ``token_version``, which security rules
-        compare with the account's to end the Firebase session with every firegate one
-        (docs/reference/firebase.md). With an active org, ``org_id``, ``org_roles`` and
-        ``org_version`` too, as read with this request: the rules compare ``org_version`` with
-        the membership's, so a removal or a change of roles ends the org's data for the
-        Firebase session at once. An org that requires a second factor the account has not
-        set up (``actor.factor``, read with the request) is 403 ``mfa_setup_required``, as at
-        POST /auth/org. The ``before_token`` hook's claims join them, never over them."""
+        developer claims the stored ``role`` and ``token_version``, which security rules compare
+        with the account's to end the Firebase session with every firegate one
+        (docs/reference/firebase.md), and ``phone_number`` when the account has a proven
+        number (docs/reference/phone.md, "Claims and tokens"). With an active org,
+        ``org_id``, ``org_roles`` and ``org_version`` too, as read with this request: the
+        rules compare ``org_version`` with the membership's, so a removal or a change of
+        roles ends the org's data for the Firebase session at once. An org that requires a
+        second factor the account has not set up (``actor.factor``, read with the request)
+        is 403 ``mfa_setup_required``, as at POST /auth/org. The ``before_token`` hook's
+        claims join them, never over them."""
         user = get_user(GetUser(cmd.actor), users=self.users)
         claims: dict[str, object] = {
             "role": user.role.value,
             "token_version": user.token_version,
         }
+        if user.proven_phone_number is not None:  # an unproven number is no one's yet
+            claims["phone_number"] = user.proven_phone_number
         org = cmd.actor.org
         if org is not None:
             # The org becomes active in a Firebase session: its rule holds as at the switch.
