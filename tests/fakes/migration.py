@@ -18,7 +18,11 @@ class FakeUserMoves:
         self.store = store or InMemoryStore()
 
     def holders(
-        self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
+        self,
+        ids: Sequence[str],
+        usernames: Sequence[str],
+        emails: Sequence[str],
+        phone_numbers: Sequence[str] = (),
     ) -> Holders:
         s = self.store
         with s.lock:
@@ -26,6 +30,7 @@ class FakeUserMoves:
                 {i: s.users[i] for i in ids if i in s.users},
                 {k: s.usernames[k] for k in usernames if k in s.usernames},
                 {k: s.emails[k] for k in emails if k in s.emails},
+                {k: s.phone_numbers[k] for k in phone_numbers if k in s.phone_numbers},
             )
 
     def _taken(self, arrival: ImportedUser) -> str | None:
@@ -36,6 +41,8 @@ class FakeUserMoves:
             return "username_taken"
         if user.email is not None and user.email.normalized in s.emails:
             return "email_taken"
+        if user.proven_phone_number in s.phone_numbers:
+            return "phone_number_taken"
         if any(f"{link.provider}:{link.subject}" in s.identities for link in arrival.links):
             return "identity_taken"
         return None
@@ -54,6 +61,8 @@ class FakeUserMoves:
                 s.usernames[user.username.normalized] = user.id
                 if user.email is not None:
                     s.emails[user.email.normalized] = user.id
+                if user.proven_phone_number is not None:
+                    s.phone_numbers[user.proven_phone_number] = user.id
                 for link in arrival.links:
                     s.identities[f"{link.provider}:{link.subject}"] = user.id
                 outcomes.append(None)

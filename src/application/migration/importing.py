@@ -78,6 +78,7 @@ class _Batch:
     holders: Holders
     names: dict[str, str] = field(default_factory=dict)  # key -> id, of this batch's arrivals
     emails: dict[str, str] = field(default_factory=dict)
+    phone_numbers: dict[str, str] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
 
     def name_holder(self, key: str) -> str | None:
@@ -86,11 +87,16 @@ class _Batch:
     def email_holder(self, key: str) -> str | None:
         return self.emails.get(key) or self.holders.emails.get(key)
 
+    def phone_holder(self, number: str) -> str | None:
+        return self.phone_numbers.get(number) or self.holders.phone_numbers.get(number)
+
     def reserve(self, user: User) -> None:
         self.ids.add(user.id)
         self.names[user.username.normalized] = user.id
         if user.email is not None:
             self.emails[user.email.normalized] = user.id
+        if user.proven_phone_number is not None:
+            self.phone_numbers[user.proven_phone_number] = user.id
 
 
 def _free_name(incoming: Incoming, batch: _Batch) -> ImportedUser:
@@ -126,12 +132,25 @@ def _updated(existing: User, incoming: Incoming, now: Any) -> User:
         user = replace(user, attributes=given.attributes, updated_at=now)
     if given.email is not None:
         user = user.with_email_verified_as(given.email_verified, now)
+    number = given.proven_phone_number
+    if number is not None and number != user.proven_phone_number:  # its claim moves with it
+        user = user.with_phone_number_proven(number, now)
     user = user.with_role(given.role, now).with_disabled(given.disabled, now)
     if given.password_hash != existing.password_hash and still_as_imported(
         existing.password_hash, existing.has_signed_in
     ):
         user = replace(user, password_hash=given.password_hash).ending_all_sessions(now)
     return user
+
+
+def _holders(moves: UserMoves, users: list[User]) -> Holders:
+    """Who holds the ids, names, addresses and proven numbers of ``users`` (one read)."""
+    return moves.holders(
+        [u.id for u in users],
+        [u.username.normalized for u in users],
+        [u.email.normalized for u in users if u.email is not None],
+        [u.proven_phone_number for u in users if u.proven_phone_number is not None],
+    )
 
 
 def _same(a: User, b: User) -> bool:
@@ -161,12 +180,7 @@ class Importer:
                 key = "localId" if self.cmd.format == "firebase" else "id"
                 self.summary.fail(at, _raw_id(raw, key), _reason(error))
         users = [incoming.arrival.user for _, incoming in parsed]
-        holders = self.moves.holders(
-            [u.id for u in users],
-            [u.username.normalized for u in users],
-            [u.email.normalized for u in users if u.email is not None],
-        )
-        batch = _Batch(holders)
+        batch = _Batch(_holders(self.moves, users))
         arrivals: list[tuple[Position, Incoming, ImportedUser]] = []
         for at, incoming in parsed:
             arrival = self.place(at, incoming, batch)
@@ -198,6 +212,10 @@ class Importer:
             return None
         if user.email is not None and batch.email_holder(user.email.normalized) is not None:
             self.summary.fail(at, user.id, "email_taken")
+            return None
+        number = user.proven_phone_number
+        if number is not None and batch.phone_holder(number) is not None:
+            self.summary.fail(at, user.id, "phone_number_taken")
             return None
         try:
             arrival = _free_name(incoming, batch)
@@ -254,13 +272,7 @@ class Importer:
         if not lost:
             return []
         users = [incoming.arrival.user for _, incoming, _, _ in lost]
-        batch = _Batch(
-            self.moves.holders(
-                [u.id for u in users],
-                [u.username.normalized for u in users],
-                [u.email.normalized for u in users if u.email is not None],
-            )
-        )
+        batch = _Batch(_holders(self.moves, users))
         again: list[tuple[Position, Incoming, ImportedUser]] = []
         for at, incoming, arrival, conflict in lost:
             existing = self.existing(incoming, batch)

@@ -36,6 +36,7 @@ class Holders:
     users: dict[str, User] = field(default_factory=dict)  # by id, tombstones included
     usernames: dict[str, str] = field(default_factory=dict)  # normalized key -> user id
     emails: dict[str, str] = field(default_factory=dict)
+    phone_numbers: dict[str, str] = field(default_factory=dict)  # proven E.164 -> user id
 
 
 class UserMoves(Protocol):
@@ -43,9 +44,14 @@ class UserMoves(Protocol):
     batches, each new user whole with its claims and links."""
 
     def holders(
-        self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
+        self,
+        ids: Sequence[str],
+        usernames: Sequence[str],
+        emails: Sequence[str],
+        phone_numbers: Sequence[str] = (),
     ) -> Holders:
-        """The users with these ids and the holders of these username and e-mail keys."""
+        """The users with these ids and the holders of these username and e-mail keys and
+        proven phone numbers."""
         ...
 
     def add_all(self, arrivals: Sequence[ImportedUser]) -> list[Conflict | None]:

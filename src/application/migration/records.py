@@ -18,6 +18,7 @@ from domain.accounts.attributes import ProfileSchema
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import (
+    E164,
     PROFILE_TEXTS,
     Email,
     PersonName,
@@ -88,6 +89,15 @@ def _address(value: str | None, reading: Reading) -> Email | None:
     return reading.check_address(value)
 
 
+def _phone_number(raw: Mapping[str, Any], key: str) -> str | None:
+    """A number as Firebase and ``users export`` keep it: E.164, taken as it is (its type is
+    asked when a code is sent to it; docs/decisions/0538-imported-phone-numbers-are-proven.md)."""
+    value = _text(raw, key)
+    if value is not None and not E164.fullmatch(value):
+        raise _invalid(key, "A phone number in E.164: + and digits.", "invalid_phone_number")
+    return value
+
+
 def _account(
     user_id: str,
     username: Username,
@@ -101,9 +111,11 @@ def _account(
     texts: Mapping[str, str | None],
     reading: Reading,
     full_name: str | None = None,
+    phone_number: str | None = None,
 ) -> User:
     """``texts``: the profile's, each checked already, as every other field: the door every
-    new account passes is asked last."""
+    new account passes is asked last. ``phone_number``: a number the other system proved,
+    proven here too (its claim is written with the account)."""
     verdict = reading.admit(SignUp(SignUpWay.IMPORT, email, username=username.value))
     # Not yet signed in here: the first sign-in is no "new device" (docs/decisions/0173).
     user = User.register(
@@ -115,6 +127,7 @@ def _account(
         admitted=verdict,
         email_verified=email_verified,
         full_name=full_name,
+        phone_number=phone_number,
     )
     # The file's texts where the hook gave none.
     user = user.with_texts({text: getattr(user, text) or value for text, value in texts.items()})
@@ -176,7 +189,8 @@ def _firebase_links(raw: Mapping[str, Any], user_id: str, providers: frozenset[s
 
 def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     """A ``firebase auth:export`` user: its ``localId`` is its id, its Firebase identity
-    linked, a username made from its display name or address."""
+    linked, a username made from its display name or address, its ``phoneNumber`` (proven
+    by Firebase's code) its proven number."""
     user_id = _user_id(_text(raw, "localId"))
     email = _address(_text(raw, "email"), reading)
     display = _text(raw, "displayName")
@@ -184,6 +198,7 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     password_hash = None
     if hashed:
         password_hash = firebase_user_hash(hashed, salt or "", reading.firebase)
+    phone_number = _phone_number(raw, "phoneNumber")
     names = username_candidates(display, email.value if email else None)
     first = next(names)
     user = _account(
@@ -197,6 +212,7 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         created_at=_firebase_time(raw, "createdAt"),
         texts={},
         reading=reading,
+        phone_number=phone_number,
     )
     # Firebase keeps one display name: the whole name, never a given name
     user = user.named(PersonName.of(None, None, display), user.updated_at)
@@ -253,6 +269,8 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     password_hash = stored_hash(text_hash, reading.firebase) if text_hash else None
     links = tuple(_links(raw, reading.providers))
     created_at = _iso_time(raw, "created_at")
+    phone_number = _phone_number(raw, "phone_number")
+    proven = raw.get("phone_number_verified", True) is not False
     user = _account(
         user_id,
         username,
@@ -265,7 +283,10 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         texts=texts,
         reading=reading,
         full_name=full_name,
+        phone_number=phone_number if proven else None,
     )
+    if phone_number is not None and not proven:  # kept, claiming nothing until proven here
+        user = replace(user, phone_number=phone_number)
     # The hook's attributes (the new account's only ones yet) over the file's.
     user = replace(user, attributes={**attributes, **user.attributes})
     return Incoming(ImportedUser(user, links), id_given=given is not None)
@@ -283,6 +304,8 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
         "role": user.role.value,
         **user.texts(),
         "full_name": user.full_name,
+        "phone_number": user.phone_number,
+        "phone_number_verified": user.phone_number_verified,
         # Every value stored, a hidden one too: what an import brings back whole
         "attributes": dict(user.attributes),
         "disabled": user.disabled,

@@ -352,9 +352,13 @@ class Meanwhile(FakeUserMoves):
         self.then: Callable[[], None] | None = then
 
     def holders(
-        self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
+        self,
+        ids: Sequence[str],
+        usernames: Sequence[str],
+        emails: Sequence[str],
+        phone_numbers: Sequence[str] = (),
     ) -> Holders:
-        found = super().holders(ids, usernames, emails)
+        found = super().holders(ids, usernames, emails, phone_numbers)
         then, self.then = self.then, None
         if then is not None:
             then()

@@ -1,13 +1,13 @@
 """Users moving in and out in bulk: an import's batches and an export's stream.
 
 A new user is the documents a registration writes (the user, its ``usernames`` and
-``emails`` claims) and its identity links (``identities/{provider}:{subject}``, as
-firestore/identities.py writes them), all created in one commit with others', up to
-Firestore's 500 writes; several commits go at once. A commit that meets a document created
-meanwhile (by another import of the same file, a sign-up), or that Firestore aborts for
-contention, writes nothing: what is held is read for the whole group in one go, those users
-stay out, and the rest are committed again; one commit each only after commits refused with
-nothing held (docs/migrating.md).
+``emails`` claims, ``phone_numbers`` for a proven number) and its identity links
+(``identities/{provider}:{subject}``, as firestore/identities.py writes them), all created
+in one commit with others', up to Firestore's 500 writes; several commits go at once. A
+commit that meets a document created meanwhile (by another import of the same file, a
+sign-up), or that Firestore aborts for contention, writes nothing: what is held is read for
+the whole group in one go, those users stay out, and the rest are committed again; one
+commit each only after commits refused with nothing held (docs/migrating.md).
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from domain.errors import Conflict
 from infrastructure.firestore.accounts.users import (
     EMAILS,
     IDENTITIES,
+    PHONE_NUMBERS,
     USERNAMES,
     USERS,
+    claims_of,
     user_from_doc,
     user_to_doc,
 )
@@ -42,6 +44,7 @@ _TAKEN = {
     USERS: "id_taken",
     USERNAMES: "username_taken",
     EMAILS: "email_taken",
+    PHONE_NUMBERS: "phone_number_taken",
     IDENTITIES: "identity_taken",
 }
 
@@ -70,20 +73,35 @@ class FirestoreUserMoves:
         return self._ref(IDENTITIES, f"{link.provider}:{link.subject}")
 
     def holders(
-        self, ids: Sequence[str], usernames: Sequence[str], emails: Sequence[str]
+        self,
+        ids: Sequence[str],
+        usernames: Sequence[str],
+        emails: Sequence[str],
+        phone_numbers: Sequence[str] = (),
     ) -> Holders:
+        asked = (
+            (USERS, ids),
+            (USERNAMES, usernames),
+            (EMAILS, emails),
+            (PHONE_NUMBERS, phone_numbers),
+        )
         wanted = [
-            *(self._ref(USERS, key) for key in dict.fromkeys(ids)),
-            *(self._ref(USERNAMES, key) for key in dict.fromkeys(usernames)),
-            *(self._ref(EMAILS, key) for key in dict.fromkeys(emails)),
+            self._ref(collection, key)
+            for collection, values in asked
+            for key in dict.fromkeys(values)
         ]
         found = Holders()
         if not wanted:
             return found
         keys: dict[str, tuple[str, str]] = {}
-        for collection, values in ((USERS, ids), (USERNAMES, usernames), (EMAILS, emails)):
+        for collection, values in asked:
             for key in values:
                 keys[self._ref(collection, key).path] = (collection, key)
+        tables = {
+            USERNAMES: found.usernames,
+            EMAILS: found.emails,
+            PHONE_NUMBERS: found.phone_numbers,
+        }
         for snap in self._get_all(wanted):
             if not snap.exists:
                 continue
@@ -92,8 +110,7 @@ class FirestoreUserMoves:
             if collection == USERS:
                 found.users[key] = user_from_doc(key, data)
             elif isinstance(data.get("user_id"), str):
-                table = found.usernames if collection == USERNAMES else found.emails
-                table[key] = data["user_id"]
+                tables[collection][key] = data["user_id"]
         return found
 
     def _documents(
@@ -101,13 +118,9 @@ class FirestoreUserMoves:
     ) -> list[tuple[str, firestore.DocumentReference, dict[str, Any]]]:
         user = arrival.user
         documents = [(USERS, self._ref(USERS, user.id), user_to_doc(user))]
-        claims = [(USERNAMES, user.username.normalized)]
-        if user.email is not None:
-            claims.append((EMAILS, user.email.normalized))
-        for collection, key in claims:
-            documents.append(
-                (collection, self._ref(collection, key), {"user_id": user.id, "kind": collection})
-            )
+        # The claims a registration writes: name, address, proven number
+        for collection, ref in claims_of(self._client, user):
+            documents.append((collection, ref, {"user_id": user.id, "kind": collection}))
         for link in dict.fromkeys(arrival.links):
             documents.append((IDENTITIES, self._link_ref(link), _link_doc(user, link)))
         return documents
@@ -183,7 +196,9 @@ class FirestoreUserMoves:
         groups: list[list[ImportedUser]] = [[]]
         writes = 0
         for arrival in arrivals:
-            size = 2 + (arrival.user.email is not None) + len(set(arrival.links))
+            user = arrival.user
+            claims = (user.email is not None) + (user.proven_phone_number is not None)
+            size = 2 + claims + len(set(arrival.links))
             if writes + size > MAX_WRITES and groups[-1]:
                 groups.append([])
                 writes = 0
