@@ -55,6 +55,7 @@ BUILT_AT_RUNTIME = {
     "username_taken": "infrastructure/firestore/migration/user_moves.py",
     "email_taken": "infrastructure/firestore/migration/user_moves.py",
     "identity_taken": "infrastructure/firestore/migration/user_moves.py",
+    "phone_number_taken": "infrastructure/firestore/migration/user_moves.py",
 }
 
 

@@ -60,7 +60,7 @@ def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, ob
         claims["email_verified"] = user.email_verified
     if "phone" in scopes and user.phone_number is not None:
         # OpenID Connect Core §5.3.2: a claim the account lacks is left out, never null
-        # (docs/decisions/0537-the-phone-scope-and-the-firebase-token-carry-the-number.md)
+        # (docs/decisions/0537-the-phone-scope-claims.md)
         claims["phone_number"] = user.phone_number
         claims["phone_number_verified"] = user.phone_number_verified
     if "roles" in scopes:
