@@ -247,7 +247,8 @@ def test_export_is_private_and_reads_back(
     record = json.loads(line)
     assert set(record) == {
         "id", "username", "email", "email_verified", "password_hash", "role", *PROFILE_TEXTS,
-        "full_name", "attributes", "disabled", "created_at", "identities",
+        "full_name", "attributes", "disabled", "created_at", "identities", "phone_number",
+        "phone_number_verified",
     }  # fmt: skip
     assert record["username"] == "alice" and record["password_hash"].startswith("$argon2id$")
 
