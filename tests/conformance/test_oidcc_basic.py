@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from bootstrap import build_adapters
 from tests.support.conformance import (
     CALLBACK,
     Flow,
@@ -23,8 +25,10 @@ from tests.support.conformance import (
     base64url_decode,
     check_userinfo,
 )
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.conformance
+PHONE_NUMBER = "+33612345678"
 
 # RFC 6749 §3.3 and OpenID Connect Core §5.4: what each standard scope's claims are
 SCOPE_CLAIMS = {
@@ -155,8 +159,15 @@ def test_oidcc_scope_address(suite: Suite) -> None:
     skipped_for_unsupported_scopes(suite, "address")
 
 
-def test_oidcc_scope_phone(suite: Suite) -> None:
-    skipped_for_unsupported_scopes(suite, "phone")
+def test_oidcc_scope_phone(suite: Suite, firestore: Any) -> None:
+    """The tester's account holds a proven number, as the suite's tester is set up with one
+    (docs/reference/phone.md, "Claims and tokens")."""
+    subject = suite.flow().id_token["sub"]
+    users = build_adapters(make_settings(), firestore=firestore).accounts.users
+    now = datetime.now(UTC)
+    users.update(subject, lambda user: user.with_phone_number_proven(PHONE_NUMBER, now))
+    found = returned_claims(suite, "openid phone")
+    assert (found["phone_number"], found["phone_number_verified"]) == (PHONE_NUMBER, True)
 
 
 def test_oidcc_scope_all(suite: Suite) -> None:
