@@ -226,7 +226,9 @@ class CodeSteps:
         now, gate, ip = self.clock.now(), self.challenge_gate, asked.client_ip
         signal = gate.email_codes_signal(ip) if ip else None  # codes of any kind, one client
         signal = signal or asked.signal
-        if signal is None and self.flows.requests(asked.key).crowded(now):
+        # The identifier's record is read for its signal only where a challenge can be asked:
+        # without a provider no signal is, and the store's own commit reads it anyway.
+        if signal is None and gate.policy.on and self.flows.requests(asked.key).crowded(now):
             signal = Signal.ADDRESS_CODES
         passed = gate.check(Challenged(signal, asked.challenge_token, self.way.method, ip))
         browser = secret_hash(asked.browser_secret) if asked.browser_secret else None
