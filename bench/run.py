@@ -242,6 +242,28 @@ def contention_rows() -> list[list[str]]:
     ]
 
 
+def phone_code_rows() -> list[list[str]]:
+    """POST /auth/phone-code and its text job, service CPU in GET /healthz's."""
+    r = load("phone_code")
+    if r is None:
+        return []
+    rounds = r["rounds"]
+    low, high = r["floors_range"]
+    codes = sorted(x["code"]["median_ms"] for x in rounds)
+    floors = sorted(x["floor"]["median_ms"] for x in rounds)
+    return [
+        [
+            "POST /auth/phone-code and its text (hook answering at once), service CPU",
+            f"{codes[0]}-{codes[-1]} ms ({r['floors']} floors; rounds {low}-{high})",
+            f"GET /healthz {floors[0]}-{floors[-1]} ms",
+            f"{r['floors']} floors",
+            f"<= {r['target_floors_max']} floors",
+            yes(r["met"]),
+            str(r["load_at_end"][0]),
+        ]
+    ]
+
+
 def refresh_rows() -> list[list[str]]:
     """POST /auth/refresh, one session after another and under load, in GET /healthz's."""
     r = load("refresh")
@@ -544,7 +566,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += known_unknown_rows("forgot_password", "POST /auth/password/forgot, known vs unknown")
     out += known_unknown_rows("login_failures", "POST /login, wrong password vs unknown user")
     out += contention_rows()
-    out += refresh_rows()
+    out += refresh_rows() + phone_code_rows()
     out += webhook_rows()
     out += import_users_rows()
     out += upstream_callback_rows()

@@ -1,20 +1,25 @@
 """Sign-in by a code sent by text message on the emulators: the real Firestore adapters, the
 text handed to a real receiver that checks the Standard Webhooks signature of each call
 (tests/support/hook_receiver.py); thirty racers spend one code once and make one account, and
-the routes answer 404 without the hook (docs/sign-in-with-a-phone-number.md)."""
+the routes answer 404 without the hook (docs/sign-in-with-a-phone-number.md). A number prefix
+at half its SMS budget asks for a challenge, which a local verifier passes as Turnstile does
+(docs/security.md, "A challenge on signals"), its token spent once by thirty racers."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
 from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
+from tests.support.challenge_verifier import challenge_verifier, token
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -106,3 +111,48 @@ def test_without_a_send_sms_hook_the_routes_answer_404(app: Flask) -> None:
     assert asked.status_code == 404 and asked.get_json()["code"] == "phone_disabled"
     verify = client.post("/auth/phone-code/verify", json={"flow_id": "f" * 32, "code": "123456"})
     assert verify.status_code == 404 and verify.get_json()["code"] == "phone_disabled"
+
+
+def test_a_prefix_at_half_its_budget_asks_a_challenge_whose_token_lets_one_through(
+    firestore: Any,
+) -> None:
+    with challenge_verifier(hostname="127.0.0.1") as verifier, hook_receiver("/sms") as state:
+        settings = make_settings(
+            app_profile="local",
+            phone_sign_in=True,
+            sms_budgets="+336:4/h,*:200/h",
+            challenge_provider="turnstile",
+            challenge_site_key="site-key",
+            challenge_secret="test-secret",
+            challenge_verify_url=verifier.url + "/turnstile",
+            challenge_email_codes_per_hour=100,  # the client's own signal stays out of it
+        )
+        app = build_app(settings, build_adapters(settings, firestore=firestore))
+        hooks = app.extensions["firegate"].hooks.hooks
+        state.secret = hooks.set(SetAuthHook(ADMIN, "send_sms", state.url)).secret
+        client = app.test_client()
+
+        def ask(number: str, **extra: str) -> Any:
+            return client.post("/auth/phone-code", json={"phone_number": number, **extra})
+
+        for n in range(2):  # 2 of the prefix's 4 this hour: nothing asked
+            assert ask(f"+336123456{n:02d}").status_code == 202
+        asked = ask("+33612345602")
+        assert asked.status_code == 401, asked.get_json()
+        assert (asked.get_json()["code"], asked.get_json()["provider"]) == (
+            "challenge_required",
+            "turnstile",
+        )
+        assert ask("+34612345678").status_code == 202  # another prefix
+        one = token("phone_code", 7)
+
+        def racer(n: int) -> Callable[[FlaskClient], TestResponse]:
+            body = {"phone_number": f"+336123457{n:02d}", "challenge_token": one}
+            return lambda c: c.post("/auth/phone-code", json=body)
+
+        outcomes = race(app, [racer(n) for n in range(RACERS)])
+        assert statuses(outcomes) == {202: 1, 401: RACERS - 1}
+        assert {o.code for o in outcomes if o.status == 401} == {"challenge_required"}
+        assert len(texted(state, 4)) == 4  # two, the other prefix's and the raced one's
+        assert state.refused == []
+        assert [a["remoteip"] for a in verifier.asked] == ["127.0.0.1"]  # one token, one call

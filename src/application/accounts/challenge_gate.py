@@ -44,6 +44,7 @@ class Signal(StrEnum):
     SIGNUPS = "signups"  # sign-ups from one address
     EMAIL_CODES = "email_codes"  # e-mail codes asked from one address
     ADDRESS_CODES = "address_codes"  # e-mail codes asked for one mail address, by all clients
+    PREFIX_TEXTS = "prefix_texts"  # texts to one number prefix at half its hour's SMS budget
 
 
 class ChallengeVerifier(Protocol):
@@ -114,9 +115,10 @@ class ChallengeGate:
         return self._counted(Signal.SIGNUPS, remote_ip, self.policy.signups_per_hour)
 
     def email_codes_signal(self, remote_ip: str) -> Signal | None:
-        """Counts one request for an e-mail code from ``remote_ip``'s scope; EMAIL_CODES
-        once they pass CHALLENGE_EMAIL_CODES_PER_HOUR this hour (whatever the addresses
-        mailed: one client mailing many people). No count when no provider is configured."""
+        """Counts one request for a code (by mail or by text) from ``remote_ip``'s scope;
+        EMAIL_CODES once they pass CHALLENGE_EMAIL_CODES_PER_HOUR this hour (whatever the
+        addresses or numbers: one client sending to many people). No count when no provider
+        is configured."""
         return self._counted(Signal.EMAIL_CODES, remote_ip, self.policy.email_codes_per_hour)
 
     def _counted(self, signal: Signal, remote_ip: str, per_hour: int) -> Signal | None:

@@ -39,6 +39,11 @@ class PhoneNumbers(Protocol):
 class SmsBudget(Protocol):
     """What an SMS may cost: spends one from the number's prefix's hourly budget."""
 
+    def crowded(self, number: PhoneNumber) -> bool:
+        """Whether ``number``'s prefix has sent half its budget this hour, as this process
+        last counted it (no read): its requests then ask for a challenge."""
+        ...
+
     def spend(self, number: PhoneNumber) -> None:
         """One text to ``number``; RateLimited ``sms_budget`` (with its retry_after) when
         over the budget, or when SMS_ENABLED is false; records firegate_sms_refused_total."""

@@ -5,7 +5,8 @@ A number is E.164 (``+`` and digits), parsed and typed by the ``PhoneNumbers`` p
 text may cost is bounded per number prefix and clock hour: ``SMS_BUDGETS`` names a count of
 texts per hour for prefixes (``+44``, ``+4470``) and for every other number (``*``); a
 number spends from the budget of the longest prefix it starts with, shared by every number
-under that prefix and every instance of the service.
+under that prefix and every instance of the service. Past half of it in an hour, further
+requests for numbers under the prefix ask for a challenge (``PrefixBudget.crowded``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SMS_BUDGET = "sms_budget"  # the code of a refused spend (429)
 EVERY_OTHER = "*"
 DEFAULT_PER_HOUR = 200  # ``*:200/h``: every other number, unless SMS_BUDGETS names ``*``
 PER_HOUR_MAX = 1_000_000
+CHALLENGE_SHARE = 2  # a prefix's requests ask for a challenge past 1/2 of its hour's budget
 _HOUR = timedelta(hours=1)
 _ENTRY = re.compile(r"(\*|\+[1-9][0-9]{0,14}):([0-9]{1,7})(/h)?")
 
@@ -40,6 +42,13 @@ class PrefixBudget:
 
     prefix: str
     per_hour: int
+
+    def crowded(self, count: int) -> bool:
+        """Whether ``count`` texts in the hour reach half the budget (rounded up), from which
+        further requests ask for a challenge (docs/security.md, "A challenge on signals";
+        docs/decisions/0542-a-challenge-on-a-prefix-past-half-its-budget.md). A range
+        budgeted at 0 is refused, never challenged."""
+        return self.per_hour > 0 and count >= -(-self.per_hour // CHALLENGE_SHARE)
 
     def window(self, now: datetime) -> SmsWindow:
         """The clock hour ``now`` is in, under this prefix."""

@@ -18,6 +18,7 @@ from application.jobs import RetryJob
 from application.orgs.members.members import AddMember
 from application.ports import Audit
 from domain.signin.codes.flows import Channel
+from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, register
 from tests.support.app import World
@@ -372,3 +373,67 @@ def test_hooks_test_sends_a_sample_of_send_sms() -> None:
     [(_, body, *_)] = client.asked
     sample = json.loads(body)
     assert sample["kind"] == "phone_code" and sample["text"].endswith(f"#{sample['code']}")
+
+
+# -- the challenge: a number prefix's signal, and one client's codes of both kinds -----------
+
+PASSES = "a token the provider passes"
+TURNSTILE = {"challenge_provider": "turnstile", "challenge_site_key": "k", "challenge_secret": "s"}
+
+
+def challenged_world(**settings: object) -> World:
+    """Phone sign-in with a challenge provider whose fake passes ``PASSES``."""
+    world = phone_world(**TURNSTILE, **settings)
+    verifier = world.adapters.accounts.challenge
+    assert isinstance(verifier, FakeChallengeVerifier)
+    verifier.valid.add(PASSES)
+    return world
+
+
+def ask_number(world: World, to: str, **extra: str) -> Any:
+    return world.client.post("/auth/phone-code", json={"phone_number": to, **extra})
+
+
+def challenged(world: World) -> list[str | None]:
+    return [e.reason for e in world.audit.events if e.event is Audit.SIGNIN_CHALLENGED]
+
+
+def test_a_prefix_at_half_its_sms_budget_asks_a_challenge_until_one_passes() -> None:
+    world = challenged_world(sms_budgets="+336:4/h,*:200/h")
+    for n in range(2):  # other numbers of one prefix: 2 of its 4 an hour, none asked
+        assert ask_number(world, f"+3361234567{n}").status_code == 202
+    asked = ask_number(world, "+33612345672")
+    assert asked.status_code == 401 and asked.get_json()["code"] == "challenge_required"
+    assert (asked.get_json()["provider"], asked.get_json()["site_key"]) == ("turnstile", "k")
+    assert challenged(world) == ["prefix_texts"]
+    assert ask_number(world, OTHER).status_code == 202  # another prefix is not asked
+    passed = ask_number(world, "+33612345672", challenge_token=PASSES)
+    assert passed.status_code == 202
+    replayed = ask_number(world, "+33612345673", challenge_token=PASSES)
+    assert replayed.status_code == 401 and replayed.get_json()["code"] == "challenge_required"
+    world.deliver()
+    sent = [p["to"] for url, body, *_ in hook_client(world).asked for p in [json.loads(body)]]
+    assert sorted(sent) == sorted(["+33612345670", "+33612345671", OTHER, "+33612345672"])
+
+
+def test_without_a_challenge_provider_the_prefixs_budget_alone_holds() -> None:
+    world = phone_world(sms_budgets="+336:2/h,*:200/h")
+    for n in range(2):
+        assert ask_number(world, f"+3361234567{n}").status_code == 202
+    over = ask_number(world, "+33612345672")
+    assert over.status_code == 429 and over.get_json()["code"] == "sms_budget"
+    assert challenged(world) == []
+
+
+def test_codes_by_mail_and_by_text_from_one_client_count_in_one_signal() -> None:
+    world = challenged_world(challenge_email_codes_per_hour=2)
+    mailed = world.client.post("/auth/email-code", json={"email": "ann@example.com"})
+    assert mailed.status_code == 202
+    assert ask_number(world, NUMBER).status_code == 202  # the second code of this client
+    for asked in (
+        world.client.post("/auth/email-code", json={"email": "bob@example.com"}),
+        ask_number(world, OTHER),
+    ):
+        assert asked.status_code == 401 and asked.get_json()["code"] == "challenge_required"
+    assert challenged(world) == ["email_codes", "email_codes"]
+    assert ask_number(world, OTHER, challenge_token=PASSES).status_code == 202

@@ -171,3 +171,20 @@ def test_a_pumped_range_sends_at_most_its_budget() -> None:
         except RateLimited:
             pass
     assert sent == 50
+
+
+def test_a_prefix_is_crowded_from_half_its_budget_in_its_hour_as_this_process_counted() -> None:
+    """Half the hour's budget (rounded up) and the prefix's requests ask for a challenge;
+    another prefix, and the next hour, are not crowded; a range at 0 never is."""
+    spender, clock, _ = budget("+4470:5/h,+882:0,*:100")
+    for _ in range(2):
+        spender.spend(PERSONAL)
+    assert not spender.crowded(PERSONAL)  # 2 of 5
+    spender.spend(PhoneNumber("+447000999999", "GB", 44))  # the same range: 3 of 5
+    assert spender.crowded(PERSONAL)
+    assert not spender.crowded(BRITISH) and not spender.crowded(FRENCH)
+    clock.advance(hours=1)
+    assert not spender.crowded(PERSONAL)  # a new hour
+    assert [PrefixBudget("+4470", 5).crowded(n) for n in (2, 3)] == [False, True]
+    assert [PrefixBudget("*", 1).crowded(n) for n in (0, 1)] == [False, True]
+    assert not PrefixBudget("+882", 0).crowded(1_000)

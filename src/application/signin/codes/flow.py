@@ -177,6 +177,8 @@ class Asked:
     locale: str | None = None
     browser_secret: str = ""
     challenge_token: str = ""
+    # The channel's own signal, if one fired (a number's prefix at half its SMS budget)
+    signal: Signal | None = None
 
 
 Proof = Callable[[User, str | None], User]  # what a code proves of the account it signs in
@@ -219,11 +221,14 @@ class CodeSteps:
         """A new flow for the identifier, the one before it void, what its sending costs
         ``paid`` (which raises, its flow voided, when it may not go), and its sending job
         queued: the same work whether an account holds the identifier or not. Codes asked
-        from one client past their budget, or for one identifier by every client past its
-        budget, ask for a challenge first."""
+        from one client past their budget, the channel's own signal (``asked.signal``), or
+        codes for one identifier by every client past its budget ask for a challenge first."""
         now, gate, ip = self.clock.now(), self.challenge_gate, asked.client_ip
         signal = gate.email_codes_signal(ip) if ip else None  # codes of any kind, one client
-        if signal is None and self.flows.requests(asked.key).crowded(now):
+        signal = signal or asked.signal
+        # The identifier's record is read for its signal only where a challenge can be asked:
+        # without a provider no signal is, and the store's own commit reads it anyway.
+        if signal is None and gate.policy.on and self.flows.requests(asked.key).crowded(now):
             signal = Signal.ADDRESS_CODES
         passed = gate.check(Challenged(signal, asked.challenge_token, self.way.method, ip))
         browser = secret_hash(asked.browser_secret) if asked.browser_secret else None

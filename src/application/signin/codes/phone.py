@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from application.accounts.accounts import UserRepository
+from application.accounts.challenge_gate import Signal
 from application.accounts.signups import SignUpWay
 from application.jobs import RetryJob
 from application.ports import (
@@ -94,7 +95,9 @@ class PhoneCodes:
         its text queued: the same work whether an account has the number or not. 422
         ``invalid_phone_number`` (or ``phone_number_type``) for a number that cannot be, 429
         ``phone_code_rate_limited`` past the number's requests, 429 ``sms_budget`` past what
-        SMS may cost (the flow then void, nothing sent)."""
+        SMS may cost (the flow then void, nothing sent). Past half of its prefix's budget in
+        the hour, 401 ``challenge_required`` until the request passes a challenge (where a
+        provider is configured; else the budget alone holds)."""
         self._check_enabled()
         number = self.numbers.parse(cmd.phone_number, region=self.region or None)
         asked = Asked(
@@ -103,6 +106,7 @@ class PhoneCodes:
             client_ip=cmd.client_ip,
             locale=cmd.locale,
             challenge_token=cmd.challenge_token,
+            signal=Signal.PREFIX_TEXTS if self.budget.crowded(number) else None,
         )
         return self.steps.start(asked, paid=lambda _: self.budget.spend(number))
 

@@ -7,6 +7,10 @@ spend, and a count past the budget is refused, so however many spend at once, no
 the budget go through. A process that has seen its prefix's hour spent refuses the rest of
 that hour without writing, which keeps a pumped prefix's counter at about its budget of
 writes an hour.
+
+The same count tells the process when a prefix's hour has reached half its budget: from then
+on, requests for numbers under it ask for a challenge (``crowded``), known without a read
+(docs/decisions/0542-a-challenge-on-a-prefix-past-half-its-budget.md).
 """
 
 from __future__ import annotations
@@ -46,6 +50,12 @@ class HourlySmsBudget:
     enabled: bool = True  # SMS_ENABLED: false refuses every text
     # The hours this process has seen spent (their counters' keys): refused without a write
     spent: set[str] = field(default_factory=set)
+    # The hours this process has seen at half their budget: their requests ask for a challenge
+    halved: set[str] = field(default_factory=set)
+
+    def crowded(self, number: PhoneNumber) -> bool:
+        budget = self.budgets.for_number(number)
+        return budget.window(self.clock.now()).key in self.halved
 
     def spend(self, number: PhoneNumber) -> None:
         now = self.clock.now()
@@ -57,10 +67,11 @@ class HourlySmsBudget:
             raise self._refused(window, now, "forbidden")
         if window.key in self.spent:
             raise self._refused(window, now, "over_budget")
-        if self.counts.spend(window.key, window.end) > budget.per_hour:
-            if len(self.spent) >= _SPENT_KEPT:
-                self.spent.clear()
-            self.spent.add(window.key)
+        count = self.counts.spend(window.key, window.end)
+        if budget.crowded(count):
+            _remember(self.halved, window.key)
+        if count > budget.per_hour:
+            _remember(self.spent, window.key)
             log.warning(
                 "SMS budget spent: %s texts an hour for %s; texts refused until %s",
                 budget.per_hour,
@@ -73,3 +84,11 @@ class HourlySmsBudget:
     def _refused(self, window: SmsWindow, now: datetime, reason: str) -> RateLimited:
         self.metrics.add(SMS_REFUSED, reason=reason)
         return window.refused(now)
+
+
+def _remember(hours: set[str], key: str) -> None:
+    """``key`` among ``hours``, which are forgotten all at once past ``_SPENT_KEPT``."""
+    if key not in hours:
+        if len(hours) >= _SPENT_KEPT:
+            hours.clear()
+        hours.add(key)
