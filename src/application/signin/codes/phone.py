@@ -117,8 +117,13 @@ class PhoneCodes:
             cmd, Holding(key=_number_key, holder=users.find_by_phone_number, prove=_proven_already)
         )
 
+    def available(self) -> bool:
+        """Whether codes can be texted now: PHONE_SIGN_IN and a send_sms hook (the sign-in
+        page offers "Text me a code" only then)."""
+        return self.enabled and self.texts.ready()
+
     def _check_enabled(self) -> None:
-        if not (self.enabled and self.texts.ready()):
+        if not self.available():
             raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
 
