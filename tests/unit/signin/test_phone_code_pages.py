@@ -304,3 +304,20 @@ def test_forged_posts_without_the_csrf_token_are_403_and_send_nothing() -> None:
     code = texted_code(world, NUMBER)
     assert world.client.post(path, data={"code": code}).status_code == 403
     assert send_code(world.client, path, code).status_code == 303  # not spent by the forgery
+
+
+def test_the_flow_is_the_asking_browsers_its_id_elsewhere_opens_nothing() -> None:
+    world = phone_world()
+    path = ask(world.client)
+    cookie = world.client.get_cookie("firegate_phone-code")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+    code = texted_code(world, NUMBER)
+    other = world.app.test_client()
+    stolen = send_code(other, path, code)
+    assert stolen.status_code == 400 and other.get("/account").status_code == 303
+    flow_id = path.split("flow=", 1)[1].split("&", 1)[0]
+    by_api = other.post("/auth/phone-code/verify", json={"flow_id": flow_id, "code": code})
+    assert by_api.status_code == 400 and by_api.get_json()["code"] == "invalid_phone_flow"
+    done = send_code(world.client, path, code)  # the asking browser's code still works
+    assert done.status_code == 303
+    assert "firegate_phone-code=;" in done.headers.getlist("Set-Cookie")[-1]  # spent with it

@@ -68,6 +68,7 @@ class RequestPhoneCode:
     client_ip: str = ""
     locale: str | None = None  # the language the asking client asked for
     challenge_token: str = ""  # the challenge's widget's, when one was asked
+    browser_secret: str = ""  # the asking page's flow cookie: the flow is that browser's
 
 
 def _number_key(number: str) -> str:
@@ -102,6 +103,7 @@ class PhoneCodes:
             key=_number_key(number.e164),
             client_ip=cmd.client_ip,
             locale=cmd.locale,
+            browser_secret=cmd.browser_secret,
             challenge_token=cmd.challenge_token,
         )
         return self.steps.start(asked, paid=lambda _: self.budget.spend(number))

@@ -1,6 +1,7 @@
 """The pages of sign-in by a texted code (docs/pages.md; docs/sign-in-with-a-phone-number.md):
 the number, then the code. Each calls the use case ``POST /auth/phone-code[/verify]`` calls;
-a second factor and an org's single sign-on go on as the e-mail code's pages do. Off (no
+a second factor and an org's single sign-on go on as the e-mail code's pages do. The flow is
+the asking browser's: its HttpOnly cookie holds the flow's secret. Off (no
 PHONE_SIGN_IN or no send_sms hook), both are the error page of 404 ``phone_disabled``."""
 
 from __future__ import annotations
@@ -56,16 +57,20 @@ def phone_code_page() -> Response:
 @bp.post("/sign-in/phone-code")
 @form_errors("signin/phone_code.html", shown=_number_page)
 def phone_code() -> Response:
+    secret = browser.new_secret()
     started = services().signin.phone_codes.request(
         RequestPhoneCode(
             phone_number=field("phone_number").strip(),
             client_ip=client_ip(),
             locale=browser.chosen_language() or accepted_locale(),
             challenge_token=field("challenge_token", required=False),
+            browser_secret=secret,
         )
     )
     query = urlencode({"flow": started.flow_id, "next": _next()})
-    return see_other(f"/sign-in/phone-code/verify?{query}")
+    response = see_other(f"/sign-in/phone-code/verify?{query}")
+    browser.hold_phone_flow(response, secret)
+    return response
 
 
 @bp.get("/sign-in/phone-code/verify")
@@ -86,22 +91,23 @@ def phone_code_verify() -> Response:
                 code=code,
                 user_agent=browser.user_agent(),
                 client_ip=client_ip(),
+                browser_secret=browser.phone_flow_secret(),
             )
         )
     except MfaRequired as exc:
         # An account with a second factor: on to its step, as the password form goes.
         response = see_other("/sign-in/mfa?" + urlencode({"next": _next()}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
-        return response
+        return browser.drop_phone_flow(response)
     return _signed_in(pair)
 
 
 def _signed_in(pair: TokenPair) -> Response:
     """Sign this browser in with ``pair`` (ending the session it held before), on to
-    ``next``."""
+    ``next``; the flow's cookie is spent with it."""
     response = see_other(_next())
     previous = browser.signed_in()
     browser.start(response, pair)
     if previous is not None:
         services().signin.sessions.logout(Logout(previous, False))
-    return response
+    return browser.drop_phone_flow(response)
