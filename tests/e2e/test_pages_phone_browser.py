@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, fill, violations
+from tests.support.phone_pages import phone_sign_in_served
 from tests.support.servers import cli
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +35,12 @@ SIGNED_OUT = (
     ("verify-email", "/verify-email?token=x"),
     ("not-me", "/not-me?token=x"),
     ("sign-in-mfa", "/sign-in/mfa"),  # shown to a browser holding a first step's token
+)
+# Shown only by a server with phone sign-in on (PHONE_SIGN_IN and a send_sms hook)
+PHONE_SIGN_IN = (
+    ("sign-in-phone", "/sign-in"),  # with "Text me a code"
+    ("sign-in-phone-code", "/sign-in/phone-code"),
+    ("sign-in-phone-code-verify", "/sign-in/phone-code/verify?flow=x"),
 )
 SECTIONS = (
     ("account", "/account"),
@@ -174,6 +181,26 @@ def test_no_serious_accessibility_violation_on_any_page_in_either_language(
             page.goto(base + path)
             found[path] = violations(page)
     assert found == {path: [] for path in found}
+
+
+def test_the_phone_sign_in_pages_fit_the_screen_and_are_accessible_in_either_language(
+    emulators: Any,
+) -> None:
+    found: dict[str, Any] = {}
+    with phone_sign_in_served("gunicorn-phone-pages.log") as (base, _):
+        for locale in ("en-US", "es-ES"):
+            with chromium(javascript=True, locale=locale) as page:
+                for width in (PHONE, DESKTOP):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    for name, path in PHONE_SIGN_IN:
+                        measure = measured(page, base, path)
+                        found[f"{locale} {width} {path}"] = measure | {"axe": violations(page)}
+                        if locale == "en-US":
+                            shoot(page, name, width)
+    assert {key: f for key, f in found.items() if f["scrollWidth"] > f["clientWidth"]} == {}
+    assert {key: f["small"] for key, f in found.items() if f["small"]} == {}
+    assert {key: f["axe"] for key, f in found.items() if f["axe"] or f["agent"]} == {}
+    assert len(found) == 2 * 2 * len(PHONE_SIGN_IN)
 
 
 def sign_in_es(page: Page, base: str, name: str) -> None:

@@ -50,7 +50,13 @@ from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
-from interfaces.web.signin import email_code, passkeys, security, signed_out  # noqa: F401
+from interfaces.web.signin import (  # noqa: F401
+    email_code,
+    passkeys,
+    phone_code,
+    security,
+    signed_out,
+)
 from interfaces.web.sso import discovery as sso_discovery
 from interfaces.web.sso import oidc, saml  # noqa: F401
 from interfaces.web.sso import org as sso_org
@@ -116,6 +122,12 @@ PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
     ),
     ("POST", "/sign-in/email"): LimitedAs(
         "POST", "/auth/email-code/verify", "email_code.verify_code"
+    ),
+    ("POST", "/sign-in/phone-code"): LimitedAs(
+        "POST", "/auth/phone-code", "phone_code.request_phone_code"
+    ),
+    ("POST", "/sign-in/phone-code/verify"): LimitedAs(
+        "POST", "/auth/phone-code/verify", "phone_code.verify_phone_code"
     ),
     ("POST", "/not-me"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
     ("POST", "/orgs/join"): LimitedAs(

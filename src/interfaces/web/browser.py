@@ -287,6 +287,24 @@ def drop_email_flow(response: Response) -> Response:
     return response
 
 
+# -- a sign-in by a texted code in progress (docs/decisions/0540-the-texted-codes-pages.md)
+
+
+def hold_phone_flow(response: Response, secret: str) -> None:
+    """The secret that makes the flow this browser's: its code page takes the code only with
+    it (a flow's id seen elsewhere opens nothing). Strict: no link leads to the code page."""
+    _set(response, "phone-code", secret, EMAIL_FLOW_MAX_AGE, "Strict")
+
+
+def phone_flow_secret() -> str:
+    return _read("phone-code")
+
+
+def drop_phone_flow(response: Response) -> Response:
+    _delete(response, "phone-code")
+    return response
+
+
 # -- a single sign-on in progress (docs/reference/sso.md, "Signing in")
 
 

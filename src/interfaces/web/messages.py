@@ -24,6 +24,20 @@ _MESSAGES: dict[str, LazyString] = {
     "email_link_elsewhere": lazy_gettext(
         "This browser is not the one that asked: type the code where you asked for it."
     ),
+    # Sign-in by a texted code (docs/sign-in-with-a-phone-number.md)
+    "invalid_phone_number": lazy_gettext(
+        "Not a phone number: give it in full, with + and the country's calling code."
+    ),
+    "phone_number_type": lazy_gettext(
+        "This kind of number cannot be sent a code: give a mobile or landline number."
+    ),
+    "invalid_phone_code": lazy_gettext("That code is not right; try again."),
+    "invalid_phone_flow": lazy_gettext("This code has expired or was replaced; ask for a new one."),
+    "phone_code_rate_limited": lazy_gettext(
+        "A code was sent to this number moments ago; wait a little before asking again."
+    ),
+    "sms_budget": lazy_gettext("No more text messages can be sent to this number now."),
+    "phone_disabled": lazy_gettext("Signing in by text message is off here."),
     "invalid_email": lazy_gettext("Not a valid e-mail address."),
     "username_taken": lazy_gettext("This username is already registered."),
     "email_taken": lazy_gettext("This e-mail address is already registered."),

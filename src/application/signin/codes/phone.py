@@ -69,6 +69,7 @@ class RequestPhoneCode:
     client_ip: str = ""
     locale: str | None = None  # the language the asking client asked for
     challenge_token: str = ""  # the challenge's widget's, when one was asked
+    browser_secret: str = ""  # the asking page's flow cookie: the flow is that browser's
 
 
 def _number_key(number: str) -> str:
@@ -105,6 +106,7 @@ class PhoneCodes:
             key=_number_key(number.e164),
             client_ip=cmd.client_ip,
             locale=cmd.locale,
+            browser_secret=cmd.browser_secret,
             challenge_token=cmd.challenge_token,
             signal=Signal.PREFIX_TEXTS if self.budget.crowded(number) else None,
         )
@@ -121,8 +123,13 @@ class PhoneCodes:
             cmd, Holding(key=_number_key, holder=users.find_by_phone_number, prove=_proven_already)
         )
 
+    def available(self) -> bool:
+        """Whether codes can be texted now: PHONE_SIGN_IN and a send_sms hook (the sign-in
+        page offers "Text me a code" only then)."""
+        return self.enabled and self.texts.ready()
+
     def _check_enabled(self) -> None:
-        if not (self.enabled and self.texts.ready()):
+        if not self.available():
             raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
 

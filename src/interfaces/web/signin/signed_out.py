@@ -95,6 +95,7 @@ def sign_in_page() -> Response:
         upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
         ask_first=_HOME_REALM[0].any_sso(),
+        phone_code=_phone_code(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -114,7 +115,14 @@ def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
         "passkeys_here": browser.passkeys_here(),
         "upstreams": _upstream_buttons(),
         "ask_first": ask_first,
+        "phone_code": _phone_code(),
     }
+
+
+def _phone_code() -> bool:
+    """Whether the sign-in page offers "Text me a code": PHONE_SIGN_IN and a send_sms hook,
+    read on each request (a hook is set and removed while the service runs)."""
+    return services().signin.phone_codes.available()
 
 
 @bp.post("/sign-in")

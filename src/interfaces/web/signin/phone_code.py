@@ -1,0 +1,113 @@
+"""The pages of sign-in by a texted code (docs/pages.md; docs/sign-in-with-a-phone-number.md):
+the number, then the code. Each calls the use case ``POST /auth/phone-code[/verify]`` calls;
+a second factor and an org's single sign-on go on as the e-mail code's pages do. The flow is
+the asking browser's: its HttpOnly cookie holds the flow's secret. Off (no
+PHONE_SIGN_IN or no send_sms hook), both are the error page of 404 ``phone_disabled``."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+from application.signin.codes.flow import VerifyCode
+from application.signin.codes.phone import PHONE_DISABLED, RequestPhoneCode
+from application.signin.sessions import Logout
+from application.signin.tokens import TokenPair
+from domain.errors import MfaRequired, NotFound
+from interfaces.shared.languages import accepted_locale
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+from interfaces.web import browser
+from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
+from interfaces.web.rendering import bp, kept_page, page, see_other
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def _next() -> str:
+    return safe_next(request.args.get("next"))
+
+
+def _flow() -> str:
+    return request.args.get("flow", "")[:MAX_FIELD_CHARS]
+
+
+def _offered() -> None:
+    """The pages exist only while codes can be texted: else the error page of 404."""
+    if not services().signin.phone_codes.available():
+        raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
+
+
+def _number_page() -> dict[str, object]:
+    return {"next": _next()}
+
+
+def _code_page() -> dict[str, object]:
+    return {"next": _next(), "flow": _flow()}
+
+
+@bp.get("/sign-in/phone-code")
+def phone_code_page() -> Response:
+    _offered()
+    return kept_page("signin/phone_code.html", next=_next(), form={})
+
+
+@bp.post("/sign-in/phone-code")
+@form_errors("signin/phone_code.html", shown=_number_page)
+def phone_code() -> Response:
+    secret = browser.new_secret()
+    started = services().signin.phone_codes.request(
+        RequestPhoneCode(
+            phone_number=field("phone_number").strip(),
+            client_ip=client_ip(),
+            locale=browser.chosen_language() or accepted_locale(),
+            challenge_token=field("challenge_token", required=False),
+            browser_secret=secret,
+        )
+    )
+    query = urlencode({"flow": started.flow_id, "next": _next()})
+    response = see_other(f"/sign-in/phone-code/verify?{query}")
+    browser.hold_phone_flow(response, secret)
+    return response
+
+
+@bp.get("/sign-in/phone-code/verify")
+def phone_code_verify_page() -> Response:
+    _offered()
+    return page("signin/phone_code_verify.html", next=_next(), flow=_flow(), form={})
+
+
+@bp.post("/sign-in/phone-code/verify")
+@form_errors("signin/phone_code_verify.html", shown=_code_page)
+def phone_code_verify() -> Response:
+    # A pasted code keeps only its digits ("123 456", "123-456").
+    code = _NOT_DIGITS.sub("", field("code"))
+    try:
+        pair = services().signin.phone_codes.verify(
+            VerifyCode(
+                flow_id=_flow(),
+                code=code,
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+                browser_secret=browser.phone_flow_secret(),
+            )
+        )
+    except MfaRequired as exc:
+        # An account with a second factor: on to its step, as the password form goes.
+        response = see_other("/sign-in/mfa?" + urlencode({"next": _next()}))
+        browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
+        return browser.drop_phone_flow(response)
+    return _signed_in(pair)
+
+
+def _signed_in(pair: TokenPair) -> Response:
+    """Sign this browser in with ``pair`` (ending the session it held before), on to
+    ``next``; the flow's cookie is spent with it."""
+    response = see_other(_next())
+    previous = browser.signed_in()
+    browser.start(response, pair)
+    if previous is not None:
+        services().signin.sessions.logout(Logout(previous, False))
+    return browser.drop_phone_flow(response)
