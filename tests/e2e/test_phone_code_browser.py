@@ -76,10 +76,8 @@ def test_a_texted_code_signs_in_and_a_premium_number_is_refused(
         checked(page)
         code = page.locator("input[name=code]")
         assert code.get_attribute("autocomplete") == "one-time-code"
-        assert (code.get_attribute("inputmode"), code.get_attribute("pattern")) == (
-            "numeric",
-            "[0-9]*",
-        )
+        # No pattern: a code pasted as "123 456" reaches the server, which reads the digits.
+        assert (code.get_attribute("inputmode"), code.get_attribute("pattern")) == ("numeric", None)
         fill(page, code=texted_code(receiver, number))
         page.get_by_role("main").get_by_role("button", name=words["sign_in"]).click()
         page.wait_for_url(base + "/account")
