@@ -50,7 +50,7 @@ from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
-from interfaces.web.signin import email_code, passkeys, security, signed_out  # noqa: F401
+from interfaces.web.signin import email_code, passkeys, phone, security, signed_out  # noqa: F401
 from interfaces.web.sso import discovery as sso_discovery
 from interfaces.web.sso import oidc, saml  # noqa: F401
 from interfaces.web.sso import org as sso_org
@@ -68,6 +68,7 @@ account.install_area(
         account.DELETE,
     ),
     header=(mine.org_switcher,),
+    profile=(phone.number_reads,),
 )
 org.install_org_page(
     (

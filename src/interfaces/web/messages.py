@@ -25,6 +25,20 @@ _MESSAGES: dict[str, LazyString] = {
         "This browser is not the one that asked: type the code where you asked for it."
     ),
     "invalid_email": lazy_gettext("Not a valid e-mail address."),
+    # An account's phone number (docs/reference/phone.md, "Changing and removing the number")
+    "invalid_phone_code": lazy_gettext("That code is not right; try again."),
+    "invalid_phone_flow": lazy_gettext("This code has expired or was replaced; ask for a new one."),
+    "invalid_phone_number": lazy_gettext(
+        "Not a phone number: type it with its country code, such as +33 6 12 34 56 78."
+    ),
+    "phone_number_type": lazy_gettext("Codes cannot be texted to a number of this kind."),
+    "phone_number_taken": lazy_gettext("This phone number is another account's."),
+    "phone_number_not_found": lazy_gettext("Your account has no phone number."),
+    "phone_code_rate_limited": lazy_gettext(
+        "A code was sent moments ago; wait a little before asking again."
+    ),
+    "sms_budget": lazy_gettext("No text message can be sent now; try again later."),
+    "phone_disabled": lazy_gettext("Phone numbers cannot be changed here now."),
     "username_taken": lazy_gettext("This username is already registered."),
     "email_taken": lazy_gettext("This e-mail address is already registered."),
     "invalid_password": lazy_gettext("A password has 8 to 128 characters."),

@@ -125,9 +125,13 @@ class PhoneCodes:
         self.check_enabled()
         return self.numbers.parse(typed, region=self.region or None)
 
+    def on(self) -> bool:
+        """Whether PHONE_SIGN_IN and a send_sms hook are set."""
+        return self.enabled and self.texts.ready()
+
     def check_enabled(self) -> None:
-        """404 ``phone_disabled`` unless PHONE_SIGN_IN and a send_sms hook are set."""
-        if not (self.enabled and self.texts.ready()):
+        """404 ``phone_disabled`` unless phone sign-in is ``on``."""
+        if not self.on():
             raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
 

@@ -71,6 +71,20 @@ class RemovePhoneNumber:
     actor: Actor
 
 
+@dataclass(frozen=True)
+class GetPhoneChange:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class PhoneChangeState:
+    """What the account page shows of the number: whether phone sign-in is ``on`` (a number
+    may be changed), and the number a live change's code went to (None: none is live)."""
+
+    on: bool
+    pending: str | None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PhoneChanges:
     """The account's number, changed and removed. ``steps``: the one code flow, its way
@@ -158,6 +172,17 @@ class PhoneChanges:
             AuditEvent(Audit.PHONE_REMOVED, user_id=user_id, session_id=cmd.actor.session_id)
         )
         return user
+
+    def state(self, cmd: GetPhoneChange) -> PhoneChangeState:
+        """Whether a number may be changed now, and the new number of the account's live change
+        (none read while phone sign-in is off)."""
+        if not self.phone.on():
+            return PhoneChangeState(on=False, pending=None)
+        flows, now = self.steps.flows, self.steps.clock.now()
+        live = flows.requests(cmd.actor.user_id).live_flow
+        flow = flows.get(live) if live is not None else None
+        pending = flow.to if flow is not None and flow.usable(now) else None
+        return PhoneChangeState(on=True, pending=pending)
 
     def _account(self, actor: Actor) -> User:
         user = actor.user if actor.user is not None else self.steps.users.get(actor.user_id)
