@@ -20,7 +20,7 @@ from infrastructure.firestore.accounts.users import PHONE_NUMBERS
 from infrastructure.firestore.signin.codes import PHONE_CHANGE_FLOWS, PHONE_FLOWS
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.hook_receiver import HookReceiver, hook_receiver
-from tests.support.races import RACERS, race, statuses
+from tests.support.races import RACERS, Call, race, statuses
 from tests.support.settings import make_settings
 from tests.support.webhooks import ADMIN
 
@@ -105,24 +105,20 @@ def test_the_receiver_gets_the_signed_change_and_of_thirty_proofs_one_lands(
     assert client.get("/user", headers=ann).get_json()["phone_number"] is None
 
 
+def proof(who: dict[str, str], code: str) -> Call:
+    return lambda c: c.post("/user/phone/verify", json={"code": code}, headers=who)
+
+
 def test_two_accounts_proving_one_number_at_once_one_wins_the_other_409(
     app: Flask, receiver: HookReceiver, firestore: Any
 ) -> None:
     client = app.test_client()
     ann, bob = signed_in(client, "ann"), signed_in(client, "bob")
-    codes = []
+    codes: list[str] = []
     for count, who in enumerate((ann, bob), start=1):
         assert client.patch("/user", json={"phone_number": NUMBER}, headers=who).status_code == 202
         codes.append(texted(receiver, NUMBER, count)[count - 1]["code"])
-    outcomes = race(
-        app,
-        [
-            lambda c, who=who, code=code: c.post(
-                "/user/phone/verify", json={"code": code}, headers=who
-            )
-            for who, code in zip((ann, bob), codes, strict=True)
-        ],
-    )
+    outcomes = race(app, [proof(who, code) for who, code in zip((ann, bob), codes, strict=True)])
     assert sorted(o.status for o in outcomes) == [200, 409], outcomes
     assert {o.code for o in outcomes if o.status == 409} == {"phone_number_taken"}
     [holder] = holders(firestore).values()
