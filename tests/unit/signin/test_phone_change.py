@@ -273,6 +273,8 @@ def test_removing_the_number_releases_it_and_is_404_when_there_is_none() -> None
     assert world.adapters.accounts.users.find_by_phone_number(NUMBER) is None
     [removed] = [e for e in world.audit.events if e.event is Audit.PHONE_REMOVED]
     assert removed.user_id == me(world, ann)["id"]
+    listed = world.client.get("/auth/events", headers=ann).get_json()["items"]
+    assert {"phone.changed", "phone.removed"} <= {event["type"] for event in listed}
     problem(world.client.delete("/user/phone", headers=ann), 404, "phone_number_not_found")
     bob = signed_in(world, "bob")
     with_number(world, bob, NUMBER)  # free for another account now
