@@ -231,6 +231,9 @@ class Audit(StrEnum):
     INVITATION = "invitation"
     MAIL = "mail"  # reason: the kind of mail; failure reasons send_limit, delivery_failed
     TEXT = "text"  # a text message (SMS): reason its kind; failure reason delivery_failed
+    # The account's phone number proven by a code to it, or removed (docs/reference/phone.md)
+    PHONE_CHANGE = "phone_change"
+    PHONE_REMOVED = "phone_removed"
     # Passkeys (docs/reference/passkeys.md); a refused sign-in's reason says why.
     PASSKEY_REGISTERED = "passkey_registered"
     PASSKEY_DELETED = "passkey_deleted"

@@ -11,7 +11,7 @@ named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,12 @@ from application.signin.codes.phone import (
     PhoneCodes,
     PhoneCodeTextJob,
     TextSettings,
+)
+from application.signin.codes.phone_change import (
+    PHONE_CHANGE,
+    PHONE_CHANGE_TEXT,
+    PHONE_CHANGE_WAY,
+    PhoneChanges,
 )
 from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
@@ -180,6 +186,7 @@ class SigninAdapters:
     principals: Principals
     email_codes: EmailCodeFlowStore
     phone_codes: CodeFlowStore
+    phone_changes: CodeFlowStore  # an account's change of number, keyed by the account
     # A number as typed, parsed and typed; what a text to it may cost (docs/reference/phone.md)
     phone_numbers: PhoneNumbers
     sms_budget: SmsBudget
@@ -214,6 +221,7 @@ def build(
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
         phone_codes=FirestoreCodeFlows(client, Channel.PHONE),
+        phone_changes=FirestoreCodeFlows(client, Channel.PHONE, change=True),
         phone_numbers=phone_numbers(settings.phone),
         sms_budget=sms_budget(
             settings.phone, FirestoreSmsCounts(client), clock=SystemClock(), metrics=metrics
@@ -524,6 +532,7 @@ def handlers(
 ) -> dict[str, JobHandler]:
     """Sign-in's jobs by kind: the text of a phone code, through ``texts`` (the send_sms
     hook), written by ``renderer`` (mail's templates and catalogues)."""
+    text = TextSettings(product=settings.branding.site_name, public_url=settings.service.public_url)
     job = PhoneCodeTextJob(
         flows=own.phone_codes,
         users=accounts.users,
@@ -531,11 +540,10 @@ def handlers(
         sender=texts,
         clock=platform.clock,
         audit=platform.audit,
-        settings=TextSettings(
-            product=settings.branding.site_name, public_url=settings.service.public_url
-        ),
+        settings=text,
     )
-    return {PHONE_CODE_TEXT: job.run}
+    change = replace(job, flows=own.phone_changes, kind=PHONE_CHANGE)
+    return {PHONE_CODE_TEXT: job.run, PHONE_CHANGE_TEXT: change.run}
 
 
 def wire(
@@ -560,6 +568,7 @@ def wire(
         sign_up=sign_up,
         challenge_gate=shared.challenge_gate,
     )
+    phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings)
     return SigninServices(
         authentication=bind_authentication(
             own,
@@ -577,7 +586,13 @@ def wire(
             grants=grants,
             proven=shared.hooks.proven,
         ),
-        phone_codes=bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings),
+        phone_codes=phone_codes,
+        phone_changes=PhoneChanges(
+            steps=steps(PHONE_CHANGE_WAY, own.phone_changes),
+            phone=phone_codes,
+            identities=accounts.identities,
+            passkeys=own.passkeys,
+        ),
         login=bind_login(
             own,
             rules,

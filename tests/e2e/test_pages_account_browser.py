@@ -12,8 +12,15 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from tests.support.api import PASSWORD
-from tests.support.browser import NEW_PASSWORD, chromium, fill, shoot, violations
+from application.hooks.admin import SetAuthHook
+from bootstrap import build_adapters, build_app
+from tests.support.api import PASSWORD, services
+from tests.support.browser import NEW_PASSWORD, chromium, fill, phone_checked, shoot, violations
+from tests.support.browser import signed_up as signed_up_as
+from tests.support.hook_receiver import HookReceiver, hook_receiver
+from tests.support.servers import serving
+from tests.support.settings import make_settings
+from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +156,70 @@ def audit_each_state(page: Page, base: str) -> dict[str, list[str]]:
     assert "Two-step sign-in is on" in page.inner_text("main")
     found["two-step sign-in on"] = violations(page)
     return found
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_the_phone_number_changed_by_its_code_and_removed_on_the_profile(
+    firestore: Any, locale: str
+) -> None:
+    """With phone sign-in on (PHONE_SIGN_IN and a send_sms hook to a receiver that checks each
+    call's signature), at 375 px: a new number, its texted code typed, then its removal;
+    axe-core finds nothing serious in each state."""
+    settings = make_settings(app_profile="local", phone_sign_in=True)
+    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    with hook_receiver("/sms") as receiver:
+        hook = SetAuthHook(ADMIN, "send_sms", receiver.url)
+        receiver.secret = services(app).hooks.hooks.set(hook).secret  # before gunicorn reads it
+        with (
+            serving("gunicorn-phone-e2e.log", PHONE_SIGN_IN="true") as base,
+            chromium(javascript=True, locale=locale) as page,
+        ):
+            phone_section(page, base, receiver, PHONE_WORDS[locale])
+
+
+def phone_section(page: Page, base: str, receiver: HookReceiver, words: dict[str, str]) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    # The account speaks the language its browser asked for at sign-up.
+    signed_up_as(page, base, button=words["create"])
+    assert words["none"] in page.inner_text("#phone-number")
+    assert page.locator("#phone-phone_number").get_attribute("autocomplete") == "tel"
+    phone_checked(page)
+    page.fill("#phone-phone_number", "0612345678")  # no country code: said beside it
+    page.locator("form[action='/account/phone'] button").click()
+    assert page.locator("#phone-phone_number-error[role=alert]").count() == 1
+    phone_checked(page)
+    page.fill("#phone-phone_number", "+33 6 12 34 56 78")
+    page.locator("form[action='/account/phone'] button").click()
+    page.wait_for_url(base + "/account?done=phone-sent")
+    code = page.locator("#phone-code-code")
+    assert code.get_attribute("autocomplete") == "one-time-code"
+    assert code.get_attribute("inputmode") == "numeric"
+    phone_checked(page)
+    texted = wait_for_text(receiver)
+    assert (texted["kind"], texted["to"]) == ("phone_change", "+33612345678")
+    code.fill(texted["code"])
+    page.locator("form[action='/account/phone/verify'] button").click()
+    page.wait_for_url(base + "/account?done=phone")
+    assert "+33612345678" in page.inner_text("#phone-number")
+    phone_checked(page)
+    page.locator("form[action='/account/phone/remove'] button").click()
+    page.wait_for_url(base + "/account?done=phone-removed")
+    assert words["none"] in page.inner_text("#phone-number")
+    phone_checked(page)
+    assert receiver.refused == []
+
+
+PHONE_WORDS = {
+    "en-US": {"none": "No phone number.", "create": "Create account"},
+    "es-ES": {"none": "Sin número", "create": "Crear cuenta"},
+}
+
+
+def wait_for_text(receiver: HookReceiver) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        with receiver.lock:
+            if receiver.received:
+                return receiver.received[-1]
+        assert time.monotonic() < deadline, receiver.refused
+        time.sleep(0.05)

@@ -18,6 +18,8 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
+from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
+from infrastructure.firestore.client import claim_id
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, fill, violations
 from tests.support.phone_pages import phone_sign_in_served
@@ -43,7 +45,7 @@ PHONE_SIGN_IN = (
     ("sign-in-phone-code-verify", "/sign-in/phone-code/verify?flow=x"),
 )
 SECTIONS = (
-    ("account", "/account"),
+    ("account", "/account"),  # with the account's phone number
     ("account-security", "/account/security"),
     ("account-devices", "/account/devices"),
     ("account-apps", "/account/apps"),
@@ -89,8 +91,10 @@ def measured(page: Page, base: str, path: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def people(gunicorn_url: str, emulators: Any) -> str:
-    """An admin with another session and some activity: every list on the pages has rows."""
+def people(gunicorn_url: str, emulators: Any, firestore_client: Any) -> str:
+    """An admin with another session and some activity: every list on the pages has rows;
+    with a proven phone number, so the profile shows its section (with phone sign-in off,
+    the number and its removal)."""
     name = "a" + uuid.uuid4().hex[:10]
     with chromium(javascript=False) as page:
         page.goto(gunicorn_url + "/sign-up")
@@ -98,6 +102,7 @@ def people(gunicorn_url: str, emulators: Any) -> str:
         page.get_by_role("button", name="Create account").click()
         page.wait_for_url(gunicorn_url + "/account")
     cli(["users", "set-role", name, "admin"])
+    with_a_number(firestore_client, gunicorn_url, name, "+336" + str(uuid.uuid4().int)[:8])
     for agent in (CHROME_ANDROID, "curl/8.5.0"):
         answer = requests.post(
             gunicorn_url + "/login",
@@ -108,6 +113,21 @@ def people(gunicorn_url: str, emulators: Any) -> str:
         assert answer.status_code == 200, answer.text
     requests.post(gunicorn_url + "/login", json={"username": name, "password": "wrong"}, timeout=30)
     return name
+
+
+def with_a_number(firestore: Any, base: str, name: str, number: str) -> None:
+    """The account ``name`` holds ``number``, proven, as a code's proof leaves it: its field and
+    its claim."""
+    body = {"username": name, "password": PASSWORD}
+    token = requests.post(base + "/login", json=body, timeout=30).json()["access_token"]
+    me = requests.get(base + "/user", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    user_id = me.json()["id"]
+    firestore.collection(PHONE_NUMBERS).document(claim_id(number)).create(
+        {"user_id": user_id, "kind": PHONE_NUMBERS}
+    )
+    firestore.collection(USERS).document(user_id).update(
+        {"phone_number": number, "phone_number_verified": True}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -176,6 +176,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
             phone_codes=FakeCodeFlows(Channel.PHONE),
+            phone_changes=FakeCodeFlows(Channel.PHONE),
             phone_numbers=phone_numbers(settings.phone),  # pure computation: the real one
             sms_budget=sms_budget(settings.phone, FakeSmsCounts(), clock=clock, metrics=NO_METRICS),
         ),

@@ -75,6 +75,18 @@ def keep_a_way_in(user: User, *, passkeys: int, identities: int) -> None:
         )
 
 
+def phone_removal(user: User, *, passkeys: int, identities: int, now: datetime) -> User:
+    """The account without its phone number: NotFound (phone_number_not_found) when it has
+    none; Conflict (last_sign_in_method) when the number is its last way in: no password,
+    no address, no passkey and no identity
+    (docs/decisions/0535-a-number-that-is-the-last-way-in-stays.md)."""
+    if user.phone_number is None:
+        raise NotFound("The account has no phone number.", code="phone_number_not_found")
+    if user.email is None:  # an address signs in by a mailed code, or sets a password
+        keep_a_way_in(user, passkeys=passkeys, identities=identities)
+    return user.without_phone_number(now)
+
+
 @dataclass(frozen=True)
 class WayIn:
     """A way into an account that a signed-in person just added: its notice names it

@@ -28,6 +28,7 @@ from interfaces.http.routes.orgs import roles as org_roles
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
+    account_phone,  # noqa: F401 - its routes are on accounts.bp
     email_code,
     login,  # noqa: F401 - its routes are on accounts.bp
     login_api,

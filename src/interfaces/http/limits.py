@@ -97,6 +97,7 @@ class ApiLimits:
             # a code by text: the same budget per client as a mailed one's, apart from it
             ("POST", "/auth/phone-code"): self.email_code,
             ("POST", "/auth/phone-code/verify"): self.login,
+            ("POST", "/user/phone/verify"): self.login,  # an account's new number's code
             ("POST", "/auth/password/reset"): self.password_reset,
             ("POST", "/auth/passkeys/authentication/options"): self.passkeys,
             ("POST", "/auth/passkeys/authentication"): self.passkeys,

@@ -53,6 +53,7 @@ from interfaces.web.signin import admin as signin_admin
 from interfaces.web.signin import (  # noqa: F401
     email_code,
     passkeys,
+    phone,
     phone_code,
     security,
     signed_out,
@@ -74,6 +75,7 @@ account.install_area(
         account.DELETE,
     ),
     header=(mine.org_switcher,),
+    profile=(phone.number_reads,),
 )
 org.install_org_page(
     (

@@ -39,6 +39,10 @@ _MESSAGES: dict[str, LazyString] = {
     "sms_budget": lazy_gettext("No more text messages can be sent to this number now."),
     "phone_disabled": lazy_gettext("Signing in by text message is off here."),
     "invalid_email": lazy_gettext("Not a valid e-mail address."),
+    # An account's phone number (docs/reference/phone.md, "Changing and removing the number");
+    # the code's other refusals are the sign-in's above
+    "phone_number_taken": lazy_gettext("This phone number is another account's."),
+    "phone_number_not_found": lazy_gettext("Your account has no phone number."),
     "username_taken": lazy_gettext("This username is already registered."),
     "email_taken": lazy_gettext("This e-mail address is already registered."),
     "invalid_password": lazy_gettext("A password has 8 to 128 characters."),

@@ -68,6 +68,8 @@ class FailingSecurityEvents(FakeSecurityEvents):
         (AuditEvent(Audit.PASSWORD_RESET, user_id="u"), ["password.reset"]),
         (AuditEvent(Audit.EMAIL_CHANGE, user_id="u"), ["email.changed"]),
         (AuditEvent(Audit.EMAIL_VERIFIED, user_id="u"), ["email.verified"]),
+        (AuditEvent(Audit.PHONE_CHANGE, user_id="u"), ["phone.changed"]),
+        (AuditEvent(Audit.PHONE_REMOVED, user_id="u"), ["phone.removed"]),
         (AuditEvent(Audit.MFA_ENABLED, user_id="u"), ["mfa.enabled"]),
         (AuditEvent(Audit.MFA_ENABLED, "failure", user_id="u"), []),
         (AuditEvent(Audit.MFA_DISABLED, user_id="u"), ["mfa.disabled"]),

@@ -265,20 +265,30 @@ class CodeSteps:
         """The token pair of the flow's identifier (its account as ``holding`` finds it), for its
         right code, once; MfaRequired where the account has a second factor; 403
         sso_required where its org requires its single sign-on. A flow a browser asked for is
-        taken only with that browser's cookie. Each guess is counted in the flow before it is
-        compared (five at most, whatever the concurrency), and a wrong one in the login
-        throttle."""
-        now, throttle, ip = self.clock.now(), self.throttle, cmd.client_ip or None
+        taken only with that browser's cookie."""
         flow = self.flows.get(cmd.flow_id) if flow_id_shaped(cmd.flow_id) else None
-        if (
-            flow is None
-            or not flow.usable(now)
-            or flow.code_hash is None
-            or not flow.taken_by(cmd.browser_secret)
-        ):
+        if flow is None or not flow.taken_by(cmd.browser_secret):
+            raise self.invalid_flow()
+        ip = cmd.client_ip or None
+        return self.taken(
+            flow,
+            cmd.code,
+            cmd.client_ip,
+            holding,
+            lambda: self.signed_in(flow, holding, cmd.user_agent, ip),
+        )
+
+    def taken[T](
+        self, flow: CodeFlow, code: str, client_ip: str, holding: Holding, then: Callable[[], T]
+    ) -> T:
+        """What ``then`` makes once ``code`` proved ``flow``, spent by this request alone:
+        each guess is counted in the flow before it is compared (five at most, whatever the
+        concurrency), and a wrong one in the login throttle under ``holding``'s key."""
+        now, throttle, ip = self.clock.now(), self.throttle, client_ip or None
+        if not flow.usable(now) or flow.code_hash is None:
             raise self.invalid_flow()
         login = holding.key(flow.to)
-        rules = self.throttle_policy.rules_for(login, cmd.client_ip)
+        rules = self.throttle_policy.rules_for(login, client_ip)
 
         def failed(reason: str) -> None:
             # On the account's events where the identifier has one (signin.failed).
@@ -293,16 +303,16 @@ class CodeSteps:
         if counted is None or counted.last_guess != nonce:
             throttle.release(reservation)  # no guess left: nothing was compared
             raise self.invalid_flow()
-        if not counted.accepts(cmd.code):
+        if not counted.accepts(code):
             wrong_guess(throttle, reservation, self.clock.now())
             failed("wrong_code")
             raise self.way.refused("The code is not correct.", code=self.way.invalid_code)
         if not self.claimed(flow):
             throttle.release(reservation)  # no guess was lost, only the race for the flow
             raise self.invalid_flow()
-        clear = self.throttle_policy.success_keys(login, cmd.client_ip)
+        clear = self.throttle_policy.success_keys(login, client_ip)
         with settled(throttle, reservation, clear):
-            return self.signed_in(flow, holding, cmd.user_agent, ip)
+            return then()
 
     def claimed(self, flow: CodeFlow) -> bool:
         """Spend the flow for this request; False when another request spent it first (or a

@@ -44,6 +44,7 @@ from domain.accounts.users import User
 from domain.errors import NotFound, Unreadable
 from domain.signin.codes.flows import Channel, CodeFlow
 from domain.signin.mfa import SMS
+from domain.signin.phone_numbers import PhoneNumber
 
 log = logging.getLogger("firegate.codes")
 
@@ -99,7 +100,7 @@ class PhoneCodes:
         SMS may cost (the flow then void, nothing sent). Past half of its prefix's budget in
         the hour, 401 ``challenge_required`` until the request passes a challenge (where a
         provider is configured; else the budget alone holds)."""
-        self._check_enabled()
+        self.check_enabled()
         number = self.numbers.parse(cmd.phone_number, region=self.region or None)
         asked = Asked(
             to=number.e164,
@@ -117,7 +118,7 @@ class PhoneCodes:
         401 mfa_required where the account has a second factor, 403 sso_required where its
         org requires its single sign-on; a number without an account gets one where sign-up
         is allowed. 400 ``invalid_phone_code`` / ``invalid_phone_flow``."""
-        self._check_enabled()
+        self.check_enabled()
         users = self.steps.users
         return self.steps.verify(
             cmd, Holding(key=_number_key, holder=users.find_by_phone_number, prove=_proven_already)
@@ -128,7 +129,15 @@ class PhoneCodes:
         page offers "Text me a code" only then)."""
         return self.enabled and self.texts.ready()
 
-    def _check_enabled(self) -> None:
+    def number(self, typed: str) -> PhoneNumber:
+        """``typed`` parsed and typed, while phone sign-in is on: 404 ``phone_disabled``, 422
+        ``invalid_phone_number`` or ``phone_number_type`` (an account's change of number
+        parses its number as a sign-in's does)."""
+        self.check_enabled()
+        return self.numbers.parse(typed, region=self.region or None)
+
+    def check_enabled(self) -> None:
+        """404 ``phone_disabled`` unless phone sign-in is ``available``."""
         if not self.available():
             raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
@@ -169,7 +178,9 @@ class PhoneCodeTextJob:
     """The PHONE_CODE_TEXT job: give the flow its code, then text it to the flow's number in
     the person's language, ending with the line ``@host #code`` (WebOTP, Apple's autofill).
     A flow voided or spent since the request gets nothing; a text not handed over is tried
-    again while the job has attempts, then recorded as failed."""
+    again while the job has attempts, then recorded as failed. ``kind``: the text's, and its
+    template's name: ``phone_change`` for the code of an account's new number, which goes
+    in the language the account asked in (the flow's) and names no account of the number."""
 
     flows: CodeFlowStore
     users: UserRepository
@@ -178,13 +189,14 @@ class PhoneCodeTextJob:
     clock: Clock
     audit: AuditLog
     settings: TextSettings
+    kind: str = PHONE_CODE
 
     def run(self, job: Job, final: bool) -> None:
         sending = issued(self.flows, job, self.clock.now())
         if sending is None:
             return
         flow = sending.flow
-        user = self.users.find_by_phone_number(flow.to)
+        user = self.users.find_by_phone_number(flow.to) if self.kind == PHONE_CODE else None
         message = self._message(flow, sending.code, user)
         user_id = user.id if user is not None else None
         try:
@@ -197,7 +209,7 @@ class PhoneCodeTextJob:
                 AuditEvent(Audit.TEXT, "failure", user_id=user_id, reason="delivery_failed")
             )
             return
-        self.audit.record(AuditEvent(Audit.TEXT, user_id=user_id, reason=PHONE_CODE))
+        self.audit.record(AuditEvent(Audit.TEXT, user_id=user_id, reason=self.kind))
 
     def _message(self, flow: CodeFlow, code: str, user: User | None) -> TextMessage:
         locale = (user.locale if user is not None else None) or flow.locale or "en"
@@ -209,5 +221,5 @@ class PhoneCodeTextJob:
             "host": self.settings.host,
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
         }
-        text = self.renderer.render_text(PHONE_CODE, context)
-        return TextMessage(to=flow.to, kind=PHONE_CODE, locale=locale, code=code, text=text)
+        text = self.renderer.render_text(self.kind, context)
+        return TextMessage(to=flow.to, kind=self.kind, locale=locale, code=code, text=text)

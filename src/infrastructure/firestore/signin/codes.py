@@ -1,7 +1,9 @@
 """The flows of sign-in by a one-time code, a pair of collections per channel: by e-mail
 (``email_code_flows/{id}``, found by id or by their link's ``link_hash``, and the requests of
 each address, ``email_code_addresses/{claim id of its login key}``), by text message
-(``phone_code_flows/{id}`` and ``phone_code_numbers/{claim id of the E.164 number}``).
+(``phone_code_flows/{id}`` and ``phone_code_numbers/{claim id of the E.164 number}``), and
+the change of an account's number (``phone_change_flows/{id}`` and
+``phone_change_accounts/{claim id of the account's id}``).
 
 A new request is one batch, built from what it read and committed only if that is unchanged
 (update-time preconditions): the identifier's record (its live flow and the times of its last
@@ -26,10 +28,15 @@ from infrastructure.firestore.sdk import exceptions, firestore
 
 FLOWS, ADDRESSES = "email_code_flows", "email_code_addresses"
 PHONE_FLOWS, NUMBERS = "phone_code_flows", "phone_code_numbers"
+# A change of an account's number: its flows, and each account's requests (by its id)
+PHONE_CHANGE_FLOWS, PHONE_CHANGE_ACCOUNTS = "phone_change_flows", "phone_change_accounts"
 
 
-def _collections(channel: Channel) -> tuple[str, str]:
-    """The channel's collections: of its flows, and of its identifiers' requests."""
+def _collections(channel: Channel, *, change: bool = False) -> tuple[str, str]:
+    """The channel's collections: of its flows, and of its identifiers' requests (``change``:
+    an account's change of number, whose requests are the account's)."""
+    if change:
+        return PHONE_CHANGE_FLOWS, PHONE_CHANGE_ACCOUNTS
     if channel is Channel.PHONE:
         return PHONE_FLOWS, NUMBERS
     return FLOWS, ADDRESSES
@@ -99,17 +106,22 @@ def requests_from_doc(key: str, data: dict[str, Any] | None, channel: Channel) -
 
 @translates_errors
 class FirestoreCodeFlows:
-    """The flows of one channel."""
+    """The flows of one channel; ``change``: those of an account's change of number, kept
+    apart from the sign-in codes' (keyed by the account)."""
 
-    def __init__(self, client: firestore.Client, channel: Channel = Channel.EMAIL) -> None:
+    def __init__(
+        self, client: firestore.Client, channel: Channel = Channel.EMAIL, *, change: bool = False
+    ) -> None:
         self._client = client
         self._channel = channel
+        self._change = change
 
     def _flows(self) -> firestore.CollectionReference:
-        return self._client.collection(_collections(self._channel)[0])
+        return self._client.collection(_collections(self._channel, change=self._change)[0])
 
     def _address(self, key: str) -> firestore.DocumentReference:
-        return self._client.collection(_collections(self._channel)[1]).document(claim_id(key))
+        collection = _collections(self._channel, change=self._change)[1]
+        return self._client.collection(collection).document(claim_id(key))
 
     def requests(self, key: str) -> CodeRequests:
         data = read_document(self._client, self._address(key))

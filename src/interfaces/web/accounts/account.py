@@ -39,6 +39,8 @@ AccountView = Callable[..., Response]
 Reads = Callable[..., Mapping[str, object]]
 # What the capabilities add to the header of every section, handed in by ``install_area``
 _HEADER: list[Reads] = []
+# What the capabilities add to the profile (sign-in's: the phone number), the same way
+_PROFILE: list[Reads] = []
 
 
 def header(actor: Caller) -> dict[str, object]:
@@ -94,6 +96,8 @@ def _attribute_facts(user: User) -> list[AttributeField]:
 def profile_reads(actor: Caller) -> dict[str, object]:
     shown = header(actor)
     user = services().accounts.accounts.get(GetUser(actor))  # the header's, read with the session
+    for part in _PROFILE:
+        shown.update(part(actor))
     return {
         **shown,
         "attribute_fields": _attribute_fields(user),
@@ -167,10 +171,14 @@ def _section_route(section: Section) -> None:
     bp.get(section.path)(_guarded(show, with_factor=section.with_factor))
 
 
-def install_area(sections: Sequence[Section], *, header: Sequence[Reads] = ()) -> None:
+def install_area(
+    sections: Sequence[Section], *, header: Sequence[Reads] = (), profile: Sequence[Reads] = ()
+) -> None:
     """The area's sections at their addresses, in the order of its navigation, and what the
-    capabilities add to its header: called once, by the web adapter's composition."""
+    capabilities add to its header and to the profile: called once, by the web adapter's
+    composition."""
     _HEADER.extend(header)
+    _PROFILE.extend(profile)
     for section in sections:
         _section_route(section)
 

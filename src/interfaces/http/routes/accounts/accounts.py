@@ -1,5 +1,6 @@
 """docs/reference/accounts.md: register, and the caller's own account (login and the
-password's change are sign-in's: routes/signin/login.py, on this blueprint)."""
+password's change are sign-in's: routes/signin/login.py, on this blueprint; so is PATCH /user,
+which changes the phone number by a code too: routes/signin/account_phone.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts.accounts import (
-    PatchUserRequest,
     RegisterRequest,
     ReplaceUserRequest,
     UserOut,
@@ -100,19 +100,6 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
 def replace_me(actor: Caller) -> Response:
     """Replace the profile: username and/or email; omitted name fields are cleared."""
     return update_profile(actor, parse_json(ReplaceUserRequest), replace=True)
-
-
-@bp.patch("/user")
-@doc(
-    json=PatchUserRequest,
-    responses={200: UserOut, 403: Problem, 409: Problem, 429: Problem},
-    auth=True,
-    tags=TAGS,
-)
-@session_authenticated
-def patch_me(actor: Caller) -> Response:
-    """Change only the fields given."""
-    return update_profile(actor, parse_json(PatchUserRequest), replace=False)
 
 
 @bp.delete("/user")

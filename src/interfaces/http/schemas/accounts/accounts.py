@@ -85,9 +85,24 @@ class ReplaceUserRequest(Strict):
 
 
 class PatchUserRequest(ReplaceUserRequest):
-    """PATCH /user: only the fields given change."""
+    """PATCH /user: only the fields given change; ``phone_number`` goes alone (with the
+    challenge's token where one was asked) and changes nothing yet: a code is texted to it."""
 
     model_config = ConfigDict(json_schema_extra=None)  # any subset of the fields, {} too
+    phone_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        json_schema_extra=not_null,
+        examples=["+33612345678"],
+        description=(
+            "A new number, in E.164 or as typed with its country code: 202, a code is texted "
+            "to it, and POST /user/phone/verify proves it (docs/reference/phone.md)"
+        ),
+    )
+    challenge_token: str | None = ChallengeToken
+
+    _not_null = field_validator("challenge_token", "phone_number", mode="before")(no_null)
 
 
 class ChangePasswordRequest(Strict):

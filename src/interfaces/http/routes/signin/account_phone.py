@@ -1,0 +1,113 @@
+"""The account's own phone number (docs/reference/phone.md, "Changing and removing the
+number"): PATCH /user with ``phone_number`` texts a code to the new number, POST
+/user/phone/verify proves it, DELETE /user/phone removes it. The routes are on the accounts'
+blueprint, beside the rest of /user: PATCH /user changes the profile's other fields through
+the accounts' route (``update_profile``)."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from application.signin.authentication import Actor
+from application.signin.codes.phone_change import (
+    ChangePhoneNumber,
+    ProvePhoneNumber,
+    RemovePhoneNumber,
+)
+from domain.errors import InvalidInput
+from interfaces.http.auth import session_authenticated
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json
+from interfaces.http.responses import json_response, no_content
+from interfaces.http.routes.accounts.accounts import TAGS, bp, own_out, update_profile
+from interfaces.http.schemas.accounts.accounts import PatchUserRequest, UserOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.signin.phone_code import PhoneChangeOut, ProvePhoneNumberRequest
+from interfaces.shared.languages import accepted_locale
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+
+_WITH_THE_NUMBER = {"phone_number", "challenge_token"}  # what a change of number may carry
+
+
+@bp.patch("/user")
+@doc(
+    json=PatchUserRequest,
+    responses={
+        200: UserOut,
+        202: PhoneChangeOut,
+        401: Problem,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        422: Problem,
+        429: Problem,
+    },
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def patch_me(actor: Actor) -> Response:
+    """Change only the fields given (200). With `phone_number`, alone: a code is texted to the
+    new number (202 `expires_in`; the same answer whoever holds the number), proven by POST
+    /user/phone/verify; the account keeps its number until then. A recent sign-in (403
+    `reauthentication_required`); 404 `phone_disabled`; 422 `invalid_phone_number`,
+    `phone_number_type`, or `phone_number_alone` with other fields; 429
+    `phone_code_rate_limited` (per account: one each 30 s, five an hour) or `sms_budget`."""
+    body = parse_json(PatchUserRequest)
+    given = body.model_fields_set
+    if "phone_number" not in given:
+        if "challenge_token" in given:
+            raise InvalidInput.field(
+                "challenge_token", "Only a change of phone number takes one.", "unknown_field"
+            )
+        return update_profile(actor, body, replace=False)
+    if given - _WITH_THE_NUMBER:
+        raise InvalidInput.field(
+            "phone_number",
+            "A phone number changes by a code, on its own: send it without other fields.",
+            "phone_number_alone",
+        )
+    asked = services().signin.phone_changes.request(
+        ChangePhoneNumber(
+            actor=actor,
+            phone_number=body.phone_number or "",
+            client_ip=client_ip(),
+            locale=accepted_locale(),
+            challenge_token=body.challenge_token or "",
+        )
+    )
+    return json_response(PhoneChangeOut(expires_in=asked.expires_in), 202)
+
+
+@bp.post("/user/phone/verify")
+@doc(
+    json=ProvePhoneNumberRequest,
+    responses={200: UserOut, 400: Problem, 403: Problem, 404: Problem, 409: Problem, 429: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def prove_phone_number(actor: Actor) -> Response:
+    """Prove the new number with the texted code, once: the account's `phone_number` is the
+    new one, verified, and the old one is released. A recent sign-in (403
+    `reauthentication_required`); 400 `invalid_phone_code` (wrong: five end the change) or
+    `invalid_phone_flow` (none asked, spent, replaced, expired); 409 `phone_number_taken`
+    when another account proved the number first."""
+    body = parse_json(ProvePhoneNumberRequest)
+    user = services().signin.phone_changes.verify(
+        ProvePhoneNumber(actor=actor, code=body.code, client_ip=client_ip())
+    )
+    return json_response(own_out(user))
+
+
+@bp.delete("/user/phone")
+@doc(responses={204: None, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
+@session_authenticated
+def remove_phone_number(actor: Actor) -> Response:
+    """Remove the account's phone number and release it (a recent sign-in: 403
+    `reauthentication_required`). 404 `phone_number_not_found` when it has none; 409
+    `last_sign_in_method` when the number is its only way in (no password, no address, no
+    passkey, no connected account)."""
+    services().signin.phone_changes.remove(RemovePhoneNumber(actor=actor))
+    return no_content()
