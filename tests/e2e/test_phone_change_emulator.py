@@ -6,7 +6,6 @@ releases the claim on Firestore."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,15 +13,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.hooks.admin import SetAuthHook
-from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS
 from infrastructure.firestore.signin.codes import PHONE_CHANGE_FLOWS, PHONE_FLOWS
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.hook_receiver import HookReceiver, hook_receiver
+from tests.support.hook_receiver import HookReceiver
+from tests.support.phone_texts import phone_app, sms_receiver
 from tests.support.races import RACERS, Call, race, statuses
-from tests.support.settings import make_settings
-from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.e2e
 NUMBER, OTHER = "+33612345678", "+34612345678"
@@ -30,31 +26,18 @@ NUMBER, OTHER = "+33612345678", "+34612345678"
 
 @pytest.fixture
 def app(firestore: Any) -> Flask:
-    # The local profile: a receiver on 127.0.0.1 may be called.
-    settings = make_settings(app_profile="local", phone_sign_in=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return phone_app(firestore)
 
 
 @pytest.fixture
 def receiver(app: Flask) -> Iterator[HookReceiver]:
-    with hook_receiver("/sms") as state:
-        created = app.extensions["firegate"].hooks.hooks.set(
-            SetAuthHook(ADMIN, "send_sms", state.url)
-        )
-        state.secret = created.secret
+    with sms_receiver(app) as state:
         yield state
 
 
 def texted(receiver: HookReceiver, to: str, count: int = 1) -> list[dict[str, Any]]:
     """The first ``count`` verified calls for ``to``, once they came."""
-    deadline = time.monotonic() + 30
-    while True:
-        with receiver.lock:
-            found = [text for text in receiver.received if text["to"] == to]
-        if len(found) >= count:
-            return found
-        assert time.monotonic() < deadline, receiver.refused
-        time.sleep(0.05)
+    return receiver.calls(to, count)
 
 
 def signed_in(client: FlaskClient, username: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ at half its SMS budget asks for a challenge, which a local verifier passes as Tu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from bootstrap import build_adapters, build_app
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from tests.support.challenge_verifier import challenge_verifier, token
 from tests.support.hook_receiver import HookReceiver, hook_receiver
+from tests.support.phone_texts import phone_app, sms_receiver
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
 from tests.support.webhooks import ADMIN
@@ -31,30 +31,18 @@ NUMBER = "+33612345678"
 
 @pytest.fixture
 def app(firestore: Any) -> Flask:
-    # The local profile: a receiver on 127.0.0.1 may be called.
-    settings = make_settings(app_profile="local", phone_sign_in=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return phone_app(firestore)
 
 
 @pytest.fixture
 def receiver(app: Flask) -> Iterator[HookReceiver]:
-    with hook_receiver("/sms") as state:
-        created = app.extensions["firegate"].hooks.hooks.set(
-            SetAuthHook(ADMIN, "send_sms", state.url)
-        )
-        state.secret = created.secret
+    with sms_receiver(app) as state:
         yield state
 
 
 def texted(receiver: HookReceiver, count: int = 1) -> list[dict[str, Any]]:
     """The first ``count`` verified calls, once they came."""
-    deadline = time.monotonic() + 30
-    while True:
-        with receiver.lock:
-            if len(receiver.received) >= count:
-                return list(receiver.received)
-        assert time.monotonic() < deadline, receiver.refused
-        time.sleep(0.05)
+    return receiver.calls(count=count)
 
 
 def test_the_receiver_gets_the_signed_text_and_of_thirty_racers_one_signs_in(

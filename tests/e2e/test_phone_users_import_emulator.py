@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,10 +24,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.signups import ANYONE
-from application.hooks.admin import SetAuthHook
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
-from bootstrap import Adapters, build_adapters, build_app
+from bootstrap import Adapters, build_adapters
 from bootstrap.accounts import address_rule
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
@@ -38,12 +36,12 @@ from tests.support.api import bearer
 from tests.support.emulators import load_emulators_module
 from tests.support.firebase_client import claims_of, firebase_sign_in
 from tests.support.foreign_users import FirebaseProject, write_firebase_export
-from tests.support.hook_receiver import HookReceiver, hook_receiver
+from tests.support.hook_receiver import HookReceiver
+from tests.support.phone_texts import phone_app, sms_receiver
 from tests.support.races import RACERS
 from tests.support.settings import make_settings
 from tests.support.stored_documents import assert_claims_match_live_users
 from tests.support.stored_documents import count as count_documents
-from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,18 +51,12 @@ PHONE_ONLY, SECOND, HELD = "+33612345678", "+34612345678", "+447911123456"
 
 @pytest.fixture
 def app(firestore: Any) -> Flask:
-    # The local profile: a receiver on 127.0.0.1 may be called.
-    settings = make_settings(app_profile="local", phone_sign_in=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return phone_app(firestore)
 
 
 @pytest.fixture
 def receiver(app: Flask) -> Iterator[HookReceiver]:
-    with hook_receiver("/sms") as state:
-        created = app.extensions["firegate"].hooks.hooks.set(
-            SetAuthHook(ADMIN, "send_sms", state.url)
-        )
-        state.secret = created.secret
+    with sms_receiver(app) as state:
         yield state
 
 
@@ -118,14 +110,7 @@ def firebase_export(emulators: Any, path: Path) -> list[dict[str, Any]]:
 
 def texted(receiver: HookReceiver, to: str) -> dict[str, Any]:
     """The last verified call for ``to``, once it came."""
-    deadline = time.monotonic() + 30
-    while True:
-        with receiver.lock:
-            found = [call for call in receiver.received if call["to"] == to]
-        if found:
-            return found[-1]
-        assert time.monotonic() < deadline, receiver.refused
-        time.sleep(0.05)
+    return receiver.calls(to)[-1]
 
 
 def sign_in_by_text(client: FlaskClient, receiver: HookReceiver, number: str) -> dict[str, Any]:

@@ -48,6 +48,18 @@ class HookReceiver:
             self.received.append(payload)
         return payload
 
+    def calls(self, to: str | None = None, count: int = 1) -> list[dict[str, Any]]:
+        """The verified calls (those whose ``to`` is ``to``, when given), once ``count`` of
+        them came; fails after 30 seconds, naming the refused ones."""
+        deadline = time.monotonic() + 30
+        while True:
+            with self.lock:
+                found = [call for call in self.received if to is None or call.get("to") == to]
+            if len(found) >= count:
+                return found
+            assert time.monotonic() < deadline, self.refused
+            time.sleep(0.05)
+
 
 @contextlib.contextmanager
 def hook_receiver(path: str = "/hook") -> Iterator[HookReceiver]:

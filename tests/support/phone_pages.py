@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest import mock
@@ -43,12 +42,5 @@ def new_number() -> str:
 
 def texted_code(receiver: HookReceiver, to: str) -> str:
     """The code of the first verified text to ``to``, once it came."""
-    deadline = time.monotonic() + 30
-    while True:
-        with receiver.lock:
-            found = [payload for payload in receiver.received if payload["to"] == to]
-        if found:
-            code: str = found[0]["code"]
-            return code
-        assert time.monotonic() < deadline, receiver.refused
-        time.sleep(0.05)
+    code: str = receiver.calls(to)[0]["code"]
+    return code
