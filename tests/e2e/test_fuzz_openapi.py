@@ -96,6 +96,13 @@ BEYOND_THE_DOCUMENT = frozenset(
         "invalid_passkey",
         # an evaluations batch item's part, needed in the item or at the request's top level
         "missing_here_and_at_top",
+        # a phone number: changed by a code, on its own (PATCH /user takes it without the
+        # profile's fields, and a challenge token only with it), and possible and of a kind
+        # a code is texted to by libphonenumber's metadata (docs/reference/phone.md)
+        "phone_number:phone_number_alone",
+        "challenge_token:unknown_field",
+        "phone_number:invalid_phone_number",
+        "phone_number:phone_number_type",
         # a webhook URL: a host, no user or password, public outside the local profile
         "url:invalid_webhook_url",
         # an org's slug: a few reserved paths; its roles: none of firegate's own as custom
@@ -147,8 +154,10 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def target(emulators: Any) -> Iterator[Target]:
-    emulators.wipe()
+def target(emptied_after: Any) -> Iterator[Target]:
+    # Emptied after too: what the fuzzer made (hooks pointing nowhere among it) would meet
+    # the next module's server on this worker's emulators.
+    emptied_after.wipe()
     with (
         running() as dog_api,
         serving(

@@ -45,6 +45,7 @@ pytestmark = pytest.mark.e2e
 def provider(emulators: Any) -> Iterator[str]:
     """firegate with PUBLIC_URL its own address (the issuer), one signing key for every
     worker, dynamic registration on."""
+    emulators.wipe()  # no hook or setting of a module before on this emulator
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with serving(

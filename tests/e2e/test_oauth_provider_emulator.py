@@ -55,7 +55,7 @@ def test_a_clients_own_token_is_granted_no_scope_about_a_person(world: EmulatorW
     service = world.register("--confidential", name="A service")
     answer = world.post_token(service, grant_type="client_credentials")
     assert answer.status_code == 200, answer.get_json()
-    assert sorted(answer.get_json()["scope"].split()) == ["email", "profile", "roles"]
+    assert sorted(answer.get_json()["scope"].split()) == ["email", "phone", "profile", "roles"]
     asked = world.post_token(service, grant_type="client_credentials", scope="openid")
     assert asked.status_code == 400 and asked.get_json()["error"] == "invalid_scope"
 
