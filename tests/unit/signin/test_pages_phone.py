@@ -99,3 +99,21 @@ def test_the_section_is_hidden_while_phone_sign_in_is_off_unless_the_account_has
     assert 'autocomplete="tel"' not in html  # not changed while it is off
     assert send(world, "/account/phone/remove", {}).status_code == 303
     assert 'id="phone-heading"' not in page(world)
+
+
+def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing() -> None:
+    world = phone_world()
+    hooks = world.adapters.hooks.hook_client
+    assert isinstance(hooks, FakeHookClient)
+    # The signed-in browser's cookies, no form token: as another site's form would post.
+    forged = world.client.post("/account/phone", data={"phone_number": NUMBER})
+    assert forged.status_code == 403
+    world.deliver()
+    assert hooks.asked == []  # nothing texted
+    assert send(world, "/account/phone", {"phone_number": NUMBER}).status_code == 303
+    code = texted_code(world)
+    assert world.client.post("/account/phone/verify", data={"code": code}).status_code == 403
+    assert "No phone number." in page(world)
+    assert send(world, "/account/phone/verify", {"code": code}).status_code == 303
+    assert world.client.post("/account/phone/remove", data={}).status_code == 403
+    assert f'<span class="phone">{NUMBER}</span> (verified)' in page(world)
