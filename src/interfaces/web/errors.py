@@ -39,17 +39,26 @@ PASSWORD_FIELDS = frozenset({"password", "current_password", "new_password"})
 SECRET_FIELDS = PASSWORD_FIELDS | {"code", "recovery_code"}
 
 
+# Where a person who signed in again to add a way in comes back to, unless the form sent is
+# on another section of the account (``FormPage.back``): the section with the forms and links
+# that add one (a POST cannot be replayed, and a "Connect" link's proof is bound to the CSRF
+# secret that signing in replaces).
+REAUTH_BACK = "/account/security"
+
+
 @dataclass(frozen=True)
 class FormPage:
     """The page a refused form is shown again on. ``form_id``: on a page of several forms,
     the one sent; ``renamed``: the page's input for an API field named otherwise
     (``password`` → ``new_password``); ``placed``: the input an error code without a field
-    is about (``invalid_current_password`` → ``current_password``)."""
+    is about (``invalid_current_password`` → ``current_password``); ``back``: where a
+    browser asked to sign in again comes back to (the section the form is on)."""
 
     template: str
     form_id: str | None = None
     renamed: Mapping[str, str] = field(default_factory=dict)
     placed: Mapping[str, str] = field(default_factory=dict)
+    back: str = REAUTH_BACK
 
 
 Shown = Callable[..., Mapping[str, object]]
@@ -94,7 +103,7 @@ def refused(
     """The answer to ``exc``: ``form``'s page again, with ``shown`` (what else that page
     shows, read only now), or the error page; JSON for the pages' script. A browser asked
     to sign in again (a new way in on an old session) goes to do so, and back."""
-    elsewhere = _first_elsewhere(exc)
+    elsewhere = _first_elsewhere(exc, form.back if form is not None else REAUTH_BACK)
     if elsewhere is not None:
         return elsewhere
     status = status_of(exc)
@@ -137,28 +146,22 @@ def refused(
     return Response(body, status=status, headers=headers)
 
 
-# Where a person who signed in again to add a way in comes back to: the section with the
-# forms and links that add one (a POST cannot be replayed, and a "Connect" link's proof is
-# bound to the CSRF secret that signing in replaces).
-REAUTH_BACK = "/account/security"
-
-
-def sign_in_again() -> Response:
+def sign_in_again(back: str = REAUTH_BACK) -> Response:
     """To the sign-in page, which asks to sign in again (the session holds until that
-    succeeds, then is replaced) and then comes back, the username typed in."""
+    succeeds, then is replaced) and then comes back to ``back``, the username typed in."""
     actor = g.get("browser_actor")
-    query = {"again": "1", "next": REAUTH_BACK}
+    query = {"again": "1", "next": back}
     if actor is not None:
         query["username"] = actor.username
     response: Response = redirect("/sign-in?" + urlencode(query), 303)  # type: ignore[assignment]
     return response
 
 
-def _first_elsewhere(exc: DomainError) -> Response | None:
+def _first_elsewhere(exc: DomainError, back: str) -> Response | None:
     """Where a refused person goes first, if anywhere: to sign in again (a new way in on an
     old session), or to their org's single sign-on; None for any other refusal."""
     if isinstance(exc, ReauthenticationRequired):
-        again = sign_in_again()
+        again = sign_in_again(back)
         if not wants_json():
             return again
         # The pages' script goes there itself (static/webauthn.js).

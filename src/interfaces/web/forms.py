@@ -12,7 +12,7 @@ from flask import Response, abort, request
 
 from domain.errors import DomainError, FieldError, InvalidInput, checked
 from interfaces.web import browser
-from interfaces.web.errors import FormPage, declare_form, refused
+from interfaces.web.errors import REAUTH_BACK, FormPage, declare_form, refused
 
 MAX_FIELD_CHARS = 1024  # longer than any field a person types; the use cases check the rest
 
@@ -26,13 +26,15 @@ def form_errors(
     renamed: Mapping[str, str] | None = None,
     placed: Mapping[str, str] | None = None,
     shown: Callable[..., Mapping[str, object]] | None = None,
+    back: str = REAUTH_BACK,
 ) -> Callable[[View], View]:
     """A domain error of the route re-renders ``template`` with each message beside its field
-    (``errors.refused``; ``FormPage`` says what ``form_id``, ``renamed`` and ``placed`` are).
+    (``errors.refused``; ``FormPage`` says what ``form_id``, ``renamed``, ``placed`` and
+    ``back`` are).
     ``shown``: what else the page shows, called with the route's own arguments only when it
     is rendered (a form that succeeds reads none of it). A request limit that refuses the
     route before it runs shows the same page (``errors.refused_before_route``)."""
-    form = FormPage(template, form_id, renamed or {}, placed or {})
+    form = FormPage(template, form_id, renamed or {}, placed or {}, back)
 
     def decorate(view: View) -> View:
         @wraps(view)

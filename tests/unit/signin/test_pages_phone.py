@@ -117,3 +117,14 @@ def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing() -> Non
     assert send(world, "/account/phone/verify", {"code": code}).status_code == 303
     assert world.client.post("/account/phone/remove", data={}).status_code == 403
     assert f'<span class="phone">{NUMBER}</span> (verified)' in page(world)
+
+
+def test_signing_in_again_for_a_change_of_number_comes_back_to_the_profile() -> None:
+    world = World(phone_sign_in=True)
+    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.clock.advance(seconds=-3600)  # signed in an hour ago: too long for a new number
+    sign_up(world)
+    world.clock.advance(seconds=3600)
+    asked = send(world, "/account/phone", {"phone_number": NUMBER})
+    assert asked.status_code == 303
+    assert asked.headers["Location"] == "/sign-in?again=1&next=%2Faccount&username=alice"

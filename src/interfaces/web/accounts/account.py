@@ -140,14 +140,20 @@ def account_form(
     also: Callable[..., Mapping[str, object]] | None = None,
 ) -> Callable[[AccountView], AccountView]:
     """``form_errors`` of a form of ``section``: a refused one re-renders the section
-    (with ``also``'s, called with the route's arguments)."""
+    (with ``also``'s, called with the route's arguments); one that needs a recent sign-in
+    comes back to the section after it."""
 
     def shown(actor: Caller, *args: object, **kwargs: object) -> Mapping[str, object]:
         extra = also(actor, *args, **kwargs) if also is not None else {}
         return {**section.reads(actor), **extra}
 
     return form_errors(
-        section.template, form_id=form_id, renamed=renamed, placed=placed, shown=shown
+        section.template,
+        form_id=form_id,
+        renamed=renamed,
+        placed=placed,
+        shown=shown,
+        back=section.path,
     )
 
 
