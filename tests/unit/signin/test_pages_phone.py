@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
 from tests.support.app import World
 from tests.support.pages import csrf, sign_up
@@ -128,3 +129,26 @@ def test_signing_in_again_for_a_change_of_number_comes_back_to_the_profile() -> 
     asked = send(world, "/account/phone", {"phone_number": NUMBER})
     assert asked.status_code == 303
     assert asked.headers["Location"] == "/sign-in?again=1&next=%2Faccount&username=alice"
+
+
+def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed_on() -> None:
+    world = phone_world(
+        challenge_provider="turnstile",
+        challenge_site_key="k",
+        challenge_secret="s",
+        challenge_email_codes_per_hour=1,
+    )
+    assert send(world, "/account/phone", {"phone_number": NUMBER}).status_code == 303
+    again = send(world, "/account/phone", {"phone_number": NUMBER})
+    assert again.status_code == 401
+    html = again.get_data(as_text=True)
+    form = html[html.index('action="/account/phone"') :]
+    form = form[: form.index("</form>")]
+    assert 'data-action="phone_change"' in form and 'name="challenge_token"' in form
+    verifier = world.adapters.accounts.challenge
+    assert isinstance(verifier, FakeChallengeVerifier)
+    verifier.valid.add("passes")
+    world.clock.advance(seconds=60)  # past the pause between two texts to one number
+    passed = send(world, "/account/phone", {"phone_number": NUMBER, "challenge_token": "passes"})
+    assert passed.status_code == 303 and passed.headers["Location"] == "/account?done=phone-sent"
+    assert [(token, action) for token, action, _ in verifier.asked] == [("passes", "phone_change")]

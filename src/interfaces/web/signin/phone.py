@@ -38,6 +38,7 @@ def change_phone_number(actor: Actor) -> Response:
             phone_number=field("phone_number"),
             client_ip=client_ip(),
             locale=accepted_locale(),
+            challenge_token=field("challenge_token", required=False),
         )
     )
     return done("phone-sent", PROFILE)
