@@ -103,9 +103,9 @@ class NotMeLinks:
 
     def _remove_way_in(self, user_id: str, added: WayIn, now: datetime) -> None:
         """Remove ``added`` from the account, if it is still there: the passkey, the link of
-        that provider and subject, or the authenticator (a first password goes with the
-        token's own commit). Nothing keeps a last way in here: the reset mail that follows
-        gives the owner a password."""
+        that provider and subject, the authenticator, or the number with its claim (a first
+        password goes with the token's own commit). Nothing keeps a last way in here: the
+        reset mail that follows gives the owner a password."""
         if added.kind == WayIn.PASSKEY:
             found = self.passkeys.get(added.ref)
             if found is not None and found.user_id == user_id:
@@ -119,3 +119,10 @@ class NotMeLinks:
             self.identities.unlink(user_id, going, now)
         elif added.kind == WayIn.TOTP:
             self.factors.delete(user_id)
+        elif added.kind == WayIn.PHONE:  # the number told of, not one proven since
+
+            def without(user: User) -> User:
+                told = user.phone_number == added.ref
+                return user.without_phone_number(now) if told else user
+
+            self.users.update(user_id, without)

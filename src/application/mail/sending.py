@@ -105,6 +105,7 @@ class MailKind(StrEnum):
     MFA_DISABLED = "mfa_disabled"
     PASSKEY_ADDED = "passkey_added"
     IDENTITY_LINKED = "identity_linked"  # another provider's sign-in connected by the person
+    PHONE_ADDED = "phone_added"  # a number proven on the account: a code texted to it signs in
     NEW_DEVICE = "new_device"  # a sign-in from a new device: when, where from, which browser
     # To each admin: a webhook failed for its whole retry window and was disabled; no link.
     WEBHOOK_DISABLED = "webhook_disabled"
@@ -119,6 +120,7 @@ NOTICES: dict[Audit, MailKind] = {
     Audit.NEW_DEVICE: MailKind.NEW_DEVICE,
     # Only when the person connected it (``AuditEvent.added``): not a new account's own link.
     Audit.IDENTITY_LINKED: MailKind.IDENTITY_LINKED,
+    Audit.PHONE_CHANGE: MailKind.PHONE_ADDED,
 }
 NOTICE_TEMPLATE = "security_notice"  # one template for the notices, by ``change``
 

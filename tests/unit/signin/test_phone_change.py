@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -18,6 +19,7 @@ from application.ports import Audit
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World
+from tests.support.mail_flows import notices, press
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -297,3 +299,44 @@ def test_a_number_that_is_the_only_way_in_stays() -> None:
     set_address = world.client.patch("/user", json={"email": "ann@example.com"}, headers=only)
     assert set_address.status_code == 200, set_address.get_json()
     assert world.client.delete("/user/phone", headers=only).status_code == 204
+
+
+# -- the notice of a new way in
+
+
+def test_a_new_number_is_told_by_mail_and_the_link_takes_it_off_the_account() -> None:
+    world = phone_world()
+    register(world.client, "ann")
+    world.deliver()
+    proof = world.token("ann@example.com", "/verify-email")
+    assert world.client.post("/auth/email/verify", json={"token": proof}).status_code == 200
+    ann = bearer(login(world.client, "ann"))
+    with_number(world, ann, NUMBER)
+    world.deliver()
+    [notice] = notices(world, "ann@example.com")
+    assert "a phone number ending in 78 was added to your" in " ".join(notice.text.split())
+    assert "it removes this way to sign in" in " ".join(notice.text.split())
+    user_id = me(world, ann)["id"]
+    link = next(w for w in notice.text.split() if "/not-me?token=" in w)
+    assert press(world, parse_qs(urlsplit(link).query)["token"][0])[0] == 200
+    users = world.adapters.accounts.users
+    assert users.find_by_phone_number(NUMBER) is None  # released with the number
+    account = users.get(user_id)
+    assert account is not None and account.phone_number is None
+
+
+def test_a_number_changed_again_since_the_notice_is_not_taken_off() -> None:
+    world = phone_world()
+    register(world.client, "ann")
+    world.deliver()
+    proof = world.token("ann@example.com", "/verify-email")
+    assert world.client.post("/auth/email/verify", json={"token": proof}).status_code == 200
+    ann = bearer(login(world.client, "ann"))
+    with_number(world, ann, NUMBER)
+    world.deliver()
+    [first] = notices(world, "ann@example.com")
+    world.clock.advance(seconds=60)
+    with_number(world, ann, OTHER)
+    link = next(w for w in first.text.split() if "/not-me?token=" in w)
+    assert press(world, parse_qs(urlsplit(link).query)["token"][0])[0] == 200
+    assert world.adapters.accounts.users.find_by_phone_number(OTHER) is not None

@@ -21,7 +21,7 @@ from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.codes.flow import Asked, CodeRequested, CodeSteps, Holding, Way
 from application.signin.codes.phone import INVALID_PHONE_CODE, INVALID_PHONE_FLOW, PhoneCodes
 from application.signin.factors.passkeys import PasskeyRepository
-from domain.accounts.identities import phone_removal
+from domain.accounts.identities import WayIn, phone_removal
 from domain.accounts.users import User
 from domain.errors import Unauthenticated, Unreadable
 from domain.signin.codes.flows import Channel
@@ -148,6 +148,7 @@ class PhoneChanges:
             user_id=user_id,
             ip=cmd.client_ip or None,
             session_id=cmd.actor.session_id,
+            added=WayIn.phone(number),  # a new way in: the notice mail tells of it
         )
         steps.audit.record(event)
         return user
