@@ -150,7 +150,8 @@ def test_a_document_that_says_what_may_not_be_is_refused(fields: dict[str, Any],
 
 
 def test_not_an_object_is_refused() -> None:
-    for value in ([], "x", None, 3):
+    values: tuple[object, ...] = ([], "x", None, 3)
+    for value in values:
         with pytest.raises(DocumentRefused, match="JSON object"):
             client_of_document(URL, value, NOW)
 
