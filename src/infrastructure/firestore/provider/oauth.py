@@ -2,7 +2,8 @@
 infrastructure/firestore/clients/oauth.py's.
 
 ``oauth_codes/{sha256 of the code}``;
-``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``;
+``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``
+(a client_id with "/", a metadata document's URL, by its SHA-256);
 ``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``);
 ``oauth_dpop_proofs/{sha256 of key and jti}``, a DPoP proof used (until its ``expires_at``).
 Spending a code and rotating a refresh token are the domain's transitions
