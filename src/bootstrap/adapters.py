@@ -106,7 +106,7 @@ def build_adapters(
             hash_waited=hash_waited,
             metrics=metrics,
         ),
-        hooks=hooks.build(client),
+        hooks=hooks.build(settings, client),
         signin=signin.build(
             settings,
             client,

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 from application.clients.api_resources import ApiResourceRegistry, CatalogueCache
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
+from application.clients.documents import ClientDocuments
 from application.clients.ports import ApiResources, ClientCache, OAuthClients
 from application.clients.services import ClientServices
-from application.events.webhooks.ports import DocumentGetter
+from application.events.webhooks.ports import DocumentGetter, PinnedClient
 from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
-from bootstrap.platform import Platform
+from application.ports import Clock
+from bootstrap.platform import Platform, pinned_sender
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
-from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,21 +33,39 @@ class ClientsAdapters:
     api_resources: ApiResources
     keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
     keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
+    documents_getter: PinnedClient  # fetches a client's metadata document, as keys are
 
 
 def build(settings: Settings, client: Client) -> ClientsAdapters:
     return ClientsAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         api_resources=FirestoreApiResources(client),
-        keys_getter=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+        keys_getter=pinned_sender(settings, settings.events.webhook_timeout),
         keys_resolver=SocketHostResolver(),
+        documents_getter=pinned_sender(settings, settings.events.webhook_timeout),
     )
 
 
-def client_cache(own: ClientsAdapters, settings: Settings) -> ClientCache:
+def client_documents(own: ClientsAdapters, settings: Settings, clock: Clock) -> ClientDocuments:
+    """The clients described by a metadata document, fetched under the webhooks' rules: a
+    public address only, except in the local profile, whose clients run on this machine."""
+    return ClientDocuments(
+        getter=own.documents_getter,
+        resolver=own.keys_resolver,
+        local=settings.service.app_profile == "local",
+        clock=clock,
+    )
+
+
+def client_cache(
+    own: ClientsAdapters, settings: Settings, documents: ClientDocuments
+) -> ClientCache:
     """The clients as each process reuses them once read; one per process, so that a
-    deletion through any use case (an org's purge too) drops the copy at once."""
-    return ClientCache(own.oauth_clients, settings.provider.oauth_client_cache_ttl)
+    deletion through any use case (an org's purge too) drops the copy at once; a
+    ``client_id`` that is a document's URL, the client its document describes."""
+    return ClientCache(
+        own.oauth_clients, settings.provider.oauth_client_cache_ttl, documents=documents
+    )
 
 
 def resource_catalogue(own: ClientsAdapters, settings: Settings) -> CatalogueCache:
@@ -89,11 +109,15 @@ class ClientParts:
 
     cache: ClientCache
     catalogue: CatalogueCache
+    documents: ClientDocuments  # the metadata documents' clients this process keeps
 
 
-def parts(own: ClientsAdapters, settings: Settings) -> ClientParts:
+def parts(own: ClientsAdapters, settings: Settings, clock: Clock) -> ClientParts:
+    documents = client_documents(own, settings, clock)
     return ClientParts(
-        cache=client_cache(own, settings), catalogue=resource_catalogue(own, settings)
+        cache=client_cache(own, settings, documents),
+        catalogue=resource_catalogue(own, settings),
+        documents=documents,
     )
 
 
@@ -110,6 +134,7 @@ def wire(
     catalogue = parts.catalogue
     return ClientServices(
         keys=bind_client_keys(own, settings),
+        documents=parts.documents,
         clients=bind_clients(
             orgs=orgs, platform=platform, clients=parts.cache, catalogue=catalogue
         ),

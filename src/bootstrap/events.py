@@ -38,7 +38,7 @@ from application.jobs import JobHandler
 from application.outbound import HostResolver
 from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.metrics import metered
-from bootstrap.platform import Platform
+from bootstrap.platform import Platform, pinned_sender
 from domain.events.webhooks import RetryPolicy
 from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.users import StagedWriter
@@ -47,7 +47,7 @@ from infrastructure.firestore.events.webhooks import (
     FirestoreWebhookDeliveries,
     FirestoreWebhookEndpoints,
 )
-from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def build(settings: Settings, client: Client) -> EventsAdapters:
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
-        webhook_sender=PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+        webhook_sender=pinned_sender(settings, settings.events.webhook_timeout),
         scheduler=ThreadScheduler(),
     )
 

@@ -125,17 +125,22 @@ def build(settings: Settings, client: Client) -> FederationAdapters:
         identity_verifier=FirebaseIdentityVerifierOnFirstUse(firebase_identity_verifier(settings)),
         custom_tokens=FirebaseCustomTokensOnFirstUse(firebase_custom_tokens(settings)),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
-        upstream_client=UpstreamClientOnFirstUse(upstream_client),
+        upstream_client=UpstreamClientOnFirstUse(upstream_client(settings)),
     )
 
 
-def upstream_client() -> UpstreamClient:
-    """Authlib's client of the upstream providers, made by its first sign-in with one."""
-    # Authlib and requests: imported by the worker's first use, never by gunicorn's master
-    # (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
-    from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient  # noqa: PLC0415
+def upstream_client(settings: Settings) -> Callable[[], UpstreamClient]:
+    """Authlib's client of the upstream providers, made by its first sign-in with one,
+    trusting the CA bundle of SSL_CERT_FILE where it is set."""
 
-    return AuthlibUpstreamClient()
+    def make() -> UpstreamClient:
+        # Authlib and requests: imported by the worker's first use, never by gunicorn's
+        # master (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+        from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient  # noqa: PLC0415
+
+        return AuthlibUpstreamClient(ca_certs=settings.service.ssl_cert_file)
+
+    return make
 
 
 @dataclass(frozen=True)

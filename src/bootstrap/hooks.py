@@ -22,10 +22,10 @@ from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
-from bootstrap.platform import Platform
+from bootstrap.platform import Platform, pinned_sender
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
-from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,11 +39,11 @@ class HooksAdapters:
     hook_client: HookClient  # each call cut at its hook's own deadline
 
 
-def build(client: Client) -> HooksAdapters:
+def build(settings: Settings, client: Client) -> HooksAdapters:
     return HooksAdapters(
         auth_hooks=FirestoreAuthHooks(client),
         host_resolver=SocketHostResolver(),
-        hook_client=PinnedWebhookSender(timeout=MAX_TIMEOUT_MS / 1000),
+        hook_client=pinned_sender(settings, MAX_TIMEOUT_MS / 1000),
     )
 
 

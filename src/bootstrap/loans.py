@@ -76,7 +76,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    client_parts = clients.parts(adapters.clients, settings)
+    client_parts = clients.parts(adapters.clients, settings, base.clock)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
         policy=policy,

@@ -29,6 +29,7 @@ from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import reads_of
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.jobs.inprocess import InProcessJobQueue
+from infrastructure.outbound_http import PinnedWebhookSender
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
 
@@ -41,6 +42,13 @@ log = logging.getLogger("firegate")
 
 JobQueueFactory = Callable[[JobHandler], JobQueue]
 """Builds the queue, given what runs a job: the handlers exist only once the use cases are built."""
+
+
+def pinned_sender(settings: Settings, timeout: float) -> PinnedWebhookSender:
+    """The client of every call to an address firegate is given (a webhook, an auth hook, a
+    client's keys or metadata document, an IdP's metadata), trusting the CA bundle of
+    SSL_CERT_FILE where it is set (docs/configuration.md, "Service")."""
+    return PinnedWebhookSender(timeout=timeout, ca_certs=settings.service.ssl_cert_file)
 
 
 def _as_it_is(run: JobHandler) -> JobHandler:

@@ -34,10 +34,10 @@ from bootstrap.cloud import UpstreamClientOnFirstUse
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
-from bootstrap.platform import Platform
+from bootstrap.platform import Platform, pinned_sender
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
-from infrastructure.outbound_http import PinnedWebhookSender, SocketHostResolver
+from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
@@ -90,7 +90,7 @@ def connection_client(
 
 
 def build(settings: Settings, client: Client) -> SsoAdapters:
-    pinned = PinnedWebhookSender(timeout=settings.events.webhook_timeout)
+    pinned = pinned_sender(settings, settings.events.webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
     return SsoAdapters(

@@ -50,7 +50,8 @@ def public_address(text: str) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def _loopback(host: str) -> bool:
+def loopback_host(host: str) -> bool:
+    """``localhost`` (and its subdomains) or a loopback address."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -108,7 +109,7 @@ def _host_syntax(host: str) -> bool:
 def _public_host(host: str) -> bool:
     """Not loopback, and an address only if public: a name is checked when it is resolved,
     at delivery."""
-    if _loopback(host):
+    if loopback_host(host):
         return False
     try:
         ipaddress.ip_address(host)

@@ -221,6 +221,21 @@ def test_a_consent_is_remembered_and_forgotten(grants: OAuthGrants) -> None:
     assert grants.get_consent("u1", "c1") is None
 
 
+def test_a_consent_to_a_metadata_documents_client_is_kept_under_its_url(
+    grants: OAuthGrants,
+) -> None:
+    """A client_id that is a URL ("/" in it) is kept and found as any other
+    (docs/agents-and-clis.md, "Agents with a client metadata document")."""
+    url = "https://agent.example.com/oauth/client.json"
+    other = "https://agent.example.com/oauth/other.json"
+    grants.put_consent(Consent("u1", url, ("openid",), NOW))
+    found = grants.get_consent("u1", url)
+    assert found is not None and found.client_id == url and found.covers(("openid",))
+    assert grants.get_consent("u1", other) is None
+    grants.delete_owned_by("u1", 10)
+    assert grants.get_consent("u1", url) is None
+
+
 def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants) -> None:
     grants.add_code(code())
     with ThreadPoolExecutor(max_workers=30) as pool:

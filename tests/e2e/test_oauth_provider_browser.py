@@ -25,6 +25,7 @@ from playwright.sync_api import Page, Route
 
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, violations
+from tests.support.document_server import DocumentServer, TestCa, document_server, served_json
 from tests.support.local_servers import another_site
 from tests.support.served_oauth import (
     CALLBACK_PORT,
@@ -42,9 +43,22 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def provider(emulators: Any) -> Iterator[str]:
+def ca(tmp_path_factory: pytest.TempPathFactory) -> TestCa:
+    """The CA outbound https trusts (SSL_CERT_FILE), as an enterprise's own."""
+    return TestCa(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def documents(ca: TestCa) -> Iterator[DocumentServer]:
+    """Client metadata documents, over https with a certificate ``ca`` signed."""
+    with document_server(ca) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def provider(emulators: Any, ca: TestCa) -> Iterator[str]:
     """firegate with PUBLIC_URL its own address (the issuer), one signing key for every
-    worker, dynamic registration on."""
+    worker, dynamic registration on, trusting the test's CA for outbound https."""
     emulators.wipe()  # no hook or setting of a module before on this emulator
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -54,6 +68,7 @@ def provider(emulators: Any) -> Iterator[str]:
         PUBLIC_URL=url,
         OIDC_PRIVATE_KEY=TEST_OIDC_KEY,
         OAUTH_DYNAMIC_REGISTRATION="true",
+        SSL_CERT_FILE=ca.ca_file,
     ) as found:
         yield found
 
@@ -155,6 +170,52 @@ def test_the_consent_page_has_no_serious_accessibility_violation(provider: str) 
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_selector("button[value=deny]")
+        assert violations(page) == []
+
+
+PHONE = 375
+# What the consent page says of a metadata document's client, in each language
+CALLS_ITSELF = {
+    "en-US": "It calls itself “Helpful Agent”: its own words, not checked by this site.",
+    "es-ES": "Se llama a sí misma «Helpful Agent»: son sus propias palabras",
+}
+
+
+@pytest.mark.parametrize("locale", sorted(CALLS_ITSELF))
+def test_a_metadata_documents_client_is_named_first_by_its_verified_host(
+    provider: str, documents: DocumentServer, locale: str
+) -> None:
+    """The consent page of a client whose client_id is its document's URL leads with the
+    host the document came from; the name it gives itself is its own words: in English and
+    Spanish, 375 px wide, without a serious accessibility violation."""
+    username = account(provider)
+    client_id = f"{documents.base}/agents/helpful.json"
+    documents.paths["/agents/helpful.json"] = served_json(
+        {"client_id": client_id, "client_name": "Helpful Agent", "redirect_uris": [REDIRECT]}
+    )
+    challenge = create_s256_code_challenge(secrets.token_urlsafe(48))
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "scope": "openid profile",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": PHONE, "height": 740})
+        page.goto(f"{provider}/oauth/authorize?{query}")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("button[value=allow]")
+        assert page.title().startswith(("Allow localhost?", "¿Permitir a localhost?"))
+        lead = page.inner_text("main p")
+        assert lead.startswith("localhost") and "Helpful Agent" not in lead
+        assert CALLS_ITSELF[locale] in page.inner_text("#own-words")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
         assert violations(page) == []
 
 

@@ -194,8 +194,8 @@ class Asked:
 
 class FakePinnedClient:
     """Answers a request for each (method, URL) of ``answers`` with it: a JSON document
-    (200), or an int, that status (a redirect's Location elsewhere); any other request gets
-    no answer. Keeps each request asked."""
+    (200), an int, that status (a redirect's Location elsewhere), or an ``Answer`` as it is;
+    any other request gets no answer. Keeps each request asked."""
 
     def __init__(self, answers: Mapping[tuple[str, str], object] | None = None) -> None:
         self.answers = dict(answers or {})
@@ -216,6 +216,10 @@ class FakePinnedClient:
         if (method, url) not in self.answers:
             raise WebhookUnreachable("ConnectionRefusedError")
         answer = self.answers[(method, url)]
+        if isinstance(answer, Answer):  # as it is, headers and all
+            if len(answer.body) > limit:
+                raise DocumentTooLarge(str(limit))
+            return answer
         if isinstance(answer, int):
             return Answer(answer, "", (("Location", "https://elsewhere.example/"),), b"")
         document = json.dumps(answer).encode()

@@ -64,6 +64,7 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
+    FakePinnedClient,
     FakeScheduler,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
@@ -205,6 +206,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             api_resources=FakeApiResources(),
             keys_getter=FakeDocumentGetter(),
             keys_resolver=FakeHostResolver(),
+            documents_getter=FakePinnedClient(),
         ),
         provider=ProviderAdapters(
             oauth_grants=grants,

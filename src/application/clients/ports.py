@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from domain.clients.api_resources import ApiResource
+from domain.clients.metadata_document import DocumentRefused, document_client_id
 from domain.clients.oauth import OAuthClient
 
 
@@ -70,19 +71,38 @@ class ApiResources(Protocol):
         ...
 
 
+class DocumentClients(Protocol):
+    """The clients described by the metadata document their ``client_id`` is the URL of
+    (application/clients/documents.py)."""
+
+    def client(self, url: str) -> OAuthClient:
+        """The client of the document at ``url``; ``DocumentRefused`` when there is none."""
+        ...
+
+
 class ClientCache:
     """``OAuthClients`` whose clients each process reuses for ``ttl`` seconds once read:
     client authentication and every token's liveness ask for them at each call. A deletion
     made through this process drops its copy at once; another process keeps its copy for up
     to ``ttl`` (docs/decisions/0200-oauth-client-cache.md). An absent client is never kept,
-    so one made in another process is found at once."""
+    so one made in another process is found at once.
+
+    A ``client_id`` that is the URL of a metadata document is the client ``documents``
+    describes (kept as long as its document is): the one lookup every endpoint's client
+    passes, so that none can miss them (docs/agents-and-clis.md, "Agents with a client
+    metadata document")."""
 
     MAX_KEPT = 1024
 
     def __init__(
-        self, clients: OAuthClients, ttl: float, monotonic: Callable[[], float] = time.monotonic
+        self,
+        clients: OAuthClients,
+        ttl: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        documents: DocumentClients | None = None,
     ) -> None:
         self._clients, self._ttl, self._monotonic = clients, ttl, monotonic
+        self._documents = documents
         self._lock = threading.Lock()
         self._kept: dict[str, tuple[OAuthClient, float]] = {}
         self._drops = 0  # a read that began before a drop keeps nothing
@@ -91,6 +111,11 @@ class ClientCache:
         self._clients.add(client)
 
     def get(self, client_id: str) -> OAuthClient | None:
+        if self._documents is not None and document_client_id(client_id):
+            try:
+                return self._documents.client(client_id)
+            except DocumentRefused:
+                return None
         if self._ttl <= 0:
             return self._clients.get(client_id)
         now = self._monotonic()

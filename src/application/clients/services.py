@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from application.clients.api_resources import ApiResourceRegistry
     from application.clients.client_keys import AssertionKeys
     from application.clients.clients import ClientRegistry
+    from application.clients.documents import ClientDocuments
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -21,3 +22,5 @@ class ClientServices:
     )
     resources: ApiResourceRegistry  # "API resources"
     keys: AssertionKeys  # "Client authentication with a signed assertion"
+    # agents-and-clis.md, "Agents with a client metadata document"
+    documents: ClientDocuments

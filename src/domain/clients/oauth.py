@@ -72,10 +72,11 @@ def may_introspect(client: OAuthClient, *, issued_to: object, kind: str, audienc
     """Who learns about a token (RFC 7662 §4; otherwise ``{"active": false}``): the client it
     was issued to, any of its tokens; and an access token for a resource (RFC 8707
     ``resource``, its ``aud`` not the client) any confidential client, as resource servers
-    register (docs/decisions/0210-who-may-introspect-a-token.md)."""
+    register (docs/decisions/0210-who-may-introspect-a-token.md); never one a metadata document
+    describes, which anyone may publish."""
     if issued_to == client.client_id:
         return True
-    if kind != "access_token" or not client.confidential:
+    if kind != "access_token" or not client.confidential or client.metadata_document:
         return False
     return audience not in (None, issued_to)
 
@@ -184,6 +185,10 @@ class OAuthClient:
     # member (``admits``; docs/decisions/0467-an-orgs-app-is-for-its-members.md). Never the
     # service's own client.
     members_only: bool = False
+    # Described by the metadata document its ``client_id`` is the URL of, fetched when it is
+    # asked for and never stored (domain/clients/metadata_document.py): the code and refresh
+    # grants only, and introspection of its own tokens only.
+    metadata_document: bool = False
 
     @staticmethod
     def new(
@@ -361,8 +366,12 @@ class OAuthClient:
 
     def grant_types(self) -> tuple[str, ...]:
         """The grants it may use: an org's client the opt-in ones only where the operator
-        made it (one its admins made earlier with them keeps none)."""
+        made it (one its admins made earlier with them keeps none); a metadata document's
+        client the code and refresh grants only, whatever its document says
+        (docs/decisions/0546-what-a-client-metadata-document-may-ask-for.md)."""
         kinds = ("authorization_code", "refresh_token")
+        if self.metadata_document:
+            return kinds
         own = (*kinds, "client_credentials") if self.confidential else kinds
         opt_in = self.grants if self.org_id is None or self.operator_made else ()
         return (*own, *opt_in)

@@ -69,13 +69,42 @@ def _session_through(transport: BaseAdapter, **kwargs: Any) -> OAuth2Session:
     return session
 
 
+class _TrustingSession(OAuth2Session):  # type: ignore[misc]
+    """Authlib's session over requests' own transport, trusting the CA bundle it is given
+    (SSL_CERT_FILE, docs/configuration.md) rather than certifi's, whatever the environment's
+    REQUESTS_CA_BUNDLE says: one setting names what outbound https trusts."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = super().merge_environment_settings(
+            url, proxies, stream, verify, cert
+        )
+        found["verify"] = self.verify
+        return found
+
+
+def _session_trusting(ca_certs: str, **kwargs: Any) -> OAuth2Session:
+    session = _TrustingSession(**kwargs)
+    session.verify = ca_certs
+    return session
+
+
 class AuthlibUpstreamClient:
     """``transport``: where every request goes (requests' own by default); ``timeout``: each
-    request's, for requests' own transport."""
+    request's, for requests' own transport; ``ca_certs``: the CA bundle requests' own
+    transport trusts (certifi's when None)."""
 
-    def __init__(self, *, timeout: float = TIMEOUT, transport: BaseAdapter | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = TIMEOUT,
+        transport: BaseAdapter | None = None,
+        ca_certs: str | None = None,
+    ) -> None:
         self._timeout = timeout
         self._transport = transport
+        self._ca_certs = ca_certs
         self._apps: Remembered[tuple[str, ...], _App] = Remembered(64)
 
     def _app(self, provider: UpstreamProvider, secret: str) -> _App:
@@ -98,6 +127,8 @@ class AuthlibUpstreamClient:
         app = self._configured_app(provider, secret)
         if self._transport is not None:
             app.client_cls = partial(_session_through, self._transport)
+        elif self._ca_certs is not None:
+            app.client_cls = partial(_session_trusting, self._ca_certs)
         return app
 
     def _configured_app(self, provider: UpstreamProvider, secret: str) -> _App:

@@ -24,6 +24,7 @@ from application.provider.claims import (
 )
 from application.signin.authentication import Actor
 from application.signin.sessions import Logout
+from domain.clients.metadata_document import document_host
 from domain.clients.oauth import scope_list
 from domain.provider.claims_request import parse_claims
 from domain.provider.grants import session_sid
@@ -412,11 +413,17 @@ def _consent_page(
     # or its private scheme (docs/decisions/0228-the-consent-page-says-where-you-go-back.md)
     parts = urlsplit(grant.redirect_uri)
     target = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+    client = grant.client.client
+    # A metadata document's client is named first by the host its document was fetched from,
+    # the one thing about it this site checked; its name is the client's own words
+    # (docs/agents-and-clis.md, "Agents with a client metadata document").
+    verified_host = document_host(client.client_id) if client.metadata_document else None
     response = page(
         "provider/oauth_consent.html",
         400 if error else 200,
         org_error=error,  # beside the choice (``error`` would be the page's top alert too)
-        app_name=grant.client.client.name,
+        app_name=verified_host or client.name,
+        own_words=client.name if verified_host else None,
         scopes=_scope_words(scopes, grant.request.payload.data.get("resource")),
         resource=grant.request.payload.data.get("resource"),
         back_to=parts.hostname or target,

@@ -2,7 +2,8 @@
 infrastructure/firestore/clients/oauth.py's.
 
 ``oauth_codes/{sha256 of the code}``;
-``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``;
+``oauth_grants/{grant_id}`` (the current refresh token's hash); ``oauth_consents/{user}:{client}``
+(a client_id with "/", a metadata document's URL, by its SHA-256);
 ``oauth_revoked_tokens/{jti}``, a client's own access token revoked (until its ``expires_at``);
 ``oauth_dpop_proofs/{sha256 of key and jti}``, a DPoP proof used (until its ``expires_at``).
 Spending a code and rotating a refresh token are the domain's transitions
@@ -19,6 +20,7 @@ access token from an exchange, whether it was revoked by itself).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -301,7 +303,12 @@ class FirestoreOAuthGrants:
         return sorted(found, key=lambda g: g.created_at, reverse=True)[:limit]
 
     def _consent_ref(self, user_id: str, client_id: str) -> firestore.DocumentReference:
-        return self._consents.document(f"{user_id}:{client_id}")
+        # A metadata document's client_id is a URL, whose "/" no document ID may hold: its
+        # SHA-256 stands for it there (the document keeps the client_id itself).
+        key = (
+            client_id if _document_id(client_id) else hashlib.sha256(client_id.encode()).hexdigest()
+        )
+        return self._consents.document(f"{user_id}:{key}")
 
     def get_consent(self, user_id: str, client_id: str) -> Consent | None:
         data = read_document(self._client, self._consent_ref(user_id, client_id))

@@ -5,6 +5,7 @@ per-address request limits' switch and store (docs/configuration.md, "Service").
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -44,6 +45,19 @@ class ServiceSettings(SettingsGroup):
     # its capability (RATE_LIMIT_LOGIN: signin, ...).
     rate_limit_enabled: bool = True
     rate_limit_storage_uri: SecretStr = SecretStr("firestore://")  # or redis://..., memory://
+
+    # The CA bundle every outbound https call trusts (client metadata documents, hooks,
+    # webhooks, a client's keys, an IdP's metadata, upstream discovery): an enterprise's own
+    # CA; unset, the default store (docs/configuration.md, "Service").
+    ssl_cert_file: str | None = None
+
+    @model_validator(mode="after")
+    def _check_ca_bundle(self) -> ServiceSettings:
+        if self.ssl_cert_file == "":
+            self.ssl_cert_file = None  # set empty: unset
+        if self.ssl_cert_file is not None and not os.path.isfile(self.ssl_cert_file):
+            raise ValueError(f"SSL_CERT_FILE names no file: {self.ssl_cert_file}")
+        return self
 
     @model_validator(mode="after")
     def _check_addresses(self) -> ServiceSettings:

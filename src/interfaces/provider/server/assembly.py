@@ -25,7 +25,9 @@ from flask import Flask, Request, Response, request
 from application.clients.clients import FindClient
 from application.provider.minting import TokenIssued
 from domain.clients.client_keys import PRIVATE_KEY_JWT
+from domain.clients.metadata_document import document_client_id
 from domain.clients.oauth import SCOPES
+from domain.clients.redirect_uris import MAX_URI_CHARS
 from interfaces.provider.server.assertions import PrivateKeyJwt
 from interfaces.provider.server.endpoints import (
     DpopUserInfoValidator,
@@ -181,7 +183,18 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
 
 
 def _query_client(client_id: str) -> Client | None:
-    if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+    """The client every endpoint asks Authlib for. A metadata document's that is refused is
+    ``invalid_client`` with the reason (docs/agents-and-clis.md, "Agents with a client
+    metadata document"); on the authorization endpoint it is told on a page, never sent to a
+    redirect URI no document vouched for."""
+    if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_URI_CHARS:
+        return None
+    if len(client_id) > 200 and not document_client_id(client_id):
         return None
     found = services().clients.clients.client(FindClient(client_id))
+    if found is None and document_client_id(client_id):
+        why = services().clients.documents.refusal(client_id)
+        raise InvalidClientError(
+            description=why or "The client metadata document could not be used."
+        )
     return Client(found) if found is not None else None

@@ -95,7 +95,10 @@ def _client(server: Server) -> Client | None:
         named, given = presented[method]
         if not named or (method != "none" and not given):
             continue
-        client: Client | None = server.query_client(named)
+        try:
+            client: Client | None = server.query_client(named)
+        except OAuth2Error:  # a metadata document refused: the grant says so
+            return None
         if client is None:
             return None  # Authlib: invalid_client at once
         if (given is None or client.check_client_secret(given)) and (

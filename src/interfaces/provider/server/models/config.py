@@ -105,6 +105,9 @@ def metadata(
         # ``sid`` where the session is known
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        # draft-ietf-oauth-client-id-metadata-document: an https client_id is fetched
+        # (docs/agents-and-clis.md, "Agents with a client metadata document")
+        "client_id_metadata_document_supported": True,
     }
     if config.dpop is not None:
         found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)

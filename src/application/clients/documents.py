@@ -1,0 +1,142 @@
+"""The clients whose ``client_id`` is the URL of their metadata document, fetched when one is
+asked for, under the webhooks' rules (a public address, pinned; no redirect followed; at most
+5 KB within 3 s), and kept by each process as long as the answer's ``Cache-Control`` says
+(5 minutes to 24 hours), a refusal 5 minutes (docs/security.md, "Client metadata documents";
+docs/decisions/0545-client-metadata-documents-kept-per-process.md). Every lookup of a client
+reaches them through ``ClientCache`` (application/clients/ports.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from application.events.webhooks.ports import PinnedClient
+from application.outbound import (
+    DocumentTooLarge,
+    HostResolver,
+    WebhookUnreachable,
+    public_address_of,
+)
+from application.ports import Clock
+from domain.clients.metadata_document import (
+    FETCH_SECONDS,
+    MAX_DOCUMENT_BYTES,
+    MIN_KEPT_SECONDS,
+    DocumentRefused,
+    client_of_document,
+    kept_seconds,
+)
+from domain.clients.oauth import OAuthClient
+
+MAX_KEPT = 1024  # documents (or refusals) kept per process; the oldest go first
+
+
+@dataclass
+class _Flight:
+    """One fetch of a document, which the requests for it that come meanwhile wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    found: OAuthClient | DocumentRefused | None = None
+
+
+@dataclass(kw_only=True)
+class ClientDocuments:
+    """``getter``: the pinned client a webhook is sent with; ``resolver``: whose addresses
+    must be public, except when ``local`` (the local profile, whose clients run on this
+    machine); ``monotonic``: the clock the kept documents age by."""
+
+    getter: PinnedClient
+    resolver: HostResolver
+    local: bool
+    clock: Clock
+    monotonic: Callable[[], float] = time.monotonic
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _kept: OrderedDict[str, tuple[OAuthClient | DocumentRefused, float]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    _flights: dict[str, _Flight] = field(default_factory=dict, init=False, repr=False)
+
+    def client(self, url: str) -> OAuthClient:
+        """The client the document at ``url`` describes, fetched once per process while it
+        is kept, however many requests ask at once; ``DocumentRefused`` (kept as long) when
+        it cannot be fetched under the rules or says what may not be."""
+        with self._lock:
+            kept = self._kept.get(url)
+            if kept is not None and self.monotonic() < kept[1]:
+                return _outcome(kept[0])
+            flight = self._flights.get(url)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[url] = _Flight()
+        if not leader:
+            flight.done.wait(FETCH_SECONDS + 1)
+            return _outcome(flight.found or DocumentRefused("The document is being fetched."))
+        found: OAuthClient | DocumentRefused = DocumentRefused("The document did not come.")
+        seconds = 0
+        try:
+            found, seconds = self._fetched(url)
+        except DocumentRefused as refused:
+            found, seconds = refused, MIN_KEPT_SECONDS
+        finally:
+            with self._lock:
+                if seconds:
+                    self._kept.pop(url, None)
+                    while len(self._kept) >= MAX_KEPT:
+                        self._kept.popitem(last=False)
+                    self._kept[url] = (found, self.monotonic() + seconds)
+                flight.found = found
+                del self._flights[url]
+            flight.done.set()
+        return _outcome(found)
+
+    def refusal(self, url: str) -> str | None:
+        """Why the document at ``url`` was refused, while that is kept; None otherwise."""
+        with self._lock:
+            kept = self._kept.get(url)
+        if kept is None or not isinstance(kept[0], DocumentRefused):
+            return None
+        return kept[0].detail
+
+    def _fetched(self, url: str) -> tuple[OAuthClient, int]:
+        address = None
+        if not self.local:
+            address, refused = public_address_of(url, self.resolver)
+            if refused is not None:
+                raise DocumentRefused("The client metadata document is not at a public address.")
+        try:
+            answer = self.getter.exchange(
+                "GET",
+                url,
+                None,
+                {"Accept": "application/json"},
+                address=address,
+                limit=MAX_DOCUMENT_BYTES,
+                timeout=FETCH_SECONDS,
+            )
+        except DocumentTooLarge:
+            raise DocumentRefused("The client metadata document is larger than 5 KB.") from None
+        except WebhookUnreachable:
+            raise DocumentRefused(
+                "The client metadata document could not be fetched within 3 seconds."
+            ) from None
+        if 300 <= answer.status < 400:
+            raise DocumentRefused("The client metadata document's URL redirects: none is followed.")
+        if answer.status != 200:
+            raise DocumentRefused(f"The client metadata document's URL answered {answer.status}.")
+        try:
+            document = json.loads(answer.body.decode("utf-8"))
+        except ValueError:
+            raise DocumentRefused("The client metadata document is not JSON.") from None
+        client = client_of_document(url, document, self.clock.now())
+        headers = {name.lower(): value for name, value in answer.headers}
+        return client, kept_seconds(headers.get("cache-control"))
+
+
+def _outcome(found: OAuthClient | DocumentRefused) -> OAuthClient:
+    if isinstance(found, DocumentRefused):
+        raise DocumentRefused(found.detail)  # each request its own, as threads raise it at once
+    return found
