@@ -31,7 +31,7 @@ from interfaces.provider.server.models.config import (
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models.models import NOT_A_MEMBER, Client
+from interfaces.provider.server.models.models import REFUSALS, Client
 from interfaces.provider.server.models.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -111,9 +111,12 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             raise _Refusal("invalid_grant", NOT_ISSUED_FOR_IT)
         if client.client.org_id is not None and not _consented(claims, client, asked.target):
             raise _Refusal("invalid_grant", NOT_CONSENTED)
-        person = Admission(client.client, str(claims.get("sub", "")))
-        if not services().provider.accounts.admits(person):  # an app for its org's members only
-            raise _Refusal("invalid_grant", NOT_A_MEMBER)
+        # an app for its org's members only; the org the subject token acts in allowing it
+        org_id = claims.get("org_id") if isinstance(claims.get("org_id"), str) else None
+        person = Admission(client.client, str(claims.get("sub", "")), org_id=org_id)
+        not_admitted = services().provider.accounts.refusal(person)
+        if not_admitted is not None:
+            raise _Refusal("invalid_grant", REFUSALS[not_admitted])
         try:
             check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
