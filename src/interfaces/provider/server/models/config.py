@@ -15,6 +15,7 @@ from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.oauth import SCOPES
 from domain.provider.assertions import ASSERTION_ALGORITHMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
+from domain.provider.token_exchange import ID_JAG
 
 PUBLIC_AUTH = ("none",)
 SECRET_AUTH = ("client_secret_basic", "client_secret_post")
@@ -105,6 +106,8 @@ def metadata(
         # ``sid`` where the session is known
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        # draft-ietf-oauth-identity-assertion-authz-grant §6: ID-JAGs by token exchange
+        "identity_chaining_requested_token_types_supported": [ID_JAG],
     }
     if config.dpop is not None:
         found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)
