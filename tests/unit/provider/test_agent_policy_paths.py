@@ -161,3 +161,14 @@ def test_the_org_whose_policy_lists_no_host_keeps_its_own_apps() -> None:
     assert own.acts_in(acme)
     assert not replace(own, org_id="another").acts_in(acme)
     assert replace(own, org_id=None).acts_in(replace(ACME, agents=AgentPolicy()))
+
+
+def test_the_page_speaks_spanish(world: OAuthWorld) -> None:
+    app = world.register()
+    set_policy(world, NONE)
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    page = authorize(world, app, organization="acme")
+    assert page.status_code == 403
+    html = page.get_data(as_text=True)
+    assert "Acme no permite que Example App actúe por sus miembros." in html
+    assert ">Volver a Example App</a>" in html
