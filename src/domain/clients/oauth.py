@@ -317,7 +317,7 @@ class OAuthClient:
 
     def hosts(self) -> tuple[str, ...]:
         """The hosts an org's agent policy knows this app by (docs/decisions/
-        0548-an-orgs-agent-policy.md): a client ID metadata document's, its URL's host; a
+        0549-an-apps-hosts.md): a client ID metadata document's, its URL's host; a
         registered client's, the host of each of its redirect URIs, where its codes go. A
         URI that is not ``https`` (a loopback or a private scheme, which any local app may
         claim) counts as a host no policy lists (``""``)."""
