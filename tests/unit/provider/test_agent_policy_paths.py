@@ -15,11 +15,22 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from domain.clients.oauth import OAuthClient
+from domain.clients.oauth import DEVICE_CODE, OAuthClient
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
 from domain.signin.active_org import ActiveOrg, AgentMode, AgentPolicy
-from tests.support.oauth import REDIRECT, OAuthWorld, csrf_of, redirected
+from interfaces.provider.server.assembly import token_grants
+from tests.support.oauth import (
+    REDIRECT,
+    OAuthWorld,
+    claims,
+    csrf_of,
+    device_client,
+    enter,
+    poll,
+    redirected,
+    start,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -119,7 +130,7 @@ def test_a_code_given_before_the_policy_changed_gives_no_tokens(world: OAuthWorl
     assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
 
 
-def test_a_token_exchange_in_an_org_that_no_longer_allows_the_client_is_refused(
+def test_an_exchange_in_an_org_that_no_longer_allows_the_client_is_refused(
     world: OAuthWorld,
 ) -> None:
     api = "https://api.example.com/"
@@ -172,3 +183,30 @@ def test_the_page_speaks_spanish(world: OAuthWorld) -> None:
     html = page.get_data(as_text=True)
     assert "Acme no permite que Example App actúe por sus miembros." in html
     assert ">Volver a Example App</a>" in html
+
+
+def test_a_device_grant_carries_no_org_so_the_policy_has_nothing_to_refuse(
+    world: OAuthWorld,
+) -> None:
+    tv = device_client(world)
+    set_policy(world, NONE)
+    started = start(world, tv, scope="openid organization")
+    assert enter(world, started["user_code"], decision="allow").status_code == 200
+    tokens = poll(world, tv, started["device_code"]).get_json()
+    assert "org_id" not in claims(world, tokens["access_token"])
+
+
+# Each grant of the token endpoint, and the walk above that shows the policy holds at it (or
+# why none is needed): a grant added without one fails here.
+WALKED = {
+    "authorization_code": test_a_code_given_before_the_policy_changed_gives_no_tokens,
+    "refresh_token": test_an_allow_list_naming_the_apps_host_lets_it_in_until_it_no_longer_does,
+    TOKEN_EXCHANGE_GRANT: test_an_exchange_in_an_org_that_no_longer_allows_the_client_is_refused,
+    DEVICE_CODE: test_a_device_grant_carries_no_org_so_the_policy_has_nothing_to_refuse,
+    "client_credentials": None,  # a client's own token: no person acts, in no org of theirs
+}
+
+
+def test_every_grant_of_the_token_endpoint_is_walked() -> None:
+    registered = {str(grant.GRANT_TYPE) for grant, _ in token_grants()}
+    assert registered == set(WALKED)
