@@ -213,7 +213,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     again = _not_this_sign_in(grant, actor, subject, prompts)
     if again is not None:
         return again
-    outsider = _not_a_member(grant, subject, prompts)
+    outsider = _not_admitted(grant, subject, prompts)
     if outsider is not None:
         return outsider
     picking = _picks_org(grant)
@@ -254,7 +254,7 @@ def _not_this_sign_in(
     return _sign_in_again(prompts)
 
 
-def _not_a_member(grant: Any, subject: Subject, prompts: list[str]) -> Response | None:
+def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response | None:
     """An org's app for its members only, and a person who is not one: told so on a page of
     its own (403), which offers another account; the app gets no code. Once the person acts
     in an org (scope ``organization``'s pick, ``subject.org``), that org's agent policy must
@@ -331,13 +331,14 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     """The org named for scope ``organization`` on the subject; a person who is not its member
     goes back to the client with ``access_denied``, which says nothing of the org
     (docs/decisions/0371-the-organization-scope.md), as does one without the second factor
-    the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
+    the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md);
+    a member is then held to the org's agent policy (``_not_admitted``)."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
     picked = services().provider.accounts.pick_org(MemberOrg(subject.user.id, asked))
     subject.org = picked.org
     if picked.refusal is None:  # acting in it: its agent policy must allow the app
-        return _not_a_member(grant, subject, (request.args.get("prompt") or "").split())
+        return _not_admitted(grant, subject, (request.args.get("prompt") or "").split())
     return _refusal(
         AccessDeniedError(
             description=_PICK_REFUSED[picked.refusal],
@@ -365,7 +366,7 @@ def consent() -> Response:
         return _refusal(error)
     decision = request.form.get("decision")
     if decision == "allow":
-        refused = _not_a_member(grant, subject, []) or _picked_org(grant, subject)
+        refused = _not_admitted(grant, subject, []) or _picked_org(grant, subject)
         if refused is not None:
             return refused
         services().provider.consent.remember_consent(_consent_query(grant, subject))
