@@ -3,7 +3,7 @@ docs/decisions/0548-an-orgs-agent-policy.md, 0550-minting-id-jags.md): its owner
 over HTTP, it is stored with the org and read with the membership by the provider, which
 refuses an app it does not allow at the authorization endpoint (a page) and at the token
 endpoint (a refresh after it changed), and mints an ID-JAG only for an app it names, the JWT
-verified with the JWKS."""
+verified with the JWKS; thirty owners' changes at once each land whole, with its event."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from domain.provider.token_exchange import GRANT_TYPE, ID_JAG, ID_TOKEN
 from tests.support.api import bearer, login
 from tests.support.oauth import EmulatorWorld
 from tests.support.pages import PASSWORD
+from tests.support.races import RACERS, Call, race, statuses
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -142,3 +143,23 @@ def test_an_id_jag_is_minted_only_for_an_app_the_policy_names(world: EmulatorWor
     put_policy(world, auth, "allow_list", "other.example")
     again = world.post_token(agent, **body)
     assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
+
+
+def test_thirty_owners_changes_at_once_each_land_whole_with_its_event(
+    world: EmulatorWorld, firestore: Any
+) -> None:
+    auth, org_id = owner(world)
+    bodies = [
+        {"mode": "allow_list", "hosts": [f"a{i}.example", f"b{i}.example"]} for i in range(RACERS)
+    ]
+
+    def setting(body: dict[str, Any]) -> Call:
+        return lambda client: client.put("/orgs/acme/agent-policy", json=body, headers=auth)
+
+    outcomes = race(world.app, [setting(body) for body in bodies])
+    assert statuses(outcomes) == {200: RACERS}
+    stored = firestore.collection("orgs").document(org_id).get().to_dict()
+    kept = {"mode": stored["agent_mode"], "hosts": stored["agent_hosts"]}
+    assert kept in bodies  # one change whole, never a mix of two
+    events = world.client.get("/orgs/acme/events?limit=100", headers=auth).get_json()["items"]
+    assert [e["reason"] for e in events if e["type"] == "org.updated"] == ["agent_policy"] * RACERS
