@@ -19,6 +19,7 @@ from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
+from application.orgs.agent_policy import OrgAgentPolicies
 from application.orgs.departures import OrgDepartures
 from application.orgs.joining.domains import (
     DomainHoldersOf,
@@ -375,6 +376,7 @@ def wire(
             managed=parts.managed,
         ),
         members=bind_members(own, users=users, platform=platform),
+        agent_policy=OrgAgentPolicies(orgs=own.orgs, clock=platform.clock, audit=platform.audit),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
         member_attributes=bind_member_attributes(
             own, users=users, schemas=shared.schemas, platform=platform

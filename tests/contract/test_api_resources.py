@@ -48,6 +48,18 @@ def test_a_resource_is_kept_with_its_scopes_and_listed_oldest_first(
     assert first.scope("tasks:write") == ApiScope("tasks:write", "Change your tasks", None)
 
 
+def test_a_resource_keeps_the_issuer_of_its_authorization_server(
+    resources: ApiResources,
+) -> None:
+    scopes = (ApiScope.new("chat:read", "Read the chat"),)
+    chat = ApiResource.new("https://api.chat.example/", scopes, NOW, issuer="https://as.example/")
+    resources.add(chat)
+    resources.add(api())
+    assert sorted(resources.list(10), key=lambda found: found.uri) == [chat, api()]
+    assert chat.audience("https://firegate.example") == "https://as.example/"
+    assert api().audience("https://firegate.example") == "https://firegate.example"
+
+
 def test_a_uri_is_registered_once(resources: ApiResources) -> None:
     resources.add(api())
     with pytest.raises(Conflict) as refused:

@@ -14,6 +14,7 @@ from application.orgs.ports import OrgRepository
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.orgs.orgs import DomainPolicy, Membership, Org, RoleSource, Slug
 from domain.orgs.roles import Granter
+from domain.signin.active_org import AgentMode, AgentPolicy
 from tests.fakes.orgs import FakeOrgRepository
 
 pytestmark = pytest.mark.contract
@@ -77,6 +78,7 @@ def test_an_update_moves_the_slug_claim(orgs: OrgRepository) -> None:
             custom_roles=("billing", "support:read"),
             require_sso=True,
             sso_break_glass=("owner-1", "owner-2"),
+            agent_policy=AgentPolicy(AgentMode.ALLOW_LIST, ("agent.example", "mcp.example")),
             updated_at=LATER,
         ),
     )

@@ -35,6 +35,7 @@ class AddResource:
     uri: str
     scopes: tuple[ScopeText, ...]
     orgs: tuple[str, ...] = ()  # the orgs (ids) whose own apps it allows
+    issuer: str | None = None  # its authorization server's, where that is not firegate
 
 
 class CatalogueCache:
@@ -126,7 +127,7 @@ class ApiResourceRegistry:
         of the provider's: it could never have a token, each asked for it is
         ``invalid_target``)."""
         scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
-        resource = ApiResource.new(cmd.uri, scopes, self.clock.now(), cmd.orgs)
+        resource = ApiResource.new(cmd.uri, scopes, self.clock.now(), cmd.orgs, cmd.issuer)
         if resource.uri in self.reserved:
             raise InvalidInput.field(
                 "uri",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from application.accounts.accounts import UserRepository
 from application.ports import ActiveOrgs, Clock
@@ -126,24 +127,53 @@ class FindAccount:
 
 @dataclass(frozen=True)
 class Admission:
-    """May ``client`` have tokens for this person (``OAuthClient.admits``)?"""
+    """May ``client`` have tokens for this person (``OAuthClient.admits``), in the org the
+    grant acts in (``OAuthClient.acts_in``)?"""
 
     client: OAuthClient
     user_id: str
     granted_at: datetime | None = None  # a grant's, refreshed: the membership it was made in
     org: ActiveOrg | None = None  # the grant's org as read for this request already, if any
+    # The org the grant acts in (scope ``organization``'s pick; a token's ``org_id``), whose
+    # agent policy must allow the client while the person is its member
+    org_id: str | None = None
+
+
+class Refusal(StrEnum):
+    """Why a client may not have tokens for a person (``admission_refusal``)."""
+
+    MEMBERS_ONLY = "org_members_only"  # an org's app, and the person is not its member
+    AGENT_NOT_ALLOWED = "agent_not_allowed"  # the org the grant acts in does not allow it
+
+
+def admission_refusal(cmd: Admission, *, orgs: ActiveOrgs) -> Refusal | None:
+    """Why the client may not have tokens for the person, or None: an org's app for its
+    members only, and they are not one (their membership of its org read now, once: a
+    membership of that org already read for the request is taken as it is); or the org the
+    grant acts in, while they are its member, does not allow the client (its agent policy,
+    read with the membership). Every grant, at the authorization and the token endpoint,
+    asks here (docs/decisions/0548-an-orgs-agent-policy.md). No read for a client open to
+    all in no org."""
+    client = cmd.client
+    known = cmd.org
+    if client.org_id is not None and client.members_only:
+        member = known if known is not None and known.id == client.org_id else None
+        member = member or orgs.member_org(client.org_id, cmd.user_id)
+        if not client.admits(member, cmd.granted_at):
+            return Refusal.MEMBERS_ONLY
+        known = member if cmd.org_id == client.org_id else known
+    if cmd.org_id is None:
+        return None
+    acting = known if known is not None and known.id == cmd.org_id else None
+    acting = acting or orgs.member_org(cmd.org_id, cmd.user_id)
+    if acting is not None and not client.acts_in(acting):
+        return Refusal.AGENT_NOT_ALLOWED
+    return None
 
 
 def admitted(cmd: Admission, *, orgs: ActiveOrgs) -> bool:
-    """Whether the client admits the person, their membership of its org read now (once: a
-    membership of that org already read for the request is taken as it is); no read for a
-    client open to all."""
-    client = cmd.client
-    if client.org_id is None or not client.members_only:
-        return True
-    known = cmd.org if cmd.org is not None and cmd.org.id == client.org_id else None
-    member = known or orgs.member_org(client.org_id, cmd.user_id)
-    return client.admits(member, cmd.granted_at)
+    """Whether the client admits the person (``admission_refusal`` finds nothing)."""
+    return admission_refusal(cmd, orgs=orgs) is None
 
 
 def members_only() -> PermissionDenied:
@@ -192,8 +222,13 @@ class ProviderAccounts:
 
     def admits(self, cmd: Admission) -> bool:
         """Whether the client may have tokens for the person: an org's app for its members
-        only admits its members (docs/decisions/0467-an-orgs-app-is-for-its-members.md)."""
+        only admits its members (docs/decisions/0467-an-orgs-app-is-for-its-members.md), and
+        the org the grant acts in must allow it (docs/decisions/0548-an-orgs-agent-policy.md)."""
         return admitted(cmd, orgs=self.orgs)
+
+    def refusal(self, cmd: Admission) -> Refusal | None:
+        """Why the client may not have tokens for the person (``admission_refusal``)."""
+        return admission_refusal(cmd, orgs=self.orgs)
 
     def pick_org(self, cmd: MemberOrg) -> OrgPick:
         """The org becomes active for the app as for a session (POST /auth/org): a member's,

@@ -1,8 +1,9 @@
 """Every token the provider issues is built here, and nowhere else: the access tokens of each
 grant (RFC 9068: a code's, a refresh's, a client's own, a device's), the tokens of a token
-exchange (RFC 8693) and ID tokens (OpenID Connect Core §2). Their times are the ``Clock``
-port's, their lifetimes and issuer the policy's, their signatures the ``ProviderTokens``
-port's; and each token answer is counted here, once (``TOKENS_ISSUED``).
+exchange (RFC 8693), the ID-JAGs minted by one, and ID tokens (OpenID Connect Core §2).
+Their times are the ``Clock`` port's, their lifetimes and issuer the policy's, their
+signatures the ``ProviderTokens`` port's; and each token answer is counted here, once
+(``TOKENS_ISSUED``).
 
 The Authlib glue only says what a token is for; the claims are made here
 (docs/decisions/0345-one-place-mints-the-providers-tokens.md)."""
@@ -27,7 +28,7 @@ from application.provider.tokens import GRANT_CLAIM
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import hook_claims
 from domain.accounts.users import User
-from domain.provider.token_exchange import actor, expiry
+from domain.provider.token_exchange import ID_JAG_LIFETIME, actor, expiry, id_jag_claims
 from domain.signin.active_org import ActiveOrg
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
@@ -107,6 +108,21 @@ class MintExchangedToken:
     target: str
     scope: tuple[str, ...]
     jkt: str | None = None  # RFC 9449: the exchanging client's DPoP key
+
+
+@dataclass(frozen=True)
+class MintIdJag:
+    """An identity assertion JWT authorization grant (draft-ietf-oauth-identity-assertion-
+    authz-grant) of the person ``subject`` for ``client_id``, to the authorization server
+    ``audience`` of ``resource``, with ``scope``; ``org_id``: the org whose policy named the
+    client."""
+
+    client_id: str
+    subject: str
+    audience: str
+    resource: str
+    scope: tuple[str, ...]
+    org_id: str
 
 
 # -- ID tokens
@@ -228,6 +244,23 @@ class TokenMint:
         if cmd.jkt is not None:
             claims["cnf"] = {"jkt": cmd.jkt}
         return Minted(signer.sign_access(claims), expires - now)
+
+    def mint_id_jag(self, cmd: MintIdJag) -> Minted:
+        """The ID-JAG, signed as ID tokens are (``typ`` ``oauth-id-jag+jwt``), for
+        ``ID_JAG_LIFETIME`` from now (docs/decisions/0550-minting-id-jags.md)."""
+        signer, now = _signer(self.keys), _now(self.clock)
+        claims = id_jag_claims(
+            issuer=self.policy.issuer,
+            subject=cmd.subject,
+            audience=cmd.audience,
+            client_id=cmd.client_id,
+            jti=secrets.token_urlsafe(16),
+            now=now,
+            resource=cmd.resource,
+            scope=cmd.scope,
+            org_id=cmd.org_id,
+        )
+        return Minted(signer.sign_id_jag(claims), ID_JAG_LIFETIME)
 
     def mint_id_token(self, cmd: MintIdToken) -> str:
         """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout

@@ -190,6 +190,16 @@ class ProviderTokens(Protocol):
         ``exp``, ``sub``, ``client_id``), else None."""
         ...
 
+    def sign_id_jag(self, claims: dict[str, Any]) -> str:
+        """An identity assertion JWT authorization grant of these claims, signed as ID tokens
+        are (``typ`` ``oauth-id-jag+jwt``)."""
+        ...
+
+    def verify_id_token(self, token: str) -> dict[str, Any] | None:
+        """The claims of an ID token the provider signed that is still valid (its issuer,
+        ``exp``, ``sub``, ``aud``), else None: whom it was for is the caller's to check."""
+        ...
+
 
 class DpopProofs(Protocol):
     """Checks DPoP proofs (RFC 9449) and makes the server's nonces."""

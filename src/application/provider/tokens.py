@@ -43,6 +43,13 @@ class TokenIntrospection:
     holders: GrantHolders
     clock: Clock
 
+    def id_token(self, cmd: InspectToken) -> dict[str, Any] | None:
+        """The claims of an ID token this provider issued that is still valid (signature,
+        issuer, ``exp``), else None; whom it was for is the caller's to check."""
+        if self.keys is None or cmd.token.count(".") != 2:
+            return None
+        return self.keys.verify_id_token(cmd.token)
+
     def token_state(self, cmd: InspectToken) -> TokenState | None:
         """An access token with whether it still holds, or a refresh token as such; None if
         it is neither. Liveness: the grant it came from (a user's token; one from an exchange

@@ -116,12 +116,26 @@ class ApiResource:
     # The orgs whose own clients may have tokens for it and its scopes (their ids): only those
     # the operator named (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md)
     orgs: tuple[str, ...] = ()
+    # The issuer of the authorization server that serves it, where that is not firegate: the
+    # audience of the ID-JAGs firegate mints for it (docs/decisions/0550-minting-id-jags.md);
+    # None: firegate is its authorization server
+    issuer: str | None = None
 
     @staticmethod
     def new(
-        uri: str, scopes: Sequence[ApiScope], now: datetime, orgs: Sequence[str] = ()
+        uri: str,
+        scopes: Sequence[ApiScope],
+        now: datetime,
+        orgs: Sequence[str] = (),
+        issuer: str | None = None,
     ) -> ApiResource:
         check_resource(uri, "uri")
+        if issuer is not None and not (
+            issuer.startswith("https://") and check_resource(issuer, "issuer")
+        ):
+            raise InvalidInput.field(
+                "issuer", "An issuer is an https URL without a fragment.", "invalid_issuer"
+            )
         if not scopes or len(scopes) > MAX_SCOPES:
             raise InvalidInput.field("scope", "1 to 20 scopes.", "invalid_scope_count")
         names = [scope.name for scope in scopes]
@@ -130,7 +144,12 @@ class ApiResource:
             raise InvalidInput.field(
                 "scope", f"'{twice[0]}' is named twice.", "invalid_scope_count"
             )
-        return ApiResource(uri, tuple(scopes), now).allowing(orgs)
+        return ApiResource(uri, tuple(scopes), now, issuer=issuer).allowing(orgs)
+
+    def audience(self, own_issuer: str) -> str:
+        """The ``aud`` of an ID-JAG for this resource: its authorization server's issuer
+        (firegate's own where it has none of its own)."""
+        return self.issuer or own_issuer
 
     def allows(self, org_id: str | None) -> bool:
         """Whether a client of ``org_id`` (None: the service's own) may have its tokens."""

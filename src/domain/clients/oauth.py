@@ -8,6 +8,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from domain.clients.client_keys import PRIVATE_KEY_JWT, check_jwks, check_jwks_uri
 from domain.clients.redirect_uris import (
@@ -17,6 +18,7 @@ from domain.clients.redirect_uris import (
     disguised,
     redirect_uri_allowed,
 )
+from domain.dns_names import a_label
 from domain.errors import InvalidInput
 from domain.signin.active_org import ActiveOrg
 
@@ -66,6 +68,17 @@ def unusable_resource(resource: str, forbidden: tuple[str, ...]) -> bool:
     """RFC 8707 §2: a resource is an absolute URI without a fragment; and never one of
     ``forbidden`` (firegate's own API, whose tokens are the API's)."""
     return "#" in resource or "://" not in resource or resource in forbidden
+
+
+def _https_host(uri: str) -> str:
+    """An ``https`` URI's host as policies list it (lower case, A-labels); "" for any other
+    URI."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname if parts.scheme == "https" else None
+    except ValueError:
+        return ""
+    return (a_label(host) or "") if host else ""
 
 
 def may_introspect(client: OAuthClient, *, issued_to: object, kind: str, audience: object) -> bool:
@@ -306,6 +319,21 @@ class OAuthClient:
         if member is None or member.id != self.org_id:
             return False
         return granted_at is None or member.admits(self.org_id, granted_at)
+
+    def hosts(self) -> tuple[str, ...]:
+        """The hosts an org's agent policy knows this app by (docs/decisions/
+        0549-an-apps-hosts.md): a client ID metadata document's, its URL's host; a
+        registered client's, the host of each of its redirect URIs, where its codes go. A
+        URI that is not ``https`` (a loopback or a private scheme, which any local app may
+        claim) counts as a host no policy lists (``""``)."""
+        if self.client_id.startswith("https://"):
+            return (_https_host(self.client_id),)
+        return tuple(dict.fromkeys(_https_host(uri) for uri in self.redirect_uris))
+
+    def acts_in(self, org: ActiveOrg) -> bool:
+        """Whether the org's agent policy lets this app act for a member acting in it: the
+        org's own apps always (``AgentPolicy.allows``)."""
+        return org.agents.allows(self.hosts(), own=self.org_id == org.id)
 
     @property
     def signs_assertions(self) -> bool:

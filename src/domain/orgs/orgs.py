@@ -21,7 +21,7 @@ from domain.orgs.roles import (
     checked_role_name,
     resolved_permissions,
 )
-from domain.signin.active_org import ActiveOrg
+from domain.signin.active_org import DEFAULT_AGENT_POLICY, ActiveOrg, AgentPolicy
 from domain.text import check_text
 
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -182,6 +182,9 @@ class Org:
     # What its roles mean: built-in ones and those of ``custom_roles`` it defined; a role
     # without a definition has no permissions (docs/decisions/0489-org-roles-with-permissions.md)
     roles: Mapping[str, RoleDefinition] = field(default_factory=dict, hash=False)
+    # Which apps may act for its members acting in it, as its owners set it
+    # (docs/decisions/0548-an-orgs-agent-policy.md)
+    agent_policy: AgentPolicy = DEFAULT_AGENT_POLICY
 
     def definition(self, role: str) -> RoleDefinition:
         return self.roles.get(role, NO_DEFINITION)
@@ -393,6 +396,7 @@ def active_org(org: Org, membership: Membership) -> ActiveOrg:
         joined_at=membership.joined_at,
         name=org.name,
         permissions=membership.permissions,
+        agents=org.agent_policy,
     )
 
 

@@ -1,6 +1,9 @@
 """OAuth 2.0 Token Exchange (RFC 8693), the part firegate serves: a confidential client
 exchanges a person's access token issued for it for one for another resource, narrowing
-only, with ``act`` naming it (docs/reference/oauth.md, "Token exchange").
+only, with ``act`` naming it (docs/reference/oauth.md, "Token exchange"); or the person's ID
+token firegate issued it for an identity assertion JWT authorization grant (ID-JAG,
+draft-ietf-oauth-identity-assertion-authz-grant) to another resource's authorization server
+(docs/reference/oauth.md, "ID-JAG minting").
 
 The request's parameters, the refusals and the answer's shape are RFC 8693's and are kept
 here, apart from any framework, so that each rule is tested against the RFC's text and
@@ -18,6 +21,10 @@ ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 JWT = "urn:ietf:params:oauth:token-type:jwt"
+ID_JAG = (
+    "urn:ietf:params:oauth:token-type:id-jag"  # draft-ietf-oauth-identity-assertion-authz-grant
+)
+ID_JAG_LIFETIME = 300  # seconds: a grant to be redeemed at once
 MAX_PARAMETER_CHARS = 8192  # a token of ours is well under 2 KB
 
 
@@ -49,10 +56,11 @@ class ExchangeRequest:
                 "invalid_request",
                 f"subject_token_type must be {ACCESS_TOKEN}: only access tokens are exchanged.",
             )
-        requested = _one(form, "requested_token_type")
+        requested = requested_type(form)
         if requested not in (None, ACCESS_TOKEN):
             raise ExchangeRefused(
-                "invalid_request", f"requested_token_type may only be {ACCESS_TOKEN}."
+                "invalid_request",
+                f"requested_token_type may only be {ACCESS_TOKEN} or {ID_JAG}.",
             )
         if form.get("actor_token") or form.get("actor_token_type"):
             raise ExchangeRefused(
@@ -72,6 +80,101 @@ class ExchangeRequest:
         scope = _one(form, "scope")
         asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
         return ExchangeRequest(subject_token, target, asked)
+
+
+def requested_type(form: Mapping[str, Sequence[str]]) -> str | None:
+    """The request's ``requested_token_type`` (one at most), which says which exchange it is."""
+    return _one(form, "requested_token_type")
+
+
+@dataclass(frozen=True)
+class IdJagRequest:
+    """The draft's token exchange request for an ID-JAG (§4.3): the person's ID token
+    (``subject_token_type`` ``id_token``), the ``audience`` (the resource's authorization
+    server's issuer) and the ``resource`` (both required here: firegate mints for a
+    registered resource only), an optional ``scope``; no ``actor_token``."""
+
+    subject_token: str
+    audience: str
+    resource: str
+    scope: tuple[str, ...] | None  # None: the resource's scopes the client is allowed
+
+    @staticmethod
+    def parse(form: Mapping[str, Sequence[str]]) -> IdJagRequest:
+        subject_token = _one(form, "subject_token", required=True) or ""
+        if _one(form, "subject_token_type", required=True) != ID_TOKEN:
+            raise ExchangeRefused(
+                "invalid_request",
+                f"subject_token_type must be {ID_TOKEN}: an ID-JAG is minted for an ID token "
+                "this server issued to the client.",
+            )
+        if form.get("actor_token") or form.get("actor_token_type"):
+            raise ExchangeRefused("invalid_request", "actor_token is not used for an ID-JAG.")
+        audience = _one(form, "audience")
+        resource = _one(form, "resource")
+        if not audience or not resource:
+            raise ExchangeRefused(
+                "invalid_request",
+                "Name the resource's authorization server (audience) and the resource.",
+            )
+        scope = _one(form, "scope")
+        asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
+        if asked == ():
+            raise ExchangeRefused("invalid_scope", "The scope is empty.")
+        return IdJagRequest(subject_token, audience, resource, asked)
+
+
+def id_token_for(claims: Mapping[str, Any], client_id: str) -> bool:
+    """The draft §4.3.1: the subject ID token's ``aud`` is the authenticated client (a list
+    naming others is another party's token too: its ``azp`` must be the client)."""
+    audience = claims.get("aud")
+    if audience == client_id:
+        return True
+    if isinstance(audience, list) and client_id in audience:
+        return len(audience) == 1 or claims.get("azp") == client_id
+    return False
+
+
+def id_jag_claims(
+    *,
+    issuer: str,
+    subject: str,
+    audience: str,
+    client_id: str,
+    jti: str,
+    now: int,
+    resource: str,
+    scope: Sequence[str],
+    org_id: str,
+) -> dict[str, Any]:
+    """The draft §3's claims, exactly these: ``iss sub aud client_id jti iat exp resource
+    scope``, and ``org_id``, the org whose policy let the client have it (the redeeming
+    server may check the resource is that org's); ``exp`` ``ID_JAG_LIFETIME`` from ``now``."""
+    return {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "jti": jti,
+        "iat": now,
+        "exp": now + ID_JAG_LIFETIME,
+        "resource": resource,
+        "scope": " ".join(scope),
+        "org_id": org_id,
+    }
+
+
+def id_jag_answer(token: str, expires_in: int, scope: Sequence[str]) -> dict[str, Any]:
+    """The draft §4.3.2's response: the grant as ``access_token`` (RFC 8693 names it so),
+    ``issued_token_type`` id-jag, ``token_type`` ``N_A`` (it is no access token), no refresh
+    token."""
+    return {
+        "access_token": token,
+        "issued_token_type": ID_JAG,
+        "token_type": "N_A",
+        "expires_in": expires_in,
+        "scope": " ".join(scope),
+    }
 
 
 def _one(form: Mapping[str, Sequence[str]], name: str, *, required: bool = False) -> str | None:

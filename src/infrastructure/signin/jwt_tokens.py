@@ -269,6 +269,8 @@ PROVIDER_VERIFIED_CACHE_SIZE = 2048
 ID_TOKEN_TYPE = "JWT"
 # OpenID Connect Back-Channel Logout §2.4's recommended ``typ`` of a logout token
 LOGOUT_TOKEN_TYPE = "logout+jwt"
+# draft-ietf-oauth-identity-assertion-authz-grant §3: an ID-JAG's ``typ``
+ID_JAG_TYPE = "oauth-id-jag+jwt"
 
 
 class PyJWTProviderTokens:
@@ -311,6 +313,29 @@ class PyJWTProviderTokens:
 
     def sign_logout_token(self, claims: dict[str, Any]) -> str:
         return self._sign(claims, self._id_token, LOGOUT_TOKEN_TYPE)
+
+    def sign_id_jag(self, claims: dict[str, Any]) -> str:
+        return self._sign(claims, self._id_token, ID_JAG_TYPE)
+
+    def verify_id_token(self, token: str) -> dict[str, Any] | None:
+        """Only an ID token (``typ`` ``JWT``, the ID-token key), never an access token or an
+        ID-JAG signed with the same key."""
+        try:
+            header = unverified_header(token)
+            kid = header.get("kid")
+            key = self._public.get(kid) if isinstance(kid, str) else None
+            if header.get("typ") != ID_TOKEN_TYPE or key is None or kid != self._id_token.kid:
+                return None
+            claims: dict[str, Any] = self._jwt.decode(
+                token,
+                key,
+                algorithms=[self._id_token.algorithm],
+                issuer=self._issuer,
+                options={"require": ["iss", "exp", "iat", "sub", "aud"], "verify_aud": False},
+            )
+        except jwt.InvalidTokenError:
+            return None
+        return claims
 
     def _sign(self, claims: dict[str, Any], key: SigningKey, typ: str) -> str:
         headers = {"typ": typ, "kid": key.kid}

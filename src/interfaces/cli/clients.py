@@ -207,6 +207,7 @@ def resource_json(resource: ApiResource) -> dict[str, object]:
         "scopes": resource.fields(),
         "orgs": list(resource.orgs),
         "created_at": resource.created_at.isoformat(),
+        **({"issuer": resource.issuer} if resource.issuer is not None else {}),
     }
 
 
@@ -244,16 +245,23 @@ def _scope_texts(
     metavar="SCOPE TEXT",
     help="The same in Spanish (else the English one is shown).",
 )
+@click.option(
+    "--issuer",
+    default=None,
+    help="The issuer of the authorization server that serves the API, where that is not "
+    "firegate: the audience of the ID-JAGs minted for it.",
+)
 def add_resource(
     uri: str,
     scopes: tuple[str, ...],
     described: tuple[tuple[str, str], ...],
     described_es: tuple[tuple[str, str], ...],
+    issuer: str | None,
 ) -> None:
     """Register an API resource (its URI: the RFC 8707 resource and its tokens' aud)."""
     try:
         texts = _scope_texts(scopes, described, described_es)
-        added = services().clients.resources.add_resource(AddResource(uri, texts))
+        added = services().clients.resources.add_resource(AddResource(uri, texts, issuer=issuer))
     except DomainError as exc:
         fail(exc)
     else:

@@ -22,6 +22,7 @@ from interfaces.http.routes.federation import connected_accounts, firebase, upst
 from interfaces.http.routes.hooks import auth_hooks
 from interfaces.http.routes.mail import email
 from interfaces.http.routes.orgs import access, active, orgs
+from interfaces.http.routes.orgs import agent_policy as org_agent_policy
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
@@ -86,6 +87,7 @@ BLUEPRINTS = (
     org_clients.bp,
     org_invitations.bp,
     org_roles.bp,
+    org_agent_policy.bp,
     access.bp,
     sso_connections.bp,
     sso_discovery.bp,

@@ -20,6 +20,7 @@ from application.provider.claims import (
     FindAccount,
     MemberOrg,
     OrgsOf,
+    Refusal,
     SignInAge,
 )
 from application.signin.authentication import Actor
@@ -213,7 +214,7 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     again = _not_this_sign_in(grant, actor, subject, prompts)
     if again is not None:
         return again
-    outsider = _not_a_member(grant, subject, prompts)
+    outsider = _not_admitted(grant, subject, prompts)
     if outsider is not None:
         return outsider
     picking = _picks_org(grant)
@@ -254,24 +255,36 @@ def _not_this_sign_in(
     return _sign_in_again(prompts)
 
 
-def _not_a_member(grant: Any, subject: Subject, prompts: list[str]) -> Response | None:
+def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response | None:
     """An org's app for its members only, and a person who is not one: told so on a page of
-    its own (403), which offers another account; the app gets no code. With
-    ``prompt=none`` (no page may be shown) the app hears ``access_denied``
-    (docs/decisions/0467-an-orgs-app-is-for-its-members.md). None: the person may go on."""
+    its own (403), which offers another account; the app gets no code. Once the person acts
+    in an org (scope ``organization``'s pick, ``subject.org``), that org's agent policy must
+    allow the app: else a page that says so (403), from which the app hears
+    ``access_denied``. With ``prompt=none`` (no page may be shown) the app hears
+    ``access_denied`` at once (docs/decisions/0467-an-orgs-app-is-for-its-members.md,
+    0548-an-orgs-agent-policy.md). None: the person may go on."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
-    client = grant.client.client
-    if services().provider.accounts.admits(Admission(client, subject.user.id)):
+    client, org = grant.client.client, subject.org
+    admission = Admission(client, subject.user.id, org=org, org_id=org.id if org else None)
+    refused = services().provider.accounts.refusal(admission)
+    if refused is None:
         return None
+    denied = AccessDeniedError(
+        description=_DENIED[refused],
+        redirect_uri=grant.redirect_uri,
+        state=request.args.get("state"),
+    )
     if "none" in prompts:
-        state = request.args.get("state")
-        return _refusal(
-            AccessDeniedError(
-                description="The app is for the members of its organization only.",
-                redirect_uri=grant.redirect_uri,
-                state=state,
-            )
+        return _refusal(denied)
+    if refused is Refusal.AGENT_NOT_ALLOWED and org is not None:
+        return page(
+            "provider/oauth_agent_not_allowed.html",
+            status=403,
+            app_name=client.name,
+            org_name=org.name or org.slug,
+            username=subject.user.username.value,
+            back=_refusal(denied).headers["Location"],
         )
     return page(
         "provider/oauth_members_only.html",
@@ -281,6 +294,13 @@ def _not_a_member(grant: Any, subject: Subject, prompts: list[str]) -> Response 
         username=subject.user.username.value,
         switch="/sign-out?" + urlencode({"next": request.full_path}),
     )
+
+
+# What the app hears (``access_denied``'s description) of a person it may not have tokens for
+_DENIED = {
+    Refusal.MEMBERS_ONLY: "The app is for the members of its organization only.",
+    Refusal.AGENT_NOT_ALLOWED: "The organization the person acts in does not allow this app.",
+}
 
 
 def _hinted(grant: Any) -> str | None:
@@ -312,13 +332,14 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     """The org named for scope ``organization`` on the subject; a person who is not its member
     goes back to the client with ``access_denied``, which says nothing of the org
     (docs/decisions/0371-the-organization-scope.md), as does one without the second factor
-    the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
+    the org requires (docs/decisions/0382-an-org-becomes-active-under-its-rules-everywhere.md);
+    a member is then held to the org's agent policy (``_not_admitted``)."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
     picked = services().provider.accounts.pick_org(MemberOrg(subject.user.id, asked))
     subject.org = picked.org
-    if picked.refusal is None:
-        return None
+    if picked.refusal is None:  # acting in it: its agent policy must allow the app
+        return _not_admitted(grant, subject, (request.args.get("prompt") or "").split())
     return _refusal(
         AccessDeniedError(
             description=_PICK_REFUSED[picked.refusal],
@@ -346,7 +367,7 @@ def consent() -> Response:
         return _refusal(error)
     decision = request.form.get("decision")
     if decision == "allow":
-        refused = _not_a_member(grant, subject, []) or _picked_org(grant, subject)
+        refused = _not_admitted(grant, subject, []) or _picked_org(grant, subject)
         if refused is not None:
             return refused
         services().provider.consent.remember_consent(_consent_query(grant, subject))

@@ -44,7 +44,7 @@ from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
 from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin  # noqa: F401
-from interfaces.web.orgs import join, mine, org, roles  # noqa: F401
+from interfaces.web.orgs import agents, join, mine, org, roles  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
 from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
@@ -87,6 +87,7 @@ org.install_org_page(
         sso_org.SSO,
         scim_org.SCIM,
         org_apps.APPS,
+        agents.AGENTS,
         org.EVENTS,
         org.DELETION,
     )

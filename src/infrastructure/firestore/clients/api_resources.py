@@ -38,6 +38,7 @@ def resource_to_doc(resource: ApiResource) -> dict[str, Any]:
         "scopes": resource.fields(),
         "created_at": resource.created_at,
         "orgs": list(resource.orgs),
+        "issuer": resource.issuer,
     }
 
 
@@ -45,7 +46,8 @@ def resource_from_doc(data: dict[str, Any]) -> ApiResource:
     scopes = tuple(
         ApiScope(s["name"], s["description"], s.get("description_es")) for s in data["scopes"]
     )
-    return ApiResource(data["uri"], scopes, data["created_at"], tuple(data.get("orgs", ())))
+    orgs = tuple(data.get("orgs", ()))
+    return ApiResource(data["uri"], scopes, data["created_at"], orgs, data.get("issuer"))
 
 
 INDEX = "api_resource_index"

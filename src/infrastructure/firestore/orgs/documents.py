@@ -17,6 +17,7 @@ from typing import Any
 
 from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
 from domain.orgs.roles import RoleDefinition
+from domain.signin.active_org import stored_policy
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.client import BOUNDED, read_document, read_documents
 from infrastructure.firestore.sdk import firestore
@@ -108,6 +109,8 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "require_sso": org.require_sso,
         "sso_break_glass": list(org.sso_break_glass),
         "owners": org.owners,
+        "agent_mode": org.agent_policy.mode.value,
+        "agent_hosts": list(org.agent_policy.hosts),
         RETIRING: [],  # a save of the org ends a mark a stopped removal left
         "deleted_at": None,
         "deleting": False,  # what the operators' list filters on (deleted_at is not indexed)
@@ -127,6 +130,8 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
         require_sso=bool(data.get("require_sso", False)),
         sso_break_glass=tuple(data.get("sso_break_glass", ())),
         owners=data.get("owners", 1),
+        # absent from orgs before there was one: the default (any app)
+        agent_policy=stored_policy(data.get("agent_mode"), data.get("agent_hosts")),
         # absent from orgs before roles had permissions: their roles have none
         roles={
             role: RoleDefinition(d.get("description", ""), tuple(d.get("permissions", ())))

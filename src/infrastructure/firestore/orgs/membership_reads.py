@@ -11,7 +11,7 @@ from typing import Any
 from domain.accounts.users import username_key
 from domain.ids import is_id
 from domain.orgs.orgs import active_org, is_slug_shaped
-from domain.signin.active_org import ActiveOrg
+from domain.signin.active_org import ActiveOrg, stored_policy
 from infrastructure.firestore.client import claim_id, read_document, read_documents
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.orgs.membership_writes import MEMBERS, ORGS
@@ -39,6 +39,7 @@ def active_org_from_docs(
         joined_at=member.get("joined_at"),
         name=str(org.get("name", "")),
         permissions=tuple(member.get("permissions", ())),
+        agents=stored_policy(org.get("agent_mode"), org.get("agent_hosts")),
     )
 
 

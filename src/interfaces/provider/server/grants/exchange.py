@@ -12,26 +12,31 @@ from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
 from application.provider.authorization.consent import ConsentQuery
-from application.provider.claims import Admission
-from application.provider.minting import MintExchangedToken
+from application.provider.claims import Admission, FindAccount
+from application.provider.minting import MintExchangedToken, MintIdJag
 from application.provider.tokens import GRANT_CLAIM, InspectToken
-from domain.clients.oauth import scope_list, unusable_resource
+from domain.clients.oauth import SCOPES, scope_list, unusable_resource
 from domain.provider.dpop import bound_key
 from domain.provider.token_exchange import (
     GRANT_TYPE,
+    ID_JAG,
     ExchangeRefused,
     ExchangeRequest,
+    IdJagRequest,
     answer,
     check_chain,
+    id_jag_answer,
+    id_token_for,
     issued_for,
     narrowed_scope,
+    requested_type,
 )
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models.models import NOT_A_MEMBER, Client
+from interfaces.provider.server.models.models import REFUSALS, Client, org_of
 from interfaces.provider.server.models.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -55,6 +60,30 @@ NOT_CONSENTED = (
 NOT_ISSUED_FOR_IT = "The subject token was not issued for this client or its resources."
 NOT_LIVE = "The subject token is not valid: unknown, expired or revoked."
 NOT_A_PERSONS = "The subject token is not a person's: a client's own token is not exchanged."
+NOT_A_RESOURCE = (
+    "The 'resource' is not a registered API resource this client may have: an ID-JAG is "
+    "minted for one only."
+)
+NOT_ITS_ISSUER = (
+    "The 'audience' is not the issuer of the resource's authorization server (this server's "
+    "own, or the one registered with the resource)."
+)
+NOT_AN_ID_TOKEN = (
+    "The subject token is not a valid ID token this server issued: unknown or expired."
+)
+NOT_ITS_ID_TOKEN = "The subject ID token was not issued to this client."
+NO_ACCOUNT = "The person the ID token names has no enabled account."
+NO_ORG = (
+    "The ID token names no organization the person is a member of: an ID-JAG is minted only "
+    "for a person acting in an organization whose agent policy names this client (sign in "
+    "with scope organization)."
+)
+NOT_NAMED = (
+    "The organization's agent policy does not name this client: an ID-JAG is minted only for "
+    "an app whose every host its allow list names."
+)
+RESOURCE_SCOPES_ONLY = "An ID-JAG carries the resource's scopes only."
+NO_SCOPE_LEFT = "No scope of the resource is left for this client and this person."
 BOUND_SUBJECT = (
     "The subject token is DPoP-bound: exchanging it needs a DPoP proof of the exchanging "
     "client's own key, to which the new token is bound."
@@ -84,14 +113,25 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
     GRANT_TYPE = GRANT_TYPE
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
 
+    minting: MintIdJag | None = None  # an ID-JAG's request, once checked
+
     def validate_token_request(self) -> None:
         client: Client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(NOT_ALLOWED)
+        form = self.request.payload.datalist
         try:
-            asked = ExchangeRequest.parse(self.request.payload.datalist)
+            if requested_type(form) == ID_JAG:  # the identity assertion grant's exchange
+                self.minting = self._id_jag(client, IdJagRequest.parse(form))
+                self.request.client = client
+                return
+            asked = ExchangeRequest.parse(form)
         except ExchangeRefused as refused:
             raise _Refusal(refused.error, refused.description) from refused
+        self._exchange(client, asked)
+
+    def _exchange(self, client: Client, asked: ExchangeRequest) -> None:
+        """RFC 8693's exchange of a person's access token for another resource's."""
         config: OAuthConfig = self.server.config
         allowed = client.client.resources
         if unusable_resource(asked.target, config.forbidden_audiences) or (
@@ -111,9 +151,12 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             raise _Refusal("invalid_grant", NOT_ISSUED_FOR_IT)
         if client.client.org_id is not None and not _consented(claims, client, asked.target):
             raise _Refusal("invalid_grant", NOT_CONSENTED)
-        person = Admission(client.client, str(claims.get("sub", "")))
-        if not services().provider.accounts.admits(person):  # an app for its org's members only
-            raise _Refusal("invalid_grant", NOT_A_MEMBER)
+        # an app for its org's members only; the org the subject token acts in allowing it
+        org_id = claims.get("org_id") if isinstance(claims.get("org_id"), str) else None
+        person = Admission(client.client, str(claims.get("sub", "")), org_id=org_id)
+        not_admitted = services().provider.accounts.refusal(person)
+        if not_admitted is not None:
+            raise _Refusal("invalid_grant", REFUSALS[not_admitted])
         try:
             check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
@@ -129,7 +172,60 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         self.request.client = client
         self.exchange = (claims, asked.target, scope)
 
+    def _id_jag(self, client: Client, asked: IdJagRequest) -> MintIdJag:
+        """The draft's processing rules (§4.3.1) as firegate applies them: a registered API
+        resource the client may have, the audience its authorization server's issuer; an ID
+        token of ours issued to the client, of an enabled account, naming an org the person
+        is still a member of, whose agent policy names the client (``AgentPolicy.lists``);
+        the resource's scopes the client is allowed and the person's permissions in the org
+        allow (docs/decisions/0550-minting-id-jags.md)."""
+        config: OAuthConfig = self.server.config
+        catalogue = services().clients.resources.resource_catalogue()
+        resource = catalogue.find(asked.resource)
+        if (
+            resource is None
+            or unusable_resource(asked.resource, config.forbidden_audiences)
+            or not client.client.allows_resource(asked.resource)
+            or org_refusal(asked.resource, client) is not None
+        ):
+            raise InvalidTargetError(NOT_A_RESOURCE)
+        if asked.audience != resource.audience(config.issuer):
+            raise InvalidTargetError(NOT_ITS_ISSUER)
+        subject = services().provider.introspection.id_token(InspectToken(asked.subject_token))
+        if subject is None:
+            raise ExchangeRefused("invalid_grant", NOT_AN_ID_TOKEN)
+        if not id_token_for(subject, client.get_client_id()):
+            raise ExchangeRefused("invalid_grant", NOT_ITS_ID_TOKEN)
+        person = str(subject.get("sub", ""))
+        if services().provider.accounts.account(FindAccount(person)) is None:
+            raise ExchangeRefused("invalid_grant", NO_ACCOUNT)
+        org = org_of(person, subject.get("org_id"))
+        if org is None:
+            raise ExchangeRefused("invalid_grant", NO_ORG)
+        if not org.agents.lists(client.client.hosts()):
+            raise ExchangeRefused("invalid_grant", NOT_NAMED)
+        if asked.scope is not None:
+            if any(name in SCOPES for name in asked.scope):
+                raise ExchangeRefused("invalid_scope", RESOURCE_SCOPES_ONLY)
+            check_resource_scopes(" ".join(asked.scope), asked.resource, client)
+        wanted = asked.scope if asked.scope is not None else resource.scope_names
+        scope = scope_list(token_scope(" ".join(wanted), asked.resource, client, org))
+        if not scope:
+            raise ExchangeRefused("invalid_scope", NO_SCOPE_LEFT)
+        return MintIdJag(
+            client_id=client.get_client_id(),
+            subject=person,
+            audience=asked.audience,
+            resource=asked.resource,
+            scope=scope,
+            org_id=org.id,
+        )
+
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        if self.minting is not None:
+            granted = services().provider.minting.mint_id_jag(self.minting)
+            answered = id_jag_answer(granted.token, granted.expires_in, self.minting.scope)
+            return 200, answered, self.TOKEN_RESPONSE_HEADER
         subject, target, scope = self.exchange
         proof = self.request.client.dpop
         minted = services().provider.minting.mint_exchanged_token(

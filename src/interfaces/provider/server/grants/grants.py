@@ -41,12 +41,11 @@ from interfaces.provider.server.models.config import (
     OAuthConfig,
 )
 from interfaces.provider.server.models.models import (
-    NOT_A_MEMBER,
     Client,
     Code,
     RefreshToken,
     Subject,
-    admitted,
+    not_admitted,
     org_of,
 )
 from interfaces.provider.server.models.proofs import (
@@ -228,8 +227,10 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             org,
             userinfo_claims=code.userinfo_claims,
         )
-        if not admitted(self.request.client, subject):  # left the org since the code
-            raise InvalidGrantError(NOT_A_MEMBER)
+        # left the org of its app since the code, or the org it acts in no longer allows it
+        refused = not_admitted(self.request.client, subject, org_id=code.org_id)
+        if refused is not None:
+            raise InvalidGrantError(refused)
         return subject
 
 
@@ -318,8 +319,9 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
         subject = Subject(
             user, grant.id, resource=resource, org=org, userinfo_claims=grant.userinfo_claims
         )
-        if not admitted(self.request.client, subject, grant.created_at):
-            raise InvalidGrantError(NOT_A_MEMBER)
+        refused = not_admitted(self.request.client, subject, grant.created_at, grant.org_id)
+        if refused is not None:
+            raise InvalidGrantError(refused)
         return subject
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:

@@ -15,6 +15,7 @@ from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.oauth import SCOPES
 from domain.provider.assertions import ASSERTION_ALGORITHMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
+from domain.provider.token_exchange import ID_JAG
 
 PUBLIC_AUTH = ("none",)
 SECRET_AUTH = ("client_secret_basic", "client_secret_post")
@@ -108,6 +109,8 @@ def metadata(
         # draft-ietf-oauth-client-id-metadata-document: an https client_id is fetched
         # (docs/agents-and-clis.md, "Agents with a client metadata document")
         "client_id_metadata_document_supported": True,
+        # draft-ietf-oauth-identity-assertion-authz-grant §6: ID-JAGs by token exchange
+        "identity_chaining_requested_token_types_supported": [ID_JAG],
     }
     if config.dpop is not None:
         found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)

@@ -17,7 +17,7 @@ from authlib.oidc.core import UserInfo
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
 from application.clients.clients import FindClient
-from application.provider.claims import Admission, FindAccount, MemberOrg, claims_of
+from application.provider.claims import Admission, FindAccount, MemberOrg, Refusal, claims_of
 from application.provider.grants import PresentedCode
 from application.provider.minting import HOOK_CLAIMS, USERINFO_CLAIMS
 from application.provider.ports import GrantRead
@@ -121,14 +121,30 @@ def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
 NOT_A_MEMBER = (
     "The person is not a member of the organization whose app this is: it is for its members only."
 )
+AGENT_NOT_ALLOWED = (
+    "The organization the grant acts in does not allow this app to act for its members "
+    "(its agent policy)."
+)
+REFUSALS = {Refusal.MEMBERS_ONLY: NOT_A_MEMBER, Refusal.AGENT_NOT_ALLOWED: AGENT_NOT_ALLOWED}
 
 
-def admitted(client: Client, subject: Subject, granted_at: datetime | None = None) -> bool:
-    """Whether the client may have tokens for the subject: an org's app for its members
-    only, while they are a member (for a refreshed grant, the membership it was made in);
-    the subject's org, if read for this request, is not read again."""
+def not_admitted(
+    client: Client,
+    subject: Subject,
+    granted_at: datetime | None = None,
+    org_id: object = None,
+) -> str | None:
+    """Why the client may not have tokens for the subject, said as ``invalid_grant``'s
+    description; None if it may: an org's app for its members only, while they are a member
+    (for a refreshed grant, the membership it was made in), and the org the grant acts in
+    (``org_id``: the code's, the grant's) allowing the app while they are its member. The
+    subject's org, if read for this request, is not read again."""
     user_id, org = subject.user.id, subject.org
-    return services().provider.accounts.admits(Admission(client.client, user_id, granted_at, org))
+    acting = org_id if isinstance(org_id, str) else None
+    found = services().provider.accounts.refusal(
+        Admission(client.client, user_id, granted_at, org, acting)
+    )
+    return REFUSALS[found] if found is not None else None
 
 
 class Code(AuthorizationCodeMixin):  # type: ignore[misc]

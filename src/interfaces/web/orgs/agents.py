@@ -1,0 +1,37 @@
+"""The Agents section of an organization's page (docs/pages.md, "Organizations";
+docs/reference/orgs.md, "Agent policy"): which apps and agents may act for the org's members
+acting in it, for its owners, as ``PUT /orgs/{org}/agent-policy``'s use case
+(``services().orgs.agent_policy``); a refused host shows the section again with the API's
+message beside the field. The web adapter's composition hands ``AGENTS`` to the page
+(``install_org_page``)."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from application.orgs.agent_policy import AgentPolicyQuery, SetAgentPolicy
+from application.signin.authentication import Actor
+from interfaces.shared.services import services
+from interfaces.web.accounts.account import signed_in
+from interfaces.web.forms import field
+from interfaces.web.orgs.org import OrgSection, done, listed, org_form
+from interfaces.web.rendering import bp
+
+
+def _policy(actor: Actor, org: str) -> dict[str, object]:
+    return {"policy": services().orgs.agent_policy.policy(AgentPolicyQuery(actor, org))}
+
+
+AGENTS = OrgSection("agents", "orgs/org_agents.html", _policy)
+
+
+@bp.post("/account/orgs/<org>/agents")
+@signed_in
+@org_form("agents", AGENTS)
+def save_agent_policy(actor: Actor, org: str) -> Response:
+    """The mode chosen and, for an allow list, the hosts typed (one a line, or separated by
+    commas or spaces; ignored with another mode)."""
+    mode = field("mode")
+    hosts = listed(field("hosts", required=False)) if mode == "allow_list" else []
+    services().orgs.agent_policy.set_policy(SetAgentPolicy(actor, org, mode, hosts))
+    return done("agent-policy", AGENTS, org)
