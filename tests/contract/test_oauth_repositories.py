@@ -305,6 +305,9 @@ def test_a_grant_and_its_account_are_read_together(
     assert both.load_revocable(grant_id, "u1", "j1") == (grant, alice, True)
     assert both.load_revocable("no-grant", "nobody", "j1") == (None, None, True)
     assert both.load_revocable(grant_id, "u1", "a/b") == (grant, alice, False)
+    # with the grants of a delegated token's agents: each in the same read, in their order
+    chain = both.load_chain(grant_id, "u1", "j1", (grant_id, "no-grant", "a/b", grant_id))
+    assert chain == (grant, alice, True, (grant, None, None, grant))
 
 
 def test_a_grant_is_read_with_its_version_and_rotated_from_that_read(

@@ -220,3 +220,9 @@ class FakeGrantHolders:
     ) -> tuple[Grant | None, User | None, bool]:
         grant, user = self.load(grant_id, user_id)
         return grant, user, self.grants.token_revoked(jti)
+
+    def load_chain(
+        self, grant_id: str, user_id: str, jti: str, agent_grants: tuple[str, ...]
+    ) -> tuple[Grant | None, User | None, bool, tuple[Grant | None, ...]]:
+        agents = tuple(self.grants.grants.get(agent) for agent in agent_grants)
+        return (*self.load_revocable(grant_id, user_id, jti), agents)

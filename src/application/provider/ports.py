@@ -153,6 +153,13 @@ class GrantHolders(Protocol):
         (``OAuthGrants.revoke_token``), in one read."""
         ...
 
+    def load_chain(
+        self, grant_id: str, user_id: str, jti: str, agent_grants: tuple[str, ...]
+    ) -> tuple[Grant | None, User | None, bool, tuple[Grant | None, ...]]:
+        """``load_revocable`` and, in the same read, each of ``agent_grants`` (None where
+        absent), in their order."""
+        ...
+
 
 class ProviderTokens(Protocol):
     """The keys the provider signs its tokens with: the access tokens' (RFC 9068), and the ID

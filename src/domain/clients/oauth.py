@@ -167,6 +167,10 @@ class OAuthClient:
     # RFC 9126 §6: its authorization requests come only through /oauth/par
     # (``require_pushed_authorization_requests``); one sent in the browser's URL is refused.
     par_required: bool = False
+    # An agent (``clients create --agent``): its access tokens are the ``actor_token`` of a
+    # delegation, named in the ``act`` chain of the tokens made for the person it acts for
+    # (docs/decisions/0551-what-makes-a-client-an-agent.md).
+    agent: bool = False
     # ``private_key_jwt`` (RFC 7523): a confidential client without a secret, whose signed
     # assertions are checked with these public keys (a JWK Set's JSON), or those at jwks_uri.
     jwks: str | None = None
@@ -203,6 +207,7 @@ class OAuthClient:
         pkce_required: bool = True,
         resource_scopes: tuple[str, ...] = (),
         par_required: bool = False,
+        agent: bool = False,
         jwks: object = None,
         jwks_uri: str | None = None,
         backchannel_logout_uri: str | None = None,
@@ -256,6 +261,7 @@ class OAuthClient:
             pkce_required=pkce_required,
             resource_scopes=resource_scopes,
             par_required=par_required,
+            agent=agent,
             jwks=keys,
             jwks_uri=keys_uri,
             backchannel_logout_uri=(
