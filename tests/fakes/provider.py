@@ -88,6 +88,14 @@ class FakeOAuthGrants:
             self.spent_proofs[proof.key] = proof.expires_at
             return True
 
+    def add_asserted(self, grant: Grant, spent: SpentProof) -> bool:
+        with self.lock:
+            if spent.key in self.spent_proofs or grant.id in self.grants:
+                return False
+            self.spent_proofs[spent.key] = spent.expires_at
+            self.grants[grant.id] = grant
+            return True
+
     def get(self, grant_id: str) -> Grant | None:
         return self.grants.get(grant_id)
 

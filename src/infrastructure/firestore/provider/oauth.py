@@ -259,6 +259,14 @@ class FirestoreOAuthGrants:
             return False
         return True
 
+    def add_asserted(self, grant: Grant, spent: SpentProof) -> bool:
+        created = Write(f"{OAUTH_GRANTS}/{grant.id}", grant_to_doc(grant), create=True)
+        try:
+            self._commit([_proof_write(spent), created])
+        except Exists:
+            return False
+        return True
+
     def _commit(self, writes: list[Write]) -> None:
         commit(self._client, writes)
 
