@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from domain.clients.oauth import JWT_BEARER, check_grants
+from domain.errors import InvalidInput
 from domain.provider.id_jag import (
     JAG_TYPE,
     MAX_JAG_LIFETIME,
@@ -17,6 +19,7 @@ from domain.provider.id_jag import (
     check_claims,
     check_header,
 )
+from tests.support.oauth import OAuthWorld
 
 pytestmark = pytest.mark.unit
 
@@ -94,3 +97,16 @@ def test_it_is_spent_by_its_issuer_and_jti_until_past_its_expiry() -> None:
     other = IdJag(**{**jag.__dict__, "issuer": "https://other.idp.example"})
     assert other.spent(NOW).key != spent.key  # one issuer's jti is not another's
     assert jag.spent(NOW + timedelta(hours=1)).key == spent.key
+
+
+def test_the_grant_is_a_confidential_clients_opt_in_and_discovery_lists_it() -> None:
+    assert check_grants(("jwt_bearer",), confidential=True) == (JWT_BEARER,)
+    with pytest.raises(InvalidInput, match="confidential clients only"):
+        check_grants(("jwt_bearer",), confidential=False)
+    world = OAuthWorld()
+    metadata = world.client.get("/.well-known/oauth-authorization-server").get_json()
+    assert JWT_BEARER in metadata["grant_types_supported"]
+    # a client that did not opt in is told so
+    plain = world.register("--confidential")
+    answer = world.post_token(plain, grant_type=JWT_BEARER, assertion="a.b.c")
+    assert answer.get_json()["error"] == "unauthorized_client"
