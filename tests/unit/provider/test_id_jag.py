@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -110,3 +112,38 @@ def test_the_grant_is_a_confidential_clients_opt_in_and_discovery_lists_it() -> 
     plain = world.register("--confidential")
     answer = world.post_token(plain, grant_type=JWT_BEARER, assertion="a.b.c")
     assert answer.get_json()["error"] == "unauthorized_client"
+
+
+def _b64(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+def test_no_malformed_assertion_or_actor_token_is_a_server_error() -> None:
+    world = OAuthWorld()
+    agent = world.register("--confidential", "--grant", "jwt_bearer", "--grant", "token_exchange")
+    header = {"typ": JAG_TYPE, "alg": "ES256"}
+    issuer = world.client.get("/.well-known/openid-configuration").get_json()["issuer"]
+    shapes: list[str] = [
+        "a.b.c",
+        "x" * 20000,
+        ".".join([_b64(["a"]), _b64({}), "sig"]),
+        ".".join([_b64({**header, "kid": 7}), _b64({"iss": issuer}), "sig"]),
+        ".".join([_b64(header), _b64({"iss": ["a"], "sub": 1}), "sig"]),
+        ".".join([_b64(header), _b64({"iss": "https://idp.example"}), "c2ln"]),
+        ".".join([_b64({**header, "alg": "none"}), _b64({"iss": issuer}), ""]),
+        "é.é.é",
+    ]
+    for shape in shapes:
+        answer = world.post_token(agent, grant_type=JWT_BEARER, assertion=shape)
+        assert answer.status_code == 400, (shape[:40], answer.get_data(as_text=True))
+        assert answer.get_json()["error"] in ("invalid_grant", "invalid_request")
+        exchange = world.post_token(
+            agent,
+            grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
+            subject_token=shape,
+            subject_token_type="urn:ietf:params:oauth:token-type:access_token",
+            actor_token=shape,
+            actor_token_type="urn:ietf:params:oauth:token-type:access_token",
+            resource="https://api.example.com/",
+        )
+        assert exchange.status_code == 400, exchange.get_data(as_text=True)
