@@ -107,6 +107,9 @@ def test_three_agents_chain_and_a_fourth_is_refused(world: EmulatorWorld) -> Non
     assert claims["act"] == {"sub": ids[2], "act": {"sub": ids[1], "act": {"sub": ids[0]}}}
     assert len(claims[ACT_GRANTS]) == 3
     assert all(active(world, service, token) for token in (first, second, third))
+    auth = {"client_id": service["client_id"], "client_secret": service["client_secret"]}
+    seen = world.client.post("/oauth/introspect", data={"token": third, **auth}).get_json()
+    assert seen["act"] == claims["act"] and ACT_GRANTS not in seen  # RFC 8693 §4.1
     fourth = exchange(world, service, third, API, agents[3][1])
     assert "3 actors" in refused(fourth, "invalid_grant")
 
