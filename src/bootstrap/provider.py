@@ -234,6 +234,7 @@ def bind_id_jag(
         upstream=sso.oidc_client,
         box=signed_in.signin.secret_box,
         identities=accounts.identities,
+        orgs=accounts.active_orgs,
         users=accounts.users,
         grants=own.oauth_grants,
         catalogue=catalogue,

@@ -23,12 +23,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from application.orgs.members.members import AddMember
 from application.sso.arrival import identity_provider
 from bootstrap import build_adapters, build_app
 from domain.clients.oauth import JWT_BEARER
 from domain.provider.id_jag import JAG_TYPE
 from interfaces.provider.routes import EXTENSION
-from tests.support.api import bearer, login, register
+from tests.support.api import bearer, login, register, services
 from tests.support.dpop import claims_of
 from tests.support.oauth import EmulatorWorld
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, KEY, OidcIdpForTests, oidc_idp
@@ -245,6 +246,9 @@ def test_an_org_idps_id_jag_names_its_linked_account_and_only_its_orgs_resources
     listed = world.client.get("/orgs/other/connections", headers=owner).get_json()
     for found in listed["items"] if isinstance(listed, dict) else listed:
         world.client.delete(f"/orgs/other/connections/{found['id']}", headers=owner)
+    corp_jag = jag(world, agent, "corp-U019488227", **signed)
+    assert "not a member" in refused(redeem(world.client, agent, corp_jag))
+    services(world.app).orgs.members.add_member(AddMember("corp", "alice", ("member",)))
     answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
     assert answer.status_code == 200, answer.get_json()
     assert claims_of(answer.get_json()["access_token"])["sub"] == person

@@ -17,7 +17,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.clients.api_resources import CatalogueCache
 from application.federation.upstream import UpstreamClient, client_secret
-from application.ports import Clock, SecretBox
+from application.ports import ActiveOrgs, Clock, SecretBox
 from application.provider.ports import OAuthGrants, OAuthPolicy, ProviderTokens, SignedAssertions
 from application.sso.arrival import identity_provider
 from application.sso.ports import Connections
@@ -38,6 +38,10 @@ UNKNOWN_ISSUER = (
 BAD_SIGNATURE = "The ID-JAG's signature is not one of its issuer's keys."
 KEYS_UNREADABLE = "The issuer's keys cannot be read right now; try again."
 NO_ACCOUNT = "The ID-JAG names no account here that may sign in."
+NOT_A_MEMBER = (
+    "The ID-JAG names someone who is not a member of the organization whose identity "
+    "provider issued it."
+)
 NOT_A_RESOURCE = "The ID-JAG's resource is not an API resource this client may have tokens for."
 ANOTHER_ORGS_RESOURCE = (
     "The ID-JAG's resource does not allow the organization whose identity provider issued it."
@@ -73,8 +77,9 @@ class JagRedemptions:
     """ID-JAGs redeemed: ``keys`` are firegate's own (None: the provider is off),
     ``assertions`` read a JWT and check its signature, ``connections`` and ``upstream``
     (with ``box`` opening a connection's client secret) find an org's issuer and its keys,
-    ``identities`` the account a connection links a ``sub`` to, ``catalogue`` the API
-    resources, ``grants`` keep the spent ``jti`` with the grant given."""
+    ``identities`` the account a connection links a ``sub`` to, ``orgs`` whether it is a
+    member of the connection's org, ``catalogue`` the API resources, ``grants`` keep the
+    spent ``jti`` with the grant given."""
 
     keys: ProviderTokens | None
     assertions: SignedAssertions
@@ -82,6 +87,7 @@ class JagRedemptions:
     upstream: UpstreamClient
     box: SecretBox
     identities: IdentityRepository
+    orgs: ActiveOrgs
     users: UserRepository
     grants: OAuthGrants
     catalogue: CatalogueCache
@@ -157,6 +163,8 @@ class JagRedemptions:
             user = self.identities.find_by_identity(identity_provider(connection.id), jag.subject)
         if user is None or user.disabled:
             raise JagRefused(NO_ACCOUNT)
+        if connection is not None and self.orgs.member_org(connection.org_id, user.id) is None:
+            raise JagRefused(NOT_A_MEMBER)  # an org's IdP speaks for the org's members only
         return user
 
     def _check_resource(self, resource: str, client: OAuthClient, org_id: str | None) -> None:
