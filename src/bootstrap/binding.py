@@ -81,6 +81,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             shared,
             clients=lent.clients.cache,
             deliveries=a.events.webhook_deliveries,
+            sso=a.sso,
+            catalogue=lent.clients.catalogue,
         ),
         resources=resources.wire(a.resources, settings, shared),
         migration=migration.wire(

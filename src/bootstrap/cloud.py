@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from application.federation.upstream import Authorization, UpstreamClaims, UpstreamClient
 from application.ports import CustomTokenMinter, ExternalIdentity, FileStore, IdentityVerifier
@@ -87,3 +87,6 @@ class UpstreamClientOnFirstUse(_FirstUse[UpstreamClient]):
         self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
     ) -> UpstreamClaims:
         return self.adapter().id_token_claims(provider, secret, id_token, nonce)
+
+    def signing_keys(self, provider: UpstreamProvider, secret: str) -> list[dict[str, Any]]:
+        return self.adapter().signing_keys(provider, secret)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.profile_schema import ProfileSchemas
+from application.clients.api_resources import CatalogueCache
 from application.clients.ports import ClientCache
 from application.events.security_events import SessionEnds
 from application.events.webhooks.ports import (
@@ -23,6 +24,7 @@ from application.provider.authorization.device import DeviceAuthorizations, Devi
 from application.provider.authorization.pushed import PushedAuthorizations
 from application.provider.claims import ProviderAccounts
 from application.provider.grants import CodesAndGrants
+from application.provider.id_jag import JagRedemptions
 from application.provider.logout import BackchannelLogout, ClientLogoutLog, LogoutChannel
 from application.provider.minting import TokenMint
 from application.provider.ports import (
@@ -41,10 +43,12 @@ from bootstrap.federation import SignedIn
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
+from bootstrap.sso import SsoAdapters
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
+from infrastructure.provider.assertions import JoseSignedAssertions
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from infrastructure.settings import Settings
 
@@ -212,6 +216,33 @@ def bind_minting(
     )
 
 
+def bind_id_jag(
+    own: ProviderAdapters,
+    settings: Settings,
+    signed_in: SignedIn,
+    *,
+    sso: SsoAdapters,
+    catalogue: CatalogueCache,
+) -> JagRedemptions:
+    """ID-JAGs: firegate's own keys, or an org's OpenID connection's, read by the client its
+    sign-in uses (under the webhooks' rules); the account its sign-in links."""
+    accounts = signed_in.accounts
+    return JagRedemptions(
+        keys=own.provider_tokens,
+        assertions=JoseSignedAssertions(),
+        connections=sso.connections,
+        upstream=sso.oidc_client,
+        box=signed_in.signin.secret_box,
+        identities=accounts.identities,
+        orgs=accounts.active_orgs,
+        users=accounts.users,
+        grants=own.oauth_grants,
+        catalogue=catalogue,
+        clock=signed_in.platform.clock,
+        policy=oauth_policy(settings),
+    )
+
+
 def bind_pushed(own: ProviderAdapters, *, platform: Platform) -> PushedAuthorizations:
     return PushedAuthorizations(
         pushed=own.pushed_requests, seal=own.request_seal, clock=platform.clock
@@ -231,9 +262,12 @@ def wire(
     *,
     clients: ClientCache,
     deliveries: WebhookDeliveries,
+    sso: SsoAdapters,
+    catalogue: CatalogueCache,
 ) -> ProviderServices:
     """The OpenID provider's use cases; ``clients``: this process's copies of the clients;
-    ``deliveries``: the webhook outbox, which holds the clients' logout tokens."""
+    ``deliveries``: the webhook outbox, which holds the clients' logout tokens; ``sso``: the
+    org connections an ID-JAG's issuer may be; ``catalogue``: the API resources."""
     accounts, signin, platform = signed_in.accounts, signed_in.signin, shared.platform
     return ProviderServices(
         accounts=bind_accounts(accounts=accounts, signin=signin, platform=platform),
@@ -250,6 +284,7 @@ def wire(
             clients=clients,
         ),
         grants=bind_grants(own, settings, accounts=accounts, platform=platform),
+        id_jag=bind_id_jag(own, settings, signed_in, sso=sso, catalogue=catalogue),
         introspection=bind_introspection(
             own, accounts=accounts, platform=platform, clients=clients
         ),

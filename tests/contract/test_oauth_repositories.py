@@ -17,7 +17,14 @@ from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE, OAuthClient, digest
 from domain.provider.dpop import InvalidProof, SpentProof
-from domain.provider.grants import CODE_TTL, AuthorizationCode, Consent, RotateOutcome, SpendOutcome
+from domain.provider.grants import (
+    CODE_TTL,
+    AuthorizationCode,
+    Consent,
+    Grant,
+    RotateOutcome,
+    SpendOutcome,
+)
 from infrastructure.firestore.events.security_events import write_staged
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.clients import FakeOAuthClients
@@ -320,6 +327,9 @@ def test_a_grant_and_its_account_are_read_together(
     assert both.load_revocable(grant_id, "u1", "j1") == (grant, alice, True)
     assert both.load_revocable("no-grant", "nobody", "j1") == (None, None, True)
     assert both.load_revocable(grant_id, "u1", "a/b") == (grant, alice, False)
+    # with the grants of a delegated token's agents: each in the same read, in their order
+    chain = both.load_chain(grant_id, "u1", "j1", (grant_id, "no-grant", "a/b", grant_id))
+    assert chain == (grant, alice, True, (grant, None, None, grant))
 
 
 def test_a_grant_is_read_with_its_version_and_rotated_from_that_read(
@@ -446,6 +456,25 @@ def test_a_clients_resources_a_grants_and_a_consents_are_kept(
     consent = grants.get_consent("u1", "c1")
     assert consent is not None and consent.covers(("openid",), "https://api.example.com/")
     assert not consent.covers(("openid",), "https://other.example/")
+
+
+def test_an_asserted_grant_is_created_once_with_its_jti_by_thirty_parallel_uses(
+    grants: OAuthGrants,
+) -> None:
+    spent = SpentProof("c" * 64, NOW + timedelta(minutes=5))
+
+    def redeem(n: int) -> bool:
+        grant = Grant(f"asserted{n}", "u1", "c1", "chat.read", NOW, 0, issued=True)
+        return grants.add_asserted(grant, spent)
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(redeem, range(30)))
+    assert outcomes.count(True) == 1
+    (winner,) = [n for n, won in enumerate(outcomes) if won]
+    kept = grants.get(f"asserted{winner}")
+    assert kept is not None and kept.issued and kept.scope == "chat.read"
+    assert [grants.get(f"asserted{n}") for n in range(30) if n != winner] == [None] * 29
+    assert grants.spend_proof(spent) is False  # the same store as any value used once
 
 
 def test_a_dpop_proof_is_spent_once_by_thirty_parallel_uses(grants: OAuthGrants) -> None:

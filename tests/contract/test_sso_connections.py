@@ -225,3 +225,17 @@ def test_a_connection_stored_before_reads_its_creator_as_its_mappings_setter(
     found = FirestoreConnections(firestore).get(connection.id)
     assert found is not None and found.mapped_by == "u1"  # its creator
     assert found.draft is not None and found.draft.mapped_by == "u2"  # the link's owner
+
+
+def test_openid_connections_are_found_by_their_issuer(connections: Connections) -> None:
+    corp = replace(
+        made("o7", "oidc", "Corp"), oidc=OidcIdp("https://idp.corp.example/", "cid", "sealed")
+    )
+    other = replace(made("o8", "oidc", "Other"), oidc=OidcIdp("https://idp.other.example"))
+    saml = made("o9")
+    for connection in (corp, other, saml):
+        connections.add(connection)
+    for issuer in ("https://idp.corp.example", "https://idp.corp.example/"):
+        assert [c.id for c in connections.oidc_by_issuer(issuer)] == [corp.id]
+    assert connections.oidc_by_issuer("https://idp.unknown.example") == []
+    assert connections.oidc_by_issuer("") == []

@@ -88,6 +88,14 @@ class FakeOAuthGrants:
             self.spent_proofs[proof.key] = proof.expires_at
             return True
 
+    def add_asserted(self, grant: Grant, spent: SpentProof) -> bool:
+        with self.lock:
+            if spent.key in self.spent_proofs or grant.id in self.grants:
+                return False
+            self.spent_proofs[spent.key] = spent.expires_at
+            self.grants[grant.id] = grant
+            return True
+
     def get(self, grant_id: str) -> Grant | None:
         return self.grants.get(grant_id)
 
@@ -220,3 +228,9 @@ class FakeGrantHolders:
     ) -> tuple[Grant | None, User | None, bool]:
         grant, user = self.load(grant_id, user_id)
         return grant, user, self.grants.token_revoked(jti)
+
+    def load_chain(
+        self, grant_id: str, user_id: str, jti: str, agent_grants: tuple[str, ...]
+    ) -> tuple[Grant | None, User | None, bool, tuple[Grant | None, ...]]:
+        agents = tuple(self.grants.grants.get(agent) for agent in agent_grants)
+        return (*self.load_revocable(grant_id, user_id, jti), agents)

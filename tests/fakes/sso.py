@@ -10,7 +10,12 @@ from datetime import datetime
 from application.outbound import DocumentTooLarge, WebhookUnreachable
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Conflict
-from domain.sso.connections import CONNECTIONS_MAX, Connection, no_such_connection
+from domain.sso.connections import (
+    CONNECTIONS_MAX,
+    Connection,
+    ConnectionKind,
+    no_such_connection,
+)
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -40,6 +45,15 @@ class FakeConnections:
     def list_for(self, org_id: str) -> list[Connection]:
         with self.lock:
             return sorted(self._of(org_id), key=lambda c: (c.created_at, c.id))
+
+    def oidc_by_issuer(self, issuer: str) -> list[Connection]:
+        bare = issuer.rstrip("/")
+        with self.lock:
+            return [
+                c
+                for c in self.connections.values()
+                if c.kind is ConnectionKind.OIDC and bare and c.oidc.issuer.rstrip("/") == bare
+            ]
 
     def any_active(self) -> bool:
         with self.lock:

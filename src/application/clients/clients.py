@@ -37,6 +37,7 @@ class CreateClient:
     pkce_required: bool = True  # False: a confidential client that may go without PKCE
     resource_scopes: tuple[str, ...] = ()  # API resources' scopes it may ask for (at them)
     par_required: bool = False  # its authorization requests only through /oauth/par
+    agent: bool = False  # an agent: its tokens are a delegation's actor tokens
     # private_key_jwt (RFC 7523): its public keys (a JWK Set), or where it publishes them;
     # such a client is confidential and gets no secret
     jwks: object = None
@@ -184,6 +185,7 @@ class ClientRegistry:
             pkce_required=cmd.pkce_required,
             resource_scopes=allowed,
             par_required=cmd.par_required,
+            agent=cmd.agent,
             jwks=cmd.jwks,
             jwks_uri=cmd.jwks_uri,
             backchannel_logout_uri=cmd.backchannel_logout_uri,

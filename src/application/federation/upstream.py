@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from application.accounts.admin import require_admin
 from application.federation.linking import (
@@ -108,6 +108,12 @@ class UpstreamClient(Protocol):
         self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
     ) -> UpstreamClaims:
         """A native app's ID token validated as ``claims`` validates one; Unauthenticated."""
+        ...
+
+    def signing_keys(self, provider: UpstreamProvider, secret: str) -> list[dict[str, Any]]:
+        """The provider's public keys (its JWK Set, at the ``jwks_uri`` its discovery
+        names), as the ID tokens' check reads and keeps them; Unavailable when they cannot be
+        read."""
         ...
 
 

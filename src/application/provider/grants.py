@@ -155,15 +155,28 @@ def read_live_grant(
     holders: GrantHolders,
     jti: str | None = None,
     versioned: bool = False,
+    agent_grants: tuple[str, ...] = (),
 ) -> GrantWithAccount | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
     too (one from an exchange) is none. With the account's id known (an access token's
     ``sub``, a refresh token that names it), the grant, the account (and the token's
     revocation) are read in one round trip; a grant of another account than the one named is
-    none. ``versioned``: the grant's version too, for a rotation to be written under."""
+    none. ``versioned``: the grant's version too, for a rotation to be written under. With
+    ``agent_grants`` (a delegated token's, with its ``jti`` and account), the person's grant
+    to each agent of its chain must hold too: read in the same round trip
+    (docs/decisions/0553-act-chains-may-act-and-their-end.md)."""
     revoked, read = False, None
-    if user_id is None:
+    if agent_grants and user_id is not None and jti is not None:
+        grant, user, revoked, agents = holders.load_chain(grant_id, user_id, jti, agent_grants)
+        if user is not None and not all(
+            agent is not None and agent.user_id == user.id and agent.live(user.token_version)
+            for agent in agents
+        ):
+            return None
+    elif agent_grants:
+        return None  # a chain is read with its account and jti, never without
+    elif user_id is None:
         grant = grants.get(grant_id)
         user = users.get(grant.user_id) if grant is not None else None
         revoked = jti is not None and grants.token_revoked(jti)

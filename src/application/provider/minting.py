@@ -28,7 +28,13 @@ from application.provider.tokens import GRANT_CLAIM
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import hook_claims
 from domain.accounts.users import User
-from domain.provider.token_exchange import ID_JAG_LIFETIME, actor, expiry, id_jag_claims
+from domain.provider.token_exchange import (
+    ID_JAG_LIFETIME,
+    Delegation,
+    actor,
+    expiry,
+    id_jag_claims,
+)
 from domain.signin.active_org import ActiveOrg
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
@@ -108,6 +114,9 @@ class MintExchangedToken:
     target: str
     scope: tuple[str, ...]
     jkt: str | None = None  # RFC 9449: the exchanging client's DPoP key
+    # Who acts (``act``, the agents' grants, ``may_act``); None: the exchanging client,
+    # after whoever acted in the subject
+    delegation: Delegation | None = None
 
 
 @dataclass(frozen=True)
@@ -236,9 +245,10 @@ class TokenMint:
             "scope": " ".join(cmd.scope),
             "sub": subject["sub"],
             "aud": cmd.target,
-            "act": actor(cmd.client_id, subject.get("act")),
             GRANT_CLAIM: subject[GRANT_CLAIM],  # revoking the person's grant ends it too
         }
+        delegation = cmd.delegation or Delegation(actor(cmd.client_id, subject.get("act")))
+        claims.update(delegation.claims())  # an agent's grant ends it too
         if "auth_time" in subject:
             claims["auth_time"] = subject["auth_time"]
         if cmd.jkt is not None:

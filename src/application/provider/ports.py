@@ -66,6 +66,11 @@ class OAuthGrants(Protocol):
         kept already (a replay)."""
         ...
 
+    def add_asserted(self, grant: Grant, spent: SpentProof) -> bool:
+        """Keep an assertion redeemed once (``spent``, an ID-JAG's ``jti``) and create the
+        grant it gives, in one commit; False, nothing stored, if it was kept already."""
+        ...
+
     def get(self, grant_id: str) -> Grant | None:
         """The grant, or None."""
         ...
@@ -151,6 +156,28 @@ class GrantHolders(Protocol):
     ) -> tuple[Grant | None, User | None, bool]:
         """The grant, the account and whether the access token ``jti`` was revoked by itself
         (``OAuthGrants.revoke_token``), in one read."""
+        ...
+
+    def load_chain(
+        self, grant_id: str, user_id: str, jti: str, agent_grants: tuple[str, ...]
+    ) -> tuple[Grant | None, User | None, bool, tuple[Grant | None, ...]]:
+        """``load_revocable`` and, in the same read, each of ``agent_grants`` (None where
+        absent), in their order."""
+        ...
+
+
+class SignedAssertions(Protocol):
+    """Reads JWTs signed by others (an ID-JAG): their parts, and whether a key signed one."""
+
+    def parts(self, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The header and the claims of a compact JWS, unverified; None if it is not one."""
+        ...
+
+    def verified(
+        self, token: str, keys: list[dict[str, Any]], algorithms: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """Its claims if one of ``keys`` (public JWKs) signed it with one of ``algorithms``;
+        None otherwise. No claim is checked here."""
         ...
 
 

@@ -13,7 +13,7 @@ from application.ports import Clock
 from application.provider.grants import LiveRefresh, live_refresh, read_live_grant
 from application.provider.ports import GrantHolders, OAuthGrants, ProviderTokens
 from domain.accounts.users import User
-from domain.provider.token_exchange import exchanged
+from domain.provider.token_exchange import chain_grants, exchanged
 
 GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
 
@@ -53,7 +53,8 @@ class TokenIntrospection:
     def token_state(self, cmd: InspectToken) -> TokenState | None:
         """An access token with whether it still holds, or a refresh token as such; None if
         it is neither. Liveness: the grant it came from (a user's token; one from an exchange
-        also whether it was revoked by itself), or its client and whether it was revoked (a
+        also whether it was revoked by itself, and whether the person's grant to each agent
+        of its ``act`` chain still holds), or its client and whether it was revoked (a
         client's own)."""
         token, keys, clients, grants = cmd.token, self.keys, self.clients, self.grants
         dots = token.count(".")
@@ -71,6 +72,7 @@ class TokenIntrospection:
                     users=self.users,
                     holders=self.holders,
                     jti=jti,
+                    agent_grants=chain_grants(claims) if jti is not None else (),
                 )
                 account = holding.account if holding is not None else None
                 return TokenState(claims, holding is not None, account=account)

@@ -37,6 +37,11 @@ class Connections(Protocol):
     def any_active(self) -> bool:
         """Whether any org has an active connection (one indexed read at most)."""
 
+    def oidc_by_issuer(self, issuer: str) -> list[Connection]:
+        """The OpenID connections whose issuer is ``issuer`` (with or without a trailing
+        slash), in any status (at most a few)."""
+        ...
+
     def active_page(self, after: str | None, limit: int) -> list[Connection]:
         """Up to ``limit`` active connections of every org by id, after the id ``after``."""
         ...

@@ -30,9 +30,16 @@ MAX_REDIRECT_URIS = 10
 MAX_NAME_CHARS = 100
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"  # RFC 7523 §2.1: an ID-JAG
 # The grants a client uses only once allowed them (``clients create --grant NAME``), by the
 # short names the command line takes (docs/reference/oauth.md, "Client grants").
-OPT_IN_GRANTS = {"device_code": DEVICE_CODE, "token_exchange": TOKEN_EXCHANGE}
+OPT_IN_GRANTS = {
+    "device_code": DEVICE_CODE,
+    "token_exchange": TOKEN_EXCHANGE,
+    "jwt_bearer": JWT_BEARER,
+}
+# Those that authenticate the client and so are for confidential clients only
+CONFIDENTIAL_GRANTS = {TOKEN_EXCHANGE: "Token exchange", JWT_BEARER: "The JWT bearer grant"}
 
 
 def digest(secret: str) -> str:
@@ -95,8 +102,10 @@ def may_introspect(client: OAuthClient, *, issued_to: object, kind: str, audienc
 
 
 def check_grants(grants: tuple[str, ...], *, confidential: bool) -> tuple[str, ...]:
-    """The opt-in grants of a client, by their short names or their URIs: token exchange is
-    for confidential clients only (RFC 8693 §2.1: it authenticates the exchanging client)."""
+    """The opt-in grants of a client, by their short names or their URIs: token exchange and
+    the JWT bearer grant are for confidential clients only (RFC 8693 §2.1 authenticates the
+    exchanging client; an ID-JAG names the client that redeems it,
+    docs/decisions/0552-redeeming-an-id-jag.md)."""
     known = {**OPT_IN_GRANTS, **{uri: uri for uri in OPT_IN_GRANTS.values()}}
     unknown = [grant for grant in grants if grant not in known]
     if unknown:
@@ -105,10 +114,11 @@ def check_grants(grants: tuple[str, ...], *, confidential: bool) -> tuple[str, .
             "grant", f"Unknown grant: {unknown[0]} (one of {choices}).", "invalid_grant_type"
         )
     found = tuple(dict.fromkeys(known[grant] for grant in grants))
-    if TOKEN_EXCHANGE in found and not confidential:
-        raise InvalidInput.field(
-            "grant", "Token exchange is for confidential clients only.", "invalid_grant_type"
-        )
+    for uri, name in CONFIDENTIAL_GRANTS.items():
+        if uri in found and not confidential:
+            raise InvalidInput.field(
+                "grant", f"{name} is for confidential clients only.", "invalid_grant_type"
+            )
     return found
 
 
@@ -181,6 +191,10 @@ class OAuthClient:
     # RFC 9126 §6: its authorization requests come only through /oauth/par
     # (``require_pushed_authorization_requests``); one sent in the browser's URL is refused.
     par_required: bool = False
+    # An agent (``clients create --agent``): its access tokens are the ``actor_token`` of a
+    # delegation, named in the ``act`` chain of the tokens made for the person it acts for
+    # (docs/decisions/0551-what-makes-a-client-an-agent.md).
+    agent: bool = False
     # ``private_key_jwt`` (RFC 7523): a confidential client without a secret, whose signed
     # assertions are checked with these public keys (a JWK Set's JSON), or those at jwks_uri.
     jwks: str | None = None
@@ -221,6 +235,7 @@ class OAuthClient:
         pkce_required: bool = True,
         resource_scopes: tuple[str, ...] = (),
         par_required: bool = False,
+        agent: bool = False,
         jwks: object = None,
         jwks_uri: str | None = None,
         backchannel_logout_uri: str | None = None,
@@ -274,6 +289,7 @@ class OAuthClient:
             pkce_required=pkce_required,
             resource_scopes=resource_scopes,
             par_required=par_required,
+            agent=agent,
             jwks=keys,
             jwks_uri=keys_uri,
             backchannel_logout_uri=(

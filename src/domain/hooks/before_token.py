@@ -28,7 +28,7 @@ RESERVED_CLAIMS = frozenset(
         # a session's access token (docs/reference/sessions.md, "The tokens")
         *("user_id", "role", "org"),
         # the OpenID provider's access token
-        *("grant_id", "userinfo_claims", "hook_claims"),
+        *("grant_id", "userinfo_claims", "hook_claims", "act_grants"),
         # the provider's ID token and userinfo, by scope (docs/reference/oauth.md)
         *("preferred_username", "name", "given_name", "family_name", "locale", "updated_at"),
         *("email", "email_verified", "roles", "org_id", "org_slug", "org_roles"),

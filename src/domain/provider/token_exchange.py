@@ -1,7 +1,9 @@
 """OAuth 2.0 Token Exchange (RFC 8693), the part firegate serves: a confidential client
 exchanges a person's access token issued for it for one for another resource, narrowing
-only, with ``act`` naming it (docs/reference/oauth.md, "Token exchange"); or the person's ID
-token firegate issued it for an identity assertion JWT authorization grant (ID-JAG,
+only, with ``act`` naming it, or naming the agent whose ``actor_token`` it presents
+(delegation: docs/agents-and-clis.md, "Agents acting for agents: act chains";
+docs/reference/oauth.md, "Token exchange"); or the person's ID token firegate issued it for
+an identity assertion JWT authorization grant (ID-JAG,
 draft-ietf-oauth-identity-assertion-authz-grant) to another resource's authorization server
 (docs/reference/oauth.md, "ID-JAG minting").
 
@@ -26,6 +28,21 @@ ID_JAG = (
 )
 ID_JAG_LIFETIME = 300  # seconds: a grant to be redeemed at once
 MAX_PARAMETER_CHARS = 8192  # a token of ours is well under 2 KB
+# How many actors an ``act`` chain holds at most: an exchange that would nest a fourth is
+# refused (docs/decisions/0553-act-chains-may-act-and-their-end.md).
+MAX_CHAIN = 3
+# The access token's private claim: the person's grant to each agent of its ``act`` chain
+# (outermost first), which must all still hold for the token to hold (introspection reads
+# them with the subject's grant, in one batched read)
+ACT_GRANTS = "act_grants"
+CHAIN_TOO_DEEP = (
+    f"The act chain would be more than {MAX_CHAIN} actors deep: a token from this many "
+    "delegations is not delegated again."
+)
+NOT_MAY_ACT = (
+    "The subject token's may_act does not name this actor: only the party it names may act "
+    "for the person."
+)
 
 
 class ExchangeRefused(Exception):
@@ -40,11 +57,13 @@ class ExchangeRefused(Exception):
 class ExchangeRequest:
     """RFC 8693 §2.1's parameters, as firegate takes them: one subject token (an access
     token), one target (``resource`` and/or ``audience``, naming the same thing), an optional
-    ``scope``; no ``actor_token`` (the client authenticates: it is the actor)."""
+    ``scope``, and an optional ``actor_token`` (an agent's access token: the agent is the
+    actor; without one the authenticated client is)."""
 
     subject_token: str
     target: str
     scope: tuple[str, ...] | None  # None: the subject token's own
+    actor_token: str | None = None
 
     @staticmethod
     def parse(form: Mapping[str, Sequence[str]]) -> ExchangeRequest:
@@ -62,10 +81,15 @@ class ExchangeRequest:
                 "invalid_request",
                 f"requested_token_type may only be {ACCESS_TOKEN} or {ID_JAG}.",
             )
-        if form.get("actor_token") or form.get("actor_token_type"):
+        actor_token = _one(form, "actor_token")
+        actor_type = _one(form, "actor_token_type")
+        if actor_token and actor_type != ACCESS_TOKEN:  # RFC 8693 §2.1: required with it
             raise ExchangeRefused(
-                "invalid_request",
-                "actor_token is not supported: the authenticated client is the actor.",
+                "invalid_request", f"actor_token_type must be {ACCESS_TOKEN} with an actor_token."
+            )
+        if actor_type is not None and not actor_token:
+            raise ExchangeRefused(
+                "invalid_request", "actor_token_type is sent only with an actor_token."
             )
         resource, audience = _one(form, "resource"), _one(form, "audience")
         if resource is not None and audience is not None and resource != audience:
@@ -79,7 +103,7 @@ class ExchangeRequest:
             )
         scope = _one(form, "scope")
         asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
-        return ExchangeRequest(subject_token, target, asked)
+        return ExchangeRequest(subject_token, target, asked, actor_token or None)
 
 
 def requested_type(form: Mapping[str, Sequence[str]]) -> str | None:
@@ -222,6 +246,75 @@ def actor(client_id: str, subject_act: object) -> dict[str, Any]:
     if isinstance(subject_act, dict) and subject_act:
         claim["act"] = subject_act
     return claim
+
+
+def chain_depth(act: object) -> int:
+    """How many actors an ``act`` claim nests (RFC 8693 §4.1: each may hold the one before)."""
+    depth = 0
+    while isinstance(act, dict) and act:
+        depth, act = depth + 1, act.get("act")
+    return depth
+
+
+def chain_grants(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The person's grants to the agents of a token's chain (``ACT_GRANTS``), as minted."""
+    found = claims.get(ACT_GRANTS)
+    if not isinstance(found, list):
+        return ()
+    return tuple(grant for grant in found if isinstance(grant, str) and grant)
+
+
+def may_act(subject: Mapping[str, Any], actor_id: str, issuer: str) -> bool:
+    """RFC 8693 §4.4: where the subject token carries ``may_act``, only the party it names
+    (its ``sub``, and its ``iss`` if it has one) may act for the subject; a ``may_act`` of
+    any other shape names nobody. A token without one leaves it to the other rules."""
+    if "may_act" not in subject:
+        return True
+    named = subject["may_act"]
+    if not isinstance(named, dict) or not isinstance(named.get("sub"), str):
+        return False
+    if "iss" in named and named["iss"] != issuer:
+        return False
+    return bool(named["sub"] == actor_id)
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """What an exchanged token says of who acts: its ``act`` chain, the person's grant to
+    each agent in it (``ACT_GRANTS``, outermost first), and the subject's ``may_act``, kept so
+    that no later actor escapes it."""
+
+    act: dict[str, Any]
+    agent_grants: tuple[str, ...] = ()
+    may_act: dict[str, Any] | None = None
+
+    def claims(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"act": self.act}
+        if self.agent_grants:
+            found[ACT_GRANTS] = list(self.agent_grants)
+        if self.may_act is not None:
+            found["may_act"] = self.may_act
+        return found
+
+
+def delegated(
+    subject: Mapping[str, Any], actor_id: str, issuer: str, agent_grant: str | None = None
+) -> Delegation:
+    """The delegation of an exchange whose actor is ``actor_id`` (an agent, with the person's
+    ``agent_grant`` to it, or the exchanging client): the actor outermost in ``act``, the
+    subject's chain within; refused (``invalid_grant``) past ``MAX_CHAIN`` actors, or for an
+    actor the subject's ``may_act`` does not name."""
+    if not may_act(subject, actor_id, issuer):
+        raise ExchangeRefused("invalid_grant", NOT_MAY_ACT)
+    if chain_depth(subject.get("act")) + 1 > MAX_CHAIN:
+        raise ExchangeRefused("invalid_grant", CHAIN_TOO_DEEP)
+    grants = chain_grants(subject)
+    if agent_grant is not None:
+        grants = (agent_grant, *grants)
+    kept = subject.get("may_act")
+    return Delegation(
+        actor(actor_id, subject.get("act")), grants, kept if isinstance(kept, dict) else None
+    )
 
 
 AGAIN_FOR_ITS_TARGET = (

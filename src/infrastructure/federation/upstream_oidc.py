@@ -240,6 +240,17 @@ class AuthlibUpstreamClient:
             raise _refused(f"{type(exc).__name__}: {exc}", provider) from None
         return _claims_of(claims, None)
 
+    def signing_keys(self, provider: UpstreamProvider, secret: str) -> list[dict[str, Any]]:
+        app = self._app(provider, secret)
+        try:
+            found = app.fetch_jwk_set()  # kept with the app's discovery document
+        except (requests.RequestException, RuntimeError, ValueError) as exc:
+            raise _unreachable(provider, exc) from None
+        keys = found.get("keys") if isinstance(found, dict) else None
+        return (
+            [dict(key) for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
+        )
+
     def _validated(
         self, app: _App, provider: UpstreamProvider, token: Mapping[str, Any], nonce: str
     ) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         "pkce": "required" if client.pkce_required else "optional",
         "resource_scopes": list(client.resource_scopes),
         "require_pushed_authorization_requests": client.par_required,
+        "agent": client.agent,
         "token_endpoint_auth_method": client.auth_method,
         **({"jwks_uri": client.jwks_uri} if client.jwks_uri else {}),
         "backchannel_logout_uri": client.backchannel_logout_uri,
@@ -92,6 +93,12 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     "sent in the browser's URL is refused.",
 )
 @click.option(
+    "--agent",
+    is_flag=True,
+    help="An agent: its access tokens may be the actor_token of a token exchange, and it "
+    "is named in the act chain of the tokens made for the person it acts for.",
+)
+@click.option(
     "--jwks",
     help="Its public keys, a JWK Set as JSON: it authenticates with private_key_jwt "
     "(RFC 7523) instead of a secret, and gets none.",
@@ -136,6 +143,7 @@ def create_client(  # click passes each option by its name
     pkce: str,
     resource_scopes: tuple[str, ...],
     require_par: bool,
+    agent: bool,
     jwks: str | None,
     jwks_uri: str | None,
     backchannel_logout_uri: str | None,
@@ -156,6 +164,7 @@ def create_client(  # click passes each option by its name
         pkce_required=pkce == "required",
         resource_scopes=resource_scopes,
         par_required=require_par,
+        agent=agent,
         jwks=jwks,
         jwks_uri=jwks_uri,
         backchannel_logout_uri=backchannel_logout_uri,

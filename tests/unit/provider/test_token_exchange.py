@@ -80,7 +80,10 @@ def test_what_is_not_served_is_refused_by_name() -> None:
     assert "subject_token" in refusal(subject_token="")[1]
     assert "requested_token_type" in refusal(requested_token_type=ID_TOKEN)[1]
     assert ExchangeRequest.parse(form(requested_token_type=ACCESS_TOKEN)).target == BILLING
-    assert "actor_token" in refusal(actor_token="a", actor_token_type=ACCESS_TOKEN)[1]
+    assert ExchangeRequest.parse(form(actor_token="a", actor_token_type=ACCESS_TOKEN)).actor_token
+    assert "actor_token_type" in refusal(actor_token="a")[1]
+    assert "actor_token_type" in refusal(actor_token="a", actor_token_type=ID_TOKEN)[1]
+    assert "actor_token_type" in refusal(actor_token_type=ACCESS_TOKEN)[1]
     assert refusal(subject_token=["a", "b"])[0] == "invalid_request"
     assert refusal(subject_token="a\nb")[0] == "invalid_request"
     assert refusal(subject_token="a" * 9000)[0] == "invalid_request"

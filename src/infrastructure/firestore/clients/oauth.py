@@ -37,6 +37,7 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "pkce_required": client.pkce_required,
         **({"resource_scopes": list(client.resource_scopes)} if client.resource_scopes else {}),
         "par_required": client.par_required,
+        "agent": client.agent,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
@@ -64,6 +65,7 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         pkce_required=data.get("pkce_required", True),  # a client kept before the field: yes
         resource_scopes=tuple(data.get("resource_scopes", ())),
         par_required=data.get("par_required", False),
+        agent=data.get("agent", False),
         jwks=data.get("jwks"),
         jwks_uri=data.get("jwks_uri"),
         backchannel_logout_uri=data.get("backchannel_logout_uri"),

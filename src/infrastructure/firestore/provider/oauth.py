@@ -15,7 +15,8 @@ transaction's locks on one document time out on the emulator), so of any number 
 exchanges exactly one wins and the others read the code spent. A refresh token rotates, and a
 grant is revoked, under the grant's update time.
 A grant and its account are read in one batchGet where both ids are known (with, for an
-access token from an exchange, whether it was revoked by itself).
+access token from an exchange, whether it was revoked by itself, and the person's grant to
+each agent of its ``act`` chain).
 """
 
 from __future__ import annotations
@@ -260,6 +261,14 @@ class FirestoreOAuthGrants:
             return False
         return True
 
+    def add_asserted(self, grant: Grant, spent: SpentProof) -> bool:
+        created = Write(f"{OAUTH_GRANTS}/{grant.id}", grant_to_doc(grant), create=True)
+        try:
+            self._commit([_proof_write(spent), created])
+        except Exists:
+            return False
+        return True
+
     def _commit(self, writes: list[Write]) -> None:
         commit(self._client, writes)
 
@@ -397,6 +406,27 @@ class FirestoreGrantHolders:
         )
         user = user_from_doc(user_id, user_data) if user_data is not None else None
         return grant, user, revoked is not None
+
+    def load_chain(
+        self, grant_id: str, user_id: str, jti: str, agent_grants: tuple[str, ...]
+    ) -> tuple[Grant | None, User | None, bool, tuple[Grant | None, ...]]:
+        readable = tuple(agent for agent in agent_grants if _document_id(agent))
+        if not _document_id(jti) or not _document_id(grant_id) or not _document_id(user_id):
+            return (*self.load_revocable(grant_id, user_id, jti), tuple(None for _ in agent_grants))
+        head = [f"{OAUTH_GRANTS}/{grant_id}", f"{USERS}/{user_id}", f"{OAUTH_REVOKED_TOKENS}/{jti}"]
+        paths = list(dict.fromkeys([*head, *(f"{OAUTH_GRANTS}/{a}" for a in readable)]))
+        found = dict(zip(paths, read_documents(self._client, paths), strict=True))
+        grant_data, user_data, revoked = (found[path] for path in head)
+        grant = (
+            grant_from_doc(grant_id, grant_data) if grant_data and "user_id" in grant_data else None
+        )
+        user = user_from_doc(user_id, user_data) if user_data is not None else None
+        agents = tuple(
+            grant_from_doc(agent, data) if data and "user_id" in data else None
+            for agent in agent_grants
+            for data in (found.get(f"{OAUTH_GRANTS}/{agent}"),)
+        )
+        return grant, user, revoked is not None, agents
 
     def load_code(
         self, code_hash: str, user_id: str

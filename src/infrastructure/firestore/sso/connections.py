@@ -35,6 +35,8 @@ from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 CONNECTIONS, SSO_ORGS = "sso_connections", "sso_orgs"
+MAX_BY_ISSUER = 20  # the connections of one issuer read at most (a few orgs may share one)
+MAX_ISSUER_QUERY_CHARS = 1000
 if TYPE_CHECKING:
     Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
@@ -230,6 +232,20 @@ class FirestoreConnections:
         active = ConnectionStatus.ACTIVE.value
         query = self._connections.where(filter=firestore.FieldFilter("status", "==", active))
         return bool(run_query(self._client, query.limit(1)))
+
+    def oidc_by_issuer(self, issuer: str) -> list[Connection]:
+        bare = issuer.rstrip("/")
+        if not bare or len(bare) > MAX_ISSUER_QUERY_CHARS:
+            return []
+        query = self._connections.where(
+            filter=firestore.FieldFilter("oidc.issuer", "in", [bare, bare + "/"])
+        )
+        found = run_query(self._client, query.limit(MAX_BY_ISSUER))
+        return [
+            connection
+            for connection in (connection_from_doc(id_, data) for id_, data in found)
+            if connection.kind is ConnectionKind.OIDC
+        ]
 
     def active_page(self, after: str | None, limit: int) -> list[Connection]:
         query = self._connections.where(

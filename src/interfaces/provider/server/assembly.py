@@ -51,6 +51,7 @@ from interfaces.provider.server.grants.grants import (
     access_token,
     save_token,
 )
+from interfaces.provider.server.grants.jwt_bearer import JwtBearerGrant
 from interfaces.provider.server.models.config import OAuthConfig
 from interfaces.provider.server.models.models import Client
 from interfaces.provider.server.models.scopes import check_known
@@ -100,6 +101,7 @@ def token_grants() -> tuple[tuple[type[Any], list[Any]], ...]:
         (ClientCredentials, []),
         (DeviceGrant, []),
         (TokenExchangeGrant, []),
+        (JwtBearerGrant, []),
     )
 
 

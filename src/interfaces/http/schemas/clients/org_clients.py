@@ -22,7 +22,7 @@ from interfaces.http.schemas.common import (
 
 # domain.clients.oauth's SCOPES and OPT_IN_GRANTS (a unit test holds them equal)
 Scope = Literal["openid", "profile", "email", "offline_access", "roles", "organization", "phone"]
-OptInGrant = Literal["device_code", "token_exchange"]
+OptInGrant = Literal["device_code", "token_exchange", "jwt_bearer"]
 ResourceScope = Annotated[
     str, Field(min_length=1, max_length=MAX_SCOPE_CHARS, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 ]
@@ -56,8 +56,9 @@ class OrgClientCreate(Strict):
     )
     grants: list[OptInGrant] = Field(
         default_factory=list,
-        max_length=2,
-        description="grants beyond the default ones (token_exchange: confidential clients)",
+        max_length=3,
+        description="grants beyond the default ones (token_exchange, jwt_bearer: confidential "
+        "clients)",
     )
     dpop_bound_access_tokens: bool = Field(
         default=False, description="its tokens are always DPoP-bound (RFC 9449)"

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
+from application.clients.clients import FindClient
 from application.provider.authorization.consent import ConsentQuery
 from application.provider.claims import Admission, FindAccount
 from application.provider.minting import MintExchangedToken, MintIdJag
@@ -20,6 +21,7 @@ from domain.provider.dpop import bound_key
 from domain.provider.token_exchange import (
     GRANT_TYPE,
     ID_JAG,
+    Delegation,
     ExchangeRefused,
     ExchangeRequest,
     IdJagRequest,
@@ -27,6 +29,8 @@ from domain.provider.token_exchange import (
     check_chain,
     id_jag_answer,
     id_token_for,
+    delegated,
+    exchanged,
     issued_for,
     narrowed_scope,
     requested_type,
@@ -84,6 +88,16 @@ NOT_NAMED = (
 )
 RESOURCE_SCOPES_ONLY = "An ID-JAG carries the resource's scopes only."
 NO_SCOPE_LEFT = "No scope of the resource is left for this client and this person."
+ACTOR_NOT_LIVE = "The actor_token is not valid: unknown, expired or revoked."
+ACTOR_NOT_AN_AGENT = (
+    "The actor_token was not issued to an agent: an agent is registered with "
+    "'clients create --agent'."
+)
+ACTOR_NOT_THE_PERSONS = (
+    "The actor_token is not the same person's: an agent acts for a person with the grant "
+    "that person gave it."
+)
+ACTOR_EXCHANGED = "The actor_token is from an exchange: an agent acts with its own token."
 BOUND_SUBJECT = (
     "The subject token is DPoP-bound: exchanging it needs a DPoP proof of the exchanging "
     "client's own key, to which the new token is bound."
@@ -104,11 +118,46 @@ class _Refusal(OAuth2Error):  # type: ignore[misc]
         self.error = error
 
 
+def _agent(actor_token: str, subject: dict[str, Any]) -> tuple[str, str]:
+    """The agent an ``actor_token`` is of, and the person's grant to it: a live access token
+    of the subject's person, issued to an agent client from that person's grant, not from an
+    exchange (docs/decisions/0551-what-makes-a-client-an-agent.md)."""
+    state = services().provider.introspection.token_state(InspectToken(actor_token))
+    if state is None or state.kind != "access_token" or not state.live:
+        raise _Refusal("invalid_grant", ACTOR_NOT_LIVE)
+    claims = state.claims
+    grant_id = claims.get(GRANT_CLAIM)
+    if not isinstance(grant_id, str) or claims.get("sub") != subject.get("sub"):
+        raise _Refusal("invalid_grant", ACTOR_NOT_THE_PERSONS)
+    if exchanged(claims):
+        raise _Refusal("invalid_grant", ACTOR_EXCHANGED)
+    agent_id = str(claims.get("client_id", ""))
+    agent = services().clients.clients.client(FindClient(agent_id))
+    if agent is None or not agent.agent:
+        raise _Refusal("invalid_grant", ACTOR_NOT_AN_AGENT)
+    return agent_id, grant_id
+
+
+def _delegation(
+    asked: ExchangeRequest, subject: dict[str, Any], client_id: str, issuer: str
+) -> Delegation:
+    """Who acts in the exchanged token: the agent of the ``actor_token``, else the client."""
+    actor_id, agent_grant = client_id, None
+    if asked.actor_token is not None:  # delegation: the agent acts, not the client
+        actor_id, agent_grant = _agent(asked.actor_token, subject)
+    try:
+        return delegated(subject, actor_id, issuer, agent_grant)
+    except ExchangeRefused as refused:
+        raise _Refusal(refused.error, refused.description) from refused
+
+
 class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[misc]
     """RFC 8693 for confidential clients that opted in: a person's access token issued for
-    the client, for one at another of the client's resources, no wider, with ``act``, never
-    outliving the subject token. With a DPoP proof (RFC 9449 §5; required of a client
-    registered so, and for a DPoP-bound subject token) the token is bound to its key."""
+    the client, for one at another of the client's resources, no wider, with ``act`` (the
+    client, or the agent of an ``actor_token``, within at most three actors, as the
+    subject's ``may_act`` allows), never outliving the subject token. With a DPoP proof
+    (RFC 9449 §5; required of a client registered so, and for a DPoP-bound subject token)
+    the token is bound to its key."""
 
     GRANT_TYPE = GRANT_TYPE
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
@@ -157,6 +206,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         not_admitted = services().provider.accounts.refusal(person)
         if not_admitted is not None:
             raise _Refusal("invalid_grant", REFUSALS[not_admitted])
+        delegation = _delegation(asked, claims, client.get_client_id(), config.issuer)
         try:
             check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
@@ -170,7 +220,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         if bound_key(claims) is not None and client.dpop is None:  # RFC 9449: kept bound
             raise InvalidDpopProofError(BOUND_SUBJECT)
         self.request.client = client
-        self.exchange = (claims, asked.target, scope)
+        self.exchange = (claims, asked.target, scope, delegation)
 
     def _id_jag(self, client: Client, asked: IdJagRequest) -> MintIdJag:
         """The draft's processing rules (§4.3.1) as firegate applies them: a registered API
@@ -226,7 +276,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             granted = services().provider.minting.mint_id_jag(self.minting)
             answered = id_jag_answer(granted.token, granted.expires_in, self.minting.scope)
             return 200, answered, self.TOKEN_RESPONSE_HEADER
-        subject, target, scope = self.exchange
+        subject, target, scope, delegation = self.exchange
         proof = self.request.client.dpop
         minted = services().provider.minting.mint_exchanged_token(
             MintExchangedToken(
@@ -235,6 +285,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
                 target=target,
                 scope=scope,
                 jkt=proof.jkt if proof is not None else None,
+                delegation=delegation,
             )
         )
         if minted is None:  # the subject's exp is now or past: nothing left to give

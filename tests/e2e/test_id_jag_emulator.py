@@ -1,0 +1,259 @@
+"""Redeeming ID-JAGs (the JWT bearer grant, RFC 7523, with
+draft-ietf-oauth-identity-assertion-authz-grant) on the Firestore emulator: one minted with
+firegate's own key and one with an org's OpenID connection's IdP key each give an access
+token for the person they name, for their resource, no refresh token; a replay, thirty
+parallel redemptions of one (one 200, 29 ``invalid_grant``), an expired one, another
+audience, another client, an unknown issuer, a forged signature and another org's resource
+are ``invalid_grant`` (docs/agents-and-clis.md, "An enterprise's IdP: ID-JAG")."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from application.orgs.members.members import AddMember
+from application.sso.arrival import identity_provider
+from bootstrap import build_adapters, build_app
+from domain.clients.oauth import JWT_BEARER
+from domain.provider.id_jag import JAG_TYPE
+from interfaces.provider.routes import EXTENSION
+from tests.support.api import bearer, login, register, services
+from tests.support.dpop import claims_of
+from tests.support.oauth import EmulatorWorld
+from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, KEY, OidcIdpForTests, oidc_idp
+from tests.support.races import RACERS, race
+from tests.support.settings import TEST_OIDC_KEY, make_settings
+
+# An active connection left behind would turn other modules' sign-in pages address-first.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("emptied_after")]
+
+CHAT = "https://chat.example.com/api"
+BOOKS = "https://books.example.com/api"
+DESCRIBED = (
+    *("--scope", "chat.read", "--description", "chat.read", "Read your chats"),
+    *("--scope", "chat.write", "--description", "chat.write", "Write chats"),
+)
+
+
+@pytest.fixture
+def adapters(firestore: Any) -> Any:
+    return build_adapters(make_settings(app_profile="local"), firestore=firestore)
+
+
+@pytest.fixture
+def app(adapters: Any) -> Flask:
+    return build_app(make_settings(app_profile="local"), adapters)
+
+
+@pytest.fixture
+def world(app: Flask) -> EmulatorWorld:
+    return EmulatorWorld(app)
+
+
+@pytest.fixture
+def idp() -> Iterator[OidcIdpForTests]:
+    with oidc_idp() as found:
+        yield found
+
+
+def cli(world: EmulatorWorld, *args: str) -> None:
+    result = world.app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+
+
+def agent_of(world: EmulatorWorld, *extra: str, resource: str = CHAT) -> dict[str, Any]:
+    return world.register(
+        "--confidential", "--grant", "jwt_bearer", "--resource", resource,
+        "--resource-scope", "chat.read", "--resource-scope", "chat.write", *extra,
+        name="Chat agent",
+    )  # fmt: skip
+
+
+def issuer_of(world: EmulatorWorld) -> str:
+    config = world.app.extensions[EXTENSION].get().config
+    return str(config.issuer)
+
+
+def own_kid(world: EmulatorWorld) -> str:
+    config = world.app.extensions[EXTENSION].get().config
+    return str(config.public_jwks[0]["kid"])
+
+
+def alice_id(world: EmulatorWorld) -> str:
+    """The account of the browser's person (alice), by a token of hers."""
+    app = world.register(name="Probe")
+    return str(claims_of(world.tokens(app)["access_token"])["sub"])
+
+
+def jag(
+    world: EmulatorWorld,
+    client: dict[str, Any],
+    sub: str,
+    *,
+    key: Any = TEST_OIDC_KEY,
+    alg: str = "ES256",
+    kid: str | None = None,
+    typ: str = JAG_TYPE,
+    **changes: Any,
+) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": issuer_of(world),
+        "sub": sub,
+        "aud": issuer_of(world),
+        "client_id": client["client_id"],
+        "jti": secrets.token_urlsafe(12),
+        "iat": now,
+        "exp": now + 120,
+        "resource": CHAT,
+        "scope": "chat.read openid offline_access",
+        **changes,
+    }
+    headers = {"typ": typ, "kid": kid or own_kid(world)}
+    return jwt.encode(claims, key, algorithm=alg, headers=headers)
+
+
+def redeem(client: FlaskClient, agent: dict[str, Any], assertion: str) -> TestResponse:
+    body = {
+        "grant_type": JWT_BEARER,
+        "assertion": assertion,
+        "client_id": agent["client_id"],
+        "client_secret": agent["client_secret"],
+    }
+    return client.post("/oauth/token", data=body)
+
+
+def refused(answer: TestResponse, error: str = "invalid_grant") -> str:
+    assert answer.status_code == 400, answer.get_json()
+    assert answer.get_json()["error"] == error, answer.get_json()
+    description: str = answer.get_json()["error_description"]
+    return description
+
+
+def active(world: EmulatorWorld, agent: dict[str, Any], token: str) -> bool:
+    auth = {"client_id": agent["client_id"], "client_secret": agent["client_secret"]}
+    found = world.client.post("/oauth/introspect", data={"token": token, **auth}).get_json()
+    return bool(found["active"])
+
+
+def test_an_id_jag_of_firegate_gives_an_access_token_once(world: EmulatorWorld) -> None:
+    cli(world, "resources", "add", CHAT, *DESCRIBED)
+    agent, person = agent_of(world), alice_id(world)
+    assertion = jag(world, agent, person)
+    answer = redeem(world.client, agent, assertion)
+    assert answer.status_code == 200, answer.get_json()
+    token = answer.get_json()
+    assert "refresh_token" not in token and token["token_type"] == "Bearer"
+    assert token["scope"] == "chat.read openid"  # the JAG's, within the client's
+    claims = claims_of(token["access_token"])
+    assert claims["sub"] == person and claims["aud"] == CHAT
+    assert claims["client_id"] == agent["client_id"]
+    assert active(world, agent, token["access_token"])
+    assert "already redeemed" in refused(redeem(world.client, agent, assertion))
+    # the grant it gave is the person's to end, as any app's
+    assert "Chat agent" in world.client.get("/account/apps").get_data(as_text=True)
+
+
+def test_thirty_parallel_redemptions_of_one_id_jag_give_one_token(world: EmulatorWorld) -> None:
+    cli(world, "resources", "add", CHAT, *DESCRIBED)
+    agent = agent_of(world)
+    assertion = jag(world, agent, alice_id(world))
+    outcomes = race(world.app, [lambda c: redeem(c, agent, assertion)] * RACERS)
+    assert Counter(o.status for o in outcomes) == {200: 1, 400: RACERS - 1}
+
+
+def test_each_wrong_id_jag_is_invalid_grant(world: EmulatorWorld) -> None:
+    cli(world, "resources", "add", CHAT, *DESCRIBED)
+    cli(world, "resources", "add", BOOKS, "--scope", "books", "--description", "books", "Books")
+    agent, person = agent_of(world), alice_id(world)
+    other = agent_of(world)
+    now = int(time.time())
+    forger = ec.generate_private_key(ec.SECP256R1())
+    cases = {
+        "expired": jag(world, agent, person, iat=now - 400, exp=now - 60),
+        "another audience": jag(world, agent, person, aud="https://elsewhere.example"),
+        "another client": jag(world, other, person),
+        "not trusted": jag(world, agent, person, iss="https://unknown.example"),
+        "signature": jag(world, agent, person, key=forger),
+        "not an ID-JAG": jag(world, agent, person, typ="JWT"),
+        "names no account": jag(world, agent, person + "x"),
+        "API resource this client": jag(world, agent, person, resource=BOOKS),
+    }
+    for said, assertion in cases.items():
+        assert said in refused(redeem(world.client, agent, assertion)), said
+    assert "assertion" in refused(redeem(world.client, agent, ""), "invalid_request")
+    plain = world.register("--confidential", "--resource", CHAT, name="No grant")
+    assert refused(redeem(world.client, plain, cases["expired"]), "unauthorized_client")
+
+
+def corp_with_connection(app: Flask, idp: OidcIdpForTests, slug: str) -> tuple[str, str]:
+    """A new org ``slug`` of a new owner, with an active OpenID connection to ``idp``: the
+    org's id and the connection's."""
+    client = app.test_client()
+    owner_name = f"owner{slug}"
+    register(client, owner_name)
+    owner = bearer(login(client, owner_name))
+    made = client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=owner)
+    assert made.status_code == 201, made.get_json()
+    body = {
+        "kind": "oidc",
+        "name": "Corp IdP",
+        "oidc": {"issuer": idp.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        "status": "active",
+    }
+    connection = client.post(f"/orgs/{slug}/connections", json=body, headers=owner)
+    assert connection.status_code == 201, connection.get_json()
+    return str(made.get_json()["id"]), str(connection.get_json()["id"])
+
+
+def test_an_org_idps_id_jag_names_its_linked_account_and_only_its_orgs_resources(
+    world: EmulatorWorld, adapters: Any, idp: OidcIdpForTests
+) -> None:
+    corp_id, connection_id = corp_with_connection(world.app, idp, "corp")
+    other_id, _ = corp_with_connection(world.app, idp, "other")
+    cli(world, "resources", "add", CHAT, *DESCRIBED)
+    cli(world, "resources", "allow", CHAT, "corp")
+    cli(world, "resources", "add", BOOKS, "--scope", "books", "--description", "books", "Books")
+    cli(world, "resources", "allow", BOOKS, "other")
+    person = alice_id(world)
+    now = datetime.now(UTC)
+    linked = adapters.accounts.identities.link_existing(
+        person,
+        identity_provider(connection_id),
+        "corp-U019488227",
+        lambda user: replace(user, updated_at=now),
+    )
+    assert linked is not None
+    agent = agent_of(world)
+    books_agent = agent_of(world, "--resource", BOOKS, resource=CHAT)
+    signed: dict[str, Any] = {"key": KEY, "alg": "RS256", "kid": "k1", "iss": idp.issuer}
+    answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
+    assert "not trusted" in refused(answer)  # one issuer for two orgs: whose word is unclear
+    # the other org's connection gone, corp's IdP is the issuer's only org
+    owner = bearer(login(world.client, "ownerother"))
+    listed = world.client.get("/orgs/other/connections", headers=owner).get_json()
+    for found in listed["items"] if isinstance(listed, dict) else listed:
+        world.client.delete(f"/orgs/other/connections/{found['id']}", headers=owner)
+    corp_jag = jag(world, agent, "corp-U019488227", **signed)
+    assert "not a member" in refused(redeem(world.client, agent, corp_jag))
+    services(world.app).orgs.members.add_member(AddMember("corp", "alice", ("member",)))
+    answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
+    assert answer.status_code == 200, answer.get_json()
+    assert claims_of(answer.get_json()["access_token"])["sub"] == person
+    unknown = jag(world, agent, "corp-nobody", **signed)
+    assert "names no account" in refused(redeem(world.client, agent, unknown))
+    books = jag(world, books_agent, "corp-U019488227", resource=BOOKS, scope="books", **signed)
+    assert "organization" in refused(redeem(world.client, books_agent, books))
+    assert corp_id != other_id
