@@ -199,6 +199,23 @@ def test_the_refresh_token_rotates_and_an_old_one_revokes(grants: OAuthGrants) -
     assert grants.revoke(found.grant_id) is False  # already revoked
 
 
+def test_a_grants_last_use_is_kept_and_a_rotation_writes_it(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    _, found = exchange(grants, "the-code")
+    assert found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.last_used_at is None
+    grants.note_use(found.grant_id, NOW + timedelta(hours=2))
+    noted = grants.get(found.grant_id)
+    assert noted is not None and noted.last_used_at == NOW + timedelta(hours=2)
+    assert replace(noted, last_used_at=None) == grant  # nothing else changed
+    assert rotate(grants, found.grant_id, "r1", "r2") == "rotated"
+    rotated = grants.get(found.grant_id)
+    assert rotated is not None and rotated.last_used_at == NOW  # the rotation's own time
+    grants.note_use("no-such-grant", NOW)  # a grant gone: nothing, and none made
+    assert grants.get("no-such-grant") is None
+
+
 def test_grants_are_listed_per_user_and_deleted_with_the_account(grants: OAuthGrants) -> None:
     for value, user in (("a", "u1"), ("b", "u1"), ("c", "u2")):
         grants.add_code(code(value, user_id=user))

@@ -155,13 +155,16 @@ def read_live_grant(
     holders: GrantHolders,
     jti: str | None = None,
     versioned: bool = False,
+    used_at: datetime | None = None,
 ) -> GrantWithAccount | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
     too (one from an exchange) is none. With the account's id known (an access token's
     ``sub``, a refresh token that names it), the grant, the account (and the token's
     revocation) are read in one round trip; a grant of another account than the one named is
-    none. ``versioned``: the grant's version too, for a rotation to be written under."""
+    none. ``versioned``: the grant's version too, for a rotation to be written under.
+    ``used_at``: a token of it is used now (introspection, userinfo, an exchange, an agent's
+    custom token), written down at most once an hour (``Grant.use_to_note``)."""
     revoked, read = False, None
     if user_id is None:
         grant = grants.get(grant_id)
@@ -176,7 +179,11 @@ def read_live_grant(
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    return GrantWithAccount(grant, user, read) if grant.live(user.token_version) else None
+    if not grant.live(user.token_version):
+        return None
+    if used_at is not None and grant.use_to_note(used_at):
+        grants.note_use(grant.id, used_at)
+    return GrantWithAccount(grant, user, read)
 
 
 @dataclass(frozen=True)
@@ -394,6 +401,7 @@ class CodesAndGrants:
             users=self.users,
             holders=self.holders,
             jti=cmd.jti,
+            used_at=self.clock.now(),
         )
 
     def revoke_grant(self, cmd: RevokeGrant) -> None:

@@ -64,6 +64,7 @@ class TokenIntrospection:
                     users=self.users,
                     holders=self.holders,
                     jti=jti,
+                    used_at=self.clock.now(),
                 )
                 account = holding.account if holding is not None else None
                 return TokenState(claims, holding is not None, account=account)
