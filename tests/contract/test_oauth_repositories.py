@@ -238,6 +238,32 @@ def test_a_consent_is_remembered_and_forgotten(grants: OAuthGrants) -> None:
     assert grants.get_consent("u1", "c1") is None
 
 
+def test_thirty_parallel_uses_noted_never_undo_a_revocation_or_a_rotation(
+    grants: OAuthGrants,
+) -> None:
+    """Each note writes its one field: racing a revocation and a rotation, both stand."""
+    grants.add_code(code())
+    _, found = exchange(grants, "the-code")
+    assert found is not None
+    grant_id = found.grant_id
+
+    def act(n: int) -> str | bool | None:
+        if n == 10:
+            return rotate(grants, grant_id, "r1", "r2")
+        if n == 20:
+            return grants.revoke(grant_id)
+        grants.note_use(grant_id, NOW + timedelta(minutes=n))
+        return None
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(act, range(30)))
+    assert outcomes[20] is True
+    grant = grants.get(grant_id)
+    assert grant is not None and grant.revoked and grant.last_used_at is not None
+    if outcomes[10] == "rotated":  # before the revocation: its successor stands
+        assert grant.refresh_valid(digest("r2"), NOW)
+
+
 def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants) -> None:
     grants.add_code(code())
     with ThreadPoolExecutor(max_workers=30) as pool:
