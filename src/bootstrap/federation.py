@@ -39,6 +39,7 @@ from bootstrap.signin import (
     sign_in_step,
 )
 from domain.errors import InvalidInput
+from domain.federation.agents import firebase_resource
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.settings import Settings
@@ -191,13 +192,17 @@ def bind_connected(
     )
 
 
-def bind_firebase(own: FederationAdapters, *, signed_in: SignedIn, hooks: AccountHooks) -> Firebase:
+def bind_firebase(
+    own: FederationAdapters, settings: Settings, *, signed_in: SignedIn, hooks: AccountHooks
+) -> Firebase:
     return Firebase(
         verifier=own.identity_verifier,
         links=signed_in.links(hooks),
         sign_in_step=signed_in.step(),
         users=signed_in.accounts.users,
         minter=own.custom_tokens,
+        orgs=signed_in.accounts.active_orgs,
+        agent_resource=firebase_resource(settings.service.public_url),
         hook=signed_in.rules.token_hook,
     )
 
@@ -227,7 +232,7 @@ def wire(
 ) -> FederationServices:
     """Federation's use cases; ``hooks``: what follows a new account and a proven address."""
     return FederationServices(
-        firebase=bind_firebase(own, signed_in=signed_in, hooks=hooks),
+        firebase=bind_firebase(own, settings, signed_in=signed_in, hooks=hooks),
         identities=bind_connected(
             signed_in.accounts, signin=signed_in.signin, platform=signed_in.platform
         ),

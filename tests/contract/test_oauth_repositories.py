@@ -206,6 +206,23 @@ def test_the_refresh_token_rotates_and_an_old_one_revokes(grants: OAuthGrants) -
     assert grants.revoke(found.grant_id) is False  # already revoked
 
 
+def test_a_grants_last_use_is_kept_and_a_rotation_writes_it(grants: OAuthGrants) -> None:
+    grants.add_code(code())
+    _, found = exchange(grants, "the-code")
+    assert found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and grant.last_used_at is None
+    grants.note_use(found.grant_id, NOW + timedelta(hours=2))
+    noted = grants.get(found.grant_id)
+    assert noted is not None and noted.last_used_at == NOW + timedelta(hours=2)
+    assert replace(noted, last_used_at=None) == grant  # nothing else changed
+    assert rotate(grants, found.grant_id, "r1", "r2") == "rotated"
+    rotated = grants.get(found.grant_id)
+    assert rotated is not None and rotated.last_used_at == NOW  # the rotation's own time
+    grants.note_use("no-such-grant", NOW)  # a grant gone: nothing, and none made
+    assert grants.get("no-such-grant") is None
+
+
 def test_grants_are_listed_per_user_and_deleted_with_the_account(grants: OAuthGrants) -> None:
     for value, user in (("a", "u1"), ("b", "u1"), ("c", "u2")):
         grants.add_code(code(value, user_id=user))
@@ -241,6 +258,32 @@ def test_a_consent_to_a_metadata_documents_client_is_kept_under_its_url(
     assert grants.get_consent("u1", other) is None
     grants.delete_owned_by("u1", 10)
     assert grants.get_consent("u1", url) is None
+
+
+def test_thirty_parallel_uses_noted_never_undo_a_revocation_or_a_rotation(
+    grants: OAuthGrants,
+) -> None:
+    """Each note writes its one field: racing a revocation and a rotation, both stand."""
+    grants.add_code(code())
+    _, found = exchange(grants, "the-code")
+    assert found is not None
+    grant_id = found.grant_id
+
+    def act(n: int) -> str | bool | None:
+        if n == 10:
+            return rotate(grants, grant_id, "r1", "r2")
+        if n == 20:
+            return grants.revoke(grant_id)
+        grants.note_use(grant_id, NOW + timedelta(minutes=n))
+        return None
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(act, range(30)))
+    assert outcomes[20] is True
+    grant = grants.get(grant_id)
+    assert grant is not None and grant.revoked and grant.last_used_at is not None
+    if outcomes[10] == "rotated":  # before the revocation: its successor stands
+        assert grant.refresh_valid(digest("r2"), NOW)
 
 
 def test_thirty_parallel_spends_of_one_code_give_exactly_one(grants: OAuthGrants) -> None:

@@ -3,13 +3,19 @@ firestore.rules"): random orgs, roles with permissions and memberships, made thr
 firegate's API (members by the operators' service) on the Firestore emulator; then, for
 every person and permission, ``POST /access/v1/evaluation`` and a read through the Firebase
 emulators (the person's custom token, minted with the org active) of a document guarded by
-firegate's ``hasPermission`` must answer alike — before and after a random change, with new
-custom tokens. A second test: a removed membership, and a permission taken off a role, are
-refused by the very next rule evaluation, the old custom token still in hand."""
+firegate's ``hasPermission`` and ``agentMay`` must answer alike — before and after a random
+change, with new custom tokens. Each person asks alone, or through an app or agent acting
+for them (docs/agents-and-clis.md, "What the database sees: act in Firebase"): a token of the
+provider for firegate's Firebase resource with random scopes, from a code or from a chain of
+one to three exchanges (``act``), which asks the endpoint and gets its own custom token. A
+second test: a removed membership, and a permission taken off a role, are refused by the
+very next rule evaluation, the old custom token still in hand."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
@@ -21,7 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.orgs.members.members import AddMember
+from application.provider.minting import MintAccessToken, MintExchangedToken
 from application.services import Services
+from domain.federation.agents import firebase_resource
+from domain.provider.grants import Grant
+from domain.signin.active_org import ActiveOrg
+from infrastructure.firestore.provider.oauth import OAUTH_GRANTS, grant_to_doc
 from interfaces.cli.rules import library
 from tests.support.api import bearer, login, register
 from tests.support.firebase_client import claims_of, firebase_sign_in, load_rules
@@ -37,7 +48,8 @@ RULES = f"""rules_version = '2';
 service cloud.firestore {{
   match /databases/{{database}}/documents {{
     match /probes/{{orgId}}/permissions/{{n}} {{
-      allow read: if hasPermission(orgId, resource.data.permission);
+      allow read: if hasPermission(orgId, resource.data.permission)
+        && agentMay(resource.data.permission);
     }}
 {library()}  }}
 }}
@@ -51,6 +63,16 @@ class Person:
     user_id: str
     token: str  # firegate's access token, naming the active org once switched
     id_token: str = ""  # Firebase's, from the custom token
+    asking: str = ""  # the token that asks the endpoint: the person's, or their agent's
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An app or agent acting for a person: its token's scopes, and how many exchanges made
+    it (0: a code's token, whose ``act`` is the app; 1 to 3: an ``act`` chain that deep)."""
+
+    scopes: frozenset[str]
+    exchanges: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,7 @@ class World:
     roles: dict[str, frozenset[str]]  # a role's permissions (built-in or custom)
     members: dict[str, tuple[str, ...]]  # bob, carol, dan: their roles (absent: none)
     change: tuple[str, str, frozenset[str]]  # ("remove", name) or ("redefine", role, perms)
+    agents: dict[str, Agent] = field(default_factory=dict)  # who asks through one (absent: alone)
 
 
 @st.composite
@@ -80,7 +103,12 @@ def worlds(draw: st.DrawFn) -> World:
             ),
         )
     )
-    return World(roles, members, change)
+    agents = {}
+    for name in PEOPLE:
+        scopes = draw(st.one_of(st.none(), st.frozensets(st.sampled_from(PERMISSIONS))))
+        if scopes is not None:
+            agents[name] = Agent(scopes, draw(st.integers(min_value=0, max_value=3)))
+    return World(roles, members, change, agents)
 
 
 class Bench:
@@ -94,6 +122,20 @@ class Bench:
         for name in PEOPLE:
             user_id = register(self.client, name)["id"]
             self.people[name] = Person(name, user_id, login(self.client, name))
+        issuer = self.client.get("/.well-known/openid-configuration").get_json()["issuer"]
+        self.resource = firebase_resource(issuer)
+        created = app.test_cli_runner().invoke(
+            args=["clients", "create", "--name", "Agent", "--redirect-uri",
+                  "https://agent.example.com/cb", "--resource", self.resource]
+        )  # fmt: skip
+        assert created.exit_code == 0, created.output
+        self.agent_id: str = json.loads(created.output.strip().splitlines()[-1])["client_id"]
+        for person in self.people.values():  # the grant each person gave the agent
+            grant = Grant(
+                f"grant-{person.name}", person.user_id, self.agent_id, "organization",
+                datetime.now(UTC), 0, issued=True,
+            )  # fmt: skip
+            firestore.document(f"{OAUTH_GRANTS}/{grant.id}").set(grant_to_doc(grant))
 
     def define(self, org_id: str, role: str, permissions: frozenset[str]) -> None:
         """PUT /orgs/{org}/roles/{role} by the owner: its holders' permissions follow."""
@@ -132,6 +174,33 @@ class Bench:
         else:
             self.define(org_id, name, permissions)
 
+    def agent_token(self, person: Person, org_id: str, agent: Agent) -> str:
+        """The agent's token for firegate's Firebase resource: a code's naming the org
+        (scope ``organization``), exchanged ``agent.exchanges`` times, each exchange's client
+        on top of the ``act`` chain."""
+        minting = self.services.provider.minting
+        scope = " ".join(["organization", *sorted(agent.scopes)])
+        org = ActiveOrg(org_id, "", (), 0)
+        token = minting.mint_access_token(
+            MintAccessToken(
+                self.agent_id,
+                scope,
+                person.user_id,
+                f"grant-{person.name}",
+                self.resource,
+                org=org,
+            )
+        ).token
+        for _ in range(agent.exchanges):
+            subject = claims_of(token)
+            exchanged = minting.mint_exchanged_token(
+                MintExchangedToken(self.agent_id, subject, self.resource, tuple(scope.split()))
+            )
+            assert exchanged is not None
+            token = exchanged.token
+        assert len(str(claims_of(token).get("act", "")).split("'sub'")) - 1 == agent.exchanges
+        return token
+
     def sign_in(self, person: Person, org_id: str) -> None:
         """The org active if the person is its member (else none), then a custom token for
         Firebase, signed in to the Auth emulator."""
@@ -142,7 +211,19 @@ class Bench:
                 "/auth/org", json={"org": None}, headers=bearer(person.token)
             )
         person.token = switched.get_json()["access_token"]
-        minted = self.client.post("/auth/firebase/custom-token", headers=bearer(person.token))
+        person.asking = person.token
+        self.firebase(person, person.token, org_id)
+
+    def as_agent(self, person: Person, org_id: str, agent: Agent) -> None:
+        """The agent asks instead, with its own token and its own custom token."""
+        person.asking = self.agent_token(person, org_id, agent)
+        self.firebase(person, person.asking, org_id)
+        found = claims_of(person.id_token)
+        assert found["act"]["sub"] == self.agent_id
+        assert set(found["scope"].split()) == {"organization", *agent.scopes}
+
+    def firebase(self, person: Person, token: str, org_id: str) -> None:
+        minted = self.client.post("/auth/firebase/custom-token", headers=bearer(token))
         assert minted.status_code == 200, minted.get_json()
         answer = firebase_sign_in(self.emulators, minted.get_json()["custom_token"])
         person.id_token = answer["idToken"]
@@ -154,7 +235,7 @@ class Bench:
             "action": {"name": permission},
             "resource": {"type": "org", "id": org_id},
         }
-        answer = self.client.post("/access/v1/evaluation", json=body, headers=bearer(person.token))
+        answer = self.client.post("/access/v1/evaluation", json=body, headers=bearer(person.asking))
         assert answer.status_code == 200, answer.get_json()
         found: bool = answer.get_json()["decision"]
         return found
@@ -170,11 +251,17 @@ class Bench:
         assert answer.status_code in (200, 403), answer.text
         return answer.status_code == 200
 
-    def answers(self, org_id: str) -> dict[tuple[str, str], tuple[bool, bool]]:
-        """Each (person, permission): (the endpoint's decision, the rules' verdict)."""
+    def answers(
+        self, org_id: str, agents: dict[str, Agent] | None = None
+    ) -> dict[tuple[str, str], tuple[bool, bool]]:
+        """Each (person, permission): (the endpoint's decision, the rules' verdict), asked by
+        the person, or by their agent where ``agents`` names one."""
         found = {}
         for person in self.people.values():
             self.sign_in(person, org_id)
+            agent = (agents or {}).get(person.name)
+            if agent is not None:
+                self.as_agent(person, org_id, agent)
             for n, permission in enumerate(PERMISSIONS):
                 found[person.name, permission] = (
                     self.decision(person, permission, org_id),
@@ -199,6 +286,11 @@ def test_the_probe_documents_exist_for_the_rules_to_read(bench: Bench) -> None:
     assert answers["bob", "reports.view"] == (True, True)
     assert answers["bob", "invoices:read"] == (False, False)
     assert answers["dan", "reports.view"] == (False, False)  # no member
+    # bob's agent without the scope is refused what bob holds; with it, let in
+    agents = {"bob": Agent(frozenset({"invoices:read"}), 3)}
+    assert bench.answers(org_id, agents)["bob", "reports.view"] == (False, False)
+    agents = {"bob": Agent(frozenset({"reports.view"}), 0)}
+    assert bench.answers(org_id, agents)["bob", "reports.view"] == (True, True)
 
 
 @settings(
@@ -210,14 +302,16 @@ def test_the_probe_documents_exist_for_the_rules_to_read(bench: Bench) -> None:
 @given(world=worlds())
 def test_the_endpoint_and_the_rules_answer_alike(bench: Bench, world: World) -> None:
     org_id = bench.build(world)
-    before = bench.answers(org_id)
+    before = bench.answers(org_id, world.agents)
     assert {k: v for k, v in before.items() if v[0] != v[1]} == {}
     for name in PEOPLE:  # what the world says, whoever answers
         roles = ("owner",) if name == "olga" else world.members.get(name, ())
         held = set().union(*(world.roles.get(role, frozenset()) for role in roles))
-        assert {p for p in PERMISSIONS if before[name, p][0]} == held
+        agent = world.agents.get(name)
+        allowed = held & agent.scopes if agent is not None else held
+        assert {p for p in PERMISSIONS if before[name, p][0]} == allowed
     bench.apply(world, org_id)
-    after = bench.answers(org_id)
+    after = bench.answers(org_id, world.agents)
     assert {k: v for k, v in after.items() if v[0] != v[1]} == {}
 
 

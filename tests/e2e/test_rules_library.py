@@ -16,10 +16,11 @@ import pytest
 import requests
 from google.cloud.firestore import DELETE_FIELD
 
+from tests.fakes.federation import FakeCustomTokens
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
 from tests.support.firebase_auth import firebase_auth
-from tests.support.firebase_client import Person, in_org, load_rules, person
+from tests.support.firebase_client import Person, firebase_sign_in, in_org, load_rules, person
 from tests.support.orgs import add_org, remove_member, set_member
 
 pytestmark = pytest.mark.e2e
@@ -244,3 +245,65 @@ def test_a_claim_by_a_firebase_proof_refuses_the_squatters_firebase_session(
     assert mallory.read(INVOICE.format(org=org_id)).status_code == 403
     mallory.refresh_firebase()
     assert mallory.read(INVOICE.format(org=org_id)).status_code == 403
+
+
+def as_agent(someone: Person, rules: Any, org_id: str, member: dict[str, Any], scope: str) -> None:
+    """Signed in to Firebase with the custom token firegate mints for an agent's token
+    (docs/reference/firebase.md, "An agent's custom token"): the person's claims, the org as
+    the membership stands, and ``act``, ``scope`` and ``grant_id``."""
+    claims = {
+        "role": "user",
+        "token_version": member["token_version"],
+        "org_id": org_id,
+        "org_roles": member["roles"],
+        "org_version": member["version"],
+        "act": {"sub": "invoice-agent", "act": {"sub": "orchestrator"}},
+        "scope": scope,
+        "grant_id": "grant-of-alice",
+    }
+    custom = FakeCustomTokens().mint(someone.user_id, claims)
+    someone.id_token = firebase_sign_in(rules, custom)["idToken"]
+
+
+@pytest.mark.timeout(180)
+def test_acting_agent_and_agent_may_allow_and_refuse_an_agents_writes(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    """The shipped rules: an org's invoices are written by a member whose roles carry
+    invoices:write and, where an agent acts, whose token's scopes do too (``agentMay``);
+    private_settings/{uid} by the person alone (``actingAgent() == null``); and an agent's
+    Firebase session ends with the person's grant."""
+    alice = person(gunicorn_url, rules, "alice")
+    org_id = add_org(firestore, "acme", {})
+    grant(firestore, org_id, alice.user_id, ("invoices:read", "invoices:write"))
+    member = firestore.document(f"orgs/{org_id}/members/{alice.user_id}").get().to_dict()
+    firestore.document("oauth_grants/grant-of-alice").set(
+        {"user_id": alice.user_id, "client_id": "orchestrator", "issued": True, "revoked": False}
+    )
+    invoice, settings = INVOICE.format(org=org_id), f"private_settings/{alice.user_id}"
+    firestore.document(invoice).set({"name": "Q3"})
+
+    as_agent(alice, rules, org_id, member, "invoices:read")
+    assert alice.read(invoice).status_code == 200  # hasPermission alone
+    assert alice.write(invoice, "paid").status_code == 403  # agentMay('invoices:write')
+    assert alice.write(settings, "dark").status_code == 403  # actingAgent() is the agent
+    as_agent(alice, rules, org_id, member, "invoices:read invoices:write")
+    assert alice.write(invoice, "paid").status_code == 200
+    assert alice.write(settings, "dark").status_code == 403
+
+    in_org(alice, "acme")  # the person alone: every write their roles allow
+    alice.sign_in_to_firebase()
+    assert alice.write(settings, "dark").status_code == 200
+    assert alice.write(invoice, "paid twice").status_code == 200
+
+    # The grant revoked, or another account's: the agent is refused at its next request.
+    as_agent(alice, rules, org_id, member, "invoices:read invoices:write")
+    assert alice.read(invoice).status_code == 200
+    firestore.document("oauth_grants/grant-of-alice").update({"revoked": True})
+    assert alice.read(invoice).status_code == 403
+    assert alice.write(invoice, "mallory").status_code == 403
+    firestore.document("oauth_grants/grant-of-alice").update(
+        {"revoked": False, "user_id": "someone-else"}
+    )
+    assert alice.read(invoice).status_code == 403
+    assert firestore.document(invoice).get().to_dict() == {"name": "paid twice"}

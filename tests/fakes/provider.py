@@ -26,6 +26,7 @@ class FakeOAuthGrants:
         self.store = store or InMemoryStore()  # where the staged events go
         self.codes: dict[str, AuthorizationCode] = {}
         self.grants: dict[str, Grant] = {}
+        self.uses_noted = 0  # writes of a grant's last use
         self.consents: dict[tuple[str, str], Consent] = {}
         self.revoked_tokens: dict[str, datetime] = {}
         self.spent_proofs: dict[str, datetime] = {}
@@ -106,6 +107,13 @@ class FakeOAuthGrants:
                 return False
             self.grants[grant_id] = replace(grant, revoked=True)
             return True
+
+    def note_use(self, grant_id: str, at: datetime) -> None:
+        with self.lock:
+            grant = self.grants.get(grant_id)
+            if grant is not None:
+                self.grants[grant_id] = replace(grant, last_used_at=at)
+                self.uses_noted += 1
 
     def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
         with self.lock:

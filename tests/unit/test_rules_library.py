@@ -4,18 +4,22 @@ to date, and its paths are the Firestore adapters' own."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from domain.provider.grants import Grant
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.orgs.documents import TOKEN_VERSION
 from infrastructure.firestore.orgs.membership_writes import MEMBERS, ORGS
+from infrastructure.firestore.provider.oauth import OAUTH_GRANTS, grant_to_doc
 from interfaces.cli.rules import BEGIN, END, FUNCTIONS, library, with_library
 
 pytestmark = pytest.mark.unit
 
+GRANT = Grant("g", "u", "c", "openid", datetime(2026, 1, 1, tzinfo=UTC), 0)
 SHIPPED = Path(__file__).resolve().parents[2] / "firestore.rules"
 
 
@@ -23,7 +27,14 @@ def test_the_shipped_rules_hold_the_library_as_exported() -> None:
     shipped = SHIPPED.read_text(encoding="utf-8")
     assert shipped.count(BEGIN) == 1 and library() in shipped
     assert with_library(shipped) == shipped
-    for function in ("isMember(org)", "hasRole(org, role)", "hasPermission(org, permission)"):
+    functions = (
+        "isMember(org)",
+        "hasRole(org, role)",
+        "hasPermission(org, permission)",
+        "actingAgent()",
+        "agentMay(scope)",
+    )
+    for function in functions:
         assert f"    function {function} {{" in shipped
 
 
@@ -44,6 +55,16 @@ def test_a_member_is_one_read_the_membership() -> None:
     assert member.count("isFiregateAccount") == 1
     assert "member.get('token_version', null) == null\n          ? isFiregateAccount" in member
     assert FUNCTIONS.count("get(/databases") == 2  # users/{uid} for the account's own data
+    # and the grant of an agent's token, read only where an agent acts (``act``)
+    assert FUNCTIONS.count(" get(") == 3 and "= get(path).data" in FUNCTIONS
+    assert "get('act', null) == null || firegateGrantHolds()" in FUNCTIONS
+
+
+def test_an_agents_grant_is_read_where_the_adapters_write_it() -> None:
+    assert f"/documents/{OAUTH_GRANTS}/$(request.auth.token.grant_id)" in FUNCTIONS
+    for field in ("user_id", "issued", "revoked"):
+        assert f"grant.get('{field}'" in FUNCTIONS
+        assert field in grant_to_doc(GRANT)
 
 
 def test_export_prints_the_library_alone_and_writes_nothing(

@@ -12,17 +12,22 @@ account's address is the Firebase one, its ``email_verified`` follows what each 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from application.accounts.accounts import GetUser, UserRepository, get_user
 from application.accounts.signups import SignUpWay
 from application.federation.linking import ExternalSignIn, Links
-from application.ports import CustomTokenMinter, IdentityVerifier
+from application.ports import ActiveOrgs, CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import SignIn
 from application.signin.tokens import TokenPair, hook_claims
-from domain.signin.active_org import check_second_factor
+from domain.accounts.users import User
+from domain.errors import Unauthenticated
+from domain.federation.agents import ActingAgent
+from domain.signin.active_org import ActiveOrg, check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 
@@ -40,6 +45,15 @@ class CustomToken:
     actor: Actor
 
 
+@dataclass(frozen=True)
+class AgentCustomToken:
+    """An app's or agent's access token of the provider, live as introspection read it:
+    its claims, and the account read with its grant."""
+
+    claims: Mapping[str, Any]
+    account: User | None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Firebase:
     """Firebase both ways: signing in with a Firebase ID token, and a Firebase custom token
@@ -53,6 +67,9 @@ class Firebase:
     sign_in_step: SignIn
     users: UserRepository
     minter: CustomTokenMinter
+    orgs: ActiveOrgs
+    # The resource an app's token names to reach Firebase (domain/federation/agents.py)
+    agent_resource: str
     hook: TokenHook = NO_TOKEN_HOOK
 
     def sign_in(self, cmd: FirebaseSignIn) -> TokenPair:
@@ -86,17 +103,45 @@ class Firebase:
         is 403 ``mfa_setup_required``, as at POST /auth/org. The ``before_token`` hook's
         claims join them, never over them."""
         user = get_user(GetUser(cmd.actor), users=self.users)
+        org = cmd.actor.org
+        if org is not None:
+            # The org becomes active in a Firebase session: its rule holds as at the switch.
+            check_second_factor(org, cmd.actor.factor)
+        return self._mint(user, org, None, cmd.actor)
+
+    def agent_custom_token(self, cmd: AgentCustomToken) -> str:
+        """A Firebase custom token for the person an app's or agent's live token is about,
+        when it was issued for firegate's Firebase resource: the person's claims as above,
+        and the agent's ``act``, ``scope`` and ``grant_id``, which the rules library reads
+        (``actingAgent()``, ``agentMay(scope)``; the grant ends the agent's Firebase session
+        with it). Its org is the one the token names (scope ``organization``) while the
+        membership stands, read now (docs/decisions/
+        0554-an-agents-token-gets-a-firebase-custom-token.md)."""
+        agent = ActingAgent.of(cmd.claims, self.agent_resource)
+        user = cmd.account
+        if user is None or user.id != cmd.claims.get("sub") or user.deleted_at is not None:
+            raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
+        org_id = cmd.claims.get("org_id")
+        org = self.orgs.member_org(org_id, user.id) if isinstance(org_id, str) else None
+        return self._mint(user, org, agent, None)
+
+    def _mint(
+        self, user: User, org: ActiveOrg | None, agent: ActingAgent | None, actor: Actor | None
+    ) -> str:
         claims: dict[str, object] = {
             "role": user.role.value,
             "token_version": user.token_version,
         }
         if user.proven_phone_number is not None:  # an unproven number is no one's yet
             claims["phone_number"] = user.proven_phone_number
-        org = cmd.actor.org
         if org is not None:
-            # The org becomes active in a Firebase session: its rule holds as at the switch.
-            check_second_factor(org, cmd.actor.factor)
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
-        session = cmd.actor.session
-        added = hook_claims(self.hook, "firebase_custom", user, session=session, org=org)
+        session = actor.session if actor is not None else None
+        client = None
+        if agent is not None:
+            claims.update(agent.claims())
+            client = {"client_id": agent.client_id}
+        added = hook_claims(
+            self.hook, "firebase_custom", user, session=session, client=client, org=org
+        )
         return self.minter.mint(user.id, {**added, **claims} if added else claims)

@@ -47,7 +47,8 @@ class AccessDecisions:
         held = self.permissions.held(pairs)
         decisions: list[bool] = []
         for question in questions:
-            decisions.append(decide(held.get((question.org_id, question.subject_id)), question))
+            held_now = held.get((question.org_id, question.subject_id))
+            decisions.append(decide(held_now, question, cmd.caller))
             if decisions[-1] is cmd.stop_after:
                 break
         return tuple(decisions)

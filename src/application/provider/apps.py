@@ -1,10 +1,12 @@
-"""The account's "apps with access": the clients it gave a grant that still holds, and the
-end of them all for one client (docs/reference/oauth.md)."""
+"""The account's "apps with access": the apps and agents it gave a grant that still holds
+(what, since when, last used), and the end of them all for one client
+(docs/reference/oauth.md, "Apps with access")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
@@ -19,7 +21,20 @@ class AppAccess:
     client_id: str
     name: str
     scopes: tuple[str, ...]
-    granted_at: datetime
+    granted_at: datetime  # its first live grant's
+    # When a token of its grants was last used, to the hour; None: not since it was given
+    last_used_at: datetime | None = None
+
+    @property
+    def host(self) -> str | None:
+        """The host of a client whose id is an https URL (a client metadata document's,
+        fetched from that host): who stands behind the name; None for a registered one."""
+        parts = urlsplit(self.client_id)
+        return parts.hostname if parts.scheme == "https" and parts.hostname else None
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a is not None and b is not None else a or b
 
 
 MAX_GRANTS_LISTED = 100
@@ -58,8 +73,9 @@ class AppsWithAccess:
             known = apps.get(client.client_id)
             scopes = scope_list(grant.scope) + (known.scopes if known else ())
             first = min(grant.created_at, known.granted_at) if known else grant.created_at
+            used = _later(grant.last_used_at, known.last_used_at if known else None)
             apps[client.client_id] = AppAccess(
-                client.client_id, client.name, tuple(dict.fromkeys(scopes)), first
+                client.client_id, client.name, tuple(dict.fromkeys(scopes)), first, used
             )
         return sorted(apps.values(), key=lambda app: app.granted_at, reverse=True)
 

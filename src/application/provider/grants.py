@@ -156,6 +156,7 @@ def read_live_grant(
     jti: str | None = None,
     versioned: bool = False,
     agent_grants: tuple[str, ...] = (),
+    used_at: datetime | None = None,
 ) -> GrantWithAccount | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
@@ -165,7 +166,9 @@ def read_live_grant(
     none. ``versioned``: the grant's version too, for a rotation to be written under. With
     ``agent_grants`` (a delegated token's, with its ``jti`` and account), the person's grant
     to each agent of its chain must hold too: read in the same round trip
-    (docs/decisions/0553-act-chains-may-act-and-their-end.md)."""
+    (docs/decisions/0553-act-chains-may-act-and-their-end.md). ``used_at``: a token of it is
+    used now (introspection, userinfo, an exchange, an agent's custom token), written down at
+    most once an hour (``Grant.use_to_note``)."""
     revoked, read = False, None
     if agent_grants and user_id is not None and jti is not None:
         grant, user, revoked, agents = holders.load_chain(grant_id, user_id, jti, agent_grants)
@@ -189,7 +192,11 @@ def read_live_grant(
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    return GrantWithAccount(grant, user, read) if grant.live(user.token_version) else None
+    if not grant.live(user.token_version):
+        return None
+    if used_at is not None and grant.use_to_note(used_at):
+        grants.note_use(grant.id, used_at)
+    return GrantWithAccount(grant, user, read)
 
 
 @dataclass(frozen=True)
@@ -407,6 +414,7 @@ class CodesAndGrants:
             users=self.users,
             holders=self.holders,
             jti=cmd.jti,
+            used_at=self.clock.now(),
         )
 
     def revoke_grant(self, cmd: RevokeGrant) -> None:

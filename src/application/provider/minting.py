@@ -45,6 +45,9 @@ HOOK_CLAIMS = "hook_claims"
 NO_KEYS = "The provider has no signing keys: it is off (OAUTH_PROVIDER)."
 JTI_CHARACTERS = string.ascii_letters + string.digits
 JTI_LENGTH = 16
+# Scope ``organization``'s claims of an access token (``org_claims``), which an exchange
+# keeps with the scope: the org the person acts in is the exchanged token's too
+ORG_CLAIMS = ("org_id", "org_slug", "org_roles", "org_permissions")
 
 
 @dataclass(frozen=True)
@@ -229,9 +232,10 @@ class TokenMint:
         return Minted(signer.sign_access(claims), lifetime)
 
     def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
-        """The exchanged access token, with ``act`` and the subject's grant, never outliving
-        the subject (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md);
-        None when the subject has no time left."""
+        """The exchanged access token, with ``act`` and the subject's grant (and its org,
+        where scope ``organization`` is kept), never outliving the subject
+        (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md); None when the
+        subject has no time left."""
         signer, now, subject = _signer(self.keys), _now(self.clock), cmd.subject
         expires = expiry(now, _lifetime(self.policy), subject)
         if expires <= now:
@@ -251,6 +255,8 @@ class TokenMint:
         claims.update(delegation.claims())  # an agent's grant ends it too
         if "auth_time" in subject:
             claims["auth_time"] = subject["auth_time"]
+        if "organization" in cmd.scope:  # the subject's org goes on with the scope
+            claims.update({name: subject[name] for name in ORG_CLAIMS if name in subject})
         if cmd.jkt is not None:
             claims["cnf"] = {"jkt": cmd.jkt}
         return Minted(signer.sign_access(claims), expires - now)

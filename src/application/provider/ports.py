@@ -84,6 +84,10 @@ class OAuthGrants(Protocol):
         ``jti``), until it expires; idempotent."""
         ...
 
+    def note_use(self, grant_id: str, at: datetime) -> None:
+        """Write down that a token of the grant was used at ``at`` (nothing if it is gone)."""
+        ...
+
     def token_revoked(self, jti: str) -> bool:
         """Whether that access token was revoked."""
         ...

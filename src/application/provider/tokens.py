@@ -73,6 +73,7 @@ class TokenIntrospection:
                     holders=self.holders,
                     jti=jti,
                     agent_grants=chain_grants(claims) if jti is not None else (),
+                    used_at=self.clock.now(),
                 )
                 account = holding.account if holding is not None else None
                 return TokenState(claims, holding is not None, account=account)

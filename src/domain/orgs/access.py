@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.errors import PermissionDenied
+from domain.federation.agents import ActingAgent
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,14 @@ class AccessQuestion:
 
 @dataclass(frozen=True)
 class AccessCaller:
-    """Who asks: a person about themselves, or an org's own client about its org."""
+    """Who asks: a person about themselves (or an app or agent acting for them, within its
+    token's scopes), or an org's own client about its org."""
 
     user_id: str | None = None
     org_id: str | None = None
+    # An app's or agent's token for the person: its scopes bound what it may do (the rules
+    # library's ``agentMay``); None: the person acts alone
+    agent_scopes: tuple[str, ...] | None = None
 
     def check(self, question: AccessQuestion) -> None:
         """Refuse a question about someone else, or about another org."""
@@ -49,6 +54,29 @@ def org_client_caller(claims: Mapping[str, object]) -> AccessCaller | None:
     return AccessCaller(org_id=org_id)
 
 
-def decide(held: frozenset[str] | None, question: AccessQuestion) -> bool:
-    """``held``: the permissions of the subject's live membership of the org, or None."""
-    return held is not None and question.action in held
+def agent_caller(claims: Mapping[str, object], resource: str) -> AccessCaller | None:
+    """The caller a person's access token of the provider makes when an app or agent holds
+    it for firegate's Firebase resource (``ActingAgent``): the person, within the token's
+    scopes; else None."""
+    try:
+        agent = ActingAgent.of(claims, resource)
+    except PermissionDenied:
+        return None
+    subject = claims.get("sub")
+    return (
+        AccessCaller(user_id=subject, agent_scopes=agent.scopes)
+        if isinstance(subject, str)
+        else None
+    )
+
+
+def decide(
+    held: frozenset[str] | None, question: AccessQuestion, caller: AccessCaller | None = None
+) -> bool:
+    """``held``: the permissions of the subject's live membership of the org, or None; an
+    agent's question is also bounded by its token's scopes (``agentMay`` of the rules
+    library)."""
+    if held is None or question.action not in held:
+        return False
+    scopes = caller.agent_scopes if caller is not None else None
+    return scopes is None or question.action in scopes

@@ -11,6 +11,8 @@ from typing import Literal
 from domain.clients.oauth import digest
 
 CODE_TTL = timedelta(minutes=5)
+# A grant's last use is written at most this often: a token used each request costs no write
+USE_NOTED_EVERY = timedelta(hours=1)
 
 
 def session_sid(session_id: str) -> str:
@@ -123,6 +125,8 @@ class Grant:
     org_id: str | None = None
     userinfo_claims: tuple[str, ...] = ()  # its code's ``claims`` request for userinfo
     sid: str | None = None  # its code's browser session (``session_sid``): back-channel logout
+    # When a token of it was last used, to the hour (``use_to_note``): /account shows it
+    last_used_at: datetime | None = None
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -142,6 +146,11 @@ class Grant:
 
     def live(self, token_version: int) -> bool:
         return self.issued and not self.revoked and token_version == self.token_version
+
+    def use_to_note(self, now: datetime) -> bool:
+        """Whether a use of its tokens at ``now`` is written down: at most once an
+        ``USE_NOTED_EVERY`` (docs/decisions/0555-last-used-to-the-hour.md)."""
+        return self.last_used_at is None or now - self.last_used_at >= USE_NOTED_EVERY
 
     def refresh_valid(self, presented_hash: str, now: datetime) -> bool:
         return (
@@ -182,7 +191,10 @@ class Grant:
         if not self.refresh_valid(presented_hash, now):
             return Rotation("reused", replace(self, revoked=True))
         return Rotation(
-            "rotated", replace(self, refresh_hash=successor_hash, refresh_expires_at=expires_at)
+            "rotated",
+            replace(
+                self, refresh_hash=successor_hash, refresh_expires_at=expires_at, last_used_at=now
+            ),
         )
 
 

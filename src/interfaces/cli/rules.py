@@ -31,7 +31,24 @@ FUNCTIONS = """\
         && request.auth.uid == uid
         && request.auth.token.get('token_version', -1) == account.get('token_version', 0)
         && account.get('disabled', false) == false
-        && account.get('deleting', false) == false;
+        && account.get('deleting', false) == false
+        && firegateAgentHolds();
+    }
+
+    // No app or agent acts (no `act` claim), or the person's grant its token came from still
+    // holds: revoking the app on /account, or any other end of the grant, ends the agent's
+    // Firebase session at the next rule evaluation. One read of the grant, only where an
+    // agent acts.
+    function firegateAgentHolds() {
+      return request.auth.token.get('act', null) == null || firegateGrantHolds();
+    }
+
+    function firegateGrantHolds() {
+      let path = /databases/$(database)/documents/oauth_grants/$(request.auth.token.grant_id);
+      let grant = get(path).data;
+      return grant.get('user_id', '') == request.auth.uid
+        && grant.get('issued', false) == true
+        && grant.get('revoked', true) == false;
     }
 
     // The signed-in account's membership of the org: its roles, its permissions (the union
@@ -57,7 +74,8 @@ FUNCTIONS = """\
         && request.auth.token.get('org_version', -1) == member.version
         && (member.get('token_version', null) == null
           ? isFiregateAccount(request.auth.uid)
-          : request.auth.token.get('token_version', -1) == member.token_version);
+          : request.auth.token.get('token_version', -1) == member.token_version
+            && firegateAgentHolds());
     }
 
     // A member (above) holding the role: owner, admin, member or one of the org's own.
@@ -69,6 +87,22 @@ FUNCTIONS = """\
     // POST /access/v1/evaluation answers for the same member, org and action.
     function hasPermission(org, permission) {
       return isMember(org) && permission in firegateMembership(org).get('permissions', []);
+    }
+
+    // The app or agent acting for the signed-in person: the client id its custom token names
+    // (the outermost actor of its `act` chain), or null when the person acts alone. A custom
+    // claim is set only by firebase-admin.
+    function actingAgent() {
+      return request.auth != null && request.auth.token.get('act', null) != null
+        ? request.auth.token.act.sub
+        : null;
+    }
+
+    // True when no app or agent acts, or when the scopes of the agent's token include
+    // `scope`: with hasPermission, what POST /access/v1/evaluation answers for an agent's
+    // token.
+    function agentMay(scope) {
+      return actingAgent() == null || scope in request.auth.token.get('scope', '').split(' ');
     }
 """
 
@@ -98,8 +132,9 @@ def with_library(rules: str) -> str:
     "printing the library.",
 )
 def export(into: Path | None) -> None:
-    """Print firegate's rules library (isMember, hasRole, hasPermission and what they use),
-    to paste in your rules, or bring a rules file's marked block up to date (--into)."""
+    """Print firegate's rules library (isMember, hasRole, hasPermission, actingAgent,
+    agentMay and what they use), to paste in your rules, or bring a rules file's marked block
+    up to date (--into)."""
     if into is None:
         click.echo(library(), nl=False)  # the library alone: `| pbcopy`, `> firegate.rules`
         return

@@ -8,7 +8,8 @@ an org-owned client's own token too, for the access decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -16,8 +17,9 @@ from flask import g, request
 
 from application.provider.tokens import InspectToken
 from application.signin.authentication import Actor, Authenticate
+from domain.accounts.users import User
 from domain.errors import PermissionDenied, Unauthenticated
-from domain.orgs.access import AccessCaller, org_client_caller
+from domain.orgs.access import AccessCaller, agent_caller, org_client_caller
 from interfaces.shared.services import services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,10 +73,54 @@ def _session_only[F: Callable[..., Any]](view: F, *, with_factor: bool) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class AppToken:
+    """A person's live access token of the provider, held by an app or agent: its claims,
+    and the account read with its grant."""
+
+    claims: Mapping[str, Any]
+    account: User | None
+
+
+def app_token() -> AppToken | None:
+    """The request's bearer token when it is a person's live access token of the provider
+    (it names a grant), else None."""
+    state = services().provider.introspection.token_state(InspectToken(bearer_token()))
+    if state is None or not state.live or state.kind != "access_token":
+        return None
+    if not isinstance(state.claims.get("grant_id"), str):
+        return None
+    return AppToken(state.claims, state.account)
+
+
+def session_or_app_with_factor[F: Callable[..., Any]](view: F) -> F:
+    """As ``session_authenticated_with_factor``, or a person's live access token of the
+    provider, which an app or agent holds: the route gets ``caller``, an ``Actor`` or an
+    ``AppToken`` (docs/reference/firebase.md)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            caller: Actor | AppToken = _actor(with_factor=True)
+        except Unauthenticated:
+            held = app_token()
+            if held is None:
+                raise
+            caller = held
+        if isinstance(caller, Actor) and caller.personal:
+            raise PermissionDenied(
+                "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED
+            )
+        return view(*args, caller=caller, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def person_or_org_client[F: Callable[..., Any]](view: F) -> F:
-    """A person's token (as ``authenticated``), or an org-owned client's own access token of
-    the provider (``client_credentials``): the route gets ``caller``, an ``AccessCaller``
-    (docs/reference/access.md)."""
+    """A person's token (as ``authenticated``), an org-owned client's own access token of
+    the provider (``client_credentials``), or an app's or agent's token for the person
+    issued for firegate's Firebase resource (within its scopes): the route gets ``caller``,
+    an ``AccessCaller`` (docs/reference/access.md)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -82,8 +128,11 @@ def person_or_org_client[F: Callable[..., Any]](view: F) -> F:
             caller = AccessCaller(user_id=_actor().user_id)
         except Unauthenticated:
             state = services().provider.introspection.token_state(InspectToken(bearer_token()))
-            client = org_client_caller(state.claims) if state is not None else None
-            if state is None or not state.live or state.kind != "access_token" or client is None:
+            if state is None or not state.live or state.kind != "access_token":
+                raise
+            resource = services().federation.firebase.agent_resource
+            client = org_client_caller(state.claims) or agent_caller(state.claims, resource)
+            if client is None:
                 raise
             caller = client
         return view(*args, caller=caller, **kwargs)

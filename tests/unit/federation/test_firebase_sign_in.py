@@ -15,12 +15,15 @@ from application.signin.authentication import Authenticate, Authentication
 from application.signin.tokens import TokenPair
 from domain.accounts.users import USERNAME_MAX, Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
+from domain.federation.agents import firebase_resource
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
-from tests.fakes.signin import FakePrincipals
+from tests.fakes.signin import FakeActiveOrgs, FakePrincipals
 from tests.support.linking import World as LinkingWorld
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery staple"
+
+FIREBASE_RESOURCE = firebase_resource("http://localhost")
 
 
 class World(LinkingWorld):
@@ -37,6 +40,8 @@ class World(LinkingWorld):
             sign_in_step=self.step(),
             users=self.users,
             minter=FakeCustomTokens(),
+            orgs=FakeActiveOrgs(self.store),
+            agent_resource=FIREBASE_RESOURCE,
         )
         return firebase.sign_in(FirebaseSignIn(id_token=token, user_agent=user_agent))
 

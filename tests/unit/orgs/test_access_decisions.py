@@ -12,7 +12,14 @@ from flask.testing import FlaskClient
 from application.orgs.access import AccessDecisions, Evaluate
 from bootstrap.adapters import Adapters
 from domain.errors import PermissionDenied
-from domain.orgs.access import AccessCaller, AccessQuestion, decide, org_client_caller
+from domain.federation.agents import firebase_resource
+from domain.orgs.access import (
+    AccessCaller,
+    AccessQuestion,
+    agent_caller,
+    decide,
+    org_client_caller,
+)
 from tests.fakes.org_access import FakeMemberPermissions
 from tests.fakes.orgs import FakeOrgRepository
 from tests.support.api import assert_problem, bearer, login, register
@@ -54,6 +61,25 @@ def test_a_permission_is_decided_by_the_membership_alone() -> None:
     assert decide(frozenset({"invoices:read", "x"}), question)
     assert not decide(frozenset({"invoices:write"}), question)
     assert not decide(None, question)  # no live membership
+
+
+def test_an_agent_is_bounded_by_its_tokens_scopes_too() -> None:
+    question = AccessQuestion("u1", "invoices:read", "o1")
+    held = frozenset({"invoices:read", "x"})
+    within = AccessCaller(user_id="u1", agent_scopes=("invoices:read",))
+    assert decide(held, question, within)
+    assert not decide(held, question, AccessCaller(user_id="u1", agent_scopes=("x",)))
+    assert not decide(held, question, AccessCaller(user_id="u1", agent_scopes=()))
+    assert not decide(frozenset({"x"}), question, within)  # the person's roles first
+    assert decide(held, question, AccessCaller(user_id="u1"))  # the person alone
+
+
+def test_an_agents_token_for_firebase_asks_as_the_person_within_its_scopes() -> None:
+    resource = firebase_resource("https://auth.example.com")
+    token = {"sub": "u1", "aud": resource, "client_id": "a", "grant_id": "g", "scope": "x y"}
+    assert agent_caller(token, resource) == AccessCaller(user_id="u1", agent_scopes=("x", "y"))
+    assert agent_caller(token | {"aud": "https://api.example.com/"}, resource) is None
+    assert agent_caller({k: v for k, v in token.items() if k != "grant_id"}, resource) is None
 
 
 # -- the use case -------------------------------------------------------------------------

@@ -197,6 +197,18 @@ def test_an_exchanged_token_is_issued_by_the_clock_and_never_outlives_its_subjec
     assert mint(late).mint_exchanged_token(asked) is None
 
 
+def test_an_exchanged_token_keeps_the_subjects_org_with_the_organization_scope() -> None:
+    now = int(NOW.timestamp())
+    org = {"org_id": "o1", "org_slug": "acme", "org_roles": ["member"], "org_permissions": ["x"]}
+    subject = {"sub": "u1", "grant_id": "g1", "exp": now + 120, **org}
+    kept = MintExchangedToken(client_id="svc", subject=subject, target=API, scope=("organization",))
+    minted = mint().mint_exchanged_token(kept)
+    assert minted is not None and org.items() <= payload(minted.token).items()
+    left = MintExchangedToken(client_id="svc", subject=subject, target=API, scope=("email",))
+    dropped = mint().mint_exchanged_token(left)
+    assert dropped is not None and not org.keys() & payload(dropped.token).keys()
+
+
 def test_without_the_providers_keys_nothing_is_minted() -> None:
     with pytest.raises(LookupError, match="no signing keys") as refused:
         mint(signed=False).mint_access_token(MintAccessToken(client_id="svc", scope=""))

@@ -29,11 +29,13 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from domain.federation.agents import firebase_resource
 from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import (
+    FakeActiveOrgs,
     FakeLoginLookup,
     FakeLoginThrottle,
     FakeMfaRepository,
@@ -43,6 +45,8 @@ from tests.support.api import PASSWORD
 from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
+
+FIREBASE_RESOURCE = firebase_resource("http://localhost")
 
 
 class MfaWorld(World):
@@ -444,6 +448,8 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
             sign_in_step=world.step(),
             users=world.users,
             minter=FakeCustomTokens(),
+            orgs=FakeActiveOrgs(world.store),
+            agent_resource=FIREBASE_RESOURCE,
         )
         return firebase.sign_in(FirebaseSignIn(id_token=token))
 

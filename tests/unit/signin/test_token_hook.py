@@ -23,6 +23,7 @@ from application.signin.tokens import hook_claims
 from bootstrap.keys import provider_tokens
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
+from domain.federation.agents import firebase_resource
 from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.signin.active_org import ActiveOrg
@@ -40,6 +41,8 @@ ADDED = {"tier": "gold", "plan": {"seats": 3}}
 GREEDY = {**ADDED, "sub": "someone-else", "role": "admin", "sid": "x", "org": {"id": "o"}}
 ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3)
 NOW = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+FIREBASE_RESOURCE = firebase_resource("http://localhost")
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -124,6 +127,8 @@ def test_a_firebase_custom_token_takes_them_as_developer_claims(
         sign_in_step=world.step(),
         users=world.users,
         minter=minter,
+        orgs=FakeActiveOrgs(world.store),
+        agent_resource=FIREBASE_RESOURCE,
         hook=hook,
     )
     actor = actor_of(world, world.login().access_token)
@@ -223,6 +228,8 @@ def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None
         sign_in_step=world.step(),
         users=world.users,
         minter=minter,
+        orgs=FakeActiveOrgs(world.store),
+        agent_resource=FIREBASE_RESOURCE,
         hook=hook,
     )
     firebase.custom_token(CustomToken(actor_of(world, in_org)))

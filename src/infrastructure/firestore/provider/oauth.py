@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -121,6 +122,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         **({"org_id": grant.org_id} if grant.org_id is not None else {}),
         **({"userinfo_claims": list(grant.userinfo_claims)} if grant.userinfo_claims else {}),
         **({"sid": grant.sid} if grant.sid is not None else {}),
+        **({"last_used_at": grant.last_used_at} if grant.last_used_at is not None else {}),
     }
 
 
@@ -141,6 +143,7 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         org_id=data.get("org_id"),
         userinfo_claims=tuple(data.get("userinfo_claims", ())),
         sid=data.get("sid"),
+        last_used_at=data.get("last_used_at"),
     )
 
 
@@ -235,6 +238,7 @@ class FirestoreOAuthGrants:
                 changed = {
                     "refresh_hash": rotation.grant.refresh_hash,
                     "refresh_expires_at": rotation.grant.refresh_expires_at,
+                    "last_used_at": rotation.grant.last_used_at,
                 }
                 proof = _proof_write(spent_proof) if spent_proof is not None else None
                 try:  # the proof is spent in the rotation's commit: no round trip of its own
@@ -291,6 +295,12 @@ class FirestoreOAuthGrants:
             return True
 
         return until_unchanged(attempt)
+
+    def note_use(self, grant_id: str, at: datetime) -> None:
+        # One field, no precondition: two notes of one hour race harmlessly; a grant deleted
+        # meanwhile (its account's) is left gone.
+        with suppress(Missing):
+            self._commit([Write(f"{OAUTH_GRANTS}/{grant_id}", {"last_used_at": at})])
 
     def revoke_token(self, jti: str, client_id: str, expires_at: datetime) -> None:
         if _document_id(jti):

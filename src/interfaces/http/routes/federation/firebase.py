@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.federation.firebase import CustomToken, FirebaseSignIn
+from application.federation.firebase import AgentCustomToken, CustomToken, FirebaseSignIn
 from application.signin.authentication import Actor
-from interfaces.http.auth import session_authenticated_with_factor
+from interfaces.http.auth import AppToken, session_or_app_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -53,14 +53,21 @@ def exchange() -> Response:
 
 @bp.post("/auth/firebase/custom-token")
 @doc(responses={200: CustomTokenOut, 403: Problem, 429: Problem}, auth=True, tags=TAGS)
-@session_authenticated_with_factor
-def custom_token(actor: Actor) -> Response:
+@session_or_app_with_factor
+def custom_token(caller: Actor | AppToken) -> Response:
     """A Firebase custom token for the caller, to sign in to Firebase with
-    (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`.
+    (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`. An
+    app's or agent's access token of the provider issued for `{PUBLIC_URL}/auth/firebase`
+    gets one for its person, with `act`, `scope` and `grant_id` too.
 
     No body. 403 `account_disabled`; 403 `mfa_setup_required` when the session's active org
-    requires a second factor the account has not set up; 503 when the token cannot be
-    signed (no signer, IAM).
+    requires a second factor the account has not set up; 403 `agent_token_not_for_firebase`
+    for an app's token issued for another resource (or DPoP-bound), 403
+    `act_chain_too_deep`; 503 when the token cannot be signed (no signer, IAM).
     """
-    token = services().federation.firebase.custom_token(CustomToken(actor))
+    firebase = services().federation.firebase
+    if isinstance(caller, AppToken):
+        token = firebase.agent_custom_token(AgentCustomToken(caller.claims, caller.account))
+    else:
+        token = firebase.custom_token(CustomToken(caller))
     return json_response(CustomTokenOut(custom_token=token))
