@@ -247,11 +247,20 @@ def test_a_claim_by_a_firebase_proof_refuses_the_squatters_firebase_session(
     assert mallory.read(INVOICE.format(org=org_id)).status_code == 403
 
 
-def as_agent(someone: Person, rules: Any, org_id: str, member: dict[str, Any], scope: str) -> None:
+def as_agent(
+    someone: Person,
+    rules: Any,
+    org_id: str,
+    member: dict[str, Any],
+    scope: str,
+    *,
+    agent_grants: tuple[str, ...] = (),
+) -> None:
     """Signed in to Firebase with the custom token firegate mints for an agent's token
     (docs/reference/firebase.md, "An agent's custom token"): the person's claims, the org as
-    the membership stands, and ``act``, ``scope`` and ``grant_id``."""
-    claims = {
+    the membership stands, and ``act``, ``scope``, ``grant_id`` and, for a chain of agents,
+    ``agent_grants``."""
+    claims: dict[str, Any] = {
         "role": "user",
         "token_version": member["token_version"],
         "org_id": org_id,
@@ -261,6 +270,8 @@ def as_agent(someone: Person, rules: Any, org_id: str, member: dict[str, Any], s
         "scope": scope,
         "grant_id": "grant-of-alice",
     }
+    if agent_grants:
+        claims["agent_grants"] = list(agent_grants)
     custom = FakeCustomTokens().mint(someone.user_id, claims)
     someone.id_token = firebase_sign_in(rules, custom)["idToken"]
 
@@ -307,3 +318,15 @@ def test_acting_agent_and_agent_may_allow_and_refuse_an_agents_writes(
     )
     assert alice.read(invoice).status_code == 403
     assert firestore.document(invoice).get().to_dict() == {"name": "paid twice"}
+
+    # A chain of agents: the person's grant to each must hold too; one revoked ends it.
+    firestore.document("oauth_grants/grant-of-alice").update({"user_id": alice.user_id})
+    for agent in ("invoice-agent", "orchestrator"):
+        firestore.document(f"oauth_grants/{agent}-grant").set(
+            {"user_id": alice.user_id, "client_id": agent, "issued": True, "revoked": False}
+        )
+    chain = ("invoice-agent-grant", "orchestrator-grant")
+    as_agent(alice, rules, org_id, member, "invoices:read", agent_grants=chain)
+    assert alice.read(invoice).status_code == 200
+    firestore.document("oauth_grants/orchestrator-grant").update({"revoked": True})
+    assert alice.read(invoice).status_code == 403

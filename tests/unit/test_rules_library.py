@@ -54,14 +54,19 @@ def test_a_member_is_one_read_the_membership() -> None:
     assert "get(/databases" not in member
     assert member.count("isFiregateAccount") == 1
     assert "member.get('token_version', null) == null\n          ? isFiregateAccount" in member
-    assert FUNCTIONS.count("get(/databases") == 2  # users/{uid} for the account's own data
-    # and the grant of an agent's token, read only where an agent acts (``act``)
-    assert FUNCTIONS.count(" get(") == 3 and "= get(path).data" in FUNCTIONS
+    # users/{uid} for the account's own data, the membership, and the grants of an agent's
+    # token (its own, and the person's grant to each agent of a chain, at most three), read
+    # only where an agent acts (``act``)
+    assert FUNCTIONS.count("get(/databases") == 3 and FUNCTIONS.count(" get(") == 3
     assert "get('act', null) == null || firegateGrantHolds()" in FUNCTIONS
+    assert "firegateGrantLive(request.auth.token.grant_id)" in FUNCTIONS
+    for index in range(3):
+        assert f"(agents.size() < {index + 1} || firegateGrantLive(agents[{index}]))" in FUNCTIONS
+    assert "agents.size() <= 3" in FUNCTIONS  # a longer list is refused, never cut
 
 
 def test_an_agents_grant_is_read_where_the_adapters_write_it() -> None:
-    assert f"/documents/{OAUTH_GRANTS}/$(request.auth.token.grant_id)" in FUNCTIONS
+    assert f"/documents/{OAUTH_GRANTS}/$(id)" in FUNCTIONS
     for field in ("user_id", "issued", "revoked"):
         assert f"grant.get('{field}'" in FUNCTIONS
         assert field in grant_to_doc(GRANT)

@@ -112,10 +112,10 @@ class Firebase:
     def agent_custom_token(self, cmd: AgentCustomToken) -> str:
         """A Firebase custom token for the person an app's or agent's live token is about,
         when it was issued for firegate's Firebase resource: the person's claims as above,
-        and the agent's ``act``, ``scope`` and ``grant_id``, which the rules library reads
-        (``actingAgent()``, ``agentMay(scope)``; the grant ends the agent's Firebase session
-        with it). Its org is the one the token names (scope ``organization``) while the
-        membership stands, read now (docs/decisions/
+        and the agent's ``act``, ``scope``, ``grant_id`` and a chain's agents' grants, which
+        the rules library reads (``actingAgent()``, ``agentMay(scope)``; each grant ends the
+        agent's Firebase session with it). Its org is the one the token names (scope
+        ``organization``) while the membership stands, read now (docs/decisions/
         0554-an-agents-token-gets-a-firebase-custom-token.md)."""
         agent = ActingAgent.of(cmd.claims, self.agent_resource)
         user = cmd.account

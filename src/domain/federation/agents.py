@@ -18,6 +18,10 @@ ACTOR_MAX = 512  # an actor's ``sub``: a client id, an https URL for a metadata 
 # The resource of firegate's database bridge, below its issuer: a token of the provider
 # asks for a custom token only when issued for it (docs/reference/firebase.md).
 FIREBASE_RESOURCE_PATH = "/auth/firebase"
+# The provider's private claim of a delegated token: the person's grant to each agent of its
+# chain, outermost first (docs/decisions/0553-act-chains-may-act-and-their-end.md); the
+# custom token carries them as ``agent_grants``, for the rules to read with ``grant_id``.
+AGENT_GRANTS = "act_grants"
 
 
 def firebase_resource(issuer: str) -> str:
@@ -59,6 +63,7 @@ class ActingAgent:
     act: dict[str, Any]
     scopes: tuple[str, ...]
     grant_id: str
+    agent_grants: tuple[str, ...] = ()  # the person's grant to each agent of a chain
 
     @staticmethod
     def of(claims: Mapping[str, Any], resource: str) -> ActingAgent:
@@ -91,7 +96,7 @@ class ActingAgent:
             )
         scope = claims.get("scope")
         scopes = tuple(dict.fromkeys(scope.split())) if isinstance(scope, str) else ()
-        return ActingAgent(act, scopes, grant_id)
+        return ActingAgent(act, scopes, grant_id, _agent_grants(claims.get(AGENT_GRANTS, [])))
 
     @property
     def client_id(self) -> str:
@@ -101,10 +106,30 @@ class ActingAgent:
 
     def claims(self) -> dict[str, object]:
         """The custom token's developer claims for the agent: ``act``, ``scope`` (space
-        separated, as in the access token) and ``grant_id``, which the rules read to end
-        the agent's Firebase session with the grant."""
-        return {"act": self.act, "scope": " ".join(self.scopes), "grant_id": self.grant_id}
+        separated, as in the access token), ``grant_id`` and, for a chain of agents,
+        ``agent_grants``: the rules read each to end the agent's Firebase session with any
+        of those grants."""
+        claims: dict[str, object] = {
+            "act": self.act,
+            "scope": " ".join(self.scopes),
+            "grant_id": self.grant_id,
+        }
+        if self.agent_grants:
+            claims["agent_grants"] = list(self.agent_grants)
+        return claims
 
     def may(self, scope: str) -> bool:
         """``agentMay(scope)`` of the rules library: the token's scopes include it."""
         return scope in self.scopes
+
+
+def _agent_grants(claim: object) -> tuple[str, ...]:
+    """The grants of a chain's agents, at most one an actor; 403
+    ``agent_token_not_for_firebase`` for anything else (the provider never writes one)."""
+    if (
+        not isinstance(claim, list)
+        or len(claim) > MAX_ACT_DEPTH
+        or not all(isinstance(grant, str) and grant for grant in claim)
+    ):
+        raise not_for_firebase()
+    return tuple(claim)

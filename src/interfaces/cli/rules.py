@@ -36,16 +36,25 @@ FUNCTIONS = """\
     }
 
     // No app or agent acts (no `act` claim), or the person's grant its token came from still
-    // holds: revoking the app on /account, or any other end of the grant, ends the agent's
-    // Firebase session at the next rule evaluation. One read of the grant, only where an
-    // agent acts.
+    // holds, and so does the person's grant to each agent of a chain (`agent_grants`, at
+    // most three): revoking any of those apps on /account, or any other end of a grant,
+    // ends the agent's Firebase session at the next rule evaluation. One read a grant, only
+    // where an agent acts.
     function firegateAgentHolds() {
       return request.auth.token.get('act', null) == null || firegateGrantHolds();
     }
 
     function firegateGrantHolds() {
-      let path = /databases/$(database)/documents/oauth_grants/$(request.auth.token.grant_id);
-      let grant = get(path).data;
+      let agents = request.auth.token.get('agent_grants', []);
+      return firegateGrantLive(request.auth.token.grant_id)
+        && (agents.size() < 1 || firegateGrantLive(agents[0]))
+        && (agents.size() < 2 || firegateGrantLive(agents[1]))
+        && (agents.size() < 3 || firegateGrantLive(agents[2]))
+        && agents.size() <= 3;
+    }
+
+    function firegateGrantLive(id) {
+      let grant = get(/databases/$(database)/documents/oauth_grants/$(id)).data;
       return grant.get('user_id', '') == request.auth.uid
         && grant.get('issued', false) == true
         && grant.get('revoked', true) == false;

@@ -17,6 +17,7 @@ from domain.federation.agents import (
     chain_of,
     firebase_resource,
 )
+from domain.provider.token_exchange import ACT_GRANTS
 from tests.support.api import bearer, login
 from tests.support.oauth import OAuthWorld
 from tests.support.pages import PASSWORD
@@ -204,3 +205,19 @@ def test_the_decision_endpoint_answers_an_agents_token_within_its_scopes(
         ("person", "invoices:read"): True,
         ("person", "openid"): False,
     }
+
+
+def test_a_chains_agents_grants_ride_in_the_custom_token_for_the_rules_to_read() -> None:
+    """A delegated token names the person's grant to each agent of its chain (the provider's
+    private claim): the custom token carries them, so that removing any of those agents on
+    /account ends the Firebase session too, as it ends the token at introspection."""
+    chained = agent_claims(
+        act={"sub": "b", "act": {"sub": "a"}}, **{ACT_GRANTS: ["grant-of-b", "grant-of-a"]}
+    )
+    agent = ActingAgent.of(chained, RESOURCE)
+    assert agent.claims()["agent_grants"] == ["grant-of-b", "grant-of-a"]
+    assert "agent_grants" not in ActingAgent.of(agent_claims(), RESOURCE).claims()
+    for broken in ("grant-of-b", [7], ["g"] * (MAX_ACT_DEPTH + 1)):
+        with pytest.raises(PermissionDenied) as refused:
+            ActingAgent.of(agent_claims(**{ACT_GRANTS: broken}), RESOURCE)
+        assert refused.value.code == "agent_token_not_for_firebase"
