@@ -1,15 +1,13 @@
 """JWTs signed by others, read with joserfc: an ID-JAG's parts before its issuer is known,
-then its signature against that issuer's keys (application/provider/id_jag.py)."""
+then its signature against that issuer's keys (application/provider/id_jag.py). joserfc is
+imported on the first signature checked: a worker that never redeems an ID-JAG never loads
+it, as the provider's server itself is loaded at its first request."""
 
 from __future__ import annotations
 
 import base64
 import json
 from typing import Any
-
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 MAX_TOKEN_CHARS = 16384
 
@@ -33,6 +31,10 @@ class JoseSignedAssertions:
     def verified(
         self, token: str, keys: list[dict[str, Any]], algorithms: tuple[str, ...]
     ) -> dict[str, Any] | None:
+        from joserfc import jwt  # noqa: PLC0415 - on first use; see the module
+        from joserfc.errors import JoseError  # noqa: PLC0415
+        from joserfc.jwk import KeySet  # noqa: PLC0415
+
         try:
             key_set = KeySet.import_key_set({"keys": keys})
             found = jwt.decode(token, key_set, algorithms=list(algorithms))
