@@ -19,7 +19,7 @@ from application.ports import Audit
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World
-from tests.support.mail_flows import notices, press
+from tests.support.mail_flows import notices, press, verified
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -304,15 +304,18 @@ def test_a_number_that_is_the_only_way_in_stays() -> None:
 # -- the notice of a new way in
 
 
+def with_a_proven_address_and(world: World, number: str) -> dict[str, str]:
+    """Ann, whose address is proven (a notice goes to it), with ``number`` proven since; her
+    bearer header."""
+    ann = bearer(verified(world, "ann"))
+    with_number(world, ann, number)
+    world.deliver()
+    return ann
+
+
 def test_a_new_number_is_told_by_mail_and_the_link_takes_it_off_the_account() -> None:
     world = phone_world()
-    register(world.client, "ann")
-    world.deliver()
-    proof = world.token("ann@example.com", "/verify-email")
-    assert world.client.post("/auth/email/verify", json={"token": proof}).status_code == 200
-    ann = bearer(login(world.client, "ann"))
-    with_number(world, ann, NUMBER)
-    world.deliver()
+    ann = with_a_proven_address_and(world, NUMBER)
     [notice] = notices(world, "ann@example.com")
     assert "a phone number ending in 78 was added to your" in " ".join(notice.text.split())
     assert "it removes this way to sign in" in " ".join(notice.text.split())
@@ -327,13 +330,7 @@ def test_a_new_number_is_told_by_mail_and_the_link_takes_it_off_the_account() ->
 
 def test_a_number_changed_again_since_the_notice_is_not_taken_off() -> None:
     world = phone_world()
-    register(world.client, "ann")
-    world.deliver()
-    proof = world.token("ann@example.com", "/verify-email")
-    assert world.client.post("/auth/email/verify", json={"token": proof}).status_code == 200
-    ann = bearer(login(world.client, "ann"))
-    with_number(world, ann, NUMBER)
-    world.deliver()
+    ann = with_a_proven_address_and(world, NUMBER)
     [first] = notices(world, "ann@example.com")
     world.clock.advance(seconds=60)
     with_number(world, ann, OTHER)
