@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from threading import Barrier
+from threading import Barrier, Event, Thread
 from typing import Any
 
 import pytest
@@ -191,6 +191,53 @@ def test_thirty_edits_of_a_role_leave_each_holder_with_the_last(ports: Ports) ->
     assert final is not None
     for held in ports.orgs.members_page(org.id, None, 50):
         assert held.permissions == final.permissions_of(held.roles), held.user_id
+
+
+def test_a_read_of_an_org_being_saved_never_pairs_two_saves(firestore: Any) -> None:
+    """An org is two documents saved in one commit, and the emulator's read of both is not
+    atomic to that commit: the read a write is guarded by never pairs one save's document with
+    another's definitions (it is read again), or an edit of a role could rewrite its holders
+    with the definitions it replaced (docs/decisions/0491-role-definitions-apart.md)."""
+    from infrastructure.firestore.orgs.documents import org_from_doc, org_snapshot, org_writes
+    from infrastructure.firestore.orgs.membership_writes import ORGS
+    from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
+    from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
+    from infrastructure.firestore.reads import Stale
+
+    ports = Ports(FirestoreOrgRepository(firestore), FirestoreOrgRoles(firestore))
+    org = created(ports)
+    ref = firestore.collection(ORGS).document(org.id)
+    saving = Event()
+
+    def save() -> None:
+        n = 0
+        while not saving.is_set():
+            n += 1
+            defined = RoleDefinition("", (f"p{n}",))
+            saved = replace(org, name=f"v{n}").with_role("billing", defined, LATER)
+            batch = firestore.batch()
+            org_writes(batch, ref, saved, None)
+            batch.commit()
+
+    saver = Thread(target=save)
+    saver.start()
+    paired, reread = [], 0
+    try:
+        for _ in range(600):
+            try:
+                _, data = org_snapshot(firestore, ref)
+            except Stale:
+                reread += 1
+                continue
+            assert data is not None
+            seen = org_from_doc(org.id, data)
+            if seen.name != "Acme":
+                paired.append((seen.name[1:], seen.permissions_of(("billing",))))
+    finally:
+        saving.set()
+        saver.join()
+    assert paired  # the saves were seen
+    assert [p for p in paired if p[1] != (f"p{p[0]}",)] == []
 
 
 def test_an_edit_of_a_role_held_past_one_commit_reaches_every_holder(firestore: Any) -> None:

@@ -278,15 +278,16 @@ def test_a_browser_without_passkeys_is_told_so(localhost: str, firestore: Any) -
 
 
 def test_an_old_session_signs_in_again_then_adds_its_passkey(firestore: Any) -> None:
-    """A browser signed in longer ago than REAUTH_MAX_AGE (2 s here) is sent by the page's
+    """A browser signed in longer ago than REAUTH_MAX_AGE (10 s here) is sent by the page's
     script to sign in again, with its username filled in, and comes back to add the passkey
-    (docs/security.md, "A new way in")."""
-    with serving("gunicorn-reauth.log", REAUTH_MAX_AGE="2") as url:
+    (docs/security.md, "A new way in"). The age leaves a loaded machine time to come back
+    and click before the new sign-in is old in its turn."""
+    with serving("gunicorn-reauth.log", REAUTH_MAX_AGE="10") as url:
         for browser in open_browser(url.replace("127.0.0.1", "localhost"), autofill=False):
             page, base = browser.page, browser.base
             name = sign_up(browser)
             page.goto(base + "/account/security")
-            time.sleep(3)  # the sign-in is now older than REAUTH_MAX_AGE
+            time.sleep(11)  # the sign-in is now older than REAUTH_MAX_AGE
             page.get_by_role("button", name="Add a passkey").click()
             page.wait_for_url(re.compile(r".*/sign-in\?again=1.*"))
             assert "Sign in again to continue." in page.inner_text("main")

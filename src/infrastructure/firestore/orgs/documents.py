@@ -5,7 +5,10 @@
 An org is its document and its definitions' together: every read of an ``Org`` reads both in
 one round trip (``org_refs``, ``with_definitions``) and every write of its roles writes both in
 one commit, the org's guarded by its read, so the org's update time still orders every change
-of a role against the membership changes that read it. The read of each request acting in an
+of a role against the membership changes that read it. A read of both is not always atomic to
+that commit (the emulator's is not): each save writes one new ``defined`` mark in both, and
+the read a write is guarded by (``org_snapshot``) reads again when the two disagree. The read
+of each request acting in an
 org reads the org's document alone, without the definitions (up to 50 roles of 100
 permissions), which it does not need (docs/decisions/0491-role-definitions-apart.md)."""
 
@@ -15,16 +18,18 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug
+from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug, new_member_version
 from domain.orgs.roles import RoleDefinition
 from domain.signin.active_org import stored_policy
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.client import BOUNDED, read_document, read_documents
+from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import firestore
 
 RETIRING = "retiring"  # the custom roles a removal in progress no longer lets anyone be given
 ROLE_DEFINITIONS = "role_definitions"  # {role: {"description", "permissions"}}
 DEFINITIONS, ROLES_DEFINED = "definitions", "roles"  # orgs/{org_id}/definitions/roles
+DEFINED = "defined"  # a save's mark, the same in the org's document and its definitions'
 
 
 def definitions_ref(org: firestore.DocumentReference) -> firestore.DocumentReference:
@@ -63,7 +68,7 @@ def org_snapshot(
 ) -> tuple[Snapshot, dict[str, Any] | None]:
     """The org's document as read (in ``transaction``, if given: both documents then hold
     its locks) to guard a write by, and its fields with its definitions (None: no such
-    document), in one round trip."""
+    document), in one round trip; Stale when the two are of different saves (read again)."""
     found = {
         snap.reference.path: snap
         for snap in client.get_all(org_refs(ref), transaction=transaction, **BOUNDED)
@@ -71,7 +76,10 @@ def org_snapshot(
     org, definitions = found[ref.path], found[definitions_ref(ref).path]
     if not org.exists:
         return org, None
-    return org, with_definitions(org.to_dict() or {}, definitions.to_dict())
+    fields, defined = org.to_dict() or {}, definitions.to_dict()
+    if defined is not None and fields.get(DEFINED) != defined.get(DEFINED):
+        raise Stale  # one save's document with another's definitions
+    return org, with_definitions(fields, defined)
 
 
 def org_fields(org: Org) -> dict[str, Any]:
@@ -91,10 +99,13 @@ def definitions_to_doc(org: Org) -> dict[str, Any]:
 def org_writes(
     batch: firestore.WriteBatch, ref: firestore.DocumentReference, org: Org, guard: Any
 ) -> None:
-    """Stage the save of ``org`` (its document, under ``guard``, and its definitions') in
-    ``batch``; the document's copy of the definitions from before they had their own goes."""
-    batch.update(ref, {**org_to_doc(org), ROLE_DEFINITIONS: firestore.DELETE_FIELD}, option=guard)
-    batch.set(definitions_ref(ref), definitions_to_doc(org))
+    """Stage the save of ``org`` (its document, under ``guard``, and its definitions', both
+    with the save's new mark) in ``batch``; the document's copy of the definitions from before
+    they had their own goes."""
+    mark = new_member_version()
+    fields = {**org_to_doc(org), ROLE_DEFINITIONS: firestore.DELETE_FIELD, DEFINED: mark}
+    batch.update(ref, fields, option=guard)
+    batch.set(definitions_ref(ref), {**definitions_to_doc(org), DEFINED: mark})
 
 
 def org_to_doc(org: Org) -> dict[str, Any]:
