@@ -333,6 +333,9 @@ class User:
     # is one account's only, as an address is (its claim; docs/reference/phone.md)
     phone_number: str | None = None
     phone_number_verified: bool = False
+    # An account made for someone who has not signed up yet: no address, username or
+    # password until it is upgraded in place, keeping its id (docs/guests.md)
+    guest: bool = False
 
     @classmethod
     def register(
