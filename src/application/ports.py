@@ -36,6 +36,16 @@ class OwnedData(Protocol):
         ...
 
 
+class MovableData(Protocol):
+    """What a capability keeps per user that goes with its person when a guest is merged
+    into another account (docs/guests.md, "When the way in is someone else's")."""
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        """Give ``to_id`` what ``from_id`` owns of this kind, in bounded batches; idempotent
+        (a retried move moves nothing twice and loses nothing)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ExternalIdentity:
     """A person as an identity provider vouches for them (e.g. a verified Firebase ID token)."""
@@ -209,6 +219,9 @@ class Audit(StrEnum):
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
     ROLE_CHANGE = "role_change"
     ACCOUNT_DELETION = "account_deletion"
+    # A guest's data moved to the account its way in belongs to (docs/guests.md): about that
+    # account, ``reason`` the guest's id; the guest's deletion follows.
+    GUEST_MERGED = "guest_merged"
     # The first proof of an address took an account that never proved it (reason
     # "password_reset" or "firebase"): its earlier holder's factors are gone.
     ACCOUNT_CLAIMED = "account_claimed"

@@ -27,10 +27,12 @@ from application.accounts.challenge_gate import (
     ChallengeVerifier,
     SpentChallenges,
 )
+from application.accounts.guests.merges import MERGE_GUEST, GuestMerges
 from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
 from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
+from application.jobs import JobHandler
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
     NO_METRICS,
@@ -38,8 +40,10 @@ from application.ports import (
     AuditLog,
     JobQueue,
     Metrics,
+    MovableData,
     OwnedData,
     PasswordHasher,
+    SecretBox,
     TokenVersionCopies,
 )
 from bootstrap.platform import Platform
@@ -267,6 +271,9 @@ class Shared:
     hold: AccountHold  # what an org that holds an account refuses of it (sso)
     signups: Signups  # the door every new account passes (orgs' invitations, hooks)
     owned: Sequence[OwnedData]  # what the others keep per user, deleted with the account
+    # What the others keep per user that a merged guest's account is given (docs/guests.md)
+    movable: Sequence[MovableData]
+    box: SecretBox  # what seals the merge tokens of guests (signin's secret box)
     departures: Sequence[EndsBeforeDeletion]  # what ends first and may refuse (orgs)
     hooks: AccountHooks  # what follows a change: mails, an org's auto_join
     check_password: PasswordCheck  # sign-in's check of a signed-in user's password
@@ -305,7 +312,28 @@ def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountSe
         ),
         profile_schemas=schemas,
         challenge_gate=shared.challenge_gate,
+        guest_merges=guest_merges(own, shared),
     )
+
+
+def guest_merges(own: AccountsAdapters, shared: Shared) -> GuestMerges:
+    """A guest merged into the account its way in belongs to: the use case and its job."""
+    platform = shared.platform
+    return GuestMerges(
+        users=own.users,
+        clock=platform.clock,
+        audit=platform.audit,
+        box=shared.box,
+        queue=shared.queue,
+        movable=shared.movable,
+        owned=shared.owned,
+        departures=shared.departures,
+    )
+
+
+def handlers(own: AccountsAdapters, shared: Shared) -> dict[str, JobHandler]:
+    """The jobs of this capability by kind: a guest's merge."""
+    return {MERGE_GUEST: guest_merges(own, shared).job}
 
 
 def bind_profile_schemas(

@@ -259,6 +259,8 @@ def _account_rules(
         hold=rules.hold,
         signups=rules.signups,
         owned=(*owned, departures),
+        movable=resources.movable(adapters.resources),
+        box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,
         check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
@@ -288,7 +290,8 @@ def _handlers(
     texts go through."""
     acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
     return (
-        resources.handlers(adapters.resources, platform=base)
+        accounts.handlers(acc, shared)
+        | resources.handlers(adapters.resources, platform=base)
         | mail.handlers(
             hooked_mail,
             settings,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.jobs import JobHandler
-from application.ports import FileStore, JobQueue, OwnedData
+from application.ports import FileStore, JobQueue, MovableData, OwnedData
 from application.resources.csv_input import CsvLimits
 from application.resources.datasets import (
     DatasetLimits,
@@ -95,6 +95,16 @@ def build(settings: Settings, client: Client) -> ResourcesAdapters:
 
 def owned(own: ResourcesAdapters) -> list[OwnedData]:
     """What the resources keep per user, deleted with the account."""
+    return [
+        OwnedDatasets(own.datasets, own.file_store),
+        OwnedFiles(own.files, own.file_store),
+        own.tasks,
+        own.dogs,
+    ]
+
+
+def movable(own: ResourcesAdapters) -> list[MovableData]:
+    """What the resources keep per user, given to the account a guest is merged into."""
     return [
         OwnedDatasets(own.datasets, own.file_store),
         OwnedFiles(own.files, own.file_store),

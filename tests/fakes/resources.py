@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import BinaryIO
 
@@ -68,6 +69,11 @@ class FakeTaskRepository:
             for task_id in [i for i, t in self.tasks.items() if t.owner_id == user_id]:
                 del self.tasks[task_id]
 
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        with self.lock:
+            for task in [t for t in self.tasks.values() if t.owner_id == from_id]:
+                self.tasks[task.id] = replace(task, owner_id=to_id)
+
 
 class FakeDogRepository:
     def __init__(self) -> None:
@@ -130,6 +136,11 @@ class FakeDogRepository:
             for dog in [d for d in self.dogs.values() if d.owner_id == user_id]:
                 del self.dogs[dog.id]
                 del self.names[dog.name.key]
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        with self.lock:  # the name claims name the dog, not its owner: they stay
+            for dog in [d for d in self.dogs.values() if d.owner_id == from_id]:
+                self.dogs[dog.id] = replace(dog, owner_id=to_id)
 
 
 class FakePictureSource:
@@ -226,6 +237,11 @@ class FakeDatasetRepository:
     def ids_owned_by(self, owner_id: str, limit: int) -> list[str]:
         return [d.id for d in self.datasets.values() if d.owner_id == owner_id][:limit]
 
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        with self.lock:
+            for dataset in [d for d in self.datasets.values() if d.owner_id == from_id]:
+                self.datasets[dataset.id] = replace(dataset, owner_id=to_id)
+
 
 class FakeFileRepository:
     def __init__(self) -> None:
@@ -247,3 +263,8 @@ class FakeFileRepository:
 
     def owned_by(self, owner_id: str, limit: int) -> list[StoredFile]:
         return [f for f in self.files.values() if f.owner_id == owner_id][:limit]
+
+    def change_owner(self, file_id: str, owner_id: str) -> None:
+        with self.lock:
+            if (found := self.files.get(file_id)) is not None:
+                self.files[file_id] = replace(found, owner_id=owner_id)

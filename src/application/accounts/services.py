@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
     from application.accounts.challenge_gate import ChallengeGate
+    from application.accounts.guests.merges import GuestMerges
     from application.accounts.profile_schema import ProfileSchemas
 
 
@@ -22,3 +23,4 @@ class AccountServices:
     admin: Administration  # the admins' (docs/reference/accounts.md)
     profile_schemas: ProfileSchemas  # docs/reference/accounts.md, "Profile attributes"
     challenge_gate: ChallengeGate  # asked when a signal fires (docs/security.md)
+    guest_merges: GuestMerges  # a guest merged into another account (docs/guests.md)

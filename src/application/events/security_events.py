@@ -39,6 +39,7 @@ EventType = Literal[
     "user.disabled",
     "user.enabled",
     "user.role_changed",
+    "guest.merged",
     "signin.succeeded",
     "signin.failed",
     "signin.new_device",
@@ -116,6 +117,7 @@ class SecurityEvents(Protocol):
 _TYPES: dict[tuple[Audit, str], str] = {
     (Audit.USER_CREATED, "success"): "user.created",
     (Audit.ACCOUNT_DELETION, "success"): "user.deleted",
+    (Audit.GUEST_MERGED, "success"): "guest.merged",
     (Audit.LOGIN, "success"): "signin.succeeded",
     (Audit.LOGIN, "failure"): "signin.failed",
     (Audit.PASSKEY_SIGN_IN, "success"): "signin.succeeded",

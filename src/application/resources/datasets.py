@@ -84,6 +84,11 @@ class DatasetRepository(Protocol):
         """Ids of up to ``limit`` of the owner's datasets, in any state."""
         ...
 
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        """Give ``to_id`` every dataset of ``from_id`` (their records; rows and source stay
+        the dataset's), in bounded batches."""
+        ...
+
 
 log = logging.getLogger("firegate.datasets")
 DEFAULT_FILENAME = "data.csv"
@@ -250,7 +255,8 @@ def _delete(
 
 @dataclass(frozen=True)
 class OwnedDatasets:
-    """OwnedData: a user's datasets (object, rows, record), deleted with the account."""
+    """OwnedData: a user's datasets (object, rows, record), deleted with the account;
+    MovableData: given to another with a merged guest's data."""
 
     datasets: DatasetRepository
     store: FileStore
@@ -260,6 +266,10 @@ class OwnedDatasets:
             for dataset_id in ids:
                 key = dataset_object_key(dataset_id)
                 _delete(dataset_id, key, datasets=self.datasets, store=self.store)
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        """MovableData: a guest's datasets, given to the account it is merged into."""
+        self.datasets.move_owned(from_id, to_id, batch_size)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

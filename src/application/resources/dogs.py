@@ -59,6 +59,11 @@ class DogRepository(Protocol):
         """Delete every dog of the user with its name claim, in bounded batches (OwnedData)."""
         ...
 
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        """Give ``to_id`` every dog of ``from_id``, names and all, in bounded batches
+        (MovableData): a dog's name is unique among all dogs, so none collides."""
+        ...
+
 
 class PictureSource(Protocol):
     def random_picture(self) -> str:

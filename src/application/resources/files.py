@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol
 
 from application.ports import Clock, FileStore
@@ -31,6 +32,10 @@ class FileRepository(Protocol):
 
     def owned_by(self, owner_id: str, limit: int) -> list[StoredFile]:
         """Up to ``limit`` of the owner's file records."""
+        ...
+
+    def change_owner(self, file_id: str, owner_id: str) -> None:
+        """The file record now ``owner_id``'s (nothing if it is gone)."""
         ...
 
 
@@ -100,7 +105,8 @@ def _forget_object(store: FileStore, key: str) -> None:
 
 @dataclass(frozen=True)
 class OwnedFiles:
-    """OwnedData: a user's files, deleted with the account (objects first, then records)."""
+    """OwnedData: a user's files, deleted with the account (objects first, then records);
+    MovableData: given to another with a merged guest's data (docs/guests.md)."""
 
     files: FileRepository
     store: FileStore
@@ -112,6 +118,28 @@ class OwnedFiles:
                 self.files.delete(stored.id)
         # Objects whose record was never written (a crash mid-upload) share the prefix.
         self.store.delete_prefix(files_prefix(user_id))
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        """Each file's bytes copied under the new owner's prefix, then its record given to
+        them, then the old object removed: a run cut short anywhere is finished by the next,
+        which copies again what no record points at yet (docs/decisions/0561)."""
+        while batch := self.files.owned_by(from_id, batch_size):
+            for stored in batch:
+                moved = replace(stored, owner_id=to_id)
+                with contextlib.suppress(NotFound):  # no object: the record moves all the same
+                    _copy(self.store, stored.object_key, moved)
+                self.files.change_owner(stored.id, to_id)
+                self.store.delete(stored.object_key)
+
+
+def _copy(store: FileStore, key: str, to: StoredFile) -> None:
+    """The object at ``key`` saved again as ``to``'s, spooled through a temporary file (the
+    store streams both ways, and holds no copy of its own)."""
+    with tempfile.TemporaryFile() as spool:
+        for chunk in store.open(key):
+            spool.write(chunk)
+        spool.seek(0)
+        store.save(to.object_key, spool, size=to.size, content_type=to.content_type)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

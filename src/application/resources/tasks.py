@@ -50,6 +50,10 @@ class TaskRepository(Protocol):
         """Delete every task of the user, in bounded batches (OwnedData)."""
         ...
 
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        """Give ``to_id`` every task of ``from_id``, in bounded batches (MovableData)."""
+        ...
+
 
 @dataclass(frozen=True)
 class NewTask:

@@ -336,6 +336,9 @@ class User:
     # An account made for someone who has not signed up yet: no address, username or
     # password until it is upgraded in place, keeping its id (docs/guests.md)
     guest: bool = False
+    # The account a guest's merge gives its data to, from the merge's acceptance until the
+    # merge deletes the guest (docs/guests.md, "When the way in is someone else's")
+    merging_into: str | None = None
 
     @classmethod
     def register(

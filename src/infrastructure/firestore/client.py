@@ -403,3 +403,22 @@ def delete_in_batches(client: firestore.Client, query: firestore.Query, batch_si
         for ref in refs:
             batch.delete(ref)
         batch.commit(**BOUNDED)  # deletes are idempotent: a retried commit is safe
+
+
+def reassign_in_batches(
+    client: firestore.Client, query: firestore.Query, field: str, to: str, batch_size: int
+) -> None:
+    """Set ``field`` to ``to`` on what ``query`` finds (a query on that field's old value),
+    ``batch_size`` documents per commit, until nothing is left: each commit stands alone, so
+    an interrupted run leaves a smaller remainder that a retry moves, and nothing moved twice.
+    A document deleted between the read and the commit fails its commit; the next read no
+    longer finds it."""
+    page = query.limit(batch_size)
+    while refs := [snap.reference for snap in page.select([]).stream(**BOUNDED)]:
+        batch = client.batch()
+        for ref in refs:
+            batch.update(ref, {field: to})
+        try:
+            batch.commit(**BOUNDED)
+        except exceptions.NotFound:
+            continue  # one of them was deleted meanwhile: read again

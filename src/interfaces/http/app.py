@@ -15,7 +15,7 @@ from interfaces.http.converters import CONVERTERS
 from interfaces.http.limits import LIMITED_BY, ApiLimits
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
-from interfaces.http.routes.accounts import accounts, profile_schema, users
+from interfaces.http.routes.accounts import accounts, guest_merges, profile_schema, users
 from interfaces.http.routes.clients import org_clients
 from interfaces.http.routes.events import events, webhooks
 from interfaces.http.routes.federation import connected_accounts, firebase, upstream
@@ -67,6 +67,7 @@ BLUEPRINTS = (
     firebase.bp,
     connected_accounts.bp,
     upstream.bp,
+    guest_merges.bp,
     sessions.bp,
     active.bp,
     personal_tokens.bp,

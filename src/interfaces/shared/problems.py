@@ -10,6 +10,7 @@ from http import HTTPStatus
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
+from domain.accounts.guests import AccountExists
 from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     ChallengeRequired,
@@ -27,6 +28,7 @@ from domain.errors import (
     Unavailable,
     Unreadable,
 )
+from interfaces.shared.services import services
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (Unreadable, 400),
@@ -118,6 +120,10 @@ def domain_problem(exc: DomainError) -> Response:
         extensions = {"reason": exc.reason.value}
     if isinstance(exc, ChallengeRequired):
         extensions = {"provider": exc.provider, "site_key": exc.site_key}
+    if isinstance(exc, AccountExists):
+        # Minted here, where every upgrade's refusal becomes its answer; the ids stay out
+        # (docs/decisions/0560-the-merge-token.md).
+        extensions = {"merge_token": services().accounts.guest_merges.offer(exc)}
     return problem(
         status,
         exc.code,

@@ -23,6 +23,7 @@ log = logging.getLogger("firegate.webhooks")
 
 
 DELIVER_WEBHOOK = "deliver_webhook"
+GUEST_MERGED = "guest.merged"
 
 
 def payload(event: SecurityEvent) -> str:
@@ -43,6 +44,12 @@ def payload(event: SecurityEvent) -> str:
                 **({"connection_id": event.reason} if event.method == SSO else {}),
                 # An org's change its directory or single sign-on made names it.
                 **({"via": event.via} if event.via is not None else {}),
+                # A guest merged names the guest and the account it went to (docs/guests.md).
+                **(
+                    {"from": event.reason, "to": event.user_id}
+                    if event.type == GUEST_MERGED
+                    else {}
+                ),
             },
         },
         separators=(",", ":"),

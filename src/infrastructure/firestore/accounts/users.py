@@ -96,6 +96,8 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "deleted_at": user.deleted_at,
         "deleting": user.deleted_at is not None,
+        "guest": user.guest,
+        "merging_into": user.merging_into,
     }
 
 
@@ -125,6 +127,8 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         attributes=data.get("attributes") or {},
         phone_number=data.get("phone_number"),
         phone_number_verified=data.get("phone_number_verified", False),
+        guest=data.get("guest", False),
+        merging_into=data.get("merging_into"),
     )
 
 

@@ -29,7 +29,7 @@ from domain.resources.datasets import (
     Report,
     Rule,
 )
-from infrastructure.firestore.client import BOUNDED
+from infrastructure.firestore.client import BOUNDED, reassign_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.sdk import exceptions, firestore
 
@@ -221,6 +221,11 @@ class FirestoreDatasetRepository:
     def ids_owned_by(self, owner_id: str, limit: int) -> list[str]:
         query = self._datasets.where(filter=firestore.FieldFilter("owner_id", "==", owner_id))
         return [snap.id for snap in query.limit(limit).select([]).stream(**BOUNDED)]
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        # The rows and the source object are the dataset's, by its id: only the record moves.
+        query = self._datasets.where(filter=firestore.FieldFilter("owner_id", "==", from_id))
+        reassign_in_batches(self._client, query, "owner_id", to_id, batch_size)
 
 
 def _chunked(rows: Iterable[DatasetRow]) -> Iterator[tuple[int, list[str], int]]:

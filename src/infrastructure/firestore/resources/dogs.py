@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.errors import Conflict
 from domain.resources.dogs import Dog, DogName, PictureStatus
-from infrastructure.firestore.client import BOUNDED, claim_id
+from infrastructure.firestore.client import BOUNDED, claim_id, reassign_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.reads import Stale
@@ -182,3 +182,9 @@ class FirestoreDogRepository:
                     batch.delete(claim)
                 batch.delete(snap.reference)
             batch.commit(**BOUNDED)
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        # A dog's name is unique among all dogs, whoever owns them: its claim names the dog,
+        # not its owner, and stays as it is (docs/decisions/0561-what-a-merge-moves.md).
+        query = self._dogs.where(filter=firestore.FieldFilter("id_user", "==", from_id))
+        reassign_in_batches(self._client, query, "id_user", to_id, batch_size)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from domain.resources.files import StoredFile
 from infrastructure.firestore.client import BOUNDED
 from infrastructure.firestore.errors import translates_errors
-from infrastructure.firestore.sdk import firestore
+from infrastructure.firestore.sdk import exceptions, firestore
 
 FILES = "files"
 
@@ -54,3 +55,7 @@ class FirestoreFileRepository:
         query = self._files.where(filter=firestore.FieldFilter("owner_id", "==", owner_id))
         snaps = query.limit(limit).stream(**BOUNDED)
         return [file_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def change_owner(self, file_id: str, owner_id: str) -> None:
+        with contextlib.suppress(exceptions.NotFound):  # deleted meanwhile: nothing to move
+            self._files.document(file_id).update({"owner_id": owner_id}, **BOUNDED)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.resources.tasks import Task
-from infrastructure.firestore.client import BOUNDED, delete_in_batches
+from infrastructure.firestore.client import BOUNDED, delete_in_batches, reassign_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
 from infrastructure.firestore.reads import Stale
@@ -111,3 +111,7 @@ class FirestoreTaskRepository:
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         query = self._tasks.where(filter=firestore.FieldFilter("owner_id", "==", user_id))
         delete_in_batches(self._client, query, batch_size)
+
+    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
+        query = self._tasks.where(filter=firestore.FieldFilter("owner_id", "==", from_id))
+        reassign_in_batches(self._client, query, "owner_id", to_id, batch_size)

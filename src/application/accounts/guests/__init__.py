@@ -1,0 +1,1 @@
+"""Guests: accounts made before their person signs up (docs/guests.md)."""

@@ -1,0 +1,223 @@
+"""A guest merged into the account its way in belongs to, on the fakes: the 409's merge
+token, its redemption by that account only, the guest's sessions ended at once, the job that
+moves what the guest owns and deletes it, once (docs/guests.md, "When the way in is someone
+else's")."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from application.accounts.guests.merges import MERGE_GUEST, MergeGuest, open_offer
+from application.ports import Audit, Job
+from application.signin.authentication import Actor
+from bootstrap import Adapters
+from domain.accounts.guests import GuestMergeStarted, NotAGuest, not_merging
+from domain.resources.files import file_object_key
+from interfaces.shared.problems import domain_problem
+from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock, FakeJobQueue
+from tests.fakes.resources import FakeFileStore
+from tests.support.api import assert_problem, bearer, login, register, services
+from tests.support.app import run_jobs
+from tests.support.guests import FILE_BYTES, Owned, account_exists, make_guest, make_owned
+
+pytestmark = pytest.mark.unit
+
+
+class Scene:
+    def __init__(self, app: Flask, client: FlaskClient, adapters: Adapters) -> None:
+        self.app, self.client, self.adapters = app, client, adapters
+        self.guest_id, self.guest = make_guest(client, adapters.accounts.users, "guest1")
+        self.owned = make_owned(
+            client, self.guest, adapters.resources.datasets, self.guest_id, "Rex"
+        )
+        self.owner_id: str = register(client, "owner1")["id"]
+        self.owner = bearer(login(client, "owner1"))
+
+    def token(self, owner_id: str | None = None) -> str:
+        """The merge token of the 409 a guest's upgrade answers, as the API writes it."""
+        error = account_exists(self.guest_id, owner_id or self.owner_id)
+        with self.app.test_request_context():
+            answer = domain_problem(error)
+        body: dict[str, Any] = answer.get_json()
+        assert answer.status_code == 409 and body["code"] == "account_exists"
+        token: str = body["merge_token"]
+        return token
+
+    def merge(self, token: str, auth: dict[str, str] | None = None) -> Any:
+        headers = self.owner if auth is None else auth
+        return self.client.post("/auth/guest/merge", json={"merge_token": token}, headers=headers)
+
+
+@pytest.fixture
+def scene(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
+) -> Scene:
+    made = Scene(fake_app, client, adapters)
+    job_queue.jobs.clear()  # the sign-ups' mails, the dog's picture
+    return made
+
+
+def owned_by(adapters: Adapters, owner_id: str, owned: Owned) -> bool:
+    resources = adapters.resources
+    task, dog = resources.tasks.get(owned.task), resources.dogs.get(owned.dog)
+    stored, dataset = resources.files.get(owned.file), resources.datasets.get(owned.dataset)
+    assert task and dog and stored and dataset
+    return {task.owner_id, dog.owner_id, stored.owner_id, dataset.owner_id} == {owner_id}
+
+
+def test_the_409_carries_a_merge_token_and_no_ids(scene: Scene) -> None:
+    error = account_exists(scene.guest_id, scene.owner_id)
+    with scene.app.test_request_context():
+        answer = domain_problem(error)
+    body = answer.get_json()
+    assert answer.status_code == 409 and answer.mimetype == "application/problem+json"
+    assert (
+        body["code"] == "account_exists" and body["type"] == "urn:firegate:problem:account_exists"
+    )
+    text = answer.get_data(as_text=True)
+    assert scene.guest_id not in text and scene.owner_id not in text
+    offer = open_offer(body["merge_token"], scene.adapters.signin.secret_box)
+    assert (offer.guest_id, offer.owner_id) == (scene.guest_id, scene.owner_id)
+
+
+def test_the_owner_takes_in_what_the_guest_owns_and_the_guest_is_gone(
+    scene: Scene, job_queue: FakeJobQueue, audit_log: RecordingAuditLog
+) -> None:
+    accepted = scene.merge(scene.token())
+    assert accepted.status_code == 202, accepted.get_json()
+    # The guest's sessions end at once, before the job has run.
+    assert_problem(scene.client.get("/user", headers=scene.guest), 401, "invalid_token")
+    assert job_queue.jobs == [Job(MERGE_GUEST, scene.guest_id)]
+    assert owned_by(scene.adapters, scene.guest_id, scene.owned)
+    run_jobs(scene.app, job_queue)
+    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+    store = scene.adapters.resources.file_store
+    assert isinstance(store, FakeFileStore)
+    objects = store.objects
+    assert objects[file_object_key(scene.owner_id, scene.owned.file)][0] == FILE_BYTES
+    assert file_object_key(scene.guest_id, scene.owned.file) not in objects
+    # The dog keeps its name: no other dog can take it.
+    taken = scene.client.post("/dogs/Rex", headers=scene.owner)
+    assert_problem(taken, 409, "dog_name_taken")
+    assert scene.client.get(f"/tasks/{scene.owned.task}", headers=scene.owner).status_code == 200
+    guest = scene.adapters.accounts.users.get(scene.guest_id)
+    assert guest is None or guest.deleted_at is not None
+    merged = [e for e in audit_log.events if e.event is Audit.GUEST_MERGED]
+    assert [(e.user_id, e.reason) for e in merged] == [(scene.owner_id, scene.guest_id)]
+    deleted = [e for e in audit_log.events if e.event is Audit.ACCOUNT_DELETION]
+    assert [e.user_id for e in deleted] == [scene.guest_id]
+
+
+def test_a_retried_job_moves_nothing_twice_and_sends_nothing_twice(
+    scene: Scene, job_queue: FakeJobQueue, audit_log: RecordingAuditLog
+) -> None:
+    assert scene.merge(scene.token()).status_code == 202
+    jobs = list(job_queue.jobs)
+    run_jobs(scene.app, job_queue)
+    job_queue.jobs = jobs
+    run_jobs(scene.app, job_queue)  # delivered again
+    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+    assert sum(1 for e in audit_log.events if e.event is Audit.GUEST_MERGED) == 1
+
+
+def test_a_job_cut_short_is_finished_by_its_retry(
+    scene: Scene, job_queue: FakeJobQueue, audit_log: RecordingAuditLog
+) -> None:
+    assert scene.merge(scene.token()).status_code == 202
+    # The first run moved the tasks only, then died.
+    scene.adapters.resources.tasks.move_owned(scene.guest_id, scene.owner_id, 200)
+    run_jobs(scene.app, job_queue)
+    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+    assert sum(1 for e in audit_log.events if e.event is Audit.GUEST_MERGED) == 1
+
+
+def test_a_queue_that_refuses_the_job_has_the_merge_run_inline(
+    scene: Scene, job_queue: FakeJobQueue
+) -> None:
+    job_queue.broken = True
+    assert scene.merge(scene.token()).status_code == 202
+    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+
+
+def test_the_token_is_the_owners_only(scene: Scene) -> None:
+    register(scene.client, "stranger")
+    stranger = bearer(login(scene.client, "stranger"))
+    assert_problem(scene.merge(scene.token(), stranger), 403, "merge_token_not_yours")
+    anonymous = scene.client.post("/auth/guest/merge", json={"merge_token": scene.token()})
+    assert anonymous.status_code == 401
+    assert owned_by(scene.adapters, scene.guest_id, scene.owned)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["forged", "gAAAAABlx" + "A" * 120, "é", "x" * 2000],
+)
+def test_a_token_not_sealed_by_us_is_refused(scene: Scene, token: str) -> None:
+    answer = scene.merge(token)
+    if len(token) > 1024:
+        assert_problem(answer, 422, "validation_failed")
+    else:
+        assert_problem(answer, 400, "invalid_merge_token")
+
+
+def test_a_token_sealed_for_something_else_is_refused(scene: Scene) -> None:
+    box = scene.adapters.signin.secret_box
+    assert_problem(scene.merge(box.seal('{"is":"upstream-flight"}')), 400, "invalid_merge_token")
+    assert_problem(scene.merge(box.seal("[1]")), 400, "invalid_merge_token")
+
+
+def test_an_expired_token_is_refused(scene: Scene, fake_app: Flask) -> None:
+    token = scene.token()
+    clock = scene.adapters.platform.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(minutes=15)
+    assert_problem(scene.merge(token), 400, "invalid_merge_token")
+
+
+def test_a_guest_gone_or_no_longer_a_guest_cannot_be_merged(scene: Scene) -> None:
+    users = scene.adapters.accounts.users
+    token = scene.token()
+    users.update(scene.guest_id, lambda user: replace(user, guest=False))
+    assert_problem(scene.merge(token), 409, "not_a_guest")
+    users.mark_deleted(scene.guest_id, scene.adapters.platform.clock.now())
+    assert_problem(scene.merge(token), 404, "guest_not_found")
+    assert_problem(scene.merge(scene.token("nobody")), 403, "merge_token_not_yours")
+
+
+def test_a_token_is_redeemed_once_and_the_guest_merged_into_one_account(
+    scene: Scene, job_queue: FakeJobQueue
+) -> None:
+    token = scene.token()
+    assert scene.merge(token).status_code == 202
+    assert_problem(scene.merge(token), 409, "guest_merge_started")
+    # Another account whose way in the guest also found: no second merge meanwhile.
+    other_id: str = register(scene.client, "owner2")["id"]
+    other = bearer(login(scene.client, "owner2"))
+    assert_problem(scene.merge(scene.token(other_id), other), 409, "guest_merge_started")
+    assert [job.kind for job in job_queue.jobs].count(MERGE_GUEST) == 1
+    run_jobs(scene.app, job_queue)
+    assert_problem(scene.merge(token), 404, "guest_not_found")
+
+
+def test_an_upgrade_asks_whether_the_guest_is_being_merged(scene: Scene) -> None:
+    assert scene.merge(scene.token()).status_code == 202
+    guest = scene.adapters.accounts.users.get(scene.guest_id)
+    assert guest is not None and guest.merging_into == scene.owner_id
+    with pytest.raises(GuestMergeStarted):
+        not_merging(guest)
+
+
+def test_the_service_refuses_a_merge_of_an_account_into_itself(scene: Scene) -> None:
+    merges = services(scene.app).accounts.guest_merges
+    token = merges.offer(account_exists(scene.guest_id, scene.guest_id))
+
+    me = Actor(scene.guest_id, "guest1", "user", "s1", datetime(2100, 1, 1, tzinfo=UTC))
+    with pytest.raises(NotAGuest):
+        merges.merge(MergeGuest(me, token))
