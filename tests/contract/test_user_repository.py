@@ -13,6 +13,7 @@ from application.accounts.accounts import UserRepository
 from application.signin.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
+from domain.accounts.guests import merging
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
 from domain.errors import Conflict, NotFound
@@ -271,6 +272,17 @@ def test_role_and_flags_survive_storage(repos: Repos) -> None:
     repos.users.update(user.id, lambda u: u.with_role(Role.ADMIN, NOW).with_disabled(True, NOW))
     stored = repos.users.get(user.id)
     assert stored is not None and stored.role is Role.ADMIN and stored.disabled
+
+
+def test_a_guest_being_merged_survives_storage(repos: Repos) -> None:
+    user = replace(make_user(), guest=True)
+    repos.users.add(user)
+    assert (stored := repos.users.get(user.id)) is not None
+    assert stored.guest and stored.merging_into is None
+    repos.users.update(user.id, lambda u: merging(u, "owner-1", NOW))
+    assert (stored := repos.users.get(user.id)) is not None
+    assert (stored.guest, stored.merging_into) == (True, "owner-1")
+    assert stored.token_version == user.token_version + 1
 
 
 def test_locale_survives_storage(repos: Repos) -> None:
