@@ -221,3 +221,18 @@ def test_the_service_refuses_a_merge_of_an_account_into_itself(scene: Scene) -> 
     me = Actor(scene.guest_id, "guest1", "user", "s1", datetime(2100, 1, 1, tzinfo=UTC))
     with pytest.raises(NotAGuest):
         merges.merge(MergeGuest(me, token))
+
+
+def test_an_upgrade_that_won_the_race_keeps_the_account_and_its_data(
+    scene: Scene, job_queue: FakeJobQueue, audit_log: RecordingAuditLog
+) -> None:
+    """An upgrade that read the guest before the mark and committed after it: the job finds
+    no guest, moves nothing and deletes nothing."""
+    assert scene.merge(scene.token()).status_code == 202
+    users = scene.adapters.accounts.users
+    users.update(scene.guest_id, lambda user: replace(user, guest=False))
+    run_jobs(scene.app, job_queue)
+    assert owned_by(scene.adapters, scene.guest_id, scene.owned)
+    kept = users.get(scene.guest_id)
+    assert kept is not None and kept.deleted_at is None
+    assert not [e for e in audit_log.events if e.event is Audit.GUEST_MERGED]

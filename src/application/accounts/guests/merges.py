@@ -143,12 +143,13 @@ class GuestMerges:
         """Move what the guest owns to the account it is being merged into, tell the
         operator (``guest.merged``, at least once), then delete the guest. Idempotent: a
         guest gone or not being merged is left alone, and a retry moves what is left."""
-        guest = self.users.get(guest_id)
-        if guest is None or guest.deleted_at is not None or guest.merging_into is None:
+        to = self._merging(guest_id)
+        if to is None:
             return
-        to = guest.merging_into
         for data in self.movable:
             data.move_owned(guest_id, to, MOVE_BATCH)
+        if self._merging(guest_id) != to:  # an upgrade in flight at the acceptance won
+            return
         # Before the deletion: a run cut short after it would never send it.
         self.audit.record(AuditEvent(Audit.GUEST_MERGED, user_id=to, reason=guest_id))
         delete_account(
@@ -159,6 +160,17 @@ class GuestMerges:
             owned=self.owned,
             departures=self.departures,
         )
+
+    def _merging(self, guest_id: str) -> str | None:
+        """The account a live guest is being merged into; None for an account gone, not
+        marked, or no longer a guest (an upgrade that had read it before the mark and
+        committed after it: it keeps what it owns and is never deleted here)."""
+        guest = self.users.get(guest_id)
+        if guest is None or guest.deleted_at is not None or not guest.guest:
+            if guest is not None and guest.merging_into is not None and not guest.guest:
+                log.warning("guest merge dropped: the guest signed up meanwhile")
+            return None
+        return guest.merging_into
 
     def job(self, job: Job, final: bool) -> None:
         """The MERGE_GUEST job an accepted merge queues: the merge of the guest it names."""
