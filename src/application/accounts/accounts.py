@@ -135,6 +135,17 @@ class RegisterProven:
     phone_number: str | None = None  # in E.164, proven; only without an address
 
 
+@dataclass(frozen=True)
+class RegisterGuest:
+    """A guest's sign-up (``POST /auth/guest``): no address, username or password
+    (docs/guests.md). ``client_ip``: the asking person's, whose sign-ups the challenge's
+    signal counts, a guest as one; ``challenge_token``: the challenge's, when one was asked."""
+
+    client_ip: str
+    challenge_token: str = ""
+    locale: str | None = None
+
+
 SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
 
 
@@ -252,7 +263,9 @@ def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
     if user is None:
         return False
     username, email = changes.get("username"), changes.get("email")
-    if isinstance(username, Username) and username.normalized != user.username.normalized:
+    if isinstance(username, Username) and (
+        user.username is None or username.normalized != user.username.normalized
+    ):
         return True
     return isinstance(email, Email) and (
         user.email is None or email.normalized != user.email.normalized
@@ -489,6 +502,25 @@ class Accounts:
             self.hooks.proven(user)
             return user
         raise Conflict("No free username could be made for this account.", code="username_taken")
+
+    def register_guest(self, cmd: RegisterGuest) -> User:
+        """A new guest, through the door every new account passes: who may sign up (the mode;
+        the address lists wait for its address), the challenge of a client address that signs
+        up often, then the operator's hook (``method``: ``guest``)."""
+        sign_up = SignUp(
+            SignUpWay.GUEST,
+            None,
+            ip=cmd.client_ip or None,
+            challenge_token=cmd.challenge_token,
+        )
+        verdict = self.signups.admit(sign_up)
+        user = User.new_guest(
+            id=new_id(), now=self.clock.now(), admitted=verdict, locale=cmd.locale
+        )
+        staged = self.audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
+        self.users.add(user, staged)
+        self.audit.committed(staged)
+        return user
 
     def get(self, cmd: GetUser) -> User:
         return get_user(cmd, users=self.users)

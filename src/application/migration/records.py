@@ -297,7 +297,7 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
     session, TOTP secret or passkey."""
     return {
         "id": user.id,
-        "username": user.username.value,
+        "username": user.username.value if user.username is not None else None,
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
         "password_hash": user.password_hash,

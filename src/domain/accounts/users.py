@@ -38,6 +38,8 @@ EDITABLE = frozenset({"username", "email", *PROFILE_TEXTS, "locale", "time_zone"
 LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 # A phone number as stored: E.164, "+" and at most 15 digits (docs/reference/phone.md)
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# What shows where an account's username would, for a guest, which has none (docs/guests.md)
+GUEST_NAME = "guest"
 
 
 class Role(StrEnum):
@@ -297,7 +299,8 @@ class Admission(Protocol):
 @dataclass(frozen=True)
 class User:
     id: str
-    username: Username
+    # None for a guest only: every other account has one (``register``; docs/guests.md)
+    username: Username | None
     email: Email | None  # None: an account made without one (no mail flows for it)
     role: Role
     password_hash: str | None
@@ -336,6 +339,10 @@ class User:
     # An account made for someone who has not signed up yet: no address, username or
     # password until it is upgraded in place, keeping its id (docs/guests.md)
     guest: bool = False
+
+    def __post_init__(self) -> None:
+        if self.username is None and not self.guest:
+            raise ValueError("only a guest is without a username")
 
     @classmethod
     def register(
@@ -380,6 +387,33 @@ class User:
                 phone_number_verified=phone_number is not None,
             )
         )
+
+    @classmethod
+    def new_guest(
+        cls, *, id: str, now: datetime, admitted: Admission, locale: str | None = None
+    ) -> User:
+        """A guest: an account with no address, username or password, made through the door
+        every new account passes (``admitted``, as for ``register``), and signed in at once
+        (docs/guests.md)."""
+        return admitted.applied(
+            cls(
+                id=id,
+                username=None,
+                email=None,
+                role=Role.USER,
+                password_hash=None,
+                created_at=now,
+                updated_at=now,
+                locale=locale if locale in LOCALES else None,
+                guest=True,
+            )
+        )
+
+    @property
+    def shown_name(self) -> str:
+        """The account's username as people read it; ``GUEST_NAME`` for a guest, which has
+        none. Never a key: a guest's claims, throttles and logins have no username."""
+        return self.username.value if self.username is not None else GUEST_NAME
 
     @property
     def whole_name(self) -> str | None:

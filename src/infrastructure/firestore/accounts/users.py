@@ -71,8 +71,8 @@ def past_prefix(prefix: str) -> str | None:
 
 def user_to_doc(user: User) -> dict[str, Any]:
     return {
-        "username": user.username.value,
-        "username_normalized": user.username.normalized,
+        "username": user.username.value if user.username else None,
+        "username_normalized": user.username.normalized if user.username else None,
         "email": user.email.value if user.email else None,
         "email_normalized": user.email.normalized if user.email else None,
         "email_verified": user.email_verified,
@@ -96,13 +96,14 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "deleted_at": user.deleted_at,
         "deleting": user.deleted_at is not None,
+        "guest": user.guest,
     }
 
 
 def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
     return User(
         id=user_id,
-        username=Username(data["username"]),
+        username=Username(data["username"]) if data.get("username") else None,
         email=Email(data["email"]) if data.get("email") else None,
         role=Role(data["role"]),
         password_hash=data.get("password_hash"),
@@ -125,6 +126,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         attributes=data.get("attributes") or {},
         phone_number=data.get("phone_number"),
         phone_number_verified=data.get("phone_number_verified", False),
+        guest=data.get("guest", False),
     )
 
 
@@ -148,9 +150,11 @@ type Claims = "list[tuple[str, firestore.DocumentReference]]"
 def claims_of(client: firestore.Client, user: User) -> Claims:
     """The claim documents of the account's username and (when it has them) address and
     proven phone number."""
-    claims = [
-        (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
-    ]
+    claims: Claims = []
+    if user.username is not None:  # a guest claims no name
+        claims.append(
+            (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
+        )
     if user.email is not None:  # an account without an address claims none
         claims.append((EMAILS, client.collection(EMAILS).document(claim_id(user.email.normalized))))
     number = user.proven_phone_number
@@ -302,7 +306,11 @@ class FirestoreUserRepository:
                 self._claim(collection, after) if after is not None else None,
             )
             for collection, before, after in (
-                (USERNAMES, old.username.normalized, new.username.normalized),
+                (
+                    USERNAMES,
+                    old.username.normalized if old.username else None,
+                    new.username.normalized if new.username else None,
+                ),
                 (
                     EMAILS,
                     old.email.normalized if old.email else None,
