@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -294,6 +295,7 @@ def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountSe
             signups=shared.signups,
             passwords=shared.passwords,
             schemas=schemas,
+            guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
         ),
         admin=Administration(
             users=own.users,

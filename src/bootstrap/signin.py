@@ -246,6 +246,7 @@ class SigninPolicies:
     password_changes: Limit  # changes of password per account (count, seconds)
     require_verified_email: bool
     mfa_issuer: str
+    guest_ttl: timedelta  # a guest unused this long is deleted; a refresh moves it on
     # The rule an address given now follows: the orgs' verified domains are set with the gate
     addresses: AddressRule
     # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
@@ -293,6 +294,7 @@ def policies(settings: Settings) -> SigninPolicies:
         password_changes=Limit(signin.password_change_limit, signin.password_change_window),
         require_verified_email=settings.accounts.require_verified_email,
         mfa_issuer=signin.mfa_issuer,
+        guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
         addresses=address_rule(settings),
     )
 
@@ -339,6 +341,7 @@ def bind_sessions(
         audit=platform.audit,
         orgs=accounts.active_orgs,
         hook=rules.token_hook,
+        guest_ttl=rules.guest_ttl,
     )
 
 

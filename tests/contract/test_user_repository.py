@@ -132,6 +132,24 @@ def test_a_guest_takes_a_name_on_update_and_keeps_its_id(repos: Repos) -> None:
     assert found is not None and found.id == guest.id and not found.guest
 
 
+def test_expired_guests_are_found_by_their_expiry_oldest_first(repos: Repos) -> None:
+    day = timedelta(days=1)
+    late, due, early, later = (
+        User.new_guest(id=new_id(), now=NOW + shift, admitted=ALLOWED, ttl=day)
+        for shift in (-day, -2 * day, day, -day / 2)
+    )
+    for guest in (late, due, early, later):
+        repos.users.add(guest)
+    repos.users.add(make_user("erin"))
+    assert repos.users.get(due.id) == due  # its expiry survives storage
+    assert repos.users.expired_guests(NOW, 10) == [due.id, late.id]
+    assert repos.users.expired_guests(NOW, 1) == [due.id]
+    repos.users.update(
+        late.id, lambda u: replace(u, username=Username("late"), guest=False, updated_at=NOW)
+    )
+    assert repos.users.expired_guests(NOW, 10) == [due.id]  # an upgraded one is no guest
+
+
 def test_a_person_is_never_a_guest_when_stored(repos: Repos) -> None:
     user = make_user("dave")
     repos.users.add(user)

@@ -6,15 +6,22 @@ challenge is asked."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from google.cloud.firestore import FieldFilter
 from werkzeug.test import TestResponse
 
+from application.jobs import SWEEP, JobPush, encode_job
+from application.ports import Job
+from application.services import Services
 from bootstrap import build_adapters, build_app
+from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.support.api import assert_problem, bearer
+from tests.support.app import app_on_emulator
 from tests.support.challenge_verifier import Verifier, challenge_verifier, token
 from tests.support.dpop import claims_of
 from tests.support.races import RACERS, race, statuses
@@ -85,3 +92,53 @@ def test_30_guests_raced_from_one_address_pass_the_signal_no_more_than_its_numbe
     assert len(stored) == 5 and all(doc["guest"] for doc in stored)
     passed = start(app.test_client(), challenge_token=token("register"))
     assert passed.status_code == 201
+
+
+# -- expiry: the guests sweep -----------------------------------------------------------------
+
+
+def sweep_guests(app: Flask) -> None:
+    """What the operator's scheduler pushes: a ``sweep`` job naming ``guests``."""
+    services: Services = app.extensions["firegate"]
+    data = base64.b64encode(encode_job(Job(kind=SWEEP, subject="guests"))).decode()
+    services.platform.jobs.receive_push(JobPush(data=data))
+
+
+def owned(firestore: Any, uid: str) -> list[str]:
+    """The documents of the guest: its account, its sessions, its tasks."""
+    found = [f"users/{uid}"] if firestore.collection("users").document(uid).get().exists else []
+    for collection, field in (("sessions", "user_id"), ("tasks", "owner_id")):
+        query = firestore.collection(collection).where(filter=FieldFilter(field, "==", uid))
+        found += [f"{collection}/{snap.id}" for snap in query.stream()]
+    return found
+
+
+def test_a_guest_unused_past_its_ttl_is_swept_with_what_it_owns_one_used_stays(
+    firestore: Any,
+) -> None:
+    clock = FakeClock()
+    settings = make_settings(guest_accounts=True, guest_ttl=2 * 86_400)
+    app = app_on_emulator(settings, firestore, FakeJobQueue(), clock=clock)
+    client = app.test_client()
+    gone, kept = start(client).get_json(), start(client).get_json()
+    gone_id, kept_id = (claims_of(pair["access_token"])["sub"] for pair in (gone, kept))
+    for pair in (gone, kept):
+        made = client.post("/tasks", json={"title": "mine"}, headers=bearer(pair["access_token"]))
+        assert made.status_code == 201
+    assert len(owned(firestore, gone_id)) == 3
+    clock.advance(hours=36)
+    refreshed = client.post("/auth/refresh", json={"refresh_token": kept["refresh_token"]})
+    assert refreshed.status_code == 200  # its use, noted: 2 days from now
+    sweep_guests(app)
+    assert len(owned(firestore, gone_id)) == 3  # not yet past its two days
+    clock.advance(hours=24)
+    sweep_guests(app)
+    assert owned(firestore, gone_id) == []
+    assert sorted(doc.split("/")[0] for doc in owned(firestore, kept_id)) == [
+        "sessions",
+        "tasks",
+        "users",
+    ]
+    clock.advance(hours=24)  # the kept guest's two days from its use are past too
+    sweep_guests(app)
+    assert owned(firestore, kept_id) == []

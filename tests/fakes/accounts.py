@@ -165,6 +165,14 @@ class FakeUserRepository:
             s.mail_sends.pop(user_id, None)
             s.users.pop(user_id, None)
 
+    def expired_guests(self, now: datetime, limit: int) -> list[str]:
+        expired = [
+            u
+            for u in self.store.users.values()
+            if u.guest and u.guest_expires_at is not None and u.guest_expires_at <= now
+        ]
+        return [u.id for u in sorted(expired, key=lambda u: u.guest_expires_at or now)][:limit]
+
     def pending_deletions(self, limit: int) -> list[str]:
         return [u.id for u in self.store.users.values() if u.deleted_at is not None][:limit]
 

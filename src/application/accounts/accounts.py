@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
@@ -23,6 +23,7 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.guests import GUEST_TTL
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -101,6 +102,10 @@ class UserRepository(Protocol):
 
     def pending_deletions(self, limit: int) -> list[str]:
         """Ids of users marked for deletion whose purge has not finished."""
+        ...
+
+    def expired_guests(self, now: datetime, limit: int) -> list[str]:
+        """Ids of up to ``limit`` guests whose expiry is ``now`` or earlier, oldest first."""
         ...
 
 
@@ -415,6 +420,7 @@ class Accounts:
     signups: Signups = ANYONE
     passwords: PasswordScreen
     schemas: ProfileSchemaSource
+    guest_ttl: timedelta = GUEST_TTL  # a guest unused this long is deleted (GUEST_TTL)
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored. Who may sign up is
@@ -515,7 +521,11 @@ class Accounts:
         )
         verdict = self.signups.admit(sign_up)
         user = User.new_guest(
-            id=new_id(), now=self.clock.now(), admitted=verdict, locale=cmd.locale
+            id=new_id(),
+            now=self.clock.now(),
+            admitted=verdict,
+            ttl=self.guest_ttl,
+            locale=cmd.locale,
         )
         staged = self.audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
         self.users.add(user, staged)

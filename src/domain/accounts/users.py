@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
+from domain.accounts.guests import GUEST_TTL, GUEST_USE_NOTED_EVERY
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
@@ -339,6 +340,8 @@ class User:
     # An account made for someone who has not signed up yet: no address, username or
     # password until it is upgraded in place, keeping its id (docs/guests.md)
     guest: bool = False
+    # When a guest unused since is deleted with what it owns (docs/guests.md, "Expiry")
+    guest_expires_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.username is None and not self.guest:
@@ -390,11 +393,17 @@ class User:
 
     @classmethod
     def new_guest(
-        cls, *, id: str, now: datetime, admitted: Admission, locale: str | None = None
+        cls,
+        *,
+        id: str,
+        now: datetime,
+        admitted: Admission,
+        ttl: timedelta = GUEST_TTL,
+        locale: str | None = None,
     ) -> User:
         """A guest: an account with no address, username or password, made through the door
-        every new account passes (``admitted``, as for ``register``), and signed in at once
-        (docs/guests.md)."""
+        every new account passes (``admitted``, as for ``register``), signed in at once, and
+        deleted once unused for ``ttl`` (docs/guests.md)."""
         return admitted.applied(
             cls(
                 id=id,
@@ -406,8 +415,18 @@ class User:
                 updated_at=now,
                 locale=locale if locale in LOCALES else None,
                 guest=True,
+                guest_expires_at=now + ttl,
             )
         )
+
+    def guest_use_to_note(self, now: datetime, ttl: timedelta) -> User | None:
+        """The guest with its expiry moved to ``ttl`` from ``now``, when its use was last noted
+        ``GUEST_USE_NOTED_EVERY`` ago or more; None when nothing is to be written (a guest
+        used within it, or an account that is no guest)."""
+        expires = self.guest_expires_at
+        if not self.guest or (expires is not None and expires - ttl > now - GUEST_USE_NOTED_EVERY):
+            return None
+        return replace(self, guest_expires_at=now + ttl)
 
     @property
     def shown_name(self) -> str:

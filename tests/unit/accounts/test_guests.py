@@ -4,19 +4,22 @@ session whose access token says ``guest: true``."""
 
 from __future__ import annotations
 
+import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from application.hooks.admin import SetAuthHook
-from application.ports import Audit
+from application.jobs import SWEEP, JobPush, encode_job
+from application.ports import Audit, Job
 from application.signin.throttle import account_key
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import GUEST_NAME, User, Username
 from domain.hooks.before_token import RESERVED_CLAIMS
 from tests.fakes.hooks import FakeHookClient
+from tests.fakes.resources import FakeTaskRepository
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
 from tests.support.dpop import claims_of
@@ -164,3 +167,70 @@ def test_only_a_guest_is_without_a_username() -> None:
 
 def test_no_hook_may_say_a_token_is_a_guests() -> None:
     assert "guest" in RESERVED_CLAIMS
+
+
+# -- expiry ---------------------------------------------------------------------------------
+
+DAY = timedelta(days=1)
+
+
+def test_a_guests_use_is_noted_at_most_once_a_day() -> None:
+    made = User.new_guest(id="g-1", now=NOW, admitted=ALLOWED, ttl=30 * DAY)
+    assert made.guest_expires_at == NOW + 30 * DAY
+    assert made.guest_use_to_note(NOW + DAY - timedelta(seconds=1), 30 * DAY) is None
+    noted = made.guest_use_to_note(NOW + DAY, 30 * DAY)
+    assert noted is not None and noted.guest_expires_at == NOW + 31 * DAY
+    person = User.register(
+        id="p-1", username=Username("ann"), email=None, password_hash="h", now=NOW, admitted=ALLOWED
+    )
+    assert person.guest_use_to_note(NOW + 40 * DAY, 30 * DAY) is None
+
+
+def stored(world: World, pair: dict[str, Any]) -> User:
+    return world.store.users[claims_of(pair["access_token"])["sub"]]
+
+
+def refresh(world: World, pair: dict[str, Any]) -> dict[str, Any]:
+    answer = world.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert answer.status_code == 200, answer.get_json()
+    fresh: dict[str, Any] = answer.get_json()
+    return fresh
+
+
+def test_a_refresh_moves_the_guests_expiry_on_once_a_day() -> None:
+    world = World(guest_accounts=True, guest_ttl=2 * 86_400)
+    pair = guest(world).get_json()
+    made = world.clock.now()
+    assert stored(world, pair).guest_expires_at == made + 2 * DAY
+    world.clock.advance(hours=23)
+    pair = refresh(world, pair)
+    assert stored(world, pair).guest_expires_at == made + 2 * DAY  # used today: not written
+    world.clock.advance(hours=2)
+    pair = refresh(world, pair)
+    assert stored(world, pair).guest_expires_at == made + 25 * timedelta(hours=1) + 2 * DAY
+
+
+def sweep(world: World) -> None:
+    data = base64.b64encode(encode_job(Job(kind=SWEEP, subject="guests"))).decode()
+    world.services.platform.jobs.receive_push(JobPush(data=data))
+
+
+def test_the_guests_sweep_deletes_the_expired_with_what_they_own_and_keeps_the_rest() -> None:
+    world = World(guest_accounts=True, guest_ttl=86_400)
+    old, new = guest(world).get_json(), None
+    made = world.client.post("/tasks", json={"title": "mine"}, headers=bearer(old["access_token"]))
+    assert made.status_code == 201
+    register(world.client, "ann")
+    world.clock.advance(hours=12)
+    new = guest(world).get_json()
+    world.clock.advance(hours=13)
+    sweep(world)
+    old_id, new_id = (claims_of(p["access_token"])["sub"] for p in (old, new))
+    assert old_id not in world.store.users
+    tasks = world.adapters.resources.tasks
+    assert isinstance(tasks, FakeTaskRepository)
+    assert [t.owner_id for t in tasks.tasks.values()] == []
+    assert [s for s in world.store.sessions.values() if s.user_id == old_id] == []
+    assert new_id in world.store.users and world.adapters.accounts.users.find_by_login("ann")
+    deleted = [e.user_id for e in world.audit.events if e.event is Audit.ACCOUNT_DELETION]
+    assert deleted == [old_id]
