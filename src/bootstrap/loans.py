@@ -264,6 +264,7 @@ def _account_rules(
         departures=(departures,),
         hooks=account_hooks,
         check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+        guest_ttl=rules.guest_ttl,
     )
     org_parts = orgs.OrgParts(
         purge=purge,
