@@ -17,13 +17,14 @@ from tests.support.dpop import claims_of
 from tests.support.foreign_users import FirebaseProject, write_firebase_export
 
 pytestmark = pytest.mark.unit
+UID = "anonUid0000000000001"
 
-ANONYMOUS = {
+ANONYMOUS: dict[str, Any] = {
     "localId": "anonUid0000000000001",
     "createdAt": "1700000000000",
     "providerUserInfo": [],
 }
-PERSON = {
+PERSON: dict[str, Any] = {
     "localId": "personUid00000000001",
     "email": "ada@example.com",
     "emailVerified": True,
@@ -49,13 +50,13 @@ def test_an_anonymous_user_comes_in_as_a_guest_keeping_its_uid(tmp_path: Path) -
     world = World(guest_accounts=True)
     summary = import_firebase(world, tmp_path / "users.json", [ANONYMOUS, PERSON])
     assert (summary["imported"], summary["failed"]) == (2, 0), summary
-    guest = world.store.users[ANONYMOUS["localId"]]
+    guest = world.store.users[UID]
     assert guest.guest and guest.username is None and guest.email is None
     assert guest.password_hash is None
     assert guest.guest_expires_at == world.clock.now() + timedelta(days=30)
     assert guest.created_at.year == 2023  # Firebase's createdAt
     assert world.store.identities[f"firebase:{ANONYMOUS['localId']}"] == ANONYMOUS["localId"]
-    person = world.store.users[PERSON["localId"]]
+    person = world.store.users["personUid00000000001"]
     assert not person.guest and person.shown_name == "Ada"
     assert list(world.store.usernames.values()) == [PERSON["localId"]]
 
@@ -72,5 +73,5 @@ def test_a_later_import_leaves_the_guest_a_guest(tmp_path: Path) -> None:
     import_firebase(world, tmp_path / "users.json", [ANONYMOUS])
     again = import_firebase(world, tmp_path / "again.json", [ANONYMOUS])
     assert again["failed"] == 0, again
-    guest = world.store.users[ANONYMOUS["localId"]]
+    guest = world.store.users[UID]
     assert guest.guest and guest.username is None and world.store.usernames == {}
