@@ -126,10 +126,12 @@ class TokenIssuer(Protocol):
         amr: Sequence[str] = (),
         org: ActiveOrg | None = None,
         claims: Mapping[str, object] | None = None,
+        guest: bool = False,
     ) -> IssuedToken:
         """A signed access token for this session, expiring no later than ``not_after``,
-        with the session's authentication methods ``amr`` (RFC 8176), its active ``org`` and
-        the ``before_token`` hook's ``claims`` (never over firegate's own)."""
+        with the session's authentication methods ``amr`` (RFC 8176), its active ``org``, the
+        ``before_token`` hook's ``claims`` (never over firegate's own), and ``guest: true``
+        for a guest's (absent from every other: docs/guests.md)."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -277,6 +278,7 @@ class Shared:
     departures: Sequence[EndsBeforeDeletion]  # what ends first and may refuse (orgs)
     hooks: AccountHooks  # what follows a change: mails, an org's auto_join
     check_password: PasswordCheck  # sign-in's check of a signed-in user's password
+    guest_ttl: timedelta  # a guest unused this long is deleted (GUEST_TTL)
 
 
 def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountServices:
@@ -301,6 +303,7 @@ def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountSe
             signups=shared.signups,
             passwords=shared.passwords,
             schemas=schemas,
+            guest_ttl=shared.guest_ttl,
         ),
         admin=Administration(
             users=own.users,

@@ -53,7 +53,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             shared,
             accounts=acc,
             grants=a.provider.oauth_grants,
-            sign_up=account_services.accounts.register_proven,
+            signups=account_services.accounts,
         ),
         federation=federation.wire(a.federation, settings, signed_in, hooks=shared.hooks),
         mail=mail.wire(lent.mail, signed_in, shared),

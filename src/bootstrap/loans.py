@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from application.accounts.guests import GuestExpiry
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
@@ -125,6 +126,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     _sweeps(
         settings,
         adapters,
+        shared=shared,
         base=base,
         webhooks=webhooks,
         certificate_sweep=certificate_sweep,
@@ -264,6 +266,7 @@ def _account_rules(
         departures=(departures,),
         hooks=account_hooks,
         check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+        guest_ttl=rules.guest_ttl,
     )
     org_parts = orgs.OrgParts(
         purge=purge,
@@ -341,6 +344,7 @@ def _sweeps(
     settings: Settings,
     adapters: Adapters,
     *,
+    shared: accounts.Shared,
     base: Platform,
     webhooks: events.WebhookParts,
     certificate_sweep: CertificateSweep,
@@ -351,7 +355,18 @@ def _sweeps(
     delivery_sweeper = events.delivery_sweeper(adapters.events, platform=base, queue=webhooks.queue)
     events.start_sweeper(adapters.events, webhooks.policy, delivery_sweeper)
     sso.start_certificate_sweeper(settings, adapters.events.scheduler, certificate_sweep)
+    expiry = GuestExpiry(
+        users=adapters.accounts.users,
+        clock=base.clock,
+        audit=base.audit,
+        owned=shared.owned,
+        departures=shared.departures,
+    )
     sweeps = Sweeps(
-        {"webhooks": delivery_sweeper.sweep, "sso-certificates": certificate_sweep.sweep}
+        {
+            "webhooks": delivery_sweeper.sweep,
+            "sso-certificates": certificate_sweep.sweep,
+            "guests": expiry.sweep,  # the scheduler's only: docs/operations.md
+        }
     )
     handlers[SWEEP] = sweeps.run_job

@@ -45,5 +45,6 @@ def wire(
             addresses=shared.addresses,
             schemas=shared.schemas,
             signups=shared.signups,
+            guest_ttl=shared.guest_ttl,
         )
     )

@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck, RegisterProven
+from application.accounts.accounts import (
+    NO_HOLD,
+    AccountHold,
+    Accounts,
+    PasswordCheck,
+    RegisterProven,
+)
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
@@ -55,6 +61,7 @@ from application.signin.codes.phone_change import (
 from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
+from application.signin.guests import Guests
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
@@ -239,6 +246,7 @@ class SigninPolicies:
     password_changes: Limit  # changes of password per account (count, seconds)
     require_verified_email: bool
     mfa_issuer: str
+    guest_ttl: timedelta  # a guest unused this long is deleted; a refresh moves it on
     # The rule an address given now follows: the orgs' verified domains are set with the gate
     addresses: AddressRule
     # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
@@ -286,6 +294,7 @@ def policies(settings: Settings) -> SigninPolicies:
         password_changes=Limit(signin.password_change_limit, signin.password_change_window),
         require_verified_email=settings.accounts.require_verified_email,
         mfa_issuer=signin.mfa_issuer,
+        guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
         addresses=address_rule(settings),
     )
 
@@ -332,6 +341,7 @@ def bind_sessions(
         audit=platform.audit,
         orgs=accounts.active_orgs,
         hook=rules.token_hook,
+        guest_ttl=rules.guest_ttl,
     )
 
 
@@ -554,10 +564,11 @@ def wire(
     *,
     accounts: AccountsAdapters,
     grants: OwnedData,
-    sign_up: Callable[[RegisterProven], User],
+    signups: Accounts,
 ) -> SigninServices:
     """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
-    ``sign_up``: the accounts' sign-up by a proven address (``Accounts.register_proven``)."""
+    ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``)
+    and of a guest (``Accounts.register_guest``)."""
     platform = shared.platform
     steps = code_steps(
         own,
@@ -565,7 +576,7 @@ def wire(
         accounts=accounts,
         platform=platform,
         queue=shared.queue,
-        sign_up=sign_up,
+        sign_up=signups.register_proven,
         challenge_gate=shared.challenge_gate,
     )
     phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings)
@@ -605,4 +616,9 @@ def wire(
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform),
+        guests=Guests(
+            enabled=settings.accounts.guest_accounts,
+            sign_up=signups.register_guest,
+            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        ),
     )

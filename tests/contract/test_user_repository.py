@@ -95,7 +95,7 @@ def test_get_many_finds_those_that_exist(repos: Repos) -> None:
     repos.users.mark_deleted(bob.id, NOW)
     found = repos.users.get_many([alice.id, "nobody", bob.id, alice.id])
     assert set(found) == {alice.id, bob.id}
-    assert found[alice.id].username.value == "alice" and found[alice.id].name == "Alice"
+    assert found[alice.id].shown_name == "alice" and found[alice.id].name == "Alice"
     assert found[bob.id].deleted_at is not None  # marked for deletion, as get finds it
     assert repos.users.get_many([]) == {}
 
@@ -105,6 +105,57 @@ def test_add_get_round_trip(repos: Repos) -> None:
     repos.users.add(user)
     assert repos.users.get(user.id) == user
     assert repos.users.get("missing") is None
+
+
+def make_guest() -> User:
+    return User.new_guest(id=new_id(), now=NOW, admitted=ALLOWED)
+
+
+def test_a_guest_is_stored_as_one_and_claims_no_name(repos: Repos) -> None:
+    first, second = make_guest(), make_guest()
+    repos.users.add(first)
+    repos.users.add(second)  # two guests: neither holds a username for the other to meet
+    stored = repos.users.get(first.id)
+    assert stored == first
+    assert stored is not None and stored.guest and stored.username is None
+    assert stored.email is None and stored.password_hash is None
+    assert repos.users.get_many([second.id])[second.id].guest
+    assert repos.users.find_by_login("guest") is None
+
+
+def test_a_guest_takes_a_name_on_update_and_keeps_its_id(repos: Repos) -> None:
+    guest = make_guest()
+    repos.users.add(guest)
+    repos.users.update(
+        guest.id, lambda u: replace(u, username=Username("carol"), guest=False, updated_at=NOW)
+    )
+    found = repos.users.find_by_login("carol")
+    assert found is not None and found.id == guest.id and not found.guest
+
+
+def test_expired_guests_are_found_by_their_expiry_oldest_first(repos: Repos) -> None:
+    day = timedelta(days=1)
+    late, due, early, later = (
+        User.new_guest(id=new_id(), now=NOW + shift, admitted=ALLOWED, ttl=day)
+        for shift in (-day, -2 * day, day, -day / 2)
+    )
+    for guest in (late, due, early, later):
+        repos.users.add(guest)
+    repos.users.add(make_user("erin"))
+    assert repos.users.get(due.id) == due  # its expiry survives storage
+    assert repos.users.expired_guests(NOW, 10) == [due.id, late.id]
+    assert repos.users.expired_guests(NOW, 1) == [due.id]
+    repos.users.update(
+        late.id, lambda u: replace(u, username=Username("late"), guest=False, updated_at=NOW)
+    )
+    assert repos.users.expired_guests(NOW, 10) == [due.id]  # an upgraded one is no guest
+
+
+def test_a_person_is_never_a_guest_when_stored(repos: Repos) -> None:
+    user = make_user("dave")
+    repos.users.add(user)
+    stored = repos.users.get(user.id)
+    assert stored is not None and stored.guest is False
 
 
 def test_find_by_login_by_username_or_email(repos: Repos) -> None:
@@ -132,7 +183,8 @@ def test_add_conflicts_leave_nothing_behind(
         repos.users.add(loser)
     assert info.value.code == code
     assert repos.users.get(loser.id) is None
-    assert repos.users.find_by_login(loser.username.normalized) is None or code == "username_taken"
+    found = repos.users.find_by_login(Username(username).normalized)
+    assert found is None or code == "username_taken"
 
 
 def test_update_renames_and_moves_claims(repos: Repos) -> None:
@@ -145,7 +197,7 @@ def test_update_renames_and_moves_claims(repos: Repos) -> None:
             {"username": Username("alicia"), "email": Email("new@example.com")}, later
         ),
     )
-    assert renamed.username.value == "alicia" and renamed.updated_at == later
+    assert renamed.shown_name == "alicia" and renamed.updated_at == later
     assert repos.users.get(user.id) == renamed
     assert repos.users.find_by_login("alice") is None
     assert repos.users.find_by_login("alicia") == renamed
@@ -168,7 +220,7 @@ def test_update_same_name_other_case_keeps_claim(repos: Repos) -> None:
     user = make_user("alice")
     repos.users.add(user)
     updated = repos.users.update(user.id, lambda u: u.edited({"username": Username("Alice")}, NOW))
-    assert updated.username.value == "Alice"
+    assert updated.shown_name == "Alice"
     assert repos.users.find_by_login("alice") == updated
 
 
@@ -411,7 +463,7 @@ def test_list_by_prefix_orders_by_the_key_and_skips_deleted(repos: Repos) -> Non
     repos.users.mark_deleted(made["alina"].id, NOW)
 
     def names(prefix: str, after: str | None = None, limit: int = 10) -> list[str]:
-        return [u.username.value for u in repos.users.list_by_prefix(prefix, after, limit)]
+        return [u.shown_name for u in repos.users.list_by_prefix(prefix, after, limit)]
 
     assert names("al") == ["Alfred", "alice", "al\U00020000ice"]
     assert names("al", limit=1) == ["Alfred"]

@@ -37,7 +37,7 @@ def test_thirty_asks_make_one_set_and_one_code_signs_in_once(
     services: Services = real_app.extensions["firegate"]
     user = services.accounts.accounts.register_proven(RegisterProven("rua@example.com"))
     actor = Actor(
-        user.id, user.username.value, "user", "session", datetime.now(UTC), recent_sign_in=True
+        user.id, user.shown_name, "user", "session", datetime.now(UTC), recent_sign_in=True
     )
 
     def ask(_: int) -> tuple[str, ...] | str:

@@ -9,6 +9,7 @@ role."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ import pytest
 import requests
 from google.cloud.firestore import DELETE_FIELD
 
+from domain.accounts.signups import ALLOWED
+from domain.accounts.users import User
+from infrastructure.firestore.accounts.users import user_to_doc
 from tests.fakes.federation import FakeCustomTokens
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
@@ -330,3 +334,33 @@ def test_acting_agent_and_agent_may_allow_and_refuse_an_agents_writes(
     assert alice.read(invoice).status_code == 200
     firestore.document("oauth_grants/orchestrator-grant").update({"revoked": True})
     assert alice.read(invoice).status_code == 403
+
+
+@pytest.mark.timeout(180)
+def test_is_guest_lets_a_guest_write_its_trial_and_no_person(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    """The shipped rules' trials/{uid} (docs/guests.md): written by the account while it is a
+    guest (``isGuest()``: the custom token's ``guest`` claim, as firegate mints it for a
+    guest, and its account a guest as stored), read by it as its own; a person's token does
+    not match it, and an upgraded guest is refused before its next custom token."""
+    made = User.new_guest(id="guestUid0000000000000A", now=datetime.now(UTC), admitted=ALLOWED)
+    firestore.document(f"users/{made.id}").set(user_to_doc(made))
+    guest = Person(gunicorn_url, rules, made.id, access_token="")
+    claims = {"role": "user", "token_version": 0, "guest": True}
+    guest.id_token = firebase_sign_in(rules, FakeCustomTokens().mint(made.id, claims))["idToken"]
+    trial = f"trials/{made.id}"
+    assert guest.write(trial, "cart").status_code == 200
+    assert guest.read(trial).status_code == 200
+
+    alice = person(gunicorn_url, rules, "alice")
+    alice.sign_in_to_firebase()  # firegate's own custom token: no guest claim for a person
+    assert alice.write(f"trials/{alice.user_id}", "cart").status_code == 403
+    assert alice.read(f"trials/{alice.user_id}").status_code == 404  # its own: none yet
+    assert alice.write(trial, "mallory").status_code == 403
+
+    # Upgraded in place: the same uid, the account no guest; its guest token no longer is.
+    firestore.document(f"users/{made.id}").update({"guest": False})
+    assert guest.write(trial, "more").status_code == 403
+    assert guest.read(trial).status_code == 200
+    assert firestore.document(trial).get().to_dict() == {"name": "cart"}

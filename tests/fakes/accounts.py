@@ -25,6 +25,11 @@ def _email_key(user: User) -> str | None:
     return user.email.normalized if user.email is not None else None
 
 
+def _name_key(user: User) -> str | None:
+    """The username's claim key; None for a guest, which claims no name."""
+    return user.username.normalized if user.username is not None else None
+
+
 class FakeUserRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
@@ -33,7 +38,7 @@ class FakeUserRepository:
         """Conflict when another account holds the new account's username or address."""
         s = self.store
         with s.lock:
-            if user.username.normalized in s.usernames:
+            if _name_key(user) in s.usernames:
                 raise Conflict(
                     "This username is already registered.", code="username_taken", field="username"
                 )
@@ -54,7 +59,8 @@ class FakeUserRepository:
         with s.lock:
             self.check_claims(user)
             s.users[user.id] = user
-            s.usernames[user.username.normalized] = user.id
+            if user.username is not None:
+                s.usernames[user.username.normalized] = user.id
             if user.email is not None:
                 s.emails[user.email.normalized] = user.id
             if user.proven_phone_number is not None:
@@ -89,7 +95,7 @@ class FakeUserRepository:
                 raise NotFound("The account no longer exists.", code="user_not_found")
             new = change(old)
             moves = [
-                (s.usernames, old.username.normalized, new.username.normalized, "username"),
+                (s.usernames, _name_key(old), _name_key(new), "username"),
                 (s.emails, _email_key(old), _email_key(new), "email"),
                 (s.phone_numbers, old.proven_phone_number, new.proven_phone_number, "phone_number"),
             ]
@@ -124,7 +130,7 @@ class FakeUserRepository:
 
     def list_by_prefix(self, prefix: str, after: str | None, limit: int) -> list[User]:
         def key(user: User) -> str:
-            found = _email_key(user) if "@" in prefix else user.username.normalized
+            found = _email_key(user) if "@" in prefix else _name_key(user)
             return found if found is not None else ""
 
         live = (u for u in self.store.users.values() if u.deleted_at is None)
@@ -138,7 +144,7 @@ class FakeUserRepository:
             if user is None or user.deleted_at is not None:
                 return user
             for claims, key in (
-                (s.usernames, user.username.normalized),
+                (s.usernames, _name_key(user)),
                 (s.emails, _email_key(user)),
                 (s.phone_numbers, user.proven_phone_number),
             ):
@@ -158,6 +164,14 @@ class FakeUserRepository:
                 del s.action_tokens[hashed]
             s.mail_sends.pop(user_id, None)
             s.users.pop(user_id, None)
+
+    def expired_guests(self, now: datetime, limit: int) -> list[str]:
+        expired = [
+            u
+            for u in self.store.users.values()
+            if u.guest and u.guest_expires_at is not None and u.guest_expires_at <= now
+        ]
+        return [u.id for u in sorted(expired, key=lambda u: u.guest_expires_at or now)][:limit]
 
     def pending_deletions(self, limit: int) -> list[str]:
         return [u.id for u in self.store.users.values() if u.deleted_at is not None][:limit]

@@ -37,7 +37,7 @@ class FakeUserMoves:
         s, user = self.store, arrival.user
         if user.id in s.users:
             return "id_taken"
-        if user.username.normalized in s.usernames:
+        if user.username is not None and user.username.normalized in s.usernames:
             return "username_taken"
         if user.email is not None and user.email.normalized in s.emails:
             return "email_taken"
@@ -58,7 +58,8 @@ class FakeUserMoves:
                     continue
                 user = arrival.user
                 s.users[user.id] = user
-                s.usernames[user.username.normalized] = user.id
+                if user.username is not None:  # a guest claims no name
+                    s.usernames[user.username.normalized] = user.id
                 if user.email is not None:
                     s.emails[user.email.normalized] = user.id
                 if user.proven_phone_number is not None:

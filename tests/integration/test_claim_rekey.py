@@ -105,7 +105,7 @@ def stored_with_a_folded_address(firestore: Any, user_id: str, address: str, age
     )
     doc = {**user_to_doc(user), "email_normalized": fold(address)}
     firestore.collection("users").document(user_id).set(doc)
-    firestore.collection("usernames").document(claim_id(user.username.normalized)).set(
+    firestore.collection("usernames").document(claim_id(Username(user_id).normalized)).set(
         {"user_id": user_id, "kind": "usernames"}
     )
     firestore.collection("emails").document(claim_id(fold(address))).set(

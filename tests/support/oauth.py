@@ -137,7 +137,7 @@ class EmulatorWorld(OAuthWorld):
 def browsing_member(world: World, org_id: str, slug: str = "acme") -> None:
     """The browser's person (alice) a member of the org as the per-request read sees it: an
     org's apps are for its members only by default."""
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     joined = datetime(2000, 1, 1, tzinfo=UTC)
     world.store.active_orgs[(org_id, alice.id)] = ActiveOrg(
         org_id, slug, ("member",), 1, joined_at=joined

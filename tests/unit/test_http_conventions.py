@@ -46,6 +46,7 @@ def test_register_returns_user_and_location(client: FlaskClient) -> None:
         "locale",
         "created_at",
         "updated_at",
+        "guest",
     }
     assert body["role"] == "user" and body["created_at"].endswith("Z")
 

@@ -215,7 +215,7 @@ def test_an_account_made_after_choosing_a_language_speaks_it() -> None:
     sign_up(world)
     html = world.client.get("/account").get_data(as_text=True)
     assert '<html lang="es">' in html and "Tu cuenta" in html
-    [user] = [u for u in world.store.users.values() if u.username.value == "alice"]
+    [user] = [u for u in world.store.users.values() if u.shown_name == "alice"]
     assert user.locale == "es"
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from domain.accounts.signups import ALLOWED
+from domain.accounts.users import User
 from domain.provider.grants import Grant
-from infrastructure.firestore.accounts.users import USERS
+from infrastructure.firestore.accounts.users import USERS, user_to_doc
 from infrastructure.firestore.orgs.documents import TOKEN_VERSION
 from infrastructure.firestore.orgs.membership_writes import MEMBERS, ORGS
 from infrastructure.firestore.provider.oauth import OAUTH_GRANTS, grant_to_doc
@@ -33,6 +35,7 @@ def test_the_shipped_rules_hold_the_library_as_exported() -> None:
         "hasPermission(org, permission)",
         "actingAgent()",
         "agentMay(scope)",
+        "isGuest()",
     )
     for function in functions:
         assert f"    function {function} {{" in shipped
@@ -63,6 +66,19 @@ def test_a_member_is_one_read_the_membership() -> None:
     for index in range(3):
         assert f"(agents.size() < {index + 1} || firegateGrantLive(agents[{index}]))" in FUNCTIONS
     assert "agents.size() <= 3" in FUNCTIONS  # a longer list is refused, never cut
+
+
+def test_a_guest_is_its_custom_tokens_claim_and_its_account_as_stored() -> None:
+    """isGuest() asks the claim firegate's custom token carries for a guest, and the account
+    the adapter stores, whose ``guest`` ends at the upgrade; no read of its own."""
+    guest = FUNCTIONS[FUNCTIONS.index("function isGuest()") :]
+    guest = guest[: guest.index("    }\n")]
+    assert "request.auth.token.get('guest', false) == true" in guest
+    assert "isFiregateAccount(request.auth.uid)" in guest
+    assert "firegateAccount(request.auth.uid).get('guest', false) == true" in guest
+    assert "get(/databases" not in guest
+    made = User.new_guest(id="g", now=datetime(2026, 1, 1, tzinfo=UTC), admitted=ALLOWED)
+    assert user_to_doc(made)["guest"] is True
 
 
 def test_an_agents_grant_is_read_where_the_adapters_write_it() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
@@ -23,6 +23,7 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.guests import GUEST_TTL
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,
@@ -103,6 +104,10 @@ class UserRepository(Protocol):
         """Ids of users marked for deletion whose purge has not finished."""
         ...
 
+    def expired_guests(self, now: datetime, limit: int) -> list[str]:
+        """Ids of up to ``limit`` guests whose expiry is ``now`` or earlier, oldest first."""
+        ...
+
 
 @dataclass(frozen=True)
 class Register:
@@ -133,6 +138,17 @@ class RegisterProven:
     way: str = SignUpWay.EMAIL_CODE  # what ``signup_refused`` names: a code, or a passkey's
     client_ip: str = ""  # the request's that proved the address; "" when unknown
     phone_number: str | None = None  # in E.164, proven; only without an address
+
+
+@dataclass(frozen=True)
+class RegisterGuest:
+    """A guest's sign-up (``POST /auth/guest``): no address, username or password
+    (docs/guests.md). ``client_ip``: the asking person's, whose sign-ups the challenge's
+    signal counts, a guest as one; ``challenge_token``: the challenge's, when one was asked."""
+
+    client_ip: str
+    challenge_token: str = ""
+    locale: str | None = None
 
 
 SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
@@ -252,7 +268,9 @@ def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
     if user is None:
         return False
     username, email = changes.get("username"), changes.get("email")
-    if isinstance(username, Username) and username.normalized != user.username.normalized:
+    if isinstance(username, Username) and (
+        user.username is None or username.normalized != user.username.normalized
+    ):
         return True
     return isinstance(email, Email) and (
         user.email is None or email.normalized != user.email.normalized
@@ -402,6 +420,7 @@ class Accounts:
     signups: Signups = ANYONE
     passwords: PasswordScreen
     schemas: ProfileSchemaSource
+    guest_ttl: timedelta = GUEST_TTL  # a guest unused this long is deleted (GUEST_TTL)
 
     def register(self, cmd: Register) -> User:
         """``hooks.registered(user)`` runs once the account is stored. Who may sign up is
@@ -489,6 +508,29 @@ class Accounts:
             self.hooks.proven(user)
             return user
         raise Conflict("No free username could be made for this account.", code="username_taken")
+
+    def register_guest(self, cmd: RegisterGuest) -> User:
+        """A new guest, through the door every new account passes: who may sign up (the mode;
+        the address lists wait for its address), the challenge of a client address that signs
+        up often, then the operator's hook (``method``: ``guest``)."""
+        sign_up = SignUp(
+            SignUpWay.GUEST,
+            None,
+            ip=cmd.client_ip or None,
+            challenge_token=cmd.challenge_token,
+        )
+        verdict = self.signups.admit(sign_up)
+        user = User.new_guest(
+            id=new_id(),
+            now=self.clock.now(),
+            admitted=verdict,
+            ttl=self.guest_ttl,
+            locale=cmd.locale,
+        )
+        staged = self.audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
+        self.users.add(user, staged)
+        self.audit.committed(staged)
+        return user
 
     def get(self, cmd: GetUser) -> User:
         return get_user(cmd, users=self.users)

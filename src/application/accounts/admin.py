@@ -106,7 +106,7 @@ def _search(cmd: UserQuery, *, users: Users) -> Page[UserListing]:
     def position(user: User) -> str:
         if "@" in key and user.email is not None:
             return user.email.normalized
-        return user.username.normalized
+        return user.username.normalized if user.username is not None else ""
 
     last = rows[cmd.limit - 1] if len(rows) > cmd.limit else None
     page = paginate(rows, cmd.limit, position(last) if last is not None else None)

@@ -48,6 +48,7 @@ class SignUpWay(StrEnum):
     SCIM = "scim"  # an org's directory
     INVITATION = "invitation"  # an admin's invitation (POST /users/invitations, /api/users)
     IMPORT = "import"  # the users import
+    GUEST = "guest"  # POST /auth/guest: an account with no address yet (docs/guests.md)
 
     @property
     def maker(self) -> Maker:
@@ -168,6 +169,7 @@ class Signups:
             invited=self.invitations.invited,
             maker=attempt.maker,
             vouched=attempt.vouched,
+            guest=attempt.way == SignUpWay.GUEST,
         )
         if reason is not None:
             self._refused(attempt, reason.value)

@@ -134,6 +134,8 @@ class Firebase:
         }
         if user.proven_phone_number is not None:  # an unproven number is no one's yet
             claims["phone_number"] = user.proven_phone_number
+        if user.guest:  # the rules' isGuest() (docs/guests.md); no claim for anyone else
+            claims["guest"] = True
         if org is not None:
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
         session = actor.session if actor is not None else None

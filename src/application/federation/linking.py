@@ -36,6 +36,7 @@ from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
 from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sessions import SignIn, SignInRequest
+from application.signin.throttle import account_key
 from application.signin.tokens import TokenPair
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import (
@@ -166,7 +167,7 @@ class Links:
         provider = cmd.identity.provider
         require_second_factor(
             user,
-            login_key=user.username.normalized,
+            login_key=account_key(user),
             first_factor=(FEDERATED,),
             device_id=None,
             ip=None,

@@ -54,7 +54,7 @@ class EmailCodeMailJob:
             "new_account": "" if user is not None else "yes",
         }
         if user is not None and proven:
-            context |= {"username": user.username.value, "name": user.name or user.username.value}
+            context |= {"username": user.shown_name, "name": user.name or user.shown_name}
         mail = self.renderer.render("email_code", to, context)
         user_id = user.id if user is not None else None
         if not deliver(self.mailer, mail, final, f"an e-mail code of flow {flow.id}"):

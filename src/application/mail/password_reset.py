@@ -178,7 +178,7 @@ class PasswordReset:
             raise
         unproven = unproven or not found_by_spend[-1].email_verified
         self._remove_factors(user.id, unproven)
-        names = [user.username.normalized] + ([user.email.normalized] if user.email else [])
+        names = [key.normalized for key in (user.username, user.email) if key is not None]
         for name in names:
             for key, _ in self.throttle_policy.rules_for(name, cmd.client_ip)[:2]:
                 self.throttle.reset(key)  # this account, and this account from this address

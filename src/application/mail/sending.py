@@ -468,7 +468,7 @@ class SendMailJob:
             # to any other address carries no user-written text (docs/reference/email.md). An
             # invitation's names were written by the admin who invited, and tell the person
             # which account is theirs.
-            context |= {"username": user.username.value, "name": user.name or user.username.value}
+            context |= {"username": user.shown_name, "name": user.name or user.shown_name}
         counted = _count_mail(
             user,
             mail_job,

@@ -92,7 +92,8 @@ class _Batch:
 
     def reserve(self, user: User) -> None:
         self.ids.add(user.id)
-        self.names[user.username.normalized] = user.id
+        if user.username is not None:  # a guest holds no name
+            self.names[user.username.normalized] = user.id
         if user.email is not None:
             self.emails[user.email.normalized] = user.id
         if user.proven_phone_number is not None:
@@ -105,7 +106,10 @@ def _free_name(incoming: Incoming, batch: _Batch) -> ImportedUser:
     arrival = incoming.arrival
     user = arrival.user
     names: Iterator[Username] = incoming.names or iter(())
-    while batch.name_holder(user.username.normalized) not in (None, user.id):
+    while user.username is not None and batch.name_holder(user.username.normalized) not in (
+        None,
+        user.id,
+    ):
         following = next(names, None)
         if following is None:
             raise Conflict("This username is already registered.", code="username_taken")
@@ -147,7 +151,7 @@ def _holders(moves: UserMoves, users: list[User]) -> Holders:
     """Who holds the ids, names, addresses and proven numbers of ``users`` (one read)."""
     return moves.holders(
         [u.id for u in users],
-        [u.username.normalized for u in users],
+        [u.username.normalized for u in users if u.username is not None],
         [u.email.normalized for u in users if u.email is not None],
         [u.proven_phone_number for u in users if u.proven_phone_number is not None],
     )
@@ -193,6 +197,8 @@ class Importer:
         if incoming.id_given:
             return batch.holders.users.get(user.id)
         # A line without an id is the account holding both its name and its address.
+        if user.username is None:
+            return None
         holder = batch.holders.usernames.get(user.username.normalized)
         email = user.email.normalized if user.email is not None else None
         if holder is not None and batch.holders.emails.get(email or "") == holder:

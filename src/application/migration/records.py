@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from application.accounts.signups import SignUp, SignUpWay
 from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.guests import GUEST_TTL
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import (
@@ -46,6 +47,7 @@ class Reading:
     now: datetime
     schema: ProfileSchema  # the attributes' (docs/reference/accounts.md, Profile attributes)
     admit: Callable[[SignUp], SignUpVerdict]
+    guest_ttl: timedelta = GUEST_TTL  # an imported guest's, from the import (GUEST_TTL)
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,36 @@ def _firebase_links(raw: Mapping[str, Any], user_id: str, providers: frozenset[s
     return links
 
 
+def anonymous(raw: Mapping[str, Any]) -> bool:
+    """Whether a Firebase user is an anonymous one: no address, password, phone number or
+    provider's identity (Firebase's own export says no more of it)."""
+    return not any(raw.get(key) for key in ("email", "passwordHash", "phoneNumber")) and not (
+        raw.get("providerUserInfo") or []
+    )
+
+
+def _firebase_guest(raw: Mapping[str, Any], user_id: str, reading: Reading) -> Incoming:
+    """An anonymous Firebase user as a guest keeping its uid (docs/guests.md): its Firebase
+    identity linked, so its next ``POST /auth/firebase`` signs the guest in; no username to
+    find (a later import leaves the account's as it is); the import's time its last use."""
+    verdict = reading.admit(SignUp(SignUpWay.IMPORT, None))
+    user = User.new_guest(id=user_id, now=reading.now, admitted=verdict, ttl=reading.guest_ttl)
+    user = replace(
+        user,
+        role=_firebase_role(raw),
+        disabled=_flag(raw, "disabled"),
+        created_at=_firebase_time(raw, "createdAt") or reading.now,
+    )
+    return Incoming(ImportedUser(user, (Link(FIREBASE, user_id),)), names=iter(()))
+
+
 def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     """A ``firebase auth:export`` user: its ``localId`` is its id, its Firebase identity
     linked, a username made from its display name or address, its ``phoneNumber`` (proven
-    by Firebase's code) its proven number."""
+    by Firebase's code) its proven number; an anonymous user a guest."""
     user_id = _user_id(_text(raw, "localId"))
+    if anonymous(raw):
+        return _firebase_guest(raw, user_id, reading)
     email = _address(_text(raw, "email"), reading)
     display = _text(raw, "displayName")
     hashed, salt = _text(raw, "passwordHash"), _text(raw, "salt")
@@ -297,7 +324,7 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
     session, TOTP secret or passkey."""
     return {
         "id": user.id,
-        "username": user.username.value,
+        "username": user.username.value if user.username is not None else None,
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
         "password_hash": user.password_hash,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import islice
 from typing import Any
 
@@ -24,6 +25,7 @@ from application.migration.importing import (
 from application.migration.ports import UserMoves
 from application.migration.records import Reading, from_firebase, from_jsonl, to_jsonl
 from application.ports import Clock, PasswordHasher
+from domain.accounts.guests import GUEST_TTL
 from domain.accounts.users import Email
 from domain.errors import InvalidInput, NotFound
 
@@ -49,6 +51,7 @@ class UserMigration:
     addresses: AddressRule
     schemas: ProfileSchemaSource
     signups: Signups
+    guest_ttl: timedelta = GUEST_TTL  # an imported guest's (docs/guests.md)
 
     def _reading(self, cmd: CheckPassword | ImportFile) -> Reading:
         provider_ids = frozenset(provider.id for provider in self.providers.list_all())
@@ -59,6 +62,7 @@ class UserMigration:
             self.clock.now(),
             self.schemas.current(),
             self.signups.admit,
+            self.guest_ttl,
         )
 
     def import_users(self, cmd: ImportFile) -> ImportSummary:

@@ -71,7 +71,7 @@ def people(users: UserRepository, user_ids: Iterable[str], *, addresses: bool) -
             continue
         named[user_id] = Person(
             user_id,
-            username=user.username.value,
+            username=user.shown_name,
             name=user.name,
             last_name=user.last_name,
             whole_name=user.whole_name,

@@ -46,7 +46,8 @@ def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, ob
     scopes = scope_list(scope)
     claims: dict[str, object] = {"sub": user.id}
     if "profile" in scopes:
-        claims["preferred_username"] = user.username.value
+        if user.username is not None:  # a guest has none
+            claims["preferred_username"] = user.username.value
         if user.whole_name:
             claims["name"] = user.whole_name
         if user.name:

@@ -141,7 +141,7 @@ def authenticate_personal(text: str, method: str, principals: Principals, clock:
     check_scope(token.scopes, method)
     return Actor(
         user_id=user.id,
-        username=user.username.value,
+        username=user.shown_name,
         role=user.role.value,
         session_id=token.id,
         expires_at=token.expires_at,
@@ -192,7 +192,7 @@ class Authentication:
             raise PermissionDenied("This account is disabled.", code="account_disabled")
         return Actor(
             user_id=user.id,
-            username=user.username.value,
+            username=user.shown_name,
             role=user.role.value,  # the stored role, never the token's possibly stale claim
             session_id=session.id,
             expires_at=claims.expires_at,

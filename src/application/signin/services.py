@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from application.signin.codes.phone_change import PhoneChanges
     from application.signin.factors.passkeys import Passkeys
     from application.signin.factors.totp import TotpFactors
+    from application.signin.guests import Guests
     from application.signin.login import Logins
     from application.signin.personal_tokens import PersonalTokens
     from application.signin.sessions import Sessions
@@ -32,3 +33,4 @@ class SigninServices:
     email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
     phone_codes: PhoneCodes  # sign-in by a texted code (docs/sign-in-with-a-phone-number.md)
     phone_changes: PhoneChanges  # the account's own number (docs/reference/phone.md)
+    guests: Guests  # accounts made before their person signs up (docs/guests.md)

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
@@ -31,6 +31,7 @@ from application.signin.tokens import (
     hook_claims,
     token_pair,
 )
+from domain.accounts.guests import GUEST_TTL
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.hooks.before_token import TokenKind
@@ -236,6 +237,7 @@ class Sessions:
     audit: AuditLog
     orgs: ActiveOrgs
     hook: TokenHook = NO_TOKEN_HOOK
+    guest_ttl: timedelta = GUEST_TTL  # a guest's use moves its expiry on (GUEST_TTL)
 
     def refreshing(self, cmd: Refresh) -> str | None:
         """The session a refresh token proves it was issued for, by its tag alone, nothing
@@ -309,6 +311,7 @@ class Sessions:
                     code="refresh_token_reused",
                 )
             raise _invalid_refresh()
+        self._note_guest_use(user, now)
         org = self.orgs.member_org(after.org_id, user.id) if after.org_id is not None else None
         return token_pair(
             user,
@@ -320,6 +323,18 @@ class Sessions:
             org=org,
             claims=hook_claims(self.hook, "refresh_access", user, session=after, org=org),
         )
+
+    def _note_guest_use(self, user: User, now: datetime) -> None:
+        """A guest's refresh moves its expiry on, written at most once a day
+        (docs/decisions/0558-a-guests-expiry-and-its-sweep.md); a write that fails leaves it
+        to the next refresh."""
+        ttl = self.guest_ttl
+        if user.guest_use_to_note(now, ttl) is None:
+            return
+        try:
+            self.users.update(user.id, lambda u: u.guest_use_to_note(now, ttl) or u)
+        except DomainError as error:
+            log.warning("a guest's use not noted (%s)", type(error).__name__)
 
     def renew(self, cmd: Renew) -> AccessToken:
         """A fresh access token for the caller's session, never past the session's expiry."""

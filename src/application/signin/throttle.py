@@ -65,20 +65,28 @@ class LoginThrottle(Protocol):
         ...
 
 
+def account_key(user: User) -> str:
+    """What a signed-in account's guesses count against: its username's key, or for a guest,
+    which has none, its id (no username has a ':', so the two never meet)."""
+    if user.username is not None:
+        return user.username.normalized
+    return f"guest:{user.id}"
+
+
 def session_success_keys(
     user: User, session_id: str, client_ip: str, throttle_policy: LoginThrottlePolicy
 ) -> list[str]:
     """What a signed-in user who proved every factor asked clears: the failures counted
     against this account from this address and against this session."""
     device = f"session:{session_id}"
-    return throttle_policy.success_keys(user.username.normalized, client_ip, device)
+    return throttle_policy.success_keys(account_key(user), client_ip, device)
 
 
 def session_rules(
     user: User, session_id: str, client_ip: str, throttle_policy: LoginThrottlePolicy
 ) -> tuple[tuple[str, ThrottleRule], ...]:
     """The throttle keys of a signed-in user's guesses (password, second-factor code)."""
-    return throttle_policy.rules_for(user.username.normalized, client_ip, f"session:{session_id}")
+    return throttle_policy.rules_for(account_key(user), client_ip, f"session:{session_id}")
 
 
 def reserve_guess(

@@ -124,6 +124,7 @@ def token_pair(
         amr=session.amr,
         org=org,
         claims=claims,
+        guest=user.guest,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(

@@ -179,7 +179,7 @@ class CertificateWarnings(MailingJob):
         context = {
             "email": user.email.value,
             "locale": user.locale or "",
-            "name": user.name or user.username.value,
+            "name": user.name or user.shown_name,
             "org": org.name,
             "connection": connection.name,
             "expires_on": warning.not_after.date().isoformat(),

@@ -84,13 +84,16 @@ class SignupPolicy:
         invited: Callable[[Email], bool],
         maker: Maker = Maker.PERSON,
         vouched: bool = False,
+        guest: bool = False,
     ) -> Refusal | None:
         """Why an account with ``email`` (None: without an address) may not be made by
         ``maker``, or None when it may. The mode first: ``closed`` lets only the operators
         make accounts; ``invite_only`` lets a person make their own with an open invitation
         to the address (``invited``, asked only then), and an org make its people's only
         where it ``vouched`` for the address (on one of its verified domains). Then the
-        lists, which hold for every maker; the block list before the allow list."""
+        lists, which hold for every maker; the block list before the allow list. A ``guest``
+        has no address yet: the mode is asked of it as of any person, the lists when it
+        takes one, at its upgrade (docs/decisions/0557-a-guests-admission.md)."""
         if self.mode is SignupMode.CLOSED and maker is not Maker.OPERATOR:
             return Refusal.CLOSED
         if self.mode is SignupMode.INVITE_ONLY and not (
@@ -99,6 +102,8 @@ class SignupPolicy:
             or (maker is Maker.PERSON and email is not None and invited(email))
         ):
             return Refusal.INVITATION_REQUIRED
+        if guest:
+            return None
         return self.address_refusal(email)
 
     def address_refusal(self, email: Email | None) -> Refusal | None:
@@ -121,7 +126,7 @@ class SignupPolicy:
 class SignUpAttempt:
     """What the ``before_sign_up`` hook is asked about: an account about to be made, the way
     it is made (``method``: ``register``, ``page``, ``email_code``, ``upstream``,
-    ``firebase``, ``sso``, ``scim``, ``invitation``, ``import``), the provider
+    ``firebase``, ``sso``, ``scim``, ``invitation``, ``import``, ``guest``), the provider
     or the org making it, and where from (empty: the request's own)."""
 
     email: str | None

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
+from domain.accounts.guests import GUEST_TTL, GUEST_USE_NOTED_EVERY
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
@@ -38,6 +39,8 @@ EDITABLE = frozenset({"username", "email", *PROFILE_TEXTS, "locale", "time_zone"
 LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 # A phone number as stored: E.164, "+" and at most 15 digits (docs/reference/phone.md)
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# What shows where an account's username would, for a guest, which has none (docs/guests.md)
+GUEST_NAME = "guest"
 
 
 class Role(StrEnum):
@@ -297,7 +300,8 @@ class Admission(Protocol):
 @dataclass(frozen=True)
 class User:
     id: str
-    username: Username
+    # None for a guest only: every other account has one (``register``; docs/guests.md)
+    username: Username | None
     email: Email | None  # None: an account made without one (no mail flows for it)
     role: Role
     password_hash: str | None
@@ -339,6 +343,12 @@ class User:
     # The account a guest's merge gives its data to, from the merge's acceptance until the
     # merge deletes the guest (docs/guests.md, "When the way in is someone else's")
     merging_into: str | None = None
+    # When a guest unused since is deleted with what it owns (docs/guests.md, "Expiry")
+    guest_expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.username is None and not self.guest:
+            raise ValueError("only a guest is without a username")
 
     @classmethod
     def register(
@@ -383,6 +393,49 @@ class User:
                 phone_number_verified=phone_number is not None,
             )
         )
+
+    @classmethod
+    def new_guest(
+        cls,
+        *,
+        id: str,
+        now: datetime,
+        admitted: Admission,
+        ttl: timedelta = GUEST_TTL,
+        locale: str | None = None,
+    ) -> User:
+        """A guest: an account with no address, username or password, made through the door
+        every new account passes (``admitted``, as for ``register``), signed in at once, and
+        deleted once unused for ``ttl`` (docs/guests.md)."""
+        return admitted.applied(
+            cls(
+                id=id,
+                username=None,
+                email=None,
+                role=Role.USER,
+                password_hash=None,
+                created_at=now,
+                updated_at=now,
+                locale=locale if locale in LOCALES else None,
+                guest=True,
+                guest_expires_at=now + ttl,
+            )
+        )
+
+    def guest_use_to_note(self, now: datetime, ttl: timedelta) -> User | None:
+        """The guest with its expiry moved to ``ttl`` from ``now``, when its use was last noted
+        ``GUEST_USE_NOTED_EVERY`` ago or more; None when nothing is to be written (a guest
+        used within it, or an account that is no guest)."""
+        expires = self.guest_expires_at
+        if not self.guest or (expires is not None and expires - ttl > now - GUEST_USE_NOTED_EVERY):
+            return None
+        return replace(self, guest_expires_at=now + ttl)
+
+    @property
+    def shown_name(self) -> str:
+        """The account's username as people read it; ``GUEST_NAME`` for a guest, which has
+        none. Never a key: a guest's claims, throttles and logins have no username."""
+        return self.username.value if self.username is not None else GUEST_NAME
 
     @property
     def whole_name(self) -> str | None:

@@ -26,7 +26,7 @@ RESERVED_CLAIMS = frozenset(
         *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "azp"),
         *("nonce", "auth_time", "at_hash", "c_hash", "scope", "client_id", "cnf", "act"),
         # a session's access token (docs/reference/sessions.md, "The tokens")
-        *("user_id", "role", "org"),
+        *("user_id", "role", "org", "guest"),
         # the OpenID provider's access token
         *("grant_id", "userinfo_claims", "hook_claims", "act_grants"),
         # the provider's ID token and userinfo, by scope (docs/reference/oauth.md)

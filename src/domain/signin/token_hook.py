@@ -19,7 +19,7 @@ def user_fields(user: User) -> dict[str, object]:
         "id": user.id,
         "email": user.email.value if user.email is not None else None,
         "email_verified": user.email_verified,
-        "username": user.username.value,
+        "username": user.username.value if user.username is not None else None,
         "role": user.role.value,
         "name": user.name,
         "last_name": user.last_name,

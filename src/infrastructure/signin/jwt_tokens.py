@@ -165,6 +165,7 @@ class PyJWTTokenIssuer:
         amr: Sequence[str] = (),
         org: ActiveOrg | None = None,
         claims: Mapping[str, object] | None = None,
+        guest: bool = False,
     ) -> IssuedToken:
         expires_at = now + self._ttl
         if not_after is not None:
@@ -186,6 +187,8 @@ class PyJWTTokenIssuer:
             payload["amr"] = list(amr)
         if org is not None:
             payload["org"] = org.claim()
+        if guest:
+            payload["guest"] = True
         if claims:  # the hook's, under firegate's own
             payload = {**claims, **payload}
         headers: dict[str, Any] = {"typ": ACCESS_TOKEN_TYPE}

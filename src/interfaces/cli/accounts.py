@@ -23,7 +23,7 @@ def set_role(username: str, role: str) -> None:
     except DomainError as exc:
         fail(exc)
     else:
-        click.echo(f"{user.username.value} ({user.id}) is now {user.role.value}")
+        click.echo(f"{user.shown_name} ({user.id}) is now {user.role.value}")
 
 
 @click.command("disable")
@@ -38,7 +38,7 @@ def disable(username: str, enable: bool) -> None:
         fail(exc)
     else:
         state = "enabled" if enable else "disabled; every session of it has ended"
-        click.echo(f"{user.username.value} ({user.id}) is {state}")
+        click.echo(f"{user.shown_name} ({user.id}) is {state}")
 
 
 @click.command("list")
@@ -53,7 +53,7 @@ def list_users(limit: int) -> None:
             user = item.user
             flag = " disabled" if user.disabled else ""
             email = user.email.value if user.email else "-"
-            click.echo(f"{user.id}\t{user.username.value}\t{email}\t{user.role.value}{flag}")
+            click.echo(f"{user.id}\t{user.shown_name}\t{email}\t{user.role.value}{flag}")
         cursor = page.next_cursor
         if cursor is None:
             break

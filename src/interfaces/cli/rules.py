@@ -26,13 +26,29 @@ FUNCTIONS = """\
     // read of users/{uid} per request, for the account's own data (isMember reads the
     // membership instead); a custom claim is set only by firebase-admin.
     function isFiregateAccount(uid) {
-      let account = get(/databases/$(database)/documents/users/$(uid)).data;
+      let account = firegateAccount(uid);
       return request.auth != null
         && request.auth.uid == uid
         && request.auth.token.get('token_version', -1) == account.get('token_version', 0)
         && account.get('disabled', false) == false
         && account.get('deleting', false) == false
         && firegateAgentHolds();
+    }
+
+    // The account's users/{uid} document: a request reads it once, however many functions
+    // ask for it.
+    function firegateAccount(uid) {
+      return get(/databases/$(database)/documents/users/$(uid)).data;
+    }
+
+    // The signed-in account (isFiregateAccount, above) is a guest: its custom token says
+    // `guest: true` and its account is a guest still, so an upgraded guest is refused at once,
+    // before its next custom token (docs/guests.md). No read beyond isFiregateAccount's.
+    function isGuest() {
+      return request.auth != null
+        && request.auth.token.get('guest', false) == true
+        && isFiregateAccount(request.auth.uid)
+        && firegateAccount(request.auth.uid).get('guest', false) == true;
     }
 
     // No app or agent acts (no `act` claim), or the person's grant its token came from still
@@ -142,8 +158,8 @@ def with_library(rules: str) -> str:
 )
 def export(into: Path | None) -> None:
     """Print firegate's rules library (isMember, hasRole, hasPermission, actingAgent,
-    agentMay and what they use), to paste in your rules, or bring a rules file's marked block
-    up to date (--into)."""
+    agentMay, isGuest and what they use), to paste in your rules, or bring a rules file's
+    marked block up to date (--into)."""
     if into is None:
         click.echo(library(), nl=False)  # the library alone: `| pbcopy`, `> firegate.rules`
         return

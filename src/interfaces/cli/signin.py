@@ -25,7 +25,7 @@ def reset_mfa(username: str) -> None:
         fail(exc)
     else:
         click.echo(
-            f"{user.username.value} ({user.id}): two-step login is off and its passkeys are "
+            f"{user.shown_name} ({user.id}): two-step login is off and its passkeys are "
             "removed; every session of it has ended"
         )
 

@@ -31,6 +31,7 @@ from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
     account_phone,  # noqa: F401 - its routes are on accounts.bp
     email_code,
+    guest,
     login,  # noqa: F401 - its routes are on accounts.bp
     login_api,
     mfa,
@@ -64,6 +65,7 @@ BLUEPRINTS = (
     email.bp,
     email_code.bp,
     phone_code.bp,
+    guest.bp,
     firebase.bp,
     connected_accounts.bp,
     upstream.bp,

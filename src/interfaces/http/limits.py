@@ -76,6 +76,7 @@ class ApiLimits:
     def by_route(self) -> dict[Route, str]:
         return {
             ("POST", "/register"): self.register,
+            ("POST", "/auth/guest"): self.register,  # a guest's is a sign-up too
             ("POST", "/login"): self.login,
             ("POST", "/login/mfa"): self.login,  # a budget of its own, as large
             # which domains sign in with an org's single sign-on, asked domain after domain

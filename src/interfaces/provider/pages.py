@@ -283,7 +283,7 @@ def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response 
             status=403,
             app_name=client.name,
             org_name=org.name or org.slug,
-            username=subject.user.username.value,
+            username=subject.user.shown_name,
             back=_refusal(denied).headers["Location"],
         )
     return page(
@@ -291,7 +291,7 @@ def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response 
         status=403,
         app_name=client.name,
         org_name=services().clients.clients.registered_by(client),
-        username=subject.user.username.value,
+        username=subject.user.shown_name,
         switch="/sign-out?" + urlencode({"next": request.full_path}),
     )
 
@@ -450,7 +450,7 @@ def _consent_page(
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,
         registered_by=services().clients.clients.registered_by(grant.client.client),
-        username=subject.user.username.value,
+        username=subject.user.shown_name,
         orgs=_offered(subject) if picking else [],
         picking=picking,
         action="/oauth/authorize/consent?" + urlencode(request.args.to_dict(flat=False), True),

@@ -48,7 +48,7 @@ def alice() -> User:
 def actor_of(user: User) -> Actor:
     return Actor(
         user_id=user.id,
-        username=user.username.value,
+        username=user.shown_name,
         role=user.role.value,
         session_id="s1",
         expires_at=NOW + timedelta(minutes=15),

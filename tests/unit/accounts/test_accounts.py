@@ -35,7 +35,7 @@ def test_register_stores_user_with_hash_and_default_role(world: World) -> None:
     stored = world.store.users[view.id]
     assert stored.role is Role.USER
     assert stored.password_hash == world.hasher.hash(PASSWORD)
-    assert view.username.value == "Alice" and view.id != "Alice"
+    assert view.shown_name == "Alice" and view.id != "Alice"
     assert world.store.usernames == {"alice": view.id}
 
 
@@ -116,7 +116,7 @@ def test_update_profile_moves_claims(world: World) -> None:
     updated = world.account_cases().update_profile(
         UpdateProfile(user_id=view.id, changes=(("username", "alicia"), ("name", "Alice")))
     )
-    assert updated.username.value == "alicia" and updated.name == "Alice"
+    assert updated.shown_name == "alicia" and updated.name == "Alice"
     assert "alice" not in world.store.usernames and world.store.usernames["alicia"] == view.id
     with pytest.raises(Conflict) as info:
         world.account_cases().update_profile(

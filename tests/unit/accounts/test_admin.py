@@ -36,7 +36,7 @@ def world() -> World:
 def test_listing_shows_public_fields_except_to_self_and_admins(world: World) -> None:
     bob = world.authenticate(world.login("bob").access_token)
     page = world.admin_cases().list_users(UserQuery(bob, 10, None))
-    assert {(i.user.username.value, i.full) for i in page.items} == {
+    assert {(i.user.shown_name, i.full) for i in page.items} == {
         ("alice", False),
         ("bob", True),
         ("carol", False),
@@ -89,7 +89,7 @@ def search(
 
 
 def names(page: Page[UserListing]) -> list[str]:
-    return [item.user.username.value for item in page.items]
+    return [item.user.shown_name for item in page.items]
 
 
 def test_admins_search_by_username_or_address_prefix(world: World) -> None:
@@ -159,7 +159,7 @@ def test_the_admin_view_of_a_user_is_admins_only(world: World) -> None:
     with pytest.raises(PermissionDenied):
         world.admin_cases().show_user(ShowUser(bob, alice.user_id, as_admin=True))
     shown = world.admin_cases().show_user(ShowUser(alice, bob.user_id, as_admin=True))
-    assert shown.full and shown.user.username.value == "bob"
+    assert shown.full and shown.user.shown_name == "bob"
 
 
 def test_an_admin_ends_every_session_of_a_user(world: World) -> None:

@@ -1,5 +1,6 @@
 """Every new account passes one door (``Signups``), whatever makes it: the place each way makes
-its account is found in the code (every ``User.register`` call), each such place is a known
+its account is found in the code (every ``User.register`` and ``User.new_guest`` call), each
+such place is a known
 way, and each way, driven through the service, is refused by a sign-up rule
 (docs/decisions/0495-one-door-for-every-new-account.md)."""
 
@@ -36,7 +37,8 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 BLOCKED = "blocked.example"
 ADDRESS = f"ann@{BLOCKED}"
 
-# Where each way makes its account: the module whose ``User.register`` call makes it.
+# Where each way makes its account: the module whose ``User.register`` (or, for a guest,
+# ``User.new_guest``) call makes it.
 MADE_IN = {
     SignUpWay.REGISTER: "application/accounts/accounts.py",
     SignUpWay.PAGE: "application/accounts/accounts.py",
@@ -48,6 +50,7 @@ MADE_IN = {
     SignUpWay.SCIM: "application/scim/users.py",
     SignUpWay.INVITATION: "application/mail/invitations.py",
     SignUpWay.IMPORT: "application/migration/records.py",
+    SignUpWay.GUEST: "application/accounts/accounts.py",
 }
 
 
@@ -73,7 +76,7 @@ def _modules() -> dict[str, ast.AST]:
 def test_every_place_that_makes_an_account_is_a_known_way_and_takes_the_doors_verdict() -> None:
     made_in: set[str] = set()
     for name, tree in _modules().items():
-        for call in _calls(tree, "register", "User"):
+        for call in [*_calls(tree, "register", "User"), *_calls(tree, "new_guest", "User")]:
             made_in.add(name)
             keywords = {keyword.arg for keyword in call.keywords}
             assert "admitted" in keywords, f"{name}:{call.lineno} makes an account unadmitted"
@@ -234,6 +237,14 @@ def by_import() -> bool:
     return no_account(w)
 
 
+def by_guest() -> bool:
+    """A guest has no address for the lists to refuse: the mode does."""
+    w = World(signup_mode="closed", guest_accounts=True)
+    answer = w.client.post("/auth/guest")
+    assert assert_problem(answer, 403, "signup_not_allowed")["reason"] == "closed"
+    return not w.store.users
+
+
 DRIVERS: dict[SignUpWay, Callable[[], bool]] = {
     SignUpWay.REGISTER: by_register,
     SignUpWay.PAGE: by_page,
@@ -245,6 +256,7 @@ DRIVERS: dict[SignUpWay, Callable[[], bool]] = {
     SignUpWay.SCIM: by_scim,
     SignUpWay.INVITATION: by_invitation,
     SignUpWay.IMPORT: by_import,
+    SignUpWay.GUEST: by_guest,
 }
 
 

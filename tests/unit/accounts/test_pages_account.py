@@ -159,7 +159,7 @@ def test_the_profile_is_saved(world: World) -> None:
     answer = send(world, "/account/profile", form)
     assert answer.status_code == 303 and answer.headers["Location"] == "/account?done=profile"
     user = alice(world)
-    assert (user.username.value, user.name, user.last_name) == ("alice2", "Alice", None)
+    assert (user.shown_name, user.name, user.last_name) == ("alice2", "Alice", None)
     html = html_of(world.client.get(answer.headers["Location"]))
     assert "Your profile is saved." in html and 'value="Alice"' in html
 

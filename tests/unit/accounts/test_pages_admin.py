@@ -184,7 +184,7 @@ def test_send_a_verification_mail(world: World, root: FlaskClient) -> None:
     world.services.accounts.admin.set_disabled(SetDisabled("bob", True))
     status, _, html = post(root, f"{page}/send-verification", page)
     assert status == 409 and 'role="alert">The account is disabled; enable it first.' in html
-    assert bob.username.value in html  # the account's page again
+    assert bob.shown_name in html  # the account's page again
 
 
 def test_invite_someone(world: World, root: FlaskClient) -> None:

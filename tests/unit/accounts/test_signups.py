@@ -39,7 +39,8 @@ from tests.support.sso_world import oidc_sso, signed_in
 pytestmark = pytest.mark.unit
 
 DISPOSABLE = frozenset({"mailinator.com"})
-WAYS = [way.value for way in SignUpWay if way.maker is Maker.PERSON]
+# A person's ways with an address; a guest's, which has none, is below.
+WAYS = [way.value for way in SignUpWay if way.maker is Maker.PERSON and way is not SignUpWay.GUEST]
 
 
 class Invited:
@@ -125,6 +126,24 @@ def test_the_rule_by_mode_domains_disposable_and_way(way: str, case: Case) -> No
         assert refused == []
     else:
         assert refused == [(Audit.SIGNUP_REFUSED, "failure", expected, way, None)]
+
+
+@pytest.mark.parametrize(
+    ("mode", "allow", "block", "disposable", "expected"),
+    [
+        ("open", (), (), False, None),
+        ("closed", (), (), False, "closed"),
+        ("invite_only", (), (), False, "invitation_required"),
+        ("open", ("corp.example",), (), False, None),
+        ("open", (), ("example.com",), True, None),
+    ],
+)
+def test_a_guest_meets_the_mode_and_no_list(
+    mode: str, allow: tuple[str, ...], block: tuple[str, ...], disposable: bool, expected: str
+) -> None:
+    """docs/decisions/0557-a-guests-admission.md: the lists wait for the guest's address."""
+    signups = rule(mode, allow=allow, block=block, disposable=disposable)
+    assert reason(signups, None, SignUpWay.GUEST) == expected
 
 
 MAKERS = [

@@ -58,9 +58,7 @@ def world() -> Connecting:
 
 def actor_of(user: User, *, recent: bool = True) -> Actor:
     """The account's signed-in session; ``recent``: signed in within REAUTH_MAX_AGE."""
-    return Actor(
-        user.id, user.username.value, "user", "sid", user.created_at, recent_sign_in=recent
-    )
+    return Actor(user.id, user.shown_name, "user", "sid", user.created_at, recent_sign_in=recent)
 
 
 def linked_user(world: Connecting) -> User:

@@ -70,7 +70,7 @@ def world() -> World:
 def test_first_sign_in_creates_a_linked_passwordless_account(world: World) -> None:
     pair = world.sign_in(world.alice_token())
     user = world.user_of(pair)
-    assert user.username.value == "Alice_Liddell"
+    assert user.shown_name == "Alice_Liddell"
     assert user.email is not None and user.email.value == "Alice@Example.com"
     assert user.email_verified  # as Firebase reported it
     # Firebase gives one whole name: kept whole, not as a given name
@@ -149,7 +149,7 @@ def test_email_of_an_account_that_never_proved_it_is_claimed(world: World) -> No
         Register(username="mallory", email="alice@example.com", password=PASSWORD, client_ip="")
     )
     user = world.user_of(world.sign_in(world.alice_token()))
-    assert user.id == squatted.id and user.username.value == "mallory"
+    assert user.id == squatted.id and user.shown_name == "mallory"
     assert user.email_verified and user.password_hash is None
     assert user.token_version == squatted.token_version + 1
     assert user.device_generation == squatted.device_generation + 1
@@ -167,7 +167,7 @@ def test_username_collision_gets_a_suffix(world: World) -> None:
         )
     )
     user = world.user_of(world.sign_in(world.alice_token()))
-    assert re.fullmatch(r"Alice_Liddell_\d{4}", user.username.value)
+    assert re.fullmatch(r"Alice_Liddell_\d{4}", user.shown_name)
 
 
 def test_password_login_is_impossible_for_a_firebase_account(
@@ -202,7 +202,7 @@ def test_deleted_account_is_recreated_with_a_new_id(world: World) -> None:
     old = world.user_of(world.sign_in(world.alice_token()))
     delete_account(old.id, users=world.users, clock=world.clock)
     new = world.user_of(world.sign_in(world.alice_token()))
-    assert new.id != old.id and new.username.value == "Alice_Liddell"
+    assert new.id != old.id and new.shown_name == "Alice_Liddell"
     assert world.store.identities == {"firebase:uid-alice": new.id}
 
 
@@ -301,10 +301,10 @@ def test_control_characters_of_a_firebase_display_name_are_dropped(world: World)
 def test_a_mixed_script_display_name_is_not_a_username(world: World) -> None:
     # "Alice" with a Cyrillic A: the e-mail's local part gives the name instead.
     pair = world.sign_in(world.alice_token(display_name="\u0410lice Liddell"))
-    assert world.user_of(pair).username.value == "Alice"
+    assert world.user_of(pair).shown_name == "Alice"
 
 
 def test_a_look_alike_of_a_taken_name_gets_a_suffix(world: World) -> None:
     world.register("alice", "someone@example.com")
     pair = world.sign_in(world.alice_token(display_name="al\u0131ce"))  # dotless i
-    assert world.user_of(pair).username.value.startswith("al\u0131ce_")
+    assert world.user_of(pair).shown_name.startswith("al\u0131ce_")

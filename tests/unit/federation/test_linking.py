@@ -40,7 +40,7 @@ def test_a_new_identity_with_a_verified_unused_address_makes_a_linked_account(
     assert world.store.identities == {"github:gh-1": user.id}
     assert user.email is not None and user.email.value == ADDRESS and user.email_verified
     # No preferred_username: the address's local part, never the display name.
-    assert user.password_hash is None and user.username.value == "ada"
+    assert user.password_hash is None and user.shown_name == "ada"
     assert (user.name, user.full_name) == (None, "Ada Lovelace")  # whole, as given
     assert world.reasons(Audit.LOGIN) == [(user.id, "github")]
 
@@ -50,11 +50,11 @@ def test_a_new_accounts_username_comes_from_preferred_username_made_unique(
 ) -> None:
     named = replace(identity(), preferred_username="countess.ada")
     user = world.account_of(world.arrive(named))
-    assert user.username.value == "countess.ada" and user.full_name == "Ada Lovelace"
+    assert user.shown_name == "countess.ada" and user.full_name == "Ada Lovelace"
     # Taken: the same stem with a numeric suffix.
     other = replace(identity("gh-2", "lovelace@example.com"), preferred_username="countess.ada")
     second = world.account_of(world.arrive(other))
-    assert re.fullmatch(r"countess\.ada_\d{4}", second.username.value)
+    assert re.fullmatch(r"countess\.ada_\d{4}", second.shown_name)
 
 
 def test_upstream_claims_give_the_username_from_preferred_username() -> None:

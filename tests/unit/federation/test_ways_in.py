@@ -74,7 +74,7 @@ def with_passkey(world: World) -> tuple[Actor, Passkey]:
         user_id=user.id, credential_id=b"k1", public_key=b"cose", sign_count=0, name="k", now=AT
     )
     world.passkeys.add(key)
-    return Actor(user.id, user.username.value, "user", "sid", AT), key
+    return Actor(user.id, user.shown_name, "user", "sid", AT), key
 
 
 def delete(world: World, actor: Actor, key: Passkey) -> None:

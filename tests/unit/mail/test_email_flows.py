@@ -357,7 +357,7 @@ def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) ->
             Invite(root, None, "joan@example.com", role="superuser")
         )
     assert (info.value.errors[0].field, info.value.errors[0].code) == ("role", "invalid_role")
-    assert [u.username.value for u in world.store.users.values()] == ["root"]
+    assert [u.shown_name for u in world.store.users.values()] == ["root"]
 
 
 def test_an_admin_asks_for_another_account_verification_mail(world: World) -> None:

@@ -34,7 +34,7 @@ def test_a_link_mail_is_of_its_kind_in_the_default_language(world: World) -> Non
 def test_each_notice_is_of_its_own_kind_in_the_accounts_language(world: World) -> None:
     access = verified(world)
     world.client.patch("/user", headers=bearer(access), json={"locale": "es"})
-    user_id = next(u.id for u in world.store.users.values() if u.username.value == "alice")
+    user_id = next(u.id for u in world.store.users.values() if u.shown_name == "alice")
     log = NotifyingAuditLog(log=RecordingAuditLog(), queue=world.queue, clock=world.clock)
     for event in NOTICES:
         added = WayIn.identity("github", "gh-1") if event is Audit.IDENTITY_LINKED else None

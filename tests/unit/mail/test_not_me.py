@@ -37,7 +37,7 @@ def world() -> World:
 
 
 def _user(world: World, username: str) -> User:
-    return next(u for u in world.store.users.values() if u.username.value == username)
+    return next(u for u in world.store.users.values() if u.shown_name == username)
 
 
 def issue(world: World, username: str = "alice", purpose: Purpose = Purpose.NOT_ME) -> str:

@@ -80,7 +80,7 @@ def test_phone_users_keep_their_uid_and_proven_number_and_sign_in_by_code(
         assert (user.phone_number, user.phone_number_verified) == (number, True)
         assert store.phone_numbers[number] == raw["localId"]  # claimed with the account
     lone = store.users[phone_only["localId"]]
-    assert lone.email is None and lone.password_hash is None and lone.username.value
+    assert lone.email is None and lone.password_hash is None and lone.shown_name
 
     signed_in = sign_in_by_text(world, OTHER)
     assert signed_in.status_code == 200, signed_in.get_json()

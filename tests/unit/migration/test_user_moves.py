@@ -89,7 +89,7 @@ def test_firebase_users_keep_their_ids_roles_and_passwords(
         {"imported": 3, "updated": 0, "skipped": 0, "failed": 0, "errors": []},
     ), progress
     ada = store.users[admin["localId"]]
-    assert (ada.username.value, ada.role, ada.email_verified, ada.name, ada.full_name) == (
+    assert (ada.shown_name, ada.role, ada.email_verified, ada.name, ada.full_name) == (
         "Ada_Lovelace", Role.ADMIN, True, None, "Ada Lovelace",  # Firebase's name, whole
     )  # fmt: skip
     assert ada.created_at.year == 2017 and not ada.has_signed_in
@@ -192,7 +192,7 @@ def test_invalid_and_taken_records_are_reported_and_the_rest_imported(
         10: "email_taken",
         11: "invalid_id",
     }
-    assert sorted(u.username.value for u in store.users.values()) == ["alice", "bob"]
+    assert sorted(u.shown_name for u in store.users.values()) == ["alice", "bob"]
 
 
 def test_dry_run_writes_nothing_and_update_changes_existing_ids(
@@ -414,7 +414,8 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         ],
     }
     assert sorted(store.users) == ["i-3", "i-4", "other-1", "other-2"]
-    assert store.usernames == {u.username.normalized: u.id for u in store.users.values()}
+    names = {u.username.normalized: u.id for u in store.users.values() if u.username}
+    assert store.usernames == names
     assert store.emails == {u.email.normalized: u.id for u in store.users.values() if u.email}
 
     # A Firebase user whose made name a sign-up takes meanwhile gets the next one.
@@ -423,7 +424,7 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
     summary = importing("firebase", [ada], Meanwhile(store, lambda: sign_up(
         "other-3", "Ada_Lovelace", "someone@example.com")))  # fmt: skip
     assert (summary.imported, summary.failed) == (1, 0)
-    assert store.users[ada["localId"]].username.value not in ("Ada_Lovelace", "")
+    assert store.users[ada["localId"]].shown_name not in ("Ada_Lovelace", "")
 
 
 def test_hashes_too_costly_to_check_are_reported_and_the_rest_imported(
@@ -446,7 +447,7 @@ def test_hashes_too_costly_to_check_are_reported_and_the_rest_imported(
     assert {e["line"]: e["reason"] for e in summary["errors"]} == {
         1: "hash_too_costly", 2: "hash_too_costly", 3: "hash_too_costly"
     }  # fmt: skip
-    assert sorted(u.username.value for u in store.users.values()) == ["fine"]
+    assert sorted(u.shown_name for u in store.users.values()) == ["fine"]
     assert sign_in(client, "fine", password) == 200
 
 

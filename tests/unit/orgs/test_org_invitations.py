@@ -99,7 +99,7 @@ class Org1:
         )
 
     def actor(self, user: User) -> Actor:
-        return Actor(user.id, user.username.value, "user", "s1", self.clock.now() + WEEK)
+        return Actor(user.id, user.shown_name, "user", "s1", self.clock.now() + WEEK)
 
     def invite(
         self, by: User | None = None, email: str = "ivy@example.com", roles: object = None

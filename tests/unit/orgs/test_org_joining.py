@@ -82,7 +82,7 @@ class Acme:
         self.orgs.update(self.org.id, lambda org: replace(org, domain_policy=policy))
 
     def actor(self, user: User) -> Actor:
-        return Actor(user.id, user.username.value, "user", "s1", self.clock.now())
+        return Actor(user.id, user.shown_name, "user", "s1", self.clock.now())
 
     def suggested(self, user: User) -> list[str]:
         found = self.joining.suggested(SuggestedOrgs(self.actor(user)))

@@ -65,7 +65,7 @@ def nothing(world: World, user_id: str) -> None:
 def a_password(world: World, user_id: str) -> None:
     user = world.adapters.accounts.users.get(user_id)
     assert user is not None and user.email is not None
-    signed_in_by_reset(world, user.email.value, user.username.value)
+    signed_in_by_reset(world, user.email.value, user.shown_name)
 
 
 def a_passkey(world: World, user_id: str) -> None:
@@ -105,7 +105,7 @@ def another_org(world: World, user_id: str) -> None:
     assert made.status_code == 201
     user = world.adapters.accounts.users.get(user_id)
     assert user is not None
-    world.services.orgs.members.add_member(AddMember("other", user.username.value, ("member",)))
+    world.services.orgs.members.add_member(AddMember("other", user.shown_name, ("member",)))
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,7 @@ def test_a_grant_past_the_granters_permissions_is_said_on_the_members_section(
     browser(world, "mia")
     world.services.orgs.members.add_member(AddMember("acme", "ada", ("admin",)))
     world.services.orgs.members.add_member(AddMember("acme", "mia", ("member",)))
-    mia_id = next(u.id for u in world.store.users.values() if u.username.value == "mia")
+    mia_id = next(u.id for u in world.store.users.values() if u.shown_name == "mia")
     members = "/account/orgs/acme/members"
     path = f"{members}/{mia_id}/roles"
     status, _, body = post(ada, path, members, roles="billing")

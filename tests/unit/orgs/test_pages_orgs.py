@@ -55,7 +55,7 @@ def member(world: World, name: str, *roles: str) -> FlaskClient:
 
 
 def user(world: World, name: str) -> User:
-    (found,) = [u for u in world.store.users.values() if u.username.value == name]
+    (found,) = [u for u in world.store.users.values() if u.shown_name == name]
     return found
 
 

@@ -50,7 +50,7 @@ def world() -> OAuthWorld:
 
 def set_policy(world: OAuthWorld, policy: AgentPolicy) -> None:
     """alice a member of acme, whose policy is ``policy``, as the per-request read sees it."""
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     world.store.active_orgs[(ACME.id, alice.id)] = replace(ACME, agents=policy)
 
 

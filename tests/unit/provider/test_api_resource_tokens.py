@@ -218,7 +218,7 @@ def test_a_token_in_an_org_carries_only_the_resource_scopes_the_members_permissi
     both = world.register(
         "--confidential", "--resource-scope", "tasks:read", "--resource-scope", "tasks:write"
     )
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     acme = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=1)
     world.store.active_orgs[(acme.id, alice.id)] = replace(acme, permissions=("tasks:read",))
     scope = "openid offline_access organization tasks:read tasks:write"

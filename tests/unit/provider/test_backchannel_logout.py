@@ -277,9 +277,9 @@ def test_scim_deprovisioning_tells_the_clients(world: OAuthWorld) -> None:
     assert made.status_code == 201, made.get_data(as_text=True)
     mia = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
     assert mia is not None
-    signed_in_by_reset(world, "mia@example.com", mia.username.value)
+    signed_in_by_reset(world, "mia@example.com", mia.shown_name)
     browser = world.app.test_client()
-    form = {"username": mia.username.value, "password": NEW}
+    form = {"username": mia.shown_name, "password": NEW}
     form["csrf_token"] = csrf(browser, "/sign-in")
     assert browser.post("/sign-in", data=form).status_code == 303
     world.client = browser

@@ -167,7 +167,7 @@ def world() -> OAuthWorld:
 
 
 def set_policy(world: OAuthWorld, policy: AgentPolicy) -> None:
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     world.store.active_orgs[(ACME.id, alice.id)] = replace(ACME, agents=policy)
 
 
@@ -226,7 +226,7 @@ def test_a_client_the_orgs_policy_names_gets_an_id_jag_verified_by_the_jwks(
     assert decoded.header["typ"] == "oauth-id-jag+jwt"
     found = dict(decoded.claims)
     assert set(found) == {*DRAFT_CLAIMS, "org_id"}
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     assert (found["sub"], found["aud"], found["client_id"]) == (
         alice.id,
         CHAT_AS,
@@ -283,7 +283,7 @@ def test_a_person_gone_from_the_org_gets_none(world: OAuthWorld) -> None:
     client = agent(world)
     set_policy(world, NAMED)
     subject = id_token(world, client)
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     del world.store.active_orgs[(ACME.id, alice.id)]
     assert "organization" in refused(mint(world, client, subject), "invalid_grant")
 

@@ -36,7 +36,7 @@ GLOBEX = ActiveOrg(
 @pytest.fixture
 def world() -> OAuthWorld:
     w = OAuthWorld()
-    alice = next(u for u in w.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in w.store.users.values() if u.shown_name == "alice")
     for org in (ACME, GLOBEX):
         w.store.active_orgs[(org.id, alice.id)] = org
     return w
@@ -102,7 +102,7 @@ def test_the_request_names_the_org_and_its_claims_follow_the_membership(
         "org_permissions": ["invoices:read"],
     }
     assert org_claims(claims(world, tokens["id_token"])) == expected
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     moved = replace(ACME, roles=("owner",), version=3, permissions=("a:b", "invoices:read"))
     world.store.active_orgs[(ACME.id, alice.id)] = moved
     info = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
@@ -209,7 +209,7 @@ def test_an_org_requiring_a_second_factor_is_picked_only_with_one(
     """Named or picked, the org becomes active for the app as for a session: without the
     second factor it requires, the request goes back with access_denied (docs/decisions/
     0382-an-org-becomes-active-under-its-rules-everywhere.md)."""
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     world.store.active_orgs[(ACME.id, alice.id)] = replace(ACME, require_mfa=True)
     challenge = {"code_challenge": "c" * 43, "code_challenge_method": "S256"}
     query = redirected(
@@ -232,7 +232,7 @@ def test_discovery_lists_every_claim_the_provider_issues(world: OAuthWorld) -> N
     """``claims_supported`` (OpenID Connect Discovery §3): each claim of an ID token and of
     userinfo with every scope, the org's among them."""
     app = world.register()
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     world.store.users[alice.id] = replace(alice, last_name="Liddell", locale="en")
     scope = "openid profile email roles organization offline_access"
     tokens = world.tokens(app, scope=scope, organization="acme", nonce="n0nce")

@@ -67,7 +67,7 @@ def org_app(world: OAuthWorld, auth: Auth, **fields: object) -> dict[str, Any]:
 
 def leave(world: OAuthWorld, org_id: str) -> None:
     """alice's membership ends, as the per-request read sees it."""
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     del world.store.active_orgs[(org_id, alice.id)]
 
 
@@ -170,7 +170,7 @@ def test_a_member_gets_tokens_and_refreshes_them_no_more_once_gone(world: OAuthW
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_grant"
     assert "members only" in refused.get_json()["error_description"]
     browsing_member(world, org_id)  # an earlier membership: joined before the grant
-    alice = next(u for u in world.store.users.values() if u.username.value == "alice")
+    alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     rejoined = world.store.active_orgs[(org_id, alice.id)]
     world.store.active_orgs[(org_id, alice.id)] = replace(
         rejoined, joined_at=datetime.now(UTC) + timedelta(days=1)

@@ -55,7 +55,7 @@ def test_a_managed_accounts_new_user_name_becomes_its_proven_address(
     user_id = provisioned(world, acme, "zoe@example.com")
     account = world.adapters.accounts.users.get(user_id)
     assert account is not None
-    tokens = scim.signed_in_by_reset(world, "zoe@example.com", account.username.value)
+    tokens = scim.signed_in_by_reset(world, "zoe@example.com", account.shown_name)
     assert address_of(world, user_id) == ("zoe@example.com", True, 0)
 
     renamed = put(world, acme, user_id, user_body("zoe.smith@example.com"))

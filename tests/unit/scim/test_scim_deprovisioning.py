@@ -42,7 +42,7 @@ def test_a_managed_account_is_disabled_and_every_token_fails_at_once(world: Worl
     user_id = provisioned(world, acme, "mia@example.com")
     account = world.adapters.accounts.users.get(user_id)
     assert account is not None
-    tokens = signed_in_by_reset(world, "mia@example.com", account.username.value)
+    tokens = signed_in_by_reset(world, "mia@example.com", account.shown_name)
     access = bearer(tokens["access_token"])
     pat = world.client.post(
         "/auth/tokens", json={"name": "s", "scopes": ["read"], "expires_in": 600}, headers=access

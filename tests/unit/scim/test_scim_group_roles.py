@@ -125,7 +125,7 @@ def test_removing_the_last_owner_over_scim_leaves_the_account_as_it_was() -> Non
     acme, oona = managed(world, "oona@example.com", "owner")
     account = world.adapters.accounts.users.get(oona)
     assert account is not None
-    tokens = signed_in_by_reset(world, "oona@example.com", account.username.value)
+    tokens = signed_in_by_reset(world, "oona@example.com", account.shown_name)
     oonas = bearer(tokens["access_token"])
     made = world.client.post("/orgs/acme/scim/tokens", json={"name": "Mine"}, headers=oonas)
     assert made.status_code == 201, made.get_json()

@@ -84,7 +84,7 @@ def test_a_provisioned_person_is_an_account_and_a_member_on_a_verified_domain(
     assert made["meta"]["version"] == 'W/"1"'
     account = adapters.accounts.users.get(made["id"])
     assert account is not None
-    assert (account.username.value, account.email_verified, account.password_hash) == (
+    assert (account.shown_name, account.email_verified, account.password_hash) == (
         "Bjensen",
         True,
         None,
@@ -140,7 +140,7 @@ def test_the_username_is_derived_valid_and_unique(client: FlaskClient, adapters:
     for user_name in ("pat@example.org", "0b4f9c1e-5a8e-4bfa-9f5e-0c1d2e3f4a5b", "J. O'Brien"):
         account = adapters.accounts.users.get(create(client, acme, user_body(user_name))["id"])
         assert account is not None
-        derived.append(account.username.value)
+        derived.append(account.shown_name)
     assert derived[0].startswith("pat_") and derived[0][4:].isdigit()  # "pat" is taken
     assert derived[1:] == ["0b4f9c1e-5a8e-4bfa-9f5e-0c1d2e3f", "J._O_Brien"]  # 32 at most
 

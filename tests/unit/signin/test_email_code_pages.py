@@ -79,7 +79,7 @@ def test_a_second_factor_continues_to_its_page(world: World) -> None:
         {
             uid: user.with_email_verified(user.updated_at)
             for uid, user in world.store.users.items()
-            if user.username.value == "max"
+            if user.shown_name == "max"
         }
     )
     path = ask(world, world.client, "max@example.com")

@@ -185,7 +185,7 @@ def test_an_unproven_address_is_won_by_the_code(world: World) -> None:
     assert verify(world, flow, code).status_code == 200
     old = world.client.post("/login", json={"username": "ivan", "password": PASSWORD})
     assert old.status_code == 401
-    [user] = [u for u in world.store.users.values() if u.username.value == "ivan"]
+    [user] = [u for u in world.store.users.values() if u.shown_name == "ivan"]
     assert user.email_verified and user.password_hash is None
 
 

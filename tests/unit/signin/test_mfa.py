@@ -480,7 +480,7 @@ def test_reset_mfa_removes_the_factor_and_ends_every_session(world: MfaWorld) ->
     world.enrol()
     pair = world.second_step(world.first_step().mfa_token, code=world.code())
     user = reset_mfa(world, "ALICE")
-    assert user.username.value == "alice" and world.store.factors == {}
+    assert user.shown_name == "alice" and world.store.factors == {}
     with pytest.raises(Unauthenticated):
         world.authenticate(pair.access_token)
     assert world.login().access_token

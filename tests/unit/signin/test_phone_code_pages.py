@@ -238,7 +238,7 @@ def test_a_wrong_code_is_said_and_five_end_the_flow() -> None:
 def test_a_second_factor_continues_to_its_page() -> None:
     world = phone_world()
     register_with_totp(world.client, "max")
-    [user] = [u for u in world.store.users.values() if u.username.value == "max"]
+    [user] = [u for u in world.store.users.values() if u.shown_name == "max"]
     world.adapters.accounts.users.update(
         user.id, lambda u: u.with_phone_number_proven(NUMBER, world.clock.now())
     )

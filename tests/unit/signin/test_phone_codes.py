@@ -209,7 +209,7 @@ def test_requests_per_identifier_are_limited_whatever_the_rate_limit_setting(way
 def test_a_second_factor_answers_mfa_required(way: Way) -> None:
     world, (to, _) = way.world(), IDENTIFIERS[way.channel]
     _, recovery = register_with_totp(world.client, "hana")
-    [hana] = [u for u in world.store.users.values() if u.username.value == "hana"]
+    [hana] = [u for u in world.store.users.values() if u.shown_name == "hana"]
     users, now = world.adapters.accounts.users, world.clock.now()
     if way is EMAIL:
         users.update(hana.id, lambda u: replace(u, email=None))

@@ -369,7 +369,7 @@ class InvitationMails(MailingJob):
             # The invitee's language where they have an account, else the inviter's.
             "locale": (invitee.locale if invitee is not None else None) or inviter.locale or "",
             "org": org.name,
-            "inviter": inviter.name or inviter.username.value,
+            "inviter": inviter.name or inviter.shown_name,
             "link": f"{settings.public_url}/orgs/join?token={token}",
             "expires_days": str(max(1, round(days_left))),
         }

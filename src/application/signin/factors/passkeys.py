@@ -172,8 +172,8 @@ class Passkeys:
         return self.ceremonies.registration_options(
             challenge=challenge,
             user_handle=_user_handle(user),
-            user_name=user.username.value,
-            display_name=user.username.value,
+            user_name=user.shown_name,
+            display_name=user.shown_name,
             exclude=[p.credential_id for p in existing],
         )
 

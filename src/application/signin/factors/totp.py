@@ -236,7 +236,7 @@ class TotpFactors:
         return TotpEnrolment(
             secret=secret,
             otpauth_uri=self.otp.provisioning_uri(
-                secret, account=user.username.value, issuer=self.issuer
+                secret, account=user.shown_name, issuer=self.issuer
             ),
         )
 

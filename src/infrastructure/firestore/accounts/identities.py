@@ -102,7 +102,7 @@ class FirestoreIdentityRepository:
         self, user: User, provider: str, subject: str, email: str | None = None
     ) -> User:
         link = self._link(provider, subject)
-        if user.email is None:
+        if user.email is None or user.username is None:
             raise ValueError("a linked account has the address its provider verified")
         claims = [
             (EMAILS, self._client.collection(EMAILS).document(claim_id(user.email.normalized))),

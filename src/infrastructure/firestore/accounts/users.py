@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application.ports import (
@@ -46,6 +47,29 @@ class StagedWriter(Protocol):
     ) -> None: ...
 
 
+# A guest's document carries a ``shard``, 0 to GUEST_SHARDS - 1, from its id: the guest
+# sweep's index (``shard``, ``guest_expires_at``) then grows at as many places, not at the one
+# end where every new guest would land (docs/decisions/0558-a-guests-expiry-and-its-sweep.md).
+GUEST_SHARDS = 16  # at most 30: the sweep asks for them all in one ``in`` filter
+EVERY_GUEST_SHARD = list(range(GUEST_SHARDS))
+# ``expires_at``, the field of the users' TTL policy: a week past the guest's expiry, by
+# when the sweep has deleted it with what it owns; Firestore removes a document left there
+# only when no sweep ran for that week (docs/operations.md, "Guests' expiry").
+GUEST_PURGE_GRACE = timedelta(days=7)
+
+
+def guest_fields(user: User) -> dict[str, Any]:
+    """The guest's expiry, its shard and its TTL policy's time; nulls for every other
+    account, so an upgrade leaves none of them behind."""
+    expires = user.guest_expires_at if user.guest else None
+    return {
+        "guest": user.guest,
+        "guest_expires_at": expires,
+        "expires_at": expires + GUEST_PURGE_GRACE if expires is not None else None,
+        "shard": zlib.crc32(user.id.encode()) % GUEST_SHARDS if user.guest else None,
+    }
+
+
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -71,8 +95,8 @@ def past_prefix(prefix: str) -> str | None:
 
 def user_to_doc(user: User) -> dict[str, Any]:
     return {
-        "username": user.username.value,
-        "username_normalized": user.username.normalized,
+        "username": user.username.value if user.username else None,
+        "username_normalized": user.username.normalized if user.username else None,
         "email": user.email.value if user.email else None,
         "email_normalized": user.email.normalized if user.email else None,
         "email_verified": user.email_verified,
@@ -96,7 +120,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "deleted_at": user.deleted_at,
         "deleting": user.deleted_at is not None,
-        "guest": user.guest,
+        **guest_fields(user),
         "merging_into": user.merging_into,
     }
 
@@ -104,7 +128,7 @@ def user_to_doc(user: User) -> dict[str, Any]:
 def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
     return User(
         id=user_id,
-        username=Username(data["username"]),
+        username=Username(data["username"]) if data.get("username") else None,
         email=Email(data["email"]) if data.get("email") else None,
         role=Role(data["role"]),
         password_hash=data.get("password_hash"),
@@ -129,6 +153,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         phone_number_verified=data.get("phone_number_verified", False),
         guest=data.get("guest", False),
         merging_into=data.get("merging_into"),
+        guest_expires_at=data.get("guest_expires_at"),
     )
 
 
@@ -152,9 +177,11 @@ type Claims = "list[tuple[str, firestore.DocumentReference]]"
 def claims_of(client: firestore.Client, user: User) -> Claims:
     """The claim documents of the account's username and (when it has them) address and
     proven phone number."""
-    claims = [
-        (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
-    ]
+    claims: Claims = []
+    if user.username is not None:  # a guest claims no name
+        claims.append(
+            (USERNAMES, client.collection(USERNAMES).document(claim_id(user.username.normalized)))
+        )
     if user.email is not None:  # an account without an address claims none
         claims.append((EMAILS, client.collection(EMAILS).document(claim_id(user.email.normalized))))
     number = user.proven_phone_number
@@ -306,7 +333,11 @@ class FirestoreUserRepository:
                 self._claim(collection, after) if after is not None else None,
             )
             for collection, before, after in (
-                (USERNAMES, old.username.normalized, new.username.normalized),
+                (
+                    USERNAMES,
+                    old.username.normalized if old.username else None,
+                    new.username.normalized if new.username else None,
+                ),
                 (
                     EMAILS,
                     old.email.normalized if old.email else None,
@@ -467,6 +498,18 @@ class FirestoreUserRepository:
                     batch.delete(doc_ref)
                 batch.commit(**BOUNDED)  # deletes are idempotent: retry is safe
         self._users.document(user_id).delete(**BOUNDED)
+
+    def expired_guests(self, now: datetime, limit: int) -> list[str]:
+        # Composite index: shard + guest_expires_at, every shard in one query (its
+        # disjunction merged by expiry); only the ids are read.
+        query = (
+            self._users.where(filter=firestore.FieldFilter("shard", "in", EVERY_GUEST_SHARD))
+            .where(filter=firestore.FieldFilter("guest_expires_at", "<=", now))
+            .order_by("guest_expires_at")
+            .select([])
+            .limit(limit)
+        )
+        return [snap.id for snap in query.stream(**BOUNDED)]
 
     def pending_deletions(self, limit: int) -> list[str]:
         query = self._users.where(filter=firestore.FieldFilter("deleting", "==", True)).limit(limit)

@@ -218,7 +218,7 @@ def sign_up() -> Response:
         )
     )
     try:  # signed in at once, where the service lets an unverified address sign in
-        pair = services().signin.login.login(_login(user.username.value, password))
+        pair = services().signin.login.login(_login(username, password))
     except DomainError:
         return page(
             "signin/signed_up.html", email=user.email.value if user.email else "", status=201

@@ -44,7 +44,7 @@ def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
         return admin_out(listing.user)
     if listing.full:
         return own_out(listing.user)
-    return UserPublicOut(id=listing.user.id, username=listing.user.username.value)
+    return UserPublicOut(id=listing.user.id, username=listing.user.shown_name)
 
 
 @bp.get("")

@@ -56,7 +56,7 @@ def create_user() -> Response:
             client_ip=client_ip(),
         )
     )
-    out = UserPublicOut(id=user.id, username=user.username.value)
+    out = UserPublicOut(id=user.id, username=user.shown_name)
     return json_response(out, 201, {"Location": f"/users/{user.id}"})
 
 

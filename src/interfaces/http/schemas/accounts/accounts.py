@@ -117,7 +117,7 @@ class ChangePasswordRequest(Strict):
 
 class UserOut(Schema):
     id: str
-    username: str
+    username: str | None = Field(description="null for a guest only (docs/guests.md)")
     email: str | None = Field(description="null for an account made without an address")
     email_verified: bool = Field(description="Has the owner answered a mail sent there?")
     phone_number: str | None = Field(description="E.164; null for an account without one")
@@ -133,6 +133,7 @@ class UserOut(Schema):
     )
     created_at: datetime
     updated_at: datetime
+    guest: bool = Field(description="an account made before its person signed up")
 
     @classmethod
     def of(cls, user: User, attributes: Mapping[str, object]) -> UserOut:
@@ -143,7 +144,7 @@ class UserOut(Schema):
 def user_fields(user: User, attributes: Mapping[str, object]) -> dict[str, object]:
     return {
         "id": user.id,
-        "username": user.username.value,
+        "username": user.username.value if user.username is not None else None,
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
         "phone_number": user.phone_number,
@@ -154,6 +155,7 @@ def user_fields(user: User, attributes: Mapping[str, object]) -> dict[str, objec
         "attributes": dict(attributes),
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "guest": user.guest,
     }
 
 

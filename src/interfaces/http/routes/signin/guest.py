@@ -1,0 +1,45 @@
+"""Signing in as a guest (docs/guests.md): an account with no address, username or password,
+with GUEST_ACCOUNTS on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from application.signin.guests import StartGuest
+from interfaces.http.openapi import doc
+from interfaces.http.parsing import parse_json
+from interfaces.http.responses import json_response
+from interfaces.http.routes.signin.login import token_out
+from interfaces.http.schemas.accounts.accounts import TokenOut
+from interfaces.http.schemas.common import Problem
+from interfaces.http.schemas.signin.guest import GuestRequest
+from interfaces.shared.languages import accepted_locale
+from interfaces.shared.limits import client_ip
+from interfaces.shared.services import services
+
+bp = Blueprint("guest", __name__)
+TAGS = ("accounts",)
+
+
+@bp.post("/auth/guest")
+@doc(
+    json=GuestRequest,
+    responses={201: TokenOut, 401: Problem, 403: Problem, 404: Problem, 429: Problem},
+    tags=TAGS,
+)
+def start_guest() -> Response:
+    """A new guest's token pair (`guest: true` in its access token): an account with no
+    address, username or password, until it is upgraded in place. 404 `guests_disabled`
+    unless GUEST_ACCOUNTS is on; counted as a sign-up from the client's address, so 401
+    `challenge_required` until `challenge_token` carries a passed challenge when that signal
+    fires; 403 `signup_not_allowed` or `signup_denied` as for any sign-up."""
+    body = parse_json(GuestRequest) if request.get_data(cache=True) else GuestRequest()
+    pair = services().signin.guests.start(
+        StartGuest(
+            client_ip=client_ip(),
+            user_agent=request.user_agent.string[:256],
+            challenge_token=body.challenge_token or "",
+            locale=accepted_locale(),
+        )
+    )
+    return json_response(token_out(pair), 201)
