@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from application.accounts.guests import GuestExpiry
+from application.accounts.guests.expiry import GuestExpiry
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps

@@ -23,7 +23,7 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.guests import GUEST_TTL
+from domain.accounts.users import GUEST_TTL
 from domain.accounts.users import (
     USERNAME_MAX,
     USERNAME_MIN,

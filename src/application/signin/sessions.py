@@ -31,7 +31,7 @@ from application.signin.tokens import (
     hook_claims,
     token_pair,
 )
-from domain.accounts.guests import GUEST_TTL
+from domain.accounts.users import GUEST_TTL
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.hooks.before_token import TokenKind

@@ -8,12 +8,6 @@ from datetime import datetime, timedelta
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound, PermissionDenied, Unreadable
 
-# A guest unused this long is deleted with what it owns (GUEST_TTL's default), and its use is
-# written down at most this often: the expiry moves on with a refresh a day after the last
-# (docs/decisions/0558-a-guests-expiry-and-its-sweep.md).
-GUEST_TTL = timedelta(days=30)
-GUEST_USE_NOTED_EVERY = timedelta(days=1)
-
 
 class AccountExists(Conflict):
     """A guest's upgrade found its way in (an address, a username, an identity) belonging to
