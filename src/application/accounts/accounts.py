@@ -23,8 +23,8 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.users import GUEST_TTL
 from domain.accounts.users import (
+    GUEST_TTL,
     USERNAME_MAX,
     USERNAME_MIN,
     Email,

@@ -31,8 +31,7 @@ from application.signin.tokens import (
     hook_claims,
     token_pair,
 )
-from domain.accounts.users import GUEST_TTL
-from domain.accounts.users import User
+from domain.accounts.users import GUEST_TTL, User
 from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.hooks.before_token import TokenKind
 from domain.ids import is_id, new_id
