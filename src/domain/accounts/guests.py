@@ -21,3 +21,14 @@ class AccountExists(Conflict):
         )
         self.guest_id = guest_id
         self.owner_id = owner_id
+
+
+class NotAGuest(Conflict):
+    """An upgrade in place of an account that is no guest (any more): a racing upgrade won,
+    or it never was one (docs/guests.md, "Upgrading in place")."""
+
+    code = "not_a_guest"
+    title = "Not a guest"
+
+    def __init__(self) -> None:
+        super().__init__("This account is not a guest: it has signed up already.")
