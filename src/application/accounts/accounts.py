@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
@@ -596,16 +595,18 @@ class Accounts:
                 name_taken = Username.chosen(name) if username is None else username
             except InvalidInput:
                 continue
-            upgraded = partial(
-                User.upgraded,
-                username=name_taken,
-                email=email,
-                password_hash=password_hash,
-                now=now,
-                admitted=verdict,
-                email_verified=cmd.proven,
-                phone_number=number,
-            )
+
+            def upgraded(user: User, name: Username = name_taken) -> User:
+                return user.upgraded(
+                    username=name,
+                    email=email,
+                    password_hash=password_hash,
+                    now=now,
+                    admitted=verdict,
+                    email_verified=cmd.proven,
+                    phone_number=number,
+                )
+
             try:
                 user = users.update(guest.id, upgraded)
             except NotAGuest:

@@ -15,6 +15,7 @@ from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
 from tests.support.dpop import claims_of
+from tests.support.email_codes import code_in
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -151,3 +152,108 @@ def test_a_bad_body_is_422_and_no_token_401() -> None:
     pair = new_guest(world)
     assert upgrade(world, pair, username="ann", email="ann@example.com").status_code == 422
     assert world.client.post("/auth/guest/upgrade", json=body()).status_code == 401
+
+
+# -- by a code started with the guest's bearer token ------------------------------------------
+
+
+def email_code(world: World, pair: dict[str, Any] | None, address: str) -> Any:
+    headers = bearer(pair["access_token"]) if pair is not None else {}
+    asked = world.client.post("/auth/email-code", json={"email": address}, headers=headers)
+    assert asked.status_code == 202, asked.get_json()
+    world.deliver()
+    code = code_in(world.mailer.to(address)[-1].text)
+    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
+    return world.client.post("/auth/email-code/verify", json=body)
+
+
+def phone_code(world: World, pair: dict[str, Any] | None, number: str) -> Any:
+    headers = bearer(pair["access_token"]) if pair is not None else {}
+    asked = world.client.post("/auth/phone-code", json={"phone_number": number}, headers=headers)
+    assert asked.status_code == 202, asked.get_json()
+    world.deliver()
+    client = world.adapters.hooks.hook_client
+    assert isinstance(client, FakeHookClient)
+    code = json.loads(client.asked[-1][1])["code"]
+    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
+    return world.client.post("/auth/phone-code/verify", json=body)
+
+
+def texting_world() -> World:
+    world = World(guest_accounts=True, phone_sign_in=True)
+    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
+    return world
+
+
+def test_an_email_code_asked_by_the_guest_makes_its_address_the_guests_verified() -> None:
+    world = World(guest_accounts=True)
+    pair = new_guest(world)
+    uid = claims_of(pair["access_token"])["sub"]
+    answer = email_code(world, pair, "ann@example.com")
+    assert answer.status_code == 200, answer.get_json()
+    assert claims_of(answer.get_json()["access_token"])["sub"] == uid
+    stored = world.store.users[uid]
+    assert not stored.guest and stored.email_verified and stored.password_hash is None
+    assert stored.email is not None and stored.email.value == "ann@example.com"
+    assert len(world.store.users) == 1
+    refreshed = world.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert "guest" not in claims_of(refreshed.get_json()["access_token"])
+
+
+def test_an_email_code_for_another_accounts_address_is_409_account_exists() -> None:
+    world = World(guest_accounts=True)
+    register(world.client, "ann")
+    pair = new_guest(world)
+    assert_problem(email_code(world, pair, "ann@example.com"), 409, "account_exists")
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+
+
+def test_an_email_code_of_a_guest_passes_the_lists() -> None:
+    world = World(guest_accounts=True, signup_domains_block=["example.com"])
+    pair = new_guest(world)
+    refused = assert_problem(email_code(world, pair, "ann@example.com"), 403, "signup_not_allowed")
+    assert refused["reason"] == "domain_blocked"
+
+
+def test_a_phone_code_asked_by_the_guest_makes_the_number_the_guests() -> None:
+    world = texting_world()
+    pair = new_guest(world)
+    uid = claims_of(pair["access_token"])["sub"]
+    answer = phone_code(world, pair, "+33612345678")
+    assert answer.status_code == 200, answer.get_json()
+    assert claims_of(answer.get_json()["access_token"])["sub"] == uid
+    stored = world.store.users[uid]
+    assert not stored.guest and stored.proven_phone_number == "+33612345678"
+    assert stored.username is not None and len(world.store.users) == 1
+
+
+def test_a_phone_code_for_another_accounts_number_is_409_account_exists() -> None:
+    world = texting_world()
+    assert phone_code(world, None, "+33612345678").status_code == 200  # its account, made
+    pair = new_guest(world)
+    world.clock.advance(minutes=1)  # the number's next code may be asked
+    assert_problem(phone_code(world, pair, "+33612345678"), 409, "account_exists")
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+
+
+def test_a_code_asked_by_a_guest_upgraded_meanwhile_is_409_not_a_guest() -> None:
+    world = World(guest_accounts=True)
+    pair = new_guest(world)
+    asked = world.client.post(
+        "/auth/email-code", json={"email": "bo@example.com"}, headers=bearer(pair["access_token"])
+    )
+    assert upgrade(world, pair).status_code == 200
+    world.deliver()
+    code = code_in(world.mailer.to("bo@example.com")[-1].text)
+    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
+    assert_problem(world.client.post("/auth/email-code/verify", json=body), 409, "not_a_guest")
+
+
+def test_a_code_asked_with_a_persons_token_signs_in_as_ever() -> None:
+    world = World(guest_accounts=True)
+    register(world.client, "ann")
+    person = world.client.post("/auth/login", json={"username": "ann", "password": PASSWORD})
+    answer = email_code(world, person.get_json(), "bo@example.com")
+    assert answer.status_code == 200
+    assert len(world.store.users) == 2

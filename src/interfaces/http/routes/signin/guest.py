@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.accounts import Caller, UpgradeGuest
+from application.accounts.accounts import Caller, GetUser, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.signin.guests import StartGuest
-from interfaces.http.auth import session_authenticated
+from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -23,6 +23,17 @@ from interfaces.shared.services import services
 
 bp = Blueprint("guest", __name__)
 TAGS = ("accounts",)
+
+
+def signed_in_guest() -> str | None:
+    """The id of the guest whose bearer token a request carries (a code flow it starts
+    upgrades it); None without a bearer token or for an account that is no guest (any more),
+    whose request is as anyone's. A bearer token that is not valid is a 401."""
+    if not request.headers.get("Authorization"):
+        return None
+    actor = bearer_actor()
+    user = actor.user or services().accounts.accounts.get(GetUser(actor))
+    return user.id if user.guest else None
 
 
 @bp.post("/auth/guest")
