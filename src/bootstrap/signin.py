@@ -398,7 +398,12 @@ def bind_login(
 
 
 def bind_passkeys(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    upgrade: Callable[[UpgradeGuest], User],
 ) -> Passkeys:
     return Passkeys(
         users=accounts.users,
@@ -410,6 +415,7 @@ def bind_passkeys(
         devices=rules.device_policy,
         clock=platform.clock,
         audit=platform.audit,
+        upgrade=upgrade,
     )
 
 
@@ -614,7 +620,9 @@ def wire(
             challenge_gate=shared.challenge_gate,
             passwords=shared.passwords,
         ),
-        passkeys=bind_passkeys(own, rules, accounts=accounts, platform=platform),
+        passkeys=bind_passkeys(
+            own, rules, accounts=accounts, platform=platform, upgrade=signups.upgrade_guest
+        ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform),

@@ -16,6 +16,7 @@ from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
 from tests.support.dpop import claims_of
 from tests.support.email_codes import code_in
+from tests.support.passkey_authenticator import Passkey, passkey_sign_in
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -257,3 +258,50 @@ def test_a_code_asked_with_a_persons_token_signs_in_as_ever() -> None:
     answer = email_code(world, person.get_json(), "bo@example.com")
     assert answer.status_code == 200
     assert len(world.store.users) == 2
+
+
+# -- by a passkey registered while signed in as the guest -------------------------------------
+
+
+def passkey_registration(world: World, pair: dict[str, Any], key: Passkey, **extra: Any) -> Any:
+    headers = bearer(pair["access_token"])
+    options = world.client.post("/auth/passkeys/registration/options", headers=headers)
+    assert options.status_code == 200, options.get_json()
+    body = {**key.register(options.get_json()), **extra}
+    return world.client.post("/auth/passkeys/registration", headers=headers, json=body)
+
+
+def test_a_guests_passkey_makes_it_an_account_named_as_it_says() -> None:
+    world = World(guest_accounts=True)
+    pair = new_guest(world)
+    uid = claims_of(pair["access_token"])["sub"]
+    key = Passkey()
+    made = passkey_registration(world, pair, key, username="ann")
+    assert made.status_code == 201, made.get_json()
+    stored = world.store.users[uid]
+    assert not stored.guest and stored.username is not None and stored.username.value == "ann"
+    signed_in = passkey_sign_in(world.client, key)
+    assert signed_in.status_code == 200, signed_in.get_json()
+    assert claims_of(signed_in.get_json()["access_token"])["sub"] == uid
+    refreshed = world.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 200 and "guest" not in claims_of(
+        refreshed.get_json()["access_token"]
+    )
+
+
+def test_a_guests_passkey_without_a_username_is_422_and_adds_nothing() -> None:
+    world = World(guest_accounts=True)
+    pair = new_guest(world)
+    answer = passkey_registration(world, pair, Passkey())
+    assert_problem(answer, 422, "username_required")
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+
+
+def test_a_guests_passkey_under_another_accounts_name_is_409_and_adds_no_passkey() -> None:
+    world = World(guest_accounts=True)
+    register(world.client, "ann")
+    pair = new_guest(world)
+    key = Passkey()
+    assert_problem(passkey_registration(world, pair, key, username="ann"), 409, "account_exists")
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert passkey_sign_in(world.client, key).status_code == 401
