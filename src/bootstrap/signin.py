@@ -21,6 +21,7 @@ from application.accounts.accounts import (
     Accounts,
     PasswordCheck,
     RegisterProven,
+    UpgradeGuest,
 )
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
@@ -400,7 +401,12 @@ def bind_login(
 
 
 def bind_passkeys(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    upgrade: Callable[[UpgradeGuest], User],
 ) -> Passkeys:
     return Passkeys(
         users=accounts.users,
@@ -412,6 +418,7 @@ def bind_passkeys(
         devices=rules.device_policy,
         clock=platform.clock,
         audit=platform.audit,
+        upgrade=upgrade,
     )
 
 
@@ -469,11 +476,13 @@ def code_steps(
     platform: Platform,
     queue: JobQueue,
     sign_up: Callable[[RegisterProven], User],
+    upgrade: Callable[[UpgradeGuest], User],
     challenge_gate: ChallengeGate,
 ) -> Callable[[Way, CodeFlowStore], CodeSteps]:
     """The steps every channel's code takes, for the channel a ``Way`` names over its flows:
     ``queue`` takes its sending jobs, ``sign_up`` is the accounts' sign-up by a proven
-    identifier (``Accounts.register_proven``), ``challenge_gate`` what a request passes when
+    identifier (``Accounts.register_proven``), ``upgrade`` a guest's upgrade in place by it
+    (``Accounts.upgrade_guest``), ``challenge_gate`` what a request passes when
     its identifier asks for too many."""
     sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform)
     return lambda way, flows: CodeSteps(
@@ -481,6 +490,7 @@ def code_steps(
         flows=flows,
         users=accounts.users,
         sign_up=sign_up,
+        upgrade=upgrade,
         sign_in=sign_in,
         throttle=own.throttle,
         throttle_policy=rules.throttle_policy,
@@ -577,6 +587,7 @@ def wire(
         platform=platform,
         queue=shared.queue,
         sign_up=signups.register_proven,
+        upgrade=signups.upgrade_guest,
         challenge_gate=shared.challenge_gate,
     )
     phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings)
@@ -612,7 +623,9 @@ def wire(
             challenge_gate=shared.challenge_gate,
             passwords=shared.passwords,
         ),
-        passkeys=bind_passkeys(own, rules, accounts=accounts, platform=platform),
+        passkeys=bind_passkeys(
+            own, rules, accounts=accounts, platform=platform, upgrade=signups.upgrade_guest
+        ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform),

@@ -11,6 +11,7 @@ from application.accounts.accounts import (
     Accounts,
     PasswordCheck,
     Register,
+    UpgradeGuest,
     UserRepository,
 )
 from application.accounts.addresses import AddressRule
@@ -33,6 +34,7 @@ from application.signin.sessions import (
 )
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
+from domain.accounts.guests import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
 from domain.request_limits import Limit
@@ -82,6 +84,11 @@ def _changed(before: User, after: User) -> None:
 
 def _no_password_check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
     raise AssertionError("this test deletes no account with a password")
+
+
+def no_upgrade(cmd: UpgradeGuest) -> User:
+    """The passkeys' cases of one room have no guests to upgrade."""
+    raise NotAGuest()
 
 
 class World:
@@ -218,6 +225,7 @@ class World:
             devices=self.devices,
             clock=self.clock,
             audit=self.audit,
+            upgrade=no_upgrade,
         )
 
     def totp_cases(

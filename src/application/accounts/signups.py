@@ -49,6 +49,8 @@ class SignUpWay(StrEnum):
     INVITATION = "invitation"  # an admin's invitation (POST /users/invitations, /api/users)
     IMPORT = "import"  # the users import
     GUEST = "guest"  # POST /auth/guest: an account with no address yet (docs/guests.md)
+    # POST /auth/guest/upgrade: a guest signs up in place with a password (docs/guests.md)
+    GUEST_UPGRADE = "guest_upgrade"
 
     @property
     def maker(self) -> Maker:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from domain.accounts.users import User
 from domain.errors import Conflict, NotFound, PermissionDenied, Unreadable
+
+if TYPE_CHECKING:  # users.py asks this module's rules of its guests
+    from domain.accounts.users import User
 
 
 class AccountExists(Conflict):
@@ -84,13 +87,14 @@ class GuestNotFound(NotFound):
 
 
 class NotAGuest(Conflict):
-    """The guest of the token became an account of its own meanwhile (an upgrade)."""
+    """An upgrade in place or a merge of an account that is no guest (any more): a racing
+    upgrade won, or it never was one (docs/guests.md, "Upgrading in place")."""
 
     code = "not_a_guest"
     title = "Not a guest"
 
     def __init__(self) -> None:
-        super().__init__("The guest of this merge token has signed up: it is no guest now.")
+        super().__init__("This account is not a guest: it has signed up already.")
 
 
 class GuestMergeStarted(Conflict):

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
+from domain.accounts.guests import NotAGuest, not_merging
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
@@ -435,6 +436,38 @@ class User:
         if not self.guest or (expires is not None and expires - ttl > now - GUEST_USE_NOTED_EVERY):
             return None
         return replace(self, guest_expires_at=now + ttl)
+
+    def upgraded(
+        self,
+        *,
+        username: Username,
+        email: Email | None,
+        password_hash: str | None,
+        now: datetime,
+        admitted: Admission,
+        email_verified: bool = False,
+        phone_number: str | None = None,
+    ) -> User:
+        """The guest become an account in place (docs/guests.md, "Upgrading in place"): its
+        id, sessions and what it owns kept, with the way in it signed up by, and what the
+        door every new account passes gave it (``admitted``, as for ``register``). The
+        repository's commit takes the new claims, or fails if another account holds one."""
+        if not self.guest or not self.active:
+            raise NotAGuest()
+        not_merging(self)
+        return admitted.applied(
+            replace(
+                self,
+                username=username,
+                email=email,
+                email_verified=email_verified and email is not None,
+                password_hash=password_hash,
+                phone_number=phone_number or self.phone_number,
+                phone_number_verified=phone_number is not None or self.phone_number_verified,
+                guest=False,
+                updated_at=now,
+            )
+        )
 
     @property
     def shown_name(self) -> str:

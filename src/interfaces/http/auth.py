@@ -41,6 +41,12 @@ def _actor(*, with_factor: bool = False) -> Actor:
     return actor
 
 
+def bearer_actor() -> Actor:
+    """The caller the request's bearer token names, for a route where one is optional (401
+    for a token that is not valid)."""
+    return _actor()
+
+
 def authenticated[F: Callable[..., Any]](view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

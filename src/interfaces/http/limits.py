@@ -77,6 +77,7 @@ class ApiLimits:
         return {
             ("POST", "/register"): self.register,
             ("POST", "/auth/guest"): self.register,  # a guest's is a sign-up too
+            ("POST", "/auth/guest/upgrade"): self.register,  # and its upgrade in place
             ("POST", "/login"): self.login,
             ("POST", "/login/mfa"): self.login,  # a budget of its own, as large
             # which domains sign in with an org's single sign-on, asked domain after domain

@@ -1,6 +1,6 @@
 """Every new account passes one door (``Signups``), whatever makes it: the place each way makes
-its account is found in the code (every ``User.register`` and ``User.new_guest`` call), each
-such place is a known
+its account is found in the code (every ``User.register`` and ``User.new_guest`` call, and
+every guest's ``upgraded``, which makes it an account in place), each such place is a known
 way, and each way, driven through the service, is refused by a sign-up rule
 (docs/decisions/0495-one-door-for-every-new-account.md)."""
 
@@ -51,6 +51,7 @@ MADE_IN = {
     SignUpWay.INVITATION: "application/mail/invitations.py",
     SignUpWay.IMPORT: "application/migration/records.py",
     SignUpWay.GUEST: "application/accounts/accounts.py",
+    SignUpWay.GUEST_UPGRADE: "application/accounts/accounts.py",
 }
 
 
@@ -66,6 +67,17 @@ def _calls(tree: ast.AST, attribute: str, owner: str) -> list[ast.Call]:
     ]
 
 
+def _upgrades(tree: ast.AST) -> list[ast.Call]:
+    """Every call of a guest's ``upgraded`` (the domain's own definition is no call)."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "upgraded"
+    ]
+
+
 def _modules() -> dict[str, ast.AST]:
     return {
         str(path.relative_to(SRC)): ast.parse(path.read_text(), str(path))
@@ -76,7 +88,8 @@ def _modules() -> dict[str, ast.AST]:
 def test_every_place_that_makes_an_account_is_a_known_way_and_takes_the_doors_verdict() -> None:
     made_in: set[str] = set()
     for name, tree in _modules().items():
-        for call in [*_calls(tree, "register", "User"), *_calls(tree, "new_guest", "User")]:
+        made = [*_calls(tree, "register", "User"), *_calls(tree, "new_guest", "User")]
+        for call in [*made, *_upgrades(tree)]:
             made_in.add(name)
             keywords = {keyword.arg for keyword in call.keywords}
             assert "admitted" in keywords, f"{name}:{call.lineno} makes an account unadmitted"
@@ -245,6 +258,15 @@ def by_guest() -> bool:
     return not w.store.users
 
 
+def by_guest_upgrade() -> bool:
+    """The address a guest takes passes the lists; the guest stays one."""
+    w = World(signup_domains_block=[BLOCKED], guest_accounts=True)
+    token = w.client.post("/auth/guest").get_json()["access_token"]
+    body = {"username": "ann", "email": ADDRESS, "password": PASSWORD}
+    refused(w.client.post("/auth/guest/upgrade", json=body, headers=bearer(token)))
+    return no_account(w) and all(user.guest for user in w.store.users.values())
+
+
 DRIVERS: dict[SignUpWay, Callable[[], bool]] = {
     SignUpWay.REGISTER: by_register,
     SignUpWay.PAGE: by_page,
@@ -257,6 +279,7 @@ DRIVERS: dict[SignUpWay, Callable[[], bool]] = {
     SignUpWay.INVITATION: by_invitation,
     SignUpWay.IMPORT: by_import,
     SignUpWay.GUEST: by_guest,
+    SignUpWay.GUEST_UPGRADE: by_guest_upgrade,
 }
 
 

@@ -58,6 +58,7 @@ class RequestEmailCode:
     locale: str | None = None  # the language the asking browser asked for
     browser_secret: str = ""  # the asking page's flow cookie; "" for an API client
     challenge_token: str = ""  # the challenge's widget's, when one was asked
+    guest_id: str | None = None  # the signed-in guest asking: the code upgrades it
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class EmailCodes:
             locale=cmd.locale,
             browser_secret=cmd.browser_secret,
             challenge_token=cmd.challenge_token,
+            guest_id=cmd.guest_id,
         )
         return self.steps.start(asked)
 

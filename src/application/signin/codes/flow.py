@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import RegisterProven, UserRepository
+from application.accounts.accounts import RegisterProven, UpgradeGuest, UserRepository
 from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
 from application.accounts.signups import SignUpWay
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
@@ -179,6 +179,7 @@ class Asked:
     challenge_token: str = ""
     # The channel's own signal, if one fired (a number's prefix at half its SMS budget)
     signal: Signal | None = None
+    guest_id: str | None = None  # the signed-in guest that asked: its code upgrades it
 
 
 Proof = Callable[[User, str | None], User]  # what a code proves of the account it signs in
@@ -202,12 +203,14 @@ def _free(flow: CodeFlow) -> None:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CodeSteps:
     """The steps every channel's code takes. ``sign_up``: the accounts' sign-up by a proven
-    identifier (``Accounts.register_proven``); ``queue``: where the sending job goes."""
+    identifier (``Accounts.register_proven``); ``upgrade``: a guest's upgrade in place by
+    it (``Accounts.upgrade_guest``); ``queue``: where the sending job goes."""
 
     way: Way
     flows: CodeFlowStore
     users: UserRepository
     sign_up: Callable[[RegisterProven], User]
+    upgrade: Callable[[UpgradeGuest], User]
     sign_in: SignIn
     throttle: LoginThrottle
     throttle_policy: LoginThrottlePolicy
@@ -239,6 +242,7 @@ class CodeSteps:
             now=now,
             browser_hash=browser,
             locale=asked.locale,
+            guest_id=asked.guest_id,
         )
         # Past the identifier's budget only what passed a challenge, or anything where no
         # challenge can be asked (then the identifier's wider bound alone holds).
@@ -325,7 +329,15 @@ class CodeSteps:
         self, flow: CodeFlow, holding: Holding, user_agent: str, ip: str | None
     ) -> TokenPair:
         """After the flow is spent: the identifier's account (made now if there is none, as a
-        sign-up), proven by the code; then its second factor, else a new session."""
+        sign-up), proven by the code; then its second factor, else a new session. A flow a
+        signed-in guest asked for upgrades that guest instead, keeping its id
+        (docs/guests.md, "Upgrading in place")."""
+        if flow.guest_id is not None:
+            upgraded = self.upgrade(self._upgrade(flow, flow.guest_id, ip or ""))
+            way = self.way
+            return self.sign_in(
+                SignInRequest(upgraded, (way.amr,), user_agent, ip=ip, method=way.method)
+            )
         user = holding.holder(flow.to)
         if user is None:
             user = self.sign_up(self._registration(flow, ip or ""))
@@ -345,6 +357,12 @@ class CodeSteps:
             audit=self.audit,
         )
         return self.sign_in(SignInRequest(user, (way.amr,), user_agent, ip=ip, method=way.method))
+
+    def _upgrade(self, flow: CodeFlow, guest_id: str, ip: str) -> UpgradeGuest:
+        way = self.way.sign_up
+        if flow.channel is Channel.PHONE:
+            return UpgradeGuest(guest_id, way, phone_number=flow.to, client_ip=ip)
+        return UpgradeGuest(guest_id, way, email=flow.to, proven=True, client_ip=ip)
 
     def _registration(self, flow: CodeFlow, ip: str) -> RegisterProven:
         if flow.channel is Channel.PHONE:

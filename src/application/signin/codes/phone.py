@@ -71,6 +71,7 @@ class RequestPhoneCode:
     locale: str | None = None  # the language the asking client asked for
     challenge_token: str = ""  # the challenge's widget's, when one was asked
     browser_secret: str = ""  # the asking page's flow cookie: the flow is that browser's
+    guest_id: str | None = None  # the signed-in guest asking: the code upgrades it
 
 
 def _number_key(number: str) -> str:
@@ -110,6 +111,7 @@ class PhoneCodes:
             browser_secret=cmd.browser_secret,
             challenge_token=cmd.challenge_token,
             signal=Signal.PREFIX_TEXTS if self.budget.crowded(number) else None,
+            guest_id=cmd.guest_id,
         )
         return self.steps.start(asked, paid=lambda _: self.budget.spend(number))
 

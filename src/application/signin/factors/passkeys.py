@@ -9,7 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from application.accounts.accounts import UpgradeGuest
 from application.accounts.accounts import UserRepository as Users
+from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import (
     Audit,
@@ -23,7 +25,14 @@ from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
-from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, Unauthenticated
+from domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
     MAX_PASSKEYS_PER_USER,
@@ -111,6 +120,9 @@ class RegisterPasskey:
     actor: Actor
     credential: Mapping[str, object]  # the browser's PublicKeyCredential JSON
     name: str = ""
+    # A guest's passkey makes it an account, named so (docs/guests.md, "Upgrading in place")
+    username: str | None = None
+    client_ip: str = ""  # after the trusted proxy hops: a guest's upgrade is a sign-up
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,9 @@ class PasskeySignIn:
     user_agent: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
     device_token: str = ""  # from an earlier sign-in of this client, if any
+
+
+USERNAME = "username_required"  # a guest's first passkey without the name of its account
 
 
 def _user_handle(user: User) -> bytes:
@@ -147,7 +162,9 @@ def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Passkeys:
     """A signed-in user's passkeys (registered, listed, renamed, deleted) and the
-    passwordless, usernameless sign-in with one (docs/reference/passkeys.md)."""
+    passwordless, usernameless sign-in with one (docs/reference/passkeys.md). ``upgrade``:
+    the accounts' upgrade of a guest in place, which a guest's first passkey asks
+    (``Accounts.upgrade_guest``)."""
 
     users: Users
     passkeys: PasskeyRepository
@@ -158,6 +175,7 @@ class Passkeys:
     devices: DevicePolicy
     clock: Clock
     audit: AuditLog
+    upgrade: Callable[[UpgradeGuest], User]
 
     def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
         """Creation options for the caller (signed in lately: a passkey is a new way in); the
@@ -190,8 +208,16 @@ class Passkeys:
         return challenge
 
     def register(self, cmd: RegisterPasskey) -> Passkey:
+        """The caller's new passkey. A guest's makes it an account in place first, under the
+        ``username`` it gives (422 ``username_required`` without one), through every rule
+        of a sign-up; a refused upgrade adds no passkey
+        (docs/decisions/0565-a-guests-passkey.md)."""
         require_recent_sign_in(cmd.actor)
         user = _live_user(self.users, cmd.actor.user_id)
+        if user.guest and cmd.username is None:
+            raise InvalidInput.field(
+                "username", "A guest names its account as its passkey makes it one.", USERNAME
+            )
         challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
         verified = self.ceremonies.verify_registration(cmd.credential, challenge=challenge)
         held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
@@ -199,6 +225,15 @@ class Passkeys:
             raise Conflict(
                 f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
                 code="too_many_passkeys",
+            )
+        if user.guest:
+            user = self.upgrade(
+                UpgradeGuest(
+                    user.id,
+                    SignUpWay.GUEST_UPGRADE,
+                    username=cmd.username,
+                    client_ip=cmd.client_ip,
+                )
             )
         passkey = Passkey.create(
             user_id=user.id,

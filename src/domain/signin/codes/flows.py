@@ -89,6 +89,9 @@ class CodeFlow:
     spent_by: str | None = None  # a nonce of the request that spent it: it alone goes on
     last_guess: str | None = None  # a nonce of the request whose guess was counted last
     channel: Channel = Channel.EMAIL
+    # The guest that asked, signed in: its code upgrades that account in place rather than
+    # signing in (or up) the identifier's (docs/guests.md, "Upgrading in place")
+    guest_id: str | None = None
 
     @classmethod
     def begin(
@@ -100,6 +103,7 @@ class CodeFlow:
         now: datetime,
         browser_hash: str | None,
         locale: str | None,
+        guest_id: str | None = None,
     ) -> CodeFlow:
         return cls(
             id=id,
@@ -109,6 +113,7 @@ class CodeFlow:
             expires_at=now + FLOW_LIFETIME,
             browser_hash=browser_hash,
             locale=locale,
+            guest_id=guest_id,
         )
 
     def live(self, now: datetime) -> bool:

@@ -58,6 +58,7 @@ def flow_to_doc(flow: CodeFlow) -> dict[str, Any]:
         "void": flow.void,
         "spent_at": flow.spent_at,
         "spent_by": flow.spent_by,
+        "guest_id": flow.guest_id,
     }
 
 
@@ -78,6 +79,7 @@ def flow_from_doc(flow_id: str, data: dict[str, Any], channel: Channel) -> CodeF
         void=data.get("void", False),
         spent_at=data.get("spent_at"),
         spent_by=data.get("spent_by"),
+        guest_id=data.get("guest_id"),
     )
 
 

@@ -9,6 +9,7 @@ from application.signin.codes.email import RequestEmailCode, VerifyEmailCode
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
+from interfaces.http.routes.signin.guest import signed_in_guest
 from interfaces.http.routes.signin.login import token_out
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
@@ -35,7 +36,9 @@ def request_code() -> Response:
     """Mail a 6-digit code (and a link) to the address: 202 with the flow's id, whether an
     account has the address or not. One code per address is live; per address one request
     each 30 seconds, five an hour (429 with Retry-After). Codes asked from one client address
-    past their budget answer 401 `challenge_required` until `challenge_token` is sent."""
+    past their budget answer 401 `challenge_required` until `challenge_token` is sent. Asked
+    with a guest's bearer token, the code upgrades that guest in place: the address becomes
+    its own, verified, keeping its id (docs/guests.md)."""
     body = parse_json(EmailCodeRequest)
     started = services().signin.email_codes.request(
         RequestEmailCode(
@@ -43,6 +46,7 @@ def request_code() -> Response:
             client_ip=request.remote_addr or "",
             locale=accepted_locale(),
             challenge_token=body.challenge_token or "",
+            guest_id=signed_in_guest(),
         )
     )
     return json_response(EmailCodeOut(flow_id=started.flow_id, expires_in=started.expires_in), 202)

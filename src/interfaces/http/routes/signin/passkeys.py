@@ -27,6 +27,7 @@ from interfaces.http.schemas.signin.passkeys import (
     PasskeyRegistrationRequest,
     RequestOptionsOut,
 )
+from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
 bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
@@ -61,10 +62,19 @@ def registration_options(actor: Actor) -> Response:
 )
 @session_authenticated
 def register(actor: Actor) -> Response:
-    """Register the credential navigator.credentials.create() made from the options."""
+    """Register the credential navigator.credentials.create() made from the options. A
+    guest's passkey makes it an account in place, keeping its id and session, under the
+    `username` it gives (422 `username_required` without one); every sign-up rule holds, and
+    409 `account_exists` when the name is another account's (docs/guests.md)."""
     body = parse_json(PasskeyRegistrationRequest)
     passkey = services().signin.passkeys.register(
-        RegisterPasskey(actor=actor, credential=body.credential(), name=body.name or "")
+        RegisterPasskey(
+            actor=actor,
+            credential=body.credential(),
+            name=body.name or "",
+            username=body.username,
+            client_ip=client_ip(),
+        )
     )
     return json_response(PasskeyOut.of(passkey), 201)
 

@@ -11,6 +11,7 @@ from application.signin.codes.phone import RequestPhoneCode
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
+from interfaces.http.routes.signin.guest import signed_in_guest
 from interfaces.http.routes.signin.login import token_out
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
@@ -39,7 +40,8 @@ def request_phone_code() -> Response:
     """Text a 6-digit code to the number: 202 with the flow's id, whether an account has the
     number or not. 422 `invalid_phone_number` or `phone_number_type`; per number one request
     each 30 seconds, five an hour (429 `phone_code_rate_limited`); past what texts may cost,
-    429 `sms_budget` and nothing sent; both with Retry-After."""
+    429 `sms_budget` and nothing sent; both with Retry-After. Asked with a guest's bearer
+    token, the code upgrades that guest in place (docs/guests.md)."""
     body = parse_json(PhoneCodeRequest)
     codes = services().signin.phone_codes
     started = codes.request(
@@ -48,6 +50,7 @@ def request_phone_code() -> Response:
             client_ip=request.remote_addr or "",
             locale=accepted_locale(),
             challenge_token=body.challenge_token or "",
+            guest_id=signed_in_guest(),
         )
     )
     answer = EmailCodeOut(flow_id=started.flow_id, expires_in=started.expires_in)

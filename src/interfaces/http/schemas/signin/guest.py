@@ -1,16 +1,27 @@
-"""The body of ``POST /auth/guest`` (docs/guests.md)."""
+"""The bodies of ``POST /auth/guest`` and ``POST /auth/guest/upgrade`` (docs/guests.md)."""
 
 from __future__ import annotations
 
 from pydantic import field_validator
 
-from interfaces.http.schemas.accounts.accounts import ChallengeToken
-from interfaces.http.schemas.common import Strict, no_null
+from interfaces.http.schemas.accounts.accounts import ChallengeToken, Password, Username
+from interfaces.http.schemas.common import Strict, new_address, no_null
 
 
 class GuestRequest(Strict):
     """Optional: an empty body is one without a challenge's token."""
 
+    challenge_token: str | None = ChallengeToken
+
+    _not_null = field_validator("challenge_token", mode="before")(no_null)
+
+
+class GuestUpgradeRequest(Strict):
+    """``POST /auth/guest/upgrade``: the guest signs up in place, keeping its id."""
+
+    username: str = Username
+    email: str = new_address("alice@example.com")
+    password: str = Password
     challenge_token: str | None = ChallengeToken
 
     _not_null = field_validator("challenge_token", mode="before")(no_null)

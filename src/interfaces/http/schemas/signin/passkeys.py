@@ -57,7 +57,7 @@ class _Credential(_Json):
 
     def credential(self) -> dict[str, object]:
         """As the browser sent it, for the WebAuthn library."""
-        return self.model_dump(by_alias=True, exclude_none=True, exclude={"name"})
+        return self.model_dump(by_alias=True, exclude_none=True, exclude={"name", "username"})
 
 
 class PasskeyRegistrationRequest(_Credential):
@@ -69,6 +69,13 @@ class PasskeyRegistrationRequest(_Credential):
         max_length=NAME_MAX,
         pattern=SINGLE_LINE,
         description='What the list shows; default "Passkey"',
+    )
+    username: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=32,
+        description="A guest's only (and then required): the name of the account its "
+        "passkey makes it",
     )
 
 
