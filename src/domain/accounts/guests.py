@@ -21,3 +21,15 @@ class AccountExists(Conflict):
         )
         self.guest_id = guest_id
         self.owner_id = owner_id
+
+
+class NotAGuest(Conflict):
+    """An upgrade in place asked for an account that is no guest: it signed up already (by
+    this way or another, perhaps a moment ago), so nothing is upgraded (409
+    ``not_a_guest``)."""
+
+    code = "not_a_guest"
+    title = "Not a guest"
+
+    def __init__(self) -> None:
+        super().__init__("This account has signed up already: it is no guest to upgrade.")
