@@ -63,6 +63,9 @@ class ExternalIdentity:
     # whole name then, or the only one
     given_name: str | None = None
     family_name: str | None = None
+    # A user the provider made with no proof of anyone (Firebase's anonymous sign-in): it
+    # neither makes an account nor upgrades a guest (docs/guests.md, "Upgrading in place")
+    anonymous: bool = False
 
 
 class IdentityVerifier(Protocol):

@@ -20,7 +20,7 @@ from domain.accounts.identities import (
     unlinking,
 )
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import Email, PersonName, User, Username
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
@@ -258,6 +258,103 @@ def test_parallel_takeovers_of_one_account_link_one_identity(repos: Repos) -> No
     assert [s for s in subjects if repos.identities.find_by_identity("firebase", s)] == winners
     stored = repos.users.get(user.id)
     assert stored is not None and stored.token_version == user.token_version + 1
+
+
+# -- a guest upgraded in place (docs/guests.md, "Upgrading in place") ---------------------
+
+
+def make_guest() -> User:
+    return User.new_guest(id=new_id(), now=NOW, admitted=ALLOWED)
+
+
+def signing_up(username: str, email: str) -> Callable[[User], User | None]:
+    def change(current: User) -> User | None:
+        if not current.guest:
+            return None
+        return current.signed_up_with_identity(
+            username=Username(username),
+            email=Email(email),
+            email_verified=True,
+            names=PersonName.of("Alice", "Liddell"),
+            now=LATER,
+            admitted=ALLOWED,
+        )
+
+    return change
+
+
+def test_an_upgrade_gives_the_guest_its_names_and_links_it_in_one(repos: Repos) -> None:
+    guest = make_guest()
+    repos.users.add(guest)
+    upgraded = repos.identities.upgrade_with_identity(
+        guest.id, "firebase", UID, signing_up("alice", "alice@example.com"), "alice@example.com"
+    )
+    assert upgraded is not None and upgraded == repos.users.get(guest.id)
+    assert upgraded.id == guest.id and not upgraded.guest
+    assert upgraded.token_version == guest.token_version  # its sessions go on
+    assert repos.users.find_by_login("alice") == upgraded
+    assert repos.users.find_by_login("alice@example.com") == upgraded
+    assert repos.identities.find_by_identity("firebase", UID) == upgraded
+    # Once upgraded, the identity's account is the answer, and nothing changes again.
+    again = signing_up("other", "other@example.com")
+    assert repos.identities.upgrade_with_identity(guest.id, "firebase", UID, again) == upgraded
+    assert repos.identities.upgrade_with_identity(guest.id, "firebase", "uid-2", again) is None
+    assert repos.users.find_by_login("other") is None
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "code"),
+    [
+        ("ALICE", "new@example.com", "username_taken"),
+        ("newname", "Alice@Example.COM", "email_taken"),
+    ],
+)
+def test_an_upgrade_to_a_taken_name_conflicts_and_leaves_the_guest(
+    repos: Repos, username: str, email: str, code: str
+) -> None:
+    repos.users.add(make_user("alice"))
+    guest = make_guest()
+    repos.users.add(guest)
+    with pytest.raises(Conflict) as info:
+        repos.identities.upgrade_with_identity(
+            guest.id, "firebase", UID, signing_up(username, email)
+        )
+    assert info.value.code == code
+    assert repos.identities.find_by_identity("firebase", UID) is None
+    assert repos.users.get(guest.id) == guest
+    assert repos.users.find_by_login("newname") is None
+    assert repos.users.find_by_login("new@example.com") is None
+
+
+def test_an_upgrade_of_an_identity_linked_elsewhere_returns_that_account(repos: Repos) -> None:
+    first = make_user("alice")
+    repos.identities.add_with_identity(first, "firebase", UID)
+    guest = make_guest()
+    repos.users.add(guest)
+    change = signing_up("bob", "bob@example.com")
+    assert repos.identities.upgrade_with_identity(guest.id, "firebase", UID, change) == first
+    assert repos.users.get(guest.id) == guest
+    assert repos.identities.upgrade_with_identity("missing", "firebase", "x", change) is None
+
+
+@pytest.mark.timeout(120)
+def test_parallel_upgrades_of_one_guest_have_one_winner(repos: Repos) -> None:
+    guest = make_guest()
+    repos.users.add(guest)
+    subjects = [f"uid-{n}" for n in range(8)]
+
+    def upgrade(subject: str) -> User | None:
+        change = signing_up(f"name{subject[-1]}", f"{subject}@example.com")
+        return repos.identities.upgrade_with_identity(guest.id, "firebase", subject, change)
+
+    with ThreadPoolExecutor(len(subjects)) as pool:
+        upgraded = list(pool.map(upgrade, subjects))
+    winners = [s for s, u in zip(subjects, upgraded, strict=True) if u is not None]
+    assert len(winners) == 1
+    assert [s for s in subjects if repos.identities.find_by_identity("firebase", s)] == winners
+    stored = repos.users.get(guest.id)
+    assert stored is not None and stored.email == Email(f"{winners[0]}@example.com")
+    assert [s for s in subjects if repos.users.find_by_login(f"{s}@example.com")] == winners
 
 
 # -- connected accounts: the list, unlinking, pending links -------------------------------

@@ -73,6 +73,27 @@ class FakeIdentityRepository:
             self._store_link(key, user_id, email, new.updated_at)
             return new
 
+    def upgrade_with_identity(
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
+    ) -> User | None:
+        key = f"{provider}:{subject}"
+        with self.store.lock:
+            linked = self._live(self.store.identities.get(key))
+            if linked is not None:
+                return linked  # linked first by a concurrent sign-in
+            user = self._live(user_id)
+            new = change(user) if user is not None else None
+            if user is None or new is None:
+                return None
+            FakeUserRepository(self.store).update(user_id, lambda _: new)  # the new claims
+            self._store_link(key, user_id, email, new.updated_at)
+            return new
+
     def list_for(self, user_id: str) -> list[IdentityLink]:
         with self.store.lock:
             links = []
@@ -132,6 +153,7 @@ class FakeIdentityVerifier:
         email: str | None = None,
         email_verified: bool = True,
         display_name: str | None = None,
+        anonymous: bool = False,
     ) -> str:
         token = f"id-token-{len(self.tokens)}-{subject}"
         self.tokens[token] = ExternalIdentity(
@@ -141,6 +163,7 @@ class FakeIdentityVerifier:
             email_verified=email_verified,
             display_name=display_name,
             preferred_username=display_name,  # as the Firebase adapter makes it
+            anonymous=anonymous,
         )
         return token
 

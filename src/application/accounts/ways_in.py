@@ -45,6 +45,23 @@ class IdentityRepository(Protocol):
         """
         ...
 
+    def upgrade_with_identity(
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
+    ) -> User | None:
+        """As ``link_existing``, for a ``change`` that gives a guest its username and address:
+        their claims are taken in the same commit (docs/guests.md, "Upgrading in place").
+
+        Returns the user the identity is linked to afterwards; None, and nothing written, if
+        the user is gone or ``change`` refuses. Conflict (``username_taken``,
+        ``email_taken``) when another account holds a name it takes.
+        """
+        ...
+
     def list_for(self, user_id: str) -> list[IdentityLink]:
         """The identities linked to the user, oldest link first."""
         ...

@@ -18,12 +18,14 @@ from typing import Any
 
 from application.accounts.accounts import GetUser, UserRepository, get_user
 from application.accounts.signups import SignUpWay
+from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import ActiveOrgs, CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from application.signin.sessions import SignIn
+from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
+from domain.accounts.guests import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
@@ -38,6 +40,9 @@ class FirebaseSignIn:
     user_agent: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown (nothing challenged)
     challenge_token: str = ""  # the challenge's widget's, when one was asked
+    # The guest whose bearer token came with it: the Firebase user becomes that guest's
+    # account (docs/guests.md, "Upgrading in place"); "" for a sign-in.
+    guest_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,24 @@ class Firebase:
             client_ip=cmd.client_ip,
             challenge_token=cmd.challenge_token,
         )
+        if cmd.guest_id:
+            return self._upgrade(cmd, signing_in)
         return self.links.sign_in_external(signing_in, self.sign_in_step)
+
+    def _upgrade(self, cmd: FirebaseSignIn, signing_in: ExternalSignIn) -> TokenPair:
+        """The guest signed up with the Firebase user, then signed in as a sign-in with it
+        would be: a new session beside the guest's, which goes on. An anonymous Firebase
+        user proves no one: the guest stays as it is, and signs in as it is
+        (docs/decisions/0567-an-anonymous-firebase-user-keeps-the-guest.md)."""
+        if signing_in.identity.anonymous:
+            guest = self.users.get(cmd.guest_id)
+            if guest is None or guest.deleted_at is not None or not guest.guest:
+                raise NotAGuest()
+            return self.sign_in_step(
+                SignInRequest(guest, (), cmd.user_agent, ip=cmd.client_ip or None, method=VIA)
+            )
+        user = become_account(self.links, cmd.guest_id, signing_in)
+        return self.links.sign_in_as(user, signing_in, self.sign_in_step)
 
     def custom_token(self, cmd: CustomToken) -> str:
         """A Firebase custom token for the caller: its uid is the firegate user id, its

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application.accounts.admin import require_admin
+from application.federation.guests import become_account
 from application.federation.linking import (
     ExternalSignIn,
     Links,
@@ -382,6 +383,9 @@ class NativeSignIn:
     user_agent: str = ""
     client_ip: str = ""
     device_token: str = ""
+    # The guest whose bearer token came with it: the identity becomes that guest's account
+    # (docs/guests.md, "Upgrading in place"); "" for a sign-in.
+    guest_id: str = ""
 
 
 # -- the use cases
@@ -484,8 +488,9 @@ class Upstream:
         if flight.connect_for:
             return Arrival(flight.next, connect=identity_of(provider, claims))
         device_aware = with_devices(self._sign_in, self._devices, cmd.device_token, cmd.client_ip)
+        guest_id = self._guest(cmd.signed_in_as)
         try:
-            pair = self._signed_in(provider, claims, cmd.user_agent, device_aware)
+            pair = self._signed_in(provider, claims, cmd.user_agent, device_aware, guest_id)
         except MfaRequired as second_step:
             return Arrival(flight.next, mfa=second_step)
         return Arrival(flight.next, pair=pair)
@@ -503,11 +508,27 @@ class Upstream:
         secret = client_secret(provider, self._box)
         claims = self._client.id_token_claims(provider, secret, cmd.id_token, cmd.nonce)
         device_aware = with_devices(self._sign_in, self._devices, cmd.device_token, cmd.client_ip)
-        return self._signed_in(provider, claims, cmd.user_agent, device_aware)
+        return self._signed_in(provider, claims, cmd.user_agent, device_aware, cmd.guest_id)
+
+    def _guest(self, signed_in_as: str) -> str:
+        """The account a browser is signed in to when it is a guest, which the round trip
+        upgrades; "" for none or a person's (who signs in with the identity as anyone)."""
+        user = self._links.users.get(signed_in_as) if signed_in_as else None
+        return user.id if user is not None and user.guest and user.deleted_at is None else ""
 
     def _signed_in(
-        self, provider: UpstreamProvider, claims: UpstreamClaims, user_agent: str, sign_in: SignIn
+        self,
+        provider: UpstreamProvider,
+        claims: UpstreamClaims,
+        user_agent: str,
+        sign_in: SignIn,
+        guest_id: str = "",
     ) -> TokenPair:
+        """Signed in with the identity; with ``guest_id``, the guest become its account first
+        (``become_account``), then signed in as the account a sign-up makes."""
         identity = identity_of(provider, claims)
         signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
+        if guest_id:
+            user = become_account(self._links, guest_id, signing_in)
+            return self._links.sign_in_as(user, signing_in, sign_in)
         return self._links.sign_in_external(signing_in, sign_in)

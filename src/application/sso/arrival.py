@@ -23,6 +23,7 @@ from enum import StrEnum
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
+from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
 from application.orgs.joining.domains import OrgDomains, org_for_domain
@@ -290,6 +291,9 @@ class VouchedSignIn:
     client_ip: str = ""
     device_token: str = ""
     disproven: bool = False
+    # The account the browser was signed in to: when it is a guest, the guest becomes the
+    # account the connection makes (docs/guests.md, "Upgrading in place"); "" for none.
+    signed_in_as: str = ""
 
 
 class TrialOutcome(StrEnum):
@@ -318,6 +322,9 @@ class StartSso:
     # (docs/decisions/0469-the-admins-test-sign-in.md).
     tried_by: Actor | None = None
     org: str = ""
+    # The account the browser is signed in to at the start (a guest becomes the account the
+    # connection makes: docs/guests.md); "" for none.
+    signed_in_as: str = ""
 
 
 @dataclass(frozen=True)
@@ -411,20 +418,12 @@ class SsoArrivals:
             proves_only=True,
             signup_way=SignUpWay.SSO,
         )
-        user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
-        holder = _proven_holder(identity, links) if user is None and verified else None
-        if holder is not None:
-            if not self._links_unasked(holder, org):
-                raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
-            user = _link_proven_account(identity, holder, links)
-        if user is None:  # an account may be made: it passes the door every new one passes
-            signing_in = links.admitted(signing_in, org.id, vouched=verified)
-        made = user is None and verified
-        if made:
-            user = _made_account(signing_in, links)
-            made = user is not None
-        if user is None:
-            user = links.unlinked_account(signing_in)
+        guest_id = self._guest(vouched.signed_in_as)
+        if guest_id:  # the guest becomes the account the connection makes, as a sign-up
+            user = become_account(links, guest_id, signing_in, org_id=org.id, vouched=verified)
+            made = verified
+        else:
+            user, made = self._found_or_made(signing_in, org, verified)
         if verified:
             granter = Granter.sso(connection.mapped_by)
             given = sso_given(person)
@@ -447,6 +446,34 @@ class SsoArrivals:
         except MfaRequired as second_step:
             return Arrival(target, mfa=second_step)
         return Arrival(target, pair=pair)
+
+    def _guest(self, signed_in_as: str) -> str:
+        """The account the browser was signed in to when it is a live guest; "" otherwise (a
+        person's account changes nothing: the connection signs in whom it vouches for)."""
+        user = self.links.users.get(signed_in_as) if signed_in_as else None
+        return user.id if user is not None and user.guest and user.deleted_at is None else ""
+
+    def _found_or_made(
+        self, signing_in: ExternalSignIn, org: Org, verified: bool
+    ) -> tuple[User, bool]:
+        """The account of the person the connection vouches for, and whether the org made it
+        just now: linked, linked by its proven address, made, or as the linking rules say."""
+        links, identity = self.links, signing_in.identity
+        user = links.identities.find_by_identity(identity.provider, identity.subject)  # rule 1
+        holder = _proven_holder(identity, links) if user is None and verified else None
+        if holder is not None:
+            if not self._links_unasked(holder, org):
+                raise SignInToConnect(signing_in)  # its holder signs in to it, then connects
+            user = _link_proven_account(identity, holder, links)
+        if user is None:  # an account may be made: it passes the door every new one passes
+            signing_in = links.admitted(signing_in, org.id, vouched=verified)
+        made = user is None and verified
+        if made:
+            user = _made_account(signing_in, links)
+            made = user is not None
+        if user is None:
+            user = links.unlinked_account(signing_in)
+        return user, made
 
     def _attributes_from_idp(self, user: User, connection: Connection, person: Asserted) -> User:
         """A member signing in on the org's verified domain takes the profile attributes the

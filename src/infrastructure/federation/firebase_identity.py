@@ -130,7 +130,15 @@ class FirebaseIdentityVerifier:
             # Firebase has no preferred_username: its display name gives the username
             # (docs/reference/firebase.md).
             preferred_username=_text(claims.get("name")),
+            anonymous=_sign_in_provider(claims) == "anonymous",
         )
+
+
+def _sign_in_provider(claims: dict[str, Any]) -> str | None:
+    """How the Firebase user signed in (``firebase.sign_in_provider``: ``password``,
+    ``google.com``, ``anonymous``...)."""
+    firebase = claims.get("firebase")
+    return _text(firebase.get("sign_in_provider")) if isinstance(firebase, dict) else None
 
 
 class FirebaseCustomTokens:

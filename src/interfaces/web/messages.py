@@ -256,6 +256,12 @@ _MESSAGES: dict[str, LazyString] = {
     "username_unavailable": lazy_gettext("No free username could be derived; try again."),
     # A profile attribute's value outside its schema (docs/reference/accounts.md)
     "invalid_attribute_value": lazy_gettext("This value does not fit this field."),
+    # A guest signing up with a provider (docs/guests.md, "Upgrading in place")
+    "account_exists": lazy_gettext(
+        "This sign-in belongs to an account that already exists. Sign in to that account "
+        "instead: what you made as a guest can be brought there."
+    ),
+    "not_a_guest": lazy_gettext("This account has signed up already."),
 }
 
 # A text of the profile (PROFILE_TEXTS) is refused past NAME_MAX as ``invalid_<its name>``: one

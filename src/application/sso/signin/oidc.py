@@ -240,6 +240,7 @@ class OidcSignIn:
             client_ip=cmd.client_ip,
             device_token=cmd.device_token,
             disproven=disproven,
+            signed_in_as=cmd.signed_in_as,
         )
         if flight.trial or flight.trial_by:
             return self.arrivals.preview(vouched, _attributes(claims.claims), flight.trial)

@@ -131,6 +131,9 @@ class Flight:
     next: str | None = None
     trial_link: str = ""
     trial_by: AdminTrial | None = None
+    # The account the browser was signed in to at the start (its session does not come with
+    # the IdP's cross-site post): a guest becomes the account the connection makes
+    signed_in_as: str = ""
 
 
 def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
@@ -158,6 +161,7 @@ def _flight(cmd: FinishSaml, box: SecretBox, now: datetime) -> Flight:
         str(data.get("next") or "") or None,
         str(data.get("trial") or ""),
         AdminTrial(by, org) if by and org else None,
+        str(data.get("signed_in_as") or ""),
     )
 
 
@@ -205,6 +209,8 @@ class SamlSignIn:
             flight["trial"] = cmd.trial_link
         if trial is not None:
             flight["by"], flight["org"] = trial.by, trial.org_id
+        if cmd.signed_in_as and not (cmd.trial_link or trial):
+            flight["signed_in_as"] = cmd.signed_in_as
         return SamlRedirect(login.url, self.box.seal(json.dumps(flight)))
 
     def finish(self, cmd: FinishSaml) -> Arrival | SignInPreview:
@@ -246,6 +252,7 @@ class SamlSignIn:
             user_agent=cmd.user_agent,
             client_ip=cmd.client_ip,
             device_token=cmd.device_token,
+            signed_in_as=flight.signed_in_as,
         )
         if trial:
             return self.arrivals.preview(vouched, assertion.attributes, flight.trial_link)

@@ -27,6 +27,8 @@ from infrastructure.firestore.accounts.users import (
     IDENTITIES,
     USERNAMES,
     USERS,
+    claims_of,
+    taken_claim,
     user_from_doc,
     user_to_doc,
 )
@@ -202,6 +204,72 @@ class FirestoreIdentityRepository:
         if moved and linked is not None and linked.id == user_id:
             self._copies.hold(user_id, linked.token_version)
         return linked
+
+    def upgrade_with_identity(
+        self,
+        user_id: str,
+        provider: str,
+        subject: str,
+        change: Callable[[User], User | None],
+        email: str | None = None,
+    ) -> User | None:
+        # link_existing's commit, with the creates of the claims the guest takes (its username
+        # and address): of parallel upgrades of one guest, the guard on its update time lets
+        # one through, and each other reads again a guest that is none any more.
+        link = self._link(provider, subject)
+        ref = self._client.collection(USERS).document(user_id)
+
+        def attempt() -> User | None:
+            snaps = {s.reference.path: s for s in self._client.get_all([ref, link], **BOUNDED)}
+            user_snap, linked = snaps[ref.path], snaps[link.path]
+            if linked.exists:  # this commit (its answer lost) or another's made it
+                current = self._live_user((linked.to_dict() or {}).get("user_id"))
+                if current is not None:
+                    return current
+                self._unlink_stale(linked)  # its account was deleted: the identity is free
+                raise Stale
+            data = user_snap.to_dict() or {}
+            if not user_snap.exists or data.get("deleted_at") is not None:
+                return None
+            old = user_from_doc(user_id, data)
+            new = change(old)
+            if new is None:
+                return None
+            if new.token_version != old.token_version:
+                raise ValueError("an upgrade in place keeps the sessions")
+            held = {ref.path for _, ref in claims_of(self._client, old)}
+            taken = [(kind, c) for kind, c in claims_of(self._client, new) if c.path not in held]
+            batch = self._client.batch()
+            batch.update(
+                ref, {**user_to_doc(new), **ways_in_moved()}, option=unchanged_since(user_snap)
+            )
+            for collection, claim in taken:
+                batch.create(claim, {"user_id": user_id, "kind": collection})
+            batch.create(
+                link,
+                self._link_doc(
+                    user_id,
+                    provider,
+                    subject,
+                    email,
+                    new.updated_at,
+                    made_unproven=not new.email_verified,
+                ),
+            )
+            try:
+                batch.commit(**BOUNDED)
+            except exceptions.AlreadyExists:
+                after = {
+                    s.reference.path: s
+                    for s in self._client.get_all([link] + [c for _, c in taken], **BOUNDED)
+                }
+                conflict = None if after[link.path].exists else taken_claim(taken, after, user_id)
+                if conflict is not None:
+                    raise conflict from None
+                raise Stale from None  # linked meanwhile, or a holder gone: read again
+            return new
+
+        return until_unchanged(attempt)
 
     def _links_of(self, user_id: str) -> list[IdentityLink]:
         query = self._client.collection(IDENTITIES).where(

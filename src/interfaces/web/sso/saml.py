@@ -38,7 +38,11 @@ def saml_metadata(connection_id: str) -> Response:
 def saml_start(connection_id: str) -> Response:
     """To the connection's IdP with a signed request; ``next``: where to go once signed in."""
     departure = services().sso.saml_signin.start(
-        StartSso(connection_id, safe_next(request.args.get("next")))
+        StartSso(
+            connection_id,
+            safe_next(request.args.get("next")),
+            signed_in_as=browser.signed_in_id(),
+        )
     )
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
     browser.hold_sso_flight(response, departure.flight)

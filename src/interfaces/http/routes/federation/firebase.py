@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from application.federation.firebase import AgentCustomToken, CustomToken, FirebaseSignIn
 from application.signin.authentication import Actor
-from interfaces.http.auth import AppToken, session_or_app_with_factor
+from interfaces.http.auth import AppToken, bearer_account, session_or_app_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -38,6 +38,12 @@ def exchange() -> Response:
     made and may not; 401 `challenge_required` when it would be made from a client address
     that signs up often, until `challenge_token` carries a passed challenge; 409
     `email_taken` (the address belongs to another account).
+
+    With a guest's bearer token, the guest becomes the account the Firebase user signs up
+    (the same id; its session goes on) and the answer is a session of it: 409
+    `account_exists` when the Firebase user or its address is another account's, 409
+    `not_a_guest` for an account that signed up already; an anonymous Firebase user leaves
+    the guest as it is.
     """
     body = parse_json(FirebaseExchangeRequest)
     pair = services().federation.firebase.sign_in(
@@ -46,6 +52,7 @@ def exchange() -> Response:
             user_agent=request.user_agent.string[:256],
             client_ip=client_ip(),
             challenge_token=body.challenge_token or "",
+            guest_id=bearer_account(),
         )
     )
     return json_response(TokenOut.model_validate(pair, from_attributes=True))

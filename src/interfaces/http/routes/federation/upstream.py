@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.federation.upstream import NativeSignIn
+from interfaces.http.auth import bearer_account
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.routes.signin.login import login_response, presented_device_token
@@ -42,6 +43,10 @@ def native_token(provider: str) -> Response:
     401 `upstream_refused` (signature, issuer, audience, expiry or nonce wrong), `mfa_required`
     as `/login`; 403 `account_disabled`; 404 `provider_not_found`; 409 `sign_in_to_link` (an
     account holds the address: sign in to it and connect the provider).
+
+    With a guest's bearer token, the guest becomes the account the identity signs up (the
+    same id; its session goes on): 409 `account_exists` when the identity or its address is
+    another account's, 409 `not_a_guest` for an account that signed up already.
     """
     body = parse_json(NativeTokenRequest)
     pair = services().federation.upstream.native(
@@ -52,6 +57,7 @@ def native_token(provider: str) -> Response:
             user_agent=request.user_agent.string[:256],
             client_ip=client_ip(),
             device_token=presented_device_token(),
+            guest_id=bearer_account(),
         )
     )
     return login_response(pair, cookie_path=request.path)
