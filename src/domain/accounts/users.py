@@ -482,21 +482,21 @@ class User:
         """The guest become the account a sign-up through another provider makes: its
         ``username``, the provider's ``email`` (proven as the provider says) and names, what
         the door every new account passes gave it (``admitted``), ``guest`` ended; its id,
-        sessions and devices as they are (docs/guests.md, "Upgrading in place")."""
-        if not self.guest:
-            raise ValueError("only a guest signs up in place")
-        return admitted.applied(
-            replace(
-                self,
-                username=username,
-                email=email,
-                email_verified=email_verified,
-                name=names.given if names.given is not None else self.name,
-                last_name=names.family if names.family is not None else self.last_name,
-                full_name=names.full if names.full is not None else self.full_name,
-                updated_at=now,
-                guest=False,
-            )
+        sessions and devices as they are (docs/guests.md, "Upgrading in place"): an upgrade,
+        with the guest's checks every upgrade passes."""
+        named = replace(
+            self,
+            name=names.given if names.given is not None else self.name,
+            last_name=names.family if names.family is not None else self.last_name,
+            full_name=names.full if names.full is not None else self.full_name,
+        )
+        return named.upgraded(
+            username=username,
+            email=email,
+            password_hash=self.password_hash,
+            now=now,
+            admitted=admitted,
+            email_verified=email_verified,
         )
 
     @property

@@ -45,6 +45,8 @@ def bearer_actor() -> Actor:
     """The caller the request's bearer token names, for a route where one is optional (401
     for a token that is not valid)."""
     return _actor()
+
+
 def bearer_account() -> str:
     """The account of the session whose bearer token came with a request that takes one
     only to upgrade a guest (a sign-in with another provider; docs/guests.md), "" without
