@@ -188,6 +188,7 @@ def session_access_token(
         amr=session.amr,
         org=org,
         claims=hook_claims(hook, kind, person, session=session, org=org),
+        guest=actor.user is not None and actor.user.guest,
     )
     expires_in = int((access.expires_at - now).total_seconds())
     if expires_in <= 0:

@@ -77,6 +77,16 @@ def test_a_guests_session_is_ordinary_its_refresh_keeps_guest() -> None:
     assert who.status_code == 200
 
 
+def test_a_guests_renewed_access_token_keeps_guest() -> None:
+    """Every access token of a guest's session says so, the renewed one too (the org switch
+    makes its token the same way: ``session_access_token``)."""
+    world = World(guest_accounts=True)
+    pair = guest(world).get_json()
+    renewed = world.client.post("/auth/renew", headers=bearer(pair["access_token"]))
+    assert renewed.status_code == 200, renewed.get_json()
+    assert claims_of(renewed.get_json()["access_token"])["guest"] is True
+
+
 def test_a_persons_token_has_no_guest_claim_and_their_account_reads_guest_false() -> None:
     world = World(guest_accounts=True)
     register(world.client, "alice")

@@ -1,7 +1,8 @@
 """Every new account passes one door (``Signups``), whatever makes it: the place each way makes
 its account is found in the code (every ``User.register`` and ``User.new_guest`` call, and
-every guest's ``upgraded``, which makes it an account in place), each such place is a known
-way, and each way, driven through the service, is refused by a sign-up rule
+every guest's ``upgraded`` or ``signed_up_with_identity``, which make it an account in place),
+each such place is a known way, and each way, driven through the service, is refused by a
+sign-up rule
 (docs/decisions/0495-one-door-for-every-new-account.md)."""
 
 from __future__ import annotations
@@ -37,22 +38,24 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 BLOCKED = "blocked.example"
 ADDRESS = f"ann@{BLOCKED}"
 
-# Where each way makes its account: the module whose ``User.register`` (or, for a guest,
-# ``User.new_guest``) call makes it.
+# Where each way makes its account: the modules whose ``User.register`` (for a guest,
+# ``User.new_guest``) call makes it, or whose upgrade makes a guest that account in place.
+FEDERATED = ("application/federation/linking.py", "application/federation/guests.py")
 MADE_IN = {
-    SignUpWay.REGISTER: "application/accounts/accounts.py",
-    SignUpWay.PAGE: "application/accounts/accounts.py",
-    SignUpWay.EMAIL_CODE: "application/accounts/accounts.py",
-    SignUpWay.PHONE_CODE: "application/accounts/accounts.py",
-    SignUpWay.UPSTREAM: "application/federation/linking.py",
-    SignUpWay.FIREBASE: "application/federation/linking.py",
-    SignUpWay.SSO: "application/federation/linking.py",
-    SignUpWay.SCIM: "application/scim/users.py",
-    SignUpWay.INVITATION: "application/mail/invitations.py",
-    SignUpWay.IMPORT: "application/migration/records.py",
-    SignUpWay.GUEST: "application/accounts/accounts.py",
-    SignUpWay.GUEST_UPGRADE: "application/accounts/accounts.py",
+    SignUpWay.REGISTER: ("application/accounts/accounts.py",),
+    SignUpWay.PAGE: ("application/accounts/accounts.py",),
+    SignUpWay.EMAIL_CODE: ("application/accounts/accounts.py",),
+    SignUpWay.PHONE_CODE: ("application/accounts/accounts.py",),
+    SignUpWay.UPSTREAM: FEDERATED,
+    SignUpWay.FIREBASE: FEDERATED,
+    SignUpWay.SSO: FEDERATED,
+    SignUpWay.SCIM: ("application/scim/users.py",),
+    SignUpWay.INVITATION: ("application/mail/invitations.py",),
+    SignUpWay.IMPORT: ("application/migration/records.py",),
+    SignUpWay.GUEST: ("application/accounts/accounts.py",),
+    SignUpWay.GUEST_UPGRADE: ("application/accounts/accounts.py",),
 }
+DOMAIN = "domain/accounts/users.py"  # where the upgrades are defined, one on the other
 
 
 def _calls(tree: ast.AST, attribute: str, owner: str) -> list[ast.Call]:
@@ -68,13 +71,13 @@ def _calls(tree: ast.AST, attribute: str, owner: str) -> list[ast.Call]:
 
 
 def _upgrades(tree: ast.AST) -> list[ast.Call]:
-    """Every call of a guest's ``upgraded`` (the domain's own definition is no call)."""
+    """Every call of a guest's ``upgraded`` or ``signed_up_with_identity``."""
     return [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "upgraded"
+        and node.func.attr in ("upgraded", "signed_up_with_identity")
     ]
 
 
@@ -89,11 +92,11 @@ def test_every_place_that_makes_an_account_is_a_known_way_and_takes_the_doors_ve
     made_in: set[str] = set()
     for name, tree in _modules().items():
         made = [*_calls(tree, "register", "User"), *_calls(tree, "new_guest", "User")]
-        for call in [*made, *_upgrades(tree)]:
+        for call in [*made, *(_upgrades(tree) if name != DOMAIN else [])]:
             made_in.add(name)
             keywords = {keyword.arg for keyword in call.keywords}
             assert "admitted" in keywords, f"{name}:{call.lineno} makes an account unadmitted"
-    assert made_in == set(MADE_IN.values()), (
+    assert made_in == {module for modules in MADE_IN.values() for module in modules}, (
         "A new place makes accounts: give its way a SignUpWay, a line in MADE_IN and a driver "
         "in DRIVERS below"
     )
