@@ -201,7 +201,9 @@ class Authentication:
             factor=factor,
             factor_read=cmd.with_factor,
             session=session,
-            recent_sign_in=session.signed_in_within(self.reauth_max_age, now),
+            # A guest has no other way in to sign in again with: its session is its proof
+            # (docs/security.md, "A new way in").
+            recent_sign_in=user.guest or session.signed_in_within(self.reauth_max_age, now),
             # The token's org while it is still the session's (a switch or a clear ends it
             # for the tokens minted before) and the membership stands.
             org=org if org is not None and session.org_id == org.id else None,

@@ -289,6 +289,17 @@ def test_a_guests_passkey_makes_it_an_account_named_as_it_says() -> None:
     )
 
 
+def test_a_guest_signed_in_long_ago_adds_its_passkey_with_nothing_to_sign_in_again_with() -> None:
+    """A guest has no other way in to sign in again with: its session, however old, is the
+    proof a new way in asks of it (docs/security.md, "A new way in")."""
+    world = World(guest_accounts=True)
+    world.clock.advance(seconds=-601)  # made REAUTH_MAX_AGE and a second ago (the tokens'
+    pair = new_guest(world)  # own checks read the real time: the clock is not moved on)
+    world.clock.advance(seconds=601)
+    made = passkey_registration(world, pair, Passkey(), username="ann")
+    assert made.status_code == 201, made.get_json()
+
+
 def test_a_guests_passkey_without_a_username_is_422_and_adds_nothing() -> None:
     world = World(guest_accounts=True)
     pair = new_guest(world)
