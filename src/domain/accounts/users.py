@@ -465,6 +465,7 @@ class User:
                 phone_number=phone_number or self.phone_number,
                 phone_number_verified=phone_number is not None or self.phone_number_verified,
                 guest=False,
+                guest_expires_at=None,  # an account's use is not counted down
                 updated_at=now,
             )
         )
