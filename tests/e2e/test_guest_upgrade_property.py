@@ -3,7 +3,9 @@ signs up by (docs/guests.md, "Upgrading in place"), proven on the emulators: hyp
 the way (``WAYS``: each way of upgrading joins by a line there) and a few documents of the
 guest's own under ``users/{uid}/notes``, read through the emulator's rules with the Firebase
 ID token of a custom token before the upgrade, and of a new one of the same session after;
-another account's notes stay refused."""
+another account's notes stay refused. "Continue with" and an org's single sign-on, which take a
+provider's round trip in a browser, are proven by their own emulator tests
+(``test_guest_upgrade_upstream_emulator.py``, ``test_guest_upgrade_sso_emulator.py``)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from interfaces.cli.rules import library
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
 from tests.support.email_codes import code_in
+from tests.support.firebase_auth import FirebaseAuth, firebase_auth
 from tests.support.firebase_client import claims_of, firebase_sign_in, load_rules
 from tests.support.hook_receiver import HookReceiver
 from tests.support.passkey_authenticator import Passkey
@@ -54,6 +57,7 @@ class Bench:
     emulators: Any
     firestore: Any
     texts: HookReceiver
+    firebase: FirebaseAuth
 
     def guest(self) -> dict[str, Any]:
         answer = self.client.post("/auth/guest")
@@ -130,11 +134,20 @@ def by_passkey(bench: Bench, pair: dict[str, Any], n: int) -> None:
     assert answer.status_code == 201, answer.get_json()
 
 
+def by_firebase(bench: Bench, pair: dict[str, Any], n: int) -> None:
+    address = f"fb{n}@example.com"
+    bench.firebase.create(address)
+    body = {"id_token": bench.firebase.sign_in(address)}
+    answer = bench.client.post("/auth/firebase", json=body, headers=bearer(pair["access_token"]))
+    assert answer.status_code == 200, answer.get_json()
+
+
 WAYS: dict[str, Callable[[Bench, dict[str, Any], int], None]] = {
     "password": by_password,
     "email_code": by_email_code,
     "phone_code": by_phone_code,
     "passkey": by_passkey,
+    "firebase": by_firebase,
 }
 
 
@@ -143,12 +156,15 @@ def bench(clean_emulators: Any, firestore: Any) -> Iterator[Bench]:
     load_rules(clean_emulators, RULES)
     config = make_settings(app_profile="local", guest_accounts=True, phone_sign_in=True)
     app = build_app(config, build_adapters(config, firestore=firestore))
-    with sms_receiver(app) as texts:
-        yield Bench(app, app.test_client(), clean_emulators, firestore, texts)
+    with (
+        sms_receiver(app) as texts,
+        firebase_auth(clean_emulators, f"guest-property-{next(serial)}") as firebase,
+    ):
+        yield Bench(app, app.test_client(), clean_emulators, firestore, texts, firebase)
 
 
 @settings(
-    max_examples=8,
+    max_examples=10,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
