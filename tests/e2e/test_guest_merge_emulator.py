@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from application.events.webhooks.admin import CreateWebhook
 from bootstrap import Adapters, build_adapters, build_app
-from domain.accounts.guests import AccountExists
+from domain.accounts.guest_refusals import AccountExists
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register, services

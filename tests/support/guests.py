@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from flask.testing import FlaskClient
 
 from application.accounts.accounts import UserRepository
-from domain.accounts.guests import AccountExists
+from domain.accounts.guest_refusals import AccountExists
 from domain.ids import new_id
 from domain.resources.datasets import Column, ColumnType, Dataset, DatasetStatus, Report
 from tests.support.api import bearer, login, register

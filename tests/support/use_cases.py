@@ -34,7 +34,7 @@ from application.signin.sessions import (
 )
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
-from domain.accounts.guests import NotAGuest
+from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
 from domain.request_limits import Limit

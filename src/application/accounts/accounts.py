@@ -23,7 +23,7 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.guests import AccountExists, NotAGuest
+from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.users import (
     GUEST_TTL,
     USERNAME_MAX,

@@ -25,7 +25,7 @@ from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
-from domain.accounts.guests import NotAGuest
+from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent

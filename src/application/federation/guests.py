@@ -20,7 +20,7 @@ from datetime import datetime
 
 from application.federation.linking import ExternalSignIn, Links, username_candidates
 from application.ports import Audit, AuditEvent
-from domain.accounts.guests import AccountExists, NotAGuest
+from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import Email, PersonName, User, Username, folds_onto_another
 from domain.errors import Conflict, NotFound, PermissionDenied

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from domain.errors import Conflict, NotFound, PermissionDenied, Unreadable
-
-if TYPE_CHECKING:  # users.py asks this module's rules of its guests
-    from domain.accounts.users import User
-
-
-class AccountExists(Conflict):
-    """A guest's upgrade found its way in (an address, a username, an identity) belonging to
-    another account: 409 ``account_exists``, whose answer carries a ``merge_token`` that the
-    other account, signed in, redeems to take in what the guest owns. The ids stay here, out
-    of the answer."""
-
-    code = "account_exists"
-    title = "Account exists"
-
-    def __init__(self, *, guest_id: str, owner_id: str) -> None:
-        super().__init__(
-            "This way to sign in belongs to another account: sign in to it to bring this "
-            "guest's data there."
-        )
-        self.guest_id = guest_id
-        self.owner_id = owner_id
-
+from domain.accounts.guest_refusals import AccountExists, GuestMergeStarted, NotAGuest
+from domain.accounts.users import User
+from domain.errors import NotFound, PermissionDenied, Unreadable
 
 # -- the merge (docs/guests.md, "When the way in is someone else's") ---------------------------
 
@@ -86,27 +65,6 @@ class GuestNotFound(NotFound):
         super().__init__("The guest of this merge token no longer exists.")
 
 
-class NotAGuest(Conflict):
-    """An upgrade in place or a merge of an account that is no guest (any more): a racing
-    upgrade won, or it never was one (docs/guests.md, "Upgrading in place")."""
-
-    code = "not_a_guest"
-    title = "Not a guest"
-
-    def __init__(self) -> None:
-        super().__init__("This account is not a guest: it has signed up already.")
-
-
-class GuestMergeStarted(Conflict):
-    """The guest is being merged already: its data goes to one account only, once."""
-
-    code = "guest_merge_started"
-    title = "Merge started"
-
-    def __init__(self) -> None:
-        super().__init__("This guest is being merged already.")
-
-
 def mergeable(user: User | None, owner_id: str) -> User:
     """The guest a merge into ``owner_id`` may take: live, still a guest, not being merged."""
     if user is None or user.deleted_at is not None:
@@ -118,13 +76,6 @@ def mergeable(user: User | None, owner_id: str) -> User:
     if user.id == owner_id:
         raise NotAGuest()  # an account is never merged into itself
     return user
-
-
-def not_merging(user: User) -> None:
-    """What every upgrade of a guest asks first: a guest being merged stays as it is until
-    its merge deletes it (409 ``guest_merge_started``)."""
-    if user.merging_into is not None:
-        raise GuestMergeStarted()
 
 
 def merging(user: User, owner_id: str, now: datetime) -> User:

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
-from domain.accounts.guests import NotAGuest, not_merging
+from domain.accounts.guest_refusals import GuestMergeStarted, NotAGuest
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
@@ -454,7 +454,8 @@ class User:
         repository's commit takes the new claims, or fails if another account holds one."""
         if not self.guest or not self.active:
             raise NotAGuest()
-        not_merging(self)
+        if self.merging_into is not None:  # its merge takes it (docs/guests.md)
+            raise GuestMergeStarted()
         return admitted.applied(
             replace(
                 self,

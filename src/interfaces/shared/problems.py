@@ -10,7 +10,7 @@ from http import HTTPStatus
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from domain.accounts.guests import AccountExists
+from domain.accounts.guest_refusals import AccountExists
 from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     ChallengeRequired,

@@ -17,7 +17,9 @@ from application.accounts.guests.merges import MERGE_GUEST, MergeGuest, open_off
 from application.ports import Audit, Job
 from application.signin.authentication import Actor
 from bootstrap import Adapters
-from domain.accounts.guests import GuestMergeStarted, NotAGuest, not_merging
+from domain.accounts.guest_refusals import GuestMergeStarted, NotAGuest
+from domain.accounts.signups import ALLOWED
+from domain.accounts.users import Username
 from domain.resources.files import file_object_key
 from interfaces.shared.problems import domain_problem
 from tests.fakes.events import RecordingAuditLog
@@ -211,7 +213,13 @@ def test_an_upgrade_asks_whether_the_guest_is_being_merged(scene: Scene) -> None
     guest = scene.adapters.accounts.users.get(scene.guest_id)
     assert guest is not None and guest.merging_into == scene.owner_id
     with pytest.raises(GuestMergeStarted):
-        not_merging(guest)
+        guest.upgraded(
+            username=Username("ann"),
+            email=None,
+            password_hash=None,
+            now=datetime.now(UTC),
+            admitted=ALLOWED,
+        )
 
 
 def test_the_service_refuses_a_merge_of_an_account_into_itself(scene: Scene) -> None:

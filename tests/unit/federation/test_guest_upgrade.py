@@ -13,7 +13,7 @@ from application.accounts.signups import Signups
 from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit, ExternalIdentity
-from domain.accounts.guests import AccountExists, NotAGuest
+from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.signups import (
     ALLOWED,
     Refusal,

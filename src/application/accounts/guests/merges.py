@@ -29,8 +29,8 @@ from application.ports import (
     OwnedData,
     SecretBox,
 )
+from domain.accounts.guest_refusals import AccountExists
 from domain.accounts.guests import (
-    AccountExists,
     GuestNotFound,
     InvalidMergeToken,
     MergeOffer,
