@@ -67,6 +67,7 @@ UNTHROTTLED = {
 BEYOND_THE_DOCUMENT = frozenset(
     {
         "invalid_token",  # a well-formed mail token that no mail carried
+        "invalid_merge_token",  # a string of a merge token's form that no upgrade sealed
         "password_too_common",
         "invalid_username",
         "mixed_script_username",
