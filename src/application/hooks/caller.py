@@ -126,6 +126,35 @@ class HookCaller:
     def hook(self, kind: HookKind) -> AuthHook | None:
         return self.cache.get(kind)
 
+    def applying(
+        self, kind: HookKind, *, client: str | None = None, org: str | None = None
+    ) -> list[AuthHook]:
+        """The hooks of ``kind`` that apply to a call about ``client`` and ``org`` (None: the
+        call is about no client, no org), in the order they are asked (docs/hooks.md)."""
+        hook = self.cache.get(kind)
+        return [] if hook is None else [hook]
+
+    def call_all[T](
+        self,
+        kind: HookKind,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], T],
+        *,
+        client: str | None = None,
+        org: str | None = None,
+        until: Callable[[HookResult[T]], bool] | None = None,
+    ) -> list[HookResult[T]]:
+        """Ask each hook of ``kind`` that applies to ``client`` and ``org`` about ``payload``,
+        in their order, each result in the list; the asking stops after a result ``until``
+        says is final (a deny, say). No hook applying: an empty list."""
+        results: list[HookResult[T]] = []
+        for hook in self.applying(kind, client=client, org=org):
+            result = self._call_one(hook, payload, check)
+            results.append(result)
+            if until is not None and until(result):
+                break
+        return results
+
     def call[T](
         self,
         kind: HookKind,
@@ -137,6 +166,16 @@ class HookCaller:
         hook = self.cache.get(kind)
         if hook is None:
             return HookResult(None)
+        return self._call_one(hook, payload, check)
+
+    def _call_one[T](
+        self,
+        hook: AuthHook,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], T],
+    ) -> HookResult[T]:
+        """One hook asked, its call counted and kept."""
+        kind = hook.kind
         at = self.clock.now()
         asked = self.ask(hook, payload, check)
         self.metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)

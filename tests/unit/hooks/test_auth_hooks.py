@@ -152,6 +152,19 @@ def test_no_hook_no_call() -> None:
     assert world.client.asked == []
 
 
+def test_call_all_asks_each_hook_that_applies_and_none_without_one() -> None:
+    world = World({"claims": {"plan": "pro"}})
+    assert world.caller.call_all(HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims) == []
+    world.set()
+    results = world.caller.call_all(
+        HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims, client="app", org="o1"
+    )
+    assert [r.answer for r in results] == [{"plan": "pro"}]
+    assert [h.kind for h in world.caller.applying(HookKind.BEFORE_TOKEN)] == [HookKind.BEFORE_TOKEN]
+    assert world.caller.applying(HookKind.BEFORE_SIGN_UP) == []
+    assert world.counted()['firegate_hook_calls_total{kind="before_token",outcome="ok"}'] == 1
+
+
 def test_a_call_is_signed_with_the_hooks_secret_pinned_and_given_its_deadline() -> None:
     world = World({"claims": {"plan": "pro"}}, local=False)
     secret = world.set(timeout_ms=750)
