@@ -166,20 +166,10 @@ class FirestoreIdentityRepository:
         ref = self._client.collection(USERS).document(user_id)
 
         def attempt() -> User | None:
-            # The link is read with the user: when it is there, this commit (whose answer
-            # was lost) or a concurrent sign-in of the same person made it.
-            snaps = {s.reference.path: s for s in self._client.get_all([ref, link], **BOUNDED)}
-            user_snap, linked = snaps[ref.path], snaps[link.path]
-            if linked.exists:
-                current = self._live_user((linked.to_dict() or {}).get("user_id"))
-                if current is not None:
-                    return current
-                self._unlink_stale(linked)  # its account was deleted: the identity is free
-                raise Stale
-            data = user_snap.to_dict() or {}
-            if not user_snap.exists or data.get("deleted_at") is not None:
-                return None
-            old = user_from_doc(user_id, data)
+            read = self._read_to_link(ref, link)
+            if not isinstance(read, tuple):
+                return read
+            user_snap, old = read
             new = change(old)
             if new is None:
                 return None
@@ -220,18 +210,10 @@ class FirestoreIdentityRepository:
         ref = self._client.collection(USERS).document(user_id)
 
         def attempt() -> User | None:
-            snaps = {s.reference.path: s for s in self._client.get_all([ref, link], **BOUNDED)}
-            user_snap, linked = snaps[ref.path], snaps[link.path]
-            if linked.exists:  # this commit (its answer lost) or another's made it
-                current = self._live_user((linked.to_dict() or {}).get("user_id"))
-                if current is not None:
-                    return current
-                self._unlink_stale(linked)  # its account was deleted: the identity is free
-                raise Stale
-            data = user_snap.to_dict() or {}
-            if not user_snap.exists or data.get("deleted_at") is not None:
-                return None
-            old = user_from_doc(user_id, data)
+            read = self._read_to_link(ref, link)
+            if not isinstance(read, tuple):
+                return read
+            user_snap, old = read
             new = change(old)
             if new is None:
                 return None
@@ -270,6 +252,27 @@ class FirestoreIdentityRepository:
             return new
 
         return until_unchanged(attempt)
+
+    def _read_to_link(
+        self, ref: firestore.DocumentReference, link: firestore.DocumentReference
+    ) -> User | tuple[firestore.DocumentSnapshot[firestore.DocumentReference], User] | None:
+        """The account and the identity's link, read together, for a commit that links them:
+        the account's document and the account when it is live and the identity free; the
+        live account the identity is linked to already (this commit, whose answer was lost,
+        or a concurrent sign-in of the same person made the link); None when the account is
+        gone. A link whose account was deleted is removed and Stale raised: read again."""
+        snaps = {s.reference.path: s for s in self._client.get_all([ref, link], **BOUNDED)}
+        user_snap, linked = snaps[ref.path], snaps[link.path]
+        if linked.exists:
+            current = self._live_user((linked.to_dict() or {}).get("user_id"))
+            if current is not None:
+                return current
+            self._unlink_stale(linked)  # its account was deleted: the identity is free
+            raise Stale
+        data = user_snap.to_dict() or {}
+        if not user_snap.exists or data.get("deleted_at") is not None:
+            return None
+        return user_snap, user_from_doc(ref.id, data)
 
     def _links_of(self, user_id: str) -> list[IdentityLink]:
         query = self._client.collection(IDENTITIES).where(
