@@ -532,6 +532,19 @@ class PasskeyList(Protocol):
         ...
 
 
+FIREBASE = "firebase"  # the identity provider a Firebase ID token's sign-in comes through
+
+
+def _way_in(request: SignInRequest) -> str:
+    """The way in as the ``before_sign_in`` hook is told it (docs/hooks.md): the sign-in
+    event's method, a federated one named ``firebase`` or ``upstream`` by its provider."""
+    if request.method:
+        return request.method
+    if request.via:
+        return FIREBASE if request.via == FIREBASE else "upstream"
+    return sign_in_method(request.amr) or "unknown"
+
+
 @dataclass(frozen=True, kw_only=True)
 class SignIn:
     """The step every way of signing in ends with (password, second factor, Firebase,
@@ -610,7 +623,7 @@ class SignIn:
         user, amr = request.user, request.amr
         asked = SignInHookRequest(
             user=user_fields(user),
-            method=request.method or sign_in_method(amr) or "unknown",
+            method=_way_in(request),
             amr=amr,
             org=None if request.org_id is None else {"id": request.org_id},
             client=request.client,
