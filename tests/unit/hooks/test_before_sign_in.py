@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -478,3 +479,20 @@ def test_no_session_is_made_but_by_the_sign_in_step() -> None:
                     ):
                         callers.add(f"{path.name}:{function.name}")
     assert callers == {"sessions.py:__call__"}
+
+
+def test_the_providers_sign_in_page_names_the_client_it_signs_in_for(world: World) -> None:
+    hook(world, {"decision": "allow"})
+    client = world.client
+    back = "/authorize?" + urlencode({"client_id": "c_app", "response_type": "code"})
+    token = csrf(client, "/sign-in")
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+    answer = client.post("/sign-in?" + urlencode({"next": back}), data=form)
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    [payload] = payloads(world)
+    assert payload["client"] == {"client_id": "c_app"} and payload["method"] == "password"
+    hook(world, {"decision": "allow"})
+    other = world.app.test_client()
+    form = {**form, "csrf_token": csrf(other, "/sign-in")}
+    other.post("/sign-in?" + urlencode({"next": "/account"}), data=form)
+    assert [p["client"] for p in payloads(world)] == [None]
