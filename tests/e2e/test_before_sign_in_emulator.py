@@ -17,6 +17,7 @@ import pytest
 from application.hooks.admin import ListAuthHooks, SetAuthHook
 from domain.hooks.before_sign_in import FAILED_CLOSED
 from infrastructure.firestore.accounts.users import SESSIONS
+from tests.e2e.test_guest_upgrade_sso_emulator import corp, oidc_sign_in, saml_sign_in
 from tests.support.api import PASSWORD, assert_problem, register, services
 from tests.support.firebase_auth import firebase_auth
 from tests.support.hook_receiver import HookReceiver, hook_receiver
@@ -160,3 +161,26 @@ def test_thirty_sign_ins_at_once_through_a_denying_hook_leave_no_session(
     assert counted[403] + counted.get(429, 0) == RACERS and 500 not in counted, counted
     assert sessions(firestore) == []
     assert len(receiver.received) == counted[403] and receiver.refused == []
+
+
+@pytest.mark.usefixtures("emptied_after")  # an active connection left would change sign-ins
+@pytest.mark.parametrize("kind", ["saml", "oidc"])
+def test_a_deny_of_an_orgs_single_sign_on_stores_no_session(
+    service: Service, receiver: HookReceiver, firestore: Any, idp: OidcIdpForTests, kind: str
+) -> None:
+    owner = corp(service.app, firestore)
+    way = (
+        saml_sign_in(service.app, owner)
+        if kind == "saml"
+        else oidc_sign_in(service.app, owner, idp)
+    )
+    service.hook(receiver)
+    receiver.answer = lambda payload: DENY
+    kept = len(sessions(firestore))  # the owner's own
+    answer = way(service.app.test_client(), "ada@corp.example")
+    assert answer.status_code == 403, answer.text
+    assert "Not from this network." in answer.text
+    assert len(sessions(firestore)) == kept
+    [payload] = receiver.received
+    assert (payload["method"], payload["amr"]) == ("sso", ["fed"])
+    assert payload["org"] is not None and payload["user"]["email"] == "ada@corp.example"
