@@ -37,11 +37,13 @@ from tests.support.email_codes import code_in
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, oidc_idp, upstream_round_trip
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
-from tests.support.sso_world import oidc_sso, signed_in
+from tests.support.sso import idp_keys, sso
+from tests.support.sso_world import SamlSso, oidc_sso, signed_in
 from tests.support.totp import next_code, register_with_totp
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
+__all__ = ["idp_keys", "sso"]  # fixtures
 RECEIVER = "http://127.0.0.1:9/hook"
 SRC = Path(__file__).resolve().parents[3] / "src"
 
@@ -423,6 +425,21 @@ def test_way_sso() -> None:
         assert payload["org"] == {"id": sso.org_id}
 
 
+def test_way_sso_saml(sso: SamlSso) -> None:
+    w = sso.world
+    hook(w, DENY)
+    browser = w.app.test_client()
+    answer = sso.sign_in(browser, "ann@corp.example", ("Staff",))
+    assert "Not from this network." in answer.get_data(as_text=True)
+    assert not signed_in(browser)
+    [payload] = payloads(w)
+    assert (payload["method"], payload["amr"], payload["org"]) == (
+        "sso",
+        ["fed"],
+        {"id": sso.org_id},
+    )
+
+
 # Every place in the application that signs a person in (a SignInRequest made, or the linking
 # module's sign-in called), by module and function, and the tests above that walk it.
 WAYS: dict[str, tuple[str, ...]] = {
@@ -434,7 +451,7 @@ WAYS: dict[str, tuple[str, ...]] = {
     "federation/firebase.py:sign_in": ("test_way_firebase",),
     "federation/firebase.py:_upgrade": ("test_way_firebase_anonymous_guest",),
     "federation/upstream.py:_signed_in": ("test_way_upstream",),
-    "sso/arrival.py:arrive": ("test_way_sso",),
+    "sso/arrival.py:arrive": ("test_way_sso", "test_way_sso_saml"),
     # the linking module's own sign-in, which the ways above through it call
     "federation/linking.py:sign_in_external": (),
     "federation/linking.py:sign_in_as": (),
