@@ -349,10 +349,10 @@ _SIGN_IN_FACTORS: dict[str, LazyString] = {
 
 def _sign_in_denied(words: str) -> str:
     if words == _SIGN_IN_FAILED:
-        return gettext("Signing in is not possible right now. Try again later.")
+        return str(gettext("Signing in is not possible right now. Try again later."))
     if not words or words == "The sign-in was refused.":
-        return gettext("This sign-in was refused.")
-    return gettext("This sign-in was refused. The service says: “%(words)s”", words=words)
+        return str(gettext("This sign-in was refused."))
+    return str(gettext("This sign-in was refused. The service says: “%(words)s”", words=words))
 
 
 def message(code: str, fallback: str) -> str:
