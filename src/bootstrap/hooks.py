@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
 from application.hooks.caller import HookCache, HookCaller
-from application.hooks.hooked import HookTexter, TokenClaimsHook
+from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
@@ -125,6 +125,18 @@ def text_sender(caller: HookCaller) -> HookTexter:
 def token_hook(caller: HookCaller) -> TokenClaimsHook:
     """The before_token hook, as sign-in, the provider and Firebase ask it."""
     return TokenClaimsHook(caller=caller)
+
+
+def sign_in_hook(
+    caller: HookCaller,
+    *,
+    origin: Callable[[], tuple[str, str]],
+    client_of: Callable[[], str | None],
+) -> SignInCheckHook:
+    """The before_sign_in hooks, as every way of signing in asks them at its end;
+    ``origin``: the request's client address and user agent; ``client_of``: the OpenID client
+    a sign-in page signs in for."""
+    return SignInCheckHook(caller=caller, origin=origin, client_of=client_of)
 
 
 def auth_hooks(

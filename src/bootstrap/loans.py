@@ -42,7 +42,7 @@ from bootstrap.platform import Platform
 from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
 from infrastructure.settings import Settings
-from interfaces.shared.limits import request_origin
+from interfaces.shared.limits import request_client, request_origin
 
 if TYPE_CHECKING:
     from bootstrap.adapters import Adapters
@@ -188,7 +188,8 @@ def _account_rules(
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
     # Every way of signing in ends in one step, whose gate holds an org's members to its
     # single sign-on where the org requires it (docs/reference/sso.md); an address follows
-    # the orgs' verified domains; every token carries the before_token hook's claims.
+    # the orgs' verified domains; every token carries the before_token hook's claims; the
+    # before_sign_in hooks have their say on every sign-in.
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
@@ -198,6 +199,9 @@ def _account_rules(
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
         token_hook=hooks.token_hook(hook_parts.caller),
+        sign_in_hook=hooks.sign_in_hook(
+            hook_parts.caller, origin=request_origin, client_of=request_client
+        ),
         texts=hooks.text_sender(hook_parts.caller),
         signups=accounts.signups(
             settings,

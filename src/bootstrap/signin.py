@@ -66,7 +66,14 @@ from application.signin.guests import Guests
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
-from application.signin.ports import NO_TOKEN_HOOK, PhoneNumbers, SmsBudget, TokenHook
+from application.signin.ports import (
+    NO_SIGN_IN_HOOK,
+    NO_TOKEN_HOOK,
+    PhoneNumbers,
+    SignInHook,
+    SmsBudget,
+    TokenHook,
+)
 from application.signin.services import SigninServices
 from application.signin.sessions import (
     SessionRepository,
@@ -261,6 +268,9 @@ class SigninPolicies:
     # The before_token hook, asked for every session's access token: set once events' hooks
     # are made (bind)
     token_hook: TokenHook = NO_TOKEN_HOOK
+    # The before_sign_in hooks, asked at the end of every way in: set once the hooks are
+    # made (bind)
+    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
     # The send_sms hook, through which every text goes: set once the hooks are made (bind)
     texts: TextSender = NO_TEXTS
 
@@ -327,6 +337,9 @@ def sign_in_step(
         users=accounts.users,
         gate=rules.gate,
         hook=rules.token_hook,
+        sign_in_hook=rules.sign_in_hook,
+        factors=own.factors,
+        passkeys=own.passkeys,
     )
 
 

@@ -16,7 +16,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -357,15 +357,10 @@ class _DeviceAwareSignIn(SignIn):
 def with_devices(sign_in: SignIn, devices: DevicePolicy, token: str, ip: str) -> SignIn:
     """The sign-in step aware of this browser's device (its token), as a password's is: every
     way of signing in from a browser (upstream providers, single sign-on) uses it."""
+    # Every field of the step carried over, whatever it gains (its gate, its hooks).
+    step = {part.name: getattr(sign_in, part.name) for part in fields(SignIn)}
     return _DeviceAwareSignIn(
-        sessions=sign_in.sessions,
-        tokens=sign_in.tokens,
-        clock=sign_in.clock,
-        policy=sign_in.policy,
-        audit=sign_in.audit,
-        users=sign_in.users,
-        gate=sign_in.gate,
-        hook=sign_in.hook,
+        **step,
         devices=devices,
         device_token=token,
         client_ip=ip,

@@ -1,4 +1,5 @@
-"""The hooks as the lower rooms call them: signin's ``TokenHook`` (``before_token``), mail's
+"""The hooks as the lower rooms call them: signin's ``TokenHook`` (``before_token``) and
+``SignInHook`` (``before_sign_in``), mail's
 ``Mailer`` (``send_mail``) and the phone codes' ``TextSender`` (``send_sms``), each asking its
 kind's hook through one ``HookCaller`` (docs/hooks.md,
 docs/decisions/0487-before-token-and-send-mail.md,
@@ -6,13 +7,20 @@ docs/decisions/0532-one-code-flow-for-every-channel.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from application.hooks.caller import HookCaller
 from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
 from domain.errors import PermissionDenied
-from domain.hooks.auth_hooks import HookKind, checked_claims, checked_mail_answer
+from domain.hooks.auth_hooks import (
+    HookKind,
+    SignInDecision,
+    checked_claims,
+    checked_mail_answer,
+    checked_sign_in_answer,
+)
+from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict, joined_verdict
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
 
 HOOK_FAILED = "hook_failed"
@@ -51,6 +59,47 @@ class TokenClaimsHook:
         if result.refused:
             raise hook_failed()
         return NO_CLAIMS
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SignInCheckHook:
+    """``before_sign_in``: each hook that applies to the sign-in's client and org asked in
+    turn until one denies; a failed one that allows is as if it were not there, a failed
+    one that denies denies (docs/hooks.md, "before_sign_in")."""
+
+    caller: HookCaller
+    # The request's client address and user agent, and the OpenID client its page signs in
+    # for, where the sign-in does not name them.
+    origin: Callable[[], tuple[str, str]] = lambda: ("", "")
+    client_of: Callable[[], str | None] = lambda: None
+
+    def active(self) -> bool:
+        return self.caller.hook(HookKind.BEFORE_SIGN_IN) is not None
+
+    def before_sign_in(self, request: SignInHookRequest) -> SignInVerdict:
+        if not request.ip or not request.user_agent:
+            ip, agent = self.origin()
+            request = replace(
+                request, ip=request.ip or ip or None, user_agent=request.user_agent or agent or None
+            )
+        if request.client is None and (client_id := self.client_of()) is not None:
+            request = replace(request, client={"client_id": client_id})
+        client = request.client.get("client_id") if request.client is not None else None
+        org = request.org.get("id") if request.org is not None else None
+        results = self.caller.call_all(
+            HookKind.BEFORE_SIGN_IN,
+            request.payload(),
+            checked_sign_in_answer,
+            client=client if isinstance(client, str) else None,
+            org=org if isinstance(org, str) else None,
+            until=lambda result: (
+                result.refused
+                or (result.answer is not None and result.answer.decision is SignInDecision.DENY)
+            ),
+        )
+        return joined_verdict(
+            result.answer for result in results if result.answer is not None or result.refused
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,5 +1,5 @@
-"""The ports the signin room calls out through: the ``before_token`` hook
-(docs/hooks.md, "before_token"), and a phone number's parsing and its texts' budget
+"""The ports the signin room calls out through: the ``before_token`` and ``before_sign_in``
+hooks (docs/hooks.md), and a phone number's parsing and its texts' budget
 (docs/reference/phone.md)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from domain.hooks.before_sign_in import SIGN_IN_ALLOWED, SignInHookRequest, SignInVerdict
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
 from domain.signin.phone_numbers import PhoneNumber
 
@@ -25,6 +26,29 @@ class NoTokenHook:
 
 
 NO_TOKEN_HOOK: TokenHook = NoTokenHook()
+
+
+class SignInHook(Protocol):
+    def active(self) -> bool:
+        """Whether a ``before_sign_in`` hook is set (else no payload is built)."""
+        ...
+
+    def before_sign_in(self, request: SignInHookRequest) -> SignInVerdict:
+        """What the ``before_sign_in`` hooks say of the sign-in ``request`` describes."""
+        ...
+
+
+class NoSignInHook:
+    """No hook: every sign-in goes on, its session with no claims of a hook's."""
+
+    def active(self) -> bool:
+        return False
+
+    def before_sign_in(self, request: SignInHookRequest) -> SignInVerdict:
+        return SIGN_IN_ALLOWED
+
+
+NO_SIGN_IN_HOOK: SignInHook = NoSignInHook()
 
 
 class PhoneNumbers(Protocol):

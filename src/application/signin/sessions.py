@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,7 +23,9 @@ from application.ports import (
     TokenIssuer,
 )
 from application.signin.authentication import Actor
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.mfa import MfaRepository, require_second_factor
+from application.signin.ports import NO_SIGN_IN_HOOK, NO_TOKEN_HOOK, SignInHook, TokenHook
+from application.signin.throttle import account_key
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,
@@ -33,12 +35,22 @@ from application.signin.tokens import (
 )
 from domain.accounts.users import GUEST_TTL, User
 from domain.errors import DomainError, NotFound, Unauthenticated
+from domain.hooks.auth_hooks import RequiredFactor
+from domain.hooks.before_sign_in import (
+    NO_SESSION_CLAIMS,
+    SignInDenied,
+    SignInFactorUnavailable,
+    SignInHookRequest,
+    SignInPasskeyRequired,
+    missing_factors,
+)
 from domain.hooks.before_token import TokenKind
 from domain.ids import is_id, new_id
 from domain.signin.active_org import ActiveOrg
 from domain.signin.devices import Device, is_new_device
 from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session
+from domain.signin.token_hook import user_fields
 
 log = logging.getLogger("firegate.sessions")
 
@@ -440,12 +452,14 @@ def start_session(
     session_id: str | None = None,
     staged: StagedWrites = NO_WRITES,
     hook: TokenHook = NO_TOKEN_HOOK,
+    claims: Mapping[str, object] = NO_SESSION_CLAIMS,
 ) -> TokenPair:
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
     of the session, refreshed or renewed, carries it. ``staged`` is committed with it;
     ``hook`` adds its claims to the first access token, asked before anything is stored (a
-    hook that refuses leaves no session behind)."""
+    hook that refuses leaves no session behind). ``claims``: the session's own, which its
+    every token carries (the ``before_sign_in`` hooks')."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -457,10 +471,11 @@ def start_session(
         lifetime=policy.session_lifetime,
         user_agent=user_agent,
         amr=amr,
+        claims=claims,
     )
-    claims = hook_claims(hook, "access", user, session=session)
+    added = hook_claims(hook, "access", user, session=session)
     sessions.add(session, staged)
-    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy, claims=claims)
+    return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy, claims=added)
 
 
 class SignInGate(Protocol):
@@ -508,6 +523,26 @@ class SignInRequest:
     via: str | None = None
     method: str | None = None
     org_id: str | None = None
+    client: Mapping[str, object] | None = None  # the OpenID client it is for (``client_id``)
+
+
+class PasskeyList(Protocol):
+    def list_for_user(self, user_id: str, limit: int) -> Sequence[object]:
+        """Up to ``limit`` of the user's passkeys."""
+        ...
+
+
+FIREBASE = "firebase"  # the identity provider a Firebase ID token's sign-in comes through
+
+
+def _way_in(request: SignInRequest) -> str:
+    """The way in as the ``before_sign_in`` hook is told it (docs/hooks.md): the sign-in
+    event's method, a federated one named ``firebase`` or ``upstream`` by its provider."""
+    if request.method:
+        return request.method
+    if request.via:
+        return FIREBASE if request.via == FIREBASE else "upstream"
+    return sign_in_method(request.amr) or "unknown"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -526,11 +561,17 @@ class SignIn:
     users: Users | None = None  # marks the account's first sign-in (None: not marked)
     gate: SignInGate = any_way_in
     hook: TokenHook = NO_TOKEN_HOOK  # before_token: claims added to the first access token
+    # before_sign_in: asked after the gate, before anything is stored; what it requires is
+    # asked for with the account's factors (``factors``, ``passkeys``)
+    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
+    factors: MfaRepository | None = None
+    passkeys: PasskeyList | None = None
 
     def __call__(self, request: SignInRequest) -> TokenPair:
         """A new session for ``request.user``, signed in as ``request`` says."""
         user, amr = request.user, request.amr
         self.gate(user, amr=amr, via=request.via)
+        session_claims = self._checked(request)
         new_device = request.knows_devices and is_new_device(user, request.device)
         if not user.has_signed_in and self.users is not None:
             try:
@@ -567,6 +608,70 @@ class SignIn:
             session_id=session_id,
             staged=staged,
             hook=self.hook,
+            claims=session_claims,
         )
         self.audit.committed(staged)
         return pair
+
+    def _checked(self, request: SignInRequest) -> Mapping[str, object]:
+        """The ``before_sign_in`` hooks' say (docs/hooks.md, "before_sign_in"): 403
+        ``signin_denied`` with their message; MfaRequired (or a 403 where the account lacks
+        it) for a factor they require that the sign-in's ``amr`` does not show; else the
+        claims of the session to be."""
+        if not self.sign_in_hook.active():
+            return NO_SESSION_CLAIMS
+        user, amr = request.user, request.amr
+        asked = SignInHookRequest(
+            user=user_fields(user),
+            method=_way_in(request),
+            amr=amr,
+            org=None if request.org_id is None else {"id": request.org_id},
+            client=request.client,
+            ip=request.ip,
+            user_agent=request.user_agent or None,
+        )
+        verdict = self.sign_in_hook.before_sign_in(asked)
+        if verdict.denied:
+            self.audit.record(
+                AuditEvent(
+                    request.event,
+                    "failure",
+                    user_id=user.id,
+                    ip=request.ip,
+                    reason=SignInDenied.code,
+                    user_agent=request.user_agent or None,
+                )
+            )
+            raise SignInDenied(verdict.message)
+        missing = missing_factors(verdict.require, amr)
+        if missing:
+            self._step_up(request, missing)
+        return verdict.session_claims
+
+    def _step_up(self, request: SignInRequest, missing: tuple[RequiredFactor, ...]) -> None:
+        """Ask for the factors ``missing``: a code of the account's authenticator app through
+        the second step of a login (MfaRequired; the hooks are asked again once it is
+        given), a passkey by signing in with it (docs/decisions/0570-a-required-factor.md);
+        403 ``signin_factor_unavailable`` for one the account does not have."""
+        user = request.user
+        if RequiredFactor.OTP in missing:
+            factor = self.factors.get(user.id) if self.factors is not None else None
+            if self.factors is None or factor is None or not factor.active or not request.amr:
+                raise SignInFactorUnavailable(RequiredFactor.OTP)
+            require_second_factor(  # raises MfaRequired
+                user,
+                login_key=account_key(user),
+                first_factor=request.amr,
+                device_id=request.device.id if request.device is not None else None,
+                ip=request.ip,
+                factors=self.factors,
+                clock=self.clock,
+                audit=self.audit,
+                via=request.via,
+                method=request.method,
+                reason=request.reason,
+                org_id=request.org_id,
+            )
+        if self.passkeys is not None and self.passkeys.list_for_user(user.id, 1):
+            raise SignInPasskeyRequired()
+        raise SignInFactorUnavailable(RequiredFactor.PASSKEY)

@@ -88,10 +88,13 @@ def hook_claims(
     client: Mapping[str, object] | None = None,
     org: ActiveOrg | None = None,
 ) -> Mapping[str, object]:
-    """The claims the ``before_token`` hook adds to a token of ``kind`` (docs/hooks.md):
-    with no hook, nothing is built or asked."""
+    """The claims added to a token of ``kind`` (docs/hooks.md): the session's own, which its
+    ``before_sign_in`` hooks gave it, and the ``before_token`` hook's, which win a clash
+    (docs/decisions/0571-session-claims-and-before-token.md); with no hook, nothing is built
+    or asked."""
+    carried = kept_claims(session.claims) if session is not None else NO_CLAIMS
     if hook is NO_TOKEN_HOOK:
-        return NO_CLAIMS
+        return carried
     request = TokenHookRequest(
         token_kind=kind,
         user=user_fields(user) if isinstance(user, User) else user,
@@ -99,7 +102,8 @@ def hook_claims(
         client=client,
         org=org_fields(org),
     )
-    return kept_claims(hook.before_token(request))
+    added = kept_claims(hook.before_token(request))
+    return {**carried, **added} if carried else added
 
 
 def token_pair(

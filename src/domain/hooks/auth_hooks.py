@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 from domain.errors import InvalidInput
 from domain.hooks.before_token import RESERVED_CLAIMS
@@ -22,6 +23,7 @@ class HookKind(StrEnum):
     BEFORE_TOKEN = "before_token"
     SEND_MAIL = "send_mail"
     SEND_SMS = "send_sms"
+    BEFORE_SIGN_IN = "before_sign_in"
 
 
 class OnFailure(StrEnum):
@@ -60,7 +62,7 @@ def checked_kind(kind: str) -> HookKind:
     except ValueError:
         raise InvalidInput.field(
             "kind",
-            "One of before_sign_up, before_token, send_mail, send_sms.",
+            "One of before_sign_up, before_token, send_mail, send_sms, before_sign_in.",
             "unknown_hook_kind",
         ) from None
 
@@ -221,6 +223,70 @@ def checked_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
     return dict(claims)
 
 
+class SignInDecision(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    REQUIRE = "require"  # a factor more before the sign-in finishes
+
+
+class RequiredFactor(StrEnum):
+    """What a ``before_sign_in`` answer may require (docs/hooks.md, "before_sign_in")."""
+
+    OTP = "otp"  # the account's authenticator app (or a recovery code)
+    PASSKEY = "passkey"
+
+
+@dataclass(frozen=True)
+class SignInAnswer:
+    """A ``before_sign_in`` answer, its shape checked."""
+
+    decision: SignInDecision
+    message: str = ""
+    require: tuple[RequiredFactor, ...] = ()
+    session_claims: Mapping[str, object] = MappingProxyType({})
+
+
+def _claims(value: object, field: str) -> Mapping[str, object]:
+    """An object of claims: no reserved one, at most 1,000 bytes as compact JSON."""
+    claims = _object(value, field)
+    reserved = sorted(name for name in claims if name in RESERVED_CLAIMS)
+    if reserved:
+        raise BadAnswer(f"reserved_claim:{reserved[0]}")
+    size = len(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_CLAIMS_BYTES:
+        raise BadAnswer(f"{field}_too_large")
+    return dict(claims)
+
+
+def checked_sign_in_answer(answer: Mapping[str, object]) -> SignInAnswer:
+    """``{"decision": "allow"|"deny"|"require", "message", "require": ["otp"|"passkey"],
+    "session_claims": {…}}``, or BadAnswer: a ``require`` decision names at least one factor,
+    and the session's claims are as ``before_token``'s are (no reserved claim, at most 1,000
+    bytes)."""
+    try:
+        decision = SignInDecision(str(answer.get("decision")))
+    except ValueError:
+        raise BadAnswer("bad_decision") from None
+    message = _text(answer.get("message"), "message", MAX_MESSAGE_LENGTH) or ""
+    listed = answer.get("require")
+    if listed is None:
+        listed = []
+    if not isinstance(listed, list):
+        raise BadAnswer("bad_require")
+    try:
+        required = tuple(dict.fromkeys(RequiredFactor(str(item)) for item in listed))
+    except ValueError:
+        raise BadAnswer("bad_require") from None
+    if decision is SignInDecision.REQUIRE and not required:
+        raise BadAnswer("bad_require")
+    return SignInAnswer(
+        decision=decision,
+        message=message,
+        require=required if decision is SignInDecision.REQUIRE else (),
+        session_claims=_claims(answer.get("session_claims"), "session_claims"),
+    )
+
+
 def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
     """A ``send_mail`` (or ``send_sms``) answer: any JSON object (``{}`` will do)."""
     return answer
@@ -287,11 +353,31 @@ SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
             "text": "123456 is your Sample sign-in code.\n\n@id.example.com #123456",
         },
     },
+    HookKind.BEFORE_SIGN_IN: {
+        "password": {
+            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
+            "method": "password",
+            "amr": ["pwd"],
+            "org": None,
+            "client": None,
+            "context": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+        },
+        "sso": {
+            "user": {"id": "u_sample", "username": None, "email": "grace@acme.example"},
+            "method": "sso",
+            "amr": ["fed"],
+            "org": {"id": "o_sample"},
+            "client": {"client_id": "c_sample"},
+            "context": {"ip": "2001:db8::7", "user_agent": "Mozilla/5.0"},
+        },
+    },
 }
 
 
 def checked_answer(kind: HookKind, answer: Mapping[str, object]) -> object:
     """``answer`` checked against ``kind``'s shape (BadAnswer if it is not)."""
+    if kind is HookKind.BEFORE_SIGN_IN:
+        return checked_sign_in_answer(answer)
     if kind is HookKind.BEFORE_SIGN_UP:
         return checked_sign_up_answer(answer)
     if kind is HookKind.BEFORE_TOKEN:

@@ -16,8 +16,10 @@ docs/decisions/0250-refresh-in-one-read-and-a-small-write.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Session:
     # account. Refreshes keep it; each request still reads the membership
     # (docs/reference/orgs.md, "The active organization").
     org_id: str | None = None
+    # The claims the before_sign_in hooks gave the session: every token of the session
+    # carries them (docs/hooks.md, "before_sign_in").
+    claims: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def start(
@@ -62,6 +67,7 @@ class Session:
         lifetime: timedelta,
         user_agent: str = "",
         amr: tuple[str, ...] = (),
+        claims: Mapping[str, object] | None = None,
     ) -> Session:
         return cls(
             id=id,
@@ -73,6 +79,7 @@ class Session:
             refresh_hashes=(refresh_hash,),
             user_agent=user_agent[:256],
             amr=amr,
+            claims=MappingProxyType(dict(claims or {})),
         )
 
     def valid_for(self, user_id: str, token_version: int, now: datetime) -> bool:

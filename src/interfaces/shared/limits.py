@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, Response, g, has_request_context, request
 
@@ -73,6 +74,20 @@ def request_origin() -> tuple[str, str]:
     if not has_request_context() or request.blueprint == "jobs":
         return "", ""
     return client_ip(), request.headers.get("User-Agent", "")[:256]
+
+
+def request_client() -> str | None:
+    """The OpenID client a sign-in page's request signs in for: the ``client_id`` of the
+    authorization request its ``next`` goes back to (docs/hooks.md, "before_sign_in");
+    None elsewhere."""
+    if not has_request_context():
+        return None
+    back = request.args.get("next") or ""
+    parts = urlsplit(back)
+    if parts.scheme or parts.netloc or parts.path != "/authorize":
+        return None
+    client_id = parse_qs(parts.query).get("client_id", [""])[0]
+    return client_id[:200] or None
 
 
 @dataclass(frozen=True)

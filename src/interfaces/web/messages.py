@@ -65,6 +65,7 @@ _MESSAGES: dict[str, LazyString] = {
         "Sign in again to add a way to sign in to this account."
     ),
     "sso_required": lazy_gettext("Your organization signs you in with its identity provider."),
+    "signin_passkey_required": lazy_gettext("This sign-in needs your passkey: sign in with it."),
     "hook_failed": lazy_gettext(
         "Signing in is not possible right now: a check this service makes did not answer. "
         "Try again shortly."
@@ -333,7 +334,32 @@ _NAMED: tuple[tuple[re.Pattern[str], LazyString], ...] = (
 )
 
 
+# A before_sign_in hook's refusal: its message is the operator's words, shown as they are
+# inside a sentence of ours (docs/hooks.md, "before_sign_in"); a failed hook's, ours.
+_SIGN_IN_FAILED = "Signing in is not possible right now. Try again later."
+_SIGN_IN_FACTORS: dict[str, LazyString] = {
+    "This sign-in needs an authenticator app, which this account does not have.": lazy_gettext(
+        "This sign-in needs an authenticator app, which this account does not have."
+    ),
+    "This sign-in needs a passkey, which this account does not have.": lazy_gettext(
+        "This sign-in needs a passkey, which this account does not have."
+    ),
+}
+
+
+def _sign_in_denied(words: str) -> str:
+    if words == _SIGN_IN_FAILED:
+        return str(gettext("Signing in is not possible right now. Try again later."))
+    if not words or words == "The sign-in was refused.":
+        return str(gettext("This sign-in was refused."))
+    return str(gettext("This sign-in was refused. The service says: “%(words)s”", words=words))
+
+
 def message(code: str, fallback: str) -> str:
+    if code == "signin_denied":
+        return _sign_in_denied(fallback)
+    if code == "signin_factor_unavailable" and fallback in _SIGN_IN_FACTORS:
+        return str(_SIGN_IN_FACTORS[fallback])
     found = _MESSAGES.get(code)
     if found is None:
         found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback) or _SIGN_UP_WORDS.get(fallback)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from application.ports import NO_WRITES, StagedWrites
@@ -38,6 +39,8 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         # Absent until a session first picks an org: a session without one stores nothing
         # more than before.
         **({"org_id": session.org_id} if session.org_id is not None else {}),
+        # Absent without a before_sign_in hook's claims (docs/hooks.md).
+        **({"claims": dict(session.claims)} if session.claims else {}),
     }
 
 
@@ -67,6 +70,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         spent_untagged=data.get("spent_untagged"),
         spent_before=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
         org_id=data.get("org_id"),
+        claims=MappingProxyType(dict(data.get("claims") or {})),
     )
 
 
