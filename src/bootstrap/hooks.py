@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
 from application.hooks.caller import HookCache, HookCaller
-from application.hooks.hooked import HookTexter, TokenClaimsHook
+from application.hooks.hooked import CredentialsClaimsHook, HookTexter, TokenClaimsHook
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
@@ -125,6 +125,11 @@ def text_sender(caller: HookCaller) -> HookTexter:
 def token_hook(caller: HookCaller) -> TokenClaimsHook:
     """The before_token hook, as sign-in, the provider and Firebase ask it."""
     return TokenClaimsHook(caller=caller)
+
+
+def credentials_hook(caller: HookCaller) -> CredentialsClaimsHook:
+    """The credentials_exchange hook, as the provider asks it for tokens with no person."""
+    return CredentialsClaimsHook(caller=caller)
 
 
 def auth_hooks(
