@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.hooks.caller import HookCaller
+from application.hooks.caller import HookCaller, HookResult
 from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
 from domain.errors import PermissionDenied
 from domain.hooks.auth_hooks import (
@@ -46,19 +46,21 @@ def merged_claims(
     applies, merged in their order under one bound of 1,000 bytes: an answer that would take
     the whole past it fails as one too large. 403 ``hook_failed`` when a failed one denies
     (the hooks after it are not asked)."""
-    merged: Mapping[str, object] = NO_CLAIMS
+    merged: dict[str, object] = {}  # what the hooks asked so far answered, merged
 
     def check(answer: Mapping[str, object]) -> Mapping[str, object]:
-        return claims_merged(merged, checked_claims(answer))
+        claims = claims_merged(merged, checked_claims(answer))  # each is asked after the last
+        merged.update(claims)
+        return claims
 
-    for result in caller.call_all(
-        kind, payload, check, client=client, org=org, until=lambda r: r.refused
-    ):
-        if result.answer is not None:
-            merged = result.answer
-        elif result.refused:
-            raise hook_failed()
-    return merged
+    results = caller.call_all(kind, payload, check, client=client, org=org, until=_refused)
+    if any(result.refused for result in results):
+        raise hook_failed()
+    return merged or NO_CLAIMS
+
+
+def _refused(result: HookResult[Mapping[str, object]]) -> bool:
+    return result.refused
 
 
 def _id_of(found: Mapping[str, object] | None, name: str) -> str | None:

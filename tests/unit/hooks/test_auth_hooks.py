@@ -112,6 +112,7 @@ def test_a_private_address_is_refused_outside_the_local_profile_only() -> None:
 def test_a_second_hook_of_a_kind_is_added_beside_the_first_with_its_own_secret() -> None:
     world = World()
     first = world.admin.set(SetAuthHook(ADMIN, "before_sign_up", "https://hooks.example.com/a"))
+    world.clock.advance(seconds=1)  # the older is asked first
     second = world.admin.set(SetAuthHook(ADMIN, "before_sign_up", "https://hooks.example.com/b"))
     assert first.secret != second.secret and second.secret.startswith("whsec_")
     assert BOX.open(second.hook.secret) == second.secret  # kept sealed

@@ -1,6 +1,6 @@
 """/admin/hooks/auth on fakes (docs/pages.md, "Auth hooks"): admins only, a hook set with
-its secret shown once, a second hook of a kind added in its order with its scope, refusals beside their field, the last calls
-listed, a hook removed, a forged post refused."""
+its secret shown once, a second hook of a kind added in its order with its scope, refusals
+beside their field, the last calls listed, a hook removed, a forged post refused."""
 
 from __future__ import annotations
 
