@@ -78,7 +78,7 @@ def test_an_admin_sets_a_hook_sees_its_secret_once_and_its_calls(
     assert listed.index(other) < listed.index(URL)  # the kind's list, in its order
     assert "before_sign_up, order -2" in listed and "before_sign_up, order 0" in listed
     assert "Clients: app" in listed and "Organizations: o1, o2" in listed
-    assert "Clients: all" in listed
+    assert "Clients: every client" in listed
 
 
 def test_a_refusal_is_shown_beside_its_field(world: World, root: FlaskClient) -> None:
