@@ -35,9 +35,7 @@ class Service(UpstreamService):
         admin = services(self.app).hooks.hooks
         for view in admin.list(ListAuthHooks(ADMIN)):
             admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
-        created = admin.set(
-            SetAuthHook(ADMIN, "before_sign_up", receiver.url, **fields)
-        )
+        created = admin.set(SetAuthHook(ADMIN, "before_sign_up", receiver.url, **fields))
         receiver.secret = created.secret
 
     def calls(self) -> list[Any]:
