@@ -83,6 +83,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             deliveries=a.events.webhook_deliveries,
             sso=a.sso,
             catalogue=lent.clients.catalogue,
+            credentials_hook=hooks.credentials_hook(lent.hooks.caller),
         ),
         resources=resources.wire(a.resources, settings, shared),
         migration=migration.wire(

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
 from application.hooks.caller import HookCache, HookCaller
-from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
+from application.hooks.hooked import (
+    CredentialsClaimsHook,
+    HookTexter,
+    SignInCheckHook,
+    TokenClaimsHook,
+)
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
@@ -137,6 +142,11 @@ def sign_in_hook(
     ``origin``: the request's client address and user agent; ``client_of``: the OpenID client
     a sign-in page signs in for."""
     return SignInCheckHook(caller=caller, origin=origin, client_of=client_of)
+
+
+def credentials_hook(caller: HookCaller) -> CredentialsClaimsHook:
+    """The credentials_exchange hook, as the provider asks it for tokens with no person."""
+    return CredentialsClaimsHook(caller=caller)
 
 
 def auth_hooks(

@@ -28,6 +28,8 @@ from application.provider.id_jag import JagRedemptions
 from application.provider.logout import BackchannelLogout, ClientLogoutLog, LogoutChannel
 from application.provider.minting import TokenMint
 from application.provider.ports import (
+    NO_CREDENTIALS_HOOK,
+    CredentialsHook,
     GrantHolders,
     OAuthGrants,
     OAuthPolicy,
@@ -204,8 +206,10 @@ def bind_minting(
     platform: Platform,
     schemas: ProfileSchemas,
     token_hook: TokenHook = NO_TOKEN_HOOK,
+    credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK,
 ) -> TokenMint:
-    """``token_hook``: the before_token hook, asked for a person's ID and access tokens."""
+    """``token_hook``: the before_token hook, asked for a person's ID and access tokens;
+    ``credentials_hook``: the credentials_exchange hook, for tokens with no person."""
     return TokenMint(
         keys=own.provider_tokens,
         schemas=schemas,
@@ -213,6 +217,7 @@ def bind_minting(
         policy=oauth_policy(settings),
         metrics=platform.metrics,
         hook=token_hook,
+        credentials_hook=credentials_hook,
     )
 
 
@@ -264,10 +269,12 @@ def wire(
     deliveries: WebhookDeliveries,
     sso: SsoAdapters,
     catalogue: CatalogueCache,
+    credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK,
 ) -> ProviderServices:
     """The OpenID provider's use cases; ``clients``: this process's copies of the clients;
     ``deliveries``: the webhook outbox, which holds the clients' logout tokens; ``sso``: the
-    org connections an ID-JAG's issuer may be; ``catalogue``: the API resources."""
+    org connections an ID-JAG's issuer may be; ``catalogue``: the API resources;
+    ``credentials_hook``: the credentials_exchange hook, asked for tokens with no person."""
     accounts, signin, platform = signed_in.accounts, signed_in.signin, shared.platform
     return ProviderServices(
         accounts=bind_accounts(accounts=accounts, signin=signin, platform=platform),
@@ -294,6 +301,7 @@ def wire(
             platform=platform,
             schemas=shared.schemas,
             token_hook=signed_in.rules.token_hook,
+            credentials_hook=credentials_hook,
         ),
         pushed=bind_pushed(own, platform=platform),
     )

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from threading import Barrier
 from typing import Any
 
 import pytest
 
 from application.hooks.ports import AuthHookStore
-from domain.hooks.auth_hooks import CALLS_KEPT, AuthHook, CallOutcome, HookCall, HookKind, OnFailure
+from domain.errors import Conflict, DomainError
+from domain.hooks.auth_hooks import (
+    CALLS_KEPT,
+    MAX_HOOKS_PER_KIND,
+    AuthHook,
+    CallOutcome,
+    HookCall,
+    HookKind,
+    OnFailure,
+)
 from domain.ids import new_id
 from tests.fakes.hooks import FakeAuthHooks
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+RACERS = 30
 
 
 @pytest.fixture(params=["fake", "firestore"])
@@ -50,22 +62,37 @@ def call(of: AuthHook, seconds: int, **fields: Any) -> HookCall:
     return HookCall(**(values | fields))
 
 
-def test_one_hook_per_kind_a_second_replaces_the_first(store: AuthHookStore) -> None:
+def test_hooks_of_a_kind_are_kept_side_by_side_listed_in_their_order(
+    store: AuthHookStore,
+) -> None:
     first, token = hook(), hook(HookKind.BEFORE_TOKEN, on_failure=OnFailure.ALLOW)
-    store.put(first)
-    store.put(token)
-    second = hook(url="https://hooks.example.com/other")
-    store.put(second)
+    store.add(first)
+    store.add(token)
+    later = hook(url="https://hooks.example.com/other", created_at=NOW + timedelta(seconds=1))
+    early = hook(order=-3, clients=("app",), orgs=("o1", "o2"))
+    store.add(later)
+    store.add(early)
 
-    assert store.get(HookKind.BEFORE_SIGN_UP) == second
-    assert store.list_all() == [second, token]
-    assert store.get(HookKind.SEND_MAIL) is None
+    assert store.list_all() == [early, first, later, token]
+
+
+def test_a_kind_holds_at_most_ten_hooks(store: AuthHookStore) -> None:
+    kept = [hook(order=n) for n in range(MAX_HOOKS_PER_KIND)]
+    for each in kept:
+        store.add(each)
+    with pytest.raises(Conflict) as refused:
+        store.add(hook())
+    assert refused.value.code == "too_many_hooks"
+    store.add(hook(HookKind.SEND_MAIL))  # another kind has room
+    assert store.delete(kept[0].hook_id)
+    store.add(hook())
+    assert len([h for h in store.list_all() if h.kind is HookKind.BEFORE_SIGN_UP]) == 10
 
 
 def test_delete_by_id_removes_only_that_hook(store: AuthHookStore) -> None:
     kept, gone = hook(HookKind.SEND_MAIL), hook()
-    store.put(kept)
-    store.put(gone)
+    store.add(kept)
+    store.add(gone)
 
     assert store.delete(gone.hook_id) is True
     assert store.delete(gone.hook_id) is False
@@ -75,9 +102,9 @@ def test_delete_by_id_removes_only_that_hook(store: AuthHookStore) -> None:
 
 def test_calls_newest_first_of_this_hook_only(store: AuthHookStore) -> None:
     old, new = hook(), hook()
-    store.put(old)
+    store.add(old)
     store.record(old, call(old, 0))
-    store.put(new)
+    store.add(new)
     failed = call(new, 2, outcome=CallOutcome.TIMEOUT, status=None, error="deadline_exceeded")
     store.record(new, call(new, 1))
     store.record(new, failed)
@@ -90,7 +117,7 @@ def test_calls_newest_first_of_this_hook_only(store: AuthHookStore) -> None:
 
 def test_calls_kept_are_bounded(store: AuthHookStore) -> None:
     kept = hook()
-    store.put(kept)
+    store.add(kept)
     for second in range(CALLS_KEPT + 20):
         store.record(kept, call(kept, second))
 
@@ -101,10 +128,37 @@ def test_calls_kept_are_bounded(store: AuthHookStore) -> None:
 
 def test_a_deleted_hooks_calls_go_with_it(store: AuthHookStore) -> None:
     gone = hook()
-    store.put(gone)
+    store.add(gone)
     store.record(gone, call(gone, 0))
     store.delete(gone.hook_id)
-    again = hook(hook_id=gone.hook_id)  # only to read the slots of the kind again
-    store.put(again)
+    again = hook(hook_id=gone.hook_id)  # only to read the slots of that id again
+    store.add(again)
 
     assert store.calls(again) == []
+
+
+def test_thirty_adds_at_once_keep_a_kind_to_ten(store: AuthHookStore) -> None:
+    """Thirty admins add a hook of one kind at the same moment: ten are kept, twenty get
+    ``too_many_hooks``, and the kind's list is exactly the ten added."""
+    store.add(hook(HookKind.SEND_SMS))  # another kind's, untouched
+    adds = [hook(order=n) for n in range(RACERS)]
+    barrier = Barrier(RACERS)
+
+    def add(each: AuthHook) -> AuthHook | DomainError:
+        barrier.wait()
+        try:
+            store.add(each)
+        except DomainError as exc:
+            return exc
+        return each
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = list(pool.map(add, adds))
+    added = [o for o in outcomes if isinstance(o, AuthHook)]
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(added) == MAX_HOOKS_PER_KIND
+    assert {error.code for error in refused} == {"too_many_hooks"}
+    kept = [h for h in store.list_all() if h.kind is HookKind.BEFORE_SIGN_UP]
+    assert sorted(h.hook_id for h in kept) == sorted(h.hook_id for h in added)
+    with pytest.raises(Conflict):  # the kind's list says ten, as it holds
+        store.add(hook())

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from bootstrap import build_adapters, build_app
 from tests.support import mailbox
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -51,7 +51,12 @@ def set_hook(
     on_failure: str = "allow",
     timeout_ms: int = 2000,
 ) -> None:
-    created = app.extensions["firegate"].hooks.hooks.set(
+    """The kind's one hook, calling ``receiver`` (any the kind had removed)."""
+    admin = app.extensions["firegate"].hooks.hooks
+    for view in admin.list(ListAuthHooks(ADMIN)):
+        if view.hook.kind.value == kind:
+            admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
+    created = admin.set(
         SetAuthHook(ADMIN, kind, receiver.url, timeout_ms=timeout_ms, on_failure=on_failure)
     )
     receiver.secret, receiver.answer = created.secret, lambda payload: answer

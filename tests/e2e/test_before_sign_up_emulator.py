@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from application.hooks.sign_up import FAILED_CLOSED
 from tests.support.api import PASSWORD, assert_problem, bearer, services
 from tests.support.hook_receiver import HookReceiver, hook_receiver
@@ -31,10 +31,11 @@ class Service(UpstreamService):
     """The sign-up tests' service, whose before_sign_up hook calls the test's receiver."""
 
     def hook(self, receiver: HookReceiver, **fields: Any) -> None:
-        """The service's before_sign_up hook calls ``receiver``."""
-        created = services(self.app).hooks.hooks.set(
-            SetAuthHook(ADMIN, "before_sign_up", receiver.url, **fields)
-        )
+        """The service's one before_sign_up hook calls ``receiver`` (any before removed)."""
+        admin = services(self.app).hooks.hooks
+        for view in admin.list(ListAuthHooks(ADMIN)):
+            admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
+        created = admin.set(SetAuthHook(ADMIN, "before_sign_up", receiver.url, **fields))
         receiver.secret = created.secret
 
     def calls(self) -> list[Any]:
@@ -151,7 +152,7 @@ def test_an_answer_that_is_not_one_is_a_failure(
     service.hook(receiver, on_failure="deny")
     receiver.answer = lambda payload: answer
     assert_problem(service.client.post("/register", json=body("finn")), 403, "signup_denied")
-    service.hook(receiver, on_failure="allow")  # replaces it: a new secret, the same receiver
+    service.hook(receiver, on_failure="allow")  # in its place: a new secret, the same receiver
     assert service.client.post("/register", json=body("finn")).status_code == 201
     outcomes = {call.outcome.value for call in service.calls()}
     assert outcomes <= {"bad_answer", "status"} and len(outcomes) == 1

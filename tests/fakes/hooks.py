@@ -8,52 +8,58 @@ from collections.abc import Mapping
 
 from application.outbound import Answer, DocumentTooLarge
 from domain.errors import Unavailable
-from domain.hooks.auth_hooks import CALLS_KEPT, AuthHook, HookCall, HookKind, call_slot
+from domain.hooks.auth_hooks import (
+    CALLS_KEPT,
+    MAX_HOOKS_PER_KIND,
+    AuthHook,
+    HookCall,
+    HookKind,
+    call_slot,
+    too_many_hooks,
+)
 
 
 class FakeAuthHooks:
-    """The auth hooks' store: one hook per kind, its calls in ``CALLS_KEPT`` slots as
-    Firestore keeps them. ``failing``: record raises, as a store that is down would."""
+    """The auth hooks' store: up to ``MAX_HOOKS_PER_KIND`` hooks per kind, each one's calls
+    in ``CALLS_KEPT`` slots as Firestore keeps them. ``failing``: record raises, as a store
+    that is down would."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.hooks: dict[HookKind, AuthHook] = {}
-        self.slots: dict[tuple[HookKind, int], HookCall] = {}
+        self.hooks: dict[str, AuthHook] = {}
+        self.slots: dict[tuple[str, int], HookCall] = {}
         self.failing = False
         self.reads = 0  # list_all calls: the callers' cache keeps them few
 
-    def put(self, hook: AuthHook) -> None:
+    def add(self, hook: AuthHook) -> None:
         with self.lock:
-            self.hooks[hook.kind] = hook
-
-    def get(self, kind: HookKind) -> AuthHook | None:
-        return self.hooks.get(kind)
+            if sum(h.kind is hook.kind for h in self.hooks.values()) >= MAX_HOOKS_PER_KIND:
+                raise too_many_hooks()
+            self.hooks[hook.hook_id] = hook
 
     def list_all(self) -> list[AuthHook]:
         with self.lock:
             self.reads += 1
-            return [self.hooks[kind] for kind in HookKind if kind in self.hooks]
+            kinds = list(HookKind)
+            return sorted(self.hooks.values(), key=lambda h: (kinds.index(h.kind), h.place))
 
     def delete(self, hook_id: str) -> bool:
         with self.lock:
-            for kind, hook in list(self.hooks.items()):
-                if hook.hook_id == hook_id:
-                    del self.hooks[kind]
-                    for slot in range(CALLS_KEPT):
-                        self.slots.pop((kind, slot), None)
-                    return True
-            return False
+            if self.hooks.pop(hook_id, None) is None:
+                return False
+            for slot in range(CALLS_KEPT):
+                self.slots.pop((hook_id, slot), None)
+            return True
 
     def record(self, hook: AuthHook, call: HookCall) -> None:
         if self.failing:
             raise Unavailable("the store is down")
         with self.lock:
-            self.slots[(hook.kind, call_slot())] = call
+            self.slots[(hook.hook_id, call_slot())] = call
 
     def calls(self, hook: AuthHook) -> list[HookCall]:
         with self.lock:
-            mine = [c for (kind, _), c in self.slots.items() if kind is hook.kind]
-        mine = [c for c in mine if c.hook_id == hook.hook_id]
+            mine = [c for (hook_id, _), c in self.slots.items() if hook_id == hook.hook_id]
         return sorted(mine, key=lambda call: call.at, reverse=True)[:CALLS_KEPT]
 
 

@@ -1,5 +1,6 @@
-"""What admins do with auth hooks: set one per kind (replacing the kind's), list them with
-their latest calls, remove one (docs/reference/auth-hooks.md)."""
+"""What admins do with auth hooks: add one to a kind's (at most ``MAX_HOOKS_PER_KIND``, each
+with its order and its clients' and orgs' scope), list them with their latest calls, remove
+one (docs/reference/auth-hooks.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from domain.hooks.auth_hooks import (
     checked_answer,
     checked_kind,
     checked_on_failure,
+    checked_order,
+    checked_scope,
     checked_timeout,
 )
 from domain.ids import is_id, new_id
@@ -36,6 +39,9 @@ class SetAuthHook:
     url: str
     timeout_ms: int = DEFAULT_TIMEOUT_MS
     on_failure: str = "allow"
+    order: int = 0  # lower first; ties by creation
+    clients: tuple[str, ...] = ()  # the OAuth clients it applies to; () = all
+    orgs: tuple[str, ...] = ()  # the orgs it applies to; () = all
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,6 @@ class TestedAuthHook:
 class CreatedAuthHook:
     hook: AuthHook
     secret: str  # shown once
-    replaced: AuthHook | None  # the kind's hook before, now gone
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,17 @@ class AuthHooks:
     policy: HookPolicy
 
     def set(self, cmd: SetAuthHook) -> CreatedAuthHook:
-        """The kind's hook, with a new secret; a hook the kind had is replaced."""
+        """A new hook of the kind, with a new secret, beside the kind's others; 409
+        ``too_many_hooks`` when the kind has ``MAX_HOOKS_PER_KIND``."""
         require_admin(cmd.actor)
         self._check(
             lambda: checked_kind(cmd.kind),
             lambda: check_url(cmd.url, local=self.policy.local),
             lambda: checked_timeout(cmd.timeout_ms),
             lambda: checked_on_failure(cmd.on_failure),
+            lambda: checked_order(cmd.order),
+            lambda: checked_scope("clients", cmd.clients),
+            lambda: checked_scope("orgs", cmd.orgs),
         )
         kind = checked_kind(cmd.kind)
         secret = new_secret()
@@ -118,11 +127,13 @@ class AuthHooks:
             on_failure=checked_on_failure(cmd.on_failure),
             secret=self.box.seal(secret),
             created_at=self.clock.now(),
+            order=cmd.order,
+            clients=checked_scope("clients", cmd.clients),
+            orgs=checked_scope("orgs", cmd.orgs),
         )
-        replaced = self.store.get(kind)
-        self.store.put(hook)
+        self.store.add(hook)
         self.cache.drop()
-        return CreatedAuthHook(hook, secret, replaced)
+        return CreatedAuthHook(hook, secret)
 
     def list(self, cmd: ListAuthHooks) -> list[AuthHookView]:
         require_admin(cmd.actor)

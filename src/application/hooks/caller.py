@@ -26,6 +26,7 @@ from domain.errors import Unavailable
 from domain.hooks.auth_hooks import (
     MAX_ANSWER_BYTES,
     MAX_ERROR_LENGTH,
+    TOTAL_DEADLINE_MS,
     AuthHook,
     BadAnswer,
     CallOutcome,
@@ -39,6 +40,9 @@ from domain.standard_webhooks import new_message_id, signed_headers
 log = logging.getLogger("firegate.auth_hooks")
 
 DEADLINE_EXCEEDED = "deadline_exceeded"  # the pinned client's word for a cut call
+# A hook the kind's total deadline left no time for (docs/hooks.md, "Scope and order")
+TOTAL_DEADLINE_EXCEEDED = "total_deadline_exceeded"
+TOTAL_DEADLINE = TOTAL_DEADLINE_MS / 1000
 
 
 @dataclass(frozen=True)
@@ -77,21 +81,21 @@ class Asked[T]:
 class HookCache:
     """The hooks, read at most once per ``ttl`` seconds per process (they are asked at every
     sign-up and token); a change made in this process drops the copy. On a failed read an
-    expired copy is kept."""
+    expired copy is kept. Each kind's hooks in the order they are asked."""
 
     def __init__(self, store: AuthHookStore, clock: Clock, ttl: float) -> None:
         self._store, self._clock, self._ttl = store, clock, timedelta(seconds=ttl)
         self._lock = threading.Lock()
-        self._copy: dict[HookKind, AuthHook] | None = None
+        self._copy: dict[HookKind, tuple[AuthHook, ...]] | None = None
         self._read_at: datetime | None = None
 
-    def get(self, kind: HookKind) -> AuthHook | None:
+    def get(self, kind: HookKind) -> tuple[AuthHook, ...]:
         now = self._clock.now()
         with self._lock:
             copy, read_at = self._copy, self._read_at
         if copy is None or read_at is None or now - read_at >= self._ttl:
             try:
-                copy = {hook.kind: hook for hook in self._store.list_all()}
+                copy = _by_kind(self._store.list_all())
             except Exception:
                 if copy is None:
                     raise
@@ -99,11 +103,18 @@ class HookCache:
             else:
                 with self._lock:
                     self._copy, self._read_at = copy, now
-        return copy.get(kind)
+        return copy.get(kind, ())
 
     def drop(self) -> None:
         with self._lock:
             self._copy, self._read_at = None, None
+
+
+def _by_kind(hooks: list[AuthHook]) -> dict[HookKind, tuple[AuthHook, ...]]:
+    found: dict[HookKind, list[AuthHook]] = {}
+    for hook in hooks:
+        found.setdefault(hook.kind, []).append(hook)
+    return {kind: tuple(sorted(each, key=lambda h: h.place)) for kind, each in found.items()}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -123,16 +134,17 @@ class HookCaller:
     policy: HookPolicy
     metrics: Metrics = NO_METRICS
 
-    def hook(self, kind: HookKind) -> AuthHook | None:
-        return self.cache.get(kind)
+    def has(self, kind: HookKind) -> bool:
+        """Whether any hook of ``kind`` is set, whatever its scope."""
+        return bool(self.cache.get(kind))
 
     def applying(
         self, kind: HookKind, *, client: str | None = None, org: str | None = None
     ) -> list[AuthHook]:
         """The hooks of ``kind`` that apply to a call about ``client`` and ``org`` (None: the
-        call is about no client, no org), in the order they are asked (docs/hooks.md)."""
-        hook = self.cache.get(kind)
-        return [] if hook is None else [hook]
+        call is about no client, no org), in the order they are asked: by ``order``, then the
+        older first (docs/hooks.md, "Scope and order")."""
+        return [hook for hook in self.cache.get(kind) if hook.applies(client, org)]
 
     def call_all[T](
         self,
@@ -146,38 +158,46 @@ class HookCaller:
     ) -> list[HookResult[T]]:
         """Ask each hook of ``kind`` that applies to ``client`` and ``org`` about ``payload``,
         in their order, each result in the list; the asking stops after a result ``until``
-        says is final (a deny, say). No hook applying: an empty list."""
+        says is final (a deny, say). No hook applying: an empty list.
+
+        Together they have ``TOTAL_DEADLINE_MS`` from the first call's start: each is cut at
+        the smaller of its own ``timeout_ms`` and what is left of it, and one reached with
+        nothing left is a timeout failure, kept and counted, that its ``on_failure`` resolves
+        (docs/decisions/0579-several-hooks-of-a-kind.md)."""
         results: list[HookResult[T]] = []
+        began: datetime | None = None
         for hook in self.applying(kind, client=client, org=org):
-            result = self._call_one(hook, payload, check)
+            now = self.clock.now()
+            began = began or now
+            left = TOTAL_DEADLINE - (now - began).total_seconds()
+            if left <= 0:
+                result: HookResult[T] = self._not_reached(hook, now)
+            else:
+                result = self._call_one(hook, payload, check, min(hook.timeout, left))
             results.append(result)
             if until is not None and until(result):
                 break
         return results
 
-    def call[T](
-        self,
-        kind: HookKind,
-        payload: Mapping[str, object],
-        check: Callable[[Mapping[str, object]], T],
-    ) -> HookResult[T]:
-        """Ask ``kind``'s hook about ``payload``; ``check`` turns the answer's JSON object into
-        what the caller uses, or raises BadAnswer."""
-        hook = self.cache.get(kind)
-        if hook is None:
-            return HookResult(None)
-        return self._call_one(hook, payload, check)
+    def _not_reached[T](self, hook: AuthHook, at: datetime) -> HookResult[T]:
+        """A hook the kind's total deadline left no time for: a timeout, not sent."""
+        asked: Asked[T] = Asked(CallOutcome.TIMEOUT, None, TOTAL_DEADLINE_EXCEEDED, None, 0.0)
+        return self._kept(hook, at, asked)
 
     def _call_one[T](
         self,
         hook: AuthHook,
         payload: Mapping[str, object],
         check: Callable[[Mapping[str, object]], T],
+        timeout: float,
     ) -> HookResult[T]:
-        """One hook asked, its call counted and kept."""
-        kind = hook.kind
+        """One hook asked, cut at ``timeout`` seconds, its call counted and kept."""
         at = self.clock.now()
-        asked = self.ask(hook, payload, check)
+        return self._kept(hook, at, self.ask(hook, payload, check, timeout=timeout))
+
+    def _kept[T](self, hook: AuthHook, at: datetime, asked: Asked[T]) -> HookResult[T]:
+        """The call counted and kept, and what came of it."""
+        kind = hook.kind
         self.metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)
         self.metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind.value)
         call = HookCall(
@@ -204,10 +224,14 @@ class HookCaller:
         hook: AuthHook,
         payload: Mapping[str, object],
         check: Callable[[Mapping[str, object]], T],
+        *,
+        timeout: float | None = None,
     ) -> Asked[T]:
-        """One call of ``hook``, neither counted nor kept (``hooks test`` asks so)."""
+        """One call of ``hook``, neither counted nor kept (``hooks test`` asks so), cut at
+        ``timeout`` seconds (None: the hook's own ``timeout_ms``)."""
         began = time.perf_counter()
-        status, outcome, error, answer = self._ask(hook, payload, check)
+        deadline = hook.timeout if timeout is None else timeout
+        status, outcome, error, answer = self._ask(hook, payload, check, deadline)
         return Asked(outcome, status, error, answer, time.perf_counter() - began)
 
     def _ask[T](
@@ -215,12 +239,13 @@ class HookCaller:
         hook: AuthHook,
         payload: Mapping[str, object],
         check: Callable[[Mapping[str, object]], T],
+        timeout: float,
     ) -> tuple[int | None, CallOutcome, str | None, T | None]:
         address, refused = self._address(hook)
         if refused is not None:
             return None, CallOutcome.UNREACHABLE, refused, None
         try:
-            got = self._post(hook, payload, address)
+            got = self._post(hook, payload, address, timeout)
         except DocumentTooLarge:
             return None, CallOutcome.BAD_ANSWER, "answer_too_large", None
         except WebhookUnreachable as error:
@@ -243,8 +268,10 @@ class HookCaller:
             return None, "not_https"
         return public_address_of(hook.url, self.resolver)
 
-    def _post(self, hook: AuthHook, payload: Mapping[str, object], address: str | None) -> Answer:
-        """The signed POST, cut at the hook's deadline."""
+    def _post(
+        self, hook: AuthHook, payload: Mapping[str, object], address: str | None, timeout: float
+    ) -> Answer:
+        """The signed POST, cut at ``timeout`` seconds."""
         try:
             secret = self.box.open(hook.secret)
         except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
@@ -262,5 +289,5 @@ class HookCaller:
             headers,
             address=address,
             limit=MAX_ANSWER_BYTES,
-            timeout=hook.timeout,
+            timeout=timeout,
         )

@@ -1,5 +1,6 @@
 """The hooks as the lower rooms call them: signin's ``TokenHook`` (``before_token``) and
-``SignInHook`` (``before_sign_in``), mail's
+``SignInHook`` (``before_sign_in``), the provider's ``CredentialsHook``
+(``credentials_exchange``), mail's
 ``Mailer`` (``send_mail``) and the phone codes' ``TextSender`` (``send_sms``), each asking its
 kind's hook through one ``HookCaller`` (docs/hooks.md,
 docs/decisions/0487-before-token-and-send-mail.md,
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from application.hooks.caller import HookCaller
+from application.hooks.caller import HookCaller, HookResult
 from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
 from domain.errors import PermissionDenied
 from domain.hooks.auth_hooks import (
@@ -19,9 +20,11 @@ from domain.hooks.auth_hooks import (
     checked_claims,
     checked_mail_answer,
     checked_sign_in_answer,
+    claims_merged,
 )
 from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict, joined_verdict
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
+from domain.hooks.credentials_exchange import CredentialsRequest, credentials_refused
 
 HOOK_FAILED = "hook_failed"
 
@@ -35,17 +38,53 @@ def hook_failed() -> PermissionDenied:
     )
 
 
+def merged_claims(
+    caller: HookCaller,
+    kind: HookKind,
+    payload: Mapping[str, object],
+    *,
+    client: str | None,
+    org: str | None,
+) -> Mapping[str, object]:
+    """The claims of each hook of ``kind`` (``before_token``, ``credentials_exchange``) that
+    applies, merged in their order under one bound of 1,000 bytes: an answer that would take
+    the whole past it fails as one too large. 403 ``hook_failed`` when a failed one denies
+    (the hooks after it are not asked)."""
+    merged: dict[str, object] = {}  # what the hooks asked so far answered, merged
+
+    def check(answer: Mapping[str, object]) -> Mapping[str, object]:
+        claims = claims_merged(merged, checked_claims(answer))  # each is asked after the last
+        merged.update(claims)
+        return claims
+
+    results = caller.call_all(kind, payload, check, client=client, org=org, until=_refused)
+    if any(result.refused for result in results):
+        raise hook_failed()
+    return merged or NO_CLAIMS
+
+
+def _refused(result: HookResult[Mapping[str, object]]) -> bool:
+    return result.refused
+
+
+def _id_of(found: Mapping[str, object] | None, name: str) -> str | None:
+    value = None if found is None else found.get(name)
+    return value if isinstance(value, str) else None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TokenClaimsHook:
-    """``before_token``: the claims the hook answers, checked (no reserved claim, at most
-    1,000 bytes); none when no hook is set or a failed one allows; 403 ``hook_failed`` when a
-    failed one denies."""
+    """``before_token``: the claims the hooks that apply to the token's client and org
+    answer, checked (no reserved claim, at most 1,000 bytes together) and merged in their
+    order; none when no hook applies or failed ones allow; 403 ``hook_failed`` when a failed
+    one denies."""
 
     caller: HookCaller
 
     def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
-        if self.caller.hook(HookKind.BEFORE_TOKEN) is None:  # no payload built
-            return NO_CLAIMS
+        client, org = _id_of(request.client, "client_id"), _id_of(request.org, "id")
+        if not self.caller.applying(HookKind.BEFORE_TOKEN, client=client, org=org):
+            return NO_CLAIMS  # no payload built
         payload = {
             "user": request.user,
             "session": request.session,
@@ -53,12 +92,26 @@ class TokenClaimsHook:
             "org": request.org,
             "token_kind": request.token_kind,
         }
-        result = self.caller.call(HookKind.BEFORE_TOKEN, payload, checked_claims)
-        if result.answer is not None:
-            return result.answer
-        if result.refused:
-            raise hook_failed()
-        return NO_CLAIMS
+        return merged_claims(self.caller, HookKind.BEFORE_TOKEN, payload, client=client, org=org)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CredentialsClaimsHook:
+    """``credentials_exchange``: the claims the hooks that apply to the token's client and
+    org answer for a token with no person in it, checked and merged as ``before_token``'s;
+    none when no hook applies or failed ones allow; CredentialsRefused when a failed one
+    denies (docs/decisions/0580-credentials-exchange.md)."""
+
+    caller: HookCaller
+
+    def credentials_exchange(self, request: CredentialsRequest) -> Mapping[str, object]:
+        kind, client, org = HookKind.CREDENTIALS_EXCHANGE, request.client_id, request.org
+        if not self.caller.applying(kind, client=client, org=org):
+            return NO_CLAIMS
+        try:
+            return merged_claims(self.caller, kind, request.payload(), client=client, org=org)
+        except PermissionDenied:
+            raise credentials_refused() from None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -74,7 +127,7 @@ class SignInCheckHook:
     client_of: Callable[[], str | None] = lambda: None
 
     def active(self) -> bool:
-        return self.caller.hook(HookKind.BEFORE_SIGN_IN) is not None
+        return self.caller.has(HookKind.BEFORE_SIGN_IN)
 
     def before_sign_in(self, request: SignInHookRequest) -> SignInVerdict:
         if not request.ip or not request.user_agent:
@@ -104,15 +157,17 @@ class SignInCheckHook:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class HookMailer:
-    """``send_mail``: each mail handed to the hook instead of ``smtp`` when one is set. A
+    """``send_mail``: each mail handed to the hooks instead of ``smtp`` when one is set, in
+    their order until one accepts it (docs/decisions/0579-several-hooks-of-a-kind.md). A
     failed call of a hook that denies is an undelivered mail (its job tries again, as after
-    an SMTP failure); of one that allows, ``smtp`` sends it."""
+    an SMTP failure); of one that allows, the next hook is asked, and ``smtp`` sends it after
+    the last."""
 
     caller: HookCaller
     smtp: Mailer
 
     def send(self, mail: Mail) -> None:
-        if self.caller.hook(HookKind.SEND_MAIL) is None:
+        if not self.caller.applying(HookKind.SEND_MAIL):
             self.smtp.send(mail)
             return
         payload = {
@@ -123,24 +178,31 @@ class HookMailer:
             "text": mail.text,
             "html": mail.html,
         }
-        result = self.caller.call(HookKind.SEND_MAIL, payload, checked_mail_answer)
-        if result.answer is not None:
+        results = self.caller.call_all(
+            HookKind.SEND_MAIL,
+            payload,
+            checked_mail_answer,
+            until=lambda r: r.answered or r.refused,
+        )
+        if any(result.answered for result in results):
             return
-        if result.refused:
-            raise MailUndelivered(f"the send_mail hook failed: {result.error}")
-        self.smtp.send(mail)  # no hook any more, or a failed one that allows
+        refused = [result for result in results if result.refused]
+        if refused:
+            raise MailUndelivered(f"the send_mail hook failed: {refused[0].error}")
+        self.smtp.send(mail)  # no hook any more, or failed ones that allow
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class HookTexter:
-    """``send_sms``: each text message handed to the hook, the only way one goes (no hook:
-    phone sign-in is off). A failed call is an undelivered text, whatever ``on_failure``
-    says: its job tries again, and records the failure after its last attempt."""
+    """``send_sms``: each text message handed to the hooks in their order until one accepts
+    it, the only way one goes (no hook: phone sign-in is off). When none accepts, the text is
+    undelivered, whatever ``on_failure`` says: its job tries again, and records the failure
+    after its last attempt."""
 
     caller: HookCaller
 
     def ready(self) -> bool:
-        return self.caller.hook(HookKind.SEND_SMS) is not None
+        return bool(self.caller.applying(HookKind.SEND_SMS))
 
     def send(self, message: TextMessage) -> None:
         payload = {
@@ -150,6 +212,9 @@ class HookTexter:
             "code": message.code,
             "text": message.text,
         }
-        result = self.caller.call(HookKind.SEND_SMS, payload, checked_mail_answer)
-        if result.answer is None:
-            raise TextUndelivered(f"the send_sms hook failed: {result.error or 'no hook'}")
+        results = self.caller.call_all(
+            HookKind.SEND_SMS, payload, checked_mail_answer, until=lambda r: r.answered
+        )
+        if not any(result.answered for result in results):
+            error = results[-1].error if results else "no hook"
+            raise TextUndelivered(f"the send_sms hook failed: {error}")

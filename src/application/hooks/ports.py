@@ -8,20 +8,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.outbound import Answer
-from domain.hooks.auth_hooks import AuthHook, HookCall, HookKind
+from domain.hooks.auth_hooks import AuthHook, HookCall
 
 
 class AuthHookStore(Protocol):
-    def put(self, hook: AuthHook) -> None:
-        """Store ``hook`` as its kind's only one, replacing the kind's hook if there is one."""
-        ...
-
-    def get(self, kind: HookKind) -> AuthHook | None:
-        """The kind's hook, or None."""
+    def add(self, hook: AuthHook) -> None:
+        """Store ``hook`` beside its kind's others; Conflict ``too_many_hooks`` when the kind
+        has ``MAX_HOOKS_PER_KIND`` already, however many are added at once."""
         ...
 
     def list_all(self) -> list[AuthHook]:
-        """Every hook (at most one per kind), in the kinds' order."""
+        """Every hook, by kind (the kinds' order), each kind's in the order they are asked
+        (``AuthHook.place``)."""
         ...
 
     def delete(self, hook_id: str) -> bool:

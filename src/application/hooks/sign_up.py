@@ -29,7 +29,7 @@ class BeforeSignUp:
     origin: Callable[[], tuple[str, str]]
 
     def before_sign_up(self, attempt: SignUpAttempt) -> SignUpVerdict:
-        if self.caller.hook(HookKind.BEFORE_SIGN_UP) is None:
+        if not self.caller.applying(HookKind.BEFORE_SIGN_UP, org=attempt.org_id):
             return ALLOWED
         ip, agent = attempt.ip, attempt.user_agent
         if not ip or not agent:
@@ -45,10 +45,20 @@ class BeforeSignUp:
             },
             "context": {"ip": ip, "user_agent": agent},
         }
-        result = self.caller.call(HookKind.BEFORE_SIGN_UP, payload, self._verdict)
-        if result.answer is not None:
-            return result.answer
-        return SignUpVerdict(allowed=False, message=FAILED_CLOSED) if result.refused else ALLOWED
+        results = self.caller.call_all(
+            HookKind.BEFORE_SIGN_UP,
+            payload,
+            self._verdict,
+            org=attempt.org_id,
+            until=lambda r: r.refused or (r.answer is not None and not r.answer.allowed),
+        )
+        verdict = ALLOWED
+        for result in results:
+            if result.refused:
+                return SignUpVerdict(allowed=False, message=FAILED_CLOSED)
+            if result.answer is not None:
+                verdict = merged_verdict(verdict, result.answer)
+        return verdict
 
     def _verdict(self, answer: Mapping[str, object]) -> SignUpVerdict:
         """The answer as the accounts take it: its names fit an account's, its attributes
@@ -73,3 +83,19 @@ class BeforeSignUp:
             last_name=checked.last_name,
             attributes=attributes,
         )
+
+
+def merged_verdict(earlier: SignUpVerdict, later: SignUpVerdict) -> SignUpVerdict:
+    """Several hooks' answers as one, in their order: the first deny wins (with its
+    message); the ``user`` fields each gives are taken over those before
+    (docs/hooks.md, "Scope and order")."""
+    if not later.allowed:
+        return later
+    attributes = {**(earlier.attributes or {}), **(later.attributes or {})}
+    return SignUpVerdict(
+        allowed=earlier.allowed,
+        message=earlier.message,
+        name=later.name if later.name is not None else earlier.name,
+        last_name=later.last_name if later.last_name is not None else earlier.last_name,
+        attributes=attributes or None,
+    )

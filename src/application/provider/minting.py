@@ -23,11 +23,19 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.metrics import TOKENS_ISSUED
 from application.ports import Clock, Metrics
 from application.provider.claims import claims_of, org_claims
-from application.provider.ports import OAuthPolicy, ProviderTokens
+from application.provider.ports import (
+    NO_CREDENTIALS_HOOK,
+    CredentialsHook,
+    OAuthPolicy,
+    ProviderTokens,
+)
 from application.provider.tokens import GRANT_CLAIM
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import hook_claims
 from domain.accounts.users import User
+from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.hooks.credentials_exchange import CLIENT_CREDENTIALS, CredentialsRequest
+from domain.provider.token_exchange import GRANT_TYPE as EXCHANGE_GRANT
 from domain.provider.token_exchange import (
     ID_JAG_LIFETIME,
     Delegation,
@@ -120,6 +128,7 @@ class MintExchangedToken:
     # Who acts (``act``, the agents' grants, ``may_act``); None: the exchanging client,
     # after whoever acted in the subject
     delegation: Delegation | None = None
+    client_org_id: str | None = None  # the org that owns the exchanging client
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,44 @@ class TokenMint:
     metrics: Metrics
     schemas: ProfileSchemas
     hook: TokenHook = NO_TOKEN_HOOK
+    credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK
+
+    def _machine_claims(
+        self,
+        claims: dict[str, Any],
+        grant_type: str,
+        client_org_id: str | None,
+        subject: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A token with no person in it, with the ``credentials_exchange`` hooks' claims
+        under ours, their names in ``hook_claims`` as a person's token keeps
+        ``before_token``'s (introspection answers with them too;
+        docs/decisions/0580-credentials-exchange.md). CredentialsRefused when a failed hook
+        says to refuse."""
+        if self.credentials_hook is NO_CREDENTIALS_HOOK:
+            return claims
+        org = claims.get("org_id")
+        request = CredentialsRequest(
+            client_id=str(claims["client_id"]),
+            client_org_id=client_org_id,
+            scope=str(claims.get("scope", "")),
+            audience=str(claims["aud"]),
+            grant_type=grant_type,
+            subject=None
+            if subject is None
+            else {
+                "sub": subject.get("sub"),
+                "client_id": subject.get("client_id"),
+                "act": subject.get("act"),
+            },
+            org=org if isinstance(org, str) else None,
+        )
+        added = self.credentials_hook.credentials_exchange(request)
+        if not added:
+            return claims
+        kept = {name: value for name, value in added.items() if name not in RESERVED_CLAIMS}
+        names = sorted(kept.keys() - claims.keys())
+        return {**kept, **claims, HOOK_CLAIMS: names} if names else claims
 
     def mint_access_token(self, cmd: MintAccessToken) -> Minted:
         """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
@@ -229,6 +276,8 @@ class TokenMint:
             if added:
                 claims[HOOK_CLAIMS] = sorted(added.keys() - claims.keys() - {HOOK_CLAIMS})
                 claims = {**added, **claims}
+        elif cmd.user_id is None:  # a client's own token: the credentials_exchange hooks'
+            claims = self._machine_claims(claims, CLIENT_CREDENTIALS, cmd.client_org_id)
         return Minted(signer.sign_access(claims), lifetime)
 
     def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
@@ -259,6 +308,7 @@ class TokenMint:
             claims.update({name: subject[name] for name in ORG_CLAIMS if name in subject})
         if cmd.jkt is not None:
             claims["cnf"] = {"jkt": cmd.jkt}
+        claims = self._machine_claims(claims, EXCHANGE_GRANT, cmd.client_org_id, subject)
         return Minted(signer.sign_access(claims), expires - now)
 
     def mint_id_jag(self, cmd: MintIdJag) -> Minted:

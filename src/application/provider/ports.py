@@ -4,13 +4,14 @@ application/clients/ports.py's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
+from domain.hooks.credentials_exchange import CredentialsRequest
 from domain.provider.dpop import Proof, ProofRequest, SpentProof
 from domain.provider.grants import AuthorizationCode, CodeSpending, Consent, Grant, Rotation
 from domain.provider.pushed import PushedRequest
@@ -255,3 +256,20 @@ class OAuthPolicy:
     access_token_ttl: timedelta = timedelta(minutes=10)  # access and ID tokens
     refresh_ttl: timedelta = timedelta(days=30)
     client_cache_ttl: float = 5.0  # seconds a process reuses a client it read
+
+
+class CredentialsHook(Protocol):
+    def credentials_exchange(self, request: CredentialsRequest) -> Mapping[str, object]:
+        """The claims to add to the token with no person in it ``request`` describes,
+        already checked ({}: none); CredentialsRefused when a failed hook says to refuse."""
+        ...
+
+
+class NoCredentialsHook:
+    """No hook: a client's own and an exchanged token carry firegate's claims only."""
+
+    def credentials_exchange(self, request: CredentialsRequest) -> Mapping[str, object]:
+        return {}
+
+
+NO_CREDENTIALS_HOOK: CredentialsHook = NoCredentialsHook()

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput
 from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.text import has_control, is_text
 
@@ -24,6 +24,7 @@ class HookKind(StrEnum):
     SEND_MAIL = "send_mail"
     SEND_SMS = "send_sms"
     BEFORE_SIGN_IN = "before_sign_in"
+    CREDENTIALS_EXCHANGE = "credentials_exchange"
 
 
 class OnFailure(StrEnum):
@@ -39,6 +40,10 @@ MAX_MESSAGE_LENGTH = 200  # a deny's message shown to the person signing up
 MAX_NAME_LENGTH = 100
 CALLS_KEPT = 100
 MAX_ERROR_LENGTH = 200
+MAX_HOOKS_PER_KIND = 10  # docs/decisions/0578-hooks-scope-and-order.md
+MAX_SCOPE_ENTRIES = 50  # ids in a hook's ``clients``, and in its ``orgs``
+MAX_ORDER = 1_000_000  # |order|
+TOTAL_DEADLINE_MS = 5000  # the kind's hooks of one call, together (docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,60 @@ class AuthHook:
     on_failure: OnFailure
     secret: str  # sealed by the SecretBox, as a webhook's (docs/security.md)
     created_at: datetime
+    order: int = 0  # lower first; ties by ``created_at``
+    clients: tuple[str, ...] = ()  # the OAuth clients it applies to; () = every call
+    orgs: tuple[str, ...] = ()  # the orgs it applies to; () = every call
 
     @property
     def timeout(self) -> float:
         return self.timeout_ms / 1000
+
+    @property
+    def place(self) -> tuple[int, datetime, str]:
+        """Where it is asked among its kind's hooks: by ``order``, then the older first."""
+        return self.order, self.created_at, self.hook_id
+
+    def applies(self, client: str | None, org: str | None) -> bool:
+        """Whether a call about ``client`` and ``org`` (None: about none) is one of this
+        hook's: a hook scoped to clients (orgs) applies only to calls about one of them,
+        never to a call about no client (no org)
+        (docs/decisions/0578-hooks-scope-and-order.md)."""
+        if self.clients and client not in self.clients:
+            return False
+        return not self.orgs or org in self.orgs
+
+
+def too_many_hooks() -> Conflict:
+    """A kind has ``MAX_HOOKS_PER_KIND`` hooks: remove one before adding another."""
+    return Conflict(
+        f"This kind has {MAX_HOOKS_PER_KIND} hooks, the most it may have: remove one first.",
+        code="too_many_hooks",
+        field="kind",
+    )
+
+
+def checked_order(order: int) -> int:
+    if isinstance(order, bool) or not isinstance(order, int) or abs(order) > MAX_ORDER:
+        raise InvalidInput.field(
+            "order", "A whole number, -1000000 to 1000000.", "invalid_hook_order"
+        )
+    return order
+
+
+def checked_scope(field: str, ids: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A hook's ``clients`` or ``orgs``: at most ``MAX_SCOPE_ENTRIES`` ids, each 1 to 200
+    printable characters, without repeats (kept in the order given)."""
+    valid = len(ids) <= MAX_SCOPE_ENTRIES and all(
+        isinstance(each, str) and 0 < len(each) <= 200 and not has_control(each) and each.strip()
+        for each in ids
+    )
+    if not valid:
+        raise InvalidInput.field(
+            field,
+            f"At most {MAX_SCOPE_ENTRIES} ids, each 1 to 200 characters.",
+            "invalid_hook_scope",
+        )
+    return tuple(dict.fromkeys(each.strip() for each in ids))
 
 
 def checked_kind(kind: str) -> HookKind:
@@ -62,7 +117,7 @@ def checked_kind(kind: str) -> HookKind:
     except ValueError:
         raise InvalidInput.field(
             "kind",
-            "One of before_sign_up, before_token, send_mail, send_sms, before_sign_in.",
+            "One of " + ", ".join(kind.value for kind in HookKind) + ".",
             "unknown_hook_kind",
         ) from None
 
@@ -287,6 +342,19 @@ def checked_sign_in_answer(answer: Mapping[str, object]) -> SignInAnswer:
     )
 
 
+def claims_merged(
+    earlier: Mapping[str, object], added: Mapping[str, object]
+) -> Mapping[str, object]:
+    """The claims of several hooks of a kind, merged in their order (a later hook's value
+    for a name the earlier gave wins): BadAnswer ``claims_too_large`` when the whole would
+    pass 1,000 bytes as compact JSON, the bound being on what the token carries."""
+    merged = {**earlier, **added}
+    size = len(json.dumps(merged, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_CLAIMS_BYTES:
+        raise BadAnswer("claims_too_large")
+    return merged
+
+
 def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
     """A ``send_mail`` (or ``send_sms``) answer: any JSON object (``{}`` will do)."""
     return answer
@@ -371,6 +439,28 @@ SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
             "context": {"ip": "2001:db8::7", "user_agent": "Mozilla/5.0"},
         },
     },
+    HookKind.CREDENTIALS_EXCHANGE: {
+        "client_credentials": {
+            "client": {"client_id": "c_sample", "org_id": None},
+            "scope": "orders:read",
+            "audience": "https://api.example.com/",
+            "grant_type": "client_credentials",
+        },
+        "token_exchange": {
+            "client": {"client_id": "c_sample", "org_id": "o_sample"},
+            "scope": "billing:read",
+            "audience": "https://billing.example.com/",
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject": {"sub": "u_sample", "client_id": "c_front", "act": None},
+        },
+        "token_exchange_by_an_agent": {
+            "client": {"client_id": "c_agent", "org_id": None},
+            "scope": "orders:read",
+            "audience": "https://api.example.com/",
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject": {"sub": "u_sample", "client_id": "c_front", "act": {"sub": "c_agent"}},
+        },
+    },
 }
 
 
@@ -382,4 +472,8 @@ def checked_answer(kind: HookKind, answer: Mapping[str, object]) -> object:
         return checked_sign_up_answer(answer)
     if kind is HookKind.BEFORE_TOKEN:
         return checked_claims(answer)
-    return checked_mail_answer(answer)
+    if kind is HookKind.CREDENTIALS_EXCHANGE:
+        return checked_claims(answer)
+    if kind in (HookKind.SEND_MAIL, HookKind.SEND_SMS):
+        return checked_mail_answer(answer)
+    raise LookupError(f"no answer check for the {kind.value} hook")  # each kind has its own

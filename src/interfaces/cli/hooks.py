@@ -32,6 +32,9 @@ def hook_json(hook: AuthHook) -> dict[str, object]:
         "url": hook.url,
         "timeout_ms": hook.timeout_ms,
         "on_failure": hook.on_failure.value,
+        "order": hook.order,
+        "clients": list(hook.clients),
+        "orgs": list(hook.orgs),
         "created_at": hook.created_at.isoformat(),
     }
 
@@ -47,18 +50,38 @@ def hook_json(hook: AuthHook) -> dict[str, object]:
     show_default=True,
     type=click.Choice([f.value for f in OnFailure]),
 )
-def set_hook(kind: str, url: str, timeout_ms: int, on_failure: str) -> None:
-    """The KIND's hook (replacing the kind's); prints it with its secret, shown only here."""
+@click.option("--order", default=0, show_default=True, type=int, help="Lower is asked first.")
+@click.option("--client", "clients", multiple=True, help="Only calls about this client (again).")
+@click.option("--org", "orgs", multiple=True, help="Only calls about this org (again).")
+def set_hook(
+    kind: str,
+    url: str,
+    *,
+    timeout_ms: int,
+    on_failure: str,
+    order: int,
+    clients: tuple[str, ...],
+    orgs: tuple[str, ...],
+) -> None:
+    """A new hook of KIND, beside the kind's others (at most 10); prints it with its secret,
+    shown only here."""
     try:
         created = services().hooks.hooks.set(
-            SetAuthHook(OPERATOR, kind, url, timeout_ms, on_failure)
+            SetAuthHook(
+                OPERATOR,
+                kind,
+                url,
+                timeout_ms,
+                on_failure,
+                order=order,
+                clients=clients,
+                orgs=orgs,
+            )
         )
     except DomainError as exc:
         fail_with_fields(exc)
     else:
-        replaced = created.replaced.hook_id if created.replaced is not None else None
-        out = hook_json(created.hook) | {"secret": created.secret, "replaced": replaced}
-        click.echo(json.dumps(out))
+        click.echo(json.dumps(hook_json(created.hook) | {"secret": created.secret}))
 
 
 def _view_json(view: AuthHookView) -> dict[str, object]:
@@ -78,7 +101,8 @@ def _view_json(view: AuthHookView) -> dict[str, object]:
 @click.command("list")
 @with_appcontext
 def list_hooks() -> None:
-    """Every hook with its latest calls, newest first, as a JSON array (never a secret)."""
+    """Every hook, by kind and in each kind's order, with its latest calls, newest first, as a
+    JSON array (never a secret)."""
     views = services().hooks.hooks.list(ListAuthHooks(OPERATOR))
     click.echo(json.dumps([_view_json(view) for view in views]))
 

@@ -73,7 +73,9 @@ class World:
         return created.secret
 
     def claims(self) -> HookResult[Mapping[str, object]]:
-        return self.caller.call(HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims)
+        """The first hook's result (no hook: a result of none)."""
+        results = self.caller.call_all(HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims)
+        return results[0] if results else HookResult(None)
 
     def counted(self) -> dict[str, float]:
         return samples(self.metrics.exposition().decode())
@@ -107,16 +109,17 @@ def test_a_private_address_is_refused_outside_the_local_profile_only() -> None:
     World(local=True).set(url="http://127.0.0.1:9999/in")
 
 
-def test_one_hook_per_kind_a_second_replaces_it_with_a_new_secret() -> None:
+def test_a_second_hook_of_a_kind_is_added_beside_the_first_with_its_own_secret() -> None:
     world = World()
     first = world.admin.set(SetAuthHook(ADMIN, "before_sign_up", "https://hooks.example.com/a"))
+    world.clock.advance(seconds=1)  # the older is asked first
     second = world.admin.set(SetAuthHook(ADMIN, "before_sign_up", "https://hooks.example.com/b"))
-    assert second.replaced == first.hook
     assert first.secret != second.secret and second.secret.startswith("whsec_")
     assert BOX.open(second.hook.secret) == second.secret  # kept sealed
     views = world.admin.list(ListAuthHooks(ADMIN))
-    assert [v.hook for v in views] == [second.hook]
+    assert [v.hook for v in views] == [first.hook, second.hook]
     assert second.hook.timeout_ms == 2000 and second.hook.on_failure is OnFailure.ALLOW
+    assert (second.hook.order, second.hook.clients, second.hook.orgs) == (0, (), ())
 
 
 def test_only_admins_set_list_and_remove() -> None:

@@ -48,6 +48,26 @@ def test_set_list_and_remove(fake_app: Flask) -> None:
     assert bad.exit_code == 1 and "timeout_ms" in bad.output
 
 
+def test_set_takes_an_order_and_a_scope_and_list_shows_them_in_order(fake_app: Flask) -> None:
+    url = "http://127.0.0.1:9/in"
+    late = lines(run(fake_app, "set", "credentials_exchange", url, "--order", "7"))[0]
+    scoped = run(
+        fake_app,
+        *("set", "credentials_exchange", url, "--order", "-1"),
+        *("--client", "app1", "--client", "app2", "--org", "o1"),
+    )
+    assert scoped.exit_code == 0, scoped.output
+    [early] = lines(scoped)
+    assert (early["order"], early["clients"], early["orgs"]) == (-1, ["app1", "app2"], ["o1"])
+    listed = json.loads(run(fake_app, "list").output)
+    assert [(h["id"], h["order"]) for h in listed] == [(early["id"], -1), (late["id"], 7)]
+    assert listed[1]["clients"] == [] and listed[1]["orgs"] == []
+    for _ in range(8):
+        assert run(fake_app, "set", "credentials_exchange", url).exit_code == 0
+    full = run(fake_app, "set", "credentials_exchange", url)
+    assert full.exit_code == 1 and "10 hooks" in full.output
+
+
 def test_a_receiver_that_answers_well_passes_every_sample(fake_app: Flask) -> None:
     with hook_receiver() as receiver:
         receiver.secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

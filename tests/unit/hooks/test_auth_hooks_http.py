@@ -1,5 +1,6 @@
-"""``/admin/auth-hooks``: set one per kind, list with the latest calls, remove; admins only;
-bad fields a 422 naming each (docs/reference/auth-hooks.md)."""
+"""``/admin/auth-hooks``: add hooks to a kind's (with order and scope, at most 10), list with
+the latest calls, remove; admins only; bad fields a 422 naming each
+(docs/reference/auth-hooks.md)."""
 
 from __future__ import annotations
 
@@ -31,28 +32,43 @@ def set_hook(client: FlaskClient, admin: dict[str, str], **body: Any) -> dict[st
 
 def test_an_admin_sets_lists_and_removes_a_hook(client: FlaskClient, admin: dict[str, str]) -> None:
     created = set_hook(client, admin)
-    assert created["secret"].startswith("whsec_") and created["replaced"] is None
+    assert created["secret"].startswith("whsec_")
     assert created["timeout_ms"] == 2000 and created["on_failure"] == "allow"
+    assert (created["order"], created["clients"], created["orgs"]) == (0, [], [])
     listed = client.get("/admin/auth-hooks", headers=admin).get_json()["items"]
-    assert listed == [
-        {k: v for k, v in created.items() if k not in ("secret", "replaced")} | {"calls": []}
-    ]
+    assert listed == [{k: v for k, v in created.items() if k != "secret"} | {"calls": []}]
     assert client.delete(f"/admin/auth-hooks/{created['id']}", headers=admin).status_code == 204
     assert client.get("/admin/auth-hooks", headers=admin).get_json()["items"] == []
     again = client.delete(f"/admin/auth-hooks/{created['id']}", headers=admin)
     assert_problem(again, 404, "auth_hook_not_found")
 
 
-def test_a_second_hook_of_a_kind_replaces_the_first(
+def test_hooks_of_a_kind_are_added_and_listed_in_their_order(
     client: FlaskClient, admin: dict[str, str]
 ) -> None:
-    first = set_hook(client, admin)
+    first = set_hook(client, admin, order=5)
     token = set_hook(client, admin, kind="before_token", timeout_ms=300, on_failure="deny")
-    second = set_hook(client, admin, url="http://127.0.0.1:9/other")
-    assert second["replaced"] == first["id"] and second["secret"] != first["secret"]
+    second = set_hook(
+        client, admin, url="http://127.0.0.1:9/other", order=-1, clients=["app"], orgs=["o1"]
+    )
+    assert second["secret"] != first["secret"]
+    assert (second["order"], second["clients"], second["orgs"]) == (-1, ["app"], ["o1"])
     listed = client.get("/admin/auth-hooks", headers=admin).get_json()["items"]
-    assert [h["id"] for h in listed] == [second["id"], token["id"]]
-    assert listed[1]["timeout_ms"] == 300 and listed[1]["on_failure"] == "deny"
+    assert [h["id"] for h in listed] == [second["id"], first["id"], token["id"]]
+    assert listed[2]["timeout_ms"] == 300 and listed[2]["on_failure"] == "deny"
+
+
+def test_a_kind_holds_at_most_ten_hooks_then_409(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    made = [set_hook(client, admin, order=n) for n in range(10)]
+    refused = client.post(
+        "/admin/auth-hooks", json={"kind": "before_sign_up", "url": URL}, headers=admin
+    )
+    assert_problem(refused, 409, "too_many_hooks")
+    set_hook(client, admin, kind="before_token")  # another kind has room
+    assert client.delete(f"/admin/auth-hooks/{made[0]['id']}", headers=admin).status_code == 204
+    set_hook(client, admin)  # room again
 
 
 def test_non_admins_are_refused(client: FlaskClient, admin: dict[str, str]) -> None:
@@ -76,6 +92,9 @@ def test_non_admins_are_refused(client: FlaskClient, admin: dict[str, str]) -> N
         ({"timeout_ms": 0}, "timeout_ms", "invalid_hook_timeout"),
         ({"timeout_ms": 5001}, "timeout_ms", "invalid_hook_timeout"),
         ({"on_failure": "maybe"}, "on_failure", "invalid_hook_on_failure"),
+        ({"order": 1_000_001}, "order", "invalid_hook_order"),
+        ({"clients": [""]}, "clients", "invalid_hook_scope"),
+        ({"orgs": ["o"] * 51}, "orgs", "invalid_hook_scope"),
     ],
 )
 def test_bad_fields_are_422_with_the_field(
@@ -96,6 +115,9 @@ def test_bad_fields_are_422_with_the_field(
         {"kind": "before_token", "url": URL, "timeout_ms": True},
         {"kind": "before_token", "url": URL, "extra": 1},
         {"kind": 3, "url": URL},
+        {"kind": "before_token", "url": URL, "order": "first"},
+        {"kind": "before_token", "url": URL, "clients": "app"},
+        {"kind": "before_token", "url": URL, "orgs": [1]},
     ],
 )
 def test_missing_or_ill_typed_fields_are_422(

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from application.hooks.admin import SetAuthHook
+from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from application.jobs import JobPush, RetryJob, encode_job
 from application.outbound import WebhookUnreachable
 from tests.fakes.hooks import FakeHookClient
@@ -37,7 +37,12 @@ def receiver(world: World) -> FakeHookClient:
 
 
 def hook(world: World, kind: str, answer: object, *, on_failure: str = "allow") -> None:
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, kind, RECEIVER, on_failure=on_failure))
+    """The kind's one hook (any it had removed)."""
+    admin = world.services.hooks.hooks
+    for view in admin.list(ListAuthHooks(ADMIN)):
+        if view.hook.kind.value == kind:
+            admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
+    admin.set(SetAuthHook(ADMIN, kind, RECEIVER, on_failure=on_failure))
     receiver(world).answer = answer
     receiver(world).asked.clear()
 

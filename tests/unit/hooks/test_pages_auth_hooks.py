@@ -1,6 +1,6 @@
 """/admin/hooks/auth on fakes (docs/pages.md, "Auth hooks"): admins only, a hook set with
-its secret shown once, a kind's hook replaced, refusals beside their field, the last calls
-listed, a hook removed, a forged post refused."""
+its secret shown once, a second hook of a kind added in its order with its scope, refusals
+beside their field, the last calls listed, a hook removed, a forged post refused."""
 
 from __future__ import annotations
 
@@ -62,13 +62,23 @@ def test_an_admin_sets_a_hook_sees_its_secret_once_and_its_calls(
     listed = root.get(PAGE).get_data(as_text=True)
     assert found.group(1) not in listed  # shown once
     assert URL in listed and "1500 ms" in listed and "deny: refuse" in listed
-    assert "Last calls of the before_sign_up hook" in listed
+    assert f"Last calls of the before_sign_up hook at {URL}" in listed
     assert "12 ms" in listed and "timeout" in listed and "no answer in time" in listed
 
-    # A second hook of the kind replaces the first, and says so.
-    status, html = set_hook(root, url="http://127.0.0.1:9/other", on_failure="allow")
-    assert status == 201 and "It replaces the before_sign_up hook that called" in html
-    assert [h.url for h in store(world).hooks.values()] == ["http://127.0.0.1:9/other"]
+    # A second hook of the kind is added beside the first, asked first by its order, and
+    # scoped to one client and two orgs.
+    other = "http://127.0.0.1:9/other"
+    status, html = set_hook(
+        root, url=other, on_failure="allow", order="-2", clients="app", orgs="o1, o2"
+    )
+    assert status == 201 and "It replaces" not in html
+    second = next(h for h in store(world).hooks.values() if h.url == other)
+    assert (second.order, second.clients, second.orgs) == (-2, ("app",), ("o1", "o2"))
+    listed = root.get(PAGE).get_data(as_text=True)
+    assert listed.index(other) < listed.index(URL)  # the kind's list, in its order
+    assert "before_sign_up, order -2" in listed and "before_sign_up, order 0" in listed
+    assert "Clients: app" in listed and "Organizations: o1, o2" in listed
+    assert "Clients: every client" in listed
 
 
 def test_a_refusal_is_shown_beside_its_field(world: World, root: FlaskClient) -> None:
@@ -76,6 +86,7 @@ def test_a_refusal_is_shown_beside_its_field(world: World, root: FlaskClient) ->
         ({"timeout_ms": "9000"}, "hook-timeout_ms", "1 to 5000"),
         ({"timeout_ms": "soon"}, "hook-timeout_ms", "1 to 5000"),
         ({"url": "ftp://example.com/x"}, "hook-url", ""),
+        ({"order": "first"}, "hook-order", "-1000000 to 1000000"),
     ):
         status, html = set_hook(root, **form)
         assert status == 422, html

@@ -15,6 +15,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, Flask
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
     InvalidClientError,
     OAuth2Error,
     UnsupportedResponseTypeError,
@@ -28,6 +29,7 @@ from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.metadata_document import document_client_id
 from domain.clients.oauth import SCOPES
 from domain.clients.redirect_uris import MAX_URI_CHARS
+from domain.hooks.credentials_exchange import CredentialsRefused
 from interfaces.provider.server.assertions import PrivateKeyJwt
 from interfaces.provider.server.endpoints import (
     DpopUserInfoValidator,
@@ -116,8 +118,13 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def create_token_response(self, oauth_request: object = None) -> Response:
         """The token endpoint's answer; one that gives tokens is counted here, once, by the
-        grant type Authlib served it with (every grant answers 200 only with tokens)."""
-        answered: Response = super().create_token_response(oauth_request)
+        grant type Authlib served it with (every grant answers 200 only with tokens). A token
+        a ``credentials_exchange`` hook refused is ``access_denied``
+        (docs/decisions/0580-credentials-exchange.md)."""
+        try:
+            answered: Response = super().create_token_response(oauth_request)
+        except CredentialsRefused as refused:
+            return self.handle_error_response(None, AccessDeniedError(refused.detail))
         if answered.status_code == 200:
             services().provider.minting.count_issued(TokenIssued(str(request.values["grant_type"])))
         return answered

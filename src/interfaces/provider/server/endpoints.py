@@ -25,6 +25,7 @@ from joserfc.jwk import KeySet, KeySetSerialization
 
 from application.clients.clients import CreateClient, new_client_id
 from application.provider.grants import RevokeClientToken, RevokeGrant
+from application.provider.minting import HOOK_CLAIMS
 from application.provider.tokens import GRANT_CLAIM
 from domain.clients.oauth import may_introspect, scope_list
 from domain.errors import DomainError
@@ -110,7 +111,11 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
         for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf", "org_id", "act"):
             if name in claims:
                 answer[name] = claims[name]
-        return answer
+        # the claims a hook added (before_token, credentials_exchange), under ours
+        # (docs/decisions/0580-credentials-exchange.md)
+        named = claims.get(HOOK_CLAIMS)
+        added = [n for n in named if isinstance(n, str)] if isinstance(named, list) else []
+        return {**{n: claims[n] for n in added if n in claims}, **answer}
 
 
 class UserInfoValidator(BearerTokenValidator):  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""/admin/hooks/auth: admins set the auth hooks (one per kind), see each one's last calls,
+"""/admin/hooks/auth: admins add auth hooks (a list per kind, each with its order and its
+clients' and orgs' scope), see each one's last calls,
 test one against its receiver and remove one (docs/pages.md, "Auth hooks"). The secret is on
 the page that answers the form, and on no other.
 
@@ -31,10 +32,15 @@ DONE: dict[str, LazyString] = {
 
 
 def _shown(actor: Caller) -> dict[str, object]:
-    """What the page shows besides its form: the hooks with their calls, the kinds."""
+    """What the page shows besides its form: the hooks with their calls, a list per kind in
+    the order they are asked, the kinds."""
     hooks: list[AuthHookView] = services().hooks.hooks.list(ListAuthHooks(actor))
+    by_kind: dict[str, list[AuthHookView]] = {}
+    for view in hooks:
+        by_kind.setdefault(view.hook.kind.value, []).append(view)
     return {
         "hooks": hooks,
+        "by_kind": by_kind,
         "kinds": [kind.value for kind in HookKind],
         "failures": [each.value for each in OnFailure],
         "default_timeout": DEFAULT_TIMEOUT_MS,
@@ -66,18 +72,38 @@ def _timeout() -> int:
     return int(text)
 
 
+def _order() -> int:
+    text = field("order", required=False).strip() or "0"
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isdigit() or len(digits) > 7:
+        raise InvalidInput.field(
+            "order", "A whole number, -1000000 to 1000000.", "invalid_hook_order"
+        )
+    return int(text)
+
+
+def _ids(name: str) -> tuple[str, ...]:
+    """A scope field: ids separated by commas or spaces (none: every call)."""
+    return tuple(field(name, required=False).replace(",", " ").split())
+
+
 @bp.post(PATH)
 @needs_sign_in
 @form_errors(TEMPLATE, form_id="hook", shown=_shown)
 def set_auth_hook(actor: Caller) -> Response:
-    cmd = SetAuthHook(actor, field("kind"), field("url"), _timeout(), field("on_failure"))
+    cmd = SetAuthHook(
+        actor,
+        field("kind"),
+        field("url"),
+        _timeout(),
+        field("on_failure"),
+        order=_order(),
+        clients=_ids("clients"),
+        orgs=_ids("orgs"),
+    )
     created = services().hooks.hooks.set(cmd)
     return page(
-        "hooks/auth_hook_created.html",
-        status=201,
-        hook=created.hook,
-        secret=created.secret,
-        replaced=created.replaced,
+        "hooks/auth_hook_created.html", status=201, hook=created.hook, secret=created.secret
     )
 
 

@@ -1,5 +1,5 @@
-"""Auth hooks: admins set one per kind, list them with their latest calls, remove one
-(docs/reference/auth-hooks.md)."""
+"""Auth hooks: admins add one to a kind's (with its order and scope), list them with their
+latest calls, remove one (docs/reference/auth-hooks.md)."""
 
 from __future__ import annotations
 
@@ -30,22 +30,28 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.post("")
 @doc(
     json=AuthHookSet,
-    responses={201: AuthHookCreated, 403: Problem, 422: Problem},
+    responses={201: AuthHookCreated, 403: Problem, 409: Problem, 422: Problem},
     auth=True,
     tags=TAGS,
 )
 @authenticated
 def set_auth_hook(actor: Caller) -> Response:
-    """Admin: the kind's hook (replacing the kind's); the answer carries its ``secret``,
-    shown only here."""
+    """Admin: a new hook of the kind, beside its others (at most 10 per kind: 409
+    `too_many_hooks`); the answer carries its ``secret``, shown only here."""
     body = parse_json(AuthHookSet)
     created = services().hooks.hooks.set(
-        SetAuthHook(actor, body.kind, body.url, body.timeout_ms, body.on_failure)
+        SetAuthHook(
+            actor,
+            body.kind,
+            body.url,
+            body.timeout_ms,
+            body.on_failure,
+            order=body.order,
+            clients=tuple(body.clients),
+            orgs=tuple(body.orgs),
+        )
     )
-    replaced = created.replaced.hook_id if created.replaced is not None else None
-    out = AuthHookCreated(
-        **AuthHookOut.of(created.hook).model_dump(), secret=created.secret, replaced=replaced
-    )
+    out = AuthHookCreated(**AuthHookOut.of(created.hook).model_dump(), secret=created.secret)
     headers = {"Location": "/admin/auth-hooks", **NO_STORE}
     return json_response(out, 201, headers)
 
@@ -54,7 +60,8 @@ def set_auth_hook(actor: Caller) -> Response:
 @doc(query=NoQuery, responses={200: AuthHookList, 403: Problem, 422: Problem}, auth=True, tags=TAGS)
 @authenticated
 def list_auth_hooks(actor: Caller) -> Response:
-    """Admin: every hook (one per kind at most), each with its latest calls, newest first."""
+    """Admin: every hook, by kind, each kind's in the order they are asked, each with its
+    latest calls, newest first."""
     parse_query(NoQuery)
     views = services().hooks.hooks.list(ListAuthHooks(actor))
     items = [

@@ -9,6 +9,9 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from domain.hooks.auth_hooks import (
     DEFAULT_TIMEOUT_MS,
+    MAX_HOOKS_PER_KIND,
+    MAX_ORDER,
+    MAX_SCOPE_ENTRIES,
     MAX_TIMEOUT_MS,
     AuthHook,
     HookCall,
@@ -29,8 +32,27 @@ Timeout = Annotated[
 ]
 
 
+Order = Annotated[
+    int,
+    BeforeValidator(whole),
+    WithJsonSchema({"type": "integer", "minimum": -MAX_ORDER, "maximum": MAX_ORDER}),
+]
+ScopeIds = Annotated[
+    list[str],
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 200},
+            "maxItems": MAX_SCOPE_ENTRIES,
+        }
+    ),
+]
+
+
 class AuthHookSet(Strict):
-    kind: Kind = Field(description="Where firegate calls it; it replaces the kind's hook")
+    kind: Kind = Field(
+        description=f"Where firegate calls it; a kind has at most {MAX_HOOKS_PER_KIND} hooks"
+    )
     url: str = Field(
         max_length=MAX_URL_LENGTH,
         description="https and a public host (http and loopback in the local profile only)",
@@ -43,6 +65,19 @@ class AuthHookSet(Strict):
     on_failure: Failure = Field(
         default="allow",
         description="A failed call: go on as if there were no hook (allow), or refuse (deny)",
+    )
+    order: Order = Field(
+        default=0, description="Where it is asked among its kind's hooks: lower first, ties by age"
+    )
+    clients: ScopeIds = Field(
+        default_factory=list,
+        description="The OAuth client ids it applies to (empty: every call; a call about no "
+        "client: none of a hook that names clients)",
+    )
+    orgs: ScopeIds = Field(
+        default_factory=list,
+        description="The org ids it applies to (empty: every call; a call about no org: none "
+        "of a hook that names orgs)",
     )
 
 
@@ -70,6 +105,9 @@ class AuthHookOut(Schema):
     url: str
     timeout_ms: int
     on_failure: str
+    order: int
+    clients: list[str]
+    orgs: list[str]
     created_at: datetime
 
     @classmethod
@@ -80,6 +118,9 @@ class AuthHookOut(Schema):
             url=hook.url,
             timeout_ms=hook.timeout_ms,
             on_failure=hook.on_failure.value,
+            order=hook.order,
+            clients=list(hook.clients),
+            orgs=list(hook.orgs),
             created_at=hook.created_at,
         )
 
@@ -88,7 +129,6 @@ class AuthHookCreated(AuthHookOut):
     secret: str = Field(
         description="whsec_…: verifies the signatures; shown here only", examples=["whsec_…"]
     )
-    replaced: str | None = Field(description="The id of the kind's hook this one replaced")
 
 
 class AuthHookWithCalls(AuthHookOut):

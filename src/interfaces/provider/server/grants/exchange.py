@@ -286,6 +286,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
                 scope=scope,
                 jkt=proof.jkt if proof is not None else None,
                 delegation=delegation,
+                client_org_id=self.request.client.client.org_id,
             )
         )
         if minted is None:  # the subject's exp is now or past: nothing left to give
