@@ -199,6 +199,9 @@ def _account_rules(
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
         token_hook=hooks.token_hook(hook_parts.caller),
         texts=hooks.text_sender(hook_parts.caller),
+        legacy=hooks.legacy_passwords(
+            hook_parts.caller, users=acc.users, hasher=acc.hasher, platform=base
+        ),
         signups=accounts.signups(
             settings,
             audit=base.audit,

@@ -66,7 +66,14 @@ from application.signin.guests import Guests
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
-from application.signin.ports import NO_TOKEN_HOOK, PhoneNumbers, SmsBudget, TokenHook
+from application.signin.ports import (
+    NO_LEGACY_PASSWORDS,
+    NO_TOKEN_HOOK,
+    LegacyPasswords,
+    PhoneNumbers,
+    SmsBudget,
+    TokenHook,
+)
 from application.signin.services import SigninServices
 from application.signin.sessions import (
     SessionRepository,
@@ -263,6 +270,9 @@ class SigninPolicies:
     token_hook: TokenHook = NO_TOKEN_HOOK
     # The send_sms hook, through which every text goes: set once the hooks are made (bind)
     texts: TextSender = NO_TEXTS
+    # A legacy account's password, checked by the password_verification hook: set once the
+    # hooks are made (bind)
+    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -362,6 +372,7 @@ def password_check(
             clock=platform.clock,
             throttle=own.throttle,
             throttle_policy=rules.throttle_policy,
+            legacy=rules.legacy,
         )
 
     return check
@@ -397,6 +408,7 @@ def bind_login(
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
         challenge_gate=challenge_gate,
+        legacy=rules.legacy,
     )
 
 
@@ -437,6 +449,7 @@ def bind_totp(
         box=own.secret_box,
         passkeys=own.passkeys,
         issuer=rules.mfa_issuer,
+        legacy=rules.legacy,
     )
 
 

@@ -22,6 +22,7 @@ class HookKind(StrEnum):
     BEFORE_TOKEN = "before_token"
     SEND_MAIL = "send_mail"
     SEND_SMS = "send_sms"
+    PASSWORD_VERIFICATION = "password_verification"
 
 
 class OnFailure(StrEnum):
@@ -60,7 +61,7 @@ def checked_kind(kind: str) -> HookKind:
     except ValueError:
         raise InvalidInput.field(
             "kind",
-            "One of before_sign_up, before_token, send_mail, send_sms.",
+            "One of " + ", ".join(HookKind) + ".",
             "unknown_hook_kind",
         ) from None
 
@@ -226,6 +227,15 @@ def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
     return answer
 
 
+def checked_password_verdict(answer: Mapping[str, object]) -> bool:
+    """A ``password_verification`` answer, ``{"valid": true|false}``: whether the password
+    typed is the account's in the old system; BadAnswer for anything else."""
+    valid = answer.get("valid")
+    if not isinstance(valid, bool):
+        raise BadAnswer("bad_valid")
+    return valid
+
+
 # -- what ``hooks test`` sends ------------------------------------------------------------------
 
 # Each kind's sample payloads, by name, as firegate sends them (docs/hooks.md).
@@ -287,6 +297,12 @@ SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
             "text": "123456 is your Sample sign-in code.\n\n@id.example.com #123456",
         },
     },
+    HookKind.PASSWORD_VERIFICATION: {
+        "legacy_sign_in": {
+            "user": {"id": "u_sample", "email": "ada@example.com", "username": "ada"},
+            "password": "correct horse battery staple",
+        },
+    },
 }
 
 
@@ -296,4 +312,6 @@ def checked_answer(kind: HookKind, answer: Mapping[str, object]) -> object:
         return checked_sign_up_answer(answer)
     if kind is HookKind.BEFORE_TOKEN:
         return checked_claims(answer)
+    if kind is HookKind.PASSWORD_VERIFICATION:
+        return checked_password_verdict(answer)
     return checked_mail_answer(answer)
