@@ -5,7 +5,9 @@ gauge of those left (docs/migrating.md, docs/hooks.md)."""
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +162,45 @@ def test_the_gauge_counts_at_most_once_a_minute(tmp_path: Path) -> None:
     clock.advance(seconds=1)
     gauge.refresh()
     assert set_to == [1, 0] and counts == [1, 0]
+
+
+# How each way in by password is asked, by its endpoint: the routes whose view logs in with a
+# password (``log_in``, or the login use case itself), found in the app's own rules below.
+PASSWORD_WAYS_IN: dict[str, Callable[[World], Any]] = {
+    "accounts.login": lambda w: w.client.post("/login", json={"username": "lena", "password": OLD}),
+    "tasks_api.login": lambda w: w.client.post(
+        "/auth/login", json={"username": "lena", "password": OLD}
+    ),
+    "login_api.login": lambda w: w.client.post(
+        "/api/v1/auth/login", json={"email": "lena@example.com", "password": OLD}
+    ),
+    "pages.sign_in": lambda w: w.client.post(
+        "/sign-in",
+        data={"username": "lena", "password": OLD, "csrf_token": csrf(w.client, "/sign-in")},
+    ),
+}
+
+
+def password_sign_in_endpoints(world: World) -> set[str]:
+    """Every POST route whose view signs in with a typed password (sign-up's own sign-in
+    aside: it sets the password it signs in with)."""
+    found = set()
+    for rule in world.app.url_map.iter_rules():
+        view = world.app.view_functions[rule.endpoint]
+        source = inspect.getsource(inspect.unwrap(view))
+        signs_in = "log_in(" in source or ".login.login(" in source
+        if "POST" in (rule.methods or ()) and signs_in and "register" not in source:
+            found.add(rule.endpoint)
+    return found
+
+
+def test_every_way_in_by_password_asks_the_hook_of_a_legacy_account(tmp_path: Path) -> None:
+    world = World()
+    assert password_sign_in_endpoints(world) == set(PASSWORD_WAYS_IN)
+    for endpoint, way_in in PASSWORD_WAYS_IN.items():
+        world = World()
+        imported(world, tmp_path)
+        client = hooked(world, {"valid": True})
+        answer = way_in(world)
+        assert answer.status_code in (200, 303), (endpoint, answer.get_data(as_text=True))
+        assert len(client.asked) == 1 and not lena(world).legacy, endpoint
