@@ -289,7 +289,8 @@ class Logins:
 
         # Every path below spends one argon2 verification, so status, body and time are the
         # same for an unknown user, a password-less (Firebase-only) account and a wrong
-        # password.
+        # password (a legacy account's takes its hook's call: docs/security.md, "Legacy
+        # passwords").
         by_code = False
         if user is not None and (user.legacy or user.password_hash is not None):
             # A legacy account's password is the old system's, asked of its hook (docs/hooks.md).

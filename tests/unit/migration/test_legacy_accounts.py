@@ -21,6 +21,7 @@ from tests.fakes.hooks import FakeHookClient
 from tests.fakes.kernel import FakeClock
 from tests.support.api import assert_problem, bearer
 from tests.support.app import World
+from tests.support.metrics import TOKEN, scrape
 from tests.support.pages import csrf
 from tests.support.webhooks import ADMIN
 
@@ -204,3 +205,16 @@ def test_every_way_in_by_password_asks_the_hook_of_a_legacy_account(tmp_path: Pa
         answer = way_in(world)
         assert answer.status_code in (200, 303), (endpoint, answer.get_data(as_text=True))
         assert len(client.asked) == 1 and not lena(world).legacy, endpoint
+
+
+def test_the_gauge_is_counted_after_responses_and_scraped(tmp_path: Path) -> None:
+    world = World(metrics_token=TOKEN)
+    imported(world, tmp_path)
+    assert world.client.get("/healthz").status_code in (200, 204)  # counted once it is sent
+    assert scrape(world.client)["firegate_legacy_accounts_remaining"] == 1
+    hooked(world, {"valid": True})
+    assert sign_in(world).status_code == 200
+    assert scrape(world.client)["firegate_legacy_accounts_remaining"] == 1  # within the minute
+    world.clock.advance(seconds=60)
+    world.client.get("/healthz")
+    assert scrape(world.client)["firegate_legacy_accounts_remaining"] == 0
