@@ -12,13 +12,14 @@ from application.migration.legacy_gauge import LegacyGauge
 from application.migration.ports import UserMoves
 from application.migration.services import MigrationServices, UserMigration
 from application.ports import Metrics
-from application.services import Services
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
+
+    from application.services import Services
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
+from application.accounts.accounts import DeleteUser
 from application.hooks.password_verification import WAITS
 from application.outbound import WebhookUnreachable
-from application.signin.login import ChangePassword
+from application.signin.login import ChangePassword, check_current_password
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied, RateLimited, Unauthenticated
 from domain.hooks.auth_hooks import (
@@ -208,3 +210,24 @@ def test_the_answer_is_valid_true_or_false_and_the_kit_has_a_sample() -> None:
     assert checked_answer(HookKind.PASSWORD_VERIFICATION, {"valid": False}) is False
     (sample,) = SAMPLES[HookKind.PASSWORD_VERIFICATION].values()
     assert set(sample) == {"user", "password"}
+
+
+def test_deleting_a_legacy_account_with_its_password_asks_the_hook() -> None:
+    world = legacy_world({"valid": True})
+    token = world.login("alice", OLD_PASSWORD).access_token
+    user = alice(world)
+    world.users.update(user.id, lambda u: replace(u, password_hash=None, legacy=True))
+    actor = world.authenticate(token)  # the request's read of its account
+    check = partial(
+        check_current_password,
+        hasher=world.hasher,
+        clock=world.clock,
+        throttle=world.throttle,
+        throttle_policy=world.throttle_policy,
+        legacy=world.legacy,
+    )
+    world.account_cases(check_password=check).delete(
+        DeleteUser(actor, password=OLD_PASSWORD, client_ip=IP)
+    )
+    assert world.store.users.get(user.id) is None
+    assert len(world.hook_client.asked) == 2
