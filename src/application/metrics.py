@@ -152,6 +152,13 @@ JOBS_OLDEST_DUE = Gauge(
     combine="min",
     age_as="firegate_jobs_oldest_age_seconds",
 )
+LEGACY_ACCOUNTS = Gauge(
+    "firegate_legacy_accounts_remaining",
+    "Accounts imported as legacy whose password the password_verification hook has yet to "
+    "check (counted at most once a minute per process).",
+    lambda: None,
+    combine="min",
+)
 ARGON2_QUEUE_WAIT = Histogram(
     "firegate_argon2_queue_wait_seconds",
     "Time a password hash or check waited for a hashing thread.",

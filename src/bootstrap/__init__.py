@@ -30,6 +30,7 @@ from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.binding import bind
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import measuring
+from bootstrap.migration import legacy_gauge
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
@@ -77,6 +78,8 @@ def build_app(
     elif measured is not None:
         adapters = replace(adapters, platform=replace(adapters.platform, metrics=metrics))
     services = bind(settings, _traced(adapters, tracing))
+    if measured is not None:
+        measured = replace(measured, refresh=legacy_gauge(services, metrics, adapters.platform))
     app = create_app(
         services,
         ShellConfig(

@@ -203,6 +203,9 @@ def _account_rules(
             hook_parts.caller, origin=request_origin, client_of=request_client
         ),
         texts=hooks.text_sender(hook_parts.caller),
+        legacy=hooks.legacy_passwords(
+            hook_parts.caller, users=acc.users, hasher=acc.hasher, platform=base
+        ),
         signups=accounts.signups(
             settings,
             audit=base.audit,

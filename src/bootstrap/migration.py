@@ -3,17 +3,23 @@ import and export of users (docs/migrating.md), built on it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.federation.providers import UpstreamProviders
+from application.migration.legacy_gauge import LegacyGauge
 from application.migration.ports import UserMoves
 from application.migration.services import MigrationServices, UserMigration
+from application.ports import Metrics
 from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.platform import Platform
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
+
+    from application.services import Services
 
 
 @dataclass(frozen=True)
@@ -48,3 +54,9 @@ def wire(
             guest_ttl=shared.guest_ttl,
         )
     )
+
+
+def legacy_gauge(services: Services, metrics: Metrics, platform: Platform) -> Callable[[], None]:
+    """``firegate_legacy_accounts_remaining``, counted after a response at most once a minute
+    (docs/decisions/0576-legacy-accounts-counted.md)."""
+    return LegacyGauge(services.migration.users.legacy_remaining, metrics, platform.clock).refresh

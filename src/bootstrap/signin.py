@@ -67,8 +67,10 @@ from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
 from application.signin.ports import (
+    NO_LEGACY_PASSWORDS,
     NO_SIGN_IN_HOOK,
     NO_TOKEN_HOOK,
+    LegacyPasswords,
     PhoneNumbers,
     SignInHook,
     SmsBudget,
@@ -273,6 +275,9 @@ class SigninPolicies:
     sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
     # The send_sms hook, through which every text goes: set once the hooks are made (bind)
     texts: TextSender = NO_TEXTS
+    # A legacy account's password, checked by the password_verification hook: set once the
+    # hooks are made (bind)
+    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -375,6 +380,7 @@ def password_check(
             clock=platform.clock,
             throttle=own.throttle,
             throttle_policy=rules.throttle_policy,
+            legacy=rules.legacy,
         )
 
     return check
@@ -410,6 +416,7 @@ def bind_login(
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
         challenge_gate=challenge_gate,
+        legacy=rules.legacy,
     )
 
 
@@ -450,6 +457,7 @@ def bind_totp(
         box=own.secret_box,
         passkeys=own.passkeys,
         issuer=rules.mfa_issuer,
+        legacy=rules.legacy,
     )
 
 

@@ -337,6 +337,26 @@ def test_a_guest_being_merged_survives_storage(repos: Repos) -> None:
     assert stored.token_version == user.token_version + 1
 
 
+def test_a_legacy_account_and_its_claim_survive_storage(repos: Repos) -> None:
+    """One claim wins of two read at once; the password stored clears legacy and the claim
+    (docs/decisions/0575-legacy-passwords-checked-once.md)."""
+    user = replace(make_user(), password_hash=None, legacy=True)
+    repos.users.add(user)
+    lease = timedelta(seconds=10)
+    first = repos.users.update(user.id, lambda u: u.legacy_claimed("c1", NOW, lease))
+    second = repos.users.update(user.id, lambda u: u.legacy_claimed("c2", NOW, lease))
+    assert (first.legacy_claim, second.legacy_claim) == ("c1", "c1")
+    assert (stored := repos.users.get(user.id)) is not None
+    assert (stored.legacy, stored.legacy_claim, stored.legacy_claim_until) == (
+        True,
+        "c1",
+        NOW + lease,
+    )
+    repos.users.update(user.id, lambda u: u.legacy_migrated("h$1", NOW))
+    assert (stored := repos.users.get(user.id)) is not None
+    assert (stored.legacy, stored.legacy_claim, stored.password_hash) == (False, None, "h$1")
+
+
 def test_locale_survives_storage(repos: Repos) -> None:
     user = make_user()
     repos.users.add(user)

@@ -83,3 +83,7 @@ class FakeUserMoves:
         for user in users:
             held = tuple(Link(p, subject) for (p, subject), owner in links if owner == user.id)
             yield user, held
+
+    def legacy_remaining(self) -> int:
+        with self.store.lock:
+            return sum(1 for u in self.store.users.values() if u.legacy and not u.deleted_at)

@@ -20,13 +20,16 @@ from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
 from application.accounts.signups import Signups
 from application.accounts.ways_in import IdentityRepository
+from application.hooks.caller import HookCache, HookCaller
+from application.hooks.password_verification import LegacyPasswordCheck
+from application.hooks.ports import HookPolicy
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.factors.passkeys import PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, LegacyPasswords, TokenHook
 from application.signin.sessions import (
     Refresh,
     Sessions,
@@ -55,7 +58,8 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
-from tests.fakes.kernel import FakeClock, FakeHasher, InMemoryStore
+from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
+from tests.fakes.kernel import FakeClock, FakeHasher, FakeHostResolver, InMemoryStore
 from tests.fakes.signin import (
     FakeActiveOrgs,
     FakeChallengeRepository,
@@ -121,6 +125,26 @@ class World:
         self.token_hook: TokenHook = NO_TOKEN_HOOK  # before_token: a test may set its fake
         self.request_counter: RequestCounter = InMemoryRequestCounter()  # per-account counts
         self.password_changes = PASSWORD_CHANGES
+        # The password_verification hook of legacy accounts: none until a test sets one
+        # (``self.hooks``), answered by ``self.hook_client``
+        self.hooks = FakeAuthHooks()
+        self.hook_client = FakeHookClient({"valid": False})
+        self.hook_caller = HookCaller(
+            cache=HookCache(self.hooks, self.clock, ttl=0),
+            store=self.hooks,
+            box=self.box,
+            resolver=FakeHostResolver({}),
+            client=self.hook_client,
+            clock=self.clock,
+            policy=HookPolicy(local=True),
+        )
+        self.legacy: LegacyPasswords = LegacyPasswordCheck(
+            caller=self.hook_caller,
+            users=self.users,
+            hasher=self.hasher,
+            clock=self.clock,
+            pause=lambda seconds: None,
+        )
 
     def gate(
         self,
@@ -244,6 +268,7 @@ class World:
             box=self.box,
             passkeys=passkeys if passkeys is not None else FakePasskeyRepository(),
             issuer="firegate",
+            legacy=self.legacy,
         )
 
     def logins(self, lookup: LoginLookup | None = None) -> Logins:
@@ -266,6 +291,7 @@ class World:
             passwords=self.passwords(),
             counter=self.request_counter,
             password_changes=self.password_changes,
+            legacy=self.legacy,
         )
 
     def login(

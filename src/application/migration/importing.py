@@ -140,10 +140,15 @@ def _updated(existing: User, incoming: Incoming, now: Any) -> User:
     if number is not None and number != user.proven_phone_number:  # its claim moves with it
         user = user.with_phone_number_proven(number, now)
     user = user.with_role(given.role, now).with_disabled(given.disabled, now)
-    if given.password_hash != existing.password_hash and still_as_imported(
+    # A legacy account (no hash; its password checked by the hook) is still an import's.
+    replaceable = existing.legacy or still_as_imported(
         existing.password_hash, existing.has_signed_in
-    ):
-        user = replace(user, password_hash=given.password_hash).ending_all_sessions(now)
+    )
+    password = (given.password_hash, given.legacy)
+    if replaceable and password != (existing.password_hash, existing.legacy):
+        user = replace(
+            user, password_hash=given.password_hash, legacy=given.legacy
+        ).ending_all_sessions(now)
     return user
 
 

@@ -66,3 +66,7 @@ class UserMoves(Protocol):
     def stream(self, page_size: int) -> Iterator[tuple[User, tuple[Link, ...]]]:
         """Every live user by id, with its links, reading ``page_size`` at a time."""
         ...
+
+    def legacy_remaining(self) -> int:
+        """How many live accounts are still ``legacy`` (one count, no document read)."""
+        ...

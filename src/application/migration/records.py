@@ -284,6 +284,13 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     username = Username.chosen(_text(raw, "username", required=True) or "")
     email = _address(_text(raw, "email"), reading)
     text_hash = _text(raw, "password_hash")
+    # A password the old system keeps to itself: checked by the password_verification hook
+    # at the first sign-in, then stored (docs/migrating.md, "Hashes you cannot export").
+    legacy = _flag(raw, "legacy")
+    if legacy and text_hash:
+        raise _invalid(
+            "legacy", "A legacy account has no password hash.", "legacy_with_password_hash"
+        )
     role = _text(raw, "role") or Role.USER.value
     if role not in set(Role):
         raise _invalid("role", "One of user, uploader, admin.", "invalid_role")
@@ -315,7 +322,7 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     if phone_number is not None and not proven:  # kept, claiming nothing until proven here
         user = replace(user, phone_number=phone_number)
     # The hook's attributes (the new account's only ones yet) over the file's.
-    user = replace(user, attributes={**attributes, **user.attributes})
+    user = replace(user, attributes={**attributes, **user.attributes}, legacy=legacy)
     return Incoming(ImportedUser(user, links), id_given=given is not None)
 
 
@@ -328,6 +335,7 @@ def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
         "password_hash": user.password_hash,
+        **({"legacy": True} if user.legacy else {}),  # its password still the old system's
         "role": user.role.value,
         **user.texts(),
         "full_name": user.full_name,

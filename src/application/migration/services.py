@@ -81,6 +81,10 @@ class UserMigration:
         for user, links in self.moves.stream(EXPORT_PAGE):
             yield to_jsonl(user, links)
 
+    def legacy_remaining(self) -> int:
+        """How many accounts are still ``legacy`` (``firegate_legacy_accounts_remaining``)."""
+        return self.moves.legacy_remaining()
+
     def check_password(self, check: CheckPassword) -> None:
         """Before an import writes anything: the user of the file with this address, read as
         the import reads it, has a password hash that ``password`` matches. NotFound

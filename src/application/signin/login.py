@@ -33,6 +33,7 @@ from application.signin.mfa import (
     open_challenge,
     require_second_factor,
 )
+from application.signin.ports import LegacyPasswords
 from application.signin.sessions import SignIn, SignInRequest
 from application.signin.throttle import (
     LoginThrottle,
@@ -160,6 +161,7 @@ def check_current_password(
     clock: Clock,
     throttle: LoginThrottle,
     throttle_policy: LoginThrottlePolicy,
+    legacy: LegacyPasswords,
     clear_failures: bool = True,
 ) -> None:
     """A signed-in user's password, asked again before a sensitive change.
@@ -175,13 +177,27 @@ def check_current_password(
     code's check clears them once it is right (``session_success_keys``)."""
     rules = session_rules(user, session_id, client_ip, throttle_policy)
     reservation = reserve_guess(throttle, rules, clock.now(), refused=lambda: None)
-    if user.password_hash is None or not hasher.verify(user.password_hash, password):
+    # A failed hook or a legacy account without one leaves its guess counted (stricter).
+    if password_matches(user, password, hasher=hasher, legacy=legacy) is None:
         wrong_guess(throttle, reservation, clock.now())
         raise PermissionDenied(
             "The current password is not correct.", code="invalid_current_password"
         )
     clear = session_success_keys(user, session_id, client_ip, throttle_policy)
     throttle.release(reservation, clear if clear_failures else ())
+
+
+def password_matches(
+    user: User, password: str, *, hasher: PasswordHasher, legacy: LegacyPasswords
+) -> User | None:
+    """Every check of an account's password: its hash, or for a ``legacy`` account the
+    ``password_verification`` hook (which stores it). The account (as the check left it) when
+    the password is right; None when it is wrong or the account has none."""
+    if user.legacy:
+        return legacy.verify(user, password)
+    if user.password_hash is None or not hasher.verify(user.password_hash, password):
+        return None
+    return user
 
 
 TOO_MANY_PASSWORD_CHANGES = "too_many_password_changes"
@@ -218,6 +234,7 @@ class Logins:
     passwords: PasswordScreen  # new ones checked against breached passwords
     counter: RequestCounter
     password_changes: Limit
+    legacy: LegacyPasswords  # a legacy account's password: the password_verification hook
     require_verified_email: bool = False
     hold: AccountHold = NO_HOLD
 
@@ -272,9 +289,16 @@ class Logins:
 
         # Every path below spends one argon2 verification, so status, body and time are the
         # same for an unknown user, a password-less (Firebase-only) account and a wrong
-        # password.
+        # password (a legacy account's takes its hook's call: docs/security.md, "Legacy
+        # passwords").
         by_code = False
-        if user is None or user.password_hash is None:
+        if user is not None and (user.legacy or user.password_hash is not None):
+            # A legacy account's password is the old system's, asked of its hook (docs/hooks.md).
+            checked = password_matches(user, cmd.password, hasher=hasher, legacy=self.legacy)
+            if checked is None:
+                raise failed("wrong_password", user.id)
+            user = checked
+        else:
             hasher.verify_dummy(cmd.password)
             if user is None:
                 raise failed("unknown_user", None)
@@ -283,8 +307,6 @@ class Logins:
             if not self._spent_recovery_code(user, cmd.password):
                 raise failed("no_password", user.id)
             by_code = True
-        elif not hasher.verify(user.password_hash, cmd.password):
-            raise failed("wrong_password", user.id)
         # The password is right: its failure is taken back whatever comes next. Only a login
         # that ends here clears this client's failures: a password known to an attacker must
         # not clear the failures its wrong codes count (docs/security.md, "MFA").
@@ -500,6 +522,7 @@ class Logins:
                 clock=self.clock,
                 throttle=self.throttle,
                 throttle_policy=self.throttle_policy,
+                legacy=self.legacy,
             )
         check_password_policy(cmd.new_password)
         if not first and cmd.new_password == cmd.current_password:

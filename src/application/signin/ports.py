@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from domain.accounts.users import User
 from domain.hooks.before_sign_in import SIGN_IN_ALLOWED, SignInHookRequest, SignInVerdict
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
 from domain.signin.phone_numbers import PhoneNumber
@@ -49,6 +50,26 @@ class NoSignInHook:
 
 
 NO_SIGN_IN_HOOK: SignInHook = NoSignInHook()
+
+
+class LegacyPasswords(Protocol):
+    """A ``legacy`` account's password, which firegate has no hash of, checked by the
+    ``password_verification`` hook (docs/hooks.md)."""
+
+    def verify(self, user: User, password: str) -> User | None:
+        """The account with ``password`` stored as its own when it is right; None when it is
+        wrong (or the hook failed and allows)."""
+        ...
+
+
+class NoLegacyPasswords:
+    """No hook wired: a legacy account's password is never right."""
+
+    def verify(self, user: User, password: str) -> User | None:
+        return None
+
+
+NO_LEGACY_PASSWORDS: LegacyPasswords = NoLegacyPasswords()
 
 
 class PhoneNumbers(Protocol):

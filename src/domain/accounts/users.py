@@ -351,6 +351,13 @@ class User:
     merging_into: str | None = None
     # When a guest unused since is deleted with what it owns (docs/guests.md, "Expiry")
     guest_expires_at: datetime | None = None
+    # Imported with no password hash: its password is the old system's, checked once by the
+    # ``password_verification`` hook and then stored here (docs/recipes/legacy-passwords.md).
+    # ``legacy_claim``: the sign-in that holds the account's one call of the hook, and until
+    # when (docs/decisions/0575-legacy-passwords-checked-once.md).
+    legacy: bool = False
+    legacy_claim: str | None = None
+    legacy_claim_until: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.username is None and not self.guest:
@@ -583,14 +590,40 @@ class User:
         return texts
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
-        """A new password, checked against breached ones where it was set."""
+        """A new password, checked against breached ones where it was set; an account's own
+        password is no legacy one any more, however it was set (a reset, a change)."""
         return replace(
             self,
             password_hash=password_hash,
             updated_at=now,
             breach_checked_at=now,
             password_breached=False,
+            legacy=False,
+            legacy_claim=None,
+            legacy_claim_until=None,
         )
+
+    def legacy_claimed(self, claim: str, now: datetime, lease: timedelta) -> User:
+        """The legacy account with its one hook call held by ``claim`` until ``now + lease``;
+        unchanged when it is no legacy account or another claim holds it still (the caller
+        reads ``legacy_claim`` back to know whether it won)."""
+        held = self.legacy_claim_until is not None and now < self.legacy_claim_until
+        if not self.legacy or held:
+            return self
+        return replace(self, legacy_claim=claim, legacy_claim_until=now + lease)
+
+    def legacy_released(self, claim: str) -> User:
+        """The claim given back (the hook said no, or failed): the next sign-in may ask."""
+        if self.legacy_claim != claim:
+            return self
+        return replace(self, legacy_claim=None, legacy_claim_until=None)
+
+    def legacy_migrated(self, password_hash: str, now: datetime) -> User:
+        """The password the hook vouched for, stored, and ``legacy`` cleared; unchanged when
+        the account is no legacy one any more (a reset or another sign-in got there first)."""
+        if not self.legacy:
+            return self
+        return self.with_password_hash(password_hash, now)
 
     def rehashed(self, password_hash: str, now: datetime) -> User:
         """The same password under today's hash parameters."""

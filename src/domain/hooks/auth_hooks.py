@@ -25,6 +25,7 @@ class HookKind(StrEnum):
     SEND_SMS = "send_sms"
     BEFORE_SIGN_IN = "before_sign_in"
     CREDENTIALS_EXCHANGE = "credentials_exchange"
+    PASSWORD_VERIFICATION = "password_verification"
 
 
 class OnFailure(StrEnum):
@@ -360,6 +361,15 @@ def checked_mail_answer(answer: Mapping[str, object]) -> Mapping[str, object]:
     return answer
 
 
+def checked_password_verdict(answer: Mapping[str, object]) -> bool:
+    """A ``password_verification`` answer, ``{"valid": true|false}``: whether the password
+    typed is the account's in the old system; BadAnswer for anything else."""
+    valid = answer.get("valid")
+    if not isinstance(valid, bool):
+        raise BadAnswer("bad_valid")
+    return valid
+
+
 # -- what ``hooks test`` sends ------------------------------------------------------------------
 
 # Each kind's sample payloads, by name, as firegate sends them (docs/hooks.md).
@@ -461,6 +471,12 @@ SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
             "subject": {"sub": "u_sample", "client_id": "c_front", "act": {"sub": "c_agent"}},
         },
     },
+    HookKind.PASSWORD_VERIFICATION: {
+        "legacy_sign_in": {
+            "user": {"id": "u_sample", "email": "ada@example.com", "username": "ada"},
+            "password": "correct horse battery staple",
+        },
+    },
 }
 
 
@@ -472,6 +488,8 @@ def checked_answer(kind: HookKind, answer: Mapping[str, object]) -> object:
         return checked_sign_up_answer(answer)
     if kind is HookKind.BEFORE_TOKEN:
         return checked_claims(answer)
+    if kind is HookKind.PASSWORD_VERIFICATION:
+        return checked_password_verdict(answer)
     if kind is HookKind.CREDENTIALS_EXCHANGE:
         return checked_claims(answer)
     if kind in (HookKind.SEND_MAIL, HookKind.SEND_SMS):

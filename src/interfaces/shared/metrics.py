@@ -38,6 +38,9 @@ class MetricsConfig:
     exposition: Callable[[], bytes] | None = None
     content_type: str = "text/plain; version=0.0.4; charset=utf-8"
     token: str = ""
+    # Run once a response is sent, for a gauge counted now and then rather than on each
+    # change (``LegacyGauge``); its own clock says when it is due.
+    refresh: Callable[[], None] | None = None
 
 
 def install_metrics(app: Flask, config: MetricsConfig) -> None:
@@ -51,6 +54,8 @@ def install_metrics(app: Flask, config: MetricsConfig) -> None:
         route = rule.rule if rule is not None else UNMATCHED
         method, status = method_label(request.method), response.status_code
         metrics.observe(HTTP_REQUESTS, seconds, route=route, method=method, status=status)
+        if config.refresh is not None:
+            response.call_on_close(config.refresh)
         return response
 
     exposition = config.exposition

@@ -70,6 +70,16 @@ _MESSAGES: dict[str, LazyString] = {
         "Signing in is not possible right now: a check this service makes did not answer. "
         "Try again shortly."
     ),
+    # A legacy account's password (docs/hooks.md, "password_verification")
+    "password_reset_required": lazy_gettext(
+        'This account needs a new password: use "Forgot your password?" to get a link by mail.'
+    ),
+    "password_verification_failed": lazy_gettext(
+        "Your password cannot be checked right now. Try again shortly."
+    ),
+    "password_check_busy": lazy_gettext(
+        "This account is being signed in to elsewhere at this moment. Try again in a moment."
+    ),
     "managed_by_org": lazy_gettext(
         "Your organization manages this account: its address and password are the "
         "organization's to set."

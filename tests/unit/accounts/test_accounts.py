@@ -296,6 +296,7 @@ def delete_with(world: World, actor: Actor, password: str | None) -> None:
         clock=world.clock,
         throttle=world.throttle,
         throttle_policy=world.throttle_policy,
+        legacy=world.legacy,
     )
     world.account_cases(check_password=check_password).delete(
         accounts.DeleteUser(actor, password=password, client_ip=IP)

@@ -112,3 +112,18 @@ def test_an_id_that_begins_with_a_dash_is_an_id(fake_app: Flask) -> None:
     the id, not as an option it does not know."""
     gone = run(fake_app, "remove", "-Nw3kq8Zb1X0aTqYhJc2Lg")
     assert gone.exit_code == 1 and "No such option" not in gone.output
+
+
+def test_the_kit_sends_a_legacy_sign_in_and_checks_valid(fake_app: Flask) -> None:
+    with hook_receiver() as receiver:
+        receiver.secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        receiver.answer = lambda payload: {"valid": payload["password"] == "hunter2"}
+        args = ("test", receiver.url, "--kind", "password_verification")
+        passed = run(fake_app, *args, "--secret", receiver.secret)
+        receiver.answer = lambda payload: {"valid": "yes"}
+        failed = run(fake_app, *args, "--secret", receiver.secret)
+    assert passed.exit_code == 0, passed.output
+    *samples, summary = lines(passed)
+    assert [s["sample"] for s in samples] == ["legacy_sign_in"] and summary["passed"] is True
+    assert set(receiver.received[0]) == {"user", "password"}
+    assert failed.exit_code == 1 and lines(failed)[0]["error"] == "bad_valid"

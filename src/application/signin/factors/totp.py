@@ -29,6 +29,7 @@ from application.signin.mfa import (
     consume_code,
     new_recovery_codes,
 )
+from application.signin.ports import LegacyPasswords
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,
@@ -122,6 +123,7 @@ class TotpFactors:
     box: SecretBox
     passkeys: PasskeyRepository
     issuer: str
+    legacy: LegacyPasswords  # a legacy account's password: the password_verification hook
 
     # -- what every change checks
 
@@ -143,6 +145,7 @@ class TotpFactors:
             clock=self.clock,
             throttle=self.throttle,
             throttle_policy=self.throttle_policy,
+            legacy=self.legacy,
             clear_failures=clear_failures,
         )
 

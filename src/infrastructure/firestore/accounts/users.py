@@ -122,6 +122,9 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "deleting": user.deleted_at is not None,
         **guest_fields(user),
         "merging_into": user.merging_into,
+        "legacy": user.legacy,
+        "legacy_claim": user.legacy_claim,
+        "legacy_claim_until": user.legacy_claim_until,
     }
 
 
@@ -154,6 +157,9 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         guest=data.get("guest", False),
         merging_into=data.get("merging_into"),
         guest_expires_at=data.get("guest_expires_at"),
+        legacy=data.get("legacy", False),
+        legacy_claim=data.get("legacy_claim"),
+        legacy_claim_until=data.get("legacy_claim_until"),
     )
 
 

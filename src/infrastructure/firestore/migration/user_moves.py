@@ -247,6 +247,18 @@ class FirestoreUserMoves:
                 pending = next(links, None)
             yield user_from_doc(snap.id, snap.to_dict() or {}), tuple(held)
 
+    def legacy_remaining(self) -> int:
+        # A count aggregation: billed as one read per 1,000 entries of the index it counts,
+        # no document read (docs/decisions/0576-legacy-accounts-counted.md).
+        query = (
+            self._client.collection(USERS)
+            .where(filter=firestore.FieldFilter("legacy", "==", True))
+            .where(filter=firestore.FieldFilter("deleting", "==", False))
+        )
+        # One row of one result: the SDK types a row as the result itself, a list at runtime.
+        counted: Any = query.count(alias="n").get(**BOUNDED)
+        return int(counted[0][0].value)
+
 
 def _link_doc(user: User, link: Link) -> dict[str, Any]:
     doc: dict[str, Any] = {

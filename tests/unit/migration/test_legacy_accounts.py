@@ -1,0 +1,220 @@
+"""Accounts imported as ``legacy`` (no hash) on the whole app's fakes: the import and the
+export, the sign-in through the ``password_verification`` hook on the API and the pages,
+the problems of an account without one, the reset by mail that ends ``legacy``, and the
+gauge of those left (docs/migrating.md, docs/hooks.md)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from application.hooks.admin import SetAuthHook
+from application.metrics import LEGACY_ACCOUNTS
+from application.migration.legacy_gauge import LegacyGauge
+from domain.accounts.users import User
+from tests.fakes.hooks import FakeHookClient
+from tests.fakes.kernel import FakeClock
+from tests.support.api import assert_problem, bearer
+from tests.support.app import World
+from tests.support.metrics import TOKEN, scrape
+from tests.support.pages import csrf
+from tests.support.webhooks import ADMIN
+
+pytestmark = pytest.mark.unit
+OLD = "the old system's secret"
+ROW = {"id": "u-legacy", "username": "lena", "email": "lena@example.com", "legacy": True}
+
+
+def imported(world: World, tmp_path: Path, *rows: dict[str, Any]) -> dict[str, Any]:
+    path = tmp_path / "users.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows or (ROW,)))
+    runner = world.app.test_cli_runner()
+    result = runner.invoke(args=["users", "import", str(path), "--format", "jsonl"])
+    summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def lena(world: World) -> User:
+    found = world.adapters.accounts.users.get("u-legacy")
+    assert found is not None
+    return found
+
+
+def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookClient:
+    world.services.hooks.hooks.set(
+        SetAuthHook(
+            ADMIN, "password_verification", "http://127.0.0.1:9/verify", on_failure=on_failure
+        )
+    )
+    client = world.adapters.hooks.hook_client
+    assert isinstance(client, FakeHookClient)
+    client.answer = answer
+    return client
+
+
+def sign_in(world: World, password: str = OLD) -> Any:
+    return world.client.post("/login", json={"username": "lena", "password": password})
+
+
+def test_an_import_keeps_legacy_and_refuses_it_with_a_hash(tmp_path: Path) -> None:
+    world = World()
+    with_hash = {**ROW, "id": "u-2", "username": "bob", "email": "bob@example.com"}
+    with_hash["password_hash"] = "$2b$12$" + "a" * 53
+    summary = imported(world, tmp_path, ROW, with_hash)
+    assert (summary["imported"], summary["failed"]) == (1, 1)
+    assert summary["errors"][0]["reason"] == "legacy_with_password_hash"
+    user = lena(world)
+    assert user.legacy and user.password_hash is None
+    out = tmp_path / "out.jsonl"
+    runner = world.app.test_cli_runner()
+    assert runner.invoke(args=["users", "export", str(out)]).exit_code == 0
+    (line,) = out.read_text().splitlines()
+    assert json.loads(line)["legacy"] is True  # an export imports back as legacy
+
+
+def test_the_hooks_yes_signs_in_and_stores_the_password(tmp_path: Path) -> None:
+    world = World()
+    imported(world, tmp_path)
+    client = hooked(world, {"valid": True})
+    answer = sign_in(world)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    me = world.client.get("/user", headers=bearer(answer.get_json()["access_token"]))
+    assert me.status_code == 200
+    user = lena(world)
+    assert not user.legacy and user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$") or user.password_hash.startswith("fake$")
+    assert sign_in(world).status_code == 200 and len(client.asked) == 1
+
+
+def test_the_hooks_no_is_the_401_of_any_wrong_password(tmp_path: Path) -> None:
+    world = World()
+    imported(world, tmp_path)
+    hooked(world, {"valid": False})
+    refused = assert_problem(sign_in(world), 401, "invalid_credentials")
+    unknown = world.client.post("/login", json={"username": "nobody", "password": OLD})
+    assert refused == assert_problem(unknown, 401, "invalid_credentials")
+    assert lena(world).legacy
+
+
+def test_a_failed_hook_that_denies_is_a_clear_403_never_a_5xx(tmp_path: Path) -> None:
+    world = World()
+    imported(world, tmp_path)
+    hooked(world, b"not json", on_failure="deny")
+    body = assert_problem(sign_in(world), 403, "password_verification_failed")
+    assert "cannot be checked" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "This account needs a new password"), ("es", "Esta cuenta necesita una contraseña")],
+)
+def test_without_a_hook_a_reset_by_mail_is_the_way_in(
+    tmp_path: Path, language: str, words: str
+) -> None:
+    world = World()
+    imported(world, tmp_path)
+    assert_problem(sign_in(world), 403, "password_reset_required")
+    browser = world.app.test_client()
+    form = {"username": "lena", "password": OLD, "csrf_token": csrf(browser, "/sign-in")}
+    page = browser.post("/sign-in", data=form, headers={"Accept-Language": language})
+    assert page.status_code == 403 and words in page.get_data(as_text=True)
+    world.client.post("/auth/password/forgot", json={"email": "lena@example.com"})
+    world.deliver()
+    assert (
+        world.reset(world.token("lena@example.com", "/reset-password"), "brand new secret") == 204
+    )
+    assert not lena(world).legacy
+    assert sign_in(world, "brand new secret").status_code == 200
+
+
+def test_the_gauge_counts_at_most_once_a_minute(tmp_path: Path) -> None:
+    world = World()
+    imported(world, tmp_path)
+    counts: list[int] = []
+
+    def count() -> int:
+        counts.append(world.services.migration.users.legacy_remaining())
+        return counts[-1]
+
+    set_to: list[float] = []
+
+    class Metrics:
+        def add(self, *args: object, **labels: object) -> None: ...
+        def observe(self, *args: object, **labels: object) -> None: ...
+
+        def set(self, metric: object, value: float, /, **labels: object) -> None:
+            assert metric is LEGACY_ACCOUNTS
+            set_to.append(value)
+
+    clock = FakeClock()
+    gauge = LegacyGauge(count, Metrics(), clock)  # type: ignore[arg-type]
+    gauge.refresh()
+    gauge.refresh()
+    assert set_to == [1]
+    hooked(world, {"valid": True})
+    assert sign_in(world).status_code == 200
+    clock.advance(seconds=59)
+    gauge.refresh()
+    clock.advance(seconds=1)
+    gauge.refresh()
+    assert set_to == [1, 0] and counts == [1, 0]
+
+
+# How each way in by password is asked, by its endpoint: the routes whose view logs in with a
+# password (``log_in``, or the login use case itself), found in the app's own rules below.
+PASSWORD_WAYS_IN: dict[str, Callable[[World], Any]] = {
+    "accounts.login": lambda w: w.client.post("/login", json={"username": "lena", "password": OLD}),
+    "tasks_api.login": lambda w: w.client.post(
+        "/auth/login", json={"username": "lena", "password": OLD}
+    ),
+    "login_api.login": lambda w: w.client.post(
+        "/api/v1/auth/login", json={"email": "lena@example.com", "password": OLD}
+    ),
+    "pages.sign_in": lambda w: w.client.post(
+        "/sign-in",
+        data={"username": "lena", "password": OLD, "csrf_token": csrf(w.client, "/sign-in")},
+    ),
+}
+
+
+def password_sign_in_endpoints(world: World) -> set[str]:
+    """Every POST route whose view signs in with a typed password (sign-up's own sign-in
+    aside: it sets the password it signs in with)."""
+    found = set()
+    for rule in world.app.url_map.iter_rules():
+        view = world.app.view_functions[rule.endpoint]
+        source = inspect.getsource(inspect.unwrap(view))
+        signs_in = "log_in(" in source or ".login.login(" in source
+        if "POST" in (rule.methods or ()) and signs_in and "register" not in source:
+            found.add(rule.endpoint)
+    return found
+
+
+def test_every_way_in_by_password_asks_the_hook_of_a_legacy_account(tmp_path: Path) -> None:
+    world = World()
+    assert password_sign_in_endpoints(world) == set(PASSWORD_WAYS_IN)
+    for endpoint, way_in in PASSWORD_WAYS_IN.items():
+        world = World()
+        imported(world, tmp_path)
+        client = hooked(world, {"valid": True})
+        answer = way_in(world)
+        assert answer.status_code in (200, 303), (endpoint, answer.get_data(as_text=True))
+        assert len(client.asked) == 1 and not lena(world).legacy, endpoint
+
+
+def test_the_gauge_is_counted_after_responses_and_scraped(tmp_path: Path) -> None:
+    world = World(metrics_token=TOKEN)
+    imported(world, tmp_path)
+    assert world.client.get("/healthz").status_code in (200, 204)  # counted once it is sent
+    assert scrape(world.client)["firegate_legacy_accounts_remaining"] == 1
+    hooked(world, {"valid": True})
+    assert sign_in(world).status_code == 200
+    assert scrape(world.client)["firegate_legacy_accounts_remaining"] == 1  # within the minute
+    world.clock.advance(seconds=60)
+    world.client.get("/healthz")
+    assert scrape(world.client)["firegate_legacy_accounts_remaining"] == 0
