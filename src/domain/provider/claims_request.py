@@ -36,6 +36,7 @@ PROVIDER_CLAIMS = (
     "auth_time",
     "nonce",
     "amr",
+    "acr",
     "sid",
     "at_hash",
     *SCOPE_OF_CLAIM,
@@ -105,3 +106,20 @@ def parse_claims(raw: str | None) -> ClaimsRequest:
                 raise _malformed(f"claims.{target}.{name}.essential is true or false.")
         asked[target] = tuple(name for name in members if name in SCOPE_OF_CLAIM)
     return ClaimsRequest(asked.get("id_token", ()), asked.get("userinfo", ()))
+
+
+def asked_acr(raw: str | None) -> tuple[tuple[str, ...], bool]:
+    """The ``acr`` claim a ``claims`` request asks of the ID token (§5.5.1.1): its
+    ``values`` (or ``value``) and whether it is essential; ``((), False)`` when it asks none.
+    The parameter is checked by ``parse_claims`` first."""
+    parse_claims(raw)
+    if not raw:
+        return (), False
+    wanted = json.loads(raw).get("id_token", {}).get("acr")
+    if not isinstance(wanted, dict):
+        return (), False
+    values = wanted.get("values", [wanted["value"]] if "value" in wanted else [])
+    if not isinstance(values, list):
+        return (), False
+    named = tuple(value for value in values if isinstance(value, str))
+    return named, bool(wanted.get("essential", False))
