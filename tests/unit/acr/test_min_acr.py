@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from domain.clients.api_resources import ApiResource, ApiScope
 from domain.errors import InvalidInput
 from domain.signin.acr import MFA, PHR, PWD
+from tests.support.admin_pages import post, root
 from tests.support.oauth import OAuthWorld, claims
 
 pytestmark = pytest.mark.unit
+__all__ = ["root"]  # the fixture: an admin's browser
 STRONG = "https://strong.example.com/"
 PLAIN = "https://plain.example.com/"
 NOW = datetime(2031, 1, 1, tzinfo=UTC)
@@ -93,3 +96,23 @@ def test_a_token_for_a_resource_with_no_min_acr_carries_and_introspects_the_acr(
         auth=(app["client_id"], app["client_secret"]),
     )
     assert seen.get_json()["active"] is True and seen.get_json()["acr"] == PWD
+
+
+def test_an_admin_sets_a_min_acr_on_admin_in_both_languages(
+    world: OAuthWorld, root: FlaskClient
+) -> None:
+    pay, other, lines = "https://pay.example.com/", "https://other.example.com/", "pay | Pay"
+    status, where, _ = post(root, "/admin/resources", "/admin", uri=pay, scopes=lines, min_acr=PHR)
+    assert (status, where) == (303, "/admin#resources")
+    registry = world.services.clients.resources
+    assert {found.uri: found.min_acr for found in registry.list_resources()}[pay] == PHR
+    assert f"Sign-in at least: {PHR}" in root.get("/admin").get_data(as_text=True)
+    spanish = root.get("/admin", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert f"Inicio de sesión al menos: {PHR}" in spanish
+    assert "Cualquier inicio de sesión" in spanish
+    status, _, html = post(
+        root, "/admin/resources", "/admin", uri=other, scopes=lines, min_acr="gold"
+    )
+    assert status == 422 and 'id="resource-min_acr-error" role="alert"' in html, html
+    post(root, "/admin/resources", "/admin", uri=other, scopes=lines)  # none: any sign-in
+    assert {found.uri: found.min_acr for found in registry.list_resources()}[other] is None
