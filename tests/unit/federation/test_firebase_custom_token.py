@@ -109,7 +109,12 @@ def test_a_proven_number_is_the_tokens_phone_number_an_unproven_one_is_not(
     store.users[user_id] = store.users[user_id].with_phone_number_proven(number, now)
     store.phone_numbers[number] = user_id
     claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
-    assert claims["claims"] == {"role": "user", "token_version": 0, "acr": PWD, "phone_number": number}
+    assert claims["claims"] == {
+        "role": "user",
+        "token_version": 0,
+        "acr": PWD,
+        "phone_number": number,
+    }
     # A number not proven yet is no one's: the token says nothing of it
     store.users[user_id] = replace(store.users[user_id], phone_number_verified=False)
     del store.phone_numbers[number]
