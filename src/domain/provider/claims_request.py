@@ -48,6 +48,8 @@ PROVIDER_CLAIMS = (
 # The scopes that release claims about the person: a profile attribute's ``x-scope`` is one
 CLAIM_SCOPES = ("openid", "profile", "email", "roles", "organization", "phone")
 MAX_CLAIMS_CHARS = 4000
+# Claims of the sign-in rather than of a scope, which userinfo answers when asked
+USERINFO_ONLY = ("acr",)
 # Where a claims request may ask for claims (§5.5); a member elsewhere is refused
 TARGETS = ("id_token", "userinfo")
 
@@ -64,13 +66,13 @@ class ClaimsRequest:
     def scopes(self) -> tuple[str, ...]:
         """The scopes the claims asked for belong to: consent covers them."""
         names = (*self.id_token, *self.userinfo)
-        return tuple(dict.fromkeys(SCOPE_OF_CLAIM[name] for name in names))
+        return tuple(dict.fromkeys(SCOPE_OF_CLAIM[n] for n in names if n in SCOPE_OF_CLAIM))
 
     def within(self, allowed: tuple[str, ...]) -> ClaimsRequest:
         """Only the claims of scopes the client may have."""
 
         def kept(names: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(name for name in names if SCOPE_OF_CLAIM[name] in allowed)
+            return tuple(name for name in names if SCOPE_OF_CLAIM.get(name, "openid") in allowed)
 
         return ClaimsRequest(kept(self.id_token), kept(self.userinfo))
 
@@ -104,7 +106,10 @@ def parse_claims(raw: str | None) -> ClaimsRequest:
                 raise _malformed(f"claims.{target}.{name} is null or an object.")
             if isinstance(wanted, dict) and not isinstance(wanted.get("essential", False), bool):
                 raise _malformed(f"claims.{target}.{name}.essential is true or false.")
-        asked[target] = tuple(name for name in members if name in SCOPE_OF_CLAIM)
+        # ``acr`` at userinfo: the token's, of no scope (docs/reference/acr.md); the ID
+        # token carries it whatever is asked
+        wanted_here = (*SCOPE_OF_CLAIM, *(USERINFO_ONLY if target == "userinfo" else ()))
+        asked[target] = tuple(name for name in members if name in wanted_here)
     return ClaimsRequest(asked.get("id_token", ()), asked.get("userinfo", ()))
 
 

@@ -123,3 +123,19 @@ def test_a_sign_in_below_the_class_asked_signs_in_again_with_the_second_factor(
     assert granted.status_code == 200, granted.get_json()
     id_token = claims(world, granted.get_json()["id_token"])
     assert id_token["acr"] == MFA and id_token["amr"] == ["pwd", "otp"]
+
+
+def test_userinfo_answers_acr_where_the_claims_request_asks_it(
+    world: OAuthWorld, rp: dict[str, Any]
+) -> None:
+    asked = json.dumps({"userinfo": {"acr": None}})
+    granted = world.rp_tokens(rp, claims=asked)
+    info = world.client.get(
+        "/oauth/userinfo", headers={"Authorization": f"Bearer {granted['access_token']}"}
+    )
+    assert info.status_code == 200 and info.get_json()["acr"] == PWD
+    plain = world.rp_tokens(rp)
+    info = world.client.get(
+        "/oauth/userinfo", headers={"Authorization": f"Bearer {plain['access_token']}"}
+    )
+    assert "acr" not in info.get_json()
