@@ -132,7 +132,8 @@ class TokenIssuer(Protocol):
         guest: bool = False,
     ) -> IssuedToken:
         """A signed access token for this session, expiring no later than ``not_after``,
-        with the session's authentication methods ``amr`` (RFC 8176), its active ``org``, the
+        with the session's authentication methods ``amr`` (RFC 8176) and the class they make
+        (``acr``, ``domain.signin.acr.acr_of``), its active ``org``, the
         ``before_token`` hook's ``claims`` (never over firegate's own), and ``guest: true``
         for a guest's (absent from every other: docs/guests.md)."""
         ...

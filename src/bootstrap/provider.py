@@ -170,6 +170,7 @@ def bind_accounts(
         sessions=signin.sessions,
         orgs=accounts.active_orgs,
         factors=signin.factors,
+        passkeys=signin.passkeys,
         clock=platform.clock,
     )
 

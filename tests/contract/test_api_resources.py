@@ -60,6 +60,18 @@ def test_a_resource_keeps_the_issuer_of_its_authorization_server(
     assert api().audience("https://firegate.example") == "https://firegate.example"
 
 
+def test_a_resource_keeps_its_min_acr(resources: ApiResources) -> None:
+    """docs/reference/acr.md: the weakest sign-in a person's token for it needs."""
+    scopes = (ApiScope.new("pay", "Pay"),)
+    pay = ApiResource.new("https://pay.example/", scopes, NOW, min_acr="urn:firegate:acr:mfa")
+    resources.add(pay)
+    resources.add(api())
+    found = {resource.uri: resource for resource in resources.list(10)}
+    assert found["https://pay.example/"] == pay and found[TASKS].min_acr is None
+    assert found["https://pay.example/"].acr_refusal("urn:firegate:acr:pwd") is not None
+    assert found["https://pay.example/"].acr_refusal("urn:firegate:acr:phr") is None
+
+
 def test_a_uri_is_registered_once(resources: ApiResources) -> None:
     resources.add(api())
     with pytest.raises(Conflict) as refused:

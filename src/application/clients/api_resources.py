@@ -36,6 +36,7 @@ class AddResource:
     scopes: tuple[ScopeText, ...]
     orgs: tuple[str, ...] = ()  # the orgs (ids) whose own apps it allows
     issuer: str | None = None  # its authorization server's, where that is not firegate
+    min_acr: str | None = None  # the weakest class of sign-in its tokens need
 
 
 class CatalogueCache:
@@ -127,7 +128,9 @@ class ApiResourceRegistry:
         of the provider's: it could never have a token, each asked for it is
         ``invalid_target``)."""
         scopes = [ApiScope.new(s.name, s.description, s.description_es) for s in cmd.scopes]
-        resource = ApiResource.new(cmd.uri, scopes, self.clock.now(), cmd.orgs, cmd.issuer)
+        resource = ApiResource.new(
+            cmd.uri, scopes, self.clock.now(), cmd.orgs, issuer=cmd.issuer, min_acr=cmd.min_acr
+        )
         if resource.uri in self.reserved:
             raise InvalidInput.field(
                 "uri",

@@ -29,6 +29,7 @@ from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
+from domain.signin.acr import acr_of, is_acr
 from domain.signin.active_org import ActiveOrg, check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
@@ -145,10 +146,16 @@ class Firebase:
             raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
         org_id = cmd.claims.get("org_id")
         org = self.orgs.member_org(org_id, user.id) if isinstance(org_id, str) else None
-        return self._mint(user, org, agent, None)
+        acr = cmd.claims.get("acr")
+        return self._mint(user, org, agent, None, acr if is_acr(acr) else None)
 
     def _mint(
-        self, user: User, org: ActiveOrg | None, agent: ActingAgent | None, actor: Actor | None
+        self,
+        user: User,
+        org: ActiveOrg | None,
+        agent: ActingAgent | None,
+        actor: Actor | None,
+        agent_acr: str | None = None,
     ) -> str:
         claims: dict[str, object] = {
             "role": user.role.value,
@@ -161,6 +168,11 @@ class Firebase:
         if org is not None:
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
         session = actor.session if actor is not None else None
+        # The class of the sign-in behind the token (docs/reference/acr.md): a session's,
+        # or the app's token's, which its own session's made
+        acr = acr_of(actor.amr) if actor is not None else agent_acr
+        if acr is not None:
+            claims["acr"] = acr
         client = None
         if agent is not None:
             claims.update(agent.claims())

@@ -11,12 +11,14 @@ from enum import StrEnum
 from application.accounts.accounts import UserRepository
 from application.ports import ActiveOrgs, Clock
 from application.signin.authentication import Actor
+from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient, scope_list
 from domain.errors import PermissionDenied
 from domain.provider.claims_request import SCOPE_OF_CLAIM
+from domain.signin.acr import MFA, PHR, PWD, AcrRequest, acr_of, meets
 from domain.signin.active_org import ActiveOrg, lacks_second_factor
 
 
@@ -111,6 +113,23 @@ class AuthTime:
 
 
 @dataclass(frozen=True)
+class SignInClass:
+    """What an authorization request asks of the browser's sign-in's class (``acr``)."""
+
+    actor: Actor
+    asked: AcrRequest
+
+
+class StepUp(StrEnum):
+    """What a sign-in below the class an authorization request asks needs
+    (docs/decisions/0573-acr-values-at-the-authorization-endpoint.md)."""
+
+    NONE = "none"  # it meets it, or cannot do better and the request makes do with the best
+    AGAIN = "again"  # a new sign-in can reach it: the person is asked for one
+    UNMET = "unmet"  # it is essential and the account has no factor that reaches it
+
+
+@dataclass(frozen=True)
 class SignInAge:
     actor: Actor
     max_age: int  # seconds (OpenID Connect's ``max_age``)
@@ -190,12 +209,14 @@ def members_only() -> PermissionDenied:
 class ProviderAccounts:
     """The person a client is told about: the account while it is enabled, when its browser
     signed in, and its orgs (scope ``organization``); ``orgs`` reads memberships of live
-    orgs, ``factors`` whether a second factor is set up."""
+    orgs, ``factors`` whether a second factor is set up, ``passkeys`` whether a passkey
+    is (the classes a new sign-in can reach)."""
 
     users: UserRepository
     sessions: SessionRepository
     orgs: ActiveOrgs
     factors: MfaRepository
+    passkeys: PasskeyRepository
     clock: Clock
 
     def account(self, cmd: FindAccount) -> User | None:
@@ -215,6 +236,23 @@ class ProviderAccounts:
         """Whether the browser's sign-in is older than ``max_age`` (or unknown)."""
         began = self.authenticated_at(AuthTime(cmd.actor))
         return began is None or (self.clock.now() - began).total_seconds() > cmd.max_age
+
+    def step_up(self, cmd: SignInClass) -> StepUp:
+        """Whether the browser's sign-in meets the class asked (its ``amr``'s, ``acr_of``),
+        else whether a new one could: the best class the account can reach is read only
+        then (a passkey: ``phr``; an authenticator: ``mfa``; else ``pwd``)."""
+        asked = cmd.asked
+        if asked.wanted is None or asked.met_by(acr_of(cmd.actor.amr)):
+            return StepUp.NONE
+        if meets(self._reachable(cmd.actor.user_id), asked.wanted):
+            return StepUp.AGAIN
+        return StepUp.UNMET if asked.essential else StepUp.NONE
+
+    def _reachable(self, user_id: str) -> str:
+        if self.passkeys.list_for_user(user_id, 1):
+            return PHR
+        factor = self.factors.get(user_id)
+        return MFA if factor is not None and factor.active else PWD
 
     def member_org(self, cmd: MemberOrg) -> ActiveOrg | None:
         """The person's membership of that live org as stored now (scope

@@ -43,6 +43,7 @@ from domain.provider.token_exchange import (
     expiry,
     id_jag_claims,
 )
+from domain.signin.acr import acr_of, is_acr
 from domain.signin.active_org import ActiveOrg
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
@@ -166,6 +167,14 @@ class MintIdToken:
     claims: tuple[str, ...] = ()  # the ``claims`` request's names for the ID token
 
 
+def _add_acr(claims: dict[str, Any], amr: tuple[str, ...]) -> None:
+    """A person's token carries the class of their sign-in (``acr``, from its ``amr``;
+    docs/reference/acr.md); a client's own has no ``amr`` and so none."""
+    acr = acr_of(amr)
+    if acr is not None:
+        claims["acr"] = acr
+
+
 def _half_hash(text: str, alg: str) -> str:
     """The left half of the text's hash by the hash of ``alg`` (SHA-256 for ES256 and RS256),
     base64url without padding."""
@@ -255,6 +264,7 @@ class TokenMint:
             claims["auth_time"] = int(cmd.auth_time.timestamp())
         if cmd.amr:
             claims["amr"] = list(cmd.amr)
+            _add_acr(claims, cmd.amr)
         if cmd.grant_id:
             claims[GRANT_CLAIM] = cmd.grant_id
         if cmd.jkt is not None:
@@ -304,6 +314,8 @@ class TokenMint:
         claims.update(delegation.claims())  # an agent's grant ends it too
         if "auth_time" in subject:
             claims["auth_time"] = subject["auth_time"]
+        if is_acr(subject.get("acr")):  # the person's sign-in, whoever exchanges it
+            claims["acr"] = subject["acr"]
         if "organization" in cmd.scope:  # the subject's org goes on with the scope
             claims.update({name: subject[name] for name in ORG_CLAIMS if name in subject})
         if cmd.jkt is not None:
@@ -346,6 +358,7 @@ class TokenMint:
             claims["nonce"] = cmd.nonce
         if cmd.amr:
             claims["amr"] = list(cmd.amr)
+            _add_acr(claims, cmd.amr)
         if cmd.sid is not None:
             claims["sid"] = cmd.sid
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)

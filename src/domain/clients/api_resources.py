@@ -14,6 +14,7 @@ from datetime import datetime
 
 from domain.clients.oauth import SCOPES, check_resource, digest
 from domain.errors import Conflict, InvalidInput
+from domain.signin.acr import ACR_VALUES, is_acr, meets
 from domain.text import has_control, has_direction_control
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -120,6 +121,9 @@ class ApiResource:
     # audience of the ID-JAGs firegate mints for it (docs/decisions/0550-minting-id-jags.md);
     # None: firegate is its authorization server
     issuer: str | None = None
+    # The weakest class of sign-in (``acr``) a person's token for it needs; None: any
+    # (docs/decisions/0574-an-api-resources-min-acr.md)
+    min_acr: str | None = None
 
     @staticmethod
     def new(
@@ -127,9 +131,15 @@ class ApiResource:
         scopes: Sequence[ApiScope],
         now: datetime,
         orgs: Sequence[str] = (),
+        *,
         issuer: str | None = None,
+        min_acr: str | None = None,
     ) -> ApiResource:
         check_resource(uri, "uri")
+        if min_acr is not None and not is_acr(min_acr):
+            raise InvalidInput.field(
+                "min_acr", f"One of {', '.join(ACR_VALUES)}.", "invalid_min_acr"
+            )
         if issuer is not None and not (
             issuer.startswith("https://") and check_resource(issuer, "issuer")
         ):
@@ -144,12 +154,20 @@ class ApiResource:
             raise InvalidInput.field(
                 "scope", f"'{twice[0]}' is named twice.", "invalid_scope_count"
             )
-        return ApiResource(uri, tuple(scopes), now, issuer=issuer).allowing(orgs)
+        resource = ApiResource(uri, tuple(scopes), now, issuer=issuer, min_acr=min_acr)
+        return resource.allowing(orgs)
 
     def audience(self, own_issuer: str) -> str:
         """The ``aud`` of an ID-JAG for this resource: its authorization server's issuer
         (firegate's own where it has none of its own)."""
         return self.issuer or own_issuer
+
+    def acr_refusal(self, acr: str | None) -> str | None:
+        """Why a person's token of a sign-in of class ``acr`` may not be for it (below its
+        ``min_acr``); None if it may."""
+        if self.min_acr is None or meets(acr, self.min_acr):
+            return None
+        return f"This API resource needs a sign-in of at least {self.min_acr}."
 
     def allows(self, org_id: str | None) -> bool:
         """Whether a client of ``org_id`` (None: the service's own) may have its tokens."""
@@ -204,6 +222,12 @@ class ResourceCatalogue:
 
     def knows(self, scope: str) -> bool:
         return scope in SCOPES or scope in self.scope_names()
+
+    def acr_refusal(self, resource: str | None, acr: str | None) -> str | None:
+        """Why a person's token of a sign-in of class ``acr`` may not be for ``resource``
+        (its ``min_acr``); None if it may, and for a resource not registered."""
+        found = self.find(resource)
+        return found.acr_refusal(acr) if found is not None else None
 
     def for_org(self, resource: str | None, org_id: str | None) -> bool:
         """Whether a client of ``org_id`` may have a token for ``resource``: the service's own

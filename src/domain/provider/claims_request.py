@@ -36,6 +36,7 @@ PROVIDER_CLAIMS = (
     "auth_time",
     "nonce",
     "amr",
+    "acr",
     "sid",
     "at_hash",
     *SCOPE_OF_CLAIM,
@@ -47,6 +48,8 @@ PROVIDER_CLAIMS = (
 # The scopes that release claims about the person: a profile attribute's ``x-scope`` is one
 CLAIM_SCOPES = ("openid", "profile", "email", "roles", "organization", "phone")
 MAX_CLAIMS_CHARS = 4000
+# Claims of the sign-in rather than of a scope, which userinfo answers when asked
+USERINFO_ONLY = ("acr",)
 # Where a claims request may ask for claims (§5.5); a member elsewhere is refused
 TARGETS = ("id_token", "userinfo")
 
@@ -63,13 +66,13 @@ class ClaimsRequest:
     def scopes(self) -> tuple[str, ...]:
         """The scopes the claims asked for belong to: consent covers them."""
         names = (*self.id_token, *self.userinfo)
-        return tuple(dict.fromkeys(SCOPE_OF_CLAIM[name] for name in names))
+        return tuple(dict.fromkeys(SCOPE_OF_CLAIM[n] for n in names if n in SCOPE_OF_CLAIM))
 
     def within(self, allowed: tuple[str, ...]) -> ClaimsRequest:
         """Only the claims of scopes the client may have."""
 
         def kept(names: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(name for name in names if SCOPE_OF_CLAIM[name] in allowed)
+            return tuple(name for name in names if SCOPE_OF_CLAIM.get(name, "openid") in allowed)
 
         return ClaimsRequest(kept(self.id_token), kept(self.userinfo))
 
@@ -103,5 +106,25 @@ def parse_claims(raw: str | None) -> ClaimsRequest:
                 raise _malformed(f"claims.{target}.{name} is null or an object.")
             if isinstance(wanted, dict) and not isinstance(wanted.get("essential", False), bool):
                 raise _malformed(f"claims.{target}.{name}.essential is true or false.")
-        asked[target] = tuple(name for name in members if name in SCOPE_OF_CLAIM)
+        # ``acr`` at userinfo: the token's, of no scope (docs/reference/acr.md); the ID
+        # token carries it whatever is asked
+        wanted_here = (*SCOPE_OF_CLAIM, *(USERINFO_ONLY if target == "userinfo" else ()))
+        asked[target] = tuple(name for name in members if name in wanted_here)
     return ClaimsRequest(asked.get("id_token", ()), asked.get("userinfo", ()))
+
+
+def asked_acr(raw: str | None) -> tuple[tuple[str, ...], bool]:
+    """The ``acr`` claim a ``claims`` request asks of the ID token (§5.5.1.1): its
+    ``values`` (or ``value``) and whether it is essential; ``((), False)`` when it asks none.
+    The parameter is checked by ``parse_claims`` first."""
+    parse_claims(raw)
+    if not raw:
+        return (), False
+    wanted = json.loads(raw).get("id_token", {}).get("acr")
+    if not isinstance(wanted, dict):
+        return (), False
+    values = wanted.get("values", [wanted["value"]] if "value" in wanted else [])
+    if not isinstance(values, list):
+        return (), False
+    named = tuple(value for value in values if isinstance(value, str))
+    return named, bool(wanted.get("essential", False))

@@ -23,6 +23,7 @@ from application.ports import AccessClaims, IssuedToken
 from application.remembered import Remembered
 from domain.errors import Unauthenticated
 from domain.ids import is_id, new_id
+from domain.signin.acr import acr_of
 from domain.signin.active_org import ActiveOrg
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an access token
@@ -185,6 +186,9 @@ class PyJWTTokenIssuer:
         }
         if amr:
             payload["amr"] = list(amr)
+            acr = acr_of(amr)  # the session's class, from its methods (docs/reference/acr.md)
+            if acr is not None:
+                payload["acr"] = acr
         if org is not None:
             payload["org"] = org.claim()
         if guest:

@@ -217,6 +217,7 @@ def resource_json(resource: ApiResource) -> dict[str, object]:
         "orgs": list(resource.orgs),
         "created_at": resource.created_at.isoformat(),
         **({"issuer": resource.issuer} if resource.issuer is not None else {}),
+        **({"min_acr": resource.min_acr} if resource.min_acr is not None else {}),
     }
 
 
@@ -260,17 +261,26 @@ def _scope_texts(
     help="The issuer of the authorization server that serves the API, where that is not "
     "firegate: the audience of the ID-JAGs minted for it.",
 )
-def add_resource(
+@click.option(
+    "--min-acr",
+    default=None,
+    help="The weakest sign-in a person's token for it needs: urn:firegate:acr:pwd, "
+    "urn:firegate:acr:mfa or urn:firegate:acr:phr (docs/reference/acr.md).",
+)
+def add_resource(  # noqa: PLR0917 - click passes each option by its name
     uri: str,
     scopes: tuple[str, ...],
     described: tuple[tuple[str, str], ...],
     described_es: tuple[tuple[str, str], ...],
     issuer: str | None,
+    min_acr: str | None,
 ) -> None:
     """Register an API resource (its URI: the RFC 8707 resource and its tokens' aud)."""
     try:
         texts = _scope_texts(scopes, described, described_es)
-        added = services().clients.resources.add_resource(AddResource(uri, texts, issuer=issuer))
+        added = services().clients.resources.add_resource(
+            AddResource(uri, texts, issuer=issuer, min_acr=min_acr)
+        )
     except DomainError as exc:
         fail(exc)
     else:

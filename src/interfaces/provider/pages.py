@@ -22,14 +22,18 @@ from application.provider.claims import (
     OrgsOf,
     Refusal,
     SignInAge,
+    SignInClass,
+    StepUp,
 )
 from application.signin.authentication import Actor
 from application.signin.sessions import Logout
 from domain.clients.metadata_document import document_host
 from domain.clients.oauth import scope_list
-from domain.provider.claims_request import parse_claims
+from domain.errors import InvalidInput
+from domain.provider.claims_request import asked_acr, parse_claims
 from domain.provider.grants import session_sid
 from domain.provider.pushed import REQUEST_URI_PREFIX, PushedRequestRefused, unchanged
+from domain.signin.acr import AcrRequest
 from interfaces.provider.routes import server
 from interfaces.shared.services import services
 from interfaces.web import browser
@@ -105,6 +109,32 @@ def _sign_in_again(prompts: list[str]) -> Response:
         args.pop("prompt", None)
     back = "/oauth/authorize?" + urlencode(args, doseq=True)
     return see_other("/sign-in?" + urlencode({"next": back, "again": "1"}))
+
+
+def _step_up(actor: Actor) -> StepUp:
+    """What the class the request asks needs of this browser's sign-in (a malformed
+    ``claims`` parameter is Authlib's to refuse, and asks nothing here)."""
+    try:
+        values, essential = asked_acr(request.args.get("claims"))
+    except InvalidInput:
+        return StepUp.NONE
+    asked = AcrRequest.of(request.args.get("acr_values"), values, essential=essential)
+    return services().provider.accounts.step_up(SignInClass(actor, asked))
+
+
+# OpenID Connect Core Unmet Authentication Requirements 1.0 §3
+UNMET_AUTHENTICATION_REQUIREMENTS = "unmet_authentication_requirements"
+
+
+def _unmet(grant: Any) -> OAuth2Error:
+    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
+
+    return OAuth2Error(
+        error=UNMET_AUTHENTICATION_REQUIREMENTS,
+        description="The account has no way to sign in that meets the acr asked.",
+        redirect_uri=grant.redirect_uri,
+        state=request.args.get("state"),
+    )
 
 
 def _too_old(actor: Actor) -> bool:
@@ -236,7 +266,10 @@ def _not_this_sign_in(
     grant: Any, actor: Actor, subject: Subject, prompts: list[str]
 ) -> Response | None:
     """When this browser's sign-in will not do: an ``id_token_hint`` of another account
-    (Core §3.1.2.2), ``prompt=login`` or a ``max_age`` passed. The person signs in again, or
+    (Core §3.1.2.2), ``prompt=login``, a ``max_age`` passed, or a class (``acr_values``, an
+    ``acr`` claim asked) above the sign-in's that a new one can reach; one it cannot reach,
+    asked as essential, is ``unmet_authentication_requirements`` back to the client
+    (docs/decisions/0573-acr-values-at-the-authorization-endpoint.md). The person signs in again, or
     with ``prompt=none`` the client hears ``login_required``; a hint that is no ID token of
     ours for the client is ``invalid_request``. None: it will do."""
     from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
@@ -247,7 +280,11 @@ def _not_this_sign_in(
     except OAuth2Error as error:
         return _refusal(error)
     someone_else = hinted is not None and hinted != subject.user.id
-    if not (someone_else or "login" in prompts or _too_old(actor)):
+    step = _step_up(actor)
+    if step is StepUp.UNMET:
+        return _refusal(_unmet(grant))
+    asked_again = step is StepUp.AGAIN
+    if not (someone_else or "login" in prompts or asked_again or _too_old(actor)):
         return None
     if "none" in prompts:
         state = request.args.get("state")

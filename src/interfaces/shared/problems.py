@@ -22,12 +22,14 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    ReauthenticationRequired,
     SsoRequired,
     TooLarge,
     Unauthenticated,
     Unavailable,
     Unreadable,
 )
+from domain.signin.acr import INSUFFICIENT_USER_AUTHENTICATION
 from interfaces.shared.services import services
 
 _STATUS: list[tuple[type[DomainError], int]] = [
@@ -95,6 +97,18 @@ def problem(
     return response
 
 
+def step_up_challenge() -> str:
+    """RFC 9470 §3: the session's sign-in is too old for what it asks, and a new one within
+    ``max_age`` seconds will do (docs/security.md, "Step-up";
+    docs/decisions/0574-an-api-resources-min-acr.md)."""
+    max_age = int(services().signin.authentication.reauth_max_age.total_seconds())
+    return (
+        f'Bearer realm="firegate", error="{INSUFFICIENT_USER_AUTHENTICATION}", '
+        'error_description="A more recent sign-in is required", '
+        f'max_age="{max_age}"'
+    )
+
+
 def domain_problem(exc: DomainError) -> Response:
     if isinstance(exc, BadRequest):
         return problem(400, exc.code, exc.detail)
@@ -106,6 +120,8 @@ def domain_problem(exc: DomainError) -> Response:
             if request.headers.get("Authorization")
             else 'Bearer realm="firegate"'
         )
+    if isinstance(exc, ReauthenticationRequired):
+        headers["WWW-Authenticate"] = step_up_challenge()
     if isinstance(exc, RateLimited | Unavailable):
         headers["Retry-After"] = str(exc.retry_after)
     errors = exc.errors if isinstance(exc, InvalidInput) else ()

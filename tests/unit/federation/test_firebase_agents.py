@@ -18,6 +18,7 @@ from domain.federation.agents import (
     firebase_resource,
 )
 from domain.provider.token_exchange import ACT_GRANTS
+from domain.signin.acr import PWD
 from tests.support.api import bearer, login
 from tests.support.oauth import OAuthWorld
 from tests.support.pages import PASSWORD
@@ -127,6 +128,7 @@ def test_an_exchanged_token_for_firebase_gets_a_custom_token_naming_the_agent(
     assert found["claims"] == {
         "role": "user",
         "token_version": 0,
+        "acr": PWD,  # the person's sign-in behind the agent's token
         "act": {"sub": agent["client_id"]},
         "scope": "email",
         "grant_id": grant_id,

@@ -101,6 +101,7 @@ def test_an_access_token_is_issued_now_by_the_clock_for_the_policys_lifetime() -
         "aud": API,
         "auth_time": int(SIGNED_IN.timestamp()),
         "amr": ["pwd", "otp"],
+        "acr": "urn:firegate:acr:mfa",  # the class the methods make (docs/reference/acr.md)
         "grant_id": "g1",
         "cnf": {"jkt": "k" * 43},
     }
@@ -110,7 +111,7 @@ def test_an_access_token_is_issued_now_by_the_clock_for_the_policys_lifetime() -
         "sub": "svc",  # a client's own token: about no person, for the client
         "aud": "svc",
     }
-    assert not {"auth_time", "amr", "grant_id", "cnf"} & payload(own.token).keys()
+    assert not {"auth_time", "amr", "acr", "grant_id", "cnf"} & payload(own.token).keys()
 
 
 def test_an_id_token_carries_the_clocks_time_the_at_hash_and_the_scopes_claims() -> None:
@@ -142,6 +143,7 @@ def test_an_id_token_carries_the_clocks_time_the_at_hash_and_the_scopes_claims()
         "auth_time": int(SIGNED_IN.timestamp()),
         "nonce": "n-0S6",
         "amr": ["pwd"],
+        "acr": "urn:firegate:acr:pwd",
         "at_hash": at_hash.decode(),
         "sub": "u1",
         "preferred_username": "alice",

@@ -27,6 +27,7 @@ from tests.support.app import World
 from tests.support.mail_flows import notices, press, verified
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.step_up import challenged
 
 pytestmark = pytest.mark.unit
 
@@ -67,6 +68,7 @@ def federated(world: World, subject: str = "fb-1", email: str = "fed@example.com
 def refused(answer: object) -> None:
     assert getattr(answer, "status_code", None) == 403
     assert answer.get_json()["code"] == "reauthentication_required"  # type: ignore[attr-defined]
+    challenged(answer)  # RFC 9470 §3: a sign-in within REAUTH_MAX_AGE will do
 
 
 def passkeys(world: World, access: str) -> list[object]:

@@ -20,6 +20,7 @@ from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.mail_flows import notices, press, verified
+from tests.support.step_up import challenged
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -233,9 +234,9 @@ def test_every_change_asks_for_a_recent_sign_in() -> None:
     world = phone_world()
     with long_ago(world):
         ann = signed_in(world)
-    problem(change(world, ann), 403, "reauthentication_required")
-    problem(prove(world, ann, "123456"), 403, "reauthentication_required")
-    problem(world.client.delete("/user/phone", headers=ann), 403, "reauthentication_required")
+    challenged(change(world, ann))
+    challenged(prove(world, ann, "123456"))
+    challenged(world.client.delete("/user/phone", headers=ann))
     assert texts(world, NUMBER) == []
 
 

@@ -23,6 +23,7 @@ from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.app import World, app_time
 from tests.support.email_codes import code_in
 from tests.support.pages import csrf
+from tests.support.step_up import challenged
 from tests.support.totp import enrol, next_code
 
 pytestmark = pytest.mark.unit
@@ -73,8 +74,7 @@ def test_the_routes_walked_here_are_every_one_that_makes_codes(world: World) -> 
 
 
 def refused(answer: Any) -> None:
-    assert answer.status_code == 403, answer.get_json()
-    assert answer.get_json()["code"] == "reauthentication_required"
+    challenged(answer)
 
 
 def sent_to_sign_in_again(answer: Any) -> None:

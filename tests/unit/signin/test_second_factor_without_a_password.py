@@ -19,6 +19,7 @@ from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.app import World, app_time
 from tests.support.email_codes import code_in
 from tests.support.pages import csrf
+from tests.support.step_up import challenged
 
 pytestmark = pytest.mark.unit
 
@@ -81,8 +82,7 @@ def test_the_api_takes_a_recent_sign_in_for_the_missing_password(world: World) -
     client = world.client
     with long_ago(world):
         old = by_code(world, client)
-    problem(client.post("/auth/mfa/totp", json={}, headers=bearer(old)), 403,
-            "reauthentication_required")  # fmt: skip
+    challenged(client.post("/auth/mfa/totp", json={}, headers=bearer(old)))
     access = bearer(by_code(world, client))
     # A password given is checked, even where there is none.
     wrong = client.post("/auth/mfa/totp", json={"password": PASSWORD}, headers=access)
@@ -118,7 +118,7 @@ def test_old_sign_ins_turn_off_and_renew_nothing_without_a_password(world: World
         codes = confirmed.get_json()["recovery_codes"]
     for method, path in (("delete", "/auth/mfa/totp"), ("post", "/auth/mfa/recovery-codes")):
         answer = getattr(client, method)(path, json={"code": codes[0]}, headers=old)
-        problem(answer, 403, "reauthentication_required")
+        challenged(answer)
     assert world.store.factors  # still on, and the recovery code unspent
     (factor,) = world.store.factors.values()
     assert factor.active and len(factor.recovery_hashes) == 10

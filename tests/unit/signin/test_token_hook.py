@@ -26,6 +26,7 @@ from domain.accounts.users import Email, User, Username
 from domain.federation.agents import firebase_resource
 from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
+from domain.signin.acr import PWD
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.accounts import profile_schemas
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
@@ -134,7 +135,7 @@ def test_a_firebase_custom_token_takes_them_as_developer_claims(
     actor = actor_of(world, world.login().access_token)
     firebase.custom_token(CustomToken(actor))
     [(uid, developer)] = minter.minted
-    assert developer == {**ADDED, "role": "user", "token_version": 0}
+    assert developer == {**ADDED, "role": "user", "token_version": 0, "acr": PWD}
     assert hook.asked[-1].token_kind == "firebase_custom" and hook.asked[-1].user["id"] == uid
 
 
@@ -190,7 +191,8 @@ def test_no_hook_builds_nothing_and_adds_nothing() -> None:
     world.register("alice")
     found = claims(world.login().access_token)
     assert set(found) == {
-        *("iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp", "amr")
+        *("iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp", "amr"),
+        "acr",  # the class the session's amr makes (docs/reference/acr.md)
     }
 
 

@@ -39,6 +39,7 @@ def resource_to_doc(resource: ApiResource) -> dict[str, Any]:
         "created_at": resource.created_at,
         "orgs": list(resource.orgs),
         "issuer": resource.issuer,
+        "min_acr": resource.min_acr,
     }
 
 
@@ -47,7 +48,14 @@ def resource_from_doc(data: dict[str, Any]) -> ApiResource:
         ApiScope(s["name"], s["description"], s.get("description_es")) for s in data["scopes"]
     )
     orgs = tuple(data.get("orgs", ()))
-    return ApiResource(data["uri"], scopes, data["created_at"], orgs, data.get("issuer"))
+    return ApiResource(
+        data["uri"],
+        scopes,
+        data["created_at"],
+        orgs,
+        data.get("issuer"),
+        data.get("min_acr"),  # resources stored before the field: none
+    )
 
 
 INDEX = "api_resource_index"

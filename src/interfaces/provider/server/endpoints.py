@@ -108,7 +108,7 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
         # cnf: a DPoP-bound token's key (RFC 9449 §6.2), for the resource server to check;
         # org_id: the org it acts in (an org's client's own token, or scope organization's);
         # act: who acts for the person (RFC 8693 §4.1), an exchanged token's chain
-        for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf", "org_id", "act"):
+        for name in ("aud", "exp", "iat", "jti", "auth_time", "acr", "cnf", "org_id", "act"):
             if name in claims:
                 answer[name] = claims[name]
         # the claims a hook added (before_token, credentials_exchange), under ours

@@ -123,7 +123,11 @@ def _scope_lines(text: str) -> tuple[ScopeText, ...]:
 )
 def add_resource(actor: Actor) -> Response:
     """Register an API resource with its scopes, as ``resources add`` does."""
-    resource = AddResource(field("uri").strip(), _scope_lines(field("scopes")))
+    resource = AddResource(
+        field("uri").strip(),
+        _scope_lines(field("scopes")),
+        min_acr=field("min_acr", required=False).strip() or None,
+    )
     services().clients.resources.admin_add_resource(AdminAddResource(actor, resource))
     return see_other("/admin#resources")
 

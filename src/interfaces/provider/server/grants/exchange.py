@@ -46,7 +46,12 @@ from interfaces.provider.server.models.proofs import (
     ProofOfPossession,
     spend_token_proof,
 )
-from interfaces.provider.server.models.scopes import check_resource_scopes, org_refusal, token_scope
+from interfaces.provider.server.models.scopes import (
+    check_acr,
+    check_resource_scopes,
+    org_refusal,
+    token_scope,
+)
 from interfaces.shared.services import services
 
 NOT_ALLOWED = (
@@ -217,6 +222,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         if asked.scope is not None:
             check_resource_scopes(" ".join(scope), asked.target, client)
         scope = scope_list(token_scope(" ".join(scope), asked.target, client))
+        check_acr(asked.target, claims.get("acr"))  # the subject's sign-in, as for a grant
         if bound_key(claims) is not None and client.dpop is None:  # RFC 9449: kept bound
             raise InvalidDpopProofError(BOUND_SUBJECT)
         self.request.client = client

@@ -34,6 +34,7 @@ from domain.clients.oauth import scope_list, unusable_resource
 from domain.errors import DomainError
 from domain.provider.claims_request import parse_claims
 from domain.provider.dpop import InvalidProof
+from domain.signin.acr import acr_of
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
@@ -54,7 +55,12 @@ from interfaces.provider.server.models.proofs import (
     proof_jkt,
     spend_token_proof,
 )
-from interfaces.provider.server.models.scopes import check_resource_scopes, org_refusal, token_scope
+from interfaces.provider.server.models.scopes import (
+    check_acr,
+    check_resource_scopes,
+    org_refusal,
+    token_scope,
+)
 from interfaces.shared.services import services
 
 RESOURCE_REFUSED = "The 'resource' is not one this server issues tokens for."
@@ -372,6 +378,8 @@ def access_token(
     (``save_token``), whatever ``include_refresh_token`` says."""
     resource = user.resource if user is not None else client.resource
     org = user.org if user is not None else None
+    if user is not None:  # a person's token: of a sign-in the resource takes
+        check_acr(resource, acr_of(user.amr))
     allowed = token_scope(client.get_allowed_scope(scope), resource, client, org)
     minted = services().provider.minting.mint_access_token(
         MintAccessToken(

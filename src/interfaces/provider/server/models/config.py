@@ -16,6 +16,7 @@ from domain.clients.oauth import SCOPES
 from domain.provider.assertions import ASSERTION_ALGORITHMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.provider.token_exchange import ID_JAG
+from domain.signin.acr import ACR_VALUES
 
 PUBLIC_AUTH = ("none",)
 SECRET_AUTH = ("client_secret_basic", "client_secret_post")
@@ -90,6 +91,8 @@ def metadata(
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": [*PROVIDER_CLAIMS, *attribute_claims],
+        # the classes of a sign-in, weakest first (docs/reference/acr.md)
+        "acr_values_supported": list(ACR_VALUES),
         "authorization_response_iss_parameter_supported": True,
         "resource_indicators_supported": True,
         # OpenID Connect Discovery §3, for what the Basic OP plan asks (docs/conformance.md):

@@ -96,6 +96,8 @@ class Subject:
     userinfo_claims: tuple[str, ...] = ()  # a ``claims`` request's for userinfo
     # The claims the before_token hook added to the access token userinfo is called with
     hook_claims: Mapping[str, object] = field(default_factory=dict)
+    # The token's ``acr``, where its ``claims`` request asked it of userinfo
+    acr: str | None = None
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -108,6 +110,8 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
         raise InvalidTokenError(description="This token is not about a user.")
     released = services().accounts.profile_schemas.released(user.user, scope)
     claims = claims_of(user.user, scope, user.org, user.userinfo_claims, released)
+    if user.acr is not None:
+        claims["acr"] = user.acr
     return UserInfo({**user.hook_claims, **claims})
 
 
@@ -231,11 +235,13 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
             return None
         asked = self.claims.get(USERINFO_CLAIMS)
         named = tuple(str(name) for name in asked) if isinstance(asked, list) else ()
+        acr = self.claims.get("acr")
         return Subject(
             user,
             org=org_of(user.id, self.claims.get("org_id")),
             userinfo_claims=named,
             hook_claims=self._hook_claims(),
+            acr=acr if "acr" in named and isinstance(acr, str) else None,
         )
 
     def _hook_claims(self) -> dict[str, object]:

@@ -6,7 +6,7 @@ audience (docs/decisions/0425-a-resource-scope-only-in-a-token-for-its-resource.
 from __future__ import annotations
 
 from authlib.oauth2.base import invalid_error_characters
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 
 from domain.clients.api_resources import SCOPE_TOKEN, within_permissions
 from domain.clients.oauth import SCOPES, scope_list
@@ -65,6 +65,19 @@ def token_scope(
         return " ".join(name for name in names if name in SCOPES)
     within = catalogue.within(names, resource, client.client.resource_scopes)
     return " ".join(within_permissions(within, org.permissions if org is not None else None))
+
+
+def check_acr(resource: str | None, acr: object) -> None:
+    """A person's token for an API resource with a ``min_acr`` only of a sign-in of that
+    class or above: ``invalid_grant`` otherwise, at the token endpoint, where RFC 9470's
+    ``insufficient_user_authentication`` is a resource's answer and not the token
+    endpoint's (docs/decisions/0574-an-api-resources-min-acr.md)."""
+    if resource is None:
+        return
+    catalogue = services().clients.resources.resource_catalogue()
+    refusal = catalogue.acr_refusal(resource, acr if isinstance(acr, str) else None)
+    if refusal is not None:
+        raise InvalidGrantError(refusal)
 
 
 def org_refusal(resource: str | None, client: Client) -> str | None:
