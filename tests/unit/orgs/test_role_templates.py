@@ -255,3 +255,17 @@ class TestCreatorRole:
         with pytest.raises(Conflict) as named:
             found.orgs.templates.delete(TemplateQuery(admin, "customer-admin"))
         assert named.value.code == "role_in_use"
+
+
+def test_operators_manage_templates_from_the_command_line(fake_app: Flask) -> None:
+    cli = fake_app.test_cli_runner()
+    made = cli.invoke(
+        args=["org-roles", "set", "billing", "--permission", "pay", "--permission", "refund"]
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.strip() == "billing created: pay refund"
+    listed = cli.invoke(args=["org-roles", "list"])
+    assert listed.output.splitlines() == ["billing\t0 holder(s)\tpay refund\t"]
+    assert cli.invoke(args=["org-roles", "set", "owner"]).exit_code != 0  # template_role
+    assert cli.invoke(args=["org-roles", "remove", "billing"]).output.strip() == "billing removed"
+    assert cli.invoke(args=["org-roles", "remove", "billing"]).exit_code != 0  # role_not_found
