@@ -43,9 +43,11 @@ from application.orgs.ports import (
     OrgRepository,
     OrgRoleRepository,
     ResourceScopes,
+    RoleTemplateRepository,
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
+from application.orgs.templates import RoleTemplates
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
@@ -60,6 +62,7 @@ from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepo
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs, OrgMembershipPart
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
+from infrastructure.firestore.orgs.templates import FirestoreRoleTemplates
 from infrastructure.firestore.orgs.token_versions import MembershipTokenVersions
 from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
@@ -76,6 +79,7 @@ class OrgsAdapters:
     domains: OrgDomains
     txt: TxtRecords  # the DNS lookups that verify a domain
     roles: OrgRoleRepository  # the orgs' role definitions and their holders' permissions
+    templates: RoleTemplateRepository  # the roles every org has, and their holders'
     permissions: MemberPermissions  # the access decisions' one read
 
 
@@ -115,6 +119,7 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         domains=FirestoreOrgDomains(client),
         txt=DnspythonTxtRecords(settings.orgs.dns_resolver),
         roles=FirestoreOrgRoles(client),
+        templates=FirestoreRoleTemplates(client),
         permissions=FirestoreMemberPermissions(client),
     )
 
@@ -179,6 +184,7 @@ def bind_orgs(
     sso_ready: SsoReadiness,
     connection_names: ConnectionNames,
     managed: ManagedAccounts,
+    creator_role: str,
 ) -> Orgs:
     """``users``: whom the operators name; ``events``: the org's audit log is read from the
     security events; ``queue``: where a deleted org's purge goes (``purge``: run inline
@@ -197,6 +203,8 @@ def bind_orgs(
         sso_ready=sso_ready,
         connection_names=connection_names,
         managed=managed,
+        templates=own.templates,
+        creator_role=creator_role,
     )
 
 
@@ -213,6 +221,18 @@ def bind_roles(own: OrgsAdapters, *, platform: Platform, scopes: ResourceScopes)
         clock=platform.clock,
         audit=platform.audit,
         scopes=scopes,
+    )
+
+
+def bind_templates(
+    own: OrgsAdapters, *, settings: Settings, platform: Platform, scopes: ResourceScopes
+) -> RoleTemplates:
+    """The deployment's role templates; ``scopes`` as ``bind_roles``'s."""
+    return RoleTemplates(
+        templates=own.templates,
+        clock=platform.clock,
+        scopes=scopes,
+        creator_role=settings.orgs.org_creator_role,
     )
 
 
@@ -374,10 +394,12 @@ def wire(
             sso_ready=parts.sso_ready,
             connection_names=parts.connection_names,
             managed=parts.managed,
+            creator_role=settings.orgs.org_creator_role,
         ),
         members=bind_members(own, users=users, platform=platform),
         agent_policy=OrgAgentPolicies(orgs=own.orgs, clock=platform.clock, audit=platform.audit),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
+        templates=bind_templates(own, settings=settings, platform=platform, scopes=parts.scopes),
         member_attributes=bind_member_attributes(
             own, users=users, schemas=shared.schemas, platform=platform
         ),

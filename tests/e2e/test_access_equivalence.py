@@ -9,7 +9,9 @@ for them (docs/agents-and-clis.md, "What the database sees: act in Firebase"): a
 provider for firegate's Firebase resource with random scopes, from a code or from a chain of
 one to three exchanges (``act``), which asks the endpoint and gets its own custom token. A
 second test: a removed membership, and a permission taken off a role, are refused by the
-very next rule evaluation, the old custom token still in hand."""
+very next rule evaluation, the old custom token still in hand. The deployment's role templates
+(docs/organizations.md, "Roles every org has") are drawn too: held, and edited as the change;
+a third test edits a template two orgs' members hold, and the next request of each sees it."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.orgs.members.members import AddMember
+from application.orgs.templates import PutTemplate
 from application.provider.minting import MintAccessToken, MintExchangedToken
 from application.services import Services
 from domain.federation.agents import firebase_resource
@@ -41,6 +44,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PERMISSIONS = ("invoices:read", "invoices:write", "reports.view", "admin_panel")
 CUSTOM = ("clerk", "auditor")
+TEMPLATES = ("tpl.billing", "tpl.support")  # the deployment's: every org has them
 PEOPLE = ("olga", "bob", "carol", "dan")  # olga owns every org
 # Each permission a document the rule reads its name from: allowed, the read finds nothing
 # (404); refused, 403.
@@ -79,15 +83,21 @@ class Agent:
 class World:
     roles: dict[str, frozenset[str]]  # a role's permissions (built-in or custom)
     members: dict[str, tuple[str, ...]]  # bob, carol, dan: their roles (absent: none)
-    change: tuple[str, str, frozenset[str]]  # ("remove", name) or ("redefine", role, perms)
+    # ("remove", name), ("redefine", role, perms) or ("template", template, perms)
+    change: tuple[str, str, frozenset[str]]
     agents: dict[str, Agent] = field(default_factory=dict)  # who asks through one (absent: alone)
+    templates: dict[str, frozenset[str]] = field(default_factory=dict)  # each of TEMPLATES'
+
+    def permissions_of(self, role: str) -> frozenset[str]:
+        return self.templates.get(role, self.roles.get(role, frozenset()))
 
 
 @st.composite
 def worlds(draw: st.DrawFn) -> World:
     defined = draw(st.sets(st.sampled_from(("owner", "admin", "member", *CUSTOM)), max_size=4))
     roles = {role: draw(st.frozensets(st.sampled_from(PERMISSIONS))) for role in defined}
-    holdable = sorted({"admin", "member"} | (set(CUSTOM) & defined))
+    templates = {t: draw(st.frozensets(st.sampled_from(PERMISSIONS))) for t in TEMPLATES}
+    holdable = sorted({"admin", "member", *TEMPLATES} | (set(CUSTOM) & defined))
     members = {}
     for name in PEOPLE[1:]:
         held = draw(st.one_of(st.none(), st.sets(st.sampled_from(holdable), min_size=1)))
@@ -101,6 +111,11 @@ def worlds(draw: st.DrawFn) -> World:
                 st.sampled_from(("owner", "admin", "member", *sorted(set(CUSTOM) & defined))),
                 st.frozensets(st.sampled_from(PERMISSIONS)),
             ),
+            st.tuples(
+                st.just("template"),
+                st.sampled_from(TEMPLATES),
+                st.frozensets(st.sampled_from(PERMISSIONS)),
+            ),
         )
     )
     agents = {}
@@ -108,7 +123,7 @@ def worlds(draw: st.DrawFn) -> World:
         scopes = draw(st.one_of(st.none(), st.frozensets(st.sampled_from(PERMISSIONS))))
         if scopes is not None:
             agents[name] = Agent(scopes, draw(st.integers(min_value=0, max_value=3)))
-    return World(roles, members, change, agents)
+    return World(roles, members, change, agents, templates)
 
 
 class Bench:
@@ -144,8 +159,16 @@ class Bench:
         put = self.client.put(f"/orgs/{org_id}/roles/{role}", json=body, headers=bearer(olga.token))
         assert put.status_code in (200, 201), put.get_json()
 
+    def template(self, role: str, permissions: frozenset[str]) -> None:
+        """PUT /admin/org-roles/{role}'s use case, as the operators: every org's holders'
+        permissions follow."""
+        cmd = PutTemplate(None, role, role, sorted(permissions))
+        self.services.orgs.templates.put(cmd)
+
     def build(self, world: World) -> str:
         olga = self.people["olga"]
+        for role, permissions in sorted(world.templates.items()):
+            self.template(role, permissions)
         slug = f"org-{next(slugs)}"
         made = self.client.post(
             "/orgs", json={"slug": slug, "name": slug}, headers=bearer(olga.token)
@@ -171,6 +194,8 @@ class Bench:
                 f"/orgs/{org_id}/members/{user_id}", headers=bearer(olga.token)
             )
             assert gone.status_code in (204, 404), gone.get_json()
+        elif kind == "template":
+            self.template(name, permissions)
         else:
             self.define(org_id, name, permissions)
 
@@ -306,7 +331,7 @@ def test_the_endpoint_and_the_rules_answer_alike(bench: Bench, world: World) -> 
     assert {k: v for k, v in before.items() if v[0] != v[1]} == {}
     for name in PEOPLE:  # what the world says, whoever answers
         roles = ("owner",) if name == "olga" else world.members.get(name, ())
-        held = set().union(*(world.roles.get(role, frozenset()) for role in roles))
+        held = set().union(*(world.permissions_of(role) for role in roles))
         agent = world.agents.get(name)
         allowed = held & agent.scopes if agent is not None else held
         assert {p for p in PERMISSIONS if before[name, p][0]} == allowed
@@ -346,3 +371,36 @@ def test_the_very_next_rule_evaluation_sees_a_removal_and_a_permission_taken_awa
     assert gone.status_code == 204, gone.get_json()
     assert not bench.rule(carol, 2, org_id)
     assert not bench.decision(carol, "reports.view", org_id)
+
+
+def test_a_template_edit_reaches_its_holders_in_every_org_at_their_next_request(
+    bench: Bench,
+) -> None:
+    """Two orgs, bob holding the template in each: an edit of it is seen by the next access
+    decision and the next rule evaluation (his custom token of before still in hand) in
+    both."""
+    world = World({}, {"bob": ("member",)}, ("", "", frozenset()))
+    bench.template("tpl.billing", frozenset({"invoices:read"}))
+    orgs = [bench.build(world), bench.build(world)]
+    bob, olga = bench.people["bob"], bench.people["olga"]
+    tokens = {}
+    for org_id in orgs:
+        given = bench.client.patch(
+            f"/orgs/{org_id}/members/{bob.user_id}",
+            json={"roles": ["member", "tpl.billing"]},
+            headers=bearer(olga.token),
+        )
+        assert given.status_code == 200, given.get_json()
+        bench.sign_in(bob, org_id)
+        assert bench.rule(bob, 0, org_id) and bench.decision(bob, "invoices:read", org_id)
+        assert not bench.rule(bob, 1, org_id)
+        tokens[org_id] = (bob.token, bob.id_token)
+    bench.template("tpl.billing", frozenset({"invoices:write"}))
+    for org_id in orgs:
+        bob.asking, bob.id_token = tokens[org_id]
+        assert not bench.decision(bob, "invoices:read", org_id)
+        assert bench.decision(bob, "invoices:write", org_id)
+        assert not bench.rule(bob, 0, org_id)  # the old custom token: refused at once
+        bench.sign_in(bob, org_id)  # the next access token carries the new permissions
+        assert claims_of(bob.token)["org"]["permissions"] == ["invoices:write"]
+        assert bench.rule(bob, 1, org_id) and not bench.rule(bob, 0, org_id)

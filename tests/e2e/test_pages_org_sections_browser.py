@@ -3,7 +3,8 @@ Chromium on gunicorn, the emulators, maildev and a local DNS server, 375 px wide
 An owner creates an org on /account/orgs, changes its settings, verifies a domain by its TXT
 record, invites and revokes, changes a member's roles and removes them, reads the audit log,
 switches the active org in the header (and is sent to set up two-step sign-in for an org
-that requires it); a member reads it; an admin deletes an org on /admin/orgs; an owner makes
+that requires it); a member reads it; an admin deletes an org on /admin/orgs and defines a
+role template on /admin/role-templates; an owner makes
 a SCIM token (shown once) and revokes it; in Spanish too. Every page axe-clean, without
 sideways scrolling, under the pages' CSP."""
 
@@ -267,6 +268,42 @@ def test_admins_delete_an_org_on_admin_orgs(base: str, firestore: Any) -> None:
             "and the accounts it managed are deleted."
         )
         assert "No organizations." in page.inner_text("main")
+        checked(page)
+
+
+def test_admins_define_role_templates_on_their_page(base: str, firestore: Any) -> None:
+    """/admin/role-templates at 375 px, axe-clean, in English and Spanish: a template added,
+    then marked on an org's Roles section (docs/pages.md, "Organizations")."""
+    with chromium(javascript=True) as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        admin(page, base)
+        page.goto(base + "/admin")
+        page.get_by_role("link", name="Roles every organization has").click()
+        page.wait_for_url(base + "/admin/role-templates")
+        checked(page)
+        fill(page, role="tpl-billing", description="Pays the invoices")
+        page.fill("textarea[name=permissions]", "invoices:read\ninvoices:write")
+        page.get_by_role("button", name="Add the role").click()
+        page.wait_for_url(base + "/admin/role-templates?done=saved")
+        assert status(page).startswith("The role is saved")
+        assert "invoices:write" in page.inner_text("main")
+        page.get_by_text("Edit").first.click()
+        checked(page)
+        shoot(page, "admin-role-templates")
+        create_org(page, base, "templated", "Templated Co")
+        page.goto(base + "/account/orgs/templated/roles")
+        assert "every organization's" in page.inner_text("main")
+        checked(page)
+    with chromium(javascript=True, locale="es-ES") as page:
+        page.set_viewport_size({"width": PHONE, "height": 667})
+        page.goto(base + "/sign-up")
+        fill(page, username="tplroot", email="tplroot@example.com", password=PASSWORD)
+        page.get_by_role("button", name="Crear cuenta").click()
+        page.wait_for_url(base + "/account")
+        cli(["users", "set-role", "tplroot", "admin"])
+        page.goto(base + "/admin/role-templates")
+        assert "tpl-billing" in page.inner_text("main")
+        assert page.get_by_role("button", name="Añadir el rol").count() == 1
         checked(page)
 
 

@@ -24,7 +24,7 @@ from domain.orgs.orgs import (
     removed_roles,
     role_in_use,
 )
-from domain.orgs.roles import Granter, added_roles, check_granted
+from domain.orgs.roles import Granter, RoleDefinition, added_roles, check_granted
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -44,10 +44,14 @@ class FakeOrgRepository:
         self.slugs: dict[str, str] = {}  # slug key -> org id
         self.members: dict[str, dict[str, Membership]] = {}  # org id -> user id -> membership
         self.purged_batches = 0  # how many batches purges took
+        # The deployment's role templates (FakeRoleTemplates writes them): read with every org
+        self.templates: dict[str, RoleDefinition] = {}
 
     def _live(self, org_id: str) -> Org | None:
         org = self.orgs.get(org_id)
-        return org if org is not None and org_id not in self.deleted else None
+        if org is None or org_id in self.deleted:
+            return None
+        return replace(org, templates=dict(self.templates))
 
     def _slug_taken(self) -> Conflict:
         return Conflict("This slug is already taken.", code="slug_taken", field="slug")
@@ -103,7 +107,9 @@ class FakeOrgRepository:
     def list_page(self, after: str | None, limit: int) -> list[Org]:
         with self.lock:
             live = sorted(org_id for org_id in self.orgs if org_id not in self.deleted)
-            return [self.orgs[i] for i in live if after is None or i > after][:limit]
+            return [org for i in live if (after is None or i > after) and (org := self._live(i))][
+                :limit
+            ]
 
     def memberships_of(self, user_id: str, limit: int) -> list[tuple[Org, Membership]]:
         with self.lock:
@@ -136,7 +142,7 @@ class FakeOrgRepository:
     def _check_granter(self, org: Org, granter: Granter, granted: tuple[str, ...]) -> None:
         reads = granter.reads(granted)
         held = self.members.get(org.id, {}).get(reads) if reads is not None else None
-        check_granted(granter, held.roles if held is not None else None, granted, org.roles)
+        check_granted(granter, held.roles if held is not None else None, granted, org.definitions)
 
     def add_member(
         self,
@@ -160,7 +166,7 @@ class FakeOrgRepository:
             check(org)
             member = Membership(org_id, user_id, (), 0, now, now, managed=managed)
             member = member.with_roles(roles, new_member_version(), now, source).resolved_in(org)
-            check_given_roles(member, org.custom_roles)
+            check_given_roles(member, org.named_roles)
             self.orgs[org_id] = replace(org, owners=owners_after(org, None, member))
             members[user_id] = member
             self.store.commit_staged(staged)
@@ -184,7 +190,7 @@ class FakeOrgRepository:
             if before is None:
                 raise NotFound("No such member of this organization.", code="member_not_found")
             check(before)
-            checked_source_roles(roles, org.custom_roles, source)
+            checked_source_roles(roles, org.named_roles, source)
             self._check_granter(org, granter, added_roles(roles, before.given_by(source)))
             after = before.with_roles(roles, new_member_version(), now, source).resolved_in(org)
             self.orgs[org_id] = replace(org, owners=owners_after(org, before, after))

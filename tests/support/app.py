@@ -88,7 +88,7 @@ from tests.fakes.mail import (
 from tests.fakes.migration import FakeUserMoves
 from tests.fakes.org_access import FakeMemberPermissions
 from tests.fakes.org_domains import FakeOrgDomains, FakeTxtRecords
-from tests.fakes.org_roles import FakeOrgRoles
+from tests.fakes.org_roles import FakeOrgRoles, FakeRoleTemplates
 from tests.fakes.orgs import FakeOrgInvitationRepository, FakeOrgRepository
 from tests.fakes.provider import (
     FakeDeviceAuthorizations,
@@ -231,6 +231,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             domains=FakeOrgDomains(store),
             txt=FakeTxtRecords(),
             roles=FakeOrgRoles(org_repository),
+            templates=FakeRoleTemplates(org_repository),
             permissions=FakeMemberPermissions(org_repository, users),
         ),
         sso=SsoAdapters(

@@ -21,7 +21,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.admin import CLI_ACTOR, require_admin, user_named
 from application.events.security_events import SecurityEvents
 from application.orgs.managed import ManagedAccounts
-from application.orgs.ports import OrgPart, OrgRepository
+from application.orgs.ports import OrgPart, OrgRepository, RoleTemplateRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness, check_sso_policy
 from application.pagination import (
     Page,
@@ -41,6 +41,7 @@ from domain.orgs.orgs import (
     Permission,
     Slug,
     allowed,
+    creators_org,
     edited,
     new_member_version,
     require,
@@ -277,14 +278,23 @@ class Orgs:
     sso_ready: SsoReadiness
     connection_names: ConnectionNames
     managed: ManagedAccounts
+    templates: RoleTemplateRepository
+    # ORG_CREATOR_ROLE: what an org's creator gets, owner, admin, member or a role template
+    # (docs/decisions/0583-the-creators-role.md)
+    creator_role: str = OrgRole.OWNER.value
 
     def create(self, cmd: CreateOrg) -> OrgMembership:
-        """A new org whose creator is its one owner; 409 ``slug_taken``."""
+        """A new org whose creator holds ``creator_role`` (its one owner by default); 409
+        ``slug_taken``, ``creator_role_missing`` when that names a template no longer
+        defined."""
         now = self.clock.now()
         org = Org.create(Slug(cmd.slug), cmd.name, now)
+        role = self.creator_role
+        if role != OrgRole.OWNER:
+            org = creators_org(org, role, self.templates.templates())
         owner = Membership(
-            org.id, cmd.owner_id, (OrgRole.OWNER.value,), new_member_version(), now, now
-        )
+            org.id, cmd.owner_id, (role,), new_member_version(), now, now
+        ).resolved_in(org)
         created = AuditEvent(
             Audit.ORG_CREATED,
             user_id=cmd.owner_id,

@@ -14,6 +14,10 @@ per-request membership check read too:
   (``domain.orgs.orgs.Membership``: ``roles`` the ones held, the union of the other three;
   ``permissions`` the sorted union of their permissions, rewritten with a new ``version`` by
   every change of the roles or of a definition of one of them);
+- ``org_role_templates/current``: ``{"templates", "retiring"}``, the deployment's role
+  templates as ``{role: {"description", "permissions"}}`` and those a removal in progress no
+  longer lets anyone be given, read with every org (docs/decisions/
+  0581-role-templates-read-with-every-org.md);
 - ``org_invitations/{id}``: ``{"org_id", "email", "roles", "token_hash", "created_by",
   "created_at", "expires_at", "accepted_by", "accepted_at"}``
   (``domain.orgs.invitations.OrgInvitation``), ``expires_at`` its TTL.
@@ -28,7 +32,7 @@ from typing import Protocol
 from application.ports import NO_WRITES, StagedWrites
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import Membership, Org, RoleSource
-from domain.orgs.roles import Granter
+from domain.orgs.roles import Granter, RoleDefinition
 
 
 class OrgRepository(Protocol):
@@ -158,6 +162,37 @@ class OrgRoleRepository(Protocol):
 
     def holders(self, org_id: str, roles: Sequence[str]) -> dict[str, int]:
         """How many members hold each of ``roles``."""
+        ...
+
+
+class RoleTemplateRepository(Protocol):
+    """The deployment's role templates: roles every org has (read with every ``Org``, its
+    ``templates``), defined by firegate's admins."""
+
+    def templates(self) -> dict[str, RoleDefinition]:
+        """Every template, by name."""
+        ...
+
+    def define(
+        self,
+        role: str,
+        change: Callable[[dict[str, RoleDefinition]], dict[str, RoleDefinition]],
+        now: datetime,
+    ) -> dict[str, RoleDefinition]:
+        """Apply a pure ``change`` of the templates (``role``'s) under compare-and-set, then
+        rewrite the ``permissions`` (with a new ``version``) of every member of every org
+        who holds ``role`` and whose permissions the templates no longer give, each org's
+        holders resolved against the org as that sweep reads it; returns once all are."""
+        ...
+
+    def remove(self, role: str, now: datetime) -> None:
+        """Remove the template ``role``: NotFound ``role_not_found``; Conflict
+        ``role_in_use`` while a member of any org holds it, under any concurrency (no grant
+        of it commits once the removal has looked for holders)."""
+        ...
+
+    def holders(self, roles: Sequence[str]) -> dict[str, int]:
+        """How many memberships, in every org, hold each of ``roles``."""
         ...
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from application.orgs.joining.joining import OrgJoining
     from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
     from application.orgs.orgs import Orgs
+    from application.orgs.templates import RoleTemplates
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -24,6 +25,7 @@ class OrgServices:
     orgs: Orgs  # make, read, change, delete an org
     members: OrgMembers  # "Roles"
     roles: OrgRoles  # "Roles and permissions"
+    templates: RoleTemplates  # "Roles every org has" (/admin/org-roles)
     member_attributes: MemberAttributes  # "Members' attributes"
     joining: OrgJoining  # "Joining by domain"
     domains: VerifiedDomains  # "Verified domains"

@@ -173,7 +173,7 @@ class DirectoryGroups:
             raise NotFound("No such organization.", code="org_not_found")
         maker = self.orgs.membership(org.id, by) if by else None
         check_granted(
-            Granter.scim(by), maker.roles if maker is not None else None, roles, defined.roles
+            Granter.scim(by), maker.roles if maker is not None else None, roles, defined.definitions
         )
 
     def _apply_roles(self, org: Org, user_ids: Iterable[str], by: str) -> None:

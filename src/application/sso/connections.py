@@ -281,9 +281,9 @@ class ConnectionEditor:
             given = changes["mapping"]
             if not isinstance(given, Mapping):
                 raise InvalidInput.field("mapping", "An object.", "invalid_mapping")
-            mapping = checked_mapping(given, org.custom_roles)
+            mapping = checked_mapping(given, org.named_roles)
             granter = Granter.person(by.user_id)
-            check_granted(granter, by.roles, mapped_roles(mapping), org.roles)
+            check_granted(granter, by.roles, mapped_roles(mapping), org.definitions)
             fields["mapping"], fields["mapped_by"] = mapping, by.user_id
         if "status" in changes:
             fields["status"] = checked_status(changes["status"])

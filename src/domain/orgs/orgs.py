@@ -20,6 +20,7 @@ from domain.orgs.roles import (
     RoleDefinition,
     checked_role_name,
     resolved_permissions,
+    template_role,
 )
 from domain.signin.active_org import DEFAULT_AGENT_POLICY, ActiveOrg, AgentPolicy
 from domain.text import check_text
@@ -185,22 +186,44 @@ class Org:
     # Which apps may act for its members acting in it, as its owners set it
     # (docs/decisions/0548-an-orgs-agent-policy.md)
     agent_policy: AgentPolicy = DEFAULT_AGENT_POLICY
+    # The deployment's role templates as read with the org: roles every org has, defined by
+    # firegate's admins, never stored with the org; a template's definition is the one of
+    # its name in every org (docs/decisions/0581-role-templates-read-with-every-org.md)
+    templates: Mapping[str, RoleDefinition] = field(default_factory=dict, hash=False)
+
+    @property
+    def definitions(self) -> Mapping[str, RoleDefinition]:
+        """What each role means in the org: its own definitions, and the templates'."""
+        return {**self.roles, **self.templates}
+
+    @property
+    def named_roles(self) -> tuple[str, ...]:
+        """The roles beside firegate's that a member may hold: the org's own, then the
+        templates."""
+        return (*self.custom_roles, *(t for t in self.templates if t not in self.custom_roles))
+
+    def is_template(self, role: str) -> bool:
+        return role in self.templates
 
     def definition(self, role: str) -> RoleDefinition:
-        return self.roles.get(role, NO_DEFINITION)
+        return self.definitions.get(role, NO_DEFINITION)
 
     def permissions_of(self, roles: Iterable[str]) -> tuple[str, ...]:
-        """The sorted union of ``roles``' permissions, as the org defines them now."""
-        return resolved_permissions(roles, self.roles)
+        """The sorted union of ``roles``' permissions, as the org and the templates define
+        them now."""
+        return resolved_permissions(roles, self.definitions)
 
     def role_names(self) -> tuple[str, ...]:
-        """Every role a member may hold: firegate's, then the org's own."""
-        return (*(role.value for role in OrgRole), *self.custom_roles)
+        """Every role a member may hold: firegate's, the org's own, then the templates."""
+        return (*(role.value for role in OrgRole), *self.named_roles)
 
     def with_role(self, name: object, definition: RoleDefinition, now: datetime) -> Org:
         """The org with role ``name`` defined (a new one of its own, at most
-        ``CUSTOM_ROLES_MAX``: 409 ``too_many_roles``)."""
+        ``CUSTOM_ROLES_MAX``: 409 ``too_many_roles``); 403 ``template_role`` for a
+        template's name."""
         role = checked_role_name(name)
+        if role in self.templates:
+            raise template_role(role)
         custom = self.custom_roles
         if role not in BUILT_IN_ROLES and role not in custom:
             if len(custom) >= CUSTOM_ROLES_MAX:
@@ -214,7 +237,9 @@ class Org:
 
     def without_role(self, name: str, now: datetime) -> Org:
         """The org without its own role ``name``: 409 ``builtin_role`` for firegate's, 404
-        ``role_not_found`` for one it does not name."""
+        ``role_not_found`` for one it does not name, 403 ``template_role`` for a template."""
+        if name in self.templates:
+            raise template_role(name)
         if name in BUILT_IN_ROLES:
             raise Conflict(
                 "owner, admin and member stay: change their permissions instead.",
@@ -251,6 +276,19 @@ class Org:
             created_at=now,
             updated_at=now,
         )
+
+
+def creators_org(org: Org, role: str, templates: Mapping[str, RoleDefinition]) -> Org:
+    """A new org whose creator holds ``role`` (``ORG_CREATOR_ROLE``) rather than ``owner``:
+    with the templates it is made with, and no owner but for ``owner``; 409
+    ``creator_role_missing`` when ``role`` is neither firegate's nor a template
+    (docs/decisions/0583-the-creators-role.md)."""
+    if role not in BUILT_IN_ROLES and role not in templates:
+        raise Conflict(
+            f"ORG_CREATOR_ROLE names {role!r}, which is no role template: an admin defines it.",
+            code="creator_role_missing",
+        )
+    return replace(org, templates=dict(templates), owners=int(role == OrgRole.OWNER))
 
 
 class RoleSource(StrEnum):
@@ -484,6 +522,9 @@ def edited(org: Org, changes: Mapping[str, object], now: datetime) -> Org:
     if not fields:
         return org
     after = replace(org, **fields, updated_at=now)  # type: ignore[arg-type]
+    taken = next((r for r in after.custom_roles if r in org.templates), None)
+    if taken is not None and taken not in org.custom_roles:
+        raise template_role(taken)
     named = BUILT_IN_ROLES | set(after.custom_roles)  # a role no longer named loses its meaning
     return replace(after, roles={r: d for r, d in after.roles.items() if r in named})
 
@@ -500,4 +541,13 @@ def role_in_use(role: str) -> Conflict:
         f"Members hold the role {role!r}: take it from them first.",
         code="custom_role_in_use",
         field="custom_roles",
+    )
+
+
+def role_in_use_anywhere(role: str) -> Conflict:
+    """409 ``role_in_use``: a role template some member of some org holds stays until it is
+    taken from them (docs/decisions/0582-a-held-template-stays.md)."""
+    return Conflict(
+        f"Members of organizations hold the role {role!r}: take it from them first.",
+        code="role_in_use",
     )

@@ -9,10 +9,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import InvalidInput, PermissionDenied
+from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.text import check_text
 
 ROLES_MAX = 50  # the org's own roles; owner, admin and member besides
+TEMPLATES_MAX = 50  # the deployment's role templates, which every org has
 PERMISSIONS_MAX = 100  # of one role
 DESCRIPTION_MAX = 200
 ROLE_NAME = re.compile(r"[a-z0-9_:.-]{1,40}")
@@ -31,6 +32,15 @@ class RoleDefinition:
 
 
 NO_DEFINITION = RoleDefinition()  # a role the org names without defining it: no permissions
+
+
+def template_role(role: str) -> PermissionDenied:
+    """403 ``template_role``: a role template is every org's, defined by firegate's admins
+    alone (docs/decisions/0581-role-templates-read-with-every-org.md)."""
+    return PermissionDenied(
+        f"{role!r} is a role every organization has: only firegate's admins change it.",
+        code="template_role",
+    )
 
 
 def is_role_name(value: object) -> bool:
@@ -82,6 +92,24 @@ def checked_definition(
             "invalid_permission",
         )
     return RoleDefinition(description.strip(), tuple(sorted(permissions)))
+
+
+def with_template(
+    templates: Mapping[str, RoleDefinition], name: str, definition: RoleDefinition
+) -> dict[str, RoleDefinition]:
+    """The deployment's role templates with ``name`` defined: any role name but firegate's
+    own (403 ``template_role``), at most ``TEMPLATES_MAX`` (409 ``too_many_roles``)."""
+    role = checked_role_name(name)
+    if role in (OWNER, "admin", MEMBER):
+        raise PermissionDenied(
+            "owner, admin and member are firegate's: each org defines their permissions.",
+            code="template_role",
+        )
+    if role not in templates and len(templates) >= TEMPLATES_MAX:
+        raise Conflict(
+            f"A deployment has at most {TEMPLATES_MAX} role templates.", code="too_many_roles"
+        )
+    return {**templates, role: definition}
 
 
 def resolved_permissions(

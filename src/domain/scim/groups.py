@@ -93,7 +93,7 @@ def mapped_role(display_name: str, org: Org) -> str | None:
     name = display_name.strip().casefold()
     if name == OrgRole.ADMIN.value:
         return OrgRole.ADMIN.value
-    return {role.casefold(): role for role in org.custom_roles}.get(name)
+    return {role.casefold(): role for role in org.named_roles}.get(name)
 
 
 def roles_for(groups_of_org: Iterable[ScimGroup], user_id: str, org: Org) -> tuple[str, ...]:

@@ -50,6 +50,12 @@ def _orgs() -> Sequence[click.Command]:
     return (*orgs.COMMANDS, *sso.ORG_COMMANDS)
 
 
+def _org_roles() -> Sequence[click.Command]:
+    from interfaces.cli import orgs  # noqa: PLC0415
+
+    return orgs.TEMPLATE_COMMANDS
+
+
 def _rules() -> Sequence[click.Command]:
     from interfaces.cli import rules  # noqa: PLC0415
 
@@ -77,6 +83,7 @@ GROUPS: tuple[tuple[str, str, Callable[[], Sequence[click.Command]]], ...] = (
         _providers,
     ),
     ("orgs", "Manage organizations (docs/reference/orgs.md).", _orgs),
+    ("org-roles", "Manage the role templates every org has (docs/reference/orgs.md).", _org_roles),
     ("rules", "firegate's library for firestore.rules (docs/organizations.md).", _rules),
     ("hooks", "Manage the auth hooks (docs/hooks.md).", _hooks),
 )

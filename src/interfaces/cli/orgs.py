@@ -1,5 +1,6 @@
 """``orgs create``, ``list``, ``delete`` and ``orgs members add``, ``remove``: organizations,
-as an operator manages them (docs/reference/orgs.md). ``orgs sso-certificates`` is single
+as an operator manages them; ``org-roles set``, ``list``, ``remove``: the role templates every
+org has (docs/reference/orgs.md). ``orgs sso-certificates`` is single
 sign-on's (``interfaces/cli/sso.py``)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from flask.cli import with_appcontext
 
 from application.orgs.members.members import AddMember, OperatorRemoval
 from application.orgs.orgs import OperatorCreation, OperatorDeletion, OrgListQuery
+from application.orgs.templates import PutTemplate, TemplateQuery
 from domain.errors import DomainError
 from interfaces.cli.acting import fail
 from interfaces.shared.services import services
@@ -94,3 +96,49 @@ def remove(org: str, user: str) -> None:
 
 
 COMMANDS = (create, list_orgs, delete, members)  # of ``orgs``
+
+
+# -- ``org-roles``: the role templates every org has (docs/reference/orgs.md) -------------------
+
+
+@click.command("set")
+@with_appcontext
+@click.argument("role")
+@click.option("--description", default="", help="What the role is for, for people.")
+@click.option("--permission", "permissions", multiple=True, help="Repeatable.")
+def set_template(role: str, description: str, permissions: tuple[str, ...]) -> None:
+    """Define the role template ROLE, a role of every org: its holders' permissions in every
+    org follow before this returns."""
+    cmd = PutTemplate(None, role, description, list(permissions))
+    try:
+        put = services().orgs.templates.put(cmd)
+    except DomainError as exc:
+        fail(exc)
+    else:
+        state = "created" if put.created else "updated"
+        click.echo(f"{put.name} {state}: {' '.join(put.permissions) or '(no permissions)'}")
+
+
+@click.command("list")
+@with_appcontext
+def list_templates() -> None:
+    """List the role templates: name, holders, permissions, description."""
+    for found in services().orgs.templates.list(TemplateQuery(None)):
+        permissions = " ".join(found.permissions) or "-"
+        click.echo(f"{found.name}\t{found.members} holder(s)\t{permissions}\t{found.description}")
+
+
+@click.command("remove")
+@with_appcontext
+@click.argument("role")
+def remove_template(role: str) -> None:
+    """Remove the role template ROLE (refused while a member of any org holds it)."""
+    try:
+        services().orgs.templates.delete(TemplateQuery(None, role))
+    except DomainError as exc:
+        fail(exc)
+    else:
+        click.echo(f"{role} removed")
+
+
+TEMPLATE_COMMANDS = (set_template, list_templates, remove_template)  # of ``org-roles``

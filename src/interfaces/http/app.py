@@ -26,6 +26,7 @@ from interfaces.http.routes.orgs import agent_policy as org_agent_policy
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
+from interfaces.http.routes.orgs import templates as org_role_templates
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
@@ -90,6 +91,7 @@ BLUEPRINTS = (
     org_clients.bp,
     org_invitations.bp,
     org_roles.bp,
+    org_role_templates.bp,
     org_agent_policy.bp,
     access.bp,
     sso_connections.bp,

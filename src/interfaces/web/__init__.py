@@ -43,7 +43,7 @@ from interfaces.web.hooks import auth_hooks
 from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
 from interfaces.web.mail import flows, not_me  # noqa: F401
-from interfaces.web.orgs import admin as org_admin  # noqa: F401
+from interfaces.web.orgs import admin as org_admin
 from interfaces.web.orgs import agents, join, mine, org, roles  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
 from interfaces.web.provider import apps
@@ -259,6 +259,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     app.before_request(root_page)
     app.before_request(org.org_address)
     app.before_request(auth_hooks.api_address)
+    app.before_request(org_admin.templates_api_address)
 
     address = escape(config.support_email)
     support_link = Markup(f'<a href="mailto:{address}">{address}</a>')  # noqa: S704 - escaped

@@ -46,6 +46,7 @@ def test_owners_define_roles_and_members_read_them(
         "permissions": ["invoices:read", "invoices:write"],
         "builtin": False,
         "members": 0,
+        "template": False,
     }
     again = client.put(
         "/orgs/acme/roles/member", json={"permissions": ["docs:read"]}, headers=alice

@@ -125,10 +125,10 @@ class Invitations:
         revoking does."""
         seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_MEMBERS)
         org, member = seen.org, seen.membership
-        roles = checked_roles(cmd.roles, org.custom_roles)
+        roles = checked_roles(cmd.roles, org.named_roles)
         if OrgRole.OWNER in roles:
             require(member.roles, Permission.MANAGE_OWNERS)
-        check_grant(member.roles, roles, org.roles)  # 403 permission_escalation
+        check_grant(member.roles, roles, org.definitions)  # 403 permission_escalation
         invitation = OrgInvitation.create(
             org.id,
             self.addresses.new(cmd.email, org.id),

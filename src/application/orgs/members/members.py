@@ -43,7 +43,7 @@ from domain.orgs.orgs import (
     checked_roles,
     require,
 )
-from domain.orgs.roles import Granter, checked_definition, checked_role_name
+from domain.orgs.roles import Granter, checked_definition, checked_role_name, template_role
 
 
 def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:
@@ -138,7 +138,7 @@ class OrgMembers:
     def change_roles(self, cmd: ChangeRoles) -> Membership:
         orgs = self.orgs
         seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_MEMBERS)
-        roles = checked_roles(cmd.roles, seen.org.custom_roles)
+        roles = checked_roles(cmd.roles, seen.org.named_roles)
         before = _member(orgs, seen.org.id, cmd.user_id)
         _may_manage(seen, before.roles, roles)  # at once; and again on what the commit replaces
         event = AuditEvent(
@@ -191,7 +191,7 @@ class OrgMembers:
         """An operator adds a person to an org; 409 ``already_member``."""
         org = org_named(cmd.org, self.orgs)
         user = user_named(cmd.username, self.users)
-        roles = checked_roles(list(cmd.roles), org.custom_roles)
+        roles = checked_roles(list(cmd.roles), org.named_roles)
         event = AuditEvent(
             Audit.ORG_MEMBER_ADDED, user_id=user.id, actor_id=CLI_ACTOR, org_id=org.id
         )
@@ -231,6 +231,7 @@ class OrgRoleView:
     builtin: bool  # owner, admin, member: firegate's rights beside its permissions
     members: int | None  # how many hold it; None for who does not manage members
     created: bool = False  # by this very ``put``
+    template: bool = False  # a role every org has, which only firegate's admins define
 
 
 def _view(org: Org, role: str, members: int | None, created: bool = False) -> OrgRoleView:
@@ -242,6 +243,7 @@ def _view(org: Org, role: str, members: int | None, created: bool = False) -> Or
         role in BUILT_IN_ROLES,
         members,
         created,
+        org.is_template(role),
     )
 
 
@@ -259,11 +261,11 @@ class OrgRoles:
     scopes: ResourceScopes = NO_RESOURCE_SCOPES
 
     def list(self, actor: Actor, org_id: str) -> builtins.list[OrgRoleView]:
-        """Every role of the org, firegate's first, for its members; with how many hold each
-        for those who manage members."""
+        """Every role of the org, firegate's first, then its own, then the templates, for its
+        members; with how many hold each for those who manage members."""
         seen = member_view(actor, org_id, orgs=self.orgs, permission=Permission.READ)
         org = seen.org
-        names = (*(role.value for role in OrgRole), *org.custom_roles)
+        names = org.role_names()
         counts = None
         if allowed(seen.membership.roles, Permission.MANAGE_MEMBERS):
             counts = self.roles.holders(org.id, names)
@@ -273,9 +275,12 @@ class OrgRoles:
         self, actor: Actor, org_id: str, role: str, description: object, permissions: object
     ) -> OrgRoleView:
         """Owners define a role (a new one of the org's own, or any role's permissions); its
-        holders' permissions follow in the same commit."""
+        holders' permissions follow in the same commit; 403 ``template_role`` for a
+        template's."""
         seen = member_view(actor, org_id, orgs=self.orgs, permission=Permission.MANAGE_OWNERS)
         name = checked_role_name(role)
+        if seen.org.is_template(name):
+            raise template_role(name)
         definition = checked_definition(description, permissions, self.scopes.scope_names())
         now = self.clock.now()
         created = False
@@ -293,7 +298,7 @@ class OrgRoles:
 
     def delete(self, actor: Actor, org_id: str, role: str) -> None:
         """Owners remove a role of the org's own: 409 ``role_in_use`` while a member holds
-        it, 409 ``builtin_role`` for firegate's."""
+        it, 409 ``builtin_role`` for firegate's, 403 ``template_role`` for a template."""
         seen = member_view(actor, org_id, orgs=self.orgs, permission=Permission.MANAGE_OWNERS)
         now = self.clock.now()
         seen.org.without_role(role, now)  # 409, 404 before any write

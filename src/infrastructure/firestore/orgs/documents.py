@@ -14,7 +14,7 @@ permissions), which it does not need (docs/decisions/0491-role-definitions-apart
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +30,40 @@ RETIRING = "retiring"  # the custom roles a removal in progress no longer lets a
 ROLE_DEFINITIONS = "role_definitions"  # {role: {"description", "permissions"}}
 DEFINITIONS, ROLES_DEFINED = "definitions", "roles"  # orgs/{org_id}/definitions/roles
 DEFINED = "defined"  # a save's mark, the same in the org's document and its definitions'
+# The deployment's role templates, read with every org (docs/decisions/
+# 0581-role-templates-read-with-every-org.md): org_role_templates/current
+ROLE_TEMPLATES, TEMPLATES_CURRENT = "org_role_templates", "current"
+TEMPLATES, TEMPLATES_RETIRING = "templates", "templates_retiring"  # an org's fields as read
+
+
+def templates_ref(client: firestore.Client) -> firestore.DocumentReference:
+    """The document of the deployment's role templates: ``{"templates", "retiring"}``."""
+    return client.collection(ROLE_TEMPLATES).document(TEMPLATES_CURRENT)
+
+
+def with_templates(org: dict[str, Any], templates: dict[str, Any] | None) -> dict[str, Any]:
+    """The org's fields as ``org_from_doc`` reads them, with the templates' document's."""
+    found = templates or {}
+    return {
+        **org,
+        TEMPLATES: found.get("templates") or {},
+        TEMPLATES_RETIRING: list(found.get("retiring") or ()),
+    }
+
+
+def definitions_from(stored: dict[str, Any] | None) -> dict[str, RoleDefinition]:
+    """Role definitions as stored: ``{role: {"description", "permissions"}}``."""
+    return {
+        role: RoleDefinition(d.get("description", ""), tuple(d.get("permissions", ())))
+        for role, d in (stored or {}).items()
+    }
+
+
+def definitions_of(definitions: Mapping[str, RoleDefinition]) -> dict[str, Any]:
+    return {
+        role: {"description": d.description, "permissions": list(d.permissions)}
+        for role, d in definitions.items()
+    }
 
 
 def definitions_ref(org: firestore.DocumentReference) -> firestore.DocumentReference:
@@ -53,9 +87,12 @@ def with_definitions(org: dict[str, Any], definitions: dict[str, Any] | None) ->
 
 
 def read_org(client: firestore.Client, ref: firestore.DocumentReference) -> dict[str, Any] | None:
-    """The org's fields with its definitions (None: no such document), in one round trip."""
-    org, definitions = read_documents(client, org_refs(ref))
-    return with_definitions(org, definitions) if org is not None else None
+    """The org's fields with its definitions and the templates (None: no such document), in
+    one round trip."""
+    org, definitions, templates = read_documents(client, [*org_refs(ref), templates_ref(client)])
+    if org is None:
+        return None
+    return with_templates(with_definitions(org, definitions), templates)
 
 
 type Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
@@ -67,24 +104,29 @@ def org_snapshot(
     transaction: firestore.Transaction | None = None,
 ) -> tuple[Snapshot, dict[str, Any] | None]:
     """The org's document as read (in ``transaction``, if given: both documents then hold
-    its locks) to guard a write by, and its fields with its definitions (None: no such
-    document), in one round trip; Stale when the two are of different saves (read again)."""
+    its locks, and the templates' document too: an edit of a template waits for the change or
+    aborts it) to guard a write by, and its fields with its definitions and the templates
+    (None: no such document), in one round trip; Stale when the two are of different saves
+    (read again)."""
+    refs = [*org_refs(ref), templates_ref(client)]
     found = {
         snap.reference.path: snap
-        for snap in client.get_all(org_refs(ref), transaction=transaction, **BOUNDED)
+        for snap in client.get_all(refs, transaction=transaction, **BOUNDED)
     }
     org, definitions = found[ref.path], found[definitions_ref(ref).path]
+    templates = found[refs[2].path].to_dict()
     if not org.exists:
         return org, None
     fields, defined = org.to_dict() or {}, definitions.to_dict()
     if defined is not None and fields.get(DEFINED) != defined.get(DEFINED):
         raise Stale  # one save's document with another's definitions
-    return org, with_definitions(fields, defined)
+    return org, with_templates(with_definitions(fields, defined), templates)
 
 
 def org_fields(org: Org) -> dict[str, Any]:
-    """The fields ``org_from_doc`` reads ``org`` back from (its document's and definitions')."""
-    return {**org_to_doc(org), **definitions_to_doc(org)}
+    """The fields ``org_from_doc`` reads ``org`` back from (its document's, definitions' and
+    the templates')."""
+    return {**org_to_doc(org), **definitions_to_doc(org), TEMPLATES: definitions_of(org.templates)}
 
 
 def definitions_to_doc(org: Org) -> dict[str, Any]:
@@ -144,10 +186,8 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
         # absent from orgs before there was one: the default (any app)
         agent_policy=stored_policy(data.get("agent_mode"), data.get("agent_hosts")),
         # absent from orgs before roles had permissions: their roles have none
-        roles={
-            role: RoleDefinition(d.get("description", ""), tuple(d.get("permissions", ())))
-            for role, d in (data.get(ROLE_DEFINITIONS) or {}).items()
-        },
+        roles=definitions_from(data.get(ROLE_DEFINITIONS)),
+        templates=definitions_from(data.get(TEMPLATES)),
     )
 
 
@@ -205,8 +245,14 @@ def live_org(org_id: str, data: dict[str, Any] | None) -> Org | None:
 
 
 def grantable_org(org_id: str, data: dict[str, Any], held: Iterable[str] = ()) -> Org:
-    """The org as a membership's change sees it: a custom role being removed (``RETIRING``)
-    is unknown to it, unless the member already holds it (``held``)."""
+    """The org as a membership's change sees it: a custom role or a template being removed
+    (``RETIRING``, the templates' ``retiring``) is unknown to it, unless the member already
+    holds it (``held``)."""
     org = org_from_doc(org_id, data)
     retiring = set(data.get(RETIRING, ())) - set(held)
-    return replace(org, custom_roles=tuple(r for r in org.custom_roles if r not in retiring))
+    going = set(data.get(TEMPLATES_RETIRING, ())) - set(held)
+    return replace(
+        org,
+        custom_roles=tuple(r for r in org.custom_roles if r not in retiring),
+        templates={r: d for r, d in org.templates.items() if r not in going},
+    )

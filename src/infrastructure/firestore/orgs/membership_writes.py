@@ -85,7 +85,7 @@ def join_writes(
         raise org_gone()
     org = grantable_org(org_id, found[0])
     check(org)  # the commit reads the org in its transaction, or is guarded by this read
-    check_given_roles(draft, org.custom_roles)  # as the org is now: none removed or retiring
+    check_given_roles(draft, org.named_roles)  # as the org is now: none removed or retiring
     member = replace(draft, version=new_member_version()).resolved_in(org)
     path = member_ref(client, org_id, member.user_id).path
     return member, [

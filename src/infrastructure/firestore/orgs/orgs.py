@@ -69,7 +69,9 @@ from infrastructure.firestore.orgs.documents import (
     org_to_doc,
     org_writes,
     read_org,
+    templates_ref,
     with_definitions,
+    with_templates,
 )
 from infrastructure.firestore.orgs.membership_writes import (
     MEMBERS,
@@ -253,9 +255,12 @@ class FirestoreOrgRepository:
         if after is not None:
             query = query.start_after({"__name__": self._orgs.document(after)})
         snaps = list(query.limit(limit).stream(**BOUNDED))
-        definitions = read_documents(self._client, [definitions_ref(s.reference) for s in snaps])
+        refs = [templates_ref(self._client), *(definitions_ref(s.reference) for s in snaps)]
+        templates, *definitions = read_documents(self._client, refs)
         return [
-            org_from_doc(snap.id, with_definitions(snap.to_dict() or {}, defined))
+            org_from_doc(
+                snap.id, with_templates(with_definitions(snap.to_dict() or {}, defined), templates)
+            )
             for snap, defined in zip(snaps, definitions, strict=True)
         ]
 
@@ -270,9 +275,15 @@ class FirestoreOrgRepository:
         if not members:
             return []
         refs = [ref for m in members for ref in org_refs(self._orgs.document(m.org_id))]
-        read = read_documents(self._client, refs)  # each org's document, then its definitions
+        # the templates, then each org's document and its definitions
+        templates, *read = read_documents(self._client, [templates_ref(self._client), *refs])
         found = [
-            (org_from_doc(member.org_id, with_definitions(data, defined)), member)
+            (
+                org_from_doc(
+                    member.org_id, with_templates(with_definitions(data, defined), templates)
+                ),
+                member,
+            )
             for member, data, defined in zip(members, read[::2], read[1::2], strict=True)
             if data is not None and is_live(data)
         ]
@@ -317,7 +328,7 @@ class FirestoreOrgRepository:
         if reads is not None:
             snap = self._member_ref(org.id, reads).get(transaction=transaction, **BOUNDED)
             held = (snap.to_dict() or {}).get("roles", ()) if snap.exists else None
-        check_granted(granter, held, granted, org.roles)
+        check_granted(granter, held, granted, org.definitions)
 
     def _commit_change[T](
         self,
@@ -416,7 +427,7 @@ class FirestoreOrgRepository:
             if written is not None and before == written[1]:
                 return written, []
             check(before)
-            checked_source_roles(roles, org.custom_roles, source)  # the org as it is now
+            checked_source_roles(roles, org.named_roles, source)  # the org as it is now
             granted = added_roles(roles, before.given_by(source))
             self._check_granter(org, granter, granted, transaction)
             after = before.with_roles(roles, new_member_version(), now, source).resolved_in(org)

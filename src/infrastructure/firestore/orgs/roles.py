@@ -100,6 +100,19 @@ class FirestoreOrgRoles:
             if after is None:
                 return new
 
+    def resweep(self, org_id: str, role: str, now: datetime) -> None:
+        """Every holder of ``role`` in the org whose permissions its definitions (and the
+        templates) as now read no longer give rewritten, page by page; nothing for an org
+        gone."""
+        after: str | None = None
+        while True:
+            try:
+                after = self._sweep(org_id, role, after, now)
+            except NotFound:
+                return
+            if after is None:
+                return
+
     def _sweep(self, org_id: str, role: str, after: str | None, now: datetime) -> str | None:
         """The holders after ``after`` whose permissions the org's definitions no longer
         give rewritten; the last one's id when the page was full (more may follow)."""

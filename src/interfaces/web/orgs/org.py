@@ -48,7 +48,7 @@ def _org(actor: Actor, org: str) -> dict[str, object]:
         "org": seen.org,
         "me": seen.membership,
         "may": {permission.value: allowed(roles, permission) for permission in Permission},
-        "roles": (*(role.value for role in OrgRole), *seen.org.custom_roles),
+        "roles": (*(role.value for role in OrgRole), *seen.org.named_roles),
     }
 
 
