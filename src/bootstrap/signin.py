@@ -63,6 +63,7 @@ from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.guests import Guests
+from application.signin.impersonation import Impersonation
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
@@ -343,6 +344,20 @@ def bind_sessions(
         orgs=accounts.active_orgs,
         hook=rules.token_hook,
         guest_ttl=rules.guest_ttl,
+    )
+
+
+def bind_impersonation(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> Impersonation:
+    return Impersonation(
+        users=accounts.users,
+        sessions=own.sessions,
+        tokens=own.tokens,
+        clock=platform.clock,
+        policy=rules.token_policy,
+        audit=platform.audit,
+        hook=rules.token_hook,
     )
 
 
@@ -628,6 +643,7 @@ def wire(
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
+        impersonation=bind_impersonation(own, rules, accounts=accounts, platform=platform),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform),
         guests=Guests(
             enabled=settings.accounts.guest_accounts,

@@ -30,6 +30,7 @@ from application.signin.tokens import (
     hash_refresh_secret,
     hook_claims,
     token_pair,
+    with_act,
 )
 from domain.accounts.users import GUEST_TTL, User
 from domain.errors import DomainError, NotFound, Unauthenticated
@@ -187,7 +188,7 @@ def session_access_token(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
-        claims=hook_claims(hook, kind, person, session=session, org=org),
+        claims=with_act(hook_claims(hook, kind, person, session=session, org=org), session),
         guest=actor.user is not None and actor.user.guest,
     )
     expires_in = int((access.expires_at - now).total_seconds())
@@ -440,12 +441,16 @@ def start_session(
     session_id: str | None = None,
     staged: StagedWrites = NO_WRITES,
     hook: TokenHook = NO_TOKEN_HOOK,
+    lifetime: timedelta | None = None,
+    acting_admin_id: str | None = None,
 ) -> TokenPair:
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
     of the session, refreshed or renewed, carries it. ``staged`` is committed with it;
     ``hook`` adds its claims to the first access token, asked before anything is stored (a
-    hook that refuses leaves no session behind)."""
+    hook that refuses leaves no session behind). ``lifetime``: shorter than the policy's
+    (support access); ``acting_admin_id``: the admin acting as the person
+    (docs/support-access.md)."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -454,9 +459,10 @@ def start_session(
         token_version=user.token_version,
         refresh_hash=hash_refresh_secret(secret),
         now=now,
-        lifetime=policy.session_lifetime,
+        lifetime=lifetime or policy.session_lifetime,
         user_agent=user_agent,
         amr=amr,
+        acting_admin_id=acting_admin_id,
     )
     claims = hook_claims(hook, "access", user, session=session)
     sessions.add(session, staged)

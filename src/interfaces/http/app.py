@@ -32,6 +32,7 @@ from interfaces.http.routes.signin import (
     account_phone,  # noqa: F401 - its routes are on accounts.bp
     email_code,
     guest,
+    impersonation,
     login,  # noqa: F401 - its routes are on accounts.bp
     login_api,
     mfa,
@@ -71,6 +72,7 @@ BLUEPRINTS = (
     upstream.bp,
     guest_merges.bp,
     sessions.bp,
+    impersonation.bp,
     active.bp,
     personal_tokens.bp,
     passkeys.bp,

@@ -38,6 +38,7 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         # Absent until a session first picks an org: a session without one stores nothing
         # more than before.
         **({"org_id": session.org_id} if session.org_id is not None else {}),
+        **({"acting_admin_id": session.acting_admin_id} if session.impersonated else {}),
     }
 
 
@@ -67,6 +68,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         spent_untagged=data.get("spent_untagged"),
         spent_before=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
         org_id=data.get("org_id"),
+        acting_admin_id=data.get("acting_admin_id"),
     )
 
 
