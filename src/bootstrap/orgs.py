@@ -46,13 +46,14 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
+from application.orgs.support_access import OrgSupportAccess
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters
+from bootstrap.signin import SigninAdapters, bind_impersonation
 from domain.accounts.users import User
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
@@ -377,6 +378,16 @@ def wire(
         ),
         members=bind_members(own, users=users, platform=platform),
         agent_policy=OrgAgentPolicies(orgs=own.orgs, clock=platform.clock, audit=platform.audit),
+        support_access=OrgSupportAccess(
+            orgs=own.orgs,
+            users=users,
+            impersonation=bind_impersonation(
+                signed_in.signin,
+                signed_in.rules,
+                accounts=signed_in.accounts,
+                platform=platform,
+            ),
+        ),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
         member_attributes=bind_member_attributes(
             own, users=users, schemas=shared.schemas, platform=platform

@@ -26,6 +26,7 @@ from interfaces.http.routes.orgs import agent_policy as org_agent_policy
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
+from interfaces.http.routes.orgs import support_access as org_support_access
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
@@ -93,6 +94,7 @@ BLUEPRINTS = (
     org_invitations.bp,
     org_roles.bp,
     org_agent_policy.bp,
+    org_support_access.bp,
     access.bp,
     sso_connections.bp,
     sso_discovery.bp,

@@ -15,9 +15,11 @@ from flask.testing import FlaskClient
 
 from application.hooks.admin import SetAuthHook
 from application.ports import Audit
+from bootstrap import Adapters
 from domain.signin.active_org import ActiveOrg
 from infrastructure.settings import Settings
 from tests.fakes.events import RecordingAuditLog
+from tests.fakes.federation import FakeCustomTokens
 from tests.fakes.kernel import FakeClock, InMemoryStore
 from tests.support.api import (
     PASSWORD,
@@ -29,7 +31,7 @@ from tests.support.api import (
     register,
     services,
 )
-from tests.support.app import TEST_CLOCK
+from tests.support.app import TEST_CLOCK, swap
 from tests.support.settings import make_settings
 from tests.support.webhooks import ADMIN
 
@@ -75,6 +77,28 @@ def test_every_token_of_the_session_names_the_admin_in_act(
 
     # The person's own session: no act.
     assert "act" not in claims(login(client, "alice"))
+
+
+@pytest.fixture
+def adapters(adapters: Adapters) -> Adapters:
+    return swap(adapters, custom_tokens=FakeCustomTokens())
+
+
+def test_the_firebase_custom_token_names_the_admin_and_the_end(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    root = admin_token(fake_app, client)
+    alice = register(client, "alice")["id"]
+    pair = impersonate(client, root, alice, minutes=10).get_json()
+    minted = client.post("/auth/firebase/custom-token", headers=bearer(pair["access_token"]))
+    assert minted.status_code == 200, minted.get_json()
+    developer = claims(minted.get_json()["custom_token"])["claims"]
+    assert developer["act"] == {"sub": admin_id(client, root)}
+    ends = developer["impersonation_ends"]
+    assert ends == claims(pair["access_token"])["exp"]  # the session's end, no later
+    own = client.post("/auth/firebase/custom-token", headers=bearer(login(client, "alice")))
+    person = claims(own.get_json()["custom_token"])["claims"]
+    assert "act" not in person and "impersonation_ends" not in person
 
 
 def test_an_org_switch_keeps_act(
