@@ -13,11 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.admin import SetRole
 from application.hooks.admin import SetAuthHook
 from application.ports import Audit
 from bootstrap import Adapters
 from domain.signin.active_org import ActiveOrg
 from infrastructure.settings import Settings
+from interfaces.web.browser import EXTENSION
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeCustomTokens
 from tests.fakes.kernel import FakeClock, InMemoryStore
@@ -31,7 +33,8 @@ from tests.support.api import (
     register,
     services,
 )
-from tests.support.app import TEST_CLOCK, swap
+from tests.support.app import TEST_CLOCK, World, swap
+from tests.support.mail_flows import notices, verified
 from tests.support.settings import make_settings
 from tests.support.webhooks import ADMIN
 
@@ -230,3 +233,34 @@ def test_a_session_of_support_access_changes_no_way_in_address_or_identity(
     # The person is as before: the same address, the same password.
     assert client.get("/user", headers=acting).get_json()["email"] == "alice@example.com"
     assert login(client, "alice")
+
+
+def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> None:
+    world = World()
+    verified(world, "root")
+    services(world.app).accounts.admin.set_role(SetRole("root", "admin"))
+    root = bearer(login(world.client, "root"))
+    root_id = admin_id(world.client, root)
+    verified(world, "alice")
+    alice = world.client.get("/user", headers=bearer(login(world.client, "alice"))).get_json()
+    pair = impersonate(world.client, root, alice["id"]).get_json()
+    world.deliver()
+    [notice] = [m for m in notices(world) if "acting as you" in m.subject]
+    assert notice.subject == "An administrator is acting as you on your firegate account"
+    assert not [m for m in notices(world, "root@example.com") if "acting as you" in m.subject]
+
+    browser = world.app.test_client()
+    name = world.app.extensions[EXTENSION].cookie("session")
+    browser.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
+    for path in ("/account", "/account/security"):
+        page = browser.get(path).get_data(as_text=True)
+        assert f"You are acting as alice for {root_id}." in page, path
+    own = world.app.test_client()
+    own.set_cookie(name, login(world.client, "alice"))
+    assert "You are acting as" not in own.get("/account").get_data(as_text=True)
+
+    token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/account").text)
+    assert token is not None
+    ended = browser.post("/account/impersonation/end", data={"csrf_token": token[1]})
+    assert ended.status_code == 303
+    assert world.client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
