@@ -168,6 +168,10 @@ def test_its_end_ends_the_session_and_both_accounts_record_it(
     assert client.get("/user", headers=bearer(access)).status_code == 401
     finished = [e for e in audit_log.events if e.event is Audit.IMPERSONATION_ENDED]
     assert {e.user_id for e in finished} == {alice, root_id}
+    for who in (own, root):  # each account's own events list both
+        listed = client.get("/auth/events", headers=who).get_json()["items"]
+        types = [e["type"] for e in listed]
+        assert "impersonation.started" in types and "impersonation.ended" in types, types
 
 
 # Every route of the API that changes how an account signs in, its addresses or identities,
