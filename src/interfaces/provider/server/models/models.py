@@ -96,6 +96,7 @@ class Subject:
     userinfo_claims: tuple[str, ...] = ()  # a ``claims`` request's for userinfo
     # The claims the before_token hook added to the access token userinfo is called with
     hook_claims: Mapping[str, object] = field(default_factory=dict)
+    acting_admin_id: str | None = None  # the browser session's (support access)
 
     def get_user_id(self) -> str:
         return self.user.id
