@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.ports import Audit
+from interfaces.web.browser import EXTENSION
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import assert_problem, bearer, login, register, services
 
@@ -93,3 +95,21 @@ def test_the_refusals(client: FlaskClient, acme: dict[str, tuple[str, Auth]]) ->
     assert bad.status_code == 422
     client.patch("/orgs/acme", json={"impersonation": "allow"}, headers=olga)
     assert start(adam, bob_id).status_code == 201
+
+
+def test_the_org_page_lets_owners_forbid_it(
+    fake_app: Flask, acme: dict[str, tuple[str, Auth]]
+) -> None:
+    """The org page's settings: owners see and change support access, as PATCH does."""
+    page = fake_app.test_client()
+    name = fake_app.extensions[EXTENSION].cookie("session")
+    page.set_cookie(name, login(page, "olga"))
+    shown = page.get("/account/orgs/acme").get_data(as_text=True)
+    assert 'name="impersonation" value="allow" checked' in shown
+    token = re.search(r'name="csrf-token" content="([^"]+)"', shown)
+    assert token is not None
+    form = {"csrf_token": token[1], "name": "Acme", "slug": "acme", "domain_policy": "none"}
+    saved = page.post("/account/orgs/acme/settings", data=form)
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    olga = acme["olga"][1]
+    assert page.get("/orgs/acme", headers=olga).get_json()["impersonation"] == "forbid"
