@@ -63,7 +63,6 @@ from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.guests import Guests
-from application.signin.impersonation import Impersonation
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
@@ -76,6 +75,7 @@ from application.signin.sessions import (
     SignInGate,
     any_way_in,
 )
+from application.signin.support.impersonation import Impersonation
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
 from bootstrap.accounts import AccountsAdapters, Shared, address_rule

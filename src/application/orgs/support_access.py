@@ -9,11 +9,11 @@ from application.accounts.accounts import UserRepository as Users
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.signin.authentication import Actor
-from application.signin.impersonation import Impersonation
+from application.signin.support.impersonation import Impersonation
 from application.signin.tokens import TokenPair
 from domain.errors import NotFound
 from domain.ids import is_id
-from domain.signin.impersonation import Grant
+from domain.signin.support.impersonation import Grant
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from application.signin.factors.passkeys import Passkeys
     from application.signin.factors.totp import TotpFactors
     from application.signin.guests import Guests
-    from application.signin.impersonation import Impersonation
     from application.signin.login import Logins
     from application.signin.personal_tokens import PersonalTokens
     from application.signin.sessions import Sessions
+    from application.signin.support.impersonation import Impersonation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

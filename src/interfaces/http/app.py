@@ -33,7 +33,6 @@ from interfaces.http.routes.signin import (
     account_phone,  # noqa: F401 - its routes are on accounts.bp
     email_code,
     guest,
-    impersonation,
     login,  # noqa: F401 - its routes are on accounts.bp
     login_api,
     mfa,
@@ -42,6 +41,7 @@ from interfaces.http.routes.signin import (
     phone_code,
     sessions,
 )
+from interfaces.http.routes.signin.support import impersonation
 from interfaces.http.routes.sso import connections as sso_connections
 from interfaces.http.routes.sso import discovery as sso_discovery
 from interfaces.http.routes.sso import setup_links as sso_setup_links

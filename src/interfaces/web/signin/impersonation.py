@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import Response, g
 
-from application.signin.impersonation import EndImpersonation
+from application.signin.support.impersonation import EndImpersonation
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.rendering import bp, see_other

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from application.orgs.support_access import ImpersonateMember
 from application.signin.authentication import Actor
-from domain.signin.impersonation import Grant
+from domain.signin.support.impersonation import Grant
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

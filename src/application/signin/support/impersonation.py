@@ -14,7 +14,7 @@ from application.signin.sessions import SessionRepository, start_session
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.signin.impersonation import Grant, check_may_impersonate
+from domain.signin.support.impersonation import Grant, check_may_impersonate
 
 IMPERSONATION_AMR = ("imp",)  # not an RFC 8176 value: no credential of the person was shown
 

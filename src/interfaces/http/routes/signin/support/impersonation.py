@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
-from application.signin.impersonation import EndImpersonation, Impersonate
-from domain.signin.impersonation import Grant
+from application.signin.support.impersonation import EndImpersonation, Impersonate
+from domain.signin.support.impersonation import Grant
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
