@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from infrastructure.firestore.accounts.claim_keys import rekey_claims
 from infrastructure.firestore.client import make_client
-from infrastructure.firestore.orgs.look_alikes import claim_look_alikes
+from infrastructure.firestore.migration.look_alikes import claim_look_alikes
 
 
 def main() -> int:

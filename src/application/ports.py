@@ -222,6 +222,11 @@ class Audit(StrEnum):
     # (docs/decisions/0173-new-device-mail.md); recorded after the sign-in's own event.
     NEW_DEVICE = "new_device"
     LOGOUT = "logout"
+    # Support access (docs/support-access.md): on the person's account and on the acting
+    # admin's (``actor_id`` the admin, ``user_id`` the person on both; ``reason`` why, and
+    # ``changes`` the minutes); ``org_id`` where an org's admin started it.
+    IMPERSONATION_STARTED = "impersonation_started"
+    IMPERSONATION_ENDED = "impersonation_ended"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
     ROLE_CHANGE = "role_change"
     ACCOUNT_DELETION = "account_deletion"

@@ -36,6 +36,7 @@ from application.orgs.joining.invitations import (
 from application.orgs.joining.joining import AutoJoin, OrgJoining
 from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
 from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
+from application.orgs.members.templates import RoleTemplates
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
     OrgInvitationRepository,
@@ -47,14 +48,14 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.orgs.templates import RoleTemplates
+from application.orgs.support_access import OrgSupportAccess
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters
+from bootstrap.signin import SigninAdapters, bind_impersonation
 from domain.accounts.users import User
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
@@ -398,6 +399,16 @@ def wire(
         ),
         members=bind_members(own, users=users, platform=platform),
         agent_policy=OrgAgentPolicies(orgs=own.orgs, clock=platform.clock, audit=platform.audit),
+        support_access=OrgSupportAccess(
+            orgs=own.orgs,
+            users=users,
+            impersonation=bind_impersonation(
+                signed_in.signin,
+                signed_in.rules,
+                accounts=signed_in.accounts,
+                platform=platform,
+            ),
+        ),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
         templates=bind_templates(own, settings=settings, platform=platform, scopes=parts.scopes),
         member_attributes=bind_member_attributes(

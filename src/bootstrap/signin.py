@@ -84,6 +84,7 @@ from application.signin.sessions import (
     SignInGate,
     any_way_in,
 )
+from application.signin.support.impersonation import Impersonation
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
 from bootstrap.accounts import AccountsAdapters, Shared, address_rule
@@ -361,6 +362,20 @@ def bind_sessions(
         orgs=accounts.active_orgs,
         hook=rules.token_hook,
         guest_ttl=rules.guest_ttl,
+    )
+
+
+def bind_impersonation(
+    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+) -> Impersonation:
+    return Impersonation(
+        users=accounts.users,
+        sessions=own.sessions,
+        tokens=own.tokens,
+        clock=platform.clock,
+        policy=rules.token_policy,
+        audit=platform.audit,
+        hook=rules.token_hook,
     )
 
 
@@ -649,6 +664,7 @@ def wire(
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
+        impersonation=bind_impersonation(own, rules, accounts=accounts, platform=platform),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform),
         guests=Guests(
             enabled=settings.accounts.guest_accounts,

@@ -107,6 +107,20 @@ class ReauthenticationRequired(PermissionDenied):
         super().__init__("Sign in again to add a way to sign in to this account.")
 
 
+class ImpersonationForbidden(PermissionDenied):
+    """An impersonated session (support access, docs/support-access.md) changes nothing of
+    how the account signs in, its addresses, or whether it exists."""
+
+    code = "impersonation_forbidden"
+    title = "Not while acting as someone else"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A session acting as this person cannot change its password, factors, passkeys, "
+            "addresses or identities, or delete the account."
+        )
+
+
 class SsoRequired(PermissionDenied):
     """The account's organization requires its single sign-on: the person signs in at
     ``url``, the start of the org's connection (docs/reference/sso.md, "Requiring single

@@ -13,7 +13,7 @@ import pytest
 
 from application.signin.codes.email import EmailCodeFlowStore
 from domain.errors import RateLimited
-from domain.signin.email_codes import (
+from domain.signin.codes.email_codes import (
     ADDRESS_REQUESTS_PER_HOUR,
     EMAIL_CODE_RATE_LIMITED,
     MAX_GUESSES,

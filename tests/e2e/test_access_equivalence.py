@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.orgs.members.members import AddMember
-from application.orgs.templates import PutTemplate
+from application.orgs.members.templates import PutTemplate
 from application.provider.minting import MintAccessToken, MintExchangedToken
 from application.services import Services
 from domain.federation.agents import firebase_resource

@@ -364,3 +364,34 @@ def test_is_guest_lets_a_guest_write_its_trial_and_no_person(
     assert guest.write(trial, "more").status_code == 403
     assert guest.read(trial).status_code == 200
     assert firestore.document(trial).get().to_dict() == {"name": "cart"}
+
+
+@pytest.mark.timeout(180)
+def test_not_impersonated_refuses_support_access_and_lets_the_person_through(
+    gunicorn_url: str, rules: Any, firestore: Any
+) -> None:
+    """The shipped rules' private_settings/{uid}: read by the person and by an admin acting
+    as them (support access, docs/support-access.md), written by the person alone
+    (``notImpersonated()``); the impersonated custom token and the Firebase ID token made of
+    it name the admin in ``act``."""
+    alice, root = person(gunicorn_url, rules, "alice"), person(gunicorn_url, rules, "root")
+    firestore.document(f"users/{root.user_id}").update({"role": "admin"})
+    settings = f"private_settings/{alice.user_id}"
+    firestore.document(settings).set({"name": "light"})
+    started = requests.post(
+        f"{gunicorn_url}/admin/users/{alice.user_id}/impersonate",
+        json={"reason": "Ticket 4711", "minutes": 10},
+        headers=bearer(root.access_token),
+        timeout=60,
+    )
+    assert started.status_code == 201, started.text
+    support = Person(gunicorn_url, rules, alice.user_id, started.json()["access_token"])
+    claims = support.sign_in_to_firebase()
+    assert claims["user_id"] == alice.user_id and claims["act"] == {"sub": root.user_id}
+    assert claims["impersonation_ends"] > 0
+
+    assert support.read(settings).status_code == 200  # isFiregateAccount lets it through
+    assert support.write(settings, "dark").status_code == 403  # notImpersonated()
+    alice.sign_in_to_firebase()
+    assert alice.write(settings, "dark").status_code == 200  # the person's own
+    assert firestore.document(settings).get().to_dict() == {"name": "dark"}

@@ -79,6 +79,7 @@ NOT_JSON = {
     "/files",
     "/auth/renew",
     "/auth/logout",
+    "/auth/impersonation/end",  # the bearer is all it reads
     "/internal/jobs",
     "/auth/email/verification",
     "/api/files",  # the compatibility routes' (docs/migrating.md) upload and whoami

@@ -36,6 +36,7 @@ def test_the_shipped_rules_hold_the_library_as_exported() -> None:
         "actingAgent()",
         "agentMay(scope)",
         "isGuest()",
+        "notImpersonated()",
     )
     for function in functions:
         assert f"    function {function} {{" in shipped
@@ -61,7 +62,10 @@ def test_a_member_is_one_read_the_membership() -> None:
     # token (its own, and the person's grant to each agent of a chain, at most three), read
     # only where an agent acts (``act``)
     assert FUNCTIONS.count("get(/databases") == 3 and FUNCTIONS.count(" get(") == 3
-    assert "get('act', null) == null || firegateGrantHolds()" in FUNCTIONS
+    assert "get('act', null) == null\n        || (request.auth.token.get('impersonation_ends'" in (
+        FUNCTIONS
+    )
+    assert ": firegateGrantHolds());" in FUNCTIONS
     assert "firegateGrantLive(request.auth.token.grant_id)" in FUNCTIONS
     for index in range(3):
         assert f"(agents.size() < {index + 1} || firegateGrantLive(agents[{index}]))" in FUNCTIONS
@@ -118,3 +122,21 @@ def test_export_refuses_a_file_without_the_block(fake_app: Flask, tmp_path: Path
     result = fake_app.test_cli_runner().invoke(args=["rules", "export", "--into", str(rules)])
     assert result.exit_code == 1 and "no block between" in result.output
     assert rules.read_text(encoding="utf-8") == "rules_version = '2';\n"
+
+
+def test_support_access_is_its_custom_tokens_claims_and_ends_with_them() -> None:
+    """notImpersonated() refuses a custom token of support access (``impersonation_ends``,
+    beside its ``act``: docs/support-access.md); such a token is no agent (actingAgent() is
+    null, no grant is read) and is let through isFiregateAccount only until its end."""
+    helper = FUNCTIONS[FUNCTIONS.index("function notImpersonated()") :]
+    helper = helper[: helper.index("    }\n")]
+    assert "request.auth.token.get('impersonation_ends', null) == null" in helper
+    assert "get(" not in helper.replace(".get(", "")  # no read
+    holds = FUNCTIONS[FUNCTIONS.index("function firegateAgentHolds()") :]
+    holds = holds[: holds.index("    }\n")]
+    assert "request.time.toMillis() < request.auth.token.impersonation_ends * 1000" in holds
+    agent = FUNCTIONS[FUNCTIONS.index("function actingAgent()") :]
+    agent = agent[: agent.index("    }\n")]
+    assert "request.auth.token.get('impersonation_ends', null) == null" in agent
+    shipped = SHIPPED.read_text(encoding="utf-8")
+    assert "&& notImpersonated();" in shipped[: shipped.index(BEGIN)]  # an example uses it

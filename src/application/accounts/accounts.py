@@ -38,6 +38,7 @@ from domain.errors import (
     Conflict,
     DomainError,
     FieldError,
+    ImpersonationForbidden,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -222,6 +223,7 @@ class UpdateProfile:
     user_id: str
     changes: tuple[tuple[str, str | None], ...]
     attributes: tuple[tuple[str, object], ...] = ()
+    acting_admin_id: str | None = None  # Actor.acting_admin_id: support access keeps the address
 
 
 class ProfileSchemaSource(Protocol):
@@ -264,6 +266,29 @@ class Caller(Protocol):
     def user(self) -> User | None:
         """The account as the request's authentication read it; None: not read."""
         ...
+
+    @property
+    def acting_admin_id(self) -> str | None:
+        """The admin acting as the person (support access, docs/support-access.md); None:
+        the person themselves."""
+        ...
+
+
+class MaybeActedFor(Protocol):
+    """What knows whether an admin acts as the person (support access): sign-in's Actor,
+    and the commands made from it."""
+
+    @property
+    def acting_admin_id(self) -> str | None: ...
+
+
+def require_own_session(who: MaybeActedFor) -> None:
+    """The one place a change of how the account signs in (password, factors, passkeys,
+    identities), of its addresses, or its deletion, asks that the person acts themselves:
+    a session of support access changes none of them (docs/support-access.md). 403
+    ``impersonation_forbidden``."""
+    if who.acting_admin_id is not None:
+        raise ImpersonationForbidden()
 
 
 @dataclass(frozen=True)
@@ -668,6 +693,8 @@ class Accounts:
         """``hooks.changed(before, after)`` runs once the change is stored."""
         users, clock = self.users, self.clock
         changes: dict[str, object] = dict(cmd.changes)
+        if "email" in changes:
+            require_own_session(cmd)
         # A name or address that cannot be is a 422 before any I/O.
         if isinstance(username := changes.get("username"), str):
             changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
@@ -706,6 +733,7 @@ class Accounts:
         return after
 
     def delete(self, cmd: DeleteUser) -> None:
+        require_own_session(cmd.actor)
         if cmd.password is not None:
             self.check_password(
                 get_user(GetUser(cmd.actor), users=self.users),

@@ -123,8 +123,9 @@ class Firebase:
         rules compare ``org_version`` with the membership's, so a removal or a change of
         roles ends the org's data for the Firebase session at once. An org that requires a
         second factor the account has not set up (``actor.factor``, read with the request)
-        is 403 ``mfa_setup_required``, as at POST /auth/org. The ``before_token`` hook's
-        claims join them, never over them."""
+        is 403 ``mfa_setup_required``, as at POST /auth/org. A session of support access adds
+        ``act`` and ``impersonation_ends`` (docs/support-access.md). The ``before_token``
+        hook's claims join them, never over them."""
         user = get_user(GetUser(cmd.actor), users=self.users)
         org = cmd.actor.org
         if org is not None:
@@ -173,6 +174,12 @@ class Firebase:
         acr = acr_of(actor.amr) if actor is not None else agent_acr
         if acr is not None:
             claims["acr"] = acr
+        if session is not None and session.impersonated:
+            # support access: the rules' notImpersonated(), and its end, which Firebase's own
+            # refreshes would not see (docs/decisions/0586-impersonation-in-firebase.md)
+            claims.update(
+                session.act_claim(), impersonation_ends=int(session.expires_at.timestamp())
+            )
         client = None
         if agent is not None:
             claims.update(agent.claims())

@@ -107,6 +107,7 @@ class MailKind(StrEnum):
     IDENTITY_LINKED = "identity_linked"  # another provider's sign-in connected by the person
     PHONE_ADDED = "phone_added"  # a number proven on the account: a code texted to it signs in
     NEW_DEVICE = "new_device"  # a sign-in from a new device: when, where from, which browser
+    IMPERSONATED = "impersonated"  # an admin acts as the person (docs/support-access.md)
     # To each admin: a webhook failed for its whole retry window and was disabled; no link.
     WEBHOOK_DISABLED = "webhook_disabled"
 
@@ -121,6 +122,8 @@ NOTICES: dict[Audit, MailKind] = {
     # Only when the person connected it (``AuditEvent.added``): not a new account's own link.
     Audit.IDENTITY_LINKED: MailKind.IDENTITY_LINKED,
     Audit.PHONE_CHANGE: MailKind.PHONE_ADDED,
+    # The person's event only: the admin's own copy names the admin as both.
+    Audit.IMPERSONATION_STARTED: MailKind.IMPERSONATED,
 }
 NOTICE_TEMPLATE = "security_notice"  # one template for the notices, by ``change``
 
@@ -283,6 +286,8 @@ class NotifyingAuditLog:
             return
         if kind is MailKind.IDENTITY_LINKED and event.added is None:
             return  # a new account's own link, or an address's first proof: no one to warn
+        if kind is MailKind.IMPERSONATED and event.user_id == event.actor_id:
+            return  # the admin's record of it: the person is the one told
         seen = None
         if kind is MailKind.NEW_DEVICE:
             seen = SignInSeen(self.clock.now(), event.ip, event.user_agent)

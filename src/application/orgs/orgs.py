@@ -315,11 +315,14 @@ class Orgs:
         return member_view(cmd.actor, cmd.org, orgs=self.orgs)
 
     def update(self, cmd: UpdateOrg) -> OrgMembership:
-        """Admins change the org's settings (owners its single sign-on policy); 409
+        """Admins change the org's settings (owners its single sign-on policy and its
+        ``impersonation``); 409
         ``slug_taken``, ``custom_role_in_use``, ``no_active_connection``."""
         orgs = self.orgs
         seen = member_view(cmd.actor, cmd.org, orgs=orgs, permission=Permission.MANAGE_ORG)
         changes: Mapping[str, object] = dict(cmd.changes)
+        if "impersonation" in changes:  # whether its admins act as members: the owners' say
+            require(seen.membership.roles, Permission.MANAGE_OWNERS)
         now = self.clock.now()
         after = edited(seen.org, changes, now)  # 422 before any write
         check_sso_policy(

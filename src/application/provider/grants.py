@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import UserRepository, require_own_session
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.provider.claims import enabled_account
 from application.provider.ports import GrantHolders, GrantRead, OAuthGrants, OAuthPolicy
@@ -37,6 +37,9 @@ class NewCode:
     sid: str | None = None  # the browser session's ``sid``
     id_token_claims: tuple[str, ...] = ()  # the ``claims`` request's, within the client's scopes
     userinfo_claims: tuple[str, ...] = ()
+    # The browser session's acting admin (support access): it authorizes no app, whose grant
+    # would outlive it (docs/support-access.md)
+    acting_admin_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,7 @@ class CodesAndGrants:
     policy: OAuthPolicy
 
     def save_code(self, cmd: NewCode) -> None:
+        require_own_session(cmd)
         now = self.clock.now()
         self.grants.add_code(
             AuthorizationCode(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from application.accounts.accounts import require_own_session
 from application.ports import Clock, TokenIssuer
 from domain.accounts.users import User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
@@ -83,23 +84,33 @@ class Actor:
         """Is the caller a personal access token rather than a signed-in session?"""
         return self.token_scopes is not None
 
+    @property
+    def acting_admin_id(self) -> str | None:
+        """The admin acting as the person in this session (support access), or None."""
+        return self.session.acting_admin_id if self.session is not None else None
+
 
 DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 
 
 class SignedInLately(Protocol):
-    """What knows whether its session signed in lately: the ``Actor``, and the commands made
-    from it."""
+    """What knows whether its session signed in lately, and whether someone else acts in it:
+    the ``Actor``, and the commands made from it."""
 
     @property
     def recent_sign_in(self) -> bool: ...
+
+    @property
+    def acting_admin_id(self) -> str | None: ...
 
 
 def require_recent_sign_in(who: SignedInLately) -> None:
     """The one place a change asks for a recent sign-in: a new way into the account (a
     provider, a passkey, TOTP, a first password, recovery codes) is added only by a session
     that signed in lately, so a stolen session alone cannot make itself a lasting way in
-    (docs/security.md, "A new way in"). 403 ``reauthentication_required``."""
+    (docs/security.md, "A new way in"). 403 ``reauthentication_required``; never by a
+    session of support access (``require_own_session``)."""
+    require_own_session(who)
     if not who.recent_sign_in:
         raise ReauthenticationRequired()
 

@@ -32,6 +32,7 @@ from application.signin.tokens import (
     hash_refresh_secret,
     hook_claims,
     token_pair,
+    with_act,
 )
 from domain.accounts.users import GUEST_TTL, User
 from domain.errors import DomainError, NotFound, Unauthenticated
@@ -199,7 +200,7 @@ def session_access_token(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
-        claims=hook_claims(hook, kind, person, session=session, org=org),
+        claims=with_act(hook_claims(hook, kind, person, session=session, org=org), session),
         guest=actor.user is not None and actor.user.guest,
     )
     expires_in = int((access.expires_at - now).total_seconds())
@@ -453,13 +454,17 @@ def start_session(
     staged: StagedWrites = NO_WRITES,
     hook: TokenHook = NO_TOKEN_HOOK,
     claims: Mapping[str, object] = NO_SESSION_CLAIMS,
+    lifetime: timedelta | None = None,
+    acting_admin_id: str | None = None,
 ) -> TokenPair:
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
     of the session, refreshed or renewed, carries it. ``staged`` is committed with it;
     ``hook`` adds its claims to the first access token, asked before anything is stored (a
     hook that refuses leaves no session behind). ``claims``: the session's own, which its
-    every token carries (the ``before_sign_in`` hooks')."""
+    every token carries (the ``before_sign_in`` hooks'). ``lifetime``: shorter than the
+    policy's (support access); ``acting_admin_id``: the admin acting as the person
+    (docs/support-access.md)."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -468,10 +473,11 @@ def start_session(
         token_version=user.token_version,
         refresh_hash=hash_refresh_secret(secret),
         now=now,
-        lifetime=policy.session_lifetime,
+        lifetime=lifetime or policy.session_lifetime,
         user_agent=user_agent,
         amr=amr,
         claims=claims,
+        acting_admin_id=acting_admin_id,
     )
     added = hook_claims(hook, "access", user, session=session)
     sessions.add(session, staged)

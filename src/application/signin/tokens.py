@@ -106,6 +106,13 @@ def hook_claims(
     return {**carried, **added} if carried else added
 
 
+def with_act(claims: Mapping[str, object], session: Session) -> Mapping[str, object]:
+    """``claims`` and, for an impersonated session, its ``act`` (RFC 8693): every access
+    token of the session names the acting admin (docs/support-access.md). The hook cannot
+    set ``act`` itself: it is reserved (docs/hooks.md)."""
+    return {**claims, **session.act_claim()} if session.impersonated else claims
+
+
 def token_pair(
     user: User,
     session: Session,
@@ -118,7 +125,8 @@ def token_pair(
     claims: Mapping[str, object] = NO_CLAIMS,
 ) -> TokenPair:
     """``org``: the session's active org as just read (the access token's ``org`` claim);
-    ``claims``: the before_token hook's, added to the access token (``hook_claims``)."""
+    ``claims``: the before_token hook's, added to the access token (``hook_claims``); an
+    impersonated session's ``act`` goes with them (``with_act``)."""
     access = tokens.issue_access(
         user_id=user.id,
         role=user.role,
@@ -127,7 +135,7 @@ def token_pair(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
-        claims=claims,
+        claims=with_act(claims, session),
         guest=user.guest,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)

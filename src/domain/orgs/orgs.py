@@ -162,6 +162,18 @@ def checked_custom_roles(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+class ImpersonationPolicy(StrEnum):
+    """Whether admins may act as the org's members (docs/support-access.md)."""
+
+    ALLOW = "allow"
+    FORBID = "forbid"
+
+
+# The permission a role of the org carries for its holder (an owner or admin) to act as its
+# members (docs/support-access.md, "In an organization").
+IMPERSONATE = "org:impersonate"
+
+
 @dataclass(frozen=True)
 class Org:
     id: str
@@ -205,8 +217,31 @@ class Org:
     def is_template(self, role: str) -> bool:
         return role in self.templates
 
+    # Whether an admin, the operator's or the org's, may act as its members
+    impersonation: ImpersonationPolicy = ImpersonationPolicy.ALLOW
+
     def definition(self, role: str) -> RoleDefinition:
         return self.definitions.get(role, NO_DEFINITION)
+
+    def check_impersonation(self, actor_roles: Iterable[str], person_roles: Iterable[str]) -> None:
+        """May a member holding ``actor_roles`` act as one holding ``person_roles``? Only an
+        owner or admin whose roles carry ``org:impersonate``, never as an owner, and never
+        where the org forbids it (docs/support-access.md, "In an organization")."""
+        held = tuple(actor_roles)
+        if self.impersonation is ImpersonationPolicy.FORBID:
+            raise PermissionDenied(
+                "This organization does not let anyone act as its members.",
+                code="org_forbids_impersonation",
+            )
+        if not {OrgRole.OWNER, OrgRole.ADMIN} & set(held) or IMPERSONATE not in (
+            self.permissions_of(held)
+        ):
+            raise PermissionDenied(
+                f"Acting as a member takes an owner's or admin's role carrying {IMPERSONATE}.",
+                code="org_permission_denied",
+            )
+        if OrgRole.OWNER in tuple(person_roles):
+            raise PermissionDenied("No one acts as an owner.", code="impersonation_of_owner")
 
     def permissions_of(self, roles: Iterable[str]) -> tuple[str, ...]:
         """The sorted union of ``roles``' permissions, as the org and the templates define
@@ -461,6 +496,7 @@ EDITABLE = (
     "custom_roles",
     "require_sso",
     "sso_break_glass",
+    "impersonation",
 )
 
 
@@ -492,6 +528,12 @@ def _flag(name: str) -> Callable[[object], bool]:
     return checked
 
 
+def _impersonation(value: object) -> ImpersonationPolicy:
+    if value not in {p.value for p in ImpersonationPolicy}:
+        raise InvalidInput.field("impersonation", "allow or forbid.", "invalid_impersonation")
+    return ImpersonationPolicy(str(value))
+
+
 def _domain_policy(value: object) -> DomainPolicy:
     if value not in {p.value for p in DomainPolicy}:
         raise InvalidInput.field(
@@ -508,6 +550,7 @@ _CHECKS: Mapping[str, Callable[[object], object]] = {
     "custom_roles": checked_custom_roles,
     "require_sso": _flag("require_sso"),
     "sso_break_glass": checked_break_glass,
+    "impersonation": _impersonation,
 }
 
 

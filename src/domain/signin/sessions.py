@@ -54,6 +54,9 @@ class Session:
     # The claims the before_sign_in hooks gave the session: every token of the session
     # carries them (docs/hooks.md, "before_sign_in").
     claims: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    # The admin acting as the person (support access, docs/support-access.md): every token
+    # of the session names them in ``act`` (RFC 8693); None: the person's own session.
+    acting_admin_id: str | None = None
 
     @classmethod
     def start(
@@ -68,6 +71,7 @@ class Session:
         user_agent: str = "",
         amr: tuple[str, ...] = (),
         claims: Mapping[str, object] | None = None,
+        acting_admin_id: str | None = None,
     ) -> Session:
         return cls(
             id=id,
@@ -80,7 +84,18 @@ class Session:
             user_agent=user_agent[:256],
             amr=amr,
             claims=MappingProxyType(dict(claims or {})),
+            acting_admin_id=acting_admin_id,
         )
+
+    @property
+    def impersonated(self) -> bool:
+        """Is someone else (an admin, for support) acting as the person in this session?"""
+        return self.acting_admin_id is not None
+
+    def act_claim(self) -> dict[str, object]:
+        """The ``act`` claim every token of the session carries (RFC 8693): the acting
+        admin; empty for the person's own session."""
+        return {} if self.acting_admin_id is None else {"act": {"sub": self.acting_admin_id}}
 
     def valid_for(self, user_id: str, token_version: int, now: datetime) -> bool:
         """Still usable by this user: not revoked, not expired, not ended by a version bump."""

@@ -9,8 +9,8 @@ import click
 from flask.cli import with_appcontext
 
 from application.orgs.members.members import AddMember, OperatorRemoval
+from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.orgs.orgs import OperatorCreation, OperatorDeletion, OrgListQuery
-from application.orgs.templates import PutTemplate, TemplateQuery
 from domain.errors import DomainError
 from interfaces.cli.acting import fail
 from interfaces.shared.services import services

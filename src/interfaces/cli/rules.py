@@ -55,9 +55,13 @@ FUNCTIONS = """\
     // holds, and so does the person's grant to each agent of a chain (`agent_grants`, at
     // most three): revoking any of those apps on /account, or any other end of a grant,
     // ends the agent's Firebase session at the next rule evaluation. One read a grant, only
-    // where an agent acts.
+    // where an agent acts. An admin acting as the person (support access: `act` with
+    // `impersonation_ends`) is let through until that time, never after.
     function firegateAgentHolds() {
-      return request.auth.token.get('act', null) == null || firegateGrantHolds();
+      return request.auth.token.get('act', null) == null
+        || (request.auth.token.get('impersonation_ends', null) != null
+          ? request.time.toMillis() < request.auth.token.impersonation_ends * 1000
+          : firegateGrantHolds());
     }
 
     function firegateGrantHolds() {
@@ -119,6 +123,7 @@ FUNCTIONS = """\
     // claim is set only by firebase-admin.
     function actingAgent() {
       return request.auth != null && request.auth.token.get('act', null) != null
+          && request.auth.token.get('impersonation_ends', null) == null
         ? request.auth.token.act.sub
         : null;
     }
@@ -128,6 +133,13 @@ FUNCTIONS = """\
     // token.
     function agentMay(scope) {
       return actingAgent() == null || scope in request.auth.token.get('scope', '').split(' ');
+    }
+
+    // The signed-in person acts themselves: no admin acts as them (support access, whose
+    // custom token carries `act` and `impersonation_ends`; docs/support-access.md). For what
+    // only the person may do: `allow write: if isFiregateAccount(uid) && notImpersonated();`
+    function notImpersonated() {
+      return request.auth != null && request.auth.token.get('impersonation_ends', null) == null;
     }
 """
 
@@ -158,8 +170,8 @@ def with_library(rules: str) -> str:
 )
 def export(into: Path | None) -> None:
     """Print firegate's rules library (isMember, hasRole, hasPermission, actingAgent,
-    agentMay, isGuest and what they use), to paste in your rules, or bring a rules file's
-    marked block up to date (--into)."""
+    agentMay, isGuest, notImpersonated and what they use), to paste in your rules, or bring
+    a rules file's marked block up to date (--into)."""
     if into is None:
         click.echo(library(), nl=False)  # the library alone: `| pbcopy`, `> firegate.rules`
         return

@@ -26,6 +26,7 @@ from interfaces.http.routes.orgs import agent_policy as org_agent_policy
 from interfaces.http.routes.orgs import domains as org_domains
 from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
+from interfaces.http.routes.orgs import support_access as org_support_access
 from interfaces.http.routes.orgs import templates as org_role_templates
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
 from interfaces.http.routes.scim import tokens as scim_tokens
@@ -41,6 +42,7 @@ from interfaces.http.routes.signin import (
     phone_code,
     sessions,
 )
+from interfaces.http.routes.signin.support import impersonation
 from interfaces.http.routes.sso import connections as sso_connections
 from interfaces.http.routes.sso import discovery as sso_discovery
 from interfaces.http.routes.sso import setup_links as sso_setup_links
@@ -72,6 +74,7 @@ BLUEPRINTS = (
     upstream.bp,
     guest_merges.bp,
     sessions.bp,
+    impersonation.bp,
     active.bp,
     personal_tokens.bp,
     passkeys.bp,
@@ -93,6 +96,7 @@ BLUEPRINTS = (
     org_roles.bp,
     org_role_templates.bp,
     org_agent_policy.bp,
+    org_support_access.bp,
     access.bp,
     sso_connections.bp,
     sso_discovery.bp,

@@ -74,6 +74,7 @@ def _subject(actor: Actor | None) -> Subject | None:
         auth_time=services().provider.accounts.authenticated_at(AuthTime(actor)),
         amr=actor.amr,
         sid=session_sid(actor.session_id),
+        acting_admin_id=actor.acting_admin_id,
     )
 
 

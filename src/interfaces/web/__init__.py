@@ -52,6 +52,7 @@ from interfaces.web.scim import org as scim_org
 from interfaces.web.signin import admin as signin_admin
 from interfaces.web.signin import (  # noqa: F401
     email_code,
+    impersonation,
     passkeys,
     phone,
     phone_code,
@@ -288,6 +289,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             "may_choose_language": not g.get(ACCOUNT_LANGUAGE, False),
             "passkey_origins": config.passkey_origins,
             "email_code": config.email_code,
+            "acting": impersonation.acting(),  # support access's banner
             **language,
         }
 

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember, ChangeRoles
+from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.orgs.orgs import CreateOrg, UpdateOrg
 from application.orgs.ports import OrgRepository
-from application.orgs.templates import PutTemplate, TemplateQuery
 from application.services import Services
 from application.signin.authentication import Actor
 from bootstrap.adapters import Adapters

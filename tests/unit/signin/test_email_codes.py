@@ -15,7 +15,7 @@ from application.ports import Audit
 from application.signin.codes.email import OpenEmailLink, RequestEmailCode, SignInByLink
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.provider.grants import Consent
-from domain.signin.email_codes import secret_hash
+from domain.signin.codes.email_codes import secret_hash
 from tests.fakes.provider import FakeOAuthGrants
 from tests.support.api import PASSWORD, bearer, register
 from tests.support.app import World

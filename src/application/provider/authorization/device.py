@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import UserRepository, require_own_session
 from application.clients.ports import OAuthClients
 from application.ports import (
     NO_WRITES,
@@ -268,6 +268,8 @@ class DeviceFlow:
         """The person's answer to a pending request, once: the code is a guess again, through
         ``find_device_request`` (the form that asks may be posted without the page), then its
         ``oauth.device_approved`` or ``oauth.device_denied`` event."""
+        if cmd.allow:  # support access lets no device in (docs/support-access.md)
+            require_own_session(cmd.actor)
         view = self.find_device_request(FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip))
         code = normalized_user_code(cmd.user_code) or ""
         actor, now = cmd.actor, self.clock.now()

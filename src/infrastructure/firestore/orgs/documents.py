@@ -18,7 +18,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from domain.orgs.orgs import DomainPolicy, Membership, Org, Slug, new_member_version
+from domain.orgs.orgs import (
+    DomainPolicy,
+    ImpersonationPolicy,
+    Membership,
+    Org,
+    Slug,
+    new_member_version,
+)
 from domain.orgs.roles import RoleDefinition
 from domain.signin.active_org import stored_policy
 from infrastructure.firestore.accounts.users import USERS
@@ -161,6 +168,7 @@ def org_to_doc(org: Org) -> dict[str, Any]:
         "custom_roles": list(org.custom_roles),
         "require_sso": org.require_sso,
         "sso_break_glass": list(org.sso_break_glass),
+        "impersonation": org.impersonation.value,
         "owners": org.owners,
         "agent_mode": org.agent_policy.mode.value,
         "agent_hosts": list(org.agent_policy.hosts),
@@ -182,6 +190,7 @@ def org_from_doc(org_id: str, data: dict[str, Any]) -> Org:
         custom_roles=tuple(data.get("custom_roles", ())),
         require_sso=bool(data.get("require_sso", False)),
         sso_break_glass=tuple(data.get("sso_break_glass", ())),
+        impersonation=ImpersonationPolicy(data.get("impersonation", "allow")),
         owners=data.get("owners", 1),
         # absent from orgs before there was one: the default (any app)
         agent_policy=stored_policy(data.get("agent_mode"), data.get("agent_hosts")),

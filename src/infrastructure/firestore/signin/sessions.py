@@ -41,6 +41,7 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         **({"org_id": session.org_id} if session.org_id is not None else {}),
         # Absent without a before_sign_in hook's claims (docs/hooks.md).
         **({"claims": dict(session.claims)} if session.claims else {}),
+        **({"acting_admin_id": session.acting_admin_id} if session.impersonated else {}),
     }
 
 
@@ -71,6 +72,7 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         spent_before=tuple((item["hash"], item["at"]) for item in data.get("spent", ())),
         org_id=data.get("org_id"),
         claims=MappingProxyType(dict(data.get("claims") or {})),
+        acting_admin_id=data.get("acting_admin_id"),
     )
 
 

@@ -206,7 +206,8 @@ def save_profile(actor: Caller) -> Response:
         changes.append(("email", email))
     changes += [(text, field(text, required=False) or None) for text in PROFILE_TEXTS]
     # As PATCH /user: only the fields given change.
-    services().accounts.accounts.update_profile(UpdateProfile(actor.user_id, tuple(changes)))
+    cmd = UpdateProfile(actor.user_id, tuple(changes), acting_admin_id=actor.acting_admin_id)
+    services().accounts.accounts.update_profile(cmd)
     return done("profile", PROFILE)
 
 

@@ -10,8 +10,8 @@ from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
+from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.orgs.orgs import AdminOrgDeletion, AdminOrgQuery
-from application.orgs.templates import PutTemplate, TemplateQuery
 from application.pagination import DEFAULT_LIMIT
 from application.signin.authentication import Actor
 from interfaces.shared.services import services

@@ -150,7 +150,8 @@ def listed(text: str) -> list[str]:
 @org_form("settings", SETTINGS)
 def save_org_settings(actor: Actor, org: str) -> Response:
     """As PATCH /orgs/{org}: only what differs from the org as read is sent."""
-    current = services().orgs.orgs.get(GetOrg(actor, org)).org
+    seen = services().orgs.orgs.get(GetOrg(actor, org))
+    current = seen.org
     typed: dict[str, object] = {
         "name": field("name"),
         "slug": field("slug").strip(),
@@ -165,6 +166,9 @@ def save_org_settings(actor: Actor, org: str) -> Response:
         "require_mfa": current.require_mfa,
         "custom_roles": list(current.custom_roles),
     }
+    if allowed(seen.membership.roles, Permission.MANAGE_OWNERS):  # the owners' say
+        typed["impersonation"] = request.form.get("impersonation") or "forbid"
+        now = {**now, "impersonation": current.impersonation.value}
     changes = tuple((name, value) for name, value in typed.items() if value != now[name])
     if not changes:  # nothing to change: nothing sent, no event
         return done("settings", SETTINGS, current.slug.value)

@@ -85,7 +85,12 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
         if key in given or key in cleared
     )
     attributes = tuple((body.attributes or {}).items())
-    cmd = UpdateProfile(user_id=actor.user_id, changes=changes, attributes=attributes)
+    cmd = UpdateProfile(
+        user_id=actor.user_id,
+        changes=changes,
+        attributes=attributes,
+        acting_admin_id=actor.acting_admin_id,
+    )
     return json_response(own_out(services().accounts.accounts.update_profile(cmd)))
 
 

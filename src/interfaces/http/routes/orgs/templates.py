@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.orgs.templates import PutTemplate, TemplateQuery
+from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc

@@ -101,6 +101,11 @@ class OrgPatch(Strict):
         description="User ids of owners who may still sign in otherwise (owners only)",
         json_schema_extra=_user_ids,
     )
+    impersonation: Literal["allow", "forbid"] | None = Field(
+        default=None,
+        description="Whether admins may act as the org's members (support access)",
+        json_schema_extra=not_null,
+    )
 
     _not_null = field_validator(*EDITABLE, mode="before")(no_null)
 
@@ -131,6 +136,7 @@ class OrgOut(OrgSummary):
     custom_roles: list[str]
     require_sso: bool
     sso_break_glass: list[str]
+    impersonation: Literal["allow", "forbid"]
 
     @classmethod
     def of(cls, seen: OrgMembership) -> OrgOut:
@@ -143,6 +149,7 @@ class OrgOut(OrgSummary):
             custom_roles=list(org.custom_roles),
             require_sso=org.require_sso,
             sso_break_glass=list(org.sso_break_glass),
+            impersonation=org.impersonation.value,
         )
 
 

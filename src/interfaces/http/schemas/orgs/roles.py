@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from application.orgs.members.members import OrgRoleView
-from application.orgs.templates import RoleTemplateView
+from application.orgs.members.templates import RoleTemplateView
 from domain.orgs.roles import DESCRIPTION_MAX, PERMISSIONS_MAX
 from interfaces.http.schemas.common import Schema, Strict
 

@@ -175,6 +175,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 sid=subject.sid,
                 id_token_claims=asked.id_token,
                 userinfo_claims=asked.userinfo,
+                acting_admin_id=subject.acting_admin_id,
             )
         )
 

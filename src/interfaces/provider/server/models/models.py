@@ -98,6 +98,7 @@ class Subject:
     hook_claims: Mapping[str, object] = field(default_factory=dict)
     # The token's ``acr``, where its ``claims`` request asked it of userinfo
     acr: str | None = None
+    acting_admin_id: str | None = None  # the browser session's (support access)
 
     def get_user_id(self) -> str:
         return self.user.id

@@ -1,0 +1,1 @@
+"""Support access: an admin acting as a person (docs/support-access.md)."""

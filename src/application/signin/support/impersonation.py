@@ -1,0 +1,122 @@
+"""Support access: an admin acts as a person in a session of their own, time-boxed, whose
+tokens name the admin in ``act`` (docs/support-access.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.accounts.accounts import UserRepository as Users
+from application.accounts.admin import target_of
+from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
+from application.signin.authentication import Actor
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.sessions import SessionRepository, start_session
+from application.signin.tokens import TokenPair, TokenPolicy
+from domain.accounts.users import User
+from domain.errors import Conflict
+from domain.signin.support.impersonation import Grant, check_may_impersonate
+
+IMPERSONATION_AMR = ("imp",)  # not an RFC 8176 value: no credential of the person was shown
+
+
+@dataclass(frozen=True)
+class Impersonate:
+    """An admin asks to act as the account ``user_id``, for ``grant.minutes``."""
+
+    actor: Actor
+    user_id: str
+    grant: Grant
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class EndImpersonation:
+    actor: Actor
+
+
+def _started(person: User, by: Actor, grant: Grant, org_id: str | None) -> list[AuditEvent]:
+    """The event on both accounts' logs: the person's, and the admin's."""
+    changes = (("minutes", "", str(grant.minutes)), ("person", "", person.id))
+    return [
+        AuditEvent(
+            Audit.IMPERSONATION_STARTED,
+            user_id=about,
+            actor_id=by.user_id,
+            reason=grant.reason,
+            changes=changes,
+            org_id=org_id,
+        )
+        for about in (person.id, by.user_id)
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Impersonation:
+    """Starting and ending support access. ``start`` is the one step both ways in take (an
+    admin's, and an org admin's through orgs): the rule of who may act as whom, the
+    session, its events."""
+
+    users: Users
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    clock: Clock
+    policy: TokenPolicy
+    audit: AuditLog
+    hook: TokenHook = NO_TOKEN_HOOK
+
+    def by_admin(self, cmd: Impersonate) -> TokenPair:
+        """An admin's (403 ``admin_required`` for anyone else; 404 for no such account)."""
+        person = target_of(cmd.actor, cmd.user_id, self.users)
+        return self.start(person, by=cmd.actor, grant=cmd.grant, user_agent=cmd.user_agent)
+
+    def start(
+        self,
+        person: User,
+        *,
+        by: Actor,
+        grant: Grant,
+        user_agent: str = "",
+        org_id: str | None = None,
+    ) -> TokenPair:
+        """A new session of ``person`` for ``grant.minutes``, acted in by ``by``; the event
+        on both accounts is written in the session's commit (the mail to the person follows
+        from it)."""
+        check_may_impersonate(
+            by_id=by.user_id, by_impersonated=by.acting_admin_id is not None, person=person
+        )
+        records = _started(person, by, grant, org_id)
+        staged = self.audit.stage(records)
+        pair = start_session(
+            person,
+            user_agent=user_agent,
+            sessions=self.sessions,
+            tokens=self.tokens,
+            clock=self.clock,
+            policy=self.policy,
+            amr=IMPERSONATION_AMR,
+            staged=staged,
+            hook=self.hook,
+            lifetime=grant.lifetime,
+            acting_admin_id=by.user_id,
+        )
+        self.audit.committed(staged)
+        return pair
+
+    def end(self, cmd: EndImpersonation) -> None:
+        """End the caller's session of support access, recorded on both accounts; 409
+        ``not_impersonating`` for a person's own session."""
+        actor = cmd.actor
+        admin_id = actor.acting_admin_id
+        if admin_id is None:
+            raise Conflict("This session is the person's own.", code="not_impersonating")
+        self.sessions.delete(actor.session_id)
+        for about in (actor.user_id, admin_id):
+            self.audit.record(
+                AuditEvent(
+                    Audit.IMPERSONATION_ENDED,
+                    user_id=about,
+                    actor_id=admin_id,
+                    session_id=actor.session_id,
+                    changes=(("person", "", actor.user_id),),
+                )
+            )
