@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from application.ports import CustomTokenMinter
+from domain.errors import Unavailable
 from domain.ids import new_id
 from tests.fakes.federation import FakeCustomTokens
 
@@ -66,3 +67,13 @@ def test_each_mint_is_a_token_of_its_own(minter: CustomTokenMinter, clean_emulat
         assert answer.status_code == 200, answer.text
         claims = claims_of(answer.json()["idToken"])
         assert (claims["sub"], claims["role"]) == (uid, role)
+
+
+@pytest.mark.parametrize("name", ["acr", "amr", "auth_time", "firebase"])
+def test_a_claim_firebase_keeps_for_its_own_is_refused(
+    minter: CustomTokenMinter, name: str
+) -> None:
+    """firegate names the sign-in's class ``sign_in_acr`` in a custom token for this."""
+    with pytest.raises(Unavailable):
+        minter.mint(new_id(), {"role": "user", name: "urn:firegate:acr:pwd"})
+    assert claims_of(minter.mint(new_id(), {"sign_in_acr": "urn:firegate:acr:pwd"}))

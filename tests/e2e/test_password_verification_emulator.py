@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.hooks.admin import SetAuthHook
+from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from bootstrap import build_adapters, build_app
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -57,7 +57,11 @@ class Service:
         assert json.loads(result.stdout.strip().splitlines()[-1])["imported"] == len(ROWS)
 
     def hook(self, receiver: HookReceiver, **fields: Any) -> None:
-        created = services(self.app).hooks.hooks.set(
+        """The receiver as the only password_verification hook (a kind has several)."""
+        hooks = services(self.app).hooks.hooks
+        for view in hooks.list(ListAuthHooks(ADMIN)):
+            hooks.remove(AuthHookRef(ADMIN, view.hook.hook_id))
+        created = hooks.set(
             SetAuthHook(ADMIN, "password_verification", receiver.url, **fields)
         )
         receiver.secret = created.secret

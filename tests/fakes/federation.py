@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from application.ports import ExternalIdentity
 from domain.accounts.identities import IdentityLink, PendingLink
 from domain.accounts.users import User
-from domain.errors import Conflict, DomainError, NotFound, Unauthenticated
+from domain.errors import Conflict, DomainError, NotFound, Unauthenticated, Unavailable
 from domain.federation.upstream import UpstreamProvider
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import InMemoryStore
@@ -192,6 +192,13 @@ def _segment(value: Mapping[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
 
+# The names firebase-admin refuses as a custom token's developer claims: its ID tokens' own
+FIREBASE_RESERVED = frozenset(
+    {"acr", "amr", "at_hash", "aud", "auth_time", "azp", "cnf", "c_hash", "exp", "firebase"}
+    | {"iat", "iss", "jti", "nbf", "nonce", "sub"}
+)
+
+
 class FakeCustomTokens:
     """Custom tokens as firebase-admin mints them on the Auth emulator (unsigned, ``alg:
     none``), so the emulator accepts them too (tests/contract/test_custom_token_minter.py);
@@ -207,6 +214,8 @@ class FakeCustomTokens:
     def mint(self, uid: str, claims: Mapping[str, object]) -> str:
         if self.error is not None:
             raise self.error
+        if FIREBASE_RESERVED & set(claims):  # as firebase-admin's ValueError is answered
+            raise Unavailable("Firebase custom tokens cannot be made right now; try again shortly.")
         self.minted.append((uid, dict(claims)))
         now = int(time.time())
         payload = {

@@ -34,6 +34,10 @@ from domain.signin.active_org import ActiveOrg, check_second_factor
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 
+CUSTOM_TOKEN_ACR = (
+    "sign_in_acr"  # the sign-in class, in a custom token (docs/reference/firebase.md)
+)
+
 
 @dataclass(frozen=True)
 class FirebaseSignIn:
@@ -170,10 +174,11 @@ class Firebase:
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
         session = actor.session if actor is not None else None
         # The class of the sign-in behind the token (docs/reference/acr.md): a session's,
-        # or the app's token's, which its own session's made
+        # or the app's token's, which its own session's made. Firebase keeps ``acr`` for its
+        # own ID tokens and refuses it as a custom token's claim: ``sign_in_acr`` here.
         acr = acr_of(actor.amr) if actor is not None else agent_acr
         if acr is not None:
-            claims["acr"] = acr
+            claims[CUSTOM_TOKEN_ACR] = acr
         if session is not None and session.impersonated:
             # support access: the rules' notImpersonated(), and its end, which Firebase's own
             # refreshes would not see (docs/decisions/0586-impersonation-in-firebase.md)

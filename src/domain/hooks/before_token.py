@@ -35,8 +35,9 @@ RESERVED_CLAIMS = frozenset(
         "org_permissions",
         # a Firebase custom token's developer claims, and the ID token Firebase makes of it
         *("token_version", "org_version", "firebase", "picture"),
-        # support access's in a Firebase custom token (docs/support-access.md)
-        "impersonation_ends",
+        # support access's in a Firebase custom token (docs/support-access.md), and the
+        # sign-in's class there (docs/reference/firebase.md)
+        *("impersonation_ends", "sign_in_acr"),
         # the person's phone, as OpenID Connect and Firebase's ID tokens name it
         *("phone_number", "phone_number_verified"),
     )

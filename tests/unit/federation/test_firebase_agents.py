@@ -128,7 +128,7 @@ def test_an_exchanged_token_for_firebase_gets_a_custom_token_naming_the_agent(
     assert found["claims"] == {
         "role": "user",
         "token_version": 0,
-        "acr": PWD,  # the person's sign-in behind the agent's token
+        "sign_in_acr": PWD,  # the person's sign-in behind the agent's token
         "act": {"sub": agent["client_id"]},
         "scope": "email",
         "grant_id": grant_id,

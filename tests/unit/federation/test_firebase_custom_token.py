@@ -60,9 +60,11 @@ def test_the_token_is_for_the_caller_with_its_role(
     assert set(body) == {"custom_token"}
     claims = payload(body["custom_token"])
     assert claims["uid"] == user_id
-    assert claims["claims"] == {"role": "user", "token_version": 0, "acr": PWD}
+    assert claims["claims"] == {"role": "user", "token_version": 0, "sign_in_acr": PWD}
     assert claims["aud"] == CUSTOM_TOKEN_AUDIENCE
-    assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 0, "acr": PWD})]
+    assert custom_tokens.minted == [
+        (user_id, {"role": "user", "token_version": 0, "sign_in_acr": PWD})
+    ]
 
 
 def test_an_active_org_adds_its_id_roles_and_the_membership_version(
@@ -78,14 +80,14 @@ def test_an_active_org_adds_its_id_roles_and_the_membership_version(
     assert claims["claims"] == {
         "role": "user",
         "token_version": 0,
-        "acr": PWD,
+        "sign_in_acr": PWD,
         "org_id": acme.id,
         "org_roles": ["admin"],  # as stored now, never the access token's
         "org_version": 5,
     }
     del store.active_orgs[(acme.id, user_id)]
     ended = payload(client.post(PATH, headers=bearer(in_org)).get_json()["custom_token"])
-    assert ended["claims"] == {"role": "user", "token_version": 0, "acr": PWD}
+    assert ended["claims"] == {"role": "user", "token_version": 0, "sign_in_acr": PWD}
 
 
 def test_the_claims_are_the_stored_ones_not_the_tokens(
@@ -95,7 +97,7 @@ def test_the_claims_are_the_stored_ones_not_the_tokens(
     store.users[user_id] = replace(store.users[user_id], role=Role.ADMIN)
     response = client.post(PATH, headers=bearer(token))
     assert response.status_code == 200
-    claims = {"role": "admin", "token_version": 0, "acr": PWD}
+    claims = {"role": "admin", "token_version": 0, "sign_in_acr": PWD}
     assert payload(response.get_json()["custom_token"])["claims"] == claims
     assert custom_tokens.minted == [(user_id, claims)]
 
@@ -112,14 +114,14 @@ def test_a_proven_number_is_the_tokens_phone_number_an_unproven_one_is_not(
     assert claims["claims"] == {
         "role": "user",
         "token_version": 0,
-        "acr": PWD,
+        "sign_in_acr": PWD,
         "phone_number": number,
     }
     # A number not proven yet is no one's: the token says nothing of it
     store.users[user_id] = replace(store.users[user_id], phone_number_verified=False)
     del store.phone_numbers[number]
     claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
-    assert claims["claims"] == {"role": "user", "token_version": 0, "acr": PWD}
+    assert claims["claims"] == {"role": "user", "token_version": 0, "sign_in_acr": PWD}
 
 
 def test_the_token_version_follows_the_sessions_ended(
@@ -129,7 +131,9 @@ def test_the_token_version_follows_the_sessions_ended(
     assert client.post("/auth/logout?all=true", headers=bearer(first)).status_code == 204
     second = login(client)
     assert client.post(PATH, headers=bearer(second)).status_code == 200
-    assert custom_tokens.minted == [(user_id, {"role": "user", "token_version": 1, "acr": PWD})]
+    assert custom_tokens.minted == [
+        (user_id, {"role": "user", "token_version": 1, "sign_in_acr": PWD})
+    ]
 
 
 @pytest.mark.parametrize(
