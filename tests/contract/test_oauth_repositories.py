@@ -163,7 +163,7 @@ def test_a_code_is_spent_once_and_its_reuse_revokes_the_grant(grants: OAuthGrant
     assert outcome == "spent" and found is not None and found.nonce == "n"
     assert found.amr == ("pwd",) and found.resource == "https://api.example.com"
     grant = grants.get(found.grant_id)
-    assert grant is not None and grant.live(3) and not grant.live(4)
+    assert grant is not None and grant.live(3, NOW) and not grant.live(4, NOW)
     assert grant.refresh_valid(digest("r1"), NOW)
     outcome, _ = spend(grants, "the-code", "c1", NOW)
     assert outcome == "reused"

@@ -159,9 +159,9 @@ def read_live_grant(
     holders: GrantHolders,
     jti: str | None = None,
     versioned: bool = False,
+    now: datetime,
     agent_grants: tuple[str, ...] = (),
     used_at: datetime | None = None,
-    now: datetime | None = None,
 ) -> GrantWithAccount | None:
     """The grant and its account while the grant holds: not revoked, its account there,
     enabled, its sessions not ended since; with ``jti``, an access token revoked by itself
@@ -173,13 +173,13 @@ def read_live_grant(
     to each agent of its chain must hold too: read in the same round trip
     (docs/decisions/0553-act-chains-may-act-and-their-end.md). ``used_at``: a token of it is
     used now (introspection, userinfo, an exchange, an agent's custom token), written down at
-    most once an hour (``Grant.use_to_note``). ``now`` (else ``used_at``): a grant of
-    support access holds only until its session's end (``Grant.live``)."""
+    most once an hour (``Grant.use_to_note``). ``now``: a grant of support access holds
+    only until its session's end (``Grant.live``)."""
     revoked, read = False, None
     if agent_grants and user_id is not None and jti is not None:
         grant, user, revoked, agents = holders.load_chain(grant_id, user_id, jti, agent_grants)
         if user is not None and not all(
-            agent is not None and agent.user_id == user.id and agent.live(user.token_version)
+            agent is not None and agent.user_id == user.id and agent.live(user.token_version, now)
             for agent in agents
         ):
             return None
@@ -198,7 +198,7 @@ def read_live_grant(
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    if not grant.live(user.token_version, now or used_at):
+    if not grant.live(user.token_version, now):
         return None
     if used_at is not None and grant.use_to_note(used_at):
         grants.note_use(grant.id, used_at)
@@ -419,6 +419,7 @@ class CodesAndGrants:
     def live_grant(self, cmd: LiveGrant) -> GrantWithAccount | None:
         """The grant and its account while the grant holds (see ``read_live_grant``):
         userinfo's claims come from this account, read once."""
+        now = self.clock.now()
         return read_live_grant(
             cmd.grant_id,
             cmd.user_id,
@@ -426,7 +427,8 @@ class CodesAndGrants:
             users=self.users,
             holders=self.holders,
             jti=cmd.jti,
-            used_at=self.clock.now(),
+            used_at=now,
+            now=now,
         )
 
     def revoke_grant(self, cmd: RevokeGrant) -> None:

@@ -155,14 +155,14 @@ class Grant:
             acting_until=code.acting_until,
         )
 
-    def live(self, token_version: int, now: datetime | None = None) -> bool:
-        """Issued, not revoked, its account's sessions not ended since; and, with ``now``,
-        a grant of support access only until its session's end (``acting_until``)."""
+    def live(self, token_version: int, now: datetime) -> bool:
+        """Issued, not revoked, its account's sessions not ended since; a grant of support
+        access only until its session's end (``acting_until``)."""
         return (
             self.issued
             and not self.revoked
             and token_version == self.token_version
-            and not (now is not None and self.acted_out(now))
+            and not self.acted_out(now)
         )
 
     def acted_out(self, now: datetime) -> bool:
