@@ -54,7 +54,9 @@ class AuthorizationCode:
 
     @property
     def expires_at(self) -> datetime:
-        return self.created_at + CODE_TTL
+        """``CODE_TTL`` after it was made, and never after its session of support access."""
+        ends = self.created_at + CODE_TTL
+        return ends if self.acting_until is None else min(ends, self.acting_until)
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at

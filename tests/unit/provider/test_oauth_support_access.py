@@ -141,3 +141,13 @@ def test_the_persons_own_session_gives_no_act(world: OAuthWorld) -> None:
     assert "act" not in claims(world, tokens["id_token"])
     found = introspect(world, tokens["access_token"])
     assert found["active"] is True and "act" not in found
+
+
+def test_a_code_of_support_access_is_not_exchanged_after_the_session(world: OAuthWorld) -> None:
+    app = world.register()
+    world.tokens(app)
+    act_as_alice(world, minutes=1)
+    code, verifier = world.code(app["client_id"])
+    world.clock.advance(minutes=1)  # within the code's 5 minutes, past the session's end
+    late = world.exchange(app, code, verifier)
+    assert late.status_code == 400 and late.get_json()["error"] == "invalid_grant"
