@@ -158,7 +158,11 @@ def bind_apps(
     own: ProviderAdapters, *, accounts: AccountsAdapters, platform: Platform, clients: ClientCache
 ) -> AppsWithAccess:
     return AppsWithAccess(
-        grants=own.oauth_grants, clients=clients, users=accounts.users, audit=platform.audit
+        grants=own.oauth_grants,
+        clients=clients,
+        users=accounts.users,
+        audit=platform.audit,
+        clock=platform.clock,
     )
 
 

@@ -163,7 +163,7 @@ def test_a_code_is_spent_once_and_its_reuse_revokes_the_grant(grants: OAuthGrant
     assert outcome == "spent" and found is not None and found.nonce == "n"
     assert found.amr == ("pwd",) and found.resource == "https://api.example.com"
     grant = grants.get(found.grant_id)
-    assert grant is not None and grant.live(3) and not grant.live(4)
+    assert grant is not None and grant.live(3, NOW) and not grant.live(4, NOW)
     assert grant.refresh_valid(digest("r1"), NOW)
     outcome, _ = spend(grants, "the-code", "c1", NOW)
     assert outcome == "reused"
@@ -578,6 +578,26 @@ def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
     grant = grants.get(code().grant_id)
     assert grant is not None and grant.dpop_jkt == "k" * 43
     assert grant.refresh_key_holds("k" * 43) and not grant.refresh_key_holds(None)
+
+
+def test_a_code_of_support_access_and_its_grant_keep_the_admin_and_the_end(
+    grants: OAuthGrants,
+) -> None:
+    """The admin acting in the browser session and its end go from the code to the grant,
+    whose refresh tokens never outlive that end (docs/support-access.md)."""
+    ends = NOW + timedelta(minutes=15)
+    grants.add_code(replace(code(), acting_admin_id="admin1", acting_until=ends))
+    kept = grants.get_code(digest("the-code"))
+    assert kept is not None and (kept.acting_admin_id, kept.acting_until) == ("admin1", ends)
+    outcome, found = exchange(grants, "the-code", token_version=0)
+    assert outcome == "spent" and found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and (grant.acting_admin_id, grant.acting_until) == ("admin1", ends)
+    assert grant.refresh_expires_at == ends and grant.act_claim() == {"act": {"sub": "admin1"}}
+    assert grant.live(0, NOW) and not grant.live(0, ends)
+    grants.add_code(code("plain"))
+    assert (plain := grants.get_code(digest("plain"))) is not None
+    assert plain.acting_admin_id is None and plain.acting_until is None
 
 
 def test_a_clients_dpop_and_pkce_policies_are_kept(clients: OAuthClients) -> None:

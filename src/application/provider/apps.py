@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
-from application.ports import Audit, AuditEvent, AuditLog
+from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.provider.ports import OAuthGrants
 from application.signin.authentication import Actor
 from domain.clients.oauth import scope_list
@@ -59,6 +59,7 @@ class AppsWithAccess:
     clients: OAuthClients
     users: UserRepository
     audit: AuditLog
+    clock: Clock
 
     def list_apps(self, cmd: ListApps) -> list[AppAccess]:
         actor = cmd.actor
@@ -66,9 +67,10 @@ class AppsWithAccess:
         user = actor.user if actor.user is not None else self.users.get(actor.user_id)
         version = user.token_version if user is not None else -1
         apps: dict[str, AppAccess] = {}
+        now = self.clock.now()
         for grant in self.grants.list_for_user(actor.user_id, MAX_GRANTS_LISTED):
             client = self.clients.get(grant.client_id)
-            if client is None or not grant.live(version):
+            if client is None or not grant.live(version, now):
                 continue
             known = apps.get(client.client_id)
             scopes = scope_list(grant.scope) + (known.scopes if known else ())

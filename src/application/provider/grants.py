@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import UserRepository, require_own_session
+from application.accounts.accounts import UserRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.provider.claims import enabled_account
 from application.provider.ports import GrantHolders, GrantRead, OAuthGrants, OAuthPolicy
@@ -37,9 +37,10 @@ class NewCode:
     sid: str | None = None  # the browser session's ``sid``
     id_token_claims: tuple[str, ...] = ()  # the ``claims`` request's, within the client's scopes
     userinfo_claims: tuple[str, ...] = ()
-    # The browser session's acting admin (support access): it authorizes no app, whose grant
-    # would outlive it (docs/support-access.md)
+    # The browser session's acting admin (support access) and the session's end: the code's
+    # grant names the admin in ``act`` and ends with the session (docs/support-access.md)
     acting_admin_id: str | None = None
+    acting_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def read_live_grant(
     holders: GrantHolders,
     jti: str | None = None,
     versioned: bool = False,
+    now: datetime,
     agent_grants: tuple[str, ...] = (),
     used_at: datetime | None = None,
 ) -> GrantWithAccount | None:
@@ -171,12 +173,13 @@ def read_live_grant(
     to each agent of its chain must hold too: read in the same round trip
     (docs/decisions/0553-act-chains-may-act-and-their-end.md). ``used_at``: a token of it is
     used now (introspection, userinfo, an exchange, an agent's custom token), written down at
-    most once an hour (``Grant.use_to_note``)."""
+    most once an hour (``Grant.use_to_note``). ``now``: a grant of support access holds
+    only until its session's end (``Grant.live``)."""
     revoked, read = False, None
     if agent_grants and user_id is not None and jti is not None:
         grant, user, revoked, agents = holders.load_chain(grant_id, user_id, jti, agent_grants)
         if user is not None and not all(
-            agent is not None and agent.user_id == user.id and agent.live(user.token_version)
+            agent is not None and agent.user_id == user.id and agent.live(user.token_version, now)
             for agent in agents
         ):
             return None
@@ -195,7 +198,7 @@ def read_live_grant(
         grant, user = holders.load(grant_id, user_id)
     if revoked or grant is None or user is None or user.id != grant.user_id or user.disabled:
         return None
-    if not grant.live(user.token_version):
+    if not grant.live(user.token_version, now):
         return None
     if used_at is not None and grant.use_to_note(used_at):
         grants.note_use(grant.id, used_at)
@@ -225,8 +228,11 @@ def live_refresh(
     """The live grant whose current refresh token this is (for introspection and
     revocation); None for an earlier one or any other string, with no side effect."""
     grant_id, user_id = _ids_of(cmd.refresh_token)
-    holding = read_live_grant(grant_id, user_id, grants=grants, users=users, holders=holders)
-    if holding is None or not holding.grant.refresh_valid(digest(cmd.refresh_token), clock.now()):
+    now = clock.now()
+    holding = read_live_grant(
+        grant_id, user_id, grants=grants, users=users, holders=holders, now=now
+    )
+    if holding is None or not holding.grant.refresh_valid(digest(cmd.refresh_token), now):
         return None
     return holding.grant
 
@@ -264,7 +270,6 @@ class CodesAndGrants:
     policy: OAuthPolicy
 
     def save_code(self, cmd: NewCode) -> None:
-        require_own_session(cmd)
         now = self.clock.now()
         self.grants.add_code(
             AuthorizationCode(
@@ -286,6 +291,8 @@ class CodesAndGrants:
                 sid=cmd.sid,
                 id_token_claims=cmd.id_token_claims,
                 userinfo_claims=cmd.userinfo_claims,
+                acting_admin_id=cmd.acting_admin_id,
+                acting_until=cmd.acting_until if cmd.acting_admin_id is not None else None,
             )
         )
 
@@ -371,6 +378,7 @@ class CodesAndGrants:
             users=self.users,
             holders=self.holders,
             versioned=True,
+            now=self.clock.now(),
         )
         if holding is None or holding.grant.client_id != cmd.client_id:
             return None
@@ -411,6 +419,7 @@ class CodesAndGrants:
     def live_grant(self, cmd: LiveGrant) -> GrantWithAccount | None:
         """The grant and its account while the grant holds (see ``read_live_grant``):
         userinfo's claims come from this account, read once."""
+        now = self.clock.now()
         return read_live_grant(
             cmd.grant_id,
             cmd.user_id,
@@ -418,7 +427,8 @@ class CodesAndGrants:
             users=self.users,
             holders=self.holders,
             jti=cmd.jti,
-            used_at=self.clock.now(),
+            used_at=now,
+            now=now,
         )
 
     def revoke_grant(self, cmd: RevokeGrant) -> None:

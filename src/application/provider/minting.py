@@ -101,6 +101,10 @@ class MintAccessToken:
     # The ``claims`` request's names for userinfo, which reads them from the token
     userinfo_claims: tuple[str, ...] = ()
     user: User | None = None  # the person, as read for the grant: the hook is told of them
+    # Support access: the admin acting as the person (``act``), and the session's end, which
+    # the token never outlives (docs/support-access.md)
+    acting_admin_id: str | None = None
+    acting_until: datetime | None = None
 
 
 def new_jti() -> str:
@@ -165,6 +169,8 @@ class MintIdToken:
     org: ActiveOrg | None = None  # scope ``organization``: the grant's org, as read now
     sid: str | None = None  # the browser session's (OpenID Connect's ``sid``)
     claims: tuple[str, ...] = ()  # the ``claims`` request's names for the ID token
+    acting_admin_id: str | None = None  # support access: as ``MintAccessToken``'s
+    acting_until: datetime | None = None
 
 
 def _add_acr(claims: dict[str, Any], amr: tuple[str, ...]) -> None:
@@ -173,6 +179,16 @@ def _add_acr(claims: dict[str, Any], amr: tuple[str, ...]) -> None:
     acr = acr_of(amr)
     if acr is not None:
         claims["acr"] = acr
+
+
+def _acting(claims: dict[str, Any], now: int, admin_id: str | None, until: datetime | None) -> None:
+    """A token of a grant of support access names the admin in ``act`` (RFC 8693) and
+    expires by the session's end (docs/decisions/0587-support-access-at-the-provider.md)."""
+    if admin_id is None:
+        return
+    claims["act"] = {"sub": admin_id}
+    if until is not None:
+        claims["exp"] = max(now, min(int(claims["exp"]), int(until.timestamp())))
 
 
 def _half_hash(text: str, alg: str) -> str:
@@ -288,7 +304,8 @@ class TokenMint:
                 claims = {**added, **claims}
         elif cmd.user_id is None:  # a client's own token: the credentials_exchange hooks'
             claims = self._machine_claims(claims, CLIENT_CREDENTIALS, cmd.client_org_id)
-        return Minted(signer.sign_access(claims), lifetime)
+        _acting(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        return Minted(signer.sign_access(claims), int(claims["exp"]) - now)
 
     def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
         """The exchanged access token, with ``act`` and the subject's grant (and its org,
@@ -364,6 +381,7 @@ class TokenMint:
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
         released = self.schemas.released(cmd.user, cmd.scope)
         claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))
+        _acting(claims, now, cmd.acting_admin_id, cmd.acting_until)
         added = hook_claims(
             self.hook, "id_token", cmd.user, client={"client_id": cmd.client_id}, org=cmd.org
         )

@@ -64,6 +64,7 @@ class TokenIntrospection:
             live = clients.get(str(claims["client_id"])) is not None  # a deleted client's: none
             if live and isinstance(grant_id, str):
                 # one from an exchange may be revoked by itself too (by the client it was for)
+                now = self.clock.now()
                 jti = str(claims.get("jti", "")) if exchanged(claims) else None
                 holding = read_live_grant(
                     grant_id,
@@ -73,7 +74,8 @@ class TokenIntrospection:
                     holders=self.holders,
                     jti=jti,
                     agent_grants=chain_grants(claims) if jti is not None else (),
-                    used_at=self.clock.now(),
+                    used_at=now,
+                    now=now,
                 )
                 account = holding.account if holding is not None else None
                 return TokenState(claims, holding is not None, account=account)

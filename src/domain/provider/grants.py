@@ -47,10 +47,16 @@ class AuthorizationCode:
     # client may have: for the ID token, and for userinfo (kept by the grant)
     id_token_claims: tuple[str, ...] = ()
     userinfo_claims: tuple[str, ...] = ()
+    # Support access: the admin acting as the person in the browser session, and that
+    # session's end; its grant keeps both (docs/support-access.md)
+    acting_admin_id: str | None = None
+    acting_until: datetime | None = None
 
     @property
     def expires_at(self) -> datetime:
-        return self.created_at + CODE_TTL
+        """``CODE_TTL`` after it was made, and never after its session of support access."""
+        ends = self.created_at + CODE_TTL
+        return ends if self.acting_until is None else min(ends, self.acting_until)
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -127,6 +133,11 @@ class Grant:
     sid: str | None = None  # its code's browser session (``session_sid``): back-channel logout
     # When a token of it was last used, to the hour (``use_to_note``): /account shows it
     last_used_at: datetime | None = None
+    # Support access: the admin its tokens name in ``act``, and the end of the session of
+    # support access its code came from, which it never outlives
+    # (docs/decisions/0587-support-access-at-the-provider.md)
+    acting_admin_id: str | None = None
+    acting_until: datetime | None = None
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -142,10 +153,34 @@ class Grant:
             org_id=code.org_id,
             userinfo_claims=code.userinfo_claims,
             sid=code.sid,
+            acting_admin_id=code.acting_admin_id,
+            acting_until=code.acting_until,
         )
 
-    def live(self, token_version: int) -> bool:
-        return self.issued and not self.revoked and token_version == self.token_version
+    def live(self, token_version: int, now: datetime) -> bool:
+        """Issued, not revoked, its account's sessions not ended since; a grant of support
+        access only until its session's end (``acting_until``)."""
+        return (
+            self.issued
+            and not self.revoked
+            and token_version == self.token_version
+            and not self.acted_out(now)
+        )
+
+    def acted_out(self, now: datetime) -> bool:
+        """A grant of support access whose session has ended: none of its tokens is live."""
+        return self.acting_until is not None and now >= self.acting_until
+
+    def act_claim(self) -> dict[str, object]:
+        """The ``act`` (RFC 8693) every token of it carries: the admin acting as the
+        person; empty for the person's own grant."""
+        return {} if self.acting_admin_id is None else {"act": {"sub": self.acting_admin_id}}
+
+    def _within_acting(self, expires_at: datetime | None) -> datetime | None:
+        """A refresh token's end, never past the session of support access's."""
+        if self.acting_until is None or expires_at is None:
+            return expires_at or self.acting_until
+        return min(expires_at, self.acting_until)
 
     def use_to_note(self, now: datetime) -> bool:
         """Whether a use of its tokens at ``now`` is written down: at most once an
@@ -169,7 +204,7 @@ class Grant:
             self,
             issued=True,
             refresh_hash=refresh_hash,
-            refresh_expires_at=refresh_expires_at,
+            refresh_expires_at=self._within_acting(refresh_expires_at),
             dpop_jkt=dpop_jkt,
         )
 
@@ -193,7 +228,10 @@ class Grant:
         return Rotation(
             "rotated",
             replace(
-                self, refresh_hash=successor_hash, refresh_expires_at=expires_at, last_used_at=now
+                self,
+                refresh_hash=successor_hash,
+                refresh_expires_at=self._within_acting(expires_at),
+                last_used_at=now,
             ),
         )
 

@@ -75,6 +75,7 @@ def _subject(actor: Actor | None) -> Subject | None:
         amr=actor.amr,
         sid=session_sid(actor.session_id),
         acting_admin_id=actor.acting_admin_id,
+        acting_until=actor.session.expires_at if actor.session is not None else None,
     )
 
 
@@ -239,8 +240,6 @@ def authorize() -> Response:
 
 def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
     """For a signed-in browser: sign in again, ask consent, or answer the client."""
-    from authlib.oidc.core.errors import ConsentRequiredError  # noqa: PLC0415 - see above
-
     prompts = (request.args.get("prompt") or "").split()
     again = _not_this_sign_in(grant, actor, subject, prompts)
     if again is not None:
@@ -256,11 +255,40 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
         picking = False
     query = _consent_query(grant, subject)
     if picking or "consent" in prompts or services().provider.consent.consent_needed(query):
-        if "none" in prompts:
-            state = request.args.get("state")
-            return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
-        return _consent_page(grant, subject, picking)
+        return _ask_consent(grant, subject, picking, prompts)
     return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
+
+
+def _ask_consent(grant: Any, subject: Subject, picking: bool, prompts: list[str]) -> Response:
+    """The consent page, unless none may be shown: with ``prompt=none`` the app hears
+    ``consent_required``; a session of support access consents to nothing, and the app hears
+    ``access_denied`` (``_no_consent_by_support``)."""
+    from authlib.oidc.core.errors import ConsentRequiredError  # noqa: PLC0415 - see above
+
+    if "none" in prompts:
+        state = request.args.get("state")
+        return _refusal(ConsentRequiredError(redirect_uri=grant.redirect_uri, state=state))
+    if subject.acting_admin_id is not None:
+        return _refusal(_no_consent_by_support(grant))
+    return _consent_page(grant, subject, picking)
+
+
+SUPPORT_CONSENTS_TO_NOTHING = (
+    "A session of support access uses only the apps the person already allowed: it cannot "
+    "consent for them."
+)
+
+
+def _no_consent_by_support(grant: Any) -> OAuth2Error:
+    """A session of support access is never asked to consent: its consent would outlive it.
+    The app hears ``access_denied`` (docs/decisions/0587-support-access-at-the-provider.md)."""
+    from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
+
+    return AccessDeniedError(
+        description=SUPPORT_CONSENTS_TO_NOTHING,
+        redirect_uri=grant.redirect_uri,
+        state=request.args.get("state"),
+    )
 
 
 def _not_this_sign_in(
@@ -430,7 +458,7 @@ def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
     resource = grant.request.payload.data.get("resource")
     client_id = grant.client.get_client_id()
     scopes = " ".join(_asked_scopes(grant))
-    return ConsentQuery(subject.user.id, client_id, scopes, resource)
+    return ConsentQuery(subject.user.id, client_id, scopes, resource, subject.acting_admin_id)
 
 
 def _picked_org(grant: Any, subject: Subject) -> Response | None:

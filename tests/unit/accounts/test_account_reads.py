@@ -19,6 +19,7 @@ from domain.provider.grants import Grant
 from domain.signin.mfa import TotpFactor
 from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import RecordingAuditLog
+from tests.fakes.kernel import FakeClock
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import FakeMfaRepository
 from tests.support.use_cases import World
@@ -66,12 +67,17 @@ def test_the_apps_with_access_take_the_account_authenticate_read() -> None:
     )
     live = Grant("g1", user.id, "app1", "openid", NOW, user.token_version, issued=True)
     stale = Grant("g2", user.id, "app1", "email", NOW, user.token_version - 1, issued=True)
-    grants.grants.update({live.id: live, stale.id: stale})
+    # support access's grant, its session over (docs/support-access.md): no longer listed
+    acted = Grant(
+        "g3", user.id, "app1", "phone", NOW, user.token_version, issued=True, acting_until=NOW
+    )
+    grants.grants.update({live.id: live, stale.id: stale, acted.id: acted})
     access = AppsWithAccess(
         grants=grants,
         clients=clients,
         users=NoReads(),  # type: ignore[arg-type]
         audit=RecordingAuditLog(),
+        clock=FakeClock(NOW),
     )
     apps = access.list_apps(ListApps(actor_of(user)))
     assert [(app.name, app.scopes) for app in apps] == [("Example App", ("openid",))]

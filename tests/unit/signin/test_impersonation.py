@@ -17,7 +17,6 @@ from application.accounts.admin import SetRole
 from application.hooks.admin import SetAuthHook
 from application.ports import Audit
 from application.provider.authorization.device import DecideDevice
-from application.provider.grants import NewCode
 from application.signin.authentication import Authenticate
 from bootstrap import Adapters
 from domain.errors import ImpersonationForbidden
@@ -274,25 +273,13 @@ def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> 
     assert world.client.get("/user", headers=bearer(pair["access_token"])).status_code == 401
 
 
-def test_support_access_authorizes_no_app_or_device(fake_app: Flask, client: FlaskClient) -> None:
-    """An app's grant, or a device's, would outlive the session and carry no act: neither
-    the authorization code's step nor a device's approval takes it."""
+def test_support_access_approves_no_device(fake_app: Flask, client: FlaskClient) -> None:
+    """A device's grant would be held by another device than the session's browser, past the
+    session: its approval is refused (an app's code is not: it names the admin in ``act``
+    and ends with the session, tests/unit/provider/test_oauth_support_access.py)."""
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     access = impersonate(client, root, alice).get_json()["access_token"]
     actor = services(fake_app).signin.authentication.authenticate(Authenticate(access))
-    code = NewCode(
-        code="c",
-        client_id="app",
-        user_id=alice,
-        redirect_uri="https://app.example/cb",
-        scope="openid",
-        code_challenge="",
-        code_challenge_method="",
-        auth_time=None,
-        acting_admin_id=actor.acting_admin_id,
-    )
-    with pytest.raises(ImpersonationForbidden):
-        services(fake_app).provider.grants.save_code(code)
     with pytest.raises(ImpersonationForbidden):
         services(fake_app).provider.device.decide_device(DecideDevice(actor, "BCDF-GHJK", True, ""))

@@ -79,7 +79,15 @@ def code_to_doc(code: AuthorizationCode) -> dict[str, Any]:
         **({"sid": code.sid} if code.sid is not None else {}),
         **({"id_token_claims": list(code.id_token_claims)} if code.id_token_claims else {}),
         **({"userinfo_claims": list(code.userinfo_claims)} if code.userinfo_claims else {}),
+        **_acting(code.acting_admin_id, code.acting_until),
     }
+
+
+def _acting(admin_id: str | None, until: datetime | None) -> dict[str, Any]:
+    """Support access's fields of a code or a grant: only where an admin acts."""
+    if admin_id is None:
+        return {}
+    return {"acting_admin_id": admin_id, "acting_until": until}
 
 
 def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
@@ -103,6 +111,8 @@ def code_from_doc(hashed: str, data: dict[str, Any]) -> AuthorizationCode:
         sid=data.get("sid"),
         id_token_claims=tuple(data.get("id_token_claims", ())),
         userinfo_claims=tuple(data.get("userinfo_claims", ())),
+        acting_admin_id=data.get("acting_admin_id"),
+        acting_until=data.get("acting_until"),
     )
 
 
@@ -123,6 +133,7 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         **({"userinfo_claims": list(grant.userinfo_claims)} if grant.userinfo_claims else {}),
         **({"sid": grant.sid} if grant.sid is not None else {}),
         **({"last_used_at": grant.last_used_at} if grant.last_used_at is not None else {}),
+        **_acting(grant.acting_admin_id, grant.acting_until),
     }
 
 
@@ -144,6 +155,8 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         userinfo_claims=tuple(data.get("userinfo_claims", ())),
         sid=data.get("sid"),
         last_used_at=data.get("last_used_at"),
+        acting_admin_id=data.get("acting_admin_id"),
+        acting_until=data.get("acting_until"),
     )
 
 

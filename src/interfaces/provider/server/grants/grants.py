@@ -176,6 +176,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
                 id_token_claims=asked.id_token,
                 userinfo_claims=asked.userinfo,
                 acting_admin_id=subject.acting_admin_id,
+                acting_until=subject.acting_until,
             )
         )
 
@@ -233,6 +234,8 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             resource,
             org,
             userinfo_claims=code.userinfo_claims,
+            acting_admin_id=code.acting_admin_id,
+            acting_until=code.acting_until,
         )
         # left the org of its app since the code, or the org it acts in no longer allows it
         refused = not_admitted(self.request.client, subject, org_id=code.org_id)
@@ -298,6 +301,8 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
                 org=subject.org,
                 sid=code.code.sid,
                 claims=code.code.id_token_claims,
+                acting_admin_id=code.code.acting_admin_id,
+                acting_until=code.code.acting_until,
             )
         )
 
@@ -324,7 +329,13 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
         org = org_of(user.id, grant.org_id)
         resource = _token_resource(grant.resource, self.request.client)
         subject = Subject(
-            user, grant.id, resource=resource, org=org, userinfo_claims=grant.userinfo_claims
+            user,
+            grant.id,
+            resource=resource,
+            org=org,
+            userinfo_claims=grant.userinfo_claims,
+            acting_admin_id=grant.acting_admin_id,
+            acting_until=grant.acting_until,
         )
         refused = not_admitted(self.request.client, subject, grant.created_at, grant.org_id)
         if refused is not None:
@@ -396,6 +407,8 @@ def access_token(
             client_org_id=client.client.org_id,
             userinfo_claims=user.userinfo_claims if user is not None else (),
             user=user.user if user is not None else None,
+            acting_admin_id=user.acting_admin_id if user is not None else None,
+            acting_until=user.acting_until if user is not None else None,
         )
     )
     token: dict[str, Any] = {

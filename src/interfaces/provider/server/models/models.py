@@ -98,7 +98,10 @@ class Subject:
     hook_claims: Mapping[str, object] = field(default_factory=dict)
     # The token's ``acr``, where its ``claims`` request asked it of userinfo
     acr: str | None = None
-    acting_admin_id: str | None = None  # the browser session's (support access)
+    # Support access: the admin acting as the person (the browser session's, the code's, the
+    # grant's), and the end of that session, which its tokens never outlive
+    acting_admin_id: str | None = None
+    acting_until: datetime | None = None
 
     def get_user_id(self) -> str:
         return self.user.id
