@@ -41,6 +41,7 @@ from application.provider.services import ProviderServices
 from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.clients import ClientParts
 from bootstrap.federation import SignedIn
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
@@ -270,17 +271,17 @@ def wire(
     signed_in: SignedIn,
     shared: Shared,
     *,
-    clients: ClientCache,
+    client_parts: ClientParts,
     deliveries: WebhookDeliveries,
     sso: SsoAdapters,
-    catalogue: CatalogueCache,
     credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK,
 ) -> ProviderServices:
-    """The OpenID provider's use cases; ``clients``: this process's copies of the clients;
-    ``deliveries``: the webhook outbox, which holds the clients' logout tokens; ``sso``: the
-    org connections an ID-JAG's issuer may be; ``catalogue``: the API resources;
+    """The OpenID provider's use cases; ``client_parts``: this process's copies of the
+    clients and of the API resources' catalogue; ``deliveries``: the webhook outbox, which
+    holds the clients' logout tokens; ``sso``: the org connections an ID-JAG's issuer may be;
     ``credentials_hook``: the credentials_exchange hook, asked for tokens with no person."""
     accounts, signin, platform = signed_in.accounts, signed_in.signin, shared.platform
+    clients, catalogue = client_parts.cache, client_parts.catalogue
     return ProviderServices(
         accounts=bind_accounts(accounts=accounts, signin=signin, platform=platform),
         apps=bind_apps(own, accounts=accounts, platform=platform, clients=clients),

@@ -17,8 +17,8 @@ import pytest
 from application.hooks.admin import ListAuthHooks, SetAuthHook
 from domain.hooks.before_sign_in import FAILED_CLOSED
 from infrastructure.firestore.accounts.users import SESSIONS
-from tests.e2e.test_guest_upgrade_sso_emulator import corp, oidc_sign_in, saml_sign_in
 from tests.support.api import PASSWORD, assert_problem, register, services
+from tests.support.corp_sso import corp, oidc_sign_in, saml_sign_in
 from tests.support.firebase_auth import firebase_auth
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.oidc_idp import OidcIdpForTests, oidc_idp

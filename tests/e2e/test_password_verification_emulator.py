@@ -61,9 +61,7 @@ class Service:
         hooks = services(self.app).hooks.hooks
         for view in hooks.list(ListAuthHooks(ADMIN)):
             hooks.remove(AuthHookRef(ADMIN, view.hook.hook_id))
-        created = hooks.set(
-            SetAuthHook(ADMIN, "password_verification", receiver.url, **fields)
-        )
+        created = hooks.set(SetAuthHook(ADMIN, "password_verification", receiver.url, **fields))
         receiver.secret = created.secret
 
     def stored(self, n: int = 0) -> dict[str, Any]:

@@ -4,15 +4,13 @@ checked), the failures ``on_failure`` resolves, the calls counted and kept."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from application.hooks.admin import AuthHookRef, AuthHooks, ListAuthHooks, SetAuthHook
-from application.hooks.caller import HookCache, HookCaller, HookResult
-from application.hooks.ports import HookPolicy
+from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.hooks.caller import HookResult
 from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
 from application.outbound import WebhookUnreachable
 from application.signin.authentication import Actor
@@ -26,59 +24,10 @@ from domain.hooks.auth_hooks import (
     checked_sign_up_answer,
     parsed_answer,
 )
-from infrastructure.metrics.prometheus import PrometheusMetrics
-from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
-from tests.fakes.kernel import FakeClock, FakeHostResolver
-from tests.support.metrics import samples
+from tests.support.hooks_world import PAYLOAD, World
 from tests.support.webhooks import ADMIN, BOX
 
 USER = Actor("u1", "ada", "user", "s2", datetime(2100, 1, 1, tzinfo=UTC))
-PAYLOAD = {"user": {"email": "ada@example.com"}}
-
-
-class World:
-    def __init__(self, answer: object = None, status: int = 200, *, local: bool = True) -> None:
-        self.clock = FakeClock()
-        self.store = FakeAuthHooks()
-        self.client = FakeHookClient(answer, status)
-        self.metrics = PrometheusMetrics()
-        self.policy = HookPolicy(local=local)
-        self.cache = HookCache(self.store, self.clock, ttl=5)
-        self.resolver = FakeHostResolver(
-            {"hooks.example.com": ["93.184.215.14"], "inside.example.com": ["10.0.0.7"]}
-        )
-        self.caller = HookCaller(
-            cache=self.cache,
-            store=self.store,
-            box=BOX,
-            resolver=self.resolver,
-            client=self.client,
-            clock=self.clock,
-            policy=self.policy,
-            metrics=self.metrics,
-        )
-        self.admin = AuthHooks(
-            store=self.store,
-            cache=self.cache,
-            caller=self.caller,
-            box=BOX,
-            clock=self.clock,
-            policy=self.policy,
-        )
-
-    def set(
-        self, kind: str = "before_token", url: str = "https://hooks.example.com/in", **more: object
-    ) -> str:
-        created = self.admin.set(SetAuthHook(ADMIN, kind, url, **more))  # type: ignore[arg-type]
-        return created.secret
-
-    def claims(self) -> HookResult[Mapping[str, object]]:
-        """The first hook's result (no hook: a result of none)."""
-        results = self.caller.call_all(HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims)
-        return results[0] if results else HookResult(None)
-
-    def counted(self) -> dict[str, float]:
-        return samples(self.metrics.exposition().decode())
 
 
 # -- the record and the admins' use cases --------------------------------------------------------

@@ -31,8 +31,8 @@ from domain.hooks.auth_hooks import (
 )
 from domain.hooks.before_token import TokenHookRequest
 from tests.fakes.mail import FakeMailer
+from tests.support.hooks_world import World
 from tests.support.webhooks import ADMIN
-from tests.unit.hooks.test_auth_hooks import World
 
 pytestmark = pytest.mark.unit
 HOST = "https://hooks.example.com"

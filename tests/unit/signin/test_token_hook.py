@@ -135,7 +135,7 @@ def test_a_firebase_custom_token_takes_them_as_developer_claims(
     actor = actor_of(world, world.login().access_token)
     firebase.custom_token(CustomToken(actor))
     [(uid, developer)] = minter.minted
-    assert developer == {**ADDED, "role": "user", "token_version": 0, "acr": PWD}
+    assert developer == {**ADDED, "role": "user", "token_version": 0, "sign_in_acr": PWD}
     assert hook.asked[-1].token_kind == "firebase_custom" and hook.asked[-1].user["id"] == uid
 
 

@@ -47,8 +47,13 @@ HOLDERS_READ = 1000  # memberships one page of the sweep's query reads (their or
 class FirestoreRoleTemplates:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
-        self._ref = templates_ref(client)
         self._roles = FirestoreOrgRoles(client)
+
+    @property
+    def _ref(self) -> firestore.DocumentReference:
+        # made at each use: a reference makes the client, which a worker makes on its first
+        # request, not while the app is built (docs/decisions/0453-one-import-in-the-master.md)
+        return templates_ref(self._client)
 
     def _read(
         self,
