@@ -110,6 +110,15 @@ BEYOND_THE_DOCUMENT = frozenset(
         # roles, each once, and only those the org names (docs/reference/orgs.md)
         "slug:reserved_slug",
         "custom_roles:invalid_custom_roles",
+        # a role's permissions: each an org-defined name or a registered API resource's scope,
+        # which no document lists, and each once (docs/reference/orgs.md)
+        "permissions:invalid_permissions",
+        "permissions:invalid_permission",
+        # a role template's name in its path: the document gives the path no pattern
+        "role:invalid_role_name",
+        # an auth hook's scope: printable ids, none blank (docs/reference/auth-hooks.md)
+        "clients:invalid_hook_scope",
+        "orgs:invalid_hook_scope",
         "roles:invalid_roles",
         "roles:unknown_role",
         # an org's OAuth client: its URIs' schemes and hosts, and token exchange for a
