@@ -39,13 +39,11 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "demo-faults"
-READINESS_DEADLINE = 2.0  # bootstrap.platform.FirestoreProbe.ready
-# A request makes at most two Firestore calls before the first failure ends it; each is
-# bounded by DEADLINE_SECONDS (infrastructure/firestore/client.py). Generous on purpose: these
-# tell a deadline kept from none at all (the library retries an unreachable Firestore for
-# 60 s), not a fast answer from a slow one (docs/decisions/0341).
-REQUEST_BOUND = 2 * DEADLINE_SECONDS + 4
-READY_BOUND = 5 * READINESS_DEADLINE
+# Each Firestore call is bounded by DEADLINE_SECONDS (infrastructure/firestore/client.py);
+# without it the library retries an unreachable Firestore for 60 s. The clients below give
+# up sooner than that, so a request with no deadline fails the test by its outcome (no
+# answer), never by a measured time (docs/decisions/0341).
+GIVE_UP_AFTER = 60.0 - DEADLINE_SECONDS
 CLOUD_RUN_SIGTERM_WINDOW = 10.0
 LOAD_UNDER_WAY = 20  # registrations answered before SIGTERM is sent
 LEAKS = ("Traceback", "grpc", "google.", "firestore", "127.0.0.1", "Exception", "File ")
@@ -136,9 +134,9 @@ def answers(url: str) -> bool:
         return False
 
 
-def register(url: str, name: str) -> requests.Response:
+def register(url: str, name: str, timeout: float = 30) -> requests.Response:
     body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    return requests.post(f"{url}/register", json=body, timeout=30)
+    return requests.post(f"{url}/register", json=body, timeout=timeout)
 
 
 READY_IN_A_ROW = 8  # answers of /readyz in a row that count as every worker ready
@@ -170,32 +168,27 @@ def test_firestore_down_is_503_with_retry_after_and_the_service_recovers(
         assert not firestore_emulator.ready("firestore")
 
         calls: dict[str, Callable[[], requests.Response]] = {
-            "GET /readyz": lambda: requests.get(f"{url}/readyz", timeout=60),
-            "GET /user": lambda: requests.get(f"{url}/user", headers=auth, timeout=60),
-            "GET /tasks": lambda: requests.get(f"{url}/tasks", headers=auth, timeout=60),
+            "GET /readyz": lambda: requests.get(f"{url}/readyz", timeout=GIVE_UP_AFTER),
+            "GET /user": lambda: requests.get(f"{url}/user", headers=auth, timeout=GIVE_UP_AFTER),
+            "GET /tasks": lambda: requests.get(f"{url}/tasks", headers=auth, timeout=GIVE_UP_AFTER),
             "POST /login": lambda: requests.post(
-                f"{url}/login", json={"username": "before", "password": PASSWORD}, timeout=60
+                f"{url}/login",
+                json={"username": "before", "password": PASSWORD},
+                timeout=GIVE_UP_AFTER,
             ),
-            "POST /register": lambda: register(url, "during"),
+            "POST /register": lambda: register(url, "during", GIVE_UP_AFTER),
         }
 
-        def timed(call: Callable[[], requests.Response]) -> tuple[requests.Response, float]:
-            began = time.monotonic()
-            response = call()
-            return response, time.monotonic() - began
-
         with ThreadPoolExecutor(len(calls)) as pool:
-            results = dict(zip(calls, pool.map(timed, calls.values()), strict=True))
+            results = dict(zip(calls, pool.map(lambda call: call(), calls.values()), strict=True))
 
-        for name, (response, elapsed) in results.items():
+        for name, response in results.items():
             assert response.status_code == 503, (name, response.status_code, response.text)
             assert response.headers["Content-Type"] == "application/problem+json", name
             assert int(response.headers["Retry-After"]) > 0, name
             problem = response.json()
             assert problem["code"] == "service_unavailable" and problem["status"] == 503, name
             assert not any(leak in response.text for leak in LEAKS), (name, response.text)
-            bound = READY_BOUND if name == "GET /readyz" else REQUEST_BOUND
-            assert elapsed < bound, (name, elapsed, bound)
 
         # Back on the same port, empty (the emulator keeps data in memory): the same
         # processes serve again once their gRPC channels reconnect.
@@ -209,13 +202,11 @@ def test_firestore_down_is_503_with_retry_after_and_the_service_recovers(
             in_a_row = in_a_row + 1 if ready else 0
             assert time.monotonic() < deadline, "not ready 60 s after Firestore came back"
             time.sleep(0.1 if ready else 0.5)
-        recovered_at = time.monotonic()
         again = {"Authorization": f"Bearer {token_for(url, 'after')}"}
         assert requests.get(f"{url}/user", headers=again, timeout=30).json()["username"] == (
             "after"
         )
         assert requests.get(f"{url}/tasks", headers=again, timeout=30).status_code == 200
-        assert time.monotonic() - recovered_at < REQUEST_BOUND
         assert server.process.poll() is None, "gunicorn must not have restarted or died"
         assert "Worker exiting" not in server.output() and "WORKER TIMEOUT" not in (server.output())
 
