@@ -27,6 +27,7 @@ from tests.fakes.signin import FakeMfaRepository, FakePrincipals, FakeSessionRep
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=1)
 
 
 @dataclass
@@ -303,6 +304,24 @@ def test_principals_load_user_and_session(repos: Repos) -> None:
     assert session.amr == ("pwd", "otp")  # kept by storage: the equality above covers it
     assert repos.principals.load(user.id, "missing") == (user, None)
     assert repos.principals.load("missing", session.id) == (None, session)
+
+
+def test_a_session_is_read_with_the_account_a_refresh_token_names(repos: Repos) -> None:
+    user = make_user()
+    repos.users.add(user)
+    session = make_session(user)
+    repos.sessions.add(session)
+    read, account = repos.sessions.read_with_account(session.id, user.id)
+    assert read is not None and read.session == session and account == user
+    # its version is the one ``read`` gives: an update from it is written at once
+    assert read.version == getattr(repos.sessions.read(session.id), "version", None)
+    after = repos.sessions.update(session.id, lambda s: s.touched(LATER), read=read)
+    assert after is not None and after.last_used_at == LATER
+    assert repos.sessions.read_with_account(session.id, "missing") == (
+        repos.sessions.read(session.id),
+        None,
+    )
+    assert repos.sessions.read_with_account("missing", user.id) == (None, user)
 
 
 def test_principals_load_the_authenticator_in_the_same_read(repos: Repos) -> None:

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED: dict[str, tuple[int, int, int]] = {
     "sign-up": (2, 7, 5),
     "login": (8, 8, 8),
-    "refresh": (2, 2, 4),
+    "refresh": (2, 2, 3),
     "authenticated read": (2, 0, 1),
     "authenticated read in an org": (4, 0, 1),
     "who am I": (2, 0, 1),

@@ -46,6 +46,12 @@ class FakeSessionRepository:
         session = self.store.sessions.get(session_id)
         return SessionRead(session, version=session) if session is not None else None
 
+    def read_with_account(
+        self, session_id: str, user_id: str
+    ) -> tuple[SessionRead | None, User | None]:
+        with self.store.lock:  # one read of both, as Firestore's batch read
+            return self.read(session_id), self.store.users.get(user_id)
+
     def update(
         self,
         session_id: str,

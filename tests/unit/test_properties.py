@@ -386,6 +386,11 @@ class FirestoreLikeSessions(FakeSessionRepository):
         assert valid_document_id(session_id), f"Firestore refuses the id {session_id!r}"
         return super().read(session_id)
 
+    def read_with_account(self, session_id: str, user_id: str) -> Any:
+        for each in (session_id, user_id):
+            assert valid_document_id(each), f"Firestore refuses the id {each!r}"
+        return super().read_with_account(session_id, user_id)
+
     def update(self, session_id: str, change: Any, *, read: Any = None) -> Any:
         assert valid_document_id(session_id), f"Firestore refuses the id {session_id!r}"
         return super().update(session_id, change, read=read)

@@ -91,7 +91,7 @@ def test_a_refresh_token_that_proves_no_session_counts_against_its_address() -> 
     client = fake_app_client(counter, rate_limit_refresh="3/minute")
     register(client, "alice")
     pair = client.post("/login", json={"username": "alice", "password": PASSWORD}).get_json()
-    session, secret, generation, _tag = pair["refresh_token"].split(".")
+    session, secret, generation, _tag, _account = pair["refresh_token"].split(".")
     forged = f"{session}.{secret}.{generation}.{'A' * 22}"  # a tag nobody issued
     for _ in range(3):
         assert client.post("/auth/refresh", json={"refresh_token": forged}).status_code == 401

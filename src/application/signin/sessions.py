@@ -78,6 +78,13 @@ class SessionRepository(Protocol):
         """The session with this id and its version, or None."""
         ...
 
+    def read_with_account(
+        self, session_id: str, user_id: str
+    ) -> tuple[SessionRead | None, User | None]:
+        """``read``, and the account ``user_id`` names, in one round trip (a refresh token
+        that names its account)."""
+        ...
+
     def update(
         self,
         session_id: str,
@@ -114,10 +121,11 @@ class SessionRepository(Protocol):
 
 # fullmatch, never match: "$" also matches before a final newline. "{sid}.{secret}" is the
 # untagged format, still accepted until it rotates; "{sid}.{secret}.{generation}.{tag}" the
-# tagged one (docs/decisions/0070-one-refresh-chain.md).
+# tagged one (docs/decisions/0070-one-refresh-chain.md), and ".{account}" after it names the
+# session's account (docs/decisions/0588-a-refresh-token-names-its-account.md).
 _REFRESH_TOKEN = re.compile(
     r"([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{32,128})"
-    r"(?:\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{22}))?"
+    r"(?:\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{22})(?:\.([A-Za-z0-9_-]{1,64}))?)?"
 )
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -259,7 +267,7 @@ class Sessions:
         match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
         if match is None or not _session_id(match[1]):
             return None
-        session_id, secret, generation, tag = match.groups()
+        session_id, secret, generation, tag, _ = match.groups()
         proven = self.policy.proven_generation(session_id, secret, generation, tag)
         return None if proven is None else session_id
 
@@ -278,10 +286,9 @@ class Sessions:
         match = _REFRESH_TOKEN.fullmatch(cmd.refresh_token)
         if match is None or not _session_id(match[1]):
             raise _invalid_refresh()
-        session_id, secret, claimed_generation, tag = match.groups()
-        read = sessions.read(session_id)
+        session_id, secret, claimed_generation, tag, account = match.groups()
+        read, user = self._read_for_refresh(session_id, account)
         session = read.session if read is not None else None
-        user = self.users.get(session.user_id) if session is not None else None
         now = self.clock.now().replace(microsecond=0)
         if (
             session is None
@@ -336,6 +343,18 @@ class Sessions:
             org=org,
             claims=hook_claims(self.hook, "refresh_access", user, session=after, org=org),
         )
+
+    def _read_for_refresh(
+        self, session_id: str, account: str | None
+    ) -> tuple[SessionRead | None, User | None]:
+        """The session and its account: in one round trip when the token names the account
+        (a token that names another is refused by ``valid_for``, as the session's own
+        account is not it); else the session first, then the account it names."""
+        if account is not None and is_id(account):
+            return self.sessions.read_with_account(session_id, account)
+        read = self.sessions.read(session_id)
+        user = self.users.get(read.session.user_id) if read is not None else None
+        return read, user
 
     def _note_guest_use(self, user: User, now: datetime) -> None:
         """A guest's refresh moves its expiry on, written at most once a day

@@ -14,6 +14,7 @@ from application.ports import TokenIssuer
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from domain.accounts.users import User
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest, TokenKind
+from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
 from domain.signin.sessions import Session
 from domain.signin.token_hook import kept_claims, org_fields, session_fields, user_fields
@@ -58,10 +59,16 @@ class TokenPolicy:
         digest = hmac.new(self.generation_key, message, hashlib.sha256).digest()[:16]
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def refresh_token(self, session_id: str, generation: int, secret: str) -> str:
-        """``{sid}.{secret}.{generation}.{tag}``: the secret, with its place in the chain."""
+    def refresh_token(
+        self, session_id: str, generation: int, secret: str, account: str | None = None
+    ) -> str:
+        """``{sid}.{secret}.{generation}.{tag}``: the secret, with its place in the chain;
+        then ``.{account}``, the account's id where it has an id's shape, so that a refresh
+        reads the session and its account in one round trip
+        (docs/decisions/0588-a-refresh-token-names-its-account.md)."""
         tag = self.generation_tag(session_id, generation, secret)
-        return f"{session_id}.{secret}.{generation}.{tag}"
+        named = f".{account}" if account is not None and is_id(account) else ""
+        return f"{session_id}.{secret}.{generation}.{tag}{named}"
 
     def proven_generation(
         self, session_id: str, secret: str, generation: str | None, tag: str | None
@@ -142,6 +149,6 @@ def token_pair(
     return TokenPair(
         access_token=access.token,
         expires_in=int((access.expires_at - now).total_seconds()),
-        refresh_token=policy.refresh_token(session.id, session.rotations, secret),
+        refresh_token=policy.refresh_token(session.id, session.rotations, secret, user.id),
         refresh_expires_in=int((refresh_until - now).total_seconds()),
     )

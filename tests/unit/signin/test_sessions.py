@@ -18,6 +18,7 @@ from application.signin.sessions import (
     Logout,
     Renew,
 )
+from application.signin.tokens import TokenPolicy
 from domain.accounts.users import User
 from domain.errors import NotFound, Unauthenticated
 from domain.signin.sessions import Session
@@ -125,12 +126,17 @@ def test_a_forged_token_with_a_real_session_id_neither_works_nor_revokes(
     for _ in range(70):
         world.clock.advance(minutes=15)
         pair = world.refresh(pair.refresh_token)
-    sid, secret, generation, tag = pair.refresh_token.split(".")
+    sid, secret, generation, tag, account = pair.refresh_token.split(".")
+    other = world.register("mallory").id
     forgeries = [
         f"{sid}.{'A' * 43}",  # the old format, a random secret
         f"{sid}.{'A' * 43}.3.{tag}",  # a random secret with a copied tag
         f"{sid}.{secret}.3.{tag}",  # the live secret, an older generation claimed
         f"{sid}.{secret}.{generation}.{'A' * 22}",  # a made-up tag
+        f"{sid}.{secret}.{generation}.{'A' * 22}.{account}",  # the same, naming its account
+        f"{sid}.{secret}.3.{tag}.{account}",  # an older generation, naming its account
+        f"{sid}.{secret}.{generation}.{tag}.{other}",  # the live token, naming another account
+        f"{sid}.{secret}.{generation}.{tag}.missing",  # naming an account that is not there
     ]
     world.clock.advance(seconds=30)
     for forged in forgeries:
@@ -145,11 +151,31 @@ def test_a_token_of_the_untagged_format_works_until_it_rotates(world: SessionWor
     pair = world.login()
     untagged = ".".join(pair.refresh_token.split(".")[:2])
     successor = world.refresh(untagged)
-    assert successor.refresh_token.count(".") == 3
+    assert successor.refresh_token.count(".") == 4
     world.clock.advance(seconds=30)
     with pytest.raises(Unauthenticated) as info:
         world.refresh(untagged)
     assert info.value.code == "refresh_token_reused"
+
+
+def test_a_token_that_does_not_name_its_account_still_refreshes(world: SessionWorld) -> None:
+    """Tokens issued as ``{sid}.{secret}.{generation}.{tag}`` (before they named the account)
+    refresh as before, reading the account the session names; the successor names it."""
+    pair = world.login()
+    user_id = world.authenticate(pair.access_token).user_id
+    four_parts = pair.refresh_token.rsplit(".", 1)[0]
+    successor = world.refresh(four_parts)
+    assert successor.refresh_token.rsplit(".", 1)[1] == user_id
+    assert world.refresh(successor.refresh_token).access_token
+
+
+def test_an_account_id_of_another_shape_is_left_out_of_the_token() -> None:
+    """An imported account's id may hold what a token's part cannot: the token then names
+    no account, and its refresh reads the account the session names."""
+    policy = TokenPolicy()
+    named = policy.refresh_token("s" * 22, 3, "x" * 43, "imported:uid/1")
+    assert named.count(".") == 3
+    assert policy.refresh_token("s" * 22, 3, "x" * 43, "abc_DEF-1").endswith(".abc_DEF-1")
 
 
 def test_successors_are_keyed(world: SessionWorld) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 
 from application.ports import NO_WRITES, StagedWrites
 from application.signin.sessions import SessionRead
+from domain.accounts.users import User
 from domain.signin.sessions import Session
-from infrastructure.firestore.accounts.users import SESSIONS, StagedWriter
+from infrastructure.firestore.accounts.users import SESSIONS, USERS, StagedWriter, user_from_doc
 from infrastructure.firestore.client import BOUNDED, reads_of, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import until_unchanged
@@ -103,6 +104,20 @@ class FirestoreSessionRepository:
         if found is None:
             return None
         return SessionRead(session_from_doc(session_id, found.fields), found.update_time)
+
+    def read_with_account(
+        self, session_id: str, user_id: str
+    ) -> tuple[SessionRead | None, User | None]:
+        # One batch read: the session with its update time, and the account beside it.
+        paths = [f"{SESSIONS}/{session_id}", f"{USERS}/{user_id}"]
+        found, account = reads_of(self._client).read_versioned(paths)
+        read = (
+            SessionRead(session_from_doc(session_id, found.fields), found.update_time)
+            if found is not None
+            else None
+        )
+        user = user_from_doc(user_id, account.fields) if account is not None else None
+        return read, user
 
     def update(
         self,
