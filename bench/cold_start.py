@@ -4,7 +4,8 @@ the first 200 on /healthz, and on to the first 200 of an authenticated `GET /use
 from an earlier process), with the bytecode compiled beforehand as the image's build does
 (`compileall`); then each worker's memory once started. And the import of `wsgi` (the app
 built) alone, timed and with `python -X importtime`, beside a bare Flask app's import
-(`import flask; flask.Flask('x')`) timed the same way.
+(`import flask; flask.Flask('x')`) timed the same way, and beside the same with the service's
+settings read (`Settings()`): what any start of the service pays before its own modules.
 
     .venv/bin/python bench/cold_start.py [--runs 5] [--without-bytecode]
 
@@ -77,6 +78,13 @@ TIMED_PARTS = (
 )
 TIMED_BARE_FLASK = (
     "import time; t = time.perf_counter(); import flask; flask.Flask('x'); "
+    "print(round(time.perf_counter() - t, 4))"
+)
+# What any start of the service pays before its own modules: Flask and an app, and the
+# settings read and checked (pydantic-settings, pydantic and the validators the fields use).
+TIMED_SETTINGS_FLOOR = (
+    "import time; t = time.perf_counter(); import flask; flask.Flask('x'); "
+    "from infrastructure.settings import Settings; Settings(); "
     "print(round(time.perf_counter() - t, 4))"
 )
 _IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
@@ -215,9 +223,11 @@ def main() -> int:
         python_env = {**env, "PYTHONPATH": str(ROOT / "src")}
         master_part: list[float] = []
         worker_part: list[float] = []
-        for _ in range(args.runs):  # one of each in turn, so both see the same machine
+        settings_floor: list[float] = []
+        for _ in range(args.runs):  # one of each in turn, so all see the same machine
             imports.append(timed(TIMED_IMPORT, python_env))
             bare.append(timed(TIMED_BARE_FLASK, python_env))
+            settings_floor.append(timed(TIMED_SETTINGS_FLOOR, python_env))
             imported, built = printed(TIMED_PARTS, python_env)
             master_part.append(imported)
             worker_part.append(built)
@@ -247,6 +257,10 @@ def main() -> int:
             "runs": [round(s, 3) for s in bare],
         },
         "import_ratio": ratio,
+        # Flask and the settings alone, beside the bare Flask app: the share of the ratio
+        # that no change to the service's own modules can take away
+        "import_settings_floor_seconds": summary(settings_floor),
+        "settings_floor_ratio": round(median(settings_floor) / median(bare), 2),
         "import_bootstrap_seconds": summary(master_part),  # gunicorn's master, before forking
         "worker_build_seconds": summary(worker_part),  # then each worker: import wsgi
         **(
@@ -278,7 +292,8 @@ def main() -> int:
         f"{result['worker_rss_mib']['median']} MiB, PSS {result['worker_pss_mib']['median']} "
         f"MiB, the instance's {result['instance_pss_mib']['median']} MiB; import wsgi "
         f"{result['import_wsgi_seconds']['median']} s, {ratio} x a bare Flask app's"
-        f" {result['import_bare_flask_seconds']['median']} s; load {loadavg()}"
+        f" {result['import_bare_flask_seconds']['median']} s (Flask and the settings alone: "
+        f"{result['settings_floor_ratio']} x); load {loadavg()}"
     )
     if unbuilt:
         print(
