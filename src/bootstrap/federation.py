@@ -23,7 +23,7 @@ from application.federation.providers import UpstreamProviders, WithConfigured
 from application.federation.services import FederationServices
 from application.federation.upstream import Upstream, UpstreamClient, UpstreamPolicy
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
-from application.signin.sessions import SignIn
+from application.signin.sign_in import SignIn
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.cloud import (
     FirebaseCustomTokensOnFirstUse,

@@ -62,7 +62,6 @@ from application.signin.codes.phone_change import (
 from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
-from application.signin.guests import Guests
 from application.signin.login import LoginLookup, Logins, check_current_password
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
@@ -77,13 +76,8 @@ from application.signin.ports import (
     TokenHook,
 )
 from application.signin.services import SigninServices
-from application.signin.sessions import (
-    SessionRepository,
-    Sessions,
-    SignIn,
-    SignInGate,
-    any_way_in,
-)
+from application.signin.sessions import SessionRepository, Sessions
+from application.signin.sign_in import Guests, SignIn, SignInGate, any_way_in
 from application.signin.support.impersonation import Impersonation
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy

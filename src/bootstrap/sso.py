@@ -17,7 +17,7 @@ from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.outbound import HostResolver
 from application.ports import Clock, JobQueue, SecretBox
-from application.signin.sessions import SignInGate
+from application.signin.sign_in import SignInGate
 from application.sso.arrival import OutsideWayInOf, SsoArrivals, SsoPolicy
 from application.sso.connections import ConnectionEditor, SsoConnections
 from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from application.signin.sessions import Refresh, Sessions, start_session
+from application.signin.sessions import Refresh, Sessions
+from application.signin.sign_in import start_session
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username

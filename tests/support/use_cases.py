@@ -30,11 +30,8 @@ from application.signin.factors.totp import TotpFactors
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
 from application.signin.ports import NO_TOKEN_HOOK, LegacyPasswords, TokenHook
-from application.signin.sessions import (
-    Refresh,
-    Sessions,
-    SignIn,
-)
+from application.signin.sessions import Refresh, Sessions
+from application.signin.sign_in import SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
 from domain.accounts.guest_refusals import NotAGuest

@@ -23,7 +23,7 @@ from application.federation.linking import ExternalSignIn, Links
 from application.ports import ActiveOrgs, CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from application.signin.sessions import SignIn, SignInRequest
+from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
 from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User

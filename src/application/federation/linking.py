@@ -35,7 +35,7 @@ from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
 from application.signin.mfa import MfaRepository, require_second_factor
-from application.signin.sessions import SignIn, SignInRequest
+from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.throttle import account_key
 from application.signin.tokens import TokenPair
 from domain.accounts.signups import SignUpVerdict

@@ -36,7 +36,7 @@ from application.federation.providers import (
 )
 from application.ports import Clock, ExternalIdentity, SecretBox
 from application.signin.authentication import Actor
-from application.signin.sessions import SignIn, SignInRequest
+from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.errors import (
     DomainError,

@@ -39,7 +39,7 @@ from application.signin.mfa import (
     require_second_factor,
 )
 from application.signin.ports import LegacyPasswords
-from application.signin.sessions import SignIn, SignInRequest
+from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,

@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from application.signin.codes.phone_change import PhoneChanges
     from application.signin.factors.passkeys import Passkeys
     from application.signin.factors.totp import TotpFactors
-    from application.signin.guests import Guests
     from application.signin.login import Logins
     from application.signin.personal_tokens import PersonalTokens
     from application.signin.sessions import Sessions
+    from application.signin.sign_in import Guests
     from application.signin.support.impersonation import Impersonation
 
 

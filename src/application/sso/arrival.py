@@ -33,7 +33,7 @@ from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, ExternalIdentity
 from application.signin.authentication import Actor
 from application.signin.factors.passkeys import PasskeyRepository
-from application.signin.sessions import SignIn
+from application.signin.sign_in import SignIn
 from application.sso.assertions import Asserted
 from application.sso.ports import Connections
 from domain.accounts.attributes import ORG_ADMIN

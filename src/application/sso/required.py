@@ -5,7 +5,7 @@ docs/decisions/0394-requiring-single-sign-on.md); and what it holds of their acc
 (``OrgHold``): they cannot leave its domains by a change of address, and an account it made
 gets neither another address nor a password from the person.
 
-``RequiredSso`` is the sign-in step's gate (``application.signin.sessions.SignInGate``):
+``RequiredSso`` is the sign-in step's gate (``application.signin.sign_in.SignInGate``):
 every way of signing in ends in that step, so the rule holds for a password, a passkey, a
 second factor, another provider, a Firebase ID token alike. It runs once the person has
 proven the account (a refusal tells nothing to whoever has not); sessions that exist go on.

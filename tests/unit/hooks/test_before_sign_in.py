@@ -447,7 +447,7 @@ WAYS: dict[str, tuple[str, ...]] = {
     "signin/login.py:finish_mfa": ("test_way_second_step",),
     "signin/codes/flow.py:signed_in": ("test_way_email_code", "test_way_phone_code"),
     "signin/factors/passkeys.py:sign_in": ("test_way_passkey",),
-    "signin/guests.py:start": ("test_way_guest",),
+    "signin/sign_in.py:start": ("test_way_guest",),
     "federation/firebase.py:sign_in": ("test_way_firebase",),
     "federation/firebase.py:_upgrade": ("test_way_firebase_anonymous_guest",),
     "federation/upstream.py:_signed_in": ("test_way_upstream",),
@@ -497,7 +497,7 @@ def test_no_session_is_made_but_by_the_sign_in_step() -> None:
                         "start_session"
                     ):
                         callers.add(f"{path.name}:{function.name}")
-    assert callers == {"sessions.py:__call__", "impersonation.py:start"}
+    assert callers == {"sign_in.py:__call__", "impersonation.py:start"}
 
 
 def test_the_providers_sign_in_page_names_the_client_it_signs_in_for(world: World) -> None:

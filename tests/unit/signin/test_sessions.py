@@ -11,13 +11,7 @@ from flask.testing import FlaskClient
 
 from application.ports import Audit
 from application.signin.authentication import Actor
-from application.signin.sessions import (
-    EndOtherSessions,
-    EndSession,
-    ListSessions,
-    Logout,
-    Renew,
-)
+from application.signin.sessions import EndOtherSessions, EndSession, ListSessions, Logout, Renew
 from application.signin.tokens import TokenPolicy
 from domain.accounts.users import User
 from domain.errors import NotFound, Unauthenticated

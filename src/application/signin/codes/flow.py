@@ -21,7 +21,7 @@ from application.accounts.challenge_gate import Challenged, ChallengeGate, Signa
 from application.accounts.signups import SignUpWay
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.signin.mfa import MfaRepository, require_second_factor
-from application.signin.sessions import SignIn, SignInRequest
+from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User

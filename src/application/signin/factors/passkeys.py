@@ -21,7 +21,7 @@ from application.ports import (
     PasskeyCeremonies,
 )
 from application.signin.authentication import Actor, require_recent_sign_in
-from application.signin.sessions import SignIn, SignInRequest
+from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User

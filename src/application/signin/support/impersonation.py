@@ -10,7 +10,8 @@ from application.accounts.admin import target_of
 from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
 from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from application.signin.sessions import SessionRepository, start_session
+from application.signin.sessions import SessionRepository
+from application.signin.sign_in import start_session
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
 from domain.errors import Conflict

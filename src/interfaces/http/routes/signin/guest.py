@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 
 from application.accounts.accounts import Caller, GetUser, UpgradeGuest
 from application.accounts.signups import SignUpWay
-from application.signin.guests import StartGuest
+from application.signin.sign_in import StartGuest
 from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
