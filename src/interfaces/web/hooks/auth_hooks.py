@@ -26,6 +26,9 @@ from interfaces.web.rendering import bp, page, see_other
 PATH = "/admin/hooks/auth"
 API_PATH = "/admin/auth-hooks"
 TEMPLATE = "hooks/auth_hooks.html"
+# A hook's latest calls the page shows open; the others it keeps (up to ``CALLS_KEPT``) are
+# folded under them, so that the page stays a few screens tall (docs/pages.md, "Auth hooks")
+CALLS_SHOWN = 5
 DONE: dict[str, LazyString] = {
     "removed": lazy_gettext("The hook is removed; firegate no longer calls it."),
 }
@@ -60,6 +63,7 @@ def _shown(actor: Caller) -> dict[str, object]:
         "purposes": [(kind.value, PURPOSES.get(kind)) for kind in HookKind],
         "failures": [each.value for each in OnFailure],
         "default_timeout": DEFAULT_TIMEOUT_MS,
+        "calls_shown": CALLS_SHOWN,
         "done": None,
     }
 
