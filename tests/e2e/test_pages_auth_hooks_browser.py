@@ -1,7 +1,8 @@
 """/admin/hooks/auth in a real browser on gunicorn and the emulators (docs/pages.md, "Auth
 hooks"), in English and Spanish at 375 px: an admin sets a hook and copies its secret once,
 sees its last calls, removes it; a forged post (the browser's cookies, no CSRF token) is
-refused and changes nothing; axe-core finds nothing serious on any of these pages."""
+refused and changes nothing; with 64 calls kept the page scrolls no sideways at 375 and
+1280 px and stays a few screens tall; axe-core finds nothing serious on any of these pages."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from typing import Any
 import pytest
 
 from domain.hooks.auth_hooks import AuthHook, CallOutcome, HookCall, HookKind
-from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
+from infrastructure.firestore.hooks.auth_hooks import (
+    AUTH_HOOKS,
+    CALLS,
+    FirestoreAuthHooks,
+    call_to_doc,
+)
 from tests.support.browser import chromium, fill, phone_checked, shoot, signed_up
 from tests.support.hook_receiver import hook_receiver
 from tests.support.servers import cli
@@ -177,3 +183,68 @@ def test_at_1280_px_the_hooks_keep_their_words_whole_and_a_hook_is_tested(
             shoot(page, "admin-auth-hooks-test")
         page.get_by_role("link", name=account, exact=True).click()
         page.wait_for_url(base + "/account")
+
+
+# A receiver's address as long as real ones are, and a kind with a long name
+LONG_URL = "http://127.0.0.1:9/firegate/password-verification/production-receiver"
+KEPT = 64
+ERRORS = ("no whole answer within 2000 ms", "reserved_claim:preferred_username", None)
+MORE = {"en-US": "Older calls: 59", "es-ES": "Llamadas anteriores: 59"}
+# What the page measures of itself: how wide it scrolls beside the window, and how tall it is
+EXTENT = """() => ({
+  scrollWidth: document.documentElement.scrollWidth,
+  innerWidth: window.innerWidth,
+  height: document.documentElement.scrollHeight,
+})"""
+MAX_HEIGHT = 4000  # px: a few screens, whatever the calls kept
+
+
+def kept_calls(firestore: Any, hook: AuthHook, count: int) -> None:
+    """``count`` calls of ``hook`` in their slots, a second apart, as firegate keeps them."""
+    at = datetime.now(UTC)
+    outcomes = list(CallOutcome)
+    calls = firestore.collection(AUTH_HOOKS).document(hook.hook_id).collection(CALLS)
+    for n in range(count):
+        call = HookCall(
+            hook.hook_id,
+            at - timedelta(seconds=n),
+            40 + n,
+            outcomes[n % len(outcomes)],
+            200 if n % 2 else None,
+            ERRORS[n % len(ERRORS)],
+        )
+        calls.document(f"{n:02d}").set(call_to_doc(call))
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_a_hook_with_64_calls_kept_fits_a_phone_and_a_desktop(
+    gunicorn_url: str, firestore: Any, locale: str
+) -> None:
+    """64 calls kept of a hook with a long address and a long kind: at 375 and 1280 px the
+    page scrolls no sideways and stays a few screens tall, the latest calls shown and the
+    others folded behind one summary that opens them all; axe-clean, English and Spanish."""
+    create, *_ = WORDS[locale]
+    base, store = gunicorn_url, FirestoreAuthHooks(firestore)
+    with chromium(javascript=True, locale=locale) as page:
+        page.set_viewport_size({"width": 375, "height": 800})
+        cli(["users", "set-role", signed_up(page, base, "a", button=create), "admin"])
+        page.goto(base + PAGE)
+        page.select_option("#hook-kind", "password_verification")
+        fill(page, url=LONG_URL, timeout_ms="2000")
+        page.locator("form[action='/admin/hooks/auth'] button[type=submit]").click()
+        page.locator("#secret").wait_for()
+        [hook] = store.list_all()
+        kept_calls(firestore, hook, KEPT)
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(base + PAGE)
+            extent = page.evaluate(EXTENT)
+            assert extent["scrollWidth"] <= extent["innerWidth"], (width, extent)
+            assert extent["height"] < MAX_HEIGHT, (width, extent)
+            phone_checked(page)
+            assert page.locator("table.calls tbody tr:visible").count() == 5
+            page.get_by_text(MORE[locale]).click()
+            assert page.locator("table.calls tbody tr:visible").count() == KEPT
+            extent = page.evaluate(EXTENT)
+            assert extent["scrollWidth"] <= extent["innerWidth"], (width, extent)
+            phone_checked(page)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pyotp
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask
 from joserfc import jwt
@@ -28,8 +29,8 @@ from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeActiveOrgs, FakeLoginThrottle
-from tests.support.app import World
-from tests.support.pages import sign_up
+from tests.support.app import World, app_time
+from tests.support.pages import PASSWORD, csrf, sign_up
 
 REDIRECT = "https://app.example.com/callback"
 SCOPE = "openid profile email offline_access"
@@ -142,6 +143,21 @@ def browsing_member(world: World, org_id: str, slug: str = "acme") -> None:
     world.store.active_orgs[(org_id, alice.id)] = ActiveOrg(
         org_id, slug, ("member",), 1, joined_at=joined
     )
+
+
+def enrolled(world: OAuthWorld) -> str:
+    """Alice's authenticator, set up on the account page by her browser, whose sign-in (a
+    password's) goes on: its secret."""
+    form = {"password": PASSWORD, "csrf_token": csrf(world.client, "/account/security")}
+    started = world.client.post("/account/totp", data=form)
+    assert started.status_code == 200, started.get_data(as_text=True)
+    shown = re.search(r'id="totp-secret">([A-Z2-7]+)<', started.get_data(as_text=True))
+    assert shown is not None
+    secret = shown.group(1)
+    code = pyotp.TOTP(secret).at(app_time(world.client))
+    confirm = {"code": code, "csrf_token": form["csrf_token"]}
+    assert world.client.post("/account/totp/confirm", data=confirm).status_code == 200
+    return secret
 
 
 def csrf_of(html: str) -> str:

@@ -96,6 +96,7 @@ class SignInDenied(PermissionDenied):
 
     code = "signin_denied"
     title = "Sign-in denied"
+    credentials_proven = True
 
     def __init__(self, message: str) -> None:
         super().__init__(message or "The sign-in was refused.")
@@ -106,6 +107,7 @@ class SignInFactorUnavailable(PermissionDenied):
 
     code = "signin_factor_unavailable"
     title = "Sign-in factor unavailable"
+    credentials_proven = True
 
     def __init__(self, factor: RequiredFactor) -> None:
         what = "an authenticator app" if factor is RequiredFactor.OTP else "a passkey"
@@ -118,6 +120,7 @@ class SignInPasskeyRequired(PermissionDenied):
 
     code = "signin_passkey_required"
     title = "Passkey required"
+    credentials_proven = True
 
     def __init__(self) -> None:
         super().__init__("This sign-in needs your passkey: sign in with it.")

@@ -26,7 +26,7 @@ RESUME_TTL = timedelta(minutes=10)  # from the arrival: the sign-in and the cons
 MAX_REQUEST_URI_CHARS = 4_096
 # What the authorization endpoint's own steps may take out of a resumed request: a new
 # sign-in answers ``prompt=login``, ``max_age`` and ``id_token_hint`` (interfaces/provider/
-# pages.py, ``_sign_in_again``). Every other parameter stays as it was pushed.
+# sign_in_again.py). Every other parameter stays as it was pushed.
 MAY_DROP = frozenset({"max_age", "id_token_hint"})
 TOO_LONG = (
     f"The pushed request is too long: its request_uri would pass {MAX_REQUEST_URI_CHARS} "

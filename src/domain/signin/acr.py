@@ -90,3 +90,13 @@ class AcrRequest:
 
     def met_by(self, acr: str | None) -> bool:
         return self.wanted is None or meets(acr, self.wanted)
+
+    def at_least(self, floor: str | None) -> AcrRequest:
+        """This request, asking no less than ``floor`` (an API resource's ``min_acr``, one of
+        firegate's classes or None): the stronger of the two is wanted, as essential as the
+        request made it (docs/reference/acr.md, "An API resource's min_acr")."""
+        if floor is None or not is_acr(floor):
+            return self
+        if self.wanted is not None and meets(self.wanted, floor):
+            return self
+        return AcrRequest(floor, self.essential)

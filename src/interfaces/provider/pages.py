@@ -21,20 +21,24 @@ from application.provider.claims import (
     MemberOrg,
     OrgsOf,
     Refusal,
-    SignInAge,
-    SignInClass,
     StepUp,
 )
 from application.signin.authentication import Actor
 from application.signin.sessions import Logout
 from domain.clients.metadata_document import document_host
 from domain.clients.oauth import scope_list
-from domain.errors import InvalidInput
-from domain.provider.claims_request import asked_acr, parse_claims
+from domain.provider.claims_request import parse_claims
 from domain.provider.grants import session_sid
 from domain.provider.pushed import REQUEST_URI_PREFIX, PushedRequestRefused, unchanged
-from domain.signin.acr import AcrRequest
 from interfaces.provider.routes import server
+from interfaces.provider.sign_in_again import (
+    app_name,
+    asked_class,
+    sign_in_again,
+    step_up,
+    too_old,
+    unmet,
+)
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.rendering import csp, page, see_other
@@ -93,60 +97,6 @@ def _refusal(error: OAuth2Error) -> Response:
         return response
     detail = error.description or error.error
     return page("error.html", status=400, detail=f"{error.error}: {detail}")
-
-
-def _sign_in_again(prompts: list[str]) -> Response:
-    """``prompt=login`` or a ``max_age`` passed: this browser is asked to sign in anew, then
-    comes back (without ``prompt=login`` or ``max_age``, which the new sign-in answered:
-    ``max_age=0`` would ask again forever). Its session holds
-    until the new sign-in succeeds, which replaces it: a link of any site must not sign a
-    person out (docs/decisions/0227-sign-in-again-keeps-the-session.md)."""
-    args = request.args.to_dict(flat=False)
-    args.pop("max_age", None)
-    args.pop("id_token_hint", None)  # answered by the new sign-in, whoever it signs in
-    kept = [p for p in prompts if p != "login"]
-    if kept:
-        args["prompt"] = [" ".join(kept)]
-    else:
-        args.pop("prompt", None)
-    back = "/oauth/authorize?" + urlencode(args, doseq=True)
-    return see_other("/sign-in?" + urlencode({"next": back, "again": "1"}))
-
-
-def _step_up(actor: Actor) -> StepUp:
-    """What the class the request asks needs of this browser's sign-in (a malformed
-    ``claims`` parameter is Authlib's to refuse, and asks nothing here)."""
-    try:
-        values, essential = asked_acr(request.args.get("claims"))
-    except InvalidInput:
-        return StepUp.NONE
-    asked = AcrRequest.of(request.args.get("acr_values"), values, essential=essential)
-    return services().provider.accounts.step_up(SignInClass(actor, asked))
-
-
-# OpenID Connect Core Unmet Authentication Requirements 1.0 §3
-UNMET_AUTHENTICATION_REQUIREMENTS = "unmet_authentication_requirements"
-
-
-def _unmet(grant: Any) -> OAuth2Error:
-    from authlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - see above
-
-    return OAuth2Error(
-        error=UNMET_AUTHENTICATION_REQUIREMENTS,
-        description="The account has no way to sign in that meets the acr asked.",
-        redirect_uri=grant.redirect_uri,
-        state=request.args.get("state"),
-    )
-
-
-def _too_old(actor: Actor) -> bool:
-    """``max_age``: the sign-in must be no older (a malformed one asks for a new sign-in)."""
-    raw = request.args.get("max_age")
-    if raw is None:
-        return False
-    if not raw.isdigit() or len(raw) > 10:
-        return True
-    return services().provider.accounts.signed_in_too_long_ago(SignInAge(actor, int(raw)))
 
 
 @bp.post("/oauth/authorize")
@@ -309,16 +259,23 @@ def _not_this_sign_in(
     except OAuth2Error as error:
         return _refusal(error)
     someone_else = hinted is not None and hinted != subject.user.id
-    step = _step_up(actor)
+    asked = asked_class()
+    step = step_up(actor, asked)
     if step is StepUp.UNMET:
-        return _refusal(_unmet(grant))
+        return _refusal(unmet(grant))
     asked_again = step is StepUp.AGAIN
-    if not (someone_else or "login" in prompts or asked_again or _too_old(actor)):
+    if not (someone_else or "login" in prompts or asked_again or too_old(actor)):
         return None
     if "none" in prompts:
         state = request.args.get("state")
         return _refusal(LoginRequiredError(redirect_uri=grant.redirect_uri, state=state))
-    return _sign_in_again(prompts)
+    # The same person asked a stronger sign-in (not anyone's, as prompt=login or another
+    # account's hint ask): the page says which app asks, their username filled in
+    if not asked_again or someone_else or "login" in prompts or asked.wanted is None:
+        return sign_in_again(prompts)
+    own = subject.acting_admin_id is None  # support access signs in as the admin, not them
+    stepping_up = browser.StepUpAsked(app_name(grant.client.client), asked.wanted)
+    return sign_in_again(prompts, stepping_up, actor.username if own else "")
 
 
 def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response | None:

@@ -9,8 +9,10 @@ refresh token, which rotates. The cookies are HttpOnly: no token reaches page sc
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +25,7 @@ from application.signin.authentication import Actor, Authenticate
 from application.signin.sessions import Refresh
 from domain.accounts.users import LOCALES
 from domain.errors import Unauthenticated
+from domain.signin.acr import PHR
 from interfaces.shared.services import services
 
 if TYPE_CHECKING:
@@ -163,6 +166,7 @@ def start(response: Response, pair: TokenPair) -> None:
         _set(response, "device", pair.device_token, DEVICE_MAX_AGE, "Strict")
     _delete(response, "mfa")
     _delete(response, "mfa-lang")
+    _delete(response, "step-up")
 
 
 def renewed(response: Response, access_token: str, max_age: int) -> None:
@@ -243,6 +247,51 @@ def keep_session(response: Response) -> Response:
     if g.pop("csrf_new", None):
         _set(response, "csrf", g.csrf_secret, None, "Lax")
     return response
+
+
+# -- an app's request for a stronger sign-in (docs/pages.md, "Signing in to an app")
+
+
+@dataclass(frozen=True)
+class StepUpAsked:
+    """An app asked more of this browser's sign-in than it has: the sign-in page and its
+    second step say that ``app`` asks for ``acr`` (one of firegate's classes)."""
+
+    app: str
+    acr: str
+
+    @property
+    def passkey(self) -> bool:
+        """Only a passkey reaches it (``phr``); a second factor or a passkey reach the rest."""
+        return self.acr == PHR
+
+
+def _digest(back: str) -> str:
+    return hashlib.sha256(back.encode()).hexdigest()[:32]
+
+
+def hold_step_up(response: Response, back: str, asked: StepUpAsked) -> None:
+    """What the sign-in for ``back`` (the app's request, asked again once signed in) says,
+    until a sign-in succeeds; bound to ``back``, so another sign-in page says nothing of it
+    (docs/decisions/0610-the-step-up-page-names-the-app.md)."""
+    held = json.dumps({"next": _digest(back), "app": asked.app, "acr": asked.acr})
+    value = base64.urlsafe_b64encode(held.encode()).decode().rstrip("=")
+    _set(response, "step-up", value, MFA_MAX_AGE, "Lax")
+
+
+def step_up_asked(back: str) -> StepUpAsked | None:
+    """What an app asked of the sign-in for ``back``, if this browser holds it."""
+    value = _read("step-up")
+    if not value:
+        return None
+    try:
+        held = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(held, dict) or held.get("next") != _digest(back):
+        return None
+    app, acr = held.get("app"), held.get("acr")
+    return StepUpAsked(app, acr) if isinstance(app, str) and isinstance(acr, str) else None
 
 
 # -- a sign-in with an upstream provider in progress (docs/reference/providers.md)

@@ -5,7 +5,7 @@ beside their field, the last calls listed, a hook removed, a forged post refused
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -62,7 +62,7 @@ def test_an_admin_sets_a_hook_sees_its_secret_once_and_its_calls(
     listed = root.get(PAGE).get_data(as_text=True)
     assert found.group(1) not in listed  # shown once
     assert URL in listed and "1500 ms" in listed and "deny: refuse" in listed
-    assert f"Last calls of the before_sign_up hook at {URL}" in listed
+    assert f'Last calls of the before_sign_up hook at <code class="wrap">{URL}</code>' in listed
     assert "12 ms" in listed and "timeout" in listed and "no answer in time" in listed
 
     # A second hook of the kind is added beside the first, asked first by its order, and
@@ -79,6 +79,22 @@ def test_an_admin_sets_a_hook_sees_its_secret_once_and_its_calls(
     assert "before_sign_up, order -2" in listed and "before_sign_up, order 0" in listed
     assert "Clients: app" in listed and "Organizations: o1, o2" in listed
     assert "Clients: every client" in listed
+
+
+def test_the_latest_calls_are_shown_and_the_others_folded(world: World, root: FlaskClient) -> None:
+    set_hook(root)
+    (hook,) = store(world).hooks.values()
+    at = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    for n in range(64):  # each in a slot of its own, the newest first
+        store(world).slots[(hook.hook_id, n)] = HookCall(
+            hook.hook_id, at - timedelta(seconds=n), 100 + n, CallOutcome.OK, 200
+        )
+    for language, summary in (("en", "Older calls: 59"), ("es", "Llamadas anteriores: 59")):
+        html = root.get(PAGE, headers={"Accept-Language": language}).get_data(as_text=True)
+        opened, _, folded = html.partition('<details class="older">')
+        assert f"<summary>{summary}</summary>" in folded, html
+        assert re.findall(r"(\d+) ms</td>", opened) == [str(100 + n) for n in range(5)]
+        assert re.findall(r"(\d+) ms</td>", folded) == [str(100 + n) for n in range(5, 64)]
 
 
 def test_a_refusal_is_shown_beside_its_field(world: World, root: FlaskClient) -> None:

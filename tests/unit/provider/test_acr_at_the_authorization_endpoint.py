@@ -5,16 +5,13 @@ docs/decisions/0573-acr-values-at-the-authorization-endpoint.md)."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pyotp
 import pytest
 
 from domain.signin.acr import ACR_VALUES, MFA, PHR, PWD
-from tests.support.app import app_time
-from tests.support.oauth import OAuthWorld, claims, redirected
+from tests.support.oauth import OAuthWorld, claims, enrolled, redirected
 from tests.support.pages import PASSWORD, csrf
 from tests.support.totp import next_code
 
@@ -33,21 +30,6 @@ def rp(world: OAuthWorld) -> dict[str, Any]:
 
 def essential(*values: str) -> str:
     return json.dumps({"id_token": {"acr": {"essential": True, "values": list(values)}}})
-
-
-def enrolled(world: OAuthWorld) -> str:
-    """Alice's authenticator, set up on the account page by her browser, whose sign-in (a
-    password's) goes on: its secret."""
-    form = {"password": PASSWORD, "csrf_token": csrf(world.client, "/account/security")}
-    started = world.client.post("/account/totp", data=form)
-    assert started.status_code == 200, started.get_data(as_text=True)
-    shown = re.search(r'id="totp-secret">([A-Z2-7]+)<', started.get_data(as_text=True))
-    assert shown is not None
-    secret = shown.group(1)
-    code = pyotp.TOTP(secret).at(app_time(world.client))
-    confirm = {"code": code, "csrf_token": form["csrf_token"]}
-    assert world.client.post("/account/totp/confirm", data=confirm).status_code == 200
-    return secret
 
 
 def test_discovery_lists_the_classes(world: OAuthWorld) -> None:

@@ -52,6 +52,14 @@ def test_an_authorization_request_wants_the_weakest_value_it_names() -> None:
     assert AcrRequest().met_by(None)
 
 
+def test_a_resources_min_acr_is_a_floor_under_what_the_request_asks() -> None:
+    assert AcrRequest().at_least(MFA) == AcrRequest(MFA)
+    assert AcrRequest(PWD, essential=True).at_least(MFA) == AcrRequest(MFA, essential=True)
+    assert AcrRequest(PHR).at_least(MFA) == AcrRequest(PHR)  # asks more already
+    assert AcrRequest(MFA).at_least(None) == AcrRequest(MFA)
+    assert AcrRequest(MFA).at_least("urn:other") == AcrRequest(MFA)
+
+
 def issued(amr: tuple[str, ...]) -> dict[str, Any]:
     tokens = PyJWTTokenIssuer(
         signing=SigningKey("HS256", SECRET),

@@ -26,8 +26,26 @@ from interfaces.web.rendering import bp, page, see_other
 PATH = "/admin/hooks/auth"
 API_PATH = "/admin/auth-hooks"
 TEMPLATE = "hooks/auth_hooks.html"
+# A hook's latest calls the page shows open; the others it keeps (up to ``CALLS_KEPT``) are
+# folded under them, so that the page stays a few screens tall (docs/pages.md, "Auth hooks")
+CALLS_SHOWN = 5
 DONE: dict[str, LazyString] = {
     "removed": lazy_gettext("The hook is removed; firegate no longer calls it."),
+}
+# When firegate calls each kind, as the page's intro says it beside the kind's name; the intro
+# is made from ``HookKind``, so a kind the code adds is named there (docs/hooks.md).
+PURPOSES: dict[HookKind, LazyString] = {
+    HookKind.BEFORE_SIGN_UP: lazy_gettext("before an account is made, whatever the way"),
+    HookKind.BEFORE_SIGN_IN: lazy_gettext("before a session is made, whatever the way in"),
+    HookKind.BEFORE_TOKEN: lazy_gettext("before a token is issued, to add claims to it"),
+    HookKind.CREDENTIALS_EXCHANGE: lazy_gettext(
+        "before the OpenID provider issues a token with no person in it, to add claims to it"
+    ),
+    HookKind.PASSWORD_VERIFICATION: lazy_gettext(
+        "to check the password typed for an account imported without a hash"
+    ),
+    HookKind.SEND_MAIL: lazy_gettext("to send a mail instead of SMTP"),
+    HookKind.SEND_SMS: lazy_gettext("to send a text message, such as a sign-in code"),
 }
 
 
@@ -42,8 +60,10 @@ def _shown(actor: Caller) -> dict[str, object]:
         "hooks": hooks,
         "by_kind": by_kind,
         "kinds": [kind.value for kind in HookKind],
+        "purposes": [(kind.value, PURPOSES.get(kind)) for kind in HookKind],
         "failures": [each.value for each in OnFailure],
         "default_timeout": DEFAULT_TIMEOUT_MS,
+        "calls_shown": CALLS_SHOWN,
         "done": None,
     }
 

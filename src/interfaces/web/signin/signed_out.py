@@ -96,6 +96,7 @@ def sign_in_page() -> Response:
         # While any org has single sign-on, the address comes first (home-realm discovery)
         ask_first=_HOME_REALM[0].any_sso(),
         phone_code=_phone_code(),
+        stepping_up=_stepping_up(),
         form={"username": hint} if hint else {},
         notice="reset"
         if request.args.get("reset")
@@ -116,7 +117,16 @@ def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
         "upstreams": _upstream_buttons(),
         "ask_first": ask_first,
         "phone_code": _phone_code(),
+        "stepping_up": _stepping_up(),
     }
+
+
+def _stepping_up() -> dict[str, str | bool] | None:
+    """An app's request for a stronger sign-in, which the sign-in for ``next`` and its second
+    step say (docs/decisions/0610-the-step-up-page-names-the-app.md): plain values, part of
+    a kept page's key (``kept_page``)."""
+    asked = browser.step_up_asked(_next())
+    return {"app": asked.app, "passkey": asked.passkey} if asked is not None else None
 
 
 def _phone_code() -> bool:
@@ -166,11 +176,13 @@ def _replace_session(response: Response, pair: TokenPair) -> None:
 def mfa_page() -> Response:
     if not browser.mfa_token():
         return see_other("/sign-in")
-    return page("signin/sign_in_mfa.html", next=_next(), form={})
+    return page("signin/sign_in_mfa.html", next=_next(), stepping_up=_stepping_up(), form={})
 
 
 @bp.post("/sign-in/mfa")
-@form_errors("signin/sign_in_mfa.html", shown=lambda: {"next": _next()})
+@form_errors(
+    "signin/sign_in_mfa.html", shown=lambda: {"next": _next(), "stepping_up": _stepping_up()}
+)
 def sign_in_mfa() -> Response:
     code = field("code", required=False).strip() or None
     recovery_code = field("recovery_code", required=False).strip() or None
