@@ -25,7 +25,7 @@ from domain.orgs.domains import (
     domain_taken,
     no_such_domain,
 )
-from domain.orgs.orgs import Permission
+from domain.orgs.roles import Permission
 
 DOMAINS_MAX = 50  # the domains one org may have, pending or verified
 
