@@ -1,5 +1,6 @@
-"""Moves username and address claims to the current key rules, claims what each verified
-domain reads like, and prints what it did and what an operator should look at.
+"""Moves username and address claims to the current key rules, stamps each verified
+domain's claim with what it reads like, and prints what it did and what an operator should
+look at.
 
     GOOGLE_CLOUD_PROJECT=... python scripts/rekey_claims.py
 
@@ -39,9 +40,9 @@ def main() -> int:
         held = f"held by user {holder}" if holder else "held by no account"
         print(f"look-alike: user {user_id} ({address!r}) folds onto {onto!r}, {held}")
     domains = claim_look_alikes(client)
-    print(f"verified domains: look-alikes claimed {domains.claimed}")
-    for domain, org_id, holder in domains.clashes:
-        print(f"look-alike domain: {domain!r} of org {org_id} reads like a domain of org {holder}")
+    print(f"verified domains: stamped {domains.stamped}, older look-alike claims {domains.dropped}")
+    for domain, org_id, other, holder in domains.look_alikes:
+        print(f"look-alike domain: {domain!r} of org {org_id} reads like {other!r} of org {holder}")
     return 0
 
 

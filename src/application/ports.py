@@ -291,6 +291,9 @@ class Audit(StrEnum):
     ORG_INVITATION_ACCEPTED = "org_invitation_accepted"  # about the person who joined
     # Organizations' verified domains (docs/reference/orgs.md)
     ORG_DOMAIN_VERIFIED = "org_domain_verified"
+    # A verified domain reads like another org's (on both orgs' logs): ``reason`` the other
+    # org's domain, about the admin who verified or added this org's
+    ORG_DOMAIN_LOOK_ALIKE = "org_domain_look_alike"
     # Single sign-on connections (docs/reference/sso.md): reason is the connection's id.
     ORG_SSO_CONNECTION_CREATED = "org_sso_connection_created"
     ORG_SSO_CONNECTION_ACTIVATED = "org_sso_connection_activated"

@@ -118,6 +118,30 @@ def test_a_grant_needs_the_granters_permissions_as_the_commit_reads_them(ports: 
     assert member(ports, org, "u1").roles == ("billing", "member")
 
 
+def test_a_granter_demoted_to_member_gives_no_admin(ports: Ports) -> None:
+    """firegate's rights of ``admin`` count as its power: a granter of any kind whose
+    maker is a plain member now, as the commit reads them, gives no ``admin``
+    (docs/decisions/0640-a-role-is-given-with-its-whole-power.md)."""
+    org = created(ports)
+    operator = Granter.operator()
+    ports.orgs.add_member(org.id, "maker", ("admin",), LATER, granter=operator)
+    ports.orgs.add_member(org.id, "u1", ("member",), LATER, granter=operator)
+    ports.orgs.change_roles(org.id, "u1", ("admin",), LATER, granter=Granter.person("maker"))
+    ports.orgs.change_roles(org.id, "u1", ("member",), LATER, granter=Granter.person("maker"))
+    ports.orgs.change_roles(org.id, "maker", ("member",), LATER, granter=Granter.person("owner"))
+    makers = (Granter.person, Granter.invitation, Granter.scim, Granter.sso)
+    for i, granter in enumerate(g("maker") for g in makers):
+        source = RoleSource.SCIM if granter.kind.value == "scim" else RoleSource.HAND
+        with pytest.raises(DomainError) as refused:
+            ports.orgs.change_roles(org.id, "u1", ("admin",), LATER, granter=granter, source=source)
+        assert refused.value.code == "permission_escalation"
+        with pytest.raises(DomainError) as joining:
+            ports.orgs.add_member(org.id, f"v{i}", ("admin",), LATER, granter=granter)
+        assert joining.value.code == "permission_escalation"
+        assert ports.orgs.membership(org.id, f"v{i}") is None
+    assert member(ports, org, "u1").roles == ("member",)
+
+
 def test_thirty_grants_racing_the_granters_demotion_leave_no_escalation(ports: Ports) -> None:
     org = created(ports)
     define(ports, org, "billing", "pay")

@@ -5,7 +5,8 @@ record, invites and revokes, changes a member's roles and removes them, reads th
 switches the active org in the header (and is sent to set up two-step sign-in for an org
 that requires it); a member reads it; an admin deletes an org on /admin/orgs and defines a
 role template on /admin/role-templates; an owner makes
-a SCIM token (shown once) and revokes it; in Spanish too. Every page axe-clean, without
+a SCIM token (shown once) and revokes it; two orgs verify look-alike domains, each named on
+the other's page; in Spanish too. Every page axe-clean, without
 sideways scrolling, under the pages' CSP."""
 
 from __future__ import annotations
@@ -145,6 +146,43 @@ def test_an_owner_creates_an_org_changes_it_and_verifies_a_domain(
         person.get_by_role("button", name="Join Acme Corp").click()
         person.wait_for_url(base + "/account/orgs/acme?done=org-joined")
         assert status(person) == "You joined the organization."
+
+
+def verified_on_the_page(page: Page, base: str, dns: DnsServer, slug: str, domain: str) -> None:
+    """``domain`` added on the org's Domains section, its record published, and verified."""
+    page.goto(f"{base}/account/orgs/{slug}/domains")
+    fill(page, domain=domain)
+    page.get_by_role("button", name=re.compile("^(Add|Añadir)$")).click()
+    record = page.locator("code", has_text="firegate-verification=").inner_text()
+    name = page.locator("code", has_text="_firegate.").inner_text()
+    dns.zone.set_txt(name, record)
+    page.get_by_role("button", name=re.compile("^(Verify|Verificar)$")).click()
+
+
+def test_a_look_alike_domain_is_verified_and_named_on_both_orgs_pages(
+    base: str, firestore: Any, dns: DnsServer
+) -> None:
+    """Whoever verifies ``g1ass-x.net`` first keeps nobody out of ``glass-x.net``: both
+    verify, and each org's Domains section names the other's, in English and Spanish
+    (docs/decisions/0641-look-alike-domains-are-named-never-refused.md)."""
+    with chromium(javascript=True) as squatter:
+        assert squatter.context.browser is not None
+        owner = squatter.context.browser.new_context(locale="es-ES").new_page()
+        owner.set_viewport_size({"width": PHONE, "height": 667})
+        signed_up(squatter, base, "m")
+        create_org(squatter, base, "squat", "Squat")
+        verified_on_the_page(squatter, base, dns, "squat", "g1ass-x.net")
+        assert status(squatter) == "The domain is verified."
+        signed_up(owner, base, "g", button="Crear cuenta")
+        org_created(owner, base, "glass", button="Crear")
+        verified_on_the_page(owner, base, dns, "glass", "glass-x.net")
+        assert status(owner) == "El dominio está verificado."
+        notice = owner.locator("p.notice", has_text="g1ass-x.net").inner_text()
+        assert notice.startswith("Otra organización ha verificado un dominio")
+        checked(owner)
+        squatter.goto(f"{base}/account/orgs/squat/domains")
+        assert squatter.locator("p.notice", has_text="glass-x.net").count() == 1
+        checked(squatter)
 
 
 def test_admins_invite_and_manage_members(base: str, firestore: Any) -> None:

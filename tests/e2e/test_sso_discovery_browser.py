@@ -141,6 +141,7 @@ def test_apps_discover_the_domains_connection(corp: Corp) -> None:
     assert found.json() == {
         "connection": {"id": corp.connection_id, "kind": "saml", "name": "Corp IdP"},
         "url": f"{corp.url}/sso/{corp.connection_id}/saml",
+        "domain": CORP,
     }
     other = requests.get(
         f"{corp.url}/sso/discover", params={"email": "ada@else.example"}, timeout=30

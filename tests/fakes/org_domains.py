@@ -1,18 +1,20 @@
 """An org's domains and the DNS records that verify them, in memory (the verified domains'
-claims and what each reads like), each change under the store's lock as one Firestore commit
-is."""
+claims, each with what it reads like), each change under the store's lock as one Firestore
+commit is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
+from application.orgs.joining.domains import LOOK_ALIKES_READ
 from application.ports import NO_WRITES, StagedWrites
 from domain.errors import Unavailable
 from domain.orgs.domains import (
+    DomainClaim,
     OrgDomain,
     domain_exists,
     domain_look_alike,
-    domain_look_alike_taken,
     domain_taken,
     no_such_domain,
 )
@@ -28,7 +30,6 @@ class FakeOrgDomains:
         self.lock = self.store.lock
         self.domains: dict[tuple[str, str], OrgDomain] = {}  # (org id, domain) -> domain
         self.claims: dict[str, str] = {}  # verified domain -> org id
-        self.looks: dict[str, tuple[str, frozenset[str]]] = {}  # look-alike -> (org, domains)
         self.holder_reads = 0  # the reads of a domain's claim (``holder``): one each
 
     def add(self, domain: OrgDomain) -> None:
@@ -53,10 +54,6 @@ class FakeOrgDomains:
                 raise no_such_domain()
             if self.claims.get(domain.domain, domain.org_id) != domain.org_id:
                 raise domain_taken()
-            holder, named = self.looks.get(domain.look_alike, ("", frozenset()))
-            if named and holder != domain.org_id:
-                raise domain_look_alike_taken()
-            self.looks[domain.look_alike] = (domain.org_id, named | {domain.domain})
             if stored.verified:
                 return stored
             verified = replace(stored, status=domain.status, verified_at=domain.verified_at)
@@ -67,16 +64,10 @@ class FakeOrgDomains:
 
     def delete(self, org_id: str, domain: str) -> bool:
         with self.lock:
-            if (found := self.domains.pop((org_id, domain), None)) is None:
+            if self.domains.pop((org_id, domain), None) is None:
                 return False
             if self.claims.get(domain) == org_id:
                 del self.claims[domain]
-            holder, named = self.looks.pop(found.look_alike, ("", frozenset()))
-            if holder and (holder != org_id or named - {domain}):
-                self.looks[found.look_alike] = (
-                    holder,
-                    named - {domain} if holder == org_id else named,
-                )
             return True
 
     def holder(self, domain: str) -> str | None:
@@ -84,9 +75,15 @@ class FakeOrgDomains:
             self.holder_reads += 1
             return self.claims.get(domain)
 
-    def look_alike_holder(self, domain: str) -> str | None:
-        holder, named = self.looks.get(domain_look_alike(domain), ("", frozenset()))
-        return holder if named else None
+    def look_alikes(self, domains: Sequence[str]) -> list[DomainClaim]:
+        keys = {domain_look_alike(domain) for domain in domains}
+        with self.lock:
+            found = [
+                DomainClaim(name, org_id)
+                for name, org_id in sorted(self.claims.items())
+                if domain_look_alike(name) in keys
+            ]
+        return found[:LOOK_ALIKES_READ]
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         with self.lock:

@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
+from application.orgs.joining.domains import org_for_domain
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username, fold, login_key
 from infrastructure.firestore.accounts.claim_keys import rekey_claims
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, user_to_doc
 from infrastructure.firestore.client import claim_id
 from infrastructure.firestore.events.security_events import write_staged
+from infrastructure.firestore.migration.look_alikes import claim_look_alikes
+from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 
 pytestmark = pytest.mark.integration
 
@@ -138,3 +141,25 @@ def test_address_claims_move_to_their_a_label_and_look_alikes_are_listed(firesto
     assert users.find_by_login(login_key("bob@glass-x.net")) is None
     again = rekey_claims(firestore)
     assert again.addresses_moved == 0 and len(again.look_alikes) == 1
+
+
+def test_verified_domains_claims_are_stamped_with_what_they_read_like(firestore: Any) -> None:
+    """Claims made before they held ``look_alike`` get it, the older look-alike claims go,
+    and two orgs' domains that read alike are listed; a second run changes nothing
+    (docs/decisions/0641-look-alike-domains-are-named-never-refused.md)."""
+    claims = firestore.collection("verified_domains")
+    for name, org_id in (("glass-x.net", "o1"), ("g1ass-x.net", "o2"), ("example.com", "o1")):
+        claims.document(name).set({"org_id": org_id, "verified_at": T0})
+    firestore.collection("verified_domain_look_alikes").document("k").set(
+        {"org_id": "o1", "domains": ["glass-x.net"]}
+    )
+    report = claim_look_alikes(firestore)
+    assert (report.stamped, report.dropped) == (3, 1)
+    assert report.look_alikes == [("glass-x.net", "o1", "g1ass-x.net", "o2")]
+    domains = FirestoreOrgDomains(firestore)
+    found = [(c.domain, c.org_id) for c in domains.look_alikes(["glass-x.net"])]
+    assert found == [("g1ass-x.net", "o2"), ("glass-x.net", "o1")]
+    assert org_for_domain("glass-x.net", domains=domains) == "o1"
+    again = claim_look_alikes(firestore)
+    assert (again.stamped, again.dropped, len(again.look_alikes)) == (0, 0, 1)
+    assert not list(firestore.collection("verified_domain_look_alikes").stream())

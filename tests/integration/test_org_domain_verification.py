@@ -116,3 +116,44 @@ def test_thirty_orgs_verifying_one_domain_at_once_make_one_holder(world: World) 
         (Audit.ORG_DOMAIN_VERIFIED, "u-" + holder, holder)
     ]
     assert ("tcp", "_firegate.example.com") in world.server.zone.queries
+
+
+def test_look_alikes_verified_at_once_are_each_their_orgs_and_both_orgs_are_warned(
+    world: World,
+) -> None:
+    """Thirty orgs verifying three spellings of one look-alike at once: each exact domain is
+    one org's (the others 409 ``domain_taken``), none refused for reading like another's, and
+    of any two winners each org is warned of the other's domain
+    (docs/decisions/0641-look-alike-domains-are-named-never-refused.md)."""
+    spellings = ["glass-x.net", "g1ass-x.net", "xn--gla-x-nqa.net"]
+    orgs = [f"org{i:02}" for i in range(RACERS)]
+    added = [world.add(org, spellings[i % 3]) for i, org in enumerate(orgs)]
+    for name in spellings:
+        world.server.zone.set_txt(
+            f"_firegate.{name}", *(d.record_value for d in added if d.domain == name)
+        )
+    barrier = Barrier(RACERS)
+
+    def verify(domain: OrgDomain) -> OrgDomain | DomainError:
+        barrier.wait()
+        try:
+            return world.verify(domain.org_id, domain.domain)
+        except DomainError as exc:
+            return exc
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = list(pool.map(verify, added))
+    winners = {o.domain: o.org_id for o in outcomes if isinstance(o, OrgDomain)}
+    losers = [o for o in outcomes if not isinstance(o, OrgDomain)]
+    assert sorted(winners) == sorted(spellings), outcomes
+    assert all(isinstance(o, Conflict) and o.code == "domain_taken" for o in losers), losers
+    for name, org_id in winners.items():
+        assert org_for_domain(name, domains=world.domains) == org_id
+    warned = {
+        (e.org_id, e.reason) for e in world.audit.events if e.event is Audit.ORG_DOMAIN_LOOK_ALIKE
+    }
+    pairs = {(winners[a], b) for a in spellings for b in spellings if a != b}
+    assert warned == pairs
+    for name, org_id in winners.items():
+        listed = world.cases.list(world._request(org_id, name))
+        assert [d.look_alike_of for d in listed] == [tuple(sorted(set(spellings) - {name}))]

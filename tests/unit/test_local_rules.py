@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from scripts.emulators import (
     CLOSED_RULES,
+    DEFAULT_RULES,
     REPO_ROOT,
+    RULES_VARIABLE,
     EmulatorError,
     EmulatorSet,
     RulesWatch,
@@ -173,3 +175,14 @@ def test_an_emulator_that_does_not_answer_stops_the_start(tmp_path: Path) -> Non
     nowhere = EmulatorSet(services=("firestore",), firestore_port=port, root=tmp_path)
     with pytest.raises(EmulatorError, match="unreachable"):
         RulesWatch(nowhere, rules).load()
+
+
+def test_the_firebase_recipe_says_what_make_run_does_with_the_rules() -> None:
+    """The recipe's "Locally" says that ``make run`` loads the rules and each change of them,
+    and how to turn that off; loading them by hand is for the tests' emulators alone."""
+    recipe = (REPO_ROOT / "docs" / "recipes" / "firebase-client.md").read_text(encoding="utf-8")
+    locally = recipe.partition("## Locally")[2].partition("\n## ")[0]
+    assert RULES_VARIABLE in locally and f"`{DEFAULT_RULES}`" in locally
+    assert "0512-make-run-loads-the-rules.md" in locally
+    by_hand = locally.partition("```bash")[0].rstrip().rpartition("\n\n")[2]
+    assert "scripts/emulators.py start" in by_hand and "make run" not in by_hand

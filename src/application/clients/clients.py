@@ -16,7 +16,7 @@ from application.ports import Clock
 from application.signin.authentication import Actor
 from domain.clients.oauth import OAuthClient, check_scopes
 from domain.errors import InvalidInput, NotFound
-from domain.orgs.orgs import Permission
+from domain.orgs.roles import Permission
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
-from domain.orgs.orgs import Permission
+from domain.orgs.roles import Permission
 from domain.signin.active_org import AgentPolicy
 
 # The audit log's ``org.updated`` names what changed by this word

@@ -38,7 +38,6 @@ from domain.orgs.orgs import (
     Membership,
     Org,
     OrgRole,
-    Permission,
     Slug,
     allowed,
     creators_org,
@@ -46,6 +45,7 @@ from domain.orgs.orgs import (
     new_member_version,
     require,
 )
+from domain.orgs.roles import Permission
 from domain.signin.active_org import not_found
 
 

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from application.orgs.ports import OrgRepository
 from domain.errors import Conflict, InvalidInput
-from domain.orgs.orgs import Membership, Org, Permission, require
+from domain.orgs.orgs import Membership, Org, require
+from domain.orgs.roles import Permission
 
 SSO_POLICY = ("require_sso", "sso_break_glass")
 

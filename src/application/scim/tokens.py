@@ -25,7 +25,8 @@ from application.scim.ports import ScimTokens
 from application.signin.authentication import Actor
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.ids import is_id, new_id
-from domain.orgs.orgs import Org, Permission
+from domain.orgs.orgs import Org
+from domain.orgs.roles import Permission
 from domain.scim.tokens import PresentedScimToken, ScimToken, no_such_token
 
 INVALID_TOKEN = "invalid_token"

@@ -27,8 +27,8 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
 from application.signin.authentication import Actor
 from application.sso.ports import Connections, SamlMetadata
 from domain.errors import FieldError, InvalidInput
-from domain.orgs.orgs import Membership, Org, Permission
-from domain.orgs.roles import Granter, check_granted
+from domain.orgs.orgs import Membership, Org
+from domain.orgs.roles import Granter, Permission, check_granted
 from domain.sso.connections import (
     CERTIFICATES_MAX,
     CLIENT_ID_MAX,

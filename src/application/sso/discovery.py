@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.orgs.joining.domains import OrgDomains, org_for_domain
+from application.orgs.joining.domains import OrgDomains, domain_or_none
 from application.orgs.ports import OrgRepository
 from application.ports import Clock
 from application.remembered import Remembered
@@ -30,12 +30,15 @@ PRESENCE_TTL = timedelta(seconds=30)
 @dataclass(frozen=True)
 class Discovered:
     """The connection an address signs in with, of its org, and its start: ``path`` on this
-    site (``/sso/{id}/saml`` or ``/sso/{id}/oidc``), ``url`` under PUBLIC_URL."""
+    site (``/sso/{id}/saml`` or ``/sso/{id}/oidc``), ``url`` under PUBLIC_URL; ``domain`` the
+    org's verified domain it was found by, exactly (its A-labels), so a person tells it from
+    a look-alike another org verified."""
 
     org: Org
     connection: Connection
     path: str
     url: str
+    domain: str
 
 
 def start_path(connection: Connection) -> str:
@@ -77,16 +80,17 @@ class HomeRealmDiscovery:
         """The connection an address on a verified domain signs in with; None for any other
         address (or text that is no address: the part after its last ``@`` names no
         domain)."""
-        _, at, domain = email.strip().rpartition("@")
-        org_id = org_for_domain(domain, domains=self.domains) if at and domain else None
-        if org_id is None:
+        _, at, typed = email.strip().rpartition("@")
+        domain = domain_or_none(typed) if at else None
+        org_id = self.domains.holder(domain) if domain is not None else None
+        if domain is None or org_id is None:
             return None
         connection = signing_in_connection(org_id, connections=self.connections)
         org = self.orgs.get(org_id) if connection is not None else None
         if connection is None or org is None:  # none active, or the org is deleted
             return None
         path = start_path(connection)
-        return Discovered(org, connection, path, self.public_url.rstrip("/") + path)
+        return Discovered(org, connection, path, self.public_url.rstrip("/") + path, domain)
 
     def any_sso(self) -> bool:
         """Whether any org has single sign-on (remembered by the process)."""

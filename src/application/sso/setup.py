@@ -39,7 +39,8 @@ from application.sso.connections import (
 from application.sso.ports import Connections
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from domain.link_tokens import InvalidToken, new_token, token_hash
-from domain.orgs.orgs import Membership, Org, Permission, allowed, require
+from domain.orgs.orgs import Membership, Org, allowed, require
+from domain.orgs.roles import Permission
 from domain.signin.active_org import not_found
 from domain.sso.connections import (
     Connection,

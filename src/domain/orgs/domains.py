@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -69,8 +69,9 @@ def domain_name(value: object) -> str:
 def domain_look_alike(domain: str) -> str:
     """What domains that read alike share (a domain as ``domain_name`` makes it): the UTS #39
     skeleton of its Unicode form, case-folded, so ``glaß-x.net`` (``xn--gla-x-nqa.net``),
-    ``glass-x.net``, ``gIass-x.net`` and ``g1ass-x.net`` share one; an org may not verify a
-    look-alike of a domain another org holds (docs/security.md, "One address, one account")."""
+    ``glass-x.net``, ``gIass-x.net`` and ``g1ass-x.net`` share one. A look-alike of another
+    org's domain is verified when DNS proves it, and named to both orgs
+    (docs/decisions/0641-look-alike-domains-are-named-never-refused.md)."""
     try:
         text = idna.decode(domain)
     except (idna.IDNAError, UnicodeError, ValueError):
@@ -116,6 +117,14 @@ def proves(records: Iterable[str], token: str) -> bool:
 
 
 @dataclass(frozen=True)
+class DomainClaim:
+    """A verified domain and the org that holds it (``verified_domains/{domain}``)."""
+
+    domain: str
+    org_id: str
+
+
+@dataclass(frozen=True)
 class OrgDomain:
     """A domain an org added: ``orgs/{org_id}/domains/{domain}``; once verified, the org also
     holds ``verified_domains/{domain}``, which no other org can take."""
@@ -127,6 +136,9 @@ class OrgDomain:
     created_at: datetime
     created_by: str  # the user id of the admin who added it
     verified_at: datetime | None = None
+    # Read with it, never stored: the other orgs' verified domains that read like it
+    # (``with_look_alikes``), by name
+    look_alike_of: tuple[str, ...] = field(default=(), compare=False)
 
     @staticmethod
     def create(org_id: str, domain: str, created_by: str, now: datetime) -> OrgDomain:
@@ -170,21 +182,25 @@ class OrgDomain:
     def verified_now(self, now: datetime) -> OrgDomain:
         return replace(self, status=DomainStatus.VERIFIED, verified_at=now)
 
+    def with_look_alikes(self, claims: Iterable[DomainClaim]) -> OrgDomain:
+        """The domain naming the verified domains of ``claims`` that read like it and are
+        another org's: a person may take one for the other, though neither reaches the
+        other's accounts (addresses are keyed by their exact domain)."""
+        key = self.look_alike
+        others = {
+            claim.domain
+            for claim in claims
+            if claim.org_id != self.org_id
+            and claim.domain != self.domain
+            and domain_look_alike(claim.domain) == key
+        }
+        return replace(self, look_alike_of=tuple(sorted(others)))
+
 
 def domain_taken() -> Conflict:
     """409: another org verified this domain; it is that org's until it deletes it."""
     return Conflict(
         "Another organization has verified this domain.", code="domain_taken", field="domain"
-    )
-
-
-def domain_look_alike_taken() -> Conflict:
-    """409: another org verified a domain that reads like this one (``glass-x.net`` for
-    ``glaß-x.net``); its people's addresses would look like theirs."""
-    return Conflict(
-        "Another organization has verified a domain that looks like this one.",
-        code="domain_look_alike",
-        field="domain",
     )
 
 

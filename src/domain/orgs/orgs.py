@@ -14,9 +14,11 @@ from domain.accounts.users import NAME_MAX, username_key
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id, new_id
 from domain.orgs.roles import (
+    BUILT_IN_RIGHTS,
     NO_DEFINITION,
     ROLE_NAME,
     ROLES_MAX,
+    Permission,
     RoleDefinition,
     checked_role_name,
     resolved_permissions,
@@ -51,28 +53,9 @@ class DomainPolicy(StrEnum):
     AUTO_JOIN = "auto_join"  # a person proven on the domain joins as a member
 
 
-class Permission(StrEnum):
-    """What a member may do, by their roles (``allowed``)."""
-
-    READ = "read"  # the org, its members
-    MANAGE_MEMBERS = "manage_members"  # members, invitations (not owners)
-    MANAGE_ORG = "manage_org"  # settings, domains, connections, SCIM, apps; the audit log
-    MANAGE_OWNERS = "manage_owners"  # make, demote or remove an owner
-    # Who may sign people in as the org's members: create or activate a connection, set its
-    # identity provider, make a setup link (docs/decisions/0448-single-sign-on-is-the-owners.md)
-    MANAGE_SSO = "manage_sso"
-    DELETE_ORG = "delete_org"
-
-
-_GRANTS: Mapping[str, frozenset[Permission]] = {
-    OrgRole.MEMBER: frozenset({Permission.READ}),
-    OrgRole.ADMIN: frozenset({Permission.READ, Permission.MANAGE_MEMBERS, Permission.MANAGE_ORG}),
-    OrgRole.OWNER: frozenset(Permission),
-}
-
-
 def allowed(roles: Iterable[str], permission: Permission) -> bool:
-    return any(permission in _GRANTS.get(role, frozenset()) for role in roles)
+    """Whether one of ``roles`` carries firegate's right ``permission``."""
+    return any(permission in BUILT_IN_RIGHTS.get(role, frozenset()) for role in roles)
 
 
 def require(roles: Iterable[str], permission: Permission) -> None:

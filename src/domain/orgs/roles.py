@@ -19,7 +19,31 @@ DESCRIPTION_MAX = 200
 ROLE_NAME = re.compile(r"[a-z0-9_:.-]{1,40}")
 PERMISSION = re.compile(r"[a-z0-9_:.-]{1,60}")
 OWNER = "owner"  # holds every right: what an owner grants never escalates
+ADMIN = "admin"
 MEMBER = "member"  # what every membership holds when nothing else gives a role
+
+
+class Permission(StrEnum):
+    """firegate's own rights in an org: what a member may do through firegate, by their
+    roles (``BUILT_IN_RIGHTS``; ``domain.orgs.orgs.allowed``). Apart from the permissions
+    an org defines, which only its apps read."""
+
+    READ = "read"  # the org, its members
+    MANAGE_MEMBERS = "manage_members"  # members, invitations (not owners)
+    MANAGE_ORG = "manage_org"  # settings, domains, connections, SCIM, apps; the audit log
+    MANAGE_OWNERS = "manage_owners"  # make, demote or remove an owner
+    # Who may sign people in as the org's members: create or activate a connection, set its
+    # identity provider, make a setup link (docs/decisions/0448-single-sign-on-is-the-owners.md)
+    MANAGE_SSO = "manage_sso"
+    DELETE_ORG = "delete_org"
+
+
+# The rights of firegate's roles: part of their power, whatever permissions they also carry.
+BUILT_IN_RIGHTS: Mapping[str, frozenset[Permission]] = {
+    MEMBER: frozenset({Permission.READ}),
+    ADMIN: frozenset({Permission.READ, Permission.MANAGE_MEMBERS, Permission.MANAGE_ORG}),
+    OWNER: frozenset(Permission),
+}
 
 
 @dataclass(frozen=True)
@@ -100,7 +124,7 @@ def with_template(
     """The deployment's role templates with ``name`` defined: any role name but firegate's
     own (403 ``template_role``), at most ``TEMPLATES_MAX`` (409 ``too_many_roles``)."""
     role = checked_role_name(name)
-    if role in (OWNER, "admin", MEMBER):
+    if role in BUILT_IN_RIGHTS:
         raise PermissionDenied(
             "owner, admin and member are firegate's: each org defines their permissions.",
             code="template_role",
@@ -121,22 +145,53 @@ def resolved_permissions(
     )
 
 
+@dataclass(frozen=True)
+class Power:
+    """What holding some roles lets one do: firegate's ``rights`` (those of ``owner``,
+    ``admin`` and ``member``; every membership holds a member's) and the ``permissions``
+    their definitions carry (built-in roles, templates and the org's own alike)."""
+
+    rights: frozenset[Permission]
+    permissions: frozenset[str]
+
+    def lacking(self, other: Power) -> tuple[str, ...]:
+        """What of ``other`` this power lacks, firegate's rights first, each named."""
+        rights = sorted(right.value for right in other.rights - self.rights)
+        return (
+            *(f"firegate's right {right!r}" for right in rights),
+            *(repr(p) for p in sorted(other.permissions - self.permissions)),
+        )
+
+
+def power_of(roles: Iterable[str], definitions: Mapping[str, RoleDefinition]) -> Power:
+    """The whole power of a member holding ``roles`` in an org whose roles mean
+    ``definitions``: a member's rights, each built-in role's, and every permission."""
+    held = tuple(roles)
+    rights = BUILT_IN_RIGHTS[MEMBER].union(*(BUILT_IN_RIGHTS.get(role, ()) for role in held))
+    return Power(frozenset(rights), frozenset(resolved_permissions(held, definitions)))
+
+
 def check_grant(
     granter_roles: Iterable[str] | None,
     granted: Iterable[str],
     definitions: Mapping[str, RoleDefinition],
 ) -> None:
     """403 ``permission_escalation`` unless the granter (their roles; None: no longer a
-    member) holds every permission of the roles ``granted``; an owner holds every right."""
+    member) holds the whole power of the roles ``granted`` (``power_of``: firegate's rights
+    of a built-in role as well as every permission), so only an owner gives ``owner`` and
+    only an admin or owner ``admin``; an owner holds every right."""
     held = tuple(granter_roles) if granter_roles is not None else None
     if held is not None and OWNER in held:
         return
-    have = set(resolved_permissions(held or (), definitions))
-    lacking = sorted(set(resolved_permissions(granted, definitions)) - have)
+    lacking = (
+        power_of(held, definitions).lacking(power_of(granted, definitions))
+        if held is not None
+        else ()
+    )
     if held is None or lacking:
         raise PermissionDenied(
             "You cannot give a role with a permission you do not have"
-            + (f": {lacking[0]!r}." if lacking else "."),
+            + (f": {lacking[0]}." if lacking else "."),
             code="permission_escalation",
         )
 
@@ -224,16 +279,14 @@ def check_granted(
     """403 ``permission_escalation`` unless ``granter`` may give the roles ``granted`` (those
     a change adds, ``added_roles``): the operators give any; anyone else holds, through
     ``held`` (the roles of ``granter.rights_of`` as the commit reads them, None: no longer a
-    member; a plain member's for a granter with no ``rights_of``), every permission of each
-    role, and ``owner`` to give ``owner``. Nothing granted is never refused."""
+    member; a plain member's for a granter with no ``rights_of``), the whole power of each
+    role (``check_grant``). Nothing granted is never refused."""
     given = tuple(granted)
     if not given or granter.kind is GranterKind.OPERATOR:
         return
     rights = tuple(held) if held is not None else None
     if granter.rights_of is None:
         rights = (MEMBER,)
-    if rights is not None and OWNER in given and OWNER not in rights:
-        rights = None  # only an owner makes an owner
     try:
         check_grant(rights, given, definitions)
     except PermissionDenied as refused:

@@ -112,13 +112,14 @@ def see_other(location: str) -> Response:
     return redirect(location, 303)  # type: ignore[return-value]
 
 
-def on_to_sso(start: str, next_path: str, status: int = 200) -> Response:
+def on_to_sso(start: str, next_path: str, status: int = 200, *, domain: str = "") -> Response:
     """On to the start of an org's single sign-on, then to ``next_path`` once signed in: a
     page that goes on by itself (``Refresh``) with a link, not a redirect, because the
     pages' CSP (``form-action 'self'``) also holds for the redirects a form's submission
-    follows, and the start redirects to the IdP's site (docs/reference/sso.md)."""
+    follows, and the start redirects to the IdP's site (docs/reference/sso.md). ``domain``:
+    the verified domain the address was found on, shown exactly."""
     target = start + "?" + urlencode({"next": next_path})
-    response = page("signin/sso_continue.html", status, start=target)
+    response = page("signin/sso_continue.html", status, start=target, domain=domain)
     response.headers["Refresh"] = f"0; url={target}"
     return response
 

@@ -13,7 +13,6 @@ from domain.orgs.orgs import (
     Membership,
     Org,
     OrgRole,
-    Permission,
     Slug,
     allowed,
     checked_custom_roles,
@@ -26,6 +25,7 @@ from domain.orgs.orgs import (
     owners_change,
     require,
 )
+from domain.orgs.roles import Permission
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -11,126 +11,21 @@ second owner who demotes olga or adam where a walk needs it."""
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-import application
-from application.orgs.members.members import AddMember
-from application.ports import Audit
-from domain.orgs.orgs import Membership
-from tests.support.api import assert_problem, bearer, login, register
-from tests.support.saml_idp import key_pair
+from tests.support.api import assert_problem, bearer, login
+from tests.support.org_grants import MAPPING, PAY, Corp, corp_world, grant_calls
 from tests.support.scim import GROUP, GROUPS, USERS, patch_body, user_body
-from tests.support.sso_world import CORP, SamlSso, proven_account, saml_sso
+from tests.support.sso_world import CORP, proven_account
 
 pytestmark = pytest.mark.unit
-Auth = dict[str, str]
-PAY = "invoices:write"
-GIVERS = ("add_member", "change_roles")  # OrgRepository's methods that give roles
-MAPPING = {"email": "mail", "groups": "groups", "roles": {"IT": ["admin"], "Billing": ["billing"]}}
-
-
-def grant_calls() -> dict[tuple[str, str], list[ast.Call]]:
-    """Each function of ``src/application`` that calls ``add_member`` or ``change_roles``
-    (the repository's: no use case calls the other's), by (module, qualified name)."""
-    root = Path(application.__file__).parent
-    found: dict[tuple[str, str], list[ast.Call]] = {}
-
-    def visit(node: ast.AST, module: str, names: tuple[str, ...]) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = names
-            if isinstance(child, ast.ClassDef | ast.FunctionDef):
-                inner = (*names, child.name)
-            if (
-                isinstance(child, ast.Call)
-                and isinstance(child.func, ast.Attribute)
-                and child.func.attr in GIVERS
-            ):
-                found.setdefault((module, ".".join(names)), []).append(child)
-            visit(child, module, inner)
-
-    for path in sorted(root.rglob("*.py")):
-        visit(ast.parse(path.read_text()), path.relative_to(root).as_posix(), ())
-    return found
-
-
-@dataclass
-class Corp:
-    sso: SamlSso
-    olga: str  # the owner who set the connection's mapping
-    adam: Auth  # an admin, who holds no invoices:write
-    otto: Auth  # a second owner
-
-    @property
-    def client(self) -> Any:
-        return self.sso.world.client
-
-    def person(self, name: str, email: str = "") -> tuple[str, Auth]:
-        user_id = register(self.client, name, **({"email": email} if email else {}))["id"]
-        return str(user_id), bearer(login(self.client, name))
-
-    def add(self, name: str, *roles: str) -> str:
-        """``name`` made a member with ``roles`` by the operators (the command line)."""
-        members = self.sso.world.services.orgs.members
-        return members.add_member(AddMember("corp", name, roles)).user_id
-
-    def member(self, user_id: str) -> Membership | None:
-        found: Membership | None = self.sso.world.adapters.orgs.orgs.membership(
-            self.sso.org_id, user_id
-        )
-        return found
-
-    def pays(self, user_id: str) -> bool:
-        """Whether the member holds invoices:write: what their tokens would carry."""
-        held = self.member(user_id)
-        return held is not None and PAY in held.permissions
-
-    def set_roles(self, by: Auth, user_id: str, *roles: str) -> Any:
-        return self.client.patch(
-            f"/orgs/corp/members/{user_id}", json={"roles": list(roles)}, headers=by
-        )
-
-    def demote_olga(self) -> None:
-        """otto makes olga an admin: the mapping she set now gives with an admin's rights."""
-        assert self.set_roles(self.otto, self.olga, "admin").status_code == 200
-
-    def refusals(self) -> list[tuple[str | None, str | None, str | None]]:
-        """The grants refused and recorded: (member, via, whose rights)."""
-        return [
-            (e.user_id, e.via, e.actor_id)
-            for e in self.sso.world.audit.events
-            if e.event is Audit.ORG_MEMBER_ROLES_CHANGED and e.outcome == "failure"
-        ]
-
-    def scim_token(self, by: Auth) -> Auth:
-        made = self.client.post("/orgs/corp/scim/tokens", json={"name": "Okta"}, headers=by)
-        assert made.status_code == 201, made.get_json()
-        return bearer(made.get_json()["token"])
 
 
 @pytest.fixture
 def corp() -> Corp:
-    sso = saml_sso(key_pair())
-    client, owner = sso.world.client, sso.owner
-    defined = client.put("/orgs/corp/roles/billing", json={"permissions": [PAY]}, headers=owner)
-    assert defined.status_code == 201, defined.get_json()
-    mapped = client.patch(
-        f"/orgs/corp/connections/{sso.cid}", json={"mapping": MAPPING}, headers=owner
-    )
-    assert mapped.status_code == 200, mapped.get_json()
-    olga = client.get("/user", headers=owner).get_json()["id"]
-    world = Corp(sso, olga, {}, {})
-    for name, role in (("adam", "admin"), ("otto", "owner")):
-        world.person(name)
-        world.add(name, role)
-    world.adam = bearer(login(client, "adam"))
-    world.otto = bearer(login(client, "otto"))
-    return world
+    return corp_world()
 
 
 def by_hand(corp: Corp) -> None:

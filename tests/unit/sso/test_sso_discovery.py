@@ -33,6 +33,7 @@ def test_an_address_on_the_verified_domain_is_answered_its_connection(sso: SamlS
     assert found.get_json() == {
         "connection": {"id": sso.cid, "kind": "saml", "name": "Corp IdP"},
         "url": sso.connection["saml"]["acs_url"].removesuffix("/acs"),
+        "domain": "corp.example",
     }
     shouted = sso.world.client.get("/sso/discover?email=Ada@CORP.Example")
     assert shouted.get_json() == found.get_json()

@@ -2,7 +2,9 @@
 verifying looks the record up and, when found, claims the domain for the org, which no other
 org can then verify (docs/reference/orgs.md, "Verified domains";
 docs/decisions/0367-where-a-domain-is-unique.md,
-docs/decisions/0368-domain-verification-record.md).
+docs/decisions/0368-domain-verification-record.md). A domain that reads like another org's
+is verified all the same, and named to both orgs
+(docs/decisions/0641-look-alike-domains-are-named-never-refused.md).
 
 The use cases find the org the path names and the caller's membership first: for a
 non-member the org does not exist.
@@ -10,6 +12,7 @@ non-member the org does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,15 +22,16 @@ from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, Sta
 from application.signin.authentication import Actor
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
 from domain.orgs.domains import (
+    DomainClaim,
     OrgDomain,
-    domain_look_alike_taken,
     domain_name,
     domain_taken,
     no_such_domain,
 )
-from domain.orgs.orgs import Permission
+from domain.orgs.roles import Permission
 
 DOMAINS_MAX = 50  # the domains one org may have, pending or verified
+LOOK_ALIKES_READ = 200  # the verified look-alikes read of some domains (50 orgs' each of 4)
 
 
 class TxtRecords(Protocol):
@@ -39,8 +43,9 @@ class TxtRecords(Protocol):
 
 class OrgDomains(Protocol):
     """``orgs/{org_id}/domains/{domain}`` (``OrgDomain``) and, for each verified one,
-    ``verified_domains/{domain}`` ``{"org_id", "verified_at"}``: the claim that makes a
-    verified domain one org's."""
+    ``verified_domains/{domain}`` ``{"org_id", "verified_at", "look_alike"}``: the claim
+    that makes a verified domain one org's, with what it reads like
+    (``domain_look_alike``)."""
 
     def add(self, domain: OrgDomain) -> None:
         """Store a new pending domain of its org; Conflict ``domain_exists`` if the org has
@@ -62,17 +67,18 @@ class OrgDomains(Protocol):
         ...
 
     def delete(self, org_id: str, domain: str) -> bool:
-        """Remove the org's domain and, if the org holds them, its claim and its name on its
-        look-alike's claim, in one commit; False if the org had no such domain."""
+        """Remove the org's domain and, if the org holds it, its claim, in one commit; False
+        if the org had no such domain."""
         ...
 
     def holder(self, domain: str) -> str | None:
         """The id of the org that verified ``domain``; None if none did."""
         ...
 
-    def look_alike_holder(self, domain: str) -> str | None:
-        """The id of the org that verified a domain reading like ``domain``
-        (``domain_look_alike``), ``domain`` itself included; None if none did."""
+    def look_alikes(self, domains: Sequence[str]) -> list[DomainClaim]:
+        """The verified domains that read like one of ``domains`` (``domain_look_alike``),
+        those verified among ``domains`` included, each with its org; by name, at most
+        ``LOOK_ALIKES_READ``."""
         ...
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
@@ -99,16 +105,22 @@ def _named(value: str) -> str:
         raise no_such_domain() from None
 
 
-def org_for_domain(domain: str, *, domains: OrgDomains) -> str | None:
-    """The org that verified ``domain`` (an address's part after the '@', in any form:
-    Unicode or A-labels, any case), or None: for routing sign-ins to the org's SSO and the
-    domain policy's suggestions and joins. Only the exact domain counts, not its parents.
-    The caller reads the org: one deleted but not yet purged still holds its claims."""
+def domain_or_none(text: str) -> str | None:
+    """``text`` (an address's part after the '@', in any form: Unicode or A-labels, any case)
+    as a domain is stored (``domain_name``); None for text that names no domain."""
     try:
-        name = domain_name(domain)
+        return domain_name(text)
     except InvalidInput:
         return None
-    return domains.holder(name)
+
+
+def org_for_domain(domain: str, *, domains: OrgDomains) -> str | None:
+    """The org that verified ``domain`` (``domain_or_none``'s text), or None: for routing
+    sign-ins to the org's SSO and the domain policy's suggestions and joins. Only the exact
+    domain counts, not its parents nor a look-alike. The caller reads the org: one deleted
+    but not yet purged still holds its claims."""
+    name = domain_or_none(domain)
+    return domains.holder(name) if name is not None else None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -142,18 +154,15 @@ class VerifiedDomains:
         return view.org.id
 
     def add(self, cmd: OrgDomainRequest) -> OrgDomain:
-        """A new pending domain with its record to publish: 409 ``domain_exists`` if the org
-        has it, ``domain_taken`` if another org verified it, ``domain_look_alike`` if another
-        org verified a domain that reads like it (its record is public in DNS
-        anyway), ``too_many_domains`` past ``DOMAINS_MAX``."""
+        """A new pending domain with its record to publish (and the other orgs' verified
+        domains that read like it: ``look_alike_of``): 409 ``domain_exists`` if the org has
+        it, ``domain_taken`` if another org verified it, ``too_many_domains`` past
+        ``DOMAINS_MAX``."""
         org_id, domains = self._admin(cmd), self.domains
         domain = OrgDomain.create(org_id, cmd.domain or "", cmd.actor.user_id, self.clock.now())
         holder = domains.holder(domain.domain)
         if holder is not None and holder != org_id:
             raise domain_taken()
-        looks = domains.look_alike_holder(domain.domain)
-        if looks is not None and looks != org_id:
-            raise domain_look_alike_taken()
         if len(domains.list_for(org_id, DOMAINS_MAX)) >= DOMAINS_MAX:
             raise Conflict(
                 f"An organization has at most {DOMAINS_MAX} domains: delete one first.",
@@ -161,22 +170,27 @@ class VerifiedDomains:
                 field="domain",
             )
         domains.add(domain)
-        return domain
+        return domain.with_look_alikes(domains.look_alikes([domain.domain]))
 
     def list(self, cmd: OrgDomainRequest) -> list[OrgDomain]:
-        return self.domains.list_for(self._admin(cmd), DOMAINS_MAX)
+        """The org's domains by name, each naming the other orgs' look-alikes of it."""
+        found = self.domains.list_for(self._admin(cmd), DOMAINS_MAX)
+        claims = self.domains.look_alikes([d.domain for d in found]) if found else []
+        return [domain.with_look_alikes(claims) for domain in found]
 
     def verify(self, cmd: OrgDomainRequest) -> OrgDomain:
         """Look the record up at both its names: found, the domain is verified and the org's
         (``org.domain_verified``); 409 ``domain_not_verified`` if neither name has it,
         ``domain_taken`` if another org verified it first; 503 if no resolver answered and
-        the record was not found where one did. A verified domain is answered as it is."""
+        the record was not found where one did. A verified domain is answered as it is.
+        A domain reading like another org's verified one is verified all the same: both
+        orgs are warned (``org.domain_look_alike``, ``_warn_of_look_alikes``)."""
         org_id = self._admin(cmd)
         found = self.domains.get(org_id, _named(cmd.domain or ""))
         if found is None:
             raise no_such_domain()
         if found.verified:
-            return found
+            return found.with_look_alikes(self.domains.look_alikes([found.domain]))
         failure: DomainError | None = None
         for name in found.lookup_names:
             try:
@@ -199,7 +213,32 @@ class VerifiedDomains:
         staged = self.audit.stage([event])
         verified = self.domains.verify(found.verified_now(self.clock.now()), staged)
         self.audit.committed(staged)
-        return verified
+        # Read once the claim is committed: of two look-alikes verified at once, the later
+        # commit's read finds the other, so both orgs are warned at least once.
+        claims = self.domains.look_alikes([verified.domain])
+        named = verified.with_look_alikes(claims)
+        self._warn_of_look_alikes(named, claims, cmd.actor.user_id)
+        return named
+
+    def _warn_of_look_alikes(
+        self, verified: OrgDomain, claims: Sequence[DomainClaim], verifier: str
+    ) -> None:
+        """``org.domain_look_alike`` on both orgs' logs for each other org's domain that
+        reads like ``verified`` (of ``claims``): on this org's about the admin who verified
+        it, naming the other domain; on the other org's about the admin who added theirs,
+        naming this one."""
+        for claim in claims:
+            if claim.domain not in verified.look_alike_of:
+                continue
+            theirs = self.domains.get(claim.org_id, claim.domain)
+            if theirs is None:
+                continue  # released meanwhile
+            for org_id, about, named in (
+                (verified.org_id, verifier, claim.domain),
+                (claim.org_id, theirs.created_by, verified.domain),
+            ):
+                event = Audit.ORG_DOMAIN_LOOK_ALIKE
+                self.audit.record(AuditEvent(event, user_id=about, org_id=org_id, reason=named))
 
     def delete(self, cmd: OrgDomainRequest) -> None:
         """Remove the domain (and the org's claim of it, which another org may then verify);

@@ -27,15 +27,8 @@ from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken, new_token, token_hash
 from domain.orgs.invitations import OrgInvitation
-from domain.orgs.orgs import (
-    Membership,
-    Org,
-    OrgRole,
-    Permission,
-    checked_roles,
-    require,
-)
-from domain.orgs.roles import Granter, check_grant
+from domain.orgs.orgs import Membership, Org, OrgRole, checked_roles, require
+from domain.orgs.roles import Granter, Permission, check_grant
 
 log = logging.getLogger("firegate.orgs")
 

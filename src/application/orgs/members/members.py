@@ -38,12 +38,17 @@ from domain.orgs.orgs import (
     Membership,
     Org,
     OrgRole,
-    Permission,
     allowed,
     checked_roles,
     require,
 )
-from domain.orgs.roles import Granter, checked_definition, checked_role_name, template_role
+from domain.orgs.roles import (
+    Granter,
+    Permission,
+    checked_definition,
+    checked_role_name,
+    template_role,
+)
 
 
 def _member(orgs: OrgRepository, org_id: str, user_id: str) -> Membership:

@@ -9,27 +9,30 @@ another org's. The documents' ids are the names themselves (``domain_name``: a-z
 and '.', never '/' or Firestore's reserved forms), so the org's domains list in name order
 with no index.
 
-A verified domain also claims what it reads like (``domain_look_alike``) in
-``verified_domain_look_alikes/{key}`` ``{"org_id", "domains"}``, in the same commit: an org
-never verifies a look-alike of another org's domain (``glaß-x.net`` beside ``glass-x.net``).
+A claim holds what its domain reads like (``domain_look_alike``) as ``look_alike``: the
+verified look-alikes of some domains are one query of the claims (``in``, 30 keys at a time),
+so that both orgs are named to each other (docs/decisions/
+0641-look-alike-domains-are-named-never-refused.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from application.orgs.joining.domains import LOOK_ALIKES_READ
 from application.ports import NO_WRITES, StagedWrites
 from domain.orgs.domains import (
+    DomainClaim,
     DomainStatus,
     OrgDomain,
     domain_exists,
     domain_look_alike,
-    domain_look_alike_taken,
     domain_taken,
     no_such_domain,
 )
-from infrastructure.firestore.client import BOUNDED, claim_id, read_document, run_query
+from infrastructure.firestore.client import BOUNDED, read_document, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged
@@ -37,7 +40,7 @@ from infrastructure.firestore.reads import Stale
 from infrastructure.firestore.sdk import exceptions, firestore
 
 ORGS, DOMAINS, VERIFIED_DOMAINS = "orgs", "domains", "verified_domains"
-LOOK_ALIKES = "verified_domain_look_alikes"
+IN_MAX = 30  # the values of one ``in`` filter
 if TYPE_CHECKING:
     Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 
@@ -72,25 +75,17 @@ class FirestoreOrgDomains:
         self._client = client
         self._orgs = client.collection(ORGS)
         self._claims = client.collection(VERIFIED_DOMAINS)
-        self._looks = client.collection(LOOK_ALIKES)
 
     def _domains(self, org_id: str) -> firestore.CollectionReference:
         domains: firestore.CollectionReference = self._orgs.document(org_id).collection(DOMAINS)
         return domains
 
-    def _look_alike(self, domain: str) -> firestore.DocumentReference:
-        return self._looks.document(claim_id(domain_look_alike(domain)))
-
-    def _snapshots(self, org_id: str, domain: str) -> tuple[Snapshot, Snapshot, Snapshot]:
-        """The domain's document, its claim and its look-alike's claim, read in one round trip
-        (with their update times, for the commit's preconditions)."""
-        refs = [
-            self._domains(org_id).document(domain),
-            self._claims.document(domain),
-            self._look_alike(domain),
-        ]
+    def _snapshots(self, org_id: str, domain: str) -> tuple[Snapshot, Snapshot]:
+        """The domain's document and its claim, read in one round trip (with their update
+        times, for the commit's preconditions)."""
+        refs = [self._domains(org_id).document(domain), self._claims.document(domain)]
         found = {snap.reference.path: snap for snap in self._client.get_all(refs, **BOUNDED)}
-        return found[refs[0].path], found[refs[1].path], found[refs[2].path]
+        return found[refs[0].path], found[refs[1].path]
 
     def add(self, domain: OrgDomain) -> None:
         try:
@@ -110,31 +105,26 @@ class FirestoreOrgDomains:
 
     def verify(self, domain: OrgDomain, staged: StagedWrites = NO_WRITES) -> OrgDomain:
         def attempt() -> OrgDomain:
-            snap, claim, look = self._snapshots(domain.org_id, domain.domain)
+            snap, claim = self._snapshots(domain.org_id, domain.domain)
             holder = (claim.to_dict() or {}).get("org_id") if claim.exists else None
-            looks = look.to_dict() or {} if look.exists else {}
             if not snap.exists:
                 raise no_such_domain()
             if holder is not None and holder != domain.org_id:
                 raise domain_taken()
-            if looks and looks.get("org_id") != domain.org_id:
-                raise domain_look_alike_taken()
             stored = domain_from_doc(snap.to_dict() or {})
-            named = sorted({*looks.get("domains", ()), domain.domain})
-            if stored.verified and holder == domain.org_id and named == looks.get("domains"):
+            if stored.verified and holder == domain.org_id:
                 return stored  # verified already (or our own commit, its answer lost)
             verified = replace(stored, status=domain.status, verified_at=domain.verified_at)
             batch = self._client.batch()
             if holder is None:
                 batch.create(
                     self._claims.document(domain.domain),
-                    {"org_id": domain.org_id, "verified_at": verified.verified_at},
+                    {
+                        "org_id": domain.org_id,
+                        "verified_at": verified.verified_at,
+                        "look_alike": domain.look_alike,
+                    },
                 )
-            look_claim = {"org_id": domain.org_id, "domains": named}
-            if look.exists:
-                batch.update(look.reference, look_claim, option=unchanged_since(look))
-            else:
-                batch.create(look.reference, look_claim)
             batch.update(
                 self._domains(domain.org_id).document(domain.domain),
                 domain_to_doc(verified),
@@ -151,14 +141,13 @@ class FirestoreOrgDomains:
 
     def delete(self, org_id: str, domain: str) -> bool:
         def attempt() -> bool:
-            snap, claim, look = self._snapshots(org_id, domain)
+            snap, claim = self._snapshots(org_id, domain)
             if not snap.exists:
                 return False
             batch = self._client.batch()
             batch.delete(self._domains(org_id).document(domain), option=unchanged_since(snap))
             if claim.exists and (claim.to_dict() or {}).get("org_id") == org_id:
                 batch.delete(self._claims.document(domain), option=unchanged_since(claim))
-            _release_look_alike(batch, look, org_id, domain)
             try:
                 batch.commit(**BOUNDED)
             except (exceptions.NotFound, exceptions.FailedPrecondition):
@@ -167,9 +156,18 @@ class FirestoreOrgDomains:
 
         return until_unchanged(attempt)
 
-    def look_alike_holder(self, domain: str) -> str | None:
-        claim = read_document(self._client, self._look_alike(domain))
-        return claim.get("org_id") if claim is not None else None
+    def look_alikes(self, domains: Sequence[str]) -> list[DomainClaim]:
+        keys = sorted({domain_look_alike(domain) for domain in domains})
+        found: list[DomainClaim] = []
+        for start in range(0, len(keys), IN_MAX):
+            some = keys[start : start + IN_MAX]
+            query = self._claims.where(
+                filter=firestore.FieldFilter("look_alike", "in", some)
+            ).limit(LOOK_ALIKES_READ)
+            found += [
+                DomainClaim(name, data["org_id"]) for name, data in run_query(self._client, query)
+            ]
+        return sorted(found, key=lambda claim: claim.domain)[:LOOK_ALIKES_READ]
 
     def holder(self, domain: str) -> str | None:
         claim = read_document(self._client, self._claims.document(domain))
@@ -183,31 +181,8 @@ class FirestoreOrgDomains:
             if not found:
                 return
             batch = self._client.batch()
-            verified = [
-                name for name, data in found if data.get("status") == DomainStatus.VERIFIED.value
-            ]
-            looks = self._client.get_all([self._look_alike(name) for name in verified], **BOUNDED)
-            for look in looks:
-                if look.exists and (look.to_dict() or {}).get("org_id") == org_id:
-                    batch.delete(look.reference)
-            for name, _ in found:
+            for name, data in found:
                 batch.delete(self._domains(org_id).document(name))
-            for name in verified:
-                batch.delete(self._claims.document(name))
+                if data.get("status") == DomainStatus.VERIFIED.value:
+                    batch.delete(self._claims.document(name))
             batch.commit(**BOUNDED)
-
-
-def _release_look_alike(
-    batch: firestore.WriteBatch, look: Snapshot, org_id: str, domain: str
-) -> None:
-    """The domain's name off its look-alike's claim, which goes with its last name."""
-    data = look.to_dict() or {} if look.exists else {}
-    if data.get("org_id") != org_id:
-        return
-    left = [name for name in data.get("domains", ()) if name != domain]
-    if left:
-        batch.update(
-            look.reference, {"org_id": org_id, "domains": left}, option=unchanged_since(look)
-        )
-    else:
-        batch.delete(look.reference, option=unchanged_since(look))

@@ -27,7 +27,8 @@ from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
 from application.pagination import DEFAULT_LIMIT
 from application.signin.authentication import Actor
 from domain.errors import InvalidInput
-from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, Permission, allowed
+from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, allowed
+from domain.orgs.roles import Permission
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import header, signed_in

@@ -33,13 +33,22 @@ _UPSTREAMS: list[Buttons] = []
 
 
 @dataclass(frozen=True)
+class SsoStart:
+    """Where an address's single sign-on starts (``path``), and the org's verified domain it
+    was found by, exactly (``domain``: A-labels), which the page shows."""
+
+    path: str
+    domain: str
+
+
+@dataclass(frozen=True)
 class HomeRealm:
     """Home-realm discovery, single sign-on's (interfaces/web/sso/discovery.py): whether any
     org has single sign-on (the sign-in page then asks the address first), and the start of
     the connection an address belongs to, if any."""
 
     any_sso: Callable[[], bool]
-    start_of: Callable[[str], str | None]
+    start_of: Callable[[str], SsoStart | None]
 
 
 NO_HOME_REALM = HomeRealm(any_sso=lambda: False, start_of=lambda _username: None)
@@ -159,7 +168,7 @@ def sign_in_continue() -> Response:
     username = field("username").strip()
     start = _HOME_REALM[0].start_of(username)
     if start is not None:
-        return on_to_sso(start, _next())
+        return on_to_sso(start.path, _next(), domain=start.domain)
     return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
 
 

@@ -4,16 +4,16 @@ what single sign-on lends the signed-out pages, which are sign-in's and below it
 from __future__ import annotations
 
 from interfaces.shared.services import services
-from interfaces.web.signin.signed_out import HomeRealm
+from interfaces.web.signin.signed_out import HomeRealm, SsoStart
 
 
 def _any_sso() -> bool:
     return services().sso.discovery.any_sso()
 
 
-def _start_of(username: str) -> str | None:
+def _start_of(username: str) -> SsoStart | None:
     found = services().sso.discovery.discover(username)
-    return None if found is None else found.path
+    return None if found is None else SsoStart(found.path, found.domain)
 
 
 HOME_REALM = HomeRealm(any_sso=_any_sso, start_of=_start_of)

@@ -37,6 +37,12 @@ class OrgDomainOut(Schema):
     alternative_name: str = Field(description="where the record may be published instead")
     created_at: datetime
     verified_at: datetime | None
+    look_alike_of: list[str] = Field(
+        description="other organizations' verified domains that read like this one "
+        "(g1ass-x.net beside glass-x.net): each is theirs, and reaches none of this one's "
+        "accounts, but a person may take one for the other",
+        examples=[["g1ass-x.net"]],
+    )
 
     @staticmethod
     def of(domain: OrgDomain) -> OrgDomainOut:
@@ -47,6 +53,7 @@ class OrgDomainOut(Schema):
             alternative_name=domain.alternative_name,
             created_at=domain.created_at,
             verified_at=domain.verified_at,
+            look_alike_of=list(domain.look_alike_of),
         )
 
 

@@ -30,6 +30,11 @@ class DiscoveredConnection(Schema):
 class DiscoveredOut(Schema):
     connection: DiscoveredConnection
     url: str = Field(description="Where a browser starts signing in through the connection")
+    domain: str = Field(
+        description="The org's verified domain the address is on, exactly (IDNA 2008 "
+        "A-labels): what to show a person, so a look-alike another org verified is told apart",
+        examples=["corp.example"],
+    )
 
     @classmethod
     def of(cls, found: Discovered) -> DiscoveredOut:
@@ -39,4 +44,5 @@ class DiscoveredOut(Schema):
                 id=connection.id, kind=connection.kind.value, name=connection.name
             ),
             url=found.url,
+            domain=found.domain,
         )

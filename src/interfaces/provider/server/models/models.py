@@ -120,7 +120,12 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
 
 
 def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
-    """The person's membership of a grant's org as stored now (scope ``organization``)."""
+    """The org that ``org_id`` names (an id or a slug: what a code, a grant or an ID token
+    carries as ``org_id``, the org the person picked for scope ``organization``) as the
+    person's active org: the live org with their membership as stored now (roles,
+    permissions, version), read at each call so a removal or a role change counts from the
+    next token. None when ``org_id`` names no org (it is absent), the org is deleted, or the
+    person is not its member."""
     if not isinstance(org_id, str):
         return None
     return services().provider.accounts.member_org(MemberOrg(user_id, org_id))
