@@ -71,9 +71,6 @@ _MESSAGES: dict[str, LazyString] = {
         "Try again shortly."
     ),
     # A legacy account's password (docs/hooks.md, "password_verification")
-    "password_reset_required": lazy_gettext(
-        'This account needs a new password: use "Forgot your password?" to get a link by mail.'
-    ),
     "password_verification_failed": lazy_gettext(
         "Your password cannot be checked right now. Try again shortly."
     ),
