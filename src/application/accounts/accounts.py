@@ -566,13 +566,17 @@ class Accounts:
         changes: dict[str, object] = dict(cmd.changes)
         if "email" in changes:
             require_own_session(cmd)
-        # A name or address that cannot be is a 422 before any I/O.
+        asks_identity = "username" in changes or "email" in changes  # else no read for it
+        current = users.get(cmd.user_id) if asks_identity else None
+        if current is not None:
+            # A guest's first username and address come with its upgrade alone, through every
+            # rule of a sign-up: 403 before any name is looked up (docs/guests.md).
+            current.signed_up()
+        # A name or address that cannot be is a 422 before any other I/O.
         if isinstance(username := changes.get("username"), str):
             changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
         if isinstance(email := changes.get("email"), str):
             changes["email"] = self.addresses.new(email)
-        asks_identity = "username" in changes or "email" in changes  # else no read for it
-        current = users.get(cmd.user_id) if asks_identity else None
         new_email = changes.get("email")
         if (
             current is not None
@@ -593,7 +597,7 @@ class Accounts:
 
         def edit(user: User) -> User:
             before[:] = [user]  # a failed precondition runs this again: keep the last read
-            edited = user.edited(changes, now)
+            edited = (user.signed_up() if asks_identity else user).edited(changes, now)
             if schema is None:
                 return edited
             return edited.with_attributes(schema, attributes, "user", now)

@@ -270,6 +270,10 @@ _MESSAGES: dict[str, LazyString] = {
         "instead: what you made as a guest can be brought there."
     ),
     "not_a_guest": lazy_gettext("This account has signed up already."),
+    "guest_upgrade_required": lazy_gettext(
+        "Sign up first: a guest gets its username, address, password and phone number by "
+        "signing up."
+    ),
 }
 
 # A text of the profile (PROFILE_TEXTS) is refused past NAME_MAX as ``invalid_<its name>``: one
