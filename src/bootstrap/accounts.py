@@ -29,6 +29,7 @@ from application.accounts.challenge_gate import (
     SpentChallenges,
 )
 from application.accounts.guests.merges import MERGE_GUEST, GuestMerges
+from application.accounts.guests.upgrades import GuestUpgrades, SignInCheck
 from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
 from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
@@ -279,6 +280,7 @@ class Shared:
     hooks: AccountHooks  # what follows a change: mails, an org's auto_join
     check_password: PasswordCheck  # sign-in's check of a signed-in user's password
     guest_ttl: timedelta  # a guest unused this long is deleted (GUEST_TTL)
+    sign_in_check: SignInCheck  # sign-in's before_sign_in hooks, asked of a guest's upgrade
 
 
 def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountServices:
@@ -316,6 +318,25 @@ def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountSe
         profile_schemas=schemas,
         challenge_gate=shared.challenge_gate,
         guest_merges=guest_merges(own, shared),
+        guest_upgrades=guest_upgrades(own, shared),
+    )
+
+
+def guest_upgrades(own: AccountsAdapters, shared: Shared) -> GuestUpgrades:
+    """The one place a guest becomes an account, whatever way it signs up by
+    (docs/guests.md, "Upgrading in place")."""
+    platform = shared.platform
+    return GuestUpgrades(
+        users=own.users,
+        identities=own.identities,
+        hasher=own.hasher,
+        clock=platform.clock,
+        audit=platform.audit,
+        hooks=shared.hooks,
+        addresses=shared.addresses,
+        passwords=shared.passwords,
+        signups=shared.signups,
+        sign_in=shared.sign_in_check,
     )
 
 

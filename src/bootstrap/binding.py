@@ -53,7 +53,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             shared,
             accounts=acc,
             grants=a.provider.oauth_grants,
-            signups=account_services.accounts,
+            signups=account_services,
         ),
         federation=federation.wire(a.federation, settings, signed_in, hooks=shared.hooks),
         mail=mail.wire(lent.mail, signed_in, shared),

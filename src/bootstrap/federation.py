@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, nothing_follows
 from application.accounts.address_proof import FirstProof
+from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.federation.connected import ConnectedAccounts
 from application.federation.firebase import Firebase
 from application.federation.linking import Links
@@ -155,6 +156,7 @@ class SignedIn:
     rules: SigninPolicies
     platform: Platform
     grants: OwnedData
+    upgrade: Callable[[UpgradeGuest], Upgraded]  # a guest's, in place (GuestUpgrades)
 
     def step(self) -> SignIn:
         return sign_in_step(self.signin, self.rules, accounts=self.accounts, platform=self.platform)
@@ -178,6 +180,7 @@ class SignedIn:
             registered=hooks.registered_with if hooks is not None else None,
             proven=hooks.proven if hooks is not None else nothing_follows,
             signups=self.rules.signups,
+            upgrade=self.upgrade,
         )
 
 

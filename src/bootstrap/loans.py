@@ -108,7 +108,12 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         any_sso=any_sso,
     )
     signed_in = SignedIn(
-        adapters.accounts, adapters.signin, rules, base, grants=adapters.provider.oauth_grants
+        adapters.accounts,
+        adapters.signin,
+        rules,
+        base,
+        grants=adapters.provider.oauth_grants,
+        upgrade=accounts.guest_upgrades(adapters.accounts, shared).upgrade_guest,
     )
     certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     handlers.update(
@@ -274,6 +279,9 @@ def _account_rules(
         hooks=account_hooks,
         check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
         guest_ttl=rules.guest_ttl,
+        # A guest's upgrade is a sign-in too: the before_sign_in hooks have their say on it,
+        # before its commit (docs/guests.md, "Upgrading in place").
+        sign_in_check=signin.upgrade_sign_ins(rules, platform=base),
     )
     org_parts = orgs.OrgParts(
         purge=purge,

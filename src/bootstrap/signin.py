@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import (
     NO_HOLD,
     AccountHold,
-    Accounts,
     PasswordCheck,
     RegisterProven,
-    UpgradeGuest,
 )
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
+from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.services import AccountServices
 from application.accounts.signups import ANYONE, Signups
 from application.jobs import JobHandler
 from application.ports import (
@@ -77,7 +77,7 @@ from application.signin.ports import (
 )
 from application.signin.services import SigninServices
 from application.signin.sessions import SessionRepository, Sessions
-from application.signin.sign_in import Guests, SignIn, SignInGate, any_way_in
+from application.signin.sign_in import Guests, SignIn, SignInGate, UpgradeSignIns, any_way_in
 from application.signin.support.impersonation import Impersonation
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
@@ -395,6 +395,11 @@ def password_check(
     return check
 
 
+def upgrade_sign_ins(rules: SigninPolicies, *, platform: Platform) -> UpgradeSignIns:
+    """The ``before_sign_in`` hooks as a guest's upgrade asks them, before its commit."""
+    return UpgradeSignIns(hook=rules.sign_in_hook, audit=platform.audit)
+
+
 def bind_login(
     own: SigninAdapters,
     rules: SigninPolicies,
@@ -435,7 +440,7 @@ def bind_passkeys(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
-    upgrade: Callable[[UpgradeGuest], User],
+    upgrade: Callable[[UpgradeGuest], Upgraded],
 ) -> Passkeys:
     return Passkeys(
         users=accounts.users,
@@ -506,13 +511,13 @@ def code_steps(
     platform: Platform,
     queue: JobQueue,
     sign_up: Callable[[RegisterProven], User],
-    upgrade: Callable[[UpgradeGuest], User],
+    upgrade: Callable[[UpgradeGuest], Upgraded],
     challenge_gate: ChallengeGate,
 ) -> Callable[[Way, CodeFlowStore], CodeSteps]:
     """The steps every channel's code takes, for the channel a ``Way`` names over its flows:
     ``queue`` takes its sending jobs, ``sign_up`` is the accounts' sign-up by a proven
     identifier (``Accounts.register_proven``), ``upgrade`` a guest's upgrade in place by it
-    (``Accounts.upgrade_guest``), ``challenge_gate`` what a request passes when
+    (``GuestUpgrades.upgrade_guest``), ``challenge_gate`` what a request passes when
     its identifier asks for too many."""
     sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform)
     return lambda way, flows: CodeSteps(
@@ -604,20 +609,21 @@ def wire(
     *,
     accounts: AccountsAdapters,
     grants: OwnedData,
-    signups: Accounts,
+    signups: AccountServices,
 ) -> SigninServices:
     """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
     ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``)
-    and of a guest (``Accounts.register_guest``)."""
-    platform = shared.platform
+    and of a guest (``Accounts.register_guest``), and a guest's upgrade in place
+    (``GuestUpgrades.upgrade_guest``)."""
+    platform, upgrades = shared.platform, signups.guest_upgrades
     steps = code_steps(
         own,
         rules,
         accounts=accounts,
         platform=platform,
         queue=shared.queue,
-        sign_up=signups.register_proven,
-        upgrade=signups.upgrade_guest,
+        sign_up=signups.accounts.register_proven,
+        upgrade=upgrades.upgrade_guest,
         challenge_gate=shared.challenge_gate,
     )
     phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings)
@@ -654,7 +660,7 @@ def wire(
             passwords=shared.passwords,
         ),
         passkeys=bind_passkeys(
-            own, rules, accounts=accounts, platform=platform, upgrade=signups.upgrade_guest
+            own, rules, accounts=accounts, platform=platform, upgrade=upgrades.upgrade_guest
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
@@ -662,7 +668,7 @@ def wire(
         totp=bind_totp(own, rules, accounts=accounts, platform=platform),
         guests=Guests(
             enabled=settings.accounts.guest_accounts,
-            sign_up=signups.register_guest,
+            sign_up=signups.accounts.register_guest,
             sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
         ),
     )

@@ -122,7 +122,7 @@ def test_a_wrong_password_and_a_failed_hook(service: Service, receiver: HookRece
 
 
 def test_without_a_hook_a_reset_by_mail_ends_legacy(service: Service) -> None:
-    assert_problem(sign_in(service.client, 1), 403, "password_reset_required")
+    assert_problem(sign_in(service.client, 1), 401, "invalid_credentials")
     service.client.post("/auth/password/forgot", json={"email": "lena1@example.com"})
     deliver_jobs(service.queue, services(service.app))
     mail = [m for m in service.mailer.to("lena1@example.com") if "/reset-password" in m.text]

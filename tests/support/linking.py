@@ -3,13 +3,17 @@ passkeys, and the identities people arrive with."""
 
 from __future__ import annotations
 
-from application.accounts.accounts import Register
+from application.accounts.accounts import AccountHooks, Register
 from application.accounts.address_proof import FirstProof
+from application.accounts.addresses import AddressRule
+from application.accounts.guests.upgrades import GuestUpgrades
 from application.accounts.signups import ANYONE, Signups
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity
 from application.signin.tokens import TokenPair
+from bootstrap.accounts import NO_DOMAINS
 from domain.accounts.users import User
+from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.provider import FakeOAuthGrants
 from tests.fakes.signin import FakePasskeyRepository
@@ -68,6 +72,32 @@ class World(AccountsWorld):
                 else None
             ),
             proven=lambda user: self.proven.append(user.id),
+            signups=signups,
+            upgrade=self.upgrades(signups, mail=mail).upgrade_guest,
+        )
+
+    def upgrades(self, signups: Signups = ANYONE, *, mail: bool = True) -> GuestUpgrades:
+        """The accounts' one place a guest becomes an account, on this world's fakes: what
+        follows it noted as the linking's is (``registered``, ``proven``)."""
+
+        def registered_with(user: User, provider: str) -> None:
+            if mail:
+                self.registered.append(f"{user.id} {provider}")
+
+        return GuestUpgrades(
+            users=self.users,
+            identities=self.identities,
+            hasher=self.hasher,
+            clock=self.clock,
+            audit=self.audit,
+            hooks=AccountHooks(
+                registered=lambda user: None,
+                changed=lambda before, after: None,
+                registered_with=registered_with,
+                proven=lambda user: self.proven.append(user.id),
+            ),
+            addresses=AddressRule(syntax=EmailValidatorSyntax(), domains=NO_DOMAINS, local=False),
+            passwords=self.passwords(),
             signups=signups,
         )
 

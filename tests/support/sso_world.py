@@ -182,11 +182,12 @@ def corp_connection(
     return SsoHarness(world, org_id, active_connection(world, "corp", owner, body), owner)
 
 
-def saml_sso(keys: KeyPair) -> SamlSso:
+def saml_sso(keys: KeyPair, **settings: object) -> SamlSso:
     corp = corp_connection(
         "saml",
         {"entity_id": ENTITY_ID, "sso_url": SSO_URL, "certificates": [keys.der]},
         {"email": "mail", "groups": "groups", "roles": GROUPS_TO_ROLES},
+        **settings,
     )
     metadata = corp.world.client.get(f"/sso/{corp.cid}/saml/metadata").get_data(as_text=True)
     idp = SamlIdpForTests(metadata, keys=keys)

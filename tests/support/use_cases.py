@@ -11,13 +11,13 @@ from application.accounts.accounts import (
     Accounts,
     PasswordCheck,
     Register,
-    UpgradeGuest,
     UserRepository,
 )
 from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
 from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
+from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import Signups
 from application.accounts.ways_in import IdentityRepository
 from application.hooks.caller import HookCache, HookCaller
@@ -87,7 +87,7 @@ def _no_password_check(user: User, password: str, *, session_id: str, client_ip:
     raise AssertionError("this test deletes no account with a password")
 
 
-def no_upgrade(cmd: UpgradeGuest) -> User:
+def no_upgrade(cmd: UpgradeGuest) -> Upgraded:
     """The passkeys' cases of one room have no guests to upgrade."""
     raise NotAGuest()
 

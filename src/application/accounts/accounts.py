@@ -23,7 +23,6 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.users import (
     GUEST_TTL,
     USERNAME_MAX,
@@ -36,11 +35,9 @@ from domain.accounts.users import (
 )
 from domain.errors import (
     Conflict,
-    DomainError,
     FieldError,
     ImpersonationForbidden,
     InvalidInput,
-    NotFound,
     RateLimited,
     Unauthenticated,
     checked,
@@ -155,30 +152,10 @@ class RegisterGuest:
     locale: str | None = None
 
 
-@dataclass(frozen=True)
-class UpgradeGuest:
-    """A guest signing up in place, one way or another (docs/guests.md, "Upgrading in
-    place"): ``way`` as the door names it; ``username`` chosen (None: made from the address,
-    as a sign-up by a proven address makes one); ``password`` None for a way without one;
-    ``proven``: the address was just proven (a mailed code), so it is verified;
-    ``phone_number``: a number just proven by a texted code (E.164); ``client_ip`` and
-    ``challenge_token`` as for ``Register``."""
-
-    guest_id: str
-    way: str
-    email: str | None = None
-    username: str | None = None
-    password: str | None = None
-    proven: bool = False
-    phone_number: str | None = None
-    client_ip: str = ""
-    challenge_token: str = ""
-
-
 SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
 
 
-def _proven_usernames(email: Email | None) -> list[str]:
+def proven_usernames(email: Email | None) -> list[str]:
     """The address's local part as a username, then with random numeric suffixes; without
     an address (a number's sign-up: no digit of it is shown), "user" with them."""
     stem = Username.from_address(email) if email is not None else ""
@@ -525,7 +502,7 @@ class Accounts:
         email = self.addresses.new(cmd.email) if cmd.email is not None else None
         number = cmd.phone_number if email is None else None
         verdict = self.signups.admit(SignUp(cmd.way, email))
-        for name in _proven_usernames(email):
+        for name in proven_usernames(email):
             try:
                 username = Username.chosen(name)
             except InvalidInput:
@@ -580,112 +557,6 @@ class Accounts:
         self.audit.committed(staged)
         return user
 
-    def upgrade_guest(self, cmd: UpgradeGuest) -> User:
-        """The one place a guest becomes an account, whatever way it signs up by: the same
-        door a new account passes (who may sign up, with the address it takes; the challenge;
-        a new password's policy and the breached ones; the operator's hook, last), then one
-        commit that takes its new claims and ends ``guest``, keeping its id and sessions.
-        409 ``not_a_guest`` for an account that is none (any more: a racing upgrade won);
-        409 ``account_exists`` (``AccountExists``) when another account holds the address,
-        the username or the number. ``hooks.registered`` follows (the verification mail of
-        an unproven address), or ``hooks.proven`` for a proven one
-        (docs/decisions/0563-one-upgrade-for-every-way.md)."""
-        users = self.users
-        guest = users.get(cmd.guest_id)
-        if guest is None or not guest.active:
-            raise NotFound("The account no longer exists.", code="user_not_found")
-        if not guest.guest:
-            raise NotAGuest()
-        address, rule, refused = cmd.email, self.addresses, list[FieldError]()
-        email = checked(lambda: rule.new(address), refused) if address is not None else None
-        sign_up = SignUp(
-            cmd.way,
-            email,
-            username=cmd.username,
-            ip=cmd.client_ip or None,
-            challenge_token=cmd.challenge_token,
-        )
-        admitted = self.signups.check(sign_up) if not refused else None
-        problems: list[FieldError] = []
-        chosen = cmd.username
-        username = (
-            checked(lambda: self._guest_username(chosen, guest.id), problems)
-            if chosen is not None
-            else None
-        )
-        problems += refused
-        password = cmd.password
-        if password is not None:
-            checked(lambda: check_password_policy(password), problems)
-        if admitted is None or problems or (chosen is not None and username is None):
-            raise InvalidInput.of(problems)
-        if password is not None:
-            self.passwords.new_password(password)  # a request over the network
-        verdict = self.signups.asked(admitted)  # the operator's hook, on input checked
-        password_hash = self.hasher.hash(password) if password is not None else None
-        number, now = cmd.phone_number, self.clock.now()
-        names = [username.value] if username is not None else _proven_usernames(email)
-        for name in names:
-            try:
-                name_taken = Username.chosen(name) if username is None else username
-            except InvalidInput:
-                continue
-
-            def upgraded(user: User, name: Username = name_taken) -> User:
-                return user.upgraded(
-                    username=name,
-                    email=email,
-                    password_hash=password_hash,
-                    now=now,
-                    admitted=verdict,
-                    email_verified=cmd.proven,
-                    phone_number=number,
-                )
-
-            try:
-                user = users.update(guest.id, upgraded)
-            except NotAGuest:
-                raise
-            except Conflict as error:
-                if error.code == "username_taken" and username is None:
-                    continue  # a made name: the next one
-                raise self._held(error, guest.id, email, name_taken, number) from error
-            if cmd.proven or number is not None:
-                self.hooks.proven(user)
-            else:
-                self.hooks.registered(user)
-            return user
-        raise Conflict("No free username could be made for this account.", code="username_taken")
-
-    def _guest_username(self, value: str, guest_id: str) -> Username:
-        """A guest's chosen name: a name another account holds (or its look-alike) is
-        ``AccountExists``, as its address would be."""
-        try:
-            return chosen_username(value, users=self.users)
-        except Conflict as error:
-            raise self._held(error, guest_id, None, Username(value), None) from error
-
-    def _held(
-        self,
-        error: Conflict,
-        guest_id: str,
-        email: Email | None,
-        username: Username,
-        number: str | None,
-    ) -> DomainError:
-        """``AccountExists`` naming the account that holds the way in ``error`` says is
-        taken; ``error`` itself when none holds it (any more)."""
-        owner: User | None = None
-        if error.code == "email_taken" and email is not None:
-            owner = self.users.find_by_login(login_key(email.value))
-        elif error.code == "username_taken":
-            owner = self.users.find_by_login(username.normalized)
-        elif error.code == "phone_number_taken" and number is not None:
-            owner = self.users.find_by_phone_number(number)
-        if owner is None or owner.id == guest_id:
-            return error
-        return AccountExists(guest_id=guest_id, owner_id=owner.id)
-
     def get(self, cmd: GetUser) -> User:
         return get_user(cmd, users=self.users)
 
@@ -695,13 +566,17 @@ class Accounts:
         changes: dict[str, object] = dict(cmd.changes)
         if "email" in changes:
             require_own_session(cmd)
-        # A name or address that cannot be is a 422 before any I/O.
+        asks_identity = "username" in changes or "email" in changes  # else no read for it
+        current = users.get(cmd.user_id) if asks_identity else None
+        if current is not None:
+            # A guest's first username and address come with its upgrade alone, through every
+            # rule of a sign-up: 403 before any name is looked up (docs/guests.md).
+            current.signed_up()
+        # A name or address that cannot be is a 422 before any other I/O.
         if isinstance(username := changes.get("username"), str):
             changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
         if isinstance(email := changes.get("email"), str):
             changes["email"] = self.addresses.new(email)
-        asks_identity = "username" in changes or "email" in changes  # else no read for it
-        current = users.get(cmd.user_id) if asks_identity else None
         new_email = changes.get("email")
         if (
             current is not None
@@ -722,7 +597,7 @@ class Accounts:
 
         def edit(user: User) -> User:
             before[:] = [user]  # a failed precondition runs this again: keep the last read
-            edited = user.edited(changes, now)
+            edited = (user.signed_up() if asks_identity else user).edited(changes, now)
             if schema is None:
                 return edited
             return edited.with_attributes(schema, attributes, "user", now)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from application.accounts.admin import Administration
     from application.accounts.challenge_gate import ChallengeGate
     from application.accounts.guests.merges import GuestMerges
+    from application.accounts.guests.upgrades import GuestUpgrades
     from application.accounts.profile_schema import ProfileSchemas
 
 
@@ -24,3 +25,4 @@ class AccountServices:
     profile_schemas: ProfileSchemas  # docs/reference/accounts.md, "Profile attributes"
     challenge_gate: ChallengeGate  # asked when a signal fires (docs/security.md)
     guest_merges: GuestMerges  # a guest merged into another account (docs/guests.md)
+    guest_upgrades: GuestUpgrades  # a guest become an account in place (docs/guests.md)

@@ -104,8 +104,11 @@ class ConnectedAccounts:
         """The account, with the identity linked; Conflict (identity_taken) when the identity
         is another account's. Connecting it again is no change. A new link is a new way in:
         only a session signed in lately makes one (ReauthenticationRequired), and its notice
-        names it."""
+        names it. A guest's first identity comes with its upgrade ("Continue with" signed in
+        as the guest): 403 ``guest_upgrade_required`` here (docs/guests.md)."""
         require_recent_sign_in(cmd.actor)
+        if cmd.actor.user is not None:
+            cmd.actor.user.signed_up()  # a guest signs up with the identity instead
         identity, user_id, identities = cmd.identity, cmd.actor.user_id, self.identities
         linked = identities.find_by_identity(identity.provider, identity.subject)
         if linked is None:
@@ -114,7 +117,7 @@ class ConnectedAccounts:
                 user_id,
                 identity.provider,
                 identity.subject,
-                lambda current: linked_to(current, now),
+                lambda current: linked_to(current.signed_up(), now),
                 identity.email,
             )
             if linked is not None and linked.id == user_id:

@@ -114,8 +114,10 @@ class Firebase:
             return self.sign_in_step(
                 SignInRequest(guest, (), cmd.user_agent, ip=cmd.client_ip or None, method=VIA)
             )
-        user = become_account(self.links, cmd.guest_id, signing_in)
-        return self.links.sign_in_as(user, signing_in, self.sign_in_step)
+        upgraded = become_account(self.links, cmd.guest_id, signing_in)
+        return self.links.sign_in_as(
+            upgraded.user, signing_in, self.sign_in_step, hooks_said=upgraded.session_claims
+        )
 
     def custom_token(self, cmd: CustomToken) -> str:
         """A Firebase custom token for the caller: its uid is the firegate user id, its

@@ -26,11 +26,12 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository, nothing_follows
 from application.accounts.address_proof import FirstProof
+from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
@@ -128,7 +129,9 @@ class Links:
     auto_join), after the commit that proved it. ``signups``: who may make their own account,
     asked of every identity no account is linked to, before its address is looked up
     (docs/decisions/0481-who-may-sign-up.md); an org's connection, which makes its accounts
-    itself, goes past it (``unlinked_account``)."""
+    itself, goes past it (``unlinked_account``). ``upgrade``: the accounts' one place a guest
+    becomes an account (``GuestUpgrades.upgrade_guest``), which a guest's sign-in with an
+    identity asks (application/federation/guests.py)."""
 
     identities: IdentityRepository
     users: UserRepository
@@ -139,6 +142,7 @@ class Links:
     registered: Callable[[User, str], None] | None = None
     proven: Callable[[User], None] = nothing_follows
     signups: Signups = ANYONE
+    upgrade: Callable[[UpgradeGuest], Upgraded]
 
     def sign_in_external(self, cmd: ExternalSignIn, sign_in: SignIn) -> TokenPair:
         """A token pair for the account linked to the identity (found, made or claimed);
@@ -155,12 +159,14 @@ class Links:
         method: str | None = None,
         reason: str | None = None,
         org_id: str | None = None,
+        hooks_said: Mapping[str, object] | None = None,
     ) -> TokenPair:
         """The account the rules found for the identity, signed in by ``sign_in``: refused
         when disabled, its verification state as the provider reports it, then its second
         factor or a session. ``method`` and ``reason``: what ``signin.succeeded`` calls the
         way in and names (by default the provider; docs/reference/events.md); ``org_id``:
-        the org whose connection it came through (its audit log)."""
+        the org whose connection it came through (its audit log); ``hooks_said``: the
+        ``before_sign_in`` hooks' claims where a guest's upgrade asked them already."""
         if user.disabled:
             raise PermissionDenied("This account is disabled.", code="account_disabled")
         user = self.follow_verification(user, cmd)
@@ -189,6 +195,7 @@ class Links:
                 method=method,
                 via=provider,
                 org_id=org_id,
+                hooks_said=hooks_said,
             )
         )
 

@@ -524,6 +524,8 @@ class Upstream:
         identity = identity_of(provider, claims)
         signing_in = ExternalSignIn(identity, provider.id, provider.name, user_agent=user_agent)
         if guest_id:
-            user = become_account(self._links, guest_id, signing_in)
-            return self._links.sign_in_as(user, signing_in, sign_in)
+            upgraded = become_account(self._links, guest_id, signing_in)
+            return self._links.sign_in_as(
+                upgraded.user, signing_in, sign_in, hooks_said=upgraded.session_claims
+            )
         return self._links.sign_in_external(signing_in, sign_in)

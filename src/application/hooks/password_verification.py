@@ -25,17 +25,8 @@ LEGACY_LEASE = timedelta(seconds=10)
 WAIT_STEP = 0.2
 WAITS = 60
 
-PASSWORD_RESET_REQUIRED = "password_reset_required"
 PASSWORD_VERIFICATION_FAILED = "password_verification_failed"
 PASSWORD_CHECK_BUSY = "password_check_busy"
-
-
-def password_reset_required() -> PermissionDenied:
-    """A legacy account, and no hook to check its password: a reset by mail sets one."""
-    return PermissionDenied(
-        "This account's password must be set anew: ask for a reset link by mail.",
-        code=PASSWORD_RESET_REQUIRED,
-    )
 
 
 def password_verification_failed() -> PermissionDenied:
@@ -70,13 +61,18 @@ class LegacyPasswordCheck:
 
     def verify(self, user: User, password: str) -> User | None:
         """The account with ``password`` stored when it is the one the old system knew (or
-        the one stored meanwhile); None when it is not (a wrong password, or a failed hook
-        that allows). PermissionDenied ``password_reset_required`` with no hook,
-        ``password_verification_failed`` when a failed hook denies; Conflict
-        ``password_check_busy`` when another sign-in's call outlasts the wait."""
+        the one stored meanwhile); None when it is not (a wrong password, a failed hook
+        that allows, or no hook to ask). PermissionDenied ``password_verification_failed``
+        when a failed hook denies; Conflict ``password_check_busy`` when another sign-in's
+        call outlasts the wait.
+
+        With no hook the password cannot be checked: it is a wrong one, for the work of an
+        unknown name's (one dummy hash), so nothing tells a legacy account from a name
+        nobody has; a reset by mail gives the account a password
+        (docs/decisions/0631-a-legacy-account-without-a-hook.md)."""
         if not self.caller.applying(HookKind.PASSWORD_VERIFICATION):
-            self.hasher.verify_dummy(password)  # the time of any password's check
-            raise password_reset_required()
+            self.hasher.verify_dummy(password)  # the work of an unknown name's check
+            return None
         claim = new_id()
         found: User | None = user
         for _ in range(WAITS):

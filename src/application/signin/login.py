@@ -513,6 +513,7 @@ class Logins:
         user = users.get(cmd.user_id)
         if user is None or user.deleted_at is not None:
             raise Unauthenticated("The account no longer exists.", code="invalid_token")
+        user.signed_up()  # a guest's first password comes with its upgrade (docs/guests.md)
         # A current password given is checked, even where there is none (a 403, as ever).
         first = user.password_hash is None and not cmd.current_password
         if first:
@@ -556,7 +557,7 @@ class Logins:
         def changed(found: User) -> User:
             if first and found.password_hash is not None:
                 raise _password_already_set()
-            return found.with_password_hash(new_hash, now).ending_all_sessions(now)
+            return found.signed_up().with_password_hash(new_hash, now).ending_all_sessions(now)
 
         users.update(cmd.user_id, changed, keep_session=cmd.session_id)
         ip = cmd.client_ip or None

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from application.accounts.accounts import RegisterGuest
 from application.accounts.accounts import UserRepository as Users
+from application.accounts.guests.upgrades import GuestSignIn
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -41,10 +42,12 @@ from domain.errors import DomainError, NotFound
 from domain.hooks.auth_hooks import RequiredFactor
 from domain.hooks.before_sign_in import (
     NO_SESSION_CLAIMS,
+    SIGN_IN_ALLOWED,
     SignInDenied,
     SignInFactorUnavailable,
     SignInHookRequest,
     SignInPasskeyRequired,
+    SignInVerdict,
     missing_factors,
 )
 from domain.ids import new_id
@@ -145,6 +148,9 @@ class SignInRequest:
     method: str | None = None
     org_id: str | None = None
     client: Mapping[str, object] | None = None  # the OpenID client it is for (``client_id``)
+    # The before_sign_in hooks' claims, asked already: a guest's upgrade asks them before its
+    # commit (``hooks_before_sign_in``), and they are not asked twice of one sign-in.
+    hooks_said: Mapping[str, object] | None = None
 
 
 class PasskeyList(Protocol):
@@ -164,6 +170,40 @@ def _way_in(request: SignInRequest) -> str:
     if request.via:
         return FIREBASE if request.via == FIREBASE else "upstream"
     return sign_in_method(request.amr) or "unknown"
+
+
+def hooks_before_sign_in(
+    hook: SignInHook, audit: AuditLog, request: SignInRequest
+) -> SignInVerdict:
+    """What the ``before_sign_in`` hooks say of ``request``, asked before anything is stored
+    (none set: they allow, with no claims); their deny, recorded as the refused sign-in, is a
+    403 ``signin_denied`` with their message."""
+    if not hook.active():
+        return SIGN_IN_ALLOWED
+    user, amr = request.user, request.amr
+    asked = SignInHookRequest(
+        user=user_fields(user),
+        method=_way_in(request),
+        amr=amr,
+        org=None if request.org_id is None else {"id": request.org_id},
+        client=request.client,
+        ip=request.ip,
+        user_agent=request.user_agent or None,
+    )
+    verdict = hook.before_sign_in(asked)
+    if verdict.denied:
+        audit.record(
+            AuditEvent(
+                request.event,
+                "failure",
+                user_id=user.id,
+                ip=request.ip,
+                reason=SignInDenied.code,
+                user_agent=request.user_agent or None,
+            )
+        )
+        raise SignInDenied(verdict.message)
+    return verdict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,7 +232,8 @@ class SignIn:
         """A new session for ``request.user``, signed in as ``request`` says."""
         user, amr = request.user, request.amr
         self.gate(user, amr=amr, via=request.via)
-        session_claims = self._checked(request)
+        said = request.hooks_said
+        session_claims = said if said is not None else self._checked(request)
         new_device = request.knows_devices and is_new_device(user, request.device)
         if not user.has_signed_in and self.users is not None:
             try:
@@ -239,32 +280,8 @@ class SignIn:
         ``signin_denied`` with their message; MfaRequired (or a 403 where the account lacks
         it) for a factor they require that the sign-in's ``amr`` does not show; else the
         claims of the session to be."""
-        if not self.sign_in_hook.active():
-            return NO_SESSION_CLAIMS
-        user, amr = request.user, request.amr
-        asked = SignInHookRequest(
-            user=user_fields(user),
-            method=_way_in(request),
-            amr=amr,
-            org=None if request.org_id is None else {"id": request.org_id},
-            client=request.client,
-            ip=request.ip,
-            user_agent=request.user_agent or None,
-        )
-        verdict = self.sign_in_hook.before_sign_in(asked)
-        if verdict.denied:
-            self.audit.record(
-                AuditEvent(
-                    request.event,
-                    "failure",
-                    user_id=user.id,
-                    ip=request.ip,
-                    reason=SignInDenied.code,
-                    user_agent=request.user_agent or None,
-                )
-            )
-            raise SignInDenied(verdict.message)
-        missing = missing_factors(verdict.require, amr)
+        verdict = hooks_before_sign_in(self.sign_in_hook, self.audit, request)
+        missing = missing_factors(verdict.require, request.amr)
         if missing:
             self._step_up(request, missing)
         return verdict.session_claims
@@ -296,6 +313,32 @@ class SignIn:
         if self.passkeys is not None and self.passkeys.list_for_user(user.id, 1):
             raise SignInPasskeyRequired()
         raise SignInFactorUnavailable(RequiredFactor.PASSKEY)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpgradeSignIns:
+    """The accounts' ``SignInCheck``: the ``before_sign_in`` hooks asked of a guest's upgrade
+    before its commit, with the account as it will be (docs/hooks.md, "before_sign_in"). A
+    factor they require that the upgrade does not show is 403 ``signin_factor_unavailable``:
+    a guest has no second factor to give (docs/decisions/0630-one-place-for-a-guests-upgrade.md)."""
+
+    hook: SignInHook
+    audit: AuditLog
+
+    def __call__(self, user: User, sign_in: GuestSignIn, ip: str | None) -> Mapping[str, object]:
+        request = SignInRequest(
+            user,
+            sign_in.amr,
+            sign_in.user_agent,
+            ip=ip,
+            method=sign_in.method,
+            org_id=sign_in.org_id,
+        )
+        verdict = hooks_before_sign_in(self.hook, self.audit, request)
+        missing = missing_factors(verdict.require, sign_in.amr)
+        if missing:
+            raise SignInFactorUnavailable(missing[0])
+        return verdict.session_claims
 
 
 GUESTS_DISABLED = "guests_disabled"

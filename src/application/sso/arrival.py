@@ -418,10 +418,10 @@ class SsoArrivals:
             proves_only=True,
             signup_way=SignUpWay.SSO,
         )
-        guest_id = self._guest(vouched.signed_in_as)
+        guest_id, said = self._guest(vouched.signed_in_as), None
         if guest_id:  # the guest becomes the account the connection makes, as a sign-up
-            user = become_account(links, guest_id, signing_in, org_id=org.id, vouched=verified)
-            made = verified
+            upgraded = become_account(links, guest_id, signing_in, org_id=org.id, vouched=verified)
+            user, said, made = upgraded.user, upgraded.session_claims, verified
         else:
             user, made = self._found_or_made(signing_in, org, verified)
         if verified:
@@ -442,6 +442,7 @@ class SsoArrivals:
                 method=SSO,
                 reason=connection.id,
                 org_id=connection.org_id,
+                hooks_said=said,
             )
         except MfaRequired as second_step:
             return Arrival(target, mfa=second_step)

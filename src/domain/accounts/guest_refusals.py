@@ -3,7 +3,7 @@ reads ``User``, so that ``users.py`` asks them of its own upgrades."""
 
 from __future__ import annotations
 
-from domain.errors import Conflict
+from domain.errors import Conflict, PermissionDenied
 
 
 class AccountExists(Conflict):
@@ -43,3 +43,23 @@ class GuestMergeStarted(Conflict):
 
     def __init__(self) -> None:
         super().__init__("This guest is being merged already.")
+
+
+GUEST_UPGRADE = "/auth/guest/upgrade"  # where a guest signs up in place by a password
+
+
+class GuestUpgradeRequired(PermissionDenied):
+    """A guest asked for a way in of its own (a username, an address, a password, a phone
+    number, a connected identity) by a route that changes an account's: it takes its first
+    ones only by signing up, which every rule of a sign-up passes (docs/guests.md, "Upgrading
+    in place"; docs/decisions/0632-a-guest-signs-up-rather-than-edits-its-ways-in.md)."""
+
+    code = "guest_upgrade_required"
+    title = "Sign up first"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A guest signs up before it has a username, an address, a password or a phone "
+            f"number of its own: POST {GUEST_UPGRADE}, or another way of signing up while "
+            "signed in as the guest."
+        )

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
-from domain.accounts.guest_refusals import GuestMergeStarted, NotAGuest
+from domain.accounts.guest_refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
@@ -507,6 +507,13 @@ class User:
             admitted=admitted,
             email_verified=email_verified,
         )
+
+    def signed_up(self) -> User:
+        """The account, whose person changes its ways in; GuestUpgradeRequired (403) for a
+        guest, which takes its first ones only with its upgrade (``upgraded``)."""
+        if self.guest:
+            raise GuestUpgradeRequired()
+        return self
 
     @property
     def shown_name(self) -> str:

@@ -71,9 +71,6 @@ _MESSAGES: dict[str, LazyString] = {
         "Try again shortly."
     ),
     # A legacy account's password (docs/hooks.md, "password_verification")
-    "password_reset_required": lazy_gettext(
-        'This account needs a new password: use "Forgot your password?" to get a link by mail.'
-    ),
     "password_verification_failed": lazy_gettext(
         "Your password cannot be checked right now. Try again shortly."
     ),
@@ -273,6 +270,10 @@ _MESSAGES: dict[str, LazyString] = {
         "instead: what you made as a guest can be brought there."
     ),
     "not_a_guest": lazy_gettext("This account has signed up already."),
+    "guest_upgrade_required": lazy_gettext(
+        "Sign up first: a guest gets its username, address, password and phone number by "
+        "signing up."
+    ),
 }
 
 # A text of the profile (PROFILE_TEXTS) is refused past NAME_MAX as ``invalid_<its name>``: one

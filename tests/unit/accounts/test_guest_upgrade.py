@@ -316,3 +316,17 @@ def test_a_guests_passkey_under_another_accounts_name_is_409_and_adds_no_passkey
     assert_problem(passkey_registration(world, pair, key, username="ann"), 409, "account_exists")
     assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
     assert passkey_sign_in(world.client, key).status_code == 401
+
+
+def test_a_username_with_the_passkey_of_an_account_that_is_no_guest_is_409_and_adds_none() -> None:
+    """A username asks for an upgrade: an account that signed up already (a racing upgrade
+    won, or it never was a guest) is 409 ``not_a_guest``, and its passkey is not stored."""
+    world = World(guest_accounts=True)
+    pair = new_guest(world)
+    assert upgrade(world, pair).status_code == 200  # the guest signed up meanwhile
+    key = Passkey()
+    answer = passkey_registration(world, pair, key, username="another")
+    assert_problem(answer, 409, "not_a_guest")
+    assert passkey_sign_in(world.client, key).status_code == 401
+    name = world.store.users[claims_of(pair["access_token"])["sub"]].username
+    assert name is not None and name.value == "ann"

@@ -103,6 +103,31 @@ def test_each_guest_is_a_new_account_and_a_sign_up_event() -> None:
     assert created == [first["sub"], second["sub"]]
 
 
+@pytest.mark.parametrize("caller", ["person", "guest", "invalid"])
+def test_a_caller_signed_in_gets_a_new_guest_beside_its_own_account(caller: str) -> None:
+    """The request's credentials are not read: whoever calls gets a new guest of its own, and
+    the caller's account and session go on as they were (docs/guests.md, "Starting a
+    guest")."""
+    world = World(guest_accounts=True)
+    if caller == "person":
+        register(world.client, "ann")
+        token = login(world.client, "ann")
+    elif caller == "guest":
+        token = guest(world).get_json()["access_token"]
+    else:
+        token = "not-a-token"
+    before = dict(world.store.users)
+    answer = world.client.post("/auth/guest", headers=bearer(token))
+    assert answer.status_code == 201, answer.get_json()
+    made = claims_of(answer.get_json()["access_token"])
+    assert made["guest"] is True and made["sub"] not in before
+    assert {uid: world.store.users[uid] for uid in before} == before  # the caller's unchanged
+    assert len(world.store.users) == len(before) + 1
+    if caller != "invalid":
+        me = world.client.get("/user", headers=bearer(token))
+        assert me.status_code == 200 and me.get_json()["id"] == claims_of(token)["sub"]
+
+
 def test_a_guest_counts_as_a_sign_up_for_the_challenges_signal() -> None:
     world = World(guest_accounts=True, **CHALLENGED)
     assert guest(world).status_code == 201

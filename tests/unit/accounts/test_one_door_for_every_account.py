@@ -39,13 +39,15 @@ BLOCKED = "blocked.example"
 ADDRESS = f"ann@{BLOCKED}"
 
 # Where each way makes its account: the modules whose ``User.register`` (for a guest,
-# ``User.new_guest``) call makes it, or whose upgrade makes a guest that account in place.
-FEDERATED = ("application/federation/linking.py", "application/federation/guests.py")
+# ``User.new_guest``) call makes it, or whose upgrade makes a guest that account in place
+# (every upgrade, whatever its way: the guests' one place).
+UPGRADES = "application/accounts/guests/upgrades.py"
+FEDERATED = ("application/federation/linking.py", UPGRADES)
 MADE_IN = {
     SignUpWay.REGISTER: ("application/accounts/accounts.py",),
     SignUpWay.PAGE: ("application/accounts/accounts.py",),
-    SignUpWay.EMAIL_CODE: ("application/accounts/accounts.py",),
-    SignUpWay.PHONE_CODE: ("application/accounts/accounts.py",),
+    SignUpWay.EMAIL_CODE: ("application/accounts/accounts.py", UPGRADES),
+    SignUpWay.PHONE_CODE: ("application/accounts/accounts.py", UPGRADES),
     SignUpWay.UPSTREAM: FEDERATED,
     SignUpWay.FIREBASE: FEDERATED,
     SignUpWay.SSO: FEDERATED,
@@ -53,7 +55,7 @@ MADE_IN = {
     SignUpWay.INVITATION: ("application/mail/invitations.py",),
     SignUpWay.IMPORT: ("application/migration/records.py",),
     SignUpWay.GUEST: ("application/accounts/accounts.py",),
-    SignUpWay.GUEST_UPGRADE: ("application/accounts/accounts.py",),
+    SignUpWay.GUEST_UPGRADE: (UPGRADES,),
 }
 DOMAIN = "domain/accounts/users.py"  # where the upgrades are defined, one on the other
 

@@ -47,7 +47,7 @@ def signing_in(who: ExternalIdentity) -> ExternalSignIn:
 def test_the_guest_becomes_the_account_the_identity_signs_up_keeping_its_id() -> None:
     world = World()
     guest = guest_in(world)
-    user = become_account(world.links, guest.id, signing_in(identity()))
+    user = become_account(world.links, guest.id, signing_in(identity())).user
     assert user == world.store.users[guest.id]
     assert (user.id, user.guest, user.email) == (guest.id, False, Email(ADDRESS))
     assert user.username is not None and user.username.value == "ada"
@@ -58,7 +58,7 @@ def test_the_guest_becomes_the_account_the_identity_signs_up_keeping_its_id() ->
     assert world.reasons(Audit.IDENTITY_LINKED) == [(guest.id, "github")]
     assert world.proven == [guest.id] and world.registered == []
     # Again with the same identity (a retry): the account it is linked to, as it is.
-    assert become_account(world.links, guest.id, signing_in(identity())) == user
+    assert become_account(world.links, guest.id, signing_in(identity())).user == user
 
 
 def test_an_identity_linked_to_another_account_is_account_exists() -> None:
@@ -130,7 +130,7 @@ def test_the_before_sign_up_hook_is_asked_and_its_names_taken() -> None:
     guest = guest_in(world)
     hook = Hook(SignUpVerdict(allowed=True, name="Augusta", last_name="King"))
     links = world.linking(mail=True, signups=Signups(policy=SignupPolicy(), audit=None, hook=hook))
-    user = become_account(links, guest.id, signing_in(identity()))
+    user = become_account(links, guest.id, signing_in(identity())).user
     assert (user.name, user.last_name) == ("Augusta", "King")
     [asked] = hook.asked
     assert (asked.method, asked.email, asked.provider) == ("upstream", ADDRESS, "github")
@@ -149,7 +149,7 @@ def test_a_hook_that_refuses_leaves_the_guest() -> None:
 def test_an_unverified_address_is_taken_unproven_where_the_way_makes_such_accounts() -> None:
     world = World()
     guest = guest_in(world)
-    user = become_account(world.links, guest.id, signing_in(identity(verified=False)))
+    user = become_account(world.links, guest.id, signing_in(identity(verified=False))).user
     assert not user.email_verified and not user.guest
     assert world.registered == [f"{guest.id} GitHub"]  # its verification mail
     other = guest_in(world)
@@ -169,5 +169,5 @@ def test_a_taken_username_gives_the_next_one() -> None:
         Register(username="ada", email="someone@example.org", password=PASSWORD, client_ip="")
     )
     guest = guest_in(world)
-    user = become_account(world.links, guest.id, signing_in(identity()))
+    user = become_account(world.links, guest.id, signing_in(identity())).user
     assert user.username is not None and user.username.value.startswith("ada_")

@@ -374,6 +374,21 @@ def test_way_guest() -> None:
     assert not w.store.sessions
 
 
+def test_way_guest_upgrade() -> None:
+    """A guest's upgrade is a sign-in: the hook is asked before its commit, with the account
+    as it will be, and its deny leaves the guest a guest (every way of upgrading:
+    tests/unit/accounts/test_every_guest_upgrade_passes_one_door.py)."""
+    w = World(app_profile="local", guest_accounts=True)
+    guest = w.client.post("/auth/guest").get_json()["access_token"]
+    hook(w, DENY)
+    body = {"username": "gus", "email": "gus@example.com", "password": PASSWORD}
+    denied(w.client.post("/auth/guest/upgrade", json=body, headers=bearer(guest)))
+    [payload] = payloads(w)
+    assert (payload["method"], payload["amr"]) == ("guest_upgrade", [])
+    assert payload["user"]["username"] == "gus"
+    assert w.client.get("/user", headers=bearer(guest)).get_json()["guest"] is True
+
+
 def test_way_firebase() -> None:
     w = World(app_profile="local")
     hook(w, DENY)
@@ -448,6 +463,8 @@ WAYS: dict[str, tuple[str, ...]] = {
     "signin/codes/flow.py:signed_in": ("test_way_email_code", "test_way_phone_code"),
     "signin/factors/passkeys.py:sign_in": ("test_way_passkey",),
     "signin/sign_in.py:start": ("test_way_guest",),
+    # a guest's upgrade, asked before its commit (UpgradeSignIns)
+    "signin/sign_in.py:__call__": ("test_way_guest_upgrade",),
     "federation/firebase.py:sign_in": ("test_way_firebase",),
     "federation/firebase.py:_upgrade": ("test_way_firebase_anonymous_guest",),
     "federation/upstream.py:_signed_in": ("test_way_upstream",),

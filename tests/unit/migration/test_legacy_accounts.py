@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from application.metrics import LEGACY_ACCOUNTS
 from application.migration.legacy_gauge import LegacyGauge
 from domain.accounts.users import User
 from tests.fakes.hooks import FakeHookClient
-from tests.fakes.kernel import FakeClock
+from tests.fakes.kernel import FakeClock, FakeHasher
 from tests.support.api import assert_problem, bearer
 from tests.support.app import World
 from tests.support.metrics import TOKEN, scrape
@@ -109,20 +110,55 @@ def test_a_failed_hook_that_denies_is_a_clear_403_never_a_5xx(tmp_path: Path) ->
     assert "cannot be checked" in body["detail"]
 
 
-@pytest.mark.parametrize(
-    ("language", "words"),
-    [("en", "This account needs a new password"), ("es", "Esta cuenta necesita una contraseña")],
-)
-def test_without_a_hook_a_reset_by_mail_is_the_way_in(
-    tmp_path: Path, language: str, words: str
+def answers(world: World, login: str, times: int) -> list[tuple[int, Any, dict[str, str]]]:
+    """Each answer of ``times`` sign-ins as ``login`` with the old password: its status, body
+    and headers (but the request's own id, new for each)."""
+    body = {"username": login, "password": OLD}
+    return [
+        (answer.status_code, answer.get_json(), dict(answer.headers) | {"X-Request-ID": ""})
+        for answer in (world.client.post("/login", json=body) for _ in range(times))
+    ]
+
+
+def test_without_a_hook_a_legacy_accounts_password_is_answered_as_an_unknown_names(
+    tmp_path: Path,
+) -> None:
+    """The same status, code, body and headers, counted alike by the throttle, for the same
+    work (one dummy hash each): nothing tells a legacy account from a name nobody has
+    (docs/security.md, "Legacy passwords")."""
+    limits = {"login_failures_per_account_ip": 3}
+    legacy, unknown = World(**limits), World(**limits)
+    imported(legacy, tmp_path)
+    imported(unknown, tmp_path)
+    hashers = [w.adapters.accounts.hasher for w in (legacy, unknown)]
+    fakes = [h for h in hashers if isinstance(h, FakeHasher)]
+    assert len(fakes) == 2
+    before = [(h.verifications, h.dummy_verifications) for h in fakes]
+    told = answers(legacy, "lena", 4)
+    assert told == answers(unknown, "nobody", 4)
+    assert [status for status, _, _ in told] == [401, 401, 401, 429]
+    assert told[0][1]["code"] == "invalid_credentials"
+    work = [(h.verifications, h.dummy_verifications) for h in fakes]
+    assert work[0] == work[1] and work[0] != before[0]
+    assert lena(legacy).legacy
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_without_a_hook_the_sign_in_page_says_wrong_password_and_a_reset_is_the_way_in(
+    tmp_path: Path, language: str
 ) -> None:
     world = World()
     imported(world, tmp_path)
-    assert_problem(sign_in(world), 403, "password_reset_required")
-    browser = world.app.test_client()
-    form = {"username": "lena", "password": OLD, "csrf_token": csrf(browser, "/sign-in")}
-    page = browser.post("/sign-in", data=form, headers={"Accept-Language": language})
-    assert page.status_code == 403 and words in page.get_data(as_text=True)
+    pages = []
+    for login in ("lena", "nobody"):
+        browser = world.app.test_client()
+        form = {"username": login, "password": OLD, "csrf_token": csrf(browser, "/sign-in")}
+        page = browser.post("/sign-in", data=form, headers={"Accept-Language": language})
+        text = page.get_data(as_text=True).replace(login, "someone")
+        pages.append(
+            (page.status_code, re.sub(r'(csrf_token" value|csrf-token" content)="[^"]*"', "", text))
+        )
+    assert pages[0] == pages[1] and pages[0][0] == 401
     world.client.post("/auth/password/forgot", json={"email": "lena@example.com"})
     world.deliver()
     assert (

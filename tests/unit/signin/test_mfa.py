@@ -42,7 +42,7 @@ from tests.fakes.signin import (
     FakePasskeyRepository,
 )
 from tests.support.api import PASSWORD
-from tests.support.use_cases import IP, World
+from tests.support.use_cases import IP, World, no_upgrade
 
 pytestmark = pytest.mark.unit
 
@@ -444,6 +444,7 @@ def test_firebase_asks_for_the_second_factor(world: MfaWorld) -> None:
                 clock=world.clock,
                 audit=world.audit,
                 registered=lambda _user, _provider: None,
+                upgrade=no_upgrade,  # no guest here
             ),
             sign_in_step=world.step(),
             users=world.users,

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import RegisterProven, UpgradeGuest, UserRepository
+from application.accounts.accounts import RegisterProven, UserRepository
 from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
+from application.accounts.guests.upgrades import GuestSignIn, Upgraded, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.signin.mfa import MfaRepository, require_second_factor
@@ -204,13 +205,13 @@ def _free(flow: CodeFlow) -> None:
 class CodeSteps:
     """The steps every channel's code takes. ``sign_up``: the accounts' sign-up by a proven
     identifier (``Accounts.register_proven``); ``upgrade``: a guest's upgrade in place by
-    it (``Accounts.upgrade_guest``); ``queue``: where the sending job goes."""
+    it (``GuestUpgrades.upgrade_guest``); ``queue``: where the sending job goes."""
 
     way: Way
     flows: CodeFlowStore
     users: UserRepository
     sign_up: Callable[[RegisterProven], User]
-    upgrade: Callable[[UpgradeGuest], User]
+    upgrade: Callable[[UpgradeGuest], Upgraded]
     sign_in: SignIn
     throttle: LoginThrottle
     throttle_policy: LoginThrottlePolicy
@@ -330,13 +331,21 @@ class CodeSteps:
     ) -> TokenPair:
         """After the flow is spent: the identifier's account (made now if there is none, as a
         sign-up), proven by the code; then its second factor, else a new session. A flow a
-        signed-in guest asked for upgrades that guest instead, keeping its id
+        signed-in guest asked for upgrades that guest instead, keeping its id, the
+        ``before_sign_in`` hooks asked once, by the upgrade, before its commit
         (docs/guests.md, "Upgrading in place")."""
         if flow.guest_id is not None:
-            upgraded = self.upgrade(self._upgrade(flow, flow.guest_id, ip or ""))
             way = self.way
+            upgraded = self.upgrade(self._upgrade(flow, flow.guest_id, ip or "", user_agent))
             return self.sign_in(
-                SignInRequest(upgraded, (way.amr,), user_agent, ip=ip, method=way.method)
+                SignInRequest(
+                    upgraded.user,
+                    (way.amr,),
+                    user_agent,
+                    ip=ip,
+                    method=way.method,
+                    hooks_said=upgraded.session_claims,
+                )
             )
         user = holding.holder(flow.to)
         if user is None:
@@ -358,11 +367,16 @@ class CodeSteps:
         )
         return self.sign_in(SignInRequest(user, (way.amr,), user_agent, ip=ip, method=way.method))
 
-    def _upgrade(self, flow: CodeFlow, guest_id: str, ip: str) -> UpgradeGuest:
+    def _upgrade(self, flow: CodeFlow, guest_id: str, ip: str, user_agent: str) -> UpgradeGuest:
         way = self.way.sign_up
+        signing_in = GuestSignIn(self.way.method, (self.way.amr,), user_agent)
         if flow.channel is Channel.PHONE:
-            return UpgradeGuest(guest_id, way, phone_number=flow.to, client_ip=ip)
-        return UpgradeGuest(guest_id, way, email=flow.to, proven=True, client_ip=ip)
+            return UpgradeGuest(
+                guest_id, way, phone_number=flow.to, client_ip=ip, sign_in=signing_in
+            )
+        return UpgradeGuest(
+            guest_id, way, email=flow.to, proven=True, client_ip=ip, sign_in=signing_in
+        )
 
     def _registration(self, flow: CodeFlow, ip: str) -> RegisterProven:
         if flow.channel is Channel.PHONE:

@@ -100,13 +100,16 @@ class PhoneChanges:
     def request(self, cmd: ChangePhoneNumber) -> CodeRequested:
         """A code texted to the new number, one SMS spent of its budget; the account keeps its
         number until the code is proven. The same answer whoever holds the number. 404
-        ``phone_disabled``, 403 ``reauthentication_required``, 422 ``invalid_phone_number``
+        ``phone_disabled``, 403 ``guest_upgrade_required`` (a guest's number comes with its
+        upgrade) or ``reauthentication_required``, 422 ``invalid_phone_number``
         or ``phone_number_type``, 429 ``phone_code_rate_limited`` (the account's requests)
         or ``sms_budget``."""
         self.phone.check_enabled()
+        # A guest's number comes with its upgrade (a code asked with its bearer token): 403
+        # before any text is paid for (docs/guests.md).
+        user = self._account(cmd.actor).signed_up()
         require_recent_sign_in(cmd.actor)
         number = self.phone.number(cmd.phone_number)
-        user = self._account(cmd.actor)
         asked = Asked(
             to=number.e164,
             key=user.id,
@@ -122,6 +125,7 @@ class PhoneChanges:
         ``invalid_phone_flow``; 409 ``phone_number_taken`` when another account proved the
         number first (the flow is then spent)."""
         self.phone.check_enabled()
+        self._account(cmd.actor).signed_up()
         require_recent_sign_in(cmd.actor)
         steps, user_id = self.steps, cmd.actor.user_id
         live = steps.flows.requests(user_id).live_flow
@@ -142,7 +146,9 @@ class PhoneChanges:
         old number's released); Conflict (phone_number_taken) when another account holds it."""
         steps = self.steps
         now = steps.clock.now()
-        user = steps.users.update(user_id, lambda u: u.with_phone_number_proven(number, now))
+        user = steps.users.update(
+            user_id, lambda u: u.signed_up().with_phone_number_proven(number, now)
+        )
         event = AuditEvent(
             Audit.PHONE_CHANGE,
             user_id=user_id,

@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import UpgradeGuest, require_own_session
 from application.accounts.accounts import UserRepository as Users
+from application.accounts.accounts import require_own_session
+from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import (
@@ -23,6 +24,7 @@ from application.ports import (
 from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
+from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
 from domain.errors import (
@@ -164,7 +166,7 @@ class Passkeys:
     """A signed-in user's passkeys (registered, listed, renamed, deleted) and the
     passwordless, usernameless sign-in with one (docs/reference/passkeys.md). ``upgrade``:
     the accounts' upgrade of a guest in place, which a guest's first passkey asks
-    (``Accounts.upgrade_guest``)."""
+    (``GuestUpgrades.upgrade_guest``)."""
 
     users: Users
     passkeys: PasskeyRepository
@@ -175,7 +177,7 @@ class Passkeys:
     devices: DevicePolicy
     clock: Clock
     audit: AuditLog
-    upgrade: Callable[[UpgradeGuest], User]
+    upgrade: Callable[[UpgradeGuest], Upgraded]
 
     def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
         """Creation options for the caller (signed in lately: a passkey is a new way in); the
@@ -210,7 +212,8 @@ class Passkeys:
     def register(self, cmd: RegisterPasskey) -> Passkey:
         """The caller's new passkey. A guest's makes it an account in place first, under the
         ``username`` it gives (422 ``username_required`` without one), through every rule
-        of a sign-up; a refused upgrade adds no passkey
+        of a sign-up; a refused upgrade adds no passkey, and a ``username`` with an account
+        that is no guest (any more) is 409 ``not_a_guest``
         (docs/decisions/0565-a-guests-passkey.md)."""
         require_recent_sign_in(cmd.actor)
         user = _live_user(self.users, cmd.actor.user_id)
@@ -218,6 +221,8 @@ class Passkeys:
             raise InvalidInput.field(
                 "username", "A guest names its account as its passkey makes it one.", USERNAME
             )
+        if not user.guest and cmd.username is not None:
+            raise NotAGuest()  # a username asks for an upgrade: a racing one won, or none was
         challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
         verified = self.ceremonies.verify_registration(cmd.credential, challenge=challenge)
         held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
@@ -227,6 +232,8 @@ class Passkeys:
                 code="too_many_passkeys",
             )
         if user.guest:
+            # The guest's session goes on: the hooks' say is on the upgrade, which they may
+            # refuse; the session keeps the claims the guest's own sign-in gave it.
             user = self.upgrade(
                 UpgradeGuest(
                     user.id,
@@ -234,7 +241,7 @@ class Passkeys:
                     username=cmd.username,
                     client_ip=cmd.client_ip,
                 )
-            )
+            ).user
         passkey = Passkey.create(
             user_id=user.id,
             credential_id=verified.credential_id,

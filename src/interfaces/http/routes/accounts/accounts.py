@@ -103,7 +103,8 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
 )
 @session_authenticated
 def replace_me(actor: Caller) -> Response:
-    """Replace the profile: username and/or email; omitted name fields are cleared."""
+    """Replace the profile: username and/or email; omitted name fields are cleared. A guest's
+    username and address come with its upgrade: 403 ``guest_upgrade_required``."""
     return update_profile(actor, parse_json(ReplaceUserRequest), replace=True)
 
 

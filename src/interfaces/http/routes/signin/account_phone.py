@@ -51,7 +51,8 @@ def patch_me(actor: Actor) -> Response:
     """Change only the fields given (200). With `phone_number`, alone: a code is texted to the
     new number (202 `expires_in`; the same answer whoever holds the number), proven by POST
     /user/phone/verify; the account keeps its number until then. A recent sign-in (403
-    `reauthentication_required`); 404 `phone_disabled`; 422 `invalid_phone_number`,
+    `reauthentication_required`); a guest's username, address and number come with its
+    upgrade (403 `guest_upgrade_required`); 404 `phone_disabled`; 422 `invalid_phone_number`,
     `phone_number_type`, or `phone_number_alone` with other fields; 429
     `phone_code_rate_limited` (per account: one each 30 s, five an hour) or `sms_budget`."""
     body = parse_json(PatchUserRequest)

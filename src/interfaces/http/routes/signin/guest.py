@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.accounts.accounts import Caller, GetUser, UpgradeGuest
+from application.accounts.accounts import Caller, GetUser
+from application.accounts.guests.upgrades import GuestSignIn, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.signin.sign_in import StartGuest
 from interfaces.http.auth import bearer_actor, session_authenticated
@@ -82,10 +83,11 @@ def upgrade_guest(actor: Caller) -> Response:
     until its verification mail (sent now) is answered. Every rule of a sign-up holds (401
     `challenge_required`, 403 `signup_not_allowed` or `signup_denied`, 422 for a field, a
     breached password's 422); 409 `account_exists` when the username or the address is
-    another account's, 409 `not_a_guest` for an account that has signed up already. The
+    another account's, 409 `not_a_guest` for an account that has signed up already; a
+    `before_sign_in` hook's 403 `signin_denied`, asked before anything is stored. The
     session's next access token (a refresh) no longer says `guest`."""
     body = parse_json(GuestUpgradeRequest)
-    user = services().accounts.accounts.upgrade_guest(
+    upgraded = services().accounts.guest_upgrades.upgrade_guest(
         UpgradeGuest(
             actor.user_id,
             SignUpWay.GUEST_UPGRADE,
@@ -94,6 +96,7 @@ def upgrade_guest(actor: Caller) -> Response:
             password=body.password,
             client_ip=client_ip(),
             challenge_token=body.challenge_token or "",
+            sign_in=GuestSignIn(user_agent=request.user_agent.string[:256]),
         )
     )
-    return json_response(own_out(user))
+    return json_response(own_out(upgraded.user))

@@ -109,7 +109,8 @@ def login_response(pair: TokenPair, *, cookie_path: str) -> Response:
 @session_authenticated
 def change_password(actor: Actor) -> Response:
     """Change the password; every other session ends. Without ``current_password``: an
-    account's first password (it has none), from a recent sign-in."""
+    account's first password (it has none), from a recent sign-in. A guest's comes with its
+    upgrade: 403 ``guest_upgrade_required``."""
     body = parse_json(ChangePasswordRequest)
     services().signin.login.change_password(
         ChangePassword.of(
