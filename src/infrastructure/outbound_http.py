@@ -31,36 +31,50 @@ _Key = tuple[str, str, int, str]  # scheme, address connected to, port, host
 
 class _Connection(http.client.HTTPConnection):
     """One connection to ``address``, for ``host``: TLS's server name and the name the
-    certificate must carry. Its TCP socket is kept from the moment it exists, so that the
-    attempt's deadline can cut it at any step, the TLS handshake included."""
+    certificate must carry. The socket it reads from (the TCP one, then the TLS one that
+    takes it over) is kept from the moment it exists, so that the attempt's deadline can cut
+    it at any step, the TLS handshake included (docs/security.md, "Outbound calls";
+    docs/decisions/0590-the-outbound-deadline-cuts-the-socket-read-from.md)."""
 
     def __init__(
         self, address: str, port: int, host: str, tls: ssl.SSLContext | None, timeout: float
     ) -> None:
         super().__init__(address, port, timeout=timeout)
         self.server_name, self.tls = host, tls
-        self.raw: socket.socket | None = None
+        self.live: socket.socket | None = None
         self.cut = threading.Event()
 
     def connect(self) -> None:
         raw = socket.create_connection((self.host, self.port), self.timeout)
-        self.raw = raw
-        if self.cut.is_set():  # the deadline passed while connecting
-            raw.close()
-            raise TimeoutError(DEADLINE_EXCEEDED)
+        self._reads_from(raw)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock = (
-            raw if self.tls is None else self.tls.wrap_socket(raw, server_hostname=self.server_name)
+        if self.tls is None:
+            self.sock = raw
+            return
+        # wrap_socket takes the TCP socket's descriptor over (``raw`` is detached: shutting
+        # it down would fail, EBADF): the deadline cuts the TLS socket, so the handshake is
+        # made once that socket is the one kept.
+        secured = self.tls.wrap_socket(
+            raw, server_hostname=self.server_name, do_handshake_on_connect=False
         )
+        self._reads_from(secured)
+        secured.do_handshake()
+        self.sock = secured
+
+    def _reads_from(self, sock: socket.socket) -> None:
+        self.live = sock
+        if self.cut.is_set():  # the deadline passed before it could cut this socket
+            sock.close()
+            raise TimeoutError(DEADLINE_EXCEEDED)
 
     def cut_off(self) -> None:
         """The deadline: whatever this connection waits for (the handshake, the headers, the
-        body) fails now."""
+        body) fails now. A shutdown, not a close: it wakes a thread blocked reading."""
         self.cut.set()
-        raw = self.raw
-        if raw is not None:
+        live = self.live
+        if live is not None:
             with suppress(OSError):
-                raw.shutdown(socket.SHUT_RDWR)
+                live.shutdown(socket.SHUT_RDWR)
 
     def dropped(self) -> bool:
         """Idle, and closed by the receiver (or sending what nobody asked for)."""
