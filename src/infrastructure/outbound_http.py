@@ -19,11 +19,24 @@ from urllib.parse import urlsplit
 
 import certifi
 
-from application.outbound import Answer, DocumentTooLarge, WebhookUnreachable
+from application.outbound import (
+    CONNECTION_CLOSED,
+    CONNECTION_REFUSED,
+    DEADLINE_EXCEEDED,
+    HOST_NOT_RESOLVED,
+    INVALID_URL,
+    NOT_HTTP,
+    TLS_FAILED,
+    TLS_VERIFICATION_FAILED,
+    UNREACHABLE,
+    Answer,
+    DocumentTooLarge,
+    WebhookUnreachable,
+    status_cause,
+)
 
 MAX_ANSWER_BYTES = 4 * 1024  # read, then dropped; a longer answer closes the connection
 USER_AGENT = "firegate-webhooks/1"
-DEADLINE_EXCEEDED = "deadline_exceeded"
 MAX_RECEIVERS = 64  # receivers with idle connections kept; the least recently used go first
 
 _Key = tuple[str, str, int, str]  # scheme, address connected to, port, host
@@ -159,10 +172,10 @@ class PinnedWebhookSender:
         """GET ``url`` without following redirects, under the same deadline and through the
         same pinned connection as a delivery: its body if the answer is 200 and at most
         ``limit`` bytes; DocumentTooLarge past that, WebhookUnreachable for anything else
-        (a redirect, another status, no answer, a body that breaks off)."""
+        (``redirect``, ``status_<n>``, no answer, a body that breaks off)."""
         answer = self.exchange("GET", url, None, {}, address=address, limit=limit)
         if answer.status != 200:
-            raise WebhookUnreachable(f"status_{answer.status}")
+            raise WebhookUnreachable(status_cause(answer.status))
         return answer.body
 
     def exchange(
@@ -179,16 +192,17 @@ class PinnedWebhookSender:
     ) -> Answer:
         """Any request, sent as a delivery is: the answer whatever its status, its body whole
         and at most ``limit`` bytes (DocumentTooLarge past that); WebhookUnreachable when no
-        whole answer came. Not ``whole`` (a delivery): the status is the answer, whatever
-        comes of the body, of which at most ``limit`` bytes are read. ``timeout``: this
-        request's own deadline (an auth hook's), else the sender's."""
+        whole answer came, its text the cause's name (``_cause``). Not ``whole`` (a delivery):
+        the status is the answer, whatever comes of the body, of which at most ``limit`` bytes
+        are read. ``timeout``: this request's own deadline (an auth hook's), else the
+        sender's."""
         deadline = self._timeout if timeout is None else timeout
         parts = urlsplit(url)
         try:
             host = parts.hostname or ""
             port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as error:
-            raise WebhookUnreachable(type(error).__name__) from None
+        except ValueError:
+            raise WebhookUnreachable(INVALID_URL) from None
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -209,7 +223,7 @@ class PinnedWebhookSender:
             status, reason, got = response.status, response.reason, tuple(response.getheaders())
             answer, reusable = _read_answer(response, limit)
         except (http.client.HTTPException, OSError, ValueError) as error:
-            failure = type(error).__name__
+            failure = _cause(error)
         finally:
             timer.cancel()
         # No whole answer by the deadline, however much of one came. The sockets' own timeout
@@ -222,10 +236,30 @@ class PinnedWebhookSender:
         else:
             conn.close()
         if status is None or (whole and failure):
-            raise WebhookUnreachable(failure or "unreachable")
+            raise WebhookUnreachable(failure or UNREACHABLE)
         if whole and len(answer) > limit:
             raise DocumentTooLarge(str(limit))
         return Answer(status, reason, got, answer)
+
+
+# Why a request got no whole answer, by its error: the first that fits names it (the order
+# matters: a certificate's failure is a TLS error, and both are OSErrors).
+_CAUSES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
+    (ssl.SSLCertVerificationError, TLS_VERIFICATION_FAILED),
+    (ssl.SSLError, TLS_FAILED),
+    (ConnectionRefusedError, CONNECTION_REFUSED),
+    (TimeoutError, DEADLINE_EXCEEDED),  # the sockets' timeout is the deadline
+    # RemoteDisconnected is a ConnectionError, as a reset and a broken pipe are
+    ((ConnectionError, http.client.IncompleteRead), CONNECTION_CLOSED),
+    (http.client.HTTPException, NOT_HTTP),
+    (socket.gaierror, HOST_NOT_RESOLVED),
+    (ValueError, INVALID_URL),
+)
+
+
+def _cause(error: Exception) -> str:
+    """The name of why a request got no whole answer (application/outbound.py)."""
+    return next((cause for kinds, cause in _CAUSES if isinstance(error, kinds)), UNREACHABLE)
 
 
 def _read_answer(response: http.client.HTTPResponse, limit: int) -> tuple[bytes, bool]:
@@ -236,6 +270,8 @@ def _read_answer(response: http.client.HTTPResponse, limit: int) -> tuple[bytes,
     while read <= limit:
         chunk = response.read(min(8192, limit + 1 - read))
         if not chunk:
+            if response.length:  # the connection closed short of its Content-Length
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
             return b"".join(chunks), not response.will_close
         chunks.append(chunk)
         read += len(chunk)

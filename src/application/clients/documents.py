@@ -3,7 +3,8 @@ asked for, under the webhooks' rules (a public address, pinned; no redirect foll
 5 KB within 3 s), and kept by each process as long as the answer's ``Cache-Control`` says
 (5 minutes to 24 hours), a refusal 5 minutes (docs/security.md, "Client metadata documents";
 docs/decisions/0545-client-metadata-documents-kept-per-process.md). Every lookup of a client
-reaches them through ``ClientCache`` (application/clients/ports.py)."""
+reaches them through ``ClientCache`` (application/clients/ports.py). A refusal names its
+cause as the outbound client named it (application/outbound.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from application.outbound import (
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    log_refusal,
     public_address_of,
+    said,
+    status_cause,
 )
 from application.ports import Clock
 from domain.clients.metadata_document import (
@@ -106,7 +110,7 @@ class ClientDocuments:
         if not self.local:
             address, refused = public_address_of(url, self.resolver)
             if refused is not None:
-                raise DocumentRefused("The client metadata document is not at a public address.")
+                raise _unfetched(url, refused)
         try:
             answer = self.getter.exchange(
                 "GET",
@@ -117,16 +121,10 @@ class ClientDocuments:
                 limit=MAX_DOCUMENT_BYTES,
                 timeout=FETCH_SECONDS,
             )
-        except DocumentTooLarge:
-            raise DocumentRefused("The client metadata document is larger than 5 KB.") from None
-        except WebhookUnreachable:
-            raise DocumentRefused(
-                "The client metadata document could not be fetched within 3 seconds."
-            ) from None
-        if 300 <= answer.status < 400:
-            raise DocumentRefused("The client metadata document's URL redirects: none is followed.")
+        except (DocumentTooLarge, WebhookUnreachable) as error:
+            raise _unfetched(url, error.cause) from None
         if answer.status != 200:
-            raise DocumentRefused(f"The client metadata document's URL answered {answer.status}.")
+            raise _unfetched(url, status_cause(answer.status))
         try:
             document = json.loads(answer.body.decode("utf-8"))
         except ValueError:
@@ -134,6 +132,13 @@ class ClientDocuments:
         client = client_of_document(url, document, self.clock.now())
         headers = {name.lower(): value for name, value in answer.headers}
         return client, kept_seconds(headers.get("cache-control"))
+
+
+def _unfetched(url: str, cause: str) -> DocumentRefused:
+    """The refusal of a document that could not be fetched, naming the cause; logged."""
+    log_refusal("a client metadata document", url, cause)
+    words = said(cause, seconds=FETCH_SECONDS, limit=MAX_DOCUMENT_BYTES)
+    return DocumentRefused(f"The client metadata document could not be fetched: {words}.")
 
 
 def _outcome(found: OAuthClient | DocumentRefused) -> OAuthClient:
