@@ -6,8 +6,8 @@
     TELEMETRY=1 python scripts/run_local.py     # and its traces and metrics (local_telemetry.py)
 
 Variables of a ``.env`` file in the project root come first, where the environment has no
-value (``scripts/emulators.py``'s ``load_dotenv``), then the ``local`` profile's defaults,
-likewise;
+value (``scripts/emulators.py``'s ``load_dotenv``; each line the environment overrides is
+said), then the ``local`` profile's defaults, likewise;
 its development secrets are made once and kept in ``.local/dev-secrets.json`` for both.
 With APP_PROFILE=local (the default) the emulators and maildev are started, or reused when they
 already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
@@ -53,6 +53,7 @@ from emulators import (
     EmulatorSet,
     RulesWatch,
     cli_needs_emulators,
+    dotenv_path,
     kept_data_dir,
     load_dotenv,
     local_rules_file,
@@ -369,6 +370,15 @@ def _emulators_to_start(
     return EmulatorSet.from_env(environ=env, other_ports=ports, data_dir=kept_data_dir(env))
 
 
+def read_dotenv(environ: MutableMapping[str, str] = os.environ) -> None:
+    """The environment wins over .env, and .env over the defaults: each line of the file
+    the environment overrides is said, or its value would seem to be ignored."""
+    read = load_dotenv(environ)
+    overrides = read.overrides(_shown(dotenv_path(environ) or Path(".env")).as_posix())
+    if overrides:
+        _say(overrides)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     cli_args: list[str] | None = None
@@ -382,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulators: EmulatorSet | None = None
     telemetry: local_telemetry.LocalTelemetry | None = None
     try:
-        load_dotenv(os.environ)  # the environment wins over .env, and .env over the defaults
+        read_dotenv()
         env, serving, observed = _environment(cli_args is None)
         emulators = _emulators_to_start(env, cli_args, serving)
         rules: RulesWatch | None = None

@@ -142,3 +142,16 @@ def test_make_clis_port_check_passes_a_command_that_reaches_no_data(tmp_path: Pa
         passed = check("rules", "export", "--into", "firestore.rules")
         assert passed.returncode == 0 and passed.stdout == passed.stderr == ""
         assert check("--help").returncode == 0
+
+
+def test_make_run_says_which_lines_of_dotenv_the_environment_overrides(
+    run_local: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=8100\nSSL_CERT_FILE=/etc/corp-ca.pem\n", encoding="utf-8")
+    environ = {"DOTENV_FILE": str(dotenv), "SSL_CERT_FILE": "/etc/ssl/certs/ca.pem"}
+    run_local.read_dotenv(environ)
+    said = capsys.readouterr().err
+    assert "the environment overrides" in said and "line 2 (SSL_CERT_FILE)" in said, said
+    assert "PORT" not in said and environ["PORT"] == "8100"
+    assert environ["SSL_CERT_FILE"] == "/etc/ssl/certs/ca.pem"
