@@ -15,10 +15,10 @@ import pytest
 import requests
 
 from application.clients.documents import ClientDocuments
-from application.outbound import WebhookUnreachable
+from application.outbound import DEADLINE_EXCEEDED, WebhookUnreachable
 from domain.clients.metadata_document import DocumentRefused
 from infrastructure.clock import SystemClock
-from infrastructure.outbound_http import DEADLINE_EXCEEDED, PinnedWebhookSender
+from infrastructure.outbound_http import PinnedWebhookSender
 from infrastructure.sso.idp_requests import PinnedIdpAdapter
 from tests.fakes.kernel import FakeHostResolver
 from tests.support.dripping_tls import (

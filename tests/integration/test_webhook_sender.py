@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from application.outbound import DocumentTooLarge, WebhookUnreachable
-from infrastructure.outbound_http import DEADLINE_EXCEEDED, MAX_ANSWER_BYTES, PinnedWebhookSender
+from application.outbound import DEADLINE_EXCEEDED, DocumentTooLarge, WebhookUnreachable
+from infrastructure.outbound_http import MAX_ANSWER_BYTES, PinnedWebhookSender
 from tests.support.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
