@@ -66,8 +66,10 @@ from types import FrameType, TracebackType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Variables written once for `make run`, `make cli` and this script; the environment wins
-# (docs/configuration.md, "A .env file"; decision 0465 in docs/decisions/).
+# (docs/configuration.md, "A .env file"; decision 0465 in docs/decisions/). DOTENV_FILE names
+# another file; "off", none: the test suite's, which reads no developer's file (decision 0593).
 DOTENV = REPO_ROOT / ".env"
+DOTENV_FILE = "DOTENV_FILE"
 _DOTENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 ALL_SERVICES: tuple[str, ...] = ("firestore", "auth", "pubsub", "storage", "mail")
@@ -130,7 +132,12 @@ def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
     """``KEY=VALUE`` lines (``export`` before one is allowed), blank lines and ``#`` comments;
     a value in single or double quotes is taken as written, an unquoted one up to a ``#``
     after a space. A line of another shape is an error naming it."""
-    found: dict[str, str] = {}
+    return {name: value for _, name, value in _dotenv_lines(text, source)}
+
+
+def _dotenv_lines(text: str, source: str) -> list[tuple[int, str, str]]:
+    """Each variable's line number, name and value, in the file's order."""
+    found: list[tuple[int, str, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -140,7 +147,7 @@ def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
         name, value = name.strip(), value.strip()
         if not equals or not _DOTENV_NAME.fullmatch(name):
             raise EmulatorError(f"{source} line {number}: not NAME=value: {raw.strip()!r}")
-        found[name] = _dotenv_value(value, f"{source} line {number}")
+        found.append((number, name, _dotenv_value(value, f"{source} line {number}")))
     return found
 
 
@@ -155,19 +162,61 @@ def _dotenv_value(value: str, where: str) -> str:
     return re.split(r"\s#", value, maxsplit=1)[0].rstrip()
 
 
-def load_dotenv(environ: MutableMapping[str, str] = os.environ, path: Path = DOTENV) -> list[str]:
-    """The variables of ``path`` (when it exists) that ``environ`` does not set, set in it:
-    the environment wins over the file. Their names, in the file's order."""
+@dataclass(frozen=True)
+class DotenvRead:
+    """What ``load_dotenv`` did: the variables it set, and the lines whose variable the
+    environment sets to another value (line number and name), which it left alone."""
+
+    added: list[str] = field(default_factory=list)
+    overridden: list[tuple[int, str]] = field(default_factory=list)
+
+    def overrides(self, source: str = ".env") -> str | None:
+        """A line naming each overridden line, or None when there is none."""
+        if not self.overridden:
+            return None
+        lines = ", ".join(f"line {number} ({name})" for number, name in self.overridden)
+        return (
+            f"the environment overrides {source} {lines}: its value is used, not the "
+            "file's; unset it in the shell to use the file's "
+            "(docs/configuration.md#a-env-file)"
+        )
+
+
+def dotenv_path(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The file the local commands read: DOTENV_FILE's (relative to the project root), else
+    ``.env`` there; None with DOTENV_FILE=off."""
+    named = environ.get(DOTENV_FILE, "").strip()
+    if named.lower() == "off":
+        return None
+    return REPO_ROOT / named if named else DOTENV
+
+
+def load_dotenv(
+    environ: MutableMapping[str, str] = os.environ, path: Path | None = None
+) -> DotenvRead:
+    """The variables of ``path`` (by default ``dotenv_path``'s; when it exists) that
+    ``environ`` does not set, set in it: the environment wins over the file. The names set,
+    and the lines the environment overrides, in the file's order."""
+    if path is None:
+        path = dotenv_path(environ)
+        if path is None:
+            return DotenvRead()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        return DotenvRead()
     except OSError as exc:
         raise EmulatorError(f"{path} could not be read: {exc}") from exc
-    values = parse_dotenv(text, path.name)
+    lines = _dotenv_lines(text, path.name)
+    values = {name: value for _, name, value in lines}
     added = [name for name in values if name not in environ]
+    overridden = [
+        (number, name)
+        for number, name, value in lines
+        if name in environ and environ[name] != value and values[name] == value
+    ]
     environ.update({name: values[name] for name in added})
-    return added
+    return DotenvRead(added, overridden)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -217,7 +266,7 @@ def _hint(log_tail: str, variables: Sequence[str] = ()) -> str:
     return ""
 
 
-def _port_problem(host: str, port: int) -> str | None:
+def port_problem(host: str, port: int) -> str | None:
     """Why nothing can listen on host:port now (it is taken), or None when it is free.
 
     A bind, as the emulators will do (with SO_REUSEADDR, as servers set it): it also sees a
@@ -855,7 +904,7 @@ class EmulatorSet:
             for name in ("hub_port", "logging_port"):
                 if not getattr(self, name):
                     candidate += 1
-                    while candidate in used or _port_problem(self.host, candidate):
+                    while candidate in used or port_problem(self.host, candidate):
                         candidate += 1
                     setattr(self, name, candidate)
                     used.add(candidate)
@@ -885,14 +934,14 @@ class EmulatorSet:
                 continue
             to_start.append(service)
             for variable, port in self._service_ports(service).items():
-                why = _port_problem(self.host, port)
+                why = port_problem(self.host, port)
                 if why:
                     problems.append(
                         f"{self.host}:{port} ({variable}, {_role(variable)}) is taken ({why}): "
                         f"stop what holds it, or set {_how_to_set(variable, self.host)}"
                     )
         for variable, port in self.other_ports.items():
-            why = _port_problem(self.host, port)
+            why = port_problem(self.host, port)
             if why:
                 problems.append(f"{self.host}:{port} ({variable}) is taken ({why}): set {variable}")
         return to_start, problems
@@ -1721,7 +1770,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install.set_defaults(func=_cmd_install)
     args = parser.parse_args(argv)
     try:
-        load_dotenv(os.environ, DOTENV)
+        load_dotenv(os.environ)
         code: int = args.func(args)
     except EmulatorError as exc:
         print(f"emulators: error: {exc}", file=sys.stderr)

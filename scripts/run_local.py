@@ -6,8 +6,8 @@
     TELEMETRY=1 python scripts/run_local.py     # and its traces and metrics (local_telemetry.py)
 
 Variables of a ``.env`` file in the project root come first, where the environment has no
-value (``scripts/emulators.py``'s ``load_dotenv``), then the ``local`` profile's defaults,
-likewise;
+value (``scripts/emulators.py``'s ``load_dotenv``; each line the environment overrides is
+said), then the ``local`` profile's defaults, likewise;
 its development secrets are made once and kept in ``.local/dev-secrets.json`` for both.
 With APP_PROFILE=local (the default) the emulators and maildev are started, or reused when they
 already answer (``make run`` in another terminal, ``scripts/emulators.py start``), and the
@@ -27,7 +27,9 @@ gunicorn listens on 127.0.0.1 and, where the machine has it, on ::1, so the name
 whichever address it resolves to first.
 
 Serving: gunicorn runs in its own process group; where to sign in is printed once it answers
-``GET /healthz``. SIGINT/SIGTERM to this script (Ctrl-C) become a graceful SIGTERM to
+``GET /healthz``. A gunicorn that exits at its start while another program holds ``PORT``
+(taken after the port check passed) is said to have, with the advice to choose a port below
+the ephemeral range. SIGINT/SIGTERM to this script (Ctrl-C) become a graceful SIGTERM to
 gunicorn, SIGKILL after 15 s (or at a second signal); then the emulators stop. The exit
 status is gunicorn's.
 """
@@ -53,10 +55,12 @@ from emulators import (
     EmulatorSet,
     RulesWatch,
     cli_needs_emulators,
+    dotenv_path,
     kept_data_dir,
     load_dotenv,
     local_rules_file,
     parent_death_preexec,
+    port_problem,
 )
 
 sys.path.insert(0, str(REPO_ROOT / "src"))
@@ -79,6 +83,9 @@ VENV_BIN = REPO_ROOT / ".venv" / "bin"
 # Ignored by git (.local/); never read outside the local profile.
 DEV_SECRETS = REPO_ROOT / ".local" / "dev-secrets.json"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Linux hands outgoing connections (and programs that ask for any port) ports from here up
+# (net.ipv4.ip_local_port_range): a port checked free there may be taken a moment later.
+EPHEMERAL_PORTS_FROM = 32768
 
 
 def apply_local_defaults(
@@ -239,10 +246,38 @@ def serve(
                         f"the {service} emulator exited (code {code}); "
                         f"see {emulators.log_path(service)}"
                     )
-    # Workers left behind by a killed master.
+    return _ended(proc.pid, returncode, port, at_start=not ready and not received)
+
+
+def _ended(pid: int, returncode: int, port: str, *, at_start: bool) -> int:
+    """gunicorn's exit status, once the workers a killed master left behind are killed; a
+    start that failed because its port was taken meanwhile is said to have."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
+    taken = port_taken_meanwhile(port) if at_start and returncode != 0 else None
+    if taken:
+        _say(taken)
     return _exit_status(returncode)
+
+
+def port_taken_meanwhile(port: str) -> str | None:
+    """Why the server that exited at its start could not listen, when another program holds
+    its port now (taken after the port check passed), with the advice; None otherwise."""
+    why = port_problem("127.0.0.1", int(port))
+    if why is None:
+        return None
+    ephemeral = (
+        f" ({port} is in the ephemeral range, from {EPHEMERAL_PORTS_FROM}, which the system "
+        "hands to other programs at any moment)"
+        if int(port) >= EPHEMERAL_PORTS_FROM
+        else ""
+    )
+    return (
+        f"gunicorn could not listen on 127.0.0.1:{port} (PORT): it is taken ({why}), by "
+        f"another program since the port check passed{ephemeral}; stop what holds it, or set "
+        f"PORT=<port> to a port below {EPHEMERAL_PORTS_FROM} "
+        "(docs/configuration.md#local-emulators)"
+    )
 
 
 def run_cli(env: Mapping[str, str], args: Sequence[str]) -> int:
@@ -369,6 +404,15 @@ def _emulators_to_start(
     return EmulatorSet.from_env(environ=env, other_ports=ports, data_dir=kept_data_dir(env))
 
 
+def read_dotenv(environ: MutableMapping[str, str] = os.environ) -> None:
+    """The environment wins over .env, and .env over the defaults: each line of the file
+    the environment overrides is said, or its value would seem to be ignored."""
+    read = load_dotenv(environ)
+    overrides = read.overrides(_shown(dotenv_path(environ) or Path(".env")).as_posix())
+    if overrides:
+        _say(overrides)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     cli_args: list[str] | None = None
@@ -382,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulators: EmulatorSet | None = None
     telemetry: local_telemetry.LocalTelemetry | None = None
     try:
-        load_dotenv(os.environ)  # the environment wins over .env, and .env over the defaults
+        read_dotenv()
         env, serving, observed = _environment(cli_args is None)
         emulators = _emulators_to_start(env, cli_args, serving)
         rules: RulesWatch | None = None

@@ -4,20 +4,21 @@ application/clients/; the provider (bootstrap/provider.py) builds on them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.clients.api_resources import ApiResourceRegistry, CatalogueCache
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
-from application.clients.documents import ClientDocuments
+from application.clients.documents import ClientDocuments, FetchBound
 from application.clients.ports import ApiResources, ClientCache, OAuthClients
 from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter, PinnedClient
 from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
-from application.ports import Clock
 from bootstrap.platform import Platform, pinned_sender
+from domain.request_limits import parse_limits
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
@@ -46,14 +47,24 @@ def build(settings: Settings, client: Client) -> ClientsAdapters:
     )
 
 
-def client_documents(own: ClientsAdapters, settings: Settings, clock: Clock) -> ClientDocuments:
+def client_documents(
+    own: ClientsAdapters, settings: Settings, platform: Platform, requester: Callable[[], str]
+) -> ClientDocuments:
     """The clients described by a metadata document, fetched under the webhooks' rules: a
-    public address only, except in the local profile, whose clients run on this machine."""
+    public address only, except in the local profile, whose clients run on this machine.
+    Each request naming one this process does not keep counts against ``requester()``, the
+    client address of the request being served (RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS)."""
+    limits = settings.provider.rate_limit_oauth_client_documents
     return ClientDocuments(
         getter=own.documents_getter,
         resolver=own.keys_resolver,
         local=settings.service.app_profile == "local",
-        clock=clock,
+        clock=platform.clock,
+        bound=FetchBound(
+            limits=tuple(parse_limits(limits)) if limits.strip() else (),  # empty: no bound
+            counter=platform.request_counter,
+            requester=requester,
+        ),
     )
 
 
@@ -112,8 +123,11 @@ class ClientParts:
     documents: ClientDocuments  # the metadata documents' clients this process keeps
 
 
-def parts(own: ClientsAdapters, settings: Settings, clock: Clock) -> ClientParts:
-    documents = client_documents(own, settings, clock)
+def parts(
+    own: ClientsAdapters, settings: Settings, platform: Platform, requester: Callable[[], str]
+) -> ClientParts:
+    """``requester``: the client address of the request being served ("" outside one)."""
+    documents = client_documents(own, settings, platform, requester)
     return ClientParts(
         cache=client_cache(own, settings, documents),
         catalogue=resource_catalogue(own, settings),

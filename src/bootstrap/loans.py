@@ -65,6 +65,11 @@ class Loans:
     run: JobHandler  # what runs any job, queued or pushed
 
 
+def _requester() -> str:
+    """The client address of the request being served; "" outside one (a job's)."""
+    return request_origin()[0]
+
+
 def lend(settings: Settings, adapters: Adapters) -> Loans:
     """What the capabilities lend one another, from their adapters; the webhook and
     certificate sweepers are started here when the settings say so."""
@@ -77,7 +82,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    client_parts = clients.parts(adapters.clients, settings, base.clock)
+    client_parts = clients.parts(adapters.clients, settings, base, requester=_requester)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
         policy=policy,

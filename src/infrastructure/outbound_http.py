@@ -19,11 +19,24 @@ from urllib.parse import urlsplit
 
 import certifi
 
-from application.outbound import Answer, DocumentTooLarge, WebhookUnreachable
+from application.outbound import (
+    CONNECTION_CLOSED,
+    CONNECTION_REFUSED,
+    DEADLINE_EXCEEDED,
+    HOST_NOT_RESOLVED,
+    INVALID_URL,
+    NOT_HTTP,
+    TLS_FAILED,
+    TLS_VERIFICATION_FAILED,
+    UNREACHABLE,
+    Answer,
+    DocumentTooLarge,
+    WebhookUnreachable,
+    status_cause,
+)
 
 MAX_ANSWER_BYTES = 4 * 1024  # read, then dropped; a longer answer closes the connection
 USER_AGENT = "firegate-webhooks/1"
-DEADLINE_EXCEEDED = "deadline_exceeded"
 MAX_RECEIVERS = 64  # receivers with idle connections kept; the least recently used go first
 
 _Key = tuple[str, str, int, str]  # scheme, address connected to, port, host
@@ -31,36 +44,50 @@ _Key = tuple[str, str, int, str]  # scheme, address connected to, port, host
 
 class _Connection(http.client.HTTPConnection):
     """One connection to ``address``, for ``host``: TLS's server name and the name the
-    certificate must carry. Its TCP socket is kept from the moment it exists, so that the
-    attempt's deadline can cut it at any step, the TLS handshake included."""
+    certificate must carry. The socket it reads from (the TCP one, then the TLS one that
+    takes it over) is kept from the moment it exists, so that the attempt's deadline can cut
+    it at any step, the TLS handshake included (docs/security.md, "Outbound calls";
+    docs/decisions/0590-the-outbound-deadline-cuts-the-socket-read-from.md)."""
 
     def __init__(
         self, address: str, port: int, host: str, tls: ssl.SSLContext | None, timeout: float
     ) -> None:
         super().__init__(address, port, timeout=timeout)
         self.server_name, self.tls = host, tls
-        self.raw: socket.socket | None = None
+        self.live: socket.socket | None = None
         self.cut = threading.Event()
 
     def connect(self) -> None:
         raw = socket.create_connection((self.host, self.port), self.timeout)
-        self.raw = raw
-        if self.cut.is_set():  # the deadline passed while connecting
-            raw.close()
-            raise TimeoutError(DEADLINE_EXCEEDED)
+        self._reads_from(raw)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock = (
-            raw if self.tls is None else self.tls.wrap_socket(raw, server_hostname=self.server_name)
+        if self.tls is None:
+            self.sock = raw
+            return
+        # wrap_socket takes the TCP socket's descriptor over (``raw`` is detached: shutting
+        # it down would fail, EBADF): the deadline cuts the TLS socket, so the handshake is
+        # made once that socket is the one kept.
+        secured = self.tls.wrap_socket(
+            raw, server_hostname=self.server_name, do_handshake_on_connect=False
         )
+        self._reads_from(secured)
+        secured.do_handshake()
+        self.sock = secured
+
+    def _reads_from(self, sock: socket.socket) -> None:
+        self.live = sock
+        if self.cut.is_set():  # the deadline passed before it could cut this socket
+            sock.close()
+            raise TimeoutError(DEADLINE_EXCEEDED)
 
     def cut_off(self) -> None:
         """The deadline: whatever this connection waits for (the handshake, the headers, the
-        body) fails now."""
+        body) fails now. A shutdown, not a close: it wakes a thread blocked reading."""
         self.cut.set()
-        raw = self.raw
-        if raw is not None:
+        live = self.live
+        if live is not None:
             with suppress(OSError):
-                raw.shutdown(socket.SHUT_RDWR)
+                live.shutdown(socket.SHUT_RDWR)
 
     def dropped(self) -> bool:
         """Idle, and closed by the receiver (or sending what nobody asked for)."""
@@ -145,10 +172,10 @@ class PinnedWebhookSender:
         """GET ``url`` without following redirects, under the same deadline and through the
         same pinned connection as a delivery: its body if the answer is 200 and at most
         ``limit`` bytes; DocumentTooLarge past that, WebhookUnreachable for anything else
-        (a redirect, another status, no answer, a body that breaks off)."""
+        (``redirect``, ``status_<n>``, no answer, a body that breaks off)."""
         answer = self.exchange("GET", url, None, {}, address=address, limit=limit)
         if answer.status != 200:
-            raise WebhookUnreachable(f"status_{answer.status}")
+            raise WebhookUnreachable(status_cause(answer.status))
         return answer.body
 
     def exchange(
@@ -165,16 +192,17 @@ class PinnedWebhookSender:
     ) -> Answer:
         """Any request, sent as a delivery is: the answer whatever its status, its body whole
         and at most ``limit`` bytes (DocumentTooLarge past that); WebhookUnreachable when no
-        whole answer came. Not ``whole`` (a delivery): the status is the answer, whatever
-        comes of the body, of which at most ``limit`` bytes are read. ``timeout``: this
-        request's own deadline (an auth hook's), else the sender's."""
+        whole answer came, its text the cause's name (``_cause``). Not ``whole`` (a delivery):
+        the status is the answer, whatever comes of the body, of which at most ``limit`` bytes
+        are read. ``timeout``: this request's own deadline (an auth hook's), else the
+        sender's."""
         deadline = self._timeout if timeout is None else timeout
         parts = urlsplit(url)
         try:
             host = parts.hostname or ""
             port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as error:
-            raise WebhookUnreachable(type(error).__name__) from None
+        except ValueError:
+            raise WebhookUnreachable(INVALID_URL) from None
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -195,7 +223,7 @@ class PinnedWebhookSender:
             status, reason, got = response.status, response.reason, tuple(response.getheaders())
             answer, reusable = _read_answer(response, limit)
         except (http.client.HTTPException, OSError, ValueError) as error:
-            failure = type(error).__name__
+            failure = _cause(error)
         finally:
             timer.cancel()
         # No whole answer by the deadline, however much of one came. The sockets' own timeout
@@ -208,10 +236,30 @@ class PinnedWebhookSender:
         else:
             conn.close()
         if status is None or (whole and failure):
-            raise WebhookUnreachable(failure or "unreachable")
+            raise WebhookUnreachable(failure or UNREACHABLE)
         if whole and len(answer) > limit:
             raise DocumentTooLarge(str(limit))
         return Answer(status, reason, got, answer)
+
+
+# Why a request got no whole answer, by its error: the first that fits names it (the order
+# matters: a certificate's failure is a TLS error, and both are OSErrors).
+_CAUSES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
+    (ssl.SSLCertVerificationError, TLS_VERIFICATION_FAILED),
+    (ssl.SSLError, TLS_FAILED),
+    (ConnectionRefusedError, CONNECTION_REFUSED),
+    (TimeoutError, DEADLINE_EXCEEDED),  # the sockets' timeout is the deadline
+    # RemoteDisconnected is a ConnectionError, as a reset and a broken pipe are
+    ((ConnectionError, http.client.IncompleteRead), CONNECTION_CLOSED),
+    (http.client.HTTPException, NOT_HTTP),
+    (socket.gaierror, HOST_NOT_RESOLVED),
+    (ValueError, INVALID_URL),
+)
+
+
+def _cause(error: Exception) -> str:
+    """The name of why a request got no whole answer (application/outbound.py)."""
+    return next((cause for kinds, cause in _CAUSES if isinstance(error, kinds)), UNREACHABLE)
 
 
 def _read_answer(response: http.client.HTTPResponse, limit: int) -> tuple[bytes, bool]:
@@ -222,6 +270,8 @@ def _read_answer(response: http.client.HTTPResponse, limit: int) -> tuple[bytes,
     while read <= limit:
         chunk = response.read(min(8192, limit + 1 - read))
         if not chunk:
+            if response.length:  # the connection closed short of its Content-Length
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
             return b"".join(chunks), not response.will_close
         chunks.append(chunk)
         read += len(chunk)

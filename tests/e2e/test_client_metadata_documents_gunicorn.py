@@ -244,7 +244,7 @@ def token_request(provider: str, client_id: str) -> requests.Response:
 @pytest.mark.parametrize(
     ("path", "answer", "why"),
     [
-        ("/moved.json", Served(b"", 302, (("Location", "/mcp/client.json"),)), "redirects"),
+        ("/moved.json", Served(b"", 302, (("Location", "/mcp/client.json"),)), "(redirect)"),
         ("/big.json", Served(b"{" + b" " * 6000 + b"}", 200), "larger than 5 KB"),
         ("/slow.json", Served(b"{}", 200, (), delay=5.0), "within 3 seconds"),
     ],

@@ -195,7 +195,8 @@ class Asked:
 class FakePinnedClient:
     """Answers a request for each (method, URL) of ``answers`` with it: a JSON document
     (200), an int, that status (a redirect's Location elsewhere), or an ``Answer`` as it is;
-    any other request gets no answer. Keeps each request asked."""
+    a ``WebhookUnreachable`` is raised (the cause the real client names); any other request
+    gets no answer. Keeps each request asked."""
 
     def __init__(self, answers: Mapping[tuple[str, str], object] | None = None) -> None:
         self.answers = dict(answers or {})
@@ -214,8 +215,10 @@ class FakePinnedClient:
     ) -> Answer:
         self.asked.append(Asked(method, url, dict(headers), address))
         if (method, url) not in self.answers:
-            raise WebhookUnreachable("ConnectionRefusedError")
+            raise WebhookUnreachable("connection_refused")
         answer = self.answers[(method, url)]
+        if isinstance(answer, WebhookUnreachable):
+            raise answer
         if isinstance(answer, Answer):  # as it is, headers and all
             if len(answer.body) > limit:
                 raise DocumentTooLarge(str(limit))

@@ -121,9 +121,9 @@ class FakeDocumentGetter:
         self.asked.append((url, address))
         answer = self.documents.get(url)
         if answer is None:
-            raise WebhookUnreachable("ConnectionRefusedError")
+            raise WebhookUnreachable("connection_refused")
         if isinstance(answer, int):
-            raise WebhookUnreachable(f"status_{answer}")
+            raise WebhookUnreachable("redirect" if 300 <= answer < 400 else f"status_{answer}")
         body = answer.encode()
         if len(body) > limit:
             raise DocumentTooLarge(str(limit))

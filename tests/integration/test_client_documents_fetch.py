@@ -67,8 +67,9 @@ def test_the_enterprise_ca_is_trusted_only_through_ssl_cert_file(
 ) -> None:
     url = f"{server.base}/agent.json"
     server.paths["/agent.json"] = served_json(document(url))
-    with pytest.raises(DocumentRefused, match="could not be fetched"):
-        local_documents(PinnedWebhookSender(timeout=5)).client(url)  # the default store
+    # The default store: refused for what it is, not for want of an answer in time.
+    with pytest.raises(DocumentRefused, match=r"could not be verified \(tls_verification_failed\)"):
+        local_documents(PinnedWebhookSender(timeout=5)).client(url)
     assert local_documents(trusting(ca)).client(url).name == "Local Agent"
 
 
@@ -80,10 +81,10 @@ def test_a_setting_that_names_no_file_stops_the_start(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("path", "answer", "why"),
     [
-        ("/moved.json", Served(b"", 302, (("Location", "/agent.json"),)), "redirects"),
-        ("/permanent.json", Served(b"", 308, (("Location", "/agent.json"),)), "redirects"),
-        ("/big.json", Served(b"{" + b" " * 6000 + b"}", 200), "larger than 5 KB"),
-        ("/gone.json", Served(b"", 404), "answered 404"),
+        ("/moved.json", Served(b"", 302, (("Location", "/agent.json"),)), r"\(redirect\)"),
+        ("/permanent.json", Served(b"", 308, (("Location", "/agent.json"),)), r"\(redirect\)"),
+        ("/big.json", Served(b"{" + b" " * 6000 + b"}", 200), r"5 KB \(too_large\)"),
+        ("/gone.json", Served(b"", 404), r"answered 404 \(status_404\)"),
     ],
 )
 def test_a_document_that_redirects_is_too_big_or_absent_is_refused(
@@ -102,7 +103,7 @@ def test_a_slow_document_is_refused_at_three_seconds(ca: TestCa, server: Documen
     url = f"{server.base}/slow.json"
     server.paths["/slow.json"] = Served(b"{}", 200, (), delay=5.0)
     began = time.monotonic()
-    with pytest.raises(DocumentRefused, match="within 3 seconds"):
+    with pytest.raises(DocumentRefused, match=r"within 3 seconds \(deadline_exceeded\)"):
         local_documents(trusting(ca)).client(url)
     assert 2.9 <= time.monotonic() - began < 4.5
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from application.outbound import DocumentTooLarge, WebhookUnreachable
-from infrastructure.outbound_http import DEADLINE_EXCEEDED, MAX_ANSWER_BYTES, PinnedWebhookSender
+from application.outbound import DEADLINE_EXCEEDED, DocumentTooLarge, WebhookUnreachable
+from infrastructure.outbound_http import MAX_ANSWER_BYTES, PinnedWebhookSender
 from tests.support.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
@@ -115,7 +115,7 @@ def test_a_document_is_fetched_pinned_within_its_limit_and_no_redirect_is_follow
         assert got == b"x" * 1000
         with pytest.raises(DocumentTooLarge):
             sender.get(f"http://{HOST}:{port}/document", "127.0.0.1", limit=999)
-        for path, reason in (("/moved", "status_302"), ("/gone", "status_404")):
+        for path, reason in (("/moved", "redirect"), ("/gone", "status_404")):
             with pytest.raises(WebhookUnreachable, match=reason):
                 sender.get(f"http://{HOST}:{port}{path}", "127.0.0.1", limit=1000)
         server.answer_bytes = 300 * 1024  # read no further than the limit, then closed

@@ -27,6 +27,7 @@ RELAXED_RATE_LIMITS = {
     "RATE_LIMIT_OAUTH_TOKEN": "1000/minute",
     "RATE_LIMIT_OAUTH_INTROSPECT": "1000/minute",
     "RATE_LIMIT_OAUTH_REGISTER": "1000/minute",
+    "RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS": "1000/minute",
 }
 # No test reaches the public range API of breached passwords: where a test turns the check
 # on without a range server of its own (tests/support/range_api.py), it meets a closed port

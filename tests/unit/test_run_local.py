@@ -142,3 +142,82 @@ def test_make_clis_port_check_passes_a_command_that_reaches_no_data(tmp_path: Pa
         passed = check("rules", "export", "--into", "firestore.rules")
         assert passed.returncode == 0 and passed.stdout == passed.stderr == ""
         assert check("--help").returncode == 0
+
+
+def test_make_run_says_which_lines_of_dotenv_the_environment_overrides(
+    run_local: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=8100\nSSL_CERT_FILE=/etc/corp-ca.pem\n", encoding="utf-8")
+    environ = {"DOTENV_FILE": str(dotenv), "SSL_CERT_FILE": "/etc/ssl/certs/ca.pem"}
+    run_local.read_dotenv(environ)
+    said = capsys.readouterr().err
+    assert "the environment overrides" in said and "line 2 (SSL_CERT_FILE)" in said, said
+    assert "PORT" not in said and environ["PORT"] == "8100"
+    assert environ["SSL_CERT_FILE"] == "/etc/ssl/certs/ca.pem"
+
+
+# A server that binds $PORT as gunicorn does, and exits 1 when it cannot.
+BINDS = """\
+import os, socket, sys
+
+with socket.socket() as sock:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", int(os.environ["PORT"])))
+    except OSError as exc:
+        print(f"Connection in use: {exc}", file=sys.stderr)
+        sys.exit(1)
+"""
+
+
+def test_a_port_taken_after_the_check_is_named_with_the_advice(
+    run_local: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The port check passed; another program took the port before gunicorn bound it (a
+    socket opened after the check), and gunicorn exited: run_local says so."""
+    server = tmp_path / "binds.py"
+    server.write_text(BINDS, encoding="utf-8")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        env = {**os.environ, "PORT": str(port), "APP_PROFILE": "local"}
+        status = run_local.serve(env, None, command=[sys.executable, str(server)])
+    said = [line for line in capsys.readouterr().err.splitlines() if "could not listen" in line]
+    assert status == 1
+    assert len(said) == 1, said
+    assert f"127.0.0.1:{port} (PORT)" in said[0] and "port check passed" in said[0]
+    assert "below 32768" in said[0]
+    assert ("ephemeral range" in said[0]) is (port >= 32768)
+
+
+def test_gunicorn_itself_failing_to_bind_a_port_taken_meanwhile_is_named(
+    run_local: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real gunicorn, as `make run` starts it, on a port another socket took after the
+    check: it retries, gives up, and run_local says why."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "APP_PROFILE": "local",
+            "GOOGLE_CLOUD_PROJECT": "demo-firegate",
+            "JOB_QUEUE": "inprocess",
+            "WEB_CONCURRENCY": "1",
+        }
+        status = run_local.serve(env, None)
+    said = [line for line in capsys.readouterr().err.splitlines() if "could not listen" in line]
+    assert status != 0
+    assert len(said) == 1 and f"127.0.0.1:{port} (PORT)" in said[0], said
+
+
+def test_a_server_that_fails_otherwise_is_not_blamed_on_its_port(
+    run_local: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, said = served(run_local, tmp_path, capsys, "0.1", "never")
+    assert status == 3
+    assert not [line for line in said if "could not listen" in line], said

@@ -18,7 +18,9 @@ from application.outbound import (
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    log_refusal,
     public_address_of,
+    said,
 )
 from domain.clients.client_keys import check_jwks, keys_of
 from domain.clients.oauth import OAuthClient
@@ -117,13 +119,20 @@ class AssertionKeys:
         if not self.local:
             address, refused = public_address_of(uri, self.resolver)
             if refused is not None:
-                raise KeysUnavailable("The client's jwks_uri is not at a public address.")
+                raise _unfetched(uri, refused)
         try:
             body = self.getter.get(uri, address, JWKS_MAX_BYTES)
+        except (DocumentTooLarge, WebhookUnreachable) as error:
+            raise _unfetched(uri, error.cause) from None
+        try:
             return keys_of(check_jwks(json.loads(body.decode("utf-8"))))
-        except DocumentTooLarge:
-            raise KeysUnavailable("The client's jwks_uri answered more than 64 KB.") from None
-        except WebhookUnreachable:
-            raise KeysUnavailable("The client's jwks_uri did not answer.") from None
         except (ValueError, DomainError):
             raise KeysUnavailable("The client's jwks_uri gave no JWK Set of public keys.") from None
+
+
+def _unfetched(uri: str, cause: str) -> KeysUnavailable:
+    """The refusal of keys that could not be fetched, naming the cause; logged."""
+    log_refusal("a client's jwks_uri", uri, cause)
+    return KeysUnavailable(
+        f"The client's jwks_uri could not be fetched: {said(cause, limit=JWKS_MAX_BYTES)}."
+    )

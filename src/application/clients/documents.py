@@ -3,11 +3,14 @@ asked for, under the webhooks' rules (a public address, pinned; no redirect foll
 5 KB within 3 s), and kept by each process as long as the answer's ``Cache-Control`` says
 (5 minutes to 24 hours), a refusal 5 minutes (docs/security.md, "Client metadata documents";
 docs/decisions/0545-client-metadata-documents-kept-per-process.md). Every lookup of a client
-reaches them through ``ClientCache`` (application/clients/ports.py)."""
+reaches them through ``ClientCache`` (application/clients/ports.py), and every request that
+names a document not kept counts against its client address's bound (``FetchBound``). A
+refusal names its cause as the outbound client named it (application/outbound.py)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,9 +22,12 @@ from application.outbound import (
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    log_refusal,
     public_address_of,
+    said,
+    status_cause,
 )
-from application.ports import Clock
+from application.ports import Clock, RequestCounter
 from domain.clients.metadata_document import (
     FETCH_SECONDS,
     MAX_DOCUMENT_BYTES,
@@ -31,8 +37,47 @@ from domain.clients.metadata_document import (
     kept_seconds,
 )
 from domain.clients.oauth import OAuthClient
+from domain.errors import RateLimited
+from domain.request_limits import Limit, assess, client_scope
 
 MAX_KEPT = 1024  # documents (or refusals) kept per process; the oldest go first
+log = logging.getLogger("firegate.clients")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchBound:
+    """How many requests naming a document this process does not keep one client address
+    may make (``RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS``; docs/security.md, "Client metadata
+    documents"): counted in ``counter``, the request limits' store, against the scope of
+    ``requester()``, the address of the request being served ("" outside one: not counted).
+    Each such request may hold a thread for the fetch's 3 seconds."""
+
+    limits: tuple[Limit, ...]
+    counter: RequestCounter
+    requester: Callable[[], str]
+
+    def count(self, now: float) -> None:
+        """Count one request; RateLimited, with the wait, past the bound."""
+        address = self.requester()
+        if not self.limits or not address:
+            return
+        key = f"client_documents:{client_scope(address)}"
+        try:
+            counts = self.counter.hit(key, [limit.seconds for limit in self.limits], now)
+        except Exception as exc:  # as the request limits: a store that fails lets it through
+            log.warning("rate limit store failed (%s): request let through", type(exc).__name__)
+            return
+        refused = [
+            quota
+            for quota in (assess(limit, counts[limit.seconds], now) for limit in self.limits)
+            if not quota.allowed
+        ]
+        if refused:
+            raise RateLimited(
+                "Too many requests naming client metadata documents from this address; "
+                "try again later.",
+                retry_after=max(quota.reset for quota in refused),
+            )
 
 
 @dataclass
@@ -47,13 +92,15 @@ class _Flight:
 class ClientDocuments:
     """``getter``: the pinned client a webhook is sent with; ``resolver``: whose addresses
     must be public, except when ``local`` (the local profile, whose clients run on this
-    machine); ``monotonic``: the clock the kept documents age by."""
+    machine); ``monotonic``: the clock the kept documents age by; ``bound``: what each
+    request naming a document not kept counts against (None: nothing)."""
 
     getter: PinnedClient
     resolver: HostResolver
     local: bool
     clock: Clock
     monotonic: Callable[[], float] = time.monotonic
+    bound: FetchBound | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _kept: OrderedDict[str, tuple[OAuthClient | DocumentRefused, float]] = field(
         default_factory=OrderedDict, init=False, repr=False
@@ -63,11 +110,15 @@ class ClientDocuments:
     def client(self, url: str) -> OAuthClient:
         """The client the document at ``url`` describes, fetched once per process while it
         is kept, however many requests ask at once; ``DocumentRefused`` (kept as long) when
-        it cannot be fetched under the rules or says what may not be."""
+        it cannot be fetched under the rules or says what may not be; RateLimited when the
+        request's client address has named too many documents not kept."""
         with self._lock:
             kept = self._kept.get(url)
             if kept is not None and self.monotonic() < kept[1]:
                 return _outcome(kept[0])
+        if self.bound is not None:
+            self.bound.count(self.clock.now().timestamp())
+        with self._lock:
             flight = self._flights.get(url)
             leader = flight is None
             if flight is None:
@@ -106,7 +157,7 @@ class ClientDocuments:
         if not self.local:
             address, refused = public_address_of(url, self.resolver)
             if refused is not None:
-                raise DocumentRefused("The client metadata document is not at a public address.")
+                raise _unfetched(url, refused)
         try:
             answer = self.getter.exchange(
                 "GET",
@@ -117,16 +168,10 @@ class ClientDocuments:
                 limit=MAX_DOCUMENT_BYTES,
                 timeout=FETCH_SECONDS,
             )
-        except DocumentTooLarge:
-            raise DocumentRefused("The client metadata document is larger than 5 KB.") from None
-        except WebhookUnreachable:
-            raise DocumentRefused(
-                "The client metadata document could not be fetched within 3 seconds."
-            ) from None
-        if 300 <= answer.status < 400:
-            raise DocumentRefused("The client metadata document's URL redirects: none is followed.")
+        except (DocumentTooLarge, WebhookUnreachable) as error:
+            raise _unfetched(url, error.cause) from None
         if answer.status != 200:
-            raise DocumentRefused(f"The client metadata document's URL answered {answer.status}.")
+            raise _unfetched(url, status_cause(answer.status))
         try:
             document = json.loads(answer.body.decode("utf-8"))
         except ValueError:
@@ -134,6 +179,13 @@ class ClientDocuments:
         client = client_of_document(url, document, self.clock.now())
         headers = {name.lower(): value for name, value in answer.headers}
         return client, kept_seconds(headers.get("cache-control"))
+
+
+def _unfetched(url: str, cause: str) -> DocumentRefused:
+    """The refusal of a document that could not be fetched, naming the cause; logged."""
+    log_refusal("a client metadata document", url, cause)
+    words = said(cause, seconds=FETCH_SECONDS, limit=MAX_DOCUMENT_BYTES)
+    return DocumentRefused(f"The client metadata document could not be fetched: {words}.")
 
 
 def _outcome(found: OAuthClient | DocumentRefused) -> OAuthClient:

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.metrics import HOOK_CALL_DURATION, HOOK_CALLS
 from application.outbound import (
+    DEADLINE_EXCEEDED,
+    NOT_HTTPS,
     Answer,
     DocumentTooLarge,
     HostResolver,
@@ -39,7 +41,6 @@ from domain.standard_webhooks import new_message_id, signed_headers
 
 log = logging.getLogger("firegate.auth_hooks")
 
-DEADLINE_EXCEEDED = "deadline_exceeded"  # the pinned client's word for a cut call
 # A hook the kind's total deadline left no time for (docs/hooks.md, "Scope and order")
 TOTAL_DEADLINE_EXCEEDED = "total_deadline_exceeded"
 TOTAL_DEADLINE = TOTAL_DEADLINE_MS / 1000
@@ -246,10 +247,10 @@ class HookCaller:
             return None, CallOutcome.UNREACHABLE, refused, None
         try:
             got = self._post(hook, payload, address, timeout)
-        except DocumentTooLarge:
-            return None, CallOutcome.BAD_ANSWER, "answer_too_large", None
+        except DocumentTooLarge as error:
+            return None, CallOutcome.BAD_ANSWER, error.cause, None
         except WebhookUnreachable as error:
-            reason = str(error) or "unreachable"
+            reason = error.cause  # named by the pinned client (application/outbound.py)
             timed_out = reason == DEADLINE_EXCEEDED
             return None, CallOutcome.TIMEOUT if timed_out else CallOutcome.UNREACHABLE, reason, None
         if not 200 <= got.status < 300:
@@ -265,7 +266,7 @@ class HookCaller:
         if self.policy.local:
             return None, None
         if urlsplit(hook.url).scheme != "https":
-            return None, "not_https"
+            return None, NOT_HTTPS
         return public_address_of(hook.url, self.resolver)
 
     def _post(

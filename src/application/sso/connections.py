@@ -18,10 +18,14 @@ from application.events.webhooks.ports import DocumentGetter
 from application.orgs.orgs import OrgMembership, member_view
 from application.orgs.ports import OrgRepository
 from application.outbound import (
+    HOST_NOT_RESOLVED,
+    NOT_PUBLIC_ADDRESS,
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    log_refusal,
     public_address_of,
+    said,
 )
 from application.ports import Audit, AuditEvent, AuditLog, Clock, SecretBox
 from application.signin.authentication import Actor
@@ -79,6 +83,13 @@ def _url_refused(message: str, code: str) -> InvalidInput:
     return InvalidInput.field("saml.metadata_url", message, code)
 
 
+def _unfetched(url: str, cause: str, code: str) -> InvalidInput:
+    """The refusal of metadata that could not be fetched, naming the cause as the outbound
+    client named it (application/outbound.py); logged."""
+    log_refusal("an identity provider's metadata", url, cause)
+    return _url_refused(f"No metadata came from it: {said(cause, limit=METADATA_MAX)}.", code)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConnectionEditor:
     """An admin's change to a connection, checked and applied (``configured``): what
@@ -110,21 +121,16 @@ class ConnectionEditor:
         address = None
         if not self.local:
             address, refused = public_address_of(text, self.resolver)
-            if refused == "host_not_resolved":
-                raise _url_refused("Its host has no address.", "metadata_unreachable")
+            if refused == HOST_NOT_RESOLVED:
+                raise _unfetched(text, refused, "metadata_unreachable")
             if refused is not None:
-                raise _url_refused("Its host is not a public address.", "metadata_private_address")
+                raise _unfetched(text, refused, "metadata_private_address")
         try:
             body = self.getter.get(text, address, METADATA_MAX)
-        except DocumentTooLarge:
-            raise _url_refused(
-                f"The metadata is larger than {METADATA_MAX // 1024} KB.", "metadata_too_large"
-            ) from None
+        except DocumentTooLarge as exc:
+            raise _unfetched(text, exc.cause, "metadata_too_large") from None
         except WebhookUnreachable as exc:
-            raise _url_refused(
-                f"No metadata came from it ({str(exc)[:60] or 'unreachable'}).",
-                "metadata_unreachable",
-            ) from None
+            raise _unfetched(text, exc.cause, "metadata_unreachable") from None
         try:
             return body.decode("utf-8"), text
         except UnicodeDecodeError:
@@ -211,7 +217,7 @@ class ConnectionEditor:
         if self.local:
             return True
         _, refused = public_address_of(issuer, self.resolver)
-        return refused != "not_public_address"
+        return refused != NOT_PUBLIC_ADDRESS
 
     def _oidc(self, idp: OidcIdp, given: dict[str, object]) -> OidcIdp:
         problems: list[FieldError] = []

@@ -18,7 +18,6 @@ errors, which the client answers as an IdP that cannot be reached (503).
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -29,16 +28,18 @@ from requests.utils import get_encoding_from_headers
 
 from application.events.webhooks.ports import PinnedClient
 from application.outbound import (
+    HOST_NOT_RESOLVED,
+    NOT_HTTPS,
+    REDIRECT,
     Answer,
     DocumentTooLarge,
     HostResolver,
     WebhookUnreachable,
+    log_refusal,
     public_address_of,
 )
 from domain.errors import Conflict
 from domain.sso.connections import idp_address_refused
-
-log = logging.getLogger("firegate.sso")
 
 ANSWER_MAX = 256 * 1024  # a discovery document or a JWK Set is a few KB
 # The pinned client sets these itself; and it reads a body as it comes, so none is compressed.
@@ -78,10 +79,10 @@ class PinnedIdpAdapter(BaseAdapter):
                 limit=ANSWER_MAX,
             )
         except (WebhookUnreachable, DocumentTooLarge) as error:
-            log.info("an identity provider's %s %s: %s", method, _host(url), _named(error))
-            raise requests.ConnectionError(_named(error), request=request) from None
+            log_refusal(f"an identity provider's answer to {method}", url, error.cause)
+            raise requests.ConnectionError(error.cause, request=request) from None
         if 300 <= answer.status < 400:
-            raise _refused(url, "redirect")
+            raise _refused(url, REDIRECT)
         return _response(request, answer)
 
     def close(self) -> None:
@@ -94,10 +95,10 @@ class PinnedIdpAdapter(BaseAdapter):
         if self._local:
             return None
         if urlsplit(url).scheme != "https":
-            raise _refused(url, "not_https")
+            raise _refused(url, NOT_HTTPS)
         address, refused = public_address_of(url, self._resolver)
-        if refused == "host_not_resolved":
-            log.info("an identity provider's host %s has no address", _host(url))
+        if refused == HOST_NOT_RESOLVED:
+            log_refusal("an identity provider's answer", url, refused)
             raise requests.ConnectionError(refused)
         if refused is not None:
             raise _refused(url, refused)
@@ -105,16 +106,8 @@ class PinnedIdpAdapter(BaseAdapter):
 
 
 def _refused(url: str, reason: str) -> Conflict:
-    log.warning("an identity provider's %s not called: %s", _host(url), reason)
+    log_refusal("an identity provider's answer", url, reason)
     return idp_address_refused()
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or "?"
-
-
-def _named(error: Exception) -> str:
-    return f"{type(error).__name__} {str(error)[:80]}".strip()
 
 
 def _body(body: bytes | str | None) -> bytes | None:

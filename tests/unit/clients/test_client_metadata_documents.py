@@ -256,13 +256,13 @@ def test_a_refusal_is_kept_five_minutes() -> None:
 @pytest.mark.parametrize(
     ("given", "why"),
     [
-        (301, "redirects"),
-        (302, "redirects"),
-        (307, "redirects"),
-        (404, "answered 404"),
+        (301, r"a redirect, which is not followed \(redirect\)"),
+        (302, r"\(redirect\)"),
+        (307, r"\(redirect\)"),
+        (404, r"answered 404 \(status_404\)"),
         (answer(b"{not json"), "not JSON"),
         (answer(b"\xff\xfe"), "not JSON"),
-        (answer({"x": "y" * 6000}), "larger than 5 KB"),
+        (answer({"x": "y" * 6000}), r"larger than 5 KB \(too_large\)"),
     ],
 )
 def test_what_the_url_answers_but_a_document_is_refused(given: object, why: str) -> None:
@@ -272,7 +272,7 @@ def test_what_the_url_answers_but_a_document_is_refused(given: object, why: str)
 
 
 def test_a_url_that_does_not_answer_is_refused() -> None:
-    with pytest.raises(DocumentRefused, match="within 3 seconds"):
+    with pytest.raises(DocumentRefused, match=r"connection was refused \(connection_refused\)"):
         documents(FakePinnedClient()).client(URL)
 
 
@@ -418,7 +418,7 @@ def test_the_token_endpoint_and_par_say_why_a_document_is_refused(world: OAuthWo
         assert found.status_code in (400, 401), (path, found.get_json())
         body = found.get_json()
         assert body["error"] == "invalid_client", (path, body)
-        assert "redirects" in body["error_description"], (path, body)
+        assert "(redirect)" in body["error_description"], (path, body)
 
 
 def test_a_document_client_gets_no_client_credentials(world: OAuthWorld) -> None:

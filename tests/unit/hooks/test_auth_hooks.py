@@ -141,14 +141,14 @@ def test_a_host_that_resolves_to_a_private_address_is_not_called() -> None:
     ("answer", "status", "outcome", "error"),
     [
         (WebhookUnreachable("deadline_exceeded"), 200, CallOutcome.TIMEOUT, "deadline_exceeded"),
-        (WebhookUnreachable("ConnectionRefusedError"), 200, CallOutcome.UNREACHABLE, None),
+        (WebhookUnreachable("connection_refused"), 200, CallOutcome.UNREACHABLE, None),
         ({"claims": {}}, 500, CallOutcome.STATUS, "status_500"),
         (b"<html>", 200, CallOutcome.BAD_ANSWER, "not_json"),
         ([1, 2], 200, CallOutcome.BAD_ANSWER, "not_an_object"),
         ({"claims": ["a"]}, 200, CallOutcome.BAD_ANSWER, "bad_claims"),
         ({"claims": {"sub": "root"}}, 200, CallOutcome.BAD_ANSWER, "reserved_claim:sub"),
         ({"claims": {"big": "x" * 1000}}, 200, CallOutcome.BAD_ANSWER, "claims_too_large"),
-        (b"{" + b" " * 20000 + b"}", 200, CallOutcome.BAD_ANSWER, "answer_too_large"),
+        (b"{" + b" " * 20000 + b"}", 200, CallOutcome.BAD_ANSWER, "too_large"),
         # JSON, but not text: a lone surrogate anywhere, key or value, however deep
         (b'{"claims": {"tier": "\\ud800"}}', 200, CallOutcome.BAD_ANSWER, "not_text"),
         (b'{"claims": {"\\udfff": 1}}', 200, CallOutcome.BAD_ANSWER, "not_text"),

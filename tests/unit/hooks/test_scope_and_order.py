@@ -282,7 +282,7 @@ MAIL = Mail("ada@example.com", "Hi", "text", "<p>html</p>", "verify_email", "en"
 def test_send_mail_the_first_hook_that_accepts_sends_it() -> None:
     world = World()
     receivers = Receivers(world)
-    receivers.answers["/primary"] = WebhookUnreachable("ConnectionRefusedError")
+    receivers.answers["/primary"] = WebhookUnreachable("connection_refused")
     add(world, "send_mail", "/primary")
     add(world, "send_mail", "/backup", order=1)
     add(world, "send_mail", "/third", order=2)

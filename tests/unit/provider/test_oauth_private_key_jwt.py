@@ -224,13 +224,13 @@ def test_a_jwks_uri_is_fetched_only_from_a_public_address_pinned(key: RSAKey) ->
     assert found["keys"][0]["kid"] == "k1"
     assert getter.asked == [(KEYS_URL, "93.184.216.34")]  # connected to the address checked
     getter.documents[KEYS_URL] = "x" * (64 * 1024 + 1)
-    with pytest.raises(KeysUnavailable, match="64 KB"):
+    with pytest.raises(KeysUnavailable, match=r"larger than 64 KB \(too_large\)"):
         client_keys()
     getter.documents[KEYS_URL] = json.dumps({"keys": [key.as_dict(private=True)]})
     with pytest.raises(KeysUnavailable, match="no JWK Set"):
         client_keys()
     del getter.documents[KEYS_URL]
-    with pytest.raises(KeysUnavailable, match="did not answer"):
+    with pytest.raises(KeysUnavailable, match=r"connection was refused \(connection_refused\)"):
         client_keys()
 
 

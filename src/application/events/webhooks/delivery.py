@@ -19,7 +19,7 @@ from application.events.webhooks.ports import (
     WebhookSender,
 )
 from application.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELAY
-from application.outbound import HostResolver, WebhookUnreachable, public_address_of
+from application.outbound import NOT_HTTPS, HostResolver, WebhookUnreachable, public_address_of
 from application.ports import NO_METRICS, Clock, Job, Metrics, SecretBox
 from domain.errors import Unavailable
 from domain.events.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint
@@ -110,7 +110,7 @@ class WebhookDelivery:
         clock, address = self._clock, None
         if not self._policy.local:
             if urlsplit(url).scheme != "https":  # a client's URI is checked here, not registered
-                return Attempt(clock.now(), None, "not_https")
+                return Attempt(clock.now(), None, NOT_HTTPS)
             address, refused = public_address_of(url, self._resolver)
             if refused is not None:
                 return Attempt(clock.now(), None, refused)
@@ -124,7 +124,7 @@ class WebhookDelivery:
         try:
             status = self._sender.post(url, body, headers, address)
         except WebhookUnreachable as error:
-            return Attempt(clock.now(), None, str(error)[:200] or "unreachable")
+            return Attempt(clock.now(), None, error.cause[:200])  # application/outbound.py
         return Attempt(clock.now(), status)
 
     def _signed(self, delivery: Delivery, endpoint: WebhookEndpoint) -> Message | Attempt:

@@ -1,0 +1,105 @@
+"""The outbound client's deadline over https (docs/security.md, "Outbound calls"): a server
+that gives its handshake, status line, headers or body a byte at a time, each byte well
+within any per-read timeout, is cut at the call's deadline, through each way the client is
+called (a webhook's POST, a document's GET, an exchange of its own deadline) and through the
+callers that stand on it: a client's metadata document and an IdP's requests (discovery, keys,
+token, userinfo). Every other user of the client gets it from the one place it is made
+(tests/unit/test_outbound_trust.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from application.clients.documents import ClientDocuments
+from application.outbound import DEADLINE_EXCEEDED, WebhookUnreachable
+from domain.clients.metadata_document import DocumentRefused
+from infrastructure.clock import SystemClock
+from infrastructure.outbound_http import PinnedWebhookSender
+from infrastructure.sso.idp_requests import PinnedIdpAdapter
+from tests.fakes.kernel import FakeHostResolver
+from tests.support.dripping_tls import (
+    Answer,
+    after_request,
+    dripped_handshake,
+    dripping_server,
+)
+
+pytestmark = pytest.mark.integration
+
+DEADLINE = 1.0  # seconds; each server below would hold the caller for its whole drip (20 s)
+# A generous bound on a shared machine: the deadline, and time to spare for a busy CPU.
+BOUND = DEADLINE + 10
+
+DRIPS: dict[str, tuple[Answer, bool]] = {
+    "handshake": (dripped_handshake, False),
+    "status-line": (after_request(b"", b"HTTP/1.1 200 " + b"O" * 200 + b"\r\n\r\n"), True),
+    "headers": (after_request(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 200), True),
+    "body": (
+        after_request(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n", b"a" * 200),
+        True,
+    ),
+}
+
+
+def called(way: str, url: str, ca_file: str) -> None:
+    """One call of the client, the way a caller makes it."""
+    if way == "post":  # a webhook's delivery
+        PinnedWebhookSender(timeout=DEADLINE, ca_certs=ca_file).post(url, "{}", {}, "127.0.0.1")
+    elif way == "get":  # an IdP's metadata, a client's keys
+        PinnedWebhookSender(timeout=DEADLINE, ca_certs=ca_file).get(url, "127.0.0.1", 1024)
+    else:  # an auth hook's call: a deadline of its own, the sender's being a minute
+        PinnedWebhookSender(timeout=60, ca_certs=ca_file).exchange(
+            "POST", url, b"{}", {}, address="127.0.0.1", limit=1024, timeout=DEADLINE
+        )
+
+
+@pytest.mark.parametrize("step", list(DRIPS))
+@pytest.mark.parametrize("way", ["post", "get", "exchange"])
+def test_an_https_call_ends_at_its_deadline_however_slowly_bytes_come(
+    tmp_path: Path, step: str, way: str
+) -> None:
+    answer, tls = DRIPS[step]
+    with dripping_server(tmp_path, answer, tls=tls) as server:
+        began = time.monotonic()
+        with pytest.raises(WebhookUnreachable) as failed:
+            called(way, server.url(), server.ca_file)
+        took = time.monotonic() - began
+    assert str(failed.value) == DEADLINE_EXCEEDED
+    assert took < BOUND, f"cut after {took:.1f} s"
+
+
+@pytest.mark.parametrize("step", ["handshake", "body"])
+def test_a_client_metadata_document_that_drips_is_refused_at_its_deadline(
+    tmp_path: Path, step: str
+) -> None:
+    """The report's path: an authorization request naming a document whose server drips."""
+    answer, tls = DRIPS[step]
+    with dripping_server(tmp_path, answer, tls=tls, host="localhost") as server:
+        documents = ClientDocuments(
+            getter=PinnedWebhookSender(timeout=5, ca_certs=server.ca_file),
+            resolver=FakeHostResolver(),
+            local=True,
+            clock=SystemClock(),
+        )
+        began = time.monotonic()
+        with pytest.raises(DocumentRefused):
+            documents.client(server.url("/agent.json"))
+        took = time.monotonic() - began
+    assert took < 3 + 10, f"cut after {took:.1f} s"  # the documents' own deadline: 3 s
+
+
+def test_an_identity_providers_request_that_drips_is_cut_at_the_deadline(tmp_path: Path) -> None:
+    answer, tls = DRIPS["headers"]
+    with dripping_server(tmp_path, answer, tls=tls, host="localhost") as server:
+        sender = PinnedWebhookSender(timeout=DEADLINE, ca_certs=server.ca_file)
+        session = requests.Session()
+        session.mount("https://", PinnedIdpAdapter(sender, FakeHostResolver(), local=True))
+        began = time.monotonic()
+        with pytest.raises(requests.ConnectionError):
+            session.get(server.url("/.well-known/openid-configuration"))
+        took = time.monotonic() - began
+    assert took < BOUND, f"cut after {took:.1f} s"
