@@ -89,7 +89,8 @@ class SmsBudget(Protocol):
         last counted it (no read): its requests then ask for a challenge."""
         ...
 
-    def spend(self, number: PhoneNumber) -> None:
-        """One text to ``number``; RateLimited ``sms_budget`` (with its retry_after) when
-        over the budget, or when SMS_ENABLED is false; records firegate_sms_refused_total."""
+    def spend(self, number: PhoneNumber, *, held: bool) -> None:
+        """One text to ``number`` (``held``: an account has it); RateLimited ``sms_budget``
+        (with its retry_after) when over the budget, past the share left to numbers without
+        an account, or when SMS_ENABLED is false; records firegate_sms_refused_total."""
         ...

@@ -3,8 +3,10 @@
 docs/decisions/0534-a-number-changes-by-a-code-flow-keyed-by-the-account.md).
 
 A change is the one code flow (``flow.py``) keyed by the account: ``PATCH /user`` asks a code
-for the new number (one live change per account, the requests of each account limited, an
-SMS spent of the number's budget, the text sent by the ``send_sms`` hook as ``phone_change``)
+for the new number (one live change per account, the requests of each account limited and
+counted on the number with its sign-ins' (docs/decisions/
+0650-a-numbers-texts-counted-on-the-number.md), an SMS spent of the number's budget, the text
+sent by the ``send_sms`` hook as ``phone_change``)
 and ``POST /user/phone/verify`` proves it, every rule of a code holding. The account keeps
 its number until the code is proven; a number another account holds is refused only then,
 so the request answers the same for every number.
@@ -18,7 +20,14 @@ from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent
 from application.signin.authentication import Actor, require_recent_sign_in
-from application.signin.codes.flow import Asked, CodeRequested, CodeSteps, Holding, Way
+from application.signin.codes.flow import (
+    Asked,
+    CodeRequested,
+    CodeSteps,
+    CountedOn,
+    Holding,
+    Way,
+)
 from application.signin.codes.phone import INVALID_PHONE_CODE, INVALID_PHONE_FLOW, PhoneCodes
 from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.identities import WayIn, phone_removal
@@ -101,8 +110,8 @@ class PhoneChanges:
         """A code texted to the new number, one SMS spent of its budget; the account keeps its
         number until the code is proven. The same answer whoever holds the number. 404
         ``phone_disabled``, 403 ``reauthentication_required``, 422 ``invalid_phone_number``
-        or ``phone_number_type``, 429 ``phone_code_rate_limited`` (the account's requests)
-        or ``sms_budget``."""
+        or ``phone_number_type``, 429 ``phone_code_rate_limited`` (the account's requests, or
+        the number's: counted with its sign-ins') or ``sms_budget``."""
         self.phone.check_enabled()
         require_recent_sign_in(cmd.actor)
         number = self.phone.number(cmd.phone_number)
@@ -113,8 +122,12 @@ class PhoneChanges:
             client_ip=cmd.client_ip,
             locale=user.locale or cmd.locale,
             challenge_token=cmd.challenge_token,
+            asker=user.id,  # one live change per account, whichever client asked it
+            # The number's texts are counted on the number, whoever asks: a sign-in's
+            # limits per number hold for changes to it too
+            counted_on=CountedOn(self.phone.steps.flows, number.e164),
         )
-        return self.steps.start(asked, paid=lambda _: self.phone.budget.spend(number))
+        return self.steps.start(asked, paid=lambda _: self.phone.spend(number))
 
     def verify(self, cmd: ProvePhoneNumber) -> User:
         """The account with its new number proven, for the right code of its live change,
