@@ -261,3 +261,20 @@ def test_the_local_profile_goes_without_one_unless_told_not_to() -> None:
     assert local.phone.phone_sign_in_without_challenge is True
     with pytest.raises(ValidationError):
         make_settings(phone_sign_in=True, phone_sign_in_without_challenge="false")
+
+
+# -- a request limit of its own per client address ----------------------------------------------
+
+
+def test_phone_codes_have_a_request_limit_of_their_own() -> None:
+    """RATE_LIMIT_PHONE_CODE counts the API's and the page's requests together; the e-mail
+    code's RATE_LIMIT_EMAIL_CODE is apart."""
+    world = phone_world(rate_limit_phone_code="2/minute", rate_limit_email_code="1/minute")
+    assert make_settings().phone.rate_limit_phone_code == "5/minute,50/hour"
+    client = world.client  # one client address for all
+    assert client.post("/auth/phone-code", json={"phone_number": NUMBER}).status_code == 202
+    form = {"phone_number": "+33612345671", "csrf_token": csrf(client, ASK_PAGE)}
+    assert client.post(ASK_PAGE, data=form).status_code == 303
+    third = client.post("/auth/phone-code", json={"phone_number": "+33612345672"})
+    assert third.status_code == 429 and third.get_json()["code"] == "rate_limited"
+    assert client.post("/auth/email-code", json={"email": ADDRESS}).status_code == 202
