@@ -63,7 +63,7 @@ def test_the_receiver_gets_the_signed_change_and_of_thirty_proofs_one_lands(
     [text] = texted(receiver, NUMBER)
     assert receiver.refused == []  # every call carried a valid signature
     assert (text["kind"], text["locale"]) == ("phone_change", "en")
-    assert text["text"].endswith(f"\n@127.0.0.1:8000 #{text['code']}")
+    assert text["text"].endswith(f"\n@127.0.0.1 #{text['code']}")
     # The change's flow is its own: no sign-in by code can take it.
     assert list(firestore.collection(PHONE_FLOWS).stream()) == []
     assert len(list(firestore.collection(PHONE_CHANGE_FLOWS).stream())) == 1

@@ -108,7 +108,7 @@ def test_a_code_to_the_new_number_proves_it_and_the_account_keeps_its_own_until_
     [text] = texts(world, NUMBER)
     assert (text["kind"], text["locale"]) == ("phone_change", "en")
     assert text["text"].startswith(f"{text['code']} is your code to set this number on your")
-    assert text["text"].endswith(f"\n@127.0.0.1:8000 #{text['code']}")
+    assert text["text"].endswith(f"\n@127.0.0.1 #{text['code']}")
     kept = me(world, ann)
     assert (kept["phone_number"], kept["phone_number_verified"]) == (OTHER, True)
     proven = prove(world, ann, text["code"])

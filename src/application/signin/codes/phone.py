@@ -180,7 +180,11 @@ class TextSettings:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.public_url).netloc
+        """PUBLIC_URL's host, lower-cased, without its port: the origin-bound one-time code's
+        line is ``@`` and a domain (https://wicg.github.io/sms-one-time-codes/), and its
+        readers find no code in ``@host:port #code``
+        (docs/decisions/0655-the-webotp-line-names-the-host-without-its-port.md)."""
+        return urlsplit(self.public_url).hostname or ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
