@@ -80,6 +80,11 @@ class PhoneNumbers(Protocol):
         InvalidInput ``invalid_phone_number`` or ``phone_number_type``."""
         ...
 
+    def international(self, e164: str) -> str:
+        """The number as people write it, in its international format (``+33 6 12 34 56 78``);
+        ``e164`` as it is where it cannot be read."""
+        ...
+
 
 class SmsBudget(Protocol):
     """What an SMS may cost: spends one from the number's prefix's hourly budget."""

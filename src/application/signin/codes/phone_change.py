@@ -88,10 +88,13 @@ class GetPhoneChange:
 @dataclass(frozen=True)
 class PhoneChangeState:
     """What the account page shows of the number: whether phone sign-in is ``on`` (a number
-    may be changed), and the number a live change's code went to (None: none is live)."""
+    may be changed), the number a live change's code went to (None: none is live), and
+    each as people write it (``shown``: the account's own number; ``pending_shown``)."""
 
     on: bool
     pending: str | None
+    shown: str | None = None
+    pending_shown: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -189,14 +192,22 @@ class PhoneChanges:
 
     def state(self, cmd: GetPhoneChange) -> PhoneChangeState:
         """Whether a number may be changed now, and the new number of the account's live change
-        (none read while phone sign-in is off)."""
+        (none read while phone sign-in is off); the account's number and that one in their
+        international format."""
+        user = self._account(cmd.actor)
+        shown = self._shown(user.phone_number)
         if not self.phone.available():
-            return PhoneChangeState(on=False, pending=None)
+            return PhoneChangeState(on=False, pending=None, shown=shown)
         flows, now = self.steps.flows, self.steps.clock.now()
         live = flows.requests(cmd.actor.user_id).live_flow
         flow = flows.get(live) if live is not None else None
         pending = flow.to if flow is not None and flow.usable(now) else None
-        return PhoneChangeState(on=True, pending=pending)
+        return PhoneChangeState(
+            on=True, pending=pending, shown=shown, pending_shown=self._shown(pending)
+        )
+
+    def _shown(self, number: str | None) -> str | None:
+        return self.phone.numbers.international(number) if number is not None else None
 
     def _account(self, actor: Actor) -> User:
         user = actor.user if actor.user is not None else self.steps.users.get(actor.user_id)
