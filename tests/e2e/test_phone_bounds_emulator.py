@@ -112,7 +112,11 @@ def test_thirty_new_numbers_at_once_leave_the_share_kept_for_an_account(
     users = FirestoreUserRepository(firestore, write_staged=write_staged)
     users.update(made["id"], lambda u: u.with_phone_number_proven(held, u.updated_at))
     fresh = [f"+336123457{n:02d}" for n in range(RACERS)]
-    outcomes = race(app, [lambda c, n=n: ask(c, fresh[n], n) for n in range(RACERS)])
+
+    def asking(n: int) -> Call:
+        return lambda c: ask(c, fresh[n], n)
+
+    outcomes = race(app, [asking(n) for n in range(RACERS)])
     assert statuses(outcomes) == {202: 6, 429: RACERS - 6}
     assert {o.code for o in outcomes if o.status == 429} == {"sms_budget"}
     assert ask(client, held, RACERS).status_code == 202

@@ -34,7 +34,8 @@ def texted(world: World) -> dict[str, Any]:
     client = world.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     [payload] = [json.loads(body) for url, body, *_ in client.asked if url == HOOK]
-    return payload
+    sent: dict[str, Any] = payload
+    return sent
 
 
 def signed_in_by_text(public_url: str) -> tuple[World, dict[str, Any], dict[str, Any]]:
