@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 
 from application.hooks.admin import SetAuthHook
+from infrastructure.settings.identity.phone import PhoneSettings
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, register
 from tests.support.app import World
@@ -270,7 +271,7 @@ def test_phone_codes_have_a_request_limit_of_their_own() -> None:
     """RATE_LIMIT_PHONE_CODE counts the API's and the page's requests together; the e-mail
     code's RATE_LIMIT_EMAIL_CODE is apart."""
     world = phone_world(rate_limit_phone_code="2/minute", rate_limit_email_code="1/minute")
-    assert make_settings().phone.rate_limit_phone_code == "5/minute,50/hour"
+    assert PhoneSettings.model_fields["rate_limit_phone_code"].default == "5/minute,50/hour"
     client = world.client  # one client address for all
     assert client.post("/auth/phone-code", json={"phone_number": NUMBER}).status_code == 202
     form = {"phone_number": "+33612345671", "csrf_token": csrf(client, ASK_PAGE)}
