@@ -105,8 +105,7 @@ def profile_reads(actor: Caller) -> dict[str, object]:
         "attribute_facts": _attribute_facts(user),
         # A name made for an account signed up without an address: the person is invited to
         # choose their own (docs/pages.md, "The account area")
-        "made_username": user.username is not None
-        and made_for_the_account(user.username.value),
+        "made_username": user.username is not None and made_for_the_account(user.username.value),
     }
 
 
