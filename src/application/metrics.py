@@ -185,8 +185,8 @@ SMS_SENT = Counter(
 )
 SMS_REFUSED = Counter(
     "firegate_sms_refused",
-    "Texts the SMS budget refused: over_budget, forbidden (a range budgeted at 0), disabled"
-    " (SMS_ENABLED=false).",
+    "Texts the SMS budget refused: over_budget, kept_for_accounts (a number without an"
+    " account past its share), forbidden (a range budgeted at 0), disabled (SMS_ENABLED=false).",
     lambda *, reason: None,
 )
 HTTP_REQUESTS = Histogram(

@@ -38,6 +38,7 @@ def api_limits(settings: Settings) -> ApiLimits:
         password_reset=settings.mail.rate_limit_password_reset,
         passkeys=settings.signin.rate_limit_passkeys,
         email_code=settings.mail.rate_limit_email_code,
+        phone_code=settings.phone.rate_limit_phone_code,
     )
 
 

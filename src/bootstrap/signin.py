@@ -171,13 +171,15 @@ def phone_numbers(phone: PhoneSettings) -> PhoneNumbers:
 def sms_budget(
     phone: PhoneSettings, counts: SmsCounts, *, clock: Clock, metrics: Metrics
 ) -> SmsBudget:
-    """SMS_BUDGETS over ``counts``, the counters every instance shares; SMS_ENABLED."""
+    """SMS_BUDGETS over ``counts``, the counters every instance shares; SMS_ENABLED;
+    SMS_ACCOUNTS_SHARE."""
     return HourlySmsBudget(
         counts=counts,
         budgets=phone.budgets,
         clock=clock,
         metrics=metrics,
         enabled=phone.sms_enabled,
+        accounts_share=phone.sms_accounts_share,
     )
 
 

@@ -1,7 +1,10 @@
 """One suite for the EmailCodeFlowStore port, run against the fake and against Firestore: one
-live flow per address, the address's request limits per asking client and in all, a flow
-found by its link's token, guessed at no more than five times and spent once however many race
-(docs/decisions/0474-email-codes.md, docs/decisions/0494-codes-belong-to-who-asked.md)."""
+live flow per address and asker, the address's request limits per asking client and in all
+(a request counted without a flow among them), a flow found by its link's token, guessed at no
+more than five times and spent once however many race (docs/decisions/0474-email-codes.md,
+docs/decisions/0494-codes-belong-to-who-asked.md,
+docs/decisions/0650-a-numbers-texts-counted-on-the-number.md,
+docs/decisions/0651-a-request-voids-only-its-own-askers-code.md)."""
 
 from __future__ import annotations
 
@@ -42,13 +45,16 @@ def new_flow(flow_id: str, now: datetime = NOW) -> EmailCodeFlow:
     return EmailCodeFlow.start(id=flow_id, email=KEY, now=now, browser_hash=None, locale="es")
 
 
-def test_a_new_request_voids_the_flow_before(flows: EmailCodeFlowStore) -> None:
-    flows.start(new_flow("f1"), KEY, NOW, HOLDER, challenged=False)
+def test_a_new_request_voids_the_flow_before_of_its_asker_only(flows: EmailCodeFlowStore) -> None:
+    flows.start(new_flow("f1"), KEY, NOW, HOLDER, asker=HOLDER, challenged=False)
+    flows.start(new_flow("s1"), KEY, NOW, STRANGER, asker=STRANGER, challenged=False)
     later = NOW + timedelta(seconds=31)
-    flows.start(new_flow("f2", later), KEY, later, HOLDER, challenged=False)
-    first, second = flows.get("f1"), flows.get("f2")
+    flows.start(new_flow("f2", later), KEY, later, HOLDER, asker=HOLDER, challenged=False)
+    first, second, theirs = flows.get("f1"), flows.get("f2"), flows.get("s1")
     assert first is not None and first.void and not first.usable(later)
     assert second is not None and second.usable(later) and second.locale == "es"
+    assert theirs is not None and theirs.usable(later)  # another asker's flow stays live
+    assert flows.requests(KEY).live_flow == "f2"
     assert flows.get("nope") is None
 
 
@@ -61,7 +67,26 @@ def start(
     challenged: bool = False,
     key: str = KEY,
 ) -> None:
-    flows.start(new_flow(flow_id, at), key, at, client, challenged=challenged)
+    flows.start(new_flow(flow_id, at), key, at, client, asker=client, challenged=challenged)
+
+
+def test_a_request_counted_without_a_flow_spends_the_budget_and_voids_nothing(
+    flows: EmailCodeFlowStore,
+) -> None:
+    start(flows, "f1", NOW)
+    flows.count(KEY, NOW + timedelta(seconds=1), STRANGER, challenged=False)
+    with pytest.raises(RateLimited) as soon:  # the stranger's own gap
+        flows.count(KEY, NOW + timedelta(seconds=2), STRANGER, challenged=False)
+    assert soon.value.code == EMAIL_CODE_RATE_LIMITED and soon.value.retry_after == 29
+    live = flows.get("f1")
+    assert live is not None and live.usable(NOW + timedelta(seconds=2))
+    record = flows.requests(KEY)
+    assert (record.live_flow, len(record.times)) == ("f1", 2)
+    for n in range(3):  # five of all clients in the hour: the next asks a challenge
+        flows.count(KEY, NOW + timedelta(minutes=1 + n), f"client-{n}", challenged=False)
+    with pytest.raises(RateLimited):
+        start(flows, "f2", NOW + timedelta(minutes=5), "client-x")
+    assert flows.get("f2") is None
 
 
 def test_requests_per_address_are_limited(flows: EmailCodeFlowStore) -> None:

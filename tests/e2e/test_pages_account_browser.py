@@ -200,7 +200,7 @@ def phone_section(page: Page, base: str, receiver: HookReceiver, words: dict[str
     code.fill(texted["code"])
     page.locator("form[action='/account/phone/verify'] button").click()
     page.wait_for_url(base + "/account?done=phone")
-    assert "+33612345678" in page.inner_text("#phone-number")
+    assert "+33 6 12 34 56 78" in page.inner_text("#phone-number")  # as people write it
     phone_checked(page)
     page.locator("form[action='/account/phone/remove'] button").click()
     page.wait_for_url(base + "/account?done=phone-removed")

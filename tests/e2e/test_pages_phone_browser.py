@@ -22,7 +22,7 @@ from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from infrastructure.firestore.client import claim_id
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, fill, violations
-from tests.support.phone_pages import phone_sign_in_served
+from tests.support.phone_pages import new_number, phone_sign_in_served, texted_code
 from tests.support.servers import cli
 
 pytestmark = pytest.mark.e2e
@@ -262,3 +262,66 @@ def test_on_a_phone_each_sections_heading_and_a_new_token_are_on_the_first_scree
     low = {path: top for path, top in tops.items() if top > 0.4 * PHONE_HEIGHT}
     assert low == {}, f"headings below the top 40 % of {PHONE_HEIGHT} px"
     assert token["top"] >= 0 and token["bottom"] <= PHONE_HEIGHT, token
+
+
+def signed_up_by_text(page: Page, base: str, receiver: Any, number: str) -> None:
+    """A person signs up on the pages with a code texted to ``number``: on to /account."""
+    page.goto(base + "/sign-in/phone-code")
+    fill(page, phone_number=number)
+    page.locator("form[action^='/sign-in/phone-code'] button[type=submit]").click()
+    page.wait_for_url("**/sign-in/phone-code/verify?**")
+    fill(page, code=texted_code(receiver, number))
+    page.locator("form[action^='/sign-in/phone-code/verify'] button[type=submit]").click()
+    page.wait_for_url(base + "/account")
+
+
+def test_the_account_phone_section_and_the_invitation_to_choose_a_name_fit_and_are_accessible(
+    emulators: Any,
+) -> None:
+    """Signed up by a texted code, in English and in Spanish: the profile invites the person
+    to choose a username; a change of number waits, its new code's button naming the number,
+    shown as people write it; the removal a quiet button. At 375 and 1280 px, axe-clean."""
+    found: dict[str, Any] = {}
+    with phone_sign_in_served("gunicorn-phone-account.log") as (base, receiver):
+        for locale, words in (("en-US", ENGLISH), ("es-ES", SPANISH)):
+            with chromium(javascript=True, locale=locale) as page:
+                signed_up_by_text(page, base, receiver, new_number())
+                invitation = page.locator("#choose-username")
+                assert words["choose"] in invitation.inner_text()
+                link = invitation.get_by_role("link")
+                assert link.get_attribute("href") == "#profile-username"
+                assert page.locator("#profile-username").count() == 1  # the field it leads to
+                changed_to = new_number()
+                fill(page, phone_number=changed_to)
+                page.locator("form[action='/account/phone'] button[type=submit]").click()
+                page.wait_for_url(base + "/account?done=phone-sent")
+                shown = page.locator("#phone-number").inner_text()
+                again = page.locator("form[action='/account/phone/again'] button")
+                assert again.inner_text() == words["again"] + " " + people_format(changed_to)
+                assert (
+                    page.locator("form[action='/account/phone/remove'] button").get_attribute(
+                        "class"
+                    )
+                    == "quiet"
+                )
+                assert shown.startswith("+33 6 ") and "+336" not in shown
+                for width in (PHONE, DESKTOP):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    page.goto(base + "/account")
+                    found[f"{locale} {width}"] = page.evaluate(MEASURE) | {"axe": violations(page)}
+                    if locale == "en-US":
+                        shoot(page, "account-phone-change", width)
+    assert {key: f for key, f in found.items() if f["scrollWidth"] > f["clientWidth"]} == {}
+    assert {key: f["small"] for key, f in found.items() if f["small"]} == {}
+    assert {key: f["axe"] for key, f in found.items() if f["axe"]} == {}
+    assert len(found) == 4
+
+
+ENGLISH = {"choose": "Choose your username", "again": "Send a new code to"}
+SPANISH = {"choose": "Elige tu nombre de usuario", "again": "Enviar un código nuevo al"}
+
+
+def people_format(number: str) -> str:
+    """A French mobile number (``new_number``'s) in its international format."""
+    national = number[3:]
+    return f"+33 {national[0]} " + " ".join(national[i : i + 2] for i in range(1, 9, 2))

@@ -26,16 +26,22 @@ class FakeCodeFlows:
             return self.addresses.get(key, CodeRequests(key, channel=self.channel))
 
     def start(
-        self, flow: CodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+        self, flow: CodeFlow, key: str, now: datetime, client: str, *, asker: str, challenged: bool
     ) -> None:
         with self.lock:
             before = self.addresses.get(key, CodeRequests(key, channel=self.channel))
-            after = before.requested(flow.id, now, client, challenged=challenged)
-            old = self.flows.get(before.live_flow) if before.live_flow is not None else None
+            after = before.requested(flow.id, now, client, asker=asker, challenged=challenged)
+            live = before.live_for(asker)
+            old = self.flows.get(live) if live is not None else None
             if old is not None:
                 self.flows[old.id] = old.voided()
             self.flows[flow.id] = flow
             self.addresses[key] = after
+
+    def count(self, key: str, now: datetime, client: str, *, challenged: bool) -> None:
+        with self.lock:
+            before = self.addresses.get(key, CodeRequests(key, channel=self.channel))
+            self.addresses[key] = before.requested("", now, client, asker="", challenged=challenged)
 
     def get(self, flow_id: str) -> CodeFlow | None:
         with self.lock:

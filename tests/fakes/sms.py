@@ -6,15 +6,18 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+from domain.signin.phone_numbers import SmsCount
+
 
 class FakeSmsCounts:
-    """The SMS budget's counters: each spend its own count, as Firestore's increments."""
+    """The SMS budget's counters: each spend its own counts, as Firestore's increments."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
+        self.counts: dict[str, SmsCount] = {}
         self._lock = threading.Lock()
 
-    def spend(self, key: str, expires: datetime) -> int:
+    def spend(self, key: str, expires: datetime, *, fresh: bool) -> SmsCount:
         with self._lock:
-            self.counts[key] = count = self.counts.get(key, 0) + 1
-            return count
+            before = self.counts.get(key, SmsCount(0))
+            self.counts[key] = after = SmsCount(before.count + 1, before.fresh + fresh)
+            return after

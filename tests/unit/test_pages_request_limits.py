@@ -22,6 +22,7 @@ ONE_EACH = {
         "password_reset",
         "passkeys",
         "email_code",
+        "phone_code",
         "sso_acs",
     )
 }

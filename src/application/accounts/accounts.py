@@ -23,6 +23,7 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.made_names import made_names
 from domain.accounts.users import (
     GUEST_TTL,
     USERNAME_MAX,
@@ -157,14 +158,17 @@ SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
 
 def proven_usernames(email: Email | None) -> list[str]:
     """The address's local part as a username, then with random numeric suffixes; without
-    an address (a number's sign-up: no digit of it is shown), "user" with them."""
-    stem = Username.from_address(email) if email is not None else ""
+    an address (a number's sign-up: no digit of it is shown), names made for the account
+    (``made_names``), which its profile then invites the person to change."""
+    if email is None:
+        return made_names(SIGN_UP_NAMES)
+    stem = Username.from_address(email)
     stem = stem if len(stem) >= USERNAME_MIN else f"user{stem}"
     suffixed = [
         f"{stem[: USERNAME_MAX - 5]}_{secrets.randbelow(10**4):04d}"
         for _ in range(SIGN_UP_NAMES - 1)
     ]
-    return [stem, *suffixed] if email is not None else [*suffixed, f"user_{new_id()[:12]}"]
+    return [stem, *suffixed]
 
 
 class AccountHold(Protocol):

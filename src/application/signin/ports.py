@@ -80,6 +80,11 @@ class PhoneNumbers(Protocol):
         InvalidInput ``invalid_phone_number`` or ``phone_number_type``."""
         ...
 
+    def international(self, e164: str) -> str:
+        """The number as people write it, in its international format (``+33 6 12 34 56 78``);
+        ``e164`` as it is where it cannot be read."""
+        ...
+
 
 class SmsBudget(Protocol):
     """What an SMS may cost: spends one from the number's prefix's hourly budget."""
@@ -89,7 +94,8 @@ class SmsBudget(Protocol):
         last counted it (no read): its requests then ask for a challenge."""
         ...
 
-    def spend(self, number: PhoneNumber) -> None:
-        """One text to ``number``; RateLimited ``sms_budget`` (with its retry_after) when
-        over the budget, or when SMS_ENABLED is false; records firegate_sms_refused_total."""
+    def spend(self, number: PhoneNumber, *, held: bool) -> None:
+        """One text to ``number`` (``held``: an account has it); RateLimited ``sms_budget``
+        (with its retry_after) when over the budget, past the share left to numbers without
+        an account, or when SMS_ENABLED is false; records firegate_sms_refused_total."""
         ...

@@ -6,7 +6,10 @@ text may cost is bounded per number prefix and clock hour: ``SMS_BUDGETS`` names
 texts per hour for prefixes (``+44``, ``+4470``) and for every other number (``*``); a
 number spends from the budget of the longest prefix it starts with, shared by every number
 under that prefix and every instance of the service. Past half of it in an hour, further
-requests for numbers under the prefix ask for a challenge (``PrefixBudget.crowded``).
+requests for numbers under the prefix ask for a challenge (``PrefixBudget.crowded``). A share
+of it (``SMS_ACCOUNTS_SHARE``) is kept for numbers that already have an account: numbers
+without one may spend the rest only (``PrefixBudget.allows``;
+docs/decisions/0652-a-share-of-the-sms-budget-kept-for-accounts.md).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ EVERY_OTHER = "*"
 DEFAULT_PER_HOUR = 200  # ``*:200/h``: every other number, unless SMS_BUDGETS names ``*``
 PER_HOUR_MAX = 1_000_000
 CHALLENGE_SHARE = 2  # a prefix's requests ask for a challenge past 1/2 of its hour's budget
+ACCOUNTS_SHARE = 25  # the percentage of a budget kept for numbers with an account (default)
 _HOUR = timedelta(hours=1)
 _ENTRY = re.compile(r"(\*|\+[1-9][0-9]{0,14}):([0-9]{1,7})(/h)?")
 
@@ -43,17 +47,53 @@ class PrefixBudget:
     prefix: str
     per_hour: int
 
-    def crowded(self, count: int) -> bool:
-        """Whether ``count`` texts in the hour reach half the budget (rounded up), from which
-        further requests ask for a challenge (docs/security.md, "A challenge on signals";
-        docs/decisions/0542-a-challenge-on-a-prefix-past-half-its-budget.md). A range
-        budgeted at 0 is refused, never challenged."""
-        return self.per_hour > 0 and count >= -(-self.per_hour // CHALLENGE_SHARE)
+    def crowded(self, spent: SmsCount, accounts_share: int = 0) -> bool:
+        """Whether the texts ``spent`` in the hour reach half the budget (rounded up), from
+        which further requests ask for a challenge (docs/security.md, "A challenge on
+        signals"; docs/decisions/0542-a-challenge-on-a-prefix-past-half-its-budget.md). A
+        range budgeted at 0 is refused, never challenged."""
+        used = self.used(spent, accounts_share)
+        return self.per_hour > 0 and used >= -(-self.per_hour // CHALLENGE_SHARE)
+
+    def fresh_at_most(self, accounts_share: int) -> int:
+        """The texts an hour numbers without an account may spend: the budget less the
+        ``accounts_share`` percent of it (rounded down) kept for numbers with one."""
+        return self.per_hour - self.per_hour * accounts_share // 100
+
+    def used(self, spent: SmsCount, accounts_share: int) -> int:
+        """The budget ``spent`` has used: every spend for a number with an account, and those
+        for numbers without one up to their share (the ones past it were refused without
+        using any)."""
+        return spent.held + min(spent.fresh, self.fresh_at_most(accounts_share))
+
+    def allows(self, spent: SmsCount, *, held: bool, accounts_share: int) -> bool:
+        """Whether the spend that brought the hour's counts to ``spent`` (its own counted)
+        may go: within the budget, and for a number without an account (``held`` false)
+        within what the ``accounts_share`` leaves such numbers. Each concurrent spend gets
+        its own counts, so of any number at once no more than the budget go, and no more
+        than the rest for numbers without an account."""
+        if not held and spent.fresh > self.fresh_at_most(accounts_share):
+            return False
+        return self.used(spent, accounts_share) <= self.per_hour
 
     def window(self, now: datetime) -> SmsWindow:
         """The clock hour ``now`` is in, under this prefix."""
         start = now.replace(minute=0, second=0, microsecond=0)
         return SmsWindow(key=f"{self.prefix}@{start:%Y-%m-%dT%H}", end=start + _HOUR)
+
+
+@dataclass(frozen=True, slots=True)
+class SmsCount:
+    """A prefix's hour's spends so far, each counted when asked, whether it went or not:
+    ``count`` of every kind, ``fresh`` those for numbers without an account."""
+
+    count: int
+    fresh: int = 0
+
+    @property
+    def held(self) -> int:
+        """The spends for numbers with an account."""
+        return self.count - self.fresh
 
 
 @dataclass(frozen=True, slots=True)

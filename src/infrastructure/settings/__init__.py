@@ -200,7 +200,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _defaults_from_the_service(self) -> Settings:
         """Pushes to this port, Pub/Sub set up in the local profile, its emulator's bucket,
-        and no breached-password check there unless asked for."""
+        no breached-password check there unless asked for, and phone sign-in there without a
+        challenge provider unless told otherwise."""
         jobs, service = self.jobs, self.service
         if not jobs.job_push_endpoint:
             jobs.job_push_endpoint = f"http://127.0.0.1:{service.port}/internal/jobs"
@@ -208,12 +209,35 @@ class Settings(BaseSettings):
             jobs.pubsub_setup = service.app_profile == "local"
         # Local runs use the emulator's bucket; production names its bucket explicitly
         # (without one, the dataset and file routes answer 503 storage_not_configured).
-        if self.accounts.breached_passwords is None:
-            local = service.app_profile == "local"
-            self.accounts.breached_passwords = "off" if local else "block"
         if not self.resources.storage_bucket and service.app_profile == "local":
             project = service.google_cloud_project or "demo-firegate"
             self.resources.storage_bucket = f"{project}.appspot.com"
+        if self.accounts.breached_passwords is None:
+            local = service.app_profile == "local"
+            self.accounts.breached_passwords = "off" if local else "block"
+        if self.phone.phone_sign_in_without_challenge is None:
+            self.phone.phone_sign_in_without_challenge = service.app_profile == "local"
+        return self
+
+    @model_validator(mode="after")
+    def _phone_sign_in_asks_for_a_challenge(self) -> Settings:
+        """Phone sign-in with no challenge provider only when the operator says so (the local
+        profile does unless told not to): without one, the signals of a number's and a
+        prefix's requests ask nothing of strangers, and only the bounds hold
+        (docs/decisions/0653-phone-sign-in-asks-for-a-challenge-provider.md)."""
+        phone = self.phone
+        if (
+            phone.phone_sign_in
+            and self.accounts.challenge_provider == "none"
+            and not phone.phone_sign_in_without_challenge
+        ):
+            raise invalid_configuration(
+                [
+                    "PHONE_SIGN_IN=true needs a challenge provider (CHALLENGE_PROVIDER=turnstile "
+                    "or recaptcha_enterprise), asked of requests past a number's or a prefix's "
+                    "signals; to go without one, set PHONE_SIGN_IN_WITHOUT_CHALLENGE=true"
+                ]
+            )
         return self
 
 

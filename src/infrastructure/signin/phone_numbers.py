@@ -63,3 +63,12 @@ class LibPhoneNumbers:
             country="" if country == _NON_GEOGRAPHIC else country,
             calling_code=number.country_code or 0,  # always set on a parsed number
         )
+
+    def international(self, e164: str) -> str:
+        import phonenumbers as lib  # noqa: PLC0415 - with the first number (decision 0530)
+
+        try:
+            number = lib.parse(e164, None)
+        except lib.NumberParseException:
+            return e164
+        return lib.format_number(number, lib.PhoneNumberFormat.INTERNATIONAL)

@@ -72,6 +72,7 @@ class ApiLimits:
     password_reset: str
     passkeys: str
     email_code: str
+    phone_code: str
 
     def by_route(self) -> dict[Route, str]:
         return {
@@ -96,8 +97,8 @@ class ApiLimits:
             # a code by mail: a budget of its own per client; its check as a login
             ("POST", "/auth/email-code"): self.email_code,
             ("POST", "/auth/email-code/verify"): self.login,
-            # a code by text: the same budget per client as a mailed one's, apart from it
-            ("POST", "/auth/phone-code"): self.email_code,
+            # a code by text: a budget of its own per client, apart from a mailed one's
+            ("POST", "/auth/phone-code"): self.phone_code,
             ("POST", "/auth/phone-code/verify"): self.login,
             ("POST", "/user/phone/verify"): self.login,  # an account's new number's code
             ("POST", "/auth/password/reset"): self.password_reset,

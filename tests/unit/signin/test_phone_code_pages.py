@@ -208,8 +208,8 @@ def test_a_second_request_too_soon_says_to_wait() -> None:
 
 
 def test_past_the_per_address_request_limit_the_form_comes_back() -> None:
-    """RATE_LIMIT_EMAIL_CODE, the API route's, counts the page's requests too."""
-    world = phone_world(rate_limit_email_code="1/minute")
+    """RATE_LIMIT_PHONE_CODE, the API route's, counts the page's requests too."""
+    world = phone_world(rate_limit_phone_code="1/minute")
     ask(world.client)
     answer = post_number(world.client, OTHER)
     assert answer.status_code == 429

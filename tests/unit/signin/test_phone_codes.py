@@ -272,13 +272,32 @@ def test_the_hook_gets_the_code_in_the_persons_language_with_the_webotp_line() -
     assert set(english) == {"to", "kind", "locale", "code", "text"}
     assert english["kind"] == "phone_code" and english["locale"] == "en"
     assert english["code"].isdigit() and len(english["code"]) == 6
-    host = "127.0.0.1:8000"  # PUBLIC_URL's
+    host = "127.0.0.1"  # PUBLIC_URL's, without its port
     assert english["text"].endswith(f"\n@{host} #{english['code']}")
     assert english["text"].startswith(f"{english['code']} is your firegate sign-in code.")
     assert spanish["locale"] == "es" and "es tu código" in spanish["text"]
     assert spanish["text"].endswith(f"@{host} #{spanish['code']}")
     sent = [e for e in world.audit.events if e.event is Audit.TEXT]
     assert [(e.outcome, e.reason) for e in sent] == [("success", "phone_code")] * 2
+
+
+@pytest.mark.parametrize(
+    ("public_url", "host"),
+    [
+        ("https://id.example.com:8443", "id.example.com"),
+        ("https://ID.Example.com", "id.example.com"),
+        ("http://localhost:8000/", "localhost"),
+    ],
+)
+def test_the_webotp_line_names_the_public_urls_host_without_its_port(
+    public_url: str, host: str
+) -> None:
+    """The origin-bound code's line is ``@`` and a domain, no port: a reader of the format
+    (Chromium's WebOTP, Apple's autofill) finds no code in ``@host:port #code``."""
+    world = phone_world(public_url=public_url)
+    assert PHONE.ask(world, NUMBER).status_code == 202
+    [text] = texts(world, NUMBER)
+    assert text["text"].splitlines()[-1] == f"@{host} #{text['code']}"
 
 
 def test_a_failing_hook_is_retried_then_recorded_never_a_500() -> None:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from application.signin.codes.sms_budget import HourlySmsBudget
 from domain.errors import RateLimited
-from domain.signin.phone_numbers import PhoneNumber, PrefixBudget, SmsBudgets
+from domain.signin.phone_numbers import PhoneNumber, PrefixBudget, SmsBudgets, SmsCount
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from tests.fakes.kernel import FakeClock
 from tests.fakes.sms import FakeSmsCounts
@@ -25,6 +25,7 @@ FRENCH = PhoneNumber("+33612345678", "FR", 33)
 PERSONAL = PhoneNumber("+447000123456", "GB", 44)
 BRITISH = PhoneNumber("+447400123456", "GB", 44)
 INTERNATIONAL = PhoneNumber("+88234567890", "", 882)
+BRITISH_PERSONAL = PhoneNumber("+447000999999", "GB", 44)  # PERSONAL's range
 
 
 def budget(
@@ -41,9 +42,9 @@ def budget(
     return spender, clock, metrics
 
 
-def refusal(spender: HourlySmsBudget, number: PhoneNumber) -> RateLimited:
+def refusal(spender: HourlySmsBudget, number: PhoneNumber, *, held: bool = True) -> RateLimited:
     with pytest.raises(RateLimited) as info:
-        spender.spend(number)
+        spender.spend(number, held=held)
     assert info.value.code == "sms_budget"
     return info.value
 
@@ -105,14 +106,14 @@ def test_a_prefix_spends_its_budget_in_its_hour_and_waits_for_the_next() -> None
     spender, clock, metrics = budget("+4470:3/h,*:100")
     clock.advance(minutes=45)
     for _ in range(3):
-        spender.spend(PERSONAL)
+        spender.spend(PERSONAL, held=True)
     refused = refusal(spender, PhoneNumber("+447000999999", "GB", 44))  # the same range
     assert refused.retry_after == 15 * 60  # until the hour's end
-    spender.spend(BRITISH)  # another prefix's budget
+    spender.spend(BRITISH, held=True)  # another prefix's budget
     clock.advance(minutes=14, seconds=59, microseconds=500_000)
     assert refusal(spender, PERSONAL).retry_after == 1
     clock.advance(seconds=1)  # the next hour
-    spender.spend(PERSONAL)
+    spender.spend(PERSONAL, held=True)
     seen = samples(metrics.exposition().decode())
     assert seen['firegate_sms_sent_total{country="GB"}'] == 5
     assert seen['firegate_sms_refused_total{reason="over_budget"}'] == 2
@@ -121,18 +122,18 @@ def test_a_prefix_spends_its_budget_in_its_hour_and_waits_for_the_next() -> None
 def test_once_the_hour_is_spent_this_process_stops_counting_it() -> None:
     spender, _, _ = budget("*:2")
     for _ in range(2):
-        spender.spend(FRENCH)
+        spender.spend(FRENCH, held=True)
     for _ in range(10):
         refusal(spender, FRENCH)
     assert isinstance(spender.counts, FakeSmsCounts)
-    assert list(spender.counts.counts.values()) == [3]  # one write past the budget, no more
+    assert list(spender.counts.counts.values()) == [SmsCount(3)]  # one write past it, no more
 
 
 def test_a_range_budgeted_at_zero_is_never_sent_to() -> None:
     spender, clock, metrics = budget("+882:0")
     clock.advance(minutes=30)
     assert refusal(spender, INTERNATIONAL).retry_after == 30 * 60
-    spender.spend(FRENCH)
+    spender.spend(FRENCH, held=True)
     assert isinstance(spender.counts, FakeSmsCounts)
     assert "+882" not in "".join(spender.counts.counts)  # refused without a write
     seen = samples(metrics.exposition().decode())
@@ -152,25 +153,61 @@ def test_sms_enabled_false_refuses_every_text() -> None:
 
 def test_a_non_geographic_number_is_counted_as_of_unknown_country() -> None:
     spender, _, metrics = budget("*:5")
-    spender.spend(PhoneNumber("+883510000000000", "", 883))
+    spender.spend(PhoneNumber("+883510000000000", "", 883), held=True)
     assert samples(metrics.exposition().decode())['firegate_sms_sent_total{country="unknown"}'] == 1
 
 
-def test_a_pumped_range_sends_at_most_its_budget() -> None:
+def test_a_pumped_range_sends_at_most_its_budget_and_keeps_the_accounts_share() -> None:
     """The issue's test at the budget's level: 1,000 requests for 200 numbers of one range
-    that looks premium (UK personal numbers, +44 70), from 50 addresses (the addresses are the
-    HTTP layer's: the budget does not see them), send 50, the range's budget."""
-    spender, clock, _ = budget("+4470:50/h,*:200/h")
+    that looks premium (UK personal numbers, +44 70), none with an account, from 50 addresses
+    (the addresses are the HTTP layer's: the budget does not see them), send 38, the range's
+    budget of 50 less the 12 (25 %, rounded down) kept for numbers with an account; those
+    then get the 12, and nothing more goes."""
+    spender, clock, metrics = budget("+4470:50/h,*:200/h")
     numbers = [PhoneNumber(f"+4470001{n:05d}", "GB", 44) for n in range(200)]
-    sent = 0
-    for request in range(1_000):
-        clock.advance(seconds=3)  # 1,000 requests in 50 minutes: one clock hour
+
+    def sent(requests: int, *, held: bool) -> int:
+        went = 0
+        for request in range(requests):
+            clock.advance(seconds=1)  # 1,000 and more requests within one clock hour
+            try:
+                spender.spend(numbers[request % 200], held=held)
+                went += 1
+            except RateLimited:
+                pass
+        return went
+
+    assert sent(1_000, held=False) == 38
+    assert sent(100, held=True) == 12
+    assert sent(10, held=False) == sent(10, held=True) == 0
+    seen = samples(metrics.exposition().decode())
+    assert seen['firegate_sms_refused_total{reason="kept_for_accounts"}'] == 1_000 - 38
+    assert seen['firegate_sms_refused_total{reason="over_budget"}'] == 100 - 12 + 20
+
+
+def test_numbers_with_an_account_may_spend_the_whole_budget_and_others_the_rest() -> None:
+    """Whatever the order: the budget bounds all, the rest of it those without an account."""
+    spender, _, _ = budget("+4470:8/h")
+    assert spender.accounts_share == 25  # SMS_ACCOUNTS_SHARE's default: 2 of 8 kept
+    for _ in range(3):
+        spender.spend(PERSONAL, held=True)
+    went = 0
+    for _ in range(10):
         try:
-            spender.spend(numbers[request % 200])
-            sent += 1
+            spender.spend(BRITISH_PERSONAL, held=False)
+            went += 1
         except RateLimited:
             pass
-    assert sent == 50
+    assert went == 5  # 8 less the 3 already sent: the 6 left to them is not reached
+    refusal(spender, PERSONAL)
+    budgets = PrefixBudget("+4470", 8)
+    assert [budgets.fresh_at_most(share) for share in (0, 25, 50, 100)] == [8, 6, 4, 0]
+    assert PrefixBudget("*", 1).fresh_at_most(25) == 1  # nothing kept of a budget of 1
+    assert make_settings().phone.sms_accounts_share == 25
+    assert make_settings(sms_accounts_share="0").phone.sms_accounts_share == 0
+    for bad in ("-1", "101", "half"):
+        with pytest.raises(ValidationError):
+            make_settings(sms_accounts_share=bad)
 
 
 def test_a_prefix_is_crowded_from_half_its_budget_in_its_hour_as_this_process_counted() -> None:
@@ -178,13 +215,13 @@ def test_a_prefix_is_crowded_from_half_its_budget_in_its_hour_as_this_process_co
     another prefix, and the next hour, are not crowded; a range at 0 never is."""
     spender, clock, _ = budget("+4470:5/h,+882:0,*:100")
     for _ in range(2):
-        spender.spend(PERSONAL)
+        spender.spend(PERSONAL, held=True)
     assert not spender.crowded(PERSONAL)  # 2 of 5
-    spender.spend(PhoneNumber("+447000999999", "GB", 44))  # the same range: 3 of 5
+    spender.spend(PhoneNumber("+447000999999", "GB", 44), held=True)  # the same range: 3 of 5
     assert spender.crowded(PERSONAL)
     assert not spender.crowded(BRITISH) and not spender.crowded(FRENCH)
     clock.advance(hours=1)
     assert not spender.crowded(PERSONAL)  # a new hour
-    assert [PrefixBudget("+4470", 5).crowded(n) for n in (2, 3)] == [False, True]
-    assert [PrefixBudget("*", 1).crowded(n) for n in (0, 1)] == [False, True]
-    assert not PrefixBudget("+882", 0).crowded(1_000)
+    assert [PrefixBudget("+4470", 5).crowded(SmsCount(n)) for n in (2, 3)] == [False, True]
+    assert [PrefixBudget("*", 1).crowded(SmsCount(n)) for n in (0, 1)] == [False, True]
+    assert not PrefixBudget("+882", 0).crowded(SmsCount(1_000))

@@ -101,10 +101,11 @@ class EmailCodes:
     enabled: bool = True
 
     def request(self, cmd: RequestEmailCode) -> EmailCodeRequested:
-        """A new flow for the address, the one before it void, and its mail queued: the same
-        work whether an account has the address or not (no account is read here). Codes asked
-        from one client past their budget, or for one address by every client past its
-        budget, ask for a challenge first (docs/security.md, "Per-address request limits")."""
+        """A new flow for the address, the asker's one before it void, and its mail queued:
+        the same work whether an account has the address or not (no account is read here).
+        Codes asked from one client past their budget, or for one address by every client past
+        its budget, ask for a challenge first (docs/security.md, "Per-address request
+        limits")."""
         self._check_enabled()
         email = self.addresses.new(cmd.email)
         asked = Asked(

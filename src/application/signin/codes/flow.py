@@ -52,11 +52,18 @@ class CodeFlowStore(Protocol):
         ...
 
     def start(
-        self, flow: CodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+        self, flow: CodeFlow, key: str, now: datetime, client: str, *, asker: str, challenged: bool
     ) -> None:
-        """Store ``flow`` as the live one of the identifier ``key`` and void the one before,
-        in one commit, if its requests allow one more from ``client``
-        (``CodeRequests.requested``); else RateLimited and nothing stored."""
+        """Store ``flow`` as the live one of the identifier ``key`` and ``asker``, and void
+        that asker's one before (``CodeRequests.live_for``), in one commit, if its requests
+        allow one more from ``client`` (``CodeRequests.requested``); else RateLimited and
+        nothing stored."""
+        ...
+
+    def count(self, key: str, now: datetime, client: str, *, challenged: bool) -> None:
+        """Count one request from ``client`` for the identifier ``key`` that starts none of
+        its flows (an account's change to a number, counted on the number as a sign-in's
+        request is), if its requests allow one more; else RateLimited and nothing stored."""
         ...
 
     def get(self, flow_id: str) -> CodeFlow | None:
@@ -181,6 +188,20 @@ class Asked:
     # The channel's own signal, if one fired (a number's prefix at half its SMS budget)
     signal: Signal | None = None
     guest_id: str | None = None  # the signed-in guest that asked: its code upgrades it
+    # Who asked, whose flow before this one the request voids: None for the browser that
+    # asked (its flow's cookie), else the client; the account, for a change of its number
+    asker: str | None = None
+    # Another record the request is counted in: the number's among the sign-in's, for an
+    # account's change of number (docs/decisions/0650-a-numbers-texts-counted-on-the-number.md)
+    counted_on: CountedOn | None = None
+
+
+@dataclass(frozen=True)
+class CountedOn:
+    """The record of identifier ``key`` in ``flows``, which a request counts in too."""
+
+    flows: CodeFlowStore
+    key: str
 
 
 Proof = Callable[[User, str | None], User]  # what a code proves of the account it signs in
@@ -222,20 +243,23 @@ class CodeSteps:
     challenge_gate: ChallengeGate
 
     def start(self, asked: Asked, *, paid: Callable[[CodeFlow], None] = _free) -> CodeRequested:
-        """A new flow for the identifier, the one before it void, what its sending costs
-        ``paid`` (which raises, its flow voided, when it may not go), and its sending job
-        queued: the same work whether an account holds the identifier or not. Codes asked
+        """A new flow for the identifier, the asker's one before it void, what its sending
+        costs ``paid`` (which raises, its flow voided, when it may not go), and its sending
+        job queued: the same work whether an account holds the identifier or not. Codes asked
         from one client past their budget, the channel's own signal (``asked.signal``), or
-        codes for one identifier by every client past its budget ask for a challenge first."""
+        codes for one identifier by every client past its budget ask for a challenge first;
+        the record the request is ``counted_on`` too has its own budget, as the identifier's."""
         now, gate, ip = self.clock.now(), self.challenge_gate, asked.client_ip
         signal = gate.email_codes_signal(ip) if ip else None  # codes of any kind, one client
         signal = signal or asked.signal
         # The identifier's record is read for its signal only where a challenge can be asked:
         # without a provider no signal is, and the store's own commit reads it anyway.
-        if signal is None and gate.policy.on and self.flows.requests(asked.key).crowded(now):
+        if signal is None and gate.policy.on and self._crowded(asked, now):
             signal = Signal.ADDRESS_CODES
         passed = gate.check(Challenged(signal, asked.challenge_token, self.way.method, ip))
         browser = secret_hash(asked.browser_secret) if asked.browser_secret else None
+        client = client_of(ip)
+        asker = asked.asker if asked.asker is not None else (browser or client)
         flow = CodeFlow.begin(
             id=new_id(),
             channel=self.way.channel,
@@ -248,8 +272,13 @@ class CodeSteps:
         # Past the identifier's budget only what passed a challenge, or anything where no
         # challenge can be asked (then the identifier's wider bound alone holds).
         beyond = passed or not gate.policy.on
-        self.flows.start(flow, asked.key, now, client_of(ip), challenged=beyond)
+        self.flows.start(flow, asked.key, now, client, asker=asker, challenged=beyond)
         try:
+            if asked.counted_on is not None:
+                # After the flow's own commit: a request its own record refuses costs the
+                # other record nothing (a change refused by the account's own limits leaves
+                # the number's budget to its holder).
+                asked.counted_on.flows.count(asked.counted_on.key, now, client, challenged=beyond)
             paid(flow)
         except DomainError:
             self.flows.update(flow.id, lambda f: f.voided())  # nothing goes: no code to take
@@ -259,6 +288,14 @@ class CodeSteps:
         except Exception:  # the answer must not depend on the queue (application/mail/sending.py)
             log.exception("could not queue the sending of a %s", self.way.method)
         return CodeRequested(flow.id, int(FLOW_LIFETIME.total_seconds()))
+
+    def _crowded(self, asked: Asked, now: datetime) -> bool:
+        """Whether the identifier's requests of the last hour by every client, or those of
+        the record the request is counted on too, are at their budget."""
+        records = [(self.flows, asked.key)]
+        if asked.counted_on is not None:
+            records.append((asked.counted_on.flows, asked.counted_on.key))
+        return any(flows.requests(key).crowded(now) for flows, key in records)
 
     def invalid_flow(self) -> DomainError:
         return self.way.refused(

@@ -94,8 +94,8 @@ class PhoneCodes:
     region: str = ""
 
     def request(self, cmd: RequestPhoneCode) -> CodeRequested:
-        """A new flow for the number, the one before it void, one SMS spent of its budget and
-        its text queued: the same work whether an account has the number or not. 422
+        """A new flow for the number, the asker's one before it void, one SMS spent of its
+        budget and its text queued: the same work whether an account has the number or not. 422
         ``invalid_phone_number`` (or ``phone_number_type``) for a number that cannot be, 429
         ``phone_code_rate_limited`` past the number's requests, 429 ``sms_budget`` past what
         SMS may cost (the flow then void, nothing sent). Past half of its prefix's budget in
@@ -113,7 +113,7 @@ class PhoneCodes:
             signal=Signal.PREFIX_TEXTS if self.budget.crowded(number) else None,
             guest_id=cmd.guest_id,
         )
-        return self.steps.start(asked, paid=lambda _: self.budget.spend(number))
+        return self.steps.start(asked, paid=lambda _: self.spend(number))
 
     def verify(self, cmd: VerifyCode) -> TokenPair:
         """The token pair of the flow's number, for its right code, once (``CodeSteps``):
@@ -125,6 +125,14 @@ class PhoneCodes:
         return self.steps.verify(
             cmd, Holding(key=_number_key, holder=users.find_by_phone_number, prove=_proven_already)
         )
+
+    def spend(self, number: PhoneNumber) -> None:
+        """One text to ``number`` spent of its prefix's budget, from the share kept for
+        numbers with an account where one has it (read for every number alike: the same
+        work whoever holds it; docs/decisions/0652-a-share-of-the-sms-budget-kept-for-accounts.md).
+        429 ``sms_budget`` when it may not go."""
+        held = self.steps.users.find_by_phone_number(number.e164) is not None
+        self.budget.spend(number, held=held)
 
     def available(self) -> bool:
         """Whether codes can be texted now: PHONE_SIGN_IN and a send_sms hook (the sign-in
@@ -172,7 +180,11 @@ class TextSettings:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.public_url).netloc
+        """PUBLIC_URL's host, lower-cased, without its port: the origin-bound one-time code's
+        line is ``@`` and a domain (https://wicg.github.io/sms-one-time-codes/), and its
+        readers find no code in ``@host:port #code``
+        (docs/decisions/0655-the-webotp-line-names-the-host-without-its-port.md)."""
+        return urlsplit(self.public_url).hostname or ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -3,8 +3,10 @@
 docs/decisions/0534-a-number-changes-by-a-code-flow-keyed-by-the-account.md).
 
 A change is the one code flow (``flow.py``) keyed by the account: ``PATCH /user`` asks a code
-for the new number (one live change per account, the requests of each account limited, an
-SMS spent of the number's budget, the text sent by the ``send_sms`` hook as ``phone_change``)
+for the new number (one live change per account, the requests of each account limited and
+counted on the number with its sign-ins' (docs/decisions/
+0650-a-numbers-texts-counted-on-the-number.md), an SMS spent of the number's budget, the text
+sent by the ``send_sms`` hook as ``phone_change``)
 and ``POST /user/phone/verify`` proves it, every rule of a code holding. The account keeps
 its number until the code is proven; a number another account holds is refused only then,
 so the request answers the same for every number.
@@ -18,7 +20,14 @@ from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent
 from application.signin.authentication import Actor, require_recent_sign_in
-from application.signin.codes.flow import Asked, CodeRequested, CodeSteps, Holding, Way
+from application.signin.codes.flow import (
+    Asked,
+    CodeRequested,
+    CodeSteps,
+    CountedOn,
+    Holding,
+    Way,
+)
 from application.signin.codes.phone import INVALID_PHONE_CODE, INVALID_PHONE_FLOW, PhoneCodes
 from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.identities import WayIn, phone_removal
@@ -79,10 +88,13 @@ class GetPhoneChange:
 @dataclass(frozen=True)
 class PhoneChangeState:
     """What the account page shows of the number: whether phone sign-in is ``on`` (a number
-    may be changed), and the number a live change's code went to (None: none is live)."""
+    may be changed), the number a live change's code went to (None: none is live), and
+    each as people write it (``shown``: the account's own number; ``pending_shown``)."""
 
     on: bool
     pending: str | None
+    shown: str | None = None
+    pending_shown: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,9 +113,9 @@ class PhoneChanges:
         """A code texted to the new number, one SMS spent of its budget; the account keeps its
         number until the code is proven. The same answer whoever holds the number. 404
         ``phone_disabled``, 403 ``guest_upgrade_required`` (a guest's number comes with its
-        upgrade) or ``reauthentication_required``, 422 ``invalid_phone_number``
-        or ``phone_number_type``, 429 ``phone_code_rate_limited`` (the account's requests)
-        or ``sms_budget``."""
+        upgrade) or ``reauthentication_required``, 422 ``invalid_phone_number`` or
+        ``phone_number_type``, 429 ``phone_code_rate_limited`` (the account's requests, or the
+        number's: counted with its sign-ins') or ``sms_budget``."""
         self.phone.check_enabled()
         # A guest's number comes with its upgrade (a code asked with its bearer token): 403
         # before any text is paid for (docs/guests.md).
@@ -116,8 +128,12 @@ class PhoneChanges:
             client_ip=cmd.client_ip,
             locale=user.locale or cmd.locale,
             challenge_token=cmd.challenge_token,
+            asker=user.id,  # one live change per account, whichever client asked it
+            # The number's texts are counted on the number, whoever asks: a sign-in's
+            # limits per number hold for changes to it too
+            counted_on=CountedOn(self.phone.steps.flows, number.e164),
         )
-        return self.steps.start(asked, paid=lambda _: self.phone.budget.spend(number))
+        return self.steps.start(asked, paid=lambda _: self.phone.spend(number))
 
     def verify(self, cmd: ProvePhoneNumber) -> User:
         """The account with its new number proven, for the right code of its live change,
@@ -182,14 +198,22 @@ class PhoneChanges:
 
     def state(self, cmd: GetPhoneChange) -> PhoneChangeState:
         """Whether a number may be changed now, and the new number of the account's live change
-        (none read while phone sign-in is off)."""
+        (none read while phone sign-in is off); the account's number and that one in their
+        international format."""
+        user = self._account(cmd.actor)
+        shown = self._shown(user.phone_number)
         if not self.phone.available():
-            return PhoneChangeState(on=False, pending=None)
+            return PhoneChangeState(on=False, pending=None, shown=shown)
         flows, now = self.steps.flows, self.steps.clock.now()
         live = flows.requests(cmd.actor.user_id).live_flow
         flow = flows.get(live) if live is not None else None
         pending = flow.to if flow is not None and flow.usable(now) else None
-        return PhoneChangeState(on=True, pending=pending)
+        return PhoneChangeState(
+            on=True, pending=pending, shown=shown, pending_shown=self._shown(pending)
+        )
+
+    def _shown(self, number: str | None) -> str | None:
+        return self.phone.numbers.international(number) if number is not None else None
 
     def _account(self, actor: Actor) -> User:
         user = actor.user if actor.user is not None else self.steps.users.get(actor.user_id)

@@ -6,12 +6,14 @@ A flow is one request for a code, to one identifier of its channel (an address, 
 the sending job gives it a secret token, from which its 6-digit code is derived, and stores
 only the hashes of both. A mail's link carries the token alone, never the flow's id: the id
 is the requester's (the API's answer, the asking page's), and a code is taken only with it,
-so a forwarded link shows a code nobody else can use. One flow per identifier is live: a new
-request voids the one before. Each guess is counted before it is compared, so no flow is
+so a forwarded link shows a code nobody else can use. One flow per identifier and asker (the
+browser or client that asked) is live: a new request voids that asker's one before, never
+another's. Each guess is counted before it is compared, so no flow is
 guessed at more than five times whatever the concurrency. The requests per identifier and
 asking client are limited, whatever the service's request limits say; the requests of all
 clients together only past a challenge (docs/decisions/0474-email-codes.md,
-docs/decisions/0494-codes-belong-to-who-asked.md).
+docs/decisions/0494-codes-belong-to-who-asked.md,
+docs/decisions/0651-a-request-voids-only-its-own-askers-code.md).
 """
 
 from __future__ import annotations
@@ -181,34 +183,57 @@ class CodeFlow:
 @dataclass(frozen=True)
 class CodeRequests:
     """The requests for codes of one identifier (document ``email_code_addresses/{key}``,
-    ``phone_code_numbers/{key}``): the live flow, and when the requests of the last hour came
-    and from which client (a hash of its address's scope: an IPv4 address, an IPv6 /64)."""
+    ``phone_code_numbers/{key}``): the flow the last one started, and for each request of the
+    last hour when it came, from which client (a hash of its address's scope: an IPv4
+    address, an IPv6 /64), the flow it started and who asked it (the asking browser's or
+    client's hash, ``asker``)."""
 
     key: str  # login_key of the address, the number in E.164
     live_flow: str | None = None
     times: tuple[datetime, ...] = ()
     clients: tuple[str, ...] = ()  # one per time ("" for a request stored before)
     channel: Channel = Channel.EMAIL
+    # One per time: the flow the request started ("": none, a request counted only, or
+    # stored before), and who asked it ("": the identifier's one asker, or stored before)
+    flows: tuple[str, ...] = ()
+    askers: tuple[str, ...] = ()
 
     def crowded(self, now: datetime) -> bool:
         """Whether the identifier's requests of the last hour, from all clients, are at their
         budget: a further one asks for a challenge (``requested``'s ``challenged``)."""
         return sum(1 for at in self.times if now - at < _HOUR) >= REQUESTS_PER_HOUR
 
+    def live_for(self, asker: str) -> str | None:
+        """The flow a new request by ``asker`` voids: the last one it started itself, never
+        the flow another browser or client asked for (docs/decisions/
+        0651-a-request-voids-only-its-own-askers-code.md)."""
+        flows, askers = self._padded(self.flows), self._padded(self.askers)
+        started = zip(reversed(flows), reversed(askers), strict=True)
+        return next((flow for flow, by in started if flow and by == asker), None)
+
     def requested(
-        self, flow_id: str, now: datetime, client: str, *, challenged: bool = False
+        self, flow_id: str, now: datetime, client: str, *, asker: str, challenged: bool = False
     ) -> CodeRequests:
-        """With a new flow live; RateLimited (with its Retry-After) within 30 seconds of the
-        client's last request for the identifier or past its five in an hour, past five in an
-        hour from all clients unless the request passed a challenge (``challenged``), and
-        past twenty in an hour from all clients in any case. A stranger's requests so spend
-        the stranger's budget, never the holder's: the holder passes a challenge."""
+        """With a new request by ``asker`` from ``client``, which started the flow ``flow_id``
+        ("": a request counted here that starts no flow of this identifier's, such as an
+        account's change to this number); RateLimited (with its Retry-After) within 30
+        seconds of the client's last request for the identifier or past its five in an hour,
+        past five in an hour from all clients unless the request passed a challenge
+        (``challenged``), and past twenty in an hour from all clients in any case. A
+        stranger's requests so spend the stranger's budget, never the holder's: the holder
+        passes a challenge."""
         recent = [
-            (at, by)
-            for at, by in zip(self.times, self.clients or ("",) * len(self.times), strict=True)
-            if now - at < _HOUR
+            entry
+            for entry in zip(
+                self.times,
+                self._padded(self.clients),
+                self._padded(self.flows),
+                self._padded(self.askers),
+                strict=True,
+            )
+            if now - entry[0] < _HOUR
         ]
-        mine = [at for at, by in recent if by == client]
+        mine = [at for at, by, *_ in recent if by == client]
         if mine and now - mine[-1] < REQUEST_GAP:
             raise self._limited(REQUEST_GAP - (now - mine[-1]))
         if len(mine) >= REQUESTS_PER_HOUR:
@@ -218,12 +243,19 @@ class CodeRequests:
         ):
             budget = ADDRESS_REQUESTS_PER_HOUR if challenged else REQUESTS_PER_HOUR
             raise self._limited(_HOUR - (now - recent[-budget][0]))
+        kept = [*recent, (now, client, flow_id, asker)]
         return replace(
             self,
-            live_flow=flow_id,
-            times=(*(at for at, _ in recent), now),
-            clients=(*(by for _, by in recent), client),
+            live_flow=flow_id or self.live_flow,
+            times=tuple(entry[0] for entry in kept),
+            clients=tuple(entry[1] for entry in kept),
+            flows=tuple(entry[2] for entry in kept),
+            askers=tuple(entry[3] for entry in kept),
         )
+
+    def _padded(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        """One value per time: a record stored before kept none."""
+        return values if len(values) == len(self.times) else ("",) * len(self.times)
 
     def expires_at(self) -> datetime | None:
         """When this record stops mattering (a Firestore TTL policy may delete it then)."""

@@ -6,11 +6,11 @@ the change of an account's number (``phone_change_flows/{id}`` and
 ``phone_change_accounts/{claim id of the account's id}``).
 
 A new request is one batch, built from what it read and committed only if that is unchanged
-(update-time preconditions): the identifier's record (its live flow and the times of its last
-hour's requests), the new flow, and the void of the flow before, so one flow per identifier
-is live whatever races. A flow changes by compare-and-set, so of thirty requests spending one
-flow exactly one write lands (docs/decisions/0474-email-codes.md). ``expires_at`` is the
-field of both collections' TTL policies (docs/operations.md).
+(update-time preconditions): the identifier's record (the times, clients, flows and askers of
+its last hour's requests), the new flow, and the void of its asker's flow before, so one flow
+per identifier and asker is live whatever races. A flow changes by compare-and-set, so of
+thirty requests spending one flow exactly one write lands (docs/decisions/0474-email-codes.md).
+``expires_at`` is the field of both collections' TTL policies (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def requests_to_doc(requests: CodeRequests) -> dict[str, Any]:
         "live_flow": requests.live_flow,
         "times": list(requests.times),
         "clients": list(requests.clients),
+        "flows": list(requests.flows),
+        "askers": list(requests.askers),
         "expires_at": requests.expires_at(),
     }
 
@@ -96,13 +98,19 @@ def requests_from_doc(key: str, data: dict[str, Any] | None, channel: Channel) -
     if data is None:
         return CodeRequests(key, channel=channel)
     times = tuple(data.get("times", ()))
-    clients = tuple(data.get("clients", ()))
+
+    def per_time(name: str) -> tuple[str, ...]:
+        values = tuple(data.get(name, ()))
+        return values if len(values) == len(times) else ("",) * len(times)
+
     return CodeRequests(
         key,
         data.get("live_flow"),
         times,
-        clients if len(clients) == len(times) else ("",) * len(times),
+        per_time("clients"),
         channel=channel,
+        flows=per_time("flows"),
+        askers=per_time("askers"),
     )
 
 
@@ -130,34 +138,58 @@ class FirestoreCodeFlows:
         return requests_from_doc(key, data, self._channel)
 
     def start(
-        self, flow: CodeFlow, key: str, now: datetime, client: str, *, challenged: bool
+        self, flow: CodeFlow, key: str, now: datetime, client: str, *, asker: str, challenged: bool
     ) -> None:
+        def requested(before: CodeRequests) -> CodeRequests:
+            return before.requested(flow.id, now, client, asker=asker, challenged=challenged)
+
+        self._commit(key, requested, flow, asker)
+
+    def count(self, key: str, now: datetime, client: str, *, challenged: bool) -> None:
+        def requested(before: CodeRequests) -> CodeRequests:
+            return before.requested("", now, client, asker="", challenged=challenged)
+
+        self._commit(key, requested)
+
+    def _commit(
+        self,
+        key: str,
+        requested: Callable[[CodeRequests], CodeRequests],
+        flow: CodeFlow | None = None,
+        asker: str = "",
+    ) -> None:
+        """The identifier's record as ``requested`` changes it (RateLimited: nothing is
+        written), with ``flow`` new and the one before it of ``asker`` void, in one batch."""
         address_ref = self._address(key)
-        flow_ref = self._flows().document(flow.id)
 
         def attempt() -> None:
             snap = address_ref.get(**BOUNDED)
             before = requests_from_doc(key, snap.to_dict() if snap.exists else None, self._channel)
-            # RateLimited: nothing is written
-            after = before.requested(flow.id, now, client, challenged=challenged)
+            after = requested(before)  # RateLimited: nothing is written
             batch = self._client.batch()
-            batch.create(flow_ref, flow_to_doc(flow))
             if snap.exists:
                 batch.update(address_ref, requests_to_doc(after), option=unchanged_since(snap))
             else:
                 batch.create(address_ref, requests_to_doc(after))
-            if before.live_flow is not None:
-                old_ref = self._flows().document(before.live_flow)
-                old = old_ref.get(**BOUNDED)
-                if old.exists:
-                    voided = flow_from_doc(old.id, old.to_dict() or {}, self._channel).voided()
-                    batch.update(old_ref, flow_to_doc(voided), option=unchanged_since(old))
+            if flow is not None:
+                batch.create(self._flows().document(flow.id), flow_to_doc(flow))
+                self._void(batch, before.live_for(asker))
             try:
                 batch.commit(**BOUNDED)
             except exceptions.AlreadyExists:
                 raise Stale from None  # the address's first record was made meanwhile
 
         until_unchanged(attempt)
+
+    def _void(self, batch: firestore.WriteBatch, flow_id: str | None) -> None:
+        """The void of the flow ``flow_id`` in ``batch``, if it exists, built on what it is."""
+        if flow_id is None:
+            return
+        old_ref = self._flows().document(flow_id)
+        old = old_ref.get(**BOUNDED)
+        if old.exists:
+            voided = flow_from_doc(old.id, old.to_dict() or {}, self._channel).voided()
+            batch.update(old_ref, flow_to_doc(voided), option=unchanged_since(old))
 
     def get(self, flow_id: str) -> CodeFlow | None:
         data = read_document(self._client, self._flows().document(flow_id))

@@ -1,24 +1,33 @@
-"""Phone numbers (docs/reference/phone.md): sign-in by a texted code, whether texts may be
-sent at all, their budget per number prefix and hour, and the country of a number typed
-without its calling code."""
+"""Phone numbers (docs/reference/phone.md): sign-in by a texted code, whether it may go
+without a challenge provider, whether texts may be sent at all, their budget per number
+prefix and hour and the share of it kept for numbers with an account, the country of a
+number typed without its calling code, and the request limit of a code per client address."""
 
 from __future__ import annotations
 
 import re
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from domain.signin.phone_numbers import SmsBudgets
-from infrastructure.settings.group import SettingsGroup
+from domain.signin.phone_numbers import ACCOUNTS_SHARE, SmsBudgets
+from infrastructure.settings.group import RequestLimit, SettingsGroup
 
 _REGION = re.compile(r"[A-Za-z]{2}")
 
 
 class PhoneSettings(SettingsGroup):
     phone_sign_in: bool = False
+    # Phone sign-in with no challenge provider (CHALLENGE_PROVIDER=none): None is true in the
+    # local profile and false otherwise, where the service then refuses to start (Settings
+    # fills it in; docs/decisions/0653-phone-sign-in-asks-for-a-challenge-provider.md).
+    phone_sign_in_without_challenge: bool | None = None
     sms_enabled: bool = True  # false: every text refused (429 sms_budget), whatever the budget
     sms_budgets: str = "*:200/h"
+    # The percentage of each prefix's budget kept for numbers that already have an account
+    sms_accounts_share: int = Field(ACCOUNTS_SHARE, ge=0, le=100)
     phone_default_region: str = ""  # an ISO 3166 code ("FR"); "": numbers need their "+"
+    # POST /auth/phone-code (and its page) per client address: apart from the e-mail code's
+    rate_limit_phone_code: RequestLimit = "5/minute,50/hour"
 
     @field_validator("sms_budgets")
     @classmethod

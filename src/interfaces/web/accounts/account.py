@@ -23,6 +23,7 @@ from flask import Response, request
 
 from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
 from domain.accounts.attributes import Attribute, AttributeValue
+from domain.accounts.made_names import made_for_the_account
 from domain.accounts.users import PROFILE_TEXTS, User
 from domain.errors import InvalidInput
 from interfaces.shared.limits import client_ip
@@ -102,6 +103,9 @@ def profile_reads(actor: Caller) -> dict[str, object]:
         **shown,
         "attribute_fields": _attribute_fields(user),
         "attribute_facts": _attribute_facts(user),
+        # A name made for an account signed up without an address: the person is invited to
+        # choose their own (docs/pages.md, "The account area")
+        "made_username": user.username is not None and made_for_the_account(user.username.value),
     }
 
 

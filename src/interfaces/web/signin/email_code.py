@@ -63,7 +63,10 @@ def email_code_page() -> Response:
 @bp.post("/sign-in/email-code")
 @form_errors("signin/email_code.html", shown=lambda: {"next": _next()})
 def email_code() -> Response:
-    secret = browser.new_secret()
+    # The browser's own secret while it holds one: its new request voids its flow before,
+    # and none another browser asked for
+    # (docs/decisions/0651-a-request-voids-only-its-own-askers-code.md)
+    secret = browser.email_flow_secret() or browser.new_secret()
     started = services().signin.email_codes.request(
         RequestEmailCode(
             email=field("email").strip(),

@@ -1,6 +1,7 @@
 """The account's phone number on the profile (docs/pages.md, "The account area";
 docs/reference/phone.md, "Changing and removing the number"): the number or none, a form that
-texts a code to a new one, the code's form while a change is live, and the number's removal.
+texts a code to a new one, the code's form and a new code to the same number while a change
+is live, and the number's removal.
 Shown while phone sign-in is on, or when the account has a number; the web adapter's
 composition hands its reads to the profile (interfaces/web/accounts/account.py)."""
 
@@ -28,10 +29,7 @@ def number_reads(actor: Actor) -> dict[str, object]:
     return {"phone": services().signin.phone_changes.state(GetPhoneChange(actor))}
 
 
-@bp.post("/account/phone")
-@signed_in
-@account_form("phone", PROFILE)
-def change_phone_number(actor: Actor) -> Response:
+def _change(actor: Actor) -> Response:
     services().signin.phone_changes.request(
         ChangePhoneNumber(
             actor=actor,
@@ -42,6 +40,22 @@ def change_phone_number(actor: Actor) -> Response:
         )
     )
     return done("phone-sent", PROFILE)
+
+
+@bp.post("/account/phone")
+@signed_in
+@account_form("phone", PROFILE)
+def change_phone_number(actor: Actor) -> Response:
+    return _change(actor)
+
+
+@bp.post("/account/phone/again")
+@signed_in
+@account_form("phone-again", PROFILE)
+def text_the_new_number_again(actor: Actor) -> Response:
+    """A new code to the number a live change waits for (its form names it): a form of its
+    own, so that what refuses it is said beside its button."""
+    return _change(actor)
 
 
 @bp.post("/account/phone/verify")

@@ -57,7 +57,10 @@ def phone_code_page() -> Response:
 @bp.post("/sign-in/phone-code")
 @form_errors("signin/phone_code.html", shown=_number_page)
 def phone_code() -> Response:
-    secret = browser.new_secret()
+    # The browser's own secret while it holds one: its new request voids its flow before,
+    # and none another browser asked for
+    # (docs/decisions/0651-a-request-voids-only-its-own-askers-code.md)
+    secret = browser.phone_flow_secret() or browser.new_secret()
     started = services().signin.phone_codes.request(
         RequestPhoneCode(
             phone_number=field("phone_number").strip(),

@@ -60,10 +60,10 @@ def request_phone_code() -> Response:
 @bp.post("/auth/phone-code/verify")
 @doc(json=VerifyPhoneCodeRequest, responses=VERIFIED, tags=("phone",))
 def verify_phone_code() -> Response:
-    """Trade the texted code for a token pair (`amr: ["sms"]`), once; a number without an
-    account gets one where sign-up is open. 400 `invalid_phone_code` (wrong; five end the
-    flow) or `invalid_phone_flow` (spent, replaced, expired); 401 `mfa_required`; 403
-    `sso_required`."""
+    """Trade the texted code for a token pair (its access token's `amr` is `["sms"]`), once;
+    a number without an account gets one where sign-up is open. 400 `invalid_phone_code`
+    (wrong; five end the flow) or `invalid_phone_flow` (spent, replaced, expired); 401
+    `mfa_required`; 403 `sso_required`."""
     body = parse_json(VerifyPhoneCodeRequest)
     verify = VerifyCode(
         flow_id=body.flow_id,
