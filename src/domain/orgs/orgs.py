@@ -470,6 +470,7 @@ def active_org(org: Org, membership: Membership) -> ActiveOrg:
         name=org.name,
         permissions=membership.permissions,
         agents=org.agent_policy,
+        support_access=org.impersonation is ImpersonationPolicy.ALLOW,
     )
 
 
