@@ -130,6 +130,8 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
     Outlasting.SUPPORT_ACCESS: (
         ("POST", "/admin/users/<user_id:user_id>/impersonate"),
         ("POST", "/orgs/<org>/members/<user_id>/impersonate"),
+        ("POST", "/admin/users/<user_id>/act-as"),
+        ("POST", "/account/orgs/<org>/members/<user_id>/act-as"),
     ),
 }
 

@@ -36,7 +36,7 @@ LASTING = frozenset(
         "password", "mfa", "totp", "recovery-codes", "passkeys", "phone", "identities",
         "connect", "upgrade", "profile", "delete", "tokens", "clients", "apps", "consent",
         "device", "invitations", "members", "roles", "join", "leave", "settings", "agents",
-        "agent-policy", "domains", "connections", "sso", "setup-links", "impersonate",
+        "agent-policy", "domains", "connections", "sso", "setup-links", "impersonate", "act-as",
     }
 )  # fmt: skip
 THE_ACCOUNT_OR_AN_ORG = re.compile(r"^/(user|orgs/<org:org>|api/users/<[^>]+>)$")
