@@ -7,8 +7,8 @@ The list is applied where a request's actor is built: the API's bearer decorator
 the route's kind to ``Authentication.authenticate``, which refuses it to a session of
 support access (403 ``impersonation_forbidden``). The pages show each form that posts to one
 of these routes disabled, with the reason (interfaces/web/signin/impersonation.py). A route
-of the API and a page that make the same change are both here; tests/unit/signin/
-test_support_access_guard.py walks the route table so that a new one cannot be missed."""
+of the API and a page that make the same change are both here; a test walks the route table
+so that a new one cannot be missed (docs/security.md, "Support access")."""
 
 from __future__ import annotations
 

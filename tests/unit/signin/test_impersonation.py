@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from application.accounts.admin import SetRole
 from application.hooks.admin import SetAuthHook
 from application.ports import Audit
+from application.signin.authentication import Authenticate
 from bootstrap import Adapters
 from domain.signin.active_org import ActiveOrg
 from infrastructure.settings import Settings
@@ -308,3 +309,17 @@ def test_a_session_of_support_access_keeps_the_username_and_the_address(
         "alice@example.com",
         "Alice",
     )
+
+
+def test_it_is_no_recent_sign_in_and_ends_if_the_person_becomes_an_admin(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    root = admin_token(fake_app, client)
+    alice = register(client, "alice")["id"]
+    access = impersonate(client, root, alice).get_json()["access_token"]
+    actor = services(fake_app).signin.authentication.authenticate(Authenticate(access))
+    assert actor.acting_admin_id is not None and actor.recent_sign_in is False
+    services(fake_app).accounts.admin.set_role(SetRole("alice", "admin"))
+    answer = client.get("/user", headers=bearer(access))
+    assert_problem(answer, 401, "invalid_token")  # no one acts as an admin (decision 0584)
+    assert client.get("/user", headers=bearer(login(client, "alice"))).status_code == 200

@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 
+from application.accounts.admin import SetRole
 from application.orgs.members.members import AddMember
 from domain.signin.support.outlasting import Outlasting
 from interfaces.shared.support_access import REFUSED
@@ -39,6 +40,7 @@ PAGES = (
     "/account/orgs/acme/apps",
     "/account/orgs/acme/agents",
     "/account/orgs/acme/delete",
+    "/device",  # the provider's page, served as the pages are
 )
 
 
@@ -65,8 +67,6 @@ def world() -> World:
 def test_an_admin_acts_as_someone_from_their_page_and_the_pages_say_so(world: World) -> None:
     verified(world, "alice")
     root = browser(world, "root")
-    from application.accounts.admin import SetRole
-
     world.services.accounts.admin.set_role(SetRole("root", "admin"))
     alice = world.store.usernames["alice"]
     page = root.get(f"/admin/users/{alice}").get_data(as_text=True)
