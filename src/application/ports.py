@@ -222,9 +222,9 @@ class Audit(StrEnum):
     # (docs/decisions/0173-new-device-mail.md); recorded after the sign-in's own event.
     NEW_DEVICE = "new_device"
     LOGOUT = "logout"
-    # Support access (docs/support-access.md): on the person's account and on the acting
-    # admin's (``actor_id`` the admin, ``user_id`` the person on both; ``reason`` why, and
-    # ``changes`` the minutes); ``org_id`` where an org's admin started it.
+    # Support access (docs/support-access.md): on the person's account (``actor_id`` the
+    # admin; ``org_id`` where an org's admin acts), and the admin's own record of it
+    # (``subject_id`` the person); the start's ``reason`` and ``minutes``.
     IMPERSONATION_STARTED = "impersonation_started"
     IMPERSONATION_ENDED = "impersonation_ended"
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
@@ -328,6 +328,10 @@ class AuditEvent:
     # What made an org's change, where not a person: its directory ("scim"), its single
     # sign-on ("sso") (docs/reference/events.md)
     via: str | None = None
+    # On an admin's own record of what they did as another account (support access): that
+    # account (docs/reference/events.md)
+    subject_id: str | None = None
+    minutes: int | None = None  # how long support access was granted for, on its start
 
 
 @dataclass(frozen=True)

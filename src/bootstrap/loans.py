@@ -43,6 +43,7 @@ from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
+from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
     from bootstrap.adapters import Adapters
@@ -171,7 +172,9 @@ def _audit_trail(
     that caused it."""
     stored = events.stored_audit(adapters.events, platform=base, outbox=webhooks.outbox, ends=ends)
     return WithRequestOrigin(
-        inner=NotifyingAuditLog(log=stored, queue=queue, clock=base.clock), origin=request_origin
+        inner=NotifyingAuditLog(log=stored, queue=queue, clock=base.clock),
+        origin=request_origin,
+        acting=REQUEST_ACTING.current,  # support access: the admin acts, not the person
     )
 
 

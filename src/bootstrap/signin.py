@@ -116,6 +116,7 @@ from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.phone_numbers import LibPhoneNumbers
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
+from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -502,6 +503,7 @@ def bind_authentication(
         principals=own.principals,
         clock=platform.clock,
         reauth_max_age=reauth_max_age,
+        note=REQUEST_ACTING,  # the events of a session of support access name the admin
     )
 
 

@@ -75,6 +75,17 @@ def test_an_orgs_change_comes_back_with_what_made_it(events: SecurityEvents) -> 
     assert events.list_page("u1", None, None, 10) == [stored]
 
 
+def test_support_access_comes_back_with_whom_and_how_long(events: SecurityEvents) -> None:
+    """The admin's own record names the person; the start says its minutes
+    (docs/support-access.md)."""
+    person = event("u1", "impersonation.started", 0, actor_id="a1", reason="Ticket", minutes=20)
+    admin = event("a1", "impersonation.started", 0, subject_id="u1", reason="Ticket", minutes=20)
+    for stored in (person, admin):
+        events.add(stored)
+    assert events.list_page("u1", None, None, 10) == [person]
+    assert events.list_page("a1", None, None, 10) == [admin]
+
+
 def test_newest_first_per_user_with_a_type_filter(events: SecurityEvents) -> None:
     mine = [event("u1", kind, i) for i, kind in enumerate(["user.created", "signin.failed"] * 2)]
     for e in [*mine, event("u2", "signin.failed", 9)]:

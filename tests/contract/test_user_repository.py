@@ -306,6 +306,36 @@ def test_principals_load_user_and_session(repos: Repos) -> None:
     assert repos.principals.load("missing", session.id) == (None, session)
 
 
+def test_a_session_of_support_access_keeps_who_acts_and_its_org(repos: Repos) -> None:
+    """The admin, their username for the banner, and the org that granted it come back as
+    stored, through a request's one read too (docs/support-access.md)."""
+    user = make_user()
+    repos.users.add(user)
+    acting = Session.start(
+        id=new_id(),
+        user_id=user.id,
+        token_version=user.token_version,
+        refresh_hash="h",
+        now=NOW,
+        lifetime=timedelta(minutes=15),
+        amr=("imp",),
+        acting_admin_id="adminId0000000000000a",
+        acting_admin_name="adam",
+        acting_org_id="orgId000000000000000a",
+    )
+    repos.sessions.add(acting)
+    assert repos.sessions.get(acting.id) == acting
+    assert repos.principals.load(user.id, acting.id) == (user, acting)
+    found = repos.sessions.get(acting.id)
+    assert found is not None
+    assert (found.acting_admin_name, found.acting_org_id) == ("adam", "orgId000000000000000a")
+    own = make_session(user)  # the person's own: none of them
+    repos.sessions.add(own)
+    mine = repos.sessions.get(own.id)
+    assert mine is not None
+    assert (mine.acting_admin_id, mine.acting_admin_name, mine.acting_org_id) == (None, "", None)
+
+
 def test_a_session_is_read_with_the_account_a_refresh_token_names(repos: Repos) -> None:
     user = make_user()
     repos.users.add(user)

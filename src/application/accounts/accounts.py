@@ -264,10 +264,11 @@ class MaybeActedFor(Protocol):
 
 
 def require_own_session(who: MaybeActedFor) -> None:
-    """The one place a change of how the account signs in (password, factors, passkeys,
-    identities), of its addresses, or its deletion, asks that the person acts themselves:
-    a session of support access changes none of them (docs/support-access.md). 403
-    ``impersonation_forbidden``."""
+    """A change that outlasts the session asks that the person acts themselves: a session
+    of support access makes none (docs/support-access.md, "What is refused"). 403
+    ``impersonation_forbidden``. Asked where the actor of a request is built, for what its
+    route changes (``Authentication.authenticate``), and by a profile's change of the
+    username or the address, which its route makes beside changes that are allowed."""
     if who.acting_admin_id is not None:
         raise ImpersonationForbidden()
 
@@ -290,6 +291,19 @@ def get_user(cmd: GetUser, *, users: UserRepository) -> User:
 
 
 TOO_MANY_IDENTITY_CHANGES = "too_many_identity_changes"
+
+
+def _shown(value: object) -> str | None:
+    return value.value if isinstance(value, Username | Email) else None
+
+
+def _renames(user: User, changes: dict[str, object]) -> bool:
+    """Whether the edit gives the account another username or address than it has, as
+    written (a change of case too), or takes one away."""
+    return any(
+        name in changes and _shown(changes[name]) != _shown(getattr(user, name))
+        for name in ("username", "email")
+    )
 
 
 def _changes_identity(user: User | None, changes: dict[str, object]) -> bool:
@@ -568,8 +582,6 @@ class Accounts:
         """``hooks.changed(before, after)`` runs once the change is stored."""
         users, clock = self.users, self.clock
         changes: dict[str, object] = dict(cmd.changes)
-        if "email" in changes:
-            require_own_session(cmd)
         asks_identity = "username" in changes or "email" in changes  # else no read for it
         current = users.get(cmd.user_id) if asks_identity else None
         if current is not None:
@@ -581,6 +593,8 @@ class Accounts:
             changes["username"] = chosen_username(username, users=users, own_id=cmd.user_id)
         if isinstance(email := changes.get("email"), str):
             changes["email"] = self.addresses.new(email)
+        if current is not None and _renames(current, changes):
+            require_own_session(cmd)  # the username and the address: never support access's
         new_email = changes.get("email")
         if (
             current is not None
@@ -612,7 +626,6 @@ class Accounts:
         return after
 
     def delete(self, cmd: DeleteUser) -> None:
-        require_own_session(cmd.actor)
         if cmd.password is not None:
             self.check_password(
                 get_user(GetUser(cmd.actor), users=self.users),

@@ -210,6 +210,8 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
             org_id=event.org_id,
             method=event.method,
             via=event.via,
+            subject_id=event.subject_id,
+            minutes=event.minutes,
         )
         for kind in _types_of(event)
     ]
@@ -321,17 +323,27 @@ class StoringAuditLog:
                 self._outbox.stored(logouts)
 
 
+def no_one_acting() -> tuple[str, str] | None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WithRequestOrigin:
     """An ``AuditLog`` that gives each event the client address and user agent of the
     request that caused it, where the use case did not name them: an admin's change, a
     session ended, an address changed. ``origin()`` is ``("", "")`` outside a person's
-    request (a background job, the job queue's push)."""
+    request (a background job, the job queue's push).
+
+    ``acting()``: the person and the admin acting as them, when the request's session is
+    one of support access (None else): each event it causes names the admin as its actor,
+    where the use case named the person or no one (docs/support-access.md)."""
 
     inner: AuditLog
     origin: Callable[[], tuple[str, str]]
+    acting: Callable[[], tuple[str, str] | None] = no_one_acting
 
     def _filled(self, event: AuditEvent) -> AuditEvent:
+        event = self._acted(event)
         if event.ip and event.user_agent:
             return event
         ip, agent = self.origin()
@@ -340,6 +352,15 @@ class WithRequestOrigin:
         return replace(
             event, ip=event.ip or ip or None, user_agent=event.user_agent or agent or None
         )
+
+    def _acted(self, event: AuditEvent) -> AuditEvent:
+        acting = self.acting()
+        if acting is None:
+            return event
+        person_id, admin_id = acting
+        if event.actor_id not in (None, person_id) or admin_id in (event.user_id, event.actor_id):
+            return event
+        return replace(event, actor_id=admin_id)
 
     def record(self, event: AuditEvent) -> None:
         self.inner.record(self._filled(event))

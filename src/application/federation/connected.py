@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts.accounts import require_own_session
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
 from application.signin.authentication import Actor, require_recent_sign_in
@@ -84,7 +83,6 @@ class ConnectedAccounts:
         none is linked, Conflict (last_sign_in_method) when the account would keep no way to
         sign in. Parallel disconnects and passkey deletions of an account's last ways leave
         one (domain.accounts.identities.keep_a_way_in)."""
-        require_own_session(cmd.actor)
         passkeys = self.passkeys
         gone = self.identities.unlink(
             cmd.actor.user_id,

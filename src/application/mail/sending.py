@@ -122,7 +122,7 @@ NOTICES: dict[Audit, MailKind] = {
     # Only when the person connected it (``AuditEvent.added``): not a new account's own link.
     Audit.IDENTITY_LINKED: MailKind.IDENTITY_LINKED,
     Audit.PHONE_CHANGE: MailKind.PHONE_ADDED,
-    # The person's event only: the admin's own copy names the admin as both.
+    # The person's event only: the admin's own copy names the person (``subject_id``).
     Audit.IMPERSONATION_STARTED: MailKind.IMPERSONATED,
 }
 NOTICE_TEMPLATE = "security_notice"  # one template for the notices, by ``change``
@@ -286,7 +286,7 @@ class NotifyingAuditLog:
             return
         if kind is MailKind.IDENTITY_LINKED and event.added is None:
             return  # a new account's own link, or an address's first proof: no one to warn
-        if kind is MailKind.IMPERSONATED and event.user_id == event.actor_id:
+        if kind is MailKind.IMPERSONATED and event.subject_id is not None:
             return  # the admin's record of it: the person is the one told
         seen = None
         if kind is MailKind.NEW_DEVICE:

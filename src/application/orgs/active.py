@@ -47,6 +47,8 @@ class OrgSwitching:
             org = self.orgs.member_org(cmd.org, actor.user_id) if cmd.org else None
             if org is None:
                 raise not_found()
+            if actor.session is not None:  # support access acts where it may
+                actor.session.check_acting_in(org.id, org_allows=org.support_access)
             check_second_factor(org, actor.factor)
         session = actor.session  # read with the account in this request's one round trip
         now = self.clock.now().replace(microsecond=0)

@@ -35,6 +35,7 @@ from application.signin.authentication import Actor
 from domain.events.security_events import SecurityEvent
 from domain.orgs.orgs import (
     EDITABLE,
+    ImpersonationPolicy,
     Membership,
     Org,
     OrgRole,
@@ -104,15 +105,23 @@ def org_named(id_or_slug: str, orgs: OrgRepository) -> Org:
     return org
 
 
+def _allows_support(org: Org) -> bool:
+    return org.impersonation is ImpersonationPolicy.ALLOW
+
+
 def member_view(
     actor: Actor, id_or_slug: str, *, orgs: OrgRepository, permission: Permission | None = None
 ) -> OrgMembership:
     """The org ``id_or_slug`` and the actor's membership; 404 ``org_not_found`` unless a
-    member, 403 ``org_permission_denied`` unless their roles grant ``permission``."""
+    member, 403 ``org_permission_denied`` unless their roles grant ``permission``. A session
+    of support access acts only in an org it may (``Session.check_acting_in``: 403
+    ``impersonation_bound_to_org``, ``org_forbids_impersonation``)."""
     org = orgs.find(id_or_slug)
     membership = orgs.membership(org.id, actor.user_id) if org is not None else None
     if org is None or membership is None:
         raise not_found()
+    if actor.session is not None:
+        actor.session.check_acting_in(org.id, org_allows=_allows_support(org))
     if permission is not None:
         require(membership.roles, permission)
     return OrgMembership(org, membership)
@@ -307,9 +316,15 @@ class Orgs:
         return OrgMembership(org, owner)
 
     def mine(self, cmd: ListMyOrgs) -> list[OrgMembership]:
-        """The caller's orgs, by slug, with their roles in each."""
+        """The caller's orgs, by slug, with their roles in each; for a session of support
+        access, those it may act in."""
         pairs = self.orgs.memberships_of(cmd.actor.user_id, MY_ORGS_MAX)
-        return [OrgMembership(org, membership) for org, membership in pairs]
+        session = cmd.actor.session
+        return [
+            OrgMembership(org, membership)
+            for org, membership in pairs
+            if session is None or session.may_act_in(org.id, org_allows=_allows_support(org))
+        ]
 
     def get(self, cmd: GetOrg) -> OrgMembership:
         return member_view(cmd.actor, cmd.org, orgs=self.orgs)

@@ -20,6 +20,7 @@ from domain.errors import PermissionDenied
 from domain.provider.claims_request import SCOPE_OF_CLAIM
 from domain.signin.acr import MFA, PHR, PWD, AcrRequest, acr_of, meets
 from domain.signin.active_org import ActiveOrg, lacks_second_factor
+from domain.signin.sessions import Session
 
 
 def claims_of(
@@ -88,12 +89,17 @@ def org_claims(org: ActiveOrg) -> dict[str, object]:
 class MemberOrg:
     user_id: str
     org: str | None  # the org's id or slug; None: none asked
+    # The browser's session, where it picks the org: one of support access acts only in the
+    # org it may (``Session.check_acting_in``)
+    session: Session | None = None
 
 
 @dataclass(frozen=True)
 class OrgPick:
     """The org a sign-in with scope ``organization`` picked, or why it may not: ``refusal``
-    ``org_not_found`` (not a member, or no such org) or ``mfa_setup_required``."""
+    ``org_not_found`` (not a member, or no such org), ``mfa_setup_required``, or for a
+    session of support access ``impersonation_bound_to_org`` or
+    ``org_forbids_impersonation``."""
 
     org: ActiveOrg | None
     refusal: str | None = None
@@ -277,6 +283,11 @@ class ProviderAccounts:
         org = self.member_org(cmd)
         if org is None:
             return OrgPick(None, "org_not_found")
+        if cmd.session is not None:
+            try:
+                cmd.session.check_acting_in(org.id, org_allows=org.support_access)
+            except PermissionDenied as refused:
+                return OrgPick(None, refused.code)
         if org.require_mfa and lacks_second_factor(org, self.factors.get(cmd.user_id)):
             return OrgPick(None, "mfa_setup_required")
         return OrgPick(org)

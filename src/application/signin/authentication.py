@@ -8,12 +8,13 @@ from typing import Protocol
 
 from application.accounts.accounts import require_own_session
 from application.ports import Clock, TokenIssuer
-from domain.accounts.users import User
+from domain.accounts.users import Role, User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal
 from domain.signin.sessions import Session
+from domain.signin.support.outlasting import Outlasting
 
 
 class Principals(Protocol):
@@ -94,23 +95,20 @@ DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 
 
 class SignedInLately(Protocol):
-    """What knows whether its session signed in lately, and whether someone else acts in it:
-    the ``Actor``, and the commands made from it."""
+    """What knows whether its session signed in lately: the ``Actor``, and the commands made
+    from it."""
 
     @property
     def recent_sign_in(self) -> bool: ...
-
-    @property
-    def acting_admin_id(self) -> str | None: ...
 
 
 def require_recent_sign_in(who: SignedInLately) -> None:
     """The one place a change asks for a recent sign-in: a new way into the account (a
     provider, a passkey, TOTP, a first password, recovery codes) is added only by a session
     that signed in lately, so a stolen session alone cannot make itself a lasting way in
-    (docs/security.md, "A new way in"). 403 ``reauthentication_required``; never by a
-    session of support access (``require_own_session``)."""
-    require_own_session(who)
+    (docs/security.md, "A new way in"). 403 ``reauthentication_required``. A session of
+    support access never counts as one (``Authentication.authenticate``): the person signed
+    in to none of it."""
     if not who.recent_sign_in:
         raise ReauthenticationRequired()
 
@@ -122,6 +120,27 @@ class Authenticate:
     # The request's method where a personal access token is accepted too (the JSON API);
     # None: only a session's access token (the pages' cookie).
     personal_method: str | None = None
+    # What the request would make or change that outlasts a session (its route says:
+    # interfaces/shared/support_access.py); a session of support access is refused it.
+    changes: Outlasting | None = None
+
+
+class ActingNote(Protocol):
+    """Where the request being served learns that an admin acts in it (support access):
+    the events it causes name the admin as their actor (docs/support-access.md)."""
+
+    def acting(self, person_id: str, admin_id: str) -> None:
+        """This request's session is one of support access: ``admin_id`` acts as
+        ``person_id``."""
+        ...
+
+
+class _NoNote:
+    def acting(self, person_id: str, admin_id: str) -> None:
+        return None
+
+
+NO_NOTE: ActingNote = _NoNote()  # outside a request that has events to name (unit tests)
 
 
 def authenticate_personal(text: str, method: str, principals: Principals, clock: Clock) -> Actor:
@@ -173,8 +192,12 @@ class Authentication:
     principals: Principals
     clock: Clock
     reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
+    note: ActingNote = NO_NOTE
 
     def authenticate(self, cmd: Authenticate) -> Actor:
+        """The caller; where the session is one of support access, the guard of what
+        outlasts it: ``cmd.changes`` refused (403 ``impersonation_forbidden``), no recent
+        sign-in, and an active org it may not act in dropped (docs/support-access.md)."""
         principals = self.principals
         if cmd.personal_method is not None and is_personal(cmd.access_token):
             return authenticate_personal(
@@ -197,10 +220,17 @@ class Authentication:
             or user.deleted_at is not None
             or session is None
             or not session.valid_for(user.id, user.token_version, now)
+            # No one acts as an admin: support access ends if the person becomes one
+            # (docs/decisions/0584-no-admin-acts-as-an-admin.md).
+            or (session.impersonated and user.role is Role.ADMIN)
         ):
             raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
         if user.disabled:
             raise PermissionDenied("This account is disabled.", code="account_disabled")
+        if session.acting_admin_id is not None:
+            self.note.acting(user.id, session.acting_admin_id)
+            if cmd.changes is not None:
+                require_own_session(session)
         return Actor(
             user_id=user.id,
             username=user.shown_name,
@@ -214,10 +244,17 @@ class Authentication:
             session=session,
             # A guest has no other way in to sign in again with: its session is its proof
             # (docs/security.md, "A new way in").
-            recent_sign_in=user.guest or session.signed_in_within(self.reauth_max_age, now),
+            # Support access is no sign-in of the person's: it adds no way in.
+            recent_sign_in=not session.impersonated
+            and (user.guest or session.signed_in_within(self.reauth_max_age, now)),
             # The token's org while it is still the session's (a switch or a clear ends it
-            # for the tokens minted before) and the membership stands.
-            org=org if org is not None and session.org_id == org.id else None,
+            # for the tokens minted before), the membership stands, and, for a session of
+            # support access, the org lets it act there.
+            org=org
+            if org is not None
+            and session.org_id == org.id
+            and session.may_act_in(org.id, org_allows=org.support_access)
+            else None,
         )
 
     def account_of(self, access_token: str) -> str | None:

@@ -12,7 +12,6 @@ from application.accounts.accounts import (
     NO_HOLD,
     AccountHold,
     count_account_attempt,
-    require_own_session,
 )
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.breached import PasswordScreen
@@ -140,7 +139,6 @@ class ChangePassword:
     new_password: str
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
     recent_sign_in: bool = False  # Actor.recent_sign_in: may set a first password
-    acting_admin_id: str | None = None  # Actor.acting_admin_id: support access changes none
 
     @classmethod
     def of(
@@ -154,7 +152,6 @@ class ChangePassword:
             new_password,
             client_ip,
             actor.recent_sign_in,
-            actor.acting_admin_id,
         )
 
 
@@ -508,7 +505,6 @@ class Logins:
         (password_already_set) if one was set meanwhile. A change, or a first password, that
         passes these checks and the local rules counts against the account's
         ``password_changes``: RateLimited (too_many_password_changes) past it."""
-        require_own_session(cmd)
         users, hasher = self.users, self.hasher
         user = users.get(cmd.user_id)
         if user is None or user.deleted_at is not None:

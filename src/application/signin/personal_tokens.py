@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import require_own_session
 from application.pagination import (
     Page,
     decode_cursor,
@@ -117,10 +116,9 @@ class PersonalTokens:
         org, 403 ``mfa_setup_required`` when the org requires a second factor the account has
         not set up (as for the session's active org: ``actor`` read with its factor). Never
         from a session of support access: a token would outlive its time box, without
-        ``act`` (``require_own_session``)."""
+        ``act`` (its routes refuse it: docs/support-access.md)."""
         actor = cmd.actor
         _by_session(actor)
-        require_own_session(actor)
         if actor.user is None:
             raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
         org = _member_org(actor, cmd.org, self.orgs) if cmd.org is not None else None

@@ -54,6 +54,7 @@ from domain.ids import new_id
 from domain.signin.devices import Device, is_new_device
 from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session
+from domain.signin.support.impersonation import Acting
 from domain.signin.token_hook import user_fields
 
 log = logging.getLogger("firegate.sessions")
@@ -73,7 +74,7 @@ def start_session(
     hook: TokenHook = NO_TOKEN_HOOK,
     claims: Mapping[str, object] = NO_SESSION_CLAIMS,
     lifetime: timedelta | None = None,
-    acting_admin_id: str | None = None,
+    acting: Acting | None = None,
 ) -> TokenPair:
     """A new session and its first token pair. ``amr`` names how the user proved who they
     are (RFC 8176: "pwd", "otp", "fed", "hwk", "swk"); the session keeps it, so every token
@@ -81,8 +82,8 @@ def start_session(
     ``hook`` adds its claims to the first access token, asked before anything is stored (a
     hook that refuses leaves no session behind). ``claims``: the session's own, which its
     every token carries (the ``before_sign_in`` hooks'). ``lifetime``: shorter than the
-    policy's (support access); ``acting_admin_id``: the admin acting as the person
-    (docs/support-access.md)."""
+    policy's (support access); ``acting``: the admin acting as the person, and the org
+    that granted it (docs/support-access.md)."""
     now = clock.now().replace(microsecond=0)  # JWT times are whole seconds
     secret = secrets.token_urlsafe(32)
     session = Session.start(
@@ -95,7 +96,9 @@ def start_session(
         user_agent=user_agent,
         amr=amr,
         claims=claims,
-        acting_admin_id=acting_admin_id,
+        acting_admin_id=acting.admin_id if acting else None,
+        acting_admin_name=acting.admin_name if acting else "",
+        acting_org_id=acting.org_id if acting else None,
     )
     added = hook_claims(hook, "access", user, session=session)
     sessions.add(session, staged)

@@ -32,6 +32,9 @@ class SecurityEvent:
     org_id: str | None = None  # the organization it happened in: its audit log lists it
     method: str | None = None  # a sign-in's way in (docs/reference/events.md)
     via: str | None = None  # what made an org's change: scim, sso (docs/reference/events.md)
+    # The account an admin acted as, on the admin's own record of support access
+    subject_id: str | None = None
+    minutes: int | None = None  # support access's length, on its start
 
     @property
     def expires_at(self) -> datetime:

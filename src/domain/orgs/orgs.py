@@ -226,6 +226,15 @@ class Org:
         if OrgRole.OWNER in tuple(person_roles):
             raise PermissionDenied("No one acts as an owner.", code="impersonation_of_owner")
 
+    def offers_impersonation(self, actor_roles: Iterable[str]) -> bool:
+        """Whether ``check_impersonation`` lets a member holding ``actor_roles`` act as a
+        member who is no owner: what the members' page offers "Act as" by."""
+        try:
+            self.check_impersonation(actor_roles, ())
+        except PermissionDenied:
+            return False
+        return True
+
     def permissions_of(self, roles: Iterable[str]) -> tuple[str, ...]:
         """The sorted union of ``roles``' permissions, as the org and the templates define
         them now."""
@@ -453,6 +462,7 @@ def active_org(org: Org, membership: Membership) -> ActiveOrg:
         name=org.name,
         permissions=membership.permissions,
         agents=org.agent_policy,
+        support_access=org.impersonation is ImpersonationPolicy.ALLOW,
     )
 
 

@@ -149,6 +149,9 @@ class ActiveOrg:
     # The org's policy: which apps may act for its members acting in it (docs/decisions/
     # 0548-an-orgs-agent-policy.md); not part of what the org and roles are
     agents: AgentPolicy = field(default=DEFAULT_AGENT_POLICY, compare=False)
+    # The org's ``impersonation`` setting: whether a session of support access may act in it
+    # (docs/support-access.md, "In an organization"); not part of what the org and roles are
+    support_access: bool = field(default=True, compare=False)
 
     def admits(self, org_id: str, made_at: datetime) -> bool:
         """Does this membership hold for a credential scoped to ``org_id`` and made at

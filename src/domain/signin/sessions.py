@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from domain.errors import PermissionDenied
+
 
 @dataclass(frozen=True)
 class Session:
@@ -57,6 +59,11 @@ class Session:
     # The admin acting as the person (support access, docs/support-access.md): every token
     # of the session names them in ``act`` (RFC 8693); None: the person's own session.
     acting_admin_id: str | None = None
+    # The admin's username when the session began, which its pages' banner shows.
+    acting_admin_name: str = ""
+    # The org whose admin began it, where one did: the session acts in no other
+    # (docs/support-access.md, "In an organization").
+    acting_org_id: str | None = None
 
     @classmethod
     def start(
@@ -72,6 +79,8 @@ class Session:
         amr: tuple[str, ...] = (),
         claims: Mapping[str, object] | None = None,
         acting_admin_id: str | None = None,
+        acting_admin_name: str = "",
+        acting_org_id: str | None = None,
     ) -> Session:
         return cls(
             id=id,
@@ -85,12 +94,42 @@ class Session:
             amr=amr,
             claims=MappingProxyType(dict(claims or {})),
             acting_admin_id=acting_admin_id,
+            acting_admin_name=acting_admin_name if acting_admin_id is not None else "",
+            acting_org_id=acting_org_id if acting_admin_id is not None else None,
         )
 
     @property
     def impersonated(self) -> bool:
         """Is someone else (an admin, for support) acting as the person in this session?"""
         return self.acting_admin_id is not None
+
+    def may_act_in(self, org_id: str, *, org_allows: bool) -> bool:
+        """``check_acting_in`` as a yes or no."""
+        try:
+            self.check_acting_in(org_id, org_allows=org_allows)
+        except PermissionDenied:
+            return False
+        return True
+
+    def check_acting_in(self, org_id: str, *, org_allows: bool) -> None:
+        """May this session act in the org ``org_id``? The person's own: wherever they are a
+        member. One of support access: only where the org lets anyone act as its members
+        (``org_allows``, its ``impersonation`` setting, read as the request reads the org:
+        403 ``org_forbids_impersonation``), and, where an org's admin began it, in that org
+        alone (403 ``impersonation_bound_to_org``) (docs/support-access.md, "In an
+        organization")."""
+        if not self.impersonated:
+            return
+        if self.acting_org_id is not None and self.acting_org_id != org_id:
+            raise PermissionDenied(
+                "This session of support access acts only in the organization that began it.",
+                code="impersonation_bound_to_org",
+            )
+        if not org_allows:
+            raise PermissionDenied(
+                "This organization does not let anyone act as its members.",
+                code="org_forbids_impersonation",
+            )
 
     def act_claim(self) -> dict[str, object]:
         """The ``act`` claim every token of the session carries (RFC 8693): the acting

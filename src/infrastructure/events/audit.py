@@ -41,6 +41,8 @@ class LoggingAuditLog:
             **({"org_id": event.org_id} if event.org_id is not None else {}),
             **({"method": event.method} if event.method is not None else {}),
             **({"via": event.via} if event.via is not None else {}),
+            **({"subject_id": event.subject_id} if event.subject_id is not None else {}),
+            **({"minutes": event.minutes} if event.minutes is not None else {}),
             "changes": [
                 {"field": field, "before": before, "after": after}
                 for field, before, after in event.changes

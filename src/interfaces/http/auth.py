@@ -21,6 +21,7 @@ from domain.accounts.users import User
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.orgs.access import AccessCaller, agent_caller, org_client_caller
 from interfaces.shared.services import services
+from interfaces.shared.support_access import outlasting_here
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_REQUIRED = "session_required"
@@ -35,7 +36,14 @@ def bearer_token() -> str:
 
 
 def _actor(*, with_factor: bool = False) -> Actor:
-    command = Authenticate(bearer_token(), with_factor=with_factor, personal_method=request.method)
+    """The caller; a session of support access is refused what the route would change that
+    outlasts it (interfaces/shared/support_access.py)."""
+    command = Authenticate(
+        bearer_token(),
+        with_factor=with_factor,
+        personal_method=request.method,
+        changes=outlasting_here(),
+    )
     actor = services().signin.authentication.authenticate(command)
     g.actor = actor
     return actor

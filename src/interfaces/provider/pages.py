@@ -80,6 +80,7 @@ def _subject(actor: Actor | None) -> Subject | None:
         sid=session_sid(actor.session_id),
         acting_admin_id=actor.acting_admin_id,
         acting_until=actor.session.expires_at if actor.session is not None else None,
+        session=actor.session,
     )
 
 
@@ -348,6 +349,8 @@ def _picks_org(grant: Any) -> bool:
 _PICK_REFUSED = {
     "org_not_found": "The person is not a member of that organization.",
     "mfa_setup_required": "That organization requires a second factor the person has not set up.",
+    "impersonation_bound_to_org": "This session of support access acts in another organization.",
+    "org_forbids_impersonation": "That organization lets no one act as its members.",
 }
 
 
@@ -359,7 +362,8 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     a member is then held to the org's agent policy (``_not_admitted``)."""
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
-    picked = services().provider.accounts.pick_org(MemberOrg(subject.user.id, asked))
+    pick = MemberOrg(subject.user.id, asked, subject.session)
+    picked = services().provider.accounts.pick_org(pick)
     subject.org = picked.org
     if picked.refusal is None:  # acting in it: its agent policy must allow the app
         return _not_admitted(grant, subject, (request.args.get("prompt") or "").split())
@@ -415,7 +419,7 @@ def _consent_query(grant: Any, subject: Subject) -> ConsentQuery:
     resource = grant.request.payload.data.get("resource")
     client_id = grant.client.get_client_id()
     scopes = " ".join(_asked_scopes(grant))
-    return ConsentQuery(subject.user.id, client_id, scopes, resource, subject.acting_admin_id)
+    return ConsentQuery(subject.user.id, client_id, scopes, resource)
 
 
 def _picked_org(grant: Any, subject: Subject) -> Response | None:

@@ -44,7 +44,7 @@ from interfaces.web.languages import LANGUAGE_NAMES
 from interfaces.web.mail import admin as mail_admin
 from interfaces.web.mail import flows, not_me  # noqa: F401
 from interfaces.web.orgs import admin as org_admin
-from interfaces.web.orgs import agents, join, mine, org, roles  # noqa: F401
+from interfaces.web.orgs import agents, join, mine, org, roles, support_access  # noqa: F401
 from interfaces.web.provider import admin as provider_admin
 from interfaces.web.provider import apps
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
@@ -155,6 +155,7 @@ def serve_as_pages(other: Blueprint) -> None:
     language. Called once ``other`` has its own hooks, if any, and before it is registered."""
     other.before_request(check_csrf)
     other.after_request(cookies_and_headers)
+    other.after_request(impersonation.refused_forms)  # support access's: before the headers
     # a refusal before the route ran (a request limit): its form's page, else the error page
     other.register_error_handler(DomainError, refused_before_route)
     other.register_error_handler(HTTPException, http_error)
@@ -290,6 +291,7 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             "passkey_origins": config.passkey_origins,
             "email_code": config.email_code,
             "acting": impersonation.acting(),  # support access's banner
+            "refused_as": impersonation.refused_as,  # and the fields it may not change
             **language,
         }
 

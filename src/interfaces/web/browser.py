@@ -24,9 +24,10 @@ from flask import Response, current_app, g, request
 from application.signin.authentication import Actor, Authenticate
 from application.signin.sessions import Refresh
 from domain.accounts.users import LOCALES
-from domain.errors import Unauthenticated
+from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.signin.acr import PHR
 from interfaces.shared.services import services
+from interfaces.shared.support_access import outlasting_here
 
 if TYPE_CHECKING:
     from application.signin.tokens import TokenPair
@@ -121,7 +122,8 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     """The signed-in caller, renewing an expired access token; None when signed out (the
     session cookie is then dropped from the response). ``with_factor``: read the account's
     authenticator in the same round trip (``Actor.factor``), when this is the request's first
-    call."""
+    call. A session of support access is refused what the page's route would change that
+    outlasts it (interfaces/shared/support_access.py)."""
     if "browser_actor" in g:
         found: Actor | None = g.browser_actor
         return found
@@ -130,8 +132,9 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     if not access:
         return None
     authenticate = services().signin.authentication.authenticate
+    changes = outlasting_here()
     try:
-        g.browser_actor = authenticate(Authenticate(access, with_factor))
+        g.browser_actor = authenticate(Authenticate(access, with_factor, changes=changes))
     except Unauthenticated:
         try:
             pair = (
@@ -140,7 +143,13 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
                 else None
             )
             if pair is not None:
-                g.browser_actor = authenticate(Authenticate(pair.access_token, with_factor))
+                try:
+                    g.browser_actor = authenticate(
+                        Authenticate(pair.access_token, with_factor, changes=changes)
+                    )
+                except ImpersonationForbidden:
+                    g.browser_pair = pair  # the rotated tokens are kept, the route refused
+                    raise
                 g.browser_pair = pair
         except Unauthenticated:
             pass

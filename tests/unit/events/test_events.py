@@ -190,6 +190,8 @@ def test_the_callers_events_newest_first(client: FlaskClient, alice: dict[str, s
         "reason",
         "method",
         "via",
+        "subject_id",
+        "minutes",
     }
     # A sign-in names its way in; other events none.
     assert (page["items"][0]["method"], failed["method"]) == ("password", None)

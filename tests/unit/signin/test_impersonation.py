@@ -16,10 +16,8 @@ from flask.testing import FlaskClient
 from application.accounts.admin import SetRole
 from application.hooks.admin import SetAuthHook
 from application.ports import Audit
-from application.provider.authorization.device import DecideDevice
 from application.signin.authentication import Authenticate
 from bootstrap import Adapters
-from domain.errors import ImpersonationForbidden
 from domain.signin.active_org import ActiveOrg
 from infrastructure.settings import Settings
 from interfaces.web.browser import EXTENSION
@@ -39,6 +37,7 @@ from tests.support.api import (
 from tests.support.app import TEST_CLOCK, World, swap
 from tests.support.mail_flows import notices, verified
 from tests.support.settings import make_settings
+from tests.support.support_access import acting, page_post
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -149,7 +148,7 @@ def test_the_refusals(fake_app: Flask, client: FlaskClient) -> None:
     # From a session that itself acts as someone: never a second one.
     bob_id = register(client, "bob")["id"]
     acting = bearer(impersonate(client, root, alice).get_json()["access_token"])
-    assert_problem(impersonate(client, acting, bob_id), 403, "admin_required")
+    assert_problem(impersonate(client, acting, bob_id), 403, "impersonation_forbidden")
 
 
 def test_its_end_ends_the_session_and_both_accounts_record_it(
@@ -161,8 +160,12 @@ def test_its_end_ends_the_session_and_both_accounts_record_it(
     access = impersonate(client, root, alice, minutes=30).get_json()["access_token"]
     started = [e for e in audit_log.events if e.event is Audit.IMPERSONATION_STARTED]
     assert {e.user_id for e in started} == {alice, root_id}
-    assert all(e.actor_id == root_id and e.reason == REASON for e in started)
-    assert all(("minutes", "", "30") in e.changes for e in started)
+    assert all(e.reason == REASON and e.minutes == 30 for e in started)
+    # The person's: the admin acted; the admin's own record names the person.
+    assert {(e.user_id, e.actor_id, e.subject_id) for e in started} == {
+        (alice, root_id, None),
+        (root_id, None, alice),
+    }
 
     own = bearer(login(client, "alice"))
     assert_problem(client.post("/auth/impersonation/end", headers=own), 409, "not_impersonating")
@@ -247,7 +250,6 @@ def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> 
     verified(world, "root")
     services(world.app).accounts.admin.set_role(SetRole("root", "admin"))
     root = bearer(login(world.client, "root"))
-    root_id = admin_id(world.client, root)
     verified(world, "alice")
     alice = world.client.get("/user", headers=bearer(login(world.client, "alice"))).get_json()
     pair = impersonate(world.client, root, alice["id"]).get_json()
@@ -261,7 +263,7 @@ def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> 
     browser.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
     for path in ("/account", "/account/security"):
         page = browser.get(path).get_data(as_text=True)
-        assert f"You are acting as alice for {root_id}." in page, path
+        assert "You are acting as alice for root." in page, path
     own = world.app.test_client()
     own.set_cookie(name, login(world.client, "alice"))
     assert "You are acting as" not in own.get("/account").get_data(as_text=True)
@@ -275,11 +277,49 @@ def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> 
 
 def test_support_access_approves_no_device(fake_app: Flask, client: FlaskClient) -> None:
     """A device's grant would be held by another device than the session's browser, past the
-    session: its approval is refused (an app's code is not: it names the admin in ``act``
-    and ends with the session, tests/unit/provider/test_oauth_support_access.py)."""
+    session: its page refuses the session (an app's code is not refused: it names the admin
+    in ``act`` and ends with the session, tests/unit/provider/test_oauth_support_access.py)."""
+    root = admin_token(fake_app, client)
+    alice = register(client, "alice")["id"]
+    who = acting(fake_app, client, f"/admin/users/{alice}/impersonate", root)
+    answer = page_post(who, "/device", user_code="BCDF-GHJK", decision="allow")
+    assert (answer.status_code, answer.get_json()["code"]) == (403, "impersonation_forbidden")
+
+
+def test_a_session_of_support_access_keeps_the_username_and_the_address(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    """The profile's names are the person's to see changed for them; the username and the
+    address, as written, are not (PUT and PATCH /user, the profile page)."""
+    root = admin_token(fake_app, client)
+    alice = register(client, "alice")["id"]
+    who = acting(fake_app, client, f"/admin/users/{alice}/impersonate", root)
+    for body in ({"username": "alicia"}, {"username": "Alice"}, {"email": "new@example.com"}):
+        assert_problem(
+            client.patch("/user", json=body, headers=who.auth), 403, "impersonation_forbidden"
+        )
+    same = {"username": "alice", "email": "alice@example.com", "name": "Alice"}
+    assert client.put("/user", json=same, headers=who.auth).status_code == 200
+    assert client.patch("/user", json={"last_name": "Liddell"}, headers=who.auth).status_code == 200
+    renamed = page_post(who, "/account/profile", username="alicia", email="alice@example.com")
+    assert (renamed.status_code, renamed.get_json()["code"]) == (403, "impersonation_forbidden")
+    shown = client.get("/user", headers=who.auth).get_json()
+    assert (shown["username"], shown["email"], shown["name"]) == (
+        "alice",
+        "alice@example.com",
+        "Alice",
+    )
+
+
+def test_it_is_no_recent_sign_in_and_ends_if_the_person_becomes_an_admin(
+    fake_app: Flask, client: FlaskClient
+) -> None:
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     access = impersonate(client, root, alice).get_json()["access_token"]
     actor = services(fake_app).signin.authentication.authenticate(Authenticate(access))
-    with pytest.raises(ImpersonationForbidden):
-        services(fake_app).provider.device.decide_device(DecideDevice(actor, "BCDF-GHJK", True, ""))
+    assert actor.acting_admin_id is not None and actor.recent_sign_in is False
+    services(fake_app).accounts.admin.set_role(SetRole("alice", "admin"))
+    answer = client.get("/user", headers=bearer(access))
+    assert_problem(answer, 401, "invalid_token")  # no one acts as an admin (decision 0584)
+    assert client.get("/user", headers=bearer(login(client, "alice"))).status_code == 200

@@ -44,6 +44,10 @@ def payload(event: SecurityEvent) -> str:
                 **({"connection_id": event.reason} if event.method == SSO else {}),
                 # An org's change its directory or single sign-on made names it.
                 **({"via": event.via} if event.via is not None else {}),
+                # Support access: the account the admin acted as, on the admin's record, and
+                # the minutes granted, on its start (docs/support-access.md).
+                **({"subject_id": event.subject_id} if event.subject_id is not None else {}),
+                **({"minutes": event.minutes} if event.minutes is not None else {}),
                 # A guest merged names the guest and the account it went to (docs/guests.md).
                 **(
                     {"from": event.reason, "to": event.user_id}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.accounts.accounts import require_own_session
 from application.ports import Clock
 from application.provider.ports import OAuthGrants
 from domain.clients.oauth import scope_list
@@ -18,8 +17,6 @@ class ConsentQuery:
     client_id: str
     scope: str
     resource: str | None = None  # the RFC 8707 resource the app asks for
-    # The admin acting as the person (support access): who consents for no one
-    acting_admin_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,9 +32,8 @@ class Consents:
 
     def remember_consent(self, cmd: ConsentQuery) -> None:
         """The one place a consent is given: by the person, never by a session of support
-        access, whose consent would outlive it (403 ``impersonation_forbidden``;
-        docs/decisions/0587-support-access-at-the-provider.md)."""
-        require_own_session(cmd)
+        access, whose consent would outlive it: its route refuses it (403
+        ``impersonation_forbidden``; docs/decisions/0587-support-access-at-the-provider.md)."""
         found = self.grants.get_consent(cmd.user_id, cmd.client_id)
         scopes = scope_list(cmd.scope) + (found.scopes if found else ())
         resources = ((cmd.resource,) if cmd.resource else ()) + (found.resources if found else ())

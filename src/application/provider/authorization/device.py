@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.accounts.accounts import UserRepository, require_own_session
+from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
 from application.ports import (
     NO_WRITES,
@@ -267,9 +267,8 @@ class DeviceFlow:
     def decide_device(self, cmd: DecideDevice) -> DeviceRequestView:
         """The person's answer to a pending request, once: the code is a guess again, through
         ``find_device_request`` (the form that asks may be posted without the page), then its
-        ``oauth.device_approved`` or ``oauth.device_denied`` event."""
-        if cmd.allow:  # support access lets no device in (docs/support-access.md)
-            require_own_session(cmd.actor)
+        ``oauth.device_approved`` or ``oauth.device_denied`` event. A session of support
+        access answers none: its route refuses it (docs/support-access.md)."""
         view = self.find_device_request(FindDeviceRequest(cmd.actor, cmd.user_code, cmd.client_ip))
         code = normalized_user_code(cmd.user_code) or ""
         actor, now = cmd.actor, self.clock.now()

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.accounts import require_own_session
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
@@ -270,7 +269,6 @@ class Passkeys:
         (last_sign_in_method) when the account would keep no way to sign in (the rule
         disconnecting an identity follows: of a passkey deletion and a disconnect racing for
         an account's last two ways in, one wins)."""
-        require_own_session(cmd.actor)
         actor, key_id, passkeys = cmd.actor, cmd.passkey_id, self.passkeys
         if not is_passkey_id(key_id):  # before it names a document
             raise _not_found()

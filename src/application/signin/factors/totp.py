@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
 
-from application.accounts.accounts import DELETE_BATCH, require_own_session
+from application.accounts.accounts import DELETE_BATCH
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import CLI_ACTOR, target_of, user_named
 from application.ports import (
@@ -63,7 +63,6 @@ class MfaCommand:
     code: str = ""
     client_ip: str = ""  # after the trusted proxy hops; "" when unknown
     recent_sign_in: bool = False  # Actor.recent_sign_in: may turn on an authenticator
-    acting_admin_id: str | None = None  # Actor.acting_admin_id: support access changes none
 
     @classmethod
     def of(
@@ -77,7 +76,6 @@ class MfaCommand:
             code,
             client_ip,
             actor.recent_sign_in,
-            actor.acting_admin_id,
         )
 
 
@@ -285,7 +283,6 @@ class TotpFactors:
     def disable(self, cmd: MfaCommand) -> None:
         """Turn the authenticator off with the password (``_first_proof``) and a code (or a
         recovery code); every other session of the user ends."""
-        require_own_session(cmd)
         user, now = self._proven(cmd, Audit.MFA_DISABLED)
         self.users.update(
             user.id, lambda u: u.ending_all_sessions(now), keep_session=cmd.session_id

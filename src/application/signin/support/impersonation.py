@@ -3,7 +3,7 @@ tokens name the admin in ``act`` (docs/support-access.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
@@ -15,7 +15,8 @@ from application.signin.sign_in import start_session
 from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.signin.support.impersonation import Grant, check_may_impersonate
+from domain.ids import new_id
+from domain.signin.support.impersonation import Acting, Grant, check_may_impersonate
 
 IMPERSONATION_AMR = ("imp",)  # not an RFC 8176 value: no credential of the person was shown
 
@@ -35,19 +36,32 @@ class EndImpersonation:
     actor: Actor
 
 
-def _started(person: User, by: Actor, grant: Grant, org_id: str | None) -> list[AuditEvent]:
-    """The event on both accounts' logs: the person's, and the admin's."""
-    changes = (("minutes", "", str(grant.minutes)), ("person", "", person.id))
+def _both_accounts(
+    event: Audit,
+    *,
+    person_id: str,
+    admin_id: str,
+    org_id: str | None,
+    session_id: str,
+    grant: Grant | None = None,
+) -> list[AuditEvent]:
+    """One event on the person's account, the admin its actor, in the org's log where an
+    org's admin acts; and the admin's own record of it, naming the person, in no org's log
+    (docs/reference/events.md). The start's carry the reason and the minutes."""
+    reason = grant.reason if grant is not None else None
+    minutes = grant.minutes if grant is not None else None
+    person = AuditEvent(
+        event,
+        user_id=person_id,
+        actor_id=admin_id,
+        org_id=org_id,
+        session_id=session_id,
+        reason=reason,
+        minutes=minutes,
+    )
     return [
-        AuditEvent(
-            Audit.IMPERSONATION_STARTED,
-            user_id=about,
-            actor_id=by.user_id,
-            reason=grant.reason,
-            changes=changes,
-            org_id=org_id,
-        )
-        for about in (person.id, by.user_id)
+        person,
+        replace(person, user_id=admin_id, actor_id=None, org_id=None, subject_id=person_id),
     ]
 
 
@@ -85,7 +99,15 @@ class Impersonation:
         check_may_impersonate(
             by_id=by.user_id, by_impersonated=by.acting_admin_id is not None, person=person
         )
-        records = _started(person, by, grant, org_id)
+        session_id = new_id()
+        records = _both_accounts(
+            Audit.IMPERSONATION_STARTED,
+            person_id=person.id,
+            admin_id=by.user_id,
+            org_id=org_id,
+            session_id=session_id,
+            grant=grant,
+        )
         staged = self.audit.stage(records)
         pair = start_session(
             person,
@@ -95,29 +117,28 @@ class Impersonation:
             clock=self.clock,
             policy=self.policy,
             amr=IMPERSONATION_AMR,
+            session_id=session_id,
             staged=staged,
             hook=self.hook,
             lifetime=grant.lifetime,
-            acting_admin_id=by.user_id,
+            acting=Acting(by.user_id, by.username, org_id),
         )
         self.audit.committed(staged)
         return pair
 
     def end(self, cmd: EndImpersonation) -> None:
-        """End the caller's session of support access, recorded on both accounts; 409
-        ``not_impersonating`` for a person's own session."""
-        actor = cmd.actor
-        admin_id = actor.acting_admin_id
-        if admin_id is None:
+        """End the caller's session of support access, recorded on both accounts and, where
+        an org's admin began it, in the org's log; 409 ``not_impersonating`` for a person's
+        own session."""
+        actor, session = cmd.actor, cmd.actor.session
+        if actor.acting_admin_id is None or session is None:
             raise Conflict("This session is the person's own.", code="not_impersonating")
         self.sessions.delete(actor.session_id)
-        for about in (actor.user_id, admin_id):
-            self.audit.record(
-                AuditEvent(
-                    Audit.IMPERSONATION_ENDED,
-                    user_id=about,
-                    actor_id=admin_id,
-                    session_id=actor.session_id,
-                    changes=(("person", "", actor.user_id),),
-                )
-            )
+        for event in _both_accounts(
+            Audit.IMPERSONATION_ENDED,
+            person_id=actor.user_id,
+            admin_id=actor.acting_admin_id,
+            org_id=session.acting_org_id,
+            session_id=actor.session_id,
+        ):
+            self.audit.record(event)

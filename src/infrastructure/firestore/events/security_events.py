@@ -38,6 +38,9 @@ def event_to_doc(event: SecurityEvent) -> dict[str, Any]:
         "org_id": event.org_id,
         "method": event.method,
         "via": event.via,
+        # Support access's (docs/reference/events.md): absent from every other event
+        **({"subject_id": event.subject_id} if event.subject_id is not None else {}),
+        **({"minutes": event.minutes} if event.minutes is not None else {}),
         "expires_at": event.expires_at,
     }
 
@@ -58,6 +61,8 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
         org_id=data.get("org_id"),
         method=data.get("method"),
         via=data.get("via"),
+        subject_id=data.get("subject_id"),
+        minutes=data.get("minutes"),
     )
 
 

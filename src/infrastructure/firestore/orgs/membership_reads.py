@@ -40,6 +40,7 @@ def active_org_from_docs(
         name=str(org.get("name", "")),
         permissions=tuple(member.get("permissions", ())),
         agents=stored_policy(org.get("agent_mode"), org.get("agent_hosts")),
+        support_access=org.get("impersonation", "allow") != "forbid",
     )
 
 

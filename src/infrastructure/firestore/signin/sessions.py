@@ -42,7 +42,16 @@ def session_to_doc(session: Session) -> dict[str, Any]:
         **({"org_id": session.org_id} if session.org_id is not None else {}),
         # Absent without a before_sign_in hook's claims (docs/hooks.md).
         **({"claims": dict(session.claims)} if session.claims else {}),
-        **({"acting_admin_id": session.acting_admin_id} if session.impersonated else {}),
+        **(_acting(session) if session.impersonated else {}),
+    }
+
+
+def _acting(session: Session) -> dict[str, Any]:
+    """Support access's fields (docs/support-access.md): absent from a person's own session."""
+    return {
+        "acting_admin_id": session.acting_admin_id,
+        "acting_admin_name": session.acting_admin_name,
+        **({"acting_org_id": session.acting_org_id} if session.acting_org_id else {}),
     }
 
 
@@ -74,6 +83,8 @@ def session_from_doc(session_id: str, data: dict[str, Any]) -> Session:
         org_id=data.get("org_id"),
         claims=MappingProxyType(dict(data.get("claims") or {})),
         acting_admin_id=data.get("acting_admin_id"),
+        acting_admin_name=data.get("acting_admin_name", ""),
+        acting_org_id=data.get("acting_org_id"),
     )
 
 

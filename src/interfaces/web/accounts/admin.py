@@ -118,7 +118,7 @@ def _user_parts(actor: Caller, user: User) -> dict[str, object]:
     return shown
 
 
-def _user_shown(actor: Caller, user_id: str, **_: str) -> dict[str, object]:
+def user_page_shown(actor: Caller, user_id: str, **_: str) -> dict[str, object]:
     """The account's page as a refused action shows it again."""
     user = _user(actor, user_id)
     return {"user": user, "roles": ROLES, "done": None, **_user_parts(actor, user)}
@@ -142,7 +142,7 @@ def admin_user_page(actor: Caller, user_id: str) -> Response:
 
 @bp.post("/admin/users/<user_id>")
 @needs_sign_in
-@form_errors("accounts/admin_user.html", shown=_user_shown)
+@form_errors("accounts/admin_user.html", shown=user_page_shown)
 def change_user(actor: Caller, user_id: str) -> Response:
     """``role``, or ``disabled`` ("true" or "false"), as PATCH /users/{id} takes them."""
     path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
@@ -179,5 +179,5 @@ def install_admin(
     _USER_PAGE.extend(user_parts)
     _ACTIONS.update((action.name, action) for action in actions)
     rule = f"/admin/users/<user_id>/<any({', '.join(map(repr, _ACTIONS))}):action>"
-    shown_again = form_errors("accounts/admin_user.html", shown=_user_shown)
+    shown_again = form_errors("accounts/admin_user.html", shown=user_page_shown)
     bp.post(rule)(needs_sign_in(shown_again(act_on_user)))

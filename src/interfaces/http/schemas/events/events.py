@@ -29,6 +29,16 @@ class EventOut(Schema):
         description="What made an org's change, where not a person: scim (its directory) or "
         "sso (its single sign-on, just in time); null otherwise",
     )
+    subject_id: str | None = Field(
+        default=None,
+        description="On an admin's own record of support access: the account they acted as; "
+        "null otherwise",
+    )
+    minutes: int | None = Field(
+        default=None,
+        description="On the start of support access: the minutes it was granted for; null "
+        "otherwise",
+    )
 
     @classmethod
     def of(cls, event: SecurityEvent) -> EventOut:
@@ -44,6 +54,8 @@ class EventOut(Schema):
             reason=event.reason,
             method=event.method,
             via=event.via,
+            subject_id=event.subject_id,
+            minutes=event.minutes,
         )
 
 

@@ -28,6 +28,7 @@ from domain.clients.oauth import OAuthClient, scope_list
 from domain.provider.dpop import Proof
 from domain.provider.grants import AuthorizationCode, Grant
 from domain.signin.active_org import ActiveOrg
+from domain.signin.sessions import Session
 from interfaces.provider.server.models.config import PUBLIC_AUTH, SECRET_AUTH
 from interfaces.shared.services import services
 
@@ -102,6 +103,9 @@ class Subject:
     # grant's), and the end of that session, which its tokens never outlive
     acting_admin_id: str | None = None
     acting_until: datetime | None = None
+    # The browser's session at the authorization endpoint: the org it picks is one it may act
+    # in (support access's, docs/support-access.md)
+    session: Session | None = None
 
     def get_user_id(self) -> str:
         return self.user.id
