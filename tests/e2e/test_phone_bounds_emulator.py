@@ -1,5 +1,5 @@
 """Texts to a number within their bounds, raced on the emulators (docs/security.md, "Texts to
-a phone number"): thirty requests at once for one number, sign-ins and guests' changes of
+a phone number"): thirty requests at once for one number, sign-ins and accounts' changes of
 number mixed, send no more texts than the number's bound (counted where a real receiver of
 the send_sms hook got them), the rest answered 429; and thirty numbers without an account at
 once spend their prefix's budget less the share kept for numbers with one, which one then
@@ -20,7 +20,7 @@ from domain.signin.codes.flows import ADDRESS_REQUESTS_PER_HOUR
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.signin.codes import PHONE_CHANGE_FLOWS, PHONE_FLOWS
-from tests.support.api import bearer, register
+from tests.support.api import bearer, login, register
 from tests.support.hook_receiver import HookReceiver
 from tests.support.phone_texts import sms_receiver
 from tests.support.races import RACERS, Call, race, statuses
@@ -32,11 +32,10 @@ NUMBER = "+33612345678"
 
 @pytest.fixture
 def app(firestore: Any) -> Flask:
-    """Phone sign-in and guests on, in the local profile: no challenge provider."""
+    """Phone sign-in on, in the local profile: no challenge provider."""
     settings = make_settings(
         app_profile="local",
         phone_sign_in=True,
-        guest_accounts=True,
         sms_budgets="+336123457:8/h,*:200/h",
     )
     return build_app(settings, build_adapters(settings, firestore=firestore))
@@ -52,17 +51,20 @@ def from_ip(n: int) -> dict[str, Any]:
     return {"environ_overrides": {"REMOTE_ADDR": f"198.51.100.{n}"}}
 
 
-def guests(app: Flask, count: int) -> list[dict[str, str]]:
+def accounts(app: Flask, count: int) -> list[dict[str, str]]:
+    """``count`` accounts just signed in (a change of number asks a recent sign-in; a
+    guest's number comes with its upgrade alone)."""
     client = app.test_client()
-    made = [client.post("/auth/guest") for _ in range(count)]
-    assert {answer.status_code for answer in made} == {201}
-    return [bearer(answer.get_json()["access_token"]) for answer in made]
+    names = [f"changer{n}" for n in range(count)]
+    for name in names:
+        register(client, name)
+    return [bearer(login(client, name)) for name in names]
 
 
 def racers(app: Flask, *, clients: int) -> list[Call]:
-    """Thirty requests for NUMBER, a sign-in's and a guest's change in turn, from ``clients``
+    """Thirty requests for NUMBER, a sign-in's and an account's change in turn, from ``clients``
     client addresses."""
-    changers = iter(guests(app, RACERS // 2))
+    changers = iter(accounts(app, RACERS // 2))
 
     def call(n: int) -> Call:
         ip = from_ip(n % clients)

@@ -49,6 +49,7 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
         ("POST", "/user/phone/verify"),
         ("DELETE", "/user/phone"),
         ("POST", "/account/phone"),
+        ("POST", "/account/phone/again"),
         ("POST", "/account/phone/verify"),
         ("POST", "/account/phone/remove"),
     ),

@@ -7,6 +7,7 @@ out. tests/e2e/test_phone_bounds_emulator.py races them on Firestore."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from application.hooks.admin import SetAuthHook
 from infrastructure.settings.identity.phone import PhoneSettings
 from tests.fakes.hooks import FakeHookClient
-from tests.support.api import bearer, register
+from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
 from tests.support.pages import csrf
@@ -30,11 +31,12 @@ HOOK = "http://127.0.0.1:9/sms"
 NUMBER = "+33612345678"
 ADDRESS = "ann@example.com"
 ASK_PAGE = "/sign-in/phone-code"
+_MADE = itertools.count(1)  # the accounts made by account()
 
 
 def phone_world(**settings: object) -> World:
-    """Phone sign-in on (PHONE_SIGN_IN and a send_sms hook), guests allowed."""
-    world = World(phone_sign_in=True, guest_accounts=True, **settings)
+    """Phone sign-in on (PHONE_SIGN_IN and a send_sms hook)."""
+    world = World(phone_sign_in=True, **settings)
     world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     return world
 
@@ -53,10 +55,12 @@ def from_ip(n: int) -> dict[str, Any]:
     return {"environ_overrides": {"REMOTE_ADDR": f"198.51.100.{n}"}}
 
 
-def guest(world: World) -> dict[str, str]:
-    answer = world.client.post("/auth/guest")
-    assert answer.status_code == 201, answer.get_json()
-    return bearer(answer.get_json()["access_token"])
+def account(world: World) -> dict[str, str]:
+    """A new account's bearer token, just signed in (a change of number asks a recent
+    sign-in; a guest's number comes with its upgrade alone)."""
+    name = f"changer{next(_MADE)}"
+    register(world.client, name)
+    return bearer(login(world.client, name))
 
 
 def change(world: World, headers: dict[str, str], number: str = NUMBER, ip: int = 1) -> Any:
@@ -85,9 +89,9 @@ def wrong(code: str) -> str:
 # -- a number's requests, counted on the number whoever asks ------------------------------------
 
 
-def test_changes_of_number_by_many_guests_of_one_client_text_the_number_once() -> None:
+def test_changes_of_number_by_many_accounts_of_one_client_text_the_number_once() -> None:
     world = phone_world()
-    answers = [change(world, guest(world)) for _ in range(12)]
+    answers = [change(world, account(world)) for _ in range(12)]
     assert codes(answers) == [(202, None)] + [(429, "phone_code_rate_limited")] * 11
     assert answers[1].headers["Retry-After"] == "30"
     assert len(texts(world, NUMBER)) == 1
@@ -98,7 +102,7 @@ def test_sign_ins_and_changes_from_many_clients_share_the_numbers_bound() -> Non
     clients, sign-ins and changes together."""
     world = phone_world()
     answers = [
-        ask(world, ip=n) if n % 2 else change(world, guest(world), ip=n) for n in range(1, 26)
+        ask(world, ip=n) if n % 2 else change(world, account(world), ip=n) for n in range(1, 26)
     ]
     assert codes(answers) == [(202, None)] * 20 + [(429, "phone_code_rate_limited")] * 5
     assert len(texts(world, NUMBER)) == 20
@@ -110,7 +114,7 @@ def test_past_five_from_all_clients_a_change_asks_the_challenge_a_sign_in_asks()
     )
     for n in range(1, 6):
         assert ask(world, ip=n).status_code == 202
-    asked = change(world, guest(world), ip=6)
+    asked = change(world, account(world), ip=6)
     assert asked.status_code == 401 and asked.get_json()["code"] == "challenge_required"
     assert len(texts(world, NUMBER)) == 5
 
@@ -136,7 +140,7 @@ def test_numbers_without_an_account_leave_the_accounts_share_of_the_budget() -> 
     refused = ask(world, "+33612345604", ip=4)
     assert refused.status_code == 429 and refused.get_json()["code"] == "sms_budget"
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
-    changed = change(world, guest(world), "+33612345605", ip=5)  # a new number: fresh too
+    changed = change(world, account(world), "+33612345605", ip=5)  # a new number: fresh too
     assert changed.status_code == 429 and changed.get_json()["code"] == "sms_budget"
     assert ask(world, NUMBER, ip=6).status_code == 202  # the kept share
     assert texts(world, "+33612345604") == [] and len(texts(world, NUMBER)) == 1
