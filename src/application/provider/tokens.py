@@ -10,7 +10,12 @@ from typing import Any, Literal
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
 from application.ports import Clock
-from application.provider.grants import LiveRefresh, live_refresh, read_live_grant
+from application.provider.grants import (
+    GrantWithAccount,
+    LiveRefresh,
+    live_refresh,
+    read_live_grant,
+)
 from application.provider.ports import GrantHolders, OAuthGrants, ProviderTokens
 from domain.accounts.users import User
 from domain.provider.token_exchange import chain_grants, exchanged
@@ -31,6 +36,15 @@ class InspectToken:
     token: str
 
 
+@dataclass(frozen=True)
+class IdTokenState:
+    """An ID token this provider issued, verified, and the grant of the sign-in it came from
+    with its account while that grant holds (None: it has ended)."""
+
+    claims: dict[str, Any]
+    holding: GrantWithAccount | None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TokenIntrospection:
     """What a presented token is; ``keys`` verify the provider's access tokens (None: the
@@ -43,12 +57,30 @@ class TokenIntrospection:
     holders: GrantHolders
     clock: Clock
 
-    def id_token(self, cmd: InspectToken) -> dict[str, Any] | None:
-        """The claims of an ID token this provider issued that is still valid (signature,
-        issuer, ``exp``), else None; whom it was for is the caller's to check."""
+    def id_token(self, cmd: InspectToken) -> IdTokenState | None:
+        """An ID token this provider issued that is still valid (signature, issuer,
+        ``exp``), else None; and whether the sign-in it came from still holds: the grant it
+        names (``grant_id``) read as an access token's is (``read_live_grant``: not revoked,
+        its account enabled, no "sign out everywhere" since, a grant of support access within
+        its session). Whom it was for is the caller's to check."""
         if self.keys is None or cmd.token.count(".") != 2:
             return None
-        return self.keys.verify_id_token(cmd.token)
+        claims = self.keys.verify_id_token(cmd.token)
+        if claims is None:
+            return None
+        grant_id, now = claims.get(GRANT_CLAIM), self.clock.now()
+        holding = None
+        if isinstance(grant_id, str) and grant_id:
+            holding = read_live_grant(
+                grant_id,
+                str(claims["sub"]),
+                grants=self.grants,
+                users=self.users,
+                holders=self.holders,
+                now=now,
+                used_at=now,
+            )
+        return IdTokenState(claims, holding)
 
     def token_state(self, cmd: InspectToken) -> TokenState | None:
         """An access token with whether it still holds, or a refresh token as such; None if

@@ -39,6 +39,7 @@ PROVIDER_CLAIMS = (
     "acr",
     "sid",
     "at_hash",
+    "grant_id",  # the grant of the sign-in, which an ID-JAG minted from it holds by
     *SCOPE_OF_CLAIM,
     "org_id",
     "org_slug",
