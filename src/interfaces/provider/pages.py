@@ -28,7 +28,7 @@ from application.provider.claims import (
 from application.signin.authentication import Actor
 from application.signin.sessions import Logout
 from domain.clients.metadata_document import document_host
-from domain.clients.oauth import scope_list
+from domain.clients.oauth import OAuthClient, scope_list
 from domain.errors import InvalidInput
 from domain.provider.claims_request import asked_acr, parse_claims
 from domain.provider.grants import session_sid
@@ -347,7 +347,7 @@ def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response 
         return page(
             "provider/oauth_agent_not_allowed.html",
             status=403,
-            app_name=client.name,
+            app_name=_app_name(client),
             org_name=org.name or org.slug,
             username=subject.user.shown_name,
             back=_refusal(denied).headers["Location"],
@@ -491,6 +491,13 @@ def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
     return [*words, *described]
 
 
+def _app_name(client: OAuthClient) -> str:
+    """How a page names an app: a metadata document's client by the host its document was
+    fetched from, the one thing about it this site checked (its own name is its own words);
+    any other by its registered name."""
+    return document_host(client.client_id) if client.metadata_document else client.name
+
+
 def _consent_page(
     grant: Any, subject: Subject, picking: bool = False, error: str | None = None
 ) -> Response:
@@ -509,7 +516,7 @@ def _consent_page(
         "provider/oauth_consent.html",
         400 if error else 200,
         org_error=error,  # beside the choice (``error`` would be the page's top alert too)
-        app_name=verified_host or client.name,
+        app_name=_app_name(client),
         own_words=client.name if verified_host else None,
         scopes=_scope_words(scopes, grant.request.payload.data.get("resource")),
         resource=grant.request.payload.data.get("resource"),
