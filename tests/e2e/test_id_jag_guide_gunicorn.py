@@ -21,8 +21,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from requests_oauth2client import OAuth2Client
-from requests_oauth2client.exceptions import InvalidTokenResponse
-from requests_oauth2client.tokens import UnsupportedTokenTypeError
+from requests_oauth2client.exceptions import InvalidTokenResponse, UnsupportedTokenTypeError
 
 from tests.support.api import PASSWORD
 from tests.support.served_oauth import account, allow, served_provider, signed_in_session
