@@ -29,7 +29,7 @@ from application.provider.ports import (
     OAuthPolicy,
     ProviderTokens,
 )
-from application.provider.tokens import GRANT_CLAIM
+from application.provider.tokens import GRANT_CLAIM, id_token_jti
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import hook_claims
 from domain.accounts.users import User
@@ -179,8 +179,8 @@ class MintIdToken:
     claims: tuple[str, ...] = ()  # the ``claims`` request's names for the ID token
     acting_admin_id: str | None = None  # support access: as ``MintAccessToken``'s
     acting_until: datetime | None = None
-    # The grant of the sign-in (``grant_id``): an ID-JAG minted from the ID token holds only
-    # while it does (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)
+    # The grant of the sign-in, which the ID token's ``jti`` names (``id_token_jti``): an
+    # ID-JAG minted from the ID token holds only while it does
     grant_id: str | None = None
 
 
@@ -399,7 +399,7 @@ class TokenMint:
         if cmd.sid is not None:
             claims["sid"] = cmd.sid
         if cmd.grant_id is not None:
-            claims[GRANT_CLAIM] = cmd.grant_id
+            claims["jti"] = id_token_jti(cmd.grant_id, new_jti())
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
         released = self.schemas.released(cmd.user, cmd.scope)
         claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))

@@ -4,6 +4,7 @@ grant (docs/reference/oauth.md, "Introspection")."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,9 +19,27 @@ from application.provider.grants import (
 )
 from application.provider.ports import GrantHolders, OAuthGrants, ProviderTokens
 from domain.accounts.users import User
+from domain.ids import is_id
 from domain.provider.token_exchange import chain_grants, exchanged
 
 GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
+
+
+def id_token_jti(grant_id: str, unique: str) -> str:
+    """An ID token's ``jti``: the grant of its sign-in, then ``unique``. An ID-JAG minted from
+    the ID token holds only while that grant does (``TokenIntrospection.id_token``); the
+    ``jti`` is the one claim an ID token may carry for it that nobody requests
+    (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)."""
+    return f"{grant_id}.{unique}"
+
+
+def id_token_grant(claims: Mapping[str, Any]) -> str | None:
+    """The grant an ID token's ``jti`` names (``id_token_jti``); None for any other."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str):
+        return None
+    grant_id, dot, unique = jti.partition(".")
+    return grant_id if dot and unique and is_id(grant_id) else None
 
 
 @dataclass(frozen=True)
@@ -59,18 +78,18 @@ class TokenIntrospection:
 
     def id_token(self, cmd: InspectToken) -> IdTokenState | None:
         """An ID token this provider issued that is still valid (signature, issuer,
-        ``exp``), else None; and whether the sign-in it came from still holds: the grant it
-        names (``grant_id``) read as an access token's is (``read_live_grant``: not revoked,
-        its account enabled, no "sign out everywhere" since, a grant of support access within
-        its session). Whom it was for is the caller's to check."""
+        ``exp``), else None; and whether the sign-in it came from still holds: the grant its
+        ``jti`` names (``id_token_grant``) read as an access token's is (``read_live_grant``:
+        not revoked, its account enabled, no "sign out everywhere" since, a grant of support
+        access within its session). Whom it was for is the caller's to check."""
         if self.keys is None or cmd.token.count(".") != 2:
             return None
         claims = self.keys.verify_id_token(cmd.token)
         if claims is None:
             return None
-        grant_id, now = claims.get(GRANT_CLAIM), self.clock.now()
+        grant_id, now = id_token_grant(claims), self.clock.now()
         holding = None
-        if isinstance(grant_id, str) and grant_id:
+        if grant_id is not None:
             holding = read_live_grant(
                 grant_id,
                 str(claims["sub"]),

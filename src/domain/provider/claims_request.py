@@ -39,7 +39,7 @@ PROVIDER_CLAIMS = (
     "acr",
     "sid",
     "at_hash",
-    "grant_id",  # the grant of the sign-in, which an ID-JAG minted from it holds by
+    "jti",  # an ID token's: unique, and it names the grant of the sign-in
     *SCOPE_OF_CLAIM,
     "org_id",
     "org_slug",
