@@ -286,7 +286,7 @@ def test_another_org_with_the_same_idp_turns_off_no_orgs_id_jags(
     assert first.status_code == 200, first.get_json()
     # Another org activates a connection to the same IdP; nobody signs in through it, and
     # the operator opens the resource to it too.
-    corp_with_connection(world.app, idp, "other")
+    _, others_connection = corp_with_connection(world.app, idp, "other")
     cli(world, "resources", "allow", CHAT, "other")
     answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
     assert answer.status_code == 200, answer.get_json()
@@ -299,3 +299,18 @@ def test_another_org_with_the_same_idp_turns_off_no_orgs_id_jags(
     corps_app = agent_of(world, "--org", "corp")
     answer = redeem(world.client, corps_app, jag(world, corps_app, "corp-U019488227", **signed))
     assert answer.status_code == 200, answer.get_json()
+    # The same subject linked to another account through the other org's connection, a
+    # member there: whom a service's app is vouched for is unclear, and it is refused.
+    bob = register(world.client, "bob")["id"]
+    linked = adapters.accounts.identities.link_existing(
+        bob,
+        identity_provider(others_connection),
+        "corp-U019488227",
+        lambda user: replace(user, updated_at=datetime.now(UTC)),
+    )
+    assert linked is not None
+    services(world.app).orgs.members.add_member(AddMember("other", "bob", ("member",)))
+    unclear = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
+    assert "unclear" in refused(unclear)
+    answer = redeem(world.client, corps_app, jag(world, corps_app, "corp-U019488227", **signed))
+    assert claims_of(answer.get_json()["access_token"])["sub"] == person  # its own org's
