@@ -398,7 +398,12 @@ def wire(
             creator_role=settings.orgs.org_creator_role,
         ),
         members=bind_members(own, users=users, platform=platform),
-        agent_policy=OrgAgentPolicies(orgs=own.orgs, clock=platform.clock, audit=platform.audit),
+        agent_policy=OrgAgentPolicies(
+            orgs=own.orgs,
+            clock=platform.clock,
+            audit=platform.audit,
+            local=settings.service.app_profile == "local",  # loopback document agents
+        ),
         support_access=OrgSupportAccess(
             orgs=own.orgs,
             users=users,

@@ -248,6 +248,7 @@ def bind_id_jag(
         orgs=accounts.active_orgs,
         users=accounts.users,
         grants=own.oauth_grants,
+        holders=own.grant_holders,
         catalogue=catalogue,
         clock=signed_in.platform.clock,
         policy=oauth_policy(settings),

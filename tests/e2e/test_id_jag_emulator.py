@@ -97,6 +97,12 @@ def alice_id(world: EmulatorWorld) -> str:
     return str(claims_of(world.tokens(app)["access_token"])["sub"])
 
 
+def signed_in(world: EmulatorWorld, client: dict[str, Any]) -> str:
+    """The grant of alice's sign-in with ``client``, which an ID-JAG of firegate's own names
+    (``grant_id``) as the ones it mints do."""
+    return str(claims_of(world.tokens(client, scope="openid")["access_token"])["grant_id"])
+
+
 def jag(
     world: EmulatorWorld,
     client: dict[str, Any],
@@ -151,7 +157,7 @@ def active(world: EmulatorWorld, agent: dict[str, Any], token: str) -> bool:
 def test_an_id_jag_of_firegate_gives_an_access_token_once(world: EmulatorWorld) -> None:
     cli(world, "resources", "add", CHAT, *DESCRIBED)
     agent, person = agent_of(world), alice_id(world)
-    assertion = jag(world, agent, person)
+    assertion = jag(world, agent, person, grant_id=signed_in(world, agent))
     answer = redeem(world.client, agent, assertion)
     assert answer.status_code == 200, answer.get_json()
     token = answer.get_json()
@@ -169,9 +175,17 @@ def test_an_id_jag_of_firegate_gives_an_access_token_once(world: EmulatorWorld) 
 def test_thirty_parallel_redemptions_of_one_id_jag_give_one_token(world: EmulatorWorld) -> None:
     cli(world, "resources", "add", CHAT, *DESCRIBED)
     agent = agent_of(world)
-    assertion = jag(world, agent, alice_id(world))
-    outcomes = race(world.app, [lambda c: redeem(c, agent, assertion)] * RACERS)
+    assertion = jag(world, agent, alice_id(world), grant_id=signed_in(world, agent))
+    errors: list[str] = []
+
+    def redeemed(client: FlaskClient) -> TestResponse:
+        answer = redeem(client, agent, assertion)
+        errors.append(answer.get_json().get("error", "none"))
+        return answer
+
+    outcomes = race(world.app, [redeemed] * RACERS)
     assert Counter(o.status for o in outcomes) == {200: 1, 400: RACERS - 1}
+    assert Counter(errors) == {"none": 1, "invalid_grant": RACERS - 1}
 
 
 def test_each_wrong_id_jag_is_invalid_grant(world: EmulatorWorld) -> None:
@@ -179,17 +193,19 @@ def test_each_wrong_id_jag_is_invalid_grant(world: EmulatorWorld) -> None:
     cli(world, "resources", "add", BOOKS, "--scope", "books", "--description", "books", "Books")
     agent, person = agent_of(world), alice_id(world)
     other = agent_of(world)
-    now = int(time.time())
+    now, grant_id = int(time.time()), signed_in(world, agent)
+    own: dict[str, Any] = {"grant_id": grant_id}
     forger = ec.generate_private_key(ec.SECP256R1())
     cases = {
-        "expired": jag(world, agent, person, iat=now - 400, exp=now - 60),
-        "another audience": jag(world, agent, person, aud="https://elsewhere.example"),
-        "another client": jag(world, other, person),
-        "not trusted": jag(world, agent, person, iss="https://unknown.example"),
-        "signature": jag(world, agent, person, key=forger),
-        "not an ID-JAG": jag(world, agent, person, typ="JWT"),
-        "names no account": jag(world, agent, person + "x"),
-        "API resource this client": jag(world, agent, person, resource=BOOKS),
+        "expired": jag(world, agent, person, iat=now - 400, exp=now - 60, **own),
+        "another audience": jag(world, agent, person, aud="https://elsewhere.example", **own),
+        "another client": jag(world, other, person, **own),
+        "not trusted": jag(world, agent, person, iss="https://unknown.example", **own),
+        "signature": jag(world, agent, person, key=forger, **own),
+        "not an ID-JAG": jag(world, agent, person, typ="JWT", **own),
+        "has ended": jag(world, agent, person + "x", **own),
+        "API resource this client": jag(world, agent, person, resource=BOOKS, **own),
+        "names no sign-in": jag(world, agent, person),
     }
     for said, assertion in cases.items():
         assert said in refused(redeem(world.client, agent, assertion)), said
@@ -218,42 +234,83 @@ def corp_with_connection(app: Flask, idp: OidcIdpForTests, slug: str) -> tuple[s
     return str(made.get_json()["id"]), str(connection.get_json()["id"])
 
 
+def link_alice(adapters: Any, world: EmulatorWorld, connection_id: str, sub: str) -> str:
+    """Alice's account linked to ``sub`` at the connection, as its sign-in links it."""
+    person = alice_id(world)
+    now = datetime.now(UTC)
+    linked = adapters.accounts.identities.link_existing(
+        person, identity_provider(connection_id), sub, lambda user: replace(user, updated_at=now)
+    )
+    assert linked is not None
+    return person
+
+
 def test_an_org_idps_id_jag_names_its_linked_account_and_only_its_orgs_resources(
     world: EmulatorWorld, adapters: Any, idp: OidcIdpForTests
 ) -> None:
     corp_id, connection_id = corp_with_connection(world.app, idp, "corp")
-    other_id, _ = corp_with_connection(world.app, idp, "other")
+    other_id, _ = corp_with_connection(world.app, idp, "other")  # the same IdP: no matter
     cli(world, "resources", "add", CHAT, *DESCRIBED)
     cli(world, "resources", "allow", CHAT, "corp")
     cli(world, "resources", "add", BOOKS, "--scope", "books", "--description", "books", "Books")
     cli(world, "resources", "allow", BOOKS, "other")
-    person = alice_id(world)
-    now = datetime.now(UTC)
-    linked = adapters.accounts.identities.link_existing(
-        person,
-        identity_provider(connection_id),
-        "corp-U019488227",
-        lambda user: replace(user, updated_at=now),
-    )
-    assert linked is not None
+    person = link_alice(adapters, world, connection_id, "corp-U019488227")
     agent = agent_of(world)
     books_agent = agent_of(world, "--resource", BOOKS, resource=CHAT)
     signed: dict[str, Any] = {"key": KEY, "alg": "RS256", "kid": "k1", "iss": idp.issuer}
-    answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
-    assert "not trusted" in refused(answer)  # one issuer for two orgs: whose word is unclear
-    # the other org's connection gone, corp's IdP is the issuer's only org
-    owner = bearer(login(world.client, "ownerother"))
-    listed = world.client.get("/orgs/other/connections", headers=owner).get_json()
-    for found in listed["items"] if isinstance(listed, dict) else listed:
-        world.client.delete(f"/orgs/other/connections/{found['id']}", headers=owner)
     corp_jag = jag(world, agent, "corp-U019488227", **signed)
     assert "not a member" in refused(redeem(world.client, agent, corp_jag))
     services(world.app).orgs.members.add_member(AddMember("corp", "alice", ("member",)))
     answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
     assert answer.status_code == 200, answer.get_json()
-    assert claims_of(answer.get_json()["access_token"])["sub"] == person
+    token = claims_of(answer.get_json()["access_token"])
+    assert token["sub"] == person and token["amr"] == ["fed"]  # a sign-in through the IdP
     unknown = jag(world, agent, "corp-nobody", **signed)
     assert "names no account" in refused(redeem(world.client, agent, unknown))
     books = jag(world, books_agent, "corp-U019488227", resource=BOOKS, scope="books", **signed)
     assert "organization" in refused(redeem(world.client, books_agent, books))
     assert corp_id != other_id
+
+
+def test_another_org_with_the_same_idp_turns_off_no_orgs_id_jags(
+    world: EmulatorWorld, adapters: Any, idp: OidcIdpForTests
+) -> None:
+    _, connection_id = corp_with_connection(world.app, idp, "corp")
+    cli(world, "resources", "add", CHAT, *DESCRIBED)
+    cli(world, "resources", "allow", CHAT, "corp")
+    person = link_alice(adapters, world, connection_id, "corp-U019488227")
+    services(world.app).orgs.members.add_member(AddMember("corp", "alice", ("member",)))
+    agent = agent_of(world)
+    signed: dict[str, Any] = {"key": KEY, "alg": "RS256", "kid": "k1", "iss": idp.issuer}
+    first = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
+    assert first.status_code == 200, first.get_json()
+    # Another org activates a connection to the same IdP; nobody signs in through it, and
+    # the operator opens the resource to it too.
+    _, others_connection = corp_with_connection(world.app, idp, "other")
+    cli(world, "resources", "allow", CHAT, "other")
+    answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
+    assert answer.status_code == 200, answer.get_json()
+    assert claims_of(answer.get_json()["access_token"])["sub"] == person
+    # An app of the other org speaks for its own org's connection only: corp's people are
+    # not vouched for through it.
+    others_app = agent_of(world, "--org", "other", "--open-to-all")
+    signed_for_it = jag(world, others_app, "corp-U019488227", **signed)
+    assert "names no account" in refused(redeem(world.client, others_app, signed_for_it))
+    corps_app = agent_of(world, "--org", "corp")
+    answer = redeem(world.client, corps_app, jag(world, corps_app, "corp-U019488227", **signed))
+    assert answer.status_code == 200, answer.get_json()
+    # The same subject linked to another account through the other org's connection, a
+    # member there: whom a service's app is vouched for is unclear, and it is refused.
+    bob = register(world.client, "bob")["id"]
+    linked = adapters.accounts.identities.link_existing(
+        bob,
+        identity_provider(others_connection),
+        "corp-U019488227",
+        lambda user: replace(user, updated_at=datetime.now(UTC)),
+    )
+    assert linked is not None
+    services(world.app).orgs.members.add_member(AddMember("other", "bob", ("member",)))
+    unclear = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
+    assert "unclear" in refused(unclear)
+    answer = redeem(world.client, corps_app, jag(world, corps_app, "corp-U019488227", **signed))
+    assert claims_of(answer.get_json()["access_token"])["sub"] == person  # its own org's

@@ -36,11 +36,13 @@ class SetAgentPolicy:
 class OrgAgentPolicies:
     """The org's agent policy, its owners' alone (it decides what acts for every member,
     owners among them): 404 ``org_not_found`` for a non-member, 403
-    ``org_permission_denied`` for a member who is no owner."""
+    ``org_permission_denied`` for a member who is no owner. ``local``: the local profile,
+    whose policies may name the loopback hosts it fetches client metadata documents from."""
 
     orgs: OrgRepository
     clock: Clock
     audit: AuditLog
+    local: bool = False
 
     def policy(self, query: AgentPolicyQuery) -> AgentPolicy:
         seen = member_view(
@@ -52,7 +54,7 @@ class OrgAgentPolicies:
         """Replace the policy (422 before any write), with ``org.updated`` naming it in the
         same commit; what it refuses is refused from the next request on."""
         seen = member_view(cmd.actor, cmd.org, orgs=self.orgs, permission=Permission.MANAGE_OWNERS)
-        policy = AgentPolicy.checked(cmd.mode, cmd.hosts)
+        policy = AgentPolicy.checked(cmd.mode, cmd.hosts, local=self.local)
         now = self.clock.now()
         event = AuditEvent(
             Audit.ORG_UPDATED, user_id=cmd.actor.user_id, org_id=seen.org.id, reason=AGENT_POLICY

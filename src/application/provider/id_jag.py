@@ -1,10 +1,12 @@
 """Redeeming an ID-JAG (draft-ietf-oauth-identity-assertion-authz-grant) at the token
 endpoint's JWT bearer grant (RFC 7523 §2.1): whose word it is (firegate's own keys, or an
 org's OpenID connection's issuer, with the keys that connection's sign-in reads), which
-account it names (the one that connection links the ``sub`` to, as its sign-in finds it), for
+account it names (the one that connection links the ``sub`` to, as its sign-in finds it; for
+firegate's own, the account of the sign-in it was minted from, while that sign-in holds), for
 which resource, and its ``jti`` spent once, with the grant it gives created in the same commit
 (docs/agents-and-clis.md, "An enterprise's IdP: ID-JAG";
-docs/decisions/0552-redeeming-an-id-jag.md).
+docs/decisions/0552-redeeming-an-id-jag.md, 0620-an-id-jag-keeps-its-sign-in.md,
+0621-an-id-jags-issuer-found-with-its-org.md).
 
 The claims' own rules are domain/provider/id_jag.py's; every refusal is ``JagRefused``,
 which the grant answers as ``invalid_grant``."""
@@ -12,28 +14,45 @@ which the grant answers as ``invalid_grant``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.clients.api_resources import CatalogueCache
 from application.federation.upstream import UpstreamClient, client_secret
 from application.ports import ActiveOrgs, Clock, SecretBox
-from application.provider.ports import OAuthGrants, OAuthPolicy, ProviderTokens, SignedAssertions
+from application.provider.grants import read_live_grant
+from application.provider.ports import (
+    GrantHolders,
+    OAuthGrants,
+    OAuthPolicy,
+    ProviderTokens,
+    SignedAssertions,
+)
 from application.sso.arrival import identity_provider
 from application.sso.ports import Connections
 from application.sso.signin.oidc import upstream_of
 from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient
 from domain.errors import DomainError
-from domain.ids import new_id
+from domain.ids import is_id, new_id
 from domain.provider.grants import Grant
-from domain.provider.id_jag import JAG_ALGORITHMS, IdJag, JagRefused, check_claims, check_header
+from domain.provider.id_jag import (
+    JAG_ALGORITHMS,
+    IdJag,
+    JagRefused,
+    OwnSignIn,
+    check_claims,
+    check_header,
+    own_sign_in,
+)
+from domain.signin.mfa import FEDERATED
 from domain.sso.connections import Connection
 
 NOT_A_JWT = "The assertion is not a signed JWT."
 UNKNOWN_ISSUER = (
     "The ID-JAG's issuer is not trusted here: firegate itself, or an organization's active "
-    "OpenID connection."
+    "OpenID connection (for an organization's app, that organization's)."
 )
 BAD_SIGNATURE = "The ID-JAG's signature is not one of its issuer's keys."
 KEYS_UNREADABLE = "The issuer's keys cannot be read right now; try again."
@@ -45,6 +64,14 @@ NOT_A_MEMBER = (
 NOT_A_RESOURCE = "The ID-JAG's resource is not an API resource this client may have tokens for."
 ANOTHER_ORGS_RESOURCE = (
     "The ID-JAG's resource does not allow the organization whose identity provider issued it."
+)
+TWO_ACCOUNTS = (
+    "The ID-JAG's issuer speaks for several organizations here, and names another account "
+    "in each: whom it names is unclear."
+)
+SIGN_IN_ENDED = (
+    "The sign-in the ID-JAG was minted from has ended: the person signed out everywhere or "
+    "removed the app, the account is disabled, or its session of support access is over."
 )
 REPLAYED = "The ID-JAG was already redeemed: each is redeemed once."
 
@@ -58,11 +85,17 @@ class RedeemJag:
 @dataclass(frozen=True)
 class VouchedPerson:
     """An ID-JAG that passed, the account it names, and the org whose IdP vouched (None:
-    firegate's own word)."""
+    firegate's own word). What the sign-in behind it proved, for the token it gives as for
+    any token of a sign-in: its methods (``amr``: firegate's own ID-JAG's; a sign-in through
+    an org's IdP is a federated one) and time, and for firegate's own the grant of that
+    sign-in (``source``), read live: the admin of support access it names, and its end."""
 
     jag: IdJag
     user: User
     org_id: str | None = None
+    amr: tuple[str, ...] = (FEDERATED,)
+    auth_time: datetime | None = None
+    source: Grant | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +105,12 @@ class SpendJag:
     scope: tuple[str, ...]  # what the token carries: the ID-JAG's, within the client's
 
 
+@dataclass(frozen=True)
+class SpentJag:
+    vouched: VouchedPerson
+    grant: Grant  # ``granted``'s: created as the ID-JAG's ``jti`` is spent
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class JagRedemptions:
     """ID-JAGs redeemed: ``keys`` are firegate's own (None: the provider is off),
@@ -79,7 +118,8 @@ class JagRedemptions:
     (with ``box`` opening a connection's client secret) find an org's issuer and its keys,
     ``identities`` the account a connection links a ``sub`` to, ``orgs`` whether it is a
     member of the connection's org, ``catalogue`` the API resources, ``grants`` keep the
-    spent ``jti`` with the grant given."""
+    spent ``jti`` with the grant given, ``holders`` read the grant of the sign-in behind
+    firegate's own with its account."""
 
     keys: ProviderTokens | None
     assertions: SignedAssertions
@@ -90,6 +130,7 @@ class JagRedemptions:
     orgs: ActiveOrgs
     users: UserRepository
     grants: OAuthGrants
+    holders: GrantHolders
     catalogue: CatalogueCache
     clock: Clock
     policy: OAuthPolicy
@@ -104,29 +145,32 @@ class JagRedemptions:
         header, unverified = parts
         check_header(header)
         issuer = unverified.get("iss")
-        connection = None
+        connections: list[Connection] = []
         if issuer == self.policy.issuer and self.keys is not None:
             keys = self.keys.public_jwks()
         else:
-            connection = self._connection(issuer)
-            keys = self._keys_of(connection)
+            connections = self._connections(issuer, cmd.client)
+            keys = self._keys_of(connections[0])  # one issuer: one IdP, one set of keys
         claims = self.assertions.verified(cmd.assertion, keys, JAG_ALGORITHMS)
         if claims is None or claims.get("iss") != issuer:
             raise JagRefused(BAD_SIGNATURE)
+        now = self.clock.now()
         jag = check_claims(
-            claims, audience=self.policy.issuer, client_id=cmd.client.client_id,
-            now=self.clock.now(),
+            claims, audience=self.policy.issuer, client_id=cmd.client.client_id, now=now
         )  # fmt: skip
-        user = self._person(jag, connection)
-        org_id = connection.org_id if connection is not None else None
-        self._check_resource(jag.resource, cmd.client, org_id)
-        return VouchedPerson(jag, user, org_id)
+        self._check_resource(jag.resource, cmd.client)
+        if not connections:
+            return self._own(jag, own_sign_in(claims, now), now)
+        connection, user = self._person(jag, connections)
+        return VouchedPerson(jag, user, connection.org_id)
 
-    def spend(self, cmd: SpendJag) -> str:
-        """The grant the ID-JAG gives (issued, no refresh token), created as its ``jti`` is
-        spent, in one commit; ``JagRefused`` if it was spent already."""
+    def granted(self, cmd: SpendJag) -> Grant:
+        """The grant the ID-JAG gives (issued, no refresh token), not stored yet: the
+        person's at their sessions' version now, of support access (ending with its
+        session) where the sign-in behind firegate's own ID-JAG was."""
         vouched, now = cmd.vouched, self.clock.now()
-        grant = Grant(
+        source = vouched.source
+        return Grant(
             id=new_id(),
             user_id=vouched.user.id,
             client_id=cmd.client_id,
@@ -135,19 +179,51 @@ class JagRedemptions:
             token_version=vouched.user.token_version,
             issued=True,
             resource=vouched.jag.resource,
+            acting_admin_id=source.acting_admin_id if source is not None else None,
+            acting_until=source.acting_until if source is not None else None,
         )
-        if not self.grants.add_asserted(grant, vouched.jag.spent(now)):
-            raise JagRefused(REPLAYED)
-        return grant.id
 
-    def _connection(self, issuer: object) -> Connection:
-        """The active OpenID connection whose issuer this is (one, of any org)."""
+    def spend(self, cmd: SpentJag) -> None:
+        """The grant (``granted``) created as the ID-JAG's ``jti`` is spent, in one commit;
+        ``JagRefused`` if it was spent already."""
+        if not self.grants.add_asserted(cmd.grant, cmd.vouched.jag.spent(self.clock.now())):
+            raise JagRefused(REPLAYED)
+
+    def _own(self, jag: IdJag, sign_in: OwnSignIn, now: datetime) -> VouchedPerson:
+        """Firegate's own word: the person its ``sub`` is, while the grant of the sign-in it
+        was minted from holds, as an access token of that sign-in would
+        (``read_live_grant``), and is the client's."""
+        holding = None
+        if is_id(jag.subject) and is_id(sign_in.grant_id):  # each names a document
+            holding = read_live_grant(
+                sign_in.grant_id,
+                jag.subject,
+                grants=self.grants,
+                users=self.users,
+                holders=self.holders,
+                now=now,
+            )
+        if holding is None or holding.grant.client_id != jag.client_id:
+            raise JagRefused(SIGN_IN_ENDED)
+        return VouchedPerson(
+            jag, holding.account, None, sign_in.amr, sign_in.auth_time, holding.grant
+        )
+
+    def _connections(self, issuer: object, client: OAuthClient) -> list[Connection]:
+        """The active OpenID connections whose issuer this is, found with their org: an
+        org's app's, of its own org only; anyone else's, of every org (which of them speaks
+        for the person is ``_person``'s to find). Another org's connection to the same IdP
+        never makes them fewer."""
         if not isinstance(issuer, str) or not issuer:
             raise JagRefused(UNKNOWN_ISSUER)
-        found = [c for c in self.connections.oidc_by_issuer(issuer) if c.active]
-        if len(found) != 1:  # none, or several orgs' with one issuer: whose word is unclear
+        found = [
+            c
+            for c in self.connections.oidc_by_issuer(issuer)
+            if c.active and (client.org_id is None or c.org_id == client.org_id)
+        ]
+        if not found:
             raise JagRefused(UNKNOWN_ISSUER)
-        return found[0]
+        return sorted(found, key=lambda c: (c.org_id, c.id))
 
     def _keys_of(self, connection: Connection) -> list[dict[str, object]]:
         provider = upstream_of(connection)
@@ -156,22 +232,32 @@ class JagRedemptions:
         except DomainError as exc:  # unreachable, or its secret cannot be opened
             raise JagRefused(KEYS_UNREADABLE) from exc
 
-    def _person(self, jag: IdJag, connection: Connection | None) -> User:
-        if connection is None:  # firegate's own word: its sub is the account's id
-            user = self.users.get(jag.subject) if len(jag.subject) <= 200 else None
-        else:  # the account this connection's sign-in links the sub to
+    def _person(self, jag: IdJag, connections: list[Connection]) -> tuple[Connection, User]:
+        """The account a connection's sign-in linked the ``sub`` to, of a member of that
+        connection's org, at a resource that allows that org: the connection the person
+        signed in through speaks for them, never one nobody signed in through. Several that
+        name different accounts: refused."""
+        linked: list[tuple[Connection, User]] = []
+        for connection in connections:
             user = self.identities.find_by_identity(identity_provider(connection.id), jag.subject)
-        if user is None or user.disabled:
+            if user is not None and not user.disabled:
+                linked.append((connection, user))
+        if not linked:
             raise JagRefused(NO_ACCOUNT)
-        if connection is not None and self.orgs.member_org(connection.org_id, user.id) is None:
-            raise JagRefused(NOT_A_MEMBER)  # an org's IdP speaks for the org's members only
-        return user
+        members = [(c, u) for c, u in linked if self.orgs.member_org(c.org_id, u.id) is not None]
+        if not members:  # an org's IdP speaks for the org's members only
+            raise JagRefused(NOT_A_MEMBER)
+        catalogue = self.catalogue.catalogue()
+        allowed = [(c, u) for c, u in members if catalogue.for_org(jag.resource, c.org_id)]
+        if not allowed:
+            raise JagRefused(ANOTHER_ORGS_RESOURCE)
+        if len({user.id for _, user in allowed}) > 1:
+            raise JagRefused(TWO_ACCOUNTS)
+        return allowed[0]
 
-    def _check_resource(self, resource: str, client: OAuthClient, org_id: str | None) -> None:
+    def _check_resource(self, resource: str, client: OAuthClient) -> None:
         catalogue = self.catalogue.catalogue()
         if catalogue.find(resource) is None or not client.allows_resource(resource):
             raise JagRefused(NOT_A_RESOURCE)
         if not catalogue.for_org(resource, client.org_id):
             raise JagRefused(NOT_A_RESOURCE)
-        if not catalogue.for_org(resource, org_id):
-            raise JagRefused(ANOTHER_ORGS_RESOURCE)

@@ -29,7 +29,7 @@ from application.provider.ports import (
     OAuthPolicy,
     ProviderTokens,
 )
-from application.provider.tokens import GRANT_CLAIM
+from application.provider.tokens import GRANT_CLAIM, id_token_jti
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import hook_claims
 from domain.accounts.users import User
@@ -37,7 +37,6 @@ from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.hooks.credentials_exchange import CLIENT_CREDENTIALS, CredentialsRequest
 from domain.provider.token_exchange import GRANT_TYPE as EXCHANGE_GRANT
 from domain.provider.token_exchange import (
-    ID_JAG_LIFETIME,
     Delegation,
     actor,
     expiry,
@@ -141,7 +140,11 @@ class MintIdJag:
     """An identity assertion JWT authorization grant (draft-ietf-oauth-identity-assertion-
     authz-grant) of the person ``subject`` for ``client_id``, to the authorization server
     ``audience`` of ``resource``, with ``scope``; ``org_id``: the org whose policy named the
-    client."""
+    client. What the sign-in behind its ID token proved goes with it, as with every token
+    of that sign-in: its methods and time (``amr``, ``acr``, ``auth_time``) and the admin of
+    a session of support access (``act``), never outliving that session; ``grant_id`` (for
+    firegate's own audience only) names the sign-in's grant, which its redemption reads
+    again (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)."""
 
     client_id: str
     subject: str
@@ -149,6 +152,11 @@ class MintIdJag:
     resource: str
     scope: tuple[str, ...]
     org_id: str
+    amr: tuple[str, ...] = ()
+    auth_time: int | None = None
+    grant_id: str | None = None
+    acting_admin_id: str | None = None
+    acting_until: datetime | None = None
 
 
 # -- ID tokens
@@ -171,6 +179,9 @@ class MintIdToken:
     claims: tuple[str, ...] = ()  # the ``claims`` request's names for the ID token
     acting_admin_id: str | None = None  # support access: as ``MintAccessToken``'s
     acting_until: datetime | None = None
+    # The grant of the sign-in, which the ID token's ``jti`` names (``id_token_jti``): an
+    # ID-JAG minted from the ID token holds only while it does
+    grant_id: str | None = None
 
 
 def _add_acr(claims: dict[str, Any], amr: tuple[str, ...]) -> None:
@@ -342,7 +353,8 @@ class TokenMint:
 
     def mint_id_jag(self, cmd: MintIdJag) -> Minted:
         """The ID-JAG, signed as ID tokens are (``typ`` ``oauth-id-jag+jwt``), for
-        ``ID_JAG_LIFETIME`` from now (docs/decisions/0550-minting-id-jags.md)."""
+        ``ID_JAG_LIFETIME`` from now, never past its session of support access
+        (docs/decisions/0550-minting-id-jags.md)."""
         signer, now = _signer(self.keys), _now(self.clock)
         claims = id_jag_claims(
             issuer=self.policy.issuer,
@@ -355,7 +367,15 @@ class TokenMint:
             scope=cmd.scope,
             org_id=cmd.org_id,
         )
-        return Minted(signer.sign_id_jag(claims), ID_JAG_LIFETIME)
+        if cmd.auth_time is not None:
+            claims["auth_time"] = cmd.auth_time
+        if cmd.amr:
+            claims["amr"] = list(cmd.amr)
+            _add_acr(claims, cmd.amr)
+        if cmd.grant_id is not None:
+            claims[GRANT_CLAIM] = cmd.grant_id
+        _acting(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        return Minted(signer.sign_id_jag(claims), int(claims["exp"]) - now)
 
     def mint_id_token(self, cmd: MintIdToken) -> str:
         """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout
@@ -378,6 +398,8 @@ class TokenMint:
             _add_acr(claims, cmd.amr)
         if cmd.sid is not None:
             claims["sid"] = cmd.sid
+        if cmd.grant_id is not None:
+            claims["jti"] = id_token_jti(cmd.grant_id, new_jti())
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
         released = self.schemas.released(cmd.user, cmd.scope)
         claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))

@@ -4,18 +4,42 @@ grant (docs/reference/oauth.md, "Introspection")."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
 from application.ports import Clock
-from application.provider.grants import LiveRefresh, live_refresh, read_live_grant
+from application.provider.grants import (
+    GrantWithAccount,
+    LiveRefresh,
+    live_refresh,
+    read_live_grant,
+)
 from application.provider.ports import GrantHolders, OAuthGrants, ProviderTokens
 from domain.accounts.users import User
+from domain.ids import is_id
 from domain.provider.token_exchange import chain_grants, exchanged
 
 GRANT_CLAIM = "grant_id"  # the access token's grant: revoked with it (userinfo, introspection)
+
+
+def id_token_jti(grant_id: str, unique: str) -> str:
+    """An ID token's ``jti``: the grant of its sign-in, then ``unique``. An ID-JAG minted from
+    the ID token holds only while that grant does (``TokenIntrospection.id_token``); the
+    ``jti`` is the one claim an ID token may carry for it that nobody requests
+    (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)."""
+    return f"{grant_id}.{unique}"
+
+
+def id_token_grant(claims: Mapping[str, Any]) -> str | None:
+    """The grant an ID token's ``jti`` names (``id_token_jti``); None for any other."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str):
+        return None
+    grant_id, dot, unique = jti.partition(".")
+    return grant_id if dot and unique and is_id(grant_id) else None
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,15 @@ class InspectToken:
     token: str
 
 
+@dataclass(frozen=True)
+class IdTokenState:
+    """An ID token this provider issued, verified, and the grant of the sign-in it came from
+    with its account while that grant holds (None: it has ended)."""
+
+    claims: dict[str, Any]
+    holding: GrantWithAccount | None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TokenIntrospection:
     """What a presented token is; ``keys`` verify the provider's access tokens (None: the
@@ -43,12 +76,30 @@ class TokenIntrospection:
     holders: GrantHolders
     clock: Clock
 
-    def id_token(self, cmd: InspectToken) -> dict[str, Any] | None:
-        """The claims of an ID token this provider issued that is still valid (signature,
-        issuer, ``exp``), else None; whom it was for is the caller's to check."""
+    def id_token(self, cmd: InspectToken) -> IdTokenState | None:
+        """An ID token this provider issued that is still valid (signature, issuer,
+        ``exp``), else None; and whether the sign-in it came from still holds: the grant its
+        ``jti`` names (``id_token_grant``) read as an access token's is (``read_live_grant``:
+        not revoked, its account enabled, no "sign out everywhere" since, a grant of support
+        access within its session). Whom it was for is the caller's to check."""
         if self.keys is None or cmd.token.count(".") != 2:
             return None
-        return self.keys.verify_id_token(cmd.token)
+        claims = self.keys.verify_id_token(cmd.token)
+        if claims is None:
+            return None
+        grant_id, now = id_token_grant(claims), self.clock.now()
+        holding = None
+        if grant_id is not None:
+            holding = read_live_grant(
+                grant_id,
+                str(claims["sub"]),
+                grants=self.grants,
+                users=self.users,
+                holders=self.holders,
+                now=now,
+                used_at=now,
+            )
+        return IdTokenState(claims, holding)
 
     def token_state(self, cmd: InspectToken) -> TokenState | None:
         """An access token with whether it still holds, or a refresh token as such; None if

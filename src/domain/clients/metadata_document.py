@@ -23,9 +23,11 @@ FETCH_SECONDS = 3.0
 # (docs/decisions/0545-client-metadata-documents-kept-per-process.md).
 MIN_KEPT_SECONDS = 5 * 60
 MAX_KEPT_SECONDS = 24 * 3600
-# What such a client may ask for: about the person, nothing of their roles, orgs or phone
-# (docs/decisions/0546-what-a-client-metadata-document-may-ask-for.md).
-DOCUMENT_SCOPES = ("openid", "profile", "email", "offline_access")
+# What such a client may ask for: about the person, nothing of their roles or phone
+# (docs/decisions/0546-what-a-client-metadata-document-may-ask-for.md); the org they act in,
+# whose agent policy then decides whether it may act there
+# (docs/decisions/0622-an-orgs-policy-governs-document-agents.md).
+DOCUMENT_SCOPES = ("openid", "profile", "email", "offline_access", "organization")
 AUTH_METHODS = ("none", PRIVATE_KEY_JWT)
 # A shared secret cannot be published: a document naming one is refused.
 SECRET_FIELDS = ("client_secret", "client_secret_expires_at")

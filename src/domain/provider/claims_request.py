@@ -39,6 +39,7 @@ PROVIDER_CLAIMS = (
     "acr",
     "sid",
     "at_hash",
+    "jti",  # an ID token's: unique, and it names the grant of the sign-in
     *SCOPE_OF_CLAIM,
     "org_id",
     "org_slug",

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.provider.dpop import SpentProof
+from domain.signin.acr import methods
 
 JAG_TYPE = "oauth-id-jag+jwt"  # the draft's ``typ``: no other JWT is taken for one
 # Asymmetric only, as a client's own assertions (docs/decisions/0421-private-key-jwt.md)
@@ -51,6 +52,38 @@ class IdJag:
         """What is kept of it once redeemed, until it would be refused as expired anyway."""
         key = hashlib.sha256(json.dumps(["id_jag", self.issuer, self.jti]).encode())
         return SpentProof(key.hexdigest(), max(self.expires_at, now) + CLOCK_LEEWAY)
+
+
+@dataclass(frozen=True)
+class OwnSignIn:
+    """What an ID-JAG of firegate's own says of the sign-in it was minted from: that
+    sign-in's grant (``grant_id``), which must still hold when it is redeemed, its methods
+    (``amr``) and its time (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)."""
+
+    grant_id: str
+    amr: tuple[str, ...]
+    auth_time: datetime | None
+
+
+NO_SIGN_IN = (
+    "The ID-JAG names no sign-in of this server (grant_id): firegate's own ID-JAGs are "
+    "minted by its token exchange."
+)
+
+
+def own_sign_in(claims: Mapping[str, Any], now: datetime) -> OwnSignIn:
+    """The sign-in firegate's own ID-JAG names (its signature checked): ``grant_id``, and its
+    ``amr`` and ``auth_time`` as the ID token it was minted from had them."""
+    grant_id = claims.get("grant_id")
+    if not isinstance(grant_id, str) or not grant_id or len(grant_id) > MAX_JTI_CHARS:
+        raise JagRefused(NO_SIGN_IN)
+    when = claims.get("auth_time")
+    auth_time = (
+        datetime.fromtimestamp(when, now.tzinfo)
+        if isinstance(when, int) and not isinstance(when, bool) and 0 <= when <= now.timestamp()
+        else None
+    )
+    return OwnSignIn(grant_id, methods(claims.get("amr")), auth_time)
 
 
 def check_header(header: Mapping[str, Any]) -> None:

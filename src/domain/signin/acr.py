@@ -24,6 +24,7 @@ PHR = "urn:firegate:acr:phr"
 # Weakest first: the metadata's ``acr_values_supported``, and the order classes compare in
 ACR_VALUES = (PWD, MFA, PHR)
 PASSKEY_METHODS = frozenset({"hwk", "swk"})
+MAX_METHODS, MAX_METHOD_CHARS = 10, 20  # what ``methods`` reads of a token's ``amr``
 _RANK = {value: rank for rank, value in enumerate(ACR_VALUES)}
 # RFC 9470 §3: the error a resource answers when the token's authentication is not enough
 INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
@@ -37,6 +38,14 @@ def acr_of(amr: Sequence[str]) -> str | None:
     if methods & PASSKEY_METHODS:
         return PHR
     return MFA if len(methods) > 1 else PWD
+
+
+def methods(amr: object) -> tuple[str, ...]:
+    """The methods a verified token's ``amr`` claim names (RFC 8176; at most 10 short
+    strings), for the class of its sign-in (``acr_of``); none for anything else."""
+    if not isinstance(amr, list) or len(amr) > MAX_METHODS:
+        return ()
+    return tuple(m for m in amr if isinstance(m, str) and 0 < len(m) <= MAX_METHOD_CHARS)
 
 
 def is_acr(value: object) -> bool:

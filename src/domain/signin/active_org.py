@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from domain.dns_names import a_label
 from domain.errors import InvalidInput, NotFound, PermissionDenied
+from domain.public_urls import loopback_host
 from domain.signin.mfa import TotpFactor
 
 # -- the agent policy
@@ -40,17 +41,22 @@ def _invalid_host(value: object) -> InvalidInput:
     )
 
 
-def agent_host(value: object) -> str:
+def agent_host(value: object, *, local: bool = False) -> str:
     """A host as a policy lists it: a DNS name of at least two labels, lower case, IDNA 2008
-    A-labels, no trailing dot; never a scheme, a port, a path, a wildcard or an IP address.
-    422 ``invalid_agent_host`` else."""
+    A-labels, no trailing dot; never a scheme, a port, a path, a wildcard, an IP address or
+    a loopback name (``localhost``, ``*.localhost``). 422 ``invalid_agent_host`` else. In
+    the local profile (``local``), which fetches client metadata documents from this machine,
+    a loopback host too: ``localhost``, a ``*.localhost`` name, ``127.0.0.1``, ``::1``
+    (docs/decisions/0622-an-orgs-policy-governs-document-agents.md)."""
     if not isinstance(value, str):
         raise _invalid_host(value)
     text = value.strip().removesuffix(".")
+    if local and loopback_host(text.lower().strip("[]")):
+        return text.lower().strip("[]")
     if not text or any(ch in text for ch in "/:@*?#[] \\") or _is_ip(text):
         raise _invalid_host(value)
     name = a_label(text)
-    if name is None or len(name) > NAME_MAX:
+    if name is None or len(name) > NAME_MAX or loopback_host(name):
         raise _invalid_host(value)
     labels = name.split(".")
     if len(labels) < 2 or labels[-1].isdigit():
@@ -79,17 +85,18 @@ class AgentPolicy:
     hosts: tuple[str, ...] = ()
 
     @staticmethod
-    def checked(mode: object, hosts: object) -> AgentPolicy:
+    def checked(mode: object, hosts: object, *, local: bool = False) -> AgentPolicy:
         """The policy as an owner sets it: a mode of ``AgentMode`` (422
         ``invalid_agent_mode``), and at most ``MAX_HOSTS`` hosts (422 ``too_many_agent_hosts``),
-        each ``agent_host``; hosts only with ``allow_list`` (422 ``invalid_agent_hosts``)."""
+        each ``agent_host`` (a loopback one in the local profile, ``local``); hosts only with
+        ``allow_list`` (422 ``invalid_agent_hosts``)."""
         if mode not in {m.value for m in AgentMode}:
             raise InvalidInput.field("mode", "One of any, allow_list, none.", "invalid_agent_mode")
         if not isinstance(hosts, list):
             raise InvalidInput.field("hosts", "A list of host names.", "invalid_agent_hosts")
         if len(hosts) > MAX_HOSTS:
             raise InvalidInput.field("hosts", f"At most {MAX_HOSTS} hosts.", "too_many_agent_hosts")
-        listed = tuple(sorted({agent_host(host) for host in hosts}))
+        listed = tuple(sorted({agent_host(host, local=local) for host in hosts}))
         if listed and mode != AgentMode.ALLOW_LIST:
             raise InvalidInput.field(
                 "hosts", "Hosts are listed only with mode allow_list.", "invalid_agent_hosts"

@@ -305,7 +305,7 @@ def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response 
         return page(
             "provider/oauth_agent_not_allowed.html",
             status=403,
-            app_name=client.name,
+            app_name=app_name(client),
             org_name=org.name or org.slug,
             username=subject.user.shown_name,
             back=_refusal(denied).headers["Location"],
@@ -470,7 +470,7 @@ def _consent_page(
         "provider/oauth_consent.html",
         400 if error else 200,
         org_error=error,  # beside the choice (``error`` would be the page's top alert too)
-        app_name=verified_host or client.name,
+        app_name=app_name(client),
         own_words=client.name if verified_host else None,
         scopes=_scope_words(scopes, grant.request.payload.data.get("resource")),
         resource=grant.request.payload.data.get("resource"),

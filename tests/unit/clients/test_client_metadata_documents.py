@@ -112,7 +112,7 @@ def test_a_public_client_of_a_document() -> None:
     assert client.client_id == URL and client.name == "Example Agent"
     assert client.metadata_document and not client.confidential
     assert client.auth_method == "none" and client.pkce_required
-    assert client.scopes == ("openid", "profile", "email", "offline_access")
+    assert client.scopes == ("openid", "profile", "email", "offline_access", "organization")
     assert client.grant_types() == ("authorization_code", "refresh_token")
 
 
@@ -180,10 +180,11 @@ def test_a_private_key_jwt_client_has_its_keys_on_its_own_host() -> None:
 
 def test_its_scope_narrows_what_it_may_ask_for_and_never_widens_it() -> None:
     client = client_of_document(URL, document(scope="openid email roles organization"), NOW)
-    assert client.scopes == ("openid", "email")
+    assert client.scopes == ("openid", "email", "organization")
     assert client.allowed_scope(("openid", "roles", "phone")) == ("openid",)
     unknown_only = client_of_document(URL, document(scope="mcp:tools"), NOW)
-    assert unknown_only.scopes == ("openid", "profile", "email", "offline_access")
+    assert "roles" not in unknown_only.scopes and "phone" not in unknown_only.scopes
+    assert unknown_only.scopes == ("openid", "profile", "email", "offline_access", "organization")
 
 
 def test_grant_types_beyond_the_codes_are_ignored() -> None:

@@ -225,7 +225,8 @@ def test_a_client_the_orgs_policy_names_gets_an_id_jag_verified_by_the_jwks(
     decoded = jwt.decode(body["access_token"], keys)
     assert decoded.header["typ"] == "oauth-id-jag+jwt"
     found = dict(decoded.claims)
-    assert set(found) == {*DRAFT_CLAIMS, "org_id"}
+    # the draft's claims, its optional ones of the sign-in, and the org that named the client
+    assert set(found) == {*DRAFT_CLAIMS, "auth_time", "acr", "amr", "org_id"}
     alice = next(u for u in world.store.users.values() if u.shown_name == "alice")
     assert (found["sub"], found["aud"], found["client_id"]) == (
         alice.id,
@@ -243,6 +244,8 @@ def test_a_client_the_orgs_policy_names_gets_an_id_jag_verified_by_the_jwks(
     # firegate's own resource: the audience is firegate's own issuer
     own = mint(world, client, subject, audience=found["iss"], resource=OWN_API)
     assert own.status_code == 200 and own.get_json()["scope"] == "tools.run"
+    # which names the sign-in's grant, for firegate alone to read again when it redeems it
+    assert "grant_id" in jwt.decode(own.get_json()["access_token"], keys).claims
 
 
 def test_none_is_minted_unless_the_policy_names_the_client(world: OAuthWorld) -> None:

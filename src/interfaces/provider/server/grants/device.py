@@ -159,5 +159,6 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
                 access_token=token["access_token"],
                 auth_time=subject.auth_time,
                 amr=subject.amr,
+                grant_id=subject.grant_id,
             )
         )

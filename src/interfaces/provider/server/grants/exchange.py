@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
 from application.clients.clients import FindClient
 from application.provider.authorization.consent import ConsentQuery
-from application.provider.claims import Admission, FindAccount
+from application.provider.claims import Admission
 from application.provider.minting import MintExchangedToken, MintIdJag
 from application.provider.tokens import GRANT_CLAIM, InspectToken
 from domain.clients.oauth import SCOPES, scope_list, unusable_resource
@@ -35,6 +35,7 @@ from domain.provider.token_exchange import (
     narrowed_scope,
     requested_type,
 )
+from domain.signin.acr import acr_of, methods
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     InvalidTargetError,
@@ -81,7 +82,10 @@ NOT_AN_ID_TOKEN = (
     "The subject token is not a valid ID token this server issued: unknown or expired."
 )
 NOT_ITS_ID_TOKEN = "The subject ID token was not issued to this client."
-NO_ACCOUNT = "The person the ID token names has no enabled account."
+SIGN_IN_ENDED = (
+    "The sign-in of the subject ID token has ended: the person signed out everywhere or "
+    "removed the app, the account is disabled, or its session of support access is over."
+)
 NO_ORG = (
     "The ID token names no organization the person is a member of: an ID-JAG is minted only "
     "for a person acting in an organization whose agent policy names this client (sign in "
@@ -247,14 +251,17 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             raise InvalidTargetError(NOT_A_RESOURCE)
         if asked.audience != resource.audience(config.issuer):
             raise InvalidTargetError(NOT_ITS_ISSUER)
-        subject = services().provider.introspection.id_token(InspectToken(asked.subject_token))
-        if subject is None:
+        found = services().provider.introspection.id_token(InspectToken(asked.subject_token))
+        if found is None:
             raise ExchangeRefused("invalid_grant", NOT_AN_ID_TOKEN)
+        subject, holding = found.claims, found.holding
         if not id_token_for(subject, client.get_client_id()):
             raise ExchangeRefused("invalid_grant", NOT_ITS_ID_TOKEN)
-        person = str(subject.get("sub", ""))
-        if services().provider.accounts.account(FindAccount(person)) is None:
-            raise ExchangeRefused("invalid_grant", NO_ACCOUNT)
+        if holding is None or holding.grant.client_id != client.get_client_id():
+            raise ExchangeRefused("invalid_grant", SIGN_IN_ENDED)
+        person, grant = holding.account.id, holding.grant
+        amr = methods(subject.get("amr"))
+        check_acr(asked.resource, acr_of(amr))  # the sign-in's class, as for any grant
         org = org_of(person, subject.get("org_id"))
         if org is None:
             raise ExchangeRefused("invalid_grant", NO_ORG)
@@ -268,6 +275,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         scope = scope_list(token_scope(" ".join(wanted), asked.resource, client, org))
         if not scope:
             raise ExchangeRefused("invalid_scope", NO_SCOPE_LEFT)
+        auth_time = subject.get("auth_time")
         return MintIdJag(
             client_id=client.get_client_id(),
             subject=person,
@@ -275,6 +283,12 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             resource=asked.resource,
             scope=scope,
             org_id=org.id,
+            amr=amr,
+            auth_time=auth_time if isinstance(auth_time, int) else None,
+            # read again when firegate redeems it; no other server could
+            grant_id=grant.id if asked.audience == config.issuer else None,
+            acting_admin_id=grant.acting_admin_id,
+            acting_until=grant.acting_until,
         )
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:

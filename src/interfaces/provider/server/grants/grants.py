@@ -303,6 +303,7 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
                 claims=code.code.id_token_claims,
                 acting_admin_id=code.code.acting_admin_id,
                 acting_until=code.code.acting_until,
+                grant_id=code.code.grant_id,
             )
         )
 
@@ -388,11 +389,19 @@ def access_token(
     person, or none for a client's own token; the resource; the proof's key). Its lifetime is
     the mint's (none of these grants sets ``expires_in``); a refresh token is the use cases'
     (``save_token``), whatever ``include_refresh_token`` says."""
+    return token_answer(client, user, client.get_allowed_scope(scope))
+
+
+def token_answer(client: Client, user: Subject | None, scope: str) -> dict[str, Any]:
+    """The access token of every grant, of ``scope`` as the grant settled it: Authlib's
+    (``access_token``) and an ID-JAG's (jwt_bearer.py). A person's is of a sign-in of the
+    class its resource takes (``check_acr``), names the admin of a session of support access
+    in ``act`` and never outlives that session (the mint)."""
     resource = user.resource if user is not None else client.resource
     org = user.org if user is not None else None
     if user is not None:  # a person's token: of a sign-in the resource takes
         check_acr(resource, acr_of(user.amr))
-    allowed = token_scope(client.get_allowed_scope(scope), resource, client, org)
+    allowed = token_scope(scope, resource, client, org)
     minted = services().provider.minting.mint_access_token(
         MintAccessToken(
             client_id=client.get_client_id(),

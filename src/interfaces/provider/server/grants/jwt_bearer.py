@@ -1,7 +1,7 @@
 """The JWT bearer grant (RFC 7523 §2.1) at the token endpoint, for an ID-JAG
 (draft-ietf-oauth-identity-assertion-authz-grant), which Authlib has not as such: an Authlib
 grant whose rules are domain/provider/id_jag.py's and application/provider/id_jag.py's; the
-access token minted with the provider's other tokens (application/provider/minting.py;
+access token made where every other grant's is (grants.py, ``token_answer``;
 docs/reference/oauth.md, "ID-JAG")."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from authlib.oauth2.rfc6749.errors import (
 )
 
 from application.provider.claims import Admission
-from application.provider.id_jag import RedeemJag, SpendJag, VouchedPerson
-from application.provider.minting import MintAccessToken
-from domain.clients.oauth import JWT_BEARER, unusable_resource
+from application.provider.id_jag import RedeemJag, SpendJag, SpentJag, VouchedPerson
+from domain.clients.oauth import JWT_BEARER, scope_list, unusable_resource
 from domain.provider.id_jag import JagRefused
+from interfaces.provider.server.grants.grants import token_answer
 from interfaces.provider.server.models.config import CONFIDENTIAL_AUTH, OAuthConfig
-from interfaces.provider.server.models.models import NOT_A_MEMBER, Client
+from interfaces.provider.server.models.models import NOT_A_MEMBER, Client, Subject
 from interfaces.provider.server.models.proofs import ProofOfPossession, spend_token_proof
 from interfaces.provider.server.models.scopes import token_scope
 from interfaces.shared.services import services
@@ -45,7 +45,9 @@ def _assertion(values: Any) -> str:
 class JwtBearerGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[misc]
     """An ID-JAG redeemed by the confidential client it names, once: an access token for the
     person its issuer vouches for, for its resource, with its scopes within the client's,
-    and no refresh token. With a DPoP proof the token is bound to its key."""
+    and no refresh token, made where every grant's is (``token_answer``: the resource's
+    ``min_acr`` against the sign-in's class, ``act`` and the end of a session of support
+    access). With a DPoP proof the token is bound to its key."""
 
     GRANT_TYPE = JWT_BEARER
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
@@ -75,31 +77,24 @@ class JwtBearerGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[mis
         vouched: VouchedPerson
         vouched, scope = self.redeemed
         client: Client = self.request.client
-        proof = client.dpop
+        redemptions = services().provider.id_jag
+        grant = redemptions.granted(SpendJag(vouched, client.get_client_id(), scope_list(scope)))
+        subject = Subject(
+            vouched.user,
+            grant.id,
+            vouched.auth_time,
+            vouched.amr,
+            resource=vouched.jag.resource,
+            acting_admin_id=grant.acting_admin_id,
+            acting_until=grant.acting_until,
+        )
+        token = token_answer(client, subject, scope)  # refused before the jti is spent
         try:
-            grant_id = services().provider.id_jag.spend(
-                SpendJag(vouched, client.get_client_id(), tuple(scope.split()))
-            )
+            redemptions.spend(SpentJag(vouched, grant))
         except JagRefused as refused:
             raise InvalidGrantError(refused.description) from refused
-        minted = services().provider.minting.mint_access_token(
-            MintAccessToken(
-                client_id=client.get_client_id(),
-                scope=scope,
-                user_id=vouched.user.id,
-                grant_id=grant_id,
-                resource=vouched.jag.resource,
-                jkt=proof.jkt if proof is not None else None,
-                user=vouched.user,
-            )
-        )
+        proof = client.dpop
         if proof is not None:
             spend_token_proof(proof)
-        token: dict[str, Any] = {
-            "access_token": minted.token,
-            "token_type": "DPoP" if proof is not None else "Bearer",
-            "expires_in": minted.expires_in,
-        }
-        if scope:
-            token["scope"] = scope
+            token["token_type"] = "DPoP"
         return 200, token, self.TOKEN_RESPONSE_HEADER
