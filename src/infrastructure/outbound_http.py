@@ -89,6 +89,15 @@ class _Connection(http.client.HTTPConnection):
             with suppress(OSError):
                 live.shutdown(socket.SHUT_RDWR)
 
+    def close(self) -> None:
+        """Closes the socket read from too: one whose handshake failed, cut by the deadline,
+        is not yet the connection's ``sock``, and would stay open, the receiver still
+        connected, until the object is collected."""
+        super().close()
+        live, self.live = self.live, None
+        if live is not None:
+            live.close()
+
     def dropped(self) -> bool:
         """Idle, and closed by the receiver (or sending what nobody asked for)."""
         if self.sock is None:

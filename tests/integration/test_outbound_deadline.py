@@ -8,7 +8,6 @@ token, userinfo). Every other user of the client gets it from the one place it i
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from infrastructure.outbound_http import PinnedWebhookSender
 from infrastructure.sso.idp_requests import PinnedIdpAdapter
 from tests.fakes.kernel import FakeHostResolver
 from tests.support.dripping_tls import (
+    HUNG_UP,
     Answer,
     after_request,
     dripped_handshake,
@@ -31,8 +31,6 @@ from tests.support.dripping_tls import (
 pytestmark = pytest.mark.integration
 
 DEADLINE = 1.0  # seconds; each server below would hold the caller for its whole drip (20 s)
-# A generous bound on a shared machine: the deadline, and time to spare for a busy CPU.
-BOUND = DEADLINE + 10
 
 DRIPS: dict[str, tuple[Answer, bool]] = {
     "handshake": (dripped_handshake, False),
@@ -64,12 +62,11 @@ def test_an_https_call_ends_at_its_deadline_however_slowly_bytes_come(
 ) -> None:
     answer, tls = DRIPS[step]
     with dripping_server(tmp_path, answer, tls=tls) as server:
-        began = time.monotonic()
         with pytest.raises(WebhookUnreachable) as failed:
             called(way, server.url(), server.ca_file)
-        took = time.monotonic() - began
+        # Cut, not waited out: the server saw the call hang up while its bytes still came.
+        assert server.next_end() == HUNG_UP
     assert str(failed.value) == DEADLINE_EXCEEDED
-    assert took < BOUND, f"cut after {took:.1f} s"
 
 
 @pytest.mark.parametrize("step", ["handshake", "body"])
@@ -85,11 +82,9 @@ def test_a_client_metadata_document_that_drips_is_refused_at_its_deadline(
             local=True,
             clock=SystemClock(),
         )
-        began = time.monotonic()
-        with pytest.raises(DocumentRefused):
-            documents.client(server.url("/agent.json"))
-        took = time.monotonic() - began
-    assert took < 3 + 10, f"cut after {took:.1f} s"  # the documents' own deadline: 3 s
+        with pytest.raises(DocumentRefused, match="deadline_exceeded"):
+            documents.client(server.url("/agent.json"))  # the documents' own deadline: 3 s
+        assert server.next_end() == HUNG_UP
 
 
 def test_an_identity_providers_request_that_drips_is_cut_at_the_deadline(tmp_path: Path) -> None:
@@ -98,8 +93,6 @@ def test_an_identity_providers_request_that_drips_is_cut_at_the_deadline(tmp_pat
         sender = PinnedWebhookSender(timeout=DEADLINE, ca_certs=server.ca_file)
         session = requests.Session()
         session.mount("https://", PinnedIdpAdapter(sender, FakeHostResolver(), local=True))
-        began = time.monotonic()
         with pytest.raises(requests.ConnectionError):
             session.get(server.url("/.well-known/openid-configuration"))
-        took = time.monotonic() - began
-    assert took < BOUND, f"cut after {took:.1f} s"
+        assert server.next_end() == HUNG_UP

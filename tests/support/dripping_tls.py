@@ -5,30 +5,42 @@ is handed, as ``SSL_CERT_FILE`` hands it (docs/configuration.md, "Service")."""
 
 from __future__ import annotations
 
+import queue
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import trustme
 
 EVERY = 0.25  # seconds between two bytes
 DRIPPED_FOR = 20.0  # seconds a drip lasts, then the server closes: a test ends on main too
+# How a connection ended, as the server saw it: the client hung up while bytes were still
+# coming, or the server gave all it had (or dripped for DRIPPED_FOR) first.
+HUNG_UP = "the client hung up"
+DRIPPED_OUT = "the server dripped to its end"
 
 Answer = Callable[[socket.socket], None]
 
 
 @dataclass(frozen=True)
 class DrippingServer:
-    """``port`` on 127.0.0.1, with a certificate for ``host``; ``ca_file`` trusts it."""
+    """``port`` on 127.0.0.1, with a certificate for ``host``; ``ca_file`` trusts it;
+    ``ends``: how each connection ended, in order (``HUNG_UP`` or ``DRIPPED_OUT``)."""
 
     host: str
     port: int
     ca_file: str
+    ends: queue.Queue[str] = field(default_factory=queue.Queue)
+
+    def next_end(self) -> str:
+        """How the next connection to end ended, waiting for it: a cut call's connection ends
+        with its next byte, one that is not cut with its drip (``DRIPPED_FOR``)."""
+        return self.ends.get(timeout=DRIPPED_FOR + 30)
 
     def url(self, path: str = "/in") -> str:
         return f"https://{self.host}:{self.port}{path}"
@@ -90,14 +102,18 @@ def dripping_server(
     ca.issue_cert(host, "127.0.0.1").configure_cert(context)
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
+    server = DrippingServer(host, listener.getsockname()[1], str(ca_file))
 
     def handle(conn: socket.socket) -> None:
+        end = HUNG_UP  # a write to a connection the client closed fails (EPIPE, ECONNRESET)
         with suppress(OSError), conn:
             if tls:
                 with context.wrap_socket(conn, server_side=True) as secured:
                     answer(secured)
             else:
                 answer(conn)
+            end = DRIPPED_OUT
+        server.ends.put(end)
 
     def accept() -> None:
         while not stop.is_set():
@@ -109,7 +125,7 @@ def dripping_server(
 
     threading.Thread(target=accept, daemon=True).start()
     try:
-        yield DrippingServer(host, listener.getsockname()[1], str(ca_file))
+        yield server
     finally:
         stop.set()
         listener.close()
