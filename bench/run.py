@@ -242,6 +242,27 @@ def contention_rows() -> list[list[str]]:
     ]
 
 
+def scim_push_cost_rows() -> list[list[str]]:
+    """tests/e2e/test_scim_push_cost_emulator.py at the directory's size: the writes of the
+    most written document that is no one person's own, in each phase."""
+    p = load("scim_push_cost")
+    if p is None:
+        return []
+    most = {name: phase["most_writes_of_a_shared_document"] for name, phase in p["phases"].items()}
+    return [
+        [
+            f"a directory's push of {p['people']} people, {p['clients']} clients: most writes "
+            "of one shared document in a phase",
+            f"{max(most.values())} ({', '.join(f'{name} {n}' for name, n in most.items())})",
+            "",
+            "",
+            f"<= {p['most']}",
+            yes(p["passed"]),
+            str(p["load_at_end"][0]),
+        ]
+    ]
+
+
 def phone_code_rows() -> list[list[str]]:
     """POST /auth/phone-code and its text job, service CPU in GET /healthz's."""
     r = load("phone_code")
@@ -565,7 +586,7 @@ def rows() -> list[list[str]]:  # noqa: PLR0912 - one table, a branch per scenar
     out += event_cost_rows() + backchannel_logout_rows()
     out += known_unknown_rows("forgot_password", "POST /auth/password/forgot, known vs unknown")
     out += known_unknown_rows("login_failures", "POST /login, wrong password vs unknown user")
-    out += contention_rows()
+    out += contention_rows() + scim_push_cost_rows()
     out += refresh_rows() + phone_code_rows()
     out += webhook_rows()
     out += import_users_rows()
