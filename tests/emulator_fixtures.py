@@ -73,10 +73,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """A parallel worker starts its emulators as soon as it has collected tests that need
     them, before any test runs: a port above 32767 may otherwise be held, when its turn
     comes, by one of the many client connections the other workers' tests have closed (in
-    TIME_WAIT, which the Firestore emulator's bind does not pass)."""
-    if worker() is not None and any(
-        "emulators" in getattr(item, "fixturenames", ()) for item in session.items
-    ):
+    TIME_WAIT, which the Firestore emulator's bind does not pass).
+
+    A unit test needs nothing (docs/testing.md, "Layout and markers"): one that asks for the
+    emulators, or for a fixture of its own named so, stops the run here, before a unit
+    phase's workers start emulators nobody uses."""
+    needing = [i for i in session.items if "emulators" in getattr(i, "fixturenames", ())]
+    units = [i.nodeid for i in needing if i.get_closest_marker("unit") is not None]
+    if units:
+        raise pytest.UsageError(
+            "unit tests need no emulators (move them to tests/integration or tests/e2e, or"
+            f" name a stand-in fixture otherwise): {', '.join(units[:5])}"
+        )
+    if worker() is not None and needing:
         session.config.stash[_EARLY] = _started_emulators()
 
 

@@ -79,7 +79,9 @@ def endpoint() -> Iterator[RulesEndpoint]:
 
 
 @pytest.fixture
-def emulators(endpoint: RulesEndpoint, tmp_path: Path) -> EmulatorSet:
+def stand_in(endpoint: RulesEndpoint, tmp_path: Path) -> EmulatorSet:
+    """An emulator set whose Firestore is the stand-in endpoint (not named ``emulators``: a
+    test asking for that fixture gets the real emulators started for it)."""
     return EmulatorSet(services=("firestore",), firestore_port=endpoint.server_port, root=tmp_path)
 
 
@@ -107,11 +109,11 @@ def test_make_run_loads_the_rules_firebase_json_deploys_unless_told_otherwise(
 
 
 def test_the_rules_are_loaded_at_the_start_and_each_change_once_it_settles(
-    emulators: EmulatorSet, endpoint: RulesEndpoint, tmp_path: Path
+    stand_in: EmulatorSet, endpoint: RulesEndpoint, tmp_path: Path
 ) -> None:
     rules = tmp_path / "firestore.rules"
     write(rules, GOOD)
-    watch = RulesWatch(emulators, rules)
+    watch = RulesWatch(stand_in, rules)
     said = watch.load()
     assert "loaded into the Firestore emulator" in said and "EMULATOR_RULES=off" in said
     assert endpoint.loaded == [
@@ -131,11 +133,11 @@ def test_the_rules_are_loaded_at_the_start_and_each_change_once_it_settles(
 
 
 def test_rules_that_do_not_compile_at_the_start_close_the_emulator_until_fixed(
-    emulators: EmulatorSet, endpoint: RulesEndpoint, tmp_path: Path
+    stand_in: EmulatorSet, endpoint: RulesEndpoint, tmp_path: Path
 ) -> None:
     rules = tmp_path / "firestore.rules"
     write(rules, BROKEN)
-    said = RulesWatch(emulators, rules).load()
+    said = RulesWatch(stand_in, rules).load()
     # The emulator, which would let everyone in without rules, refuses every client instead.
     assert said.startswith("warning:") and "L2:27 BROKEN" in said
     assert "refuses every client" in said
@@ -143,11 +145,11 @@ def test_rules_that_do_not_compile_at_the_start_close_the_emulator_until_fixed(
 
 
 def test_a_change_that_does_not_compile_keeps_the_rules_the_emulator_had(
-    emulators: EmulatorSet, endpoint: RulesEndpoint, tmp_path: Path
+    stand_in: EmulatorSet, endpoint: RulesEndpoint, tmp_path: Path
 ) -> None:
     rules = tmp_path / "firestore.rules"
     write(rules, GOOD)
-    watch = RulesWatch(emulators, rules)
+    watch = RulesWatch(stand_in, rules)
     watch.load()
     write(rules, BROKEN)
     watch.poll()
