@@ -60,8 +60,8 @@ class _Shared:
     playwright: Playwright | None = None
     browser: Browser | None = None
     # Playwright's event loop: its sync API marks it as running in this thread from start
-    # to stop, where asyncio.run() and anyio.run() then refuse to run. It is marked only
-    # while a browser context is open, as it was when each use started a Playwright.
+    # to stop, where asyncio.run() and anyio.run() then refuse to run: it is marked only
+    # while a browser context is open.
     loop: asyncio.AbstractEventLoop | None = None
     thread: int | None = None  # the sync API answers only in the thread that started it
     open_contexts: int = 0
