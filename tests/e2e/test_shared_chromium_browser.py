@@ -1,7 +1,7 @@
 """The browser tests' one Chromium per process (tests/support/browser.py; docs/testing.md,
 "The browser tests"): every use a browser context of its own, with its own options, closed
-after with what it opened beside; a browser closed or killed is launched again; asyncio runs
-between two uses."""
+after with what it opened beside; a browser closed or killed is launched again; asyncio code
+runs beside it in a thread of its own."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import chromium
+from tests.support.event_loops import run_apart
 
 pytestmark = pytest.mark.e2e
 
@@ -101,12 +102,14 @@ async def answer() -> int:
     return 42
 
 
-def test_asyncio_runs_between_two_uses() -> None:
-    """Playwright's sync API marks its event loop as running in this thread, where
-    asyncio.run() and anyio.run() then refuse to start (the MCP SDK's tests run them)."""
+def test_asyncio_code_runs_beside_the_browser_in_a_thread_of_its_own() -> None:
+    """Playwright's sync API marks its event loop as running in this thread while it runs,
+    where asyncio.run() and anyio.run() refuse to start (the MCP SDK's tests run them):
+    ``run_apart`` runs them in a thread of their own, during a use and after it."""
     with chromium(javascript=False) as page:
         page.goto(SCRIPTED)
-    assert asyncio.run(answer()) == 42
+        assert run_apart(answer) == 42
+    assert run_apart(answer) == 42
     with chromium(javascript=False) as page:
         page.goto(SCRIPTED)
         assert page.title() == "before"

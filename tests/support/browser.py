@@ -3,7 +3,6 @@ context per use), forms, axe-core."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import threading
@@ -59,12 +58,10 @@ class _Shared:
 
     playwright: Playwright | None = None
     browser: Browser | None = None
-    # Playwright's event loop: its sync API marks it as running in this thread from start
-    # to stop, where asyncio.run() and anyio.run() then refuse to run: it is marked only
-    # while a browser context is open.
-    loop: asyncio.AbstractEventLoop | None = None
-    thread: int | None = None  # the sync API answers only in the thread that started it
-    open_contexts: int = 0
+    # The sync API answers only in the thread that started it, and marks its event loop as
+    # running there until it stops: asyncio code runs beside it in a thread of its own
+    # (tests/support/event_loops.py).
+    thread: int | None = None
 
 
 _SHARED = _Shared()
@@ -79,18 +76,11 @@ def _launched() -> Browser:
         pytest.fail(INSTALL_HINT, pytrace=False)
     if _SHARED.playwright is None:
         _SHARED.playwright = sync_playwright().start()
-        _SHARED.loop = asyncio.get_running_loop()
         _SHARED.thread = threading.get_ident()
     _SHARED.browser = _SHARED.playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True
     )
     return _SHARED.browser
-
-
-def _marked(loop: asyncio.AbstractEventLoop | None) -> None:
-    """Mark ``loop`` as this thread's running loop (None: no loop), as Playwright's sync
-    API expects while it is used and asyncio.run() refuses."""
-    asyncio._set_running_loop(loop)  # the same private call Playwright makes
 
 
 def close_browser() -> None:
@@ -100,15 +90,14 @@ def close_browser() -> None:
     if playwright is None:
         return
     _SHARED.playwright = _SHARED.browser = None
-    _marked(_SHARED.loop)
     try:
         if browser is not None and browser.is_connected():
             browser.close()
     except Error:
         pass  # gone already: stopping Playwright is what is left
     finally:
-        playwright.stop()  # which clears the running loop's mark
-        _SHARED.loop = _SHARED.thread = None
+        playwright.stop()
+        _SHARED.thread = None
 
 
 @contextmanager
@@ -119,31 +108,23 @@ def browser_context(**options: Any) -> Iterator[BrowserContext]:
     ``another_browser``, a test's ``new_context``)."""
     if _SHARED.thread not in (None, threading.get_ident()):
         pytest.fail("the browser is used only in the thread that started Playwright")
-    if _SHARED.open_contexts == 0:
-        _marked(_SHARED.loop)
-    _SHARED.open_contexts += 1
+    browser = _launched()
+    before = browser.contexts
     try:
+        context = browser.new_context(**options)
+    except Error:  # the browser, or Playwright's driver, died since: start afresh, once
+        close_browser()
         browser = _launched()
         before = browser.contexts
-        try:
-            context = browser.new_context(**options)
-        except Error:  # the browser, or Playwright's driver, died since: start afresh, once
-            close_browser()
-            browser = _launched()
-            before = browser.contexts
-            context = browser.new_context(**options)
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield context
-        finally:
-            for opened in browser.contexts:
-                if opened not in before:
-                    with suppress(Error):  # a browser that crashed meanwhile
-                        opened.close()
+        context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context
     finally:
-        _SHARED.open_contexts -= 1
-        if _SHARED.open_contexts == 0:
-            _marked(None)
+        for opened in browser.contexts:
+            if opened not in before:
+                with suppress(Error):  # a browser that crashed meanwhile
+                    opened.close()
 
 
 @contextmanager
