@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from typing import Any
 
 import pytest
@@ -156,3 +157,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     free_shared_app()  # the next test may have the process's app (tests/support/shared_app.py)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The process's Chromium, if a browser test launched one, closes with the session
+    (tests/support/browser.py; docs/testing.md, "The browser tests")."""
+    browser = sys.modules.get("tests.support.browser")  # not imported: nothing to close
+    if browser is not None:
+        browser.close_browser()

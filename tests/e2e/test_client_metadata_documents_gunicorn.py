@@ -15,7 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import anyio
 import httpx2
 import pytest
 import requests
@@ -38,6 +37,7 @@ from tests.support.document_server import (
     document_server,
     served_json,
 )
+from tests.support.event_loops import run_apart
 from tests.support.local_servers import in_thread, send_json
 from tests.support.served_oauth import REDIRECT, account, allow, signed_in_session
 from tests.support.servers import free_port, serving
@@ -210,7 +210,7 @@ def test_the_mcp_sdks_client_signs_in_with_its_client_metadata_url(
             return answer.status_code
 
     with in_thread(resource):
-        status = anyio.run(call)
+        status = run_apart(call)
     assert status == 200
     assert storage.client is not None and storage.client.client_id == client_url  # no DCR
     page = consented[0]

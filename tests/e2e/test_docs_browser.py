@@ -8,33 +8,25 @@ Playwright drives the system's ``/usr/bin/chromium`` (``apt-get install -y chrom
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, Route, sync_playwright
+from playwright.sync_api import Locator, Page, Route
 
 from tests.support.api import PASSWORD
-from tests.support.browser import CHROMIUM, INSTALL_HINT, TIMEOUT_MS
+from tests.support.browser import browser_context
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    """A page in headless Chromium; a screenshot of it in ``tmp_path`` when the test fails."""
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 2000})
-            context.set_default_timeout(TIMEOUT_MS)
-            yield context.new_page()
-        finally:
-            browser.close()
+def page() -> Iterator[Page]:
+    """A page in headless Chromium, in a browser context of its own, tall enough for the
+    operations' answers."""
+    with browser_context(viewport={"width": 1280, "height": 2000}) as context:
+        yield context.new_page()
 
 
 def run_operation(page: Page, operation: str, body: dict[str, Any] | None = None) -> Locator:

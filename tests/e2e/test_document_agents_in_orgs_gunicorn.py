@@ -15,7 +15,6 @@ from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import anyio
 import httpx2
 import pytest
 import requests
@@ -29,6 +28,7 @@ from pydantic import AnyUrl
 
 from tests.support.api import PASSWORD
 from tests.support.document_server import DocumentServer, TestCa, document_server, served_json
+from tests.support.event_loops import run_apart
 from tests.support.mcp_server import MemoryTokens, mcp_server
 from tests.support.served_oauth import REDIRECT, account, allow, signed_in_session
 from tests.support.servers import free_port, serving
@@ -156,7 +156,7 @@ def agent_run(provider: str, documents: DocumentServer, username: str) -> tuple[
             return ended
 
     with mcp_server(provider, scopes=("openid", "organization")) as url:
-        return anyio.run(run, url), pages
+        return run_apart(run, url), pages
 
 
 def messages(error: BaseException) -> str:

@@ -6,7 +6,6 @@ next click) and mails a reset; the same from the "This wasn't me" button on /acc
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,18 +15,11 @@ from typing import Any
 import pytest
 import requests
 from google.cloud.firestore import FieldFilter
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD
-from tests.support.browser import (
-    CHROMIUM,
-    INSTALL_HINT,
-    TIMEOUT_MS,
-    fill,
-    on_this_server,
-    violations,
-)
+from tests.support.browser import chromium, fill, on_this_server, violations
 
 pytestmark = pytest.mark.e2e
 NEW_DEVICE_ES = "Un nuevo inicio de sesión en tu cuenta de firegate"
@@ -75,19 +67,8 @@ def settled(address: str, count: int) -> list[dict[str, Any]]:
 def two_browsers() -> Iterator[tuple[Page, Page]]:
     """Two browser contexts that share nothing (cookies included): ``home`` (JavaScript
     off) and ``fresh`` (on, for axe-core)."""
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            pages = []
-            for javascript in (False, True):
-                context = browser.new_context(java_script_enabled=javascript, locale="en-US")
-                context.set_default_timeout(TIMEOUT_MS)
-                pages.append(context.new_page())
-            yield pages[0], pages[1]
-        finally:
-            browser.close()
+    with chromium(javascript=False) as home, chromium(javascript=True) as fresh:
+        yield home, fresh
 
 
 def test_a_new_browsers_sign_in_is_mailed_and_its_link_ends_every_session(

@@ -24,6 +24,7 @@ from playwright.sync_api import Page, Route
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, violations
 from tests.support.document_server import DocumentServer, TestCa, document_server, served_json
+from tests.support.event_loops import run_apart
 from tests.support.local_servers import another_site
 from tests.support.mcp_server import MemoryTokens, mcp_server
 from tests.support.served_oauth import (
@@ -301,7 +302,6 @@ def test_an_unregistered_redirect_uri_gets_an_error_page(provider: str) -> None:
 
 
 def test_the_mcp_sdk_discovers_registers_and_calls_a_tool(provider: str) -> None:
-    import anyio
     import httpx2
     from mcp import Client
     from mcp.client.auth import OAuthClientProvider
@@ -351,7 +351,7 @@ def test_the_mcp_sdk_discovers_registers_and_calls_a_tool(provider: str) -> None
             return str(result.content[0].text)  # type: ignore[union-attr]
 
     with mcp_server(provider) as url:
-        subject = anyio.run(run, url)
+        subject = run_apart(run, url)
     user = requests.post(
         f"{provider}/login", json={"username": username, "password": PASSWORD}, timeout=10
     ).json()

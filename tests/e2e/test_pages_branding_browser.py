@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.support.browser import CHROMIUM, TIMEOUT_MS
+from tests.support.browser import browser_context
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.e2e
@@ -38,30 +37,22 @@ def branded(emulators: Any) -> Iterator[str]:
 @pytest.mark.parametrize(("scheme", "accent"), [("light", "rgb(11, 110, 79)"), ("dark", None)])
 def test_the_brand_shows_under_the_pages_csp(branded: str, scheme: str, accent: str | None) -> None:
     refused: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            context = browser.new_context(color_scheme=scheme)  # type: ignore[arg-type]
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            page.on(
-                "console",
-                lambda message: (
-                    refused.append(message.text)
-                    if "Content Security Policy" in message.text
-                    else None
-                ),
-            )
-            page.goto(branded + "/sign-in")
-            assert "Acme ID" in page.inner_text("header")
-            logo = page.locator("header img").first
-            assert logo.evaluate("(img) => img.complete && img.naturalWidth") == 32
-            assert "help@acme.example" in page.inner_text("footer")
-            background = page.locator("main button[type=submit]").first.evaluate(
-                "(node) => getComputedStyle(node).backgroundColor"
-            )
-        finally:
-            browser.close()
+    with browser_context(color_scheme=scheme) as context:
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        page.goto(branded + "/sign-in")
+        assert "Acme ID" in page.inner_text("header")
+        logo = page.locator("header img").first
+        assert logo.evaluate("(img) => img.complete && img.naturalWidth") == 32
+        assert "help@acme.example" in page.inner_text("footer")
+        background = page.locator("main button[type=submit]").first.evaluate(
+            "(node) => getComputedStyle(node).backgroundColor"
+        )
     assert refused == []
     if accent is not None:
         assert background == accent

@@ -1,19 +1,31 @@
-"""The pages in Debian's Chromium, driven by Playwright: the browser, forms, axe-core."""
+"""The pages in Debian's Chromium, driven by Playwright: the browser (one per process, a
+context per use), forms, axe-core."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import CDPSession, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Error,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from application.sso.discovery import PRESENCE_TTL
 from tests.support.api import PASSWORD
@@ -40,22 +52,90 @@ def shoot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
+@dataclass
+class _Shared:
+    """The process's one Chromium (docs/testing.md, "The browser tests")."""
+
+    playwright: Playwright | None = None
+    browser: Browser | None = None
+    # The sync API answers only in the thread that started it, and marks its event loop as
+    # running there until it stops: asyncio code runs beside it in a thread of its own
+    # (tests/support/event_loops.py).
+    thread: int | None = None
+
+
+_SHARED = _Shared()
+
+
+def _launched() -> Browser:
+    """The process's Chromium, launched on first use, or again once it is gone (a test
+    closed it, or it crashed)."""
+    if _SHARED.browser is not None and _SHARED.browser.is_connected():
+        return _SHARED.browser
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    if _SHARED.playwright is None:
+        _SHARED.playwright = sync_playwright().start()
+        _SHARED.thread = threading.get_ident()
+    _SHARED.browser = _SHARED.playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True
+    )
+    return _SHARED.browser
+
+
+def close_browser() -> None:
+    """Close the process's Chromium and stop Playwright, if they started (at the session's
+    end, tests/conftest.py; or once the browser is found dead)."""
+    playwright, browser = _SHARED.playwright, _SHARED.browser
+    if playwright is None:
+        return
+    _SHARED.playwright = _SHARED.browser = None
+    try:
+        if browser is not None and browser.is_connected():
+            browser.close()
+    except Error:
+        pass  # gone already: stopping Playwright is what is left
+    finally:
+        playwright.stop()
+        _SHARED.thread = None
+
+
+@contextmanager
+def browser_context(**options: Any) -> Iterator[BrowserContext]:
+    """A browser context of its own (cookies, storage, permissions, CDP sessions) in the
+    process's one Chromium, made with Playwright's ``new_context`` options; closed after,
+    with every other context opened in that browser meanwhile (``own_context``,
+    ``another_browser``, a test's ``new_context``)."""
+    if _SHARED.thread not in (None, threading.get_ident()):
+        pytest.fail("the browser is used only in the thread that started Playwright")
+    browser = _launched()
+    before = browser.contexts
+    try:
+        context = browser.new_context(**options)
+    except Error:  # the browser, or Playwright's driver, died since: start afresh, once
+        close_browser()
+        browser = _launched()
+        before = browser.contexts
+        context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        for opened in browser.contexts:
+            if opened not in before:
+                with suppress(Error):  # a browser that crashed meanwhile
+                    opened.close()
+
+
 @contextmanager
 def chromium(
     *, javascript: bool, locale: str = "en-US", timezone_id: str | None = None
 ) -> Iterator[Page]:
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            context = browser.new_context(
-                java_script_enabled=javascript, locale=locale, timezone_id=timezone_id
-            )
-            context.set_default_timeout(TIMEOUT_MS)
-            yield context.new_page()
-        finally:
-            browser.close()
+    """A page in a browser context of its own (``browser_context``), closed after."""
+    with browser_context(
+        java_script_enabled=javascript, locale=locale, timezone_id=timezone_id
+    ) as context:
+        yield context.new_page()
 
 
 def on_this_server(base: str, link: str) -> str:
@@ -125,7 +205,8 @@ def org_created(page: Page, base: str, slug: str, *, button: str = "Create") -> 
 
 
 def another_browser(page: Page) -> Page:
-    """A page of its own cookies beside ``page``, as a second person's browser."""
+    """A page of its own cookies beside ``page``, as a second person's browser (closed
+    with the ``chromium()`` that holds ``page``)."""
     browser = page.context.browser
     assert browser is not None
     context = browser.new_context(java_script_enabled=False, locale="en-US")
@@ -149,15 +230,15 @@ def own_context(page: Page, *, javascript: bool = True) -> Iterator[Page]:
 
 @pytest.fixture(scope="module")
 def shared_page() -> Iterator[Page]:
-    """One Chromium (JavaScript on) for a module; each test takes a context of its own
-    (``page``)."""
+    """A page (JavaScript on) that lasts the module; each test takes a context of its own
+    (``page``), and ``own_context`` opens one beside it."""
     with chromium(javascript=True) as found:
         yield found
 
 
 @pytest.fixture
 def page(shared_page: Page) -> Iterator[Page]:
-    """A browser context of the test's own in the module's Chromium."""
+    """A browser context of the test's own in the process's Chromium."""
     with own_context(shared_page) as found:
         yield found
 
