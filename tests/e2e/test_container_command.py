@@ -254,14 +254,17 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture
-def image_dir(tmp_path: Path) -> Path:
-    """/app as the Dockerfile lays it out: gunicorn.conf.py beside src/."""
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """/app as the Dockerfile lays it out: gunicorn.conf.py beside src/, compiled to bytecode
+    as its ``RUN python -m compileall -q src`` does (the image's PYTHONDONTWRITEBYTECODE then
+    keeps every start from writing any). No test writes into it: the module's share one."""
     assert GUNICORN.exists(), f"gunicorn is not installed next to {sys.executable}"
-    app = tmp_path / "app"
+    app = tmp_path_factory.mktemp("image") / "app"
     app.mkdir()
     shutil.copy2(ROOT / "gunicorn.conf.py", app / "gunicorn.conf.py")
     shutil.copytree(ROOT / "src", app / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "src"], cwd=app, check=True)
     return app
 
 
@@ -295,7 +298,7 @@ def image_environment(final: Stage, home: Path, **overrides: str | None) -> dict
         PATH=f"{GUNICORN.parent}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
         HOME=str(home),  # no gcloud application-default credentials from the real home
         LANG="C.UTF-8",
-        NO_GCE_CHECK="True",  # google-auth: do not probe a metadata server (we are not on GCP)
+        NO_GCE_CHECK="true",  # google-auth: do not probe a metadata server (we are not on GCP)
         GUNICORN_LOG_LEVEL="info",
     )
     for name, value in overrides.items():
@@ -551,7 +554,7 @@ def test_production_profile_refuses_to_start(
     log = tmp_path / "gunicorn.log"
     with running(image_dir, env, log) as process:
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=60)  # patience: a refusal in a worker imports the app first
         except subprocess.TimeoutExpired:
             pytest.fail(f"gunicorn kept running with {overrides}:\n{log.read_text()}")
         output = log.read_text(encoding="utf-8", errors="replace")
