@@ -379,8 +379,8 @@ def swap(adapters: Adapters, **ports: object) -> Adapters:
 # The rest of an app is made from its settings alone (tests/unit/test_shared_app.py names each
 # part). Other settings share an app in the same way among the tests of one module (the
 # module's own settings, a parametrized test's) when nothing else could carry a test's state
-# into the next (``shareable``): the default settings' request limits, no metrics, no traces.
-# Tighter limits, metrics or traces get an app of their own, as does a second app within one
+# into the next (``shareable``): the default settings' request limits or none, no metrics, no
+# traces. Tighter limits, metrics or traces get an app of their own, as does a second app within one
 # test (two instances of the service, say). ``free_shared_apps``, after each test
 # (tests/conftest.py), lets the next test have them, and forgets the module's apps before
 # another module's tests. The default settings' limits are relaxed (1000 a minute), so no
@@ -404,11 +404,13 @@ DEFAULT_LIMITS = request_limits(DEFAULT_SETTINGS)
 
 
 def shareable(settings: Settings) -> bool:
-    """Whether tests may share an app with ``settings``: the default settings' request limits
-    (which no test meets), and no metrics or traces (counts and spans of the app's own)."""
+    """Whether tests may share an app with ``settings``: no request limits, or the default
+    settings' (which no test meets); no metrics or traces (counts and spans of the app's
+    own)."""
+    limits = request_limits(settings)
     return (
         settings.telemetry == DEFAULT_SETTINGS.telemetry
-        and request_limits(settings) == DEFAULT_LIMITS
+        and (limits["rate_limit_enabled"] is False or limits == DEFAULT_LIMITS)
         and os.environ.get("FLASK_RUN_FROM_CLI") != "true"  # build_app's command line
     )
 

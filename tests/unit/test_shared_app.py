@@ -58,8 +58,13 @@ FEATURES = {
 
 @pytest.mark.parametrize(
     "settings",
-    [DEFAULT_SETTINGS, make_settings(**FEATURES), make_settings(**PRODUCTION_SETTINGS)],
-    ids=["default", "features", "production"],
+    [
+        DEFAULT_SETTINGS,
+        make_settings(**FEATURES),
+        make_settings(**PRODUCTION_SETTINGS),
+        make_settings(rate_limit_enabled=False),  # no limiter at all
+    ],
+    ids=["default", "features", "production", "no-limits"],
 )
 def test_each_part_of_the_shared_app_is_bound_again_or_made_from_the_settings(
     settings: Settings,
@@ -119,7 +124,7 @@ def test_the_tests_of_a_module_share_an_app_with_their_settings() -> None:
     "changes",
     [
         {"rate_limit_login": "2/minute"},  # the limiter remembers whom it refused
-        {"rate_limit_enabled": False},
+        {"rate_limit_login": "2/minute", "rate_limit_enabled": True},
         {"metrics_token": "m" * 40},  # the app's own counts
         {"traces_exporter": "otlp", "otel_exporter_otlp_endpoint": "http://127.0.0.1:4318"},
     ],
