@@ -17,7 +17,7 @@ from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.resources import FakePictureSource
-from tests.support.app import TEST_CLOCK, app_on, fake_adapters, free_shared_app, swap
+from tests.support.app import TEST_CLOCK, app_on, fake_adapters, free_shared_apps, swap
 from tests.support.catalogues import compile_catalogues
 from tests.support.settings import make_settings
 
@@ -105,8 +105,8 @@ def adapters(
 
 @pytest.fixture
 def fake_app(adapters: Adapters, app_settings: Settings) -> Flask:
-    """The whole HTTP app on in-memory fakes (with the default settings, the process's one:
-    tests/support/shared_app.py)."""
+    """The whole HTTP app on in-memory fakes (with the default settings, the process's one;
+    with others a module may share, the module's: ``app_on`` in tests/support/app.py)."""
     app = app_on(app_settings, adapters)
     app.extensions[TEST_CLOCK] = adapters.platform.clock
     return app
@@ -155,8 +155,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    free_shared_app()  # the next test may have the process's app (tests/support/shared_app.py)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The next test may have the shared apps; the next module's tests, not this module's
+    (``app_on`` in tests/support/app.py)."""
+    free_shared_apps(next_module=nextitem is None or nextitem.path != item.path)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -6,6 +6,7 @@ job queue, mailer and clock in the test's hands."""
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -370,19 +371,48 @@ def swap(adapters: Adapters, **ports: object) -> Adapters:
     return replace(adapters, **groups)  # type: ignore[arg-type]
 
 
-# One app with the default settings for a test process. Building the app compiles werkzeug's
-# two URL builders for each of its ~260 rules (about 80 ms; docs/testing.md, "Where the time
-# goes"), and most tests build one with the default settings. ``app_on`` builds that app once
-# per process and, for each later test, binds it to the test's fakes: the services the routes
-# read (``services()``), the request counter the limits count with, and the kept signed-out
-# pages. The rest of an app is made from its settings alone (tests/unit/test_shared_app.py
-# names each part). Other settings get an app of their own, as does a second app within one
-# test (two instances of the service, say); ``free_shared_app``, after each test
-# (tests/conftest.py), lets the next test have the shared one. The default settings' limits
-# are relaxed (1000 a minute), so no test with them meets the limiter's memory of a refusal,
-# which is the app's.
+# The apps the tests share in a process. Building the app compiles werkzeug's two URL builders
+# for each of its ~260 rules (about 85 ms; docs/testing.md, "Where the time goes"), and most
+# tests build one with the default settings. ``app_on`` builds that app once per process and,
+# for each later test, binds it to the test's fakes: the services the routes read
+# (``services()``), the request counter the limits count with, and the kept signed-out pages.
+# The rest of an app is made from its settings alone (tests/unit/test_shared_app.py names each
+# part). Other settings share an app in the same way among the tests of one module (the
+# module's own settings, a parametrized test's) when nothing else could carry a test's state
+# into the next (``shareable``): the default settings' request limits or none, no metrics, no
+# traces. Tighter limits, metrics or traces get an app of their own, as does a second app within one
+# test (two instances of the service, say). ``free_shared_apps``, after each test
+# (tests/conftest.py), lets the next test have them, and forgets the module's apps before
+# another module's tests. The default settings' limits are relaxed (1000 a minute), so no
+# test with them meets the limiter's memory of a refusal, which is the app's.
 SERVICES = "firegate"  # what services() reads (interfaces/shared/services.py)
 DEFAULT_SETTINGS = make_settings()
+
+
+def request_limits(settings: Settings) -> dict[str, object]:
+    """Every RATE_LIMIT_* setting by its name: what the app's limiter is made of."""
+    found: dict[str, object] = {}
+    for group_name in type(settings).model_fields:
+        group = getattr(settings, group_name)
+        for name in type(group).model_fields:
+            if name.startswith("rate_limit"):
+                found[name] = getattr(group, name)
+    return found
+
+
+DEFAULT_LIMITS = request_limits(DEFAULT_SETTINGS)
+
+
+def shareable(settings: Settings) -> bool:
+    """Whether tests may share an app with ``settings``: no request limits, or the default
+    settings' (which no test meets); no metrics or traces (counts and spans of the app's
+    own)."""
+    limits = request_limits(settings)
+    return (
+        settings.telemetry == DEFAULT_SETTINGS.telemetry
+        and (limits["rate_limit_enabled"] is False or limits == DEFAULT_LIMITS)
+        and os.environ.get("FLASK_RUN_FROM_CLI") != "true"  # build_app's command line
+    )
 
 
 class TestsRequestCounter:
@@ -399,22 +429,23 @@ class TestsRequestCounter:
 
 
 class SharedApp:
-    """The process's app with the default settings, bound to one test's fakes at a time."""
+    """An app with ``settings``, bound to one test's fakes at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings = DEFAULT_SETTINGS) -> None:
+        self.settings = settings
         self.app: Flask | None = None
         self.counter: TestsRequestCounter | None = None
         self.taken = False  # by the test running
 
     def on(self, adapters: Adapters) -> Flask:
         if self.taken:
-            return build_app(DEFAULT_SETTINGS, adapters)
+            return build_app(self.settings, adapters)
         if self.app is None or self.counter is None:
             self.counter = TestsRequestCounter(adapters.platform.request_counter)
-            self.app = build_app(DEFAULT_SETTINGS, swap(adapters, request_counter=self.counter))
+            self.app = build_app(self.settings, swap(adapters, request_counter=self.counter))
         else:
             self.counter.current = adapters.platform.request_counter
-            self.app.extensions[SERVICES] = bind(DEFAULT_SETTINGS, adapters)
+            self.app.extensions[SERVICES] = bind(self.settings, adapters)
             self.app.extensions[KEPT_PAGES] = KeptPages()
             self.app.extensions.pop(TEST_CLOCK, None)  # its caller's to set
         self.taken = True
@@ -425,17 +456,30 @@ class SharedApp:
         self.taken = False
 
 
-SHARED_APP = SharedApp()
+SHARED_APP = SharedApp()  # the process's, with the default settings
+MODULE_APPS: list[SharedApp] = []  # the module's, each with settings of its own
 
 
 def app_on(settings: Settings, adapters: Adapters) -> Flask:
     """The app on ``adapters``: with the default settings, the process's one, bound to them;
-    else one built for this call."""
+    with other settings that may be shared, the module's one with those settings; else one
+    built for this call."""
     if settings == DEFAULT_SETTINGS:
         return SHARED_APP.on(adapters)
-    return build_app(settings, adapters)
+    if not shareable(settings):
+        return build_app(settings, adapters)
+    found = next((shared for shared in MODULE_APPS if shared.settings == settings), None)
+    if found is None:
+        found = SharedApp(settings)
+        MODULE_APPS.append(found)
+    return found.on(adapters)
 
 
-def free_shared_app() -> None:
-    """After a test: the next may have the shared app."""
+def free_shared_apps(*, next_module: bool) -> None:
+    """After a test: the next may have the shared apps; ``next_module``: the next test is
+    another module's (or there is none), which forgets this module's apps."""
     SHARED_APP.free()
+    for shared in MODULE_APPS:
+        shared.free()
+    if next_module:
+        MODULE_APPS.clear()

@@ -7,11 +7,10 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from bootstrap import build_app
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.signin import FakeChallengeRepository, FakePasskeyRepository
 from tests.support.api import PASSWORD
-from tests.support.app import fake_adapters, swap
+from tests.support.app import app_on, fake_adapters, swap
 from tests.support.pages import csrf
 from tests.support.settings import make_settings
 
@@ -38,7 +37,7 @@ def pages(**settings: Any) -> Pages:
     passkeys = FakePasskeyRepository(store)  # a deletion reads the account (its ways in)
     challenges = FakeChallengeRepository()
     adapters = swap(fake_adapters(config, store), passkeys=passkeys, challenges=challenges)
-    app = build_app(config, adapters, configure_logs=False)
+    app = app_on(config, adapters)
     return Pages(app.test_client(), store, passkeys, challenges)
 
 

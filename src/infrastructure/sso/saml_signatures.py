@@ -24,6 +24,7 @@ This module imports pysaml2, which costs seconds: it is imported on first use on
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import xmlsec
@@ -146,6 +147,14 @@ def in_process_security(config: Any) -> Any:
         validate_certificate=config.validate_certificate,
         enc_key_files=[],
         encryption_keypairs=config.encryption_keypairs,
-        sec_backend=RSACrypto(import_rsa_key_from_file(config.key_file)),
+        sec_backend=_signer(config.key_file),
         delete_tmpfiles=config.delete_tmpfiles,
     )
+
+
+@lru_cache(maxsize=8)
+def _signer(key_file: str) -> RSACrypto:
+    """The service provider's key (infrastructure/sso/saml_sp.py writes each key's file once
+    per process), loaded once for every connection's client: loading an RSA key checks it,
+    which takes ~20 ms."""
+    return RSACrypto(import_rsa_key_from_file(key_file))

@@ -35,6 +35,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -337,6 +338,7 @@ def _sp_config(
     }
 
 
+@lru_cache(maxsize=8)  # once per process and key: loading an RSA key checks it (~20 ms)
 def _write_key_files(pem: str) -> tuple[str, str, str]:
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):

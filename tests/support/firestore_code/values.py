@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
 
@@ -27,6 +28,13 @@ class Seq:
 
     items: tuple[Value, ...]
 
+    @cached_property
+    def _hash(self) -> int:
+        return hash(self.items)
+
+    def __hash__(self) -> int:  # once: ``distinct`` hashes the worlds that hold it, often
+        return self._hash
+
 
 @dataclass(frozen=True)
 class DictVal:
@@ -34,6 +42,13 @@ class DictVal:
 
     fields: tuple[tuple[str, frozenset[str]], ...] = ()
     dynamic: bool = False  # some keys are computed
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.fields, self.dynamic))
+
+    def __hash__(self) -> int:  # once, as Seq's
+        return self._hash
 
     def keys(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.fields)
@@ -101,6 +116,13 @@ class Gen:
     """What calling a generator function gives: the values it yields."""
 
     items: tuple[Value, ...]
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(self.items)
+
+    def __hash__(self) -> int:  # once, as Seq's
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -278,6 +300,7 @@ def is_static(node: ast.FunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
 
 
+@cache  # each function's body is walked once, however often it is called
 def is_generator(node: ast.FunctionDef | ast.Lambda) -> bool:
     if isinstance(node, ast.Lambda):
         return False

@@ -19,7 +19,6 @@ from application.mail.flows import MailsAfterChanges
 from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
-from bootstrap import build_app
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Email, User, Username
 from domain.errors import Unavailable
@@ -31,7 +30,7 @@ from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeActionTokenRepository, FakeMailer
 from tests.fakes.signin import FakePasskeyRepository
 from tests.support.api import PASSWORD, bearer
-from tests.support.app import fake_adapters, swap
+from tests.support.app import app_on, fake_adapters, swap
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 from tests.support.settings import make_settings
 
@@ -98,7 +97,7 @@ class World:
             passkeys=self.passkeys,
             action_tokens=self.action_tokens,
         )
-        self.app = build_app(self.settings, adapters, configure_logs=False)
+        self.app = app_on(self.settings, adapters)
         self.services: Services = self.app.extensions["firegate"]
 
     def client(self, ip: str = "127.0.0.1") -> FlaskClient:

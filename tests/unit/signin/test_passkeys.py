@@ -16,7 +16,6 @@ from flask.testing import FlaskClient
 from application.ports import Audit
 from application.signin.authentication import Actor
 from application.signin.factors.passkeys import RenamePasskey
-from bootstrap import build_app
 from domain.errors import InvalidInput, NotFound, Unauthenticated
 from domain.signin.passkeys import (
     CHALLENGE_TTL,
@@ -31,7 +30,7 @@ from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, InMemoryStore
 from tests.fakes.signin import FakePasskeyRepository
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.app import fake_adapters, swap
+from tests.support.app import app_on, fake_adapters, swap
 from tests.support.passkey_authenticator import OPTIONS, SIGN_IN, assertion, b64url, enrol
 from tests.support.passkey_authenticator import Passkey as SoftPasskey
 from tests.support.settings import make_settings
@@ -162,7 +161,7 @@ class World:
 def build_world(settings: Settings) -> World:
     store, clock, audit = InMemoryStore(), FakeClock(), RecordingAuditLog()
     adapters = swap(fake_adapters(settings, store), clock=clock, audit=audit)
-    app = build_app(settings, adapters, configure_logs=False)
+    app = app_on(settings, adapters)
     return World(app.test_client(), clock, audit, store)
 
 
