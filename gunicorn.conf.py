@@ -3,12 +3,18 @@
 Every value can be overridden with the environment variable named beside it.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 from gunicorn.glogging import Logger
+
+if TYPE_CHECKING:
+    from infrastructure.settings import Settings
 
 chdir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
 pythonpath = chdir
@@ -93,13 +99,17 @@ def on_starting(server: object) -> None:
 
     The service's modules are imported in the hooks: gunicorn reads this file before it puts
     src/ on the path (``pythonpath``)."""
-    _check_settings(server)
+    settings = _check_settings(server)
     import bootstrap  # noqa: F401, PLC0415 - see above
+    from bootstrap.units import import_units  # noqa: PLC0415 - see above
+
+    import_units(settings)
 
 
-def _check_settings(server: object) -> None:
+def _check_settings(server: object) -> Settings:
     from pydantic import ValidationError  # noqa: PLC0415
 
+    from bootstrap.units import check_units  # noqa: PLC0415
     from infrastructure.dev_secrets import development_secrets  # noqa: PLC0415
     from infrastructure.settings import Settings  # noqa: PLC0415
 
@@ -118,12 +128,17 @@ def _check_settings(server: object) -> None:
     # traceback per worker followed by gunicorn's "worker failed to boot".
     try:
         settings = Settings()
+        check_units(settings)  # UNITS_OFF names units only; the units' own settings
     except ValidationError as exc:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         print(f"firegate: {problems}", file=sys.stderr)
         sys.exit(3)
+    except ValueError as exc:
+        print(f"firegate: {exc}", file=sys.stderr)
+        sys.exit(3)
     if settings.telemetry.metrics_token is not None:
         _metrics_directory()
+    return settings
 
 
 # Prometheus metrics (docs/operations.md, "Metrics"): each worker writes its values to files

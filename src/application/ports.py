@@ -2,7 +2,7 @@
 mail, object storage, and the deletion of what a user owns. Adapters fit them structurally.
 
 A feature's own repository Protocol sits with its use cases
-(``application/resources/tasks.py`` holds ``TaskRepository``); see
+(``application/tasks.py`` holds ``TaskRepository``); see
 docs/decisions/0040-one-way-to-build-a-feature.md.
 """
 

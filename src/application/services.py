@@ -6,8 +6,8 @@ driving adapter (the JSON API, the pages, the command line) calls, as
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from application.ports import NO_METRICS, Metrics, RequestCounter
@@ -39,6 +39,20 @@ class PlatformServices:
     metrics: Metrics = NO_METRICS  # the adapters' metrics (NO_METRICS when off)
 
 
+class UnitServices:
+    """The units' use-case objects, each reached by its type: ``services().units.of(Tasks)``
+    is the ``Tasks`` the tasks unit built, typed as such (docs/contributing.md, "Units")."""
+
+    def __init__(self, found: Iterable[object] = ()) -> None:
+        self._by_type: dict[type, object] = {type(service): service for service in found}
+
+    def of[T](self, kind: type[T]) -> T:
+        found = self._by_type.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"no unit of this service offers {kind.__name__}")
+        return found
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Services:
     """One field per capability, in the capabilities' order from the lowest."""
@@ -57,3 +71,4 @@ class Services:
     resources: ResourceServices
     migration: MigrationServices
     platform: PlatformServices
+    units: UnitServices = field(default_factory=UnitServices)  # bootstrap/units.py

@@ -14,9 +14,9 @@ bootstrap/cloud.py), Pub/Sub's and Redis's where the settings name them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.ports import NO_METRICS, Metrics
 from bootstrap import (
@@ -49,6 +49,8 @@ from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters
 from bootstrap.sso import SsoAdapters
+from bootstrap.unit import Placed
+from bootstrap.units import units_on
 from infrastructure.firestore.client import make_client
 from infrastructure.settings import Settings
 
@@ -77,6 +79,7 @@ class Adapters:
     orgs: OrgsAdapters
     sso: SsoAdapters
     scim: ScimAdapters
+    units: Sequence[Placed[Any]] = ()  # each unit with its adapters (bootstrap/units.py)
 
 
 def build_adapters(
@@ -124,4 +127,5 @@ def build_adapters(
         orgs=orgs.build(settings, client),
         sso=sso.build(settings, client),
         scim=scim.build(client),
+        units=tuple(Placed(unit, unit.adapters(settings, client)) for unit in units_on(settings)),
     )

@@ -30,6 +30,7 @@ from bootstrap import (
     sso,
 )
 from bootstrap.loans import lend
+from bootstrap.unit import built
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,8 +38,7 @@ if TYPE_CHECKING:
 
 
 def bind(settings: Settings, adapters: Adapters) -> Services:
-    """The use cases of every capability, each bound to its own adapters and what it takes of
-    the others'."""
+    """Every capability's use cases, on its own adapters and what it takes of the others'."""
     lent = lend(settings, adapters)
     a, shared, signed_in = adapters, lent.shared, lent.signed_in
     base, acc, sig = shared.platform, adapters.accounts, adapters.signin
@@ -94,4 +94,5 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             request_counter=base.request_counter,
             metrics=base.metrics,
         ),
+        units=built(adapters.units, lent.kernel),
     )

@@ -39,6 +39,7 @@ from bootstrap import (
 )
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
+from bootstrap.unit import Kernel, Lent
 from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
 from infrastructure.settings import Settings
@@ -64,6 +65,7 @@ class Loans:
     any_sso: SsoPresence  # whether any org has single sign-on, remembered once
     certificate_sweep: CertificateSweep
     run: JobHandler  # what runs any job, queued or pushed
+    kernel: Kernel  # what the units are built on
 
 
 def _requester() -> str:
@@ -96,6 +98,10 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
     )
     base = replace(base, audit=_audit_trail(adapters, base, webhooks, queue=queue, ends=ends))
+    # What the units lend the core's slots: their data, deleted with an account or given to
+    # the account a guest is merged into, and their jobs.
+    kernel = Kernel(settings=settings, platform=base, queue=queue)
+    lent = [placed.lent(kernel) for placed in adapters.units]
     # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
     # shared by their callers and the admins' use cases. Every mail goes through the
     # send_mail hook when one is set.
@@ -112,6 +118,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         hook_parts=hook_parts,
         client_parts=client_parts,
         any_sso=any_sso,
+        lent=lent,
     )
     signed_in = SignedIn(
         adapters.accounts,
@@ -134,6 +141,8 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
             texts=rules.texts,
         )
     )
+    for each in lent:
+        handlers.update(each.jobs)
     _sweeps(
         settings,
         adapters,
@@ -155,6 +164,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         any_sso=any_sso,
         certificate_sweep=certificate_sweep,
         run=run,
+        kernel=kernel,
     )
 
 
@@ -187,9 +197,10 @@ def _account_rules(
     hook_parts: hooks.HookParts,
     client_parts: clients.ClientParts,
     any_sso: SsoPresence,
+    lent: list[Lent],
 ) -> tuple[accounts.Shared, signin.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts."""
+    owns of the accounts; ``lent``: what the units lend."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
     # An attribute may be released as a claim by the provider, under the scopes it offers,
     # never as a reserved claim (the provider's own among them).
@@ -232,6 +243,7 @@ def _account_rules(
     # ends first, and may refuse the deletion.
     owned: list[OwnedData] = [
         *resources.owned(adapters.resources),
+        *(data for each in lent for data in each.owned),
         sig.passkeys,
         sig.factors,
         prov.oauth_grants,
@@ -281,7 +293,10 @@ def _account_rules(
         hold=rules.hold,
         signups=rules.signups,
         owned=(*owned, departures),
-        movable=resources.movable(adapters.resources),
+        movable=[
+            *resources.movable(adapters.resources),
+            *(data for each in lent for data in each.movable),
+        ],
         box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,

@@ -1,6 +1,6 @@
-"""The resources: their adapters (tasks, dogs and their pictures' source, datasets, files
-and their store), made from their settings, and the objects of their use cases built on them
-(``Tasks``, ``Dogs``, ``Datasets``, ``Files``), each once.
+"""The resources: their adapters (dogs and their pictures' source, datasets, files and their
+store), made from their settings, and the objects of their use cases built on them (``Dogs``,
+``Datasets``, ``Files``), each once.
 
 The file store is made with Cloud Storage's client library by its first use in a worker
 (bootstrap/cloud.py)."""
@@ -28,14 +28,12 @@ from application.resources.dogs import (
 )
 from application.resources.files import FileRepository, Files, OwnedFiles
 from application.resources.services import ResourceServices
-from application.resources.tasks import TaskRepository, Tasks
 from bootstrap.accounts import Shared
 from bootstrap.cloud import GcsFileStoreOnFirstUse
 from bootstrap.platform import Platform
 from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
 from infrastructure.firestore.resources.dogs import FirestoreDogRepository
 from infrastructure.firestore.resources.files import FirestoreFileRepository
-from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
 from infrastructure.resources.dog_ceo import DogCeoPictureSource
 from infrastructure.settings import Settings
 from infrastructure.settings.orgs_and_apps.resources import ResourceSettings
@@ -72,7 +70,6 @@ def file_store(settings: Settings) -> FileStore:
 
 @dataclass(frozen=True)
 class ResourcesAdapters:
-    tasks: TaskRepository
     dogs: DogRepository
     pictures: PictureSource
     datasets: DatasetRepository
@@ -82,7 +79,6 @@ class ResourcesAdapters:
 
 def build(settings: Settings, client: Client) -> ResourcesAdapters:
     return ResourcesAdapters(
-        tasks=FirestoreTaskRepository(client),
         dogs=FirestoreDogRepository(client),
         pictures=picture_source(settings.resources),
         datasets=FirestoreDatasetRepository(client),
@@ -98,7 +94,6 @@ def owned(own: ResourcesAdapters) -> list[OwnedData]:
     return [
         OwnedDatasets(own.datasets, own.file_store),
         OwnedFiles(own.files, own.file_store),
-        own.tasks,
         own.dogs,
     ]
 
@@ -108,7 +103,6 @@ def movable(own: ResourcesAdapters) -> list[MovableData]:
     return [
         OwnedDatasets(own.datasets, own.file_store),
         OwnedFiles(own.files, own.file_store),
-        own.tasks,
         own.dogs,
     ]
 
@@ -123,10 +117,6 @@ def dataset_limits(settings: Settings) -> DatasetLimits:
             max_field_chars=resources.csv_max_field_chars,
         ),
     )
-
-
-def bind_tasks(own: ResourcesAdapters, *, platform: Platform) -> Tasks:
-    return Tasks(tasks=own.tasks, clock=platform.clock)
 
 
 def bind_dogs(own: ResourcesAdapters, *, platform: Platform, queue: JobQueue) -> Dogs:
@@ -164,5 +154,4 @@ def wire(own: ResourcesAdapters, settings: Settings, shared: Shared) -> Resource
         datasets=bind_datasets(own, settings, platform=platform),
         dogs=bind_dogs(own, platform=platform, queue=shared.queue),
         files=bind_files(own, settings, platform=platform),
-        tasks=bind_tasks(own, platform=platform),
     )

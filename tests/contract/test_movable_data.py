@@ -1,6 +1,7 @@
-"""The MovableData port of each capability that keeps data per user (tasks, dogs, datasets,
-files), run against the fakes and against Firestore: a guest's data given to the account it
-is merged into, in batches, all of it, once, and nobody else's (docs/guests.md)."""
+"""The MovableData port of each capability that keeps data per user (dogs, datasets, files;
+the tasks' with their unit's tests), run against the fakes and against Firestore: a guest's
+data given to the account it is merged into, in batches, all of it, once, and nobody else's
+(docs/guests.md)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,16 @@ import pytest
 from application.resources.datasets import DatasetRepository, OwnedDatasets
 from application.resources.dogs import DogRepository
 from application.resources.files import FileRepository, OwnedFiles
-from application.resources.tasks import TaskRepository
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.resources.datasets import Dataset, DatasetStatus
 from domain.resources.dogs import Dog, DogName
 from domain.resources.files import StoredFile, file_object_key
-from domain.resources.tasks import Task
 from tests.fakes.resources import (
     FakeDatasetRepository,
     FakeDogRepository,
     FakeFileRepository,
     FakeFileStore,
-    FakeTaskRepository,
 )
 
 pytestmark = pytest.mark.contract
@@ -36,15 +34,6 @@ BATCH = 2  # smaller than what each test moves: the batches are exercised
 
 def _firestore(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue("firestore")
-
-
-@pytest.fixture(params=["fake", "firestore"])
-def tasks(request: pytest.FixtureRequest) -> TaskRepository:
-    if request.param == "fake":
-        return FakeTaskRepository()
-    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
-
-    return FirestoreTaskRepository(_firestore(request))
 
 
 @pytest.fixture(params=["fake", "firestore"])
@@ -72,20 +61,6 @@ def files(request: pytest.FixtureRequest) -> FileRepository:
     from infrastructure.firestore.resources.files import FirestoreFileRepository
 
     return FirestoreFileRepository(_firestore(request))
-
-
-def test_tasks_move_all_once_and_no_one_elses(tasks: TaskRepository) -> None:
-    mine = [Task.create(id=new_id(), owner_id=GUEST, title=f"t{i}", now=NOW) for i in range(5)]
-    theirs = Task.create(id=new_id(), owner_id=OTHER, title="x", now=NOW)
-    for task in [*mine, theirs]:
-        tasks.add(task)
-    tasks.move_owned(GUEST, OWNER, BATCH)
-    tasks.move_owned(GUEST, OWNER, BATCH)  # a retry moves nothing twice
-    assert tasks.list_page(GUEST, None, None, 10) == []
-    moved = tasks.list_page(OWNER, None, None, 10)
-    assert sorted(t.id for t in moved) == sorted(t.id for t in mine)
-    assert all(t.title == f"t{i}" for i, t in enumerate(sorted(moved, key=lambda t: t.title)))
-    assert tasks.get(theirs.id) == theirs
 
 
 def test_dogs_move_with_their_names_which_stay_taken(dogs: DogRepository) -> None:

@@ -141,3 +141,8 @@ class FakeHostResolver:
             return [str(ipaddress.ip_address(host))]
         except ValueError:
             return []
+
+
+def after_position(at: datetime, item_id: str, position: tuple[datetime, str] | None) -> bool:
+    """Whether an item made at ``at`` comes after a page's last (its time, then its id)."""
+    return position is None or (at, item_id) > position

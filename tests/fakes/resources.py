@@ -1,4 +1,4 @@
-"""Fakes of the resources' ports: tasks, dogs and their pictures, datasets, files and the
+"""Fakes of the resources' ports: dogs and their pictures, datasets, files and the
 file store."""
 
 from __future__ import annotations
@@ -14,65 +14,7 @@ from domain.errors import Conflict, NotFound
 from domain.resources.datasets import Dataset, DatasetRow
 from domain.resources.dogs import Dog
 from domain.resources.files import StoredFile
-from domain.resources.tasks import Task
-
-
-def _after(at: datetime, item_id: str, position: tuple[datetime, str] | None) -> bool:
-    return position is None or (at, item_id) > position
-
-
-class FakeTaskRepository:
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.tasks: dict[str, Task] = {}
-
-    def add(self, task: Task) -> None:
-        with self.lock:
-            self.tasks[task.id] = task
-
-    def get(self, task_id: str) -> Task | None:
-        return self.tasks.get(task_id)
-
-    def update(self, task_id: str, change: Callable[[Task], Task]) -> Task | None:
-        with self.lock:
-            task = self.tasks.get(task_id)
-            if task is None:
-                return None
-            self.tasks[task_id] = after = change(task)
-            return after
-
-    def delete(self, task_id: str, check: Callable[[Task], None]) -> bool:
-        with self.lock:
-            task = self.tasks.get(task_id)
-            if task is None:
-                return False
-            check(task)
-            del self.tasks[task_id]
-            return True
-
-    def list_page(
-        self, owner_id: str, done: bool | None, after: tuple[datetime, str] | None, limit: int
-    ) -> list[Task]:
-        with self.lock:
-            rows = sorted(
-                (
-                    t
-                    for t in self.tasks.values()
-                    if t.owner_id == owner_id and (done is None or t.done == done)
-                ),
-                key=lambda t: (t.created_at, t.id),
-            )
-        return [t for t in rows if _after(t.created_at, t.id, after)][:limit]
-
-    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
-        with self.lock:
-            for task_id in [i for i, t in self.tasks.items() if t.owner_id == user_id]:
-                del self.tasks[task_id]
-
-    def move_owned(self, from_id: str, to_id: str, batch_size: int) -> None:
-        with self.lock:
-            for task in [t for t in self.tasks.values() if t.owner_id == from_id]:
-                self.tasks[task.id] = replace(task, owner_id=to_id)
+from tests.fakes.kernel import after_position
 
 
 class FakeDogRepository:
@@ -129,7 +71,7 @@ class FakeDogRepository:
                 (d for d in self.dogs.values() if adopted is None or d.is_adopted == adopted),
                 key=lambda d: (d.created_at, d.id),
             )
-        return [d for d in rows if _after(d.created_at, d.id, after)][:limit]
+        return [d for d in rows if after_position(d.created_at, d.id, after)][:limit]
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         with self.lock:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +44,8 @@ from bootstrap.signin import (
     token_issuer,
 )
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
+from bootstrap.unit import Placed
+from bootstrap.units import units_on
 from domain.request_limits import WindowCounts
 from domain.signin.codes.flows import Channel
 from infrastructure.events.audit import LoggingAuditLog
@@ -103,7 +106,6 @@ from tests.fakes.resources import (
     FakeFileRepository,
     FakeFileStore,
     FakePictureSource,
-    FakeTaskRepository,
 )
 from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
@@ -218,7 +220,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
         ),
         resources=ResourcesAdapters(
-            tasks=FakeTaskRepository(),
             dogs=FakeDogRepository(),
             pictures=FakePictureSource(),
             datasets=FakeDatasetRepository(),
@@ -255,7 +256,22 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             users=FakeScimUsers(users, org_repository),
             groups=FakeScimGroups(),
         ),
+        units=unit_fakes(settings),
     )
+
+
+def unit_fakes(settings: Settings) -> tuple[Placed[Any], ...]:
+    """Each unit the settings run, on its fakes: ``adapters(settings)`` of its
+    ``tests/unit/<unit>/fakes.py``, which goes with the unit when it is taken out."""
+    return tuple(
+        Placed(unit, import_module(f"tests.unit.{unit.name}.fakes").adapters(settings))
+        for unit in units_on(settings)
+    )
+
+
+def unit_adapters(adapters: Adapters, name: str) -> Any:
+    """The adapters of the unit named ``name`` (its fakes, in an app on the fakes)."""
+    return next(placed.adapters for placed in adapters.units if placed.unit.name == name)
 
 
 TEST_CLOCK = "firegate.test_clock"  # the fake clock an app built on the fakes reads
@@ -287,6 +303,7 @@ def run_jobs(app: Flask, queue: FakeJobQueue, *, final: bool = False) -> None:
 
 class World:
     def __init__(self, **settings: object) -> None:
+        """An app on the fakes with ``settings``."""
         self.settings = make_settings(**settings)
         self.store = InMemoryStore()
         self.queue = FakeJobQueue()
@@ -302,11 +319,16 @@ class World:
             audit=self.audit,
             clock=self.clock,
         )
+        adapters = replace(adapters, units=(*adapters.units, *self.own_units()))
         self.adapters = adapters  # the fakes behind the app, for a test to plant state in
         self.app = app_on(self.settings, adapters)
         self.app.extensions[TEST_CLOCK] = self.clock
         self.client: FlaskClient = self.app.test_client()
         self.services: Services = self.app.extensions["firegate"]
+
+    def own_units(self) -> Sequence[Placed[Any]]:
+        """Units of the tests' own beside the service's (tests/support/keepsakes.py)."""
+        return ()
 
     def deliver(self, *, final: bool = False) -> None:
         """Run the queued jobs, and the jobs they queue, until none is left."""
@@ -361,14 +383,20 @@ def app_on_emulator(
 
 def swap(adapters: Adapters, **ports: object) -> Adapters:
     """``adapters`` with the named ports swapped, whichever capability holds each: a test
-    names the port it replaces (``swap(adapters, mailer=mailer)``), not its capability."""
+    names the port it replaces (``swap(adapters, mailer=mailer)``), not its capability; a
+    unit's adapters by the unit's name (``swap(adapters, tasks=repository)``)."""
     groups: dict[str, object] = {name: getattr(adapters, name) for name in _GROUPS}
+    units = list(adapters.units)
     for port, adapter in ports.items():
+        at = [i for i, placed in enumerate(units) if placed.unit.name == port]
+        if at:
+            units[at[0]] = Placed(units[at[0]].unit, adapter)
+            continue
         holders = [name for name, group in groups.items() if hasattr(group, port)]
         if len(holders) != 1:
             raise TypeError(f"no capability's adapters have a port named {port!r}")
         groups[holders[0]] = replace(groups[holders[0]], **{port: adapter})  # type: ignore[type-var]
-    return replace(adapters, **groups)  # type: ignore[arg-type]
+    return replace(adapters, **groups, units=tuple(units))  # type: ignore[arg-type]
 
 
 # The apps the tests share in a process. Building the app compiles werkzeug's two URL builders

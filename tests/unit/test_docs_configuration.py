@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from infrastructure.settings import GROUP_OF, GROUPS, Settings
+from bootstrap.units import units_on
+from infrastructure.settings import GROUPS, Settings
+from infrastructure.settings.group import SettingsGroup
 
 pytestmark = pytest.mark.unit
 
@@ -32,6 +34,19 @@ _GUNICORN_READ = re.compile(
     r"""os\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']\s*(?:,\s*["']([^"']*)["'])?"""
 )
 _ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def unit_groups() -> dict[str, type[SettingsGroup]]:
+    """The units' own groups (each unit's record names them), by their class's name."""
+    return {
+        group.__name__: group
+        for unit in units_on(Settings(app_profile="local"))
+        for group in unit.settings
+    }
+
+
+ALL_GROUPS: dict[str, type[SettingsGroup]] = {**GROUPS, **unit_groups()}
+ALL_VARIABLES = {name for group in ALL_GROUPS.values() for name in group.model_fields}
 
 
 def env_text(value: object) -> str:
@@ -53,7 +68,7 @@ def env_text(value: object) -> str:
 def settings_defaults() -> dict[str, str]:
     return {
         name.upper(): env_text(field.get_default(call_default_factory=True))
-        for group in GROUPS.values()
+        for group in ALL_GROUPS.values()
         for name, field in group.model_fields.items()
     }
 
@@ -94,7 +109,7 @@ def test_every_setting_is_documented_with_its_default() -> None:
 
 def test_each_variable_belongs_to_one_group() -> None:
     """A variable is read into the group of the field of its name: two would be ambiguous."""
-    fields = Counter(name for group in GROUPS.values() for name in group.model_fields)
+    fields = Counter(name for group in ALL_GROUPS.values() for name in group.model_fields)
     assert [name for name, count in fields.items() if count > 1] == []
 
 
@@ -108,6 +123,8 @@ def test_each_documented_variable_is_read_into_its_group(monkeypatch: pytest.Mon
     monkeypatch.setenv("APP_PROFILE", "local")  # production would refuse the local defaults
     read = Settings()
     found = {name.upper() for group in GROUPS for name in getattr(read, group).model_fields_set}
+    for group in unit_groups().values():
+        found |= {name.upper() for name in read.unit_group(group).model_fields_set}
     assert sorted(set(given) - found) == []
 
 
@@ -116,7 +133,7 @@ def test_server_process_variables_match_gunicorn_conf() -> None:
     read = {
         name: default
         for name, default in gunicorn_defaults().items()
-        if name.lower() not in GROUP_OF
+        if name.lower() not in ALL_VARIABLES
     }
     assert read, "gunicorn.conf.py reads no variables of its own?"
     assert server == read

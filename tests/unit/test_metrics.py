@@ -103,15 +103,15 @@ def test_requests_are_timed_by_their_route_never_their_path(client: FlaskClient)
     token = login(client)
     assert client.get("/user", headers=bearer(token)).status_code == 200
     for n in range(3):
-        assert client.get(f"/tasks/nope-{n}", headers=bearer(token)).status_code == 404
+        assert client.get(f"/orgs/nope-{n}", headers=bearer(token)).status_code == 404
     assert client.get("/no/such/path").status_code == 404
     text = client.get("/metrics", headers=bearer(TOKEN)).get_data(as_text=True)
     seen = samples(text)
     user = 'method="GET",route="/user",status="200"'
     assert seen[f"firegate_http_request_duration_seconds_count{{{user}}}"] == 1
     assert seen[f'firegate_http_request_duration_seconds_bucket{{le="+Inf",{user}}}'] == 1
-    one_task = 'method="GET",route="/tasks/<task_id>",status="404"'
-    assert seen[f"firegate_http_request_duration_seconds_count{{{one_task}}}"] == 3
+    one_org = 'method="GET",route="/orgs/<org:org>",status="404"'
+    assert seen[f"firegate_http_request_duration_seconds_count{{{one_org}}}"] == 3
     unmatched = 'method="GET",route="unmatched",status="404"'
     assert seen[f"firegate_http_request_duration_seconds_count{{{unmatched}}}"] == 1
     assert "nope-" not in text and "/no/such/path" not in text

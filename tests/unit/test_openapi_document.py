@@ -88,7 +88,7 @@ def test_the_body_of_a_new_dog_may_be_left_out(
     document: dict[str, Any], client: FlaskClient
 ) -> None:
     assert document["paths"]["/dogs/{name}"]["post"]["requestBody"]["required"] is False
-    assert document["paths"]["/tasks"]["post"]["requestBody"]["required"] is True
+    assert document["paths"]["/register"]["post"]["requestBody"]["required"] is True
     register(client)
     created = client.post("/dogs/Rex", headers=bearer(login(client)))
     assert created.status_code == 202
@@ -100,7 +100,7 @@ def test_a_repeated_query_parameter_is_a_documented_400(
     # ?cursor=&cursor=%0D used the first value and answered 200.
     register(client)
     token = bearer(login(client))
-    for path in ("/tasks?cursor=&cursor=x", "/users?limit=1&limit=2", "/dogs?limit=1&limit=1"):
+    for path in ("/users?cursor=&cursor=x", "/users?limit=1&limit=2", "/dogs?limit=1&limit=1"):
         response = client.get(path, headers=token)
         assert response.status_code == 400, path
         assert response.get_json()["code"] == "repeated_field"

@@ -1,6 +1,7 @@
 """The tests' own layout (docs/testing.md): a test module imports what it shares from
-tests/support/ and the fakes from tests/fakes/<capability>.py, never from another test module
-or a conftest.py; the fakes stay small modules, and their package is no bag of every fake."""
+tests/support/ and the fakes from tests/fakes/<capability>.py, or a unit's from its
+tests/unit/<unit>/fakes.py (its own tests only), never from another test module or a
+conftest.py; the fakes stay small modules, and their package is no bag of every fake."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scripts.units_contract import unit_names
 
 pytestmark = pytest.mark.unit
 
@@ -41,6 +43,11 @@ def imported(path: Path) -> Iterator[tuple[int, str]]:
 def allowed(name: str, importer: Path) -> bool:
     if importer.is_relative_to(FAKES):  # a fake needs other fakes at most
         return name.startswith("tests.fakes.")
+    if name.startswith("tests.unit.") and name.split(".")[2] in unit_names():
+        # a unit's fakes, for its own tests: they go together when the unit is taken out
+        unit = name.split(".")[2]
+        own = any(importer.is_relative_to(TESTS / kind / unit) for kind in ("unit", "e2e"))
+        return own and (name + ".").startswith(f"tests.unit.{unit}.fakes.")
     return name.startswith(("tests.support.", "tests.fakes."))
 
 
@@ -77,11 +84,13 @@ def test_the_fakes_are_small_modules_and_their_package_no_bag() -> None:
 
 
 def test_the_unit_tests_are_in_the_rooms_of_the_fakes() -> None:
-    """tests/unit/<capability>/ beside tests/fakes/<capability>.py (docs/testing.md): each
-    folder of the unit tests names a capability that has its fakes, and holds tests."""
+    """tests/unit/<capability>/ beside tests/fakes/<capability>.py (docs/testing.md), or a
+    unit's tests/unit/<unit>/ with its own fakes.py: each folder of the unit tests names a
+    capability or a unit that has its fakes, and holds tests."""
     unit = TESTS / "unit"
     rooms = sorted(p.name for p in unit.iterdir() if p.is_dir() and p.name != "__pycache__")
     capabilities = {path.stem for path in FAKES.glob("*.py")} - {"__init__", "kernel"}
+    capabilities |= {name for name in unit_names() if (unit / name / "fakes.py").exists()}
     assert rooms and set(rooms) <= capabilities, set(rooms) - capabilities
     assert all(list((unit / room).glob("test_*.py")) for room in rooms)
     assert all((unit / room / "__init__.py").exists() for room in rooms)

@@ -10,14 +10,12 @@ if TYPE_CHECKING:
     from application.resources.datasets import Datasets
     from application.resources.dogs import Dogs
     from application.resources.files import Files
-    from application.resources.tasks import Tasks
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ResourceServices:
-    """The template resource modules: tasks, dogs, datasets, files."""
+    """The template resource modules: dogs, datasets, files."""
 
-    tasks: Tasks
     dogs: Dogs
     datasets: Datasets
     files: Files

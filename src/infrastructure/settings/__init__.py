@@ -14,7 +14,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import BaseModel, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails, InitErrorDetails
 from pydantic_settings import (
     BaseSettings,
@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     jobs: JobSettings
     telemetry: TelemetrySettings
 
+    # The values this was made with, for the units' own groups (``unit_group``).
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
+
     def __init__(self, **values: Any) -> None:
         """``values`` by their variables' names (``jwt_secret=...``), over the environment's;
         an invalid one is named as its variable is, whichever group holds it."""
@@ -77,6 +80,27 @@ class Settings(BaseSettings):
             raise ValidationError.from_exception_data(
                 exc.title, [_by_variable(error) for error in exc.errors()]
             ) from None
+        self._given = {name.lower(): value for name, value in values.items()}
+
+    def unit_group[G: SettingsGroup](self, group: type[G]) -> G:
+        """A unit's own settings group (its ``bootstrap/<unit>.py`` names it): each variable
+        as this was made with it, else as the environment has it; checked as the core's are,
+        named by its variable when invalid."""
+        read = _Variables(type(self))
+        values = read.values_of(group) | {
+            name: value for name, value in self._given.items() if name in group.model_fields
+        }
+        try:
+            found = group.model_validate(values)
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(
+                exc.title, [_by_variable(error) for error in exc.errors()]
+            ) from None
+        if self.service.app_profile == "production":
+            problems = found.production_problems()
+            if problems:
+                raise invalid_configuration(problems)
+        return found
 
     @classmethod
     def settings_customise_sources(
@@ -260,11 +284,17 @@ class _Variables(EnvSettingsSource):
     def __call__(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for model in GROUPS.values():
-            for name, field in model.model_fields.items():
-                value, _, is_complex = self.get_field_value(field, name)
-                value = self.prepare_field_value(name, field, value, is_complex)
-                if value is not None:
-                    found[name] = value
+            found |= self.values_of(model)
+        return found
+
+    def values_of(self, model: type[SettingsGroup]) -> dict[str, Any]:
+        """The variables of ``model``'s fields that the environment sets."""
+        found: dict[str, Any] = {}
+        for name, field in model.model_fields.items():
+            value, _, is_complex = self.get_field_value(field, name)
+            value = self.prepare_field_value(name, field, value, is_complex)
+            if value is not None:
+                found[name] = value
         return found
 
 

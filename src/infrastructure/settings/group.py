@@ -19,6 +19,10 @@ class SettingsGroup(BaseModel):
     # its own is built at import, on a worker's start (docs/benchmarks.md, "Cold start").
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
+    def production_problems(self) -> list[str]:
+        """What the production profile refuses of these values; none unless a group says."""
+        return []
+
 
 def invalid_configuration(problems: list[str]) -> ValueError:
     """Every problem found, in one message (gunicorn's master prints it alone)."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from werkzeug.exceptions import NotFound
 
 from interfaces.http.compat import SHARED_LIMITS
@@ -28,7 +28,7 @@ from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
 from interfaces.http.routes.orgs import support_access as org_support_access
 from interfaces.http.routes.orgs import templates as org_role_templates
-from interfaces.http.routes.resources import datasets, dogs, dogs_api, files, tasks, tasks_api
+from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
     account_phone,  # noqa: F401 - its routes are on accounts.bp
@@ -59,6 +59,10 @@ class HttpConfig:
     rate_limits: ApiLimits
     max_upload_bytes: int  # multipart uploads (datasets, files)
     compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
+    # The units' blueprints (bootstrap/units.py), after the core's; their replaced systems'
+    # routes with ``compat_routes`` only.
+    unit_blueprints: tuple[Blueprint, ...] = ()
+    unit_compat_blueprints: tuple[Blueprint, ...] = ()
 
 
 # The route modules' blueprints, in the order they are registered.
@@ -84,7 +88,6 @@ BLUEPRINTS = (
     events.bp,
     datasets.bp,
     files.bp,
-    tasks.bp,
     dogs.bp,
     jobs.bp,
     webhooks.bp,
@@ -104,7 +107,7 @@ BLUEPRINTS = (
     scim_tokens.bp,
 )
 # The replaced systems' routes (docs/migrating.md), with ``compat_routes`` only.
-COMPAT_BLUEPRINTS = (tasks_api.bp, dogs_api.bp, login_api.bp)
+COMPAT_BLUEPRINTS = (dogs_api.bp, login_api.bp)
 
 
 # Swagger UI: its own scripts and styles, one inline bootstrap script, the spec from /.
@@ -126,16 +129,16 @@ def _public_keys() -> Sequence[dict[str, Any]]:
 def install(app: Flask, config: HttpConfig) -> Installed:
     app.config["MAX_UPLOAD_BYTES"] = config.max_upload_bytes  # see interfaces/http/uploads.py
     app.url_map.converters.update(CONVERTERS)
-    for blueprint in BLUEPRINTS:
+    for blueprint in (*BLUEPRINTS, *config.unit_blueprints):
         app.register_blueprint(blueprint)
     if config.compat_routes:
-        for blueprint in COMPAT_BLUEPRINTS:
+        for blueprint in (*COMPAT_BLUEPRINTS, *config.unit_compat_blueprints):
             app.register_blueprint(blueprint)
     else:
 
         @app.before_request
-        def _no_tasks_api_sign_up() -> None:
-            # The tasks API's POST /users shares its path with the native GET /users; off,
+        def _no_compat_sign_up() -> None:
+            # A replaced API's POST /users shares its path with the native GET /users; off,
             # it is absent like every compatibility route (404), not a method of /users
             # that is not allowed (405).
             if request.method == "POST" and request.path == "/users":

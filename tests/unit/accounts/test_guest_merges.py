@@ -1,7 +1,8 @@
 """A guest merged into the account its way in belongs to, on the fakes: the 409's merge
 token, its redemption by that account only, the guest's sessions ended at once, the job that
 moves what the guest owns and deletes it, once (docs/guests.md, "When the way in is someone
-else's")."""
+else's"). What the guest owns is the tests' own unit's (tests/support/keepsakes.py); each
+unit's tests show its data goes the same way."""
 
 from __future__ import annotations
 
@@ -20,25 +21,24 @@ from bootstrap import Adapters
 from domain.accounts.guest_refusals import GuestMergeStarted, NotAGuest
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Username
-from domain.resources.files import file_object_key
 from interfaces.shared.problems import domain_problem
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue
-from tests.fakes.resources import FakeFileStore
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import run_jobs
-from tests.support.guests import FILE_BYTES, Owned, account_exists, make_guest, make_owned
+from tests.support.guests import account_exists, make_guest
+from tests.support.keepsakes import Keepsakes, with_keepsakes
 
 pytestmark = pytest.mark.unit
 
 
 class Scene:
-    def __init__(self, app: Flask, client: FlaskClient, adapters: Adapters) -> None:
-        self.app, self.client, self.adapters = app, client, adapters
+    def __init__(
+        self, app: Flask, client: FlaskClient, adapters: Adapters, kept: Keepsakes
+    ) -> None:
+        self.app, self.client, self.adapters, self.kept = app, client, adapters, kept
         self.guest_id, self.guest = make_guest(client, adapters.accounts.users, "guest1")
-        self.owned = make_owned(
-            client, self.guest, adapters.resources.datasets, self.guest_id, "Rex"
-        )
+        self.owned = (kept.first.add(self.guest_id), kept.second.add(self.guest_id))
         self.owner_id: str = register(client, "owner1")["id"]
         self.owner = bearer(login(client, "owner1"))
 
@@ -58,20 +58,32 @@ class Scene:
 
 
 @pytest.fixture
+def keepsakes() -> Keepsakes:
+    return Keepsakes()
+
+
+@pytest.fixture
+def adapters(adapters: Adapters, keepsakes: Keepsakes) -> Adapters:
+    return with_keepsakes(adapters, keepsakes)
+
+
+@pytest.fixture
 def scene(
-    fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
+    fake_app: Flask,
+    client: FlaskClient,
+    adapters: Adapters,
+    keepsakes: Keepsakes,
+    job_queue: FakeJobQueue,
 ) -> Scene:
-    made = Scene(fake_app, client, adapters)
-    job_queue.jobs.clear()  # the sign-ups' mails, the dog's picture
+    made = Scene(fake_app, client, adapters, keepsakes)
+    job_queue.jobs.clear()  # the sign-ups' mails
     return made
 
 
-def owned_by(adapters: Adapters, owner_id: str, owned: Owned) -> bool:
-    resources = adapters.resources
-    task, dog = resources.tasks.get(owned.task), resources.dogs.get(owned.dog)
-    stored, dataset = resources.files.get(owned.file), resources.datasets.get(owned.dataset)
-    assert task and dog and stored and dataset
-    return {task.owner_id, dog.owner_id, stored.owner_id, dataset.owner_id} == {owner_id}
+def owned_by(scene: Scene, owner_id: str) -> bool:
+    first, second = scene.owned
+    owners = {scene.kept.first.owners.get(first), scene.kept.second.owners.get(second)}
+    return owners == {owner_id}
 
 
 def test_the_409_carries_a_merge_token_and_no_ids(scene: Scene) -> None:
@@ -97,18 +109,9 @@ def test_the_owner_takes_in_what_the_guest_owns_and_the_guest_is_gone(
     # The guest's sessions end at once, before the job has run.
     assert_problem(scene.client.get("/user", headers=scene.guest), 401, "invalid_token")
     assert job_queue.jobs == [Job(MERGE_GUEST, scene.guest_id)]
-    assert owned_by(scene.adapters, scene.guest_id, scene.owned)
+    assert owned_by(scene, scene.guest_id)
     run_jobs(scene.app, job_queue)
-    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
-    store = scene.adapters.resources.file_store
-    assert isinstance(store, FakeFileStore)
-    objects = store.objects
-    assert objects[file_object_key(scene.owner_id, scene.owned.file)][0] == FILE_BYTES
-    assert file_object_key(scene.guest_id, scene.owned.file) not in objects
-    # The dog keeps its name: no other dog can take it.
-    taken = scene.client.post("/dogs/Rex", headers=scene.owner)
-    assert_problem(taken, 409, "dog_name_taken")
-    assert scene.client.get(f"/tasks/{scene.owned.task}", headers=scene.owner).status_code == 200
+    assert owned_by(scene, scene.owner_id)
     guest = scene.adapters.accounts.users.get(scene.guest_id)
     assert guest is None or guest.deleted_at is not None
     merged = [e for e in audit_log.events if e.event is Audit.GUEST_MERGED]
@@ -125,7 +128,7 @@ def test_a_retried_job_moves_nothing_twice_and_sends_nothing_twice(
     run_jobs(scene.app, job_queue)
     job_queue.jobs = jobs
     run_jobs(scene.app, job_queue)  # delivered again
-    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+    assert owned_by(scene, scene.owner_id)
     assert sum(1 for e in audit_log.events if e.event is Audit.GUEST_MERGED) == 1
 
 
@@ -133,10 +136,10 @@ def test_a_job_cut_short_is_finished_by_its_retry(
     scene: Scene, job_queue: FakeJobQueue, audit_log: RecordingAuditLog
 ) -> None:
     assert scene.merge(scene.token()).status_code == 202
-    # The first run moved the tasks only, then died.
-    scene.adapters.resources.tasks.move_owned(scene.guest_id, scene.owner_id, 200)
+    # The first run moved the first kind only, then died.
+    scene.kept.first.move_owned(scene.guest_id, scene.owner_id, 200)
     run_jobs(scene.app, job_queue)
-    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+    assert owned_by(scene, scene.owner_id)
     assert sum(1 for e in audit_log.events if e.event is Audit.GUEST_MERGED) == 1
 
 
@@ -145,7 +148,7 @@ def test_a_queue_that_refuses_the_job_has_the_merge_run_inline(
 ) -> None:
     job_queue.broken = True
     assert scene.merge(scene.token()).status_code == 202
-    assert owned_by(scene.adapters, scene.owner_id, scene.owned)
+    assert owned_by(scene, scene.owner_id)
 
 
 def test_the_token_is_the_owners_only(scene: Scene) -> None:
@@ -154,7 +157,7 @@ def test_the_token_is_the_owners_only(scene: Scene) -> None:
     assert_problem(scene.merge(scene.token(), stranger), 403, "merge_token_not_yours")
     anonymous = scene.client.post("/auth/guest/merge", json={"merge_token": scene.token()})
     assert anonymous.status_code == 401
-    assert owned_by(scene.adapters, scene.guest_id, scene.owned)
+    assert owned_by(scene, scene.guest_id)
 
 
 @pytest.mark.parametrize(
@@ -240,7 +243,7 @@ def test_an_upgrade_that_won_the_race_keeps_the_account_and_its_data(
     users = scene.adapters.accounts.users
     users.update(scene.guest_id, lambda user: replace(user, guest=False))
     run_jobs(scene.app, job_queue)
-    assert owned_by(scene.adapters, scene.guest_id, scene.owned)
+    assert owned_by(scene, scene.guest_id)
     kept = users.get(scene.guest_id)
     assert kept is not None and kept.deleted_at is None
     assert not [e for e in audit_log.events if e.event is Audit.GUEST_MERGED]

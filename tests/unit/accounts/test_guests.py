@@ -19,10 +19,10 @@ from domain.accounts.signups import ALLOWED
 from domain.accounts.users import GUEST_NAME, User, Username
 from domain.hooks.before_token import RESERVED_CLAIMS
 from tests.fakes.hooks import FakeHookClient
-from tests.fakes.resources import FakeTaskRepository
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
 from tests.support.dpop import claims_of
+from tests.support.keepsakes import KeepsakesWorld
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -251,10 +251,9 @@ def sweep(world: World) -> None:
 
 
 def test_the_guests_sweep_deletes_the_expired_with_what_they_own_and_keeps_the_rest() -> None:
-    world = World(guest_accounts=True, guest_ttl=86_400)
+    world = KeepsakesWorld(guest_accounts=True, guest_ttl=86_400)
     old, new = guest(world).get_json(), None
-    made = world.client.post("/tasks", json={"title": "mine"}, headers=bearer(old["access_token"]))
-    assert made.status_code == 201
+    world.kept.first.add(claims_of(old["access_token"])["sub"])
     register(world.client, "ann")
     world.clock.advance(hours=12)
     new = guest(world).get_json()
@@ -262,9 +261,7 @@ def test_the_guests_sweep_deletes_the_expired_with_what_they_own_and_keeps_the_r
     sweep(world)
     old_id, new_id = (claims_of(p["access_token"])["sub"] for p in (old, new))
     assert old_id not in world.store.users
-    tasks = world.adapters.resources.tasks
-    assert isinstance(tasks, FakeTaskRepository)
-    assert [t.owner_id for t in tasks.tasks.values()] == []
+    assert world.kept.first.owners == {}  # what the guest owned went with it
     assert [s for s in world.store.sessions.values() if s.user_id == old_id] == []
     assert new_id in world.store.users and world.adapters.accounts.users.find_by_login("ann")
     deleted = [e.user_id for e in world.audit.events if e.event is Audit.ACCOUNT_DELETION]

@@ -51,6 +51,10 @@ class ServiceSettings(SettingsGroup):
     # CA; unset, the default store (docs/configuration.md, "Service").
     ssl_cert_file: str | None = None
 
+    # The units left out of this service, by name (``tasks,dogs``): their routes answer 404
+    # and their modules are not imported (docs/configuration.md, "Units").
+    units_off: Origins = []
+
     @model_validator(mode="after")
     def _check_ca_bundle(self) -> ServiceSettings:
         if self.ssl_cert_file == "":

@@ -242,3 +242,16 @@ def test_deleting_the_account_deletes_its_tasks(
     again = bearer(login(client, "alice"))
     assert client.get("/tasks", headers=again).get_json()["items"] == []
     assert client.get("/tasks", headers=bob).get_json()["items"] == [kept]
+
+
+def test_the_document_says_a_new_tasks_body_is_required(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    assert document["paths"]["/tasks"]["post"]["requestBody"]["required"] is True
+    assert {"400", "422"} <= set(document["paths"]["/tasks"]["get"]["responses"])
+
+
+def test_a_repeated_cursor_is_a_400(client: FlaskClient, alice: dict[str, str]) -> None:
+    # ?cursor=&cursor=%0D used the first value and answered 200.
+    response = client.get("/tasks?cursor=&cursor=x", headers=alice)
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "repeated_field"

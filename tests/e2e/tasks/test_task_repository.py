@@ -7,11 +7,11 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.resources.tasks import TaskRepository
+from application.tasks import TaskRepository
 from domain.errors import NotFound
 from domain.ids import new_id
-from domain.resources.tasks import Task
-from tests.fakes.resources import FakeTaskRepository
+from domain.tasks import Task
+from tests.unit.tasks.fakes import FakeTaskRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -21,7 +21,7 @@ NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 def tasks(request: pytest.FixtureRequest) -> TaskRepository:
     if request.param == "fake":
         return FakeTaskRepository()
-    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.tasks.repository import FirestoreTaskRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreTaskRepository(client)
@@ -96,3 +96,21 @@ def test_delete_owned_by_takes_every_batch_and_only_the_owners(tasks: TaskReposi
     assert tasks.list_page("gone", None, None, 100) == []
     assert tasks.list_page("kept", None, None, 100) == [kept]
     tasks.delete_owned_by("gone", batch_size=3)  # idempotent
+
+
+GUEST, OWNER, OTHER = "guest-1", "owner-1", "other-1"
+BATCH = 2  # smaller than what the test moves: the batches are exercised
+
+
+def test_tasks_move_all_once_and_no_one_elses(tasks: TaskRepository) -> None:
+    mine = [Task.create(id=new_id(), owner_id=GUEST, title=f"t{i}", now=NOW) for i in range(5)]
+    theirs = Task.create(id=new_id(), owner_id=OTHER, title="x", now=NOW)
+    for task in [*mine, theirs]:
+        tasks.add(task)
+    tasks.move_owned(GUEST, OWNER, BATCH)
+    tasks.move_owned(GUEST, OWNER, BATCH)  # a retry moves nothing twice
+    assert tasks.list_page(GUEST, None, None, 10) == []
+    moved = tasks.list_page(OWNER, None, None, 10)
+    assert sorted(t.id for t in moved) == sorted(t.id for t in mine)
+    assert all(t.title == f"t{i}" for i, t in enumerate(sorted(moved, key=lambda t: t.title)))
+    assert tasks.get(theirs.id) == theirs

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.resources.tasks import Task
+from domain.tasks import Task
 from infrastructure.firestore.client import BOUNDED, delete_in_batches, reassign_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged

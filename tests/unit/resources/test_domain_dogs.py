@@ -1,15 +1,14 @@
-"""Task and dog rules, and the (time, id) positions their pages are cut at."""
+"""Dog rules, and the (time, id) positions the resources' pages are cut at."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.pagination import parse_time_position, time_position
 from domain.errors import InvalidInput
 from domain.resources.dogs import Dog, DogName, PictureStatus
-from domain.resources.tasks import Task
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -27,28 +26,6 @@ def test_positions_we_did_not_make_are_invalid(position: str) -> None:
     with pytest.raises(InvalidInput) as info:
         parse_time_position(position)
     assert info.value.code == "invalid_cursor"
-
-
-def test_due_dates_need_a_zone_and_are_kept_in_utc() -> None:
-    plus_two = timezone(timedelta(hours=2))
-    task = Task.create(
-        id="t", owner_id="u", title="t", now=NOW, due_date=datetime(2026, 5, 1, 14, tzinfo=plus_two)
-    )
-    assert task.due_date == datetime(2026, 5, 1, 12, tzinfo=UTC)
-    assert task.due_date is not None and task.due_date.tzinfo is UTC
-    with pytest.raises(InvalidInput):
-        Task.create(id="t", owner_id="u", title="t", now=NOW, due_date=datetime(2026, 5, 1))
-
-
-def test_edits_keep_identity_and_creation_time() -> None:
-    task = Task.create(id="t", owner_id="u", title="t", now=NOW)
-    later = NOW + timedelta(hours=1)
-    edited = task.edited({"title": "new", "done": True, "description": None}, later)
-    assert (edited.id, edited.owner_id, edited.created_at) == ("t", "u", NOW)
-    assert (edited.title, edited.done, edited.updated_at) == ("new", True, later)
-    for bad in ({"owner_id": "x"}, {"title": None}, {"done": None}, {"title": " "}):
-        with pytest.raises(InvalidInput):
-            task.edited(bad, later)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from domain.resources.tasks import DESCRIPTION_MAX, TITLE_MAX, Task
+from domain.tasks import DESCRIPTION_MAX, TITLE_MAX, Task
 from interfaces.http.schemas.common import (
     PageOut,
     PageQuery,

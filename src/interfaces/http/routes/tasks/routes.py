@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.resources.tasks import DeleteTask, EditTask, GetTask, NewTask, TaskQuery
 from application.signin.authentication import Actor
+from application.tasks import DeleteTask, EditTask, GetTask, NewTask, TaskQuery, Tasks
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.resources.tasks import (
+from interfaces.http.routes.tasks.schemas import (
     TaskCreate,
     TaskListQuery,
     TaskOut,
@@ -19,6 +18,7 @@ from interfaces.http.schemas.resources.tasks import (
     TaskPatch,
     TaskReplace,
 )
+from interfaces.http.schemas.common import Problem
 from interfaces.shared.services import services
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -31,7 +31,7 @@ TAGS = ("tasks",)
 def create_task(actor: Actor) -> Response:
     """Create a task owned by the caller."""
     body = parse_json(TaskCreate)
-    task = services().resources.tasks.create(NewTask(owner_id=actor.user_id, **body.model_dump()))
+    task = services().units.of(Tasks).create(NewTask(owner_id=actor.user_id, **body.model_dump()))
     return json_response(TaskOut.of(task), 201, {"Location": f"/tasks/{task.id}"})
 
 
@@ -41,12 +41,16 @@ def create_task(actor: Actor) -> Response:
 def list_tasks(actor: Actor) -> Response:
     """The caller's tasks, oldest first, paginated; ``?done=true|false`` filters."""
     query = parse_query(TaskListQuery)
-    page = services().resources.tasks.list(
-        TaskQuery(
-            owner_id=actor.user_id,
-            limit=query.limit,
-            cursor=query.cursor,
-            done=None if query.done is None else query.done == "true",
+    page = (
+        services()
+        .units.of(Tasks)
+        .list(
+            TaskQuery(
+                owner_id=actor.user_id,
+                limit=query.limit,
+                cursor=query.cursor,
+                done=None if query.done is None else query.done == "true",
+            )
         )
     )
     return json_response(
@@ -59,7 +63,7 @@ def list_tasks(actor: Actor) -> Response:
 @authenticated
 def get_task(actor: Actor, task_id: str) -> Response:
     """One of the caller's tasks."""
-    return json_response(TaskOut.of(services().resources.tasks.get(GetTask(actor, task_id))))
+    return json_response(TaskOut.of(services().units.of(Tasks).get(GetTask(actor, task_id))))
 
 
 @bp.put("/<task_id>")
@@ -70,7 +74,7 @@ def replace_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskReplace)
     changes = tuple(body.model_dump().items())
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(TaskOut.of(services().resources.tasks.edit(cmd)))
+    return json_response(TaskOut.of(services().units.of(Tasks).edit(cmd)))
 
 
 @bp.patch("/<task_id>")
@@ -81,7 +85,7 @@ def patch_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskPatch)
     changes = tuple((name, getattr(body, name)) for name in sorted(body.model_fields_set))
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(TaskOut.of(services().resources.tasks.edit(cmd)))
+    return json_response(TaskOut.of(services().units.of(Tasks).edit(cmd)))
 
 
 @bp.delete("/<task_id>")
@@ -89,5 +93,5 @@ def patch_task(actor: Actor, task_id: str) -> Response:
 @authenticated
 def delete_task(actor: Actor, task_id: str) -> Response:
     """Delete one of the caller's tasks."""
-    services().resources.tasks.delete(DeleteTask(actor, task_id))
+    services().units.of(Tasks).delete(DeleteTask(actor, task_id))
     return no_content()

@@ -20,7 +20,7 @@ from application.ports import Clock
 from application.signin.authentication import Actor
 from domain.errors import NotFound
 from domain.ids import is_id, new_id
-from domain.resources.tasks import Task
+from domain.tasks import Task
 
 
 class TaskRepository(Protocol):

@@ -13,10 +13,10 @@ from google.cloud.firestore import FieldFilter
 from application.services import Services
 from domain.ids import new_id
 from domain.resources.dogs import Dog, DogName
-from domain.resources.tasks import Task
+from domain.tasks import Task
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.resources.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
-from infrastructure.firestore.resources.tasks import TASKS, task_to_doc
+from infrastructure.firestore.tasks.repository import TASKS, task_to_doc
 from tests.support.api import bearer, login, register
 
 pytestmark = pytest.mark.e2e
@@ -161,7 +161,7 @@ def test_an_interrupted_deletion_is_finished_by_purge_deleted(
         real_client.post("/tasks", json={"title": f"t{i}"}, headers=users["alice"])
     # The process "dies" after the tombstone and one batch of 2: simulate with the adapters.
     from infrastructure.firestore.accounts.users import FirestoreUserRepository
-    from infrastructure.firestore.resources.tasks import FirestoreTaskRepository
+    from infrastructure.firestore.tasks.repository import FirestoreTaskRepository
 
     FirestoreUserRepository(firestore, write_staged=write_staged).mark_deleted(
         alice, datetime.now(UTC)

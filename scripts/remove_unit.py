@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Take a unit out on a copy of the tree, and show the rest stands (docs/contributing.md,
+"Units"): delete every module or folder named by the unit in each layer of ``src/``, its
+``src/bootstrap/<unit>.py``, its line of ``src/bootstrap/units.py`` and its tests
+(``tests/unit/<unit>/``, ``tests/e2e/<unit>/``); then, in the copy, run ruff, mypy --strict,
+the import contracts and the unit tests, and build the app to check that every route the
+unit served answers 404 and /healthz 200.
+
+    .venv/bin/python scripts/remove_unit.py tasks [--keep] [--workers 2]
+
+Prints what it deleted and each step's time; exits non-zero at the first step that fails.
+The copy is made of the files git knows (tracked and untracked, not ignored) beside the
+project's own venv; ``--keep`` leaves it for a look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ("domain", "application", "infrastructure", "interfaces")
+UNITS_MODULE = Path("src/bootstrap/units.py")
+CHECK_ROUTES = """
+import sys
+from tests.support.app import World
+
+paths = sys.argv[1:]
+client = World().client
+assert client.get("/healthz").status_code == 200
+served = [(path, client.get(path).status_code) for path in paths]
+left = [(path, status) for path, status in served if status != 404]
+assert not left, f"still served: {left}"
+print(f"{len(paths)} routes of the unit answer 404, /healthz 200")
+"""
+UNIT_ROUTES = """
+import sys
+from flask import Flask
+from bootstrap.units import _unit
+
+app = Flask("unit")
+unit = _unit(sys.argv[1])
+for load in (*unit.api, *unit.compat_api):
+    app.register_blueprint(load())
+for rule in app.url_map.iter_rules():
+    if rule.endpoint != "static":
+        print(rule.rule)
+"""
+
+
+def units(root: Path) -> tuple[str, ...]:
+    """The names ``units.py``'s ``UNITS`` lists."""
+    tree = ast.parse((root / UNITS_MODULE).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "UNITS" for t in node.targets)
+            and isinstance(node.value, ast.Tuple)
+        ):
+            return tuple(ast.literal_eval(element) for element in node.value.elts)
+    raise SystemExit(f"no UNITS in {UNITS_MODULE}")
+
+
+def unit_paths(root: Path, name: str) -> list[Path]:
+    """Every path of the unit: modules and folders named by it in the layers, its bootstrap
+    module, its tests."""
+    found: list[Path] = []
+    for layer in LAYERS:
+        for path in sorted((root / "src" / layer).rglob(f"{name}*")):
+            named = path.name == name if path.is_dir() else path.name == f"{name}.py"
+            if named and not any(parent in found for parent in path.parents):
+                found.append(path)
+    for extra in (f"src/bootstrap/{name}.py", f"tests/unit/{name}", f"tests/e2e/{name}"):
+        if (root / extra).exists():
+            found.append(root / extra)
+    return found
+
+
+def copy_tree(into: Path) -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in listed:
+        if not raw:
+            continue
+        relative = Path(raw.decode())
+        source = ROOT / relative
+        if source.is_file():
+            target = into / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (into / ".venv").symlink_to(ROOT / ".venv")
+    if (ROOT / ".mypy_cache").is_dir():  # mypy then checks only what changed
+        shutil.copytree(ROOT / ".mypy_cache", into / ".mypy_cache", symlinks=True)
+
+
+def take_out(copy: Path, name: str) -> list[Path]:
+    paths = unit_paths(copy, name)
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    units_file = copy / UNITS_MODULE
+    lines = units_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = re.compile(rf'^\s*"{re.escape(name)}",\s*$')
+    kept = [text for text in lines if not line.match(text)]
+    if len(kept) != len(lines) - 1:
+        raise SystemExit(f"{UNITS_MODULE} has no line of its own for {name!r}")
+    units_file.write_text("".join(kept), encoding="utf-8")
+    return paths
+
+
+def step(title: str, command: list[str], cwd: Path, **env: str) -> None:
+    """Run ``command`` in the copy (``src`` and ``scripts`` on the path, as the Makefile's)."""
+    began = time.monotonic()
+    print(f"== {title}: {' '.join(command)}", flush=True)
+    environment = {**os.environ, "PYTHONPATH": "src:scripts", **env}
+    result = subprocess.run(command, cwd=cwd, env=environment, check=False)
+    took = time.monotonic() - began
+    if result.returncode != 0:
+        print(f"== {title}: FAILED after {took:.0f} s", flush=True)
+        raise SystemExit(result.returncode)
+    print(f"== {title}: passed in {took:.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("unit")
+    parser.add_argument("--keep", action="store_true", help="leave the copy")
+    parser.add_argument("--workers", default="2", help="the unit tests' workers")
+    args = parser.parse_args()
+    name: str = args.unit
+    if name not in units(ROOT):
+        raise SystemExit(f"{name!r} is no unit: {', '.join(units(ROOT))}")
+    python = str(ROOT / ".venv" / "bin" / "python")
+    routes = subprocess.run(
+        [python, "-c", UNIT_ROUTES, name],
+        cwd=ROOT,
+        env={"PYTHONPATH": "src"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    paths = [re.sub(r"<[^>]+>", "x", route) for route in routes]
+    began = time.monotonic()
+    copy = Path(tempfile.mkdtemp(prefix=f"without-{name}-"))
+    try:
+        copy_tree(copy)
+        deleted = take_out(copy, name)
+        print(f"== {name}: deleted {len(deleted)} paths and its line of {UNITS_MODULE}")
+        for path in deleted:
+            print(f"   {path.relative_to(copy)}")
+        # make lint's own commands (Makefile, lint-src, lint-tests, lint-rest)
+        step("ruff", [python, "-m", "ruff", "check", "."], copy)
+        step("mypy src", [python, "-m", "mypy", "--cache-dir", ".mypy_cache/src", "src"], copy)
+        tests = [python, "-m", "mypy", "--strict", "--cache-dir", ".mypy_cache/tests", "tests"]
+        step("mypy --strict tests", tests, copy)
+        scripts = [python, "-m", "mypy", "--strict", "--cache-dir", ".mypy_cache/scripts"]
+        step("mypy --strict scripts", [*scripts, "scripts"], copy, MYPYPATH="scripts")
+        step("import contracts", [str(ROOT / ".venv" / "bin" / "lint-imports")], copy)
+        pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", args.workers]
+        step("unit tests", [*pytest, "--dist", "loadfile", "tests/unit"], copy)
+        step("the app without it", [python, "-c", CHECK_ROUTES, *paths], copy)
+        print(f"== {name} taken out: all green in {time.monotonic() - began:.0f} s")
+    finally:
+        if args.keep:
+            print(f"the copy: {copy}")
+        else:
+            shutil.rmtree(copy, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The record a unit fills: what a feature adds to the service, as data the kernel iterates
+(docs/contributing.md, "Units").
+
+A unit (tasks, dogs, ...) lives in folders or modules named by it in each layer, in
+``bootstrap/<unit>.py``, whose ``UNIT`` is one of these records, and in one line of
+``bootstrap/units.py``. The kernel makes each unit's adapters, folds what the units lend the
+core's slots (``Lent``: data deleted with an account, data a merged guest's account is
+given, job handlers), then builds each (``Built``: its use cases, its routes), and hands the
+shell what they add. No registry names a unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from application.jobs import JobHandler
+from application.ports import JobQueue, MovableData, OwnedData
+from application.services import UnitServices
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from google.cloud.firestore import Client
+
+    from bootstrap.platform import Platform
+    from infrastructure.settings import Settings
+    from infrastructure.settings.group import SettingsGroup
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kernel:
+    """What every unit is built on: the settings, the platform (its clock, audit trail,
+    metrics) and the job queue every capability's jobs go through."""
+
+    settings: Settings
+    platform: Platform
+    queue: JobQueue
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lent:
+    """What a unit lends the slots of the core below it, before any capability is bound."""
+
+    owned: Sequence[OwnedData] = ()  # deleted with the account (accounts)
+    movable: Sequence[MovableData] = ()  # given to the account a guest is merged into
+    jobs: Mapping[str, JobHandler] = field(default_factory=dict)  # its jobs, by kind
+
+
+@dataclass(frozen=True, kw_only=True)
+class Built:
+    """What a unit adds once built: its use-case objects, reached by their type
+    (``services().units.of(Tasks)``)."""
+
+    services: Sequence[object] = ()
+
+
+def _lends_nothing(_adapters: object, _kernel: Kernel) -> Lent:
+    return Lent()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unit[A]:
+    """One unit: its name (its folders' and its line's in ``units.py``), its production
+    adapters, what it lends the core, what it builds, and its JSON API's blueprints, each
+    loaded by a function that imports its route module (in the worker, as the app is made).
+    ``A``: its adapters' record, which tests make from fakes."""
+
+    name: str
+    adapters: Callable[[Settings, Client], A]
+    build: Callable[[A, Kernel], Built]
+    lends: Callable[[A, Kernel], Lent] = _lends_nothing
+    # Its own settings' groups (``settings.unit_group(Group)`` reads one), documented with
+    # the core's (docs/configuration.md).
+    settings: Sequence[type[SettingsGroup]] = ()
+    api: Sequence[Callable[[], Blueprint]] = ()
+    # The replaced systems' routes (docs/migrating.md), with COMPAT_ROUTES only.
+    compat_api: Sequence[Callable[[], Blueprint]] = ()
+
+
+@dataclass(frozen=True)
+class Placed[A]:
+    """A unit with its adapters, as the kernel holds it once they are made."""
+
+    unit: Unit[A]
+    adapters: A
+
+    def lent(self, kernel: Kernel) -> Lent:
+        return self.unit.lends(self.adapters, kernel)
+
+    def built(self, kernel: Kernel) -> Built:
+        return self.unit.build(self.adapters, kernel)
+
+
+def built(units: Sequence[Placed[Any]], kernel: Kernel) -> UnitServices:
+    """Every unit built on ``kernel``: their use-case objects, each reached by its type."""
+    return UnitServices(service for placed in units for service in placed.built(kernel).services)

@@ -1,0 +1,74 @@
+"""The units (src/bootstrap/units.py): each named once; the ones UNITS_OFF names are not
+imported and serve no route; a name that is no unit stops the start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bootstrap.units import UNITS, units_on
+from tests.support.settings import make_settings
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+OFF = """
+import sys
+from tests.support.app import World
+
+units = sys.argv[1:]
+on = World()
+off = World(units_off=",".join(units))
+rules = {rule.rule for rule in on.app.url_map.iter_rules()}
+rules_off = {rule.rule for rule in off.app.url_map.iter_rules()}
+print(len(rules - rules_off), len(rules_off - rules))
+"""
+
+NOT_IMPORTED = """
+import sys
+from tests.support.app import World
+
+units = sys.argv[1:]
+World(units_off=",".join(units)).client.get("/healthz")
+loaded = sorted(
+    name
+    for name in sys.modules
+    if name.split(".")[0] in ("domain", "application", "infrastructure", "interfaces", "bootstrap")
+    and any(part in units for part in name.split(".")[1:])
+)
+print(" ".join(loaded) or "none")
+"""
+
+
+def _run(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code, *UNITS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_each_unit_is_named_once() -> None:
+    assert UNITS and len(set(UNITS)) == len(UNITS)
+    assert [unit.name for unit in units_on(make_settings())] == list(UNITS)
+
+
+def test_units_left_out_serve_no_route_and_take_none_from_the_core() -> None:
+    gone, added = _run(OFF).split()
+    assert int(gone) > 0 and int(added) == 0
+
+
+def test_units_left_out_are_not_imported() -> None:
+    assert _run(NOT_IMPORTED) == "none"
+
+
+def test_a_name_that_is_no_unit_stops_the_start() -> None:
+    with pytest.raises((ValueError, ValidationError), match="no unit is named nosuch"):
+        units_on(make_settings(units_off="nosuch"))
