@@ -16,7 +16,6 @@ project's own venv; ``--keep`` leaves it for a look.
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import re
 import shutil
@@ -24,6 +23,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from units_contract import unit_names
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("domain", "application", "infrastructure", "interfaces")
@@ -53,19 +54,6 @@ for rule in app.url_map.iter_rules():
     if rule.endpoint != "static":
         print(rule.rule)
 """
-
-
-def units(root: Path) -> tuple[str, ...]:
-    """The names ``units.py``'s ``UNITS`` lists."""
-    tree = ast.parse((root / UNITS_MODULE).read_text(encoding="utf-8"))
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "UNITS" for t in node.targets)
-            and isinstance(node.value, ast.Tuple)
-        ):
-            return tuple(ast.literal_eval(element) for element in node.value.elts)
-    raise SystemExit(f"no UNITS in {UNITS_MODULE}")
 
 
 def unit_paths(root: Path, name: str) -> list[Path]:
@@ -141,8 +129,8 @@ def main() -> None:
     parser.add_argument("--workers", default="2", help="the unit tests' workers")
     args = parser.parse_args()
     name: str = args.unit
-    if name not in units(ROOT):
-        raise SystemExit(f"{name!r} is no unit: {', '.join(units(ROOT))}")
+    if name not in unit_names(ROOT / UNITS_MODULE):
+        raise SystemExit(f"{name!r} is no unit: {', '.join(unit_names(ROOT / UNITS_MODULE))}")
     python = str(ROOT / ".venv" / "bin" / "python")
     routes = subprocess.run(
         [python, "-c", UNIT_ROUTES, name],

@@ -26,12 +26,18 @@ def unit_names(units_module: Path = UNITS_MODULE) -> tuple[str, ...]:
     """The names ``UNITS`` lists, read without importing the module."""
     tree = ast.parse(units_module.read_text(encoding="utf-8"))
     for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "UNITS" for t in node.targets)
-            and isinstance(node.value, ast.Tuple)
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        value = getattr(node, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == "UNITS" for t in targets) and isinstance(
+            value, ast.Tuple
         ):
-            return tuple(str(ast.literal_eval(element)) for element in node.value.elts)
+            return tuple(str(ast.literal_eval(element)) for element in value.elts)
     raise ValueError(f"no UNITS tuple in {units_module}")
 
 

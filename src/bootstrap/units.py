@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bootstrap.unit import Unit
     from infrastructure.settings import Settings
 
-UNITS = (
+UNITS: tuple[str, ...] = (
     # one per line, in the capability order: a line is what taking a unit out deletes
     "tasks",
 )
