@@ -297,7 +297,7 @@ def test_a_failing_store_is_replaced_by_memory_until_it_answers_again() -> None:
     limiter = RequestLimiter({("POST", "/login"): "2/minute"}, counter, clock=lambda: now[0])
 
     def hit(client: str = "192.0.2.1") -> Standing | None:
-        return limiter.hit("POST", "/login", client, "accounts.login")
+        return limiter.hit("POST", "/login", client, "login.login")
 
     def allowed(client: str = "192.0.2.1") -> bool:
         standing = hit(client)
@@ -328,7 +328,7 @@ class BrokenCounter(InMemoryRequestCounter):
 def test_a_store_that_fails_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
     limiter = RequestLimiter({("POST", "/login"): "1/minute"}, BrokenCounter())
     for _ in range(3):
-        assert limiter.hit("POST", "/login", "192.0.2.1", "accounts.login") is None
+        assert limiter.hit("POST", "/login", "192.0.2.1", "login.login") is None
     assert "rate limit store failed (TimeoutError): request let through" in caplog.text
 
 
@@ -358,7 +358,7 @@ def test_a_refused_client_is_refused_without_asking_the_store_until_retry_after(
     limiter = RequestLimiter({("POST", "/login"): "2/minute"}, counter, clock=lambda: now[0])
 
     def hit() -> Standing:
-        standing = limiter.hit("POST", "/login", "192.0.2.1", "accounts.login")
+        standing = limiter.hit("POST", "/login", "192.0.2.1", "login.login")
         assert standing is not None
         return standing
 

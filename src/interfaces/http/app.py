@@ -31,10 +31,10 @@ from interfaces.http.routes.orgs import templates as org_role_templates
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
-    account_phone,  # noqa: F401 - its routes are on accounts.bp
+    account_phone,
     email_code,
     guest,
-    login,  # noqa: F401 - its routes are on accounts.bp
+    login,
     login_api,
     mfa,
     passkeys,
@@ -69,6 +69,8 @@ class HttpConfig:
 BLUEPRINTS = (
     health.bp,
     accounts.bp,
+    login.bp,
+    account_phone.bp,
     email.bp,
     email_code.bp,
     phone_code.bp,

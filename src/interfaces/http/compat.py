@@ -8,7 +8,7 @@ from interfaces.shared.limits import LimitedAs
 TAGS = ("compatibility",)
 
 _REGISTER = LimitedAs("POST", "/register", "accounts.register")
-_LOGIN = LimitedAs("POST", "/login", "accounts.login")
+_LOGIN = LimitedAs("POST", "/login", "login.login")
 
 # Each compatibility route that signs up, logs in or refreshes counts against the native
 # route's per-address limit, with the same counters: two paths are not twice the budget.

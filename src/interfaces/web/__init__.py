@@ -110,7 +110,7 @@ SAML_ACS = ("POST", "/sso/<connection_id>/saml/acs")
 # Each page that signs in, signs up or spends a mail token counts against its API route's
 # per-address limit, with the same counters: two doors are not twice the budget.
 PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
-    ("POST", "/sign-in"): LimitedAs("POST", "/login", "accounts.login"),
+    ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
     ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
     ("POST", "/sign-up"): LimitedAs("POST", "/register", "accounts.register"),
     ("POST", "/verify-email"): LimitedAs("POST", "/auth/email/verify", "email.verify_email"),

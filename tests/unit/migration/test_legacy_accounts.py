@@ -204,7 +204,7 @@ def test_the_gauge_counts_at_most_once_a_minute(tmp_path: Path) -> None:
 # How each way in by password is asked, by its endpoint: the routes whose view logs in with a
 # password (``log_in``, or the login use case itself), found in the app's own rules below.
 PASSWORD_WAYS_IN: dict[str, Callable[[World], Any]] = {
-    "accounts.login": lambda w: w.client.post("/login", json={"username": "lena", "password": OLD}),
+    "login.login": lambda w: w.client.post("/login", json={"username": "lena", "password": OLD}),
     "tasks_api.login": lambda w: w.client.post(
         "/auth/login", json={"username": "lena", "password": OLD}
     ),
@@ -235,7 +235,7 @@ def test_every_way_in_by_password_asks_the_hook_of_a_legacy_account(tmp_path: Pa
     world = World()
     found = password_sign_in_endpoints(world)
     # every way in the app has (a unit's, when it is there) is known here, the core's always
-    assert {"accounts.login", "login_api.login", "pages.sign_in"} <= found <= set(PASSWORD_WAYS_IN)
+    assert {"login.login", "login_api.login", "pages.sign_in"} <= found <= set(PASSWORD_WAYS_IN)
     for endpoint in sorted(found):
         way_in = PASSWORD_WAYS_IN[endpoint]
         world = World()

@@ -1,12 +1,12 @@
 """The account's own phone number (docs/reference/phone.md, "Changing and removing the
 number"): PATCH /user with ``phone_number`` texts a code to the new number, POST
-/user/phone/verify proves it, DELETE /user/phone removes it. The routes are on the accounts'
-blueprint, beside the rest of /user: PATCH /user changes the profile's other fields through
-the accounts' route (``update_profile``)."""
+/user/phone/verify proves it, DELETE /user/phone removes it, on a blueprint of their own:
+PATCH /user changes the profile's other fields through the accounts' route
+(``update_profile``)."""
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Blueprint, Response
 
 from application.signin.authentication import Actor
 from application.signin.codes.phone_change import (
@@ -19,7 +19,7 @@ from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import TAGS, bp, own_out, update_profile
+from interfaces.http.routes.accounts.accounts import TAGS, own_out, update_profile
 from interfaces.http.schemas.accounts.accounts import PatchUserRequest, UserOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.phone_code import PhoneChangeOut, ProvePhoneNumberRequest
@@ -28,6 +28,8 @@ from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
 _WITH_THE_NUMBER = {"phone_number", "challenge_token"}  # what a change of number may carry
+
+bp = Blueprint("account_phone", __name__)  # PATCH /user, the number's proof and removal
 
 
 @bp.patch("/user")

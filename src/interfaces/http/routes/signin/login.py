@@ -1,10 +1,10 @@
-"""docs/reference/accounts.md: log in with a password, and change the password. The routes
-are on the accounts' blueprint, where the API has always had them (their endpoints, and so
-their request limits' counters, are ``accounts.login`` and ``accounts.change_password``)."""
+"""docs/reference/accounts.md: log in with a password, and change the password, on a
+blueprint of their own (their endpoints, and so their request limits' counters, are
+``login.login`` and ``login.change_password``)."""
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
 from application.signin.login import ChangePassword, Login
@@ -13,7 +13,7 @@ from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import FORM_TYPES, parse_form, parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import TAGS, bp
+from interfaces.http.routes.accounts.accounts import TAGS
 from interfaces.http.schemas.accounts.accounts import (
     ChangePasswordRequest,
     LoginForm,
@@ -27,6 +27,8 @@ from interfaces.shared.services import services
 
 DEVICE_HEADER, DEVICE_COOKIE = "Device-Token", "firegate_device"
 DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600  # as long as the token itself is valid
+
+bp = Blueprint("login", __name__)  # POST /login, PUT /user/password
 
 
 def token_out(pair: TokenPair) -> TokenOut:
