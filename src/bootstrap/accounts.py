@@ -49,6 +49,7 @@ from application.ports import (
     TokenVersionCopies,
 )
 from bootstrap.platform import Platform
+from bootstrap.unit import Unit
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
@@ -75,6 +76,7 @@ from infrastructure.settings import Settings
 from infrastructure.settings.identity.accounts import load_profile_schema
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -397,3 +399,14 @@ def _told(
             listener(value)
 
     return tell
+
+
+def api() -> Sequence[Blueprint]:
+    """The accounts unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.accounts import accounts, guest_merges, profile_schema, users  # noqa: PLC0415 - loaded with the app
+
+    return (accounts.bp, guest_merges.bp, users.bp, profile_schema.bp)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="accounts", optional=False, api=api)

@@ -4,7 +4,7 @@ application/clients/; the provider (bootstrap/provider.py) builds on them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from application.events.webhooks.ports import DocumentGetter, PinnedClient
 from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
 from bootstrap.platform import Platform, pinned_sender
+from bootstrap.unit import Unit
 from domain.request_limits import parse_limits
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
@@ -25,6 +26,7 @@ from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -154,3 +156,14 @@ def wire(
         ),
         resources=bind_api_resources(settings, orgs=orgs, platform=platform, catalogue=catalogue),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The clients unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.clients import org_clients  # noqa: PLC0415 - loaded with the app
+
+    return (org_clients.bp,)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="clients", optional=False, api=api)

@@ -12,7 +12,7 @@ from flask import Flask
 
 from bootstrap import accounts
 from bootstrap.keys import derived_key, provider_tokens
-from bootstrap.units import units_on
+from bootstrap.units import every_unit
 from infrastructure.settings import Settings
 from interfaces import provider, scim
 from interfaces import web as pages
@@ -63,9 +63,9 @@ def driving_adapters(settings: Settings) -> list[Install]:
         rate_limits=api_limits(settings),
         max_upload_bytes=settings.resources.max_upload_bytes,
         compat_routes=settings.migration.compat_routes,
-        unit_blueprints=tuple(load() for unit in units_on(settings) for load in unit.api),
+        unit_blueprints=tuple(bp for unit in every_unit(settings) for bp in unit.api()),
         unit_compat_blueprints=tuple(
-            load() for unit in units_on(settings) for load in unit.compat_api
+            bp for unit in every_unit(settings) for bp in unit.compat_api()
         ),
     )
     script, origins = accounts.challenge_widget(settings)

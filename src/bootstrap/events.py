@@ -8,7 +8,7 @@ What they need of another capability is named in their builders' signatures
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -39,6 +39,7 @@ from application.outbound import HostResolver
 from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.metrics import metered
 from bootstrap.platform import Platform, pinned_sender
+from bootstrap.unit import Unit
 from domain.events.webhooks import RetryPolicy
 from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.users import StagedWriter
@@ -51,6 +52,7 @@ from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -218,3 +220,14 @@ def wire(
             queue=parts.queue,
         ),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The events unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.events import events, webhooks  # noqa: PLC0415 - loaded with the app
+
+    return (events.bp, webhooks.bp)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="events", optional=False, api=api)

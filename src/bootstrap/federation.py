@@ -9,7 +9,7 @@ made with firebase-admin by their first use in a worker (bootstrap/cloud.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -39,6 +39,7 @@ from bootstrap.signin import (
     secret_box,
     sign_in_step,
 )
+from bootstrap.unit import Unit
 from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource
 from domain.federation.upstream import UpstreamProvider
@@ -46,6 +47,7 @@ from infrastructure.firestore.federation.upstream_providers import FirestoreUpst
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -241,3 +243,14 @@ def wire(
         ),
         upstream=bind_upstream(own, settings, signed_in=signed_in, hooks=hooks),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The federation unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.federation import connected_accounts, firebase, upstream  # noqa: PLC0415 - loaded with the app
+
+    return (firebase.bp, connected_accounts.bp, upstream.bp)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="federation", optional=False, api=api)

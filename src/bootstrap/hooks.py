@@ -9,7 +9,7 @@ What they need of another capability is named in their builders' signatures
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,12 +29,14 @@ from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import PasswordHasher, SecretBox
 from bootstrap.platform import Platform, pinned_sender
+from bootstrap.unit import Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -184,3 +186,14 @@ def before_sign_up(
     """The accounts' ``before_sign_up`` hook; ``schemas``: what its attributes are checked
     against; ``origin``: the request's client address and user agent."""
     return BeforeSignUp(caller=caller, schemas=schemas, origin=origin)
+
+
+def api() -> Sequence[Blueprint]:
+    """The hooks unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.hooks import auth_hooks  # noqa: PLC0415 - loaded with the app
+
+    return (auth_hooks.bp,)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="hooks", optional=False, api=api)

@@ -9,6 +9,7 @@ What a flow needs of another capability is named in its builder's signature
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters
+from bootstrap.unit import Unit
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
@@ -45,6 +47,7 @@ from infrastructure.settings.identity.mail import MailSettings as MailGroup
 from interfaces.web.compiled import TRANSLATIONS
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -212,3 +215,14 @@ def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
 def hooked_mail(mail: MailAdapters, caller: HookCaller) -> MailAdapters:
     """The mail adapters with their mailer behind the send_mail hook."""
     return replace(mail, mailer=HookMailer(caller=caller, smtp=mail.mailer))
+
+
+def api() -> Sequence[Blueprint]:
+    """The mail unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.mail import email  # noqa: PLC0415 - loaded with the app
+
+    return (email.bp,)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="mail", optional=False, api=api)

@@ -56,6 +56,7 @@ from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, bind_impersonation
+from bootstrap.unit import Unit
 from domain.accounts.users import User
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
@@ -70,6 +71,7 @@ from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -431,3 +433,34 @@ def wire(
             addresses=shared.addresses,
         ),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The orgs unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.orgs import (  # noqa: PLC0415 - loaded with the app
+        access,
+        active,
+        agent_policy,
+        domains,
+        invitations,
+        orgs,
+        roles,
+        support_access,
+        templates,
+    )
+
+    return (
+        orgs.bp,
+        active.bp,
+        domains.bp,
+        invitations.bp,
+        roles.bp,
+        templates.bp,
+        agent_policy.bp,
+        support_access.bp,
+        access.bp,
+    )
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="orgs", optional=False, api=api)

@@ -3,6 +3,7 @@ them (docs/reference/scim.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,11 +22,13 @@ from application.scim.users import DirectoryUsers
 from bootstrap.accounts import Shared
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
+from bootstrap.unit import Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -112,3 +115,14 @@ def wire(
         ),
         groups=bind_groups(own, orgs=orgs, platform=platform),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The scim unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.scim import tokens  # noqa: PLC0415 - loaded with the app
+
+    return (tokens.bp,)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="scim", optional=False, api=api)

@@ -10,7 +10,7 @@ named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -84,6 +84,7 @@ from application.signin.tokens import TokenPolicy
 from bootstrap.accounts import AccountsAdapters, Shared, address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
+from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.codes.flows import Channel
@@ -119,6 +120,7 @@ from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
     from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
@@ -676,3 +678,43 @@ def wire(
             sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
         ),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The signin unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.signin import (  # noqa: PLC0415 - loaded with the app
+        account_phone,
+        email_code,
+        guest,
+        login,
+        mfa,
+        passkeys,
+        personal_tokens,
+        phone_code,
+        sessions,
+    )
+    from interfaces.http.routes.signin.support import impersonation  # noqa: PLC0415 - loaded with the app
+
+    return (
+        login.bp,
+        account_phone.bp,
+        email_code.bp,
+        phone_code.bp,
+        guest.bp,
+        sessions.bp,
+        impersonation.bp,
+        personal_tokens.bp,
+        passkeys.bp,
+        mfa.bp,
+    )
+
+
+def compat_api() -> Sequence[Blueprint]:
+    """The replaced systems' sign-in routes (docs/migrating.md)."""
+    from interfaces.http.routes.signin import login_api  # noqa: PLC0415 - loaded with the app
+
+    return (login_api.bp,)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="signin", optional=False, api=api, compat_api=compat_api)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform, pinned_sender
+from bootstrap.unit import Unit
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
 from infrastructure.outbound_http import SocketHostResolver
@@ -43,6 +45,7 @@ from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 
 if TYPE_CHECKING:
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
 
@@ -377,3 +380,14 @@ def wire(
             own, settings, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas
         ),
     )
+
+
+def api() -> Sequence[Blueprint]:
+    """The sso unit's blueprints of the JSON API, in the order they are registered."""
+    from interfaces.http.routes.sso import connections, discovery, setup_links  # noqa: PLC0415 - loaded with the app
+
+    return (connections.bp, discovery.bp, setup_links.bp)
+
+
+# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="sso", optional=False, api=api)

@@ -3,6 +3,7 @@ resource units follow (docs/contributing.md, "Units")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from application.tasks import TaskRepository, Tasks
@@ -29,17 +30,17 @@ def build(tasks: TaskRepository, kernel: Kernel) -> Built:
     return Built(services=(Tasks(tasks=tasks, clock=kernel.platform.clock),))
 
 
-def api() -> Blueprint:
+def api() -> Sequence[Blueprint]:
     from interfaces.http.routes.tasks import routes  # noqa: PLC0415 - loaded with the app
 
-    return routes.bp
+    return (routes.bp,)
 
 
-def compat_api() -> Blueprint:
+def compat_api() -> Sequence[Blueprint]:
     """The replaced FastAPI tasks API's sign-up and login (docs/migrating.md)."""
     from interfaces.http.routes.tasks import compat  # noqa: PLC0415 - loaded with the app
 
-    return compat.bp
+    return (compat.bp,)
 
 
 UNIT = Unit[TaskRepository](
@@ -47,6 +48,6 @@ UNIT = Unit[TaskRepository](
     adapters=adapters,
     lends=lends,
     build=build,
-    api=(api,),
-    compat_api=(compat_api,),
+    api=api,
+    compat_api=compat_api,
 )

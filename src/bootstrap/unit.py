@@ -59,23 +59,38 @@ def _lends_nothing(_adapters: object, _kernel: Kernel) -> Lent:
     return Lent()
 
 
+def _no_adapters(_settings: Settings, _client: Client) -> None:
+    return None
+
+
+def _builds_nothing(_adapters: object, _kernel: Kernel) -> Built:
+    return Built()
+
+
+def _no_blueprints() -> Sequence[Blueprint]:
+    return ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Unit[A]:
     """One unit: its name (its folders' and its line's in ``units.py``), its production
-    adapters, what it lends the core, what it builds, and its JSON API's blueprints, each
-    loaded by a function that imports its route module (in the worker, as the app is made).
-    ``A``: its adapters' record, which tests make from fakes."""
+    adapters, what it lends the core, what it builds, and its JSON API's blueprints, loaded
+    by a function that imports the route modules (in the worker, as the app is made; in
+    gunicorn's master before the fork). ``A``: its adapters' record, which tests make from
+    fakes. A core unit (``optional=False``) cannot be left out; its adapters and use cases
+    are still made by its ``bootstrap/<capability>.py`` and ``bind``."""
 
     name: str
-    adapters: Callable[[Settings, Client], A]
-    build: Callable[[A, Kernel], Built]
+    adapters: Callable[[Settings, Client], A] = _no_adapters  # type: ignore[assignment]
+    build: Callable[[A, Kernel], Built] = _builds_nothing
     lends: Callable[[A, Kernel], Lent] = _lends_nothing
+    optional: bool = True
     # Its own settings' groups (``settings.unit_group(Group)`` reads one), documented with
     # the core's (docs/configuration.md).
     settings: Sequence[type[SettingsGroup]] = ()
-    api: Sequence[Callable[[], Blueprint]] = ()
+    api: Callable[[], Sequence[Blueprint]] = _no_blueprints
     # The replaced systems' routes (docs/migrating.md), with COMPAT_ROUTES only.
-    compat_api: Sequence[Callable[[], Blueprint]] = ()
+    compat_api: Callable[[], Sequence[Blueprint]] = _no_blueprints
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,20 @@ if TYPE_CHECKING:
     from bootstrap.unit import Unit
     from infrastructure.settings import Settings
 
+# The core's units, which own the slots the others fill: always on, in the capability order.
+CORE_UNITS = (
+    "accounts",
+    "hooks",
+    "signin",
+    "federation",
+    "mail",
+    "events",
+    "orgs",
+    "clients",
+    "sso",
+    "scim",
+)
+
 UNITS: tuple[str, ...] = (
     # one per line, in the capability order: a line is what taking a unit out deletes
     "tasks",
@@ -26,28 +40,36 @@ def _unit(name: str) -> Unit[Any]:
 
 
 def units_on(settings: Settings) -> tuple[Unit[Any], ...]:
-    """The units this service runs: every one that UNITS_OFF does not name."""
+    """The optional units this service runs: every one that UNITS_OFF does not name."""
     off = set(settings.service.units_off)
+    core = sorted(off & set(CORE_UNITS))
+    if core:
+        raise ValueError(f"UNITS_OFF: {', '.join(core)} cannot be left out (the core's)")
     unknown = sorted(off - set(UNITS))
     if unknown:
-        raise ValueError(
-            f"UNITS_OFF: no unit is named {', '.join(unknown)} (units: {', '.join(UNITS)})"
-        )
+        names = ", ".join(unknown)
+        raise ValueError(f"UNITS_OFF: no unit is named {names} (the units: {', '.join(UNITS)})")
     return tuple(_unit(name) for name in UNITS if name not in off)
 
 
+def every_unit(settings: Settings) -> tuple[Unit[Any], ...]:
+    """The core's units, then the optional ones this service runs: what the shell's
+    registries iterate."""
+    return (*(_unit(name) for name in CORE_UNITS), *units_on(settings))
+
+
 def check_units(settings: Settings) -> None:
-    """What a start refuses of the units: a name UNITS_OFF gives that is no unit, a value of
-    a unit's own settings that its group refuses (ValueError, ValidationError)."""
-    for unit in units_on(settings):
+    """What a start refuses of the units: a name UNITS_OFF gives that is no optional unit,
+    a value of a unit's own settings that its group refuses (ValueError, ValidationError)."""
+    for unit in every_unit(settings):
         for group in unit.settings:
             settings.unit_group(group)
 
 
 def import_units(settings: Settings) -> None:
-    """The units this service runs, their route modules too, imported by gunicorn's master
+    """The units this service runs, with their route modules, imported by gunicorn's master
     before it forks, as every module of the service is (gunicorn.conf.py,
     docs/decisions/0453-one-import-in-the-master.md); a unit left out stays out."""
-    for unit in units_on(settings):
-        for load in (*unit.api, *unit.compat_api):
-            load()
+    for unit in every_unit(settings):
+        unit.api()
+        unit.compat_api()

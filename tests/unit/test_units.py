@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bootstrap.units import UNITS, units_on
+from bootstrap.units import CORE_UNITS, UNITS, every_unit, units_on
+from tests.support.app import World
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
@@ -72,3 +73,30 @@ def test_units_left_out_are_not_imported() -> None:
 def test_a_name_that_is_no_unit_stops_the_start() -> None:
     with pytest.raises((ValueError, ValidationError), match="no unit is named nosuch"):
         units_on(make_settings(units_off="nosuch"))
+
+
+def test_the_core_cannot_be_left_out() -> None:
+    with pytest.raises(ValueError, match="accounts cannot be left out"):
+        units_on(make_settings(units_off="accounts"))
+
+
+def test_the_core_units_and_the_optional_ones_say_which_they_are() -> None:
+    settings = make_settings()
+    core = [unit for unit in every_unit(settings) if not unit.optional]
+    assert [unit.name for unit in core] == list(CORE_UNITS)
+    assert all(unit.optional for unit in units_on(settings))
+
+
+def test_every_blueprint_of_the_api_is_a_units_or_the_shells() -> None:
+    settings = make_settings()
+    app = World().app
+    from_units = {bp.name for unit in every_unit(settings) for bp in unit.api()}
+    from_units |= {bp.name for unit in every_unit(settings) for bp in unit.compat_api()}
+    api = {
+        name
+        for name, blueprint in app.blueprints.items()
+        if blueprint.import_name.startswith("interfaces.http.routes.")
+    }
+    shell = api - from_units
+    assert from_units <= set(app.blueprints)
+    assert shell <= {"health", "jobs", "datasets", "files", "dogs", "dogs_api"}, shell

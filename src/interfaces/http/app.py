@@ -15,37 +15,7 @@ from interfaces.http.converters import CONVERTERS
 from interfaces.http.limits import LIMITED_BY, ApiLimits
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
-from interfaces.http.routes.accounts import accounts, guest_merges, profile_schema, users
-from interfaces.http.routes.clients import org_clients
-from interfaces.http.routes.events import events, webhooks
-from interfaces.http.routes.federation import connected_accounts, firebase, upstream
-from interfaces.http.routes.hooks import auth_hooks
-from interfaces.http.routes.mail import email
-from interfaces.http.routes.orgs import access, active, orgs
-from interfaces.http.routes.orgs import agent_policy as org_agent_policy
-from interfaces.http.routes.orgs import domains as org_domains
-from interfaces.http.routes.orgs import invitations as org_invitations
-from interfaces.http.routes.orgs import roles as org_roles
-from interfaces.http.routes.orgs import support_access as org_support_access
-from interfaces.http.routes.orgs import templates as org_role_templates
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
-from interfaces.http.routes.scim import tokens as scim_tokens
-from interfaces.http.routes.signin import (
-    account_phone,
-    email_code,
-    guest,
-    login,
-    login_api,
-    mfa,
-    passkeys,
-    personal_tokens,
-    phone_code,
-    sessions,
-)
-from interfaces.http.routes.signin.support import impersonation
-from interfaces.http.routes.sso import connections as sso_connections
-from interfaces.http.routes.sso import discovery as sso_discovery
-from interfaces.http.routes.sso import setup_links as sso_setup_links
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.services import services
 from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks
@@ -59,57 +29,17 @@ class HttpConfig:
     rate_limits: ApiLimits
     max_upload_bytes: int  # multipart uploads (datasets, files)
     compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
-    # The units' blueprints (bootstrap/units.py), after the core's; their replaced systems'
+    # The units' blueprints (bootstrap/units.py), the core's first; their replaced systems'
     # routes with ``compat_routes`` only.
     unit_blueprints: tuple[Blueprint, ...] = ()
     unit_compat_blueprints: tuple[Blueprint, ...] = ()
 
 
-# The route modules' blueprints, in the order they are registered.
-BLUEPRINTS = (
-    health.bp,
-    accounts.bp,
-    login.bp,
-    account_phone.bp,
-    email.bp,
-    email_code.bp,
-    phone_code.bp,
-    guest.bp,
-    firebase.bp,
-    connected_accounts.bp,
-    upstream.bp,
-    guest_merges.bp,
-    sessions.bp,
-    impersonation.bp,
-    active.bp,
-    personal_tokens.bp,
-    passkeys.bp,
-    mfa.bp,
-    users.bp,
-    profile_schema.bp,
-    events.bp,
-    datasets.bp,
-    files.bp,
-    dogs.bp,
-    jobs.bp,
-    webhooks.bp,
-    auth_hooks.bp,
-    orgs.bp,
-    org_domains.bp,
-    org_clients.bp,
-    org_invitations.bp,
-    org_roles.bp,
-    org_role_templates.bp,
-    org_agent_policy.bp,
-    org_support_access.bp,
-    access.bp,
-    sso_connections.bp,
-    sso_discovery.bp,
-    sso_setup_links.bp,
-    scim_tokens.bp,
-)
+# The shell's own blueprints (the probes, the jobs' push endpoint) and the resources', before
+# the units' (bootstrap/units.py), in the order they are registered.
+BLUEPRINTS = (health.bp, jobs.bp, datasets.bp, files.bp, dogs.bp)
 # The replaced systems' routes (docs/migrating.md), with ``compat_routes`` only.
-COMPAT_BLUEPRINTS = (dogs_api.bp, login_api.bp)
+COMPAT_BLUEPRINTS = (dogs_api.bp,)
 
 
 # Swagger UI: its own scripts and styles, one inline bootstrap script, the spec from /.
