@@ -7,8 +7,8 @@ opens no socket: tests/unit/test_gunicorn_master_start.py). Importing them is ~1
 The forked process runs flask's own ``main`` with the command's arguments, the environment,
 working directory and ``sys.path`` a ``flask`` process has, its standard input empty, its
 output caught, and exits as Python does (atexit handlers, threads joined). One parent process
-serves the environment it was started with; a command with another environment starts
-another in its place."""
+serves the environment it was started with (``PYTEST_CURRENT_TEST`` aside: each command has
+its own); a command with another environment starts another in its place."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).with_name("flask")
+# pytest names the test running in the environment: a parent serves every test's commands,
+# each command run with its own test's name.
+CHANGES_EACH_TEST = "PYTEST_CURRENT_TEST"
 
 # The parent: reads one command a line (JSON: the arguments and a timeout), forks, waits,
 # answers one line (JSON: the exit status, what the command printed on each stream).
@@ -60,6 +63,8 @@ for line in sys.stdin:
         os.dup2(null, 0)
         os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
         os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+        os.environ.clear()  # the command's own: the parent's, but for pytest's current test
+        os.environ.update(asked["env"])
         sys.argv = [FLASK, "--app", "src/wsgi.py", *asked["args"]]
         exiting.append(1)  # an exception's status, printed as Python prints it
         try:
@@ -117,9 +122,10 @@ class _Parent:
             text=True,
         )
 
-    def run(self, args: list[str], timeout: float) -> Ran:
+    def run(self, args: list[str], env: dict[str, str], timeout: float) -> Ran:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"args": args, "timeout": timeout}) + "\n")
+        asked = {"args": args, "env": env, "timeout": timeout}
+        self.proc.stdin.write(json.dumps(asked) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -145,11 +151,12 @@ _PARENT: list[_Parent] = []
 
 def run_command(args: list[str], env: dict[str, str], *, timeout: float = 60) -> Ran:
     """``flask --app src/wsgi.py *args`` in ``env``, from the repository's folder."""
-    if _PARENT and _PARENT[0].env != env:
+    lasting = {name: value for name, value in env.items() if name != CHANGES_EACH_TEST}
+    if _PARENT and _PARENT[0].env != lasting:
         _PARENT.pop().stop()
     if not _PARENT:
-        _PARENT.append(_Parent(env))
-    return _PARENT[0].run(args, timeout)
+        _PARENT.append(_Parent(lasting))
+    return _PARENT[0].run(args, env, timeout)
 
 
 @atexit.register
