@@ -108,7 +108,7 @@ ifeq ($(strip $(PYTEST_ARGS)),)
 	@# run reports all; each test runs once (tests/unit, then everything but tests/unit).
 	@began=$$SECONDS; $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile tests/unit); unit=$$status; \
 	printf '== unit tests (%s workers): %ds\n' "$(UNIT_WORKERS)" "$$((SECONDS - began))"; \
-	began=$$SECONDS; $(call pytest_status,-n $(TEST_WORKERS) --dist loadfile --durations=40 --ignore=tests/unit); \
+	began=$$SECONDS; $(call pytest_status,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40 --ignore=tests/unit); \
 	printf '== the rest (%s workers): %ds\n' "$(TEST_WORKERS)" "$$((SECONDS - began))"; \
 	if [ $$unit -ne 0 ]; then exit $$unit; fi; exit $$status
 else

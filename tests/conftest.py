@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.fakes.resources import FakePictureSource
 from tests.support.app import TEST_CLOCK, app_on, fake_adapters, free_shared_apps, swap
 from tests.support.catalogues import compile_catalogues
 from tests.support.settings import make_settings
+from tests.support.workers import long_files_first, worker
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.redis_fixture"]
 
@@ -144,6 +146,18 @@ def real_client(real_app: Flask) -> FlaskClient:
 
 def pytest_configure(config: pytest.Config) -> None:
     compile_catalogues()  # as `make translations` does before the service runs
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a parallel worker, the long files first (``long_files_first``): every worker
+    collects the same order, and xdist hands the files out in it when told not to reorder
+    them (``--no-loadscope-reorder``, as `make test` says)."""
+    if worker() is None:
+        return
+    files: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+    items[:] = long_files_first(list(files.items()))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bootstrap import build_adapters, build_app
+from tests.fakes.kernel import FakeClock
 from tests.support.app import swap
 from tests.support.conformance import (
     BACKCHANNEL,
@@ -28,6 +29,17 @@ def suite(firestore: Any, request: pytest.FixtureRequest) -> Suite:
     settings = make_settings(public_url=ISSUER)
     app = build_app(settings, build_adapters(settings, firestore=firestore))
     return Suite(app, client_auth=request.param)
+
+
+@pytest.fixture(params=[SECRET_BASIC, PRIVATE_KEY_JWT])
+def clocked_suite(firestore: Any, request: pytest.FixtureRequest) -> tuple[Suite, FakeClock]:
+    """The Basic plan's suite as ``suite``, with firegate reading the time from a clock the
+    test moves: the one module that waits (``WaitFor30Seconds``) moves it instead of sleeping
+    (docs/decisions/0690-the-conformance-wait-on-firegates-clock.md)."""
+    settings = make_settings(public_url=ISSUER)
+    clock = FakeClock()
+    adapters = swap(build_adapters(settings, firestore=firestore), clock=clock)
+    return Suite(build_app(settings, adapters), client_auth=request.param), clock
 
 
 @pytest.fixture
