@@ -31,6 +31,7 @@ from bootstrap.binding import bind
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import measuring
 from bootstrap.migration import legacy_gauge
+from bootstrap.units import every_unit
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
@@ -95,7 +96,12 @@ def build_app(
     )
     if tracing is not None:
         tracing.install(app)
-    install_cli(app)
+    units = every_unit(settings)
+    install_cli(
+        app,
+        groups=[group for unit in units for group in unit.cli_groups],
+        commands=[part for unit in units for part in unit.cli],
+    )
     return app
 
 

@@ -74,8 +74,10 @@ from infrastructure.firestore.accounts.users import FirestoreUserRepository, Sta
 from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.accounts import load_profile_schema
+from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -408,5 +410,17 @@ def api() -> Sequence[Blueprint]:
     return (accounts.bp, guest_merges.bp, users.bp, profile_schema.bp)
 
 
+def _accounts_commands() -> Sequence[click.Command]:
+    from interfaces.cli import accounts  # noqa: PLC0415 - when the command line asks
+
+    return accounts.COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="accounts", optional=False, api=api)
+UNIT = Unit[None](
+    name="accounts",
+    optional=False,
+    api=api,
+    cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),
+    cli=(Commands("users", _accounts_commands),),
+)

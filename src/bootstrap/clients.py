@@ -24,8 +24,10 @@ from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -165,5 +167,28 @@ def api() -> Sequence[Blueprint]:
     return (org_clients.bp,)
 
 
+def _clients_commands() -> Sequence[click.Command]:
+    from interfaces.cli import clients  # noqa: PLC0415 - when the command line asks
+
+    return clients.COMMANDS
+
+
+def _resource_commands() -> Sequence[click.Command]:
+    from interfaces.cli import clients  # noqa: PLC0415 - when the command line asks
+
+    return clients.RESOURCE_COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="clients", optional=False, api=api)
+UNIT = Unit[None](
+    name="clients",
+    optional=False,
+    api=api,
+    cli_groups=(
+        CommandGroup("clients", "Manage the apps that sign in with firegate (OAuth)."),
+        CommandGroup(
+            "resources", "Manage the API resources apps ask tokens for, with their scopes (OAuth)."
+        ),
+    ),
+    cli=(Commands("clients", _clients_commands), Commands("resources", _resource_commands)),
+)

@@ -45,8 +45,10 @@ from domain.federation.agents import firebase_resource
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.settings import Settings
+from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -252,5 +254,21 @@ def api() -> Sequence[Blueprint]:
     return (firebase.bp, connected_accounts.bp, upstream.bp)
 
 
+def _federation_commands() -> Sequence[click.Command]:
+    from interfaces.cli import federation  # noqa: PLC0415 - when the command line asks
+
+    return federation.COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="federation", optional=False, api=api)
+UNIT = Unit[None](
+    name="federation",
+    optional=False,
+    api=api,
+    cli_groups=(
+        CommandGroup(
+            "providers", "Manage the providers people sign in with (docs/reference/providers.md)."
+        ),
+    ),
+    cli=(Commands("providers", _federation_commands),),
+)

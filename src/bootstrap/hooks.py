@@ -34,8 +34,10 @@ from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -195,5 +197,17 @@ def api() -> Sequence[Blueprint]:
     return (auth_hooks.bp,)
 
 
+def _hooks_commands() -> Sequence[click.Command]:
+    from interfaces.cli import hooks  # noqa: PLC0415 - when the command line asks
+
+    return hooks.COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="hooks", optional=False, api=api)
+UNIT = Unit[None](
+    name="hooks",
+    optional=False,
+    api=api,
+    cli_groups=(CommandGroup("hooks", "Manage the auth hooks (docs/hooks.md)."),),
+    cli=(Commands("hooks", _hooks_commands),),
+)

@@ -3,7 +3,7 @@ import and export of users (docs/migrating.md), built on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,9 +14,12 @@ from application.migration.services import MigrationServices, UserMigration
 from application.ports import Metrics
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
+from bootstrap.unit import Unit
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
+from interfaces.cli import Commands
 
 if TYPE_CHECKING:
+    import click
     from google.cloud.firestore import Client
 
     from application.services import Services
@@ -60,3 +63,13 @@ def legacy_gauge(services: Services, metrics: Metrics, platform: Platform) -> Ca
     """``firegate_legacy_accounts_remaining``, counted after a response at most once a minute
     (docs/decisions/0576-legacy-accounts-counted.md)."""
     return LegacyGauge(services.migration.users.legacy_remaining, metrics, platform.clock).refresh
+
+
+def _migration_commands() -> Sequence[click.Command]:
+    from interfaces.cli import migration  # noqa: PLC0415 - when the command line asks
+
+    return migration.COMMANDS
+
+
+# The core unit: its commands (its adapters and use cases: ``build`` and ``wire`` above).
+UNIT = Unit[None](name="migration", optional=False, cli=(Commands("users", _migration_commands),))

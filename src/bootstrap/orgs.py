@@ -69,8 +69,10 @@ from infrastructure.firestore.orgs.token_versions import MembershipTokenVersions
 from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
+from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -462,5 +464,39 @@ def api() -> Sequence[Blueprint]:
     )
 
 
+def _orgs_commands() -> Sequence[click.Command]:
+    from interfaces.cli import orgs  # noqa: PLC0415 - when the command line asks
+
+    return orgs.COMMANDS
+
+
+def _template_commands() -> Sequence[click.Command]:
+    from interfaces.cli import orgs  # noqa: PLC0415 - when the command line asks
+
+    return orgs.TEMPLATE_COMMANDS
+
+
+def _rules_commands() -> Sequence[click.Command]:
+    from interfaces.cli import rules  # noqa: PLC0415 - when the command line asks
+
+    return rules.COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="orgs", optional=False, api=api)
+UNIT = Unit[None](
+    name="orgs",
+    optional=False,
+    api=api,
+    cli_groups=(
+        CommandGroup("orgs", "Manage organizations (docs/reference/orgs.md)."),
+        CommandGroup(
+            "org-roles", "Manage the role templates every org has (docs/reference/orgs.md)."
+        ),
+        CommandGroup("rules", "firegate's library for firestore.rules (docs/organizations.md)."),
+    ),
+    cli=(
+        Commands("orgs", _orgs_commands),
+        Commands("org-roles", _template_commands),
+        Commands("rules", _rules_commands),
+    ),
+)

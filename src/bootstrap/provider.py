@@ -47,6 +47,7 @@ from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
 from bootstrap.signin import SigninAdapters, SigninPolicies
 from bootstrap.sso import SsoAdapters
+from bootstrap.unit import Unit
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
@@ -312,3 +313,8 @@ def wire(
         ),
         pushed=bind_pushed(own, platform=platform),
     )
+
+
+# The core unit: the provider's driving adapter is its own (interfaces/provider); its adapters
+# and use cases are made by ``build`` and ``wire`` above.
+UNIT = Unit[None](name="provider", optional=False)

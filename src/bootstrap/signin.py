@@ -117,9 +117,11 @@ from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.signin.phone_numbers import LibPhoneNumbers
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
+from interfaces.cli import Commands
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -716,5 +718,17 @@ def compat_api() -> Sequence[Blueprint]:
     return (login_api.bp,)
 
 
+def _signin_commands() -> Sequence[click.Command]:
+    from interfaces.cli import signin  # noqa: PLC0415 - when the command line asks
+
+    return signin.COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="signin", optional=False, api=api, compat_api=compat_api)
+UNIT = Unit[None](
+    name="signin",
+    optional=False,
+    api=api,
+    compat_api=compat_api,
+    cli=(Commands("users", _signin_commands),),
+)

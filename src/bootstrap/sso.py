@@ -43,8 +43,10 @@ from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
+from interfaces.cli import Commands
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
@@ -389,5 +391,11 @@ def api() -> Sequence[Blueprint]:
     return (connections.bp, discovery.bp, setup_links.bp)
 
 
+def _org_commands() -> Sequence[click.Command]:
+    from interfaces.cli import sso  # noqa: PLC0415 - when the command line asks
+
+    return sso.ORG_COMMANDS
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="sso", optional=False, api=api)
+UNIT = Unit[None](name="sso", optional=False, api=api, cli=(Commands("orgs", _org_commands),))

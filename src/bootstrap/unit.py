@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bootstrap.platform import Platform
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
+    from interfaces.cli import CommandGroup, Commands
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +92,9 @@ class Unit[A]:
     api: Callable[[], Sequence[Blueprint]] = _no_blueprints
     # The replaced systems' routes (docs/migrating.md), with COMPAT_ROUTES only.
     compat_api: Callable[[], Sequence[Blueprint]] = _no_blueprints
+    # The command line: the groups it owns, and its commands in its own or another's group.
+    cli_groups: Sequence[CommandGroup] = ()
+    cli: Sequence[Commands] = ()
 
 
 @dataclass(frozen=True)

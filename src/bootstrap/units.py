@@ -25,6 +25,8 @@ CORE_UNITS = (
     "clients",
     "sso",
     "scim",
+    "provider",
+    "migration",
 )
 
 UNITS: tuple[str, ...] = (

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from pydantic import ValidationError
 
 from bootstrap.units import CORE_UNITS, UNITS, every_unit, units_on
+from interfaces.cli import CommandGroup, Commands, install_cli
 from tests.support.app import World
 from tests.support.settings import make_settings
 
@@ -100,3 +102,18 @@ def test_every_blueprint_of_the_api_is_a_units_or_the_shells() -> None:
     shell = api - from_units
     assert from_units <= set(app.blueprints)
     assert shell <= {"health", "jobs", "datasets", "files", "dogs", "dogs_api"}, shell
+
+
+def test_commands_for_a_group_no_unit_declares_stop_the_app() -> None:
+    app = Flask("cli")
+    commands = [Commands("nosuch", lambda: ())]
+    with pytest.raises(ValueError, match="no unit declares: nosuch"):
+        install_cli(app, groups=[CommandGroup("users", "accounts")], commands=commands)
+
+
+def test_each_group_of_the_command_line_is_declared_once_and_has_commands() -> None:
+    units = every_unit(make_settings())
+    groups = [group.name for unit in units for group in unit.cli_groups]
+    assert len(groups) == len(set(groups))
+    filled = {part.group for unit in units for part in unit.cli}
+    assert filled == set(groups)

@@ -1,108 +1,56 @@
 """The service's command line: ``flask --app src/wsgi.py users ...``. Each capability's
 commands are in its module (``accounts``, ``signin``, ``migration``, ``clients``,
-``federation``, ``orgs``, ``sso``, ``rules``, ``hooks``); this one puts them in their
-groups. A group imports its modules when the command line first asks it for its commands:
-a server, which builds the same app, never does
-(docs/decisions/0440-route-modules-on-first-use.md)."""
+``federation``, ``orgs``, ``sso``, ``rules``, ``hooks``); the units' records say which group
+each goes in (bootstrap/units.py), and this one makes the groups. A group imports its
+modules when the command line first asks it for its commands: a server, which builds the
+same app, never does (docs/decisions/0440-route-modules-on-first-use.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-__all__ = ["install_cli"]
-
-# Each group's commands, imported by the function that names them: a plain import, run when
-# the command line first asks the group for a command or their list
-# (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
+__all__ = ["CommandGroup", "Commands", "install_cli"]
 
 
-def _users() -> Sequence[click.Command]:
-    from interfaces.cli import accounts, migration, signin  # noqa: PLC0415
+@dataclass(frozen=True)
+class CommandGroup:
+    """A group of the command line (``users``, ``orgs``, ...), declared by the unit that owns
+    it; the units add commands to it by its name."""
 
-    return (*accounts.COMMANDS, *signin.COMMANDS, *migration.COMMANDS)
-
-
-def _clients() -> Sequence[click.Command]:
-    from interfaces.cli import clients  # noqa: PLC0415
-
-    return clients.COMMANDS
+    name: str
+    help: str
 
 
-def _resources() -> Sequence[click.Command]:
-    from interfaces.cli import clients  # noqa: PLC0415
+@dataclass(frozen=True)
+class Commands:
+    """A unit's commands in a group: ``load`` imports the unit's command module and returns
+    them, when the command line first asks the group for a command or their list (a plain
+    import in the function: docs/decisions/0530-protocol-stacks-loaded-when-used.md)."""
 
-    return clients.RESOURCE_COMMANDS
-
-
-def _providers() -> Sequence[click.Command]:
-    from interfaces.cli import federation  # noqa: PLC0415
-
-    return federation.COMMANDS
-
-
-def _orgs() -> Sequence[click.Command]:
-    from interfaces.cli import orgs, sso  # noqa: PLC0415
-
-    return (*orgs.COMMANDS, *sso.ORG_COMMANDS)
-
-
-def _org_roles() -> Sequence[click.Command]:
-    from interfaces.cli import orgs  # noqa: PLC0415
-
-    return orgs.TEMPLATE_COMMANDS
-
-
-def _rules() -> Sequence[click.Command]:
-    from interfaces.cli import rules  # noqa: PLC0415
-
-    return rules.COMMANDS
-
-
-def _hooks() -> Sequence[click.Command]:
-    from interfaces.cli import hooks  # noqa: PLC0415
-
-    return hooks.COMMANDS
-
-
-# Each group: its name, its help, and the function that imports its commands.
-GROUPS: tuple[tuple[str, str, Callable[[], Sequence[click.Command]]], ...] = (
-    ("users", "Manage user accounts (no default admin exists).", _users),
-    ("clients", "Manage the apps that sign in with firegate (OAuth).", _clients),
-    (
-        "resources",
-        "Manage the API resources apps ask tokens for, with their scopes (OAuth).",
-        _resources,
-    ),
-    (
-        "providers",
-        "Manage the providers people sign in with (docs/reference/providers.md).",
-        _providers,
-    ),
-    ("orgs", "Manage organizations (docs/reference/orgs.md).", _orgs),
-    ("org-roles", "Manage the role templates every org has (docs/reference/orgs.md).", _org_roles),
-    ("rules", "firegate's library for firestore.rules (docs/organizations.md).", _rules),
-    ("hooks", "Manage the auth hooks (docs/hooks.md).", _hooks),
-)
+    group: str
+    load: Callable[[], Sequence[click.Command]]
 
 
 class _LazyGroup(AppGroup):
     """A group whose commands are imported when it is first asked for one, or for their list."""
 
     def __init__(
-        self, name: str, help_text: str, commands: Callable[[], Sequence[click.Command]]
+        self, name: str, help_text: str, loads: Sequence[Callable[[], Sequence[click.Command]]]
     ) -> None:
         super().__init__(name, help=help_text)
-        self._commands = commands
+        self._loads = loads
         self._loaded = False
 
     def _load(self) -> None:
         if not self._loaded:
-            for command in self._commands():
-                self.add_command(command)
+            for load in self._loads:
+                for command in load():
+                    self.add_command(command)
             self._loaded = True
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -114,6 +62,12 @@ class _LazyGroup(AppGroup):
         return super().list_commands(ctx)
 
 
-def install_cli(app: Flask) -> None:
-    for name, help_text, commands in GROUPS:
-        app.cli.add_command(_LazyGroup(name, help_text, commands))
+def install_cli(app: Flask, groups: Sequence[CommandGroup], commands: Sequence[Commands]) -> None:
+    """Each group, with the commands the units add to it (bootstrap/units.py)."""
+    named = {group.name for group in groups}
+    strays = sorted({part.group for part in commands} - named)
+    if strays:
+        raise ValueError(f"commands for groups no unit declares: {', '.join(strays)}")
+    for group in groups:
+        loads = tuple(part.load for part in commands if part.group == group.name)
+        app.cli.add_command(_LazyGroup(group.name, group.help, loads))
