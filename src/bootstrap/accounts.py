@@ -416,9 +416,15 @@ def _accounts_commands() -> Sequence[click.Command]:
     return accounts.COMMANDS
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """The per-address request limits of its JSON API routes (docs/security.md)."""
+    return {("POST", "/register"): settings.accounts.rate_limit_register}
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
 UNIT = Unit[None](
     name="accounts",
+    limits=limits,
     optional=False,
     api=api,
     cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),

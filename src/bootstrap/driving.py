@@ -17,9 +17,9 @@ from infrastructure.settings import Settings
 from interfaces import provider, scim
 from interfaces import web as pages
 from interfaces.http import app as api
-from interfaces.http.limits import ApiLimits
 from interfaces.provider import ProviderConfig, ProviderLimits
 from interfaces.scim import ScimConfig
+from interfaces.shared.limits import Route
 from interfaces.shared.shell import Install, Installed
 from interfaces.web import PagesConfig
 
@@ -28,19 +28,16 @@ if TYPE_CHECKING:
     from interfaces.provider.server.models.config import OAuthConfig
 
 
-def api_limits(settings: Settings) -> ApiLimits:
-    return ApiLimits(
-        register=settings.accounts.rate_limit_register,
-        login=settings.signin.rate_limit_login,
-        refresh=settings.signin.rate_limit_refresh,
-        firebase=settings.federation.rate_limit_firebase,
-        email_verify=settings.mail.rate_limit_email_verify,
-        password_forgot=settings.mail.rate_limit_password_forgot,
-        password_reset=settings.mail.rate_limit_password_reset,
-        passkeys=settings.signin.rate_limit_passkeys,
-        email_code=settings.mail.rate_limit_email_code,
-        phone_code=settings.phone.rate_limit_phone_code,
-    )
+def api_limits(settings: Settings) -> dict[Route, str]:
+    """Each limited route of the JSON API with its limit, as the units say; a route two
+    units claim stops the start."""
+    found: dict[Route, str] = {}
+    for unit in every_unit(settings):
+        for route, limit in unit.limits(settings).items():
+            if route in found:
+                raise ValueError(f"two units limit {route[0]} {route[1]}")
+            found[route] = limit
+    return found
 
 
 @dataclass(frozen=True)

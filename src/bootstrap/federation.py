@@ -260,9 +260,21 @@ def _federation_commands() -> Sequence[click.Command]:
     return federation.COMMANDS
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """The per-address request limits of its JSON API routes (docs/security.md)."""
+    firebase = settings.federation.rate_limit_firebase
+    return {
+        ("POST", "/auth/firebase"): firebase,
+        ("POST", "/auth/firebase/custom-token"): firebase,  # a budget of its own
+        # a native app's upstream ID token: the other exchange of a provider's token
+        ("POST", "/auth/identities/<provider>/token"): firebase,
+    }
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
 UNIT = Unit[None](
     name="federation",
+    limits=limits,
     optional=False,
     api=api,
     cli_groups=(

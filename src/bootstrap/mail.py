@@ -224,5 +224,15 @@ def api() -> Sequence[Blueprint]:
     return (email.bp,)
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """The per-address request limits of its JSON API routes (docs/security.md)."""
+    mail = settings.mail
+    return {
+        ("POST", "/auth/email/verify"): mail.rate_limit_email_verify,
+        ("POST", "/auth/password/forgot"): mail.rate_limit_password_forgot,
+        ("POST", "/auth/password/reset"): mail.rate_limit_password_reset,
+    }
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="mail", optional=False, api=api)
+UNIT = Unit[None](name="mail", limits=limits, optional=False, api=api)

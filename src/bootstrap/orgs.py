@@ -482,9 +482,20 @@ def _rules_commands() -> Sequence[click.Command]:
     return rules.COMMANDS
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """The per-address request limits of its JSON API routes (docs/security.md)."""
+    return {
+        ("POST", "/auth/org"): settings.signin.rate_limit_refresh,  # mints as a refresh does
+        # an org invitation's token, spent as a mail's is; an invitation sends a mail
+        ("POST", "/orgs/invitations/accept"): settings.mail.rate_limit_email_verify,
+        ("POST", "/orgs/<org>/invitations"): settings.mail.rate_limit_password_forgot,
+    }
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
 UNIT = Unit[None](
     name="orgs",
+    limits=limits,
     optional=False,
     api=api,
     cli_groups=(

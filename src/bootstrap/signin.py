@@ -724,9 +724,32 @@ def _signin_commands() -> Sequence[click.Command]:
     return signin.COMMANDS
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """The per-address request limits of its JSON API routes (docs/security.md)."""
+    register, login = settings.accounts.rate_limit_register, settings.signin.rate_limit_login
+    passkeys = settings.signin.rate_limit_passkeys
+    return {
+        ("POST", "/auth/guest"): register,  # a guest's is a sign-up too
+        ("POST", "/auth/guest/upgrade"): register,  # and its upgrade in place
+        ("POST", "/login"): login,
+        ("POST", "/login/mfa"): login,  # a budget of its own, as large
+        ("POST", "/auth/refresh"): settings.signin.rate_limit_refresh,
+        # a code by mail: a budget of its own per client; its check as a login
+        ("POST", "/auth/email-code"): settings.mail.rate_limit_email_code,
+        ("POST", "/auth/email-code/verify"): login,
+        # a code by text: a budget of its own per client, apart from a mailed one's
+        ("POST", "/auth/phone-code"): settings.phone.rate_limit_phone_code,
+        ("POST", "/auth/phone-code/verify"): login,
+        ("POST", "/user/phone/verify"): login,  # an account's new number's code
+        ("POST", "/auth/passkeys/authentication/options"): passkeys,
+        ("POST", "/auth/passkeys/authentication"): passkeys,
+    }
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
 UNIT = Unit[None](
     name="signin",
+    limits=limits,
     optional=False,
     api=api,
     compat_api=compat_api,

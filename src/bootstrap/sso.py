@@ -397,5 +397,13 @@ def _org_commands() -> Sequence[click.Command]:
     return sso.ORG_COMMANDS
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """The per-address request limits of its JSON API routes (docs/security.md)."""
+    # which domains sign in with an org's single sign-on, asked domain after domain
+    return {("GET", "/sso/discover"): settings.signin.rate_limit_login}
+
+
 # The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="sso", optional=False, api=api, cli=(Commands("orgs", _org_commands),))
+UNIT = Unit[None](
+    name="sso", limits=limits, optional=False, api=api, cli=(Commands("orgs", _org_commands),)
+)

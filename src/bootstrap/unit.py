@@ -72,6 +72,10 @@ def _no_blueprints() -> Sequence[Blueprint]:
     return ()
 
 
+def _no_limits(_settings: Settings) -> Mapping[tuple[str, str], str]:
+    return {}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Unit[A]:
     """One unit: its name (its folders' and its line's in ``units.py``), its production
@@ -92,6 +96,9 @@ class Unit[A]:
     api: Callable[[], Sequence[Blueprint]] = _no_blueprints
     # The replaced systems' routes (docs/migrating.md), with COMPAT_ROUTES only.
     compat_api: Callable[[], Sequence[Blueprint]] = _no_blueprints
+    # Its JSON API routes' per-address request limits, by (method, path rule), from the
+    # settings ("10/minute,100/hour"; empty: none): docs/security.md.
+    limits: Callable[[Settings], Mapping[tuple[str, str], str]] = _no_limits
     # The command line: the groups it owns, and its commands in its own or another's group.
     cli_groups: Sequence[CommandGroup] = ()
     cli: Sequence[Commands] = ()

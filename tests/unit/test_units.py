@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from pydantic import ValidationError
 
+from bootstrap.driving import api_limits
 from bootstrap.units import CORE_UNITS, UNITS, every_unit, units_on
 from interfaces.cli import CommandGroup, Commands, install_cli
 from tests.support.app import World
@@ -117,3 +118,14 @@ def test_each_group_of_the_command_line_is_declared_once_and_has_commands() -> N
     assert len(groups) == len(set(groups))
     filled = {part.group for unit in units for part in unit.cli}
     assert filled == set(groups)
+
+
+def test_each_limited_route_is_a_route_of_the_app_with_that_method() -> None:
+    settings = make_settings()
+    limited = api_limits(settings)
+    assert ("POST", "/login") in limited and ("POST", "/register") in limited
+    app = World().app
+    served = {
+        (method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods or ()
+    }
+    assert set(limited) <= served, set(limited) - served

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +12,12 @@ from werkzeug.exceptions import NotFound
 
 from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.converters import CONVERTERS
-from interfaces.http.limits import LIMITED_BY, ApiLimits
+from interfaces.http.limits import LIMITED_BY
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
 from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
 from interfaces.http.schemas.common import JsonWebKeySet
+from interfaces.shared.limits import Route
 from interfaces.shared.services import services
 from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks
 
@@ -26,7 +27,8 @@ class HttpConfig:
     """What the JSON API takes from the settings; their defaults live in Settings only."""
 
     cors_origins: tuple[str, ...]
-    rate_limits: ApiLimits
+    # each limited route's limit ("10/minute,100/hour"; empty: none), from the units' records
+    rate_limits: Mapping[Route, str]
     max_upload_bytes: int  # multipart uploads (datasets, files)
     compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
     # The units' blueprints (bootstrap/units.py), the core's first; their replaced systems'
@@ -91,7 +93,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
     )
     return Installed(
         name="api",
-        limits=config.rate_limits.by_route(),
+        limits=dict(config.rate_limits),
         limited_as=SHARED_LIMITS if config.compat_routes else {},
         limited_by=LIMITED_BY,
         cors=cors if config.cors_origins else None,
