@@ -9,10 +9,10 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.resources.dogs import DogRepository
+from application.dogs import DogRepository
 from domain.errors import Conflict, PermissionDenied
 from domain.ids import new_id
-from domain.resources.dogs import Dog, DogName, PictureStatus
+from domain.dogs import Dog, DogName, PictureStatus
 from tests.fakes.resources import FakeDogRepository
 
 pytestmark = pytest.mark.contract
@@ -23,7 +23,7 @@ NOW = datetime(2026, 5, 1, 12, 0, 0, 654321, tzinfo=UTC)
 def dogs(request: pytest.FixtureRequest) -> DogRepository:
     if request.param == "fake":
         return FakeDogRepository()
-    from infrastructure.firestore.resources.dogs import FirestoreDogRepository
+    from infrastructure.firestore.dogs.repository import FirestoreDogRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreDogRepository(client)

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from application.resources.datasets import DatasetRepository, OwnedDatasets
-from application.resources.dogs import DogRepository
+from application.dogs import DogRepository
 from application.resources.files import FileRepository, OwnedFiles
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.resources.datasets import Dataset, DatasetStatus
-from domain.resources.dogs import Dog, DogName
+from domain.dogs import Dog, DogName
 from domain.resources.files import StoredFile, file_object_key
 from tests.fakes.resources import (
     FakeDatasetRepository,
@@ -40,7 +40,7 @@ def _firestore(request: pytest.FixtureRequest) -> Any:
 def dogs(request: pytest.FixtureRequest) -> DogRepository:
     if request.param == "fake":
         return FakeDogRepository()
-    from infrastructure.firestore.resources.dogs import FirestoreDogRepository
+    from infrastructure.firestore.dogs.repository import FirestoreDogRepository
 
     return FirestoreDogRepository(_firestore(request))
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import BinaryIO
 
-from application.resources.dogs import PictureUnavailable
+from application.dogs import PictureUnavailable
 from domain.errors import Conflict, NotFound
 from domain.resources.datasets import Dataset, DatasetRow
-from domain.resources.dogs import Dog
+from domain.dogs import Dog
 from domain.resources.files import StoredFile
 from tests.fakes.kernel import after_position
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from application.pagination import encode_cursor
 from domain.errors import InvalidInput
-from domain.resources.dogs import NAME_MAX, DogName
-from interfaces.http.schemas.resources.dogs import DOG_NAME_PATTERN
+from domain.dogs import NAME_MAX, DogName
+from interfaces.http.routes.dogs.schemas import DOG_NAME_PATTERN
 from tests.support.api import bearer, login, register, user_token
 
 pytestmark = pytest.mark.unit

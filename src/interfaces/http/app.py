@@ -28,7 +28,7 @@ from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
 from interfaces.http.routes.orgs import support_access as org_support_access
 from interfaces.http.routes.orgs import templates as org_role_templates
-from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
+from interfaces.http.routes.resources import datasets, dogs_api, files
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
     account_phone,  # noqa: F401 - its routes are on accounts.bp
@@ -88,7 +88,6 @@ BLUEPRINTS = (
     events.bp,
     datasets.bp,
     files.bp,
-    dogs.bp,
     jobs.bp,
     webhooks.bp,
     auth_hooks.bp,

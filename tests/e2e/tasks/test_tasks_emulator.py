@@ -12,10 +12,10 @@ from google.cloud.firestore import FieldFilter
 
 from application.services import Services
 from domain.ids import new_id
-from domain.resources.dogs import Dog, DogName
+from domain.dogs import Dog, DogName
 from domain.tasks import Task
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.resources.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
+from infrastructure.firestore.dogs.repository import DOG_NAMES, DOGS, FirestoreDogRepository
 from infrastructure.firestore.tasks.repository import TASKS, task_to_doc
 from tests.support.api import bearer, login, register
 

@@ -8,7 +8,7 @@ import pytest
 
 from application.pagination import parse_time_position, time_position
 from domain.errors import InvalidInput
-from domain.resources.dogs import Dog, DogName, PictureStatus
+from domain.dogs import Dog, DogName, PictureStatus
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

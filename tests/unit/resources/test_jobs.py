@@ -25,9 +25,9 @@ from application.jobs import (
     RetryJob,
 )
 from application.ports import Job
-from application.resources.dogs import FETCH_DOG_PICTURE, DogPictures
+from application.dogs import FETCH_DOG_PICTURE, DogPictures
 from domain.errors import Unauthenticated, Unavailable
-from domain.resources.dogs import Dog, DogName, PictureStatus
+from domain.dogs import Dog, DogName, PictureStatus
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.jobs.oidc import GooglePushVerifier
 from tests.fakes.kernel import FakeClock
