@@ -37,10 +37,8 @@ def picture_source(settings: DogSettings) -> PictureSource:
 
 
 def adapters(settings: Settings, client: Client) -> DogsAdapters:
-    return DogsAdapters(
-        dogs=FirestoreDogRepository(client),
-        pictures=picture_source(settings.unit_group(DogSettings)),
-    )
+    own = settings.unit_group(DogSettings)  # checked before any client is used
+    return DogsAdapters(dogs=FirestoreDogRepository(client), pictures=picture_source(own))
 
 
 def lends(own: DogsAdapters, kernel: Kernel) -> Lent:
