@@ -3,8 +3,10 @@
 "Units"): delete every module or folder named by the unit in each layer of ``src/``, its
 ``src/bootstrap/<unit>.py``, its line of ``src/bootstrap/units.py`` and its tests
 (``tests/unit/<unit>/``, ``tests/e2e/<unit>/``); then, in the copy, run ruff, mypy --strict,
-the import contracts and the unit tests, and build the app to check that every route the
-unit served answers 404 and /healthz 200.
+the import contracts and the unit tests (told what was taken out, read from the whole tree
+first: its paths, routes, settings' variables and Firestore collections, which the docs and
+the index configuration may still name; tests/support/taken_out.py), and build the app to
+check that every route the unit served answers 404 and /healthz 200.
 
     .venv/bin/python scripts/remove_unit.py tasks [--keep] [--workers 2]
 
@@ -16,6 +18,7 @@ project's own venv; ``--keep`` leaves it for a look.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -41,18 +44,36 @@ left = [(path, status) for path, status in served if status != 404]
 assert not left, f"still served: {left}"
 print(f"{len(paths)} routes of the unit answer 404, /healthz 200")
 """
-UNIT_ROUTES = """
+FOOTPRINT = """
+import json
+import re
 import sys
 from flask import Flask
 from bootstrap.units import _unit
+from tests.support.firestore_code import read_adapters
 
+name, paths = sys.argv[1], sys.argv[2:]
 app = Flask("unit")
-unit = _unit(sys.argv[1])
-for load in (*unit.api, *unit.compat_api):
-    app.register_blueprint(load())
-for rule in app.url_map.iter_rules():
-    if rule.endpoint != "static":
-        print(rule.rule)
+unit = _unit(name)
+for blueprint in (*unit.api(), *unit.compat_api()):
+    app.register_blueprint(blueprint)
+rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+reading = read_adapters()
+def mine(sites):
+    return any(site.path == p or site.path.startswith(p + "/") for site in sites for p in paths)
+print(json.dumps({
+    "rules": sorted({rule.rule for rule in rules}),
+    "routes": sorted(
+        (method, re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\\1}", rule.rule))
+        for rule in rules
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    ),
+    "variables": sorted(f.upper() for group in unit.settings for f in group.model_fields),
+    "collections": sorted(
+        {query.collection for query, sites in reading.queries.items() if mine(sites)}
+        | {written.collection for written, sites in reading.writes.items() if mine(sites)}
+    ),
+}))
 """
 
 
@@ -132,15 +153,21 @@ def main() -> None:
     if name not in unit_names(ROOT / UNITS_MODULE):
         raise SystemExit(f"{name!r} is no unit: {', '.join(unit_names(ROOT / UNITS_MODULE))}")
     python = str(ROOT / ".venv" / "bin" / "python")
-    routes = subprocess.run(
-        [python, "-c", UNIT_ROUTES, name],
-        cwd=ROOT,
-        env={"PYTHONPATH": "src"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    paths = [re.sub(r"<[^>]+>", "x", route) for route in routes]
+    # What the unit adds, read from the whole tree: the tests of the docs and of the index
+    # configuration leave exactly this aside in the copy (tests/support/taken_out.py).
+    own = [str(path.relative_to(ROOT)) for path in unit_paths(ROOT, name)]
+    footprint = json.loads(
+        subprocess.run(
+            [python, "-c", FOOTPRINT, name, *own],
+            cwd=ROOT,
+            env={"PYTHONPATH": "src:."},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    paths = [re.sub(r"<[^>]+>", "x", route) for route in footprint["rules"]]
+    taken_out = json.dumps({**footprint, "paths": own})
     began = time.monotonic()
     copy = Path(tempfile.mkdtemp(prefix=f"without-{name}-"))
     try:
@@ -158,7 +185,8 @@ def main() -> None:
         step("mypy --strict scripts", [*scripts, "scripts"], copy, MYPYPATH="scripts")
         step("import contracts", [str(ROOT / ".venv" / "bin" / "lint-imports")], copy)
         pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", args.workers]
-        step("unit tests", [*pytest, "--dist", "loadfile", "tests/unit"], copy)
+        unit_tests = [*pytest, "--dist", "loadfile", "tests/unit"]
+        step("unit tests", unit_tests, copy, TAKEN_OUT=taken_out)
         step("the app without it", [python, "-c", CHECK_ROUTES, *paths], copy)
         print(f"== {name} taken out: all green in {time.monotonic() - began:.0f} s")
     finally:

@@ -17,7 +17,6 @@ from infrastructure.settings import Settings
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
-from tests.fakes.resources import FakePictureSource
 from tests.support.app import TEST_CLOCK, app_on, fake_adapters, free_shared_apps, swap
 from tests.support.catalogues import compile_catalogues
 from tests.support.settings import make_settings
@@ -70,13 +69,8 @@ def audit_log() -> RecordingAuditLog:
 
 @pytest.fixture
 def job_queue() -> FakeJobQueue:
-    """The jobs ``fake_app`` queued; tests run them (tests/unit/resources/test_dogs_http.py)."""
+    """The jobs ``fake_app`` queued; tests run them (tests/unit/dogs/test_dogs_http.py)."""
     return FakeJobQueue()
-
-
-@pytest.fixture
-def pictures() -> FakePictureSource:
-    return FakePictureSource()
 
 
 @pytest.fixture
@@ -93,14 +87,12 @@ def adapters(
     app_settings: Settings,
     *,
     job_queue: FakeJobQueue,
-    pictures: FakePictureSource,
 ) -> Adapters:
     """The in-memory fakes behind ``fake_app`` (a fake clock, a fast hasher)."""
     return swap(
         fake_adapters(app_settings, store),
         identity_verifier=identity_verifier,
         audit=audit_log,
-        pictures=pictures,
         job_queue=job_queue.attach,
     )
 

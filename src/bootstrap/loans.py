@@ -332,7 +332,6 @@ def _handlers(
     acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
     return (
         accounts.handlers(acc, shared)
-        | resources.handlers(adapters.resources, platform=base)
         | mail.handlers(
             hooked_mail,
             settings,

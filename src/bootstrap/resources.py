@@ -1,6 +1,5 @@
-"""The resources: their adapters (dogs and their pictures' source, datasets, files and their
-store), made from their settings, and the objects of their use cases built on them (``Dogs``,
-``Datasets``, ``Files``), each once.
+"""The resources: their adapters (datasets, files and their store), made from their settings,
+and the objects of their use cases built on them (``Datasets``, ``Files``), each once.
 
 The file store is made with Cloud Storage's client library by its first use in a worker
 (bootstrap/cloud.py)."""
@@ -10,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.jobs import JobHandler
-from application.ports import FileStore, JobQueue, MovableData, OwnedData
+from application.ports import FileStore, MovableData, OwnedData
 from application.resources.csv_input import CsvLimits
 from application.resources.datasets import (
     DatasetLimits,
@@ -19,37 +17,17 @@ from application.resources.datasets import (
     Datasets,
     OwnedDatasets,
 )
-from application.resources.dogs import (
-    FETCH_DOG_PICTURE,
-    DogPictures,
-    DogRepository,
-    Dogs,
-    PictureSource,
-)
 from application.resources.files import FileRepository, Files, OwnedFiles
 from application.resources.services import ResourceServices
 from bootstrap.accounts import Shared
 from bootstrap.cloud import GcsFileStoreOnFirstUse
 from bootstrap.platform import Platform
 from infrastructure.firestore.resources.datasets import FirestoreDatasetRepository
-from infrastructure.firestore.resources.dogs import FirestoreDogRepository
 from infrastructure.firestore.resources.files import FirestoreFileRepository
-from infrastructure.resources.dog_ceo import DogCeoPictureSource
 from infrastructure.settings import Settings
-from infrastructure.settings.orgs_and_apps.resources import ResourceSettings
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
-
-
-def picture_source(resources: ResourceSettings) -> PictureSource:
-    return DogCeoPictureSource(
-        resources.dog_api_url,
-        allowed_hosts=resources.dog_image_hosts,
-        connect_timeout=min(3.0, resources.dog_api_timeout),
-        read_timeout=resources.dog_api_timeout,
-        deadline=2 * resources.dog_api_timeout,
-    )
 
 
 def file_store(settings: Settings) -> FileStore:
@@ -70,8 +48,6 @@ def file_store(settings: Settings) -> FileStore:
 
 @dataclass(frozen=True)
 class ResourcesAdapters:
-    dogs: DogRepository
-    pictures: PictureSource
     datasets: DatasetRepository
     files: FileRepository
     file_store: FileStore
@@ -79,8 +55,6 @@ class ResourcesAdapters:
 
 def build(settings: Settings, client: Client) -> ResourcesAdapters:
     return ResourcesAdapters(
-        dogs=FirestoreDogRepository(client),
-        pictures=picture_source(settings.resources),
         datasets=FirestoreDatasetRepository(client),
         files=FirestoreFileRepository(client),
         # Originals in Cloud Storage (the storage emulator locally); records and rows in
@@ -94,7 +68,6 @@ def owned(own: ResourcesAdapters) -> list[OwnedData]:
     return [
         OwnedDatasets(own.datasets, own.file_store),
         OwnedFiles(own.files, own.file_store),
-        own.dogs,
     ]
 
 
@@ -103,7 +76,6 @@ def movable(own: ResourcesAdapters) -> list[MovableData]:
     return [
         OwnedDatasets(own.datasets, own.file_store),
         OwnedFiles(own.files, own.file_store),
-        own.dogs,
     ]
 
 
@@ -117,16 +89,6 @@ def dataset_limits(settings: Settings) -> DatasetLimits:
             max_field_chars=resources.csv_max_field_chars,
         ),
     )
-
-
-def bind_dogs(own: ResourcesAdapters, *, platform: Platform, queue: JobQueue) -> Dogs:
-    return Dogs(dogs=own.dogs, queue=queue, clock=platform.clock)
-
-
-def handlers(own: ResourcesAdapters, *, platform: Platform) -> dict[str, JobHandler]:
-    """The jobs of this feature by kind: handlers, not use cases (they take the job)."""
-    pictures = DogPictures(dogs=own.dogs, pictures=own.pictures, clock=platform.clock)
-    return {FETCH_DOG_PICTURE: pictures.fetch}
 
 
 def bind_datasets(own: ResourcesAdapters, settings: Settings, *, platform: Platform) -> Datasets:
@@ -152,6 +114,5 @@ def wire(own: ResourcesAdapters, settings: Settings, shared: Shared) -> Resource
     platform = shared.platform
     return ResourceServices(
         datasets=bind_datasets(own, settings, platform=platform),
-        dogs=bind_dogs(own, platform=platform, queue=shared.queue),
         files=bind_files(own, settings, platform=platform),
     )

@@ -32,6 +32,7 @@ CORE_UNITS = (
 UNITS: tuple[str, ...] = (
     # one per line, in the capability order: a line is what taking a unit out deletes
     "tasks",
+    "dogs",
 )
 
 

@@ -1,7 +1,7 @@
-"""The MovableData port of each capability that keeps data per user (dogs, datasets, files;
-the tasks' with their unit's tests), run against the fakes and against Firestore: a guest's
-data given to the account it is merged into, in batches, all of it, once, and nobody else's
-(docs/guests.md)."""
+"""The MovableData port of each capability that keeps data per user (datasets, files; the
+units', tasks' and dogs', with their unit's tests), run against the fakes and against
+Firestore: a guest's data given to the account it is merged into, in batches, all of it,
+once, and nobody else's (docs/guests.md)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from typing import Any
 import pytest
 
 from application.resources.datasets import DatasetRepository, OwnedDatasets
-from application.resources.dogs import DogRepository
 from application.resources.files import FileRepository, OwnedFiles
-from domain.errors import Conflict
 from domain.ids import new_id
 from domain.resources.datasets import Dataset, DatasetStatus
-from domain.resources.dogs import Dog, DogName
 from domain.resources.files import StoredFile, file_object_key
 from tests.fakes.resources import (
     FakeDatasetRepository,
-    FakeDogRepository,
     FakeFileRepository,
     FakeFileStore,
 )
@@ -34,15 +30,6 @@ BATCH = 2  # smaller than what each test moves: the batches are exercised
 
 def _firestore(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue("firestore")
-
-
-@pytest.fixture(params=["fake", "firestore"])
-def dogs(request: pytest.FixtureRequest) -> DogRepository:
-    if request.param == "fake":
-        return FakeDogRepository()
-    from infrastructure.firestore.resources.dogs import FirestoreDogRepository
-
-    return FirestoreDogRepository(_firestore(request))
 
 
 @pytest.fixture(params=["fake", "firestore"])
@@ -61,25 +48,6 @@ def files(request: pytest.FixtureRequest) -> FileRepository:
     from infrastructure.firestore.resources.files import FirestoreFileRepository
 
     return FirestoreFileRepository(_firestore(request))
-
-
-def test_dogs_move_with_their_names_which_stay_taken(dogs: DogRepository) -> None:
-    mine = [
-        Dog.create(id=new_id(), name=DogName(f"Rex{i}"), owner_id=GUEST, is_adopted=False, now=NOW)
-        for i in range(3)
-    ]
-    for dog in mine:
-        dogs.add(dog)
-    dogs.move_owned(GUEST, OWNER, BATCH)
-    dogs.move_owned(GUEST, OWNER, BATCH)
-    for dog in mine:
-        found = dogs.get(dog.id)
-        assert found is not None and found.owner_id == OWNER and found.name == dog.name
-        named = dogs.find_by_name(dog.name.key)
-        assert named is not None and named.id == dog.id
-    clash = Dog.create(id=new_id(), name=DogName("REX0"), owner_id=OWNER, is_adopted=False, now=NOW)
-    with pytest.raises(Conflict):
-        dogs.add(clash)
 
 
 def test_datasets_move_their_records(datasets: DatasetRepository) -> None:

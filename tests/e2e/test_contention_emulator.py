@@ -23,7 +23,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters, build_app
-from infrastructure.firestore.client import claim_id
 from tests.fakes.kernel import FakeJobQueue
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
@@ -47,7 +46,7 @@ def app(firestore: Any) -> Flask:
     # The races rename one account 30 times: the per-account cap on identity changes has
     # tests of its own (tests/e2e/test_accounts_emulator.py).
     settings = make_settings(identity_change_limit=1000)
-    # Picture jobs stay queued: no background writer joins the dog races.
+    # Jobs stay queued: no background writer joins the races.
     adapters = swap(build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach)
     return build_app(settings, adapters)
 
@@ -78,12 +77,6 @@ def uploader(app: Flask, client: FlaskClient) -> dict[str, str]:
     result = app.test_cli_runner().invoke(args=["users", "set-role", "ulla", "uploader"])
     assert result.exit_code == 0, result.output
     return log_in(client, "ulla")
-
-
-def assert_dog_claims_match_dogs(firestore: Any) -> None:
-    dogs = {s.id: s.get("name_key") for s in firestore.collection("dogs").stream()}
-    claims = {s.id: s.get("dog_id") for s in firestore.collection("dog_names").stream()}
-    assert claims == {claim_id(key): dog_id for dog_id, key in dogs.items()}
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
@@ -172,45 +165,6 @@ def test_thirty_deletes_of_one_account(app: Flask, client: FlaskClient, firestor
     assert_deleted(outcomes, 401)  # 401: its token died with the account
     assert client.get("/user", headers=auth).status_code == 401
     assert count(firestore, "users") == count(firestore, "usernames") == 0
-
-
-def test_thirty_dogs_of_one_name(app: Flask, client: FlaskClient, firestore: Any) -> None:
-    auth = sign_up(client, "alice")
-
-    outcomes = race(app, [lambda c: c.post("/dogs/Rex", headers=auth)] * RACERS)
-
-    assert statuses(outcomes) == {202: 1, 409: RACERS - 1}, summary(outcomes)
-    assert {o.code for o in outcomes if o.status == 409} == {"dog_name_taken"}
-    assert count(firestore, "dogs") == 1
-    assert_dog_claims_match_dogs(firestore)
-
-
-def test_thirty_dog_renames_to_one_free_name(
-    app: Flask, client: FlaskClient, firestore: Any
-) -> None:
-    auth = sign_up(client, "alice")
-    for i in range(RACERS):
-        assert client.post(f"/dogs/dog{i:02d}", headers=auth).status_code == 202
-
-    def rename(i: int) -> Call:
-        return lambda c: c.put(f"/dogs/dog{i:02d}", json={"name": "Prize"}, headers=auth)
-
-    outcomes = race(app, [rename(i) for i in range(RACERS)])
-
-    assert statuses(outcomes) == {200: 1, 409: RACERS - 1}, summary(outcomes)
-    assert {o.code for o in outcomes if o.status == 409} == {"dog_name_taken"}
-    assert count(firestore, "dogs") == RACERS
-    assert_dog_claims_match_dogs(firestore)
-
-
-def test_thirty_deletes_of_one_dog(app: Flask, client: FlaskClient, firestore: Any) -> None:
-    auth = sign_up(client, "alice")
-    assert client.post("/dogs/Rex", headers=auth).status_code == 202
-
-    outcomes = race(app, [lambda c: c.delete("/dogs/Rex", headers=auth)] * RACERS)
-
-    assert statuses(outcomes) == {204: 1, 404: RACERS - 1}, summary(outcomes)
-    assert count(firestore, "dogs") == count(firestore, "dog_names") == 0
 
 
 def uploads_then_deletes(

@@ -122,8 +122,8 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
 
     tasks = client.get("/tasks", headers=owner).get_json()["items"]
     assert [t["id"] for t in tasks] == [owned.task]
-    dog = adapters.resources.dogs.get(owned.dog)
-    assert dog is not None and dog.owner_id == owner_id and dog.name.value == "Rex"
+    dog = client.get("/dogs/Rex").get_json()
+    assert (dog["id"], dog["id_user"], dog["name"]) == (owned.dog, owner_id, "Rex")
     download = client.get(f"/files/{owned.file}", headers=owner)
     assert download.status_code == 200 and download.get_data() == FILE_BYTES
     assert {b.name for b in bucket.list_blobs()} == {f"files/{owner_id}/{owned.file}"}

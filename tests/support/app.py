@@ -102,10 +102,8 @@ from tests.fakes.provider import (
 )
 from tests.fakes.resources import (
     FakeDatasetRepository,
-    FakeDogRepository,
     FakeFileRepository,
     FakeFileStore,
-    FakePictureSource,
 )
 from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
@@ -220,8 +218,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
         ),
         resources=ResourcesAdapters(
-            dogs=FakeDogRepository(),
-            pictures=FakePictureSource(),
             datasets=FakeDatasetRepository(),
             files=FakeFileRepository(),
             file_store=FakeFileStore(),

@@ -1,5 +1,6 @@
 """A unit of the tests' own: what a person keeps, in two kinds, lent to the core's slots as
-a unit's data is (deleted with the account, given to the account a guest is merged into).
+a unit's data is (deleted with the account, given to the account a guest is merged into),
+and a job of its own, lent as a unit's job handler is.
 The core's tests of those slots use it, so that they hold whichever units the service has
 (docs/contributing.md, "Units"); each unit's tests check its own data in the same slots."""
 
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
+from application.jobs import RetryJob
+from application.ports import Job
 from bootstrap import Adapters
 from bootstrap.unit import Built, Kernel, Lent, Placed, Unit
 from domain.ids import new_id
@@ -40,12 +43,35 @@ class FakeKept:
                 self.owners[kept] = to_id
 
 
+KEEPSAKE_JOB = "keepsake_job"
+
+
+class FakeKeptJob:
+    """The unit's job (``KEEPSAKE_JOB``): each run noted by its subject and whether it was the
+    last attempt; while ``failing``, it asks for a retry, and gives up on its last attempt."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.runs: list[tuple[str, bool]] = []
+        self.gave_up: list[str] = []
+
+    def run(self, job: Job, final: bool) -> None:
+        self.runs.append((job.subject, final))
+        if not self.failing:
+            return
+        if not final:
+            raise RetryJob("the keepsake job is failing")
+        self.gave_up.append(job.subject)
+
+
 @dataclass(frozen=True)
 class Keepsakes:
-    """The unit's adapters: two kinds, so that a move cut short between them can be shown."""
+    """The unit's adapters: two kinds, so that a move cut short between them can be shown,
+    and its job."""
 
     first: FakeKept = field(default_factory=FakeKept)
     second: FakeKept = field(default_factory=FakeKept)
+    job: FakeKeptJob = field(default_factory=FakeKeptJob)
 
 
 def _no_production_adapters(_settings: Any, _client: Any) -> NoReturn:
@@ -53,7 +79,11 @@ def _no_production_adapters(_settings: Any, _client: Any) -> NoReturn:
 
 
 def _lends(kept: Keepsakes, _kernel: Kernel) -> Lent:
-    return Lent(owned=(kept.first, kept.second), movable=(kept.first, kept.second))
+    return Lent(
+        owned=(kept.first, kept.second),
+        movable=(kept.first, kept.second),
+        jobs={KEEPSAKE_JOB: kept.job.run},
+    )
 
 
 def _builds_nothing(_kept: Keepsakes, _kernel: Kernel) -> Built:

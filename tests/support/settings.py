@@ -38,7 +38,6 @@ NO_RANGE_API = "http://127.0.0.1:9"
 # production checks: each changes one value and expects the refusal it causes.
 PRODUCTION_SETTINGS: dict[str, object] = {
     "app_profile": "production",
-    "dog_api_url": "https://dog.ceo/api/breeds/image/random",
     **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
     "storage_emulator_host": None,
     "public_url": "https://app.example.com",

@@ -32,6 +32,7 @@ from tests.support.firestore_indexes import (
     stale_problems,
     ttl_problems,
 )
+from tests.support.taken_out import taken_out
 
 pytestmark = pytest.mark.unit
 
@@ -91,7 +92,14 @@ def test_every_expiry_has_its_ttl_policy_exempt_from_indexing(
 
 
 def test_no_override_or_composite_index_is_left_over(reading: Reading, config: IndexConfig) -> None:
-    assert stale_problems(reading, config) == []
+    # A unit's collections, where scripts/remove_unit.py took it out of this copy: its
+    # indexes stay in the file, unread (tests/support/taken_out.py).
+    gone = taken_out().collections
+    kept = IndexConfig(
+        composites=[c for c in config.composites if c.collection not in gone],
+        overrides={key: o for key, o in config.overrides.items() if key[0] not in gone},
+    )
+    assert stale_problems(reading, kept) == []
 
 
 # Calls outside the adapters that look like queries and are not.

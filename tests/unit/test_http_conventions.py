@@ -267,7 +267,6 @@ HSTS = "max-age=63072000; includeSubDomains"
 def test_hsts_in_the_production_profile_only(profile: str) -> None:
     settings = make_settings(
         app_profile=profile,
-        dog_api_url="https://dog.ceo/api/breeds/image/random",
         **{f"{name}_emulator_host": None for name in ("firestore", "firebase_auth", "pubsub")},
         storage_emulator_host=None,
         public_url="https://app.example.com",

@@ -15,7 +15,7 @@ from interfaces.http.converters import CONVERTERS
 from interfaces.http.limits import LIMITED_BY
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
-from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
+from interfaces.http.routes.resources import datasets, dogs_api, files
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.limits import Route
 from interfaces.shared.services import services
@@ -39,7 +39,7 @@ class HttpConfig:
 
 # The shell's own blueprints (the probes, the jobs' push endpoint) and the resources', before
 # the units' (bootstrap/units.py), in the order they are registered.
-BLUEPRINTS = (health.bp, jobs.bp, datasets.bp, files.bp, dogs.bp)
+BLUEPRINTS = (health.bp, jobs.bp, datasets.bp, files.bp)
 # The replaced systems' routes (docs/migrating.md), with ``compat_routes`` only.
 COMPAT_BLUEPRINTS = (dogs_api.bp,)
 

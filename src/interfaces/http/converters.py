@@ -1,7 +1,8 @@
 """The path converters of the API's rules: each names a resource's segment but a word that is
 a resource of its own, so OPTIONS on that word lists what the OpenAPI document says. The API
 puts them on the app before it registers any route module's blueprint: a rule may name a
-converter that another module's resource defines (the compatibility routes do)."""
+converter that another module's resource defines (the compatibility routes do). A unit's
+converter is its own, put on the app by its blueprints (interfaces/http/routes/dogs/routes.py)."""
 
 from __future__ import annotations
 
@@ -31,20 +32,8 @@ class PasskeyIdConverter(BaseConverter):
     regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
 
 
-class DogNameConverter(BaseConverter):
-    """A path segment naming a dog: any but ``is_adopted`` itself, the list of adopted dogs.
-
-    So /dogs/is_adopted is one resource with GET only: POST, PUT and DELETE on it are 405
-    and OPTIONS lists GET, as the OpenAPI document says (``IS_ADOPTED`` and other spellings
-    of the reserved name still reach the routes below and get 422 ``invalid_dog_name``).
-    """
-
-    regex = r"(?!is_adopted(?![^/]))[^/]+"
-
-
 CONVERTERS: dict[str, type[BaseConverter]] = {
     "user_id": UserIdConverter,
     "org": OrgConverter,
     "passkey_id": PasskeyIdConverter,
-    "dog_name": DogNameConverter,
 }

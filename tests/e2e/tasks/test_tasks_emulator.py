@@ -12,10 +12,8 @@ from google.cloud.firestore import FieldFilter
 
 from application.services import Services
 from domain.ids import new_id
-from domain.resources.dogs import Dog, DogName
 from domain.tasks import Task
 from infrastructure.firestore.events.security_events import write_staged
-from infrastructure.firestore.resources.dogs import DOG_NAMES, DOGS, FirestoreDogRepository
 from infrastructure.firestore.tasks.repository import TASKS, task_to_doc
 from tests.support.api import bearer, login, register
 
@@ -132,21 +130,11 @@ def test_deleting_a_user_with_1000_tasks_leaves_no_orphans(
                 batch.set(firestore.collection(TASKS).document(task.id), task_to_doc(task))
             batch.commit()
     real_client.post("/tasks", json={"title": "via HTTP"}, headers=users["alice"])
-    dogs = FirestoreDogRepository(firestore)
-    for name in ("Rex", "Max", "Bella"):
-        dogs.add(
-            Dog.create(id=new_id(), name=DogName(name), owner_id=alice, is_adopted=False, now=now)
-        )
-    dogs.add(
-        Dog.create(id=new_id(), name=DogName("Bobby"), owner_id=bob, is_adopted=False, now=now)
-    )
     assert count(firestore, TASKS, owner_id=alice) == 1001
-    assert count(firestore, DOGS, id_user=alice) == 3
 
     assert real_client.delete("/user", headers=users["alice"]).status_code == 204
     assert count(firestore, TASKS, owner_id=alice) == 0
     assert count(firestore, TASKS) == count(firestore, TASKS, owner_id=bob) == 3  # untouched
-    assert count(firestore, DOGS) == count(firestore, DOG_NAMES) == 1  # bob's Bobby
     assert count(firestore, "sessions", user_id=alice) == 0
     assert not firestore.collection("users").document(alice).get().exists
     services: Services = real_app.extensions["firegate"]

@@ -1,4 +1,5 @@
-"""Configuration of the dogs' picture API and of the job queues, checked at start-up."""
+"""Configuration of the job queues, checked at start-up (the dogs' picture API's: the
+dogs unit's, tests/unit/dogs/test_dog_settings.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ pytestmark = pytest.mark.unit
 def test_defaults() -> None:
     settings = make_settings(port=8123)
     assert settings.jobs.job_queue == "inprocess"
-    assert settings.resources.dog_image_hosts == ["images.dog.ceo"]
     assert settings.jobs.job_push_endpoint == "http://127.0.0.1:8123/internal/jobs"
     assert settings.jobs.pubsub_setup is True  # local profile
     production = make_settings(
@@ -28,17 +28,9 @@ def test_defaults() -> None:
     assert production.jobs.pubsub_setup is False
 
 
-def test_hosts_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOG_IMAGE_HOSTS", "images.dog.ceo, CDN.Example.com")
-    assert make_settings().resources.dog_image_hosts == ["images.dog.ceo", "cdn.example.com"]
-
-
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"dog_image_hosts": ["169.254.169.254"]}, "DOG_IMAGE_HOSTS"),
-        ({"dog_image_hosts": ["https://images.dog.ceo"]}, "DOG_IMAGE_HOSTS"),
-        ({"dog_image_hosts": [""]}, "DOG_IMAGE_HOSTS"),
         ({"job_backoff": 5, "job_backoff_max": 1}, "JOB_BACKOFF_MAX"),
         ({"job_queue": "pubsub"}, "JOB_PUSH_TOKEN"),
         ({"job_queue": "pubsub", "job_push_token": "short"}, "at least 16"),
@@ -46,10 +38,6 @@ def test_hosts_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> N
         (
             {"job_queue": "pubsub", "job_push_token": "t" * 20, "job_max_attempts": 3},
             "JOB_MAX_ATTEMPTS",
-        ),
-        (
-            {"app_profile": "production", "dog_api_url": "http://dog.ceo/api/breeds/image/random"},
-            "https",
         ),
     ],
 )

@@ -1,4 +1,5 @@
-"""Background jobs on fakes: the in-process pool, push authentication, the picture job."""
+"""Background jobs on fakes: the in-process pool, push authentication, unusable messages
+(the picture job's own: tests/unit/dogs/test_dog_picture_job.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from application import jobs
 from application.jobs import (
     JobHandler,
     JobPush,
@@ -25,13 +24,9 @@ from application.jobs import (
     RetryJob,
 )
 from application.ports import Job
-from application.resources.dogs import FETCH_DOG_PICTURE, DogPictures
 from domain.errors import Unauthenticated, Unavailable
-from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.jobs.oidc import GooglePushVerifier
-from tests.fakes.kernel import FakeClock
-from tests.fakes.resources import FakeDogRepository, FakePictureSource
 
 pytestmark = pytest.mark.unit
 SA = "pusher@my-project.iam.gserviceaccount.com"
@@ -219,61 +214,12 @@ def test_google_push_verifier_without_certificates_asks_for_a_retry() -> None:
         verifier.verify("tok")
 
 
-# -- the picture job --------------------------------------------------------------------
-
-
-@pytest.fixture
-def dogs() -> FakeDogRepository:
-    repo = FakeDogRepository()
-    now = datetime(2026, 5, 1, tzinfo=UTC)
-    repo.add(Dog.create(id="d1", name=DogName("Rex"), owner_id="u1", is_adopted=False, now=now))
-    return repo
-
-
-def push(subject: str, **kwargs: Any) -> JobPush:
-    data = base64.b64encode(jobs.encode_job(Job(FETCH_DOG_PICTURE, subject))).decode()
-    return JobPush(data=data, **kwargs)
-
-
-def runner(dogs: FakeDogRepository, pictures: FakePictureSource) -> JobHandler:
-    """What the push endpoint runs a job with: ``JobRunner.run`` over the picture job's
-    handler."""
-
-    fetch = DogPictures(dogs=dogs, pictures=pictures, clock=FakeClock()).fetch
-    return JobRunner(handlers={FETCH_DOG_PICTURE: fetch}).run
+# -- unusable messages ------------------------------------------------------------------
 
 
 def pushed(run: JobHandler) -> PushedJobs:
     """The push endpoint, with JOB_MAX_ATTEMPTS 5."""
     return PushedJobs(policy=PushPolicy(), verifier=None, run=run, max_attempts=5)
-
-
-def test_the_picture_job_is_idempotent(dogs: FakeDogRepository) -> None:
-    pictures = FakePictureSource()
-    for _ in range(3):
-        pushed(runner(dogs, pictures)).receive_push(push("d1"))
-    dog = dogs.get("d1")
-    assert dog is not None and dog.picture_status is PictureStatus.READY
-    assert pictures.calls == 1  # the later deliveries saw a finished dog and did nothing
-
-
-def test_the_picture_job_fails_only_on_the_last_attempt(dogs: FakeDogRepository) -> None:
-    pictures = FakePictureSource()
-    pictures.failing = True
-    run = runner(dogs, pictures)
-    for attempt in (1, 2, 3, 4):
-        with pytest.raises(RetryJob):
-            pushed(run).receive_push(push("d1", delivery_attempt=attempt))
-    assert dogs.dogs["d1"].picture_status is PictureStatus.PENDING
-    pushed(run).receive_push(push("d1", delivery_attempt=5))
-    last = dogs.dogs["d1"]
-    assert last.picture_status is PictureStatus.FAILED
-
-
-def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
-    pictures = FakePictureSource()
-    pushed(runner(dogs, pictures)).receive_push(push("d1", dead_letter=True))
-    assert dogs.dogs["d1"].picture_status is PictureStatus.READY
 
 
 @pytest.mark.parametrize(
@@ -285,10 +231,10 @@ def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
         base64.b64encode(b"[" * 1000 + b"]" * 1000).decode(),
         base64.b64encode(b"\xff").decode(),
         base64.b64encode(b'{"kind": "unknown", "subject": "x"}').decode(),
-        base64.b64encode(b'{"kind": "fetch_dog_picture"}').decode(),
-        base64.b64encode(b'{"kind": "fetch_dog_picture", "subject": "gone"}').decode(),
+        base64.b64encode(b'{"kind": "noted"}').decode(),
     ],
 )
-def test_unusable_messages_are_acknowledged_not_retried(dogs: FakeDogRepository, data: str) -> None:
-    pushed(runner(dogs, FakePictureSource())).receive_push(JobPush(data=data))
-    assert dogs.dogs["d1"].picture_status is PictureStatus.PENDING
+def test_unusable_messages_are_acknowledged_not_retried(data: str) -> None:
+    noted = Recorder()
+    pushed(JobRunner(handlers={"noted": noted}).run).receive_push(JobPush(data=data))
+    assert noted.calls == []

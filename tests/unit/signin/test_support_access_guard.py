@@ -48,7 +48,7 @@ REVOKED = re.compile(r"/(tokens|invitations|clients)/<[^>]+>$")  # by DELETE
 # support access is never an admin's (docs/decisions/0584-no-admin-acts-as-an-admin.md; its
 # session ends if the person becomes one), so these are not walked.
 ADMINS = re.compile(r"^/(admin|users)(/|$)|^/api/users$")
-VALUES = {"user_id": "", "passkey_id": "pk_" + "a" * 22, "org": "acme", "dog_name": "rex"}
+VALUES = {"user_id": "", "passkey_id": "pk_" + "a" * 22, "org": "acme"}
 # The profile's routes change the username beside what is allowed: what they are sent.
 RENAMED = {"username": "someone-else"}
 # A sign-in with another provider reads its body before the bearer token it may come with

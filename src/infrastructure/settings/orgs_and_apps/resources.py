@@ -1,18 +1,11 @@
-"""The template resources: tasks, dogs, datasets and files (docs/reference/)."""
+"""The template resources: datasets and files (docs/reference/); the units' own settings
+are theirs (infrastructure/<unit>/settings.py)."""
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from pydantic import Field
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode
-
-from infrastructure.settings.group import SettingsGroup, invalid_configuration
-
-_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")  # DOG_IMAGE_HOSTS entries
-_IP_LIKE = re.compile(r"[0-9.]+")
+from infrastructure.settings.group import SettingsGroup
 
 
 class ResourceSettings(SettingsGroup):
@@ -25,31 +18,3 @@ class ResourceSettings(SettingsGroup):
     max_dataset_rows: int = Field(250_000, ge=1, le=5_000_000)
     max_dataset_columns: int = Field(200, ge=1, le=1_000)
     csv_max_field_chars: int = Field(131_072, ge=1, le=131_072)
-    # Dogs: the picture API, the hosts whose https picture URLs are accepted from it, and its
-    # read timeout.
-    dog_api_url: str = "https://dog.ceo/api/breeds/image/random"
-    dog_image_hosts: Annotated[list[str], NoDecode] = ["images.dog.ceo"]
-    dog_api_timeout: float = Field(5.0, gt=0, le=60)
-
-    @field_validator("dog_image_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [host.strip().lower() for host in value.split(",") if host.strip()]
-        return value
-
-    @model_validator(mode="after")
-    def _check_hosts(self) -> ResourceSettings:
-        problems = [
-            f"DOG_IMAGE_HOSTS: {host!r} is not a host name"
-            for host in self.dog_image_hosts
-            if not _HOST_NAME.fullmatch(host) or _IP_LIKE.fullmatch(host)
-        ]
-        if problems:
-            raise invalid_configuration(problems)
-        return self
-
-    def production_problems(self) -> list[str]:
-        if self.dog_api_url.startswith("https://"):
-            return []
-        return ["DOG_API_URL must be https in production"]

@@ -20,9 +20,9 @@ from application.pagination import (
 from application.ports import Clock, Job, JobQueue
 from application.signin.authentication import Actor
 from domain.accounts.users import Role
+from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
-from domain.resources.dogs import Dog, DogName, PictureStatus
 
 
 class DogRepository(Protocol):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from application.resources.dogs import PictureUnavailable
+from application.dogs import PictureUnavailable
 
 DEFAULT_API_URL = "https://dog.ceo/api/breeds/image/random"
 DEFAULT_IMAGE_HOSTS = ("images.dog.ceo",)

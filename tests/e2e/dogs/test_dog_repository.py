@@ -9,11 +9,11 @@ from typing import Any, NoReturn
 
 import pytest
 
-from application.resources.dogs import DogRepository
+from application.dogs import DogRepository
+from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Conflict, PermissionDenied
 from domain.ids import new_id
-from domain.resources.dogs import Dog, DogName, PictureStatus
-from tests.fakes.resources import FakeDogRepository
+from tests.unit.dogs.fakes import FakeDogRepository
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, 0, 654321, tzinfo=UTC)
@@ -23,7 +23,7 @@ NOW = datetime(2026, 5, 1, 12, 0, 0, 654321, tzinfo=UTC)
 def dogs(request: pytest.FixtureRequest) -> DogRepository:
     if request.param == "fake":
         return FakeDogRepository()
-    from infrastructure.firestore.resources.dogs import FirestoreDogRepository
+    from infrastructure.firestore.dogs.repository import FirestoreDogRepository
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreDogRepository(client)
@@ -130,3 +130,26 @@ def test_delete_owned_by_removes_dogs_and_names_in_batches(dogs: DogRepository) 
     assert dogs.list_page(None, None, 10) == [kept]
     dogs.add(make("GONE0"))  # names released
     dogs.delete_owned_by("gone", batch_size=2)  # idempotent
+
+
+GUEST, OWNER = "guest-1", "owner-1"
+BATCH = 2  # smaller than what the test moves: the batches are exercised
+
+
+def test_dogs_move_with_their_names_which_stay_taken(dogs: DogRepository) -> None:
+    mine = [
+        Dog.create(id=new_id(), name=DogName(f"Rex{i}"), owner_id=GUEST, is_adopted=False, now=NOW)
+        for i in range(3)
+    ]
+    for dog in mine:
+        dogs.add(dog)
+    dogs.move_owned(GUEST, OWNER, BATCH)
+    dogs.move_owned(GUEST, OWNER, BATCH)
+    for dog in mine:
+        found = dogs.get(dog.id)
+        assert found is not None and found.owner_id == OWNER and found.name == dog.name
+        named = dogs.find_by_name(dog.name.key)
+        assert named is not None and named.id == dog.id
+    clash = Dog.create(id=new_id(), name=DogName("REX0"), owner_id=OWNER, is_adopted=False, now=NOW)
+    with pytest.raises(Conflict):
+        dogs.add(clash)

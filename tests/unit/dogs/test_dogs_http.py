@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from application.accounts.admin import SetRole
 from application.jobs import JobPush, RetryJob, encode_job
 from application.services import Services
-from interfaces.http.schemas.resources.dogs import DOG_NAME_SCHEMA
+from interfaces.http.routes.dogs.schemas import DOG_NAME_SCHEMA
 from tests.fakes.kernel import FakeJobQueue
-from tests.fakes.resources import FakePictureSource
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import run_jobs
+from tests.unit.dogs.fakes import FakePictureSource
 
 pytestmark = pytest.mark.unit
 

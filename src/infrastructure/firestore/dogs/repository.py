@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from domain.dogs import Dog, DogName, PictureStatus
 from domain.errors import Conflict
-from domain.resources.dogs import Dog, DogName, PictureStatus
 from infrastructure.firestore.client import BOUNDED, claim_id, reassign_in_batches
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from application.resources.dogs import PictureUnavailable
-from infrastructure.resources.dog_ceo import DogCeoPictureSource, accept_picture_url
+from application.dogs import PictureUnavailable
+from infrastructure.dogs.dog_ceo import DogCeoPictureSource, accept_picture_url
 from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
 
 pytestmark = pytest.mark.integration

@@ -5,10 +5,10 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from domain.resources.dogs import NAME_MAX, Dog
+from domain.dogs import NAME_MAX, Dog
 from interfaces.http.schemas.common import PageOut, Schema, Strict, no_null, not_null
 
-# domain.resources.dogs.DogName as JSON Schema (ECMA-262 with Unicode property escapes): a letter or
+# domain.dogs.DogName as JSON Schema (ECMA-262 with Unicode property escapes): a letter or
 # digit of any script at both ends, letters, digits, space and _ - . ' between, and not
 # the reserved "is_adopted" in any case. Names that NFKC turns into something else (a few
 # compatibility characters) are the only schema-valid ones the domain may still refuse.

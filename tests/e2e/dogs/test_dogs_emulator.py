@@ -1,18 +1,24 @@
-"""Dogs over HTTP on the Firestore emulator, with the in-process job queue."""
+"""Dogs over HTTP on the Firestore emulator, with the in-process job queue; an account's
+deletion takes its dogs and their names' claims."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from google.cloud.firestore import FieldFilter
 
 from application.accounts.admin import SetRole
 from bootstrap import build_adapters, build_app
+from domain.dogs import Dog, DogName
+from domain.ids import new_id
+from infrastructure.firestore.dogs.repository import DOG_NAMES, DOGS, FirestoreDogRepository
 from tests.support.api import bearer, login, register
 from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
 from tests.support.settings import make_settings
@@ -51,6 +57,13 @@ def users(client: FlaskClient) -> dict[str, dict[str, str]]:
         register(client, name)
         tokens[name] = bearer(login(client, name))
     return tokens
+
+
+def count(firestore: Any, collection: str, **where: Any) -> int:
+    query = firestore.collection(collection)
+    for field, value in where.items():
+        query = query.where(filter=FieldFilter(field, "==", value))
+    return int(query.count().get()[0][0].value)
 
 
 def settled(client: FlaskClient, name: str, timeout: float = 10) -> dict[str, Any]:
@@ -132,3 +145,20 @@ def test_parallel_posts_of_one_name_make_one_dog(
     assert statuses == [202] + [409] * 11
     assert sum(1 for _ in firestore.collection("dogs").stream()) == 1
     assert sum(1 for _ in firestore.collection("dog_names").stream()) == 1
+
+
+def test_deleting_a_user_deletes_their_dogs_and_name_claims_only(
+    client: FlaskClient, users: dict[str, dict[str, str]], firestore: Any
+) -> None:
+    alice = client.get("/user", headers=users["alice"]).get_json()["id"]
+    dogs = FirestoreDogRepository(firestore)
+    now = datetime.now(UTC)
+    for name, owner in (("Rex", alice), ("Max", alice), ("Bella", alice)):
+        dogs.add(
+            Dog.create(id=new_id(), name=DogName(name), owner_id=owner, is_adopted=False, now=now)
+        )
+    assert client.post("/dogs/Bobby", headers=users["bob"]).status_code == 202
+    assert count(firestore, DOGS, id_user=alice) == 3
+    assert client.delete("/user", headers=users["alice"]).status_code == 204
+    assert count(firestore, DOGS) == count(firestore, DOG_NAMES) == 1  # bob's Bobby
+    assert client.post("/dogs/Rex", headers=users["bob"]).status_code == 202  # free again

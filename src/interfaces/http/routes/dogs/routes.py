@@ -5,24 +5,46 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
-from application.resources.dogs import DeleteDog, DogQuery, EditDog, GetDog, NewDog
+from application.dogs import DeleteDog, DogQuery, Dogs, EditDog, GetDog, NewDog
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.schemas.common import PageQuery, Problem
-from interfaces.http.schemas.resources.dogs import (
+from interfaces.http.routes.dogs.schemas import (
     DOG_NAME_SCHEMA,
     DogCreate,
     DogOut,
     DogPage,
     DogUpdate,
 )
+from interfaces.http.schemas.common import PageQuery, Problem
 from interfaces.shared.services import services
 
+
+class DogNameConverter(BaseConverter):
+    """A path segment naming a dog: any but ``is_adopted`` itself, the list of adopted dogs.
+
+    So /dogs/is_adopted is one resource with GET only: POST, PUT and DELETE on it are 405
+    and OPTIONS lists GET, as the OpenAPI document says (``IS_ADOPTED`` and other spellings
+    of the reserved name still reach the routes below and get 422 ``invalid_dog_name``).
+    """
+
+    regex = r"(?!is_adopted(?![^/]))[^/]+"
+
+
+def add_dog_name_converter(state: BlueprintSetupState) -> None:
+    """``dog_name`` on the app, before a blueprint's first rule that names it is added (a
+    blueprint's setup runs in the order it was recorded): the unit's converter is its own,
+    put on the app by its blueprints (this one and the compatibility routes')."""
+    state.app.url_map.converters["dog_name"] = DogNameConverter
+
+
 bp = Blueprint("dogs", __name__, url_prefix="/dogs")
+bp.record(add_dog_name_converter)
 TAGS = ("dogs",)
 
 
@@ -31,8 +53,10 @@ PATH_PARAMETERS["name"] = DOG_NAME_SCHEMA
 
 def _page(adopted: bool | None) -> Response:
     query = parse_query(PageQuery)
-    page = services().resources.dogs.list(
-        DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted)
+    page = (
+        services()
+        .units.of(Dogs)
+        .list(DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted))
     )
     return json_response(
         DogPage(items=[DogOut.of(dog) for dog in page.items], next_cursor=page.next_cursor)
@@ -57,7 +81,7 @@ def list_adopted_dogs() -> Response:
 @doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
 def get_dog(name: str) -> Response:
     """One dog by its name (case-insensitive)."""
-    return json_response(DogOut.of(services().resources.dogs.get(GetDog(name))))
+    return json_response(DogOut.of(services().units.of(Dogs).get(GetDog(name))))
 
 
 @bp.post("/<dog_name:name>")
@@ -72,8 +96,10 @@ def get_dog(name: str) -> Response:
 def create_dog(actor: Actor, name: str) -> Response:
     """Create a dog owned by the caller: 202, its picture is fetched in the background."""
     body = parse_json(DogCreate) if request.get_data(cache=True) else DogCreate()
-    dog = services().resources.dogs.create(
-        NewDog(owner_id=actor.user_id, name=name, is_adopted=body.is_adopted)
+    dog = (
+        services()
+        .units.of(Dogs)
+        .create(NewDog(owner_id=actor.user_id, name=name, is_adopted=body.is_adopted))
     )
     location = f"/dogs/{quote(dog.name.value, safe='')}"
     return json_response(DogOut.of(dog), 202, {"Location": location})
@@ -91,7 +117,7 @@ def update_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: change ``is_adopted`` and/or rename (``name``)."""
     body = parse_json(DogUpdate)
     changes = tuple((field, getattr(body, field)) for field in sorted(body.model_fields_set))
-    return json_response(DogOut.of(services().resources.dogs.edit(EditDog(actor, name, changes))))
+    return json_response(DogOut.of(services().units.of(Dogs).edit(EditDog(actor, name, changes))))
 
 
 @bp.delete("/<dog_name:name>")
@@ -99,5 +125,5 @@ def update_dog(actor: Actor, name: str) -> Response:
 @authenticated
 def delete_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: delete the dog; its name is free again."""
-    services().resources.dogs.delete(DeleteDog(actor, name))
+    services().units.of(Dogs).delete(DeleteDog(actor, name))
     return no_content()

@@ -1,0 +1,40 @@
+"""What ``scripts/remove_unit.py`` took out of the copy of the tree these tests run in (its
+``TAKEN_OUT`` environment variable, JSON): the unit's paths, its routes, its settings'
+variables and the Firestore collections its adapters read and wrote, read from the whole
+tree before the unit was deleted. The docs and the index configuration may still name them
+(a unit is taken out for a proof, its docs stay): the tests of the docs and of the indexes
+leave exactly these aside. Unset (every other run), nothing is taken out and they hold
+everything."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TakenOut:
+    paths: tuple[str, ...] = ()  # relative to the repository's root
+    routes: frozenset[tuple[str, str]] = frozenset()  # (METHOD, /path/{as}/documented)
+    variables: frozenset[str] = frozenset()  # DOG_API_URL, ...
+    collections: frozenset[str] = frozenset()
+
+    def holds(self, path: str) -> bool:
+        """Whether ``path`` (relative to the root) was one of the unit's, or inside one."""
+        return any(
+            path == taken or path.startswith(taken.rstrip("/") + "/") for taken in self.paths
+        )
+
+
+def taken_out() -> TakenOut:
+    raw = os.environ.get("TAKEN_OUT", "")
+    if not raw:
+        return TakenOut()
+    found = json.loads(raw)
+    return TakenOut(
+        paths=tuple(found["paths"]),
+        routes=frozenset((method, path) for method, path in found["routes"]),
+        variables=frozenset(found["variables"]),
+        collections=frozenset(found["collections"]),
+    )
