@@ -13,7 +13,11 @@ if TYPE_CHECKING:
     from bootstrap.unit import Unit
     from infrastructure.settings import Settings
 
-UNITS = ("tasks",)
+UNITS = (
+    "tasks",
+    "datasets",
+    "files",
+)
 
 
 @cache

@@ -100,13 +100,7 @@ from tests.fakes.provider import (
     FakeOAuthGrants,
     FakePushedRequests,
 )
-from tests.fakes.resources import (
-    FakeDatasetRepository,
-    FakeDogRepository,
-    FakeFileRepository,
-    FakeFileStore,
-    FakePictureSource,
-)
+from tests.fakes.resources import FakeDogRepository, FakePictureSource
 from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
@@ -122,6 +116,7 @@ from tests.fakes.signin import (
 from tests.fakes.signin_codes import FakeCodeFlows
 from tests.fakes.sms import FakeSmsCounts
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
+from tests.fakes.storage import FakeFileStore
 from tests.support.settings import make_settings
 
 # One renderer for every app on the fakes, as a process has one: each mail's templates are
@@ -149,6 +144,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             job_queue=FakeJobQueue().attach,
             push_verifier=None,
             request_counter=InMemoryRequestCounter(),
+            file_store=FakeFileStore(),
         ),
         accounts=AccountsAdapters(
             users=users,
@@ -222,9 +218,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         resources=ResourcesAdapters(
             dogs=FakeDogRepository(),
             pictures=FakePictureSource(),
-            datasets=FakeDatasetRepository(),
-            files=FakeFileRepository(),
-            file_store=FakeFileStore(),
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
         orgs=OrgsAdapters(

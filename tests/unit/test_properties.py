@@ -29,7 +29,7 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.resources.csv_input import CsvLimits, detect_delimiter, read_records
+from application.datasets.csv_input import CsvLimits, detect_delimiter, read_records
 from domain.accounts.users import Email, Username, fold
 from domain.errors import DomainError, InvalidInput, TooLarge, Unauthenticated
 from domain.ids import is_id, new_id

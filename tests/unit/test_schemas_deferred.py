@@ -38,7 +38,7 @@ def api_models() -> list[type[BaseModel]]:
 
 def test_every_model_of_the_api_defers_its_build() -> None:
     importlib.import_module("interfaces.http.routes.resources.dogs_api")  # models of its own
-    importlib.import_module("interfaces.http.routes.resources.files")
+    importlib.import_module("interfaces.http.routes.files.routes")
     models = api_models()
     assert len(models) > 50
     assert [m.__qualname__ for m in models if not m.model_config.get("defer_build")] == []

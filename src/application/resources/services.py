@@ -7,15 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from application.resources.datasets import Datasets
     from application.resources.dogs import Dogs
-    from application.resources.files import Files
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ResourceServices:
-    """The template resource modules: dogs, datasets, files."""
+    """The template resource modules: dogs."""
 
     dogs: Dogs
-    datasets: Datasets
-    files: Files

@@ -44,6 +44,7 @@ from infrastructure.settings.orgs_and_apps.sso import SsoSettings
 from infrastructure.settings.platform.branding import BrandingSettings
 from infrastructure.settings.platform.jobs import JobSettings
 from infrastructure.settings.platform.service import ServiceSettings
+from infrastructure.settings.platform.storage import StorageSettings
 from infrastructure.settings.platform.telemetry import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     orgs: OrgSettings
     sso: SsoSettings
     resources: ResourceSettings
+    storage: StorageSettings
     migration: MigrationSettings
     jobs: JobSettings
     telemetry: TelemetrySettings
@@ -233,9 +235,9 @@ class Settings(BaseSettings):
             jobs.pubsub_setup = service.app_profile == "local"
         # Local runs use the emulator's bucket; production names its bucket explicitly
         # (without one, the dataset and file routes answer 503 storage_not_configured).
-        if not self.resources.storage_bucket and service.app_profile == "local":
+        if not self.storage.storage_bucket and service.app_profile == "local":
             project = service.google_cloud_project or "demo-firegate"
-            self.resources.storage_bucket = f"{project}.appspot.com"
+            self.storage.storage_bucket = f"{project}.appspot.com"
         if self.accounts.breached_passwords is None:
             local = service.app_profile == "local"
             self.accounts.breached_passwords = "off" if local else "block"

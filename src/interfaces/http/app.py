@@ -28,7 +28,7 @@ from interfaces.http.routes.orgs import invitations as org_invitations
 from interfaces.http.routes.orgs import roles as org_roles
 from interfaces.http.routes.orgs import support_access as org_support_access
 from interfaces.http.routes.orgs import templates as org_role_templates
-from interfaces.http.routes.resources import datasets, dogs, dogs_api, files
+from interfaces.http.routes.resources import dogs, dogs_api
 from interfaces.http.routes.scim import tokens as scim_tokens
 from interfaces.http.routes.signin import (
     account_phone,  # noqa: F401 - its routes are on accounts.bp
@@ -57,7 +57,7 @@ class HttpConfig:
 
     cors_origins: tuple[str, ...]
     rate_limits: ApiLimits
-    max_upload_bytes: int  # multipart uploads (datasets, files)
+    max_upload_bytes: int  # multipart uploads (the upload units': datasets, files)
     compat_routes: bool  # the replaced systems' routes (docs/migrating.md)
     # The units' blueprints (bootstrap/units.py), after the core's; their replaced systems'
     # routes with ``compat_routes`` only.
@@ -86,8 +86,6 @@ BLUEPRINTS = (
     users.bp,
     profile_schema.bp,
     events.bp,
-    datasets.bp,
-    files.bp,
     dogs.bp,
     jobs.bp,
     webhooks.bp,

@@ -1,4 +1,4 @@
-"""The template resources: tasks, dogs, datasets and files (docs/reference/)."""
+"""The template resources: dogs (docs/reference/)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,6 @@ _IP_LIKE = re.compile(r"[0-9.]+")
 
 
 class ResourceSettings(SettingsGroup):
-    # Uploads' originals; the local profile's default is the emulator's bucket.
-    storage_bucket: str = ""
-    # Datasets and files (docs/reference/datasets.md#limits-and-memory): the multipart upload
-    # cap (413 past it) and the CSV limits: data rows (413), columns (413), characters in one
-    # field (413; at most the csv module's own limit).
-    max_upload_bytes: int = Field(32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    max_dataset_rows: int = Field(250_000, ge=1, le=5_000_000)
-    max_dataset_columns: int = Field(200, ge=1, le=1_000)
-    csv_max_field_chars: int = Field(131_072, ge=1, le=131_072)
     # Dogs: the picture API, the hosts whose https picture URLs are accepted from it, and its
     # read timeout.
     dog_api_url: str = "https://dog.ceo/api/breeds/image/random"

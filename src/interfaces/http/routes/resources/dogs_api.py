@@ -1,7 +1,8 @@
 """Compatibility: the dogs API's routes on the native use cases (docs/migrating.md).
 
-Its dogs and its file upload are the native routes under /api; its users are the native
-users, with POST being the admin invitation and PUT/PATCH/DELETE by the owner or an admin.
+Its dogs are the native routes under /api (its file upload too: the files unit's); its users
+are the native users, with POST being the admin invitation and PUT/PATCH/DELETE by the owner
+or an admin.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from interfaces.http.parsing import folded, parse_json, read_json_object, valida
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.accounts import users
 from interfaces.http.routes.accounts.accounts import own_out, update_profile
-from interfaces.http.routes.resources import dogs, files
+from interfaces.http.routes.resources import dogs
 from interfaces.http.schemas.accounts.accounts import (
     Name,
     PatchUserRequest,
@@ -50,7 +51,6 @@ for rule, endpoint, view, methods, native in (
     (_DOG, "create_dog", dogs.create_dog, ["POST"], "POST /dogs/{name}"),
     (_DOG, "update_dog", dogs.update_dog, ["PUT"], "PUT /dogs/{name}"),
     (_DOG, "delete_dog", dogs.delete_dog, ["DELETE"], "DELETE /dogs/{name}"),
-    ("/files", "upload_file", files.upload_file, ["POST"], "POST /files"),
     ("/users", "list_users", users.list_users, ["GET"], "GET /users"),
     ("/users/<user_id:user_id>", "get_user", users.get_user, ["GET"], "GET /users/{user_id}"),
 ):
