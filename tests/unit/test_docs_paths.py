@@ -1,5 +1,6 @@
 """Every repository file the docs name by its path from the root (``tests/...``,
-``src/...``, ``bench/...``, ``scripts/...``, ``deploy/...``) exists."""
+``src/...``, ``bench/...``, ``scripts/...``, ``deploy/...``) exists; a unit's, while it is in
+the tree (tests/support/units.py); and the docs list every unit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from scripts.units_contract import unit_names
+
+from tests.support.units import documented_units, of_absent_unit
 
 pytestmark = pytest.mark.unit
 
@@ -19,6 +23,10 @@ def test_the_files_the_docs_name_exist() -> None:
         f"{page.relative_to(ROOT)}: {path}"
         for page in (ROOT / "docs").rglob("*.md")
         for path in _PATH.findall(page.read_text(encoding="utf-8"))
-        if not (ROOT / path).exists()
+        if not (ROOT / path).exists() and not of_absent_unit(path)
     )
     assert not missing, missing
+
+
+def test_the_docs_list_every_unit() -> None:
+    assert set(unit_names()) <= set(documented_units())

@@ -44,7 +44,6 @@ def offers_null(field: dict[str, Any]) -> bool:
     [
         # A form field is sent or not; "null" would arrive as the text "null" (a 422).
         ("LoginForm", ["grant_type", "scope", "client_id", "client_secret"]),
-        ("DatasetUpload", ["schema", "delimiter"]),
         # JSON fields whose null is a 422 null_not_allowed.
         ("ReplaceUserRequest", ["username", "email"]),
         ("PatchUserRequest", ["username", "email"]),

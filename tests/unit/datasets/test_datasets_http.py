@@ -366,3 +366,15 @@ def test_the_upload_form_refuses_other_fields(client: FlaskClient) -> None:
     # moved here from tests/unit/test_openapi_document.py
     document = client.get("/openapi.json").get_json()
     assert document["components"]["schemas"]["DatasetUpload"]["additionalProperties"] is False
+
+
+def test_the_upload_forms_optional_fields_do_not_offer_null(client: FlaskClient) -> None:
+    # A form field is sent or not; "null" would arrive as the text "null" (a 422). Moved here
+    # from tests/unit/test_openapi_document.py.
+    document = client.get("/openapi.json").get_json()
+    properties = document["components"]["schemas"]["DatasetUpload"]["properties"]
+    for name in ("schema", "delimiter"):
+        field = properties[name]
+        offered = [field, *field.get("anyOf", [])]
+        assert all(f.get("type") != "null" for f in offered), name
+        assert "default" not in field or field["default"] is not None
