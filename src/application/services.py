@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from application.migration.services import MigrationServices
     from application.orgs.services import OrgServices
     from application.provider.services import ProviderServices
-    from application.resources.services import ResourceServices
     from application.scim.services import ScimServices
     from application.signin.services import SigninServices
     from application.sso.services import SsoServices
@@ -68,7 +67,6 @@ class Services:
     sso: SsoServices
     scim: ScimServices
     provider: ProviderServices
-    resources: ResourceServices
     migration: MigrationServices
     platform: PlatformServices
     units: UnitServices = field(default_factory=UnitServices)  # bootstrap/units.py

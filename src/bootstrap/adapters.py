@@ -30,7 +30,6 @@ from bootstrap import (
     orgs,
     platform,
     provider,
-    resources,
     scim,
     signin,
     sso,
@@ -45,7 +44,6 @@ from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import JobQueueFactory, Platform
 from bootstrap.provider import ProviderAdapters
-from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import SigninAdapters
 from bootstrap.sso import SsoAdapters
@@ -74,7 +72,6 @@ class Adapters:
     events: EventsAdapters
     clients: ClientsAdapters
     provider: ProviderAdapters
-    resources: ResourcesAdapters
     migration: MigrationAdapters
     orgs: OrgsAdapters
     sso: SsoAdapters
@@ -122,7 +119,6 @@ def build_adapters(
         events=events.build(settings, client),
         clients=clients.build(settings, client),
         provider=provider.build(settings, client),
-        resources=resources.build(settings, client),
         migration=migration.build(client),
         orgs=orgs.build(settings, client),
         sso=sso.build(settings, client),

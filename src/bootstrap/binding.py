@@ -24,7 +24,6 @@ from bootstrap import (
     orgs,
     platform,
     provider,
-    resources,
     scim,
     signin,
     sso,
@@ -84,7 +83,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             sso=a.sso,
             credentials_hook=hooks.credentials_hook(lent.hooks.caller),
         ),
-        resources=resources.wire(a.resources, settings, shared),
         migration=migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers
         ),

@@ -58,7 +58,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
     http_config = api.HttpConfig(
         cors_origins=tuple(settings.service.cors_origins),
         rate_limits=api_limits(settings),
-        max_upload_bytes=settings.resources.max_upload_bytes,
+        max_upload_bytes=settings.storage.max_upload_bytes,
         compat_routes=settings.migration.compat_routes,
         unit_blueprints=tuple(bp for unit in every_unit(settings) for bp in unit.api()),
         unit_compat_blueprints=tuple(

@@ -32,7 +32,6 @@ from bootstrap import (
     mail,
     orgs,
     provider,
-    resources,
     scim,
     signin,
     sso,
@@ -242,7 +241,6 @@ def _account_rules(
     # memberships last: what an account holds under rules of its own (an org's last owner)
     # ends first, and may refuse the deletion.
     owned: list[OwnedData] = [
-        *resources.owned(adapters.resources),
         *(data for each in lent for data in each.owned),
         sig.passkeys,
         sig.factors,
@@ -293,10 +291,7 @@ def _account_rules(
         hold=rules.hold,
         signups=rules.signups,
         owned=(*owned, departures),
-        movable=[
-            *resources.movable(adapters.resources),
-            *(data for each in lent for data in each.movable),
-        ],
+        movable=[data for each in lent for data in each.movable],
         box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,

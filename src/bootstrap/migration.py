@@ -20,6 +20,7 @@ from interfaces.cli import Commands
 
 if TYPE_CHECKING:
     import click
+    from flask import Blueprint
     from google.cloud.firestore import Client
 
     from application.services import Services
@@ -71,5 +72,18 @@ def _migration_commands() -> Sequence[click.Command]:
     return migration.COMMANDS
 
 
-# The core unit: its commands (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="migration", optional=False, cli=(Commands("users", _migration_commands),))
+def compat_api() -> Sequence[Blueprint]:
+    """The replaced dogs API's users (docs/migrating.md)."""
+    from interfaces.http.routes.migration import dogs_api  # noqa: PLC0415 - loaded with the app
+
+    return (dogs_api.bp,)
+
+
+# The core unit: its commands and the replaced systems' routes (its adapters and use cases:
+# ``build`` and ``wire`` above).
+UNIT = Unit[None](
+    name="migration",
+    optional=False,
+    compat_api=compat_api,
+    cli=(Commands("users", _migration_commands),),
+)

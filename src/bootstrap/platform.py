@@ -1,5 +1,6 @@
 """What every capability stands on: the clock, the audit log, the metrics, the job queues,
-the request counter behind the per-address limits and the readiness probe; and the push
+the request counter behind the per-address limits, the readiness probe and the object store
+(Cloud Storage, made by its first use in a worker: bootstrap/cloud.py); and the push
 endpoint's object.
 
 Pub/Sub's, Redis's and the push tokens' adapters are imported only when the settings ask for
@@ -19,11 +20,13 @@ from application.ports import (
     NO_METRICS,
     AuditLog,
     Clock,
+    FileStore,
     JobQueue,
     Metrics,
     PushVerifier,
     RequestCounter,
 )
+from bootstrap.cloud import GcsFileStoreOnFirstUse
 from infrastructure.clock import SystemClock
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import reads_of
@@ -66,6 +69,9 @@ class Platform:
     job_queue: JobQueueFactory
     push_verifier: PushVerifier | None
     request_counter: RequestCounter
+    # The object store the upload units share (datasets, files): Cloud Storage, the storage
+    # emulator locally; units reach it as ``kernel.platform.file_store``.
+    file_store: FileStore
     # Webhook deliveries' own queue, so that a slow receiver never holds the mail's threads
     # (docs/reference/jobs.md); None: they share ``job_queue``.
     webhook_queue: JobQueueFactory | None = None
@@ -84,8 +90,25 @@ def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) 
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
         push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
         request_counter=request_counter(settings, client),
+        file_store=file_store(settings),
         metrics=metrics,
     )
+
+
+def file_store(settings: Settings) -> FileStore:
+    """Cloud Storage's adapter, made by its first use in a worker (bootstrap/cloud.py)."""
+
+    def make() -> FileStore:
+        # A cloud client library: imported by the worker, never by gunicorn's master.
+        from infrastructure.gcs_storage import GcsFileStore  # noqa: PLC0415
+
+        return GcsFileStore(
+            settings.storage.storage_bucket,
+            project=settings.service.google_cloud_project,
+            create_bucket=settings.service.app_profile == "local",
+        )
+
+    return GcsFileStoreOnFirstUse(make)
 
 
 def pushed_jobs(platform: Platform, settings: Settings, *, run: JobHandler) -> PushedJobs:

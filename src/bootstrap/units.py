@@ -33,6 +33,8 @@ UNITS: tuple[str, ...] = (
     # one per line, in the capability order: a line is what taking a unit out deletes
     "tasks",
     "dogs",
+    "datasets",
+    "files",
 )
 
 

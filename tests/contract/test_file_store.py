@@ -10,7 +10,7 @@ import pytest
 
 from application.ports import FileStore
 from domain.errors import NotFound
-from tests.fakes.resources import FakeFileStore
+from tests.fakes.storage import FakeFileStore
 
 pytestmark = pytest.mark.contract
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.contract
 def store(request: pytest.FixtureRequest) -> FileStore:
     if request.param == "fake":
         return FakeFileStore()
-    from infrastructure.resources.gcs_storage import GcsFileStore
+    from infrastructure.gcs_storage import GcsFileStore
 
     emulators: Any = request.getfixturevalue("clean_emulators")
     return GcsFileStore(emulators.storage_bucket, project=emulators.project)

@@ -1,7 +1,7 @@
-"""A guest merged into the account its way in belongs to, on the Firestore and Storage
-emulators over HTTP: the guest's tasks, dog, dataset and file (its bytes in the storage
-emulator) end up the owner's, the guest is gone, the operator's webhook receives
-``guest.merged``; and 30 parallel merges with one token, or with the tokens of several
+"""A guest merged into the account its way in belongs to, on the Firestore emulator over
+HTTP: the guest's tasks and dog end up the owner's (its datasets and files: their units'
+tests, tests/e2e/datasets/ and tests/e2e/files/), the guest is gone, the operator's webhook
+receives ``guest.merged``; and 30 parallel merges with one token, or with the tokens of several
 accounts, accept one (docs/guests.md, "When the way in is someone else's")."""
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from flask import Flask, request
+from flask import Flask
 from flask.testing import FlaskClient
-from google.auth.credentials import AnonymousCredentials
-from google.cloud.storage import Client as StorageClient
 from standardwebhooks.webhooks import Webhook
 
 from application.events.webhooks.admin import CreateWebhook
 from bootstrap import Adapters, build_adapters, build_app
-from domain.accounts.guest_refusals import AccountExists
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register, services
-from tests.support.app import run_jobs, swap
-from tests.support.guests import FILE_BYTES, make_guest, make_owned
+from tests.support.app import swap
+from tests.support.guests import drain, make_guest, make_owned, merge_token, with_upgrade_route
 from tests.support.races import RACERS, race, summary
 from tests.support.served_webhooks import Receiver, receiver
 from tests.support.settings import make_settings
@@ -33,8 +30,6 @@ from tests.support.webhooks import ADMIN
 pytestmark = pytest.mark.e2e
 
 __all__ = ["receiver"]  # the fixture, imported for this module's tests
-
-UPGRADE = "/test/guest-upgrade"  # stands for any upgrade whose way in is another account's
 
 
 @pytest.fixture
@@ -55,45 +50,12 @@ def adapters(firestore: Any, queue: FakeJobQueue) -> Adapters:
 
 @pytest.fixture
 def app(adapters: Adapters) -> Flask:
-    app = build_app(make_settings(), adapters)
-
-    def upgrade() -> str:
-        raise AccountExists(guest_id=request.args["guest"], owner_id=request.args["owner"])
-
-    app.add_url_rule(UPGRADE, "test_guest_upgrade", upgrade, methods=["POST"])
-    return app
+    return with_upgrade_route(build_app(make_settings(), adapters))
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-@pytest.fixture
-def bucket(clean_emulators: Any) -> Any:
-    client = StorageClient(
-        project=clean_emulators.project,
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-    )
-    return client.bucket(clean_emulators.storage_bucket)
-
-
-def merge_token(client: FlaskClient, guest: str, owner: str) -> str:
-    answer = client.post(UPGRADE, query_string={"guest": guest, "owner": owner})
-    body = answer.get_json()
-    assert answer.status_code == 409 and body["code"] == "account_exists", body
-    assert guest not in answer.get_data(as_text=True)
-    token: str = body["merge_token"]
-    return token
-
-
-def drain(app: Flask, queue: FakeJobQueue) -> None:
-    """Run the queued jobs, and those they queue (the webhook's delivery), until none is left."""
-    for _ in range(5):
-        if not queue.jobs:
-            return
-        run_jobs(app, queue)
-    raise AssertionError(f"jobs keep coming: {queue.jobs}")
 
 
 def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
@@ -103,16 +65,14 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
     queue: FakeJobQueue,
     *,
     receiver: Receiver,
-    bucket: Any,
 ) -> None:
     url = f"{receiver.url}/hooks"
     created = services(app).events.webhooks.create(CreateWebhook(ADMIN, url, ("guest.merged",)))
     guest_id, guest = make_guest(client, adapters.accounts.users, "guest1")
-    owned = make_owned(client, guest, adapters.resources.datasets, guest_id, "Rex")
+    owned = make_owned(client, guest, "Rex")
     owner_id: str = register(client, "owner1")["id"]
     owner = bearer(login(client, "owner1"))
     queue.jobs.clear()  # the mails and the dog's picture: not this test's
-    assert {b.name for b in bucket.list_blobs()} == {f"files/{guest_id}/{owned.file}"}
 
     token = merge_token(client, guest_id, owner_id)
     accepted = client.post("/auth/guest/merge", json={"merge_token": token}, headers=owner)
@@ -124,11 +84,6 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
     assert [t["id"] for t in tasks] == [owned.task]
     dog = client.get("/dogs/Rex").get_json()
     assert (dog["id"], dog["id_user"], dog["name"]) == (owned.dog, owner_id, "Rex")
-    download = client.get(f"/files/{owned.file}", headers=owner)
-    assert download.status_code == 200 and download.get_data() == FILE_BYTES
-    assert {b.name for b in bucket.list_blobs()} == {f"files/{owner_id}/{owned.file}"}
-    dataset = adapters.resources.datasets.get(owned.dataset)
-    assert dataset is not None and dataset.owner_id == owner_id
     guest_left = adapters.accounts.users.get(guest_id)
     assert guest_left is None or guest_left.deleted_at is not None
     assert client.post("/login", json={"username": "guest1", "password": "x" * 12}).status_code in (

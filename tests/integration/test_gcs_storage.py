@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from domain.errors import Unavailable
-from infrastructure.resources.gcs_storage import GcsFileStore
+from infrastructure.gcs_storage import GcsFileStore
 
 pytestmark = pytest.mark.integration
 

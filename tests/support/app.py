@@ -33,7 +33,6 @@ from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from bootstrap.provider import ProviderAdapters, request_seal
-from bootstrap.resources import ResourcesAdapters
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin import (
     SigninAdapters,
@@ -100,11 +99,6 @@ from tests.fakes.provider import (
     FakeOAuthGrants,
     FakePushedRequests,
 )
-from tests.fakes.resources import (
-    FakeDatasetRepository,
-    FakeFileRepository,
-    FakeFileStore,
-)
 from tests.fakes.scim import FakeScimGroups, FakeScimTokens, FakeScimUsers
 from tests.fakes.signin import (
     FakeActiveOrgs,
@@ -120,6 +114,7 @@ from tests.fakes.signin import (
 from tests.fakes.signin_codes import FakeCodeFlows
 from tests.fakes.sms import FakeSmsCounts
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
+from tests.fakes.storage import FakeFileStore
 from tests.support.settings import make_settings
 
 # One renderer for every app on the fakes, as a process has one: each mail's templates are
@@ -147,6 +142,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             job_queue=FakeJobQueue().attach,
             push_verifier=None,
             request_counter=InMemoryRequestCounter(),
+            file_store=FakeFileStore(),
         ),
         accounts=AccountsAdapters(
             users=users,
@@ -216,11 +212,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             pushed_requests=FakePushedRequests(),
             request_seal=request_seal(settings),  # pure computation: the real one
             provider_tokens=provider_tokens(settings),  # pure computation: the real one
-        ),
-        resources=ResourcesAdapters(
-            datasets=FakeDatasetRepository(),
-            files=FakeFileRepository(),
-            file_store=FakeFileStore(),
         ),
         migration=MigrationAdapters(user_moves=FakeUserMoves(store)),
         orgs=OrgsAdapters(
@@ -349,7 +340,6 @@ _GROUPS = (
     "mail",
     "events",
     "provider",
-    "resources",
     "migration",
     "sso",
 )

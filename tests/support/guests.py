@@ -1,35 +1,31 @@
-"""Guests for the merge's tests: an account made a guest, and what it owns, over the API."""
+"""Guests for the merge's tests: an account made a guest, what it owns, over the API, and a
+merge into another account (the upgrade route that finds the way in is the other's, its
+token, the merge's jobs run)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any, Protocol
 
+from flask import Flask, request
 from flask.testing import FlaskClient
 
 from application.accounts.accounts import UserRepository
 from domain.accounts.guest_refusals import AccountExists
-from domain.ids import new_id
-from domain.resources.datasets import Column, ColumnType, Dataset, DatasetStatus, Report
+from interfaces.shared.problems import domain_problem
+from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import bearer, login, register
+from tests.support.app import run_jobs
 
-FILE_BYTES = b"\x00guest's picture\xff" * 100
-
-
-class DatasetAdder(Protocol):
-    def add(self, dataset: Dataset) -> None: ...
+UPGRADE = "/test/guest-upgrade"  # stands for any upgrade whose way in is another account's
 
 
 @dataclass(frozen=True)
 class Owned:
-    """What a guest made: a task, a dog, a file and a dataset, by id."""
+    """What a guest made: a task and a dog, by id (the datasets' and the files' with their
+    units' tests: tests/e2e/datasets/, tests/e2e/files/)."""
 
     task: str
     dog: str
-    file: str
-    dataset: str
 
 
 def make_guest(client: FlaskClient, users: UserRepository, name: str) -> tuple[str, dict[str, str]]:
@@ -40,32 +36,62 @@ def make_guest(client: FlaskClient, users: UserRepository, name: str) -> tuple[s
     return user_id, bearer(login(client, name))
 
 
-def make_owned(
-    client: FlaskClient, auth: dict[str, str], datasets: DatasetAdder, owner_id: str, dog: str
-) -> Owned:
+def make_owned(client: FlaskClient, auth: dict[str, str], dog: str) -> Owned:
     task = client.post("/tasks", json={"title": "the guest's task"}, headers=auth)
     assert task.status_code == 201, task.get_json()
     made = client.post(f"/dogs/{dog}", headers=auth)
     assert made.status_code in (200, 201, 202), made.get_json()
-    part: Any = (io.BytesIO(FILE_BYTES), "picture.bin")
-    stored = client.post("/files", headers=auth, data={"file": part})
-    assert stored.status_code == 201, stored.get_json()
-    dataset = Dataset(
-        id=new_id(),
-        name="Guest's data",
-        filename="data.csv",
-        owner_id=owner_id,
-        created_at=datetime.now(UTC),
-        status=DatasetStatus.READY,
-        size=3,
-        sha256="ab" * 32,
-        delimiter=",",
-        columns=(Column("n", ColumnType.STRING),),
-        report=Report((), {}, False),
-    )
-    datasets.add(dataset)
-    return Owned(task.get_json()["id"], made.get_json()["id"], stored.get_json()["id"], dataset.id)
+    return Owned(task.get_json()["id"], made.get_json()["id"])
 
 
 def account_exists(guest_id: str, owner_id: str) -> AccountExists:
     return AccountExists(guest_id=guest_id, owner_id=owner_id)
+
+
+def with_upgrade_route(app: Flask) -> Flask:
+    """``app`` with a route at UPGRADE that refuses as an upgrade whose way in is another
+    account's does (409 ``account_exists`` with a merge token)."""
+
+    def upgrade() -> str:
+        raise AccountExists(guest_id=request.args["guest"], owner_id=request.args["owner"])
+
+    app.add_url_rule(UPGRADE, "test_guest_upgrade", upgrade, methods=["POST"])
+    return app
+
+
+def merge_token(client: FlaskClient, guest: str, owner: str) -> str:
+    answer = client.post(UPGRADE, query_string={"guest": guest, "owner": owner})
+    body = answer.get_json()
+    assert answer.status_code == 409 and body["code"] == "account_exists", body
+    assert guest not in answer.get_data(as_text=True)
+    token: str = body["merge_token"]
+    return token
+
+
+def drain(app: Flask, queue: FakeJobQueue) -> None:
+    """Run the queued jobs, and those they queue (the webhook's delivery), until none is left."""
+    for _ in range(5):
+        if not queue.jobs:
+            return
+        run_jobs(app, queue)
+    raise AssertionError(f"jobs keep coming: {queue.jobs}")
+
+
+def merged(
+    app: Flask, queue: FakeJobQueue, guest_id: str, owner: dict[str, str], owner_id: str
+) -> None:
+    """The guest merged into the owner's account, its jobs run."""
+    client = app.test_client()
+    token = merge_token(client, guest_id, owner_id)
+    accepted = client.post("/auth/guest/merge", json={"merge_token": token}, headers=owner)
+    assert accepted.status_code == 202, accepted.get_json()
+    drain(app, queue)
+
+
+def offered_merge_token(app: Flask, guest_id: str, owner_id: str) -> str:
+    """The merge token of the 409 a guest's upgrade answers, as the API writes it (no route)."""
+    with app.test_request_context():
+        answer = domain_problem(account_exists(guest_id, owner_id))
+    body: dict[str, str] = answer.get_json()
+    assert answer.status_code == 409 and body["code"] == "account_exists"
+    return body["merge_token"]

@@ -35,7 +35,7 @@ def imports() -> list[Import]:
 def test_the_order_is_pyprojects_from_accounts_up() -> None:
     ranks = capability_ranks()
     assert ranks["accounts"] == 0 and ranks["hooks"] == 1 and ranks["signin"] == 2
-    assert ranks["sso"] == ranks["scim"] < ranks["provider"] == ranks["resources"]
+    assert ranks["sso"] == ranks["scim"] < ranks["provider"] == ranks["migration"]
     assert "services" not in ranks and "ports" not in ranks and "errors" not in ranks
 
 

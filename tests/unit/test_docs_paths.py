@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from scripts.units_contract import unit_names
 
 from tests.support.taken_out import taken_out
+from tests.support.units import documented_units
 
 pytestmark = pytest.mark.unit
 
@@ -26,3 +28,7 @@ def test_the_files_the_docs_name_exist() -> None:
         if not (ROOT / path).exists() and not taken.holds(path)
     )
     assert not missing, missing
+
+
+def test_the_docs_list_every_unit() -> None:
+    assert set(unit_names()) <= set(documented_units())

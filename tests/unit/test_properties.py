@@ -1,14 +1,14 @@
 """Properties (hypothesis) of the parsers that take whatever a client sends: usernames and
 e-mail addresses and their claim document ids, access tokens, refresh tokens, pagination
-cursors, CSV bytes. Each either yields a value or refuses with the domain error that maps
-to a 4xx; nothing else may escape (it would be a 500)."""
+cursors (CSV bytes: the datasets unit's, tests/unit/datasets/test_dataset_validation.py).
+Each either yields a value or refuses with the domain error that maps to a 4xx; nothing else
+may escape (it would be a 500)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import io
 import json
 import re
 import secrets
@@ -29,9 +29,8 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.resources.csv_input import CsvLimits, detect_delimiter, read_records
 from domain.accounts.users import Email, Username, fold
-from domain.errors import DomainError, InvalidInput, TooLarge, Unauthenticated
+from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import is_id, new_id
 from infrastructure.firestore.client import MAX_ID_BYTES, claim_id
 from infrastructure.signin.jwt_tokens import ACCESS_TOKEN_TYPE, PyJWTTokenIssuer, SigningKey
@@ -499,29 +498,3 @@ def test_new_ids_are_valid_and_never_reserved(monkeypatch: pytest.MonkeyPatch) -
     drawn = iter(["__" + "x" * 18 + "__", "abc"])
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _: next(drawn))
     assert new_id() == "abc"
-
-
-# -- CSV ----------------------------------------------------------------------------------
-
-LIMITS = CsvLimits(max_rows=50, max_columns=8, max_field_chars=200, max_row_bytes=600)
-
-
-@MANY
-@given(st.binary(max_size=2000), st.sampled_from([",", ";", "\t", "|", None]))
-@example(b"\xef\xbb\xbf", None)
-@example(b'"', ",")
-@example(b"\x00", ",")
-@example(b"\r\r\n\n", None)
-@example("a\u2028b,c\n".encode(), None)
-def test_any_bytes_are_rows_or_a_refusal_with_a_code(data: bytes, delimiter: str | None) -> None:
-    stream = io.BytesIO(data)
-    rows, error = outcome(
-        lambda: list(read_records(stream, delimiter or detect_delimiter(stream), LIMITS))
-    )
-    if error is not None:
-        assert isinstance(error, InvalidInput | TooLarge)
-        assert re.fullmatch(r"[a-z0-9_]+", error.code)
-    else:
-        assert len(rows) <= LIMITS.max_rows + 1
-        assert all(len(row) <= LIMITS.max_columns for row in rows)
-        assert all(isinstance(cell, str) and "\x00" not in cell for row in rows for cell in row)

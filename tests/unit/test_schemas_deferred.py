@@ -14,7 +14,9 @@ import pytest
 from pydantic import BaseModel
 
 import interfaces.http.schemas
+from bootstrap.units import every_unit
 from interfaces.http.schemas.common import Schema
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -37,8 +39,9 @@ def api_models() -> list[type[BaseModel]]:
 
 
 def test_every_model_of_the_api_defers_its_build() -> None:
-    importlib.import_module("interfaces.http.routes.resources.dogs_api")  # models of its own
-    importlib.import_module("interfaces.http.routes.resources.files")
+    for unit in every_unit(make_settings()):  # the units' route modules, with their models
+        unit.api()
+        unit.compat_api()
     models = api_models()
     assert len(models) > 50
     assert [m.__qualname__ for m in models if not m.model_config.get("defer_build")] == []

@@ -39,11 +39,11 @@ from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.settings.orgs_and_apps.migration import MigrationSettings
 from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
 from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
-from infrastructure.settings.orgs_and_apps.resources import ResourceSettings
 from infrastructure.settings.orgs_and_apps.sso import SsoSettings
 from infrastructure.settings.platform.branding import BrandingSettings
 from infrastructure.settings.platform.jobs import JobSettings
 from infrastructure.settings.platform.service import ServiceSettings
+from infrastructure.settings.platform.storage import StorageSettings
 from infrastructure.settings.platform.telemetry import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     events: EventsSettings
     orgs: OrgSettings
     sso: SsoSettings
-    resources: ResourceSettings
+    storage: StorageSettings
     migration: MigrationSettings
     jobs: JobSettings
     telemetry: TelemetrySettings
@@ -137,7 +137,6 @@ class Settings(BaseSettings):
                 *self.service.production_problems(),
                 *self.mail.production_problems(),
                 *self.federation.production_problems(),
-                *self.resources.production_problems(),
             ]
         if problems:
             raise invalid_configuration(problems)
@@ -233,9 +232,9 @@ class Settings(BaseSettings):
             jobs.pubsub_setup = service.app_profile == "local"
         # Local runs use the emulator's bucket; production names its bucket explicitly
         # (without one, the dataset and file routes answer 503 storage_not_configured).
-        if not self.resources.storage_bucket and service.app_profile == "local":
+        if not self.storage.storage_bucket and service.app_profile == "local":
             project = service.google_cloud_project or "demo-firegate"
-            self.resources.storage_bucket = f"{project}.appspot.com"
+            self.storage.storage_bucket = f"{project}.appspot.com"
         if self.accounts.breached_passwords is None:
             local = service.app_profile == "local"
             self.accounts.breached_passwords = "off" if local else "block"

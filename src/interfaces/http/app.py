@@ -15,7 +15,6 @@ from interfaces.http.converters import CONVERTERS
 from interfaces.http.limits import LIMITED_BY
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
-from interfaces.http.routes.resources import datasets, dogs_api, files
 from interfaces.http.schemas.common import JsonWebKeySet
 from interfaces.shared.limits import Route
 from interfaces.shared.services import services
@@ -37,11 +36,9 @@ class HttpConfig:
     unit_compat_blueprints: tuple[Blueprint, ...] = ()
 
 
-# The shell's own blueprints (the probes, the jobs' push endpoint) and the resources', before
-# the units' (bootstrap/units.py), in the order they are registered.
-BLUEPRINTS = (health.bp, jobs.bp, datasets.bp, files.bp)
-# The replaced systems' routes (docs/migrating.md), with ``compat_routes`` only.
-COMPAT_BLUEPRINTS = (dogs_api.bp,)
+# The shell's own blueprints (the probes, the jobs' push endpoint), registered before the
+# units' (bootstrap/units.py).
+BLUEPRINTS = (health.bp, jobs.bp)
 
 
 # Swagger UI: its own scripts and styles, one inline bootstrap script, the spec from /.
@@ -66,7 +63,7 @@ def install(app: Flask, config: HttpConfig) -> Installed:
     for blueprint in (*BLUEPRINTS, *config.unit_blueprints):
         app.register_blueprint(blueprint)
     if config.compat_routes:
-        for blueprint in (*COMPAT_BLUEPRINTS, *config.unit_compat_blueprints):
+        for blueprint in config.unit_compat_blueprints:
             app.register_blueprint(blueprint)
     else:
 

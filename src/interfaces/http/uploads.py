@@ -16,7 +16,7 @@ from flask import current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from application.resources.files import Upload
+from application.uploads import Upload
 from domain.errors import InvalidInput, TooLarge
 from interfaces.http.parsing import validate
 from interfaces.shared.problems import BadRequest

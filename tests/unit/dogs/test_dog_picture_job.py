@@ -77,7 +77,7 @@ def test_a_dead_lettered_job_gets_one_last_try(dogs: FakeDogRepository) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        # the core's unusable messages (tests/unit/resources/test_jobs.py), this job's kind
+        # the core's unusable messages (tests/unit/test_jobs.py), this job's kind
         "!!!not base64",
         base64.b64encode(b'{"kind": "unknown", "subject": "x"}').decode(),
         base64.b64encode(b'{"kind": "fetch_dog_picture"}').decode(),

@@ -1,6 +1,6 @@
 """Compatibility: the dogs API's /api/dogs routes, aliases of the native dog routes
 (docs/migrating.md). The rest of that API (its users, its file upload) is the core's
-(interfaces/http/routes/resources/dogs_api.py)."""
+(interfaces/http/routes/migration/dogs_api.py)."""
 
 from __future__ import annotations
 
