@@ -86,7 +86,7 @@ def sign_up_and_in(client: FlaskClient, headers: dict[str, str]) -> None:
     body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
     assert client.post("/register", json=body).status_code == 201
     answer = client.post(
-        "/auth/login", json={"username": "alice", "password": PASSWORD}, headers=headers
+        "/login", json={"username": "alice", "password": PASSWORD}, headers=headers
     )
     assert answer.status_code == 200, answer.get_json()
 
@@ -106,7 +106,7 @@ def test_a_login_joins_the_traceparent_with_argon2_below_and_its_ids_in_the_log_
     traced: FlaskClient, spans: InMemorySpanExporter, access_lines: pytest.LogCaptureFixture
 ) -> None:
     sign_up_and_in(traced, {"traceparent": TRACEPARENT})
-    login = server_span(spans, "POST /auth/login")
+    login = server_span(spans, "POST /login")
     assert login.context is not None and login.parent is not None
     assert f"{login.context.trace_id:032x}" == TRACE
     assert f"{login.parent.span_id:016x}" == PARENT
@@ -114,7 +114,7 @@ def test_a_login_joins_the_traceparent_with_argon2_below_and_its_ids_in_the_log_
     assert "argon2 verify" in [s.name for s in below]
     verify = next(s for s in below if s.name == "argon2 verify")
     assert verify.attributes is not None
-    record = line_of(access_lines, "/auth/login")
+    record = line_of(access_lines, "/login")
     assert getattr(record, TRACE_FIELD) == f"projects/demo-firegate/traces/{TRACE}"
     assert getattr(record, SPAN_FIELD) == f"{login.context.span_id:016x}"
     assert getattr(record, "logging.googleapis.com/trace_sampled") is True
@@ -305,7 +305,7 @@ def test_an_unsampled_request_records_nothing_and_its_line_keeps_cloud_runs_trac
     sign_up_and_in(traced, unsampled)
     recorded = sorted(s.name for s in spans.get_finished_spans())
     assert recorded == ["POST /register", "argon2 hash", "publish send_mail"]  # the sign-up's
-    record = line_of(access_lines, "/auth/login")
+    record = line_of(access_lines, "/login")
     assert getattr(record, TRACE_FIELD) == f"projects/demo-firegate/traces/{CLOUD_TRACE}"
     assert not hasattr(record, SPAN_FIELD)
 

@@ -68,7 +68,7 @@ def test_the_guest_becomes_an_account_keeping_its_id_and_session() -> None:
     renewed = claims_of(refreshed.get_json()["access_token"])
     assert renewed["sub"] == uid and "guest" not in renewed
     assert renewed["sid"] == claims_of(pair["access_token"])["sid"]
-    login = world.client.post("/auth/login", json={"username": "ann", "password": PASSWORD})
+    login = world.client.post("/login", json={"username": "ann", "password": PASSWORD})
     assert login.status_code == 200
     assert claims_of(login.get_json()["access_token"])["sub"] == uid
 
@@ -86,7 +86,7 @@ def test_an_account_that_is_no_guest_answers_409_not_a_guest() -> None:
     assert upgrade(world, pair).status_code == 200
     assert_problem(upgrade(world, pair, **body("bob")), 409, "not_a_guest")
     register(world.client, "carol")
-    token = world.client.post("/auth/login", json={"username": "carol", "password": PASSWORD})
+    token = world.client.post("/login", json={"username": "carol", "password": PASSWORD})
     person = {"access_token": token.get_json()["access_token"]}
     assert_problem(upgrade(world, person, **body("dave")), 409, "not_a_guest")
 
@@ -254,7 +254,7 @@ def test_a_code_asked_by_a_guest_upgraded_meanwhile_is_409_not_a_guest() -> None
 def test_a_code_asked_with_a_persons_token_signs_in_as_ever() -> None:
     world = World(guest_accounts=True)
     register(world.client, "ann")
-    person = world.client.post("/auth/login", json={"username": "ann", "password": PASSWORD})
+    person = world.client.post("/login", json={"username": "ann", "password": PASSWORD})
     answer = email_code(world, person.get_json(), "bo@example.com")
     assert answer.status_code == 200
     assert len(world.store.users) == 2

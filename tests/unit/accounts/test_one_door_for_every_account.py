@@ -307,20 +307,6 @@ def test_an_address_changed_to_a_blocked_domain_is_refused() -> None:
     assert w.client.get("/user", headers=dana).get_json()["email"] == "dana@example.com"
 
 
-def test_the_seed_clients_sign_up_is_challenged_like_register() -> None:
-    """``POST /users`` knows its client: past the sign-ups' number it asks the challenge."""
-    w = World(
-        challenge_provider="turnstile",
-        challenge_site_key="k",
-        challenge_secret="s",
-        challenge_signups_per_hour=1,
-    )
-    first = w.client.post("/users", json={"username": "ann", "password": PASSWORD})
-    assert first.status_code == 201, first.get_json()
-    second = w.client.post("/users", json={"username": "bob", "password": PASSWORD})
-    assert_problem(second, 401, "challenge_required")
-
-
 def test_the_hook_is_asked_only_of_a_sign_up_whose_input_is_valid() -> None:
     w = World()
     w.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))

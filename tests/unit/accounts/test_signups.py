@@ -281,13 +281,6 @@ def test_a_bad_address_is_still_a_422_and_an_allowed_one_still_meets_its_409() -
     assert_problem(taken, 409, "email_taken")
 
 
-def test_the_seed_clients_sign_up_without_an_address_asks_the_rule() -> None:
-    world = World(signup_domains_allow=["example.com"])
-    refusal(world.client.post("/users", json={"username": "bob", "password": PASSWORD}),
-            "domain_not_allowed")  # fmt: skip
-    assert refused_ways(world) == [("register", "domain_not_allowed")]
-
-
 def test_disposable_addresses_are_refused_when_asked() -> None:
     world = World(signup_block_disposable=True)
     refusal(world.client.post("/register", json=body("bob", "bob@mailinator.com")),

@@ -380,7 +380,7 @@ def test_a_store_that_fails_does_not_fail_a_login(
     app = build_app(app_settings, swap(adapters, security_events=FailingSecurityEvents(store)))
     client = app.test_client()
     register(client, "alice")
-    wrong = client.post("/auth/login", json={"username": "alice", "password": "not it at all"})
+    wrong = client.post("/login", json={"username": "alice", "password": "not it at all"})
     assert wrong.status_code == 401
     token = login(client, "alice")
     assert client.get("/user", headers=bearer(token)).status_code == 200

@@ -255,3 +255,18 @@ def test_a_repeated_cursor_is_a_400(client: FlaskClient, alice: dict[str, str]) 
     response = client.get("/tasks?cursor=&cursor=x", headers=alice)
     assert response.status_code == 400
     assert response.get_json()["code"] == "repeated_field"
+
+
+def test_a_patch_refuses_a_null_title_or_done_and_clears_a_description_with_null(
+    client: FlaskClient,
+) -> None:
+    schema = client.get("/openapi.json").get_json()["components"]["schemas"]["TaskPatch"]
+    fields = schema["properties"]
+
+    def offers_null(field: dict[str, Any]) -> bool:
+        return field.get("type") == "null" or any(
+            c.get("type") == "null" for c in field.get("anyOf", [])
+        )
+
+    assert not offers_null(fields["title"]) and not offers_null(fields["done"])
+    assert offers_null(fields["description"])
