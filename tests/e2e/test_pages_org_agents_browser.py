@@ -66,6 +66,7 @@ def test_an_owner_sets_an_allow_list(
         signed_up(page, base, button=words["sign_up"])
         org_created(page, base, slug, button=words["create"])
         page.get_by_role("link", name=words["section"], exact=True).click()
+        page.wait_for_url(f"{base}/account/orgs/{slug}/agents")  # measured once it is there
         checked(page)
         page.get_by_label(words["list"]).check()
         page.get_by_label(words["hosts"]).fill("https://agent.example.com")
