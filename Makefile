@@ -19,12 +19,14 @@ PYTEST_ARGS ?=
 # worker has emulators of its own (docs/testing.md#parallel-workers).
 UNIT_WORKERS ?= 2
 TEST_WORKERS ?= 3
+# The unit tests run beside the rest at this niceness: they take what the rest leaves idle.
+UNIT_NICE ?= 10
 
 MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs
 
-.PHONY: lint-tests lint-src lint-rest help venv tools npm-tools run-tools translations ports run reset test screenshots lint docs cli cli-ready cli-ports bench soak container clean
+.PHONY: lint-tests lint-src lint-rest help venv tools npm-tools run-tools translations ports run reset test coverage screenshots lint docs cli cli-ready cli-ports bench soak container clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -106,19 +108,28 @@ test: venv tools translations ## the whole test suite: the unit tests and, at th
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@# docs/testing.md#parallel-workers. Both phases run at once, each test once (tests/unit, and
 	@# everything but tests/unit): the rest waits on emulators, browsers and servers for much of
-	@# its time, and the unit tests use the cores meanwhile. The rest's output is held in a file
-	@# and follows the unit tests' once they end; a failure in one never stops the other.
+	@# its time, and the unit tests, niced, take the cores it leaves. The rest's output is held
+	@# in a file and follows the unit tests' once they end; a failure in one never stops the other.
 	@rest_log=$$(mktemp); trap 'rm -f "$$rest_log"' EXIT; \
 	( began=$$SECONDS; $(call pytest_status,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40 --ignore=tests/unit); \
 	  printf '== the rest (%s workers): %ds\n' "$(TEST_WORKERS)" "$$((SECONDS - began))"; exit $$status ) \
 	  </dev/null >"$$rest_log" 2>&1 & rest=$$!; \
-	began=$$SECONDS; $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile --durations=20 tests/unit); unit=$$status; \
+	began=$$SECONDS; nice -n $(UNIT_NICE) $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile --durations=20 tests/unit); unit=$$status; \
 	printf '== unit tests (%s workers): %ds\n\n' "$(UNIT_WORKERS)" "$$((SECONDS - began))"; \
 	tail -n +1 -f --pid=$$rest "$$rest_log"; wait $$rest; status=$$?; \
 	if [ $$unit -ne 0 ]; then exit $$unit; fi; exit $$status
 else
 	@$(call pytest_status,$(PYTEST_ARGS)); exit $$status
 endif
+
+coverage: venv tools translations ## make test, measuring the lines of src/ the whole suite runs (docs/testing.md#coverage)
+	@rm -rf .local/coverage; mkdir -p .local/coverage
+	@export COVERAGE_ROOT=$(CURDIR); \
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml $(MAKE) --no-print-directory test; status=$$?; \
+	$(VPY) -m coverage combine --quiet --rcfile=pyproject.toml \
+	  && $(VPY) -m coverage report --rcfile=pyproject.toml > .local/coverage/report.txt \
+	  && tail -n 3 .local/coverage/report.txt \
+	  && echo "== every module's lines in .local/coverage/report.txt"; exit $$status
 
 screenshots: venv tools translations ## the pages' screenshots in docs/images/pages, taken by the browser tests
 	PAGES_SCREENSHOTS=docs/images/pages $(VPY) -m pytest -q -p no:cacheprovider \
