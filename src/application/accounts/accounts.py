@@ -23,17 +23,16 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.made_names import made_names
-from domain.accounts.users import (
-    GUEST_TTL,
+from domain.accounts.credentials import (
     USERNAME_MAX,
     USERNAME_MIN,
     Email,
-    User,
     Username,
     check_password_policy,
     login_key,
 )
+from domain.accounts.made_names import made_names
+from domain.accounts.users import GUEST_TTL, User
 from domain.errors import (
     Conflict,
     FieldError,

@@ -20,6 +20,7 @@ from typing import Protocol
 from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.ports import Audit, AuditEvent, AuditLog
+from domain.accounts.credentials import Email
 from domain.accounts.signups import (
     ALLOWED,
     Maker,
@@ -30,7 +31,6 @@ from domain.accounts.signups import (
     SignupPolicy,
     SignUpVerdict,
 )
-from domain.accounts.users import Email
 from domain.errors import InvalidInput
 
 

@@ -13,7 +13,8 @@ from application.federation.linking import sanitize_username, username_candidate
 from application.ports import Audit
 from application.signin.authentication import Authenticate, Authentication
 from application.signin.tokens import TokenPair
-from domain.accounts.users import USERNAME_MAX, Role, User
+from domain.accounts.credentials import USERNAME_MAX
+from domain.accounts.users import Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.federation.agents import firebase_resource
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier

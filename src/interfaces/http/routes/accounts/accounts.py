@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.accounts.accounts import Caller, DeleteUser, GetUser, Register, UpdateProfile
-from domain.accounts.users import PROFILE_TEXTS, User
+from domain.accounts.profile import PROFILE_TEXTS
+from domain.accounts.users import User
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
