@@ -15,19 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import (
-    NO_HOLD,
-    AccountHold,
-    PasswordCheck,
-    RegisterProven,
-)
+from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
-from application.accounts.signups import ANYONE, Signups
+from application.accounts.signups import ANYONE, RegisterProven, Signups
 from application.jobs import JobHandler
 from application.ports import (
     NO_METRICS,

@@ -7,7 +7,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts.accounts import Register, delete_account
+from application.accounts.accounts import delete_account
+from application.accounts.signups import Register
 from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import sanitize_username, username_candidates
 from application.ports import Audit

@@ -8,8 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from application.accounts.accounts import Register
-from application.accounts.signups import Signups
+from application.accounts.signups import Register, Signups
 from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit, ExternalIdentity

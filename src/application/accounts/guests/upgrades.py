@@ -18,15 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts.accounts import (
-    AccountHooks,
-    UserRepository,
-    chosen_username,
-    proven_usernames,
-)
+from application.accounts.accounts import AccountHooks, UserRepository, chosen_username
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
-from application.accounts.signups import ANYONE, SignUp, Signups
+from application.accounts.signups import ANYONE, SignUp, Signups, proven_usernames
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.accounts import Caller, DeleteUser, GetUser, Register, UpdateProfile
+from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
+from application.accounts.signups import Register
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import User
 from domain.errors import InvalidInput
