@@ -81,6 +81,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class AccountsAdapters:
@@ -421,12 +423,39 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     return {("POST", "/register"): settings.accounts.rate_limit_register}
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """The accounts unit's pages: the account area's own sections (Profile first, Delete
+    last), the area and /admin, the frames that gather every unit's sections and parts."""
+    from interfaces.web.accounts import account, admin  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(
+        account_sections=(At(10, account.PROFILE), At(100, account.DELETE)),
+        frames=(_account_frames,),
+    )
+
+
+def _account_frames(every: Pages) -> None:
+    """The account area's sections (by their place) and /admin's parts and actions."""
+    from interfaces.web.accounts import account, admin  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import in_place  # noqa: PLC0415 - loaded with the app
+
+    area = in_place(every.account_sections)
+    account.install_area(area, header=every.header, profile=every.profile)
+    admin.install_admin(
+        page_parts=every.admin_parts,
+        user_parts=every.admin_user_parts,
+        actions=every.admin_actions,
+    )
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
     name="accounts",
     limits=limits,
     optional=False,
     api=api,
+    pages=pages,
     cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),
     cli=(Commands("users", _accounts_commands),),
 )

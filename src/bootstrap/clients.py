@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class ClientsAdapters:
@@ -179,11 +181,20 @@ def _resource_commands() -> Sequence[click.Command]:
     return clients.RESOURCE_COMMANDS
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """The apps' section of an org's page."""
+    from interfaces.web.clients import org_apps  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(org_sections=(At(80, org_apps.APPS),))
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
     name="clients",
     optional=False,
     api=api,
+    pages=pages,
     cli_groups=(
         CommandGroup("clients", "Manage the apps that sign in with firegate (OAuth)."),
         CommandGroup(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from bootstrap import accounts
 from bootstrap.keys import derived_key, provider_tokens
-from bootstrap.units import every_unit
+from bootstrap.units import every_unit, unit_pages
 from infrastructure.settings import Settings
 from interfaces import provider, scim
 from interfaces import web as pages
@@ -83,7 +84,8 @@ def driving_adapters(settings: Settings) -> list[Install]:
     scim_config = ScimConfig(public_url=settings.service.public_url)
     installs: list[Install] = [
         DrivingAdapter(api.install, http_config),
-        DrivingAdapter(pages.install, pages_config),
+        # the pages with what the units add to them, as the API with their blueprints
+        DrivingAdapter(partial(pages.install, unit_pages=unit_pages(settings)), pages_config),
         DrivingAdapter(scim.install, scim_config),
     ]
     keys = provider_tokens(settings)

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class EventsAdapters:
@@ -229,5 +231,17 @@ def api() -> Sequence[Blueprint]:
     return (events.bp, webhooks.bp)
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="events", optional=False, api=api)
+def pages() -> Pages:
+    """The events' pages: the webhooks', the account area's Activity section, and an
+    account's events on its admin page."""
+    from interfaces.web.events import activity, webhooks  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(
+        account_sections=(At(50, activity.ACTIVITY),),
+        admin_user_parts=(activity.user_events,),
+    )
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+UNIT = Unit[None](name="events", optional=False, api=api, pages=pages)

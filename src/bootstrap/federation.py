@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 def configured_providers(settings: Settings, stored: UpstreamProviders) -> UpstreamProviders:
     """The stored providers, and in the local profile those UPSTREAM_PROVIDERS names, their
@@ -266,12 +268,22 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """The federation's pages: the connected providers, and their buttons on the sign-in
+    page."""
+    from interfaces.web.federation import connected, upstream  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(upstreams=(upstream.buttons,))
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
     name="federation",
     limits=limits,
     optional=False,
     api=api,
+    pages=pages,
     cli_groups=(
         CommandGroup(
             "providers", "Manage the providers people sign in with (docs/reference/providers.md)."

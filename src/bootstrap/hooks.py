@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class HooksAdapters:
@@ -203,11 +205,20 @@ def _hooks_commands() -> Sequence[click.Command]:
     return hooks.COMMANDS
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """The auth hooks' page, and the API's address of it a browser is sent to it from."""
+    from interfaces.web.hooks import auth_hooks  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(before_request=(auth_hooks.api_address,))
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
     name="hooks",
     optional=False,
     api=api,
+    pages=pages,
     cli_groups=(CommandGroup("hooks", "Manage the auth hooks (docs/hooks.md)."),),
     cli=(Commands("hooks", _hooks_commands),),
 )

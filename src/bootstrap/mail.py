@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 def mail_renderer(mail: MailGroup) -> MailRenderer:
     return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
@@ -234,5 +236,29 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="mail", limits=limits, optional=False, api=api)
+def pages() -> Pages:
+    """The mail's pages: its links' (verify, reset, "not me"), limited as the API's routes,
+    and /admin's action that sends a verification mail."""
+    from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.mail import admin, flows, not_me  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(
+        admin_actions=(admin.SEND_VERIFICATION,),
+        limited_as={
+            ("POST", "/verify-email"): LimitedAs(
+                "POST", "/auth/email/verify", "email.verify_email"
+            ),
+            ("POST", "/forgot-password"): LimitedAs(
+                "POST", "/auth/password/forgot", "email.forgot_password"
+            ),
+            ("POST", "/reset-password"): LimitedAs(
+                "POST", "/auth/password/reset", "email.reset_password"
+            ),
+            ("POST", "/not-me"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
+        },
+    )
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+UNIT = Unit[None](name="mail", limits=limits, optional=False, api=api, pages=pages)

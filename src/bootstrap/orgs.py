@@ -77,6 +77,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class OrgsAdapters:
@@ -493,12 +495,59 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """The orgs' pages: an org's page (its frame) and its own sections, the orgs' switcher
+    in the account area's header, joining by an invitation (limited as the API's route),
+    and the API's addresses a browser is sent to their pages from."""
+    from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.orgs import (  # noqa: F401, PLC0415 - loaded with the app
+        admin,
+        agents,
+        join,
+        mine,
+        org,
+        roles,
+        support_access,
+    )
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(
+        org_sections=(
+            At(10, org.SETTINGS),
+            At(20, org.MEMBERS),
+            At(30, roles.ROLES),
+            At(40, org.INVITATIONS),
+            At(50, org.DOMAINS),
+            At(90, agents.AGENTS),
+            At(100, org.EVENTS),
+            At(110, org.DELETION),
+        ),
+        header=(mine.org_switcher,),
+        limited_as={
+            ("POST", "/orgs/join"): LimitedAs(
+                "POST", "/orgs/invitations/accept", "org_invitations.accept_invitation"
+            ),
+        },
+        before_request=(org.org_address, admin.templates_api_address),
+        frames=(_org_frame,),
+    )
+
+
+def _org_frame(every: Pages) -> None:
+    """An org's page's sections, by their place."""
+    from interfaces.web.orgs import org  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import in_place  # noqa: PLC0415 - loaded with the app
+
+    org.install_org_page(in_place(every.org_sections))
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
     name="orgs",
     limits=limits,
     optional=False,
     api=api,
+    pages=pages,
     cli_groups=(
         CommandGroup("orgs", "Manage organizations (docs/reference/orgs.md)."),
         CommandGroup(

@@ -60,6 +60,8 @@ from infrastructure.settings import Settings
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 def request_seal(settings: Settings) -> RequestSeal:
     """The pushed requests' seal: AES-256-GCM under a key of its own, derived from the
@@ -316,6 +318,15 @@ def wire(
     )
 
 
+def pages() -> Pages:
+    """The provider's parts of the pages: the account area's Apps and tokens section, and
+    the apps on /admin."""
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.provider import admin, apps  # noqa: PLC0415 - loaded with the app
+
+    return Pages(account_sections=(At(40, apps.APPS),), admin_parts=(admin.admin_apps,))
+
+
 # The core unit: the provider's driving adapter is its own (interfaces/provider); its adapters
 # and use cases are made by ``build`` and ``wire`` above.
-UNIT = Unit[None](name="provider", optional=False)
+UNIT = Unit[None](name="provider", optional=False, pages=pages)

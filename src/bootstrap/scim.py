@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class ScimAdapters:
@@ -124,5 +126,13 @@ def api() -> Sequence[Blueprint]:
     return (tokens.bp,)
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
-UNIT = Unit[None](name="scim", optional=False, api=api)
+def pages() -> Pages:
+    """SCIM's section of an org's page."""
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.scim import org  # noqa: PLC0415 - loaded with the app
+
+    return Pages(org_sections=(At(70, org.SCIM),))
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+UNIT = Unit[None](name="scim", optional=False, api=api, pages=pages)

@@ -74,6 +74,8 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class SigninPolicies:
@@ -573,12 +575,75 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """Sign-in's pages: the signed-out pages (the sign-in page is its frame: the other
+    providers' buttons and home-realm discovery), the account area's Sign-in and security
+    and Devices sections, the phone number on the profile, /admin's actions on an account,
+    the forms limited as the API's routes, and support access's hooks."""
+    from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.signin import (  # noqa: F401, PLC0415 - loaded with the app
+        admin,
+        email_code,
+        impersonation,
+        passkeys,
+        phone,
+        phone_code,
+        security,
+        signed_out,
+    )
+
+    return Pages(
+        account_sections=(At(20, security.SECURITY), At(30, security.DEVICES)),
+        profile=(phone.number_reads,),
+        admin_actions=(admin.END_SESSIONS, admin.RESET_MFA),
+        limited_as={
+            ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
+            ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
+            ("POST", "/sign-up"): LimitedAs("POST", "/register", "accounts.register"),
+            ("POST", "/sign-in/email-code"): LimitedAs(
+                "POST", "/auth/email-code", "email_code.request_code"
+            ),
+            ("POST", "/sign-in/email-code/verify"): LimitedAs(
+                "POST", "/auth/email-code/verify", "email_code.verify_code"
+            ),
+            ("POST", "/sign-in/email"): LimitedAs(
+                "POST", "/auth/email-code/verify", "email_code.verify_code"
+            ),
+            ("POST", "/sign-in/phone-code"): LimitedAs(
+                "POST", "/auth/phone-code", "phone_code.request_phone_code"
+            ),
+            ("POST", "/sign-in/phone-code/verify"): LimitedAs(
+                "POST", "/auth/phone-code/verify", "phone_code.verify_phone_code"
+            ),
+            ("POST", "/sign-in/passkey/options"): LimitedAs(
+                "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
+            ),
+            ("POST", "/sign-in/passkey"): LimitedAs(
+                "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
+            ),
+        },
+        after_page=(impersonation.refused_forms,),
+        page_context=(impersonation.page_context,),
+        frames=(_sign_in_frame,),
+    )
+
+
+def _sign_in_frame(every: Pages) -> None:
+    """The sign-in page's other providers and home-realm discovery, as the units give them."""
+    from interfaces.web.signin import signed_out  # noqa: PLC0415 - loaded with the app
+
+    home_realm = every.home_realm or signed_out.NO_HOME_REALM
+    signed_out.install_sign_in(upstreams=every.upstreams, home_realm=home_realm)
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
     name="signin",
     limits=limits,
     optional=False,
     api=api,
+    pages=pages,
     compat_api=compat_api,
     cli=(Commands("users", _signin_commands),),
 )

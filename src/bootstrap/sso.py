@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web.parts import Pages
+
 
 @dataclass(frozen=True)
 class SsoAdapters:
@@ -403,7 +405,31 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     return {("GET", "/sso/discover"): settings.signin.rate_limit_login}
 
 
-# The core unit: its blueprints (its adapters and use cases: ``build`` and ``wire`` above).
+def pages() -> Pages:
+    """Single sign-on's pages: its flows (the OpenID callback limited as the SAML ACS), its
+    setup, its section of an org's page, and home-realm discovery on the sign-in page."""
+    from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web import SAML_ACS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.sso import discovery, oidc, saml, setup  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.sso import org as sso_org  # noqa: PLC0415 - loaded with the app
+
+    return Pages(
+        org_sections=(At(60, sso_org.SSO),),
+        home_realm=discovery.HOME_REALM,
+        # An OpenID connection's IdP returns here as a SAML one posts to its ACS: one budget
+        limited_as={
+            ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs")
+        },
+    )
+
+
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[None](
-    name="sso", limits=limits, optional=False, api=api, cli=(Commands("orgs", _org_commands),)
+    name="sso",
+    limits=limits,
+    optional=False,
+    api=api,
+    pages=pages,
+    cli=(Commands("orgs", _org_commands),),
 )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
     from interfaces.cli import CommandGroup, Commands
+    from interfaces.web.parts import Pages
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,11 +80,12 @@ def _no_limits(_settings: Settings) -> Mapping[tuple[str, str], str]:
 @dataclass(frozen=True, kw_only=True)
 class Unit[A]:
     """One unit: its name (its folders' and its line's in ``units.py``), its production
-    adapters, what it lends the core, what it builds, and its JSON API's blueprints, loaded
-    by a function that imports the route modules (in the worker, as the app is made; in
-    gunicorn's master before the fork). ``A``: its adapters' record, which tests make from
-    fakes. A core unit (``optional=False``) cannot be left out; its adapters and use cases
-    are still made by its ``bootstrap/<capability>.py`` and ``bind``."""
+    adapters, what it lends the core, what it builds, its JSON API's blueprints and its
+    pages, each loaded by a function that imports the route or page modules (in the worker,
+    as the app is made; in gunicorn's master before the fork). ``A``: its adapters' record,
+    which tests make from fakes. A core unit (``optional=False``) cannot be left out; its
+    adapters and use cases are still made by its ``bootstrap/<capability>.py`` and
+    ``bind``."""
 
     name: str
     adapters: Callable[[Settings, Client], A] = _no_adapters  # type: ignore[assignment]
@@ -102,6 +104,9 @@ class Unit[A]:
     # The command line: the groups it owns, and its commands in its own or another's group.
     cli_groups: Sequence[CommandGroup] = ()
     cli: Sequence[Commands] = ()
+    # Its pages, loaded by a function that imports its page modules (as ``api``) and says
+    # what they add to the pages the capabilities share (interfaces/web/parts.py); None: none.
+    pages: Callable[[], Pages] | None = None
 
 
 @dataclass(frozen=True)

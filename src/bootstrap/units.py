@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bootstrap.unit import Unit
     from infrastructure.settings import Settings
+    from interfaces.web.parts import Pages
 
 # The core's units, which own the slots the others fill: always on, in the capability order.
 CORE_UNITS = (
@@ -72,9 +73,17 @@ def check_units(settings: Settings) -> None:
 
 
 def import_units(settings: Settings) -> None:
-    """The units this service runs, with their route modules, imported by gunicorn's master
+    """The units this service runs, with their route and page modules, imported by gunicorn's master
     before it forks, as every module of the service is (gunicorn.conf.py,
     docs/decisions/0453-one-import-in-the-master.md); a unit left out stays out."""
     for unit in every_unit(settings):
         unit.api()
         unit.compat_api()
+        if unit.pages is not None:
+            unit.pages()
+
+
+def unit_pages(settings: Settings) -> tuple[Pages, ...]:
+    """What the units this service runs add to the pages, in the units' order; loading
+    them imports their page modules."""
+    return tuple(unit.pages() for unit in every_unit(settings) if unit.pages is not None)

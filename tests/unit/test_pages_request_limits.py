@@ -1,13 +1,15 @@
-"""Every page form that counts against an API route's per-address limit (PAGE_LIMITS,
-docs/pages.md): refused by the limit before its route runs, it comes back as its own form
-with the message, when to try again, and ``Retry-After``, never as a bare error page."""
+"""Every page form that counts against an API route's per-address limit (the units'
+``Pages.limited_as``, docs/pages.md): refused by the limit before its route runs, it comes
+back as its own form with the message, when to try again, and ``Retry-After``, never as a
+bare error page."""
 
 from __future__ import annotations
 
 import pytest
 
-from interfaces.web import PAGE_LIMITS
-from tests.support.app import World
+from bootstrap.units import unit_pages
+from interfaces.web import page_limits
+from tests.support.app import DEFAULT_SETTINGS, World
 from tests.support.pages import csrf
 
 pytestmark = pytest.mark.unit
@@ -34,7 +36,7 @@ LINKED = {"/not-me", "/orgs/join", "/sign-in/email"}
 NO_FORM_PAGE = {"/not-me", "/orgs/join"}
 FORMS = sorted(
     path
-    for (method, path) in PAGE_LIMITS
+    for (method, path) in page_limits(unit_pages(DEFAULT_SETTINGS))
     if method == "POST" and "<" not in path and path not in SCRIPTED
 )
 

@@ -3,6 +3,7 @@ cases (docs/pages.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
@@ -19,14 +20,10 @@ from werkzeug.http import parse_accept_header
 
 from domain.accounts.profile import LOCALES
 from domain.errors import DomainError
-from interfaces.shared.limits import LimitedAs
+from interfaces.shared.limits import LimitedAs, Route
 from interfaces.shared.shell import Installed
 from interfaces.web import browser, shown
-
-# Each page module adds its routes to rendering.bp as it is imported.
-from interfaces.web.accounts import account, admin
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
-from interfaces.web.clients import org_apps
 from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the catalogues, for mail too
 from interfaces.web.compiled import UNTRANSLATED
 from interfaces.web.errors import (
@@ -36,116 +33,58 @@ from interfaces.web.errors import (
     prefers_html,
     refused_before_route,
 )
-from interfaces.web.events import activity, webhooks  # noqa: F401
-from interfaces.web.federation import connected, upstream  # noqa: F401
 from interfaces.web.forms import check_csrf
-from interfaces.web.hooks import auth_hooks
 from interfaces.web.languages import LANGUAGE_NAMES
-from interfaces.web.mail import admin as mail_admin
-from interfaces.web.mail import flows, not_me  # noqa: F401
-from interfaces.web.orgs import admin as org_admin
-from interfaces.web.orgs import agents, join, mine, org, roles, support_access  # noqa: F401
-from interfaces.web.provider import admin as provider_admin
-from interfaces.web.provider import apps
+from interfaces.web.parts import Pages, folded
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
-from interfaces.web.scim import org as scim_org
-from interfaces.web.signin import admin as signin_admin
-from interfaces.web.signin import (  # noqa: F401
-    email_code,
-    impersonation,
-    passkeys,
-    phone,
-    phone_code,
-    security,
-    signed_out,
-)
-from interfaces.web.sso import discovery as sso_discovery
-from interfaces.web.sso import oidc, saml  # noqa: F401
-from interfaces.web.sso import org as sso_org
-from interfaces.web.sso import setup as sso_setup  # noqa: F401
 
-# The account area's sections in the order of its navigation (the orgs' routes its own), and
-# what the admin pages show and do: each capability's, from its pages' package.
-account.install_area(
-    (
-        account.PROFILE,
-        security.SECURITY,
-        security.DEVICES,
-        apps.APPS,
-        activity.ACTIVITY,
-        account.DELETE,
-    ),
-    header=(mine.org_switcher,),
-    profile=(phone.number_reads,),
-)
-org.install_org_page(
-    (
-        org.SETTINGS,
-        org.MEMBERS,
-        roles.ROLES,
-        org.INVITATIONS,
-        org.DOMAINS,
-        sso_org.SSO,
-        scim_org.SCIM,
-        org_apps.APPS,
-        agents.AGENTS,
-        org.EVENTS,
-        org.DELETION,
-    )
-)
-signed_out.install_sign_in(upstreams=(upstream.buttons,), home_realm=sso_discovery.HOME_REALM)
-admin.install_admin(
-    page_parts=(provider_admin.admin_apps,),
-    user_parts=(activity.user_events,),
-    actions=(signin_admin.END_SESSIONS, signin_admin.RESET_MFA, mail_admin.SEND_VERIFICATION),
-)
+# No page module is named here: each unit's (``Unit.pages``, interfaces/web/parts.py) adds
+# its routes to rendering.bp as it is imported, and its parts of the pages the capabilities
+# share (the account area's and an org page's sections, the sign-in page's other providers,
+# /admin's parts and actions, its limited forms, its hooks) are handed to ``install``.
 
-__all__ = ["PAGE_LIMITS", "PagesConfig", "install", "serve_as_pages"]
+__all__ = ["SAML_ACS", "PagesConfig", "install", "page_limits", "serve_as_pages"]
 
 LANGUAGES = LOCALES
 
 # The pages' own limited route: an IdP's answer, which anyone may post, is parsed and its
 # signatures checked before anything tells a forgery (RATE_LIMIT_SSO_ACS)
 SAML_ACS = ("POST", "/sso/<connection_id>/saml/acs")
-# Each page that signs in, signs up or spends a mail token counts against its API route's
-# per-address limit, with the same counters: two doors are not twice the budget.
-PAGE_LIMITS: dict[tuple[str, str], LimitedAs] = {
-    ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
-    ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
-    ("POST", "/sign-up"): LimitedAs("POST", "/register", "accounts.register"),
-    ("POST", "/verify-email"): LimitedAs("POST", "/auth/email/verify", "email.verify_email"),
-    ("POST", "/forgot-password"): LimitedAs(
-        "POST", "/auth/password/forgot", "email.forgot_password"
-    ),
-    ("POST", "/reset-password"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
-    ("POST", "/sign-in/email-code"): LimitedAs(
-        "POST", "/auth/email-code", "email_code.request_code"
-    ),
-    ("POST", "/sign-in/email-code/verify"): LimitedAs(
-        "POST", "/auth/email-code/verify", "email_code.verify_code"
-    ),
-    ("POST", "/sign-in/email"): LimitedAs(
-        "POST", "/auth/email-code/verify", "email_code.verify_code"
-    ),
-    ("POST", "/sign-in/phone-code"): LimitedAs(
-        "POST", "/auth/phone-code", "phone_code.request_phone_code"
-    ),
-    ("POST", "/sign-in/phone-code/verify"): LimitedAs(
-        "POST", "/auth/phone-code/verify", "phone_code.verify_phone_code"
-    ),
-    ("POST", "/not-me"): LimitedAs("POST", "/auth/password/reset", "email.reset_password"),
-    ("POST", "/orgs/join"): LimitedAs(
-        "POST", "/orgs/invitations/accept", "org_invitations.accept_invitation"
-    ),
-    ("POST", "/sign-in/passkey/options"): LimitedAs(
-        "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
-    ),
-    ("POST", "/sign-in/passkey"): LimitedAs(
-        "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
-    ),
-    # An OpenID connection's IdP returns here as a SAML one posts to its ACS: one budget
-    ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs"),
-}
+
+
+# What every unit adds to the pages, folded once: its frames (the account area's, an org
+# page's, the sign-in page's, /admin's) put their routes on rendering.bp, which is the
+# process's, before it is first registered; every app of the process then has the same.
+_FOLDED: list[Pages] = []
+
+
+def _fold_once(unit_pages: Sequence[Pages]) -> Pages:
+    """Every unit's parts as one, handed to the frames that gather them on the first app
+    made; the next apps are given the same (another fold would be a second set of routes on
+    one blueprint: a ValueError)."""
+    fold = folded(unit_pages)
+    if not _FOLDED:
+        for frame in fold.frames:
+            frame(fold)
+        _FOLDED.append(fold)
+    elif fold != _FOLDED[0]:
+        raise ValueError("the pages' parts are the process's: every app is given the same units")
+    return _FOLDED[0]
+
+
+def page_limits(unit_pages: Sequence[Pages]) -> dict[Route, LimitedAs]:
+    """Each page that signs in, signs up or spends a mail token, with the API route whose
+    per-address limit it counts against, with the same counters: two doors are not twice
+    the budget (the units' ``Pages.limited_as``)."""
+    return dict(folded(unit_pages).limited_as)
+
+
+def _after_page(response: Response) -> Response:
+    """The units' hooks after each page (support access's forms it may not send), before
+    its cookies and headers."""
+    for hook in _FOLDED[0].after_page if _FOLDED else ():
+        response = hook(response)
+    return response
 
 
 def serve_as_pages(other: Blueprint) -> None:
@@ -155,7 +94,7 @@ def serve_as_pages(other: Blueprint) -> None:
     language. Called once ``other`` has its own hooks, if any, and before it is registered."""
     other.before_request(check_csrf)
     other.after_request(cookies_and_headers)
-    other.after_request(impersonation.refused_forms)  # support access's: before the headers
+    other.after_request(_after_page)  # the units' (support access's): before the headers
     # a refusal before the route ran (a request limit): its form's page, else the error page
     other.register_error_handler(DomainError, refused_before_route)
     other.register_error_handler(HTTPException, http_error)
@@ -244,10 +183,12 @@ def root_page() -> Response | None:
     return see_other("/account" if browser.has_session() else "/sign-in")
 
 
-def install(app: Flask, config: PagesConfig) -> Installed:
-    """The pages on ``app``; what they hand the app shell: the limit of the IdPs' answers,
-    and their routes that count against another route's limit."""
+def install(app: Flask, config: PagesConfig, unit_pages: Sequence[Pages] = ()) -> Installed:
+    """The pages on ``app``, with what the units this service runs add to them, in the
+    units' order (``Unit.pages``); what they hand the app shell: the limit of the IdPs'
+    answers, and their routes that count against another route's limit."""
     app.extensions[EXTENSION] = config
+    pages = _fold_once(unit_pages)
     Babel(
         app,
         locale_selector=locale,
@@ -259,9 +200,8 @@ def install(app: Flask, config: PagesConfig) -> Installed:
     app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)
     app.before_request(root_page)
-    app.before_request(org.org_address)
-    app.before_request(auth_hooks.api_address)
-    app.before_request(org_admin.templates_api_address)
+    for before in pages.before_request:  # the units' addresses of the API sent to a page
+        app.before_request(before)
 
     address = escape(config.support_email)
     support_link = Markup(f'<a href="mailto:{address}">{address}</a>')  # noqa: S704 - escaped
@@ -290,12 +230,13 @@ def install(app: Flask, config: PagesConfig) -> Installed:
             "may_choose_language": not g.get(ACCOUNT_LANGUAGE, False),
             "passkey_origins": config.passkey_origins,
             "email_code": config.email_code,
-            "acting": impersonation.acting(),  # support access's banner
-            "refused_as": impersonation.refused_as,  # and the fields it may not change
+            **{key: value for read in pages.page_context for key, value in read().items()},
             **language,
         }
 
-    return Installed(name="pages", limits={SAML_ACS: config.sso_acs_limit}, limited_as=PAGE_LIMITS)
+    return Installed(
+        name="pages", limits={SAML_ACS: config.sso_acs_limit}, limited_as=dict(pages.limited_as)
+    )
 
 
 def bound_gettext(translations: NullTranslations) -> dict[str, object]:

@@ -9,8 +9,8 @@ again with the message beside its field (``errors.py``).
 This module is the area: its frame (the header, the guard, the routing of each section's
 address) and the sections that are the account's own (Profile, Delete). Each capability
 defines its sections and their forms in its own pages' package (interfaces/web/signin/,
-provider/, events/, orgs/); the web adapter's composition (interfaces/web/__init__.py) hands
-them to the area (``install_area``)."""
+provider/, events/, orgs/), placed by its unit's record (``Unit.pages``); the web adapter
+hands every unit's to the area (``install_area``, the accounts unit's frame)."""
 
 from __future__ import annotations
 

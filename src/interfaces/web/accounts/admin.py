@@ -5,8 +5,8 @@ a refused one re-renders that page with the message and the use case's status.
 This module is the admin pages' frame and the accounts' part of them. What the other
 capabilities show and do there (the apps and API resources, an invitation, an account's
 events, ending its sessions, resetting its second factor, a verification mail) is theirs, in
-their pages' packages; the web adapter's composition (interfaces/web/__init__.py) hands it
-here (``install_admin``)."""
+their pages' packages, given by their units' records (``Unit.pages``); the web adapter hands
+it here (``install_admin``, the accounts unit's frame)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The "this wasn't me" page a notification mail links to (docs/pages.md, /not-me). Opening
 the link spends nothing (mail scanners open links); only the button does. The POST counts
-in the API's password reset limit (``PAGE_LIMITS``). The same button beside a sign-in of the
-account area's Activity (/account/not-me)."""
+in the API's password reset limit (the mail unit's ``Pages.limited_as``). The same button
+beside a sign-in of the account area's Activity (/account/not-me)."""
 
 from __future__ import annotations
 

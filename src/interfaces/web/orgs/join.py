@@ -2,7 +2,7 @@
 "Invitations"): signed in with the invited address, a Join button; with another, the page
 says so; signed out, sign in or sign up first and come back here. Opening the link spends
 nothing (mail scanners open links); only the button does, and its POST counts in the API's
-accept limit (``PAGE_LIMITS``)."""
+accept limit (the orgs unit's ``Pages.limited_as``)."""
 
 from __future__ import annotations
 

@@ -87,6 +87,12 @@ def refused_as(kind: str) -> str | None:
     return str(WHY[Outlasting(kind)]) if _acting_actor() is not None else None
 
 
+def page_context() -> dict[str, object]:
+    """What each page's templates read of support access: its banner, and why a field of a
+    form may not be changed by this session."""
+    return {"acting": acting(), "refused_as": refused_as}
+
+
 # A form of the pages: its start tag (each says method="post" then its action) to its end.
 _FORM = re.compile(r'(<form method="post" action="([^"]*)"[^>]*>)(.*?)(</form>)', re.S)
 

@@ -2,7 +2,7 @@
 /account/security, the JSON endpoints the pages' one script (static/webauthn.js) calls to
 add a passkey and to sign in with one, and the passkey step of passkey-first sign-up. The
 script sends the page's CSRF token in a header; its requests count in the API's passkey
-limits (``PAGE_LIMITS``)."""
+limits (the signin unit's ``Pages.limited_as``)."""
 
 from __future__ import annotations
 
