@@ -1,7 +1,8 @@
-"""Sign-in: its policies, made from its settings, and its service objects built over its
-adapters (``SigninAdapters``, made in bootstrap/signin_adapters.py): logins, sessions,
-passkeys, TOTP, personal tokens, sign-in by e-mail code (whose mail job is mail's,
-bootstrap/mail.py), and the sign-in step the features that sign people in share.
+"""Sign-in: its service objects, built over its adapters (``SigninAdapters``, made in
+bootstrap/signin_adapters.py) and its policies (``SigninPolicies``, made from its settings in
+bootstrap/signin_policies.py): logins, sessions, passkeys, TOTP, personal tokens, sign-in by
+e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step the features
+that sign people in share; and its unit's record: its blueprints, pages and commands.
 
 Each ``bind_*`` builds one object with its ports; what it needs of another capability is
 named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
@@ -9,25 +10,23 @@ named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
+from application.accounts.accounts import PasswordCheck
 from application.accounts.address_proof import FirstProof
-from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
-from application.accounts.signups import ANYONE, RegisterProven, Signups
+from application.accounts.signups import RegisterProven
 from application.jobs import JobHandler
 from application.ports import JobQueue, OwnedData, TextRenderer, TextSender, TokenIssuer
 from application.signin.authentication import Authentication
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
 from application.signin.codes.phone import (
-    NO_TEXTS,
     PHONE_CODE_TEXT,
     PHONE_WAY,
     PhoneCodes,
@@ -44,28 +43,16 @@ from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins, check_current_password
 from application.signin.personal_tokens import PersonalTokens
-from application.signin.ports import (
-    NO_LEGACY_PASSWORDS,
-    NO_SIGN_IN_HOOK,
-    NO_TOKEN_HOOK,
-    LegacyPasswords,
-    SignInHook,
-    TokenHook,
-)
 from application.signin.services import SigninServices
 from application.signin.sessions import Sessions
-from application.signin.sign_in import Guests, SignIn, SignInGate, UpgradeSignIns, any_way_in
+from application.signin.sign_in import Guests, SignIn, UpgradeSignIns
 from application.signin.support.impersonation import Impersonation
-from application.signin.tokens import TokenPolicy
-from bootstrap.accounts import AccountsAdapters, Shared, address_rule
-from bootstrap.keys import derived_key
+from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_policies import SigninPolicies
 from bootstrap.unit import Unit
 from domain.accounts.users import User
-from domain.request_limits import Limit
-from domain.signin.devices import DevicePolicy
-from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.shared.support_access import REQUEST_ACTING
@@ -75,75 +62,6 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
     from interfaces.web.parts import Pages
-
-
-@dataclass(frozen=True)
-class SigninPolicies:
-    """What the settings decide for signing in, made once."""
-
-    token_policy: TokenPolicy
-    throttle_policy: LoginThrottlePolicy
-    device_policy: DevicePolicy
-    password_changes: Limit  # changes of password per account (count, seconds)
-    require_verified_email: bool
-    mfa_issuer: str
-    guest_ttl: timedelta  # a guest unused this long is deleted; a refresh moves it on
-    # The rule an address given now follows: the orgs' verified domains are set with the gate
-    addresses: AddressRule
-    # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
-    gate: SignInGate = any_way_in
-    # What an org that holds an account refuses the person (a new address, a first
-    # password): set with the gate
-    hold: AccountHold = NO_HOLD
-    # Who may make their own account: set once the audit log and the orgs' invitations are
-    # known (bind)
-    signups: Signups = ANYONE
-    # The before_token hook, asked for every session's access token: set once events' hooks
-    # are made (bind)
-    token_hook: TokenHook = NO_TOKEN_HOOK
-    # The before_sign_in hooks, asked at the end of every way in: set once the hooks are
-    # made (bind)
-    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
-    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
-    texts: TextSender = NO_TEXTS
-    # A legacy account's password, checked by the password_verification hook: set once the
-    # hooks are made (bind)
-    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
-
-
-def policies(settings: Settings) -> SigninPolicies:
-    signin = settings.signin
-
-    def rule(max_failures: int) -> ThrottleRule:
-        return ThrottleRule(
-            max_failures=max_failures,
-            window=timedelta(seconds=signin.login_failure_window),
-            backoff=timedelta(seconds=signin.login_backoff),
-            max_backoff=timedelta(seconds=signin.login_backoff_max),
-        )
-
-    return SigninPolicies(
-        token_policy=TokenPolicy(
-            access_ttl=timedelta(seconds=signin.access_token_ttl),
-            refresh_ttl=timedelta(seconds=signin.refresh_token_ttl),
-            session_lifetime=timedelta(seconds=signin.session_lifetime),
-            refresh_grace=timedelta(seconds=signin.refresh_grace_seconds),
-            reauth_max_age=timedelta(seconds=signin.reauth_max_age),
-            successor_key=derived_key(signin, b"refresh-token successor"),
-            generation_key=derived_key(signin, b"refresh-token generation"),
-        ),
-        throttle_policy=LoginThrottlePolicy(
-            per_account_ip=rule(signin.login_failures_per_account_ip),
-            per_account=rule(signin.login_failures_per_account),
-            per_ip=rule(signin.login_failures_per_ip),
-        ),
-        device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
-        password_changes=Limit(signin.password_change_limit, signin.password_change_window),
-        require_verified_email=settings.accounts.require_verified_email,
-        mfa_issuer=signin.mfa_issuer,
-        guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
-        addresses=address_rule(settings),
-    )
 
 
 def first_proof(
@@ -637,7 +555,8 @@ def _sign_in_frame(every: Pages) -> None:
     signed_out.install_sign_in(upstreams=every.upstreams, home_realm=home_realm)
 
 
-# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+# The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:
+# ``wire`` above).
 UNIT = Unit[None](
     name="signin",
     limits=limits,
