@@ -36,7 +36,7 @@ from _common import (
     write_result,
 )
 from _reads import paired_ratio, reads_parser, rotated_reads, service_on_firestore
-from domain.accounts.users import username_key
+from domain.accounts.credentials import username_key
 from domain.orgs.orgs import new_org_id
 from infrastructure.firestore.client import claim_id, make_client
 

@@ -51,9 +51,15 @@ def capability_ranks(pyproject: Path = PYPROJECT) -> dict[str, int]:
 
 def capability_of(module: str, ranks: Mapping[str, int]) -> str | None:
     """The capability a module belongs to, by its path: the first folder or module below
-    its top package named after one (``interfaces.web.signin.security``: signin); None for
-    a layer's shared kernel (``interfaces.web.browser``)."""
-    return next((part for part in module.split(".")[1:] if part in ranks), None)
+    its top package named after one (``interfaces.web.signin.security``: signin), or a module
+    of the composition root named after one and what of it it holds
+    (``bootstrap.signin_adapters``: signin); None for a layer's shared kernel
+    (``interfaces.web.browser``)."""
+    top, *parts = module.split(".")
+    found = next((part for part in parts if part in ranks), None)
+    if found is None and top == "bootstrap" and len(parts) == 1:
+        found = next((name for name in ranks if parts[0].startswith(name + "_")), None)
+    return found
 
 
 def upward_imports(imports: Iterable[Import], ranks: Mapping[str, int]) -> list[Import]:

@@ -3,11 +3,12 @@
 This module is the table of contents: each capability's module (``bootstrap/accounts.py``,
 ``hooks.py``, ``signin.py``, ``federation.py``, ``mail.py``, ``events.py``, ``clients.py``,
 ``provider.py``, ``resources.py``, ``migration.py``, ``orgs.py``, ``sso.py``, ``scim.py``, over
-``platform.py``) makes that capability's adapters from its own settings and, in its
-``wire``, its record of ``Services``; the signature of each names what it takes of the other
-capabilities. ``loans.py`` makes what they lend one another first; ``bind`` (``binding.py``)
-calls each ``wire`` in the capability order; ``build_app`` makes the Flask app over them, with
-the command line (docs/contributing.md, "Wiring").
+``platform.py``) makes that capability's adapters from its own settings (sign-in's in
+``signin_adapters.py``, beside it) and, in its ``wire``, its record of ``Services``; the
+signature of each names what it takes of the other capabilities. ``loans.py`` makes what
+they lend one another first; ``bind`` (``binding.py``) calls each ``wire`` in the capability
+order; ``build_app`` makes the Flask app over them, with the command line
+(docs/contributing.md, "Wiring").
 
 Importing this package makes nothing: gunicorn's master imports it before it forks the
 workers, and each worker then calls ``build_app``, which makes the clients, threads and

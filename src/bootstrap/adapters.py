@@ -1,6 +1,6 @@
 """The production adapters, each capability's made in its own module from its settings
-(``bootstrap/accounts.py``, ``signin.py``, ...), and the record of them the composition root
-hands out: ``Adapters``, one field per capability.
+(``bootstrap/accounts.py``, ``signin_adapters.py``, ...), and the record of them the
+composition root hands out: ``Adapters``, one field per capability.
 
 No binding receives that record whole: ``bootstrap/__init__.py`` hands each capability its
 own adapters and names what it takes of the others
@@ -31,7 +31,7 @@ from bootstrap import (
     platform,
     provider,
     scim,
-    signin,
+    signin_adapters,
     sso,
 )
 from bootstrap.accounts import AccountsAdapters
@@ -45,7 +45,7 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import JobQueueFactory, Platform
 from bootstrap.provider import ProviderAdapters
 from bootstrap.scim import ScimAdapters
-from bootstrap.signin import SigninAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Placed
 from bootstrap.units import units_on
@@ -107,7 +107,7 @@ def build_adapters(
             metrics=metrics,
         ),
         hooks=hooks.build(settings, client),
-        signin=signin.build(
+        signin=signin_adapters.build(
             settings,
             client,
             memberships=orgs.membership_part(),

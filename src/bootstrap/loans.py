@@ -34,6 +34,7 @@ from bootstrap import (
     provider,
     scim,
     signin,
+    signin_policies,
     sso,
 )
 from bootstrap.federation import SignedIn
@@ -54,7 +55,7 @@ class Loans:
     """What ``lend`` makes: each record goes to the capabilities that take it."""
 
     shared: accounts.Shared  # every capability's
-    rules: signin.SigninPolicies  # every way of signing in
+    rules: signin_policies.SigninPolicies  # every way of signing in
     signed_in: SignedIn  # what a sign-in is built from, for the capabilities above sign-in
     hooks: hooks.HookParts
     mail: mail.MailAdapters  # its mailer behind the send_mail hook
@@ -197,7 +198,7 @@ def _account_rules(
     client_parts: clients.ClientParts,
     any_sso: SsoPresence,
     lent: list[Lent],
-) -> tuple[accounts.Shared, signin.SigninPolicies, orgs.OrgParts]:
+) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
     owns of the accounts; ``lent``: what the units lend."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
@@ -217,7 +218,7 @@ def _account_rules(
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
     rules = replace(
-        signin.policies(settings),
+        signin_policies.policies(settings),
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),

@@ -36,7 +36,7 @@ from application.signin.codes.email import EMAIL_CODE_MAIL
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
-from bootstrap.signin import SigninAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Unit
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails

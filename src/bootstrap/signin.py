@@ -1,9 +1,8 @@
-"""Sign-in: its adapters (sessions, the login throttle, access tokens, passkeys, second
-factors, personal tokens, the e-mail codes' flows, phone numbers and the SMS budget), made
-from its settings, its policies, and
-its service objects built over them: logins, sessions, passkeys, TOTP, personal tokens,
-sign-in by e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step
-the features that sign people in share.
+"""Sign-in: its service objects, built over its adapters (``SigninAdapters``, made in
+bootstrap/signin_adapters.py) and its policies (``SigninPolicies``, made from its settings in
+bootstrap/signin_policies.py): logins, sessions, passkeys, TOTP, personal tokens, sign-in by
+e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step the features
+that sign people in share; and its unit's record: its blueprints, pages and commands.
 
 Each ``bind_*`` builds one object with its ports; what it needs of another capability is
 named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
@@ -11,42 +10,23 @@ named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import (
-    NO_HOLD,
-    AccountHold,
-    PasswordCheck,
-    RegisterProven,
-)
+from application.accounts.accounts import PasswordCheck
 from application.accounts.address_proof import FirstProof
-from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
-from application.accounts.signups import ANYONE, Signups
+from application.accounts.signups import RegisterProven
 from application.jobs import JobHandler
-from application.ports import (
-    NO_METRICS,
-    Clock,
-    JobQueue,
-    Metrics,
-    OneTimePasswords,
-    OwnedData,
-    PasskeyCeremonies,
-    SecretBox,
-    TextRenderer,
-    TextSender,
-    TokenIssuer,
-)
-from application.signin.authentication import Authentication, Principals
-from application.signin.codes.email import EMAIL_WAY, EmailCodeFlowStore, EmailCodes
+from application.ports import JobQueue, OwnedData, TextRenderer, TextSender, TokenIssuer
+from application.signin.authentication import Authentication
+from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
 from application.signin.codes.phone import (
-    NO_TEXTS,
     PHONE_CODE_TEXT,
     PHONE_WAY,
     PhoneCodes,
@@ -59,263 +39,29 @@ from application.signin.codes.phone_change import (
     PHONE_CHANGE_WAY,
     PhoneChanges,
 )
-from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
-from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository, Passkeys
+from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
-from application.signin.login import LoginLookup, Logins, check_current_password
-from application.signin.mfa import MfaRepository
-from application.signin.personal_tokens import PersonalTokenRepository, PersonalTokens
-from application.signin.ports import (
-    NO_LEGACY_PASSWORDS,
-    NO_SIGN_IN_HOOK,
-    NO_TOKEN_HOOK,
-    LegacyPasswords,
-    PhoneNumbers,
-    SignInHook,
-    SmsBudget,
-    TokenHook,
-)
+from application.signin.login import Logins, check_current_password
+from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
-from application.signin.sessions import SessionRepository, Sessions
-from application.signin.sign_in import Guests, SignIn, SignInGate, UpgradeSignIns, any_way_in
+from application.signin.sessions import Sessions
+from application.signin.sign_in import Guests, SignIn, UpgradeSignIns
 from application.signin.support.impersonation import Impersonation
-from application.signin.throttle import LoginThrottle
-from application.signin.tokens import TokenPolicy
-from bootstrap.accounts import AccountsAdapters, Shared, address_rule
-from bootstrap.keys import derived_key
+from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
+from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_policies import SigninPolicies
 from bootstrap.unit import Unit
 from domain.accounts.users import User
-from domain.request_limits import Limit
-from domain.signin.codes.flows import Channel
-from domain.signin.devices import DevicePolicy
-from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
-from infrastructure.clock import SystemClock
-from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
-from infrastructure.firestore.signin.codes import FirestoreCodeFlows, FirestoreEmailCodeFlows
-from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
-from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
-from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
-from infrastructure.firestore.signin.passkeys import (
-    FirestoreChallengeRepository,
-    FirestorePasskeyRepository,
-)
-from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
-from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
-from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
-from infrastructure.firestore.signin.sms_counts import FirestoreSmsCounts
 from infrastructure.settings import Settings
-from infrastructure.settings.identity.phone import PhoneSettings
-from infrastructure.settings.identity.signin import SignInSettings
-from infrastructure.signin.jwt_tokens import (
-    PyJWTTokenIssuer,
-    SigningKey,
-    public_key_from_pem,
-    signing_key_from_pem,
-)
-from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
-from infrastructure.signin.phone_numbers import LibPhoneNumbers
-from infrastructure.signin.secret_box import FernetSecretBox
-from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from interfaces.cli import Commands
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
-    from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
     from interfaces.web.parts import Pages
-
-
-def signing_key(signin: SignInSettings) -> SigningKey:
-    if signin.jwt_private_key:
-        return signing_key_from_pem(signin.jwt_private_key.get_secret_value().encode())
-    if signin.jwt_secret is None:  # the settings validator guarantees one or the other
-        raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
-    return SigningKey(algorithm="HS256", key=signin.jwt_secret.get_secret_value().encode())
-
-
-def secret_box(signin: SignInSettings) -> SecretBox:
-    if signin.mfa_encryption_key is None:  # the settings validator guarantees one
-        raise ValueError("MFA_ENCRYPTION_KEY is required")
-    return FernetSecretBox(signin.mfa_encryption_key.get_secret_value())
-
-
-def token_issuer(signin: SignInSettings) -> PyJWTTokenIssuer:
-    return PyJWTTokenIssuer(
-        signing=signing_key(signin),
-        issuer=signin.jwt_issuer,
-        audience=signin.jwt_audience,
-        ttl=timedelta(seconds=signin.access_token_ttl),
-        leeway=signin.jwt_leeway,
-        previous_public_key=(
-            public_key_from_pem(signin.jwt_previous_public_key.encode())
-            if signin.jwt_previous_public_key
-            else None
-        ),
-    )
-
-
-def passkey_ceremonies(signin: SignInSettings) -> PasskeyCeremonies:
-    return WebAuthnCeremonies(
-        rp_id=signin.webauthn_rp_id,
-        rp_name=signin.webauthn_rp_name,
-        origins=signin.webauthn_origins,
-    )
-
-
-def one_time_passwords() -> OneTimePasswords:
-    return PyotpOneTimePasswords()
-
-
-def phone_numbers(phone: PhoneSettings) -> PhoneNumbers:
-    return LibPhoneNumbers(default_region=phone.phone_default_region)
-
-
-def sms_budget(
-    phone: PhoneSettings, counts: SmsCounts, *, clock: Clock, metrics: Metrics
-) -> SmsBudget:
-    """SMS_BUDGETS over ``counts``, the counters every instance shares; SMS_ENABLED;
-    SMS_ACCOUNTS_SHARE."""
-    return HourlySmsBudget(
-        counts=counts,
-        budgets=phone.budgets,
-        clock=clock,
-        metrics=metrics,
-        enabled=phone.sms_enabled,
-        accounts_share=phone.sms_accounts_share,
-    )
-
-
-@dataclass(frozen=True)
-class SigninAdapters:
-    sessions: SessionRepository
-    login_lookup: LoginLookup
-    throttle: LoginThrottle
-    tokens: TokenIssuer
-    passkeys: PasskeyRepository
-    challenges: ChallengeRepository
-    ceremonies: PasskeyCeremonies
-    factors: MfaRepository
-    otp: OneTimePasswords
-    secret_box: SecretBox
-    personal_tokens: PersonalTokenRepository
-    # The account and the session (or personal token) each request reads, in one round trip
-    principals: Principals
-    email_codes: EmailCodeFlowStore
-    phone_codes: CodeFlowStore
-    phone_changes: CodeFlowStore  # an account's change of number, keyed by the account
-    # A number as typed, parsed and typed; what a text to it may cost (docs/reference/phone.md)
-    phone_numbers: PhoneNumbers
-    sms_budget: SmsBudget
-
-
-def build(
-    settings: Settings,
-    client: Client,
-    *,
-    memberships: MembershipPart,
-    write_staged: StagedWriter,
-    metrics: Metrics = NO_METRICS,
-) -> SigninAdapters:
-    """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
-    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py); ``metrics``:
-    the SMS budget's counts of texts let through and refused."""
-    signin = settings.signin
-    return SigninAdapters(
-        sessions=FirestoreSessionRepository(client, write_staged=write_staged),
-        login_lookup=FirestoreLoginLookup(
-            client, users=FirestoreUserRepository(client, write_staged=write_staged)
-        ),
-        throttle=FirestoreLoginThrottle(client),
-        tokens=token_issuer(signin),
-        passkeys=FirestorePasskeyRepository(client),
-        challenges=FirestoreChallengeRepository(client),
-        ceremonies=passkey_ceremonies(signin),
-        factors=FirestoreMfaRepository(client),
-        otp=one_time_passwords(),
-        secret_box=secret_box(signin),
-        personal_tokens=FirestorePersonalTokens(client),
-        principals=FirestorePrincipals(client, orgs=memberships),
-        email_codes=FirestoreEmailCodeFlows(client),
-        phone_codes=FirestoreCodeFlows(client, Channel.PHONE),
-        phone_changes=FirestoreCodeFlows(client, Channel.PHONE, change=True),
-        phone_numbers=phone_numbers(settings.phone),
-        sms_budget=sms_budget(
-            settings.phone, FirestoreSmsCounts(client), clock=SystemClock(), metrics=metrics
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class SigninPolicies:
-    """What the settings decide for signing in, made once."""
-
-    token_policy: TokenPolicy
-    throttle_policy: LoginThrottlePolicy
-    device_policy: DevicePolicy
-    password_changes: Limit  # changes of password per account (count, seconds)
-    require_verified_email: bool
-    mfa_issuer: str
-    guest_ttl: timedelta  # a guest unused this long is deleted; a refresh moves it on
-    # The rule an address given now follows: the orgs' verified domains are set with the gate
-    addresses: AddressRule
-    # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
-    gate: SignInGate = any_way_in
-    # What an org that holds an account refuses the person (a new address, a first
-    # password): set with the gate
-    hold: AccountHold = NO_HOLD
-    # Who may make their own account: set once the audit log and the orgs' invitations are
-    # known (bind)
-    signups: Signups = ANYONE
-    # The before_token hook, asked for every session's access token: set once events' hooks
-    # are made (bind)
-    token_hook: TokenHook = NO_TOKEN_HOOK
-    # The before_sign_in hooks, asked at the end of every way in: set once the hooks are
-    # made (bind)
-    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
-    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
-    texts: TextSender = NO_TEXTS
-    # A legacy account's password, checked by the password_verification hook: set once the
-    # hooks are made (bind)
-    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
-
-
-def policies(settings: Settings) -> SigninPolicies:
-    signin = settings.signin
-
-    def rule(max_failures: int) -> ThrottleRule:
-        return ThrottleRule(
-            max_failures=max_failures,
-            window=timedelta(seconds=signin.login_failure_window),
-            backoff=timedelta(seconds=signin.login_backoff),
-            max_backoff=timedelta(seconds=signin.login_backoff_max),
-        )
-
-    return SigninPolicies(
-        token_policy=TokenPolicy(
-            access_ttl=timedelta(seconds=signin.access_token_ttl),
-            refresh_ttl=timedelta(seconds=signin.refresh_token_ttl),
-            session_lifetime=timedelta(seconds=signin.session_lifetime),
-            refresh_grace=timedelta(seconds=signin.refresh_grace_seconds),
-            reauth_max_age=timedelta(seconds=signin.reauth_max_age),
-            successor_key=derived_key(signin, b"refresh-token successor"),
-            generation_key=derived_key(signin, b"refresh-token generation"),
-        ),
-        throttle_policy=LoginThrottlePolicy(
-            per_account_ip=rule(signin.login_failures_per_account_ip),
-            per_account=rule(signin.login_failures_per_account),
-            per_ip=rule(signin.login_failures_per_ip),
-        ),
-        device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
-        password_changes=Limit(signin.password_change_limit, signin.password_change_window),
-        require_verified_email=settings.accounts.require_verified_email,
-        mfa_issuer=signin.mfa_issuer,
-        guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
-        addresses=address_rule(settings),
-    )
 
 
 def first_proof(
@@ -809,7 +555,8 @@ def _sign_in_frame(every: Pages) -> None:
     signed_out.install_sign_in(upstreams=every.upstreams, home_realm=home_realm)
 
 
-# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+# The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:
+# ``wire`` above).
 UNIT = Unit[None](
     name="signin",
     limits=limits,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.accounts.users import fold
+from domain.accounts.credentials import fold
 from domain.errors import InvalidInput
 
 NAME_MAX = 64

@@ -13,8 +13,9 @@ import pytest
 
 from application.accounts.accounts import UserRepository
 from application.mail.sending import ActionTokenRepository
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Unavailable
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken, token_hash

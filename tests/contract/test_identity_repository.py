@@ -12,6 +12,7 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.signin.factors.passkeys import PasskeyRepository
+from domain.accounts.credentials import Email, Username
 from domain.accounts.identities import (
     IdentityLink,
     PendingLink,
@@ -19,8 +20,9 @@ from domain.accounts.identities import (
     passkey_removal,
     unlinking,
 )
+from domain.accounts.profile import PersonName
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, PersonName, User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey

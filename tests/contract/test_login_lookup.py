@@ -11,8 +11,9 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.signin.login import LoginLookup
 from application.signin.throttle import LoginThrottle
+from domain.accounts.credentials import Email, Username, fold
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username, fold
+from domain.accounts.users import User
 from domain.ids import new_id
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.firestore.events.security_events import write_staged

@@ -13,8 +13,9 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
 from application.provider.ports import GrantHolders, OAuthGrants
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE, OAuthClient, digest
 from domain.provider.dpop import InvalidProof, SpentProof
 from domain.provider.grants import (

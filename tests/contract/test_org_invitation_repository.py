@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from application.orgs.ports import OrgInvitationRepository
-from domain.accounts.users import Email
+from domain.accounts.credentials import Email
 from domain.errors import Conflict, NotFound
 from domain.link_tokens import InvalidToken
 from domain.orgs.invitations import OrgInvitation

@@ -14,8 +14,9 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.signin.authentication import Principals
 from application.signin.personal_tokens import PersonalTokenRepository
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.signin.active_org import ActiveOrg
 from domain.signin.personal_tokens import PersonalToken
 from infrastructure.firestore.events.security_events import write_staged

@@ -16,8 +16,9 @@ import pytest
 from application.accounts.accounts import UserRepository
 from application.orgs.ports import OrgRepository
 from application.scim.ports import ScimUsers
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, Slug

@@ -12,8 +12,9 @@ from application.accounts.accounts import UserRepository
 from application.events.security_events import SecurityEvents
 from application.ports import StagedWrites
 from application.signin.sessions import SessionRepository
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.events.security_events import SecurityEvent
 from domain.ids import new_id

@@ -13,9 +13,11 @@ from application.accounts.accounts import UserRepository
 from application.signin.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
+from domain.accounts.credentials import Email, Username
 from domain.accounts.guests import merging
+from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
+from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.signin.mfa import TotpFactor

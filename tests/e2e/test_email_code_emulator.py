@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.accounts import RegisterProven
+from application.accounts.signups import RegisterProven
 from application.services import Services
 from application.signin.codes.email import (
     OpenEmailLink,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from domain.accounts.users import Username
+from domain.accounts.credentials import Username
 from infrastructure.firestore.client import claim_id
 from tests.support.api import PASSWORD, bearer, login, register
 

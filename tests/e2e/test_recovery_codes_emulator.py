@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.accounts import RegisterProven
+from application.accounts.signups import RegisterProven
 from application.services import Services
 from application.signin.authentication import Actor, Authenticate
 from application.signin.factors.totp import GetTotp

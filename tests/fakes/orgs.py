@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.ports import NO_WRITES, StagedWrites
-from domain.accounts.users import username_key
+from domain.accounts.credentials import username_key
 from domain.errors import Conflict, NotFound
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import (

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from application.orgs.joining.domains import org_for_domain
+from domain.accounts.credentials import Email, Username, fold, login_key
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username, fold, login_key
+from domain.accounts.users import User
 from infrastructure.firestore.accounts.claim_keys import rekey_claims
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, user_to_doc
 from infrastructure.firestore.client import claim_id

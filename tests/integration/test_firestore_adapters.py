@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from google.api_core.exceptions import ServiceUnavailable
 
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.client import DEADLINE_SECONDS, claim_id, make_client

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, FirestoreUserRepository

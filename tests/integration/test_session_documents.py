@@ -13,8 +13,9 @@ import pytest
 from application.signin.sessions import Refresh, Sessions
 from application.signin.sign_in import start_session
 from application.signin.tokens import TokenPair, TokenPolicy
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.ids import new_id
 from infrastructure.firestore.accounts.users import SESSIONS, FirestoreUserRepository

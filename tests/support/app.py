@@ -34,7 +34,7 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from bootstrap.provider import ProviderAdapters, request_seal
 from bootstrap.scim import ScimAdapters
-from bootstrap.signin import (
+from bootstrap.signin_adapters import (
     SigninAdapters,
     passkey_ceremonies,
     phone_numbers,

@@ -3,11 +3,11 @@ passkeys, and the identities people arrive with."""
 
 from __future__ import annotations
 
-from application.accounts.accounts import AccountHooks, Register
+from application.accounts.accounts import AccountHooks
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
 from application.accounts.guests.upgrades import GuestUpgrades
-from application.accounts.signups import ANYONE, Signups
+from application.accounts.signups import ANYONE, Register, Signups
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity
 from application.signin.tokens import TokenPair

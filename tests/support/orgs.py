@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from domain.accounts.users import username_key
+from domain.accounts.credentials import username_key
 from domain.orgs.orgs import new_member_version, new_org_id
 from infrastructure.firestore.client import claim_id
 from tests.support.api import PASSWORD

@@ -10,7 +10,6 @@ from application.accounts.accounts import (
     AccountHooks,
     Accounts,
     PasswordCheck,
-    Register,
     UserRepository,
 )
 from application.accounts.addresses import AddressRule
@@ -18,7 +17,7 @@ from application.accounts.admin import Administration
 from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
-from application.accounts.signups import Signups
+from application.accounts.signups import Register, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.hooks.caller import HookCache, HookCaller
 from application.hooks.password_verification import LegacyPasswordCheck

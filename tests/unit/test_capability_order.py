@@ -44,6 +44,7 @@ def test_a_module_belongs_to_the_capability_its_path_names() -> None:
     assert capability_of("interfaces.web.signin.security", ranks) == "signin"
     assert capability_of("infrastructure.firestore.orgs.membership_reads", ranks) == "orgs"
     assert capability_of("bootstrap.accounts", ranks) == "accounts"
+    assert capability_of("bootstrap.signin_adapters", ranks) == "signin"  # a part of signin's
     assert capability_of("application.sso.signin.saml", ranks) == "sso"  # sso's, named signin
     assert capability_of("interfaces.web.browser", ranks) is None  # the web layer's kernel
 

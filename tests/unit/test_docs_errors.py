@@ -43,9 +43,9 @@ BUILT_AT_RUNTIME = {
     "invalid_mapping": "application/sso/connections.py",
     "invalid_oidc": "application/sso/connections.py",
     "invalid_saml": "application/sso/connections.py",
-    # domain/accounts/users.py, check_name: "invalid_" + a profile's name field
-    "invalid_name": "domain/accounts/users.py",
-    "invalid_last_name": "domain/accounts/users.py",
+    # domain/accounts/profile.py, check_name: "invalid_" + a profile's name field
+    "invalid_name": "domain/accounts/profile.py",
+    "invalid_last_name": "domain/accounts/profile.py",
     "invalid_full_name": "application/migration/records.py",
     # domain/sso/connections.py, checked_text: "invalid_" + an OpenID connection's field
     "invalid_client_id": "domain/sso/connections.py",

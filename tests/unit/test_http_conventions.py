@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from bootstrap import build_app
-from domain.accounts.users import PROFILE_TEXTS
+from domain.accounts.profile import PROFILE_TEXTS
 from interfaces.shared.logs import new_request_id
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import fake_adapters

@@ -29,7 +29,7 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from domain.accounts.users import Email, Username, fold
+from domain.accounts.credentials import Email, Username, fold
 from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import is_id, new_id
 from infrastructure.firestore.client import MAX_ID_BYTES, claim_id

@@ -1,16 +1,25 @@
-"""Account use cases (``Accounts``): register, read, update and delete one's own account."""
+"""Account use cases (``Accounts``): register, read, update and delete one's own account (the
+commands of its sign-ups are the door's, application/accounts/signups.py)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
-from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
+from application.accounts.signups import (
+    ANYONE,
+    Register,
+    RegisterGuest,
+    RegisterProven,
+    SignUp,
+    Signups,
+    SignUpWay,
+    proven_usernames,
+)
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -23,17 +32,8 @@ from application.ports import (
     StagedWrites,
 )
 from domain.accounts.attributes import ProfileSchema
-from domain.accounts.made_names import made_names
-from domain.accounts.users import (
-    GUEST_TTL,
-    USERNAME_MAX,
-    USERNAME_MIN,
-    Email,
-    User,
-    Username,
-    check_password_policy,
-    login_key,
-)
+from domain.accounts.credentials import Email, Username, check_password_policy, login_key
+from domain.accounts.users import GUEST_TTL, User
 from domain.errors import (
     Conflict,
     FieldError,
@@ -109,66 +109,6 @@ class UserRepository(Protocol):
     def expired_guests(self, now: datetime, limit: int) -> list[str]:
         """Ids of up to ``limit`` guests whose expiry is ``now`` or earlier, oldest first."""
         ...
-
-
-@dataclass(frozen=True)
-class Register:
-    """``email`` None: an account without an address, which the mail flows leave out."""
-
-    username: str
-    email: str | None
-    password: str
-    name: str | None = None
-    last_name: str | None = None
-    locale: str | None = None  # the language the person's browser asked for, if supported
-    way: str = SignUpWay.REGISTER  # what ``signup_refused`` names: the API, or the page
-    challenge_token: str = ""  # the challenge's widget's, when one was asked
-    # After the trusted proxy hops, that a sign-up's signal is counted and challenged:
-    # required, so no way in forgets it; "" only where no person's request is behind it.
-    client_ip: str = field(kw_only=True)
-
-
-@dataclass(frozen=True)
-class RegisterProven:
-    """Sign-up by an address its holder has just proven (a mailed code): no password, the
-    username made from the address's local part (docs/reference/email-code.md); or, with
-    ``email`` None, by a phone number just proven (a code sent by text), the username a
-    random one (docs/sign-in-with-a-phone-number.md)."""
-
-    email: str | None
-    locale: str | None = None
-    way: str = SignUpWay.EMAIL_CODE  # what ``signup_refused`` names: a code, or a passkey's
-    client_ip: str = ""  # the request's that proved the address; "" when unknown
-    phone_number: str | None = None  # in E.164, proven; only without an address
-
-
-@dataclass(frozen=True)
-class RegisterGuest:
-    """A guest's sign-up (``POST /auth/guest``): no address, username or password
-    (docs/guests.md). ``client_ip``: the asking person's, whose sign-ups the challenge's
-    signal counts, a guest as one; ``challenge_token``: the challenge's, when one was asked."""
-
-    client_ip: str
-    challenge_token: str = ""
-    locale: str | None = None
-
-
-SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
-
-
-def proven_usernames(email: Email | None) -> list[str]:
-    """The address's local part as a username, then with random numeric suffixes; without
-    an address (a number's sign-up: no digit of it is shown), names made for the account
-    (``made_names``), which its profile then invites the person to change."""
-    if email is None:
-        return made_names(SIGN_UP_NAMES)
-    stem = Username.from_address(email)
-    stem = stem if len(stem) >= USERNAME_MIN else f"user{stem}"
-    suffixed = [
-        f"{stem[: USERNAME_MAX - 5]}_{secrets.randbelow(10**4):04d}"
-        for _ in range(SIGN_UP_NAMES - 1)
-    ]
-    return [stem, *suffixed]
 
 
 class AccountHold(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.accounts.users import Email, folds_onto_another, special_use, special_use_refused
+from domain.accounts.credentials import Email, folds_onto_another, special_use, special_use_refused
 from domain.errors import InvalidInput
 
 EMAIL_NOT_ALLOWED = "email_not_allowed"

@@ -14,7 +14,8 @@ from application.accounts.accounts import (
 from application.accounts.accounts import UserRepository as Users
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
-from domain.accounts.users import Role, User, login_key
+from domain.accounts.credentials import login_key
+from domain.accounts.users import Role, User
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
 

@@ -9,17 +9,24 @@ once the account's input is checked. A new account is made only with the verdict
 gives (``User.register``'s ``admitted``), so a new way cannot go round it; an address an
 account changes to passes the lists too (``address``). docs/security.md, "Who may sign up";
 docs/decisions/0495-one-door-for-every-new-account.md.
+
+The commands of the sign-ups ``Accounts`` makes through the door follow it (``Register``,
+``RegisterProven``, ``RegisterGuest``), with the usernames a sign-up by a proven address or
+number tries (``proven_usernames``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.ports import Audit, AuditEvent, AuditLog
+from domain.accounts.credentials import USERNAME_MAX, USERNAME_MIN, Email, Username
+from domain.accounts.made_names import made_names
 from domain.accounts.signups import (
     ALLOWED,
     Maker,
@@ -30,7 +37,6 @@ from domain.accounts.signups import (
     SignupPolicy,
     SignUpVerdict,
 )
-from domain.accounts.users import Email
 from domain.errors import InvalidInput
 
 
@@ -218,3 +224,66 @@ _REFUSED = {
 }
 
 ANYONE = Signups(policy=SignupPolicy(), audit=None)  # open sign-up (the tests of one room)
+
+
+# -- the sign-ups' commands (``Accounts.register``, ``register_proven``, ``register_guest``)
+
+
+@dataclass(frozen=True)
+class Register:
+    """``email`` None: an account without an address, which the mail flows leave out."""
+
+    username: str
+    email: str | None
+    password: str
+    name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None  # the language the person's browser asked for, if supported
+    way: str = SignUpWay.REGISTER  # what ``signup_refused`` names: the API, or the page
+    challenge_token: str = ""  # the challenge's widget's, when one was asked
+    # After the trusted proxy hops, that a sign-up's signal is counted and challenged:
+    # required, so no way in forgets it; "" only where no person's request is behind it.
+    client_ip: str = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class RegisterProven:
+    """Sign-up by an address its holder has just proven (a mailed code): no password, the
+    username made from the address's local part (docs/reference/email-code.md); or, with
+    ``email`` None, by a phone number just proven (a code sent by text), the username a
+    random one (docs/sign-in-with-a-phone-number.md)."""
+
+    email: str | None
+    locale: str | None = None
+    way: str = SignUpWay.EMAIL_CODE  # what ``signup_refused`` names: a code, or a passkey's
+    client_ip: str = ""  # the request's that proved the address; "" when unknown
+    phone_number: str | None = None  # in E.164, proven; only without an address
+
+
+@dataclass(frozen=True)
+class RegisterGuest:
+    """A guest's sign-up (``POST /auth/guest``): no address, username or password
+    (docs/guests.md). ``client_ip``: the asking person's, whose sign-ups the challenge's
+    signal counts, a guest as one; ``challenge_token``: the challenge's, when one was asked."""
+
+    client_ip: str
+    challenge_token: str = ""
+    locale: str | None = None
+
+
+SIGN_UP_NAMES = 8  # usernames tried for a sign-up by address before a 409
+
+
+def proven_usernames(email: Email | None) -> list[str]:
+    """The address's local part as a username, then with random numeric suffixes; without
+    an address (a number's sign-up: no digit of it is shown), names made for the account
+    (``made_names``), which its profile then invites the person to change."""
+    if email is None:
+        return made_names(SIGN_UP_NAMES)
+    stem = Username.from_address(email)
+    stem = stem if len(stem) >= USERNAME_MIN else f"user{stem}"
+    suffixed = [
+        f"{stem[: USERNAME_MAX - 5]}_{secrets.randbelow(10**4):04d}"
+        for _ in range(SIGN_UP_NAMES - 1)
+    ]
+    return [stem, *suffixed]

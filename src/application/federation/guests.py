@@ -23,8 +23,9 @@ from application.accounts.guests.upgrades import (
     UpgradeGuest,
 )
 from application.federation.linking import ExternalSignIn, Links, username_candidates
+from domain.accounts.credentials import Email, folds_onto_another
 from domain.accounts.guest_refusals import AccountExists, NotAGuest
-from domain.accounts.users import Email, PersonName, folds_onto_another
+from domain.accounts.profile import PersonName
 from domain.errors import NotFound, PermissionDenied
 from domain.signin.mfa import FEDERATED
 

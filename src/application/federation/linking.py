@@ -39,16 +39,16 @@ from application.signin.mfa import MfaRepository, require_second_factor
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.throttle import account_key
 from application.signin.tokens import TokenPair
-from domain.accounts.signups import SignUpVerdict
-from domain.accounts.users import (
+from domain.accounts.credentials import (
     USERNAME_MAX,
     USERNAME_MIN,
     Email,
-    PersonName,
-    User,
     Username,
     folds_onto_another,
 )
+from domain.accounts.profile import PersonName
+from domain.accounts.signups import SignUpVerdict
+from domain.accounts.users import User
 from domain.confusables import mixes_scripts
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from domain.ids import new_id

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.caller import HookCaller
+from domain.accounts.profile import check_name
 from domain.accounts.signups import ALLOWED, SignUpAttempt, SignUpVerdict
-from domain.accounts.users import check_name
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import BadAnswer, HookKind, checked_sign_up_answer
 

@@ -11,7 +11,7 @@ from application.mail.sending import MailSettings, deliver
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, MailRenderer
 from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore
 from application.signin.codes.flow import issued
-from domain.accounts.users import login_key
+from domain.accounts.credentials import login_key
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

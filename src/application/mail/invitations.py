@@ -18,7 +18,8 @@ from application.ports import (
     JobQueue,
 )
 from application.signin.authentication import Actor
-from domain.accounts.users import Role, User, Username
+from domain.accounts.credentials import Username
+from domain.accounts.users import Role, User
 from domain.ids import new_id
 
 

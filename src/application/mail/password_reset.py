@@ -25,7 +25,8 @@ from application.ports import (
     PasswordHasher,
 )
 from application.signin.throttle import LoginThrottle
-from domain.accounts.users import User, check_password_policy, login_key
+from domain.accounts.credentials import check_password_policy, login_key
+from domain.accounts.users import User
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken, token_hash
 from domain.mail.action_tokens import Purpose

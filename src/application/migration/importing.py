@@ -16,8 +16,9 @@ from typing import Any, Literal
 from application.accounts.accounts import UserRepository
 from application.migration.ports import Holders, ImportedUser, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
+from domain.accounts.credentials import Email, Username
 from domain.accounts.password_hashes import FirebaseScrypt, still_as_imported
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, InvalidInput
 
 BATCH = 250  # records looked up together

@@ -15,19 +15,11 @@ from application.accounts.signups import SignUp, SignUpWay
 from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.credentials import Email, Username
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
+from domain.accounts.profile import PROFILE_TEXTS, PersonName, check_name
 from domain.accounts.signups import SignUpVerdict
-from domain.accounts.users import (
-    E164,
-    GUEST_TTL,
-    PROFILE_TEXTS,
-    Email,
-    PersonName,
-    Role,
-    User,
-    Username,
-    check_name,
-)
+from domain.accounts.users import E164, GUEST_TTL, Role, User
 from domain.errors import InvalidInput
 from domain.ids import is_id, new_id
 

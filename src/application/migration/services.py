@@ -25,7 +25,8 @@ from application.migration.importing import (
 from application.migration.ports import UserMoves
 from application.migration.records import Reading, from_firebase, from_jsonl, to_jsonl
 from application.ports import Clock, PasswordHasher
-from domain.accounts.users import GUEST_TTL, Email
+from domain.accounts.credentials import Email
+from domain.accounts.users import GUEST_TTL
 from domain.errors import InvalidInput, NotFound
 
 EXPORT_PAGE = 500  # users read at a time by an export

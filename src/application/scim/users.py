@@ -26,7 +26,9 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.scim.ports import ScimUsers
 from application.scim.search import Found, Search, search_records
 from domain.accounts.attributes import EMPTY_SCHEMA, ProfileSchema
-from domain.accounts.users import Email, PersonName, User
+from domain.accounts.credentials import Email
+from domain.accounts.profile import PersonName
+from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import new_id
 from domain.orgs.orgs import Membership, Org, OrgRole, check_org_writes, owners_after

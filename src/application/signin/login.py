@@ -48,9 +48,10 @@ from application.signin.throttle import (
     wrong_guess,
 )
 from application.signin.tokens import TokenPair
+from domain.accounts.credentials import check_password_policy
+from domain.accounts.credentials import login_key as claim_key
 from domain.accounts.identities import WayIn
-from domain.accounts.users import User, check_password_policy
-from domain.accounts.users import login_key as claim_key
+from domain.accounts.users import User
 from domain.errors import (
     Conflict,
     InvalidInput,

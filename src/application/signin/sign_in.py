@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from application.accounts.accounts import RegisterGuest
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.guests.upgrades import GuestSignIn
+from application.accounts.signups import RegisterGuest
 from application.ports import (
     NO_WRITES,
     Audit,

@@ -37,8 +37,10 @@ from application.signin.sign_in import SignIn
 from application.sso.assertions import Asserted
 from application.sso.ports import Connections
 from domain.accounts.attributes import ORG_ADMIN
+from domain.accounts.credentials import Email
 from domain.accounts.identities import WayIn, linked_to
-from domain.accounts.users import Email, PersonName, User
+from domain.accounts.profile import PersonName
+from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound, PermissionDenied
 from domain.federation.upstream import RESERVED_PREFIX
 from domain.orgs.orgs import Membership, Org, OrgRole, RoleSource

@@ -21,7 +21,8 @@ from application.orgs.ports import OrgRepository
 from application.sso.arrival import connection_named_by
 from application.sso.discovery import signing_in_connection, start_path
 from application.sso.ports import Connections
-from domain.accounts.users import Email, User
+from domain.accounts.credentials import Email
+from domain.accounts.users import User
 from domain.errors import PermissionDenied, SsoRequired
 from domain.signin.mfa import FEDERATED
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from domain.accounts.attributes import AttributeValue
-from domain.accounts.users import Email, User
+from domain.accounts.credentials import Email
+from domain.accounts.users import User
 from domain.dns_names import a_label
 from domain.errors import PermissionDenied
 

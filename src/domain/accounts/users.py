@@ -1,24 +1,29 @@
-"""Users: value objects that normalise on construction, and the User entity with its rules."""
+"""Users: the User entity with its rules, over the values it holds (its username and address:
+``domain/accounts/credentials.py``; its profile's names, language and time zone:
+``domain/accounts/profile.py``)."""
 
 from __future__ import annotations
 
-import gzip
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache, lru_cache
-from importlib import resources
 from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
+from domain.accounts.credentials import Email, Username, credential_given
 from domain.accounts.guest_refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
-from domain.confusables import mixes_scripts, skeleton
-from domain.dns_names import a_label
+from domain.accounts.profile import (
+    LOCALES,
+    PROFILE_TEXTS,
+    PersonName,
+    check_name,
+    locale_given,
+    name_given,
+    time_zone_given,
+)
 from domain.errors import InvalidInput
-from domain.text import check_text, without_controls
 
 # A guest unused this long is deleted with what it owns (GUEST_TTL's default), and its use is
 # written down at most this often: the expiry moves on with a refresh a day after the last
@@ -26,23 +31,11 @@ from domain.text import check_text, without_controls
 GUEST_TTL = timedelta(days=30)
 GUEST_USE_NOTED_EVERY = timedelta(days=1)
 
-USERNAME_MIN, USERNAME_MAX = 3, 32
-PASSWORD_MIN, PASSWORD_MAX = 8, 128
-EMAIL_MAX = 254
-NAME_MAX = 100
 BREACH_CHECK_INTERVAL = timedelta(days=1)  # a sign-in's check of the password, per account
-_USERNAME_PUNCTUATION = frozenset("_.-")
-# The profile's free texts, each a field of User: optional, at most NAME_MAX characters, no
-# control characters; set by the account's owner (PUT and PATCH /user, the profile page),
-# stored, answered, exported and imported as they are. Every list of them is this one, so a
-# new one is its field and its name here (docs/contributing.md, "A new profile field";
-# docs/decisions/0363-one-list-for-each-thing-a-feature-extends.md).
-PROFILE_TEXTS = ("name", "last_name")
 # What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
 # ``time_zone`` is a preference of the pages, not a field of the API's user
 # (docs/decisions/0262-devices-and-times-as-people-read-them.md).
 EDITABLE = frozenset({"username", "email", *PROFILE_TEXTS, "locale", "time_zone"})
-LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 # A phone number as stored: E.164, "+" and at most 15 digits (docs/reference/phone.md)
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # What shows where an account's username would, for a guest, which has none (docs/guests.md)
@@ -53,246 +46,6 @@ class Role(StrEnum):
     USER = "user"
     UPLOADER = "uploader"
     ADMIN = "admin"
-
-
-def fold(value: str) -> str:
-    """Unicode caseless matching key: NFKC(casefold(NFKC(value)))."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
-
-
-def username_key(value: str) -> str:
-    """What makes a username unique: case, width and look-alike characters aside.
-
-    The UTS #39 skeleton of the folded name, folded again until it is stable (a prototype
-    may be upper case: "0" looks like "O"), so "Alice", "alice" in fullwidth letters,
-    "al\u0131ce" (dotless i) and "aIice" share one key.
-    See docs/decisions/0052-look-alike-usernames.md.
-    """
-    return look_alike_key(value)
-
-
-def look_alike_key(value: str) -> str:
-    """What texts that read alike share (``username_key``'s rule, for any text: an org's
-    domain's Unicode form too): the stable UTS #39 skeleton of the folded text."""
-    key = fold(value)
-    for _ in range(8):  # at most three rounds for any single character of Unicode 15.1
-        nxt = fold(skeleton(key))
-        if nxt == key:
-            break
-        key = nxt
-    return key
-
-
-def address_key(address: str) -> str:
-    """What makes an address one account's, and the only function that makes it: the local
-    part case-folded (``fold``), the domain as its IDNA 2008 A-label, never folded. Folding a
-    domain would make ``glaß-x.net`` the ``glass-x.net`` another person holds; its A-label
-    keeps them apart, as DNS does. A domain IDNA 2008 refuses (only in an address stored
-    before the rule) is folded (docs/security.md, "One address, one account")."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return fold(address)
-    return f"{fold(local)}@{a_label(domain) or fold(domain)}"
-
-
-def folds_onto_another(address: str) -> bool:
-    """Whether case-folding the address does more than lower-case it: ``ß``, final ``ς``,
-    ligatures and full-width letters fold onto other letters, so the address would share its
-    key with an address another person may hold (``boß@`` and ``boss@``, ``glaß-x.net`` and
-    ``glass-x.net``). A new address of that kind is refused (``AddressRule``); one stored
-    before stays as it is."""
-    local, _, domain = address.rpartition("@")
-    plain = unicodedata.normalize("NFC", local).lower()
-    if fold(local) != unicodedata.normalize("NFC", plain):
-        return True
-    return a_label(domain) != a_label(fold(domain))
-
-
-def login_key(login: str) -> str:
-    """The claim key a login names: an e-mail address (it has an '@') or a username."""
-    return address_key(login) if "@" in login else username_key(login)
-
-
-@lru_cache(maxsize=4096)
-def _checked_username(value: str) -> tuple[str, str]:
-    """The display form and key of a valid name. Cached: every authenticated request loads
-    its user, and the key (a UTS #39 skeleton) costs more than the rest of that load."""
-    display = unicodedata.normalize("NFKC", value)
-    if not USERNAME_MIN <= len(display) <= USERNAME_MAX:
-        raise InvalidInput.field(
-            "username",
-            f"Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long.",
-            "invalid_username",
-        )
-    for ch in display:
-        category = unicodedata.category(ch)
-        if not (category.startswith("L") or category == "Nd" or ch in _USERNAME_PUNCTUATION):
-            raise InvalidInput.field(
-                "username",
-                "Username may contain only letters, digits, '_', '.' and '-'.",
-                "invalid_username",
-            )
-    return display, username_key(display)
-
-
-@dataclass(frozen=True)
-class Username:
-    """A display name as typed (after NFKC) plus the key that makes it unique."""
-
-    value: str
-    normalized: str = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        display, key = _checked_username(self.value)
-        object.__setattr__(self, "value", display)
-        object.__setattr__(self, "normalized", key)
-
-    @classmethod
-    def chosen(cls, value: str) -> Username:
-        """A name someone picks now: also of one script (or a UTS #39 "highly restrictive"
-        mix such as Han with Hiragana), which names stored earlier need not be."""
-        username = cls(value)
-        if mixes_scripts(username.value):
-            raise InvalidInput.field(
-                "username",
-                "A username may not mix letters of different scripts (such as Latin and Cyrillic).",
-                "mixed_script_username",
-            )
-        return username
-
-    @staticmethod
-    def from_address(email: Email) -> str:
-        """A username made from an address's local part: its letters, digits, '_', '.'
-        and '-', at most 32 of them; too few of them leave a name that cannot be (422)."""
-        local = unicodedata.normalize("NFKC", email.value.rpartition("@")[0])
-        kept = "".join(
-            ch
-            for ch in local
-            if unicodedata.category(ch).startswith("L")
-            or unicodedata.category(ch) == "Nd"
-            or ch in _USERNAME_PUNCTUATION
-        )
-        return kept[:USERNAME_MAX]
-
-
-@dataclass(frozen=True)
-class Email:
-    """An e-mail address (syntax checked fully at the HTTP edge); unique by ``address_key``."""
-
-    value: str
-    normalized: str = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "normalized", _checked_email(self.value))
-
-
-# The names the IANA keeps for special uses (RFC 6761, 6762, 7686), with their subdomains: no
-# address on one is deliverable on the Internet, yet a directory on premises (``.local``) or a
-# test setup (``.test``) has them; where one is accepted is the address rule's
-# (docs/decisions/0463-one-address-rule.md).
-SPECIAL_USE_NAMES = ("arpa", "invalid", "local", "localhost", "onion", "test")
-
-
-def special_use(email: Email) -> bool:
-    """Whether the address's domain is, or is under, a special-use name."""
-    domain = email.normalized.rpartition("@")[2].rstrip(".")
-    return any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_NAMES)
-
-
-def special_use_refused(field_name: str = "email") -> InvalidInput:
-    return InvalidInput.field(
-        field_name,
-        "An address on a special-use name (such as .test or .local) is accepted only on a"
-        " domain an organization has verified.",
-        "special_use_email",
-    )
-
-
-@lru_cache(maxsize=4096)
-def _checked_email(value: str) -> str:
-    """The key of a plausible address (cached like usernames)."""
-    local, at, domain = value.rpartition("@")
-    if (
-        not at
-        or not local
-        or "." not in domain
-        or len(value) > EMAIL_MAX
-        or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)
-    ):
-        raise InvalidInput.field("email", "Not a valid e-mail address.", "invalid_email")
-    return address_key(value)
-
-
-@cache
-def _common_passwords() -> frozenset[str]:
-    # 20,000 most common passwords (Royce Williams' list, as shipped by Django).
-    data = resources.files("domain.data").joinpath("common-passwords.txt.gz").read_bytes()
-    return frozenset(gzip.decompress(data).decode().split())
-
-
-def check_password_policy(password: str) -> None:
-    """Length in code points and the common-password list; no trimming, no composition rules."""
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise InvalidInput.field(
-            "password",
-            f"Password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.",
-            "invalid_password",
-        )
-    if password.casefold() in _common_passwords():
-        raise InvalidInput.field(
-            "password", "This password is too common; choose another.", "password_too_common"
-        )
-
-
-def check_name(field_name: str, value: str | None) -> None:
-    if value is not None and len(value) > NAME_MAX:
-        raise InvalidInput.field(
-            field_name, f"At most {NAME_MAX} characters.", "invalid_" + field_name
-        )
-    check_text(field_name, value)
-
-
-def _given[Unique: (Username, Email)](kind: type[Unique], field_name: str, value: object) -> Unique:
-    """A username or e-mail address as given: built from a str, or built already."""
-    if isinstance(value, str):
-        return kind(value)
-    if isinstance(value, kind):
-        return value
-    raise InvalidInput.field(field_name, "May not be null.", "null_not_allowed")
-
-
-def _optional_name(field_name: str, value: object) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidInput.field(field_name, "Must be a string.", "string_type")
-    check_name(field_name, value)
-    return value
-
-
-@dataclass(frozen=True)
-class PersonName:
-    """A person's name as a source gives it: the given and the family name kept apart, and
-    the whole name only where the source gives neither part; it is never split, nor put in
-    the given name (docs/decisions/0460-a-whole-name-alone-stays-whole.md)."""
-
-    given: str | None = None
-    family: str | None = None
-    full: str | None = None
-
-    @classmethod
-    def of(cls, given: str | None, family: str | None, full: str | None = None) -> PersonName:
-        """The name from texts as a source sent them: trimmed, without controls, each at most
-        ``NAME_MAX`` characters, an empty one absent."""
-
-        def clean(text: str | None) -> str | None:
-            return without_controls(text or "").strip()[:NAME_MAX].strip() or None
-
-        given_name, family_name = clean(given), clean(family)
-        whole = None if given_name or family_name else clean(full)
-        return cls(given_name, family_name, whole)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.given or self.family or self.full)
 
 
 class Admission(Protocol):
@@ -549,9 +302,11 @@ class User:
             raise InvalidInput.field(sorted(unknown)[0], "Not an editable field.", "unknown_field")
         user = self
         if "username" in changes:
-            user = replace(user, username=_given(Username, "username", changes["username"]))
+            user = replace(
+                user, username=credential_given(Username, "username", changes["username"])
+            )
         if "email" in changes:
-            email = _given(Email, "email", changes["email"])
+            email = credential_given(Email, "email", changes["email"])
             if user.email is None or email.normalized != user.email.normalized:
                 # A new address is unproven until its own verification mail is answered.
                 user = replace(
@@ -564,9 +319,9 @@ class User:
                 user = replace(user, email=email)
         user = user.with_texts({text: changes[text] for text in PROFILE_TEXTS if text in changes})
         if "locale" in changes:
-            user = replace(user, locale=_locale(changes["locale"]))
+            user = replace(user, locale=locale_given(changes["locale"]))
         if "time_zone" in changes:
-            user = replace(user, time_zone=_time_zone(changes["time_zone"]))
+            user = replace(user, time_zone=time_zone_given(changes["time_zone"]))
         return replace(user, updated_at=now)
 
     def with_texts(self, texts: Mapping[str, object]) -> User:
@@ -576,9 +331,7 @@ class User:
             raise InvalidInput.field(
                 sorted(unknown)[0], "Not a text of the profile.", "unknown_field"
             )
-        checked: dict[str, Any] = {
-            text: _optional_name(text, value) for text, value in texts.items()
-        }
+        checked: dict[str, Any] = {text: name_given(text, value) for text, value in texts.items()}
         return replace(self, **checked)
 
     def with_attributes(
@@ -728,30 +481,6 @@ class User:
         one), the address proven, every session ended and every device forgotten."""
         user = self.ending_all_sessions(now).forgetting_devices(now)
         return replace(user, password_hash=None).with_email_verified(now)
-
-
-def _locale(value: object) -> str | None:
-    if value is None or value in LOCALES:
-        return value
-    raise InvalidInput.field(
-        "locale", f"One of {', '.join(LOCALES)}, or null.", "unsupported_locale"
-    )
-
-
-# An IANA time zone's name: "UTC", "Europe/Madrid", "America/Argentina/Buenos_Aires",
-# "Etc/GMT+5". Which names exist is the zone database's to say (the pages offer its list).
-_TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
-TIME_ZONE_MAX = 64
-
-
-def _time_zone(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and len(value) <= TIME_ZONE_MAX and _TIME_ZONE.fullmatch(value):
-        return value
-    raise InvalidInput.field(
-        "time_zone", "An IANA time zone name, or null.", "unsupported_time_zone"
-    )
 
 
 def holding(user: User | None, key: str) -> User | None:

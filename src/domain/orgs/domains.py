@@ -19,7 +19,7 @@ from enum import StrEnum
 
 import idna
 
-from domain.accounts.users import look_alike_key
+from domain.accounts.credentials import look_alike_key
 from domain.errors import Conflict, InvalidInput, NotFound
 
 NAME_MAX = 253  # octets of a whole name, without the trailing dot (RFC 1035 2.3.4)

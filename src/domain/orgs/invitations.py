@@ -13,7 +13,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.accounts.users import Email, User
+from domain.accounts.credentials import Email
+from domain.accounts.users import User
 from domain.errors import Conflict, NotFound, PermissionDenied
 from domain.link_tokens import InvalidToken
 

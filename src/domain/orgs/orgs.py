@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.accounts.users import NAME_MAX, username_key
+from domain.accounts.credentials import username_key
+from domain.accounts.profile import NAME_MAX
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id, new_id
 from domain.orgs.roles import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import email_validator
 from email_validator import EmailNotValidError, validate_email
 
-from domain.accounts.users import SPECIAL_USE_NAMES
+from domain.accounts.credentials import SPECIAL_USE_NAMES
 from domain.errors import InvalidInput
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from domain.accounts.users import LOCALES
+from domain.accounts.profile import LOCALES
 
 
 def accepted_locale() -> str | None:

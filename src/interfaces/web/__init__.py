@@ -18,7 +18,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_accept_header
 
-from domain.accounts.users import LOCALES
+from domain.accounts.profile import LOCALES
 from domain.errors import DomainError
 from interfaces.shared.limits import LimitedAs, Route
 from interfaces.shared.shell import Installed

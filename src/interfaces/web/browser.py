@@ -23,7 +23,7 @@ from flask import Response, current_app, g, request
 
 from application.signin.authentication import Actor, Authenticate
 from application.signin.sessions import Refresh
-from domain.accounts.users import LOCALES
+from domain.accounts.profile import LOCALES
 from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.signin.acr import PHR
 from interfaces.shared.services import services

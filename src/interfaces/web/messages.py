@@ -8,7 +8,7 @@ import re
 from flask_babel import gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from domain.accounts.users import NAME_MAX, PROFILE_TEXTS
+from domain.accounts.profile import NAME_MAX, PROFILE_TEXTS
 
 _MESSAGES: dict[str, LazyString] = {
     "missing": lazy_gettext("Required."),

@@ -11,8 +11,9 @@ import pytest
 from application.provider.apps import AppsWithAccess, ListApps
 from application.signin.authentication import Actor
 from application.signin.factors.totp import GetTotp
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient
 from domain.ids import new_id
 from domain.provider.grants import Grant

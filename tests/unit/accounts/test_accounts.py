@@ -16,8 +16,9 @@ from application.signin import login as login_cases
 from application.signin.authentication import Actor
 from application.signin.login import ChangePassword
 from application.signin.tokens import TokenPolicy
+from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Role, User, Username
+from domain.accounts.users import Role, User
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
 from tests.support.api import PASSWORD
 from tests.support.use_cases import IP, World

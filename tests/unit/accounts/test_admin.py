@@ -15,8 +15,9 @@ from application.accounts.admin import (
 from application.pagination import Page
 from application.signin.authentication import Actor
 from application.signin.sessions import EndUserSessions
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from domain.ids import new_id
 from tests.support.use_cases import World

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.accounts.accounts import Register
 from application.accounts.breached import BreachPolicy
+from application.accounts.signups import Register
 from application.ports import Audit
 from application.signin.login import ChangePassword
 from domain.errors import InvalidInput

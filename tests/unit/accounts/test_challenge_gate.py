@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from application.accounts.accounts import Register
 from application.accounts.challenge_gate import (
     Challenged,
     ChallengePolicy,
     Signal,
     Verdict,
 )
+from application.accounts.signups import Register
 from application.ports import Audit
 from application.signin.login import Login, challenge_signal
 from domain.errors import ChallengeRequired, InvalidInput, Unauthenticated, Unavailable

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.accounts.users import Email, Username, check_password_policy, fold
+from domain.accounts.credentials import Email, Username, check_password_policy, fold
 from domain.errors import InvalidInput
 
 pytestmark = pytest.mark.unit

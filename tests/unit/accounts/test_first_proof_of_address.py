@@ -19,8 +19,9 @@ from application.mail.flows import MailsAfterChanges
 from application.mail.password_reset import ResetPassword
 from application.ports import Audit
 from application.services import Services
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Unavailable
 from domain.mail.action_tokens import Purpose
 from domain.signin.passkeys import Passkey

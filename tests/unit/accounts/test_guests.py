@@ -15,8 +15,9 @@ from application.hooks.admin import SetAuthHook
 from application.jobs import SWEEP, JobPush, encode_job
 from application.ports import Audit, Job
 from application.signin.throttle import account_key
+from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import GUEST_NAME, User, Username
+from domain.accounts.users import GUEST_NAME, User
 from domain.hooks.before_token import RESERVED_CLAIMS
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from domain.accounts.users import Username, login_key, username_key
+from domain.accounts.credentials import Username, login_key, username_key
 from domain.confusables import mixes_scripts, script, skeleton
 from domain.errors import InvalidInput
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register

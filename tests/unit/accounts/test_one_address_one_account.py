@@ -16,7 +16,8 @@ from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.sso.arrival import _address as asserted_address
 from bootstrap.accounts import address_rule
-from domain.accounts.users import Email, Role, address_key, folds_onto_another, login_key
+from domain.accounts.credentials import Email, address_key, folds_onto_another, login_key
+from domain.accounts.users import Role
 from domain.errors import PermissionDenied
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World

@@ -10,7 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetDisabled
-from domain.accounts.users import Role, username_key
+from domain.accounts.credentials import username_key
+from domain.accounts.users import Role
 from tests.support.admin_pages import browser, post, root, user
 from tests.support.api import login, register
 from tests.support.app import World

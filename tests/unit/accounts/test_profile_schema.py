@@ -15,8 +15,9 @@ from application.accounts.profile_schema import (
 )
 from application.signin.authentication import Actor
 from domain.accounts.attributes import ProfileSchema
+from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from infrastructure.re2_patterns import re2_matcher
 from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas

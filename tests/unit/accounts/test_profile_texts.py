@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from domain.accounts.users import NAME_MAX, PROFILE_TEXTS, User
+from domain.accounts.profile import NAME_MAX, PROFILE_TEXTS
+from domain.accounts.users import User
 from domain.errors import InvalidInput
 from tests.fakes.kernel import InMemoryStore
 from tests.support.account_pages import alice, html_of, send, world

@@ -14,6 +14,7 @@ import pytest
 from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import (
     ALLOWED,
     Maker,
@@ -23,7 +24,7 @@ from domain.accounts.signups import (
     covered,
     domains,
 )
-from domain.accounts.users import Email, Role, User, Username
+from domain.accounts.users import Role, User
 from domain.ids import new_id
 from infrastructure.accounts.disposable_domains import disposable_domains
 from tests.fakes.events import RecordingAuditLog

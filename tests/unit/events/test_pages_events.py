@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import User, Username
+from domain.accounts.users import User
 from domain.ids import new_id
 from tests.support.admin_pages import browser, post, root, user
 from tests.support.api import PASSWORD

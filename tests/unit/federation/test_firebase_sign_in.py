@@ -7,13 +7,15 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from application.accounts.accounts import Register, delete_account
+from application.accounts.accounts import delete_account
+from application.accounts.signups import Register
 from application.federation.firebase import Firebase, FirebaseSignIn
 from application.federation.linking import sanitize_username, username_candidates
 from application.ports import Audit
 from application.signin.authentication import Authenticate, Authentication
 from application.signin.tokens import TokenPair
-from domain.accounts.users import USERNAME_MAX, Role, User
+from domain.accounts.credentials import USERNAME_MAX
+from domain.accounts.users import Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.federation.agents import firebase_resource
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier

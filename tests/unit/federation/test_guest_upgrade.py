@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from application.accounts.accounts import Register
-from application.accounts.signups import Signups
+from application.accounts.signups import Register, Signups
 from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit, ExternalIdentity
+from domain.accounts.credentials import Email
 from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.signups import (
     ALLOWED,
@@ -25,7 +25,7 @@ from domain.accounts.signups import (
     SignUpVerdict,
     domains,
 )
-from domain.accounts.users import Email, User
+from domain.accounts.users import User
 from domain.errors import PermissionDenied
 from domain.ids import new_id
 from tests.support.api import PASSWORD

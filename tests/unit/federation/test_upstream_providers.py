@@ -15,7 +15,7 @@ from flask import Flask
 from bootstrap import build_app
 from bootstrap.adapters import Adapters
 from bootstrap.federation import configured_providers
-from bootstrap.signin import secret_box
+from bootstrap.signin_adapters import secret_box
 from domain.errors import InvalidInput, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
 from tests.fakes.federation import FakeUpstreamProviders

@@ -18,8 +18,9 @@ from application.mail.sending import ActionTokenRepository
 from application.ports import Audit
 from application.signin.authentication import Authenticate
 from bootstrap import build_app
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.link_tokens import TOKEN_MAX_CHARS, InvalidToken, new_token
 from domain.mail.action_tokens import SEND_LIMIT, ActionToken, Purpose, SendLog

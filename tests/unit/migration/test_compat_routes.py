@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import MapAdapter
 
 from bootstrap.units import units_on
-from domain.accounts.users import Email, Username
+from domain.accounts.credentials import Email, Username
 from infrastructure.settings import Settings
 from interfaces.http.converters import CONVERTERS
 from tests.support.api import PASSWORD, admin_token, bearer, login, register

@@ -20,8 +20,10 @@ from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap import Adapters
 from bootstrap.accounts import address_rule
+from domain.accounts.credentials import Email, Username
+from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username
+from domain.accounts.users import Role, User
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from tests.fakes.accounts import profile_schemas
 from tests.fakes.kernel import InMemoryStore

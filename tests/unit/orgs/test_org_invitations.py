@@ -23,8 +23,9 @@ from application.orgs.joining.invitations import (
 from application.ports import Audit, Mail
 from application.signin.authentication import Actor
 from bootstrap.accounts import address_rule
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import DomainError, NotFound
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken

@@ -13,8 +13,9 @@ import pytest
 from application.orgs.joining.joining import AutoJoin, JoinOrg, OrgJoining, SuggestedOrgs
 from application.ports import Audit
 from application.signin.authentication import Actor
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unavailable
 from domain.ids import new_id
 from domain.orgs.domains import OrgDomain

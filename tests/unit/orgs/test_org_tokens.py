@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from application.orgs.orgs import OrgPurge
 from application.ports import Job
 from bootstrap.adapters import Adapters
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented

@@ -11,8 +11,9 @@ import pytest
 
 from application.provider.grants import CodesAndGrants, PresentedCode, SpendCode, new_code
 from application.provider.ports import OAuthPolicy
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.clients.oauth import digest
 from domain.provider.grants import AuthorizationCode
 from tests.fakes.accounts import FakeUserRepository

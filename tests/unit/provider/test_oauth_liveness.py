@@ -24,8 +24,9 @@ from application.provider.grants import (
     live_refresh,
 )
 from application.provider.ports import GrantRead, OAuthPolicy
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient, digest
 from domain.ids import new_id
 from domain.provider.grants import AuthorizationCode, Grant, Rotation

@@ -26,8 +26,9 @@ from application.provider.minting import (
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
 from bootstrap.keys import provider_tokens
+from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import User, Username
+from domain.accounts.users import User
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE
 from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from application.provider.claims import claims_of
+from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import User, Username
+from domain.accounts.users import User
 from domain.clients.oauth import SCOPES
 from tests.support.oauth import OAuthWorld, claims
 

@@ -21,8 +21,9 @@ from application.signin.ports import NO_TOKEN_HOOK
 from application.signin.sessions import Refresh, Renew
 from application.signin.tokens import hook_claims
 from bootstrap.keys import provider_tokens
+from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import Email, User, Username
+from domain.accounts.users import User
 from domain.federation.agents import firebase_resource
 from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
 from domain.provider.claims_request import PROVIDER_CLAIMS

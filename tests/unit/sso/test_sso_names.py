@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from application.provider.claims import claims_of
+from domain.accounts.credentials import Username
+from domain.accounts.profile import PersonName
 from domain.accounts.signups import ALLOWED
-from domain.accounts.users import PersonName, User, Username
+from domain.accounts.users import User
 from tests.fakes.orgs import FakeOrgRepository
 from tests.support.saml_idp import key_pair
 from tests.support.sso_world import SamlSso, saml_sso

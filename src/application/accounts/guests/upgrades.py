@@ -18,27 +18,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.accounts.accounts import (
-    AccountHooks,
-    UserRepository,
-    chosen_username,
-    proven_usernames,
-)
+from application.accounts.accounts import AccountHooks, UserRepository, chosen_username
 from application.accounts.addresses import AddressRule
 from application.accounts.breached import PasswordScreen
-from application.accounts.signups import ANYONE, SignUp, Signups
+from application.accounts.signups import ANYONE, SignUp, Signups, proven_usernames
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher
+from domain.accounts.credentials import Email, Username, check_password_policy, login_key
 from domain.accounts.guest_refusals import AccountExists, NotAGuest
+from domain.accounts.profile import PersonName
 from domain.accounts.signups import SignUpVerdict
-from domain.accounts.users import (
-    Email,
-    PersonName,
-    User,
-    Username,
-    check_password_policy,
-    login_key,
-)
+from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, checked
 
 GUEST_UPGRADE = "guest_upgrade"  # what the before_sign_in hooks are told of a kept session

@@ -22,7 +22,8 @@ from application.orgs.orgs import member_view
 from application.orgs.ports import OrgInvitationRepository, OrgRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.signin.authentication import Actor
-from domain.accounts.users import Email, User
+from domain.accounts.credentials import Email
+from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.ids import new_id
 from domain.link_tokens import InvalidToken, new_token, token_hash

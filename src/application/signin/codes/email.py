@@ -26,7 +26,8 @@ from application.signin.codes.flow import (
     Way,
 )
 from application.signin.tokens import TokenPair
-from domain.accounts.users import User, login_key
+from domain.accounts.credentials import login_key
+from domain.accounts.users import User
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
 from domain.signin.codes.flows import Channel, CodeFlow, code_of, secret_hash
 from domain.signin.mfa import EMAIL

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.accounts.users import Email, Username, fold, folds_onto_another
+from domain.accounts.credentials import Email, Username, fold, folds_onto_another
 from infrastructure.firestore.accounts.users import EMAILS, USERNAMES, USERS
 from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.optimistic import unchanged_since, until_unchanged

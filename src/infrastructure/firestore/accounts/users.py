@@ -13,7 +13,9 @@ from application.ports import (
     StagedWrites,
     TokenVersionCopies,
 )
-from domain.accounts.users import PROFILE_TEXTS, Email, Role, User, Username, holding
+from domain.accounts.credentials import Email, Username
+from domain.accounts.profile import PROFILE_TEXTS
+from domain.accounts.users import Role, User, holding
 from domain.errors import Conflict, NotFound
 from infrastructure.firestore.client import (
     BOUNDED,

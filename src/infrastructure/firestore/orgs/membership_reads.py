@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.accounts.users import username_key
+from domain.accounts.credentials import username_key
 from domain.ids import is_id
 from domain.orgs.orgs import active_org, is_slug_shaped
 from domain.signin.active_org import ActiveOrg, stored_policy

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.ports import NO_WRITES, StagedWrites
-from domain.accounts.users import username_key
+from domain.accounts.credentials import username_key
 from domain.errors import Conflict, NotFound
 from domain.ids import is_id
 from domain.orgs.orgs import (

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from domain.accounts.users import EMAIL_MAX
+from domain.accounts.credentials import EMAIL_MAX
 
 ItemT = TypeVar("ItemT")
 

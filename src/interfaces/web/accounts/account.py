@@ -24,7 +24,8 @@ from flask import Response, request
 from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
 from domain.accounts.attributes import Attribute, AttributeValue
 from domain.accounts.made_names import made_for_the_account
-from domain.accounts.users import PROFILE_TEXTS, User
+from domain.accounts.profile import PROFILE_TEXTS
+from domain.accounts.users import User
 from domain.errors import InvalidInput
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services

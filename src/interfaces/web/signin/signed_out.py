@@ -12,8 +12,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from application.accounts.accounts import Register
-from application.accounts.signups import SignUpWay
+from application.accounts.signups import Register, SignUpWay
 from application.signin.login import Login
 from application.signin.mfa import MfaLogin
 from application.signin.sessions import Logout

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.accounts.accounts import Caller, DeleteUser, GetUser, Register, UpdateProfile
-from domain.accounts.users import PROFILE_TEXTS, User
+from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
+from application.accounts.signups import Register
+from domain.accounts.profile import PROFILE_TEXTS
+from domain.accounts.users import User
 from domain.errors import InvalidInput
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import field_validator
 
-from application.accounts.accounts import Register
+from application.accounts.signups import Register
 from interfaces.http.compat import TAGS
 from interfaces.http.openapi import doc, documented_like
 from interfaces.http.parsing import parse_json

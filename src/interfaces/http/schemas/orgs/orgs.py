@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from application.orgs.members.members import NamedMember
 from application.orgs.orgs import OrgMembership
 from domain.accounts.attributes import PROPERTIES_MAX
-from domain.accounts.users import NAME_MAX
+from domain.accounts.profile import NAME_MAX
 from domain.events.security_events import SecurityEvent
 from domain.orgs.orgs import (
     BREAK_GLASS_MAX,

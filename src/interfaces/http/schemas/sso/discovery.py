@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from application.sso.discovery import Discovered
-from domain.accounts.users import EMAIL_MAX
+from domain.accounts.credentials import EMAIL_MAX
 from interfaces.http.schemas.common import Schema
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.provider.ports import DpopProofs, ProviderTokens
-from domain.accounts.users import LOCALES
+from domain.accounts.profile import LOCALES
 from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.oauth import SCOPES
 from domain.provider.assertions import ASSERTION_ALGORITHMS

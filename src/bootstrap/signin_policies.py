@@ -1,0 +1,101 @@
+"""What the settings decide for signing in, made once (``SigninPolicies``, by ``policies``):
+the tokens' lifetimes, the login throttle, the device tokens, the limits of a password's
+changes, the rule a new address follows; and the slots the capabilities above fill as
+they are made (the sign-in gate, the hooks, the door every new account passes). The use
+cases bootstrap/signin.py binds read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.accounts.accounts import NO_HOLD, AccountHold
+from application.accounts.addresses import AddressRule
+from application.accounts.signups import ANYONE, Signups
+from application.ports import TextSender
+from application.signin.codes.phone import NO_TEXTS
+from application.signin.ports import (
+    NO_LEGACY_PASSWORDS,
+    NO_SIGN_IN_HOOK,
+    NO_TOKEN_HOOK,
+    LegacyPasswords,
+    SignInHook,
+    TokenHook,
+)
+from application.signin.sign_in import SignInGate, any_way_in
+from application.signin.tokens import TokenPolicy
+from bootstrap.accounts import address_rule
+from bootstrap.keys import derived_key
+from domain.request_limits import Limit
+from domain.signin.devices import DevicePolicy
+from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from infrastructure.settings import Settings
+
+
+@dataclass(frozen=True)
+class SigninPolicies:
+    """What the settings decide for signing in, made once."""
+
+    token_policy: TokenPolicy
+    throttle_policy: LoginThrottlePolicy
+    device_policy: DevicePolicy
+    password_changes: Limit  # changes of password per account (count, seconds)
+    require_verified_email: bool
+    mfa_issuer: str
+    guest_ttl: timedelta  # a guest unused this long is deleted; a refresh moves it on
+    # The rule an address given now follows: the orgs' verified domains are set with the gate
+    addresses: AddressRule
+    # Who may not sign in a given way: set once the orgs' single sign-on is known (bind)
+    gate: SignInGate = any_way_in
+    # What an org that holds an account refuses the person (a new address, a first
+    # password): set with the gate
+    hold: AccountHold = NO_HOLD
+    # Who may make their own account: set once the audit log and the orgs' invitations are
+    # known (bind)
+    signups: Signups = ANYONE
+    # The before_token hook, asked for every session's access token: set once events' hooks
+    # are made (bind)
+    token_hook: TokenHook = NO_TOKEN_HOOK
+    # The before_sign_in hooks, asked at the end of every way in: set once the hooks are
+    # made (bind)
+    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
+    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
+    texts: TextSender = NO_TEXTS
+    # A legacy account's password, checked by the password_verification hook: set once the
+    # hooks are made (bind)
+    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
+
+
+def policies(settings: Settings) -> SigninPolicies:
+    signin = settings.signin
+
+    def rule(max_failures: int) -> ThrottleRule:
+        return ThrottleRule(
+            max_failures=max_failures,
+            window=timedelta(seconds=signin.login_failure_window),
+            backoff=timedelta(seconds=signin.login_backoff),
+            max_backoff=timedelta(seconds=signin.login_backoff_max),
+        )
+
+    return SigninPolicies(
+        token_policy=TokenPolicy(
+            access_ttl=timedelta(seconds=signin.access_token_ttl),
+            refresh_ttl=timedelta(seconds=signin.refresh_token_ttl),
+            session_lifetime=timedelta(seconds=signin.session_lifetime),
+            refresh_grace=timedelta(seconds=signin.refresh_grace_seconds),
+            reauth_max_age=timedelta(seconds=signin.reauth_max_age),
+            successor_key=derived_key(signin, b"refresh-token successor"),
+            generation_key=derived_key(signin, b"refresh-token generation"),
+        ),
+        throttle_policy=LoginThrottlePolicy(
+            per_account_ip=rule(signin.login_failures_per_account_ip),
+            per_account=rule(signin.login_failures_per_account),
+            per_ip=rule(signin.login_failures_per_ip),
+        ),
+        device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
+        password_changes=Limit(signin.password_change_limit, signin.password_change_window),
+        require_verified_email=settings.accounts.require_verified_email,
+        mfa_issuer=signin.mfa_issuer,
+        guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
+        addresses=address_rule(settings),
+    )
