@@ -30,6 +30,7 @@ HOST = "receiver.invalid"  # never resolves (RFC 2606): only the given address i
 
 class Receiver(ThreadingHTTPServer):
     seen: list[tuple[str, str, bytes]]
+    peers: list[int]  # the client's port of each POST: one per connection
     answer_bytes: int = 2
 
 
@@ -40,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.seen.append((self.headers["Host"], self.path, body))
+        self.server.peers.append(self.client_address[1])
         answer = b"x" * self.server.answer_bytes
         self.send_response(202)
         self.send_header("Content-Length", str(len(answer)))
@@ -65,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
 @contextmanager
 def receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     server = Receiver(("127.0.0.1", 0), Handler)
-    server.seen = []
+    server.seen, server.peers = [], []
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     with in_thread(server):
@@ -144,6 +146,22 @@ def test_it_connects_to_the_given_address_with_the_urls_host() -> None:
         (f"{HOST}:{port}", "/in?topic=users", b'{"n": 0}'),
         (f"{HOST}:{port}", "/in?topic=users", b'{"n": 1}'),
     ]
+
+
+def test_the_senders_of_one_client_share_its_kept_connections() -> None:
+    """The platform's client gives each caller a sender of its own deadline (a webhook's,
+    an auth hook's): one pool of kept connections, whichever sends; another client's sender
+    connects anew (docs/decisions/0725-one-outbound-client-made-by-the-platform.md)."""
+    outbound = Outbound()
+    webhooks, hooks = outbound.sender(5), outbound.sender(10)
+    with receiver() as server:
+        url = f"http://{HOST}:{server.server_address[1]}/in"
+        assert webhooks.post(url, "{}", {}, "127.0.0.1") == 202
+        assert hooks.post(url, "{}", {}, "127.0.0.1") == 202
+        assert webhooks.post(url, "{}", {}, "127.0.0.1") == 202
+        assert Outbound().sender(5).post(url, "{}", {}, "127.0.0.1") == 202
+    first, again, third, apart = server.peers
+    assert first == again == third != apart
 
 
 def test_without_an_address_a_host_that_does_not_resolve_is_unreachable() -> None:
