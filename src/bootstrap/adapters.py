@@ -95,8 +95,11 @@ def build_adapters(
     # The memberships' copies of an account's token_version, moved with the account's by the
     # capabilities below orgs that move it (accounts, mail's password reset).
     copies = orgs.token_version_copies(client)
+    # What every capability stands on, the outbound https client among it (its one CA bundle
+    # and pool): the builds below that call out take their senders from it.
+    built = platform.build(settings, client, metrics=metrics)
     return Adapters(
-        platform=platform.build(settings, client, metrics=metrics),
+        platform=built,
         accounts=accounts.build(
             settings,
             client,
@@ -106,7 +109,7 @@ def build_adapters(
             hash_waited=hash_waited,
             metrics=metrics,
         ),
-        hooks=hooks.build(settings, client),
+        hooks=hooks.build(client, platform=built),
         signin=signin_adapters.build(
             settings,
             client,
@@ -114,14 +117,14 @@ def build_adapters(
             write_staged=written,
             metrics=metrics,
         ),
-        federation=federation.build(settings, client),
+        federation=federation.build(settings, client, platform=built),
         mail=mail.build(settings, client, copies=copies),
-        events=events.build(settings, client),
-        clients=clients.build(settings, client),
+        events=events.build(settings, client, platform=built),
+        clients=clients.build(settings, client, platform=built),
         provider=provider.build(settings, client),
         migration=migration.build(client),
         orgs=orgs.build(settings, client),
-        sso=sso.build(settings, client),
+        sso=sso.build(settings, client, platform=built),
         scim=scim.build(client),
         units=tuple(Placed(unit, unit.adapters(settings, client)) for unit in units_on(settings)),
     )

@@ -17,7 +17,7 @@ from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter, PinnedClient
 from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
-from bootstrap.platform import Platform, pinned_sender
+from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.request_limits import parse_limits
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
@@ -43,13 +43,16 @@ class ClientsAdapters:
     documents_getter: PinnedClient  # fetches a client's metadata document, as keys are
 
 
-def build(settings: Settings, client: Client) -> ClientsAdapters:
+def build(settings: Settings, client: Client, *, platform: Platform) -> ClientsAdapters:
+    """The keys and the metadata documents fetched through the platform's outbound client,
+    at the webhooks' deadline."""
+    fetches = platform.outbound.sender(settings.events.webhook_timeout)
     return ClientsAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         api_resources=FirestoreApiResources(client),
-        keys_getter=pinned_sender(settings, settings.events.webhook_timeout),
+        keys_getter=fetches,
         keys_resolver=SocketHostResolver(),
-        documents_getter=pinned_sender(settings, settings.events.webhook_timeout),
+        documents_getter=fetches,
     )
 
 

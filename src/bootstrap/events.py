@@ -38,7 +38,7 @@ from application.jobs import JobHandler
 from application.outbound import HostResolver
 from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.metrics import metered
-from bootstrap.platform import Platform, pinned_sender
+from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.events.webhooks import RetryPolicy
 from infrastructure.events.scheduler import ThreadScheduler
@@ -68,13 +68,13 @@ class EventsAdapters:
     scheduler: Scheduler
 
 
-def build(settings: Settings, client: Client) -> EventsAdapters:
+def build(settings: Settings, client: Client, *, platform: Platform) -> EventsAdapters:
     return EventsAdapters(
         security_events=FirestoreSecurityEvents(client),
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
-        webhook_sender=pinned_sender(settings, settings.events.webhook_timeout),
+        webhook_sender=platform.outbound.sender(settings.events.webhook_timeout),
         scheduler=ThreadScheduler(),
     )
 

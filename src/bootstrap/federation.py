@@ -40,6 +40,7 @@ from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
+from infrastructure.outbound_http import Outbound
 from infrastructure.settings import Settings
 from interfaces.cli import CommandGroup, Commands
 
@@ -124,25 +125,26 @@ class FederationAdapters:
     upstream_client: UpstreamClient
 
 
-def build(settings: Settings, client: Client) -> FederationAdapters:
+def build(settings: Settings, client: Client, *, platform: Platform) -> FederationAdapters:
     return FederationAdapters(
         identity_verifier=FirebaseIdentityVerifierOnFirstUse(firebase_identity_verifier(settings)),
         custom_tokens=FirebaseCustomTokensOnFirstUse(firebase_custom_tokens(settings)),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
-        upstream_client=UpstreamClientOnFirstUse(upstream_client(settings)),
+        upstream_client=UpstreamClientOnFirstUse(upstream_client(platform.outbound)),
     )
 
 
-def upstream_client(settings: Settings) -> Callable[[], UpstreamClient]:
+def upstream_client(outbound: Outbound) -> Callable[[], UpstreamClient]:
     """Authlib's client of the upstream providers, made by its first sign-in with one,
-    trusting the CA bundle of SSL_CERT_FILE where it is set."""
+    trusting the CA bundle of the platform's ``outbound`` client (SSL_CERT_FILE's where it
+    is set): requests' transport, not the pinned client's, under the same trust."""
 
     def make() -> UpstreamClient:
         # Authlib and requests: imported by the worker's first use, never by gunicorn's
         # master (docs/decisions/0530-protocol-stacks-loaded-when-used.md).
         from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient  # noqa: PLC0415
 
-        return AuthlibUpstreamClient(ca_certs=settings.service.ssl_cert_file)
+        return AuthlibUpstreamClient(ca_certs=outbound.ca_certs)
 
     return make
 

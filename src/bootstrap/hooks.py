@@ -1,8 +1,8 @@
-"""Auth hooks: their adapters (where hooks and their calls are kept, the host resolver and the
-pinned client that calls one), made from the settings, and what is built on them: the hooks
-each process keeps, the one caller every kind is asked through, the hooks as the capabilities
-above ask them (``before_sign_up``, ``before_token``; ``send_mail`` is mail's,
-``bootstrap/mail.py``), and the admins' use cases (docs/hooks.md).
+"""Auth hooks: their adapters (where hooks and their calls are kept, the host resolver, and
+the pinned client that calls one: a sender of the platform's outbound client), and what is
+built on them: the hooks each process keeps, the one caller every kind is asked through, the
+hooks as the capabilities above ask them (``before_sign_up``, ``before_token``;
+``send_mail`` is mail's, ``bootstrap/mail.py``), and the admins' use cases (docs/hooks.md).
 
 What they need of another capability is named in their builders' signatures
 (docs/decisions/0042-wiring-per-feature.md)."""
@@ -28,7 +28,7 @@ from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import PasswordHasher, SecretBox
-from bootstrap.platform import Platform, pinned_sender
+from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
@@ -51,11 +51,11 @@ class HooksAdapters:
     hook_client: HookClient  # each call cut at its hook's own deadline
 
 
-def build(settings: Settings, client: Client) -> HooksAdapters:
+def build(client: Client, *, platform: Platform) -> HooksAdapters:
     return HooksAdapters(
         auth_hooks=FirestoreAuthHooks(client),
         host_resolver=SocketHostResolver(),
-        hook_client=pinned_sender(settings, MAX_TIMEOUT_MS / 1000),
+        hook_client=platform.outbound.sender(MAX_TIMEOUT_MS / 1000),
     )
 
 

@@ -1,7 +1,7 @@
 """What every capability stands on: the clock, the audit log, the metrics, the job queues,
-the request counter behind the per-address limits, the readiness probe and the object store
-(Cloud Storage, made by its first use in a worker: bootstrap/cloud.py); and the push
-endpoint's object.
+the request counter behind the per-address limits, the readiness probe, the object store
+(Cloud Storage, made by its first use in a worker: bootstrap/cloud.py) and the outbound https
+client; and the push endpoint's object.
 
 Pub/Sub's, Redis's and the push tokens' adapters are imported only when the settings ask for
 them: optional dependencies, and client libraries that gunicorn's master never imports
@@ -32,7 +32,7 @@ from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import reads_of
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.jobs.inprocess import InProcessJobQueue
-from infrastructure.outbound_http import PinnedWebhookSender
+from infrastructure.outbound_http import Outbound
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
 
@@ -47,11 +47,12 @@ JobQueueFactory = Callable[[JobHandler], JobQueue]
 """Builds the queue, given what runs a job: the handlers exist only once the use cases are built."""
 
 
-def pinned_sender(settings: Settings, timeout: float) -> PinnedWebhookSender:
-    """The client of every call to an address firegate is given (a webhook, an auth hook, a
-    client's keys or metadata document, an IdP's metadata), trusting the CA bundle of
-    SSL_CERT_FILE where it is set (docs/configuration.md, "Service")."""
-    return PinnedWebhookSender(timeout=timeout, ca_certs=settings.service.ssl_cert_file)
+def outbound(settings: Settings) -> Outbound:
+    """The one client of every call to an address firegate is given (a webhook, an auth hook,
+    a client's keys or metadata document, an IdP's metadata or OpenID endpoints), trusting
+    the CA bundle of SSL_CERT_FILE where it is set (docs/configuration.md, "Service"): the
+    only reader of that setting. The upstream providers' client trusts its ``ca_certs``."""
+    return Outbound(ca_certs=settings.service.ssl_cert_file)
 
 
 def _as_it_is(run: JobHandler) -> JobHandler:
@@ -72,6 +73,9 @@ class Platform:
     # The object store the upload units share (datasets, files): Cloud Storage, the storage
     # emulator locally; units reach it as ``kernel.platform.file_store``.
     file_store: FileStore
+    # The outbound https client: one CA bundle (SSL_CERT_FILE), one TLS context, one pool
+    # of kept connections; each caller takes ``outbound.sender(its timeout)``.
+    outbound: Outbound
     # Webhook deliveries' own queue, so that a slow receiver never holds the mail's threads
     # (docs/reference/jobs.md); None: they share ``job_queue``.
     webhook_queue: JobQueueFactory | None = None
@@ -91,6 +95,7 @@ def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) 
         push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
         request_counter=request_counter(settings, client),
         file_store=file_store(settings),
+        outbound=outbound(settings),
         metrics=metrics,
     )
 

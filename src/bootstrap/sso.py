@@ -35,7 +35,7 @@ from bootstrap.cloud import UpstreamClientOnFirstUse
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
-from bootstrap.platform import Platform, pinned_sender
+from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
@@ -96,8 +96,8 @@ def connection_client(
     return UpstreamClientOnFirstUse(make)
 
 
-def build(settings: Settings, client: Client) -> SsoAdapters:
-    pinned = pinned_sender(settings, settings.events.webhook_timeout)
+def build(settings: Settings, client: Client, *, platform: Platform) -> SsoAdapters:
+    pinned = platform.outbound.sender(settings.events.webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
     return SsoAdapters(

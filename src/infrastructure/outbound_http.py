@@ -1,7 +1,9 @@
 """Sending webhooks over HTTP and resolving their hosts (docs/reference/webhooks.md,
 docs/security.md "Webhooks"). The same pinned client calls the auth hooks (docs/hooks.md) and
 fetches the other documents firegate is given the address of (an SSO connection's IdP
-metadata, docs/reference/sso.md; a client's keys), under the same rules."""
+metadata, docs/reference/sso.md; a client's keys), under the same rules: one ``Outbound``
+per process, made by the platform, whose senders share its CA bundle, TLS context and
+kept connections."""
 
 from __future__ import annotations
 
@@ -109,36 +111,40 @@ class _Connection(http.client.HTTPConnection):
         return bool(readable)
 
 
-class PinnedWebhookSender:
-    """Each POST goes to the address the delivery's host was checked to resolve to, with the
-    URL's host as TLS's server name and the name the certificate must have, and as the Host
-    header: the host is never resolved again between the check and the connection
-    (docs/security.md, "Webhooks").
+class Outbound:
+    """The outbound client of every call to an address firegate is given (a webhook, an auth
+    hook, a client's keys or metadata document, an IdP's metadata or OpenID endpoints), one
+    per process, made by the platform (bootstrap/platform.py): the CA bundle they all trust
+    (``ca_certs``: SSL_CERT_FILE's, docs/configuration.md "Service"; certifi's when None),
+    the one TLS context made from it by the first https call, and the connections kept
+    between calls, up to ``pool_size`` idle ones per receiver and ``MAX_RECEIVERS`` receivers
+    (docs/decisions/0725-one-outbound-client-made-by-the-platform.md). ``sender(timeout)``: a
+    sender of its own deadline that shares all of that."""
 
-    ``timeout`` bounds the whole attempt: connecting, the TLS handshake, sending, the status
-    line, the headers and at most ``MAX_ANSWER_BYTES`` of the body; a receiver that has not
-    given all of that by then has failed (``deadline_exceeded``), however slowly it trickles
-    bytes (docs/reference/webhooks.md, "Time limits"). Connections are kept between
-    deliveries, up to ``pool_size`` idle ones per receiver and process."""
-
-    def __init__(
-        self, timeout: float = 5.0, pool_size: int = 32, ca_certs: str | None = None
-    ) -> None:
-        self._timeout = timeout
-        self._pool_size = pool_size
+    def __init__(self, ca_certs: str | None = None, pool_size: int = 32) -> None:
         self._ca_certs = ca_certs or certifi.where()
+        self._pool_size = pool_size
         self._lock = threading.Lock()
         self._idle: OrderedDict[_Key, list[_Connection]] = OrderedDict()
         self._tls: ssl.SSLContext | None = None
         self._pid: int | None = None
 
-    def _context(self) -> ssl.SSLContext:
+    @property
+    def ca_certs(self) -> str:
+        """The CA bundle every outbound https call trusts (a PEM file's path)."""
+        return self._ca_certs
+
+    def sender(self, timeout: float) -> PinnedWebhookSender:
+        return PinnedWebhookSender(self, timeout)
+
+    def context(self) -> ssl.SSLContext:
         with self._lock:
             if self._tls is None:
                 self._tls = ssl.create_default_context(cafile=self._ca_certs)
             return self._tls
 
-    def _connection(self, key: _Key, timeout: float) -> _Connection:
+    def connection(self, key: _Key, timeout: float) -> _Connection:
+        """An idle connection kept for ``key``, or a new one (not yet connected)."""
         scheme, address, port, host = key
         with self._lock:
             if self._pid != os.getpid():  # a fork copied the sockets: they are not ours
@@ -153,10 +159,10 @@ class PinnedWebhookSender:
                         conn.sock.settimeout(timeout)
                     return conn
                 conn.close()
-        tls = self._context() if scheme == "https" else None
+        tls = self.context() if scheme == "https" else None
         return _Connection(address, port, host, tls, timeout)
 
-    def _keep(self, key: _Key, conn: _Connection) -> None:
+    def keep(self, key: _Key, conn: _Connection) -> None:
         evicted: list[_Connection] = []
         with self._lock:
             idle = self._idle.setdefault(key, [])
@@ -169,6 +175,24 @@ class PinnedWebhookSender:
                 evicted.extend(self._idle.popitem(last=False)[1])
         for old in evicted:
             old.close()
+
+
+class PinnedWebhookSender:
+    """Each POST goes to the address the delivery's host was checked to resolve to, with the
+    URL's host as TLS's server name and the name the certificate must have, and as the Host
+    header: the host is never resolved again between the check and the connection
+    (docs/security.md, "Webhooks").
+
+    ``timeout`` bounds the whole attempt: connecting, the TLS handshake, sending, the status
+    line, the headers and at most ``MAX_ANSWER_BYTES`` of the body; a receiver that has not
+    given all of that by then has failed (``deadline_exceeded``), however slowly it trickles
+    bytes (docs/reference/webhooks.md, "Time limits"). The CA bundle, the TLS context and the
+    connections kept between deliveries are ``outbound``'s, shared with every sender it
+    made (``Outbound.sender``)."""
+
+    def __init__(self, outbound: Outbound, timeout: float) -> None:
+        self.outbound = outbound
+        self._timeout = timeout
 
     def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
         sent = {"Content-Type": "application/json", **headers}
@@ -217,7 +241,7 @@ class PinnedWebhookSender:
             target += "?" + parts.query
         sent = {"User-Agent": USER_AGENT, "Host": parts.netloc.rsplit("@", 1)[-1], **headers}
         key = (parts.scheme, address or host, port, host)
-        conn = self._connection(key, deadline)
+        conn = self.outbound.connection(key, deadline)
         timer = threading.Timer(deadline, conn.cut_off)
         timer.daemon = True
         began = time.monotonic()
@@ -241,7 +265,7 @@ class PinnedWebhookSender:
             conn.close()
             raise WebhookUnreachable(DEADLINE_EXCEEDED)
         if reusable:
-            self._keep(key, conn)
+            self.outbound.keep(key, conn)
         else:
             conn.close()
         if status is None or (whole and failure):

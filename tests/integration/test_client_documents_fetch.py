@@ -15,13 +15,13 @@ import pytest
 
 from application.clients.documents import ClientDocuments
 from application.federation.upstream import Authorization
-from bootstrap.platform import pinned_sender
+from bootstrap.federation import upstream_client
+from bootstrap.platform import outbound
 from domain.clients.metadata_document import DocumentRefused
 from domain.errors import Unavailable
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.clock import SystemClock
-from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
-from infrastructure.outbound_http import PinnedWebhookSender
+from infrastructure.outbound_http import Outbound, PinnedWebhookSender
 from tests.fakes.kernel import FakeHostResolver
 from tests.support.document_server import (
     DocumentServer,
@@ -52,8 +52,9 @@ def document(url: str) -> dict[str, object]:
 
 
 def trusting(ca: TestCa) -> PinnedWebhookSender:
-    """The pinned client as bootstrap makes it, with SSL_CERT_FILE the test's CA."""
-    return pinned_sender(make_settings(ssl_cert_file=ca.ca_file), 5.0)
+    """A sender of the outbound client as the platform makes it, with SSL_CERT_FILE the
+    test's CA."""
+    return outbound(make_settings(ssl_cert_file=ca.ca_file)).sender(5.0)
 
 
 def local_documents(getter: PinnedWebhookSender) -> ClientDocuments:
@@ -69,7 +70,7 @@ def test_the_enterprise_ca_is_trusted_only_through_ssl_cert_file(
     server.paths["/agent.json"] = served_json(document(url))
     # The default store: refused for what it is, not for want of an answer in time.
     with pytest.raises(DocumentRefused, match=r"could not be verified \(tls_verification_failed\)"):
-        local_documents(PinnedWebhookSender(timeout=5)).client(url)
+        local_documents(Outbound().sender(5)).client(url)
     assert local_documents(trusting(ca)).client(url).name == "Local Agent"
 
 
@@ -152,7 +153,9 @@ def test_upstream_discovery_trusts_the_same_bundle(ca: TestCa, server: DocumentS
         optional_scope="groups",  # read from the discovery document
     )
     with pytest.raises(Unavailable):
-        AuthlibUpstreamClient().authorization(provider, "s", REDIRECT)  # certifi's store
-    found = AuthlibUpstreamClient(ca_certs=ca.ca_file).authorization(provider, "s", REDIRECT)
+        upstream_client(Outbound())().authorization(provider, "s", REDIRECT)  # certifi's store
+    # The upstream providers' client as bootstrap makes it, from the platform's outbound client
+    client = upstream_client(outbound(make_settings(ssl_cert_file=ca.ca_file)))()
+    found = client.authorization(provider, "s", REDIRECT)
     assert isinstance(found, Authorization)
     assert found.url.startswith(f"{issuer}/authorize?") and "groups" in found.url

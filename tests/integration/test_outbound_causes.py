@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from application.outbound import WebhookUnreachable
-from infrastructure.outbound_http import PinnedWebhookSender
+from infrastructure.outbound_http import Outbound, PinnedWebhookSender
 from tests.support.api import assert_field_error
 from tests.support.dripping_tls import Answer, after_request, dripping_server
 from tests.support.sso_world import draft_connection
@@ -64,7 +64,7 @@ CASES: dict[str, tuple[Answer, bool, Callable[[PinnedWebhookSender, str], object
 @pytest.mark.parametrize("cause", list(CASES))
 def test_each_failure_is_named_by_its_cause(tmp_path: Path, cause: str) -> None:
     answer, tls, call = CASES[cause]
-    sender = PinnedWebhookSender(timeout=1.0)  # certifi's store: not the test's CA
+    sender = Outbound().sender(1.0)  # certifi's store: not the test's CA
     with dripping_server(tmp_path, answer, tls=tls) as server:
         url = server.url() if tls else f"http://{server.host}:{server.port}/in"
         with pytest.raises(WebhookUnreachable) as failed:
@@ -74,7 +74,7 @@ def test_each_failure_is_named_by_its_cause(tmp_path: Path, cause: str) -> None:
 
 def test_a_refused_connection_is_named() -> None:
     with pytest.raises(WebhookUnreachable) as failed:
-        PinnedWebhookSender(timeout=5).post(
+        Outbound().sender(5).post(
             f"http://receiver.invalid:{free_port()}/in", "{}", {}, "127.0.0.1"
         )
     assert str(failed.value) == "connection_refused"
@@ -87,7 +87,7 @@ def test_an_idp_metadata_fetch_names_the_cause(
     not handed to the client); the 422 says so, not "unreachable"."""
     world, alice, cid = draft_connection("saml", local=True)
     getter = world.adapters.sso.metadata_getter
-    monkeypatch.setattr(getter, "get", PinnedWebhookSender(timeout=5).get)
+    monkeypatch.setattr(getter, "get", Outbound().sender(5).get)
     with dripping_server(tmp_path, answered(b""), host="localhost") as server:
         refused = world.client.patch(
             f"/orgs/acme/connections/{cid}",

@@ -17,7 +17,7 @@ from application.clients.documents import ClientDocuments
 from application.outbound import DEADLINE_EXCEEDED, WebhookUnreachable
 from domain.clients.metadata_document import DocumentRefused
 from infrastructure.clock import SystemClock
-from infrastructure.outbound_http import PinnedWebhookSender
+from infrastructure.outbound_http import Outbound
 from infrastructure.sso.idp_requests import PinnedIdpAdapter
 from tests.fakes.kernel import FakeHostResolver
 from tests.support.dripping_tls import (
@@ -46,11 +46,11 @@ DRIPS: dict[str, tuple[Answer, bool]] = {
 def called(way: str, url: str, ca_file: str) -> None:
     """One call of the client, the way a caller makes it."""
     if way == "post":  # a webhook's delivery
-        PinnedWebhookSender(timeout=DEADLINE, ca_certs=ca_file).post(url, "{}", {}, "127.0.0.1")
+        Outbound(ca_file).sender(DEADLINE).post(url, "{}", {}, "127.0.0.1")
     elif way == "get":  # an IdP's metadata, a client's keys
-        PinnedWebhookSender(timeout=DEADLINE, ca_certs=ca_file).get(url, "127.0.0.1", 1024)
+        Outbound(ca_file).sender(DEADLINE).get(url, "127.0.0.1", 1024)
     else:  # an auth hook's call: a deadline of its own, the sender's being a minute
-        PinnedWebhookSender(timeout=60, ca_certs=ca_file).exchange(
+        Outbound(ca_file).sender(60).exchange(
             "POST", url, b"{}", {}, address="127.0.0.1", limit=1024, timeout=DEADLINE
         )
 
@@ -77,7 +77,7 @@ def test_a_client_metadata_document_that_drips_is_refused_at_its_deadline(
     answer, tls = DRIPS[step]
     with dripping_server(tmp_path, answer, tls=tls, host="localhost") as server:
         documents = ClientDocuments(
-            getter=PinnedWebhookSender(timeout=5, ca_certs=server.ca_file),
+            getter=Outbound(server.ca_file).sender(5),
             resolver=FakeHostResolver(),
             local=True,
             clock=SystemClock(),
@@ -90,7 +90,7 @@ def test_a_client_metadata_document_that_drips_is_refused_at_its_deadline(
 def test_an_identity_providers_request_that_drips_is_cut_at_the_deadline(tmp_path: Path) -> None:
     answer, tls = DRIPS["headers"]
     with dripping_server(tmp_path, answer, tls=tls, host="localhost") as server:
-        sender = PinnedWebhookSender(timeout=DEADLINE, ca_certs=server.ca_file)
+        sender = Outbound(server.ca_file).sender(DEADLINE)
         session = requests.Session()
         session.mount("https://", PinnedIdpAdapter(sender, FakeHostResolver(), local=True))
         with pytest.raises(requests.ConnectionError):

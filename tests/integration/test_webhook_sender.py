@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from application.outbound import DEADLINE_EXCEEDED, DocumentTooLarge, WebhookUnreachable
-from infrastructure.outbound_http import MAX_ANSWER_BYTES, PinnedWebhookSender
+from infrastructure.outbound_http import MAX_ANSWER_BYTES, Outbound
 from tests.support.local_servers import in_thread
 
 pytestmark = pytest.mark.integration
@@ -30,6 +30,7 @@ HOST = "receiver.invalid"  # never resolves (RFC 2606): only the given address i
 
 class Receiver(ThreadingHTTPServer):
     seen: list[tuple[str, str, bytes]]
+    peers: list[int]  # the client's port of each POST: one per connection
     answer_bytes: int = 2
 
 
@@ -40,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.seen.append((self.headers["Host"], self.path, body))
+        self.server.peers.append(self.client_address[1])
         answer = b"x" * self.server.answer_bytes
         self.send_response(202)
         self.send_header("Content-Length", str(len(answer)))
@@ -65,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
 @contextmanager
 def receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     server = Receiver(("127.0.0.1", 0), Handler)
-    server.seen = []
+    server.seen, server.peers = [], []
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     with in_thread(server):
@@ -107,7 +109,7 @@ def certificate_for(name: str, folder: Path) -> tuple[ssl.SSLContext, str]:
 def test_a_document_is_fetched_pinned_within_its_limit_and_no_redirect_is_followed() -> None:
     """What an IdP's metadata URL is fetched with (tests/fakes/sso.py ``FakeDocumentGetter``
     answers the same way): the body of a 200 up to the limit, nothing else."""
-    sender = PinnedWebhookSender(timeout=5)
+    sender = Outbound().sender(5)
     with receiver() as server:
         port = server.server_address[1]
         server.answer_bytes = 1000
@@ -133,7 +135,7 @@ def test_a_document_is_fetched_pinned_within_its_limit_and_no_redirect_is_follow
 
 
 def test_it_connects_to_the_given_address_with_the_urls_host() -> None:
-    sender = PinnedWebhookSender(timeout=5)
+    sender = Outbound().sender(5)
     with receiver() as server:
         port = server.server_address[1]
         url = f"http://{HOST}:{port}/in?topic=users"
@@ -146,16 +148,30 @@ def test_it_connects_to_the_given_address_with_the_urls_host() -> None:
     ]
 
 
+def test_the_senders_of_one_client_share_its_kept_connections() -> None:
+    """The platform's client gives each caller a sender of its own deadline (a webhook's,
+    an auth hook's): one pool of kept connections, whichever sends; another client's sender
+    connects anew (docs/decisions/0725-one-outbound-client-made-by-the-platform.md)."""
+    outbound = Outbound()
+    webhooks, hooks = outbound.sender(5), outbound.sender(10)
+    with receiver() as server:
+        url = f"http://{HOST}:{server.server_address[1]}/in"
+        assert webhooks.post(url, "{}", {}, "127.0.0.1") == 202
+        assert hooks.post(url, "{}", {}, "127.0.0.1") == 202
+        assert webhooks.post(url, "{}", {}, "127.0.0.1") == 202
+        assert Outbound().sender(5).post(url, "{}", {}, "127.0.0.1") == 202
+    first, again, third, apart = server.peers
+    assert first == again == third != apart
+
+
 def test_without_an_address_a_host_that_does_not_resolve_is_unreachable() -> None:
     with receiver() as server, pytest.raises(WebhookUnreachable):
-        PinnedWebhookSender(timeout=5).post(
-            f"http://{HOST}:{server.server_address[1]}/in", "{}", {}
-        )
+        Outbound().sender(5).post(f"http://{HOST}:{server.server_address[1]}/in", "{}", {})
 
 
 def test_over_tls_the_certificate_is_checked_against_the_urls_host(tmp_path: Path) -> None:
     context, ca_file = certificate_for(HOST, tmp_path)
-    sender = PinnedWebhookSender(timeout=5, ca_certs=ca_file)
+    sender = Outbound(ca_file).sender(5)
     with receiver(context) as server:
         port = server.server_address[1]
         assert sender.post(f"https://{HOST}:{port}/in", "{}", {}, "127.0.0.1") == 202
@@ -168,13 +184,13 @@ def test_over_tls_the_certificate_is_checked_against_the_urls_host(tmp_path: Pat
 def test_an_untrusted_certificate_is_unreachable(tmp_path: Path) -> None:
     context, _ = certificate_for(HOST, tmp_path)
     with receiver(context) as server, pytest.raises(WebhookUnreachable):
-        PinnedWebhookSender(timeout=5).post(
+        Outbound().sender(5).post(
             f"https://{HOST}:{server.server_address[1]}/in", "{}", {}, "127.0.0.1"
         )
 
 
 def test_a_long_answer_is_cut_and_its_status_kept() -> None:
-    sender = PinnedWebhookSender(timeout=5)
+    sender = Outbound().sender(5)
     with receiver() as server:
         server.answer_bytes = MAX_ANSWER_BYTES * 4
         url = f"http://{HOST}:{server.server_address[1]}/in"
@@ -252,7 +268,7 @@ def silent(conn: socket.socket) -> None:
 def test_an_attempt_ends_at_its_deadline_however_slowly_bytes_come(
     scheme: str, answer: Callable[[socket.socket], None]
 ) -> None:
-    sender = PinnedWebhookSender(timeout=DEADLINE)
+    sender = Outbound().sender(DEADLINE)
     with socket_receiver(answer) as (port, _):
         started = time.monotonic()
         with pytest.raises(WebhookUnreachable) as failed:
@@ -280,9 +296,7 @@ def test_at_most_a_few_kib_of_the_body_are_read() -> None:
             counts.append(sent)
 
     with socket_receiver(endless) as (port, counts):
-        status = PinnedWebhookSender(timeout=5).post(
-            f"http://{HOST}:{port}/in", "{}", {}, "127.0.0.1"
-        )
+        status = Outbound().sender(5).post(f"http://{HOST}:{port}/in", "{}", {}, "127.0.0.1")
         while not counts:
             time.sleep(0.01)
     assert status == 200  # the status within the deadline: the answer, its body cut short
@@ -292,7 +306,7 @@ def test_at_most_a_few_kib_of_the_body_are_read() -> None:
 def test_a_request_of_its_own_deadline_is_cut_there_not_at_the_senders() -> None:
     """An auth hook's ``timeout_ms`` (docs/hooks.md): the sender's own deadline is a minute,
     the request's a fifth of a second: a silent receiver fails it as a deadline."""
-    sender = PinnedWebhookSender(timeout=60)
+    sender = Outbound().sender(60)
     with socket_receiver(silent) as (port, _), pytest.raises(WebhookUnreachable) as failed:
         sender.exchange(
             "POST",

@@ -31,7 +31,7 @@ from bootstrap.keys import provider_tokens
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
-from bootstrap.platform import Platform
+from bootstrap.platform import Platform, outbound
 from bootstrap.provider import ProviderAdapters, request_seal
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin_adapters import (
@@ -50,7 +50,6 @@ from domain.signin.codes.flows import Channel
 from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
-from infrastructure.outbound_http import PinnedWebhookSender
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
@@ -134,16 +133,20 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     users = FakeUserRepository(store)
     idp_resolver = FakeHostResolver()  # an SSO connection's IdP's addresses
     clock = FakeClock(tick=timedelta(microseconds=1))
+    platform = Platform(
+        clock=clock,
+        audit=LoggingAuditLog(),
+        ready=lambda: True,
+        job_queue=FakeJobQueue().attach,
+        push_verifier=None,
+        request_counter=InMemoryRequestCounter(),
+        file_store=FakeFileStore(),
+        # The real client, as the settings make it: it calls nothing until a sender is used
+        # (the OpenID connections' below; the other callers are fakes).
+        outbound=outbound(settings),
+    )
     return Adapters(
-        platform=Platform(
-            clock=clock,
-            audit=LoggingAuditLog(),
-            ready=lambda: True,
-            job_queue=FakeJobQueue().attach,
-            push_verifier=None,
-            request_counter=InMemoryRequestCounter(),
-            file_store=FakeFileStore(),
-        ),
+        platform=platform,
         accounts=AccountsAdapters(
             users=users,
             active_orgs=FakeActiveOrgs(store),
@@ -233,7 +236,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             # The real client and transport, to an IdP in the test's process, whose host's
             # addresses are the fake's to say.
             oidc_client=connection_client(
-                PinnedWebhookSender(timeout=settings.events.webhook_timeout),
+                platform.outbound.sender(settings.events.webhook_timeout),
                 idp_resolver,
                 local=settings.service.app_profile == "local",
             ),

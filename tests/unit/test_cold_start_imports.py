@@ -210,8 +210,8 @@ FIRST_USES = {
     "origins=['http://localhost']).authentication_options(challenge=bytes(32)))[:2]",
     "requests": "TurnstileChallenge(secret='s', hostname='h', url='http://127.0.0.1:9')"
     ".verify('t', action='login', remote_ip='')",
-    "authlib.integrations": "unavailable(lambda: UpstreamClientOnFirstUse("
-    "upstream_client(Settings())).authorization(PROVIDER, 'secret', 'http://localhost/callback'))",
+    "authlib.integrations": "unavailable(lambda: UpstreamClientOnFirstUse(upstream_client("
+    "outbound(Settings()))).authorization(PROVIDER, 'secret', 'http://localhost/callback'))",
 }
 FIRST_USE = """
 import json, sys
@@ -219,6 +219,7 @@ from datetime import UTC, datetime
 
 import wsgi
 from bootstrap.federation import upstream_client
+from bootstrap.platform import outbound
 from infrastructure.settings import Settings
 from domain.errors import Unavailable
 from domain.federation.upstream import UpstreamProvider

@@ -12,7 +12,6 @@ from click.testing import Result
 from flask import Flask
 
 from bootstrap import Adapters
-from infrastructure.outbound_http import PinnedWebhookSender
 from tests.support.hook_receiver import hook_receiver
 
 pytestmark = pytest.mark.unit
@@ -20,8 +19,9 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def adapters(adapters: Adapters) -> Adapters:
-    """The fakes, but hooks are sent over HTTP to the test's receiver."""
-    hooks = replace(adapters.hooks, hook_client=PinnedWebhookSender(timeout=5))
+    """The fakes, but hooks are sent over HTTP to the test's receiver, by the platform's
+    outbound client."""
+    hooks = replace(adapters.hooks, hook_client=adapters.platform.outbound.sender(5))
     return replace(adapters, hooks=hooks)
 
 
