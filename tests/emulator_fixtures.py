@@ -35,6 +35,7 @@ reuses emulators started beforehand on them (docs/testing.md#parallel-workers).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -116,9 +117,19 @@ def emulators(request: pytest.FixtureRequest) -> Iterator[EmulatorSet]:
 
 @pytest.fixture
 def clean_emulators(emulators: EmulatorSet) -> EmulatorSet:
-    """The session's emulators, with Firestore, Auth and Storage emptied first."""
-    emulators.wipe()
+    """The session's emulators, with Firestore, Auth, Storage and the mail emptied first."""
+    emptied(emulators)
     return emulators
+
+
+def emptied(emulators: EmulatorSet) -> None:
+    """Empty Firestore, Auth, Storage and the mail once the jobs the previous test's apps
+    queued in this process are done: a mail it caused is never the next test's."""
+    from infrastructure.jobs import inprocess
+
+    if not inprocess.settle(10):
+        warnings.warn("the previous test's jobs were still running after 10 s", stacklevel=1)
+    emulators.wipe()
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from application.jobs import (
 )
 from application.ports import Job
 from domain.errors import Unauthenticated, Unavailable
+from infrastructure.jobs import inprocess
 from infrastructure.jobs.inprocess import InProcessJobQueue
 from infrastructure.jobs.oidc import GooglePushVerifier
 
@@ -82,6 +83,26 @@ def test_a_later_attempt_succeeds() -> None:
     q.enqueue(Job("k", "a"))
     assert q.join(5)
     assert [final for _, final, _ in run.calls] == [False, False, False]
+
+
+def test_settle_waits_for_the_running_and_due_jobs_of_every_queue_not_a_later_retry() -> None:
+    slow, later = threading.Event(), Recorder(failures=1)
+    done: list[str] = []
+
+    def run_slowly(job: Job, final: bool) -> None:
+        slow.wait(5)
+        done.append(job.subject)
+
+    first = InProcessJobQueue(run_slowly)
+    second = InProcessJobQueue(later, backoff=30, max_backoff=30)
+    first.enqueue(Job("k", "a"))
+    first.enqueue(Job("k", "b"))
+    second.enqueue(Job("k", "retried in 15-30 s"))
+    assert not inprocess.settle(0.2)  # "a" and "b" wait on the event
+    threading.Timer(0.2, slow.set).start()
+    assert inprocess.settle(5)
+    assert sorted(done) == ["a", "b"]
+    assert len(later.calls) == 1 and not second.join(0.1)  # its retry still waits
 
 
 def test_the_queue_is_bounded_and_the_pool_too() -> None:

@@ -15,6 +15,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,9 @@ from domain.errors import Unavailable
 from infrastructure import jitter
 
 log = logging.getLogger("firegate.jobs")
+
+# The queues of this process whose workers have started: what ``settle`` waits for.
+_started: weakref.WeakSet[InProcessJobQueue] = weakref.WeakSet()
 
 
 @dataclass(order=True)
@@ -78,6 +82,7 @@ class InProcessJobQueue:
                 thread.start()
                 self._threads.append(thread)
             self._pid = os.getpid()
+            _started.add(self)
 
     def enqueue(self, job: Job) -> None:
         self._ensure_started()
@@ -146,11 +151,25 @@ class InProcessJobQueue:
 
     def join(self, timeout: float) -> bool:
         """Wait until no job is queued or running (tests, shutdown); False on timeout."""
-        deadline = time.monotonic() + timeout
+        return self._wait_until(time.monotonic() + timeout, lambda: not (self._heap or self._busy))
+
+    def _settled(self) -> bool:
+        """Under ``_cond``: nothing runs and nothing is due (a retry later may wait)."""
+        return not self._busy and not (self._heap and self._heap[0].due <= time.monotonic())
+
+    def _wait_until(self, deadline: float, done: Callable[[], bool]) -> bool:
         with self._cond:
-            while self._heap or self._busy:
+            while not done():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._cond.wait(min(remaining, 0.05))
         return True
+
+
+def settle(timeout: float) -> bool:
+    """Wait until no queue of this process runs a job or has one due now (a retry due later
+    is left waiting): what one test queued is done before the next begins. False on
+    timeout, which is shared by all the queues."""
+    deadline = time.monotonic() + timeout
+    return all(queue._wait_until(deadline, queue._settled) for queue in list(_started))
