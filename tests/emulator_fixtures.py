@@ -35,13 +35,12 @@ reuses emulators started beforehand on them (docs/testing.md#parallel-workers).
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.emulators import load_emulators_module
+from tests.support.emulators import emptied, load_emulators_module
 from tests.support.workers import worker
 
 if TYPE_CHECKING:
@@ -120,16 +119,6 @@ def clean_emulators(emulators: EmulatorSet) -> EmulatorSet:
     """The session's emulators, with Firestore, Auth, Storage and the mail emptied first."""
     emptied(emulators)
     return emulators
-
-
-def emptied(emulators: EmulatorSet) -> None:
-    """Empty Firestore, Auth, Storage and the mail once the jobs the previous test's apps
-    queued in this process are done: a mail it caused is never the next test's."""
-    from infrastructure.jobs import inprocess
-
-    if not inprocess.settle(10):
-        warnings.warn("the previous test's jobs were still running after 10 s", stacklevel=1)
-    emulators.wipe()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """What one test's app queued in the process is done before the next test's emulators are
-emptied (tests/emulator_fixtures.py): a mail it sent is never found by the next test."""
+emptied (tests/support/emulators.py): a mail it sent is never found by the next test."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 from application.ports import Job
 from infrastructure.jobs.inprocess import InProcessJobQueue
-from tests.emulator_fixtures import emptied
 from tests.support import mailbox
+from tests.support.emulators import emptied
 
 pytestmark = pytest.mark.e2e
 
