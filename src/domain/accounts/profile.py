@@ -1,6 +1,6 @@
 """The profile's own values beside the username and the address, each checked as the account's
 owner writes it: a person's names (the texts ``check_name`` checks, and ``PersonName``, the
-name as a source gives it), the language of the pages and mails (``LOCALES``) and the time
+name as a source gives it), the language of the pages and mails (one of ``LOCALES``) and the time
 zone. The custom fields a deployment adds are the profile's attributes
 (``domain/accounts/attributes.py``); the ``User`` record that holds them all is
 ``domain/accounts/users.py``."""
@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 
 from domain.errors import InvalidInput
+from domain.languages import LOCALES
 from domain.text import check_text, without_controls
 
 NAME_MAX = 100
-LOCALES = ("en", "es")  # the languages of the pages and mails (docs/pages.md)
 # The profile's free texts, each a field of User: optional, at most NAME_MAX characters, no
 # control characters; set by the account's owner (PUT and PATCH /user, the profile page),
 # stored, answered, exported and imported as they are. Every list of them is this one, so a

@@ -15,7 +15,6 @@ from domain.accounts.attributes import AttributeValue, ProfileSchema
 from domain.accounts.credentials import Email, Username, credential_given
 from domain.accounts.guest_refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
 from domain.accounts.profile import (
-    LOCALES,
     PROFILE_TEXTS,
     PersonName,
     check_name,
@@ -24,6 +23,7 @@ from domain.accounts.profile import (
     time_zone_given,
 )
 from domain.errors import InvalidInput
+from domain.languages import LOCALES
 
 # A guest unused this long is deleted with what it owns (GUEST_TTL's default), and its use is
 # written down at most this often: the expiry moves on with a refresh a day after the last

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from domain.accounts.profile import LOCALES
+from domain.languages import LOCALES
 
 
 def accepted_locale() -> str | None:

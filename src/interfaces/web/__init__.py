@@ -18,8 +18,8 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import parse_accept_header
 
-from domain.accounts.profile import LOCALES
 from domain.errors import DomainError
+from domain.languages import LOCALES
 from interfaces.shared.limits import LimitedAs, Route
 from interfaces.shared.shell import Installed
 from interfaces.web import browser, shown

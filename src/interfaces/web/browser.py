@@ -23,8 +23,8 @@ from flask import Response, current_app, g, request
 
 from application.signin.authentication import Actor, Authenticate
 from application.signin.sessions import Refresh
-from domain.accounts.profile import LOCALES
 from domain.errors import ImpersonationForbidden, Unauthenticated
+from domain.languages import LOCALES
 from domain.signin.acr import PHR
 from interfaces.shared.services import services
 from interfaces.shared.support_access import outlasting_here

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response, abort, request
 
-from domain.accounts.profile import LOCALES
+from domain.languages import LOCALES
 from interfaces.web import browser
 from interfaces.web.forms import safe_next
 from interfaces.web.rendering import bp, see_other

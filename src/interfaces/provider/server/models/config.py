@@ -10,9 +10,9 @@ from typing import Any
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from application.provider.ports import DpopProofs, ProviderTokens
-from domain.accounts.profile import LOCALES
 from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.oauth import SCOPES
+from domain.languages import LOCALES
 from domain.provider.assertions import ASSERTION_ALGORITHMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.provider.token_exchange import ID_JAG
