@@ -27,8 +27,8 @@ from application.ports import (
     RequestCounter,
 )
 from bootstrap.cloud import GcsFileStoreOnFirstUse
+from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.clock import SystemClock
-from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import reads_of
 from infrastructure.firestore.request_counts import FirestoreRequestCounter
 from infrastructure.jobs.inprocess import InProcessJobQueue

@@ -47,7 +47,7 @@ from bootstrap.unit import Placed
 from bootstrap.units import units_on
 from domain.request_limits import WindowCounts
 from domain.signin.codes.flows import Channel
-from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.request_counts import InMemoryRequestCounter

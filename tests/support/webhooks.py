@@ -18,7 +18,7 @@ from domain.events.webhooks import (
     RetryPolicy,
     WebhookEndpoint,
 )
-from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.signin.secret_box import FernetSecretBox
 from tests.fakes.events import (
     FakeSecurityEvents,

@@ -12,7 +12,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from application.ports import Audit, AuditEvent
 from bootstrap import build_app
-from infrastructure.events.audit import AUDIT_LOGGER, LoggingAuditLog
+from infrastructure.audit_log import AUDIT_LOGGER, LoggingAuditLog
 from tests.support.api import PASSWORD, register
 from tests.support.app import fake_adapters
 from tests.support.settings import make_settings

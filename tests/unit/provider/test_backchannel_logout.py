@@ -37,7 +37,7 @@ from domain.provider.logout import (
     SessionEnd,
     logout_claims,
 )
-from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.audit_log import LoggingAuditLog
 from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import (
     FakeSecurityEvents,

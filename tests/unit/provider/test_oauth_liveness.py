@@ -30,7 +30,7 @@ from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient, digest
 from domain.ids import new_id
 from domain.provider.grants import AuthorizationCode, Grant, Rotation
-from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.audit_log import LoggingAuditLog
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.kernel import FakeClock, InMemoryStore
