@@ -31,8 +31,8 @@ from application.events.security_events import StoringAuditLog
 from application.ports import NO_WRITES, Audit, AuditEvent
 from domain.ids import new_id
 from domain.signin.sessions import Session
+from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.clock import SystemClock
-from infrastructure.events.audit import LoggingAuditLog
 from infrastructure.firestore.client import make_client
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository

@@ -43,7 +43,7 @@ from application.events.webhooks.admin import CreateWebhook
 from application.ports import Audit, AuditEvent, Job
 from application.signin.authentication import Actor
 from bootstrap import build_adapters, events
-from infrastructure.events.audit import LoggingAuditLog
+from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.settings import Settings
 
 TARGET = 200.0
