@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from werkzeug.test import TestResponse
 
-from bootstrap import Adapters, build_adapters, build_app
+from bootstrap import Adapters, build_adapters
 from infrastructure.settings import Settings
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
@@ -128,7 +128,7 @@ def firestore(firestore_client: Any, clean_emulators: Any) -> Any:
 def real_app(firestore: Any) -> Flask:
     """The HTTP app on the Firestore emulator with the real argon2 hasher."""
     settings = make_settings()
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.fakes.kernel import FakeClock
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.conformance import (
     BACKCHANNEL,
     ISSUER,
@@ -27,7 +27,7 @@ from tests.support.settings import make_settings
 def suite(firestore: Any, request: pytest.FixtureRequest) -> Suite:
     """The Basic plan's suite, under each of its client_auth_type variants replayed."""
     settings = make_settings(public_url=ISSUER)
-    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    app = app_on(settings, build_adapters(settings, firestore=firestore))
     return Suite(app, client_auth=request.param)
 
 
@@ -39,7 +39,7 @@ def clocked_suite(firestore: Any, request: pytest.FixtureRequest) -> tuple[Suite
     settings = make_settings(public_url=ISSUER)
     clock = FakeClock()
     adapters = swap(build_adapters(settings, firestore=firestore), clock=clock)
-    return Suite(build_app(settings, adapters), client_auth=request.param), clock
+    return Suite(app_on(settings, adapters), client_auth=request.param), clock
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def secret_suite(firestore: Any) -> Suite:
     """The suite with ``client_secret_basic`` only: the Config plan (no variants) and the one
     module of the Basic plan that switches to ``client_secret_post``."""
     settings = make_settings(public_url=ISSUER)
-    return Suite(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return Suite(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 @pytest.fixture
@@ -63,4 +63,4 @@ def logout_suite(firestore: Any, receiver: BackchannelReceiver) -> Suite:
     settings = make_settings(public_url=ISSUER)
     adapters = swap(build_adapters(settings, firestore=firestore), webhook_sender=receiver)
     logout = ("--post-logout-redirect-uri", POST_LOGOUT, "--backchannel-logout-uri", BACKCHANNEL)
-    return Suite(build_app(settings, adapters), *logout, "--backchannel-logout-session-required")
+    return Suite(app_on(settings, adapters), *logout, "--backchannel-logout-session-required")

@@ -9,12 +9,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.ports import Audit
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, register
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ def audit() -> RecordingAuditLog:
 @pytest.fixture
 def proxied_client(firestore: Any, audit: RecordingAuditLog) -> FlaskClient:
     settings = make_settings(trusted_proxy_hops=1)
-    app = build_app(settings, swap(build_adapters(settings, firestore=firestore), audit=audit))
+    app = app_on(settings, swap(build_adapters(settings, firestore=firestore), audit=audit))
     return app.test_client()
 
 
@@ -120,7 +120,7 @@ def test_a_device_that_signed_in_before_logs_in_while_an_attacker_holds_the_acco
     that signed in before still get in, and the attacker gains nothing from a device token
     of another account."""
     settings = make_settings(trusted_proxy_hops=1)
-    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    app = app_on(settings, build_adapters(settings, firestore=firestore))
     browser, api, attacker = app.test_client(), app.test_client(), app.test_client(False)
     register(browser, "alice")
     register(attacker, "mallory")

@@ -97,11 +97,12 @@ def test_changes_of_address_are_capped_per_account_with_request_limits_off(
 ) -> None:
     """Ten attempted changes of address an hour, 409s included; the eleventh is a 429 even
     with the per-address request limits switched off (docs/security.md)."""
-    from bootstrap import build_adapters, build_app
+    from bootstrap import build_adapters
+    from tests.support.app import app_on
     from tests.support.settings import make_settings
 
     settings = make_settings(rate_limit_enabled=False)
-    client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+    client = app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
     register(client, "oscar")  # names no other test mails: its mails arrive late
     register(client, "peggy")
     token = login(client, "oscar")

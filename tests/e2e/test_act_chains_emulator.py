@@ -14,8 +14,9 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.provider.token_exchange import ACCESS_TOKEN, ACT_GRANTS, GRANT_TYPE
+from tests.support.app import app_on
 from tests.support.dpop import claims_of
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.oauth import EmulatorWorld, csrf_of
@@ -31,7 +32,7 @@ BILLING = "https://billing.example.com/"
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     settings = make_settings(app_profile="local")  # a hook receiver on 127.0.0.1
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

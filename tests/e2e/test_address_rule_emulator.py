@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
+from tests.support.app import app_on
 from tests.support.scim import USERS, directory, user_body
 from tests.support.settings import PRODUCTION_SETTINGS, make_settings
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 def test_a_special_use_name_is_taken_once_an_org_verified_its_domain(firestore: Any) -> None:
     settings = make_settings(**PRODUCTION_SETTINGS)
-    client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+    client = app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
     carol = {"username": "carol", "email": "carol@acme.test", "password": PASSWORD}
     assert_problem(client.post("/register", json=carol), 422, "special_use_email")
 

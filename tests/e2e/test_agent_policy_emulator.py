@@ -15,9 +15,10 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.provider.token_exchange import GRANT_TYPE, ID_JAG, ID_TOKEN
 from tests.support.api import bearer, login
+from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld
 from tests.support.pages import PASSWORD
 from tests.support.races import RACERS, Call, race, statuses
@@ -34,7 +35,7 @@ Auth = dict[str, str]
 @pytest.fixture
 def world(firestore: Any) -> EmulatorWorld:
     settings = make_settings()
-    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 def owner(world: EmulatorWorld) -> tuple[Auth, str]:

@@ -14,11 +14,12 @@ import pytest
 import requests
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.federation.agents import firebase_resource
 from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.cli.rules import library
 from tests.support.api import bearer, login
+from tests.support.app import app_on
 from tests.support.firebase_client import claims_of, firebase_sign_in, load_rules
 from tests.support.oauth import EmulatorWorld, csrf_of
 from tests.support.pages import PASSWORD
@@ -46,7 +47,7 @@ service cloud.firestore {{
 def world(firestore: Any, clean_emulators: Any) -> EmulatorWorld:
     load_rules(clean_emulators, RULES)
     settings = make_settings()
-    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 class Firebase:

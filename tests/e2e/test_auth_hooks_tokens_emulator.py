@@ -16,9 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support import mailbox
 from tests.support.api import PASSWORD, assert_problem, bearer, register
+from tests.support.app import app_on
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.oauth import EmulatorWorld
 from tests.support.settings import make_settings
@@ -33,7 +34,7 @@ def app(firestore: Any) -> Flask:
     # The local profile: a receiver on 127.0.0.1 may be called (elsewhere, https and a public
     # address only: tests/unit/events/test_auth_hooks.py).
     settings = make_settings(app_profile="local")
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

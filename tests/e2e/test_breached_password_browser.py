@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, register
+from tests.support.app import app_on
 from tests.support.browser import NEW_PASSWORD, chromium, fill, violations
 from tests.support.range_api import range_api
 from tests.support.servers import serving
@@ -36,7 +37,7 @@ def test_the_account_page_asks_for_a_new_password_first(
     name = "b" + uuid.uuid4().hex[:10]
     # Made while nobody knew the password breached (the check off).
     settings = make_settings()
-    register(build_app(settings, build_adapters(settings, firestore=firestore)).test_client(), name)
+    register(app_on(settings, build_adapters(settings, firestore=firestore)).test_client(), name)
     asked, link, button = ASKED[locale]
     with (
         range_api({PASSWORD: 2}) as api,

@@ -15,8 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, assert_problem, bearer, register
+from tests.support.app import app_on
 from tests.support.challenge_verifier import Verifier, challenge_verifier, token
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -39,7 +40,7 @@ def challenged_app(firestore: Any, verifier: Verifier, **changes: Any) -> Flask:
         challenge_verify_url=verifier.url + "/turnstile",
         **changes,
     )
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, assert_problem, register
+from tests.support.app import app_on
 from tests.support.challenge_verifier import (
     BAD_GATEWAY,
     HTML_PAGE,
@@ -54,7 +55,7 @@ def app_client(firestore: Any, verifier: Verifier, provider: str = "turnstile") 
         challenge_fail_open_per_hour=OUTAGE_PASSES,
         metrics_token=TOKEN,
     )
-    return build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+    return app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
 
 
 # Each way in: (fire its signal for ATTACKER, send it once more with a challenge token). A

@@ -22,11 +22,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.dataset_samples import upload
 from tests.support.races import RACERS, Call, Outcome, race, statuses, summary
 from tests.support.settings import make_settings
@@ -48,7 +48,7 @@ def app(firestore: Any) -> Flask:
     settings = make_settings(identity_change_limit=1000)
     # Jobs stay queued: no background writer joins the races.
     adapters = swap(build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach)
-    return build_app(settings, adapters)
+    return app_on(settings, adapters)
 
 
 @pytest.fixture

@@ -19,11 +19,12 @@ from application.signin.codes.email import (
     SignInByLink,
     VerifyEmailCode,
 )
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.errors import Unauthenticated
 from infrastructure.firestore.accounts.users import USERS
 from tests.support import mailbox
 from tests.support.api import bearer
+from tests.support.app import app_on
 from tests.support.challenge_verifier import challenge_verifier, token
 from tests.support.email_codes import code_in, link_in
 from tests.support.races import RACERS, race, statuses
@@ -155,7 +156,7 @@ def test_a_strangers_requests_never_lock_the_holder_out(firestore: Any) -> None:
             challenge_secret="test-secret",
             challenge_verify_url=verifier.url + "/turnstile",
         )
-        client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+        client = app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
 
         def ask(ip: str, **extra: str) -> Any:
             body = {"email": "vera@example.com", **extra}

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, register
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.firebase_auth import FirebaseAuth, assert_refused, exchange, me, tokens_for
 from tests.support.passkey_authenticator import Passkey
 from tests.support.settings import make_settings
@@ -248,7 +248,7 @@ def test_custom_and_malformed_tokens_are_401(
 def test_token_of_another_project_is_401(
     firestore: Any, firebase: FirebaseAuth, emulators: Any
 ) -> None:
-    from bootstrap import build_adapters, build_app
+    from bootstrap import build_adapters
     from infrastructure.federation.firebase_identity import FirebaseIdentityVerifier
 
     firebase.create("heidi@example.com")
@@ -258,10 +258,10 @@ def test_token_of_another_project_is_401(
     elsewhere = FirebaseIdentityVerifier(
         project="demo-another-project", app_name="firegate-e2e-other"
     )
-    other = build_app(settings, swap(adapters, identity_verifier=elsewhere)).test_client()
+    other = app_on(settings, swap(adapters, identity_verifier=elsewhere)).test_client()
     assert_refused(exchange(other, token), 401, "invalid_id_token")
     # The same with the audience and issuer rewritten, against our own project.
-    app = build_app(settings, adapters).test_client()
+    app = app_on(settings, adapters).test_client()
     forged = reencode(
         token,
         aud="demo-another-project",

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
+from tests.support.app import app_on
 from tests.support.fuzz import (
     AUTHORIZE,
     FIELDS,
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     settings = make_settings(oauth_dynamic_registration=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, assert_problem, bearer
+from tests.support.app import app_on
 from tests.support.dpop import claims_of
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 def guests_app(firestore: Any) -> Flask:
     settings = make_settings(guest_accounts=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 def new_guest(app: Flask) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import assert_problem, bearer, login, register
+from tests.support.app import app_on
 from tests.support.dpop import claims_of
 from tests.support.firebase_auth import FirebaseAuth, tokens_for
 from tests.support.races import RACERS, race, statuses
@@ -44,7 +45,7 @@ def firebase(firebase_admin_app: Any, firestore: Any, emulators: Any) -> Firebas
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     settings = make_settings(guest_accounts=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 def new_guest(client: FlaskClient) -> dict[str, Any]:
@@ -180,7 +181,7 @@ def test_an_account_that_signed_up_already_is_not_a_guest(
 
 def test_the_sign_up_rules_apply_to_the_upgrade(firebase: FirebaseAuth, firestore: Any) -> None:
     settings = make_settings(guest_accounts=True, signup_domains_block=["blocked.example"])
-    client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+    client = app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
     guest = new_guest(client)
     firebase.create("dan@blocked.example")
     answer = upgrade(client, guest, firebase.sign_in("dan@blocked.example"))

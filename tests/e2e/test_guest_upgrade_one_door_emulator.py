@@ -15,9 +15,10 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from infrastructure.firestore.accounts.users import SESSIONS
 from tests.support.api import PASSWORD, assert_problem, bearer, services
+from tests.support.app import app_on
 from tests.support.dpop import claims_of
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.passkey_authenticator import Passkey
@@ -39,7 +40,7 @@ def receiver() -> Iterator[HookReceiver]:
 def app(firestore: Any, receiver: HookReceiver) -> Flask:
     """Guests on, and a before_sign_in hook calling the test's receiver."""
     settings = make_settings(app_profile="local", guest_accounts=True)
-    made = build_app(settings, build_adapters(settings, firestore=firestore))
+    made = app_on(settings, build_adapters(settings, firestore=firestore))
     created = services(made).hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_in", receiver.url))
     receiver.secret = created.secret
     return made

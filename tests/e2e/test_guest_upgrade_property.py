@@ -21,10 +21,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from interfaces.cli.rules import library
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer
+from tests.support.app import app_on
 from tests.support.email_codes import code_in
 from tests.support.firebase_auth import FirebaseAuth, firebase_auth
 from tests.support.firebase_client import claims_of, firebase_sign_in, load_rules
@@ -155,7 +156,7 @@ WAYS: dict[str, Callable[[Bench, dict[str, Any], int], None]] = {
 def bench(clean_emulators: Any, firestore: Any) -> Iterator[Bench]:
     load_rules(clean_emulators, RULES)
     config = make_settings(app_profile="local", guest_accounts=True, phone_sign_in=True)
-    app = build_app(config, build_adapters(config, firestore=firestore))
+    app = app_on(config, build_adapters(config, firestore=firestore))
     with (
         sms_receiver(app) as texts,
         firebase_auth(clean_emulators, f"guest-property-{next(serial)}") as firebase,

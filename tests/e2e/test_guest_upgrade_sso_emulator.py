@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import register
+from tests.support.app import app_on
 from tests.support.corp_sso import SignIn, corp, oidc_sign_in, saml_sign_in
 from tests.support.dpop import claims_of
 from tests.support.oidc_idp import oidc_idp
@@ -31,7 +32,7 @@ ADA = "ada@corp.example"
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     settings = make_settings(guest_accounts=True)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 def guest_browser(app: Flask) -> tuple[FlaskClient, dict[str, Any]]:

@@ -18,10 +18,10 @@ from werkzeug.test import TestResponse
 from application.jobs import SWEEP, JobPush, encode_job
 from application.ports import Job
 from application.services import Services
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.support.api import assert_problem, bearer
-from tests.support.app import app_on_emulator
+from tests.support.app import app_on, app_on_emulator
 from tests.support.challenge_verifier import Verifier, challenge_verifier, token
 from tests.support.dpop import claims_of
 from tests.support.races import RACERS, race, statuses
@@ -33,7 +33,7 @@ CLIENT = "203.0.113.9"
 
 def guests_app(firestore: Any, **changes: Any) -> Flask:
     settings = make_settings(**{"guest_accounts": True, **changes})
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import pytest
 from flask import Flask
 
 from application.hooks.admin import ListAuthHooks, SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
+from tests.support.app import app_on
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.oauth import EmulatorWorld
 from tests.support.settings import make_settings
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.e2e
 def app(firestore: Any) -> Flask:
     # The local profile: receivers on 127.0.0.1 may be called.
     settings = make_settings(app_profile="local")
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

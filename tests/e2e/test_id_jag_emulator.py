@@ -25,11 +25,12 @@ from werkzeug.test import TestResponse
 
 from application.orgs.members.members import AddMember
 from application.sso.arrival import identity_provider
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.clients.oauth import JWT_BEARER
 from domain.provider.id_jag import JAG_TYPE
 from interfaces.provider.routes import EXTENSION
 from tests.support.api import bearer, login, register, services
+from tests.support.app import app_on
 from tests.support.dpop import claims_of
 from tests.support.oauth import EmulatorWorld
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, KEY, OidcIdpForTests, oidc_idp
@@ -54,7 +55,7 @@ def adapters(firestore: Any) -> Any:
 
 @pytest.fixture
 def app(adapters: Any) -> Flask:
-    return build_app(make_settings(app_profile="local"), adapters)
+    return app_on(make_settings(app_profile="local"), adapters)
 
 
 @pytest.fixture

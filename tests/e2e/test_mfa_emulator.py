@@ -12,10 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from tests.support.api import PASSWORD, bearer, register
+from tests.support.app import app_on
 from tests.support.races import RACERS, race
 from tests.support.settings import make_settings
 from tests.support.totp import mfa_token, register_with_totp
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def app(firestore: Any) -> Flask:
     settings = make_settings()
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

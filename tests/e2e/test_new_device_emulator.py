@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import app_on
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +30,7 @@ def test_thirty_parallel_logins_of_one_new_device_send_one_mail(firestore: Any) 
         login_failures_per_account=1_000,
         login_failures_per_ip=1_000,
     )
-    real_app = build_app(settings, build_adapters(settings, firestore=firestore))
+    real_app = app_on(settings, build_adapters(settings, firestore=firestore))
     client = real_app.test_client()
     register(client, "nico")
     [verify] = mailbox.wait_for("nico@example.com")

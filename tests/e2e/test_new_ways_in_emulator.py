@@ -20,12 +20,12 @@ from application.federation.connected import Connect
 from application.ports import ExternalIdentity
 from application.services import Services
 from application.signin.authentication import Authenticate
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.errors import ReauthenticationRequired
 from tests.fakes.kernel import FakeClock
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.firebase_auth import FirebaseAuth, tokens_for
 from tests.support.settings import make_settings
 
@@ -62,7 +62,7 @@ def earlier_app(firestore: Any) -> Flask:
     settings = make_settings()
     past = datetime.now(UTC) - timedelta(seconds=REAUTH_MAX_AGE + 1)
     adapters = swap(build_adapters(settings, firestore=firestore), clock=FakeClock(past))
-    return build_app(settings, adapters)
+    return app_on(settings, adapters)
 
 
 def verified(client: FlaskClient, username: str) -> None:

@@ -16,8 +16,9 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.provider.assertions import ASSERTION_TYPE
+from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def world(firestore: Any) -> EmulatorWorld:
     settings = make_settings()
-    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 def test_thirty_parallel_uses_of_one_assertion_one_is_accepted(world: EmulatorWorld) -> None:

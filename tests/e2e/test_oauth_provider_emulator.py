@@ -10,7 +10,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
+from tests.support.app import app_on
 from tests.support.oauth import REDIRECT, EmulatorWorld, csrf_of
 from tests.support.pages import PASSWORD
 from tests.support.settings import make_settings
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def world(firestore: Any) -> EmulatorWorld:
     settings = make_settings(oauth_dynamic_registration=True)
-    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 def test_a_response_type_an_error_cannot_quote_gets_the_error_page(world: EmulatorWorld) -> None:

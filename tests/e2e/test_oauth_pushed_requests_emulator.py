@@ -13,9 +13,10 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.provider.pushed import RESUME_TTL
 from infrastructure.firestore.provider.oauth_pushed import OAUTH_PUSHED_REQUESTS
+from tests.support.app import app_on
 from tests.support.oauth import REDIRECT, SCOPE, EmulatorWorld, redirected
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -27,7 +28,7 @@ VERIFIER = "v" * 43
 @pytest.fixture
 def world(firestore: Any) -> EmulatorWorld:
     settings = make_settings()
-    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 def request_uri(world: EmulatorWorld, client: dict[str, Any]) -> str:

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from interfaces.web.browser import EXTENSION
 from tests.fakes.kernel import FakeClock
 from tests.support.api import admin_token, bearer, login
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.oauth import EmulatorWorld, claims
 from tests.support.pages import PASSWORD
 from tests.support.settings import make_settings
@@ -33,7 +33,7 @@ def clock() -> FakeClock:
 def world(firestore: Any, clock: FakeClock) -> EmulatorWorld:
     settings = make_settings()
     adapters = swap(build_adapters(settings, firestore=firestore), clock=clock)
-    return EmulatorWorld(build_app(settings, adapters))
+    return EmulatorWorld(app_on(settings, adapters))
 
 
 def act_as_alice(world: EmulatorWorld, minutes: int) -> tuple[str, str]:

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Page
 
 from application.hooks.admin import SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, services
+from tests.support.app import app_on
 from tests.support.browser import NEW_PASSWORD, chromium, fill, phone_checked, shoot, violations
 from tests.support.browser import signed_up as signed_up_as
 from tests.support.hook_receiver import HookReceiver, hook_receiver
@@ -166,7 +167,7 @@ def test_the_phone_number_changed_by_its_code_and_removed_on_the_profile(
     call's signature), at 375 px: a new number, its texted code typed, then its removal;
     axe-core finds nothing serious in each state."""
     settings = make_settings(app_profile="local", phone_sign_in=True)
-    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    app = app_on(settings, build_adapters(settings, firestore=firestore))
     with hook_receiver("/sms") as receiver:
         hook = SetAuthHook(ADMIN, "send_sms", receiver.url)
         receiver.secret = services(app).hooks.hooks.set(hook).secret  # before gunicorn reads it

@@ -13,8 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, bearer, register
+from tests.support.app import app_on
 from tests.support.pages import csrf
 from tests.support.races import RACERS, race
 from tests.support.range_api import RangeApi, range_api
@@ -39,7 +40,7 @@ def address(n: int) -> str:
 def test_thirty_raced_changes_of_one_account_pass_ten(firestore: Any, api: RangeApi) -> None:
     settings = make_settings(breached_passwords="block", breached_passwords_url=api.url)
     assert settings.service.rate_limit_storage_uri.get_secret_value() == "firestore://"
-    app = build_app(settings, build_adapters(settings, firestore=firestore))
+    app = app_on(settings, build_adapters(settings, firestore=firestore))
     client = app.test_client()
     register(client, "alice")
     # A session and an address each: the login throttle's keys of one session or one

@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import assert_problem, services
-from tests.support.app import deliver_jobs, swap
+from tests.support.app import app_on, deliver_jobs, swap
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -47,7 +47,7 @@ class Service:
             webhook_queue=None,
             mailer=self.mailer,
         )
-        self.app: Flask = build_app(settings, adapters)
+        self.app: Flask = app_on(settings, adapters)
         self.client: FlaskClient = self.app.test_client()
         self.firestore = firestore
         path = tmp_path / "legacy.jsonl"

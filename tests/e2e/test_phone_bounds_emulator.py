@@ -15,12 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.signin.codes.flows import ADDRESS_REQUESTS_PER_HOUR
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.signin.codes import PHONE_CHANGE_FLOWS, PHONE_FLOWS
 from tests.support.api import bearer, login, register
+from tests.support.app import app_on
 from tests.support.hook_receiver import HookReceiver
 from tests.support.phone_texts import sms_receiver
 from tests.support.races import RACERS, Call, race, statuses
@@ -38,7 +39,7 @@ def app(firestore: Any) -> Flask:
         phone_sign_in=True,
         sms_budgets="+336123457:8/h,*:200/h",
     )
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

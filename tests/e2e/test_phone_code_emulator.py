@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
+from tests.support.app import app_on
 from tests.support.challenge_verifier import challenge_verifier, token
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.phone_texts import phone_app, sms_receiver
@@ -115,7 +116,7 @@ def test_a_prefix_at_half_its_budget_asks_a_challenge_whose_token_lets_one_throu
             challenge_verify_url=verifier.url + "/turnstile",
             challenge_email_codes_per_hour=100,  # the client's own signal stays out of it
         )
-        app = build_app(settings, build_adapters(settings, firestore=firestore))
+        app = app_on(settings, build_adapters(settings, firestore=firestore))
         hooks = app.extensions["firegate"].hooks.hooks
         state.secret = hooks.set(SetAuthHook(ADMIN, "send_sms", state.url)).secret
         client = app.test_client()

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS
+from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld, claims
 from tests.support.settings import make_settings
 
@@ -22,7 +23,7 @@ def test_an_apps_id_token_and_userinfo_carry_the_number_the_phone_scope_releases
 ) -> None:
     settings = make_settings()
     adapters = build_adapters(settings, firestore=firestore)
-    world = EmulatorWorld(build_app(settings, adapters))
+    world = EmulatorWorld(app_on(settings, adapters))
     meta = world.client.get("/.well-known/openid-configuration").get_json()
     assert "phone" in meta["scopes_supported"]
     assert {"phone_number", "phone_number_verified"} <= set(meta["claims_supported"])

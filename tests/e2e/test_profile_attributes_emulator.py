@@ -12,8 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import admin_token, assert_field_error, assert_problem, user_token
+from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld, claims
 from tests.support.settings import make_settings
 
@@ -70,7 +71,7 @@ def test_the_file_wins_and_cannot_be_replaced(
     path = tmp_path / "profile.schema.json"
     path.write_text(json.dumps(SCHEMA))
     settings = make_settings(profile_schema=str(path))
-    client = build_app(settings, build_adapters(settings, firestore=firestore)).test_client()
+    client = app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
     assert client.get("/admin/profile-schema", headers=root).get_json() == {
         "source": "file",
         "document": SCHEMA,
@@ -274,7 +275,7 @@ def test_an_apps_id_token_and_userinfo_carry_the_attributes_its_scope_releases(
     firestore: Any,
 ) -> None:
     settings = make_settings()
-    world = EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    world = EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
     api = world.app.test_client()
     root = admin_token(world.app, api)
     unknown = dict(RELEASED, properties={"extra": {"type": "string", "x-scope": "hr"}})

@@ -18,12 +18,12 @@ from application.accounts.signups import RegisterProven
 from application.services import Services
 from application.signin.authentication import Actor, Authenticate
 from application.signin.factors.totp import GetTotp
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.errors import Conflict, ReauthenticationRequired
 from tests.fakes.kernel import FakeClock
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, login, register
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.email_codes import code_in
 from tests.support.races import RACERS, race, statuses
 from tests.support.settings import make_settings
@@ -78,7 +78,7 @@ def earlier_app(firestore: Any) -> tuple[Flask, datetime]:
     settings = make_settings()
     past = datetime.now(UTC) - timedelta(seconds=REAUTH_MAX_AGE + 1)
     adapters = swap(build_adapters(settings, firestore=firestore), clock=FakeClock(past))
-    return build_app(settings, adapters), past
+    return app_on(settings, adapters), past
 
 
 def by_mailed_code(client: FlaskClient, email: str, count: int) -> str:

@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.support.api import PASSWORD, bearer, register
+from tests.support.app import app_on
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.e2e
 def app(firestore: Any) -> Flask:
     # A 1-second grace window keeps the replay test short; production allows up to 10 s.
     settings = make_settings(refresh_grace_seconds=1)
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture

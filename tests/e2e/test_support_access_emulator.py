@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import bearer, login, register, services
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.races import RACERS, race, statuses, summary
 from tests.support.settings import make_settings
 
@@ -30,7 +30,7 @@ def app(firestore: Any) -> Flask:
     settings = make_settings()
     # The person's notice mails stay queued: the races start 30 of them.
     adapters = swap(build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach)
-    return build_app(settings, adapters)
+    return app_on(settings, adapters)
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ import pytest
 from flask import Flask
 
 from application.ports import Audit
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.signin.throttling import PER_ACCOUNT_IP
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.races import RACERS, Call, race
 from tests.support.settings import make_settings
 from tests.support.totp import mfa_token, register_with_totp
@@ -37,7 +37,7 @@ def audit() -> RecordingAuditLog:
 @pytest.fixture
 def app(firestore: Any, audit: RecordingAuditLog) -> Flask:
     settings = make_settings()
-    return build_app(settings, swap(build_adapters(settings, firestore=firestore), audit=audit))
+    return app_on(settings, swap(build_adapters(settings, firestore=firestore), audit=audit))
 
 
 def reasons(audit: RecordingAuditLog, event: Audit) -> Counter[str | None]:

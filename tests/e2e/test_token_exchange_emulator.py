@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.provider.routes import EXTENSION
+from tests.support.app import app_on
 from tests.support.dpop import DpopKey, claims_of
 from tests.support.oauth import EmulatorWorld, csrf_of
 from tests.support.settings import make_settings
@@ -29,7 +30,7 @@ BILLING = "https://billing.example.com/"
 @pytest.fixture
 def world(firestore: Any) -> EmulatorWorld:
     settings = make_settings()
-    return EmulatorWorld(build_app(settings, build_adapters(settings, firestore=firestore)))
+    return EmulatorWorld(app_on(settings, build_adapters(settings, firestore=firestore)))
 
 
 def service_of(world: EmulatorWorld) -> dict[str, Any]:

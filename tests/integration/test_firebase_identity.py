@@ -17,7 +17,7 @@ from infrastructure.federation.firebase_identity import (
     FirebaseCustomTokens,
     FirebaseIdentityVerifier,
 )
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,7 @@ def test_refusals_never_quote_the_token(clean_emulators: Any) -> None:
 def test_unreachable_firebase_auth_is_503(
     firestore: Any, clean_emulators: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bootstrap import build_adapters, build_app
+    from bootstrap import build_adapters
 
     token = sign_up(clean_emulators, "yan@example.com")
     monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
@@ -67,7 +67,7 @@ def test_unreachable_firebase_auth_is_503(
         verifier.verify(token)
     settings = make_settings()
     adapters = swap(build_adapters(settings, firestore=firestore), identity_verifier=verifier)
-    client = build_app(settings, adapters).test_client()
+    client = app_on(settings, adapters).test_client()
     response = client.post("/auth/firebase", json={"id_token": token})
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.get_json()["code"] == "service_unavailable"

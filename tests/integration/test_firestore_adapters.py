@@ -52,11 +52,12 @@ def test_claim_ids_are_valid_and_injective() -> None:
 def test_unreachable_firestore_gives_503_problems_not_500(
     emulators: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bootstrap import build_adapters, build_app
+    from bootstrap import build_adapters
+    from tests.support.app import app_on
 
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
     settings = make_settings()
-    app = build_app(settings, build_adapters(settings, firestore=make_client("demo-firegate")))
+    app = app_on(settings, build_adapters(settings, firestore=make_client("demo-firegate")))
     client = app.test_client()
     started = time.monotonic()
     ready = client.get("/readyz")

@@ -12,12 +12,12 @@ from flask import Flask
 from google.api_core.exceptions import Aborted
 from google.cloud.firestore import Client
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.reads import MAX_ABORTED_COMMITS
 from tests.support.api import PASSWORD
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def aborting(firestore: Any) -> AbortingClient:
 def app(firestore: Any, aborting: AbortingClient) -> Flask:
     settings = make_settings()
     adapters = build_adapters(settings, firestore=firestore)
-    return build_app(
+    return app_on(
         settings,
         swap(
             adapters,

@@ -367,7 +367,7 @@ def app_on_emulator(
         mailer=FakeMailer(),
         **ports,
     )
-    return build_app(settings, adapters)
+    return app_on(settings, adapters)
 
 
 def swap(adapters: Adapters, **ports: object) -> Adapters:

@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from infrastructure.firestore.client import claim_id
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import PASSWORD, bearer
-from tests.support.app import swap
+from tests.support.app import app_on, swap
 from tests.support.races import RACERS, Call, race, statuses, summary
 from tests.support.settings import make_settings
 from tests.support.stored_documents import count
@@ -29,7 +29,7 @@ def app(firestore: Any) -> Flask:
     settings = make_settings()
     # Picture jobs stay queued: no background writer joins the dog races.
     adapters = swap(build_adapters(settings, firestore=firestore), job_queue=FakeJobQueue().attach)
-    return build_app(settings, adapters)
+    return app_on(settings, adapters)
 
 
 @pytest.fixture

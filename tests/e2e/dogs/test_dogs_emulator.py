@@ -15,11 +15,12 @@ from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
 from application.accounts.admin import SetRole
-from bootstrap import build_adapters, build_app
+from bootstrap import build_adapters
 from domain.dogs import Dog, DogName
 from domain.ids import new_id
 from infrastructure.firestore.dogs.repository import DOG_NAMES, DOGS, FirestoreDogRepository
 from tests.support.api import bearer, login, register
+from tests.support.app import app_on
 from tests.support.fake_dog_api import PICTURE, FakeDogApi, running
 from tests.support.settings import make_settings
 
@@ -42,7 +43,7 @@ def app(firestore: Any, api: FakeDogApi) -> Flask:
         job_backoff_max=0.1,
         job_max_attempts=3,
     )
-    return build_app(settings, build_adapters(settings, firestore=firestore))
+    return app_on(settings, build_adapters(settings, firestore=firestore))
 
 
 @pytest.fixture
