@@ -81,7 +81,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             client_parts=lent.clients,
             deliveries=a.events.webhook_deliveries,
             sso=a.sso,
-            credentials_hook=hooks.credentials_hook(lent.hooks.caller),
+            credentials_hook=hooks.credentials_hook(lent.hooks),
         ),
         migration=migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers

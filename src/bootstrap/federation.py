@@ -38,6 +38,7 @@ from bootstrap.signin_policies import SigninPolicies
 from bootstrap.unit import Unit
 from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource
+from domain.federation.claims import SIGN_IN_ACR
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.outbound_http import Outbound
@@ -210,6 +211,7 @@ def bind_firebase(
         minter=own.custom_tokens,
         orgs=signed_in.accounts.active_orgs,
         agent_resource=firebase_resource(settings.service.public_url),
+        claims=signed_in.rules.token_policy.claims,
         hook=signed_in.rules.token_hook,
     )
 
@@ -293,4 +295,5 @@ UNIT = Unit[None](
         ),
     ),
     cli=(Commands("providers", _federation_commands),),
+    claims=(SIGN_IN_ACR,),
 )

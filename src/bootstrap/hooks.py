@@ -104,15 +104,22 @@ class HookParts:
     cache: HookCache
     caller: HookCaller
     box_key: SecretBox  # what opens and seals their signing secrets (sign-in's secret box)
+    # The claims no answer may set: the token frame's and the units' claim sources'
+    reserved: frozenset[str]
 
 
 def parts(
-    own: HooksAdapters, settings: Settings, *, box_key: SecretBox, platform: Platform
+    own: HooksAdapters,
+    settings: Settings,
+    *,
+    box_key: SecretBox,
+    platform: Platform,
+    reserved: frozenset[str],
 ) -> HookParts:
     policy = hook_policy(settings)
     cache = hook_cache(own, policy, platform=platform)
     caller = hook_caller(own, policy, cache=cache, box_key=box_key, platform=platform)
-    return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key)
+    return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key, reserved=reserved)
 
 
 def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookServices:
@@ -125,6 +132,7 @@ def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookSer
             caller=hooks.caller,
             box_key=hooks.box_key,
             platform=platform,
+            reserved=hooks.reserved,
         )
     )
 
@@ -141,13 +149,13 @@ def text_sender(caller: HookCaller) -> HookTexter:
     return HookTexter(caller=caller)
 
 
-def token_hook(caller: HookCaller) -> TokenClaimsHook:
+def token_hook(hooks: HookParts) -> TokenClaimsHook:
     """The before_token hook, as sign-in, the provider and Firebase ask it."""
-    return TokenClaimsHook(caller=caller)
+    return TokenClaimsHook(caller=hooks.caller, reserved=hooks.reserved)
 
 
 def sign_in_hook(
-    caller: HookCaller,
+    hooks: HookParts,
     *,
     origin: Callable[[], tuple[str, str]],
     client_of: Callable[[], str | None],
@@ -155,12 +163,14 @@ def sign_in_hook(
     """The before_sign_in hooks, as every way of signing in asks them at its end;
     ``origin``: the request's client address and user agent; ``client_of``: the OpenID client
     a sign-in page signs in for."""
-    return SignInCheckHook(caller=caller, origin=origin, client_of=client_of)
+    return SignInCheckHook(
+        caller=hooks.caller, origin=origin, client_of=client_of, reserved=hooks.reserved
+    )
 
 
-def credentials_hook(caller: HookCaller) -> CredentialsClaimsHook:
+def credentials_hook(hooks: HookParts) -> CredentialsClaimsHook:
     """The credentials_exchange hook, as the provider asks it for tokens with no person."""
-    return CredentialsClaimsHook(caller=caller)
+    return CredentialsClaimsHook(caller=hooks.caller, reserved=hooks.reserved)
 
 
 def auth_hooks(
@@ -171,9 +181,10 @@ def auth_hooks(
     caller: HookCaller,
     box_key: SecretBox,
     platform: Platform,
+    reserved: frozenset[str],
 ) -> AuthHooks:
     """``box_key``: what seals the hooks' signing secrets (sign-in's secret box); ``caller``
-    sends ``hooks test``'s samples."""
+    sends ``hooks test``'s samples, whose answers may set none of the ``reserved`` claims."""
     return AuthHooks(
         store=own.auth_hooks,
         cache=cache,
@@ -181,6 +192,7 @@ def auth_hooks(
         box=box_key,
         clock=platform.clock,
         policy=policy,
+        reserved=reserved,
     )
 
 

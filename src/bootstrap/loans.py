@@ -40,8 +40,9 @@ from bootstrap import (
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
 from bootstrap.unit import Kernel, Lent
-from domain.hooks.before_token import RESERVED_CLAIMS
+from bootstrap.units import core_units
 from domain.provider.claims_request import CLAIM_SCOPES
+from domain.signin.claim_sources import ClaimSources
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
 from interfaces.shared.support_access import REQUEST_ACTING
@@ -105,8 +106,15 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
     # shared by their callers and the admins' use cases. Every mail goes through the
     # send_mail hook when one is set.
+    # The claims the units put in tokens, which every minting iterates and no hook answer or
+    # profile attribute may set (docs/contributing.md, "Units").
+    claims = signin.claim_sources((*core_units(), *(placed.unit for placed in adapters.units)))
     hook_parts = hooks.parts(
-        adapters.hooks, settings, box_key=adapters.signin.secret_box, platform=base
+        adapters.hooks,
+        settings,
+        box_key=adapters.signin.secret_box,
+        platform=base,
+        reserved=claims.reserved,
     )
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.caller)
     any_sso = sso.presence(adapters.sso, base.clock)
@@ -119,6 +127,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         client_parts=client_parts,
         any_sso=any_sso,
         lent=lent,
+        claims=claims,
     )
     signed_in = SignedIn(
         adapters.accounts,
@@ -198,14 +207,16 @@ def _account_rules(
     client_parts: clients.ClientParts,
     any_sso: SsoPresence,
     lent: list[Lent],
+    claims: ClaimSources,
 ) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts; ``lent``: what the units lend."""
+    owns of the accounts; ``lent``: what the units lend; ``claims``: the claims they put in
+    tokens."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
     # An attribute may be released as a claim by the provider, under the scopes it offers,
     # never as a reserved claim (the provider's own among them).
     schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=RESERVED_CLAIMS
+        acc, settings, scopes=CLAIM_SCOPES, claims=claims.reserved
     )
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
@@ -217,14 +228,16 @@ def _account_rules(
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
+    policies = signin_policies.policies(settings)
     rules = replace(
-        signin_policies.policies(settings),
+        policies,
+        token_policy=replace(policies.token_policy, claims=claims),
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
-        token_hook=hooks.token_hook(hook_parts.caller),
+        token_hook=hooks.token_hook(hook_parts),
         sign_in_hook=hooks.sign_in_hook(
-            hook_parts.caller, origin=request_origin, client_of=request_client
+            hook_parts, origin=request_origin, client_of=request_client
         ),
         texts=hooks.text_sender(hook_parts.caller),
         legacy=hooks.legacy_passwords(

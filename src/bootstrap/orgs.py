@@ -59,6 +59,7 @@ from bootstrap.signin import bind_impersonation
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Unit
 from domain.accounts.users import User
+from domain.signin.claim_sources import ClaimSources
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -286,15 +287,18 @@ def bind_active_org(
     accounts: AccountsAdapters,
     signin: SigninAdapters,
     platform: Platform,
+    claims: ClaimSources,
     token_hook: TokenHook = NO_TOKEN_HOOK,
 ) -> OrgSwitching:
     """POST /auth/org: the session's active org, read as the per-request check reads it;
-    ``token_hook``: the before_token hook, asked for its new access token."""
+    ``token_hook``: the before_token hook, asked for its new access token, whose claims
+    come from ``claims``."""
     return OrgSwitching(
         orgs=accounts.active_orgs,
         sessions=signin.sessions,
         tokens=signin.tokens,
         clock=platform.clock,
+        claims=claims,
         hook=token_hook,
     )
 
@@ -390,6 +394,7 @@ def wire(
             accounts=signed_in.accounts,
             signin=signed_in.signin,
             platform=platform,
+            claims=signed_in.rules.token_policy.claims,
             token_hook=signed_in.rules.token_hook,
         ),
         orgs=bind_orgs(

@@ -9,10 +9,10 @@ named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.accounts.accounts import PasswordCheck
 from application.accounts.address_proof import FirstProof
@@ -53,6 +53,11 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies
 from bootstrap.unit import Unit
 from domain.accounts.users import User
+from domain.signin.claim_sources import ClaimSources
+from domain.signin.claims import ACR
+from domain.signin.guest_claims import GUEST
+from domain.signin.phone_claims import PHONE_CLAIMS
+from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.shared.support_access import REQUEST_ACTING
@@ -565,4 +570,13 @@ UNIT = Unit[None](
     pages=pages,
     compat_api=compat_api,
     cli=(Commands("users", _signin_commands),),
+    # Its claim (acr), and those of the features it holds until each is a unit of its own:
+    # a unit's line here moves to its own record, no minting touched.
+    claims=(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
 )
+
+
+def claim_sources(units: Iterable[Unit[Any]]) -> ClaimSources:
+    """The claim sources the units contribute (``Unit.claims``), in their order: the slot
+    every minting iterates (docs/contributing.md, "Units")."""
+    return ClaimSources.of(source for unit in units for source in unit.claims)

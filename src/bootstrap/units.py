@@ -45,6 +45,11 @@ def _unit(name: str) -> Unit[Any]:
     return found
 
 
+def core_units() -> tuple[Unit[Any], ...]:
+    """The core's units, in the capability order."""
+    return tuple(_unit(name) for name in CORE_UNITS)
+
+
 def units_on(settings: Settings) -> tuple[Unit[Any], ...]:
     """The optional units this service runs: every one that UNITS_OFF does not name."""
     off = set(settings.service.units_off)
@@ -61,7 +66,7 @@ def units_on(settings: Settings) -> tuple[Unit[Any], ...]:
 def every_unit(settings: Settings) -> tuple[Unit[Any], ...]:
     """The core's units, then the optional ones this service runs: what the shell's
     registries iterate."""
-    return (*(_unit(name) for name in CORE_UNITS), *units_on(settings))
+    return (*core_units(), *units_on(settings))
 
 
 def check_units(settings: Settings) -> None:

@@ -14,11 +14,11 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import Role, User, holding
 from domain.errors import Conflict, NotFound
-from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.personal_tokens import PersonalToken
 from infrastructure.re2_patterns import re2_matcher
 from tests.fakes.kernel import InMemoryStore
+from tests.support.claims import CLAIMS
 
 
 def _email_key(user: User) -> str | None:
@@ -285,6 +285,6 @@ def profile_schemas(
         store=store or FakeProfileSchemaStore(),
         pinned=pinned,
         scopes=CLAIM_SCOPES,
-        claims=RESERVED_CLAIMS,
+        claims=CLAIMS.reserved,  # the token frame's and the claim sources'
         patterns=re2_matcher,
     )

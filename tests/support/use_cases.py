@@ -67,6 +67,7 @@ from tests.fakes.signin import (
     FakeSessionRepository,
 )
 from tests.support.api import PASSWORD
+from tests.support.claims import CLAIMS
 from tests.support.settings import TEST_MFA_KEY
 
 IP = "192.0.2.1"
@@ -105,7 +106,7 @@ class World:
             audience="aud",
             ttl=timedelta(minutes=15),
         )
-        self.policy = TokenPolicy()
+        self.policy = TokenPolicy(claims=CLAIMS)
         self.throttle = FakeLoginThrottle()
         self.throttle_policy = LoginThrottlePolicy()
         self.devices = DevicePolicy()

@@ -27,6 +27,7 @@ from domain.hooks.auth_hooks import (
     checked_scope,
     checked_timeout,
 )
+from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.ids import is_id, new_id
 from domain.public_urls import check_url
 from domain.standard_webhooks import SECRET_PREFIX, new_secret
@@ -103,6 +104,8 @@ class AuthHooks:
     box: SecretBox
     clock: Clock
     policy: HookPolicy
+    # The claims no answer may set (the tests of hooks check as the calls do)
+    reserved: frozenset[str] = RESERVED_CLAIMS
 
     def set(self, cmd: SetAuthHook) -> CreatedAuthHook:
         """A new hook of the kind, with a new secret, beside the kind's others; 409
@@ -181,9 +184,11 @@ class AuthHooks:
 
     def _samples_to(self, hook: AuthHook, secret: str) -> TestedAuthHook:
         """The kind's sample payloads sent to the hook, each answer checked."""
-        kind = hook.kind
+        kind, reserved = hook.kind, self.reserved
         answers = [
-            SampleAnswer(name, self.caller.ask(hook, payload, lambda a: checked_answer(kind, a)))
+            SampleAnswer(
+                name, self.caller.ask(hook, payload, lambda a: checked_answer(kind, a, reserved))
+            )
             for name, payload in SAMPLES[kind].items()
         ]
         return TestedAuthHook(secret, answers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 
 from application.hooks.caller import HookCaller, HookResult
 from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
@@ -23,7 +24,7 @@ from domain.hooks.auth_hooks import (
     claims_merged,
 )
 from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict, joined_verdict
-from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
+from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS, TokenHookRequest
 from domain.hooks.credentials_exchange import CredentialsRequest, credentials_refused
 
 HOOK_FAILED = "hook_failed"
@@ -45,6 +46,7 @@ def merged_claims(
     *,
     client: str | None,
     org: str | None,
+    reserved: frozenset[str],
 ) -> Mapping[str, object]:
     """The claims of each hook of ``kind`` (``before_token``, ``credentials_exchange``) that
     applies, merged in their order under one bound of 1,000 bytes: an answer that would take
@@ -53,7 +55,8 @@ def merged_claims(
     merged: dict[str, object] = {}  # what the hooks asked so far answered, merged
 
     def check(answer: Mapping[str, object]) -> Mapping[str, object]:
-        claims = claims_merged(merged, checked_claims(answer))  # each is asked after the last
+        # each is asked after the last
+        claims = claims_merged(merged, checked_claims(answer, reserved))
         merged.update(claims)
         return claims
 
@@ -80,6 +83,9 @@ class TokenClaimsHook:
     one denies."""
 
     caller: HookCaller
+    # The claims no answer may set: the token frame's and the units' claim sources'
+    # (``ClaimSources.reserved``, lent by signin)
+    reserved: frozenset[str] = RESERVED_CLAIMS
 
     def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
         client, org = _id_of(request.client, "client_id"), _id_of(request.org, "id")
@@ -92,7 +98,14 @@ class TokenClaimsHook:
             "org": request.org,
             "token_kind": request.token_kind,
         }
-        return merged_claims(self.caller, HookKind.BEFORE_TOKEN, payload, client=client, org=org)
+        return merged_claims(
+            self.caller,
+            HookKind.BEFORE_TOKEN,
+            payload,
+            client=client,
+            org=org,
+            reserved=self.reserved,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,13 +116,21 @@ class CredentialsClaimsHook:
     denies (docs/decisions/0580-credentials-exchange.md)."""
 
     caller: HookCaller
+    reserved: frozenset[str] = RESERVED_CLAIMS  # as ``TokenClaimsHook``'s
 
     def credentials_exchange(self, request: CredentialsRequest) -> Mapping[str, object]:
         kind, client, org = HookKind.CREDENTIALS_EXCHANGE, request.client_id, request.org
         if not self.caller.applying(kind, client=client, org=org):
             return NO_CLAIMS
         try:
-            return merged_claims(self.caller, kind, request.payload(), client=client, org=org)
+            return merged_claims(
+                self.caller,
+                kind,
+                request.payload(),
+                client=client,
+                org=org,
+                reserved=self.reserved,
+            )
         except PermissionDenied:
             raise credentials_refused() from None
 
@@ -125,6 +146,7 @@ class SignInCheckHook:
     # for, where the sign-in does not name them.
     origin: Callable[[], tuple[str, str]] = lambda: ("", "")
     client_of: Callable[[], str | None] = lambda: None
+    reserved: frozenset[str] = RESERVED_CLAIMS  # what its session claims may not set
 
     def active(self) -> bool:
         return self.caller.has(HookKind.BEFORE_SIGN_IN)
@@ -142,7 +164,7 @@ class SignInCheckHook:
         results = self.caller.call_all(
             HookKind.BEFORE_SIGN_IN,
             request.payload(),
-            checked_sign_in_answer,
+            partial(checked_sign_in_answer, reserved=self.reserved),
             client=client if isinstance(client, str) else None,
             org=org if isinstance(org, str) else None,
             until=lambda result: (

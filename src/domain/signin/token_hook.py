@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.accounts.users import User
-from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
+from domain.hooks.before_token import NO_CLAIMS
 from domain.signin.active_org import ActiveOrg
 from domain.signin.sessions import Session
 
@@ -43,9 +43,10 @@ def org_fields(org: ActiveOrg | None) -> dict[str, object] | None:
     return {"id": org.id, "slug": org.slug, "roles": list(org.roles)}
 
 
-def kept_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
-    """The hook's claims firegate adds to a token: no reserved one (the answer is checked
-    before; this holds whatever hook answered)."""
+def kept_claims(answer: Mapping[str, object], reserved: frozenset[str]) -> Mapping[str, object]:
+    """The hook's claims firegate adds to a token: no ``reserved`` one (the answer is checked
+    before; this holds whatever hook answered, and a session's claims kept from before a
+    claim was a unit's)."""
     if not answer:
         return NO_CLAIMS
-    return {name: value for name, value in answer.items() if name not in RESERVED_CLAIMS}
+    return {name: value for name, value in answer.items() if name not in reserved}

@@ -18,10 +18,10 @@ from application.signin.throttle import account_key
 from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import GUEST_NAME, User
-from domain.hooks.before_token import RESERVED_CLAIMS
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
+from tests.support.claims import CLAIMS
 from tests.support.dpop import claims_of
 from tests.support.keepsakes import KeepsakesWorld
 from tests.support.webhooks import ADMIN
@@ -202,7 +202,7 @@ def test_only_a_guest_is_without_a_username() -> None:
 
 
 def test_no_hook_may_say_a_token_is_a_guests() -> None:
-    assert "guest" in RESERVED_CLAIMS
+    assert "guest" in CLAIMS.reserved  # the guests' claim source's
 
 
 # -- expiry ---------------------------------------------------------------------------------

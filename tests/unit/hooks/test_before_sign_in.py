@@ -33,6 +33,7 @@ from tests.fakes.federation import FakeUpstreamProviders
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
+from tests.support.claims import CLAIMS as SERVICE_CLAIMS
 from tests.support.email_codes import code_in
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, oidc_idp, upstream_round_trip
 from tests.support.pages import csrf
@@ -107,7 +108,7 @@ def world() -> World:
 )
 def test_an_answer_of_the_wrong_shape_is_refused(answer: dict[str, object]) -> None:
     with pytest.raises(BadAnswer):
-        checked_sign_in_answer(answer)
+        checked_sign_in_answer(answer, SERVICE_CLAIMS.reserved)  # the service's reserved claims
 
 
 def test_an_answer_is_read_and_the_test_kit_knows_the_kind() -> None:
