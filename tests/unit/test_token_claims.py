@@ -281,3 +281,26 @@ def test_a_sign_in_stepped_up_with_a_second_factor() -> None:
         "org_roles": ["member"],
         "org_version": 3,
     }
+
+
+# The reserved claims as one hand list held them before the claim sources (decision 0505):
+# the frame's and the sources' together are the same set.
+RESERVED_BEFORE = frozenset(
+    (
+        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "azp"),
+        *("nonce", "auth_time", "at_hash", "c_hash", "scope", "client_id", "cnf", "act"),
+        *("user_id", "role", "org", "guest"),
+        *("grant_id", "userinfo_claims", "hook_claims", "act_grants"),
+        *("preferred_username", "name", "given_name", "family_name", "locale", "updated_at"),
+        *("email", "email_verified", "roles", "org_id", "org_slug", "org_roles"),
+        "org_permissions",
+        *("token_version", "org_version", "firebase", "picture"),
+        *("impersonation_ends", "sign_in_acr"),
+        *("phone_number", "phone_number_verified"),
+    )
+)
+
+
+def test_the_reserved_claims_are_what_they_were() -> None:
+    world = OAuthWorld()
+    assert world.services.provider.minting.claims.reserved == RESERVED_BEFORE
