@@ -42,7 +42,7 @@ from bootstrap.platform import Platform
 from bootstrap.unit import Kernel, Lent
 from bootstrap.units import core_units
 from domain.provider.claims_request import CLAIM_SCOPES
-from domain.signin.claim_sources import ClaimSources
+from domain.signin.claims.sources import ClaimSources
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
 from interfaces.shared.support_access import REQUEST_ACTING

@@ -59,7 +59,7 @@ from bootstrap.signin import bind_impersonation
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Unit
 from domain.accounts.users import User
-from domain.signin.claim_sources import ClaimSources
+from domain.signin.claims.sources import ClaimSources
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository

@@ -51,7 +51,7 @@ from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
 from domain.provider.agent_claims import AGENT_CLAIMS
 from domain.provider.logout import BACKCHANNEL_LOGOUT
-from domain.signin.claim_sources import ClaimSources
+from domain.signin.claims.sources import ClaimSources
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests

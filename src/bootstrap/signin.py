@@ -53,10 +53,10 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies
 from bootstrap.unit import Unit
 from domain.accounts.users import User
-from domain.signin.claim_sources import ClaimSources
-from domain.signin.claims import ACR
-from domain.signin.guest_claims import GUEST
-from domain.signin.phone_claims import PHONE_CLAIMS
+from domain.signin.claims.acr import ACR
+from domain.signin.claims.guests import GUEST
+from domain.signin.claims.phone import PHONE_CLAIMS
+from domain.signin.claims.sources import ClaimSources
 from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands

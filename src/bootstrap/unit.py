@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
     from bootstrap.platform import Platform
-    from domain.signin.claim_sources import ClaimSource
+    from domain.signin.claims.sources import ClaimSource
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
     from interfaces.cli import CommandGroup, Commands
@@ -108,7 +108,7 @@ class Unit[A]:
     # Its pages, loaded by a function that imports its page modules (as ``api``) and says
     # what they add to the pages the capabilities share (interfaces/web/parts.py); None: none.
     pages: Callable[[], Pages] | None = None
-    # The claims it puts in tokens (domain/signin/claim_sources.py), which every minting of
+    # The claims it puts in tokens (domain/signin/claims/sources.py), which every minting of
     # their kinds iterates and no hook or profile attribute may set (docs/contributing.md).
     claims: Sequence[ClaimSource] = ()
 

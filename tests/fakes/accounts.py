@@ -17,8 +17,8 @@ from domain.errors import Conflict, NotFound
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.personal_tokens import PersonalToken
 from infrastructure.re2_patterns import re2_matcher
+from tests.fakes.claims import CLAIMS
 from tests.fakes.kernel import InMemoryStore
-from tests.support.claims import CLAIMS
 
 
 def _email_key(user: User) -> str | None:

@@ -23,9 +23,9 @@ from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from tests.fakes.claims import CLAIMS
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock
-from tests.support.claims import CLAIMS
 
 pytestmark = pytest.mark.integration
 

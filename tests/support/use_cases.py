@@ -52,6 +52,7 @@ from tests.fakes.accounts import (
     FakeUserRepository,
     profile_schemas,
 )
+from tests.fakes.claims import CLAIMS
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
@@ -67,7 +68,6 @@ from tests.fakes.signin import (
     FakeSessionRepository,
 )
 from tests.support.api import PASSWORD
-from tests.support.claims import CLAIMS
 from tests.support.settings import TEST_MFA_KEY
 
 IP = "192.0.2.1"

@@ -16,7 +16,7 @@ from application.hooks.admin import SetAuthHook
 from bootstrap.unit import Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.before_token import RESERVED_CLAIMS
-from domain.signin.claim_sources import ClaimSource, Minting
+from domain.signin.claims.sources import ClaimSource, Minting
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer
 from tests.support.oauth import OAuthWorld, claims

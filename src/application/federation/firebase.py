@@ -30,7 +30,7 @@ from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
 from domain.signin.active_org import ActiveOrg, check_second_factor
-from domain.signin.claim_sources import NO_SOURCES, ClaimSources, Minting
+from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
 VIA = "firebase"  # the audit records' and the sessions' reason
 

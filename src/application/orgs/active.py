@@ -11,7 +11,7 @@ from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import AccessToken, SessionRepository, session_access_token
 from domain.errors import Unauthenticated
 from domain.signin.active_org import ActiveOrg, check_second_factor, not_found
-from domain.signin.claim_sources import ClaimSources
+from domain.signin.claims.sources import ClaimSources
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from domain.provider.token_exchange import (
     id_jag_claims,
 )
 from domain.signin.active_org import ActiveOrg
-from domain.signin.claim_sources import NO_SOURCES, ClaimSources, Minting
+from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
 USERINFO_CLAIMS = "userinfo_claims"

@@ -36,7 +36,7 @@ from domain.errors import DomainError, NotFound, Unauthenticated
 from domain.hooks.before_token import TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
-from domain.signin.claim_sources import ClaimSources
+from domain.signin.claims.sources import ClaimSources
 from domain.signin.sessions import Session
 
 log = logging.getLogger("firegate.sessions")

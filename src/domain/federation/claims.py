@@ -5,8 +5,8 @@ app's token's, which its own session made."""
 
 from __future__ import annotations
 
-from domain.signin.claim_sources import ClaimSource
-from domain.signin.claims import sign_in_class
+from domain.signin.claims.acr import sign_in_class
+from domain.signin.claims.sources import ClaimSource
 
 SIGN_IN_ACR = ClaimSource(
     name="sign_in_acr", kinds=frozenset({"firebase_custom"}), value=sign_in_class

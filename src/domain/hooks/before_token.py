@@ -18,7 +18,7 @@ NO_CLAIMS: Mapping[str, object] = {}
 # The token frame's reserved claims: every name firegate's mintings write themselves, and the
 # person's identity claims that other systems trust (docs/hooks.md, "before_token"). The
 # claims the units add are reserved with them by their sources (``ClaimSources.reserved``,
-# domain/signin/claim_sources.py): a before_token hook's answer naming one is a failed call,
+# domain/signin/claims/sources.py): a before_token hook's answer naming one is a failed call,
 # a profile attribute released as a claim may not take one, and none is ever taken from a
 # hook's claims (``kept_claims``): a token's subject, its org, its grant, its role and whose
 # address it is are firegate's alone.

@@ -5,6 +5,6 @@ exchange writes the chain itself (``Delegation``), as an app's custom token does
 
 from __future__ import annotations
 
-from domain.signin.claim_sources import ClaimSource, copied
+from domain.signin.claims.sources import ClaimSource, copied
 
 AGENT_CLAIMS = (ClaimSource(name="act", kinds=frozenset({"introspection"}), value=copied("act")),)

@@ -20,8 +20,8 @@ from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
+from tests.fakes.claims import CLAIMS
 from tests.support.api import PASSWORD
-from tests.support.claims import CLAIMS
 from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit

@@ -18,10 +18,10 @@ from application.signin.throttle import account_key
 from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import GUEST_NAME, User
+from tests.fakes.claims import CLAIMS
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
-from tests.support.claims import CLAIMS
 from tests.support.dpop import claims_of
 from tests.support.keepsakes import KeepsakesWorld
 from tests.support.webhooks import ADMIN

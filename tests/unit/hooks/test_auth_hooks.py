@@ -24,7 +24,7 @@ from domain.hooks.auth_hooks import (
     checked_sign_up_answer,
     parsed_answer,
 )
-from tests.support.claims import CLAIMS
+from tests.fakes.claims import CLAIMS
 from tests.support.hooks_world import PAYLOAD, World
 from tests.support.webhooks import ADMIN, BOX
 

@@ -29,11 +29,11 @@ from domain.hooks.auth_hooks import (
 )
 from domain.hooks.before_sign_in import FAILED_CLOSED, joined_verdict, missing_factors
 from domain.signin.active_org import ActiveOrg
+from tests.fakes.claims import CLAIMS as SERVICE_CLAIMS
 from tests.fakes.federation import FakeUpstreamProviders
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
-from tests.support.claims import CLAIMS as SERVICE_CLAIMS
 from tests.support.email_codes import code_in
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, oidc_idp, upstream_round_trip
 from tests.support.pages import csrf

@@ -17,8 +17,8 @@ from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.clients.oauth import SCOPES
-from domain.signin.claim_sources import Minting
-from tests.support.claims import CLAIMS
+from domain.signin.claims.sources import Minting
+from tests.fakes.claims import CLAIMS
 from tests.support.oauth import OAuthWorld, claims
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

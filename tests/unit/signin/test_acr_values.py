@@ -13,7 +13,7 @@ from application.signin.tokens import access_claims
 from domain.signin.acr import MFA, PHR, PWD, AcrRequest, acr_of, meets
 from domain.signin.sessions import Session
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
-from tests.support.claims import CLAIMS
+from tests.fakes.claims import CLAIMS
 
 pytestmark = pytest.mark.unit
 SECRET = b"s" * 32

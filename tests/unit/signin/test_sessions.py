@@ -16,8 +16,8 @@ from application.signin.tokens import TokenPolicy
 from domain.accounts.users import User
 from domain.errors import NotFound, Unauthenticated
 from domain.signin.sessions import Session
+from tests.fakes.claims import CLAIMS
 from tests.support.api import bearer, login, register
-from tests.support.claims import CLAIMS
 from tests.support.use_cases import SessionWorld
 
 pytestmark = pytest.mark.unit

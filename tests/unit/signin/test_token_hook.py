@@ -30,10 +30,10 @@ from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.signin.acr import PWD
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.accounts import profile_schemas
+from tests.fakes.claims import CLAIMS
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock
 from tests.fakes.signin import FakeActiveOrgs, FakePrincipals, FakeTokenHook
-from tests.support.claims import CLAIMS
 from tests.support.linking import World
 from tests.support.settings import make_settings
 

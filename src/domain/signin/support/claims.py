@@ -5,7 +5,7 @@ docs/decisions/0586-impersonation-in-firebase.md)."""
 
 from __future__ import annotations
 
-from domain.signin.claim_sources import ClaimSource, Minting
+from domain.signin.claims.sources import ClaimSource, Minting
 
 
 def acting_admin(minting: Minting) -> dict[str, str] | None:

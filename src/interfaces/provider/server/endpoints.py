@@ -30,7 +30,7 @@ from application.provider.tokens import GRANT_CLAIM
 from domain.clients.oauth import may_introspect, scope_list
 from domain.errors import DomainError
 from domain.provider.token_exchange import exchanged
-from domain.signin.claim_sources import Minting
+from domain.signin.claims.sources import Minting
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,

@@ -28,7 +28,7 @@ from domain.clients.oauth import OAuthClient, scope_list
 from domain.provider.dpop import Proof
 from domain.provider.grants import AuthorizationCode, Grant
 from domain.signin.active_org import ActiveOrg
-from domain.signin.claim_sources import Minting
+from domain.signin.claims.sources import Minting
 from domain.signin.sessions import Session
 from interfaces.provider.server.models.config import PUBLIC_AUTH, SECRET_AUTH
 from interfaces.shared.services import services

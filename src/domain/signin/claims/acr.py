@@ -4,7 +4,7 @@ docs/reference/acr.md), in every token of a person's sign-in and in the answers 
 from __future__ import annotations
 
 from domain.signin.acr import acr_of, is_acr
-from domain.signin.claim_sources import ClaimSource, Minting
+from domain.signin.claims.sources import ClaimSource, Minting
 
 
 def sign_in_class(minting: Minting) -> object | None:

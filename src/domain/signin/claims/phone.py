@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from domain.signin.claim_sources import ClaimSource, Minting
+from domain.signin.claims.sources import ClaimSource, Minting
 
 
 def phone_number(minting: Minting) -> str | None:

@@ -3,7 +3,7 @@ which the rules library's ``isGuest()`` reads; no claim for anyone else (docs/gu
 
 from __future__ import annotations
 
-from domain.signin.claim_sources import ClaimSource, Minting
+from domain.signin.claims.sources import ClaimSource, Minting
 
 
 def is_guest(minting: Minting) -> bool | None:
