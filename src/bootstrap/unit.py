@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from application.jobs import JobHandler
 from application.ports import JobQueue, MovableData, OwnedData
 from application.services import UnitServices
+from domain.accounts.parts import UserPart
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -107,6 +108,9 @@ class Unit[A]:
     # Its pages, loaded by a function that imports its page modules (as ``api``) and says
     # what they add to the pages the capabilities share (interfaces/web/parts.py); None: none.
     pages: Callable[[], Pages] | None = None
+    # Its user parts: what it keeps of a person on ``users/{uid}``, each with its mapping,
+    # its export and import columns and its rows of the admins' view (domain/accounts/parts.py).
+    user_parts: Sequence[type[UserPart]] = ()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import Register, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.hooks.caller import HookCache, HookCaller
-from application.hooks.password_verification import LegacyPasswordCheck
 from application.hooks.ports import HookPolicy
+from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.factors.passkeys import PasskeyRepository, Passkeys

@@ -29,6 +29,8 @@ from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
+from domain.guests.part import Guest
+from domain.phone.part import PhoneNumber
 from domain.signin.acr import acr_of, is_acr
 from domain.signin.active_org import ActiveOrg, check_second_factor
 
@@ -109,7 +111,7 @@ class Firebase:
         (docs/decisions/0567-an-anonymous-firebase-user-keeps-the-guest.md)."""
         if signing_in.identity.anonymous:
             guest = self.users.get(cmd.guest_id)
-            if guest is None or guest.deleted_at is not None or not guest.guest:
+            if guest is None or guest.deleted_at is not None or not guest.part(Guest).is_guest:
                 raise NotAGuest()
             return self.sign_in_step(
                 SignInRequest(guest, (), cmd.user_agent, ip=cmd.client_ip or None, method=VIA)
@@ -168,9 +170,10 @@ class Firebase:
             "role": user.role.value,
             "token_version": user.token_version,
         }
-        if user.proven_phone_number is not None:  # an unproven number is no one's yet
-            claims["phone_number"] = user.proven_phone_number
-        if user.guest:  # the rules' isGuest() (docs/guests.md); no claim for anyone else
+        number = user.part(PhoneNumber).proven
+        if number is not None:  # an unproven number is no one's yet
+            claims["phone_number"] = number
+        if user.part(Guest).is_guest:  # the rules' isGuest() (docs/guests.md); none for others
             claims["guest"] = True
         if org is not None:
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)

@@ -17,6 +17,7 @@ from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient, scope_list
 from domain.errors import PermissionDenied
+from domain.phone.part import PhoneNumber
 from domain.provider.claims_request import SCOPE_OF_CLAIM
 from domain.signin.acr import MFA, PHR, PWD, AcrRequest, acr_of, meets
 from domain.signin.active_org import ActiveOrg, lacks_second_factor
@@ -63,11 +64,12 @@ def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, ob
     if "email" in scopes and user.email is not None:
         claims["email"] = user.email.value
         claims["email_verified"] = user.email_verified
-    if "phone" in scopes and user.phone_number is not None:
+    phone = user.part(PhoneNumber)
+    if "phone" in scopes and phone.number is not None:
         # OpenID Connect Core §5.3.2: a claim the account lacks is left out, never null
         # (docs/decisions/0537-the-phone-scope-claims.md)
-        claims["phone_number"] = user.phone_number
-        claims["phone_number_verified"] = user.phone_number_verified
+        claims["phone_number"] = phone.number
+        claims["phone_number_verified"] = phone.verified
     if "roles" in scopes:
         claims["roles"] = [user.role.value]
     if "organization" in scopes and org is not None:

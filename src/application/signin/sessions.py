@@ -31,8 +31,9 @@ from application.signin.tokens import (
     token_pair,
     with_act,
 )
-from domain.accounts.users import GUEST_TTL, User
+from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
+from domain.guests.part import GUEST_TTL, Guest
 from domain.hooks.before_token import TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
@@ -194,7 +195,7 @@ def session_access_token(
         amr=session.amr,
         org=org,
         claims=with_act(hook_claims(hook, kind, person, session=session, org=org), session),
-        guest=actor.user is not None and actor.user.guest,
+        guest=actor.user is not None and actor.user.part(Guest).is_guest,
     )
     expires_in = int((access.expires_at - now).total_seconds())
     if expires_in <= 0:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from application.ports import TokenIssuer
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from domain.accounts.users import User
+from domain.guests.part import Guest
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest, TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
@@ -143,7 +144,7 @@ def token_pair(
         amr=session.amr,
         org=org,
         claims=with_act(claims, session),
-        guest=user.guest,
+        guest=user.part(Guest).is_guest,
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(
