@@ -33,9 +33,9 @@ from application.signin.sessions import Refresh, Sessions
 from application.signin.sign_in import SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
+from domain.guests.refusals import NotAGuest
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy

@@ -25,11 +25,11 @@ from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
 from domain.guests.part import Guest
+from domain.guests.refusals import NotAGuest
 from domain.phone.part import PhoneNumber
 from domain.signin.acr import acr_of, is_acr
 from domain.signin.active_org import ActiveOrg, check_second_factor

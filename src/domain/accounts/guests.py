@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.accounts.guest_refusals import AccountExists, GuestMergeStarted, NotAGuest
 from domain.accounts.users import User
 from domain.errors import NotFound, PermissionDenied, Unreadable
 from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists, GuestMergeStarted, NotAGuest
 
 # -- the merge (docs/guests.md, "When the way in is someone else's") ---------------------------
 

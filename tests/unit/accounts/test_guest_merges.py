@@ -19,9 +19,9 @@ from application.ports import Audit, Job
 from application.signin.authentication import Actor
 from bootstrap import Adapters
 from domain.accounts.credentials import Username
-from domain.accounts.guest_refusals import GuestMergeStarted, NotAGuest
 from domain.accounts.signups import ALLOWED
 from domain.guests.part import Guest
+from domain.guests.refusals import GuestMergeStarted, NotAGuest
 from interfaces.shared.problems import domain_problem
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue

@@ -13,7 +13,6 @@ from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit, ExternalIdentity
 from domain.accounts.credentials import Email
-from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.signups import (
     ALLOWED,
     Refusal,
@@ -28,6 +27,7 @@ from domain.accounts.signups import (
 from domain.accounts.users import User
 from domain.errors import PermissionDenied
 from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists, NotAGuest
 from domain.ids import new_id
 from tests.support.api import PASSWORD
 from tests.support.linking import ADDRESS, World, identity

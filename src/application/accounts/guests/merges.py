@@ -29,7 +29,6 @@ from application.ports import (
     OwnedData,
     SecretBox,
 )
-from domain.accounts.guest_refusals import AccountExists
 from domain.accounts.guests import (
     GuestNotFound,
     InvalidMergeToken,
@@ -40,6 +39,7 @@ from domain.accounts.guests import (
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound
 from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists
 
 log = logging.getLogger("firegate.guests")
 

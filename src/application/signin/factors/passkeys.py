@@ -23,7 +23,6 @@ from application.ports import (
 from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
 from domain.errors import (
@@ -35,6 +34,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.guests.part import Guest
+from domain.guests.refusals import NotAGuest
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
     MAX_PASSKEYS_PER_USER,
