@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import ProfileSchemaSource, UserRepository
+from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
 from application.hooks.caller import HookCache, HookCaller
 from application.hooks.hooked import (
@@ -22,12 +22,11 @@ from application.hooks.hooked import (
     SignInCheckHook,
     TokenClaimsHook,
 )
-from application.hooks.password_verification import LegacyPasswordCheck
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
-from application.ports import PasswordHasher, SecretBox
+from application.ports import SecretBox
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
@@ -135,13 +134,6 @@ def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookSer
             reserved=hooks.reserved,
         )
     )
-
-
-def legacy_passwords(
-    caller: HookCaller, *, users: UserRepository, hasher: PasswordHasher, platform: Platform
-) -> LegacyPasswordCheck:
-    """The password_verification hook, as signin checks a legacy account's password."""
-    return LegacyPasswordCheck(caller=caller, users=users, hasher=hasher, clock=platform.clock)
 
 
 def text_sender(caller: HookCaller) -> HookTexter:

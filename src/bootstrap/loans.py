@@ -30,6 +30,7 @@ from bootstrap import (
     events,
     hooks,
     mail,
+    migration,
     orgs,
     provider,
     scim,
@@ -240,7 +241,7 @@ def _account_rules(
             hook_parts, origin=request_origin, client_of=request_client
         ),
         texts=hooks.text_sender(hook_parts.caller),
-        legacy=hooks.legacy_passwords(
+        legacy=migration.legacy_passwords(
             hook_parts.caller, users=acc.users, hasher=acc.hasher, platform=base
         ),
         signups=accounts.signups(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from application.jobs import JobHandler
 from application.ports import JobQueue, MovableData, OwnedData
 from application.services import UnitServices
+from domain.accounts.parts import UserPart
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -111,6 +112,9 @@ class Unit[A]:
     # The claims it puts in tokens (domain/signin/claims/sources.py), which every minting of
     # their kinds iterates and no hook or profile attribute may set (docs/contributing.md).
     claims: Sequence[ClaimSource] = ()
+    # Its user parts: what it keeps of a person on ``users/{uid}``, each with its mapping,
+    # its export and import columns and its rows of the admins' view (domain/accounts/parts.py).
+    user_parts: Sequence[type[UserPart]] = ()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import Register, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.hooks.caller import HookCache, HookCaller
-from application.hooks.password_verification import LegacyPasswordCheck
 from application.hooks.ports import HookPolicy
+from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.factors.passkeys import PasskeyRepository, Passkeys
@@ -33,9 +33,9 @@ from application.signin.sessions import Refresh, Sessions
 from application.signin.sign_in import SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
+from domain.guests.refusals import NotAGuest
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.throttling import LoginThrottlePolicy

@@ -16,6 +16,7 @@ import pyotp
 import pytest
 
 from domain.federation.agents import firebase_resource
+from domain.phone.part import PhoneNumber
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
 from tests.support.api import admin_token, bearer
@@ -103,7 +104,8 @@ def test_a_person_with_a_phone_number() -> None:
     world = OAuthWorld()
     user_id = alice(world)
     store = world.store
-    store.users[user_id] = store.users[user_id].with_phone_number_proven(NUMBER, world.clock.now())
+    proven = PhoneNumber.proven_as(NUMBER)
+    store.users[user_id] = store.users[user_id].with_part(proven, world.clock.now())
     store.phone_numbers[NUMBER] = user_id
     pair = session_pair(world)
     access = payload(pair["access_token"])

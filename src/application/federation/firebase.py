@@ -25,10 +25,11 @@ from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
+from domain.guests.part import Guest
+from domain.guests.refusals import NotAGuest
 from domain.signin.active_org import ActiveOrg, check_second_factor
 from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
@@ -108,7 +109,7 @@ class Firebase:
         (docs/decisions/0567-an-anonymous-firebase-user-keeps-the-guest.md)."""
         if signing_in.identity.anonymous:
             guest = self.users.get(cmd.guest_id)
-            if guest is None or guest.deleted_at is not None or not guest.guest:
+            if guest is None or guest.deleted_at is not None or not guest.part(Guest).is_guest:
                 raise NotAGuest()
             return self.sign_in_step(
                 SignInRequest(guest, (), cmd.user_agent, ip=cmd.client_ip or None, method=VIA)

@@ -6,7 +6,6 @@ out (never null) for one without; in the discovery document; only for a client a
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.clients.oauth import SCOPES
+from domain.phone.part import PhoneNumber
 from domain.signin.claims.sources import Minting
 from tests.fakes.claims import CLAIMS
 from tests.support.oauth import OAuthWorld, claims
@@ -28,15 +28,15 @@ pytestmark = pytest.mark.unit
 
 
 def account(phone_number: str | None = None) -> User:
-    return User.register(
+    user = User.register(
         admitted=ALLOWED,
         id="u1",
         username=Username("alice"),
         email=None,
         password_hash=None,
         now=NOW,
-        phone_number=phone_number,
     )
+    return user.with_part(PhoneNumber.proven_as(phone_number)) if phone_number else user
 
 
 def id_claims(user: User, scope: str, also: tuple[str, ...] = ()) -> dict[str, object]:
@@ -48,7 +48,7 @@ def id_claims(user: User, scope: str, also: tuple[str, ...] = ()) -> dict[str, o
 def test_the_phone_scope_releases_the_number_and_whether_it_is_proven() -> None:
     proven = id_claims(account(NUMBER), "openid phone")
     assert proven == {"sub": "u1", "phone_number": NUMBER, "phone_number_verified": True}
-    unproven = replace(account(NUMBER), phone_number_verified=False)
+    unproven = account().with_part(PhoneNumber(NUMBER, verified=False))
     assert id_claims(unproven, "openid phone")["phone_number_verified"] is False
     # Without the scope, nothing of the number
     assert "phone_number" not in id_claims(account(NUMBER), "openid profile email")
@@ -76,7 +76,7 @@ def test_discovery_names_the_scope_and_its_claims() -> None:
 
 def with_number(world: OAuthWorld, number: str) -> User:
     (user,) = world.store.users.values()
-    proven = user.with_phone_number_proven(number, NOW)
+    proven = user.with_part(PhoneNumber.proven_as(number), NOW)
     world.store.users[user.id] = proven
     world.store.phone_numbers[number] = user.id
     return proven

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from domain.phone.part import PhoneNumber
 from domain.signin.claims.sources import ClaimSource, Minting
 
 
@@ -11,15 +12,15 @@ def phone_number(minting: Minting) -> str | None:
     """The account's number; in a custom token only a proven one (an unproven number is no
     one's yet). OpenID Connect Core §5.3.2: a claim the account lacks is left out, never
     null (docs/decisions/0537-the-phone-scope-claims.md)."""
-    user = minting.user
-    if user is None:
+    if minting.user is None:
         return None
-    return user.proven_phone_number if minting.kind == "firebase_custom" else user.phone_number
+    phone = minting.user.part(PhoneNumber)
+    return phone.proven if minting.kind == "firebase_custom" else phone.number
 
 
 def phone_number_verified(minting: Minting) -> bool | None:
-    user = minting.user
-    return user.phone_number_verified if user is not None and user.phone_number else None
+    phone = minting.user.part(PhoneNumber) if minting.user is not None else None
+    return phone.verified if phone is not None and phone.number else None
 
 
 PHONE_CLAIMS = (
