@@ -1,8 +1,9 @@
-"""``bind``: every capability's service objects into ``Services``
-(docs/decisions/0456-service-objects.md), as each process that serves builds its app: first
-what the capabilities lend one another (``loans.py``), then each capability's record, built by
-its own module from its adapters, those records and what it takes of the capabilities below
-it, in their order (docs/contributing.md, "Wiring").
+"""``bind``: every capability's service objects, and every unit's, collected into ``Services``
+(docs/decisions/0456-service-objects.md, docs/decisions/0750-services-reached-by-their-type.md),
+as each process that serves builds its app: first what the capabilities lend one another
+(``loans.py``), then each capability's record, built by its own module from its adapters,
+those records and what it takes of the capabilities below it, in their order
+(docs/contributing.md, "Wiring").
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
 is that submodule: importing the submodule would replace it.
