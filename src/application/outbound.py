@@ -55,6 +55,17 @@ class HostResolver(Protocol):
         ...
 
 
+class WebhookSender(Protocol):
+    """The platform's outbound client's POST: a webhook's delivery, an auth hook's call."""
+
+    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
+        """POST ``body`` as JSON without following redirects; the status code, or
+        WebhookUnreachable. With ``address``, the connection goes to that address (the one
+        the host was checked to resolve to) and the host is not resolved again; the Host
+        header, TLS's server name and the certificate's check stay the URL's host."""
+        ...
+
+
 class WebhookUnreachable(Exception):
     """No answer, or none the caller takes: its text is the cause's name (``CAUSES``, or
     ``status_<n>``)."""

@@ -1,31 +1,22 @@
-"""The service objects, one field per capability, each a record of that capability's groups of
-use cases (``application/<capability>/services.py``), each built once with its ports: what a
-driving adapter (the JSON API, the pages, the command line) calls, as
-``services().orgs.roles.put(cmd)``. ``bind`` (``bootstrap/binding.py``) builds the records
-(docs/decisions/0456-service-objects.md, docs/decisions/0526-services-by-capability.md)."""
+"""The service objects the driving adapters (the JSON API, the pages, the command line) call:
+each capability's record of its groups of use cases (``application/<capability>/services.py``)
+and each unit's use-case objects, every one built once with its ports and reached by its
+type, ``services().of(OrgServices).roles.put(cmd)``: mypy types it as ``OrgServices``, and
+go-to-definition leads from ``roles.put`` to the method. No capability is named here, so a
+new one, or a unit, adds no line to this module. ``bind`` (``bootstrap/binding.py``) collects
+the records (docs/decisions/0456-service-objects.md,
+docs/decisions/0750-services-reached-by-their-type.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from application.ports import NO_METRICS, Metrics, RequestCounter
 
 if TYPE_CHECKING:
-    from application.accounts.services import AccountServices
-    from application.clients.services import ClientServices
-    from application.events.services import EventServices
-    from application.federation.services import FederationServices
-    from application.hooks.services import HookServices
     from application.jobs import PushedJobs
-    from application.mail.services import MailServices
-    from application.migration.services import MigrationServices
-    from application.orgs.services import OrgServices
-    from application.provider.services import ProviderServices
-    from application.scim.services import ScimServices
-    from application.signin.services import SigninServices
-    from application.sso.services import SsoServices
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,35 +29,38 @@ class PlatformServices:
     metrics: Metrics = NO_METRICS  # the adapters' metrics (NO_METRICS when off)
 
 
-class UnitServices:
-    """The units' use-case objects, each reached by its type: ``services().units.of(Tasks)``
-    is the ``Tasks`` the tasks unit built, typed as such (docs/contributing.md, "Units")."""
-
-    def __init__(self, found: Iterable[object] = ()) -> None:
-        self._by_type: dict[type, object] = {type(service): service for service in found}
-
-    def of[T](self, kind: type[T]) -> T:
-        found = self._by_type.get(kind)
-        if not isinstance(found, kind):
-            raise LookupError(f"no unit of this service offers {kind.__name__}")
-        return found
+def by_type(records: Iterable[object]) -> dict[type, object]:
+    """``records`` by their type, which names each once."""
+    found: dict[type, object] = {}
+    for record in records:
+        kind = type(record)
+        if kind in found:
+            raise ValueError(f"two service records of one type: {kind.__name__}")
+        found[kind] = record
+    return found
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Services:
-    """One field per capability, in the capabilities' order from the lowest."""
+    """The platform's services, a field (the kernel's own), and every capability's record
+    and unit's use-case objects, each reached by its type (``of``)."""
 
-    accounts: AccountServices
-    hooks: HookServices
-    signin: SigninServices
-    federation: FederationServices
-    mail: MailServices
-    events: EventServices
-    orgs: OrgServices
-    clients: ClientServices
-    sso: SsoServices
-    scim: ScimServices
-    provider: ProviderServices
-    migration: MigrationServices
     platform: PlatformServices
-    units: UnitServices = field(default_factory=UnitServices)  # bootstrap/units.py
+    records: Mapping[type, object] = field(default_factory=dict)  # made by ``by_type``
+
+    @classmethod
+    def collect(cls, *records: object, platform: PlatformServices) -> Services:
+        return cls(platform=platform, records=by_type(records))
+
+    def of[T](self, kind: type[T]) -> T:
+        """The record, or the unit's use-case object, of type ``kind``."""
+        found = self.records.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"no capability or unit of this service offers {kind.__name__}")
+        return found
+
+    def with_records(self, *records: object) -> Services:
+        """These services with ``records`` in place of those of their types (a test's)."""
+        for record in records:
+            self.of(type(record))
+        return replace(self, records={**self.records, **by_type(records)})

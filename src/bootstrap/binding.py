@@ -1,8 +1,9 @@
-"""``bind``: every capability's service objects into ``Services``
-(docs/decisions/0456-service-objects.md), as each process that serves builds its app: first
-what the capabilities lend one another (``loans.py``), then each capability's record, built by
-its own module from its adapters, those records and what it takes of the capabilities below
-it, in their order (docs/contributing.md, "Wiring").
+"""``bind``: every capability's service objects, and every unit's, collected into ``Services``
+(docs/decisions/0456-service-objects.md, docs/decisions/0750-services-reached-by-their-type.md),
+as each process that serves builds its app: first what the capabilities lend one another
+(``loans.py``), then each capability's record, built by its own module from its adapters,
+those records and what it takes of the capabilities below it, in their order
+(docs/contributing.md, "Wiring").
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
 is that submodule: importing the submodule would replace it.
@@ -42,10 +43,10 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     a, shared, signed_in = adapters, lent.shared, lent.signed_in
     base, acc, sig = shared.platform, adapters.accounts, adapters.signin
     account_services = accounts.wire(acc, settings, shared)
-    return Services(
-        accounts=account_services,
-        hooks=hooks.wire(a.hooks, lent.hooks, platform=base),
-        signin=signin.wire(
+    return Services.collect(
+        account_services,
+        hooks.wire(a.hooks, lent.hooks, platform=base),
+        signin.wire(
             sig,
             settings,
             lent.rules,
@@ -54,16 +55,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             grants=a.provider.oauth_grants,
             signups=account_services,
         ),
-        federation=federation.wire(a.federation, settings, signed_in, hooks=shared.hooks),
-        mail=mail.wire(lent.mail, signed_in, shared),
-        events=events.wire(
+        federation.wire(a.federation, settings, signed_in, hooks=shared.hooks),
+        mail.wire(lent.mail, signed_in, shared),
+        events.wire(
             a.events, lent.webhooks, users=acc.users, box_key=sig.secret_box, platform=base
         ),
-        orgs=orgs.wire(
-            a.orgs, settings, signed_in, shared, lent.orgs, events=a.events.security_events
-        ),
-        clients=clients.wire(a.clients, settings, lent.clients, orgs=a.orgs.orgs, platform=base),
-        sso=sso.wire(
+        orgs.wire(a.orgs, settings, signed_in, shared, lent.orgs, events=a.events.security_events),
+        clients.wire(a.clients, settings, lent.clients, orgs=a.orgs.orgs, platform=base),
+        sso.wire(
             a.sso,
             settings,
             signed_in,
@@ -72,8 +71,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             any_sso=lent.any_sso,
             certificate_sweep=lent.certificate_sweep,
         ),
-        scim=scim.wire(a.scim, shared, users=acc.users, orgs=a.orgs),
-        provider=provider.wire(
+        scim.wire(a.scim, shared, users=acc.users, orgs=a.orgs),
+        provider.wire(
             a.provider,
             settings,
             signed_in,
@@ -83,14 +82,14 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             sso=a.sso,
             credentials_hook=hooks.credentials_hook(lent.hooks),
         ),
-        migration=migration.wire(
+        migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers
         ),
+        *built(adapters.units, lent.kernel),
         platform=PlatformServices(
             jobs=platform.pushed_jobs(base, settings, run=lent.run),
             ready=base.ready,
             request_counter=base.request_counter,
             metrics=base.metrics,
         ),
-        units=built(adapters.units, lent.kernel),
     )

@@ -32,10 +32,9 @@ from application.events.webhooks.ports import (
     WebhookDeliveries,
     WebhookEndpoints,
     WebhookPolicy,
-    WebhookSender,
 )
 from application.jobs import JobHandler
-from application.outbound import HostResolver
+from application.outbound import HostResolver, WebhookSender
 from application.ports import AuditLog, JobQueue, SecretBox
 from bootstrap.metrics import metered
 from bootstrap.platform import Platform

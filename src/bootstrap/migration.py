@@ -75,7 +75,9 @@ def legacy_passwords(
 def legacy_gauge(services: Services, metrics: Metrics, platform: Platform) -> Callable[[], None]:
     """``firegate_legacy_accounts_remaining``, counted after a response at most once a minute
     (docs/decisions/0576-legacy-accounts-counted.md)."""
-    return LegacyGauge(services.migration.users.legacy_remaining, metrics, platform.clock).refresh
+    return LegacyGauge(
+        services.of(MigrationServices).users.legacy_remaining, metrics, platform.clock
+    ).refresh
 
 
 def _migration_commands() -> Sequence[click.Command]:

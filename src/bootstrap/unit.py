@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from application.jobs import JobHandler
 from application.ports import JobQueue, MovableData, OwnedData
-from application.services import UnitServices
 from domain.accounts.parts import UserPart
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ class Lent:
 @dataclass(frozen=True, kw_only=True)
 class Built:
     """What a unit adds once built: its use-case objects, reached by their type
-    (``services().units.of(Tasks)``)."""
+    (``services().of(Tasks)``)."""
 
     services: Sequence[object] = ()
 
@@ -131,6 +130,7 @@ class Placed[A]:
         return self.unit.build(self.adapters, kernel)
 
 
-def built(units: Sequence[Placed[Any]], kernel: Kernel) -> UnitServices:
-    """Every unit built on ``kernel``: their use-case objects, each reached by its type."""
-    return UnitServices(service for placed in units for service in placed.built(kernel).services)
+def built(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[object, ...]:
+    """Every unit built on ``kernel``: their use-case objects, which ``Services`` holds by
+    their type."""
+    return tuple(service for placed in units for service in placed.built(kernel).services)

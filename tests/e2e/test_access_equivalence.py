@@ -30,7 +30,9 @@ from hypothesis import strategies as st
 
 from application.orgs.members.members import AddMember
 from application.orgs.members.templates import PutTemplate
+from application.orgs.services import OrgServices
 from application.provider.minting import MintAccessToken, MintExchangedToken
+from application.provider.services import ProviderServices
 from application.services import Services
 from domain.federation.agents import firebase_resource
 from domain.provider.grants import Grant
@@ -165,7 +167,7 @@ class Bench:
         """PUT /admin/org-roles/{role}'s use case, as the operators: every org's holders'
         permissions follow."""
         cmd = PutTemplate(None, role, role, sorted(permissions))
-        self.services.orgs.templates.put(cmd)
+        self.services.of(OrgServices).templates.put(cmd)
 
     def build(self, world: World) -> str:
         olga = self.people["olga"]
@@ -180,7 +182,7 @@ class Bench:
         for role, permissions in sorted(world.roles.items()):
             self.define(org_id, role, permissions)
         for name, roles in world.members.items():
-            self.services.orgs.members.add_member(AddMember(org_id, name, roles))
+            self.services.of(OrgServices).members.add_member(AddMember(org_id, name, roles))
         for n, permission in enumerate(PERMISSIONS):
             self.firestore.document(f"probes/{org_id}/permissions/{n}").set(
                 {"permission": permission}
@@ -216,7 +218,7 @@ class Bench:
         """The agent's token for firegate's Firebase resource: a code's naming the org
         (scope ``organization``), exchanged ``agent.exchanges`` times, each exchange's client
         on top of the ``act`` chain."""
-        minting = self.services.provider.minting
+        minting = self.services.of(ProviderServices).minting
         scope = " ".join(["organization", *sorted(agent.scopes)])
         org = ActiveOrg(org_id, "", (), 0)
         token = minting.mint_access_token(

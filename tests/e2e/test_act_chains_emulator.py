@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from domain.provider.token_exchange import ACCESS_TOKEN, ACT_GRANTS, GRANT_TYPE
 from tests.support.app import app_on
@@ -134,8 +135,12 @@ def test_may_act_from_the_hook_refuses_another_actor(
         agent_token(world, "Allowed agent"),
         agent_token(world, "Other agent"),
     )
-    created = app.extensions["firegate"].hooks.hooks.set(
-        SetAuthHook(ADMIN, "before_token", receiver.url, timeout_ms=2000, on_failure="deny")
+    created = (
+        app.extensions["firegate"]
+        .of(HookServices)
+        .hooks.set(
+            SetAuthHook(ADMIN, "before_token", receiver.url, timeout_ms=2000, on_failure="deny")
+        )
     )
     named = {"sub": allowed["client_id"]}
     receiver.secret = created.secret

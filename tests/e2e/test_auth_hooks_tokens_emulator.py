@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from tests.support import mailbox
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -53,7 +54,7 @@ def set_hook(
     timeout_ms: int = 2000,
 ) -> None:
     """The kind's one hook, calling ``receiver`` (any the kind had removed)."""
-    admin = app.extensions["firegate"].hooks.hooks
+    admin = app.extensions["firegate"].of(HookServices).hooks
     for view in admin.list(ListAuthHooks(ADMIN)):
         if view.hook.kind.value == kind:
             admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
@@ -151,7 +152,7 @@ def test_a_refused_answer_follows_on_failure(
     set_hook(app, receiver, "before_token", answer, on_failure="deny")
     assert_problem(login(client), 403, "hook_failed")
     assert len(receiver.received) == 1  # asked, and refused
-    [hook] = app.extensions["firegate"].hooks.hooks.list(ListAuthHooks(ADMIN))
+    [hook] = app.extensions["firegate"].of(HookServices).hooks.list(ListAuthHooks(ADMIN))
     assert {call.outcome.value for call in hook.calls} == {"bad_answer"}
 
 
@@ -196,7 +197,7 @@ IDENTITY = {"email": "boss@example.com", "email_verified": True, "phone_number":
 
 
 def calls_of(app: Flask) -> list[Any]:
-    [hook] = app.extensions["firegate"].hooks.hooks.list(ListAuthHooks(ADMIN))
+    [hook] = app.extensions["firegate"].of(HookServices).hooks.list(ListAuthHooks(ADMIN))
     return list(hook.calls)
 
 

@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from domain.hooks.before_sign_in import FAILED_CLOSED
 from infrastructure.firestore.accounts.users import SESSIONS
 from tests.support.api import PASSWORD, assert_problem, register, services
@@ -35,13 +36,15 @@ class Service(UpstreamService):
     """The sign-in tests' service, whose before_sign_in hook calls the test's receiver."""
 
     def hook(self, receiver: HookReceiver, **fields: Any) -> None:
-        created = services(self.app).hooks.hooks.set(
-            SetAuthHook(ADMIN, "before_sign_in", receiver.url, **fields)
+        created = (
+            services(self.app)
+            .of(HookServices)
+            .hooks.set(SetAuthHook(ADMIN, "before_sign_in", receiver.url, **fields))
         )
         receiver.secret = created.secret
 
     def calls(self) -> list[Any]:
-        [view] = services(self.app).hooks.hooks.list(ListAuthHooks(ADMIN))
+        [view] = services(self.app).of(HookServices).hooks.list(ListAuthHooks(ADMIN))
         return view.calls
 
 

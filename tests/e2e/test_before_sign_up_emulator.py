@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from application.hooks.sign_up import FAILED_CLOSED
 from tests.support.api import PASSWORD, assert_problem, bearer, services
 from tests.support.hook_receiver import HookReceiver, hook_receiver
@@ -32,14 +33,14 @@ class Service(UpstreamService):
 
     def hook(self, receiver: HookReceiver, **fields: Any) -> None:
         """The service's one before_sign_up hook calls ``receiver`` (any before removed)."""
-        admin = services(self.app).hooks.hooks
+        admin = services(self.app).of(HookServices).hooks
         for view in admin.list(ListAuthHooks(ADMIN)):
             admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
         created = admin.set(SetAuthHook(ADMIN, "before_sign_up", receiver.url, **fields))
         receiver.secret = created.secret
 
     def calls(self) -> list[Any]:
-        [view] = services(self.app).hooks.hooks.list(ListAuthHooks(ADMIN))
+        [view] = services(self.app).of(HookServices).hooks.list(ListAuthHooks(ADMIN))
         return view.calls
 
 

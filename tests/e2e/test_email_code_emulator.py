@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.services import Services
 from application.signin.codes.email import (
@@ -19,6 +20,7 @@ from application.signin.codes.email import (
     SignInByLink,
     VerifyEmailCode,
 )
+from application.signin.services import SigninServices
 from bootstrap import build_adapters
 from domain.errors import Unauthenticated
 from infrastructure.firestore.accounts.users import USERS
@@ -116,7 +118,7 @@ def test_thirty_parallel_sign_ups_of_one_new_address_make_one_account(
     with ThreadPoolExecutor(RACERS) as pool:
         made = list(
             pool.map(
-                lambda _: services.accounts.accounts.register_proven(
+                lambda _: services.of(AccountServices).accounts.register_proven(
                     RegisterProven("pia@example.com")
                 ),
                 range(RACERS),
@@ -130,7 +132,7 @@ def test_thirty_parallel_sign_ups_of_one_new_address_make_one_account(
 def test_the_link_page_flow_signs_in_the_asking_browser_only(real_app: Flask) -> None:
     """The use case under the link page, on the real adapters: a GET spends nothing."""
     services: Services = real_app.extensions["firegate"]
-    codes = services.signin.email_codes
+    codes = services.of(SigninServices).email_codes
     started = codes.request(RequestEmailCode("quin@example.com", browser_secret="cookie"))
     [mail] = mailbox.wait_for("quin@example.com")
     code, (_, token) = code_in(mail["text"]), link_in(mail["text"])

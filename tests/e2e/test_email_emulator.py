@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
@@ -104,7 +105,7 @@ def test_an_address_change_mails_the_new_address_and_notifies_the_old(
 def test_an_invitation_sets_a_password(real_app: Flask) -> None:
     client = real_app.test_client()
     register(client, "root")
-    real_app.extensions["firegate"].accounts.admin.set_role(SetRole("root", "admin"))
+    real_app.extensions["firegate"].of(AccountServices).admin.set_role(SetRole("root", "admin"))
     headers = bearer(login(client, "root"))
     invited = client.post(
         "/users/invitations",

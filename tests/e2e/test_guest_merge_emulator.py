@@ -15,6 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
+from application.accounts.services import AccountServices
+from application.events.services import EventServices
 from application.events.webhooks.admin import CreateWebhook
 from bootstrap import Adapters, build_adapters, build_app
 from tests.fakes.kernel import FakeJobQueue
@@ -67,7 +69,11 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
     receiver: Receiver,
 ) -> None:
     url = f"{receiver.url}/hooks"
-    created = services(app).events.webhooks.create(CreateWebhook(ADMIN, url, ("guest.merged",)))
+    created = (
+        services(app)
+        .of(EventServices)
+        .webhooks.create(CreateWebhook(ADMIN, url, ("guest.merged",)))
+    )
     guest_id, guest = make_guest(client, adapters.accounts.users, "guest1")
     owned = make_owned(client, guest, "Rex")
     owner_id: str = register(client, "owner1")["id"]
@@ -98,7 +104,7 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
     assert body["type"] == "guest.merged"
     assert (body["data"]["from"], body["data"]["to"]) == (guest_id, owner_id)
     # The job again (a redelivery): nothing moves twice, nothing is sent twice.
-    services(app).accounts.guest_merges.finish(guest_id)
+    services(app).of(AccountServices).guest_merges.finish(guest_id)
     drain(app, queue)
     assert len(receiver.on("/hooks")) == 1
     assert len(client.get("/tasks", headers=owner).get_json()["items"]) == 1

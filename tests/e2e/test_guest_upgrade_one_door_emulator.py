@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from infrastructure.firestore.accounts.users import SESSIONS
 from tests.support.api import PASSWORD, assert_problem, bearer, services
@@ -41,7 +42,11 @@ def app(firestore: Any, receiver: HookReceiver) -> Flask:
     """Guests on, and a before_sign_in hook calling the test's receiver."""
     settings = make_settings(app_profile="local", guest_accounts=True)
     made = app_on(settings, build_adapters(settings, firestore=firestore))
-    created = services(made).hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_in", receiver.url))
+    created = (
+        services(made)
+        .of(HookServices)
+        .hooks.set(SetAuthHook(ADMIN, "before_sign_in", receiver.url))
+    )
     receiver.secret = created.secret
     return made
 

@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 
 from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from tests.support.app import app_on
 from tests.support.hook_receiver import HookReceiver, hook_receiver
@@ -42,8 +43,10 @@ def receivers() -> Iterator[list[HookReceiver]]:
 
 
 def add_hook(app: Flask, receiver: HookReceiver, kind: str, answer: Any, **more: Any) -> None:
-    created = app.extensions["firegate"].hooks.hooks.set(
-        SetAuthHook(ADMIN, kind, receiver.url, **more)
+    created = (
+        app.extensions["firegate"]
+        .of(HookServices)
+        .hooks.set(SetAuthHook(ADMIN, kind, receiver.url, **more))
     )
     receiver.secret, receiver.answer = created.secret, answer
 
@@ -91,7 +94,7 @@ def test_two_before_token_hooks_in_order_both_add_claims_a_scoped_one_is_not_ask
         "second:id_token",
     ]
     assert elsewhere.received == [] and first.refused == second.refused == []
-    views = app.extensions["firegate"].hooks.hooks.list(ListAuthHooks(ADMIN))
+    views = app.extensions["firegate"].of(HookServices).hooks.list(ListAuthHooks(ADMIN))
     assert [(v.hook.order, len(v.calls)) for v in views] == [(0, 0), (1, 2), (2, 2)]
 
 
@@ -119,7 +122,7 @@ def test_the_kinds_hooks_share_five_seconds(app: Flask, receivers: list[HookRece
     assert refused.status_code == 403, refused.get_json()
     assert refused.get_json()["code"] == "hook_failed"
     assert took < 7.0  # 3 s, then 2 s cut (and the code's own round trips), not 3 + 4 s
-    views = app.extensions["firegate"].hooks.hooks.list(ListAuthHooks(ADMIN))
+    views = app.extensions["firegate"].of(HookServices).hooks.list(ListAuthHooks(ADMIN))
     cut = next(v for v in views if v.hook.url == slower.url)
     [call] = cut.calls
     assert call.outcome.value == "timeout" and 1500 <= call.duration_ms <= 2600

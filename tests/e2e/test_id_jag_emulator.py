@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.sso.arrival import identity_provider
 from bootstrap import build_adapters
 from domain.clients.oauth import JWT_BEARER
@@ -261,7 +262,7 @@ def test_an_org_idps_id_jag_names_its_linked_account_and_only_its_orgs_resources
     signed: dict[str, Any] = {"key": KEY, "alg": "RS256", "kid": "k1", "iss": idp.issuer}
     corp_jag = jag(world, agent, "corp-U019488227", **signed)
     assert "not a member" in refused(redeem(world.client, agent, corp_jag))
-    services(world.app).orgs.members.add_member(AddMember("corp", "alice", ("member",)))
+    services(world.app).of(OrgServices).members.add_member(AddMember("corp", "alice", ("member",)))
     answer = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
     assert answer.status_code == 200, answer.get_json()
     token = claims_of(answer.get_json()["access_token"])
@@ -280,7 +281,7 @@ def test_another_org_with_the_same_idp_turns_off_no_orgs_id_jags(
     cli(world, "resources", "add", CHAT, *DESCRIBED)
     cli(world, "resources", "allow", CHAT, "corp")
     person = link_alice(adapters, world, connection_id, "corp-U019488227")
-    services(world.app).orgs.members.add_member(AddMember("corp", "alice", ("member",)))
+    services(world.app).of(OrgServices).members.add_member(AddMember("corp", "alice", ("member",)))
     agent = agent_of(world)
     signed: dict[str, Any] = {"key": KEY, "alg": "RS256", "kid": "k1", "iss": idp.issuer}
     first = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
@@ -310,7 +311,7 @@ def test_another_org_with_the_same_idp_turns_off_no_orgs_id_jags(
         lambda user: replace(user, updated_at=datetime.now(UTC)),
     )
     assert linked is not None
-    services(world.app).orgs.members.add_member(AddMember("other", "bob", ("member",)))
+    services(world.app).of(OrgServices).members.add_member(AddMember("other", "bob", ("member",)))
     unclear = redeem(world.client, agent, jag(world, agent, "corp-U019488227", **signed))
     assert "unclear" in refused(unclear)
     answer = redeem(world.client, corps_app, jag(world, corps_app, "corp-U019488227", **signed))

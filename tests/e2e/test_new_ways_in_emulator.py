@@ -17,9 +17,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.federation.connected import Connect
+from application.federation.services import FederationServices
 from application.ports import ExternalIdentity
 from application.services import Services
 from application.signin.authentication import Authenticate
+from application.signin.services import SigninServices
 from bootstrap import build_adapters
 from domain.errors import ReauthenticationRequired
 from tests.fakes.kernel import FakeClock
@@ -97,10 +99,12 @@ def test_an_old_session_is_refused_every_new_way_in(real_app: Flask, firestore: 
         answer = client.post(path, headers=bearer(access), json=body)
         assert answer.status_code == 403, (path, answer.get_json())
         assert answer.get_json()["code"] == "reauthentication_required"
-    actor = services_of(real_app).signin.authentication.authenticate(Authenticate(access))
+    actor = (
+        services_of(real_app).of(SigninServices).authentication.authenticate(Authenticate(access))
+    )
     github = ExternalIdentity("github", "gh-olga", "olga@example.com", True, "Olga")
     with pytest.raises(ReauthenticationRequired):
-        services_of(real_app).federation.identities.connect(Connect(actor, github))
+        services_of(real_app).of(FederationServices).identities.connect(Connect(actor, github))
     # Signed in again, the same account adds them.
     fresh = login(client, "olga")
     options = client.post("/auth/passkeys/registration/options", headers=bearer(fresh))
@@ -111,9 +115,11 @@ def test_a_connected_providers_notice_names_it_and_its_link_removes_it(real_app:
     client = real_app.test_client()
     verified(client, "nils")
     access, other = login(client, "nils"), login(client, "nils")
-    actor = services_of(real_app).signin.authentication.authenticate(Authenticate(access))
+    actor = (
+        services_of(real_app).of(SigninServices).authentication.authenticate(Authenticate(access))
+    )
     github = ExternalIdentity("github", "gh-nils", "nils@example.com", True, "Nils")
-    services_of(real_app).federation.identities.connect(Connect(actor, github))
+    services_of(real_app).of(FederationServices).identities.connect(Connect(actor, github))
     mails = mailbox.wait_for("nils@example.com", 2)
     [notice] = [m for m in mails if "/not-me?token=" in m["text"]]
     assert notice["subject"] == "Signing in with github was added to your firegate account"

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support.api import assert_problem, bearer, login, register, services
@@ -64,7 +65,7 @@ def an_org(app: Flask, client: FlaskClient, firestore: Any) -> tuple[str, Auth]:
 def joined(app: Flask, client: FlaskClient, name: str, *roles: str) -> tuple[str, Auth]:
     """``name``'s new account, made a member with ``roles`` by the operators."""
     user_id: str = register(client, name)["id"]
-    services(app).orgs.members.add_member(AddMember("corp", name, roles))
+    services(app).of(OrgServices).members.add_member(AddMember("corp", name, roles))
     return user_id, bearer(login(client, name))
 
 

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.orgs.domains import OrgDomain
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from tests.support.api import (
@@ -72,7 +73,7 @@ def test_the_orgs_admins_read_and_write_their_members_attributes(
             domain = OrgDomain.create(made.get_json()["id"], "example.com", "olga", now)
             domains.add(domain)
             domains.verify(domain.verified_now(now))
-    members = services(real_app).orgs.members
+    members = services(real_app).of(OrgServices).members
     for name, role in (("bob", "member"), ("ann", "admin"), ("carl", "member")):
         members.add_member(AddMember("acme", name, (role,)))
     bob_id, ann_id, carl_id = (

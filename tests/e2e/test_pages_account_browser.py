@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from tests.support.api import PASSWORD, services
 from tests.support.app import app_on
@@ -170,7 +171,9 @@ def test_the_phone_number_changed_by_its_code_and_removed_on_the_profile(
     app = app_on(settings, build_adapters(settings, firestore=firestore))
     with hook_receiver("/sms") as receiver:
         hook = SetAuthHook(ADMIN, "send_sms", receiver.url)
-        receiver.secret = services(app).hooks.hooks.set(hook).secret  # before gunicorn reads it
+        receiver.secret = (
+            services(app).of(HookServices).hooks.set(hook).secret
+        )  # before gunicorn reads it
         with (
             serving("gunicorn-phone-e2e.log", PHONE_SIGN_IN="true") as base,
             chromium(javascript=True, locale=locale) as page,

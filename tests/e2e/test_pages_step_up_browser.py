@@ -24,6 +24,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from playwright.sync_api import Page, Route
 
 from application.hooks.admin import AuthHookRef, SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from tests.support.api import PASSWORD, services
 from tests.support.app import app_on
@@ -151,7 +152,9 @@ def test_a_before_sign_in_deny_keeps_the_username_and_blames_no_password(
     after, so that no other test of this emulator meets it; the same server serves both
     languages."""
     settings = make_settings(app_profile="local")
-    hooks = services(app_on(settings, build_adapters(settings, firestore=firestore))).hooks
+    hooks = services(app_on(settings, build_adapters(settings, firestore=firestore))).of(
+        HookServices
+    )
     with hook_receiver("/sign-in") as receiver:
         receiver.answer = lambda payload: {"decision": "deny", "message": "Not from this network."}
         created = hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_in", receiver.url))

@@ -16,6 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
+from application.migration.services import MigrationServices
 from bootstrap import build_adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -58,7 +60,7 @@ class Service:
 
     def hook(self, receiver: HookReceiver, **fields: Any) -> None:
         """The receiver as the only password_verification hook (a kind has several)."""
-        hooks = services(self.app).hooks.hooks
+        hooks = services(self.app).of(HookServices).hooks
         for view in hooks.list(ListAuthHooks(ADMIN)):
             hooks.remove(AuthHookRef(ADMIN, view.hook.hook_id))
         created = hooks.set(SetAuthHook(ADMIN, "password_verification", receiver.url, **fields))
@@ -89,7 +91,7 @@ def test_the_right_password_is_sent_once_then_stored_as_argon2id(
     service: Service, receiver: HookReceiver
 ) -> None:
     assert service.stored()["legacy"] is True and service.stored()["password_hash"] is None
-    assert services(service.app).migration.users.legacy_remaining() == 3
+    assert services(service.app).of(MigrationServices).users.legacy_remaining() == 3
     service.hook(receiver)
     receiver.answer = lambda payload: {"valid": payload["password"] == OLD}
     assert sign_in(service.client).status_code == 200
@@ -104,7 +106,7 @@ def test_the_right_password_is_sent_once_then_stored_as_argon2id(
     assert sign_in(service.client).status_code == 200
     assert_problem(sign_in(service.client, password="not the one"), 401, "invalid_credentials")
     assert len(receiver.received) == 1  # the stored hash decides from now on
-    assert services(service.app).migration.users.legacy_remaining() == 2
+    assert services(service.app).of(MigrationServices).users.legacy_remaining() == 2
     assert receiver.refused == []
 
 

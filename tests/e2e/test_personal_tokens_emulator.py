@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from tests.support import mailbox
 from tests.support.api import PASSWORD, bearer, login, register
 
@@ -104,7 +105,7 @@ def test_a_password_reset_ends_tokens(real_client: FlaskClient) -> None:
 def test_disabling_and_deletion_end_tokens(real_app: Flask) -> None:
     client = real_app.test_client()
     register(client, "root")
-    real_app.extensions["firegate"].accounts.admin.set_role(SetRole("root", "admin"))
+    real_app.extensions["firegate"].of(AccountServices).admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(client, "root"))
     erin = register(client, "erin")
     erin_token = bearer(_token(client, bearer(login(client, "erin")), ["read"])["token"])

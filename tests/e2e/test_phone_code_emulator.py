@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from tests.support.app import app_on
@@ -117,7 +118,7 @@ def test_a_prefix_at_half_its_budget_asks_a_challenge_whose_token_lets_one_throu
             challenge_email_codes_per_hour=100,  # the client's own signal stays out of it
         )
         app = app_on(settings, build_adapters(settings, firestore=firestore))
-        hooks = app.extensions["firegate"].hooks.hooks
+        hooks = app.extensions["firegate"].of(HookServices).hooks
         state.secret = hooks.set(SetAuthHook(ADMIN, "send_sms", state.url)).secret
         client = app.test_client()
 

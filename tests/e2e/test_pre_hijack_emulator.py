@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.federation.connected import Connect
+from application.federation.services import FederationServices
 from application.ports import ExternalIdentity
 from application.services import Services
 from application.signin.authentication import Actor
@@ -63,7 +64,7 @@ def connect_as(app: Flask, user: dict[str, Any], identity: ExternalIdentity) -> 
     actor = Actor(
         user["id"], user["username"], "user", "sid", datetime.now(UTC), recent_sign_in=True
     )
-    services.federation.identities.connect(Connect(actor, identity))
+    services.of(FederationServices).identities.connect(Connect(actor, identity))
 
 
 def identities(client: FlaskClient, token: str) -> list[dict[str, Any]]:

@@ -14,10 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.services import Services
 from application.signin.authentication import Actor, Authenticate
 from application.signin.factors.totp import GetTotp
+from application.signin.services import SigninServices
 from bootstrap import build_adapters
 from domain.errors import Conflict, ReauthenticationRequired
 from tests.fakes.kernel import FakeClock
@@ -35,7 +37,7 @@ def test_thirty_asks_make_one_set_and_one_code_signs_in_once(
     real_app: Flask, firestore: Any
 ) -> None:
     services: Services = real_app.extensions["firegate"]
-    user = services.accounts.accounts.register_proven(RegisterProven("rua@example.com"))
+    user = services.of(AccountServices).accounts.register_proven(RegisterProven("rua@example.com"))
     actor = Actor(
         user.id, user.shown_name, "user", "session", datetime.now(UTC), recent_sign_in=True
     )
@@ -43,7 +45,7 @@ def test_thirty_asks_make_one_set_and_one_code_signs_in_once(
     def ask(_: int) -> tuple[str, ...] | str:
         """The codes made, or the refusal's code."""
         try:
-            return services.signin.totp.first_recovery_codes(GetTotp(actor))
+            return services.of(SigninServices).totp.first_recovery_codes(GetTotp(actor))
         except Conflict as refused:
             return refused.code
 
@@ -116,17 +118,17 @@ def test_an_old_session_makes_no_codes_by_any_way_and_a_fresh_ones_codes_sign_in
     mfa = firestore.collection("mfa")
 
     # A passwordless account's first codes (POST /sign-up/recovery-codes calls this).
-    old = services.signin.authentication.authenticate(
+    old = services.of(SigninServices).authentication.authenticate(
         Authenticate(by_mailed_code(before, "pia@example.com", 1))
     )
     assert not old.recent_sign_in
     with pytest.raises(ReauthenticationRequired):
-        services.signin.totp.first_recovery_codes(GetTotp(old))
+        services.of(SigninServices).totp.first_recovery_codes(GetTotp(old))
     assert not mfa.document(old.user_id).get().exists
-    fresh = services.signin.authentication.authenticate(
+    fresh = services.of(SigninServices).authentication.authenticate(
         Authenticate(by_mailed_code(client, "pia@example.com", 2))
     )
-    codes = services.signin.totp.first_recovery_codes(GetTotp(fresh))
+    codes = services.of(SigninServices).totp.first_recovery_codes(GetTotp(fresh))
     signed = client.post("/login", json={"username": "pia@example.com", "password": codes[0]})
     assert signed.status_code == 200, signed.get_json()
 

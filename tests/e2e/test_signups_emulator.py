@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register, services
 from tests.support.firebase_auth import FirebaseAuth, exchange
 from tests.support.oidc_idp import (
@@ -170,7 +171,7 @@ def test_an_admin_invites_whatever_the_mode(
     firestore: Any, idp: OidcIdpForTests, before: Service, mode: str
 ) -> None:
     register(before.client, "root")
-    services(before.app).accounts.admin.set_role(SetRole("root", "admin"))
+    services(before.app).of(AccountServices).admin.set_role(SetRole("root", "admin"))
     by_invitation = Service(firestore, idp, signup_mode=mode)
     root = bearer(login(by_invitation.client, "root"))
     invite = {"username": "ivy", "email": "ivy@example.com"}

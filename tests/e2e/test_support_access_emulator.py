@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from bootstrap import build_adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import bearer, login, register, services
@@ -50,7 +51,7 @@ def acme(app: Flask, client: FlaskClient) -> dict[str, tuple[str, Auth]]:
         client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=olga).status_code == 201
     )
     for name, held in (("sam", "admin"), ("bob", "member")):
-        services(app).orgs.members.add_member(AddMember("acme", name, (held,)))
+        services(app).of(OrgServices).members.add_member(AddMember("acme", name, (held,)))
     role = {"description": "Admins", "permissions": ["org:impersonate"]}
     assert client.put("/orgs/acme/roles/admin", json=role, headers=olga).status_code in (200, 201)
     assert (

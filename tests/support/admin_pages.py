@@ -6,6 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from domain.accounts.users import User
 from tests.support.api import PASSWORD, register
 from tests.support.app import World
@@ -29,7 +30,7 @@ def user(world: World, name: str) -> User:
 def root(world: World) -> FlaskClient:
     """An admin's browser (the first admin is made on the command line)."""
     client = browser(world, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     return client
 
 

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from application.services import Services
 
 PASSWORD = "correct horse battery staple"
@@ -58,7 +59,7 @@ def services(app: Flask) -> Services:
 
 def admin_token(app: Flask, client: FlaskClient, name: str = "root") -> dict[str, str]:
     register(client, name)
-    services(app).accounts.admin.set_role(SetRole(name, "admin"))
+    services(app).of(AccountServices).admin.set_role(SetRole(name, "admin"))
     return bearer(login(client, name))
 
 

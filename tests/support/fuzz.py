@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.assertions import ASSERTION_TYPE
 from tests.support.api import PASSWORD, bearer, login, register
@@ -273,7 +274,7 @@ class Browsers:
         self.admins += 1
         name = f"root{self.admins}"
         client = signed_in_browser(self.app, name)
-        self.app.extensions["firegate"].accounts.admin.set_role(SetRole(name, "admin"))
+        self.app.extensions["firegate"].of(AccountServices).admin.set_role(SetRole(name, "admin"))
         return client
 
     def poster(self, signed_in: bool) -> tuple[FlaskClient, str]:

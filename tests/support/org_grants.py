@@ -15,6 +15,7 @@ from typing import Any
 
 import application
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from domain.orgs.orgs import Membership
 from tests.support.api import bearer, login, register
@@ -77,7 +78,7 @@ class Corp:
 
     def add(self, name: str, *roles: str) -> str:
         """``name`` made a member with ``roles`` by the operators (the command line)."""
-        members = self.sso.world.services.orgs.members
+        members = self.sso.world.services.of(OrgServices).members
         return members.add_member(AddMember("corp", name, roles)).user_id
 
     def member(self, user_id: str) -> Membership | None:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from bootstrap import build_adapters, build_app
 from tests.support.hook_receiver import HookReceiver, hook_receiver
 from tests.support.settings import make_settings
@@ -28,8 +29,10 @@ def phone_app(firestore: Any) -> Flask:
 def sms_receiver(app: Flask) -> Iterator[HookReceiver]:
     """A receiver set as ``app``'s send_sms hook until the block ends."""
     with hook_receiver("/sms") as state:
-        created = app.extensions["firegate"].hooks.hooks.set(
-            SetAuthHook(ADMIN, "send_sms", state.url)
+        created = (
+            app.extensions["firegate"]
+            .of(HookServices)
+            .hooks.set(SetAuthHook(ADMIN, "send_sms", state.url))
         )
         state.secret = created.secret
         yield state

@@ -88,10 +88,17 @@ def test_an_upward_import_and_a_cycle_are_told() -> None:
 # -- services() calls: the order holds for what a module calls, not only what it imports ---------
 
 
-def service_calls(source: str) -> Iterator[tuple[str, int]]:
-    """Each capability a module's code reaches through ``services()`` (``services().sso.x``,
-    or a name bound to ``services(...)``), with its line."""
+def service_calls(source: str, ranks: Mapping[str, int]) -> Iterator[tuple[str | None, int]]:
+    """Each capability a module's code reaches through ``services()``
+    (``services().of(SsoServices).x``, or a name bound to ``services(...)``), with its line:
+    the capability of the module the record's type is imported from."""
     tree = ast.parse(source)
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
 
     def is_services(node: ast.expr) -> bool:
         return (
@@ -108,11 +115,18 @@ def service_calls(source: str) -> Iterator[tuple[str, int]]:
         if isinstance(target, ast.Name)
     }
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and (
-            is_services(node.value)
-            or (isinstance(node.value, ast.Name) and node.value.id in holders)
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "of"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
         ):
-            yield node.attr, node.lineno
+            continue
+        held = node.func.value
+        if is_services(held) or (isinstance(held, ast.Name) and held.id in holders):
+            module = imported.get(node.args[0].id)
+            yield (capability_of(module, ranks) if module else None), node.lineno
 
 
 def upward_service_calls(
@@ -123,8 +137,8 @@ def upward_service_calls(
     found = []
     for module, source in modules.items():
         own = capability_of(module, ranks)
-        for called, line in service_calls(source):
-            if own is None or called not in ranks or called == own:
+        for called, line in service_calls(source, ranks):
+            if own is None or called is None or called == own:
                 continue
             if ranks[called] >= ranks[own]:
                 found.append((module, line, called))
@@ -144,13 +158,20 @@ def test_no_module_calls_the_services_of_a_higher_capability() -> None:
 
 
 def test_an_upward_services_call_is_told() -> None:
+    sso = "from application.sso.services import SsoServices\n"
     modules = {
-        "interfaces.web.signin.page": "def f():\n    return services().sso.discovery.any_sso()\n",
-        "interfaces.cli.orgs": "s = services(app)\ns.scim.tokens.list()\ns.accounts.x()\n",
-        "interfaces.web.browser": "services().provider.grants.y()\n",  # a kernel's
+        "interfaces.web.signin.page": f"{sso}def f():\n    return services().of(SsoServices).x()\n",
+        "interfaces.cli.orgs": (
+            "from application.scim.services import ScimServices\n"
+            "from application.accounts.services import AccountServices as A\n"
+            "s = services(app)\ns.of(ScimServices).tokens.list()\ns.of(A).x()\n"
+        ),
+        "interfaces.web.browser": f"{sso}services().of(SsoServices).y()\n",  # a kernel's
         "interfaces.http.routes.orgs.x": "services().platform.jobs.run()\n",  # no capability
+        # a type of the module's own, no capability's
+        "interfaces.http.routes.orgs.y": "class Mine: ...\nservices().of(Mine).z()\n",
     }
     assert upward_service_calls(modules, capability_ranks()) == [
-        ("interfaces.cli.orgs", 2, "scim"),
-        ("interfaces.web.signin.page", 2, "sso"),
+        ("interfaces.cli.orgs", 4, "scim"),
+        ("interfaces.web.signin.page", 3, "sso"),
     ]

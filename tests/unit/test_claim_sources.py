@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from application.accounts.profile_schema import ReplaceProfileSchema
+from application.accounts.services import AccountServices
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
+from application.provider.services import ProviderServices
 from bootstrap.unit import Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.before_token import RESERVED_CLAIMS
@@ -97,16 +100,16 @@ def test_without_the_unit_no_token_has_the_claim() -> None:
     world = OAuthWorld()
     pair = login(world)
     assert "tenant" not in payload(pair["access_token"])
-    assert "tenant" not in world.services.provider.minting.claims.reserved
+    assert "tenant" not in world.services.of(ProviderServices).minting.claims.reserved
 
 
 def test_a_units_claim_is_reserved_from_the_hooks_and_the_profile_attributes() -> None:
     assert "tenant" not in RESERVED_CLAIMS  # the token frame's list does not name it
     world = TenantWorld(app_profile="local")
-    assert "tenant" in world.services.provider.minting.claims.reserved
+    assert "tenant" in world.services.of(ProviderServices).minting.claims.reserved
     # A before_token hook answering it is a failed call, which this one's on_failure allows:
     # its claims are left out, the unit's stays.
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_token", RECEIVER))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "before_token", RECEIVER))
     receiver: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
     receiver.answer = {"claims": {"tier": "gold", "tenant": "someone-else"}}
     found = payload(login(world)["access_token"])
@@ -116,5 +119,7 @@ def test_a_units_claim_is_reserved_from_the_hooks_and_the_profile_attributes() -
     # A profile attribute may not be released as it.
     schema = {"type": "object", "properties": {"tenant": {"type": "string", "x-scope": "email"}}}
     with pytest.raises(InvalidInput) as refused:
-        world.services.accounts.profile_schemas.replace(ReplaceProfileSchema(ADMIN, schema))
+        world.services.of(AccountServices).profile_schemas.replace(
+            ReplaceProfileSchema(ADMIN, schema)
+        )
     assert refused.value.errors[0].field == "properties.tenant"

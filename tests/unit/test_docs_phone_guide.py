@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer
 from tests.support.app import World
@@ -41,7 +42,7 @@ def texted(world: World) -> dict[str, Any]:
 def signed_in_by_text(public_url: str) -> tuple[World, dict[str, Any], dict[str, Any]]:
     """The text sent to NUMBER, and the verification's answer with its code."""
     world = World(phone_sign_in=True, public_url=public_url)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     world.clock.advance(minutes=-5)  # the tokens' times stay behind the wall clock's
     asked = world.client.post("/auth/phone-code", json={"phone_number": NUMBER})
     text = texted(world)

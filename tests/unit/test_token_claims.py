@@ -15,6 +15,7 @@ from typing import Any
 import pyotp
 import pytest
 
+from application.provider.services import ProviderServices
 from domain.federation.agents import firebase_resource
 from domain.phone.part import PhoneNumber
 from domain.signin.acr import MFA, PWD
@@ -305,4 +306,4 @@ RESERVED_BEFORE = frozenset(
 
 def test_the_reserved_claims_are_what_they_were() -> None:
     world = OAuthWorld()
-    assert world.services.provider.minting.claims.reserved == RESERVED_BEFORE
+    assert world.services.of(ProviderServices).minting.claims.reserved == RESERVED_BEFORE

@@ -1,24 +1,21 @@
 """The composition root is a table of contents: each capability's module in ``src/bootstrap``
-builds its own record of ``Services`` (its ``wire``), what the capabilities lend one another
+builds its own record of the services (its ``wire``), what the capabilities lend one another
 is made first (``loans.py``), and ``bind`` only calls them in the capability order
 (docs/contributing.md, "Wiring")."""
 
 from __future__ import annotations
 
 import ast
-import dataclasses
 from pathlib import Path
 
 import pytest
 from scripts.capability_order import capability_ranks
 
-from application.services import Services
+from bootstrap.units import CORE_UNITS
 
 pytestmark = pytest.mark.unit
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src" / "bootstrap"
-CAPABILITIES = [
-    field.name for field in dataclasses.fields(Services) if field.name not in ("platform", "units")
-]
+CAPABILITIES = list(CORE_UNITS)
 
 
 def _function(path: Path, name: str) -> ast.FunctionDef:

@@ -1,4 +1,4 @@
-"""The accounts capability's service objects: ``services().accounts``
+"""The accounts capability's service objects: ``services().of(AccountServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

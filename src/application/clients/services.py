@@ -1,4 +1,4 @@
-"""The clients capability's service objects: ``services().clients``
+"""The clients capability's service objects: ``services().of(ClientServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

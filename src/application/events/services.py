@@ -1,4 +1,4 @@
-"""The events capability's service objects: ``services().events``
+"""The events capability's service objects: ``services().of(EventServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

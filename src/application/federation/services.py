@@ -1,4 +1,4 @@
-"""The federation capability's service objects: ``services().federation``
+"""The federation capability's service objects: ``services().of(FederationServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The hooks capability's service objects: ``services().hooks``
+"""The hooks capability's service objects: ``services().of(HookServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

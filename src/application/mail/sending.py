@@ -36,7 +36,8 @@ from domain.accounts.identities import WayIn
 from domain.accounts.users import Role, User
 from domain.ids import new_id
 from domain.mail.action_tokens import INVITATION_LIFETIME, ActionToken, Purpose
-from domain.signin.devices import browser_of, device_key
+from domain.signin.devices import device_key
+from domain.user_agents import browser_of
 
 log = logging.getLogger("firegate.mail")
 

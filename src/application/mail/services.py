@@ -1,4 +1,4 @@
-"""The mail capability's service objects: ``services().mail``
+"""The mail capability's service objects: ``services().of(MailServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

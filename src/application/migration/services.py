@@ -121,6 +121,6 @@ class UserMigration:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MigrationServices:
-    """Users import and export (docs/migrating.md; ``services().migration.users``)."""
+    """Users import and export (docs/migrating.md; ``services().of(MigrationServices).users``)."""
 
     users: UserMigration

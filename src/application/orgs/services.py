@@ -1,4 +1,4 @@
-"""The orgs capability's service objects: ``services().orgs``
+"""The orgs capability's service objects: ``services().of(OrgServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

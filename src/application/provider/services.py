@@ -1,4 +1,4 @@
-"""The provider capability's service objects: ``services().provider``
+"""The provider capability's service objects: ``services().of(ProviderServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The scim capability's service objects: ``services().scim``
+"""The scim capability's service objects: ``services().of(ScimServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

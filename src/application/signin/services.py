@@ -1,4 +1,4 @@
-"""The signin capability's service objects: ``services().signin``
+"""The signin capability's service objects: ``services().of(SigninServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

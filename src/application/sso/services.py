@@ -1,4 +1,4 @@
-"""The sso capability's service objects: ``services().sso``
+"""The sso capability's service objects: ``services().of(SsoServices)``
 (docs/decisions/0526-services-by-capability.md)."""
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from application.events.webhooks.ports import WebhookSender
 from application.jobs import JobHandler
+from application.outbound import WebhookSender
 from application.ports import Job, JobQueue, Mail, Mailer, PasswordHasher
 
 TRACER = "firegate"

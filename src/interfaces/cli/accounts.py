@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from application.accounts.admin import SetDisabled, SetRole, UserQuery
+from application.accounts.services import AccountServices
 from domain.errors import DomainError
 from interfaces.cli.acting import OPERATOR, fail
 from interfaces.shared.services import services
@@ -19,7 +20,7 @@ from interfaces.shared.services import services
 def set_role(username: str, role: str) -> None:
     """Give USERNAME the ROLE (e.g. make the first admin)."""
     try:
-        user = services().accounts.admin.set_role(SetRole(username, role))
+        user = services().of(AccountServices).admin.set_role(SetRole(username, role))
     except DomainError as exc:
         fail(exc)
     else:
@@ -33,7 +34,7 @@ def set_role(username: str, role: str) -> None:
 def disable(username: str, enable: bool) -> None:
     """Disable USERNAME, ending every session of it at once, or --enable it again."""
     try:
-        user = services().accounts.admin.set_disabled(SetDisabled(username, not enable))
+        user = services().of(AccountServices).admin.set_disabled(SetDisabled(username, not enable))
     except DomainError as exc:
         fail(exc)
     else:
@@ -48,7 +49,7 @@ def list_users(limit: int) -> None:
     """List users: id, username, email, role, disabled."""
     cursor: str | None = None
     while True:
-        page = services().accounts.admin.list_users(UserQuery(OPERATOR, limit, cursor))
+        page = services().of(AccountServices).admin.list_users(UserQuery(OPERATOR, limit, cursor))
         for item in page.items:
             user = item.user
             flag = " disabled" if user.disabled else ""
@@ -63,7 +64,7 @@ def list_users(limit: int) -> None:
 @with_appcontext
 def purge_deleted() -> None:
     """Finish deleting accounts whose deletion was interrupted."""
-    count = services().accounts.accounts.resume_deletions()
+    count = services().of(AccountServices).accounts.resume_deletions()
     click.echo(f"purged {count} account(s)")
 
 

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from application.clients.api_resources import AddResource, AllowOrg, RemoveResource, ScopeText
 from application.clients.clients import CreateClient, DeleteClient, OperatorOrgClient
+from application.clients.services import ClientServices
 from domain.clients.api_resources import ApiResource
 from domain.clients.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from domain.errors import DomainError, InvalidInput
@@ -172,7 +173,7 @@ def create_client(  # click passes each option by its name
         operator_made=True,
         members_only=not open_to_all,
     )
-    registry = services().clients.clients
+    registry = services().of(ClientServices).clients
     try:
         if org is not None:
             created = registry.create_operator_org_client(OperatorOrgClient(org, client))
@@ -191,7 +192,9 @@ def create_client(  # click passes each option by its name
 @with_appcontext
 def list_clients() -> None:
     """Every registered app, as a JSON array (never a secret)."""
-    click.echo(json.dumps([_client_json(c) for c in services().clients.clients.list_clients()]))
+    click.echo(
+        json.dumps([_client_json(c) for c in services().of(ClientServices).clients.list_clients()])
+    )
 
 
 @click.command("delete")
@@ -200,7 +203,7 @@ def list_clients() -> None:
 def delete_client(client_id: str) -> None:
     """Remove the app: its tokens stop working at once."""
     try:
-        services().clients.clients.delete_client(DeleteClient(client_id))
+        services().of(ClientServices).clients.delete_client(DeleteClient(client_id))
     except DomainError as exc:
         fail(exc)
     else:
@@ -278,8 +281,10 @@ def add_resource(  # noqa: PLR0917 - click passes each option by its name
     """Register an API resource (its URI: the RFC 8707 resource and its tokens' aud)."""
     try:
         texts = _scope_texts(scopes, described, described_es)
-        added = services().clients.resources.add_resource(
-            AddResource(uri, texts, issuer=issuer, min_acr=min_acr)
+        added = (
+            services()
+            .of(ClientServices)
+            .resources.add_resource(AddResource(uri, texts, issuer=issuer, min_acr=min_acr))
         )
     except DomainError as exc:
         fail(exc)
@@ -292,7 +297,9 @@ def add_resource(  # noqa: PLR0917 - click passes each option by its name
 def list_resources() -> None:
     """Every registered API resource, as a JSON array."""
     click.echo(
-        json.dumps([resource_json(r) for r in services().clients.resources.list_resources()])
+        json.dumps(
+            [resource_json(r) for r in services().of(ClientServices).resources.list_resources()]
+        )
     )
 
 
@@ -302,7 +309,7 @@ def list_resources() -> None:
 def remove_resource(uri: str) -> None:
     """Remove an API resource: no new token carries its scopes."""
     try:
-        services().clients.resources.remove_resource(RemoveResource(uri))
+        services().of(ClientServices).resources.remove_resource(RemoveResource(uri))
     except DomainError as exc:
         fail(exc)
     else:
@@ -311,7 +318,7 @@ def remove_resource(uri: str) -> None:
 
 def _allow(uri: str, org: str, allowed: bool) -> None:
     try:
-        changed = services().clients.resources.allow_org(AllowOrg(uri, org, allowed))
+        changed = services().of(ClientServices).resources.allow_org(AllowOrg(uri, org, allowed))
     except DomainError as exc:
         fail(exc)
     else:

@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from application.federation.providers import AddProvider, DeleteProvider
+from application.federation.services import FederationServices
 from domain.errors import DomainError
 from domain.federation.upstream import PRESETS, UpstreamProvider
 from interfaces.cli.acting import OPERATOR, STDIN, fail, fail_with_fields, secret_from_stdin
@@ -61,18 +62,22 @@ def add_provider(  # click passes each option by its name
     if client_secret == STDIN:
         client_secret = secret_from_stdin("--client-secret")
     try:
-        provider = services().federation.upstream.add(
-            AddProvider(
-                OPERATOR,
-                provider_id,
-                client_id,
-                client_secret,
-                issuer=issuer,
-                name=name,
-                scope=scope,
-                preset=preset,
-                team_id=team_id,
-                key_id=key_id,
+        provider = (
+            services()
+            .of(FederationServices)
+            .upstream.add(
+                AddProvider(
+                    OPERATOR,
+                    provider_id,
+                    client_id,
+                    client_secret,
+                    issuer=issuer,
+                    name=name,
+                    scope=scope,
+                    preset=preset,
+                    team_id=team_id,
+                    key_id=key_id,
+                )
             )
         )
     except DomainError as exc:
@@ -86,7 +91,9 @@ def add_provider(  # click passes each option by its name
 def list_providers() -> None:
     """Every provider, as a JSON array (never a secret)."""
     click.echo(
-        json.dumps([provider_json(p) for p in services().federation.upstream.list(OPERATOR)])
+        json.dumps(
+            [provider_json(p) for p in services().of(FederationServices).upstream.list(OPERATOR)]
+        )
     )
 
 
@@ -97,7 +104,7 @@ def delete_provider(provider_id: str) -> None:
     """Remove the provider: its button goes; the accounts linked to it keep their other ways
     of signing in."""
     try:
-        services().federation.upstream.delete(DeleteProvider(OPERATOR, provider_id))
+        services().of(FederationServices).upstream.delete(DeleteProvider(OPERATOR, provider_id))
     except DomainError as exc:
         fail(exc)
     else:

@@ -16,6 +16,7 @@ from application.hooks.admin import (
     SetAuthHook,
     TestAuthHook,
 )
+from application.hooks.services import HookServices
 from domain.errors import DomainError
 from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, AuthHook, HookKind, OnFailure
 from interfaces.cli.acting import OPERATOR, fail, fail_with_fields
@@ -66,16 +67,20 @@ def set_hook(
     """A new hook of KIND, beside the kind's others (at most 10); prints it with its secret,
     shown only here."""
     try:
-        created = services().hooks.hooks.set(
-            SetAuthHook(
-                OPERATOR,
-                kind,
-                url,
-                timeout_ms,
-                on_failure,
-                order=order,
-                clients=clients,
-                orgs=orgs,
+        created = (
+            services()
+            .of(HookServices)
+            .hooks.set(
+                SetAuthHook(
+                    OPERATOR,
+                    kind,
+                    url,
+                    timeout_ms,
+                    on_failure,
+                    order=order,
+                    clients=clients,
+                    orgs=orgs,
+                )
             )
         )
     except DomainError as exc:
@@ -103,7 +108,7 @@ def _view_json(view: AuthHookView) -> dict[str, object]:
 def list_hooks() -> None:
     """Every hook, by kind and in each kind's order, with its latest calls, newest first, as a
     JSON array (never a secret)."""
-    views = services().hooks.hooks.list(ListAuthHooks(OPERATOR))
+    views = services().of(HookServices).hooks.list(ListAuthHooks(OPERATOR))
     click.echo(json.dumps([_view_json(view) for view in views]))
 
 
@@ -113,7 +118,7 @@ def list_hooks() -> None:
 def remove_hook(hook_id: str) -> None:
     """Remove a hook: its kind goes on as if there were none."""
     try:
-        services().hooks.hooks.remove(AuthHookRef(OPERATOR, hook_id))
+        services().of(HookServices).hooks.remove(AuthHookRef(OPERATOR, hook_id))
     except DomainError as exc:
         fail(exc)
     else:
@@ -130,7 +135,11 @@ def test_hook(url: str, kind: str, secret: str | None, timeout_ms: int) -> None:
     """Send KIND's sample payloads to URL, signed, and check each answer against the kind's
     shape: one JSON line per sample, then a summary; exit 1 if an answer is wrong."""
     try:
-        tested = services().hooks.hooks.test(TestAuthHook(OPERATOR, kind, url, secret, timeout_ms))
+        tested = (
+            services()
+            .of(HookServices)
+            .hooks.test(TestAuthHook(OPERATOR, kind, url, secret, timeout_ms))
+        )
     except DomainError as exc:
         fail_with_fields(exc)
         return

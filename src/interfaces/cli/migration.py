@@ -22,6 +22,7 @@ from application.migration.importing import (
     ImportUsers,
     Position,
 )
+from application.migration.services import MigrationServices
 from domain.accounts.password_hashes import FirebaseScrypt
 from domain.errors import DomainError, InvalidInput
 from interfaces.cli.acting import STDIN, one_reader_of_stdin, secret_from_stdin
@@ -150,7 +151,7 @@ def import_command(  # click passes each option by its name
         raise click.UsageError("--check-password reads FILE twice: give a file, not -.")
     firebase = _firebase_parameters(hash_key, salt_separator, rounds, mem_cost)
     cmd = ImportUsers(file_format, firebase, dry_run=dry_run, update=update)
-    migration = services().migration.users
+    migration = services().of(MigrationServices).users
     if check_email is not None:
         password = (
             secret_from_stdin("the password of " + check_email, keep_spaces=True)
@@ -207,7 +208,7 @@ def _owner_only(stream: IO[str]) -> None:
 
 def _export(out: IO[str]) -> int:
     count = 0
-    for record in services().migration.users.export_users():
+    for record in services().of(MigrationServices).users.export_users():
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
         if count % PROGRESS_EVERY == 0:

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from application.orgs.members.members import AddMember, OperatorRemoval
 from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.orgs.orgs import OperatorCreation, OperatorDeletion, OrgListQuery
+from application.orgs.services import OrgServices
 from domain.errors import DomainError
 from interfaces.cli.acting import fail
 from interfaces.shared.services import services
@@ -24,7 +25,7 @@ from interfaces.shared.services import services
 def create(slug: str, name: str, owner: str) -> None:
     """Create the org SLUG named NAME, owned by --owner."""
     try:
-        seen = services().orgs.orgs.create_for(OperatorCreation(slug, name, owner))
+        seen = services().of(OrgServices).orgs.create_for(OperatorCreation(slug, name, owner))
     except DomainError as exc:
         fail(exc)
     else:
@@ -38,7 +39,7 @@ def list_orgs(limit: int) -> None:
     """List every org: id, slug, name, owners."""
     cursor: str | None = None
     while True:
-        page = services().orgs.orgs.list_all(OrgListQuery(limit, cursor))
+        page = services().of(OrgServices).orgs.list_all(OrgListQuery(limit, cursor))
         for org in page.items:
             click.echo(f"{org.id}\t{org.slug.value}\t{org.name}\t{org.owners} owner(s)")
         cursor = page.next_cursor
@@ -52,7 +53,7 @@ def list_orgs(limit: int) -> None:
 def delete(org: str) -> None:
     """Delete ORG (its id or slug): gone at once, purged by a job."""
     try:
-        deleted = services().orgs.orgs.delete_any(OperatorDeletion(org))
+        deleted = services().of(OrgServices).orgs.delete_any(OperatorDeletion(org))
     except DomainError as exc:
         fail(exc)
     else:
@@ -74,7 +75,7 @@ def members() -> None:
 def add(org: str, user: str, roles: tuple[str, ...]) -> None:
     """Make USER (a username or e-mail address) a member of ORG."""
     try:
-        member = services().orgs.members.add_member(AddMember(org, user, roles))
+        member = services().of(OrgServices).members.add_member(AddMember(org, user, roles))
     except DomainError as exc:
         fail(exc)
     else:
@@ -88,7 +89,7 @@ def add(org: str, user: str, roles: tuple[str, ...]) -> None:
 def remove(org: str, user: str) -> None:
     """Remove USER from ORG (never its last owner)."""
     try:
-        removed = services().orgs.members.remove_any_member(OperatorRemoval(org, user))
+        removed = services().of(OrgServices).members.remove_any_member(OperatorRemoval(org, user))
     except DomainError as exc:
         fail(exc)
     else:
@@ -111,7 +112,7 @@ def set_template(role: str, description: str, permissions: tuple[str, ...]) -> N
     org follow before this returns."""
     cmd = PutTemplate(None, role, description, list(permissions))
     try:
-        put = services().orgs.templates.put(cmd)
+        put = services().of(OrgServices).templates.put(cmd)
     except DomainError as exc:
         fail(exc)
     else:
@@ -123,7 +124,7 @@ def set_template(role: str, description: str, permissions: tuple[str, ...]) -> N
 @with_appcontext
 def list_templates() -> None:
     """List the role templates: name, holders, permissions, description."""
-    for found in services().orgs.templates.list(TemplateQuery(None)):
+    for found in services().of(OrgServices).templates.list(TemplateQuery(None)):
         permissions = " ".join(found.permissions) or "-"
         click.echo(f"{found.name}\t{found.members} holder(s)\t{permissions}\t{found.description}")
 
@@ -134,7 +135,7 @@ def list_templates() -> None:
 def remove_template(role: str) -> None:
     """Remove the role template ROLE (refused while a member of any org holds it)."""
     try:
-        services().orgs.templates.delete(TemplateQuery(None, role))
+        services().of(OrgServices).templates.delete(TemplateQuery(None, role))
     except DomainError as exc:
         fail(exc)
     else:

@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from application.signin.factors.totp import ResetMfa
+from application.signin.services import SigninServices
 from domain.errors import DomainError
 from interfaces.cli.acting import fail
 from interfaces.shared.services import services
@@ -20,7 +21,7 @@ def reset_mfa(username: str) -> None:
 
     Check who is asking first (docs/reference/mfa.md, "Lost every factor")."""
     try:
-        user = services().signin.totp.reset(ResetMfa(username))
+        user = services().of(SigninServices).totp.reset(ResetMfa(username))
     except DomainError as exc:
         fail(exc)
     else:

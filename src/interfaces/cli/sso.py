@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from application.sso.services import SsoServices
 from interfaces.shared.services import services
 
 
@@ -13,7 +14,7 @@ from interfaces.shared.services import services
 @with_appcontext
 def sso_certificates() -> None:
     """Warn the org admins of IdP certificates within 30 days of their end, once each."""
-    warned = services().sso.certificate_sweep.sweep()
+    warned = services().of(SsoServices).certificate_sweep.sweep()
     click.echo(f"{warned} certificate(s) warned of")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from werkzeug.exceptions import NotFound
 
+from application.signin.services import SigninServices
 from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.converters import CONVERTERS
 from interfaces.http.limits import LIMITED_BY
@@ -53,7 +54,7 @@ doc(responses={200: JsonWebKeySet}, tags=("sessions",))(jwks)
 
 def _public_keys() -> Sequence[dict[str, Any]]:
     """The keys that verify the API's access tokens (none with a shared HS256 secret)."""
-    own = services().signin.authentication.jwks()["keys"]
+    own = services().of(SigninServices).authentication.jwks()["keys"]
     return list(own) if isinstance(own, list) else []
 
 

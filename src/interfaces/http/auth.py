@@ -15,8 +15,11 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from application.federation.services import FederationServices
+from application.provider.services import ProviderServices
 from application.provider.tokens import InspectToken
 from application.signin.authentication import Actor, Authenticate
+from application.signin.services import SigninServices
 from domain.accounts.users import User
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.orgs.access import AccessCaller, agent_caller, org_client_caller
@@ -44,7 +47,7 @@ def _actor(*, with_factor: bool = False) -> Actor:
         personal_method=request.method,
         changes=outlasting_here(),
     )
-    actor = services().signin.authentication.authenticate(command)
+    actor = services().of(SigninServices).authentication.authenticate(command)
     g.actor = actor
     return actor
 
@@ -113,7 +116,7 @@ class AppToken:
 def app_token() -> AppToken | None:
     """The request's bearer token when it is a person's live access token of the provider
     (it names a grant), else None."""
-    state = services().provider.introspection.token_state(InspectToken(bearer_token()))
+    state = services().of(ProviderServices).introspection.token_state(InspectToken(bearer_token()))
     if state is None or not state.live or state.kind != "access_token":
         return None
     if not isinstance(state.claims.get("grant_id"), str):
@@ -155,10 +158,14 @@ def person_or_org_client[F: Callable[..., Any]](view: F) -> F:
         try:
             caller = AccessCaller(user_id=_actor().user_id)
         except Unauthenticated:
-            state = services().provider.introspection.token_state(InspectToken(bearer_token()))
+            state = (
+                services()
+                .of(ProviderServices)
+                .introspection.token_state(InspectToken(bearer_token()))
+            )
             if state is None or not state.live or state.kind != "access_token":
                 raise
-            resource = services().federation.firebase.agent_resource
+            resource = services().of(FederationServices).firebase.agent_resource
             client = org_client_caller(state.claims) or agent_caller(state.claims, resource)
             if client is None:
                 raise

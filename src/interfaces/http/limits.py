@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import request
 
 from application.json_text import UnreadableJson, read_json
+from application.signin.services import SigninServices
 from application.signin.sessions import Refresh
 from interfaces.shared.limits import Identify, Route
 from interfaces.shared.services import services
@@ -37,14 +38,14 @@ def refreshed_session() -> str | None:
     body = _json_body()
     found = body.get("refresh_token", body.get("refreshToken")) if isinstance(body, dict) else None
     token = found if isinstance(found, str) else _bearer()
-    session = services().signin.sessions.refreshing(Refresh(token)) if token else None
+    session = services().of(SigninServices).sessions.refreshing(Refresh(token)) if token else None
     return f"session:{session}" if session is not None else None
 
 
 def signed_in_account() -> str | None:
     """The account of a session's access token, by its signature (no read)."""
     token = _bearer()
-    account = services().signin.authentication.account_of(token) if token else None
+    account = services().of(SigninServices).authentication.account_of(token) if token else None
     return f"account:{account}" if account is not None else None
 
 

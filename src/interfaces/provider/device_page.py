@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
+from application.clients.services import ClientServices
 from application.provider.authorization.device import (
     DecideDevice,
     DeviceRequestView,
     FindDeviceRequest,
 )
 from application.provider.claims import AuthTime
+from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
 from interfaces.provider.pages import SCOPE_WORDS
 from interfaces.shared.limits import client_ip
@@ -45,7 +47,7 @@ def _request_page(view: DeviceRequestView, actor: Actor) -> Response:
         step="decide",
         user_code=view.user_code,
         app_name=view.client.name,
-        registered_by=services().clients.clients.registered_by(view.client),
+        registered_by=services().of(ClientServices).clients.registered_by(view.client),
         scopes=[SCOPE_WORDS[s] for s in view.scopes if s in SCOPE_WORDS],
         username=actor.username,
     )
@@ -71,12 +73,18 @@ def answer() -> Response:
     user_code = field("user_code")
     decision = request.form.get("decision")
     if decision not in ("allow", "deny"):
-        found = services().provider.device.find_device_request(
-            FindDeviceRequest(actor, user_code, client_ip())
+        found = (
+            services()
+            .of(ProviderServices)
+            .device.find_device_request(FindDeviceRequest(actor, user_code, client_ip()))
         )
         return _request_page(found, actor)
-    auth_time = services().provider.accounts.authenticated_at(AuthTime(actor))
-    view = services().provider.device.decide_device(
-        DecideDevice(actor, user_code, decision == "allow", client_ip(), auth_time)
+    auth_time = services().of(ProviderServices).accounts.authenticated_at(AuthTime(actor))
+    view = (
+        services()
+        .of(ProviderServices)
+        .device.decide_device(
+            DecideDevice(actor, user_code, decision == "allow", client_ip(), auth_time)
+        )
     )
     return page(TEMPLATE, step=decision, app_name=view.client.name)

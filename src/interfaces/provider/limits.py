@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import request
 
 from application.clients.clients import FindClient
+from application.clients.services import ClientServices
 from interfaces.shared.limits import Identify, Route, client_key
 from interfaces.shared.services import services
 
@@ -32,7 +33,7 @@ def authenticated_client() -> str | None:
         named, secret = request.form.get("client_id"), request.form.get("client_secret")
     if not named or len(named) > MAX_CLIENT_ID:
         return None
-    client = services().clients.clients.client(FindClient(named))
+    client = services().of(ClientServices).clients.client(FindClient(named))
     if client is None:
         return None
     if not client.confidential:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, request
 from flask_babel import get_locale, lazy_gettext
 
+from application.clients.services import ClientServices
 from application.provider.authorization.consent import ConsentQuery
 from application.provider.authorization.pushed import BringPushedRequest, ResumePushed
 from application.provider.claims import (
@@ -23,7 +24,9 @@ from application.provider.claims import (
     Refusal,
     StepUp,
 )
+from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
+from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from domain.clients.metadata_document import document_host
 from domain.clients.oauth import scope_list
@@ -70,12 +73,14 @@ def _subject(actor: Actor | None) -> Subject | None:
 
     if actor is None:
         return None
-    user = actor.user or services().provider.accounts.account(FindAccount(actor.user_id))
+    user = actor.user or services().of(ProviderServices).accounts.account(
+        FindAccount(actor.user_id)
+    )
     if user is None:
         return None
     return Subject(
         user,
-        auth_time=services().provider.accounts.authenticated_at(AuthTime(actor)),
+        auth_time=services().of(ProviderServices).accounts.authenticated_at(AuthTime(actor)),
         amr=actor.amr,
         sid=session_sid(actor.session_id),
         acting_admin_id=actor.acting_admin_id,
@@ -130,8 +135,12 @@ def _arrival() -> Response:
     """A pushed request's ``request_uri`` (RFC 9126 §4), by GET or POST: spent now, and
     answered 303 with the request as pushed, which this browser alone can resume through
     sign-in and consent (docs/decisions/0420-a-pushed-request-is-spent-on-arrival.md)."""
-    resumable = services().provider.pushed.bring_pushed(
-        BringPushedRequest(request.values.get("client_id", ""), request.values["request_uri"])
+    resumable = (
+        services()
+        .of(ProviderServices)
+        .pushed.bring_pushed(
+            BringPushedRequest(request.values.get("client_id", ""), request.values["request_uri"])
+        )
     )
     query = [*resumable.params, (RESUME, resumable.resume)]
     return see_other("/oauth/authorize?" + urlencode(query))
@@ -145,7 +154,7 @@ def _pushed() -> bool:
     if resume is None:
         return False
     client_id = request.args.get("client_id", "")
-    params = services().provider.pushed.resume_pushed(ResumePushed(client_id, resume))
+    params = services().of(ProviderServices).pushed.resume_pushed(ResumePushed(client_id, resume))
     seen = [(name, value) for name, value in request.args.items(multi=True) if name != RESUME]
     if not unchanged(params, seen):
         raise PushedRequestRefused("The authorization request is not the one pushed.")
@@ -205,7 +214,11 @@ def _answer(grant: Any, actor: Actor, subject: Subject) -> Response:
             return refused
         picking = False
     query = _consent_query(grant, subject)
-    if picking or "consent" in prompts or services().provider.consent.consent_needed(query):
+    if (
+        picking
+        or "consent" in prompts
+        or services().of(ProviderServices).consent.consent_needed(query)
+    ):
         return _ask_consent(grant, subject, picking, prompts)
     return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
 
@@ -291,7 +304,7 @@ def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response 
 
     client, org = grant.client.client, subject.org
     admission = Admission(client, subject.user.id, org=org, org_id=org.id if org else None)
-    refused = services().provider.accounts.refusal(admission)
+    refused = services().of(ProviderServices).accounts.refusal(admission)
     if refused is None:
         return None
     denied = AccessDeniedError(
@@ -314,7 +327,7 @@ def _not_admitted(grant: Any, subject: Subject, prompts: list[str]) -> Response 
         "provider/oauth_members_only.html",
         status=403,
         app_name=client.name,
-        org_name=services().clients.clients.registered_by(client),
+        org_name=services().of(ClientServices).clients.registered_by(client),
         username=subject.user.shown_name,
         switch="/sign-out?" + urlencode({"next": request.full_path}),
     )
@@ -363,7 +376,7 @@ def _with_org(grant: Any, subject: Subject, asked: str) -> Response | None:
     from authlib.oauth2.rfc6749.errors import AccessDeniedError  # noqa: PLC0415 - see above
 
     pick = MemberOrg(subject.user.id, asked, subject.session)
-    picked = services().provider.accounts.pick_org(pick)
+    picked = services().of(ProviderServices).accounts.pick_org(pick)
     subject.org = picked.org
     if picked.refusal is None:  # acting in it: its agent policy must allow the app
         return _not_admitted(grant, subject, (request.args.get("prompt") or "").split())
@@ -397,7 +410,7 @@ def consent() -> Response:
         refused = _not_admitted(grant, subject, []) or _picked_org(grant, subject)
         if refused is not None:
             return refused
-        services().provider.consent.remember_consent(_consent_query(grant, subject))
+        services().of(ProviderServices).consent.remember_consent(_consent_query(grant, subject))
         return server().create_authorization_response(grant=grant, grant_user=subject)  # type: ignore[no-any-return]
     if decision == "deny":
         return server().create_authorization_response(grant=grant, grant_user=None)  # type: ignore[no-any-return]
@@ -437,7 +450,7 @@ def _picked_org(grant: Any, subject: Subject) -> Response | None:
 
 
 def _offered(subject: Subject) -> list[Any]:
-    return services().provider.accounts.orgs_of(OrgsOf(subject.user.id))
+    return services().of(ProviderServices).accounts.orgs_of(OrgsOf(subject.user.id))
 
 
 def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
@@ -447,7 +460,7 @@ def _scope_words(scopes: tuple[str, ...], resource: str | None) -> list[str]:
     if all(s in SCOPE_WORDS for s in scopes):
         return words
     language = get_locale()
-    catalogue = services().clients.resources.resource_catalogue()
+    catalogue = services().of(ClientServices).resources.resource_catalogue()
     described = catalogue.described(scopes, resource, language.language if language else None)
     return [*words, *described]
 
@@ -476,7 +489,7 @@ def _consent_page(
         resource=grant.request.payload.data.get("resource"),
         back_to=parts.hostname or target,
         registered_itself=grant.client.client.dynamic,
-        registered_by=services().clients.clients.registered_by(grant.client.client),
+        registered_by=services().of(ClientServices).clients.registered_by(grant.client.client),
         username=subject.user.shown_name,
         orgs=_offered(subject) if picking else [],
         picking=picking,
@@ -527,7 +540,7 @@ def logout() -> Response:
     if ending.needs_confirmation or other:
         return page("provider/oauth_logout.html", signed_in=actor is not None, other=other)
     if actor is not None:
-        services().signin.sessions.logout(Logout(actor, False))
+        services().of(SigninServices).sessions.logout(Logout(actor, False))
     response: Response = found.create_endpoint_response("end_session", ending) or page(
         "provider/oauth_signed_out.html"
     )

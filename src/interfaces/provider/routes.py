@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from authlib.common.errors import AuthlibHTTPError
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
+from application.accounts.services import AccountServices
+from application.clients.services import ClientServices
 from domain.clients.client_keys import check_jwks
 from domain.errors import DomainError, RateLimited
 from interfaces.shared.services import services
@@ -89,8 +91,8 @@ def provider_metadata() -> Response:
 
     served = server()
     # the registered API resources' scopes as this process read them lately
-    resource_scopes = services().clients.resources.resource_catalogue().scope_names()
-    attribute_claims = services().accounts.profile_schemas.claim_names()
+    resource_scopes = services().of(ClientServices).resources.resource_catalogue().scope_names()
+    attribute_claims = services().of(AccountServices).profile_schemas.claim_names()
     response = jsonify(
         metadata(served.config, served.grant_types, resource_scopes, attribute_claims)
     )

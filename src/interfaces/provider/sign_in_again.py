@@ -10,7 +10,9 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
+from application.clients.services import ClientServices
 from application.provider.claims import SignInAge, SignInClass, StepUp
+from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
 from domain.clients.metadata_document import document_host
 from domain.clients.oauth import OAuthClient
@@ -45,14 +47,14 @@ def asked_class() -> AcrRequest:
     except InvalidInput:
         return AcrRequest()
     asked = AcrRequest.of(request.args.get("acr_values"), values, essential=essential)
-    catalogue = services().clients.resources.resource_catalogue()
+    catalogue = services().of(ClientServices).resources.resource_catalogue()
     resource = catalogue.find(request.args.get("resource"))
     return asked.at_least(resource.min_acr if resource is not None else None)
 
 
 def step_up(actor: Actor, asked: AcrRequest) -> StepUp:
     """What the class asked needs of this browser's sign-in."""
-    return services().provider.accounts.step_up(SignInClass(actor, asked))
+    return services().of(ProviderServices).accounts.step_up(SignInClass(actor, asked))
 
 
 # OpenID Connect Core Unmet Authentication Requirements 1.0 §3
@@ -77,7 +79,9 @@ def too_old(actor: Actor) -> bool:
         return False
     if not raw.isdigit() or len(raw) > 10:
         return True
-    return services().provider.accounts.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+    return (
+        services().of(ProviderServices).accounts.signed_in_too_long_ago(SignInAge(actor, int(raw)))
+    )
 
 
 def sign_in_again(

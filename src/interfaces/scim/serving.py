@@ -23,6 +23,7 @@ from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from application.scim.services import ScimServices
 from application.scim.tokens import Directory
 from domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated, Unavailable
 from interfaces.scim.compat import plain_patch
@@ -44,7 +45,7 @@ def _directory(scim: ScimRequest) -> Directory:
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedException(detail="A SCIM token (Authorization: Bearer fgs_…) is needed.")
     try:
-        return services().scim.tokens.authenticate(token.strip())
+        return services().of(ScimServices).tokens.authenticate(token.strip())
     except Unauthenticated:
         raise UnauthorizedException(detail="The SCIM token is not valid.") from None
 
@@ -75,8 +76,8 @@ def _serve(service: ScimService, base_url: str, path: str) -> Response:
         )
     scim.subject = speaking_for.org
     directory = OrgDirectory(
-        OrgUsers(speaking_for, services().scim.users),
-        OrgGroups(speaking_for, services().scim.groups),
+        OrgUsers(speaking_for, services().of(ScimServices).users),
+        OrgGroups(speaking_for, services().of(ScimServices).groups),
     )
     return _answer(ScimHandler(service, directory).handle(scim))
 

@@ -10,6 +10,8 @@ from http import HTTPStatus
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
+from application.accounts.services import AccountServices
+from application.signin.services import SigninServices
 from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     ChallengeRequired,
@@ -101,7 +103,7 @@ def step_up_challenge() -> str:
     """RFC 9470 §3: the session's sign-in is too old for what it asks, and a new one within
     ``max_age`` seconds will do (docs/security.md, "Step-up";
     docs/decisions/0574-an-api-resources-min-acr.md)."""
-    max_age = int(services().signin.authentication.reauth_max_age.total_seconds())
+    max_age = int(services().of(SigninServices).authentication.reauth_max_age.total_seconds())
     return (
         f'Bearer realm="firegate", error="{INSUFFICIENT_USER_AUTHENTICATION}", '
         'error_description="A more recent sign-in is required", '
@@ -139,7 +141,7 @@ def domain_problem(exc: DomainError) -> Response:
     if isinstance(exc, AccountExists):
         # Minted here, where every upgrade's refusal becomes its answer; the ids stay out
         # (docs/decisions/0560-the-merge-token.md).
-        extensions = {"merge_token": services().accounts.guest_merges.offer(exc)}
+        extensions = {"merge_token": services().of(AccountServices).guest_merges.offer(exc)}
     return problem(
         status,
         exc.code,

@@ -1,6 +1,6 @@
 """How a request finds the use cases: the ``Services`` the composition root bound when it
-built the app. ``Services`` itself lives in application/services.py, where every driving
-adapter can import it."""
+built the app, each record reached by its type (``services().of(OrgServices)``). ``Services``
+itself lives in application/services.py, where every driving adapter can import it."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, g, request
 
 from application.signin.authentication import Actor, Authenticate
+from application.signin.services import SigninServices
 from application.signin.sessions import Refresh
 from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.languages import LOCALES
@@ -131,14 +132,14 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     access, _, refresh_token = _read("session").partition(SEPARATOR)
     if not access:
         return None
-    authenticate = services().signin.authentication.authenticate
+    authenticate = services().of(SigninServices).authentication.authenticate
     changes = outlasting_here()
     try:
         g.browser_actor = authenticate(Authenticate(access, with_factor, changes=changes))
     except Unauthenticated:
         try:
             pair = (
-                services().signin.sessions.refresh(Refresh(refresh_token))
+                services().of(SigninServices).sessions.refresh(Refresh(refresh_token))
                 if refresh_token
                 else None
             )

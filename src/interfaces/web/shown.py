@@ -1,7 +1,7 @@
 """How the pages show a device and a time (docs/pages.md, "Devices and times").
 
 A device is named as people name it, "Chrome on Linux", from the same fixed lists of browser
-and system names the new-device mail uses (``domain.signin.devices``): never the user agent's own
+and system names the new-device mail uses (``domain.user_agents``): never the user agent's own
 text, which is whatever the client sent. A time is shown in the person's time zone: the
 account's own setting, else the one this browser told (``static/time-zone.js`` keeps it in a
 cookie), else UTC; within a day it reads "2 minutes ago", with the full time beside it
@@ -18,7 +18,7 @@ from flask import request
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
-from domain.signin.devices import browser_and_system
+from domain.user_agents import browser_and_system
 from interfaces.web import browser
 
 ZONE_COOKIE = "firegate_tz"  # set by the pages' script: the browser's zone, no secret

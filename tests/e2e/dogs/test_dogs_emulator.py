@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from bootstrap import build_adapters
 from domain.dogs import Dog, DogName
 from domain.ids import new_id
@@ -103,7 +104,7 @@ def test_crud_by_name_filter_and_permissions(
     app: Flask, client: FlaskClient, users: dict[str, dict[str, str]]
 ) -> None:
     alice, bob, root = users["alice"], users["bob"], users["root"]
-    app.extensions["firegate"].accounts.admin.set_role(SetRole("root", "admin"))
+    app.extensions["firegate"].of(AccountServices).admin.set_role(SetRole("root", "admin"))
     for name, adopted in (("Rex", False), ("Max", True), ("Bella", False)):
         assert (
             client.post(f"/dogs/{name}", json={"is_adopted": adopted}, headers=alice).status_code

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from google.cloud.firestore import FieldFilter
 
+from application.accounts.services import AccountServices
 from application.services import Services
 from domain.ids import new_id
 from domain.tasks import Task
@@ -138,7 +139,7 @@ def test_deleting_a_user_with_1000_tasks_leaves_no_orphans(
     assert count(firestore, "sessions", user_id=alice) == 0
     assert not firestore.collection("users").document(alice).get().exists
     services: Services = real_app.extensions["firegate"]
-    assert services.accounts.accounts.resume_deletions() == 0  # nothing left unfinished
+    assert services.of(AccountServices).accounts.resume_deletions() == 0  # nothing left unfinished
 
 
 def test_an_interrupted_deletion_is_finished_by_purge_deleted(

@@ -13,6 +13,7 @@ import pytest
 
 from application.accounts.addresses import AddressRule
 from application.migration.importing import ImportFile, ImportUsers, Position
+from application.migration.services import MigrationServices
 from application.sso.arrival import _address as asserted_address
 from domain.accounts.users import Role
 from domain.errors import InvalidInput
@@ -167,7 +168,9 @@ def test_the_users_import_follows_the_rule() -> None:
         (("line", 1), {"id": "u1", "username": "carol", "email": CAROL}),
         (("line", 2), {"id": "u2", "username": "dan", "email": "dan@example.com"}),
     ]
-    summary = world.services.migration.users.import_users(ImportFile(ImportUsers("jsonl"), records))
+    summary = world.services.of(MigrationServices).users.import_users(
+        ImportFile(ImportUsers("jsonl"), records)
+    )
     assert (summary.imported, summary.failed) == (1, 1)
     assert "special_use_email" in json.dumps(summary.errors)
 

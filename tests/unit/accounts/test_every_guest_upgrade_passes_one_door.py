@@ -28,9 +28,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.federation.connected import Connect
+from application.federation.services import FederationServices
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.ports import ExternalIdentity
 from application.signin.authentication import Authenticate
+from application.signin.services import SigninServices
 from application.signin.sign_in import SignInRequest
 from bootstrap.federation import configured_providers
 from domain.accounts.signups import ALLOWED
@@ -178,7 +181,9 @@ def new_guest(world: World) -> Guest:
     closed one refuses new guests, not the upgrade of one made before), signed in."""
     user = User.new_guest(id=new_id(), now=world.clock.now(), admitted=ALLOWED)
     world.adapters.accounts.users.add(user)
-    pair = world.services.signin.guests.sign_in(SignInRequest(user, (), "tests", method="guest"))
+    pair = world.services.of(SigninServices).guests.sign_in(
+        SignInRequest(user, (), "tests", method="guest")
+    )
     return Guest(world, user.id, pair.access_token, pair.refresh_token, set())
 
 
@@ -192,7 +197,7 @@ def arm(guest: Guest) -> None:
     """The before_sign_in hook set to deny, and the guest's sessions noted: from here on,
     nothing of the guest may change."""
     world = guest.world
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_in", SIGN_IN_HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "before_sign_in", SIGN_IN_HOOK))
     receiver(world).answer = DENY
     receiver(world).asked.clear()
     guest.sessions = sessions_of(world, guest.id)
@@ -248,7 +253,7 @@ def by_email_code(refusal: Refusal) -> Outcome:
 
 def texting(refusal: Refusal) -> World:
     world = World(phone_sign_in=True, **settings_for(refusal, "none"))
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", SMS_HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", SMS_HOOK))
     return world
 
 
@@ -599,9 +604,11 @@ def test_connecting_another_providers_identity_is_refused_to_a_guest() -> None:
     world = World(guest_accounts=True)
     guest = new_guest(world)
     guest.sessions = sessions_of(world, guest.id)
-    actor = world.services.signin.authentication.authenticate(Authenticate(guest.access_token))
+    actor = world.services.of(SigninServices).authentication.authenticate(
+        Authenticate(guest.access_token)
+    )
     github = ExternalIdentity("github", "gh-1", "ann@example.com", True, "Ann")
     with pytest.raises(PermissionDenied) as refused:
-        world.services.federation.identities.connect(Connect(actor, github))
+        world.services.of(FederationServices).identities.connect(Connect(actor, github))
     assert refused.value.code == "guest_upgrade_required"
     unchanged(Outcome(None, guest))

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from application.jobs import JobPush, encode_job
 from application.mail.flows import MailsAfterChanges
 from application.mail.password_reset import ResetPassword
+from application.mail.services import MailServices
 from application.ports import Audit
 from application.services import Services
 from domain.accounts.credentials import Email, Username
@@ -345,7 +346,9 @@ def test_what_the_squatter_adds_while_the_reset_runs_is_removed_too(world: World
         now=world.clock.now(),
     )
     world.action_tokens.meanwhile = lambda: world.passkeys.add(late)
-    world.services.mail.password_reset.reset_password(ResetPassword(token=link, new_password=NEW))
+    world.services.of(MailServices).password_reset.reset_password(
+        ResetPassword(token=link, new_password=NEW)
+    )
     assert world.passkeys.passkeys == {}
 
 

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.guests.merges import MERGE_GUEST, MergeGuest, open_offer
+from application.accounts.services import AccountServices
 from application.ports import Audit, Job
 from application.signin.authentication import Actor
 from bootstrap import Adapters
@@ -229,7 +230,7 @@ def test_an_upgrade_asks_whether_the_guest_is_being_merged(scene: Scene) -> None
 
 
 def test_the_service_refuses_a_merge_of_an_account_into_itself(scene: Scene) -> None:
-    merges = services(scene.app).accounts.guest_merges
+    merges = services(scene.app).of(AccountServices).guest_merges
     token = merges.offer(account_exists(scene.guest_id, scene.guest_id))
 
     me = Actor(scene.guest_id, "guest1", "user", "s1", datetime(2100, 1, 1, tzinfo=UTC))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from domain.guests.part import Guest
 from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeBreachedPasswords
@@ -136,7 +137,9 @@ def test_the_challenge_is_asked_of_a_client_that_signs_up_often() -> None:
 def test_the_before_sign_up_hook_is_asked_and_may_refuse() -> None:
     world = World(guest_accounts=True)
     pair = new_guest(world)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
+    world.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook")
+    )
     client = world.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "deny", "message": "Not you."}
@@ -184,7 +187,9 @@ def phone_code(world: World, pair: dict[str, Any] | None, number: str) -> Any:
 
 def texting_world() -> World:
     world = World(guest_accounts=True, phone_sign_in=True)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
+    world.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms")
+    )
     return world
 
 

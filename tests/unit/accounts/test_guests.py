@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.jobs import SWEEP, JobPush, encode_job
 from application.ports import Audit, Job
 from application.signin.throttle import account_key
@@ -164,7 +165,9 @@ def test_the_domain_lists_wait_for_the_guests_address() -> None:
 
 def test_the_before_sign_up_hook_is_asked_of_a_guest_and_may_refuse_it() -> None:
     world = World(guest_accounts=True)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
+    world.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook")
+    )
     client = world.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "deny", "message": "No guests today."}

@@ -14,6 +14,7 @@ import pytest
 
 from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.migration.importing import ImportFile, ImportUsers, Position
+from application.migration.services import MigrationServices
 from application.sso.arrival import _address as asserted_address
 from bootstrap.accounts import address_rule
 from domain.accounts.credentials import Email, address_key, folds_onto_another, login_key
@@ -131,7 +132,9 @@ def by_scim(world: World) -> None:
 
 def by_import(world: World) -> None:
     records: list[tuple[Position, Any]] = [(("line", 1), {"username": "bob", "email": SZ})]
-    summary = world.services.migration.users.import_users(ImportFile(ImportUsers("jsonl"), records))
+    summary = world.services.of(MigrationServices).users.import_users(
+        ImportFile(ImportUsers("jsonl"), records)
+    )
     assert (summary.imported, summary.failed) == (0, 1)
     assert EMAIL_NOT_ALLOWED in json.dumps(summary.errors)
 

@@ -18,7 +18,9 @@ import pytest
 from application.accounts.signups import Signups, SignUpWay
 from application.federation.linking import ExternalSignIn
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportUsers, Position
+from application.migration.services import MigrationServices
 from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
 from domain.accounts.users import Role
 from domain.guests.part import Guest
@@ -187,7 +189,7 @@ def by_email_code() -> bool:
 def by_phone_code() -> bool:
     """A number has no domain for the lists to refuse: the mode does."""
     w = World(signup_mode="closed", phone_sign_in=True)
-    w.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
+    w.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
     asked = w.client.post("/auth/phone-code", json={"phone_number": "+33612345678"})
     assert asked.status_code == 202  # the same answer for every number
     w.deliver()
@@ -250,7 +252,9 @@ def by_import() -> bool:
     records: list[tuple[Position, Any]] = [
         (("line", 1), {"id": "u1", "username": "ann", "email": ADDRESS}),
     ]
-    summary = w.services.migration.users.import_users(ImportFile(ImportUsers("jsonl"), records))
+    summary = w.services.of(MigrationServices).users.import_users(
+        ImportFile(ImportUsers("jsonl"), records)
+    )
     assert (summary.imported, summary.failed) == (0, 1)
     assert "signup_not_allowed" in json.dumps(summary.errors)
     return no_account(w)
@@ -310,7 +314,9 @@ def test_an_address_changed_to_a_blocked_domain_is_refused() -> None:
 
 def test_the_hook_is_asked_only_of_a_sign_up_whose_input_is_valid() -> None:
     w = World()
-    w.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook"))
+    w.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook")
+    )
     client = w.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "allow"}

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetDisabled
+from application.accounts.services import AccountServices
 from domain.accounts.credentials import username_key
 from domain.accounts.users import Role
 from tests.support.admin_pages import browser, post, root, user
@@ -81,7 +82,7 @@ def test_a_non_admin_gets_a_403_page_and_changes_nothing(world: World, root: Fla
 def test_search_by_username_prefix_and_by_address_prefix(world: World, root: FlaskClient) -> None:
     for name in ("alice", "Albert", "bob"):
         register(world.client, name)
-    world.services.accounts.admin.set_disabled(SetDisabled("bob", True))
+    world.services.of(AccountServices).admin.set_disabled(SetDisabled("bob", True))
     html = root.get("/admin").get_data(as_text=True)
     assert rows(html) == ["Albert", "alice", "bob", "root"]
     assert "All users" in html and "Disabled" in html and "bob@example.com" in html
@@ -182,7 +183,7 @@ def test_send_a_verification_mail(world: World, root: FlaskClient) -> None:
     world.deliver()
     assert len(world.mailer.to("bob@example.com")) == 2  # at sign-up, and this one
     assert "A verification mail is on its way." in root.get(location).get_data(as_text=True)
-    world.services.accounts.admin.set_disabled(SetDisabled("bob", True))
+    world.services.of(AccountServices).admin.set_disabled(SetDisabled("bob", True))
     status, _, html = post(root, f"{page}/send-verification", page)
     assert status == 409 and 'role="alert">The account is disabled; enable it first.' in html
     assert bob.shown_name in html  # the account's page again

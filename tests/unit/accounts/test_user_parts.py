@@ -13,6 +13,7 @@ from typing import Any, Self
 import pytest
 from flask.testing import FlaskClient
 
+from application.accounts.services import AccountServices
 from application.migration.ports import Link
 from application.migration.records import Reading, from_jsonl, to_jsonl
 from bootstrap.units import user_parts
@@ -176,9 +177,12 @@ def test_the_admins_view_shows_the_parts_rows(root: FlaskClient, world: World) -
     page = f"/admin/users/{bob.id}"
     assert "Loyalty points" not in root.get(page).get_data(as_text=True)  # not contributed
     services = world.services
-    admin = replace(services.accounts.admin, parts=(*services.accounts.admin.parts, Loyalty))
-    world.app.extensions["firegate"] = replace(
-        services, accounts=replace(services.accounts, admin=admin)
+    admin = replace(
+        services.of(AccountServices).admin,
+        parts=(*services.of(AccountServices).admin.parts, Loyalty),
+    )
+    world.app.extensions["firegate"] = services.with_records(
+        replace(services.of(AccountServices), admin=admin)
     )
     html = root.get(page).get_data(as_text=True)
     assert "<dt>Loyalty points</dt><dd>7</dd>" in html

@@ -17,6 +17,7 @@ from application.clients.api_resources import (
     CatalogueCache,
     ScopeText,
 )
+from application.clients.services import ClientServices
 from domain.clients.api_resources import ApiResource, ApiScope, ResourceCatalogue
 from domain.errors import Conflict, InvalidInput
 from tests.fakes.clients import FakeApiResources
@@ -202,7 +203,7 @@ def test_an_admin_registers_and_removes_a_resource_on_admin(
     lines = "tasks:read | Read your tasks | Leer tus tareas\n\ntasks:write | Change your tasks\n"
     status, where, _ = post(root, "/admin/resources", "/admin", uri=TASKS, scopes=lines)
     assert (status, where) == (303, "/admin#resources")
-    [made] = world.services.clients.resources.list_resources()
+    [made] = world.services.of(ClientServices).resources.list_resources()
     assert made.scopes == (
         ApiScope("tasks:read", "Read your tasks", "Leer tus tareas"),
         ApiScope("tasks:write", "Change your tasks", None),
@@ -211,7 +212,7 @@ def test_an_admin_registers_and_removes_a_resource_on_admin(
     assert f"<code>{TASKS}</code>" in html and 'lang="es">Leer tus tareas</span>' in html
     status, where, _ = post(root, "/admin/resources/remove", "/admin", uri=TASKS)
     assert (status, where) == (303, "/admin#resources")
-    assert world.services.clients.resources.list_resources() == []
+    assert world.services.of(ClientServices).resources.list_resources() == []
     assert "No API resource is registered." in root.get("/admin").get_data(as_text=True)
 
 
@@ -232,7 +233,7 @@ def test_a_refused_resource_is_said_beside_its_field(
     assert status == 422, html
     message = re.search(rf'id="resource-{field}-error" role="alert">([^<]+)<', html)
     assert message is not None and said in message.group(1), html
-    assert world.services.clients.resources.list_resources() == []
+    assert world.services.of(ClientServices).resources.list_resources() == []
 
 
 def test_a_uri_registered_already_is_a_409_beside_it(world: World, root: FlaskClient) -> None:
@@ -248,10 +249,10 @@ def test_only_an_admin_registers_a_resource(world: World, root: FlaskClient) -> 
     bob = browser(world, "bob")
     status, _, _ = post(bob, "/admin/resources", "/account", uri=TASKS, scopes="a | A")
     assert status == 403
-    assert world.services.clients.resources.list_resources() == []
+    assert world.services.of(ClientServices).resources.list_resources() == []
     forged = root.post("/admin/resources", data={"uri": TASKS, "scopes": "a | A"})
     assert forged.status_code == 403
-    assert world.services.clients.resources.list_resources() == []
+    assert world.services.of(ClientServices).resources.list_resources() == []
 
 
 def test_firegate_s_own_api_is_no_resource() -> None:
@@ -262,7 +263,7 @@ def test_firegate_s_own_api_is_no_resource() -> None:
     for uri in (api, "https://id.example.com/"):
         code, output = run(world, "resources", "add", uri, *DESCRIBED)
         assert code != 0 and "firegate's own API" in output
-    assert world.services.clients.resources.list_resources() == []
+    assert world.services.of(ClientServices).resources.list_resources() == []
     assert added(world, "https://api.example.com/v2/")["uri"] == "https://api.example.com/v2/"
 
 

@@ -11,6 +11,7 @@ from typing import Any, get_args
 import pytest
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.clients.oauth import OPT_IN_GRANTS, SCOPES
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
@@ -48,7 +49,7 @@ def org(world: OAuthWorld, owner: Auth, slug: str = "acme") -> str:
 
 def join(world: OAuthWorld, slug: str, name: str, *roles: str) -> Auth:
     auth = person(world, name)
-    world.services.orgs.members.add_member(AddMember(slug, name, roles))
+    world.services.of(OrgServices).members.add_member(AddMember(slug, name, roles))
     return auth
 
 

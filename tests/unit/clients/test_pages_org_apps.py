@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.clients.oauth import OAuthClient
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
@@ -103,7 +104,7 @@ def test_a_member_is_not_offered_the_section(world: World, olga: FlaskClient) ->
     post(olga, APPS, APPS, name="App", redirect_uris="https://a.example/cb")
     (app,) = stored(world)
     bob = browser(world, "bob")
-    world.services.orgs.members.add_member(AddMember("acme", "bob", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "bob", ("member",)))
     assert f'href="{APPS}"' not in bob.get(ACME).get_data(as_text=True)
     assert bob.get(APPS).status_code == 403
     status, _, _ = post(bob, APPS, ACME, name="x", redirect_uris="https://x.example/cb")

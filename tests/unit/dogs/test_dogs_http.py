@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from application.jobs import JobPush, RetryJob, encode_job
 from application.services import Services
 from interfaces.http.routes.dogs.schemas import DOG_NAME_SCHEMA
@@ -239,7 +240,7 @@ def test_only_owner_or_admin_change_or_delete(
     assert_problem(client.delete("/dogs/Rex", headers=bob), 403, "not_dog_owner")
     assert client.get("/dogs/Rex").get_json()["is_adopted"] is False
     services: Services = fake_app.extensions["firegate"]
-    services.accounts.admin.set_role(SetRole("bob", "admin"))
+    services.of(AccountServices).admin.set_role(SetRole("bob", "admin"))
     assert client.put("/dogs/Rex", json={"is_adopted": True}, headers=bob).status_code == 200
     assert client.delete("/dogs/Rex", headers=bob).status_code == 204
     assert_problem(client.get("/dogs/Rex"), 404, "dog_not_found")

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from application.events.webhooks.outbox import DELIVER_WEBHOOK
 from tests.support.admin_pages import browser, post
 from tests.support.api import register
@@ -28,7 +29,7 @@ def world() -> World:
 @pytest.fixture
 def root(world: World) -> FlaskClient:
     client = browser(world, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     return client
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from application.federation.connected import HoldPending
+from application.federation.services import FederationServices
 from application.ports import ExternalIdentity
 from application.services import Services
 from tests.support.pages import csrf
@@ -25,7 +26,7 @@ def held_for(world: Pages) -> str:
     """The identity waiting for this browser, as a provider's sign-in that met rule 3 leaves
     it (the cookie of interfaces/web/federation/connected.py)."""
     services: Services = world.client.application.extensions["firegate"]
-    secret = services.federation.identities.hold_pending(HoldPending(GITHUB, "GitHub"))
+    secret = services.of(FederationServices).identities.hold_pending(HoldPending(GITHUB, "GitHub"))
     world.client.set_cookie("firegate_connect", secret)
     return secret
 

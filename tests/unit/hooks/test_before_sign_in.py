@@ -17,6 +17,7 @@ import jwt
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.ports import Audit
 from bootstrap.federation import configured_providers
 from domain.hooks.auth_hooks import (
@@ -57,7 +58,7 @@ def receiver(world: World) -> FakeHookClient:
 
 def hook(world: World, answer: object, *, on_failure: str = "allow") -> None:
     """The world's before_sign_in hook answers ``answer``."""
-    world.services.hooks.hooks.set(
+    world.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_in", RECEIVER, on_failure=on_failure)
     )
     receiver(world).answer = answer
@@ -300,8 +301,8 @@ def test_session_claims_are_in_every_token_of_the_session(world: World) -> None:
 
 
 def test_before_token_wins_a_clash_and_both_are_added(world: World) -> None:
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_token", RECEIVER))
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_in", RECEIVER))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "before_token", RECEIVER))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "before_sign_in", RECEIVER))
     # one fake receiver answers both kinds: each reads only its own fields
     receiver(world).answer = {
         "decision": "allow",
@@ -348,7 +349,7 @@ def test_way_email_code(world: World) -> None:
 
 def test_way_phone_code() -> None:
     w = World(app_profile="local", phone_sign_in=True)
-    w.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", RECEIVER))
+    w.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", RECEIVER))
     asked = w.client.post("/auth/phone-code", json={"phone_number": "+33612345678"})
     w.deliver()
     code = json.loads(receiver(w).asked[-1][1])["code"]

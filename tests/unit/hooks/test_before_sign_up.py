@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from application.accounts.profile_schema import ReplaceProfileSchema
+from application.accounts.services import AccountServices
 from application.hooks.admin import ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from application.hooks.sign_up import FAILED_CLOSED
 from application.signin.authentication import Actor
 from tests.fakes.federation import FakeIdentityVerifier
@@ -37,7 +39,7 @@ SCHEMA: dict[str, Any] = {
 
 def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookClient:
     """The world's before_sign_up hook, answering ``answer`` (its client is the fake's)."""
-    world.services.hooks.hooks.set(
+    world.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook", on_failure=on_failure)
     )
     client = world.adapters.hooks.hook_client
@@ -53,7 +55,7 @@ def sign_up(world: World, name: str) -> Any:
 
 def test_the_attributes_it_gives_are_written_as_the_hook() -> None:
     world = World()
-    world.services.accounts.profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
+    world.services.of(AccountServices).profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
     hooked(world, {"decision": "allow", "user": {"attributes": {"plan": "pro"}}})
     assert sign_up(world, "ada").status_code == 201
     user = world.adapters.accounts.users.find_by_login("ada")
@@ -70,7 +72,7 @@ def test_an_answer_no_account_may_take_is_a_failed_call(
     user: dict[str, Any], on_failure: str
 ) -> None:
     world = World()
-    world.services.accounts.profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
+    world.services.of(AccountServices).profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
     hooked(world, {"decision": "allow", "user": user}, on_failure)
     answer = sign_up(world, "bob")
     if on_failure == "allow":
@@ -80,7 +82,7 @@ def test_an_answer_no_account_may_take_is_a_failed_call(
     else:
         assert assert_problem(answer, 403, "signup_denied")["detail"] == FAILED_CLOSED
         assert world.adapters.accounts.users.find_by_login("bob") is None
-    [view] = world.services.hooks.hooks.list(ListAuthHooks(ADMIN))
+    [view] = world.services.of(HookServices).hooks.list(ListAuthHooks(ADMIN))
     assert view.calls[0].outcome.value == "bad_answer"
 
 

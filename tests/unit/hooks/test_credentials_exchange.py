@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import AuthHookRef, SetAuthHook
+from application.hooks.services import HookServices
 from application.outbound import WebhookUnreachable
 from domain.provider.token_exchange import GRANT_TYPE
 from tests.fakes.hooks import FakeHookClient
@@ -35,7 +36,9 @@ def receiver(world: OAuthWorld) -> FakeHookClient:
 
 
 def hook(world: OAuthWorld, answer: object, **more: Any) -> None:
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "credentials_exchange", RECEIVER, **more))
+    world.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "credentials_exchange", RECEIVER, **more)
+    )
     receiver(world).answer = answer
     receiver(world).asked.clear()
 
@@ -135,7 +138,7 @@ def test_a_failed_call_is_ignored_when_it_allows_and_access_denied_when_it_denie
     assert allowed.status_code == 200
     assert "tenant" not in claims(world, allowed.get_json()["access_token"])
     [set_first] = world.adapters.hooks.auth_hooks.list_all()
-    world.services.hooks.hooks.remove(AuthHookRef(ADMIN, set_first.hook_id))
+    world.services.of(HookServices).hooks.remove(AuthHookRef(ADMIN, set_first.hook_id))
     hook(world, answer, on_failure="deny")
     for refused in (own_token(world, service), exchange(world, service, person)):
         assert refused.status_code == 400, refused.get_json()

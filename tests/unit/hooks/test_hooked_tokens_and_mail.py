@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from application.jobs import JobPush, RetryJob, encode_job
 from application.outbound import WebhookUnreachable
 from tests.fakes.hooks import FakeHookClient
@@ -38,7 +39,7 @@ def receiver(world: World) -> FakeHookClient:
 
 def hook(world: World, kind: str, answer: object, *, on_failure: str = "allow") -> None:
     """The kind's one hook (any it had removed)."""
-    admin = world.services.hooks.hooks
+    admin = world.services.of(HookServices).hooks
     for view in admin.list(ListAuthHooks(ADMIN)):
         if view.hook.kind.value == kind:
             admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))

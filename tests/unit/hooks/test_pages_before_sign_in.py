@@ -11,6 +11,7 @@ import re
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, register
 from tests.support.app import World
@@ -61,7 +62,9 @@ def world() -> World:
 
 
 def hooked(world: World, answer: object) -> None:
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "before_sign_in", "http://127.0.0.1:9/h"))
+    world.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "before_sign_in", "http://127.0.0.1:9/h")
+    )
     client = world.adapters.hooks.hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = answer

@@ -11,12 +11,15 @@ import pytest
 
 from application.accounts.accounts import UserRepository
 from application.accounts.admin import SetDisabled, SetRole
+from application.accounts.services import AccountServices
 from application.jobs import JobPush, RetryJob, encode_job
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
 from application.mail.sending import ActionTokenRepository
+from application.mail.services import MailServices
 from application.ports import Audit
 from application.signin.authentication import Authenticate
+from application.signin.services import SigninServices
 from bootstrap import build_app
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
@@ -330,7 +333,7 @@ def test_require_verified_email_refuses_the_right_password_only() -> None:
 
 def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
     register(world.client, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     body = {"username": "joan", "email": "jo@example.com"}
     register(world.client, "kim")
@@ -349,12 +352,12 @@ def test_invitations_are_for_admins_and_set_a_password(world: World) -> None:
 
 def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) -> None:
     register(world.client, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
-    root = world.services.signin.authentication.authenticate(
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
+    root = world.services.of(SigninServices).authentication.authenticate(
         Authenticate(login(world.client, "root"))
     )
     with pytest.raises(InvalidInput) as info:
-        world.services.mail.invitations.invite(
+        world.services.of(MailServices).invitations.invite(
             Invite(root, None, "joan@example.com", role="superuser")
         )
     assert (info.value.errors[0].field, info.value.errors[0].code) == ("role", "invalid_role")
@@ -364,14 +367,16 @@ def test_an_invitation_with_an_unknown_role_is_422_invalid_role(world: World) ->
 def test_an_admin_asks_for_another_account_verification_mail(world: World) -> None:
     for name in ("root", "kim", "lee"):
         register(world.client, name)
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     root, kim = (
-        world.services.signin.authentication.authenticate(Authenticate(login(world.client, name)))
+        world.services.of(SigninServices).authentication.authenticate(
+            Authenticate(login(world.client, name))
+        )
         for name in ("root", "kim")
     )
     lee = world.store.usernames["lee"]
     world.deliver()
-    ask = world.services.mail.verification.request_verification
+    ask = world.services.of(MailServices).verification.request_verification
     with pytest.raises(PermissionDenied):
         ask(RequestVerification(kim, user_id=lee))
     ask(RequestVerification(root, user_id=lee))
@@ -383,7 +388,7 @@ def test_an_admin_asks_for_another_account_verification_mail(world: World) -> No
     )
     world.deliver()
     assert len(world.mailer.to("lee@example.com")) == 2  # at sign-up, and now
-    world.services.accounts.admin.set_disabled(SetDisabled("lee", True))
+    world.services.of(AccountServices).admin.set_disabled(SetDisabled("lee", True))
     with pytest.raises(Conflict) as info:
         ask(RequestVerification(root, user_id=lee))
     assert info.value.code == "user_disabled"
@@ -393,7 +398,7 @@ def test_an_admin_asks_for_another_account_verification_mail(world: World) -> No
 
 def test_an_invitation_link_lives_seven_days(world: World) -> None:
     register(world.client, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     admin = bearer(login(world.client, "root"))
     for name, address in (("joan", "j1@example.com"), ("kurt", "k1@example.com")):
         body = {"username": name, "email": address}
@@ -556,7 +561,7 @@ def test_every_step_is_audited(world: World) -> None:
         ("failure", None, "203.0.113.9", "invalid_token"),
     ]
     world.clock.advance(minutes=-15)  # back to the time the token issuer checks against
-    world.services.accounts.admin.set_role(SetRole("olga", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("olga", "admin"))
     admin = bearer(login(world.client, "olga", NEW))
     invite = {"username": "pia", "email": "pia@example.com"}
     invited = world.client.post("/users/invitations", headers=admin, json=invite).get_json()

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.metrics import LEGACY_ACCOUNTS
 from application.migration.legacy_gauge import LegacyGauge
+from application.migration.services import MigrationServices
 from domain.accounts.users import User
 from domain.migration.legacy import Legacy
 from tests.fakes.hooks import FakeHookClient
@@ -48,7 +50,7 @@ def lena(world: World) -> User:
 
 
 def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookClient:
-    world.services.hooks.hooks.set(
+    world.services.of(HookServices).hooks.set(
         SetAuthHook(
             ADMIN, "password_verification", "http://127.0.0.1:9/verify", on_failure=on_failure
         )
@@ -183,7 +185,7 @@ def test_the_gauge_counts_at_most_once_a_minute(tmp_path: Path) -> None:
     counts: list[int] = []
 
     def count() -> int:
-        counts.append(world.services.migration.users.legacy_remaining())
+        counts.append(world.services.of(MigrationServices).users.legacy_remaining())
         return counts[-1]
 
     set_to: list[float] = []

@@ -14,6 +14,7 @@ import pytest
 
 from application.accounts.signups import ANYONE
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
@@ -39,7 +40,7 @@ NUMBER, OTHER, THIRD = "+33612345678", "+34612345678", "+447700900123"
 
 def phone_world() -> World:
     world = World(phone_sign_in=True)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     return world
 
 

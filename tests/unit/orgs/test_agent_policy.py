@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.clients.oauth import OAuthClient
 from domain.errors import InvalidInput
 from domain.signin.active_org import MAX_HOSTS, AgentMode, AgentPolicy, stored_policy
@@ -126,7 +127,7 @@ def test_owners_read_and_set_it_others_are_refused(fake_app: Flask, client: Flas
     assert client.get(path, headers=olga).get_json() == {"mode": "any", "hosts": []}
     for name, role in (("adam", "admin"), ("mia", "member")):
         register(client, name)
-        services(fake_app).orgs.members.add_member(AddMember("acme", name, (role,)))
+        services(fake_app).of(OrgServices).members.add_member(AddMember("acme", name, (role,)))
         auth = bearer(login(client, name))
         assert_problem(client.get(path, headers=auth), 403, "org_permission_denied")
         put = client.put(path, json={"mode": "none"}, headers=auth)

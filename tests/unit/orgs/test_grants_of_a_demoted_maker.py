@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from application.orgs.members.templates import PutTemplate
+from application.orgs.services import OrgServices
 from domain.errors import PermissionDenied
 from domain.orgs.roles import Granter, RoleDefinition, check_grant, check_granted
 from tests.support.api import assert_problem, bearer, login
@@ -217,7 +218,7 @@ def test_a_demoted_makers_grants_give_no_admin(corp: Corp, where: tuple[str, str
 def test_a_template_role_is_given_with_its_power(corp: Corp) -> None:
     """A role template counts as any role: adam, holding ``auditor`` through a template,
     invites with it; once it is taken from him, his invitation gives it no more."""
-    templates = corp.sso.world.services.orgs.templates
+    templates = corp.sso.world.services.of(OrgServices).templates
     templates.put(PutTemplate(None, "auditor", "", ["audit:read"]))
     adam = _adam(corp)
     assert corp.set_roles(corp.otto, adam, "admin", "auditor").status_code == 200

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from application.accounts.admin import RemoveUser
+from application.accounts.services import AccountServices
 from application.orgs.departures import OrgDepartures
 from application.orgs.members.members import AddMember
 from application.orgs.orgs import OrgPurge
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.signin.authentication import Actor
 from domain.accounts.users import Role
@@ -45,7 +47,7 @@ class Acme:
         self.org_id: str = made.get_json()["id"]
         for name, role in members.items():
             self.person(name)
-            self.world.services.orgs.members.add_member(AddMember("acme", name, (role,)))
+            self.world.services.of(OrgServices).members.add_member(AddMember("acme", name, (role,)))
 
     def person(self, name: str) -> Auth:
         self.ids[name] = register(self.world.client, name)["id"]
@@ -88,7 +90,9 @@ def test_an_admin_deleting_the_last_owner_is_told_so_too() -> None:
     assert_problem(refused, 409, "last_owner")
     admin = Actor(acme.ids["mia"], "mia", "admin", "s1", datetime.max)
     with pytest.raises(Conflict):
-        acme.world.services.accounts.admin.remove_user(RemoveUser(admin, acme.ids["olga"]))
+        acme.world.services.of(AccountServices).admin.remove_user(
+            RemoveUser(admin, acme.ids["olga"])
+        )
     assert acme.members() == ["mia", "olga"]
 
 
@@ -180,7 +184,7 @@ def test_the_account_page_says_why_in_the_readers_language(locale: str, words: s
     alice = bearer(login(world.client, "alice", PASSWORD))
     world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=alice)
     register(world.client, "mia")
-    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "mia", ("member",)))
     if locale != "en":
         assert send(world, "/account/language", {"locale": locale}).status_code == 303
     answer = send(world, "/account/delete", {"password": PASSWORD})

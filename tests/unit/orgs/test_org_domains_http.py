@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.orgs import PURGE_ORG
+from application.orgs.services import OrgServices
 from bootstrap.adapters import Adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.org_domains import FakeTxtRecords
@@ -81,7 +82,7 @@ def test_a_member_may_not_a_non_member_finds_no_org_a_bad_name_is_refused(
     alice = signed_in(client, "alice")
     org = new_org(client, alice, "acme")
     bob = signed_in(client, "bob")
-    services(fake_app).orgs.members.add_member(AddMember(org, "bob", ("member",)))
+    services(fake_app).of(OrgServices).members.add_member(AddMember(org, "bob", ("member",)))
     for response in (
         client.get("/orgs/acme/domains", headers=bob),
         client.post("/orgs/acme/domains", json={"domain": "example.com"}, headers=bob),

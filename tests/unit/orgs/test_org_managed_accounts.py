@@ -14,6 +14,7 @@ import pytest
 
 from application.orgs.members.members import AddMember
 from application.orgs.orgs import DeleteOrg, GetOrg
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.signin.authentication import Actor
 from domain.accounts.users import Role
@@ -49,7 +50,7 @@ def memberships(world: World, user_id: str) -> list[str]:
 
 
 def delete_acme(world: World) -> None:
-    world.services.orgs.orgs.delete(DeleteOrg(actor(world, "alice"), "acme"))
+    world.services.of(OrgServices).orgs.delete(DeleteOrg(actor(world, "alice"), "acme"))
     world.deliver()
 
 
@@ -105,7 +106,9 @@ def another_org(world: World, user_id: str) -> None:
     assert made.status_code == 201
     user = world.adapters.accounts.users.get(user_id)
     assert user is not None
-    world.services.orgs.members.add_member(AddMember("other", user.shown_name, ("member",)))
+    world.services.of(OrgServices).members.add_member(
+        AddMember("other", user.shown_name, ("member",))
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,7 +132,9 @@ def test_an_account_its_directory_made_goes_with_the_org_unless_made_its_own(
     user_id = provisioned(world, acme, "mia@example.com")
     done(world, user_id)
     alice = actor(world, "alice")
-    assert world.services.orgs.orgs.managed_accounts(GetOrg(alice, "acme")) == int(managed)
+    assert world.services.of(OrgServices).orgs.managed_accounts(GetOrg(alice, "acme")) == int(
+        managed
+    )
 
     delete_acme(world)
 
@@ -142,10 +147,13 @@ def test_an_account_its_directory_made_goes_with_the_org_unless_made_its_own(
 def test_an_ordinary_member_only_loses_the_membership(world: World) -> None:
     directory(world.client)
     register(world.client, "bob")
-    world.services.orgs.members.add_member(AddMember("acme", "bob", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "bob", ("member",)))
     bob = world.adapters.accounts.users.find_by_login("bob")
     assert bob is not None
-    assert world.services.orgs.orgs.managed_accounts(GetOrg(actor(world, "alice"), "acme")) == 0
+    assert (
+        world.services.of(OrgServices).orgs.managed_accounts(GetOrg(actor(world, "alice"), "acme"))
+        == 0
+    )
     delete_acme(world)
     assert not gone(world, bob.id) and memberships(world, bob.id) == []
     assert not gone(world, actor(world, "alice").user_id)
@@ -168,9 +176,9 @@ def test_only_its_owners_read_the_count(world: World) -> None:
     """Those who may delete the org: an admin may not (403)."""
     directory(world.client)
     register(world.client, "bob")
-    world.services.orgs.members.add_member(AddMember("acme", "bob", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "bob", ("admin",)))
     with pytest.raises(PermissionDenied):
-        world.services.orgs.orgs.managed_accounts(GetOrg(actor(world, "bob"), "acme"))
+        world.services.of(OrgServices).orgs.managed_accounts(GetOrg(actor(world, "bob"), "acme"))
 
 
 def test_a_purge_stopped_half_way_is_finished_by_the_next(world: World) -> None:
@@ -181,7 +189,7 @@ def test_a_purge_stopped_half_way_is_finished_by_the_next(world: World) -> None:
     users = world.adapters.accounts.users
     # The first account's deletion stopped after its tombstone, and the purge with it: the org
     # is deleted, its purge job not run.
-    world.services.orgs.orgs.delete(DeleteOrg(actor(world, "alice"), "acme"))
+    world.services.of(OrgServices).orgs.delete(DeleteOrg(actor(world, "alice"), "acme"))
     assert users.mark_deleted(first, world.clock.now()) is not None
     assert not gone(world, first) and not gone(world, second)
 
@@ -207,9 +215,9 @@ def test_an_account_its_single_sign_on_made_goes_with_the_org(corp: SamlSso) -> 
     pat = corp.user_of(f"pat@{CORP}")
     signed_in_by_reset(world, f"pat@{CORP}", pat.username.value)  # made it their own
     olga = actor(world, "olga")
-    assert world.services.orgs.orgs.managed_accounts(GetOrg(olga, "corp")) == 1
+    assert world.services.of(OrgServices).orgs.managed_accounts(GetOrg(olga, "corp")) == 1
 
-    world.services.orgs.orgs.delete(DeleteOrg(olga, "corp"))
+    world.services.of(OrgServices).orgs.delete(DeleteOrg(olga, "corp"))
     world.deliver()
 
     assert world.adapters.accounts.users.get(ada.id) is None

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from application.orgs.members.members import AddMember, ChangeRoles
 from application.orgs.orgs import CreateOrg
 from application.orgs.ports import OrgRepository
+from application.orgs.services import OrgServices
 from application.services import Services
 from application.signin.authentication import Actor
 from bootstrap.adapters import Adapters
@@ -149,15 +150,15 @@ class World:
 def world(fake_app: Flask, client: FlaskClient, adapters: Adapters) -> World:
     ids = {name: register(client, name)["id"] for name in ("alice", "adam", "bob")}
     found = services(fake_app)
-    org = found.orgs.orgs.create(CreateOrg(ids["alice"], "acme", "Acme")).org.id
-    found.orgs.members.add_member(AddMember(org, "adam", ("admin",)))
-    found.orgs.members.add_member(AddMember(org, "bob", ("member",)))
+    org = found.of(OrgServices).orgs.create(CreateOrg(ids["alice"], "acme", "Acme")).org.id
+    found.of(OrgServices).members.add_member(AddMember(org, "adam", ("admin",)))
+    found.of(OrgServices).members.add_member(AddMember(org, "bob", ("member",)))
     return World(found, adapters.orgs.orgs, ids, org)
 
 
 def test_a_role_edit_reaches_its_holders_permissions_and_versions(world: World) -> None:
     found, org, alice, bob = world.found, world.org, world.actor("alice"), world.ids["bob"]
-    created = found.orgs.roles.put(alice, org, "billing", "Billing", ["pay", "refund"])
+    created = found.of(OrgServices).roles.put(alice, org, "billing", "Billing", ["pay", "refund"])
     assert (created.name, created.permissions, created.builtin, created.members) == (
         "billing",
         ("pay", "refund"),
@@ -165,53 +166,57 @@ def test_a_role_edit_reaches_its_holders_permissions_and_versions(world: World) 
         0,
     )
     assert created.created
-    found.orgs.members.change_roles(ChangeRoles(alice, org, bob, ["member", "billing"]))
+    found.of(OrgServices).members.change_roles(ChangeRoles(alice, org, bob, ["member", "billing"]))
     assert world.membership("bob").permissions == ("pay", "refund")
     version = world.membership("bob").version
-    again = found.orgs.roles.put(alice, org, "billing", "Billing", ["pay"])
+    again = found.of(OrgServices).roles.put(alice, org, "billing", "Billing", ["pay"])
     assert (again.created, again.members) == (False, 1)
     member = world.membership("bob")
     assert member.permissions == ("pay",) and member.version != version
-    found.orgs.roles.put(alice, org, "member", "Everyone", ["read:docs"])
+    found.of(OrgServices).roles.put(alice, org, "member", "Everyone", ["read:docs"])
     assert world.membership("bob").permissions == ("pay", "read:docs")
     assert world.membership("adam").permissions == ()  # holds admin only
-    listed = [(r.name, r.builtin, r.members) for r in found.orgs.roles.list(alice, org)]
+    listed = [(r.name, r.builtin, r.members) for r in found.of(OrgServices).roles.list(alice, org)]
     assert listed == [
         ("owner", True, 1),
         ("admin", True, 1),
         ("member", True, 1),
         ("billing", False, 1),
     ]
-    assert {r.members for r in found.orgs.roles.list(world.actor("bob"), org)} == {None}
+    assert {r.members for r in found.of(OrgServices).roles.list(world.actor("bob"), org)} == {None}
 
 
 def test_only_owners_define_and_a_held_role_stays(world: World) -> None:
     found, org = world.found, world.org
     alice, adam, bob = world.actor("alice"), world.actor("adam"), world.ids["bob"]
     with pytest.raises(PermissionDenied):
-        found.orgs.roles.put(adam, org, "billing", "", ["pay"])
-    found.orgs.roles.put(alice, org, "billing", "", ["pay"])
-    found.orgs.members.change_roles(ChangeRoles(alice, org, bob, ["billing"]))
+        found.of(OrgServices).roles.put(adam, org, "billing", "", ["pay"])
+    found.of(OrgServices).roles.put(alice, org, "billing", "", ["pay"])
+    found.of(OrgServices).members.change_roles(ChangeRoles(alice, org, bob, ["billing"]))
     with pytest.raises(Conflict) as held:
-        found.orgs.roles.delete(alice, org, "billing")
+        found.of(OrgServices).roles.delete(alice, org, "billing")
     assert held.value.code == "role_in_use"
     with pytest.raises(Conflict) as builtin:
-        found.orgs.roles.delete(alice, org, "member")
+        found.of(OrgServices).roles.delete(alice, org, "member")
     assert builtin.value.code == "builtin_role"
-    found.orgs.members.change_roles(ChangeRoles(alice, org, bob, ["member"]))
+    found.of(OrgServices).members.change_roles(ChangeRoles(alice, org, bob, ["member"]))
     assert world.membership("bob").permissions == ()
-    found.orgs.roles.delete(alice, org, "billing")
-    assert [r.name for r in found.orgs.roles.list(alice, org)] == ["owner", "admin", "member"]
+    found.of(OrgServices).roles.delete(alice, org, "billing")
+    assert [r.name for r in found.of(OrgServices).roles.list(alice, org)] == [
+        "owner",
+        "admin",
+        "member",
+    ]
 
 
 def test_an_admin_grants_only_what_they_hold(world: World) -> None:
     found, org = world.found, world.org
     alice, adam, bob = world.actor("alice"), world.actor("adam"), world.ids["bob"]
-    found.orgs.roles.put(alice, org, "billing", "", ["pay"])
+    found.of(OrgServices).roles.put(alice, org, "billing", "", ["pay"])
     with pytest.raises(PermissionDenied) as denied:
-        found.orgs.members.change_roles(ChangeRoles(adam, org, bob, ["billing"]))
+        found.of(OrgServices).members.change_roles(ChangeRoles(adam, org, bob, ["billing"]))
     assert denied.value.code == "permission_escalation"
     assert world.membership("bob").roles == ("member",)
-    found.orgs.roles.put(alice, org, "admin", "", ["pay"])
-    found.orgs.members.change_roles(ChangeRoles(adam, org, bob, ["billing"]))
+    found.of(OrgServices).roles.put(alice, org, "admin", "", ["pay"])
+    found.of(OrgServices).members.change_roles(ChangeRoles(adam, org, bob, ["billing"]))
     assert world.membership("bob").permissions == ("pay",)

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register, services
 
 pytestmark = pytest.mark.unit
@@ -28,7 +29,7 @@ def acme(fake_app: Flask, client: FlaskClient) -> dict[str, tuple[str, Auth]]:
     )
     assert created.status_code == 201
     for name, role in (("adam", "admin"), ("bob", "member")):
-        services(fake_app).orgs.members.add_member(AddMember("acme", name, (role,)))
+        services(fake_app).of(OrgServices).members.add_member(AddMember("acme", name, (role,)))
     return people
 
 

@@ -14,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.provider.claims import MemberOrg
+from application.provider.services import ProviderServices
 from application.signin.authentication import Authenticate
+from application.signin.services import SigninServices
 from bootstrap import Adapters
 from domain.orgs.orgs import active_org
 from infrastructure.firestore.orgs.membership_reads import active_org_from_docs
@@ -53,7 +56,7 @@ def acme(fake_app: Flask, client: FlaskClient) -> dict[str, tuple[str, Auth]]:
     made = client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=people["olga"][1])
     assert made.status_code == 201
     for name, role in (("adam", "admin"), ("ada", "admin"), ("bob", "member"), ("bea", "member")):
-        services(fake_app).orgs.members.add_member(AddMember("acme", name, (role,)))
+        services(fake_app).of(OrgServices).members.add_member(AddMember("acme", name, (role,)))
     body = {"description": "Admins", "permissions": ["org:impersonate"]}
     put = client.put("/orgs/acme/roles/admin", json=body, headers=people["olga"][1])
     assert put.status_code in (200, 201), put.get_json()
@@ -227,10 +230,12 @@ def test_the_provider_picks_no_other_org_for_it(
     """Scope ``organization`` at firegate's OpenID provider: the org a session of support
     access names is one it may act in, or the app hears access_denied."""
     bob_id, acting = bobs_own
-    actor = services(fake_app).signin.authentication.authenticate(
-        Authenticate(acting["Authorization"].removeprefix("Bearer "))
+    actor = (
+        services(fake_app)
+        .of(SigninServices)
+        .authentication.authenticate(Authenticate(acting["Authorization"].removeprefix("Bearer ")))
     )
-    accounts = services(fake_app).provider.accounts
+    accounts = services(fake_app).of(ProviderServices).accounts
     assert accounts.pick_org(MemberOrg(bob_id, "bobco", actor.session)).refusal == (
         "impersonation_bound_to_org"
     )

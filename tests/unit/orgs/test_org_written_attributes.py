@@ -21,9 +21,12 @@ import pytest
 
 import application
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
+from application.scim.services import ScimServices
 from application.scim.tokens import CreateScimToken
 from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
+from application.sso.services import SsoServices
 from domain.scim.enterprise import ENTERPRISE
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.saml_idp import key_pair
@@ -93,7 +96,7 @@ class Corp:
         return dict(found.attributes)
 
     def join(self, name: str, role: str = "member") -> None:
-        self.sso.world.services.orgs.members.add_member(AddMember("corp", name, (role,)))
+        self.sso.world.services.of(OrgServices).members.add_member(AddMember("corp", name, (role,)))
 
     def patch(self, org: str, user_id: str, by: Auth, value: str) -> Any:
         body = {"attributes": {"clearance": value}}
@@ -179,7 +182,7 @@ def by_the_directory_changing_an_account(corp: Corp) -> None:
     maker from their own token."""
     ada = corp.signed_in(f"ada@{CORP}")  # made by the org's SSO: managed
     corp.make_admin(ada)
-    made = corp.sso.world.services.scim.tokens.create(
+    made = corp.sso.world.services.of(ScimServices).tokens.create(
         CreateScimToken(corp.actor(ada), "corp", "Ada's")
     )
     adas, olgas = bearer(made.text), corp.scim_token(corp.sso.owner)
@@ -200,7 +203,7 @@ def by_the_connections_mapping(corp: Corp) -> None:
     assert corp.attributes(ada) == {"clearance": "top"}
     corp.make_admin(ada)
     request = ConnectionRequest(corp.actor(ada), "corp", corp.sso.cid, {"mapping": MAPPING})
-    corp.sso.world.services.sso.connections.update(request)  # the mapping's setter now
+    corp.sso.world.services.of(SsoServices).connections.update(request)  # the mapping's setter now
     corp.signed_in(f"ada@{CORP}", clearance="higher")  # signed in; her own: not written
     assert corp.attributes(ada) == {"clearance": "top"}
     bea = corp.signed_in(f"bea@{CORP}", clearance="low")

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.orgs import PURGE_ORG
+from application.orgs.services import OrgServices
 from bootstrap.adapters import Adapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.org_domains import FakeTxtRecords
@@ -54,7 +55,7 @@ def create(client: FlaskClient, auth: Auth, slug: str = "acme", name: str = "Acm
 
 def join(app: Flask, people: People, org: str, username: str, *roles: str) -> None:
     people[username]  # registered first
-    services(app).orgs.members.add_member(AddMember(org, username, roles or ("member",)))
+    services(app).of(OrgServices).members.add_member(AddMember(org, username, roles or ("member",)))
 
 
 def test_the_creator_is_its_owner(client: FlaskClient, people: People) -> None:

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.signin.active_org import AgentMode, AgentPolicy
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
@@ -65,7 +66,7 @@ def test_only_owners_see_it(world: World, olga: FlaskClient) -> None:
     assert "/account/orgs/acme/agents" in olga.get("/account/orgs/acme").get_data(as_text=True)
     for name, role in (("adam", "admin"), ("mia", "member")):
         other = browser(world, name)
-        world.services.orgs.members.add_member(AddMember("acme", name, (role,)))
+        world.services.of(OrgServices).members.add_member(AddMember("acme", name, (role,)))
         settings = other.get("/account/orgs/acme").get_data(as_text=True)
         assert "/account/orgs/acme/agents" not in settings
         assert other.get(AGENTS).status_code == 403

@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 from tests.support.pages import csrf
@@ -78,7 +79,9 @@ def test_owners_add_edit_and_delete_a_role(world: World, olga: FlaskClient) -> N
 def test_a_refusal_is_said_beside_the_role(world: World, olga: FlaskClient) -> None:
     assert add(olga, "billing", "invoices:read")[0] == 303
     browser(world, "mia")
-    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member", "billing")))
+    world.services.of(OrgServices).members.add_member(
+        AddMember("acme", "mia", ("member", "billing"))
+    )
     status, _, body = post(olga, f"{ROLES}/billing/delete", ROLES)
     assert status == 409
     assert stored(world, "billing") == ("", ("invoices:read",))
@@ -105,8 +108,8 @@ def test_a_grant_past_the_granters_permissions_is_said_on_the_members_section(
     assert add(olga, "billing", "invoices:read")[0] == 303
     ada = browser(world, "ada")
     browser(world, "mia")
-    world.services.orgs.members.add_member(AddMember("acme", "ada", ("admin",)))
-    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "ada", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "mia", ("member",)))
     mia_id = next(u.id for u in world.store.users.values() if u.shown_name == "mia")
     members = "/account/orgs/acme/members"
     path = f"{members}/{mia_id}/roles"
@@ -130,7 +133,7 @@ def test_a_grant_past_the_granters_permissions_is_said_on_the_members_section(
 def test_members_read_the_roles_without_controls(world: World, olga: FlaskClient) -> None:
     assert add(olga, "billing", "invoices:read")[0] == 303
     mia = browser(world, "mia")
-    world.services.orgs.members.add_member(AddMember("acme", "mia", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "mia", ("member",)))
     page = html(mia, ROLES)
     assert "<code>invoices:read</code>" in page
     assert "<textarea" not in page and 'action="/account/orgs/acme/roles' not in page

@@ -11,8 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.pagination import DEFAULT_LIMIT
+from application.scim.services import ScimServices
 from domain.accounts.users import User
 from domain.orgs.orgs import Org
 from domain.signin.active_org import ActiveOrg
@@ -50,7 +53,7 @@ def acme(world: World) -> Org:
 def member(world: World, name: str, *roles: str) -> FlaskClient:
     """``name``'s browser, a member of acme with ``roles`` (added as an operator does)."""
     client = browser(world, name)
-    world.services.orgs.members.add_member(AddMember("acme", name, roles or ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", name, roles or ("member",)))
     return client
 
 
@@ -210,7 +213,9 @@ def test_admins_change_roles_remove_and_the_last_owner_stays(
 def test_members_are_listed_a_page_at_a_time(world: World, olga: FlaskClient) -> None:
     for n in range(DEFAULT_LIMIT):
         register(world.client, f"p{n:02d}x")
-        world.services.orgs.members.add_member(AddMember("acme", f"p{n:02d}x", ("member",)))
+        world.services.of(OrgServices).members.add_member(
+            AddMember("acme", f"p{n:02d}x", ("member",))
+        )
     first = html(olga, f"{ACME}/members")
     assert first.count("Roles of ") == DEFAULT_LIMIT and "First page" not in first
     [following] = re.findall(r'href="(/account/orgs/acme/members\?cursor=[^"]+)" rel="next"', first)
@@ -325,7 +330,7 @@ def test_owners_delete_the_org_once_confirmed(world: World, olga: FlaskClient) -
 def test_firegate_admins_list_and_delete_orgs(world: World, olga: FlaskClient) -> None:
     assert olga.get("/admin/orgs").status_code == 403
     root = browser(world, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     page = html(root, "/admin/orgs")
     assert "Acme Corp" in page and "acme" in page
     assert '<a href="/admin/orgs">' in html(root, "/admin")
@@ -371,7 +376,7 @@ def test_an_admin_makes_a_token_shown_once_and_revokes_it(world: World, olga: Fl
     assert "Copy it into the directory now" in body
     token = body.split('<code id="new-scim-token">')[1].split("</code>")[0]
     assert token.startswith("fgs_")
-    assert world.services.scim.tokens.authenticate(token).org.slug.value == "acme"
+    assert world.services.of(ScimServices).tokens.authenticate(token).org.slug.value == "acme"
     again = olga.get(SCIM).get_data(as_text=True)
     assert token not in again and "Okta" in again
     token_id = token.split(".")[1]
@@ -384,7 +389,7 @@ def test_an_admin_makes_a_token_shown_once_and_revokes_it(world: World, olga: Fl
 
 def test_a_member_is_not_offered_the_section(world: World, olga: FlaskClient) -> None:
     bob = browser(world, "bob")
-    world.services.orgs.members.add_member(AddMember("acme", "bob", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "bob", ("member",)))
     assert f'href="{SCIM}"' not in bob.get("/account/orgs/acme").get_data(as_text=True)
     assert bob.get(SCIM).status_code == 403
     status, _, _ = post(bob, f"{SCIM}/tokens", "/account/orgs/acme", name="x")

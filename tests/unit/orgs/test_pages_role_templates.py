@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 
@@ -25,7 +26,7 @@ def world() -> World:
 @pytest.fixture
 def root(world: World) -> FlaskClient:
     client = browser(world, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     return client
 
 

@@ -15,6 +15,7 @@ from application.orgs.members.members import AddMember, ChangeRoles
 from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.orgs.orgs import CreateOrg, UpdateOrg
 from application.orgs.ports import OrgRepository
+from application.orgs.services import OrgServices
 from application.services import Services
 from application.signin.authentication import Actor
 from bootstrap.adapters import Adapters
@@ -97,7 +98,7 @@ class World:
 
     def put(self, role: str, *permissions: str) -> None:
         cmd = PutTemplate(self.actor("root"), role, "", list(permissions))
-        self.found.orgs.templates.put(cmd)
+        self.found.of(OrgServices).templates.put(cmd)
 
 
 @pytest.fixture
@@ -105,11 +106,11 @@ def world(fake_app: Flask, client: FlaskClient, adapters: Adapters) -> World:
     names = ("root", "alice", "adam", "bob", "zoe")
     ids = {name: register(client, name)["id"] for name in names}
     found = services(fake_app)
-    acme = found.orgs.orgs.create(CreateOrg(ids["alice"], "acme", "Acme")).org.id
-    zeta = found.orgs.orgs.create(CreateOrg(ids["zoe"], "zeta", "Zeta")).org.id
-    found.orgs.members.add_member(AddMember(acme, "adam", ("admin",)))
+    acme = found.of(OrgServices).orgs.create(CreateOrg(ids["alice"], "acme", "Acme")).org.id
+    zeta = found.of(OrgServices).orgs.create(CreateOrg(ids["zoe"], "zeta", "Zeta")).org.id
+    found.of(OrgServices).members.add_member(AddMember(acme, "adam", ("admin",)))
     for org in (acme, zeta):
-        found.orgs.members.add_member(AddMember(org, "bob", ("member",)))
+        found.of(OrgServices).members.add_member(AddMember(org, "bob", ("member",)))
     return World(found, adapters.orgs.orgs, ids, {"acme": acme, "zeta": zeta})
 
 
@@ -119,14 +120,14 @@ def test_a_template_is_a_role_of_every_org_and_an_edit_reaches_every_holder(
     found, bob = world.found, world.ids["bob"]
     world.put("billing", "invoices:read")
     for org, owner in (("acme", "alice"), ("zeta", "zoe")):
-        listed = found.orgs.roles.list(world.actor(owner), world.orgs[org])
+        listed = found.of(OrgServices).roles.list(world.actor(owner), world.orgs[org])
         assert [(r.name, r.template, r.permissions) for r in listed][-1] == (
             "billing",
             True,
             ("invoices:read",),
         )
         change = ChangeRoles(world.actor(owner), world.orgs[org], bob, ["member", "billing"])
-        found.orgs.members.change_roles(change)
+        found.of(OrgServices).members.change_roles(change)
         assert world.membership(org, "bob").permissions == ("invoices:read",)
     versions = {org: world.membership(org, "bob").version for org in world.orgs}
     world.put("billing", "invoices:read", "invoices:write")
@@ -134,18 +135,22 @@ def test_a_template_is_a_role_of_every_org_and_an_edit_reaches_every_holder(
         after = world.membership(org, "bob")
         assert after.permissions == ("invoices:read", "invoices:write")
         assert after.version != versions[org]  # a Firebase token's org_version ends
-    shown = found.orgs.templates.get(TemplateQuery(world.actor("root"), "billing"))
+    shown = found.of(OrgServices).templates.get(TemplateQuery(world.actor("root"), "billing"))
     assert (shown.permissions, shown.members) == (("invoices:read", "invoices:write"), 2)
-    assert [t.name for t in found.orgs.templates.list(TemplateQuery(None))] == ["billing"]
+    assert [t.name for t in found.of(OrgServices).templates.list(TemplateQuery(None))] == [
+        "billing"
+    ]
 
 
 def test_owners_neither_change_nor_remove_a_template_nor_take_its_name(world: World) -> None:
     found, acme, alice = world.found, world.orgs["acme"], world.actor("alice")
     world.put("billing", "invoices:read")
     refusals = (
-        lambda: found.orgs.roles.put(alice, acme, "billing", "", ["x"]),
-        lambda: found.orgs.roles.delete(alice, acme, "billing"),
-        lambda: found.orgs.orgs.update(UpdateOrg(alice, acme, (("custom_roles", ["billing"]),))),
+        lambda: found.of(OrgServices).roles.put(alice, acme, "billing", "", ["x"]),
+        lambda: found.of(OrgServices).roles.delete(alice, acme, "billing"),
+        lambda: found.of(OrgServices).orgs.update(
+            UpdateOrg(alice, acme, (("custom_roles", ["billing"]),))
+        ),
     )
     for refused in refusals:
         with pytest.raises(PermissionDenied) as denied:
@@ -156,20 +161,26 @@ def test_owners_neither_change_nor_remove_a_template_nor_take_its_name(world: Wo
 def test_only_admins_define_templates(world: World) -> None:
     for name in ("alice", "bob"):
         with pytest.raises(PermissionDenied) as denied:
-            world.found.orgs.templates.put(PutTemplate(world.actor(name), "billing", "", []))
+            world.found.of(OrgServices).templates.put(
+                PutTemplate(world.actor(name), "billing", "", [])
+            )
         assert denied.value.code == "admin_required"
     with pytest.raises(PermissionDenied):
-        world.found.orgs.templates.list(TemplateQuery(world.actor("alice")))
+        world.found.of(OrgServices).templates.list(TemplateQuery(world.actor("alice")))
 
 
 def test_an_admin_without_a_templates_permission_cannot_give_it(world: World) -> None:
     found, acme, bob = world.found, world.orgs["acme"], world.ids["bob"]
     world.put("billing", "invoices:read")
     with pytest.raises(PermissionDenied) as denied:
-        found.orgs.members.change_roles(ChangeRoles(world.actor("adam"), acme, bob, ["billing"]))
+        found.of(OrgServices).members.change_roles(
+            ChangeRoles(world.actor("adam"), acme, bob, ["billing"])
+        )
     assert denied.value.code == "permission_escalation"
-    found.orgs.roles.put(world.actor("alice"), acme, "admin", "", ["invoices:read"])
-    found.orgs.members.change_roles(ChangeRoles(world.actor("adam"), acme, bob, ["billing"]))
+    found.of(OrgServices).roles.put(world.actor("alice"), acme, "admin", "", ["invoices:read"])
+    found.of(OrgServices).members.change_roles(
+        ChangeRoles(world.actor("adam"), acme, bob, ["billing"])
+    )
     assert world.membership("acme", "bob").roles == ("billing",)
 
 
@@ -177,15 +188,21 @@ def test_a_held_template_stays_until_taken_from_every_holder(world: World) -> No
     found, root, bob = world.found, world.actor("root"), world.ids["bob"]
     world.put("billing", "invoices:read")
     zeta = world.orgs["zeta"]
-    found.orgs.members.change_roles(ChangeRoles(world.actor("zoe"), zeta, bob, ["billing"]))
+    found.of(OrgServices).members.change_roles(
+        ChangeRoles(world.actor("zoe"), zeta, bob, ["billing"])
+    )
     with pytest.raises(Conflict) as held:
-        found.orgs.templates.delete(TemplateQuery(root, "billing"))
+        found.of(OrgServices).templates.delete(TemplateQuery(root, "billing"))
     assert held.value.code == "role_in_use"
-    found.orgs.members.change_roles(ChangeRoles(world.actor("zoe"), zeta, bob, ["member"]))
-    found.orgs.templates.delete(TemplateQuery(root, "billing"))
-    assert [r.name for r in found.orgs.roles.list(world.actor("zoe"), zeta)][-1] == "member"
+    found.of(OrgServices).members.change_roles(
+        ChangeRoles(world.actor("zoe"), zeta, bob, ["member"])
+    )
+    found.of(OrgServices).templates.delete(TemplateQuery(root, "billing"))
+    assert [r.name for r in found.of(OrgServices).roles.list(world.actor("zoe"), zeta)][
+        -1
+    ] == "member"
     with pytest.raises(NotFound) as gone:
-        found.orgs.templates.delete(TemplateQuery(root, "billing"))
+        found.of(OrgServices).templates.delete(TemplateQuery(root, "billing"))
     assert gone.value.code == "role_not_found"
 
 
@@ -245,13 +262,15 @@ class TestCreatorRole:
         assert_problem(made, 409, "creator_role_missing")
         admin = _actor("root", "admin")
         found = services(fake_app)
-        found.orgs.templates.put(PutTemplate(admin, "customer-admin", "", ["billing:manage"]))
+        found.of(OrgServices).templates.put(
+            PutTemplate(admin, "customer-admin", "", ["billing:manage"])
+        )
         made = client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=alice)
         assert made.status_code == 201 and made.get_json()["roles"] == ["customer-admin"]
         mine = client.get("/orgs", headers=alice).get_json()["items"]
         assert [o["roles"] for o in mine] == [["customer-admin"]]
         with pytest.raises(Conflict) as named:
-            found.orgs.templates.delete(TemplateQuery(admin, "customer-admin"))
+            found.of(OrgServices).templates.delete(TemplateQuery(admin, "customer-admin"))
         assert named.value.code == "role_in_use"
 
 

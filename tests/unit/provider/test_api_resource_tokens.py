@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from application.clients.services import ClientServices
 from domain.clients.oauth import SCOPES, TOKEN_EXCHANGE
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.clients import FakeApiResources
@@ -243,7 +244,7 @@ def test_an_admin_allows_an_app_resource_scopes_on_admin(world: OAuthWorld) -> N
     form = {"csrf_token": csrf_of(page), "name": "App", "redirect_uris": REDIRECT}
     answer = world.client.post("/admin/clients", data=form | {"resource_scope": "tasks:read"})
     assert answer.status_code == 201
-    [client] = world.services.clients.clients.list_clients()
+    [client] = world.services.of(ClientServices).clients.list_clients()
     assert client.resource_scopes == ("tasks:read",)
     limited = form | {"resource_scope": "tasks:read", "resources": NOTES}
     refused = world.client.post("/admin/clients", data=limited)

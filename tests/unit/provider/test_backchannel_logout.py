@@ -16,6 +16,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
+from application.clients.services import ClientServices
 from application.events.security_events import StoringAuditLog
 from application.events.webhooks.cache import EndpointCache
 from application.events.webhooks.jobs import DeliverySweeper
@@ -292,7 +294,7 @@ def test_scim_deprovisioning_tells_the_clients(world: OAuthWorld) -> None:
 def test_disabling_and_deleting_the_account_tell_the_clients(world: OAuthWorld) -> None:
     world.rp_tokens(rp(world))
     register(world.app.test_client(), "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     admin = login(world.client, "root")
     alice = world.store.usernames["alice"]
     answer = world.client.patch(f"/users/{alice}", json={"disabled": True}, headers=bearer(admin))
@@ -588,7 +590,7 @@ def test_an_admin_registers_an_app_told_by_back_channel_logout_and_sees_its_noti
     answer = world.client.post("/admin/clients", data={**form, "confidential": "true"})
     assert answer.status_code == 201
     assert HOOK in answer.get_data(as_text=True)
-    (made,) = world.services.clients.clients.list_clients()
+    (made,) = world.services.of(ClientServices).clients.list_clients()
     assert made.backchannel_logout_uri == HOOK and made.backchannel_logout_session_required
     path = f"/admin/clients/{made.client_id}/logouts"
     assert f'href="{path}"' in world.client.get("/admin").get_data(as_text=True)
@@ -626,7 +628,7 @@ def test_a_bad_logout_uri_is_shown_beside_its_field(world: OAuthWorld) -> None:
     html = answer.get_data(as_text=True)
     assert 'id="client-backchannel_logout_uri-error" role="alert"' in html
     assert 'value="ftp://x.example/"' in html
-    assert not world.services.clients.clients.list_clients()
+    assert not world.services.of(ClientServices).clients.list_clients()
 
 
 def test_the_logout_notices_page_is_for_admins_of_a_client_that_exists(world: OAuthWorld) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from application.provider.services import ProviderServices
 from domain.clients.oauth import JWT_BEARER
 from domain.provider.token_exchange import GRANT_TYPE, ID_JAG, ID_TOKEN
 from domain.signin.acr import MFA, PWD
@@ -174,7 +175,7 @@ def test_an_id_jag_of_a_password_sign_in_is_not_redeemed_for_a_resource_asking_m
     jag = claims(world, minted(world, client, subject))
     # The same grant for the stronger resource, signed by firegate: what a JAG minted before
     # the resource asked more would be.
-    signer = world.app.extensions["firegate"].provider.minting.keys
+    signer = world.app.extensions["firegate"].of(ProviderServices).minting.keys
     assert signer is not None
     forged = signer.sign_id_jag({**jag, "resource": STRONG_API, "scope": "vault.read"})
     assert MFA in refused(redeem(world, client, forged))
@@ -201,7 +202,7 @@ def test_an_id_token_of_a_revoked_grant_mints_nothing(world: OAuthWorld) -> None
     client = agent(world)
     subject = id_token(world, client)
     grant_id = claims(world, subject)["jti"].split(".")[0]  # the ID token's grant
-    world.services.provider.grants.grants.revoke(grant_id)
+    world.services.of(ProviderServices).grants.grants.revoke(grant_id)
     assert "ended" in refused(mint(world, client, subject))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from application.clients.services import ClientServices
 from domain.clients.api_resources import ApiResource, ApiScope
 from domain.errors import InvalidInput
 from domain.signin.acr import MFA, PHR, PWD
@@ -104,7 +105,7 @@ def test_an_admin_sets_a_min_acr_on_admin_in_both_languages(
     pay, other, lines = "https://pay.example.com/", "https://other.example.com/", "pay | Pay"
     status, where, _ = post(root, "/admin/resources", "/admin", uri=pay, scopes=lines, min_acr=PHR)
     assert (status, where) == (303, "/admin#resources")
-    registry = world.services.clients.resources
+    registry = world.services.of(ClientServices).resources
     assert {found.uri: found.min_acr for found in registry.list_resources()}[pay] == PHR
     assert f"Sign-in at least: {PHR}" in root.get("/admin").get_data(as_text=True)
     spanish = root.get("/admin", headers={"Accept-Language": "es"}).get_data(as_text=True)

@@ -22,6 +22,7 @@ from application.clients.client_keys import (
     KeptKeys,
     KeysUnavailable,
 )
+from application.clients.services import ClientServices
 from domain.clients.oauth import OAuthClient
 from domain.provider.assertions import ASSERTION_TYPE
 from tests.fakes.kernel import FakeHostResolver
@@ -196,7 +197,7 @@ def test_an_assertion_with_a_new_key_is_taken_before_the_minute(
     assert isinstance(getter, FakeDocumentGetter)
     getter.documents[KEYS_URL] = public_jwks(key)
     clock = Clock()
-    keys = world.services.clients.keys
+    keys = world.services.of(ClientServices).keys
     keys.kept._monotonic = clock  # this world's process keeps keys on its clock
     client = world.register("--confidential", "--jwks-uri", KEYS_URL)
     assert exchange(world, client, signed(client["client_id"], key)).status_code == 200

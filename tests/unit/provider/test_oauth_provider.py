@@ -25,8 +25,10 @@ from werkzeug.test import TestResponse
 
 from application.clients.api_resources import CatalogueCache
 from application.clients.clients import AdminCreateClient, ClientRegistry, CreateClient
+from application.clients.services import ClientServices
 from application.ports import Audit
 from application.provider.grants import LiveGrant
+from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
 from domain.clients.oauth import SCOPES
 from domain.errors import PermissionDenied
@@ -469,7 +471,7 @@ def test_deleting_the_account_ends_and_removes_the_grants(
     assert answer.status_code == 204
     userinfo = world.client.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))
     assert userinfo.status_code == 401
-    assert world.services.provider.grants.live_grant(LiveGrant(grant_id)) is None
+    assert world.services.of(ProviderServices).grants.live_grant(LiveGrant(grant_id)) is None
 
 
 def test_the_granted_and_revoked_events_are_stored(world: OAuthWorld, app: dict[str, Any]) -> None:
@@ -646,7 +648,7 @@ def test_consent_forged_without_the_csrf_token_is_403_and_gives_nothing(
     answer = world.client.post(action, data={"decision": "allow"})
     assert answer.status_code == 403
     assert "Location" not in answer.headers
-    consents = world.services.provider.consent
+    consents = world.services.of(ProviderServices).consent
     (user,) = world.store.users.values()
     from application.provider.authorization.consent import ConsentQuery
 
@@ -980,7 +982,7 @@ def test_an_admin_registers_a_confidential_app_and_sees_its_secret_once(
     assert answer.status_code == 201
     assert answer.headers["Cache-Control"] == "no-store"
     html = answer.get_data(as_text=True)
-    (client,) = world.services.clients.clients.list_clients()
+    (client,) = world.services.of(ClientServices).clients.list_clients()
     assert client.name == "Server App" and client.confidential and not client.dynamic
     assert client.redirect_uris == (REDIRECT, "http://127.0.0.1/cb")
     assert client.scopes == ("openid", "email")
@@ -1000,7 +1002,7 @@ def test_a_public_app_registered_on_admin_gets_no_secret(world: OAuthWorld) -> N
         data={"csrf_token": admin_form(world), "name": "SPA", "redirect_uris": REDIRECT},
     )
     assert answer.status_code == 201
-    (client,) = world.services.clients.clients.list_clients()
+    (client,) = world.services.of(ClientServices).clients.list_clients()
     assert not client.confidential and client.secret_hash is None
     assert client.scopes == SCOPES  # none chosen: all of them
     assert 'id="client_secret"' not in answer.get_data(as_text=True)
@@ -1034,7 +1036,7 @@ def test_a_refused_app_is_shown_beside_its_field_with_the_form_refilled(
     error = re.search(rf'id="client-{field}-error" role="alert">([^<]+)<', html)
     assert error is not None, html
     assert says in error.group(1)
-    assert not world.services.clients.clients.list_clients()
+    assert not world.services.of(ClientServices).clients.list_clients()
     if data["name"]:
         assert 'id="client-name" name="name" type="text" autocomplete="off" required' in html
         assert f'value="{data["name"]}"' in html
@@ -1059,7 +1061,7 @@ def test_registering_an_app_on_admin_is_for_admins_with_the_forms_token(
     admin_form(world)
     assert world.client.post("/admin/clients", data=data).status_code == 403
     assert forged.status_code == 403
-    assert not world.services.clients.clients.list_clients()
+    assert not world.services.of(ClientServices).clients.list_clients()
 
 
 # -- CORS: what an app in a browser calls from its own origin
@@ -1714,7 +1716,9 @@ def test_an_admin_limits_an_app_to_resources(world: OAuthWorld) -> None:
     }
     answer = world.client.post("/admin/clients", data=form)
     assert answer.status_code == 201, answer.get_data(as_text=True)
-    (made,) = [c for c in world.services.clients.clients.list_clients() if c.name == "Backend"]
+    (made,) = [
+        c for c in world.services.of(ClientServices).clients.list_clients() if c.name == "Backend"
+    ]
     assert made.resources == (API, "https://mcp.example.com/mcp")
     refused = world.client.post(
         "/admin/clients", data={**form, "name": "Bad", "resources": "not a uri"}
@@ -1780,7 +1784,7 @@ def test_a_client_name_with_control_or_direction_characters_is_refused(name: str
         args=["clients", "create", "--name", name, "--redirect-uri", REDIRECT]
     )
     assert cli.exit_code != 0
-    assert on.services.clients.clients.list_clients() == []
+    assert on.services.of(ClientServices).clients.list_clients() == []
 
 
 def test_the_consent_page_says_where_it_sends_back_and_that_the_app_registered_itself() -> None:

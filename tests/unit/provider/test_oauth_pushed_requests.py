@@ -14,6 +14,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from werkzeug.test import TestResponse
 
 from application.clients.clients import FindClient
+from application.clients.services import ClientServices
 from domain.provider.pushed import MAX_REQUEST_URI_CHARS, REQUEST_URI_PREFIX, Push, unchanged
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from tests.fakes.provider import FakePushedRequests
@@ -373,7 +374,9 @@ def test_dynamic_registration_takes_require_pushed_authorization_requests() -> N
     )
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["require_pushed_authorization_requests"] is True
-    client = world.services.clients.clients.client(FindClient(made.get_json()["client_id"]))
+    client = world.services.of(ClientServices).clients.client(
+        FindClient(made.get_json()["client_id"])
+    )
     assert client is not None and client.par_required
     plain = world.client.post("/oauth/register", json=body).get_json()
     assert plain["require_pushed_authorization_requests"] is False
@@ -418,7 +421,7 @@ def test_an_admin_registers_an_app_that_must_push_on_admin(world: OAuthWorld) ->
     )
     assert answer.status_code == 201
     assert "Pushed to this site first" in answer.get_data(as_text=True)
-    (client,) = world.services.clients.clients.list_clients()
+    (client,) = world.services.of(ClientServices).clients.list_clients()
     assert client.par_required
 
 

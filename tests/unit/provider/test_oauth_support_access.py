@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from application.provider.authorization.consent import ConsentQuery
+from application.provider.services import ProviderServices
 from interfaces.web.browser import EXTENSION
 from tests.support.api import admin_token
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, redirected
@@ -131,7 +132,7 @@ def test_support_access_consents_to_nothing_new(world: OAuthWorld) -> None:
     )
     assert posted.status_code == 403, posted.get_data(as_text=True)
     asked = ConsentQuery(alice_id(world), app["client_id"], "openid")
-    assert world.services.provider.consent.consent_needed(asked)
+    assert world.services.of(ProviderServices).consent.consent_needed(asked)
 
 
 def test_the_persons_own_session_gives_no_act(world: OAuthWorld) -> None:

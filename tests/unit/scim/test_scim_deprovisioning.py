@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
@@ -144,7 +145,7 @@ def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: 
     verified(world, owners.org_id)
     register(world.client, "ada")
     ada = bearer(login(world.client, "ada"))
-    world.services.orgs.members.add_member(AddMember(owners.org_id, "ada", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember(owners.org_id, "ada", ("admin",)))
     made = world.client.post("/orgs/acme/scim/tokens", json={"name": "Mine"}, headers=ada)
     assert made.status_code == 201, made.get_json()
     admins = Directory(owners.org_id, ada, made.get_json()["token"])
@@ -155,7 +156,7 @@ def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: 
     otto = world.adapters.accounts.users.find_by_login("otto@example.com")
     assert otto is not None
     prove(world, otto.id)
-    world.services.orgs.members.add_member(AddMember(owners.org_id, "otto", ("owner",)))
+    world.services.of(OrgServices).members.add_member(AddMember(owners.org_id, "otto", ("owner",)))
     listed = world.client.post(USERS, json=user_body("otto@example.com"), headers=owners.auth)
     assert listed.status_code == 201, listed.get_data(as_text=True)
     made_owner = world.client.patch(
@@ -192,7 +193,7 @@ def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: 
     assert disabled is not None and disabled.disabled
     # A token acts on owners only while its maker is one: otto's, once otto is demoted, no
     # longer reaches the owner alice.
-    world.services.orgs.members.add_member(AddMember(owners.org_id, "otto", ("owner",)))
+    world.services.of(OrgServices).members.add_member(AddMember(owners.org_id, "otto", ("owner",)))
     otto_auth = bearer(login(world.client, "otto"))
     ottos = world.client.post("/orgs/acme/scim/tokens", json={"name": "O"}, headers=otto_auth)
     assert ottos.status_code == 201, ottos.get_json()

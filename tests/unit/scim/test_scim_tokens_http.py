@@ -9,6 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
+from application.scim.services import ScimServices
 from domain.errors import Unauthenticated
 from tests.support.api import assert_problem, bearer, login, register, services
 
@@ -41,7 +43,7 @@ def test_an_admin_makes_a_token_shown_once_lists_and_revokes_it(
     assert body["name"] == "Okta"
     assert body["token"].startswith(f"fgs_{org_id}.{body['id']}.")
     # The token opens its org.
-    opened = services(fake_app).scim.tokens.authenticate(body["token"])
+    opened = services(fake_app).of(ScimServices).tokens.authenticate(body["token"])
     assert (opened.org.id, opened.made_by) == (
         org_id,
         client.get("/user", headers=alice).get_json()["id"],
@@ -59,7 +61,7 @@ def test_an_admin_makes_a_token_shown_once_lists_and_revokes_it(
 
     assert client.delete(f"{TOKENS}/{body['id']}", headers=alice).status_code == 204
     with pytest.raises(Unauthenticated):
-        services(fake_app).scim.tokens.authenticate(body["token"])
+        services(fake_app).of(ScimServices).tokens.authenticate(body["token"])
     assert_problem(
         client.delete(f"{TOKENS}/{body['id']}", headers=alice), 404, "scim_token_not_found"
     )
@@ -76,7 +78,7 @@ def test_only_an_admins_session_manages_them(fake_app: Flask, client: FlaskClien
     org_id = acme(client, alice)
     token_id = client.post(TOKENS, json={"name": "Okta"}, headers=alice).get_json()["id"]
     bob = person(client, "bob")
-    services(fake_app).orgs.members.add_member(AddMember(org_id, "bob", ("member",)))
+    services(fake_app).of(OrgServices).members.add_member(AddMember(org_id, "bob", ("member",)))
     for response in (
         client.post(TOKENS, json={"name": "x"}, headers=bob),
         client.get(TOKENS, headers=bob),
@@ -110,7 +112,7 @@ def test_a_token_opens_its_own_live_org_only(fake_app: Flask, client: FlaskClien
     org_id = acme(client, alice)
     other = acme(client, alice, "other")
     text = client.post(TOKENS, json={"name": "Okta"}, headers=alice).get_json()["token"]
-    authenticate = services(fake_app).scim.tokens.authenticate
+    authenticate = services(fake_app).of(ScimServices).tokens.authenticate
     _, token_id, secret = text.removeprefix("fgs_").split(".")
     for forged in (
         f"fgs_{other}.{token_id}.{secret}",  # names another org

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.signin.codes.email import OpenEmailLink, RequestEmailCode, SignInByLink
+from application.signin.services import SigninServices
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.provider.grants import Consent
 from domain.signin.codes.email_codes import secret_hash
@@ -230,7 +232,7 @@ def test_an_unknown_flow_is_401(world: World, flow_id: str) -> None:
 
 
 def test_the_link_signs_in_only_the_browser_that_asked(world: World) -> None:
-    codes = world.services.signin.email_codes
+    codes = world.services.of(SigninServices).email_codes
     started = codes.request(RequestEmailCode("kim@example.com", browser_secret="cookie-1"))
     code, flow, token = mailed(world, "kim@example.com")
     assert flow == started.flow_id
@@ -252,7 +254,7 @@ def test_an_org_that_requires_its_single_sign_on_answers_403_sso_required(sso: S
     world = sso.world
     made = register(world.client, "mel", email="mel@corp.example")
     world.adapters.accounts.users.update(made["id"], lambda u: u.with_email_verified(u.updated_at))
-    world.services.orgs.members.add_member(AddMember(sso.org_id, "mel", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "mel", ("member",)))
     on = world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
     assert on.status_code == 200, on.get_json()
     flow = ask(world, "mel@corp.example").get_json()["flow_id"]

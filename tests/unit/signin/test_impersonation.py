@@ -14,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.ports import Audit
 from application.signin.authentication import Authenticate
+from application.signin.services import SigninServices
 from bootstrap import Adapters
 from domain.signin.active_org import ActiveOrg
 from infrastructure.settings import Settings
@@ -222,7 +225,9 @@ def app_settings() -> Settings:
 def test_a_session_of_support_access_changes_no_way_in_address_or_identity(
     fake_app: Flask, client: FlaskClient
 ) -> None:
-    services(fake_app).hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
+    services(fake_app).of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms")
+    )
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     acting = bearer(impersonate(client, root, alice).get_json()["access_token"])
@@ -248,7 +253,7 @@ def test_a_session_of_support_access_changes_no_way_in_address_or_identity(
 def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> None:
     world = World()
     verified(world, "root")
-    services(world.app).accounts.admin.set_role(SetRole("root", "admin"))
+    services(world.app).of(AccountServices).admin.set_role(SetRole("root", "admin"))
     root = bearer(login(world.client, "root"))
     verified(world, "alice")
     alice = world.client.get("/user", headers=bearer(login(world.client, "alice"))).get_json()
@@ -317,9 +322,9 @@ def test_it_is_no_recent_sign_in_and_ends_if_the_person_becomes_an_admin(
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     access = impersonate(client, root, alice).get_json()["access_token"]
-    actor = services(fake_app).signin.authentication.authenticate(Authenticate(access))
+    actor = services(fake_app).of(SigninServices).authentication.authenticate(Authenticate(access))
     assert actor.acting_admin_id is not None and actor.recent_sign_in is False
-    services(fake_app).accounts.admin.set_role(SetRole("alice", "admin"))
+    services(fake_app).of(AccountServices).admin.set_role(SetRole("alice", "admin"))
     answer = client.get("/user", headers=bearer(access))
     assert_problem(answer, 401, "invalid_token")  # no one acts as an admin (decision 0584)
     assert client.get("/user", headers=bearer(login(client, "alice"))).status_code == 200

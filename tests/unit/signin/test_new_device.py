@@ -16,7 +16,8 @@ from application.events.security_events import security_events_of
 from application.ports import Audit, Mail
 from bootstrap import build_app
 from domain.errors import Unavailable
-from domain.signin.devices import browser_and_system, browser_of, device_key
+from domain.signin.devices import device_key
+from domain.user_agents import browser_and_system, browser_of
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.kernel import FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeNewDeviceMails

@@ -15,8 +15,10 @@ import pyotp
 import pytest
 
 from application.federation.connected import Connect
+from application.federation.services import FederationServices
 from application.ports import ExternalIdentity, Mail
 from application.signin.authentication import Actor, Authenticate
+from application.signin.services import SigninServices
 from domain.errors import ReauthenticationRequired
 from domain.federation.upstream import UpstreamProvider
 from domain.signin.sessions import Session
@@ -53,7 +55,7 @@ def long_ago(world: World) -> Iterator[None]:
 
 
 def actor(world: World, access: str) -> Actor:
-    return world.services.signin.authentication.authenticate(Authenticate(access))
+    return world.services.of(SigninServices).authentication.authenticate(Authenticate(access))
 
 
 def federated(world: World, subject: str = "fb-1", email: str = "fed@example.com") -> str:
@@ -145,7 +147,9 @@ def test_connecting_a_provider_needs_a_recent_sign_in(world: World) -> None:
         access = login(world.client)
     github = ExternalIdentity("github", "gh-1", "alice@example.com", True, "Alice")
     with pytest.raises(ReauthenticationRequired):
-        world.services.federation.identities.connect(Connect(actor(world, access), github))
+        world.services.of(FederationServices).identities.connect(
+            Connect(actor(world, access), github)
+        )
     assert not world.store.identities
 
 
@@ -186,7 +190,7 @@ def test_a_connected_provider_is_mailed_and_its_link_removes_it_and_ends_every_s
     access = verified(world)
     other = login(world.client)
     github = ExternalIdentity("github", "gh-1", "alice@example.com", True, "Alice")
-    world.services.federation.identities.connect(Connect(actor(world, access), github))
+    world.services.of(FederationServices).identities.connect(Connect(actor(world, access), github))
     world.deliver()
     [mail] = notices(world)
     assert "github" in mail.subject and "github" in mail.text
@@ -213,7 +217,7 @@ def test_the_notice_names_the_provider_as_its_admin_named_it(world: World) -> No
     world.adapters.federation.upstream_providers.add(provider)
     access = verified(world)
     lantern = ExternalIdentity("lantern", "l-1", "alice@example.com", True, "Alice")
-    world.services.federation.identities.connect(Connect(actor(world, access), lantern))
+    world.services.of(FederationServices).identities.connect(Connect(actor(world, access), lantern))
     world.deliver()
     [mail] = notices(world)
     assert mail.subject == "Signing in with Lantern Accounts was added to your firegate account"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
@@ -27,7 +28,7 @@ SHOWN = "+33 6 12 34 56 78"  # NUMBER as people write it: its international form
 
 def phone_world(**settings: object) -> World:
     world = World(phone_sign_in=True, **settings)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     sign_up(world)
     return world
 
@@ -124,7 +125,7 @@ def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing() -> Non
 
 def test_signing_in_again_for_a_change_of_number_comes_back_to_the_profile() -> None:
     world = World(phone_sign_in=True)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     world.clock.advance(seconds=-3600)  # signed in an hour ago: too long for a new number
     sign_up(world)
     world.clock.advance(seconds=3600)
@@ -227,7 +228,7 @@ def texted_sign_up(world: World, typed: str = NUMBER) -> None:
 
 def test_after_a_sign_up_by_text_the_profile_invites_the_person_to_choose_a_username() -> None:
     world = World(phone_sign_in=True)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     world.clock.advance(minutes=-5)  # the tokens' times stay behind the wall clock's
     texted_sign_up(world)
     html = page(world)

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from domain.phone.part import PhoneNumber
 from infrastructure.settings.identity.phone import PhoneSettings
 from tests.fakes.hooks import FakeHookClient
@@ -38,7 +39,7 @@ _MADE = itertools.count(1)  # the accounts made by account()
 def phone_world(**settings: object) -> World:
     """Phone sign-in on (PHONE_SIGN_IN and a send_sms hook)."""
     world = World(phone_sign_in=True, **settings)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     return world
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.ports import Audit
 from domain.phone.part import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
@@ -34,7 +35,7 @@ REAUTH_MAX_AGE = 600  # the default
 def phone_world(**settings: object) -> World:
     """A world with phone sign-in on: PHONE_SIGN_IN and a send_sms hook."""
     world = World(phone_sign_in=True, **settings)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     return world
 
 
@@ -253,7 +254,7 @@ def test_while_phone_sign_in_is_off_a_number_is_not_changed_but_may_go(
 ) -> None:
     off = World(**settings)
     if hooked:
-        off.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+        off.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     ann = signed_in(off)
     users, now = off.adapters.accounts.users, off.clock.now()
     users.update(me(off, ann)["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), now))

@@ -16,7 +16,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import AuthHookRef, SetAuthHook
+from application.hooks.services import HookServices
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.phone.part import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import register
@@ -42,7 +44,7 @@ TURNSTILE = {
 def phone_world(**settings: object) -> World:
     """A world with phone sign-in on: PHONE_SIGN_IN and a send_sms hook."""
     world = World(phone_sign_in=True, **settings)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     return world
 
 
@@ -107,9 +109,9 @@ def test_the_sign_in_page_offers_a_texted_code_only_while_phone_sign_in_is_on() 
 def test_the_hook_removed_the_sign_in_page_no_longer_offers_it() -> None:
     """The sign-in page is kept per context: whether texts can go is part of it."""
     world = World(phone_sign_in=True)
-    hook = world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK)).hook
+    hook = world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK)).hook
     assert "Text me a code" in world.client.get("/sign-in").get_data(as_text=True)
-    world.services.hooks.hooks.remove(AuthHookRef(ADMIN, hook.hook_id))
+    world.services.of(HookServices).hooks.remove(AuthHookRef(ADMIN, hook.hook_id))
     assert "Text me a code" not in world.client.get("/sign-in").get_data(as_text=True)
     assert world.client.get(ASK).status_code == 404
 
@@ -254,12 +256,12 @@ def test_a_second_factor_continues_to_its_page() -> None:
 def test_an_org_that_requires_its_single_sign_on_sends_the_person_there() -> None:
     with oidc_sso(phone_sign_in=True) as sso:
         world = sso.world
-        world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+        world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
         made = register(world.client, "mel", email="mel@corp.example")
         world.adapters.accounts.users.update(
             made["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
         )
-        world.services.orgs.members.add_member(AddMember(sso.org_id, "mel", ("member",)))
+        world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "mel", ("member",)))
         on = world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
         assert on.status_code == 200, on.get_json()
         browser = world.app.test_client()

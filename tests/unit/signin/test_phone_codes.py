@@ -14,8 +14,10 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.admin import TestAuthHook as AskSamples
+from application.hooks.services import HookServices
 from application.jobs import RetryJob
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from domain.phone.part import PhoneNumber
 from domain.signin.codes.flows import Channel
@@ -37,7 +39,7 @@ NUMBER, OTHER = "+33612345678", "+34612345678"
 def phone_world(**settings: object) -> World:
     """A world with phone sign-in on: PHONE_SIGN_IN and a send_sms hook."""
     world = World(phone_sign_in=True, **settings)
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     return world
 
 
@@ -326,7 +328,7 @@ def test_off_unless_the_setting_and_a_hook_answers_404(
 ) -> None:
     world = World(**settings)
     if hooked:
-        world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+        world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     asked = PHONE.ask(world, NUMBER)
     assert asked.status_code == 404 and asked.get_json()["code"] == "phone_disabled"
     verified = PHONE.verify(world, "f" * 32, "123456")
@@ -372,12 +374,12 @@ def test_an_org_that_requires_its_single_sign_on_answers_403_sso_required() -> N
 
 def sso_required(sso: OidcSso) -> None:
     world = sso.world
-    world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     made = register(world.client, "mel", email="mel@corp.example")
     world.adapters.accounts.users.update(
         made["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
     )
-    world.services.orgs.members.add_member(AddMember(sso.org_id, "mel", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "mel", ("member",)))
     on = world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
     assert on.status_code == 200, on.get_json()
     flow = PHONE.ask(world, NUMBER).get_json()["flow_id"]
@@ -388,7 +390,7 @@ def sso_required(sso: OidcSso) -> None:
 def test_hooks_test_sends_a_sample_of_send_sms() -> None:
     world = World()
     client = hook_client(world)
-    tested = world.services.hooks.hooks.test(AskSamples(ADMIN, "send_sms", HOOK))
+    tested = world.services.of(HookServices).hooks.test(AskSamples(ADMIN, "send_sms", HOOK))
     assert tested.passed
     [(_, body, *_)] = client.asked
     sample = json.loads(body)

@@ -17,6 +17,7 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from infrastructure.settings import Settings
 from interfaces.shared.support_access import REFUSED
 from interfaces.web.errors import PAGE_BLUEPRINTS
@@ -122,7 +123,9 @@ def app_settings() -> Settings:
 @pytest.fixture
 def person(fake_app: Flask, client: FlaskClient) -> tuple[str, Acting]:
     """alice, who owns the org acme, and a session of support access of hers."""
-    services(fake_app).hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
+    services(fake_app).of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms")
+    )
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     made = client.post(

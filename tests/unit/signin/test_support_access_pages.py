@@ -11,7 +11,9 @@ from html import unescape
 import pytest
 
 from application.accounts.admin import SetRole
+from application.accounts.services import AccountServices
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.signin.support.outlasting import Outlasting
 from interfaces.shared.support_access import REFUSED
 from interfaces.web.signin.impersonation import WHY
@@ -67,7 +69,7 @@ def world() -> World:
 def test_an_admin_acts_as_someone_from_their_page_and_the_pages_say_so(world: World) -> None:
     verified(world, "alice")
     root = browser(world, "root")
-    world.services.accounts.admin.set_role(SetRole("root", "admin"))
+    world.services.of(AccountServices).admin.set_role(SetRole("root", "admin"))
     alice = world.store.usernames["alice"]
     page = root.get(f"/admin/users/{alice}").get_data(as_text=True)
     assert "Act as alice" in page and f'action="/admin/users/{alice}/act-as"' in page
@@ -92,7 +94,7 @@ def test_an_org_admin_acts_as_a_member_from_the_members_page(world: World) -> No
     adam = browser(world, "adam")
     browser(world, "bob")
     for name, role in (("adam", "admin"), ("bob", "member")):
-        world.services.orgs.members.add_member(AddMember("acme", name, (role,)))
+        world.services.of(OrgServices).members.add_member(AddMember("acme", name, (role,)))
     members = "/account/orgs/acme/members"
     assert "Act as" not in adam.get(members).get_data(as_text=True)  # no role carries it yet
     edit = {"description": "Admins", "permissions": "org:impersonate"}
@@ -115,7 +117,7 @@ def test_each_form_the_session_may_not_send_is_disabled_with_why(world: World) -
     olga = org_owner(world)
     adam, _ = browser(world, "adam"), browser(world, "ada")
     for name in ("adam", "ada"):
-        world.services.orgs.members.add_member(AddMember("acme", name, ("admin",)))
+        world.services.of(OrgServices).members.add_member(AddMember("acme", name, ("admin",)))
     edit = {"description": "Admins", "permissions": "org:impersonate"}
     post(olga, "/account/orgs/acme/roles/admin", "/account/orgs/acme/roles", **edit)
     ada = world.store.usernames["ada"]

@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from tests.support.admin_pages import browser
 from tests.support.api import PASSWORD
 from tests.support.pages import csrf
@@ -51,7 +52,7 @@ def owner_browser(sso: SamlSso | OidcSso) -> FlaskClient:
 
 def member_browser(sso: SamlSso | OidcSso, name: str, role: str) -> FlaskClient:
     client = browser(sso.world, name)
-    sso.world.services.orgs.members.add_member(AddMember("corp", name, (role,)))
+    sso.world.services.of(OrgServices).members.add_member(AddMember("corp", name, (role,)))
     return client
 
 

@@ -9,6 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
+from application.sso.services import SsoServices
 from domain.sso.connections import Connection
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.api import bearer, login
@@ -70,7 +72,7 @@ def test_a_saml_connection_shows_the_idp_the_mapping_and_the_addresses(
     assert "https://idp.acme.example/m" in page and "https://idp.acme.example/sso" in page
     assert "CN=idp.acme.example" in page  # the certificate's subject
     assert "memberOf" in page and "IT = admin" in page
-    sp = world.services.sso.connections.addresses(cid)
+    sp = world.services.of(SsoServices).connections.addresses(cid)
     assert f'<code id="acs-url">{sp.acs_url}</code>' in page and sp.acs_url.endswith("/saml/acs")
     start = sp.acs_url.removesuffix("/acs")  # /sso/{id}/saml, where a sign-in starts
     assert f'<code id="sign-in-url">{start}</code>' in page
@@ -85,7 +87,7 @@ def test_an_openid_connection_shows_its_issuer_never_its_secret(
     page = olga.get(f"{SSO}/{cid}").get_data(as_text=True)
     assert "https://login.acme.example" in page and "fg-1" in page
     assert "s3cr3t" not in page and "Set (never shown)" in page
-    sp = world.services.sso.connections.addresses(cid)
+    sp = world.services.of(SsoServices).connections.addresses(cid)
     assert f'<code id="redirect-uri">{sp.redirect_uri}</code>' in page
     start = sp.redirect_uri.removesuffix("/callback")  # /sso/{id}/oidc
     assert f'<code id="sign-in-url">{start}</code>' in page
@@ -123,7 +125,7 @@ def test_an_owner_switches_idp_initiated_sign_in(world: World, olga: FlaskClient
 def test_an_admin_reads_the_switch_but_cannot_change_it(world: World, olga: FlaskClient) -> None:
     cid = saml_connection(world)
     adam = browser(world, "adam")
-    world.services.orgs.members.add_member(AddMember("acme", "adam", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("acme", "adam", ("admin",)))
     view = f"{SSO}/{cid}"
     page = adam.get(view).get_data(as_text=True)
     assert "Only the organization's owners change it. It is off." in page

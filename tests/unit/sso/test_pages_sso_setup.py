@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.fakes.sso import FakeDocumentGetter, FakeSpentAssertions
 from tests.support.admin_pages import browser, post
@@ -260,7 +261,7 @@ def test_the_org_page_makes_links_and_switches_connections(world: World, idp_key
     # An admin sees the connections and may switch one off, but neither activates one nor
     # makes a setup link: the identity provider is the owners' to decide.
     ada = browser(world, "ada")
-    world.services.orgs.members.add_member(AddMember("corp", "ada", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "ada", ("admin",)))
     seen = ada.get(section).get_data(as_text=True)
     assert "Only the organization's owners set up and activate connections." in seen
     assert "Make the link" not in seen and ">Activate<" not in seen
@@ -270,7 +271,7 @@ def test_the_org_page_makes_links_and_switches_connections(world: World, idp_key
     assert status == 403
     # A member sees no such section.
     bob = browser(world, "bob")
-    world.services.orgs.members.add_member(AddMember("corp", "bob", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "bob", ("member",)))
     assert 'href="/account/orgs/corp/sso"' not in bob.get("/account/orgs/corp").get_data(
         as_text=True
     )
@@ -352,7 +353,7 @@ def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: K
     cid = token.partition(".")[0]
     assert post(olga, f"{section}/{cid}/status", section, status="active")[0] == 303
     browser(world, "otto")
-    world.services.orgs.members.add_member(AddMember("corp", "otto", ("owner",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "otto", ("owner",)))
     users = world.adapters.accounts.users
     otto_id = users.find_by_login("otto")
     olga_id = users.find_by_login("olga")
@@ -378,7 +379,7 @@ def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: K
     assert 'name="break_glass" value="true" aria-describedby="break-glass-hint">' in page
     # An admin manages connections but not this policy.
     ada = browser(world, "ada")
-    world.services.orgs.members.add_member(AddMember("corp", "ada", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "ada", ("admin",)))
     assert 'name="require_sso"' not in ada.get(section).get_data(as_text=True)
     status, _, _ = post(ada, section + "/policy", section)
     assert status == 403

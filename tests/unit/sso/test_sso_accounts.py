@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.sso.arrival import identity_provider
 from tests.support.api import PASSWORD, bearer, login, register
@@ -149,7 +150,7 @@ def test_an_account_the_org_holds_is_linked_unasked_and_told(sso: SamlSso | Oidc
     assert told_of_new_way_in(sso.world, noa)
     # A member the org requires single sign-on of, who signs in no other way.
     ivy = proven_account(sso.world, "ivy", "ivy@corp.example")
-    sso.world.services.orgs.members.add_member(AddMember(sso.org_id, "ivy", ("member",)))
+    sso.world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "ivy", ("member",)))
     required = sso.world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
     assert required.status_code == 200, required.get_json()
     again = sso.world.app.test_client()
@@ -213,7 +214,7 @@ def test_a_connection_never_unproves_an_address_it_cannot_vouch_for(
 
 def test_a_member_already_keeps_their_roles(sso: SamlSso | OidcSso) -> None:
     kim = proven_account(sso.world, "kim", "kim@corp.example")
-    sso.world.services.orgs.members.add_member(AddMember(sso.org_id, "kim", ("member",)))
+    sso.world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "kim", ("member",)))
     arrived = sso.sign_in(sso.world.app.test_client(), "kim@corp.example", groups=("IT",))
     assert arrived.status_code == 303
     assert sso.member_roles(kim.id) == ("member",)
@@ -258,7 +259,7 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
         sso.user_of("tia@corp.example").id, lambda u: u.with_email_verified(u.updated_at)
     )
     # A member the org holds to its single sign-on: linked at once (else she would confirm).
-    sso.world.services.orgs.members.add_member(AddMember(sso.org_id, "tia", ("member",)))
+    sso.world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "tia", ("member",)))
     required = sso.world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
     assert required.status_code == 200, required.get_json()
     browser = sso.world.app.test_client()

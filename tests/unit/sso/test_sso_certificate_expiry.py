@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.ports import Audit, Mail
+from application.sso.services import SsoServices
 from domain.accounts.users import User
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -70,14 +72,16 @@ def test_admins_are_warned_once_a_month_before_a_certificate_ends() -> None:
     proven(world, "olga")
     register(world.client, "ana")
     proven(world, "ana", "es")
-    world.services.orgs.members.add_member(AddMember("corp", "ana", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "ana", ("admin",)))
     register(world.client, "ned")
     proven(world, "ned")
-    world.services.orgs.members.add_member(AddMember("corp", "ned", ("member",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "ned", ("member",)))
     register(world.client, "una")  # an admin whose address is not proven: no mail
-    world.services.orgs.members.add_member(AddMember("corp", "una", ("admin",)))
+    world.services.of(OrgServices).members.add_member(AddMember("corp", "una", ("admin",)))
 
-    assert world.services.sso.certificate_sweep.sweep() == 1  # the one of 20 days, not of 200
+    assert (
+        world.services.of(SsoServices).certificate_sweep.sweep() == 1
+    )  # the one of 20 days, not of 200
     assert expiring_events(world, owner) == [(org_id, cid)]
     world.deliver()
     (english,) = warnings_to(world, "olga@example.com")
@@ -90,15 +94,15 @@ def test_admins_are_warned_once_a_month_before_a_certificate_ends() -> None:
 
     # Once per certificate: not the next day, nor the next sweep.
     world.clock.advance(days=1)
-    assert world.services.sso.certificate_sweep.sweep() == 0
+    assert world.services.of(SsoServices).certificate_sweep.sweep() == 0
     world.deliver()
     assert len(warnings_to(world, "olga@example.com")) == 1
     assert len(expiring_events(world, owner)) == 1
     # The other one's turn comes 30 days before its end.
     world.clock.advance(days=169)
-    assert world.services.sso.certificate_sweep.sweep() == 0
+    assert world.services.of(SsoServices).certificate_sweep.sweep() == 0
     world.clock.advance(days=2)
-    assert world.services.sso.certificate_sweep.sweep() == 1
+    assert world.services.of(SsoServices).certificate_sweep.sweep() == 1
     recorded = [e for e in world.audit.events if e.event is Audit.ORG_SSO_CERTIFICATE_EXPIRING]
     assert [(e.org_id, e.reason) for e in recorded] == [(org_id, cid), (org_id, cid)]
 
@@ -110,7 +114,7 @@ def test_a_connection_not_active_warns_nobody() -> None:
         f"/orgs/corp/connections/{cid}", json={"status": "inactive"}, headers=owner
     )
     assert off.status_code == 200
-    assert world.services.sso.certificate_sweep.sweep() == 0
+    assert world.services.of(SsoServices).certificate_sweep.sweep() == 0
     assert expiring_events(world, owner) == []
 
 

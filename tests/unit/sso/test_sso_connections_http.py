@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from domain.sso.connections import CONNECTIONS_MAX
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import World
@@ -166,7 +167,7 @@ def test_only_admins_see_them_and_an_org_has_a_few(fake_app: Flask, client: Flas
     alice = signed_in(client, "alice")
     org = new_org(client, alice)
     bob = signed_in(client, "bob")
-    services(fake_app).orgs.members.add_member(AddMember(org, "bob", ("member",)))
+    services(fake_app).of(OrgServices).members.add_member(AddMember(org, "bob", ("member",)))
     cid = client.post(
         "/orgs/acme/connections", json={"kind": "saml", "name": "Okta"}, headers=alice
     ).get_json()["id"]
@@ -247,7 +248,7 @@ def test_an_admin_may_not_say_who_the_orgs_identity_provider_is(
     alice = signed_in(client, "alice")
     org = new_org(client, alice)
     ada = signed_in(client, "ada")
-    services(fake_app).orgs.members.add_member(AddMember(org, "ada", ("admin",)))
+    services(fake_app).of(OrgServices).members.add_member(AddMember(org, "ada", ("admin",)))
     _, der = certificate()
     xml = idp_metadata("https://idp.evil.example/m", "https://idp.evil.example/sso", (der,))
     made = client.post(

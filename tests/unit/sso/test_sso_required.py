@@ -13,8 +13,11 @@ import pyotp
 import pytest
 
 from application.accounts.accounts import UpdateProfile
+from application.accounts.services import AccountServices
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
 from application.signin.login import ChangePassword
+from application.signin.services import SigninServices
 from domain.errors import PermissionDenied
 from tests.fakes.org_domains import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
@@ -35,7 +38,7 @@ def _person(sso: SamlSso, name: str, roles: tuple[str, ...] | None = ("member",)
     users = sso.world.adapters.accounts.users
     users.update(made["id"], lambda u: u.with_email_verified(u.updated_at))
     if roles is not None:
-        sso.world.services.orgs.members.add_member(AddMember(sso.org_id, name, roles))
+        sso.world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, name, roles))
     return str(made["id"])
 
 
@@ -140,7 +143,7 @@ def test_only_members_with_an_address_on_the_domain_are_held(sso: SamlSso) -> No
     # A member whose address on the domain is unproven is held all the same: making one's
     # address unproven (a change of address) is no way out.
     register(sso.world.client, "uma", email="uma@corp.example")
-    sso.world.services.orgs.members.add_member(AddMember(sso.org_id, "uma", ("member",)))
+    sso.world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "uma", ("member",)))
     assert_problem(_password(sso, "uma"), 403, "sso_required")
     # a member elsewhere (the owner olga's address is olga@example.com)
     assert _password(sso, "olga").status_code == 200
@@ -186,13 +189,13 @@ def test_an_account_the_org_made_takes_no_address_or_password_from_the_person(
     # The org decides the address of an account it made, required or not.
     moving = UpdateProfile(max_.id, (("email", "max@elsewhere.example"),))
     with pytest.raises(PermissionDenied) as refused:
-        services.accounts.accounts.update_profile(moving)
+        services.of(AccountServices).accounts.update_profile(moving)
     assert refused.value.code == "managed_by_org"
     # With single sign-on required, no first password either (by the account or a reset).
     assert _require(sso, require_sso=True).status_code == 200
     first = ChangePassword(max_.id, "session", "", "a long new password 1", recent_sign_in=True)
     with pytest.raises(PermissionDenied) as denied:
-        services.signin.login.change_password(first)
+        services.of(SigninServices).login.change_password(first)
     assert denied.value.code == "managed_by_org"
     assert (
         sso.world.client.post(
@@ -210,7 +213,7 @@ def test_an_account_the_org_made_takes_no_address_or_password_from_the_person(
     assert kept is not None and kept.password_hash is None
     # Not required: the org's directory or a reset may give it one, as before.
     assert _require(sso, require_sso=False).status_code == 200
-    services.signin.login.change_password(first)
+    services.of(SigninServices).login.change_password(first)
     given = users.get(max_.id)
     assert given is not None and given.password_hash is not None
 

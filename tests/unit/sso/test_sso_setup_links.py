@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
+from application.orgs.services import OrgServices
+from application.sso.services import SsoServices
 from application.sso.setup import SetupRequest
 from domain.errors import Conflict, InvalidInput
 from domain.link_tokens import InvalidToken
@@ -62,7 +64,7 @@ def test_a_link_for_a_new_connection_configures_and_activates_it_once(
     assert (item["connection_id"], item["expires_at"]) == (cid, body["expires_at"])
     assert token not in listed.get_data(as_text=True)
 
-    setup = services(fake_app).sso.setup
+    setup = services(fake_app).of(SsoServices).setup
     seen = setup.open(SetupRequest(token))
     assert (seen.org_name, seen.connection.id) == ("Acme Corp", cid)
     assert seen.addresses.acs_url.endswith(f"/sso/{cid}/saml/acs")
@@ -126,7 +128,7 @@ def test_a_new_link_ends_the_one_before_and_links_end_when_revoked_or_old() -> N
     first = client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
     second = client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
     assert first.status_code == second.status_code == 201
-    setup = world.services.sso.setup
+    setup = world.services.of(SsoServices).setup
     with pytest.raises(InvalidToken):
         setup.open(SetupRequest(token_of(first.get_json()["url"])))
     token = token_of(second.get_json()["url"])
@@ -154,7 +156,7 @@ def test_a_new_link_ends_the_one_before_and_links_end_when_revoked_or_old() -> N
 def test_who_may_make_links_and_what_is_refused(fake_app: Flask, client: FlaskClient) -> None:
     alice, org_id = an_org(client)
     bob = signed_in(client, "bob")
-    services(fake_app).orgs.members.add_member(AddMember(org_id, "bob", ("member",)))
+    services(fake_app).of(OrgServices).members.add_member(AddMember(org_id, "bob", ("member",)))
     for response in (
         client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=bob),
         client.get("/orgs/acme/sso/setup-links", headers=bob),
@@ -201,7 +203,7 @@ def test_only_an_owner_makes_a_link_and_it_holds_while_they_are_one(
     # to hand out (docs/decisions/0448-single-sign-on-is-the-owners.md).
     alice, org_id = an_org(client)
     ada = signed_in(client, "ada")
-    services(fake_app).orgs.members.add_member(AddMember(org_id, "ada", ("admin",)))
+    services(fake_app).of(OrgServices).members.add_member(AddMember(org_id, "ada", ("admin",)))
     refused = client.post("/orgs/acme/sso/setup-links", json={"kind": "saml"}, headers=ada)
     assert_problem(refused, 403, "org_permission_denied")
     assert client.get("/orgs/acme/sso/setup-links", headers=ada).status_code == 200
@@ -217,7 +219,7 @@ def test_only_an_owner_makes_a_link_and_it_holds_while_they_are_one(
     assert demoted.status_code == 200, demoted.get_json()
     assert client.get(f"/sso/setup?token={token}").status_code == 400
     with pytest.raises(InvalidToken):
-        services(fake_app).sso.setup.set_up(
+        services(fake_app).of(SsoServices).setup.set_up(
             SetupRequest(token, {"saml": {"metadata_xml": metadata()}, "status": "active"})
         )
 
@@ -238,7 +240,7 @@ def test_a_link_for_an_active_connection_edits_a_draft_that_apply_swaps_in(
     token = token_of(made.get_json()["url"])
     listed = client.get("/orgs/acme/sso/setup-links", headers=alice).get_json()["items"]
     assert [i["connection_id"] for i in listed] == [cid]
-    setup = services(fake_app).sso.setup
+    setup = services(fake_app).of(SsoServices).setup
     with pytest.raises(Conflict) as nothing:
         setup.apply(SetupRequest(token))
     assert nothing.value.code == "draft_gone"
@@ -283,7 +285,7 @@ def test_a_draft_can_be_discarded(fake_app: Flask, client: FlaskClient) -> None:
             "/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice
         ).get_json()["url"]
     )
-    setup = services(fake_app).sso.setup
+    setup = services(fake_app).of(SsoServices).setup
     setup.set_up(SetupRequest(token, {"mapping": {"groups": "groups", "roles": {"IT": ["admin"]}}}))
     discarded = setup.discard(SetupRequest(token))
     assert discarded.connection.draft is None

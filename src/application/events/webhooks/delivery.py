@@ -16,10 +16,15 @@ from application.events.webhooks.ports import (
     WebhookDeliveries,
     WebhookEndpoints,
     WebhookPolicy,
-    WebhookSender,
 )
 from application.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELAY
-from application.outbound import NOT_HTTPS, HostResolver, WebhookUnreachable, public_address_of
+from application.outbound import (
+    NOT_HTTPS,
+    HostResolver,
+    WebhookSender,
+    WebhookUnreachable,
+    public_address_of,
+)
 from application.ports import NO_METRICS, Clock, Job, Metrics, SecretBox
 from domain.errors import Unavailable
 from domain.events.webhooks import Attempt, Delivery, DeliveryStatus, WebhookEndpoint

@@ -1,7 +1,6 @@
-"""What the webhooks need from outside: where endpoints and deliveries are stored, how a
-delivery is sent (and, by the same pinned client, what else firegate fetches from an address
-it is given; its host resolved and its failures as application/outbound.py has them), a
-background timer; and the policy the settings decide."""
+"""What the webhooks need from outside: where endpoints and deliveries are stored, a
+background timer and the policy the settings decide. How a delivery is sent is the
+platform's outbound client's port, ``WebhookSender`` (application/outbound.py)."""
 
 from __future__ import annotations
 
@@ -59,15 +58,6 @@ class WebhookDeliveries(Protocol):
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """The ids of up to ``limit`` pending deliveries whose next attempt is due."""
-        ...
-
-
-class WebhookSender(Protocol):
-    def post(self, url: str, body: str, headers: dict[str, str], address: str | None = None) -> int:
-        """POST ``body`` as JSON without following redirects; the status code, or
-        WebhookUnreachable. With ``address``, the connection goes to that address (the one
-        the host was checked to resolve to) and the host is not resolved again; the Host
-        header, TLS's server name and the certificate's check stay the URL's host."""
         ...
 
 

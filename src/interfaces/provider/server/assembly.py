@@ -24,7 +24,9 @@ from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from flask import Flask, Request, Response, request
 
 from application.clients.clients import FindClient
+from application.clients.services import ClientServices
 from application.provider.minting import TokenIssued
+from application.provider.services import ProviderServices
 from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.clients.metadata_document import document_client_id
 from domain.clients.oauth import SCOPES
@@ -126,7 +128,9 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         except CredentialsRefused as refused:
             return self.handle_error_response(None, AccessDeniedError(refused.detail))
         if answered.status_code == 200:
-            services().provider.minting.count_issued(TokenIssued(str(request.values["grant_type"])))
+            services().of(ProviderServices).minting.count_issued(
+                TokenIssued(str(request.values["grant_type"]))
+            )
         return answered
 
     def handle_error_response(self, oauth_request: Any, error: OAuth2Error) -> Response:
@@ -200,9 +204,9 @@ def _query_client(client_id: str) -> Client | None:
         return None
     if len(client_id) > 200 and not document_client_id(client_id):
         return None
-    found = services().clients.clients.client(FindClient(client_id))
+    found = services().of(ClientServices).clients.client(FindClient(client_id))
     if found is None and document_client_id(client_id):
-        why = services().clients.documents.refusal(client_id)
+        why = services().of(ClientServices).documents.refusal(client_id)
         raise InvalidClientError(
             description=why or "The client metadata document could not be used."
         )

@@ -15,7 +15,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from application.clients.client_keys import ClientKeys
+from application.clients.services import ClientServices
 from application.provider.grants import SpendProof
+from application.provider.services import ProviderServices
 from domain.clients.client_keys import PRIVATE_KEY_JWT
 from domain.errors import DomainError
 from domain.provider.assertions import (
@@ -76,8 +78,10 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         headers, _ = self.extract_assertion(request.form["client_assertion"])
         kid = headers.get("kid")
         try:
-            found = services().clients.keys.client_keys(
-                ClientKeys(client.client, kid if isinstance(kid, str) else None)
+            found = (
+                services()
+                .of(ClientServices)
+                .keys.client_keys(ClientKeys(client.client, kid if isinstance(kid, str) else None))
             )
         except DomainError as exc:
             raise _refused(exc.detail) from exc
@@ -100,7 +104,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
             return False
         expires_at = datetime.fromtimestamp(float(claims["exp"]), UTC)
         try:
-            services().provider.grants.spend_proof(
+            services().of(ProviderServices).grants.spend_proof(
                 SpendProof(AssertionId(claims["sub"], jti, expires_at))
             )
         except InvalidProof:

@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Response, g, request
 
 from application.provider.authorization.device import PollDevice
+from application.provider.services import ProviderServices
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.device_flow import DeviceAuthorization
 from interfaces.provider.server.assembly import Server
@@ -54,8 +55,10 @@ def pending_answer(server: Server) -> Response | None:
         or client.client.dpop_bound_access_tokens
     ):
         return None
-    polled = services().provider.device.poll_pending(
-        PollDevice(device_code, client.get_client_id())
+    polled = (
+        services()
+        .of(ProviderServices)
+        .device.poll_pending(PollDevice(device_code, client.get_client_id()))
     )
     if polled is None or isinstance(polled, DeviceAuthorization):
         # Unknown, or not pending: the grant answers it, from this read where there was one

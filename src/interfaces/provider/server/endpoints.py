@@ -23,9 +23,12 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
 
+from application.accounts.services import AccountServices
 from application.clients.clients import CreateClient, new_client_id
+from application.clients.services import ClientServices
 from application.provider.grants import RevokeClientToken, RevokeGrant
 from application.provider.minting import HOOK_CLAIMS
+from application.provider.services import ProviderServices
 from application.provider.tokens import GRANT_CLAIM
 from domain.clients.oauth import may_introspect, scope_list
 from domain.errors import DomainError
@@ -63,11 +66,11 @@ class Revocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
         grant_id = claims.get(GRANT_CLAIM)
         client_id = oauth_request.client.get_client_id()
         if isinstance(grant_id, str) and not exchanged(claims):
-            services().provider.grants.revoke_grant(RevokeGrant(grant_id, client_id))
+            services().of(ProviderServices).grants.revoke_grant(RevokeGrant(grant_id, client_id))
             return
         # a client's own token, or one from an exchange (its grant is the subject's, which
         # another client may hold): only itself to end, by its jti
-        services().provider.grants.revoke_client_token(
+        services().of(ProviderServices).grants.revoke_client_token(
             RevokeClientToken(
                 jti=str(claims.get("jti", "")),
                 token_client_id=str(claims.get("client_id", "")),
@@ -112,7 +115,7 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
             if name in claims:
                 answer[name] = claims[name]
         # the units' claims introspection answers (the sign-in's class, who acts: RFC 8693)
-        sources = services().provider.minting.claims
+        sources = services().of(ProviderServices).minting.claims
         answer.update(sources.claims(Minting(kind="introspection", token=claims)))
         # the claims a hook added (before_token, credentials_exchange), under ours
         # (docs/decisions/0580-credentials-exchange.md)
@@ -195,8 +198,8 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return None
 
     def get_server_metadata(self) -> dict[str, Any]:
-        resource_scopes = services().clients.resources.resource_catalogue().scope_names()
-        attribute_claims = services().accounts.profile_schemas.claim_names()
+        resource_scopes = services().of(ClientServices).resources.resource_catalogue().scope_names()
+        attribute_claims = services().of(AccountServices).profile_schemas.claim_names()
         return metadata(
             self.server.config, self.server.grant_types, resource_scopes, attribute_claims
         )
@@ -236,20 +239,24 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                 "authorization_code and refresh_token."
             )
         try:
-            created = services().clients.clients.create_client(
-                CreateClient(
-                    name=str(client_metadata.get("client_name") or "unnamed app"),
-                    redirect_uris=tuple(client_metadata.get("redirect_uris") or ()),
-                    scopes=scope_list(client_metadata.get("scope")),
-                    post_logout_redirect_uris=tuple(
-                        oauth_request.payload.data.get("post_logout_redirect_uris") or ()
-                    ),
-                    dynamic=True,
-                    client_id=client_info["client_id"],
-                    dpop_bound_access_tokens=bound,
-                    par_required=pushed,
-                    backchannel_logout_uri=logout_uri or None,
-                    backchannel_logout_session_required=session_required,
+            created = (
+                services()
+                .of(ClientServices)
+                .clients.create_client(
+                    CreateClient(
+                        name=str(client_metadata.get("client_name") or "unnamed app"),
+                        redirect_uris=tuple(client_metadata.get("redirect_uris") or ()),
+                        scopes=scope_list(client_metadata.get("scope")),
+                        post_logout_redirect_uris=tuple(
+                            oauth_request.payload.data.get("post_logout_redirect_uris") or ()
+                        ),
+                        dynamic=True,
+                        client_id=client_info["client_id"],
+                        dpop_bound_access_tokens=bound,
+                        par_required=pushed,
+                        backchannel_logout_uri=logout_uri or None,
+                        backchannel_logout_session_required=session_required,
+                    )
                 )
             )
         except DomainError as exc:

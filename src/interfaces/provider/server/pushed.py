@@ -15,6 +15,7 @@ from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
 from application.provider.authorization.pushed import Pushed, PushRequest
+from application.provider.services import ProviderServices
 from domain.errors import DomainError
 from interfaces.provider.server.grants.grants import CodeGrant
 from interfaces.shared.services import services
@@ -69,8 +70,10 @@ def push(server: Server) -> Response:
 def _sealed(client_id: str, params: MultiDict[str, str]) -> Pushed:
     """The request sealed into its ``request_uri``; one too long is ``invalid_request``."""
     try:
-        return services().provider.pushed.push_request(
-            PushRequest(client_id, tuple(params.items(multi=True)))
+        return (
+            services()
+            .of(ProviderServices)
+            .pushed.push_request(PushRequest(client_id, tuple(params.items(multi=True))))
         )
     except DomainError as exc:
         raise InvalidRequestError(exc.detail) from exc

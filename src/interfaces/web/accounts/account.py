@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from flask import Response, request
 
 from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
+from application.accounts.services import AccountServices
 from domain.accounts.attributes import Attribute, AttributeValue
 from domain.accounts.made_names import made_for_the_account
 from domain.accounts.profile import PROFILE_TEXTS
@@ -48,7 +49,7 @@ _PROFILE: list[Reads] = []
 def header(actor: Caller) -> dict[str, object]:
     # Every section names the account (and offers /admin to an admin): read with the session;
     # and what the capabilities add to it: the orgs' switcher (docs/pages.md, "Organizations").
-    shown: dict[str, object] = {"user": services().accounts.accounts.get(GetUser(actor))}
+    shown: dict[str, object] = {"user": services().of(AccountServices).accounts.get(GetUser(actor))}
     for part in _HEADER:
         shown.update(part(actor))
     return shown
@@ -84,20 +85,22 @@ def _form_text(value: AttributeValue | None) -> str:
 def _attribute_fields(user: User) -> list[AttributeField]:
     """The attributes the person may write (docs/reference/accounts.md, "Profile
     attributes")."""
-    writable = services().accounts.profile_schemas.writable(user, PERSON)
+    writable = services().of(AccountServices).profile_schemas.writable(user, PERSON)
     return [AttributeField(attribute, _form_text(value)) for attribute, value in writable]
 
 
 def _attribute_facts(user: User) -> list[AttributeField]:
     """The attributes the person may read but not write, shown read-only beside the form
     (docs/reference/accounts.md, "Profile attributes"); "" where none is set."""
-    read_only = services().accounts.profile_schemas.read_only(user, PERSON)
+    read_only = services().of(AccountServices).profile_schemas.read_only(user, PERSON)
     return [AttributeField(attribute, _form_text(value)) for attribute, value in read_only]
 
 
 def profile_reads(actor: Caller) -> dict[str, object]:
     shown = header(actor)
-    user = services().accounts.accounts.get(GetUser(actor))  # the header's, read with the session
+    user = (
+        services().of(AccountServices).accounts.get(GetUser(actor))
+    )  # the header's, read with the session
     for part in _PROFILE:
         shown.update(part(actor))
     return {
@@ -204,7 +207,7 @@ def profile_address() -> Response:
 @signed_in
 @account_form("profile", PROFILE)
 def save_profile(actor: Caller) -> Response:
-    user = services().accounts.accounts.get(GetUser(actor))
+    user = services().of(AccountServices).accounts.get(GetUser(actor))
     changes: list[tuple[str, str | None]] = [("username", field("username"))]
     email = field("email", required=user.email is not None)
     if email:  # an account without an address may keep having none
@@ -212,7 +215,7 @@ def save_profile(actor: Caller) -> Response:
     changes += [(text, field(text, required=False) or None) for text in PROFILE_TEXTS]
     # As PATCH /user: only the fields given change.
     cmd = UpdateProfile(actor.user_id, tuple(changes), acting_admin_id=actor.acting_admin_id)
-    services().accounts.accounts.update_profile(cmd)
+    services().of(AccountServices).accounts.update_profile(cmd)
     return done("profile", PROFILE)
 
 
@@ -239,7 +242,7 @@ def _form_value(attribute: Attribute, text: str) -> object:
 def save_attributes(actor: Caller) -> Response:
     """The attributes changed on the form, as PATCH /user writes them: one left as it was is
     not written again (a narrowed schema refuses only new values)."""
-    user = services().accounts.accounts.get(GetUser(actor))
+    user = services().of(AccountServices).accounts.get(GetUser(actor))
     changes = [
         (each.attribute.name, _form_value(each.attribute, typed))
         for each in _attribute_fields(user)
@@ -247,7 +250,7 @@ def save_attributes(actor: Caller) -> Response:
         != each.shown
     ]
     cmd = UpdateProfile(actor.user_id, (), attributes=tuple(changes))
-    services().accounts.accounts.update_profile(cmd)
+    services().of(AccountServices).accounts.update_profile(cmd)
     return done("attributes", PROFILE)
 
 
@@ -256,7 +259,9 @@ def save_attributes(actor: Caller) -> Response:
 @account_form("language", PROFILE)
 def set_language(actor: Caller) -> Response:
     locale = field("locale", required=False) or None  # none: the browser's
-    services().accounts.accounts.update_profile(UpdateProfile(actor.user_id, (("locale", locale),)))
+    services().of(AccountServices).accounts.update_profile(
+        UpdateProfile(actor.user_id, (("locale", locale),))
+    )
     return done("language", PROFILE)
 
 
@@ -267,7 +272,7 @@ def set_time_zone(actor: Caller) -> Response:
     zone = field("time_zone", required=False) or None  # none: the browser's
     if zone is not None and zone not in shown.ZONES:
         raise InvalidInput.field("time_zone", "Not a time zone.", "unsupported_time_zone")
-    services().accounts.accounts.update_profile(
+    services().of(AccountServices).accounts.update_profile(
         UpdateProfile(actor.user_id, (("time_zone", zone),))
     )
     return done("time-zone", PROFILE)
@@ -278,7 +283,9 @@ def set_time_zone(actor: Caller) -> Response:
 @account_form("delete", DELETE, placed={WRONG_PASSWORD: "password"})
 def delete_account(actor: Caller) -> Response:
     password = field("password")
-    services().accounts.accounts.delete(DeleteUser(actor, password=password, client_ip=client_ip()))
+    services().of(AccountServices).accounts.delete(
+        DeleteUser(actor, password=password, client_ip=client_ip())
+    )
     response = see_other("/sign-in?deleted=1")
     browser.end(response)
     return response

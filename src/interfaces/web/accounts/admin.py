@@ -21,6 +21,7 @@ from flask_babel.speaklater import LazyString
 
 from application.accounts.accounts import Caller
 from application.accounts.admin import AdminChange, ShowUser, UserListing, UserQuery
+from application.accounts.services import AccountServices
 from application.pagination import DEFAULT_LIMIT
 from domain.accounts.users import Role
 from domain.errors import InvalidInput
@@ -88,7 +89,7 @@ def admin_shown(actor: Caller, prefix: str = "", cursor: str = "", **_: str) -> 
     again), and what the capabilities add (the apps)."""
     query = UserQuery(actor, DEFAULT_LIMIT, cursor or None, prefix=prefix)
     shown: dict[str, object] = {
-        "listing": services().accounts.admin.list_users(query),
+        "listing": services().of(AccountServices).admin.list_users(query),
         "prefix": prefix,
         "cursor": cursor,
         "roles": ROLES,
@@ -108,7 +109,7 @@ def admin_page(actor: Caller) -> Response:
 def _user(actor: Caller, user_id: str) -> UserListing:
     """The account an admin opens, with its user parts' rows (403 for anyone else, 404 for
     no account)."""
-    return services().accounts.admin.show_user(ShowUser(actor, user_id, as_admin=True))
+    return services().of(AccountServices).admin.show_user(ShowUser(actor, user_id, as_admin=True))
 
 
 def _user_parts(actor: Caller, listing: UserListing) -> dict[str, object]:
@@ -150,9 +151,9 @@ def change_user(actor: Caller, user_id: str) -> Response:
         if value not in ("true", "false"):
             raise InvalidInput.field("disabled", "Must be true or false.", "invalid_disabled")
         change = AdminChange(actor=actor, user_id=user_id, disabled=value == "true")
-        services().accounts.admin.change_user(change)
+        services().of(AccountServices).admin.change_user(change)
         return see_other(f"{path}?done={'disabled' if value == 'true' else 'enabled'}")
-    services().accounts.admin.change_user(
+    services().of(AccountServices).admin.change_user(
         AdminChange(actor=actor, user_id=user_id, role=field("role"))
     )
     return see_other(f"{path}?done=role")

@@ -2,7 +2,7 @@
 docs/reference/orgs.md, "Apps and tokens of an org"): the org's own OAuth clients, for its
 admins and owners. One is registered here (its secret shown on that answer only), its
 redirect URIs and whether it is for the org's members only changed, and it is removed once
-confirmed; each is the API's use case (``services().clients.clients``). The web adapter's
+confirmed; each is the API's use case (``services().of(ClientServices).clients``). The web adapter's
 composition hands ``APPS`` to the page (``install_org_page``)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from application.clients.clients import (
     OrgClients,
     no_such_client,
 )
+from application.clients.services import ClientServices
 from application.signin.authentication import Actor
 from domain.clients.oauth import SCOPES
 from interfaces.shared.services import services
@@ -33,7 +34,7 @@ RENAMED = {"redirect_uri": "redirect_uris", "scope": "scopes"}
 
 def _apps(actor: Actor, org: str) -> dict[str, object]:
     return {
-        "apps": services().clients.clients.org_clients(OrgClients(actor, org)),
+        "apps": services().of(ClientServices).clients.org_clients(OrgClients(actor, org)),
         "scopes": SCOPES,
     }
 
@@ -62,7 +63,9 @@ def create_org_app(actor: Actor, org: str) -> Response:
         tuple(request.form.getlist("scope")),
         members_only=_members_only(),
     )
-    created = services().clients.clients.create_org_client(CreateOrgClient(actor, org, client))
+    created = (
+        services().of(ClientServices).clients.create_org_client(CreateOrgClient(actor, org, client))
+    )
     # Shown in this answer only: the page never shows the secret again.
     html = translated.render(APPS.template, form={}, created=created, **APPS.shown(actor, org))
     return Response(html, status=201, headers=NO_STORE)
@@ -74,7 +77,7 @@ def create_org_app(actor: Actor, org: str) -> Response:
 def edit_org_app(actor: Actor, org: str, client_id: str) -> Response:
     """As PATCH /orgs/{org}/clients/{client_id}: its redirect URIs and members only."""
     cmd = EditOrgClient(actor, org, client_id, redirect_uris=_uris(), members_only=_members_only())
-    services().clients.clients.edit_org_client(cmd)
+    services().of(ClientServices).clients.edit_org_client(cmd)
     return done("app-saved", APPS, org)
 
 
@@ -82,7 +85,7 @@ def edit_org_app(actor: Actor, org: str, client_id: str) -> Response:
 @signed_in
 def confirm_org_app_removal(actor: Actor, org: str, client_id: str) -> Response:
     """The question before an app is removed: its tokens stop working."""
-    apps = services().clients.clients.org_clients(OrgClients(actor, org))
+    apps = services().of(ClientServices).clients.org_clients(OrgClients(actor, org))
     removing = next((app for app in apps if app.client_id == client_id), None)
     if removing is None:
         raise no_such_client()
@@ -95,5 +98,5 @@ def confirm_org_app_removal(actor: Actor, org: str, client_id: str) -> Response:
 @form_errors(APPS.template, form_id="apps", shown=APPS.shown)
 def remove_org_app(actor: Actor, org: str, client_id: str) -> Response:
     """As DELETE /orgs/{org}/clients/{client_id}: its tokens stop working."""
-    services().clients.clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
+    services().of(ClientServices).clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
     return done("app-removed", APPS, org)

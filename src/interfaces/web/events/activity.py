@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.events.security_events import EventQuery
+from application.events.services import EventServices
 from application.signin.authentication import Actor
 from domain.accounts.users import User
 from domain.events.security_events import Activity
@@ -19,7 +20,7 @@ RECENT_EVENTS = 10  # what the account and admin pages show of an account's acti
 
 def _activity(actor: Actor) -> dict[str, object]:
     # failed sign-ins in a row are one line
-    events = services().events.history.recent(EventQuery(actor, RECENT_EVENTS))
+    events = services().of(EventServices).history.recent(EventQuery(actor, RECENT_EVENTS))
     return {**header(actor), "events": events, "this_browser": this_browsers(events, actor)}
 
 
@@ -42,7 +43,7 @@ ACTIVITY = Section("/account/activity", "accounts/account_activity.html", _activ
 def user_events(actor: Actor, user: User) -> dict[str, object]:
     """An admin's page of an account: its recent events."""
     return {
-        "events": services().events.history.recent(
-            EventQuery(actor, RECENT_EVENTS, user_id=user.id)
-        )
+        "events": services()
+        .of(EventServices)
+        .history.recent(EventQuery(actor, RECENT_EVENTS, user_id=user.id))
     }

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from application.events.security_events import EVENT_TYPES
+from application.events.services import EventServices
 from application.events.webhooks.admin import (
     CreateWebhook,
     DeliveryQuery,
@@ -34,7 +35,7 @@ DONE: dict[str, LazyString] = {
 
 
 def _list_page(actor: Actor) -> Response:
-    webhooks = services().events.webhooks.list(ListWebhooks(actor))
+    webhooks = services().of(EventServices).webhooks.list(ListWebhooks(actor))
     done = DONE.get(request.args.get("done", ""))
     return page(
         "events/webhooks.html", webhooks=webhooks, event_types=EVENT_TYPES, done=done, form={}
@@ -59,15 +60,17 @@ def _events() -> list[str]:
 @form_errors(
     "events/webhooks.html",
     shown=lambda actor: {
-        "webhooks": services().events.webhooks.list(ListWebhooks(actor)),
+        "webhooks": services().of(EventServices).webhooks.list(ListWebhooks(actor)),
         "event_types": EVENT_TYPES,
         "done": None,
     },
 )
 def create_webhook(actor: Actor) -> Response:
     url, events, description = field("url"), _events(), field("description", required=False)
-    created = services().events.webhooks.create(
-        CreateWebhook(actor, url, tuple(events), description)
+    created = (
+        services()
+        .of(EventServices)
+        .webhooks.create(CreateWebhook(actor, url, tuple(events), description))
     )
     return page(
         "events/webhook_created.html", status=201, webhook=created.endpoint, secret=created.secret
@@ -77,10 +80,10 @@ def create_webhook(actor: Actor) -> Response:
 @bp.get("/admin/hooks/<webhook_id>")
 @needs_sign_in
 def webhook_page(actor: Actor, webhook_id: str) -> Response:
-    webhook = services().events.webhooks.show(WebhookRef(actor, webhook_id))
+    webhook = services().of(EventServices).webhooks.show(WebhookRef(actor, webhook_id))
     cursor = request.args.get("cursor", "")
     query = DeliveryQuery(actor, webhook.id, DEFAULT_LIMIT, cursor or None)
-    deliveries = services().events.webhooks.deliveries(query)
+    deliveries = services().of(EventServices).webhooks.deliveries(query)
     done = DONE.get(request.args.get("done", ""))
     return page(
         "events/webhook.html",
@@ -95,12 +98,12 @@ def webhook_page(actor: Actor, webhook_id: str) -> Response:
 @bp.post("/admin/hooks/<webhook_id>/delete")
 @needs_sign_in
 def delete_webhook(actor: Actor, webhook_id: str) -> Response:
-    services().events.webhooks.delete(WebhookRef(actor, webhook_id))
+    services().of(EventServices).webhooks.delete(WebhookRef(actor, webhook_id))
     return see_other("/admin/hooks?done=deleted")
 
 
 @bp.post("/admin/hooks/<webhook_id>/deliveries/<delivery_id>/resend")
 @needs_sign_in
 def resend_delivery(actor: Actor, webhook_id: str, delivery_id: str) -> Response:
-    services().events.webhooks.resend(Resend(actor, webhook_id, delivery_id))
+    services().of(EventServices).webhooks.resend(Resend(actor, webhook_id, delivery_id))
     return see_other(f"/admin/hooks/{webhook_id}?done=resent")

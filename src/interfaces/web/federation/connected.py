@@ -24,6 +24,7 @@ from application.federation.connected import (
     ListIdentities,
 )
 from application.federation.linking import SignInToConnect
+from application.federation.services import FederationServices
 from application.ports import ExternalIdentity
 from application.signin.authentication import Actor
 from domain.accounts.identities import PENDING_FOR, IdentityLink, PendingLink
@@ -49,13 +50,13 @@ def _account_identities() -> dict[str, Callable[[], object]]:
     def account_identities() -> list[IdentityLink]:
         actor = browser.signed_in()
         return (
-            services().federation.identities.list(ListIdentities(actor))
+            services().of(FederationServices).identities.list(ListIdentities(actor))
             if actor is not None
             else []
         )
 
     def connectable() -> list[list[str]]:
-        return [[b.id, b.name] for b in services().federation.upstream.buttons()]
+        return [[b.id, b.name] for b in services().of(FederationServices).upstream.buttons()]
 
     return {
         "account_identities": account_identities,
@@ -81,7 +82,7 @@ def connect_identity(actor: Actor, identity: ExternalIdentity) -> Response:
     the signed-in account, or the section saying why not (409 identity_taken: it is another
     account's)."""
     try:
-        services().federation.identities.connect(Connect(actor, identity))
+        services().of(FederationServices).identities.connect(Connect(actor, identity))
     except Conflict as taken:
         why = message(taken.code, taken.detail)
         shown = section_page(actor, SECURITY, error=why, failed="identity-connect")
@@ -94,7 +95,7 @@ def connect_identity(actor: Actor, identity: ExternalIdentity) -> Response:
 @signed_in
 @account_form("identity-disconnect", SECURITY)
 def disconnect_identity(actor: Actor, provider: str) -> Response:
-    services().federation.identities.disconnect(Disconnect(actor, provider))
+    services().of(FederationServices).identities.disconnect(Disconnect(actor, provider))
     return done("identity-disconnected", SECURITY)
 
 
@@ -121,8 +122,10 @@ def _forget(response: Response) -> Response:
 def sign_in_to_connect(error: SignInToConnect) -> Response:
     """A page's provider sign-in met rule 3: hold the identity for this browser, and ask the
     person to sign in to the account that has the address."""
-    secret = services().federation.identities.hold_pending(
-        HoldPending(error.identity, error.provider_name)
+    secret = (
+        services()
+        .of(FederationServices)
+        .identities.hold_pending(HoldPending(error.identity, error.provider_name))
     )
     response = see_other("/sign-in/connect")
     secure = not browser.config().local
@@ -143,7 +146,7 @@ def _pending() -> PendingLink | None:
     if not secret:
         return None
     try:
-        return services().federation.identities.pending(secret)
+        return services().of(FederationServices).identities.pending(secret)
     except InvalidToken:
         return None
 
@@ -169,5 +172,5 @@ def connect_confirm(actor: Actor) -> Response:
 @signed_in
 @account_form("identity-connect", SECURITY)
 def connect_finish(actor: Actor) -> Response:
-    services().federation.identities.connect_pending(ConnectPending(actor, _secret()))
+    services().of(FederationServices).identities.connect_pending(ConnectPending(actor, _secret()))
     return _forget(done("identity-connected", SECURITY))

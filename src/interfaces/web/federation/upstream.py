@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, after_this_request, redirect, request
 
 from application.federation.providers import AddProvider, DeleteProvider
+from application.federation.services import FederationServices
 from application.federation.upstream import Arrival, Departure, FinishUpstream, StartUpstream
 from application.signin.authentication import Actor, require_recent_sign_in
 from domain.federation.upstream import PRESETS
@@ -29,7 +30,7 @@ ANSWER_FIELDS = ("code", "state", "error", "error_description", "iss", "user")
 
 def buttons() -> list[list[str]]:
     """What the sign-in and sign-up pages show: [id, name] of each provider."""
-    return [[b.id, b.name] for b in services().federation.upstream.buttons()]
+    return [[b.id, b.name] for b in services().of(FederationServices).upstream.buttons()]
 
 
 def leave(departure: Departure) -> Response:
@@ -44,9 +45,9 @@ def upstream_start(provider_id: str) -> Response:
     if "connect" in request.args:
         return _connect_start(provider_id, request.args["connect"])
     return leave(
-        services().federation.upstream.start(
-            StartUpstream(provider_id, safe_next(request.args.get("next")))
-        )
+        services()
+        .of(FederationServices)
+        .upstream.start(StartUpstream(provider_id, safe_next(request.args.get("next"))))
     )
 
 
@@ -63,7 +64,7 @@ def _connect_start(provider_id: str, proof: str) -> Response:
         abort(403)
     require_recent_sign_in(actor)  # before the round trip, not only at its end
     start = StartUpstream(provider_id, SECURITY.path, connect_for=actor.user_id)
-    return leave(services().federation.upstream.start(start))
+    return leave(services().of(FederationServices).upstream.start(start))
 
 
 @bp.route("/sign-in/with/<provider_id>/callback", methods=["GET", "POST"])
@@ -72,15 +73,19 @@ def upstream_callback(provider_id: str) -> Response:
     given = request.form if request.method == "POST" else request.args
     answer = {name: given.get(name, "")[: MAX_FIELD_CHARS * 16] for name in ANSWER_FIELDS}
     actor = browser.signed_in()
-    arrival = services().federation.upstream.finish(
-        FinishUpstream(
-            provider_id,
-            answer,
-            browser.flight(),
-            user_agent=browser.user_agent(),
-            client_ip=client_ip(),
-            device_token=browser.device_token(),
-            signed_in_as=actor.user_id if actor is not None else "",
+    arrival = (
+        services()
+        .of(FederationServices)
+        .upstream.finish(
+            FinishUpstream(
+                provider_id,
+                answer,
+                browser.flight(),
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+                device_token=browser.device_token(),
+                signed_in_as=actor.user_id if actor is not None else "",
+            )
         )
     )
     if arrival.connect is not None and actor is not None:  # "Connect another"
@@ -106,7 +111,7 @@ def arrived(arrival: Arrival) -> Response:
 
 def _shown(actor: Actor) -> dict[str, object]:
     return {
-        "providers": services().federation.upstream.list(actor),
+        "providers": services().of(FederationServices).upstream.list(actor),
         "presets": sorted(PRESETS),
         "public_url": browser.config().public_url.rstrip("/"),
     }
@@ -125,7 +130,7 @@ def providers_page(actor: Actor) -> Response:
     "federation/admin_providers.html", shown=lambda actor: {"done": False, **_shown(actor)}
 )
 def add_provider(actor: Actor) -> Response:
-    services().federation.upstream.add(
+    services().of(FederationServices).upstream.add(
         AddProvider(
             actor,
             field("id"),
@@ -145,5 +150,5 @@ def add_provider(actor: Actor) -> Response:
 @bp.post("/admin/providers/<provider_id>/delete")
 @needs_sign_in
 def delete_provider(actor: Actor, provider_id: str) -> Response:
-    services().federation.upstream.delete(DeleteProvider(actor, provider_id))
+    services().of(FederationServices).upstream.delete(DeleteProvider(actor, provider_id))
     return see_other("/admin/providers?done=deleted")

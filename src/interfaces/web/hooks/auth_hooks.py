@@ -15,6 +15,7 @@ from flask_babel.speaklater import LazyString
 
 from application.accounts.accounts import Caller
 from application.hooks.admin import AuthHookRef, AuthHookView, ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, HookKind, OnFailure
 from interfaces.shared.services import services
@@ -52,7 +53,7 @@ PURPOSES: dict[HookKind, LazyString] = {
 def _shown(actor: Caller) -> dict[str, object]:
     """What the page shows besides its form: the hooks with their calls, a list per kind in
     the order they are asked, the kinds."""
-    hooks: list[AuthHookView] = services().hooks.hooks.list(ListAuthHooks(actor))
+    hooks: list[AuthHookView] = services().of(HookServices).hooks.list(ListAuthHooks(actor))
     by_kind: dict[str, list[AuthHookView]] = {}
     for view in hooks:
         by_kind.setdefault(view.hook.kind.value, []).append(view)
@@ -121,7 +122,7 @@ def set_auth_hook(actor: Caller) -> Response:
         clients=_ids("clients"),
         orgs=_ids("orgs"),
     )
-    created = services().hooks.hooks.set(cmd)
+    created = services().of(HookServices).hooks.set(cmd)
     return page(
         "hooks/auth_hook_created.html", status=201, hook=created.hook, secret=created.secret
     )
@@ -133,12 +134,12 @@ def test_auth_hook(actor: Caller, hook_id: str) -> Response:
     """The CLI's ``hooks test`` against the hook as it is set: the kind's samples, signed
     with its own secret, each answer checked; the page shows how each went (not the
     secret). Nothing is stored."""
-    tested = services().hooks.hooks.test_set(AuthHookRef(actor, hook_id))
+    tested = services().of(HookServices).hooks.test_set(AuthHookRef(actor, hook_id))
     return page(TEMPLATE, 200, **_shown(actor), tested=tested, tested_id=hook_id, form={})
 
 
 @bp.post(f"{PATH}/<hook_id>/remove")
 @needs_sign_in
 def remove_auth_hook(actor: Caller, hook_id: str) -> Response:
-    services().hooks.hooks.remove(AuthHookRef(actor, hook_id))
+    services().of(HookServices).hooks.remove(AuthHookRef(actor, hook_id))
     return see_other(f"{PATH}?done=removed")

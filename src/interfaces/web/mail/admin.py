@@ -8,6 +8,7 @@ from flask import Response
 
 from application.mail.flows import RequestVerification
 from application.mail.invitations import Invite
+from application.mail.services import MailServices
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import UserAction, admin_shown, needs_sign_in
@@ -21,14 +22,18 @@ from interfaces.web.rendering import bp, see_other
 def invite(actor: Actor) -> Response:
     username = field("username", required=False).strip() or None
     email, role = field("email"), field("role", required=False)
-    user = services().mail.invitations.invite(
-        Invite(actor=actor, username=username, email=email, role=role or None)
+    user = (
+        services()
+        .of(MailServices)
+        .invitations.invite(Invite(actor=actor, username=username, email=email, role=role or None))
     )
     return see_other(f"/admin/users/{user.id}?done=invited")
 
 
 def _send_verification(actor: Actor, user_id: str) -> None:
-    services().mail.verification.request_verification(RequestVerification(actor, user_id=user_id))
+    services().of(MailServices).verification.request_verification(
+        RequestVerification(actor, user_id=user_id)
+    )
 
 
 SEND_VERIFICATION = UserAction("send-verification", "verification", _send_verification)

@@ -9,6 +9,7 @@ from flask import Response, request
 
 from application.mail.flows import VerifyEmail
 from application.mail.password_reset import ForgotPassword, ResetPassword
+from application.mail.services import MailServices
 from interfaces.shared.after_response import after_response
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -28,8 +29,10 @@ def verify_email_page() -> Response:
 def verify_email() -> Response:
     # Opened signed in (to this account, through an identity) or not: the first proof of the
     # address decides whose the account is (docs/reference/identities.md).
-    verified = services().mail.verification.verify(
-        VerifyEmail(field("token"), client_ip(), browser.signed_in())
+    verified = (
+        services()
+        .of(MailServices)
+        .verification.verify(VerifyEmail(field("token"), client_ip(), browser.signed_in()))
     )
     user = verified.user
     return page(
@@ -48,7 +51,7 @@ def forgot_password_page() -> Response:
 @form_errors("signin/forgot_password.html")
 def forgot_password() -> Response:
     forgot, cmd = (
-        services().mail.password_reset.forgot_password,
+        services().of(MailServices).password_reset.forgot_password,
         ForgotPassword(field("email"), client_ip()),
     )
     # Queued once the answer is sent, as by the API: nothing delays it for either kind of
@@ -74,7 +77,7 @@ def reset_password_page() -> Response:
 )
 def reset_password() -> Response:
     token, new_password = fields("token", "new_password")
-    services().mail.password_reset.reset_password(
+    services().of(MailServices).password_reset.reset_password(
         ResetPassword(token=token, new_password=new_password, client_ip=client_ip())
     )
     return see_other("/sign-in?reset=1")

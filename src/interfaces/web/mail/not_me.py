@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from application.mail.not_me import NotMe
+from application.mail.services import MailServices
 from application.signin.authentication import Actor
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -25,7 +26,7 @@ def not_me_page() -> Response:
 @bp.post("/not-me")
 def not_me() -> Response:
     # No form page: a bad token is the error page (400), there is nothing to correct.
-    services().mail.not_me.not_me(
+    services().of(MailServices).not_me.not_me(
         NotMe(token=field("token", required=False), client_ip=client_ip())
     )
     return page("mail/not_me_done.html")
@@ -36,7 +37,7 @@ def not_me() -> Response:
 def account_not_me(actor: Actor) -> Response:
     """The "This wasn't me" button beside a sign-in: what the notice's link does, for the signed-in
     person; this browser is signed out with the rest."""
-    mailed = services().mail.not_me.not_me(NotMe(actor=actor, client_ip=client_ip()))
+    mailed = services().of(MailServices).not_me.not_me(NotMe(actor=actor, client_ip=client_ip()))
     response = page("mail/not_me_done.html", mailed=mailed)
     browser.end(response)
     return response

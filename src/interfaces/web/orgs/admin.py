@@ -12,6 +12,7 @@ from flask_babel.speaklater import LazyString
 
 from application.orgs.members.templates import PutTemplate, TemplateQuery
 from application.orgs.orgs import AdminOrgDeletion, AdminOrgQuery
+from application.orgs.services import OrgServices
 from application.pagination import DEFAULT_LIMIT
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
@@ -32,7 +33,11 @@ DONE: dict[str, LazyString] = {
 
 def _shown(actor: Actor, cursor: str = "", **_: str) -> dict[str, object]:
     """A page of the orgs (the first, where a refused form shows it again)."""
-    listing = services().orgs.orgs.admin_list(AdminOrgQuery(actor, DEFAULT_LIMIT, cursor or None))
+    listing = (
+        services()
+        .of(OrgServices)
+        .orgs.admin_list(AdminOrgQuery(actor, DEFAULT_LIMIT, cursor or None))
+    )
     return {"listing": listing, "cursor": cursor}
 
 
@@ -48,7 +53,7 @@ def admin_orgs(actor: Actor) -> Response:
 @needs_sign_in
 @form_errors(TEMPLATE, shown=_shown)
 def admin_delete_org(actor: Actor, org_id: str) -> Response:
-    services().orgs.orgs.admin_delete(AdminOrgDeletion(actor, org_id))
+    services().of(OrgServices).orgs.admin_delete(AdminOrgDeletion(actor, org_id))
     return see_other("/admin/orgs?done=deleted")
 
 
@@ -61,7 +66,7 @@ TEMPLATES_DONE: dict[str, LazyString] = {
 
 
 def _templates(actor: Actor, **_: str) -> dict[str, object]:
-    return {"templates": services().orgs.templates.list(TemplateQuery(actor))}
+    return {"templates": services().of(OrgServices).templates.list(TemplateQuery(actor))}
 
 
 def templates_api_address() -> Response | None:
@@ -84,7 +89,7 @@ def _put(actor: Actor, role: str) -> Response:
     line, or separated by commas)."""
     permissions = listed(field("permissions", required=False))
     cmd = PutTemplate(actor, role, field("description", required=False), permissions)
-    services().orgs.templates.put(cmd)
+    services().of(OrgServices).templates.put(cmd)
     return see_other(f"{TEMPLATES_PATH}?done=saved")
 
 
@@ -108,5 +113,5 @@ def admin_edit_org_role(actor: Actor, role: str) -> Response:
 @form_errors(TEMPLATES, form_id="templates", shown=_templates)
 def admin_delete_org_role(actor: Actor, role: str) -> Response:
     """As DELETE /admin/org-roles/{role}: refused while a member of any org holds it."""
-    services().orgs.templates.delete(TemplateQuery(actor, role))
+    services().of(OrgServices).templates.delete(TemplateQuery(actor, role))
     return see_other(f"{TEMPLATES_PATH}?done=deleted")

@@ -1,7 +1,7 @@
 """The Agents section of an organization's page (docs/pages.md, "Organizations";
 docs/reference/orgs.md, "Agent policy"): which apps and agents may act for the org's members
 acting in it, for its owners, as ``PUT /orgs/{org}/agent-policy``'s use case
-(``services().orgs.agent_policy``); a refused host shows the section again with the API's
+(``services().of(OrgServices).agent_policy``); a refused host shows the section again with the API's
 message beside the field. The web adapter's composition hands ``AGENTS`` to the page
 (``install_org_page``)."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Response
 
 from application.orgs.agent_policy import AgentPolicyQuery, SetAgentPolicy
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web.accounts.account import signed_in
@@ -19,7 +20,7 @@ from interfaces.web.rendering import bp
 
 
 def _policy(actor: Actor, org: str) -> dict[str, object]:
-    return {"policy": services().orgs.agent_policy.policy(AgentPolicyQuery(actor, org))}
+    return {"policy": services().of(OrgServices).agent_policy.policy(AgentPolicyQuery(actor, org))}
 
 
 AGENTS = OrgSection("agents", "orgs/org_agents.html", _policy)
@@ -33,5 +34,5 @@ def save_agent_policy(actor: Actor, org: str) -> Response:
     commas or spaces; ignored with another mode)."""
     mode = field("mode")
     hosts = listed(field("hosts", required=False)) if mode == "allow_list" else []
-    services().orgs.agent_policy.set_policy(SetAgentPolicy(actor, org, mode, hosts))
+    services().of(OrgServices).agent_policy.set_policy(SetAgentPolicy(actor, org, mode, hosts))
     return done("agent-policy", AGENTS, org)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import Response, request
 
 from application.orgs.joining.invitations import AcceptOrgInvitation, LookUpOrgInvitation
+from application.orgs.services import OrgServices
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import field, form_errors
@@ -22,7 +23,7 @@ TEMPLATE = "orgs/join.html"
 def _shown(token: str) -> dict[str, object]:
     """What the page shows of the link: the org, and why the signed-in person may not join."""
     actor = browser.signed_in()
-    seen = services().orgs.invitations.look_up(LookUpOrgInvitation(actor, token))
+    seen = services().of(OrgServices).invitations.look_up(LookUpOrgInvitation(actor, token))
     back = "/orgs/join?" + urlencode({"token": token})
     return {
         "token": token,
@@ -50,5 +51,5 @@ def join() -> Response:
         return see_other(
             "/sign-in?" + urlencode({"next": "/orgs/join?" + urlencode({"token": token})})
         )
-    joined = services().orgs.invitations.accept(AcceptOrgInvitation(actor, token))
+    joined = services().of(OrgServices).invitations.accept(AcceptOrgInvitation(actor, token))
     return page("orgs/joined.html", org=joined.org)

@@ -14,6 +14,7 @@ from application.orgs.active import SwitchOrg
 from application.orgs.joining.joining import JoinOrg, SuggestedOrgs
 from application.orgs.members.members import RemoveMember
 from application.orgs.orgs import CreateOrg, ListMyOrgs
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web import browser
@@ -33,12 +34,18 @@ from interfaces.web.rendering import bp, see_other
 def org_switcher(actor: Actor) -> dict[str, object]:
     """What the orgs add to the account area's header: its org switcher, the person's orgs
     and the one the session acts in (docs/pages.md, "Organizations")."""
-    return {"my_orgs": services().orgs.orgs.mine(ListMyOrgs(actor)), "active_org": actor.org}
+    return {
+        "my_orgs": services().of(OrgServices).orgs.mine(ListMyOrgs(actor)),
+        "active_org": actor.org,
+    }
 
 
 def _orgs(actor: Actor) -> dict[str, object]:
     """The section's reads: the header's (the person's orgs), and the ones to join."""
-    return {**header(actor), "suggested": services().orgs.joining.suggested(SuggestedOrgs(actor))}
+    return {
+        **header(actor),
+        "suggested": services().of(OrgServices).joining.suggested(SuggestedOrgs(actor)),
+    }
 
 
 ORGS = Section("/account/orgs", "orgs/account_orgs.html", _orgs)
@@ -55,7 +62,7 @@ def account_orgs(actor: Actor) -> Response:
 @account_form("org-create", ORGS)
 def create_org(actor: Actor) -> Response:
     slug, name = fields("slug", "name")
-    created = services().orgs.orgs.create(CreateOrg(actor.user_id, slug.strip(), name))
+    created = services().of(OrgServices).orgs.create(CreateOrg(actor.user_id, slug.strip(), name))
     return see_other(f"/account/orgs/{created.org.slug.value}?done=org-created")
 
 
@@ -64,7 +71,7 @@ def create_org(actor: Actor) -> Response:
 @account_form("org-join", ORGS)
 def join_org(actor: Actor, org: str) -> Response:
     """Join, as a member, an org the section suggests (as POST /orgs/{org}/join)."""
-    joined = services().orgs.joining.join(JoinOrg(actor, org))
+    joined = services().of(OrgServices).joining.join(JoinOrg(actor, org))
     return see_other(f"/account/orgs/{joined.org.slug.value}?done=org-joined")
 
 
@@ -72,7 +79,7 @@ def join_org(actor: Actor, org: str) -> Response:
 @signed_in
 @account_form("org-leave", ORGS)
 def leave_org(actor: Actor, org: str) -> Response:
-    services().orgs.members.remove_member(RemoveMember(actor, org, actor.user_id))
+    services().of(OrgServices).members.remove_member(RemoveMember(actor, org, actor.user_id))
     return done("org-left", ORGS)
 
 
@@ -82,7 +89,7 @@ def leave_org(actor: Actor, org: str) -> Response:
 def switch_org(actor: Actor) -> Response:
     """The header's switcher: ``org`` (a slug; empty: none), then back to ``next``."""
     chosen = field("org", required=False).strip() or None
-    switched = services().orgs.active.switch(SwitchOrg(actor, chosen))
+    switched = services().of(OrgServices).active.switch(SwitchOrg(actor, chosen))
     back = safe_next(request.form.get("next"), ORGS.path)
     response = see_other(back + ("&" if "?" in back else "?") + urlencode({"done": "org-switched"}))
     session = actor.session  # there is one: the switch ended in 401 otherwise

@@ -24,6 +24,7 @@ from application.orgs.joining.domains import OrgDomainRequest
 from application.orgs.joining.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
 from application.orgs.members.members import ChangeRoles, MemberQuery, RemoveMember
 from application.orgs.orgs import DeleteOrg, GetOrg, OrgEventQuery, UpdateOrg
+from application.orgs.services import OrgServices
 from application.pagination import DEFAULT_LIMIT
 from application.signin.authentication import Actor
 from domain.errors import InvalidInput
@@ -42,7 +43,7 @@ OrgReads = Callable[..., dict[str, object]]
 def _org(actor: Actor, org: str) -> dict[str, object]:
     """What every section shows: the header's, the org (404 unless a member) and what the
     person's roles allow."""
-    seen = services().orgs.orgs.get(GetOrg(actor, org))
+    seen = services().of(OrgServices).orgs.get(GetOrg(actor, org))
     roles = seen.membership.roles
     return {
         **header(actor),
@@ -59,28 +60,28 @@ def _cursor() -> str | None:
 
 def _members(actor: Actor, org: str) -> dict[str, object]:
     query = MemberQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"members": services().orgs.members.members(query), "cursor": _cursor()}
+    return {"members": services().of(OrgServices).members.members(query), "cursor": _cursor()}
 
 
 def _invitations(actor: Actor, org: str) -> dict[str, object]:
-    return {"invitations": services().orgs.invitations.list(OrgInvitations(actor, org))}
+    return {"invitations": services().of(OrgServices).invitations.list(OrgInvitations(actor, org))}
 
 
 def _domains(actor: Actor, org: str) -> dict[str, object]:
-    return {"domains": services().orgs.domains.list(OrgDomainRequest(actor, org))}
+    return {"domains": services().of(OrgServices).domains.list(OrgDomainRequest(actor, org))}
 
 
 def _events(actor: Actor, org: str) -> dict[str, object]:
     query = OrgEventQuery(actor, org, DEFAULT_LIMIT, _cursor())
-    return {"events": services().orgs.orgs.event_log(query), "cursor": _cursor()}
+    return {"events": services().of(OrgServices).orgs.event_log(query), "cursor": _cursor()}
 
 
 def _deletion(actor: Actor, org: str) -> dict[str, object]:
     """How many accounts the org manages, which its deletion deletes (for its owners: 403
     to anyone else); counted on this page alone, which an owner opens to delete the org, as
     it reads each account the org made."""
-    seen = services().orgs.orgs.get(GetOrg(actor, org))
-    return {"managed": services().orgs.orgs.managed_accounts(GetOrg(actor, seen.org.id))}
+    seen = services().of(OrgServices).orgs.get(GetOrg(actor, org))
+    return {"managed": services().of(OrgServices).orgs.managed_accounts(GetOrg(actor, seen.org.id))}
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def listed(text: str) -> list[str]:
 @org_form("settings", SETTINGS)
 def save_org_settings(actor: Actor, org: str) -> Response:
     """As PATCH /orgs/{org}: only what differs from the org as read is sent."""
-    seen = services().orgs.orgs.get(GetOrg(actor, org))
+    seen = services().of(OrgServices).orgs.get(GetOrg(actor, org))
     current = seen.org
     typed: dict[str, object] = {
         "name": field("name"),
@@ -173,7 +174,7 @@ def save_org_settings(actor: Actor, org: str) -> Response:
     changes = tuple((name, value) for name, value in typed.items() if value != now[name])
     if not changes:  # nothing to change: nothing sent, no event
         return done("settings", SETTINGS, current.slug.value)
-    updated = services().orgs.orgs.update(UpdateOrg(actor, org, changes)).org
+    updated = services().of(OrgServices).orgs.update(UpdateOrg(actor, org, changes)).org
     return done("settings", SETTINGS, updated.slug.value)
 
 
@@ -182,12 +183,12 @@ def save_org_settings(actor: Actor, org: str) -> Response:
 @org_form("delete", DELETION)
 def delete_an_org(actor: Actor, org: str) -> Response:
     """Owners delete the org, once they have typed its slug to confirm."""
-    seen = services().orgs.orgs.get(GetOrg(actor, org)).org
+    seen = services().of(OrgServices).orgs.get(GetOrg(actor, org)).org
     if field("confirm").strip() != seen.slug.value:
         raise InvalidInput.field(
             "confirm", "Type the organization's slug to delete it.", "confirmation_mismatch"
         )
-    services().orgs.orgs.delete(DeleteOrg(actor, seen.id))
+    services().of(OrgServices).orgs.delete(DeleteOrg(actor, seen.id))
     return see_other("/account/orgs?done=org-deleted")
 
 
@@ -202,7 +203,7 @@ def _roles() -> list[str]:
 @signed_in
 @org_form("members", MEMBERS)
 def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
-    services().orgs.members.change_roles(ChangeRoles(actor, org, user_id, _roles()))
+    services().of(OrgServices).members.change_roles(ChangeRoles(actor, org, user_id, _roles()))
     return done("roles", MEMBERS, org)
 
 
@@ -211,7 +212,7 @@ def change_member_roles(actor: Actor, org: str, user_id: str) -> Response:
 @org_form("members", MEMBERS)
 def remove_org_member(actor: Actor, org: str, user_id: str) -> Response:
     """An admin removes a member; a member's own button leaves the org."""
-    services().orgs.members.remove_member(RemoveMember(actor, org, user_id))
+    services().of(OrgServices).members.remove_member(RemoveMember(actor, org, user_id))
     if user_id == actor.user_id:
         return see_other("/account/orgs?done=org-left")
     return done("member-removed", MEMBERS, org)
@@ -224,7 +225,9 @@ def remove_org_member(actor: Actor, org: str, user_id: str) -> Response:
 @signed_in
 @org_form("invite", INVITATIONS)
 def invite_to_org(actor: Actor, org: str) -> Response:
-    services().orgs.invitations.create(InviteToOrg(actor, org, field("email").strip(), _roles()))
+    services().of(OrgServices).invitations.create(
+        InviteToOrg(actor, org, field("email").strip(), _roles())
+    )
     return done("invited", INVITATIONS, org)
 
 
@@ -232,7 +235,7 @@ def invite_to_org(actor: Actor, org: str) -> Response:
 @signed_in
 @org_form("invitations", INVITATIONS)
 def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
-    services().orgs.invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
+    services().of(OrgServices).invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
     return done("invitation-revoked", INVITATIONS, org)
 
 
@@ -243,7 +246,11 @@ def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
 @signed_in
 @org_form("domain-add", DOMAINS)
 def add_org_domain(actor: Actor, org: str) -> Response:
-    added = services().orgs.domains.add(OrgDomainRequest(actor, org, field("domain").strip()))
+    added = (
+        services()
+        .of(OrgServices)
+        .domains.add(OrgDomainRequest(actor, org, field("domain").strip()))
+    )
     return see_other(
         DOMAINS.path(quote(org)) + "?" + urlencode({"done": "domain-added"}) + f"#{added.domain}"
     )
@@ -253,7 +260,7 @@ def add_org_domain(actor: Actor, org: str) -> Response:
 @signed_in
 @org_form("domains", DOMAINS)
 def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
-    services().orgs.domains.verify(OrgDomainRequest(actor, org, domain))
+    services().of(OrgServices).domains.verify(OrgDomainRequest(actor, org, domain))
     return done("domain-verified", DOMAINS, org)
 
 
@@ -261,7 +268,7 @@ def verify_org_domain(actor: Actor, org: str, domain: str) -> Response:
 @signed_in
 @org_form("domains", DOMAINS)
 def delete_org_domain(actor: Actor, org: str, domain: str) -> Response:
-    services().orgs.domains.delete(OrgDomainRequest(actor, org, domain))
+    services().of(OrgServices).domains.delete(OrgDomainRequest(actor, org, domain))
     return done("domain-deleted", DOMAINS, org)
 
 

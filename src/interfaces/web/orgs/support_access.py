@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from application.orgs.services import OrgServices
 from application.orgs.support_access import ImpersonateMember
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
@@ -22,4 +23,4 @@ def act_as_member(actor: Actor, org: str, user_id: str) -> Response:
     """ "Act as" (POST /orgs/{org}/members/{id}/impersonate's): this browser then holds the
     session of the member."""
     cmd = ImpersonateMember(actor, org, user_id, granted(), browser.user_agent())
-    return now_acting(services().orgs.support_access.impersonate(cmd))
+    return now_acting(services().of(OrgServices).support_access.impersonate(cmd))

@@ -19,8 +19,10 @@ from application.clients.clients import (
     AdminDeleteClient,
     CreateClient,
 )
+from application.clients.services import ClientServices
 from application.pagination import DEFAULT_LIMIT
 from application.provider.logout import ClientLogouts
+from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
 from domain.clients.oauth import SCOPES
 from domain.errors import InvalidInput
@@ -33,8 +35,10 @@ from interfaces.web.rendering import bp, page, see_other
 def admin_apps(actor: Actor) -> dict[str, object]:
     """What /admin shows of the provider: the apps, the API resources, the scopes."""
     return {
-        "clients": services().clients.clients.admin_list_clients(AdminClients(actor)),
-        "api_resources": services().clients.resources.admin_list_resources(AdminResources(actor)),
+        "clients": services().of(ClientServices).clients.admin_list_clients(AdminClients(actor)),
+        "api_resources": services()
+        .of(ClientServices)
+        .resources.admin_list_resources(AdminResources(actor)),
         "scopes": SCOPES,
     }
 
@@ -64,7 +68,9 @@ def create_client(actor: Actor) -> Response:
             request.form.get("backchannel_logout_session_required") == "true"
         ),
     )
-    created = services().clients.clients.admin_create_client(AdminCreateClient(actor, client))
+    created = (
+        services().of(ClientServices).clients.admin_create_client(AdminCreateClient(actor, client))
+    )
     return page(
         "accounts/oauth_client_created.html",
         status=201,
@@ -80,7 +86,7 @@ def client_logouts(actor: Actor, client_id: str) -> Response:
     delivery's status and attempts, as a webhook's are shown."""
     cursor = request.args.get("cursor", "")
     query = ClientLogouts(actor, client_id, DEFAULT_LIMIT, cursor or None)
-    client, deliveries = services().provider.client_logouts.admin_client_logouts(query)
+    client, deliveries = services().of(ProviderServices).client_logouts.admin_client_logouts(query)
     return page(
         "accounts/admin_client_logouts.html", client=client, deliveries=deliveries, cursor=cursor
     )
@@ -91,7 +97,7 @@ def client_logouts(actor: Actor, client_id: str) -> Response:
 @form_errors("accounts/admin.html", shown=admin_shown)
 def delete_client(actor: Actor, client_id: str) -> Response:
     """Remove an app that signs in with firegate: its tokens stop working at once."""
-    services().clients.clients.admin_delete_client(AdminDeleteClient(actor, client_id))
+    services().of(ClientServices).clients.admin_delete_client(AdminDeleteClient(actor, client_id))
     return see_other("/admin#clients")
 
 
@@ -128,7 +134,7 @@ def add_resource(actor: Actor) -> Response:
         _scope_lines(field("scopes")),
         min_acr=field("min_acr", required=False).strip() or None,
     )
-    services().clients.resources.admin_add_resource(AdminAddResource(actor, resource))
+    services().of(ClientServices).resources.admin_add_resource(AdminAddResource(actor, resource))
     return see_other("/admin#resources")
 
 
@@ -137,5 +143,7 @@ def add_resource(actor: Actor) -> Response:
 @form_errors("accounts/admin.html", shown=admin_shown)
 def remove_resource(actor: Actor) -> Response:
     """Remove an API resource (named by the form: a URI does not fit in a path)."""
-    services().clients.resources.admin_remove_resource(AdminRemoveResource(actor, field("uri")))
+    services().of(ClientServices).resources.admin_remove_resource(
+        AdminRemoveResource(actor, field("uri"))
+    )
     return see_other("/admin#resources")

@@ -10,8 +10,10 @@ from flask import Response
 
 from application.pagination import MAX_LIMIT
 from application.provider.apps import ListApps, RevokeApp
+from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
+from application.signin.services import SigninServices
 from domain.errors import InvalidInput
 from interfaces.shared.services import services
 from interfaces.web.accounts.account import (
@@ -27,10 +29,10 @@ from interfaces.web.rendering import bp
 
 
 def _apps(actor: Actor) -> dict[str, object]:
-    tokens = services().signin.personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
+    tokens = services().of(SigninServices).personal_tokens.list(ListTokens(actor, MAX_LIMIT)).items
     return {
         **header(actor),
-        "apps": services().provider.apps.list_apps(ListApps(actor)),
+        "apps": services().of(ProviderServices).apps.list_apps(ListApps(actor)),
         "tokens": tokens,
         "now": datetime.now(UTC),
     }
@@ -43,7 +45,7 @@ APPS = Section("/account/apps", "accounts/account_apps.html", _apps)
 @signed_in
 @account_form("apps", APPS)
 def revoke_app(actor: Actor) -> Response:
-    services().provider.apps.revoke_app(RevokeApp(actor, field("client_id")))
+    services().of(ProviderServices).apps.revoke_app(RevokeApp(actor, field("client_id")))
     return done("app", APPS)
 
 
@@ -56,8 +58,10 @@ def create_token(actor: Actor) -> Response:
     if not expires_in.isdigit():
         raise InvalidInput.field("expires_in", "Choose when it expires.", "invalid_expires_in")
     scopes = ("read", "write") if scope == "write" else (scope,)
-    created = services().signin.personal_tokens.create(
-        CreateToken(actor, name, scopes, int(expires_in))
+    created = (
+        services()
+        .of(SigninServices)
+        .personal_tokens.create(CreateToken(actor, name, scopes, int(expires_in)))
     )
     # Shown in this answer only: the page never shows the token again.
     return section_page(actor, APPS, created=created)
@@ -67,5 +71,5 @@ def create_token(actor: Actor) -> Response:
 @signed_in
 @account_form("token-revoke", APPS)
 def revoke_token(actor: Actor) -> Response:
-    services().signin.personal_tokens.revoke(RevokeToken(actor, field("token_id")))
+    services().of(SigninServices).personal_tokens.revoke(RevokeToken(actor, field("token_id")))
     return done("token-revoked", APPS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response
 
 from application.pagination import MAX_LIMIT
+from application.scim.services import ScimServices
 from application.scim.tokens import CreateScimToken, ListScimTokens, RevokeScimToken
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
@@ -18,7 +19,7 @@ from interfaces.web.rendering import bp
 
 
 def _scim(actor: Actor, org: str) -> dict[str, object]:
-    tokens = services().scim.tokens.list(ListScimTokens(actor, org, MAX_LIMIT)).items
+    tokens = services().of(ScimServices).tokens.list(ListScimTokens(actor, org, MAX_LIMIT)).items
     return {"scim_tokens": tokens, "scim_url": config().public_url.rstrip("/") + "/scim/v2"}
 
 
@@ -29,7 +30,7 @@ SCIM = OrgSection("scim", "orgs/org_scim.html", _scim)
 @signed_in
 @org_form("scim-token", SCIM)
 def create_scim_token(actor: Actor, org: str) -> Response:
-    created = services().scim.tokens.create(CreateScimToken(actor, org, field("name")))
+    created = services().of(ScimServices).tokens.create(CreateScimToken(actor, org, field("name")))
     # Shown in this answer only: the page never shows the token again.
     html = translated.render(SCIM.template, form={}, created=created, **SCIM.shown(actor, org))
     return Response(html, headers={"Cache-Control": "no-store"})
@@ -39,5 +40,5 @@ def create_scim_token(actor: Actor, org: str) -> Response:
 @signed_in
 @org_form("scim-tokens", SCIM)
 def revoke_scim_token(actor: Actor, org: str, token_id: str) -> Response:
-    services().scim.tokens.revoke(RevokeScimToken(actor, org, token_id))
+    services().of(ScimServices).tokens.revoke(RevokeScimToken(actor, org, token_id))
     return done("scim-token-revoked", SCIM, org)

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from application.signin.authentication import Actor
 from application.signin.factors.totp import ResetMfa
+from application.signin.services import SigninServices
 from application.signin.sessions import EndUserSessions
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import UserAction
 
 
 def _end_sessions(actor: Actor, user_id: str) -> None:
-    services().signin.sessions.end_for_user(EndUserSessions(actor, user_id))
+    services().of(SigninServices).sessions.end_for_user(EndUserSessions(actor, user_id))
 
 
 def _reset_mfa(actor: Actor, user_id: str) -> None:
-    services().signin.totp.reset(ResetMfa(actor=actor, user_id=user_id))
+    services().of(SigninServices).totp.reset(ResetMfa(actor=actor, user_id=user_id))
 
 
 END_SESSIONS = UserAction("end-sessions", "sessions", _end_sessions)

@@ -16,6 +16,7 @@ from application.signin.codes.email import (
     SignInByLink,
     VerifyEmailCode,
 )
+from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
 from domain.errors import MfaRequired
@@ -44,7 +45,7 @@ def _signed_in(pair: TokenPair) -> Response:
     previous = browser.signed_in()
     browser.start(response, pair)
     if previous is not None:
-        services().signin.sessions.logout(Logout(previous, False))
+        services().of(SigninServices).sessions.logout(Logout(previous, False))
     return browser.drop_email_flow(response)
 
 
@@ -67,13 +68,17 @@ def email_code() -> Response:
     # and none another browser asked for
     # (docs/decisions/0651-a-request-voids-only-its-own-askers-code.md)
     secret = browser.email_flow_secret() or browser.new_secret()
-    started = services().signin.email_codes.request(
-        RequestEmailCode(
-            email=field("email").strip(),
-            client_ip=client_ip(),
-            locale=browser.chosen_language() or accepted_locale(),
-            browser_secret=secret,
-            challenge_token=field("challenge_token", required=False),
+    started = (
+        services()
+        .of(SigninServices)
+        .email_codes.request(
+            RequestEmailCode(
+                email=field("email").strip(),
+                client_ip=client_ip(),
+                locale=browser.chosen_language() or accepted_locale(),
+                browser_secret=secret,
+                challenge_token=field("challenge_token", required=False),
+            )
         )
     )
     query = urlencode({"flow": started.flow_id, "next": _next()})
@@ -97,13 +102,17 @@ def email_code_verify() -> Response:
     # A pasted code keeps only its digits ("123 456", "123-456").
     code = _NOT_DIGITS.sub("", field("code"))
     try:
-        pair = services().signin.email_codes.verify(
-            VerifyEmailCode(
-                flow_id=_flow(),
-                code=code,
-                user_agent=browser.user_agent(),
-                client_ip=client_ip(),
-                browser_secret=browser.email_flow_secret(),
+        pair = (
+            services()
+            .of(SigninServices)
+            .email_codes.verify(
+                VerifyEmailCode(
+                    flow_id=_flow(),
+                    code=code,
+                    user_agent=browser.user_agent(),
+                    client_ip=client_ip(),
+                    browser_secret=browser.email_flow_secret(),
+                )
             )
         )
     except MfaRequired as exc:
@@ -119,8 +128,10 @@ def _token() -> str:
 def email_link_page() -> Response:
     # A GET spends nothing: mail scanners open links.
     token = _token()
-    shown = services().signin.email_codes.open_link(
-        OpenEmailLink(token, browser.email_flow_secret())
+    shown = (
+        services()
+        .of(SigninServices)
+        .email_codes.open_link(OpenEmailLink(token, browser.email_flow_secret()))
     )
     return page(
         "signin/email_link.html",
@@ -138,12 +149,16 @@ def email_link_page() -> Response:
 )
 def email_link() -> Response:
     try:
-        pair = services().signin.email_codes.sign_in_by_link(
-            SignInByLink(
-                _token(),
-                browser.email_flow_secret(),
-                user_agent=browser.user_agent(),
-                client_ip=client_ip(),
+        pair = (
+            services()
+            .of(SigninServices)
+            .email_codes.sign_in_by_link(
+                SignInByLink(
+                    _token(),
+                    browser.email_flow_secret(),
+                    user_agent=browser.user_agent(),
+                    client_ip=client_ip(),
+                )
             )
         )
     except MfaRequired as exc:

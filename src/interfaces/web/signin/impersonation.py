@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from application.signin.authentication import Actor
+from application.signin.services import SigninServices
 from application.signin.support.impersonation import EndImpersonation, Impersonate
 from application.signin.tokens import TokenPair
 from domain.errors import InvalidInput
@@ -150,7 +151,7 @@ def act_as(actor: Actor, user_id: str) -> Response:
     """An admin's "Act as" (POST /admin/users/{id}/impersonate's): this browser then holds
     the session of the person."""
     cmd = Impersonate(actor, user_id, granted(), browser.user_agent())
-    return now_acting(services().signin.impersonation.by_admin(cmd))
+    return now_acting(services().of(SigninServices).impersonation.by_admin(cmd))
 
 
 @bp.post("/account/impersonation/end")
@@ -159,7 +160,7 @@ def end_impersonation() -> Response:
     out of it."""
     actor = browser.signed_in()
     if actor is not None and actor.acting_admin_id is not None:
-        services().signin.impersonation.end(EndImpersonation(actor))
+        services().of(SigninServices).impersonation.end(EndImpersonation(actor))
     response = see_other("/sign-in")
     browser.end(response)
     return response

@@ -23,6 +23,7 @@ from application.signin.factors.passkeys import (
     RenamePasskey,
 )
 from application.signin.factors.totp import GetTotp
+from application.signin.services import SigninServices
 from domain.errors import Conflict, InvalidInput, Unauthenticated, Unreadable
 from domain.signin.passkeys import Passkey
 from interfaces.shared.limits import client_ip
@@ -70,7 +71,11 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
 
     def account_passkeys() -> list[Passkey]:
         actor = browser.signed_in()
-        return services().signin.passkeys.list(ListPasskeys(actor)) if actor is not None else []
+        return (
+            services().of(SigninServices).passkeys.list(ListPasskeys(actor))
+            if actor is not None
+            else []
+        )
 
     return {"account_passkeys": account_passkeys}
 
@@ -81,7 +86,9 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
 @bp.post("/account/passkeys/options")
 def passkey_options() -> Response:
     return jsonify(
-        services().signin.passkeys.registration_options(RegistrationOptions(_signed_in()))
+        services()
+        .of(SigninServices)
+        .passkeys.registration_options(RegistrationOptions(_signed_in()))
     )
 
 
@@ -94,7 +101,9 @@ def add_passkey() -> Response:
         name = ""
     elif not isinstance(name, str):
         raise InvalidInput.field("name", "Must be text.", "invalid_type")
-    passkey = services().signin.passkeys.register(RegisterPasskey(actor, credential, name))
+    passkey = (
+        services().of(SigninServices).passkeys.register(RegisterPasskey(actor, credential, name))
+    )
     response = jsonify(_json(passkey))
     response.status_code = 201
     return response
@@ -105,7 +114,7 @@ def add_passkey() -> Response:
 @account_form("passkey-rename", SECURITY, also=lambda _, passkey_id: {"renaming": passkey_id})
 def rename_passkey(actor: Actor, passkey_id: str) -> Response:
     name = field("name", required=False)
-    services().signin.passkeys.rename(RenamePasskey(actor, passkey_id, name))
+    services().of(SigninServices).passkeys.rename(RenamePasskey(actor, passkey_id, name))
     return done("passkey-renamed", SECURITY)
 
 
@@ -113,7 +122,7 @@ def rename_passkey(actor: Actor, passkey_id: str) -> Response:
 @signed_in
 @account_form("passkey-delete", SECURITY)
 def delete_passkey(actor: Actor, passkey_id: str) -> Response:
-    services().signin.passkeys.delete(DeletePasskey(actor, passkey_id))
+    services().of(SigninServices).passkeys.delete(DeletePasskey(actor, passkey_id))
     return done("passkey-deleted", SECURITY)
 
 
@@ -122,19 +131,23 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
 
 @bp.post("/sign-in/passkey/options")
 def passkey_sign_in_options() -> Response:
-    return jsonify(services().signin.passkeys.authentication_options())
+    return jsonify(services().of(SigninServices).passkeys.authentication_options())
 
 
 @bp.post("/sign-in/passkey")
 def passkey_sign_in() -> Response:
     """Signs this browser in as the password form does; the script then goes to ``location``
     (``?next=``, a path of this site)."""
-    pair = services().signin.passkeys.sign_in(
-        PasskeySignIn(
-            credential=_credential(),
-            user_agent=browser.user_agent(),
-            client_ip=client_ip(),
-            device_token=browser.device_token(),
+    pair = (
+        services()
+        .of(SigninServices)
+        .passkeys.sign_in(
+            PasskeySignIn(
+                credential=_credential(),
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+                device_token=browser.device_token(),
+            )
         )
     )
     response = jsonify({"location": safe_next(request.args.get("next"))})
@@ -181,7 +194,7 @@ def sign_up_recovery_codes_page(actor: Actor) -> Response:
 def sign_up_recovery_codes(actor: Actor) -> Response:
     """The ten recovery codes, made and shown this once; a later request says they were."""
     try:
-        codes = services().signin.totp.first_recovery_codes(GetTotp(actor))
+        codes = services().of(SigninServices).totp.first_recovery_codes(GetTotp(actor))
     except Conflict:
         codes = ()
     return page(

@@ -13,6 +13,7 @@ from flask import Response, request
 
 from application.signin.codes.flow import VerifyCode
 from application.signin.codes.phone import PHONE_DISABLED, RequestPhoneCode
+from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
 from domain.errors import MfaRequired, NotFound
@@ -36,7 +37,7 @@ def _flow() -> str:
 
 def _offered() -> None:
     """The pages exist only while codes can be texted: else the error page of 404."""
-    if not services().signin.phone_codes.available():
+    if not services().of(SigninServices).phone_codes.available():
         raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
 
@@ -61,13 +62,17 @@ def phone_code() -> Response:
     # and none another browser asked for
     # (docs/decisions/0651-a-request-voids-only-its-own-askers-code.md)
     secret = browser.phone_flow_secret() or browser.new_secret()
-    started = services().signin.phone_codes.request(
-        RequestPhoneCode(
-            phone_number=field("phone_number").strip(),
-            client_ip=client_ip(),
-            locale=browser.chosen_language() or accepted_locale(),
-            challenge_token=field("challenge_token", required=False),
-            browser_secret=secret,
+    started = (
+        services()
+        .of(SigninServices)
+        .phone_codes.request(
+            RequestPhoneCode(
+                phone_number=field("phone_number").strip(),
+                client_ip=client_ip(),
+                locale=browser.chosen_language() or accepted_locale(),
+                challenge_token=field("challenge_token", required=False),
+                browser_secret=secret,
+            )
         )
     )
     query = urlencode({"flow": started.flow_id, "next": _next()})
@@ -88,13 +93,17 @@ def phone_code_verify() -> Response:
     # A pasted code keeps only its digits ("123 456", "123-456").
     code = _NOT_DIGITS.sub("", field("code"))
     try:
-        pair = services().signin.phone_codes.verify(
-            VerifyCode(
-                flow_id=_flow(),
-                code=code,
-                user_agent=browser.user_agent(),
-                client_ip=client_ip(),
-                browser_secret=browser.phone_flow_secret(),
+        pair = (
+            services()
+            .of(SigninServices)
+            .phone_codes.verify(
+                VerifyCode(
+                    flow_id=_flow(),
+                    code=code,
+                    user_agent=browser.user_agent(),
+                    client_ip=client_ip(),
+                    browser_secret=browser.phone_flow_secret(),
+                )
             )
         )
     except MfaRequired as exc:
@@ -112,5 +121,5 @@ def _signed_in(pair: TokenPair) -> Response:
     previous = browser.signed_in()
     browser.start(response, pair)
     if previous is not None:
-        services().signin.sessions.logout(Logout(previous, False))
+        services().of(SigninServices).sessions.logout(Logout(previous, False))
     return browser.drop_phone_flow(response)

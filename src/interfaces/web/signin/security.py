@@ -11,6 +11,7 @@ from flask_babel import gettext
 from application.signin.authentication import Actor
 from application.signin.factors.totp import GetTotp, MfaCommand
 from application.signin.login import ChangePassword
+from application.signin.services import SigninServices
 from application.signin.sessions import EndOtherSessions, EndSession, ListSessions
 from interfaces.shared.limits import client_ip
 from interfaces.shared.qr import qr_svg
@@ -34,7 +35,7 @@ WRONG_CODE = "invalid_mfa_code"
 def _security(actor: Actor) -> dict[str, object]:
     return {
         **header(actor),
-        "totp": services().signin.totp.status(GetTotp(actor)),
+        "totp": services().of(SigninServices).totp.status(GetTotp(actor)),
         "passkeys_here": browser.passkeys_here(),
     }
 
@@ -42,7 +43,7 @@ def _security(actor: Actor) -> dict[str, object]:
 def _devices(actor: Actor) -> dict[str, object]:
     return {
         **header(actor),
-        "sessions": services().signin.sessions.list(ListSessions(actor)),
+        "sessions": services().of(SigninServices).sessions.list(ListSessions(actor)),
         "current_session": actor.session_id,
     }
 
@@ -71,7 +72,7 @@ def change_password(actor: Actor) -> Response:
     # the change form's is required (left empty, it is said beside the field).
     current_password = field("current_password", required="current_password" in request.form)
     new_password = field("new_password")
-    services().signin.login.change_password(
+    services().of(SigninServices).login.change_password(
         ChangePassword.of(actor, current_password, new_password, client_ip())
     )
     return done("password", SECURITY)
@@ -81,7 +82,7 @@ def change_password(actor: Actor) -> Response:
 @signed_in
 @account_form("sessions", DEVICES)
 def end_session(actor: Actor, session_id: str) -> Response:
-    services().signin.sessions.end(EndSession(actor, session_id))
+    services().of(SigninServices).sessions.end(EndSession(actor, session_id))
     if session_id == actor.session_id:  # this browser's own: signed out, as by /sign-out
         response = see_other("/sign-in")
         browser.end(response)
@@ -93,7 +94,7 @@ def end_session(actor: Actor, session_id: str) -> Response:
 @signed_in
 @account_form("sessions", DEVICES)
 def end_other_sessions(actor: Actor) -> Response:
-    services().signin.sessions.end_others(EndOtherSessions(actor))
+    services().of(SigninServices).sessions.end_others(EndOtherSessions(actor))
     return done("sessions", DEVICES)
 
 
@@ -101,7 +102,7 @@ def end_other_sessions(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-start", SECURITY, placed={WRONG_PASSWORD: "password"})
 def start_totp(actor: Actor) -> Response:
-    enrolment = services().signin.totp.start(_mfa(actor))
+    enrolment = services().of(SigninServices).totp.start(_mfa(actor))
     qr = qr_svg(
         enrolment.otpauth_uri,
         title=gettext("QR code for your authenticator app"),
@@ -115,7 +116,7 @@ def start_totp(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-confirm", SECURITY, placed={WRONG_CODE: "code"})
 def confirm_totp(actor: Actor) -> Response:
-    codes = services().signin.totp.confirm(_mfa(actor, code=field("code").strip()))
+    codes = services().of(SigninServices).totp.confirm(_mfa(actor, code=field("code").strip()))
     return section_page(actor, SECURITY, recovery_codes=codes, done="totp-on")
 
 
@@ -123,7 +124,7 @@ def confirm_totp(actor: Actor) -> Response:
 @signed_in
 @account_form("totp-disable", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def disable_totp(actor: Actor) -> Response:
-    services().signin.totp.disable(_mfa(actor, code=field("code").strip()))
+    services().of(SigninServices).totp.disable(_mfa(actor, code=field("code").strip()))
     return done("totp-off", SECURITY)
 
 
@@ -131,5 +132,9 @@ def disable_totp(actor: Actor) -> Response:
 @signed_in
 @account_form("recovery-codes", SECURITY, placed={WRONG_PASSWORD: "password", WRONG_CODE: "code"})
 def new_recovery_codes(actor: Actor) -> Response:
-    codes = services().signin.totp.new_recovery_codes(_mfa(actor, code=field("code").strip()))
+    codes = (
+        services()
+        .of(SigninServices)
+        .totp.new_recovery_codes(_mfa(actor, code=field("code").strip()))
+    )
     return section_page(actor, SECURITY, recovery_codes=codes, done="recovery-codes")

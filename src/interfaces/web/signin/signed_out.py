@@ -12,9 +12,11 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
+from application.accounts.services import AccountServices
 from application.accounts.signups import Register, SignUpWay
 from application.signin.login import Login
 from application.signin.mfa import MfaLogin
+from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
 from domain.errors import DomainError, InvalidInput, MfaRequired
@@ -140,7 +142,7 @@ def _stepping_up() -> dict[str, str | bool] | None:
 def _phone_code() -> bool:
     """Whether the sign-in page offers "Text me a code": PHONE_SIGN_IN and a send_sms hook,
     read on each request (a hook is set and removed while the service runs)."""
-    return services().signin.phone_codes.available()
+    return services().of(SigninServices).phone_codes.available()
 
 
 @bp.post("/sign-in")
@@ -149,7 +151,11 @@ def sign_in() -> Response:
     next_path = _next()
     try:
         username, password = fields("username", "password")
-        pair = services().signin.login.login(_login(username, password, _challenge_token()))
+        pair = (
+            services()
+            .of(SigninServices)
+            .login.login(_login(username, password, _challenge_token()))
+        )
     except MfaRequired as exc:
         response = see_other("/sign-in/mfa?" + urlencode({"next": next_path}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
@@ -177,7 +183,7 @@ def _replace_session(response: Response, pair: TokenPair) -> None:
     previous = browser.signed_in()
     browser.start(response, pair)
     if previous is not None:
-        services().signin.sessions.logout(Logout(previous, False))
+        services().of(SigninServices).sessions.logout(Logout(previous, False))
 
 
 @bp.get("/sign-in/mfa")
@@ -198,13 +204,17 @@ def sign_in_mfa() -> Response:
         raise InvalidInput.field(
             "code", "Enter a code or a recovery code.", "code_or_recovery_code"
         )
-    pair = services().signin.login.finish_mfa(
-        MfaLogin(
-            mfa_token=browser.mfa_token(),
-            code=code,
-            recovery_code=recovery_code,
-            user_agent=browser.user_agent(),
-            client_ip=client_ip(),
+    pair = (
+        services()
+        .of(SigninServices)
+        .login.finish_mfa(
+            MfaLogin(
+                mfa_token=browser.mfa_token(),
+                code=code,
+                recovery_code=recovery_code,
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+            )
         )
     )
     response = see_other(_next())
@@ -226,19 +236,23 @@ def sign_up() -> Response:
     # The account speaks the language the page was read in: the one this browser chose on
     # the pages, else its Accept-Language's.
     locale = browser.chosen_language() or accepted_locale()
-    user = services().accounts.accounts.register(
-        Register(
-            username=username,
-            email=email,
-            password=password,
-            locale=locale,
-            client_ip=client_ip(),
-            challenge_token=_challenge_token(),
-            way=SignUpWay.PAGE,
+    user = (
+        services()
+        .of(AccountServices)
+        .accounts.register(
+            Register(
+                username=username,
+                email=email,
+                password=password,
+                locale=locale,
+                client_ip=client_ip(),
+                challenge_token=_challenge_token(),
+                way=SignUpWay.PAGE,
+            )
         )
     )
     try:  # signed in at once, where the service lets an unverified address sign in
-        pair = services().signin.login.login(_login(username, password))
+        pair = services().of(SigninServices).login.login(_login(username, password))
     except DomainError:
         return page(
             "signin/signed_up.html", email=user.email.value if user.email else "", status=201
@@ -252,7 +266,7 @@ def sign_up() -> Response:
 def sign_out() -> Response:
     actor = browser.signed_in()
     if actor is not None:
-        services().signin.sessions.logout(Logout(actor, False))
+        services().of(SigninServices).sessions.logout(Logout(actor, False))
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
     back = request.args.get("next")
     response = see_other("/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in")

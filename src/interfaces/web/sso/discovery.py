@@ -3,16 +3,17 @@ what single sign-on lends the signed-out pages, which are sign-in's and below it
 
 from __future__ import annotations
 
+from application.sso.services import SsoServices
 from interfaces.shared.services import services
 from interfaces.web.signin.signed_out import HomeRealm, SsoStart
 
 
 def _any_sso() -> bool:
-    return services().sso.discovery.any_sso()
+    return services().of(SsoServices).discovery.any_sso()
 
 
 def _start_of(username: str) -> SsoStart | None:
-    found = services().sso.discovery.discover(username)
+    found = services().of(SsoServices).discovery.discover(username)
     return None if found is None else SsoStart(found.path, found.domain)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Response, after_this_request, request
 
 from application.sso.arrival import SignInPreview, StartSso
+from application.sso.services import SsoServices
 from application.sso.signin.oidc import FinishOidc
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -24,7 +25,7 @@ def oidc_start(connection_id: str) -> Response:
     """To the connection's IdP (code, PKCE, state, nonce); ``next``: where to go once signed
     in."""
     start = StartSso(connection_id, safe_next(request.args.get("next")))
-    return leave(services().sso.oidc_signin.start(start))
+    return leave(services().of(SsoServices).oidc_signin.start(start))
 
 
 @bp.get("/sso/<connection_id>/oidc/callback")
@@ -32,15 +33,19 @@ def oidc_callback(connection_id: str) -> Response:
     """The IdP's answer: signed in and on to ``next``, or to the second step."""
     after_this_request(browser.drop_flight)  # one return per flight, refused or not
     answer = {name: request.args.get(name, "")[: MAX_FIELD_CHARS * 16] for name in ANSWER_FIELDS}
-    arrival = services().sso.oidc_signin.finish(
-        FinishOidc(
-            connection_id,
-            answer,
-            browser.flight(),
-            user_agent=browser.user_agent(),
-            client_ip=client_ip(),
-            device_token=browser.device_token(),
-            signed_in_as=browser.signed_in_id(),
+    arrival = (
+        services()
+        .of(SsoServices)
+        .oidc_signin.finish(
+            FinishOidc(
+                connection_id,
+                answer,
+                browser.flight(),
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+                device_token=browser.device_token(),
+                signed_in_as=browser.signed_in_id(),
+            )
         )
     )
     if isinstance(arrival, SignInPreview):  # a test: shown, nothing made

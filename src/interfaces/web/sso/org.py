@@ -16,9 +16,11 @@ from cryptography import x509
 from flask import Response, request
 
 from application.orgs.orgs import GetOrg, UpdateOrg
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from application.sso.arrival import StartSso
 from application.sso.connections import ConnectionRequest
+from application.sso.services import SsoServices
 from application.sso.setup import MakeSetupLink
 from domain.sso.connections import Connection, ConnectionKind, IdpCertificate, SpAddresses
 from interfaces.shared.services import services
@@ -32,8 +34,13 @@ from interfaces.web.sso.setup import roles_text
 
 def _sso(actor: Actor, org: str) -> dict[str, object]:
     request_of = ConnectionRequest(actor, org)
-    links = {seen.connection.id: seen.link for seen in services().sso.setup.list(request_of)}
-    return {"connections": services().sso.connections.list(request_of), "setup_links": links}
+    links = {
+        seen.connection.id: seen.link for seen in services().of(SsoServices).setup.list(request_of)
+    }
+    return {
+        "connections": services().of(SsoServices).connections.list(request_of),
+        "setup_links": links,
+    }
 
 
 SSO = OrgSection("sso", "orgs/org_sso.html", _sso)
@@ -50,7 +57,11 @@ def make_sso_setup_link(actor: Actor, org: str) -> Response:
     hash is kept)."""
     chosen = field("connection")
     kind = NEW_CONNECTION.get(chosen)
-    made = services().sso.setup.make(MakeSetupLink(actor, org, None if kind else chosen, kind))
+    made = (
+        services()
+        .of(SsoServices)
+        .setup.make(MakeSetupLink(actor, org, None if kind else chosen, kind))
+    )
     html = translated.render(SSO.template, form={}, made=made, **SSO.shown(actor, org))
     return Response(html, status=201)
 
@@ -62,7 +73,9 @@ def change_sso_connection_status(actor: Actor, org: str, connection_id: str) -> 
     """Activate (when complete) or switch off a connection."""
     status = field("status")
     changes = {"status": status}
-    services().sso.connections.update(ConnectionRequest(actor, org, connection_id, changes))
+    services().of(SsoServices).connections.update(
+        ConnectionRequest(actor, org, connection_id, changes)
+    )
     return done("connection-" + status, SSO, org)
 
 
@@ -72,7 +85,7 @@ def change_sso_connection_status(actor: Actor, org: str, connection_id: str) -> 
 def save_sso_policy(actor: Actor, org: str) -> Response:
     """As PATCH /orgs/{org} with ``require_sso`` and ``sso_break_glass``, for owners: the
     owner who saves keeps or gives up their own break-glass place; the others' stay."""
-    current = services().orgs.orgs.get(GetOrg(actor, org)).org
+    current = services().of(OrgServices).orgs.get(GetOrg(actor, org)).org
     others = [user_id for user_id in current.sso_break_glass if user_id != actor.user_id]
     keep_me = request.form.get("break_glass") == "true"
     typed: dict[str, object] = {
@@ -85,7 +98,7 @@ def save_sso_policy(actor: Actor, org: str) -> Response:
     }
     changes = tuple((name, value) for name, value in typed.items() if value != now[name])
     if changes:  # nothing to change: nothing sent, no event
-        services().orgs.orgs.update(UpdateOrg(actor, org, changes))
+        services().of(OrgServices).orgs.update(UpdateOrg(actor, org, changes))
     return done("sso-policy", SSO, current.slug.value)
 
 
@@ -113,8 +126,10 @@ def _connection(actor: Actor, org: str, connection_id: str) -> dict[str, object]
     """The section with one connection's view (404 ``connection_not_found`` for none of the
     org's); never its client secret."""
     shown = SSO.shown(actor, org)
-    connection = services().sso.connections.get(ConnectionRequest(actor, org, connection_id))
-    sp = services().sso.connections.addresses(connection.id)
+    connection = (
+        services().of(SsoServices).connections.get(ConnectionRequest(actor, org, connection_id))
+    )
+    sp = services().of(SsoServices).connections.addresses(connection.id)
     certificates = [
         {"subject": certificate_subject(c), "not_after": c.not_after, "fingerprint": c.fingerprint}
         for c in connection.saml.certificates
@@ -153,7 +168,9 @@ def sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
 def rename_sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """As PATCH /orgs/{org}/connections/{id} with ``name`` (admins)."""
     changes = {"name": field("name")}
-    services().sso.connections.update(ConnectionRequest(actor, org, connection_id, changes))
+    services().of(SsoServices).connections.update(
+        ConnectionRequest(actor, org, connection_id, changes)
+    )
     return _connection_done("connection-renamed", org, connection_id)
 
 
@@ -165,7 +182,9 @@ def allow_idp_initiated(actor: Actor, org: str, connection_id: str) -> Response:
     sign-in begun at the IdP (an Okta or Entra tile) is accepted."""
     allow = request.form.get("allow_idp_initiated") == "true"
     changes = {"saml": {"allow_idp_initiated": allow}}
-    services().sso.connections.update(ConnectionRequest(actor, org, connection_id, changes))
+    services().of(SsoServices).connections.update(
+        ConnectionRequest(actor, org, connection_id, changes)
+    )
     return _connection_done("idp-initiated-" + ("on" if allow else "off"), org, connection_id)
 
 
@@ -181,7 +200,7 @@ def confirm_sso_connection_deletion(actor: Actor, org: str, connection_id: str) 
 @form_errors(SSO.template, form_id="connection-delete", shown=_connection)
 def delete_sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """As DELETE /orgs/{org}/connections/{id} (admins)."""
-    services().sso.connections.delete(ConnectionRequest(actor, org, connection_id))
+    services().of(SsoServices).connections.delete(ConnectionRequest(actor, org, connection_id))
     return done("connection-deleted", SSO, org)
 
 
@@ -193,15 +212,17 @@ def test_sso_connection(actor: Actor, org: str, connection_id: str) -> Response:
     answer is shown, nothing made (docs/reference/sso.md, "Test sign-in"). A page that goes
     on by itself, not a redirect: the pages' CSP (``form-action 'self'``) holds for the
     redirects a form's submission follows, and the IdP is another site."""
-    connection = services().sso.connections.get(ConnectionRequest(actor, org, connection_id))
+    connection = (
+        services().of(SsoServices).connections.get(ConnectionRequest(actor, org, connection_id))
+    )
     view = f"{SSO.path(quote(org))}/{quote(connection_id)}"
     start = StartSso(connection.id, view, tried_by=actor, org=org)
     if connection.kind is ConnectionKind.OIDC:
-        departure = services().sso.oidc_signin.start(start)
+        departure = services().of(SsoServices).oidc_signin.start(start)
         response = _on_to_the_idp(departure.url)
         browser.hold_flight(response, departure.flight, form_post=departure.form_post)
     else:
-        saml = services().sso.saml_signin.start(start)
+        saml = services().of(SsoServices).saml_signin.start(start)
         response = _on_to_the_idp(saml.url)
         browser.hold_sso_flight(response, saml.flight)
     return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Response, after_this_request, redirect, request
 
 from application.sso.arrival import SignInPreview, StartSso
+from application.sso.services import SsoServices
 from application.sso.signin.saml import FinishSaml
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -25,7 +26,7 @@ METADATA_TYPE = "application/samlmetadata+xml"
 def saml_metadata(connection_id: str) -> Response:
     """The metadata, for a SAML connection in any status (404 for none); public, as an
     entity ID's address is. Downloaded, it is named after the connection."""
-    xml = services().sso.saml.metadata(connection_id)
+    xml = services().of(SsoServices).saml.metadata(connection_id)
     response = Response(xml, mimetype=METADATA_TYPE)
     response.headers["Content-Disposition"] = (
         f'inline; filename="firegate-{connection_id}-metadata.xml"'
@@ -37,11 +38,15 @@ def saml_metadata(connection_id: str) -> Response:
 @bp.get("/sso/<connection_id>/saml")
 def saml_start(connection_id: str) -> Response:
     """To the connection's IdP with a signed request; ``next``: where to go once signed in."""
-    departure = services().sso.saml_signin.start(
-        StartSso(
-            connection_id,
-            safe_next(request.args.get("next")),
-            signed_in_as=browser.signed_in_id(),
+    departure = (
+        services()
+        .of(SsoServices)
+        .saml_signin.start(
+            StartSso(
+                connection_id,
+                safe_next(request.args.get("next")),
+                signed_in_as=browser.signed_in_id(),
+            )
         )
     )
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
@@ -53,15 +58,19 @@ def saml_start(connection_id: str) -> Response:
 def saml_acs(connection_id: str) -> Response:
     """The IdP's answer: signed in and on to ``next``, or to the second step."""
     after_this_request(browser.drop_sso_flight)  # one answer per flight, refused or not
-    arrival = services().sso.saml_signin.finish(
-        FinishSaml(
-            connection_id,
-            request.form.get("SAMLResponse", "")[:SAML_RESPONSE_MAX],
-            browser.sso_flight(),
-            user_agent=browser.user_agent(),
-            client_ip=client_ip(),
-            device_token=browser.device_token(),
-            signed_in_as=browser.signed_in_id(),
+    arrival = (
+        services()
+        .of(SsoServices)
+        .saml_signin.finish(
+            FinishSaml(
+                connection_id,
+                request.form.get("SAMLResponse", "")[:SAML_RESPONSE_MAX],
+                browser.sso_flight(),
+                user_agent=browser.user_agent(),
+                client_ip=client_ip(),
+                device_token=browser.device_token(),
+                signed_in_as=browser.signed_in_id(),
+            )
         )
     )
     if isinstance(arrival, SignInPreview):  # a test: shown, nothing made

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from flask import Response, redirect, request
 
 from application.sso.arrival import StartSso
+from application.sso.services import SsoServices
 from application.sso.setup import SETUP_PATH, SetupRequest, SetupView
 from domain.errors import InvalidInput
 from domain.sso.connections import Connection, ConnectionKind
@@ -67,7 +68,7 @@ def _certificates(connection: Connection, now: datetime) -> list[dict[str, objec
 
 def shown(token: str, seen: SetupView | None = None) -> dict[str, object]:
     """What the page shows of the connection the link opens (400 ``invalid_token`` if none)."""
-    seen = seen or services().sso.setup.open(SetupRequest(token))
+    seen = seen or services().of(SsoServices).setup.open(SetupRequest(token))
     connection = seen.connection.drafted()  # what is being set up: the draft, if any
     return {
         "token": token,
@@ -147,7 +148,7 @@ def _changes(connection: Connection) -> dict[str, object]:
 def save_setup() -> Response:
     """The identity provider and the mapping saved; the page again, saying so."""
     token = _token()
-    setup = services().sso.setup
+    setup = services().of(SsoServices).setup
     connection = setup.open(SetupRequest(token)).connection
     seen = setup.set_up(SetupRequest(token, _changes(connection)))
     return page(TEMPLATE, 200, form={}, done="saved", **shown(token, seen))
@@ -157,14 +158,14 @@ def save_setup() -> Response:
 @form_errors(TEMPLATE, form_id="activate", shown=lambda: shown(_token()))
 def activate_setup() -> Response:
     """Activated: the link is spent, so the answer is a page of its own."""
-    seen = services().sso.setup.set_up(SetupRequest(_token(), {"status": "active"}))
+    seen = services().of(SsoServices).setup.set_up(SetupRequest(_token(), {"status": "active"}))
     return page("sso/setup_done.html", 200, org_name=seen.org_name, connection=seen.connection)
 
 
 def _draft_done(done: str) -> Response:
     """The draft applied or discarded (``done``); the page again, saying so."""
     token = _token()
-    setup = services().sso.setup
+    setup = services().of(SsoServices).setup
     act = setup.apply if done == "applied" else setup.discard
     return page(TEMPLATE, 200, form={}, done=done, **shown(token, act(SetupRequest(token))))
 
@@ -190,14 +191,19 @@ def test_setup() -> Response:
     to this site only, redirects included."""
     token = request.args.get("token", "")
     connection_id = token.partition(".")[0]
-    if services().sso.setup.open(SetupRequest(token)).connection.kind is ConnectionKind.OIDC:
+    if (
+        services().of(SsoServices).setup.open(SetupRequest(token)).connection.kind
+        is ConnectionKind.OIDC
+    ):
         return leave(
-            services().sso.oidc_signin.start(
-                StartSso(connection_id, back_to(token), trial_link=token)
-            )
+            services()
+            .of(SsoServices)
+            .oidc_signin.start(StartSso(connection_id, back_to(token), trial_link=token))
         )
-    departure = services().sso.saml_signin.start(
-        StartSso(connection_id, back_to(token), trial_link=token)
+    departure = (
+        services()
+        .of(SsoServices)
+        .saml_signin.start(StartSso(connection_id, back_to(token), trial_link=token))
     )
     response: Response = redirect(departure.url, 303)  # type: ignore[assignment]
     browser.hold_sso_flight(response, departure.flight)

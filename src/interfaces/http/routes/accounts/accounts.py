@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
+from application.accounts.services import AccountServices
 from application.accounts.signups import Register
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import User
@@ -31,7 +32,7 @@ TAGS = ("accounts",)
 
 def own_out(user: User) -> UserOut:
     """The account as its owner reads it: the attributes the schema lets the person read."""
-    return UserOut.of(user, services().accounts.profile_schemas.readable(user, "user"))
+    return UserOut.of(user, services().of(AccountServices).profile_schemas.readable(user, "user"))
 
 
 @bp.post("/register")
@@ -50,12 +51,16 @@ def register() -> Response:
 
 def sign_up(body: RegisterRequest) -> Response:
     fields = body.model_dump(exclude={"challenge_token"})
-    user = services().accounts.accounts.register(
-        Register(
-            **fields,
-            locale=accepted_locale(),
-            client_ip=client_ip(),
-            challenge_token=body.challenge_token or "",
+    user = (
+        services()
+        .of(AccountServices)
+        .accounts.register(
+            Register(
+                **fields,
+                locale=accepted_locale(),
+                client_ip=client_ip(),
+                challenge_token=body.challenge_token or "",
+            )
         )
     )
     return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})
@@ -66,7 +71,7 @@ def sign_up(body: RegisterRequest) -> Response:
 @authenticated
 def get_me(actor: Caller) -> Response:
     """The caller's own account."""
-    return json_response(own_out(services().accounts.accounts.get(GetUser(actor))))
+    return json_response(own_out(services().of(AccountServices).accounts.get(GetUser(actor))))
 
 
 def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) -> Response:
@@ -93,7 +98,7 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
         attributes=attributes,
         acting_admin_id=actor.acting_admin_id,
     )
-    return json_response(own_out(services().accounts.accounts.update_profile(cmd)))
+    return json_response(own_out(services().of(AccountServices).accounts.update_profile(cmd)))
 
 
 @bp.put("/user")
@@ -116,5 +121,5 @@ def replace_me(actor: Caller) -> Response:
 def delete_me(actor: Caller) -> Response:
     """Delete the account, its sessions and everything it owns; its tokens stop at once.
     409 ``last_owner`` while it is the last owner of an organization with other members."""
-    services().accounts.accounts.delete(DeleteUser(actor))
+    services().of(AccountServices).accounts.delete(DeleteUser(actor))
     return no_content()

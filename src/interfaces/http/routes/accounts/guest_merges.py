@@ -7,6 +7,7 @@ from flask import Blueprint, Response
 
 from application.accounts.accounts import Caller
 from application.accounts.guests.merges import MergeGuest
+from application.accounts.services import AccountServices
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
@@ -42,5 +43,5 @@ def merge_guest(actor: Caller) -> Response:
     ``merge_token_not_yours`` (another account's), 404 ``guest_not_found``, 409
     ``not_a_guest`` (it signed up meanwhile) or ``guest_merge_started``."""
     body = parse_json(GuestMergeRequest)
-    services().accounts.guest_merges.merge(MergeGuest(actor, body.merge_token))
+    services().of(AccountServices).guest_merges.merge(MergeGuest(actor, body.merge_token))
     return json_response(GuestMergeAccepted(), 202, {"Cache-Control": "no-store"})

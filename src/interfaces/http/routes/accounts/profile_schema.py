@@ -11,6 +11,7 @@ from application.accounts.profile_schema import (
     ShownSchema,
     ShowProfileSchema,
 )
+from application.accounts.services import AccountServices
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import read_json_object
@@ -35,7 +36,9 @@ def _out(shown: ShownSchema) -> ProfileSchemaOut:
 @authenticated
 def show_profile_schema(actor: Caller) -> Response:
     """Admin: the schema of the profile's attributes in force, and where it comes from."""
-    return json_response(_out(services().accounts.profile_schemas.show(ShowProfileSchema(actor))))
+    return json_response(
+        _out(services().of(AccountServices).profile_schemas.show(ShowProfileSchema(actor)))
+    )
 
 
 @bp.put("")
@@ -51,4 +54,4 @@ def replace_profile_schema(actor: Caller) -> Response:
     ``profile_schema_pinned`` while PROFILE_SCHEMA names a file. Values stored under the
     attributes it drops or narrows are kept."""
     cmd = ReplaceProfileSchema(actor, read_json_object())
-    return json_response(_out(services().accounts.profile_schemas.replace(cmd)))
+    return json_response(_out(services().of(AccountServices).profile_schemas.replace(cmd)))

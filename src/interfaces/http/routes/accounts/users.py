@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from application.accounts.accounts import Caller
 from application.accounts.admin import AdminChange, RemoveUser, ShowUser, UserListing, UserQuery
+from application.accounts.services import AccountServices
 from domain.accounts.users import User
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
@@ -36,7 +37,9 @@ PATH_PARAMETERS["user_id"] = {
 
 def admin_out(user: User) -> UserAdminOut:
     """The account as an admin reads it: the attributes the schema lets admins read."""
-    return UserAdminOut.of(user, services().accounts.profile_schemas.readable(user, "admin"))
+    return UserAdminOut.of(
+        user, services().of(AccountServices).profile_schemas.readable(user, "admin")
+    )
 
 
 def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
@@ -53,7 +56,9 @@ def listing_out(actor: Caller, listing: UserListing) -> BaseModel:
 def list_users(actor: Caller) -> Response:
     """Users, paginated: id and username for users, everything for admins."""
     query = parse_query(PageQuery)
-    page = services().accounts.admin.list_users(UserQuery(actor, query.limit, query.cursor))
+    page = (
+        services().of(AccountServices).admin.list_users(UserQuery(actor, query.limit, query.cursor))
+    )
     items = [listing_out(actor, item) for item in page.items]
     return json_response(UserPage(items=items, next_cursor=page.next_cursor))
 
@@ -64,7 +69,7 @@ def list_users(actor: Caller) -> Response:
 def get_user(actor: Caller, user_id: str) -> Response:
     """One user: public fields, or all of them for oneself and for admins."""
     return json_response(
-        listing_out(actor, services().accounts.admin.show_user(ShowUser(actor, user_id)))
+        listing_out(actor, services().of(AccountServices).admin.show_user(ShowUser(actor, user_id)))
     )
 
 
@@ -91,7 +96,7 @@ def change_user(actor: Caller, user_id: str) -> Response:
         disabled=body.disabled,
         attributes=tuple((body.attributes or {}).items()),
     )
-    return json_response(admin_out(services().accounts.admin.change_user(change)))
+    return json_response(admin_out(services().of(AccountServices).admin.change_user(change)))
 
 
 @bp.delete("/<user_id:user_id>")
@@ -99,5 +104,5 @@ def change_user(actor: Caller, user_id: str) -> Response:
 @session_authenticated
 def delete_user(actor: Caller, user_id: str) -> Response:
     """Admin: delete the account like DELETE /user does."""
-    services().accounts.admin.remove_user(RemoveUser(actor, user_id))
+    services().of(AccountServices).admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

@@ -12,6 +12,7 @@ from application.clients.clients import (
     EditOrgClient,
     OrgClients,
 )
+from application.clients.services import ClientServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -62,7 +63,9 @@ def create_client(actor: Actor, org: str) -> Response:
         backchannel_logout_session_required=body.backchannel_logout_session_required,
         members_only=body.members_only,
     )
-    created = services().clients.clients.create_org_client(CreateOrgClient(actor, org, client))
+    created = (
+        services().of(ClientServices).clients.create_org_client(CreateOrgClient(actor, org, client))
+    )
     shown = OrgClientOut.of(created.client).model_dump()
     out = OrgClientCreated(**shown, client_secret=created.client_secret)
     location = f"/orgs/{org}/clients/{created.client.client_id}"
@@ -80,7 +83,7 @@ def create_client(actor: Actor, org: str) -> Response:
 def list_clients(actor: Actor, org: str) -> Response:
     """The org's apps, oldest first (admins); never a secret."""
     parse_query(NoQuery)
-    found = services().clients.clients.org_clients(OrgClients(actor, org))
+    found = services().of(ClientServices).clients.org_clients(OrgClients(actor, org))
     return json_response(OrgClientList(items=[OrgClientOut.of(c) for c in found]))
 
 
@@ -98,7 +101,7 @@ def edit_client(actor: Actor, org: str, client_id: str) -> Response:
     body = parse_json(OrgClientPatch)
     uris = tuple(body.redirect_uris) if body.redirect_uris is not None else None
     cmd = EditOrgClient(actor, org, client_id, body.name, uris, body.members_only)
-    edited = services().clients.clients.edit_org_client(cmd)
+    edited = services().of(ClientServices).clients.edit_org_client(cmd)
     return json_response(OrgClientOut.of(edited))
 
 
@@ -108,5 +111,5 @@ def edit_client(actor: Actor, org: str, client_id: str) -> Response:
 def delete_client(actor: Actor, org: str, client_id: str) -> Response:
     """Remove an app of the org (admins): its tokens stop working; 404
     ``client_not_found`` for any other app."""
-    services().clients.clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
+    services().of(ClientServices).clients.delete_org_client(DeleteOrgClient(actor, org, client_id))
     return no_content()

@@ -51,7 +51,7 @@ def upload_dataset(actor: Actor) -> Response:
         fields, upload = read_upload(DatasetFields, text_parts=("schema",))
         return DatasetForm(fields.name, upload, fields.schema_text, fields.delimiter)
 
-    dataset = services().units.of(Datasets).import_csv(ImportDataset(actor=actor, form=form))
+    dataset = services().of(Datasets).import_csv(ImportDataset(actor=actor, form=form))
     return json_response(DatasetOut.of(dataset), 201, {"Location": f"/datasets/{dataset.id}"})
 
 
@@ -63,7 +63,7 @@ def upload_dataset(actor: Actor) -> Response:
 def list_datasets(actor: Actor) -> Response:
     """The caller's datasets (an admin's: everyone's), paginated by id."""
     query = parse_query(PageQuery)
-    page = services().units.of(Datasets).list(DatasetQuery(actor, query.limit, query.cursor))
+    page = services().of(Datasets).list(DatasetQuery(actor, query.limit, query.cursor))
     return json_response(
         DatasetPage(items=[DatasetListItem.of(d) for d in page.items], next_cursor=page.next_cursor)
     )
@@ -75,7 +75,7 @@ def list_datasets(actor: Actor) -> Response:
 def get_dataset(actor: Actor, dataset_id: str) -> Response:
     """A dataset with its validation report."""
     return json_response(
-        DatasetOut.of(services().units.of(Datasets).show(ShowDataset(actor, dataset_id)))
+        DatasetOut.of(services().of(Datasets).show(ShowDataset(actor, dataset_id)))
     )
 
 
@@ -92,9 +92,7 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
     query = parse_query(PageQuery)
     return json_response(
         RowPage.of(
-            services()
-            .units.of(Datasets)
-            .rows(RowQuery(actor, dataset_id, query.limit, query.cursor))
+            services().of(Datasets).rows(RowQuery(actor, dataset_id, query.limit, query.cursor))
         )
     )
 
@@ -107,7 +105,7 @@ def get_rows(actor: Actor, dataset_id: str) -> Response:
 def export_dataset(actor: Actor, dataset_id: str) -> Response:
     """The stored rows as a CSV download (UTF-8 with BOM, CRLF); cells a spreadsheet would
     run as formulas (starting with = + - @ tab CR) are prefixed with an apostrophe."""
-    dataset, text = services().units.of(Datasets).export_csv(ExportDataset(actor, dataset_id))
+    dataset, text = services().of(Datasets).export_csv(ExportDataset(actor, dataset_id))
 
     def body() -> Iterator[bytes]:
         yield EXPORT_BOM.encode()
@@ -129,5 +127,5 @@ def _csv_name(filename: str) -> str:
 @authenticated
 def delete_dataset(actor: Actor, dataset_id: str) -> Response:
     """Delete a dataset: its stored file, rows and record (owner or admin)."""
-    services().units.of(Datasets).delete(DeleteDataset(actor, dataset_id))
+    services().of(Datasets).delete(DeleteDataset(actor, dataset_id))
     return no_content()

@@ -54,9 +54,7 @@ PATH_PARAMETERS["name"] = DOG_NAME_SCHEMA
 def _page(adopted: bool | None) -> Response:
     query = parse_query(PageQuery)
     page = (
-        services()
-        .units.of(Dogs)
-        .list(DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted))
+        services().of(Dogs).list(DogQuery(limit=query.limit, cursor=query.cursor, adopted=adopted))
     )
     return json_response(
         DogPage(items=[DogOut.of(dog) for dog in page.items], next_cursor=page.next_cursor)
@@ -81,7 +79,7 @@ def list_adopted_dogs() -> Response:
 @doc(responses={200: DogOut, 404: Problem, 422: Problem}, tags=TAGS)
 def get_dog(name: str) -> Response:
     """One dog by its name (case-insensitive)."""
-    return json_response(DogOut.of(services().units.of(Dogs).get(GetDog(name))))
+    return json_response(DogOut.of(services().of(Dogs).get(GetDog(name))))
 
 
 @bp.post("/<dog_name:name>")
@@ -98,7 +96,7 @@ def create_dog(actor: Actor, name: str) -> Response:
     body = parse_json(DogCreate) if request.get_data(cache=True) else DogCreate()
     dog = (
         services()
-        .units.of(Dogs)
+        .of(Dogs)
         .create(NewDog(owner_id=actor.user_id, name=name, is_adopted=body.is_adopted))
     )
     location = f"/dogs/{quote(dog.name.value, safe='')}"
@@ -117,7 +115,7 @@ def update_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: change ``is_adopted`` and/or rename (``name``)."""
     body = parse_json(DogUpdate)
     changes = tuple((field, getattr(body, field)) for field in sorted(body.model_fields_set))
-    return json_response(DogOut.of(services().units.of(Dogs).edit(EditDog(actor, name, changes))))
+    return json_response(DogOut.of(services().of(Dogs).edit(EditDog(actor, name, changes))))
 
 
 @bp.delete("/<dog_name:name>")
@@ -125,5 +123,5 @@ def update_dog(actor: Actor, name: str) -> Response:
 @authenticated
 def delete_dog(actor: Actor, name: str) -> Response:
     """Owner or admin: delete the dog; its name is free again."""
-    services().units.of(Dogs).delete(DeleteDog(actor, name))
+    services().of(Dogs).delete(DeleteDog(actor, name))
     return no_content()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.events.security_events import EventQuery
+from application.events.services import EventServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
@@ -20,8 +21,12 @@ TAGS = ("events",)
 
 def _events(actor: Actor, user_id: str | None) -> Response:
     query = parse_query(EventListQuery)
-    page = services().events.history.list(
-        EventQuery(actor, query.limit, query.cursor, type=query.type, user_id=user_id)
+    page = (
+        services()
+        .of(EventServices)
+        .history.list(
+            EventQuery(actor, query.limit, query.cursor, type=query.type, user_id=user_id)
+        )
     )
     items = [EventOut.of(event) for event in page.items]
     return json_response(EventPage(items=items, next_cursor=page.next_cursor))

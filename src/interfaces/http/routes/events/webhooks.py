@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from application.events.services import EventServices
 from application.events.webhooks.admin import (
     CreateWebhook,
     DeliveryQuery,
@@ -39,8 +40,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 def create_webhook(actor: Actor) -> Response:
     """Admin: register an endpoint; the answer carries its ``secret``, shown only here."""
     body = parse_json(WebhookCreate)
-    created = services().events.webhooks.create(
-        CreateWebhook(actor, body.url, tuple(body.events), body.description or "")
+    created = (
+        services()
+        .of(EventServices)
+        .webhooks.create(CreateWebhook(actor, body.url, tuple(body.events), body.description or ""))
     )
     out = WebhookCreated(**WebhookOut.of(created.endpoint).model_dump(), secret=created.secret)
     headers = {"Location": f"/admin/webhooks/{created.endpoint.id}", **NO_STORE}
@@ -53,7 +56,7 @@ def create_webhook(actor: Actor) -> Response:
 def list_webhooks(actor: Actor) -> Response:
     """Admin: every endpoint, oldest first (one list: there are few)."""
     parse_query(NoQuery)
-    endpoints = services().events.webhooks.list(ListWebhooks(actor))
+    endpoints = services().of(EventServices).webhooks.list(ListWebhooks(actor))
     return json_response(WebhookList(items=[WebhookOut.of(e) for e in endpoints]))
 
 
@@ -63,7 +66,7 @@ def list_webhooks(actor: Actor) -> Response:
 def get_webhook(actor: Actor, webhook_id: str) -> Response:
     """Admin: one endpoint."""
     return json_response(
-        WebhookOut.of(services().events.webhooks.show(WebhookRef(actor, webhook_id)))
+        WebhookOut.of(services().of(EventServices).webhooks.show(WebhookRef(actor, webhook_id)))
     )
 
 
@@ -72,7 +75,7 @@ def get_webhook(actor: Actor, webhook_id: str) -> Response:
 @authenticated
 def delete_webhook(actor: Actor, webhook_id: str) -> Response:
     """Admin: delete an endpoint; its pending deliveries stop."""
-    services().events.webhooks.delete(WebhookRef(actor, webhook_id))
+    services().of(EventServices).webhooks.delete(WebhookRef(actor, webhook_id))
     return no_content()
 
 
@@ -84,8 +87,10 @@ def delete_webhook(actor: Actor, webhook_id: str) -> Response:
 def list_deliveries(actor: Actor, webhook_id: str) -> Response:
     """Admin: the endpoint's deliveries with their attempts, newest first, paginated."""
     query = parse_query(PageQuery)
-    page = services().events.webhooks.deliveries(
-        DeliveryQuery(actor, webhook_id, query.limit, query.cursor)
+    page = (
+        services()
+        .of(EventServices)
+        .webhooks.deliveries(DeliveryQuery(actor, webhook_id, query.limit, query.cursor))
     )
     items = [DeliveryOut.of(delivery) for delivery in page.items]
     return json_response(DeliveryPage(items=items, next_cursor=page.next_cursor))
@@ -96,5 +101,5 @@ def list_deliveries(actor: Actor, webhook_id: str) -> Response:
 @authenticated
 def resend_delivery(actor: Actor, webhook_id: str, delivery_id: str) -> Response:
     """Admin: send a delivery again now, with the same ``webhook-id``."""
-    delivery = services().events.webhooks.resend(Resend(actor, webhook_id, delivery_id))
+    delivery = services().of(EventServices).webhooks.resend(Resend(actor, webhook_id, delivery_id))
     return json_response(DeliveryOut.of(delivery), 202)

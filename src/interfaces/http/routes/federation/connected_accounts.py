@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.federation.connected import Disconnect, ListIdentities
+from application.federation.services import FederationServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -23,7 +24,7 @@ TAGS = ("accounts",)
 @authenticated
 def list_identities(actor: Actor) -> Response:
     """The identities linked to the caller's account (Firebase's too), oldest first."""
-    links = services().federation.identities.list(ListIdentities(actor))
+    links = services().of(FederationServices).identities.list(ListIdentities(actor))
     items = [IdentityOut.model_validate(link, from_attributes=True) for link in links]
     return json_response(IdentityList(items=items))
 
@@ -37,5 +38,5 @@ def disconnect(actor: Actor, provider: str) -> Response:
     404 `identity_not_found`; 409 `last_sign_in_method` when the account would have no way
     left to sign in (no password, no passkey, no other identity).
     """
-    services().federation.identities.disconnect(Disconnect(actor, provider))
+    services().of(FederationServices).identities.disconnect(Disconnect(actor, provider))
     return no_content()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.federation.firebase import AgentCustomToken, CustomToken, FirebaseSignIn
+from application.federation.services import FederationServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import AppToken, bearer_account, session_or_app_with_factor
 from interfaces.http.openapi import doc
@@ -46,13 +47,17 @@ def exchange() -> Response:
     the guest as it is.
     """
     body = parse_json(FirebaseExchangeRequest)
-    pair = services().federation.firebase.sign_in(
-        FirebaseSignIn(
-            id_token=body.id_token,
-            user_agent=request.user_agent.string[:256],
-            client_ip=client_ip(),
-            challenge_token=body.challenge_token or "",
-            guest_id=bearer_account(),
+    pair = (
+        services()
+        .of(FederationServices)
+        .firebase.sign_in(
+            FirebaseSignIn(
+                id_token=body.id_token,
+                user_agent=request.user_agent.string[:256],
+                client_ip=client_ip(),
+                challenge_token=body.challenge_token or "",
+                guest_id=bearer_account(),
+            )
         )
     )
     return json_response(TokenOut.model_validate(pair, from_attributes=True))
@@ -72,7 +77,7 @@ def custom_token(caller: Actor | AppToken) -> Response:
     for an app's token issued for another resource (or DPoP-bound), 403
     `act_chain_too_deep`; 503 when the token cannot be signed (no signer, IAM).
     """
-    firebase = services().federation.firebase
+    firebase = services().of(FederationServices).firebase
     if isinstance(caller, AppToken):
         token = firebase.agent_custom_token(AgentCustomToken(caller.claims, caller.account))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from application.federation.services import FederationServices
 from application.federation.upstream import NativeSignIn
 from interfaces.http.auth import bearer_account
 from interfaces.http.openapi import doc
@@ -49,15 +50,19 @@ def native_token(provider: str) -> Response:
     another account's, 409 `not_a_guest` for an account that signed up already.
     """
     body = parse_json(NativeTokenRequest)
-    pair = services().federation.upstream.native(
-        NativeSignIn(
-            provider_id=provider,
-            id_token=body.id_token,
-            nonce=body.nonce,
-            user_agent=request.user_agent.string[:256],
-            client_ip=client_ip(),
-            device_token=presented_device_token(),
-            guest_id=bearer_account(),
+    pair = (
+        services()
+        .of(FederationServices)
+        .upstream.native(
+            NativeSignIn(
+                provider_id=provider,
+                id_token=body.id_token,
+                nonce=body.nonce,
+                user_agent=request.user_agent.string[:256],
+                client_ip=client_ip(),
+                device_token=presented_device_token(),
+                guest_id=bearer_account(),
+            )
         )
     )
     return login_response(pair, cookie_path=request.path)

@@ -36,7 +36,7 @@ class NoFields(Schema):
 def upload_file(actor: Actor) -> Response:
     """Upload a file (multipart ``file``); its name, content type and SHA-256 are kept."""
     _, upload = read_upload(NoFields)
-    stored = services().units.of(Files).upload(UploadFile(actor, upload))
+    stored = services().of(Files).upload(UploadFile(actor, upload))
     return json_response(FileOut.of(stored), 201, {"Location": f"/files/{stored.id}"})
 
 
@@ -45,7 +45,7 @@ def upload_file(actor: Actor) -> Response:
 @authenticated
 def download_file(actor: Actor, file_id: str) -> Response:
     """Download one of the caller's files, streamed, as an attachment with its name."""
-    stored, chunks = services().units.of(Files).open(OpenFile(actor, file_id))
+    stored, chunks = services().of(Files).open(OpenFile(actor, file_id))
     response = Response(chunks, content_type=stored.content_type, direct_passthrough=True)
     response.content_length = stored.size
     response.headers["Content-Disposition"] = content_disposition(stored.filename)
@@ -60,5 +60,5 @@ def download_file(actor: Actor, file_id: str) -> Response:
 @authenticated
 def delete_file(actor: Actor, file_id: str) -> Response:
     """Delete one of the caller's files."""
-    services().units.of(Files).delete(DeleteFile(actor, file_id))
+    services().of(Files).delete(DeleteFile(actor, file_id))
     return no_content()

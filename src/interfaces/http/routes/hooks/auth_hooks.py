@@ -7,6 +7,7 @@ from flask import Blueprint, Response
 
 from application.accounts.accounts import Caller
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
+from application.hooks.services import HookServices
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -39,16 +40,20 @@ def set_auth_hook(actor: Caller) -> Response:
     """Admin: a new hook of the kind, beside its others (at most 10 per kind: 409
     `too_many_hooks`); the answer carries its ``secret``, shown only here."""
     body = parse_json(AuthHookSet)
-    created = services().hooks.hooks.set(
-        SetAuthHook(
-            actor,
-            body.kind,
-            body.url,
-            body.timeout_ms,
-            body.on_failure,
-            order=body.order,
-            clients=tuple(body.clients),
-            orgs=tuple(body.orgs),
+    created = (
+        services()
+        .of(HookServices)
+        .hooks.set(
+            SetAuthHook(
+                actor,
+                body.kind,
+                body.url,
+                body.timeout_ms,
+                body.on_failure,
+                order=body.order,
+                clients=tuple(body.clients),
+                orgs=tuple(body.orgs),
+            )
         )
     )
     out = AuthHookCreated(**AuthHookOut.of(created.hook).model_dump(), secret=created.secret)
@@ -63,7 +68,7 @@ def list_auth_hooks(actor: Caller) -> Response:
     """Admin: every hook, by kind, each kind's in the order they are asked, each with its
     latest calls, newest first."""
     parse_query(NoQuery)
-    views = services().hooks.hooks.list(ListAuthHooks(actor))
+    views = services().of(HookServices).hooks.list(ListAuthHooks(actor))
     items = [
         AuthHookWithCalls(
             **AuthHookOut.of(view.hook).model_dump(),
@@ -79,5 +84,5 @@ def list_auth_hooks(actor: Caller) -> Response:
 @authenticated
 def delete_auth_hook(actor: Caller, hook_id: str) -> Response:
     """Admin: remove a hook; its kind goes on as if there were none."""
-    services().hooks.hooks.remove(AuthHookRef(actor, hook_id))
+    services().of(HookServices).hooks.remove(AuthHookRef(actor, hook_id))
     return no_content()

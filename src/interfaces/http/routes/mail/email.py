@@ -11,6 +11,7 @@ from flask import Blueprint, Response, request
 from application.mail.flows import RequestVerification, VerifyEmail
 from application.mail.invitations import Invite
 from application.mail.password_reset import ForgotPassword, ResetPassword
+from application.mail.services import MailServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated
 from interfaces.http.openapi import doc
@@ -42,7 +43,7 @@ def _client_ip() -> str:
 @authenticated
 def request_verification(actor: Actor) -> Response:
     """Send (again) a verification mail to the account's current address."""
-    services().mail.verification.request_verification(RequestVerification(actor))
+    services().of(MailServices).verification.request_verification(RequestVerification(actor))
     return json_response(Accepted(), 202)
 
 
@@ -51,7 +52,9 @@ def request_verification(actor: Actor) -> Response:
 def verify_email() -> Response:
     """Mark the address verified with the token of a verification mail (once)."""
     body = parse_json(VerifyEmailRequest)
-    verified = services().mail.verification.verify(VerifyEmail(body.token, _client_ip()))
+    verified = (
+        services().of(MailServices).verification.verify(VerifyEmail(body.token, _client_ip()))
+    )
     return json_response(own_out(verified.user))
 
 
@@ -61,7 +64,7 @@ def forgot_password() -> Response:
     """Mail a reset link if an account has this address; the answer is the same either way."""
     body = parse_json(ForgotPasswordRequest)
     forgot, cmd = (
-        services().mail.password_reset.forgot_password,
+        services().of(MailServices).password_reset.forgot_password,
         ForgotPassword(body.email, _client_ip()),
     )
     # Queued once the answer is sent: no work for either kind of address can delay it.
@@ -80,7 +83,7 @@ def reset_password() -> Response:
     account's passkeys are removed. An account whose address was not verified also loses
     its two-step login and its Firebase links: the reset proves the address."""
     body = parse_json(ResetPasswordRequest)
-    services().mail.password_reset.reset_password(
+    services().of(MailServices).password_reset.reset_password(
         ResetPassword(token=body.token, new_password=body.new_password, client_ip=_client_ip())
     )
     return no_content()
@@ -97,5 +100,5 @@ def reset_password() -> Response:
 def invite(actor: Actor) -> Response:
     """Admins: create an account without a password and mail its owner a set-password link."""
     body = parse_json(InvitationRequest)
-    user = services().mail.invitations.invite(Invite(actor=actor, **body.model_dump()))
+    user = services().of(MailServices).invitations.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})

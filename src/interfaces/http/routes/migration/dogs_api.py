@@ -14,7 +14,9 @@ from pydantic import ConfigDict, EmailStr, Field, RootModel
 
 from application.accounts.accounts import DeleteUser
 from application.accounts.admin import AdminChange, RemoveUser
+from application.accounts.services import AccountServices
 from application.mail.invitations import Invite
+from application.mail.services import MailServices
 from application.signin.authentication import Actor
 from domain.errors import PermissionDenied
 from interfaces.http.auth import authenticated, session_authenticated
@@ -86,7 +88,7 @@ def invite(actor: Actor) -> Response:
     """Dogs API: admins create an account and mail its owner a set-password link (native:
     POST /users/invitations; without ``username``, one is made from the address)."""
     body = parse_json(ApiUserInvitation, any_casing=True)
-    user = services().mail.invitations.invite(Invite(actor=actor, **body.model_dump()))
+    user = services().of(MailServices).invitations.invite(Invite(actor=actor, **body.model_dump()))
     return json_response(own_out(user), 201, {"Location": f"/users/{user.id}"})
 
 
@@ -110,7 +112,9 @@ def _change(actor: Actor, user_id: str, *, replace: bool) -> Response:
             disabled=change.disabled,
             attributes=tuple((change.attributes or {}).items()),
         )
-        return json_response(users.admin_out(services().accounts.admin.change_user(admin_change)))
+        return json_response(
+            users.admin_out(services().of(AccountServices).admin.change_user(admin_change))
+        )
     model = ReplaceUserRequest if replace else PatchUserRequest
     profile = validate(model, folded(data, model))
     if user_id != actor.user_id:
@@ -156,7 +160,7 @@ def delete_user(actor: Actor, user_id: str) -> Response:
     """Dogs API: delete one's own account (native: DELETE /user), or, for admins, anyone's
     (native: DELETE /users/{user_id})."""
     if user_id == actor.user_id:
-        services().accounts.accounts.delete(DeleteUser(actor))
+        services().of(AccountServices).accounts.delete(DeleteUser(actor))
     else:
-        services().accounts.admin.remove_user(RemoveUser(actor, user_id))
+        services().of(AccountServices).admin.remove_user(RemoveUser(actor, user_id))
     return no_content()

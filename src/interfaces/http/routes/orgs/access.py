@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.orgs.access import Evaluate
+from application.orgs.services import OrgServices
 from domain.errors import FieldError, InvalidInput
 from domain.orgs.access import AccessCaller, AccessQuestion
 from interfaces.http.auth import person_or_org_client
@@ -40,7 +41,7 @@ def evaluation(caller: AccessCaller) -> Response:
     client about its own org."""
     body = parse_json(EvaluationRequest)
     question = AccessQuestion(body.subject.id, body.action.name, body.resource.id)
-    (decision,) = services().orgs.access.evaluate(Evaluate(caller, (question,)))
+    (decision,) = services().of(OrgServices).access.evaluate(Evaluate(caller, (question,)))
     return json_response(Decision(decision=decision))
 
 
@@ -67,7 +68,9 @@ def evaluations(caller: AccessCaller) -> Response:
     if missing:
         raise InvalidInput(errors=tuple(missing))
     semantic = body.options.evaluations_semantic if body.options else "execute_all"
-    decisions = services().orgs.access.evaluate(
-        Evaluate(caller, tuple(questions), stop_after=STOP_AFTER[semantic])
+    decisions = (
+        services()
+        .of(OrgServices)
+        .access.evaluate(Evaluate(caller, tuple(questions), stop_after=STOP_AFTER[semantic]))
     )
     return json_response(Decisions(evaluations=[Decision(decision=d) for d in decisions]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.orgs.active import SwitchOrg
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import session_authenticated_with_factor
 from interfaces.http.openapi import doc
@@ -31,5 +32,5 @@ def switch_org(actor: Actor) -> Response:
     """Act in one of the caller's orgs (or in none): a new access token for this session
     names it; the session's refresh token keeps it."""
     body = parse_json(SwitchOrgRequest)
-    switched = services().orgs.active.switch(SwitchOrg(actor, body.org))
+    switched = services().of(OrgServices).active.switch(SwitchOrg(actor, body.org))
     return json_response(AccessTokenOut.model_validate(switched, from_attributes=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.orgs.agent_policy import AgentPolicyQuery, SetAgentPolicy
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -27,7 +28,7 @@ TAGS = ("organizations",)
 def get_agent_policy(actor: Actor, org: str) -> Response:
     """The org's agent policy (owners): ``any`` where none was set."""
     parse_query(NoQuery)
-    policy = services().orgs.agent_policy.policy(AgentPolicyQuery(actor, org))
+    policy = services().of(OrgServices).agent_policy.policy(AgentPolicyQuery(actor, org))
     return json_response(AgentPolicyOut.of(policy))
 
 
@@ -44,7 +45,9 @@ def put_agent_policy(actor: Actor, org: str) -> Response:
     hosts, or ``none`` but the org's own. 422 ``invalid_agent_host``, ``too_many_agent_hosts``,
     ``invalid_agent_hosts``."""
     body = parse_json(AgentPolicyPut)
-    policy = services().orgs.agent_policy.set_policy(
-        SetAgentPolicy(actor, org, body.mode, body.hosts)
+    policy = (
+        services()
+        .of(OrgServices)
+        .agent_policy.set_policy(SetAgentPolicy(actor, org, body.mode, body.hosts))
     )
     return json_response(AgentPolicyOut.of(policy))

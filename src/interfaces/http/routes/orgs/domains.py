@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.orgs.joining.domains import OrgDomainRequest
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -30,7 +31,7 @@ TAGS = ("orgs",)
 def add_domain(actor: Actor, org: str) -> Response:
     """Add a domain (admins): answers the TXT record to publish at it, then verify it."""
     body = parse_json(OrgDomainCreate)
-    added = services().orgs.domains.add(OrgDomainRequest(actor, org, body.domain))
+    added = services().of(OrgServices).domains.add(OrgDomainRequest(actor, org, body.domain))
     location = f"/orgs/{org}/domains/{added.domain}"
     return json_response(OrgDomainOut.of(added), 201, {"Location": location})
 
@@ -46,7 +47,7 @@ def add_domain(actor: Actor, org: str) -> Response:
 def list_domains(actor: Actor, org: str) -> Response:
     """The org's domains, pending and verified, by name (admins)."""
     parse_query(NoQuery)
-    found = services().orgs.domains.list(OrgDomainRequest(actor, org))
+    found = services().of(OrgServices).domains.list(OrgDomainRequest(actor, org))
     return json_response(OrgDomainList(items=[OrgDomainOut.of(d) for d in found]))
 
 
@@ -60,7 +61,7 @@ def list_domains(actor: Actor, org: str) -> Response:
 def verify_domain(actor: Actor, org: str, domain: str) -> Response:
     """Look the TXT record up (admins): verified, or 409 domain_not_verified; 409
     domain_taken when another org verified it first."""
-    verified = services().orgs.domains.verify(OrgDomainRequest(actor, org, domain))
+    verified = services().of(OrgServices).domains.verify(OrgDomainRequest(actor, org, domain))
     return json_response(OrgDomainOut.of(verified))
 
 
@@ -69,5 +70,5 @@ def verify_domain(actor: Actor, org: str, domain: str) -> Response:
 @session_authenticated
 def delete_domain(actor: Actor, org: str, domain: str) -> Response:
     """Remove a domain (admins); a verified one is released for other orgs."""
-    services().orgs.domains.delete(OrgDomainRequest(actor, org, domain))
+    services().of(OrgServices).domains.delete(OrgDomainRequest(actor, org, domain))
     return no_content()

@@ -11,6 +11,7 @@ from application.orgs.joining.invitations import (
     OrgInvitations,
     RevokeOrgInvitation,
 )
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -42,8 +43,10 @@ def create_invitation(actor: Actor, org: str) -> Response:
     """Invite an address with roles (admins; owner only by owners): a mail with a link valid
     for ORG_INVITATION_TTL. A pending invitation to the same address is replaced."""
     body = parse_json(InvitationCreate)
-    invitation = services().orgs.invitations.create(
-        InviteToOrg(actor, org, str(body.email), list(body.roles))
+    invitation = (
+        services()
+        .of(OrgServices)
+        .invitations.create(InviteToOrg(actor, org, str(body.email), list(body.roles)))
     )
     location = f"/orgs/{invitation.org_id}/invitations/{invitation.id}"
     return json_response(InvitationOut.of(invitation), 201, {"Location": location})
@@ -60,7 +63,7 @@ def create_invitation(actor: Actor, org: str) -> Response:
 def list_invitations(actor: Actor, org: str) -> Response:
     """The org's invitations, pending and accepted, oldest first (admins)."""
     parse_query(NoQuery)
-    found = services().orgs.invitations.list(OrgInvitations(actor, org))
+    found = services().of(OrgServices).invitations.list(OrgInvitations(actor, org))
     return json_response(InvitationList(items=[InvitationOut.of(i) for i in found]))
 
 
@@ -69,7 +72,7 @@ def list_invitations(actor: Actor, org: str) -> Response:
 @session_authenticated
 def revoke_invitation(actor: Actor, org: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins; an owner's only by owners): its link stops working."""
-    services().orgs.invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
+    services().of(OrgServices).invitations.revoke(RevokeOrgInvitation(actor, org, invitation_id))
     return no_content()
 
 
@@ -86,5 +89,5 @@ def accept_invitation(actor: Actor) -> Response:
     (403 address_mismatch); once accepted, by another person 409 invitation_used; a bad or
     expired token 400 invalid_token."""
     body = parse_json(AcceptRequest)
-    joined = services().orgs.invitations.accept(AcceptOrgInvitation(actor, body.token))
+    joined = services().of(OrgServices).invitations.accept(AcceptOrgInvitation(actor, body.token))
     return json_response(JoinedOut.of(joined))

@@ -16,6 +16,7 @@ from application.orgs.members.members import (
     RemoveMember,
 )
 from application.orgs.orgs import CreateOrg, DeleteOrg, GetOrg, ListMyOrgs, OrgEventQuery, UpdateOrg
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
@@ -54,7 +55,7 @@ TAGS = ("organizations",)
 def create_org(actor: Actor) -> Response:
     """Create an organization; the caller is its owner. 409 ``slug_taken``."""
     body = parse_json(OrgCreate)
-    seen = services().orgs.orgs.create(CreateOrg(actor.user_id, body.slug, body.name))
+    seen = services().of(OrgServices).orgs.create(CreateOrg(actor.user_id, body.slug, body.name))
     return json_response(OrgSummary.of(seen), 201, {"Location": f"/orgs/{seen.org.id}"})
 
 
@@ -64,7 +65,7 @@ def create_org(actor: Actor) -> Response:
 def my_orgs(actor: Actor) -> Response:
     """The caller's organizations, by slug, with their roles in each."""
     parse_query(NoQuery)
-    found = services().orgs.orgs.mine(ListMyOrgs(actor))
+    found = services().of(OrgServices).orgs.mine(ListMyOrgs(actor))
     return json_response(OrgList(items=[OrgSummary.of(seen) for seen in found]))
 
 
@@ -75,7 +76,7 @@ def suggested_orgs(actor: Actor) -> Response:
     """The organizations the caller may join: their proven address is on a verified domain
     of the org, whose domain_policy is suggest or auto_join, and they are not a member."""
     parse_query(NoQuery)
-    found = services().orgs.joining.suggested(SuggestedOrgs(actor))
+    found = services().of(OrgServices).joining.suggested(SuggestedOrgs(actor))
     return json_response(SuggestedOrgList(items=[SuggestedOrg.of(org) for org in found]))
 
 
@@ -85,7 +86,7 @@ def suggested_orgs(actor: Actor) -> Response:
 def join_org(actor: Actor, org: str) -> Response:
     """Join, as a member, an organization /orgs/suggested offers the caller; 409
     ``already_member``; 404 for any other."""
-    seen = services().orgs.joining.join(JoinOrg(actor, org))
+    seen = services().of(OrgServices).joining.join(JoinOrg(actor, org))
     return json_response(OrgSummary.of(seen), 201, {"Location": f"/orgs/{seen.org.id}"})
 
 
@@ -94,7 +95,7 @@ def join_org(actor: Actor, org: str) -> Response:
 @authenticated
 def get_org(actor: Actor, org: str) -> Response:
     """One of the caller's organizations (404 for any other)."""
-    return json_response(OrgOut.of(services().orgs.orgs.get(GetOrg(actor, org))))
+    return json_response(OrgOut.of(services().of(OrgServices).orgs.get(GetOrg(actor, org))))
 
 
 @bp.patch("/<org:org>")
@@ -109,7 +110,9 @@ def patch_org(actor: Actor, org: str) -> Response:
     """Change the organization's settings (admins); only the fields given change."""
     body = parse_json(OrgPatch)
     changes = tuple((name, getattr(body, name)) for name in sorted(body.model_fields_set))
-    return json_response(OrgOut.of(services().orgs.orgs.update(UpdateOrg(actor, org, changes))))
+    return json_response(
+        OrgOut.of(services().of(OrgServices).orgs.update(UpdateOrg(actor, org, changes)))
+    )
 
 
 @bp.delete("/<org:org>")
@@ -117,7 +120,7 @@ def patch_org(actor: Actor, org: str) -> Response:
 @session_authenticated
 def delete_org(actor: Actor, org: str) -> Response:
     """Delete the organization (owners): gone at once, with every membership."""
-    services().orgs.orgs.delete(DeleteOrg(actor, org))
+    services().of(OrgServices).orgs.delete(DeleteOrg(actor, org))
     return no_content()
 
 
@@ -128,7 +131,11 @@ def list_members(actor: Actor, org: str) -> Response:
     """The organization's members by user id, with their usernames and names (and their
     addresses, to the org's owners and admins), paginated."""
     query = parse_query(PageQuery)
-    page = services().orgs.members.members(MemberQuery(actor, org, query.limit, query.cursor))
+    page = (
+        services()
+        .of(OrgServices)
+        .members.members(MemberQuery(actor, org, query.limit, query.cursor))
+    )
     items = [NamedMemberOut.named(member) for member in page.items]
     return json_response(MemberPage(items=items, next_cursor=page.next_cursor))
 
@@ -145,7 +152,11 @@ def change_roles(actor: Actor, org: str, user_id: str) -> Response:
     """Replace a member's roles (admins; an owner's, or owner itself, only by owners).
     409 ``last_owner``."""
     body = parse_json(MemberPatch)
-    member = services().orgs.members.change_roles(ChangeRoles(actor, org, user_id, body.roles))
+    member = (
+        services()
+        .of(OrgServices)
+        .members.change_roles(ChangeRoles(actor, org, user_id, body.roles))
+    )
     return json_response(MemberOut.of(member))
 
 
@@ -155,7 +166,7 @@ def change_roles(actor: Actor, org: str, user_id: str) -> Response:
 def remove_member(actor: Actor, org: str, user_id: str) -> Response:
     """Remove a member (admins; an owner only by owners), or leave with one's own id.
     409 ``last_owner``."""
-    services().orgs.members.remove_member(RemoveMember(actor, org, user_id))
+    services().of(OrgServices).members.remove_member(RemoveMember(actor, org, user_id))
     return no_content()
 
 
@@ -172,7 +183,7 @@ def member_attributes(actor: Actor, org: str, user_id: str) -> Response:
     admins)."""
     parse_query(NoQuery)
     query = MemberAttributesQuery(actor, org, user_id)
-    found = services().orgs.member_attributes.show(query)
+    found = services().of(OrgServices).member_attributes.show(query)
     return json_response(MemberAttributesOut(attributes=found))
 
 
@@ -189,7 +200,7 @@ def change_member_attributes(actor: Actor, org: str, user_id: str) -> Response:
     admins; 422 naming each refused one)."""
     body = parse_json(MemberAttributesPatch)
     cmd = ChangeMemberAttributes(actor, org, user_id, body.attributes)
-    found = services().orgs.member_attributes.change(cmd)
+    found = services().of(OrgServices).member_attributes.change(cmd)
     return json_response(MemberAttributesOut(attributes=found))
 
 
@@ -201,6 +212,8 @@ def change_member_attributes(actor: Actor, org: str, user_id: str) -> Response:
 def org_events(actor: Actor, org: str) -> Response:
     """The organization's audit log, newest first, paginated (admins)."""
     query = parse_query(PageQuery)
-    page = services().orgs.orgs.events(OrgEventQuery(actor, org, query.limit, query.cursor))
+    page = (
+        services().of(OrgServices).orgs.events(OrgEventQuery(actor, org, query.limit, query.cursor))
+    )
     items = [OrgEventOut.of(event) for event in page.items]
     return json_response(OrgEventPage(items=items, next_cursor=page.next_cursor))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
@@ -26,7 +27,7 @@ def list_roles(actor: Actor, org: str) -> Response:
     """The org's roles, firegate's first, with their permissions (members); with how many
     hold each for its owners and admins."""
     parse_query(NoQuery)
-    roles = services().orgs.roles.list(actor, org)
+    roles = services().of(OrgServices).roles.list(actor, org)
     return json_response(RoleList(items=[RoleOut.of(role) for role in roles]))
 
 
@@ -42,7 +43,7 @@ def put_role(actor: Actor, org: str, role: str) -> Response:
     """Define a role (owners): a new role of the org's own (201), or the permissions of any
     (200); its holders' permissions follow at once. 409 ``too_many_roles``."""
     body = parse_json(RolePut)
-    put = services().orgs.roles.put(actor, org, role, body.description, body.permissions)
+    put = services().of(OrgServices).roles.put(actor, org, role, body.description, body.permissions)
     if put.created:
         return json_response(RoleOut.of(put), 201, {"Location": f"/orgs/{org}/roles/{role}"})
     return json_response(RoleOut.of(put))
@@ -58,5 +59,5 @@ def put_role(actor: Actor, org: str, role: str) -> Response:
 def delete_role(actor: Actor, org: str, role: str) -> Response:
     """Remove a role of the org's own (owners). 409 ``role_in_use`` while a member holds it;
     409 ``builtin_role`` for owner, admin and member."""
-    services().orgs.roles.delete(actor, org, role)
+    services().of(OrgServices).roles.delete(actor, org, role)
     return no_content()

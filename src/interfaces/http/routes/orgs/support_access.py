@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from application.orgs.services import OrgServices
 from application.orgs.support_access import ImpersonateMember
 from application.signin.authentication import Actor
 from domain.signin.support.impersonation import Grant
@@ -37,4 +38,6 @@ def impersonate_member(actor: Actor, org: str, user_id: str) -> Response:
     cmd = ImpersonateMember(
         actor, org, user_id, Grant(body.reason, body.minutes), request.user_agent.string[:256]
     )
-    return json_response(token_out(services().orgs.support_access.impersonate(cmd)), status=201)
+    return json_response(
+        token_out(services().of(OrgServices).support_access.impersonate(cmd)), status=201
+    )

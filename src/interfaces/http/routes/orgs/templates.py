@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.orgs.members.templates import PutTemplate, TemplateQuery
+from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -25,7 +26,7 @@ TAGS = ("organizations",)
 def list_templates(actor: Actor) -> Response:
     """Admin: every role template, by name, with how many memberships hold it."""
     parse_query(NoQuery)
-    found = services().orgs.templates.list(TemplateQuery(actor))
+    found = services().of(OrgServices).templates.list(TemplateQuery(actor))
     return json_response(TemplateList(items=[TemplateOut.of(t) for t in found]))
 
 
@@ -35,7 +36,9 @@ def list_templates(actor: Actor) -> Response:
 def get_template(actor: Actor, role: str) -> Response:
     """Admin: one role template (404 ``role_not_found``)."""
     parse_query(NoQuery)
-    return json_response(TemplateOut.of(services().orgs.templates.get(TemplateQuery(actor, role))))
+    return json_response(
+        TemplateOut.of(services().of(OrgServices).templates.get(TemplateQuery(actor, role)))
+    )
 
 
 @bp.put("/<role>")
@@ -52,7 +55,7 @@ def put_template(actor: Actor, role: str) -> Response:
     admin and member; 409 ``too_many_roles``."""
     body = parse_json(RolePut)
     cmd = PutTemplate(actor, role, body.description, body.permissions)
-    put = services().orgs.templates.put(cmd)
+    put = services().of(OrgServices).templates.put(cmd)
     if put.created:
         return json_response(TemplateOut.of(put), 201, {"Location": f"/admin/org-roles/{role}"})
     return json_response(TemplateOut.of(put))
@@ -64,5 +67,5 @@ def put_template(actor: Actor, role: str) -> Response:
 def delete_template(actor: Actor, role: str) -> Response:
     """Admin: remove a role template. 409 ``role_in_use`` while a member of any org holds it
     or ``ORG_CREATOR_ROLE`` names it."""
-    services().orgs.templates.delete(TemplateQuery(actor, role))
+    services().of(OrgServices).templates.delete(TemplateQuery(actor, role))
     return no_content()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from application.scim.services import ScimServices
 from application.scim.tokens import CreateScimToken, ListScimTokens, RevokeScimToken
 from application.signin.authentication import Actor
 from interfaces.http.auth import session_authenticated
@@ -36,7 +37,7 @@ def create_scim_token(actor: Actor, org: str) -> Response:
     """A SCIM token (``fgs_…``) for the org's directory (admins); ``token`` is shown in this
     answer only."""
     body = parse_json(ScimTokenCreate)
-    created = services().scim.tokens.create(CreateScimToken(actor, org, body.name))
+    created = services().of(ScimServices).tokens.create(CreateScimToken(actor, org, body.name))
     out = ScimTokenCreated(**ScimTokenOut.of(created.token).model_dump(), token=created.text)
     headers = {"Location": f"/orgs/{org}/scim/tokens/{created.token.id}"}
     return json_response(out, 201, {**headers, "Cache-Control": "no-store"})
@@ -53,7 +54,11 @@ def create_scim_token(actor: Actor, org: str) -> Response:
 def list_scim_tokens(actor: Actor, org: str) -> Response:
     """The org's SCIM tokens (admins; never the token itself), newest first."""
     query = parse_query(PageQuery)
-    page = services().scim.tokens.list(ListScimTokens(actor, org, query.limit, query.cursor))
+    page = (
+        services()
+        .of(ScimServices)
+        .tokens.list(ListScimTokens(actor, org, query.limit, query.cursor))
+    )
     items = [ScimTokenOut.of(token) for token in page.items]
     return json_response(ScimTokenPage(items=items, next_cursor=page.next_cursor))
 
@@ -64,5 +69,5 @@ def list_scim_tokens(actor: Actor, org: str) -> Response:
 def revoke_scim_token(actor: Actor, org: str, token_id: str) -> Response:
     """Revoke one of the org's SCIM tokens (admins): the directory's next request with it
     gets 401; 404 ``scim_token_not_found`` for an unknown one."""
-    services().scim.tokens.revoke(RevokeScimToken(actor, org, token_id))
+    services().of(ScimServices).tokens.revoke(RevokeScimToken(actor, org, token_id))
     return no_content()

@@ -14,6 +14,7 @@ from application.signin.codes.phone_change import (
     ProvePhoneNumber,
     RemovePhoneNumber,
 )
+from application.signin.services import SigninServices
 from domain.errors import InvalidInput
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
@@ -71,13 +72,17 @@ def patch_me(actor: Actor) -> Response:
             "A phone number changes by a code, on its own: send it without other fields.",
             "phone_number_alone",
         )
-    asked = services().signin.phone_changes.request(
-        ChangePhoneNumber(
-            actor=actor,
-            phone_number=body.phone_number or "",
-            client_ip=client_ip(),
-            locale=accepted_locale(),
-            challenge_token=body.challenge_token or "",
+    asked = (
+        services()
+        .of(SigninServices)
+        .phone_changes.request(
+            ChangePhoneNumber(
+                actor=actor,
+                phone_number=body.phone_number or "",
+                client_ip=client_ip(),
+                locale=accepted_locale(),
+                challenge_token=body.challenge_token or "",
+            )
         )
     )
     return json_response(PhoneChangeOut(expires_in=asked.expires_in), 202)
@@ -98,8 +103,10 @@ def prove_phone_number(actor: Actor) -> Response:
     `invalid_phone_flow` (none asked, spent, replaced, expired); 409 `phone_number_taken`
     when another account proved the number first."""
     body = parse_json(ProvePhoneNumberRequest)
-    user = services().signin.phone_changes.verify(
-        ProvePhoneNumber(actor=actor, code=body.code, client_ip=client_ip())
+    user = (
+        services()
+        .of(SigninServices)
+        .phone_changes.verify(ProvePhoneNumber(actor=actor, code=body.code, client_ip=client_ip()))
     )
     return json_response(own_out(user))
 
@@ -112,5 +119,5 @@ def remove_phone_number(actor: Actor) -> Response:
     `reauthentication_required`). 404 `phone_number_not_found` when it has none; 409
     `last_sign_in_method` when the number is its only way in (no password, no address, no
     passkey, no connected account)."""
-    services().signin.phone_changes.remove(RemovePhoneNumber(actor=actor))
+    services().of(SigninServices).phone_changes.remove(RemovePhoneNumber(actor=actor))
     return no_content()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.signin.codes.email import RequestEmailCode, VerifyEmailCode
+from application.signin.services import SigninServices
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -40,13 +41,17 @@ def request_code() -> Response:
     with a guest's bearer token, the code upgrades that guest in place: the address becomes
     its own, verified, keeping its id (docs/guests.md)."""
     body = parse_json(EmailCodeRequest)
-    started = services().signin.email_codes.request(
-        RequestEmailCode(
-            email=str(body.email),
-            client_ip=request.remote_addr or "",
-            locale=accepted_locale(),
-            challenge_token=body.challenge_token or "",
-            guest_id=signed_in_guest(),
+    started = (
+        services()
+        .of(SigninServices)
+        .email_codes.request(
+            RequestEmailCode(
+                email=str(body.email),
+                client_ip=request.remote_addr or "",
+                locale=accepted_locale(),
+                challenge_token=body.challenge_token or "",
+                guest_id=signed_in_guest(),
+            )
         )
     )
     return json_response(EmailCodeOut(flow_id=started.flow_id, expires_in=started.expires_in), 202)
@@ -63,12 +68,16 @@ def verify_code() -> Response:
     account gets one. With two-step login on, 401 `mfa_required` as for a password; 403
     `sso_required` where the account's org signs it in."""
     body = parse_json(VerifyEmailCodeRequest)
-    pair = services().signin.email_codes.verify(
-        VerifyEmailCode(
-            flow_id=body.flow_id,
-            code=body.code,
-            user_agent=request.user_agent.string[:256],
-            client_ip=request.remote_addr or "",
+    pair = (
+        services()
+        .of(SigninServices)
+        .email_codes.verify(
+            VerifyEmailCode(
+                flow_id=body.flow_id,
+                code=body.code,
+                user_agent=request.user_agent.string[:256],
+                client_ip=request.remote_addr or "",
+            )
         )
     )
     return json_response(token_out(pair))

@@ -7,7 +7,9 @@ from flask import Blueprint, Response, request
 
 from application.accounts.accounts import Caller, GetUser
 from application.accounts.guests.upgrades import GuestSignIn, UpgradeGuest
+from application.accounts.services import AccountServices
 from application.accounts.signups import SignUpWay
+from application.signin.services import SigninServices
 from application.signin.sign_in import StartGuest
 from domain.guests.part import Guest
 from interfaces.http.auth import bearer_actor, session_authenticated
@@ -34,7 +36,7 @@ def signed_in_guest() -> str | None:
     if not request.headers.get("Authorization"):
         return None
     actor = bearer_actor()
-    user = actor.user or services().accounts.accounts.get(GetUser(actor))
+    user = actor.user or services().of(AccountServices).accounts.get(GetUser(actor))
     return user.id if user.part(Guest).is_guest else None
 
 
@@ -51,12 +53,16 @@ def start_guest() -> Response:
     `challenge_required` until `challenge_token` carries a passed challenge when that signal
     fires; 403 `signup_not_allowed` or `signup_denied` as for any sign-up."""
     body = parse_json(GuestRequest) if request.get_data(cache=True) else GuestRequest()
-    pair = services().signin.guests.start(
-        StartGuest(
-            client_ip=client_ip(),
-            user_agent=request.user_agent.string[:256],
-            challenge_token=body.challenge_token or "",
-            locale=accepted_locale(),
+    pair = (
+        services()
+        .of(SigninServices)
+        .guests.start(
+            StartGuest(
+                client_ip=client_ip(),
+                user_agent=request.user_agent.string[:256],
+                challenge_token=body.challenge_token or "",
+                locale=accepted_locale(),
+            )
         )
     )
     return json_response(token_out(pair), 201)
@@ -88,16 +94,20 @@ def upgrade_guest(actor: Caller) -> Response:
     `before_sign_in` hook's 403 `signin_denied`, asked before anything is stored. The
     session's next access token (a refresh) no longer says `guest`."""
     body = parse_json(GuestUpgradeRequest)
-    upgraded = services().accounts.guest_upgrades.upgrade_guest(
-        UpgradeGuest(
-            actor.user_id,
-            SignUpWay.GUEST_UPGRADE,
-            email=body.email,
-            username=body.username,
-            password=body.password,
-            client_ip=client_ip(),
-            challenge_token=body.challenge_token or "",
-            sign_in=GuestSignIn(user_agent=request.user_agent.string[:256]),
+    upgraded = (
+        services()
+        .of(AccountServices)
+        .guest_upgrades.upgrade_guest(
+            UpgradeGuest(
+                actor.user_id,
+                SignUpWay.GUEST_UPGRADE,
+                email=body.email,
+                username=body.username,
+                password=body.password,
+                client_ip=client_ip(),
+                challenge_token=body.challenge_token or "",
+                sign_in=GuestSignIn(user_agent=request.user_agent.string[:256]),
+            )
         )
     )
     return json_response(own_out(upgraded.user))

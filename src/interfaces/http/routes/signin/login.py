@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
 from application.signin.login import ChangePassword, Login
+from application.signin.services import SigninServices
 from application.signin.tokens import TokenPair
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
@@ -65,14 +66,18 @@ def read_login(*, any_casing: bool = False) -> LoginRequest:
 def log_in(login: str, password: str, challenge_token: str = "") -> Response:
     """The token response of a login with ``login`` (a username or an address), and the
     device token's cookie, for the path logged in at."""
-    pair = services().signin.login.login(
-        Login(
-            login=login,
-            password=password,
-            user_agent=request.user_agent.string[:256],
-            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
-            device_token=presented_device_token(),
-            challenge_token=challenge_token,
+    pair = (
+        services()
+        .of(SigninServices)
+        .login.login(
+            Login(
+                login=login,
+                password=password,
+                user_agent=request.user_agent.string[:256],
+                client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+                device_token=presented_device_token(),
+                challenge_token=challenge_token,
+            )
         )
     )
     return login_response(pair, cookie_path=request.path)
@@ -114,7 +119,7 @@ def change_password(actor: Actor) -> Response:
     account's first password (it has none), from a recent sign-in. A guest's comes with its
     upgrade: 403 ``guest_upgrade_required``."""
     body = parse_json(ChangePasswordRequest)
-    services().signin.login.change_password(
+    services().of(SigninServices).login.change_password(
         ChangePassword.of(
             actor,
             body.current_password or "",

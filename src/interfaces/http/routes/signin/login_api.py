@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from pydantic import Field
 
+from application.signin.services import SigninServices
 from application.signin.sessions import Refresh
 from domain.errors import InvalidInput, Unauthenticated
 from interfaces.http.auth import bearer_token
@@ -98,7 +99,7 @@ def refresh() -> Response:
         if "refresh_token" in body.model_fields_set and body.refresh_token is None:
             raise InvalidInput.field("refresh_token", "May not be null.", "null_not_allowed")
     token = body.refresh_token or _bearer_refresh_token()
-    return json_response(token_out(services().signin.sessions.refresh(Refresh(token))))
+    return json_response(token_out(services().of(SigninServices).sessions.refresh(Refresh(token))))
 
 
 def _bearer_refresh_token() -> str:

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 from application.signin.authentication import Actor
 from application.signin.factors.totp import MfaCommand
 from application.signin.mfa import MfaLogin
+from application.signin.services import SigninServices
 from domain.errors import InvalidInput
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
@@ -51,7 +52,9 @@ def start_totp(actor: Actor) -> Response:
     a secret for the authenticator app. It is not active until POST /auth/mfa/totp/confirm;
     starting again replaces it."""
     body = parse_json(PasswordRequest)
-    enrolment = services().signin.totp.start(command(actor, password=body.password or ""))
+    enrolment = (
+        services().of(SigninServices).totp.start(command(actor, password=body.password or ""))
+    )
     return json_response(TotpEnrolmentOut.of(enrolment))
 
 
@@ -67,7 +70,7 @@ def confirm_totp(actor: Actor) -> Response:
     """Turn TOTP on with a first code: ten recovery codes, shown this once. Every other
     session of the account ends."""
     body = parse_json(CodeRequest)
-    codes = services().signin.totp.confirm(command(actor, code=body.code))
+    codes = services().of(SigninServices).totp.confirm(command(actor, code=body.code))
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
 
 
@@ -83,7 +86,9 @@ def disable_totp(actor: Actor) -> Response:
     """Turn TOTP off with the password and a code (or a recovery code). Every other session
     of the account ends."""
     body = parse_json(PasswordAndCodeRequest)
-    services().signin.totp.disable(command(actor, password=body.password or "", code=body.code))
+    services().of(SigninServices).totp.disable(
+        command(actor, password=body.password or "", code=body.code)
+    )
     return no_content()
 
 
@@ -98,8 +103,10 @@ def disable_totp(actor: Actor) -> Response:
 def new_recovery_codes(actor: Actor) -> Response:
     """A new set of ten recovery codes, behind the password and a code; the old set is void."""
     body = parse_json(PasswordAndCodeRequest)
-    codes = services().signin.totp.new_recovery_codes(
-        command(actor, password=body.password or "", code=body.code)
+    codes = (
+        services()
+        .of(SigninServices)
+        .totp.new_recovery_codes(command(actor, password=body.password or "", code=body.code))
     )
     return json_response(RecoveryCodesOut(recovery_codes=list(codes)))
 
@@ -118,13 +125,17 @@ def finish_login() -> Response:
         raise InvalidInput.field(
             "code", "Send exactly one of code and recovery_code.", "code_or_recovery_code"
         )
-    pair = services().signin.login.finish_mfa(
-        MfaLogin(
-            mfa_token=body.mfa_token,
-            code=body.code,
-            recovery_code=body.recovery_code,
-            user_agent=request.user_agent.string[:256],
-            client_ip=client_ip(),
+    pair = (
+        services()
+        .of(SigninServices)
+        .login.finish_mfa(
+            MfaLogin(
+                mfa_token=body.mfa_token,
+                code=body.code,
+                recovery_code=body.recovery_code,
+                user_agent=request.user_agent.string[:256],
+                client_ip=client_ip(),
+            )
         )
     )
     # The device token's cookie goes where password logins are sent.

@@ -12,6 +12,7 @@ from application.signin.factors.passkeys import (
     RegisterPasskey,
     RegistrationOptions,
 )
+from application.signin.services import SigninServices
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
 from interfaces.http.parsing import parse_json
@@ -48,7 +49,7 @@ def registration_options(actor: Actor) -> Response:
     """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
     return json_response(
         CreationOptionsOut.model_validate(
-            services().signin.passkeys.registration_options(RegistrationOptions(actor))
+            services().of(SigninServices).passkeys.registration_options(RegistrationOptions(actor))
         )
     )
 
@@ -67,13 +68,17 @@ def register(actor: Actor) -> Response:
     `username` it gives (422 `username_required` without one); every sign-up rule holds, and
     409 `account_exists` when the name is another account's (docs/guests.md)."""
     body = parse_json(PasskeyRegistrationRequest)
-    passkey = services().signin.passkeys.register(
-        RegisterPasskey(
-            actor=actor,
-            credential=body.credential(),
-            name=body.name or "",
-            username=body.username,
-            client_ip=client_ip(),
+    passkey = (
+        services()
+        .of(SigninServices)
+        .passkeys.register(
+            RegisterPasskey(
+                actor=actor,
+                credential=body.credential(),
+                name=body.name or "",
+                username=body.username,
+                client_ip=client_ip(),
+            )
         )
     )
     return json_response(PasskeyOut.of(passkey), 201)
@@ -84,7 +89,9 @@ def register(actor: Actor) -> Response:
 @authenticated
 def list_passkeys(actor: Actor) -> Response:
     """The caller's passkeys, oldest first."""
-    items = [PasskeyOut.of(p) for p in services().signin.passkeys.list(ListPasskeys(actor))]
+    items = [
+        PasskeyOut.of(p) for p in services().of(SigninServices).passkeys.list(ListPasskeys(actor))
+    ]
     return json_response(PasskeyList(items=items))
 
 
@@ -102,7 +109,7 @@ def delete_passkey(actor: Actor, passkey_id: str) -> Response:
     409 `last_sign_in_method`: the account has no password and no linked identity, and this
     is its last passkey (as `DELETE /auth/identities/{provider}`).
     """
-    services().signin.passkeys.delete(DeletePasskey(actor, passkey_id))
+    services().of(SigninServices).passkeys.delete(DeletePasskey(actor, passkey_id))
     return no_content()
 
 
@@ -112,7 +119,9 @@ def authentication_options() -> Response:
     """Options for navigator.credentials.get() with any of this site's passkeys
     (usernameless); the challenge holds for 5 minutes, once."""
     return json_response(
-        RequestOptionsOut.model_validate(services().signin.passkeys.authentication_options())
+        RequestOptionsOut.model_validate(
+            services().of(SigninServices).passkeys.authentication_options()
+        )
     )
 
 
@@ -128,12 +137,16 @@ def authenticate() -> Response:
     sends no device token of the account (header `Device-Token`, or the cookie) is from a
     new device, and the account is mailed about it."""
     body = parse_json(PasskeyAssertionRequest)
-    pair = services().signin.passkeys.sign_in(
-        PasskeySignIn(
-            credential=body.credential(),
-            user_agent=request.user_agent.string[:256],
-            client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
-            device_token=presented_device_token(),
+    pair = (
+        services()
+        .of(SigninServices)
+        .passkeys.sign_in(
+            PasskeySignIn(
+                credential=body.credential(),
+                user_agent=request.user_agent.string[:256],
+                client_ip=request.remote_addr or "",  # after ProxyFix: the trusted hop's view
+                device_token=presented_device_token(),
+            )
         )
     )
     return login_response(pair, cookie_path=request.path)

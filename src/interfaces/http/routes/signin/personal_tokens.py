@@ -7,6 +7,7 @@ from flask import Blueprint, Response
 
 from application.signin.authentication import Actor
 from application.signin.personal_tokens import CreateToken, ListTokens, RevokeToken
+from application.signin.services import SigninServices
 from interfaces.http.auth import session_authenticated, session_authenticated_with_factor
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
@@ -38,8 +39,12 @@ def create_token(actor: Actor) -> Response:
     is shown in this answer only. 403 ``session_required`` for a personal token; 404
     ``org_not_found`` for an org the caller is not a member of."""
     body = parse_json(PersonalTokenCreate)
-    created = services().signin.personal_tokens.create(
-        CreateToken(actor, body.name, tuple(body.scopes), body.expires_in, body.org)
+    created = (
+        services()
+        .of(SigninServices)
+        .personal_tokens.create(
+            CreateToken(actor, body.name, tuple(body.scopes), body.expires_in, body.org)
+        )
     )
     token = created.token
     out = PersonalTokenCreated(
@@ -64,7 +69,11 @@ def create_token(actor: Actor) -> Response:
 def list_tokens(actor: Actor) -> Response:
     """The caller's personal access tokens (never the token itself), newest first."""
     query = parse_query(PageQuery)
-    page = services().signin.personal_tokens.list(ListTokens(actor, query.limit, query.cursor))
+    page = (
+        services()
+        .of(SigninServices)
+        .personal_tokens.list(ListTokens(actor, query.limit, query.cursor))
+    )
     items = [PersonalTokenOut.of(token) for token in page.items]
     return json_response(PersonalTokenPage(items=items, next_cursor=page.next_cursor))
 
@@ -75,5 +84,5 @@ def list_tokens(actor: Actor) -> Response:
 def revoke_token(actor: Actor, token_id: str) -> Response:
     """Revoke one of the caller's tokens: it stops working at once; 404 ``token_not_found``
     for another's or an unknown one."""
-    services().signin.personal_tokens.revoke(RevokeToken(actor, token_id))
+    services().of(SigninServices).personal_tokens.revoke(RevokeToken(actor, token_id))
     return no_content()

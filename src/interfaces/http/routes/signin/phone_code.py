@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from application.signin.codes.flow import VerifyCode
 from application.signin.codes.phone import RequestPhoneCode
+from application.signin.services import SigninServices
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
@@ -43,7 +44,7 @@ def request_phone_code() -> Response:
     429 `sms_budget` and nothing sent; both with Retry-After. Asked with a guest's bearer
     token, the code upgrades that guest in place (docs/guests.md)."""
     body = parse_json(PhoneCodeRequest)
-    codes = services().signin.phone_codes
+    codes = services().of(SigninServices).phone_codes
     started = codes.request(
         RequestPhoneCode(
             phone_number=body.phone_number,
@@ -71,4 +72,4 @@ def verify_phone_code() -> Response:
         user_agent=request.user_agent.string[:256],
         client_ip=request.remote_addr or "",
     )
-    return json_response(token_out(services().signin.phone_codes.verify(verify)))
+    return json_response(token_out(services().of(SigninServices).phone_codes.verify(verify)))

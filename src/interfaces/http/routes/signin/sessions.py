@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.signin.authentication import Actor
+from application.signin.services import SigninServices
 from application.signin.sessions import EndSession, ListSessions, Logout, Refresh, Renew
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -36,7 +37,9 @@ TAGS = ("sessions",)
 def refresh() -> Response:
     """Exchange a refresh token for a new pair; the presented refresh token is spent."""
     body = parse_json(RefreshRequest)
-    return json_response(token_out(services().signin.sessions.refresh(Refresh(body.refresh_token))))
+    return json_response(
+        token_out(services().of(SigninServices).sessions.refresh(Refresh(body.refresh_token)))
+    )
 
 
 @bp.post("/renew")
@@ -44,7 +47,7 @@ def refresh() -> Response:
 @session_authenticated
 def renew(actor: Actor) -> Response:
     """A new access token for the same session, while the presented one is unexpired."""
-    renewed = services().signin.sessions.renew(Renew(actor))
+    renewed = services().of(SigninServices).sessions.renew(Renew(actor))
     return json_response(AccessTokenOut.model_validate(renewed, from_attributes=True))
 
 
@@ -54,7 +57,7 @@ def renew(actor: Actor) -> Response:
 def logout(actor: Actor) -> Response:
     """End this session (``?all=true``: every session); its tokens stop working at once."""
     query = parse_query(LogoutQuery)
-    services().signin.sessions.logout(Logout(actor, query.all))
+    services().of(SigninServices).sessions.logout(Logout(actor, query.all))
     return no_content()
 
 
@@ -84,7 +87,7 @@ def list_sessions(actor: Actor) -> Response:
     """The caller's active sessions, most recently used first."""
     items = [
         SessionOut.of(session, current=session.id == actor.session_id)
-        for session in services().signin.sessions.list(ListSessions(actor))
+        for session in services().of(SigninServices).sessions.list(ListSessions(actor))
     ]
     return json_response(SessionList(items=items, next_cursor=None))
 
@@ -94,5 +97,5 @@ def list_sessions(actor: Actor) -> Response:
 @session_authenticated
 def end_session(actor: Actor, session_id: str) -> Response:
     """End one of the caller's own sessions."""
-    services().signin.sessions.end(EndSession(actor, session_id))
+    services().of(SigninServices).sessions.end(EndSession(actor, session_id))
     return no_content()

@@ -7,6 +7,7 @@ from flask import Blueprint, Response
 
 from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
+from application.sso.services import SsoServices
 from domain.sso.connections import Connection
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -26,7 +27,9 @@ TAGS = ("sso",)
 
 
 def _out(connection: Connection) -> ConnectionOut:
-    return ConnectionOut.of(connection, services().sso.connections.addresses(connection.id))
+    return ConnectionOut.of(
+        connection, services().of(SsoServices).connections.addresses(connection.id)
+    )
 
 
 @bp.post("/<org>/connections")
@@ -41,7 +44,11 @@ def create_connection(actor: Actor, org: str) -> Response:
     """A new connection (admins), a draft unless it asks to be active and is complete:
     firegate's addresses for the IdP are in the answer."""
     body = parse_json(ConnectionCreate)
-    made = services().sso.connections.create(ConnectionRequest(actor, org, None, body.changes()))
+    made = (
+        services()
+        .of(SsoServices)
+        .connections.create(ConnectionRequest(actor, org, None, body.changes()))
+    )
     return json_response(_out(made), 201, {"Location": f"/orgs/{org}/connections/{made.id}"})
 
 
@@ -56,7 +63,7 @@ def create_connection(actor: Actor, org: str) -> Response:
 def list_connections(actor: Actor, org: str) -> Response:
     """The org's connections, oldest first (admins); never a secret."""
     parse_query(NoQuery)
-    found = services().sso.connections.list(ConnectionRequest(actor, org))
+    found = services().of(SsoServices).connections.list(ConnectionRequest(actor, org))
     return json_response(ConnectionList(items=[_out(c) for c in found]))
 
 
@@ -66,7 +73,9 @@ def list_connections(actor: Actor, org: str) -> Response:
 def get_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """One connection (admins)."""
     return json_response(
-        _out(services().sso.connections.get(ConnectionRequest(actor, org, connection_id)))
+        _out(
+            services().of(SsoServices).connections.get(ConnectionRequest(actor, org, connection_id))
+        )
     )
 
 
@@ -82,8 +91,10 @@ def update_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """Configure, activate (409 connection_incomplete unless complete) or switch off a
     connection (admins)."""
     body = parse_json(ConnectionPatch)
-    changed = services().sso.connections.update(
-        ConnectionRequest(actor, org, connection_id, body.changes())
+    changed = (
+        services()
+        .of(SsoServices)
+        .connections.update(ConnectionRequest(actor, org, connection_id, body.changes()))
     )
     return json_response(_out(changed))
 
@@ -93,5 +104,5 @@ def update_connection(actor: Actor, org: str, connection_id: str) -> Response:
 @session_authenticated
 def delete_connection(actor: Actor, org: str, connection_id: str) -> Response:
     """Remove a connection (admins): nobody signs in with it from then on."""
-    services().sso.connections.delete(ConnectionRequest(actor, org, connection_id))
+    services().of(SsoServices).connections.delete(ConnectionRequest(actor, org, connection_id))
     return no_content()

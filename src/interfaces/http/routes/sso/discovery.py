@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from application.sso.services import SsoServices
 from domain.errors import NotFound
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_query
@@ -23,7 +24,7 @@ def discover() -> Response:
     browser starts with it; 404 ``sso_not_found`` for any other domain. No account is read:
     every address of a domain gets the same answer."""
     query = parse_query(DiscoverQuery)
-    found = services().sso.discovery.discover(query.email)
+    found = services().of(SsoServices).discovery.discover(query.email)
     if found is None:
         raise NotFound("No single sign-on for this address's domain.", code="sso_not_found")
     response = json_response(DiscoveredOut.of(found))

@@ -7,6 +7,7 @@ from flask import Blueprint, Response
 
 from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
+from application.sso.services import SsoServices
 from application.sso.setup import MakeSetupLink
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
@@ -43,8 +44,10 @@ def make_setup_link(actor: Actor, org: str) -> Response:
     """A link for the customer's IT admin to set up a connection (admins): valid 7 days,
     one per connection; the URL is shown this once."""
     body = parse_json(SetupLinkCreate)
-    made = services().sso.setup.make(
-        MakeSetupLink(actor, org, body.connection, body.kind, body.name)
+    made = (
+        services()
+        .of(SsoServices)
+        .setup.make(MakeSetupLink(actor, org, body.connection, body.kind, body.name))
     )
     out = SetupLinkMadeOut(
         url=made.url, expires_at=made.expires_at, connection_id=made.connection.id
@@ -63,7 +66,7 @@ def make_setup_link(actor: Actor, org: str) -> Response:
 def list_setup_links(actor: Actor, org: str) -> Response:
     """The org's open setup links, one per connection (admins); never a token."""
     parse_query(NoQuery)
-    found = services().sso.setup.list(ConnectionRequest(actor, org))
+    found = services().of(SsoServices).setup.list(ConnectionRequest(actor, org))
     return json_response(SetupLinkList(items=[SetupLinkOut.of(c) for c in found]))
 
 
@@ -72,5 +75,5 @@ def list_setup_links(actor: Actor, org: str) -> Response:
 @session_authenticated
 def revoke_setup_link(actor: Actor, org: str, connection_id: str) -> Response:
     """End the connection's setup link (admins): it opens nothing from then on."""
-    services().sso.setup.revoke(ConnectionRequest(actor, org, connection_id))
+    services().of(SsoServices).setup.revoke(ConnectionRequest(actor, org, connection_id))
     return no_content()

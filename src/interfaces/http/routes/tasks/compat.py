@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import field_validator
 
+from application.accounts.services import AccountServices
 from application.accounts.signups import Register
 from interfaces.http.compat import TAGS
 from interfaces.http.openapi import doc, documented_like
@@ -47,13 +48,17 @@ def create_user() -> Response:
     it adds one with PATCH /user.
     """
     body = parse_json(TasksApiSignUp, any_casing=True)
-    user = services().accounts.accounts.register(
-        Register(
-            username=body.username,
-            email=None,
-            password=body.password,
-            challenge_token=body.challenge_token or "",
-            client_ip=client_ip(),
+    user = (
+        services()
+        .of(AccountServices)
+        .accounts.register(
+            Register(
+                username=body.username,
+                email=None,
+                password=body.password,
+                challenge_token=body.challenge_token or "",
+                client_ip=client_ip(),
+            )
         )
     )
     out = UserPublicOut(id=user.id, username=user.shown_name)

@@ -31,7 +31,7 @@ TAGS = ("tasks",)
 def create_task(actor: Actor) -> Response:
     """Create a task owned by the caller."""
     body = parse_json(TaskCreate)
-    task = services().units.of(Tasks).create(NewTask(owner_id=actor.user_id, **body.model_dump()))
+    task = services().of(Tasks).create(NewTask(owner_id=actor.user_id, **body.model_dump()))
     return json_response(TaskOut.of(task), 201, {"Location": f"/tasks/{task.id}"})
 
 
@@ -43,7 +43,7 @@ def list_tasks(actor: Actor) -> Response:
     query = parse_query(TaskListQuery)
     page = (
         services()
-        .units.of(Tasks)
+        .of(Tasks)
         .list(
             TaskQuery(
                 owner_id=actor.user_id,
@@ -63,7 +63,7 @@ def list_tasks(actor: Actor) -> Response:
 @authenticated
 def get_task(actor: Actor, task_id: str) -> Response:
     """One of the caller's tasks."""
-    return json_response(TaskOut.of(services().units.of(Tasks).get(GetTask(actor, task_id))))
+    return json_response(TaskOut.of(services().of(Tasks).get(GetTask(actor, task_id))))
 
 
 @bp.put("/<task_id>")
@@ -74,7 +74,7 @@ def replace_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskReplace)
     changes = tuple(body.model_dump().items())
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(TaskOut.of(services().units.of(Tasks).edit(cmd)))
+    return json_response(TaskOut.of(services().of(Tasks).edit(cmd)))
 
 
 @bp.patch("/<task_id>")
@@ -85,7 +85,7 @@ def patch_task(actor: Actor, task_id: str) -> Response:
     body = parse_json(TaskPatch)
     changes = tuple((name, getattr(body, name)) for name in sorted(body.model_fields_set))
     cmd = EditTask(owner_id=actor.user_id, task_id=task_id, changes=changes)
-    return json_response(TaskOut.of(services().units.of(Tasks).edit(cmd)))
+    return json_response(TaskOut.of(services().of(Tasks).edit(cmd)))
 
 
 @bp.delete("/<task_id>")
@@ -93,5 +93,5 @@ def patch_task(actor: Actor, task_id: str) -> Response:
 @authenticated
 def delete_task(actor: Actor, task_id: str) -> Response:
     """Delete one of the caller's tasks."""
-    services().units.of(Tasks).delete(DeleteTask(actor, task_id))
+    services().of(Tasks).delete(DeleteTask(actor, task_id))
     return no_content()

@@ -26,6 +26,7 @@ from flask import g
 
 from application.provider.authorization.device import PollDevice, StartDevice
 from application.provider.minting import MintIdToken
+from application.provider.services import ProviderServices
 from domain.clients.oauth import DEVICE_CODE, scope_list
 from domain.provider.device_flow import DeviceAuthorization as DeviceRequest
 from interfaces.provider.server.models.config import (
@@ -89,8 +90,10 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         self.server.validate_requested_scope(request.payload.scope)
         check_resource_scopes(request.payload.scope, None, client)  # none without its resource
         scope = client.get_allowed_scope(request.payload.scope)
-        started = services().provider.device.start_device(
-            StartDevice(client.get_client_id(), scope)
+        started = (
+            services()
+            .of(ProviderServices)
+            .device.start_device(StartDevice(client.get_client_id(), scope))
         )
         page = f"{self.config.issuer}/device"
         data = {
@@ -122,8 +125,12 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(NOT_ALLOWED)
         bound = proof_jkt(client) if client.client.binds_refresh_tokens() else None
-        polled = services().provider.device.poll_device(
-            PollDevice(device_code, client.get_client_id(), bound, read=read_by_poll())
+        polled = (
+            services()
+            .of(ProviderServices)
+            .device.poll_device(
+                PollDevice(device_code, client.get_client_id(), bound, read=read_by_poll())
+            )
         )
         tokens = polled.tokens
         if tokens is None:
@@ -151,14 +158,18 @@ class DeviceGrant(ProofOfPossession, DeviceCodeGrant):  # type: ignore[misc]
     def _id_token(self, token: dict[str, Any]) -> str:
         """The person's ID token, as a code's (no nonce: the device flow has none)."""
         subject: Subject = self.request.user
-        return services().provider.minting.mint_id_token(
-            MintIdToken(
-                client_id=self.request.client.get_client_id(),
-                user=subject.user,
-                scope=token["scope"],
-                access_token=token["access_token"],
-                auth_time=subject.auth_time,
-                amr=subject.amr,
-                grant_id=subject.grant_id,
+        return (
+            services()
+            .of(ProviderServices)
+            .minting.mint_id_token(
+                MintIdToken(
+                    client_id=self.request.client.get_client_id(),
+                    user=subject.user,
+                    scope=token["scope"],
+                    access_token=token["access_token"],
+                    auth_time=subject.auth_time,
+                    amr=subject.amr,
+                    grant_id=subject.grant_id,
+                )
             )
         )

@@ -12,9 +12,11 @@ from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
 from application.clients.clients import FindClient
+from application.clients.services import ClientServices
 from application.provider.authorization.consent import ConsentQuery
 from application.provider.claims import Admission
 from application.provider.minting import MintExchangedToken, MintIdJag
+from application.provider.services import ProviderServices
 from application.provider.tokens import GRANT_CLAIM, InspectToken
 from domain.clients.oauth import SCOPES, scope_list, unusable_resource
 from domain.provider.dpop import bound_key
@@ -118,7 +120,7 @@ def _consented(subject: dict[str, Any], client: Client, target: str) -> bool:
     consent names it): what an org's app registered as its resources is its own word, not
     theirs (docs/decisions/0452-an-orgs-app-gets-what-the-operator-allows.md)."""
     query = ConsentQuery(str(subject.get("sub", "")), client.get_client_id(), "", target)
-    return not services().provider.consent.consent_needed(query)
+    return not services().of(ProviderServices).consent.consent_needed(query)
 
 
 class _Refusal(OAuth2Error):  # type: ignore[misc]
@@ -131,7 +133,7 @@ def _agent(actor_token: str, subject: dict[str, Any]) -> tuple[str, str]:
     """The agent an ``actor_token`` is of, and the person's grant to it: a live access token
     of the subject's person, issued to an agent client from that person's grant, not from an
     exchange (docs/decisions/0551-what-makes-a-client-an-agent.md)."""
-    state = services().provider.introspection.token_state(InspectToken(actor_token))
+    state = services().of(ProviderServices).introspection.token_state(InspectToken(actor_token))
     if state is None or state.kind != "access_token" or not state.live:
         raise _Refusal("invalid_grant", ACTOR_NOT_LIVE)
     claims = state.claims
@@ -141,7 +143,7 @@ def _agent(actor_token: str, subject: dict[str, Any]) -> tuple[str, str]:
     if exchanged(claims):
         raise _Refusal("invalid_grant", ACTOR_EXCHANGED)
     agent_id = str(claims.get("client_id", ""))
-    agent = services().clients.clients.client(FindClient(agent_id))
+    agent = services().of(ClientServices).clients.client(FindClient(agent_id))
     if agent is None or not agent.agent:
         raise _Refusal("invalid_grant", ACTOR_NOT_AN_AGENT)
     return agent_id, grant_id
@@ -199,7 +201,11 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         not_for_org = org_refusal(asked.target, client)
         if not_for_org is not None:
             raise InvalidTargetError(not_for_org)
-        state = services().provider.introspection.token_state(InspectToken(asked.subject_token))
+        state = (
+            services()
+            .of(ProviderServices)
+            .introspection.token_state(InspectToken(asked.subject_token))
+        )
         if state is None or state.kind != "access_token" or not state.live:
             raise _Refusal("invalid_grant", NOT_LIVE)
         claims = state.claims
@@ -212,7 +218,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         # an app for its org's members only; the org the subject token acts in allowing it
         org_id = claims.get("org_id") if isinstance(claims.get("org_id"), str) else None
         person = Admission(client.client, str(claims.get("sub", "")), org_id=org_id)
-        not_admitted = services().provider.accounts.refusal(person)
+        not_admitted = services().of(ProviderServices).accounts.refusal(person)
         if not_admitted is not None:
             raise _Refusal("invalid_grant", REFUSALS[not_admitted])
         delegation = _delegation(asked, claims, client.get_client_id(), config.issuer)
@@ -240,7 +246,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         the resource's scopes the client is allowed and the person's permissions in the org
         allow (docs/decisions/0550-minting-id-jags.md)."""
         config: OAuthConfig = self.server.config
-        catalogue = services().clients.resources.resource_catalogue()
+        catalogue = services().of(ClientServices).resources.resource_catalogue()
         resource = catalogue.find(asked.resource)
         if (
             resource is None
@@ -251,7 +257,11 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
             raise InvalidTargetError(NOT_A_RESOURCE)
         if asked.audience != resource.audience(config.issuer):
             raise InvalidTargetError(NOT_ITS_ISSUER)
-        found = services().provider.introspection.id_token(InspectToken(asked.subject_token))
+        found = (
+            services()
+            .of(ProviderServices)
+            .introspection.id_token(InspectToken(asked.subject_token))
+        )
         if found is None:
             raise ExchangeRefused("invalid_grant", NOT_AN_ID_TOKEN)
         subject, holding = found.claims, found.holding
@@ -293,20 +303,24 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         if self.minting is not None:
-            granted = services().provider.minting.mint_id_jag(self.minting)
+            granted = services().of(ProviderServices).minting.mint_id_jag(self.minting)
             answered = id_jag_answer(granted.token, granted.expires_in, self.minting.scope)
             return 200, answered, self.TOKEN_RESPONSE_HEADER
         subject, target, scope, delegation = self.exchange
         proof = self.request.client.dpop
-        minted = services().provider.minting.mint_exchanged_token(
-            MintExchangedToken(
-                client_id=self.request.client.get_client_id(),
-                subject=subject,
-                target=target,
-                scope=scope,
-                jkt=proof.jkt if proof is not None else None,
-                delegation=delegation,
-                client_org_id=self.request.client.client.org_id,
+        minted = (
+            services()
+            .of(ProviderServices)
+            .minting.mint_exchanged_token(
+                MintExchangedToken(
+                    client_id=self.request.client.get_client_id(),
+                    subject=subject,
+                    target=target,
+                    scope=scope,
+                    jkt=proof.jkt if proof is not None else None,
+                    delegation=delegation,
+                    client_org_id=self.request.client.client.org_id,
+                )
             )
         )
         if minted is None:  # the subject's exp is now or past: nothing left to give

@@ -30,6 +30,7 @@ from application.provider.grants import (
     new_code,
 )
 from application.provider.minting import MintAccessToken, MintIdToken
+from application.provider.services import ProviderServices
 from domain.clients.oauth import scope_list, unusable_resource
 from domain.errors import DomainError
 from domain.provider.claims_request import parse_claims
@@ -157,7 +158,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
         data = oauth_request.payload.data
         client: Client = oauth_request.client
         asked = parse_claims(data.get("claims")).within(client.client.scopes)
-        services().provider.grants.save_code(
+        services().of(ProviderServices).grants.save_code(
             NewCode(
                 code=code,
                 client_id=oauth_request.client.get_client_id(),
@@ -202,7 +203,7 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
             found = self.found
             if found is not None and not found.settled:
                 found.settled = True
-                services().provider.grants.spend_code(
+                services().of(ProviderServices).grants.spend_code(
                     SpendCode(found.code_text, found.presented.client_id)
                 )
             raise
@@ -210,7 +211,11 @@ class CodeGrant(ProofOfPossession, grants.AuthorizationCodeGrant):  # type: igno
     found: Code | None = None
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        presented = services().provider.grants.present_code(SpendCode(code, client.get_client_id()))
+        presented = (
+            services()
+            .of(ProviderServices)
+            .grants.present_code(SpendCode(code, client.get_client_id()))
+        )
         self.found = Code(presented, code) if presented is not None else None
         return self.found
 
@@ -289,21 +294,25 @@ class IdTokens(OpenIDCode):  # type: ignore[misc]
     def encode_id_token(self, token: dict[str, Any], oauth_request: OAuth2Request) -> str:
         code: Code = oauth_request.authorization_code
         subject: Subject = oauth_request.user
-        return services().provider.minting.mint_id_token(
-            MintIdToken(
-                client_id=oauth_request.client.get_client_id(),
-                user=subject.user,
-                scope=token["scope"],
-                access_token=token["access_token"],
-                auth_time=code.code.auth_time,
-                amr=code.code.amr,
-                nonce=code.code.nonce,
-                org=subject.org,
-                sid=code.code.sid,
-                claims=code.code.id_token_claims,
-                acting_admin_id=code.code.acting_admin_id,
-                acting_until=code.code.acting_until,
-                grant_id=code.code.grant_id,
+        return (
+            services()
+            .of(ProviderServices)
+            .minting.mint_id_token(
+                MintIdToken(
+                    client_id=oauth_request.client.get_client_id(),
+                    user=subject.user,
+                    scope=token["scope"],
+                    access_token=token["access_token"],
+                    auth_time=code.code.auth_time,
+                    amr=code.code.amr,
+                    nonce=code.code.nonce,
+                    org=subject.org,
+                    sid=code.code.sid,
+                    claims=code.code.id_token_claims,
+                    acting_admin_id=code.code.acting_admin_id,
+                    acting_until=code.code.acting_until,
+                    grant_id=code.code.grant_id,
+                )
             )
         )
 
@@ -314,7 +323,11 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         client_id = self.request.client.get_client_id()
-        found = services().provider.grants.find_refresh(FindRefresh(refresh_token, client_id))
+        found = (
+            services()
+            .of(ProviderServices)
+            .grants.find_refresh(FindRefresh(refresh_token, client_id))
+        )
         return (
             RefreshToken(found.grant, refresh_token, found.account, found.read) if found else None
         )
@@ -402,22 +415,26 @@ def token_answer(client: Client, user: Subject | None, scope: str) -> dict[str, 
     if user is not None:  # a person's token: of a sign-in the resource takes
         check_acr(resource, acr_of(user.amr))
     allowed = token_scope(scope, resource, client, org)
-    minted = services().provider.minting.mint_access_token(
-        MintAccessToken(
-            client_id=client.get_client_id(),
-            scope=allowed,
-            user_id=user.get_user_id() if user is not None else None,
-            grant_id=user.grant_id if user is not None else None,
-            resource=resource,
-            auth_time=user.auth_time if user is not None else None,
-            amr=user.amr if user is not None else (),
-            jkt=proof_jkt(client),
-            org=org,
-            client_org_id=client.client.org_id,
-            userinfo_claims=user.userinfo_claims if user is not None else (),
-            user=user.user if user is not None else None,
-            acting_admin_id=user.acting_admin_id if user is not None else None,
-            acting_until=user.acting_until if user is not None else None,
+    minted = (
+        services()
+        .of(ProviderServices)
+        .minting.mint_access_token(
+            MintAccessToken(
+                client_id=client.get_client_id(),
+                scope=allowed,
+                user_id=user.get_user_id() if user is not None else None,
+                grant_id=user.grant_id if user is not None else None,
+                resource=resource,
+                auth_time=user.auth_time if user is not None else None,
+                amr=user.amr if user is not None else (),
+                jkt=proof_jkt(client),
+                org=org,
+                client_org_id=client.client.org_id,
+                userinfo_claims=user.userinfo_claims if user is not None else (),
+                user=user.user if user is not None else None,
+                acting_admin_id=user.acting_admin_id if user is not None else None,
+                acting_until=user.acting_until if user is not None else None,
+            )
         )
     )
     token: dict[str, Any] = {
@@ -433,7 +450,7 @@ def token_answer(client: Client, user: Subject | None, scope: str) -> dict[str, 
 def save_token(token: dict[str, Any], oauth_request: Any) -> None:
     """Keep what the grant gave: the grant's first refresh token (only with
     ``offline_access``), or the next one of a refresh."""
-    codes_and_grants = services().provider.grants
+    codes_and_grants = services().of(ProviderServices).grants
     subject: Subject | None = oauth_request.user
     wants_refresh = "offline_access" in scope_list(token.get("scope"))
     client: Client = oauth_request.client

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc6749.errors import (
 
 from application.provider.claims import Admission
 from application.provider.id_jag import RedeemJag, SpendJag, SpentJag, VouchedPerson
+from application.provider.services import ProviderServices
 from domain.clients.oauth import JWT_BEARER, scope_list, unusable_resource
 from domain.provider.id_jag import JagRefused
 from interfaces.provider.server.grants.grants import token_answer
@@ -59,14 +60,18 @@ class JwtBearerGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[mis
         assertion = _assertion(self.request.payload.datalist)
         config: OAuthConfig = self.server.config
         try:
-            vouched = services().provider.id_jag.vouched(RedeemJag(assertion, client.client))
+            vouched = (
+                services().of(ProviderServices).id_jag.vouched(RedeemJag(assertion, client.client))
+            )
         except JagRefused as refused:
             raise InvalidGrantError(refused.description) from refused
         resource = vouched.jag.resource
         if unusable_resource(resource, config.forbidden_audiences):
             raise InvalidGrantError(RESOURCE_REFUSED)
         person = Admission(client.client, vouched.user.id)
-        if not services().provider.accounts.admits(person):  # an app for its org's members only
+        if (
+            not services().of(ProviderServices).accounts.admits(person)
+        ):  # an app for its org's members only
             raise InvalidGrantError(NOT_A_MEMBER)
         asked = [name for name in vouched.jag.scope if name != "offline_access"]
         allowed = client.client.allowed_scope(tuple(asked)) if asked else ()
@@ -77,7 +82,7 @@ class JwtBearerGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[mis
         vouched: VouchedPerson
         vouched, scope = self.redeemed
         client: Client = self.request.client
-        redemptions = services().provider.id_jag
+        redemptions = services().of(ProviderServices).id_jag
         grant = redemptions.granted(SpendJag(vouched, client.get_client_id(), scope_list(scope)))
         subject = Subject(
             vouched.user,

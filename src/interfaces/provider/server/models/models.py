@@ -16,11 +16,14 @@ from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.models import AuthorizationCodeMixin
 
+from application.accounts.services import AccountServices
 from application.clients.clients import FindClient
+from application.clients.services import ClientServices
 from application.provider.claims import Admission, FindAccount, MemberOrg, Refusal, claims_of
 from application.provider.grants import PresentedCode
 from application.provider.minting import HOOK_CLAIMS, USERINFO_CLAIMS
 from application.provider.ports import GrantRead
+from application.provider.services import ProviderServices
 from application.provider.tokens import InspectToken, TokenState
 from domain.accounts.users import User
 from domain.clients.client_keys import PRIVATE_KEY_JWT
@@ -118,7 +121,7 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
     attributes they release among them."""
     if user is None:  # an app's own token (client_credentials) is about no person
         raise InvalidTokenError(description="This token is not about a user.")
-    released = services().accounts.profile_schemas.released(user.user, scope)
+    released = services().of(AccountServices).profile_schemas.released(user.user, scope)
     claims = claims_of(user.user, scope, user.org, user.userinfo_claims, released)
     minting = Minting(
         kind="userinfo",
@@ -127,7 +130,7 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
         scopes=tuple(scope.split()),
         asked=user.userinfo_claims,
     )
-    claims.update(services().provider.minting.claims.claims(minting))
+    claims.update(services().of(ProviderServices).minting.claims.claims(minting))
     return UserInfo({**user.hook_claims, **claims})
 
 
@@ -140,7 +143,7 @@ def org_of(user_id: str, org_id: object) -> ActiveOrg | None:
     person is not its member."""
     if not isinstance(org_id, str):
         return None
-    return services().provider.accounts.member_org(MemberOrg(user_id, org_id))
+    return services().of(ProviderServices).accounts.member_org(MemberOrg(user_id, org_id))
 
 
 NOT_A_MEMBER = (
@@ -166,8 +169,10 @@ def not_admitted(
     subject's org, if read for this request, is not read again."""
     user_id, org = subject.user.id, subject.org
     acting = org_id if isinstance(org_id, str) else None
-    found = services().provider.accounts.refusal(
-        Admission(client.client, user_id, granted_at, org, acting)
+    found = (
+        services()
+        .of(ProviderServices)
+        .accounts.refusal(Admission(client.client, user_id, granted_at, org, acting))
     )
     return REFUSALS[found] if found is not None else None
 
@@ -222,7 +227,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
     @staticmethod
     def of(token: str) -> AccessToken | None:
         """What the token is (``token_state``), or None if it is no token of ours."""
-        state = services().provider.introspection.token_state(InspectToken(token))
+        state = services().of(ProviderServices).introspection.token_state(InspectToken(token))
         return AccessToken(state) if state is not None else None
 
     def check_client(self, client: Client) -> bool:
@@ -249,7 +254,7 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return not self.live
 
     def get_user(self) -> Subject | None:
-        user = self.account or services().provider.accounts.account(
+        user = self.account or services().of(ProviderServices).accounts.account(
             FindAccount(str(self.claims.get("sub", "")))
         )
         if user is None:
@@ -273,5 +278,9 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
         return {name: self.claims[name] for name in names if name in self.claims}
 
     def get_client(self) -> Client | None:
-        found = services().clients.clients.client(FindClient(str(self.claims.get("client_id", ""))))
+        found = (
+            services()
+            .of(ClientServices)
+            .clients.client(FindClient(str(self.claims.get("client_id", ""))))
+        )
         return Client(found) if found is not None else None

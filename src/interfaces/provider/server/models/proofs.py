@@ -14,8 +14,10 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import request
 
 from application.clients.clients import FindClient
+from application.clients.services import ClientServices
 from application.provider.grants import SpendProof
 from application.provider.ports import DpopProofs
+from application.provider.services import ProviderServices
 from domain.clients.oauth import OAuthClient
 from domain.provider.dpop import InvalidProof, NonceRequired, Proof, ProofRequest, bound_key
 from interfaces.provider.server.models.config import OAuthConfig
@@ -135,7 +137,7 @@ def spend_token_proof(proof: Proof) -> None:
     """A token request's proof is used once (RFC 9449 §11.1); a refresh spends it in its
     rotation's commit instead."""
     try:
-        services().provider.grants.spend_proof(SpendProof(proof))
+        services().of(ProviderServices).grants.spend_proof(SpendProof(proof))
     except InvalidProof as exc:
         raise InvalidDpopProofError(exc.detail) from exc
 
@@ -156,7 +158,9 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
         raise DpopChallenge(
             "invalid_token", "A DPoP-bound access token comes with one DPoP proof.", dpop.algorithms
         )
-    client = services().clients.clients.client(FindClient(str(claims.get("client_id", ""))))
+    client = (
+        services().of(ClientServices).clients.client(FindClient(str(claims.get("client_id", ""))))
+    )
     required = config.dpop_nonce or (client is not None and client.dpop_bound_access_tokens)
     asked = ProofRequest(
         method=request.method,
@@ -178,7 +182,7 @@ def resource_proof(config: OAuthConfig, token: str, claims: dict[str, Any]) -> P
             "invalid_token", "The DPoP proof is of another key than the token's.", dpop.algorithms
         )
     try:
-        services().provider.grants.spend_proof(SpendProof(proof))
+        services().of(ProviderServices).grants.spend_proof(SpendProof(proof))
     except InvalidProof as exc:
         raise DpopChallenge("invalid_dpop_proof", exc.detail, dpop.algorithms) from exc
     return proof

@@ -8,6 +8,7 @@ from __future__ import annotations
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 
+from application.clients.services import ClientServices
 from domain.clients.api_resources import SCOPE_TOKEN, within_permissions
 from domain.clients.oauth import SCOPES, scope_list
 from domain.signin.active_org import ActiveOrg
@@ -33,7 +34,7 @@ def check_known(scope: str | None) -> None:
     asked = scope_list(scope)
     if all(name in SCOPES for name in asked):
         return  # no read of the resources
-    catalogue = services().clients.resources.resource_catalogue()
+    catalogue = services().of(ClientServices).resources.resource_catalogue()
     unknown = next((name for name in asked if not catalogue.knows(name)), None)
     if unknown is not None:
         said = unknown if SCOPE_TOKEN.fullmatch(unknown) and len(unknown) <= 100 else None
@@ -45,7 +46,7 @@ def check_resource_scopes(scope: str | None, resource: str | None, client: Clien
     asked = scope_list(scope)
     if all(name in SCOPES for name in asked):
         return
-    catalogue = services().clients.resources.resource_catalogue()
+    catalogue = services().of(ClientServices).resources.resource_catalogue()
     refusal = catalogue.refusal(asked, resource, client.client.resource_scopes)
     if refusal is not None:
         raise _refused(refusal)
@@ -60,7 +61,7 @@ def token_scope(
     names = scope_list(scope)
     if all(name in SCOPES for name in names):
         return scope
-    catalogue = services().clients.resources.resource_catalogue()
+    catalogue = services().of(ClientServices).resources.resource_catalogue()
     if resource is None:
         return " ".join(name for name in names if name in SCOPES)
     within = catalogue.within(names, resource, client.client.resource_scopes)
@@ -74,7 +75,7 @@ def check_acr(resource: str | None, acr: object) -> None:
     endpoint's (docs/decisions/0574-an-api-resources-min-acr.md)."""
     if resource is None:
         return
-    catalogue = services().clients.resources.resource_catalogue()
+    catalogue = services().of(ClientServices).resources.resource_catalogue()
     refusal = catalogue.acr_refusal(resource, acr if isinstance(acr, str) else None)
     if refusal is not None:
         raise InvalidGrantError(refusal)
@@ -87,5 +88,5 @@ def org_refusal(resource: str | None, client: Client) -> str | None:
     org_id = client.client.org_id
     if org_id is None or resource is None:
         return None
-    allowed = services().clients.resources.resource_catalogue().for_org(resource, org_id)
+    allowed = services().of(ClientServices).resources.resource_catalogue().for_org(resource, org_id)
     return None if allowed else RESOURCE_NOT_FOR_ORG

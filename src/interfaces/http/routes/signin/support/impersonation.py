@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
+from application.signin.services import SigninServices
 from application.signin.support.impersonation import EndImpersonation, Impersonate
 from domain.signin.support.impersonation import Grant
 from interfaces.http.auth import session_authenticated
@@ -36,7 +37,7 @@ def impersonate(actor: Actor, user_id: str) -> Response:
     cmd = Impersonate(
         actor, user_id, Grant(body.reason, body.minutes), request.user_agent.string[:256]
     )
-    pair = services().signin.impersonation.by_admin(cmd)
+    pair = services().of(SigninServices).impersonation.by_admin(cmd)
     return json_response(token_out(pair), status=201)
 
 
@@ -45,5 +46,5 @@ def impersonate(actor: Actor, user_id: str) -> Response:
 @session_authenticated
 def end_impersonation(actor: Actor) -> Response:
     """End this session of support access (409 ``not_impersonating`` for one's own)."""
-    services().signin.impersonation.end(EndImpersonation(actor))
+    services().of(SigninServices).impersonation.end(EndImpersonation(actor))
     return no_content()
