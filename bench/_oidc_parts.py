@@ -27,6 +27,7 @@ from typing import Any
 from _common import ROOT, loadavg, start_emulators, wipe_firestore
 from application.provider.grants import ExchangeCode, FindRefresh, RotateRefresh, SpendCode
 from application.provider.minting import MintAccessToken, MintIdToken
+from application.provider.services import ProviderServices
 from application.provider.tokens import InspectToken
 from application.services import Services
 from bootstrap import build_adapters, build_app
@@ -103,8 +104,8 @@ class Bench:
     def parts(self, n: int) -> dict[str, list[Callable[[], Any]]]:
         """The grants' parts, each ``n`` times, in the order a round calls them: a code
         presented before it is exchanged, a refresh token found before it is rotated."""
-        client_id, used = self.client_id, self.services
-        codes, tokens, mint = used.oauth_grants, used.oauth_introspection, used.oauth_minting
+        client_id, used = self.client_id, self.services.of(ProviderServices)
+        codes, tokens, mint = used.grants, used.introspection, used.minting
         presented = [codes.present_code(SpendCode(code, client_id)) for code, _ in self.codes(n)]
         found = [(t, codes.find_refresh(FindRefresh(t, client_id))) for t in self.refresh_tokens(n)]
         user = presented[0].account
