@@ -55,7 +55,7 @@ from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin import bind_impersonation
+from bootstrap.signin import bind_impersonation, token_hook
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Unit
 from domain.accounts.users import User
@@ -390,7 +390,7 @@ def wire(
             accounts=signed_in.accounts,
             signin=signed_in.signin,
             platform=platform,
-            token_hook=signed_in.rules.token_hook,
+            token_hook=token_hook(signed_in.hooks),
         ),
         orgs=bind_orgs(
             own,
@@ -419,6 +419,7 @@ def wire(
                 signed_in.rules,
                 accounts=signed_in.accounts,
                 platform=platform,
+                hooks=signed_in.hooks,
             ),
         ),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),

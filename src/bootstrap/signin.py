@@ -5,7 +5,9 @@ e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step 
 that sign people in share; and its unit's record: its blueprints, pages and commands.
 
 Each ``bind_*`` builds one object with its ports; what it needs of another capability is
-named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
+named in its signature (docs/decisions/0042-wiring-per-feature.md). The hook kinds sign-in
+asks are its own (domain/signin/hook_kinds.py): its unit lends them, and its builders ask
+the hooks (``HookCalls``) for each one's caller."""
 
 from __future__ import annotations
 
@@ -21,8 +23,11 @@ from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
+from application.hooks.caller import HookCalls
+from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
+from application.hooks.password_verification import LegacyPasswordCheck
 from application.jobs import JobHandler
-from application.ports import JobQueue, OwnedData, TextRenderer, TextSender, TokenIssuer
+from application.ports import JobQueue, OwnedData, TextRenderer, TokenIssuer
 from application.signin.authentication import Authentication
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
@@ -53,8 +58,10 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies
 from bootstrap.unit import Unit
 from domain.accounts.users import User
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
+from interfaces.shared.limits import request_client, request_origin
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
@@ -78,8 +85,43 @@ def first_proof(
     )
 
 
+def token_hook(hooks: HookCalls) -> TokenClaimsHook:
+    """The before_token hooks, as sign-in, the provider, Firebase and the orgs ask them for
+    every token's claims."""
+    return TokenClaimsHook(caller=hooks.caller_for(BEFORE_TOKEN))
+
+
+def sign_in_hook(hooks: HookCalls) -> SignInCheckHook:
+    """The before_sign_in hooks, asked at the end of every way in, with the request's
+    client address, user agent and the OpenID client its page signs in for."""
+    caller = hooks.caller_for(BEFORE_SIGN_IN)
+    return SignInCheckHook(caller=caller, origin=request_origin, client_of=request_client)
+
+
+def legacy_passwords(
+    hooks: HookCalls, *, accounts: AccountsAdapters, platform: Platform
+) -> LegacyPasswordCheck:
+    """A legacy account's password, checked by the password_verification hooks."""
+    return LegacyPasswordCheck(
+        caller=hooks.caller_for(PASSWORD_VERIFICATION),
+        users=accounts.users,
+        hasher=accounts.hasher,
+        clock=platform.clock,
+    )
+
+
+def text_sender(hooks: HookCalls) -> HookTexter:
+    """The send_sms hooks, through which every text goes (and which say whether one can)."""
+    return HookTexter(caller=hooks.caller_for(SEND_SMS))
+
+
 def sign_in_step(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> SignIn:
     """The sign-in step, for the bindings of the features that sign people in."""
     return SignIn(
@@ -90,15 +132,20 @@ def sign_in_step(
         audit=platform.audit,
         users=accounts.users,
         gate=rules.gate,
-        hook=rules.token_hook,
-        sign_in_hook=rules.sign_in_hook,
+        hook=token_hook(hooks),
+        sign_in_hook=sign_in_hook(hooks),
         factors=own.factors,
         passkeys=own.passkeys,
     )
 
 
 def bind_sessions(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> Sessions:
     return Sessions(
         users=accounts.users,
@@ -108,13 +155,18 @@ def bind_sessions(
         policy=rules.token_policy,
         audit=platform.audit,
         orgs=accounts.active_orgs,
-        hook=rules.token_hook,
+        hook=token_hook(hooks),
         guest_ttl=rules.guest_ttl,
     )
 
 
 def bind_impersonation(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> Impersonation:
     return Impersonation(
         users=accounts.users,
@@ -123,12 +175,17 @@ def bind_impersonation(
         clock=platform.clock,
         policy=rules.token_policy,
         audit=platform.audit,
-        hook=rules.token_hook,
+        hook=token_hook(hooks),
     )
 
 
 def password_check(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> PasswordCheck:
     """``check_current_password`` bound to the login throttle, for the features that ask a
     signed-in user's password again (deleting the account)."""
@@ -143,15 +200,15 @@ def password_check(
             clock=platform.clock,
             throttle=own.throttle,
             throttle_policy=rules.throttle_policy,
-            legacy=rules.legacy,
+            legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
         )
 
     return check
 
 
-def upgrade_sign_ins(rules: SigninPolicies, *, platform: Platform) -> UpgradeSignIns:
+def upgrade_sign_ins(hooks: HookCalls, *, platform: Platform) -> UpgradeSignIns:
     """The ``before_sign_in`` hooks as a guest's upgrade asks them, before its commit."""
-    return UpgradeSignIns(hook=rules.sign_in_hook, audit=platform.audit)
+    return UpgradeSignIns(hook=sign_in_hook(hooks), audit=platform.audit)
 
 
 def bind_login(
@@ -160,6 +217,7 @@ def bind_login(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
+    hooks: HookCalls,
     challenge_gate: ChallengeGate,
     passwords: PasswordScreen,
 ) -> Logins:
@@ -167,7 +225,7 @@ def bind_login(
     ``passwords``: the check of a password against breached ones (a new one; a sign-in's)."""
     return Logins(
         users=accounts.users,
-        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         hasher=accounts.hasher,
         clock=platform.clock,
         lookup=own.login_lookup,
@@ -184,7 +242,7 @@ def bind_login(
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
         challenge_gate=challenge_gate,
-        legacy=rules.legacy,
+        legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
     )
 
 
@@ -194,6 +252,7 @@ def bind_passkeys(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
+    hooks: HookCalls,
     upgrade: Callable[[UpgradeGuest], Upgraded],
 ) -> Passkeys:
     return Passkeys(
@@ -202,7 +261,7 @@ def bind_passkeys(
         challenges=own.challenges,
         ceremonies=own.ceremonies,
         identities=accounts.identities,
-        sign_in_step=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        sign_in_step=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         devices=rules.device_policy,
         clock=platform.clock,
         audit=platform.audit,
@@ -211,7 +270,12 @@ def bind_passkeys(
 
 
 def bind_totp(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> TotpFactors:
     return TotpFactors(
         users=accounts.users,
@@ -225,7 +289,7 @@ def bind_totp(
         box=own.secret_box,
         passkeys=own.passkeys,
         issuer=rules.mfa_issuer,
-        legacy=rules.legacy,
+        legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
     )
 
 
@@ -264,6 +328,7 @@ def code_steps(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
+    hooks: HookCalls,
     queue: JobQueue,
     sign_up: Callable[[RegisterProven], User],
     upgrade: Callable[[UpgradeGuest], Upgraded],
@@ -274,7 +339,7 @@ def code_steps(
     identifier (``Accounts.register_proven``), ``upgrade`` a guest's upgrade in place by it
     (``GuestUpgrades.upgrade_guest``), ``challenge_gate`` what a request passes when
     its identifier asks for too many."""
-    sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform)
+    sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks)
     return lambda way, flows: CodeSteps(
         way=way,
         flows=flows,
@@ -316,16 +381,15 @@ def bind_email_codes(
 
 
 def bind_phone_codes(
-    steps: CodeSteps, own: SigninAdapters, rules: SigninPolicies, settings: Settings
+    steps: CodeSteps, own: SigninAdapters, settings: Settings, *, hooks: HookCalls
 ) -> PhoneCodes:
-    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook
-    (``rules.texts``)."""
+    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook."""
     phone = settings.phone
     return PhoneCodes(
         steps=steps,
         numbers=own.phone_numbers,
         budget=own.sms_budget,
-        texts=rules.texts,
+        texts=text_sender(hooks),
         enabled=phone.phone_sign_in,
         region=phone.phone_default_region,
     )
@@ -337,17 +401,17 @@ def handlers(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
-    texts: TextSender,
+    hooks: HookCalls,
     renderer: TextRenderer,
 ) -> dict[str, JobHandler]:
-    """Sign-in's jobs by kind: the text of a phone code, through ``texts`` (the send_sms
-    hook), written by ``renderer`` (mail's templates and catalogues)."""
+    """Sign-in's jobs by kind: the text of a phone code, through the send_sms hooks,
+    written by ``renderer`` (mail's templates and catalogues)."""
     text = TextSettings(product=settings.branding.site_name, public_url=settings.service.public_url)
     job = PhoneCodeTextJob(
         flows=own.phone_codes,
         users=accounts.users,
         renderer=renderer,
-        sender=texts,
+        sender=text_sender(hooks),
         clock=platform.clock,
         audit=platform.audit,
         settings=text,
@@ -363,10 +427,12 @@ def wire(
     shared: Shared,
     *,
     accounts: AccountsAdapters,
+    hooks: HookCalls,
     grants: OwnedData,
     signups: AccountServices,
 ) -> SigninServices:
-    """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
+    """Sign-in's use cases. ``hooks``: what its kinds' callers are asked of; ``grants``: the
+    provider's, ended with a takeover's proof;
     ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``)
     and of a guest (``Accounts.register_guest``), and a guest's upgrade in place
     (``GuestUpgrades.upgrade_guest``)."""
@@ -376,12 +442,13 @@ def wire(
         rules,
         accounts=accounts,
         platform=platform,
+        hooks=hooks,
         queue=shared.queue,
         sign_up=signups.accounts.register_proven,
         upgrade=upgrades.upgrade_guest,
         challenge_gate=shared.challenge_gate,
     )
-    phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings)
+    phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, settings, hooks=hooks)
     return SigninServices(
         authentication=bind_authentication(
             own,
@@ -411,20 +478,28 @@ def wire(
             rules,
             accounts=accounts,
             platform=platform,
+            hooks=hooks,
             challenge_gate=shared.challenge_gate,
             passwords=shared.passwords,
         ),
         passkeys=bind_passkeys(
-            own, rules, accounts=accounts, platform=platform, upgrade=upgrades.upgrade_guest
+            own,
+            rules,
+            accounts=accounts,
+            platform=platform,
+            hooks=hooks,
+            upgrade=upgrades.upgrade_guest,
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
-        sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
-        impersonation=bind_impersonation(own, rules, accounts=accounts, platform=platform),
-        totp=bind_totp(own, rules, accounts=accounts, platform=platform),
+        sessions=bind_sessions(own, rules, accounts=accounts, platform=platform, hooks=hooks),
+        impersonation=bind_impersonation(
+            own, rules, accounts=accounts, platform=platform, hooks=hooks
+        ),
+        totp=bind_totp(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         guests=Guests(
             enabled=settings.accounts.guest_accounts,
             sign_up=signups.accounts.register_guest,
-            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         ),
     )
 
@@ -559,6 +634,7 @@ def _sign_in_frame(every: Pages) -> None:
 # ``wire`` above).
 UNIT = Unit[None](
     name="signin",
+    hook_kinds=(BEFORE_TOKEN, BEFORE_SIGN_IN, SEND_SMS, PASSWORD_VERIFICATION),
     limits=limits,
     optional=False,
     api=api,

@@ -1,8 +1,9 @@
 """What the settings decide for signing in, made once (``SigninPolicies``, by ``policies``):
 the tokens' lifetimes, the login throttle, the device tokens, the limits of a password's
 changes, the rule a new address follows; and the slots the capabilities above fill as
-they are made (the sign-in gate, the hooks, the door every new account passes). The use
-cases bootstrap/signin.py binds read them."""
+they are made (the sign-in gate, the door every new account passes). The use cases
+bootstrap/signin.py binds read them; the hooks they ask are the hooks unit's
+(``HookCalls``)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,6 @@ from datetime import timedelta
 from application.accounts.accounts import NO_HOLD, AccountHold
 from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
-from application.ports import TextSender
-from application.signin.codes.phone import NO_TEXTS
-from application.signin.ports import (
-    NO_LEGACY_PASSWORDS,
-    NO_SIGN_IN_HOOK,
-    NO_TOKEN_HOOK,
-    LegacyPasswords,
-    SignInHook,
-    TokenHook,
-)
 from application.signin.sign_in import SignInGate, any_way_in
 from application.signin.tokens import TokenPolicy
 from bootstrap.accounts import address_rule
@@ -53,17 +44,6 @@ class SigninPolicies:
     # Who may make their own account: set once the audit log and the orgs' invitations are
     # known (bind)
     signups: Signups = ANYONE
-    # The before_token hook, asked for every session's access token: set once events' hooks
-    # are made (bind)
-    token_hook: TokenHook = NO_TOKEN_HOOK
-    # The before_sign_in hooks, asked at the end of every way in: set once the hooks are
-    # made (bind)
-    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
-    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
-    texts: TextSender = NO_TEXTS
-    # A legacy account's password, checked by the password_verification hook: set once the
-    # hooks are made (bind)
-    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
 
 
 def policies(settings: Settings) -> SigninPolicies:

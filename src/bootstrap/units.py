@@ -58,10 +58,15 @@ def units_on(settings: Settings) -> tuple[Unit[Any], ...]:
     return tuple(_unit(name) for name in UNITS if name not in off)
 
 
+def core_units() -> tuple[Unit[Any], ...]:
+    """The core's units, in the capability order."""
+    return tuple(_unit(name) for name in CORE_UNITS)
+
+
 def every_unit(settings: Settings) -> tuple[Unit[Any], ...]:
     """The core's units, then the optional ones this service runs: what the shell's
     registries iterate."""
-    return (*(_unit(name) for name in CORE_UNITS), *units_on(settings))
+    return (*core_units(), *units_on(settings))
 
 
 def check_units(settings: Settings) -> None:

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.accounts.accounts import UserRepository
-from application.hooks.caller import HookCaller, HookResult
+from application.hooks.caller import HookResult, KindCaller
 from application.ports import Clock, PasswordHasher
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied
-from domain.hooks.auth_hooks import HookKind, checked_password_verdict
 from domain.ids import new_id
 
 # How long a sign-in holds a legacy account's one hook call: past the longest deadline a hook
@@ -53,7 +52,7 @@ class LegacyPasswordCheck:
     ``legacy`` in one write that applies only while the account is still legacy. Sign-ins
     that find the claim held wait for its outcome, then check the stored hash."""
 
-    caller: HookCaller
+    caller: KindCaller[bool]  # the password_verification hooks
     users: UserRepository
     hasher: PasswordHasher
     clock: Clock
@@ -70,7 +69,7 @@ class LegacyPasswordCheck:
         unknown name's (one dummy hash), so nothing tells a legacy account from a name
         nobody has; a reset by mail gives the account a password
         (docs/decisions/0631-a-legacy-account-without-a-hook.md)."""
-        if not self.caller.applying(HookKind.PASSWORD_VERIFICATION):
+        if not self.caller.applying():
             self.hasher.verify_dummy(password)  # the work of an unknown name's check
             return None
         claim = new_id()
@@ -112,12 +111,7 @@ class LegacyPasswordCheck:
                 },
                 "password": password,
             }
-            results = self.caller.call_all(
-                HookKind.PASSWORD_VERIFICATION,
-                payload,
-                checked_password_verdict,
-                until=_valid,
-            )
+            results = self.caller.call_all(payload, until=_valid)
             if any(_valid(result) for result in results):
                 new_hash = self.hasher.hash(password)
                 now = self.clock.now()
