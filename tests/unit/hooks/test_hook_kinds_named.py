@@ -1,8 +1,8 @@
 """Every place a newcomer reads the list of hook kinds names each kind of the code's one list
-(``domain.hooks.auth_hooks.HookKind``): the README's and the docs' front page's summaries,
-the hooks guide's table, the auth-hooks reference's intro and its ``kind`` field, and the
-intro of ``/admin/hooks/auth``, which is made from that list in both languages. A kind added
-to the code and left out of one of them fails here."""
+(the kinds the core's units lend, ``Unit.hook_kinds``): the README's and the docs' front
+page's summaries, the hooks guide's table, the auth-hooks reference's intro and its ``kind``
+field, and the intro of ``/admin/hooks/auth``, which is made from that list in both
+languages. A kind added to the code and left out of one of them fails here."""
 
 from __future__ import annotations
 
