@@ -33,9 +33,9 @@ from bootstrap.cloud import (
     UpstreamClientOnFirstUse,
 )
 from bootstrap.platform import Platform
-from bootstrap.signin import first_proof, sign_in_step, token_hook
+from bootstrap.signin import first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
-from bootstrap.signin_policies import SigninPolicies
+from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.unit import Unit
 from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource

@@ -291,13 +291,13 @@ def _account_rules(
         box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,
-        check_password=signin.password_check(
-            sig, rules, accounts=acc, platform=base, hooks=hook_parts.calls
+        check_password=signin_policies.password_check(
+            sig.throttle, rules, accounts=acc, platform=base, hooks=hook_parts.calls
         ),
         guest_ttl=rules.guest_ttl,
         # A guest's upgrade is a sign-in too: the before_sign_in hooks have their say on it,
         # before its commit (docs/guests.md, "Upgrading in place").
-        sign_in_check=signin.upgrade_sign_ins(hook_parts.calls, platform=base),
+        sign_in_check=signin_policies.upgrade_sign_ins(hook_parts.calls, platform=base),
     )
     org_parts = orgs.OrgParts(
         purge=purge,

@@ -55,8 +55,9 @@ from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin import bind_impersonation, token_hook
+from bootstrap.signin import bind_impersonation
 from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Unit
 from domain.accounts.users import User
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions

@@ -46,9 +46,8 @@ from bootstrap.clients import ClientParts
 from bootstrap.federation import SignedIn
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
-from bootstrap.signin import token_hook
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.signin_policies import SigninPolicies
+from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE

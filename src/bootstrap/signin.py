@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import PasswordCheck
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
@@ -24,8 +23,6 @@ from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.hooks.caller import HookCalls
-from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
-from application.hooks.password_verification import LegacyPasswordCheck
 from application.jobs import JobHandler
 from application.ports import JobQueue, OwnedData, TextRenderer, TokenIssuer
 from application.signin.authentication import Authentication
@@ -46,22 +43,27 @@ from application.signin.codes.phone_change import (
 )
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
-from application.signin.login import Logins, check_current_password
+from application.signin.login import Logins
 from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import Sessions
-from application.signin.sign_in import Guests, SignIn, UpgradeSignIns
+from application.signin.sign_in import Guests, SignIn
 from application.signin.support.impersonation import Impersonation
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.signin_policies import SigninPolicies
+from bootstrap.signin_policies import (
+    SigninPolicies,
+    legacy_passwords,
+    sign_in_hook,
+    text_sender,
+    token_hook,
+)
 from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
-from interfaces.shared.limits import request_client, request_origin
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
@@ -83,36 +85,6 @@ def first_proof(
         grants=grants,
         audit=platform.audit,
     )
-
-
-def token_hook(hooks: HookCalls) -> TokenClaimsHook:
-    """The before_token hooks, as sign-in, the provider, Firebase and the orgs ask them for
-    every token's claims."""
-    return TokenClaimsHook(caller=hooks.caller_for(BEFORE_TOKEN))
-
-
-def sign_in_hook(hooks: HookCalls) -> SignInCheckHook:
-    """The before_sign_in hooks, asked at the end of every way in, with the request's
-    client address, user agent and the OpenID client its page signs in for."""
-    caller = hooks.caller_for(BEFORE_SIGN_IN)
-    return SignInCheckHook(caller=caller, origin=request_origin, client_of=request_client)
-
-
-def legacy_passwords(
-    hooks: HookCalls, *, accounts: AccountsAdapters, platform: Platform
-) -> LegacyPasswordCheck:
-    """A legacy account's password, checked by the password_verification hooks."""
-    return LegacyPasswordCheck(
-        caller=hooks.caller_for(PASSWORD_VERIFICATION),
-        users=accounts.users,
-        hasher=accounts.hasher,
-        clock=platform.clock,
-    )
-
-
-def text_sender(hooks: HookCalls) -> HookTexter:
-    """The send_sms hooks, through which every text goes (and which say whether one can)."""
-    return HookTexter(caller=hooks.caller_for(SEND_SMS))
 
 
 def sign_in_step(
@@ -177,38 +149,6 @@ def bind_impersonation(
         audit=platform.audit,
         hook=token_hook(hooks),
     )
-
-
-def password_check(
-    own: SigninAdapters,
-    rules: SigninPolicies,
-    *,
-    accounts: AccountsAdapters,
-    platform: Platform,
-    hooks: HookCalls,
-) -> PasswordCheck:
-    """``check_current_password`` bound to the login throttle, for the features that ask a
-    signed-in user's password again (deleting the account)."""
-
-    def check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
-        check_current_password(
-            user,
-            password,
-            session_id=session_id,
-            client_ip=client_ip,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
-        )
-
-    return check
-
-
-def upgrade_sign_ins(hooks: HookCalls, *, platform: Platform) -> UpgradeSignIns:
-    """The ``before_sign_in`` hooks as a guest's upgrade asks them, before its commit."""
-    return UpgradeSignIns(hook=sign_in_hook(hooks), audit=platform.audit)
 
 
 def bind_login(
