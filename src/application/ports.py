@@ -129,13 +129,11 @@ class TokenIssuer(Protocol):
         amr: Sequence[str] = (),
         org: ActiveOrg | None = None,
         claims: Mapping[str, object] | None = None,
-        guest: bool = False,
     ) -> IssuedToken:
         """A signed access token for this session, expiring no later than ``not_after``,
-        with the session's authentication methods ``amr`` (RFC 8176) and the class they make
-        (``acr``, ``domain.signin.acr.acr_of``), its active ``org``, the
-        ``before_token`` hook's ``claims`` (never over firegate's own), and ``guest: true``
-        for a guest's (absent from every other: docs/guests.md)."""
+        with the session's authentication methods ``amr`` (RFC 8176), its active ``org``,
+        and ``claims``: the claim sources' and the ``before_token`` hook's
+        (``application.signin.tokens.access_claims``), never over the token's frame."""
         ...
 
     def verify_access(self, token: str) -> AccessClaims:

@@ -50,7 +50,10 @@ from application.ports import (
 )
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
+from bootstrap.units import user_parts
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
+from domain.guests.part import Guest
+from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (
@@ -260,6 +263,7 @@ def signups(
         invitations=invitations,
         hook=hook,
         gate=gate,
+        parts=user_parts(settings),
     )
 
 
@@ -320,6 +324,7 @@ def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountSe
             owned=shared.owned,
             departures=shared.departures,
             schemas=schemas,
+            parts=shared.signups.parts,
         ),
         profile_schemas=schemas,
         challenge_gate=shared.challenge_gate,
@@ -458,4 +463,7 @@ UNIT = Unit[None](
     pages=pages,
     cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),
     cli=(Commands("users", _accounts_commands),),
+    # The phone number and what makes an account a guest: the phone and guests units' parts,
+    # which their records take over once they are units (docs/decisions/0735-user-parts.md).
+    user_parts=(PhoneNumber, Guest),
 )

@@ -39,6 +39,7 @@ from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.unit import Unit
 from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource
+from domain.federation.claims import SIGN_IN_ACR
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.outbound_http import Outbound
@@ -218,6 +219,7 @@ def bind_firebase(
         minter=own.custom_tokens,
         orgs=signed_in.accounts.active_orgs,
         agent_resource=firebase_resource(settings.service.public_url),
+        claims=signed_in.rules.token_policy.claims,
         hook=token_hook(signed_in.hooks),
     )
 
@@ -301,4 +303,5 @@ UNIT = Unit[None](
         ),
     ),
     cli=(Commands("providers", _federation_commands),),
+    claims=(SIGN_IN_ACR,),
 )

@@ -109,12 +109,15 @@ def parts(
     box_key: SecretBox,
     platform: Platform,
     units: Iterable[Unit[Any]],
+    reserved: frozenset[str],
 ) -> HookParts:
-    """``units``: every unit the service runs, whose ``hook_kinds`` are folded here."""
+    """``units``: every unit the service runs, whose ``hook_kinds`` are folded here;
+    ``reserved``: the claims no answer may set, the token frame's and the units' claim
+    sources' (``ClaimSources.reserved``), which every kind's check is given."""
     policy = hook_policy(settings)
     cache = hook_cache(own, policy, platform=platform)
     caller = hook_caller(own, policy, cache=cache, box_key=box_key, platform=platform)
-    kinds = HookKinds(kind for unit in units for kind in unit.hook_kinds)
+    kinds = HookKinds((kind for unit in units for kind in unit.hook_kinds), reserved=reserved)
     calls = HookCalls(kinds, caller)
     return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key, calls=calls)
 

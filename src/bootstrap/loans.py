@@ -31,6 +31,7 @@ from bootstrap import (
     events,
     hooks,
     mail,
+    migration,
     orgs,
     provider,
     scim,
@@ -42,8 +43,8 @@ from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
 from bootstrap.unit import Kernel, Lent
 from bootstrap.units import core_units
-from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.provider.claims_request import CLAIM_SCOPES
+from domain.signin.claims.sources import ClaimSources
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 from interfaces.shared.support_access import REQUEST_ACTING
@@ -100,12 +101,21 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
     )
     base = replace(base, audit=_audit_trail(adapters, base, webhooks, queue=queue, ends=ends))
-    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
-    # shared by their callers and the admins' use cases, of the kinds the units lend. Every
-    # mail goes through the send_mail hook when one is set.
     units = (*core_units(), *(placed.unit for placed in adapters.units))
+    # The claims the units put in tokens, which every minting iterates and no hook answer or
+    # profile attribute may set (docs/contributing.md, "Units").
+    claims = signin.claim_sources(units)
+    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
+    # shared by their callers and the admins' use cases, of the kinds the units lend, whose
+    # answers may set none of the reserved claims. Every mail goes through the send_mail
+    # hook when one is set.
     hook_parts = hooks.parts(
-        adapters.hooks, settings, box_key=adapters.signin.secret_box, platform=base, units=units
+        adapters.hooks,
+        settings,
+        box_key=adapters.signin.secret_box,
+        platform=base,
+        units=units,
+        reserved=claims.reserved,
     )
     # What the units lend the core's slots: their data, deleted with an account or given to
     # the account a guest is merged into, and their jobs.
@@ -122,6 +132,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         client_parts=client_parts,
         any_sso=any_sso,
         lent=lent,
+        claims=claims,
     )
     signed_in = SignedIn(
         adapters.accounts,
@@ -202,14 +213,16 @@ def _account_rules(
     client_parts: clients.ClientParts,
     any_sso: SsoPresence,
     lent: list[Lent],
+    claims: ClaimSources,
 ) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts; ``lent``: what the units lend."""
+    owns of the accounts; ``lent``: what the units lend; ``claims``: the claims they put in
+    tokens."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
     # An attribute may be released as a claim by the provider, under the scopes it offers,
     # never as a reserved claim (the provider's own among them).
     schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=RESERVED_CLAIMS
+        acc, settings, scopes=CLAIM_SCOPES, claims=claims.reserved
     )
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
@@ -220,11 +233,16 @@ def _account_rules(
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
+    policies = signin_policies.policies(settings)
     rules = replace(
-        signin_policies.policies(settings),
+        policies,
+        token_policy=replace(policies.token_policy, claims=claims),
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
+        legacy=migration.legacy_passwords(
+            hook_parts.calls, users=acc.users, hasher=acc.hasher, platform=base
+        ),
         signups=accounts.signups(
             settings,
             audit=base.audit,

@@ -142,6 +142,7 @@ def wire(own: MailAdapters, signed_in: SignedIn, shared: Shared) -> MailServices
             proven=hooks.proven,
             hold=rules.hold,
             passwords=passwords,
+            legacy=rules.legacy,
         ),
         invitations=AccountInvitations(
             users=users,

@@ -7,14 +7,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import UserRepository
 from application.federation.providers import UpstreamProviders
+from application.hooks.caller import HookCalls
 from application.migration.legacy_gauge import LegacyGauge
+from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.migration.ports import UserMoves
 from application.migration.services import MigrationServices, UserMigration
-from application.ports import Metrics
+from application.ports import Metrics, PasswordHasher
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
+from domain.migration.legacy import Legacy
+from domain.signin.hook_kinds import PASSWORD_VERIFICATION
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.cli import Commands
 
@@ -56,7 +61,21 @@ def wire(
             schemas=shared.schemas,
             signups=shared.signups,
             guest_ttl=shared.guest_ttl,
+            parts=shared.signups.parts,
         )
+    )
+
+
+def legacy_passwords(
+    hooks: HookCalls, *, users: UserRepository, hasher: PasswordHasher, platform: Platform
+) -> LegacyPasswordCheck:
+    """The password_verification hooks (signin's kind), as signin checks a legacy account's
+    password."""
+    return LegacyPasswordCheck(
+        caller=hooks.caller_for(PASSWORD_VERIFICATION),
+        users=users,
+        hasher=hasher,
+        clock=platform.clock,
     )
 
 
@@ -86,4 +105,5 @@ UNIT = Unit[None](
     optional=False,
     compat_api=compat_api,
     cli=(Commands("users", _migration_commands),),
+    user_parts=(Legacy,),  # a legacy account's password, checked by the hook once
 )

@@ -60,6 +60,7 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Unit
 from domain.accounts.users import User
+from domain.signin.claims.sources import ClaimSources
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -287,15 +288,18 @@ def bind_active_org(
     accounts: AccountsAdapters,
     signin: SigninAdapters,
     platform: Platform,
+    claims: ClaimSources,
     token_hook: TokenHook = NO_TOKEN_HOOK,
 ) -> OrgSwitching:
     """POST /auth/org: the session's active org, read as the per-request check reads it;
-    ``token_hook``: the before_token hook, asked for its new access token."""
+    ``token_hook``: the before_token hook, asked for its new access token, whose claims
+    come from ``claims``."""
     return OrgSwitching(
         orgs=accounts.active_orgs,
         sessions=signin.sessions,
         tokens=signin.tokens,
         clock=platform.clock,
+        claims=claims,
         hook=token_hook,
     )
 
@@ -391,6 +395,7 @@ def wire(
             accounts=signed_in.accounts,
             signin=signed_in.signin,
             platform=platform,
+            claims=signed_in.rules.token_policy.claims,
             token_hook=token_hook(signed_in.hooks),
         ),
         orgs=bind_orgs(

@@ -50,8 +50,10 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
+from domain.provider.agent_claims import AGENT_CLAIMS
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
+from domain.signin.claims.sources import ClaimSources
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
@@ -217,14 +219,17 @@ def bind_minting(
     *,
     platform: Platform,
     schemas: ProfileSchemas,
+    claims: ClaimSources,
     token_hook: TokenHook = NO_TOKEN_HOOK,
     credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK,
 ) -> TokenMint:
-    """``token_hook``: the before_token hook, asked for a person's ID and access tokens;
-    ``credentials_hook``: the credentials_exchange hook, for tokens with no person."""
+    """``claims``: the units' claim sources; ``token_hook``: the before_token hook, asked for
+    a person's ID and access tokens; ``credentials_hook``: the credentials_exchange hook, for
+    tokens with no person."""
     return TokenMint(
         keys=own.provider_tokens,
         schemas=schemas,
+        claims=claims,
         clock=platform.clock,
         policy=oauth_policy(settings),
         metrics=platform.metrics,
@@ -313,6 +318,7 @@ def wire(
             settings,
             platform=platform,
             schemas=shared.schemas,
+            claims=signed_in.rules.token_policy.claims,
             token_hook=token_hook(signed_in.hooks),
             credentials_hook=CredentialsClaimsHook(
                 caller=signed_in.hooks.caller_for(CREDENTIALS_EXCHANGE)
@@ -333,4 +339,10 @@ def pages() -> Pages:
 
 # The core unit: the provider's driving adapter is its own (interfaces/provider); its adapters
 # and use cases are made by ``build`` and ``wire`` above.
-UNIT = Unit[None](name="provider", optional=False, pages=pages, hook_kinds=(CREDENTIALS_EXCHANGE,))
+UNIT = Unit[None](
+    name="provider",
+    optional=False,
+    pages=pages,
+    hook_kinds=(CREDENTIALS_EXCHANGE,),
+    claims=AGENT_CLAIMS,
+)

@@ -11,10 +11,10 @@ the hooks (``HookCalls``) for each one's caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
@@ -54,14 +54,18 @@ from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import (
     SigninPolicies,
-    legacy_passwords,
     sign_in_hook,
     text_sender,
     token_hook,
 )
 from bootstrap.unit import Unit
 from domain.accounts.users import User
+from domain.signin.claims.acr import ACR
+from domain.signin.claims.guests import GUEST
+from domain.signin.claims.phone import PHONE_CLAIMS
+from domain.signin.claims.sources import ClaimSources
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
+from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.shared.support_access import REQUEST_ACTING
@@ -182,7 +186,7 @@ def bind_login(
         require_verified_email=rules.require_verified_email,
         hold=rules.hold,
         challenge_gate=challenge_gate,
-        legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
+        legacy=rules.legacy,
     )
 
 
@@ -229,7 +233,7 @@ def bind_totp(
         box=own.secret_box,
         passkeys=own.passkeys,
         issuer=rules.mfa_issuer,
-        legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
+        legacy=rules.legacy,
     )
 
 
@@ -581,4 +585,13 @@ UNIT = Unit[None](
     pages=pages,
     compat_api=compat_api,
     cli=(Commands("users", _signin_commands),),
+    # Its claim (acr), and those of the features it holds until each is a unit of its own:
+    # a unit's line here moves to its own record, no minting touched.
+    claims=(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
 )
+
+
+def claim_sources(units: Iterable[Unit[Any]]) -> ClaimSources:
+    """The claim sources the units contribute (``Unit.claims``), in their order: the slot
+    every minting iterates (docs/contributing.md, "Units")."""
+    return ClaimSources.of(source for unit in units for source in unit.claims)

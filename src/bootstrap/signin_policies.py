@@ -17,8 +17,8 @@ from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
 from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
-from application.hooks.password_verification import LegacyPasswordCheck
 from application.signin.login import check_current_password
+from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
@@ -28,7 +28,7 @@ from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
-from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, SEND_SMS
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
@@ -55,6 +55,10 @@ class SigninPolicies:
     # Who may make their own account: set once the audit log and the orgs' invitations are
     # known (bind)
     signups: Signups = ANYONE
+    # A legacy account's password, checked by the password_verification hooks, and what ends
+    # its legacy: the migration's (bootstrap/migration.py), set with the gate (none by
+    # default: no account is legacy)
+    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
 
 
 def policies(settings: Settings) -> SigninPolicies:
@@ -105,18 +109,6 @@ def sign_in_hook(hooks: HookCalls) -> SignInCheckHook:
     return SignInCheckHook(caller=caller, origin=request_origin, client_of=request_client)
 
 
-def legacy_passwords(
-    hooks: HookCalls, *, accounts: AccountsAdapters, platform: Platform
-) -> LegacyPasswordCheck:
-    """A legacy account's password, checked by the password_verification hooks."""
-    return LegacyPasswordCheck(
-        caller=hooks.caller_for(PASSWORD_VERIFICATION),
-        users=accounts.users,
-        hasher=accounts.hasher,
-        clock=platform.clock,
-    )
-
-
 def text_sender(hooks: HookCalls) -> HookTexter:
     """The send_sms hooks, through which every text goes (and which say whether one can)."""
     return HookTexter(caller=hooks.caller_for(SEND_SMS))
@@ -143,7 +135,7 @@ def password_check(
             clock=platform.clock,
             throttle=throttle,
             throttle_policy=rules.throttle_policy,
-            legacy=legacy_passwords(hooks, accounts=accounts, platform=platform),
+            legacy=rules.legacy,
         )
 
     return check

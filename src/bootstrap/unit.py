@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from application.jobs import JobHandler
 from application.ports import JobQueue, MovableData, OwnedData
 from application.services import UnitServices
+from domain.accounts.parts import UserPart
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from application.hooks.caller import HookCalls
     from bootstrap.platform import Platform
     from domain.hooks.kinds import HookKind
+    from domain.signin.claims.sources import ClaimSource
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
     from interfaces.cli import CommandGroup, Commands
@@ -114,6 +116,12 @@ class Unit[A]:
     # The hook kinds it asks (domain/hooks/kinds.py), lent to the hooks: the admins may set
     # hooks of them, and its builders ask ``HookCalls.caller_for`` for each (docs/hooks.md).
     hook_kinds: Sequence[HookKind[Any]] = ()
+    # The claims it puts in tokens (domain/signin/claims/sources.py), which every minting of
+    # their kinds iterates and no hook or profile attribute may set (docs/contributing.md).
+    claims: Sequence[ClaimSource] = ()
+    # Its user parts: what it keeps of a person on ``users/{uid}``, each with its mapping,
+    # its export and import columns and its rows of the admins' view (domain/accounts/parts.py).
+    user_parts: Sequence[type[UserPart]] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bootstrap.unit import Unit
+    from domain.accounts.parts import UserPart
     from infrastructure.settings import Settings
     from interfaces.web.parts import Pages
 
@@ -45,6 +46,11 @@ def _unit(name: str) -> Unit[Any]:
     return found
 
 
+def core_units() -> tuple[Unit[Any], ...]:
+    """The core's units, in the capability order."""
+    return tuple(_unit(name) for name in CORE_UNITS)
+
+
 def units_on(settings: Settings) -> tuple[Unit[Any], ...]:
     """The optional units this service runs: every one that UNITS_OFF does not name."""
     off = set(settings.service.units_off)
@@ -56,11 +62,6 @@ def units_on(settings: Settings) -> tuple[Unit[Any], ...]:
         names = ", ".join(unknown)
         raise ValueError(f"UNITS_OFF: no unit is named {names} (the units: {', '.join(UNITS)})")
     return tuple(_unit(name) for name in UNITS if name not in off)
-
-
-def core_units() -> tuple[Unit[Any], ...]:
-    """The core's units, in the capability order."""
-    return tuple(_unit(name) for name in CORE_UNITS)
 
 
 def every_unit(settings: Settings) -> tuple[Unit[Any], ...]:
@@ -92,3 +93,10 @@ def unit_pages(settings: Settings) -> tuple[Pages, ...]:
     """What the units this service runs add to the pages, in the units' order; loading
     them imports their page modules."""
     return tuple(unit.pages() for unit in every_unit(settings) if unit.pages is not None)
+
+
+def user_parts(settings: Settings) -> tuple[type[UserPart], ...]:
+    """The user parts of the units this service runs, in the units' order: what the export,
+    the import, the admins' view and the door of every new account iterate (a part of a unit
+    left out is kept on the documents as it is, read by nobody)."""
+    return tuple(kind for unit in every_unit(settings) for kind in unit.user_parts)

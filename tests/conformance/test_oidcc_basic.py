@@ -18,6 +18,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bootstrap import build_adapters
+from domain.phone.part import PhoneNumber
 from tests.fakes.kernel import FakeClock
 from tests.support.conformance import (
     CALLBACK,
@@ -166,7 +167,7 @@ def test_oidcc_scope_phone(suite: Suite, firestore: Any) -> None:
     subject = suite.flow().id_token["sub"]
     users = build_adapters(make_settings(), firestore=firestore).accounts.users
     now = datetime.now(UTC)
-    users.update(subject, lambda user: user.with_phone_number_proven(PHONE_NUMBER, now))
+    users.update(subject, lambda user: user.with_part(PhoneNumber.proven_as(PHONE_NUMBER), now))
     found = returned_claims(suite, "openid phone")
     assert (found["phone_number"], found["phone_number_verified"]) == (PHONE_NUMBER, True)
 

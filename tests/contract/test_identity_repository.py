@@ -24,6 +24,7 @@ from domain.accounts.profile import PersonName
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
+from domain.guests.part import Guest
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
 from infrastructure.firestore.events.security_events import write_staged
@@ -271,7 +272,7 @@ def make_guest() -> User:
 
 def signing_up(username: str, email: str) -> Callable[[User], User | None]:
     def change(current: User) -> User | None:
-        if not current.guest:
+        if not current.part(Guest).is_guest:
             return None
         return current.signed_up_with_identity(
             username=Username(username),
@@ -292,7 +293,7 @@ def test_an_upgrade_gives_the_guest_its_names_and_links_it_in_one(repos: Repos) 
         guest.id, "firebase", UID, signing_up("alice", "alice@example.com"), "alice@example.com"
     )
     assert upgraded is not None and upgraded == repos.users.get(guest.id)
-    assert upgraded.id == guest.id and not upgraded.guest
+    assert upgraded.id == guest.id and not upgraded.part(Guest).is_guest
     assert upgraded.token_version == guest.token_version  # its sessions go on
     assert repos.users.find_by_login("alice") == upgraded
     assert repos.users.find_by_login("alice@example.com") == upgraded

@@ -19,7 +19,10 @@ from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
+from domain.guests.part import Guest
 from domain.ids import new_id
+from domain.migration.legacy import Legacy, claimed, migrated
+from domain.phone.part import PhoneNumber
 from domain.signin.mfa import TotpFactor
 from domain.signin.sessions import Session
 from infrastructure.firestore.events.security_events import write_staged
@@ -120,9 +123,9 @@ def test_a_guest_is_stored_as_one_and_claims_no_name(repos: Repos) -> None:
     repos.users.add(second)  # two guests: neither holds a username for the other to meet
     stored = repos.users.get(first.id)
     assert stored == first
-    assert stored is not None and stored.guest and stored.username is None
+    assert stored is not None and stored.part(Guest).is_guest and stored.username is None
     assert stored.email is None and stored.password_hash is None
-    assert repos.users.get_many([second.id])[second.id].guest
+    assert repos.users.get_many([second.id])[second.id].part(Guest).is_guest
     assert repos.users.find_by_login("guest") is None
 
 
@@ -130,10 +133,11 @@ def test_a_guest_takes_a_name_on_update_and_keeps_its_id(repos: Repos) -> None:
     guest = make_guest()
     repos.users.add(guest)
     repos.users.update(
-        guest.id, lambda u: replace(u, username=Username("carol"), guest=False, updated_at=NOW)
+        guest.id,
+        lambda u: replace(u, username=Username("carol"), updated_at=NOW).with_part(Guest()),
     )
     found = repos.users.find_by_login("carol")
-    assert found is not None and found.id == guest.id and not found.guest
+    assert found is not None and found.id == guest.id and not found.part(Guest).is_guest
 
 
 def test_expired_guests_are_found_by_their_expiry_oldest_first(repos: Repos) -> None:
@@ -149,7 +153,7 @@ def test_expired_guests_are_found_by_their_expiry_oldest_first(repos: Repos) -> 
     assert repos.users.expired_guests(NOW, 10) == [due.id, late.id]
     assert repos.users.expired_guests(NOW, 1) == [due.id]
     repos.users.update(
-        late.id, lambda u: replace(u, username=Username("late"), guest=False, updated_at=NOW)
+        late.id, lambda u: replace(u, username=Username("late"), updated_at=NOW).with_part(Guest())
     )
     assert repos.users.expired_guests(NOW, 10) == [due.id]  # an upgraded one is no guest
 
@@ -158,7 +162,7 @@ def test_a_person_is_never_a_guest_when_stored(repos: Repos) -> None:
     user = make_user("dave")
     repos.users.add(user)
     stored = repos.users.get(user.id)
-    assert stored is not None and stored.guest is False
+    assert stored is not None and stored.part(Guest).is_guest is False
 
 
 def test_find_by_login_by_username_or_email(repos: Repos) -> None:
@@ -378,34 +382,42 @@ def test_role_and_flags_survive_storage(repos: Repos) -> None:
 
 
 def test_a_guest_being_merged_survives_storage(repos: Repos) -> None:
-    user = replace(make_user(), guest=True)
+    user = make_user().with_part(Guest(is_guest=True))
     repos.users.add(user)
     assert (stored := repos.users.get(user.id)) is not None
-    assert stored.guest and stored.merging_into is None
+    assert stored.part(Guest).is_guest and stored.part(Guest).merging_into is None
     repos.users.update(user.id, lambda u: merging(u, "owner-1", NOW))
     assert (stored := repos.users.get(user.id)) is not None
-    assert (stored.guest, stored.merging_into) == (True, "owner-1")
+    assert (stored.part(Guest).is_guest, stored.part(Guest).merging_into) == (True, "owner-1")
     assert stored.token_version == user.token_version + 1
 
 
 def test_a_legacy_account_and_its_claim_survive_storage(repos: Repos) -> None:
     """One claim wins of two read at once; the password stored clears legacy and the claim
     (docs/decisions/0575-legacy-passwords-checked-once.md)."""
-    user = replace(make_user(), password_hash=None, legacy=True)
+    user = replace(make_user(), password_hash=None).with_part(Legacy(is_legacy=True))
     repos.users.add(user)
     lease = timedelta(seconds=10)
-    first = repos.users.update(user.id, lambda u: u.legacy_claimed("c1", NOW, lease))
-    second = repos.users.update(user.id, lambda u: u.legacy_claimed("c2", NOW, lease))
-    assert (first.legacy_claim, second.legacy_claim) == ("c1", "c1")
+    first = repos.users.update(user.id, lambda u: claimed(u, "c1", NOW, lease))
+    second = repos.users.update(user.id, lambda u: claimed(u, "c2", NOW, lease))
+    assert (first.part(Legacy).claim, second.part(Legacy).claim) == ("c1", "c1")
     assert (stored := repos.users.get(user.id)) is not None
-    assert (stored.legacy, stored.legacy_claim, stored.legacy_claim_until) == (
+    assert (
+        stored.part(Legacy).is_legacy,
+        stored.part(Legacy).claim,
+        stored.part(Legacy).claim_until,
+    ) == (
         True,
         "c1",
         NOW + lease,
     )
-    repos.users.update(user.id, lambda u: u.legacy_migrated("h$1", NOW))
+    repos.users.update(user.id, lambda u: migrated(u, "h$1", NOW))
     assert (stored := repos.users.get(user.id)) is not None
-    assert (stored.legacy, stored.legacy_claim, stored.password_hash) == (False, None, "h$1")
+    assert (stored.part(Legacy).is_legacy, stored.part(Legacy).claim, stored.password_hash) == (
+        False,
+        None,
+        "h$1",
+    )
 
 
 def test_locale_survives_storage(repos: Repos) -> None:
@@ -565,9 +577,9 @@ NUMBER = "+33612345678"
 def test_a_proven_phone_number_is_stored_and_claimed(repos: Repos) -> None:
     user = make_user()
     repos.users.add(user)
-    assert user.phone_number is None and not user.phone_number_verified
-    proven = repos.users.update(user.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
-    assert (proven.phone_number, proven.phone_number_verified) == (NUMBER, True)
+    assert user.part(PhoneNumber).number is None and not user.part(PhoneNumber).verified
+    proven = repos.users.update(user.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
+    assert (proven.part(PhoneNumber).number, proven.part(PhoneNumber).verified) == (NUMBER, True)
     assert repos.users.get(user.id) == proven
     assert repos.users.find_by_phone_number(NUMBER) == proven
     assert repos.users.find_by_phone_number("+33600000000") is None
@@ -577,9 +589,9 @@ def test_a_number_another_account_holds_is_409_and_changes_nothing(repos: Repos)
     alice, bob = make_user("alice"), make_user("bob")
     repos.users.add(alice)
     repos.users.add(bob)
-    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    repos.users.update(alice.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
     with pytest.raises(Conflict) as info:
-        repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+        repos.users.update(bob.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
     assert (info.value.code, info.value.field) == ("phone_number_taken", "phone_number")
     assert repos.users.get(bob.id) == bob
     found = repos.users.find_by_phone_number(NUMBER)
@@ -590,31 +602,31 @@ def test_a_number_removed_or_changed_is_free_again(repos: Repos) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     repos.users.add(alice)
     repos.users.add(bob)
-    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
-    repos.users.update(alice.id, lambda u: u.with_phone_number_proven("+33611111111", NOW))
+    repos.users.update(alice.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
+    repos.users.update(alice.id, lambda u: u.with_part(PhoneNumber.proven_as("+33611111111"), NOW))
     assert repos.users.find_by_phone_number(NUMBER) is None
-    repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
-    removed = repos.users.update(bob.id, lambda u: u.without_phone_number(NOW))
-    assert (removed.phone_number, removed.phone_number_verified) == (None, False)
+    repos.users.update(bob.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
+    removed = repos.users.update(bob.id, lambda u: u.with_part(PhoneNumber(), NOW))
+    assert (removed.part(PhoneNumber).number, removed.part(PhoneNumber).verified) == (None, False)
     assert repos.users.find_by_phone_number(NUMBER) is None
-    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    repos.users.update(alice.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
 
 
 def test_an_account_deleted_frees_its_number(repos: Repos) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     repos.users.add(alice)
     repos.users.add(bob)
-    repos.users.update(alice.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    repos.users.update(alice.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
     repos.users.mark_deleted(alice.id, NOW)
     assert repos.users.find_by_phone_number(NUMBER) is None
-    repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    repos.users.update(bob.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
 
 
 def test_a_new_account_claims_its_proven_number_with_the_rest(repos: Repos) -> None:
-    alice = make_user("alice").with_phone_number_proven(NUMBER, NOW)
+    alice = make_user("alice").with_part(PhoneNumber.proven_as(NUMBER), NOW)
     repos.users.add(alice)
     assert repos.users.find_by_phone_number(NUMBER) == alice
-    loser = make_user("bob").with_phone_number_proven(NUMBER, NOW)
+    loser = make_user("bob").with_part(PhoneNumber.proven_as(NUMBER), NOW)
     with pytest.raises(Conflict) as info:
         repos.users.add(loser)
     assert info.value.code == "phone_number_taken"
@@ -622,13 +634,13 @@ def test_a_new_account_claims_its_proven_number_with_the_rest(repos: Repos) -> N
 
 
 def test_an_unproven_number_claims_nothing(repos: Repos) -> None:
-    alice = replace(make_user("alice"), phone_number=NUMBER)
-    bob = replace(make_user("bob"), phone_number=NUMBER)
+    alice = make_user("alice").with_part(PhoneNumber(NUMBER))
+    bob = make_user("bob").with_part(PhoneNumber(NUMBER))
     repos.users.add(alice)
     repos.users.add(bob)  # no claim taken, none refused
     assert repos.users.get(bob.id) == bob
     assert repos.users.find_by_phone_number(NUMBER) is None
-    proven = repos.users.update(bob.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+    proven = repos.users.update(bob.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
     assert repos.users.find_by_phone_number(NUMBER) == proven
 
 

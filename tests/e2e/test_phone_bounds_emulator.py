@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters
+from domain.phone.part import PhoneNumber
 from domain.signin.codes.flows import ADDRESS_REQUESTS_PER_HOUR
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
@@ -113,7 +114,7 @@ def test_thirty_new_numbers_at_once_leave_the_share_kept_for_an_account(
     made = register(client, "ann")
     held = "+33612345799"
     users = FirestoreUserRepository(firestore, write_staged=write_staged)
-    users.update(made["id"], lambda u: u.with_phone_number_proven(held, u.updated_at))
+    users.update(made["id"], lambda u: u.with_part(PhoneNumber.proven_as(held), u.updated_at))
     fresh = [f"+336123457{n:02d}" for n in range(RACERS)]
 
     def asking(n: int) -> Call:

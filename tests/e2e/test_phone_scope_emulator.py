@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bootstrap import build_adapters
+from domain.phone.part import PhoneNumber
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS
 from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld, claims
@@ -38,7 +39,9 @@ def test_an_apps_id_token_and_userinfo_carry_the_number_the_phone_scope_releases
         assert "phone_number" not in found and "phone_number_verified" not in found
 
     now = adapters.platform.clock.now()
-    adapters.accounts.users.update(alice, lambda user: user.with_phone_number_proven(NUMBER, now))
+    adapters.accounts.users.update(
+        alice, lambda user: user.with_part(PhoneNumber.proven_as(NUMBER), now)
+    )
     assert firestore.collection(PHONE_NUMBERS).document(NUMBER).get().get("user_id") == alice
     tokens = world.tokens(app, scope="openid phone")
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}

@@ -14,10 +14,12 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import Role, User, holding
 from domain.errors import Conflict, NotFound
-from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.guests.part import Guest
+from domain.phone.part import PhoneNumber
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.personal_tokens import PersonalToken
 from infrastructure.re2_patterns import re2_matcher
+from tests.fakes.claims import CLAIMS
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -46,7 +48,7 @@ class FakeUserRepository:
                 raise Conflict(
                     "This email is already registered.", code="email_taken", field="email"
                 )
-            number = user.proven_phone_number
+            number = user.part(PhoneNumber).proven
             if number is not None and number in s.phone_numbers:
                 raise Conflict(
                     "This phone number is already registered.",
@@ -63,8 +65,9 @@ class FakeUserRepository:
                 s.usernames[user.username.normalized] = user.id
             if user.email is not None:
                 s.emails[user.email.normalized] = user.id
-            if user.proven_phone_number is not None:
-                s.phone_numbers[user.proven_phone_number] = user.id
+            number = user.part(PhoneNumber).proven
+            if number is not None:
+                s.phone_numbers[number] = user.id
             s.commit_staged(staged)  # one commit with the account, as in Firestore
 
     def get(self, user_id: str) -> User | None:
@@ -81,7 +84,7 @@ class FakeUserRepository:
 
     def find_by_phone_number(self, number: str) -> User | None:
         user = self.store.users.get(self.store.phone_numbers.get(number, ""))
-        if user is None or user.deleted_at is not None or user.proven_phone_number != number:
+        if user is None or user.deleted_at is not None or user.part(PhoneNumber).proven != number:
             return None
         return user
 
@@ -97,7 +100,12 @@ class FakeUserRepository:
             moves = [
                 (s.usernames, _name_key(old), _name_key(new), "username"),
                 (s.emails, _email_key(old), _email_key(new), "email"),
-                (s.phone_numbers, old.proven_phone_number, new.proven_phone_number, "phone_number"),
+                (
+                    s.phone_numbers,
+                    old.part(PhoneNumber).proven,
+                    new.part(PhoneNumber).proven,
+                    "phone_number",
+                ),
             ]
             for claims, before, after, field in moves:
                 if before != after and after is not None and after in claims:
@@ -146,7 +154,7 @@ class FakeUserRepository:
             for claims, key in (
                 (s.usernames, _name_key(user)),
                 (s.emails, _email_key(user)),
-                (s.phone_numbers, user.proven_phone_number),
+                (s.phone_numbers, user.part(PhoneNumber).proven),
             ):
                 if key is not None and claims.get(key) == user_id:
                     del claims[key]
@@ -166,12 +174,12 @@ class FakeUserRepository:
             s.users.pop(user_id, None)
 
     def expired_guests(self, now: datetime, limit: int) -> list[str]:
-        expired = [
-            u
-            for u in self.store.users.values()
-            if u.guest and u.guest_expires_at is not None and u.guest_expires_at <= now
-        ]
-        return [u.id for u in sorted(expired, key=lambda u: u.guest_expires_at or now)][:limit]
+        expired: list[tuple[datetime, str]] = []
+        for user in self.store.users.values():
+            guest = user.part(Guest)
+            if guest.is_guest and guest.expires_at is not None and guest.expires_at <= now:
+                expired.append((guest.expires_at, user.id))
+        return [user_id for _, user_id in sorted(expired)][:limit]
 
     def pending_deletions(self, limit: int) -> list[str]:
         return [u.id for u in self.store.users.values() if u.deleted_at is not None][:limit]
@@ -285,6 +293,6 @@ def profile_schemas(
         store=store or FakeProfileSchemaStore(),
         pinned=pinned,
         scopes=CLAIM_SCOPES,
-        claims=RESERVED_CLAIMS,
+        claims=CLAIMS.reserved,  # the token frame's and the claim sources'
         patterns=re2_matcher,
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from application.migration.ports import Holders, ImportedUser, Link
 from domain.accounts.users import User
 from domain.errors import Conflict
+from domain.migration.legacy import Legacy
+from domain.phone.part import PhoneNumber
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -41,7 +43,7 @@ class FakeUserMoves:
             return "username_taken"
         if user.email is not None and user.email.normalized in s.emails:
             return "email_taken"
-        if user.proven_phone_number in s.phone_numbers:
+        if user.part(PhoneNumber).proven in s.phone_numbers:
             return "phone_number_taken"
         if any(f"{link.provider}:{link.subject}" in s.identities for link in arrival.links):
             return "identity_taken"
@@ -62,8 +64,9 @@ class FakeUserMoves:
                     s.usernames[user.username.normalized] = user.id
                 if user.email is not None:
                     s.emails[user.email.normalized] = user.id
-                if user.proven_phone_number is not None:
-                    s.phone_numbers[user.proven_phone_number] = user.id
+                number = user.part(PhoneNumber).proven
+                if number is not None:
+                    s.phone_numbers[number] = user.id
                 for link in arrival.links:
                     s.identities[f"{link.provider}:{link.subject}"] = user.id
                 outcomes.append(None)
@@ -86,4 +89,8 @@ class FakeUserMoves:
 
     def legacy_remaining(self) -> int:
         with self.store.lock:
-            return sum(1 for u in self.store.users.values() if u.legacy and not u.deleted_at)
+            return sum(
+                1
+                for u in self.store.users.values()
+                if u.part(Legacy).is_legacy and not u.deleted_at
+            )

@@ -15,6 +15,7 @@ from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.ids import new_id
+from domain.phone.part import PhoneNumber
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
 
@@ -41,7 +42,7 @@ def test_thirty_accounts_proving_one_number_at_once_leave_it_to_one(firestore: A
 
     def prove(account: User) -> str:
         try:
-            users.update(account.id, lambda u: u.with_phone_number_proven(NUMBER, NOW))
+            users.update(account.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), NOW))
         except Conflict as exc:
             return exc.code
         return "proven"
@@ -53,6 +54,8 @@ def test_thirty_accounts_proving_one_number_at_once_leave_it_to_one(firestore: A
     winner = accounts[outcomes.index("proven")]
     found = users.find_by_phone_number(NUMBER)
     assert found is not None and found.id == winner.id
-    holders = [u for u in users.get_many([a.id for a in accounts]).values() if u.phone_number]
+    holders = [
+        u for u in users.get_many([a.id for a in accounts]).values() if u.part(PhoneNumber).number
+    ]
     assert [u.id for u in holders] == [winner.id]
     assert len(list(firestore.collection(PHONE_NUMBERS).stream())) == 1

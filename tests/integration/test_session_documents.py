@@ -23,6 +23,7 @@ from infrastructure.firestore.events.security_events import write_staged
 from infrastructure.firestore.orgs.membership_reads import FirestoreActiveOrgs
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from tests.fakes.claims import CLAIMS
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock
 
@@ -51,7 +52,7 @@ class World:
         self.users = FirestoreUserRepository(firestore, write_staged=write_staged)
         self.sessions = FirestoreSessionRepository(firestore, write_staged=write_staged)
         self.clock = FakeClock()
-        self.token_policy = TokenPolicy()
+        self.token_policy = TokenPolicy(claims=CLAIMS)
         self.audit = RecordingAuditLog()
         self.tokens = PyJWTTokenIssuer(
             signing=SigningKey("HS256", b"k" * 32),

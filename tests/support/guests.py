@@ -4,13 +4,14 @@ token, the merge's jobs run)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask import Flask, request
 from flask.testing import FlaskClient
 
 from application.accounts.accounts import UserRepository
-from domain.accounts.guest_refusals import AccountExists
+from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists
 from interfaces.shared.problems import domain_problem
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import bearer, login, register
@@ -32,7 +33,7 @@ def make_guest(client: FlaskClient, users: UserRepository, name: str) -> tuple[s
     """An account turned a guest (its id and bearer header): registered, then flagged as the
     guest sign-up does, with a password the test signs in with."""
     user_id: str = register(client, name)["id"]
-    users.update(user_id, lambda user: replace(user, guest=True))
+    users.update(user_id, lambda user: user.with_part(Guest(is_guest=True)))
     return user_id, bearer(login(client, name))
 
 

@@ -20,8 +20,8 @@ from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import Register, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.hooks.caller import HookCache, HookCaller, KindCaller
-from application.hooks.password_verification import LegacyPasswordCheck
 from application.hooks.ports import HookPolicy
+from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
 from application.signin.factors.passkeys import PasskeyRepository, Passkeys
@@ -33,9 +33,9 @@ from application.signin.sessions import Refresh, Sessions
 from application.signin.sign_in import SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
+from domain.guests.refusals import NotAGuest
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
@@ -53,6 +53,7 @@ from tests.fakes.accounts import (
     FakeUserRepository,
     profile_schemas,
 )
+from tests.fakes.claims import CLAIMS
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityRepository
 from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
@@ -106,7 +107,7 @@ class World:
             audience="aud",
             ttl=timedelta(minutes=15),
         )
-        self.policy = TokenPolicy()
+        self.policy = TokenPolicy(claims=CLAIMS)
         self.throttle = FakeLoginThrottle()
         self.throttle_policy = LoginThrottlePolicy()
         self.devices = DevicePolicy()

@@ -33,7 +33,7 @@ from application.ports import (
 )
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
-from domain.accounts.users import GUEST_TTL, User
+from domain.accounts.users import User
 from domain.errors import (
     Conflict,
     FieldError,
@@ -43,7 +43,9 @@ from domain.errors import (
     Unauthenticated,
     checked,
 )
+from domain.guests.part import GUEST_TTL
 from domain.ids import new_id
+from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit, assess
 
 
@@ -474,8 +476,9 @@ class Accounts:
                 admitted=verdict,
                 email_verified=True,
                 locale=cmd.locale,
-                phone_number=number,
             )
+            if number is not None:  # a number an account is made with was proven by its code
+                user = user.with_part(PhoneNumber.proven_as(number))
             staged = audit.stage([AuditEvent(Audit.USER_CREATED, user_id=user.id)])
             try:
                 users.add(user, staged)

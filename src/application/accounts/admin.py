@@ -15,6 +15,7 @@ from application.accounts.accounts import UserRepository as Users
 from application.pagination import Page, decode_cursor, paginate
 from application.ports import Audit, AuditEvent, AuditLog, Clock, OwnedData
 from domain.accounts.credentials import login_key
+from domain.accounts.parts import Row, UserPart
 from domain.accounts.users import Role, User
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.ids import is_id
@@ -22,10 +23,12 @@ from domain.ids import is_id
 
 @dataclass(frozen=True)
 class UserListing:
-    """A user as the caller may see it: everything for self and admins, else id and name."""
+    """A user as the caller may see it: everything for self and admins, else id and name;
+    for an admin's view of it, its user parts' rows (``UserPart.shown``)."""
 
     user: User
     full: bool
+    shown: tuple[Row, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,8 @@ class Administration:
 
     ``owned``: what the other capabilities keep per user, deleted with the account;
     ``departures``: what ends before it and may refuse it (an org's last owner);
-    ``schemas``: the profile schema an admin's writes of attributes follow."""
+    ``schemas``: the profile schema an admin's writes of attributes follow; ``parts``: the
+    user parts of the service, whose rows an admin's view of an account shows."""
 
     users: Users
     clock: Clock
@@ -224,6 +228,7 @@ class Administration:
     owned: Sequence[OwnedData]
     departures: Sequence[EndsBeforeDeletion]
     schemas: ProfileSchemaSource
+    parts: Sequence[type[UserPart]] = ()
 
     def list_users(self, cmd: UserQuery) -> Page[UserListing]:
         actor, limit, users = cmd.actor, cmd.limit, self.users
@@ -244,7 +249,11 @@ class Administration:
         if cmd.as_admin:
             require_admin(cmd.actor)
         user = _get(self.users, cmd.user_id)
-        return UserListing(user, full=cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id)
+        full = cmd.actor.role == Role.ADMIN or user.id == cmd.actor.user_id
+        if not cmd.as_admin:
+            return UserListing(user, full=full)
+        rows = tuple(row for kind in self.parts for row in user.part(kind).shown())
+        return UserListing(user, full=full, shown=rows)
 
     def change_user(self, change: AdminChange) -> User:
         actor, clock = change.actor, self.clock

@@ -18,7 +18,8 @@ number tries (``proven_usernames``).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -27,6 +28,7 @@ from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.ports import Audit, AuditEvent, AuditLog
 from domain.accounts.credentials import USERNAME_MAX, USERNAME_MIN, Email, Username
 from domain.accounts.made_names import made_names
+from domain.accounts.parts import UserPart
 from domain.accounts.signups import (
     ALLOWED,
     Maker,
@@ -163,13 +165,15 @@ class Signups:
     attributes) the new account takes (``User.register``'s ``admitted``).
 
     ``audit`` None: nothing recorded (the rule where no audit log is known yet); ``gate``
-    None: no challenge is ever asked (the tests of one room)."""
+    None: no challenge is ever asked (the tests of one room); ``parts``: the user parts of
+    the service, whose defaults every new account takes (``SignUpVerdict.parts``)."""
 
     policy: SignupPolicy
     audit: AuditLog | None
     invitations: InvitedAddresses = NO_INVITATIONS
     hook: SignUpHook = NO_SIGN_UP_HOOK
     gate: ChallengeGate | None = None
+    parts: Sequence[type[UserPart]] = ()
 
     def check(self, attempt: SignUp) -> Admitted:
         reason = self.policy.refusal(
@@ -195,7 +199,7 @@ class Signups:
         if not verdict.allowed:
             self._refused(attempt, "hook_denied")
             raise SignUpDenied(verdict.message or SignUpDenied.title)
-        return verdict
+        return replace(verdict, parts=tuple(kind.read({}) for kind in self.parts))
 
     def admit(self, attempt: SignUp) -> SignUpVerdict:
         """``check`` then ``asked``, for a way that has no other input to check between."""

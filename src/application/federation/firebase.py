@@ -25,18 +25,15 @@ from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
-from domain.signin.acr import acr_of, is_acr
+from domain.guests.part import Guest
+from domain.guests.refusals import NotAGuest
 from domain.signin.active_org import ActiveOrg, check_second_factor
+from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
 VIA = "firebase"  # the audit records' and the sessions' reason
-
-CUSTOM_TOKEN_ACR = (
-    "sign_in_acr"  # the sign-in class, in a custom token (docs/reference/firebase.md)
-)
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,9 @@ class Firebase:
     orgs: ActiveOrgs
     # The resource an app's token names to reach Firebase (domain/federation/agents.py)
     agent_resource: str
+    # The claims the units put in tokens (signin's ``TokenPolicy.claims``): a custom token's
+    # are those of kind ``firebase_custom``
+    claims: ClaimSources = NO_SOURCES
     hook: TokenHook = NO_TOKEN_HOOK
 
     def sign_in(self, cmd: FirebaseSignIn) -> TokenPair:
@@ -109,7 +109,7 @@ class Firebase:
         (docs/decisions/0567-an-anonymous-firebase-user-keeps-the-guest.md)."""
         if signing_in.identity.anonymous:
             guest = self.users.get(cmd.guest_id)
-            if guest is None or guest.deleted_at is not None or not guest.guest:
+            if guest is None or guest.deleted_at is not None or not guest.part(Guest).is_guest:
                 raise NotAGuest()
             return self.sign_in_step(
                 SignInRequest(guest, (), cmd.user_agent, ip=cmd.client_ip or None, method=VIA)
@@ -137,7 +137,15 @@ class Firebase:
         if org is not None:
             # The org becomes active in a Firebase session: its rule holds as at the switch.
             check_second_factor(org, cmd.actor.factor)
-        return self._mint(user, org, None, cmd.actor)
+        session = cmd.actor.session
+        minting = Minting(
+            kind="firebase_custom",
+            user=user,
+            session=session,
+            amr=cmd.actor.amr,
+            acting_admin_id=session.acting_admin_id if session is not None else None,
+        )
+        return self._mint(user, org, minting)
 
     def agent_custom_token(self, cmd: AgentCustomToken) -> str:
         """A Firebase custom token for the person an app's or agent's live token is about,
@@ -153,45 +161,34 @@ class Firebase:
             raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
         org_id = cmd.claims.get("org_id")
         org = self.orgs.member_org(org_id, user.id) if isinstance(org_id, str) else None
-        acr = cmd.claims.get("acr")
-        return self._mint(user, org, agent, None, acr if is_acr(acr) else None)
+        return self._mint(
+            user, org, Minting(kind="firebase_custom", user=user, token=cmd.claims), agent
+        )
 
     def _mint(
-        self,
-        user: User,
-        org: ActiveOrg | None,
-        agent: ActingAgent | None,
-        actor: Actor | None,
-        agent_acr: str | None = None,
+        self, user: User, org: ActiveOrg | None, minting: Minting, agent: ActingAgent | None = None
     ) -> str:
+        """The custom token: firegate's own claims, the claim sources' for ``minting`` (the
+        phone number, the class of the sign-in as ``sign_in_acr``, support access's ``act``
+        and end...), and for an app's or agent's token the agent's."""
         claims: dict[str, object] = {
             "role": user.role.value,
             "token_version": user.token_version,
         }
-        if user.proven_phone_number is not None:  # an unproven number is no one's yet
-            claims["phone_number"] = user.proven_phone_number
-        if user.guest:  # the rules' isGuest() (docs/guests.md); no claim for anyone else
-            claims["guest"] = True
         if org is not None:
             claims.update(org_id=org.id, org_roles=list(org.roles), org_version=org.version)
-        session = actor.session if actor is not None else None
-        # The class of the sign-in behind the token (docs/reference/acr.md): a session's,
-        # or the app's token's, which its own session's made. Firebase keeps ``acr`` for its
-        # own ID tokens and refuses it as a custom token's claim: ``sign_in_acr`` here.
-        acr = acr_of(actor.amr) if actor is not None else agent_acr
-        if acr is not None:
-            claims[CUSTOM_TOKEN_ACR] = acr
-        if session is not None and session.impersonated:
-            # support access: the rules' notImpersonated(), and its end, which Firebase's own
-            # refreshes would not see (docs/decisions/0586-impersonation-in-firebase.md)
-            claims.update(
-                session.act_claim(), impersonation_ends=int(session.expires_at.timestamp())
-            )
+        claims.update(self.claims.claims(minting))
         client = None
         if agent is not None:
             claims.update(agent.claims())
             client = {"client_id": agent.client_id}
         added = hook_claims(
-            self.hook, "firebase_custom", user, session=session, client=client, org=org
+            self.hook,
+            "firebase_custom",
+            user,
+            reserved=self.claims.reserved,
+            session=minting.session,
+            client=client,
+            org=org,
         )
         return self.minter.mint(user.id, {**added, **claims} if added else claims)

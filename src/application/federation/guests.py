@@ -24,9 +24,10 @@ from application.accounts.guests.upgrades import (
 )
 from application.federation.linking import ExternalSignIn, Links, username_candidates
 from domain.accounts.credentials import Email, folds_onto_another
-from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.profile import PersonName
 from domain.errors import NotFound, PermissionDenied
+from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists, NotAGuest
 from domain.signin.mfa import FEDERATED
 
 
@@ -55,7 +56,7 @@ def become_account(
     guest = links.users.get(guest_id)
     if guest is None or guest.deleted_at is not None:
         raise NotFound("The account no longer exists.", code="user_not_found")
-    if not guest.guest:
+    if not guest.part(Guest).is_guest:
         raise NotAGuest()
     if identity.email and folds_onto_another(identity.email):
         identity = replace(identity, email=None)  # names no account here

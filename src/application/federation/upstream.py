@@ -47,6 +47,7 @@ from domain.errors import (
     Unavailable,
 )
 from domain.federation.upstream import OIDC, UpstreamProvider
+from domain.guests.part import Guest
 from domain.signin.devices import DevicePolicy
 
 log = logging.getLogger("firegate.upstream")
@@ -509,7 +510,11 @@ class Upstream:
         """The account a browser is signed in to when it is a guest, which the round trip
         upgrades; "" for none or a person's (who signs in with the identity as anyone)."""
         user = self._links.users.get(signed_in_as) if signed_in_as else None
-        return user.id if user is not None and user.guest and user.deleted_at is None else ""
+        return (
+            user.id
+            if user is not None and user.part(Guest).is_guest and user.deleted_at is None
+            else ""
+        )
 
     def _signed_in(
         self,

@@ -182,10 +182,10 @@ class AuthHooks:
 
     def _samples_to(self, hook: AuthHook, secret: str) -> TestedAuthHook:
         """The kind's sample payloads sent to the hook, each answer checked by the kind's
-        check."""
-        kind = self.kinds.checked(hook.kind)
+        check, with the claims no answer may set (``HookKinds.reserved``)."""
+        kind, reserved = self.kinds.checked(hook.kind), self.kinds.reserved
         answers = [
-            SampleAnswer(name, self.caller.ask(hook, payload, kind.check))
+            SampleAnswer(name, self.caller.ask(hook, payload, lambda a: kind.check(a, reserved)))
             for name, payload in kind.samples.items()
         ]
         return TestedAuthHook(secret, answers)

@@ -38,6 +38,7 @@ from domain.hooks.auth_hooks import (
     OnFailure,
     parsed_answer,
 )
+from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.hooks.kinds import HookKind, HookKinds
 from domain.standard_webhooks import new_message_id, signed_headers
 
@@ -301,10 +302,12 @@ class KindCaller[T]:
     """The hooks of one kind, as the capability that asks them holds them: with no caller
     (``NO_HOOK_CALLS``, a test's), no hook is ever set, so none applies and asking gives no
     result. That is the one "no hook" every asker's own rule reads (no claims, the sign-in
-    goes on, SMTP sends, no text goes)."""
+    goes on, SMTP sends, no text goes). ``reserved``: the claims no answer may set, which
+    the kind's check is given (the registry's, ``HookKinds.reserved``)."""
 
     kind: HookKind[T]
     caller: HookCaller | None = None
+    reserved: frozenset[str] = RESERVED_CLAIMS
 
     def has(self) -> bool:
         """Whether any hook of the kind is set, whatever its scope."""
@@ -324,9 +327,13 @@ class KindCaller[T]:
         org: str | None = None,
         until: Callable[[HookResult[T]], bool] | None = None,
     ) -> list[HookResult[T]]:
-        """``HookCaller.call_all`` for the kind, each answer checked by the kind's own check;
-        no caller: an empty list."""
-        return self.call_all_with(payload, self.kind.check, client=client, org=org, until=until)
+        """``HookCaller.call_all`` for the kind, each answer checked by the kind's own check
+        with the reserved claims; no caller: an empty list."""
+        return self.call_all_with(payload, self.check, client=client, org=org, until=until)
+
+    def check(self, answer: Mapping[str, object]) -> T:
+        """``answer`` checked by the kind's check, with the reserved claims."""
+        return self.kind.check(answer, self.reserved)
 
     def call_all_with[R](
         self,
@@ -347,7 +354,8 @@ class KindCaller[T]:
 @dataclass(frozen=True, slots=True)
 class HookCalls:
     """The hooks unit as the capabilities ask it for their kind's caller: ``caller_for`` a
-    kind the units lent (``kinds``); with no caller, every kind's asks nothing."""
+    kind the units lent (``kinds``), checked with their reserved claims; with no caller,
+    every kind's asks nothing."""
 
     kinds: HookKinds
     caller: HookCaller | None = None
@@ -357,7 +365,7 @@ class HookCalls:
         hook of it)."""
         if self.caller is not None and kind not in self.kinds:
             raise LookupError(f"no unit lends the {kind.name} hook kind (Unit.hook_kinds)")
-        return KindCaller(kind, self.caller)
+        return KindCaller(kind, self.caller, self.kinds.reserved)
 
 
 NO_HOOK_CALLS = HookCalls(HookKinds(()))

@@ -44,11 +44,12 @@ def merged_claims(
     """The claims of each hook of ``kind`` (``before_token``, ``credentials_exchange``) that
     applies, merged in their order under one bound of 1,000 bytes: an answer that would take
     the whole past it fails as one too large. 403 ``hook_failed`` when a failed one denies
-    (the hooks after it are not asked)."""
+    (the hooks after it are not asked). No answer may set a claim of ``caller.reserved``."""
     merged: dict[str, object] = {}  # what the hooks asked so far answered, merged
 
     def check(answer: Mapping[str, object]) -> Mapping[str, object]:
-        claims = claims_merged(merged, checked_claims(answer))  # each is asked after the last
+        # each is asked after the last
+        claims = claims_merged(merged, checked_claims(answer, caller.reserved))
         merged.update(claims)
         return claims
 

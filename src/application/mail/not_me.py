@@ -22,6 +22,7 @@ from domain.accounts.identities import IdentityLink, WayIn
 from domain.accounts.users import User
 from domain.link_tokens import InvalidToken, token_hash
 from domain.mail.action_tokens import Purpose, password_fingerprint
+from domain.phone.part import PhoneNumber
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class NotMeLinks:
         elif added.kind == WayIn.PHONE:  # the number told of, not one proven since
 
             def without(user: User) -> User:
-                told = user.phone_number == added.ref
-                return user.without_phone_number(now) if told else user
+                told = user.part(PhoneNumber).number == added.ref
+                return user.with_part(PhoneNumber(), now) if told else user
 
             self.users.update(user_id, without)

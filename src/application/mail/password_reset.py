@@ -24,6 +24,7 @@ from application.ports import (
     JobQueue,
     PasswordHasher,
 )
+from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.throttle import LoginThrottle
 from domain.accounts.credentials import check_password_policy, login_key
 from domain.accounts.users import User
@@ -124,6 +125,7 @@ class PasswordReset:
     passwords: PasswordScreen
     proven: Callable[[User], None] = nothing_follows
     hold: AccountHold = NO_HOLD
+    legacy: LegacyPasswords = NO_LEGACY_PASSWORDS  # a reset's password ends a legacy one
 
     def forgot_password(self, cmd: ForgotPassword) -> None:
         """Blind: the request only enqueues a job for the address, the same for every
@@ -170,7 +172,7 @@ class PasswordReset:
 
         def change(user: User) -> User:
             found_by_spend.append(user)  # the account as the reset found it (pre-reset)
-            return user.reset_through_mail(new_hash, now)
+            return self.legacy.own_password(user.reset_through_mail(new_hash, now))
 
         try:
             user = self.action_tokens.spend(hashed, Purpose.RESET_PASSWORD, change, now)

@@ -20,6 +20,8 @@ from domain.accounts.credentials import Email, Username
 from domain.accounts.password_hashes import FirebaseScrypt, still_as_imported
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, InvalidInput
+from domain.migration.legacy import Legacy
+from domain.phone.part import PhoneNumber
 
 BATCH = 250  # records looked up together
 MAX_ERRORS = 100  # listed in the summary; every failure is counted
@@ -97,8 +99,9 @@ class _Batch:
             self.names[user.username.normalized] = user.id
         if user.email is not None:
             self.emails[user.email.normalized] = user.id
-        if user.proven_phone_number is not None:
-            self.phone_numbers[user.proven_phone_number] = user.id
+        number = user.part(PhoneNumber).proven
+        if number is not None:
+            self.phone_numbers[number] = user.id
 
 
 def _free_name(incoming: Incoming, batch: _Batch) -> ImportedUser:
@@ -137,19 +140,17 @@ def _updated(existing: User, incoming: Incoming, now: Any) -> User:
         user = replace(user, attributes=given.attributes, updated_at=now)
     if given.email is not None:
         user = user.with_email_verified_as(given.email_verified, now)
-    number = given.proven_phone_number
-    if number is not None and number != user.proven_phone_number:  # its claim moves with it
-        user = user.with_phone_number_proven(number, now)
+    number = given.part(PhoneNumber).proven
+    if number is not None and number != user.part(PhoneNumber).proven:  # its claim moves
+        user = user.with_part(PhoneNumber.proven_as(number), now)
     user = user.with_role(given.role, now).with_disabled(given.disabled, now)
     # A legacy account (no hash; its password checked by the hook) is still an import's.
-    replaceable = existing.legacy or still_as_imported(
-        existing.password_hash, existing.has_signed_in
-    )
-    password = (given.password_hash, given.legacy)
-    if replaceable and password != (existing.password_hash, existing.legacy):
-        user = replace(
-            user, password_hash=given.password_hash, legacy=given.legacy
-        ).ending_all_sessions(now)
+    legacy, was_legacy = given.part(Legacy).is_legacy, existing.part(Legacy).is_legacy
+    replaceable = was_legacy or still_as_imported(existing.password_hash, existing.has_signed_in)
+    password = (given.password_hash, legacy)
+    if replaceable and password != (existing.password_hash, was_legacy):
+        user = replace(user, password_hash=given.password_hash)
+        user = user.with_part(replace(user.part(Legacy), is_legacy=legacy)).ending_all_sessions(now)
     return user
 
 
@@ -159,7 +160,7 @@ def _holders(moves: UserMoves, users: list[User]) -> Holders:
         [u.id for u in users],
         [u.username.normalized for u in users if u.username is not None],
         [u.email.normalized for u in users if u.email is not None],
-        [u.proven_phone_number for u in users if u.proven_phone_number is not None],
+        [n for u in users if (n := u.part(PhoneNumber).proven) is not None],
     )
 
 
@@ -225,7 +226,7 @@ class Importer:
         if user.email is not None and batch.email_holder(user.email.normalized) is not None:
             self.summary.fail(at, user.id, "email_taken")
             return None
-        number = user.proven_phone_number
+        number = user.part(PhoneNumber).proven
         if number is not None and batch.phone_holder(number) is not None:
             self.summary.fail(at, user.id, "phone_number_taken")
             return None

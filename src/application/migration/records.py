@@ -6,7 +6,7 @@ InvalidInput, which the import reports and skips."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,12 +16,15 @@ from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username
+from domain.accounts.parts import UserPart
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.profile import PROFILE_TEXTS, PersonName, check_name
 from domain.accounts.signups import SignUpVerdict
-from domain.accounts.users import E164, GUEST_TTL, Role, User
+from domain.accounts.users import Role, User
 from domain.errors import InvalidInput
+from domain.guests.part import GUEST_TTL
 from domain.ids import is_id, new_id
+from domain.phone.part import PhoneNumber, e164
 
 MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer providers)
 
@@ -40,6 +43,8 @@ class Reading:
     schema: ProfileSchema  # the attributes' (docs/reference/accounts.md, Profile attributes)
     admit: Callable[[SignUp], SignUpVerdict]
     guest_ttl: timedelta = GUEST_TTL  # an imported guest's, from the import (GUEST_TTL)
+    # The user parts of the service: their columns of a line (docs/contributing.md)
+    parts: Sequence[type[UserPart]] = ()
 
 
 @dataclass(frozen=True)
@@ -84,12 +89,10 @@ def _address(value: str | None, reading: Reading) -> Email | None:
 
 
 def _phone_number(raw: Mapping[str, Any], key: str) -> str | None:
-    """A number as Firebase and ``users export`` keep it: E.164, taken as it is (its type is
-    asked when a code is sent to it; docs/decisions/0538-imported-phone-numbers-are-proven.md)."""
+    """A number as Firebase keeps it: E.164, taken as it is (its type is asked when a code
+    is sent to it; docs/decisions/0538-imported-phone-numbers-are-proven.md)."""
     value = _text(raw, key)
-    if value is not None and not E164.fullmatch(value):
-        raise _invalid(key, "A phone number in E.164: + and digits.", "invalid_phone_number")
-    return value
+    return e164(value, key) if value is not None else None
 
 
 def _account(
@@ -105,11 +108,9 @@ def _account(
     texts: Mapping[str, str | None],
     reading: Reading,
     full_name: str | None = None,
-    phone_number: str | None = None,
 ) -> User:
     """``texts``: the profile's, each checked already, as every other field: the door every
-    new account passes is asked last. ``phone_number``: a number the other system proved,
-    proven here too (its claim is written with the account)."""
+    new account passes is asked last."""
     verdict = reading.admit(SignUp(SignUpWay.IMPORT, email, username=username.value))
     # Not yet signed in here: the first sign-in is no "new device" (docs/decisions/0173).
     user = User.register(
@@ -121,7 +122,6 @@ def _account(
         admitted=verdict,
         email_verified=email_verified,
         full_name=full_name,
-        phone_number=phone_number,
     )
     # The file's texts where the hook gave none.
     user = user.with_texts({text: getattr(user, text) or value for text, value in texts.items()})
@@ -231,8 +231,9 @@ def from_firebase(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         created_at=_firebase_time(raw, "createdAt"),
         texts={},
         reading=reading,
-        phone_number=phone_number,
     )
+    if phone_number is not None:  # proven by Firebase's code, proven here too (its claim)
+        user = user.with_part(PhoneNumber.proven_as(phone_number))
     # Firebase keeps one display name: the whole name, never a given name
     user = user.named(PersonName.of(None, None, display), user.updated_at)
     links = tuple(_firebase_links(raw, user_id, reading.providers))
@@ -276,13 +277,6 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     username = Username.chosen(_text(raw, "username", required=True) or "")
     email = _address(_text(raw, "email"), reading)
     text_hash = _text(raw, "password_hash")
-    # A password the old system keeps to itself: checked by the password_verification hook
-    # at the first sign-in, then stored (docs/migrating.md, "Hashes you cannot export").
-    legacy = _flag(raw, "legacy")
-    if legacy and text_hash:
-        raise _invalid(
-            "legacy", "A legacy account has no password hash.", "legacy_with_password_hash"
-        )
     role = _text(raw, "role") or Role.USER.value
     if role not in set(Role):
         raise _invalid("role", "One of user, uploader, admin.", "invalid_role")
@@ -295,8 +289,7 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
     password_hash = stored_hash(text_hash, reading.firebase) if text_hash else None
     links = tuple(_links(raw, reading.providers))
     created_at = _iso_time(raw, "created_at")
-    phone_number = _phone_number(raw, "phone_number")
-    proven = raw.get("phone_number_verified", True) is not False
+    parts = [kind.imported(raw) for kind in reading.parts]  # their columns, checked
     user = _account(
         user_id,
         username,
@@ -309,30 +302,29 @@ def from_jsonl(raw: Mapping[str, Any], reading: Reading) -> Incoming:
         texts=texts,
         reading=reading,
         full_name=full_name,
-        phone_number=phone_number if proven else None,
     )
-    if phone_number is not None and not proven:  # kept, claiming nothing until proven here
-        user = replace(user, phone_number=phone_number)
+    for part in parts:
+        user = user.with_part(part)
     # The hook's attributes (the new account's only ones yet) over the file's.
-    user = replace(user, attributes={**attributes, **user.attributes}, legacy=legacy)
+    user = replace(user, attributes={**attributes, **user.attributes})
     return Incoming(ImportedUser(user, links), id_given=given is not None)
 
 
-def to_jsonl(user: User, links: tuple[Link, ...]) -> dict[str, Any]:
-    """A user as ``users export`` writes it: what ``from_jsonl`` reads back, never a token,
-    session, TOTP secret or passkey."""
+def to_jsonl(
+    user: User, links: tuple[Link, ...], parts: Sequence[type[UserPart]]
+) -> dict[str, Any]:
+    """A user as ``users export`` writes it, its user parts' columns with it: what
+    ``from_jsonl`` reads back, never a token, session, TOTP secret or passkey."""
     return {
         "id": user.id,
         "username": user.username.value if user.username is not None else None,
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
         "password_hash": user.password_hash,
-        **({"legacy": True} if user.legacy else {}),  # its password still the old system's
         "role": user.role.value,
         **user.texts(),
         "full_name": user.full_name,
-        "phone_number": user.phone_number,
-        "phone_number_verified": user.phone_number_verified,
+        **{name: value for kind in parts for name, value in user.part(kind).exported().items()},
         # Every value stored, a hidden one too: what an import brings back whole
         "attributes": dict(user.attributes),
         "disabled": user.disabled,

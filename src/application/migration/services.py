@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -26,8 +26,9 @@ from application.migration.ports import UserMoves
 from application.migration.records import Reading, from_firebase, from_jsonl, to_jsonl
 from application.ports import Clock, PasswordHasher
 from domain.accounts.credentials import Email
-from domain.accounts.users import GUEST_TTL
+from domain.accounts.parts import UserPart
 from domain.errors import InvalidInput, NotFound
+from domain.guests.part import GUEST_TTL
 
 EXPORT_PAGE = 500  # users read at a time by an export
 
@@ -52,6 +53,7 @@ class UserMigration:
     schemas: ProfileSchemaSource
     signups: Signups
     guest_ttl: timedelta = GUEST_TTL  # an imported guest's (docs/guests.md)
+    parts: Sequence[type[UserPart]] = ()  # the user parts, whose columns a line has
 
     def _reading(self, cmd: CheckPassword | ImportFile) -> Reading:
         provider_ids = frozenset(provider.id for provider in self.providers.list_all())
@@ -63,6 +65,7 @@ class UserMigration:
             self.schemas.current(),
             self.signups.admit,
             self.guest_ttl,
+            self.parts,
         )
 
     def import_users(self, cmd: ImportFile) -> ImportSummary:
@@ -80,7 +83,7 @@ class UserMigration:
         imported hash not yet re-hashed), its role, verified flag and linked identities;
         never a token, session, TOTP secret or passkey."""
         for user, links in self.moves.stream(EXPORT_PAGE):
-            yield to_jsonl(user, links)
+            yield to_jsonl(user, links, self.parts)
 
     def legacy_remaining(self) -> int:
         """How many accounts are still ``legacy`` (``firegate_legacy_accounts_remaining``)."""

@@ -11,6 +11,7 @@ from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sessions import AccessToken, SessionRepository, session_access_token
 from domain.errors import Unauthenticated
 from domain.signin.active_org import ActiveOrg, check_second_factor, not_found
+from domain.signin.claims.sources import ClaimSources
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,14 @@ class OrgSwitching:
     """The org a session acts in, switched (POST /auth/org, the account area's switcher).
 
     ``orgs``: the session's active org, read as the per-request check reads it;
-    ``hook``: the ``before_token`` hook, asked for the new access token."""
+    ``hook``: the ``before_token`` hook, asked for the new access token; ``claims``: the
+    claim sources its claims come from (signin's ``TokenPolicy.claims``)."""
 
     orgs: ActiveOrgs
     sessions: SessionRepository
     tokens: TokenIssuer
     clock: Clock
+    claims: ClaimSources
     hook: TokenHook = NO_TOKEN_HOOK
 
     def switch(self, cmd: SwitchOrg) -> AccessToken:
@@ -55,5 +58,12 @@ class OrgSwitching:
         if session is None or not self.sessions.set_org(session.id, org.id if org else None, now):
             raise Unauthenticated("The session has ended.", code="invalid_token")
         return session_access_token(
-            actor, session, org, tokens=self.tokens, now=now, hook=self.hook, kind="org_switch"
+            actor,
+            session,
+            org,
+            tokens=self.tokens,
+            now=now,
+            sources=self.claims,
+            hook=self.hook,
+            kind="org_switch",
         )

@@ -35,7 +35,8 @@ def claims_of(
     within the scopes the client may have and the person allowed). ``org``: the membership of
     the grant's org as read now (None: none, or no more); ``released``: the profile
     attributes the scopes release (``ProfileSchemas.released``), never in place of one of
-    firegate's claims."""
+    firegate's claims. The units' claims of a scope (``phone``'s) are their claim sources'
+    (``TokenMint.claims``)."""
     found = _scope_claims(user, scope, org)
     if also:
         wider = _scope_claims(user, " ".join(SCOPE_OF_CLAIM.values()), org)
@@ -63,11 +64,6 @@ def _scope_claims(user: User, scope: str, org: ActiveOrg | None) -> dict[str, ob
     if "email" in scopes and user.email is not None:
         claims["email"] = user.email.value
         claims["email_verified"] = user.email_verified
-    if "phone" in scopes and user.phone_number is not None:
-        # OpenID Connect Core §5.3.2: a claim the account lacks is left out, never null
-        # (docs/decisions/0537-the-phone-scope-claims.md)
-        claims["phone_number"] = user.phone_number
-        claims["phone_number_verified"] = user.phone_number_verified
     if "roles" in scopes:
         claims["roles"] = [user.role.value]
     if "organization" in scopes and org is not None:

@@ -33,7 +33,6 @@ from application.provider.tokens import GRANT_CLAIM, id_token_jti
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import hook_claims
 from domain.accounts.users import User
-from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.hooks.credentials_exchange import CLIENT_CREDENTIALS, CredentialsRequest
 from domain.provider.token_exchange import GRANT_TYPE as EXCHANGE_GRANT
 from domain.provider.token_exchange import (
@@ -42,8 +41,8 @@ from domain.provider.token_exchange import (
     expiry,
     id_jag_claims,
 )
-from domain.signin.acr import acr_of, is_acr
 from domain.signin.active_org import ActiveOrg
+from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
 # The access token's private claim: the claims a ``claims`` request asked of userinfo
 USERINFO_CLAIMS = "userinfo_claims"
@@ -184,21 +183,12 @@ class MintIdToken:
     grant_id: str | None = None
 
 
-def _add_acr(claims: dict[str, Any], amr: tuple[str, ...]) -> None:
-    """A person's token carries the class of their sign-in (``acr``, from its ``amr``;
-    docs/reference/acr.md); a client's own has no ``amr`` and so none."""
-    acr = acr_of(amr)
-    if acr is not None:
-        claims["acr"] = acr
-
-
-def _acting(claims: dict[str, Any], now: int, admin_id: str | None, until: datetime | None) -> None:
-    """A token of a grant of support access names the admin in ``act`` (RFC 8693) and
-    expires by the session's end (docs/decisions/0587-support-access-at-the-provider.md)."""
-    if admin_id is None:
-        return
-    claims["act"] = {"sub": admin_id}
-    if until is not None:
+def _within_support_access(
+    claims: dict[str, Any], now: int, admin_id: str | None, until: datetime | None
+) -> None:
+    """A token of a grant of support access expires by the session's end
+    (docs/decisions/0587-support-access-at-the-provider.md)."""
+    if admin_id is not None and until is not None:
         claims["exp"] = max(now, min(int(claims["exp"]), int(until.timestamp())))
 
 
@@ -233,6 +223,9 @@ class TokenMint:
     policy: OAuthPolicy
     metrics: Metrics
     schemas: ProfileSchemas
+    # The claims the units put in tokens (signin's ``TokenPolicy.claims``), which introspection
+    # and userinfo answer with too
+    claims: ClaimSources = NO_SOURCES
     hook: TokenHook = NO_TOKEN_HOOK
     credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK
 
@@ -269,7 +262,7 @@ class TokenMint:
         added = self.credentials_hook.credentials_exchange(request)
         if not added:
             return claims
-        kept = {name: value for name, value in added.items() if name not in RESERVED_CLAIMS}
+        kept = self.claims.kept(added)
         names = sorted(kept.keys() - claims.keys())
         return {**kept, **claims, HOOK_CLAIMS: names} if names else claims
 
@@ -291,7 +284,6 @@ class TokenMint:
             claims["auth_time"] = int(cmd.auth_time.timestamp())
         if cmd.amr:
             claims["amr"] = list(cmd.amr)
-            _add_acr(claims, cmd.amr)
         if cmd.grant_id:
             claims[GRANT_CLAIM] = cmd.grant_id
         if cmd.jkt is not None:
@@ -302,11 +294,22 @@ class TokenMint:
             claims["org_id"] = cmd.client_org_id  # an org's client acts in its org
         if cmd.userinfo_claims:
             claims[USERINFO_CLAIMS] = list(cmd.userinfo_claims)
+        claims.update(
+            self.claims.claims(
+                Minting(
+                    kind="provider_access",
+                    user=cmd.user,
+                    amr=cmd.amr,
+                    acting_admin_id=cmd.acting_admin_id,
+                )
+            )
+        )
         if cmd.user is not None:  # a person's token: the hook's claims, under ours
             added = hook_claims(
                 self.hook,
                 "provider_access",
                 cmd.user,
+                reserved=self.claims.reserved,
                 client={"client_id": cmd.client_id},
                 org=cmd.org,
             )
@@ -315,7 +318,7 @@ class TokenMint:
                 claims = {**added, **claims}
         elif cmd.user_id is None:  # a client's own token: the credentials_exchange hooks'
             claims = self._machine_claims(claims, CLIENT_CREDENTIALS, cmd.client_org_id)
-        _acting(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        _within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
         return Minted(signer.sign_access(claims), int(claims["exp"]) - now)
 
     def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
@@ -342,8 +345,8 @@ class TokenMint:
         claims.update(delegation.claims())  # an agent's grant ends it too
         if "auth_time" in subject:
             claims["auth_time"] = subject["auth_time"]
-        if is_acr(subject.get("acr")):  # the person's sign-in, whoever exchanges it
-            claims["acr"] = subject["acr"]
+        # the person's sign-in, whoever exchanges it (its class: the subject's)
+        claims.update(self.claims.claims(Minting(kind="provider_access", token=subject)))
         if "organization" in cmd.scope:  # the subject's org goes on with the scope
             claims.update({name: subject[name] for name in ORG_CLAIMS if name in subject})
         if cmd.jkt is not None:
@@ -371,10 +374,13 @@ class TokenMint:
             claims["auth_time"] = cmd.auth_time
         if cmd.amr:
             claims["amr"] = list(cmd.amr)
-            _add_acr(claims, cmd.amr)
         if cmd.grant_id is not None:
             claims[GRANT_CLAIM] = cmd.grant_id
-        _acting(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        acting = cmd.acting_admin_id
+        claims.update(
+            self.claims.claims(Minting(kind="id_jag", amr=cmd.amr, acting_admin_id=acting))
+        )
+        _within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
         return Minted(signer.sign_id_jag(claims), int(claims["exp"]) - now)
 
     def mint_id_token(self, cmd: MintIdToken) -> str:
@@ -395,7 +401,6 @@ class TokenMint:
             claims["nonce"] = cmd.nonce
         if cmd.amr:
             claims["amr"] = list(cmd.amr)
-            _add_acr(claims, cmd.amr)
         if cmd.sid is not None:
             claims["sid"] = cmd.sid
         if cmd.grant_id is not None:
@@ -403,9 +408,26 @@ class TokenMint:
         claims["at_hash"] = _half_hash(cmd.access_token, signer.id_token_alg)
         released = self.schemas.released(cmd.user, cmd.scope)
         claims.update(claims_of(cmd.user, cmd.scope, cmd.org, cmd.claims, released))
-        _acting(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        claims.update(
+            self.claims.claims(
+                Minting(
+                    kind="id_token",
+                    user=cmd.user,
+                    amr=cmd.amr,
+                    acting_admin_id=cmd.acting_admin_id,
+                    scopes=tuple(cmd.scope.split()),
+                    asked=cmd.claims,
+                )
+            )
+        )
+        _within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
         added = hook_claims(
-            self.hook, "id_token", cmd.user, client={"client_id": cmd.client_id}, org=cmd.org
+            self.hook,
+            "id_token",
+            cmd.user,
+            reserved=self.claims.reserved,
+            client={"client_id": cmd.client_id},
+            org=cmd.org,
         )
         return signer.sign_id_token({**added, **claims} if added else claims)
 

@@ -10,6 +10,7 @@ from application.accounts.accounts import require_own_session
 from application.ports import Clock, TokenIssuer
 from domain.accounts.users import Role, User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
+from domain.guests.part import Guest
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal
@@ -246,7 +247,7 @@ class Authentication:
             # (docs/security.md, "A new way in").
             # Support access is no sign-in of the person's: it adds no way in.
             recent_sign_in=not session.impersonated
-            and (user.guest or session.signed_in_within(self.reauth_max_age, now)),
+            and (user.part(Guest).is_guest or session.signed_in_within(self.reauth_max_age, now)),
             # The token's org while it is still the session's (a switch or a clear ends it
             # for the tokens minted before), the membership stands, and, for a session of
             # support access, the org lets it act there.

@@ -198,7 +198,7 @@ def password_matches(
     """Every check of an account's password: its hash, or for a ``legacy`` account the
     ``password_verification`` hook (which stores it). The account (as the check left it) when
     the password is right; None when it is wrong or the account has none."""
-    if user.legacy:
+    if legacy.holds(user):
         return legacy.verify(user, password)
     if user.password_hash is None or not hasher.verify(user.password_hash, password):
         return None
@@ -297,7 +297,7 @@ class Logins:
         # password (a legacy account's takes its hook's call: docs/security.md, "Legacy
         # passwords").
         by_code = False
-        if user is not None and (user.legacy or user.password_hash is not None):
+        if user is not None and (self.legacy.holds(user) or user.password_hash is not None):
             # A legacy account's password is the old system's, asked of its hook (docs/hooks.md).
             checked = password_matches(user, cmd.password, hasher=hasher, legacy=self.legacy)
             if checked is None:
@@ -554,7 +554,8 @@ class Logins:
         def changed(found: User) -> User:
             if first and found.password_hash is not None:
                 raise _password_already_set()
-            return found.signed_up().with_password_hash(new_hash, now).ending_all_sessions(now)
+            user = found.signed_up().with_password_hash(new_hash, now).ending_all_sessions(now)
+            return self.legacy.own_password(user)
 
         users.update(cmd.user_id, changed, keep_session=cmd.session_id)
         ip = cmd.client_ip or None

@@ -43,12 +43,40 @@ NO_SIGN_IN_HOOK: SignInHook = SignInCheckHook(caller=KindCaller(BEFORE_SIGN_IN))
 
 class LegacyPasswords(Protocol):
     """A ``legacy`` account's password, which firegate has no hash of, checked by the
-    ``password_verification`` hook (docs/hooks.md)."""
+    ``password_verification`` hook (docs/hooks.md): the migration's rules
+    (application/migration/legacy_passwords.py)."""
+
+    def holds(self, user: User) -> bool:
+        """Is the account's password still the old system's (a ``legacy`` one)?"""
+        ...
 
     def verify(self, user: User, password: str) -> User | None:
         """The account with ``password`` stored as its own when it is right; None when it is
         wrong (or the hook failed and allows)."""
         ...
+
+    def own_password(self, user: User) -> User:
+        """The account whose password is its own now, however it was set (a reset, a
+        change): no legacy one any more."""
+        ...
+
+
+class NoLegacyPasswords:
+    """No legacy accounts (no migration to check them; the tests of one room): none holds,
+    none is ever right. Not a "no hook": with the migration's check and no
+    password_verification hook, a legacy account holds, and its password is wrong."""
+
+    def holds(self, user: User) -> bool:
+        return False
+
+    def verify(self, user: User, password: str) -> User | None:
+        return None
+
+    def own_password(self, user: User) -> User:
+        return user
+
+
+NO_LEGACY_PASSWORDS: LegacyPasswords = NoLegacyPasswords()
 
 
 class PhoneNumbers(Protocol):

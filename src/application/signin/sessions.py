@@ -26,16 +26,18 @@ from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,
+    access_claims,
     hash_refresh_secret,
     hook_claims,
     token_pair,
-    with_act,
 )
-from domain.accounts.users import GUEST_TTL, User
+from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
+from domain.guests.part import GUEST_TTL
 from domain.hooks.before_token import TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
+from domain.signin.claims.sources import ClaimSources
 from domain.signin.sessions import Session
 
 log = logging.getLogger("firegate.sessions")
@@ -178,13 +180,15 @@ def session_access_token(
     *,
     tokens: TokenIssuer,
     now: datetime,
+    sources: ClaimSources,
     hook: TokenHook = NO_TOKEN_HOOK,
     kind: TokenKind = "refresh_access",
 ) -> AccessToken:
     """A new access token of the caller's session naming ``org``, never past the session's
-    expiry (401 once the session has expired), with the claims ``hook`` adds to a token of
-    ``kind``."""
+    expiry (401 once the session has expired), with the claim ``sources``' claims and those
+    ``hook`` adds to a token of ``kind``."""
     person = actor.user or {"id": actor.user_id, "username": actor.username, "role": actor.role}
+    added = hook_claims(hook, kind, person, reserved=sources.reserved, session=session, org=org)
     access = tokens.issue_access(
         user_id=actor.user_id,
         role=actor.role,
@@ -193,8 +197,7 @@ def session_access_token(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
-        claims=with_act(hook_claims(hook, kind, person, session=session, org=org), session),
-        guest=actor.user is not None and actor.user.guest,
+        claims=access_claims(sources, actor.user, session, added),
     )
     expires_in = int((access.expires_at - now).total_seconds())
     if expires_in <= 0:
@@ -326,7 +329,14 @@ class Sessions:
             now=now,
             policy=policy,
             org=org,
-            claims=hook_claims(self.hook, "refresh_access", user, session=after, org=org),
+            claims=hook_claims(
+                self.hook,
+                "refresh_access",
+                user,
+                reserved=policy.claims.reserved,
+                session=after,
+                org=org,
+            ),
         )
 
     def _read_for_refresh(
@@ -363,7 +373,13 @@ class Sessions:
         # the org read with the account in this request: the token names it while it stands
         org = actor.org if actor.org is not None and actor.org.id == session.org_id else None
         return session_access_token(
-            actor, session, org, tokens=self.tokens, now=now, hook=self.hook
+            actor,
+            session,
+            org,
+            tokens=self.tokens,
+            now=now,
+            sources=self.policy.claims,
+            hook=self.hook,
         )
 
     def logout(self, cmd: Logout) -> None:

@@ -100,7 +100,7 @@ def start_session(
         acting_admin_name=acting.admin_name if acting else "",
         acting_org_id=acting.org_id if acting else None,
     )
-    added = hook_claims(hook, "access", user, session=session)
+    added = hook_claims(hook, "access", user, reserved=policy.claims.reserved, session=session)
     sessions.add(session, staged)
     return token_pair(user, session, secret, tokens=tokens, now=now, policy=policy, claims=added)
 

@@ -16,6 +16,7 @@ from domain.accounts.users import User
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest, TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
+from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 from domain.signin.hook_kinds import kept_claims, org_fields, session_fields, user_fields
 from domain.signin.sessions import Session
 
@@ -44,6 +45,9 @@ class TokenPolicy:
     # Keys the MAC that binds a refresh token to its session and generation; shared the same
     # way (docs/decisions/0070-one-refresh-chain.md).
     generation_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # The claims the units put in tokens, which a session's access tokens carry (bootstrap
+    # folds the units' sources: docs/contributing.md, "Units")
+    claims: ClaimSources = NO_SOURCES
 
     def successor_secret(self, secret: str) -> str:
         """The refresh secret that follows ``secret``: the same for every caller that presents
@@ -91,15 +95,16 @@ def hook_claims(
     kind: TokenKind,
     user: User | Mapping[str, object],
     *,
+    reserved: frozenset[str],
     session: Session | None = None,
     client: Mapping[str, object] | None = None,
     org: ActiveOrg | None = None,
 ) -> Mapping[str, object]:
     """The claims added to a token of ``kind`` (docs/hooks.md): the session's own, which its
     ``before_sign_in`` hooks gave it, and the ``before_token`` hook's, which win a clash
-    (docs/decisions/0571-session-claims-and-before-token.md); with no hook, nothing is built
-    or asked."""
-    carried = kept_claims(session.claims) if session is not None else NO_CLAIMS
+    (docs/decisions/0571-session-claims-and-before-token.md), none of them ``reserved``
+    (``ClaimSources.reserved``); with no hook, nothing is built or asked."""
+    carried = kept_claims(session.claims, reserved) if session is not None else NO_CLAIMS
     if hook is NO_TOKEN_HOOK:
         return carried
     request = TokenHookRequest(
@@ -109,15 +114,25 @@ def hook_claims(
         client=client,
         org=org_fields(org),
     )
-    added = kept_claims(hook.before_token(request))
+    added = kept_claims(hook.before_token(request), reserved)
     return {**carried, **added} if carried else added
 
 
-def with_act(claims: Mapping[str, object], session: Session) -> Mapping[str, object]:
-    """``claims`` and, for an impersonated session, its ``act`` (RFC 8693): every access
-    token of the session names the acting admin (docs/support-access.md). The hook cannot
-    set ``act`` itself: it is reserved (docs/hooks.md)."""
-    return {**claims, **session.act_claim()} if session.impersonated else claims
+def access_claims(
+    sources: ClaimSources, user: User | None, session: Session, added: Mapping[str, object]
+) -> Mapping[str, object]:
+    """A session's access token's claims beyond its frame: the claim sources' for the
+    session (its class, an impersonated session's ``act``, a guest's ``guest``...) over
+    ``added``, the hooks' (``hook_claims``)."""
+    minting = Minting(
+        kind="access",
+        user=user,
+        session=session,
+        amr=session.amr,
+        acting_admin_id=session.acting_admin_id,
+    )
+    own = sources.claims(minting)
+    return {**added, **own} if own else added
 
 
 def token_pair(
@@ -132,8 +147,8 @@ def token_pair(
     claims: Mapping[str, object] = NO_CLAIMS,
 ) -> TokenPair:
     """``org``: the session's active org as just read (the access token's ``org`` claim);
-    ``claims``: the before_token hook's, added to the access token (``hook_claims``); an
-    impersonated session's ``act`` goes with them (``with_act``)."""
+    ``claims``: the before_token hook's, added to the access token (``hook_claims``) under
+    the claim sources' (``access_claims``)."""
     access = tokens.issue_access(
         user_id=user.id,
         role=user.role,
@@ -142,8 +157,7 @@ def token_pair(
         not_after=session.expires_at,
         amr=session.amr,
         org=org,
-        claims=with_act(claims, session),
-        guest=user.guest,
+        claims=access_claims(policy.claims, user, session, claims),
     )
     refresh_until = min(now + policy.refresh_ttl, session.expires_at)
     return TokenPair(

@@ -43,6 +43,7 @@ from domain.accounts.profile import PersonName
 from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound, PermissionDenied
 from domain.federation.upstream import RESERVED_PREFIX
+from domain.guests.part import Guest
 from domain.orgs.orgs import Membership, Org, OrgRole, RoleSource
 from domain.orgs.roles import Granter
 from domain.signin.devices import DevicePolicy
@@ -454,7 +455,11 @@ class SsoArrivals:
         """The account the browser was signed in to when it is a live guest; "" otherwise (a
         person's account changes nothing: the connection signs in whom it vouches for)."""
         user = self.links.users.get(signed_in_as) if signed_in_as else None
-        return user.id if user is not None and user.guest and user.deleted_at is None else ""
+        return (
+            user.id
+            if user is not None and user.part(Guest).is_guest and user.deleted_at is None
+            else ""
+        )
 
     def _found_or_made(
         self, signing_in: ExternalSignIn, org: Org, verified: bool

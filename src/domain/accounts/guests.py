@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.accounts.guest_refusals import AccountExists, GuestMergeStarted, NotAGuest
 from domain.accounts.users import User
 from domain.errors import NotFound, PermissionDenied, Unreadable
+from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists, GuestMergeStarted, NotAGuest
 
 # -- the merge (docs/guests.md, "When the way in is someone else's") ---------------------------
 
@@ -69,9 +70,10 @@ def mergeable(user: User | None, owner_id: str) -> User:
     """The guest a merge into ``owner_id`` may take: live, still a guest, not being merged."""
     if user is None or user.deleted_at is not None:
         raise GuestNotFound()
-    if user.merging_into is not None:
+    guest = user.part(Guest)
+    if guest.merging_into is not None:
         raise GuestMergeStarted()
-    if not user.guest:
+    if not guest.is_guest:
         raise NotAGuest()
     if user.id == owner_id:
         raise NotAGuest()  # an account is never merged into itself
@@ -80,6 +82,5 @@ def mergeable(user: User | None, owner_id: str) -> User:
 
 def merging(user: User, owner_id: str, now: datetime) -> User:
     """The guest marked as being merged into ``owner_id``; its sessions end at once."""
-    return replace(
-        user, merging_into=owner_id, token_version=user.token_version + 1, updated_at=now
-    )
+    marked = user.with_part(replace(user.part(Guest), merging_into=owner_id), now)
+    return replace(marked, token_version=user.token_version + 1)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
+from domain.phone.part import PhoneNumber
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,11 @@ def phone_removal(user: User, *, passkeys: int, identities: int, now: datetime) 
     none; Conflict (last_sign_in_method) when the number is its last way in: no password,
     no address, no passkey and no identity
     (docs/decisions/0535-a-number-that-is-the-last-way-in-stays.md)."""
-    if user.phone_number is None:
+    if user.part(PhoneNumber).number is None:
         raise NotFound("The account has no phone number.", code="phone_number_not_found")
     if user.email is None:  # an address signs in by a mailed code, or sets a password
         keep_a_way_in(user, passkeys=passkeys, identities=identities)
-    return user.without_phone_number(now)
+    return user.with_part(PhoneNumber(), now)  # its claim released
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from domain.accounts.attributes import AttributeValue
 from domain.accounts.credentials import Email
+from domain.accounts.parts import UserPart
 from domain.accounts.users import User
 from domain.dns_names import a_label
 from domain.errors import PermissionDenied
@@ -143,16 +144,23 @@ class SignUpAttempt:
 class SignUpVerdict:
     """The hook's answer: allowed or not (``message`` says why to the person), and the names
     and attributes (already checked against the profile schema, written as ``hook``) the new
-    account takes instead of those given."""
+    account takes instead of those given; ``parts``: the default record of every user part
+    of the service (``Signups``), which the new account holds where it has none of its own,
+    so that its document has each of their fields."""
 
     allowed: bool
     message: str = ""
     name: str | None = None
     last_name: str | None = None
     attributes: Mapping[str, AttributeValue] | None = None
+    parts: tuple[UserPart, ...] = ()
 
     def applied(self, user: User) -> User:
-        """The account about to be made, with the hook's names and attributes."""
+        """The account about to be made, with the hook's names and attributes, and the
+        parts' defaults under its own parts."""
+        if self.parts:
+            defaults = {name: v for part in self.parts for name, v in part.stored(user.id).items()}
+            user = replace(user, parts={**defaults, **user.parts})
         if self.name is None and self.last_name is None and not self.attributes:
             return user
         return replace(

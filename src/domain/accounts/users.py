@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -13,7 +12,7 @@ from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
 from domain.accounts.credentials import Email, Username, credential_given
-from domain.accounts.guest_refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
+from domain.accounts.parts import UserPart
 from domain.accounts.profile import (
     PROFILE_TEXTS,
     PersonName,
@@ -23,21 +22,15 @@ from domain.accounts.profile import (
     time_zone_given,
 )
 from domain.errors import InvalidInput
+from domain.guests.part import GUEST_TTL, Guest
+from domain.guests.refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
 from domain.languages import LOCALES
-
-# A guest unused this long is deleted with what it owns (GUEST_TTL's default), and its use is
-# written down at most this often: the expiry moves on with a refresh a day after the last
-# (docs/decisions/0558-a-guests-expiry-and-its-sweep.md).
-GUEST_TTL = timedelta(days=30)
-GUEST_USE_NOTED_EVERY = timedelta(days=1)
 
 BREACH_CHECK_INTERVAL = timedelta(days=1)  # a sign-in's check of the password, per account
 # What the account's owner edits (PUT/PATCH /user); role and disabled have their own methods.
 # ``time_zone`` is a preference of the pages, not a field of the API's user
 # (docs/decisions/0262-devices-and-times-as-people-read-them.md).
 EDITABLE = frozenset({"username", "email", *PROFILE_TEXTS, "locale", "time_zone"})
-# A phone number as stored: E.164, "+" and at most 15 digits (docs/reference/phone.md)
-E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # What shows where an account's username would, for a guest, which has none (docs/guests.md)
 GUEST_NAME = "guest"
 
@@ -46,6 +39,16 @@ class Role(StrEnum):
     USER = "user"
     UPLOADER = "uploader"
     ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class BreachCheck:
+    """When a sign-in last checked the password against breached ones (None: never), and
+    whether it was found there, which asks for a new one (docs/security.md, "Breached
+    passwords"). Stored as ``breach_checked_at`` and ``password_breached``."""
+
+    checked_at: datetime | None = None
+    breached: bool = False
 
 
 class Admission(Protocol):
@@ -85,35 +88,17 @@ class User:
     has_signed_in: bool = True
     # The whole name, as a source gave it without a given or a family name (``PersonName``)
     full_name: str | None = None
-    # When a sign-in last checked the password against breached ones, and whether it was
-    # found there, which asks for a new one (docs/security.md, "Breached passwords").
-    breach_checked_at: datetime | None = None
-    password_breached: bool = False
+    breach: BreachCheck = BreachCheck()
     # The profile's attributes by name, as written under the profile schema of their time:
     # kept when a schema drops or narrows one (docs/reference/accounts.md, "Profile attributes")
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict, hash=False)
-    # A phone number in E.164, and whether a code texted there was entered: a proven number
-    # is one account's only, as an address is (its claim; docs/reference/phone.md)
-    phone_number: str | None = None
-    phone_number_verified: bool = False
-    # An account made for someone who has not signed up yet: no address, username or
-    # password until it is upgraded in place, keeping its id (docs/guests.md)
-    guest: bool = False
-    # The account a guest's merge gives its data to, from the merge's acceptance until the
-    # merge deletes the guest (docs/guests.md, "When the way in is someone else's")
-    merging_into: str | None = None
-    # When a guest unused since is deleted with what it owns (docs/guests.md, "Expiry")
-    guest_expires_at: datetime | None = None
-    # Imported with no password hash: its password is the old system's, checked once by the
-    # ``password_verification`` hook and then stored here (docs/recipes/legacy-passwords.md).
-    # ``legacy_claim``: the sign-in that holds the account's one call of the hook, and until
-    # when (docs/decisions/0575-legacy-passwords-checked-once.md).
-    legacy: bool = False
-    legacy_claim: str | None = None
-    legacy_claim_until: datetime | None = None
+    # What the units keep of the person here: every field of the document that is no core
+    # field of its own, as stored; each unit's part reads and writes its own
+    # (``part``, ``with_part``; docs/contributing.md, "User parts").
+    parts: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        if self.username is None and not self.guest:
+        if self.username is None and not self.part(Guest).is_guest:
             raise ValueError("only a guest is without a username")
 
     @classmethod
@@ -131,7 +116,6 @@ class User:
         email_verified: bool = False,
         locale: str | None = None,
         full_name: str | None = None,
-        phone_number: str | None = None,
     ) -> User:
         """A new account, with what the door every new account passes gave it
         (``admitted``: ``Signups``' verdict, a ``SignUpVerdict``, whose names and attributes
@@ -154,9 +138,6 @@ class User:
                 locale=locale if locale in LOCALES else None,
                 has_signed_in=False,
                 full_name=full_name,
-                # a number an account is made with was proven by its code
-                phone_number=phone_number,
-                phone_number_verified=phone_number is not None,
             )
         )
 
@@ -183,19 +164,26 @@ class User:
                 created_at=now,
                 updated_at=now,
                 locale=locale if locale in LOCALES else None,
-                guest=True,
-                guest_expires_at=now + ttl,
+                parts=Guest(is_guest=True, expires_at=now + ttl).stored(id),
             )
         )
 
+    def part[P: UserPart](self, kind: type[P]) -> P:
+        """The account's part of this kind, as its fields hold it (its default record when
+        the account has none of them)."""
+        return kind.read(self.parts)
+
+    def with_part(self, record: UserPart, now: datetime | None = None) -> User:
+        """The account with ``record`` as its part of that kind (every field of it written),
+        changed at ``now`` (its ``updated_at``; None: left as it is)."""
+        parts = {**self.parts, **record.stored(self.id)}
+        return replace(self, parts=parts, updated_at=now or self.updated_at)
+
     def guest_use_to_note(self, now: datetime, ttl: timedelta) -> User | None:
-        """The guest with its expiry moved to ``ttl`` from ``now``, when its use was last noted
-        ``GUEST_USE_NOTED_EVERY`` ago or more; None when nothing is to be written (a guest
-        used within it, or an account that is no guest)."""
-        expires = self.guest_expires_at
-        if not self.guest or (expires is not None and expires - ttl > now - GUEST_USE_NOTED_EVERY):
-            return None
-        return replace(self, guest_expires_at=now + ttl)
+        """The guest with its expiry moved on (``Guest.use_to_note``); None when nothing is
+        to be written."""
+        noted = self.part(Guest).use_to_note(now, ttl)
+        return self.with_part(noted) if noted is not None else None
 
     def upgraded(
         self,
@@ -206,30 +194,25 @@ class User:
         now: datetime,
         admitted: Admission,
         email_verified: bool = False,
-        phone_number: str | None = None,
     ) -> User:
         """The guest become an account in place (docs/guests.md, "Upgrading in place"): its
         id, sessions and what it owns kept, with the way in it signed up by, and what the
         door every new account passes gave it (``admitted``, as for ``register``). The
         repository's commit takes the new claims, or fails if another account holds one."""
-        if not self.guest or not self.active:
+        guest = self.part(Guest)
+        if not guest.is_guest or not self.active:
             raise NotAGuest()
-        if self.merging_into is not None:  # its merge takes it (docs/guests.md)
+        if guest.merging_into is not None:  # its merge takes it (docs/guests.md)
             raise GuestMergeStarted()
-        return admitted.applied(
-            replace(
-                self,
-                username=username,
-                email=email,
-                email_verified=email_verified and email is not None,
-                password_hash=password_hash,
-                phone_number=phone_number or self.phone_number,
-                phone_number_verified=phone_number is not None or self.phone_number_verified,
-                guest=False,
-                guest_expires_at=None,  # an account's use is not counted down
-                updated_at=now,
-            )
+        account = replace(
+            self,
+            username=username,
+            email=email,
+            email_verified=email_verified and email is not None,
+            password_hash=password_hash,
+            updated_at=now,
         )
+        return admitted.applied(account.with_part(Guest()))  # its use is not counted down
 
     def signed_up_with_identity(
         self,
@@ -264,7 +247,7 @@ class User:
     def signed_up(self) -> User:
         """The account, whose person changes its ways in; GuestUpgradeRequired (403) for a
         guest, which takes its first ones only with its upgrade (``upgraded``)."""
-        if self.guest:
+        if self.part(Guest).is_guest:
             raise GuestUpgradeRequired()
         return self
 
@@ -350,40 +333,14 @@ class User:
         return texts
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
-        """A new password, checked against breached ones where it was set; an account's own
-        password is no legacy one any more, however it was set (a reset, a change)."""
+        """A new password, checked against breached ones where it was set (a legacy one
+        ends with it: ``LegacyPasswords.own_password``, application/signin/ports.py)."""
         return replace(
             self,
             password_hash=password_hash,
             updated_at=now,
-            breach_checked_at=now,
-            password_breached=False,
-            legacy=False,
-            legacy_claim=None,
-            legacy_claim_until=None,
+            breach=BreachCheck(now),
         )
-
-    def legacy_claimed(self, claim: str, now: datetime, lease: timedelta) -> User:
-        """The legacy account with its one hook call held by ``claim`` until ``now + lease``;
-        unchanged when it is no legacy account or another claim holds it still (the caller
-        reads ``legacy_claim`` back to know whether it won)."""
-        held = self.legacy_claim_until is not None and now < self.legacy_claim_until
-        if not self.legacy or held:
-            return self
-        return replace(self, legacy_claim=claim, legacy_claim_until=now + lease)
-
-    def legacy_released(self, claim: str) -> User:
-        """The claim given back (the hook said no, or failed): the next sign-in may ask."""
-        if self.legacy_claim != claim:
-            return self
-        return replace(self, legacy_claim=None, legacy_claim_until=None)
-
-    def legacy_migrated(self, password_hash: str, now: datetime) -> User:
-        """The password the hook vouched for, stored, and ``legacy`` cleared; unchanged when
-        the account is no legacy one any more (a reset or another sign-in got there first)."""
-        if not self.legacy:
-            return self
-        return self.with_password_hash(password_hash, now)
 
     def rehashed(self, password_hash: str, now: datetime) -> User:
         """The same password under today's hash parameters."""
@@ -392,15 +349,15 @@ class User:
     @property
     def password_change_required(self) -> bool:
         """A sign-in found the password breached: every session is asked for a new one."""
-        return self.password_breached and self.password_hash is not None
+        return self.breach.breached and self.password_hash is not None
 
     def breach_check_due(self, now: datetime) -> bool:
         """A sign-in checks the password against breached ones at most once a day."""
-        checked = self.breach_checked_at
+        checked = self.breach.checked_at
         return checked is None or now - checked >= BREACH_CHECK_INTERVAL
 
     def with_breach_check(self, breached: bool, now: datetime) -> User:
-        return replace(self, breach_checked_at=now, password_breached=breached)
+        return replace(self, breach=BreachCheck(now, breached))
 
     def without_password(self, now: datetime) -> User:
         return replace(self, password_hash=None, updated_at=now)
@@ -415,24 +372,6 @@ class User:
         if verified:
             return self.with_email_verified(now)
         return replace(self, email_verified=False, updated_at=now)
-
-    @property
-    def proven_phone_number(self) -> str | None:
-        """The number this account holds as its own (its claim), if it has a proven one."""
-        return self.phone_number if self.phone_number_verified else None
-
-    def with_phone_number_proven(self, number: str, now: datetime) -> User:
-        """The account with ``number`` (E.164), proven by a code texted there: the
-        repository's commit takes its claim, or fails if another account holds it."""
-        if not E164.fullmatch(number):
-            raise InvalidInput.field(
-                "phone_number", "A phone number in E.164: + and digits.", "invalid_phone_number"
-            )
-        return replace(self, phone_number=number, phone_number_verified=True, updated_at=now)
-
-    def without_phone_number(self, now: datetime) -> User:
-        """The account without a number (its claim released)."""
-        return replace(self, phone_number=None, phone_number_verified=False, updated_at=now)
 
     def with_role(self, role: Role, now: datetime) -> User:
         return replace(self, role=role, updated_at=now)

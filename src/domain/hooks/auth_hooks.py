@@ -245,13 +245,16 @@ def checked_sign_up_answer(answer: Mapping[str, object]) -> SignUpAnswer:
     )
 
 
-def checked_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
-    """The claims of a ``before_token`` answer (``{"claims": {…}}``): an object of no reserved
-    claim, at most 1,000 bytes as compact JSON; BadAnswer otherwise."""
+def checked_claims(
+    answer: Mapping[str, object], reserved: frozenset[str] = RESERVED_CLAIMS
+) -> Mapping[str, object]:
+    """The claims of a ``before_token`` answer (``{"claims": {…}}``): an object of no
+    ``reserved`` claim (the token frame's and the units' claim sources':
+    ``ClaimSources.reserved``), at most 1,000 bytes as compact JSON; BadAnswer otherwise."""
     claims = _object(answer.get("claims"), "claims")
-    reserved = sorted(name for name in claims if name in RESERVED_CLAIMS)
-    if reserved:
-        raise BadAnswer(f"reserved_claim:{reserved[0]}")
+    named = sorted(name for name in claims if name in reserved)
+    if named:
+        raise BadAnswer(f"reserved_claim:{named[0]}")
     size = len(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_CLAIMS_BYTES:
         raise BadAnswer("claims_too_large")
@@ -281,19 +284,21 @@ class SignInAnswer:
     session_claims: Mapping[str, object] = MappingProxyType({})
 
 
-def _claims(value: object, field: str) -> Mapping[str, object]:
-    """An object of claims: no reserved one, at most 1,000 bytes as compact JSON."""
+def _claims(value: object, field: str, reserved: frozenset[str]) -> Mapping[str, object]:
+    """An object of claims: no ``reserved`` one, at most 1,000 bytes as compact JSON."""
     claims = _object(value, field)
-    reserved = sorted(name for name in claims if name in RESERVED_CLAIMS)
-    if reserved:
-        raise BadAnswer(f"reserved_claim:{reserved[0]}")
+    named = sorted(name for name in claims if name in reserved)
+    if named:
+        raise BadAnswer(f"reserved_claim:{named[0]}")
     size = len(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_CLAIMS_BYTES:
         raise BadAnswer(f"{field}_too_large")
     return dict(claims)
 
 
-def checked_sign_in_answer(answer: Mapping[str, object]) -> SignInAnswer:
+def checked_sign_in_answer(
+    answer: Mapping[str, object], reserved: frozenset[str] = RESERVED_CLAIMS
+) -> SignInAnswer:
     """``{"decision": "allow"|"deny"|"require", "message", "require": ["otp"|"passkey"],
     "session_claims": {…}}``, or BadAnswer: a ``require`` decision names at least one factor,
     and the session's claims are as ``before_token``'s are (no reserved claim, at most 1,000
@@ -318,7 +323,7 @@ def checked_sign_in_answer(answer: Mapping[str, object]) -> SignInAnswer:
         decision=decision,
         message=message,
         require=required if decision is SignInDecision.REQUIRE else (),
-        session_claims=_claims(answer.get("session_claims"), "session_claims"),
+        session_claims=_claims(answer.get("session_claims"), "session_claims", reserved),
     )
 
 

@@ -15,18 +15,20 @@ TokenKind = Literal[
     "access", "refresh_access", "org_switch", "id_token", "provider_access", "firebase_custom"
 ]
 NO_CLAIMS: Mapping[str, object] = {}
-# The reserved claims: every name firegate writes in a token of its own, and the person's
-# identity claims that other systems trust (docs/hooks.md, "before_token"). A before_token
-# hook's answer naming one is a failed call, a profile attribute released as a claim may not
-# take one, and none is ever taken from a hook's claims (``kept_claims``): a token's subject,
-# its org, its grant, its role and whose address it is are firegate's alone.
+# The token frame's reserved claims: every name firegate's mintings write themselves, and the
+# person's identity claims that other systems trust (docs/hooks.md, "before_token"). The
+# claims the units add are reserved with them by their sources (``ClaimSources.reserved``,
+# domain/signin/claims/sources.py): a before_token hook's answer naming one is a failed call,
+# a profile attribute released as a claim may not take one, and none is ever taken from a
+# hook's claims (``kept_claims``): a token's subject, its org, its grant, its role and whose
+# address it is are firegate's alone.
 RESERVED_CLAIMS = frozenset(
     (
         # JWT's and OpenID Connect's own, in any token
-        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "azp"),
-        *("nonce", "auth_time", "at_hash", "c_hash", "scope", "client_id", "cnf", "act"),
+        *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "azp"),
+        *("nonce", "auth_time", "at_hash", "c_hash", "scope", "client_id", "cnf"),
         # a session's access token (docs/reference/sessions.md, "The tokens")
-        *("user_id", "role", "org", "guest"),
+        *("user_id", "role", "org"),
         # the OpenID provider's access token
         *("grant_id", "userinfo_claims", "hook_claims", "act_grants"),
         # the provider's ID token and userinfo, by scope (docs/reference/oauth.md)
@@ -35,11 +37,6 @@ RESERVED_CLAIMS = frozenset(
         "org_permissions",
         # a Firebase custom token's developer claims, and the ID token Firebase makes of it
         *("token_version", "org_version", "firebase", "picture"),
-        # support access's in a Firebase custom token (docs/support-access.md), and the
-        # sign-in's class there (docs/reference/firebase.md)
-        *("impersonation_ends", "sign_in_acr"),
-        # the person's phone, as OpenID Connect and Firebase's ID tokens name it
-        *("phone_number", "phone_number_verified"),
     )
 )
 

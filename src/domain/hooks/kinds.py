@@ -12,16 +12,27 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import SignUpAnswer, checked_sign_up_answer
+from domain.hooks.before_token import RESERVED_CLAIMS
+
+type AnswerCheck[A] = Callable[[Mapping[str, object], frozenset[str]], A]
+"""A kind's answer check: the answer, and the claims no answer may set (the service's
+``HookKinds.reserved``: the token frame's and the claim sources', docs/decisions/0740)."""
+
+
+def answer_only[A](check: Callable[[Mapping[str, object]], A]) -> AnswerCheck[A]:
+    """The check of a kind whose answer names no claim, as every kind's check is called."""
+    return lambda answer, _reserved: check(answer)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class HookKind[A]:
     """One kind: ``name`` as the operator sets it (``hooks set NAME URL``), ``samples`` the
     payloads ``hooks test`` sends, by name (the request's shape: docs/hooks.md), ``check``
-    what an answer must be (BadAnswer otherwise), giving what its asker reads of it."""
+    what an answer must be, given the reserved claims (BadAnswer otherwise), giving what its
+    asker reads of it."""
 
     name: str
-    check: Callable[[Mapping[str, object]], A]
+    check: AnswerCheck[A]
     samples: Mapping[str, Mapping[str, object]]
 
     def __repr__(self) -> str:
@@ -30,9 +41,14 @@ class HookKind[A]:
 
 class HookKinds:
     """The kinds a service runs, in the order they were lent (the units' order): what the
-    admins may set hooks of and see listed."""
+    admins may set hooks of and see listed; and ``reserved``, the claims no answer may set
+    (the folded ``ClaimSources.reserved``; the token frame's by default), which every kind's
+    check is given."""
 
-    def __init__(self, kinds: Iterable[HookKind[Any]]) -> None:
+    def __init__(
+        self, kinds: Iterable[HookKind[Any]], *, reserved: frozenset[str] = RESERVED_CLAIMS
+    ) -> None:
+        self.reserved = reserved
         self._kinds: dict[str, HookKind[Any]] = {}
         for kind in kinds:
             held = self._kinds.setdefault(kind.name, kind)
@@ -69,7 +85,7 @@ class HookKinds:
 # ``SignUpHook`` port, which application/hooks/sign_up.py fills).
 BEFORE_SIGN_UP = HookKind[SignUpAnswer](
     name="before_sign_up",
-    check=checked_sign_up_answer,
+    check=answer_only(checked_sign_up_answer),
     samples={
         "password": {
             "user": {

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.hooks.auth_hooks import checked_mail_answer
-from domain.hooks.kinds import HookKind
+from domain.hooks.kinds import HookKind, answer_only
 
 SEND_MAIL = HookKind[Mapping[str, object]](
     name="send_mail",
-    check=checked_mail_answer,
+    check=answer_only(checked_mail_answer),
     samples={
         "verify_email": {
             "to": "ada@example.com",

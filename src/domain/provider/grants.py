@@ -171,11 +171,6 @@ class Grant:
         """A grant of support access whose session has ended: none of its tokens is live."""
         return self.acting_until is not None and now >= self.acting_until
 
-    def act_claim(self) -> dict[str, object]:
-        """The ``act`` (RFC 8693) every token of it carries: the admin acting as the
-        person; empty for the person's own grant."""
-        return {} if self.acting_admin_id is None else {"act": {"sub": self.acting_admin_id}}
-
     def _within_acting(self, expires_at: datetime | None) -> datetime | None:
         """A refresh token's end, never past the session of support access's."""
         if self.acting_until is None or expires_at is None:

@@ -18,8 +18,8 @@ from domain.hooks.auth_hooks import (
     checked_password_verdict,
     checked_sign_in_answer,
 )
-from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
-from domain.hooks.kinds import HookKind
+from domain.hooks.before_token import NO_CLAIMS
+from domain.hooks.kinds import HookKind, answer_only
 from domain.signin.active_org import ActiveOrg
 from domain.signin.sessions import Session
 
@@ -48,7 +48,7 @@ BEFORE_TOKEN = HookKind[Mapping[str, object]](
 
 SEND_SMS = HookKind[Mapping[str, object]](
     name="send_sms",
-    check=checked_mail_answer,
+    check=answer_only(checked_mail_answer),
     samples={
         "phone_code": {
             "to": "+33612345678",
@@ -85,7 +85,7 @@ BEFORE_SIGN_IN = HookKind[SignInAnswer](
 
 PASSWORD_VERIFICATION = HookKind[bool](
     name="password_verification",
-    check=checked_password_verdict,
+    check=answer_only(checked_password_verdict),
     samples={
         "legacy_sign_in": {
             "user": {"id": "u_sample", "email": "ada@example.com", "username": "ada"},
@@ -125,9 +125,10 @@ def org_fields(org: ActiveOrg | None) -> dict[str, object] | None:
     return {"id": org.id, "slug": org.slug, "roles": list(org.roles)}
 
 
-def kept_claims(answer: Mapping[str, object]) -> Mapping[str, object]:
-    """The hook's claims firegate adds to a token: no reserved one (the answer is checked
-    before; this holds whatever hook answered)."""
+def kept_claims(answer: Mapping[str, object], reserved: frozenset[str]) -> Mapping[str, object]:
+    """The hook's claims firegate adds to a token: no ``reserved`` one (the answer is checked
+    before; this holds whatever hook answered, and a session's claims kept from before a
+    claim was a unit's)."""
     if not answer:
         return NO_CLAIMS
-    return {name: value for name, value in answer.items() if name not in RESERVED_CLAIMS}
+    return {name: value for name, value in answer.items() if name not in reserved}

@@ -131,11 +131,6 @@ class Session:
                 code="org_forbids_impersonation",
             )
 
-    def act_claim(self) -> dict[str, object]:
-        """The ``act`` claim every token of the session carries (RFC 8693): the acting
-        admin; empty for the person's own session."""
-        return {} if self.acting_admin_id is None else {"act": {"sub": self.acting_admin_id}}
-
     def valid_for(self, user_id: str, token_version: int, now: datetime) -> bool:
         """Still usable by this user: not revoked, not expired, not ended by a version bump."""
         return (

@@ -23,7 +23,6 @@ from application.ports import AccessClaims, IssuedToken
 from application.remembered import Remembered
 from domain.errors import Unauthenticated
 from domain.ids import is_id, new_id
-from domain.signin.acr import acr_of
 from domain.signin.active_org import ActiveOrg
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068: typed, so no other JWT passes as an access token
@@ -166,7 +165,6 @@ class PyJWTTokenIssuer:
         amr: Sequence[str] = (),
         org: ActiveOrg | None = None,
         claims: Mapping[str, object] | None = None,
-        guest: bool = False,
     ) -> IssuedToken:
         expires_at = now + self._ttl
         if not_after is not None:
@@ -186,14 +184,9 @@ class PyJWTTokenIssuer:
         }
         if amr:
             payload["amr"] = list(amr)
-            acr = acr_of(amr)  # the session's class, from its methods (docs/reference/acr.md)
-            if acr is not None:
-                payload["acr"] = acr
         if org is not None:
             payload["org"] = org.claim()
-        if guest:
-            payload["guest"] = True
-        if claims:  # the hook's, under firegate's own
+        if claims:  # the claim sources' and the hook's, under the frame
             payload = {**claims, **payload}
         headers: dict[str, Any] = {"typ": ACCESS_TOKEN_TYPE}
         if self._signing.kid:

@@ -10,7 +10,6 @@ from http import HTTPStatus
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from domain.accounts.guest_refusals import AccountExists
 from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     ChallengeRequired,
@@ -29,6 +28,7 @@ from domain.errors import (
     Unavailable,
     Unreadable,
 )
+from domain.guests.refusals import AccountExists
 from domain.signin.acr import INSUFFICIENT_USER_AUTHENTICATION
 from interfaces.shared.services import services
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -20,6 +19,7 @@ from google.cloud.storage import Client as StorageClient
 from bootstrap import build_adapters, build_app
 from domain.datasets import DatasetRow
 from domain.errors import Unavailable
+from domain.guests.part import Guest
 from infrastructure.firestore.datasets.repository import FirestoreDatasetRepository
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -227,7 +227,7 @@ def test_a_merged_guests_datasets_go_to_the_owner(firestore: Any, bucket: Any) -
     guest = account(app, client, "guest1", "uploader")
     guest_id: str = client.get("/user", headers=guest).get_json()["id"]
     created = upload(client, guest, PEOPLE).get_json()
-    adapters.accounts.users.update(guest_id, lambda user: replace(user, guest=True))
+    adapters.accounts.users.update(guest_id, lambda user: user.with_part(Guest(is_guest=True)))
     owner_id: str = register(client, "owner1")["id"]
     owner = bearer(login(client, "owner1"))
     queue.jobs.clear()  # the mails: not this test's

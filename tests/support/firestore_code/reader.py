@@ -7,9 +7,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import inspect
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from bootstrap.units import user_parts
 from tests.support.firestore_code.expressions import Frame
 from tests.support.firestore_code.interpreter import Interpreter
 from tests.support.firestore_code.model import (
@@ -45,6 +47,7 @@ from tests.support.firestore_code.values import (
     is_static,
     text_of,
 )
+from tests.support.settings import make_settings
 
 PACKAGE = "infrastructure.firestore"
 REST = "infrastructure.firestore.reads"
@@ -306,6 +309,26 @@ def source_modules(root: Path = SRC, package: str = PACKAGE) -> dict[str, tuple[
 def read_adapters(
     modules: Mapping[str, tuple[str, str]] | None = None, entries: Iterable[str] | None = None
 ) -> Reading:
-    """The queries and writes of ``modules`` (default: src/infrastructure/firestore), read
-    from the functions of ``entries`` (default: all of them)."""
-    return Reader(source_modules() if modules is None else modules).read(entries)
+    """The queries and writes of ``modules`` (default: src/infrastructure/firestore, with the
+    units' user parts), read from the functions of ``entries`` (default: all of them)."""
+    if modules is not None:
+        return Reader(modules).read(entries)
+    reading = Reader(source_modules()).read(entries)
+    for written, site in user_part_writes():
+        reading.writes.setdefault(written, set()).add(site)
+    return reading
+
+
+def user_part_writes() -> list[tuple[Written, Site]]:
+    """The fields of ``users/{uid}`` the units' user parts write: the accounts' mapping writes
+    them as each part's ``stored`` gives them (``**user.parts``, keys the reader cannot name;
+    docs/decisions/0735-user-parts.md). Each part writes every field of its own, whatever its
+    values: its default record names them all."""
+    found = []
+    for kind in user_parts(make_settings()):
+        fields = tuple((name, frozenset[str]()) for name in kind.read({}).stored("-"))
+        source = Path(inspect.getsourcefile(kind) or "")
+        _, line = inspect.getsourcelines(kind)
+        site = Site(str(source.relative_to(ROOT)), line, f"{kind.__name__}.stored")
+        found.append((Written("users", fields), site))
+    return found

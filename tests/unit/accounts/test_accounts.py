@@ -20,6 +20,7 @@ from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, Unauthenticated
+from tests.fakes.claims import CLAIMS
 from tests.support.api import PASSWORD
 from tests.support.use_cases import IP, World
 
@@ -338,7 +339,7 @@ def test_interrupted_deletion_cannot_log_in_and_is_resumed(world: World) -> None
 
 def test_session_expires_after_absolute_lifetime(world: World) -> None:
     world.register("alice")
-    world.policy = TokenPolicy(session_lifetime=timedelta(hours=1))
+    world.policy = TokenPolicy(session_lifetime=timedelta(hours=1), claims=CLAIMS)
     pair = world.login()
     world.clock.advance(hours=2)
     with pytest.raises(Unauthenticated) as info:  # the JWT itself is still unexpired

@@ -36,7 +36,9 @@ from bootstrap.federation import configured_providers
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import PermissionDenied
+from domain.guests.part import Guest as GuestPart
 from domain.ids import new_id
+from domain.phone.part import PhoneNumber
 from tests.fakes.federation import FakeUpstreamProviders
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer
@@ -395,8 +397,8 @@ def unchanged(outcome: Outcome) -> None:
     had when the way was started."""
     guest, world = outcome.guest, outcome.guest.world
     stored = world.store.users[guest.id]
-    assert stored.guest and stored.deleted_at is None
-    assert (stored.username, stored.email, stored.phone_number) == (None, None, None)
+    assert stored.part(GuestPart).is_guest and stored.deleted_at is None
+    assert (stored.username, stored.email, stored.part(PhoneNumber).number) == (None, None, None)
     assert stored.password_hash is None
     for claims in (world.store.usernames, world.store.emails, world.store.phone_numbers):
         assert guest.id not in claims.values()

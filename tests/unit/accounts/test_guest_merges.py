@@ -19,8 +19,9 @@ from application.ports import Audit, Job
 from application.signin.authentication import Actor
 from bootstrap import Adapters
 from domain.accounts.credentials import Username
-from domain.accounts.guest_refusals import GuestMergeStarted, NotAGuest
 from domain.accounts.signups import ALLOWED
+from domain.guests.part import Guest
+from domain.guests.refusals import GuestMergeStarted, NotAGuest
 from interfaces.shared.problems import domain_problem
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue
@@ -189,7 +190,9 @@ def test_an_expired_token_is_refused(scene: Scene, fake_app: Flask) -> None:
 def test_a_guest_gone_or_no_longer_a_guest_cannot_be_merged(scene: Scene) -> None:
     users = scene.adapters.accounts.users
     token = scene.token()
-    users.update(scene.guest_id, lambda user: replace(user, guest=False))
+    users.update(
+        scene.guest_id, lambda user: user.with_part(replace(user.part(Guest), is_guest=False))
+    )
     assert_problem(scene.merge(token), 409, "not_a_guest")
     users.mark_deleted(scene.guest_id, scene.adapters.platform.clock.now())
     assert_problem(scene.merge(token), 404, "guest_not_found")
@@ -214,7 +217,7 @@ def test_a_token_is_redeemed_once_and_the_guest_merged_into_one_account(
 def test_an_upgrade_asks_whether_the_guest_is_being_merged(scene: Scene) -> None:
     assert scene.merge(scene.token()).status_code == 202
     guest = scene.adapters.accounts.users.get(scene.guest_id)
-    assert guest is not None and guest.merging_into == scene.owner_id
+    assert guest is not None and guest.part(Guest).merging_into == scene.owner_id
     with pytest.raises(GuestMergeStarted):
         guest.upgraded(
             username=Username("ann"),
@@ -241,7 +244,9 @@ def test_an_upgrade_that_won_the_race_keeps_the_account_and_its_data(
     no guest, moves nothing and deletes nothing."""
     assert scene.merge(scene.token()).status_code == 202
     users = scene.adapters.accounts.users
-    users.update(scene.guest_id, lambda user: replace(user, guest=False))
+    users.update(
+        scene.guest_id, lambda user: user.with_part(replace(user.part(Guest), is_guest=False))
+    )
     run_jobs(scene.app, job_queue)
     assert owned_by(scene, scene.guest_id)
     kept = users.get(scene.guest_id)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from domain.guests.part import Guest
+from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -61,7 +63,7 @@ def test_the_guest_becomes_an_account_keeping_its_id_and_session() -> None:
     )
     assert me["email_verified"] is False
     stored = world.store.users[uid]
-    assert not stored.guest and stored.password_hash is not None
+    assert not stored.part(Guest).is_guest and stored.password_hash is not None
     assert world.store.usernames == {"ann": uid}
     refreshed = world.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refreshed.status_code == 200, refreshed.get_json()
@@ -102,7 +104,7 @@ def test_a_username_or_address_of_another_account_is_409_account_exists(
     pair = new_guest(world)
     assert_problem(upgrade(world, pair, **taken), 409, "account_exists")
     uid = claims_of(pair["access_token"])["sub"]
-    assert world.store.users[uid].guest
+    assert world.store.users[uid].part(Guest).is_guest
 
 
 def test_the_domain_lists_hold_for_the_address_it_takes() -> None:
@@ -122,7 +124,7 @@ def test_a_breached_password_is_refused_as_at_sign_up() -> None:
     pair = new_guest(world)
     answer = upgrade(world, pair)
     assert answer.status_code == 422, answer.get_json()
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
 
 
 def test_the_challenge_is_asked_of_a_client_that_signs_up_often() -> None:
@@ -145,7 +147,7 @@ def test_the_before_sign_up_hook_is_asked_and_may_refuse() -> None:
         "ann@example.com",
         "ann",
     )
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
 
 
 def test_a_bad_body_is_422_and_no_token_401() -> None:
@@ -194,7 +196,9 @@ def test_an_email_code_asked_by_the_guest_makes_its_address_the_guests_verified(
     assert answer.status_code == 200, answer.get_json()
     assert claims_of(answer.get_json()["access_token"])["sub"] == uid
     stored = world.store.users[uid]
-    assert not stored.guest and stored.email_verified and stored.password_hash is None
+    assert (
+        not stored.part(Guest).is_guest and stored.email_verified and stored.password_hash is None
+    )
     assert stored.email is not None and stored.email.value == "ann@example.com"
     assert len(world.store.users) == 1
     refreshed = world.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
@@ -207,7 +211,7 @@ def test_an_email_code_for_another_accounts_address_is_409_account_exists() -> N
     register(world.client, "ann")
     pair = new_guest(world)
     assert_problem(email_code(world, pair, "ann@example.com"), 409, "account_exists")
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
 
 
 def test_an_email_code_of_a_guest_passes_the_lists() -> None:
@@ -225,7 +229,7 @@ def test_a_phone_code_asked_by_the_guest_makes_the_number_the_guests() -> None:
     assert answer.status_code == 200, answer.get_json()
     assert claims_of(answer.get_json()["access_token"])["sub"] == uid
     stored = world.store.users[uid]
-    assert not stored.guest and stored.proven_phone_number == "+33612345678"
+    assert not stored.part(Guest).is_guest and stored.part(PhoneNumber).proven == "+33612345678"
     assert stored.username is not None and len(world.store.users) == 1
 
 
@@ -235,7 +239,7 @@ def test_a_phone_code_for_another_accounts_number_is_409_account_exists() -> Non
     pair = new_guest(world)
     world.clock.advance(minutes=1)  # the number's next code may be asked
     assert_problem(phone_code(world, pair, "+33612345678"), 409, "account_exists")
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
 
 
 def test_a_code_asked_by_a_guest_upgraded_meanwhile_is_409_not_a_guest() -> None:
@@ -279,7 +283,11 @@ def test_a_guests_passkey_makes_it_an_account_named_as_it_says() -> None:
     made = passkey_registration(world, pair, key, username="ann")
     assert made.status_code == 201, made.get_json()
     stored = world.store.users[uid]
-    assert not stored.guest and stored.username is not None and stored.username.value == "ann"
+    assert (
+        not stored.part(Guest).is_guest
+        and stored.username is not None
+        and stored.username.value == "ann"
+    )
     signed_in = passkey_sign_in(world.client, key)
     assert signed_in.status_code == 200, signed_in.get_json()
     assert claims_of(signed_in.get_json()["access_token"])["sub"] == uid
@@ -305,7 +313,7 @@ def test_a_guests_passkey_without_a_username_is_422_and_adds_nothing() -> None:
     pair = new_guest(world)
     answer = passkey_registration(world, pair, Passkey())
     assert_problem(answer, 422, "username_required")
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
 
 
 def test_a_guests_passkey_under_another_accounts_name_is_409_and_adds_no_passkey() -> None:
@@ -314,7 +322,7 @@ def test_a_guests_passkey_under_another_accounts_name_is_409_and_adds_no_passkey
     pair = new_guest(world)
     key = Passkey()
     assert_problem(passkey_registration(world, pair, key, username="ann"), 409, "account_exists")
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].guest
+    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
     assert passkey_sign_in(world.client, key).status_code == 401
 
 

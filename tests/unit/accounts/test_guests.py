@@ -18,7 +18,8 @@ from application.signin.throttle import account_key
 from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import GUEST_NAME, User
-from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.guests.part import Guest
+from tests.fakes.claims import CLAIMS
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
@@ -65,7 +66,9 @@ def test_on_answers_201_a_token_pair_of_a_new_guest() -> None:
     assert me["guest"] is True and me["id"] == claims["sub"]
     assert (me["username"], me["email"], me["phone_number"]) == (None, None, None)
     [stored] = world.store.users.values()
-    assert stored.guest and stored.password_hash is None and world.store.usernames == {}
+    assert (
+        stored.part(Guest).is_guest and stored.password_hash is None and world.store.usernames == {}
+    )
 
 
 def test_a_guests_session_is_ordinary_its_refresh_keeps_guest() -> None:
@@ -186,23 +189,27 @@ def make_guest() -> User:
 
 def test_a_guest_shows_as_a_guest_and_keys_its_throttle_on_its_id() -> None:
     made = make_guest()
-    assert made.guest and made.username is None and made.email is None
+    assert made.part(Guest).is_guest and made.username is None and made.email is None
     assert made.shown_name == GUEST_NAME
     assert account_key(made) == "guest:g-1"
     person = User.register(
         id="p-1", username=Username("Ann"), email=None, password_hash="h", now=NOW, admitted=ALLOWED
     )
-    assert account_key(person) == "ann" and person.shown_name == "Ann" and not person.guest
+    assert (
+        account_key(person) == "ann"
+        and person.shown_name == "Ann"
+        and not person.part(Guest).is_guest
+    )
 
 
 def test_only_a_guest_is_without_a_username() -> None:
     made = make_guest()
     with pytest.raises(ValueError, match="guest"):
-        User(**{**made.__dict__, "guest": False})
+        made.with_part(Guest())
 
 
 def test_no_hook_may_say_a_token_is_a_guests() -> None:
-    assert "guest" in RESERVED_CLAIMS
+    assert "guest" in CLAIMS.reserved  # the guests' claim source's
 
 
 # -- expiry ---------------------------------------------------------------------------------
@@ -212,10 +219,10 @@ DAY = timedelta(days=1)
 
 def test_a_guests_use_is_noted_at_most_once_a_day() -> None:
     made = User.new_guest(id="g-1", now=NOW, admitted=ALLOWED, ttl=30 * DAY)
-    assert made.guest_expires_at == NOW + 30 * DAY
+    assert made.part(Guest).expires_at == NOW + 30 * DAY
     assert made.guest_use_to_note(NOW + DAY - timedelta(seconds=1), 30 * DAY) is None
     noted = made.guest_use_to_note(NOW + DAY, 30 * DAY)
-    assert noted is not None and noted.guest_expires_at == NOW + 31 * DAY
+    assert noted is not None and noted.part(Guest).expires_at == NOW + 31 * DAY
     person = User.register(
         id="p-1", username=Username("ann"), email=None, password_hash="h", now=NOW, admitted=ALLOWED
     )
@@ -237,13 +244,13 @@ def test_a_refresh_moves_the_guests_expiry_on_once_a_day() -> None:
     world = World(guest_accounts=True, guest_ttl=2 * 86_400)
     pair = guest(world).get_json()
     made = world.clock.now()
-    assert stored(world, pair).guest_expires_at == made + 2 * DAY
+    assert stored(world, pair).part(Guest).expires_at == made + 2 * DAY
     world.clock.advance(hours=23)
     pair = refresh(world, pair)
-    assert stored(world, pair).guest_expires_at == made + 2 * DAY  # used today: not written
+    assert stored(world, pair).part(Guest).expires_at == made + 2 * DAY  # used today: not written
     world.clock.advance(hours=2)
     pair = refresh(world, pair)
-    assert stored(world, pair).guest_expires_at == made + 25 * timedelta(hours=1) + 2 * DAY
+    assert stored(world, pair).part(Guest).expires_at == made + 25 * timedelta(hours=1) + 2 * DAY
 
 
 def sweep(world: World) -> None:

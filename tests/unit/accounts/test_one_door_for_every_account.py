@@ -21,6 +21,7 @@ from application.hooks.admin import SetAuthHook
 from application.migration.importing import ImportFile, ImportUsers, Position
 from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
 from domain.accounts.users import Role
+from domain.guests.part import Guest
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
@@ -269,7 +270,7 @@ def by_guest_upgrade() -> bool:
     token = w.client.post("/auth/guest").get_json()["access_token"]
     body = {"username": "ann", "email": ADDRESS, "password": PASSWORD}
     refused(w.client.post("/auth/guest/upgrade", json=body, headers=bearer(token)))
-    return no_account(w) and all(user.guest for user in w.store.users.values())
+    return no_account(w) and all(user.part(Guest).is_guest for user in w.store.users.values())
 
 
 DRIVERS: dict[SignUpWay, Callable[[], bool]] = {

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import InvalidInput
+from domain.phone.part import PhoneNumber
 from tests.support.api import admin_token, bearer, login, register
 from tests.support.app import World
 
@@ -23,7 +24,7 @@ def test_only_an_e164_number_is_proven(number: str) -> None:
     user = world.adapters.accounts.users.get(account["id"])
     assert user is not None
     with pytest.raises(InvalidInput) as info:
-        user.with_phone_number_proven(number, NOW)
+        user.with_part(PhoneNumber.proven_as(number), NOW)
     assert info.value.code == "invalid_phone_number"
 
 
@@ -32,7 +33,7 @@ def test_the_account_and_admins_see_the_number_others_do_not() -> None:
     alice = register(world.client)
     assert (alice["phone_number"], alice["phone_number_verified"]) == (None, False)
     world.adapters.accounts.users.update(
-        alice["id"], lambda u: u.with_phone_number_proven("+33612345678", NOW)
+        alice["id"], lambda u: u.with_part(PhoneNumber.proven_as("+33612345678"), NOW)
     )
     own = world.client.get("/user", headers=bearer(login(world.client))).get_json()
     assert (own["phone_number"], own["phone_number_verified"]) == ("+33612345678", True)

@@ -3,7 +3,6 @@ to the account a guest is merged into: what the unit lends the accounts' slots."
 
 from __future__ import annotations
 
-from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,6 +13,7 @@ from flask.testing import FlaskClient
 from application.datasets.use_cases import OwnedDatasets
 from bootstrap import Adapters
 from bootstrap.datasets import UNIT
+from domain.guests.part import Guest
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.storage import FakeFileStore
 from tests.support.api import bearer, login, register, user_token
@@ -63,7 +63,7 @@ def test_a_merged_guests_datasets_go_to_the_owner(
     guest = user_token(fake_app, client, "guest1", "uploader")
     guest_id: str = client.get("/user", headers=guest).get_json()["id"]
     created = upload(client, guest, CSV).get_json()
-    adapters.accounts.users.update(guest_id, lambda user: replace(user, guest=True))
+    adapters.accounts.users.update(guest_id, lambda user: user.with_part(Guest(is_guest=True)))
     owner_id: str = register(client, "owner1")["id"]
     owner = bearer(login(client, "owner1"))
     job_queue.jobs.clear()  # the sign-ups' mails

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
+from domain.phone.part import PhoneNumber
 from domain.signin.acr import PWD
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
@@ -108,7 +109,7 @@ def test_a_proven_number_is_the_tokens_phone_number_an_unproven_one_is_not(
     user_id, token = signed_in(client)
     now = datetime.now(UTC)
     number = "+33612345678"
-    store.users[user_id] = store.users[user_id].with_phone_number_proven(number, now)
+    store.users[user_id] = store.users[user_id].with_part(PhoneNumber.proven_as(number), now)
     store.phone_numbers[number] = user_id
     claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
     assert claims["claims"] == {
@@ -118,7 +119,7 @@ def test_a_proven_number_is_the_tokens_phone_number_an_unproven_one_is_not(
         "phone_number": number,
     }
     # A number not proven yet is no one's: the token says nothing of it
-    store.users[user_id] = replace(store.users[user_id], phone_number_verified=False)
+    store.users[user_id] = store.users[user_id].with_part(PhoneNumber(number, verified=False))
     del store.phone_numbers[number]
     claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
     assert claims["claims"] == {"role": "user", "token_version": 0, "sign_in_acr": PWD}

@@ -13,7 +13,6 @@ from application.federation.guests import become_account
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit, ExternalIdentity
 from domain.accounts.credentials import Email
-from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.signups import (
     ALLOWED,
     Refusal,
@@ -27,6 +26,8 @@ from domain.accounts.signups import (
 )
 from domain.accounts.users import User
 from domain.errors import PermissionDenied
+from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists, NotAGuest
 from domain.ids import new_id
 from tests.support.api import PASSWORD
 from tests.support.linking import ADDRESS, World, identity
@@ -49,7 +50,7 @@ def test_the_guest_becomes_the_account_the_identity_signs_up_keeping_its_id() ->
     guest = guest_in(world)
     user = become_account(world.links, guest.id, signing_in(identity())).user
     assert user == world.store.users[guest.id]
-    assert (user.id, user.guest, user.email) == (guest.id, False, Email(ADDRESS))
+    assert (user.id, user.part(Guest).is_guest, user.email) == (guest.id, False, Email(ADDRESS))
     assert user.username is not None and user.username.value == "ada"
     assert user.email_verified and user.full_name == "Ada Lovelace"
     assert user.token_version == guest.token_version  # its sessions go on
@@ -150,7 +151,7 @@ def test_an_unverified_address_is_taken_unproven_where_the_way_makes_such_accoun
     world = World()
     guest = guest_in(world)
     user = become_account(world.links, guest.id, signing_in(identity(verified=False))).user
-    assert not user.email_verified and not user.guest
+    assert not user.email_verified and not user.part(Guest).is_guest
     assert world.registered == [f"{guest.id} GitHub"]  # its verification mail
     other = guest_in(world)
     strict = replace(signing_in(identity("gh-2", "eve@example.com", verified=False)))

@@ -23,6 +23,7 @@ from domain.hooks.auth_hooks import (
     checked_sign_up_answer,
     parsed_answer,
 )
+from tests.fakes.claims import CLAIMS
 from tests.support.hook_kinds import BEFORE_SIGN_UP, BEFORE_TOKEN
 from tests.support.hooks_world import PAYLOAD, World
 from tests.support.webhooks import ADMIN, BOX
@@ -223,8 +224,9 @@ def test_claims_bounds_are_of_their_compact_json() -> None:
     "name", ["email", "email_verified", "phone_number", "phone_number_verified", "name"]
 )
 def test_the_persons_identity_claims_are_reserved(name: str) -> None:
+    """The token frame's and the units' claim sources' (``phone_number``: phone's)."""
     with pytest.raises(BadAnswer, match=f"reserved_claim:{name}"):
-        checked_claims({"claims": {"tier": "gold", name: "x"}})
+        checked_claims({"claims": {"tier": "gold", name: "x"}}, CLAIMS.reserved)
 
 
 def test_a_sign_up_answer_is_checked() -> None:

@@ -27,6 +27,7 @@ from domain.hooks.auth_hooks import (
 )
 from domain.hooks.before_sign_in import FAILED_CLOSED, joined_verdict, missing_factors
 from domain.signin.active_org import ActiveOrg
+from tests.fakes.claims import CLAIMS as SERVICE_CLAIMS
 from tests.fakes.federation import FakeUpstreamProviders
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
@@ -106,7 +107,7 @@ def world() -> World:
 )
 def test_an_answer_of_the_wrong_shape_is_refused(answer: dict[str, object]) -> None:
     with pytest.raises(BadAnswer):
-        checked_sign_in_answer(answer)
+        checked_sign_in_answer(answer, SERVICE_CLAIMS.reserved)  # the service's reserved claims
 
 
 def test_an_answer_is_read_and_the_test_kit_knows_the_kind() -> None:
@@ -115,8 +116,8 @@ def test_an_answer_is_read_and_the_test_kit_knows_the_kind() -> None:
     assert checked.decision is SignInDecision.REQUIRE
     assert checked.require == (RequiredFactor.OTP, RequiredFactor.PASSKEY)
     assert checked.session_claims == {"tier": "gold"}
-    assert BEFORE_SIGN_IN.check({"decision": "allow"}) == checked_sign_in_answer(
-        {"decision": "allow"}
+    assert BEFORE_SIGN_IN.check({"decision": "allow"}, SERVICE_CLAIMS.reserved) == (
+        checked_sign_in_answer({"decision": "allow"})
     )
 
 

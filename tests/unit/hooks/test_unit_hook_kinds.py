@@ -18,7 +18,7 @@ from application.hooks.caller import NO_HOOK_CALLS, HookCalls, KindCaller
 from bootstrap.unit import Built, Kernel, Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import BadAnswer
-from domain.hooks.kinds import HookKind, HookKinds
+from domain.hooks.kinds import HookKind, HookKinds, answer_only
 from tests.fakes.hooks import FakeHookClient
 from tests.support.admin_pages import root
 from tests.support.app import World
@@ -39,7 +39,7 @@ def checked_mood(answer: Mapping[str, object]) -> str:
 
 BEFORE_GREETING = HookKind[str](
     name="before_greeting",
-    check=checked_mood,
+    check=answer_only(checked_mood),
     samples={"morning": {"person": "ada", "hour": 8}},
 )
 
@@ -123,6 +123,6 @@ def test_no_hooks_ask_nothing_of_any_kind() -> None:
 
 
 def test_two_kinds_of_one_name_are_refused() -> None:
-    twin = HookKind[str](name="before_greeting", check=checked_mood, samples={})
+    twin = HookKind[str](name="before_greeting", check=answer_only(checked_mood), samples={})
     with pytest.raises(ValueError, match="two hook kinds are named before_greeting"):
         HookKinds((BEFORE_GREETING, twin))

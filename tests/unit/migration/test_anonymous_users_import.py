@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from domain.guests.part import Guest
 from tests.support.app import World
 from tests.support.dpop import claims_of
 from tests.support.foreign_users import FirebaseProject, write_firebase_export
@@ -51,13 +52,13 @@ def test_an_anonymous_user_comes_in_as_a_guest_keeping_its_uid(tmp_path: Path) -
     summary = import_firebase(world, tmp_path / "users.json", [ANONYMOUS, PERSON])
     assert (summary["imported"], summary["failed"]) == (2, 0), summary
     guest = world.store.users[UID]
-    assert guest.guest and guest.username is None and guest.email is None
+    assert guest.part(Guest).is_guest and guest.username is None and guest.email is None
     assert guest.password_hash is None
-    assert guest.guest_expires_at == world.clock.now() + timedelta(days=30)
+    assert guest.part(Guest).expires_at == world.clock.now() + timedelta(days=30)
     assert guest.created_at.year == 2023  # Firebase's createdAt
     assert world.store.identities[f"firebase:{ANONYMOUS['localId']}"] == ANONYMOUS["localId"]
     person = world.store.users["personUid00000000001"]
-    assert not person.guest and person.shown_name == "Ada"
+    assert not person.part(Guest).is_guest and person.shown_name == "Ada"
     assert list(world.store.usernames.values()) == [PERSON["localId"]]
 
     # The app's anonymous user, still signed in to Firebase, trades its ID token: the guest.
@@ -74,4 +75,4 @@ def test_a_later_import_leaves_the_guest_a_guest(tmp_path: Path) -> None:
     again = import_firebase(world, tmp_path / "again.json", [ANONYMOUS])
     assert again["failed"] == 0, again
     guest = world.store.users[UID]
-    assert guest.guest and guest.username is None and world.store.usernames == {}
+    assert guest.part(Guest).is_guest and guest.username is None and world.store.usernames == {}

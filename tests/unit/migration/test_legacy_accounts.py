@@ -18,6 +18,7 @@ from application.hooks.admin import SetAuthHook
 from application.metrics import LEGACY_ACCOUNTS
 from application.migration.legacy_gauge import LegacyGauge
 from domain.accounts.users import User
+from domain.migration.legacy import Legacy
 from tests.fakes.hooks import FakeHookClient
 from tests.fakes.kernel import FakeClock, FakeHasher
 from tests.support.api import assert_problem, bearer
@@ -70,7 +71,7 @@ def test_an_import_keeps_legacy_and_refuses_it_with_a_hash(tmp_path: Path) -> No
     assert (summary["imported"], summary["failed"]) == (1, 1)
     assert summary["errors"][0]["reason"] == "legacy_with_password_hash"
     user = lena(world)
-    assert user.legacy and user.password_hash is None
+    assert user.part(Legacy).is_legacy and user.password_hash is None
     out = tmp_path / "out.jsonl"
     runner = world.app.test_cli_runner()
     assert runner.invoke(args=["users", "export", str(out)]).exit_code == 0
@@ -87,7 +88,7 @@ def test_the_hooks_yes_signs_in_and_stores_the_password(tmp_path: Path) -> None:
     me = world.client.get("/user", headers=bearer(answer.get_json()["access_token"]))
     assert me.status_code == 200
     user = lena(world)
-    assert not user.legacy and user.password_hash is not None
+    assert not user.part(Legacy).is_legacy and user.password_hash is not None
     assert user.password_hash.startswith("$argon2id$") or user.password_hash.startswith("fake$")
     assert sign_in(world).status_code == 200 and len(client.asked) == 1
 
@@ -99,7 +100,7 @@ def test_the_hooks_no_is_the_401_of_any_wrong_password(tmp_path: Path) -> None:
     refused = assert_problem(sign_in(world), 401, "invalid_credentials")
     unknown = world.client.post("/login", json={"username": "nobody", "password": OLD})
     assert refused == assert_problem(unknown, 401, "invalid_credentials")
-    assert lena(world).legacy
+    assert lena(world).part(Legacy).is_legacy
 
 
 def test_a_failed_hook_that_denies_is_a_clear_403_never_a_5xx(tmp_path: Path) -> None:
@@ -148,7 +149,7 @@ def test_without_a_hook_a_legacy_accounts_password_is_answered_as_an_unknown_nam
     assert told[0][1]["code"] == "invalid_credentials"
     work = [(h.verifications, h.dummy_verifications) for h in fakes]
     assert work[0] == work[1] and work[0] != before[0]
-    assert lena(legacy).legacy
+    assert lena(legacy).part(Legacy).is_legacy
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -172,7 +173,7 @@ def test_without_a_hook_the_sign_in_page_says_wrong_password_and_a_reset_is_the_
     assert (
         world.reset(world.token("lena@example.com", "/reset-password"), "brand new secret") == 204
     )
-    assert not lena(world).legacy
+    assert not lena(world).part(Legacy).is_legacy
     assert sign_in(world, "brand new secret").status_code == 200
 
 
@@ -251,7 +252,7 @@ def test_every_way_in_by_password_asks_the_hook_of_a_legacy_account(tmp_path: Pa
         client = hooked(world, {"valid": True})
         answer = way_in(world)
         assert answer.status_code in (200, 303), (endpoint, answer.get_data(as_text=True))
-        assert len(client.asked) == 1 and not lena(world).legacy, endpoint
+        assert len(client.asked) == 1 and not lena(world).part(Legacy).is_legacy, endpoint
 
 
 def test_the_gauge_is_counted_after_responses_and_scraped(tmp_path: Path) -> None:

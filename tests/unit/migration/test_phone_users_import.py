@@ -21,6 +21,7 @@ from bootstrap.accounts import address_rule
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
+from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import profile_schemas
 from tests.fakes.hooks import FakeHookClient
 from tests.fakes.kernel import InMemoryStore
@@ -78,7 +79,7 @@ def test_phone_users_keep_their_uid_and_proven_number_and_sign_in_by_code(
     store = world.store
     for raw, number in ((both, NUMBER), (phone_only, OTHER)):
         user = store.users[raw["localId"]]
-        assert (user.phone_number, user.phone_number_verified) == (number, True)
+        assert (user.part(PhoneNumber).number, user.part(PhoneNumber).verified) == (number, True)
         assert store.phone_numbers[number] == raw["localId"]  # claimed with the account
     lone = store.users[phone_only["localId"]]
     assert lone.email is None and lone.password_hash is None and lone.shown_name
@@ -111,8 +112,7 @@ def test_a_number_held_elsewhere_or_twice_in_the_file_is_reported_and_the_rest_i
         email=None,
         password_hash=None,
         now=world.clock.now(),
-        phone_number=NUMBER,
-    )
+    ).with_part(PhoneNumber.proven_as(NUMBER))
     world.adapters.accounts.users.add(holder)
     project = FirebaseProject.random(mem_cost=10)
     taken = project.user(None, email="taken@example.com", phoneNumber=NUMBER)
@@ -147,7 +147,7 @@ def test_update_gives_an_existing_account_the_files_number(tmp_path: Path) -> No
     options = FirebaseProject.random(mem_cost=10).options()
     summary = run(world, "import", str(export), "--format", "firebase", "--update", *options)
     assert (summary["updated"], summary["failed"]) == (1, 0), summary
-    assert world.store.users[ada["localId"]].proven_phone_number == THIRD
+    assert world.store.users[ada["localId"]].part(PhoneNumber).proven == THIRD
     assert world.store.phone_numbers == {THIRD: ada["localId"]}
 
 
@@ -164,7 +164,7 @@ def test_export_and_import_keep_the_number(tmp_path: Path) -> None:
     empty = phone_world()
     assert run(empty, "import", str(out), "--format", "jsonl")["imported"] == 1
     moved = empty.store.users[phone_only["localId"]]
-    assert moved.proven_phone_number == NUMBER
+    assert moved.part(PhoneNumber).proven == NUMBER
     assert empty.store.phone_numbers == {NUMBER: phone_only["localId"]}
 
 
@@ -215,8 +215,7 @@ def test_a_number_proven_between_the_read_and_the_write_is_reported() -> None:
             email=Email("texter@example.com"),
             password_hash=None,
             now=adapters.platform.clock.now(),
-            phone_number=NUMBER,
-        )
+        ).with_part(PhoneNumber.proven_as(NUMBER))
         adapters.accounts.users.add(user)
 
     project = FirebaseProject.random(mem_cost=10)

@@ -32,6 +32,7 @@ from domain.accounts.users import User
 from domain.clients.oauth import DEVICE_CODE
 from domain.provider.token_exchange import GRANT_TYPE
 from tests.fakes.accounts import FakeProfileSchemaStore, profile_schemas
+from tests.fakes.claims import CLAIMS
 from tests.fakes.kernel import FakeClock
 from tests.support.dpop import DpopKey
 from tests.support.metrics import TOKEN as METRICS_TOKEN
@@ -68,6 +69,7 @@ def mint(
         policy=POLICY,
         metrics=NO_METRICS,
         schemas=profile_schemas(store),
+        claims=CLAIMS,
     )
 
 

@@ -6,7 +6,6 @@ out (never null) for one without; in the discovery document; only for a client a
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,9 @@ from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.clients.oauth import SCOPES
+from domain.phone.part import PhoneNumber
+from domain.signin.claims.sources import Minting
+from tests.fakes.claims import CLAIMS
 from tests.support.oauth import OAuthWorld, claims
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -26,36 +28,42 @@ pytestmark = pytest.mark.unit
 
 
 def account(phone_number: str | None = None) -> User:
-    return User.register(
+    user = User.register(
         admitted=ALLOWED,
         id="u1",
         username=Username("alice"),
         email=None,
         password_hash=None,
         now=NOW,
-        phone_number=phone_number,
     )
+    return user.with_part(PhoneNumber.proven_as(phone_number)) if phone_number else user
+
+
+def id_claims(user: User, scope: str, also: tuple[str, ...] = ()) -> dict[str, object]:
+    """The person's claims in an ID token: the scopes' and the claim sources' (phone's)."""
+    minting = Minting(kind="id_token", user=user, scopes=tuple(scope.split()), asked=also)
+    return {**claims_of(user, scope, also=also), **CLAIMS.claims(minting)}
 
 
 def test_the_phone_scope_releases_the_number_and_whether_it_is_proven() -> None:
-    proven = claims_of(account(NUMBER), "openid phone")
+    proven = id_claims(account(NUMBER), "openid phone")
     assert proven == {"sub": "u1", "phone_number": NUMBER, "phone_number_verified": True}
-    unproven = replace(account(NUMBER), phone_number_verified=False)
-    assert claims_of(unproven, "openid phone")["phone_number_verified"] is False
+    unproven = account().with_part(PhoneNumber(NUMBER, verified=False))
+    assert id_claims(unproven, "openid phone")["phone_number_verified"] is False
     # Without the scope, nothing of the number
-    assert "phone_number" not in claims_of(account(NUMBER), "openid profile email")
+    assert "phone_number" not in id_claims(account(NUMBER), "openid profile email")
 
 
 def test_an_account_without_a_number_gets_neither_claim_not_even_null() -> None:
-    found = claims_of(account(), "openid phone")
+    found = id_claims(account(), "openid phone")
     assert found == {"sub": "u1"}
     # A claims request naming them, within the scope, adds nothing either
-    also = claims_of(account(), "openid phone", also=("phone_number", "phone_number_verified"))
+    also = id_claims(account(), "openid phone", also=("phone_number", "phone_number_verified"))
     assert also == {"sub": "u1"}
 
 
 def test_a_claims_request_moves_the_number_into_the_id_token() -> None:
-    found = claims_of(account(NUMBER), "openid", also=("phone_number",))
+    found = id_claims(account(NUMBER), "openid", also=("phone_number",))
     assert found == {"sub": "u1", "phone_number": NUMBER}
 
 
@@ -68,7 +76,7 @@ def test_discovery_names_the_scope_and_its_claims() -> None:
 
 def with_number(world: OAuthWorld, number: str) -> User:
     (user,) = world.store.users.values()
-    proven = user.with_phone_number_proven(number, NOW)
+    proven = user.with_part(PhoneNumber.proven_as(number), NOW)
     world.store.users[user.id] = proven
     world.store.phone_numbers[number] = user.id
     return proven

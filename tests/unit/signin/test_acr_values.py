@@ -9,8 +9,11 @@ from typing import Any
 import jwt
 import pytest
 
+from application.signin.tokens import access_claims
 from domain.signin.acr import MFA, PHR, PWD, AcrRequest, acr_of, meets
+from domain.signin.sessions import Session
 from infrastructure.signin.jwt_tokens import PyJWTTokenIssuer, SigningKey
+from tests.fakes.claims import CLAIMS
 
 pytestmark = pytest.mark.unit
 SECRET = b"s" * 32
@@ -67,8 +70,19 @@ def issued(amr: tuple[str, ...]) -> dict[str, Any]:
         audience="api",
         ttl=timedelta(minutes=15),
     )
+    now = datetime.now(UTC)
+    session = Session.start(
+        id="s1",
+        user_id="u1",
+        token_version=0,
+        refresh_hash="h",
+        now=now,
+        lifetime=timedelta(days=1),
+        amr=amr,
+    )
+    claims = access_claims(CLAIMS, None, session, {})  # the claim sources' (acr among them)
     token = tokens.issue_access(
-        user_id="u1", role="user", session_id="s1", now=datetime.now(UTC), amr=amr
+        user_id="u1", role="user", session_id="s1", now=now, amr=amr, claims=claims
     ).token
     found: dict[str, Any] = jwt.decode(token, SECRET, algorithms=["HS256"], audience="api")
     return found

@@ -81,7 +81,7 @@ def test_a_failed_check_signs_in_and_stays_due() -> None:
     world.breaches.failing = "timeout"
     world.login()
     assert not stored(world, user).password_change_required
-    assert stored(world, user).breach_checked_at is None
+    assert stored(world, user).breach.checked_at is None
     world.breaches.failing = None
     world.login()
     assert stored(world, user).password_change_required
@@ -123,7 +123,9 @@ def test_the_account_pages_ask_for_a_new_password_first(language: str, words: st
     breaches.seen[PAGE_PASSWORD] = 1
     # Known since the sign-up's sign-in checked it, a day ago.
     for user_id, user in world.store.users.items():
-        world.store.users[user_id] = replace(user, breach_checked_at=user.created_at - DAY)
+        world.store.users[user_id] = replace(
+            user, breach=replace(user.breach, checked_at=user.created_at - DAY)
+        )
     form = {"username": "alice", "password": PAGE_PASSWORD}
     answer = client.post("/sign-in", data={**form, "csrf_token": csrf(client, "/sign-in")})
     assert answer.status_code == 303

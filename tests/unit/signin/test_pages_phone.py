@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from application.hooks.admin import SetAuthHook
+from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
 from tests.support.app import World
@@ -94,7 +95,7 @@ def test_the_section_is_hidden_while_phone_sign_in_is_off_unless_the_account_has
     [alice] = world.store.users.values()
     now = world.clock.now()
     world.adapters.accounts.users.update(
-        alice.id, lambda u: u.with_phone_number_proven(NUMBER, now)
+        alice.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), now)
     )
     html = page(world)
     assert 'id="phone-heading"' in html and SHOWN in html
@@ -159,7 +160,7 @@ def proven(world: World, number: str = NUMBER) -> None:
     [alice] = world.store.users.values()
     now = world.clock.now()
     world.adapters.accounts.users.update(
-        alice.id, lambda u: u.with_phone_number_proven(number, now)
+        alice.id, lambda u: u.with_part(PhoneNumber.proven_as(number), now)
     )
 
 

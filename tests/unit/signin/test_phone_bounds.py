@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 
 from application.hooks.admin import SetAuthHook
+from domain.phone.part import PhoneNumber
 from infrastructure.settings.identity.phone import PhoneSettings
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
@@ -125,7 +126,7 @@ def test_past_five_from_all_clients_a_change_asks_the_challenge_a_sign_in_asks()
 def holder(world: World, username: str, number: str) -> dict[str, Any]:
     made = register(world.client, username)
     world.adapters.accounts.users.update(
-        made["id"], lambda u: u.with_phone_number_proven(number, world.clock.now())
+        made["id"], lambda u: u.with_part(PhoneNumber.proven_as(number), world.clock.now())
     )
     return made
 

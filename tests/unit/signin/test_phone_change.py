@@ -16,6 +16,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.ports import Audit
+from domain.phone.part import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -255,7 +256,7 @@ def test_while_phone_sign_in_is_off_a_number_is_not_changed_but_may_go(
         off.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     ann = signed_in(off)
     users, now = off.adapters.accounts.users, off.clock.now()
-    users.update(me(off, ann)["id"], lambda u: u.with_phone_number_proven(NUMBER, now))
+    users.update(me(off, ann)["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), now))
     problem(change(off, ann, OTHER), 404, "phone_disabled")
     problem(prove(off, ann, "123456"), 404, "phone_disabled")
     assert off.client.delete("/user/phone", headers=ann).status_code == 204
@@ -329,7 +330,7 @@ def test_a_new_number_is_told_by_mail_and_the_link_takes_it_off_the_account() ->
     users = world.adapters.accounts.users
     assert users.find_by_phone_number(NUMBER) is None  # released with the number
     account = users.get(user_id)
-    assert account is not None and account.phone_number is None
+    assert account is not None and account.part(PhoneNumber).number is None
 
 
 def test_a_number_changed_again_since_the_notice_is_not_taken_off() -> None:

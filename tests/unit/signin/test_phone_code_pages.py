@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from application.hooks.admin import AuthHookRef, SetAuthHook
 from application.orgs.members.members import AddMember
+from domain.phone.part import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import register
 from tests.support.app import World
@@ -79,7 +80,7 @@ def wrong(code: str) -> str:
 def holder(world: World, username: str, to: str = NUMBER) -> dict[str, Any]:
     made = register(world.client, username)
     world.adapters.accounts.users.update(
-        made["id"], lambda u: u.with_phone_number_proven(to, world.clock.now())
+        made["id"], lambda u: u.with_part(PhoneNumber.proven_as(to), world.clock.now())
     )
     return made
 
@@ -153,7 +154,7 @@ def test_a_number_without_an_account_signs_up() -> None:
     answer = send_code(world.client, path, texted_code(world, NUMBER))
     assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     [account] = list(world.store.users.values())
-    assert account.phone_number == NUMBER and account.email is None
+    assert account.part(PhoneNumber).number == NUMBER and account.email is None
 
 
 @pytest.mark.parametrize(
@@ -240,7 +241,7 @@ def test_a_second_factor_continues_to_its_page() -> None:
     register_with_totp(world.client, "max")
     [user] = [u for u in world.store.users.values() if u.shown_name == "max"]
     world.adapters.accounts.users.update(
-        user.id, lambda u: u.with_phone_number_proven(NUMBER, world.clock.now())
+        user.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
     )
     browser = world.app.test_client()
     path = ask(browser)
@@ -256,7 +257,7 @@ def test_an_org_that_requires_its_single_sign_on_sends_the_person_there() -> Non
         world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
         made = register(world.client, "mel", email="mel@corp.example")
         world.adapters.accounts.users.update(
-            made["id"], lambda u: u.with_phone_number_proven(NUMBER, world.clock.now())
+            made["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
         )
         world.services.orgs.members.add_member(AddMember(sso.org_id, "mel", ("member",)))
         on = world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)

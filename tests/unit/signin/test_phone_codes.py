@@ -17,6 +17,7 @@ from application.hooks.admin import TestAuthHook as AskSamples
 from application.jobs import RetryJob
 from application.orgs.members.members import AddMember
 from application.ports import Audit
+from domain.phone.part import PhoneNumber
 from domain.signin.codes.flows import Channel
 from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
@@ -118,7 +119,7 @@ def holder(world: World, way: Way, username: str, to: str) -> dict[str, Any]:
     if way is EMAIL:
         users.update(made["id"], lambda u: u.with_email_verified(now))
     else:
-        users.update(made["id"], lambda u: u.with_phone_number_proven(to, now))
+        users.update(made["id"], lambda u: u.with_part(PhoneNumber.proven_as(to), now))
     return made
 
 
@@ -215,7 +216,7 @@ def test_a_second_factor_answers_mfa_required(way: Way) -> None:
         users.update(hana.id, lambda u: replace(u, email=None))
         users.update(hana.id, lambda u: u.edited({"email": to}, now).with_email_verified(now))
     else:
-        users.update(hana.id, lambda u: u.with_phone_number_proven(to, now))
+        users.update(hana.id, lambda u: u.with_part(PhoneNumber.proven_as(to), now))
     flow = way.ask(world, to).get_json()["flow_id"]
     answer = way.verify(world, flow, way.code_sent(world, to))
     problem = answer.get_json()
@@ -249,7 +250,7 @@ def test_a_number_without_account_signs_up_without_address_or_password() -> None
     me = world.client.get("/user", headers=bearer(answer.get_json()["access_token"])).get_json()
     assert me["email"] is None and me["username"].startswith("user_")
     [account] = [u for u in world.store.users.values() if u.id == me["id"]]
-    assert account.phone_number == NUMBER and account.password_hash is None
+    assert account.part(PhoneNumber).number == NUMBER and account.password_hash is None
     world.clock.advance(seconds=31)
     again = PHONE.ask(world, NUMBER).get_json()["flow_id"]
     second = PHONE.verify(world, again, texted_code(world, NUMBER))
@@ -374,7 +375,7 @@ def sso_required(sso: OidcSso) -> None:
     world.services.hooks.hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     made = register(world.client, "mel", email="mel@corp.example")
     world.adapters.accounts.users.update(
-        made["id"], lambda u: u.with_phone_number_proven(NUMBER, world.clock.now())
+        made["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
     )
     world.services.orgs.members.add_member(AddMember(sso.org_id, "mel", ("member",)))
     on = world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)

@@ -16,6 +16,7 @@ from application.signin.tokens import TokenPolicy
 from domain.accounts.users import User
 from domain.errors import NotFound, Unauthenticated
 from domain.signin.sessions import Session
+from tests.fakes.claims import CLAIMS
 from tests.support.api import bearer, login, register
 from tests.support.use_cases import SessionWorld
 
@@ -166,7 +167,7 @@ def test_a_token_that_does_not_name_its_account_still_refreshes(world: SessionWo
 def test_an_account_id_of_another_shape_is_left_out_of_the_token() -> None:
     """An imported account's id may hold what a token's part cannot: the token then names
     no account, and its refresh reads the account the session names."""
-    policy = TokenPolicy()
+    policy = TokenPolicy(claims=CLAIMS)
     named = policy.refresh_token("s" * 22, 3, "x" * 43, "imported:uid/1")
     assert named.count(".") == 3
     assert policy.refresh_token("s" * 22, 3, "x" * 43, "abc_DEF-1").endswith(".abc_DEF-1")

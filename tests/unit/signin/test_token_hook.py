@@ -25,11 +25,12 @@ from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.federation.agents import firebase_resource
-from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS
+from domain.hooks.before_token import NO_CLAIMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.signin.acr import PWD
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.accounts import profile_schemas
+from tests.fakes.claims import CLAIMS
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock
 from tests.fakes.signin import FakeActiveOrgs, FakePrincipals, FakeTokenHook
@@ -110,6 +111,7 @@ def test_an_org_switch_asks_as_org_switch_with_the_org(world: World, hook: FakeT
         sessions=world.sessions,
         tokens=world.tokens,
         clock=world.clock,
+        claims=CLAIMS,
         hook=hook,
     )
     switched = switching.switch(SwitchOrg(actor, "acme"))
@@ -131,6 +133,7 @@ def test_a_firebase_custom_token_takes_them_as_developer_claims(
         minter=minter,
         orgs=FakeActiveOrgs(world.store),
         agent_resource=FIREBASE_RESOURCE,
+        claims=CLAIMS,
         hook=hook,
     )
     actor = actor_of(world, world.login().access_token)
@@ -150,6 +153,7 @@ def mint(hook: FakeTokenHook) -> TokenMint:
         policy=POLICY,
         metrics=NO_METRICS,
         schemas=profile_schemas(),
+        claims=CLAIMS,
         hook=hook,
     )
 
@@ -187,7 +191,7 @@ def test_an_id_token_carries_them_under_its_own(hook: FakeTokenHook) -> None:
 
 
 def test_no_hook_builds_nothing_and_adds_nothing() -> None:
-    assert hook_claims(NO_TOKEN_HOOK, "access", ALICE) is NO_CLAIMS
+    assert hook_claims(NO_TOKEN_HOOK, "access", ALICE, reserved=CLAIMS.reserved) is NO_CLAIMS
     world = World()
     world.register("alice")
     found = claims(world.login().access_token)
@@ -202,7 +206,8 @@ def test_a_browsers_sign_in_step_keeps_the_hook(world: World, hook: FakeTokenHoo
     assert with_devices(world.step(), world.devices, "", "203.0.113.9").hook is hook
 
 
-# -- the reserved claims: one list, every name firegate writes in any token of its own
+# -- the reserved claims: the token frame's and the claim sources', every name firegate
+# writes in any token of its own
 
 
 def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None:
@@ -220,6 +225,7 @@ def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None
         sessions=world.sessions,
         tokens=world.tokens,
         clock=world.clock,
+        claims=CLAIMS,
         hook=hook,
     )
     in_org = switching.switch(SwitchOrg(actor, "acme")).access_token
@@ -233,6 +239,7 @@ def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None
         minter=minter,
         orgs=FakeActiveOrgs(world.store),
         agent_resource=FIREBASE_RESOURCE,
+        claims=CLAIMS,
         hook=hook,
     )
     firebase.custom_token(CustomToken(actor_of(world, in_org)))
@@ -267,10 +274,11 @@ def test_every_name_firegate_writes_in_a_token_is_reserved(world: World) -> None
         sid="s1",
     )
     written |= claims(minting.mint_id_token(id_token)).keys() - ADDED.keys()
-    assert written - RESERVED_CLAIMS == set()
-    assert set(PROVIDER_CLAIMS) <= RESERVED_CLAIMS  # the claims the discovery names
+    reserved = CLAIMS.reserved
+    assert written - reserved == set()
+    assert set(PROVIDER_CLAIMS) <= reserved  # the claims the discovery names
     for identity in ("email", "email_verified", "phone_number", "phone_number_verified"):
-        assert identity in RESERVED_CLAIMS
+        assert identity in reserved
 
 
 def test_a_hooks_reserved_claims_never_reach_a_token_whatever_hook_answers() -> None:

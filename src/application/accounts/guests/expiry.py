@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from application.accounts.accounts import EndsBeforeDeletion, UserRepository, delete_account
 from application.ports import AuditLog, Clock, OwnedData
 from domain.errors import DomainError
+from domain.guests.part import Guest
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ class GuestExpiry:
         now, deleted = self.clock.now(), 0
         for user_id in self.users.expired_guests(now, EXPIRED_AT_ONCE):
             user = self.users.get(user_id)
-            expires = user.guest_expires_at if user is not None else None
-            if user is None or not user.guest or expires is None or expires > now:
+            guest = user.part(Guest) if user is not None else Guest()
+            if not guest.is_guest or guest.expires_at is None or guest.expires_at > now:
                 continue
             try:
                 delete_account(

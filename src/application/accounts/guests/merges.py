@@ -29,7 +29,6 @@ from application.ports import (
     OwnedData,
     SecretBox,
 )
-from domain.accounts.guest_refusals import AccountExists
 from domain.accounts.guests import (
     GuestNotFound,
     InvalidMergeToken,
@@ -39,6 +38,8 @@ from domain.accounts.guests import (
 )
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound
+from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists
 
 log = logging.getLogger("firegate.guests")
 
@@ -166,11 +167,12 @@ class GuestMerges:
         marked, or no longer a guest (an upgrade that had read it before the mark and
         committed after it: it keeps what it owns and is never deleted here)."""
         guest = self.users.get(guest_id)
-        if guest is None or guest.deleted_at is not None or not guest.guest:
-            if guest is not None and guest.merging_into is not None and not guest.guest:
+        part = guest.part(Guest) if guest is not None else Guest()
+        if guest is None or guest.deleted_at is not None or not part.is_guest:
+            if guest is not None and part.merging_into is not None and not part.is_guest:
                 log.warning("guest merge dropped: the guest signed up meanwhile")
             return None
-        return guest.merging_into
+        return part.merging_into
 
     def job(self, job: Job, final: bool) -> None:
         """The MERGE_GUEST job an accepted merge queues: the merge of the guest it names."""

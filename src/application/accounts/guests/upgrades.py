@@ -25,11 +25,13 @@ from application.accounts.signups import ANYONE, SignUp, Signups, proven_usernam
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
-from domain.accounts.guest_refusals import AccountExists, NotAGuest
 from domain.accounts.profile import PersonName
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, checked
+from domain.guests.part import Guest
+from domain.guests.refusals import AccountExists, NotAGuest
+from domain.phone.part import PhoneNumber
 
 GUEST_UPGRADE = "guest_upgrade"  # what the before_sign_in hooks are told of a kept session
 
@@ -148,7 +150,7 @@ class GuestUpgrades:
         guest = self.users.get(cmd.guest_id)
         if guest is None or not guest.active:
             raise NotFound("The account no longer exists.", code="user_not_found")
-        if not guest.guest:
+        if not guest.part(Guest).is_guest:
             raise NotAGuest()
         refused: list[FieldError] = []
         email = self._address(cmd, refused)
@@ -249,15 +251,17 @@ class GuestUpgrades:
                     now=now,
                     admitted=verdict,
                 )
-            return user.upgraded(
+            made = user.upgraded(
                 username=name,
                 email=email,
                 password_hash=password_hash,
                 now=now,
                 admitted=verdict,
                 email_verified=cmd.proven,
-                phone_number=cmd.phone_number,
             )
+            if cmd.phone_number is None:  # a number it had stays as it was
+                return made
+            return made.with_part(PhoneNumber.proven_as(cmd.phone_number))
 
         return name, upgraded
 
@@ -268,7 +272,7 @@ class GuestUpgrades:
             return self.users.update(cmd.guest_id, change)
 
         def guarded(user: User) -> User | None:
-            return change(user) if user.guest else None  # None: nothing written
+            return change(user) if user.part(Guest).is_guest else None  # None: nothing written
 
         linked = self.identities.upgrade_with_identity(
             cmd.guest_id, identity.provider, identity.subject, guarded, identity.email

@@ -14,7 +14,7 @@ so the request answers the same for every number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
@@ -33,6 +33,7 @@ from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.identities import WayIn, phone_removal
 from domain.accounts.users import User
 from domain.errors import Unauthenticated, Unreadable
+from domain.phone.part import PhoneNumber
 from domain.signin.codes.flows import Channel
 from domain.signin.mfa import SMS
 
@@ -89,12 +90,13 @@ class GetPhoneChange:
 class PhoneChangeState:
     """What the account page shows of the number: whether phone sign-in is ``on`` (a number
     may be changed), the number a live change's code went to (None: none is live), and
-    each as people write it (``shown``: the account's own number; ``pending_shown``)."""
+    each as people write it (``shown``: the account's own number, ``own``; ``pending_shown``)."""
 
     on: bool
     pending: str | None
     shown: str | None = None
     pending_shown: str | None = None
+    own: PhoneNumber = field(default_factory=PhoneNumber)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -163,7 +165,7 @@ class PhoneChanges:
         steps = self.steps
         now = steps.clock.now()
         user = steps.users.update(
-            user_id, lambda u: u.signed_up().with_phone_number_proven(number, now)
+            user_id, lambda u: u.signed_up().with_part(PhoneNumber.proven_as(number), now)
         )
         event = AuditEvent(
             Audit.PHONE_CHANGE,
@@ -200,16 +202,16 @@ class PhoneChanges:
         """Whether a number may be changed now, and the new number of the account's live change
         (none read while phone sign-in is off); the account's number and that one in their
         international format."""
-        user = self._account(cmd.actor)
-        shown = self._shown(user.phone_number)
+        own = self._account(cmd.actor).part(PhoneNumber)
+        shown = self._shown(own.number)
         if not self.phone.available():
-            return PhoneChangeState(on=False, pending=None, shown=shown)
+            return PhoneChangeState(on=False, pending=None, shown=shown, own=own)
         flows, now = self.steps.flows, self.steps.clock.now()
         live = flows.requests(cmd.actor.user_id).live_flow
         flow = flows.get(live) if live is not None else None
         pending = flow.to if flow is not None and flow.usable(now) else None
         return PhoneChangeState(
-            on=True, pending=pending, shown=shown, pending_shown=self._shown(pending)
+            on=True, pending=pending, shown=shown, pending_shown=self._shown(pending), own=own
         )
 
     def _shown(self, number: str | None) -> str | None:

@@ -23,7 +23,6 @@ from application.ports import (
 from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
-from domain.accounts.guest_refusals import NotAGuest
 from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
 from domain.errors import (
@@ -34,6 +33,8 @@ from domain.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from domain.guests.part import Guest
+from domain.guests.refusals import NotAGuest
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
     MAX_PASSKEYS_PER_USER,
@@ -216,11 +217,11 @@ class Passkeys:
         (docs/decisions/0565-a-guests-passkey.md)."""
         require_recent_sign_in(cmd.actor)
         user = _live_user(self.users, cmd.actor.user_id)
-        if user.guest and cmd.username is None:
+        if user.part(Guest).is_guest and cmd.username is None:
             raise InvalidInput.field(
                 "username", "A guest names its account as its passkey makes it one.", USERNAME
             )
-        if not user.guest and cmd.username is not None:
+        if not user.part(Guest).is_guest and cmd.username is not None:
             raise NotAGuest()  # a username asks for an upgrade: a racing one won, or none was
         challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
         verified = self.ceremonies.verify_registration(cmd.credential, challenge=challenge)
@@ -230,7 +231,7 @@ class Passkeys:
                 f"An account has at most {MAX_PASSKEYS_PER_USER} passkeys; delete one first.",
                 code="too_many_passkeys",
             )
-        if user.guest:
+        if user.part(Guest).is_guest:
             # The guest's session goes on: the hooks' say is on the upgrade, which they may
             # refuse; the session keeps the claims the guest's own sign-in gave it.
             user = self.upgrade(

@@ -25,6 +25,7 @@ from domain.errors import Conflict, NotFound
 from infrastructure.firestore.accounts.users import (
     EMAILS,
     IDENTITIES,
+    LINK_CHANGES,
     USERNAMES,
     USERS,
     claims_of,
@@ -45,7 +46,7 @@ PENDING_LINKS = "pending_links"  # identities waiting for their person to sign i
 # write that changes no field keeps the document's update time, which the next change's
 # precondition then would not see move.
 def ways_in_moved() -> dict[str, Any]:
-    return {"link_changes": firestore.Increment(1)}
+    return {LINK_CHANGES: firestore.Increment(1)}
 
 
 _TAKEN = {EMAILS: ("email_taken", "email"), USERNAMES: ("username_taken", "username")}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from application.ports import (
@@ -15,8 +14,10 @@ from application.ports import (
 )
 from domain.accounts.credentials import Email, Username
 from domain.accounts.profile import PROFILE_TEXTS
-from domain.accounts.users import Role, User, holding
+from domain.accounts.users import BreachCheck, Role, User, holding
 from domain.errors import Conflict, NotFound
+from domain.guests.part import EVERY_GUEST_SHARD
+from domain.phone.part import PhoneNumber
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,
@@ -49,29 +50,6 @@ class StagedWriter(Protocol):
     ) -> None: ...
 
 
-# A guest's document carries a ``shard``, 0 to GUEST_SHARDS - 1, from its id: the guest
-# sweep's index (``shard``, ``guest_expires_at``) then grows at as many places, not at the one
-# end where every new guest would land (docs/decisions/0558-a-guests-expiry-and-its-sweep.md).
-GUEST_SHARDS = 16  # at most 30: the sweep asks for them all in one ``in`` filter
-EVERY_GUEST_SHARD = list(range(GUEST_SHARDS))
-# ``expires_at``, the field of the users' TTL policy: a week past the guest's expiry, by
-# when the sweep has deleted it with what it owns; Firestore removes a document left there
-# only when no sweep ran for that week (docs/operations.md, "Guests' expiry").
-GUEST_PURGE_GRACE = timedelta(days=7)
-
-
-def guest_fields(user: User) -> dict[str, Any]:
-    """The guest's expiry, its shard and its TTL policy's time; nulls for every other
-    account, so an upgrade leaves none of them behind."""
-    expires = user.guest_expires_at if user.guest else None
-    return {
-        "guest": user.guest,
-        "guest_expires_at": expires,
-        "expires_at": expires + GUEST_PURGE_GRACE if expires is not None else None,
-        "shard": zlib.crc32(user.id.encode()) % GUEST_SHARDS if user.guest else None,
-    }
-
-
 # Read in place of a user when a login names nobody, so both paths cost two reads.
 _TIMING_PARITY_ID = "absent-user-timing-parity"
 
@@ -96,6 +74,12 @@ def past_prefix(prefix: str) -> str | None:
 
 
 def user_to_doc(user: User) -> dict[str, Any]:
+    """The account's document: its core fields, then its parts' as they are (each unit's
+    part wrote its own: docs/contributing.md, "User parts")."""
+    return {**user.parts, **_core_fields(user)}
+
+
+def _core_fields(user: User) -> dict[str, Any]:
     return {
         "username": user.username.value if user.username else None,
         "username_normalized": user.username.normalized if user.username else None,
@@ -106,8 +90,6 @@ def user_to_doc(user: User) -> dict[str, Any]:
         **user.texts(),
         "full_name": user.full_name,
         "attributes": dict(user.attributes),
-        "phone_number": user.phone_number,
-        "phone_number_verified": user.phone_number_verified,
         "locale": user.locale,
         "time_zone": user.time_zone,
         "role": user.role.value,
@@ -115,19 +97,23 @@ def user_to_doc(user: User) -> dict[str, Any]:
         "token_version": user.token_version,
         "device_generation": user.device_generation,
         "has_signed_in": user.has_signed_in,
-        "breach_checked_at": user.breach_checked_at,
-        "password_breached": user.password_breached,
+        "breach_checked_at": user.breach.checked_at,
+        "password_breached": user.breach.breached,
         "disabled": user.disabled,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "deleted_at": user.deleted_at,
         "deleting": user.deleted_at is not None,
-        **guest_fields(user),
-        "merging_into": user.merging_into,
-        "legacy": user.legacy,
-        "legacy_claim": user.legacy_claim,
-        "legacy_claim_until": user.legacy_claim_until,
     }
+
+
+# A count the adapters keep on the document, no field of the account: a change of its ways in
+# bumps it, so that the account's document changes with them (firestore/accounts/identities.py).
+LINK_CHANGES = "link_changes"
+# What the core writes of every account, whatever its parts, and what the adapters keep there:
+# the rest of a document is the parts'.
+_AN_ACCOUNT = User("-", Username("core"), None, Role.USER, None, datetime.min, datetime.min)
+CORE_FIELDS = frozenset({*_core_fields(_AN_ACCOUNT), LINK_CHANGES})
 
 
 def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
@@ -151,17 +137,9 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         # Accounts stored before the field existed are taken to have signed in.
         has_signed_in=data.get("has_signed_in", True),
         full_name=data.get("full_name"),
-        breach_checked_at=data.get("breach_checked_at"),
-        password_breached=data.get("password_breached", False),
+        breach=BreachCheck(data.get("breach_checked_at"), data.get("password_breached", False)),
         attributes=data.get("attributes") or {},
-        phone_number=data.get("phone_number"),
-        phone_number_verified=data.get("phone_number_verified", False),
-        guest=data.get("guest", False),
-        merging_into=data.get("merging_into"),
-        guest_expires_at=data.get("guest_expires_at"),
-        legacy=data.get("legacy", False),
-        legacy_claim=data.get("legacy_claim"),
-        legacy_claim_until=data.get("legacy_claim_until"),
+        parts={name: value for name, value in data.items() if name not in CORE_FIELDS},
     )
 
 
@@ -192,7 +170,7 @@ def claims_of(client: firestore.Client, user: User) -> Claims:
         )
     if user.email is not None:  # an account without an address claims none
         claims.append((EMAILS, client.collection(EMAILS).document(claim_id(user.email.normalized))))
-    number = user.proven_phone_number
+    number = user.part(PhoneNumber).proven
     if number is not None:  # an unproven number claims nothing
         claims.append((PHONE_NUMBERS, client.collection(PHONE_NUMBERS).document(claim_id(number))))
     return claims
@@ -311,7 +289,7 @@ class FirestoreUserRepository:
     def find_by_phone_number(self, number: str) -> User | None:
         claim = read_document(self._client, self._claim(PHONE_NUMBERS, number))
         user = self.live(claim.get("user_id") if claim is not None else None)
-        return user if user is not None and user.proven_phone_number == number else None
+        return user if user is not None and user.part(PhoneNumber).proven == number else None
 
     def live(self, user_id: str | None) -> User | None:
         """The user unless absent or deleted; for None, a read of a document that never
@@ -351,7 +329,7 @@ class FirestoreUserRepository:
                     old.email.normalized if old.email else None,
                     new.email.normalized if new.email else None,
                 ),
-                (PHONE_NUMBERS, old.proven_phone_number, new.proven_phone_number),
+                (PHONE_NUMBERS, old.part(PhoneNumber).proven, new.part(PhoneNumber).proven),
             )
             if before != after
         ]

@@ -20,6 +20,7 @@ from typing import Any
 from application.migration.ports import Holders, ImportedUser, Link
 from domain.accounts.users import User
 from domain.errors import Conflict
+from domain.phone.part import PhoneNumber
 from infrastructure.firestore.accounts.users import (
     EMAILS,
     IDENTITIES,
@@ -197,7 +198,7 @@ class FirestoreUserMoves:
         writes = 0
         for arrival in arrivals:
             user = arrival.user
-            claims = (user.email is not None) + (user.proven_phone_number is not None)
+            claims = (user.email is not None) + (user.part(PhoneNumber).proven is not None)
             size = 2 + claims + len(set(arrival.links))
             if writes + size > MAX_WRITES and groups[-1]:
                 groups.append([])

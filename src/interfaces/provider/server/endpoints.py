@@ -30,6 +30,7 @@ from application.provider.tokens import GRANT_CLAIM
 from domain.clients.oauth import may_introspect, scope_list
 from domain.errors import DomainError
 from domain.provider.token_exchange import exchanged
+from domain.signin.claims.sources import Minting
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     PUBLIC_AUTH,
@@ -106,11 +107,13 @@ class Introspection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
             "iss": self.issuer,
         }
         # cnf: a DPoP-bound token's key (RFC 9449 §6.2), for the resource server to check;
-        # org_id: the org it acts in (an org's client's own token, or scope organization's);
-        # act: who acts for the person (RFC 8693 §4.1), an exchanged token's chain
-        for name in ("aud", "exp", "iat", "jti", "auth_time", "acr", "cnf", "org_id", "act"):
+        # org_id: the org it acts in (an org's client's own token, or scope organization's)
+        for name in ("aud", "exp", "iat", "jti", "auth_time", "cnf", "org_id"):
             if name in claims:
                 answer[name] = claims[name]
+        # the units' claims introspection answers (the sign-in's class, who acts: RFC 8693)
+        sources = services().provider.minting.claims
+        answer.update(sources.claims(Minting(kind="introspection", token=claims)))
         # the claims a hook added (before_token, credentials_exchange), under ours
         # (docs/decisions/0580-credentials-exchange.md)
         named = claims.get(HOOK_CLAIMS)

@@ -20,9 +20,9 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from application.accounts.accounts import Caller
-from application.accounts.admin import AdminChange, ShowUser, UserQuery
+from application.accounts.admin import AdminChange, ShowUser, UserListing, UserQuery
 from application.pagination import DEFAULT_LIMIT
-from domain.accounts.users import Role, User
+from domain.accounts.users import Role
 from domain.errors import InvalidInput
 from interfaces.shared.services import services
 from interfaces.web import browser
@@ -105,38 +105,37 @@ def admin_page(actor: Caller) -> Response:
     return page("accounts/admin.html", 200, form={}, **admin_shown(actor, prefix, cursor))
 
 
-def _user(actor: Caller, user_id: str) -> User:
-    """The account an admin opens (403 for anyone else, 404 for no account)."""
-    return services().accounts.admin.show_user(ShowUser(actor, user_id, as_admin=True)).user
+def _user(actor: Caller, user_id: str) -> UserListing:
+    """The account an admin opens, with its user parts' rows (403 for anyone else, 404 for
+    no account)."""
+    return services().accounts.admin.show_user(ShowUser(actor, user_id, as_admin=True))
 
 
-def _user_parts(actor: Caller, user: User) -> dict[str, object]:
-    """What the capabilities add to an account's page (its events)."""
-    shown: dict[str, object] = {}
+def _user_parts(actor: Caller, listing: UserListing) -> dict[str, object]:
+    """The account, its user parts' rows, and what the capabilities add to its page (its
+    events)."""
+    shown: dict[str, object] = {"user": listing.user, "part_rows": listing.shown}
     for part in _USER_PAGE:
-        shown.update(part(actor, user))
+        shown.update(part(actor, listing.user))
     return shown
 
 
 def user_page_shown(actor: Caller, user_id: str, **_: str) -> dict[str, object]:
     """The account's page as a refused action shows it again."""
-    user = _user(actor, user_id)
-    return {"user": user, "roles": ROLES, "done": None, **_user_parts(actor, user)}
+    return {"roles": ROLES, "done": None, **_user_parts(actor, _user(actor, user_id))}
 
 
 @bp.get("/admin/users/<user_id>")
 @needs_sign_in
 def admin_user_page(actor: Caller, user_id: str) -> Response:
-    user = _user(actor, user_id)
     done = DONE.get(request.args.get("done", ""))
     return page(
         "accounts/admin_user.html",
         200,
-        user=user,
         roles=ROLES,
         done=done,
         form={},
-        **_user_parts(actor, user),
+        **_user_parts(actor, _user(actor, user_id)),
     )
 
 
@@ -145,7 +144,7 @@ def admin_user_page(actor: Caller, user_id: str) -> Response:
 @form_errors("accounts/admin_user.html", shown=user_page_shown)
 def change_user(actor: Caller, user_id: str) -> Response:
     """``role``, or ``disabled`` ("true" or "false"), as PATCH /users/{id} takes them."""
-    path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
+    path = f"/admin/users/{_user(actor, user_id).user.id}"  # an account that exists
     if "disabled" in request.form:
         value = field("disabled")
         if value not in ("true", "false"):
@@ -160,7 +159,7 @@ def change_user(actor: Caller, user_id: str) -> Response:
 
 
 def act_on_user(actor: Caller, user_id: str, action: str) -> Response:
-    path = f"/admin/users/{_user(actor, user_id).id}"  # an account that exists
+    path = f"/admin/users/{_user(actor, user_id).user.id}"  # an account that exists
     taken = _ACTIONS[action]
     taken.act(actor, user_id)
     return see_other(f"{path}?done={taken.done}")

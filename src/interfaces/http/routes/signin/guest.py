@@ -9,6 +9,7 @@ from application.accounts.accounts import Caller, GetUser
 from application.accounts.guests.upgrades import GuestSignIn, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.signin.sign_in import StartGuest
+from domain.guests.part import Guest
 from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
@@ -34,7 +35,7 @@ def signed_in_guest() -> str | None:
         return None
     actor = bearer_actor()
     user = actor.user or services().accounts.accounts.get(GetUser(actor))
-    return user.id if user.guest else None
+    return user.id if user.part(Guest).is_guest else None
 
 
 @bp.post("/auth/guest")

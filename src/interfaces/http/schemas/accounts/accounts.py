@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from domain.accounts.users import User
+from domain.guests.part import Guest
+from domain.phone.part import PhoneNumber
 from interfaces.http.schemas.common import (
     Schema,
     Strict,
@@ -147,15 +149,15 @@ def user_fields(user: User, attributes: Mapping[str, object]) -> dict[str, objec
         "username": user.username.value if user.username is not None else None,
         "email": user.email.value if user.email else None,
         "email_verified": user.email_verified,
-        "phone_number": user.phone_number,
-        "phone_number_verified": user.phone_number_verified,
+        "phone_number": user.part(PhoneNumber).number,
+        "phone_number_verified": user.part(PhoneNumber).verified,
         **user.texts(),
         "locale": user.locale,
         "role": user.role.value,
         "attributes": dict(attributes),
         "created_at": user.created_at,
         "updated_at": user.updated_at,
-        "guest": user.guest,
+        "guest": user.part(Guest).is_guest,
     }
 
 

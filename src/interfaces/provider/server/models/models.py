@@ -28,6 +28,7 @@ from domain.clients.oauth import OAuthClient, scope_list
 from domain.provider.dpop import Proof
 from domain.provider.grants import AuthorizationCode, Grant
 from domain.signin.active_org import ActiveOrg
+from domain.signin.claims.sources import Minting
 from domain.signin.sessions import Session
 from interfaces.provider.server.models.config import PUBLIC_AUTH, SECRET_AUTH
 from interfaces.shared.services import services
@@ -97,8 +98,9 @@ class Subject:
     userinfo_claims: tuple[str, ...] = ()  # a ``claims`` request's for userinfo
     # The claims the before_token hook added to the access token userinfo is called with
     hook_claims: Mapping[str, object] = field(default_factory=dict)
-    # The token's ``acr``, where its ``claims`` request asked it of userinfo
-    acr: str | None = None
+    # The claims of the access token userinfo is called with (the claim sources read its
+    # ``acr``, where its ``claims`` request asked it of userinfo)
+    token: Mapping[str, Any] = field(default_factory=dict)
     # Support access: the admin acting as the person (the browser session's, the code's, the
     # grant's), and the end of that session, which its tokens never outlive
     acting_admin_id: str | None = None
@@ -118,8 +120,14 @@ def user_info(user: Subject | None, scope: str) -> UserInfo:
         raise InvalidTokenError(description="This token is not about a user.")
     released = services().accounts.profile_schemas.released(user.user, scope)
     claims = claims_of(user.user, scope, user.org, user.userinfo_claims, released)
-    if user.acr is not None:
-        claims["acr"] = user.acr
+    minting = Minting(
+        kind="userinfo",
+        user=user.user,
+        token=user.token,
+        scopes=tuple(scope.split()),
+        asked=user.userinfo_claims,
+    )
+    claims.update(services().provider.minting.claims.claims(minting))
     return UserInfo({**user.hook_claims, **claims})
 
 
@@ -248,13 +256,12 @@ class AccessToken(TokenMixin):  # type: ignore[misc]
             return None
         asked = self.claims.get(USERINFO_CLAIMS)
         named = tuple(str(name) for name in asked) if isinstance(asked, list) else ()
-        acr = self.claims.get("acr")
         return Subject(
             user,
             org=org_of(user.id, self.claims.get("org_id")),
             userinfo_claims=named,
             hook_claims=self._hook_claims(),
-            acr=acr if "acr" in named and isinstance(acr, str) else None,
+            token=self.claims,
         )
 
     def _hook_claims(self) -> dict[str, object]:

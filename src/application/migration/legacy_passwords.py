@@ -1,7 +1,8 @@
-"""The ``password_verification`` hook: a legacy account's password (imported without a hash)
-checked once by the operator's endpoint against the old system, then stored as firegate's own
+"""A legacy account's password (imported without a hash) checked once by the operator's
+``password_verification`` hook against the old system, then stored as firegate's own
 (docs/hooks.md, "password_verification"; docs/recipes/legacy-passwords.md;
-docs/decisions/0575-legacy-passwords-checked-once.md)."""
+docs/decisions/0575-legacy-passwords-checked-once.md). Signin asks it through its port
+``LegacyPasswords``: the ``Legacy`` part is the migration's (domain/migration/legacy.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from application.ports import Clock, PasswordHasher
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied
 from domain.ids import new_id
+from domain.migration.legacy import Legacy, claimed, migrated, own_password, released
 
 # How long a sign-in holds a legacy account's one hook call: past the longest deadline a hook
 # may have (5 s), with room for the hash; a sign-in that dies holding it frees it then.
@@ -37,7 +39,7 @@ def password_verification_failed() -> PermissionDenied:
 
 
 def _claiming(claim: str, now: datetime) -> Callable[[User], User]:
-    return lambda user: user.legacy_claimed(claim, now, LEGACY_LEASE)
+    return lambda user: claimed(user, claim, now, LEGACY_LEASE)
 
 
 def _valid(result: HookResult[bool]) -> bool:
@@ -50,13 +52,20 @@ class LegacyPasswordCheck:
     ``password_verification`` hooks, one sign-in per account at a time (a claim on the
     account's document, compare-and-set); ``{"valid": true}`` stores it as argon2id and clears
     ``legacy`` in one write that applies only while the account is still legacy. Sign-ins
-    that find the claim held wait for its outcome, then check the stored hash."""
+    that find the claim held wait for its outcome, then check the stored hash. A password
+    set otherwise (a reset, a change) ends the account's legacy as well (``own_password``)."""
 
     caller: KindCaller[bool]  # the password_verification hooks
     users: UserRepository
     hasher: PasswordHasher
     clock: Clock
     pause: Callable[[float], None] = time.sleep
+
+    def holds(self, user: User) -> bool:
+        return user.part(Legacy).is_legacy
+
+    def own_password(self, user: User) -> User:
+        return own_password(user)
 
     def verify(self, user: User, password: str) -> User | None:
         """The account with ``password`` stored when it is the one the old system knew (or
@@ -77,13 +86,14 @@ class LegacyPasswordCheck:
         for _ in range(WAITS):
             if found is None or found.deleted_at is not None:
                 return None
-            if not found.legacy:
+            legacy = found.part(Legacy)
+            if not legacy.is_legacy:
                 return self._stored(found, password)
             now = self.clock.now()
-            held = found.legacy_claim_until is not None and now < found.legacy_claim_until
+            held = legacy.claim_until is not None and now < legacy.claim_until
             if not held:
                 found = self.users.update(found.id, _claiming(claim, now))
-                if found.legacy_claim == claim:
+                if found.part(Legacy).claim == claim:
                     return self._asked(found, password, claim)
                 continue
             self.pause(WAIT_STEP)
@@ -115,11 +125,11 @@ class LegacyPasswordCheck:
             if any(_valid(result) for result in results):
                 new_hash = self.hasher.hash(password)
                 now = self.clock.now()
-                stored = self.users.update(user.id, lambda u: u.legacy_migrated(new_hash, now))
+                stored = self.users.update(user.id, lambda u: migrated(u, new_hash, now))
                 if stored.password_hash == new_hash:
                     return stored
                 # Reset, or moved, meanwhile: the password stored then decides.
-                return None if stored.legacy else self._stored(stored, password)
+                return None if self.holds(stored) else self._stored(stored, password)
         except BaseException:
             self._release(user, claim)
             raise
@@ -129,4 +139,4 @@ class LegacyPasswordCheck:
         return None  # the old system says no, or a failed hook allows: a wrong password
 
     def _release(self, user: User, claim: str) -> None:
-        self.users.update(user.id, lambda u: u.legacy_released(claim))
+        self.users.update(user.id, lambda u: released(u, claim))

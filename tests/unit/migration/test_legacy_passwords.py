@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 
 from application.accounts.accounts import DeleteUser
-from application.hooks.password_verification import WAITS
+from application.migration.legacy_passwords import WAITS
 from application.outbound import WebhookUnreachable
 from application.signin.login import ChangePassword, check_current_password
 from domain.accounts.users import User
@@ -23,8 +23,9 @@ from domain.hooks.auth_hooks import (
     OnFailure,
     checked_password_verdict,
 )
+from domain.migration.legacy import Legacy, claimed, migrated, released
 from tests.support.api import PASSWORD
-from tests.support.hook_kinds import PASSWORD_VERIFICATION
+from tests.support.hook_kinds import CORE_KINDS, PASSWORD_VERIFICATION
 from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
@@ -35,7 +36,9 @@ def legacy_world(answer: object = None, on_failure: str = "allow", hook: bool = 
     """A world with alice imported as legacy (no hash), and its hook answering ``answer``."""
     world = World()
     user = world.register("alice")
-    world.users.update(user.id, lambda u: replace(u, password_hash=None, legacy=True))
+    world.users.update(
+        user.id, lambda u: replace(u, password_hash=None).with_part(Legacy(is_legacy=True))
+    )
     if hook:
         world.hooks.add(
             AuthHook(
@@ -66,7 +69,7 @@ def test_a_right_password_is_stored_once_and_legacy_cleared() -> None:
     world = legacy_world({"valid": True})
     assert world.login("alice", OLD_PASSWORD).access_token
     user = alice(world)
-    assert (user.legacy, user.legacy_claim) == (False, None)
+    assert (user.part(Legacy).is_legacy, user.part(Legacy).claim) == (False, None)
     assert user.password_hash == world.hasher.hash(OLD_PASSWORD)
     assert payloads(world) == [
         {
@@ -93,7 +96,11 @@ def test_valid_false_is_a_wrong_password_counted_by_the_throttle() -> None:
     with pytest.raises(RateLimited):
         world.login("alice", OLD_PASSWORD, ip=IP)
     user = alice(world)
-    assert user.legacy and user.password_hash is None and user.legacy_claim is None
+    assert (
+        user.part(Legacy).is_legacy
+        and user.password_hash is None
+        and user.part(Legacy).claim is None
+    )
     assert len(world.hook_client.asked) == 10  # the eleventh was refused before any check
 
 
@@ -106,7 +113,7 @@ def test_without_a_hook_the_password_is_a_wrong_one_for_the_work_of_one() -> Non
         world.login("alice", OLD_PASSWORD)
     assert refused.value.code == "invalid_credentials"
     assert (world.hasher.dummy_verifications, world.hasher.verifications) == (1, 0)
-    assert alice(world).legacy
+    assert alice(world).part(Legacy).is_legacy
 
 
 @pytest.mark.parametrize(
@@ -131,20 +138,22 @@ def test_a_failed_hook_follows_on_failure(
         world.login("alice", OLD_PASSWORD)
     assert getattr(failed.value, "code", None) == code
     user = alice(world)
-    assert user.legacy and user.legacy_claim is None  # the next sign-in may ask again
+    assert (
+        user.part(Legacy).is_legacy and user.part(Legacy).claim is None
+    )  # the next sign-in may ask again
 
 
 def test_a_sign_in_that_finds_the_claim_held_waits_for_its_outcome() -> None:
     world = legacy_world({"valid": True})
     user = alice(world)
     now = world.clock.now()
-    world.users.update(user.id, lambda u: u.legacy_claimed("another", now, timedelta(seconds=10)))
+    world.users.update(user.id, lambda u: claimed(u, "another", now, timedelta(seconds=10)))
     stored = world.hasher.hash(OLD_PASSWORD)
     waited: list[float] = []
 
     def other_sign_in_finishes(seconds: float) -> None:
         waited.append(seconds)
-        world.users.update(user.id, lambda u: u.legacy_migrated(stored, now))
+        world.users.update(user.id, lambda u: migrated(u, stored, now))
 
     world.legacy = replace(world.legacy, pause=other_sign_in_finishes)  # type: ignore[type-var]
     assert world.login("alice", OLD_PASSWORD).access_token
@@ -157,7 +166,7 @@ def test_a_claim_held_past_the_wait_is_a_conflict_and_then_expires() -> None:
     world = legacy_world({"valid": True})
     user = alice(world)
     now = world.clock.now()
-    world.users.update(user.id, lambda u: u.legacy_claimed("another", now, timedelta(seconds=10)))
+    world.users.update(user.id, lambda u: claimed(u, "another", now, timedelta(seconds=10)))
     pauses: list[float] = []
     world.legacy = replace(world.legacy, pause=pauses.append)  # type: ignore[type-var]
     with pytest.raises(Conflict) as busy:
@@ -173,14 +182,20 @@ def test_the_current_password_asked_again_is_checked_by_the_hook_too() -> None:
     world = legacy_world({"valid": True})
     pair = world.login("alice", OLD_PASSWORD)  # stores it: sign in anew as legacy below
     user = alice(world)
-    world.users.update(user.id, lambda u: replace(u, password_hash=None, legacy=True))
+    world.users.update(
+        user.id, lambda u: replace(u, password_hash=None).with_part(Legacy(is_legacy=True))
+    )
     actor = world.authenticate(pair.access_token)
     world.change_password(ChangePassword.of(actor, OLD_PASSWORD, PASSWORD + "-new", ""))
     changed = alice(world)
-    assert not changed.legacy and changed.password_hash == world.hasher.hash(PASSWORD + "-new")
+    assert not changed.part(Legacy).is_legacy and changed.password_hash == world.hasher.hash(
+        PASSWORD + "-new"
+    )
     assert len(world.hook_client.asked) == 2
     # A wrong current password for a legacy account is the usual 403.
-    world.users.update(user.id, lambda u: replace(u, password_hash=None, legacy=True))
+    world.users.update(
+        user.id, lambda u: replace(u, password_hash=None).with_part(Legacy(is_legacy=True))
+    )
     world.hook_client.answer = {"valid": False}
     actor = world.authenticate(pair.access_token)  # the session the change kept
     with pytest.raises(PermissionDenied) as wrong:
@@ -192,15 +207,16 @@ def test_a_password_set_any_way_ends_legacy() -> None:
     world = legacy_world()
     user = alice(world)
     now = world.clock.now()
-    claimed = user.legacy_claimed("c1", now, timedelta(seconds=10))
-    assert claimed.legacy_claim == "c1"
-    assert claimed.legacy_claimed("c2", now, timedelta(seconds=10)).legacy_claim == "c1"
+    held = claimed(user, "c1", now, timedelta(seconds=10))
+    assert held.part(Legacy).claim == "c1"
+    assert claimed(held, "c2", now, timedelta(seconds=10)).part(Legacy).claim == "c1"
     later = now + timedelta(seconds=11)
-    assert claimed.legacy_claimed("c2", later, timedelta(seconds=10)).legacy_claim == "c2"
-    assert claimed.legacy_released("c2") == claimed  # only its holder gives it back
-    reset = claimed.reset_through_mail("h", now)
-    assert (reset.legacy, reset.legacy_claim, reset.legacy_claim_until) == (False, None, None)
-    assert reset.legacy_migrated("other", now) == reset  # no legacy account any more
+    assert claimed(held, "c2", later, timedelta(seconds=10)).part(Legacy).claim == "c2"
+    assert released(held, "c2") == held  # only its holder gives it back
+    reset = world.legacy.own_password(held.reset_through_mail("h", now))
+    assert reset.part(Legacy) == Legacy()
+    assert reset.parts["legacy"] is False and reset.parts["legacy_claim"] is None
+    assert migrated(reset, "other", now) == reset  # no legacy account any more
 
 
 def test_the_answer_is_valid_true_or_false_and_the_kit_has_a_sample() -> None:
@@ -209,7 +225,7 @@ def test_the_answer_is_valid_true_or_false_and_the_kit_has_a_sample() -> None:
     for bad in ({}, {"valid": "true"}, {"valid": 1}, {"valid": None}):
         with pytest.raises(BadAnswer, match="bad_valid"):
             checked_password_verdict(bad)
-    assert PASSWORD_VERIFICATION.check({"valid": False}) is False
+    assert PASSWORD_VERIFICATION.check({"valid": False}, CORE_KINDS.reserved) is False
     (sample,) = PASSWORD_VERIFICATION.samples.values()
     assert set(sample) == {"user", "password"}
 
@@ -218,7 +234,9 @@ def test_deleting_a_legacy_account_with_its_password_asks_the_hook() -> None:
     world = legacy_world({"valid": True})
     token = world.login("alice", OLD_PASSWORD).access_token
     user = alice(world)
-    world.users.update(user.id, lambda u: replace(u, password_hash=None, legacy=True))
+    world.users.update(
+        user.id, lambda u: replace(u, password_hash=None).with_part(Legacy(is_legacy=True))
+    )
     actor = world.authenticate(token)  # the request's read of its account
     check = partial(
         check_current_password,

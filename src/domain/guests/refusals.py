@@ -1,5 +1,6 @@
-"""What refuses a guest's upgrade or merge (docs/guests.md): apart from ``guests.py``, which
-reads ``User``, so that ``users.py`` asks them of its own upgrades."""
+"""What refuses a guest's upgrade or merge (docs/guests.md): the guests' own, below the
+accounts, so that ``domain/accounts/users.py`` asks them of its own upgrades and
+``domain/accounts/guests.py`` of a merge."""
 
 from __future__ import annotations
 
