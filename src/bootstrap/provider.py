@@ -50,9 +50,9 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
-from domain.provider.agent_claims import AGENT_CLAIMS
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
+from domain.provider.token_exchange import AGENT_CLAIMS
 from domain.signin.claims.sources import ClaimSources
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
