@@ -52,6 +52,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             lent.rules,
             shared,
             accounts=acc,
+            hooks=lent.hooks.calls,
             grants=a.provider.oauth_grants,
             signups=account_services,
         ),
@@ -80,7 +81,6 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             client_parts=lent.clients,
             deliveries=a.events.webhook_deliveries,
             sso=a.sso,
-            credentials_hook=hooks.credentials_hook(lent.hooks),
         ),
         migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers

@@ -23,6 +23,7 @@ from application.federation.linking import Links
 from application.federation.providers import UpstreamProviders, WithConfigured
 from application.federation.services import FederationServices
 from application.federation.upstream import Upstream, UpstreamClient, UpstreamPolicy
+from application.hooks.caller import HookCalls
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sign_in import SignIn
 from bootstrap.accounts import AccountsAdapters
@@ -34,7 +35,7 @@ from bootstrap.cloud import (
 from bootstrap.platform import Platform
 from bootstrap.signin import first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
-from bootstrap.signin_policies import SigninPolicies
+from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.unit import Unit
 from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource
@@ -162,9 +163,16 @@ class SignedIn:
     platform: Platform
     grants: OwnedData
     upgrade: Callable[[UpgradeGuest], Upgraded]  # a guest's, in place (GuestUpgrades)
+    hooks: HookCalls  # each capability's hook kinds' callers
 
     def step(self) -> SignIn:
-        return sign_in_step(self.signin, self.rules, accounts=self.accounts, platform=self.platform)
+        return sign_in_step(
+            self.signin,
+            self.rules,
+            accounts=self.accounts,
+            platform=self.platform,
+            hooks=self.hooks,
+        )
 
     def first_proof(self) -> FirstProof:
         """What a first proof of an address takes from the account's earlier holder."""
@@ -212,7 +220,7 @@ def bind_firebase(
         orgs=signed_in.accounts.active_orgs,
         agent_resource=firebase_resource(settings.service.public_url),
         claims=signed_in.rules.token_policy.claims,
-        hook=signed_in.rules.token_hook,
+        hook=token_hook(signed_in.hooks),
     )
 
 

@@ -1,27 +1,22 @@
 """Auth hooks: their adapters (where hooks and their calls are kept, the host resolver, and
 the pinned client that calls one: a sender of the platform's outbound client), and what is
 built on them: the hooks each process keeps, the one caller every kind is asked through, the
-hooks as the capabilities above ask them (``before_sign_up``, ``before_token``;
-``send_mail`` is mail's, ``bootstrap/mail.py``), and the admins' use cases (docs/hooks.md).
+kinds the units lend (``Unit.hook_kinds``) folded into ``HookKinds``, the ``HookCalls`` each
+capability asks for its kind's caller (``caller_for``), the accounts' ``before_sign_up``, and
+the admins' use cases (docs/hooks.md; docs/contributing.md, "Units").
 
 What they need of another capability is named in their builders' signatures
 (docs/decisions/0042-wiring-per-feature.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
-from application.hooks.caller import HookCache, HookCaller
-from application.hooks.hooked import (
-    CredentialsClaimsHook,
-    HookTexter,
-    SignInCheckHook,
-    TokenClaimsHook,
-)
+from application.hooks.caller import HookCache, HookCaller, HookCalls
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
@@ -30,6 +25,7 @@ from application.ports import SecretBox
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
+from domain.hooks.kinds import BEFORE_SIGN_UP, HookKinds
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
@@ -103,8 +99,7 @@ class HookParts:
     cache: HookCache
     caller: HookCaller
     box_key: SecretBox  # what opens and seals their signing secrets (sign-in's secret box)
-    # The claims no answer may set: the token frame's and the units' claim sources'
-    reserved: frozenset[str]
+    calls: HookCalls  # the kinds the units lend, as each capability asks for its own
 
 
 def parts(
@@ -113,12 +108,18 @@ def parts(
     *,
     box_key: SecretBox,
     platform: Platform,
+    units: Iterable[Unit[Any]],
     reserved: frozenset[str],
 ) -> HookParts:
+    """``units``: every unit the service runs, whose ``hook_kinds`` are folded here;
+    ``reserved``: the claims no answer may set, the token frame's and the units' claim
+    sources' (``ClaimSources.reserved``), which every kind's check is given."""
     policy = hook_policy(settings)
     cache = hook_cache(own, policy, platform=platform)
     caller = hook_caller(own, policy, cache=cache, box_key=box_key, platform=platform)
-    return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key, reserved=reserved)
+    kinds = HookKinds((kind for unit in units for kind in unit.hook_kinds), reserved=reserved)
+    calls = HookCalls(kinds, caller)
+    return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key, calls=calls)
 
 
 def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookServices:
@@ -131,38 +132,9 @@ def wire(own: HooksAdapters, hooks: HookParts, *, platform: Platform) -> HookSer
             caller=hooks.caller,
             box_key=hooks.box_key,
             platform=platform,
-            reserved=hooks.reserved,
+            kinds=hooks.calls.kinds,
         )
     )
-
-
-def text_sender(caller: HookCaller) -> HookTexter:
-    """The send_sms hook, as the phone codes send their texts (and ask whether one can go)."""
-    return HookTexter(caller=caller)
-
-
-def token_hook(hooks: HookParts) -> TokenClaimsHook:
-    """The before_token hook, as sign-in, the provider and Firebase ask it."""
-    return TokenClaimsHook(caller=hooks.caller, reserved=hooks.reserved)
-
-
-def sign_in_hook(
-    hooks: HookParts,
-    *,
-    origin: Callable[[], tuple[str, str]],
-    client_of: Callable[[], str | None],
-) -> SignInCheckHook:
-    """The before_sign_in hooks, as every way of signing in asks them at its end;
-    ``origin``: the request's client address and user agent; ``client_of``: the OpenID client
-    a sign-in page signs in for."""
-    return SignInCheckHook(
-        caller=hooks.caller, origin=origin, client_of=client_of, reserved=hooks.reserved
-    )
-
-
-def credentials_hook(hooks: HookParts) -> CredentialsClaimsHook:
-    """The credentials_exchange hook, as the provider asks it for tokens with no person."""
-    return CredentialsClaimsHook(caller=hooks.caller, reserved=hooks.reserved)
 
 
 def auth_hooks(
@@ -173,27 +145,27 @@ def auth_hooks(
     caller: HookCaller,
     box_key: SecretBox,
     platform: Platform,
-    reserved: frozenset[str],
+    kinds: HookKinds,
 ) -> AuthHooks:
     """``box_key``: what seals the hooks' signing secrets (sign-in's secret box); ``caller``
-    sends ``hooks test``'s samples, whose answers may set none of the ``reserved`` claims."""
+    sends ``hooks test``'s samples; ``kinds``: those the units lend."""
     return AuthHooks(
+        kinds=kinds,
         store=own.auth_hooks,
         cache=cache,
         caller=caller,
         box=box_key,
         clock=platform.clock,
         policy=policy,
-        reserved=reserved,
     )
 
 
 def before_sign_up(
-    caller: HookCaller, *, schemas: ProfileSchemaSource, origin: Callable[[], tuple[str, str]]
+    hooks: HookCalls, *, schemas: ProfileSchemaSource, origin: Callable[[], tuple[str, str]]
 ) -> BeforeSignUp:
     """The accounts' ``before_sign_up`` hook; ``schemas``: what its attributes are checked
     against; ``origin``: the request's client address and user agent."""
-    return BeforeSignUp(caller=caller, schemas=schemas, origin=origin)
+    return BeforeSignUp(caller=hooks.caller_for(BEFORE_SIGN_UP), schemas=schemas, origin=origin)
 
 
 def api() -> Sequence[Blueprint]:
@@ -217,10 +189,12 @@ def pages() -> Pages:
     return Pages(before_request=(auth_hooks.api_address,))
 
 
-# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above),
+# and the kind of the accounts below it.
 UNIT = Unit[None](
     name="hooks",
     optional=False,
+    hook_kinds=(BEFORE_SIGN_UP,),
     api=api,
     pages=pages,
     cli_groups=(CommandGroup("hooks", "Manage the auth hooks (docs/hooks.md)."),),

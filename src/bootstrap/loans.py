@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 from application.accounts.guests.expiry import GuestExpiry
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
+from application.hooks.caller import HookCalls
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
-from application.ports import AuditLog, JobQueue, OwnedData, TextSender
+from application.ports import AuditLog, JobQueue, OwnedData
 from application.sso.discovery import SsoPresence
 from application.sso.expiry import CertificateSweep
 from bootstrap import (
@@ -45,7 +46,7 @@ from bootstrap.units import core_units
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.claims.sources import ClaimSources
 from infrastructure.settings import Settings
-from interfaces.shared.limits import request_client, request_origin
+from interfaces.shared.limits import request_origin
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
@@ -100,24 +101,27 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
     )
     base = replace(base, audit=_audit_trail(adapters, base, webhooks, queue=queue, ends=ends))
-    # What the units lend the core's slots: their data, deleted with an account or given to
-    # the account a guest is merged into, and their jobs.
-    kernel = Kernel(settings=settings, platform=base, queue=queue)
-    lent = [placed.lent(kernel) for placed in adapters.units]
-    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
-    # shared by their callers and the admins' use cases. Every mail goes through the
-    # send_mail hook when one is set.
+    units = (*core_units(), *(placed.unit for placed in adapters.units))
     # The claims the units put in tokens, which every minting iterates and no hook answer or
     # profile attribute may set (docs/contributing.md, "Units").
-    claims = signin.claim_sources((*core_units(), *(placed.unit for placed in adapters.units)))
+    claims = signin.claim_sources(units)
+    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
+    # shared by their callers and the admins' use cases, of the kinds the units lend, whose
+    # answers may set none of the reserved claims. Every mail goes through the send_mail
+    # hook when one is set.
     hook_parts = hooks.parts(
         adapters.hooks,
         settings,
         box_key=adapters.signin.secret_box,
         platform=base,
+        units=units,
         reserved=claims.reserved,
     )
-    hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.caller)
+    # What the units lend the core's slots: their data, deleted with an account or given to
+    # the account a guest is merged into, and their jobs.
+    kernel = Kernel(settings=settings, platform=base, queue=queue, hooks=hook_parts.calls)
+    lent = [placed.lent(kernel) for placed in adapters.units]
+    hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     any_sso = sso.presence(adapters.sso, base.clock)
     shared, rules, org_parts = _account_rules(
         settings,
@@ -137,6 +141,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         base,
         grants=adapters.provider.oauth_grants,
         upgrade=accounts.guest_upgrades(adapters.accounts, shared).upgrade_guest,
+        hooks=hook_parts.calls,
     )
     certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     handlers.update(
@@ -148,7 +153,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
             hooked_mail=hooked_mail,
             webhooks=webhooks,
             channels=channels,
-            texts=rules.texts,
+            hook_calls=hook_parts.calls,
         )
     )
     for each in lent:
@@ -224,8 +229,7 @@ def _account_rules(
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
     # Every way of signing in ends in one step, whose gate holds an org's members to its
     # single sign-on where the org requires it (docs/reference/sso.md); an address follows
-    # the orgs' verified domains; every token carries the before_token hook's claims; the
-    # before_sign_in hooks have their say on every sign-in.
+    # the orgs' verified domains.
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
@@ -236,19 +240,14 @@ def _account_rules(
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
-        token_hook=hooks.token_hook(hook_parts),
-        sign_in_hook=hooks.sign_in_hook(
-            hook_parts, origin=request_origin, client_of=request_client
-        ),
-        texts=hooks.text_sender(hook_parts.caller),
         legacy=migration.legacy_passwords(
-            hook_parts.caller, users=acc.users, hasher=acc.hasher, platform=base
+            hook_parts.calls, users=acc.users, hasher=acc.hasher, platform=base
         ),
         signups=accounts.signups(
             settings,
             audit=base.audit,
             invitations=orgs.invited_addresses(adapters.orgs, base),
-            hook=hooks.before_sign_up(hook_parts.caller, schemas=schemas, origin=request_origin),
+            hook=hooks.before_sign_up(hook_parts.calls, schemas=schemas, origin=request_origin),
             gate=challenge_gate,
         ),
     )
@@ -310,11 +309,13 @@ def _account_rules(
         box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,
-        check_password=signin.password_check(sig, rules, accounts=acc, platform=base),
+        check_password=signin_policies.password_check(
+            sig.throttle, rules, accounts=acc, platform=base, hooks=hook_parts.calls
+        ),
         guest_ttl=rules.guest_ttl,
         # A guest's upgrade is a sign-in too: the before_sign_in hooks have their say on it,
         # before its commit (docs/guests.md, "Upgrading in place").
-        sign_in_check=signin.upgrade_sign_ins(rules, platform=base),
+        sign_in_check=signin_policies.upgrade_sign_ins(hook_parts.calls, platform=base),
     )
     org_parts = orgs.OrgParts(
         purge=purge,
@@ -335,10 +336,10 @@ def _handlers(
     hooked_mail: mail.MailAdapters,
     webhooks: events.WebhookParts,
     channels: Mapping[str, DeliveryChannel],
-    texts: TextSender,
+    hook_calls: HookCalls,
 ) -> dict[str, JobHandler]:
-    """Every capability's jobs, by kind; ``texts``: the send_sms hook the phone codes'
-    texts go through."""
+    """Every capability's jobs, by kind; ``hook_calls``: the hooks the phone codes' texts
+    go through (send_sms)."""
     acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
     return (
         accounts.handlers(acc, shared)
@@ -358,7 +359,7 @@ def _handlers(
             settings,
             accounts=acc,
             platform=base,
-            texts=texts,
+            hooks=hook_calls,
             renderer=mail.text_renderer(settings.mail),
         )
         | orgs.handlers(org_parts.purge)

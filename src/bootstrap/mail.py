@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
-from application.hooks.caller import HookCaller
+from application.hooks.caller import HookCalls
 from application.hooks.hooked import HookMailer
 from application.jobs import JobHandler
 from application.mail.code_mail import EmailCodeMailJob
@@ -38,6 +38,7 @@ from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Unit
+from domain.mail import hook_kinds
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
@@ -215,9 +216,11 @@ def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
     )
 
 
-def hooked_mail(mail: MailAdapters, caller: HookCaller) -> MailAdapters:
-    """The mail adapters with their mailer behind the send_mail hook."""
-    return replace(mail, mailer=HookMailer(caller=caller, smtp=mail.mailer))
+def hooked_mail(mail: MailAdapters, hooks: HookCalls) -> MailAdapters:
+    """The mail adapters with their mailer behind the send_mail hooks (mail's own kind)."""
+    return replace(
+        mail, mailer=HookMailer(caller=hooks.caller_for(hook_kinds.SEND_MAIL), smtp=mail.mailer)
+    )
 
 
 def api() -> Sequence[Blueprint]:
@@ -262,4 +265,11 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](name="mail", limits=limits, optional=False, api=api, pages=pages)
+UNIT = Unit[None](
+    name="mail",
+    limits=limits,
+    optional=False,
+    api=api,
+    pages=pages,
+    hook_kinds=(hook_kinds.SEND_MAIL,),
+)

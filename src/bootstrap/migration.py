@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
 from application.federation.providers import UpstreamProviders
-from application.hooks.caller import HookCaller
+from application.hooks.caller import HookCalls
 from application.migration.legacy_gauge import LegacyGauge
 from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.migration.ports import UserMoves
@@ -19,6 +19,7 @@ from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.migration.legacy import Legacy
+from domain.signin.hook_kinds import PASSWORD_VERIFICATION
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.cli import Commands
 
@@ -66,10 +67,16 @@ def wire(
 
 
 def legacy_passwords(
-    caller: HookCaller, *, users: UserRepository, hasher: PasswordHasher, platform: Platform
+    hooks: HookCalls, *, users: UserRepository, hasher: PasswordHasher, platform: Platform
 ) -> LegacyPasswordCheck:
-    """The password_verification hook, as signin checks a legacy account's password."""
-    return LegacyPasswordCheck(caller=caller, users=users, hasher=hasher, clock=platform.clock)
+    """The password_verification hooks (signin's kind), as signin checks a legacy account's
+    password."""
+    return LegacyPasswordCheck(
+        caller=hooks.caller_for(PASSWORD_VERIFICATION),
+        users=users,
+        hasher=hasher,
+        clock=platform.clock,
+    )
 
 
 def legacy_gauge(services: Services, metrics: Metrics, platform: Platform) -> Callable[[], None]:

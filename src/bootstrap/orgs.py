@@ -57,6 +57,7 @@ from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin import bind_impersonation
 from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.signin.claims.sources import ClaimSources
@@ -395,7 +396,7 @@ def wire(
             signin=signed_in.signin,
             platform=platform,
             claims=signed_in.rules.token_policy.claims,
-            token_hook=signed_in.rules.token_hook,
+            token_hook=token_hook(signed_in.hooks),
         ),
         orgs=bind_orgs(
             own,
@@ -424,6 +425,7 @@ def wire(
                 signed_in.rules,
                 accounts=signed_in.accounts,
                 platform=platform,
+                hooks=signed_in.hooks,
             ),
         ),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),

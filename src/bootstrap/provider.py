@@ -18,6 +18,7 @@ from application.events.webhooks.ports import (
     WebhookDeliveries,
     WebhookPolicy,
 )
+from application.hooks.hooked import CredentialsClaimsHook
 from application.provider.apps import AppsWithAccess
 from application.provider.authorization.consent import Consents
 from application.provider.authorization.device import DeviceAuthorizations, DeviceFlow, PollMemory
@@ -46,11 +47,12 @@ from bootstrap.federation import SignedIn
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.signin_policies import SigninPolicies
+from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
-from domain.provider.agent_claims import AGENT_CLAIMS
+from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
+from domain.provider.token_exchange import AGENT_CLAIMS
 from domain.signin.claims.sources import ClaimSources
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
@@ -284,12 +286,12 @@ def wire(
     client_parts: ClientParts,
     deliveries: WebhookDeliveries,
     sso: SsoAdapters,
-    credentials_hook: CredentialsHook = NO_CREDENTIALS_HOOK,
 ) -> ProviderServices:
     """The OpenID provider's use cases; ``client_parts``: this process's copies of the
     clients and of the API resources' catalogue; ``deliveries``: the webhook outbox, which
-    holds the clients' logout tokens; ``sso``: the org connections an ID-JAG's issuer may be;
-    ``credentials_hook``: the credentials_exchange hook, asked for tokens with no person."""
+    holds the clients' logout tokens; ``sso``: the org connections an ID-JAG's issuer may be.
+    Its tokens carry the before_token hooks' claims, and those with no person in them the
+    credentials_exchange hooks' (its own kind)."""
     accounts, signin, platform = signed_in.accounts, signed_in.signin, shared.platform
     clients, catalogue = client_parts.cache, client_parts.catalogue
     return ProviderServices(
@@ -317,8 +319,10 @@ def wire(
             platform=platform,
             schemas=shared.schemas,
             claims=signed_in.rules.token_policy.claims,
-            token_hook=signed_in.rules.token_hook,
-            credentials_hook=credentials_hook,
+            token_hook=token_hook(signed_in.hooks),
+            credentials_hook=CredentialsClaimsHook(
+                caller=signed_in.hooks.caller_for(CREDENTIALS_EXCHANGE)
+            ),
         ),
         pushed=bind_pushed(own, platform=platform),
     )
@@ -335,4 +339,10 @@ def pages() -> Pages:
 
 # The core unit: the provider's driving adapter is its own (interfaces/provider); its adapters
 # and use cases are made by ``build`` and ``wire`` above.
-UNIT = Unit[None](name="provider", optional=False, pages=pages, claims=AGENT_CLAIMS)
+UNIT = Unit[None](
+    name="provider",
+    optional=False,
+    pages=pages,
+    hook_kinds=(CREDENTIALS_EXCHANGE,),
+    claims=AGENT_CLAIMS,
+)

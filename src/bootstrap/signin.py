@@ -5,7 +5,9 @@ e-mail code (whose mail job is mail's, bootstrap/mail.py), and the sign-in step 
 that sign people in share; and its unit's record: its blueprints, pages and commands.
 
 Each ``bind_*`` builds one object with its ports; what it needs of another capability is
-named in its signature (docs/decisions/0042-wiring-per-feature.md)."""
+named in its signature (docs/decisions/0042-wiring-per-feature.md). The hook kinds sign-in
+asks are its own (domain/signin/hook_kinds.py): its unit lends them, and its builders ask
+the hooks (``HookCalls``) for each one's caller."""
 
 from __future__ import annotations
 
@@ -14,15 +16,15 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from application.accounts.accounts import PasswordCheck
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
+from application.hooks.caller import HookCalls
 from application.jobs import JobHandler
-from application.ports import JobQueue, OwnedData, TextRenderer, TextSender, TokenIssuer
+from application.ports import JobQueue, OwnedData, TextRenderer, TokenIssuer
 from application.signin.authentication import Authentication
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
@@ -41,22 +43,28 @@ from application.signin.codes.phone_change import (
 )
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
-from application.signin.login import Logins, check_current_password
+from application.signin.login import Logins
 from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import Sessions
-from application.signin.sign_in import Guests, SignIn, UpgradeSignIns
+from application.signin.sign_in import Guests, SignIn
 from application.signin.support.impersonation import Impersonation
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.signin_policies import SigninPolicies
+from bootstrap.signin_policies import (
+    SigninPolicies,
+    sign_in_hook,
+    text_sender,
+    token_hook,
+)
 from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.signin.claims.acr import ACR
 from domain.signin.claims.guests import GUEST
 from domain.signin.claims.phone import PHONE_CLAIMS
 from domain.signin.claims.sources import ClaimSources
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
 from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
@@ -84,7 +92,12 @@ def first_proof(
 
 
 def sign_in_step(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> SignIn:
     """The sign-in step, for the bindings of the features that sign people in."""
     return SignIn(
@@ -95,15 +108,20 @@ def sign_in_step(
         audit=platform.audit,
         users=accounts.users,
         gate=rules.gate,
-        hook=rules.token_hook,
-        sign_in_hook=rules.sign_in_hook,
+        hook=token_hook(hooks),
+        sign_in_hook=sign_in_hook(hooks),
         factors=own.factors,
         passkeys=own.passkeys,
     )
 
 
 def bind_sessions(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> Sessions:
     return Sessions(
         users=accounts.users,
@@ -113,13 +131,18 @@ def bind_sessions(
         policy=rules.token_policy,
         audit=platform.audit,
         orgs=accounts.active_orgs,
-        hook=rules.token_hook,
+        hook=token_hook(hooks),
         guest_ttl=rules.guest_ttl,
     )
 
 
 def bind_impersonation(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> Impersonation:
     return Impersonation(
         users=accounts.users,
@@ -128,35 +151,8 @@ def bind_impersonation(
         clock=platform.clock,
         policy=rules.token_policy,
         audit=platform.audit,
-        hook=rules.token_hook,
+        hook=token_hook(hooks),
     )
-
-
-def password_check(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
-) -> PasswordCheck:
-    """``check_current_password`` bound to the login throttle, for the features that ask a
-    signed-in user's password again (deleting the account)."""
-
-    def check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
-        check_current_password(
-            user,
-            password,
-            session_id=session_id,
-            client_ip=client_ip,
-            hasher=accounts.hasher,
-            clock=platform.clock,
-            throttle=own.throttle,
-            throttle_policy=rules.throttle_policy,
-            legacy=rules.legacy,
-        )
-
-    return check
-
-
-def upgrade_sign_ins(rules: SigninPolicies, *, platform: Platform) -> UpgradeSignIns:
-    """The ``before_sign_in`` hooks as a guest's upgrade asks them, before its commit."""
-    return UpgradeSignIns(hook=rules.sign_in_hook, audit=platform.audit)
 
 
 def bind_login(
@@ -165,6 +161,7 @@ def bind_login(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
+    hooks: HookCalls,
     challenge_gate: ChallengeGate,
     passwords: PasswordScreen,
 ) -> Logins:
@@ -172,7 +169,7 @@ def bind_login(
     ``passwords``: the check of a password against breached ones (a new one; a sign-in's)."""
     return Logins(
         users=accounts.users,
-        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         hasher=accounts.hasher,
         clock=platform.clock,
         lookup=own.login_lookup,
@@ -199,6 +196,7 @@ def bind_passkeys(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
+    hooks: HookCalls,
     upgrade: Callable[[UpgradeGuest], Upgraded],
 ) -> Passkeys:
     return Passkeys(
@@ -207,7 +205,7 @@ def bind_passkeys(
         challenges=own.challenges,
         ceremonies=own.ceremonies,
         identities=accounts.identities,
-        sign_in_step=sign_in_step(own, rules, accounts=accounts, platform=platform),
+        sign_in_step=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         devices=rules.device_policy,
         clock=platform.clock,
         audit=platform.audit,
@@ -216,7 +214,12 @@ def bind_passkeys(
 
 
 def bind_totp(
-    own: SigninAdapters, rules: SigninPolicies, *, accounts: AccountsAdapters, platform: Platform
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
 ) -> TotpFactors:
     return TotpFactors(
         users=accounts.users,
@@ -269,6 +272,7 @@ def code_steps(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
+    hooks: HookCalls,
     queue: JobQueue,
     sign_up: Callable[[RegisterProven], User],
     upgrade: Callable[[UpgradeGuest], Upgraded],
@@ -279,7 +283,7 @@ def code_steps(
     identifier (``Accounts.register_proven``), ``upgrade`` a guest's upgrade in place by it
     (``GuestUpgrades.upgrade_guest``), ``challenge_gate`` what a request passes when
     its identifier asks for too many."""
-    sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform)
+    sign_in = sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks)
     return lambda way, flows: CodeSteps(
         way=way,
         flows=flows,
@@ -321,16 +325,15 @@ def bind_email_codes(
 
 
 def bind_phone_codes(
-    steps: CodeSteps, own: SigninAdapters, rules: SigninPolicies, settings: Settings
+    steps: CodeSteps, own: SigninAdapters, settings: Settings, *, hooks: HookCalls
 ) -> PhoneCodes:
-    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook
-    (``rules.texts``)."""
+    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook."""
     phone = settings.phone
     return PhoneCodes(
         steps=steps,
         numbers=own.phone_numbers,
         budget=own.sms_budget,
-        texts=rules.texts,
+        texts=text_sender(hooks),
         enabled=phone.phone_sign_in,
         region=phone.phone_default_region,
     )
@@ -342,17 +345,17 @@ def handlers(
     *,
     accounts: AccountsAdapters,
     platform: Platform,
-    texts: TextSender,
+    hooks: HookCalls,
     renderer: TextRenderer,
 ) -> dict[str, JobHandler]:
-    """Sign-in's jobs by kind: the text of a phone code, through ``texts`` (the send_sms
-    hook), written by ``renderer`` (mail's templates and catalogues)."""
+    """Sign-in's jobs by kind: the text of a phone code, through the send_sms hooks,
+    written by ``renderer`` (mail's templates and catalogues)."""
     text = TextSettings(product=settings.branding.site_name, public_url=settings.service.public_url)
     job = PhoneCodeTextJob(
         flows=own.phone_codes,
         users=accounts.users,
         renderer=renderer,
-        sender=texts,
+        sender=text_sender(hooks),
         clock=platform.clock,
         audit=platform.audit,
         settings=text,
@@ -368,10 +371,12 @@ def wire(
     shared: Shared,
     *,
     accounts: AccountsAdapters,
+    hooks: HookCalls,
     grants: OwnedData,
     signups: AccountServices,
 ) -> SigninServices:
-    """Sign-in's use cases. ``grants``: the provider's, ended with a takeover's proof;
+    """Sign-in's use cases. ``hooks``: what its kinds' callers are asked of; ``grants``: the
+    provider's, ended with a takeover's proof;
     ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``)
     and of a guest (``Accounts.register_guest``), and a guest's upgrade in place
     (``GuestUpgrades.upgrade_guest``)."""
@@ -381,12 +386,13 @@ def wire(
         rules,
         accounts=accounts,
         platform=platform,
+        hooks=hooks,
         queue=shared.queue,
         sign_up=signups.accounts.register_proven,
         upgrade=upgrades.upgrade_guest,
         challenge_gate=shared.challenge_gate,
     )
-    phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, rules, settings)
+    phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, settings, hooks=hooks)
     return SigninServices(
         authentication=bind_authentication(
             own,
@@ -416,20 +422,28 @@ def wire(
             rules,
             accounts=accounts,
             platform=platform,
+            hooks=hooks,
             challenge_gate=shared.challenge_gate,
             passwords=shared.passwords,
         ),
         passkeys=bind_passkeys(
-            own, rules, accounts=accounts, platform=platform, upgrade=upgrades.upgrade_guest
+            own,
+            rules,
+            accounts=accounts,
+            platform=platform,
+            hooks=hooks,
+            upgrade=upgrades.upgrade_guest,
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
-        sessions=bind_sessions(own, rules, accounts=accounts, platform=platform),
-        impersonation=bind_impersonation(own, rules, accounts=accounts, platform=platform),
-        totp=bind_totp(own, rules, accounts=accounts, platform=platform),
+        sessions=bind_sessions(own, rules, accounts=accounts, platform=platform, hooks=hooks),
+        impersonation=bind_impersonation(
+            own, rules, accounts=accounts, platform=platform, hooks=hooks
+        ),
+        totp=bind_totp(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         guests=Guests(
             enabled=settings.accounts.guest_accounts,
             sign_up=signups.accounts.register_guest,
-            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform),
+            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         ),
     )
 
@@ -564,6 +578,7 @@ def _sign_in_frame(every: Pages) -> None:
 # ``wire`` above).
 UNIT = Unit[None](
     name="signin",
+    hook_kinds=(BEFORE_TOKEN, BEFORE_SIGN_IN, SEND_SMS, PASSWORD_VERIFICATION),
     limits=limits,
     optional=False,
     api=api,

@@ -1,35 +1,37 @@
 """What the settings decide for signing in, made once (``SigninPolicies``, by ``policies``):
 the tokens' lifetimes, the login throttle, the device tokens, the limits of a password's
 changes, the rule a new address follows; and the slots the capabilities above fill as
-they are made (the sign-in gate, the hooks, the door every new account passes). The use
-cases bootstrap/signin.py binds read them."""
+they are made (the sign-in gate, the door every new account passes). The use cases
+bootstrap/signin.py binds read them. And the hooks sign-in asks, of its own kinds
+(domain/signin/hook_kinds.py), each from the caller the hooks unit gives it for its kind
+(``HookCalls.caller_for``), with what sign-in lends the accounts of them: a password asked
+again, and a guest's upgrade checked as a sign-in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.accounts.accounts import NO_HOLD, AccountHold
+from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
-from application.ports import TextSender
-from application.signin.codes.phone import NO_TEXTS
-from application.signin.ports import (
-    NO_LEGACY_PASSWORDS,
-    NO_SIGN_IN_HOOK,
-    NO_TOKEN_HOOK,
-    LegacyPasswords,
-    SignInHook,
-    TokenHook,
-)
-from application.signin.sign_in import SignInGate, any_way_in
+from application.hooks.caller import HookCalls
+from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
+from application.signin.login import check_current_password
+from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
+from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
+from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
-from bootstrap.accounts import address_rule
+from bootstrap.accounts import AccountsAdapters, address_rule
 from bootstrap.keys import derived_key
+from bootstrap.platform import Platform
+from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, SEND_SMS
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.settings import Settings
+from interfaces.shared.limits import request_client, request_origin
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,9 @@ class SigninPolicies:
     # Who may make their own account: set once the audit log and the orgs' invitations are
     # known (bind)
     signups: Signups = ANYONE
-    # The before_token hook, asked for every session's access token: set once events' hooks
-    # are made (bind)
-    token_hook: TokenHook = NO_TOKEN_HOOK
-    # The before_sign_in hooks, asked at the end of every way in: set once the hooks are
-    # made (bind)
-    sign_in_hook: SignInHook = NO_SIGN_IN_HOOK
-    # The send_sms hook, through which every text goes: set once the hooks are made (bind)
-    texts: TextSender = NO_TEXTS
-    # A legacy account's password, checked by the password_verification hook: set once the
-    # hooks are made (bind)
+    # A legacy account's password, checked by the password_verification hooks, and what ends
+    # its legacy: the migration's (bootstrap/migration.py), set with the gate (none by
+    # default: no account is legacy)
     legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
 
 
@@ -99,3 +94,53 @@ def policies(settings: Settings) -> SigninPolicies:
         guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
         addresses=address_rule(settings),
     )
+
+
+def token_hook(hooks: HookCalls) -> TokenClaimsHook:
+    """The before_token hooks, as sign-in, the provider, Firebase and the orgs ask them for
+    every token's claims."""
+    return TokenClaimsHook(caller=hooks.caller_for(BEFORE_TOKEN))
+
+
+def sign_in_hook(hooks: HookCalls) -> SignInCheckHook:
+    """The before_sign_in hooks, asked at the end of every way in, with the request's
+    client address, user agent and the OpenID client its page signs in for."""
+    caller = hooks.caller_for(BEFORE_SIGN_IN)
+    return SignInCheckHook(caller=caller, origin=request_origin, client_of=request_client)
+
+
+def text_sender(hooks: HookCalls) -> HookTexter:
+    """The send_sms hooks, through which every text goes (and which say whether one can)."""
+    return HookTexter(caller=hooks.caller_for(SEND_SMS))
+
+
+def password_check(
+    throttle: LoginThrottle,
+    rules: SigninPolicies,
+    *,
+    accounts: AccountsAdapters,
+    platform: Platform,
+    hooks: HookCalls,
+) -> PasswordCheck:
+    """``check_current_password`` bound to the login ``throttle`` (sign-in's), for the
+    features that ask a signed-in user's password again (deleting the account)."""
+
+    def check(user: User, password: str, *, session_id: str, client_ip: str) -> None:
+        check_current_password(
+            user,
+            password,
+            session_id=session_id,
+            client_ip=client_ip,
+            hasher=accounts.hasher,
+            clock=platform.clock,
+            throttle=throttle,
+            throttle_policy=rules.throttle_policy,
+            legacy=rules.legacy,
+        )
+
+    return check
+
+
+def upgrade_sign_ins(hooks: HookCalls, *, platform: Platform) -> UpgradeSignIns:
+    """The ``before_sign_in`` hooks as a guest's upgrade asks them, before its commit."""
+    return UpgradeSignIns(hook=sign_in_hook(hooks), audit=platform.audit)

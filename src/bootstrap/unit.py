@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from application.hooks.caller import HookCalls
     from bootstrap.platform import Platform
+    from domain.hooks.kinds import HookKind
     from domain.signin.claims.sources import ClaimSource
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
@@ -34,11 +36,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class Kernel:
     """What every unit is built on: the settings, the platform (its clock, audit trail,
-    metrics) and the job queue every capability's jobs go through."""
+    metrics), the job queue every capability's jobs go through, and the hooks, which a unit
+    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``)."""
 
     settings: Settings
     platform: Platform
     queue: JobQueue
+    hooks: HookCalls
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +112,9 @@ class Unit[A]:
     # Its pages, loaded by a function that imports its page modules (as ``api``) and says
     # what they add to the pages the capabilities share (interfaces/web/parts.py); None: none.
     pages: Callable[[], Pages] | None = None
+    # The hook kinds it asks (domain/hooks/kinds.py), lent to the hooks: the admins may set
+    # hooks of them, and its builders ask ``HookCalls.caller_for`` for each (docs/hooks.md).
+    hook_kinds: Sequence[HookKind[Any]] = ()
     # The claims it puts in tokens (domain/signin/claims/sources.py), which every minting of
     # their kinds iterates and no hook or profile attribute may set (docs/contributing.md).
     claims: Sequence[ClaimSource] = ()

@@ -17,11 +17,11 @@ from domain.hooks.auth_hooks import (
     AuthHook,
     CallOutcome,
     HookCall,
-    HookKind,
     OnFailure,
 )
 from domain.ids import new_id
 from tests.fakes.hooks import FakeAuthHooks
+from tests.support.hook_kinds import BEFORE_SIGN_UP, BEFORE_TOKEN, SEND_MAIL, SEND_SMS
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def store(request: pytest.FixtureRequest) -> AuthHookStore:
     return FirestoreAuthHooks(client)
 
 
-def hook(kind: HookKind = HookKind.BEFORE_SIGN_UP, **fields: Any) -> AuthHook:
+def hook(kind: str = BEFORE_SIGN_UP.name, **fields: Any) -> AuthHook:
     values: dict[str, Any] = {
         "hook_id": new_id(),
         "kind": kind,
@@ -65,7 +65,7 @@ def call(of: AuthHook, seconds: int, **fields: Any) -> HookCall:
 def test_hooks_of_a_kind_are_kept_side_by_side_listed_in_their_order(
     store: AuthHookStore,
 ) -> None:
-    first, token = hook(), hook(HookKind.BEFORE_TOKEN, on_failure=OnFailure.ALLOW)
+    first, token = hook(), hook(BEFORE_TOKEN.name, on_failure=OnFailure.ALLOW)
     store.add(first)
     store.add(token)
     later = hook(url="https://hooks.example.com/other", created_at=NOW + timedelta(seconds=1))
@@ -83,14 +83,14 @@ def test_a_kind_holds_at_most_ten_hooks(store: AuthHookStore) -> None:
     with pytest.raises(Conflict) as refused:
         store.add(hook())
     assert refused.value.code == "too_many_hooks"
-    store.add(hook(HookKind.SEND_MAIL))  # another kind has room
+    store.add(hook(SEND_MAIL.name))  # another kind has room
     assert store.delete(kept[0].hook_id)
     store.add(hook())
-    assert len([h for h in store.list_all() if h.kind is HookKind.BEFORE_SIGN_UP]) == 10
+    assert len([h for h in store.list_all() if h.kind == BEFORE_SIGN_UP.name]) == 10
 
 
 def test_delete_by_id_removes_only_that_hook(store: AuthHookStore) -> None:
-    kept, gone = hook(HookKind.SEND_MAIL), hook()
+    kept, gone = hook(SEND_MAIL.name), hook()
     store.add(kept)
     store.add(gone)
 
@@ -140,7 +140,7 @@ def test_a_deleted_hooks_calls_go_with_it(store: AuthHookStore) -> None:
 def test_thirty_adds_at_once_keep_a_kind_to_ten(store: AuthHookStore) -> None:
     """Thirty admins add a hook of one kind at the same moment: ten are kept, twenty get
     ``too_many_hooks``, and the kind's list is exactly the ten added."""
-    store.add(hook(HookKind.SEND_SMS))  # another kind's, untouched
+    store.add(hook(SEND_SMS.name))  # another kind's, untouched
     adds = [hook(order=n) for n in range(RACERS)]
     barrier = Barrier(RACERS)
 
@@ -158,7 +158,7 @@ def test_thirty_adds_at_once_keep_a_kind_to_ten(store: AuthHookStore) -> None:
     refused = [o for o in outcomes if isinstance(o, DomainError)]
     assert len(added) == MAX_HOOKS_PER_KIND
     assert {error.code for error in refused} == {"too_many_hooks"}
-    kept = [h for h in store.list_all() if h.kind is HookKind.BEFORE_SIGN_UP]
+    kept = [h for h in store.list_all() if h.kind == BEFORE_SIGN_UP.name]
     assert sorted(h.hook_id for h in kept) == sorted(h.hook_id for h in added)
     with pytest.raises(Conflict):  # the kind's list says ten, as it holds
         store.add(hook())

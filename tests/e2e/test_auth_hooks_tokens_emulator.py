@@ -56,7 +56,7 @@ def set_hook(
     """The kind's one hook, calling ``receiver`` (any the kind had removed)."""
     admin = app.extensions["firegate"].of(HookServices).hooks
     for view in admin.list(ListAuthHooks(ADMIN)):
-        if view.hook.kind.value == kind:
+        if view.hook.kind == kind:
             admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
     created = admin.set(
         SetAuthHook(ADMIN, kind, receiver.url, timeout_ms=timeout_ms, on_failure=on_failure)

@@ -116,9 +116,12 @@ BEYOND_THE_DOCUMENT = frozenset(
         "permissions:invalid_permission",
         # a role template's name in its path: the document gives the path no pattern
         "role:invalid_role_name",
-        # an auth hook's scope: printable ids, none blank (docs/reference/auth-hooks.md)
+        # an auth hook's scope: printable ids, none blank (docs/reference/auth-hooks.md); its
+        # kind, one the units lend, which the document does not list
+        # (docs/decisions/0745-hook-kinds-lent-by-their-askers.md)
         "clients:invalid_hook_scope",
         "orgs:invalid_hook_scope",
+        "kind:unknown_hook_kind",
         "roles:invalid_roles",
         "roles:unknown_role",
         # an org's OAuth client: its URIs' schemes and hosts, and token exchange for a

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.hooks.auth_hooks import AuthHook, CallOutcome, HookCall, HookKind
+from domain.hooks.auth_hooks import AuthHook, CallOutcome, HookCall
 from infrastructure.firestore.hooks.auth_hooks import (
     AUTH_HOOKS,
     CALLS,
@@ -19,6 +19,7 @@ from infrastructure.firestore.hooks.auth_hooks import (
     call_to_doc,
 )
 from tests.support.browser import chromium, fill, phone_checked, shoot, signed_up
+from tests.support.hook_kinds import BEFORE_TOKEN
 from tests.support.hook_receiver import hook_receiver
 from tests.support.servers import cli
 
@@ -45,7 +46,7 @@ WORDS = {
 
 def token_hook(store: FirestoreAuthHooks) -> AuthHook | None:
     """The before_token hook set (the tests set one at most)."""
-    found = [hook for hook in store.list_all() if hook.kind is HookKind.BEFORE_TOKEN]
+    found = [hook for hook in store.list_all() if hook.kind == BEFORE_TOKEN.name]
     assert len(found) <= 1
     return found[0] if found else None
 

@@ -13,7 +13,6 @@ from domain.hooks.auth_hooks import (
     MAX_HOOKS_PER_KIND,
     AuthHook,
     HookCall,
-    HookKind,
     call_slot,
     too_many_hooks,
 )
@@ -33,15 +32,14 @@ class FakeAuthHooks:
 
     def add(self, hook: AuthHook) -> None:
         with self.lock:
-            if sum(h.kind is hook.kind for h in self.hooks.values()) >= MAX_HOOKS_PER_KIND:
+            if sum(h.kind == hook.kind for h in self.hooks.values()) >= MAX_HOOKS_PER_KIND:
                 raise too_many_hooks()
             self.hooks[hook.hook_id] = hook
 
     def list_all(self) -> list[AuthHook]:
         with self.lock:
             self.reads += 1
-            kinds = list(HookKind)
-            return sorted(self.hooks.values(), key=lambda h: (kinds.index(h.kind), h.place))
+            return sorted(self.hooks.values(), key=lambda h: (h.kind, h.place))
 
     def delete(self, hook_id: str) -> bool:
         with self.lock:

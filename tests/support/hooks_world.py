@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from application.hooks.admin import AuthHooks, SetAuthHook
 from application.hooks.caller import HookCache, HookCaller, HookResult
 from application.hooks.ports import HookPolicy
-from domain.hooks.auth_hooks import HookKind, checked_claims
+from domain.hooks.auth_hooks import checked_claims
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
 from tests.fakes.kernel import FakeClock, FakeHostResolver
+from tests.support.hook_kinds import BEFORE_TOKEN, CORE_KINDS
 from tests.support.metrics import samples
 from tests.support.webhooks import ADMIN, BOX
 
@@ -40,6 +41,7 @@ class World:
             metrics=self.metrics,
         )
         self.admin = AuthHooks(
+            kinds=CORE_KINDS,
             store=self.store,
             cache=self.cache,
             caller=self.caller,
@@ -56,7 +58,7 @@ class World:
 
     def claims(self) -> HookResult[Mapping[str, object]]:
         """The first hook's result (no hook: a result of none)."""
-        results = self.caller.call_all(HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims)
+        results = self.caller.call_all(BEFORE_TOKEN, PAYLOAD, checked_claims)
         return results[0] if results else HookResult(None)
 
     def counted(self) -> dict[str, float]:

@@ -19,7 +19,7 @@ from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, 
 from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import Register, Signups
 from application.accounts.ways_in import IdentityRepository
-from application.hooks.caller import HookCache, HookCaller
+from application.hooks.caller import HookCache, HookCaller, KindCaller
 from application.hooks.ports import HookPolicy
 from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
@@ -38,6 +38,7 @@ from domain.accounts.users import User
 from domain.guests.refusals import NotAGuest
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
+from domain.signin.hook_kinds import PASSWORD_VERIFICATION
 from domain.signin.throttling import LoginThrottlePolicy
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.request_counts import InMemoryRequestCounter
@@ -136,7 +137,7 @@ class World:
             policy=HookPolicy(local=True),
         )
         self.legacy: LegacyPasswords = LegacyPasswordCheck(
-            caller=self.hook_caller,
+            caller=KindCaller(PASSWORD_VERIFICATION, self.hook_caller),
             users=self.users,
             hasher=self.hasher,
             clock=self.clock,

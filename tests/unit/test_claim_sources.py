@@ -14,6 +14,7 @@ import pytest
 from application.accounts.profile_schema import ReplaceProfileSchema
 from application.accounts.services import AccountServices
 from application.hooks.admin import SetAuthHook
+from application.hooks.admin import TestAuthHook as KitRequest
 from application.hooks.services import HookServices
 from application.provider.services import ProviderServices
 from bootstrap.unit import Placed, Unit
@@ -123,3 +124,20 @@ def test_a_units_claim_is_reserved_from_the_hooks_and_the_profile_attributes() -
             ReplaceProfileSchema(ADMIN, schema)
         )
     assert refused.value.errors[0].field == "properties.tenant"
+
+
+def test_the_admins_hook_test_reserves_a_units_claim_as_the_calls_do() -> None:
+    """``hooks test`` checks each sample's answer with the service's reserved claims
+    (``HookKinds.reserved``), the units' among them."""
+    world = TenantWorld(app_profile="local")
+    receiver: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
+    admin = world.services.of(HookServices).hooks
+    receiver.answer = {"claims": {"tenant": "someone-else"}}
+    tested = admin.test(KitRequest(ADMIN, "before_token", RECEIVER))
+    assert not tested.passed
+    assert {a.asked.error for a in tested.answers} == {"reserved_claim:tenant"}
+    receiver.answer = {"decision": "allow", "session_claims": {"tenant": "someone-else"}}
+    tested = admin.test(KitRequest(ADMIN, "before_sign_in", RECEIVER))
+    assert {a.asked.error for a in tested.answers} == {"reserved_claim:tenant"}
+    receiver.answer = {"claims": {"tier": "gold"}}
+    assert admin.test(KitRequest(ADMIN, "before_token", RECEIVER)).passed

@@ -16,18 +16,15 @@ from application.ports import Clock, SecretBox
 from domain.errors import FieldError, InvalidInput, NotFound
 from domain.hooks.auth_hooks import (
     DEFAULT_TIMEOUT_MS,
-    SAMPLES,
     AuthHook,
     HookCall,
     OnFailure,
-    checked_answer,
-    checked_kind,
     checked_on_failure,
     checked_order,
     checked_scope,
     checked_timeout,
 )
-from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.hooks.kinds import HookKinds
 from domain.ids import is_id, new_id
 from domain.public_urls import check_url
 from domain.standard_webhooks import SECRET_PREFIX, new_secret
@@ -95,24 +92,24 @@ class AuthHookView:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AuthHooks:
-    """What admins do with auth hooks. ``box`` seals each hook's signing secret; ``cache``
-    is the callers' copy, dropped on a change."""
+    """What admins do with auth hooks. ``kinds``: the kinds the units lend, the only ones a
+    hook may be set of; ``box`` seals each hook's signing secret; ``cache`` is the callers'
+    copy, dropped on a change."""
 
+    kinds: HookKinds
     store: AuthHookStore
     cache: HookCache
     caller: HookCaller
     box: SecretBox
     clock: Clock
     policy: HookPolicy
-    # The claims no answer may set (the tests of hooks check as the calls do)
-    reserved: frozenset[str] = RESERVED_CLAIMS
 
     def set(self, cmd: SetAuthHook) -> CreatedAuthHook:
         """A new hook of the kind, with a new secret, beside the kind's others; 409
         ``too_many_hooks`` when the kind has ``MAX_HOOKS_PER_KIND``."""
         require_admin(cmd.actor)
         self._check(
-            lambda: checked_kind(cmd.kind),
+            lambda: self.kinds.checked(cmd.kind),
             lambda: check_url(cmd.url, local=self.policy.local),
             lambda: checked_timeout(cmd.timeout_ms),
             lambda: checked_on_failure(cmd.on_failure),
@@ -120,11 +117,10 @@ class AuthHooks:
             lambda: checked_scope("clients", cmd.clients),
             lambda: checked_scope("orgs", cmd.orgs),
         )
-        kind = checked_kind(cmd.kind)
         secret = new_secret()
         hook = AuthHook(
             hook_id=new_id(),
-            kind=kind,
+            kind=self.kinds.checked(cmd.kind).name,
             url=cmd.url,
             timeout_ms=cmd.timeout_ms,
             on_failure=checked_on_failure(cmd.on_failure),
@@ -139,8 +135,10 @@ class AuthHooks:
         return CreatedAuthHook(hook, secret)
 
     def list(self, cmd: ListAuthHooks) -> list[AuthHookView]:
+        """Every hook, by kind in the kinds' order, each kind's in the order they are asked."""
         require_admin(cmd.actor)
-        return [AuthHookView(hook, self.store.calls(hook)) for hook in self.store.list_all()]
+        hooks = sorted(self.store.list_all(), key=lambda h: (self.kinds.position(h.kind), h.place))
+        return [AuthHookView(hook, self.store.calls(hook)) for hook in hooks]
 
     def remove(self, cmd: AuthHookRef) -> None:
         require_admin(cmd.actor)
@@ -154,15 +152,15 @@ class AuthHooks:
         stored, counted or kept."""
         require_admin(cmd.actor)
         self._check(
-            lambda: checked_kind(cmd.kind),
+            lambda: self.kinds.checked(cmd.kind),
             lambda: check_url(cmd.url, local=self.policy.local),
             lambda: checked_timeout(cmd.timeout_ms),
             lambda: _checked_secret(cmd.secret),
         )
-        kind, secret = checked_kind(cmd.kind), cmd.secret or new_secret()
+        kind, secret = self.kinds.checked(cmd.kind), cmd.secret or new_secret()
         hook = AuthHook(
             hook_id=new_id(),
-            kind=kind,
+            kind=kind.name,
             url=cmd.url,
             timeout_ms=cmd.timeout_ms,
             on_failure=OnFailure.DENY,
@@ -183,13 +181,12 @@ class AuthHooks:
         return self._samples_to(hook, self.box.open(hook.secret))
 
     def _samples_to(self, hook: AuthHook, secret: str) -> TestedAuthHook:
-        """The kind's sample payloads sent to the hook, each answer checked."""
-        kind, reserved = hook.kind, self.reserved
+        """The kind's sample payloads sent to the hook, each answer checked by the kind's
+        check, with the claims no answer may set (``HookKinds.reserved``)."""
+        kind, reserved = self.kinds.checked(hook.kind), self.kinds.reserved
         answers = [
-            SampleAnswer(
-                name, self.caller.ask(hook, payload, lambda a: checked_answer(kind, a, reserved))
-            )
-            for name, payload in SAMPLES[kind].items()
+            SampleAnswer(name, self.caller.ask(hook, payload, lambda a: kind.check(a, reserved)))
+            for name, payload in kind.samples.items()
         ]
         return TestedAuthHook(secret, answers)
 

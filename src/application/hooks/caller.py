@@ -1,5 +1,6 @@
 """One call of a hook: the signed POST, its deadline, the answer checked, the call counted and
-kept (docs/hooks.md, "Failures")."""
+kept (docs/hooks.md, "Failures"); and a kind's hooks as the capability that asks them holds
+them (``KindCaller``, from ``HookCalls.caller_for``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
@@ -33,10 +35,11 @@ from domain.hooks.auth_hooks import (
     BadAnswer,
     CallOutcome,
     HookCall,
-    HookKind,
     OnFailure,
     parsed_answer,
 )
+from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.hooks.kinds import HookKind, HookKinds
 from domain.standard_webhooks import new_message_id, signed_headers
 
 log = logging.getLogger("firegate.auth_hooks")
@@ -87,10 +90,11 @@ class HookCache:
     def __init__(self, store: AuthHookStore, clock: Clock, ttl: float) -> None:
         self._store, self._clock, self._ttl = store, clock, timedelta(seconds=ttl)
         self._lock = threading.Lock()
-        self._copy: dict[HookKind, tuple[AuthHook, ...]] | None = None
+        self._copy: dict[str, tuple[AuthHook, ...]] | None = None
         self._read_at: datetime | None = None
 
-    def get(self, kind: HookKind) -> tuple[AuthHook, ...]:
+    def get(self, kind: str) -> tuple[AuthHook, ...]:
+        """The hooks of the kind named ``kind``, in the order they are asked."""
         now = self._clock.now()
         with self._lock:
             copy, read_at = self._copy, self._read_at
@@ -111,8 +115,8 @@ class HookCache:
             self._copy, self._read_at = None, None
 
 
-def _by_kind(hooks: list[AuthHook]) -> dict[HookKind, tuple[AuthHook, ...]]:
-    found: dict[HookKind, list[AuthHook]] = {}
+def _by_kind(hooks: list[AuthHook]) -> dict[str, tuple[AuthHook, ...]]:
+    found: dict[str, list[AuthHook]] = {}
     for hook in hooks:
         found.setdefault(hook.kind, []).append(hook)
     return {kind: tuple(sorted(each, key=lambda h: h.place)) for kind, each in found.items()}
@@ -135,21 +139,21 @@ class HookCaller:
     policy: HookPolicy
     metrics: Metrics = NO_METRICS
 
-    def has(self, kind: HookKind) -> bool:
+    def has(self, kind: HookKind[Any]) -> bool:
         """Whether any hook of ``kind`` is set, whatever its scope."""
-        return bool(self.cache.get(kind))
+        return bool(self.cache.get(kind.name))
 
     def applying(
-        self, kind: HookKind, *, client: str | None = None, org: str | None = None
+        self, kind: HookKind[Any], *, client: str | None = None, org: str | None = None
     ) -> list[AuthHook]:
         """The hooks of ``kind`` that apply to a call about ``client`` and ``org`` (None: the
         call is about no client, no org), in the order they are asked: by ``order``, then the
         older first (docs/hooks.md, "Scope and order")."""
-        return [hook for hook in self.cache.get(kind) if hook.applies(client, org)]
+        return [hook for hook in self.cache.get(kind.name) if hook.applies(client, org)]
 
     def call_all[T](
         self,
-        kind: HookKind,
+        kind: HookKind[Any],
         payload: Mapping[str, object],
         check: Callable[[Mapping[str, object]], T],
         *,
@@ -158,8 +162,9 @@ class HookCaller:
         until: Callable[[HookResult[T]], bool] | None = None,
     ) -> list[HookResult[T]]:
         """Ask each hook of ``kind`` that applies to ``client`` and ``org`` about ``payload``,
-        in their order, each result in the list; the asking stops after a result ``until``
-        says is final (a deny, say). No hook applying: an empty list.
+        in their order, each answer checked by ``check``, each result in the list; the asking
+        stops after a result ``until`` says is final (a deny, say). No hook applying: an
+        empty list.
 
         Together they have ``TOTAL_DEADLINE_MS`` from the first call's start: each is cut at
         the smaller of its own ``timeout_ms`` and what is left of it, and one reached with
@@ -199,8 +204,8 @@ class HookCaller:
     def _kept[T](self, hook: AuthHook, at: datetime, asked: Asked[T]) -> HookResult[T]:
         """The call counted and kept, and what came of it."""
         kind = hook.kind
-        self.metrics.add(HOOK_CALLS, kind=kind.value, outcome=asked.outcome.value)
-        self.metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind.value)
+        self.metrics.add(HOOK_CALLS, kind=kind, outcome=asked.outcome.value)
+        self.metrics.observe(HOOK_CALL_DURATION, asked.duration, kind=kind)
         call = HookCall(
             hook_id=hook.hook_id,
             at=at,
@@ -214,9 +219,7 @@ class HookCaller:
         except Exception:  # the call stands; only its record is lost
             log.warning("an auth hook call was not recorded", exc_info=True)
         if asked.outcome is not CallOutcome.OK:
-            log.warning(
-                "auth hook %s failed: %s (%s)", kind.value, asked.outcome.value, asked.error
-            )
+            log.warning("auth hook %s failed: %s (%s)", kind, asked.outcome.value, asked.error)
             return HookResult(hook, error=asked.error or asked.outcome.value)
         return HookResult(hook, answer=asked.answer)
 
@@ -276,7 +279,7 @@ class HookCaller:
         try:
             secret = self.box.open(hook.secret)
         except Unavailable:  # MFA_ENCRYPTION_KEY changed: an operator's problem, recorded
-            log.error("the secret of the %s hook cannot be opened", hook.kind.value)
+            log.error("the secret of the %s hook cannot be opened", hook.kind)
             raise WebhookUnreachable("secret_unreadable") from None
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         headers = {
@@ -292,3 +295,77 @@ class HookCaller:
             limit=MAX_ANSWER_BYTES,
             timeout=timeout,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class KindCaller[T]:
+    """The hooks of one kind, as the capability that asks them holds them: with no caller
+    (``NO_HOOK_CALLS``, a test's), no hook is ever set, so none applies and asking gives no
+    result. That is the one "no hook" every asker's own rule reads (no claims, the sign-in
+    goes on, SMTP sends, no text goes). ``reserved``: the claims no answer may set, which
+    the kind's check is given (the registry's, ``HookKinds.reserved``)."""
+
+    kind: HookKind[T]
+    caller: HookCaller | None = None
+    reserved: frozenset[str] = RESERVED_CLAIMS
+
+    def has(self) -> bool:
+        """Whether any hook of the kind is set, whatever its scope."""
+        return self.caller is not None and self.caller.has(self.kind)
+
+    def applying(self, *, client: str | None = None, org: str | None = None) -> bool:
+        """Whether any hook of the kind applies to a call about ``client`` and ``org``."""
+        return self.caller is not None and bool(
+            self.caller.applying(self.kind, client=client, org=org)
+        )
+
+    def call_all(
+        self,
+        payload: Mapping[str, object],
+        *,
+        client: str | None = None,
+        org: str | None = None,
+        until: Callable[[HookResult[T]], bool] | None = None,
+    ) -> list[HookResult[T]]:
+        """``HookCaller.call_all`` for the kind, each answer checked by the kind's own check
+        with the reserved claims; no caller: an empty list."""
+        return self.call_all_with(payload, self.check, client=client, org=org, until=until)
+
+    def check(self, answer: Mapping[str, object]) -> T:
+        """``answer`` checked by the kind's check, with the reserved claims."""
+        return self.kind.check(answer, self.reserved)
+
+    def call_all_with[R](
+        self,
+        payload: Mapping[str, object],
+        check: Callable[[Mapping[str, object]], R],
+        *,
+        client: str | None = None,
+        org: str | None = None,
+        until: Callable[[HookResult[R]], bool] | None = None,
+    ) -> list[HookResult[R]]:
+        """``call_all``, each answer checked by ``check`` (the kind's and what its asker
+        adds: a merge, a schema)."""
+        if self.caller is None:
+            return []
+        return self.caller.call_all(self.kind, payload, check, client=client, org=org, until=until)
+
+
+@dataclass(frozen=True, slots=True)
+class HookCalls:
+    """The hooks unit as the capabilities ask it for their kind's caller: ``caller_for`` a
+    kind the units lent (``kinds``), checked with their reserved claims; with no caller,
+    every kind's asks nothing."""
+
+    kinds: HookKinds
+    caller: HookCaller | None = None
+
+    def caller_for[T](self, kind: HookKind[T]) -> KindCaller[T]:
+        """``kind``'s caller; LookupError when no unit lent it (an operator could set no
+        hook of it)."""
+        if self.caller is not None and kind not in self.kinds:
+            raise LookupError(f"no unit lends the {kind.name} hook kind (Unit.hook_kinds)")
+        return KindCaller(kind, self.caller, self.kinds.reserved)
+
+
+NO_HOOK_CALLS = HookCalls(HookKinds(()))

@@ -2,7 +2,7 @@
 ``SignInHook`` (``before_sign_in``), the provider's ``CredentialsHook``
 (``credentials_exchange``), mail's
 ``Mailer`` (``send_mail``) and the phone codes' ``TextSender`` (``send_sms``), each asking its
-kind's hook through one ``HookCaller`` (docs/hooks.md,
+kind's hooks through the ``KindCaller`` its capability asked the hooks for (docs/hooks.md,
 docs/decisions/0487-before-token-and-send-mail.md,
 docs/decisions/0532-one-code-flow-for-every-channel.md)."""
 
@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 
-from application.hooks.caller import HookCaller, HookResult
+from application.hooks.caller import HookResult, KindCaller
 from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
 from domain.errors import PermissionDenied
-from domain.hooks.auth_hooks import (
-    HookKind,
-    SignInDecision,
-    checked_claims,
-    checked_mail_answer,
-    checked_sign_in_answer,
-    claims_merged,
-)
+from domain.hooks.auth_hooks import SignInAnswer, SignInDecision, checked_claims, claims_merged
 from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict, joined_verdict
-from domain.hooks.before_token import NO_CLAIMS, RESERVED_CLAIMS, TokenHookRequest
+from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
 from domain.hooks.credentials_exchange import CredentialsRequest, credentials_refused
 
 HOOK_FAILED = "hook_failed"
@@ -39,28 +31,29 @@ def hook_failed() -> PermissionDenied:
     )
 
 
+type Claims = Mapping[str, object]
+
+
 def merged_claims(
-    caller: HookCaller,
-    kind: HookKind,
+    caller: KindCaller[Claims],
     payload: Mapping[str, object],
     *,
     client: str | None,
     org: str | None,
-    reserved: frozenset[str],
 ) -> Mapping[str, object]:
     """The claims of each hook of ``kind`` (``before_token``, ``credentials_exchange``) that
     applies, merged in their order under one bound of 1,000 bytes: an answer that would take
     the whole past it fails as one too large. 403 ``hook_failed`` when a failed one denies
-    (the hooks after it are not asked)."""
+    (the hooks after it are not asked). No answer may set a claim of ``caller.reserved``."""
     merged: dict[str, object] = {}  # what the hooks asked so far answered, merged
 
     def check(answer: Mapping[str, object]) -> Mapping[str, object]:
         # each is asked after the last
-        claims = claims_merged(merged, checked_claims(answer, reserved))
+        claims = claims_merged(merged, checked_claims(answer, caller.reserved))
         merged.update(claims)
         return claims
 
-    results = caller.call_all(kind, payload, check, client=client, org=org, until=_refused)
+    results = caller.call_all_with(payload, check, client=client, org=org, until=_refused)
     if any(result.refused for result in results):
         raise hook_failed()
     return merged or NO_CLAIMS
@@ -82,14 +75,11 @@ class TokenClaimsHook:
     order; none when no hook applies or failed ones allow; 403 ``hook_failed`` when a failed
     one denies."""
 
-    caller: HookCaller
-    # The claims no answer may set: the token frame's and the units' claim sources'
-    # (``ClaimSources.reserved``, lent by signin)
-    reserved: frozenset[str] = RESERVED_CLAIMS
+    caller: KindCaller[Claims]
 
     def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
         client, org = _id_of(request.client, "client_id"), _id_of(request.org, "id")
-        if not self.caller.applying(HookKind.BEFORE_TOKEN, client=client, org=org):
+        if not self.caller.applying(client=client, org=org):
             return NO_CLAIMS  # no payload built
         payload = {
             "user": request.user,
@@ -98,14 +88,7 @@ class TokenClaimsHook:
             "org": request.org,
             "token_kind": request.token_kind,
         }
-        return merged_claims(
-            self.caller,
-            HookKind.BEFORE_TOKEN,
-            payload,
-            client=client,
-            org=org,
-            reserved=self.reserved,
-        )
+        return merged_claims(self.caller, payload, client=client, org=org)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -115,22 +98,14 @@ class CredentialsClaimsHook:
     none when no hook applies or failed ones allow; CredentialsRefused when a failed one
     denies (docs/decisions/0580-credentials-exchange.md)."""
 
-    caller: HookCaller
-    reserved: frozenset[str] = RESERVED_CLAIMS  # as ``TokenClaimsHook``'s
+    caller: KindCaller[Claims]
 
     def credentials_exchange(self, request: CredentialsRequest) -> Mapping[str, object]:
-        kind, client, org = HookKind.CREDENTIALS_EXCHANGE, request.client_id, request.org
-        if not self.caller.applying(kind, client=client, org=org):
+        client, org = request.client_id, request.org
+        if not self.caller.applying(client=client, org=org):
             return NO_CLAIMS
         try:
-            return merged_claims(
-                self.caller,
-                kind,
-                request.payload(),
-                client=client,
-                org=org,
-                reserved=self.reserved,
-            )
+            return merged_claims(self.caller, request.payload(), client=client, org=org)
         except PermissionDenied:
             raise credentials_refused() from None
 
@@ -141,15 +116,14 @@ class SignInCheckHook:
     turn until one denies; a failed one that allows is as if it were not there, a failed
     one that denies denies (docs/hooks.md, "before_sign_in")."""
 
-    caller: HookCaller
+    caller: KindCaller[SignInAnswer]
     # The request's client address and user agent, and the OpenID client its page signs in
     # for, where the sign-in does not name them.
     origin: Callable[[], tuple[str, str]] = lambda: ("", "")
     client_of: Callable[[], str | None] = lambda: None
-    reserved: frozenset[str] = RESERVED_CLAIMS  # what its session claims may not set
 
     def active(self) -> bool:
-        return self.caller.has(HookKind.BEFORE_SIGN_IN)
+        return self.caller.has()
 
     def before_sign_in(self, request: SignInHookRequest) -> SignInVerdict:
         if not request.ip or not request.user_agent:
@@ -162,9 +136,7 @@ class SignInCheckHook:
         client = request.client.get("client_id") if request.client is not None else None
         org = request.org.get("id") if request.org is not None else None
         results = self.caller.call_all(
-            HookKind.BEFORE_SIGN_IN,
             request.payload(),
-            partial(checked_sign_in_answer, reserved=self.reserved),
             client=client if isinstance(client, str) else None,
             org=org if isinstance(org, str) else None,
             until=lambda result: (
@@ -185,11 +157,11 @@ class HookMailer:
     an SMTP failure); of one that allows, the next hook is asked, and ``smtp`` sends it after
     the last."""
 
-    caller: HookCaller
+    caller: KindCaller[Claims]
     smtp: Mailer
 
     def send(self, mail: Mail) -> None:
-        if not self.caller.applying(HookKind.SEND_MAIL):
+        if not self.caller.applying():
             self.smtp.send(mail)
             return
         payload = {
@@ -200,12 +172,7 @@ class HookMailer:
             "text": mail.text,
             "html": mail.html,
         }
-        results = self.caller.call_all(
-            HookKind.SEND_MAIL,
-            payload,
-            checked_mail_answer,
-            until=lambda r: r.answered or r.refused,
-        )
+        results = self.caller.call_all(payload, until=lambda r: r.answered or r.refused)
         if any(result.answered for result in results):
             return
         refused = [result for result in results if result.refused]
@@ -221,10 +188,10 @@ class HookTexter:
     undelivered, whatever ``on_failure`` says: its job tries again, and records the failure
     after its last attempt."""
 
-    caller: HookCaller
+    caller: KindCaller[Claims]
 
     def ready(self) -> bool:
-        return bool(self.caller.applying(HookKind.SEND_SMS))
+        return self.caller.applying()
 
     def send(self, message: TextMessage) -> None:
         payload = {
@@ -234,9 +201,7 @@ class HookTexter:
             "code": message.code,
             "text": message.text,
         }
-        results = self.caller.call_all(
-            HookKind.SEND_SMS, payload, checked_mail_answer, until=lambda r: r.answered
-        )
+        results = self.caller.call_all(payload, until=lambda r: r.answered)
         if not any(result.answered for result in results):
             error = results[-1].error if results else "no hook"
             raise TextUndelivered(f"the send_sms hook failed: {error}")

@@ -18,8 +18,8 @@ class AuthHookStore(Protocol):
         ...
 
     def list_all(self) -> list[AuthHook]:
-        """Every hook, by kind (the kinds' order), each kind's in the order they are asked
-        (``AuthHook.place``)."""
+        """Every hook, by kind (their names' order: the admins' use cases list them in the
+        kinds' order), each kind's in the order they are asked (``AuthHook.place``)."""
         ...
 
     def delete(self, hook_id: str) -> bool:

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from application.accounts.accounts import ProfileSchemaSource
-from application.hooks.caller import HookCaller
+from application.hooks.caller import KindCaller
 from domain.accounts.profile import check_name
 from domain.accounts.signups import ALLOWED, SignUpAttempt, SignUpVerdict
 from domain.errors import InvalidInput
-from domain.hooks.auth_hooks import BadAnswer, HookKind, checked_sign_up_answer
+from domain.hooks.auth_hooks import BadAnswer, SignUpAnswer, checked_sign_up_answer
 
 HOOK_WRITER = "hook"  # the attributes' writer (the profile schema's x-write)
 # The message of a refusal because the hook failed and says to refuse then (on_failure: deny).
@@ -24,12 +24,12 @@ class BeforeSignUp:
     schema the answer's attributes are checked against (as written by ``hook``); ``origin``:
     the request's client address and user agent, where the attempt does not name them."""
 
-    caller: HookCaller
+    caller: KindCaller[SignUpAnswer]
     schemas: ProfileSchemaSource
     origin: Callable[[], tuple[str, str]]
 
     def before_sign_up(self, attempt: SignUpAttempt) -> SignUpVerdict:
-        if not self.caller.applying(HookKind.BEFORE_SIGN_UP, org=attempt.org_id):
+        if not self.caller.applying(org=attempt.org_id):
             return ALLOWED
         ip, agent = attempt.ip, attempt.user_agent
         if not ip or not agent:
@@ -45,8 +45,7 @@ class BeforeSignUp:
             },
             "context": {"ip": ip, "user_agent": agent},
         }
-        results = self.caller.call_all(
-            HookKind.BEFORE_SIGN_UP,
+        results = self.caller.call_all_with(
             payload,
             self._verdict,
             org=attempt.org_id,

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.accounts.accounts import UserRepository
-from application.hooks.caller import HookCaller, HookResult
+from application.hooks.caller import HookResult, KindCaller
 from application.ports import Clock, PasswordHasher
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied
-from domain.hooks.auth_hooks import HookKind, checked_password_verdict
 from domain.ids import new_id
 from domain.migration.legacy import Legacy, claimed, migrated, own_password, released
 
@@ -56,7 +55,7 @@ class LegacyPasswordCheck:
     that find the claim held wait for its outcome, then check the stored hash. A password
     set otherwise (a reset, a change) ends the account's legacy as well (``own_password``)."""
 
-    caller: HookCaller
+    caller: KindCaller[bool]  # the password_verification hooks
     users: UserRepository
     hasher: PasswordHasher
     clock: Clock
@@ -79,7 +78,7 @@ class LegacyPasswordCheck:
         unknown name's (one dummy hash), so nothing tells a legacy account from a name
         nobody has; a reset by mail gives the account a password
         (docs/decisions/0631-a-legacy-account-without-a-hook.md)."""
-        if not self.caller.applying(HookKind.PASSWORD_VERIFICATION):
+        if not self.caller.applying():
             self.hasher.verify_dummy(password)  # the work of an unknown name's check
             return None
         claim = new_id()
@@ -122,12 +121,7 @@ class LegacyPasswordCheck:
                 },
                 "password": password,
             }
-            results = self.caller.call_all(
-                HookKind.PASSWORD_VERIFICATION,
-                payload,
-                checked_password_verdict,
-                until=_valid,
-            )
+            results = self.caller.call_all(payload, until=_valid)
             if any(_valid(result) for result in results):
                 new_hash = self.hasher.hash(password)
                 now = self.clock.now()

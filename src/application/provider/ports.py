@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from application.hooks.caller import KindCaller
+from application.hooks.hooked import CredentialsClaimsHook
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.users import User
 from domain.hooks.credentials_exchange import CredentialsRequest
 from domain.provider.dpop import Proof, ProofRequest, SpentProof
 from domain.provider.grants import AuthorizationCode, CodeSpending, Consent, Grant, Rotation
+from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.pushed import PushedRequest
 
 
@@ -265,11 +268,7 @@ class CredentialsHook(Protocol):
         ...
 
 
-class NoCredentialsHook:
-    """No hook: a client's own and an exchanged token carry firegate's claims only."""
-
-    def credentials_exchange(self, request: CredentialsRequest) -> Mapping[str, object]:
-        return {}
-
-
-NO_CREDENTIALS_HOOK: CredentialsHook = NoCredentialsHook()
+# No hook: a client's own and an exchanged token carry firegate's claims only.
+NO_CREDENTIALS_HOOK: CredentialsHook = CredentialsClaimsHook(
+    caller=KindCaller(CREDENTIALS_EXCHANGE)
+)

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from application.hooks.caller import KindCaller
+from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
 from domain.accounts.users import User
-from domain.hooks.before_sign_in import SIGN_IN_ALLOWED, SignInHookRequest, SignInVerdict
-from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest
+from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict
+from domain.hooks.before_token import TokenHookRequest
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
 from domain.signin.phone_numbers import PhoneNumber
 
 
@@ -19,14 +22,9 @@ class TokenHook(Protocol):
         ...
 
 
-class NoTokenHook:
-    """No hook: every token carries firegate's claims only."""
-
-    def before_token(self, request: TokenHookRequest) -> Mapping[str, object]:
-        return NO_CLAIMS
-
-
-NO_TOKEN_HOOK: TokenHook = NoTokenHook()
+# No hook: every token carries firegate's claims only (the hooks' one "no hook":
+# ``KindCaller`` without a caller).
+NO_TOKEN_HOOK: TokenHook = TokenClaimsHook(caller=KindCaller(BEFORE_TOKEN))
 
 
 class SignInHook(Protocol):
@@ -39,22 +37,14 @@ class SignInHook(Protocol):
         ...
 
 
-class NoSignInHook:
-    """No hook: every sign-in goes on, its session with no claims of a hook's."""
-
-    def active(self) -> bool:
-        return False
-
-    def before_sign_in(self, request: SignInHookRequest) -> SignInVerdict:
-        return SIGN_IN_ALLOWED
-
-
-NO_SIGN_IN_HOOK: SignInHook = NoSignInHook()
+# No hook: every sign-in goes on, its session with no claims of a hook's.
+NO_SIGN_IN_HOOK: SignInHook = SignInCheckHook(caller=KindCaller(BEFORE_SIGN_IN))
 
 
 class LegacyPasswords(Protocol):
     """A ``legacy`` account's password, which firegate has no hash of, checked by the
-    ``password_verification`` hook (docs/hooks.md)."""
+    ``password_verification`` hook (docs/hooks.md): the migration's rules
+    (application/migration/legacy_passwords.py)."""
 
     def holds(self, user: User) -> bool:
         """Is the account's password still the old system's (a ``legacy`` one)?"""
@@ -72,7 +62,9 @@ class LegacyPasswords(Protocol):
 
 
 class NoLegacyPasswords:
-    """No legacy accounts (the tests of one room): none holds, none is ever right."""
+    """No legacy accounts (no migration to check them; the tests of one room): none holds,
+    none is ever right. Not a "no hook": with the migration's check and no
+    password_verification hook, a legacy account holds, and its password is wrong."""
 
     def holds(self, user: User) -> bool:
         return False

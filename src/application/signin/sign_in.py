@@ -52,10 +52,10 @@ from domain.hooks.before_sign_in import (
 )
 from domain.ids import new_id
 from domain.signin.devices import Device, is_new_device
+from domain.signin.hook_kinds import user_fields
 from domain.signin.mfa import sign_in_method
 from domain.signin.sessions import Session
 from domain.signin.support.impersonation import Acting
-from domain.signin.token_hook import user_fields
 
 log = logging.getLogger("firegate.sessions")
 

@@ -17,8 +17,8 @@ from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest, TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
 from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
+from domain.signin.hook_kinds import kept_claims, org_fields, session_fields, user_fields
 from domain.signin.sessions import Session
-from domain.signin.token_hook import kept_claims, org_fields, session_fields, user_fields
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,6 @@ from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.text import has_control, is_text
 
 
-class HookKind(StrEnum):
-    BEFORE_SIGN_UP = "before_sign_up"
-    BEFORE_TOKEN = "before_token"
-    SEND_MAIL = "send_mail"
-    SEND_SMS = "send_sms"
-    BEFORE_SIGN_IN = "before_sign_in"
-    CREDENTIALS_EXCHANGE = "credentials_exchange"
-    PASSWORD_VERIFICATION = "password_verification"
-
-
 class OnFailure(StrEnum):
     ALLOW = "allow"  # go on as if there were no hook
     DENY = "deny"  # refuse what the hook was asked about
@@ -50,7 +40,7 @@ TOTAL_DEADLINE_MS = 5000  # the kind's hooks of one call, together (docs/hooks.m
 @dataclass(frozen=True)
 class AuthHook:
     hook_id: str
-    kind: HookKind
+    kind: str  # its kind's name (domain/hooks/kinds.py)
     url: str
     timeout_ms: int
     on_failure: OnFailure
@@ -110,17 +100,6 @@ def checked_scope(field: str, ids: tuple[str, ...] | list[str]) -> tuple[str, ..
             "invalid_hook_scope",
         )
     return tuple(dict.fromkeys(each.strip() for each in ids))
-
-
-def checked_kind(kind: str) -> HookKind:
-    try:
-        return HookKind(kind)
-    except ValueError:
-        raise InvalidInput.field(
-            "kind",
-            "One of " + ", ".join(kind.value for kind in HookKind) + ".",
-            "unknown_hook_kind",
-        ) from None
 
 
 def checked_timeout(timeout_ms: int) -> int:
@@ -373,133 +352,3 @@ def checked_password_verdict(answer: Mapping[str, object]) -> bool:
     if not isinstance(valid, bool):
         raise BadAnswer("bad_valid")
     return valid
-
-
-# -- what ``hooks test`` sends ------------------------------------------------------------------
-
-# Each kind's sample payloads, by name, as firegate sends them (docs/hooks.md).
-SAMPLES: Mapping[HookKind, Mapping[str, Mapping[str, object]]] = {
-    HookKind.BEFORE_SIGN_UP: {
-        "password": {
-            "user": {
-                "email": "ada@example.com",
-                "username": "ada",
-                "method": "password",
-                "provider": None,
-                "org_id": None,
-            },
-            "context": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
-        },
-        "upstream": {
-            "user": {
-                "email": "grace@example.org",
-                "username": None,
-                "method": "upstream",
-                "provider": "google",
-                "org_id": None,
-            },
-            "context": {"ip": "2001:db8::7", "user_agent": "Mozilla/5.0"},
-        },
-    },
-    HookKind.BEFORE_TOKEN: {
-        "access": {
-            "token_kind": "access",
-            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
-            "session": {"id": "s_sample", "amr": ["pwd"]},
-            "client": None,
-            "org": None,
-        },
-        "id_token": {
-            "token_kind": "id_token",
-            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
-            "session": None,
-            "client": {"client_id": "c_sample", "name": "Sample app"},
-            "org": {"id": "o_sample", "slug": "acme"},
-        },
-    },
-    HookKind.SEND_MAIL: {
-        "verify_email": {
-            "to": "ada@example.com",
-            "kind": "verify_email",
-            "locale": "en",
-            "subject": "Confirm your address",
-            "text": "Open https://id.example.com/verify?token=sample to confirm.",
-            "html": '<p>Open <a href="https://id.example.com/verify?token=sample">this</a>.</p>',
-        },
-    },
-    HookKind.SEND_SMS: {
-        "phone_code": {
-            "to": "+33612345678",
-            "kind": "phone_code",
-            "locale": "en",
-            "code": "123456",
-            "text": "123456 is your Sample sign-in code.\n\n@id.example.com #123456",
-        },
-    },
-    HookKind.BEFORE_SIGN_IN: {
-        "password": {
-            "user": {"id": "u_sample", "username": "ada", "email": "ada@example.com"},
-            "method": "password",
-            "amr": ["pwd"],
-            "org": None,
-            "client": None,
-            "context": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
-        },
-        "sso": {
-            "user": {"id": "u_sample", "username": None, "email": "grace@acme.example"},
-            "method": "sso",
-            "amr": ["fed"],
-            "org": {"id": "o_sample"},
-            "client": {"client_id": "c_sample"},
-            "context": {"ip": "2001:db8::7", "user_agent": "Mozilla/5.0"},
-        },
-    },
-    HookKind.CREDENTIALS_EXCHANGE: {
-        "client_credentials": {
-            "client": {"client_id": "c_sample", "org_id": None},
-            "scope": "orders:read",
-            "audience": "https://api.example.com/",
-            "grant_type": "client_credentials",
-        },
-        "token_exchange": {
-            "client": {"client_id": "c_sample", "org_id": "o_sample"},
-            "scope": "billing:read",
-            "audience": "https://billing.example.com/",
-            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
-            "subject": {"sub": "u_sample", "client_id": "c_front", "act": None},
-        },
-        "token_exchange_by_an_agent": {
-            "client": {"client_id": "c_agent", "org_id": None},
-            "scope": "orders:read",
-            "audience": "https://api.example.com/",
-            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
-            "subject": {"sub": "u_sample", "client_id": "c_front", "act": {"sub": "c_agent"}},
-        },
-    },
-    HookKind.PASSWORD_VERIFICATION: {
-        "legacy_sign_in": {
-            "user": {"id": "u_sample", "email": "ada@example.com", "username": "ada"},
-            "password": "correct horse battery staple",
-        },
-    },
-}
-
-
-def checked_answer(
-    kind: HookKind, answer: Mapping[str, object], reserved: frozenset[str] = RESERVED_CLAIMS
-) -> object:
-    """``answer`` checked against ``kind``'s shape (BadAnswer if it is not); ``reserved``:
-    the claims no answer may set."""
-    if kind is HookKind.BEFORE_SIGN_IN:
-        return checked_sign_in_answer(answer, reserved)
-    if kind is HookKind.BEFORE_SIGN_UP:
-        return checked_sign_up_answer(answer)
-    if kind is HookKind.BEFORE_TOKEN:
-        return checked_claims(answer, reserved)
-    if kind is HookKind.PASSWORD_VERIFICATION:
-        return checked_password_verdict(answer)
-    if kind is HookKind.CREDENTIALS_EXCHANGE:
-        return checked_claims(answer, reserved)
-    if kind in (HookKind.SEND_MAIL, HookKind.SEND_SMS):
-        return checked_mail_answer(answer)
-    raise LookupError(f"no answer check for the {kind.value} hook")  # each kind has its own

@@ -1,5 +1,5 @@
 """What a ``before_token`` hook is told about a token firegate is about to issue (sign-in, the
-provider and Firebase build it: domain/signin/token_hook.py), and the claims its answer may
+provider and Firebase build it: domain/signin/hook_kinds.py), and the claims its answer may
 never set (docs/hooks.md, "before_token")."""
 
 from __future__ import annotations

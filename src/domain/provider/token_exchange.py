@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.signin.claims.sources import ClaimSource, copied
+
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
 # RFC 8693 §3: token type identifiers. firegate takes and issues access tokens only.
 ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
@@ -295,6 +297,13 @@ class Delegation:
         if self.may_act is not None:
             found["may_act"] = self.may_act
         return found
+
+
+# The agents' claim source: introspection answers who acts for the person in a delegated
+# token (``act``, RFC 8693 §4.1: an exchanged token's chain, docs/agents-and-clis.md). The
+# exchange writes the chain itself (``Delegation``), as an app's custom token does
+# (``ActingAgent``).
+AGENT_CLAIMS = (ClaimSource(name="act", kinds=frozenset({"introspection"}), value=copied("act")),)
 
 
 def delegated(

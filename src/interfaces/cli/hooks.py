@@ -18,18 +18,19 @@ from application.hooks.admin import (
 )
 from application.hooks.services import HookServices
 from domain.errors import DomainError
-from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, AuthHook, HookKind, OnFailure
+from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, AuthHook, OnFailure
 from interfaces.cli.acting import OPERATOR, fail, fail_with_fields
 from interfaces.shared.services import services
 
-KINDS = [kind.value for kind in HookKind]
+# A kind the units lend (docs/hooks.md): the use case refuses any other, naming them.
+KIND = click.STRING
 
 
 def hook_json(hook: AuthHook) -> dict[str, object]:
     """A hook as the CLI shows it: never its secret."""
     return {
         "id": hook.hook_id,
-        "kind": hook.kind.value,
+        "kind": hook.kind,
         "url": hook.url,
         "timeout_ms": hook.timeout_ms,
         "on_failure": hook.on_failure.value,
@@ -42,7 +43,7 @@ def hook_json(hook: AuthHook) -> dict[str, object]:
 
 @click.command("set")
 @with_appcontext
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=KIND)
 @click.argument("url")
 @click.option("--timeout-ms", default=DEFAULT_TIMEOUT_MS, show_default=True, type=int)
 @click.option(
@@ -128,7 +129,7 @@ def remove_hook(hook_id: str) -> None:
 @click.command("test")
 @with_appcontext
 @click.argument("url")
-@click.option("--kind", required=True, type=click.Choice(KINDS))
+@click.option("--kind", required=True, type=KIND)
 @click.option("--secret", default=None, help="whsec_…: sign with it (default: a new one, printed).")
 @click.option("--timeout-ms", default=DEFAULT_TIMEOUT_MS, show_default=True, type=int)
 def test_hook(url: str, kind: str, secret: str | None, timeout_ms: int) -> None:

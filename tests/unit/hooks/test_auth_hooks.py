@@ -18,13 +18,13 @@ from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.hooks.auth_hooks import (
     BadAnswer,
     CallOutcome,
-    HookKind,
     OnFailure,
     checked_claims,
     checked_sign_up_answer,
     parsed_answer,
 )
 from tests.fakes.claims import CLAIMS
+from tests.support.hook_kinds import BEFORE_SIGN_UP, BEFORE_TOKEN
 from tests.support.hooks_world import PAYLOAD, World
 from tests.support.webhooks import ADMIN, BOX
 
@@ -107,14 +107,12 @@ def test_no_hook_no_call() -> None:
 
 def test_call_all_asks_each_hook_that_applies_and_none_without_one() -> None:
     world = World({"claims": {"plan": "pro"}})
-    assert world.caller.call_all(HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims) == []
+    assert world.caller.call_all(BEFORE_TOKEN, PAYLOAD, checked_claims) == []
     world.set()
-    results = world.caller.call_all(
-        HookKind.BEFORE_TOKEN, PAYLOAD, checked_claims, client="app", org="o1"
-    )
+    results = world.caller.call_all(BEFORE_TOKEN, PAYLOAD, checked_claims, client="app", org="o1")
     assert [r.answer for r in results] == [{"plan": "pro"}]
-    assert [h.kind for h in world.caller.applying(HookKind.BEFORE_TOKEN)] == [HookKind.BEFORE_TOKEN]
-    assert world.caller.applying(HookKind.BEFORE_SIGN_UP) == []
+    assert [h.kind for h in world.caller.applying(BEFORE_TOKEN)] == [BEFORE_TOKEN.name]
+    assert world.caller.applying(BEFORE_SIGN_UP) == []
     assert world.counted()['firegate_hook_calls_total{kind="before_token",outcome="ok"}'] == 1
 
 

@@ -22,10 +22,8 @@ from application.ports import Audit
 from bootstrap.federation import configured_providers
 from domain.hooks.auth_hooks import (
     BadAnswer,
-    HookKind,
     RequiredFactor,
     SignInDecision,
-    checked_answer,
     checked_sign_in_answer,
 )
 from domain.hooks.before_sign_in import FAILED_CLOSED, joined_verdict, missing_factors
@@ -36,6 +34,7 @@ from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
+from tests.support.hook_kinds import BEFORE_SIGN_IN
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, oidc_idp, upstream_round_trip
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
@@ -118,8 +117,8 @@ def test_an_answer_is_read_and_the_test_kit_knows_the_kind() -> None:
     assert checked.decision is SignInDecision.REQUIRE
     assert checked.require == (RequiredFactor.OTP, RequiredFactor.PASSKEY)
     assert checked.session_claims == {"tier": "gold"}
-    assert checked_answer(HookKind.BEFORE_SIGN_IN, {"decision": "allow"}) == checked_sign_in_answer(
-        {"decision": "allow"}
+    assert BEFORE_SIGN_IN.check({"decision": "allow"}, SERVICE_CLAIMS.reserved) == (
+        checked_sign_in_answer({"decision": "allow"})
     )
 
 

@@ -1,8 +1,8 @@
 """Every place a newcomer reads the list of hook kinds names each kind of the code's one list
-(``domain.hooks.auth_hooks.HookKind``): the README's and the docs' front page's summaries,
-the hooks guide's table, the auth-hooks reference's intro and its ``kind`` field, and the
-intro of ``/admin/hooks/auth``, which is made from that list in both languages. A kind added
-to the code and left out of one of them fails here."""
+(the kinds the core's units lend, ``Unit.hook_kinds``): the README's and the docs' front
+page's summaries, the hooks guide's table, the auth-hooks reference's intro and its ``kind``
+field, and the intro of ``/admin/hooks/auth``, which is made from that list in both
+languages. A kind added to the code and left out of one of them fails here."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from domain.hooks.auth_hooks import HookKind
 from interfaces.web.hooks.auth_hooks import PURPOSES
 from tests.support.admin_pages import root
 from tests.support.app import World
+from tests.support.hook_kinds import CORE_KINDS
 
 pytestmark = pytest.mark.unit
 __all__ = ["root"]  # the fixture: an admin's browser
 ROOT = Path(__file__).resolve().parents[3]
-KINDS = [kind.value for kind in HookKind]
+KINDS = [kind.name for kind in CORE_KINDS]
 
 
 @pytest.fixture
@@ -87,5 +87,5 @@ def test_the_pages_intro_names_every_kind_in_both_languages(
     html = root.get("/admin/hooks/auth", headers={"Accept-Language": language})
     shown = intro(html.get_data(as_text=True))
     assert {kind for kind in KINDS if f"<code>{kind}</code>" in shown} == set(KINDS)
-    assert set(PURPOSES) == set(HookKind)  # each said with what it is for
+    assert set(PURPOSES) == set(CORE_KINDS.names)  # each said with what it is for
     assert words in shown

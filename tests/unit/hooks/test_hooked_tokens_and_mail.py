@@ -41,7 +41,7 @@ def hook(world: World, kind: str, answer: object, *, on_failure: str = "allow") 
     """The kind's one hook (any it had removed)."""
     admin = world.services.of(HookServices).hooks
     for view in admin.list(ListAuthHooks(ADMIN)):
-        if view.hook.kind.value == kind:
+        if view.hook.kind == kind:
             admin.remove(AuthHookRef(ADMIN, view.hook.hook_id))
     admin.set(SetAuthHook(ADMIN, kind, RECEIVER, on_failure=on_failure))
     receiver(world).answer = answer

@@ -11,10 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
-from domain.hooks.auth_hooks import CallOutcome, HookCall, HookKind
+from domain.hooks.auth_hooks import CallOutcome, HookCall
 from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
 from tests.support.admin_pages import browser, root
 from tests.support.app import World
+from tests.support.hook_kinds import BEFORE_SIGN_UP
 from tests.support.pages import csrf
 
 pytestmark = pytest.mark.unit
@@ -50,7 +51,7 @@ def test_an_admin_sets_a_hook_sees_its_secret_once_and_its_calls(
     assert found is not None
     (hook,) = store(world).hooks.values()
     assert (hook.kind, hook.url, hook.timeout_ms, hook.on_failure.value) == (
-        HookKind.BEFORE_SIGN_UP,
+        BEFORE_SIGN_UP.name,
         URL,
         1500,
         "deny",

@@ -13,7 +13,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.admin import TestAuthHook as KitRequest
-from application.hooks.caller import TOTAL_DEADLINE_EXCEEDED
+from application.hooks.caller import TOTAL_DEADLINE_EXCEEDED, KindCaller
 from application.hooks.hooked import HookMailer, HookTexter, TokenClaimsHook
 from application.hooks.sign_up import FAILED_CLOSED, BeforeSignUp
 from application.outbound import Answer, WebhookUnreachable
@@ -22,15 +22,20 @@ from domain.accounts.attributes import ProfileSchema
 from domain.accounts.signups import SignUpAttempt
 from domain.errors import PermissionDenied
 from domain.hooks.auth_hooks import (
-    SAMPLES,
     BadAnswer,
     CallOutcome,
-    HookKind,
-    checked_answer,
     checked_claims,
 )
 from domain.hooks.before_token import TokenHookRequest
+from domain.hooks.kinds import HookKind
 from tests.fakes.mail import FakeMailer
+from tests.support.hook_kinds import (
+    BEFORE_SIGN_UP,
+    BEFORE_TOKEN,
+    CORE_KINDS,
+    SEND_MAIL,
+    SEND_SMS,
+)
 from tests.support.hooks_world import World
 from tests.support.webhooks import ADMIN
 
@@ -97,7 +102,7 @@ def test_the_hooks_of_a_kind_are_asked_lowest_order_first_ties_by_age() -> None:
     add(world, "before_token", "/second-zero")
     add(world, "before_token", "/minus", order=-1)
     add(world, "send_mail", "/mail")  # another kind's: not asked
-    results = world.caller.call_all(HookKind.BEFORE_TOKEN, {}, checked_claims)
+    results = world.caller.call_all(BEFORE_TOKEN, {}, checked_claims)
     assert receivers.urls() == ["/minus", "/first-zero", "/second-zero", "/five"]
     assert [r.hook.url for r in results if r.hook] == [f"{HOST}{u}" for u in receivers.urls()]
 
@@ -109,7 +114,7 @@ def test_until_stops_the_asking_after_a_final_result() -> None:
     for path in ("/a", "/b", "/c"):
         add(world, "before_token", path)
     results = world.caller.call_all(
-        HookKind.BEFORE_TOKEN, {}, checked_claims, until=lambda r: bool(r.answer)
+        BEFORE_TOKEN, {}, checked_claims, until=lambda r: bool(r.answer)
     )
     assert receivers.urls() == ["/a", "/b"] and len(results) == 2
 
@@ -135,9 +140,9 @@ def test_a_scoped_hook_is_asked_only_about_its_clients_and_orgs(
     add(world, "before_token", "/app", clients=("app", "app2"))
     add(world, "before_token", "/o1", orgs=("o1",))
     add(world, "before_token", "/app-in-o1", clients=("app",), orgs=("o1",))
-    world.caller.call_all(HookKind.BEFORE_TOKEN, {}, checked_claims, client=client, org=org)
+    world.caller.call_all(BEFORE_TOKEN, {}, checked_claims, client=client, org=org)
     assert receivers.urls() == asked
-    applying = world.caller.applying(HookKind.BEFORE_TOKEN, client=client, org=org)
+    applying = world.caller.applying(BEFORE_TOKEN, client=client, org=org)
     assert [h.url.removeprefix(HOST) for h in applying] == asked
 
 
@@ -152,7 +157,7 @@ def test_the_kinds_hooks_have_five_seconds_together() -> None:
     for n in range(3):
         add(world, "before_token", f"/{n}", order=n, timeout_ms=3000)
     add(world, "before_token", "/late", order=9, timeout_ms=3000, on_failure="deny")
-    results = world.caller.call_all(HookKind.BEFORE_TOKEN, {}, checked_claims)
+    results = world.caller.call_all(BEFORE_TOKEN, {}, checked_claims)
     assert [(url, timeout) for url, _, timeout in receivers.asked] == [
         ("/0", 3.0),
         ("/1", 3.0),
@@ -172,8 +177,8 @@ def test_the_five_seconds_start_at_the_first_call_of_each_asking() -> None:
     receivers = Receivers(world, takes=4.0)
     add(world, "before_token", "/a", timeout_ms=5000)
     add(world, "before_token", "/b", timeout_ms=5000)
-    world.caller.call_all(HookKind.BEFORE_TOKEN, {}, checked_claims)
-    world.caller.call_all(HookKind.BEFORE_TOKEN, {}, checked_claims)
+    world.caller.call_all(BEFORE_TOKEN, {}, checked_claims)
+    world.caller.call_all(BEFORE_TOKEN, {}, checked_claims)
     assert [timeout for _, _, timeout in receivers.asked] == [5.0, 1.0, 5.0, 1.0]
 
 
@@ -202,7 +207,7 @@ def test_before_token_merges_the_claims_in_order_under_one_bound() -> None:
     add(world, "before_token", "/b", order=1)
     add(world, "before_token", "/c", order=2)
     add(world, "before_token", "/other", clients=("another-app",))
-    hook = TokenClaimsHook(caller=world.caller)
+    hook = TokenClaimsHook(caller=KindCaller(BEFORE_TOKEN, world.caller))
     assert hook.before_token(token_request()) == {"tier": "gold", "plan": "b", "seats": 3}
     assert receivers.urls() == ["/a", "/b", "/c"]
     assert receivers.asked[0][1]["client"] == {"client_id": "app"}
@@ -218,7 +223,7 @@ def test_before_token_a_failed_hook_that_denies_refuses_and_stops_the_asking() -
     add(world, "before_token", "/b", order=1, on_failure="deny")
     add(world, "before_token", "/c", order=2)
     with pytest.raises(PermissionDenied) as refused:
-        TokenClaimsHook(caller=world.caller).before_token(token_request())
+        TokenClaimsHook(caller=KindCaller(BEFORE_TOKEN, world.caller)).before_token(token_request())
     assert refused.value.code == "hook_failed" and receivers.urls() == ["/a", "/b"]
 
 
@@ -226,7 +231,12 @@ def test_before_token_asks_nothing_when_no_hook_applies() -> None:
     world = World()
     receivers = Receivers(world)
     add(world, "before_token", "/app", clients=("app",))
-    assert TokenClaimsHook(caller=world.caller).before_token(token_request(None)) == {}
+    assert (
+        TokenClaimsHook(caller=KindCaller(BEFORE_TOKEN, world.caller)).before_token(
+            token_request(None)
+        )
+        == {}
+    )
     assert receivers.asked == []
 
 
@@ -236,7 +246,9 @@ class NoSchema:
 
 
 def before_sign_up(world: World) -> BeforeSignUp:
-    return BeforeSignUp(caller=world.caller, schemas=NoSchema(), origin=lambda: ("", ""))
+    return BeforeSignUp(
+        caller=KindCaller(BEFORE_SIGN_UP, world.caller), schemas=NoSchema(), origin=lambda: ("", "")
+    )
 
 
 ATTEMPT = SignUpAttempt("ada@example.com", "ada", "register", org_id="o1")
@@ -287,7 +299,7 @@ def test_send_mail_the_first_hook_that_accepts_sends_it() -> None:
     add(world, "send_mail", "/backup", order=1)
     add(world, "send_mail", "/third", order=2)
     smtp = FakeMailer()
-    HookMailer(caller=world.caller, smtp=smtp).send(MAIL)
+    HookMailer(caller=KindCaller(SEND_MAIL, world.caller), smtp=smtp).send(MAIL)
     assert receivers.urls() == ["/primary", "/backup"] and smtp.sent == []
 
 
@@ -298,14 +310,14 @@ def test_send_mail_falls_back_to_smtp_only_when_every_failed_hook_allows() -> No
     add(world, "send_mail", "/a")
     add(world, "send_mail", "/b", order=1)
     smtp = FakeMailer()
-    HookMailer(caller=world.caller, smtp=smtp).send(MAIL)
+    HookMailer(caller=KindCaller(SEND_MAIL, world.caller), smtp=smtp).send(MAIL)
     assert [m.to for m in smtp.sent] == ["ada@example.com"]
 
     add(world, "send_mail", "/c", order=-1, on_failure="deny")
     receivers.answers["/c"] = WebhookUnreachable("z")
     receivers.asked.clear()
     with pytest.raises(MailUndelivered):
-        HookMailer(caller=world.caller, smtp=smtp).send(MAIL)
+        HookMailer(caller=KindCaller(SEND_MAIL, world.caller), smtp=smtp).send(MAIL)
     assert receivers.urls() == ["/c"] and len(smtp.sent) == 1
 
 
@@ -315,7 +327,7 @@ def test_send_sms_the_first_hook_that_accepts_sends_it_none_is_undelivered() -> 
     receivers.answers["/a"] = WebhookUnreachable("x")
     add(world, "send_sms", "/a")
     add(world, "send_sms", "/b", order=1)
-    texter = HookTexter(caller=world.caller)
+    texter = HookTexter(caller=KindCaller(SEND_SMS, world.caller))
     text = TextMessage("+33612345678", "phone_code", "en", "123456", "123456 is your code")
     texter.send(text)
     assert receivers.urls() == ["/a", "/b"]
@@ -327,16 +339,16 @@ def test_send_sms_the_first_hook_that_accepts_sends_it_none_is_undelivered() -> 
 # -- the test kit ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(HookKind))
-def test_every_kind_has_samples_and_an_answer_check(kind: HookKind) -> None:
+@pytest.mark.parametrize("kind", list(CORE_KINDS))
+def test_every_kind_has_samples_and_an_answer_check(kind: HookKind[Any]) -> None:
     """``hooks test`` sends each kind's samples and checks the answers by the kind's shape: a
     kind without samples, or without a check of its own, fails here."""
-    assert SAMPLES.get(kind), f"no samples for {kind.value}"
-    for name, payload in SAMPLES[kind].items():
+    assert kind.samples, f"no samples for {kind.name}"
+    for name, payload in kind.samples.items():
         assert isinstance(payload, Mapping) and payload, name
         json.dumps(payload)  # sent as JSON
     try:
-        checked_answer(kind, {})
+        kind.check({}, CORE_KINDS.reserved)
     except BadAnswer:
         pass  # an answer of no shape: the kind's own check refused it
     except LookupError as missing:
@@ -345,9 +357,9 @@ def test_every_kind_has_samples_and_an_answer_check(kind: HookKind) -> None:
 
 def test_the_test_kit_sends_every_sample_of_every_kind() -> None:
     world = World()
-    for kind in HookKind:
+    for kind in CORE_KINDS:
         world.client.asked.clear()
-        tested = world.admin.test(KitRequest(ADMIN, kind.value, f"{HOST}/kit"))
-        assert [a.sample for a in tested.answers] == list(SAMPLES[kind])
+        tested = world.admin.test(KitRequest(ADMIN, kind.name, f"{HOST}/kit"))
+        assert [a.sample for a in tested.answers] == list(kind.samples)
         sent = [json.loads(body) for _, body, _, _, _ in world.client.asked]
-        assert sent == [dict(p) for p in SAMPLES[kind].values()]
+        assert sent == [dict(p) for p in kind.samples.values()]

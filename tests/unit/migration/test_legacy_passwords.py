@@ -18,16 +18,14 @@ from application.signin.login import ChangePassword, check_current_password
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied, RateLimited, Unauthenticated
 from domain.hooks.auth_hooks import (
-    SAMPLES,
     AuthHook,
     BadAnswer,
-    HookKind,
     OnFailure,
-    checked_answer,
     checked_password_verdict,
 )
 from domain.migration.legacy import Legacy, claimed, migrated, released
 from tests.support.api import PASSWORD
+from tests.support.hook_kinds import CORE_KINDS, PASSWORD_VERIFICATION
 from tests.support.use_cases import IP, World
 
 pytestmark = pytest.mark.unit
@@ -45,7 +43,7 @@ def legacy_world(answer: object = None, on_failure: str = "allow", hook: bool = 
         world.hooks.add(
             AuthHook(
                 hook_id="h1",
-                kind=HookKind.PASSWORD_VERIFICATION,
+                kind=PASSWORD_VERIFICATION.name,
                 url="http://127.0.0.1:9/verify",
                 timeout_ms=2000,
                 on_failure=OnFailure(on_failure),
@@ -227,8 +225,8 @@ def test_the_answer_is_valid_true_or_false_and_the_kit_has_a_sample() -> None:
     for bad in ({}, {"valid": "true"}, {"valid": 1}, {"valid": None}):
         with pytest.raises(BadAnswer, match="bad_valid"):
             checked_password_verdict(bad)
-    assert checked_answer(HookKind.PASSWORD_VERIFICATION, {"valid": False}) is False
-    (sample,) = SAMPLES[HookKind.PASSWORD_VERIFICATION].values()
+    assert PASSWORD_VERIFICATION.check({"valid": False}, CORE_KINDS.reserved) is False
+    (sample,) = PASSWORD_VERIFICATION.samples.values()
     assert set(sample) == {"user", "password"}
 
 

@@ -152,19 +152,6 @@ class PhoneCodes:
             raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
 
-class NoTexts:
-    """No way to send a text: phone sign-in stays off."""
-
-    def ready(self) -> bool:
-        return False
-
-    def send(self, message: TextMessage) -> None:
-        raise TextUndelivered("no send_sms hook is set")
-
-
-NO_TEXTS: TextSender = NoTexts()
-
-
 def _proven_already(user: User, ip: str | None) -> User:
     """An account holds a number only once a code proved it: nothing more to prove."""
     return user

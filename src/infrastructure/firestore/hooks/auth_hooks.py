@@ -15,7 +15,6 @@ from domain.hooks.auth_hooks import (
     AuthHook,
     CallOutcome,
     HookCall,
-    HookKind,
     OnFailure,
     call_slot,
     too_many_hooks,
@@ -39,7 +38,7 @@ def hook_to_doc(hook: AuthHook) -> dict[str, Any]:
         "on_failure": hook.on_failure.value,
         "secret": hook.secret,
         "created_at": hook.created_at,
-        "kind": hook.kind.value,
+        "kind": hook.kind,
         "order": hook.order,
         "clients": list(hook.clients),
         "orgs": list(hook.orgs),
@@ -49,7 +48,7 @@ def hook_to_doc(hook: AuthHook) -> dict[str, Any]:
 def hook_from_doc(doc_id: str, data: dict[str, Any]) -> AuthHook:
     return AuthHook(
         hook_id=data["hook_id"],
-        kind=HookKind(data.get("kind") or doc_id),  # no kind: one stored at auth_hooks/{kind}
+        kind=str(data.get("kind") or doc_id),  # no kind: one stored at auth_hooks/{kind}
         url=data["url"],
         timeout_ms=data["timeout_ms"],
         on_failure=OnFailure(data["on_failure"]),
@@ -90,14 +89,14 @@ class FirestoreAuthHooks:
         self._hooks = client.collection(AUTH_HOOKS)
 
     def add(self, hook: AuthHook) -> None:
-        index = self._client.collection(KINDS).document(hook.kind.value)
+        index = self._client.collection(KINDS).document(hook.kind)
 
         def attempt() -> None:
             snap = index.get(**BOUNDED)
             if snap.exists:
                 ids = list((snap.to_dict() or {}).get("ids", []))
             else:  # the kind's first, or the one hook of a kind stored before there were more
-                ids = [h.hook_id for h in self.list_all() if h.kind is hook.kind]
+                ids = [h.hook_id for h in self.list_all() if h.kind == hook.kind]
             if hook.hook_id in ids:  # this add's own commit landed, its answer lost
                 return
             if len(ids) >= MAX_HOOKS_PER_KIND:
@@ -118,8 +117,7 @@ class FirestoreAuthHooks:
     def list_all(self) -> list[AuthHook]:
         snaps = self._hooks.stream(**BOUNDED)
         found = [hook_from_doc(snap.id, snap.to_dict() or {}) for snap in snaps]
-        kinds = list(HookKind)
-        return sorted(found, key=lambda hook: (kinds.index(hook.kind), hook.place))
+        return sorted(found, key=lambda hook: (hook.kind, hook.place))
 
     def delete(self, hook_id: str) -> bool:
         def attempt() -> bool:
@@ -129,7 +127,7 @@ class FirestoreAuthHooks:
                 return False
             (snap,) = snaps
             kind = hook_from_doc(snap.id, snap.to_dict() or {}).kind
-            index = self._client.collection(KINDS).document(kind.value)
+            index = self._client.collection(KINDS).document(kind)
             listed = index.get(**BOUNDED)
             batch = self._client.batch()
             batch.delete(snap.reference, option=unchanged_since(snap))

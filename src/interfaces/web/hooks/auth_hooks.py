@@ -17,7 +17,7 @@ from application.accounts.accounts import Caller
 from application.hooks.admin import AuthHookRef, AuthHookView, ListAuthHooks, SetAuthHook
 from application.hooks.services import HookServices
 from domain.errors import InvalidInput
-from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, HookKind, OnFailure
+from domain.hooks.auth_hooks import DEFAULT_TIMEOUT_MS, OnFailure
 from interfaces.shared.services import services
 from interfaces.web.accounts.admin import needs_sign_in
 from interfaces.web.errors import prefers_html
@@ -33,35 +33,37 @@ CALLS_SHOWN = 5
 DONE: dict[str, LazyString] = {
     "removed": lazy_gettext("The hook is removed; firegate no longer calls it."),
 }
-# When firegate calls each kind, as the page's intro says it beside the kind's name; the intro
-# is made from ``HookKind``, so a kind the code adds is named there (docs/hooks.md).
-PURPOSES: dict[HookKind, LazyString] = {
-    HookKind.BEFORE_SIGN_UP: lazy_gettext("before an account is made, whatever the way"),
-    HookKind.BEFORE_SIGN_IN: lazy_gettext("before a session is made, whatever the way in"),
-    HookKind.BEFORE_TOKEN: lazy_gettext("before a token is issued, to add claims to it"),
-    HookKind.CREDENTIALS_EXCHANGE: lazy_gettext(
+# When firegate calls each of the core's kinds, as the page's intro says it beside the kind's
+# name; the intro lists the kinds the units lend (``HookKinds``), so a kind a unit adds is
+# named there, with no purpose unless it has one here (docs/hooks.md).
+PURPOSES: dict[str, LazyString] = {
+    "before_sign_up": lazy_gettext("before an account is made, whatever the way"),
+    "before_sign_in": lazy_gettext("before a session is made, whatever the way in"),
+    "before_token": lazy_gettext("before a token is issued, to add claims to it"),
+    "credentials_exchange": lazy_gettext(
         "before the OpenID provider issues a token with no person in it, to add claims to it"
     ),
-    HookKind.PASSWORD_VERIFICATION: lazy_gettext(
+    "password_verification": lazy_gettext(
         "to check the password typed for an account imported without a hash"
     ),
-    HookKind.SEND_MAIL: lazy_gettext("to send a mail instead of SMTP"),
-    HookKind.SEND_SMS: lazy_gettext("to send a text message, such as a sign-in code"),
+    "send_mail": lazy_gettext("to send a mail instead of SMTP"),
+    "send_sms": lazy_gettext("to send a text message, such as a sign-in code"),
 }
 
 
 def _shown(actor: Caller) -> dict[str, object]:
     """What the page shows besides its form: the hooks with their calls, a list per kind in
     the order they are asked, the kinds."""
-    hooks: list[AuthHookView] = services().of(HookServices).hooks.list(ListAuthHooks(actor))
+    admin = services().of(HookServices).hooks
+    hooks: list[AuthHookView] = admin.list(ListAuthHooks(actor))
     by_kind: dict[str, list[AuthHookView]] = {}
     for view in hooks:
-        by_kind.setdefault(view.hook.kind.value, []).append(view)
+        by_kind.setdefault(view.hook.kind, []).append(view)
     return {
         "hooks": hooks,
         "by_kind": by_kind,
-        "kinds": [kind.value for kind in HookKind],
-        "purposes": [(kind.value, PURPOSES.get(kind)) for kind in HookKind],
+        "kinds": list(admin.kinds.names),
+        "purposes": [(name, PURPOSES.get(name)) for name in admin.kinds.names],
         "failures": [each.value for each in OnFailure],
         "default_timeout": DEFAULT_TIMEOUT_MS,
         "calls_shown": CALLS_SHOWN,
