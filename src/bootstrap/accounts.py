@@ -50,11 +50,13 @@ from application.ports import (
 )
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
-from bootstrap.units import user_parts
+from bootstrap.units import every_unit
+from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.guests.part import Guest
 from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit
+from domain.slots import filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (
     RECAPTCHA_SCRIPT_URL,
@@ -465,5 +467,12 @@ UNIT = Unit[None](
     cli=(Commands("users", _accounts_commands),),
     # The phone number and what makes an account a guest: the phone and guests units' parts,
     # which their records take over once they are units (docs/decisions/0735-user-parts.md).
-    user_parts=(PhoneNumber, Guest),
+    fills=(USER_PARTS(PhoneNumber, Guest),),
 )
+
+
+def user_parts(settings: Settings) -> tuple[type[UserPart], ...]:
+    """The user parts of the units this service runs, in the units' order: what the export,
+    the import, the admins' view and the door of every new account iterate (a part of a unit
+    left out is kept on the documents as it is, read by nobody)."""
+    return filled(every_unit(settings), USER_PARTS)

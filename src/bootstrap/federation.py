@@ -41,6 +41,7 @@ from domain.errors import InvalidInput
 from domain.federation.agents import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR
 from domain.federation.upstream import UpstreamProvider
+from domain.signin.claims.sources import CLAIM_SOURCES
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.outbound_http import Outbound
 from infrastructure.settings import Settings
@@ -303,5 +304,5 @@ UNIT = Unit[None](
         ),
     ),
     cli=(Commands("providers", _federation_commands),),
-    claims=(SIGN_IN_ACR,),
+    fills=(CLAIM_SOURCES(SIGN_IN_ACR),),
 )

@@ -25,7 +25,8 @@ from application.ports import SecretBox
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
-from domain.hooks.kinds import BEFORE_SIGN_UP, HookKinds
+from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
+from domain.slots import filled
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
@@ -111,13 +112,13 @@ def parts(
     units: Iterable[Unit[Any]],
     reserved: frozenset[str],
 ) -> HookParts:
-    """``units``: every unit the service runs, whose ``hook_kinds`` are folded here;
+    """``units``: every unit the service runs, whose kinds (``HOOK_KINDS``) are folded here;
     ``reserved``: the claims no answer may set, the token frame's and the units' claim
     sources' (``ClaimSources.reserved``), which every kind's check is given."""
     policy = hook_policy(settings)
     cache = hook_cache(own, policy, platform=platform)
     caller = hook_caller(own, policy, cache=cache, box_key=box_key, platform=platform)
-    kinds = HookKinds((kind for unit in units for kind in unit.hook_kinds), reserved=reserved)
+    kinds = HookKinds(filled(units, HOOK_KINDS), reserved=reserved)
     calls = HookCalls(kinds, caller)
     return HookParts(policy=policy, cache=cache, caller=caller, box_key=box_key, calls=calls)
 
@@ -194,7 +195,7 @@ def pages() -> Pages:
 UNIT = Unit[None](
     name="hooks",
     optional=False,
-    hook_kinds=(BEFORE_SIGN_UP,),
+    fills=(HOOK_KINDS(BEFORE_SIGN_UP),),
     api=api,
     pages=pages,
     cli_groups=(CommandGroup("hooks", "Manage the auth hooks (docs/hooks.md)."),),

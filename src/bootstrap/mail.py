@@ -38,6 +38,7 @@ from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Unit
+from domain.hooks.kinds import HOOK_KINDS
 from domain.mail import hook_kinds
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
@@ -271,5 +272,5 @@ UNIT = Unit[None](
     optional=False,
     api=api,
     pages=pages,
-    hook_kinds=(hook_kinds.SEND_MAIL,),
+    fills=(HOOK_KINDS(hook_kinds.SEND_MAIL),),
 )

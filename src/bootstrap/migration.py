@@ -18,6 +18,7 @@ from application.ports import Metrics, PasswordHasher
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
+from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
@@ -107,5 +108,5 @@ UNIT = Unit[None](
     optional=False,
     compat_api=compat_api,
     cli=(Commands("users", _migration_commands),),
-    user_parts=(Legacy,),  # a legacy account's password, checked by the hook once
+    fills=(USER_PARTS(Legacy),),  # a legacy account's password, checked by the hook once
 )

@@ -50,10 +50,11 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
+from domain.hooks.kinds import HOOK_KINDS
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from domain.provider.token_exchange import AGENT_CLAIMS
-from domain.signin.claims.sources import ClaimSources
+from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
@@ -343,6 +344,5 @@ UNIT = Unit[None](
     name="provider",
     optional=False,
     pages=pages,
-    hook_kinds=(CREDENTIALS_EXCHANGE,),
-    claims=AGENT_CLAIMS,
+    fills=(HOOK_KINDS(CREDENTIALS_EXCHANGE), CLAIM_SOURCES(*AGENT_CLAIMS)),
 )

@@ -60,12 +60,14 @@ from bootstrap.signin_policies import (
 )
 from bootstrap.unit import Unit
 from domain.accounts.users import User
+from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
 from domain.signin.claims.guests import GUEST
 from domain.signin.claims.phone import PHONE_CLAIMS
-from domain.signin.claims.sources import ClaimSources
+from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
 from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
+from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.shared.support_access import REQUEST_ACTING
@@ -578,7 +580,6 @@ def _sign_in_frame(every: Pages) -> None:
 # ``wire`` above).
 UNIT = Unit[None](
     name="signin",
-    hook_kinds=(BEFORE_TOKEN, BEFORE_SIGN_IN, SEND_SMS, PASSWORD_VERIFICATION),
     limits=limits,
     optional=False,
     api=api,
@@ -587,11 +588,14 @@ UNIT = Unit[None](
     cli=(Commands("users", _signin_commands),),
     # Its claim (acr), and those of the features it holds until each is a unit of its own:
     # a unit's line here moves to its own record, no minting touched.
-    claims=(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
+    fills=(
+        HOOK_KINDS(BEFORE_TOKEN, BEFORE_SIGN_IN, SEND_SMS, PASSWORD_VERIFICATION),
+        CLAIM_SOURCES(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
+    ),
 )
 
 
 def claim_sources(units: Iterable[Unit[Any]]) -> ClaimSources:
-    """The claim sources the units contribute (``Unit.claims``), in their order: the slot
-    every minting iterates (docs/contributing.md, "Units")."""
-    return ClaimSources.of(source for unit in units for source in unit.claims)
+    """The claim sources the units put in signin's slot, in their order: what every minting
+    iterates (docs/contributing.md, "Units")."""
+    return ClaimSources.of(filled(units, CLAIM_SOURCES))

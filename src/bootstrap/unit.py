@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from application.jobs import JobHandler
 from application.ports import JobQueue, MovableData, OwnedData
-from domain.accounts.parts import UserPart
+from domain.slots import Filling
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
     from application.hooks.caller import HookCalls
     from bootstrap.platform import Platform
-    from domain.hooks.kinds import HookKind
-    from domain.signin.claims.sources import ClaimSource
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
     from interfaces.cli import CommandGroup, Commands
@@ -112,15 +110,10 @@ class Unit[A]:
     # Its pages, loaded by a function that imports its page modules (as ``api``) and says
     # what they add to the pages the capabilities share (interfaces/web/parts.py); None: none.
     pages: Callable[[], Pages] | None = None
-    # The hook kinds it asks (domain/hooks/kinds.py), lent to the hooks: the admins may set
-    # hooks of them, and its builders ask ``HookCalls.caller_for`` for each (docs/hooks.md).
-    hook_kinds: Sequence[HookKind[Any]] = ()
-    # The claims it puts in tokens (domain/signin/claims/sources.py), which every minting of
-    # their kinds iterates and no hook or profile attribute may set (docs/contributing.md).
-    claims: Sequence[ClaimSource] = ()
-    # Its user parts: what it keeps of a person on ``users/{uid}``, each with its mapping,
-    # its export and import columns and its rows of the admins' view (domain/accounts/parts.py).
-    user_parts: Sequence[type[UserPart]] = ()
+    # What it puts in the slots the core's units own (domain/slots.py): each a key declared
+    # where its owner lives, filled typed (``CLAIM_SOURCES(TENANT)``, ``USER_PARTS(Guest)``,
+    # ``HOOK_KINDS(SEND_SMS)``) and read by the owner (``filled(units, CLAIM_SOURCES)``).
+    fills: Sequence[Filling[Any]] = ()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bootstrap.unit import Unit
-    from domain.accounts.parts import UserPart
     from infrastructure.settings import Settings
     from interfaces.web.parts import Pages
 
@@ -93,10 +92,3 @@ def unit_pages(settings: Settings) -> tuple[Pages, ...]:
     """What the units this service runs add to the pages, in the units' order; loading
     them imports their page modules."""
     return tuple(unit.pages() for unit in every_unit(settings) if unit.pages is not None)
-
-
-def user_parts(settings: Settings) -> tuple[type[UserPart], ...]:
-    """The user parts of the units this service runs, in the units' order: what the export,
-    the import, the admins' view and the door of every new account iterate (a part of a unit
-    left out is kept on the documents as it is, read by nobody)."""
-    return tuple(kind for unit in every_unit(settings) for kind in unit.user_parts)

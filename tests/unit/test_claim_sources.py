@@ -20,7 +20,7 @@ from application.provider.services import ProviderServices
 from bootstrap.unit import Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.before_token import RESERVED_CLAIMS
-from domain.signin.claims.sources import ClaimSource, Minting
+from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSource, Minting
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer
 from tests.support.oauth import OAuthWorld, claims
@@ -40,7 +40,7 @@ def tenant(minting: Minting) -> str | None:
 TENANT = ClaimSource(
     name="tenant", kinds=frozenset({"access", "id_token", "firebase_custom"}), value=tenant
 )
-TENANTS = Unit[None](name="tenants", claims=(TENANT,))
+TENANTS = Unit[None](name="tenants", fills=(CLAIM_SOURCES(TENANT),))
 
 
 class TenantWorld(OAuthWorld):

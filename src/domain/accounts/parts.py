@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, Self
 
+from domain.slots import Slot
+
 # A row of the admins' view of an account: its label (a message of the pages' catalogue)
 # and the value shown.
 type Row = tuple[str, str]
@@ -51,3 +53,7 @@ class UserPart(Protocol):
     def shown(self) -> tuple[Row, ...]:
         """Its rows in the admins' view of the account (/admin/users/<id>); none for most."""
         ...
+
+
+# The accounts' slot: the parts the running units keep of a person.
+USER_PARTS = Slot[type[UserPart]]("user parts")

@@ -13,6 +13,7 @@ from typing import Any
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import SignUpAnswer, checked_sign_up_answer
 from domain.hooks.before_token import RESERVED_CLAIMS
+from domain.slots import Slot
 
 type AnswerCheck[A] = Callable[[Mapping[str, object], frozenset[str]], A]
 """A kind's answer check: the answer, and the claims no answer may set (the service's
@@ -80,6 +81,9 @@ class HookKinds:
             )
         return found
 
+
+# The hooks' slot: the kinds the running units ask (lent by their askers).
+HOOK_KINDS = Slot[HookKind[Any]]("hook kinds")
 
 # The accounts' kind, declared here as accounts sits below the hooks (it asks through its
 # ``SignUpHook`` port, which application/hooks/sign_up.py fills).

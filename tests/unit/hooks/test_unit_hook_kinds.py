@@ -19,7 +19,7 @@ from application.hooks.services import HookServices
 from bootstrap.unit import Built, Kernel, Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import BadAnswer
-from domain.hooks.kinds import HookKind, HookKinds, answer_only
+from domain.hooks.kinds import HOOK_KINDS, HookKind, HookKinds, answer_only
 from tests.fakes.hooks import FakeHookClient
 from tests.support.admin_pages import root
 from tests.support.app import World
@@ -61,7 +61,7 @@ def _builds(_adapters: None, kernel: Kernel) -> Built:
     return Built(services=(Greetings(hooks=kernel.hooks.caller_for(BEFORE_GREETING)),))
 
 
-GREETINGS = Unit[None](name="greetings", build=_builds, hook_kinds=(BEFORE_GREETING,))
+GREETINGS = Unit[None](name="greetings", build=_builds, fills=(HOOK_KINDS(BEFORE_GREETING),))
 
 
 class GreetingsWorld(World):

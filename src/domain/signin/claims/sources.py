@@ -15,6 +15,7 @@ from typing import Any, Literal
 from domain.accounts.users import User
 from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.signin.sessions import Session
+from domain.slots import Slot
 
 # The kinds of token a claim goes into: a session's access token (sign-in, refresh, renewal,
 # org switch), the provider's ID token, access token (a grant's, an exchange's) and ID-JAG, a
@@ -118,3 +119,6 @@ def copied(name: str) -> Callable[[Minting], object | None]:
 
 
 NO_SOURCES = ClaimSources()
+
+# Signin's slot: the claims the running units put in tokens.
+CLAIM_SOURCES = Slot[ClaimSource]("claim sources")
