@@ -14,6 +14,7 @@ from flask import Flask
 from bootstrap import accounts
 from bootstrap.keys import derived_key, provider_tokens
 from bootstrap.units import every_unit, unit_pages
+from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces import provider, scim
 from interfaces import web as pages
@@ -21,7 +22,7 @@ from interfaces.http import app as api
 from interfaces.provider import ProviderConfig, ProviderLimits
 from interfaces.scim import ScimConfig
 from interfaces.shared.limits import Route
-from interfaces.shared.shell import Install, Installed
+from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS, Install, Installed
 from interfaces.web import PagesConfig
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def driving_adapters(settings: Settings) -> list[Install]:
         unit_compat_blueprints=tuple(
             bp for unit in every_unit(settings) for bp in unit.compat_api()
         ),
+        limited_by=filled(every_unit(settings), API_LIMITED_BY),
+        public_keys=filled(every_unit(settings), API_PUBLIC_KEYS),
     )
     script, origins = accounts.challenge_widget(settings)
     pages_config = PagesConfig(

@@ -70,6 +70,8 @@ from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
+from interfaces.http.routes.signin import limited
+from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
 from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
@@ -591,6 +593,8 @@ UNIT = Unit[None](
     fills=(
         HOOK_KINDS(BEFORE_TOKEN, BEFORE_SIGN_IN, SEND_SMS, PASSWORD_VERIFICATION),
         CLAIM_SOURCES(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
+        API_LIMITED_BY(*limited.LIMITED_BY),
+        API_PUBLIC_KEYS(limited.public_keys),
     ),
 )
 

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
 
 from flask import Blueprint, Flask, request
 from werkzeug.exceptions import NotFound
 
-from application.signin.services import SigninServices
 from interfaces.http.compat import SHARED_LIMITS
 from interfaces.http.converters import CONVERTERS
-from interfaces.http.limits import LIMITED_BY
 from interfaces.http.openapi import doc, install_docs
 from interfaces.http.routes import health, jobs
 from interfaces.http.schemas.common import JsonWebKeySet
-from interfaces.shared.limits import Route
-from interfaces.shared.services import services
-from interfaces.shared.shell import Cors, Installed, PathHeaders, jwks
+from interfaces.shared.limits import Identify, Route
+from interfaces.shared.shell import Cors, Installed, Jwk, KeySource, PathHeaders, jwks
 
 
 @dataclass(frozen=True)
@@ -35,6 +32,11 @@ class HttpConfig:
     # routes with ``compat_routes`` only.
     unit_blueprints: tuple[Blueprint, ...] = ()
     unit_compat_blueprints: tuple[Blueprint, ...] = ()
+    # What the units lend the API's part of the shell (``API_LIMITED_BY``, ``API_PUBLIC_KEYS``):
+    # the limited routes whose requests count against whom they authenticate, and the sources
+    # of the keys that verify its access tokens.
+    limited_by: tuple[tuple[Route, Identify], ...] = ()
+    public_keys: tuple[KeySource, ...] = ()
 
 
 # The shell's own blueprints (the probes, the jobs' push endpoint), registered before the
@@ -50,12 +52,6 @@ _DOCS_CSP = (
 
 # The shell serves the JWKS; the API's document describes it.
 doc(responses={200: JsonWebKeySet}, tags=("sessions",))(jwks)
-
-
-def _public_keys() -> Sequence[dict[str, Any]]:
-    """The keys that verify the API's access tokens (none with a shared HS256 secret)."""
-    own = services().of(SigninServices).authentication.jwks()["keys"]
-    return list(own) if isinstance(own, list) else []
 
 
 def install(app: Flask, config: HttpConfig) -> Installed:
@@ -93,8 +89,12 @@ def install(app: Flask, config: HttpConfig) -> Installed:
         name="api",
         limits=dict(config.rate_limits),
         limited_as=SHARED_LIMITS if config.compat_routes else {},
-        limited_by=LIMITED_BY,
+        limited_by=dict(config.limited_by),
         cors=cors if config.cors_origins else None,
         headers=(PathHeaders("/docs", (("Content-Security-Policy", _DOCS_CSP),)),),
-        public_keys=_public_keys,
+        public_keys=partial(_public_keys, config.public_keys) if config.public_keys else None,
     )
+
+
+def _public_keys(sources: Sequence[KeySource]) -> list[Jwk]:
+    return [key for source in sources for key in source()]

@@ -23,12 +23,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from application.metrics import THROTTLE_REFUSALS
 from application.services import Services
+from domain.slots import Slot
 from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
 from interfaces.shared.problems import install_error_handlers
 
 Jwk = Mapping[str, Any]
+KeySource = Callable[[], Sequence[Jwk]]  # read on each JWKS request
+
+# The JSON API's slots in the shell, filled by the units (signin's: docs/contributing.md,
+# "Units"): its limited routes whose requests count against whom they authenticate, and the
+# sources of the keys that verify its access tokens.
+API_LIMITED_BY = Slot[tuple[Route, Identify]]("the JSON API's routes limited by whom")
+API_PUBLIC_KEYS = Slot[KeySource]("the JSON API's public keys")
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class Installed:
     limited_by: Mapping[Route, Identify] = field(default_factory=dict)
     cors: Cors | None = None
     headers: tuple[PathHeaders, ...] = ()
-    public_keys: Callable[[], Sequence[Jwk]] | None = None  # read on each JWKS request
+    public_keys: KeySource | None = None  # read on each JWKS request
 
 
 @dataclass(frozen=True)

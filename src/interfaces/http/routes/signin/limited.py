@@ -1,9 +1,14 @@
-"""Whom a request of the JSON API's limited routes counts against (docs/security.md): a
-refresh against the session its token proves, a signed-in request against its account;
-anything else against its address. The limits themselves are the units' (each record's
-``limits``, bootstrap/unit.py); the app shell counts them (interfaces/shared/limits.py)."""
+"""Signin's part of the JSON API's shell: whom a request of its limited routes counts against
+(docs/security.md): a refresh against the session its token proves, a signed-in request
+against its account, anything else against its address; and the keys that verify its access
+tokens, which the shell serves at the JWKS. The signin unit's record lends both
+(``API_LIMITED_BY``, ``API_PUBLIC_KEYS``); the app shell counts the limits
+(interfaces/shared/limits.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from flask import request
 
@@ -50,8 +55,14 @@ def signed_in_account() -> str | None:
 
 
 # The limited routes whose requests count against whom they authenticate.
-LIMITED_BY: dict[Route, Identify] = {
-    ("POST", "/auth/refresh"): refreshed_session,
-    ("POST", "/auth/firebase/custom-token"): signed_in_account,
-    ("POST", "/auth/org"): signed_in_account,
-}
+LIMITED_BY: tuple[tuple[Route, Identify], ...] = (
+    (("POST", "/auth/refresh"), refreshed_session),
+    (("POST", "/auth/firebase/custom-token"), signed_in_account),
+    (("POST", "/auth/org"), signed_in_account),
+)
+
+
+def public_keys() -> Sequence[dict[str, Any]]:
+    """The keys that verify the API's access tokens (none with a shared HS256 secret)."""
+    own = services().of(SigninServices).authentication.jwks()["keys"]
+    return list(own) if isinstance(own, list) else []
