@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
-from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.hooks.caller import HookCalls
@@ -61,7 +61,7 @@ from bootstrap.signin_policies import (
 from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.signin.claims.acr import ACR
-from domain.signin.claims.guests import GUEST
+from domain.signin.claims.guest import GUEST
 from domain.signin.claims.phone import PHONE_CLAIMS
 from domain.signin.claims.sources import ClaimSources
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS

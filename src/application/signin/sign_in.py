@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.guests.upgrades import GuestSignIn
+from application.accounts.guest.upgrades import GuestSignIn
 from application.accounts.signups import RegisterGuest
 from application.ports import (
     NO_WRITES,

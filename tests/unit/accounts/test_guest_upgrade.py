@@ -11,7 +11,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.fakes.hooks import FakeHookClient

@@ -17,9 +17,9 @@ from application.jobs import SWEEP, JobPush, encode_job
 from application.ports import Audit, Job
 from application.signin.throttle import account_key
 from domain.accounts.credentials import Username
+from domain.accounts.guest.part import Guest
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import GUEST_NAME, User
-from domain.guests.part import Guest
 from tests.fakes.claims import CLAIMS
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register

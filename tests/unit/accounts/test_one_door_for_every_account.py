@@ -21,9 +21,9 @@ from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.migration.services import MigrationServices
+from domain.accounts.guest.part import Guest
 from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
 from domain.accounts.users import Role
-from domain.guests.part import Guest
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
@@ -44,7 +44,7 @@ ADDRESS = f"ann@{BLOCKED}"
 # Where each way makes its account: the modules whose ``User.register`` (for a guest,
 # ``User.new_guest``) call makes it, or whose upgrade makes a guest that account in place
 # (every upgrade, whatever its way: the guests' one place).
-UPGRADES = "application/accounts/guests/upgrades.py"
+UPGRADES = "application/accounts/guest/upgrades.py"
 FEDERATED = ("application/federation/linking.py", UPGRADES)
 MADE_IN = {
     SignUpWay.REGISTER: ("application/accounts/accounts.py",),

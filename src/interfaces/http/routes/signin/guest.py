@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.accounts.accounts import Caller, GetUser
-from application.accounts.guests.upgrades import GuestSignIn, UpgradeGuest
+from application.accounts.guest.upgrades import GuestSignIn, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import SignUpWay
 from application.signin.services import SigninServices
 from application.signin.sign_in import StartGuest
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
