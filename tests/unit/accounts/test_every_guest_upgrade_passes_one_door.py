@@ -181,7 +181,7 @@ def new_guest(world: World) -> Guest:
     closed one refuses new guests, not the upgrade of one made before), signed in."""
     user = User.new_guest(id=new_id(), now=world.clock.now(), admitted=ALLOWED)
     world.adapters.accounts.users.add(user)
-    pair = world.services.of(SigninServices).guests.sign_in(
+    pair = world.services.of(SigninServices).sign_in(
         SignInRequest(user, (), "tests", method="guest")
     )
     return Guest(world, user.id, pair.access_token, pair.refresh_token, set())

@@ -1,5 +1,5 @@
 """What refuses a guest's upgrade or merge (docs/guests.md): the accounts' own, as a guest's
-state is (docs/decisions/0760-a-guests-state-is-the-accounts-the-guest-way-in-a-unit.md), so
+state is (docs/decisions/0760-the-guest-way-in-is-a-unit.md), so
 that ``domain/accounts/users.py`` asks them of its own upgrades and
 ``domain/accounts/merges.py`` of a merge."""
 
