@@ -6,6 +6,8 @@ in itself is the unit's to test (tests/unit/guests/)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.testing import FlaskClient
 
 from application.accounts.services import AccountServices
@@ -25,3 +27,15 @@ def new_guest(client: FlaskClient, user_agent: str = "tests") -> TokenPair:
     return found.of(SigninServices).sign_in(
         SignInRequest(user, (), user_agent, ip=GUEST_IP, method="guest")
     )
+
+
+def new_guest_answer(client: FlaskClient) -> dict[str, Any]:
+    """A new guest's token pair as ``POST /auth/guest`` answers it (its JSON)."""
+    made = new_guest(client)
+    return {
+        "access_token": made.access_token,
+        "token_type": made.token_type,
+        "expires_in": made.expires_in,
+        "refresh_token": made.refresh_token,
+        "refresh_expires_in": made.refresh_expires_in,
+    }
