@@ -20,6 +20,7 @@ from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
 from tests.support.dpop import claims_of
+from tests.support.guest_accounts import new_guest
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -196,3 +197,14 @@ def test_way_guest() -> None:
     asked = [json.loads(body) for _, body, _, _, _ in receiver.asked]
     assert [(p["method"], p["amr"]) for p in asked] == [("guest", [])]
     assert not w.store.sessions
+
+
+# -- the unit left out (docs/decisions/0760-the-guest-way-in-is-a-unit.md) ---------------------
+
+
+def test_left_out_its_way_in_is_gone_and_a_guest_the_core_made_is_still_one() -> None:
+    world = World(units_off="guests", guest_accounts=True)
+    assert_problem(guest(world), 404, "not_found")
+    made = new_guest(world.client)  # as a migration's anonymous user is one
+    assert claims_of(made.access_token)["guest"] is True
+    assert world.client.get("/user", headers=bearer(made.access_token)).get_json()["guest"]
