@@ -28,8 +28,8 @@ from application.accounts.challenge_gate import (
     ChallengeVerifier,
     SpentChallenges,
 )
-from application.accounts.guests.merges import MERGE_GUEST, GuestMerges
-from application.accounts.guests.upgrades import GuestUpgrades, SignInCheck
+from application.accounts.guest.merges import MERGE_GUEST, GuestMerges
+from application.accounts.guest.upgrades import GuestUpgrades, SignInCheck
 from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
 from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
@@ -51,9 +51,9 @@ from application.ports import (
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from bootstrap.units import every_unit
+from domain.accounts.guest.part import Guest
 from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
-from domain.guests.part import Guest
 from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit
 from domain.slots import filled

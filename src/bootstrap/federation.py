@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, nothing_follows
 from application.accounts.address_proof import FirstProof
-from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.federation.connected import ConnectedAccounts
 from application.federation.firebase import Firebase
 from application.federation.linking import Links

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from application.accounts.guests.expiry import GuestExpiry
+from application.accounts.guest.expiry import GuestExpiry
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
 from application.hooks.caller import HookCalls

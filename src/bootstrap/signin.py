@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
-from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.hooks.caller import HookCalls
@@ -47,7 +47,7 @@ from application.signin.login import Logins
 from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import Sessions
-from application.signin.sign_in import Guests, SignIn
+from application.signin.sign_in import SignIn
 from application.signin.support.impersonation import Impersonation
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
@@ -62,7 +62,7 @@ from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
-from domain.signin.claims.guests import GUEST
+from domain.signin.claims.guest import GUEST
 from domain.signin.claims.phone import PHONE_CLAIMS
 from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
@@ -381,9 +381,8 @@ def wire(
 ) -> SigninServices:
     """Sign-in's use cases. ``hooks``: what its kinds' callers are asked of; ``grants``: the
     provider's, ended with a takeover's proof;
-    ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``)
-    and of a guest (``Accounts.register_guest``), and a guest's upgrade in place
-    (``GuestUpgrades.upgrade_guest``)."""
+    ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``),
+    and a guest's upgrade in place (``GuestUpgrades.upgrade_guest``)."""
     platform, upgrades = shared.platform, signups.guest_upgrades
     steps = code_steps(
         own,
@@ -444,11 +443,7 @@ def wire(
             own, rules, accounts=accounts, platform=platform, hooks=hooks
         ),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform, hooks=hooks),
-        guests=Guests(
-            enabled=settings.accounts.guest_accounts,
-            sign_up=signups.accounts.register_guest,
-            sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
-        ),
+        sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
     )
 
 
@@ -499,8 +494,7 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     register, login = settings.accounts.rate_limit_register, settings.signin.rate_limit_login
     passkeys = settings.signin.rate_limit_passkeys
     return {
-        ("POST", "/auth/guest"): register,  # a guest's is a sign-up too
-        ("POST", "/auth/guest/upgrade"): register,  # and its upgrade in place
+        ("POST", "/auth/guest/upgrade"): register,  # a guest's upgrade in place is a sign-up
         ("POST", "/login"): login,
         ("POST", "/login/mfa"): login,  # a budget of its own, as large
         ("POST", "/auth/refresh"): settings.signin.rate_limit_refresh,

@@ -13,6 +13,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.credentials import Email, Username
+from domain.accounts.guest.part import Guest
 from domain.accounts.identities import (
     IdentityLink,
     PendingLink,
@@ -24,7 +25,6 @@ from domain.accounts.profile import PersonName
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import Conflict, NotFound
-from domain.guests.part import Guest
 from domain.ids import new_id
 from domain.signin.passkeys import Passkey
 from infrastructure.firestore.events.security_events import write_staged

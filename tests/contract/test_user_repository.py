@@ -14,12 +14,12 @@ from application.signin.authentication import Principals
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.credentials import Email, Username
-from domain.accounts.guests import merging
+from domain.accounts.guest.part import Guest
+from domain.accounts.merges import merging
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
-from domain.guests.part import Guest
 from domain.ids import new_id
 from domain.migration.legacy import Legacy, claimed, migrated
 from domain.phone.part import PhoneNumber

@@ -23,7 +23,13 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register, services
 from tests.support.app import swap
-from tests.support.guests import drain, make_guest, make_owned, merge_token, with_upgrade_route
+from tests.support.guest_merges import (
+    drain,
+    make_guest,
+    make_owned,
+    merge_token,
+    with_upgrade_route,
+)
 from tests.support.races import RACERS, race, summary
 from tests.support.served_webhooks import Receiver, receiver
 from tests.support.settings import make_settings

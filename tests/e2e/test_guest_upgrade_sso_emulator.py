@@ -19,6 +19,7 @@ from tests.support.api import register
 from tests.support.app import app_on
 from tests.support.corp_sso import SignIn, corp, oidc_sign_in, saml_sign_in
 from tests.support.dpop import claims_of
+from tests.support.guest_accounts import new_guest_answer
 from tests.support.oidc_idp import oidc_idp
 from tests.support.settings import make_settings
 
@@ -38,9 +39,7 @@ def app(firestore: Any) -> Flask:
 def guest_browser(app: Flask) -> tuple[FlaskClient, dict[str, Any]]:
     """A browser signed in as a new guest (its session cookie), and the guest's tokens."""
     browser = app.test_client()
-    answer = browser.post("/auth/guest")
-    assert answer.status_code == 201, answer.get_json()
-    guest: dict[str, Any] = answer.get_json()
+    guest = new_guest_answer(browser)  # as POST /auth/guest makes one (the unit's way in)
     browser.set_cookie(
         "firegate_session", guest["access_token"] + SEPARATOR + guest["refresh_token"]
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from application.accounts.accounts import AccountHooks
 from application.accounts.address_proof import FirstProof
 from application.accounts.addresses import AddressRule
-from application.accounts.guests.upgrades import GuestUpgrades
+from application.accounts.guest.upgrades import GuestUpgrades
 from application.accounts.signups import ANYONE, Register, Signups
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity

@@ -16,7 +16,7 @@ from application.accounts.addresses import AddressRule
 from application.accounts.admin import Administration
 from application.accounts.breached import BreachPolicy, PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate, ChallengePolicy, ChallengeVerifier
-from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import Register, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.hooks.caller import HookCache, HookCaller, KindCaller
@@ -33,9 +33,9 @@ from application.signin.sessions import Refresh, Sessions
 from application.signin.sign_in import SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
 from bootstrap.accounts import NO_DOMAINS
+from domain.accounts.guest.refusals import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User
-from domain.guests.refusals import NotAGuest
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION

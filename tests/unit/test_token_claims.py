@@ -22,6 +22,7 @@ from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
 from tests.support.api import admin_token, bearer
 from tests.support.app import app_time
+from tests.support.guest_accounts import new_guest
 from tests.support.oauth import OAuthWorld, claims
 from tests.support.pages import PASSWORD
 from tests.support.token_exchange import API, exchange
@@ -154,13 +155,12 @@ def test_a_person_with_a_phone_number() -> None:
 
 
 def test_a_guest() -> None:
-    world = OAuthWorld(guest_accounts=True)
-    started = world.app.test_client().post("/auth/guest")
-    assert started.status_code == 201, started.get_json()
-    pair = started.get_json()
-    access = payload(pair["access_token"])
+    """A guest made as POST /auth/guest makes one (tests/support/guest_accounts.py)."""
+    world = OAuthWorld()
+    pair = new_guest(world.app.test_client())
+    access = payload(pair.access_token)
     assert set(access) == SESSION | {"guest"} and access["guest"] is True
-    again = refreshed(world, pair["refresh_token"])
+    again = refreshed(world, pair.refresh_token)
     assert payload(again["access_token"])["guest"] is True
     assert set(payload(again["access_token"])) == set(access)
     assert set(payload(renewed(world, again["access_token"])["access_token"])) == set(access)

@@ -33,6 +33,7 @@ from application.ports import (
 )
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
+from domain.accounts.guest.part import GUEST_TTL
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -43,7 +44,6 @@ from domain.errors import (
     Unauthenticated,
     checked,
 )
-from domain.guests.part import GUEST_TTL
 from domain.ids import new_id
 from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit, assess

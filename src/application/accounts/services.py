@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from application.accounts.accounts import Accounts
     from application.accounts.admin import Administration
     from application.accounts.challenge_gate import ChallengeGate
-    from application.accounts.guests.merges import GuestMerges
-    from application.accounts.guests.upgrades import GuestUpgrades
+    from application.accounts.guest.merges import GuestMerges
+    from application.accounts.guest.upgrades import GuestUpgrades
     from application.accounts.profile_schema import ProfileSchemas
 
 

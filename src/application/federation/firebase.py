@@ -18,18 +18,18 @@ from typing import Any
 
 from application.accounts.accounts import GetUser, UserRepository, get_user
 from application.accounts.signups import SignUpWay
-from application.federation.guests import become_account
+from application.federation.guest import become_account
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import ActiveOrgs, CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
 from domain.federation.agents import ActingAgent
-from domain.guests.part import Guest
-from domain.guests.refusals import NotAGuest
 from domain.signin.active_org import ActiveOrg, check_second_factor
 from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 

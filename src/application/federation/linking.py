@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository, nothing_follows
 from application.accounts.address_proof import FirstProof
-from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import ANYONE, SignUp, Signups, SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, ExternalIdentity
@@ -131,7 +131,7 @@ class Links:
     (docs/decisions/0481-who-may-sign-up.md); an org's connection, which makes its accounts
     itself, goes past it (``unlinked_account``). ``upgrade``: the accounts' one place a guest
     becomes an account (``GuestUpgrades.upgrade_guest``), which a guest's sign-in with an
-    identity asks (application/federation/guests.py)."""
+    identity asks (application/federation/guest.py)."""
 
     identities: IdentityRepository
     users: UserRepository

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application.accounts.admin import require_admin
-from application.federation.guests import become_account
+from application.federation.guest import become_account
 from application.federation.linking import (
     ExternalSignIn,
     Links,
@@ -38,6 +38,7 @@ from application.ports import Clock, ExternalIdentity, SecretBox
 from application.signin.authentication import Actor
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
+from domain.accounts.guest.part import Guest
 from domain.errors import (
     DomainError,
     InvalidInput,
@@ -47,7 +48,6 @@ from domain.errors import (
     Unavailable,
 )
 from domain.federation.upstream import OIDC, UpstreamProvider
-from domain.guests.part import Guest
 from domain.signin.devices import DevicePolicy
 
 log = logging.getLogger("firegate.upstream")

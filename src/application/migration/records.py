@@ -16,13 +16,13 @@ from application.federation.linking import username_candidates
 from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username
+from domain.accounts.guest.part import GUEST_TTL
 from domain.accounts.parts import UserPart
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.profile import PROFILE_TEXTS, PersonName, check_name
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import Role, User
 from domain.errors import InvalidInput
-from domain.guests.part import GUEST_TTL
 from domain.ids import is_id, new_id
 from domain.phone.part import PhoneNumber, e164
 

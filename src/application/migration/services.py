@@ -26,9 +26,9 @@ from application.migration.ports import UserMoves
 from application.migration.records import Reading, from_firebase, from_jsonl, to_jsonl
 from application.ports import Clock, PasswordHasher
 from domain.accounts.credentials import Email
+from domain.accounts.guest.part import GUEST_TTL
 from domain.accounts.parts import UserPart
 from domain.errors import InvalidInput, NotFound
-from domain.guests.part import GUEST_TTL
 
 EXPORT_PAGE = 500  # users read at a time by an export
 

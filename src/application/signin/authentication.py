@@ -8,9 +8,9 @@ from typing import Protocol
 
 from application.accounts.accounts import require_own_session
 from application.ports import Clock, TokenIssuer
+from domain.accounts.guest.part import Guest
 from domain.accounts.users import Role, User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
-from domain.guests.part import Guest
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal

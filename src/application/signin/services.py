@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from application.signin.login import Logins
     from application.signin.personal_tokens import PersonalTokens
     from application.signin.sessions import Sessions
-    from application.signin.sign_in import Guests
+    from application.signin.sign_in import SignIn
     from application.signin.support.impersonation import Impersonation
 
 
@@ -35,4 +35,6 @@ class SigninServices:
     email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
     phone_codes: PhoneCodes  # sign-in by a texted code (docs/sign-in-with-a-phone-number.md)
     phone_changes: PhoneChanges  # the account's own number (docs/reference/phone.md)
-    guests: Guests  # accounts made before their person signs up (docs/guests.md)
+    # The step every sign-in ends with: a unit's way in ends with it too (the guests unit's
+    # POST /auth/guest, application/guests.py).
+    sign_in: SignIn

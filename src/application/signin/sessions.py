@@ -31,9 +31,9 @@ from application.signin.tokens import (
     hook_claims,
     token_pair,
 )
+from domain.accounts.guest.part import GUEST_TTL
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, Unauthenticated
-from domain.guests.part import GUEST_TTL
 from domain.hooks.before_token import TokenKind
 from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg

@@ -1,22 +1,18 @@
 """The sign-in step every way of signing in ends with (``SignIn``: the gate, the
-``before_sign_in`` hooks, the session and its first token pair), and signing in as a
-guest, the way in that is nothing but that step (docs/guests.md): with GUEST_ACCOUNTS on,
-``POST /auth/guest`` makes an account with no address, username or password through the
-accounts' door and starts an ordinary session for it; off, the route is not there (404
-``guests_disabled``)."""
+``before_sign_in`` hooks, the session and its first token pair), a unit's way in too (the
+guests unit's ``POST /auth/guest``: application/guests.py)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.guests.upgrades import GuestSignIn
-from application.accounts.signups import RegisterGuest
+from application.accounts.guest.upgrades import GuestSignIn
 from application.ports import (
     NO_WRITES,
     Audit,
@@ -38,7 +34,7 @@ from application.signin.tokens import (
     token_pair,
 )
 from domain.accounts.users import User
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from domain.hooks.auth_hooks import RequiredFactor
 from domain.hooks.before_sign_in import (
     NO_SESSION_CLAIMS,
@@ -342,44 +338,3 @@ class UpgradeSignIns:
         if missing:
             raise SignInFactorUnavailable(missing[0])
         return verdict.session_claims
-
-
-GUESTS_DISABLED = "guests_disabled"
-METHOD = "guest"  # what signin.succeeded calls this way in
-
-
-@dataclass(frozen=True)
-class StartGuest:
-    """``client_ip``: after the trusted proxy hops; ``challenge_token``: the challenge's, when
-    the client's address signs up often."""
-
-    client_ip: str
-    user_agent: str = ""
-    challenge_token: str = ""
-    locale: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Guests:
-    """``enabled``: GUEST_ACCOUNTS; ``sign_up``: the accounts' guest sign-up
-    (``Accounts.register_guest``); ``sign_in``: the step every sign-in ends with."""
-
-    enabled: bool
-    sign_up: Callable[[RegisterGuest], User]
-    sign_in: SignIn
-
-    def start(self, cmd: StartGuest) -> TokenPair:
-        """A new guest's first token pair: a session like any other (refreshed, ended, listed
-        as every session is), with no authentication method to name (``amr`` empty)."""
-        if not self.enabled:
-            raise NotFound("Guest accounts are off here.", code=GUESTS_DISABLED)
-        user = self.sign_up(
-            RegisterGuest(
-                client_ip=cmd.client_ip,
-                challenge_token=cmd.challenge_token,
-                locale=cmd.locale,
-            )
-        )
-        return self.sign_in(
-            SignInRequest(user, (), cmd.user_agent, ip=cmd.client_ip or None, method=METHOD)
-        )

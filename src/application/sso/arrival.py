@@ -23,7 +23,7 @@ from enum import StrEnum
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import SignUpWay
-from application.federation.guests import become_account
+from application.federation.guest import become_account
 from application.federation.linking import ExternalSignIn, Links, SignInToConnect
 from application.federation.upstream import Arrival, with_devices
 from application.orgs.joining.domains import OrgDomains, org_for_domain
@@ -38,12 +38,12 @@ from application.sso.assertions import Asserted
 from application.sso.ports import Connections
 from domain.accounts.attributes import ORG_ADMIN
 from domain.accounts.credentials import Email
+from domain.accounts.guest.part import Guest
 from domain.accounts.identities import WayIn, linked_to
 from domain.accounts.profile import PersonName
 from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound, PermissionDenied
 from domain.federation.upstream import RESERVED_PREFIX
-from domain.guests.part import Guest
 from domain.orgs.orgs import Membership, Org, OrgRole, RoleSource
 from domain.orgs.roles import Granter
 from domain.signin.devices import DevicePolicy

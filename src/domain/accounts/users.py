@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from domain.accounts.attributes import AttributeValue, ProfileSchema
 from domain.accounts.credentials import Email, Username, credential_given
+from domain.accounts.guest.part import GUEST_TTL, Guest
+from domain.accounts.guest.refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
 from domain.accounts.parts import UserPart
 from domain.accounts.profile import (
     PROFILE_TEXTS,
@@ -22,8 +24,6 @@ from domain.accounts.profile import (
     time_zone_given,
 )
 from domain.errors import InvalidInput
-from domain.guests.part import GUEST_TTL, Guest
-from domain.guests.refusals import GuestMergeStarted, GuestUpgradeRequired, NotAGuest
 from domain.languages import LOCALES
 
 BREACH_CHECK_INTERVAL = timedelta(days=1)  # a sign-in's check of the password, per account

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from application.accounts.services import AccountServices
 from application.signin.services import SigninServices
+from domain.accounts.guest.refusals import AccountExists
 from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     ChallengeRequired,
@@ -30,7 +31,6 @@ from domain.errors import (
     Unavailable,
     Unreadable,
 )
-from domain.guests.refusals import AccountExists
 from domain.signin.acr import INSUFFICIENT_USER_AUTHENTICATION
 from interfaces.shared.services import services
 

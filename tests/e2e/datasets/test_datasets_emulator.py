@@ -17,9 +17,9 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud.storage import Client as StorageClient
 
 from bootstrap import build_adapters, build_app
+from domain.accounts.guest.part import Guest
 from domain.datasets import DatasetRow
 from domain.errors import Unavailable
-from domain.guests.part import Guest
 from infrastructure.firestore.datasets.repository import FirestoreDatasetRepository
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -35,7 +35,7 @@ from tests.support.dataset_samples import (
     problem,
     upload,
 )
-from tests.support.guests import merged, with_upgrade_route
+from tests.support.guest_merges import merged, with_upgrade_route
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e

@@ -20,7 +20,7 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register
 from tests.support.app import swap
-from tests.support.guests import make_guest, merged, with_upgrade_route
+from tests.support.guest_merges import make_guest, merged, with_upgrade_route
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e

@@ -36,10 +36,10 @@ from application.signin.authentication import Authenticate
 from application.signin.services import SigninServices
 from application.signin.sign_in import SignInRequest
 from bootstrap.federation import configured_providers
+from domain.accounts.guest.part import Guest as GuestPart
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import PermissionDenied
-from domain.guests.part import Guest as GuestPart
 from domain.ids import new_id
 from domain.phone.part import PhoneNumber
 from tests.fakes.federation import FakeUpstreamProviders
@@ -109,7 +109,7 @@ def _places(names: set[str], *, skip: str = "") -> set[str]:
     }
 
 
-ONE_PLACE = "application/accounts/guests/upgrades.py"
+ONE_PLACE = "application/accounts/guest/upgrades.py"
 
 
 def test_a_guest_becomes_an_account_in_one_place_only() -> None:
@@ -134,7 +134,7 @@ WAYS: dict[str, tuple[str, ...]] = {
     "application/signin/codes/flow.py:_upgrade": ("email_code", "phone_code"),
     "application/signin/factors/passkeys.py:register": ("passkey",),
     # the providers' common step, which each of them below calls
-    "application/federation/guests.py:become_account": (),
+    "application/federation/guest.py:become_account": (),
     "application/federation/upstream.py:_signed_in": ("upstream_browser", "upstream_native"),
     "application/federation/firebase.py:_upgrade": ("firebase",),
     "application/sso/arrival.py:arrive": ("sso_oidc", "sso_saml"),
@@ -181,7 +181,7 @@ def new_guest(world: World) -> Guest:
     closed one refuses new guests, not the upgrade of one made before), signed in."""
     user = User.new_guest(id=new_id(), now=world.clock.now(), admitted=ALLOWED)
     world.adapters.accounts.users.add(user)
-    pair = world.services.of(SigninServices).guests.sign_in(
+    pair = world.services.of(SigninServices).sign_in(
         SignInRequest(user, (), "tests", method="guest")
     )
     return Guest(world, user.id, pair.access_token, pair.refresh_token, set())

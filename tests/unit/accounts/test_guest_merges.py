@@ -14,21 +14,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from application.accounts.guests.merges import MERGE_GUEST, MergeGuest, open_offer
+from application.accounts.guest.merges import MERGE_GUEST, MergeGuest, open_offer
 from application.accounts.services import AccountServices
 from application.ports import Audit, Job
 from application.signin.authentication import Actor
 from bootstrap import Adapters
 from domain.accounts.credentials import Username
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import GuestMergeStarted, NotAGuest
 from domain.accounts.signups import ALLOWED
-from domain.guests.part import Guest
-from domain.guests.refusals import GuestMergeStarted, NotAGuest
 from interfaces.shared.problems import domain_problem
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.kernel import FakeClock, FakeJobQueue
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import run_jobs
-from tests.support.guests import account_exists, make_guest
+from tests.support.guest_merges import account_exists, make_guest
 from tests.support.keepsakes import Keepsakes, with_keepsakes
 
 pytestmark = pytest.mark.unit

@@ -11,10 +11,11 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.fakes.hooks import FakeHookClient
+from tests.support import guest_accounts
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
 from tests.support.dpop import claims_of
@@ -37,10 +38,9 @@ def body(name: str = "ann", **changes: Any) -> dict[str, Any]:
 
 
 def new_guest(world: World) -> dict[str, Any]:
-    answer = world.client.post("/auth/guest")
-    assert answer.status_code == 201, answer.get_json()
-    pair: dict[str, Any] = answer.get_json()
-    return pair
+    """A guest made as POST /auth/guest makes one (tests/support/guest_accounts.py)."""
+    made = guest_accounts.new_guest(world.client)
+    return {"access_token": made.access_token, "refresh_token": made.refresh_token}
 
 
 def upgrade(world: World, pair: dict[str, Any], **given: Any) -> Any:

@@ -15,19 +15,21 @@ from typing import Any
 
 import pytest
 
-from application.accounts.signups import Signups, SignUpWay
+from application.accounts.services import AccountServices
+from application.accounts.signups import RegisterGuest, Signups, SignUpWay
 from application.federation.linking import ExternalSignIn
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.migration.services import MigrationServices
+from domain.accounts.guest.part import Guest
 from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
 from domain.accounts.users import Role
-from domain.guests.part import Guest
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
+from tests.support.guest_accounts import GUEST_IP, new_guest
 from tests.support.linking import World as LinkingWorld
 from tests.support.linking import identity
 from tests.support.pages import csrf
@@ -44,7 +46,7 @@ ADDRESS = f"ann@{BLOCKED}"
 # Where each way makes its account: the modules whose ``User.register`` (for a guest,
 # ``User.new_guest``) call makes it, or whose upgrade makes a guest that account in place
 # (every upgrade, whatever its way: the guests' one place).
-UPGRADES = "application/accounts/guests/upgrades.py"
+UPGRADES = "application/accounts/guest/upgrades.py"
 FEDERATED = ("application/federation/linking.py", UPGRADES)
 MADE_IN = {
     SignUpWay.REGISTER: ("application/accounts/accounts.py",),
@@ -261,17 +263,19 @@ def by_import() -> bool:
 
 
 def by_guest() -> bool:
-    """A guest has no address for the lists to refuse: the mode does."""
-    w = World(signup_mode="closed", guest_accounts=True)
-    answer = w.client.post("/auth/guest")
-    assert assert_problem(answer, 403, "signup_not_allowed")["reason"] == "closed"
+    """A guest has no address for the lists to refuse: the mode does. The door the guests
+    unit's POST /auth/guest passes (its 403 over HTTP: tests/unit/guests/)."""
+    w = World(signup_mode="closed")
+    with pytest.raises(SignupNotAllowed) as refusal:
+        w.services.of(AccountServices).accounts.register_guest(RegisterGuest(client_ip=GUEST_IP))
+    assert refusal.value.reason == "closed"
     return not w.store.users
 
 
 def by_guest_upgrade() -> bool:
     """The address a guest takes passes the lists; the guest stays one."""
-    w = World(signup_domains_block=[BLOCKED], guest_accounts=True)
-    token = w.client.post("/auth/guest").get_json()["access_token"]
+    w = World(signup_domains_block=[BLOCKED])
+    token = new_guest(w.client).access_token
     body = {"username": "ann", "email": ADDRESS, "password": PASSWORD}
     refused(w.client.post("/auth/guest/upgrade", json=body, headers=bearer(token)))
     return no_account(w) and all(user.part(Guest).is_guest for user in w.store.users.values())

@@ -13,13 +13,13 @@ from flask.testing import FlaskClient
 from application.datasets.use_cases import OwnedDatasets
 from bootstrap import Adapters
 from bootstrap.datasets import UNIT
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.storage import FakeFileStore
 from tests.support.api import bearer, login, register, user_token
 from tests.support.app import run_jobs, unit_adapters
 from tests.support.dataset_samples import upload
-from tests.support.guests import offered_merge_token
+from tests.support.guest_merges import offered_merge_token
 from tests.unit.datasets.fakes import FakeDatasetRepository
 
 pytestmark = pytest.mark.unit

@@ -15,7 +15,7 @@ from interfaces.shared.problems import domain_problem
 from tests.fakes.kernel import FakeClock
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import World, unit_adapters
-from tests.support.guests import account_exists, make_guest
+from tests.support.guest_merges import account_exists, make_guest
 from tests.unit.dogs.fakes import FakeDogRepository, FakePictureSource
 
 pytestmark = pytest.mark.unit

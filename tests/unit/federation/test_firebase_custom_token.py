@@ -22,7 +22,7 @@ from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import swap
-from tests.support.settings import make_settings
+from tests.support.guest_accounts import new_guest
 
 pytestmark = pytest.mark.unit
 PATH = "/auth/firebase/custom-token"
@@ -217,14 +217,11 @@ def test_an_org_requiring_a_second_factor_is_refused_without_one(
     assert client.post(PATH, headers=bearer(token)).status_code == 200
 
 
-@pytest.mark.parametrize("app_settings", [make_settings(guest_accounts=True)])
 def test_a_guests_token_says_guest_and_a_persons_does_not(
     client: FlaskClient, custom_tokens: FakeCustomTokens
 ) -> None:
     """The rules library's isGuest() reads it (docs/guests.md)."""
-    started = client.post("/auth/guest")
-    assert started.status_code == 201
-    minted = client.post(PATH, headers=bearer(started.get_json()["access_token"]))
+    minted = client.post(PATH, headers=bearer(new_guest(client).access_token))
     assert minted.status_code == 200, minted.get_json()
     assert payload(minted.get_json()["custom_token"])["claims"] == {
         "role": "user",

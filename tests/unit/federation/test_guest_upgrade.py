@@ -9,10 +9,12 @@ from dataclasses import replace
 import pytest
 
 from application.accounts.signups import Register, Signups
-from application.federation.guests import become_account
+from application.federation.guest import become_account
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit, ExternalIdentity
 from domain.accounts.credentials import Email
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import AccountExists, NotAGuest
 from domain.accounts.signups import (
     ALLOWED,
     Refusal,
@@ -26,8 +28,6 @@ from domain.accounts.signups import (
 )
 from domain.accounts.users import User
 from domain.errors import PermissionDenied
-from domain.guests.part import Guest
-from domain.guests.refusals import AccountExists, NotAGuest
 from domain.ids import new_id
 from tests.support.api import PASSWORD
 from tests.support.linking import ADDRESS, World, identity

@@ -20,7 +20,7 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.storage import FakeFileStore
 from tests.support.api import bearer, login, register
 from tests.support.app import run_jobs, unit_adapters
-from tests.support.guests import make_guest, offered_merge_token
+from tests.support.guest_merges import make_guest, offered_merge_token
 from tests.unit.files.fakes import FakeFileRepository
 
 pytestmark = pytest.mark.unit

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from tests.support.app import World
 from tests.support.dpop import claims_of
 from tests.support.foreign_users import FirebaseProject, write_firebase_export

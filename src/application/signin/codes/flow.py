@@ -18,7 +18,7 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository
 from application.accounts.challenge_gate import Challenged, ChallengeGate, Signal
-from application.accounts.guests.upgrades import GuestSignIn, Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import GuestSignIn, Upgraded, UpgradeGuest
 from application.accounts.signups import RegisterProven, SignUpWay
 from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.signin.mfa import MfaRepository, require_second_factor

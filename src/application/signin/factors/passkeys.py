@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
-from application.accounts.guests.upgrades import Upgraded, UpgradeGuest
+from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
 from application.ports import (
@@ -23,6 +23,8 @@ from application.ports import (
 from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import NotAGuest
 from domain.accounts.identities import WayIn, passkey_removal
 from domain.accounts.users import User
 from domain.errors import (
@@ -33,8 +35,6 @@ from domain.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from domain.guests.part import Guest
-from domain.guests.refusals import NotAGuest
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
     MAX_PASSKEYS_PER_USER,

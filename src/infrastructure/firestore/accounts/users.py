@@ -13,10 +13,10 @@ from application.ports import (
     TokenVersionCopies,
 )
 from domain.accounts.credentials import Email, Username
+from domain.accounts.guest.part import EVERY_GUEST_SHARD
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import BreachCheck, Role, User, holding
 from domain.errors import Conflict, NotFound
-from domain.guests.part import EVERY_GUEST_SHARD
 from domain.phone.part import PhoneNumber
 from infrastructure.firestore.client import (
     BOUNDED,

@@ -50,9 +50,8 @@ class AccountSettings(SettingsGroup):
     signup_domains_allow: Origins = []
     signup_domains_block: Origins = []
     signup_block_disposable: bool = False
-    # Guests (docs/guests.md): POST /auth/guest on, and how long one unused lives, in seconds
-    # (at least a day: its use is written down at most once a day).
-    guest_accounts: bool = False
+    # How long a guest unused lives, in seconds (docs/guests.md; at least a day: its use is
+    # written down at most once a day). GUEST_ACCOUNTS is the guests unit's.
     guest_ttl: int = Field(30 * 86_400, ge=86_400, le=3650 * 86_400)
 
     # A challenge only when a signal fires (docs/security.md, "A challenge on signals").

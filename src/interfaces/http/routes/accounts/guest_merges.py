@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from application.accounts.accounts import Caller
-from application.accounts.guests.merges import MergeGuest
+from application.accounts.guest.merges import MergeGuest
 from application.accounts.services import AccountServices
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc

@@ -1,27 +1,24 @@
-"""Signing in as a guest (docs/guests.md): an account with no address, username or password,
-with GUEST_ACCOUNTS on."""
+"""A guest's own requests (docs/guests.md): its bearer token, which a code flow it starts
+upgrades, and its upgrade in place by a password, the accounts' as every upgrade is; the
+guest way in, ``POST /auth/guest``, is the guests unit's (routes/guests/routes.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
 from application.accounts.accounts import Caller, GetUser
-from application.accounts.guests.upgrades import GuestSignIn, UpgradeGuest
+from application.accounts.guest.upgrades import GuestSignIn, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import SignUpWay
-from application.signin.services import SigninServices
-from application.signin.sign_in import StartGuest
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
 from interfaces.http.routes.accounts.accounts import own_out
-from interfaces.http.routes.signin.login import token_out
-from interfaces.http.schemas.accounts.accounts import TokenOut, UserOut
+from interfaces.http.schemas.accounts.accounts import UserOut
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.signin.guest import GuestRequest, GuestUpgradeRequest
-from interfaces.shared.languages import accepted_locale
+from interfaces.http.schemas.signin.guest import GuestUpgradeRequest
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
@@ -38,34 +35,6 @@ def signed_in_guest() -> str | None:
     actor = bearer_actor()
     user = actor.user or services().of(AccountServices).accounts.get(GetUser(actor))
     return user.id if user.part(Guest).is_guest else None
-
-
-@bp.post("/auth/guest")
-@doc(
-    json=GuestRequest,
-    responses={201: TokenOut, 401: Problem, 403: Problem, 404: Problem, 429: Problem},
-    tags=TAGS,
-)
-def start_guest() -> Response:
-    """A new guest's token pair (`guest: true` in its access token): an account with no
-    address, username or password, until it is upgraded in place. 404 `guests_disabled`
-    unless GUEST_ACCOUNTS is on; counted as a sign-up from the client's address, so 401
-    `challenge_required` until `challenge_token` carries a passed challenge when that signal
-    fires; 403 `signup_not_allowed` or `signup_denied` as for any sign-up."""
-    body = parse_json(GuestRequest) if request.get_data(cache=True) else GuestRequest()
-    pair = (
-        services()
-        .of(SigninServices)
-        .guests.start(
-            StartGuest(
-                client_ip=client_ip(),
-                user_agent=request.user_agent.string[:256],
-                challenge_token=body.challenge_token or "",
-                locale=accepted_locale(),
-            )
-        )
-    )
-    return json_response(token_out(pair), 201)
 
 
 @bp.post("/auth/guest/upgrade")

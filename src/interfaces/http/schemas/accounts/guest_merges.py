@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from application.accounts.guests.merges import MERGE_TOKEN_MAX_CHARS
+from application.accounts.guest.merges import MERGE_TOKEN_MAX_CHARS
 from interfaces.http.schemas.common import Schema, Strict
 
 

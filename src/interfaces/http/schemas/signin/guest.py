@@ -1,4 +1,5 @@
-"""The bodies of ``POST /auth/guest`` and ``POST /auth/guest/upgrade`` (docs/guests.md)."""
+"""The body of ``POST /auth/guest/upgrade`` (docs/guests.md); ``POST /auth/guest``'s is the
+guests unit's (routes/guests/schemas.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,6 @@ from pydantic import field_validator
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken, Password, Username
 from interfaces.http.schemas.common import Strict, new_address, no_null
-
-
-class GuestRequest(Strict):
-    """Optional: an empty body is one without a challenge's token."""
-
-    challenge_token: str | None = ChallengeToken
-
-    _not_null = field_validator("challenge_token", mode="before")(no_null)
 
 
 class GuestUpgradeRequest(Strict):

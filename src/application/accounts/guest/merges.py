@@ -29,7 +29,9 @@ from application.ports import (
     OwnedData,
     SecretBox,
 )
-from domain.accounts.guests import (
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import AccountExists
+from domain.accounts.merges import (
     GuestNotFound,
     InvalidMergeToken,
     MergeOffer,
@@ -38,8 +40,6 @@ from domain.accounts.guests import (
 )
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound
-from domain.guests.part import Guest
-from domain.guests.refusals import AccountExists
 
 log = logging.getLogger("firegate.guests")
 

@@ -1,6 +1,7 @@
-"""What refuses a guest's upgrade or merge (docs/guests.md): the guests' own, below the
-accounts, so that ``domain/accounts/users.py`` asks them of its own upgrades and
-``domain/accounts/guests.py`` of a merge."""
+"""What refuses a guest's upgrade or merge (docs/guests.md): the accounts' own, as a guest's
+state is (docs/decisions/0760-the-guest-way-in-is-a-unit.md), so
+that ``domain/accounts/users.py`` asks them of its own upgrades and
+``domain/accounts/merges.py`` of a merge."""
 
 from __future__ import annotations
 

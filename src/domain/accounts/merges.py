@@ -1,14 +1,15 @@
-"""Guests: accounts made before their person signs up, upgraded in place (docs/guests.md)."""
+"""A guest merged into another account: its merge offer and what refuses it (docs/guests.md,
+"When the way in is someone else's"), the accounts' own operation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import AccountExists, GuestMergeStarted, NotAGuest
 from domain.accounts.users import User
 from domain.errors import NotFound, PermissionDenied, Unreadable
-from domain.guests.part import Guest
-from domain.guests.refusals import AccountExists, GuestMergeStarted, NotAGuest
 
 # -- the merge (docs/guests.md, "When the way in is someone else's") ---------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from application.accounts.guests.upgrades import (
+from application.accounts.guest.upgrades import (
     GuestIdentity,
     GuestSignIn,
     Upgraded,
@@ -24,10 +24,10 @@ from application.accounts.guests.upgrades import (
 )
 from application.federation.linking import ExternalSignIn, Links, username_candidates
 from domain.accounts.credentials import Email, folds_onto_another
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import AccountExists, NotAGuest
 from domain.accounts.profile import PersonName
 from domain.errors import NotFound, PermissionDenied
-from domain.guests.part import Guest
-from domain.guests.refusals import AccountExists, NotAGuest
 from domain.signin.mfa import FEDERATED
 
 

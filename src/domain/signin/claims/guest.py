@@ -3,7 +3,7 @@ which the rules library's ``isGuest()`` reads; no claim for anyone else (docs/gu
 
 from __future__ import annotations
 
-from domain.guests.part import Guest
+from domain.accounts.guest.part import Guest
 from domain.signin.claims.sources import ClaimSource, Minting
 
 

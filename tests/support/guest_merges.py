@@ -10,8 +10,8 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 
 from application.accounts.accounts import UserRepository
-from domain.guests.part import Guest
-from domain.guests.refusals import AccountExists
+from domain.accounts.guest.part import Guest
+from domain.accounts.guest.refusals import AccountExists
 from interfaces.shared.problems import domain_problem
 from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import bearer, login, register

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from application.accounts.accounts import EndsBeforeDeletion, UserRepository, delete_account
 from application.ports import AuditLog, Clock, OwnedData
+from domain.accounts.guest.part import Guest
 from domain.errors import DomainError
-from domain.guests.part import Guest
 
 log = logging.getLogger(__name__)
 

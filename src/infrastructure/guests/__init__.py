@@ -1,0 +1,1 @@
+"""The guests unit's settings (docs/guests.md)."""

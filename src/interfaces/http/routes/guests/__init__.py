@@ -1,0 +1,1 @@
+"""The guests unit's JSON API: ``POST /auth/guest`` (docs/guests.md)."""
