@@ -27,7 +27,7 @@ from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
-from domain.federation.agents import ActingAgent
+from domain.federation.acting import ActingAgent
 from domain.guests.part import Guest
 from domain.guests.refusals import NotAGuest
 from domain.signin.active_org import ActiveOrg, check_second_factor
@@ -75,7 +75,7 @@ class Firebase:
     users: UserRepository
     minter: CustomTokenMinter
     orgs: ActiveOrgs
-    # The resource an app's token names to reach Firebase (domain/federation/agents.py)
+    # The resource an app's token names to reach Firebase (domain/federation/acting.py)
     agent_resource: str
     # The claims the units put in tokens (signin's ``TokenPolicy.claims``): a custom token's
     # are those of kind ``firebase_custom``
