@@ -119,7 +119,13 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     )
     # What the units lend the core's slots: their data, deleted with an account or given to
     # the account a guest is merged into, and their jobs.
-    kernel = Kernel(settings=settings, platform=base, queue=queue, hooks=hook_parts.calls)
+    kernel = Kernel(
+        settings=settings,
+        platform=base,
+        queue=queue,
+        hooks=hook_parts.calls,
+        orgs=adapters.orgs.orgs,
+    )
     lent = [placed.lent(kernel) for placed in adapters.units]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     any_sso = sso.presence(adapters.sso, base.clock)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
     from application.hooks.caller import HookCalls
+    from application.orgs.ports import OrgRepository
     from bootstrap.platform import Platform
     from domain.hooks.kinds import HookKind
     from domain.signin.claims.sources import ClaimSource
@@ -36,13 +37,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class Kernel:
     """What every unit is built on: the settings, the platform (its clock, audit trail,
-    metrics), the job queue every capability's jobs go through, and the hooks, which a unit
-    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``)."""
+    metrics), the job queue every capability's jobs go through, the hooks, which a unit
+    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``), and the orgs'
+    repository (owned by orgs), through which a unit that keeps an org's settings reads and
+    changes them (the agents' policy: docs/decisions/0770-what-the-agents-unit-is.md)."""
 
     settings: Settings
     platform: Platform
     queue: JobQueue
     hooks: HookCalls
+    orgs: OrgRepository
 
 
 @dataclass(frozen=True, kw_only=True)
