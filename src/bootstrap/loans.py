@@ -88,7 +88,14 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    client_parts = clients.parts(adapters.clients, settings, base, requester=_requester)
+    # The units' resolvers of clients known other than by registration (the agents' metadata
+    # documents), which every lookup of a client asks first.
+    resolvers = tuple(
+        placed.unit.client_resolver(placed.adapters, settings, base, _requester)
+        for placed in adapters.units
+        if placed.unit.client_resolver is not None
+    )
+    client_parts = clients.parts(adapters.clients, settings, resolvers=resolvers)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
         policy=policy,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from application.clients.ports import ClientResolver
     from application.hooks.caller import HookCalls
     from application.orgs.ports import OrgRepository
     from bootstrap.platform import Platform
@@ -125,6 +126,14 @@ class Unit[A]:
     # Its user parts: what it keeps of a person on ``users/{uid}``, each with its mapping,
     # its export and import columns and its rows of the admins' view (domain/accounts/parts.py).
     user_parts: Sequence[type[UserPart]] = ()
+    # Its resolver of clients known other than by registration (application/clients/ports.py,
+    # ``ClientResolver``: the agents' metadata documents), a slot the clients own: their cache
+    # asks it before the store at every lookup. Made before any capability is bound
+    # (bootstrap/loans.py), from its adapters, the settings, the platform and the client
+    # address of the request being served ("" outside one).
+    client_resolver: Callable[[A, Settings, Platform, Callable[[], str]], ClientResolver] | None = (
+        None
+    )
 
 
 @dataclass(frozen=True)
