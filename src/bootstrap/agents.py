@@ -17,6 +17,7 @@ from application.events.webhooks.ports import PinnedClient
 from application.outbound import HostResolver
 from bootstrap.unit import Built, Kernel, Unit
 from domain.request_limits import parse_limits
+from infrastructure.agents.settings import AgentSettings
 from infrastructure.outbound_http import SocketHostResolver
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def client_documents(
     public address only, except in the local profile, whose clients run on this machine.
     Each request naming one this process does not keep counts against ``requester()``, the
     client address of the request being served (RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS)."""
-    limits = settings.provider.rate_limit_oauth_client_documents
+    limits = settings.unit_group(AgentSettings).rate_limit_oauth_client_documents
     getter = own.documents_getter or platform.outbound.sender(settings.events.webhook_timeout)
     return ClientDocuments(
         getter=getter,
@@ -99,5 +100,6 @@ UNIT = Unit[AgentsAdapters](
     build=build,
     api=api,
     pages=pages,
+    settings=(AgentSettings,),
     client_resolver=client_documents,
 )
