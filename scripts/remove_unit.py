@@ -4,9 +4,10 @@
 ``src/bootstrap/<unit>.py``, its line of ``src/bootstrap/units.py`` and its tests
 (``tests/unit/<unit>/``, ``tests/e2e/<unit>/``); then, in the copy, run ruff, mypy --strict,
 the import contracts and the unit tests (told what was taken out, read from the whole tree
-first: its paths, routes, settings' variables and Firestore collections, which the docs and
-the index configuration may still name; tests/support/taken_out.py), and build the app to
-check that every route the unit served answers 404 and /healthz 200.
+first: its paths, routes, settings' variables, Firestore collections and the strings its
+pages translate, which the docs, the index configuration and messages.pot may still name;
+tests/support/taken_out.py), and build the app to check that every route the unit served
+answers 404 and /healthz 200.
 
     .venv/bin/python scripts/remove_unit.py tasks [--keep] [--workers 2]
 
@@ -50,6 +51,8 @@ FOOTPRINT = """
 import json
 import re
 import sys
+from pathlib import Path
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from flask import Flask
 from bootstrap.units import _unit
 from tests.support.firestore_code import read_adapters
@@ -63,6 +66,16 @@ rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 reading = read_adapters()
 def mine(sites):
     return any(site.path == p or site.path.startswith(p + "/") for site in sites for p in paths)
+# the strings its pages and their templates translate, as messages.pot was extracted
+methods = [("**.py", "python"), ("**.html", "jinja2")]
+keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+said = []
+for p in (Path(p) for p in paths if p.startswith("src/interfaces/")):
+    if p.is_dir():
+        said += [m[2] for m in extract_from_dir(str(p), method_map=methods, keywords=keywords)]
+    elif p.suffix in (".py", ".html"):
+        method = "python" if p.suffix == ".py" else "jinja2"
+        said += [m[1] for m in extract_from_file(method, str(p), keywords=keywords)]
 print(json.dumps({
     "rules": sorted({rule.rule for rule in rules}),
     "routes": sorted(
@@ -75,6 +88,7 @@ print(json.dumps({
         {query.collection for query, sites in reading.queries.items() if mine(sites)}
         | {written.collection for written, sites in reading.writes.items() if mine(sites)}
     ),
+    "messages": sorted({m if isinstance(m, str) else m[0] for m in said}),
 }))
 """
 

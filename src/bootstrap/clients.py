@@ -4,22 +4,26 @@ application/clients/; the provider (bootstrap/provider.py) builds on them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.clients.api_resources import ApiResourceRegistry, CatalogueCache
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
-from application.clients.documents import ClientDocuments, FetchBound
-from application.clients.ports import ApiResources, ClientCache, OAuthClients
+from application.clients.ports import (
+    ApiResources,
+    ClientCache,
+    ClientResolver,
+    ClientResolvers,
+    OAuthClients,
+)
 from application.clients.services import ClientServices
-from application.events.webhooks.ports import DocumentGetter, PinnedClient
+from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
-from domain.request_limits import parse_limits
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
@@ -40,51 +44,29 @@ class ClientsAdapters:
     api_resources: ApiResources
     keys_getter: DocumentGetter  # fetches a client's jwks_uri as a webhook is sent
     keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
-    documents_getter: PinnedClient  # fetches a client's metadata document, as keys are
 
 
 def build(settings: Settings, client: Client, *, platform: Platform) -> ClientsAdapters:
-    """The keys and the metadata documents fetched through the platform's outbound client,
-    at the webhooks' deadline."""
-    fetches = platform.outbound.sender(settings.events.webhook_timeout)
+    """The keys fetched through the platform's outbound client, at the webhooks' deadline."""
     return ClientsAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         api_resources=FirestoreApiResources(client),
-        keys_getter=fetches,
+        keys_getter=platform.outbound.sender(settings.events.webhook_timeout),
         keys_resolver=SocketHostResolver(),
-        documents_getter=fetches,
-    )
-
-
-def client_documents(
-    own: ClientsAdapters, settings: Settings, platform: Platform, requester: Callable[[], str]
-) -> ClientDocuments:
-    """The clients described by a metadata document, fetched under the webhooks' rules: a
-    public address only, except in the local profile, whose clients run on this machine.
-    Each request naming one this process does not keep counts against ``requester()``, the
-    client address of the request being served (RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS)."""
-    limits = settings.provider.rate_limit_oauth_client_documents
-    return ClientDocuments(
-        getter=own.documents_getter,
-        resolver=own.keys_resolver,
-        local=settings.service.app_profile == "local",
-        clock=platform.clock,
-        bound=FetchBound(
-            limits=tuple(parse_limits(limits)) if limits.strip() else (),  # empty: no bound
-            counter=platform.request_counter,
-            requester=requester,
-        ),
     )
 
 
 def client_cache(
-    own: ClientsAdapters, settings: Settings, documents: ClientDocuments
+    own: ClientsAdapters, settings: Settings, resolvers: Sequence[ClientResolver]
 ) -> ClientCache:
     """The clients as each process reuses them once read; one per process, so that a
     deletion through any use case (an org's purge too) drops the copy at once; a
-    ``client_id`` that is a document's URL, the client its document describes."""
+    ``client_id`` a unit's resolver names (a metadata document's URL: the agents'), the
+    client it resolves."""
     return ClientCache(
-        own.oauth_clients, settings.provider.oauth_client_cache_ttl, documents=documents
+        own.oauth_clients,
+        settings.provider.oauth_client_cache_ttl,
+        resolvers=ClientResolvers(resolvers),
     )
 
 
@@ -129,18 +111,15 @@ class ClientParts:
 
     cache: ClientCache
     catalogue: CatalogueCache
-    documents: ClientDocuments  # the metadata documents' clients this process keeps
 
 
 def parts(
-    own: ClientsAdapters, settings: Settings, platform: Platform, requester: Callable[[], str]
+    own: ClientsAdapters, settings: Settings, *, resolvers: Sequence[ClientResolver] = ()
 ) -> ClientParts:
-    """``requester``: the client address of the request being served ("" outside one)."""
-    documents = client_documents(own, settings, platform, requester)
+    """``resolvers``: the units' resolvers of clients known other than by registration."""
     return ClientParts(
-        cache=client_cache(own, settings, documents),
+        cache=client_cache(own, settings, resolvers),
         catalogue=resource_catalogue(own, settings),
-        documents=documents,
     )
 
 
@@ -157,7 +136,7 @@ def wire(
     catalogue = parts.catalogue
     return ClientServices(
         keys=bind_client_keys(own, settings),
-        documents=parts.documents,
+        resolvers=parts.cache.resolvers,
         clients=bind_clients(
             orgs=orgs, platform=platform, clients=parts.cache, catalogue=catalogue
         ),

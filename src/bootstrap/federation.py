@@ -38,7 +38,7 @@ from bootstrap.signin_adapters import SigninAdapters, secret_box
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.unit import Unit
 from domain.errors import InvalidInput
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR
 from domain.federation.upstream import UpstreamProvider
 from domain.signin.claims.sources import CLAIM_SOURCES

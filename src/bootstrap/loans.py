@@ -88,7 +88,14 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    client_parts = clients.parts(adapters.clients, settings, base, requester=_requester)
+    # The units' resolvers of clients known other than by registration (the agents' metadata
+    # documents), which every lookup of a client asks first.
+    resolvers = tuple(
+        placed.unit.client_resolver(placed.adapters, settings, base, _requester)
+        for placed in adapters.units
+        if placed.unit.client_resolver is not None
+    )
+    client_parts = clients.parts(adapters.clients, settings, resolvers=resolvers)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
         policy=policy,
@@ -119,7 +126,13 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     )
     # What the units lend the core's slots: their data, deleted with an account or given to
     # the account a guest is merged into, and their jobs.
-    kernel = Kernel(settings=settings, platform=base, queue=queue, hooks=hook_parts.calls)
+    kernel = Kernel(
+        settings=settings,
+        platform=base,
+        queue=queue,
+        hooks=hook_parts.calls,
+        orgs=adapters.orgs.orgs,
+    )
     lent = [placed.lent(kernel) for placed in adapters.units]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     any_sso = sso.presence(adapters.sso, base.clock)

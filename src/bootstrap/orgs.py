@@ -19,7 +19,6 @@ from application.events.security_events import SecurityEvents
 from application.jobs import JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
-from application.orgs.agent_policy import OrgAgentPolicies
 from application.orgs.departures import OrgDepartures
 from application.orgs.joining.domains import (
     DomainHoldersOf,
@@ -411,12 +410,6 @@ def wire(
             creator_role=settings.orgs.org_creator_role,
         ),
         members=bind_members(own, users=users, platform=platform),
-        agent_policy=OrgAgentPolicies(
-            orgs=own.orgs,
-            clock=platform.clock,
-            audit=platform.audit,
-            local=settings.service.app_profile == "local",  # loopback document agents
-        ),
         support_access=OrgSupportAccess(
             orgs=own.orgs,
             users=users,
@@ -452,7 +445,6 @@ def api() -> Sequence[Blueprint]:
     from interfaces.http.routes.orgs import (  # noqa: PLC0415 - loaded with the app
         access,
         active,
-        agent_policy,
         domains,
         invitations,
         orgs,
@@ -468,7 +460,6 @@ def api() -> Sequence[Blueprint]:
         invitations.bp,
         roles.bp,
         templates.bp,
-        agent_policy.bp,
         support_access.bp,
         access.bp,
     )
@@ -509,7 +500,6 @@ def pages() -> Pages:
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
     from interfaces.web.orgs import (  # noqa: F401, PLC0415 - loaded with the app
         admin,
-        agents,
         join,
         mine,
         org,
@@ -525,7 +515,6 @@ def pages() -> Pages:
             At(30, roles.ROLES),
             At(40, org.INVITATIONS),
             At(50, org.DOMAINS),
-            At(90, agents.AGENTS),
             At(100, org.EVENTS),
             At(110, org.DELETION),
         ),

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from application.clients.ports import ClientResolver
     from application.hooks.caller import HookCalls
+    from application.orgs.ports import OrgRepository
     from bootstrap.platform import Platform
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
@@ -34,13 +36,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class Kernel:
     """What every unit is built on: the settings, the platform (its clock, audit trail,
-    metrics), the job queue every capability's jobs go through, and the hooks, which a unit
-    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``)."""
+    metrics), the job queue every capability's jobs go through, the hooks, which a unit
+    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``), and the orgs'
+    repository (owned by orgs), through which a unit that keeps an org's settings reads and
+    changes them (the agents' policy: docs/decisions/0770-what-the-agents-unit-is.md)."""
 
     settings: Settings
     platform: Platform
     queue: JobQueue
     hooks: HookCalls
+    orgs: OrgRepository
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +119,14 @@ class Unit[A]:
     # where its owner lives, filled typed (``CLAIM_SOURCES(TENANT)``, ``USER_PARTS(Guest)``,
     # ``HOOK_KINDS(SEND_SMS)``) and read by the owner (``filled(units, CLAIM_SOURCES)``).
     fills: Sequence[Filling[Any]] = ()
+    # Its resolver of clients known other than by registration (application/clients/ports.py,
+    # ``ClientResolver``: the agents' metadata documents), a slot the clients own: their cache
+    # asks it before the store at every lookup. Made before any capability is bound
+    # (bootstrap/loans.py), from its adapters, the settings, the platform and the client
+    # address of the request being served ("" outside one).
+    client_resolver: Callable[[A, Settings, Platform, Callable[[], str]], ClientResolver] | None = (
+        None
+    )
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ UNITS: tuple[str, ...] = (
     "datasets",
     "files",
     "guests",
+    "agents",
 )
 
 

@@ -34,7 +34,7 @@ from application.orgs.services import OrgServices
 from application.provider.minting import MintAccessToken, MintExchangedToken
 from application.provider.services import ProviderServices
 from application.services import Services
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.provider.grants import Grant
 from domain.signin.active_org import ActiveOrg
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository

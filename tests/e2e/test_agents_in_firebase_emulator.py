@@ -15,7 +15,7 @@ import requests
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE
 from interfaces.cli.rules import library
 from tests.support.api import bearer, login

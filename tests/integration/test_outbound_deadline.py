@@ -2,9 +2,10 @@
 that gives its handshake, status line, headers or body a byte at a time, each byte well
 within any per-read timeout, is cut at the call's deadline, through each way the client is
 called (a webhook's POST, a document's GET, an exchange of its own deadline) and through the
-callers that stand on it: a client's metadata document and an IdP's requests (discovery, keys,
-token, userinfo). Every other user of the client gets it from the one place it is made
-(tests/unit/test_outbound_trust.py)."""
+callers that stand on it: an IdP's requests (discovery, keys, token, userinfo), and a
+client's metadata document (the agents unit's:
+tests/e2e/agents/test_client_documents_deadline.py). Every other user of the client gets it
+from the one place it is made (tests/unit/test_outbound_trust.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from application.clients.documents import ClientDocuments
 from application.outbound import DEADLINE_EXCEEDED, WebhookUnreachable
-from domain.clients.metadata_document import DocumentRefused
-from infrastructure.clock import SystemClock
 from infrastructure.outbound_http import Outbound
 from infrastructure.sso.idp_requests import PinnedIdpAdapter
 from tests.fakes.kernel import FakeHostResolver
@@ -67,24 +65,6 @@ def test_an_https_call_ends_at_its_deadline_however_slowly_bytes_come(
         # Cut, not waited out: the server saw the call hang up while its bytes still came.
         assert server.next_end() == HUNG_UP
     assert str(failed.value) == DEADLINE_EXCEEDED
-
-
-@pytest.mark.parametrize("step", ["handshake", "body"])
-def test_a_client_metadata_document_that_drips_is_refused_at_its_deadline(
-    tmp_path: Path, step: str
-) -> None:
-    """The report's path: an authorization request naming a document whose server drips."""
-    answer, tls = DRIPS[step]
-    with dripping_server(tmp_path, answer, tls=tls, host="localhost") as server:
-        documents = ClientDocuments(
-            getter=Outbound(server.ca_file).sender(5),
-            resolver=FakeHostResolver(),
-            local=True,
-            clock=SystemClock(),
-        )
-        with pytest.raises(DocumentRefused, match="deadline_exceeded"):
-            documents.client(server.url("/agent.json"))  # the documents' own deadline: 3 s
-        assert server.next_end() == HUNG_UP
 
 
 def test_an_identity_providers_request_that_drips_is_cut_at_the_deadline(tmp_path: Path) -> None:

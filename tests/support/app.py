@@ -66,7 +66,6 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.clients import FakeApiResources, FakeOAuthClients
 from tests.fakes.events import (
-    FakePinnedClient,
     FakeScheduler,
     FakeSecurityEvents,
     FakeWebhookDeliveries,
@@ -206,7 +205,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             api_resources=FakeApiResources(),
             keys_getter=FakeDocumentGetter(),
             keys_resolver=FakeHostResolver(),
-            documents_getter=FakePinnedClient(),
         ),
         provider=ProviderAdapters(
             oauth_grants=grants,

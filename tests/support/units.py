@@ -14,6 +14,8 @@ from pathlib import Path
 
 from scripts.units_contract import unit_names
 
+from tests.support.taken_out import taken_out
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTRIBUTING = ROOT / "docs" / "contributing.md"
 _UNITS_TODAY = re.compile(r"The units today: ((?:`[a-z_]+`(?:, )?)+)\.")
@@ -52,3 +54,13 @@ def of_absent_route(path: str) -> bool:
     """Whether a route's path is under an absent unit's name (``/datasets/{id}``)."""
     first = path.strip("/").split("/")[0]
     return first in absent_units()
+
+
+def of_absent_unit_rule(rule: str) -> bool:
+    """Whether a Flask rule (``/orgs/<org>/agent-policy``) is an absent unit's: one of the
+    JSON API routes it took out (tests/support/taken_out.py), or an address with a segment
+    named by it (its pages: ``/account/orgs/<org>/agents``)."""
+    documented = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+    if any(path == documented for _method, path in taken_out().routes):
+        return True
+    return any(segment in absent_units() for segment in rule.strip("/").split("/"))

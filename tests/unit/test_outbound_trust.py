@@ -1,7 +1,8 @@
 """Every outbound https client to an address firegate is given trusts the one CA bundle
 setting, SSL_CERT_FILE (docs/configuration.md, "Service"): the platform makes the outbound
-client once, from it, and every caller (webhooks, auth hooks, a client's keys and metadata
-documents, an IdP's metadata and OpenID endpoints) sends through a sender of that client,
+client once, from it, and every caller (webhooks, auth hooks, a client's keys, an IdP's
+metadata and OpenID endpoints; the agents unit's metadata documents:
+tests/unit/agents/test_documents_outbound_trust.py) sends through a sender of that client,
 its TLS context and kept connections; the upstream providers' client trusts its bundle
 (docs/decisions/0725-one-outbound-client-made-by-the-platform.md)."""
 
@@ -85,7 +86,6 @@ def callers(adapters: Adapters) -> dict[str, object]:
         "webhooks": adapters.events.webhook_sender,
         "auth hooks": adapters.hooks.hook_client,
         "a client's keys": adapters.clients.keys_getter,
-        "client metadata documents": adapters.clients.documents_getter,
         "an IdP's metadata": adapters.sso.metadata_getter,
     }
 

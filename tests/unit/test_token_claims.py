@@ -16,7 +16,7 @@ import pyotp
 import pytest
 
 from application.provider.services import ProviderServices
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.phone.part import PhoneNumber
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg

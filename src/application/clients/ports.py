@@ -1,16 +1,16 @@
 """What the clients' use cases keep and read (docs/reference/oauth.md): the clients, the API
-resources they may ask for, and each process's copies of the clients it read."""
+resources they may ask for, each process's copies of the clients it read, and the units'
+resolvers of clients known other than by registration."""
 
 from __future__ import annotations
 
 import builtins
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from domain.clients.api_resources import ApiResource
-from domain.clients.metadata_document import DocumentRefused, document_client_id
 from domain.clients.oauth import OAuthClient
 
 
@@ -71,13 +71,54 @@ class ApiResources(Protocol):
         ...
 
 
-class DocumentClients(Protocol):
-    """The clients described by the metadata document their ``client_id`` is the URL of
-    (application/clients/documents.py)."""
+class ClientResolver(Protocol):
+    """A unit's clients known other than by registration, by a ``client_id`` of a form of
+    their own (the agents': a client ID metadata document's, by its https URL;
+    docs/decisions/0771-a-unit-resolves-clients.md). The clients own the slot
+    (``Unit.client_resolver``): every lookup of a client asks each resolver that ``names``
+    the id, never the store."""
 
-    def client(self, url: str) -> OAuthClient:
-        """The client of the document at ``url``; ``DocumentRefused`` when there is none."""
+    def names(self, client_id: str) -> bool:
+        """Whether ``client_id`` is of this resolver's form (nothing fetched)."""
         ...
+
+    def resolved(self, client_id: str) -> OAuthClient | None:
+        """The client of ``client_id``, or None when it cannot be known (``refusal`` then
+        says why)."""
+        ...
+
+    def refusal(self, client_id: str) -> str | None:
+        """Why ``client_id``'s client was last refused, while that is kept; None otherwise."""
+        ...
+
+    def discovery(self) -> Mapping[str, object]:
+        """What the provider's discovery document says of these clients."""
+        ...
+
+
+class ClientResolvers:
+    """The units' resolvers as one, in the units' order: the first that names an id
+    answers for it."""
+
+    def __init__(self, resolvers: Sequence[ClientResolver] = ()) -> None:
+        self._resolvers = tuple(resolvers)
+
+    def _of(self, client_id: str) -> ClientResolver | None:
+        return next((found for found in self._resolvers if found.names(client_id)), None)
+
+    def names(self, client_id: str) -> bool:
+        return self._of(client_id) is not None
+
+    def resolved(self, client_id: str) -> OAuthClient | None:
+        found = self._of(client_id)
+        return found.resolved(client_id) if found is not None else None
+
+    def refusal(self, client_id: str) -> str | None:
+        found = self._of(client_id)
+        return found.refusal(client_id) if found is not None else None
+
+    def discovery(self) -> dict[str, object]:
+        return {key: value for found in self._resolvers for key, value in found.discovery().items()}
 
 
 class ClientCache:
@@ -87,10 +128,10 @@ class ClientCache:
     to ``ttl`` (docs/decisions/0200-oauth-client-cache.md). An absent client is never kept,
     so one made in another process is found at once.
 
-    A ``client_id`` that is the URL of a metadata document is the client ``documents``
-    describes (kept as long as its document is): the one lookup every endpoint's client
-    passes, so that none can miss them (docs/agents-and-clis.md, "Agents with a client
-    metadata document")."""
+    A ``client_id`` one of the units' ``resolvers`` names is the client it resolves (the
+    agents' metadata documents, kept as long as their document is): the one lookup every
+    endpoint's client passes, so that none can miss them
+    (docs/decisions/0771-a-unit-resolves-clients.md)."""
 
     MAX_KEPT = 1024
 
@@ -99,10 +140,10 @@ class ClientCache:
         clients: OAuthClients,
         ttl: float,
         monotonic: Callable[[], float] = time.monotonic,
-        documents: DocumentClients | None = None,
+        resolvers: ClientResolvers | None = None,
     ) -> None:
         self._clients, self._ttl, self._monotonic = clients, ttl, monotonic
-        self._documents = documents
+        self.resolvers = resolvers or ClientResolvers()
         self._lock = threading.Lock()
         self._kept: dict[str, tuple[OAuthClient, float]] = {}
         self._drops = 0  # a read that began before a drop keeps nothing
@@ -111,11 +152,8 @@ class ClientCache:
         self._clients.add(client)
 
     def get(self, client_id: str) -> OAuthClient | None:
-        if self._documents is not None and document_client_id(client_id):
-            try:
-                return self._documents.client(client_id)
-            except DocumentRefused:
-                return None
+        if self.resolvers.names(client_id):
+            return self.resolvers.resolved(client_id)
         if self._ttl <= 0:
             return self._clients.get(client_id)
         now = self._monotonic()

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from application.clients.api_resources import ApiResourceRegistry
     from application.clients.client_keys import AssertionKeys
     from application.clients.clients import ClientRegistry
-    from application.clients.documents import ClientDocuments
+    from application.clients.ports import ClientResolvers
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -22,5 +22,5 @@ class ClientServices:
     )
     resources: ApiResourceRegistry  # "API resources"
     keys: AssertionKeys  # "Client authentication with a signed assertion"
-    # agents-and-clis.md, "Agents with a client metadata document"
-    documents: ClientDocuments
+    # the units' clients known other than by registration (the agents' metadata documents)
+    resolvers: ClientResolvers

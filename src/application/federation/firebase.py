@@ -29,7 +29,7 @@ from domain.accounts.guest.part import Guest
 from domain.accounts.guest.refusals import NotAGuest
 from domain.accounts.users import User
 from domain.errors import Unauthenticated
-from domain.federation.agents import ActingAgent
+from domain.federation.acting import ActingAgent
 from domain.signin.active_org import ActiveOrg, check_second_factor
 from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
@@ -75,7 +75,7 @@ class Firebase:
     users: UserRepository
     minter: CustomTokenMinter
     orgs: ActiveOrgs
-    # The resource an app's token names to reach Firebase (domain/federation/agents.py)
+    # The resource an app's token names to reach Firebase (domain/federation/acting.py)
     agent_resource: str
     # The claims the units put in tokens (signin's ``TokenPolicy.claims``): a custom token's
     # are those of kind ``firebase_custom``

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from application.orgs.access import AccessDecisions
     from application.orgs.active import OrgSwitching
-    from application.orgs.agent_policy import OrgAgentPolicies
     from application.orgs.joining.domains import VerifiedDomains
     from application.orgs.joining.invitations import Invitations
     from application.orgs.joining.joining import OrgJoining
@@ -33,5 +32,4 @@ class OrgServices:
     invitations: Invitations  # "Invitations"
     access: AccessDecisions  # POST /access/v1/evaluation (docs/reference/access.md)
     active: OrgSwitching  # the session's org
-    agent_policy: OrgAgentPolicies  # "Agent policy"
     support_access: OrgSupportAccess  # its admins acting as its members (docs/support-access.md)

@@ -213,7 +213,7 @@ class OAuthClient:
     # service's own client.
     members_only: bool = False
     # Described by the metadata document its ``client_id`` is the URL of, fetched when it is
-    # asked for and never stored (domain/clients/metadata_document.py): the code and refresh
+    # asked for and never stored (the agents unit's metadata documents): the code and refresh
     # grants only, and introspection of its own tokens only.
     metadata_document: bool = False
 
@@ -335,6 +335,12 @@ class OAuthClient:
         if member is None or member.id != self.org_id:
             return False
         return granted_at is None or member.admits(self.org_id, granted_at)
+
+    def vouched_host(self) -> str | None:
+        """The host a client known by its URL was fetched from (a metadata document's, the
+        agents unit's), the one thing about it this site checked: what the pages name it
+        by; None for any other client."""
+        return (urlsplit(self.client_id).hostname or "").lower() if self.metadata_document else None
 
     def hosts(self) -> tuple[str, ...]:
         """The hosts an org's agent policy knows this app by (docs/decisions/

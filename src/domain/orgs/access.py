@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.errors import PermissionDenied
-from domain.federation.agents import ActingAgent
+from domain.federation.acting import ActingAgent
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
 from application.signin.services import SigninServices
 from application.signin.sessions import Logout
-from domain.clients.metadata_document import document_host
 from domain.clients.oauth import scope_list
 from domain.provider.claims_request import parse_claims
 from domain.provider.grants import session_sid
@@ -478,7 +477,7 @@ def _consent_page(
     # A metadata document's client is named first by the host its document was fetched from,
     # the one thing about it this site checked; its name is the client's own words
     # (docs/agents-and-clis.md, "Agents with a client metadata document").
-    verified_host = document_host(client.client_id) if client.metadata_document else None
+    verified_host = client.vouched_host()
     response = page(
         "provider/oauth_consent.html",
         400 if error else 200,

@@ -94,7 +94,13 @@ def provider_metadata() -> Response:
     resource_scopes = services().of(ClientServices).resources.resource_catalogue().scope_names()
     attribute_claims = services().of(AccountServices).profile_schemas.claim_names()
     response = jsonify(
-        metadata(served.config, served.grant_types, resource_scopes, attribute_claims)
+        metadata(
+            served.config,
+            served.grant_types,
+            resource_scopes,
+            attribute_claims,
+            services().of(ClientServices).resolvers.discovery(),
+        )
     )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

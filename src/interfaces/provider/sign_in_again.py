@@ -14,7 +14,6 @@ from application.clients.services import ClientServices
 from application.provider.claims import SignInAge, SignInClass, StepUp
 from application.provider.services import ProviderServices
 from application.signin.authentication import Actor
-from domain.clients.metadata_document import document_host
 from domain.clients.oauth import OAuthClient
 from domain.errors import InvalidInput
 from domain.provider.claims_request import asked_acr
@@ -33,7 +32,7 @@ def app_name(client: OAuthClient) -> str:
     was fetched from, the one thing about it this site checked
     (docs/agents-and-clis.md, "Agents with a client metadata document"); any other by its
     name."""
-    verified_host = document_host(client.client_id) if client.metadata_document else None
+    verified_host = client.vouched_host()
     return verified_host or client.name
 
 

@@ -1,5 +1,5 @@
 """An app's or agent's token asks for a Firebase custom token (docs/reference/firebase.md,
-"An agent's custom token"): the rules of domain/federation/agents.py, then the route on the
+"An agent's custom token"): the rules of domain/federation/acting.py, then the route on the
 fakes with tokens of the provider, exchanged and not."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from domain.errors import PermissionDenied
-from domain.federation.agents import (
+from domain.federation.acting import (
     MAX_ACT_DEPTH,
     ActingAgent,
     chain_of,

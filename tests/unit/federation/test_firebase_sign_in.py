@@ -17,7 +17,7 @@ from application.signin.tokens import TokenPair
 from domain.accounts.credentials import USERNAME_MAX
 from domain.accounts.users import Role, User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityVerifier
 from tests.fakes.signin import FakeActiveOrgs, FakePrincipals
 from tests.support.linking import World as LinkingWorld

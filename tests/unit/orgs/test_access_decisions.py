@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from application.orgs.access import AccessDecisions, Evaluate
 from bootstrap.adapters import Adapters
 from domain.errors import PermissionDenied
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.orgs.access import (
     AccessCaller,
     AccessQuestion,

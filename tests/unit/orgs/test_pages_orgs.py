@@ -19,6 +19,7 @@ from application.scim.services import ScimServices
 from domain.accounts.users import User
 from domain.orgs.orgs import Org
 from domain.signin.active_org import ActiveOrg
+from interfaces.web.orgs import org as org_page
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.admin_pages import browser, post
 from tests.support.api import bearer, login, register
@@ -185,6 +186,16 @@ def test_members_see_the_org_read_only_and_others_nothing(world: World, olga: Fl
     nobody = browser(world, "nina")
     assert nobody.get(ACME).status_code == 404  # as for no org at all
     assert nobody.get(f"{ACME}/members").status_code == 404
+
+
+def test_the_navigation_offers_only_the_sections_the_page_has(
+    olga: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A section no unit put on the page (its unit left out: the agents') has no link."""
+    assert f'href="{ACME}/events"' in html(olga, ACME)
+    monkeypatch.setattr(org_page, "_INSTALLED", org_page._INSTALLED - {"events"})
+    page = html(olga, ACME)
+    assert f'href="{ACME}/events"' not in page and f'href="{ACME}/members"' in page
 
 
 def test_admins_change_roles_remove_and_the_last_owner_stays(

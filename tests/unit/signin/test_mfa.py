@@ -29,7 +29,7 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.signin.mfa import MAX_WRONG_CODES, RECOVERY_CODES, TotpFactor
 from tests.fakes.federation import FakeCustomTokens, FakeIdentityRepository, FakeIdentityVerifier
 from tests.fakes.kernel import InMemoryStore

@@ -24,7 +24,7 @@ from bootstrap.keys import provider_tokens
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
-from domain.federation.agents import firebase_resource
+from domain.federation.acting import firebase_resource
 from domain.hooks.before_token import NO_CLAIMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
 from domain.signin.acr import PWD

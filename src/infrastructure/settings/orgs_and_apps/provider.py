@@ -26,9 +26,6 @@ class ProviderSettings(SettingsGroup):
     rate_limit_oauth_token: RequestLimit = "120/minute,1200/hour"
     rate_limit_oauth_introspect: RequestLimit = "600/minute,6000/hour"
     rate_limit_oauth_register: RequestLimit = "10/minute,100/hour"
-    # Requests naming a client metadata document this process does not keep, per client
-    # address: each may hold a thread for the fetch (docs/decisions/0591).
-    rate_limit_oauth_client_documents: RequestLimit = "20/minute,200/hour"
 
     @model_validator(mode="after")
     def _check_id_token_key(self) -> ProviderSettings:

@@ -28,7 +28,6 @@ from application.clients.services import ClientServices
 from application.provider.minting import TokenIssued
 from application.provider.services import ProviderServices
 from domain.clients.client_keys import PRIVATE_KEY_JWT
-from domain.clients.metadata_document import document_client_id
 from domain.clients.oauth import SCOPES
 from domain.clients.redirect_uris import MAX_URI_CHARS
 from domain.hooks.credentials_exchange import CredentialsRefused
@@ -196,18 +195,17 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
 
 
 def _query_client(client_id: str) -> Client | None:
-    """The client every endpoint asks Authlib for. A metadata document's that is refused is
-    ``invalid_client`` with the reason (docs/agents-and-clis.md, "Agents with a client
-    metadata document"); on the authorization endpoint it is told on a page, never sent to a
-    redirect URI no document vouched for."""
+    """The client every endpoint asks Authlib for. One a unit's resolver names (a metadata
+    document's: the agents') that it refused is ``invalid_client`` with the reason
+    (docs/agents-and-clis.md, "Agents with a client metadata document"); on the authorization
+    endpoint it is told on a page, never sent to a redirect URI nothing vouched for."""
     if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_URI_CHARS:
         return None
-    if len(client_id) > 200 and not document_client_id(client_id):
+    resolvers = services().of(ClientServices).resolvers
+    if len(client_id) > 200 and not resolvers.names(client_id):
         return None
     found = services().of(ClientServices).clients.client(FindClient(client_id))
-    if found is None and document_client_id(client_id):
-        why = services().of(ClientServices).documents.refusal(client_id)
-        raise InvalidClientError(
-            description=why or "The client metadata document could not be used."
-        )
+    if found is None and resolvers.names(client_id):
+        why = resolvers.refusal(client_id)
+        raise InvalidClientError(description=why or "The client could not be resolved.")
     return Client(found) if found is not None else None

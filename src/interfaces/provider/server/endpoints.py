@@ -201,7 +201,11 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         resource_scopes = services().of(ClientServices).resources.resource_catalogue().scope_names()
         attribute_claims = services().of(AccountServices).profile_schemas.claim_names()
         return metadata(
-            self.server.config, self.server.grant_types, resource_scopes, attribute_claims
+            self.server.config,
+            self.server.grant_types,
+            resource_scopes,
+            attribute_claims,
+            services().of(ClientServices).resolvers.discovery(),
         )
 
     def generate_client_secret(self, oauth_request: Any) -> None:

@@ -40,9 +40,15 @@ from interfaces.web.rendering import bp, see_other
 OrgReads = Callable[..., dict[str, object]]
 
 
+# The sections install_org_page put on the page, by name: the navigation offers only these
+# (a unit left out, the agents' say, leaves no link to its section). The process's, as the
+# pages' blueprint is (interfaces/web/__init__.py, ``_fold_once``).
+_INSTALLED: set[str] = set()
+
+
 def _org(actor: Actor, org: str) -> dict[str, object]:
-    """What every section shows: the header's, the org (404 unless a member) and what the
-    person's roles allow."""
+    """What every section shows: the header's, the org (404 unless a member), what the
+    person's roles allow and which sections the page has."""
     seen = services().of(OrgServices).orgs.get(GetOrg(actor, org))
     roles = seen.membership.roles
     return {
@@ -51,6 +57,7 @@ def _org(actor: Actor, org: str) -> dict[str, object]:
         "me": seen.membership,
         "may": {permission.value: allowed(roles, permission) for permission in Permission},
         "roles": (*(role.value for role in OrgRole), *seen.org.named_roles),
+        "installed": frozenset(_INSTALLED),
     }
 
 
@@ -136,6 +143,7 @@ def install_org_page(sections: Sequence[OrgSection]) -> None:
     the web adapter's composition."""
     for section in sections:
         _show(section)
+        _INSTALLED.add(section.name)
 
 
 # -- settings

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +57,13 @@ def metadata(
     grant_types: tuple[str, ...],
     resource_scopes: Sequence[str] = (),
     attribute_claims: Sequence[str] = (),
+    clients: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document);
     ``grant_types``: the token endpoint's, as the server registered them;
     ``resource_scopes``: the registered API resources'; ``attribute_claims``: the profile
-    attributes released as claims (docs/reference/oauth.md)."""
+    attributes released as claims; ``clients``: what the units' resolvers of clients say of
+    theirs (the agents': ``client_id_metadata_document_supported``) (docs/reference/oauth.md)."""
     base = config.issuer
     found: dict[str, Any] = {
         "issuer": base,
@@ -109,12 +111,10 @@ def metadata(
         # ``sid`` where the session is known
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
-        # draft-ietf-oauth-client-id-metadata-document: an https client_id is fetched
-        # (docs/agents-and-clis.md, "Agents with a client metadata document")
-        "client_id_metadata_document_supported": True,
         # draft-ietf-oauth-identity-assertion-authz-grant §6: ID-JAGs by token exchange
         "identity_chaining_requested_token_types_supported": [ID_JAG],
     }
+    found.update(clients or {})
     if config.dpop is not None:
         found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)
     if config.dynamic_registration:

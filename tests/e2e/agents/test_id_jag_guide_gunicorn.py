@@ -28,9 +28,9 @@ from tests.support.served_oauth import account, allow, served_provider, signed_i
 from tests.support.servers import cli
 
 pytestmark = pytest.mark.e2e
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "agents-and-clis.md"
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "agents-and-clis.md"
 TESTED = re.compile(
-    r"<!-- run by tests/e2e/test_id_jag_guide_gunicorn\.py -->\n```python\n(.*?)\n```", re.S
+    r"<!-- run by tests/e2e/agents/test_id_jag_guide_gunicorn\.py -->\n```python\n(.*?)\n```", re.S
 )
 CHAT = "https://chat.example.com/api"  # firegate is its authorization server
 AGENT_REDIRECT = "https://agent.example.com/callback"  # the host the org's policy names

@@ -25,6 +25,7 @@ from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, csrf_of, redirected
 from tests.support.settings import PRODUCTION_SETTINGS
+from tests.unit.agents.fakes import documents_getter
 
 pytestmark = pytest.mark.unit
 
@@ -49,7 +50,7 @@ def document(url: str = URL) -> Answer:
 @pytest.fixture
 def world() -> OAuthWorld:
     w = OAuthWorld()
-    getter = w.adapters.clients.documents_getter
+    getter = documents_getter(w)
     assert isinstance(getter, FakePinnedClient)
     getter.answers[("GET", URL)] = document()
     getter.answers[("GET", LOCAL_URL)] = document(LOCAL_URL)

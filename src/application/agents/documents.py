@@ -2,10 +2,12 @@
 asked for, under the webhooks' rules (a public address, pinned; no redirect followed; at most
 5 KB within 3 s), and kept by each process as long as the answer's ``Cache-Control`` says
 (5 minutes to 24 hours), a refusal 5 minutes (docs/security.md, "Client metadata documents";
-docs/decisions/0545-client-metadata-documents-kept-per-process.md). Every lookup of a client
-reaches them through ``ClientCache`` (application/clients/ports.py), and every request that
-names a document not kept counts against its client address's bound (``FetchBound``). A
-refusal names its cause as the outbound client named it (application/outbound.py)."""
+docs/decisions/0545-client-metadata-documents-kept-per-process.md). They are the agents
+unit's resolver of clients: every lookup of a client reaches them through ``ClientCache``
+(application/clients/ports.py, ``ClientResolver``;
+docs/decisions/0771-a-unit-resolves-clients.md), and every request that names a document not
+kept counts against its client address's bound (``FetchBound``). A refusal names its cause as
+the outbound client named it (application/outbound.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from application.events.webhooks.ports import PinnedClient
@@ -28,12 +30,13 @@ from application.outbound import (
     status_cause,
 )
 from application.ports import Clock, RequestCounter
-from domain.clients.metadata_document import (
+from domain.agents.metadata_document import (
     FETCH_SECONDS,
     MAX_DOCUMENT_BYTES,
     MIN_KEPT_SECONDS,
     DocumentRefused,
     client_of_document,
+    document_client_id,
     kept_seconds,
 )
 from domain.clients.oauth import OAuthClient
@@ -106,6 +109,23 @@ class ClientDocuments:
         default_factory=OrderedDict, init=False, repr=False
     )
     _flights: dict[str, _Flight] = field(default_factory=dict, init=False, repr=False)
+
+    def names(self, client_id: str) -> bool:
+        """Whether ``client_id`` is the URL of a metadata document (``ClientResolver``)."""
+        return document_client_id(client_id)
+
+    def resolved(self, client_id: str) -> OAuthClient | None:
+        """The client of the document at ``client_id``; None when it is refused (``refusal``
+        says why; ``ClientResolver``)."""
+        try:
+            return self.client(client_id)
+        except DocumentRefused:
+            return None
+
+    def discovery(self) -> Mapping[str, object]:
+        """draft-ietf-oauth-client-id-metadata-document: an https client_id is fetched
+        (docs/agents-and-clis.md, "Agents with a client metadata document")."""
+        return {"client_id_metadata_document_supported": True}
 
     def client(self, url: str) -> OAuthClient:
         """The client the document at ``url`` describes, fetched once per process while it

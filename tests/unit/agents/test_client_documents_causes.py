@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from application.clients.documents import ClientDocuments
+from application.agents.documents import ClientDocuments
 from application.outbound import WebhookUnreachable
-from domain.clients.metadata_document import DocumentRefused
+from domain.agents.metadata_document import DocumentRefused
 from tests.fakes.events import FakePinnedClient
 from tests.fakes.kernel import FakeClock, FakeHostResolver
 from tests.support.oauth import REDIRECT, OAuthWorld
+from tests.unit.agents.fakes import documents_getter
 
 pytestmark = pytest.mark.unit
 
@@ -66,7 +67,7 @@ def authorize(world: OAuthWorld) -> Any:
 
 def test_the_error_page_and_the_json_error_name_the_cause() -> None:
     world = OAuthWorld()
-    getter = world.adapters.clients.documents_getter
+    getter = documents_getter(world)
     assert isinstance(getter, FakePinnedClient)
     getter.answers[("GET", URL)] = WebhookUnreachable("tls_verification_failed")
     page = authorize(world)

@@ -1,8 +1,9 @@
 """A client whose ``client_id`` is the https URL of its metadata document
 (draft-ietf-oauth-client-id-metadata-document; docs/agents-and-clis.md, "Agents with a client
 metadata document"): which URLs are such ids, what the document must say, the client it
-makes, and how long a fetched document is kept. Fetching it is
-application/clients/documents.py's."""
+makes, and how long a fetched document is kept: the agents unit's
+(docs/decisions/0771-a-unit-resolves-clients.md). Fetching it is
+application/agents/documents.py's."""
 
 from __future__ import annotations
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.orgs.agent_policy import AgentPolicyQuery, SetAgentPolicy
-from application.orgs.services import OrgServices
+from application.agents.policy import AgentPolicyQuery, OrgAgentPolicies, SetAgentPolicy
 from application.signin.authentication import Actor
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response
+from interfaces.http.routes.agents.schemas import AgentPolicyOut, AgentPolicyPut
 from interfaces.http.schemas.common import NoQuery, Problem
-from interfaces.http.schemas.orgs.agent_policy import AgentPolicyOut, AgentPolicyPut
 from interfaces.shared.services import services
 
 bp = Blueprint("org_agent_policy", __name__, url_prefix="/orgs")
@@ -28,7 +27,7 @@ TAGS = ("organizations",)
 def get_agent_policy(actor: Actor, org: str) -> Response:
     """The org's agent policy (owners): ``any`` where none was set."""
     parse_query(NoQuery)
-    policy = services().of(OrgServices).agent_policy.policy(AgentPolicyQuery(actor, org))
+    policy = services().of(OrgAgentPolicies).policy(AgentPolicyQuery(actor, org))
     return json_response(AgentPolicyOut.of(policy))
 
 
@@ -47,7 +46,7 @@ def put_agent_policy(actor: Actor, org: str) -> Response:
     body = parse_json(AgentPolicyPut)
     policy = (
         services()
-        .of(OrgServices)
-        .agent_policy.set_policy(SetAgentPolicy(actor, org, body.mode, body.hosts))
+        .of(OrgAgentPolicies)
+        .set_policy(SetAgentPolicy(actor, org, body.mode, body.hosts))
     )
     return json_response(AgentPolicyOut.of(policy))

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from application.clients.documents import ClientDocuments
+from application.agents.documents import ClientDocuments
 from application.federation.upstream import Authorization
 from bootstrap.federation import upstream_client
 from bootstrap.platform import outbound
-from domain.clients.metadata_document import DocumentRefused
+from domain.agents.metadata_document import DocumentRefused
 from domain.errors import Unavailable
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.clock import SystemClock

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from application.clients.documents import ClientDocuments
+from application.agents.documents import ClientDocuments
 from application.outbound import Answer
-from domain.clients.metadata_document import (
+from domain.agents.metadata_document import (
     DocumentRefused,
     client_of_document,
     document_client_id,
@@ -26,6 +26,7 @@ from domain.clients.oauth import may_introspect
 from tests.fakes.events import FakePinnedClient
 from tests.fakes.kernel import FakeClock, FakeHostResolver
 from tests.support.oauth import REDIRECT, OAuthWorld, csrf_of, redirected
+from tests.unit.agents.fakes import documents_getter
 
 pytestmark = pytest.mark.unit
 
@@ -334,7 +335,7 @@ def world() -> OAuthWorld:
 
 
 def serve(world: OAuthWorld, given: object) -> FakePinnedClient:
-    getter = world.adapters.clients.documents_getter
+    getter = documents_getter(world)
     assert isinstance(getter, FakePinnedClient)
     getter.answers[("GET", URL)] = given
     return getter

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from application.clients.documents import ClientDocuments, FetchBound
-from domain.clients.metadata_document import DocumentRefused
+from application.agents.documents import ClientDocuments, FetchBound
+from domain.agents.metadata_document import DocumentRefused
 from domain.errors import RateLimited
 from domain.request_limits import parse_limits
 from infrastructure.request_counts import InMemoryRequestCounter

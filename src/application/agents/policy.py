@@ -1,7 +1,8 @@
 """An org's agent policy, as its owners read and set it (``GET`` and ``PUT
-/orgs/{org}/agent-policy``; docs/reference/orgs.md, "Agent policy"). The provider enforces
-it on every grant that acts in the org (application/provider/claims.py, ``admission_refusal``;
-docs/decisions/0548-an-orgs-agent-policy.md)."""
+/orgs/{org}/agent-policy``; docs/reference/orgs.md, "Agent policy"): the agents unit's door to
+it. The policy is the org's (``Org.agent_policy``) and the provider enforces it on every grant
+that acts in the org (application/provider/claims.py, ``admission_refusal``;
+docs/decisions/0548-an-orgs-agent-policy.md, 0770-what-the-agents-unit-is.md)."""
 
 from __future__ import annotations
 

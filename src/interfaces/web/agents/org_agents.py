@@ -1,16 +1,15 @@
 """The Agents section of an organization's page (docs/pages.md, "Organizations";
 docs/reference/orgs.md, "Agent policy"): which apps and agents may act for the org's members
 acting in it, for its owners, as ``PUT /orgs/{org}/agent-policy``'s use case
-(``services().of(OrgServices).agent_policy``); a refused host shows the section again with the API's
-message beside the field. The web adapter's composition hands ``AGENTS`` to the page
-(``install_org_page``)."""
+(``services().of(OrgAgentPolicies)``); a refused host shows the section again with the API's
+message beside the field. The agents unit's pages hand ``AGENTS`` to the org's page
+(bootstrap/agents.py, ``Pages.org_sections``)."""
 
 from __future__ import annotations
 
 from flask import Response
 
-from application.orgs.agent_policy import AgentPolicyQuery, SetAgentPolicy
-from application.orgs.services import OrgServices
+from application.agents.policy import AgentPolicyQuery, OrgAgentPolicies, SetAgentPolicy
 from application.signin.authentication import Actor
 from interfaces.shared.services import services
 from interfaces.web.accounts.account import signed_in
@@ -20,10 +19,10 @@ from interfaces.web.rendering import bp
 
 
 def _policy(actor: Actor, org: str) -> dict[str, object]:
-    return {"policy": services().of(OrgServices).agent_policy.policy(AgentPolicyQuery(actor, org))}
+    return {"policy": services().of(OrgAgentPolicies).policy(AgentPolicyQuery(actor, org))}
 
 
-AGENTS = OrgSection("agents", "orgs/org_agents.html", _policy)
+AGENTS = OrgSection("agents", "agents/org_agents.html", _policy)
 
 
 @bp.post("/account/orgs/<org>/agents")
@@ -34,5 +33,5 @@ def save_agent_policy(actor: Actor, org: str) -> Response:
     commas or spaces; ignored with another mode)."""
     mode = field("mode")
     hosts = listed(field("hosts", required=False)) if mode == "allow_list" else []
-    services().of(OrgServices).agent_policy.set_policy(SetAgentPolicy(actor, org, mode, hosts))
+    services().of(OrgAgentPolicies).set_policy(SetAgentPolicy(actor, org, mode, hosts))
     return done("agent-policy", AGENTS, org)

@@ -1,0 +1,105 @@
+"""The agents unit: what AI agents acting for a person add to the provider (docs/agents-and-clis.md,
+docs/customers-govern-agents.md): clients known by the https URL of their client ID metadata
+document, fetched when one is asked for (the clients' resolver slot), and an org owners' door
+to its agent policy (the ``agent-policy`` API and the Agents section of the org's page); the
+policy itself is the org's, which the provider enforces on every app acting in it
+(docs/decisions/0770-what-the-agents-unit-is.md, 0771-a-unit-resolves-clients.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from application.agents.documents import ClientDocuments, FetchBound
+from application.agents.policy import OrgAgentPolicies
+from application.events.webhooks.ports import PinnedClient
+from application.outbound import HostResolver
+from bootstrap.unit import Built, Kernel, Unit
+from domain.request_limits import parse_limits
+from infrastructure.agents.settings import AgentSettings
+from infrastructure.outbound_http import SocketHostResolver
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from google.cloud.firestore import Client
+
+    from bootstrap.platform import Platform
+    from infrastructure.settings import Settings
+    from interfaces.web.parts import Pages
+
+
+@dataclass(frozen=True)
+class AgentsAdapters:
+    """``documents_getter``: what fetches a client's metadata document (None: the platform's
+    outbound client, at the webhooks' deadline; the tests' fake else); ``host_resolver``:
+    whose addresses must be public, as a webhook's."""
+
+    documents_getter: PinnedClient | None
+    host_resolver: HostResolver
+
+
+def adapters(_settings: Settings, _client: Client) -> AgentsAdapters:
+    return AgentsAdapters(documents_getter=None, host_resolver=SocketHostResolver())
+
+
+def client_documents(
+    own: AgentsAdapters, settings: Settings, platform: Platform, requester: Callable[[], str]
+) -> ClientDocuments:
+    """The clients described by a metadata document, fetched under the webhooks' rules: a
+    public address only, except in the local profile, whose clients run on this machine.
+    Each request naming one this process does not keep counts against ``requester()``, the
+    client address of the request being served (RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS)."""
+    limits = settings.unit_group(AgentSettings).rate_limit_oauth_client_documents
+    getter = own.documents_getter or platform.outbound.sender(settings.events.webhook_timeout)
+    return ClientDocuments(
+        getter=getter,
+        resolver=own.host_resolver,
+        local=settings.service.app_profile == "local",
+        clock=platform.clock,
+        bound=FetchBound(
+            limits=tuple(parse_limits(limits)) if limits.strip() else (),  # empty: no bound
+            counter=platform.request_counter,
+            requester=requester,
+        ),
+    )
+
+
+def build(_adapters: AgentsAdapters, kernel: Kernel) -> Built:
+    """The org's agent policy as its owners read and set it; in the local profile its hosts
+    may be the loopback ones it fetches client metadata documents from."""
+    return Built(
+        services=(
+            OrgAgentPolicies(
+                orgs=kernel.orgs,
+                clock=kernel.platform.clock,
+                audit=kernel.platform.audit,
+                local=kernel.settings.service.app_profile == "local",
+            ),
+        )
+    )
+
+
+def api() -> Sequence[Blueprint]:
+    from interfaces.http.routes.agents import policy  # noqa: PLC0415 - loaded with the app
+
+    return (policy.bp,)
+
+
+def pages() -> Pages:
+    """The Agents section of an org's page, between its apps and its events."""
+    from interfaces.web.agents import org_agents  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(org_sections=(At(90, org_agents.AGENTS),))
+
+
+UNIT = Unit[AgentsAdapters](
+    name="agents",
+    adapters=adapters,
+    build=build,
+    api=api,
+    pages=pages,
+    settings=(AgentSettings,),
+    client_resolver=client_documents,
+)
