@@ -51,9 +51,9 @@ from application.ports import (
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from bootstrap.units import user_parts
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.guests.part import Guest
-from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (

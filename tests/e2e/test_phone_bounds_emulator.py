@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bootstrap import build_adapters
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from domain.signin.codes.flows import ADDRESS_REQUESTS_PER_HOUR
 from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bootstrap import build_adapters
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS
 from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld, claims

@@ -16,8 +16,8 @@ import pyotp
 import pytest
 
 from application.provider.services import ProviderServices
+from domain.accounts.identities import PhoneNumber
 from domain.federation.agents import firebase_resource
-from domain.phone.part import PhoneNumber
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
 from tests.support.api import admin_token, bearer

@@ -36,12 +36,12 @@ from application.signin.authentication import Authenticate
 from application.signin.services import SigninServices
 from application.signin.sign_in import SignInRequest
 from bootstrap.federation import configured_providers
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import PermissionDenied
 from domain.guests.part import Guest as GuestPart
 from domain.ids import new_id
-from domain.phone.part import PhoneNumber
 from tests.fakes.federation import FakeUpstreamProviders
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer

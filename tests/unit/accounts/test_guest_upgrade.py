@@ -11,8 +11,8 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from domain.accounts.identities import PhoneNumber
 from domain.guests.part import Guest
-from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from domain.accounts.identities import PhoneNumber
 from domain.errors import InvalidInput
-from domain.phone.part import PhoneNumber
 from tests.support.api import admin_token, bearer, login, register
 from tests.support.app import World
 

@@ -12,9 +12,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from bootstrap import Adapters
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import Role
 from domain.errors import Unavailable
-from domain.phone.part import PhoneNumber
 from domain.signin.acr import PWD
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor

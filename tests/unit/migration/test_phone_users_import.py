@@ -20,9 +20,9 @@ from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap.accounts import address_rule
 from domain.accounts.credentials import Email, Username
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
-from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import profile_schemas
 from tests.fakes.hooks import FakeHookClient
 from tests.fakes.kernel import InMemoryStore

@@ -13,10 +13,10 @@ import pytest
 
 from application.provider.claims import claims_of
 from domain.accounts.credentials import Username
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.clients.oauth import SCOPES
-from domain.phone.part import PhoneNumber
 from domain.signin.claims.sources import Minting
 from tests.fakes.claims import CLAIMS
 from tests.support.oauth import OAuthWorld, claims

@@ -12,7 +12,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
 from tests.support.app import World

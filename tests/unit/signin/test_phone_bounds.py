@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from infrastructure.settings.identity.phone import PhoneSettings
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register

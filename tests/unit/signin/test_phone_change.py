@@ -17,7 +17,7 @@ import pytest
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.ports import Audit
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World

@@ -19,7 +19,7 @@ from application.hooks.admin import AuthHookRef, SetAuthHook
 from application.hooks.services import HookServices
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import register
 from tests.support.app import World

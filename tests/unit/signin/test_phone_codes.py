@@ -19,7 +19,7 @@ from application.jobs import RetryJob
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Audit
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from domain.signin.codes.flows import Channel
 from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient

@@ -25,13 +25,13 @@ from application.accounts.signups import ANYONE, SignUp, Signups, proven_usernam
 from application.accounts.ways_in import IdentityRepository
 from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.profile import PersonName
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, checked
 from domain.guests.part import Guest
 from domain.guests.refusals import AccountExists, NotAGuest
-from domain.phone.part import PhoneNumber
 
 GUEST_UPGRADE = "guest_upgrade"  # what the before_sign_in hooks are told of a kept session
 

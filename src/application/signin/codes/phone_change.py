@@ -30,10 +30,9 @@ from application.signin.codes.flow import (
 )
 from application.signin.codes.phone import INVALID_PHONE_CODE, INVALID_PHONE_FLOW, PhoneCodes
 from application.signin.factors.passkeys import PasskeyRepository
-from domain.accounts.identities import WayIn, phone_removal
+from domain.accounts.identities import PhoneNumber, WayIn, phone_removal
 from domain.accounts.users import User
 from domain.errors import Unauthenticated, Unreadable
-from domain.phone.part import PhoneNumber
 from domain.signin.codes.flows import Channel
 from domain.signin.mfa import SMS
 

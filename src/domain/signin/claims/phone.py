@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from domain.signin.claims.sources import ClaimSource, Minting
 
 

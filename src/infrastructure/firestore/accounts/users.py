@@ -13,11 +13,11 @@ from application.ports import (
     TokenVersionCopies,
 )
 from domain.accounts.credentials import Email, Username
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import BreachCheck, Role, User, holding
 from domain.errors import Conflict, NotFound
 from domain.guests.part import EVERY_GUEST_SHARD
-from domain.phone.part import PhoneNumber
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import User
 from domain.guests.part import Guest
-from domain.phone.part import PhoneNumber
 from interfaces.http.schemas.common import (
     Schema,
     Strict,
