@@ -4,9 +4,9 @@
 ``src/bootstrap/<unit>.py``, its line of ``src/bootstrap/units.py`` and its tests
 (``tests/unit/<unit>/``, ``tests/e2e/<unit>/``); then, in the copy, run ruff, mypy --strict,
 the import contracts and the unit tests (told what was taken out, read from the whole tree
-first: its paths, routes, settings' variables and Firestore collections, which the docs and
-the index configuration may still name; tests/support/taken_out.py), and build the app to
-check that every route the unit served answers 404 and /healthz 200.
+first: its paths, routes, settings' variables, Firestore collections and hook kinds, which
+the docs and the index configuration may still name; tests/support/taken_out.py), and build
+the app to check that every route the unit served answers 404 and /healthz 200.
 
     .venv/bin/python scripts/remove_unit.py tasks [--keep] [--workers 2]
 
@@ -71,6 +71,7 @@ print(json.dumps({
         for method in rule.methods - {"HEAD", "OPTIONS"}
     ),
     "variables": sorted(f.upper() for group in unit.settings for f in group.model_fields),
+    "hook_kinds": sorted(kind.name for kind in unit.hook_kinds),
     "collections": sorted(
         {query.collection for query, sites in reading.queries.items() if mine(sites)}
         | {written.collection for written, sites in reading.writes.items() if mine(sites)}

@@ -11,6 +11,7 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from application.services import PlatformServices, Services
@@ -43,6 +44,12 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     a, shared, signed_in = adapters, lent.shared, lent.signed_in
     base, acc, sig = shared.platform, adapters.accounts, adapters.signin
     account_services = accounts.wire(acc, settings, shared)
+    # The units' ways in by a code take the one code flow's steps (bootstrap/unit.py, CodeWays)
+    steps = signin.code_ways(
+        sig, lent.rules, shared, accounts=acc, hooks=lent.hooks.calls, signups=account_services
+    )
+    codes = lent.kernel.codes
+    kernel = replace(lent.kernel, codes=replace(codes, steps=steps) if codes else None)
     return Services.collect(
         account_services,
         hooks.wire(a.hooks, lent.hooks, platform=base),
@@ -85,7 +92,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers
         ),
-        *built(adapters.units, lent.kernel),
+        *built(adapters.units, kernel),
         platform=PlatformServices(
             jobs=platform.pushed_jobs(base, settings, run=lent.run),
             ready=base.ready,

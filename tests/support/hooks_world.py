@@ -9,6 +9,7 @@ from application.hooks.admin import AuthHooks, SetAuthHook
 from application.hooks.caller import HookCache, HookCaller, HookResult
 from application.hooks.ports import HookPolicy
 from domain.hooks.auth_hooks import checked_claims
+from domain.hooks.kinds import HookKinds
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
 from tests.fakes.kernel import FakeClock, FakeHostResolver
@@ -20,7 +21,14 @@ PAYLOAD = {"user": {"email": "ada@example.com"}}
 
 
 class World:
-    def __init__(self, answer: object = None, status: int = 200, *, local: bool = True) -> None:
+    def __init__(
+        self,
+        answer: object = None,
+        status: int = 200,
+        *,
+        local: bool = True,
+        kinds: HookKinds = CORE_KINDS,
+    ) -> None:
         self.clock = FakeClock()
         self.store = FakeAuthHooks()
         self.client = FakeHookClient(answer, status)
@@ -41,7 +49,7 @@ class World:
             metrics=self.metrics,
         )
         self.admin = AuthHooks(
-            kinds=CORE_KINDS,
+            kinds=kinds,
             store=self.store,
             cache=self.cache,
             caller=self.caller,

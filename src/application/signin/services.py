@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from application.signin.authentication import Authentication
     from application.signin.codes.email import EmailCodes
-    from application.signin.codes.phone import PhoneCodes
-    from application.signin.codes.phone_change import PhoneChanges
     from application.signin.factors.passkeys import Passkeys
     from application.signin.factors.totp import TotpFactors
     from application.signin.login import Logins
@@ -33,6 +31,4 @@ class SigninServices:
     passkeys: Passkeys
     personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
     email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
-    phone_codes: PhoneCodes  # sign-in by a texted code (docs/sign-in-with-a-phone-number.md)
-    phone_changes: PhoneChanges  # the account's own number (docs/reference/phone.md)
     guests: Guests  # accounts made before their person signs up (docs/guests.md)

@@ -1,6 +1,7 @@
 """Several hooks of a kind (docs/hooks.md, "Scope and order"): asked in their order, only
 those whose clients and orgs take the call, within 5 seconds together; and each kind's way of
-making one answer of several (before_sign_up, before_token, send_mail, send_sms). On fakes,
+making one answer of several (before_sign_up, before_token, send_mail; send_sms: the phone
+unit's tests/unit/phone/test_send_sms_hooks.py). On fakes,
 with a receiver that answers by URL and a clock each call moves."""
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import pytest
 from application.hooks.admin import SetAuthHook
 from application.hooks.admin import TestAuthHook as KitRequest
 from application.hooks.caller import TOTAL_DEADLINE_EXCEEDED, KindCaller
-from application.hooks.hooked import HookMailer, HookTexter, TokenClaimsHook
+from application.hooks.hooked import HookMailer, TokenClaimsHook
 from application.hooks.sign_up import FAILED_CLOSED, BeforeSignUp
 from application.outbound import Answer, WebhookUnreachable
-from application.ports import Mail, MailUndelivered, TextMessage, TextUndelivered
+from application.ports import Mail, MailUndelivered
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.signups import SignUpAttempt
 from domain.errors import PermissionDenied
@@ -34,7 +35,6 @@ from tests.support.hook_kinds import (
     BEFORE_TOKEN,
     CORE_KINDS,
     SEND_MAIL,
-    SEND_SMS,
 )
 from tests.support.hooks_world import World
 from tests.support.webhooks import ADMIN
@@ -319,21 +319,6 @@ def test_send_mail_falls_back_to_smtp_only_when_every_failed_hook_allows() -> No
     with pytest.raises(MailUndelivered):
         HookMailer(caller=KindCaller(SEND_MAIL, world.caller), smtp=smtp).send(MAIL)
     assert receivers.urls() == ["/c"] and len(smtp.sent) == 1
-
-
-def test_send_sms_the_first_hook_that_accepts_sends_it_none_is_undelivered() -> None:
-    world = World()
-    receivers = Receivers(world)
-    receivers.answers["/a"] = WebhookUnreachable("x")
-    add(world, "send_sms", "/a")
-    add(world, "send_sms", "/b", order=1)
-    texter = HookTexter(caller=KindCaller(SEND_SMS, world.caller))
-    text = TextMessage("+33612345678", "phone_code", "en", "123456", "123456 is your code")
-    texter.send(text)
-    assert receivers.urls() == ["/a", "/b"]
-    receivers.answers["/b"] = WebhookUnreachable("y")
-    with pytest.raises(TextUndelivered):
-        texter.send(text)
 
 
 # -- the test kit ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """docs/reference/accounts.md: register, and the caller's own account (login and the
 password's change are sign-in's: routes/signin/login.py, on this blueprint; so is PATCH /user,
-which changes the phone number by a code too: routes/signin/account_phone.py)."""
+which changes the phone number by a code too: routes/phone/account.py)."""
 
 from __future__ import annotations
 

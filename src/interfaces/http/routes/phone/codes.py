@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from application.phone.codes import PhoneCodes, RequestPhoneCode
 from application.signin.codes.flow import VerifyCode
-from application.signin.codes.phone import RequestPhoneCode
-from application.signin.services import SigninServices
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
+from interfaces.http.routes.phone.schemas import PhoneCodeRequest, VerifyPhoneCodeRequest
 from interfaces.http.routes.signin.guest import signed_in_guest
 from interfaces.http.routes.signin.login import token_out
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.email_code import EmailCodeOut
 from interfaces.http.schemas.signin.mfa import LoginProblem
-from interfaces.http.schemas.signin.phone_code import PhoneCodeRequest, VerifyPhoneCodeRequest
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.services import services
 
@@ -44,7 +43,7 @@ def request_phone_code() -> Response:
     429 `sms_budget` and nothing sent; both with Retry-After. Asked with a guest's bearer
     token, the code upgrades that guest in place (docs/guests.md)."""
     body = parse_json(PhoneCodeRequest)
-    codes = services().of(SigninServices).phone_codes
+    codes = services().of(PhoneCodes)
     started = codes.request(
         RequestPhoneCode(
             phone_number=body.phone_number,
@@ -72,4 +71,4 @@ def verify_phone_code() -> Response:
         user_agent=request.user_agent.string[:256],
         client_ip=request.remote_addr or "",
     )
-    return json_response(token_out(services().of(SigninServices).phone_codes.verify(verify)))
+    return json_response(token_out(services().of(PhoneCodes).verify(verify)))

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from flask import Response
 
-from application.signin.authentication import Actor
-from application.signin.codes.phone_change import (
+from application.phone.change import (
     ChangePhoneNumber,
     GetPhoneChange,
+    PhoneChanges,
     ProvePhoneNumber,
     RemovePhoneNumber,
 )
-from application.signin.services import SigninServices
+from application.signin.authentication import Actor
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -27,11 +27,11 @@ from interfaces.web.rendering import bp
 
 def number_reads(actor: Actor) -> dict[str, object]:
     """The profile's part: whether a number may be changed, and a live change's number."""
-    return {"phone": services().of(SigninServices).phone_changes.state(GetPhoneChange(actor))}
+    return {"phone": services().of(PhoneChanges).state(GetPhoneChange(actor))}
 
 
 def _change(actor: Actor) -> Response:
-    services().of(SigninServices).phone_changes.request(
+    services().of(PhoneChanges).request(
         ChangePhoneNumber(
             actor=actor,
             phone_number=field("phone_number"),
@@ -72,7 +72,7 @@ def text_the_new_number_again(actor: Actor) -> Response:
 )
 def prove_phone_number(actor: Actor) -> Response:
     code = field("code").strip()
-    services().of(SigninServices).phone_changes.verify(
+    services().of(PhoneChanges).verify(
         ProvePhoneNumber(actor=actor, code=code, client_ip=client_ip())
     )
     return done("phone", PROFILE)
@@ -82,5 +82,5 @@ def prove_phone_number(actor: Actor) -> Response:
 @signed_in
 @account_form("phone-remove", PROFILE)
 def remove_phone_number(actor: Actor) -> Response:
-    services().of(SigninServices).phone_changes.remove(RemovePhoneNumber(actor=actor))
+    services().of(PhoneChanges).remove(RemovePhoneNumber(actor=actor))
     return done("phone-removed", PROFILE)

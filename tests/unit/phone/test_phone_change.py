@@ -2,7 +2,7 @@
 the number"): PATCH /user texts a code to the new number through the send_sms hook (kind
 ``phone_change``), POST /user/phone/verify proves it with every rule of a code, DELETE
 /user/phone removes it unless it is the account's last way in; each needs a recent sign-in.
-tests/e2e/test_phone_change_emulator.py runs the races on Firestore."""
+tests/e2e/phone/test_phone_change_emulator.py runs the races on Firestore."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.clients.oauth import SCOPES
 from domain.signin.claims.sources import Minting
-from tests.fakes.claims import CLAIMS
 from tests.support.oauth import OAuthWorld, claims
+from tests.unit.phone.fakes import CLAIMS
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 NUMBER = "+33612345678"

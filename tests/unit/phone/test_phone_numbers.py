@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import InvalidInput
-from domain.signin.phone_numbers import PhoneNumber
-from infrastructure.signin.phone_numbers import LibPhoneNumbers
+from domain.phone.numbers import PhoneNumber
+from infrastructure.phone.numbers import LibPhoneNumbers
 
 pytestmark = pytest.mark.unit
 NUMBERS = LibPhoneNumbers()

@@ -29,7 +29,7 @@ from typing import Protocol
 from application.metrics import SMS_REFUSED, SMS_SENT
 from application.ports import NO_METRICS, Clock, Metrics
 from domain.errors import RateLimited
-from domain.signin.phone_numbers import (
+from domain.phone.numbers import (
     ACCOUNTS_SHARE,
     PhoneNumber,
     SmsBudgets,

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
+from application.phone.sms_budget import HourlySmsBudget, SmsCounts
 from domain.errors import RateLimited
-from domain.signin.phone_numbers import PhoneNumber, SmsBudgets, SmsCount
+from domain.phone.numbers import PhoneNumber, SmsBudgets, SmsCount
 from tests.fakes.kernel import FakeClock
-from tests.fakes.sms import FakeSmsCounts
+from tests.unit.phone.fakes import FakeSmsCounts
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ EXPIRES = NOW + timedelta(hours=1)
 def counts(request: pytest.FixtureRequest) -> SmsCounts:
     if request.param == "fake":
         return FakeSmsCounts()
-    from infrastructure.firestore.signin.sms_counts import FirestoreSmsCounts
+    from infrastructure.firestore.phone.sms_counts import FirestoreSmsCounts
 
     client: Any = request.getfixturevalue("firestore")
     return FirestoreSmsCounts(client)

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from application.signin.authentication import Actor
-from application.signin.codes.phone_change import (
+from application.phone.change import (
     ChangePhoneNumber,
+    PhoneChanges,
     ProvePhoneNumber,
     RemovePhoneNumber,
 )
-from application.signin.services import SigninServices
+from application.signin.authentication import Actor
 from domain.errors import InvalidInput
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.accounts.accounts import TAGS, own_out, update_profile
+from interfaces.http.routes.phone.schemas import PhoneChangeOut, ProvePhoneNumberRequest
 from interfaces.http.schemas.accounts.accounts import PatchUserRequest, UserOut
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.signin.phone_code import PhoneChangeOut, ProvePhoneNumberRequest
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
@@ -74,8 +74,8 @@ def patch_me(actor: Actor) -> Response:
         )
     asked = (
         services()
-        .of(SigninServices)
-        .phone_changes.request(
+        .of(PhoneChanges)
+        .request(
             ChangePhoneNumber(
                 actor=actor,
                 phone_number=body.phone_number or "",
@@ -105,8 +105,8 @@ def prove_phone_number(actor: Actor) -> Response:
     body = parse_json(ProvePhoneNumberRequest)
     user = (
         services()
-        .of(SigninServices)
-        .phone_changes.verify(ProvePhoneNumber(actor=actor, code=body.code, client_ip=client_ip()))
+        .of(PhoneChanges)
+        .verify(ProvePhoneNumber(actor=actor, code=body.code, client_ip=client_ip()))
     )
     return json_response(own_out(user))
 
@@ -119,5 +119,5 @@ def remove_phone_number(actor: Actor) -> Response:
     `reauthentication_required`). 404 `phone_number_not_found` when it has none; 409
     `last_sign_in_method` when the number is its only way in (no password, no address, no
     passkey, no connected account)."""
-    services().of(SigninServices).phone_changes.remove(RemovePhoneNumber(actor=actor))
+    services().of(PhoneChanges).remove(RemovePhoneNumber(actor=actor))
     return no_content()

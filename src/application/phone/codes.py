@@ -17,6 +17,7 @@ from application.accounts.accounts import UserRepository
 from application.accounts.challenge_gate import Signal
 from application.accounts.signups import SignUpWay
 from application.jobs import RetryJob
+from application.phone.ports import PhoneNumbers, SmsBudget
 from application.ports import (
     Audit,
     AuditEvent,
@@ -38,13 +39,12 @@ from application.signin.codes.flow import (
     Way,
     issued,
 )
-from application.signin.ports import PhoneNumbers, SmsBudget
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import NotFound, Unreadable
+from domain.phone.numbers import PhoneNumber
 from domain.signin.codes.flows import Channel, CodeFlow
 from domain.signin.mfa import SMS
-from domain.signin.phone_numbers import PhoneNumber
 
 log = logging.getLogger("firegate.codes")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
+from application.phone.codes import INVALID_PHONE_CODE, INVALID_PHONE_FLOW, PhoneCodes
 from application.ports import Audit, AuditEvent
 from application.signin.authentication import Actor, require_recent_sign_in
 from application.signin.codes.flow import (
@@ -28,7 +29,6 @@ from application.signin.codes.flow import (
     Holding,
     Way,
 )
-from application.signin.codes.phone import INVALID_PHONE_CODE, INVALID_PHONE_FLOW, PhoneCodes
 from application.signin.factors.passkeys import PasskeyRepository
 from domain.accounts.identities import PhoneNumber, WayIn, phone_removal
 from domain.accounts.users import User

@@ -12,7 +12,7 @@ with the first number parsed: a service without phone sign-in never imports it
 from __future__ import annotations
 
 from domain.errors import InvalidInput
-from domain.signin.phone_numbers import PhoneNumber
+from domain.phone.numbers import PhoneNumber
 
 INVALID_PHONE_NUMBER, PHONE_NUMBER_TYPE = "invalid_phone_number", "phone_number_type"
 FIELD = "phone_number"

@@ -3,7 +3,7 @@ docs/security.md, "Texts to a phone number"): a number's requests are counted on
 whoever asks, a sign-in's or an account's change of number; a share of each prefix's SMS
 budget is kept for numbers that already have an account; a stranger's request leaves the
 code another browser or client asked for live, and the strangers' wrong codes lock nobody
-out. tests/e2e/test_phone_bounds_emulator.py races them on Firestore."""
+out. tests/e2e/phone/test_phone_bounds_emulator.py races them on Firestore."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from pydantic import ValidationError
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.units import check_units
 from domain.accounts.identities import PhoneNumber
-from infrastructure.settings.identity.phone import PhoneSettings
+from infrastructure.phone.settings import PhoneSettings
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -250,24 +250,30 @@ TURNSTILE = {"challenge_provider": "turnstile", "challenge_site_key": "k", "chal
 
 
 def test_phone_sign_in_without_a_challenge_provider_keeps_production_from_starting() -> None:
-    with pytest.raises(ValidationError) as refused:
-        make_settings(**PRODUCTION_SETTINGS, phone_sign_in=True)
+    with pytest.raises(ValueError, match="PHONE_SIGN_IN=true") as refused:  # the start's check
+        check_units(make_settings(**PRODUCTION_SETTINGS, phone_sign_in=True))
     assert "PHONE_SIGN_IN=true needs a challenge provider" in str(refused.value)
     assert "PHONE_SIGN_IN_WITHOUT_CHALLENGE=true" in str(refused.value)
     with_one = make_settings(**PRODUCTION_SETTINGS, phone_sign_in=True, **TURNSTILE)
-    assert with_one.phone.phone_sign_in_without_challenge is False
+    check_units(with_one)
+    assert with_one.unit_group(PhoneSettings).goes_without_challenge("production") is False
     said = make_settings(
         **PRODUCTION_SETTINGS, phone_sign_in=True, phone_sign_in_without_challenge="true"
     )
-    assert said.phone.phone_sign_in and said.accounts.challenge_provider == "none"
-    assert make_settings(**PRODUCTION_SETTINGS).phone.phone_sign_in is False  # off: nothing asked
+    check_units(said)
+    assert said.unit_group(PhoneSettings).phone_sign_in
+    assert said.accounts.challenge_provider == "none"
+    off = make_settings(**PRODUCTION_SETTINGS)
+    check_units(off)  # off: nothing asked
+    assert off.unit_group(PhoneSettings).phone_sign_in is False
 
 
 def test_the_local_profile_goes_without_one_unless_told_not_to() -> None:
     local = make_settings(phone_sign_in=True)
-    assert local.phone.phone_sign_in_without_challenge is True
-    with pytest.raises(ValidationError):
-        make_settings(phone_sign_in=True, phone_sign_in_without_challenge="false")
+    check_units(local)
+    assert local.unit_group(PhoneSettings).goes_without_challenge("local") is True
+    with pytest.raises(ValueError, match="needs a challenge provider"):
+        check_units(make_settings(phone_sign_in=True, phone_sign_in_without_challenge="false"))
 
 
 # -- a request limit of its own per client address ----------------------------------------------

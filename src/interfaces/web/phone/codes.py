@@ -10,9 +10,10 @@ import re
 from urllib.parse import urlencode
 
 from flask import Response, request
+from flask_babel import gettext, lazy_gettext
 
+from application.phone.codes import PHONE_DISABLED, PhoneCodes, RequestPhoneCode
 from application.signin.codes.flow import VerifyCode
-from application.signin.codes.phone import PHONE_DISABLED, RequestPhoneCode
 from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from application.signin.tokens import TokenPair
@@ -37,7 +38,7 @@ def _flow() -> str:
 
 def _offered() -> None:
     """The pages exist only while codes can be texted: else the error page of 404."""
-    if not services().of(SigninServices).phone_codes.available():
+    if not services().of(PhoneCodes).available():
         raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED)
 
 
@@ -52,11 +53,11 @@ def _code_page() -> dict[str, object]:
 @bp.get("/sign-in/phone-code")
 def phone_code_page() -> Response:
     _offered()
-    return kept_page("signin/phone_code.html", next=_next(), form={})
+    return kept_page("phone/phone_code.html", next=_next(), form={})
 
 
 @bp.post("/sign-in/phone-code")
-@form_errors("signin/phone_code.html", shown=_number_page)
+@form_errors("phone/phone_code.html", shown=_number_page)
 def phone_code() -> Response:
     # The browser's own secret while it holds one: its new request voids its flow before,
     # and none another browser asked for
@@ -64,8 +65,8 @@ def phone_code() -> Response:
     secret = browser.phone_flow_secret() or browser.new_secret()
     started = (
         services()
-        .of(SigninServices)
-        .phone_codes.request(
+        .of(PhoneCodes)
+        .request(
             RequestPhoneCode(
                 phone_number=field("phone_number").strip(),
                 client_ip=client_ip(),
@@ -84,19 +85,19 @@ def phone_code() -> Response:
 @bp.get("/sign-in/phone-code/verify")
 def phone_code_verify_page() -> Response:
     _offered()
-    return page("signin/phone_code_verify.html", next=_next(), flow=_flow(), form={})
+    return page("phone/phone_code_verify.html", next=_next(), flow=_flow(), form={})
 
 
 @bp.post("/sign-in/phone-code/verify")
-@form_errors("signin/phone_code_verify.html", shown=_code_page)
+@form_errors("phone/phone_code_verify.html", shown=_code_page)
 def phone_code_verify() -> Response:
     # A pasted code keeps only its digits ("123 456", "123-456").
     code = _NOT_DIGITS.sub("", field("code"))
     try:
         pair = (
             services()
-            .of(SigninServices)
-            .phone_codes.verify(
+            .of(PhoneCodes)
+            .verify(
                 VerifyCode(
                     flow_id=_flow(),
                     code=code,
@@ -123,3 +124,18 @@ def _signed_in(pair: TokenPair) -> Response:
     if previous is not None:
         services().of(SigninServices).sessions.logout(Logout(previous, False))
     return browser.drop_phone_flow(response)
+
+
+# When firegate calls the send_sms hooks, as /admin/hooks/auth says (``Pages.hook_purposes``)
+SEND_SMS_PURPOSE = lazy_gettext("to send a text message, such as a sign-in code")
+
+
+def sign_in_link() -> tuple[str, str] | None:
+    """The sign-in page's "Text me a code": while PHONE_SIGN_IN and a send_sms hook are set
+    (a hook is set and removed while the service runs). The pages' parts are folded once per
+    process: an app of that process that runs without the unit has no ``PhoneCodes``."""
+    try:
+        codes = services().of(PhoneCodes)
+    except LookupError:
+        return None
+    return ("/sign-in/phone-code", gettext("Text me a code")) if codes.available() else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.signin.phone_numbers import SmsCount
+from domain.phone.numbers import SmsCount
 from infrastructure.firestore.client import BOUNDED, claim_id
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.sdk import firestore

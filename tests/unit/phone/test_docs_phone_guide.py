@@ -21,7 +21,7 @@ from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GUIDE = (ROOT / "docs" / "sign-in-with-a-phone-number.md").read_text(encoding="utf-8")
 HOOK = "http://127.0.0.1:9/sms"
 NUMBER = "+33612345678"
