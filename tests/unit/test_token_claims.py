@@ -16,7 +16,6 @@ import pyotp
 import pytest
 
 from application.provider.services import ProviderServices
-from domain.accounts.identities import PhoneNumber
 from domain.federation.agents import firebase_resource
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
@@ -28,7 +27,6 @@ from tests.support.token_exchange import API, exchange
 
 pytestmark = pytest.mark.unit
 CUSTOM = "/auth/firebase/custom-token"
-NUMBER = "+15005550006"
 # A session's access token's own claims, whoever it is for
 SESSION = {"iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"}
 # The provider's access token's own claims, for a person (a code's, a refresh's)
@@ -99,58 +97,6 @@ def renewed(world: OAuthWorld, access_token: str) -> dict[str, Any]:
     assert answer.status_code == 200, answer.get_json()
     found: dict[str, Any] = answer.get_json()
     return found
-
-
-def test_a_person_with_a_phone_number() -> None:
-    world = OAuthWorld()
-    user_id = alice(world)
-    store = world.store
-    proven = PhoneNumber.proven_as(NUMBER)
-    store.users[user_id] = store.users[user_id].with_part(proven, world.clock.now())
-    store.phone_numbers[NUMBER] = user_id
-    pair = session_pair(world)
-    access = payload(pair["access_token"])
-    assert set(access) == SESSION | {"amr", "acr"} and access["acr"] == PWD
-    assert set(payload(refreshed(world, pair["refresh_token"])["access_token"])) == set(access)
-    assert custom(world, pair["access_token"]) == {
-        "role": "user",
-        "token_version": 0,
-        "phone_number": NUMBER,
-        "sign_in_acr": PWD,
-    }
-
-    app = world.register()
-    tokens = world.tokens(app, scope="openid phone offline_access", resource=API)
-    id_token = claims(world, tokens["id_token"])
-    assert set(id_token) == ID_TOKEN | {"phone_number", "phone_number_verified"}
-    assert (id_token["phone_number"], id_token["phone_number_verified"]) == (NUMBER, True)
-    provider = claims(world, tokens["access_token"])
-    assert set(provider) == PROVIDER and provider["acr"] == PWD
-    assert userinfo(world, tokens["access_token"]) == {
-        "sub": user_id,
-        "phone_number": NUMBER,
-        "phone_number_verified": True,
-    }
-    assert set(introspect(world, tokens["access_token"])) == INTROSPECTION
-    again = world.post_token(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
-    assert again.status_code == 200, again.get_json()
-    # a refresh's token carries no sign-in of its own: the grant keeps none (pinned as is)
-    assert set(claims(world, again.get_json()["access_token"])) == PROVIDER - {
-        "amr",
-        "acr",
-        "auth_time",
-    }
-    assert "id_token" not in again.get_json()
-
-    # the claims request asks acr of userinfo, where no scope gives it
-    asked = json.dumps({"userinfo": {"acr": None, "phone_number": None}})
-    tokens = world.tokens(app, scope="openid", claims=asked)
-    assert userinfo(world, tokens["access_token"]) == {
-        "sub": user_id,
-        "phone_number": NUMBER,  # the name asked, not its scope's other one
-        "acr": PWD,
-    }
-    assert set(claims(world, tokens["access_token"])) == PROVIDER | {"userinfo_claims"}
 
 
 def test_a_guest() -> None:

@@ -12,7 +12,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from bootstrap import Adapters
-from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import Role
 from domain.errors import Unavailable
 from domain.signin.acr import PWD
@@ -101,28 +100,6 @@ def test_the_claims_are_the_stored_ones_not_the_tokens(
     claims = {"role": "admin", "token_version": 0, "sign_in_acr": PWD}
     assert payload(response.get_json()["custom_token"])["claims"] == claims
     assert custom_tokens.minted == [(user_id, claims)]
-
-
-def test_a_proven_number_is_the_tokens_phone_number_an_unproven_one_is_not(
-    client: FlaskClient, store: InMemoryStore
-) -> None:
-    user_id, token = signed_in(client)
-    now = datetime.now(UTC)
-    number = "+33612345678"
-    store.users[user_id] = store.users[user_id].with_part(PhoneNumber.proven_as(number), now)
-    store.phone_numbers[number] = user_id
-    claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
-    assert claims["claims"] == {
-        "role": "user",
-        "token_version": 0,
-        "sign_in_acr": PWD,
-        "phone_number": number,
-    }
-    # A number not proven yet is no one's: the token says nothing of it
-    store.users[user_id] = store.users[user_id].with_part(PhoneNumber(number, verified=False))
-    del store.phone_numbers[number]
-    claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
-    assert claims["claims"] == {"role": "user", "token_version": 0, "sign_in_acr": PWD}
 
 
 def test_the_token_version_follows_the_sessions_ended(

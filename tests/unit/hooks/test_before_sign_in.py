@@ -346,18 +346,6 @@ def test_way_email_code(world: World) -> None:
     assert [(p["method"], p["amr"]) for p in payloads(world)] == [("email_code", ["email"])]
 
 
-def test_way_phone_code() -> None:
-    w = World(app_profile="local", phone_sign_in=True)
-    w.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", RECEIVER))
-    asked = w.client.post("/auth/phone-code", json={"phone_number": "+33612345678"})
-    w.deliver()
-    code = json.loads(receiver(w).asked[-1][1])["code"]
-    hook(w, DENY)
-    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
-    denied(w.client.post("/auth/phone-code/verify", json=body))
-    assert [(p["method"], p["amr"]) for p in payloads(w)] == [("phone_code", ["sms"])]
-
-
 def test_way_passkey(world: World) -> None:
     key = add_passkey(world.client, login(world).get_json()["access_token"])
     hook(world, DENY)
@@ -461,7 +449,8 @@ def test_way_sso_saml(sso: SamlSso) -> None:
 WAYS: dict[str, tuple[str, ...]] = {
     "signin/login.py:_signed_in": ("test_way_password",),
     "signin/login.py:finish_mfa": ("test_way_second_step",),
-    "signin/codes/flow.py:signed_in": ("test_way_email_code", "test_way_phone_code"),
+    # (and the phone unit's texted code: tests/unit/phone/test_phone_code_sign_in_hook.py)
+    "signin/codes/flow.py:signed_in": ("test_way_email_code",),
     "signin/factors/passkeys.py:sign_in": ("test_way_passkey",),
     "signin/sign_in.py:start": ("test_way_guest",),
     # a guest's upgrade, asked before its commit (UpgradeSignIns)

@@ -1,13 +1,13 @@
 """The account's own phone number (docs/reference/phone.md, "Changing and removing the
-number"): PATCH /user with ``phone_number`` texts a code to the new number, POST
-/user/phone/verify proves it, DELETE /user/phone removes it, on a blueprint of their own:
-PATCH /user changes the profile's other fields through the accounts' route
-(``update_profile``)."""
+number"): PATCH /user with ``phone_number`` texts a code to the new number (the accounts'
+route hands the field here, ``patched_by``), POST /user/phone/verify proves it, DELETE
+/user/phone removes it, on a blueprint of their own."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from application.accounts.accounts import Caller
 from application.phone.change import (
     ChangePhoneNumber,
     PhoneChanges,
@@ -15,69 +15,38 @@ from application.phone.change import (
     RemovePhoneNumber,
 )
 from application.signin.authentication import Actor
-from domain.errors import InvalidInput
+from domain.signin.support.outlasting import Outlasting
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
-from interfaces.http.routes.accounts.accounts import TAGS, own_out, update_profile
-from interfaces.http.routes.phone.schemas import PhoneChangeOut, ProvePhoneNumberRequest
-from interfaces.http.schemas.accounts.accounts import PatchUserRequest, UserOut
+from interfaces.http.routes.accounts.accounts import TAGS, own_out, patched_by
+from interfaces.http.routes.phone.schemas import ProvePhoneNumberRequest
+from interfaces.http.schemas.accounts.accounts import PatchUserRequest, PhoneChangeOut, UserOut
 from interfaces.http.schemas.common import Problem
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
+from interfaces.shared.support_access import refuse
 
-_WITH_THE_NUMBER = {"phone_number", "challenge_token"}  # what a change of number may carry
+bp = Blueprint("account_phone", __name__)  # the number's proof and removal
+# A number is a way in: its change is refused to a session of support access
+refuse(Outlasting.ADDRESSES, ("POST", "/user/phone/verify"), ("DELETE", "/user/phone"))
 
-bp = Blueprint("account_phone", __name__)  # PATCH /user, the number's proof and removal
 
-
-@bp.patch("/user")
-@doc(
-    json=PatchUserRequest,
-    responses={
-        200: UserOut,
-        202: PhoneChangeOut,
-        401: Problem,
-        403: Problem,
-        404: Problem,
-        409: Problem,
-        422: Problem,
-        429: Problem,
-    },
-    auth=True,
-    tags=TAGS,
-)
-@session_authenticated
-def patch_me(actor: Actor) -> Response:
-    """Change only the fields given (200). With `phone_number`, alone: a code is texted to the
-    new number (202 `expires_in`; the same answer whoever holds the number), proven by POST
-    /user/phone/verify; the account keeps its number until then. A recent sign-in (403
-    `reauthentication_required`); a guest's username, address and number come with its
-    upgrade (403 `guest_upgrade_required`); 404 `phone_disabled`; 422 `invalid_phone_number`,
-    `phone_number_type`, or `phone_number_alone` with other fields; 429
-    `phone_code_rate_limited` (per account: one each 30 s, five an hour) or `sms_budget`."""
-    body = parse_json(PatchUserRequest)
-    given = body.model_fields_set
-    if "phone_number" not in given:
-        if "challenge_token" in given:
-            raise InvalidInput.field(
-                "challenge_token", "Only a change of phone number takes one.", "unknown_field"
-            )
-        return update_profile(actor, body, replace=False)
-    if given - _WITH_THE_NUMBER:
-        raise InvalidInput.field(
-            "phone_number",
-            "A phone number changes by a code, on its own: send it without other fields.",
-            "phone_number_alone",
-        )
+def change_number(caller: Caller, body: PatchUserRequest) -> Response:
+    """PATCH /user with `phone_number`, alone: a code is texted to the new number (202
+    `expires_in`; the same answer whoever holds the number), proven by POST
+    /user/phone/verify; the account keeps its number until then (the accounts' route hands
+    it here: ``patched_by``)."""
+    if not isinstance(caller, Actor):  # a session's, as the route authenticates it
+        raise TypeError("PATCH /user is a session's")
     asked = (
         services()
         .of(PhoneChanges)
         .request(
             ChangePhoneNumber(
-                actor=actor,
+                actor=caller,
                 phone_number=body.phone_number or "",
                 client_ip=client_ip(),
                 locale=accepted_locale(),
@@ -86,6 +55,9 @@ def patch_me(actor: Actor) -> Response:
         )
     )
     return json_response(PhoneChangeOut(expires_in=asked.expires_in), 202)
+
+
+patched_by("phone_number", change_number)
 
 
 @bp.post("/user/phone/verify")

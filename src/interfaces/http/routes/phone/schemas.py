@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken
-from interfaces.http.schemas.common import Schema, Strict, no_null
+from interfaces.http.schemas.common import Strict, no_null
 from interfaces.http.schemas.signin.email_code import FlowId
 
 
@@ -27,13 +27,6 @@ class VerifyPhoneCodeRequest(Strict):
     code: str = Field(
         min_length=1, max_length=16, examples=["042917"], description="The text's 6 digits"
     )
-
-
-class PhoneChangeOut(Schema):
-    """202: a code is on its way to the new number; the account keeps its number until
-    POST /user/phone/verify proves the new one."""
-
-    expires_in: int = Field(examples=[600], description="Seconds the code is good for")
 
 
 class ProvePhoneNumberRequest(Strict):

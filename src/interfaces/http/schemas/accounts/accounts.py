@@ -225,3 +225,10 @@ class WhoAmIOut(Schema):
 class LogoutQuery(Schema):
     model_config = ConfigDict(extra="forbid")
     all: bool = Field(default=False, description="End every session of the user")
+
+
+class PhoneChangeOut(Schema):
+    """202: a code is on its way to the new number; the account keeps its number until
+    POST /user/phone/verify proves the new one."""
+
+    expires_in: int = Field(examples=[600], description="Seconds the code is good for")
