@@ -44,7 +44,7 @@ from tests.support.stored_documents import assert_claims_match_live_users
 from tests.support.stored_documents import count as count_documents
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Numbers of kinds a code is texted to (docs/reference/phone.md, "The number")
 PHONE_ONLY, SECOND, HELD = "+33612345678", "+34612345678", "+447911123456"
 

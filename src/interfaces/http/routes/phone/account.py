@@ -14,7 +14,9 @@ from application.phone.change import (
     ProvePhoneNumber,
     RemovePhoneNumber,
 )
+from application.phone.codes import PHONE_DISABLED
 from application.signin.authentication import Actor
+from domain.errors import NotFound
 from domain.signin.support.outlasting import Outlasting
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
@@ -41,17 +43,17 @@ def change_number(caller: Caller, body: PatchUserRequest) -> Response:
     it here: ``patched_by``)."""
     if not isinstance(caller, Actor):  # a session's, as the route authenticates it
         raise TypeError("PATCH /user is a session's")
-    asked = (
-        services()
-        .of(PhoneChanges)
-        .request(
-            ChangePhoneNumber(
-                actor=caller,
-                phone_number=body.phone_number or "",
-                client_ip=client_ip(),
-                locale=accepted_locale(),
-                challenge_token=body.challenge_token or "",
-            )
+    try:
+        changes = services().of(PhoneChanges)
+    except LookupError:  # an app of this process made with the unit turned off
+        raise NotFound("Sign-in by phone is off here.", code=PHONE_DISABLED) from None
+    asked = changes.request(
+        ChangePhoneNumber(
+            actor=caller,
+            phone_number=body.phone_number or "",
+            client_ip=client_ip(),
+            locale=accepted_locale(),
+            challenge_token=body.challenge_token or "",
         )
     )
     return json_response(PhoneChangeOut(expires_in=asked.expires_in), 202)
