@@ -10,8 +10,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.ports import (
-    NO_METRICS,
-    Metrics,
     OneTimePasswords,
     PasskeyCeremonies,
     SecretBox,
@@ -118,11 +116,9 @@ def build(
     *,
     memberships: MembershipPart,
     write_staged: StagedWriter,
-    metrics: Metrics = NO_METRICS,
 ) -> SigninAdapters:
     """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
-    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py); ``metrics``:
-    the SMS budget's counts of texts let through and refused."""
+    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
     signin = settings.signin
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client, write_staged=write_staged),

@@ -27,6 +27,8 @@ from interfaces.web.rendering import bp, kept_page, page, see_other
 
 _NOT_DIGITS = re.compile(r"\D")
 
+FLOW_COOKIE = "phone-code"  # the flow's secret in this browser (browser.hold_code_flow)
+
 
 def _next() -> str:
     return safe_next(request.args.get("next"))
@@ -62,7 +64,7 @@ def phone_code() -> Response:
     # The browser's own secret while it holds one: its new request voids its flow before,
     # and none another browser asked for
     # (docs/decisions/0651-a-request-voids-only-its-own-askers-code.md)
-    secret = browser.phone_flow_secret() or browser.new_secret()
+    secret = browser.code_flow_secret(FLOW_COOKIE) or browser.new_secret()
     started = (
         services()
         .of(PhoneCodes)
@@ -78,7 +80,7 @@ def phone_code() -> Response:
     )
     query = urlencode({"flow": started.flow_id, "next": _next()})
     response = see_other(f"/sign-in/phone-code/verify?{query}")
-    browser.hold_phone_flow(response, secret)
+    browser.hold_code_flow(response, FLOW_COOKIE, secret)
     return response
 
 
@@ -103,7 +105,7 @@ def phone_code_verify() -> Response:
                     code=code,
                     user_agent=browser.user_agent(),
                     client_ip=client_ip(),
-                    browser_secret=browser.phone_flow_secret(),
+                    browser_secret=browser.code_flow_secret(FLOW_COOKIE),
                 )
             )
         )
@@ -111,7 +113,7 @@ def phone_code_verify() -> Response:
         # An account with a second factor: on to its step, as the password form goes.
         response = see_other("/sign-in/mfa?" + urlencode({"next": _next()}))
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
-        return browser.drop_phone_flow(response)
+        return browser.drop_code_flow(response, FLOW_COOKIE)
     return _signed_in(pair)
 
 
@@ -123,7 +125,7 @@ def _signed_in(pair: TokenPair) -> Response:
     browser.start(response, pair)
     if previous is not None:
         services().of(SigninServices).sessions.logout(Logout(previous, False))
-    return browser.drop_phone_flow(response)
+    return browser.drop_code_flow(response, FLOW_COOKIE)
 
 
 # When firegate calls the send_sms hooks, as /admin/hooks/auth says (``Pages.hook_purposes``)
