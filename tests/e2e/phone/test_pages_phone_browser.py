@@ -20,9 +20,9 @@ from playwright.sync_api import Page
 
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from infrastructure.firestore.client import claim_id
-from tests.e2e.phone.pages import new_number, phone_sign_in_served, texted_code
 from tests.support.api import PASSWORD
 from tests.support.browser import chromium, fill, violations
+from tests.support.phone_pages import new_number, phone_sign_in_served, texted_code
 from tests.support.servers import cli
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, ViewportSize
 
-from tests.e2e.phone.pages import new_number, phone_sign_in_served, texted_code
 from tests.support.browser import chromium, fill, phone_checked
 from tests.support.hook_receiver import HookReceiver
+from tests.support.phone_pages import new_number, phone_sign_in_served, texted_code
 
 pytestmark = pytest.mark.e2e
 PHONE: ViewportSize = {"width": 375, "height": 800}

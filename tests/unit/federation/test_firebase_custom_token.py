@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
 from domain.signin.acr import PWD
@@ -19,34 +15,12 @@ from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
-from tests.support.api import assert_problem, bearer, login, register
-from tests.support.app import swap
+from tests.support.api import assert_problem, bearer, login
+from tests.support.custom_tokens import PATH, adapters, custom_tokens, payload, signed_in
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
-PATH = "/auth/firebase/custom-token"
-
-
-@pytest.fixture
-def custom_tokens() -> FakeCustomTokens:
-    return FakeCustomTokens()
-
-
-@pytest.fixture
-def adapters(adapters: Adapters, custom_tokens: FakeCustomTokens) -> Adapters:
-    return swap(adapters, custom_tokens=custom_tokens)
-
-
-def payload(token: str) -> dict[str, Any]:
-    body = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return decoded
-
-
-def signed_in(client: FlaskClient, username: str = "alice") -> tuple[str, str]:
-    """The new account's id and an access token of it."""
-    user_id: str = register(client, username)["id"]
-    return user_id, login(client, username)
+__all__ = ["adapters", "custom_tokens"]  # the fixtures: the route's fake token minter
 
 
 def test_the_token_is_for_the_caller_with_its_role(

@@ -30,7 +30,6 @@ from domain.hooks.before_sign_in import FAILED_CLOSED, joined_verdict, missing_f
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.claims import CLAIMS as SERVICE_CLAIMS
 from tests.fakes.federation import FakeUpstreamProviders
-from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
@@ -38,6 +37,7 @@ from tests.support.hook_kinds import BEFORE_SIGN_IN
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, oidc_idp, upstream_round_trip
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.support.sign_in_hooks import DENY, RECEIVER, denied, hook, payloads, receiver
 from tests.support.sso import idp_keys, sso
 from tests.support.sso_world import SamlSso, oidc_sso, signed_in
 from tests.support.totp import next_code, register_with_totp
@@ -45,27 +45,7 @@ from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
 __all__ = ["idp_keys", "sso"]  # fixtures
-RECEIVER = "http://127.0.0.1:9/hook"
 SRC = Path(__file__).resolve().parents[3] / "src"
-
-
-def receiver(world: World) -> FakeHookClient:
-    client = world.adapters.hooks.hook_client
-    assert isinstance(client, FakeHookClient)
-    return client
-
-
-def hook(world: World, answer: object, *, on_failure: str = "allow") -> None:
-    """The world's before_sign_in hook answers ``answer``."""
-    world.services.of(HookServices).hooks.set(
-        SetAuthHook(ADMIN, "before_sign_in", RECEIVER, on_failure=on_failure)
-    )
-    receiver(world).answer = answer
-    receiver(world).asked.clear()
-
-
-def payloads(world: World) -> list[dict[str, Any]]:
-    return [json.loads(body) for _, body, _, _, _ in receiver(world).asked]
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -78,7 +58,6 @@ def login(world: World, name: str = "alice") -> Any:
 
 
 ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3)
-DENY = {"decision": "deny", "message": "Not from this network."}
 CLAIMS = {"decision": "allow", "session_claims": {"tier": "gold"}}
 
 
@@ -313,10 +292,6 @@ def test_before_token_wins_a_clash_and_both_are_added(world: World) -> None:
 
 
 # -- every way in -------------------------------------------------------------------------------
-
-
-def denied(answer: Any) -> None:
-    assert assert_problem(answer, 403, "signin_denied")["detail"] == "Not from this network."
 
 
 def test_way_password(world: World) -> None:

@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from application.hooks.admin import SetAuthHook
 from application.hooks.admin import TestAuthHook as KitRequest
 from application.hooks.caller import TOTAL_DEADLINE_EXCEEDED, KindCaller
 from application.hooks.hooked import HookMailer, TokenClaimsHook
 from application.hooks.sign_up import FAILED_CLOSED, BeforeSignUp
-from application.outbound import Answer, WebhookUnreachable
+from application.outbound import WebhookUnreachable
 from application.ports import Mail, MailUndelivered
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.signups import SignUpAttempt
@@ -36,60 +35,10 @@ from tests.support.hook_kinds import (
     EVERY_KIND,
     SEND_MAIL,
 )
-from tests.support.hooks_world import World
+from tests.support.hooks_world import HOST, Receivers, World, add
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
-HOST = "https://hooks.example.com"
-
-
-class Receivers:
-    """Answers each URL with its own answer (an exception: raised), after ``takes`` seconds
-    of the world's clock; keeps each call's URL, payload and deadline."""
-
-    def __init__(self, world: World, takes: float = 0.0) -> None:
-        self.world, self.takes = world, takes
-        self.answers: dict[str, object] = {}
-        self.asked: list[tuple[str, dict[str, Any], float | None]] = []
-        world.caller = type(world.caller)(
-            cache=world.cache,
-            store=world.store,
-            box=world.caller.box,
-            resolver=world.resolver,
-            client=self,
-            clock=world.clock,
-            policy=world.policy,
-            metrics=world.metrics,
-        )
-
-    def exchange(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: Mapping[str, str],
-        *,
-        address: str | None,
-        limit: int,
-        timeout: float | None = None,
-    ) -> Answer:
-        self.asked.append((url.removeprefix(HOST), json.loads(body or b"{}"), timeout))
-        self.world.clock.advance(seconds=self.takes)
-        answer = self.answers.get(url.removeprefix(HOST), {})
-        if isinstance(answer, Exception):
-            raise answer
-        return Answer(200, "", (), json.dumps(answer).encode())
-
-    def urls(self) -> list[str]:
-        return [url for url, _, _ in self.asked]
-
-
-def add(world: World, kind: str, path: str, **more: Any) -> None:
-    """A hook at ``path``, a millisecond after the one before (ties in order go by age)."""
-    world.clock.advance(seconds=0.001)
-    world.admin.set(SetAuthHook(ADMIN, kind, f"{HOST}{path}", **more))
-
-
 # -- order and scope -----------------------------------------------------------------------------
 
 

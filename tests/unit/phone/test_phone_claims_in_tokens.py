@@ -11,8 +11,7 @@ import pytest
 from domain.accounts.identities import PhoneNumber
 from domain.signin.acr import PWD
 from tests.support.oauth import OAuthWorld, claims
-from tests.support.token_exchange import API
-from tests.unit.test_token_claims import (
+from tests.support.token_claims import (
     ID_TOKEN,
     INTROSPECTION,
     PROVIDER,
@@ -25,6 +24,7 @@ from tests.unit.test_token_claims import (
     session_pair,
     userinfo,
 )
+from tests.support.token_exchange import API
 
 pytestmark = pytest.mark.unit
 NUMBER = "+15005550006"

@@ -11,8 +11,8 @@ import pytest
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from tests.support.app import World
+from tests.support.sign_in_hooks import DENY, RECEIVER, denied, hook, payloads, receiver
 from tests.support.webhooks import ADMIN
-from tests.unit.hooks.test_before_sign_in import DENY, RECEIVER, denied, hook, payloads, receiver
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from domain.accounts.identities import PhoneNumber
 from domain.signin.acr import PWD
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import bearer
-from tests.unit.federation.test_firebase_custom_token import (
+from tests.support.custom_tokens import (
     PATH,
     adapters,
     custom_tokens,

@@ -14,8 +14,7 @@ from domain.hooks.kinds import HookKinds
 from domain.phone.hook_kinds import SEND_SMS
 from tests.fakes.claims import CLAIMS
 from tests.support.hook_kinds import CORE_KINDS
-from tests.support.hooks_world import World
-from tests.unit.hooks.test_scope_and_order import Receivers, add
+from tests.support.hooks_world import Receivers, World, add
 
 pytestmark = pytest.mark.unit
 
