@@ -135,7 +135,7 @@ screenshots: venv tools translations ## the pages' screenshots in docs/images/pa
 	PAGES_SCREENSHOTS=docs/images/pages $(VPY) -m pytest -q -p no:cacheprovider \
 	  tests/e2e/test_pages_browser.py tests/e2e/test_pages_account_browser.py \
 	  tests/e2e/test_pages_admin_browser.py tests/e2e/test_pages_passkeys_browser.py \
-	  tests/e2e/test_pages_phone_browser.py tests/e2e/test_pages_auth_hooks_browser.py \
+	  tests/e2e/phone/test_pages_phone_browser.py tests/e2e/test_pages_auth_hooks_browser.py \
 	  tests/e2e/test_pages_org_roles_browser.py
 
 lint: venv ## ruff, formatting, mypy (src, tests and scripts), import contracts, the docs (strict)

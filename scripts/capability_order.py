@@ -28,11 +28,6 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 type Import = tuple[str, str]  # (importer, imported)
 
-# The user parts of a unit still inside the core's capabilities, below the accounts which read
-# them, and no capability of their own until the unit's move ranks them with the units (a
-# layer of one cannot be written with ":", as the shared kernel's are).
-UNRANKED = frozenset({"(phone)"})
-
 
 def capability_ranks(pyproject: Path = PYPROJECT) -> dict[str, int]:
     """Each capability's rank, 0 the lowest: the layers of ``ORDER_CONTRACT``, leaving out
@@ -44,7 +39,7 @@ def capability_ranks(pyproject: Path = PYPROJECT) -> dict[str, int]:
     src = pyproject.parent / "src"
     ranks: dict[str, int] = {}
     for layer in reversed(layers):
-        if ":" in layer or layer in UNRANKED:
+        if ":" in layer:
             continue
         names = [part.strip().strip("()") for part in layer.split("|")]
         rank = len(set(ranks.values()))

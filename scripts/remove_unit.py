@@ -4,10 +4,10 @@
 ``src/bootstrap/<unit>.py``, its line of ``src/bootstrap/units.py`` and its tests
 (``tests/unit/<unit>/``, ``tests/e2e/<unit>/``); then, in the copy, run ruff, mypy --strict,
 the import contracts and the unit tests (told what was taken out, read from the whole tree
-first: its paths, routes, settings' variables, Firestore collections and the strings its
-pages translate, which the docs, the index configuration and messages.pot may still name;
-tests/support/taken_out.py), and build the app to check that every route the unit served
-answers 404 and /healthz 200.
+first: its paths, routes, settings' variables, Firestore collections, hook kinds and the
+pages' strings of its modules, which the docs, the index configuration and the pages'
+catalogue may still name; tests/support/taken_out.py), and build
+the app to check that every route the unit served answers 404 and /healthz 200.
 
     .venv/bin/python scripts/remove_unit.py tasks [--keep] [--workers 2]
 
@@ -52,9 +52,12 @@ import json
 import re
 import sys
 from pathlib import Path
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
+from babel.messages.extract import extract_from_file
 from flask import Flask
 from bootstrap.units import _unit
+from domain.hooks.kinds import HOOK_KINDS
+from domain.slots import filled
+from tests.support.catalogues import KEYWORDS
 from tests.support.firestore_code import read_adapters
 
 name, paths = sys.argv[1], sys.argv[2:]
@@ -64,18 +67,17 @@ for blueprint in (*unit.api(), *unit.compat_api()):
     app.register_blueprint(blueprint)
 rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 reading = read_adapters()
+METHODS = {".py": "python", ".html": "jinja2"}
+def messages():
+    found = set()
+    for path in (Path(p) for p in paths if p.startswith("src/")):
+        for file in [path] if path.is_file() else sorted(path.rglob("*")):
+            if file.suffix in METHODS:
+                for _, message, *_ in extract_from_file(METHODS[file.suffix], str(file), KEYWORDS):
+                    found.add(message if isinstance(message, str) else message[0])
+    return sorted(found)
 def mine(sites):
     return any(site.path == p or site.path.startswith(p + "/") for site in sites for p in paths)
-# the strings its pages and their templates translate, as messages.pot was extracted
-methods = [("**.py", "python"), ("**.html", "jinja2")]
-keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
-said = []
-for p in (Path(p) for p in paths if p.startswith("src/interfaces/")):
-    if p.is_dir():
-        said += [m[2] for m in extract_from_dir(str(p), method_map=methods, keywords=keywords)]
-    elif p.suffix in (".py", ".html"):
-        method = "python" if p.suffix == ".py" else "jinja2"
-        said += [m[1] for m in extract_from_file(method, str(p), keywords=keywords)]
 print(json.dumps({
     "rules": sorted({rule.rule for rule in rules}),
     "routes": sorted(
@@ -84,11 +86,12 @@ print(json.dumps({
         for method in rule.methods - {"HEAD", "OPTIONS"}
     ),
     "variables": sorted(f.upper() for group in unit.settings for f in group.model_fields),
+    "hook_kinds": sorted(kind.name for kind in filled((unit,), HOOK_KINDS)),
+    "messages": messages(),
     "collections": sorted(
         {query.collection for query, sites in reading.queries.items() if mine(sites)}
         | {written.collection for written, sites in reading.writes.items() if mine(sites)}
     ),
-    "messages": sorted({m if isinstance(m, str) else m[0] for m in said}),
 }))
 """
 

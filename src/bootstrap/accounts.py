@@ -52,9 +52,9 @@ from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from bootstrap.units import every_unit
 from domain.accounts.guest.part import Guest
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
-from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit
 from domain.slots import filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher

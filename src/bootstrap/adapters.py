@@ -115,7 +115,6 @@ def build_adapters(
             client,
             memberships=orgs.membership_part(),
             write_staged=written,
-            metrics=metrics,
         ),
         federation=federation.build(settings, client, platform=built),
         mail=mail.build(settings, client, copies=copies),

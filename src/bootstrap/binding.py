@@ -11,8 +11,10 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from application.accounts.services import AccountServices
 from application.services import PlatformServices, Services
 from bootstrap import (
     accounts,
@@ -29,12 +31,27 @@ from bootstrap import (
     signin,
     sso,
 )
-from bootstrap.loans import lend
-from bootstrap.unit import built
+from bootstrap.loans import Loans, lend
+from bootstrap.unit import Kernel, built
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
     from bootstrap.adapters import Adapters
+
+
+def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> Kernel:
+    """The kernel the units are built on: the lent one, with the one code flow's steps that
+    a unit's way in by a code takes (``Kernel.codes``, bootstrap/unit.py)."""
+    steps = signin.code_ways(
+        adapters.signin,
+        lent.rules,
+        lent.shared,
+        accounts=adapters.accounts,
+        hooks=lent.hooks.calls,
+        signups=signups,
+    )
+    codes = lent.kernel.codes
+    return replace(lent.kernel, codes=replace(codes, steps=steps) if codes else None)
 
 
 def bind(settings: Settings, adapters: Adapters) -> Services:
@@ -43,6 +60,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
     a, shared, signed_in = adapters, lent.shared, lent.signed_in
     base, acc, sig = shared.platform, adapters.accounts, adapters.signin
     account_services = accounts.wire(acc, settings, shared)
+    kernel = _units_kernel(lent, adapters, account_services)
     return Services.collect(
         account_services,
         hooks.wire(a.hooks, lent.hooks, platform=base),
@@ -85,7 +103,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
         migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers
         ),
-        *built(adapters.units, lent.kernel),
+        *built(adapters.units, kernel),
         platform=PlatformServices(
             jobs=platform.pushed_jobs(base, settings, run=lent.run),
             ready=base.ready,

@@ -187,7 +187,14 @@ def pages() -> Pages:
     from interfaces.web.hooks import auth_hooks  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
 
-    return Pages(before_request=(auth_hooks.api_address,))
+    return Pages(before_request=(auth_hooks.api_address,), frames=(_hooks_frame,))
+
+
+def _hooks_frame(every: Pages) -> None:
+    """The auth hooks' page says what each unit's kind is for, as its pages give it."""
+    from interfaces.web.hooks import auth_hooks  # noqa: PLC0415 - loaded with the app
+
+    auth_hooks.install_purposes(every.hook_purposes)
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above),

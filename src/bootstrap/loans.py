@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from application.accounts.guest.expiry import GuestExpiry
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
-from application.hooks.caller import HookCalls
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
 from application.ports import AuditLog, JobQueue, OwnedData
@@ -41,7 +40,7 @@ from bootstrap import (
 )
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
-from bootstrap.unit import Kernel, Lent
+from bootstrap.unit import CodeWays, Kernel, Lent
 from bootstrap.units import core_units
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.claims.sources import ClaimSources
@@ -126,12 +125,18 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     )
     # What the units lend the core's slots: their data, deleted with an account or given to
     # the account a guest is merged into, and their jobs.
+    codes = CodeWays(
+        users=adapters.accounts.users,
+        identities=adapters.accounts.identities,
+        passkeys=adapters.signin.passkeys,
+    )
     kernel = Kernel(
         settings=settings,
         platform=base,
         queue=queue,
         hooks=hook_parts.calls,
         orgs=adapters.orgs.orgs,
+        codes=codes,
     )
     lent = [placed.lent(kernel) for placed in adapters.units]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
@@ -166,7 +171,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
             hooked_mail=hooked_mail,
             webhooks=webhooks,
             channels=channels,
-            hook_calls=hook_parts.calls,
         )
     )
     for each in lent:
@@ -349,10 +353,8 @@ def _handlers(
     hooked_mail: mail.MailAdapters,
     webhooks: events.WebhookParts,
     channels: Mapping[str, DeliveryChannel],
-    hook_calls: HookCalls,
 ) -> dict[str, JobHandler]:
-    """Every capability's jobs, by kind; ``hook_calls``: the hooks the phone codes' texts
-    go through (send_sms)."""
+    """Every capability's jobs, by kind."""
     acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
     return (
         accounts.handlers(acc, shared)
@@ -366,14 +368,6 @@ def _handlers(
             names=sso.way_in_names(
                 adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
             ),
-        )
-        | signin.handlers(
-            sig,
-            settings,
-            accounts=acc,
-            platform=base,
-            hooks=hook_calls,
-            renderer=mail.text_renderer(settings.mail),
         )
         | orgs.handlers(org_parts.purge)
         | orgs.invitation_handlers(

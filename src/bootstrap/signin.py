@@ -12,7 +12,6 @@ the hooks (``HookCalls``) for each one's caller."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,24 +22,10 @@ from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.hooks.caller import HookCalls
-from application.jobs import JobHandler
-from application.ports import JobQueue, OwnedData, TextRenderer, TokenIssuer
+from application.ports import JobQueue, OwnedData, TokenIssuer
 from application.signin.authentication import Authentication
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
-from application.signin.codes.phone import (
-    PHONE_CODE_TEXT,
-    PHONE_WAY,
-    PhoneCodes,
-    PhoneCodeTextJob,
-    TextSettings,
-)
-from application.signin.codes.phone_change import (
-    PHONE_CHANGE,
-    PHONE_CHANGE_TEXT,
-    PHONE_CHANGE_WAY,
-    PhoneChanges,
-)
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins
@@ -55,7 +40,6 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import (
     SigninPolicies,
     sign_in_hook,
-    text_sender,
     token_hook,
 )
 from bootstrap.unit import Unit
@@ -63,9 +47,8 @@ from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
 from domain.signin.claims.guest import GUEST
-from domain.signin.claims.phone import PHONE_CLAIMS
 from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
-from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION
 from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from domain.slots import filled
 from infrastructure.settings import Settings
@@ -328,44 +311,28 @@ def bind_email_codes(
     )
 
 
-def bind_phone_codes(
-    steps: CodeSteps, own: SigninAdapters, settings: Settings, *, hooks: HookCalls
-) -> PhoneCodes:
-    """Sign-in by a code sent by text message: on with PHONE_SIGN_IN and a send_sms hook."""
-    phone = settings.phone
-    return PhoneCodes(
-        steps=steps,
-        numbers=own.phone_numbers,
-        budget=own.sms_budget,
-        texts=text_sender(hooks),
-        enabled=phone.phone_sign_in,
-        region=phone.phone_default_region,
-    )
-
-
-def handlers(
+def code_ways(
     own: SigninAdapters,
-    settings: Settings,
+    rules: SigninPolicies,
+    shared: Shared,
     *,
     accounts: AccountsAdapters,
-    platform: Platform,
     hooks: HookCalls,
-    renderer: TextRenderer,
-) -> dict[str, JobHandler]:
-    """Sign-in's jobs by kind: the text of a phone code, through the send_sms hooks,
-    written by ``renderer`` (mail's templates and catalogues)."""
-    text = TextSettings(product=settings.branding.site_name, public_url=settings.service.public_url)
-    job = PhoneCodeTextJob(
-        flows=own.phone_codes,
-        users=accounts.users,
-        renderer=renderer,
-        sender=text_sender(hooks),
-        clock=platform.clock,
-        audit=platform.audit,
-        settings=text,
+    signups: AccountServices,
+) -> Callable[[Way, CodeFlowStore], CodeSteps]:
+    """The one code flow's steps for a channel's ``Way`` over its flows: the e-mail's here,
+    and a unit's way in by a code (``Kernel.codes``, bootstrap/unit.py)."""
+    return code_steps(
+        own,
+        rules,
+        accounts=accounts,
+        platform=shared.platform,
+        hooks=hooks,
+        queue=shared.queue,
+        sign_up=signups.accounts.register_proven,
+        upgrade=signups.guest_upgrades.upgrade_guest,
+        challenge_gate=shared.challenge_gate,
     )
-    change = replace(job, flows=own.phone_changes, kind=PHONE_CHANGE)
-    return {PHONE_CODE_TEXT: job.run, PHONE_CHANGE_TEXT: change.run}
 
 
 def wire(
@@ -384,18 +351,7 @@ def wire(
     ``signups``: the accounts' sign-ups by a proven address (``Accounts.register_proven``),
     and a guest's upgrade in place (``GuestUpgrades.upgrade_guest``)."""
     platform, upgrades = shared.platform, signups.guest_upgrades
-    steps = code_steps(
-        own,
-        rules,
-        accounts=accounts,
-        platform=platform,
-        hooks=hooks,
-        queue=shared.queue,
-        sign_up=signups.accounts.register_proven,
-        upgrade=upgrades.upgrade_guest,
-        challenge_gate=shared.challenge_gate,
-    )
-    phone_codes = bind_phone_codes(steps(PHONE_WAY, own.phone_codes), own, settings, hooks=hooks)
+    steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
     return SigninServices(
         authentication=bind_authentication(
             own,
@@ -412,13 +368,6 @@ def wire(
             platform=platform,
             grants=grants,
             proven=shared.hooks.proven,
-        ),
-        phone_codes=phone_codes,
-        phone_changes=PhoneChanges(
-            steps=steps(PHONE_CHANGE_WAY, own.phone_changes),
-            phone=phone_codes,
-            identities=accounts.identities,
-            passkeys=own.passkeys,
         ),
         login=bind_login(
             own,
@@ -450,23 +399,19 @@ def wire(
 def api() -> Sequence[Blueprint]:
     """The signin unit's blueprints of the JSON API, in the order they are registered."""
     from interfaces.http.routes.signin import (  # noqa: PLC0415 - loaded with the app
-        account_phone,
         email_code,
         guest,
         login,
         mfa,
         passkeys,
         personal_tokens,
-        phone_code,
         sessions,
     )
     from interfaces.http.routes.signin.support import impersonation  # noqa: PLC0415 - loaded with the app
 
     return (
         login.bp,
-        account_phone.bp,
         email_code.bp,
-        phone_code.bp,
         guest.bp,
         sessions.bp,
         impersonation.bp,
@@ -501,10 +446,6 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
         # a code by mail: a budget of its own per client; its check as a login
         ("POST", "/auth/email-code"): settings.mail.rate_limit_email_code,
         ("POST", "/auth/email-code/verify"): login,
-        # a code by text: a budget of its own per client, apart from a mailed one's
-        ("POST", "/auth/phone-code"): settings.phone.rate_limit_phone_code,
-        ("POST", "/auth/phone-code/verify"): login,
-        ("POST", "/user/phone/verify"): login,  # an account's new number's code
         ("POST", "/auth/passkeys/authentication/options"): passkeys,
         ("POST", "/auth/passkeys/authentication"): passkeys,
     }
@@ -513,7 +454,7 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
 def pages() -> Pages:
     """Sign-in's pages: the signed-out pages (the sign-in page is its frame: the other
     providers' buttons and home-realm discovery), the account area's Sign-in and security
-    and Devices sections, the phone number on the profile, /admin's actions on an account,
+    and Devices sections, /admin's actions on an account,
     the forms limited as the API's routes, and support access's hooks."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
@@ -522,15 +463,12 @@ def pages() -> Pages:
         email_code,
         impersonation,
         passkeys,
-        phone,
-        phone_code,
         security,
         signed_out,
     )
 
     return Pages(
         account_sections=(At(20, security.SECURITY), At(30, security.DEVICES)),
-        profile=(phone.number_reads,),
         admin_actions=(admin.END_SESSIONS, admin.RESET_MFA),
         limited_as={
             ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
@@ -544,12 +482,6 @@ def pages() -> Pages:
             ),
             ("POST", "/sign-in/email"): LimitedAs(
                 "POST", "/auth/email-code/verify", "email_code.verify_code"
-            ),
-            ("POST", "/sign-in/phone-code"): LimitedAs(
-                "POST", "/auth/phone-code", "phone_code.request_phone_code"
-            ),
-            ("POST", "/sign-in/phone-code/verify"): LimitedAs(
-                "POST", "/auth/phone-code/verify", "phone_code.verify_phone_code"
             ),
             ("POST", "/sign-in/passkey/options"): LimitedAs(
                 "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
@@ -569,7 +501,9 @@ def _sign_in_frame(every: Pages) -> None:
     from interfaces.web.signin import signed_out  # noqa: PLC0415 - loaded with the app
 
     home_realm = every.home_realm or signed_out.NO_HOME_REALM
-    signed_out.install_sign_in(upstreams=every.upstreams, home_realm=home_realm)
+    signed_out.install_sign_in(
+        upstreams=every.upstreams, home_realm=home_realm, links=every.sign_in_links
+    )
 
 
 # The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:
@@ -585,8 +519,8 @@ UNIT = Unit[None](
     # Its claim (acr), and those of the features it holds until each is a unit of its own:
     # a unit's line here moves to its own record, no minting touched.
     fills=(
-        HOOK_KINDS(BEFORE_TOKEN, BEFORE_SIGN_IN, SEND_SMS, PASSWORD_VERIFICATION),
-        CLAIM_SOURCES(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
+        HOOK_KINDS(BEFORE_TOKEN, BEFORE_SIGN_IN, PASSWORD_VERIFICATION),
+        CLAIM_SOURCES(ACR, GUEST, *SUPPORT_ACCESS_CLAIMS),
         API_LIMITED_BY(*limited.LIMITED_BY),
         API_PUBLIC_KEYS(limited.public_keys),
     ),

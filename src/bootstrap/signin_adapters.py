@@ -1,5 +1,5 @@
 """Sign-in's adapters (sessions, the login throttle, access tokens, passkeys, second factors,
-personal tokens, the e-mail codes' flows, phone numbers and the SMS budget), each made from
+personal tokens, the e-mail codes' flows), each made from
 its settings: ``SigninAdapters``, the record ``build`` makes, which bootstrap/signin.py binds
 sign-in's use cases over."""
 
@@ -10,9 +10,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.ports import (
-    NO_METRICS,
-    Clock,
-    Metrics,
     OneTimePasswords,
     PasskeyCeremonies,
     SecretBox,
@@ -20,19 +17,14 @@ from application.ports import (
 )
 from application.signin.authentication import Principals
 from application.signin.codes.email import EmailCodeFlowStore
-from application.signin.codes.flow import CodeFlowStore
-from application.signin.codes.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository
 from application.signin.login import LoginLookup
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository
-from application.signin.ports import PhoneNumbers, SmsBudget
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import LoginThrottle
-from domain.signin.codes.flows import Channel
-from infrastructure.clock import SystemClock
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
-from infrastructure.firestore.signin.codes import FirestoreCodeFlows, FirestoreEmailCodeFlows
+from infrastructure.firestore.signin.codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
 from infrastructure.firestore.signin.mfa import FirestoreMfaRepository
@@ -43,9 +35,7 @@ from infrastructure.firestore.signin.passkeys import (
 from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
 from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
-from infrastructure.firestore.signin.sms_counts import FirestoreSmsCounts
 from infrastructure.settings import Settings
-from infrastructure.settings.identity.phone import PhoneSettings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.jwt_tokens import (
     PyJWTTokenIssuer,
@@ -54,7 +44,6 @@ from infrastructure.signin.jwt_tokens import (
     signing_key_from_pem,
 )
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
-from infrastructure.signin.phone_numbers import LibPhoneNumbers
 from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
@@ -103,25 +92,6 @@ def one_time_passwords() -> OneTimePasswords:
     return PyotpOneTimePasswords()
 
 
-def phone_numbers(phone: PhoneSettings) -> PhoneNumbers:
-    return LibPhoneNumbers(default_region=phone.phone_default_region)
-
-
-def sms_budget(
-    phone: PhoneSettings, counts: SmsCounts, *, clock: Clock, metrics: Metrics
-) -> SmsBudget:
-    """SMS_BUDGETS over ``counts``, the counters every instance shares; SMS_ENABLED;
-    SMS_ACCOUNTS_SHARE."""
-    return HourlySmsBudget(
-        counts=counts,
-        budgets=phone.budgets,
-        clock=clock,
-        metrics=metrics,
-        enabled=phone.sms_enabled,
-        accounts_share=phone.sms_accounts_share,
-    )
-
-
 @dataclass(frozen=True)
 class SigninAdapters:
     sessions: SessionRepository
@@ -138,11 +108,6 @@ class SigninAdapters:
     # The account and the session (or personal token) each request reads, in one round trip
     principals: Principals
     email_codes: EmailCodeFlowStore
-    phone_codes: CodeFlowStore
-    phone_changes: CodeFlowStore  # an account's change of number, keyed by the account
-    # A number as typed, parsed and typed; what a text to it may cost (docs/reference/phone.md)
-    phone_numbers: PhoneNumbers
-    sms_budget: SmsBudget
 
 
 def build(
@@ -151,11 +116,9 @@ def build(
     *,
     memberships: MembershipPart,
     write_staged: StagedWriter,
-    metrics: Metrics = NO_METRICS,
 ) -> SigninAdapters:
     """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
-    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py); ``metrics``:
-    the SMS budget's counts of texts let through and refused."""
+    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
     signin = settings.signin
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client, write_staged=write_staged),
@@ -173,10 +136,4 @@ def build(
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
-        phone_codes=FirestoreCodeFlows(client, Channel.PHONE),
-        phone_changes=FirestoreCodeFlows(client, Channel.PHONE, change=True),
-        phone_numbers=phone_numbers(settings.phone),
-        sms_budget=sms_budget(
-            settings.phone, FirestoreSmsCounts(client), clock=SystemClock(), metrics=metrics
-        ),
     )

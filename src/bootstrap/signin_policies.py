@@ -16,7 +16,7 @@ from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
-from application.hooks.hooked import HookTexter, SignInCheckHook, TokenClaimsHook
+from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
 from application.signin.login import check_current_password
 from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
@@ -28,7 +28,7 @@ from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.devices import DevicePolicy
-from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, SEND_SMS
+from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
@@ -107,11 +107,6 @@ def sign_in_hook(hooks: HookCalls) -> SignInCheckHook:
     client address, user agent and the OpenID client its page signs in for."""
     caller = hooks.caller_for(BEFORE_SIGN_IN)
     return SignInCheckHook(caller=caller, origin=request_origin, client_of=request_client)
-
-
-def text_sender(hooks: HookCalls) -> HookTexter:
-    """The send_sms hooks, through which every text goes (and which say whether one can)."""
-    return HookTexter(caller=hooks.caller_for(SEND_SMS))
 
 
 def password_check(

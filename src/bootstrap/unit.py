@@ -23,14 +23,33 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from application.accounts.accounts import UserRepository
+    from application.accounts.ways_in import IdentityRepository
     from application.clients.ports import ClientResolver
     from application.hooks.caller import HookCalls
     from application.orgs.ports import OrgRepository
+    from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
+    from application.signin.factors.passkeys import PasskeyRepository
     from bootstrap.platform import Platform
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
     from interfaces.cli import CommandGroup, Commands
     from interfaces.web.parts import Pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeWays:
+    """Signin's slot for a unit's way in by a one-time code on a channel of its own (the
+    phone unit's texts; docs/decisions/0532-one-code-flow-for-every-channel.md): the accounts
+    its codes read, their ways in and passkeys (the rule that the last way in stays), and,
+    once the core is bound (``bootstrap/binding.py``), the one code flow's steps for a
+    ``Way`` over the unit's own flows. Made by ``bootstrap/loans.py``; a unit's ``build``
+    reads ``steps``, its ``lends`` may not (None until then)."""
+
+    users: UserRepository
+    identities: IdentityRepository
+    passkeys: PasskeyRepository
+    steps: Callable[[Way, CodeFlowStore], CodeSteps] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +65,9 @@ class Kernel:
     queue: JobQueue
     hooks: HookCalls
     orgs: OrgRepository
+    # signin's: what a unit's way in by a code builds on (``CodeWays``); None in a kernel
+    # made without the core (a test's)
+    codes: CodeWays | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -36,6 +36,7 @@ UNITS: tuple[str, ...] = (
     "dogs",
     "datasets",
     "files",
+    "phone",
     "guests",
     "agents",
 )

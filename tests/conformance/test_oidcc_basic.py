@@ -18,7 +18,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bootstrap import build_adapters
-from domain.phone.part import PhoneNumber
+from domain.accounts.identities import PhoneNumber
 from tests.fakes.kernel import FakeClock
 from tests.support.conformance import (
     CALLBACK,

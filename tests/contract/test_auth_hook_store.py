@@ -21,7 +21,7 @@ from domain.hooks.auth_hooks import (
 )
 from domain.ids import new_id
 from tests.fakes.hooks import FakeAuthHooks
-from tests.support.hook_kinds import BEFORE_SIGN_UP, BEFORE_TOKEN, SEND_MAIL, SEND_SMS
+from tests.support.hook_kinds import BEFORE_SIGN_IN, BEFORE_SIGN_UP, BEFORE_TOKEN, SEND_MAIL
 
 pytestmark = pytest.mark.contract
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_a_deleted_hooks_calls_go_with_it(store: AuthHookStore) -> None:
 def test_thirty_adds_at_once_keep_a_kind_to_ten(store: AuthHookStore) -> None:
     """Thirty admins add a hook of one kind at the same moment: ten are kept, twenty get
     ``too_many_hooks``, and the kind's list is exactly the ten added."""
-    store.add(hook(SEND_SMS.name))  # another kind's, untouched
+    store.add(hook(BEFORE_SIGN_IN.name))  # another kind's, untouched
     adds = [hook(order=n) for n in range(RACERS)]
     barrier = Barrier(RACERS)
 

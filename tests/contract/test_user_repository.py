@@ -15,6 +15,7 @@ from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
 from domain.accounts.credentials import Email, Username
 from domain.accounts.guest.part import Guest
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.merges import merging
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.signups import ALLOWED
@@ -22,7 +23,6 @@ from domain.accounts.users import Role, User
 from domain.errors import Conflict, NotFound
 from domain.ids import new_id
 from domain.migration.legacy import Legacy, claimed, migrated
-from domain.phone.part import PhoneNumber
 from domain.signin.mfa import TotpFactor
 from domain.signin.sessions import Session
 from infrastructure.firestore.events.security_events import write_staged

@@ -13,9 +13,9 @@ from application.accounts.challenge_gate import Verdict
 from application.accounts.profile_schema import ProfileSchemas
 from application.ports import NO_WRITES, StagedWrites
 from domain.accounts.guest.part import Guest
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import Role, User, holding
 from domain.errors import Conflict, NotFound
-from domain.phone.part import PhoneNumber
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.personal_tokens import PersonalToken
 from infrastructure.re2_patterns import re2_matcher

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from application.migration.ports import Holders, ImportedUser, Link
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.migration.legacy import Legacy
-from domain.phone.part import PhoneNumber
 from tests.fakes.kernel import InMemoryStore
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from domain.accounts.credentials import Email, Username
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.ids import new_id
-from domain.phone.part import PhoneNumber
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, FirestoreUserRepository
 from infrastructure.firestore.events.security_events import write_staged
 

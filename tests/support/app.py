@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from application.jobs import JobPush, encode_job
-from application.ports import NO_METRICS, Job, RequestCounter
+from application.ports import Job, RequestCounter
 from application.services import Services
 from bootstrap import bind, build_adapters, build_app
 from bootstrap.accounts import AccountsAdapters
@@ -37,16 +37,13 @@ from bootstrap.scim import ScimAdapters
 from bootstrap.signin_adapters import (
     SigninAdapters,
     passkey_ceremonies,
-    phone_numbers,
     secret_box,
-    sms_budget,
     token_issuer,
 )
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from bootstrap.unit import Placed
 from bootstrap.units import units_on
 from domain.request_limits import WindowCounts
-from domain.signin.codes.flows import Channel
 from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
@@ -109,8 +106,6 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
-from tests.fakes.signin_codes import FakeCodeFlows
-from tests.fakes.sms import FakeSmsCounts
 from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
 from tests.fakes.storage import FakeFileStore
 from tests.support.settings import make_settings
@@ -175,10 +170,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
-            phone_codes=FakeCodeFlows(Channel.PHONE),
-            phone_changes=FakeCodeFlows(Channel.PHONE),
-            phone_numbers=phone_numbers(settings.phone),  # pure computation: the real one
-            sms_budget=sms_budget(settings.phone, FakeSmsCounts(), clock=clock, metrics=NO_METRICS),
         ),
         federation=FederationAdapters(
             identity_verifier=FakeIdentityVerifier(),

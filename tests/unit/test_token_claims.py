@@ -8,8 +8,6 @@ introspection, a token exchange and the Firebase custom token. The claim sources
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import pyotp
@@ -17,7 +15,6 @@ import pytest
 
 from application.provider.services import ProviderServices
 from domain.federation.acting import firebase_resource
-from domain.phone.part import PhoneNumber
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
 from tests.support.api import admin_token, bearer
@@ -25,74 +22,22 @@ from tests.support.app import app_time
 from tests.support.guest_accounts import new_guest
 from tests.support.oauth import OAuthWorld, claims
 from tests.support.pages import PASSWORD
+from tests.support.token_claims import (
+    ID_TOKEN,
+    INTROSPECTION,
+    PROVIDER,
+    SESSION,
+    alice,
+    custom,
+    introspect,
+    payload,
+    refreshed,
+    session_pair,
+    userinfo,
+)
 from tests.support.token_exchange import API, exchange
 
 pytestmark = pytest.mark.unit
-CUSTOM = "/auth/firebase/custom-token"
-NUMBER = "+15005550006"
-# A session's access token's own claims, whoever it is for
-SESSION = {"iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"}
-# The provider's access token's own claims, for a person (a code's, a refresh's)
-PROVIDER = {"iss", "exp", "client_id", "iat", "jti", "scope", "sub", "aud", "auth_time"}
-PROVIDER |= {"amr", "acr", "grant_id"}
-# The provider's ID token's own claims, for a person
-ID_TOKEN = {"iss", "aud", "iat", "exp", "auth_time", "amr", "acr", "at_hash", "jti", "sub", "sid"}
-INTROSPECTION = {"active", "token_type", "client_id", "scope", "sub", "iss", "aud", "exp"}
-INTROSPECTION |= {"iat", "jti", "auth_time", "acr"}
-
-
-def payload(token: str) -> dict[str, Any]:
-    body = token.split(".")[1]
-    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return found
-
-
-def alice(world: OAuthWorld) -> str:
-    return next(u.id for u in world.store.users.values() if u.shown_name == "alice")
-
-
-def introspect(world: OAuthWorld, token: str) -> dict[str, Any]:
-    server = world.register("--confidential", name="Resource server")
-    basic = base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode())
-    found: dict[str, Any] = (
-        world.app.test_client()
-        .post(
-            "/oauth/introspect",
-            data={"token": token},
-            headers={"Authorization": "Basic " + basic.decode()},
-        )
-        .get_json()
-    )
-    return found
-
-
-def userinfo(world: OAuthWorld, token: str) -> dict[str, Any]:
-    answer = world.app.test_client().get("/oauth/userinfo", headers=bearer(token))
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
-
-
-def custom(world: OAuthWorld, token: str) -> dict[str, Any]:
-    answer = world.app.test_client().post(CUSTOM, headers=bearer(token))
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = payload(answer.get_json()["custom_token"])["claims"]
-    return found
-
-
-def session_pair(world: OAuthWorld, username: str = "alice") -> dict[str, Any]:
-    api = world.app.test_client()
-    answer = api.post("/login", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
-
-
-def refreshed(world: OAuthWorld, refresh_token: str) -> dict[str, Any]:
-    answer = world.app.test_client().post("/auth/refresh", json={"refresh_token": refresh_token})
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
 
 
 def renewed(world: OAuthWorld, access_token: str) -> dict[str, Any]:
@@ -100,58 +45,6 @@ def renewed(world: OAuthWorld, access_token: str) -> dict[str, Any]:
     assert answer.status_code == 200, answer.get_json()
     found: dict[str, Any] = answer.get_json()
     return found
-
-
-def test_a_person_with_a_phone_number() -> None:
-    world = OAuthWorld()
-    user_id = alice(world)
-    store = world.store
-    proven = PhoneNumber.proven_as(NUMBER)
-    store.users[user_id] = store.users[user_id].with_part(proven, world.clock.now())
-    store.phone_numbers[NUMBER] = user_id
-    pair = session_pair(world)
-    access = payload(pair["access_token"])
-    assert set(access) == SESSION | {"amr", "acr"} and access["acr"] == PWD
-    assert set(payload(refreshed(world, pair["refresh_token"])["access_token"])) == set(access)
-    assert custom(world, pair["access_token"]) == {
-        "role": "user",
-        "token_version": 0,
-        "phone_number": NUMBER,
-        "sign_in_acr": PWD,
-    }
-
-    app = world.register()
-    tokens = world.tokens(app, scope="openid phone offline_access", resource=API)
-    id_token = claims(world, tokens["id_token"])
-    assert set(id_token) == ID_TOKEN | {"phone_number", "phone_number_verified"}
-    assert (id_token["phone_number"], id_token["phone_number_verified"]) == (NUMBER, True)
-    provider = claims(world, tokens["access_token"])
-    assert set(provider) == PROVIDER and provider["acr"] == PWD
-    assert userinfo(world, tokens["access_token"]) == {
-        "sub": user_id,
-        "phone_number": NUMBER,
-        "phone_number_verified": True,
-    }
-    assert set(introspect(world, tokens["access_token"])) == INTROSPECTION
-    again = world.post_token(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
-    assert again.status_code == 200, again.get_json()
-    # a refresh's token carries no sign-in of its own: the grant keeps none (pinned as is)
-    assert set(claims(world, again.get_json()["access_token"])) == PROVIDER - {
-        "amr",
-        "acr",
-        "auth_time",
-    }
-    assert "id_token" not in again.get_json()
-
-    # the claims request asks acr of userinfo, where no scope gives it
-    asked = json.dumps({"userinfo": {"acr": None, "phone_number": None}})
-    tokens = world.tokens(app, scope="openid", claims=asked)
-    assert userinfo(world, tokens["access_token"]) == {
-        "sub": user_id,
-        "phone_number": NUMBER,  # the name asked, not its scope's other one
-        "acr": PWD,
-    }
-    assert set(claims(world, tokens["access_token"])) == PROVIDER | {"userinfo_claims"}
 
 
 def test_a_guest() -> None:

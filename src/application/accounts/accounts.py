@@ -34,6 +34,7 @@ from application.ports import (
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
 from domain.accounts.guest.part import GUEST_TTL
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -45,7 +46,6 @@ from domain.errors import (
     checked,
 )
 from domain.ids import new_id
-from domain.phone.part import PhoneNumber
 from domain.request_limits import Limit, assess
 
 

@@ -17,11 +17,11 @@ from application.accounts.accounts import UserRepository
 from application.migration.ports import Holders, ImportedUser, UserMoves
 from application.migration.records import Incoming, Reading, from_firebase, from_jsonl
 from domain.accounts.credentials import Email, Username
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.password_hashes import FirebaseScrypt, still_as_imported
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.migration.legacy import Legacy
-from domain.phone.part import PhoneNumber
 
 BATCH = 250  # records looked up together
 MAX_ERRORS = 100  # listed in the summary; every failure is counted

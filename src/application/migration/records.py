@@ -17,6 +17,7 @@ from application.migration.ports import FIREBASE, ImportedUser, Link
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username
 from domain.accounts.guest.part import GUEST_TTL
+from domain.accounts.identities import PhoneNumber, e164
 from domain.accounts.parts import UserPart
 from domain.accounts.password_hashes import FirebaseScrypt, firebase_user_hash, stored_hash
 from domain.accounts.profile import PROFILE_TEXTS, PersonName, check_name
@@ -24,7 +25,6 @@ from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import Role, User
 from domain.errors import InvalidInput
 from domain.ids import is_id, new_id
-from domain.phone.part import PhoneNumber, e164
 
 MAX_LINKS = 20  # linked identities of one user (Firebase allows far fewer providers)
 

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from application.signin.authentication import Authentication
     from application.signin.codes.email import EmailCodes
-    from application.signin.codes.phone import PhoneCodes
-    from application.signin.codes.phone_change import PhoneChanges
     from application.signin.factors.passkeys import Passkeys
     from application.signin.factors.totp import TotpFactors
     from application.signin.login import Logins
@@ -33,8 +31,6 @@ class SigninServices:
     passkeys: Passkeys
     personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
     email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
-    phone_codes: PhoneCodes  # sign-in by a texted code (docs/sign-in-with-a-phone-number.md)
-    phone_changes: PhoneChanges  # the account's own number (docs/reference/phone.md)
     # The step every sign-in ends with: a unit's way in ends with it too (the guests unit's
     # POST /auth/guest, application/guests.py).
     sign_in: SignIn

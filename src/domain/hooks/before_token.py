@@ -35,6 +35,9 @@ RESERVED_CLAIMS = frozenset(
         *("preferred_username", "name", "given_name", "family_name", "locale", "updated_at"),
         *("email", "email_verified", "roles", "org_id", "org_slug", "org_roles"),
         "org_permissions",
+        # OpenID Connect's phone scope's, which the discovery names whether or not a unit
+        # gives their values (the phone unit's claim sources)
+        *("phone_number", "phone_number_verified"),
         # a Firebase custom token's developer claims, and the ID token Firebase makes of it
         *("token_version", "org_version", "firebase", "picture"),
     )

@@ -1,10 +1,10 @@
 """The hook kinds sign-in asks (docs/hooks.md): ``before_token`` for every token's claims,
-``before_sign_in`` at the end of every way in, ``send_sms`` for every text, and
-``password_verification`` for a legacy account's password; signin's unit lends them to the
-hooks (bootstrap/signin.py). And what a ``before_token`` hook is told about a token firegate
-is about to issue, and how the claims it answers join the token's own ("before_token"): the
-person, the session and the org as the hook reads them, made here of signin's records; the
-request's shape and the reserved claims are the hooks' (domain/hooks/before_token.py)."""
+``before_sign_in`` at the end of every way in, and ``password_verification`` for a legacy
+account's password; signin's unit lends them to the hooks (bootstrap/signin.py). And what a
+``before_token`` hook is told about a token firegate is about to issue, and how the claims it
+answers join the token's own ("before_token"): the person, the session and the org as the
+hook reads them, made here of signin's records; the request's shape and the reserved claims
+are the hooks' (domain/hooks/before_token.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from domain.accounts.users import User
 from domain.hooks.auth_hooks import (
     SignInAnswer,
     checked_claims,
-    checked_mail_answer,
     checked_password_verdict,
     checked_sign_in_answer,
 )
@@ -42,20 +41,6 @@ BEFORE_TOKEN = HookKind[Mapping[str, object]](
             "session": None,
             "client": {"client_id": "c_sample", "name": "Sample app"},
             "org": {"id": "o_sample", "slug": "acme"},
-        },
-    },
-)
-
-SEND_SMS = HookKind[Mapping[str, object]](
-    name="send_sms",
-    check=answer_only(checked_mail_answer),
-    samples={
-        "phone_code": {
-            "to": "+33612345678",
-            "kind": "phone_code",
-            "locale": "en",
-            "code": "123456",
-            "text": "123456 is your Sample sign-in code.\n\n@id.example.com #123456",
         },
     },
 )

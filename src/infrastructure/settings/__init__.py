@@ -34,7 +34,6 @@ from infrastructure.settings.identity.accounts import AccountSettings
 from infrastructure.settings.identity.events import EventsSettings
 from infrastructure.settings.identity.federation import FederationSettings
 from infrastructure.settings.identity.mail import MailSettings
-from infrastructure.settings.identity.phone import PhoneSettings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.settings.orgs_and_apps.migration import MigrationSettings
 from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
@@ -55,7 +54,6 @@ class Settings(BaseSettings):
     service: ServiceSettings
     accounts: AccountSettings
     signin: SignInSettings
-    phone: PhoneSettings
     federation: FederationSettings
     provider: ProviderSettings
     mail: MailSettings
@@ -96,10 +94,11 @@ class Settings(BaseSettings):
             raise ValidationError.from_exception_data(
                 exc.title, [_by_variable(error) for error in exc.errors()]
             ) from None
+        problems = found.problems_beside(self)
         if self.service.app_profile == "production":
-            problems = found.production_problems()
-            if problems:
-                raise invalid_configuration(problems)
+            problems += found.production_problems()
+        if problems:
+            raise invalid_configuration(problems)
         return found
 
     @classmethod
@@ -223,8 +222,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _defaults_from_the_service(self) -> Settings:
         """Pushes to this port, Pub/Sub set up in the local profile, its emulator's bucket,
-        no breached-password check there unless asked for, and phone sign-in there without a
-        challenge provider unless told otherwise."""
+        and no breached-password check there unless asked for."""
         jobs, service = self.jobs, self.service
         if not jobs.job_push_endpoint:
             jobs.job_push_endpoint = f"http://127.0.0.1:{service.port}/internal/jobs"
@@ -238,29 +236,6 @@ class Settings(BaseSettings):
         if self.accounts.breached_passwords is None:
             local = service.app_profile == "local"
             self.accounts.breached_passwords = "off" if local else "block"
-        if self.phone.phone_sign_in_without_challenge is None:
-            self.phone.phone_sign_in_without_challenge = service.app_profile == "local"
-        return self
-
-    @model_validator(mode="after")
-    def _phone_sign_in_asks_for_a_challenge(self) -> Settings:
-        """Phone sign-in with no challenge provider only when the operator says so (the local
-        profile does unless told not to): without one, the signals of a number's and a
-        prefix's requests ask nothing of strangers, and only the bounds hold
-        (docs/decisions/0653-phone-sign-in-asks-for-a-challenge-provider.md)."""
-        phone = self.phone
-        if (
-            phone.phone_sign_in
-            and self.accounts.challenge_provider == "none"
-            and not phone.phone_sign_in_without_challenge
-        ):
-            raise invalid_configuration(
-                [
-                    "PHONE_SIGN_IN=true needs a challenge provider (CHALLENGE_PROVIDER=turnstile "
-                    "or recaptcha_enterprise), asked of requests past a number's or a prefix's "
-                    "signals; to go without one, set PHONE_SIGN_IN_WITHOUT_CHALLENGE=true"
-                ]
-            )
         return self
 
 

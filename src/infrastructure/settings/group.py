@@ -3,7 +3,7 @@ the one form of a configuration problem (docs/configuration.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 from pydantic_settings import NoDecode
@@ -21,6 +21,12 @@ class SettingsGroup(BaseModel):
 
     def production_problems(self) -> list[str]:
         """What the production profile refuses of these values; none unless a group says."""
+        return []
+
+    def problems_beside(self, settings: Any) -> list[str]:
+        """What a unit's group (``Settings.unit_group``) refuses of its values beside the
+        core's settings (``settings``: the composition, which imports the groups), in any
+        profile (a setting that asks for one of the core's); none unless a group says."""
         return []
 
 

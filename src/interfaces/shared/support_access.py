@@ -44,15 +44,8 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
         ("POST", "/sign-up/recovery-codes"),
     ),
     # The e-mail address is the profile's field: its change is refused by the use case,
-    # which the same routes make beside changes of the names (docs/support-access.md).
-    Outlasting.ADDRESSES: (
-        ("POST", "/user/phone/verify"),
-        ("DELETE", "/user/phone"),
-        ("POST", "/account/phone"),
-        ("POST", "/account/phone/again"),
-        ("POST", "/account/phone/verify"),
-        ("POST", "/account/phone/remove"),
-    ),
+    # which the same routes make beside changes of the names (docs/support-access.md); the
+    # phone number's routes are the phone unit's (``refuse``)
     Outlasting.IDENTITIES: (
         ("DELETE", "/auth/identities/<provider>"),
         ("POST", "/auth/firebase"),  # with a guest's bearer token: the guest's first identity
@@ -136,10 +129,19 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-# The same list by route: (method, rule as the route declares it) -> what it changes.
-REFUSED: Mapping[tuple[str, str], Outlasting] = {
+# The same list by route: (method, rule as the route declares it) -> what it changes; a unit's
+# routes join it as its route and page modules are imported (``refuse``).
+REFUSED: dict[tuple[str, str], Outlasting] = {
     route: kind for kind, routes in _BY_KIND.items() for route in routes
 }
+
+
+def refuse(kind: Outlasting, *routes: tuple[str, str]) -> None:
+    """A unit's routes that change ``kind`` (method, rule as the route declares it): refused
+    to a session of support access as the list's are. Its route or page module says so as it
+    is imported, beside the routes."""
+    for route in routes:
+        REFUSED[route] = kind
 
 
 def outlasting_here() -> Outlasting | None:

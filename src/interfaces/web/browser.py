@@ -346,21 +346,22 @@ def drop_email_flow(response: Response) -> Response:
     return response
 
 
-# -- a sign-in by a texted code in progress (docs/decisions/0540-the-texted-codes-pages.md)
+# -- a sign-in by a code of a unit's own channel in progress, its cookie named by the unit
+# (the phone unit's "phone-code": docs/decisions/0540-the-texted-codes-pages.md)
 
 
-def hold_phone_flow(response: Response, secret: str) -> None:
+def hold_code_flow(response: Response, name: str, secret: str) -> None:
     """The secret that makes the flow this browser's: its code page takes the code only with
     it (a flow's id seen elsewhere opens nothing). Strict: no link leads to the code page."""
-    _set(response, "phone-code", secret, EMAIL_FLOW_MAX_AGE, "Strict")
+    _set(response, name, secret, EMAIL_FLOW_MAX_AGE, "Strict")
 
 
-def phone_flow_secret() -> str:
-    return _read("phone-code")
+def code_flow_secret(name: str) -> str:
+    return _read(name)
 
 
-def drop_phone_flow(response: Response) -> Response:
-    _delete(response, "phone-code")
+def drop_code_flow(response: Response, name: str) -> Response:
+    _delete(response, name)
     return response
 
 

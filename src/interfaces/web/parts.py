@@ -17,10 +17,12 @@ from flask import Response
 from interfaces.shared.limits import LimitedAs, Route
 
 if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
+
     from interfaces.web.accounts.account import Reads, Section
     from interfaces.web.accounts.admin import PagePart, UserAction
     from interfaces.web.orgs.org import OrgSection
-    from interfaces.web.signin.signed_out import Buttons, HomeRealm
+    from interfaces.web.signin.signed_out import Buttons, HomeRealm, SignInLink
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,17 @@ class Pages:
     # The sign-in page's other providers' buttons and home-realm discovery (install_sign_in)
     upstreams: Sequence[Buttons] = ()
     home_realm: HomeRealm | None = None
+    # The sign-in page's other ways in by a link ("Text me a code"), each read on every
+    # page: its path and label, or None while it is off (install_sign_in)
+    sign_in_links: Sequence[SignInLink] = ()
     # What /admin and an account's admin page show, and the actions on an account (in the
     # units' order: one address each) (install_admin)
     admin_parts: Sequence[PagePart] = ()
     admin_user_parts: Sequence[PagePart] = ()
     admin_actions: Sequence[UserAction] = ()
+    # What /admin/hooks/auth says of each hook kind it lends (``Unit.hook_kinds``): when
+    # firegate calls it, by the kind's name (install_purposes)
+    hook_purposes: Mapping[str, LazyString] = field(default_factory=dict)
     # Its pages' routes that count against an API route's per-address limit, with the
     # same counters (docs/pages.md): two doors are not twice the budget
     limited_as: Mapping[Route, LimitedAs] = field(default_factory=dict)
@@ -97,9 +105,13 @@ def folded(units: Iterable[Pages]) -> Pages:
         org_sections=_renumbered(at for pages in every for at in pages.org_sections),
         upstreams=tuple(part for pages in every for part in pages.upstreams),
         home_realm=realms[0] if realms else None,
+        sign_in_links=tuple(link for pages in every for link in pages.sign_in_links),
         admin_parts=tuple(part for pages in every for part in pages.admin_parts),
         admin_user_parts=tuple(part for pages in every for part in pages.admin_user_parts),
         admin_actions=tuple(action for pages in every for action in pages.admin_actions),
+        hook_purposes={
+            name: purpose for pages in every for name, purpose in pages.hook_purposes.items()
+        },
         limited_as=limited,
         before_request=tuple(hook for pages in every for hook in pages.before_request),
         after_page=tuple(hook for pages in every for hook in pages.after_page),

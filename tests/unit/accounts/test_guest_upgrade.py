@@ -12,7 +12,6 @@ import pytest
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from domain.accounts.guest.part import Guest
-from domain.phone.part import PhoneNumber
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.fakes.hooks import FakeHookClient
 from tests.support import guest_accounts
@@ -173,26 +172,6 @@ def email_code(world: World, pair: dict[str, Any] | None, address: str) -> Any:
     return world.client.post("/auth/email-code/verify", json=body)
 
 
-def phone_code(world: World, pair: dict[str, Any] | None, number: str) -> Any:
-    headers = bearer(pair["access_token"]) if pair is not None else {}
-    asked = world.client.post("/auth/phone-code", json={"phone_number": number}, headers=headers)
-    assert asked.status_code == 202, asked.get_json()
-    world.deliver()
-    client = world.adapters.hooks.hook_client
-    assert isinstance(client, FakeHookClient)
-    code = json.loads(client.asked[-1][1])["code"]
-    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
-    return world.client.post("/auth/phone-code/verify", json=body)
-
-
-def texting_world() -> World:
-    world = World(guest_accounts=True, phone_sign_in=True)
-    world.services.of(HookServices).hooks.set(
-        SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms")
-    )
-    return world
-
-
 def test_an_email_code_asked_by_the_guest_makes_its_address_the_guests_verified() -> None:
     world = World(guest_accounts=True)
     pair = new_guest(world)
@@ -224,27 +203,6 @@ def test_an_email_code_of_a_guest_passes_the_lists() -> None:
     pair = new_guest(world)
     refused = assert_problem(email_code(world, pair, "ann@example.com"), 403, "signup_not_allowed")
     assert refused["reason"] == "domain_blocked"
-
-
-def test_a_phone_code_asked_by_the_guest_makes_the_number_the_guests() -> None:
-    world = texting_world()
-    pair = new_guest(world)
-    uid = claims_of(pair["access_token"])["sub"]
-    answer = phone_code(world, pair, "+33612345678")
-    assert answer.status_code == 200, answer.get_json()
-    assert claims_of(answer.get_json()["access_token"])["sub"] == uid
-    stored = world.store.users[uid]
-    assert not stored.part(Guest).is_guest and stored.part(PhoneNumber).proven == "+33612345678"
-    assert stored.username is not None and len(world.store.users) == 1
-
-
-def test_a_phone_code_for_another_accounts_number_is_409_account_exists() -> None:
-    world = texting_world()
-    assert phone_code(world, None, "+33612345678").status_code == 200  # its account, made
-    pair = new_guest(world)
-    world.clock.advance(minutes=1)  # the number's next code may be asked
-    assert_problem(phone_code(world, pair, "+33612345678"), 409, "account_exists")
-    assert world.store.users[claims_of(pair["access_token"])["sub"]].part(Guest).is_guest
 
 
 def test_a_code_asked_by_a_guest_upgraded_meanwhile_is_409_not_a_guest() -> None:

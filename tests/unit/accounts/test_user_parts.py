@@ -20,12 +20,12 @@ from bootstrap.accounts import user_parts
 from domain.accounts.attributes import EMPTY_SCHEMA
 from domain.accounts.credentials import Email, Username
 from domain.accounts.guest.part import GUEST_PURGE_GRACE, GUEST_SHARDS, Guest
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.parts import Row, UserPart
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
 from domain.errors import InvalidInput
 from domain.migration.legacy import Legacy
-from domain.phone.part import PhoneNumber
 from infrastructure.firestore.accounts.users import user_from_doc, user_to_doc
 from tests.support.admin_pages import browser, root, user
 from tests.support.app import World

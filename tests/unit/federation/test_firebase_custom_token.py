@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from bootstrap import Adapters
 from domain.accounts.users import Role
 from domain.errors import Unavailable
-from domain.phone.part import PhoneNumber
 from domain.signin.acr import PWD
 from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from tests.fakes.federation import CUSTOM_TOKEN_AUDIENCE, FakeCustomTokens
 from tests.fakes.kernel import InMemoryStore
-from tests.support.api import assert_problem, bearer, login, register
-from tests.support.app import swap
+from tests.support.api import assert_problem, bearer, login
+from tests.support.custom_tokens import PATH, adapters, custom_tokens, payload, signed_in
 from tests.support.guest_accounts import new_guest
 
 pytestmark = pytest.mark.unit
-PATH = "/auth/firebase/custom-token"
-
-
-@pytest.fixture
-def custom_tokens() -> FakeCustomTokens:
-    return FakeCustomTokens()
-
-
-@pytest.fixture
-def adapters(adapters: Adapters, custom_tokens: FakeCustomTokens) -> Adapters:
-    return swap(adapters, custom_tokens=custom_tokens)
-
-
-def payload(token: str) -> dict[str, Any]:
-    body = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return decoded
-
-
-def signed_in(client: FlaskClient, username: str = "alice") -> tuple[str, str]:
-    """The new account's id and an access token of it."""
-    user_id: str = register(client, username)["id"]
-    return user_id, login(client, username)
+__all__ = ["adapters", "custom_tokens"]  # the fixtures: the route's fake token minter
 
 
 def test_the_token_is_for_the_caller_with_its_role(
@@ -101,28 +74,6 @@ def test_the_claims_are_the_stored_ones_not_the_tokens(
     claims = {"role": "admin", "token_version": 0, "sign_in_acr": PWD}
     assert payload(response.get_json()["custom_token"])["claims"] == claims
     assert custom_tokens.minted == [(user_id, claims)]
-
-
-def test_a_proven_number_is_the_tokens_phone_number_an_unproven_one_is_not(
-    client: FlaskClient, store: InMemoryStore
-) -> None:
-    user_id, token = signed_in(client)
-    now = datetime.now(UTC)
-    number = "+33612345678"
-    store.users[user_id] = store.users[user_id].with_part(PhoneNumber.proven_as(number), now)
-    store.phone_numbers[number] = user_id
-    claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
-    assert claims["claims"] == {
-        "role": "user",
-        "token_version": 0,
-        "sign_in_acr": PWD,
-        "phone_number": number,
-    }
-    # A number not proven yet is no one's: the token says nothing of it
-    store.users[user_id] = store.users[user_id].with_part(PhoneNumber(number, verified=False))
-    del store.phone_numbers[number]
-    claims = payload(client.post(PATH, headers=bearer(token)).get_json()["custom_token"])
-    assert claims["claims"] == {"role": "user", "token_version": 0, "sign_in_acr": PWD}
 
 
 def test_the_token_version_follows_the_sessions_ended(

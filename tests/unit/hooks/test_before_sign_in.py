@@ -30,7 +30,6 @@ from domain.hooks.before_sign_in import FAILED_CLOSED, joined_verdict, missing_f
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.claims import CLAIMS as SERVICE_CLAIMS
 from tests.fakes.federation import FakeUpstreamProviders
-from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
@@ -39,6 +38,7 @@ from tests.support.hook_kinds import BEFORE_SIGN_IN
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET, oidc_idp, upstream_round_trip
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
+from tests.support.sign_in_hooks import DENY, RECEIVER, denied, hook, payloads, receiver
 from tests.support.sso import idp_keys, sso
 from tests.support.sso_world import SamlSso, oidc_sso, signed_in
 from tests.support.taken_out import taken_out
@@ -47,27 +47,7 @@ from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
 __all__ = ["idp_keys", "sso"]  # fixtures
-RECEIVER = "http://127.0.0.1:9/hook"
 SRC = Path(__file__).resolve().parents[3] / "src"
-
-
-def receiver(world: World) -> FakeHookClient:
-    client = world.adapters.hooks.hook_client
-    assert isinstance(client, FakeHookClient)
-    return client
-
-
-def hook(world: World, answer: object, *, on_failure: str = "allow") -> None:
-    """The world's before_sign_in hook answers ``answer``."""
-    world.services.of(HookServices).hooks.set(
-        SetAuthHook(ADMIN, "before_sign_in", RECEIVER, on_failure=on_failure)
-    )
-    receiver(world).answer = answer
-    receiver(world).asked.clear()
-
-
-def payloads(world: World) -> list[dict[str, Any]]:
-    return [json.loads(body) for _, body, _, _, _ in receiver(world).asked]
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -80,7 +60,6 @@ def login(world: World, name: str = "alice") -> Any:
 
 
 ACME = ActiveOrg(id="org1Xq_AcmeId00", slug="acme", roles=("member",), version=3)
-DENY = {"decision": "deny", "message": "Not from this network."}
 CLAIMS = {"decision": "allow", "session_claims": {"tier": "gold"}}
 
 
@@ -317,10 +296,6 @@ def test_before_token_wins_a_clash_and_both_are_added(world: World) -> None:
 # -- every way in -------------------------------------------------------------------------------
 
 
-def denied(answer: Any) -> None:
-    assert assert_problem(answer, 403, "signin_denied")["detail"] == "Not from this network."
-
-
 def test_way_password(world: World) -> None:
     hook(world, DENY)
     denied(login(world))
@@ -346,18 +321,6 @@ def test_way_email_code(world: World) -> None:
     body = {"flow_id": asked.get_json()["flow_id"], "code": code}
     denied(world.client.post("/auth/email-code/verify", json=body))
     assert [(p["method"], p["amr"]) for p in payloads(world)] == [("email_code", ["email"])]
-
-
-def test_way_phone_code() -> None:
-    w = World(app_profile="local", phone_sign_in=True)
-    w.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", RECEIVER))
-    asked = w.client.post("/auth/phone-code", json={"phone_number": "+33612345678"})
-    w.deliver()
-    code = json.loads(receiver(w).asked[-1][1])["code"]
-    hook(w, DENY)
-    body = {"flow_id": asked.get_json()["flow_id"], "code": code}
-    denied(w.client.post("/auth/phone-code/verify", json=body))
-    assert [(p["method"], p["amr"]) for p in payloads(w)] == [("phone_code", ["sms"])]
 
 
 def test_way_passkey(world: World) -> None:
@@ -453,7 +416,8 @@ def test_way_sso_saml(sso: SamlSso) -> None:
 WAYS: dict[str, tuple[str, ...]] = {
     "signin/login.py:_signed_in": ("test_way_password",),
     "signin/login.py:finish_mfa": ("test_way_second_step",),
-    "signin/codes/flow.py:signed_in": ("test_way_email_code", "test_way_phone_code"),
+    # (and the phone unit's texted code: tests/unit/phone/test_phone_code_sign_in_hook.py)
+    "signin/codes/flow.py:signed_in": ("test_way_email_code",),
     "signin/factors/passkeys.py:sign_in": ("test_way_passkey",),
     # the guests unit's POST /auth/guest: its test is the unit's
     # (tests/unit/guests/test_guests_way_in.py)

@@ -1,6 +1,7 @@
 """Several hooks of a kind (docs/hooks.md, "Scope and order"): asked in their order, only
 those whose clients and orgs take the call, within 5 seconds together; and each kind's way of
-making one answer of several (before_sign_up, before_token, send_mail, send_sms). On fakes,
+making one answer of several (before_sign_up, before_token, send_mail; send_sms: the phone
+unit's tests/unit/phone/test_send_sms_hooks.py). On fakes,
 with a receiver that answers by URL and a clock each call moves."""
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from application.hooks.admin import SetAuthHook
 from application.hooks.admin import TestAuthHook as KitRequest
 from application.hooks.caller import TOTAL_DEADLINE_EXCEEDED, KindCaller
-from application.hooks.hooked import HookMailer, HookTexter, TokenClaimsHook
+from application.hooks.hooked import HookMailer, TokenClaimsHook
 from application.hooks.sign_up import FAILED_CLOSED, BeforeSignUp
-from application.outbound import Answer, WebhookUnreachable
-from application.ports import Mail, MailUndelivered, TextMessage, TextUndelivered
+from application.outbound import WebhookUnreachable
+from application.ports import Mail, MailUndelivered
 from domain.accounts.attributes import ProfileSchema
 from domain.accounts.signups import SignUpAttempt
 from domain.errors import PermissionDenied
@@ -32,64 +32,13 @@ from tests.fakes.mail import FakeMailer
 from tests.support.hook_kinds import (
     BEFORE_SIGN_UP,
     BEFORE_TOKEN,
-    CORE_KINDS,
+    EVERY_KIND,
     SEND_MAIL,
-    SEND_SMS,
 )
-from tests.support.hooks_world import World
+from tests.support.hooks_world import HOST, Receivers, World, add
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
-HOST = "https://hooks.example.com"
-
-
-class Receivers:
-    """Answers each URL with its own answer (an exception: raised), after ``takes`` seconds
-    of the world's clock; keeps each call's URL, payload and deadline."""
-
-    def __init__(self, world: World, takes: float = 0.0) -> None:
-        self.world, self.takes = world, takes
-        self.answers: dict[str, object] = {}
-        self.asked: list[tuple[str, dict[str, Any], float | None]] = []
-        world.caller = type(world.caller)(
-            cache=world.cache,
-            store=world.store,
-            box=world.caller.box,
-            resolver=world.resolver,
-            client=self,
-            clock=world.clock,
-            policy=world.policy,
-            metrics=world.metrics,
-        )
-
-    def exchange(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: Mapping[str, str],
-        *,
-        address: str | None,
-        limit: int,
-        timeout: float | None = None,
-    ) -> Answer:
-        self.asked.append((url.removeprefix(HOST), json.loads(body or b"{}"), timeout))
-        self.world.clock.advance(seconds=self.takes)
-        answer = self.answers.get(url.removeprefix(HOST), {})
-        if isinstance(answer, Exception):
-            raise answer
-        return Answer(200, "", (), json.dumps(answer).encode())
-
-    def urls(self) -> list[str]:
-        return [url for url, _, _ in self.asked]
-
-
-def add(world: World, kind: str, path: str, **more: Any) -> None:
-    """A hook at ``path``, a millisecond after the one before (ties in order go by age)."""
-    world.clock.advance(seconds=0.001)
-    world.admin.set(SetAuthHook(ADMIN, kind, f"{HOST}{path}", **more))
-
-
 # -- order and scope -----------------------------------------------------------------------------
 
 
@@ -321,34 +270,20 @@ def test_send_mail_falls_back_to_smtp_only_when_every_failed_hook_allows() -> No
     assert receivers.urls() == ["/c"] and len(smtp.sent) == 1
 
 
-def test_send_sms_the_first_hook_that_accepts_sends_it_none_is_undelivered() -> None:
-    world = World()
-    receivers = Receivers(world)
-    receivers.answers["/a"] = WebhookUnreachable("x")
-    add(world, "send_sms", "/a")
-    add(world, "send_sms", "/b", order=1)
-    texter = HookTexter(caller=KindCaller(SEND_SMS, world.caller))
-    text = TextMessage("+33612345678", "phone_code", "en", "123456", "123456 is your code")
-    texter.send(text)
-    assert receivers.urls() == ["/a", "/b"]
-    receivers.answers["/b"] = WebhookUnreachable("y")
-    with pytest.raises(TextUndelivered):
-        texter.send(text)
-
-
 # -- the test kit ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(CORE_KINDS))
+@pytest.mark.parametrize("kind", list(EVERY_KIND))
 def test_every_kind_has_samples_and_an_answer_check(kind: HookKind[Any]) -> None:
     """``hooks test`` sends each kind's samples and checks the answers by the kind's shape: a
-    kind without samples, or without a check of its own, fails here."""
+    kind without samples, or without a check of its own, fails here (the core's and the
+    optional units')."""
     assert kind.samples, f"no samples for {kind.name}"
     for name, payload in kind.samples.items():
         assert isinstance(payload, Mapping) and payload, name
         json.dumps(payload)  # sent as JSON
     try:
-        kind.check({}, CORE_KINDS.reserved)
+        kind.check({}, EVERY_KIND.reserved)
     except BadAnswer:
         pass  # an answer of no shape: the kind's own check refused it
     except LookupError as missing:
@@ -356,8 +291,8 @@ def test_every_kind_has_samples_and_an_answer_check(kind: HookKind[Any]) -> None
 
 
 def test_the_test_kit_sends_every_sample_of_every_kind() -> None:
-    world = World()
-    for kind in CORE_KINDS:
+    world = World(kinds=EVERY_KIND)
+    for kind in EVERY_KIND:
         world.client.asked.clear()
         tested = world.admin.test(KitRequest(ADMIN, kind.name, f"{HOST}/kit"))
         assert [a.sample for a in tested.answers] == list(kind.samples)

@@ -23,7 +23,7 @@ from domain.hooks.kinds import HOOK_KINDS, HookKind, HookKinds, answer_only
 from tests.fakes.hooks import FakeHookClient
 from tests.support.admin_pages import root
 from tests.support.app import World
-from tests.support.hook_kinds import BEFORE_TOKEN, CORE_KINDS
+from tests.support.hook_kinds import BEFORE_TOKEN, EVERY_KIND
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -92,7 +92,7 @@ def test_a_units_kind_is_asked_by_its_use_case(world: GreetingsWorld) -> None:
 
 def test_the_admins_list_a_units_kind_and_test_its_samples(world: GreetingsWorld) -> None:
     admin = world.services.of(HookServices).hooks
-    assert admin.kinds.names == (*CORE_KINDS.names, "before_greeting")
+    assert admin.kinds.names == (*EVERY_KIND.names, "before_greeting")
     admin.set(SetAuthHook(ADMIN, "before_greeting", RECEIVER))
     (view,) = admin.list(ListAuthHooks(ADMIN))
     assert view.hook.kind == "before_greeting"

@@ -41,6 +41,7 @@ from tests.support.app import TEST_CLOCK, World, swap
 from tests.support.mail_flows import notices, verified
 from tests.support.settings import make_settings
 from tests.support.support_access import acting, page_post
+from tests.support.taken_out import taken_out
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
@@ -219,15 +220,15 @@ BODIES: dict[tuple[str, str], Any] = {
 
 @pytest.fixture
 def app_settings() -> Settings:
-    return make_settings(phone_sign_in=True)  # the phone routes reach their rules
+    return make_settings(phone_sign_in=True)  # the phone routes reach their rules, with the unit
 
 
 def test_a_session_of_support_access_changes_no_way_in_address_or_identity(
     fake_app: Flask, client: FlaskClient
 ) -> None:
-    services(fake_app).of(HookServices).hooks.set(
-        SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms")
-    )
+    hooks = services(fake_app).of(HookServices).hooks
+    if "send_sms" in hooks.kinds.names:  # the phone unit's routes text their codes
+        hooks.set(SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms"))
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     acting = bearer(impersonate(client, root, alice).get_json()["access_token"])
@@ -237,8 +238,10 @@ def test_a_session_of_support_access_changes_no_way_in_address_or_identity(
         if CHANGES.match(rule.rule)
         for method in (rule.methods or set()) - {"GET", "HEAD", "OPTIONS"}
     }
-    assert found == set(BODIES)
+    assert found == set(BODIES) - taken_out().routes  # a unit's taken out of this copy: gone
     for (method, rule), body in BODIES.items():
+        if (method, rule) not in found:
+            continue
         path = re.sub(r"<[^>]*user_id>", alice, rule)
         path = path.replace("<provider>", "github").replace(
             "<passkey_id:passkey_id>", "pk_" + "a" * 22

@@ -27,11 +27,11 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, PasswordHasher
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
 from domain.accounts.guest.part import Guest
 from domain.accounts.guest.refusals import AccountExists, NotAGuest
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.profile import PersonName
 from domain.accounts.signups import SignUpVerdict
 from domain.accounts.users import User
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, checked
-from domain.phone.part import PhoneNumber
 
 GUEST_UPGRADE = "guest_upgrade"  # what the before_sign_in hooks are told of a kept session
 

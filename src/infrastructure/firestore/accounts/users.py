@@ -14,10 +14,10 @@ from application.ports import (
 )
 from domain.accounts.credentials import Email, Username
 from domain.accounts.guest.part import EVERY_GUEST_SHARD
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import BreachCheck, Role, User, holding
 from domain.errors import Conflict, NotFound
-from domain.phone.part import PhoneNumber
 from infrastructure.firestore.client import (
     BOUNDED,
     claim_id,

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from application.migration.ports import Holders, ImportedUser, Link
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import User
 from domain.errors import Conflict
-from domain.phone.part import PhoneNumber
 from infrastructure.firestore.accounts.users import (
     EMAILS,
     IDENTITIES,

@@ -9,6 +9,8 @@ way; a browser's navigation there is sent here, as one to /orgs/{slug} is to the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Response, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
@@ -35,7 +37,8 @@ DONE: dict[str, LazyString] = {
 }
 # When firegate calls each of the core's kinds, as the page's intro says it beside the kind's
 # name; the intro lists the kinds the units lend (``HookKinds``), so a kind a unit adds is
-# named there, with no purpose unless it has one here (docs/hooks.md).
+# named there, with the purpose its pages give (``Pages.hook_purposes``, install_purposes),
+# or none (docs/hooks.md).
 PURPOSES: dict[str, LazyString] = {
     "before_sign_up": lazy_gettext("before an account is made, whatever the way"),
     "before_sign_in": lazy_gettext("before a session is made, whatever the way in"),
@@ -47,8 +50,13 @@ PURPOSES: dict[str, LazyString] = {
         "to check the password typed for an account imported without a hash"
     ),
     "send_mail": lazy_gettext("to send a mail instead of SMTP"),
-    "send_sms": lazy_gettext("to send a text message, such as a sign-in code"),
 }
+
+
+def install_purposes(purposes: Mapping[str, LazyString]) -> None:
+    """The purposes of the kinds the units lend, as their pages give them: called once, by
+    the hooks unit's frame (bootstrap/hooks.py)."""
+    PURPOSES.update(purposes)
 
 
 def _shown(actor: Caller) -> dict[str, object]:

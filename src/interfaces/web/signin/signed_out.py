@@ -32,6 +32,11 @@ from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
 Buttons = Callable[[], list[list[str]]]
 _UPSTREAMS: list[Buttons] = []
 
+# Another way in the sign-in page links to ("Text me a code"): its path and its label, or
+# None while it is off (a unit's ``Pages.sign_in_links``)
+type SignInLink = Callable[[], tuple[str, str] | None]
+_LINKS: list[SignInLink] = []
+
 
 @dataclass(frozen=True)
 class SsoStart:
@@ -56,11 +61,21 @@ NO_HOME_REALM = HomeRealm(any_sso=lambda: False, start_of=lambda _username: None
 _HOME_REALM: list[HomeRealm] = [NO_HOME_REALM]
 
 
-def install_sign_in(*, upstreams: Sequence[Buttons], home_realm: HomeRealm) -> None:
-    """The other providers' buttons of the sign-in and sign-up pages, and home-realm
-    discovery: called once, by the web adapter's composition."""
+def install_sign_in(
+    *, upstreams: Sequence[Buttons], home_realm: HomeRealm, links: Sequence[SignInLink] = ()
+) -> None:
+    """The other providers' buttons of the sign-in and sign-up pages, home-realm discovery,
+    and the units' other ways in by a link: called once, by the web adapter's composition."""
     _UPSTREAMS.extend(upstreams)
     _HOME_REALM[0] = home_realm
+    _LINKS.extend(links)
+
+
+def _sign_in_links() -> list[list[str]]:
+    """The other ways in the sign-in page links to now ("Text me a code"): [path, label],
+    plain values (part of a kept page's key), read on each request (a hook is set and
+    removed while the service runs)."""
+    return [list(shown) for link in _LINKS if (shown := link()) is not None]
 
 
 def _upstream_buttons() -> list[list[str]]:
@@ -105,7 +120,7 @@ def sign_in_page() -> Response:
         upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
         ask_first=_HOME_REALM[0].any_sso(),
-        phone_code=_phone_code(),
+        sign_in_links=_sign_in_links(),
         stepping_up=_stepping_up(),
         form={"username": hint} if hint else {},
         notice="reset"
@@ -126,7 +141,7 @@ def _sign_in_page(*, ask_first: bool = False) -> dict[str, object]:
         "passkeys_here": browser.passkeys_here(),
         "upstreams": _upstream_buttons(),
         "ask_first": ask_first,
-        "phone_code": _phone_code(),
+        "sign_in_links": _sign_in_links(),
         "stepping_up": _stepping_up(),
     }
 
@@ -137,12 +152,6 @@ def _stepping_up() -> dict[str, str | bool] | None:
     a kept page's key (``kept_page``)."""
     asked = browser.step_up_asked(_next())
     return {"app": asked.app, "passkey": asked.passkey} if asked is not None else None
-
-
-def _phone_code() -> bool:
-    """Whether the sign-in page offers "Text me a code": PHONE_SIGN_IN and a send_sms hook,
-    read on each request (a hook is set and removed while the service runs)."""
-    return services().of(SigninServices).phone_codes.available()
 
 
 @bp.post("/sign-in")

@@ -1,8 +1,10 @@
 """docs/reference/accounts.md: register, and the caller's own account (login and the
-password's change are sign-in's: routes/signin/login.py, on this blueprint; so is PATCH /user,
-which changes the phone number by a code too: routes/signin/account_phone.py)."""
+password's change are sign-in's: routes/signin/login.py; PATCH /user's ``phone_number`` is
+changed by a texted code, the phone unit's: routes/phone/account.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, Response
 
@@ -11,12 +13,14 @@ from application.accounts.services import AccountServices
 from application.accounts.signups import Register
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import User
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.schemas.accounts.accounts import (
+    PatchUserRequest,
+    PhoneChangeOut,
     RegisterRequest,
     ReplaceUserRequest,
     UserOut,
@@ -28,6 +32,20 @@ from interfaces.shared.services import services
 
 bp = Blueprint("accounts", __name__)
 TAGS = ("accounts",)
+
+# PATCH /user's fields that change by a flow of a unit's own, each going alone (with its
+# ``challenge_token``): the phone unit's ``phone_number``, proven by a texted code
+# (routes/phone/account.py gives it, ``patched_by``, as the app is made). Without the unit, or
+# with it off, the field answers 404 as the flow's switch does.
+type PatchedBy = Callable[[Caller, PatchUserRequest], Response]
+_PATCHED_BY: dict[str, PatchedBy] = {}
+_WITH_THE_FIELD = {"challenge_token"}  # what such a field may carry
+_OFF = {"phone_number": ("Sign-in by phone is off here.", "phone_disabled")}
+
+
+def patched_by(field: str, patched: PatchedBy) -> None:
+    """``field`` of PATCH /user is changed by ``patched`` (a unit's route module calls this)."""
+    _PATCHED_BY[field] = patched
 
 
 def own_out(user: User) -> UserOut:
@@ -99,6 +117,53 @@ def update_profile(actor: Caller, body: ReplaceUserRequest, *, replace: bool) ->
         acting_admin_id=actor.acting_admin_id,
     )
     return json_response(own_out(services().of(AccountServices).accounts.update_profile(cmd)))
+
+
+@bp.patch("/user")
+@doc(
+    json=PatchUserRequest,
+    responses={
+        200: UserOut,
+        202: PhoneChangeOut,
+        401: Problem,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        422: Problem,
+        429: Problem,
+    },
+    auth=True,
+    tags=TAGS,
+)
+@session_authenticated
+def patch_me(actor: Caller) -> Response:
+    """Change only the fields given (200). With `phone_number`, alone: a code is texted to the
+    new number (202 `expires_in`; the same answer whoever holds the number), proven by POST
+    /user/phone/verify; the account keeps its number until then. A recent sign-in (403
+    `reauthentication_required`); a guest's username, address and number come with its
+    upgrade (403 `guest_upgrade_required`); 404 `phone_disabled`; 422 `invalid_phone_number`,
+    `phone_number_type`, or `phone_number_alone` with other fields; 429
+    `phone_code_rate_limited` (per account: one each 30 s, five an hour) or `sms_budget`."""
+    body = parse_json(PatchUserRequest)
+    given = body.model_fields_set
+    field = next((name for name in ("phone_number", *_PATCHED_BY) if name in given), None)
+    if field is None:
+        if "challenge_token" in given:
+            raise InvalidInput.field(
+                "challenge_token", "Only a change of phone number takes one.", "unknown_field"
+            )
+        return update_profile(actor, body, replace=False)
+    if given - {field, *_WITH_THE_FIELD}:
+        raise InvalidInput.field(
+            field,
+            "A phone number changes by a code, on its own: send it without other fields.",
+            f"{field}_alone",
+        )
+    patched = _PATCHED_BY.get(field)
+    if patched is None:
+        message, code = _OFF[field]
+        raise NotFound(message, code=code)
+    return patched(actor, body)
 
 
 @bp.put("/user")

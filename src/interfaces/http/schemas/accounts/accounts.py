@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from domain.accounts.guest.part import Guest
+from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import User
-from domain.phone.part import PhoneNumber
 from interfaces.http.schemas.common import (
     Schema,
     Strict,
@@ -225,3 +225,10 @@ class WhoAmIOut(Schema):
 class LogoutQuery(Schema):
     model_config = ConfigDict(extra="forbid")
     all: bool = Field(default=False, description="End every session of the user")
+
+
+class PhoneChangeOut(Schema):
+    """202: a code is on its way to the new number; the account keeps its number until
+    POST /user/phone/verify proves the new one."""
+
+    expires_in: int = Field(examples=[600], description="Seconds the code is good for")

@@ -1,0 +1,37 @@
+"""The send_sms hooks (docs/hooks.md, "send_sms"): the phone unit's kind, asked in their order
+until one accepts the text; none that does is a text not delivered. On fakes, as the hooks'
+other kinds are (tests/unit/hooks/test_scope_and_order.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.hooks.caller import KindCaller
+from application.hooks.hooked import HookTexter
+from application.outbound import WebhookUnreachable
+from application.ports import TextMessage, TextUndelivered
+from domain.hooks.kinds import HookKinds
+from domain.phone.hook_kinds import SEND_SMS
+from tests.fakes.claims import CLAIMS
+from tests.support.hook_kinds import CORE_KINDS
+from tests.support.hooks_world import Receivers, World, add
+
+pytestmark = pytest.mark.unit
+
+# The core's kinds and the phone unit's, as the kernel folds them with the unit on
+KINDS = HookKinds((*CORE_KINDS, SEND_SMS), reserved=CLAIMS.reserved)
+
+
+def test_send_sms_the_first_hook_that_accepts_sends_it_none_is_undelivered() -> None:
+    world = World(kinds=KINDS)
+    receivers = Receivers(world)
+    receivers.answers["/a"] = WebhookUnreachable("x")
+    add(world, "send_sms", "/a")
+    add(world, "send_sms", "/b", order=1)
+    texter = HookTexter(caller=KindCaller(SEND_SMS, world.caller))
+    text = TextMessage("+33612345678", "phone_code", "en", "123456", "123456 is your code")
+    texter.send(text)
+    assert receivers.urls() == ["/a", "/b"]
+    receivers.answers["/b"] = WebhookUnreachable("y")
+    with pytest.raises(TextUndelivered):
+        texter.send(text)
