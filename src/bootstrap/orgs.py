@@ -48,14 +48,12 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.orgs.support_access import OrgSupportAccess
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin import bind_impersonation
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Unit
@@ -417,17 +415,6 @@ def wire(
             audit=platform.audit,
             local=settings.service.app_profile == "local",  # loopback document agents
         ),
-        support_access=OrgSupportAccess(
-            orgs=own.orgs,
-            users=users,
-            impersonation=bind_impersonation(
-                signed_in.signin,
-                signed_in.rules,
-                accounts=signed_in.accounts,
-                platform=platform,
-                hooks=signed_in.hooks,
-            ),
-        ),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
         templates=bind_templates(own, settings=settings, platform=platform, scopes=parts.scopes),
         member_attributes=bind_member_attributes(
@@ -457,7 +444,6 @@ def api() -> Sequence[Blueprint]:
         invitations,
         orgs,
         roles,
-        support_access,
         templates,
     )
 
@@ -469,7 +455,6 @@ def api() -> Sequence[Blueprint]:
         roles.bp,
         templates.bp,
         agent_policy.bp,
-        support_access.bp,
         access.bp,
     )
 
@@ -514,7 +499,6 @@ def pages() -> Pages:
         mine,
         org,
         roles,
-        support_access,
     )
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 

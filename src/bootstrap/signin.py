@@ -25,7 +25,7 @@ from application.accounts.signups import RegisterProven
 from application.hooks.caller import HookCalls
 from application.jobs import JobHandler
 from application.ports import JobQueue, OwnedData, TextRenderer, TokenIssuer
-from application.signin.authentication import Authentication
+from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
 from application.signin.codes.phone import (
@@ -48,7 +48,6 @@ from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import Sessions
 from application.signin.sign_in import Guests, SignIn
-from application.signin.support.impersonation import Impersonation
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
@@ -65,10 +64,9 @@ from domain.signin.claims.guests import GUEST
 from domain.signin.claims.phone import PHONE_CLAIMS
 from domain.signin.claims.sources import ClaimSources
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION, SEND_SMS
-from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
-from interfaces.shared.support_access import REQUEST_ACTING
+from interfaces.shared.acting import REQUEST_ACTING
 
 if TYPE_CHECKING:
     import click
@@ -133,25 +131,6 @@ def bind_sessions(
         orgs=accounts.active_orgs,
         hook=token_hook(hooks),
         guest_ttl=rules.guest_ttl,
-    )
-
-
-def bind_impersonation(
-    own: SigninAdapters,
-    rules: SigninPolicies,
-    *,
-    accounts: AccountsAdapters,
-    platform: Platform,
-    hooks: HookCalls,
-) -> Impersonation:
-    return Impersonation(
-        users=accounts.users,
-        sessions=own.sessions,
-        tokens=own.tokens,
-        clock=platform.clock,
-        policy=rules.token_policy,
-        audit=platform.audit,
-        hook=token_hook(hooks),
     )
 
 
@@ -255,14 +234,17 @@ def bind_authentication(
     platform: Platform,
     tokens: TokenIssuer,
     reauth_max_age: timedelta,
+    guards: Sequence[SessionGuard] = (),
 ) -> Authentication:
-    """``tokens``: sign-in's access tokens, which every request presents."""
+    """``tokens``: sign-in's access tokens, which every request presents; ``guards``: the
+    session guards the units lend."""
     return Authentication(
         tokens=tokens,
         principals=own.principals,
         clock=platform.clock,
         reauth_max_age=reauth_max_age,
-        note=REQUEST_ACTING,  # the events of a session of support access name the admin
+        note=REQUEST_ACTING,  # the events of a session someone else acts in name them
+        guards=guards,
     )
 
 
@@ -399,6 +381,7 @@ def wire(
             platform=platform,
             tokens=own.tokens,
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
+            guards=rules.session_guards,
         ),
         email_codes=bind_email_codes(
             steps(EMAIL_WAY, own.email_codes),
@@ -436,9 +419,6 @@ def wire(
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform, hooks=hooks),
-        impersonation=bind_impersonation(
-            own, rules, accounts=accounts, platform=platform, hooks=hooks
-        ),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         guests=Guests(
             enabled=settings.accounts.guest_accounts,
@@ -461,7 +441,6 @@ def api() -> Sequence[Blueprint]:
         phone_code,
         sessions,
     )
-    from interfaces.http.routes.signin.support import impersonation  # noqa: PLC0415 - loaded with the app
 
     return (
         login.bp,
@@ -470,7 +449,6 @@ def api() -> Sequence[Blueprint]:
         phone_code.bp,
         guest.bp,
         sessions.bp,
-        impersonation.bp,
         personal_tokens.bp,
         passkeys.bp,
         mfa.bp,
@@ -516,13 +494,12 @@ def pages() -> Pages:
     """Sign-in's pages: the signed-out pages (the sign-in page is its frame: the other
     providers' buttons and home-realm discovery), the account area's Sign-in and security
     and Devices sections, the phone number on the profile, /admin's actions on an account,
-    the forms limited as the API's routes, and support access's hooks."""
+    and the forms limited as the API's routes."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.signin import (  # noqa: F401, PLC0415 - loaded with the app
         admin,
         email_code,
-        impersonation,
         passkeys,
         phone,
         phone_code,
@@ -560,8 +537,6 @@ def pages() -> Pages:
                 "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
             ),
         },
-        after_page=(impersonation.refused_forms,),
-        page_context=(impersonation.page_context,),
         frames=(_sign_in_frame,),
     )
 
@@ -587,7 +562,7 @@ UNIT = Unit[None](
     cli=(Commands("users", _signin_commands),),
     # Its claim (acr), and those of the features it holds until each is a unit of its own:
     # a unit's line here moves to its own record, no minting touched.
-    claims=(ACR, *PHONE_CLAIMS, GUEST, *SUPPORT_ACCESS_CLAIMS),
+    claims=(ACR, *PHONE_CLAIMS, GUEST),
 )
 
 

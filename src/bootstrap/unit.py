@@ -16,14 +16,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from application.jobs import JobHandler
-from application.ports import JobQueue, MovableData, OwnedData
+from application.ports import JobQueue, MovableData, OwnedData, TokenIssuer
 from domain.accounts.parts import UserPart
 
 if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from application.accounts.accounts import UserRepository
     from application.hooks.caller import HookCalls
+    from application.orgs.ports import OrgRepository
+    from application.signin.authentication import SessionGuard
+    from application.signin.sessions import SessionRepository
+    from application.signin.tokens import TokenPolicy
     from bootstrap.platform import Platform
     from domain.hooks.kinds import HookKind
     from domain.signin.claims.sources import ClaimSource
@@ -37,12 +42,27 @@ if TYPE_CHECKING:
 class Kernel:
     """What every unit is built on: the settings, the platform (its clock, audit trail,
     metrics), the job queue every capability's jobs go through, and the hooks, which a unit
-    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``)."""
+    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``). A unit built on the
+    core's data reaches it in ``core`` (None while the units lend; set for ``build``)."""
 
     settings: Settings
     platform: Platform
     queue: JobQueue
     hooks: HookCalls
+    core: Core | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Core:
+    """The core's stores a unit built on its data reaches (support access starts sessions of
+    a person): the accounts, sign-in's sessions, access tokens and token policy (the claims
+    the units lend among it), the orgs."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    token_policy: TokenPolicy
+    orgs: OrgRepository
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +141,10 @@ class Unit[A]:
     # Its user parts: what it keeps of a person on ``users/{uid}``, each with its mapping,
     # its export and import columns and its rows of the admins' view (domain/accounts/parts.py).
     user_parts: Sequence[type[UserPart]] = ()
+    # Its session guards (application/signin/authentication.py ``SessionGuard``), sign-in's
+    # slot: what a kind of session it makes may not do, asked where the actor of each request
+    # is built (``Authentication.authenticate``), which a session someone else acts in needs.
+    session_guards: Sequence[SessionGuard] = ()
 
 
 @dataclass(frozen=True)

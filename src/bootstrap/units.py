@@ -37,6 +37,7 @@ UNITS: tuple[str, ...] = (
     "dogs",
     "datasets",
     "files",
+    "support_access",
 )
 
 

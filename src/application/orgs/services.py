@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
     from application.orgs.members.templates import RoleTemplates
     from application.orgs.orgs import Orgs
-    from application.orgs.support_access import OrgSupportAccess
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,4 +33,3 @@ class OrgServices:
     access: AccessDecisions  # POST /access/v1/evaluation (docs/reference/access.md)
     active: OrgSwitching  # the session's org
     agent_policy: OrgAgentPolicies  # "Agent policy"
-    support_access: OrgSupportAccess  # its admins acting as its members (docs/support-access.md)

@@ -4,9 +4,10 @@ that outlasts a session names its kind here (``Outlasting``: what, and why on th
 
 The list is applied where a request's actor is built: the API's bearer decorators
 (interfaces/http/auth.py) and the pages' signed-in session (interfaces/web/browser.py) hand
-the route's kind to ``Authentication.authenticate``, which refuses it to a session of
+the route to ``Authentication.authenticate``, whose session guards (the unit lends
+``OwnSessionOnly``, application/support_access/guard.py) refuse these to a session of
 support access (403 ``impersonation_forbidden``). The pages show each form that posts to one
-of these routes disabled, with the reason (interfaces/web/signin/impersonation.py). A route
+of these routes disabled, with the reason (interfaces/web/support_access/impersonation.py). A route
 of the API and a page that make the same change are both here; a test walks the route table
 so that a new one cannot be missed (docs/security.md, "Support access")."""
 
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 
-from domain.signin.support.outlasting import Outlasting
+from domain.support_access.outlasting import Outlasting
 
 _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
     Outlasting.PASSWORD: (
@@ -142,13 +143,6 @@ REFUSED: Mapping[tuple[str, str], Outlasting] = {
 }
 
 
-def outlasting_here() -> Outlasting | None:
-    """What the request being served would change that outlasts a session, by its route
-    (None: nothing, or no route matched)."""
-    rule = request.url_rule
-    return REFUSED.get((request.method, rule.rule)) if rule is not None else None
-
-
 def outlasting_at(path: str, method: str = "POST") -> Outlasting | None:
     """What a form that sends ``method`` to ``path`` (a path of this site) would change
     that outlasts a session, by the route it reaches."""
@@ -158,25 +152,3 @@ def outlasting_at(path: str, method: str = "POST") -> Outlasting | None:
     except HTTPException:  # no such route, or a redirect: nothing a form would change
         return None
     return REFUSED.get((method, rule.rule))
-
-
-_ACTING = "firegate_acting"  # in g: (person, admin) of this request's support access
-
-
-class RequestActing:
-    """The request's support access, as its authentication found it (``ActingNote``), read
-    by the audit trail, which names the admin as the actor of each event the request causes
-    (``WithRequestOrigin.acting``)."""
-
-    def acting(self, person_id: str, admin_id: str) -> None:
-        if has_request_context():
-            setattr(g, _ACTING, (person_id, admin_id))
-
-    def current(self) -> tuple[str, str] | None:
-        if not has_request_context():
-            return None
-        found: tuple[str, str] | None = g.get(_ACTING)
-        return found
-
-
-REQUEST_ACTING = RequestActing()

@@ -14,9 +14,9 @@ from application.accounts.admin import SetRole
 from application.accounts.services import AccountServices
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
-from domain.signin.support.outlasting import Outlasting
+from domain.support_access.outlasting import Outlasting
 from interfaces.shared.support_access import REFUSED
-from interfaces.web.signin.impersonation import WHY
+from interfaces.web.support_access.impersonation import WHY
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 from tests.support.mail_flows import verified

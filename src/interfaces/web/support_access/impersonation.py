@@ -15,12 +15,11 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from application.signin.authentication import Actor
-from application.signin.services import SigninServices
-from application.signin.support.impersonation import EndImpersonation, Impersonate
 from application.signin.tokens import TokenPair
+from application.support_access.impersonation import EndImpersonation, Impersonate, Impersonation
 from domain.errors import InvalidInput
-from domain.signin.support.impersonation import Grant
-from domain.signin.support.outlasting import Outlasting
+from domain.support_access.impersonation import Grant
+from domain.support_access.outlasting import Outlasting
 from interfaces.shared.services import services
 from interfaces.shared.support_access import outlasting_at
 from interfaces.web import browser
@@ -151,7 +150,7 @@ def act_as(actor: Actor, user_id: str) -> Response:
     """An admin's "Act as" (POST /admin/users/{id}/impersonate's): this browser then holds
     the session of the person."""
     cmd = Impersonate(actor, user_id, granted(), browser.user_agent())
-    return now_acting(services().of(SigninServices).impersonation.by_admin(cmd))
+    return now_acting(services().of(Impersonation).by_admin(cmd))
 
 
 @bp.post("/account/impersonation/end")
@@ -160,7 +159,7 @@ def end_impersonation() -> Response:
     out of it."""
     actor = browser.signed_in()
     if actor is not None and actor.acting_admin_id is not None:
-        services().of(SigninServices).impersonation.end(EndImpersonation(actor))
+        services().of(Impersonation).end(EndImpersonation(actor))
     response = see_other("/sign-in")
     browser.end(response)
     return response
