@@ -64,6 +64,11 @@ def pages() -> Pages:
     return Pages(
         after_page=(impersonation.refused_forms,),
         page_context=(impersonation.page_context,),
+        includes={
+            "banner": ("support_access/_banner.html",),
+            "admin_user": ("support_access/_admin_user.html",),
+            "org_member": ("support_access/_org_member.html",),
+        },
     )
 
 
