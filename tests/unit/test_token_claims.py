@@ -1,104 +1,48 @@
 """The claims of every kind of token firegate mints, pinned for the people whose tokens carry
-a unit's claims: a person with a proven phone number, a guest, a session of support access
-(``act``), an agent's exchanged token (``act``) and a sign-in stepped up with a second factor
-(``acr``). Each kind is minted through its route: a session's access token (sign-in, refresh,
-renewal, org switch), the provider's ID and access tokens (a code, a refresh), userinfo,
-introspection, a token exchange and the Firebase custom token. The claim sources
+a unit's claims: a person with a proven phone number, a guest, an agent's exchanged token
+(``act``) and a sign-in stepped up with a second factor (``acr``); a session of support
+access's: tests/unit/support_access/test_support_access_claims.py. Each kind is minted
+through its route: a session's access token (sign-in, refresh, renewal, org switch), the
+provider's ID and access tokens (a code, a refresh), userinfo, introspection, a token
+exchange and the Firebase custom token. The claim sources
 (docs/contributing.md, "Units") must keep every one of them as it is."""
 
 from __future__ import annotations
 
-import base64
 import json
-from typing import Any
 
 import pyotp
 import pytest
 
 from application.provider.services import ProviderServices
+from bootstrap.units import units_on
 from domain.federation.agents import firebase_resource
 from domain.phone.part import PhoneNumber
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
-from tests.support.api import admin_token, bearer
+from tests.support.api import bearer
 from tests.support.app import app_time
 from tests.support.oauth import OAuthWorld, claims
 from tests.support.pages import PASSWORD
+from tests.support.settings import make_settings
+from tests.support.token_claims import (
+    ID_TOKEN,
+    INTROSPECTION,
+    PROVIDER,
+    SESSION,
+    alice,
+    custom,
+    introspect,
+    payload,
+    refreshed,
+    renewed,
+    session_pair,
+    userinfo,
+)
 from tests.support.token_exchange import API, exchange
 
 pytestmark = pytest.mark.unit
-CUSTOM = "/auth/firebase/custom-token"
 NUMBER = "+15005550006"
-# A session's access token's own claims, whoever it is for
-SESSION = {"iss", "aud", "sub", "user_id", "role", "sid", "jti", "iat", "nbf", "exp"}
-# The provider's access token's own claims, for a person (a code's, a refresh's)
-PROVIDER = {"iss", "exp", "client_id", "iat", "jti", "scope", "sub", "aud", "auth_time"}
-PROVIDER |= {"amr", "acr", "grant_id"}
-# The provider's ID token's own claims, for a person
-ID_TOKEN = {"iss", "aud", "iat", "exp", "auth_time", "amr", "acr", "at_hash", "jti", "sub", "sid"}
-INTROSPECTION = {"active", "token_type", "client_id", "scope", "sub", "iss", "aud", "exp"}
-INTROSPECTION |= {"iat", "jti", "auth_time", "acr"}
-
-
-def payload(token: str) -> dict[str, Any]:
-    body = token.split(".")[1]
-    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return found
-
-
-def alice(world: OAuthWorld) -> str:
-    return next(u.id for u in world.store.users.values() if u.shown_name == "alice")
-
-
-def introspect(world: OAuthWorld, token: str) -> dict[str, Any]:
-    server = world.register("--confidential", name="Resource server")
-    basic = base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode())
-    found: dict[str, Any] = (
-        world.app.test_client()
-        .post(
-            "/oauth/introspect",
-            data={"token": token},
-            headers={"Authorization": "Basic " + basic.decode()},
-        )
-        .get_json()
-    )
-    return found
-
-
-def userinfo(world: OAuthWorld, token: str) -> dict[str, Any]:
-    answer = world.app.test_client().get("/oauth/userinfo", headers=bearer(token))
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
-
-
-def custom(world: OAuthWorld, token: str) -> dict[str, Any]:
-    answer = world.app.test_client().post(CUSTOM, headers=bearer(token))
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = payload(answer.get_json()["custom_token"])["claims"]
-    return found
-
-
-def session_pair(world: OAuthWorld, username: str = "alice") -> dict[str, Any]:
-    api = world.app.test_client()
-    answer = api.post("/login", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
-
-
-def refreshed(world: OAuthWorld, refresh_token: str) -> dict[str, Any]:
-    answer = world.app.test_client().post("/auth/refresh", json={"refresh_token": refresh_token})
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
-
-
-def renewed(world: OAuthWorld, access_token: str) -> dict[str, Any]:
-    answer = world.app.test_client().post("/auth/renew", headers=bearer(access_token))
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
 
 
 def test_a_person_with_a_phone_number() -> None:
@@ -171,53 +115,6 @@ def test_a_guest() -> None:
     }
 
 
-def act_as_alice(world: OAuthWorld) -> tuple[str, dict[str, Any]]:
-    """A session of support access of alice, in the browser and as a pair: the admin's id."""
-    api = world.app.test_client()
-    root = admin_token(world.app, api)
-    root_id: str = api.get("/user", headers=root).get_json()["id"]
-    started = api.post(
-        f"/admin/users/{alice(world)}/impersonate",
-        json={"reason": "Ticket 4711: the export page shows nothing", "minutes": 10},
-        headers=root,
-    )
-    assert started.status_code == 201, started.get_json()
-    pair: dict[str, Any] = started.get_json()
-    world.client = world.app.test_client()
-    name = world.app.extensions["firegate.pages"].cookie("session")
-    world.client.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
-    return root_id, pair
-
-
-def test_a_session_of_support_access() -> None:
-    world = OAuthWorld()
-    app = world.register()
-    world.tokens(app, resource=API)  # alice consents in her own session
-    root_id, pair = act_as_alice(world)
-    act = {"sub": root_id}
-    access = payload(pair["access_token"])
-    assert set(access) == SESSION | {"amr", "acr", "act"} and access["act"] == act
-    assert (access["amr"], access["acr"]) == (["imp"], PWD)
-    again = refreshed(world, pair["refresh_token"])
-    assert payload(again["access_token"])["act"] == act
-    assert set(payload(again["access_token"])) == set(access)
-    assert set(payload(renewed(world, again["access_token"])["access_token"])) == set(access)
-    found = custom(world, again["access_token"])
-    ends = found.pop("impersonation_ends")
-    assert isinstance(ends, int) and ends <= world.clock.now().timestamp() + 600
-    assert found == {"role": "user", "token_version": 0, "act": act, "sign_in_acr": PWD}
-
-    tokens = world.tokens(app, resource=API)
-    provider, id_token = claims(world, tokens["access_token"]), claims(world, tokens["id_token"])
-    assert set(provider) == PROVIDER | {"act"} and provider["act"] == act
-    profile = {"preferred_username", "email", "email_verified", "updated_at"}
-    assert set(id_token) == ID_TOKEN | {"act"} | profile
-    assert id_token["act"] == act
-    assert introspect(world, tokens["access_token"])["act"] == act
-    assert set(introspect(world, tokens["access_token"])) == INTROSPECTION | {"act"}
-    assert userinfo(world, tokens["access_token"]).keys() == {"sub"} | profile
-
-
 def test_an_agents_exchanged_token_and_its_custom_token() -> None:
     world = OAuthWorld()
     issuer = world.client.get("/.well-known/openid-configuration").get_json()["issuer"]
@@ -287,7 +184,9 @@ def test_a_sign_in_stepped_up_with_a_second_factor() -> None:
 
 
 # The reserved claims as one hand list held them before the claim sources (decision 0505):
-# the frame's and the sources' together are the same set.
+# the frame's and the sources' together are the same set. An optional unit's own claims are
+# its tests' (support access's ``impersonation_ends``:
+# tests/unit/support_access/test_support_access_claims.py): a unit taken out takes them.
 RESERVED_BEFORE = frozenset(
     (
         *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "azp"),
@@ -298,7 +197,7 @@ RESERVED_BEFORE = frozenset(
         *("email", "email_verified", "roles", "org_id", "org_slug", "org_roles"),
         "org_permissions",
         *("token_version", "org_version", "firebase", "picture"),
-        *("impersonation_ends", "sign_in_acr"),
+        "sign_in_acr",
         *("phone_number", "phone_number_verified"),
     )
 )
@@ -306,4 +205,6 @@ RESERVED_BEFORE = frozenset(
 
 def test_the_reserved_claims_are_what_they_were() -> None:
     world = OAuthWorld()
-    assert world.services.of(ProviderServices).minting.claims.reserved == RESERVED_BEFORE
+    reserved = world.services.of(ProviderServices).minting.claims.reserved
+    units = {source.name for unit in units_on(make_settings()) for source in unit.claims}
+    assert reserved - units == RESERVED_BEFORE - units

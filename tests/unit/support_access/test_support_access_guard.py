@@ -24,8 +24,8 @@ from interfaces.web.errors import PAGE_BLUEPRINTS
 from tests.support.api import admin_token, bearer, login, register, services
 from tests.support.pages import csrf
 from tests.support.settings import make_settings
-from tests.support.support_access import Acting, acting, page_post
 from tests.support.webhooks import ADMIN
+from tests.unit.support_access.fakes import Acting, acting, page_post
 
 pytestmark = pytest.mark.unit
 

@@ -40,8 +40,8 @@ from tests.support.api import (
 from tests.support.app import TEST_CLOCK, World, swap
 from tests.support.mail_flows import notices, verified
 from tests.support.settings import make_settings
-from tests.support.support_access import acting, page_post
 from tests.support.webhooks import ADMIN
+from tests.unit.support_access.fakes import acting, page_post
 
 pytestmark = pytest.mark.unit
 REASON = "Ticket 4711: the export page shows nothing"
@@ -283,7 +283,8 @@ def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> 
 def test_support_access_approves_no_device(fake_app: Flask, client: FlaskClient) -> None:
     """A device's grant would be held by another device than the session's browser, past the
     session: its page refuses the session (an app's code is not refused: it names the admin
-    in ``act`` and ends with the session, tests/unit/provider/test_oauth_support_access.py)."""
+    in ``act`` and ends with the session,
+    tests/unit/support_access/test_oauth_support_access.py)."""
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     who = acting(fake_app, client, f"/admin/users/{alice}/impersonate", root)
