@@ -52,10 +52,12 @@ import re
 import sys
 from flask import Flask
 from bootstrap.units import _unit
+from interfaces.http.converters import CONVERTERS
 from tests.support.firestore_code import read_adapters
 
 name, paths = sys.argv[1], sys.argv[2:]
 app = Flask("unit")
+app.url_map.converters.update(CONVERTERS)  # the API's path converters (user_id, ...)
 unit = _unit(name)
 for blueprint in (*unit.api(), *unit.compat_api()):
     app.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 from tests.support.app import World
 from tests.support.catalogues import SOURCES, TRANSLATIONS, catalogues, translated, used_strings
 from tests.support.pages import PASSWORD, csrf, sign_up
+from tests.support.taken_out import taken_out
 
 pytestmark = pytest.mark.unit
 
@@ -292,7 +293,9 @@ def test_the_template_holds_every_string_the_pages_and_mails_use_and_no_other() 
             str(directory), method_map=methods, keywords={**DEFAULT_KEYWORDS, "lazy_gettext": None}
         ):
             extracted.add(message if isinstance(message, str) else message[0])
-    assert extracted == template, (
-        f"not in messages.pot: {sorted(extracted - template)}; "
-        f"no longer used: {sorted(template - extracted)}"
+    # A unit taken out for a proof (scripts/remove_unit.py) leaves its strings in the
+    # template, as it leaves its docs: none is missing, some may be left over.
+    left_over = set() if taken_out().paths else template - extracted
+    assert extracted <= template and not left_over, (
+        f"not in messages.pot: {sorted(extracted - template)}; no longer used: {sorted(left_over)}"
     )
