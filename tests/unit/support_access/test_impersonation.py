@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ from tests.support.api import (
 )
 from tests.support.app import TEST_CLOCK, World, swap
 from tests.support.mail_flows import notices, verified
+from tests.support.session_starts import APPLICATION, session_starters
 from tests.support.settings import make_settings
 from tests.support.webhooks import ADMIN
 from tests.unit.support_access.fakes import acting, page_post
@@ -329,3 +331,11 @@ def test_it_is_no_recent_sign_in_and_ends_if_the_person_becomes_an_admin(
     answer = client.get("/user", headers=bearer(access))
     assert_problem(answer, 401, "invalid_token")  # no one acts as an admin (decision 0584)
     assert client.get("/user", headers=bearer(login(client, "alice"))).status_code == 200
+
+
+def test_its_session_of_the_person_is_started_by_its_one_step() -> None:
+    """Support access starts a session of the person without their sign-in (no
+    ``before_sign_in`` hook is asked: docs/hooks.md), in ``Impersonation.start`` alone, which
+    both ways in take (tests/unit/hooks/test_before_sign_in.py holds the core's to ``SignIn``)."""
+    own = session_starters(APPLICATION / "support_access")
+    assert own == {(Path("support_access/impersonation.py"), "start")}
