@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from application.support_access.guard import OwnSessionOnly
+from application.support_access.guard import REFUSED, OwnSessionOnly
 from application.support_access.impersonation import Impersonation
 from application.support_access.org import OrgSupportAccess
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Kernel, Unit
 from domain.support_access.claims import SUPPORT_ACCESS_CLAIMS
-from interfaces.shared.support_access import REFUSED
 
 if TYPE_CHECKING:
     from flask import Blueprint

@@ -18,8 +18,8 @@ from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from application.support_access.guard import REFUSED
 from infrastructure.settings import Settings
-from interfaces.shared.support_access import REFUSED
 from interfaces.web.errors import PAGE_BLUEPRINTS
 from tests.support.api import admin_token, bearer, login, register, services
 from tests.support.pages import csrf
