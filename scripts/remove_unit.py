@@ -58,10 +58,12 @@ from bootstrap.units import _unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.slots import filled
 from tests.support.catalogues import KEYWORDS
+from interfaces.http.converters import CONVERTERS
 from tests.support.firestore_code import read_adapters
 
 name, paths = sys.argv[1], sys.argv[2:]
 app = Flask("unit")
+app.url_map.converters.update(CONVERTERS)  # the API's path converters (user_id, ...)
 unit = _unit(name)
 for blueprint in (*unit.api(), *unit.compat_api()):
     app.register_blueprint(blueprint)

@@ -1,7 +1,7 @@
 """Auth hooks: their adapters (where hooks and their calls are kept, the host resolver, and
 the pinned client that calls one: a sender of the platform's outbound client), and what is
 built on them: the hooks each process keeps, the one caller every kind is asked through, the
-kinds the units lend (``Unit.hook_kinds``) folded into ``HookKinds``, the ``HookCalls`` each
+kinds the units lend (``HOOK_KINDS``) folded into ``HookKinds``, the ``HookCalls`` each
 capability asks for its kind's caller (``caller_for``), the accounts' ``before_sign_up``, and
 the admins' use cases (docs/hooks.md; docs/contributing.md, "Units").
 

@@ -12,7 +12,7 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from application.events.webhooks.ports import DeliveryChannel
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
 from application.ports import AuditLog, JobQueue, OwnedData
+from application.signin.authentication import SESSION_GUARDS, SessionGuard
 from application.sso.discovery import SsoPresence
 from application.sso.expiry import CertificateSweep
 from bootstrap import (
@@ -40,13 +41,14 @@ from bootstrap import (
 )
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
-from bootstrap.unit import CodeWays, Kernel, Lent
+from bootstrap.unit import CodeWays, Core, Kernel, Lent
 from bootstrap.units import core_units
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.claims.sources import ClaimSources
+from domain.slots import filled
 from infrastructure.settings import Settings
+from interfaces.shared.acting import REQUEST_ACTING
 from interfaces.shared.limits import request_origin
-from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
     from bootstrap.adapters import Adapters
@@ -151,6 +153,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         any_sso=any_sso,
         lent=lent,
         claims=claims,
+        guards=filled(units, SESSION_GUARDS),
     )
     signed_in = SignedIn(
         adapters.accounts,
@@ -196,7 +199,17 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         any_sso=any_sso,
         certificate_sweep=certificate_sweep,
         run=run,
-        kernel=kernel,
+        # what the units are built on: the core's stores among it, sign-in's policies made
+        kernel=replace(
+            kernel,
+            core=Core(
+                users=adapters.accounts.users,
+                sessions=adapters.signin.sessions,
+                tokens=adapters.signin.tokens,
+                token_policy=rules.token_policy,
+                orgs=adapters.orgs.orgs,
+            ),
+        ),
     )
 
 
@@ -231,10 +244,11 @@ def _account_rules(
     any_sso: SsoPresence,
     lent: list[Lent],
     claims: ClaimSources,
+    guards: Sequence[SessionGuard],
 ) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
     owns of the accounts; ``lent``: what the units lend; ``claims``: the claims they put in
-    tokens."""
+    tokens; ``guards``: what a kind of session may not do, as the units that make it say."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
     # An attribute may be released as a claim by the provider, under the scopes it offers,
     # never as a reserved claim (the provider's own among them).
@@ -254,6 +268,8 @@ def _account_rules(
     rules = replace(
         policies,
         token_policy=replace(policies.token_policy, claims=claims),
+        # what a kind of session may not do, as the units that make it say
+        session_guards=guards,
         gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),

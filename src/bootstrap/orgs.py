@@ -47,14 +47,12 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.orgs.support_access import OrgSupportAccess
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin import bind_impersonation
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Unit
@@ -410,17 +408,6 @@ def wire(
             creator_role=settings.orgs.org_creator_role,
         ),
         members=bind_members(own, users=users, platform=platform),
-        support_access=OrgSupportAccess(
-            orgs=own.orgs,
-            users=users,
-            impersonation=bind_impersonation(
-                signed_in.signin,
-                signed_in.rules,
-                accounts=signed_in.accounts,
-                platform=platform,
-                hooks=signed_in.hooks,
-            ),
-        ),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
         templates=bind_templates(own, settings=settings, platform=platform, scopes=parts.scopes),
         member_attributes=bind_member_attributes(
@@ -449,7 +436,6 @@ def api() -> Sequence[Blueprint]:
         invitations,
         orgs,
         roles,
-        support_access,
         templates,
     )
 
@@ -460,7 +446,6 @@ def api() -> Sequence[Blueprint]:
         invitations.bp,
         roles.bp,
         templates.bp,
-        support_access.bp,
         access.bp,
     )
 
@@ -504,7 +489,6 @@ def pages() -> Pages:
         mine,
         org,
         roles,
-        support_access,
     )
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 

@@ -23,7 +23,7 @@ from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.hooks.caller import HookCalls
 from application.ports import JobQueue, OwnedData, TokenIssuer
-from application.signin.authentication import Authentication
+from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
 from application.signin.factors.passkeys import Passkeys
@@ -33,7 +33,6 @@ from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import Sessions
 from application.signin.sign_in import SignIn
-from application.signin.support.impersonation import Impersonation
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
@@ -49,13 +48,12 @@ from domain.signin.claims.acr import ACR
 from domain.signin.claims.guest import GUEST
 from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION
-from domain.signin.support.claims import SUPPORT_ACCESS_CLAIMS
 from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited
+from interfaces.shared.acting import REQUEST_ACTING
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
-from interfaces.shared.support_access import REQUEST_ACTING
 
 if TYPE_CHECKING:
     import click
@@ -120,25 +118,6 @@ def bind_sessions(
         orgs=accounts.active_orgs,
         hook=token_hook(hooks),
         guest_ttl=rules.guest_ttl,
-    )
-
-
-def bind_impersonation(
-    own: SigninAdapters,
-    rules: SigninPolicies,
-    *,
-    accounts: AccountsAdapters,
-    platform: Platform,
-    hooks: HookCalls,
-) -> Impersonation:
-    return Impersonation(
-        users=accounts.users,
-        sessions=own.sessions,
-        tokens=own.tokens,
-        clock=platform.clock,
-        policy=rules.token_policy,
-        audit=platform.audit,
-        hook=token_hook(hooks),
     )
 
 
@@ -242,14 +221,17 @@ def bind_authentication(
     platform: Platform,
     tokens: TokenIssuer,
     reauth_max_age: timedelta,
+    guards: Sequence[SessionGuard] = (),
 ) -> Authentication:
-    """``tokens``: sign-in's access tokens, which every request presents."""
+    """``tokens``: sign-in's access tokens, which every request presents; ``guards``: the
+    session guards the units lend."""
     return Authentication(
         tokens=tokens,
         principals=own.principals,
         clock=platform.clock,
         reauth_max_age=reauth_max_age,
-        note=REQUEST_ACTING,  # the events of a session of support access name the admin
+        note=REQUEST_ACTING,  # the events of a session someone else acts in name them
+        guards=guards,
     )
 
 
@@ -358,6 +340,7 @@ def wire(
             platform=platform,
             tokens=own.tokens,
             reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
+            guards=rules.session_guards,
         ),
         email_codes=bind_email_codes(
             steps(EMAIL_WAY, own.email_codes),
@@ -388,9 +371,6 @@ def wire(
         ),
         personal_tokens=bind_personal_tokens(own, accounts=accounts, platform=platform),
         sessions=bind_sessions(own, rules, accounts=accounts, platform=platform, hooks=hooks),
-        impersonation=bind_impersonation(
-            own, rules, accounts=accounts, platform=platform, hooks=hooks
-        ),
         totp=bind_totp(own, rules, accounts=accounts, platform=platform, hooks=hooks),
         sign_in=sign_in_step(own, rules, accounts=accounts, platform=platform, hooks=hooks),
     )
@@ -407,14 +387,12 @@ def api() -> Sequence[Blueprint]:
         personal_tokens,
         sessions,
     )
-    from interfaces.http.routes.signin.support import impersonation  # noqa: PLC0415 - loaded with the app
 
     return (
         login.bp,
         email_code.bp,
         guest.bp,
         sessions.bp,
-        impersonation.bp,
         personal_tokens.bp,
         passkeys.bp,
         mfa.bp,
@@ -455,13 +433,12 @@ def pages() -> Pages:
     """Sign-in's pages: the signed-out pages (the sign-in page is its frame: the other
     providers' buttons and home-realm discovery), the account area's Sign-in and security
     and Devices sections, /admin's actions on an account,
-    the forms limited as the API's routes, and support access's hooks."""
+    and the forms limited as the API's routes."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.signin import (  # noqa: F401, PLC0415 - loaded with the app
         admin,
         email_code,
-        impersonation,
         passkeys,
         security,
         signed_out,
@@ -490,8 +467,6 @@ def pages() -> Pages:
                 "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
             ),
         },
-        after_page=(impersonation.refused_forms,),
-        page_context=(impersonation.page_context,),
         frames=(_sign_in_frame,),
     )
 
@@ -520,7 +495,7 @@ UNIT = Unit[None](
     # a unit's line here moves to its own record, no minting touched.
     fills=(
         HOOK_KINDS(BEFORE_TOKEN, BEFORE_SIGN_IN, PASSWORD_VERIFICATION),
-        CLAIM_SOURCES(ACR, GUEST, *SUPPORT_ACCESS_CLAIMS),
+        CLAIM_SOURCES(ACR, GUEST),
         API_LIMITED_BY(*limited.LIMITED_BY),
         API_PUBLIC_KEYS(limited.public_keys),
     ),

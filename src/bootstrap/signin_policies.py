@@ -9,6 +9,7 @@ again, and a guest's upgrade checked as a sign-in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
 from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
+from application.signin.authentication import SessionGuard
 from application.signin.login import check_current_password
 from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
@@ -59,6 +61,9 @@ class SigninPolicies:
     # its legacy: the migration's (bootstrap/migration.py), set with the gate (none by
     # default: no account is legacy)
     legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
+    # The session guards the units lend (``SESSION_GUARDS``), asked where the actor of
+    # each request is built: set with the gate
+    session_guards: Sequence[SessionGuard] = ()
 
 
 def policies(settings: Settings) -> SigninPolicies:

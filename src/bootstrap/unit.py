@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from application.jobs import JobHandler
-from application.ports import JobQueue, MovableData, OwnedData
+from application.ports import JobQueue, MovableData, OwnedData, TokenIssuer
 from domain.slots import Filling
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from application.orgs.ports import OrgRepository
     from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
     from application.signin.factors.passkeys import PasskeyRepository
+    from application.signin.sessions import SessionRepository
+    from application.signin.tokens import TokenPolicy
     from bootstrap.platform import Platform
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
@@ -58,7 +60,9 @@ class Kernel:
     metrics), the job queue every capability's jobs go through, the hooks, which a unit
     asks for the caller of a kind it lends (``hooks.caller_for(KIND)``), and the orgs'
     repository (owned by orgs), through which a unit that keeps an org's settings reads and
-    changes them (the agents' policy: docs/decisions/0770-what-the-agents-unit-is.md)."""
+    changes them (the agents' policy: docs/decisions/0770-what-the-agents-unit-is.md). A unit
+    built on the core's data reaches it in ``core`` (None while the units lend; set for
+    ``build``)."""
 
     settings: Settings
     platform: Platform
@@ -68,6 +72,20 @@ class Kernel:
     # signin's: what a unit's way in by a code builds on (``CodeWays``); None in a kernel
     # made without the core (a test's)
     codes: CodeWays | None = None
+    core: Core | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Core:
+    """The core's stores a unit built on its data reaches (support access starts sessions of
+    a person): the accounts, sign-in's sessions, access tokens and token policy (the claims
+    the units lend among it), the orgs."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    token_policy: TokenPolicy
+    orgs: OrgRepository
 
 
 @dataclass(frozen=True, kw_only=True)

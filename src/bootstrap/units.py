@@ -38,6 +38,7 @@ UNITS: tuple[str, ...] = (
     "files",
     "phone",
     "guests",
+    "support_access",
     "agents",
 )
 

@@ -1,6 +1,6 @@
 """The claims of each kind of token as the tests read them: each token's own claims, and the
-calls that get a session's, a refresh's, a custom token's, userinfo's and introspection's
-(tests/unit/test_token_claims.py, and the units' claims in tokens)."""
+calls that get a session's, a refresh's, a renewal's, a custom token's, userinfo's and
+introspection's (tests/unit/test_token_claims.py, and the units' claims in tokens)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,13 @@ def session_pair(world: OAuthWorld, username: str = "alice") -> dict[str, Any]:
 
 def refreshed(world: OAuthWorld, refresh_token: str) -> dict[str, Any]:
     answer = world.app.test_client().post("/auth/refresh", json={"refresh_token": refresh_token})
+    assert answer.status_code == 200, answer.get_json()
+    found: dict[str, Any] = answer.get_json()
+    return found
+
+
+def renewed(world: OAuthWorld, access_token: str) -> dict[str, Any]:
+    answer = world.app.test_client().post("/auth/renew", headers=bearer(access_token))
     assert answer.status_code == 200, answer.get_json()
     found: dict[str, Any] = answer.get_json()
     return found

@@ -1,29 +1,31 @@
 """The claims of every kind of token firegate mints, pinned for the people whose tokens carry
-a unit's claims: a person with a proven phone number, a guest, a session of support access
-(``act``), an agent's exchanged token (``act``) and a sign-in stepped up with a second factor
-(``acr``). Each kind is minted through its route: a session's access token (sign-in, refresh,
-renewal, org switch), the provider's ID and access tokens (a code, a refresh), userinfo,
-introspection, a token exchange and the Firebase custom token. The claim sources
+a unit's claims: a person with a proven phone number, a guest, an agent's exchanged token
+(``act``) and a sign-in stepped up with a second factor (``acr``); a session of support
+access's: tests/unit/support_access/test_support_access_claims.py. Each kind is minted
+through its route: a session's access token (sign-in, refresh, renewal, org switch), the
+provider's ID and access tokens (a code, a refresh), userinfo, introspection, a token
+exchange and the Firebase custom token. The claim sources
 (docs/contributing.md, "Units") must keep every one of them as it is."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pyotp
 import pytest
 
 from application.provider.services import ProviderServices
+from bootstrap.units import units_on
 from domain.federation.acting import firebase_resource
 from domain.signin.acr import MFA, PWD
 from domain.signin.active_org import ActiveOrg
-from tests.support.api import admin_token, bearer
+from domain.signin.claims.sources import CLAIM_SOURCES
+from domain.slots import filled
+from tests.support.api import bearer
 from tests.support.app import app_time
 from tests.support.guest_accounts import new_guest
-from tests.support.oauth import OAuthWorld, claims
+from tests.support.oauth import OAuthWorld
 from tests.support.pages import PASSWORD
+from tests.support.settings import make_settings
 from tests.support.token_claims import (
-    ID_TOKEN,
     INTROSPECTION,
     PROVIDER,
     SESSION,
@@ -32,19 +34,12 @@ from tests.support.token_claims import (
     introspect,
     payload,
     refreshed,
+    renewed,
     session_pair,
-    userinfo,
 )
 from tests.support.token_exchange import API, exchange
 
 pytestmark = pytest.mark.unit
-
-
-def renewed(world: OAuthWorld, access_token: str) -> dict[str, Any]:
-    answer = world.app.test_client().post("/auth/renew", headers=bearer(access_token))
-    assert answer.status_code == 200, answer.get_json()
-    found: dict[str, Any] = answer.get_json()
-    return found
 
 
 def test_a_guest() -> None:
@@ -62,53 +57,6 @@ def test_a_guest() -> None:
         "token_version": 0,
         "guest": True,
     }
-
-
-def act_as_alice(world: OAuthWorld) -> tuple[str, dict[str, Any]]:
-    """A session of support access of alice, in the browser and as a pair: the admin's id."""
-    api = world.app.test_client()
-    root = admin_token(world.app, api)
-    root_id: str = api.get("/user", headers=root).get_json()["id"]
-    started = api.post(
-        f"/admin/users/{alice(world)}/impersonate",
-        json={"reason": "Ticket 4711: the export page shows nothing", "minutes": 10},
-        headers=root,
-    )
-    assert started.status_code == 201, started.get_json()
-    pair: dict[str, Any] = started.get_json()
-    world.client = world.app.test_client()
-    name = world.app.extensions["firegate.pages"].cookie("session")
-    world.client.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
-    return root_id, pair
-
-
-def test_a_session_of_support_access() -> None:
-    world = OAuthWorld()
-    app = world.register()
-    world.tokens(app, resource=API)  # alice consents in her own session
-    root_id, pair = act_as_alice(world)
-    act = {"sub": root_id}
-    access = payload(pair["access_token"])
-    assert set(access) == SESSION | {"amr", "acr", "act"} and access["act"] == act
-    assert (access["amr"], access["acr"]) == (["imp"], PWD)
-    again = refreshed(world, pair["refresh_token"])
-    assert payload(again["access_token"])["act"] == act
-    assert set(payload(again["access_token"])) == set(access)
-    assert set(payload(renewed(world, again["access_token"])["access_token"])) == set(access)
-    found = custom(world, again["access_token"])
-    ends = found.pop("impersonation_ends")
-    assert isinstance(ends, int) and ends <= world.clock.now().timestamp() + 600
-    assert found == {"role": "user", "token_version": 0, "act": act, "sign_in_acr": PWD}
-
-    tokens = world.tokens(app, resource=API)
-    provider, id_token = claims(world, tokens["access_token"]), claims(world, tokens["id_token"])
-    assert set(provider) == PROVIDER | {"act"} and provider["act"] == act
-    profile = {"preferred_username", "email", "email_verified", "updated_at"}
-    assert set(id_token) == ID_TOKEN | {"act"} | profile
-    assert id_token["act"] == act
-    assert introspect(world, tokens["access_token"])["act"] == act
-    assert set(introspect(world, tokens["access_token"])) == INTROSPECTION | {"act"}
-    assert userinfo(world, tokens["access_token"]).keys() == {"sub"} | profile
 
 
 def test_an_agents_exchanged_token_and_its_custom_token() -> None:
@@ -180,7 +128,9 @@ def test_a_sign_in_stepped_up_with_a_second_factor() -> None:
 
 
 # The reserved claims as one hand list held them before the claim sources (decision 0505):
-# the frame's and the sources' together are the same set.
+# the frame's and the sources' together are the same set. An optional unit's own claims are
+# its tests' (support access's ``impersonation_ends``:
+# tests/unit/support_access/test_support_access_claims.py): a unit taken out takes them.
 RESERVED_BEFORE = frozenset(
     (
         *("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "amr", "acr", "azp"),
@@ -191,7 +141,7 @@ RESERVED_BEFORE = frozenset(
         *("email", "email_verified", "roles", "org_id", "org_slug", "org_roles"),
         "org_permissions",
         *("token_version", "org_version", "firebase", "picture"),
-        *("impersonation_ends", "sign_in_acr"),
+        "sign_in_acr",
         *("phone_number", "phone_number_verified"),
     )
 )
@@ -199,4 +149,6 @@ RESERVED_BEFORE = frozenset(
 
 def test_the_reserved_claims_are_what_they_were() -> None:
     world = OAuthWorld()
-    assert world.services.of(ProviderServices).minting.claims.reserved == RESERVED_BEFORE
+    reserved = world.services.of(ProviderServices).minting.claims.reserved
+    units = {source.name for source in filled(units_on(make_settings()), CLAIM_SOURCES)}
+    assert reserved - units == RESERVED_BEFORE - units

@@ -364,7 +364,7 @@ class HookCalls:
         """``kind``'s caller; LookupError when no unit lent it (an operator could set no
         hook of it)."""
         if self.caller is not None and kind not in self.kinds:
-            raise LookupError(f"no unit lends the {kind.name} hook kind (Unit.hook_kinds)")
+            raise LookupError(f"no unit lends the {kind.name} hook kind (HOOK_KINDS)")
         return KindCaller(kind, self.caller, self.kinds.reserved)
 
 

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
     from application.orgs.members.templates import RoleTemplates
     from application.orgs.orgs import Orgs
-    from application.orgs.support_access import OrgSupportAccess
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,4 +31,3 @@ class OrgServices:
     invitations: Invitations  # "Invitations"
     access: AccessDecisions  # POST /access/v1/evaluation (docs/reference/access.md)
     active: OrgSwitching  # the session's org
-    support_access: OrgSupportAccess  # its admins acting as its members (docs/support-access.md)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from application.accounts.accounts import require_own_session
 from application.ports import Clock, TokenIssuer
 from domain.accounts.guest.part import Guest
 from domain.accounts.users import Role, User
@@ -15,7 +15,7 @@ from domain.signin.active_org import ActiveOrg
 from domain.signin.mfa import TotpFactor
 from domain.signin.personal_tokens import PersonalToken, Presented, check_scope, is_personal
 from domain.signin.sessions import Session
-from domain.signin.support.outlasting import Outlasting
+from domain.slots import Slot
 
 
 class Principals(Protocol):
@@ -121,9 +121,27 @@ class Authenticate:
     # The request's method where a personal access token is accepted too (the JSON API);
     # None: only a session's access token (the pages' cookie).
     personal_method: str | None = None
-    # What the request would make or change that outlasts a session (its route says:
-    # interfaces/shared/support_access.py); a session of support access is refused it.
-    changes: Outlasting | None = None
+    # The route being served (method, rule as declared): the session guards say what of
+    # it a session they watch may not do; None: no route (a use case's own call).
+    route: Route | None = None
+
+
+type Route = tuple[str, str]  # (method, rule as the route declares it)
+
+
+class SessionGuard(Protocol):
+    """Sign-in's slot of the session guards (``SESSION_GUARDS``, below):
+    what a kind of session may not do, declared once by the unit that makes such sessions
+    (support access's ``OwnSessionOnly``), applied here, where the actor of each request is
+    built, to the routes the guard marks sensitive (docs/contributing.md, "Units")."""
+
+    def check(self, session: Session, route: Route | None) -> None:
+        """Raise a ``DomainError`` (403) when ``session`` may not be served ``route``."""
+        ...
+
+
+# Sign-in's slot: the session guards the running units lend.
+SESSION_GUARDS = Slot[SessionGuard]("session guards")
 
 
 class ActingNote(Protocol):
@@ -194,11 +212,14 @@ class Authentication:
     clock: Clock
     reauth_max_age: timedelta = DEFAULT_REAUTH_MAX_AGE
     note: ActingNote = NO_NOTE
+    # The session guards the units lend, each asked of every session's request.
+    guards: Sequence[SessionGuard] = ()
 
     def authenticate(self, cmd: Authenticate) -> Actor:
-        """The caller; where the session is one of support access, the guard of what
-        outlasts it: ``cmd.changes`` refused (403 ``impersonation_forbidden``), no recent
-        sign-in, and an active org it may not act in dropped (docs/support-access.md)."""
+        """The caller; the session guards asked of ``cmd.route``; where someone else acts
+        in the session (support access): no recent sign-in, an active org it may not act in
+        dropped, and the session ends where no guard watches it (its unit taken out)
+        (docs/support-access.md)."""
         principals = self.principals
         if cmd.personal_method is not None and is_personal(cmd.access_token):
             return authenticate_personal(
@@ -224,14 +245,15 @@ class Authentication:
             # No one acts as an admin: support access ends if the person becomes one
             # (docs/decisions/0584-no-admin-acts-as-an-admin.md).
             or (session.impersonated and user.role is Role.ADMIN)
+            or (session.impersonated and not self.guards)
         ):
             raise Unauthenticated("The access token is no longer valid.", code="invalid_token")
         if user.disabled:
             raise PermissionDenied("This account is disabled.", code="account_disabled")
         if session.acting_admin_id is not None:
             self.note.acting(user.id, session.acting_admin_id)
-            if cmd.changes is not None:
-                require_own_session(session)
+        for guard in self.guards:
+            guard.check(session, cmd.route)
         return Actor(
             user_id=user.id,
             username=user.shown_name,

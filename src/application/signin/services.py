@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from application.signin.personal_tokens import PersonalTokens
     from application.signin.sessions import Sessions
     from application.signin.sign_in import SignIn
-    from application.signin.support.impersonation import Impersonation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -26,7 +25,6 @@ class SigninServices:
     authentication: Authentication  # the read of every request
     login: Logins  # password login, its second step, the password change
     sessions: Sessions
-    impersonation: Impersonation  # support access (docs/support-access.md)
     totp: TotpFactors  # the second factor (docs/reference/mfa.md)
     passkeys: Passkeys
     personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)

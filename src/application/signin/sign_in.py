@@ -50,8 +50,7 @@ from domain.ids import new_id
 from domain.signin.devices import Device, is_new_device
 from domain.signin.hook_kinds import user_fields
 from domain.signin.mfa import sign_in_method
-from domain.signin.sessions import Session
-from domain.signin.support.impersonation import Acting
+from domain.signin.sessions import Acting, Session
 
 log = logging.getLogger("firegate.sessions")
 

@@ -1,6 +1,6 @@
 """Hook kinds: a kind is the name an operator sets hooks of, what firegate sends them (its
 sample payloads, as ``hooks test`` sends them) and what their answer must be (its check).
-The capability that asks a kind declares it, its unit's record lends it (``Unit.hook_kinds``)
+The capability that asks a kind declares it, its unit's record lends it (``HOOK_KINDS``)
 and the hooks unit folds them into ``HookKinds``, which the admins' use cases and pages list
 (docs/hooks.md, docs/contributing.md "Units")."""
 

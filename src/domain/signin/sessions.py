@@ -25,6 +25,17 @@ from domain.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
+class Acting:
+    """Who acts in a session for the person, where someone else does (support access,
+    docs/decisions/0765-support-access-is-a-unit.md): the admin (their id, and their username
+    as the banner names them), and the org whose admin began it, where one did."""
+
+    admin_id: str
+    admin_name: str
+    org_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Session:
     id: str
     user_id: str

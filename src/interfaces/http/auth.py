@@ -23,8 +23,8 @@ from application.signin.services import SigninServices
 from domain.accounts.users import User
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.orgs.access import AccessCaller, agent_caller, org_client_caller
+from interfaces.shared.acting import route_here
 from interfaces.shared.services import services
-from interfaces.shared.support_access import outlasting_here
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_REQUIRED = "session_required"
@@ -39,13 +39,13 @@ def bearer_token() -> str:
 
 
 def _actor(*, with_factor: bool = False) -> Actor:
-    """The caller; a session of support access is refused what the route would change that
-    outlasts it (interfaces/shared/support_access.py)."""
+    """The caller; the session guards the units lend refuse what they mark of the route
+    (a session of support access: what would outlast it)."""
     command = Authenticate(
         bearer_token(),
         with_factor=with_factor,
         personal_method=request.method,
-        changes=outlasting_here(),
+        route=route_here(),
     )
     actor = services().of(SigninServices).authentication.authenticate(command)
     g.actor = actor

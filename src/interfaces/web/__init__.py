@@ -210,6 +210,15 @@ def install(app: Flask, config: PagesConfig, unit_pages: Sequence[Pages] = ()) -
     # catalogues are loaded once anyway, and asking Flask-Babel for one costs every page.
     speaking: dict[Locale | None, dict[str, object]] = {}
 
+    def _refused_as(_kind: str) -> str | None:
+        """Why this page's session may not change a field of a form (a unit's page context
+        says it for a session it guards: support access's); None: it may."""
+        return None
+
+    def included(place: str) -> Sequence[str]:
+        """The units' templates shown at ``place`` of a shared page (``Pages.includes``)."""
+        return pages.includes.get(place, ())
+
     @app.context_processor
     def _page_context() -> dict[str, object]:
         chosen = get_locale()
@@ -230,6 +239,8 @@ def install(app: Flask, config: PagesConfig, unit_pages: Sequence[Pages] = ()) -
             "may_choose_language": not g.get(ACCOUNT_LANGUAGE, False),
             "passkey_origins": config.passkey_origins,
             "email_code": config.email_code,
+            "included": included,
+            "refused_as": _refused_as,
             **{key: value for read in pages.page_context for key, value in read().items()},
             **language,
         }

@@ -27,8 +27,8 @@ from application.signin.sessions import Refresh
 from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.languages import LOCALES
 from domain.signin.acr import PHR
+from interfaces.shared.acting import route_here
 from interfaces.shared.services import services
-from interfaces.shared.support_access import outlasting_here
 
 if TYPE_CHECKING:
     from application.signin.tokens import TokenPair
@@ -123,8 +123,8 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     """The signed-in caller, renewing an expired access token; None when signed out (the
     session cookie is then dropped from the response). ``with_factor``: read the account's
     authenticator in the same round trip (``Actor.factor``), when this is the request's first
-    call. A session of support access is refused what the page's route would change that
-    outlasts it (interfaces/shared/support_access.py)."""
+    call. The session guards the units lend refuse what they mark of the page's route (a
+    session of support access: what would outlast it)."""
     if "browser_actor" in g:
         found: Actor | None = g.browser_actor
         return found
@@ -133,9 +133,9 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     if not access:
         return None
     authenticate = services().of(SigninServices).authentication.authenticate
-    changes = outlasting_here()
+    route = route_here()
     try:
-        g.browser_actor = authenticate(Authenticate(access, with_factor, changes=changes))
+        g.browser_actor = authenticate(Authenticate(access, with_factor, route=route))
     except Unauthenticated:
         try:
             pair = (
@@ -146,7 +146,7 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
             if pair is not None:
                 try:
                     g.browser_actor = authenticate(
-                        Authenticate(pair.access_token, with_factor, changes=changes)
+                        Authenticate(pair.access_token, with_factor, route=route)
                     )
                 except ImpersonationForbidden:
                     g.browser_pair = pair  # the rotated tokens are kept, the route refused

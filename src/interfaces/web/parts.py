@@ -67,7 +67,7 @@ class Pages:
     admin_parts: Sequence[PagePart] = ()
     admin_user_parts: Sequence[PagePart] = ()
     admin_actions: Sequence[UserAction] = ()
-    # What /admin/hooks/auth says of each hook kind it lends (``Unit.hook_kinds``): when
+    # What /admin/hooks/auth says of each hook kind it lends (``HOOK_KINDS``): when
     # firegate calls it, by the kind's name (install_purposes)
     hook_purposes: Mapping[str, LazyString] = field(default_factory=dict)
     # Its pages' routes that count against an API route's per-address limit, with the
@@ -79,6 +79,11 @@ class Pages:
     before_request: Sequence[Before] = ()
     after_page: Sequence[Callable[[Response], Response]] = ()
     page_context: Sequence[Callable[[], Mapping[str, object]]] = ()
+    # Its templates shown at a named place of a page the capabilities share, with that
+    # page's context: the place's template includes each of ``included(place)``, in the
+    # units' order ("banner": above every page's layout; "admin_user": an account's admin
+    # page; "org_member": each member of an org's members' section)
+    includes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # The frames this unit owns, each handed every unit's parts once (``folded``): the
     # account area's and /admin's (accounts), an org's page (orgs), the sign-in page (signin)
     frames: Sequence[Callable[[Pages], None]] = ()
@@ -116,6 +121,10 @@ def folded(units: Iterable[Pages]) -> Pages:
         before_request=tuple(hook for pages in every for hook in pages.before_request),
         after_page=tuple(hook for pages in every for hook in pages.after_page),
         page_context=tuple(read for pages in every for read in pages.page_context),
+        includes={
+            place: tuple(name for pages in every for name in pages.includes.get(place, ()))
+            for place in dict.fromkeys(place for pages in every for place in pages.includes)
+        },
         frames=tuple(frame for pages in every for frame in pages.frames),
     )
 

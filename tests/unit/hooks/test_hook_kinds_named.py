@@ -1,5 +1,5 @@
 """Every place a newcomer reads the list of hook kinds names each kind of the code's one list
-(the kinds every unit lends, ``Unit.hook_kinds``; a unit's taken out by
+(the kinds every unit lends, ``HOOK_KINDS``; a unit's taken out by
 scripts/remove_unit.py may still be named, tests/support/taken_out.py): the README's and the
 docs' front page's summaries, the hooks guide's table, the auth-hooks reference's intro and
 its ``kind`` field, and the intro of ``/admin/hooks/auth``, which is made from that list in

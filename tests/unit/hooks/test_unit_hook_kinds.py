@@ -1,4 +1,4 @@
-"""A hook kind a unit lends (``Unit.hook_kinds``): the admins may set hooks of it and see it
+"""A hook kind a unit lends (``HOOK_KINDS``): the admins may set hooks of it and see it
 listed (the API's use cases, the page, the command line), and the unit's own use case asks
 its hooks through the caller the hooks give it for that kind (``HookCalls.caller_for``),
 with no hook set a call that asks nothing (docs/contributing.md, "Units")."""

@@ -17,7 +17,6 @@ from application.phone.change import (
 from application.phone.codes import PHONE_DISABLED
 from application.signin.authentication import Actor
 from domain.errors import NotFound
-from domain.signin.support.outlasting import Outlasting
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
@@ -29,11 +28,8 @@ from interfaces.http.schemas.common import Problem
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
-from interfaces.shared.support_access import refuse
 
 bp = Blueprint("account_phone", __name__)  # the number's proof and removal
-# A number is a way in: its change is refused to a session of support access
-refuse(Outlasting.ADDRESSES, ("POST", "/user/phone/verify"), ("DELETE", "/user/phone"))
 
 
 def change_number(caller: Caller, body: PatchUserRequest) -> Response:

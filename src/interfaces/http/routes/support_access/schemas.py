@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from domain.signin.support.impersonation import DEFAULT_MINUTES, MAX_MINUTES, REASON_MAX
+from domain.support_access.impersonation import DEFAULT_MINUTES, MAX_MINUTES, REASON_MAX
 from interfaces.http.schemas.common import Strict
 from interfaces.http.schemas.signin.personal_tokens import WholeNumber
 

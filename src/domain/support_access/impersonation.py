@@ -38,16 +38,6 @@ class Grant:
         return timedelta(minutes=self.minutes)
 
 
-@dataclass(frozen=True)
-class Acting:
-    """Who acts in a session of support access: the admin (their id, and their username
-    as the banner names them), and the org whose admin began it, where one did."""
-
-    admin_id: str
-    admin_name: str
-    org_id: str | None = None
-
-
 def _refused(detail: str, code: str) -> PermissionDenied:
     return PermissionDenied(detail, code=code)
 

@@ -1,7 +1,7 @@
 """What a session of support access may not do: the one list (docs/support-access.md, "What
 is refused"). Each is something that would outlast the session, or change who the person is
 and how they sign in: the session's time box and its ``act`` end with it, these would not.
-The routes that make each one name it (interfaces/shared/support_access.py); the actor of
+The routes that make each one name it (application/support_access/guard.py); the actor of
 such a request is refused where it is built, and the pages show those forms disabled, with
 the reason, from the same list."""
 

@@ -1,7 +1,7 @@
 """Support access in the pages, on the fakes (docs/support-access.md): "Act as" on an
 account's admin page and on an org's members, the banner naming the admin by username with
 its End, and every form the session may not send shown disabled with why, by the same list
-the guard refuses by (interfaces/shared/support_access.py)."""
+the guard refuses by (application/support_access/guard.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from application.accounts.admin import SetRole
 from application.accounts.services import AccountServices
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
-from domain.signin.support.outlasting import Outlasting
-from interfaces.shared.support_access import REFUSED
-from interfaces.web.signin.impersonation import WHY
+from application.support_access.guard import REFUSED
+from domain.support_access.outlasting import Outlasting
+from interfaces.web.support_access.impersonation import WHY
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 from tests.support.mail_flows import verified

@@ -1,5 +1,7 @@
-"""Support access on the app on the fakes (docs/support-access.md): a session of it, started
-by an admin, for the API (its bearer) and for the pages (a browser holding it)."""
+"""The support access unit's fakes: it has no adapters of its own (its sessions are
+sign-in's, its orgs the orgs', each on their own fakes); and a session of it on the app on the
+fakes (docs/support-access.md), started by an admin, for the API (its bearer) and for the
+pages (a browser holding it)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from infrastructure.settings import Settings
 from interfaces.web.browser import EXTENSION
 from tests.support.api import bearer
+
+
+def adapters(_settings: Settings) -> None:
+    return None
+
 
 REASON = "Ticket 4711: the export page shows nothing"
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,10 +40,11 @@ from tests.support.api import (
 )
 from tests.support.app import TEST_CLOCK, World, swap
 from tests.support.mail_flows import notices, verified
+from tests.support.session_starts import APPLICATION, session_starters
 from tests.support.settings import make_settings
-from tests.support.support_access import acting, page_post
 from tests.support.taken_out import taken_out
 from tests.support.webhooks import ADMIN
+from tests.unit.support_access.fakes import acting, page_post
 
 pytestmark = pytest.mark.unit
 REASON = "Ticket 4711: the export page shows nothing"
@@ -286,7 +288,8 @@ def test_the_person_is_mailed_and_every_page_shows_the_banner_with_its_end() -> 
 def test_support_access_approves_no_device(fake_app: Flask, client: FlaskClient) -> None:
     """A device's grant would be held by another device than the session's browser, past the
     session: its page refuses the session (an app's code is not refused: it names the admin
-    in ``act`` and ends with the session, tests/unit/provider/test_oauth_support_access.py)."""
+    in ``act`` and ends with the session,
+    tests/unit/support_access/test_oauth_support_access.py)."""
     root = admin_token(fake_app, client)
     alice = register(client, "alice")["id"]
     who = acting(fake_app, client, f"/admin/users/{alice}/impersonate", root)
@@ -331,3 +334,11 @@ def test_it_is_no_recent_sign_in_and_ends_if_the_person_becomes_an_admin(
     answer = client.get("/user", headers=bearer(access))
     assert_problem(answer, 401, "invalid_token")  # no one acts as an admin (decision 0584)
     assert client.get("/user", headers=bearer(login(client, "alice"))).status_code == 200
+
+
+def test_its_session_of_the_person_is_started_by_its_one_step() -> None:
+    """Support access starts a session of the person without their sign-in (no
+    ``before_sign_in`` hook is asked: docs/hooks.md), in ``Impersonation.start`` alone, which
+    both ways in take (tests/unit/hooks/test_before_sign_in.py holds the core's to ``SignIn``)."""
+    own = session_starters(APPLICATION / "support_access")
+    assert own == {(Path("support_access/impersonation.py"), "start")}

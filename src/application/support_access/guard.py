@@ -1,23 +1,26 @@
-"""What a session of support access may not do, route by route: the one list
-(docs/support-access.md, "What is refused"). Each route that makes or changes something
-that outlasts a session names its kind here (``Outlasting``: what, and why on the pages).
+"""Support access's session guard, lent to sign-in's slot (``SESSION_GUARDS``), and the
+one list it applies: what a session of support access may not do, route by route
+(docs/support-access.md, "What is refused"). Each route that makes or changes something that
+outlasts a session names its kind here (``Outlasting``: what, and why on the pages).
 
-The list is applied where a request's actor is built: the API's bearer decorators
-(interfaces/http/auth.py) and the pages' signed-in session (interfaces/web/browser.py) hand
-the route's kind to ``Authentication.authenticate``, which refuses it to a session of
-support access (403 ``impersonation_forbidden``). The pages show each form that posts to one
-of these routes disabled, with the reason (interfaces/web/signin/impersonation.py). A route
-of the API and a page that make the same change are both here; a test walks the route table
-so that a new one cannot be missed (docs/security.md, "Support access")."""
+The list is declared here once and applied where a request's actor is built: the API's bearer
+decorators (interfaces/http/auth.py) and the pages' signed-in session
+(interfaces/web/browser.py) hand the route to ``Authentication.authenticate``, which asks this
+guard: a session of support access is refused these (403 ``impersonation_forbidden``). The
+pages show each form that posts to one of these routes disabled, with the reason
+(interfaces/web/support_access/impersonation.py). A route of the API and a page that make the
+same change are both here; a test walks the route table so that a new one cannot be missed
+(docs/security.md, "Support access")."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
-from flask import current_app, g, has_request_context, request
-from werkzeug.exceptions import HTTPException
-
-from domain.signin.support.outlasting import Outlasting
+from application.accounts.accounts import require_own_session
+from application.signin.authentication import Route
+from domain.signin.sessions import Session
+from domain.support_access.outlasting import Outlasting
 
 _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
     Outlasting.PASSWORD: (
@@ -44,8 +47,15 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
         ("POST", "/sign-up/recovery-codes"),
     ),
     # The e-mail address is the profile's field: its change is refused by the use case,
-    # which the same routes make beside changes of the names (docs/support-access.md); the
-    # phone number's routes are the phone unit's (``refuse``)
+    # which the same routes make beside changes of the names (docs/support-access.md).
+    Outlasting.ADDRESSES: (
+        ("POST", "/user/phone/verify"),
+        ("DELETE", "/user/phone"),
+        ("POST", "/account/phone"),
+        ("POST", "/account/phone/again"),
+        ("POST", "/account/phone/verify"),
+        ("POST", "/account/phone/remove"),
+    ),
     Outlasting.IDENTITIES: (
         ("DELETE", "/auth/identities/<provider>"),
         ("POST", "/auth/firebase"),  # with a guest's bearer token: the guest's first identity
@@ -129,56 +139,19 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-# The same list by route: (method, rule as the route declares it) -> what it changes; a unit's
-# routes join it as its route and page modules are imported (``refuse``).
-REFUSED: dict[tuple[str, str], Outlasting] = {
+# The same list by route: (method, rule as the route declares it) -> what it changes.
+REFUSED: Mapping[tuple[str, str], Outlasting] = {
     route: kind for kind, routes in _BY_KIND.items() for route in routes
 }
 
 
-def refuse(kind: Outlasting, *routes: tuple[str, str]) -> None:
-    """A unit's routes that change ``kind`` (method, rule as the route declares it): refused
-    to a session of support access as the list's are. Its route or page module says so as it
-    is imported, beside the routes."""
-    for route in routes:
-        REFUSED[route] = kind
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OwnSessionOnly:
+    """``refused``: the routes only the person's own session is served (403
+    ``impersonation_forbidden`` to a session an admin acts in)."""
 
+    refused: Collection[Route]
 
-def outlasting_here() -> Outlasting | None:
-    """What the request being served would change that outlasts a session, by its route
-    (None: nothing, or no route matched)."""
-    rule = request.url_rule
-    return REFUSED.get((request.method, rule.rule)) if rule is not None else None
-
-
-def outlasting_at(path: str, method: str = "POST") -> Outlasting | None:
-    """What a form that sends ``method`` to ``path`` (a path of this site) would change
-    that outlasts a session, by the route it reaches."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    try:
-        rule, _ = adapter.match(path.partition("?")[0], method=method, return_rule=True)
-    except HTTPException:  # no such route, or a redirect: nothing a form would change
-        return None
-    return REFUSED.get((method, rule.rule))
-
-
-_ACTING = "firegate_acting"  # in g: (person, admin) of this request's support access
-
-
-class RequestActing:
-    """The request's support access, as its authentication found it (``ActingNote``), read
-    by the audit trail, which names the admin as the actor of each event the request causes
-    (``WithRequestOrigin.acting``)."""
-
-    def acting(self, person_id: str, admin_id: str) -> None:
-        if has_request_context():
-            setattr(g, _ACTING, (person_id, admin_id))
-
-    def current(self) -> tuple[str, str] | None:
-        if not has_request_context():
-            return None
-        found: tuple[str, str] | None = g.get(_ACTING)
-        return found
-
-
-REQUEST_ACTING = RequestActing()
+    def check(self, session: Session, route: Route | None) -> None:
+        if route is not None and route in self.refused:
+            require_own_session(session)

@@ -9,11 +9,11 @@ from application.accounts.accounts import UserRepository as Users
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgRepository
 from application.signin.authentication import Actor
-from application.signin.support.impersonation import Impersonation
 from application.signin.tokens import TokenPair
+from application.support_access.impersonation import Impersonation
 from domain.errors import NotFound
 from domain.ids import is_id
-from domain.signin.support.impersonation import Grant
+from domain.support_access.impersonation import Grant
 
 
 @dataclass(frozen=True)

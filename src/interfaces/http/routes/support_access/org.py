@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from application.orgs.services import OrgServices
-from application.orgs.support_access import ImpersonateMember
 from application.signin.authentication import Actor
-from domain.signin.support.impersonation import Grant
+from application.support_access.org import ImpersonateMember, OrgSupportAccess
+from domain.support_access.impersonation import Grant
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
 from interfaces.http.routes.signin.login import token_out
+from interfaces.http.routes.support_access.schemas import ImpersonateRequest
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.signin.impersonation import ImpersonateRequest
 from interfaces.shared.services import services
 
 bp = Blueprint("org_support_access", __name__, url_prefix="/orgs")
@@ -38,6 +37,4 @@ def impersonate_member(actor: Actor, org: str, user_id: str) -> Response:
     cmd = ImpersonateMember(
         actor, org, user_id, Grant(body.reason, body.minutes), request.user_agent.string[:256]
     )
-    return json_response(
-        token_out(services().of(OrgServices).support_access.impersonate(cmd)), status=201
-    )
+    return json_response(token_out(services().of(OrgSupportAccess).impersonate(cmd)), status=201)

@@ -18,15 +18,15 @@ from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from application.support_access.guard import REFUSED
 from infrastructure.settings import Settings
-from interfaces.shared.support_access import REFUSED
 from interfaces.web.errors import PAGE_BLUEPRINTS
 from tests.support.api import admin_token, bearer, login, register, services
 from tests.support.pages import csrf
 from tests.support.settings import make_settings
-from tests.support.support_access import Acting, acting, page_post
 from tests.support.units import of_absent_unit_rule
 from tests.support.webhooks import ADMIN
+from tests.unit.support_access.fakes import Acting, acting, page_post
 
 pytestmark = pytest.mark.unit
 

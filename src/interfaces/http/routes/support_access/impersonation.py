@@ -5,17 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
-from application.signin.services import SigninServices
-from application.signin.support.impersonation import EndImpersonation, Impersonate
-from domain.signin.support.impersonation import Grant
+from application.support_access.impersonation import EndImpersonation, Impersonate, Impersonation
+from domain.support_access.impersonation import Grant
 from interfaces.http.auth import session_authenticated
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.signin.login import token_out
+from interfaces.http.routes.support_access.schemas import ImpersonateRequest
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
-from interfaces.http.schemas.signin.impersonation import ImpersonateRequest
 from interfaces.shared.services import services
 
 bp = Blueprint("impersonation", __name__)
@@ -37,7 +36,7 @@ def impersonate(actor: Actor, user_id: str) -> Response:
     cmd = Impersonate(
         actor, user_id, Grant(body.reason, body.minutes), request.user_agent.string[:256]
     )
-    pair = services().of(SigninServices).impersonation.by_admin(cmd)
+    pair = services().of(Impersonation).by_admin(cmd)
     return json_response(token_out(pair), status=201)
 
 
@@ -46,5 +45,5 @@ def impersonate(actor: Actor, user_id: str) -> Response:
 @session_authenticated
 def end_impersonation(actor: Actor) -> Response:
     """End this session of support access (409 ``not_impersonating`` for one's own)."""
-    services().of(SigninServices).impersonation.end(EndImpersonation(actor))
+    services().of(Impersonation).end(EndImpersonation(actor))
     return no_content()

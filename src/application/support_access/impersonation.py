@@ -16,7 +16,8 @@ from application.signin.tokens import TokenPair, TokenPolicy
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.ids import new_id
-from domain.signin.support.impersonation import Acting, Grant, check_may_impersonate
+from domain.signin.sessions import Acting
+from domain.support_access.impersonation import Grant, check_may_impersonate
 
 IMPERSONATION_AMR = ("imp",)  # not an RFC 8176 value: no credential of the person was shown
 

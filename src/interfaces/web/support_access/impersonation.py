@@ -1,7 +1,7 @@
 """Support access in the pages (docs/support-access.md): an admin's "Act as" on an account's
 admin page, the banner every page of such a session shows above its layout, with its end,
 and the forms such a session may not send, shown disabled with why (the one list of what it
-may not do: interfaces/shared/support_access.py)."""
+may not do: application/support_access/guard.py)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ from dataclasses import dataclass
 from html import escape, unescape
 from itertools import count
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
+from werkzeug.exceptions import HTTPException
 
 from application.signin.authentication import Actor
-from application.signin.services import SigninServices
-from application.signin.support.impersonation import EndImpersonation, Impersonate
 from application.signin.tokens import TokenPair
+from application.support_access.guard import REFUSED
+from application.support_access.impersonation import EndImpersonation, Impersonate, Impersonation
 from domain.errors import InvalidInput
-from domain.signin.support.impersonation import Grant
-from domain.signin.support.outlasting import Outlasting
+from domain.support_access.impersonation import Grant
+from domain.support_access.outlasting import Outlasting
 from interfaces.shared.services import services
-from interfaces.shared.support_access import outlasting_at
 from interfaces.web import browser
 from interfaces.web.accounts.admin import needs_sign_in, user_page_shown
 from interfaces.web.forms import field, form_errors
@@ -57,6 +57,17 @@ WHY: dict[Outlasting, LazyString] = {
     ),
     Outlasting.SUPPORT_ACCESS: lazy_gettext("Support access cannot start another."),
 }
+
+
+def outlasting_at(path: str, method: str = "POST") -> Outlasting | None:
+    """What a form that sends ``method`` to ``path`` (a path of this site) would change
+    that outlasts a session, by the route it reaches."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        rule, _ = adapter.match(path.partition("?")[0], method=method, return_rule=True)
+    except HTTPException:  # no such route, or a redirect: nothing a form would change
+        return None
+    return REFUSED.get((method, rule.rule))
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,7 @@ def act_as(actor: Actor, user_id: str) -> Response:
     """An admin's "Act as" (POST /admin/users/{id}/impersonate's): this browser then holds
     the session of the person."""
     cmd = Impersonate(actor, user_id, granted(), browser.user_agent())
-    return now_acting(services().of(SigninServices).impersonation.by_admin(cmd))
+    return now_acting(services().of(Impersonation).by_admin(cmd))
 
 
 @bp.post("/account/impersonation/end")
@@ -160,7 +171,7 @@ def end_impersonation() -> Response:
     out of it."""
     actor = browser.signed_in()
     if actor is not None and actor.acting_admin_id is not None:
-        services().of(SigninServices).impersonation.end(EndImpersonation(actor))
+        services().of(Impersonation).end(EndImpersonation(actor))
     response = see_other("/sign-in")
     browser.end(response)
     return response

@@ -1,0 +1,81 @@
+"""Sign-in's session guards (``SESSION_GUARDS``, docs/contributing.md "Units";
+docs/decisions/0765-support-access-is-a-unit.md), on the use cases' fakes: each guard is asked,
+where the actor is built, with the route being served, and may refuse it; a session someone
+else acts in is valid only while some guard watches it (its unit taken out: it ends)."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.signin.authentication import Authenticate, Authentication, Route
+from application.signin.sign_in import start_session
+from domain.errors import PermissionDenied, Unauthenticated
+from domain.signin.sessions import Acting, Session
+from tests.support.use_cases import World
+
+pytestmark = pytest.mark.unit
+
+MARKED: Route = ("POST", "/marked")
+
+
+class Refusing:
+    """A guard that refuses ``MARKED`` to a session someone else acts in, and notes each
+    route it is asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[Route | None] = []
+
+    def check(self, session: Session, route: Route | None) -> None:
+        self.asked.append(route)
+        if session.acting_admin_id is not None and route == MARKED:
+            raise PermissionDenied("Not this one.", code="refused_by_guard")
+
+
+def token(world: World, *, acting: Acting | None) -> str:
+    alice = world.register("alice")
+    pair = start_session(
+        alice,
+        user_agent="",
+        sessions=world.sessions,
+        tokens=world.tokens,
+        clock=world.clock,
+        policy=world.policy,
+        amr=("imp",) if acting is not None else ("pwd",),
+        acting=acting,
+    )
+    return pair.access_token
+
+
+def authentication(world: World, *guards: Refusing) -> Authentication:
+    return Authentication(
+        tokens=world.tokens, principals=world.principals, clock=world.clock, guards=guards
+    )
+
+
+def test_each_guard_is_asked_with_the_route_and_refuses_what_it_marks() -> None:
+    world, guard = World(), Refusing()
+    acted = token(world, acting=Acting("admin1", "root"))
+    auth = authentication(world, guard)
+    assert auth.authenticate(Authenticate(acted, route=("GET", "/user"))).acting_admin_id == (
+        "admin1"
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        auth.authenticate(Authenticate(acted, route=MARKED))
+    assert refused.value.code == "refused_by_guard"
+    assert guard.asked == [("GET", "/user"), MARKED]
+
+
+def test_the_persons_own_session_is_not_refused() -> None:
+    world, guard = World(), Refusing()
+    own = token(world, acting=None)
+    actor = authentication(world, guard).authenticate(Authenticate(own, route=MARKED))
+    assert actor.acting_admin_id is None and guard.asked == [MARKED]
+
+
+def test_a_session_someone_acts_in_ends_where_no_guard_watches_it() -> None:
+    world = World()
+    acted = token(world, acting=Acting("admin1", "root"))
+    with pytest.raises(Unauthenticated):
+        authentication(world).authenticate(Authenticate(acted))
+    own = World()
+    assert authentication(own).authenticate(Authenticate(token(own, acting=None))).user_id
