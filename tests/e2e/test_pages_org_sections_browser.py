@@ -216,6 +216,8 @@ def test_admins_invite_and_manage_members(base: str, firestore: Any) -> None:
         assert member.get_by_role("button", name="Save").count() == 0  # read-only
         assert member.get_by_role("link", name="Domains").count() == 0
         member.get_by_role("link", name="Members").click()
+        # the section loaded before it is read: a count of none would pass on the page before
+        member.wait_for_url(base + "/account/orgs/acme/members")
         assert member.get_by_role("button", name="Change roles").count() == 0
         checked(member)
 
