@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from application.guests import Guests
+from application.guests.way_in import Guests
 from bootstrap.unit import Built, Kernel, Unit
 from infrastructure.guests.settings import GuestSettings
 

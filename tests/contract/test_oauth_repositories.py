@@ -568,6 +568,21 @@ def test_a_code_keeps_its_sid_and_claims_and_its_grant_the_userinfo_ones(
     assert plain.id_token_claims == plain.userinfo_claims == ()
 
 
+def test_a_codes_grant_keeps_the_sign_in_its_refreshes_carry(grants: OAuthGrants) -> None:
+    """The code's ``auth_time`` and ``amr`` go to its grant, whose refreshed tokens carry them
+    (tests/unit/provider/test_a_refresh_keeps_the_sign_in.py)."""
+    grants.add_code(code())
+    outcome, found = exchange(grants, "the-code", token_version=0)
+    assert outcome == "spent" and found is not None
+    grant = grants.get(found.grant_id)
+    assert grant is not None and (grant.auth_time, grant.amr) == (code().auth_time, ("pwd",))
+    grants.add_code(replace(code("plain"), amr=()))
+    outcome, found = exchange(grants, "plain", token_version=0, refresh="r2")
+    assert outcome == "spent" and found is not None
+    plain = grants.get(found.grant_id)
+    assert plain is not None and plain.amr == ()  # a guest's sign-in names no method
+
+
 def test_a_grant_and_a_code_keep_their_dpop_key(grants: OAuthGrants) -> None:
     grants.add_code(replace(code(), dpop_jkt="k" * 43))
     assert (kept := grants.get_code(digest("the-code"))) is not None and kept.dpop_jkt == "k" * 43

@@ -30,5 +30,5 @@ class SigninServices:
     personal_tokens: PersonalTokens  # tokens for scripts (docs/reference/tokens.md)
     email_codes: EmailCodes  # sign-in by a mailed code (docs/reference/email-code.md)
     # The step every sign-in ends with: a unit's way in ends with it too (the guests unit's
-    # POST /auth/guest, application/guests.py).
+    # POST /auth/guest, application/guests/way_in.py).
     sign_in: SignIn

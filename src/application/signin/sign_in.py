@@ -1,6 +1,6 @@
 """The sign-in step every way of signing in ends with (``SignIn``: the gate, the
 ``before_sign_in`` hooks, the session and its first token pair), a unit's way in too (the
-guests unit's ``POST /auth/guest``: application/guests.py)."""
+guests unit's ``POST /auth/guest``: application/guests/way_in.py)."""
 
 from __future__ import annotations
 

@@ -138,6 +138,10 @@ class Grant:
     # (docs/decisions/0587-support-access-at-the-provider.md)
     acting_admin_id: str | None = None
     acting_until: datetime | None = None
+    # The sign-in its first token was of, which its refreshed tokens keep (``amr``, and the
+    # ``acr`` made of it; docs/reference/acr.md): its code's or its device request's
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
 
     @staticmethod
     def reserved_by(code: AuthorizationCode, now: datetime) -> Grant:
@@ -155,6 +159,8 @@ class Grant:
             sid=code.sid,
             acting_admin_id=code.acting_admin_id,
             acting_until=code.acting_until,
+            auth_time=code.auth_time,
+            amr=code.amr,
         )
 
     def live(self, token_version: int, now: datetime) -> bool:

@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 from scripts.units_contract import unit_names
 
 from application.federation.connected import Connect
@@ -35,19 +34,20 @@ from application.hooks.services import HookServices
 from application.ports import ExternalIdentity
 from application.signin.authentication import Authenticate
 from application.signin.services import SigninServices
-from application.signin.sign_in import SignInRequest
 from bootstrap.federation import configured_providers
-from domain.accounts.guest.part import Guest as GuestPart
-from domain.accounts.identities import PhoneNumber
-from domain.accounts.signups import ALLOWED
-from domain.accounts.users import User
 from domain.errors import PermissionDenied
-from domain.ids import new_id
 from tests.fakes.federation import FakeUpstreamProviders
-from tests.fakes.hooks import FakeHookClient
-from tests.support.api import PASSWORD, assert_problem, bearer
+from tests.support.api import PASSWORD, assert_problem
 from tests.support.app import World
 from tests.support.email_codes import code_in
+from tests.support.guest_upgrades import (
+    Guest,
+    new_guest,
+    receiver,
+    refused_to_the_guest,
+    sessions_of,
+    still_a_guest,
+)
 from tests.support.oidc_idp import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -68,7 +68,6 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 SIGN_IN_HOOK = "http://127.0.0.1:9/before-sign-in"
 SMS_HOOK = "http://127.0.0.1:9/sms"
 DENY = {"decision": "deny", "message": "Not from this network."}
-SEPARATOR = "~"  # the session cookie's, between the access and the refresh token
 BLOCKED = "blocked.example"
 
 # -- found in the code ----------------------------------------------------------------------
@@ -152,49 +151,6 @@ def test_every_way_of_upgrading_is_known_and_driven() -> None:
 
 
 # -- the drivers: each way, with a before_sign_in hook that denies or a sign-up rule ----------
-
-
-@dataclass
-class Guest:
-    """A guest of ``world``, signed in: its id, its tokens, and its sessions when the way was
-    started."""
-
-    world: World
-    id: str
-    access_token: str
-    refresh_token: str
-    sessions: set[str]
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return bearer(self.access_token)
-
-    def browser(self, client: FlaskClient | None = None) -> FlaskClient:
-        """A browser signed in as the guest (its session cookie)."""
-        browser = client or self.world.app.test_client()
-        browser.set_cookie("firegate_session", self.access_token + SEPARATOR + self.refresh_token)
-        return browser
-
-
-def sessions_of(world: World, user_id: str) -> set[str]:
-    return {s.id for s in world.store.sessions.values() if s.user_id == user_id}
-
-
-def new_guest(world: World) -> Guest:
-    """A guest made as ``POST /auth/guest`` makes one, whatever the world's sign-up mode (a
-    closed one refuses new guests, not the upgrade of one made before), signed in."""
-    user = User.new_guest(id=new_id(), now=world.clock.now(), admitted=ALLOWED)
-    world.adapters.accounts.users.add(user)
-    pair = world.services.of(SigninServices).sign_in(
-        SignInRequest(user, (), "tests", method="guest")
-    )
-    return Guest(world, user.id, pair.access_token, pair.refresh_token, set())
-
-
-def receiver(world: World) -> FakeHookClient:
-    client = world.adapters.hooks.hook_client
-    assert isinstance(client, FakeHookClient)
-    return client
 
 
 def arm(guest: Guest) -> None:
@@ -402,20 +358,7 @@ def providers(idp: OidcIdpForTests) -> Iterator[None]:
 
 
 def unchanged(outcome: Outcome) -> None:
-    """The guest as it was: a guest with no way in of its own, and no session but those it
-    had when the way was started."""
-    guest, world = outcome.guest, outcome.guest.world
-    stored = world.store.users[guest.id]
-    assert stored.part(GuestPart).is_guest and stored.deleted_at is None
-    assert (stored.username, stored.email, stored.part(PhoneNumber).number) == (None, None, None)
-    assert stored.password_hash is None
-    for claims in (world.store.usernames, world.store.emails, world.store.phone_numbers):
-        assert guest.id not in claims.values()
-    assert guest.id not in world.store.identities.values()
-    assert world.adapters.signin.passkeys.list_for_user(guest.id, 10) == []
-    assert sessions_of(world, guest.id) == guest.sessions
-    me = world.client.get("/user", headers=guest.auth)
-    assert me.status_code == 200 and me.get_json()["guest"] is True
+    still_a_guest(outcome.guest)
 
 
 @pytest.mark.usefixtures("providers")
@@ -521,11 +464,6 @@ def test_every_route_that_gives_a_way_in_is_an_upgrade_refused_or_not_the_caller
     assert routes_giving_a_way_in() == (UPGRADES | REFUSED | NOT_THE_CALLERS) - gone
 
 
-def refused_to_the_guest(answer: Any) -> None:
-    body = assert_problem(answer, 403, "guest_upgrade_required")
-    assert "/auth/guest/upgrade" in body["detail"]
-
-
 def changes_of(guest: Guest) -> dict[str, Callable[[], Any]]:
     """Each refused route, called by the guest as a person would call it."""
     client, auth, me = guest.world.client, guest.auth, guest.id
@@ -575,20 +513,6 @@ def test_patch_user_refuses_each_way_in_and_lets_a_guest_change_its_names(
     unchanged(Outcome(None, guest))
     named = world.client.patch("/user", json={"name": "Ann"}, headers=guest.auth)
     assert named.status_code == 200 and named.get_json()["name"] == "Ann"
-
-
-@pytest.mark.skipif(not PHONE, reason="the phone unit is taken out of this tree")
-def test_a_phone_number_is_refused_to_a_guest_before_any_text_is_sent() -> None:
-    world = texting("hook")
-    guest = new_guest(world)
-    guest.sessions = sessions_of(world, guest.id)
-    answer = world.client.patch("/user", json={"phone_number": "+33612345678"}, headers=guest.auth)
-    refused_to_the_guest(answer)
-    world.deliver()
-    assert [url for url, *_ in receiver(world).asked if url == SMS_HOOK] == []
-    proof = world.client.post("/user/phone/verify", json={"code": "123456"}, headers=guest.auth)
-    refused_to_the_guest(proof)
-    unchanged(Outcome(None, guest))
 
 
 def test_the_pages_refuse_a_guest_a_password_with_words_that_say_how_to_sign_up() -> None:

@@ -423,7 +423,7 @@ WAYS: dict[str, tuple[str, ...]] = {
     "signin/factors/passkeys.py:sign_in": ("test_way_passkey",),
     # the guests unit's POST /auth/guest: its test is the unit's
     # (tests/unit/guests/test_guests_way_in.py)
-    "guests.py:start": (),
+    "guests/way_in.py:start": (),
     # a guest's upgrade, asked before its commit (UpgradeSignIns)
     "signin/sign_in.py:__call__": ("test_way_guest_upgrade",),
     "federation/firebase.py:sign_in": ("test_way_firebase",),

@@ -1,7 +1,10 @@
-"""A texted code asked by a guest makes the number the guest's, in place, as a mailed code
-makes its address (docs/guests.md, "Upgrading in place"): the guests' way of upgrading by the
-phone unit's code. Both units' routes: skipped only in a copy the guests unit is taken out
-of (scripts/remove_unit.py)."""
+"""A guest and the phone unit's texted code. A texted code asked by a guest makes the
+number the guest's, in place, as a mailed code makes its address (docs/guests.md, "Upgrading
+in place"); PATCH /user refuses a guest a number before any text is sent (a guest signs up
+rather than edits its ways in, decision 0632). What a guest is, and its upgrade, are the
+accounts' and sign-in's whichever way made it: the guest here is made through the core, not
+by the guests unit's ``POST /auth/guest``, so these tests need the phone unit alone and are
+taken out with it (docs/decisions/0801-a-test-lives-with-the-unit-it-needs.md)."""
 
 from __future__ import annotations
 
@@ -14,25 +17,21 @@ from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from domain.accounts.identities import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
+from tests.support import guest_upgrades
 from tests.support.api import assert_problem, bearer
 from tests.support.app import World
 from tests.support.dpop import claims_of
-from tests.support.taken_out import taken_out
+from tests.support.guest_accounts import new_guest_answer
+from tests.support.guest_upgrades import receiver, refused_to_the_guest, still_a_guest
 from tests.support.webhooks import ADMIN
 
-pytestmark = [
-    pytest.mark.unit,
-    pytest.mark.skipif(
-        taken_out().holds("src/bootstrap/guests.py"), reason="the guests unit is taken out"
-    ),
-]
+pytestmark = pytest.mark.unit
+SMS_HOOK = "http://127.0.0.1:9/sms"
 
 
 def new_guest(world: World) -> dict[str, Any]:
-    answer = world.client.post("/auth/guest")
-    assert answer.status_code == 201, answer.get_json()
-    pair: dict[str, Any] = answer.get_json()
-    return pair
+    """A new guest's token pair, as ``POST /auth/guest`` answers it."""
+    return new_guest_answer(world.client)
 
 
 def is_guest(world: World, user_id: str) -> bool:
@@ -53,10 +52,8 @@ def phone_code(world: World, pair: dict[str, Any] | None, number: str) -> Any:
 
 
 def texting_world() -> World:
-    world = World(guest_accounts=True, phone_sign_in=True)
-    world.services.of(HookServices).hooks.set(
-        SetAuthHook(ADMIN, "send_sms", "http://127.0.0.1:9/sms")
-    )
+    world = World(phone_sign_in=True)
+    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", SMS_HOOK))
     return world
 
 
@@ -79,3 +76,18 @@ def test_a_phone_code_for_another_accounts_number_is_409_account_exists() -> Non
     world.clock.advance(minutes=1)  # the number's next code may be asked
     assert_problem(phone_code(world, pair, "+33612345678"), 409, "account_exists")
     assert is_guest(world, claims_of(pair["access_token"])["sub"])
+
+
+def test_a_phone_number_is_refused_to_a_guest_before_any_text_is_sent() -> None:
+    """(Was tests/unit/accounts/test_every_guest_upgrade_passes_one_door.py's, skipped there
+    without the phone unit.)"""
+    world = texting_world()
+    guest = guest_upgrades.new_guest(world)
+    guest.sessions = guest_upgrades.sessions_of(world, guest.id)
+    answer = world.client.patch("/user", json={"phone_number": "+33612345678"}, headers=guest.auth)
+    refused_to_the_guest(answer)
+    world.deliver()
+    assert [url for url, *_ in receiver(world).asked if url == SMS_HOOK] == []
+    proof = world.client.post("/user/phone/verify", json={"code": "123456"}, headers=guest.auth)
+    refused_to_the_guest(proof)
+    still_a_guest(guest)

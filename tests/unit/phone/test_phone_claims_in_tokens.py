@@ -63,12 +63,9 @@ def test_a_person_with_a_phone_number() -> None:
     assert set(introspect(world, tokens["access_token"])) == INTROSPECTION
     again = world.post_token(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert again.status_code == 200, again.get_json()
-    # a refresh's token carries no sign-in of its own: the grant keeps none (pinned as is)
-    assert set(claims(world, again.get_json()["access_token"])) == PROVIDER - {
-        "amr",
-        "acr",
-        "auth_time",
-    }
+    # a refresh's token carries the sign-in its grant keeps
+    # (docs/decisions/0802-a-provider-grant-keeps-its-sign-in.md)
+    assert set(claims(world, again.get_json()["access_token"])) == PROVIDER
     assert "id_token" not in again.get_json()
 
     # the claims request asks acr of userinfo, where no scope gives it

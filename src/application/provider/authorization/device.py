@@ -368,6 +368,8 @@ class DeviceFlow:
                 refresh_expires_at=now + refresh_ttl if refresh else None,
                 issued=True,
                 dpop_jkt=dpop_jkt if refresh else None,
+                auth_time=request.auth_time,
+                amr=request.amr,
             )
 
         staged = audit.stage(

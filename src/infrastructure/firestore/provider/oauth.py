@@ -134,6 +134,8 @@ def grant_to_doc(grant: Grant) -> dict[str, Any]:
         **({"sid": grant.sid} if grant.sid is not None else {}),
         **({"last_used_at": grant.last_used_at} if grant.last_used_at is not None else {}),
         **_acting(grant.acting_admin_id, grant.acting_until),
+        **({"auth_time": grant.auth_time} if grant.auth_time is not None else {}),
+        **({"amr": list(grant.amr)} if grant.amr else {}),
     }
 
 
@@ -157,6 +159,8 @@ def grant_from_doc(grant_id: str, data: dict[str, Any]) -> Grant:
         last_used_at=data.get("last_used_at"),
         acting_admin_id=data.get("acting_admin_id"),
         acting_until=data.get("acting_until"),
+        auth_time=data.get("auth_time"),  # none on a grant stored before it was kept
+        amr=tuple(data.get("amr", ())),
     )
 
 

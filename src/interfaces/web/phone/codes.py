@@ -6,36 +6,34 @@ PHONE_SIGN_IN or no send_sms hook), both are the error page of 404 ``phone_disab
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response
 from flask_babel import gettext, lazy_gettext
 
 from application.phone.codes import PHONE_DISABLED, PhoneCodes, RequestPhoneCode
 from application.signin.codes.flow import VerifyCode
-from application.signin.services import SigninServices
-from application.signin.sessions import Logout
-from application.signin.tokens import TokenPair
 from domain.errors import MfaRequired, NotFound
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
+from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, kept_page, page, see_other
-
-_NOT_DIGITS = re.compile(r"\D")
+from interfaces.web.signin.code_pages import (
+    flow_id,
+    next_path,
+    on_to_second_factor,
+    signed_in,
+    typed_code,
+)
 
 FLOW_COOKIE = "phone-code"  # the flow's secret in this browser (browser.hold_code_flow)
 
 
-def _next() -> str:
-    return safe_next(request.args.get("next"))
-
-
-def _flow() -> str:
-    return request.args.get("flow", "")[:MAX_FIELD_CHARS]
+def _end_flow(response: Response) -> Response:
+    """The flow's cookie spent."""
+    return browser.drop_code_flow(response, FLOW_COOKIE)
 
 
 def _offered() -> None:
@@ -45,17 +43,17 @@ def _offered() -> None:
 
 
 def _number_page() -> dict[str, object]:
-    return {"next": _next()}
+    return {"next": next_path()}
 
 
 def _code_page() -> dict[str, object]:
-    return {"next": _next(), "flow": _flow()}
+    return {"next": next_path(), "flow": flow_id()}
 
 
 @bp.get("/sign-in/phone-code")
 def phone_code_page() -> Response:
     _offered()
-    return kept_page("phone/phone_code.html", next=_next(), form={})
+    return kept_page("phone/phone_code.html", next=next_path(), form={})
 
 
 @bp.post("/sign-in/phone-code")
@@ -78,7 +76,7 @@ def phone_code() -> Response:
             )
         )
     )
-    query = urlencode({"flow": started.flow_id, "next": _next()})
+    query = urlencode({"flow": started.flow_id, "next": next_path()})
     response = see_other(f"/sign-in/phone-code/verify?{query}")
     browser.hold_code_flow(response, FLOW_COOKIE, secret)
     return response
@@ -87,21 +85,20 @@ def phone_code() -> Response:
 @bp.get("/sign-in/phone-code/verify")
 def phone_code_verify_page() -> Response:
     _offered()
-    return page("phone/phone_code_verify.html", next=_next(), flow=_flow(), form={})
+    return page("phone/phone_code_verify.html", next=next_path(), flow=flow_id(), form={})
 
 
 @bp.post("/sign-in/phone-code/verify")
 @form_errors("phone/phone_code_verify.html", shown=_code_page)
 def phone_code_verify() -> Response:
-    # A pasted code keeps only its digits ("123 456", "123-456").
-    code = _NOT_DIGITS.sub("", field("code"))
+    code = typed_code()
     try:
         pair = (
             services()
             .of(PhoneCodes)
             .verify(
                 VerifyCode(
-                    flow_id=_flow(),
+                    flow_id=flow_id(),
                     code=code,
                     user_agent=browser.user_agent(),
                     client_ip=client_ip(),
@@ -110,22 +107,8 @@ def phone_code_verify() -> Response:
             )
         )
     except MfaRequired as exc:
-        # An account with a second factor: on to its step, as the password form goes.
-        response = see_other("/sign-in/mfa?" + urlencode({"next": _next()}))
-        browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
-        return browser.drop_code_flow(response, FLOW_COOKIE)
-    return _signed_in(pair)
-
-
-def _signed_in(pair: TokenPair) -> Response:
-    """Sign this browser in with ``pair`` (ending the session it held before), on to
-    ``next``; the flow's cookie is spent with it."""
-    response = see_other(_next())
-    previous = browser.signed_in()
-    browser.start(response, pair)
-    if previous is not None:
-        services().of(SigninServices).sessions.logout(Logout(previous, False))
-    return browser.drop_code_flow(response, FLOW_COOKIE)
+        return on_to_second_factor(exc, _end_flow)
+    return signed_in(pair, _end_flow)
 
 
 # When firegate calls the send_sms hooks, as /admin/hooks/auth says (``Pages.hook_purposes``)

@@ -5,7 +5,6 @@ to type where the person asked, and signs nothing in."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from flask import Response, request
@@ -17,52 +16,29 @@ from application.signin.codes.email import (
     VerifyEmailCode,
 )
 from application.signin.services import SigninServices
-from application.signin.sessions import Logout
-from application.signin.tokens import TokenPair
 from domain.errors import MfaRequired
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
-from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
+from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors
 from interfaces.web.rendering import bp, kept_page, page, see_other
-
-_NOT_DIGITS = re.compile(r"\D")
-
-
-def _next() -> str:
-    return safe_next(request.args.get("next"))
-
-
-def _flow() -> str:
-    return request.args.get("flow", "")[:MAX_FIELD_CHARS]
-
-
-def _signed_in(pair: TokenPair) -> Response:
-    """Sign this browser in with ``pair`` (ending the session it held before), on to
-    ``next``; the flow's cookie is spent with it."""
-    response = see_other(_next())
-    previous = browser.signed_in()
-    browser.start(response, pair)
-    if previous is not None:
-        services().of(SigninServices).sessions.logout(Logout(previous, False))
-    return browser.drop_email_flow(response)
-
-
-def _onward(exc: MfaRequired) -> Response:
-    """An account with a second factor: on to its step, as the password form goes."""
-    response = see_other("/sign-in/mfa?" + urlencode({"next": _next()}))
-    browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
-    return browser.drop_email_flow(response)
+from interfaces.web.signin.code_pages import (
+    flow_id,
+    next_path,
+    on_to_second_factor,
+    signed_in,
+    typed_code,
+)
 
 
 @bp.get("/sign-in/email-code")
 def email_code_page() -> Response:
-    return kept_page("signin/email_code.html", next=_next(), form={})
+    return kept_page("signin/email_code.html", next=next_path(), form={})
 
 
 @bp.post("/sign-in/email-code")
-@form_errors("signin/email_code.html", shown=lambda: {"next": _next()})
+@form_errors("signin/email_code.html", shown=lambda: {"next": next_path()})
 def email_code() -> Response:
     # The browser's own secret while it holds one: its new request voids its flow before,
     # and none another browser asked for
@@ -81,33 +57,32 @@ def email_code() -> Response:
             )
         )
     )
-    query = urlencode({"flow": started.flow_id, "next": _next()})
+    query = urlencode({"flow": started.flow_id, "next": next_path()})
     response = see_other(f"/sign-in/email-code/verify?{query}")
     browser.hold_email_flow(response, secret)
     return response
 
 
 def _code_page() -> dict[str, object]:
-    return {"next": _next(), "flow": _flow()}
+    return {"next": next_path(), "flow": flow_id()}
 
 
 @bp.get("/sign-in/email-code/verify")
 def email_code_verify_page() -> Response:
-    return page("signin/email_code_verify.html", next=_next(), flow=_flow(), form={})
+    return page("signin/email_code_verify.html", next=next_path(), flow=flow_id(), form={})
 
 
 @bp.post("/sign-in/email-code/verify")
 @form_errors("signin/email_code_verify.html", shown=_code_page)
 def email_code_verify() -> Response:
-    # A pasted code keeps only its digits ("123 456", "123-456").
-    code = _NOT_DIGITS.sub("", field("code"))
+    code = typed_code()
     try:
         pair = (
             services()
             .of(SigninServices)
             .email_codes.verify(
                 VerifyEmailCode(
-                    flow_id=_flow(),
+                    flow_id=flow_id(),
                     code=code,
                     user_agent=browser.user_agent(),
                     client_ip=client_ip(),
@@ -116,8 +91,8 @@ def email_code_verify() -> Response:
             )
         )
     except MfaRequired as exc:
-        return _onward(exc)
-    return _signed_in(pair)
+        return on_to_second_factor(exc, browser.drop_email_flow)
+    return signed_in(pair, browser.drop_email_flow)
 
 
 def _token() -> str:
@@ -138,14 +113,14 @@ def email_link_page() -> Response:
         same_browser=shown.same_browser,
         code=shown.code,
         token=token,
-        next=_next(),
+        next=next_path(),
     )
 
 
 @bp.post("/sign-in/email")
 @form_errors(
     "signin/email_link.html",
-    shown=lambda: {"same_browser": False, "code": "", "token": "", "next": _next()},
+    shown=lambda: {"same_browser": False, "code": "", "token": "", "next": next_path()},
 )
 def email_link() -> Response:
     try:
@@ -162,5 +137,5 @@ def email_link() -> Response:
             )
         )
     except MfaRequired as exc:
-        return _onward(exc)
-    return _signed_in(pair)
+        return on_to_second_factor(exc, browser.drop_email_flow)
+    return signed_in(pair, browser.drop_email_flow)

@@ -18,7 +18,6 @@ from application.signin.login import Login
 from application.signin.mfa import MfaLogin
 from application.signin.services import SigninServices
 from application.signin.sessions import Logout
-from application.signin.tokens import TokenPair
 from domain.errors import DomainError, InvalidInput, MfaRequired
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -26,6 +25,7 @@ from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
 from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
+from interfaces.web.signin.code_pages import replace_session
 
 # [id, name] of each way in at another provider: the federation's upstream providers, handed
 # in by the web adapter's composition (``install_sign_in``)
@@ -170,7 +170,7 @@ def sign_in() -> Response:
         browser.hold_mfa_token(response, exc.mfa_token, exc.locale)
         return response
     response = see_other(next_path)
-    _replace_session(response, pair)
+    replace_session(response, pair)
     return response
 
 
@@ -184,15 +184,6 @@ def sign_in_continue() -> Response:
     if start is not None:
         return on_to_sso(start.path, _next(), domain=start.domain)
     return page("signin/sign_in.html", 200, **_sign_in_page(), form={"username": username})
-
-
-def _replace_session(response: Response, pair: TokenPair) -> None:
-    """Sign this browser in with ``pair``, ending the session it held before (signed in
-    again at an app's request), now that the new one exists."""
-    previous = browser.signed_in()
-    browser.start(response, pair)
-    if previous is not None:
-        services().of(SigninServices).sessions.logout(Logout(previous, False))
 
 
 @bp.get("/sign-in/mfa")
@@ -227,7 +218,7 @@ def sign_in_mfa() -> Response:
         )
     )
     response = see_other(_next())
-    _replace_session(response, pair)
+    replace_session(response, pair)
     return response
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from application.accounts.services import AccountServices
-from application.guests import Door, Guests, StartGuest
+from application.guests.way_in import Door, Guests, StartGuest
 from application.signin.services import SigninServices
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json

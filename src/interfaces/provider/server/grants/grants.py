@@ -345,6 +345,8 @@ class RefreshGrant(ProofOfPossession, grants.RefreshTokenGrant):  # type: ignore
         subject = Subject(
             user,
             grant.id,
+            grant.auth_time,  # the sign-in the grant's first token was of, kept
+            grant.amr,
             resource=resource,
             org=org,
             userinfo_claims=grant.userinfo_claims,
