@@ -35,8 +35,7 @@ from application.events.webhooks.ports import (
 )
 from application.jobs import JobHandler
 from application.outbound import HostResolver, WebhookSender
-from application.ports import AuditLog, JobQueue, SecretBox
-from bootstrap.metrics import metered
+from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.events.webhooks import RetryPolicy
@@ -104,6 +103,16 @@ def webhook_outbox(
     """The outbox the audit log writes to; the webhooks' objects share its cache."""
     cache = EndpointCache(own.webhook_endpoints, platform.clock, policy.cache_ttl)
     return WebhookOutbox(cache=cache, queue=queue, clock=platform.clock, lease=policy.lease)
+
+
+def metered(audit: AuditLog, metrics: Metrics) -> AuditLog:
+    """``audit``, counting sign-ins, login throttle refusals and refresh reuse (sign-in's
+    events, counted by sign-in's ``MeteredAuditLog``) when metrics are on."""
+    if metrics is NO_METRICS:
+        return audit
+    from infrastructure.signin.metered_audit import MeteredAuditLog  # noqa: PLC0415
+
+    return MeteredAuditLog(audit, metrics)
 
 
 def stored_audit(

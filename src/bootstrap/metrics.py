@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from application.ports import NO_METRICS, AuditLog, Metrics
+from application.ports import NO_METRICS
 from infrastructure.settings import Settings
 from interfaces.shared.metrics import MetricsConfig
 
@@ -42,13 +42,3 @@ def measuring(settings: Settings) -> MetricsConfig | None:
     from infrastructure.metrics.fanout import FanOut  # noqa: PLC0415
 
     return replace(config, metrics=FanOut(targets))
-
-
-def metered(audit: AuditLog, metrics: Metrics) -> AuditLog:
-    """``audit``, counting sign-ins, login throttle refusals and refresh reuse when metrics
-    are on."""
-    if metrics is NO_METRICS:
-        return audit
-    from infrastructure.metrics.audit import MeteredAuditLog  # noqa: PLC0415
-
-    return MeteredAuditLog(audit, metrics)
