@@ -30,9 +30,9 @@ from application.ports import NO_METRICS
 from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.binding import bind
 from bootstrap.driving import driving_adapters
-from bootstrap.metrics import measuring
-from bootstrap.migration import legacy_gauge
+from bootstrap.metrics import GAUGES, measuring, refreshing
 from bootstrap.units import every_unit
+from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
@@ -80,8 +80,11 @@ def build_app(
     elif measured is not None:
         adapters = replace(adapters, platform=replace(adapters.platform, metrics=metrics))
     services = bind(settings, _traced(adapters, tracing))
+    units = every_unit(settings)
     if measured is not None:
-        measured = replace(measured, refresh=legacy_gauge(services, metrics, adapters.platform))
+        clock = adapters.platform.clock
+        gauges = [gauge(services, metrics, clock) for gauge in filled(units, GAUGES)]
+        measured = replace(measured, refresh=refreshing(gauges))
     app = create_app(
         services,
         ShellConfig(
@@ -97,7 +100,6 @@ def build_app(
     )
     if tracing is not None:
         tracing.install(app)
-    units = every_unit(settings)
     install_cli(
         app,
         groups=[group for unit in units for group in unit.cli_groups],
