@@ -27,11 +27,8 @@ from application.hooks.caller import HookCalls
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sign_in import SignIn
 from bootstrap.accounts import AccountsAdapters
-from bootstrap.cloud import (
-    FirebaseCustomTokensOnFirstUse,
-    FirebaseIdentityVerifierOnFirstUse,
-    UpstreamClientOnFirstUse,
-)
+from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
+from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.platform import Platform
 from bootstrap.signin import first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box

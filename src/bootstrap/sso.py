@@ -31,8 +31,8 @@ from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import AccountsAdapters, Shared
-from bootstrap.cloud import UpstreamClientOnFirstUse
 from bootstrap.federation import SignedIn
+from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
