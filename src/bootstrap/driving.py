@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from bootstrap import accounts
-from bootstrap.keys import derived_key, provider_tokens
+from bootstrap.keys import derived_key
+from bootstrap.provider_keys import provider_tokens
 from bootstrap.units import every_unit, unit_pages
 from domain.slots import filled
 from infrastructure.settings import Settings

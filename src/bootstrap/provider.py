@@ -44,8 +44,9 @@ from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.clients import ClientParts
 from bootstrap.federation import SignedIn
-from bootstrap.keys import derived_key, provider_tokens
+from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
+from bootstrap.provider_keys import provider_tokens
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
