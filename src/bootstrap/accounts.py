@@ -6,7 +6,7 @@ capability is named in its ``bind_…``'s signature."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -48,6 +48,7 @@ from application.ports import (
     SecretBox,
     TokenVersionCopies,
 )
+from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from bootstrap.units import every_unit
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web import PagesConfig
     from interfaces.web.parts import Pages
 
 
@@ -176,6 +178,12 @@ def challenge_widget(settings: Settings) -> tuple[str, tuple[str, ...]]:
         TURNSTILE_SCRIPT_URL if own.challenge_provider == "turnstile" else RECAPTCHA_SCRIPT_URL
     )
     return default, WIDGET_ORIGINS[own.challenge_provider]
+
+
+def challenge_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
+    """The pages' configuration with the challenge's widget (``challenge_widget``)."""
+    script, origins = challenge_widget(settings)
+    return replace(config, challenge_script=script, challenge_origins=origins)
 
 
 def challenge_policy(settings: Settings) -> ChallengePolicy:
@@ -465,9 +473,13 @@ UNIT = Unit[None](
     pages=pages,
     cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),
     cli=(Commands("users", _accounts_commands),),
-    # The phone number and what makes an account a guest: the phone and guests units' parts,
-    # which their records take over once they are units (docs/decisions/0735-user-parts.md).
-    fills=(USER_PARTS(PhoneNumber, Guest),),
+    fills=(
+        # The phone number and what makes an account a guest: the phone and guests units'
+        # parts, which their records take over once they are units
+        # (docs/decisions/0735-user-parts.md).
+        USER_PARTS(PhoneNumber, Guest),
+        PAGES_CONFIGURED(challenge_pages),  # the challenge's widget on the pages
+    ),
 )
 
 

@@ -43,9 +43,11 @@ from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.clients import ClientParts
+from bootstrap.drivers import DRIVING_ADAPTERS
 from bootstrap.federation import SignedIn
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
+from bootstrap.provider_driving import provider_adapter
 from bootstrap.provider_keys import provider_tokens
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
@@ -339,11 +341,15 @@ def pages() -> Pages:
     return Pages(account_sections=(At(40, apps.APPS),), admin_parts=(admin.admin_apps,))
 
 
-# The core unit: the provider's driving adapter is its own (interfaces/provider); its adapters
-# and use cases are made by ``build`` and ``wire`` above.
+# The core unit: the provider's driving adapter is its own (interfaces/provider,
+# ``provider_adapter``); its adapters and use cases are made by ``build`` and ``wire`` above.
 UNIT = Unit[None](
     name="provider",
     optional=False,
     pages=pages,
-    fills=(HOOK_KINDS(CREDENTIALS_EXCHANGE), CLAIM_SOURCES(*AGENT_CLAIMS)),
+    fills=(
+        HOOK_KINDS(CREDENTIALS_EXCHANGE),
+        CLAIM_SOURCES(*AGENT_CLAIMS),
+        DRIVING_ADAPTERS(provider_adapter),
+    ),
 )
