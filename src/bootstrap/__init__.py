@@ -36,6 +36,7 @@ from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
+from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import ShellConfig, create_app
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def build_app(
             production=settings.service.app_profile == "production",
             rate_limits=settings.service.rate_limit_enabled,
             trace_ids=tracing.trace_ids if tracing is not None else None,
+            problem_parts=filled(units, PROBLEM_PARTS),
         ),
         driving_adapters(settings),
         measured,

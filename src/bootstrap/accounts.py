@@ -81,6 +81,8 @@ from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.accounts import load_profile_schema
 from interfaces.cli import CommandGroup, Commands
+from interfaces.http.routes.accounts import problems
+from interfaces.shared.problems import PROBLEM_PARTS
 
 if TYPE_CHECKING:
     import click
@@ -479,6 +481,7 @@ UNIT = Unit[None](
         # (docs/decisions/0735-user-parts.md).
         USER_PARTS(PhoneNumber, Guest),
         PAGES_CONFIGURED(challenge_pages),  # the challenge's widget on the pages
+        PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # a signup's reason, a merge token
     ),
 )
 

@@ -51,8 +51,9 @@ from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERI
 from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
-from interfaces.http.routes.signin import limited
+from interfaces.http.routes.signin import limited, problems
 from interfaces.shared.acting import REQUEST_ACTING
+from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
 
 if TYPE_CHECKING:
@@ -498,6 +499,7 @@ UNIT = Unit[None](
         CLAIM_SOURCES(ACR, GUEST),
         API_LIMITED_BY(*limited.LIMITED_BY),
         API_PUBLIC_KEYS(limited.public_keys),
+        PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # the step-up challenge
     ),
 )
 
