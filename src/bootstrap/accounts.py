@@ -443,11 +443,12 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
 def pages() -> Pages:
     """The accounts unit's pages: the account area's own sections (Profile first, Delete
     last), the area and /admin, the frames that gather every unit's sections and parts."""
-    from interfaces.web.accounts import account, admin  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.accounts import account, admin, messages  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
         account_sections=(At(10, account.PROFILE), At(100, account.DELETE)),
+        messages=messages.MESSAGES,  # the profile texts' refusals
         frames=(_account_frames,),
     )
 

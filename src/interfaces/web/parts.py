@@ -79,6 +79,9 @@ class Pages:
     before_request: Sequence[Before] = ()
     after_page: Sequence[Callable[[Response], Response]] = ()
     page_context: Sequence[Callable[[], Mapping[str, object]]] = ()
+    # What a page says about its error codes, by code, where the shared messages say nothing
+    # (interfaces/web/messages.py)
+    messages: Mapping[str, LazyString] = field(default_factory=dict)
     # Its templates shown at a named place of a page the capabilities share, with that
     # page's context: the place's template includes each of ``included(place)``, in the
     # units' order ("banner": above every page's layout; "admin_user": an account's admin
@@ -99,6 +102,12 @@ def folded(units: Iterable[Pages]) -> Pages:
             if route in limited:
                 raise ValueError(f"two units' pages limit {route[0]} {route[1]}")
             limited[route] = limited_as
+    messages: dict[str, LazyString] = {}
+    for pages in every:
+        for code, words in pages.messages.items():
+            if code in messages:
+                raise ValueError(f"two units' pages give a message of {code}")
+            messages[code] = words
     realms = [pages.home_realm for pages in every if pages.home_realm is not None]
     if len(realms) > 1:
         raise ValueError("two units' pages give home-realm discovery")
@@ -118,6 +127,7 @@ def folded(units: Iterable[Pages]) -> Pages:
             name: purpose for pages in every for name, purpose in pages.hook_purposes.items()
         },
         limited_as=limited,
+        messages=messages,
         before_request=tuple(hook for pages in every for hook in pages.before_request),
         after_page=tuple(hook for pages in every for hook in pages.after_page),
         page_context=tuple(read for pages in every for read in pages.page_context),
