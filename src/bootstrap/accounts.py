@@ -447,7 +447,7 @@ def pages() -> Pages:
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        account_sections=(At(10, account.PROFILE), At(100, account.DELETE)),
+        fills=(account.ACCOUNT_SECTIONS(At(10, account.PROFILE), At(100, account.DELETE)),),
         messages=messages.MESSAGES,  # the profile texts' refusals
         frames=(_account_frames,),
     )
@@ -458,12 +458,13 @@ def _account_frames(every: Pages) -> None:
     from interfaces.web.accounts import account, admin  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import in_place  # noqa: PLC0415 - loaded with the app
 
-    area = in_place(every.account_sections)
-    account.install_area(area, header=every.header, profile=every.profile)
+    area = in_place(every.of(account.ACCOUNT_SECTIONS))
+    header, profile = every.of(account.HEADER_PARTS), every.of(account.PROFILE_PARTS)
+    account.install_area(area, header=header, profile=profile)
     admin.install_admin(
-        page_parts=every.admin_parts,
-        user_parts=every.admin_user_parts,
-        actions=every.admin_actions,
+        page_parts=every.of(admin.ADMIN_PARTS),
+        user_parts=every.of(admin.ADMIN_USER_PARTS),
+        actions=every.of(admin.ADMIN_ACTIONS),
     )
 
 

@@ -242,12 +242,16 @@ def api() -> Sequence[Blueprint]:
 def pages() -> Pages:
     """The events' pages: the webhooks', the account area's Activity section, and an
     account's events on its admin page."""
+    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_USER_PARTS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.events import activity, webhooks  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        account_sections=(At(50, activity.ACTIVITY),),
-        admin_user_parts=(activity.user_events,),
+        fills=(
+            ACCOUNT_SECTIONS(At(50, activity.ACTIVITY)),
+            ADMIN_USER_PARTS(activity.user_events),
+        ),
     )
 
 

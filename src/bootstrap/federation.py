@@ -284,8 +284,9 @@ def pages() -> Pages:
     page."""
     from interfaces.web.federation import connected, upstream  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.signin.signed_out import UPSTREAMS  # noqa: PLC0415 - loaded with the app
 
-    return Pages(upstreams=(upstream.buttons,))
+    return Pages(fills=(UPSTREAMS(upstream.buttons),))
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).

@@ -335,10 +335,12 @@ def wire(
 def pages() -> Pages:
     """The provider's parts of the pages: the account area's Apps and tokens section, and
     the apps on /admin."""
+    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_PARTS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.provider import admin, apps  # noqa: PLC0415 - loaded with the app
 
-    return Pages(account_sections=(At(40, apps.APPS),), admin_parts=(admin.admin_apps,))
+    return Pages(fills=(ACCOUNT_SECTIONS(At(40, apps.APPS)), ADMIN_PARTS(admin.admin_apps)))
 
 
 # The core unit: the provider's driving adapter is its own (interfaces/provider,

@@ -133,10 +133,11 @@ def api() -> Sequence[Blueprint]:
 
 def pages() -> Pages:
     """SCIM's section of an org's page."""
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.scim import org  # noqa: PLC0415 - loaded with the app
 
-    return Pages(org_sections=(At(70, org.SCIM),))
+    return Pages(fills=(ORG_SECTIONS(At(70, org.SCIM)),))
 
 
 def scim_adapter(settings: Settings) -> Install:
