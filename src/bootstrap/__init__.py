@@ -30,12 +30,13 @@ from application.ports import NO_METRICS
 from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.binding import bind
 from bootstrap.driving import driving_adapters
-from bootstrap.metrics import measuring
-from bootstrap.migration import legacy_gauge
+from bootstrap.metrics import GAUGES, measuring, refreshing
 from bootstrap.units import every_unit
+from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
+from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import ShellConfig, create_app
 
 if TYPE_CHECKING:
@@ -80,8 +81,11 @@ def build_app(
     elif measured is not None:
         adapters = replace(adapters, platform=replace(adapters.platform, metrics=metrics))
     services = bind(settings, _traced(adapters, tracing))
+    units = every_unit(settings)
     if measured is not None:
-        measured = replace(measured, refresh=legacy_gauge(services, metrics, adapters.platform))
+        clock = adapters.platform.clock
+        gauges = [gauge(services, metrics, clock) for gauge in filled(units, GAUGES)]
+        measured = replace(measured, refresh=refreshing(gauges))
     app = create_app(
         services,
         ShellConfig(
@@ -91,13 +95,13 @@ def build_app(
             production=settings.service.app_profile == "production",
             rate_limits=settings.service.rate_limit_enabled,
             trace_ids=tracing.trace_ids if tracing is not None else None,
+            problem_parts=filled(units, PROBLEM_PARTS),
         ),
         driving_adapters(settings),
         measured,
     )
     if tracing is not None:
         tracing.install(app)
-    units = every_unit(settings)
     install_cli(
         app,
         groups=[group for unit in units for group in unit.cli_groups],

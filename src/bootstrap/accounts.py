@@ -6,7 +6,7 @@ capability is named in its ``bind_…``'s signature."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -48,6 +48,7 @@ from application.ports import (
     SecretBox,
     TokenVersionCopies,
 )
+from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from bootstrap.units import every_unit
@@ -80,12 +81,15 @@ from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.accounts import load_profile_schema
 from interfaces.cli import CommandGroup, Commands
+from interfaces.http.routes.accounts import problems
+from interfaces.shared.problems import PROBLEM_PARTS
 
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
     from google.cloud.firestore import Client
 
+    from interfaces.web import PagesConfig
     from interfaces.web.parts import Pages
 
 
@@ -176,6 +180,12 @@ def challenge_widget(settings: Settings) -> tuple[str, tuple[str, ...]]:
         TURNSTILE_SCRIPT_URL if own.challenge_provider == "turnstile" else RECAPTCHA_SCRIPT_URL
     )
     return default, WIDGET_ORIGINS[own.challenge_provider]
+
+
+def challenge_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
+    """The pages' configuration with the challenge's widget (``challenge_widget``)."""
+    script, origins = challenge_widget(settings)
+    return replace(config, challenge_script=script, challenge_origins=origins)
 
 
 def challenge_policy(settings: Settings) -> ChallengePolicy:
@@ -433,11 +443,12 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
 def pages() -> Pages:
     """The accounts unit's pages: the account area's own sections (Profile first, Delete
     last), the area and /admin, the frames that gather every unit's sections and parts."""
-    from interfaces.web.accounts import account, admin  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.accounts import account, admin, messages  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        account_sections=(At(10, account.PROFILE), At(100, account.DELETE)),
+        fills=(account.ACCOUNT_SECTIONS(At(10, account.PROFILE), At(100, account.DELETE)),),
+        messages=messages.MESSAGES,  # the profile texts' refusals
         frames=(_account_frames,),
     )
 
@@ -447,12 +458,13 @@ def _account_frames(every: Pages) -> None:
     from interfaces.web.accounts import account, admin  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import in_place  # noqa: PLC0415 - loaded with the app
 
-    area = in_place(every.account_sections)
-    account.install_area(area, header=every.header, profile=every.profile)
+    area = in_place(every.of(account.ACCOUNT_SECTIONS))
+    header, profile = every.of(account.HEADER_PARTS), every.of(account.PROFILE_PARTS)
+    account.install_area(area, header=header, profile=profile)
     admin.install_admin(
-        page_parts=every.admin_parts,
-        user_parts=every.admin_user_parts,
-        actions=every.admin_actions,
+        page_parts=every.of(admin.ADMIN_PARTS),
+        user_parts=every.of(admin.ADMIN_USER_PARTS),
+        actions=every.of(admin.ADMIN_ACTIONS),
     )
 
 
@@ -465,9 +477,14 @@ UNIT = Unit[None](
     pages=pages,
     cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),
     cli=(Commands("users", _accounts_commands),),
-    # The phone number and what makes an account a guest: the phone and guests units' parts,
-    # which their records take over once they are units (docs/decisions/0735-user-parts.md).
-    fills=(USER_PARTS(PhoneNumber, Guest),),
+    fills=(
+        # The phone number and what makes an account a guest: the phone and guests units'
+        # parts, which their records take over once they are units
+        # (docs/decisions/0735-user-parts.md).
+        USER_PARTS(PhoneNumber, Guest),
+        PAGES_CONFIGURED(challenge_pages),  # the challenge's widget on the pages
+        PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # a signup's reason, a merge token
+    ),
 )
 
 

@@ -89,9 +89,10 @@ def api() -> Sequence[Blueprint]:
 def pages() -> Pages:
     """The Agents section of an org's page, between its apps and its events."""
     from interfaces.web.agents import org_agents  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
-    return Pages(org_sections=(At(90, org_agents.AGENTS),))
+    return Pages(fills=(ORG_SECTIONS(At(90, org_agents.AGENTS)),))
 
 
 UNIT = Unit[AgentsAdapters](

@@ -166,9 +166,10 @@ def _resource_commands() -> Sequence[click.Command]:
 def pages() -> Pages:
     """The apps' section of an org's page."""
     from interfaces.web.clients import org_apps  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
-    return Pages(org_sections=(At(80, org_apps.APPS),))
+    return Pages(fills=(ORG_SECTIONS(At(80, org_apps.APPS)),))
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).

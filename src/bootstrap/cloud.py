@@ -9,21 +9,22 @@ Firebase token, mints a custom token or stores a file, as it imports Firestore's
 (infrastructure/firestore/sdk.py; docs/decisions/0453-one-import-in-the-master.md). The
 upstream providers' OpenID client (Authlib and requests under it, about 0.1 s of a start and
 several MiB) is made by the first authorization, code exchange or native ID token
-(docs/decisions/0530-protocol-stacks-loaded-when-used.md). Each class fits its port, so
-mypy checks every call through it."""
+(docs/decisions/0530-protocol-stacks-loaded-when-used.md); it is the federation's
+(``bootstrap/federation_cloud.py``), made on ``FirstUse`` as these are. Each class fits its
+port, so mypy checks every call through it."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator, Mapping
+from typing import BinaryIO
 
-from application.federation.upstream import Authorization, UpstreamClaims, UpstreamClient
 from application.ports import CustomTokenMinter, ExternalIdentity, FileStore, IdentityVerifier
-from domain.federation.upstream import UpstreamProvider
 
 
-class _FirstUse[T]:
+class FirstUse[T]:
+    """An adapter made by ``make`` when first used, once, whichever thread asks first."""
+
     def __init__(self, make: Callable[[], T]) -> None:
         self._make = make
         self._lock = threading.Lock()
@@ -39,17 +40,17 @@ class _FirstUse[T]:
         return made
 
 
-class FirebaseIdentityVerifierOnFirstUse(_FirstUse[IdentityVerifier]):
+class FirebaseIdentityVerifierOnFirstUse(FirstUse[IdentityVerifier]):
     def verify(self, id_token: str) -> ExternalIdentity:
         return self.adapter().verify(id_token)
 
 
-class FirebaseCustomTokensOnFirstUse(_FirstUse[CustomTokenMinter]):
+class FirebaseCustomTokensOnFirstUse(FirstUse[CustomTokenMinter]):
     def mint(self, uid: str, claims: Mapping[str, object]) -> str:
         return self.adapter().mint(uid, claims)
 
 
-class GcsFileStoreOnFirstUse(_FirstUse[FileStore]):
+class GcsFileStoreOnFirstUse(FirstUse[FileStore]):
     def save(self, key: str, data: BinaryIO, *, size: int, content_type: str) -> None:
         self.adapter().save(key, data, size=size, content_type=content_type)
 
@@ -61,32 +62,3 @@ class GcsFileStoreOnFirstUse(_FirstUse[FileStore]):
 
     def delete_prefix(self, prefix: str) -> int:
         return self.adapter().delete_prefix(prefix)
-
-
-class UpstreamClientOnFirstUse(_FirstUse[UpstreamClient]):
-    def authorization(
-        self, provider: UpstreamProvider, secret: str, redirect_uri: str
-    ) -> Authorization:
-        return self.adapter().authorization(provider, secret, redirect_uri)
-
-    def claims(
-        self,
-        provider: UpstreamProvider,
-        secret: str,
-        redirect_uri: str,
-        answer: Mapping[str, str],
-        expected: Authorization,
-        *,
-        wanted: Collection[str] = ("email",),
-    ) -> UpstreamClaims:
-        return self.adapter().claims(
-            provider, secret, redirect_uri, answer, expected, wanted=wanted
-        )
-
-    def id_token_claims(
-        self, provider: UpstreamProvider, secret: str, id_token: str, nonce: str
-    ) -> UpstreamClaims:
-        return self.adapter().id_token_claims(provider, secret, id_token, nonce)
-
-    def signing_keys(self, provider: UpstreamProvider, secret: str) -> list[dict[str, Any]]:
-        return self.adapter().signing_keys(provider, secret)

@@ -1,33 +1,24 @@
 """The driving adapters (the JSON API, the pages, the provider, SCIM) as the settings make
 them: what the composition root hands the app shell (docs/reference/index.md, "One app,
-four adapters")."""
+four adapters"). The JSON API and the pages are the shell's; a core unit that brings a
+driving adapter of its own (the provider, SCIM) fills ``DRIVING_ADAPTERS``, and one that
+sets a part of the pages' configuration (the accounts' challenge widget) ``PAGES_CONFIGURED``
+(bootstrap/drivers.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from bootstrap import accounts
-from bootstrap.keys import derived_key, provider_tokens
+from bootstrap.drivers import DRIVING_ADAPTERS, PAGES_CONFIGURED, DrivingAdapter
+from bootstrap.keys import derived_key
 from bootstrap.units import every_unit, unit_pages
 from domain.slots import filled
 from infrastructure.settings import Settings
-from interfaces import provider, scim
 from interfaces import web as pages
 from interfaces.http import app as api
-from interfaces.provider import ProviderConfig, ProviderLimits
-from interfaces.scim import ScimConfig
 from interfaces.shared.limits import Route
-from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS, Install, Installed
+from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS, Install
 from interfaces.web import PagesConfig
-
-if TYPE_CHECKING:
-    from application.provider.ports import ProviderTokens
-    from interfaces.provider.server.models.config import OAuthConfig
 
 
 def api_limits(settings: Settings) -> dict[Route, str]:
@@ -42,21 +33,9 @@ def api_limits(settings: Settings) -> dict[Route, str]:
     return found
 
 
-@dataclass(frozen=True)
-class DrivingAdapter[Config]:
-    """One driving adapter as the app shell installs it (an ``Install``): its package's
-    ``install`` and the configuration the settings make for it."""
-
-    install_with: Callable[[Flask, Config], Installed]
-    config: Config
-
-    def __call__(self, app: Flask) -> Installed:
-        return self.install_with(app, self.config)
-
-
 def driving_adapters(settings: Settings) -> list[Install]:
-    """The JSON API, the pages, SCIM and, where it has keys, the provider: installed on the
-    app shell in any order."""
+    """The JSON API, the pages and the core units' own (SCIM and, where it has keys, the
+    provider): installed on the app shell in any order."""
     http_config = api.HttpConfig(
         cors_origins=tuple(settings.service.cors_origins),
         rate_limits=api_limits(settings),
@@ -69,7 +48,6 @@ def driving_adapters(settings: Settings) -> list[Install]:
         limited_by=filled(every_unit(settings), API_LIMITED_BY),
         public_keys=filled(every_unit(settings), API_PUBLIC_KEYS),
     )
-    script, origins = accounts.challenge_widget(settings)
     pages_config = PagesConfig(
         site_name=settings.branding.site_name,
         public_url=settings.service.public_url,
@@ -81,53 +59,17 @@ def driving_adapters(settings: Settings) -> list[Install]:
         brand_color=settings.branding.brand_color,
         support_email=settings.branding.support_email,
         sso_acs_limit=settings.sso.rate_limit_sso_acs,
-        challenge_script=script,
-        challenge_origins=origins,
     )
-    scim_config = ScimConfig(public_url=settings.service.public_url)
+    units = every_unit(settings)
+    for configure in filled(units, PAGES_CONFIGURED):
+        pages_config = configure(settings, pages_config)
     installs: list[Install] = [
         DrivingAdapter(api.install, http_config),
         # the pages with what the units add to them, as the API with their blueprints
         DrivingAdapter(partial(pages.install, unit_pages=unit_pages(settings)), pages_config),
-        DrivingAdapter(scim.install, scim_config),
     ]
-    keys = provider_tokens(settings)
-    if keys is not None:
-        provider_config = ProviderConfig(
-            server=ProviderServer(settings, keys).config,
-            keys=keys,
-            limits=ProviderLimits(
-                token=settings.provider.rate_limit_oauth_token,
-                introspect=settings.provider.rate_limit_oauth_introspect,
-                register=settings.provider.rate_limit_oauth_register,
-            ),
-        )
-        installs.append(DrivingAdapter(provider.install, provider_config))
+    for adapter in filled(units, DRIVING_ADAPTERS):
+        install = adapter(settings)
+        if install is not None:
+            installs.append(install)
     return installs
-
-
-@dataclass(frozen=True)
-class ProviderServer:
-    """What the provider's Authlib server is made with, on the provider's first request,
-    when Authlib is imported (docs/benchmarks.md, "Cold start")."""
-
-    settings: Settings
-    keys: ProviderTokens
-
-    def config(self) -> OAuthConfig:
-        """The server's configuration."""
-        from infrastructure.provider.dpop import JwtProofs  # noqa: PLC0415 - the server's
-        from interfaces.provider.server.models.config import OAuthConfig  # noqa: PLC0415 - Authlib's
-
-        settings = self.settings
-        return OAuthConfig(
-            issuer=settings.service.public_url,
-            keys=self.keys,
-            dynamic_registration=settings.provider.oauth_dynamic_registration,
-            forbidden_audiences=(settings.signin.jwt_audience, settings.signin.jwt_issuer),
-            # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
-            # stored (docs/decisions/0284-dpop-nonces-without-state.md).
-            dpop=JwtProofs(derived_key(settings.signin, b"dpop nonces")),
-            dpop_nonce=settings.provider.oauth_dpop_nonce,
-            require_par=settings.provider.oauth_require_par,
-        )

@@ -35,8 +35,7 @@ from application.events.webhooks.ports import (
 )
 from application.jobs import JobHandler
 from application.outbound import HostResolver, WebhookSender
-from application.ports import AuditLog, JobQueue, SecretBox
-from bootstrap.metrics import metered
+from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.events.webhooks import RetryPolicy
@@ -104,6 +103,16 @@ def webhook_outbox(
     """The outbox the audit log writes to; the webhooks' objects share its cache."""
     cache = EndpointCache(own.webhook_endpoints, platform.clock, policy.cache_ttl)
     return WebhookOutbox(cache=cache, queue=queue, clock=platform.clock, lease=policy.lease)
+
+
+def metered(audit: AuditLog, metrics: Metrics) -> AuditLog:
+    """``audit``, counting sign-ins, login throttle refusals and refresh reuse (sign-in's
+    events, counted by sign-in's ``MeteredAuditLog``) when metrics are on."""
+    if metrics is NO_METRICS:
+        return audit
+    from infrastructure.signin.metered_audit import MeteredAuditLog  # noqa: PLC0415
+
+    return MeteredAuditLog(audit, metrics)
 
 
 def stored_audit(
@@ -233,12 +242,16 @@ def api() -> Sequence[Blueprint]:
 def pages() -> Pages:
     """The events' pages: the webhooks', the account area's Activity section, and an
     account's events on its admin page."""
+    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_USER_PARTS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.events import activity, webhooks  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        account_sections=(At(50, activity.ACTIVITY),),
-        admin_user_parts=(activity.user_events,),
+        fills=(
+            ACCOUNT_SECTIONS(At(50, activity.ACTIVITY)),
+            ADMIN_USER_PARTS(activity.user_events),
+        ),
     )
 
 

@@ -27,11 +27,8 @@ from application.hooks.caller import HookCalls
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sign_in import SignIn
 from bootstrap.accounts import AccountsAdapters
-from bootstrap.cloud import (
-    FirebaseCustomTokensOnFirstUse,
-    FirebaseIdentityVerifierOnFirstUse,
-    UpstreamClientOnFirstUse,
-)
+from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
+from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.platform import Platform
 from bootstrap.signin import first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
@@ -287,8 +284,9 @@ def pages() -> Pages:
     page."""
     from interfaces.web.federation import connected, upstream  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.signin.signed_out import UPSTREAMS  # noqa: PLC0415 - loaded with the app
 
-    return Pages(upstreams=(upstream.buttons,))
+    return Pages(fills=(UPSTREAMS(upstream.buttons),))
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).

@@ -1,22 +1,26 @@
-"""The keys that building the app needs: those the pages and the provider's server derive
-from the signing secret, and the provider's signing keys."""
+"""The keys that the pages and the provider's server derive from the signing secret (the
+provider's signing keys are its own: ``bootstrap/provider_keys.py``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
-
-if TYPE_CHECKING:
-    from application.provider.ports import ProviderTokens
-    from infrastructure.settings import Settings
-    from infrastructure.settings.identity.signin import SignInSettings
+from pydantic import SecretStr
 
 
-def derived_key(signin: SignInSettings, purpose: bytes) -> bytes:
+class SigningSecret(Protocol):
+    """Where the signing secret is set: sign-in's settings (JWT_PRIVATE_KEY, JWT_SECRET)."""
+
+    @property
+    def jwt_private_key(self) -> SecretStr | None: ...
+
+    @property
+    def jwt_secret(self) -> SecretStr | None: ...
+
+
+def derived_key(signin: SigningSecret, purpose: bytes) -> bytes:
     """A key of its own for ``purpose``, derived from the signing secret, so every instance
     shares it and it changes when that secret does."""
     if signin.jwt_private_key:
@@ -26,30 +30,3 @@ def derived_key(signin: SignInSettings, purpose: bytes) -> bytes:
     else:  # the settings validator guarantees one or the other
         raise ValueError("JWT_SECRET or JWT_PRIVATE_KEY is required")
     return hmac.new(material, b"firegate " + purpose, hashlib.sha256).digest()
-
-
-def provider_tokens(settings: Settings) -> ProviderTokens | None:
-    """The provider's tokens, signed with JWT_PRIVATE_KEY's key, else OIDC_PRIVATE_KEY's (the
-    settings make a development one in the local profile), and its RS256 ID tokens, when that
-    key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
-    the provider is off."""
-    pem = settings.signin.jwt_private_key or settings.provider.oidc_private_key
-    if not settings.provider.oauth_provider or pem is None:
-        return None
-    rsa_pem = settings.provider.oidc_rsa_private_key
-    return _provider_tokens(
-        settings.service.public_url,
-        pem.get_secret_value(),
-        rsa_pem.get_secret_value() if rsa_pem is not None else None,
-    )
-
-
-@lru_cache(maxsize=4)
-def _provider_tokens(issuer: str, pem: str, rsa_pem: str | None) -> ProviderTokens:
-    """Made once per process for its keys: checking an RSA key takes about 25 ms, and the
-    tests build many apps; the adapters and the provider's endpoints share it."""
-    signing = signing_key_from_pem(pem.encode())
-    id_token = None
-    if signing.algorithm != "RS256" and rsa_pem is not None:
-        id_token = signing_key_from_pem(rsa_pem.encode())
-    return PyJWTProviderTokens(issuer=issuer, signing=signing, id_token=id_token)

@@ -245,11 +245,12 @@ def pages() -> Pages:
     """The mail's pages: its links' (verify, reset, "not me"), limited as the API's routes,
     and /admin's action that sends a verification mail."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_ACTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.mail import admin, flows, not_me  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        admin_actions=(admin.SEND_VERIFICATION,),
+        fills=(ADMIN_ACTIONS(admin.SEND_VERIFICATION),),
         limited_as={
             ("POST", "/verify-email"): LimitedAs(
                 "POST", "/auth/email/verify", "email.verify_email"

@@ -4,15 +4,25 @@ only then (docs/decisions/0304-metrics.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from application.ports import NO_METRICS, AuditLog, Metrics
+from application.ports import NO_METRICS, Clock, Metrics
+from domain.slots import Slot
 from infrastructure.settings import Settings
 from interfaces.shared.metrics import MetricsConfig
 
 if TYPE_CHECKING:
+    from application.services import Services
     from infrastructure.metrics.adapter import Adapter
+
+type Gauge = Callable[[Services, Metrics, Clock], Callable[[], None]]
+# A unit's gauges counted now and then rather than on each change (the migration's legacy
+# accounts): each made from the bound services, run once a response is sent, its own clock
+# saying when it is due. A unit fills it (``fills=(GAUGES(legacy_gauge),)``); the composition
+# root makes every running unit's.
+GAUGES = Slot[Gauge]("gauges counted after a response")
 
 
 def measuring(settings: Settings) -> MetricsConfig | None:
@@ -44,11 +54,16 @@ def measuring(settings: Settings) -> MetricsConfig | None:
     return replace(config, metrics=FanOut(targets))
 
 
-def metered(audit: AuditLog, metrics: Metrics) -> AuditLog:
-    """``audit``, counting sign-ins, login throttle refusals and refresh reuse when metrics
-    are on."""
-    if metrics is NO_METRICS:
-        return audit
-    from infrastructure.metrics.audit import MeteredAuditLog  # noqa: PLC0415
+def refreshing(refreshes: Sequence[Callable[[], None]]) -> Callable[[], None] | None:
+    """One refresh running each of ``refreshes`` (the units' gauges), None for none."""
+    if not refreshes:
+        return None
+    if len(refreshes) == 1:
+        return refreshes[0]
+    every = tuple(refreshes)
 
-    return MeteredAuditLog(audit, metrics)
+    def refresh() -> None:
+        for each in every:
+            each()
+
+    return refresh

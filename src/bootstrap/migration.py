@@ -14,8 +14,9 @@ from application.migration.legacy_gauge import LegacyGauge
 from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.migration.ports import UserMoves
 from application.migration.services import MigrationServices, UserMigration
-from application.ports import Metrics, PasswordHasher
+from application.ports import Clock, Metrics, PasswordHasher
 from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.metrics import GAUGES
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.accounts.parts import USER_PARTS
@@ -80,11 +81,11 @@ def legacy_passwords(
     )
 
 
-def legacy_gauge(services: Services, metrics: Metrics, platform: Platform) -> Callable[[], None]:
+def legacy_gauge(services: Services, metrics: Metrics, clock: Clock) -> Callable[[], None]:
     """``firegate_legacy_accounts_remaining``, counted after a response at most once a minute
     (docs/decisions/0576-legacy-accounts-counted.md)."""
     return LegacyGauge(
-        services.of(MigrationServices).users.legacy_remaining, metrics, platform.clock
+        services.of(MigrationServices).users.legacy_remaining, metrics, clock
     ).refresh
 
 
@@ -108,5 +109,8 @@ UNIT = Unit[None](
     optional=False,
     compat_api=compat_api,
     cli=(Commands("users", _migration_commands),),
-    fills=(USER_PARTS(Legacy),),  # a legacy account's password, checked by the hook once
+    fills=(
+        USER_PARTS(Legacy),  # a legacy account's password, checked by the hook once
+        GAUGES(legacy_gauge),
+    ),
 )

@@ -483,6 +483,7 @@ def pages() -> Pages:
     in the account area's header, joining by an invitation (limited as the API's route),
     and the API's addresses a browser is sent to their pages from."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.account import HEADER_PARTS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.orgs import (  # noqa: F401, PLC0415 - loaded with the app
         admin,
         join,
@@ -493,16 +494,18 @@ def pages() -> Pages:
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        org_sections=(
-            At(10, org.SETTINGS),
-            At(20, org.MEMBERS),
-            At(30, roles.ROLES),
-            At(40, org.INVITATIONS),
-            At(50, org.DOMAINS),
-            At(100, org.EVENTS),
-            At(110, org.DELETION),
+        fills=(
+            org.ORG_SECTIONS(
+                At(10, org.SETTINGS),
+                At(20, org.MEMBERS),
+                At(30, roles.ROLES),
+                At(40, org.INVITATIONS),
+                At(50, org.DOMAINS),
+                At(100, org.EVENTS),
+                At(110, org.DELETION),
+            ),
+            HEADER_PARTS(mine.org_switcher),
         ),
-        header=(mine.org_switcher,),
         limited_as={
             ("POST", "/orgs/join"): LimitedAs(
                 "POST", "/orgs/invitations/accept", "org_invitations.accept_invitation"
@@ -518,7 +521,7 @@ def _org_frame(every: Pages) -> None:
     from interfaces.web.orgs import org  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import in_place  # noqa: PLC0415 - loaded with the app
 
-    org.install_org_page(in_place(every.org_sections))
+    org.install_org_page(in_place(every.of(org.ORG_SECTIONS)))
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).

@@ -148,12 +148,13 @@ def pages() -> Pages:
     """Its pages: the texted code's sign-in, the number on the profile, the sign-in page's
     "Text me a code", and its forms limited as the API's routes."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.account import PROFILE_PARTS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.phone import codes, number  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.signin.signed_out import SIGN_IN_LINKS  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        profile=(number.number_reads,),
-        sign_in_links=(codes.sign_in_link,),
+        fills=(PROFILE_PARTS(number.number_reads), SIGN_IN_LINKS(codes.sign_in_link)),
         hook_purposes={SEND_SMS.name: codes.SEND_SMS_PURPOSE},
         limited_as={
             ("POST", "/sign-in/phone-code"): LimitedAs(

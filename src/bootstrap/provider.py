@@ -43,9 +43,12 @@ from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.clients import ClientParts
+from bootstrap.drivers import DRIVING_ADAPTERS
 from bootstrap.federation import SignedIn
-from bootstrap.keys import derived_key, provider_tokens
+from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
+from bootstrap.provider_driving import provider_adapter
+from bootstrap.provider_keys import provider_tokens
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
@@ -332,17 +335,23 @@ def wire(
 def pages() -> Pages:
     """The provider's parts of the pages: the account area's Apps and tokens section, and
     the apps on /admin."""
+    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_PARTS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.provider import admin, apps  # noqa: PLC0415 - loaded with the app
 
-    return Pages(account_sections=(At(40, apps.APPS),), admin_parts=(admin.admin_apps,))
+    return Pages(fills=(ACCOUNT_SECTIONS(At(40, apps.APPS)), ADMIN_PARTS(admin.admin_apps)))
 
 
-# The core unit: the provider's driving adapter is its own (interfaces/provider); its adapters
-# and use cases are made by ``build`` and ``wire`` above.
+# The core unit: the provider's driving adapter is its own (interfaces/provider,
+# ``provider_adapter``); its adapters and use cases are made by ``build`` and ``wire`` above.
 UNIT = Unit[None](
     name="provider",
     optional=False,
     pages=pages,
-    fills=(HOOK_KINDS(CREDENTIALS_EXCHANGE), CLAIM_SOURCES(*AGENT_CLAIMS)),
+    fills=(
+        HOOK_KINDS(CREDENTIALS_EXCHANGE),
+        CLAIM_SOURCES(*AGENT_CLAIMS),
+        DRIVING_ADAPTERS(provider_adapter),
+    ),
 )

@@ -20,12 +20,17 @@ from application.scim.services import ScimServices
 from application.scim.tokens import DirectoryTokens
 from application.scim.users import DirectoryUsers
 from bootstrap.accounts import Shared
+from bootstrap.drivers import DRIVING_ADAPTERS, DrivingAdapter
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
+from infrastructure.settings import Settings
+from interfaces import scim
+from interfaces.scim import ScimConfig
+from interfaces.shared.shell import Install
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -128,11 +133,24 @@ def api() -> Sequence[Blueprint]:
 
 def pages() -> Pages:
     """SCIM's section of an org's page."""
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.scim import org  # noqa: PLC0415 - loaded with the app
 
-    return Pages(org_sections=(At(70, org.SCIM),))
+    return Pages(fills=(ORG_SECTIONS(At(70, org.SCIM)),))
 
 
-# The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](name="scim", optional=False, api=api, pages=pages)
+def scim_adapter(settings: Settings) -> Install:
+    """SCIM's driving adapter (interfaces/scim): its base URL under PUBLIC_URL."""
+    return DrivingAdapter(scim.install, ScimConfig(public_url=settings.service.public_url))
+
+
+# The core unit: its blueprints, pages and driving adapter (its adapters, use cases:
+# ``build``, ``wire`` above).
+UNIT = Unit[None](
+    name="scim",
+    optional=False,
+    api=api,
+    pages=pages,
+    fills=(DRIVING_ADAPTERS(scim_adapter),),
+)

@@ -51,8 +51,9 @@ from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERI
 from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
-from interfaces.http.routes.signin import limited
+from interfaces.http.routes.signin import limited, problems
 from interfaces.shared.acting import REQUEST_ACTING
+from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
 
 if TYPE_CHECKING:
@@ -435,6 +436,8 @@ def pages() -> Pages:
     and Devices sections, /admin's actions on an account,
     and the forms limited as the API's routes."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_ACTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.signin import (  # noqa: F401, PLC0415 - loaded with the app
         admin,
@@ -445,8 +448,10 @@ def pages() -> Pages:
     )
 
     return Pages(
-        account_sections=(At(20, security.SECURITY), At(30, security.DEVICES)),
-        admin_actions=(admin.END_SESSIONS, admin.RESET_MFA),
+        fills=(
+            ACCOUNT_SECTIONS(At(20, security.SECURITY), At(30, security.DEVICES)),
+            ADMIN_ACTIONS(admin.END_SESSIONS, admin.RESET_MFA),
+        ),
         limited_as={
             ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
             ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
@@ -475,9 +480,10 @@ def _sign_in_frame(every: Pages) -> None:
     """The sign-in page's other providers and home-realm discovery, as the units give them."""
     from interfaces.web.signin import signed_out  # noqa: PLC0415 - loaded with the app
 
-    home_realm = every.home_realm or signed_out.NO_HOME_REALM
     signed_out.install_sign_in(
-        upstreams=every.upstreams, home_realm=home_realm, links=every.sign_in_links
+        upstreams=every.of(signed_out.UPSTREAMS),
+        home_realm=signed_out.home_realm(every),
+        links=every.of(signed_out.SIGN_IN_LINKS),
     )
 
 
@@ -498,6 +504,7 @@ UNIT = Unit[None](
         CLAIM_SOURCES(ACR, GUEST),
         API_LIMITED_BY(*limited.LIMITED_BY),
         API_PUBLIC_KEYS(limited.public_keys),
+        PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # the step-up challenge
     ),
 )
 

@@ -31,8 +31,8 @@ from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import AccountsAdapters, Shared
-from bootstrap.cloud import UpstreamClientOnFirstUse
 from bootstrap.federation import SignedIn
+from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.mail import MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
@@ -410,13 +410,14 @@ def pages() -> Pages:
     setup, its section of an org's page, and home-realm discovery on the sign-in page."""
     from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
     from interfaces.web import SAML_ACS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.signin.signed_out import HOME_REALMS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.sso import discovery, oidc, saml, setup  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.sso import org as sso_org  # noqa: PLC0415 - loaded with the app
 
     return Pages(
-        org_sections=(At(60, sso_org.SSO),),
-        home_realm=discovery.HOME_REALM,
+        fills=(ORG_SECTIONS(At(60, sso_org.SSO)), HOME_REALMS(discovery.HOME_REALM)),
         # An OpenID connection's IdP returns here as a SAML one posts to its ACS: one budget
         limited_as={
             ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs")

@@ -8,10 +8,9 @@ profile schema has none never loads it (docs/decisions/0530-protocol-stacks-load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
-
-from domain.accounts.attributes import Matcher
 
 if TYPE_CHECKING:
     import re2
@@ -27,8 +26,9 @@ def _options() -> re2.Options:
     return options
 
 
-def re2_matcher(pattern: str) -> Matcher:
-    """Whether a text holds ``pattern`` (searched, as JSON Schema's ``pattern`` is);
+def re2_matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a text holds ``pattern`` (searched, as JSON Schema's ``pattern`` is), which
+    the accounts' profile schema takes as its ``Matcher`` (``domain/accounts/attributes.py``);
     ValueError saying why RE2 does not take it."""
     import re2  # noqa: PLC0415
 

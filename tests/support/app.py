@@ -27,12 +27,12 @@ from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import FederationAdapters
 from bootstrap.hooks import HooksAdapters
-from bootstrap.keys import provider_tokens
 from bootstrap.mail import MailAdapters
 from bootstrap.migration import MigrationAdapters
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform, outbound
 from bootstrap.provider import ProviderAdapters, request_seal
+from bootstrap.provider_keys import provider_tokens
 from bootstrap.scim import ScimAdapters
 from bootstrap.signin_adapters import (
     SigninAdapters,

@@ -224,7 +224,7 @@ from infrastructure.settings import Settings
 from domain.errors import Unavailable
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.accounts.challenge_providers import TurnstileChallenge
-from bootstrap.cloud import UpstreamClientOnFirstUse
+from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 from interfaces.shared.qr import qr_svg
 

@@ -39,9 +39,9 @@ from domain.events.webhooks import DeliveryStatus
 from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.jobs.inprocess import InProcessJobQueue
-from infrastructure.metrics.audit import MeteredAuditLog
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from infrastructure.settings import Settings
+from infrastructure.signin.metered_audit import MeteredAuditLog
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.app import World

@@ -8,8 +8,11 @@ import pytest
 
 from bootstrap.units import unit_pages
 from interfaces.shared.limits import LimitedAs
+from interfaces.web.accounts.account import ACCOUNT_SECTIONS
+from interfaces.web.accounts.admin import ADMIN_ACTIONS
+from interfaces.web.orgs.org import ORG_SECTIONS
 from interfaces.web.parts import At, Pages, folded, in_place
-from interfaces.web.signin.signed_out import NO_HOME_REALM
+from interfaces.web.signin.signed_out import HOME_REALMS, NO_HOME_REALM, home_realm
 from tests.support.app import DEFAULT_SETTINGS
 from tests.support.units import absent_units
 
@@ -27,7 +30,7 @@ def test_parts_are_in_place_and_two_at_one_place_keep_the_units_order() -> None:
 
 def test_the_sections_of_every_unit_keep_the_navigations_order() -> None:
     every = folded(unit_pages(DEFAULT_SETTINGS))
-    area = [section.path for section in in_place(every.account_sections)]
+    area = [section.path for section in in_place(every.of(ACCOUNT_SECTIONS))]
     assert area == [
         "/account",
         "/account/security",
@@ -36,7 +39,7 @@ def test_the_sections_of_every_unit_keep_the_navigations_order() -> None:
         "/account/activity",
         "/account/delete",
     ]
-    org = [section.name for section in in_place(every.org_sections)]
+    org = [section.name for section in in_place(every.of(ORG_SECTIONS))]
     assert org == [  # but a unit's taken out of a copy (its section named by it)
         name
         for name in (
@@ -54,7 +57,7 @@ def test_the_sections_of_every_unit_keep_the_navigations_order() -> None:
         )
         if name not in absent_units()
     ]
-    assert [action.name for action in every.admin_actions] == [
+    assert [action.name for action in every.of(ADMIN_ACTIONS)] == [
         "end-sessions",
         "reset-mfa",
         "send-verification",
@@ -69,4 +72,6 @@ def test_two_units_may_not_limit_one_page_route() -> None:
 
 def test_two_units_may_not_both_give_home_realm_discovery() -> None:
     with pytest.raises(ValueError, match="home-realm"):
-        folded([Pages(home_realm=NO_HOME_REALM), Pages(home_realm=NO_HOME_REALM)])
+        home_realm(
+            folded([Pages(fills=(HOME_REALMS(NO_HOME_REALM),)) for _unit in ("one", "other")])
+        )

@@ -6,21 +6,28 @@ output (docs/configuration.md, "Secrets on the command line")."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 import click
 
-from application.signin.authentication import Actor
 from domain.errors import DomainError
 
-# The command line acts with the service's own credentials, as an administrator would.
-OPERATOR = Actor(
-    user_id="",
-    username="cli",
-    role="admin",
-    session_id="",
-    expires_at=datetime.max.replace(tzinfo=UTC),
-)
+
+@dataclass(frozen=True)
+class Operator:
+    """Who the command line acts as: the service's own credentials, as an administrator
+    would; a use case's caller (the accounts' ``Caller``). Sign-in's ``Actor`` of it is
+    ``interfaces/cli/signin.py``'s ``OPERATOR_ACTOR``."""
+
+    user_id: str = ""
+    username: str = "cli"
+    role: str = "admin"
+    session_id: str = ""
+    user: None = None  # no account read
+    acting_admin_id: None = None  # the operator acts as no one else
+
+
+OPERATOR = Operator()
 
 
 def fail(exc: DomainError) -> None:

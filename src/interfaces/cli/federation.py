@@ -12,7 +12,8 @@ from application.federation.providers import AddProvider, DeleteProvider
 from application.federation.services import FederationServices
 from domain.errors import DomainError
 from domain.federation.upstream import PRESETS, UpstreamProvider
-from interfaces.cli.acting import OPERATOR, STDIN, fail, fail_with_fields, secret_from_stdin
+from interfaces.cli.acting import STDIN, fail, fail_with_fields, secret_from_stdin
+from interfaces.cli.signin import OPERATOR_ACTOR as OPERATOR
 from interfaces.shared.services import services
 
 

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from flask.cli import with_appcontext
 
+from application.signin.authentication import Actor
 from application.signin.factors.totp import ResetMfa
 from application.signin.services import SigninServices
 from domain.errors import DomainError
-from interfaces.cli.acting import fail
+from interfaces.cli.acting import OPERATOR, fail
 from interfaces.shared.services import services
+
+# The command line's operator as sign-in's Actor, for the use cases that take one (the
+# federation's upstream providers).
+OPERATOR_ACTOR = Actor(
+    user_id=OPERATOR.user_id,
+    username=OPERATOR.username,
+    role=OPERATOR.role,
+    session_id=OPERATOR.session_id,
+    expires_at=datetime.max.replace(tzinfo=UTC),
+)
 
 
 @click.command("reset-mfa")

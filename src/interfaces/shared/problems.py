@@ -1,19 +1,21 @@
 """The status of each kind of domain error, the same on the API and on the pages, and the
 RFC 9457 problem every adapter answers with where its blueprint has no handler of its own:
-one place that turns every error into a problem response without internals."""
+one place that turns every error into a problem response without internals. What a
+capability's own errors add to their problem (a signup refusal's reason, a guest upgrade's
+merge token, the step-up challenge) is its ``ProblemPart``, in the ``PROBLEM_PARTS`` slot
+the shell is handed."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from application.accounts.services import AccountServices
-from application.signin.services import SigninServices
-from domain.accounts.guest.refusals import AccountExists
-from domain.accounts.signups import SignupNotAllowed
 from domain.errors import (
     ChallengeRequired,
     Conflict,
@@ -24,15 +26,28 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
-    ReauthenticationRequired,
     SsoRequired,
     TooLarge,
     Unauthenticated,
     Unavailable,
     Unreadable,
 )
-from domain.signin.acr import INSUFFICIENT_USER_AUTHENTICATION
-from interfaces.shared.services import services
+from domain.slots import Slot
+
+
+@dataclass(frozen=True)
+class ProblemPart[E: DomainError]:
+    """What a capability adds to the problem of its kind of error, from the error: its RFC
+    9457 extension members, and headers (docs/contributing.md, "Units")."""
+
+    error: type[E]
+    members: Callable[[E], Mapping[str, object]] | None = None
+    headers: Callable[[E], Mapping[str, str]] | None = None
+
+
+# Filled by the units, handed to the shell (``ShellConfig.problem_parts``), kept on the app.
+PROBLEM_PARTS = Slot[ProblemPart[Any]]("the problems' parts")
+PARTS = "firegate.problem_parts"
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (Unreadable, 400),
@@ -99,19 +114,8 @@ def problem(
     return response
 
 
-def step_up_challenge() -> str:
-    """RFC 9470 §3: the session's sign-in is too old for what it asks, and a new one within
-    ``max_age`` seconds will do (docs/security.md, "Step-up";
-    docs/decisions/0574-an-api-resources-min-acr.md)."""
-    max_age = int(services().of(SigninServices).authentication.reauth_max_age.total_seconds())
-    return (
-        f'Bearer realm="firegate", error="{INSUFFICIENT_USER_AUTHENTICATION}", '
-        'error_description="A more recent sign-in is required", '
-        f'max_age="{max_age}"'
-    )
-
-
 def domain_problem(exc: DomainError) -> Response:
+    """``exc``'s problem, with what the app's units add to it (``install_error_handlers``)."""
     if isinstance(exc, BadRequest):
         return problem(400, exc.code, exc.detail)
     status = status_of(exc)
@@ -122,8 +126,6 @@ def domain_problem(exc: DomainError) -> Response:
             if request.headers.get("Authorization")
             else 'Bearer realm="firegate"'
         )
-    if isinstance(exc, ReauthenticationRequired):
-        headers["WWW-Authenticate"] = step_up_challenge()
     if isinstance(exc, RateLimited | Unavailable):
         headers["Retry-After"] = str(exc.retry_after)
     errors = exc.errors if isinstance(exc, InvalidInput) else ()
@@ -134,14 +136,15 @@ def domain_problem(exc: DomainError) -> Response:
         extensions = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
     if isinstance(exc, SsoRequired):
         extensions = {"connection": exc.connection_id, "url": exc.url}
-    if isinstance(exc, SignupNotAllowed):
-        extensions = {"reason": exc.reason.value}
     if isinstance(exc, ChallengeRequired):
         extensions = {"provider": exc.provider, "site_key": exc.site_key}
-    if isinstance(exc, AccountExists):
-        # Minted here, where every upgrade's refusal becomes its answer; the ids stay out
-        # (docs/decisions/0560-the-merge-token.md).
-        extensions = {"merge_token": services().of(AccountServices).guest_merges.offer(exc)}
+    parts: Sequence[ProblemPart[Any]] = current_app.extensions.get(PARTS, ())
+    for part in parts:
+        if isinstance(exc, part.error):
+            if part.members is not None:
+                extensions = dict(part.members(exc))
+            if part.headers is not None:
+                headers.update(part.headers(exc))
     return problem(
         status,
         exc.code,
@@ -153,10 +156,11 @@ def domain_problem(exc: DomainError) -> Response:
     )
 
 
-def install_error_handlers(app: Flask) -> None:
+def install_error_handlers(app: Flask, parts: Sequence[ProblemPart[Any]] = ()) -> None:
     """What every route of every adapter answers unless its blueprint says otherwise: a
-    problem (RFC 9457) for a domain error or an error of HTTP (a 404 anywhere), a bare 500
-    for anything else."""
+    problem (RFC 9457) for a domain error, with what the units' ``parts`` add to it, or an
+    error of HTTP (a 404 anywhere), a bare 500 for anything else."""
+    app.extensions[PARTS] = tuple(parts)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:

@@ -27,7 +27,7 @@ from domain.slots import Slot
 from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
-from interfaces.shared.problems import install_error_handlers
+from interfaces.shared.problems import ProblemPart, install_error_handlers
 
 Jwk = Mapping[str, Any]
 KeySource = Callable[[], Sequence[Jwk]]  # read on each JWKS request
@@ -89,6 +89,8 @@ class ShellConfig:
     # The current span's trace id, span id and sampled flag for the request logs, when
     # traces are on (docs/operations.md, "Traces"); None: Cloud Run's trace header.
     trace_ids: TraceIds | None = None
+    # What the units' errors add to their problems (``PROBLEM_PARTS``)
+    problem_parts: Sequence[ProblemPart[Any]] = ()
 
 
 Install = Callable[[Flask], Installed]
@@ -117,7 +119,7 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=config.trusted_proxy_hops, x_proto=1
         )
-    install_error_handlers(app)
+    install_error_handlers(app, config.problem_parts)
     install_request_context(app, config.project, config.trace_ids)
     if metrics is not None:
         install_metrics(app, metrics)

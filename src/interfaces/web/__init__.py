@@ -35,6 +35,7 @@ from interfaces.web.errors import (
 )
 from interfaces.web.forms import check_csrf
 from interfaces.web.languages import LANGUAGE_NAMES
+from interfaces.web.messages import UNIT_MESSAGES
 from interfaces.web.parts import Pages, folded
 from interfaces.web.rendering import KEPT_PAGES, KeptPages, bp, cookies_and_headers, see_other
 
@@ -196,6 +197,7 @@ def install(app: Flask, config: PagesConfig, unit_pages: Sequence[Pages] = ()) -
         default_translation_directories=str(TRANSLATIONS),
     )
     app.extensions[KEPT_PAGES] = KeptPages()
+    app.extensions[UNIT_MESSAGES] = pages.messages
     app.jinja_env.bytecode_cache = UNTRANSLATED  # the process's compiled templates
     app.register_blueprint(bp)
     app.before_request(method_not_allowed_page)

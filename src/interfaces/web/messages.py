@@ -1,14 +1,17 @@
 """What a page says about an error, by its stable code (docs/reference/errors.md), in the
-reader's language; a code without a message here shows the use case's own words."""
+reader's language: the shared messages here, then the units' (``Pages.messages``: the
+accounts' profile texts); a code without a message shows the use case's own words."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+from flask import current_app
 from flask_babel import gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 
-from domain.accounts.profile import NAME_MAX, PROFILE_TEXTS
+UNIT_MESSAGES = "firegate.page_messages"  # the units' messages, set as the pages are installed
 
 _MESSAGES: dict[str, LazyString] = {
     "missing": lazy_gettext("Required."),
@@ -95,8 +98,6 @@ _MESSAGES: dict[str, LazyString] = {
     "invalid_current_password": lazy_gettext("This is not your password."),
     "password_unchanged": lazy_gettext("The new password must differ from the current one."),
     "control_character": lazy_gettext("Control characters are not allowed."),
-    "invalid_name": lazy_gettext("A name has at most %(count)s characters.", count=NAME_MAX),
-    "invalid_last_name": lazy_gettext("A name has at most %(count)s characters.", count=NAME_MAX),
     "unsupported_locale": lazy_gettext("Choose one of the languages listed."),
     "unsupported_time_zone": lazy_gettext("Choose one of the time zones listed."),
     "too_many_identity_changes": lazy_gettext(
@@ -276,13 +277,6 @@ _MESSAGES: dict[str, LazyString] = {
     ),
 }
 
-# A text of the profile (PROFILE_TEXTS) is refused past NAME_MAX as ``invalid_<its name>``: one
-# without words of its own above is told so beside its field, whichever it is.
-for _text in PROFILE_TEXTS:
-    _MESSAGES.setdefault(
-        "invalid_" + _text, lazy_gettext("At most %(count)s characters.", count=NAME_MAX)
-    )
-
 # A code whose use case says why in several ways: its words, as the use case gives them, in
 # the reader's language (docs/decisions/0274-a-codes-reasons-in-the-readers-language.md).
 _WORDS: dict[str, LazyString] = {
@@ -372,6 +366,9 @@ def message(code: str, fallback: str) -> str:
     if code == "signin_factor_unavailable" and fallback in _SIGN_IN_FACTORS:
         return str(_SIGN_IN_FACTORS[fallback])
     found = _MESSAGES.get(code)
+    if found is None:
+        units: Mapping[str, LazyString] = current_app.extensions.get(UNIT_MESSAGES, {})
+        found = units.get(code)
     if found is None:
         found = _WORDS.get(fallback) or _ORG_WORDS.get(fallback) or _SIGN_UP_WORDS.get(fallback)
     if found is None:

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Response
 
+from domain.slots import Filling, Slot, filled
 from interfaces.shared.limits import LimitedAs, Route
 
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
-
-    from interfaces.web.accounts.account import Reads, Section
-    from interfaces.web.accounts.admin import PagePart, UserAction
-    from interfaces.web.orgs.org import OrgSection
-    from interfaces.web.signin.signed_out import Buttons, HomeRealm, SignInLink
 
 
 @dataclass(frozen=True)
@@ -50,23 +46,14 @@ class Pages:
     pages' blueprint (``rendering.bp``) as they are imported, by the function that makes
     this record; what they add to the pages the capabilities share is here, as data."""
 
-    # The account area's sections (install_area), its header's parts and the profile's
-    account_sections: Sequence[At[Section]] = ()
-    header: Sequence[Reads] = ()
-    profile: Sequence[Reads] = ()
-    # An org's page's sections (install_org_page)
-    org_sections: Sequence[At[OrgSection]] = ()
-    # The sign-in page's other providers' buttons and home-realm discovery (install_sign_in)
-    upstreams: Sequence[Buttons] = ()
-    home_realm: HomeRealm | None = None
-    # The sign-in page's other ways in by a link ("Text me a code"), each read on every
-    # page: its path and label, or None while it is off (install_sign_in)
-    sign_in_links: Sequence[SignInLink] = ()
-    # What /admin and an account's admin page show, and the actions on an account (in the
-    # units' order: one address each) (install_admin)
-    admin_parts: Sequence[PagePart] = ()
-    admin_user_parts: Sequence[PagePart] = ()
-    admin_actions: Sequence[UserAction] = ()
+    # Its parts of the pages the capabilities share, in the slots their owners declare
+    # beside them: the account area's sections, header and profile parts
+    # (interfaces/web/accounts/account.py: ``ACCOUNT_SECTIONS``, ``HEADER_PARTS``,
+    # ``PROFILE_PARTS``), /admin's (accounts/admin.py: ``ADMIN_PARTS``, ``ADMIN_USER_PARTS``,
+    # ``ADMIN_ACTIONS``), an org's page's sections (orgs/org.py: ``ORG_SECTIONS``), the
+    # sign-in page's other providers, home-realm discovery and other ways in by a link
+    # (signin/signed_out.py: ``UPSTREAMS``, ``HOME_REALMS``, ``SIGN_IN_LINKS``)
+    fills: Sequence[Filling[Any]] = ()
     # What /admin/hooks/auth says of each hook kind it lends (``HOOK_KINDS``): when
     # firegate calls it, by the kind's name (install_purposes)
     hook_purposes: Mapping[str, LazyString] = field(default_factory=dict)
@@ -79,6 +66,9 @@ class Pages:
     before_request: Sequence[Before] = ()
     after_page: Sequence[Callable[[Response], Response]] = ()
     page_context: Sequence[Callable[[], Mapping[str, object]]] = ()
+    # What a page says about its error codes, by code, where the shared messages say nothing
+    # (interfaces/web/messages.py)
+    messages: Mapping[str, LazyString] = field(default_factory=dict)
     # Its templates shown at a named place of a page the capabilities share, with that
     # page's context: the place's template includes each of ``included(place)``, in the
     # units' order ("banner": above every page's layout; "admin_user": an account's admin
@@ -88,10 +78,14 @@ class Pages:
     # account area's and /admin's (accounts), an org's page (orgs), the sign-in page (signin)
     frames: Sequence[Callable[[Pages], None]] = ()
 
+    def of[T](self, slot: Slot[T]) -> tuple[T, ...]:
+        """What the units put in ``slot`` (of the fold: every unit's, in the units' order)."""
+        return filled((self,), slot)
+
 
 def folded(units: Iterable[Pages]) -> Pages:
-    """Every unit's pages as one, in the units' order; the sections by their place. Two
-    units that limit one route, or give home-realm discovery both, stop the start."""
+    """Every unit's pages as one, in the units' order. Two units that limit one route, or
+    give a message of one code, stop the start."""
     every = tuple(units)
     limited: dict[Route, LimitedAs] = {}
     for pages in every:
@@ -99,25 +93,19 @@ def folded(units: Iterable[Pages]) -> Pages:
             if route in limited:
                 raise ValueError(f"two units' pages limit {route[0]} {route[1]}")
             limited[route] = limited_as
-    realms = [pages.home_realm for pages in every if pages.home_realm is not None]
-    if len(realms) > 1:
-        raise ValueError("two units' pages give home-realm discovery")
+    messages: dict[str, LazyString] = {}
+    for pages in every:
+        for code, words in pages.messages.items():
+            if code in messages:
+                raise ValueError(f"two units' pages give a message of {code}")
+            messages[code] = words
     return Pages(
-        # renumbered in place: the fold's own places are its order
-        account_sections=_renumbered(at for pages in every for at in pages.account_sections),
-        header=tuple(part for pages in every for part in pages.header),
-        profile=tuple(part for pages in every for part in pages.profile),
-        org_sections=_renumbered(at for pages in every for at in pages.org_sections),
-        upstreams=tuple(part for pages in every for part in pages.upstreams),
-        home_realm=realms[0] if realms else None,
-        sign_in_links=tuple(link for pages in every for link in pages.sign_in_links),
-        admin_parts=tuple(part for pages in every for part in pages.admin_parts),
-        admin_user_parts=tuple(part for pages in every for part in pages.admin_user_parts),
-        admin_actions=tuple(action for pages in every for action in pages.admin_actions),
+        fills=tuple(filling for pages in every for filling in pages.fills),
         hook_purposes={
             name: purpose for pages in every for name, purpose in pages.hook_purposes.items()
         },
         limited_as=limited,
+        messages=messages,
         before_request=tuple(hook for pages in every for hook in pages.before_request),
         after_page=tuple(hook for pages in every for hook in pages.after_page),
         page_context=tuple(read for pages in every for read in pages.page_context),
@@ -127,7 +115,3 @@ def folded(units: Iterable[Pages]) -> Pages:
         },
         frames=tuple(frame for pages in every for frame in pages.frames),
     )
-
-
-def _renumbered[T](placed: Iterable[At[T]]) -> tuple[At[T], ...]:
-    return tuple(At(place, part) for place, part in enumerate(in_place(placed)))

@@ -25,7 +25,7 @@ from application.events.webhooks.outbox import FIRST, WebhookOutbox
 from application.ports import Audit, AuditEvent
 from application.provider.logout import BackchannelLogout, LogoutChannel, session_end
 from application.provider.ports import OAuthPolicy
-from bootstrap.keys import provider_tokens
+from bootstrap.provider_keys import provider_tokens
 from domain.clients.oauth import OAuthClient
 from domain.errors import InvalidInput
 from domain.events.webhooks import Delivery, DeliveryStatus

@@ -25,7 +25,7 @@ from application.provider.minting import (
     new_jti,
 )
 from application.provider.ports import OAuthPolicy, ProviderTokens
-from bootstrap.keys import provider_tokens
+from bootstrap.provider_keys import provider_tokens
 from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User

@@ -20,7 +20,7 @@ from application.signin.authentication import Actor, Authenticate, Authenticatio
 from application.signin.ports import NO_TOKEN_HOOK
 from application.signin.sessions import Refresh, Renew
 from application.signin.tokens import hook_claims
-from bootstrap.keys import provider_tokens
+from bootstrap.provider_keys import provider_tokens
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User

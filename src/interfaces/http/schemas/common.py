@@ -5,8 +5,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from domain.accounts.credentials import EMAIL_MAX
-
 ItemT = TypeVar("ItemT")
 
 # A URL firegate sends to (a webhook's, an auth hook's): http(s), one line (documentation; the
@@ -107,19 +105,6 @@ def email_format(schema: dict[str, Any]) -> None:
 def email_format_not_null(schema: dict[str, Any]) -> None:
     not_null(schema)
     email_format(schema)
-
-
-def new_address(example: str, *, nullable: bool = False) -> Any:
-    """An address given now: a string here, checked by the address rule every entry follows
-    (422 ``invalid_email``, ``special_use_email``: docs/decisions/0463-one-address-rule.md)."""
-    extra = email_format_not_null if nullable else email_format
-    return Field(
-        default=None if nullable else ...,
-        min_length=1,
-        max_length=EMAIL_MAX,
-        examples=[example],
-        json_schema_extra=extra,
-    )
 
 
 class FieldProblem(Schema):

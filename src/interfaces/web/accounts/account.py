@@ -28,10 +28,12 @@ from domain.accounts.made_names import made_for_the_account
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import User
 from domain.errors import InvalidInput
+from domain.slots import Slot
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser, shown, translated
 from interfaces.web.forms import field, form_errors
+from interfaces.web.parts import At
 from interfaces.web.rendering import bp, see_other
 
 WRONG_PASSWORD = "invalid_current_password"
@@ -289,3 +291,10 @@ def delete_account(actor: Caller) -> Response:
     response = see_other("/sign-in?deleted=1")
     browser.end(response)
     return response
+
+
+# The account area's slots, which the units fill through their pages (``Pages.fills``): its
+# sections at their places, its header's parts and the profile's.
+ACCOUNT_SECTIONS = Slot[At[Section]]("the account area's sections")
+HEADER_PARTS = Slot[Reads]("the account area's header parts")
+PROFILE_PARTS = Slot[Reads]("the profile's parts")

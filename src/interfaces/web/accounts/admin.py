@@ -25,6 +25,7 @@ from application.accounts.services import AccountServices
 from application.pagination import DEFAULT_LIMIT
 from domain.accounts.users import Role
 from domain.errors import InvalidInput
+from domain.slots import Slot
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import field, form_errors
@@ -181,3 +182,10 @@ def install_admin(
     rule = f"/admin/users/<user_id>/<any({', '.join(map(repr, _ACTIONS))}):action>"
     shown_again = form_errors("accounts/admin_user.html", shown=user_page_shown)
     bp.post(rule)(needs_sign_in(shown_again(act_on_user)))
+
+
+# /admin's slots, which the units fill through their pages (``Pages.fills``): its parts, an
+# account's admin page's parts and the actions on an account (one address each).
+ADMIN_PARTS = Slot[PagePart]("/admin's parts")
+ADMIN_USER_PARTS = Slot[PagePart]("an account's admin page's parts")
+ADMIN_ACTIONS = Slot[UserAction]("the actions on an account")

@@ -3,7 +3,7 @@ docs/reference/orgs.md, "Agent policy"): which apps and agents may act for the o
 acting in it, for its owners, as ``PUT /orgs/{org}/agent-policy``'s use case
 (``services().of(OrgAgentPolicies)``); a refused host shows the section again with the API's
 message beside the field. The agents unit's pages hand ``AGENTS`` to the org's page
-(bootstrap/agents.py, ``Pages.org_sections``)."""
+(bootstrap/agents.py, ``ORG_SECTIONS``)."""
 
 from __future__ import annotations
 

@@ -30,11 +30,13 @@ from application.signin.authentication import Actor
 from domain.errors import InvalidInput
 from domain.orgs.orgs import RESERVED_SLUGS, OrgRole, allowed
 from domain.orgs.roles import Permission
+from domain.slots import Slot
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import header, signed_in
 from interfaces.web.errors import prefers_html
 from interfaces.web.forms import field, form_errors
+from interfaces.web.parts import At
 from interfaces.web.rendering import bp, see_other
 
 OrgReads = Callable[..., dict[str, object]]
@@ -297,3 +299,8 @@ def org_address() -> Response | None:
     ):
         return None
     return see_other(SETTINGS.path(quote(found["org"])))
+
+
+# An org's page's sections at their places, which the units fill through their pages
+# (``Pages.fills``).
+ORG_SECTIONS = Slot[At[OrgSection]]("an org's page's sections")

@@ -19,11 +19,13 @@ from application.signin.mfa import MfaLogin
 from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from domain.errors import DomainError, InvalidInput, MfaRequired
+from domain.slots import Slot
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, safe_next
+from interfaces.web.parts import Pages
 from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
 from interfaces.web.signin.code_pages import replace_session
 
@@ -33,7 +35,7 @@ Buttons = Callable[[], list[list[str]]]
 _UPSTREAMS: list[Buttons] = []
 
 # Another way in the sign-in page links to ("Text me a code"): its path and its label, or
-# None while it is off (a unit's ``Pages.sign_in_links``)
+# None while it is off (a unit's ``SIGN_IN_LINKS``)
 type SignInLink = Callable[[], tuple[str, str] | None]
 _LINKS: list[SignInLink] = []
 
@@ -272,3 +274,20 @@ def sign_out() -> Response:
     response = see_other("/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in")
     browser.end(response)
     return response
+
+
+# The sign-in page's slots, which the units fill through their pages (``Pages.fills``): the
+# other providers' buttons, home-realm discovery (one unit's at most) and the other ways in
+# by a link.
+UPSTREAMS = Slot[Buttons]("the sign-in page's other providers")
+HOME_REALMS = Slot[HomeRealm]("the sign-in page's home-realm discovery")
+SIGN_IN_LINKS = Slot[SignInLink]("the sign-in page's other ways in")
+
+
+def home_realm(every: Pages) -> HomeRealm:
+    """The home-realm discovery of the units' pages (``every``, folded): none, or one unit's;
+    two units that give it stop the start."""
+    realms = every.of(HOME_REALMS)
+    if len(realms) > 1:
+        raise ValueError("two units' pages give home-realm discovery")
+    return realms[0] if realms else NO_HOME_REALM

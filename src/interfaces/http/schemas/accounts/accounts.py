@@ -9,10 +9,10 @@ from pydantic import ConfigDict, Field, field_validator
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
 from domain.accounts.users import User
+from interfaces.http.schemas.accounts.addresses import new_address
 from interfaces.http.schemas.common import (
     Schema,
     Strict,
-    new_address,
     no_null,
     not_null,
     single_line,

@@ -8,7 +8,8 @@ from pydantic import EmailStr, Field
 
 from domain.link_tokens import TOKEN_MAX_CHARS
 from interfaces.http.schemas.accounts.accounts import Name, Password, Username
-from interfaces.http.schemas.common import Schema, Strict, new_address
+from interfaces.http.schemas.accounts.addresses import new_address
+from interfaces.http.schemas.common import Schema, Strict
 
 Token = Field(
     min_length=1,

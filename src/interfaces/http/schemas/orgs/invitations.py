@@ -10,7 +10,8 @@ from pydantic import Field
 from application.orgs.joining.invitations import LIST_MAX, Joined
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import BUILT_IN_ROLES, CUSTOM_ROLES_MAX
-from interfaces.http.schemas.common import Schema, Strict, new_address
+from interfaces.http.schemas.accounts.addresses import new_address
+from interfaces.http.schemas.common import Schema, Strict
 from interfaces.http.schemas.mail.email import Token
 
 RoleName = Annotated[str, Field(min_length=1, max_length=40, examples=["member"])]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pydantic import field_validator
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken, Password, Username
-from interfaces.http.schemas.common import Strict, new_address, no_null
+from interfaces.http.schemas.accounts.addresses import new_address
+from interfaces.http.schemas.common import Strict, no_null
 
 
 class GuestUpgradeRequest(Strict):

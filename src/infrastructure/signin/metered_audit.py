@@ -1,6 +1,6 @@
-"""Counting at the audit port: every way of signing in already records its outcome there
-(and a refused login its throttle, a reused refresh token its revocation), so the use cases
-call no metrics of their own for them (docs/decisions/0304-metrics.md)."""
+"""Sign-in's counts, at the audit port: every way of signing in already records its outcome
+there (and a refused login its throttle, a reused refresh token its revocation), so the use
+cases call no metrics of their own for them (docs/decisions/0304-metrics.md)."""
 
 from __future__ import annotations
 
