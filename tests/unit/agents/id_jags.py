@@ -1,4 +1,4 @@
-"""What the tests of the ID-JAG's sign-in share (tests/unit/provider/test_id_jag_sign_in.py,
+"""What the tests of the ID-JAG's sign-in share (tests/unit/agents/test_id_jag_sign_in.py,
 a unit's own): an agent that mints ID-JAGs from a person's ID token and redeems them."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from domain.agents.id_jag import ID_JAG
 from domain.clients.oauth import JWT_BEARER
-from domain.provider.token_exchange import GRANT_TYPE, ID_JAG, ID_TOKEN
+from domain.provider.token_exchange import GRANT_TYPE, ID_TOKEN
 from domain.signin.acr import MFA
 from domain.signin.active_org import ActiveOrg, AgentMode, AgentPolicy
 from tests.support.oauth import OAuthWorld
