@@ -119,11 +119,11 @@ def _delegation(
 ) -> Delegation:
     """Who acts in the exchanged token: the one its ``actor_token`` names, by the handler of
     its type, else the client."""
-    actor_id, agent_grant = client_id, None
+    actor_id: str = client_id
+    agent_grant: str | None = None
     try:
         if asked.actor_token is not None:  # delegation: a unit's actor acts, not the client
-            actor_types: Mapping[str, ActorType] = actors
-            kind = actor_types[str(asked.actor_token_type)]  # parsed as one of them
+            kind = actors[str(asked.actor_token_type)]  # parsed as one of them
             actor_id, agent_grant = kind.actor(asked.actor_token, subject)
         return delegated(subject, actor_id, issuer, agent_grant)
     except ExchangeRefused as refused:
