@@ -14,7 +14,7 @@ from domain.signin.acr import MFA, PWD
 from tests.support.api import bearer, login
 from tests.support.oauth import OAuthWorld, claims
 from tests.support.pages import PASSWORD
-from tests.unit.agents.id_jags import (
+from tests.unit.agents.fakes import (
     STRONG_API,
     agent,
     id_jag_world,

@@ -9,7 +9,7 @@ import pytest
 from interfaces.web.browser import EXTENSION
 from tests.support.api import admin_token
 from tests.support.oauth import OAuthWorld, claims
-from tests.unit.agents.id_jags import (
+from tests.unit.agents.fakes import (
     agent,
     alice_id,
     id_jag_world,
