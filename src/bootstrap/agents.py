@@ -1,22 +1,37 @@
 """The agents unit: what AI agents acting for a person add to the provider (docs/agents-and-clis.md,
 docs/customers-govern-agents.md): clients known by the https URL of their client ID metadata
-document, fetched when one is asked for (the clients' resolver slot), and an org owners' door
-to its agent policy (the ``agent-policy`` API and the Agents section of the org's page); the
-policy itself is the org's, which the provider enforces on every app acting in it
-(docs/decisions/0770-what-the-agents-unit-is.md, 0771-a-unit-resolves-clients.md)."""
+document, fetched when one is asked for (the clients' resolver slot), an org owners' door
+to its agent policy (the ``agent-policy`` API and the Agents section of the org's page), the
+ID-JAG (minted by the token exchange, redeemed by the JWT bearer grant) and delegation through
+an agent's ``actor_token``, each in one of the provider's slots (application/provider/slots.py);
+the policy itself is the org's, which the provider enforces on every app acting in it
+(docs/decisions/0770-what-the-agents-unit-is.md, 0771-a-unit-resolves-clients.md,
+0795-the-providers-slots.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.agents.documents import ClientDocuments, FetchBound
+from application.agents.id_jag import mint, redemptions
 from application.agents.policy import OrgAgentPolicies
 from application.events.webhooks.ports import PinnedClient
 from application.outbound import HostResolver
+from application.provider.slots import (
+    ACTOR_TOKEN_TYPES,
+    ON_THE_PROVIDER,
+    REQUESTED_TOKEN_TYPES,
+    TOKEN_GRANTS,
+    ProviderParts,
+    TokenType,
+)
 from bootstrap.unit import Built, Kernel, Unit
+from domain.agents.id_jag import ID_JAG
+from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.request_limits import parse_limits
+from infrastructure.agents.assertions import JoseSignedAssertions
 from infrastructure.agents.settings import AgentSettings
 from infrastructure.outbound_http import SocketHostResolver
 
@@ -80,6 +95,32 @@ def build(_adapters: AgentsAdapters, kernel: Kernel) -> Built:
     )
 
 
+def jwt_bearer() -> type[Any]:
+    """The JWT bearer grant that redeems an ID-JAG, loaded with the provider's server."""
+    from interfaces.agents.jwt_bearer import JwtBearerGrant  # noqa: PLC0415 - with Authlib
+
+    return JwtBearerGrant
+
+
+def id_jag_exchange() -> object:
+    """The token exchange's ID-JAG, loaded with the provider's server."""
+    from interfaces.agents.id_jag import IdJagExchange  # noqa: PLC0415 - with Authlib
+
+    return IdJagExchange()
+
+
+def agent_actor() -> object:
+    """An agent's own access token as the token exchange's ``actor_token``."""
+    from interfaces.agents.actors import AgentActor  # noqa: PLC0415 - with Authlib
+
+    return AgentActor()
+
+
+def id_jags_redeemed(parts: ProviderParts) -> object:
+    """The ID-JAGs' redemptions, on the provider's internals, read by joserfc."""
+    return redemptions(parts, JoseSignedAssertions())
+
+
 def api() -> Sequence[Blueprint]:
     from interfaces.http.routes.agents import policy  # noqa: PLC0415 - loaded with the app
 
@@ -103,4 +144,10 @@ UNIT = Unit[AgentsAdapters](
     pages=pages,
     settings=(AgentSettings,),
     client_resolver=client_documents,
+    fills=(
+        TOKEN_GRANTS(jwt_bearer),
+        REQUESTED_TOKEN_TYPES(TokenType(ID_JAG, id_jag_exchange)),
+        ACTOR_TOKEN_TYPES(TokenType(ACCESS_TOKEN, agent_actor)),
+        ON_THE_PROVIDER(id_jags_redeemed, mint),
+    ),
 )

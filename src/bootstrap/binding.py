@@ -99,6 +99,7 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             client_parts=lent.clients,
             deliveries=a.events.webhook_deliveries,
             sso=a.sso,
+            units=[placed.unit for placed in adapters.units],
         ),
         migration.wire(
             a.migration, shared, accounts=acc, providers=a.federation.upstream_providers

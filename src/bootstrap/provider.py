@@ -5,6 +5,7 @@ is named in its builder's signature."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -25,7 +26,6 @@ from application.provider.authorization.device import DeviceAuthorizations, Devi
 from application.provider.authorization.pushed import PushedAuthorizations
 from application.provider.claims import ProviderAccounts
 from application.provider.grants import CodesAndGrants
-from application.provider.id_jag import JagRedemptions
 from application.provider.logout import BackchannelLogout, ClientLogoutLog, LogoutChannel
 from application.provider.minting import TokenMint
 from application.provider.ports import (
@@ -39,6 +39,14 @@ from application.provider.ports import (
     RequestSeal,
 )
 from application.provider.services import ProviderServices
+from application.provider.slots import (
+    ACTOR_TOKEN_TYPES,
+    ON_THE_PROVIDER,
+    REQUESTED_TOKEN_TYPES,
+    TOKEN_GRANTS,
+    ProviderParts,
+    ProviderUnits,
+)
 from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
@@ -58,10 +66,10 @@ from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from domain.provider.token_exchange import AGENT_CLAIMS
 from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
+from domain.slots import Fills, filled
 from infrastructure.firestore.provider.oauth import FirestoreGrantHolders, FirestoreOAuthGrants
 from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthorizations
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
-from infrastructure.provider.assertions import JoseSignedAssertions
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from infrastructure.settings import Settings
 
@@ -242,31 +250,41 @@ def bind_minting(
     )
 
 
-def bind_id_jag(
+def provider_units(
     own: ProviderAdapters,
     settings: Settings,
     signed_in: SignedIn,
+    units: Iterable[Fills],
     *,
     sso: SsoAdapters,
     catalogue: CatalogueCache,
-) -> JagRedemptions:
-    """ID-JAGs: firegate's own keys, or an org's OpenID connection's, read by the client its
-    sign-in uses (under the webhooks' rules); the account its sign-in links."""
+) -> ProviderUnits:
+    """What the units put in the provider's slots (application/provider/slots.py): their
+    grants and token types, loaded with the server, and what they build on its internals
+    (the agents' ID-JAGs: the orgs' connections an ID-JAG's issuer may be, read by the client
+    their sign-in uses; the account that sign-in links)."""
+    units = tuple(units)
     accounts = signed_in.accounts
-    return JagRedemptions(
+    parts = ProviderParts(
         keys=own.provider_tokens,
-        assertions=JoseSignedAssertions(),
+        grants=own.oauth_grants,
+        holders=own.grant_holders,
+        users=accounts.users,
+        identities=accounts.identities,
+        orgs=accounts.active_orgs,
         connections=sso.connections,
         upstream=sso.oidc_client,
         box=signed_in.signin.secret_box,
-        identities=accounts.identities,
-        orgs=accounts.active_orgs,
-        users=accounts.users,
-        grants=own.oauth_grants,
-        holders=own.grant_holders,
         catalogue=catalogue,
         clock=signed_in.platform.clock,
         policy=oauth_policy(settings),
+        claims=signed_in.rules.token_policy.claims,
+    )
+    return ProviderUnits(
+        grants=filled(units, TOKEN_GRANTS),
+        requested_types=filled(units, REQUESTED_TOKEN_TYPES),
+        actor_types=filled(units, ACTOR_TOKEN_TYPES),
+        built=tuple(build(parts) for build in filled(units, ON_THE_PROVIDER)),
     )
 
 
@@ -290,10 +308,12 @@ def wire(
     client_parts: ClientParts,
     deliveries: WebhookDeliveries,
     sso: SsoAdapters,
+    units: Iterable[Fills] = (),
 ) -> ProviderServices:
     """The OpenID provider's use cases; ``client_parts``: this process's copies of the
     clients and of the API resources' catalogue; ``deliveries``: the webhook outbox, which
-    holds the clients' logout tokens; ``sso``: the org connections an ID-JAG's issuer may be.
+    holds the clients' logout tokens; ``sso``: the org connections an ID-JAG's issuer may be;
+    ``units``: the units, whose fillings of its slots it holds.
     Its tokens carry the before_token hooks' claims, and those with no person in them the
     credentials_exchange hooks' (its own kind)."""
     accounts, signin, platform = signed_in.accounts, signed_in.signin, shared.platform
@@ -313,7 +333,6 @@ def wire(
             clients=clients,
         ),
         grants=bind_grants(own, settings, accounts=accounts, platform=platform),
-        id_jag=bind_id_jag(own, settings, signed_in, sso=sso, catalogue=catalogue),
         introspection=bind_introspection(
             own, accounts=accounts, platform=platform, clients=clients
         ),
@@ -329,6 +348,7 @@ def wire(
             ),
         ),
         pushed=bind_pushed(own, platform=platform),
+        units=provider_units(own, settings, signed_in, units, sso=sso, catalogue=catalogue),
     )
 
 

@@ -1,6 +1,7 @@
-"""Every token the provider issues is built here, and nowhere else: the access tokens of each
-grant (RFC 9068: a code's, a refresh's, a client's own, a device's), the tokens of a token
-exchange (RFC 8693), the ID-JAGs minted by one, and ID tokens (OpenID Connect Core §2).
+"""Every token the provider issues is built here: the access tokens of each grant (RFC 9068:
+a code's, a refresh's, a client's own, a device's), the tokens of a token exchange (RFC 8693)
+and ID tokens (OpenID Connect Core §2); a unit's own kind (the agents' ID-JAGs) is minted by
+its use case with the provider's keys (``signer_of``) and the claim sources.
 Their times are the ``Clock`` port's, their lifetimes and issuer the policy's, their
 signatures the ``ProviderTokens`` port's; and each token answer is counted here, once
 (``TOKENS_ISSUED``).
@@ -35,12 +36,7 @@ from application.signin.tokens import hook_claims
 from domain.accounts.users import User
 from domain.hooks.credentials_exchange import CLIENT_CREDENTIALS, CredentialsRequest
 from domain.provider.token_exchange import GRANT_TYPE as EXCHANGE_GRANT
-from domain.provider.token_exchange import (
-    Delegation,
-    actor,
-    expiry,
-    id_jag_claims,
-)
+from domain.provider.token_exchange import Delegation, actor, expiry
 from domain.signin.active_org import ActiveOrg
 from domain.signin.claims.sources import NO_SOURCES, ClaimSources, Minting
 
@@ -63,13 +59,15 @@ class Minted:
     expires_in: int  # seconds: the answer's ``expires_in``
 
 
-def _signer(keys: ProviderTokens | None) -> ProviderTokens:
+def signer_of(keys: ProviderTokens | None) -> ProviderTokens:
+    """The provider's keys, or ``LookupError`` when it is off."""
     if keys is None:  # the provider is served only with its keys (bootstrap/driving.py)
         raise LookupError(NO_KEYS)
     return keys
 
 
-def _now(clock: Clock) -> int:
+def now_of(clock: Clock) -> int:
+    """Now, in the seconds of a JWT's times."""
     return int(clock.now().timestamp())
 
 
@@ -134,30 +132,6 @@ class MintExchangedToken:
     client_org_id: str | None = None  # the org that owns the exchanging client
 
 
-@dataclass(frozen=True)
-class MintIdJag:
-    """An identity assertion JWT authorization grant (draft-ietf-oauth-identity-assertion-
-    authz-grant) of the person ``subject`` for ``client_id``, to the authorization server
-    ``audience`` of ``resource``, with ``scope``; ``org_id``: the org whose policy named the
-    client. What the sign-in behind its ID token proved goes with it, as with every token
-    of that sign-in: its methods and time (``amr``, ``acr``, ``auth_time``) and the admin of
-    a session of support access (``act``), never outliving that session; ``grant_id`` (for
-    firegate's own audience only) names the sign-in's grant, which its redemption reads
-    again (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)."""
-
-    client_id: str
-    subject: str
-    audience: str
-    resource: str
-    scope: tuple[str, ...]
-    org_id: str
-    amr: tuple[str, ...] = ()
-    auth_time: int | None = None
-    grant_id: str | None = None
-    acting_admin_id: str | None = None
-    acting_until: datetime | None = None
-
-
 # -- ID tokens
 
 
@@ -183,7 +157,7 @@ class MintIdToken:
     grant_id: str | None = None
 
 
-def _within_support_access(
+def within_support_access(
     claims: dict[str, Any], now: int, admin_id: str | None, until: datetime | None
 ) -> None:
     """A token of a grant of support access expires by the session's end
@@ -269,7 +243,7 @@ class TokenMint:
     def mint_access_token(self, cmd: MintAccessToken) -> Minted:
         """RFC 9068 §2.2's claims, for ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
         policy = self.policy
-        signer, now, lifetime = _signer(self.keys), _now(self.clock), _lifetime(policy)
+        signer, now, lifetime = signer_of(self.keys), now_of(self.clock), _lifetime(policy)
         claims: dict[str, Any] = {
             "iss": policy.issuer,
             "exp": now + lifetime,
@@ -318,7 +292,7 @@ class TokenMint:
                 claims = {**added, **claims}
         elif cmd.user_id is None:  # a client's own token: the credentials_exchange hooks'
             claims = self._machine_claims(claims, CLIENT_CREDENTIALS, cmd.client_org_id)
-        _within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
         return Minted(signer.sign_access(claims), int(claims["exp"]) - now)
 
     def mint_exchanged_token(self, cmd: MintExchangedToken) -> Minted | None:
@@ -326,7 +300,7 @@ class TokenMint:
         where scope ``organization`` is kept), never outliving the subject
         (docs/decisions/0320-an-exchanged-token-lives-within-its-subject.md); None when the
         subject has no time left."""
-        signer, now, subject = _signer(self.keys), _now(self.clock), cmd.subject
+        signer, now, subject = signer_of(self.keys), now_of(self.clock), cmd.subject
         expires = expiry(now, _lifetime(self.policy), subject)
         if expires <= now:
             return None
@@ -354,41 +328,12 @@ class TokenMint:
         claims = self._machine_claims(claims, EXCHANGE_GRANT, cmd.client_org_id, subject)
         return Minted(signer.sign_access(claims), expires - now)
 
-    def mint_id_jag(self, cmd: MintIdJag) -> Minted:
-        """The ID-JAG, signed as ID tokens are (``typ`` ``oauth-id-jag+jwt``), for
-        ``ID_JAG_LIFETIME`` from now, never past its session of support access
-        (docs/decisions/0550-minting-id-jags.md)."""
-        signer, now = _signer(self.keys), _now(self.clock)
-        claims = id_jag_claims(
-            issuer=self.policy.issuer,
-            subject=cmd.subject,
-            audience=cmd.audience,
-            client_id=cmd.client_id,
-            jti=secrets.token_urlsafe(16),
-            now=now,
-            resource=cmd.resource,
-            scope=cmd.scope,
-            org_id=cmd.org_id,
-        )
-        if cmd.auth_time is not None:
-            claims["auth_time"] = cmd.auth_time
-        if cmd.amr:
-            claims["amr"] = list(cmd.amr)
-        if cmd.grant_id is not None:
-            claims[GRANT_CLAIM] = cmd.grant_id
-        acting = cmd.acting_admin_id
-        claims.update(
-            self.claims.claims(Minting(kind="id_jag", amr=cmd.amr, acting_admin_id=acting))
-        )
-        _within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
-        return Minted(signer.sign_id_jag(claims), int(claims["exp"]) - now)
-
     def mint_id_token(self, cmd: MintIdToken) -> str:
         """OpenID Connect Core §2's claims (one audience: a string, which RP-initiated logout
         finds), ``at_hash`` (§3.1.3.6) and the claims the scope allows (the profile
         attributes it releases among them), for
         ``OAUTH_ACCESS_TOKEN_TTL`` from now."""
-        signer, now = _signer(self.keys), _now(self.clock)
+        signer, now = signer_of(self.keys), now_of(self.clock)
         claims: dict[str, Any] = {
             "iss": self.policy.issuer,
             "aud": cmd.client_id,
@@ -420,7 +365,7 @@ class TokenMint:
                 )
             )
         )
-        _within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
         added = hook_claims(
             self.hook,
             "id_token",

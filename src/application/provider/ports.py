@@ -174,21 +174,6 @@ class GrantHolders(Protocol):
         ...
 
 
-class SignedAssertions(Protocol):
-    """Reads JWTs signed by others (an ID-JAG): their parts, and whether a key signed one."""
-
-    def parts(self, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """The header and the claims of a compact JWS, unverified; None if it is not one."""
-        ...
-
-    def verified(
-        self, token: str, keys: list[dict[str, Any]], algorithms: tuple[str, ...]
-    ) -> dict[str, Any] | None:
-        """Its claims if one of ``keys`` (public JWKs) signed it with one of ``algorithms``;
-        None otherwise. No claim is checked here."""
-        ...
-
-
 class ProviderTokens(Protocol):
     """The keys the provider signs its tokens with: the access tokens' (RFC 9068), and the ID
     tokens' when that is another, RSA key (docs/decisions/0212-rs256-id-tokens.md)."""

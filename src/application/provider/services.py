@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from application.provider.authorization.pushed import PushedAuthorizations
     from application.provider.claims import ProviderAccounts
     from application.provider.grants import CodesAndGrants
-    from application.provider.id_jag import JagRedemptions
     from application.provider.logout import ClientLogoutLog
     from application.provider.minting import TokenMint
+    from application.provider.slots import ProviderUnits
     from application.provider.tokens import TokenIntrospection
 
 
@@ -29,7 +29,7 @@ class ProviderServices:
     consent: Consents  # what a person allowed, "GET and POST /oauth/authorize"
     device: DeviceFlow  # "Device authorization"
     grants: CodesAndGrants  # codes, grants, refresh tokens: "POST /oauth/token"
-    id_jag: JagRedemptions  # ID-JAGs redeemed by the JWT bearer grant, "ID-JAG"
     introspection: TokenIntrospection  # "POST /oauth/introspect", userinfo
     minting: TokenMint  # every token the provider issues
     pushed: PushedAuthorizations  # "Pushed authorization requests"
+    units: ProviderUnits  # what the units put in its slots (application/provider/slots.py)

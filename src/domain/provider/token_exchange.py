@@ -1,11 +1,10 @@
 """OAuth 2.0 Token Exchange (RFC 8693), the part firegate serves: a confidential client
 exchanges a person's access token issued for it for one for another resource, narrowing
-only, with ``act`` naming it, or naming the agent whose ``actor_token`` it presents
-(delegation: docs/agents-and-clis.md, "Agents acting for agents: act chains";
-docs/reference/oauth.md, "Token exchange"); or the person's ID token firegate issued it for
-an identity assertion JWT authorization grant (ID-JAG,
-draft-ietf-oauth-identity-assertion-authz-grant) to another resource's authorization server
-(docs/reference/oauth.md, "ID-JAG minting").
+only, with ``act`` naming it (docs/reference/oauth.md, "Token exchange"). The requested token
+types and actor tokens a unit serves besides (the agents': an ID-JAG, an agent's
+``actor_token``) are its own (domain/agents/), through the provider's slots
+(application/provider/slots.py); the ``act`` chain they make, its rules and its liveness are
+the provider's, as every exchanged token has one (docs/decisions/0770-what-the-agents-unit-is.md).
 
 The request's parameters, the refusals and the answer's shape are RFC 8693's and are kept
 here, apart from any framework, so that each rule is tested against the RFC's text and
@@ -25,10 +24,6 @@ ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 JWT = "urn:ietf:params:oauth:token-type:jwt"
-ID_JAG = (
-    "urn:ietf:params:oauth:token-type:id-jag"  # draft-ietf-oauth-identity-assertion-authz-grant
-)
-ID_JAG_LIFETIME = 300  # seconds: a grant to be redeemed at once
 MAX_PARAMETER_CHARS = 8192  # a token of ours is well under 2 KB
 # How many actors an ``act`` chain holds at most: an exchange that would nest a fourth is
 # refused (docs/decisions/0553-act-chains-may-act-and-their-end.md).
@@ -37,6 +32,9 @@ MAX_CHAIN = 3
 # (outermost first), which must all still hold for the token to hold (introspection reads
 # them with the subject's grant, in one batched read)
 ACT_GRANTS = "act_grants"
+NO_ACTOR_TOKEN = (
+    "actor_token is not taken here: a token exchange's actor is the client that authenticates."
+)
 CHAIN_TOO_DEEP = (
     f"The act chain would be more than {MAX_CHAIN} actors deep: a token from this many "
     "delegations is not delegated again."
@@ -66,34 +64,44 @@ class ExchangeRequest:
     target: str
     scope: tuple[str, ...] | None  # None: the subject token's own
     actor_token: str | None = None
+    actor_token_type: str | None = None  # one of the ``actor_types`` it was parsed with
 
     @staticmethod
-    def parse(form: Mapping[str, Sequence[str]]) -> ExchangeRequest:
-        """The request, or ``ExchangeRefused`` saying which parameter is wrong."""
-        subject_token = _one(form, "subject_token", required=True) or ""
-        subject_type = _one(form, "subject_token_type", required=True)
+    def parse(
+        form: Mapping[str, Sequence[str]],
+        *,
+        requested_types: Sequence[str] = (),
+        actor_types: Sequence[str] = (),
+    ) -> ExchangeRequest:
+        """The request, or ``ExchangeRefused`` saying which parameter is wrong;
+        ``requested_types``: the other requested token types the units serve (named in the
+        refusal of one that is none), ``actor_types``: the actor tokens' types the units take
+        (none: an ``actor_token`` is refused)."""
+        requested = requested_type(form)
+        if requested not in (None, ACCESS_TOKEN):
+            named = " or ".join((ACCESS_TOKEN, *requested_types))
+            raise ExchangeRefused("invalid_request", f"requested_token_type may only be {named}.")
+        subject_token = parameter(form, "subject_token", required=True) or ""
+        subject_type = parameter(form, "subject_token_type", required=True)
         if subject_type != ACCESS_TOKEN:
             raise ExchangeRefused(
                 "invalid_request",
                 f"subject_token_type must be {ACCESS_TOKEN}: only access tokens are exchanged.",
             )
-        requested = requested_type(form)
-        if requested not in (None, ACCESS_TOKEN):
+        actor_token = parameter(form, "actor_token")
+        actor_type = parameter(form, "actor_token_type")
+        if actor_token and not actor_types:  # no unit lets anyone act with a token of its own
+            raise ExchangeRefused("invalid_request", NO_ACTOR_TOKEN)
+        if actor_token and actor_type not in actor_types:  # RFC 8693 §2.1: required with it
+            named = " or ".join(actor_types)
             raise ExchangeRefused(
-                "invalid_request",
-                f"requested_token_type may only be {ACCESS_TOKEN} or {ID_JAG}.",
-            )
-        actor_token = _one(form, "actor_token")
-        actor_type = _one(form, "actor_token_type")
-        if actor_token and actor_type != ACCESS_TOKEN:  # RFC 8693 §2.1: required with it
-            raise ExchangeRefused(
-                "invalid_request", f"actor_token_type must be {ACCESS_TOKEN} with an actor_token."
+                "invalid_request", f"actor_token_type must be {named} with an actor_token."
             )
         if actor_type is not None and not actor_token:
             raise ExchangeRefused(
                 "invalid_request", "actor_token_type is sent only with an actor_token."
             )
-        resource, audience = _one(form, "resource"), _one(form, "audience")
+        resource, audience = parameter(form, "resource"), parameter(form, "audience")
         if resource is not None and audience is not None and resource != audience:
             raise ExchangeRefused(
                 "invalid_target", "resource and audience name different targets: name one."
@@ -103,107 +111,23 @@ class ExchangeRequest:
             raise ExchangeRefused(
                 "invalid_request", "Name the token's target: resource (or audience)."
             )
-        scope = _one(form, "scope")
+        scope = parameter(form, "scope")
         asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
-        return ExchangeRequest(subject_token, target, asked, actor_token or None)
+        if not actor_token:
+            return ExchangeRequest(subject_token, target, asked)
+        return ExchangeRequest(subject_token, target, asked, actor_token, actor_type)
 
 
 def requested_type(form: Mapping[str, Sequence[str]]) -> str | None:
     """The request's ``requested_token_type`` (one at most), which says which exchange it is."""
-    return _one(form, "requested_token_type")
+    return parameter(form, "requested_token_type")
 
 
-@dataclass(frozen=True)
-class IdJagRequest:
-    """The draft's token exchange request for an ID-JAG (§4.3): the person's ID token
-    (``subject_token_type`` ``id_token``), the ``audience`` (the resource's authorization
-    server's issuer) and the ``resource`` (both required here: firegate mints for a
-    registered resource only), an optional ``scope``; no ``actor_token``."""
-
-    subject_token: str
-    audience: str
-    resource: str
-    scope: tuple[str, ...] | None  # None: the resource's scopes the client is allowed
-
-    @staticmethod
-    def parse(form: Mapping[str, Sequence[str]]) -> IdJagRequest:
-        subject_token = _one(form, "subject_token", required=True) or ""
-        if _one(form, "subject_token_type", required=True) != ID_TOKEN:
-            raise ExchangeRefused(
-                "invalid_request",
-                f"subject_token_type must be {ID_TOKEN}: an ID-JAG is minted for an ID token "
-                "this server issued to the client.",
-            )
-        if form.get("actor_token") or form.get("actor_token_type"):
-            raise ExchangeRefused("invalid_request", "actor_token is not used for an ID-JAG.")
-        audience = _one(form, "audience")
-        resource = _one(form, "resource")
-        if not audience or not resource:
-            raise ExchangeRefused(
-                "invalid_request",
-                "Name the resource's authorization server (audience) and the resource.",
-            )
-        scope = _one(form, "scope")
-        asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
-        if asked == ():
-            raise ExchangeRefused("invalid_scope", "The scope is empty.")
-        return IdJagRequest(subject_token, audience, resource, asked)
-
-
-def id_token_for(claims: Mapping[str, Any], client_id: str) -> bool:
-    """The draft §4.3.1: the subject ID token's ``aud`` is the authenticated client (a list
-    naming others is another party's token too: its ``azp`` must be the client)."""
-    audience = claims.get("aud")
-    if audience == client_id:
-        return True
-    if isinstance(audience, list) and client_id in audience:
-        return len(audience) == 1 or claims.get("azp") == client_id
-    return False
-
-
-def id_jag_claims(
-    *,
-    issuer: str,
-    subject: str,
-    audience: str,
-    client_id: str,
-    jti: str,
-    now: int,
-    resource: str,
-    scope: Sequence[str],
-    org_id: str,
-) -> dict[str, Any]:
-    """The draft §3's claims, exactly these: ``iss sub aud client_id jti iat exp resource
-    scope``, and ``org_id``, the org whose policy let the client have it (the redeeming
-    server may check the resource is that org's); ``exp`` ``ID_JAG_LIFETIME`` from ``now``."""
-    return {
-        "iss": issuer,
-        "sub": subject,
-        "aud": audience,
-        "client_id": client_id,
-        "jti": jti,
-        "iat": now,
-        "exp": now + ID_JAG_LIFETIME,
-        "resource": resource,
-        "scope": " ".join(scope),
-        "org_id": org_id,
-    }
-
-
-def id_jag_answer(token: str, expires_in: int, scope: Sequence[str]) -> dict[str, Any]:
-    """The draft §4.3.2's response: the grant as ``access_token`` (RFC 8693 names it so),
-    ``issued_token_type`` id-jag, ``token_type`` ``N_A`` (it is no access token), no refresh
-    token."""
-    return {
-        "access_token": token,
-        "issued_token_type": ID_JAG,
-        "token_type": "N_A",
-        "expires_in": expires_in,
-        "scope": " ".join(scope),
-    }
-
-
-def _one(form: Mapping[str, Sequence[str]], name: str, *, required: bool = False) -> str | None:
+def parameter(
+    form: Mapping[str, Sequence[str]], name: str, *, required: bool = False
+) -> str | None:
+    """The request's one value of ``name`` (None: not sent), or ``ExchangeRefused``: sent
+    twice, too long or not printable, or missing where ``required``."""
     values = list(form.get(name) or ())
     if len(values) > 1:
         error = "invalid_target" if name in ("resource", "audience") else "invalid_request"

@@ -100,6 +100,7 @@ def provider_metadata() -> Response:
             resource_scopes,
             attribute_claims,
             services().of(ClientServices).resolvers.discovery(),
+            exchanges=served.discovery,
         )
     )
     response.headers["Cache-Control"] = "public, max-age=300"

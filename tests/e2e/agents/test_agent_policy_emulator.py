@@ -16,7 +16,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from bootstrap import build_adapters
-from domain.provider.token_exchange import GRANT_TYPE, ID_JAG, ID_TOKEN
+from domain.agents.id_jag import ID_JAG
+from domain.provider.token_exchange import GRANT_TYPE, ID_TOKEN
 from tests.support.api import bearer, login
 from tests.support.app import app_on
 from tests.support.oauth import EmulatorWorld

@@ -48,7 +48,7 @@ RFC_DELEGATION_REQUEST = (
 
 
 def test_the_rfcs_delegation_request_names_its_actor_token() -> None:
-    found = ExchangeRequest.parse(parse_qs(RFC_DELEGATION_REQUEST))
+    found = ExchangeRequest.parse(parse_qs(RFC_DELEGATION_REQUEST), actor_types=(ACCESS_TOKEN,))
     assert found.actor_token == "eyJhbGciOiJFUzI1NiIsImtpZCI6IjE2In0.actor"
     assert found.target == "urn:example:cooperation-context"
     assert parse_qs(RFC_DELEGATION_REQUEST)["actor_token_type"] == [ACCESS_TOKEN]

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from domain.clients.oauth import DEVICE_CODE, JWT_BEARER, OAuthClient
+from domain.clients.oauth import DEVICE_CODE, OAuthClient
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
 from domain.signin.active_org import ActiveOrg, AgentMode, AgentPolicy
@@ -204,12 +204,10 @@ WALKED = {
     TOKEN_EXCHANGE_GRANT: test_an_exchange_in_an_org_that_no_longer_allows_the_client_is_refused,
     DEVICE_CODE: test_a_device_grant_carries_no_org_so_the_policy_has_nothing_to_refuse,
     "client_credentials": None,  # a client's own token: no person acts, in no org of theirs
-    # An ID-JAG's token carries no org: the policy is asked where the ID-JAG is minted, and
-    # an org's own IdP that vouches by one is the org's say (decision 0548)
-    JWT_BEARER: None,
 }
+# The units' grants are walked with them: the agents' (tests/unit/agents/test_id_jag_minting.py)
 
 
 def test_every_grant_of_the_token_endpoint_is_walked() -> None:
-    registered = {str(grant.GRANT_TYPE) for grant, _ in token_grants()}
+    registered = {str(grant.GRANT_TYPE) for grant, _ in token_grants()}  # the core's
     assert registered == set(WALKED)

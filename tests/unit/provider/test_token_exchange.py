@@ -15,6 +15,7 @@ from domain.provider.token_exchange import (
     ACCESS_TOKEN,
     GRANT_TYPE,
     ID_TOKEN,
+    NO_ACTOR_TOKEN,
     ExchangeRefused,
     ExchangeRequest,
     actor,
@@ -52,9 +53,9 @@ def form(**values: str | list[str]) -> dict[str, list[str]]:
     return {name: value for name, value in base.items() if value != [""]}
 
 
-def refusal(**values: str | list[str]) -> tuple[str, str]:
+def refusal(actor_types: tuple[str, ...] = (), **values: str | list[str]) -> tuple[str, str]:
     with pytest.raises(ExchangeRefused) as refused:
-        ExchangeRequest.parse(form(**values))
+        ExchangeRequest.parse(form(**values), actor_types=actor_types)
     return refused.value.error, refused.value.description
 
 
@@ -80,10 +81,20 @@ def test_what_is_not_served_is_refused_by_name() -> None:
     assert "subject_token" in refusal(subject_token="")[1]
     assert "requested_token_type" in refusal(requested_token_type=ID_TOKEN)[1]
     assert ExchangeRequest.parse(form(requested_token_type=ACCESS_TOKEN)).target == BILLING
-    assert ExchangeRequest.parse(form(actor_token="a", actor_token_type=ACCESS_TOKEN)).actor_token
-    assert "actor_token_type" in refusal(actor_token="a")[1]
-    assert "actor_token_type" in refusal(actor_token="a", actor_token_type=ID_TOKEN)[1]
-    assert "actor_token_type" in refusal(actor_token_type=ACCESS_TOKEN)[1]
+    # an actor token of a type a unit takes (the agents' access token), and of none else
+    actors = (ACCESS_TOKEN,)
+    taken = ExchangeRequest.parse(
+        form(actor_token="a", actor_token_type=ACCESS_TOKEN), actor_types=actors
+    )
+    assert taken.actor_token == "a" and taken.actor_token_type == ACCESS_TOKEN
+    assert "actor_token_type" in refusal(actors, actor_token="a")[1]
+    assert "actor_token_type" in refusal(actors, actor_token="a", actor_token_type=ID_TOKEN)[1]
+    assert "actor_token_type" in refusal(actors, actor_token_type=ACCESS_TOKEN)[1]
+    # with no unit taking one, the client that authenticates is the actor: refused by name
+    assert refusal(actor_token="a", actor_token_type=ACCESS_TOKEN) == (
+        "invalid_request",
+        NO_ACTOR_TOKEN,
+    )
     assert refusal(subject_token=["a", "b"])[0] == "invalid_request"
     assert refusal(subject_token="a\nb")[0] == "invalid_request"
     assert refusal(subject_token="a" * 9000)[0] == "invalid_request"

@@ -8,6 +8,7 @@ and each token answer counted, by application/provider/minting.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -44,7 +45,7 @@ from interfaces.provider.server.endpoints import (
     UserInfoValidator,
 )
 from interfaces.provider.server.grants.device import DeviceAuthorization, DeviceGrant
-from interfaces.provider.server.grants.exchange import TokenExchangeGrant
+from interfaces.provider.server.grants.exchange import ActorType, RequestedType, TokenExchangeGrant
 from interfaces.provider.server.grants.grants import (
     ClientCredentials,
     CodeGrant,
@@ -54,7 +55,6 @@ from interfaces.provider.server.grants.grants import (
     access_token,
     save_token,
 )
-from interfaces.provider.server.grants.jwt_bearer import JwtBearerGrant
 from interfaces.provider.server.models.config import OAuthConfig
 from interfaces.provider.server.models.models import Client
 from interfaces.provider.server.models.scopes import check_known
@@ -94,17 +94,20 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def token_grants() -> tuple[tuple[type[Any], list[Any]], ...]:
+def token_grants(
+    units: Sequence[type[Any]] = (),
+) -> tuple[tuple[type[Any], list[Any]], ...]:
     """The grants of the token endpoint, each with its extensions: what is registered is what
-    the metadata lists (``grant_types_supported``), in this order. A new grant is its module
-    and its line here (docs/contributing.md, "A new grant")."""
+    the metadata lists (``grant_types_supported``), in this order, the units' (``units``:
+    ``TOKEN_GRANTS``, application/provider/slots.py) after the core's. A new grant of the
+    core is its module and its line here (docs/contributing.md, "A new grant")."""
     return (
         (CodeGrant, [S256Required(required=True), IdTokens()]),
         (RefreshGrant, []),
         (ClientCredentials, []),
         (DeviceGrant, []),
         (TokenExchangeGrant, []),
-        (JwtBearerGrant, []),
+        *((grant, []) for grant in units),
     )
 
 
@@ -113,6 +116,11 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     issuer_parameter: Issuer
     end_session: EndSession  # also checks an authorization request's id_token_hint
     grant_types: tuple[str, ...] = ()  # the token endpoint's, as registered
+    # the units' requested and actor token types of the token exchange, by their URIs, and
+    # what the metadata says of them
+    requested_types: Mapping[str, RequestedType]
+    actor_types: Mapping[str, ActorType]
+    discovery: Mapping[str, Any]
 
     def create_oauth2_request(self, _: object) -> _Request:
         return _Request(request)
@@ -173,7 +181,15 @@ def build_server(app: Flask, config: OAuthConfig) -> Server:
     server.register_token_generator("default", access_token)
     server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJwt(config.issuer))
     server.scopes_supported = list(SCOPES)
-    grants = token_grants()
+    units = services().of(ProviderServices).units  # what the units put in its slots
+    grants = token_grants(tuple(load() for load in units.grants))
+    server.requested_types = {kind.uri: kind.load() for kind in units.requested_types}
+    server.actor_types = {kind.uri: kind.load() for kind in units.actor_types}
+    server.discovery = {
+        name: value
+        for kind in server.requested_types.values()
+        for name, value in kind.discovery.items()
+    }
     for grant, extensions in grants:
         server.register_grant(grant, extensions or None)
     server.grant_types = tuple(str(grant.GRANT_TYPE) for grant, _ in grants)

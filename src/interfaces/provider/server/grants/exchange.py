@@ -1,49 +1,43 @@
 """Token exchange (RFC 8693) at the token endpoint, which Authlib has not: an Authlib grant
 whose rules are domain/provider/token_exchange.py's; the subject token is read as
 introspection reads it, and the exchanged one minted with the provider's other tokens
-(application/provider/minting.py;
-docs/reference/oauth.md, "Token exchange")."""
+(application/provider/minting.py; docs/reference/oauth.md, "Token exchange"). The other
+requested token types and the actor tokens are the units' (``RequestedType``, ``ActorType``:
+the provider's slots, application/provider/slots.py), handed to it by the server."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
 
 from authlib.oauth2.rfc6749 import TokenEndpointMixin
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 
-from application.clients.clients import FindClient
-from application.clients.services import ClientServices
 from application.provider.authorization.consent import ConsentQuery
 from application.provider.claims import Admission
-from application.provider.minting import MintExchangedToken, MintIdJag
+from application.provider.minting import MintExchangedToken
 from application.provider.services import ProviderServices
 from application.provider.tokens import GRANT_CLAIM, InspectToken
-from domain.clients.oauth import SCOPES, scope_list, unusable_resource
+from domain.clients.oauth import scope_list, unusable_resource
 from domain.provider.dpop import bound_key
 from domain.provider.token_exchange import (
     GRANT_TYPE,
-    ID_JAG,
     Delegation,
     ExchangeRefused,
     ExchangeRequest,
-    IdJagRequest,
     answer,
     check_chain,
     delegated,
-    exchanged,
-    id_jag_answer,
-    id_token_for,
     issued_for,
     narrowed_scope,
     requested_type,
 )
-from domain.signin.acr import acr_of, methods
 from interfaces.provider.server.models.config import (
     CONFIDENTIAL_AUTH,
     InvalidTargetError,
     OAuthConfig,
 )
-from interfaces.provider.server.models.models import REFUSALS, Client, org_of
+from interfaces.provider.server.models.models import REFUSALS, Client
 from interfaces.provider.server.models.proofs import (
     InvalidDpopProofError,
     ProofOfPossession,
@@ -72,47 +66,34 @@ NOT_CONSENTED = (
 NOT_ISSUED_FOR_IT = "The subject token was not issued for this client or its resources."
 NOT_LIVE = "The subject token is not valid: unknown, expired or revoked."
 NOT_A_PERSONS = "The subject token is not a person's: a client's own token is not exchanged."
-NOT_A_RESOURCE = (
-    "The 'resource' is not a registered API resource this client may have: an ID-JAG is "
-    "minted for one only."
-)
-NOT_ITS_ISSUER = (
-    "The 'audience' is not the issuer of the resource's authorization server (this server's "
-    "own, or the one registered with the resource)."
-)
-NOT_AN_ID_TOKEN = (
-    "The subject token is not a valid ID token this server issued: unknown or expired."
-)
-NOT_ITS_ID_TOKEN = "The subject ID token was not issued to this client."
-SIGN_IN_ENDED = (
-    "The sign-in of the subject ID token has ended: the person signed out everywhere or "
-    "removed the app, the account is disabled, or its session of support access is over."
-)
-NO_ORG = (
-    "The ID token names no organization the person is a member of: an ID-JAG is minted only "
-    "for a person acting in an organization whose agent policy names this client (sign in "
-    "with scope organization)."
-)
-NOT_NAMED = (
-    "The organization's agent policy does not name this client: an ID-JAG is minted only for "
-    "an app whose every host its allow list names."
-)
-RESOURCE_SCOPES_ONLY = "An ID-JAG carries the resource's scopes only."
-NO_SCOPE_LEFT = "No scope of the resource is left for this client and this person."
-ACTOR_NOT_LIVE = "The actor_token is not valid: unknown, expired or revoked."
-ACTOR_NOT_AN_AGENT = (
-    "The actor_token was not issued to an agent: an agent is registered with "
-    "'clients create --agent'."
-)
-ACTOR_NOT_THE_PERSONS = (
-    "The actor_token is not the same person's: an agent acts for a person with the grant "
-    "that person gave it."
-)
-ACTOR_EXCHANGED = "The actor_token is from an exchange: an agent acts with its own token."
 BOUND_SUBJECT = (
     "The subject token is DPoP-bound: exchanging it needs a DPoP proof of the exchanging "
     "client's own key, to which the new token is bound."
 )
+
+
+# What answers a requested token type a unit serves: it checks the request (raising an
+# ``OAuth2Error`` or ``ExchangeRefused``) and gives what makes the answer once it passed.
+type Answer = Callable[[], dict[str, Any]]
+
+
+class RequestedType(Protocol):
+    """A ``requested_token_type`` a unit serves (``REQUESTED_TOKEN_TYPES``), and what the
+    metadata says of it."""
+
+    @property
+    def discovery(self) -> Mapping[str, Any]: ...
+
+    def validate(
+        self, grant: TokenExchangeGrant, client: Client, form: Mapping[str, Sequence[str]]
+    ) -> Answer: ...
+
+
+class ActorType(Protocol):
+    """An ``actor_token_type`` a unit takes (``ACTOR_TOKEN_TYPES``): who its token says acts
+    for the subject's person, and the person's grant to it (``ExchangeRefused`` else)."""
+
+    def actor(self, actor_token: str, subject: Mapping[str, Any]) -> tuple[str, str]: ...
 
 
 def _consented(subject: dict[str, Any], client: Client, target: str) -> bool:
@@ -129,34 +110,21 @@ class _Refusal(OAuth2Error):  # type: ignore[misc]
         self.error = error
 
 
-def _agent(actor_token: str, subject: dict[str, Any]) -> tuple[str, str]:
-    """The agent an ``actor_token`` is of, and the person's grant to it: a live access token
-    of the subject's person, issued to an agent client from that person's grant, not from an
-    exchange (docs/decisions/0551-what-makes-a-client-an-agent.md)."""
-    state = services().of(ProviderServices).introspection.token_state(InspectToken(actor_token))
-    if state is None or state.kind != "access_token" or not state.live:
-        raise _Refusal("invalid_grant", ACTOR_NOT_LIVE)
-    claims = state.claims
-    grant_id = claims.get(GRANT_CLAIM)
-    if not isinstance(grant_id, str) or claims.get("sub") != subject.get("sub"):
-        raise _Refusal("invalid_grant", ACTOR_NOT_THE_PERSONS)
-    if exchanged(claims):
-        raise _Refusal("invalid_grant", ACTOR_EXCHANGED)
-    agent_id = str(claims.get("client_id", ""))
-    agent = services().of(ClientServices).clients.client(FindClient(agent_id))
-    if agent is None or not agent.agent:
-        raise _Refusal("invalid_grant", ACTOR_NOT_AN_AGENT)
-    return agent_id, grant_id
-
-
 def _delegation(
-    asked: ExchangeRequest, subject: dict[str, Any], client_id: str, issuer: str
+    asked: ExchangeRequest,
+    subject: dict[str, Any],
+    client_id: str,
+    issuer: str,
+    actors: Mapping[str, ActorType],
 ) -> Delegation:
-    """Who acts in the exchanged token: the agent of the ``actor_token``, else the client."""
-    actor_id, agent_grant = client_id, None
-    if asked.actor_token is not None:  # delegation: the agent acts, not the client
-        actor_id, agent_grant = _agent(asked.actor_token, subject)
+    """Who acts in the exchanged token: the one its ``actor_token`` names, by the handler of
+    its type, else the client."""
+    actor_id: str = client_id
+    agent_grant: str | None = None
     try:
+        if asked.actor_token is not None:  # delegation: a unit's actor acts, not the client
+            kind = actors[str(asked.actor_token_type)]  # parsed as one of them
+            actor_id, agent_grant = kind.actor(asked.actor_token, subject)
         return delegated(subject, actor_id, issuer, agent_grant)
     except ExchangeRefused as refused:
         raise _Refusal(refused.error, refused.description) from refused
@@ -165,32 +133,39 @@ def _delegation(
 class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[misc]
     """RFC 8693 for confidential clients that opted in: a person's access token issued for
     the client, for one at another of the client's resources, no wider, with ``act`` (the
-    client, or the agent of an ``actor_token``, within at most three actors, as the
-    subject's ``may_act`` allows), never outliving the subject token. With a DPoP proof
-    (RFC 9449 §5; required of a client registered so, and for a DPoP-bound subject token)
+    client, or whom an ``actor_token`` of a type a unit takes names, within at most three
+    actors, as the subject's ``may_act`` allows), never outliving the subject token. With a
+    DPoP proof (RFC 9449 §5; required of a client registered so, and for a DPoP-bound subject token)
     the token is bound to its key."""
 
     GRANT_TYPE = GRANT_TYPE
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(CONFIDENTIAL_AUTH)
 
-    minting: MintIdJag | None = None  # an ID-JAG's request, once checked
+    answered: Answer | None = None  # a unit's requested token type's, once checked
 
     def validate_token_request(self) -> None:
         client: Client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(NOT_ALLOWED)
         form = self.request.payload.datalist
+        requested: Mapping[str, RequestedType] = self.server.requested_types
+        actors: Mapping[str, ActorType] = self.server.actor_types
         try:
-            if requested_type(form) == ID_JAG:  # the identity assertion grant's exchange
-                self.minting = self._id_jag(client, IdJagRequest.parse(form))
+            kind = requested.get(requested_type(form) or "")
+            if kind is not None:  # a unit's (the agents' ID-JAG)
+                self.answered = kind.validate(self, client, form)
                 self.request.client = client
                 return
-            asked = ExchangeRequest.parse(form)
+            asked = ExchangeRequest.parse(
+                form, requested_types=tuple(requested), actor_types=tuple(actors)
+            )
         except ExchangeRefused as refused:
             raise _Refusal(refused.error, refused.description) from refused
-        self._exchange(client, asked)
+        self._exchange(client, asked, actors)
 
-    def _exchange(self, client: Client, asked: ExchangeRequest) -> None:
+    def _exchange(
+        self, client: Client, asked: ExchangeRequest, actors: Mapping[str, ActorType]
+    ) -> None:
         """RFC 8693's exchange of a person's access token for another resource's."""
         config: OAuthConfig = self.server.config
         allowed = client.client.resources
@@ -221,7 +196,7 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         not_admitted = services().of(ProviderServices).accounts.refusal(person)
         if not_admitted is not None:
             raise _Refusal("invalid_grant", REFUSALS[not_admitted])
-        delegation = _delegation(asked, claims, client.get_client_id(), config.issuer)
+        delegation = _delegation(asked, claims, client.get_client_id(), config.issuer, actors)
         try:
             check_chain(claims, client.get_client_id(), asked.target)
             scope = narrowed_scope(scope_list(str(claims.get("scope", ""))), asked.scope)
@@ -238,74 +213,9 @@ class TokenExchangeGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore
         self.request.client = client
         self.exchange = (claims, asked.target, scope, delegation)
 
-    def _id_jag(self, client: Client, asked: IdJagRequest) -> MintIdJag:
-        """The draft's processing rules (§4.3.1) as firegate applies them: a registered API
-        resource the client may have, the audience its authorization server's issuer; an ID
-        token of ours issued to the client, of an enabled account, naming an org the person
-        is still a member of, whose agent policy names the client (``AgentPolicy.lists``);
-        the resource's scopes the client is allowed and the person's permissions in the org
-        allow (docs/decisions/0550-minting-id-jags.md)."""
-        config: OAuthConfig = self.server.config
-        catalogue = services().of(ClientServices).resources.resource_catalogue()
-        resource = catalogue.find(asked.resource)
-        if (
-            resource is None
-            or unusable_resource(asked.resource, config.forbidden_audiences)
-            or not client.client.allows_resource(asked.resource)
-            or org_refusal(asked.resource, client) is not None
-        ):
-            raise InvalidTargetError(NOT_A_RESOURCE)
-        if asked.audience != resource.audience(config.issuer):
-            raise InvalidTargetError(NOT_ITS_ISSUER)
-        found = (
-            services()
-            .of(ProviderServices)
-            .introspection.id_token(InspectToken(asked.subject_token))
-        )
-        if found is None:
-            raise ExchangeRefused("invalid_grant", NOT_AN_ID_TOKEN)
-        subject, holding = found.claims, found.holding
-        if not id_token_for(subject, client.get_client_id()):
-            raise ExchangeRefused("invalid_grant", NOT_ITS_ID_TOKEN)
-        if holding is None or holding.grant.client_id != client.get_client_id():
-            raise ExchangeRefused("invalid_grant", SIGN_IN_ENDED)
-        person, grant = holding.account.id, holding.grant
-        amr = methods(subject.get("amr"))
-        check_acr(asked.resource, acr_of(amr))  # the sign-in's class, as for any grant
-        org = org_of(person, subject.get("org_id"))
-        if org is None:
-            raise ExchangeRefused("invalid_grant", NO_ORG)
-        if not org.agents.lists(client.client.hosts()):
-            raise ExchangeRefused("invalid_grant", NOT_NAMED)
-        if asked.scope is not None:
-            if any(name in SCOPES for name in asked.scope):
-                raise ExchangeRefused("invalid_scope", RESOURCE_SCOPES_ONLY)
-            check_resource_scopes(" ".join(asked.scope), asked.resource, client)
-        wanted = asked.scope if asked.scope is not None else resource.scope_names
-        scope = scope_list(token_scope(" ".join(wanted), asked.resource, client, org))
-        if not scope:
-            raise ExchangeRefused("invalid_scope", NO_SCOPE_LEFT)
-        auth_time = subject.get("auth_time")
-        return MintIdJag(
-            client_id=client.get_client_id(),
-            subject=person,
-            audience=asked.audience,
-            resource=asked.resource,
-            scope=scope,
-            org_id=org.id,
-            amr=amr,
-            auth_time=auth_time if isinstance(auth_time, int) else None,
-            # read again when firegate redeems it; no other server could
-            grant_id=grant.id if asked.audience == config.issuer else None,
-            acting_admin_id=grant.acting_admin_id,
-            acting_until=grant.acting_until,
-        )
-
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        if self.minting is not None:
-            granted = services().of(ProviderServices).minting.mint_id_jag(self.minting)
-            answered = id_jag_answer(granted.token, granted.expires_in, self.minting.scope)
-            return 200, answered, self.TOKEN_RESPONSE_HEADER
+        if self.answered is not None:
+            return 200, self.answered(), self.TOKEN_RESPONSE_HEADER
         subject, target, scope, delegation = self.exchange
         proof = self.request.client.dpop
         minted = (

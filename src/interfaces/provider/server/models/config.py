@@ -15,7 +15,6 @@ from domain.clients.oauth import SCOPES
 from domain.languages import LOCALES
 from domain.provider.assertions import ASSERTION_ALGORITHMS
 from domain.provider.claims_request import PROVIDER_CLAIMS
-from domain.provider.token_exchange import ID_JAG
 from domain.signin.acr import ACR_VALUES
 
 PUBLIC_AUTH = ("none",)
@@ -58,12 +57,16 @@ def metadata(
     resource_scopes: Sequence[str] = (),
     attribute_claims: Sequence[str] = (),
     clients: Mapping[str, object] | None = None,
+    *,
+    exchanges: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """OpenID Provider Metadata and RFC 8414 Authorization Server Metadata (one document);
     ``grant_types``: the token endpoint's, as the server registered them;
     ``resource_scopes``: the registered API resources'; ``attribute_claims``: the profile
     attributes released as claims; ``clients``: what the units' resolvers of clients say of
-    theirs (the agents': ``client_id_metadata_document_supported``) (docs/reference/oauth.md)."""
+    theirs (the agents': ``client_id_metadata_document_supported``); ``exchanges``: what the
+    units' requested token types of the token exchange say of theirs (the agents':
+    ``identity_chaining_requested_token_types_supported``) (docs/reference/oauth.md)."""
     base = config.issuer
     found: dict[str, Any] = {
         "issuer": base,
@@ -111,10 +114,9 @@ def metadata(
         # ``sid`` where the session is known
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
-        # draft-ietf-oauth-identity-assertion-authz-grant §6: ID-JAGs by token exchange
-        "identity_chaining_requested_token_types_supported": [ID_JAG],
     }
     found.update(clients or {})
+    found.update(exchanges or {})
     if config.dpop is not None:
         found["dpop_signing_alg_values_supported"] = list(config.dpop.algorithms)
     if config.dynamic_registration:

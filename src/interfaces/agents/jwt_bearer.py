@@ -1,8 +1,10 @@
 """The JWT bearer grant (RFC 7523 §2.1) at the token endpoint, for an ID-JAG
 (draft-ietf-oauth-identity-assertion-authz-grant), which Authlib has not as such: an Authlib
-grant whose rules are domain/provider/id_jag.py's and application/provider/id_jag.py's; the
-access token made where every other grant's is (grants.py, ``token_answer``;
-docs/reference/oauth.md, "ID-JAG")."""
+grant whose rules are domain/agents/id_jag.py's and application/agents/id_jag.py's; the
+access token made where every other grant's is (interfaces/provider/server/grants/grants.py,
+``token_answer``; docs/reference/oauth.md, "ID-JAG"). The agents unit's grant of the token
+endpoint (``TOKEN_GRANTS``, application/provider/slots.py): without the unit,
+``unsupported_grant_type``."""
 
 from __future__ import annotations
 
@@ -15,11 +17,17 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
 )
 
+from application.agents.id_jag import (
+    JagRedemptions,
+    RedeemJag,
+    SpendJag,
+    SpentJag,
+    VouchedPerson,
+)
 from application.provider.claims import Admission
-from application.provider.id_jag import RedeemJag, SpendJag, SpentJag, VouchedPerson
 from application.provider.services import ProviderServices
+from domain.agents.id_jag import JagRefused
 from domain.clients.oauth import JWT_BEARER, scope_list, unusable_resource
-from domain.provider.id_jag import JagRefused
 from interfaces.provider.server.grants.grants import token_answer
 from interfaces.provider.server.models.config import CONFIDENTIAL_AUTH, OAuthConfig
 from interfaces.provider.server.models.models import NOT_A_MEMBER, Client, Subject
@@ -34,6 +42,11 @@ NOT_ALLOWED = (
 ONE_ASSERTION = "Send one 'assertion': the ID-JAG."
 RESOURCE_REFUSED = "The ID-JAG's resource is not one this server issues tokens for."
 MAX_ASSERTION_CHARS = 16384
+
+
+def _redemptions() -> JagRedemptions:
+    """The ID-JAGs' redemptions, which the provider built for the unit on its internals."""
+    return services().of(ProviderServices).units.part(JagRedemptions)
 
 
 def _assertion(values: Any) -> str:
@@ -60,9 +73,7 @@ class JwtBearerGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[mis
         assertion = _assertion(self.request.payload.datalist)
         config: OAuthConfig = self.server.config
         try:
-            vouched = (
-                services().of(ProviderServices).id_jag.vouched(RedeemJag(assertion, client.client))
-            )
+            vouched = _redemptions().vouched(RedeemJag(assertion, client.client))
         except JagRefused as refused:
             raise InvalidGrantError(refused.description) from refused
         resource = vouched.jag.resource
@@ -82,7 +93,7 @@ class JwtBearerGrant(ProofOfPossession, TokenEndpointMixin):  # type: ignore[mis
         vouched: VouchedPerson
         vouched, scope = self.redeemed
         client: Client = self.request.client
-        redemptions = services().of(ProviderServices).id_jag
+        redemptions = _redemptions()
         grant = redemptions.granted(SpendJag(vouched, client.get_client_id(), scope_list(scope)))
         subject = Subject(
             vouched.user,

@@ -1,4 +1,4 @@
-"""An ID-JAG's own rules (domain/provider/id_jag.py), against the draft's example claims
+"""An ID-JAG's own rules (domain/agents/id_jag.py), against the draft's example claims
 (draft-ietf-oauth-identity-assertion-authz-grant): its ``typ``, audience, client, times and
 ``jti``; each refusal says what was wrong (docs/reference/oauth.md, "ID-JAG")."""
 
@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.clients.oauth import JWT_BEARER, check_grants
-from domain.errors import InvalidInput
-from domain.provider.id_jag import (
+from domain.agents.id_jag import (
     JAG_TYPE,
     MAX_JAG_LIFETIME,
     IdJag,
@@ -21,6 +19,8 @@ from domain.provider.id_jag import (
     check_claims,
     check_header,
 )
+from domain.clients.oauth import JWT_BEARER, check_grants
+from domain.errors import InvalidInput
 from tests.support.oauth import OAuthWorld
 
 pytestmark = pytest.mark.unit

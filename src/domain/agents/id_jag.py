@@ -1,22 +1,30 @@
 """The Identity Assertion JWT Authorization Grant (ID-JAG,
-draft-ietf-oauth-identity-assertion-authz-grant), redeemed: what a JWT must be to stand for
-a person at firegate's token endpoint through the JWT bearer grant (RFC 7523 §2.1), apart
-from its signature and issuer, which application/provider/id_jag.py checks
+draft-ietf-oauth-identity-assertion-authz-grant), the agents unit's: minted by a token
+exchange (its request, its claims, its answer: §4.3) and redeemed, what a JWT must be to
+stand for a person at firegate's token endpoint through the JWT bearer grant (RFC 7523
+§2.1), apart from its signature and issuer, which application/agents/id_jag.py checks
 (docs/agents-and-clis.md, "An enterprise's IdP: ID-JAG"; docs/reference/oauth.md, "ID-JAG").
 
-Every refusal is ``invalid_grant`` (RFC 7523 §3.1), each with what was wrong."""
+A redemption's every refusal is ``invalid_grant`` (RFC 7523 §3.1), each with what was
+wrong; a minting request's are RFC 8693's (``ExchangeRefused``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.provider.dpop import SpentProof
+from domain.provider.token_exchange import ID_TOKEN, ExchangeRefused, parameter
 from domain.signin.acr import methods
+
+ID_JAG = (
+    "urn:ietf:params:oauth:token-type:id-jag"  # draft-ietf-oauth-identity-assertion-authz-grant
+)
+ID_JAG_LIFETIME = 300  # seconds: a grant to be redeemed at once
 
 JAG_TYPE = "oauth-id-jag+jwt"  # the draft's ``typ``: no other JWT is taken for one
 # Asymmetric only, as a client's own assertions (docs/decisions/0421-private-key-jwt.md)
@@ -145,3 +153,93 @@ def check_claims(
         resource=resource,
         scope=tuple(dict.fromkeys(scope.split())),
     )
+
+
+@dataclass(frozen=True)
+class IdJagRequest:
+    """The draft's token exchange request for an ID-JAG (§4.3): the person's ID token
+    (``subject_token_type`` ``id_token``), the ``audience`` (the resource's authorization
+    server's issuer) and the ``resource`` (both required here: firegate mints for a
+    registered resource only), an optional ``scope``; no ``actor_token``."""
+
+    subject_token: str
+    audience: str
+    resource: str
+    scope: tuple[str, ...] | None  # None: the resource's scopes the client is allowed
+
+    @staticmethod
+    def parse(form: Mapping[str, Sequence[str]]) -> IdJagRequest:
+        subject_token = parameter(form, "subject_token", required=True) or ""
+        if parameter(form, "subject_token_type", required=True) != ID_TOKEN:
+            raise ExchangeRefused(
+                "invalid_request",
+                f"subject_token_type must be {ID_TOKEN}: an ID-JAG is minted for an ID token "
+                "this server issued to the client.",
+            )
+        if form.get("actor_token") or form.get("actor_token_type"):
+            raise ExchangeRefused("invalid_request", "actor_token is not used for an ID-JAG.")
+        audience = parameter(form, "audience")
+        resource = parameter(form, "resource")
+        if not audience or not resource:
+            raise ExchangeRefused(
+                "invalid_request",
+                "Name the resource's authorization server (audience) and the resource.",
+            )
+        scope = parameter(form, "scope")
+        asked = tuple(dict.fromkeys(scope.split())) if scope is not None else None
+        if asked == ():
+            raise ExchangeRefused("invalid_scope", "The scope is empty.")
+        return IdJagRequest(subject_token, audience, resource, asked)
+
+
+def id_token_for(claims: Mapping[str, Any], client_id: str) -> bool:
+    """The draft §4.3.1: the subject ID token's ``aud`` is the authenticated client (a list
+    naming others is another party's token too: its ``azp`` must be the client)."""
+    audience = claims.get("aud")
+    if audience == client_id:
+        return True
+    if isinstance(audience, list) and client_id in audience:
+        return len(audience) == 1 or claims.get("azp") == client_id
+    return False
+
+
+def id_jag_claims(
+    *,
+    issuer: str,
+    subject: str,
+    audience: str,
+    client_id: str,
+    jti: str,
+    now: int,
+    resource: str,
+    scope: Sequence[str],
+    org_id: str,
+) -> dict[str, Any]:
+    """The draft §3's claims, exactly these: ``iss sub aud client_id jti iat exp resource
+    scope``, and ``org_id``, the org whose policy let the client have it (the redeeming
+    server may check the resource is that org's); ``exp`` ``ID_JAG_LIFETIME`` from ``now``."""
+    return {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "jti": jti,
+        "iat": now,
+        "exp": now + ID_JAG_LIFETIME,
+        "resource": resource,
+        "scope": " ".join(scope),
+        "org_id": org_id,
+    }
+
+
+def id_jag_answer(token: str, expires_in: int, scope: Sequence[str]) -> dict[str, Any]:
+    """The draft §4.3.2's response: the grant as ``access_token`` (RFC 8693 names it so),
+    ``issued_token_type`` id-jag, ``token_type`` ``N_A`` (it is no access token), no refresh
+    token."""
+    return {
+        "access_token": token,
+        "issued_token_type": ID_JAG,
+        "token_type": "N_A",
+        "expires_in": expires_in,
+        "scope": " ".join(scope),
+    }

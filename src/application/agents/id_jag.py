@@ -8,13 +8,19 @@ which resource, and its ``jti`` spent once, with the grant it gives created in t
 docs/decisions/0552-redeeming-an-id-jag.md, 0620-an-id-jag-keeps-its-sign-in.md,
 0621-an-id-jags-issuer-found-with-its-org.md).
 
-The claims' own rules are domain/provider/id_jag.py's; every refusal is ``JagRefused``,
+Minting one (``IdJagMint``) is signed with the provider's keys, as ID tokens are, with the
+claim sources every minting iterates (kind ``id_jag``). Both are built by the provider on its
+internals (``ON_THE_PROVIDER``, application/provider/slots.py: src/bootstrap/agents.py).
+
+The claims' own rules are domain/agents/id_jag.py's; every refusal is ``JagRefused``,
 which the grant answers as ``invalid_grant``."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
@@ -22,30 +28,29 @@ from application.clients.api_resources import CatalogueCache
 from application.federation.upstream import UpstreamClient, client_secret
 from application.ports import ActiveOrgs, Clock, SecretBox
 from application.provider.grants import read_live_grant
-from application.provider.ports import (
-    GrantHolders,
-    OAuthGrants,
-    OAuthPolicy,
-    ProviderTokens,
-    SignedAssertions,
-)
+from application.provider.minting import Minted, now_of, signer_of, within_support_access
+from application.provider.ports import GrantHolders, OAuthGrants, OAuthPolicy, ProviderTokens
+from application.provider.slots import ProviderParts
+from application.provider.tokens import GRANT_CLAIM
 from application.sso.arrival import identity_provider
 from application.sso.ports import Connections
 from application.sso.signin.oidc import upstream_of
 from domain.accounts.users import User
-from domain.clients.oauth import OAuthClient
-from domain.errors import DomainError
-from domain.ids import is_id, new_id
-from domain.provider.grants import Grant
-from domain.provider.id_jag import (
+from domain.agents.id_jag import (
     JAG_ALGORITHMS,
     IdJag,
     JagRefused,
     OwnSignIn,
     check_claims,
     check_header,
+    id_jag_claims,
     own_sign_in,
 )
+from domain.clients.oauth import OAuthClient
+from domain.errors import DomainError
+from domain.ids import is_id, new_id
+from domain.provider.grants import Grant
+from domain.signin.claims.sources import ClaimSources, Minting
 from domain.signin.mfa import FEDERATED
 from domain.sso.connections import Connection
 
@@ -74,6 +79,21 @@ SIGN_IN_ENDED = (
     "removed the app, the account is disabled, or its session of support access is over."
 )
 REPLAYED = "The ID-JAG was already redeemed: each is redeemed once."
+
+
+class SignedAssertions(Protocol):
+    """Reads JWTs signed by others (an ID-JAG): their parts, and whether a key signed one."""
+
+    def parts(self, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The header and the claims of a compact JWS, unverified; None if it is not one."""
+        ...
+
+    def verified(
+        self, token: str, keys: list[dict[str, Any]], algorithms: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """Its claims if one of ``keys`` (public JWKs) signed it with one of ``algorithms``;
+        None otherwise. No claim is checked here."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -261,3 +281,91 @@ class JagRedemptions:
             raise JagRefused(NOT_A_RESOURCE)
         if not catalogue.for_org(resource, client.org_id):
             raise JagRefused(NOT_A_RESOURCE)
+
+
+@dataclass(frozen=True)
+class MintIdJag:
+    """An identity assertion JWT authorization grant (draft-ietf-oauth-identity-assertion-
+    authz-grant) of the person ``subject`` for ``client_id``, to the authorization server
+    ``audience`` of ``resource``, with ``scope``; ``org_id``: the org whose policy named the
+    client. What the sign-in behind its ID token proved goes with it, as with every token
+    of that sign-in: its methods and time (``amr``, ``acr``, ``auth_time``) and the admin of
+    a session of support access (``act``), never outliving that session; ``grant_id`` (for
+    firegate's own audience only) names the sign-in's grant, which its redemption reads
+    again (docs/decisions/0620-an-id-jag-keeps-its-sign-in.md)."""
+
+    client_id: str
+    subject: str
+    audience: str
+    resource: str
+    scope: tuple[str, ...]
+    org_id: str
+    amr: tuple[str, ...] = ()
+    auth_time: int | None = None
+    grant_id: str | None = None
+    acting_admin_id: str | None = None
+    acting_until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdJagMint:
+    """ID-JAGs minted by the token exchange: the provider's keys (None: it is off), the
+    claim sources every minting iterates, its clock and policy (the issuer)."""
+
+    keys: ProviderTokens | None
+    claims: ClaimSources
+    clock: Clock
+    policy: OAuthPolicy
+
+    def mint_id_jag(self, cmd: MintIdJag) -> Minted:
+        """The ID-JAG, signed as ID tokens are (``typ`` ``oauth-id-jag+jwt``), for
+        ``ID_JAG_LIFETIME`` from now, never past its session of support access
+        (docs/decisions/0550-minting-id-jags.md)."""
+        signer, now = signer_of(self.keys), now_of(self.clock)
+        claims = id_jag_claims(
+            issuer=self.policy.issuer,
+            subject=cmd.subject,
+            audience=cmd.audience,
+            client_id=cmd.client_id,
+            jti=secrets.token_urlsafe(16),
+            now=now,
+            resource=cmd.resource,
+            scope=cmd.scope,
+            org_id=cmd.org_id,
+        )
+        if cmd.auth_time is not None:
+            claims["auth_time"] = cmd.auth_time
+        if cmd.amr:
+            claims["amr"] = list(cmd.amr)
+        if cmd.grant_id is not None:
+            claims[GRANT_CLAIM] = cmd.grant_id
+        acting = cmd.acting_admin_id
+        claims.update(
+            self.claims.claims(Minting(kind="id_jag", amr=cmd.amr, acting_admin_id=acting))
+        )
+        within_support_access(claims, now, cmd.acting_admin_id, cmd.acting_until)
+        return Minted(signer.sign_id_jag(claims), int(claims["exp"]) - now)
+
+
+def redemptions(parts: ProviderParts, assertions: SignedAssertions) -> JagRedemptions:
+    """ID-JAGs redeemed on the provider's internals; ``assertions``: what reads a JWT."""
+    return JagRedemptions(
+        keys=parts.keys,
+        assertions=assertions,
+        connections=parts.connections,
+        upstream=parts.upstream,
+        box=parts.box,
+        identities=parts.identities,
+        orgs=parts.orgs,
+        users=parts.users,
+        grants=parts.grants,
+        holders=parts.holders,
+        catalogue=parts.catalogue,
+        clock=parts.clock,
+        policy=parts.policy,
+    )
+
+
+def mint(parts: ProviderParts) -> IdJagMint:
+    """ID-JAGs minted with the provider's keys and claim sources."""
+    return IdJagMint(keys=parts.keys, claims=parts.claims, clock=parts.clock, policy=parts.policy)

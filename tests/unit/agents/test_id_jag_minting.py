@@ -1,14 +1,18 @@
 """Minting identity assertion JWT authorization grants (ID-JAG,
 draft-ietf-oauth-identity-assertion-authz-grant): the rules of
-domain/provider/token_exchange.py against the draft's example request, grant and response,
+domain/agents/id_jag.py against the draft's example request, grant and response,
 then the token exchange on the fakes: minted only for a client the person's org's agent
 policy names, none by default, the JWT verified with the JWKS; each refusal in RFC 6749's
 terms (docs/reference/oauth.md, "ID-JAG minting"; docs/decisions/0550-minting-id-jags.md)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,22 +20,22 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from domain.provider.token_exchange import (
-    ACCESS_TOKEN,
-    GRANT_TYPE,
+from domain.agents.id_jag import (
     ID_JAG,
     ID_JAG_LIFETIME,
-    ID_TOKEN,
-    ExchangeRefused,
     IdJagRequest,
     id_jag_answer,
     id_jag_claims,
     id_token_for,
 )
+from domain.clients.oauth import JWT_BEARER, OPT_IN_GRANTS
+from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE, ID_TOKEN, ExchangeRefused
 from domain.signin.active_org import ActiveOrg, AgentMode, AgentPolicy
+from interfaces.provider.server.assembly import token_grants
 from tests.support.oauth import OAuthWorld
 
 pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[3]
 
 # The draft's §4.3 example request (tokens truncated as the draft has them), as sent.
 DRAFT_REQUEST = (
@@ -294,3 +298,75 @@ def test_a_person_gone_from_the_org_gets_none(world: OAuthWorld) -> None:
 def test_the_metadata_says_id_jags_are_minted(world: OAuthWorld) -> None:
     meta = world.client.get("/.well-known/openid-configuration").get_json()
     assert meta["identity_chaining_requested_token_types_supported"] == [ID_JAG]
+
+
+def test_the_units_grant_is_served_and_the_policy_needs_no_walk_at_it(world: OAuthWorld) -> None:
+    """The agents' grant of the token endpoint (the provider's ``TOKEN_GRANTS``), served
+    with the unit, beside the core's, each walked in
+    tests/unit/provider/test_agent_policy_paths.py: an ID-JAG's token carries no org, the
+    policy is asked where the ID-JAG is minted, and an org's own IdP that vouches by one is
+    the org's say (decision 0548)."""
+    served = world.client.get("/.well-known/openid-configuration").get_json()
+    core = {str(grant.GRANT_TYPE) for grant, _ in token_grants()}
+    assert set(served["grant_types_supported"]) - core == {JWT_BEARER}
+    assert JWT_BEARER in OPT_IN_GRANTS.values()
+
+
+# The token endpoint without the unit, in a process of its own (the pages' parts are the
+# process's): a JWT bearer grant, an ID-JAG asked of the token exchange, an actor_token
+WITHOUT_AGENTS = """
+import json
+from domain.clients.oauth import JWT_BEARER
+from domain.provider.token_exchange import ACCESS_TOKEN, GRANT_TYPE, ID_TOKEN
+from tests.support.oauth import OAuthWorld
+
+ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
+world = OAuthWorld(units_off="agents")
+client = world.register("--confidential", "--grant", "token_exchange")
+auth = (client["client_id"], client["client_secret"])
+asked = {
+    "grant_type": GRANT_TYPE,
+    "subject_token": "a",
+    "subject_token_type": ID_TOKEN,
+    "requested_token_type": ID_JAG,
+    "audience": "https://api.example/",
+    "resource": "https://api.example/",
+}
+acting = {
+    **asked,
+    "subject_token_type": ACCESS_TOKEN,
+    "requested_token_type": ACCESS_TOKEN,
+    "actor_token": "a",
+    "actor_token_type": ACCESS_TOKEN,
+}
+answers = [
+    world.client.post("/oauth/token", data=form, auth=auth)
+    for form in ({"grant_type": JWT_BEARER, "assertion": "a.b.c"}, asked, acting)
+]
+meta = world.client.get("/.well-known/openid-configuration").get_json()
+print(json.dumps({
+    "answers": [[a.status_code, a.get_json()["error"], a.get_json()["error_description"]]
+                for a in answers],
+    "grants": meta["grant_types_supported"],
+    "chaining": "identity_chaining_requested_token_types_supported" in meta,
+}))
+"""
+
+
+def test_without_the_unit_its_grant_and_token_types_are_the_standard_refusals() -> None:
+    """UNITS_OFF=agents: the JWT bearer grant is unsupported_grant_type (RFC 6749 §5.2), an
+    ID-JAG asked of the token exchange and an actor_token are invalid_request (RFC 8693
+    §2.2.2), and the metadata names neither."""
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_AGENTS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    (bearer, minting, acting) = found["answers"]
+    assert bearer[:2] == [400, "unsupported_grant_type"]
+    assert minting[:2] == [400, "invalid_request"] and "requested_token_type" in minting[2]
+    assert acting[:2] == [400, "invalid_request"] and "actor_token" in acting[2]
+    assert JWT_BEARER not in found["grants"] and not found["chaining"]

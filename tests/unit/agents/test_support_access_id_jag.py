@@ -1,6 +1,6 @@
 """Support access at the ID-JAG (docs/support-access.md, "What the tokens say"): the admin
 named in ``act``, and no token outliving the session; the person's own sign-in names no admin
-(tests/unit/provider/test_id_jag_sign_in.py)."""
+(tests/unit/agents/test_id_jag_sign_in.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from interfaces.web.browser import EXTENSION
 from tests.support.api import admin_token
-from tests.support.id_jag import (
+from tests.support.oauth import OAuthWorld, claims
+from tests.unit.agents.fakes import (
     agent,
     alice_id,
     id_jag_world,
@@ -19,7 +20,6 @@ from tests.support.id_jag import (
     redeem,
     refused,
 )
-from tests.support.oauth import OAuthWorld, claims
 
 pytestmark = pytest.mark.unit
 

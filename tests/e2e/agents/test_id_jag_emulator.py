@@ -27,8 +27,8 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.sso.arrival import identity_provider
 from bootstrap import build_adapters
+from domain.agents.id_jag import JAG_TYPE
 from domain.clients.oauth import JWT_BEARER
-from domain.provider.id_jag import JAG_TYPE
 from interfaces.provider.routes import EXTENSION
 from tests.support.api import bearer, login, register, services
 from tests.support.app import app_on

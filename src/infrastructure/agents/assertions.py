@@ -1,5 +1,5 @@
 """JWTs signed by others, read with joserfc: an ID-JAG's parts before its issuer is known,
-then its signature against that issuer's keys (application/provider/id_jag.py). joserfc is
+then its signature against that issuer's keys (application/agents/id_jag.py). joserfc is
 imported on the first signature checked: a worker that never redeems an ID-JAG never loads
 it, as the provider's server itself is loaded at its first request."""
 

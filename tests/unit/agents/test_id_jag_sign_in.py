@@ -3,7 +3,7 @@ keep the sign-in"; docs/decisions/0620-an-id-jag-keeps-its-sign-in.md): minting 
 ID token and redeeming one pass the checks every other grant passes, in the same places: the
 resource's ``min_acr`` against the sign-in's class, the grant of the sign-in still holding
 (not revoked, no "sign out everywhere" since). A session of support access's:
-tests/unit/support_access/test_support_access_id_jag.py."""
+tests/unit/agents/test_support_access_id_jag.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pytest
 from application.provider.services import ProviderServices
 from domain.signin.acr import MFA, PWD
 from tests.support.api import bearer, login
-from tests.support.id_jag import (
+from tests.support.oauth import OAuthWorld, claims
+from tests.support.pages import PASSWORD
+from tests.unit.agents.fakes import (
     STRONG_API,
     agent,
     id_jag_world,
@@ -22,8 +24,6 @@ from tests.support.id_jag import (
     redeem,
     refused,
 )
-from tests.support.oauth import OAuthWorld, claims
-from tests.support.pages import PASSWORD
 
 pytestmark = pytest.mark.unit
 
