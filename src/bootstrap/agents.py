@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from application.agents.documents import ClientDocuments, FetchBound
 from application.agents.policy import OrgAgentPolicies
+from application.clients.ports import CLIENT_RESOLVERS
 from application.events.webhooks.ports import PinnedClient
+from application.orgs.ports import ORG_REPOSITORY
 from application.outbound import HostResolver
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.request_limits import parse_limits
 from infrastructure.agents.settings import AgentSettings
 from infrastructure.outbound_http import SocketHostResolver
+from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -65,13 +68,20 @@ def client_documents(
     )
 
 
+def lends_early(own: AgentsAdapters, settings: Settings, platform: Platform) -> Lent:
+    """The clients' resolver of the clients described by a metadata document, each request
+    counted against the client address of the request being served ("" outside one)."""
+    documents = client_documents(own, settings, platform, lambda: request_origin()[0])
+    return Lent(fills=(CLIENT_RESOLVERS(documents),))
+
+
 def build(_adapters: AgentsAdapters, kernel: Kernel) -> Built:
     """The org's agent policy as its owners read and set it; in the local profile its hosts
     may be the loopback ones it fetches client metadata documents from."""
     return Built(
         services=(
             OrgAgentPolicies(
-                orgs=kernel.orgs,
+                orgs=kernel.offered(ORG_REPOSITORY),
                 clock=kernel.platform.clock,
                 audit=kernel.platform.audit,
                 local=kernel.settings.service.app_profile == "local",
@@ -101,5 +111,5 @@ UNIT = Unit[AgentsAdapters](
     api=api,
     pages=pages,
     settings=(AgentSettings,),
-    client_resolver=client_documents,
+    lends_early=lends_early,
 )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.services import AccountServices
 from application.services import PlatformServices, Services
+from application.signin.codes.ways import CODE_WAYS
 from bootstrap import (
     accounts,
     clients,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> Kernel:
     """The kernel the units are built on: the lent one, with the one code flow's steps that
-    a unit's way in by a code takes (``Kernel.codes``, bootstrap/unit.py)."""
+    a unit's way in by a code takes (``CODE_WAYS``, application/signin/codes/ways.py)."""
     steps = signin.code_ways(
         adapters.signin,
         lent.rules,
@@ -50,8 +51,8 @@ def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> 
         hooks=lent.hooks.calls,
         signups=signups,
     )
-    codes = lent.kernel.codes
-    return replace(lent.kernel, codes=replace(codes, steps=steps) if codes else None)
+    codes = lent.kernel.offered(CODE_WAYS)
+    return lent.kernel.offering(CODE_WAYS(replace(codes, steps=steps)))
 
 
 def bind(settings: Settings, adapters: Adapters) -> Services:

@@ -17,12 +17,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from application.accounts.guest.expiry import GuestExpiry
+from application.clients.ports import CLIENT_RESOLVERS
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
+from application.hooks.caller import HOOK_CALLERS
 from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
+from application.orgs.ports import ORG_REPOSITORY
 from application.ports import AuditLog, JobQueue, OwnedData
 from application.signin.authentication import SESSION_GUARDS, SessionGuard
+from application.signin.codes.ways import CODE_WAYS, CodeWays
+from application.signin.stores import SIGNIN_STORES, SigninStores
 from application.sso.discovery import SsoPresence
 from application.sso.expiry import CertificateSweep
 from bootstrap import (
@@ -41,7 +46,7 @@ from bootstrap import (
 )
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
-from bootstrap.unit import CodeWays, Core, Kernel, Lent
+from bootstrap.unit import Kernel, Lent
 from bootstrap.units import core_units
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.signin.claims.sources import ClaimSources
@@ -72,11 +77,6 @@ class Loans:
     kernel: Kernel  # what the units are built on
 
 
-def _requester() -> str:
-    """The client address of the request being served; "" outside one (a job's)."""
-    return request_origin()[0]
-
-
 def lend(settings: Settings, adapters: Adapters) -> Loans:
     """What the capabilities lend one another, from their adapters; the webhook and
     certificate sweepers are started here when the settings say so."""
@@ -89,13 +89,11 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    # The units' resolvers of clients known other than by registration (the agents' metadata
-    # documents), which every lookup of a client asks first.
-    resolvers = tuple(
-        placed.unit.client_resolver(placed.adapters, settings, base, _requester)
-        for placed in adapters.units
-        if placed.unit.client_resolver is not None
-    )
+    # What the units lend before the audit trail is made: their resolvers of clients known
+    # other than by registration (the agents' metadata documents), which every lookup of a
+    # client asks first.
+    early = [placed.lent_early(settings, base) for placed in adapters.units]
+    resolvers = filled(early, CLIENT_RESOLVERS)
     client_parts = clients.parts(adapters.clients, settings, resolvers=resolvers)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
@@ -127,18 +125,16 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     )
     # What the units lend the core's slots: their data, deleted with an account or given to
     # the account a guest is merged into, and their jobs.
-    codes = CodeWays(
-        users=adapters.accounts.users,
-        identities=adapters.accounts.identities,
-        passkeys=adapters.signin.passkeys,
-    )
-    kernel = Kernel(
-        settings=settings,
-        platform=base,
-        queue=queue,
-        hooks=hook_parts.calls,
-        orgs=adapters.orgs.orgs,
-        codes=codes,
+    kernel = Kernel(settings=settings, platform=base, queue=queue).offering(
+        HOOK_CALLERS(hook_parts.calls),
+        ORG_REPOSITORY(adapters.orgs.orgs),
+        CODE_WAYS(
+            CodeWays(
+                users=adapters.accounts.users,
+                identities=adapters.accounts.identities,
+                passkeys=adapters.signin.passkeys,
+            )
+        ),
     )
     lent = [placed.lent(kernel) for placed in adapters.units]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
@@ -200,15 +196,15 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         certificate_sweep=certificate_sweep,
         run=run,
         # what the units are built on: the core's stores among it, sign-in's policies made
-        kernel=replace(
-            kernel,
-            core=Core(
-                users=adapters.accounts.users,
-                sessions=adapters.signin.sessions,
-                tokens=adapters.signin.tokens,
-                token_policy=rules.token_policy,
-                orgs=adapters.orgs.orgs,
-            ),
+        kernel=kernel.offering(
+            SIGNIN_STORES(
+                SigninStores(
+                    users=adapters.accounts.users,
+                    sessions=adapters.signin.sessions,
+                    tokens=adapters.signin.tokens,
+                    token_policy=rules.token_policy,
+                )
+            )
         ),
     )
 

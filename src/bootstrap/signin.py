@@ -303,7 +303,7 @@ def code_ways(
     signups: AccountServices,
 ) -> Callable[[Way, CodeFlowStore], CodeSteps]:
     """The one code flow's steps for a channel's ``Way`` over its flows: the e-mail's here,
-    and a unit's way in by a code (``Kernel.codes``, bootstrap/unit.py)."""
+    and a unit's way in by a code (``CODE_WAYS``, application/signin/codes/ways.py)."""
     return code_steps(
         own,
         rules,
