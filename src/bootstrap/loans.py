@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
 from application.accounts.guest.expiry import GuestExpiry
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.clients.ports import CLIENT_RESOLVERS
 from application.events.security_events import SessionEnds, WithRequestOrigin
 from application.events.webhooks.ports import DeliveryChannel
 from application.hooks.caller import HOOK_CALLERS
-from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
+from application.jobs import JOBS, SWEEP, JobHandler, JobRunner, Sweeps
 from application.mail.sending import NotifyingAuditLog
 from application.orgs.ports import ORG_REPOSITORY
 from application.ports import AuditLog, JobQueue, OwnedData
@@ -172,8 +174,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
             channels=channels,
         )
     )
-    for each in lent:
-        handlers.update(each.jobs)
+    handlers.update(filled(lent, JOBS))
     _sweeps(
         settings,
         adapters,
@@ -284,7 +285,7 @@ def _account_rules(
     # memberships last: what an account holds under rules of its own (an org's last owner)
     # ends first, and may refuse the deletion.
     owned: list[OwnedData] = [
-        *(data for each in lent for data in each.owned),
+        *filled(lent, OWNED_DATA),
         sig.passkeys,
         sig.factors,
         prov.oauth_grants,
@@ -334,7 +335,7 @@ def _account_rules(
         hold=rules.hold,
         signups=rules.signups,
         owned=(*owned, departures),
-        movable=[data for each in lent for data in each.movable],
+        movable=filled(lent, MOVABLE_DATA),
         box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from application.hooks.caller import HOOK_CALLERS
 from application.hooks.hooked import HookTexter
+from application.jobs import JOBS
 from application.phone.change import PHONE_CHANGE, PHONE_CHANGE_TEXT, PHONE_CHANGE_WAY, PhoneChanges
 from application.phone.codes import (
     PHONE_CODE_TEXT,
@@ -81,7 +82,7 @@ def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
         ),
     )
     change = replace(job, flows=own.changes, kind=PHONE_CHANGE)
-    return Lent(jobs={PHONE_CODE_TEXT: job.run, PHONE_CHANGE_TEXT: change.run})
+    return Lent(fills=(JOBS((PHONE_CODE_TEXT, job.run), (PHONE_CHANGE_TEXT, change.run)),))
 
 
 def build(own: PhoneAdapters, kernel: Kernel) -> Built:

@@ -4,19 +4,18 @@
 A unit (tasks, dogs, ...) lives in folders or modules named by it in each layer, in
 ``bootstrap/<unit>.py``, whose ``UNIT`` is one of these records, and in one line of
 ``bootstrap/units.py``. The kernel makes each unit's adapters, folds what the units lend the
-core's slots (``Lent``: data deleted with an account, data a merged guest's account is
-given, job handlers), then builds each (``Built``: its use cases, its routes), and hands the
-shell what they add. No registry names a unit.
+core's slots (``Lent``: fillings of their owners' keys: data deleted with an account, data a
+merged guest's account is given, job handlers), then builds each (``Built``: its use cases), and
+hands the shell what they add. No registry names a unit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from application.jobs import JobHandler
-from application.ports import JobQueue, MovableData, OwnedData
+from application.ports import JobQueue
 from domain.slots import Filling, Slot
 
 if TYPE_CHECKING:
@@ -68,12 +67,13 @@ class Kernel:
 
 @dataclass(frozen=True, kw_only=True)
 class Lent:
-    """What a unit lends the slots of the core below it, before any capability is bound."""
+    """What a unit lends the slots of the core below it, before any capability is bound:
+    fillings made from its adapters and the kernel (``OWNED_DATA(repo)``: deleted with the
+    account; ``MOVABLE_DATA(repo)``: given to the account a guest is merged into;
+    ``JOBS((kind, handler))``: its jobs), each slot's key declared by its owner and read by it
+    with ``filled(lent, KEY)``."""
 
-    owned: Sequence[OwnedData] = ()  # deleted with the account (accounts)
-    movable: Sequence[MovableData] = ()  # given to the account a guest is merged into
-    jobs: Mapping[str, JobHandler] = field(default_factory=dict)  # its jobs, by kind
-    fills: Sequence[Filling[Any]] = ()  # what it puts in the slots of the core's units
+    fills: Sequence[Filling[Any]] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
