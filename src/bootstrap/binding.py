@@ -11,12 +11,10 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from application.accounts.services import AccountServices
 from application.services import PlatformServices, Services
-from application.signin.codes.ways import CODE_WAYS
 from bootstrap import (
     accounts,
     clients,
@@ -42,7 +40,7 @@ if TYPE_CHECKING:
 
 def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> Kernel:
     """The kernel the units are built on: the lent one, with the one code flow's steps that
-    a unit's way in by a code takes (``CODE_WAYS``, application/signin/codes/ways.py)."""
+    a unit's way in by a code takes (``signin.units_kernel``)."""
     steps = signin.code_ways(
         adapters.signin,
         lent.rules,
@@ -51,8 +49,7 @@ def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> 
         hooks=lent.hooks.calls,
         signups=signups,
     )
-    codes = lent.kernel.offered(CODE_WAYS)
-    return lent.kernel.offering(CODE_WAYS(replace(codes, steps=steps)))
+    return signin.units_kernel(lent.kernel, steps)
 
 
 def bind(settings: Settings, adapters: Adapters) -> Services:
@@ -88,8 +85,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             signed_in,
             shared,
             orgs=a.orgs,
-            any_sso=lent.any_sso,
-            certificate_sweep=lent.certificate_sweep,
+            any_sso=lent.sso.any_sso,
+            certificate_sweep=lent.sso.certificate_sweep,
         ),
         scim.wire(a.scim, shared, users=acc.users, orgs=a.orgs),
         provider.wire(

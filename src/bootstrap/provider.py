@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.profile_schema import ProfileSchemas
+from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas
 from application.clients.api_resources import CatalogueCache
 from application.clients.ports import ClientCache
 from application.events.security_events import SessionEnds
@@ -51,6 +51,7 @@ from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
 from domain.hooks.kinds import HOOK_KINDS
+from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from domain.provider.token_exchange import AGENT_CLAIMS
@@ -344,5 +345,9 @@ UNIT = Unit[None](
     name="provider",
     optional=False,
     pages=pages,
-    fills=(HOOK_KINDS(CREDENTIALS_EXCHANGE), CLAIM_SOURCES(*AGENT_CLAIMS)),
+    fills=(
+        HOOK_KINDS(CREDENTIALS_EXCHANGE),
+        CLAIM_SOURCES(*AGENT_CLAIMS),
+        RELEASE_SCOPES(*CLAIM_SCOPES),  # an attribute is released under the scopes it offers
+    ),
 )
