@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> Kernel:
     """The kernel the units are built on: the lent one, with the one code flow's steps that
     a unit's way in by a code takes (``signin.units_kernel``)."""
-    steps = signin.code_ways(
+    return signin.units_kernel(
+        lent.kernel,
         adapters.signin,
         lent.rules,
         lent.shared,
@@ -49,7 +50,6 @@ def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> 
         hooks=lent.hooks.calls,
         signups=signups,
     )
-    return signin.units_kernel(lent.kernel, steps)
 
 
 def bind(settings: Settings, adapters: Adapters) -> Services:

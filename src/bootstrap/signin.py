@@ -528,7 +528,17 @@ def stores(
     )
 
 
-def units_kernel(kernel: Kernel, steps: Callable[[Way, CodeFlowStore], CodeSteps]) -> Kernel:
+def units_kernel(
+    kernel: Kernel,
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    shared: Shared,
+    *,
+    accounts: AccountsAdapters,
+    hooks: HookCalls,
+    signups: AccountServices,
+) -> Kernel:
     """``kernel`` with the one code flow's steps that a unit's way in by a code takes, once
-    the core is bound (``CODE_WAYS``)."""
+    the core is bound (``CODE_WAYS``): what the units are built on."""
+    steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
     return kernel.offering(CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps)))
