@@ -109,8 +109,9 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         units=units,
         reserved=policies.token_policy.claims.reserved,
     )
-    # What the units lend the core's slots: their data, deleted with an account or given to
-    # the account a guest is merged into, and their jobs.
+    # The kernel the units lend on, with what the core offers them (the hooks' callers, the
+    # orgs' repository, a way in by a code); what they lend the core's slots: their data,
+    # deleted with an account or given to the account a guest is merged into, and their jobs.
     kernel = Kernel(settings=settings, platform=base, queue=queue).offering(
         hooks.offers(hook_parts),
         orgs.offers(adapters.orgs),

@@ -33,9 +33,8 @@ from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins
 from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
-from application.signin.sessions import Sessions
+from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
-from application.signin.stores import SIGNIN_STORES, SigninStores
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters

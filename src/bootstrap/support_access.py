@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from application.hooks.caller import HOOK_CALLERS
 from application.orgs.ports import ORG_REPOSITORY
 from application.signin.authentication import SESSION_GUARDS
-from application.signin.stores import SIGNIN_STORES
+from application.signin.sessions import SIGNIN_STORES
 from application.support_access.guard import REFUSED, OwnSessionOnly
 from application.support_access.impersonation import Impersonation
 from application.support_access.org import OrgSupportAccess
