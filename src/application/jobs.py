@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from application.json_text import read_json
 from application.ports import Job, PushVerifier
 from domain.errors import Unauthenticated, Unavailable
+from domain.slots import Slot
 
 log = logging.getLogger("firegate.jobs")
 
 # (job, final_attempt): on the final attempt a handler records the failure instead of raising.
 JobHandler = Callable[[Job, bool], None]
+# The jobs' slot: a job's kind and its handler, filled by the ``lends`` of the unit whose job
+# it is (bootstrap/unit.py, ``Lent``), run by the ``JobRunner``.
+JOBS = Slot[tuple[str, JobHandler]]("jobs")
 SWEEP = "sweep"  # a job that runs the sweep its subject names (Sweeps)
 # A periodic pass (the webhook deliveries due, the IdP certificates' warnings): how many
 # things it queued or warned of.

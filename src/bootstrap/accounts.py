@@ -5,13 +5,14 @@ capability is named in its ``bind_…``'s signature."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from application.accounts.accounts import (
+    OWNED_DATA,
     AccountHold,
     AccountHooks,
     Accounts,
@@ -28,9 +29,10 @@ from application.accounts.challenge_gate import (
     ChallengeVerifier,
     SpentChallenges,
 )
-from application.accounts.guest.merges import MERGE_GUEST, GuestMerges
+from application.accounts.guest.expiry import GuestExpiry
+from application.accounts.guest.merges import MERGE_GUEST, MOVABLE_DATA, GuestMerges
 from application.accounts.guest.upgrades import GuestUpgrades, SignInCheck
-from application.accounts.profile_schema import ProfileSchemas, ProfileSchemaStore
+from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
 from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
@@ -57,7 +59,7 @@ from domain.accounts.identities import PhoneNumber
 from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.request_limits import Limit
-from domain.slots import filled
+from domain.slots import Fills, filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (
     RECAPTCHA_SCRIPT_URL,
@@ -305,6 +307,27 @@ class Shared:
     sign_in_check: SignInCheck  # sign-in's before_sign_in hooks, asked of a guest's upgrade
 
 
+def lent_owned(lent: Iterable[Fills]) -> tuple[OwnedData, ...]:
+    """What the units lend the accounts as kept per user, deleted with the account."""
+    return filled(lent, OWNED_DATA)
+
+
+def lent_movable(lent: Iterable[Fills]) -> tuple[MovableData, ...]:
+    """What the units lend the accounts as kept per user, given to a merged guest's account."""
+    return filled(lent, MOVABLE_DATA)
+
+
+def guest_expiry(own: AccountsAdapters, shared: Shared) -> GuestExpiry:
+    """The sweep that deletes the guests unused for GUEST_TTL, with what they own."""
+    return GuestExpiry(
+        users=own.users,
+        clock=shared.platform.clock,
+        audit=shared.platform.audit,
+        owned=shared.owned,
+        departures=shared.departures,
+    )
+
+
 def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountServices:
     """The accounts' use cases."""
     platform, schemas = shared.platform, shared.schemas
@@ -384,15 +407,20 @@ def handlers(own: AccountsAdapters, shared: Shared) -> dict[str, JobHandler]:
 
 
 def bind_profile_schemas(
-    own: AccountsAdapters, settings: Settings, *, scopes: Collection[str], claims: Collection[str]
+    own: AccountsAdapters,
+    settings: Settings,
+    *,
+    units: Iterable[Fills],
+    claims: Collection[str],
 ) -> ProfileSchemas:
     """The schema of the ``PROFILE_SCHEMA`` file when it names one, else the stored one;
-    ``scopes`` and ``claims``: the OpenID provider's, which releases attributes as claims."""
+    the scopes an attribute is released under (``RELEASE_SCOPES``, which the OpenID provider
+    fills) and ``claims``: the reserved ones, which no attribute may be released as."""
     path = settings.accounts.profile_schema
     return ProfileSchemas(
         store=own.profile_schemas,
         pinned=load_profile_schema(path) if path else None,
-        scopes=scopes,
+        scopes=filled(units, RELEASE_SCOPES),
         claims=claims,
         patterns=re2_matcher,
     )

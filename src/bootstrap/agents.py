@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from application.agents.documents import ClientDocuments, FetchBound
 from application.agents.id_jag import mint, redemptions
 from application.agents.policy import OrgAgentPolicies
+from application.clients.ports import CLIENT_RESOLVERS
 from application.events.webhooks.ports import PinnedClient
+from application.orgs.ports import ORG_REPOSITORY
 from application.outbound import HostResolver
 from application.provider.slots import (
     ACTOR_TOKEN_TYPES,
@@ -27,13 +29,14 @@ from application.provider.slots import (
     ProviderParts,
     TokenType,
 )
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.agents.id_jag import ID_JAG
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.request_limits import parse_limits
 from infrastructure.agents.assertions import JoseSignedAssertions
 from infrastructure.agents.settings import AgentSettings
 from infrastructure.outbound_http import SocketHostResolver
+from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -80,13 +83,20 @@ def client_documents(
     )
 
 
+def lends_early(own: AgentsAdapters, settings: Settings, platform: Platform) -> Lent:
+    """The clients' resolver of the clients described by a metadata document, each request
+    counted against the client address of the request being served ("" outside one)."""
+    documents = client_documents(own, settings, platform, lambda: request_origin()[0])
+    return Lent(fills=(CLIENT_RESOLVERS(documents),))
+
+
 def build(_adapters: AgentsAdapters, kernel: Kernel) -> Built:
     """The org's agent policy as its owners read and set it; in the local profile its hosts
     may be the loopback ones it fetches client metadata documents from."""
     return Built(
         services=(
             OrgAgentPolicies(
-                orgs=kernel.orgs,
+                orgs=kernel.offered(ORG_REPOSITORY),
                 clock=kernel.platform.clock,
                 audit=kernel.platform.audit,
                 local=kernel.settings.service.app_profile == "local",
@@ -143,11 +153,11 @@ UNIT = Unit[AgentsAdapters](
     api=api,
     pages=pages,
     settings=(AgentSettings,),
-    client_resolver=client_documents,
     fills=(
         TOKEN_GRANTS(jwt_bearer),
         REQUESTED_TOKEN_TYPES(TokenType(ID_JAG, id_jag_exchange)),
         ACTOR_TOKEN_TYPES(TokenType(ACCESS_TOKEN, agent_actor)),
         ON_THE_PROVIDER(id_jags_redeemed, mint),
     ),
+    lends_early=lends_early,
 )

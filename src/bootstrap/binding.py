@@ -11,7 +11,6 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from application.accounts.services import AccountServices
@@ -41,8 +40,9 @@ if TYPE_CHECKING:
 
 def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> Kernel:
     """The kernel the units are built on: the lent one, with the one code flow's steps that
-    a unit's way in by a code takes (``Kernel.codes``, bootstrap/unit.py)."""
-    steps = signin.code_ways(
+    a unit's way in by a code takes (``signin.units_kernel``)."""
+    return signin.units_kernel(
+        lent.kernel,
         adapters.signin,
         lent.rules,
         lent.shared,
@@ -50,8 +50,6 @@ def _units_kernel(lent: Loans, adapters: Adapters, signups: AccountServices) -> 
         hooks=lent.hooks.calls,
         signups=signups,
     )
-    codes = lent.kernel.codes
-    return replace(lent.kernel, codes=replace(codes, steps=steps) if codes else None)
 
 
 def bind(settings: Settings, adapters: Adapters) -> Services:
@@ -87,8 +85,8 @@ def bind(settings: Settings, adapters: Adapters) -> Services:
             signed_in,
             shared,
             orgs=a.orgs,
-            any_sso=lent.any_sso,
-            certificate_sweep=lent.certificate_sweep,
+            any_sso=lent.sso.any_sso,
+            certificate_sweep=lent.sso.certificate_sweep,
         ),
         scim.wire(a.scim, shared, users=acc.users, orgs=a.orgs),
         provider.wire(

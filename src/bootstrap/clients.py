@@ -4,7 +4,7 @@ application/clients/; the provider (bootstrap/provider.py) builds on them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ from application.clients.api_resources import ApiResourceRegistry, CatalogueCach
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
 from application.clients.ports import (
+    CLIENT_RESOLVERS,
     ApiResources,
     ClientCache,
     ClientResolver,
@@ -24,6 +25,7 @@ from application.orgs.ports import OrgRepository
 from application.outbound import HostResolver
 from bootstrap.platform import Platform
 from bootstrap.unit import Unit
+from domain.slots import Fills, filled
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
@@ -113,12 +115,11 @@ class ClientParts:
     catalogue: CatalogueCache
 
 
-def parts(
-    own: ClientsAdapters, settings: Settings, *, resolvers: Sequence[ClientResolver] = ()
-) -> ClientParts:
-    """``resolvers``: the units' resolvers of clients known other than by registration."""
+def parts(own: ClientsAdapters, settings: Settings, *, lent: Iterable[Fills] = ()) -> ClientParts:
+    """``lent``: what the units lend before the audit trail is made, among it their resolvers
+    of clients known other than by registration (``CLIENT_RESOLVERS``)."""
     return ClientParts(
-        cache=client_cache(own, settings, resolvers),
+        cache=client_cache(own, settings, filled(lent, CLIENT_RESOLVERS)),
         catalogue=resource_catalogue(own, settings),
     )
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.datasets.csv_input import CsvLimits
 from application.datasets.use_cases import (
     DatasetLimits,
@@ -34,7 +36,7 @@ def lends(datasets: DatasetRepository, kernel: Kernel) -> Lent:
     """A person's datasets (records, rows and originals) go with their account, and to the
     account a guest is merged into."""
     owned = OwnedDatasets(datasets, kernel.platform.file_store)
-    return Lent(owned=(owned,), movable=(owned,))
+    return Lent(fills=(OWNED_DATA(owned), MOVABLE_DATA(owned)))
 
 
 def limits(settings: Settings) -> DatasetLimits:

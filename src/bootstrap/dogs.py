@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.dogs import FETCH_DOG_PICTURE, DogPictures, DogRepository, Dogs, PictureSource
+from application.jobs import JOBS
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from infrastructure.dogs.dog_ceo import DogCeoPictureSource
 from infrastructure.dogs.settings import DogSettings
@@ -46,7 +49,13 @@ def lends(own: DogsAdapters, kernel: Kernel) -> Lent:
     """A person's dogs go with their account, and to the account a guest is merged into
     (names and all); the picture job's handler (a job, not a use case: it takes the job)."""
     pictures = DogPictures(dogs=own.dogs, pictures=own.pictures, clock=kernel.platform.clock)
-    return Lent(owned=(own.dogs,), movable=(own.dogs,), jobs={FETCH_DOG_PICTURE: pictures.fetch})
+    return Lent(
+        fills=(
+            OWNED_DATA(own.dogs),
+            MOVABLE_DATA(own.dogs),
+            JOBS((FETCH_DOG_PICTURE, pictures.fetch)),
+        )
+    )
 
 
 def build(own: DogsAdapters, kernel: Kernel) -> Built:

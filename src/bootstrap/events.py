@@ -19,6 +19,7 @@ from application.events.security_events import (
     SecurityEvents,
     SessionEnds,
     StoringAuditLog,
+    WithRequestOrigin,
 )
 from application.events.services import EventServices
 from application.events.webhooks.admin import Webhooks
@@ -34,6 +35,7 @@ from application.events.webhooks.ports import (
     WebhookPolicy,
 )
 from application.jobs import JobHandler
+from application.mail.sending import NotifyingAuditLog
 from application.outbound import HostResolver, WebhookSender
 from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
 from bootstrap.platform import Platform
@@ -48,6 +50,8 @@ from infrastructure.firestore.events.webhooks import (
 )
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from interfaces.shared.acting import REQUEST_ACTING
+from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -129,6 +133,26 @@ def stored_audit(
     return StoringAuditLog(audited, own.security_events, platform.clock, outbox, ends)
 
 
+def audit_trail(
+    own: EventsAdapters,
+    platform: Platform,
+    webhooks: WebhookParts,
+    *,
+    queue: JobQueue,
+    ends: SessionEnds | None,
+) -> AuditLog:
+    """Every audit event is also stored where the account's owner and the admins read it,
+    with its webhook deliveries, and a change to how an account signs in, or a sign-in from a
+    new device, queues its notice (mail's); each carries the address and user agent of the
+    request that caused it."""
+    stored = stored_audit(own, platform=platform, outbox=webhooks.outbox, ends=ends)
+    return WithRequestOrigin(
+        inner=NotifyingAuditLog(log=stored, queue=queue, clock=platform.clock),
+        origin=request_origin,
+        acting=REQUEST_ACTING.current,  # support access: the admin acts, not the person
+    )
+
+
 def webhook_handlers(
     own: EventsAdapters,
     policy: WebhookPolicy,
@@ -197,6 +221,11 @@ def webhooks(
 def event_history(own: EventsAdapters, *, users: UserRepository) -> EventHistory:
     """``users``: whose events an admin lists by id."""
     return EventHistory(events=own.security_events, users=users)
+
+
+# The webhook deliveries' channels other than the endpoints', by kind (the provider's
+# back-channel logout tokens).
+DeliveryChannels = Mapping[str, DeliveryChannel]
 
 
 @dataclass(frozen=True, kw_only=True)

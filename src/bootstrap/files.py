@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.files import FileRepository, Files, OwnedFiles
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from infrastructure.firestore.files.repository import FirestoreFileRepository
@@ -26,7 +28,7 @@ def lends(files: FileRepository, kernel: Kernel) -> Lent:
     """A person's files (records and objects) go with their account, and to the account a
     guest is merged into (each object under the new owner's key)."""
     owned = OwnedFiles(files, kernel.platform.file_store)
-    return Lent(owned=(owned,), movable=(owned,))
+    return Lent(fills=(OWNED_DATA(owned), MOVABLE_DATA(owned)))
 
 
 def build(files: FileRepository, kernel: Kernel) -> Built:

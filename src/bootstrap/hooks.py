@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from application.accounts.accounts import ProfileSchemaSource
 from application.hooks.admin import AuthHooks
-from application.hooks.caller import HookCache, HookCaller, HookCalls
+from application.hooks.caller import HOOK_CALLERS, HookCache, HookCaller, HookCalls
 from application.hooks.ports import AuthHookStore, HookClient, HookPolicy
 from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
@@ -26,7 +26,7 @@ from bootstrap.platform import Platform
 from bootstrap.unit import Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
-from domain.slots import filled
+from domain.slots import Filling, filled
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
@@ -101,6 +101,11 @@ class HookParts:
     caller: HookCaller
     box_key: SecretBox  # what opens and seals their signing secrets (sign-in's secret box)
     calls: HookCalls  # the kinds the units lend, as each capability asks for its own
+
+
+def offers(parts: HookParts) -> Filling[HookCalls]:
+    """What the hooks offer the units: the caller of a kind they lend (``HOOK_CALLERS``)."""
+    return HOOK_CALLERS(parts.calls)
 
 
 def parts(

@@ -3,8 +3,10 @@ audit trail every event goes through, the job queue and its handlers, the rules 
 a sign-in follow whichever capability asks, and the parts two capabilities share. A lower
 capability takes what a higher one lends it as a port of its own (``SignInGate``,
 ``DomainHolders``, ``SignUpHook``, ``OwnedData``...), made here from the higher one's
-adapters; ``bind`` (``binding.py``) then builds each capability's services from these records
-and the capabilities below it (docs/contributing.md, "Wiring"; decision 0528).
+adapters, each part by its owner's module (``bootstrap/<capability>.py``); the units' own
+loans are fillings of their owners' slots (``Lent``), folded here by the owners' functions.
+``bind`` (``binding.py``) then builds each capability's services from these records and the
+capabilities below it (docs/contributing.md, "Wiring"; decision 0528).
 
 No global here is named as a submodule of bootstrap is (``mail``, ``signin``, ...) unless it
 is that submodule: importing the submodule would replace it.
@@ -12,19 +14,10 @@ is that submodule: importing the submodule would replace it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from application.accounts.guest.expiry import GuestExpiry
-from application.events.security_events import SessionEnds, WithRequestOrigin
-from application.events.webhooks.ports import DeliveryChannel
-from application.jobs import SWEEP, JobHandler, JobRunner, Sweeps
-from application.mail.sending import NotifyingAuditLog
-from application.ports import AuditLog, JobQueue, OwnedData
-from application.signin.authentication import SESSION_GUARDS, SessionGuard
-from application.sso.discovery import SsoPresence
-from application.sso.expiry import CertificateSweep
+from application.jobs import JOBS, SWEEP, JobHandler, JobRunner, Sweeps
 from bootstrap import (
     accounts,
     clients,
@@ -41,16 +34,14 @@ from bootstrap import (
 )
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
-from bootstrap.unit import CodeWays, Core, Kernel, Lent
+from bootstrap.unit import Kernel, Lent, Unit
 from bootstrap.units import core_units
-from domain.provider.claims_request import CLAIM_SCOPES
-from domain.signin.claims.sources import ClaimSources
 from domain.slots import filled
 from infrastructure.settings import Settings
-from interfaces.shared.acting import REQUEST_ACTING
 from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
+    from application.ports import JobQueue
     from bootstrap.adapters import Adapters
 
 
@@ -66,15 +57,9 @@ class Loans:
     webhooks: events.WebhookParts
     orgs: orgs.OrgParts
     clients: clients.ClientParts
-    any_sso: SsoPresence  # whether any org has single sign-on, remembered once
-    certificate_sweep: CertificateSweep
+    sso: sso.SsoParts  # whether any org has single sign-on; its certificates' sweep
     run: JobHandler  # what runs any job, queued or pushed
     kernel: Kernel  # what the units are built on
-
-
-def _requester() -> str:
-    """The client address of the request being served; "" outside one (a job's)."""
-    return request_origin()[0]
 
 
 def lend(settings: Settings, adapters: Adapters) -> Loans:
@@ -89,14 +74,11 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    # The units' resolvers of clients known other than by registration (the agents' metadata
-    # documents), which every lookup of a client asks first.
-    resolvers = tuple(
-        placed.unit.client_resolver(placed.adapters, settings, base, _requester)
-        for placed in adapters.units
-        if placed.unit.client_resolver is not None
-    )
-    client_parts = clients.parts(adapters.clients, settings, resolvers=resolvers)
+    # What the units lend before the audit trail is made: their resolvers of clients known
+    # other than by registration (the agents' metadata documents), which every lookup of a
+    # client asks first.
+    early = [placed.lent_early(settings, base) for placed in adapters.units]
+    client_parts = clients.parts(adapters.clients, settings, lent=early)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
         policy=policy,
@@ -108,11 +90,13 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     ends, channels = provider.back_channel_logout(
         adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
     )
-    base = replace(base, audit=_audit_trail(adapters, base, webhooks, queue=queue, ends=ends))
-    units = (*core_units(), *(placed.unit for placed in adapters.units))
-    # The claims the units put in tokens, which every minting iterates and no hook answer or
-    # profile attribute may set (docs/contributing.md, "Units").
-    claims = signin.claim_sources(units)
+    audit = events.audit_trail(adapters.events, base, webhooks, queue=queue, ends=ends)
+    base = replace(base, audit=audit)
+    units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
+    # What the settings decide for signing in, with the claims the units put in tokens, which
+    # every minting iterates and no hook answer or profile attribute may set, and what a kind
+    # of session may not do, as the units that make it say (docs/contributing.md, "Units").
+    policies = signin_policies.policies(settings, units=units)
     # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
     # shared by their callers and the admins' use cases, of the kinds the units lend, whose
     # answers may set none of the reserved claims. Every mail goes through the send_mail
@@ -123,26 +107,19 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         box_key=adapters.signin.secret_box,
         platform=base,
         units=units,
-        reserved=claims.reserved,
+        reserved=policies.token_policy.claims.reserved,
     )
-    # What the units lend the core's slots: their data, deleted with an account or given to
-    # the account a guest is merged into, and their jobs.
-    codes = CodeWays(
-        users=adapters.accounts.users,
-        identities=adapters.accounts.identities,
-        passkeys=adapters.signin.passkeys,
-    )
-    kernel = Kernel(
-        settings=settings,
-        platform=base,
-        queue=queue,
-        hooks=hook_parts.calls,
-        orgs=adapters.orgs.orgs,
-        codes=codes,
+    # The kernel the units lend on, with what the core offers them (the hooks' callers, the
+    # orgs' repository, a way in by a code); what they lend the core's slots: their data,
+    # deleted with an account or given to the account a guest is merged into, and their jobs.
+    kernel = Kernel(settings=settings, platform=base, queue=queue).offering(
+        hooks.offers(hook_parts),
+        orgs.offers(adapters.orgs),
+        signin.offers(adapters.accounts, adapters.signin),
     )
     lent = [placed.lent(kernel) for placed in adapters.units]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
-    any_sso = sso.presence(adapters.sso, base.clock)
+    sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
     shared, rules, org_parts = _account_rules(
         settings,
         adapters,
@@ -150,10 +127,10 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         queue=queue,
         hook_parts=hook_parts,
         client_parts=client_parts,
-        any_sso=any_sso,
+        sso_parts=sso_parts,
         lent=lent,
-        claims=claims,
-        guards=filled(units, SESSION_GUARDS),
+        policies=policies,
+        units=units,
     )
     signed_in = SignedIn(
         adapters.accounts,
@@ -164,7 +141,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         upgrade=accounts.guest_upgrades(adapters.accounts, shared).upgrade_guest,
         hooks=hook_parts.calls,
     )
-    certificate_sweep = sso.certificate_sweep(adapters.sso, platform=base, queue=queue)
     handlers.update(
         _handlers(
             settings,
@@ -176,15 +152,14 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
             channels=channels,
         )
     )
-    for each in lent:
-        handlers.update(each.jobs)
+    handlers.update(filled(lent, JOBS))
     _sweeps(
         settings,
         adapters,
         shared=shared,
         base=base,
         webhooks=webhooks,
-        certificate_sweep=certificate_sweep,
+        sso_parts=sso_parts,
         handlers=handlers,
     )
     return Loans(
@@ -196,40 +171,10 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         webhooks=webhooks,
         orgs=org_parts,
         clients=client_parts,
-        any_sso=any_sso,
-        certificate_sweep=certificate_sweep,
+        sso=sso_parts,
         run=run,
         # what the units are built on: the core's stores among it, sign-in's policies made
-        kernel=replace(
-            kernel,
-            core=Core(
-                users=adapters.accounts.users,
-                sessions=adapters.signin.sessions,
-                tokens=adapters.signin.tokens,
-                token_policy=rules.token_policy,
-                orgs=adapters.orgs.orgs,
-            ),
-        ),
-    )
-
-
-def _audit_trail(
-    adapters: Adapters,
-    base: Platform,
-    webhooks: events.WebhookParts,
-    *,
-    queue: JobQueue,
-    ends: SessionEnds | None,
-) -> AuditLog:
-    """Every audit event is also stored where the account's owner and the admins read it,
-    with its webhook deliveries, and a change to how an account signs in, or a sign-in from a
-    new device, queues its notice; each carries the address and user agent of the request
-    that caused it."""
-    stored = events.stored_audit(adapters.events, platform=base, outbox=webhooks.outbox, ends=ends)
-    return WithRequestOrigin(
-        inner=NotifyingAuditLog(log=stored, queue=queue, clock=base.clock),
-        origin=request_origin,
-        acting=REQUEST_ACTING.current,  # support access: the admin acts, not the person
+        kernel=kernel.offering(signin.stores(adapters.accounts, adapters.signin, rules)),
     )
 
 
@@ -241,19 +186,20 @@ def _account_rules(
     queue: JobQueue,
     hook_parts: hooks.HookParts,
     client_parts: clients.ClientParts,
-    any_sso: SsoPresence,
+    sso_parts: sso.SsoParts,
     lent: list[Lent],
-    claims: ClaimSources,
-    guards: Sequence[SessionGuard],
+    policies: signin_policies.SigninPolicies,
+    units: tuple[Unit[Any], ...],
 ) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts; ``lent``: what the units lend; ``claims``: the claims they put in
-    tokens; ``guards``: what a kind of session may not do, as the units that make it say."""
+    owns of the accounts; ``lent``: what the units lend; ``policies``: what the settings and
+    the units' slots decide for signing in; ``units``: every unit, whose static slots the
+    owners read."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
-    # An attribute may be released as a claim by the provider, under the scopes it offers,
-    # never as a reserved claim (the provider's own among them).
+    # An attribute may be released as a claim by the provider, under the scopes it offers
+    # (``RELEASE_SCOPES``), never as a reserved claim (the provider's own among them).
     schemas = accounts.bind_profile_schemas(
-        acc, settings, scopes=CLAIM_SCOPES, claims=claims.reserved
+        acc, settings, units=units, claims=policies.token_policy.claims.reserved
     )
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
@@ -264,13 +210,11 @@ def _account_rules(
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
-    policies = signin_policies.policies(settings)
     rules = replace(
         policies,
-        token_policy=replace(policies.token_policy, claims=claims),
-        # what a kind of session may not do, as the units that make it say
-        session_guards=guards,
-        gate=sso.required_sso(adapters.sso, settings, orgs=adapters.orgs, any_sso=any_sso),
+        gate=sso.required_sso(
+            adapters.sso, settings, orgs=adapters.orgs, any_sso=sso_parts.any_sso
+        ),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
         legacy=migration.legacy_passwords(
@@ -287,8 +231,8 @@ def _account_rules(
     # What the other capabilities own per user, deleted with the account, the orgs'
     # memberships last: what an account holds under rules of its own (an org's last owner)
     # ends first, and may refuse the deletion.
-    owned: list[OwnedData] = [
-        *(data for each in lent for data in each.owned),
+    owned = [
+        *accounts.lent_owned(lent),
         sig.passkeys,
         sig.factors,
         prov.oauth_grants,
@@ -338,7 +282,7 @@ def _account_rules(
         hold=rules.hold,
         signups=rules.signups,
         owned=(*owned, departures),
-        movable=[data for each in lent for data in each.movable],
+        movable=accounts.lent_movable(lent),
         box=sig.secret_box,
         departures=(departures,),
         hooks=account_hooks,
@@ -368,7 +312,7 @@ def _handlers(
     org_parts: orgs.OrgParts,
     hooked_mail: mail.MailAdapters,
     webhooks: events.WebhookParts,
-    channels: Mapping[str, DeliveryChannel],
+    channels: events.DeliveryChannels,
 ) -> dict[str, JobHandler]:
     """Every capability's jobs, by kind."""
     acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
@@ -418,21 +362,16 @@ def _sweeps(
     shared: accounts.Shared,
     base: Platform,
     webhooks: events.WebhookParts,
-    certificate_sweep: CertificateSweep,
+    sso_parts: sso.SsoParts,
     handlers: dict[str, JobHandler],
 ) -> None:
     """The passes a scheduler runs: in this process, and as jobs for a scheduler outside it
     (docs/reference/jobs.md, "Sweeps")."""
     delivery_sweeper = events.delivery_sweeper(adapters.events, platform=base, queue=webhooks.queue)
     events.start_sweeper(adapters.events, webhooks.policy, delivery_sweeper)
+    certificate_sweep = sso_parts.certificate_sweep
     sso.start_certificate_sweeper(settings, adapters.events.scheduler, certificate_sweep)
-    expiry = GuestExpiry(
-        users=adapters.accounts.users,
-        clock=base.clock,
-        audit=base.audit,
-        owned=shared.owned,
-        departures=shared.departures,
-    )
+    expiry = accounts.guest_expiry(adapters.accounts, shared)
     sweeps = Sweeps(
         {
             "webhooks": delivery_sweeper.sweep,

@@ -38,6 +38,7 @@ from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRo
 from application.orgs.members.templates import RoleTemplates
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
+    ORG_REPOSITORY,
     OrgInvitationRepository,
     OrgPart,
     OrgRepository,
@@ -58,6 +59,7 @@ from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Unit
 from domain.accounts.users import User
 from domain.signin.claims.sources import ClaimSources
+from domain.slots import Filling
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -117,6 +119,12 @@ def invited_addresses(own: OrgsAdapters, platform: Platform) -> InvitedAddresses
 def membership_part() -> MembershipPart:
     """The orgs' part of each request's read (sign-in's principals)."""
     return OrgMembershipPart()
+
+
+def offers(own: OrgsAdapters) -> Filling[OrgRepository]:
+    """What the orgs offer the units: their repository (``ORG_REPOSITORY``), through which a
+    unit that keeps an org's settings reads and changes them."""
+    return ORG_REPOSITORY(own.orgs)
 
 
 def build(settings: Settings, client: Client) -> OrgsAdapters:

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from application.hooks.caller import HOOK_CALLERS
 from application.hooks.hooked import HookTexter
+from application.jobs import JOBS
 from application.phone.change import PHONE_CHANGE, PHONE_CHANGE_TEXT, PHONE_CHANGE_WAY, PhoneChanges
 from application.phone.codes import (
     PHONE_CODE_TEXT,
@@ -21,8 +23,9 @@ from application.phone.codes import (
 from application.phone.ports import PhoneNumbers
 from application.phone.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.codes.flow import CodeFlowStore
+from application.signin.codes.ways import CODE_WAYS
 from bootstrap.mail import text_renderer
-from bootstrap.unit import Built, CodeWays, Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.phone.claims import PHONE_CLAIMS
 from domain.phone.hook_kinds import SEND_SMS
@@ -63,21 +66,15 @@ def adapters(settings: Settings, client: Client) -> PhoneAdapters:
     )
 
 
-def _codes(kernel: Kernel) -> CodeWays:
-    if kernel.codes is None:
-        raise RuntimeError("the phone unit needs signin's code ways (Kernel.codes)")
-    return kernel.codes
-
-
 def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
     """Its jobs: the text of a sign-in code and of a new number's, through the send_sms
     hooks, written from mail's templates (``<name>.sms.txt``) and catalogues."""
     settings, platform = kernel.settings, kernel.platform
     job = PhoneCodeTextJob(
         flows=own.codes,
-        users=_codes(kernel).users,
+        users=kernel.offered(CODE_WAYS).users,
         renderer=text_renderer(settings.mail),
-        sender=HookTexter(caller=kernel.hooks.caller_for(SEND_SMS)),
+        sender=HookTexter(caller=kernel.offered(HOOK_CALLERS).caller_for(SEND_SMS)),
         clock=platform.clock,
         audit=platform.audit,
         settings=TextSettings(
@@ -85,7 +82,7 @@ def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
         ),
     )
     change = replace(job, flows=own.changes, kind=PHONE_CHANGE)
-    return Lent(jobs={PHONE_CODE_TEXT: job.run, PHONE_CHANGE_TEXT: change.run})
+    return Lent(fills=(JOBS((PHONE_CODE_TEXT, job.run), (PHONE_CHANGE_TEXT, change.run)),))
 
 
 def build(own: PhoneAdapters, kernel: Kernel) -> Built:
@@ -93,13 +90,13 @@ def build(own: PhoneAdapters, kernel: Kernel) -> Built:
     the account's number, on the one code flow's steps; SMS_BUDGETS, SMS_ENABLED,
     SMS_ACCOUNTS_SHARE over the shared counters."""
     codes, phone, platform = (
-        _codes(kernel),
+        kernel.offered(CODE_WAYS),
         kernel.settings.unit_group(PhoneSettings),
         kernel.platform,
     )
     steps = codes.steps
     if steps is None:
-        raise RuntimeError("the phone unit is built once the core is bound (Kernel.codes)")
+        raise RuntimeError("the phone unit is built once the core is bound (CODE_WAYS)")
     budget = HourlySmsBudget(
         counts=own.counts,
         budgets=phone.budgets,
@@ -112,7 +109,7 @@ def build(own: PhoneAdapters, kernel: Kernel) -> Built:
         steps=steps(PHONE_WAY, own.codes),
         numbers=own.numbers,
         budget=budget,
-        texts=HookTexter(caller=kernel.hooks.caller_for(SEND_SMS)),
+        texts=HookTexter(caller=kernel.offered(HOOK_CALLERS).caller_for(SEND_SMS)),
         enabled=phone.phone_sign_in,
         region=phone.phone_default_region,
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.profile_schema import ProfileSchemas
+from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas
 from application.clients.api_resources import CatalogueCache
 from application.clients.ports import ClientCache
 from application.events.security_events import SessionEnds
@@ -62,6 +62,7 @@ from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Unit
 from domain.hooks.kinds import HOOK_KINDS
+from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
 from domain.provider.logout import BACKCHANNEL_LOGOUT
 from domain.provider.token_exchange import AGENT_CLAIMS
@@ -373,5 +374,6 @@ UNIT = Unit[None](
         HOOK_KINDS(CREDENTIALS_EXCHANGE),
         CLAIM_SOURCES(*AGENT_CLAIMS),
         DRIVING_ADAPTERS(provider_adapter),
+        RELEASE_SCOPES(*CLAIM_SCOPES),  # an attribute is released under the scopes it offers
     ),
 )

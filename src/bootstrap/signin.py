@@ -11,9 +11,10 @@ the hooks (``HookCalls``) for each one's caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
@@ -26,12 +27,13 @@ from application.ports import JobQueue, OwnedData, TokenIssuer
 from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
+from application.signin.codes.ways import CODE_WAYS, CodeWays
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins
 from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
-from application.signin.sessions import Sessions
+from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.platform import Platform
@@ -41,14 +43,14 @@ from bootstrap.signin_policies import (
     sign_in_hook,
     token_hook,
 )
-from bootstrap.unit import Unit
+from bootstrap.unit import Kernel, Unit
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
 from domain.signin.claims.guest import GUEST
-from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
+from domain.signin.claims.sources import CLAIM_SOURCES
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION
-from domain.slots import filled
+from domain.slots import Filling
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
@@ -304,7 +306,7 @@ def code_ways(
     signups: AccountServices,
 ) -> Callable[[Way, CodeFlowStore], CodeSteps]:
     """The one code flow's steps for a channel's ``Way`` over its flows: the e-mail's here,
-    and a unit's way in by a code (``Kernel.codes``, bootstrap/unit.py)."""
+    and a unit's way in by a code (``CODE_WAYS``, application/signin/codes/ways.py)."""
     return code_steps(
         own,
         rules,
@@ -509,7 +511,40 @@ UNIT = Unit[None](
 )
 
 
-def claim_sources(units: Iterable[Unit[Any]]) -> ClaimSources:
-    """The claim sources the units put in signin's slot, in their order: what every minting
-    iterates (docs/contributing.md, "Units")."""
-    return ClaimSources.of(filled(units, CLAIM_SOURCES))
+def offers(accounts: AccountsAdapters, own: SigninAdapters) -> Filling[CodeWays]:
+    """What signin offers the units as they lend: a way in by a code's accounts, ways in and
+    passkeys (``CODE_WAYS``; its steps once the core is bound, ``units_kernel``)."""
+    return CODE_WAYS(
+        CodeWays(users=accounts.users, identities=accounts.identities, passkeys=own.passkeys)
+    )
+
+
+def stores(
+    accounts: AccountsAdapters, own: SigninAdapters, rules: SigninPolicies
+) -> Filling[SigninStores]:
+    """What signin offers the units as they are built: the accounts, its sessions, access
+    tokens and token policy (``SIGNIN_STORES``)."""
+    return SIGNIN_STORES(
+        SigninStores(
+            users=accounts.users,
+            sessions=own.sessions,
+            tokens=own.tokens,
+            token_policy=rules.token_policy,
+        )
+    )
+
+
+def units_kernel(
+    kernel: Kernel,
+    own: SigninAdapters,
+    rules: SigninPolicies,
+    shared: Shared,
+    *,
+    accounts: AccountsAdapters,
+    hooks: HookCalls,
+    signups: AccountServices,
+) -> Kernel:
+    """``kernel`` with the one code flow's steps that a unit's way in by a code takes, once
+    the core is bound (``CODE_WAYS``): what the units are built on."""
+    steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
+    return kernel.offering(CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps)))

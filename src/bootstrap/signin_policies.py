@@ -9,7 +9,7 @@ again, and a guest's upgrade checked as a sign-in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +18,7 @@ from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
 from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
-from application.signin.authentication import SessionGuard
+from application.signin.authentication import SESSION_GUARDS, SessionGuard
 from application.signin.login import check_current_password
 from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
@@ -29,9 +29,11 @@ from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
 from domain.request_limits import Limit
+from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from domain.signin.devices import DevicePolicy
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
+from domain.slots import Fills, filled
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
 
@@ -66,8 +68,18 @@ class SigninPolicies:
     session_guards: Sequence[SessionGuard] = ()
 
 
-def policies(settings: Settings) -> SigninPolicies:
+def claim_sources(units: Iterable[Fills]) -> ClaimSources:
+    """The claim sources the units put in signin's slot, in their order: what every minting
+    iterates (docs/contributing.md, "Units")."""
+    return ClaimSources.of(filled(units, CLAIM_SOURCES))
+
+
+def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
+    """``units``: every unit the service runs, whose claim sources (``CLAIM_SOURCES``) every
+    token's policy mints and whose session guards (``SESSION_GUARDS``) every request's actor
+    is held to."""
     signin = settings.signin
+    units = tuple(units)
 
     def rule(max_failures: int) -> ThrottleRule:
         return ThrottleRule(
@@ -86,6 +98,7 @@ def policies(settings: Settings) -> SigninPolicies:
             reauth_max_age=timedelta(seconds=signin.reauth_max_age),
             successor_key=derived_key(signin, b"refresh-token successor"),
             generation_key=derived_key(signin, b"refresh-token generation"),
+            claims=claim_sources(units),
         ),
         throttle_policy=LoginThrottlePolicy(
             per_account_ip=rule(signin.login_failures_per_account_ip),
@@ -98,6 +111,7 @@ def policies(settings: Settings) -> SigninPolicies:
         mfa_issuer=signin.mfa_issuer,
         guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
         addresses=address_rule(settings),
+        session_guards=filled(units, SESSION_GUARDS),
     )
 
 

@@ -241,6 +241,23 @@ def bind_oidc_signin(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SsoParts:
+    """What single sign-on makes before any capability is bound (``bootstrap/loans.py``):
+    whether any org has it, remembered once, and the sweep of its certificates."""
+
+    any_sso: SsoPresence
+    certificate_sweep: CertificateSweep
+
+
+def parts(own: SsoAdapters, *, platform: Platform, queue: JobQueue) -> SsoParts:
+    """Whether any org has single sign-on, remembered once, and the certificates' sweep."""
+    return SsoParts(
+        any_sso=presence(own, platform.clock),
+        certificate_sweep=certificate_sweep(own, platform=platform, queue=queue),
+    )
+
+
 def presence(own: SsoAdapters, clock: Clock) -> SsoPresence:
     """Whether any org has an active connection, remembered by the process: one for the
     sign-in page and the sign-in step alike."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from application.hooks.caller import HOOK_CALLERS
+from application.orgs.ports import ORG_REPOSITORY
 from application.signin.authentication import SESSION_GUARDS
+from application.signin.sessions import SIGNIN_STORES
 from application.support_access.guard import REFUSED, OwnSessionOnly
 from application.support_access.impersonation import Impersonation
 from application.support_access.org import OrgSupportAccess
@@ -28,9 +31,7 @@ if TYPE_CHECKING:
 def build(_adapters: None, kernel: Kernel) -> Built:
     """Starting and ending support access (an admin's, an org admin's), on sign-in's
     sessions and tokens."""
-    core, platform = kernel.core, kernel.platform
-    if core is None:
-        raise RuntimeError("support access is built on the core's stores, once they are made")
+    core, platform = kernel.offered(SIGNIN_STORES), kernel.platform
     impersonation = Impersonation(
         users=core.users,
         sessions=core.sessions,
@@ -38,9 +39,10 @@ def build(_adapters: None, kernel: Kernel) -> Built:
         clock=platform.clock,
         policy=core.token_policy,
         audit=platform.audit,
-        hook=token_hook(kernel.hooks),
+        hook=token_hook(kernel.offered(HOOK_CALLERS)),
     )
-    in_orgs = OrgSupportAccess(orgs=core.orgs, users=core.users, impersonation=impersonation)
+    orgs = kernel.offered(ORG_REPOSITORY)
+    in_orgs = OrgSupportAccess(orgs=orgs, users=core.users, impersonation=impersonation)
     return Built(services=(impersonation, in_orgs))
 
 

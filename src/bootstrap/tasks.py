@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.tasks import TaskRepository, Tasks
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from infrastructure.firestore.tasks.repository import FirestoreTaskRepository
@@ -23,7 +25,7 @@ def adapters(_settings: Settings, client: Client) -> TaskRepository:
 
 def lends(tasks: TaskRepository, _kernel: Kernel) -> Lent:
     """A person's tasks go with their account, and to the account a guest is merged into."""
-    return Lent(owned=(tasks,), movable=(tasks,))
+    return Lent(fills=(OWNED_DATA(tasks), MOVABLE_DATA(tasks)))
 
 
 def build(tasks: TaskRepository, kernel: Kernel) -> Built:

@@ -4,34 +4,24 @@
 A unit (tasks, dogs, ...) lives in folders or modules named by it in each layer, in
 ``bootstrap/<unit>.py``, whose ``UNIT`` is one of these records, and in one line of
 ``bootstrap/units.py``. The kernel makes each unit's adapters, folds what the units lend the
-core's slots (``Lent``: data deleted with an account, data a merged guest's account is
-given, job handlers), then builds each (``Built``: its use cases, its routes), and hands the
-shell what they add. No registry names a unit.
+core's slots (``Lent``: fillings of their owners' keys: data deleted with an account, data a
+merged guest's account is given, job handlers), then builds each (``Built``: its use cases), and
+hands the shell what they add. No registry names a unit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from application.jobs import JobHandler
-from application.ports import JobQueue, MovableData, OwnedData, TokenIssuer
-from domain.slots import Filling
+from application.ports import JobQueue
+from domain.slots import Filling, Slot
 
 if TYPE_CHECKING:
     from flask import Blueprint
     from google.cloud.firestore import Client
 
-    from application.accounts.accounts import UserRepository
-    from application.accounts.ways_in import IdentityRepository
-    from application.clients.ports import ClientResolver
-    from application.hooks.caller import HookCalls
-    from application.orgs.ports import OrgRepository
-    from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
-    from application.signin.factors.passkeys import PasskeyRepository
-    from application.signin.sessions import SessionRepository
-    from application.signin.tokens import TokenPolicy
     from bootstrap.platform import Platform
     from infrastructure.settings import Settings
     from infrastructure.settings.group import SettingsGroup
@@ -40,61 +30,50 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CodeWays:
-    """Signin's slot for a unit's way in by a one-time code on a channel of its own (the
-    phone unit's texts; docs/decisions/0532-one-code-flow-for-every-channel.md): the accounts
-    its codes read, their ways in and passkeys (the rule that the last way in stays), and,
-    once the core is bound (``bootstrap/binding.py``), the one code flow's steps for a
-    ``Way`` over the unit's own flows. Made by ``bootstrap/loans.py``; a unit's ``build``
-    reads ``steps``, its ``lends`` may not (None until then)."""
-
-    users: UserRepository
-    identities: IdentityRepository
-    passkeys: PasskeyRepository
-    steps: Callable[[Way, CodeFlowStore], CodeSteps] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class Kernel:
     """What every unit is built on: the settings, the platform (its clock, audit trail,
-    metrics), the job queue every capability's jobs go through, the hooks, which a unit
-    asks for the caller of a kind it lends (``hooks.caller_for(KIND)``), and the orgs'
-    repository (owned by orgs), through which a unit that keeps an org's settings reads and
-    changes them (the agents' policy: docs/decisions/0770-what-the-agents-unit-is.md). A unit
-    built on the core's data reaches it in ``core`` (None while the units lend; set for
-    ``build``)."""
+    metrics), the job queue every capability's jobs go through, and what the core's units
+    offer the others (``offers``), each under a key its owner declares and read typed by
+    ``offered``: the hooks' callers (``HOOK_CALLERS``: ``caller_for(KIND)`` of a kind the unit
+    lends), the orgs' repository (``ORG_REPOSITORY``: a unit that keeps an org's settings
+    reads and changes them, docs/decisions/0770-what-the-agents-unit-is.md), signin's ways in
+    by a code (``CODE_WAYS``) and, once the core is bound (for ``build``), its stores
+    (``SIGNIN_STORES``)."""
 
     settings: Settings
     platform: Platform
     queue: JobQueue
-    hooks: HookCalls
-    orgs: OrgRepository
-    # signin's: what a unit's way in by a code builds on (``CodeWays``); None in a kernel
-    # made without the core (a test's)
-    codes: CodeWays | None = None
-    core: Core | None = None
+    offers: Sequence[Filling[Any]] = ()
 
+    def offered[T](self, key: Slot[T]) -> T:
+        """What the core offers under ``key``: the last offer made of it (LookupError if
+        none is, as in a kernel made without the core: a test's)."""
+        found: list[T] = [
+            item for offer in self.offers if offer.slot is key for item in offer.items
+        ]
+        if not found:
+            raise LookupError(f"the kernel offers no {key.name}")
+        return found[-1]
 
-@dataclass(frozen=True, kw_only=True)
-class Core:
-    """The core's stores a unit built on its data reaches (support access starts sessions of
-    a person): the accounts, sign-in's sessions, access tokens and token policy (the claims
-    the units lend among it), the orgs."""
-
-    users: UserRepository
-    sessions: SessionRepository
-    tokens: TokenIssuer
-    token_policy: TokenPolicy
-    orgs: OrgRepository
+    def offering(self, *offers: Filling[Any]) -> Kernel:
+        """This kernel with ``offers`` made too (an offer made again replaces the last)."""
+        return Kernel(
+            settings=self.settings,
+            platform=self.platform,
+            queue=self.queue,
+            offers=(*self.offers, *offers),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class Lent:
-    """What a unit lends the slots of the core below it, before any capability is bound."""
+    """What a unit lends the slots of the core below it, before any capability is bound:
+    fillings made from its adapters and the kernel (``OWNED_DATA(repo)``: deleted with the
+    account; ``MOVABLE_DATA(repo)``: given to the account a guest is merged into;
+    ``JOBS((kind, handler))``: its jobs), each slot's key declared by its owner and read by it
+    with ``filled(lent, KEY)``."""
 
-    owned: Sequence[OwnedData] = ()  # deleted with the account (accounts)
-    movable: Sequence[MovableData] = ()  # given to the account a guest is merged into
-    jobs: Mapping[str, JobHandler] = field(default_factory=dict)  # its jobs, by kind
+    fills: Sequence[Filling[Any]] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +85,10 @@ class Built:
 
 
 def _lends_nothing(_adapters: object, _kernel: Kernel) -> Lent:
+    return Lent()
+
+
+def _lends_nothing_early(_adapters: object, _settings: Settings, _platform: Platform) -> Lent:
     return Lent()
 
 
@@ -159,14 +142,12 @@ class Unit[A]:
     # where its owner lives, filled typed (``CLAIM_SOURCES(TENANT)``, ``USER_PARTS(Guest)``,
     # ``HOOK_KINDS(SEND_SMS)``) and read by the owner (``filled(units, CLAIM_SOURCES)``).
     fills: Sequence[Filling[Any]] = ()
-    # Its resolver of clients known other than by registration (application/clients/ports.py,
-    # ``ClientResolver``: the agents' metadata documents), a slot the clients own: their cache
-    # asks it before the store at every lookup. Made before any capability is bound
-    # (bootstrap/loans.py), from its adapters, the settings, the platform and the client
-    # address of the request being served ("" outside one).
-    client_resolver: Callable[[A, Settings, Platform, Callable[[], str]], ClientResolver] | None = (
-        None
-    )
+    # What it lends before the platform's audit trail is made, from its adapters, the
+    # settings and the platform (its clock, outbound client, request counter): the fillings
+    # of the slots that the audit trail's own parts read, as the clients' resolvers
+    # (``CLIENT_RESOLVERS``, application/clients/ports.py: the agents' metadata documents),
+    # which every lookup of a client asks before the store.
+    lends_early: Callable[[A, Settings, Platform], Lent] = _lends_nothing_early
 
 
 @dataclass(frozen=True)
@@ -175,6 +156,9 @@ class Placed[A]:
 
     unit: Unit[A]
     adapters: A
+
+    def lent_early(self, settings: Settings, platform: Platform) -> Lent:
+        return self.unit.lends_early(self.adapters, settings, platform)
 
     def lent(self, kernel: Kernel) -> Lent:
         return self.unit.lends(self.adapters, kernel)

@@ -3,7 +3,7 @@ and the tests that build a minting from fakes: the service's optional units add 
 
 from __future__ import annotations
 
-from bootstrap.signin import claim_sources
+from bootstrap.signin_policies import claim_sources
 from bootstrap.units import core_units
 
 CLAIMS = claim_sources(core_units())

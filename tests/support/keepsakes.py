@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
-from application.jobs import RetryJob
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
+from application.jobs import JOBS, RetryJob
 from application.ports import Job
 from bootstrap import Adapters
 from bootstrap.unit import Built, Kernel, Lent, Placed, Unit
@@ -80,9 +82,11 @@ def _no_production_adapters(_settings: Any, _client: Any) -> NoReturn:
 
 def _lends(kept: Keepsakes, _kernel: Kernel) -> Lent:
     return Lent(
-        owned=(kept.first, kept.second),
-        movable=(kept.first, kept.second),
-        jobs={KEEPSAKE_JOB: kept.job.run},
+        fills=(
+            OWNED_DATA(kept.first, kept.second),
+            MOVABLE_DATA(kept.first, kept.second),
+            JOBS((KEEPSAKE_JOB, kept.job.run)),
+        )
     )
 
 

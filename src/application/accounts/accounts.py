@@ -47,6 +47,7 @@ from domain.errors import (
 )
 from domain.ids import new_id
 from domain.request_limits import Limit, assess
+from domain.slots import Slot
 
 
 class UserRepository(Protocol):
@@ -111,6 +112,11 @@ class UserRepository(Protocol):
     def expired_guests(self, now: datetime, limit: int) -> list[str]:
         """Ids of up to ``limit`` guests whose expiry is ``now`` or earlier, oldest first."""
         ...
+
+
+# The accounts' slot for what the other capabilities and the units keep per user, deleted
+# with the account (``DeleteUser``): filled by their ``lends`` (bootstrap/unit.py, ``Lent``).
+OWNED_DATA = Slot[OwnedData]("data deleted with the account")
 
 
 class AccountHold(Protocol):

@@ -20,6 +20,7 @@ from domain.accounts.attributes import (
 )
 from domain.accounts.users import User
 from domain.errors import Conflict
+from domain.slots import Slot
 
 type Source = Literal["file", "admin", "none"]
 
@@ -55,6 +56,11 @@ class ShownSchema:
 
 def _matches_nothing(text: str) -> bool:
     return False
+
+
+# The accounts' slot for the scopes under which an attribute may be released as a claim:
+# filled by the OpenID provider's record (its ``CLAIM_SCOPES``), above the accounts.
+RELEASE_SCOPES = Slot[str]("the scopes an attribute is released under")
 
 
 class ProfileSchemas:

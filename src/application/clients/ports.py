@@ -12,6 +12,7 @@ from typing import Protocol
 
 from domain.clients.api_resources import ApiResource
 from domain.clients.oauth import OAuthClient
+from domain.slots import Slot
 
 
 class OAuthClients(Protocol):
@@ -75,7 +76,7 @@ class ClientResolver(Protocol):
     """A unit's clients known other than by registration, by a ``client_id`` of a form of
     their own (the agents': a client ID metadata document's, by its https URL;
     docs/decisions/0771-a-unit-resolves-clients.md). The clients own the slot
-    (``Unit.client_resolver``): every lookup of a client asks each resolver that ``names``
+    (``CLIENT_RESOLVERS``): every lookup of a client asks each resolver that ``names``
     the id, never the store."""
 
     def names(self, client_id: str) -> bool:
@@ -94,6 +95,11 @@ class ClientResolver(Protocol):
     def discovery(self) -> Mapping[str, object]:
         """What the provider's discovery document says of these clients."""
         ...
+
+
+# The clients' slot a unit fills with its resolver, made from its adapters before the audit
+# trail is (``Unit.lends_early``); every lookup of a client asks them first.
+CLIENT_RESOLVERS = Slot[ClientResolver]("client resolvers")
 
 
 class ClientResolvers:

@@ -40,6 +40,7 @@ from domain.hooks.auth_hooks import (
 )
 from domain.hooks.before_token import RESERVED_CLAIMS
 from domain.hooks.kinds import HookKind, HookKinds
+from domain.slots import Slot
 from domain.standard_webhooks import new_message_id, signed_headers
 
 log = logging.getLogger("firegate.auth_hooks")
@@ -369,3 +370,7 @@ class HookCalls:
 
 
 NO_HOOK_CALLS = HookCalls(HookKinds(()))
+
+# What the kernel offers the units of the hooks: ``kernel.offered(HOOK_CALLERS).caller_for(KIND)``
+# for a kind they lend (bootstrap/unit.py, ``Kernel``).
+HOOK_CALLERS = Slot[HookCalls]("the hooks' callers")

@@ -33,6 +33,7 @@ from application.ports import NO_WRITES, StagedWrites
 from domain.orgs.invitations import OrgInvitation
 from domain.orgs.orgs import Membership, Org, RoleSource
 from domain.orgs.roles import Granter, RoleDefinition
+from domain.slots import Slot
 
 
 class OrgRepository(Protocol):
@@ -150,6 +151,11 @@ class OrgRepository(Protocol):
         """Delete a tombstoned org's memberships, in bounded batches, then the org (what
         else it owns is purged before, each kind an ``OrgPart`` of ``OrgPurge``)."""
         ...
+
+
+# What the kernel offers the units of the orgs: their repository, through which a unit that
+# keeps an org's settings reads and changes them (the agents' policy; docs/decisions/0770).
+ORG_REPOSITORY = Slot[OrgRepository]("the orgs' repository")
 
 
 class OrgRoleRepository(Protocol):

@@ -39,6 +39,7 @@ from domain.ids import is_id
 from domain.signin.active_org import ActiveOrg
 from domain.signin.claims.sources import ClaimSources
 from domain.signin.sessions import Session
+from domain.slots import Slot
 
 log = logging.getLogger("firegate.sessions")
 
@@ -459,3 +460,19 @@ class Sessions:
                 reason="other_sessions",
             )
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SigninStores:
+    """What sign-in offers a unit built on the core's data (support access starts sessions
+    of a person), through the kernel once the core is bound (``kernel.offered(SIGNIN_STORES)``,
+    bootstrap/unit.py): the accounts, sign-in's sessions, access tokens and token policy (the
+    claims the units lend among it)."""
+
+    users: Users
+    sessions: SessionRepository
+    tokens: TokenIssuer
+    token_policy: TokenPolicy
+
+
+SIGNIN_STORES = Slot[SigninStores]("sign-in's stores")

@@ -10,10 +10,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.datasets.use_cases import OwnedDatasets
 from bootstrap import Adapters
 from bootstrap.datasets import UNIT
 from domain.accounts.guest.part import Guest
+from domain.slots import filled
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.storage import FakeFileStore
 from tests.support.api import bearer, login, register, user_token
@@ -31,7 +34,7 @@ def test_the_unit_lends_its_datasets_on_the_platforms_store_as_owned_and_movable
     datasets, store = FakeDatasetRepository(), FakeFileStore()
     kernel: Any = SimpleNamespace(platform=SimpleNamespace(file_store=store))
     lent = UNIT.lends(datasets, kernel)
-    lent_as: list[object] = [*lent.owned, *lent.movable]
+    lent_as: list[object] = [*filled([lent], OWNED_DATA), *filled([lent], MOVABLE_DATA)]
     assert lent_as == [OwnedDatasets(datasets, store)] * 2
 
 

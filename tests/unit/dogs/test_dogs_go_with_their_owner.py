@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.dogs import FETCH_DOG_PICTURE
+from application.jobs import JOBS
 from bootstrap.dogs import UNIT, DogsAdapters
+from domain.slots import filled
 from interfaces.shared.problems import domain_problem
 from tests.fakes.kernel import FakeClock
 from tests.support.api import assert_problem, bearer, login, register
@@ -25,8 +29,8 @@ def test_the_unit_lends_its_dogs_as_owned_and_movable_data_and_its_job() -> None
     dogs = FakeDogRepository()
     kernel: Any = SimpleNamespace(platform=SimpleNamespace(clock=FakeClock()))
     lent = UNIT.lends(DogsAdapters(dogs=dogs, pictures=FakePictureSource()), kernel)
-    assert list(lent.owned) == [dogs] and list(lent.movable) == [dogs]
-    assert list(lent.jobs) == [FETCH_DOG_PICTURE]
+    assert filled([lent], OWNED_DATA) == (dogs,) and filled([lent], MOVABLE_DATA) == (dogs,)
+    assert [kind for kind, _handler in filled([lent], JOBS)] == [FETCH_DOG_PICTURE]
 
 
 def test_an_accounts_deletion_deletes_its_dogs_and_frees_their_names() -> None:

@@ -12,10 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from application.files import OwnedFiles
 from bootstrap import Adapters
 from bootstrap.files import UNIT
 from domain.files import file_object_key
+from domain.slots import filled
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.storage import FakeFileStore
 from tests.support.api import bearer, login, register
@@ -32,7 +35,7 @@ def test_the_unit_lends_its_files_on_the_platforms_store_as_owned_and_movable_da
     files, store = FakeFileRepository(), FakeFileStore()
     kernel: Any = SimpleNamespace(platform=SimpleNamespace(file_store=store))
     lent = UNIT.lends(files, kernel)
-    lent_as: list[object] = [*lent.owned, *lent.movable]
+    lent_as: list[object] = [*filled([lent], OWNED_DATA), *filled([lent], MOVABLE_DATA)]
     assert lent_as == [OwnedFiles(files, store)] * 2
 
 

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
-from application.hooks.caller import NO_HOOK_CALLS, HookCalls, KindCaller
+from application.hooks.caller import HOOK_CALLERS, NO_HOOK_CALLS, HookCalls, KindCaller
 from application.hooks.services import HookServices
 from bootstrap.unit import Built, Kernel, Placed, Unit
 from domain.errors import InvalidInput
@@ -58,7 +58,9 @@ class Greetings:
 
 
 def _builds(_adapters: None, kernel: Kernel) -> Built:
-    return Built(services=(Greetings(hooks=kernel.hooks.caller_for(BEFORE_GREETING)),))
+    return Built(
+        services=(Greetings(hooks=kernel.offered(HOOK_CALLERS).caller_for(BEFORE_GREETING)),)
+    )
 
 
 GREETINGS = Unit[None](name="greetings", build=_builds, fills=(HOOK_KINDS(BEFORE_GREETING),))

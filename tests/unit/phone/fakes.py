@@ -8,7 +8,7 @@ import threading
 from datetime import datetime
 
 from bootstrap.phone import UNIT, PhoneAdapters
-from bootstrap.signin import claim_sources
+from bootstrap.signin_policies import claim_sources
 from bootstrap.units import core_units
 from domain.phone.numbers import SmsCount
 from domain.signin.codes.flows import Channel

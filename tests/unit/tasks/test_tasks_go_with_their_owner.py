@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from application.accounts.accounts import OWNED_DATA
+from application.accounts.guest.merges import MOVABLE_DATA
 from bootstrap.tasks import UNIT
+from domain.slots import filled
 from tests.support.api import bearer, login, register
 from tests.support.app import World, unit_adapters
 from tests.unit.tasks.fakes import FakeTaskRepository
@@ -19,7 +22,7 @@ def test_the_unit_lends_its_tasks_as_owned_and_movable_data() -> None:
     tasks = FakeTaskRepository()
     kernel: Any = object()  # the tasks unit lends its repository whatever it is built on
     lent = UNIT.lends(tasks, kernel)
-    assert list(lent.owned) == [tasks] and list(lent.movable) == [tasks]
+    assert filled([lent], OWNED_DATA) == (tasks,) and filled([lent], MOVABLE_DATA) == (tasks,)
 
 
 def test_an_accounts_deletion_deletes_its_tasks_and_no_one_elses() -> None:

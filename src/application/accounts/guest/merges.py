@@ -40,9 +40,13 @@ from domain.accounts.merges import (
 )
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound
+from domain.slots import Slot
 
 log = logging.getLogger("firegate.guests")
 
+# The accounts' slot for what the units keep per user that a merged guest's account is given
+# (``GuestMerges``): filled by their ``lends`` (bootstrap/unit.py, ``Lent``).
+MOVABLE_DATA = Slot[MovableData]("data given to the account a guest is merged into")
 MERGE_GUEST = "merge_guest"  # the job that moves a guest's data and deletes the guest
 MOVE_BATCH = 200  # documents per commit of a move
 _SEALED_AS = "guest-merge"  # what a sealed merge token says it is: no other sealed text passes
