@@ -55,8 +55,10 @@ from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
 from interfaces.shared.acting import REQUEST_ACTING
+from interfaces.shared.callers import AUTHENTICATE
 from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
+from interfaces.shared.signin import authenticate
 
 if TYPE_CHECKING:
     import click
@@ -507,6 +509,7 @@ UNIT = Unit[None](
         API_LIMITED_BY(*limited.LIMITED_BY),
         API_PUBLIC_KEYS(limited.public_keys),
         PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # the step-up challenge
+        AUTHENTICATE(authenticate),  # a request's credentials become its Actor
     ),
 )
 

@@ -21,6 +21,7 @@ from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.guest import GuestUpgradeRequest
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
+from interfaces.shared.signin import actor_of
 
 bp = Blueprint("guest", __name__)
 TAGS = ("accounts",)
@@ -32,7 +33,7 @@ def signed_in_guest() -> str | None:
     whose request is as anyone's. A bearer token that is not valid is a 401."""
     if not request.headers.get("Authorization"):
         return None
-    actor = bearer_actor()
+    actor = actor_of(bearer_actor())
     user = actor.user or services().of(AccountServices).accounts.get(GetUser(actor))
     return user.id if user.part(Guest).is_guest else None
 

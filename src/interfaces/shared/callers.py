@@ -1,0 +1,75 @@
+"""Who calls: what the kernel's decorators know of a request's caller, and the slot through
+which sign-in tells it (docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md).
+
+The routes of every capability take their caller from the kernel's decorators
+(``interfaces/http/auth.py``), the accounts' among them, which rank below sign-in. So what
+the kernel knows of a caller is only what its decorators check (``Caller``: whose it is,
+and whether it is a personal access token); how the credentials a request presents become
+a caller, with every check of the token, the session, its guards and its org, is sign-in's,
+which fills ``AUTHENTICATE``. The route is handed the caller sign-in made, and reads it by
+its own capability's type (the accounts' ``Caller``, sign-in's ``Actor``).
+
+The shell keeps the units' fillings on the app (``ShellConfig.fills``), so a request reads a
+slot the kernel's or a capability's driving adapter declares: ``filled_here(KEY)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask import current_app
+
+from domain.slots import Filling, Slot
+
+FILLS = "firegate.fills"  # on the app: every running unit's fillings, in the units' order
+
+
+@dataclass(frozen=True)
+class Presented:
+    """The credentials a request presents: an access token (the bearer token, or the pages'
+    session cookie's), and what the caller's making reads with it."""
+
+    access_token: str
+    # Read the account's authenticator in the same round trip (sign-in's ``Actor.factor``)
+    with_factor: bool = False
+    # The request's method where a personal access token is accepted too (the JSON API);
+    # None: only a session's access token (the pages' cookie).
+    personal_method: str | None = None
+    # The route being served, (method, rule as declared): what the session guards read
+    route: tuple[str, str] | None = None
+
+
+class Caller(Protocol):
+    """What the kernel's decorators read of a caller: sign-in's ``Actor`` fits it."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def personal(self) -> bool:
+        """A personal access token rather than a signed-in session."""
+        ...
+
+
+type Authenticator = Callable[[Presented], Caller]
+
+# Filled by sign-in (its record, bootstrap/signin.py): the one authenticator of the requests.
+# It raises ``Unauthenticated`` (401) for credentials that name no live caller, and any
+# ``DomainError`` its checks make (a session guard's 403).
+AUTHENTICATE = Slot[Authenticator]("the request's authentication")
+
+
+def filled_here[T](slot: Slot[T]) -> tuple[T, ...]:
+    """What the running units put in ``slot``, in the units' order, read in a request."""
+    kept: Sequence[Filling[Any]] = current_app.extensions.get(FILLS, ())
+    return tuple(item for filling in kept if filling.slot is slot for item in filling.items)
+
+
+def authenticated_caller(presented: Presented) -> Caller:
+    """The caller ``presented`` names, made by the unit that fills ``AUTHENTICATE``."""
+    found = filled_here(AUTHENTICATE)
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} units fill {AUTHENTICATE.name}; one must")
+    return found[0](presented)
