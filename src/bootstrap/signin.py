@@ -55,10 +55,10 @@ from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
 from interfaces.shared.acting import REQUEST_ACTING
-from interfaces.shared.callers import AUTHENTICATE
+from interfaces.shared.callers import AUTHENTICATE, RENEW_SESSION
 from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
-from interfaces.shared.signin import authenticate
+from interfaces.shared.signin import authenticate, renew
 
 if TYPE_CHECKING:
     import click
@@ -510,6 +510,7 @@ UNIT = Unit[None](
         API_PUBLIC_KEYS(limited.public_keys),
         PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # the step-up challenge
         AUTHENTICATE(authenticate),  # a request's credentials become its Actor
+        RENEW_SESSION(renew),  # the pages' session, its access token expired
     ),
 )
 

@@ -61,6 +61,30 @@ type Authenticator = Callable[[Presented], Caller]
 AUTHENTICATE = Slot[Authenticator]("the request's authentication")
 
 
+class SessionTokens(Protocol):
+    """A session's tokens as the pages' cookies keep them: sign-in's ``TokenPair`` fits it."""
+
+    @property
+    def access_token(self) -> str: ...
+
+    @property
+    def refresh_token(self) -> str: ...
+
+    @property
+    def refresh_expires_in(self) -> int: ...
+
+    @property
+    def device_token(self) -> str | None: ...
+
+
+type Renewal = Callable[[str], SessionTokens]
+
+# Filled by sign-in with its refresh: a refresh token in, the session's rotated tokens out;
+# ``Unauthenticated`` for one that is spent, expired or none of a live session's. The pages
+# renew a session whose access token expired (interfaces/web/browser.py).
+RENEW_SESSION = Slot[Renewal]("the session's renewal")
+
+
 def filled_here[T](slot: Slot[T]) -> tuple[T, ...]:
     """What the running units put in ``slot``, in the units' order, read in a request."""
     kept: Sequence[Filling[Any]] = current_app.extensions.get(FILLS, ())
@@ -73,3 +97,11 @@ def authenticated_caller(presented: Presented) -> Caller:
     if len(found) != 1:
         raise LookupError(f"{len(found)} units fill {AUTHENTICATE.name}; one must")
     return found[0](presented)
+
+
+def renewed_session(refresh_token: str) -> SessionTokens:
+    """The session's rotated tokens, made by the unit that fills ``RENEW_SESSION``."""
+    found = filled_here(RENEW_SESSION)
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} units fill {RENEW_SESSION.name}; one must")
+    return found[0](refresh_token)

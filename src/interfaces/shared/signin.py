@@ -1,4 +1,5 @@
-"""Sign-in's authentication of a request, the kernel's ``AUTHENTICATE``
+"""Sign-in's authentication of a request, the kernel's ``AUTHENTICATE``, and its renewal of
+a session, ``RENEW_SESSION``
 (interfaces/shared/callers.py; docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md):
 the credentials a request presents become sign-in's ``Actor``, through its ``Authentication``
 and every check it makes (the token, the session, the guards the units lend, the active org)."""
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from application.signin.authentication import Actor, Authenticate
 from application.signin.services import SigninServices
+from application.signin.sessions import Refresh
+from application.signin.tokens import TokenPair
 from interfaces.shared.callers import Caller, Presented
 from interfaces.shared.services import services
 
@@ -20,6 +23,11 @@ def authenticate(presented: Presented) -> Actor:
         route=presented.route,
     )
     return services().of(SigninServices).authentication.authenticate(command)
+
+
+def renew(refresh_token: str) -> TokenPair:
+    """The session's rotated tokens for ``refresh_token`` (``Unauthenticated`` for none)."""
+    return services().of(SigninServices).sessions.refresh(Refresh(refresh_token))
 
 
 def actor_of(caller: Caller) -> Actor:

@@ -19,6 +19,7 @@ from application.signin.mfa import MfaLogin
 from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from domain.errors import DomainError, InvalidInput, MfaRequired
+from domain.signin.acr import PHR
 from domain.slots import Slot
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -153,7 +154,8 @@ def _stepping_up() -> dict[str, str | bool] | None:
     step say (docs/decisions/0610-the-step-up-page-names-the-app.md): plain values, part of
     a kept page's key (``kept_page``)."""
     asked = browser.step_up_asked(_next())
-    return {"app": asked.app, "passkey": asked.passkey} if asked is not None else None
+    # Only a passkey reaches ``phr``; a second factor or a passkey reach the rest.
+    return {"app": asked.app, "passkey": asked.acr == PHR} if asked is not None else None
 
 
 @bp.post("/sign-in")
