@@ -91,6 +91,16 @@ class Actor:
         """The admin acting as the person in this session (support access), or None."""
         return self.session.acting_admin_id if self.session is not None else None
 
+    @property
+    def locale(self) -> str | None:
+        """The account's language, as authenticate() read it (None: none chosen)."""
+        return self.user.locale if self.user is not None else None
+
+    @property
+    def time_zone(self) -> str | None:
+        """The account's time zone, as authenticate() read it (None: none chosen)."""
+        return self.user.time_zone if self.user is not None else None
+
 
 DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 

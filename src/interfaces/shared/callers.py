@@ -42,7 +42,8 @@ class Presented:
 
 
 class Caller(Protocol):
-    """What the kernel's decorators read of a caller: sign-in's ``Actor`` fits it."""
+    """What the kernel reads of a caller (its decorators, the pages' language and time
+    zone): sign-in's ``Actor`` fits it."""
 
     @property
     def user_id(self) -> str: ...
@@ -50,6 +51,16 @@ class Caller(Protocol):
     @property
     def personal(self) -> bool:
         """A personal access token rather than a signed-in session."""
+        ...
+
+    @property
+    def locale(self) -> str | None:
+        """The account's language, which the pages speak (None: none chosen)."""
+        ...
+
+    @property
+    def time_zone(self) -> str | None:
+        """The account's time zone, in which the pages show times (None: none chosen)."""
         ...
 
 

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.signin.authentication import Actor
 from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.languages import LOCALES
 from interfaces.shared.acting import route_here
 from interfaces.shared.callers import (
+    Caller,
     Presented,
     SessionTokens,
     authenticated_caller,
@@ -117,14 +117,14 @@ def _read(name: str) -> str:
 # -- the session
 
 
-def signed_in(*, with_factor: bool = False) -> Actor | None:
+def signed_in(*, with_factor: bool = False) -> Caller | None:
     """The signed-in caller, renewing an expired access token; None when signed out (the
     session cookie is then dropped from the response). ``with_factor``: read the account's
     authenticator in the same round trip (``Actor.factor``), when this is the request's first
     call. The session guards the units lend refuse what they mark of the page's route (a
     session of support access: what would outlast it)."""
     if "browser_actor" in g:
-        found: Actor | None = g.browser_actor
+        found: Caller | None = g.browser_actor
         return found
     g.browser_actor = None
     access, _, refresh_token = _read("session").partition(SEPARATOR)
@@ -132,13 +132,15 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
         return None
     route = route_here()
     try:
-        g.browser_actor = _actor(Presented(access, with_factor, route=route))
+        g.browser_actor = authenticated_caller(Presented(access, with_factor, route=route))
     except Unauthenticated:
         try:
             pair = renewed_session(refresh_token) if refresh_token else None
             if pair is not None:
                 try:
-                    g.browser_actor = _actor(Presented(pair.access_token, with_factor, route=route))
+                    g.browser_actor = authenticated_caller(
+                        Presented(pair.access_token, with_factor, route=route)
+                    )
                 except ImpersonationForbidden:
                     g.browser_pair = pair  # the rotated tokens are kept, the route refused
                     raise
@@ -148,15 +150,6 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
         if g.browser_actor is None:
             g.browser_signed_out = True
     return g.browser_actor  # type: ignore[no-any-return]
-
-
-def _actor(presented: Presented) -> Actor:
-    """The caller the session's access token names: sign-in's ``Actor``, which fills
-    ``AUTHENTICATE`` (interfaces/shared/callers.py), and which the pages read as such."""
-    caller = authenticated_caller(presented)
-    if not isinstance(caller, Actor):
-        raise TypeError(f"the request's caller is no sign-in Actor: {type(caller).__name__}")
-    return caller
 
 
 def start(response: Response, pair: SessionTokens) -> None:

@@ -29,6 +29,7 @@ from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, sa
 from interfaces.web.parts import Pages
 from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
 from interfaces.web.signin.code_pages import replace_session
+from interfaces.web.signin.signed_in import signed_in_actor
 
 # [id, name] of each way in at another provider: the federation's upstream providers, handed
 # in by the web adapter's composition (``install_sign_in``)
@@ -112,7 +113,7 @@ def sign_in_page() -> Response:
     # ``again``: an app asked for a new sign-in (``prompt=login``, ``max_age``); the session
     # holds until that one succeeds (docs/decisions/0227-sign-in-again-keeps-the-session.md)
     again = request.args.get("again") == "1"
-    if not again and browser.signed_in() is not None:
+    if not again and signed_in_actor() is not None:
         return see_other(_next())
     # ``username``: an OpenID Connect client's login_hint, typed in for the person
     hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
@@ -268,7 +269,7 @@ def sign_up() -> Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is not None:
         services().of(SigninServices).sessions.logout(Logout(actor, False))
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
