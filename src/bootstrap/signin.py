@@ -54,11 +54,10 @@ from domain.slots import Filling
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
-from interfaces.shared.acting import REQUEST_ACTING
-from interfaces.shared.callers import AUTHENTICATE, RENEW_SESSION
+from interfaces.http.routes.signin.limited import authenticate, renew
+from interfaces.shared.acting import AUTHENTICATE, RENEW_SESSION, REQUEST_ACTING
 from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
-from interfaces.shared.signin import authenticate, renew
 
 if TYPE_CHECKING:
     import click

@@ -102,6 +102,15 @@ class Actor:
         return self.user.time_zone if self.user is not None else None
 
 
+def actor_of(caller: object) -> Actor:
+    """The request's caller as sign-in made it (the kernel's ``AUTHENTICATE``, which sign-in
+    fills: docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md): its
+    ``Actor``; a ``TypeError`` for any other."""
+    if not isinstance(caller, Actor):
+        raise TypeError(f"the request's caller is no sign-in Actor: {type(caller).__name__}")
+    return caller
+
+
 DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 
 

@@ -5,7 +5,7 @@ scopes: docs/reference/tokens.md); ``session_authenticated`` refuses a personal 
 403 ``session_required``: the routes that manage how one signs in, or the account itself
 (docs/decisions/0299-what-personal-tokens-may-not-do.md). The caller is made by the unit
 that fills ``AUTHENTICATE`` (sign-in: its ``Actor``), so this module names no capability
-(interfaces/shared/callers.py; docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md).
+(interfaces/shared/acting.py; docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md).
 The provider's own tokens, which the federation's and the orgs' routes take too, are read
 where those live (``interfaces/http/routes/federation/provider_tokens.py``,
 ``interfaces/http/routes/orgs/callers.py``)."""
@@ -19,8 +19,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from domain.errors import PermissionDenied, Unauthenticated
-from interfaces.shared.acting import route_here
-from interfaces.shared.callers import Caller, Presented, authenticated_caller
+from interfaces.shared.acting import Caller, Presented, authenticated_caller, route_here
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_REQUIRED = "session_required"

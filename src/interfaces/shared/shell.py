@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from application.metrics import THROTTLE_REFUSALS
 from application.services import Services
 from domain.slots import Filling, Slot
-from interfaces.shared.callers import FILLS
+from interfaces.shared.acting import FILLS
 from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
@@ -93,7 +93,7 @@ class ShellConfig:
     # What the units' errors add to their problems (``PROBLEM_PARTS``)
     problem_parts: Sequence[ProblemPart[Any]] = ()
     # Every running unit's fillings, kept on the app for the slots a request reads
-    # (``interfaces.shared.callers.filled_here``: the request's authentication among them)
+    # (``interfaces.shared.acting.filled_here``: the request's authentication among them)
     fills: Sequence[Filling[Any]] = ()
 
 

@@ -22,13 +22,13 @@ from flask import Response, current_app, g, request
 
 from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.languages import LOCALES
-from interfaces.shared.acting import route_here
-from interfaces.shared.callers import (
+from interfaces.shared.acting import (
     Caller,
     Presented,
     SessionTokens,
     authenticated_caller,
     renewed_session,
+    route_here,
 )
 
 EXTENSION = "firegate.pages"

@@ -4,8 +4,7 @@ of the capabilities above it (the kernel's ``browser.signed_in`` gives the kerne
 
 from __future__ import annotations
 
-from application.signin.authentication import Actor
-from interfaces.shared.signin import actor_of
+from application.signin.authentication import Actor, actor_of
 from interfaces.web import browser
 
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from application.signin.authentication import Actor
+from application.signin.authentication import Actor, actor_of
 from domain.accounts.users import User
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.slots import Slot
 from interfaces.http.auth import SESSION_REQUIRED, bearer_token, request_caller
-from interfaces.shared.callers import filled_here
-from interfaces.shared.signin import actor_of
+from interfaces.shared.acting import filled_here
 
 
 @dataclass(frozen=True)

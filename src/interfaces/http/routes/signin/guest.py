@@ -10,6 +10,7 @@ from application.accounts.accounts import Caller, GetUser
 from application.accounts.guest.upgrades import GuestSignIn, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import SignUpWay
+from application.signin.authentication import actor_of
 from domain.accounts.guest.part import Guest
 from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
@@ -21,7 +22,6 @@ from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.guest import GuestUpgradeRequest
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
-from interfaces.shared.signin import actor_of
 
 bp = Blueprint("guest", __name__)
 TAGS = ("accounts",)
