@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from application.metrics import Counter, Gauge, Histogram, Labels
 
 if TYPE_CHECKING:  # the ports name them; their adapters and use cases import them
-    from domain.accounts.identities import WayIn
-    from domain.events.security_events import SecurityEvent
-    from domain.events.webhooks import Delivery
     from domain.request_limits import WindowCounts
     from domain.signin.active_org import ActiveOrg
+    from domain.ways_in import WayIn
 
 
 class Clock(Protocol):
@@ -336,11 +334,12 @@ class AuditEvent:
 class StagedWrites:
     """What storing some audit events writes, handed to a commit the use case makes anyway
     (a sign-in's new session), so that storing them is no round trip of its own and they
-    exist exactly when the change does (docs/decisions/0169-events-in-the-change-commit.md)."""
+    exist exactly when the change does (docs/decisions/0169-events-in-the-change-commit.md).
+    The events' log stages more (``application.events.security_events.StagedEvents``: the
+    security events and their webhook deliveries), which only the events' code reads
+    (docs/decisions/0805-the-kernels-ports-name-no-capability.md)."""
 
     audit: tuple[AuditEvent, ...] = ()  # the audit events staged, recorded by ``committed``
-    events: tuple[SecurityEvent, ...] = ()  # what the commit writes of them
-    deliveries: tuple[Delivery, ...] = ()  # and their webhook deliveries (the outbox)
 
 
 NO_WRITES = StagedWrites()

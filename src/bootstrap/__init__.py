@@ -96,6 +96,7 @@ def build_app(
             rate_limits=settings.service.rate_limit_enabled,
             trace_ids=tracing.trace_ids if tracing is not None else None,
             problem_parts=filled(units, PROBLEM_PARTS),
+            fills=tuple(filling for unit in units for filling in unit.fills),
         ),
         driving_adapters(settings),
         measured,

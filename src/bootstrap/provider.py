@@ -73,6 +73,7 @@ from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthor
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from infrastructure.settings import Settings
+from interfaces.http.routes.federation.provider_tokens import PROVIDER_TOKENS, ProviderToken
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
@@ -364,6 +365,13 @@ def pages() -> Pages:
     return Pages(fills=(ACCOUNT_SECTIONS(At(40, apps.APPS)), ADMIN_PARTS(admin.admin_apps)))
 
 
+def _live_access_token(token: str) -> ProviderToken | None:
+    """The provider's introspection of a bearer token, for the routes below it."""
+    from interfaces.provider.tokens import live_access_token  # noqa: PLC0415 - loaded with the app
+
+    return live_access_token(token)
+
+
 # The core unit: the provider's driving adapter is its own (interfaces/provider,
 # ``provider_adapter``); its adapters and use cases are made by ``build`` and ``wire`` above.
 UNIT = Unit[None](
@@ -375,5 +383,6 @@ UNIT = Unit[None](
         CLAIM_SOURCES(*AGENT_CLAIMS),
         DRIVING_ADAPTERS(provider_adapter),
         RELEASE_SCOPES(*CLAIM_SCOPES),  # an attribute is released under the scopes it offers
+        PROVIDER_TOKENS(_live_access_token),  # its tokens, which routes below it take too
     ),
 )

@@ -54,7 +54,8 @@ from domain.slots import Filling
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
-from interfaces.shared.acting import REQUEST_ACTING
+from interfaces.http.routes.signin.limited import authenticate, renew
+from interfaces.shared.acting import AUTHENTICATE, RENEW_SESSION, REQUEST_ACTING
 from interfaces.shared.problems import PROBLEM_PARTS
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
 
@@ -507,6 +508,8 @@ UNIT = Unit[None](
         API_LIMITED_BY(*limited.LIMITED_BY),
         API_PUBLIC_KEYS(limited.public_keys),
         PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # the step-up challenge
+        AUTHENTICATE(authenticate),  # a request's credentials become its Actor
+        RENEW_SESSION(renew),  # the pages' session, its access token expired
     ),
 )
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from application.accounts.accounts import UserRepository
-from application.events.security_events import SecurityEvents
-from application.ports import StagedWrites
+from application.events.security_events import SecurityEvents, StagedEvents
 from application.signin.sessions import SessionRepository
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
@@ -169,7 +168,7 @@ def test_events_staged_with_a_new_session_are_stored_with_it(commits: Commits) -
         user_agent="Firefox",
         amr=("pwd",),
     )
-    staged = StagedWrites(
+    staged = StagedEvents(
         events=(
             event("u1", "signin.succeeded", 0, ip="192.0.2.7"),
             event("u1", "signin.failed", 1),
@@ -195,10 +194,10 @@ def test_events_staged_with_a_sign_up_exist_only_if_the_account_does(commits: Co
         )
 
     alice, taken = user("alice"), user("alice")
-    created = StagedWrites(events=(event(alice.id, "user.created", 0),))
+    created = StagedEvents(events=(event(alice.id, "user.created", 0),))
     commits.users.add(alice, created)
     assert commits.events.list_page(alice.id, None, None, 10) == list(created.events)
     with pytest.raises(Conflict):
-        commits.users.add(taken, StagedWrites(events=(event(taken.id, "user.created", 0),)))
+        commits.users.add(taken, StagedEvents(events=(event(taken.id, "user.created", 0),)))
     assert commits.users.get(taken.id) is None
     assert commits.events.list_page(taken.id, None, None, 10) == []  # nothing invented

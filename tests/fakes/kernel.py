@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
+from application.events.security_events import staged_events
 from application.jobs import JobHandler
 from application.ports import Job, StagedWrites
 from domain.accounts.identities import PendingLink
@@ -69,10 +70,11 @@ class InMemoryStore:
 
     def commit_staged(self, staged: StagedWrites) -> None:
         """What ``staged`` writes, in the commit of the change the caller makes."""
+        events = staged_events(staged)
         with self.lock:
-            for event in staged.events:
+            for event in events.events:
                 self.security_events[event.id] = event
-            for delivery in staged.deliveries:
+            for delivery in events.deliveries:
                 self.webhook_deliveries.setdefault(delivery.id, delivery)
 
 

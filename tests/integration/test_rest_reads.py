@@ -22,7 +22,7 @@ from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.auth.exceptions import RefreshError
 from google.cloud import firestore as gcf
 
-from application.ports import StagedWrites
+from application.events.security_events import StagedEvents
 from domain.clients.oauth import digest
 from domain.errors import Unavailable
 from domain.events.security_events import SecurityEvent
@@ -442,7 +442,7 @@ def test_a_code_is_spent_the_same_over_rest_and_through_the_library(
     def issuing(found: AuthorizationCode) -> Any:
         return found.spend("c1", now).issuing(0, digest("r1"), now + timedelta(days=1))
 
-    first = grants.spend_code(code.hash, issuing, StagedWrites(events=(event,)), read=code)
+    first = grants.spend_code(code.hash, issuing, StagedEvents(events=(event,)), read=code)
     again = grants.spend_code(code.hash, issuing, read=code)  # a stale read: read again
 
     assert first is not None and first.outcome == "spent"

@@ -13,7 +13,7 @@ import pytest
 from infrastructure.settings import Settings
 from interfaces.provider import routes as provider_routes
 from interfaces.scim import routes as scim_routes
-from interfaces.shared import problems
+from interfaces.shared import acting, problems
 from interfaces.shared.shell import PUBLIC_KEYS
 from interfaces.web import browser, messages, translated
 from interfaces.web.rendering import KEPT_PAGES, STYLED
@@ -46,6 +46,7 @@ FROM_SETTINGS = {
     provider_routes.EXTENSION,  # Authlib's server, made from the settings; it reads services()
     scim_routes.EXTENSION,  # the SCIM service and its base URL; it reads services()
     problems.PARTS,  # what the units' errors add to their problems; they read services()
+    acting.FILLS,  # the units' fillings, which the settings pick; they read services()
     messages.UNIT_MESSAGES,  # the units' messages of their own codes on the pages
 }
 

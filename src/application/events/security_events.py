@@ -217,6 +217,22 @@ def security_events_of(event: AuditEvent, *, at: datetime) -> list[SecurityEvent
     ]
 
 
+@dataclass(frozen=True)
+class StagedEvents(StagedWrites):
+    """What the events' log stages besides the audit events: the security events the
+    change's commit writes of them, and their webhook deliveries (the outbox). Only the
+    events' code reads them; the kernel's ``StagedWrites`` carries them through the commit
+    (docs/decisions/0805-the-kernels-ports-name-no-capability.md)."""
+
+    events: tuple[SecurityEvent, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+
+
+def staged_events(staged: StagedWrites) -> StagedEvents:
+    """What ``staged`` holds of the events': none when a log that stores no event staged it."""
+    return staged if isinstance(staged, StagedEvents) else StagedEvents(audit=staged.audit)
+
+
 class Outbox(Protocol):
     """Webhooks (application/events/webhooks/outbox.py): what to deliver of an event, and
     the sending of it once stored."""
@@ -266,7 +282,7 @@ class StoringAuditLog:
         self._lock = threading.Lock()
         self.failed_writes = 0
 
-    def stage(self, events: Sequence[AuditEvent]) -> StagedWrites:
+    def stage(self, events: Sequence[AuditEvent]) -> StagedEvents:
         at = self._clock.now()
         kept = tuple(kept for event in events for kept in security_events_of(event, at=at))
         deliveries: list[Delivery] = []
@@ -277,7 +293,9 @@ class StoringAuditLog:
                 self._failed(stored, error)
         for event in events:
             deliveries += self._logouts(event)
-        return replace(self._log.stage(events), events=kept, deliveries=tuple(deliveries))
+        return StagedEvents(
+            audit=self._log.stage(events).audit, events=kept, deliveries=tuple(deliveries)
+        )
 
     def _logouts(self, event: AuditEvent) -> list[Delivery]:
         try:
@@ -290,7 +308,7 @@ class StoringAuditLog:
 
     def committed(self, staged: StagedWrites) -> None:
         self._log.committed(staged)  # stored already, in the commit of the change
-        self._outbox.stored(staged.deliveries)
+        self._outbox.stored(staged_events(staged).deliveries)
 
     def _failed(self, stored: SecurityEvent, error: Exception) -> None:
         with self._lock:

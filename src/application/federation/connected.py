@@ -20,13 +20,13 @@ from domain.accounts.identities import (
     PENDING_FOR,
     IdentityLink,
     PendingLink,
-    WayIn,
     linked_to,
     unlinking,
 )
 from domain.accounts.users import User
 from domain.errors import Conflict
 from domain.link_tokens import InvalidToken, new_token, token_hash
+from domain.ways_in import WayIn
 
 # Passkeys read to know whether one is left: one is enough.
 _ANY_PASSKEY = 1

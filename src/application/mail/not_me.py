@@ -18,10 +18,11 @@ from application.signin.authentication import Actor
 from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.mfa import MfaRepository
 from application.signin.sessions import SessionRepository
-from domain.accounts.identities import IdentityLink, PhoneNumber, WayIn
+from domain.accounts.identities import IdentityLink, PhoneNumber
 from domain.accounts.users import User
 from domain.link_tokens import InvalidToken, token_hash
 from domain.mail.action_tokens import Purpose, password_fingerprint
+from domain.ways_in import WayIn
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ from application.ports import (
     Metrics,
     StagedWrites,
 )
-from domain.accounts.identities import WayIn
 from domain.accounts.users import Role, User
 from domain.ids import new_id
 from domain.mail.action_tokens import INVITATION_LIFETIME, ActionToken, Purpose
 from domain.signin.devices import device_key
 from domain.user_agents import browser_of
+from domain.ways_in import WayIn
 
 log = logging.getLogger("firegate.mail")
 

@@ -30,11 +30,12 @@ from application.signin.codes.flow import (
     Way,
 )
 from application.signin.factors.passkeys import PasskeyRepository
-from domain.accounts.identities import PhoneNumber, WayIn, phone_removal
+from domain.accounts.identities import PhoneNumber, phone_removal
 from domain.accounts.users import User
 from domain.errors import Unauthenticated, Unreadable
 from domain.signin.codes.flows import Channel
 from domain.signin.mfa import SMS
+from domain.ways_in import WayIn
 
 PHONE_CHANGE = "phone_change"  # the text's kind and template, the code's events' method
 PHONE_CHANGE_TEXT = "phone_change_text"  # the job that texts it

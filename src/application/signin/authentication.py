@@ -91,6 +91,25 @@ class Actor:
         """The admin acting as the person in this session (support access), or None."""
         return self.session.acting_admin_id if self.session is not None else None
 
+    @property
+    def locale(self) -> str | None:
+        """The account's language, as authenticate() read it (None: none chosen)."""
+        return self.user.locale if self.user is not None else None
+
+    @property
+    def time_zone(self) -> str | None:
+        """The account's time zone, as authenticate() read it (None: none chosen)."""
+        return self.user.time_zone if self.user is not None else None
+
+
+def actor_of(caller: object) -> Actor:
+    """The request's caller as sign-in made it (the kernel's ``AUTHENTICATE``, which sign-in
+    fills: docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md): its
+    ``Actor``; a ``TypeError`` for any other."""
+    if not isinstance(caller, Actor):
+        raise TypeError(f"the request's caller is no sign-in Actor: {type(caller).__name__}")
+    return caller
+
 
 DEFAULT_REAUTH_MAX_AGE = timedelta(minutes=10)  # TokenPolicy.reauth_max_age's
 

@@ -50,7 +50,6 @@ from application.signin.throttle import (
 from application.signin.tokens import TokenPair
 from domain.accounts.credentials import check_password_policy
 from domain.accounts.credentials import login_key as claim_key
-from domain.accounts.identities import WayIn
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -69,6 +68,7 @@ from domain.signin.throttling import (
     ThrottleRule,
     refusal,
 )
+from domain.ways_in import WayIn
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from application.sso.ports import Connections
 from domain.accounts.attributes import ORG_ADMIN
 from domain.accounts.credentials import Email
 from domain.accounts.guest.part import Guest
-from domain.accounts.identities import WayIn, linked_to
+from domain.accounts.identities import linked_to
 from domain.accounts.profile import PersonName
 from domain.accounts.users import User
 from domain.errors import Conflict, InvalidInput, MfaRequired, NotFound, PermissionDenied
@@ -54,6 +54,7 @@ from domain.sso.connections import (
     is_connection_id,
     no_such_connection,
 )
+from domain.ways_in import WayIn
 
 log = logging.getLogger("firegate.sso")
 _PROVIDER_PREFIX = RESERVED_PREFIX  # no upstream provider's id starts so

@@ -3,28 +3,23 @@
 ``authenticated`` takes a session's access token or a personal access token (within its
 scopes: docs/reference/tokens.md); ``session_authenticated`` refuses a personal token with
 403 ``session_required``: the routes that manage how one signs in, or the account itself
-(docs/decisions/0299-what-personal-tokens-may-not-do.md); ``person_or_org_client`` takes
-an org-owned client's own token too, for the access decisions."""
+(docs/decisions/0299-what-personal-tokens-may-not-do.md). The caller is made by the unit
+that fills ``AUTHENTICATE`` (sign-in: its ``Actor``), so this module names no capability
+(interfaces/shared/acting.py; docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md).
+The provider's own tokens, which the federation's and the orgs' routes take too, are read
+where those live (``interfaces/http/routes/federation/provider_tokens.py``,
+``interfaces/http/routes/orgs/callers.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
 
-from application.federation.services import FederationServices
-from application.provider.services import ProviderServices
-from application.provider.tokens import InspectToken
-from application.signin.authentication import Actor, Authenticate
-from application.signin.services import SigninServices
-from domain.accounts.users import User
 from domain.errors import PermissionDenied, Unauthenticated
-from domain.orgs.access import AccessCaller, agent_caller, org_client_caller
-from interfaces.shared.acting import route_here
-from interfaces.shared.services import services
+from interfaces.shared.acting import Caller, Presented, authenticated_caller, route_here
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_REQUIRED = "session_required"
@@ -38,24 +33,25 @@ def bearer_token() -> str:
     return token
 
 
-def _actor(*, with_factor: bool = False) -> Actor:
-    """The caller; the session guards the units lend refuse what they mark of the route
-    (a session of support access: what would outlast it)."""
-    command = Authenticate(
+def request_caller(*, with_factor: bool = False) -> Caller:
+    """The caller the request's bearer token names (401 for none or one that is not valid);
+    the session guards the units lend refuse what they mark of the route (a session of
+    support access: what would outlast it)."""
+    presented = Presented(
         bearer_token(),
         with_factor=with_factor,
         personal_method=request.method,
         route=route_here(),
     )
-    actor = services().of(SigninServices).authentication.authenticate(command)
-    g.actor = actor
-    return actor
+    caller = authenticated_caller(presented)
+    g.actor = caller
+    return caller
 
 
-def bearer_actor() -> Actor:
+def bearer_actor() -> Caller:
     """The caller the request's bearer token names, for a route where one is optional (401
     for a token that is not valid)."""
-    return _actor()
+    return request_caller()
 
 
 def bearer_account() -> str:
@@ -64,7 +60,7 @@ def bearer_account() -> str:
     one; 401 for a token that is not valid, 403 ``session_required`` for a personal one."""
     if not request.headers.get("Authorization"):
         return ""
-    actor = _actor()
+    actor = request_caller()
     if actor.personal:
         raise PermissionDenied(
             "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED
@@ -75,7 +71,7 @@ def bearer_account() -> str:
 def authenticated[F: Callable[..., Any]](view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return view(*args, actor=_actor(), **kwargs)
+        return view(*args, actor=request_caller(), **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -94,82 +90,11 @@ def session_authenticated_with_factor[F: Callable[..., Any]](view: F) -> F:
 def _session_only[F: Callable[..., Any]](view: F, *, with_factor: bool) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        actor = _actor(with_factor=with_factor)
+        actor = request_caller(with_factor=with_factor)
         if actor.personal:
             raise PermissionDenied(
                 "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED
             )
         return view(*args, actor=actor, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class AppToken:
-    """A person's live access token of the provider, held by an app or agent: its claims,
-    and the account read with its grant."""
-
-    claims: Mapping[str, Any]
-    account: User | None
-
-
-def app_token() -> AppToken | None:
-    """The request's bearer token when it is a person's live access token of the provider
-    (it names a grant), else None."""
-    state = services().of(ProviderServices).introspection.token_state(InspectToken(bearer_token()))
-    if state is None or not state.live or state.kind != "access_token":
-        return None
-    if not isinstance(state.claims.get("grant_id"), str):
-        return None
-    return AppToken(state.claims, state.account)
-
-
-def session_or_app_with_factor[F: Callable[..., Any]](view: F) -> F:
-    """As ``session_authenticated_with_factor``, or a person's live access token of the
-    provider, which an app or agent holds: the route gets ``caller``, an ``Actor`` or an
-    ``AppToken`` (docs/reference/firebase.md)."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            caller: Actor | AppToken = _actor(with_factor=True)
-        except Unauthenticated:
-            held = app_token()
-            if held is None:
-                raise
-            caller = held
-        if isinstance(caller, Actor) and caller.personal:
-            raise PermissionDenied(
-                "A personal access token cannot do this; sign in.", code=SESSION_REQUIRED
-            )
-        return view(*args, caller=caller, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def person_or_org_client[F: Callable[..., Any]](view: F) -> F:
-    """A person's token (as ``authenticated``), an org-owned client's own access token of
-    the provider (``client_credentials``), or an app's or agent's token for the person
-    issued for firegate's Firebase resource (within its scopes): the route gets ``caller``,
-    an ``AccessCaller`` (docs/reference/access.md)."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            caller = AccessCaller(user_id=_actor().user_id)
-        except Unauthenticated:
-            state = (
-                services()
-                .of(ProviderServices)
-                .introspection.token_state(InspectToken(bearer_token()))
-            )
-            if state is None or not state.live or state.kind != "access_token":
-                raise
-            resource = services().of(FederationServices).firebase.agent_resource
-            client = org_client_caller(state.claims) or agent_caller(state.claims, resource)
-            if client is None:
-                raise
-            caller = client
-        return view(*args, caller=caller, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -21,9 +21,9 @@ from application.signin.authentication import Actor
 from interfaces.provider.pages import SCOPE_WORDS
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
-from interfaces.web import browser
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import page, see_other
+from interfaces.web.signin.signed_in import signed_in_actor
 
 bp = Blueprint("oauth_device", __name__)
 
@@ -31,7 +31,7 @@ TEMPLATE = "provider/oauth_device.html"
 
 
 def _signed_in_or_away() -> Actor | Response:
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is not None:
         return actor
     back = "/device"

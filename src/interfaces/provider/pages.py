@@ -44,6 +44,7 @@ from interfaces.provider.sign_in_again import (
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.rendering import csp, page, see_other
+from interfaces.web.signin.signed_in import signed_in_actor
 
 # Authlib and the models over it are imported by the routes that use them, on the first
 # request (interfaces/provider/routes.py, ProviderServer).
@@ -184,7 +185,7 @@ def authorize() -> Response:
 
     if _brings_pushed():
         return _arrival()
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     subject = _subject(actor)
     try:
         grant = _consent_grant(subject)
@@ -395,7 +396,7 @@ def consent() -> Response:
         OAuth2Error,
     )
 
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     subject = _subject(actor)
     if subject is None:
         back = "/oauth/authorize?" + urlencode(request.args.to_dict(flat=False), doseq=True)
@@ -533,7 +534,7 @@ def logout() -> Response:
         ending = found.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return _refusal(error)
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     hinted = (ending.id_token_claims or {}).get("sub")
     other = actor is not None and hinted is not None and hinted != actor.user_id
     if ending.needs_confirmation or other:

@@ -23,7 +23,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from application.metrics import THROTTLE_REFUSALS
 from application.services import Services
-from domain.slots import Slot
+from domain.slots import Filling, Slot
+from interfaces.shared.acting import FILLS
 from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
 from interfaces.shared.metrics import MetricsConfig, install_metrics
@@ -91,6 +92,9 @@ class ShellConfig:
     trace_ids: TraceIds | None = None
     # What the units' errors add to their problems (``PROBLEM_PARTS``)
     problem_parts: Sequence[ProblemPart[Any]] = ()
+    # Every running unit's fillings, kept on the app for the slots a request reads
+    # (``interfaces.shared.acting.filled_here``: the request's authentication among them)
+    fills: Sequence[Filling[Any]] = ()
 
 
 Install = Callable[[Flask], Installed]
@@ -111,6 +115,7 @@ def create_app(
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["firegate"] = services  # see interfaces/shared/services.py
+    app.extensions[FILLS] = tuple(config.fills)
     if config.trusted_proxy_hops:
         # The client IP is the one the trusted proxies saw, never a header a client forged.
         # The scheme is the nearest proxy's word: Cloud Run's front end and Google's load

@@ -122,7 +122,7 @@ def locale() -> Locale:
     (Accept-Language), else English."""
     if request.blueprint in PAGE_BLUEPRINTS and request.endpoint != "pages.static":
         actor = browser.signed_in()
-        chosen = actor.user.locale if actor is not None and actor.user is not None else None
+        chosen = actor.locale if actor is not None else None
         if chosen is None and request.endpoint in SECOND_STEP:
             chosen = browser.mfa_locale()
         if chosen in _PARSED:

@@ -16,22 +16,20 @@ import json
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from application.signin.authentication import Actor, Authenticate
-from application.signin.services import SigninServices
-from application.signin.sessions import Refresh
 from domain.errors import ImpersonationForbidden, Unauthenticated
 from domain.languages import LOCALES
-from domain.signin.acr import PHR
-from interfaces.shared.acting import route_here
-from interfaces.shared.services import services
-
-if TYPE_CHECKING:
-    from application.signin.tokens import TokenPair
+from interfaces.shared.acting import (
+    Caller,
+    Presented,
+    SessionTokens,
+    authenticated_caller,
+    renewed_session,
+    route_here,
+)
 
 EXTENSION = "firegate.pages"
 SEPARATOR = "~"  # in neither a JWT nor a refresh token
@@ -119,34 +117,29 @@ def _read(name: str) -> str:
 # -- the session
 
 
-def signed_in(*, with_factor: bool = False) -> Actor | None:
+def signed_in(*, with_factor: bool = False) -> Caller | None:
     """The signed-in caller, renewing an expired access token; None when signed out (the
     session cookie is then dropped from the response). ``with_factor``: read the account's
     authenticator in the same round trip (``Actor.factor``), when this is the request's first
     call. The session guards the units lend refuse what they mark of the page's route (a
     session of support access: what would outlast it)."""
     if "browser_actor" in g:
-        found: Actor | None = g.browser_actor
+        found: Caller | None = g.browser_actor
         return found
     g.browser_actor = None
     access, _, refresh_token = _read("session").partition(SEPARATOR)
     if not access:
         return None
-    authenticate = services().of(SigninServices).authentication.authenticate
     route = route_here()
     try:
-        g.browser_actor = authenticate(Authenticate(access, with_factor, route=route))
+        g.browser_actor = authenticated_caller(Presented(access, with_factor, route=route))
     except Unauthenticated:
         try:
-            pair = (
-                services().of(SigninServices).sessions.refresh(Refresh(refresh_token))
-                if refresh_token
-                else None
-            )
+            pair = renewed_session(refresh_token) if refresh_token else None
             if pair is not None:
                 try:
-                    g.browser_actor = authenticate(
-                        Authenticate(pair.access_token, with_factor, route=route)
+                    g.browser_actor = authenticated_caller(
+                        Presented(pair.access_token, with_factor, route=route)
                     )
                 except ImpersonationForbidden:
                     g.browser_pair = pair  # the rotated tokens are kept, the route refused
@@ -159,7 +152,7 @@ def signed_in(*, with_factor: bool = False) -> Actor | None:
     return g.browser_actor  # type: ignore[no-any-return]
 
 
-def start(response: Response, pair: TokenPair) -> None:
+def start(response: Response, pair: SessionTokens) -> None:
     """Sign this browser in with ``pair``: a new CSRF secret, the session and device cookies.
     The session this request read, renewed or found ended is replaced, not written after."""
     g.pop("browser_pair", None)
@@ -183,7 +176,7 @@ def renewed(response: Response, access_token: str, max_age: int) -> None:
     """The same session with a new access token (one that names another active org): the
     refresh token stays, the one this request rotated to if it did. ``max_age``: until the
     session itself ends."""
-    pair: TokenPair | None = g.pop("browser_pair", None)
+    pair: SessionTokens | None = g.pop("browser_pair", None)
     refresh_token = pair.refresh_token if pair else _read("session").partition(SEPARATOR)[2]
     _set(response, "session", access_token + SEPARATOR + refresh_token, max_age, "Lax")
 
@@ -243,7 +236,7 @@ def mfa_locale() -> str:
 
 def keep_session(response: Response) -> Response:
     """After each page: the rotated tokens, or no session cookie once it has ended."""
-    pair: TokenPair | None = g.pop("browser_pair", None)
+    pair: SessionTokens | None = g.pop("browser_pair", None)
     if pair is not None:
         _set(
             response,
@@ -269,11 +262,6 @@ class StepUpAsked:
 
     app: str
     acr: str
-
-    @property
-    def passkey(self) -> bool:
-        """Only a passkey reaches it (``phr``); a second factor or a passkey reach the rest."""
-        return self.acr == PHR
 
 
 def _digest(back: str) -> str:

@@ -46,7 +46,7 @@ def time_zone() -> str:
     """Flask-Babel's time zone of this page: the signed-in account's, else this browser's,
     else UTC."""
     actor = browser.signed_in()
-    chosen = actor.user.time_zone if actor is not None and actor.user is not None else None
+    chosen = actor.time_zone if actor is not None else None
     if chosen in ZONES:
         return str(chosen)
     return told_zone() or DEFAULT_ZONE

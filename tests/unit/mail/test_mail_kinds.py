@@ -8,7 +8,7 @@ import pytest
 
 from application.mail.sending import NOTICES, NotifyingAuditLog
 from application.ports import Audit, AuditEvent
-from domain.accounts.identities import WayIn
+from domain.ways_in import WayIn
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import bearer
 from tests.support.app import World

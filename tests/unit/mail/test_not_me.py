@@ -11,7 +11,6 @@ import pytest
 from application.events.security_events import security_events_of
 from application.mail.sending import NOTICES, NotifyingAuditLog
 from application.ports import Audit, AuditEvent
-from domain.accounts.identities import WayIn
 from domain.accounts.users import User
 from domain.link_tokens import new_token
 from domain.mail.action_tokens import (
@@ -22,6 +21,7 @@ from domain.mail.action_tokens import (
     ActionToken,
     Purpose,
 )
+from domain.ways_in import WayIn
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.app import World

@@ -25,7 +25,7 @@ from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair
 from domain.accounts.guest.part import Guest
 from domain.accounts.guest.refusals import NotAGuest
-from domain.accounts.identities import WayIn, passkey_removal
+from domain.accounts.identities import passkey_removal
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -47,6 +47,7 @@ from domain.signin.passkeys import (
     is_passkey_id,
     passkey_id,
 )
+from domain.ways_in import WayIn
 
 CHALLENGE_BYTES = 32
 

@@ -37,11 +37,11 @@ from application.signin.throttle import (
     session_success_keys,
     wrong_guess,
 )
-from domain.accounts.identities import WayIn
 from domain.accounts.users import User
 from domain.errors import Conflict, PermissionDenied, Unauthenticated
 from domain.signin.mfa import TotpFactor
 from domain.signin.throttling import LoginThrottlePolicy
+from domain.ways_in import WayIn
 
 
 @dataclass(frozen=True)

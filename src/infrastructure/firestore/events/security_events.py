@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from application.events.security_events import StagedEvents, staged_events
 from application.ports import StagedWrites
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
@@ -69,9 +70,10 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
 def staged_documents(staged: StagedWrites) -> Iterator[tuple[str, dict[str, Any]]]:
     """The path and fields of each document ``staged`` creates: its events, and the webhook
     outbox's deliveries of them, for the commit of the change they record."""
-    for event in staged.events:
+    events = staged_events(staged)
+    for event in events.events:
         yield f"{SECURITY_EVENTS}/{event.id}", event_to_doc(event)
-    for delivery in staged.deliveries:
+    for delivery in events.deliveries:
         yield f"{WEBHOOK_DELIVERIES}/{delivery.id}", delivery_to_doc(delivery)
 
 
@@ -95,10 +97,10 @@ class FirestoreSecurityEvents:
     def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
         # The webhook outbox in the event's own commit: both or neither
         # (docs/decisions/0175-webhooks-outbox.md).
-        self._commit(StagedWrites(events=(event,), deliveries=tuple(deliveries)))
+        self._commit(StagedEvents(events=(event,), deliveries=tuple(deliveries)))
 
     def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
-        self._commit(StagedWrites(deliveries=tuple(deliveries)))
+        self._commit(StagedEvents(deliveries=tuple(deliveries)))
 
     def _commit(self, staged: StagedWrites) -> None:
         batch = self._client.batch()

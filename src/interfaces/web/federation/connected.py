@@ -37,6 +37,7 @@ from interfaces.web.accounts.account import account_form, done, section_page, si
 from interfaces.web.messages import message
 from interfaces.web.rendering import bp, page, see_other
 from interfaces.web.signin.security import SECURITY
+from interfaces.web.signin.signed_in import signed_in_actor
 
 CONNECT_COOKIE = "connect"
 FINISH = "/account/connect"
@@ -48,7 +49,7 @@ def _account_identities() -> dict[str, Callable[[], object]]:
     federation/_account_identities.html: read only where it is shown."""
 
     def account_identities() -> list[IdentityLink]:
-        actor = browser.signed_in()
+        actor = signed_in_actor()
         return (
             services().of(FederationServices).identities.list(ListIdentities(actor))
             if actor is not None

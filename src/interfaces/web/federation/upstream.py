@@ -24,6 +24,7 @@ from interfaces.web.federation.connected import connect_identity, connect_proof_
 from interfaces.web.forms import MAX_FIELD_CHARS, field, form_errors, safe_next
 from interfaces.web.rendering import bp, page, see_other
 from interfaces.web.signin.security import SECURITY
+from interfaces.web.signin.signed_in import signed_in_actor
 
 ANSWER_FIELDS = ("code", "state", "error", "error_description", "iss", "user")
 
@@ -57,7 +58,7 @@ def _connect_start(provider_id: str, proof: str) -> Response:
     refused by the pages' CSP (form-action 'self'). Its ``connect`` proof, which only this
     browser's pages know, keeps other sites from starting one
     (docs/decisions/0273-connect-another.md)."""
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is None:
         return see_other("/sign-in?" + urlencode({"next": SECURITY.path}))
     if not connect_proof_ok(proof):
@@ -72,7 +73,7 @@ def upstream_callback(provider_id: str) -> Response:
     after_this_request(browser.drop_flight)  # one return per flight, refused or not
     given = request.form if request.method == "POST" else request.args
     answer = {name: given.get(name, "")[: MAX_FIELD_CHARS * 16] for name in ANSWER_FIELDS}
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     arrival = (
         services()
         .of(FederationServices)

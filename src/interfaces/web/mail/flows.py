@@ -13,9 +13,9 @@ from application.mail.services import MailServices
 from interfaces.shared.after_response import after_response
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
-from interfaces.web import browser
 from interfaces.web.forms import field, fields, form_errors
 from interfaces.web.rendering import bp, kept_page, page, see_other
+from interfaces.web.signin.signed_in import signed_in_actor
 
 
 @bp.get("/verify-email")
@@ -32,7 +32,7 @@ def verify_email() -> Response:
     verified = (
         services()
         .of(MailServices)
-        .verification.verify(VerifyEmail(field("token"), client_ip(), browser.signed_in()))
+        .verification.verify(VerifyEmail(field("token"), client_ip(), signed_in_actor()))
     )
     user = verified.user
     return page(

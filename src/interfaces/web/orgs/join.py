@@ -13,16 +13,16 @@ from flask import Response, request
 from application.orgs.joining.invitations import AcceptOrgInvitation, LookUpOrgInvitation
 from application.orgs.services import OrgServices
 from interfaces.shared.services import services
-from interfaces.web import browser
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, page, see_other
+from interfaces.web.signin.signed_in import signed_in_actor
 
 TEMPLATE = "orgs/join.html"
 
 
 def _shown(token: str) -> dict[str, object]:
     """What the page shows of the link: the org, and why the signed-in person may not join."""
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     seen = services().of(OrgServices).invitations.look_up(LookUpOrgInvitation(actor, token))
     back = "/orgs/join?" + urlencode({"token": token})
     return {
@@ -46,7 +46,7 @@ def join_page() -> Response:
 @form_errors(TEMPLATE, shown=lambda: _shown(field("token", required=False)))
 def join() -> Response:
     token = field("token", required=False)
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is None:  # signed out since the page was shown
         return see_other(
             "/sign-in?" + urlencode({"next": "/orgs/join?" + urlencode({"token": token})})

@@ -20,6 +20,7 @@ from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.forms import MAX_FIELD_CHARS, field, safe_next
 from interfaces.web.rendering import see_other
+from interfaces.web.signin.signed_in import signed_in_actor
 
 _NOT_DIGITS = re.compile(r"\D")
 
@@ -44,7 +45,7 @@ def typed_code() -> str:
 def replace_session(response: Response, pair: TokenPair) -> None:
     """Sign this browser in with ``pair``, ending the session it held before, now that the
     new one exists."""
-    previous = browser.signed_in()
+    previous = signed_in_actor()
     browser.start(response, pair)
     if previous is not None:
         services().of(SigninServices).sessions.logout(Logout(previous, False))

@@ -33,11 +33,12 @@ from interfaces.web.accounts.account import account_form, done, signed_in
 from interfaces.web.forms import field, safe_next
 from interfaces.web.rendering import bp, page, see_other
 from interfaces.web.signin.security import SECURITY
+from interfaces.web.signin.signed_in import signed_in_actor
 
 
 def _signed_in() -> Actor:
     """The caller of a script endpoint: 401 (JSON) when signed out."""
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is None:
         raise Unauthenticated("Sign in first.", code="signed_out")
     return actor
@@ -70,7 +71,7 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
     them."""
 
     def account_passkeys() -> list[Passkey]:
-        actor = browser.signed_in()
+        actor = signed_in_actor()
         return (
             services().of(SigninServices).passkeys.list(ListPasskeys(actor))
             if actor is not None
@@ -164,7 +165,7 @@ def sign_up_passkey_page() -> Response:
     e-mailed code, which makes the account with no password; signed in (a recent sign-in,
     as adding a passkey needs), the page adds its passkey, then goes on to ``next``."""
     onward = safe_next(request.args.get("next"))
-    if browser.signed_in() is None:
+    if signed_in_actor() is None:
         here = "/sign-up/passkey?" + urlencode({"next": onward})
         return see_other("/sign-in/email-code?" + urlencode({"next": here}))
     done = "/sign-up/recovery-codes?" + urlencode({"next": onward})

@@ -19,6 +19,7 @@ from application.signin.mfa import MfaLogin
 from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from domain.errors import DomainError, InvalidInput, MfaRequired
+from domain.signin.acr import PHR
 from domain.slots import Slot
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -28,6 +29,7 @@ from interfaces.web.forms import MAX_FIELD_CHARS, field, fields, form_errors, sa
 from interfaces.web.parts import Pages
 from interfaces.web.rendering import bp, kept_page, on_to_sso, page, see_other
 from interfaces.web.signin.code_pages import replace_session
+from interfaces.web.signin.signed_in import signed_in_actor
 
 # [id, name] of each way in at another provider: the federation's upstream providers, handed
 # in by the web adapter's composition (``install_sign_in``)
@@ -111,7 +113,7 @@ def sign_in_page() -> Response:
     # ``again``: an app asked for a new sign-in (``prompt=login``, ``max_age``); the session
     # holds until that one succeeds (docs/decisions/0227-sign-in-again-keeps-the-session.md)
     again = request.args.get("again") == "1"
-    if not again and browser.signed_in() is not None:
+    if not again and signed_in_actor() is not None:
         return see_other(_next())
     # ``username``: an OpenID Connect client's login_hint, typed in for the person
     hint = request.args.get("username", "")[:MAX_FIELD_CHARS]
@@ -153,7 +155,8 @@ def _stepping_up() -> dict[str, str | bool] | None:
     step say (docs/decisions/0610-the-step-up-page-names-the-app.md): plain values, part of
     a kept page's key (``kept_page``)."""
     asked = browser.step_up_asked(_next())
-    return {"app": asked.app, "passkey": asked.passkey} if asked is not None else None
+    # Only a passkey reaches ``phr``; a second factor or a passkey reach the rest.
+    return {"app": asked.app, "passkey": asked.acr == PHR} if asked is not None else None
 
 
 @bp.post("/sign-in")
@@ -266,7 +269,7 @@ def sign_up() -> Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is not None:
         services().of(SigninServices).sessions.logout(Logout(actor, False))
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.

@@ -27,6 +27,7 @@ from interfaces.web import browser
 from interfaces.web.accounts.admin import needs_sign_in, user_page_shown
 from interfaces.web.forms import field, form_errors
 from interfaces.web.rendering import bp, see_other
+from interfaces.web.signin.signed_in import signed_in_actor
 
 # Why a session of support access may not send a form, by what the form would change.
 WHY: dict[Outlasting, LazyString] = {
@@ -169,7 +170,7 @@ def act_as(actor: Actor, user_id: str) -> Response:
 def end_impersonation() -> Response:
     """The banner's "End": the session of support access ends, and the browser is signed
     out of it."""
-    actor = browser.signed_in()
+    actor = signed_in_actor()
     if actor is not None and actor.acting_admin_id is not None:
         services().of(Impersonation).end(EndImpersonation(actor))
     response = see_other("/sign-in")

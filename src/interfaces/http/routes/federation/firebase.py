@@ -9,10 +9,14 @@ from flask import Blueprint, Response, request
 from application.federation.firebase import AgentCustomToken, CustomToken, FirebaseSignIn
 from application.federation.services import FederationServices
 from application.signin.authentication import Actor
-from interfaces.http.auth import AppToken, bearer_account, session_or_app_with_factor
+from interfaces.http.auth import bearer_account
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
+from interfaces.http.routes.federation.provider_tokens import (
+    ProviderToken,
+    session_or_app_with_factor,
+)
 from interfaces.http.schemas.accounts.accounts import TokenOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.federation.firebase import CustomTokenOut, FirebaseExchangeRequest
@@ -66,7 +70,7 @@ def exchange() -> Response:
 @bp.post("/auth/firebase/custom-token")
 @doc(responses={200: CustomTokenOut, 403: Problem, 429: Problem}, auth=True, tags=TAGS)
 @session_or_app_with_factor
-def custom_token(caller: Actor | AppToken) -> Response:
+def custom_token(caller: Actor | ProviderToken) -> Response:
     """A Firebase custom token for the caller, to sign in to Firebase with
     (`signInWithCustomToken`): uid = the user id, claims `role` and `token_version`. An
     app's or agent's access token of the provider issued for `{PUBLIC_URL}/auth/firebase`
@@ -78,7 +82,7 @@ def custom_token(caller: Actor | AppToken) -> Response:
     `act_chain_too_deep`; 503 when the token cannot be signed (no signer, IAM).
     """
     firebase = services().of(FederationServices).firebase
-    if isinstance(caller, AppToken):
+    if isinstance(caller, ProviderToken):
         token = firebase.agent_custom_token(AgentCustomToken(caller.claims, caller.account))
     else:
         token = firebase.custom_token(CustomToken(caller))

@@ -9,10 +9,10 @@ from application.orgs.access import Evaluate
 from application.orgs.services import OrgServices
 from domain.errors import FieldError, InvalidInput
 from domain.orgs.access import AccessCaller, AccessQuestion
-from interfaces.http.auth import person_or_org_client
 from interfaces.http.openapi import doc
 from interfaces.http.parsing import parse_json
 from interfaces.http.responses import json_response
+from interfaces.http.routes.orgs.callers import person_or_org_client
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.orgs.access import (
     Decision,

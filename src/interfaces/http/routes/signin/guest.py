@@ -10,6 +10,7 @@ from application.accounts.accounts import Caller, GetUser
 from application.accounts.guest.upgrades import GuestSignIn, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import SignUpWay
+from application.signin.authentication import actor_of
 from domain.accounts.guest.part import Guest
 from interfaces.http.auth import bearer_actor, session_authenticated
 from interfaces.http.openapi import doc
@@ -32,7 +33,7 @@ def signed_in_guest() -> str | None:
     whose request is as anyone's. A bearer token that is not valid is a 401."""
     if not request.headers.get("Authorization"):
         return None
-    actor = bearer_actor()
+    actor = actor_of(bearer_actor())
     user = actor.user or services().of(AccountServices).accounts.get(GetUser(actor))
     return user.id if user.part(Guest).is_guest else None
 

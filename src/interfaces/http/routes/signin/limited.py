@@ -13,8 +13,11 @@ from typing import Any
 from flask import request
 
 from application.json_text import UnreadableJson, read_json
+from application.signin.authentication import Actor, Authenticate
 from application.signin.services import SigninServices
 from application.signin.sessions import Refresh
+from application.signin.tokens import TokenPair
+from interfaces.shared.acting import Presented
 from interfaces.shared.limits import Identify, Route
 from interfaces.shared.services import services
 
@@ -66,3 +69,26 @@ def public_keys() -> Sequence[dict[str, Any]]:
     """The keys that verify the API's access tokens (none with a shared HS256 secret)."""
     own = services().of(SigninServices).authentication.jwks()["keys"]
     return list(own) if isinstance(own, list) else []
+
+
+# -- what sign-in fills of the kernel's request slots (interfaces/shared/acting.py;
+# docs/decisions/0806-the-requests-caller-is-a-slot-signin-fills.md)
+
+
+def authenticate(presented: Presented) -> Actor:
+    """``AUTHENTICATE``: the ``Actor`` the credentials ``presented`` name, through sign-in's
+    ``Authentication`` and every check it makes (the token, the session, the guards the
+    units lend, the active org); ``Unauthenticated`` for none."""
+    command = Authenticate(
+        presented.access_token,
+        with_factor=presented.with_factor,
+        personal_method=presented.personal_method,
+        route=presented.route,
+    )
+    return services().of(SigninServices).authentication.authenticate(command)
+
+
+def renew(refresh_token: str) -> TokenPair:
+    """``RENEW_SESSION``: the session's rotated tokens for ``refresh_token``
+    (``Unauthenticated`` for none)."""
+    return services().of(SigninServices).sessions.refresh(Refresh(refresh_token))
