@@ -36,7 +36,7 @@ from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas, 
 from application.accounts.services import AccountServices
 from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
-from application.jobs import JobHandler
+from application.jobs import JOBS, SWEEPS, JobHandler
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
     NO_METRICS,
@@ -52,14 +52,14 @@ from application.ports import (
 )
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.unit import Kernel, Lent, Unit
 from bootstrap.units import every_unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
 from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
 from domain.request_limits import Limit
-from domain.slots import Fills, filled
+from domain.slots import Fills, Slot, filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (
     RECAPTCHA_SCRIPT_URL,
@@ -307,6 +307,10 @@ class Shared:
     sign_in_check: SignInCheck  # sign-in's before_sign_in hooks, asked of a guest's upgrade
 
 
+# The rules every capability's use cases share, offered to the core units' ``runs``.
+SHARED = Slot[Shared]("the accounts' shared rules")
+
+
 def lent_owned(lent: Iterable[Fills]) -> tuple[OwnedData, ...]:
     """What the units lend the accounts as kept per user, deleted with the account."""
     return filled(lent, OWNED_DATA)
@@ -406,6 +410,18 @@ def handlers(own: AccountsAdapters, shared: Shared) -> dict[str, JobHandler]:
     return {MERGE_GUEST: guest_merges(own, shared).job}
 
 
+def runs(own: AccountsAdapters, kernel: Kernel) -> Lent:
+    """What the accounts run once the core's loans are made (``SHARED``): a guest's merge
+    (a job) and the guests' expiry (a sweep, the scheduler's only: docs/operations.md)."""
+    shared = kernel.offered(SHARED)
+    return Lent(
+        fills=(
+            JOBS(*handlers(own, shared).items()),
+            SWEEPS(("guests", guest_expiry(own, shared).sweep)),
+        )
+    )
+
+
 def bind_profile_schemas(
     own: AccountsAdapters,
     settings: Settings,
@@ -497,8 +513,9 @@ def _account_frames(every: Pages) -> None:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[AccountsAdapters](
     name="accounts",
+    runs=runs,
     limits=limits,
     optional=False,
     api=api,

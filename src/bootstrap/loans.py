@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from application.jobs import JOBS, SWEEP, JobHandler, JobRunner, Sweeps
+from application.jobs import JOBS, SWEEP, SWEEPS, TIMERS, JobHandler, JobRunner, Sweeps
 from bootstrap import (
     accounts,
     clients,
@@ -141,27 +141,29 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         upgrade=accounts.guest_upgrades(adapters.accounts, shared).upgrade_guest,
         hooks=hook_parts.calls,
     )
-    handlers.update(
-        _handlers(
-            settings,
-            adapters,
-            shared=shared,
-            org_parts=org_parts,
-            hooked_mail=hooked_mail,
-            webhooks=webhooks,
-            channels=channels,
-        )
+    # What the core's units run once these loans are made (their jobs, their sweeps and
+    # the timers that start them), on a kernel that offers the loans and holds their adapters.
+    core_kernel = replace(kernel, adapters=tuple(p.adapters for p in adapters.core())).offering(
+        accounts.SHARED(shared),
+        mail.HOOKED_MAIL(hooked_mail),
+        mail.PROVIDER_NAMES(
+            sso.way_in_names(
+                adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
+            )
+        ),
+        events.WEBHOOK_PARTS(webhooks),
+        events.DELIVERY_CHANNELS(channels),
+        orgs.ORG_PARTS(org_parts),
+        sso.SSO_PARTS(sso_parts),
     )
+    lent = [*(placed.running(core_kernel) for placed in adapters.core()), *lent]
+    # The runner's mapping: a kind two units lend is the later one's.
     handlers.update(filled(lent, JOBS))
-    _sweeps(
-        settings,
-        adapters,
-        shared=shared,
-        base=base,
-        webhooks=webhooks,
-        sso_parts=sso_parts,
-        handlers=handlers,
-    )
+    # The passes a scheduler runs: in this process (the timers, once every handler is in),
+    # and as jobs for a scheduler outside it (docs/reference/jobs.md, "Sweeps").
+    handlers[SWEEP] = Sweeps(dict(filled(lent, SWEEPS))).run_job
+    for start in filled(lent, TIMERS):
+        start()
     return Loans(
         shared=shared,
         rules=rules,
@@ -302,81 +304,3 @@ def _account_rules(
         scopes=client_parts.catalogue,
     )
     return shared, rules, org_parts
-
-
-def _handlers(
-    settings: Settings,
-    adapters: Adapters,
-    *,
-    shared: accounts.Shared,
-    org_parts: orgs.OrgParts,
-    hooked_mail: mail.MailAdapters,
-    webhooks: events.WebhookParts,
-    channels: events.DeliveryChannels,
-) -> dict[str, JobHandler]:
-    """Every capability's jobs, by kind."""
-    acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
-    return (
-        accounts.handlers(acc, shared)
-        | mail.handlers(
-            hooked_mail,
-            settings,
-            accounts=acc,
-            signin=sig,
-            platform=base,
-            queue=queue,
-            names=sso.way_in_names(
-                adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
-            ),
-        )
-        | orgs.handlers(org_parts.purge)
-        | orgs.invitation_handlers(
-            adapters.orgs, settings, accounts=acc, mail=hooked_mail, platform=base
-        )
-        | sso.certificate_handlers(
-            adapters.sso,
-            settings,
-            orgs=adapters.orgs,
-            accounts=acc,
-            mail=hooked_mail,
-            platform=base,
-            queue=queue,
-        )
-        | events.webhook_handlers(
-            adapters.events,
-            webhooks.policy,
-            users=acc.users,
-            box_key=sig.secret_box,
-            platform=base,
-            outbox=webhooks.outbox,
-            queue=queue,
-            channels=channels,
-        )
-    )
-
-
-def _sweeps(
-    settings: Settings,
-    adapters: Adapters,
-    *,
-    shared: accounts.Shared,
-    base: Platform,
-    webhooks: events.WebhookParts,
-    sso_parts: sso.SsoParts,
-    handlers: dict[str, JobHandler],
-) -> None:
-    """The passes a scheduler runs: in this process, and as jobs for a scheduler outside it
-    (docs/reference/jobs.md, "Sweeps")."""
-    delivery_sweeper = events.delivery_sweeper(adapters.events, platform=base, queue=webhooks.queue)
-    events.start_sweeper(adapters.events, webhooks.policy, delivery_sweeper)
-    certificate_sweep = sso_parts.certificate_sweep
-    sso.start_certificate_sweeper(settings, adapters.events.scheduler, certificate_sweep)
-    expiry = accounts.guest_expiry(adapters.accounts, shared)
-    sweeps = Sweeps(
-        {
-            "webhooks": delivery_sweeper.sweep,
-            "sso-certificates": certificate_sweep.sweep,
-            "guests": expiry.sweep,  # the scheduler's only: docs/operations.md
-        }
-    )
-    handlers[SWEEP] = sweeps.run_job

@@ -16,7 +16,7 @@ from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import InvitedAddresses
 from application.events.security_events import SecurityEvents
-from application.jobs import JobHandler
+from application.jobs import JOBS, JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
@@ -52,14 +52,14 @@ from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopie
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
-from bootstrap.mail import MailAdapters, mail_settings
+from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
-from bootstrap.unit import Unit
+from bootstrap.unit import Kernel, Lent, Unit
 from domain.accounts.users import User
 from domain.signin.claims.sources import ClaimSources
-from domain.slots import Filling
+from domain.slots import Filling, Slot
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -383,6 +383,23 @@ class OrgParts:
     scopes: ResourceScopes  # the API resources' scopes a role may carry (clients)
 
 
+# The orgs' parts, offered to the core's ``runs``.
+ORG_PARTS = Slot[OrgParts]("the orgs' parts")
+
+
+def runs(own: OrgsAdapters, kernel: Kernel) -> Lent:
+    """What the orgs run once the core's loans are made: a deleted org's purge and the
+    invitations' mails (jobs)."""
+    jobs = handlers(kernel.offered(ORG_PARTS).purge) | invitation_handlers(
+        own,
+        kernel.settings,
+        accounts=kernel.adapters_of(AccountsAdapters),
+        mail=kernel.offered(HOOKED_MAIL),
+        platform=kernel.platform,
+    )
+    return Lent(fills=(JOBS(*jobs.items()),))
+
+
 def wire(
     own: OrgsAdapters,
     settings: Settings,
@@ -533,8 +550,9 @@ def _org_frame(every: Pages) -> None:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[OrgsAdapters](
     name="orgs",
+    runs=runs,
     limits=limits,
     optional=False,
     api=api,
