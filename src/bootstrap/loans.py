@@ -24,10 +24,8 @@ from bootstrap import (
     events,
     hooks,
     mail,
-    migration,
     orgs,
     provider,
-    scim,
     signin,
     signin_policies,
     sso,
@@ -117,7 +115,13 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         orgs.offers(adapters.orgs),
         signin.offers(adapters.accounts, adapters.signin),
     )
-    lent = [placed.lent(kernel) for placed in adapters.units]
+    # The core's units lend on it too, holding the core's adapters (read by their type):
+    # what a lower capability takes of a higher one, in the taker's slots.
+    lending = replace(kernel, adapters=tuple(placed.adapters for placed in adapters.core()))
+    lent = [
+        *(placed.lent(lending) for placed in adapters.core()),
+        *(placed.lent(kernel) for placed in adapters.units),
+    ]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
     shared, rules, org_parts = _account_rules(
@@ -143,7 +147,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     )
     # What the core's units run once these loans are made (their jobs, their sweeps and
     # the timers that start them), on a kernel that offers the loans and holds their adapters.
-    core_kernel = replace(kernel, adapters=tuple(p.adapters for p in adapters.core())).offering(
+    core_kernel = lending.offering(
         accounts.SHARED(shared),
         mail.HOOKED_MAIL(hooked_mail),
         mail.PROVIDER_NAMES(
@@ -219,9 +223,7 @@ def _account_rules(
         ),
         hold=sso.account_hold(orgs=adapters.orgs),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
-        legacy=migration.legacy_passwords(
-            hook_parts.calls, users=acc.users, hasher=acc.hasher, platform=base
-        ),
+        legacy=signin_policies.lent_legacy(lent),
         signups=accounts.signups(
             settings,
             audit=base.audit,
@@ -247,7 +249,7 @@ def _account_rules(
         accounts=acc,
         signin=sig,
         platform=base,
-        directory=scim.directory_accounts(adapters.scim),
+        directory=orgs.lent_directory(lent),
         outside=sso.outside_way_in(adapters.sso),
         owned=tuple(owned),
     )
@@ -262,9 +264,7 @@ def _account_rules(
             client_parts.cache,
             sig.personal_tokens,
             adapters.sso.connections,
-            adapters.scim.tokens,
-            adapters.scim.users,
-            adapters.scim.groups,
+            *orgs.lent_org_data(lent),
         ),
     )
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)

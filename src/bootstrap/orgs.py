@@ -6,7 +6,7 @@ What a use case needs of another capability is named in its builder's signature
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -59,7 +59,7 @@ from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Kernel, Lent, Unit
 from domain.accounts.users import User
 from domain.signin.claims.sources import ClaimSources
-from domain.slots import Filling, Slot
+from domain.slots import Filling, Fills, Slot, filled
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -170,6 +170,26 @@ def managed_accounts(
         audit=platform.audit,
         owned=owned,
     )
+
+
+# The accounts an org's directory made (SCIM's), and the other capabilities' data of an
+# org its purge deletes: the orgs' slots, filled by those capabilities' ``lends``.
+DIRECTORY_ACCOUNTS = Slot[DirectoryAccounts]("the accounts an org's directory made")
+ORG_DATA = Slot[OrgPart]("the others' data of an org")
+
+
+def lent_directory(lent: Iterable[Fills]) -> DirectoryAccounts:
+    """The accounts an org's directory made, as the unit that lends them (the last) reads
+    them (LookupError if none does)."""
+    found = filled(lent, DIRECTORY_ACCOUNTS)
+    if not found:
+        raise LookupError("no unit lends the accounts an org's directory made")
+    return found[-1]
+
+
+def lent_org_data(lent: Iterable[Fills]) -> tuple[OrgPart, ...]:
+    """The others' data of an org the units lend, in their order."""
+    return filled(lent, ORG_DATA)
 
 
 def org_purge(
