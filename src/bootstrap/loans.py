@@ -115,15 +115,18 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         orgs.offers(adapters.orgs),
         signin.offers(adapters.accounts, adapters.signin),
     )
-    # The core's units lend on it too, holding the core's adapters (read by their type):
-    # what a lower capability takes of a higher one, in the taker's slots.
-    lending = replace(kernel, adapters=tuple(placed.adapters for placed in adapters.core()))
+    # The core's units lend on it too, holding the core's adapters (read by their type) and
+    # single sign-on's parts: what a lower capability takes of a higher one, in the taker's
+    # slots (sign-in's gate and the accounts' hold, sso's; a legacy password's check, ...).
+    sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
+    lending = replace(
+        kernel, adapters=tuple(placed.adapters for placed in adapters.core())
+    ).offering(sso.SSO_PARTS(sso_parts))
     lent = [
         *(placed.lent(lending) for placed in adapters.core()),
         *(placed.lent(kernel) for placed in adapters.units),
     ]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
-    sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
     shared, rules, org_parts = _account_rules(
         settings,
         adapters,
@@ -131,7 +134,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         queue=queue,
         hook_parts=hook_parts,
         client_parts=client_parts,
-        sso_parts=sso_parts,
         lent=lent,
         policies=policies,
         units=units,
@@ -158,7 +160,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         events.WEBHOOK_PARTS(webhooks),
         events.DELIVERY_CHANNELS(channels),
         orgs.ORG_PARTS(org_parts),
-        sso.SSO_PARTS(sso_parts),
     )
     lent = [*(placed.running(core_kernel) for placed in adapters.core()), *lent]
     # The runner's mapping: a kind two units lend is the later one's.
@@ -192,7 +193,6 @@ def _account_rules(
     queue: JobQueue,
     hook_parts: hooks.HookParts,
     client_parts: clients.ClientParts,
-    sso_parts: sso.SsoParts,
     lent: list[Lent],
     policies: signin_policies.SigninPolicies,
     units: tuple[Unit[Any], ...],
@@ -210,18 +210,16 @@ def _account_rules(
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
-    # Every way of signing in ends in one step, whose gate holds an org's members to its
-    # single sign-on where the org requires it (docs/reference/sso.md); an address follows
-    # the orgs' verified domains.
+    # Every way of signing in ends in one step, whose gate (lent by single sign-on) holds an
+    # org's members to its single sign-on where the org requires it (docs/reference/sso.md);
+    # an address follows the orgs' verified domains.
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
     rules = replace(
         policies,
-        gate=sso.required_sso(
-            adapters.sso, settings, orgs=adapters.orgs, any_sso=sso_parts.any_sso
-        ),
-        hold=sso.account_hold(orgs=adapters.orgs),
+        gate=signin_policies.lent_gate(lent),
+        hold=signin_policies.lent_hold(lent),
         addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
         legacy=signin_policies.lent_legacy(lent),
         signups=accounts.signups(

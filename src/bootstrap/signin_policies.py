@@ -71,6 +71,23 @@ class SigninPolicies:
 # The check of a legacy account's password: sign-in's slot, filled by the migration's
 # ``lends`` (the last one lent is asked).
 LEGACY_PASSWORDS = Slot[LegacyPasswords]("the legacy passwords' check")
+# The gate every way of signing in passes, and what an org that holds an account refuses
+# the person: sign-in's and the accounts' slots, filled by single sign-on's ``lends``.
+SIGN_IN_GATES = Slot[SignInGate]("the sign-in gate")
+ACCOUNT_HOLDS = Slot[AccountHold]("the account holds")
+
+
+def lent_gate(lent: Iterable[Fills]) -> SignInGate:
+    """The sign-in gate a unit lends (the last), else any way in is open."""
+    gates = filled(lent, SIGN_IN_GATES)
+    return gates[-1] if gates else any_way_in
+
+
+def lent_hold(lent: Iterable[Fills]) -> AccountHold:
+    """What an org that holds an account refuses, as a unit lends it (the last), else
+    nothing."""
+    holds = filled(lent, ACCOUNT_HOLDS)
+    return holds[-1] if holds else NO_HOLD
 
 
 def lent_legacy(lent: Iterable[Fills]) -> LegacyPasswords:

@@ -37,6 +37,7 @@ from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
+from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
 from bootstrap.unit import Kernel, Lent, Unit
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
@@ -368,8 +369,22 @@ def start_certificate_sweeper(
         scheduler.every(interval, sweep.run_scheduled)
 
 
-# Single sign-on's parts, offered to the core's ``runs``.
+# Single sign-on's parts, offered to the core's ``lends`` and ``runs``.
 SSO_PARTS = Slot[SsoParts]("single sign-on's parts")
+
+
+def lends(own: SsoAdapters, kernel: Kernel) -> Lent:
+    """What single sign-on lends sign-in and the accounts: the gate that holds an org's
+    members to its single sign-on where the org requires it, and what an org that holds an
+    account refuses the person."""
+    orgs = kernel.adapters_of(OrgsAdapters)
+    any_sso = kernel.offered(SSO_PARTS).any_sso
+    return Lent(
+        fills=(
+            SIGN_IN_GATES(required_sso(own, kernel.settings, orgs=orgs, any_sso=any_sso)),
+            ACCOUNT_HOLDS(account_hold(orgs=orgs)),
+        )
+    )
 
 
 def runs(own: SsoAdapters, kernel: Kernel) -> Lent:
@@ -474,6 +489,7 @@ def pages() -> Pages:
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 UNIT = Unit[SsoAdapters](
     name="sso",
+    lends=lends,
     runs=runs,
     limits=limits,
     optional=False,
