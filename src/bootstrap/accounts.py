@@ -19,6 +19,7 @@ from application.accounts.accounts import (
     EndsBeforeDeletion,
     PasswordCheck,
     UserRepository,
+    nothing_follows,
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
@@ -34,7 +35,7 @@ from application.accounts.guest.merges import MERGE_GUEST, MOVABLE_DATA, GuestMe
 from application.accounts.guest.upgrades import GuestUpgrades, SignInCheck
 from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
-from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
+from application.accounts.signups import NO_INVITATIONS, InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.jobs import JOBS, SWEEPS, JobHandler
 from application.metrics import ARGON2_QUEUE_WAIT
@@ -58,6 +59,7 @@ from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
 from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
+from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.slots import Fills, Slot, filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
@@ -309,6 +311,32 @@ class Shared:
 
 # The rules every capability's use cases share, offered to the core units' ``runs``.
 SHARED = Slot[Shared]("the accounts' shared rules")
+
+
+# What the accounts take of the orgs, the accounts' slots the orgs' ``lends`` fill: the
+# verified domains that hold an address's special-use name, the open invitations that let
+# an address sign up by invitation only, what follows an address newly proven (auto_join).
+DOMAIN_HOLDERS = Slot[DomainHolders]("the domains that hold addresses")
+INVITED_ADDRESSES = Slot[InvitedAddresses]("the invited addresses")
+PROVEN_HOOKS = Slot[Callable[[User], None]]("what follows an address proven")
+
+
+def lent_domains(lent: Iterable[Fills]) -> DomainHolders:
+    """The domains a unit lends as holding addresses (the last), else none."""
+    found = filled(lent, DOMAIN_HOLDERS)
+    return found[-1] if found else NO_DOMAINS
+
+
+def lent_invitations(lent: Iterable[Fills]) -> InvitedAddresses:
+    """The invited addresses a unit lends (the last), else none."""
+    found = filled(lent, INVITED_ADDRESSES)
+    return found[-1] if found else NO_INVITATIONS
+
+
+def lent_proven(lent: Iterable[Fills]) -> Callable[[User], None]:
+    """What follows an address newly proven, as a unit lends it (the last), else nothing."""
+    found = filled(lent, PROVEN_HOOKS)
+    return found[-1] if found else nothing_follows
 
 
 def lent_owned(lent: Iterable[Fills]) -> tuple[OwnedData, ...]:

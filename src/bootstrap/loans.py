@@ -220,12 +220,12 @@ def _account_rules(
         policies,
         gate=signin_policies.lent_gate(lent),
         hold=signin_policies.lent_hold(lent),
-        addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
+        addresses=accounts.address_rule(settings, domains=accounts.lent_domains(lent)),
         legacy=signin_policies.lent_legacy(lent),
         signups=accounts.signups(
             settings,
             audit=base.audit,
-            invitations=orgs.invited_addresses(adapters.orgs, base),
+            invitations=accounts.lent_invitations(lent),
             hook=hooks.before_sign_up(hook_parts.calls, schemas=schemas, origin=request_origin),
             gate=challenge_gate,
         ),
@@ -262,14 +262,14 @@ def _account_rules(
             client_parts.cache,
             sig.personal_tokens,
             adapters.sso.connections,
-            *orgs.lent_org_data(lent),
+            *filled(lent, orgs.ORG_DATA),
         ),
     )
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)
     # An address newly proven anywhere joins the org that auto-joins its domain.
     account_hooks = replace(
         mail.account_hooks(base, queue=queue),
-        proven=orgs.address_proven(adapters.orgs, platform=base),
+        proven=accounts.lent_proven(lent),
     )
     passwords = accounts.password_screen(acc, settings, platform=base)
     shared = accounts.Shared(
