@@ -34,6 +34,12 @@ SWEEP = "sweep"  # a job that runs the sweep its subject names (Sweeps)
 # A periodic pass (the webhook deliveries due, the IdP certificates' warnings): how many
 # things it queued or warned of.
 Sweep = Callable[[], int]
+# The sweeps' slot: a sweep's name (a ``sweep`` job's subject) and its pass, filled by the
+# ``lends`` of the unit whose pass it is, run by ``Sweeps``.
+SWEEPS = Slot[tuple[str, Sweep]]("sweeps")
+# The timers' slot: what starts a unit's passes on this process's own timer, filled by its
+# ``lends``, started once every job's handler is in the runner (a pass queues jobs).
+TIMERS = Slot[Callable[[], None]]("timers")
 
 
 class RetryJob(Unavailable):

@@ -19,6 +19,7 @@ from application.accounts.accounts import (
     EndsBeforeDeletion,
     PasswordCheck,
     UserRepository,
+    nothing_follows,
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
@@ -34,9 +35,9 @@ from application.accounts.guest.merges import MERGE_GUEST, MOVABLE_DATA, GuestMe
 from application.accounts.guest.upgrades import GuestUpgrades, SignInCheck
 from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
-from application.accounts.signups import InvitedAddresses, SignUpHook, Signups
+from application.accounts.signups import NO_INVITATIONS, InvitedAddresses, SignUpHook, Signups
 from application.accounts.ways_in import IdentityRepository
-from application.jobs import JobHandler
+from application.jobs import JOBS, SWEEPS, JobHandler
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
     NO_METRICS,
@@ -52,14 +53,15 @@ from application.ports import (
 )
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.unit import Kernel, Lent, Unit
 from bootstrap.units import every_unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
 from domain.accounts.parts import USER_PARTS, UserPart
 from domain.accounts.signups import SignupMode, SignupPolicy, domains
+from domain.accounts.users import User
 from domain.request_limits import Limit
-from domain.slots import Fills, filled
+from domain.slots import Fills, Slot, filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (
     RECAPTCHA_SCRIPT_URL,
@@ -307,6 +309,36 @@ class Shared:
     sign_in_check: SignInCheck  # sign-in's before_sign_in hooks, asked of a guest's upgrade
 
 
+# The rules every capability's use cases share, offered to the core units' ``runs``.
+SHARED = Slot[Shared]("the accounts' shared rules")
+
+
+# What the accounts take of the orgs, the accounts' slots the orgs' ``lends`` fill: the
+# verified domains that hold an address's special-use name, the open invitations that let
+# an address sign up by invitation only, what follows an address newly proven (auto_join).
+DOMAIN_HOLDERS = Slot[DomainHolders]("the domains that hold addresses")
+INVITED_ADDRESSES = Slot[InvitedAddresses]("the invited addresses")
+PROVEN_HOOKS = Slot[Callable[[User], None]]("what follows an address proven")
+
+
+def lent_domains(lent: Iterable[Fills]) -> DomainHolders:
+    """The domains a unit lends as holding addresses (the last), else none."""
+    found = filled(lent, DOMAIN_HOLDERS)
+    return found[-1] if found else NO_DOMAINS
+
+
+def lent_invitations(lent: Iterable[Fills]) -> InvitedAddresses:
+    """The invited addresses a unit lends (the last), else none."""
+    found = filled(lent, INVITED_ADDRESSES)
+    return found[-1] if found else NO_INVITATIONS
+
+
+def lent_proven(lent: Iterable[Fills]) -> Callable[[User], None]:
+    """What follows an address newly proven, as a unit lends it (the last), else nothing."""
+    found = filled(lent, PROVEN_HOOKS)
+    return found[-1] if found else nothing_follows
+
+
 def lent_owned(lent: Iterable[Fills]) -> tuple[OwnedData, ...]:
     """What the units lend the accounts as kept per user, deleted with the account."""
     return filled(lent, OWNED_DATA)
@@ -406,6 +438,18 @@ def handlers(own: AccountsAdapters, shared: Shared) -> dict[str, JobHandler]:
     return {MERGE_GUEST: guest_merges(own, shared).job}
 
 
+def runs(own: AccountsAdapters, kernel: Kernel) -> Lent:
+    """What the accounts run once the core's loans are made (``SHARED``): a guest's merge
+    (a job) and the guests' expiry (a sweep, the scheduler's only: docs/operations.md)."""
+    shared = kernel.offered(SHARED)
+    return Lent(
+        fills=(
+            JOBS(*handlers(own, shared).items()),
+            SWEEPS(("guests", guest_expiry(own, shared).sweep)),
+        )
+    )
+
+
 def bind_profile_schemas(
     own: AccountsAdapters,
     settings: Settings,
@@ -497,8 +541,9 @@ def _account_frames(every: Pages) -> None:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[AccountsAdapters](
     name="accounts",
+    runs=runs,
     limits=limits,
     optional=False,
     api=api,

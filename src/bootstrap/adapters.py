@@ -48,7 +48,7 @@ from bootstrap.scim import ScimAdapters
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import Placed
-from bootstrap.units import units_on
+from bootstrap.units import core_units, units_on
 from infrastructure.firestore.client import make_client
 from infrastructure.settings import Settings
 
@@ -77,6 +77,11 @@ class Adapters:
     sso: SsoAdapters
     scim: ScimAdapters
     units: Sequence[Placed[Any]] = ()  # each unit with its adapters (bootstrap/units.py)
+
+    def core(self) -> tuple[Placed[Any], ...]:
+        """Each core unit with its adapters: the field its name names (``accounts``...), in
+        the capability order (docs/decisions/0810-the-core-units-placed-by-name.md)."""
+        return tuple(Placed(unit, getattr(self, unit.name)) for unit in core_units())
 
 
 def build_adapters(

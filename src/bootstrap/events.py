@@ -34,13 +34,16 @@ from application.events.webhooks.ports import (
     WebhookEndpoints,
     WebhookPolicy,
 )
-from application.jobs import JobHandler
+from application.jobs import JOBS, SWEEPS, TIMERS, JobHandler
 from application.mail.sending import NotifyingAuditLog
 from application.outbound import HostResolver, WebhookSender
 from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.unit import Kernel, Lent, Unit
 from domain.events.webhooks import RetryPolicy
+from domain.slots import Slot
 from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.users import StagedWriter
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
@@ -238,6 +241,35 @@ class WebhookParts:
     queue: JobQueue  # the webhooks' own (docs/reference/jobs.md)
 
 
+# The webhooks' parts and the deliveries' other channels, offered to the core's ``runs``.
+WEBHOOK_PARTS = Slot[WebhookParts]("the webhooks' parts")
+DELIVERY_CHANNELS = Slot[DeliveryChannels]("the deliveries' channels")
+
+
+def runs(own: EventsAdapters, kernel: Kernel) -> Lent:
+    """What events run once the core's loans are made: the webhooks' jobs, the sweep of the
+    deliveries due and its timer (WEBHOOK_SWEEP_INTERVAL)."""
+    parts = kernel.offered(WEBHOOK_PARTS)
+    sweeper = delivery_sweeper(own, platform=kernel.platform, queue=parts.queue)
+    jobs = webhook_handlers(
+        own,
+        parts.policy,
+        users=kernel.adapters_of(AccountsAdapters).users,
+        box_key=kernel.adapters_of(SigninAdapters).secret_box,
+        platform=kernel.platform,
+        outbox=parts.outbox,
+        queue=kernel.queue,
+        channels=kernel.offered(DELIVERY_CHANNELS),
+    )
+    return Lent(
+        fills=(
+            JOBS(*jobs.items()),
+            SWEEPS(("webhooks", sweeper.sweep)),
+            TIMERS(lambda: start_sweeper(own, parts.policy, sweeper)),
+        )
+    )
+
+
 def wire(
     own: EventsAdapters,
     parts: WebhookParts,
@@ -285,4 +317,4 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](name="events", optional=False, api=api, pages=pages)
+UNIT = Unit[EventsAdapters](name="events", runs=runs, optional=False, api=api, pages=pages)

@@ -17,17 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from application.jobs import JOBS, SWEEP, JobHandler, JobRunner, Sweeps
+from application.jobs import JOBS, SWEEP, SWEEPS, TIMERS, JobHandler, JobRunner, Sweeps
 from bootstrap import (
     accounts,
     clients,
     events,
     hooks,
     mail,
-    migration,
     orgs,
     provider,
-    scim,
     signin,
     signin_policies,
     sso,
@@ -117,9 +115,18 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         orgs.offers(adapters.orgs),
         signin.offers(adapters.accounts, adapters.signin),
     )
-    lent = [placed.lent(kernel) for placed in adapters.units]
-    hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
+    # The core's units lend on it too, holding the core's adapters (read by their type) and
+    # single sign-on's parts: what a lower capability takes of a higher one, in the taker's
+    # slots (sign-in's gate and the accounts' hold, sso's; a legacy password's check, ...).
     sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
+    lending = replace(
+        kernel, adapters=tuple(placed.adapters for placed in adapters.core())
+    ).offering(sso.SSO_PARTS(sso_parts))
+    lent = [
+        *(placed.lent(lending) for placed in adapters.core()),
+        *(placed.lent(kernel) for placed in adapters.units),
+    ]
+    hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     shared, rules, org_parts = _account_rules(
         settings,
         adapters,
@@ -127,7 +134,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         queue=queue,
         hook_parts=hook_parts,
         client_parts=client_parts,
-        sso_parts=sso_parts,
         lent=lent,
         policies=policies,
         units=units,
@@ -141,27 +147,28 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         upgrade=accounts.guest_upgrades(adapters.accounts, shared).upgrade_guest,
         hooks=hook_parts.calls,
     )
-    handlers.update(
-        _handlers(
-            settings,
-            adapters,
-            shared=shared,
-            org_parts=org_parts,
-            hooked_mail=hooked_mail,
-            webhooks=webhooks,
-            channels=channels,
-        )
+    # What the core's units run once these loans are made (their jobs, their sweeps and
+    # the timers that start them), on a kernel that offers the loans and holds their adapters.
+    core_kernel = lending.offering(
+        accounts.SHARED(shared),
+        mail.HOOKED_MAIL(hooked_mail),
+        mail.PROVIDER_NAMES(
+            sso.way_in_names(
+                adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
+            )
+        ),
+        events.WEBHOOK_PARTS(webhooks),
+        events.DELIVERY_CHANNELS(channels),
+        orgs.ORG_PARTS(org_parts),
     )
+    lent = [*(placed.running(core_kernel) for placed in adapters.core()), *lent]
+    # The runner's mapping: a kind two units lend is the later one's.
     handlers.update(filled(lent, JOBS))
-    _sweeps(
-        settings,
-        adapters,
-        shared=shared,
-        base=base,
-        webhooks=webhooks,
-        sso_parts=sso_parts,
-        handlers=handlers,
-    )
+    # The passes a scheduler runs: in this process (the timers, once every handler is in),
+    # and as jobs for a scheduler outside it (docs/reference/jobs.md, "Sweeps").
+    handlers[SWEEP] = Sweeps(dict(filled(lent, SWEEPS))).run_job
+    for start in filled(lent, TIMERS):
+        start()
     return Loans(
         shared=shared,
         rules=rules,
@@ -186,7 +193,6 @@ def _account_rules(
     queue: JobQueue,
     hook_parts: hooks.HookParts,
     client_parts: clients.ClientParts,
-    sso_parts: sso.SsoParts,
     lent: list[Lent],
     policies: signin_policies.SigninPolicies,
     units: tuple[Unit[Any], ...],
@@ -204,26 +210,22 @@ def _account_rules(
     # Asked of a sign-in, a sign-up or an e-mail code only when a signal fires
     # (docs/security.md).
     challenge_gate = accounts.bind_challenge_gate(acc, settings, platform=base)
-    # Every way of signing in ends in one step, whose gate holds an org's members to its
-    # single sign-on where the org requires it (docs/reference/sso.md); an address follows
-    # the orgs' verified domains.
+    # Every way of signing in ends in one step, whose gate (lent by single sign-on) holds an
+    # org's members to its single sign-on where the org requires it (docs/reference/sso.md);
+    # an address follows the orgs' verified domains.
     # The door every new account passes, whoever makes it (a person, an org, the operators):
     # who may sign up, its refusals in the audit log; the challenge a person's sign-up passes
     # when a signal fires; then the operator's before_sign_up hook.
     rules = replace(
         policies,
-        gate=sso.required_sso(
-            adapters.sso, settings, orgs=adapters.orgs, any_sso=sso_parts.any_sso
-        ),
-        hold=sso.account_hold(orgs=adapters.orgs),
-        addresses=accounts.address_rule(settings, domains=orgs.domain_holders(adapters.orgs)),
-        legacy=migration.legacy_passwords(
-            hook_parts.calls, users=acc.users, hasher=acc.hasher, platform=base
-        ),
+        gate=signin_policies.lent_gate(lent),
+        hold=signin_policies.lent_hold(lent),
+        addresses=accounts.address_rule(settings, domains=accounts.lent_domains(lent)),
+        legacy=signin_policies.lent_legacy(lent),
         signups=accounts.signups(
             settings,
             audit=base.audit,
-            invitations=orgs.invited_addresses(adapters.orgs, base),
+            invitations=accounts.lent_invitations(lent),
             hook=hooks.before_sign_up(hook_parts.calls, schemas=schemas, origin=request_origin),
             gate=challenge_gate,
         ),
@@ -245,7 +247,7 @@ def _account_rules(
         accounts=acc,
         signin=sig,
         platform=base,
-        directory=scim.directory_accounts(adapters.scim),
+        directory=orgs.lent_directory(lent),
         outside=sso.outside_way_in(adapters.sso),
         owned=tuple(owned),
     )
@@ -260,16 +262,14 @@ def _account_rules(
             client_parts.cache,
             sig.personal_tokens,
             adapters.sso.connections,
-            adapters.scim.tokens,
-            adapters.scim.users,
-            adapters.scim.groups,
+            *filled(lent, orgs.ORG_DATA),
         ),
     )
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)
     # An address newly proven anywhere joins the org that auto-joins its domain.
     account_hooks = replace(
         mail.account_hooks(base, queue=queue),
-        proven=orgs.address_proven(adapters.orgs, platform=base),
+        proven=accounts.lent_proven(lent),
     )
     passwords = accounts.password_screen(acc, settings, platform=base)
     shared = accounts.Shared(
@@ -302,81 +302,3 @@ def _account_rules(
         scopes=client_parts.catalogue,
     )
     return shared, rules, org_parts
-
-
-def _handlers(
-    settings: Settings,
-    adapters: Adapters,
-    *,
-    shared: accounts.Shared,
-    org_parts: orgs.OrgParts,
-    hooked_mail: mail.MailAdapters,
-    webhooks: events.WebhookParts,
-    channels: events.DeliveryChannels,
-) -> dict[str, JobHandler]:
-    """Every capability's jobs, by kind."""
-    acc, sig, base, queue = adapters.accounts, adapters.signin, shared.platform, shared.queue
-    return (
-        accounts.handlers(acc, shared)
-        | mail.handlers(
-            hooked_mail,
-            settings,
-            accounts=acc,
-            signin=sig,
-            platform=base,
-            queue=queue,
-            names=sso.way_in_names(
-                adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
-            ),
-        )
-        | orgs.handlers(org_parts.purge)
-        | orgs.invitation_handlers(
-            adapters.orgs, settings, accounts=acc, mail=hooked_mail, platform=base
-        )
-        | sso.certificate_handlers(
-            adapters.sso,
-            settings,
-            orgs=adapters.orgs,
-            accounts=acc,
-            mail=hooked_mail,
-            platform=base,
-            queue=queue,
-        )
-        | events.webhook_handlers(
-            adapters.events,
-            webhooks.policy,
-            users=acc.users,
-            box_key=sig.secret_box,
-            platform=base,
-            outbox=webhooks.outbox,
-            queue=queue,
-            channels=channels,
-        )
-    )
-
-
-def _sweeps(
-    settings: Settings,
-    adapters: Adapters,
-    *,
-    shared: accounts.Shared,
-    base: Platform,
-    webhooks: events.WebhookParts,
-    sso_parts: sso.SsoParts,
-    handlers: dict[str, JobHandler],
-) -> None:
-    """The passes a scheduler runs: in this process, and as jobs for a scheduler outside it
-    (docs/reference/jobs.md, "Sweeps")."""
-    delivery_sweeper = events.delivery_sweeper(adapters.events, platform=base, queue=webhooks.queue)
-    events.start_sweeper(adapters.events, webhooks.policy, delivery_sweeper)
-    certificate_sweep = sso_parts.certificate_sweep
-    sso.start_certificate_sweeper(settings, adapters.events.scheduler, certificate_sweep)
-    expiry = accounts.guest_expiry(adapters.accounts, shared)
-    sweeps = Sweeps(
-        {
-            "webhooks": delivery_sweeper.sweep,
-            "sso-certificates": certificate_sweep.sweep,
-            "guests": expiry.sweep,  # the scheduler's only: docs/operations.md
-        }
-    )
-    handlers[SWEEP] = sweeps.run_job

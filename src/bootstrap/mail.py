@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from application.accounts.accounts import AccountHooks
 from application.hooks.caller import HookCalls
 from application.hooks.hooked import HookMailer
-from application.jobs import JobHandler
+from application.jobs import JOBS, JobHandler
 from application.mail.code_mail import EmailCodeMailJob
 from application.mail.flows import EmailVerification, MailsAfterChanges
 from application.mail.invitations import AccountInvitations
@@ -37,9 +37,10 @@ from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.federation import SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Unit
+from bootstrap.unit import Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.mail import hook_kinds
+from domain.slots import Slot
 from infrastructure.firestore.mail.action_tokens import FirestoreActionTokenRepository
 from infrastructure.firestore.mail.new_device_mails import FirestoreNewDeviceMails
 from infrastructure.mail.render import JinjaMailRenderer
@@ -207,6 +208,27 @@ def handlers(
     return {SEND_MAIL: send.run, FIND_RESET_ACCOUNT: find.run, EMAIL_CODE_MAIL: codes.run}
 
 
+# The mail adapters behind the send_mail hooks (``hooked_mail``), and the identity
+# providers as the notices name them (single sign-on's), offered to the core's ``runs``.
+HOOKED_MAIL = Slot[MailAdapters]("the mail behind its hooks")
+PROVIDER_NAMES = Slot[ProviderNames]("the identity providers' names")
+
+
+def runs(_own: MailAdapters, kernel: Kernel) -> Lent:
+    """What mail runs once the core's loans are made: its jobs, on its adapters behind the
+    send_mail hooks (``HOOKED_MAIL``)."""
+    jobs = handlers(
+        kernel.offered(HOOKED_MAIL),
+        kernel.settings,
+        accounts=kernel.adapters_of(AccountsAdapters),
+        signin=kernel.adapters_of(SigninAdapters),
+        platform=kernel.platform,
+        queue=kernel.queue,
+        names=kernel.offered(PROVIDER_NAMES),
+    )
+    return Lent(fills=(JOBS(*jobs.items()),))
+
+
 def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
     """The mails that follow a new account and a profile change."""
     mails = MailsAfterChanges(queue=queue, audit=platform.audit)
@@ -267,8 +289,9 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[MailAdapters](
     name="mail",
+    runs=runs,
     limits=limits,
     optional=False,
     api=api,

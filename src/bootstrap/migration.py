@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
 from application.federation.providers import UpstreamProviders
-from application.hooks.caller import HookCalls
+from application.hooks.caller import HOOK_CALLERS, HookCalls
 from application.migration.legacy_gauge import LegacyGauge
 from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.migration.ports import UserMoves
@@ -18,7 +18,8 @@ from application.ports import Clock, Metrics, PasswordHasher
 from bootstrap.accounts import AccountsAdapters, Shared
 from bootstrap.metrics import GAUGES
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.signin_policies import LEGACY_PASSWORDS
+from bootstrap.unit import Kernel, Lent, Unit
 from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
@@ -102,10 +103,24 @@ def compat_api() -> Sequence[Blueprint]:
     return (dogs_api.bp,)
 
 
+def lends(_own: MigrationAdapters, kernel: Kernel) -> Lent:
+    """What the migration lends sign-in: the check of a legacy account's password
+    (``LEGACY_PASSWORDS``), by the password_verification hooks."""
+    accounts = kernel.adapters_of(AccountsAdapters)
+    check = legacy_passwords(
+        kernel.offered(HOOK_CALLERS),
+        users=accounts.users,
+        hasher=accounts.hasher,
+        platform=kernel.platform,
+    )
+    return Lent(fills=(LEGACY_PASSWORDS(check),))
+
+
 # The core unit: its commands and the replaced systems' routes (its adapters and use cases:
 # ``build`` and ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[MigrationAdapters](
     name="migration",
+    lends=lends,
     optional=False,
     compat_api=compat_api,
     cli=(Commands("users", _migration_commands),),

@@ -6,17 +6,16 @@ What a use case needs of another capability is named in its builder's signature
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks, UserRepository
-from application.accounts.addresses import AddressRule, DomainHolders
+from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
-from application.accounts.signups import InvitedAddresses
 from application.events.security_events import SecurityEvents
-from application.jobs import JobHandler
+from application.jobs import JOBS, JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
 from application.orgs.departures import OrgDepartures
@@ -50,16 +49,21 @@ from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.accounts import (
+    DOMAIN_HOLDERS,
+    INVITED_ADDRESSES,
+    PROVEN_HOOKS,
+    AccountsAdapters,
+    Shared,
+)
 from bootstrap.federation import SignedIn
-from bootstrap.mail import MailAdapters, mail_settings
+from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
-from bootstrap.unit import Unit
-from domain.accounts.users import User
+from bootstrap.unit import Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
-from domain.slots import Filling
+from domain.slots import Filling, Fills, Slot, filled
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -102,18 +106,6 @@ def token_version_copies(client: Client) -> TokenVersionCopies:
     """The memberships' copies of their account's token_version, which the accounts' user
     repository moves with the account's (the rules library reads them alone)."""
     return MembershipTokenVersions(client)
-
-
-def domain_holders(own: OrgsAdapters) -> DomainHolders:
-    """The orgs' verified domains, which hold an address's special-use name (the accounts'
-    address rule)."""
-    return DomainHoldersOf(domains=own.domains)
-
-
-def invited_addresses(own: OrgsAdapters, platform: Platform) -> InvitedAddresses:
-    """The orgs' open invitations, which let their addresses sign up where sign-up is by
-    invitation only (the accounts' sign-up rule)."""
-    return OpenInvitations(invitations=own.invitations, clock=platform.clock)
 
 
 def membership_part() -> MembershipPart:
@@ -170,6 +162,20 @@ def managed_accounts(
         audit=platform.audit,
         owned=owned,
     )
+
+
+# The accounts an org's directory made (SCIM's), and the other capabilities' data of an
+# org its purge deletes: the orgs' slots, filled by those capabilities' ``lends``.
+DIRECTORY_ACCOUNTS = Slot[DirectoryAccounts]("the accounts an org's directory made")
+ORG_DATA = Slot[OrgPart]("the others' data of an org")
+
+
+def lent_directory(lent: Iterable[Fills]) -> DirectoryAccounts:
+    """The accounts an org's directory made, as the last unit lending them reads them."""
+    found = filled(lent, DIRECTORY_ACCOUNTS)
+    if not found:
+        raise LookupError("no unit lends the accounts an org's directory made")
+    return found[-1]
 
 
 def org_purge(
@@ -269,15 +275,6 @@ def bind_joining(own: OrgsAdapters, *, users: UserRepository, platform: Platform
         clock=platform.clock,
         audit=platform.audit,
     )
-
-
-def address_proven(own: OrgsAdapters, *, platform: Platform) -> Callable[[User], None]:
-    """What follows an address newly proven (``AccountHooks.proven``): the auto_join of the
-    org that verified its domain."""
-    auto_join = AutoJoin(
-        orgs=own.orgs, domains=own.domains, clock=platform.clock, audit=platform.audit
-    )
-    return auto_join.address_proven
 
 
 def departures(
@@ -381,6 +378,40 @@ class OrgParts:
     sso_ready: SsoReadiness  # whether an org has an active connection (sso)
     connection_names: ConnectionNames  # what its audit log calls them (sso)
     scopes: ResourceScopes  # the API resources' scopes a role may carry (clients)
+
+
+def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
+    """What the orgs lend the accounts: their verified domains, which hold an address's
+    special-use name (the address rule), their open invitations, which let an address sign
+    up where sign-up is by invitation only (the sign-up rule), and what follows an address
+    newly proven (``AccountHooks.proven``): the auto_join of the org that verified its
+    domain."""
+    clock, audit = kernel.platform.clock, kernel.platform.audit
+    auto_join = AutoJoin(orgs=own.orgs, domains=own.domains, clock=clock, audit=audit)
+    return Lent(
+        fills=(
+            DOMAIN_HOLDERS(DomainHoldersOf(domains=own.domains)),
+            INVITED_ADDRESSES(OpenInvitations(invitations=own.invitations, clock=clock)),
+            PROVEN_HOOKS(auto_join.address_proven),
+        )
+    )
+
+
+# The orgs' parts, offered to the core's ``runs``.
+ORG_PARTS = Slot[OrgParts]("the orgs' parts")
+
+
+def runs(own: OrgsAdapters, kernel: Kernel) -> Lent:
+    """What the orgs run once the core's loans are made: a deleted org's purge and the
+    invitations' mails (jobs)."""
+    jobs = handlers(kernel.offered(ORG_PARTS).purge) | invitation_handlers(
+        own,
+        kernel.settings,
+        accounts=kernel.adapters_of(AccountsAdapters),
+        mail=kernel.offered(HOOKED_MAIL),
+        platform=kernel.platform,
+    )
+    return Lent(fills=(JOBS(*jobs.items()),))
 
 
 def wire(
@@ -533,8 +564,10 @@ def _org_frame(every: Pages) -> None:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[OrgsAdapters](
     name="orgs",
+    lends=lends,
+    runs=runs,
     limits=limits,
     optional=False,
     api=api,

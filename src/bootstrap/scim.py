@@ -21,9 +21,9 @@ from application.scim.tokens import DirectoryTokens
 from application.scim.users import DirectoryUsers
 from bootstrap.accounts import Shared
 from bootstrap.drivers import DRIVING_ADAPTERS, DrivingAdapter
-from bootstrap.orgs import OrgsAdapters
+from bootstrap.orgs import DIRECTORY_ACCOUNTS, ORG_DATA, OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.unit import Kernel, Lent, Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
@@ -145,9 +145,21 @@ def scim_adapter(settings: Settings) -> Install:
     return DrivingAdapter(scim.install, ScimConfig(public_url=settings.service.public_url))
 
 
+def lends(own: ScimAdapters, _kernel: Kernel) -> Lent:
+    """What SCIM lends the orgs: the accounts an org's directory made, deleted with it, and
+    an org's directory (its tokens, users and groups), purged with it."""
+    return Lent(
+        fills=(
+            DIRECTORY_ACCOUNTS(directory_accounts(own)),
+            ORG_DATA(own.tokens, own.users, own.groups),
+        )
+    )
+
+
 # The core unit: its blueprints, pages and driving adapter (its adapters, use cases:
 # ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[ScimAdapters](
+    lends=lends,
     name="scim",
     optional=False,
     api=api,

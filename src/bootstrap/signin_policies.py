@@ -33,7 +33,7 @@ from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from domain.signin.devices import DevicePolicy
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
-from domain.slots import Fills, filled
+from domain.slots import Fills, Slot, filled
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_client, request_origin
 
@@ -66,6 +66,35 @@ class SigninPolicies:
     # The session guards the units lend (``SESSION_GUARDS``), asked where the actor of
     # each request is built: set with the gate
     session_guards: Sequence[SessionGuard] = ()
+
+
+# The check of a legacy account's password: sign-in's slot, filled by the migration's
+# ``lends`` (the last one lent is asked).
+LEGACY_PASSWORDS = Slot[LegacyPasswords]("the legacy passwords' check")
+# The gate every way of signing in passes, and what an org that holds an account refuses
+# the person: sign-in's and the accounts' slots, filled by single sign-on's ``lends``.
+SIGN_IN_GATES = Slot[SignInGate]("the sign-in gate")
+ACCOUNT_HOLDS = Slot[AccountHold]("the account holds")
+
+
+def lent_gate(lent: Iterable[Fills]) -> SignInGate:
+    """The sign-in gate a unit lends (the last), else any way in is open."""
+    gates = filled(lent, SIGN_IN_GATES)
+    return gates[-1] if gates else any_way_in
+
+
+def lent_hold(lent: Iterable[Fills]) -> AccountHold:
+    """What an org that holds an account refuses, as a unit lends it (the last), else
+    nothing."""
+    holds = filled(lent, ACCOUNT_HOLDS)
+    return holds[-1] if holds else NO_HOLD
+
+
+def lent_legacy(lent: Iterable[Fills]) -> LegacyPasswords:
+    """The legacy passwords' check a unit lends (the last), else none (no account is
+    legacy)."""
+    checks = filled(lent, LEGACY_PASSWORDS)
+    return checks[-1] if checks else NO_LEGACY_PASSWORDS
 
 
 def claim_sources(units: Iterable[Fills]) -> ClaimSources:

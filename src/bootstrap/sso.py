@@ -12,7 +12,7 @@ from application.accounts.profile_schema import ProfileSchemas
 from application.events.webhooks.ports import DocumentGetter, PinnedClient, Scheduler
 from application.federation.providers import UpstreamProviders
 from application.federation.upstream import UpstreamClient
-from application.jobs import JobHandler
+from application.jobs import JOBS, SWEEPS, TIMERS, JobHandler
 from application.orgs.managed import OutsideWayIn
 from application.orgs.ports import OrgRepository
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
@@ -31,12 +31,15 @@ from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.events import EventsAdapters
 from bootstrap.federation import SignedIn
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
-from bootstrap.mail import MailAdapters, mail_settings
+from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
+from bootstrap.unit import Kernel, Lent, Unit
+from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
 from infrastructure.outbound_http import SocketHostResolver
@@ -366,6 +369,47 @@ def start_certificate_sweeper(
         scheduler.every(interval, sweep.run_scheduled)
 
 
+# Single sign-on's parts, offered to the core's ``lends`` and ``runs``.
+SSO_PARTS = Slot[SsoParts]("single sign-on's parts")
+
+
+def lends(own: SsoAdapters, kernel: Kernel) -> Lent:
+    """What single sign-on lends sign-in and the accounts: the gate that holds an org's
+    members to its single sign-on where the org requires it, and what an org that holds an
+    account refuses the person."""
+    orgs = kernel.adapters_of(OrgsAdapters)
+    any_sso = kernel.offered(SSO_PARTS).any_sso
+    return Lent(
+        fills=(
+            SIGN_IN_GATES(required_sso(own, kernel.settings, orgs=orgs, any_sso=any_sso)),
+            ACCOUNT_HOLDS(account_hold(orgs=orgs)),
+        )
+    )
+
+
+def runs(own: SsoAdapters, kernel: Kernel) -> Lent:
+    """What single sign-on runs once the core's loans are made: the certificates' warnings
+    (jobs), their sweep and its timer (SSO_CERTIFICATE_SWEEP_INTERVAL)."""
+    sweep = kernel.offered(SSO_PARTS).certificate_sweep
+    scheduler = kernel.adapters_of(EventsAdapters).scheduler
+    jobs = certificate_handlers(
+        own,
+        kernel.settings,
+        orgs=kernel.adapters_of(OrgsAdapters),
+        accounts=kernel.adapters_of(AccountsAdapters),
+        mail=kernel.offered(HOOKED_MAIL),
+        platform=kernel.platform,
+        queue=kernel.queue,
+    )
+    return Lent(
+        fills=(
+            JOBS(*jobs.items()),
+            SWEEPS(("sso-certificates", sweep.sweep)),
+            TIMERS(lambda: start_certificate_sweeper(kernel.settings, scheduler, sweep)),
+        )
+    )
+
+
 def wire(
     own: SsoAdapters,
     settings: Settings,
@@ -443,8 +487,10 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+UNIT = Unit[SsoAdapters](
     name="sso",
+    lends=lends,
+    runs=runs,
     limits=limits,
     optional=False,
     api=api,

@@ -12,7 +12,7 @@ hands the shell what they add. No registry names a unit.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from application.ports import JobQueue
@@ -44,6 +44,9 @@ class Kernel:
     platform: Platform
     queue: JobQueue
     offers: Sequence[Filling[Any]] = ()
+    # The core units' adapters, read by their type (``adapters_of(AccountsAdapters)``): held
+    # only by the kernel the core's own ``lends`` are called on, once the loans are made.
+    adapters: Sequence[object] = ()
 
     def offered[T](self, key: Slot[T]) -> T:
         """What the core offers under ``key``: the last offer made of it (LookupError if
@@ -57,12 +60,14 @@ class Kernel:
 
     def offering(self, *offers: Filling[Any]) -> Kernel:
         """This kernel with ``offers`` made too (an offer made again replaces the last)."""
-        return Kernel(
-            settings=self.settings,
-            platform=self.platform,
-            queue=self.queue,
-            offers=(*self.offers, *offers),
-        )
+        return replace(self, offers=(*self.offers, *offers))
+
+    def adapters_of[T](self, kind: type[T]) -> T:
+        """The core unit's adapters of type ``kind`` (LookupError if it holds none)."""
+        for adapters in self.adapters:
+            if isinstance(adapters, kind):
+                return adapters
+        raise LookupError(f"the kernel holds no {kind.__name__}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,8 +75,9 @@ class Lent:
     """What a unit lends the slots of the core below it, before any capability is bound:
     fillings made from its adapters and the kernel (``OWNED_DATA(repo)``: deleted with the
     account; ``MOVABLE_DATA(repo)``: given to the account a guest is merged into;
-    ``JOBS((kind, handler))``: its jobs), each slot's key declared by its owner and read by it
-    with ``filled(lent, KEY)``."""
+    ``JOBS((kind, handler))``: its jobs; ``SWEEPS((name, sweep))``, ``TIMERS(start)``: its
+    periodic passes), each slot's key declared by its owner and read by it with
+    ``filled(lent, KEY)``."""
 
     fills: Sequence[Filling[Any]] = ()
 
@@ -116,12 +122,17 @@ class Unit[A]:
     as the app is made; in gunicorn's master before the fork). ``A``: its adapters' record,
     which tests make from fakes. A core unit (``optional=False``) cannot be left out; its
     adapters and use cases are still made by its ``bootstrap/<capability>.py`` and
-    ``bind``."""
+    ``bind``; its ``runs`` (its jobs, sweeps, timers) is called once the core's loans are
+    made (``Adapters.core()``, docs/decisions/0810-the-core-units-placed-by-name.md)."""
 
     name: str
     adapters: Callable[[Settings, Client], A] = _no_adapters  # type: ignore[assignment]
     build: Callable[[A, Kernel], Built] = _builds_nothing
     lends: Callable[[A, Kernel], Lent] = _lends_nothing
+    # What it runs that takes the core's loans made (the core's units': their jobs, sweeps
+    # and timers, ``JOBS``, ``SWEEPS``, ``TIMERS`` of application/jobs.py), made on a kernel
+    # that offers those loans (docs/decisions/0810-the-core-units-placed-by-name.md).
+    runs: Callable[[A, Kernel], Lent] = _lends_nothing
     optional: bool = True
     # Its own settings' groups (``settings.unit_group(Group)`` reads one), documented with
     # the core's (docs/configuration.md).
@@ -162,6 +173,9 @@ class Placed[A]:
 
     def lent(self, kernel: Kernel) -> Lent:
         return self.unit.lends(self.adapters, kernel)
+
+    def running(self, kernel: Kernel) -> Lent:
+        return self.unit.runs(self.adapters, kernel)
 
     def built(self, kernel: Kernel) -> Built:
         return self.unit.build(self.adapters, kernel)
