@@ -6,6 +6,7 @@ Spanish."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,8 +27,12 @@ NUMBER = "+33612345678"
 SHOWN = "+33 6 12 34 56 78"  # NUMBER as people write it: its international format
 
 
-def phone_world(**settings: object) -> World:
+def phone_world(*, near_an_hour: bool = False, **settings: object) -> World:
+    """A signed-up person on an app with phone sign-in; ``near_an_hour``: at 45 s before an
+    hour starts (earlier than now)."""
     world = World(phone_sign_in=True, **settings)
+    if near_an_hour:
+        world.clock.current = world.clock.current.replace(minute=59, second=15) - timedelta(hours=1)
     world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     sign_up(world)
     return world
@@ -134,13 +139,29 @@ def test_signing_in_again_for_a_change_of_number_comes_back_to_the_profile() -> 
     assert asked.headers["Location"] == "/sign-in?again=1&next=%2Faccount&username=alice"
 
 
-def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed_on() -> None:
+def in_one_hour(world: World, steps: timedelta) -> None:
+    """The challenge gate counts by the clock's hour: past the next hour's start when the
+    ``steps`` a test takes from now would straddle it (a fake clock starts at the wall's)."""
+    now = world.clock.current
+    left = timedelta(hours=1) - timedelta(
+        minutes=now.minute, seconds=now.second, microseconds=now.microsecond
+    )
+    if left <= steps:
+        world.clock.advance(seconds=left.total_seconds() + 1)
+
+
+@pytest.mark.parametrize("near_an_hour", [False, True])
+def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed_on(
+    near_an_hour: bool,
+) -> None:
     world = phone_world(
+        near_an_hour=near_an_hour,
         challenge_provider="turnstile",
         challenge_site_key="k",
         challenge_secret="s",
         challenge_email_codes_per_hour=1,
     )
+    in_one_hour(world, timedelta(minutes=2))  # the texts below are counted in one hour
     assert send(world, "/account/phone", {"phone_number": NUMBER}).status_code == 303
     again = send(world, "/account/phone", {"phone_number": NUMBER})
     assert again.status_code == 401
