@@ -100,7 +100,8 @@ print(json.dumps({
 
 def unit_paths(root: Path, name: str) -> list[Path]:
     """Every path of the unit: modules and folders named by it in the layers, its bootstrap
-    module, its tests."""
+    module, its tests, and the tests of another unit that need it too
+    (``tests/unit/<other>/with_<unit>/``)."""
     found: list[Path] = []
     for layer in LAYERS:
         for path in sorted((root / "src" / layer).rglob(f"{name}*")):
@@ -110,6 +111,10 @@ def unit_paths(root: Path, name: str) -> list[Path]:
     for extra in (f"src/bootstrap/{name}.py", f"tests/unit/{name}", f"tests/e2e/{name}"):
         if (root / extra).exists():
             found.append(root / extra)
+    # tests of another unit that need this one too go with either
+    # (docs/decisions/0815-a-test-of-two-units-goes-with-either.md)
+    for kind in ("unit", "e2e"):
+        found.extend(sorted((root / "tests" / kind).glob(f"*/with_{name}")))
     return found
 
 

@@ -2,8 +2,9 @@
 sets, and the host resolver its addresses are checked with (its org policy is kept on the
 org, through the orgs' repository the kernel hands it;
 docs/decisions/0770-what-the-agents-unit-is.md); and what the tests of the ID-JAG's sign-in
-share (tests/unit/agents/test_id_jag_sign_in.py, test_support_access_id_jag.py): an app of
-the fakes with an agent that mints ID-JAGs from a person's ID token and redeems them."""
+share (tests/unit/agents/test_id_jag_sign_in.py,
+with_support_access/test_support_access_id_jag.py): an app of the fakes with an agent that
+mints ID-JAGs from a person's ID token and redeems them."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ keep the sign-in"; docs/decisions/0620-an-id-jag-keeps-its-sign-in.md): minting 
 ID token and redeeming one pass the checks every other grant passes, in the same places: the
 resource's ``min_acr`` against the sign-in's class, the grant of the sign-in still holding
 (not revoked, no "sign out everywhere" since). A session of support access's:
-tests/unit/agents/test_support_access_id_jag.py."""
+tests/unit/agents/with_support_access/test_support_access_id_jag.py."""
 
 from __future__ import annotations
 
