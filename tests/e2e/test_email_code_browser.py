@@ -124,7 +124,9 @@ def test_an_account_made_by_a_code_sets_up_two_step_sign_in_without_a_password(
         phone_checked(page)
         fill(page, code=pyotp.TOTP(secret).now())
         page.get_by_role("button", name=turn_on, exact=True).click()
-        assert page.get_by_role("heading", name=recovery, exact=True).is_visible()
+        # The click does not wait for the next page: the heading is waited for (it was not
+        # there yet once, on a busy machine).
+        page.get_by_role("heading", name=recovery, exact=True).wait_for()
         assert page.locator("#recovery-codes li").count() == 10
         phone_checked(page)
         factor = firestore.document(f"mfa/{page_user_id(firestore, address)}").get().to_dict()

@@ -71,7 +71,7 @@ def test_an_owner_sets_an_allow_list(
         page.get_by_label(words["list"]).check()
         page.get_by_label(words["hosts"]).fill("https://agent.example.com")
         page.get_by_role("button", name=words["save"]).click()
-        assert page.get_by_role("alert").first.is_visible()
+        page.get_by_role("alert").first.wait_for()  # the answer's page, once it is there
         checked(page)  # the refusal beside its field
         page.get_by_label(words["hosts"]).fill("agent.example.com\nmcp.example")
         page.get_by_role("button", name=words["save"]).click()

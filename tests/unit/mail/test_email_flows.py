@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 from typing import Any, cast
 
@@ -223,6 +224,10 @@ def test_address_change_notices_count_against_the_same_limit(world: World) -> No
     ) == 11 - SEND_LIMIT  # 1 + 2 per change
 
 
+def without_tokens(text: str) -> str:
+    return re.sub(r"token=[^\s\"'&<]+", "token=", text)
+
+
 def test_a_mail_to_a_never_verified_address_carries_no_user_written_text(world: World) -> None:
     register(world.client, "bea", name="Free money at evil.example")
     world.deliver()
@@ -230,7 +235,8 @@ def test_a_mail_to_a_never_verified_address_carries_no_user_written_text(world: 
     world.client.patch("/user", headers=headers, json={"email": "Win.Big@example.net"})
     world.deliver()
     for mail in world.mailer.sent:
-        for text in (mail.subject, mail.text, mail.html):
+        # A random token may hold "bea" (one did): the tokens are left out.
+        for text in map(without_tokens, (mail.subject, mail.text, mail.html)):
             assert "evil" not in text and "bea" not in text.replace("bea@example.com", "")
             assert "Win.Big" not in text or mail.to == "Win.Big@example.net"
         assert mail.text.startswith("Hello,\n")
