@@ -53,7 +53,7 @@ from application.ports import (
 )
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from bootstrap.units import every_unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
@@ -319,6 +319,9 @@ SHARED = Slot[Shared]("the accounts' shared rules")
 DOMAIN_HOLDERS = Slot[DomainHolders]("the domains that hold addresses")
 INVITED_ADDRESSES = Slot[InvitedAddresses]("the invited addresses")
 PROVEN_HOOKS = Slot[Callable[[User], None]]("what follows an address proven")
+# The accounts' use cases, offered the units built after them (``Built.offers``): a sign-up
+# by a proven address, a guest's upgrade in place.
+SIGNUPS = Slot[AccountServices]("the accounts' sign-ups")
 
 
 def lent_domains(lent: Iterable[Fills]) -> DomainHolders:
@@ -541,8 +544,17 @@ def _account_frames(every: Pages) -> None:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+def built(own: AccountsAdapters, kernel: Kernel) -> Built:
+    """The accounts' use cases (``wire``) on the rules the kernel offers (``SHARED``),
+    offered the units built after them (``SIGNUPS``: sign-in's and the units' ways in by a
+    code sign up and upgrade through them)."""
+    services = wire(own, kernel.settings, kernel.offered(SHARED))
+    return Built(services=(services,), offers=(SIGNUPS(services),))
+
+
 UNIT = Unit[AccountsAdapters](
     name="accounts",
+    build=built,
     runs=runs,
     limits=limits,
     optional=False,

@@ -21,11 +21,11 @@ from application.clients.ports import (
 )
 from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter
-from application.orgs.ports import OrgRepository
+from application.orgs.ports import ORG_REPOSITORY, OrgRepository
 from application.outbound import HostResolver
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
-from domain.slots import Fills, filled
+from bootstrap.unit import Built, Kernel, Unit
+from domain.slots import Fills, Slot, filled
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
@@ -174,8 +174,27 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+# This process's copies of the clients and of the catalogue, made by the loans
+# (``loans.py``), offered the core's units above the clients as they are built.
+CLIENT_PARTS = Slot[ClientParts]("the clients' parts")
+
+
+def built(own: ClientsAdapters, kernel: Kernel) -> Built:
+    """The clients' use cases (``wire``), on their parts and the orgs' repository the kernel
+    offers."""
+    services = wire(
+        own,
+        kernel.settings,
+        kernel.offered(CLIENT_PARTS),
+        orgs=kernel.offered(ORG_REPOSITORY),
+        platform=kernel.platform,
+    )
+    return Built(services=(services,))
+
+
+UNIT = Unit[ClientsAdapters](
     name="clients",
+    build=built,
     optional=False,
     api=api,
     pages=pages,

@@ -41,7 +41,7 @@ from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.events.webhooks import RetryPolicy
 from domain.slots import Slot
 from infrastructure.events.scheduler import ThreadScheduler
@@ -317,4 +317,19 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[EventsAdapters](name="events", runs=runs, optional=False, api=api, pages=pages)
+def built(own: EventsAdapters, kernel: Kernel) -> Built:
+    """The events' use cases (``wire``), on the webhooks' parts the kernel offers and the
+    accounts' and sign-in's adapters it holds."""
+    services = wire(
+        own,
+        kernel.offered(WEBHOOK_PARTS),
+        users=kernel.adapters_of(AccountsAdapters).users,
+        box_key=kernel.adapters_of(SigninAdapters).secret_box,
+        platform=kernel.platform,
+    )
+    return Built(services=(services,))
+
+
+UNIT = Unit[EventsAdapters](
+    name="events", build=built, runs=runs, optional=False, api=api, pages=pages
+)

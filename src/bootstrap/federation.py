@@ -26,19 +26,20 @@ from application.federation.upstream import Upstream, UpstreamClient, UpstreamPo
 from application.hooks.caller import HookCalls
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sign_in import SignIn
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import SHARED, AccountsAdapters
 from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.platform import Platform
 from bootstrap.signin import first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
 from bootstrap.signin_policies import SigninPolicies, token_hook
-from bootstrap.unit import Unit
+from bootstrap.unit import Built, Kernel, Unit
 from domain.errors import InvalidInput
 from domain.federation.acting import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR
 from domain.federation.upstream import UpstreamProvider
 from domain.signin.claims.sources import CLAIM_SOURCES
+from domain.slots import Slot
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.outbound_http import Outbound
 from infrastructure.settings import Settings
@@ -290,8 +291,20 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-UNIT = Unit[None](
+# What a sign-in is built from, made by the loans (``loans.py``), offered the core's units
+# above sign-in as they are built.
+SIGNED_IN = Slot[SignedIn]("what a sign-in is built from")
+
+
+def built(own: FederationAdapters, kernel: Kernel) -> Built:
+    """Federation's use cases (``wire``), on what the kernel offers."""
+    signed_in, shared = kernel.offered(SIGNED_IN), kernel.offered(SHARED)
+    return Built(services=(wire(own, kernel.settings, signed_in, hooks=shared.hooks),))
+
+
+UNIT = Unit[FederationAdapters](
     name="federation",
+    build=built,
     limits=limits,
     optional=False,
     api=api,

@@ -23,10 +23,10 @@ from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
 from bootstrap.platform import Platform
-from bootstrap.unit import Unit
+from bootstrap.unit import Built, Kernel, Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
-from domain.slots import Filling, filled
+from domain.slots import Filling, Slot, filled
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
@@ -204,8 +204,19 @@ def _hooks_frame(every: Pages) -> None:
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above),
 # and the kind of the accounts below it.
-UNIT = Unit[None](
+# The hooks' parts, made before the capabilities that ask them are bound (``loans.py``),
+# offered the core's units as they are built.
+HOOK_PARTS = Slot[HookParts]("the hooks' parts")
+
+
+def built(own: HooksAdapters, kernel: Kernel) -> Built:
+    """The admins' use cases of the hooks (``wire``), on the parts the kernel offers."""
+    return Built(services=(wire(own, kernel.offered(HOOK_PARTS), platform=kernel.platform),))
+
+
+UNIT = Unit[HooksAdapters](
     name="hooks",
+    build=built,
     optional=False,
     fills=(HOOK_KINDS(BEFORE_SIGN_UP),),
     api=api,

@@ -30,9 +30,9 @@ from bootstrap import (
     signin_policies,
     sso,
 )
-from bootstrap.federation import SignedIn
+from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
 from bootstrap.units import core_units
 from domain.slots import filled
 from infrastructure.settings import Settings
@@ -45,19 +45,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class Loans:
-    """What ``lend`` makes: each record goes to the capabilities that take it."""
+    """What ``lend`` makes: the kernels the units are built on, each offering the loans under
+    keys their owners declare, and what runs any job."""
 
-    shared: accounts.Shared  # every capability's
-    rules: signin_policies.SigninPolicies  # every way of signing in
-    signed_in: SignedIn  # what a sign-in is built from, for the capabilities above sign-in
-    hooks: hooks.HookParts
-    mail: mail.MailAdapters  # its mailer behind the send_mail hook
-    webhooks: events.WebhookParts
-    orgs: orgs.OrgParts
-    clients: clients.ClientParts
-    sso: sso.SsoParts  # whether any org has single sign-on; its certificates' sweep
+    # What the core's units are built on: their adapters (read by their type) and every loan
+    # (``SHARED``, ``SIGNIN_RULES``, ``SIGNED_IN``, ``HOOK_PARTS``, ``HOOKED_MAIL``,
+    # ``WEBHOOK_PARTS``, ``ORG_PARTS``, ``CLIENT_PARTS``, ``SSO_PARTS``, ...).
+    core: Kernel
+    # What the optional units are built on: the core's offers to the units, none of its
+    # adapters.
+    kernel: Kernel
     run: JobHandler  # what runs any job, queued or pushed
-    kernel: Kernel  # what the units are built on
 
 
 def lend(settings: Settings, adapters: Adapters) -> Loans:
@@ -169,19 +167,20 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     handlers[SWEEP] = Sweeps(dict(filled(lent, SWEEPS))).run_job
     for start in filled(lent, TIMERS):
         start()
+    # What the core's units are built on: the loans, offered under their owners' keys.
+    core = core_kernel.offering(
+        signin_policies.SIGNIN_RULES(rules),
+        SIGNED_IN(signed_in),
+        hooks.HOOK_PARTS(hook_parts),
+        clients.CLIENT_PARTS(client_parts),
+        signin.ENDED_GRANTS(adapters.provider.oauth_grants),
+        UNITS_ON(tuple(placed.unit for placed in adapters.units)),
+    )
     return Loans(
-        shared=shared,
-        rules=rules,
-        signed_in=signed_in,
-        hooks=hook_parts,
-        mail=hooked_mail,
-        webhooks=webhooks,
-        orgs=org_parts,
-        clients=client_parts,
-        sso=sso_parts,
-        run=run,
+        core=core,
         # what the units are built on: the core's stores among it, sign-in's policies made
         kernel=kernel.offering(signin.stores(adapters.accounts, adapters.signin, rules)),
+        run=run,
     )
 
 

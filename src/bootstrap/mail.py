@@ -33,11 +33,11 @@ from application.mail.sending import (
 from application.mail.services import MailServices
 from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer, TokenVersionCopies
 from application.signin.codes.email import EMAIL_CODE_MAIL
-from bootstrap.accounts import AccountsAdapters, Shared
-from bootstrap.federation import SignedIn
+from bootstrap.accounts import SHARED, AccountsAdapters, Shared
+from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.mail import hook_kinds
 from domain.slots import Slot
@@ -289,8 +289,16 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+def built(_own: MailAdapters, kernel: Kernel) -> Built:
+    """Mail's use cases (``wire``), on its adapters behind the send_mail hook
+    (``HOOKED_MAIL``) and what else the kernel offers."""
+    mail, signed_in = kernel.offered(HOOKED_MAIL), kernel.offered(SIGNED_IN)
+    return Built(services=(wire(mail, signed_in, kernel.offered(SHARED)),))
+
+
 UNIT = Unit[MailAdapters](
     name="mail",
+    build=built,
     runs=runs,
     limits=limits,
     optional=False,

@@ -15,11 +15,12 @@ from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.migration.ports import UserMoves
 from application.migration.services import MigrationServices, UserMigration
 from application.ports import Clock, Metrics, PasswordHasher
-from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.accounts import SHARED, AccountsAdapters, Shared
+from bootstrap.federation import FederationAdapters
 from bootstrap.metrics import GAUGES
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import LEGACY_PASSWORDS
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
@@ -118,8 +119,21 @@ def lends(_own: MigrationAdapters, kernel: Kernel) -> Lent:
 
 # The core unit: its commands and the replaced systems' routes (its adapters and use cases:
 # ``build`` and ``wire`` above).
+def built(own: MigrationAdapters, kernel: Kernel) -> Built:
+    """The migration's use cases (``wire``), on the accounts' and federation's adapters the
+    kernel holds."""
+    services = wire(
+        own,
+        kernel.offered(SHARED),
+        accounts=kernel.adapters_of(AccountsAdapters),
+        providers=kernel.adapters_of(FederationAdapters).upstream_providers,
+    )
+    return Built(services=(services,))
+
+
 UNIT = Unit[MigrationAdapters](
     name="migration",
+    build=built,
     lends=lends,
     optional=False,
     compat_api=compat_api,

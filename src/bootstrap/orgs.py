@@ -53,15 +53,17 @@ from bootstrap.accounts import (
     DOMAIN_HOLDERS,
     INVITED_ADDRESSES,
     PROVEN_HOOKS,
+    SHARED,
     AccountsAdapters,
     Shared,
 )
-from bootstrap.federation import SignedIn
+from bootstrap.events import EventsAdapters
+from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
 from domain.slots import Filling, Fills, Slot, filled
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
@@ -564,8 +566,23 @@ def _org_frame(every: Pages) -> None:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+def built(own: OrgsAdapters, kernel: Kernel) -> Built:
+    """The orgs' use cases (``wire``), on their parts and what else the kernel offers, and
+    the events' adapters it holds."""
+    services = wire(
+        own,
+        kernel.settings,
+        kernel.offered(SIGNED_IN),
+        kernel.offered(SHARED),
+        kernel.offered(ORG_PARTS),
+        events=kernel.adapters_of(EventsAdapters).security_events,
+    )
+    return Built(services=(services,))
+
+
 UNIT = Unit[OrgsAdapters](
     name="orgs",
+    build=built,
     lends=lends,
     runs=runs,
     limits=limits,

@@ -49,10 +49,11 @@ from application.provider.slots import (
 )
 from application.provider.tokens import TokenIntrospection
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
-from bootstrap.accounts import AccountsAdapters, Shared
-from bootstrap.clients import ClientParts
+from bootstrap.accounts import SHARED, AccountsAdapters, Shared
+from bootstrap.clients import CLIENT_PARTS, ClientParts
 from bootstrap.drivers import DRIVING_ADAPTERS
-from bootstrap.federation import SignedIn
+from bootstrap.events import EventsAdapters
+from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from bootstrap.provider_driving import provider_adapter
@@ -60,7 +61,7 @@ from bootstrap.provider_keys import provider_tokens
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
-from bootstrap.unit import Unit
+from bootstrap.unit import UNITS_ON, Built, Kernel, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
@@ -374,8 +375,27 @@ def _live_access_token(token: str) -> ProviderToken | None:
 
 # The core unit: the provider's driving adapter is its own (interfaces/provider,
 # ``provider_adapter``); its adapters and use cases are made by ``build`` and ``wire`` above.
-UNIT = Unit[None](
+def built(own: ProviderAdapters, kernel: Kernel) -> Built:
+    """The provider's use cases (``wire``), on what the kernel offers (the optional units,
+    ``UNITS_ON``, whose fillings of its slots it holds) and the events' and single sign-on's
+    adapters it holds."""
+    units = kernel.offered(UNITS_ON)
+    services = wire(
+        own,
+        kernel.settings,
+        kernel.offered(SIGNED_IN),
+        kernel.offered(SHARED),
+        client_parts=kernel.offered(CLIENT_PARTS),
+        deliveries=kernel.adapters_of(EventsAdapters).webhook_deliveries,
+        sso=kernel.adapters_of(SsoAdapters),
+        units=units,
+    )
+    return Built(services=(services,))
+
+
+UNIT = Unit[ProviderAdapters](
     name="provider",
+    build=built,
     optional=False,
     pages=pages,
     fills=(

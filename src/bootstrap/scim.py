@@ -19,11 +19,11 @@ from application.scim.ports import ScimGroups, ScimTokens, ScimUsers
 from application.scim.services import ScimServices
 from application.scim.tokens import DirectoryTokens
 from application.scim.users import DirectoryUsers
-from bootstrap.accounts import Shared
+from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.drivers import DRIVING_ADAPTERS, DrivingAdapter
 from bootstrap.orgs import DIRECTORY_ACCOUNTS, ORG_DATA, OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
@@ -158,9 +158,17 @@ def lends(own: ScimAdapters, _kernel: Kernel) -> Lent:
 
 # The core unit: its blueprints, pages and driving adapter (its adapters, use cases:
 # ``build``, ``wire`` above).
+def built(own: ScimAdapters, kernel: Kernel) -> Built:
+    """SCIM's use cases (``wire``), on the accounts' and the orgs' adapters the kernel
+    holds."""
+    users, orgs = kernel.adapters_of(AccountsAdapters).users, kernel.adapters_of(OrgsAdapters)
+    return Built(services=(wire(own, kernel.offered(SHARED), users=users, orgs=orgs),))
+
+
 UNIT = Unit[ScimAdapters](
     lends=lends,
     name="scim",
+    build=built,
     optional=False,
     api=api,
     pages=pages,

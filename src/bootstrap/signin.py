@@ -22,7 +22,7 @@ from application.accounts.challenge_gate import ChallengeGate
 from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
-from application.hooks.caller import HookCalls
+from application.hooks.caller import HOOK_CALLERS, HookCalls
 from application.ports import JobQueue, OwnedData, TokenIssuer
 from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
@@ -35,22 +35,23 @@ from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
-from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.accounts import SHARED, SIGNUPS, AccountsAdapters, Shared
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import (
+    SIGNIN_RULES,
     SigninPolicies,
     sign_in_hook,
     token_hook,
 )
-from bootstrap.unit import Kernel, Unit
+from bootstrap.unit import Built, Kernel, Unit
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
 from domain.signin.claims.guest import GUEST
 from domain.signin.claims.sources import CLAIM_SOURCES
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION
-from domain.slots import Filling
+from domain.slots import Filling, Slot
 from infrastructure.settings import Settings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
@@ -492,8 +493,36 @@ def _sign_in_frame(every: Pages) -> None:
 
 # The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:
 # ``wire`` above).
-UNIT = Unit[None](
+# The provider's grants, which a takeover's proof ends: offered by the loans (a higher
+# capability's adapters), read as sign-in's own port.
+ENDED_GRANTS = Slot[OwnedData]("the grants a takeover's proof ends")
+
+
+def built(own: SigninAdapters, kernel: Kernel) -> Built:
+    """Sign-in's use cases (``wire``), on what the kernel offers and the accounts' use cases
+    built below it (``SIGNUPS``); offered the units built after it: the one code flow's steps
+    that a unit's way in by a code takes (``CODE_WAYS``)."""
+    rules, shared = kernel.offered(SIGNIN_RULES), kernel.offered(SHARED)
+    signups = kernel.offered(SIGNUPS)
+    accounts, hooks = kernel.adapters_of(AccountsAdapters), kernel.offered(HOOK_CALLERS)
+    services = wire(
+        own,
+        kernel.settings,
+        rules,
+        shared,
+        accounts=accounts,
+        hooks=hooks,
+        grants=kernel.offered(ENDED_GRANTS),
+        signups=signups,
+    )
+    steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
+    ways = CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps))
+    return Built(services=(services,), offers=(ways,))
+
+
+UNIT = Unit[SigninAdapters](
     name="signin",
+    build=built,
     limits=limits,
     optional=False,
     api=api,
@@ -516,7 +545,7 @@ UNIT = Unit[None](
 
 def offers(accounts: AccountsAdapters, own: SigninAdapters) -> Filling[CodeWays]:
     """What signin offers the units as they lend: a way in by a code's accounts, ways in and
-    passkeys (``CODE_WAYS``; its steps once the core is bound, ``units_kernel``)."""
+    passkeys (``CODE_WAYS``; its steps once signin is built, ``built``)."""
     return CODE_WAYS(
         CodeWays(users=accounts.users, identities=accounts.identities, passkeys=own.passkeys)
     )
@@ -535,19 +564,3 @@ def stores(
             token_policy=rules.token_policy,
         )
     )
-
-
-def units_kernel(
-    kernel: Kernel,
-    own: SigninAdapters,
-    rules: SigninPolicies,
-    shared: Shared,
-    *,
-    accounts: AccountsAdapters,
-    hooks: HookCalls,
-    signups: AccountServices,
-) -> Kernel:
-    """``kernel`` with the one code flow's steps that a unit's way in by a code takes, once
-    the core is bound (``CODE_WAYS``): what the units are built on."""
-    steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
-    return kernel.offering(CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps)))

@@ -71,6 +71,9 @@ class SigninPolicies:
 # The check of a legacy account's password: sign-in's slot, filled by the migration's
 # ``lends`` (the last one lent is asked).
 LEGACY_PASSWORDS = Slot[LegacyPasswords]("the legacy passwords' check")
+# The rules of signing in, made by the loans (``loans.py``), offered the core's units as they
+# are built.
+SIGNIN_RULES = Slot[SigninPolicies]("the rules of signing in")
 # The gate every way of signing in passes, and what an org that holds an account refuses
 # the person: sign-in's and the accounts' slots, filled by single sign-on's ``lends``.
 SIGN_IN_GATES = Slot[SignInGate]("the sign-in gate")

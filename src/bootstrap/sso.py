@@ -30,15 +30,15 @@ from application.sso.services import SsoServices
 from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
-from bootstrap.accounts import AccountsAdapters, Shared
+from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.events import EventsAdapters
-from bootstrap.federation import SignedIn
+from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.orgs import OrgsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
-from bootstrap.unit import Kernel, Lent, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
@@ -487,8 +487,25 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
+def built(own: SsoAdapters, kernel: Kernel) -> Built:
+    """Single sign-on's use cases (``wire``), on its parts and what else the kernel offers,
+    and the orgs' adapters it holds."""
+    parts = kernel.offered(SSO_PARTS)
+    services = wire(
+        own,
+        kernel.settings,
+        kernel.offered(SIGNED_IN),
+        kernel.offered(SHARED),
+        orgs=kernel.adapters_of(OrgsAdapters),
+        any_sso=parts.any_sso,
+        certificate_sweep=parts.certificate_sweep,
+    )
+    return Built(services=(services,))
+
+
 UNIT = Unit[SsoAdapters](
     name="sso",
+    build=built,
     lends=lends,
     runs=runs,
     limits=limits,

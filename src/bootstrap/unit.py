@@ -85,9 +85,13 @@ class Lent:
 @dataclass(frozen=True, kw_only=True)
 class Built:
     """What a unit adds once built: its use-case objects, reached by their type
-    (``services().of(Tasks)``)."""
+    (``services().of(Tasks)``), and what it offers the units built after it (``offers``,
+    each under a key its owner declares: the accounts' sign-ups, ``SIGNUPS``; signin's ways
+    in by a code with their steps, ``CODE_WAYS``), which the kernel they are built on offers
+    (docs/decisions/0820-the-core-built-from-its-records.md)."""
 
     services: Sequence[object] = ()
+    offers: Sequence[Filling[Any]] = ()
 
 
 def _lends_nothing(_adapters: object, _kernel: Kernel) -> Lent:
@@ -121,9 +125,11 @@ class Unit[A]:
     pages, each loaded by a function that imports the route or page modules (in the worker,
     as the app is made; in gunicorn's master before the fork). ``A``: its adapters' record,
     which tests make from fakes. A core unit (``optional=False``) cannot be left out; its
-    adapters and use cases are still made by its ``bootstrap/<capability>.py`` and
-    ``bind``; its ``runs`` (its jobs, sweeps, timers) is called once the core's loans are
-    made (``Adapters.core()``, docs/decisions/0810-the-core-units-placed-by-name.md)."""
+    adapters are still made by its ``bootstrap/<capability>.py`` (``Adapters``); its ``runs``
+    (its jobs, sweeps, timers) is called once the core's loans are made (``Adapters.core()``,
+    docs/decisions/0810-the-core-units-placed-by-name.md); its ``build`` (its module's
+    ``built``, which calls its ``wire``) on the kernel that holds the core's adapters and
+    offers the loans (docs/decisions/0820-the-core-built-from-its-records.md)."""
 
     name: str
     adapters: Callable[[Settings, Client], A] = _no_adapters  # type: ignore[assignment]
@@ -181,7 +187,21 @@ class Placed[A]:
         return self.unit.build(self.adapters, kernel)
 
 
-def built(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[object, ...]:
-    """Every unit built on ``kernel``: their use-case objects, which ``Services`` holds by
-    their type."""
-    return tuple(service for placed in units for service in placed.built(kernel).services)
+# The optional units this service runs, offered the core's units as they are built (the
+# provider holds their fillings of its slots).
+UNITS_ON = Slot[Sequence[Unit[Any]]]("the optional units")
+
+
+def built(
+    units: Sequence[Placed[Any]], kernel: Kernel
+) -> tuple[tuple[object, ...], tuple[Filling[Any], ...]]:
+    """Every unit built on ``kernel``, in their order, each on the offers of the ones built
+    before it: their use-case objects, which ``Services`` holds by their type, and every
+    offer they made, for the units built after them."""
+    services: list[object] = []
+    offers: list[Filling[Any]] = []
+    for placed in units:
+        made = placed.built(kernel.offering(*offers))
+        services.extend(made.services)
+        offers.extend(made.offers)
+    return tuple(services), tuple(offers)

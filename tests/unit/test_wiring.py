@@ -1,17 +1,24 @@
 """The composition root is a table of contents: each capability's module in ``src/bootstrap``
-builds its own record of the services (its ``wire``), what the capabilities lend one another
-is made first (``loans.py``), and ``bind`` only calls them in the capability order
-(docs/contributing.md, "Wiring")."""
+builds its own record of the services (its ``wire``, called by its unit's ``build``), what
+the capabilities lend one another is made first (``loans.py``), and ``bind`` folds the units'
+records in the capability order, naming none (docs/contributing.md, "Wiring")."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import pytest
-from scripts.capability_order import capability_ranks
+from scripts.capability_order import capability_of, capability_ranks
 
-from bootstrap.units import CORE_UNITS
+from bootstrap.unit import Built, Kernel, Placed, Unit
+from bootstrap.units import CORE_UNITS, core_units
+from domain.slots import Slot
+from tests.support.app import World
 
 pytestmark = pytest.mark.unit
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src" / "bootstrap"
@@ -23,20 +30,6 @@ def _function(path: Path, name: str) -> ast.FunctionDef:
     return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
 
 
-def _wired(bind: ast.FunctionDef) -> list[str]:
-    """The capabilities whose ``wire`` ``bind`` calls, in the order of its code."""
-    calls = [
-        node
-        for node in ast.walk(bind)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "wire"
-        and isinstance(node.func.value, ast.Name)
-    ]
-    calls.sort(key=lambda node: (node.lineno, node.col_offset))
-    return [ast.unparse(node.func).removesuffix(".wire") for node in calls]
-
-
 def test_every_capability_wires_its_own_record() -> None:
     for capability in CAPABILITIES:
         wire = _function(BOOTSTRAP / f"{capability}.py", "wire")
@@ -44,12 +37,76 @@ def test_every_capability_wires_its_own_record() -> None:
         assert returned.endswith("Services"), f"bootstrap/{capability}.py: wire -> {returned}"
 
 
-def test_bind_calls_each_wire_once_in_the_capability_order() -> None:
-    bind = _function(BOOTSTRAP / "binding.py", "bind")
-    wired = _wired(bind)
-    assert sorted(wired) == sorted(CAPABILITIES)
+def test_each_core_units_build_is_its_modules_and_calls_its_wire() -> None:
+    for unit in core_units():
+        module = import_module(f"bootstrap.{unit.name}")
+        assert unit.build is module.built, unit.name
+        calls = [
+            ast.unparse(node.func)
+            for node in ast.walk(_function(BOOTSTRAP / f"{unit.name}.py", "built"))
+            if isinstance(node, ast.Call)
+        ]
+        assert calls.count("wire") == 1, f"bootstrap/{unit.name}.py: built calls {calls}"
+
+
+def test_the_core_units_are_built_in_the_capability_order() -> None:
     ranks = capability_ranks()
-    assert [ranks[name] for name in wired] == sorted(ranks[name] for name in wired), wired
+    assert [ranks[name] for name in CORE_UNITS] == sorted(ranks[name] for name in CORE_UNITS)
+
+
+def test_bind_names_no_capability() -> None:
+    tree = ast.parse((BOOTSTRAP / "binding.py").read_text(encoding="utf-8"))
+    ranks = capability_ranks()
+    imported = [
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+        for name in (node.module, *(f"{node.module}.{alias.name}" for alias in node.names))
+    ]
+    named = [name for name in imported if capability_of(name, ranks) is not None]
+    assert not named, named
+
+
+_SAID = Slot[str]("what the first unit says")
+
+
+@dataclass(frozen=True)
+class Said:
+    words: str
+
+
+@dataclass(frozen=True)
+class Heard:
+    words: str
+
+
+def _saying(_adapters: None, _kernel: Kernel) -> Built:
+    return Built(services=(Said("hello"),), offers=(_SAID("hello"),))
+
+
+def _hearing(_adapters: None, kernel: Kernel) -> Built:
+    return Built(services=(Heard(kernel.offered(_SAID)),))
+
+
+SAYING = Unit[None](name="saying", build=_saying)
+HEARING = Unit[None](name="hearing", build=_hearing)
+
+
+class UnitsWorld(World):
+    """An app with units of the test's own, in the order given."""
+
+    def __init__(self, *units: Unit[None]) -> None:
+        self._units = units
+        super().__init__()
+
+    def own_units(self) -> Sequence[Placed[Any]]:
+        return tuple(Placed(unit, None) for unit in self._units)
+
+
+def test_each_unit_is_built_on_what_the_units_before_it_offer() -> None:
+    assert UnitsWorld(SAYING, HEARING).services.of(Heard) == Heard("hello")
+    with pytest.raises(LookupError, match="what the first unit says"):
+        UnitsWorld(HEARING, SAYING)
 
 
 def test_bind_and_the_table_of_contents_stay_short() -> None:
