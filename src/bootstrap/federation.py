@@ -23,16 +23,16 @@ from application.federation.linking import Links
 from application.federation.providers import UpstreamProviders, WithConfigured
 from application.federation.services import FederationServices
 from application.federation.upstream import Upstream, UpstreamClient, UpstreamPolicy
-from application.hooks.caller import HookCalls
+from application.hooks.caller import HOOK_CALLERS, HookCalls
 from application.ports import CustomTokenMinter, IdentityVerifier, OwnedData
 from application.signin.sign_in import SignIn
-from bootstrap.accounts import SHARED, AccountsAdapters
+from bootstrap.accounts import SHARED, AccountsAdapters, guest_upgrades
 from bootstrap.cloud import FirebaseCustomTokensOnFirstUse, FirebaseIdentityVerifierOnFirstUse
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.platform import Platform
-from bootstrap.signin import first_proof, sign_in_step
+from bootstrap.signin import ENDED_GRANTS, first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
-from bootstrap.signin_policies import SigninPolicies, token_hook
+from bootstrap.signin_policies import SIGNIN_RULES, SigninPolicies, token_hook
 from bootstrap.unit import Built, Kernel, Unit
 from domain.errors import InvalidInput
 from domain.federation.acting import firebase_resource
@@ -291,15 +291,33 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-# What a sign-in is built from, made by the loans (``loans.py``), offered the core's units
-# above sign-in as they are built.
+# What a sign-in is built from, made by federation's ``built``, offered the core's units
+# built after it.
 SIGNED_IN = Slot[SignedIn]("what a sign-in is built from")
 
 
+def signed_in(kernel: Kernel) -> SignedIn:
+    """What a linked sign-in is built from, on what the kernel offers and holds: the
+    accounts' and sign-in's adapters, sign-in's rules, the provider's grants, the hooks'
+    callers, and the one place a guest is upgraded in place."""
+    accounts, shared = kernel.adapters_of(AccountsAdapters), kernel.offered(SHARED)
+    return SignedIn(
+        accounts,
+        kernel.adapters_of(SigninAdapters),
+        kernel.offered(SIGNIN_RULES),
+        kernel.platform,
+        grants=kernel.offered(ENDED_GRANTS),
+        upgrade=guest_upgrades(accounts, shared).upgrade_guest,
+        hooks=kernel.offered(HOOK_CALLERS),
+    )
+
+
 def built(own: FederationAdapters, kernel: Kernel) -> Built:
-    """Federation's use cases (``wire``), on what the kernel offers."""
-    signed_in, shared = kernel.offered(SIGNED_IN), kernel.offered(SHARED)
-    return Built(services=(wire(own, kernel.settings, signed_in, hooks=shared.hooks),))
+    """Federation's use cases (``wire``), on what a sign-in is built from (``signed_in``),
+    which it offers the units built after it (``SIGNED_IN``)."""
+    made, shared = signed_in(kernel), kernel.offered(SHARED)
+    services = wire(own, kernel.settings, made, hooks=shared.hooks)
+    return Built(services=(services,), offers=(SIGNED_IN(made),))
 
 
 UNIT = Unit[FederationAdapters](

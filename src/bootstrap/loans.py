@@ -30,7 +30,6 @@ from bootstrap import (
     signin_policies,
     sso,
 )
-from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
 from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
 from bootstrap.units import core_units
@@ -49,7 +48,7 @@ class Loans:
     keys their owners declare, and what runs any job."""
 
     # What the core's units are built on: their adapters (read by their type) and every loan
-    # (``SHARED``, ``SIGNIN_RULES``, ``SIGNED_IN``, ``HOOK_PARTS``, ``HOOKED_MAIL``,
+    # (``SHARED``, ``SIGNIN_RULES``, ``HOOK_PARTS``, ``HOOKED_MAIL``,
     # ``WEBHOOK_PARTS``, ``ORG_PARTS``, ``CLIENT_PARTS``, ``SSO_PARTS``, ...).
     core: Kernel
     # What the optional units are built on: the core's offers to the units, none of its
@@ -136,15 +135,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         policies=policies,
         units=units,
     )
-    signed_in = SignedIn(
-        adapters.accounts,
-        adapters.signin,
-        rules,
-        base,
-        grants=adapters.provider.oauth_grants,
-        upgrade=accounts.guest_upgrades(adapters.accounts, shared).upgrade_guest,
-        hooks=hook_parts.calls,
-    )
     # What the core's units run once these loans are made (their jobs, their sweeps and
     # the timers that start them), on a kernel that offers the loans and holds their adapters.
     core_kernel = lending.offering(
@@ -170,7 +160,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # What the core's units are built on: the loans, offered under their owners' keys.
     core = core_kernel.offering(
         signin_policies.SIGNIN_RULES(rules),
-        SIGNED_IN(signed_in),
         hooks.HOOK_PARTS(hook_parts),
         clients.CLIENT_PARTS(client_parts),
         signin.ENDED_GRANTS(adapters.provider.oauth_grants),
