@@ -23,7 +23,7 @@ from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
 from domain.slots import Filling, Slot, filled
@@ -209,6 +209,12 @@ def _hooks_frame(every: Pages) -> None:
 HOOK_PARTS = Slot[HookParts]("the hooks' parts")
 
 
+def lends(_own: HooksAdapters, kernel: Kernel) -> Lent:
+    """What the hooks offer the units that lend after them, and every unit then: the caller
+    of a kind they lend (``HOOK_CALLERS``), from their parts (``HOOK_PARTS``)."""
+    return Lent(offers=(offers(kernel.offered(HOOK_PARTS)),))
+
+
 def built(own: HooksAdapters, kernel: Kernel) -> Built:
     """The admins' use cases of the hooks (``wire``), on the parts the kernel offers."""
     return Built(services=(wire(own, kernel.offered(HOOK_PARTS), platform=kernel.platform),))
@@ -216,6 +222,7 @@ def built(own: HooksAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[HooksAdapters](
     name="hooks",
+    lends=lends,
     build=built,
     optional=False,
     fills=(HOOK_KINDS(BEFORE_SIGN_UP),),

@@ -26,12 +26,12 @@ from bootstrap import (
     mail,
     orgs,
     provider,
-    signin,
     signin_policies,
     sso,
 )
 from bootstrap.platform import Platform
 from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
+from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
 from domain.slots import filled
 from infrastructure.settings import Settings
@@ -104,25 +104,22 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         units=units,
         reserved=policies.token_policy.claims.reserved,
     )
-    # The kernel the units lend on, with what the core offers them (the hooks' callers, the
-    # orgs' repository, a way in by a code); what they lend the core's slots: their data,
-    # deleted with an account or given to the account a guest is merged into, and their jobs.
-    kernel = Kernel(settings=settings, platform=base, queue=queue).offering(
-        hooks.offers(hook_parts),
-        orgs.offers(adapters.orgs),
-        signin.offers(adapters.accounts, adapters.signin),
-    )
-    # The core's units lend on it too, holding the core's adapters (read by their type) and
-    # single sign-on's parts: what a lower capability takes of a higher one, in the taker's
-    # slots (sign-in's gate and the accounts' hold, sso's; a legacy password's check, ...).
+    # The core's units lend first, on a kernel that holds their adapters (read by their type),
+    # the hooks' parts and single sign-on's parts: what a lower capability takes of a higher
+    # one, in the taker's slots (sign-in's gate and the accounts' hold, sso's; a legacy
+    # password's check, ...), each on what the ones before it offer (the hooks' callers, the
+    # orgs' repository, a way in by a code, the provider's grants).
+    kernel = Kernel(settings=settings, platform=base, queue=queue)
     sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
     lending = replace(
         kernel, adapters=tuple(placed.adapters for placed in adapters.core())
-    ).offering(sso.SSO_PARTS(sso_parts))
-    lent = [
-        *(placed.lent(lending) for placed in adapters.core()),
-        *(placed.lent(kernel) for placed in adapters.units),
-    ]
+    ).offering(sso.SSO_PARTS(sso_parts), hooks.HOOK_PARTS(hook_parts))
+    core_lent, offers = lent_by(adapters.core(), lending)
+    # The kernel the units lend on, with what the core offers them and none of its adapters;
+    # what they lend the core's slots: their data, deleted with an account or given to the
+    # account a guest is merged into, and their jobs.
+    kernel, lending = kernel.offering(*offers), lending.offering(*offers)
+    lent = [*core_lent, *lent_by(adapters.units, kernel)[0]]
     hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     shared, rules, org_parts = _account_rules(
         settings,
@@ -162,15 +159,9 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         signin_policies.SIGNIN_RULES(rules),
         hooks.HOOK_PARTS(hook_parts),
         clients.CLIENT_PARTS(client_parts),
-        signin.ENDED_GRANTS(adapters.provider.oauth_grants),
         UNITS_ON(tuple(placed.unit for placed in adapters.units)),
     )
-    return Loans(
-        core=core,
-        # what the units are built on: the core's stores among it, sign-in's policies made
-        kernel=kernel.offering(signin.stores(adapters.accounts, adapters.signin, rules)),
-        run=run,
-    )
+    return Loans(core=core, kernel=kernel, run=run)
 
 
 def _account_rules(

@@ -387,7 +387,8 @@ def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
     special-use name (the address rule), their open invitations, which let an address sign
     up where sign-up is by invitation only (the sign-up rule), and what follows an address
     newly proven (``AccountHooks.proven``): the auto_join of the org that verified its
-    domain."""
+    domain; and what they offer the units that lend after them, and every unit then: their
+    repository (``ORG_REPOSITORY``, ``offers``)."""
     clock, audit = kernel.platform.clock, kernel.platform.audit
     auto_join = AutoJoin(orgs=own.orgs, domains=own.domains, clock=clock, audit=audit)
     return Lent(
@@ -395,7 +396,8 @@ def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
             DOMAIN_HOLDERS(DomainHoldersOf(domains=own.domains)),
             INVITED_ADDRESSES(OpenInvitations(invitations=own.invitations, clock=clock)),
             PROVEN_HOOKS(auto_join.address_proven),
-        )
+        ),
+        offers=(offers(own),),
     )
 
 

@@ -58,10 +58,11 @@ from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from bootstrap.provider_driving import provider_adapter
 from bootstrap.provider_keys import provider_tokens
+from bootstrap.signin import ENDED_GRANTS
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
-from bootstrap.unit import UNITS_ON, Built, Kernel, Unit
+from bootstrap.unit import UNITS_ON, Built, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
@@ -375,6 +376,12 @@ def _live_access_token(token: str) -> ProviderToken | None:
 
 # The core unit: the provider's driving adapter is its own (interfaces/provider,
 # ``provider_adapter``); its adapters and use cases are made by ``build`` and ``wire`` above.
+def lends(own: ProviderAdapters, _kernel: Kernel) -> Lent:
+    """What the provider offers sign-in, below it: its grants, which a takeover's proof
+    ends (``ENDED_GRANTS``, sign-in's key)."""
+    return Lent(offers=(ENDED_GRANTS(own.oauth_grants),))
+
+
 def built(own: ProviderAdapters, kernel: Kernel) -> Built:
     """The provider's use cases (``wire``), on what the kernel offers (the optional units,
     ``UNITS_ON``, whose fillings of its slots it holds) and the events' and single sign-on's
@@ -395,6 +402,7 @@ def built(own: ProviderAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ProviderAdapters](
     name="provider",
+    lends=lends,
     build=built,
     optional=False,
     pages=pages,

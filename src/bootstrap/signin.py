@@ -44,7 +44,7 @@ from bootstrap.signin_policies import (
     sign_in_hook,
     token_hook,
 )
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
@@ -498,10 +498,16 @@ def _sign_in_frame(every: Pages) -> None:
 ENDED_GRANTS = Slot[OwnedData]("the grants a takeover's proof ends")
 
 
+def lends(own: SigninAdapters, kernel: Kernel) -> Lent:
+    """What signin offers the units that lend after it, and every unit then: a way in by a
+    code's accounts, ways in and passkeys (``CODE_WAYS``, ``offers``)."""
+    return Lent(offers=(offers(kernel.adapters_of(AccountsAdapters), own),))
+
+
 def built(own: SigninAdapters, kernel: Kernel) -> Built:
     """Sign-in's use cases (``wire``), on what the kernel offers and the accounts' use cases
     built below it (``SIGNUPS``); offered the units built after it: the one code flow's steps
-    that a unit's way in by a code takes (``CODE_WAYS``)."""
+    that a unit's way in by a code takes (``CODE_WAYS``), and its stores (``SIGNIN_STORES``)."""
     rules, shared = kernel.offered(SIGNIN_RULES), kernel.offered(SHARED)
     signups = kernel.offered(SIGNUPS)
     accounts, hooks = kernel.adapters_of(AccountsAdapters), kernel.offered(HOOK_CALLERS)
@@ -517,11 +523,12 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
     )
     steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
     ways = CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps))
-    return Built(services=(services,), offers=(ways,))
+    return Built(services=(services,), offers=(ways, stores(accounts, own, rules)))
 
 
 UNIT = Unit[SigninAdapters](
     name="signin",
+    lends=lends,
     build=built,
     limits=limits,
     optional=False,

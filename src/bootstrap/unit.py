@@ -77,9 +77,13 @@ class Lent:
     account; ``MOVABLE_DATA(repo)``: given to the account a guest is merged into;
     ``JOBS((kind, handler))``: its jobs; ``SWEEPS((name, sweep))``, ``TIMERS(start)``: its
     periodic passes), each slot's key declared by its owner and read by it with
-    ``filled(lent, KEY)``."""
+    ``filled(lent, KEY)``), and what it offers the units that lend after it, and every
+    unit then (``offers``: the hooks' callers, ``HOOK_CALLERS``; the orgs' repository,
+    ``ORG_REPOSITORY``; signin's ways in by a code, ``CODE_WAYS``; the provider's grants,
+    ``ENDED_GRANTS``), read with ``kernel.offered(KEY)``."""
 
     fills: Sequence[Filling[Any]] = ()
+    offers: Sequence[Filling[Any]] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +189,20 @@ class Placed[A]:
 
     def built(self, kernel: Kernel) -> Built:
         return self.unit.build(self.adapters, kernel)
+
+
+def lent(
+    units: Sequence[Placed[Any]], kernel: Kernel
+) -> tuple[tuple[Lent, ...], tuple[Filling[Any], ...]]:
+    """What every unit lends on ``kernel``, in their order, each on the offers of the ones
+    that lent before it, and every offer they made."""
+    loans: list[Lent] = []
+    offers: list[Filling[Any]] = []
+    for placed in units:
+        made = placed.lent(kernel.offering(*offers))
+        loans.append(made)
+        offers.extend(made.offers)
+    return tuple(loans), tuple(offers)
 
 
 # The optional units this service runs, offered the core's units as they are built (the
