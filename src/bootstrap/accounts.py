@@ -322,6 +322,9 @@ PROVEN_HOOKS = Slot[Callable[[User], None]]("what follows an address proven")
 # The accounts' use cases, offered the units built after them (``Built.offers``): a sign-up
 # by a proven address, a guest's upgrade in place.
 SIGNUPS = Slot[AccountServices]("the accounts' sign-ups")
+# What follows a new account and a profile change (mail's): the accounts' slot, filled by
+# mail's ``lends``.
+CHANGE_HOOKS = Slot[AccountHooks]("what follows a new account and a profile change")
 
 
 def lent_domains(lent: Iterable[Fills]) -> DomainHolders:
@@ -340,6 +343,15 @@ def lent_proven(lent: Iterable[Fills]) -> Callable[[User], None]:
     """What follows an address newly proven, as a unit lends it (the last), else nothing."""
     found = filled(lent, PROVEN_HOOKS)
     return found[-1] if found else nothing_follows
+
+
+def lent_change_hooks(lent: Iterable[Fills]) -> AccountHooks:
+    """What follows a new account and a profile change, as the last unit lending it makes
+    it (mail's), with what follows an address newly proven (``lent_proven``)."""
+    found = filled(lent, CHANGE_HOOKS)
+    if not found:
+        raise LookupError("no unit lends what follows a new account")
+    return replace(found[-1], proven=lent_proven(lent))
 
 
 def lent_owned(lent: Iterable[Fills]) -> tuple[OwnedData, ...]:

@@ -23,11 +23,9 @@ from bootstrap import (
     clients,
     events,
     hooks,
-    mail,
     orgs,
     provider,
     signin_policies,
-    sso,
 )
 from bootstrap.platform import Platform
 from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
@@ -48,8 +46,9 @@ class Loans:
     keys their owners declare, and what runs any job."""
 
     # What the core's units are built on: their adapters (read by their type) and every loan
-    # (``SHARED``, ``SIGNIN_RULES``, ``HOOK_PARTS``, ``HOOKED_MAIL``,
-    # ``WEBHOOK_PARTS``, ``ORG_PARTS``, ``CLIENT_PARTS``, ``SSO_PARTS``, ...).
+    # (``SHARED``, ``SIGNIN_RULES``, ``HOOK_PARTS``, ``WEBHOOK_PARTS``, ``ORG_PARTS``,
+    # ``CLIENT_PARTS``, ...), and what the core's ``lends`` offer (``HOOKED_MAIL``,
+    # ``SSO_PARTS``, ...).
     core: Kernel
     # What the optional units are built on: the core's offers to the units, none of its
     # adapters.
@@ -110,17 +109,15 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # password's check, ...), each on what the ones before it offer (the hooks' callers, the
     # orgs' repository, a way in by a code, the provider's grants).
     kernel = Kernel(settings=settings, platform=base, queue=queue)
-    sso_parts = sso.parts(adapters.sso, platform=base, queue=queue)
     lending = replace(
         kernel, adapters=tuple(placed.adapters for placed in adapters.core())
-    ).offering(sso.SSO_PARTS(sso_parts), hooks.HOOK_PARTS(hook_parts))
+    ).offering(hooks.HOOK_PARTS(hook_parts))
     core_lent, offers = lent_by(adapters.core(), lending)
     # The kernel the units lend on, with what the core offers them and none of its adapters;
     # what they lend the core's slots: their data, deleted with an account or given to the
     # account a guest is merged into, and their jobs.
     kernel, lending = kernel.offering(*offers), lending.offering(*offers)
     lent = [*core_lent, *lent_by(adapters.units, kernel)[0]]
-    hooked_mail = mail.hooked_mail(adapters.mail, hook_parts.calls)
     shared, rules, org_parts = _account_rules(
         settings,
         adapters,
@@ -136,12 +133,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # the timers that start them), on a kernel that offers the loans and holds their adapters.
     core_kernel = lending.offering(
         accounts.SHARED(shared),
-        mail.HOOKED_MAIL(hooked_mail),
-        mail.PROVIDER_NAMES(
-            sso.way_in_names(
-                adapters.sso, orgs=adapters.orgs, providers=adapters.federation.upstream_providers
-            )
-        ),
         events.WEBHOOK_PARTS(webhooks),
         events.DELIVERY_CHANNELS(channels),
         orgs.ORG_PARTS(org_parts),
@@ -227,7 +218,7 @@ def _account_rules(
         signin=sig,
         platform=base,
         directory=orgs.lent_directory(lent),
-        outside=sso.outside_way_in(adapters.sso),
+        outside=orgs.lent_last(lent, orgs.OUTSIDE_WAYS_IN),
         owned=tuple(owned),
     )
     # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
@@ -245,11 +236,9 @@ def _account_rules(
         ),
     )
     departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)
-    # An address newly proven anywhere joins the org that auto-joins its domain.
-    account_hooks = replace(
-        mail.account_hooks(base, queue=queue),
-        proven=accounts.lent_proven(lent),
-    )
+    # The mails that follow a new account and a profile change (mail's); an address newly
+    # proven anywhere joins the org that auto-joins its domain.
+    account_hooks = accounts.lent_change_hooks(lent)
     passwords = accounts.password_screen(acc, settings, platform=base)
     shared = accounts.Shared(
         platform=base,
@@ -276,8 +265,8 @@ def _account_rules(
     org_parts = orgs.OrgParts(
         purge=purge,
         managed=managed,
-        sso_ready=sso.sso_ready(adapters.sso),
-        connection_names=sso.connection_names(adapters.sso),
+        sso_ready=orgs.lent_last(lent, orgs.SSO_READINESS),
+        connection_names=orgs.lent_last(lent, orgs.CONNECTION_NAMES),
         scopes=client_parts.catalogue,
     )
     return shared, rules, org_parts

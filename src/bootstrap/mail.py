@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import AccountHooks
-from application.hooks.caller import HookCalls
+from application.hooks.caller import HOOK_CALLERS, HookCalls
 from application.hooks.hooked import HookMailer
 from application.jobs import JOBS, JobHandler
 from application.mail.code_mail import EmailCodeMailJob
@@ -33,7 +33,7 @@ from application.mail.sending import (
 from application.mail.services import MailServices
 from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer, TokenVersionCopies
 from application.signin.codes.email import EMAIL_CODE_MAIL
-from bootstrap.accounts import SHARED, AccountsAdapters, Shared
+from bootstrap.accounts import CHANGE_HOOKS, SHARED, AccountsAdapters, Shared
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
@@ -209,7 +209,8 @@ def handlers(
 
 
 # The mail adapters behind the send_mail hooks (``hooked_mail``), and the identity
-# providers as the notices name them (single sign-on's), offered to the core's ``runs``.
+# providers as the notices name them (single sign-on's), offered by mail's and single
+# sign-on's ``lends`` to the core's ``runs`` and ``build``.
 HOOKED_MAIL = Slot[MailAdapters]("the mail behind its hooks")
 PROVIDER_NAMES = Slot[ProviderNames]("the identity providers' names")
 
@@ -236,6 +237,16 @@ def account_hooks(platform: Platform, *, queue: JobQueue) -> AccountHooks:
         registered=mails.registered,
         registered_with=mails.registered_with,
         changed=mails.changed,
+    )
+
+
+def lends(own: MailAdapters, kernel: Kernel) -> Lent:
+    """What mail lends the accounts: the mails that follow a new account and a profile
+    change (``CHANGE_HOOKS``); and what it offers the units after it: its adapters behind
+    the send_mail hooks (``HOOKED_MAIL``)."""
+    return Lent(
+        fills=(CHANGE_HOOKS(account_hooks(kernel.platform, queue=kernel.queue)),),
+        offers=(HOOKED_MAIL(hooked_mail(own, kernel.offered(HOOK_CALLERS))),),
     )
 
 
@@ -298,6 +309,7 @@ def built(_own: MailAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MailAdapters](
     name="mail",
+    lends=lends,
     build=built,
     runs=runs,
     limits=limits,

@@ -170,6 +170,20 @@ def managed_accounts(
 # org its purge deletes: the orgs' slots, filled by those capabilities' ``lends``.
 DIRECTORY_ACCOUNTS = Slot[DirectoryAccounts]("the accounts an org's directory made")
 ORG_DATA = Slot[OrgPart]("the others' data of an org")
+# Whether a linked identity opens an account by something an org does not hold, whether an
+# org has an active connection, what its audit log calls its connections: the orgs' slots,
+# filled by single sign-on's ``lends``.
+OUTSIDE_WAYS_IN = Slot[OutsideWayIn]("whether an identity opens an account outside an org")
+SSO_READINESS = Slot[SsoReadiness]("whether an org has an active connection")
+CONNECTION_NAMES = Slot[ConnectionNames]("what an org's audit log calls its connections")
+
+
+def lent_last[T](lent: Iterable[Fills], key: Slot[T]) -> T:
+    """What the last unit lending ``key`` lends (a ``LookupError`` if none does)."""
+    found = filled(lent, key)
+    if not found:
+        raise LookupError(f"no unit lends {key.name}")
+    return found[-1]
 
 
 def lent_directory(lent: Iterable[Fills]) -> DirectoryAccounts:

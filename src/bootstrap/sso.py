@@ -32,10 +32,15 @@ from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.events import EventsAdapters
-from bootstrap.federation import SIGNED_IN, SignedIn
+from bootstrap.federation import SIGNED_IN, FederationAdapters, SignedIn
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
-from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
-from bootstrap.orgs import OrgsAdapters
+from bootstrap.mail import HOOKED_MAIL, PROVIDER_NAMES, MailAdapters, mail_settings
+from bootstrap.orgs import (
+    CONNECTION_NAMES,
+    OUTSIDE_WAYS_IN,
+    SSO_READINESS,
+    OrgsAdapters,
+)
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
 from bootstrap.unit import Built, Kernel, Lent, Unit
@@ -376,14 +381,26 @@ SSO_PARTS = Slot[SsoParts]("single sign-on's parts")
 def lends(own: SsoAdapters, kernel: Kernel) -> Lent:
     """What single sign-on lends sign-in and the accounts: the gate that holds an org's
     members to its single sign-on where the org requires it, and what an org that holds an
-    account refuses the person."""
+    account refuses the person; the orgs: whether a linked identity opens an account outside
+    an org, whether an org has an active connection, what its audit log calls them. What it
+    offers the units after it: its parts (``SSO_PARTS``: whether any org has single sign-on,
+    remembered once for the gate and its use cases; the certificates' sweep), and the
+    identity providers' names mail's notices give (``PROVIDER_NAMES``)."""
     orgs = kernel.adapters_of(OrgsAdapters)
-    any_sso = kernel.offered(SSO_PARTS).any_sso
+    made = parts(own, platform=kernel.platform, queue=kernel.queue)
+    providers = kernel.adapters_of(FederationAdapters).upstream_providers
     return Lent(
         fills=(
-            SIGN_IN_GATES(required_sso(own, kernel.settings, orgs=orgs, any_sso=any_sso)),
+            SIGN_IN_GATES(required_sso(own, kernel.settings, orgs=orgs, any_sso=made.any_sso)),
             ACCOUNT_HOLDS(account_hold(orgs=orgs)),
-        )
+            OUTSIDE_WAYS_IN(outside_way_in(own)),
+            SSO_READINESS(sso_ready(own)),
+            CONNECTION_NAMES(connection_names(own)),
+        ),
+        offers=(
+            SSO_PARTS(made),
+            PROVIDER_NAMES(way_in_names(own, orgs=orgs, providers=providers)),
+        ),
     )
 
 
