@@ -31,7 +31,7 @@ from bootstrap.platform import Platform
 from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
 from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
-from domain.slots import filled
+from domain.slots import filled, last_filled
 from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 
@@ -148,7 +148,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # What the core's units are built on: the loans, offered under their owners' keys.
     core = core_kernel.offering(
         signin_policies.SIGNIN_RULES(rules),
-        hooks.HOOK_PARTS(hook_parts),
         clients.CLIENT_PARTS(client_parts),
         UNITS_ON(tuple(placed.unit for placed in adapters.units)),
     )
@@ -217,8 +216,8 @@ def _account_rules(
         accounts=acc,
         signin=sig,
         platform=base,
-        directory=orgs.lent_directory(lent),
-        outside=orgs.lent_last(lent, orgs.OUTSIDE_WAYS_IN),
+        directory=last_filled(lent, orgs.DIRECTORY_ACCOUNTS),
+        outside=last_filled(lent, orgs.OUTSIDE_WAYS_IN),
         owned=tuple(owned),
     )
     # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
@@ -265,8 +264,8 @@ def _account_rules(
     org_parts = orgs.OrgParts(
         purge=purge,
         managed=managed,
-        sso_ready=orgs.lent_last(lent, orgs.SSO_READINESS),
-        connection_names=orgs.lent_last(lent, orgs.CONNECTION_NAMES),
+        sso_ready=last_filled(lent, orgs.SSO_READINESS),
+        connection_names=last_filled(lent, orgs.CONNECTION_NAMES),
         scopes=client_parts.catalogue,
     )
     return shared, rules, org_parts

@@ -6,7 +6,7 @@ What a use case needs of another capability is named in its builder's signature
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -65,7 +65,7 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
-from domain.slots import Filling, Fills, Slot, filled
+from domain.slots import Filling, Slot
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -176,22 +176,6 @@ ORG_DATA = Slot[OrgPart]("the others' data of an org")
 OUTSIDE_WAYS_IN = Slot[OutsideWayIn]("whether an identity opens an account outside an org")
 SSO_READINESS = Slot[SsoReadiness]("whether an org has an active connection")
 CONNECTION_NAMES = Slot[ConnectionNames]("what an org's audit log calls its connections")
-
-
-def lent_last[T](lent: Iterable[Fills], key: Slot[T]) -> T:
-    """What the last unit lending ``key`` lends (a ``LookupError`` if none does)."""
-    found = filled(lent, key)
-    if not found:
-        raise LookupError(f"no unit lends {key.name}")
-    return found[-1]
-
-
-def lent_directory(lent: Iterable[Fills]) -> DirectoryAccounts:
-    """The accounts an org's directory made, as the last unit lending them reads them."""
-    found = filled(lent, DIRECTORY_ACCOUNTS)
-    if not found:
-        raise LookupError("no unit lends the accounts an org's directory made")
-    return found[-1]
 
 
 def org_purge(
@@ -583,17 +567,11 @@ def _org_frame(every: Pages) -> None:
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 def built(own: OrgsAdapters, kernel: Kernel) -> Built:
-    """The orgs' use cases (``wire``), on their parts and what else the kernel offers, and
-    the events' adapters it holds."""
-    services = wire(
-        own,
-        kernel.settings,
-        kernel.offered(SIGNED_IN),
-        kernel.offered(SHARED),
-        kernel.offered(ORG_PARTS),
-        events=kernel.adapters_of(EventsAdapters).security_events,
-    )
-    return Built(services=(services,))
+    """The orgs' use cases (``wire``), on what the kernel offers and the events' adapters."""
+    shared, parts = kernel.offered(SHARED), kernel.offered(ORG_PARTS)
+    events = kernel.adapters_of(EventsAdapters).security_events
+    made = wire(own, kernel.settings, kernel.offered(SIGNED_IN), shared, parts, events=events)
+    return Built(services=(made,))
 
 
 UNIT = Unit[OrgsAdapters](

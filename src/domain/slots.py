@@ -39,6 +39,14 @@ class Fills(Protocol):
     def fills(self) -> Iterable[Filling[Any]]: ...
 
 
+def last_filled[T](units: Iterable[Fills], slot: Slot[T]) -> T:
+    """What the last unit that fills ``slot`` puts in it (a ``LookupError`` if none does)."""
+    found = filled(units, slot)
+    if not found:
+        raise LookupError(f"no unit lends {slot.name}")
+    return found[-1]
+
+
 def filled[T](units: Iterable[Fills], slot: Slot[T]) -> tuple[T, ...]:
     """What the units put in ``slot``, in the units' order."""
     return tuple(

@@ -3,11 +3,13 @@ of another slot (src/domain/slots.py; docs/contributing.md, "Units")."""
 
 from __future__ import annotations
 
+import pytest
+
 from bootstrap.units import every_unit
 from domain.accounts.parts import USER_PARTS
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.sources import CLAIM_SOURCES
-from domain.slots import Filling, Slot, filled
+from domain.slots import Filling, Slot, filled, last_filled
 from tests.support.settings import make_settings
 
 GREETINGS = Slot[str]("greetings")
@@ -28,6 +30,14 @@ def test_the_owner_reads_what_every_unit_put_in_its_slot_in_the_units_order() ->
 
     assert filled(units, GREETINGS) == ("hello", "hi", "hola")
     assert filled(units, FAREWELLS) == ("bye", "ciao")
+
+
+def test_the_last_filling_is_what_the_last_unit_lent_and_none_is_told() -> None:
+    units = [_Record(GREETINGS("hello")), _Record(FAREWELLS("bye")), _Record(GREETINGS("hola"))]
+
+    assert last_filled(units, GREETINGS) == "hola"
+    with pytest.raises(LookupError, match="no unit lends farewells"):
+        last_filled([_Record(GREETINGS("hello"))], FAREWELLS)
 
 
 def test_two_slots_of_one_name_are_two_slots() -> None:
