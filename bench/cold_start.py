@@ -76,6 +76,20 @@ TIMED_PARTS = (
     "import time; t = time.perf_counter(); import bootstrap; m = time.perf_counter(); "
     "import wsgi; print(round(m - t, 4), round(time.perf_counter() - m, 4))"
 )
+# Where the worker's part goes: the units' route and page modules, imported as the master
+# imports them (``import_units``), then the rest of the app's build (``import wsgi``), then
+# werkzeug compiling the rules' URL builders again on a new map (what registering the
+# blueprints pays for their rules, however they are registered: decision 0454).
+TIMED_ROUTES = (
+    "import time; import bootstrap; from bootstrap.units import import_units; "
+    "from infrastructure.settings import Settings; settings = Settings(); "
+    "t = time.perf_counter(); import_units(settings); m = time.perf_counter(); "
+    "import wsgi; b = time.perf_counter(); from werkzeug.routing import Map; "
+    "rules = list(wsgi.app.url_map.iter_rules()); "
+    "again = Map(converters=dict(wsgi.app.url_map.converters)); r = time.perf_counter(); "
+    "[again.add(rule.empty()) for rule in rules]; "
+    "print(round(m - t, 4), round(b - m, 4), round(time.perf_counter() - r, 4), len(rules))"
+)
 TIMED_BARE_FLASK = (
     "import time; t = time.perf_counter(); import flask; flask.Flask('x'); "
     "print(round(time.perf_counter() - t, 4))"
@@ -224,6 +238,7 @@ def main() -> int:
         master_part: list[float] = []
         worker_part: list[float] = []
         settings_floor: list[float] = []
+        shares: list[list[float]] = []  # TIMED_ROUTES' four numbers, each run's
         for _ in range(args.runs):  # one of each in turn, so all see the same machine
             imports.append(timed(TIMED_IMPORT, python_env))
             bare.append(timed(TIMED_BARE_FLASK, python_env))
@@ -231,6 +246,7 @@ def main() -> int:
             imported, built = printed(TIMED_PARTS, python_env)
             master_part.append(imported)
             worker_part.append(built)
+            shares.append(printed(TIMED_ROUTES, python_env))
         profile = import_profile(python_env)
     finally:
         emulators.stop()
@@ -263,6 +279,12 @@ def main() -> int:
         "settings_floor_ratio": round(median(settings_floor) / median(bare), 2),
         "import_bootstrap_seconds": summary(master_part),  # gunicorn's master, before forking
         "worker_build_seconds": summary(worker_part),  # then each worker: import wsgi
+        # The route and page modules' share (the master imports them before forking), the
+        # rest of the app's build, and the URL builders of its rules compiled again
+        "route_and_page_modules_seconds": summary([run[0] for run in shares]),
+        "build_after_route_modules_seconds": summary([run[1] for run in shares]),
+        "rule_builders_seconds": summary([run[2] for run in shares]),
+        "rules": int(shares[-1][3]),
         **(
             {
                 "without_bytecode": {
@@ -294,6 +316,12 @@ def main() -> int:
         f"{result['import_wsgi_seconds']['median']} s, {ratio} x a bare Flask app's"
         f" {result['import_bare_flask_seconds']['median']} s (Flask and the settings alone: "
         f"{result['settings_floor_ratio']} x); load {loadavg()}"
+    )
+    print(
+        f"of a worker's build: the route and page modules "
+        f"{result['route_and_page_modules_seconds']['median']} s, the rest "
+        f"{result['build_after_route_modules_seconds']['median']} s; the {result['rules']} "
+        f"rules' URL builders {result['rule_builders_seconds']['median']} s"
     )
     if unbuilt:
         print(
