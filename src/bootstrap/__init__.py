@@ -31,7 +31,7 @@ from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.binding import bind
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import GAUGES, measuring, refreshing
-from bootstrap.units import every_unit
+from bootstrap.units import check_units, every_unit
 from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
@@ -59,13 +59,14 @@ def build_app(
     ``tracing``: a test's tracer provider; by default the settings' (docs/operations.md,
     "Traces")."""
     settings = settings or Settings()
+    check_units(settings)  # what gunicorn's master checked, checked again where it did not run
     command_line = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
     if command_line:
         # A command line, not a server: no webhook sweeper here; the servers' send what it
         # leaves (docs/operations.md, "Webhooks").
-        events = settings.events.model_copy(update={"webhook_sweep_interval": 0.0})
-        sso_settings = settings.sso.model_copy(update={"sso_certificate_sweep_interval": 0.0})
-        settings = settings.model_copy(update={"events": events, "sso": sso_settings})
+        settings = settings.with_values(
+            webhook_sweep_interval=0.0, sso_certificate_sweep_interval=0.0
+        )
     if configure_logs:
         configure_logging(settings.service.log_level, command_line=command_line)
     if tracing is None and settings.telemetry.traces is not None:

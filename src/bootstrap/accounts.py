@@ -83,7 +83,7 @@ from infrastructure.firestore.accounts.spent_challenges import FirestoreSpentCha
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.re2_patterns import re2_matcher
 from infrastructure.settings import Settings
-from infrastructure.settings.identity.accounts import load_profile_schema
+from infrastructure.settings.identity.accounts import AccountSettings, load_profile_schema
 from interfaces.cli import CommandGroup, Commands
 from interfaces.http.routes.accounts import problems
 from interfaces.shared.problems import PROBLEM_PARTS
@@ -126,24 +126,24 @@ def build(
     copies of an account's token_version (bootstrap/orgs.py);
     ``write_staged``: events' part of a change's commit (bootstrap/events.py);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
-    signin = settings.signin
+    hashing = settings.group(AccountSettings)
     return AccountsAdapters(
         users=FirestoreUserRepository(client, write_staged=write_staged, copies=copies),
         active_orgs=active_orgs,
         identities=FirestoreIdentityRepository(client, copies=copies),
         hasher=Argon2PasswordHasher(
-            time_cost=signin.argon2_time_cost,
-            memory_kib=signin.argon2_memory_kib,
-            parallelism=signin.argon2_parallelism,
-            max_concurrent=signin.hash_concurrency,
+            time_cost=hashing.argon2_time_cost,
+            memory_kib=hashing.argon2_memory_kib,
+            parallelism=hashing.argon2_parallelism,
+            max_concurrent=hashing.hash_concurrency,
             waited=_told(hash_waited, None if metrics is NO_METRICS else _queue_wait(metrics)),
             mismatched=mismatch_reporter(metrics),
         ),
         challenge=challenge(settings),
         spent_challenges=FirestoreSpentChallenges(client),
         breaches=HibpRangeBreaches(
-            settings.accounts.breached_passwords_url,
-            cache_bytes=settings.accounts.breached_passwords_cache_bytes,
+            settings.group(AccountSettings).breached_passwords_url,
+            cache_bytes=settings.group(AccountSettings).breached_passwords_cache_bytes,
         ),
         profile_schemas=FirestoreProfileSchemaStore(client),
     )
@@ -152,7 +152,7 @@ def build(
 def challenge(settings: Settings) -> ChallengeVerifier:
     """CHALLENGE_PROVIDER's verifier, which expects tokens issued on PUBLIC_URL's host
     (docs/decisions/0483-challenge-providers-and-their-settings.md)."""
-    own = settings.accounts
+    own = settings.group(AccountSettings)
     secret = own.challenge_secret.get_secret_value() if own.challenge_secret else ""
     hostname = urlsplit(settings.service.public_url).hostname or ""
     if own.challenge_provider == "turnstile":
@@ -174,7 +174,7 @@ def challenge(settings: Settings) -> ChallengeVerifier:
 def challenge_widget(settings: Settings) -> tuple[str, tuple[str, ...]]:
     """The widget's script on the pages and the origins their CSP then allows: none without
     a provider; CHALLENGE_SCRIPT_URL's own origin where it is set (a local stand-in)."""
-    own = settings.accounts
+    own = settings.group(AccountSettings)
     if own.challenge_provider == "none":
         return "", ()
     if own.challenge_script_url:
@@ -193,7 +193,7 @@ def challenge_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
 
 
 def challenge_policy(settings: Settings) -> ChallengePolicy:
-    own = settings.accounts
+    own = settings.group(AccountSettings)
     return ChallengePolicy(
         provider=own.challenge_provider,
         site_key=own.challenge_site_key,
@@ -225,7 +225,7 @@ def password_screen(
 ) -> PasswordScreen:
     """The check of a new password against breached ones (BREACHED_PASSWORDS), for every use
     case that sets one; the answers it keeps are the adapter's, shared by all."""
-    accounts = settings.accounts
+    accounts = settings.group(AccountSettings)
     return PasswordScreen(
         breaches=own.breaches,
         policy=BreachPolicy(
@@ -267,7 +267,7 @@ def signups(
     ones, which let an address sign up where sign-up is by invitation only; ``gate``: the
     challenge a person's sign-up passes when a signal fires; ``hook``: the operator's
     ``before_sign_up`` hook, asked once the rule allows (docs/hooks.md)."""
-    own = settings.accounts
+    own = settings.group(AccountSettings)
     return Signups(
         policy=SignupPolicy(
             mode=SignupMode(own.signup_mode),
@@ -387,7 +387,8 @@ def wire(own: AccountsAdapters, settings: Settings, shared: Shared) -> AccountSe
             hooks=shared.hooks,
             counter=platform.request_counter,
             identity_changes=Limit(
-                settings.accounts.identity_change_limit, settings.accounts.identity_change_window
+                settings.group(AccountSettings).identity_change_limit,
+                settings.group(AccountSettings).identity_change_window,
             ),
             hold=shared.hold,
             addresses=shared.addresses,
@@ -475,7 +476,7 @@ def bind_profile_schemas(
     """The schema of the ``PROFILE_SCHEMA`` file when it names one, else the stored one;
     the scopes an attribute is released under (``RELEASE_SCOPES``, which the OpenID provider
     fills) and ``claims``: the reserved ones, which no attribute may be released as."""
-    path = settings.accounts.profile_schema
+    path = settings.group(AccountSettings).profile_schema
     return ProfileSchemas(
         store=own.profile_schemas,
         pinned=load_profile_schema(path) if path else None,
@@ -524,7 +525,7 @@ def _accounts_commands() -> Sequence[click.Command]:
 
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """The per-address request limits of its JSON API routes (docs/security.md)."""
-    return {("POST", "/register"): settings.accounts.rate_limit_register}
+    return {("POST", "/register"): settings.group(AccountSettings).rate_limit_register}
 
 
 def pages() -> Pages:
@@ -570,6 +571,7 @@ UNIT = Unit[AccountsAdapters](
     runs=runs,
     limits=limits,
     optional=False,
+    settings=(AccountSettings,),
     api=api,
     pages=pages,
     cli_groups=(CommandGroup("users", "Manage user accounts (no default admin exists)."),),

@@ -36,6 +36,7 @@ from domain.request_limits import parse_limits
 from infrastructure.agents.assertions import JoseSignedAssertions
 from infrastructure.agents.settings import AgentSettings
 from infrastructure.outbound_http import SocketHostResolver
+from infrastructure.settings.identity.events import EventsSettings
 from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
@@ -68,8 +69,10 @@ def client_documents(
     public address only, except in the local profile, whose clients run on this machine.
     Each request naming one this process does not keep counts against ``requester()``, the
     client address of the request being served (RATE_LIMIT_OAUTH_CLIENT_DOCUMENTS)."""
-    limits = settings.unit_group(AgentSettings).rate_limit_oauth_client_documents
-    getter = own.documents_getter or platform.outbound.sender(settings.events.webhook_timeout)
+    limits = settings.group(AgentSettings).rate_limit_oauth_client_documents
+    getter = own.documents_getter or platform.outbound.sender(
+        settings.group(EventsSettings).webhook_timeout
+    )
     return ClientDocuments(
         getter=getter,
         resolver=own.host_resolver,

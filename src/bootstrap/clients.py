@@ -30,6 +30,9 @@ from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.clients import ClientSettings
 from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> ClientsA
     return ClientsAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         api_resources=FirestoreApiResources(client),
-        keys_getter=platform.outbound.sender(settings.events.webhook_timeout),
+        keys_getter=platform.outbound.sender(settings.group(EventsSettings).webhook_timeout),
         keys_resolver=SocketHostResolver(),
     )
 
@@ -67,7 +70,7 @@ def client_cache(
     client it resolves."""
     return ClientCache(
         own.oauth_clients,
-        settings.provider.oauth_client_cache_ttl,
+        settings.group(ClientSettings).oauth_client_cache_ttl,
         resolvers=ClientResolvers(resolvers),
     )
 
@@ -75,7 +78,7 @@ def client_cache(
 def resource_catalogue(own: ClientsAdapters, settings: Settings) -> CatalogueCache:
     """The registered API resources, read now and then (OAUTH_CLIENT_CACHE_TTL, as the
     clients); one per process, shared by the clients' use cases and the resources'."""
-    return CatalogueCache(own.api_resources, settings.provider.oauth_client_cache_ttl)
+    return CatalogueCache(own.api_resources, settings.group(ClientSettings).oauth_client_cache_ttl)
 
 
 def bind_clients(
@@ -89,7 +92,10 @@ def bind_clients(
 def bind_api_resources(
     settings: Settings, *, orgs: OrgRepository, platform: Platform, catalogue: CatalogueCache
 ) -> ApiResourceRegistry:
-    own_api = (settings.signin.jwt_audience, settings.signin.jwt_issuer)  # never a resource
+    own_api = (
+        settings.group(SignInSettings).jwt_audience,
+        settings.group(SignInSettings).jwt_issuer,
+    )  # never a resource
     return ApiResourceRegistry(
         catalogue=catalogue, orgs=orgs, clock=platform.clock, reserved=own_api
     )
@@ -196,6 +202,7 @@ UNIT = Unit[ClientsAdapters](
     name="clients",
     build=built,
     optional=False,
+    settings=(ClientSettings,),
     api=api,
     pages=pages,
     cli_groups=(

@@ -40,7 +40,7 @@ def lends(datasets: DatasetRepository, kernel: Kernel) -> Lent:
 
 
 def limits(settings: Settings) -> DatasetLimits:
-    own = settings.unit_group(DatasetSettings)
+    own = settings.group(DatasetSettings)
     return DatasetLimits(
         max_upload_bytes=settings.storage.max_upload_bytes,
         csv=CsvLimits(

@@ -41,7 +41,7 @@ def picture_source(settings: DogSettings) -> PictureSource:
 
 
 def adapters(settings: Settings, client: Client) -> DogsAdapters:
-    own = settings.unit_group(DogSettings)  # checked before any client is used
+    own = settings.group(DogSettings)  # checked before any client is used
     return DogsAdapters(dogs=FirestoreDogRepository(client), pictures=picture_source(own))
 
 

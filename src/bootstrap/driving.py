@@ -1,16 +1,17 @@
 """The driving adapters (the JSON API, the pages, the provider, SCIM) as the settings make
 them: what the composition root hands the app shell (docs/reference/index.md, "One app,
 four adapters"). The JSON API and the pages are the shell's; a core unit that brings a
-driving adapter of its own (the provider, SCIM) fills ``DRIVING_ADAPTERS``, and one that
-sets a part of the pages' configuration (the accounts' challenge widget) ``PAGES_CONFIGURED``
+driving adapter of its own (the provider, SCIM) fills ``DRIVING_ADAPTERS``, one that sets a
+part of the pages' configuration from its settings (the accounts' challenge widget, sign-in's
+CSRF key and passkey origins, mail's codes, single sign-on's limit) ``PAGES_CONFIGURED``, and
+one that sets a part of the API's (migration's replaced routes) ``API_CONFIGURED``
 (bootstrap/drivers.py)."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from bootstrap.drivers import DRIVING_ADAPTERS, PAGES_CONFIGURED, DrivingAdapter
-from bootstrap.keys import derived_key
+from bootstrap.drivers import API_CONFIGURED, DRIVING_ADAPTERS, PAGES_CONFIGURED, DrivingAdapter
 from bootstrap.units import every_unit, unit_pages
 from domain.slots import filled
 from infrastructure.settings import Settings
@@ -40,7 +41,7 @@ def driving_adapters(settings: Settings) -> list[Install]:
         cors_origins=tuple(settings.service.cors_origins),
         rate_limits=api_limits(settings),
         max_upload_bytes=settings.storage.max_upload_bytes,
-        compat_routes=settings.migration.compat_routes,
+        compat_routes=False,  # unless a unit serves them (API_CONFIGURED)
         unit_blueprints=tuple(bp for unit in every_unit(settings) for bp in unit.api()),
         unit_compat_blueprints=tuple(
             bp for unit in every_unit(settings) for bp in unit.compat_api()
@@ -52,15 +53,13 @@ def driving_adapters(settings: Settings) -> list[Install]:
         site_name=settings.branding.site_name,
         public_url=settings.service.public_url,
         local=settings.service.app_profile == "local",
-        key=derived_key(settings.signin, b"pages csrf"),
-        passkey_origins=tuple(settings.signin.webauthn_origins),
-        email_code=settings.mail.passwordless_email,
         logo_url=settings.branding.site_logo_url,
         brand_color=settings.branding.brand_color,
         support_email=settings.branding.support_email,
-        sso_acs_limit=settings.sso.rate_limit_sso_acs,
     )
     units = every_unit(settings)
+    for configure_api in filled(units, API_CONFIGURED):
+        http_config = configure_api(settings, http_config)
     for configure in filled(units, PAGES_CONFIGURED):
         pages_config = configure(settings, pages_config)
     installs: list[Install] = [

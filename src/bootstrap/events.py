@@ -53,6 +53,8 @@ from infrastructure.firestore.events.webhooks import (
 )
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.hooks import HookSettings
 from interfaces.shared.acting import REQUEST_ACTING
 from interfaces.shared.limits import request_origin
 
@@ -79,7 +81,7 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> EventsAd
         webhook_endpoints=FirestoreWebhookEndpoints(client),
         webhook_deliveries=FirestoreWebhookDeliveries(client),
         host_resolver=SocketHostResolver(),
-        webhook_sender=platform.outbound.sender(settings.events.webhook_timeout),
+        webhook_sender=platform.outbound.sender(settings.group(EventsSettings).webhook_timeout),
         scheduler=ThreadScheduler(),
     )
 
@@ -91,7 +93,7 @@ def staged_writer() -> StagedWriter:
 
 
 def webhook_policy(settings: Settings) -> WebhookPolicy:
-    events = settings.events
+    events = settings.group(EventsSettings)
     return WebhookPolicy(
         local=settings.service.app_profile == "local",
         retry=RetryPolicy(
@@ -99,7 +101,7 @@ def webhook_policy(settings: Settings) -> WebhookPolicy:
             window=timedelta(seconds=events.webhook_retry_window),
         ),
         timeout=events.webhook_timeout,
-        cache_ttl=events.webhook_cache_ttl,
+        cache_ttl=settings.group(HookSettings).webhook_cache_ttl,
         sweep_interval=events.webhook_sweep_interval,
     )
 
@@ -331,5 +333,11 @@ def built(own: EventsAdapters, kernel: Kernel) -> Built:
 
 
 UNIT = Unit[EventsAdapters](
-    name="events", build=built, runs=runs, optional=False, api=api, pages=pages
+    name="events",
+    build=built,
+    runs=runs,
+    optional=False,
+    settings=(EventsSettings,),
+    api=api,
+    pages=pages,
 )

@@ -43,6 +43,8 @@ from domain.slots import Slot
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.outbound_http import Outbound
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.federation import FederationSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
@@ -56,11 +58,11 @@ if TYPE_CHECKING:
 def configured_providers(settings: Settings, stored: UpstreamProviders) -> UpstreamProviders:
     """The stored providers, and in the local profile those UPSTREAM_PROVIDERS names, their
     secrets sealed as stored ones are (docs/reference/providers.md)."""
-    if not settings.federation.upstream_providers:
+    if not settings.group(FederationSettings).upstream_providers:
         return stored
-    box, now = secret_box(settings.signin), datetime.now(UTC)
+    box, now = secret_box(settings.group(SignInSettings)), datetime.now(UTC)
     configured = []
-    for fields in settings.federation.upstream_providers:
+    for fields in settings.group(FederationSettings).upstream_providers:
         given = {name.replace("-", "_"): value for name, value in fields.items()}
         secret, unknown = given.get("client_secret", ""), set(given) - _PROVIDER_FIELDS
         if unknown:
@@ -98,7 +100,7 @@ def firebase_identity_verifier(settings: Settings) -> Callable[[], IdentityVerif
 
         return FirebaseIdentityVerifier(
             project=settings.service.google_cloud_project,
-            clock_skew_seconds=settings.signin.jwt_leeway,
+            clock_skew_seconds=settings.group(SignInSettings).jwt_leeway,
         )
 
     return make
@@ -271,7 +273,7 @@ def _federation_commands() -> Sequence[click.Command]:
 
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """The per-address request limits of its JSON API routes (docs/security.md)."""
-    firebase = settings.federation.rate_limit_firebase
+    firebase = settings.group(FederationSettings).rate_limit_firebase
     return {
         ("POST", "/auth/firebase"): firebase,
         ("POST", "/auth/firebase/custom-token"): firebase,  # a budget of its own
@@ -325,6 +327,7 @@ UNIT = Unit[FederationAdapters](
     build=built,
     limits=limits,
     optional=False,
+    settings=(FederationSettings,),
     api=api,
     pages=pages,
     cli_groups=(

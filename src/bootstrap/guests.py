@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from application.guests.way_in import Guests
 from bootstrap.unit import Built, Kernel, Unit
 from infrastructure.guests.settings import GuestSettings
+from infrastructure.settings.identity.accounts import AccountSettings
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def build(_adapters: None, kernel: Kernel) -> Built:
-    own = kernel.settings.unit_group(GuestSettings)
+    own = kernel.settings.group(GuestSettings)
     return Built(services=(Guests(enabled=own.guest_accounts),))
 
 
@@ -32,7 +33,7 @@ def api() -> Sequence[Blueprint]:
 
 def limits(settings: Settings) -> Mapping[tuple[str, str], str]:
     """A guest's is a sign-up: its per-address limit is RATE_LIMIT_REGISTER's (docs/security.md)."""
-    return {("POST", "/auth/guest"): settings.accounts.rate_limit_register}
+    return {("POST", "/auth/guest"): settings.group(AccountSettings).rate_limit_register}
 
 
 UNIT = Unit[None](

@@ -30,6 +30,7 @@ from domain.slots import Filling, Slot, filled
 from infrastructure.firestore.hooks.auth_hooks import FirestoreAuthHooks
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.hooks import HookSettings
 from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
@@ -56,11 +57,11 @@ def build(client: Client, *, platform: Platform) -> HooksAdapters:
 
 
 def hook_policy(settings: Settings) -> HookPolicy:
-    """The webhooks' URL rules, and their endpoints' cache time for the hooks' copy (the hooks
-    have no setting of their own: WEBHOOK_CACHE_TTL, of the events' group)."""
+    """The webhooks' URL rules, and their endpoints' cache time for the hooks' copy
+    (WEBHOOK_CACHE_TTL, of the hooks' group, which the events read too)."""
     return HookPolicy(
         local=settings.service.app_profile == "local",
-        cache_ttl=settings.events.webhook_cache_ttl,
+        cache_ttl=settings.group(HookSettings).webhook_cache_ttl,
     )
 
 
@@ -225,6 +226,7 @@ UNIT = Unit[HooksAdapters](
     lends=lends,
     build=built,
     optional=False,
+    settings=(HookSettings,),
     fills=(HOOK_KINDS(BEFORE_SIGN_UP),),
     api=api,
     pages=pages,

@@ -86,8 +86,8 @@ def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> 
     reset moves (bootstrap/orgs.py)."""
     return MailAdapters(
         action_tokens=FirestoreActionTokenRepository(client, copies=copies),
-        mail_renderer=mail_renderer(settings.mail),
-        mailer=mailer(settings.mail),
+        mail_renderer=mail_renderer(settings.group(MailGroup)),
+        mailer=mailer(settings.group(MailGroup)),
         new_device_mails=FirestoreNewDeviceMails(client),
     )
 
@@ -266,7 +266,7 @@ def api() -> Sequence[Blueprint]:
 
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """The per-address request limits of its JSON API routes (docs/security.md)."""
-    mail = settings.mail
+    mail = settings.group(MailGroup)
     return {
         ("POST", "/auth/email/verify"): mail.rate_limit_email_verify,
         ("POST", "/auth/password/forgot"): mail.rate_limit_password_forgot,
@@ -314,6 +314,7 @@ UNIT = Unit[MailAdapters](
     runs=runs,
     limits=limits,
     optional=False,
+    settings=(MailGroup,),
     api=api,
     pages=pages,
     fills=(HOOK_KINDS(hook_kinds.SEND_MAIL),),

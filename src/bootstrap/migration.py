@@ -16,8 +16,10 @@ from application.migration.ports import UserMoves
 from application.migration.services import MigrationServices, UserMigration
 from application.ports import Clock, Metrics, PasswordHasher
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
+from bootstrap.drivers import API_CONFIGURED
 from bootstrap.federation import FederationAdapters
 from bootstrap.metrics import GAUGES
+from bootstrap.migration_driving import compat_routes
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import LEGACY_PASSWORDS
 from bootstrap.unit import Built, Kernel, Lent, Unit
@@ -25,6 +27,7 @@ from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
+from infrastructure.settings.orgs_and_apps.migration import MigrationSettings
 from interfaces.cli import Commands
 
 if TYPE_CHECKING:
@@ -136,10 +139,12 @@ UNIT = Unit[MigrationAdapters](
     build=built,
     lends=lends,
     optional=False,
+    settings=(MigrationSettings,),
     compat_api=compat_api,
     cli=(Commands("users", _migration_commands),),
     fills=(
         USER_PARTS(Legacy),  # a legacy account's password, checked by the hook once
         GAUGES(legacy_gauge),
+        API_CONFIGURED(compat_routes),  # COMPAT_ROUTES
     ),
 )

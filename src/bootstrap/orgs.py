@@ -77,6 +77,9 @@ from infrastructure.firestore.orgs.token_versions import MembershipTokenVersions
 from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.mail import MailSettings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
 from interfaces.cli import CommandGroup, Commands
 
 if TYPE_CHECKING:
@@ -126,7 +129,7 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         orgs=FirestoreOrgRepository(client),
         invitations=FirestoreOrgInvitationRepository(client),
         domains=FirestoreOrgDomains(client),
-        txt=DnspythonTxtRecords(settings.orgs.dns_resolver),
+        txt=DnspythonTxtRecords(settings.group(OrgSettings).dns_resolver),
         roles=FirestoreOrgRoles(client),
         templates=FirestoreRoleTemplates(client),
         permissions=FirestoreMemberPermissions(client),
@@ -253,7 +256,7 @@ def bind_templates(
         templates=own.templates,
         clock=platform.clock,
         scopes=scopes,
-        creator_role=settings.orgs.org_creator_role,
+        creator_role=settings.group(OrgSettings).org_creator_role,
     )
 
 
@@ -328,7 +331,7 @@ def bind_invitations(
         queue=queue,
         clock=platform.clock,
         audit=platform.audit,
-        ttl=timedelta(seconds=settings.orgs.org_invitation_ttl),
+        ttl=timedelta(seconds=settings.group(OrgSettings).org_invitation_ttl),
         proven=hooks.proven,
         addresses=addresses,
     )
@@ -446,7 +449,7 @@ def wire(
             sso_ready=parts.sso_ready,
             connection_names=parts.connection_names,
             managed=parts.managed,
-            creator_role=settings.orgs.org_creator_role,
+            creator_role=settings.group(OrgSettings).org_creator_role,
         ),
         members=bind_members(own, users=users, platform=platform),
         roles=bind_roles(own, platform=platform, scopes=parts.scopes),
@@ -512,10 +515,14 @@ def _rules_commands() -> Sequence[click.Command]:
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """The per-address request limits of its JSON API routes (docs/security.md)."""
     return {
-        ("POST", "/auth/org"): settings.signin.rate_limit_refresh,  # mints as a refresh does
+        ("POST", "/auth/org"): settings.group(
+            SignInSettings
+        ).rate_limit_refresh,  # mints as a refresh does
         # an org invitation's token, spent as a mail's is; an invitation sends a mail
-        ("POST", "/orgs/invitations/accept"): settings.mail.rate_limit_email_verify,
-        ("POST", "/orgs/<org>/invitations"): settings.mail.rate_limit_password_forgot,
+        ("POST", "/orgs/invitations/accept"): settings.group(MailSettings).rate_limit_email_verify,
+        ("POST", "/orgs/<org>/invitations"): settings.group(
+            MailSettings
+        ).rate_limit_password_forgot,
     }
 
 
@@ -581,6 +588,7 @@ UNIT = Unit[OrgsAdapters](
     runs=runs,
     limits=limits,
     optional=False,
+    settings=(OrgSettings,),
     api=api,
     pages=pages,
     cli_groups=(

@@ -35,6 +35,8 @@ from infrastructure.firestore.phone.sms_counts import FirestoreSmsCounts
 from infrastructure.firestore.signin.codes import FirestoreCodeFlows
 from infrastructure.phone.numbers import LibPhoneNumbers
 from infrastructure.phone.settings import PhoneSettings
+from infrastructure.settings.identity.mail import MailSettings
+from infrastructure.settings.identity.signin import SignInSettings
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -59,9 +61,7 @@ def adapters(settings: Settings, client: Client) -> PhoneAdapters:
     return PhoneAdapters(
         codes=FirestoreCodeFlows(client, Channel.PHONE),
         changes=FirestoreCodeFlows(client, Channel.PHONE, change=True),
-        numbers=LibPhoneNumbers(
-            default_region=settings.unit_group(PhoneSettings).phone_default_region
-        ),
+        numbers=LibPhoneNumbers(default_region=settings.group(PhoneSettings).phone_default_region),
         counts=FirestoreSmsCounts(client),
     )
 
@@ -73,7 +73,7 @@ def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
     job = PhoneCodeTextJob(
         flows=own.codes,
         users=kernel.offered(CODE_WAYS).users,
-        renderer=text_renderer(settings.mail),
+        renderer=text_renderer(settings.group(MailSettings)),
         sender=HookTexter(caller=kernel.offered(HOOK_CALLERS).caller_for(SEND_SMS)),
         clock=platform.clock,
         audit=platform.audit,
@@ -91,7 +91,7 @@ def build(own: PhoneAdapters, kernel: Kernel) -> Built:
     SMS_ACCOUNTS_SHARE over the shared counters."""
     codes, phone, platform = (
         kernel.offered(CODE_WAYS),
-        kernel.settings.unit_group(PhoneSettings),
+        kernel.settings.group(PhoneSettings),
         kernel.platform,
     )
     steps = codes.steps
@@ -133,9 +133,9 @@ def api() -> Sequence[Blueprint]:
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """A code by text: a budget of its own per client, apart from a mailed one's; its check
     as a login's (docs/security.md)."""
-    login = settings.signin.rate_limit_login
+    login = settings.group(SignInSettings).rate_limit_login
     return {
-        ("POST", "/auth/phone-code"): settings.unit_group(PhoneSettings).rate_limit_phone_code,
+        ("POST", "/auth/phone-code"): settings.group(PhoneSettings).rate_limit_phone_code,
         ("POST", "/auth/phone-code/verify"): login,
         ("POST", "/user/phone/verify"): login,  # an account's new number's code
     }

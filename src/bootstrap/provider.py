@@ -75,6 +75,9 @@ from infrastructure.firestore.provider.oauth_device import FirestoreDeviceAuthor
 from infrastructure.firestore.provider.oauth_pushed import FirestorePushedRequests
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.clients import ClientSettings
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from interfaces.http.routes.federation.provider_tokens import PROVIDER_TOKENS, ProviderToken
 
 if TYPE_CHECKING:
@@ -87,7 +90,9 @@ def request_seal(settings: Settings) -> RequestSeal:
     """The pushed requests' seal: AES-256-GCM under a key of its own, derived from the
     signing secret as the other derived keys are, so every instance opens what another
     sealed (docs/decisions/0438-the-request-uri-carries-the-request-sealed.md)."""
-    return AesGcmRequestSeal(derived_key(settings.signin, b"pushed authorization requests"))
+    return AesGcmRequestSeal(
+        derived_key(settings.group(SignInSettings), b"pushed authorization requests")
+    )
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,12 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
 
 
 def oauth_policy(settings: Settings) -> OAuthPolicy:
-    provider = settings.provider
+    provider = settings.group(ProviderSettings)
     return OAuthPolicy(
         issuer=settings.service.public_url,
         access_token_ttl=timedelta(seconds=provider.oauth_access_token_ttl),
         refresh_ttl=timedelta(seconds=provider.oauth_refresh_token_ttl),
-        client_cache_ttl=provider.oauth_client_cache_ttl,
+        client_cache_ttl=settings.group(ClientSettings).oauth_client_cache_ttl,
     )
 
 
@@ -405,6 +410,7 @@ UNIT = Unit[ProviderAdapters](
     lends=lends,
     build=built,
     optional=False,
+    settings=(ProviderSettings,),
     pages=pages,
     fills=(
         HOOK_KINDS(CREDENTIALS_EXCHANGE),

@@ -11,6 +11,8 @@ from bootstrap.drivers import DrivingAdapter
 from bootstrap.keys import derived_key
 from bootstrap.provider_keys import provider_tokens
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from interfaces import provider
 from interfaces.provider import ProviderConfig, ProviderLimits
 from interfaces.shared.shell import Install
@@ -29,9 +31,9 @@ def provider_adapter(settings: Settings) -> Install | None:
         server=ProviderServer(settings, keys).config,
         keys=keys,
         limits=ProviderLimits(
-            token=settings.provider.rate_limit_oauth_token,
-            introspect=settings.provider.rate_limit_oauth_introspect,
-            register=settings.provider.rate_limit_oauth_register,
+            token=settings.group(ProviderSettings).rate_limit_oauth_token,
+            introspect=settings.group(ProviderSettings).rate_limit_oauth_introspect,
+            register=settings.group(ProviderSettings).rate_limit_oauth_register,
         ),
     )
     return DrivingAdapter(provider.install, config)
@@ -54,11 +56,14 @@ class ProviderServer:
         return OAuthConfig(
             issuer=settings.service.public_url,
             keys=self.keys,
-            dynamic_registration=settings.provider.oauth_dynamic_registration,
-            forbidden_audiences=(settings.signin.jwt_audience, settings.signin.jwt_issuer),
+            dynamic_registration=settings.group(ProviderSettings).oauth_dynamic_registration,
+            forbidden_audiences=(
+                settings.group(SignInSettings).jwt_audience,
+                settings.group(SignInSettings).jwt_issuer,
+            ),
             # DPoP's nonces, keyed as every instance is: each accepts the others' with nothing
             # stored (docs/decisions/0284-dpop-nonces-without-state.md).
-            dpop=JwtProofs(derived_key(settings.signin, b"dpop nonces")),
-            dpop_nonce=settings.provider.oauth_dpop_nonce,
-            require_par=settings.provider.oauth_require_par,
+            dpop=JwtProofs(derived_key(settings.group(SignInSettings), b"dpop nonces")),
+            dpop_nonce=settings.group(ProviderSettings).oauth_dpop_nonce,
+            require_par=settings.group(ProviderSettings).oauth_require_par,
         )

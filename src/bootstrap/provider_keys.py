@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from infrastructure.signin.jwt_tokens import PyJWTProviderTokens, signing_key_from_pem
 
 if TYPE_CHECKING:
@@ -17,10 +19,13 @@ def provider_tokens(settings: Settings) -> ProviderTokens | None:
     settings make a development one in the local profile), and its RS256 ID tokens, when that
     key is EC, with OIDC_RSA_PRIVATE_KEY's (docs/decisions/0212-rs256-id-tokens.md); None when
     the provider is off."""
-    pem = settings.signin.jwt_private_key or settings.provider.oidc_private_key
-    if not settings.provider.oauth_provider or pem is None:
+    pem = (
+        settings.group(SignInSettings).jwt_private_key
+        or settings.group(ProviderSettings).oidc_private_key
+    )
+    if not settings.group(ProviderSettings).oauth_provider or pem is None:
         return None
-    rsa_pem = settings.provider.oidc_rsa_private_key
+    rsa_pem = settings.group(ProviderSettings).oidc_rsa_private_key
     return _provider_tokens(
         settings.service.public_url,
         pem.get_secret_value(),

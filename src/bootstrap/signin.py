@@ -36,8 +36,10 @@ from application.signin.services import SigninServices
 from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
 from bootstrap.accounts import SHARED, SIGNUPS, AccountsAdapters, Shared
+from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_driving import signin_pages
 from bootstrap.signin_policies import (
     SIGNIN_RULES,
     SigninPolicies,
@@ -53,6 +55,8 @@ from domain.signin.claims.sources import CLAIM_SOURCES
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN, PASSWORD_VERIFICATION
 from domain.slots import Filling, Slot
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.accounts import AccountSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.cli import Commands
 from interfaces.http.routes.signin import limited, problems
 from interfaces.http.routes.signin.limited import authenticate, renew
@@ -288,13 +292,13 @@ def bind_email_codes(
 ) -> EmailCodes:
     """``grants``: the provider's, ended with a takeover's proof; ``proven``: what follows
     an address a code proves (an org's auto_join). The mail is mail's job;
-    PASSWORDLESS_EMAIL is in mail's settings group."""
+    PASSWORDLESS_EMAIL is in sign-in's settings group."""
     return EmailCodes(
         steps=steps,
         addresses=rules.addresses,
         first_proof=first_proof(accounts, own, platform, grants=grants),
         proven=proven,
-        enabled=settings.mail.passwordless_email,
+        enabled=settings.group(SignInSettings).passwordless_email,
     )
 
 
@@ -344,7 +348,7 @@ def wire(
             own,
             platform=platform,
             tokens=own.tokens,
-            reauth_max_age=timedelta(seconds=settings.signin.reauth_max_age),
+            reauth_max_age=timedelta(seconds=settings.group(SignInSettings).reauth_max_age),
             guards=rules.session_guards,
         ),
         email_codes=bind_email_codes(
@@ -419,15 +423,18 @@ def _signin_commands() -> Sequence[click.Command]:
 
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """The per-address request limits of its JSON API routes (docs/security.md)."""
-    register, login = settings.accounts.rate_limit_register, settings.signin.rate_limit_login
-    passkeys = settings.signin.rate_limit_passkeys
+    register, login = (
+        settings.group(AccountSettings).rate_limit_register,
+        settings.group(SignInSettings).rate_limit_login,
+    )
+    passkeys = settings.group(SignInSettings).rate_limit_passkeys
     return {
         ("POST", "/auth/guest/upgrade"): register,  # a guest's upgrade in place is a sign-up
         ("POST", "/login"): login,
         ("POST", "/login/mfa"): login,  # a budget of its own, as large
-        ("POST", "/auth/refresh"): settings.signin.rate_limit_refresh,
+        ("POST", "/auth/refresh"): settings.group(SignInSettings).rate_limit_refresh,
         # a code by mail: a budget of its own per client; its check as a login
-        ("POST", "/auth/email-code"): settings.mail.rate_limit_email_code,
+        ("POST", "/auth/email-code"): settings.group(SignInSettings).rate_limit_email_code,
         ("POST", "/auth/email-code/verify"): login,
         ("POST", "/auth/passkeys/authentication/options"): passkeys,
         ("POST", "/auth/passkeys/authentication"): passkeys,
@@ -532,6 +539,7 @@ UNIT = Unit[SigninAdapters](
     build=built,
     limits=limits,
     optional=False,
+    settings=(SignInSettings,),
     api=api,
     pages=pages,
     compat_api=compat_api,
@@ -546,6 +554,7 @@ UNIT = Unit[SigninAdapters](
         PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # the step-up challenge
         AUTHENTICATE(authenticate),  # a request's credentials become its Actor
         RENEW_SESSION(renew),  # the pages' session, its access token expired
+        PAGES_CONFIGURED(signin_pages),  # the pages' CSRF key, the passkeys' origins
     ),
 )
 

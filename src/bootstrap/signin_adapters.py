@@ -119,7 +119,7 @@ def build(
 ) -> SigninAdapters:
     """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
     ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
-    signin = settings.signin
+    signin = settings.group(SignInSettings)
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client, write_staged=write_staged),
         login_lookup=FirestoreLoginLookup(

@@ -35,6 +35,8 @@ from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from domain.slots import Fills, Slot, filled
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.accounts import AccountSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.shared.limits import request_client, request_origin
 
 
@@ -110,7 +112,7 @@ def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
     """``units``: every unit the service runs, whose claim sources (``CLAIM_SOURCES``) every
     token's policy mints and whose session guards (``SESSION_GUARDS``) every request's actor
     is held to."""
-    signin = settings.signin
+    signin = settings.group(SignInSettings)
     units = tuple(units)
 
     def rule(max_failures: int) -> ThrottleRule:
@@ -139,9 +141,9 @@ def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
         ),
         device_policy=DevicePolicy(key=derived_key(signin, b"device token")),
         password_changes=Limit(signin.password_change_limit, signin.password_change_window),
-        require_verified_email=settings.accounts.require_verified_email,
+        require_verified_email=settings.group(AccountSettings).require_verified_email,
         mfa_issuer=signin.mfa_issuer,
-        guest_ttl=timedelta(seconds=settings.accounts.guest_ttl),
+        guest_ttl=timedelta(seconds=settings.group(AccountSettings).guest_ttl),
         addresses=address_rule(settings),
         session_guards=filled(units, SESSION_GUARDS),
     )

@@ -31,6 +31,7 @@ from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
+from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import SIGNED_IN, FederationAdapters, SignedIn
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
@@ -43,12 +44,16 @@ from bootstrap.orgs import (
 )
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
+from bootstrap.sso_driving import sso_pages
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.settings.orgs_and_apps.sso import SsoSettings
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from infrastructure.sso.saml_sp import Pysaml2ServiceProvider
 from interfaces.cli import Commands
@@ -75,7 +80,7 @@ class SsoAdapters:
 def service_provider(settings: Settings) -> SamlServiceProvider:
     """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503), its key's text read
     when first signed with; the connections' addresses under PUBLIC_URL."""
-    key = settings.sso.saml_sp_private_key
+    key = settings.group(SsoSettings).saml_sp_private_key
     return Pysaml2ServiceProvider(
         key.get_secret_value if key is not None else _no_key, settings.service.public_url
     )
@@ -105,7 +110,7 @@ def connection_client(
 
 
 def build(settings: Settings, client: Client, *, platform: Platform) -> SsoAdapters:
-    pinned = platform.outbound.sender(settings.events.webhook_timeout)
+    pinned = platform.outbound.sender(settings.group(EventsSettings).webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
     return SsoAdapters(
@@ -369,7 +374,7 @@ def start_certificate_sweeper(
 ) -> None:
     """The sweep now and every SSO_CERTIFICATE_SWEEP_INTERVAL seconds in this process (0:
     never; then the ``orgs sso-certificates`` command, run daily, does it)."""
-    interval = settings.sso.sso_certificate_sweep_interval
+    interval = settings.group(SsoSettings).sso_certificate_sweep_interval
     if interval > 0:
         scheduler.every(interval, sweep.run_scheduled)
 
@@ -480,7 +485,7 @@ def _org_commands() -> Sequence[click.Command]:
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
     """The per-address request limits of its JSON API routes (docs/security.md)."""
     # which domains sign in with an org's single sign-on, asked domain after domain
-    return {("GET", "/sso/discover"): settings.signin.rate_limit_login}
+    return {("GET", "/sso/discover"): settings.group(SignInSettings).rate_limit_login}
 
 
 def pages() -> Pages:
@@ -527,7 +532,9 @@ UNIT = Unit[SsoAdapters](
     runs=runs,
     limits=limits,
     optional=False,
+    settings=(SsoSettings,),
     api=api,
     pages=pages,
     cli=(Commands("orgs", _org_commands),),
+    fills=(PAGES_CONFIGURED(sso_pages),),  # the limit of the IdPs' answers
 )

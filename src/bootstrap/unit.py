@@ -144,7 +144,7 @@ class Unit[A]:
     # that offers those loans (docs/decisions/0810-the-core-units-placed-by-name.md).
     runs: Callable[[A, Kernel], Lent] = _lends_nothing
     optional: bool = True
-    # Its own settings' groups (``settings.unit_group(Group)`` reads one), documented with
+    # Its own settings' groups (``settings.group(Group)`` reads one), documented with
     # the core's (docs/configuration.md).
     settings: Sequence[type[SettingsGroup]] = ()
     api: Callable[[], Sequence[Blueprint]] = _no_blueprints

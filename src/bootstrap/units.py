@@ -75,10 +75,14 @@ def every_unit(settings: Settings) -> tuple[Unit[Any], ...]:
 
 def check_units(settings: Settings) -> None:
     """What a start refuses of the units: a name UNITS_OFF gives that is no optional unit,
-    a value of a unit's own settings that its group refuses (ValueError, ValidationError)."""
-    for unit in every_unit(settings):
-        for group in unit.settings:
-            settings.unit_group(group)
+    a value of a unit's settings that its group refuses, the core's and the optional units'
+    alike (ValueError, ValidationError): every problem at once (``Settings.check``)."""
+    settings.check(group for unit in every_unit(settings) for group in unit.settings)
+
+
+def check_core(settings: Settings) -> None:
+    """``check_units`` of the core's units only (the settings the core alone reads)."""
+    settings.check(group for unit in core_units() for group in unit.settings)
 
 
 def import_units(settings: Settings) -> None:

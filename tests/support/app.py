@@ -42,13 +42,15 @@ from bootstrap.signin_adapters import (
 )
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from bootstrap.unit import Placed
-from bootstrap.units import units_on
+from bootstrap.units import core_units, units_on
 from domain.request_limits import WindowCounts
 from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.request_counts import InMemoryRequestCounter
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
 from interfaces.web import TRANSLATIONS
@@ -160,13 +162,13 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             sessions=FakeSessionRepository(store),
             login_lookup=FakeLoginLookup(store, throttle),
             throttle=throttle,
-            tokens=token_issuer(settings.signin),
+            tokens=token_issuer(settings.group(SignInSettings)),
             passkeys=FakePasskeyRepository(store),
             challenges=FakeChallengeRepository(),
-            ceremonies=passkey_ceremonies(settings.signin),
+            ceremonies=passkey_ceremonies(settings.group(SignInSettings)),
             factors=FakeMfaRepository(store),
             otp=PyotpOneTimePasswords(),  # pure computation: the real one
-            secret_box=secret_box(settings.signin),
+            secret_box=secret_box(settings.group(SignInSettings)),
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
@@ -225,7 +227,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             # The real client and transport, to an IdP in the test's process, whose host's
             # addresses are the fake's to say.
             oidc_client=connection_client(
-                platform.outbound.sender(settings.events.webhook_timeout),
+                platform.outbound.sender(settings.group(EventsSettings).webhook_timeout),
                 idp_resolver,
                 local=settings.service.app_profile == "local",
             ),
@@ -396,10 +398,12 @@ DEFAULT_SETTINGS = make_settings()
 
 
 def request_limits(settings: Settings) -> dict[str, object]:
-    """Every RATE_LIMIT_* setting by its name: what the app's limiter is made of."""
+    """Every RATE_LIMIT_* setting of the service's and the core's groups by its name: what
+    the app's limiter is made of."""
     found: dict[str, object] = {}
-    for group_name in type(settings).model_fields:
-        group = getattr(settings, group_name)
+    groups = [getattr(settings, name) for name in type(settings).model_fields]
+    groups += [settings.group(kind) for unit in core_units() for kind in unit.settings]
+    for group in groups:
         for name in type(group).model_fields:
             if name.startswith("rate_limit"):
                 found[name] = getattr(group, name)

@@ -69,4 +69,10 @@ def make_settings(**changes: Any) -> Settings:
         # The tests' front end, which many assertions name (mail links, the provider's
         # issuer). The local profile's own, http://localhost:$PORT, shows with public_url=...
         values.setdefault("public_url", "http://127.0.0.1:8000")
-    return Settings(**{name: value for name, value in values.items() if value is not ...})
+    settings = Settings(**{name: value for name, value in values.items() if value is not ...})
+    # The core's groups checked as a start checks them; an optional unit's when it is
+    # read, or by check_units.
+    from bootstrap.units import check_core  # the units, imported on first use
+
+    check_core(settings)
+    return settings

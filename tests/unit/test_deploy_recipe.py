@@ -26,8 +26,10 @@ from pydantic import ValidationError
 from application.jobs import SWEEP, JobPush, decode_job
 from application.ports import Job
 from application.services import Services
+from bootstrap.units import check_units, core_units
 from infrastructure.dev_secrets import new_fernet_key, new_rsa_key_pem, new_signing_key_pem
-from infrastructure.settings import GROUP_OF, Settings
+from infrastructure.settings import GROUPS, Settings
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from infrastructure.settings.platform.jobs import JobSettings
 from tests.support.firestore_code import read_adapters
 from tests.support.firestore_indexes import TTL_NAME, left_by_a_unit
@@ -258,19 +260,22 @@ def deployed_settings(path: Path = deploy.RECIPE, **changes: Any) -> dict[str, A
 @EACH_RECIPE
 def test_the_services_configuration_passes_the_production_checks(deployed: Deployed) -> None:
     settings = Settings(**deployed_settings(deployed[0]))
+    check_units(settings)  # as the start checks them
     assert settings.service.app_profile == "production"
     assert settings.jobs.job_queue == "pubsub" and settings.jobs.push_oidc
-    assert settings.provider.oidc_private_key is not None
+    assert settings.group(ProviderSettings).oidc_private_key is not None
     without_the_provider_key = deployed_settings(deployed[0], oidc_private_key=None)
     with pytest.raises(ValidationError, match="OIDC_PRIVATE_KEY"):
-        Settings(**without_the_provider_key)
+        check_units(Settings(**without_the_provider_key))
 
 
 @EACH_RECIPE
 def test_every_variable_the_recipe_sets_is_a_setting(deployed: Deployed) -> None:
     held = recipe(deployed[0])
     names = [*held["service"]["env"], *(s["variable"] for s in held["secrets"].values())]
-    assert [name for name in names if name.lower() not in GROUP_OF] == []
+    groups = [*GROUPS.values(), *(group for unit in core_units() for group in unit.settings)]
+    variables = {name for group in groups for name in group.model_fields}
+    assert [name for name in names if name.lower() not in variables] == []
 
 
 @EACH_RECIPE

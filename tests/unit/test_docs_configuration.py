@@ -1,7 +1,8 @@
 """docs/configuration.md and .env.example cannot drift from the code that reads the variables.
 
-The settings tables of docs/configuration.md hold one row per field of a settings group (a
-field of ``Settings.signin`` is the variable of its name), in the form
+The settings tables of docs/configuration.md hold one row per field of a settings group (the
+service's own, ``Settings``' fields, and each unit's, core or optional, that its record lists:
+a field of ``SignInSettings`` is the variable of its name), in the form
 ``| `NAME` | `default` | meaning |``; the section "Server process" holds the variables that
 only gunicorn.conf.py reads. A default is written as the environment would spell it:
 ``(none)`` for no value, ``(empty)`` for an empty string or list, lists comma-separated.
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bootstrap.units import units_on
+from bootstrap.units import every_unit
 from infrastructure.settings import GROUPS, Settings
 from infrastructure.settings.group import SettingsGroup
 from tests.support.taken_out import taken_out
@@ -39,10 +40,11 @@ _ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
 
 
 def unit_groups() -> dict[str, type[SettingsGroup]]:
-    """The units' own groups (each unit's record names them), by their class's name."""
+    """The units' groups, the core's and the optional ones' (each unit's record names them),
+    by their class's name."""
     return {
         group.__name__: group
-        for unit in units_on(Settings(app_profile="local"))
+        for unit in every_unit(Settings(app_profile="local"))
         for group in unit.settings
     }
 
@@ -148,7 +150,7 @@ def test_each_documented_variable_is_read_into_its_group(monkeypatch: pytest.Mon
     read = Settings()
     found = {name.upper() for group in GROUPS for name in getattr(read, group).model_fields_set}
     for group in unit_groups().values():
-        found |= {name.upper() for name in read.unit_group(group).model_fields_set}
+        found |= {name.upper() for name in read.group(group).model_fields_set}
     assert sorted(set(given) - found) == []
 
 

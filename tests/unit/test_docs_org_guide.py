@@ -13,6 +13,7 @@ import pytest
 
 from bootstrap import build_app
 from domain.signin.active_org import ActiveOrg
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from tests.fakes.kernel import InMemoryStore
 from tests.support.api import bearer, login, register
 from tests.support.app import fake_adapters
@@ -74,7 +75,7 @@ def test_a_changed_rule_no_longer_counts_as_quoted() -> None:
 def test_the_guides_python_reads_the_org_of_firegates_access_tokens(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pem = make_settings().provider.oidc_private_key
+    pem = make_settings().group(ProviderSettings).oidc_private_key
     assert pem is not None
     settings = make_settings(jwt_secret=None, jwt_private_key=pem.get_secret_value())
     store = InMemoryStore()

@@ -19,6 +19,7 @@ from domain.request_limits import Limit, Quota, WindowCounts, assess, parse_limi
 from infrastructure.redis_counts import RedisRequestCounter
 from infrastructure.request_counts import FallbackRequestCounter, InMemoryRequestCounter
 from infrastructure.settings import Settings
+from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.shared.limits import RequestLimiter, Standing
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import PASSWORD, register
@@ -239,7 +240,9 @@ def test_settings_refuse_malformed_limits() -> None:
         make_settings(rate_limit_storage_uri="memcached://cache:11211")
     with pytest.raises(ValidationError, match="LOGIN_BACKOFF_MAX"):
         make_settings(login_backoff=600, login_backoff_max=60)
-    assert make_settings(rate_limit_refresh="").signin.rate_limit_refresh == ""  # no limit
+    assert (
+        make_settings(rate_limit_refresh="").group(SignInSettings).rate_limit_refresh == ""
+    )  # no limit
 
 
 # What the `limits` library (5.8.0) made of these, when it parsed them.

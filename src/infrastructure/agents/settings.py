@@ -1,5 +1,5 @@
 """The agents unit's settings: the bound on the client metadata documents one client address
-may name (docs/configuration.md), read with ``settings.unit_group(AgentSettings)``
+may name (docs/configuration.md), read with ``settings.group(AgentSettings)``
 (bootstrap/agents.py)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The datasets unit's own settings (docs/configuration.md, "Datasets and files"): the CSV
-limits, read with ``settings.unit_group(DatasetSettings)`` in bootstrap/datasets.py."""
+limits, read with ``settings.group(DatasetSettings)`` in bootstrap/datasets.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The dogs unit's settings: the picture API, the hosts whose https picture URLs are accepted
 from it, and its read timeout (docs/configuration.md), read with
-``settings.unit_group(DogSettings)`` (bootstrap/dogs.py)."""
+``settings.group(DogSettings)`` (bootstrap/dogs.py)."""
 
 from __future__ import annotations
 

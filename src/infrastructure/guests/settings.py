@@ -1,5 +1,5 @@
 """The guests unit's settings: ``GUEST_ACCOUNTS``, whether ``POST /auth/guest`` makes guests
-(docs/configuration.md), read with ``settings.unit_group(GuestSettings)`` (bootstrap/guests.py).
+(docs/configuration.md), read with ``settings.group(GuestSettings)`` (bootstrap/guests.py).
 How long a guest unused lives (``GUEST_TTL``) is the accounts', which keep every guest's
 expiry, whichever way made it (docs/decisions/0760-the-guest-way-in-is-a-unit.md)."""
 

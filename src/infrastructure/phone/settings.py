@@ -1,5 +1,5 @@
 """The phone unit's settings (docs/reference/phone.md), read with
-``settings.unit_group(PhoneSettings)`` (bootstrap/phone.py): sign-in by a texted code,
+``settings.group(PhoneSettings)`` (bootstrap/phone.py): sign-in by a texted code,
 whether it may go without a challenge provider, whether texts may be sent at all, their
 budget per number prefix and hour and the share of it kept for numbers with an account, the
 country of a number typed without its calling code, and the request limit of a code per
@@ -8,15 +8,12 @@ client address."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
 from domain.phone.numbers import ACCOUNTS_SHARE, SmsBudgets
-from infrastructure.settings.group import RequestLimit, SettingsGroup
-
-if TYPE_CHECKING:
-    from infrastructure.settings import Settings
+from infrastructure.settings.group import Composition, RequestLimit, SettingsGroup
+from infrastructure.settings.identity.accounts import AccountSettings
 
 _REGION = re.compile(r"[A-Za-z]{2}")
 
@@ -74,14 +71,14 @@ class PhoneSettings(SettingsGroup):
         said = self.phone_sign_in_without_challenge
         return app_profile == "local" if said is None else said
 
-    def problems_beside(self, settings: Settings) -> list[str]:
+    def problems_beside(self, settings: Composition) -> list[str]:
         """Phone sign-in with no challenge provider only when the operator says so (the local
         profile does unless told not to): without one, the signals of a number's and a
         prefix's requests ask nothing of strangers, and only the bounds hold
         (docs/decisions/0653-phone-sign-in-asks-for-a-challenge-provider.md)."""
         if (
             self.phone_sign_in
-            and settings.accounts.challenge_provider == "none"
+            and settings.group(AccountSettings).challenge_provider == "none"
             and not self.goes_without_challenge(settings.service.app_profile)
         ):
             return [

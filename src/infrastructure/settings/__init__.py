@@ -1,18 +1,21 @@
 """Configuration from environment variables, validated once at start-up (12-factor).
 
-``Settings`` is one group per capability (``settings.signin.jwt_secret``) and a few of the
-service's own (docs/decisions/0350-settings-grouped-by-capability.md). A field keeps its
-variable's name, lower-cased, in whichever group it is: ``JWT_SECRET`` is read as
-``jwt_secret``, and ``Settings(jwt_secret=...)`` takes it by that name too. Each group checks
-its own fields, and what the production profile demands of them; what relates two groups'
-fields is checked, or filled in, here.
+``Settings`` holds the service's own groups as fields (``settings.service.port``: service,
+branding, storage, jobs, telemetry) and reads any other group by its type, once, on first
+use: ``settings.group(SignInSettings).jwt_secret``
+(docs/decisions/0825-settings-read-by-group-type.md). It names no capability's group: each
+unit's record lists its own (``Unit.settings``), and the start checks them all at once
+(``check``, from bootstrap/units.py). A field keeps its variable's name, lower-cased, in
+whichever group it is: ``JWT_SECRET`` is read as ``jwt_secret``, and
+``Settings(jwt_secret=...)`` takes it by that name too. Each group checks its own fields,
+what the production profile demands of them, and what relates them to another group's
+(``problems_beside``), then fills in what follows from the others (``fill_in``).
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails, InitErrorDetails
@@ -23,51 +26,28 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from infrastructure.dev_secrets import (
-    DevelopmentKey,
-    development_rsa_key_pem,
-    is_rsa_pem,
-    new_signing_key_pem,
-)
 from infrastructure.settings.group import SettingsGroup, invalid_configuration
-from infrastructure.settings.identity.accounts import AccountSettings
-from infrastructure.settings.identity.events import EventsSettings
-from infrastructure.settings.identity.federation import FederationSettings
-from infrastructure.settings.identity.mail import MailSettings
-from infrastructure.settings.identity.signin import SignInSettings
-from infrastructure.settings.orgs_and_apps.migration import MigrationSettings
-from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
-from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
-from infrastructure.settings.orgs_and_apps.sso import SsoSettings
 from infrastructure.settings.platform.branding import BrandingSettings
 from infrastructure.settings.platform.jobs import JobSettings
 from infrastructure.settings.platform.service import ServiceSettings
 from infrastructure.settings.platform.storage import StorageSettings
 from infrastructure.settings.platform.telemetry import TelemetrySettings
 
-log = logging.getLogger(__name__)
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     service: ServiceSettings
-    accounts: AccountSettings
-    signin: SignInSettings
-    federation: FederationSettings
-    provider: ProviderSettings
-    mail: MailSettings
     branding: BrandingSettings
-    events: EventsSettings
-    orgs: OrgSettings
-    sso: SsoSettings
     storage: StorageSettings
-    migration: MigrationSettings
     jobs: JobSettings
     telemetry: TelemetrySettings
 
-    # The values this was made with, for the units' own groups (``unit_group``).
+    # The values this was made with, for the groups read by their type (``group``).
     _given: dict[str, Any] = PrivateAttr(default_factory=dict)
+    # Each group read by its type, read once: a development default (a random key) is the
+    # same object at every read.
+    _groups: dict[type[SettingsGroup], SettingsGroup] = PrivateAttr(default_factory=dict)
 
     def __init__(self, **values: Any) -> None:
         """``values`` by their variables' names (``jwt_secret=...``), over the environment's;
@@ -80,26 +60,84 @@ class Settings(BaseSettings):
             ) from None
         self._given = {name.lower(): value for name, value in values.items()}
 
-    def unit_group[G: SettingsGroup](self, group: type[G]) -> G:
-        """A unit's own settings group (its ``bootstrap/<unit>.py`` names it): each variable
-        as this was made with it, else as the environment has it; checked as the core's are,
-        named by its variable when invalid."""
-        read = _Variables(type(self))
-        values = read.values_of(group) | {
+    def group[G: SettingsGroup](self, group: type[G]) -> G:
+        """The settings group ``group`` (a unit's ``bootstrap/<unit>.py`` or its
+        ``infrastructure/<unit>/settings.py`` names it): each variable as this was made
+        with it, else as the environment has it; checked as the start checks it, named by
+        its variable when invalid; read once, then the same object at every read."""
+        found = self._groups.get(group)
+        if found is None:
+            made = self._validated(group)
+            problems = self._problems(made)
+            if problems:
+                raise _refused(problems)
+            made.fill_in(self)
+            found = self._groups.setdefault(group, made)
+        if not isinstance(found, group):  # never: each is kept under its own type
+            raise TypeError(f"{group.__name__} is kept as {type(found).__name__}")
+        return found
+
+    def with_values(self, **values: Any) -> Settings:
+        """These settings with ``values``, by their variables' names, in place of theirs (not
+        validated: the caller's own); what else a group read holds is kept, its development
+        keys the same objects."""
+        given = {name.lower(): value for name, value in values.items()}
+        own = {GROUP_OF[name] for name in given if name in GROUP_OF}  # the service's groups
+        copy = self.model_copy(update={name: _updated(getattr(self, name), given) for name in own})
+        copy._given = self._given | given
+        copy._groups = {kind: _updated(group, given) for kind, group in self._groups.items()}
+        return copy
+
+    def check(self, groups: Iterable[type[SettingsGroup]]) -> None:
+        """What a start refuses: each of ``groups`` read (``group``), with the service's
+        production problems; every invalid value named at once (ValidationError), else
+        every problem in one message (gunicorn's master prints it alone)."""
+        errors: list[InitErrorDetails] = []
+        made: list[SettingsGroup] = []
+        for group in dict.fromkeys(groups):
+            if group in self._groups:
+                continue
+            try:
+                made.append(self._validated(group))
+            except ValidationError as exc:
+                errors += [_by_variable(error) for error in exc.errors()]
+        if errors:
+            raise ValidationError.from_exception_data("Settings", errors)
+        problems = self.service.production_problems() if self._production else []
+        for found in made:
+            try:
+                its = self._problems(found)
+            except ValueError:
+                if problems:  # another group's, which it reads: already among the problems
+                    continue
+                raise
+            problems += its
+            if not its:
+                found.fill_in(self)
+                self._groups.setdefault(type(found), found)
+        if problems:
+            raise _refused(problems)
+
+    @property
+    def _production(self) -> bool:
+        return self.service.app_profile == "production"
+
+    def _validated[G: SettingsGroup](self, group: type[G]) -> G:
+        values = _Variables(type(self)).values_of(group) | {
             name: value for name, value in self._given.items() if name in group.model_fields
         }
         try:
-            found = group.model_validate(values)
+            return group.model_validate(values)
         except ValidationError as exc:
             raise ValidationError.from_exception_data(
                 exc.title, [_by_variable(error) for error in exc.errors()]
             ) from None
-        problems = found.problems_beside(self)
-        if self.service.app_profile == "production":
-            problems += found.production_problems()
-        if problems:
-            raise invalid_configuration(problems)
-        return found
+
+    def _problems(self, group: SettingsGroup) -> list[str]:
+        problems = group.problems_beside(self)
+        if self._production:
+            problems += group.production_problems()
+        return problems
 
     @classmethod
     def settings_customise_sources(
@@ -115,7 +153,8 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _grouped(cls, data: object) -> object:
-        """Each value to the group of the field of its name; unknown names are ignored."""
+        """Each value to the group of the field of its name; other names are ignored here
+        (a group read by its type takes its own: ``group``)."""
         if not isinstance(data, dict):
             return data
         grouped: dict[str, dict[str, Any]] = {name: {} for name in GROUPS}
@@ -128,101 +167,9 @@ class Settings(BaseSettings):
         return grouped
 
     @model_validator(mode="after")
-    def _check_profile(self) -> Settings:
-        production = self.service.app_profile == "production"
-        problems = self.signin.problems(production=production)
-        if production:
-            problems += [
-                *self.service.production_problems(),
-                *self.mail.production_problems(),
-                *self.federation.production_problems(),
-            ]
-        if problems:
-            raise invalid_configuration(problems)
-        if not production:
-            self.signin.use_development_secrets()
-        return self
-
-    @model_validator(mode="after")
-    def _check_provider_keys(self) -> Settings:
-        """The OpenID Connect provider signs with an asymmetric key, firegate's own
-        (JWT_PRIVATE_KEY) when there is one, and its ID tokens RS256, OpenID Connect's
-        mandatory algorithm: with that key when it is RSA, else with OIDC_RSA_PRIVATE_KEY
-        (docs/reference/oauth.md, docs/decisions/0212-rs256-id-tokens.md)."""
-        provider, own_key = self.provider, self.signin.jwt_private_key
-        if not provider.oauth_provider:
-            return self
-        local = self.service.app_profile == "local"
-        if not own_key and not provider.oidc_private_key:
-            if not local:
-                raise invalid_configuration(
-                    [
-                        "OIDC_PRIVATE_KEY (or JWT_PRIVATE_KEY) is required for the OpenID "
-                        "Connect provider: its ID and access tokens are signed with an "
-                        "asymmetric key that other apps check against /.well-known/jwks.json; "
-                        "set one (a PEM EC P-256 or RSA private key), or OAUTH_PROVIDER=false"
-                    ]
-                )
-            log.warning(
-                "OIDC_PRIVATE_KEY is not set: using a random development key for the OpenID "
-                "Connect provider; its tokens will not survive a restart."
-            )
-            # Made when first signed with (DevelopmentKey), not here: the settings are read at
-            # every start (docs/benchmarks.md, "Cold start").
-            provider.oidc_private_key = DevelopmentKey(new_signing_key_pem)
-        pem = own_key or provider.oidc_private_key
-        # A development key is EC (new_signing_key_pem), known without making it.
-        if (
-            provider.oidc_rsa_private_key is not None
-            or pem is None
-            or (not isinstance(pem, DevelopmentKey) and is_rsa_pem(pem.get_secret_value()))
-        ):
-            return self
-        if local:
-            log.warning(
-                "OIDC_RSA_PRIVATE_KEY is not set: using a random development key for the "
-                "OpenID Connect provider's RS256 ID tokens; they will not verify after a restart."
-            )
-            provider.oidc_rsa_private_key = DevelopmentKey(development_rsa_key_pem)
-        else:
-            log.warning(
-                "OIDC_RSA_PRIVATE_KEY is not set and the provider's key is EC: ID tokens are "
-                "signed ES256, and relying parties that accept only RS256 (OpenID Connect's "
-                "default) will refuse them; set OIDC_RSA_PRIVATE_KEY to a PEM RSA key."
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _saml_key(self) -> Settings:
-        """Outside production, a development key for the SAML service provider when none is
-        set (the local profile keeps its own in .local, docs/configuration.md)."""
-        if self.sso.saml_sp_private_key is None and self.service.app_profile != "production":
-            self.sso.saml_sp_private_key = DevelopmentKey(development_rsa_key_pem)
-        return self
-
-    @model_validator(mode="after")
-    def _passkeys_follow_public_url(self) -> Settings:
-        # Browsers refuse WebAuthn on an IP-address origin, so the local default is
-        # localhost, as PUBLIC_URL's is (docs/decisions/0121-passkey-configuration.md).
-        signin, service = self.signin, self.service
-        if service.app_profile == "local":
-            local = f"http://localhost:{service.port}"
-            signin.webauthn_rp_id = signin.webauthn_rp_id or "localhost"
-            signin.webauthn_origins = signin.webauthn_origins or [local]
-            return self
-        for origin in signin.webauthn_origins:
-            url = urlsplit(origin)
-            if url.scheme != "https" and (url.hostname or "").lower() != "localhost":
-                raise ValueError(f"WEBAUTHN_ORIGINS: {origin!r} must be https in production")
-        public = urlsplit(service.public_url)
-        signin.webauthn_rp_id = signin.webauthn_rp_id or (public.hostname or "")
-        signin.webauthn_origins = signin.webauthn_origins or [f"{public.scheme}://{public.netloc}"]
-        return self
-
-    @model_validator(mode="after")
     def _defaults_from_the_service(self) -> Settings:
-        """Pushes to this port, Pub/Sub set up in the local profile, its emulator's bucket,
-        and no breached-password check there unless asked for."""
+        """Pushes to this port, Pub/Sub set up in the local profile, and its emulator's
+        bucket."""
         jobs, service = self.jobs, self.service
         if not jobs.job_push_endpoint:
             jobs.job_push_endpoint = f"http://127.0.0.1:{service.port}/internal/jobs"
@@ -233,9 +180,6 @@ class Settings(BaseSettings):
         if not self.storage.storage_bucket and service.app_profile == "local":
             project = service.google_cloud_project or "demo-firegate"
             self.storage.storage_bucket = f"{project}.appspot.com"
-        if self.accounts.breached_passwords is None:
-            local = service.app_profile == "local"
-            self.accounts.breached_passwords = "off" if local else "block"
         return self
 
 
@@ -244,11 +188,11 @@ GROUPS: dict[str, type[SettingsGroup]] = {
     for name, field in Settings.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, SettingsGroup)
 }
+"""The service's own groups, ``Settings``' fields; the others are the units' (``Unit.settings``)."""
 GROUP_OF: dict[str, str] = {
     variable: group for group, model in GROUPS.items() for variable in model.model_fields
 }
-"""Which group holds each variable (lower-cased): tests/unit/test_docs_configuration.py keeps
-each in one group only."""
+"""Which of the service's own groups holds each of its variables (lower-cased)."""
 
 
 class _Variables(EnvSettingsSource):
@@ -280,6 +224,12 @@ def _given(group: object) -> dict[str, Any]:
     raise ValueError(f"a settings group is a mapping of its variables, not {group!r}")
 
 
+def _updated[G: SettingsGroup](group: G, values: dict[str, Any]) -> G:
+    """``group`` with those of ``values`` that are its fields'."""
+    update = {name: value for name, value in values.items() if name in type(group).model_fields}
+    return group.model_copy(update=update) if update else group
+
+
 def _by_variable(error: ErrorDetails) -> InitErrorDetails:
     """``error`` located by its variable (``jwt_leeway``), not by its group's path to it."""
     loc = error["loc"]
@@ -289,6 +239,14 @@ def _by_variable(error: ErrorDetails) -> InitErrorDetails:
     if "ctx" in error:
         details["ctx"] = error["ctx"]
     return details
+
+
+def _refused(problems: list[str]) -> ValidationError:
+    """``problems`` as the one error a start stops with."""
+    details = InitErrorDetails(
+        type="value_error", loc=(), input="settings", ctx={"error": invalid_configuration(problems)}
+    )
+    return ValidationError.from_exception_data("Settings", [details])
 
 
 def load_settings() -> Settings:

@@ -26,7 +26,7 @@ def test_the_unit_names_its_group_and_the_core_settings_hold_none_of_it() -> Non
 
 
 def test_defaults() -> None:
-    dogs = make_settings().unit_group(DogSettings)
+    dogs = make_settings().group(DogSettings)
     assert dogs.dog_api_url == "https://dog.ceo/api/breeds/image/random"
     assert dogs.dog_image_hosts == ["images.dog.ceo"]
     assert dogs.dog_api_timeout == 5.0
@@ -34,12 +34,12 @@ def test_defaults() -> None:
 
 def test_hosts_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOG_IMAGE_HOSTS", "images.dog.ceo, CDN.Example.com")
-    hosts = make_settings().unit_group(DogSettings).dog_image_hosts
+    hosts = make_settings().group(DogSettings).dog_image_hosts
     assert hosts == ["images.dog.ceo", "cdn.example.com"]
 
 
 def test_values_given_to_the_settings_reach_the_group() -> None:
-    dogs = make_settings(dog_api_timeout=2.5).unit_group(DogSettings)
+    dogs = make_settings(dog_api_timeout=2.5).group(DogSettings)
     assert dogs.dog_api_timeout == 2.5
 
 

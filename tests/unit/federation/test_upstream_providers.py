@@ -18,6 +18,8 @@ from bootstrap.federation import configured_providers
 from bootstrap.signin_adapters import secret_box
 from domain.errors import InvalidInput, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
+from infrastructure.settings.identity.federation import FederationSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from tests.fakes.federation import FakeUpstreamProviders
 from tests.support.app import fake_adapters
 from tests.support.settings import PRODUCTION_SETTINGS, make_settings
@@ -190,7 +192,10 @@ def test_upstream_providers_of_the_local_profile() -> None:
     stored = FakeUpstreamProviders()
     providers = configured_providers(settings, stored)
     local = providers.get("local")
-    assert local is not None and secret_box(settings.signin).open(local.sealed_secret) == "b"
+    assert (
+        local is not None
+        and secret_box(settings.group(SignInSettings)).open(local.sealed_secret) == "b"
+    )
     assert [p.id for p in providers.list_all()] == ["local"]
     with pytest.raises(PermissionDenied):
         providers.delete("local")  # changed where it is configured
@@ -213,7 +218,7 @@ def test_an_empty_upstream_providers_variable_is_none(
     monkeypatch: pytest.MonkeyPatch, empty: str
 ) -> None:
     monkeypatch.setenv("UPSTREAM_PROVIDERS", empty)  # as .env.example writes it
-    assert make_settings().federation.upstream_providers == []
+    assert make_settings().group(FederationSettings).upstream_providers == []
 
 
 def test_upstream_providers_that_are_not_json_are_refused_by_name(
@@ -223,6 +228,6 @@ def test_upstream_providers_that_are_not_json_are_refused_by_name(
     with pytest.raises(ValueError, match="UPSTREAM_PROVIDERS must be a JSON list of objects"):
         make_settings()
     monkeypatch.setenv("UPSTREAM_PROVIDERS", '[{"id": "acme", "issuer": "https://x.example"}]')
-    assert make_settings().federation.upstream_providers == [
+    assert make_settings().group(FederationSettings).upstream_providers == [
         {"id": "acme", "issuer": "https://x.example"}
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from infrastructure.settings.identity.mail import MailSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from tests.support.settings import PRODUCTION_SETTINGS, make_settings
 
 pytestmark = pytest.mark.unit
@@ -68,16 +70,16 @@ def test_production_reports_every_mail_problem_at_once() -> None:
 def test_production_accepts_a_named_relay_on_its_own_host() -> None:
     """A relay beside the service (a Cloud Run sidecar, a host's MTA) is a real server
     (docs/decisions/0103-production-mail-settings.md)."""
-    assert make_settings(**production(smtp_url="smtp://127.0.0.1:25")).mail.smtp_url
+    assert make_settings(**production(smtp_url="smtp://127.0.0.1:25")).group(MailSettings).smtp_url
 
 
 def test_the_local_profile_keeps_its_defaults() -> None:
     settings = make_settings(public_url=...)
     # localhost, where passkeys work, as WebAuthn's origin is (decision 0121).
     assert settings.service.public_url == "http://localhost:8000"
-    assert settings.signin.webauthn_origins == [settings.service.public_url]
-    assert settings.signin.webauthn_rp_id == "localhost"
-    assert settings.mail.smtp_url.get_secret_value() == "smtp://127.0.0.1:1025"
+    assert settings.group(SignInSettings).webauthn_origins == [settings.service.public_url]
+    assert settings.group(SignInSettings).webauthn_rp_id == "localhost"
+    assert settings.group(MailSettings).smtp_url.get_secret_value() == "smtp://127.0.0.1:1025"
 
 
 def test_local_mail_links_follow_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,6 +87,8 @@ def test_local_mail_links_follow_the_port(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PORT", "9000")
     assert make_settings(public_url=...).service.public_url == "http://localhost:9000"
     assert make_settings(port=9001, public_url=...).service.public_url == "http://localhost:9001"
-    assert make_settings(port=9001).signin.webauthn_origins == ["http://localhost:9001"]
+    assert make_settings(port=9001).group(SignInSettings).webauthn_origins == [
+        "http://localhost:9001"
+    ]
     given = make_settings(port=9001, public_url="http://127.0.0.1:9001")
     assert given.service.public_url == "http://127.0.0.1:9001"  # what is set is kept

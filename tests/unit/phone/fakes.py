@@ -35,7 +35,7 @@ class FakeSmsCounts:
 def adapters(settings: Settings) -> PhoneAdapters:
     """The phone unit on fakes: its flows in memory, the real parsing of a number (pure
     computation), the texts' counters in memory."""
-    region = settings.unit_group(PhoneSettings).phone_default_region
+    region = settings.group(PhoneSettings).phone_default_region
     return PhoneAdapters(
         codes=FakeCodeFlows(Channel.PHONE),
         changes=FakeCodeFlows(Channel.PHONE),

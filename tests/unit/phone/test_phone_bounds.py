@@ -19,6 +19,7 @@ from application.hooks.services import HookServices
 from bootstrap.units import check_units
 from domain.accounts.identities import PhoneNumber
 from infrastructure.phone.settings import PhoneSettings
+from infrastructure.settings.identity.accounts import AccountSettings
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -256,22 +257,22 @@ def test_phone_sign_in_without_a_challenge_provider_keeps_production_from_starti
     assert "PHONE_SIGN_IN_WITHOUT_CHALLENGE=true" in str(refused.value)
     with_one = make_settings(**PRODUCTION_SETTINGS, phone_sign_in=True, **TURNSTILE)
     check_units(with_one)
-    assert with_one.unit_group(PhoneSettings).goes_without_challenge("production") is False
+    assert with_one.group(PhoneSettings).goes_without_challenge("production") is False
     said = make_settings(
         **PRODUCTION_SETTINGS, phone_sign_in=True, phone_sign_in_without_challenge="true"
     )
     check_units(said)
-    assert said.unit_group(PhoneSettings).phone_sign_in
-    assert said.accounts.challenge_provider == "none"
+    assert said.group(PhoneSettings).phone_sign_in
+    assert said.group(AccountSettings).challenge_provider == "none"
     off = make_settings(**PRODUCTION_SETTINGS)
     check_units(off)  # off: nothing asked
-    assert off.unit_group(PhoneSettings).phone_sign_in is False
+    assert off.group(PhoneSettings).phone_sign_in is False
 
 
 def test_the_local_profile_goes_without_one_unless_told_not_to() -> None:
     local = make_settings(phone_sign_in=True)
     check_units(local)
-    assert local.unit_group(PhoneSettings).goes_without_challenge("local") is True
+    assert local.group(PhoneSettings).goes_without_challenge("local") is True
     with pytest.raises(ValueError, match="needs a challenge provider"):
         check_units(make_settings(phone_sign_in=True, phone_sign_in_without_challenge="false"))
 

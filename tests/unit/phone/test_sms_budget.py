@@ -67,9 +67,7 @@ def test_budgets_are_read_as_prefixes_the_longest_first_and_every_other_number()
 
 def test_every_other_number_keeps_200_an_hour_unless_named() -> None:
     assert SmsBudgets.parse("+33:1000/h").for_number(PERSONAL) == PrefixBudget("*", 200)
-    assert make_settings().unit_group(PhoneSettings).budgets == SmsBudgets(
-        (), PrefixBudget("*", 200)
-    )
+    assert make_settings().group(PhoneSettings).budgets == SmsBudgets((), PrefixBudget("*", 200))
 
 
 @pytest.mark.parametrize(
@@ -103,7 +101,7 @@ def test_a_default_region_is_a_country_the_library_knows(value: str) -> None:
     with pytest.raises(ValidationError) as info:
         check_units(make_settings(phone_default_region=value))  # as the start checks them
     assert "PHONE_DEFAULT_REGION must be" in str(info.value)
-    spain = make_settings(phone_default_region="es").unit_group(PhoneSettings)
+    spain = make_settings(phone_default_region="es").group(PhoneSettings)
     assert spain.phone_default_region == "ES"
 
 
@@ -153,7 +151,7 @@ def test_sms_enabled_false_refuses_every_text() -> None:
     seen = samples(metrics.exposition().decode())
     assert seen['firegate_sms_refused_total{reason="disabled"}'] == 3
     assert not any(name.startswith("firegate_sms_sent_total{") for name in seen)
-    assert make_settings(sms_enabled="false").unit_group(PhoneSettings).sms_enabled is False
+    assert make_settings(sms_enabled="false").group(PhoneSettings).sms_enabled is False
 
 
 def test_a_non_geographic_number_is_counted_as_of_unknown_country() -> None:
@@ -208,11 +206,11 @@ def test_numbers_with_an_account_may_spend_the_whole_budget_and_others_the_rest(
     budgets = PrefixBudget("+4470", 8)
     assert [budgets.fresh_at_most(share) for share in (0, 25, 50, 100)] == [8, 6, 4, 0]
     assert PrefixBudget("*", 1).fresh_at_most(25) == 1  # nothing kept of a budget of 1
-    assert make_settings().unit_group(PhoneSettings).sms_accounts_share == 25
-    assert make_settings(sms_accounts_share="0").unit_group(PhoneSettings).sms_accounts_share == 0
+    assert make_settings().group(PhoneSettings).sms_accounts_share == 25
+    assert make_settings(sms_accounts_share="0").group(PhoneSettings).sms_accounts_share == 0
     for bad in ("-1", "101", "half"):
         with pytest.raises(ValidationError):
-            make_settings(sms_accounts_share=bad).unit_group(PhoneSettings)
+            make_settings(sms_accounts_share=bad).group(PhoneSettings)
 
 
 def test_a_prefix_is_crowded_from_half_its_budget_in_its_hour_as_this_process_counted() -> None:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from bootstrap import build_app
 from infrastructure.settings import Settings
+from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from tests.support.app import fake_adapters
 from tests.support.settings import (
     PRODUCTION_SETTINGS,
@@ -32,7 +33,7 @@ def test_production_refuses_to_start_the_provider_without_a_key_and_says_why() -
 def test_production_without_the_provider_needs_no_key() -> None:
     values = {**PRODUCTION_SETTINGS, "jwt_secret": TEST_SECRET, "oidc_private_key": None}
     settings = make_settings(**values, oauth_provider=False)
-    assert settings.provider.oidc_private_key is None
+    assert settings.group(ProviderSettings).oidc_private_key is None
     app = build_app(settings, fake_adapters(settings))
     assert app.test_client().get("/.well-known/openid-configuration").status_code == 404
 
@@ -43,9 +44,10 @@ def test_the_local_profile_makes_development_keys_with_a_warning(
     settings = Settings(
         app_profile="local", jwt_secret=TEST_SECRET, google_cloud_project="demo-firegate"
     )
-    assert settings.provider.oidc_private_key is not None
-    assert "BEGIN PRIVATE KEY" in settings.provider.oidc_private_key.get_secret_value()
-    assert settings.provider.oidc_rsa_private_key is not None
+    provider = settings.group(ProviderSettings)
+    assert provider.oidc_private_key is not None
+    assert "BEGIN PRIVATE KEY" in provider.oidc_private_key.get_secret_value()
+    assert provider.oidc_rsa_private_key is not None
     assert any("OIDC_PRIVATE_KEY is not set" in r.getMessage() for r in caplog.records)
     assert any("OIDC_RSA_PRIVATE_KEY is not set" in r.getMessage() for r in caplog.records)
     app = build_app(settings, fake_adapters(settings))
@@ -55,7 +57,7 @@ def test_the_local_profile_makes_development_keys_with_a_warning(
 
 
 def test_jwt_private_key_signs_both_and_the_jwks_lists_it_once() -> None:
-    pem = make_settings().provider.oidc_private_key
+    pem = make_settings().group(ProviderSettings).oidc_private_key
     assert pem is not None
     settings = make_settings(jwt_secret=None, jwt_private_key=pem.get_secret_value())
     app = build_app(settings, fake_adapters(settings))
@@ -71,7 +73,9 @@ def metadata_and_jwks(settings: Settings) -> tuple[dict[str, Any], list[dict[str
 
 def test_an_rsa_provider_key_signs_id_tokens_itself() -> None:
     settings = make_settings(oidc_private_key=TEST_OIDC_RSA_KEY, oidc_rsa_private_key=None)
-    assert settings.provider.oidc_rsa_private_key is None  # none made: the key is RSA already
+    assert (
+        settings.group(ProviderSettings).oidc_rsa_private_key is None
+    )  # none made: the key is RSA already
     found, keys = metadata_and_jwks(settings)
     assert found["id_token_signing_alg_values_supported"] == ["RS256"]
     assert [key["alg"] for key in keys] == ["RS256"]
@@ -83,7 +87,9 @@ def test_production_with_an_ec_key_alone_signs_id_tokens_es256_and_warns(
     settings = make_settings(
         **{**PRODUCTION_SETTINGS, "jwt_secret": TEST_SECRET, "oidc_rsa_private_key": None}
     )
-    assert settings.provider.oidc_rsa_private_key is None  # production makes no key up
+    assert (
+        settings.group(ProviderSettings).oidc_rsa_private_key is None
+    )  # production makes no key up
     assert any("OIDC_RSA_PRIVATE_KEY is not set" in r.getMessage() for r in caplog.records)
     found, keys = metadata_and_jwks(settings)
     assert found["id_token_signing_alg_values_supported"] == ["ES256"]

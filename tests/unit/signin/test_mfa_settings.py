@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from domain.errors import Unavailable
 from infrastructure.dev_secrets import development_secrets, new_rsa_key_pem
+from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.secret_box import FernetSecretBox
 from tests.support.settings import PRODUCTION_SETTINGS, TEST_MFA_KEY, TEST_OIDC_KEY, make_settings
 
@@ -29,15 +30,18 @@ def test_a_key_that_is_not_a_fernet_key_is_refused(key: str) -> None:
 
 
 def test_the_local_profile_generates_a_key() -> None:
-    settings = make_settings(mfa_encryption_key=None)
-    assert settings.signin.mfa_encryption_key is not None
-    box = FernetSecretBox(settings.signin.mfa_encryption_key.get_secret_value())
+    key = make_settings(mfa_encryption_key=None).group(SignInSettings).mfa_encryption_key
+    assert key is not None
+    box = FernetSecretBox(key.get_secret_value())
     assert box.open(box.seal("JBSWY3DPEHPK3PXP")) == "JBSWY3DPEHPK3PXP"
 
 
 def test_another_key_cannot_open_a_sealed_secret() -> None:
     first, second = (make_settings(mfa_encryption_key=None) for _ in range(2))
-    first_key, second_key = first.signin.mfa_encryption_key, second.signin.mfa_encryption_key
+    first_key, second_key = (
+        first.group(SignInSettings).mfa_encryption_key,
+        second.group(SignInSettings).mfa_encryption_key,
+    )
     assert first_key is not None and second_key is not None
     sealed = FernetSecretBox(first_key.get_secret_value()).seal("s")
     with pytest.raises(Unavailable):
@@ -111,7 +115,9 @@ def test_an_origin_outside_the_rp_id_is_refused(origin: str) -> None:
 def test_origins_on_the_rp_id_or_under_it_are_taken() -> None:
     origins = ["https://example.com", "https://app.example.com:8443/", "https://a.b.EXAMPLE.com"]
     settings = make_settings(webauthn_rp_id="Example.com", webauthn_origins=origins)
-    assert settings.signin.webauthn_origins == [origin.rstrip("/") for origin in origins]
+    assert settings.group(SignInSettings).webauthn_origins == [
+        origin.rstrip("/") for origin in origins
+    ]
 
 
 def test_an_http_origin_is_refused_in_production() -> None:
@@ -124,7 +130,7 @@ def test_an_http_origin_is_refused_in_production() -> None:
     assert "WEBAUTHN_ORIGINS: 'http://app.example.com'" in str(info.value)
     local = make_settings(webauthn_rp_id="example.com", webauthn_origins=["http://app.example.com"])
     # the local profile allows it
-    assert local.signin.webauthn_origins == ["http://app.example.com"]
+    assert local.group(SignInSettings).webauthn_origins == ["http://app.example.com"]
 
 
 # -- development secrets: made once per run for every worker (docs/configuration.md) ------
@@ -146,8 +152,9 @@ def test_the_local_profile_makes_each_secret_it_lacks_once_for_all_workers() -> 
         job_queue="pubsub",
         job_push_token=made["JOB_PUSH_TOKEN"],
     )
-    assert settings.signin.mfa_encryption_key is not None
-    assert settings.signin.mfa_encryption_key.get_secret_value() == made["MFA_ENCRYPTION_KEY"]
+    key = settings.group(SignInSettings).mfa_encryption_key
+    assert key is not None
+    assert key.get_secret_value() == made["MFA_ENCRYPTION_KEY"]
     assert development_secrets({"APP_PROFILE": "local"}).keys() == {
         "JWT_SECRET",
         "MFA_ENCRYPTION_KEY",

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, SecretStr, model_validator
 from domain.accounts.attributes import ProfileSchema
 from domain.errors import InvalidInput
 from infrastructure.re2_patterns import re2_matcher
-from infrastructure.settings.group import Origins, RequestLimit, SettingsGroup
+from infrastructure.settings.group import Composition, Origins, RequestLimit, SettingsGroup
 
 
 def load_profile_schema(path: str) -> dict[str, Any]:
@@ -82,12 +82,25 @@ class AccountSettings(SettingsGroup):
         return self
 
     # Passwords seen in breaches (docs/security.md, "Breached passwords"): None is ``off``
-    # in the local profile and ``block`` otherwise (Settings fills it in).
+    # in the local profile and ``block`` otherwise (``fill_in``).
     breached_passwords: Literal["block", "warn", "off"] | None = None
     breached_passwords_min_count: int = Field(1, ge=1, le=1_000_000_000)
     breached_passwords_url: str = "https://api.pwnedpasswords.com"
     # What the ranges kept per process may take, in bytes (0: none kept).
     breached_passwords_cache_bytes: int = Field(4 * 1024 * 1024, ge=0, le=1024**3)
 
+    # The password hash (docs/configuration.md, "Password hashing"): the accounts' hasher's,
+    # which signing in uses.
+    argon2_time_cost: int = Field(2, ge=2)
+    argon2_memory_kib: int = Field(19_456, ge=19_456)
+    argon2_parallelism: int = Field(1, ge=1)
+    hash_concurrency: int = Field(2, ge=1, le=64)
+
     # A JSON Schema file of the profile's attributes; empty: the one admins store, if any.
     profile_schema: Annotated[str, AfterValidator(_profile_schema)] = ""
+
+    def fill_in(self, settings: Composition) -> None:
+        """No breached-password check in the local profile unless asked for."""
+        if self.breached_passwords is None:
+            local = settings.service.app_profile == "local"
+            self.breached_passwords = "off" if local else "block"

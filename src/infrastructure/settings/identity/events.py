@@ -1,7 +1,7 @@
 """Webhooks (docs/reference/webhooks.md): the first retry's delay (the later ones are multiples
-of it) and how long a delivery is retried, in seconds; an attempt's deadline; how long the list
-of endpoints is reused; the sweeper's period (0: none). Their queue is the jobs'
-(platform/jobs.py)."""
+of it) and how long a delivery is retried, in seconds; an attempt's deadline; the sweeper's
+period (0: none). How long the list of endpoints is reused is the hooks' (identity/hooks.py),
+below the events, which read it too. Their queue is the jobs' (platform/jobs.py)."""
 
 from __future__ import annotations
 
@@ -14,5 +14,4 @@ class EventsSettings(SettingsGroup):
     webhook_retry_first: float = Field(5.0, ge=0.01, le=60)
     webhook_retry_window: float = Field(86_400.0, ge=1, le=7 * 86_400)
     webhook_timeout: float = Field(5.0, gt=0, le=30)
-    webhook_cache_ttl: float = Field(5.0, ge=0, le=300)
     webhook_sweep_interval: float = Field(20.0, ge=0, le=3600)

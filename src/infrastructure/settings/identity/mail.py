@@ -1,5 +1,6 @@
 """Mail (docs/reference/email.md): the SMTP server, the sender, the templates, and the limits
-of the mail flows' entry points (address verification, forgotten password, reset). Where the
+of the mail flows' entry points (address verification, forgotten password, reset). The
+mailed codes' switch and limit are sign-in's (its group: sign-in reads them). Where the
 links point is the service's PUBLIC_URL."""
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ class MailSettings(SettingsGroup):
     rate_limit_email_verify: RequestLimit = "30/minute,300/hour"
     rate_limit_password_forgot: RequestLimit = "5/minute,50/hour"
     rate_limit_password_reset: RequestLimit = "10/minute,100/hour"
-    # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md), and the code
-    # requests per client address: a budget of their own, apart from password recovery's
-    passwordless_email: bool = True
-    rate_limit_email_code: RequestLimit = "5/minute,50/hour"
 
     @model_validator(mode="after")
     def _check_server(self) -> MailSettings:

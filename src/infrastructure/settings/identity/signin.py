@@ -1,6 +1,6 @@
-"""Signing in: firegate's own tokens and sessions, the password hash, the failed-login
-throttle, the second factor and passkeys (docs/configuration.md, "Tokens and sessions",
-"Password hashing", "Abuse controls", "Passkeys")."""
+"""Signing in: firegate's own tokens and sessions, the failed-login throttle, the second
+factor, passkeys and the mailed codes (docs/configuration.md, "Tokens and sessions", "Abuse
+controls", "Passkeys", "E-mail"). The password hash is the accounts' (their hasher)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 
 from infrastructure.dev_secrets import new_fernet_key
-from infrastructure.settings.group import Origins, RequestLimit, SettingsGroup
+from infrastructure.settings.group import Composition, Origins, RequestLimit, SettingsGroup
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,6 @@ class SignInSettings(SettingsGroup):
     mfa_encryption_key: SecretStr | None = None
     mfa_issuer: str = Field("firegate", min_length=1, max_length=64)  # shown by authenticator apps
 
-    argon2_time_cost: int = Field(2, ge=2)
-    argon2_memory_kib: int = Field(19_456, ge=19_456)
-    argon2_parallelism: int = Field(1, ge=1)
-    hash_concurrency: int = Field(2, ge=1, le=64)
-
     rate_limit_login: RequestLimit = "30/minute,300/hour"
     rate_limit_refresh: RequestLimit = "60/minute,600/hour"
     rate_limit_passkeys: RequestLimit = "30/minute,300/hour"  # each of the two sign-in routes
@@ -61,6 +56,12 @@ class SignInSettings(SettingsGroup):
     webauthn_rp_name: str = "firegate"
     webauthn_origins: Origins = []
 
+    # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md), and the code
+    # requests per client address: a budget of their own, apart from password recovery's.
+    # Sign-in's, which mail's flows and pages read too.
+    passwordless_email: bool = True
+    rate_limit_email_code: RequestLimit = "5/minute,50/hour"
+
     @model_validator(mode="after")
     def _check_backoff(self) -> SignInSettings:
         if self.login_backoff_max < self.login_backoff:
@@ -69,8 +70,8 @@ class SignInSettings(SettingsGroup):
 
     @model_validator(mode="after")
     def _check_passkey_origins(self) -> SignInSettings:
-        # What is configured is checked; what follows PUBLIC_URL (infrastructure.settings) is
-        # taken as it is.
+        # What is configured is checked; what follows PUBLIC_URL (``fill_in``) is taken as it
+        # is.
         self.webauthn_origins = [origin.rstrip("/") for origin in self.webauthn_origins]
         rp_id = self.webauthn_rp_id.lower()
         for origin in self.webauthn_origins:
@@ -83,6 +84,33 @@ class SignInSettings(SettingsGroup):
                     f"WEBAUTHN_RP_ID {rp_id!r} must be the host of {origin!r} or a suffix of it"
                 )
         return self
+
+    def problems_beside(self, settings: Composition) -> list[str]:
+        """The keys' problems in the service's profile, and, outside the local one, the
+        passkey origins that are not https."""
+        problems = self.problems(production=settings.service.app_profile == "production")
+        if settings.service.app_profile != "local":
+            for origin in self.webauthn_origins:
+                url = urlsplit(origin)
+                if url.scheme != "https" and (url.hostname or "").lower() != "localhost":
+                    problems.append(f"WEBAUTHN_ORIGINS: {origin!r} must be https in production")
+        return problems
+
+    def fill_in(self, settings: Composition) -> None:
+        """Outside production, the development secrets of those not set; the passkeys'
+        relying party and origins from PUBLIC_URL when not set."""
+        service = settings.service
+        if service.app_profile != "production":
+            self.use_development_secrets()
+        # Browsers refuse WebAuthn on an IP-address origin, so the local default is
+        # localhost, as PUBLIC_URL's is (docs/decisions/0121-passkey-configuration.md).
+        if service.app_profile == "local":
+            self.webauthn_rp_id = self.webauthn_rp_id or "localhost"
+            self.webauthn_origins = self.webauthn_origins or [f"http://localhost:{service.port}"]
+            return
+        public = urlsplit(service.public_url)
+        self.webauthn_rp_id = self.webauthn_rp_id or (public.hostname or "")
+        self.webauthn_origins = self.webauthn_origins or [f"{public.scheme}://{public.netloc}"]
 
     def problems(self, *, production: bool) -> list[str]:
         """What is wrong with the keys; in production, also which are missing."""

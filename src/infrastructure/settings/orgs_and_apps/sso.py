@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
-from infrastructure.dev_secrets import is_rsa_pem
-from infrastructure.settings.group import RequestLimit, SettingsGroup
+from infrastructure.dev_secrets import DevelopmentKey, development_rsa_key_pem, is_rsa_pem
+from infrastructure.settings.group import Composition, RequestLimit, SettingsGroup
 
 
 class SsoSettings(SettingsGroup):
@@ -31,3 +31,9 @@ class SsoSettings(SettingsGroup):
                 "SAML_SP_PRIVATE_KEY must be a PEM RSA private key of 2048 bits or more"
             )
         return value
+
+    def fill_in(self, settings: Composition) -> None:
+        """Outside production, a development key for the SAML service provider when none is
+        set (the local profile keeps its own in .local, docs/configuration.md)."""
+        if self.saml_sp_private_key is None and settings.service.app_profile != "production":
+            self.saml_sp_private_key = DevelopmentKey(development_rsa_key_pem)
