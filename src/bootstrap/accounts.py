@@ -53,7 +53,7 @@ from application.ports import (
 )
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from bootstrap.units import every_unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
@@ -112,6 +112,16 @@ class AccountsAdapters:
     profile_schemas: ProfileSchemaStore  # as admins stored it (docs/reference/accounts.md)
 
 
+# What the accounts' adapters take of the capabilities above them, prepared by those before
+# any adapters are made (``Unit.prepares``) and read from the footing (``Footing.offered``):
+# events' part of a change's commit (signin's sessions take it too), the orgs' reads of a
+# session's org and the memberships' copies of an account's token_version (mail's password
+# reset moves them too), docs/decisions/0845-the-core-makes-its-own-adapters.md.
+STAGED_WRITES = Slot[StagedWriter]("a change's security events, staged in its commit")
+ACTIVE_ORGS = Slot[ActiveOrgs]("a session's active org as stored")
+TOKEN_VERSION_COPIES = Slot[TokenVersionCopies]("the memberships' copies of token_version")
+
+
 def build(
     settings: Settings,
     client: Client,
@@ -146,6 +156,20 @@ def build(
             cache_bytes=settings.accounts.breached_passwords_cache_bytes,
         ),
         profile_schemas=FirestoreProfileSchemaStore(client),
+    )
+
+
+def make_adapters(footing: Footing) -> AccountsAdapters:
+    """Its adapters (``Unit.makes``), on the orgs' reads and events' part of a commit, which
+    they prepare (``Footing``)."""
+    return build(
+        footing.settings,
+        footing.client,
+        active_orgs=footing.offered(ACTIVE_ORGS),
+        copies=footing.offered(TOKEN_VERSION_COPIES),
+        write_staged=footing.offered(STAGED_WRITES),
+        hash_waited=footing.hash_waited,
+        metrics=footing.metrics,
     )
 
 
@@ -566,6 +590,7 @@ def built(own: AccountsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[AccountsAdapters](
     name="accounts",
+    makes=make_adapters,
     build=built,
     runs=runs,
     limits=limits,

@@ -15,7 +15,7 @@ bootstrap/cloud.py), Pub/Sub's and Redis's where the settings name them
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from application.ports import NO_METRICS, Metrics
@@ -82,6 +82,25 @@ class Adapters:
         """Each core unit with its adapters: the field its name names (``accounts``...), in
         the capability order (docs/decisions/0810-the-core-units-placed-by-name.md)."""
         return tuple(Placed(unit, getattr(self, unit.name)) for unit in core_units())
+
+    def of[T](self, kind: type[T]) -> T:
+        """The core unit's adapters of type ``kind`` (``adapters.of(AccountsAdapters)``);
+        LookupError if no core unit's are."""
+        for placed in self.core():
+            if isinstance(placed.adapters, kind):
+                return placed.adapters
+        raise LookupError(f"no core unit's adapters are {kind.__name__}")
+
+    def with_(self, *swapped: object) -> Adapters:
+        """These adapters with each of ``swapped`` in place of the core unit's of its type
+        (``adapters.with_(replace(adapters.of(MailAdapters), mailer=mailer))``)."""
+        changes: dict[str, Any] = {}
+        for new in swapped:
+            names = [p.unit.name for p in self.core() if isinstance(new, type(p.adapters))]
+            if len(names) != 1:
+                raise TypeError(f"no core unit's adapters are {type(new).__name__}")
+            changes[names[0]] = new
+        return replace(self, **changes)
 
 
 def build_adapters(

@@ -24,7 +24,7 @@ from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import ORG_REPOSITORY, OrgRepository
 from application.outbound import HostResolver
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Footing, Kernel, Unit
 from domain.slots import Fills, Slot, filled
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
@@ -56,6 +56,11 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> ClientsA
         keys_getter=platform.outbound.sender(settings.events.webhook_timeout),
         keys_resolver=SocketHostResolver(),
     )
+
+
+def make_adapters(footing: Footing) -> ClientsAdapters:
+    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
+    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def client_cache(
@@ -194,6 +199,7 @@ def built(own: ClientsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ClientsAdapters](
     name="clients",
+    makes=make_adapters,
     build=built,
     optional=False,
     api=api,

@@ -33,7 +33,7 @@ from bootstrap.platform import Platform
 from bootstrap.signin import ENDED_GRANTS, first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
 from bootstrap.signin_policies import SIGNIN_RULES, SigninPolicies, token_hook
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Footing, Kernel, Unit
 from domain.errors import InvalidInput
 from domain.federation.acting import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR
@@ -133,6 +133,11 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> Federati
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
         upstream_client=UpstreamClientOnFirstUse(upstream_client(platform.outbound)),
     )
+
+
+def make_adapters(footing: Footing) -> FederationAdapters:
+    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
+    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def upstream_client(outbound: Outbound) -> Callable[[], UpstreamClient]:
@@ -322,6 +327,7 @@ def built(own: FederationAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[FederationAdapters](
     name="federation",
+    makes=make_adapters,
     build=built,
     limits=limits,
     optional=False,

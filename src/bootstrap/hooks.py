@@ -23,7 +23,7 @@ from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
 from domain.slots import Filling, Slot, filled
@@ -53,6 +53,11 @@ def build(client: Client, *, platform: Platform) -> HooksAdapters:
         host_resolver=SocketHostResolver(),
         hook_client=platform.outbound.sender(MAX_TIMEOUT_MS / 1000),
     )
+
+
+def make_adapters(footing: Footing) -> HooksAdapters:
+    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
+    return build(footing.client, platform=footing.platform)
 
 
 def hook_policy(settings: Settings) -> HookPolicy:
@@ -222,6 +227,7 @@ def built(own: HooksAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[HooksAdapters](
     name="hooks",
+    makes=make_adapters,
     lends=lends,
     build=built,
     optional=False,

@@ -33,11 +33,11 @@ from application.mail.sending import (
 from application.mail.services import MailServices
 from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer, TokenVersionCopies
 from application.signin.codes.email import EMAIL_CODE_MAIL
-from bootstrap.accounts import CHANGE_HOOKS, SHARED, AccountsAdapters, Shared
+from bootstrap.accounts import CHANGE_HOOKS, SHARED, TOKEN_VERSION_COPIES, AccountsAdapters, Shared
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.mail import hook_kinds
 from domain.slots import Slot
@@ -90,6 +90,12 @@ def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> 
         mailer=mailer(settings.mail),
         new_device_mails=FirestoreNewDeviceMails(client),
     )
+
+
+def make_adapters(footing: Footing) -> MailAdapters:
+    """Its adapters (``Unit.makes``), on the memberships' copies of token_version, which the
+    orgs prepare (``Footing``)."""
+    return build(footing.settings, footing.client, copies=footing.offered(TOKEN_VERSION_COPIES))
 
 
 def mail_settings(settings: Settings) -> MailSettings:
@@ -309,6 +315,7 @@ def built(_own: MailAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MailAdapters](
     name="mail",
+    makes=make_adapters,
     lends=lends,
     build=built,
     runs=runs,

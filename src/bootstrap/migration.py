@@ -20,7 +20,7 @@ from bootstrap.federation import FederationAdapters
 from bootstrap.metrics import GAUGES
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import LEGACY_PASSWORDS
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
@@ -42,6 +42,11 @@ class MigrationAdapters:
 
 def build(client: Client) -> MigrationAdapters:
     return MigrationAdapters(user_moves=FirestoreUserMoves(client))
+
+
+def make_adapters(footing: Footing) -> MigrationAdapters:
+    """Its adapters (``Unit.makes``), of the client (``Footing``)."""
+    return build(footing.client)
 
 
 def wire(
@@ -133,6 +138,7 @@ def built(own: MigrationAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MigrationAdapters](
     name="migration",
+    makes=make_adapters,
     build=built,
     lends=lends,
     optional=False,

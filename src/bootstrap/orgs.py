@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.accounts.accounts import AccountHooks, UserRepository
 from application.accounts.addresses import AddressRule
@@ -50,10 +50,12 @@ from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import (
+    ACTIVE_ORGS,
     DOMAIN_HOLDERS,
     INVITED_ADDRESSES,
     PROVEN_HOOKS,
     SHARED,
+    TOKEN_VERSION_COPIES,
     AccountsAdapters,
     Shared,
 )
@@ -61,9 +63,9 @@ from bootstrap.events import EventsAdapters
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_adapters import MEMBERSHIP_PARTS, SigninAdapters
 from bootstrap.signin_policies import token_hook
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
 from domain.slots import Filling, Slot
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
@@ -115,6 +117,17 @@ def membership_part() -> MembershipPart:
     return OrgMembershipPart()
 
 
+def prepares(_settings: Settings, client: Client) -> tuple[Filling[Any], ...]:
+    """What the orgs prepare for the adapters below them (``Unit.prepares``), under their
+    takers' keys: a session's active org and the memberships' copies of token_version (the
+    accounts', mail's), the orgs' part of each request's read (signin's)."""
+    return (
+        ACTIVE_ORGS(active_orgs(client)),
+        TOKEN_VERSION_COPIES(token_version_copies(client)),
+        MEMBERSHIP_PARTS(membership_part()),
+    )
+
+
 def offers(own: OrgsAdapters) -> Filling[OrgRepository]:
     """What the orgs offer the units: their repository (``ORG_REPOSITORY``), through which a
     unit that keeps an org's settings reads and changes them."""
@@ -131,6 +144,11 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         templates=FirestoreRoleTemplates(client),
         permissions=FirestoreMemberPermissions(client),
     )
+
+
+def make_adapters(footing: Footing) -> OrgsAdapters:
+    """Its adapters (``Unit.makes``), of the settings and client (``Footing``)."""
+    return build(footing.settings, footing.client)
 
 
 def bind_access(own: OrgsAdapters) -> AccessDecisions:
@@ -576,6 +594,8 @@ def built(own: OrgsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[OrgsAdapters](
     name="orgs",
+    makes=make_adapters,
+    prepares=prepares,
     build=built,
     lends=lends,
     runs=runs,

@@ -62,7 +62,7 @@ from bootstrap.signin import ENDED_GRANTS
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
-from bootstrap.unit import UNITS_ON, Built, Kernel, Lent, Unit
+from bootstrap.unit import UNITS_ON, Built, Footing, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
@@ -109,6 +109,11 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         request_seal=request_seal(settings),
         provider_tokens=provider_tokens(settings),
     )
+
+
+def make_adapters(footing: Footing) -> ProviderAdapters:
+    """Its adapters (``Unit.makes``), of the settings and client (``Footing``)."""
+    return build(footing.settings, footing.client)
 
 
 def oauth_policy(settings: Settings) -> OAuthPolicy:
@@ -402,6 +407,7 @@ def built(own: ProviderAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ProviderAdapters](
     name="provider",
+    makes=make_adapters,
     lends=lends,
     build=built,
     optional=False,

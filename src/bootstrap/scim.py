@@ -23,7 +23,7 @@ from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.drivers import DRIVING_ADAPTERS, DrivingAdapter
 from bootstrap.orgs import DIRECTORY_ACCOUNTS, ORG_DATA, OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
@@ -52,6 +52,11 @@ def build(client: Client) -> ScimAdapters:
         users=FirestoreScimUsers(client),
         groups=FirestoreScimGroups(client),
     )
+
+
+def make_adapters(footing: Footing) -> ScimAdapters:
+    """Its adapters (``Unit.makes``), of the client (``Footing``)."""
+    return build(footing.client)
 
 
 def directory_accounts(own: ScimAdapters) -> DirectoryAccounts:
@@ -166,6 +171,7 @@ def built(own: ScimAdapters, kernel: Kernel) -> Built:
 
 
 UNIT = Unit[ScimAdapters](
+    makes=make_adapters,
     lends=lends,
     name="scim",
     build=built,

@@ -37,7 +37,7 @@ from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
 from bootstrap.accounts import SHARED, SIGNUPS, AccountsAdapters, Shared
 from bootstrap.platform import Platform
-from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_adapters import SigninAdapters, make_adapters
 from bootstrap.signin_policies import (
     SIGNIN_RULES,
     SigninPolicies,
@@ -528,6 +528,7 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[SigninAdapters](
     name="signin",
+    makes=make_adapters,
     lends=lends,
     build=built,
     limits=limits,

@@ -23,6 +23,9 @@ from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import LoginThrottle
+from bootstrap.accounts import STAGED_WRITES
+from bootstrap.unit import Footing
+from domain.slots import Slot
 from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
 from infrastructure.firestore.signin.codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
@@ -110,6 +113,10 @@ class SigninAdapters:
     email_codes: EmailCodeFlowStore
 
 
+# The orgs' part of each request's read, prepared by the orgs (``Unit.prepares``).
+MEMBERSHIP_PARTS = Slot[MembershipPart]("the orgs' part of each request's read")
+
+
 def build(
     settings: Settings,
     client: Client,
@@ -136,4 +143,15 @@ def build(
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
+    )
+
+
+def make_adapters(footing: Footing) -> SigninAdapters:
+    """Its adapters (``Unit.makes``), on the orgs' part of each request's read and events'
+    part of a commit, which they prepare (``Footing``)."""
+    return build(
+        footing.settings,
+        footing.client,
+        memberships=footing.offered(MEMBERSHIP_PARTS),
+        write_staged=footing.offered(STAGED_WRITES),
     )

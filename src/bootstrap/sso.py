@@ -43,7 +43,7 @@ from bootstrap.orgs import (
 )
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
@@ -117,6 +117,11 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> SsoAdapt
         metadata_resolver=resolver,
         oidc_client=connection_client(pinned, resolver, local=local),
     )
+
+
+def make_adapters(footing: Footing) -> SsoAdapters:
+    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
+    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def _editor(own: SsoAdapters, settings: Settings, box: SecretBox, clock: Clock) -> ConnectionEditor:
@@ -522,6 +527,7 @@ def built(own: SsoAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[SsoAdapters](
     name="sso",
+    makes=make_adapters,
     build=built,
     lends=lends,
     runs=runs,
