@@ -17,7 +17,10 @@ from opentelemetry.trace import Tracer
 from werkzeug.exceptions import HTTPException
 
 from application.jobs import JobHandler
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
+from bootstrap.events import EventsAdapters
+from bootstrap.mail import MailAdapters
 from bootstrap.platform import JobQueueFactory
 from infrastructure.firestore.rest import wrap_posts
 from infrastructure.settings import Settings
@@ -56,14 +59,22 @@ class Tracing:
         tracer = self.tracer
         if self.clients:
             _instrument_clients(self.provider)
-        base, accounts, events = adapters.platform, adapters.accounts, adapters.events
+        base, accounts, events = (
+            adapters.platform,
+            adapters.of(AccountsAdapters),
+            adapters.of(EventsAdapters),
+        )
         return replace(
-            adapters,
-            accounts=replace(accounts, hasher=spans.TracedHasher(accounts.hasher, tracer)),
-            mail=replace(adapters.mail, mailer=spans.TracedMailer(adapters.mail.mailer, tracer)),
-            events=replace(
-                events,
-                webhook_sender=spans.TracedWebhookSender(events.webhook_sender, tracer),
+            adapters.with_(
+                replace(accounts, hasher=spans.TracedHasher(accounts.hasher, tracer)),
+                replace(
+                    adapters.of(MailAdapters),
+                    mailer=spans.TracedMailer(adapters.of(MailAdapters).mailer, tracer),
+                ),
+                replace(
+                    events,
+                    webhook_sender=spans.TracedWebhookSender(events.webhook_sender, tracer),
+                ),
             ),
             platform=replace(
                 base,
