@@ -91,7 +91,6 @@ from interfaces.shared.problems import PROBLEM_PARTS
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web import PagesConfig
     from interfaces.web.parts import Pages
@@ -122,20 +121,14 @@ ACTIVE_ORGS = Slot[ActiveOrgs]("a session's active org as stored")
 TOKEN_VERSION_COPIES = Slot[TokenVersionCopies]("the memberships' copies of token_version")
 
 
-def build(
-    settings: Settings,
-    client: Client,
-    *,
-    active_orgs: ActiveOrgs,
-    copies: TokenVersionCopies,
-    write_staged: StagedWriter,
-    hash_waited: Callable[[float], None] | None = None,
-    metrics: Metrics = NO_METRICS,
-) -> AccountsAdapters:
-    """``active_orgs``: the orgs' reads of a session's org, ``copies`` the memberships'
-    copies of an account's token_version (bootstrap/orgs.py);
-    ``write_staged``: events' part of a change's commit (bootstrap/events.py);
-    ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+def build(footing: Footing) -> AccountsAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``: the orgs' reads of a session's org and
+    the memberships' copies of an account's token_version (bootstrap/orgs.py), events' part of
+    a change's commit (bootstrap/events.py), each read by its key declared here; ``hash_waited``
+    is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+    settings, client, metrics = footing.settings, footing.client, footing.metrics
+    copies, write_staged = footing.offered(TOKEN_VERSION_COPIES), footing.offered(STAGED_WRITES)
+    active_orgs, hash_waited = footing.offered(ACTIVE_ORGS), footing.hash_waited
     signin = settings.signin
     return AccountsAdapters(
         users=FirestoreUserRepository(client, write_staged=write_staged, copies=copies),
@@ -156,20 +149,6 @@ def build(
             cache_bytes=settings.accounts.breached_passwords_cache_bytes,
         ),
         profile_schemas=FirestoreProfileSchemaStore(client),
-    )
-
-
-def make_adapters(footing: Footing) -> AccountsAdapters:
-    """Its adapters (``Unit.makes``), on the orgs' reads and events' part of a commit, which
-    they prepare (``Footing``)."""
-    return build(
-        footing.settings,
-        footing.client,
-        active_orgs=footing.offered(ACTIVE_ORGS),
-        copies=footing.offered(TOKEN_VERSION_COPIES),
-        write_staged=footing.offered(STAGED_WRITES),
-        hash_waited=footing.hash_waited,
-        metrics=footing.metrics,
     )
 
 
@@ -590,7 +569,7 @@ def built(own: AccountsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[AccountsAdapters](
     name="accounts",
-    makes=make_adapters,
+    makes=build,
     build=built,
     runs=runs,
     limits=limits,

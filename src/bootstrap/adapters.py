@@ -1,5 +1,5 @@
 """The production adapters, each core unit's made by its record (``Unit.makes``, in its
-``bootstrap/<capability>.py``: ``make_adapters``) and each optional unit's (``Unit.adapters``),
+``bootstrap/<capability>.py``: ``build``) and each optional unit's (``Unit.adapters``),
 and the record of them the composition root hands out: ``Adapters``, the platform and each
 unit with its adapters, a core unit's read by their type (``adapters.of(AccountsAdapters)``)
 and swapped by it (``adapters.with_(...)``), docs/decisions/0845-the-core-makes-its-own-adapters.md.

@@ -35,7 +35,6 @@ from interfaces.cli import CommandGroup, Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -48,19 +47,15 @@ class ClientsAdapters:
     keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> ClientsAdapters:
+def build(footing: Footing) -> ClientsAdapters:
     """The keys fetched through the platform's outbound client, at the webhooks' deadline."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     return ClientsAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         api_resources=FirestoreApiResources(client),
         keys_getter=platform.outbound.sender(settings.events.webhook_timeout),
         keys_resolver=SocketHostResolver(),
     )
-
-
-def make_adapters(footing: Footing) -> ClientsAdapters:
-    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
-    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def client_cache(
@@ -199,7 +194,7 @@ def built(own: ClientsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ClientsAdapters](
     name="clients",
-    makes=make_adapters,
+    makes=build,
     build=built,
     optional=False,
     api=api,

@@ -73,7 +73,9 @@ class EventsAdapters:
     scheduler: Scheduler
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> EventsAdapters:
+def build(footing: Footing) -> EventsAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     return EventsAdapters(
         security_events=FirestoreSecurityEvents(client),
         webhook_endpoints=FirestoreWebhookEndpoints(client),
@@ -82,11 +84,6 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> EventsAd
         webhook_sender=platform.outbound.sender(settings.events.webhook_timeout),
         scheduler=ThreadScheduler(),
     )
-
-
-def make_adapters(footing: Footing) -> EventsAdapters:
-    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
-    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def staged_writer() -> StagedWriter:
@@ -344,7 +341,7 @@ def built(own: EventsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[EventsAdapters](
     name="events",
-    makes=make_adapters,
+    makes=build,
     prepares=prepares,
     build=built,
     runs=runs,

@@ -48,7 +48,6 @@ from interfaces.cli import CommandGroup, Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -126,18 +125,15 @@ class FederationAdapters:
     upstream_client: UpstreamClient
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> FederationAdapters:
+def build(footing: Footing) -> FederationAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     return FederationAdapters(
         identity_verifier=FirebaseIdentityVerifierOnFirstUse(firebase_identity_verifier(settings)),
         custom_tokens=FirebaseCustomTokensOnFirstUse(firebase_custom_tokens(settings)),
         upstream_providers=configured_providers(settings, FirestoreUpstreamProviders(client)),
         upstream_client=UpstreamClientOnFirstUse(upstream_client(platform.outbound)),
     )
-
-
-def make_adapters(footing: Footing) -> FederationAdapters:
-    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
-    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def upstream_client(outbound: Outbound) -> Callable[[], UpstreamClient]:
@@ -327,7 +323,7 @@ def built(own: FederationAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[FederationAdapters](
     name="federation",
-    makes=make_adapters,
+    makes=build,
     build=built,
     limits=limits,
     optional=False,

@@ -35,7 +35,6 @@ from interfaces.cli import CommandGroup, Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -47,17 +46,14 @@ class HooksAdapters:
     hook_client: HookClient  # each call cut at its hook's own deadline
 
 
-def build(client: Client, *, platform: Platform) -> HooksAdapters:
+def build(footing: Footing) -> HooksAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    client, platform = footing.client, footing.platform
     return HooksAdapters(
         auth_hooks=FirestoreAuthHooks(client),
         host_resolver=SocketHostResolver(),
         hook_client=platform.outbound.sender(MAX_TIMEOUT_MS / 1000),
     )
-
-
-def make_adapters(footing: Footing) -> HooksAdapters:
-    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
-    return build(footing.client, platform=footing.platform)
 
 
 def hook_policy(settings: Settings) -> HookPolicy:
@@ -227,7 +223,7 @@ def built(own: HooksAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[HooksAdapters](
     name="hooks",
-    makes=make_adapters,
+    makes=build,
     lends=lends,
     build=built,
     optional=False,

@@ -31,7 +31,7 @@ from application.mail.sending import (
     SendMailJob,
 )
 from application.mail.services import MailServices
-from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer, TokenVersionCopies
+from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer
 from application.signin.codes.email import EMAIL_CODE_MAIL
 from bootstrap.accounts import CHANGE_HOOKS, SHARED, TOKEN_VERSION_COPIES, AccountsAdapters, Shared
 from bootstrap.federation import SIGNED_IN, SignedIn
@@ -51,7 +51,6 @@ from interfaces.web.compiled import TRANSLATIONS
 
 if TYPE_CHECKING:
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -81,21 +80,17 @@ class MailAdapters:
     new_device_mails: NewDeviceMails
 
 
-def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> MailAdapters:
-    """``copies``: the memberships' copies of an account's token_version, which a password
-    reset moves (bootstrap/orgs.py)."""
+def build(footing: Footing) -> MailAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``: the memberships' copies of an account's
+    token_version, which a password reset moves (prepared by the orgs)."""
+    settings, client = footing.settings, footing.client
+    copies = footing.offered(TOKEN_VERSION_COPIES)
     return MailAdapters(
         action_tokens=FirestoreActionTokenRepository(client, copies=copies),
         mail_renderer=mail_renderer(settings.mail),
         mailer=mailer(settings.mail),
         new_device_mails=FirestoreNewDeviceMails(client),
     )
-
-
-def make_adapters(footing: Footing) -> MailAdapters:
-    """Its adapters (``Unit.makes``), on the memberships' copies of token_version, which the
-    orgs prepare (``Footing``)."""
-    return build(footing.settings, footing.client, copies=footing.offered(TOKEN_VERSION_COPIES))
 
 
 def mail_settings(settings: Settings) -> MailSettings:
@@ -315,7 +310,7 @@ def built(_own: MailAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MailAdapters](
     name="mail",
-    makes=make_adapters,
+    makes=build,
     lends=lends,
     build=built,
     runs=runs,

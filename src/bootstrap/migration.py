@@ -30,7 +30,6 @@ from interfaces.cli import Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from application.services import Services
 
@@ -40,13 +39,10 @@ class MigrationAdapters:
     user_moves: UserMoves  # users import and export
 
 
-def build(client: Client) -> MigrationAdapters:
+def build(footing: Footing) -> MigrationAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    client = footing.client
     return MigrationAdapters(user_moves=FirestoreUserMoves(client))
-
-
-def make_adapters(footing: Footing) -> MigrationAdapters:
-    """Its adapters (``Unit.makes``), of the client (``Footing``)."""
-    return build(footing.client)
 
 
 def wire(
@@ -138,7 +134,7 @@ def built(own: MigrationAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MigrationAdapters](
     name="migration",
-    makes=make_adapters,
+    makes=build,
     build=built,
     lends=lends,
     optional=False,

@@ -47,7 +47,7 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
+from application.ports import JobQueue, OwnedData
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import (
     ACTIVE_ORGS,
@@ -76,7 +76,6 @@ from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
 from infrastructure.firestore.orgs.templates import FirestoreRoleTemplates
 from infrastructure.firestore.orgs.token_versions import MembershipTokenVersions
-from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
 from interfaces.cli import CommandGroup, Commands
@@ -100,31 +99,16 @@ class OrgsAdapters:
     permissions: MemberPermissions  # the access decisions' one read
 
 
-def active_orgs(client: Client) -> ActiveOrgs:
-    """A session's active org as stored, which the lower capabilities read through a port
-    (the accounts' adapters carry it)."""
-    return FirestoreActiveOrgs(client)
-
-
-def token_version_copies(client: Client) -> TokenVersionCopies:
-    """The memberships' copies of their account's token_version, which the accounts' user
-    repository moves with the account's (the rules library reads them alone)."""
-    return MembershipTokenVersions(client)
-
-
-def membership_part() -> MembershipPart:
-    """The orgs' part of each request's read (sign-in's principals)."""
-    return OrgMembershipPart()
-
-
 def prepares(_settings: Settings, client: Client) -> tuple[Filling[Any], ...]:
     """What the orgs prepare for the adapters below them (``Unit.prepares``), under their
-    takers' keys: a session's active org and the memberships' copies of token_version (the
-    accounts', mail's), the orgs' part of each request's read (signin's)."""
+    takers' keys: a session's active org as stored, and the memberships' copies of an
+    account's token_version, which the accounts' user repository moves with the account's (the
+    rules library reads them alone), the accounts' and mail's; the orgs' part of each
+    request's read, sign-in's principals'."""
     return (
-        ACTIVE_ORGS(active_orgs(client)),
-        TOKEN_VERSION_COPIES(token_version_copies(client)),
-        MEMBERSHIP_PARTS(membership_part()),
+        ACTIVE_ORGS(FirestoreActiveOrgs(client)),
+        TOKEN_VERSION_COPIES(MembershipTokenVersions(client)),
+        MEMBERSHIP_PARTS(OrgMembershipPart()),
     )
 
 
@@ -134,7 +118,9 @@ def offers(own: OrgsAdapters) -> Filling[OrgRepository]:
     return ORG_REPOSITORY(own.orgs)
 
 
-def build(settings: Settings, client: Client) -> OrgsAdapters:
+def build(footing: Footing) -> OrgsAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client = footing.settings, footing.client
     return OrgsAdapters(
         orgs=FirestoreOrgRepository(client),
         invitations=FirestoreOrgInvitationRepository(client),
@@ -144,11 +130,6 @@ def build(settings: Settings, client: Client) -> OrgsAdapters:
         templates=FirestoreRoleTemplates(client),
         permissions=FirestoreMemberPermissions(client),
     )
-
-
-def make_adapters(footing: Footing) -> OrgsAdapters:
-    """Its adapters (``Unit.makes``), of the settings and client (``Footing``)."""
-    return build(footing.settings, footing.client)
 
 
 def bind_access(own: OrgsAdapters) -> AccessDecisions:
@@ -594,7 +575,7 @@ def built(own: OrgsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[OrgsAdapters](
     name="orgs",
-    makes=make_adapters,
+    makes=build,
     prepares=prepares,
     build=built,
     lends=lends,

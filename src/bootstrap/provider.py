@@ -78,8 +78,6 @@ from infrastructure.settings import Settings
 from interfaces.http.routes.federation.provider_tokens import PROVIDER_TOKENS, ProviderToken
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import Client
-
     from interfaces.web.parts import Pages
 
 
@@ -100,7 +98,9 @@ class ProviderAdapters:
     provider_tokens: ProviderTokens | None  # None: the provider is off
 
 
-def build(settings: Settings, client: Client) -> ProviderAdapters:
+def build(footing: Footing) -> ProviderAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client = footing.settings, footing.client
     return ProviderAdapters(
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
@@ -109,11 +109,6 @@ def build(settings: Settings, client: Client) -> ProviderAdapters:
         request_seal=request_seal(settings),
         provider_tokens=provider_tokens(settings),
     )
-
-
-def make_adapters(footing: Footing) -> ProviderAdapters:
-    """Its adapters (``Unit.makes``), of the settings and client (``Footing``)."""
-    return build(footing.settings, footing.client)
 
 
 def oauth_policy(settings: Settings) -> OAuthPolicy:
@@ -407,7 +402,7 @@ def built(own: ProviderAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ProviderAdapters](
     name="provider",
-    makes=make_adapters,
+    makes=build,
     lends=lends,
     build=built,
     optional=False,

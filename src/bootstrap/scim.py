@@ -34,7 +34,6 @@ from interfaces.shared.shell import Install
 
 if TYPE_CHECKING:
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -46,17 +45,14 @@ class ScimAdapters:
     groups: ScimGroups  # the groups their directories pushed
 
 
-def build(client: Client) -> ScimAdapters:
+def build(footing: Footing) -> ScimAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    client = footing.client
     return ScimAdapters(
         tokens=FirestoreScimTokens(client),
         users=FirestoreScimUsers(client),
         groups=FirestoreScimGroups(client),
     )
-
-
-def make_adapters(footing: Footing) -> ScimAdapters:
-    """Its adapters (``Unit.makes``), of the client (``Footing``)."""
-    return build(footing.client)
 
 
 def directory_accounts(own: ScimAdapters) -> DirectoryAccounts:
@@ -171,7 +167,7 @@ def built(own: ScimAdapters, kernel: Kernel) -> Built:
 
 
 UNIT = Unit[ScimAdapters](
-    makes=make_adapters,
+    makes=build,
     lends=lends,
     name="scim",
     build=built,

@@ -35,9 +35,10 @@ from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
+from bootstrap import signin_adapters
 from bootstrap.accounts import SHARED, SIGNUPS, AccountsAdapters, Shared
 from bootstrap.platform import Platform
-from bootstrap.signin_adapters import SigninAdapters, make_adapters
+from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import (
     SIGNIN_RULES,
     SigninPolicies,
@@ -528,7 +529,7 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[SigninAdapters](
     name="signin",
-    makes=make_adapters,
+    makes=signin_adapters.build,
     lends=lends,
     build=built,
     limits=limits,

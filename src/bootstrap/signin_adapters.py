@@ -26,7 +26,7 @@ from application.signin.throttle import LoginThrottle
 from bootstrap.accounts import STAGED_WRITES
 from bootstrap.unit import Footing
 from domain.slots import Slot
-from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.signin.codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
@@ -38,7 +38,6 @@ from infrastructure.firestore.signin.passkeys import (
 from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
 from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
-from infrastructure.settings import Settings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.jwt_tokens import (
     PyJWTTokenIssuer,
@@ -51,7 +50,7 @@ from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import Client
+    pass
 
 
 def signing_key(signin: SignInSettings) -> SigningKey:
@@ -117,15 +116,12 @@ class SigninAdapters:
 MEMBERSHIP_PARTS = Slot[MembershipPart]("the orgs' part of each request's read")
 
 
-def build(
-    settings: Settings,
-    client: Client,
-    *,
-    memberships: MembershipPart,
-    write_staged: StagedWriter,
-) -> SigninAdapters:
-    """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
-    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
+def build(footing: Footing) -> SigninAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``: the orgs' part of each request's read
+    (bootstrap/orgs.py) and events' part of a sign-in's commit (bootstrap/events.py), each
+    prepared under its key."""
+    settings, client = footing.settings, footing.client
+    memberships, write_staged = footing.offered(MEMBERSHIP_PARTS), footing.offered(STAGED_WRITES)
     signin = settings.signin
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client, write_staged=write_staged),
@@ -143,15 +139,4 @@ def build(
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
-    )
-
-
-def make_adapters(footing: Footing) -> SigninAdapters:
-    """Its adapters (``Unit.makes``), on the orgs' part of each request's read and events'
-    part of a commit, which they prepare (``Footing``)."""
-    return build(
-        footing.settings,
-        footing.client,
-        memberships=footing.offered(MEMBERSHIP_PARTS),
-        write_staged=footing.offered(STAGED_WRITES),
     )

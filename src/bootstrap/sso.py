@@ -56,7 +56,6 @@ from interfaces.cli import Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -104,7 +103,9 @@ def connection_client(
     return UpstreamClientOnFirstUse(make)
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> SsoAdapters:
+def build(footing: Footing) -> SsoAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     pinned = platform.outbound.sender(settings.events.webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
@@ -117,11 +118,6 @@ def build(settings: Settings, client: Client, *, platform: Platform) -> SsoAdapt
         metadata_resolver=resolver,
         oidc_client=connection_client(pinned, resolver, local=local),
     )
-
-
-def make_adapters(footing: Footing) -> SsoAdapters:
-    """Its adapters (``Unit.makes``), on the platform (``Footing``)."""
-    return build(footing.settings, footing.client, platform=footing.platform)
 
 
 def _editor(own: SsoAdapters, settings: Settings, box: SecretBox, clock: Clock) -> ConnectionEditor:
@@ -527,7 +523,7 @@ def built(own: SsoAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[SsoAdapters](
     name="sso",
-    makes=make_adapters,
+    makes=build,
     build=built,
     lends=lends,
     runs=runs,

@@ -48,7 +48,7 @@ def test_each_core_unit_makes_its_adapters_with_its_modules_build() -> None:
         module = import_module(
             "bootstrap.signin_adapters" if unit.name == "signin" else f"bootstrap.{unit.name}"
         )
-        assert unit.makes is module.make_adapters, unit.name
+        assert unit.makes is module.build, unit.name
 
 
 def test_the_production_adapters_are_each_core_units_own_on_what_the_others_prepare(
