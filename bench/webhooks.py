@@ -43,6 +43,8 @@ from application.events.webhooks.admin import CreateWebhook
 from application.ports import Audit, AuditEvent, Job
 from application.signin.authentication import Actor
 from bootstrap import build_adapters, events
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.settings import Settings
 
@@ -93,17 +95,21 @@ def one_run(count: int, threads: int, receiver_url: str) -> dict[str, Any]:
         log_level="WARNING",
     )
     adapters = build_adapters(settings)
-    base, evt, policy = adapters.platform, adapters.events, events.webhook_policy(settings)
+    base, evt, policy = (
+        adapters.platform,
+        adapters.of(events.EventsAdapters),
+        events.webhook_policy(settings),
+    )
     handlers: dict[str, jobs.JobHandler] = {}
     queue = base.job_queue(jobs.JobRunner(handlers).run)
     kept = KeptJobs()
     outbox = events.webhook_outbox(evt, policy, platform=base, queue=kept)
-    secrets = adapters.signin.secret_box
+    secrets = adapters.of(SigninAdapters).secret_box
     handlers.update(
         events.webhook_handlers(
             evt,
             policy,
-            users=adapters.accounts.users,
+            users=adapters.of(AccountsAdapters).users,
             box_key=secrets,
             platform=base,
             outbox=outbox,

@@ -53,7 +53,7 @@ from application.ports import (
 )
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from bootstrap.units import every_unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
@@ -91,7 +91,6 @@ from interfaces.shared.problems import PROBLEM_PARTS
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web import PagesConfig
     from interfaces.web.parts import Pages
@@ -112,20 +111,24 @@ class AccountsAdapters:
     profile_schemas: ProfileSchemaStore  # as admins stored it (docs/reference/accounts.md)
 
 
-def build(
-    settings: Settings,
-    client: Client,
-    *,
-    active_orgs: ActiveOrgs,
-    copies: TokenVersionCopies,
-    write_staged: StagedWriter,
-    hash_waited: Callable[[float], None] | None = None,
-    metrics: Metrics = NO_METRICS,
-) -> AccountsAdapters:
-    """``active_orgs``: the orgs' reads of a session's org, ``copies`` the memberships'
-    copies of an account's token_version (bootstrap/orgs.py);
-    ``write_staged``: events' part of a change's commit (bootstrap/events.py);
-    ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+# What the accounts' adapters take of the capabilities above them, prepared by those before
+# any adapters are made (``Unit.prepares``) and read from the footing (``Footing.offered``):
+# events' part of a change's commit (signin's sessions take it too), the orgs' reads of a
+# session's org and the memberships' copies of an account's token_version (mail's password
+# reset moves them too), docs/decisions/0845-the-core-makes-its-own-adapters.md.
+STAGED_WRITES = Slot[StagedWriter]("a change's security events, staged in its commit")
+ACTIVE_ORGS = Slot[ActiveOrgs]("a session's active org as stored")
+TOKEN_VERSION_COPIES = Slot[TokenVersionCopies]("the memberships' copies of token_version")
+
+
+def build(footing: Footing) -> AccountsAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``: the orgs' reads of a session's org and
+    the memberships' copies of an account's token_version (bootstrap/orgs.py), events' part of
+    a change's commit (bootstrap/events.py), each read by its key declared here; ``hash_waited``
+    is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+    settings, client, metrics = footing.settings, footing.client, footing.metrics
+    copies, write_staged = footing.offered(TOKEN_VERSION_COPIES), footing.offered(STAGED_WRITES)
+    active_orgs, hash_waited = footing.offered(ACTIVE_ORGS), footing.hash_waited
     hashing = settings.group(AccountSettings)
     return AccountsAdapters(
         users=FirestoreUserRepository(client, write_staged=write_staged, copies=copies),
@@ -567,6 +570,7 @@ def built(own: AccountsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[AccountsAdapters](
     name="accounts",
+    makes=build,
     build=built,
     runs=runs,
     limits=limits,

@@ -1,6 +1,9 @@
-"""The production adapters, each capability's made in its own module from its settings
-(``bootstrap/accounts.py``, ``signin_adapters.py``, ...), and the record of them the
-composition root hands out: ``Adapters``, one field per capability.
+"""The production adapters, each core unit's made by its record (``Unit.makes``, in its
+``bootstrap/<capability>.py``: ``build``) and each optional unit's (``Unit.adapters``),
+and the record of them the composition root hands out: ``Adapters``, the platform and each
+unit with its adapters, a core unit's read by their type (``adapters.of(AccountsAdapters)``)
+and swapped by it (``adapters.with_(...)``), docs/decisions/0845-the-core-makes-its-own-adapters.md.
+It names no capability.
 
 No binding receives that record whole: ``bootstrap/__init__.py`` hands each capability its
 own adapters and names what it takes of the others
@@ -15,39 +18,13 @@ bootstrap/cloud.py), Pub/Sub's and Redis's where the settings name them
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from application.ports import NO_METRICS, Metrics
-from bootstrap import (
-    accounts,
-    clients,
-    events,
-    federation,
-    hooks,
-    mail,
-    migration,
-    orgs,
-    platform,
-    provider,
-    scim,
-    signin_adapters,
-    sso,
-)
-from bootstrap.accounts import AccountsAdapters
-from bootstrap.clients import ClientsAdapters
-from bootstrap.events import EventsAdapters
-from bootstrap.federation import FederationAdapters
-from bootstrap.hooks import HooksAdapters
-from bootstrap.mail import MailAdapters
-from bootstrap.migration import MigrationAdapters
-from bootstrap.orgs import OrgsAdapters
+from bootstrap import platform
 from bootstrap.platform import JobQueueFactory, Platform
-from bootstrap.provider import ProviderAdapters
-from bootstrap.scim import ScimAdapters
-from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.sso import SsoAdapters
-from bootstrap.unit import Placed
+from bootstrap.unit import Footing, Placed
 from bootstrap.units import core_units, units_on
 from infrastructure.firestore.client import make_client
 from infrastructure.settings import Settings
@@ -60,28 +37,53 @@ __all__ = ["Adapters", "JobQueueFactory", "build_adapters"]
 
 @dataclass(frozen=True)
 class Adapters:
-    """Each capability's adapters. Tests build it from fakes (``tests/support/app.py``) and
-    swap a capability's with ``replace``."""
+    """The platform, each core unit with its adapters (``placed``, in the capability order)
+    and each optional unit with its own (``units``). Tests build it from fakes
+    (``tests/support/app.py``: ``Adapters.placing``), read a core unit's by their type
+    (``of``) and swap them by it (``with_``)."""
 
     platform: Platform
-    accounts: AccountsAdapters
-    hooks: HooksAdapters
-    signin: SigninAdapters
-    federation: FederationAdapters
-    mail: MailAdapters
-    events: EventsAdapters
-    clients: ClientsAdapters
-    provider: ProviderAdapters
-    migration: MigrationAdapters
-    orgs: OrgsAdapters
-    sso: SsoAdapters
-    scim: ScimAdapters
+    placed: Sequence[Placed[Any]]  # each core unit with its adapters (bootstrap/units.py)
     units: Sequence[Placed[Any]] = ()  # each unit with its adapters (bootstrap/units.py)
 
+    @classmethod
+    def placing(
+        cls, platform: Platform, *, units: Sequence[Placed[Any]] = (), **core: object
+    ) -> Adapters:
+        """The record of each core unit's adapters given under its name (``accounts=...``,
+        as the test fakes are); TypeError if one is missing or no core unit's name."""
+        names = [unit.name for unit in core_units()]
+        missing = [name for name in names if name not in core]
+        unknown = sorted(set(core) - set(names))
+        if missing or unknown:
+            raise TypeError(f"core adapters missing: {missing}, of no core unit: {unknown}")
+        placed = tuple(Placed(unit, core[unit.name]) for unit in core_units())
+        return cls(platform=platform, placed=placed, units=units)
+
     def core(self) -> tuple[Placed[Any], ...]:
-        """Each core unit with its adapters: the field its name names (``accounts``...), in
-        the capability order (docs/decisions/0810-the-core-units-placed-by-name.md)."""
-        return tuple(Placed(unit, getattr(self, unit.name)) for unit in core_units())
+        """Each core unit with its adapters, in the capability order
+        (docs/decisions/0810-the-core-units-placed-by-name.md)."""
+        return tuple(self.placed)
+
+    def of[T](self, kind: type[T]) -> T:
+        """The core unit's adapters of type ``kind`` (``adapters.of(AccountsAdapters)``);
+        LookupError if no core unit's are."""
+        for placed in self.placed:
+            if isinstance(placed.adapters, kind):
+                return placed.adapters
+        raise LookupError(f"no core unit's adapters are {kind.__name__}")
+
+    def with_(self, *swapped: object) -> Adapters:
+        """These adapters with each of ``swapped`` in place of the core unit's of its type
+        (``adapters.with_(replace(adapters.of(MailAdapters), mailer=mailer))``); TypeError
+        if no core unit's are of that type."""
+        placed = list(self.placed)
+        for new in swapped:
+            at = [i for i, p in enumerate(placed) if isinstance(new, type(p.adapters))]
+            if len(at) != 1:
+                raise TypeError(f"no core unit's adapters are {type(new).__name__}")
+            placed[at[0]] = Placed(placed[at[0]].unit, new)
+        return replace(self, placed=tuple(placed))
 
 
 def build_adapters(
@@ -94,41 +96,24 @@ def build_adapters(
     """The production adapters. ``firestore`` shares one client (tests reuse theirs);
     ``hash_waited`` is told each argon2 hash's wait for a slot, as ``metrics`` are."""
     client = firestore or make_client(settings.service.google_cloud_project)
-    # A change's security events are written in its commit by events' mapping, handed down
-    # to the repositories of the capabilities below events that make such commits.
-    written = events.staged_writer()
-    # The memberships' copies of an account's token_version, moved with the account's by the
-    # capabilities below orgs that move it (accounts, mail's password reset).
-    copies = orgs.token_version_copies(client)
+    core = core_units()
+    # What the core's units prepare for one another's adapters before any is made, each under
+    # its taker's key: events' part of a change's commit, the orgs' reads of a session's org,
+    # of the memberships' copies of token_version and of each request's memberships.
+    offers = tuple(offer for unit in core for offer in unit.prepares(settings, client))
     # What every capability stands on, the outbound https client among it (its one CA bundle
-    # and pool): the builds below that call out take their senders from it.
+    # and pool): the adapters that call out take their senders from it.
     built = platform.build(settings, client, metrics=metrics)
+    footing = Footing(
+        settings=settings,
+        client=client,
+        platform=built,
+        metrics=metrics,
+        hash_waited=hash_waited,
+        offers=offers,
+    )
     return Adapters(
         platform=built,
-        accounts=accounts.build(
-            settings,
-            client,
-            active_orgs=orgs.active_orgs(client),
-            copies=copies,
-            write_staged=written,
-            hash_waited=hash_waited,
-            metrics=metrics,
-        ),
-        hooks=hooks.build(client, platform=built),
-        signin=signin_adapters.build(
-            settings,
-            client,
-            memberships=orgs.membership_part(),
-            write_staged=written,
-        ),
-        federation=federation.build(settings, client, platform=built),
-        mail=mail.build(settings, client, copies=copies),
-        events=events.build(settings, client, platform=built),
-        clients=clients.build(settings, client, platform=built),
-        provider=provider.build(settings, client),
-        migration=migration.build(client),
-        orgs=orgs.build(settings, client),
-        sso=sso.build(settings, client, platform=built),
-        scim=scim.build(client),
-        units=tuple(Placed(unit, unit.adapters(settings, client)) for unit in units_on(settings)),
+        placed=tuple(Placed(unit, unit.made(footing)) for unit in core),
+        units=tuple(Placed(unit, unit.made(footing)) for unit in units_on(settings)),
     )

@@ -24,7 +24,7 @@ from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import ORG_REPOSITORY, OrgRepository
 from application.outbound import HostResolver
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Footing, Kernel, Unit
 from domain.slots import Fills, Slot, filled
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
@@ -38,7 +38,6 @@ from interfaces.cli import CommandGroup, Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -51,8 +50,9 @@ class ClientsAdapters:
     keys_resolver: HostResolver  # whose addresses must be public, as a webhook's
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> ClientsAdapters:
+def build(footing: Footing) -> ClientsAdapters:
     """The keys fetched through the platform's outbound client, at the webhooks' deadline."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     return ClientsAdapters(
         oauth_clients=FirestoreOAuthClients(client),
         api_resources=FirestoreApiResources(client),
@@ -200,6 +200,7 @@ def built(own: ClientsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ClientsAdapters](
     name="clients",
+    makes=build,
     build=built,
     optional=False,
     settings=(ClientSettings,),

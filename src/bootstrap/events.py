@@ -38,12 +38,12 @@ from application.jobs import JOBS, SWEEPS, TIMERS, JobHandler
 from application.mail.sending import NotifyingAuditLog
 from application.outbound import HostResolver, WebhookSender
 from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
-from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts import STAGED_WRITES, AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.events.webhooks import RetryPolicy
-from domain.slots import Slot
+from domain.slots import Filling, Slot
 from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.users import StagedWriter
 from infrastructure.firestore.events.security_events import FirestoreSecurityEvents, write_staged
@@ -75,7 +75,9 @@ class EventsAdapters:
     scheduler: Scheduler
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> EventsAdapters:
+def build(footing: Footing) -> EventsAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     return EventsAdapters(
         security_events=FirestoreSecurityEvents(client),
         webhook_endpoints=FirestoreWebhookEndpoints(client),
@@ -90,6 +92,13 @@ def staged_writer() -> StagedWriter:
     """How a change's security events join its commit, for the repositories below events that
     write them in theirs (the accounts' and the sessions')."""
     return write_staged
+
+
+def prepares(_settings: Settings, _client: Client) -> tuple[Filling[StagedWriter]]:
+    """What events prepare for the adapters below them (``Unit.prepares``): their part of a
+    change's commit (``STAGED_WRITES``, the accounts' key: the accounts' and the sessions'
+    repositories write a change's security events in its commit)."""
+    return (STAGED_WRITES(staged_writer()),)
 
 
 def webhook_policy(settings: Settings) -> WebhookPolicy:
@@ -334,6 +343,8 @@ def built(own: EventsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[EventsAdapters](
     name="events",
+    makes=build,
+    prepares=prepares,
     build=built,
     runs=runs,
     optional=False,

@@ -33,7 +33,7 @@ from bootstrap.platform import Platform
 from bootstrap.signin import ENDED_GRANTS, first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
 from bootstrap.signin_policies import SIGNIN_RULES, SigninPolicies, token_hook
-from bootstrap.unit import Built, Kernel, Unit
+from bootstrap.unit import Built, Footing, Kernel, Unit
 from domain.errors import InvalidInput
 from domain.federation.acting import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR
@@ -50,7 +50,6 @@ from interfaces.cli import CommandGroup, Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -128,7 +127,9 @@ class FederationAdapters:
     upstream_client: UpstreamClient
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> FederationAdapters:
+def build(footing: Footing) -> FederationAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     return FederationAdapters(
         identity_verifier=FirebaseIdentityVerifierOnFirstUse(firebase_identity_verifier(settings)),
         custom_tokens=FirebaseCustomTokensOnFirstUse(firebase_custom_tokens(settings)),
@@ -324,6 +325,7 @@ def built(own: FederationAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[FederationAdapters](
     name="federation",
+    makes=build,
     build=built,
     limits=limits,
     optional=False,

@@ -23,7 +23,7 @@ from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
 from domain.slots import Filling, Slot, filled
@@ -36,7 +36,6 @@ from interfaces.cli import CommandGroup, Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -48,7 +47,9 @@ class HooksAdapters:
     hook_client: HookClient  # each call cut at its hook's own deadline
 
 
-def build(client: Client, *, platform: Platform) -> HooksAdapters:
+def build(footing: Footing) -> HooksAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    client, platform = footing.client, footing.platform
     return HooksAdapters(
         auth_hooks=FirestoreAuthHooks(client),
         host_resolver=SocketHostResolver(),
@@ -223,6 +224,7 @@ def built(own: HooksAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[HooksAdapters](
     name="hooks",
+    makes=build,
     lends=lends,
     build=built,
     optional=False,

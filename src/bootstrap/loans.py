@@ -28,6 +28,8 @@ from bootstrap import (
     signin_policies,
 )
 from bootstrap.platform import Platform
+from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.sso import SsoAdapters
 from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
 from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
@@ -72,19 +74,27 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # other than by registration (the agents' metadata documents), which every lookup of a
     # client asks first.
     early = [placed.lent_early(settings, base) for placed in adapters.units]
-    client_parts = clients.parts(adapters.clients, settings, lent=early)
+    client_parts = clients.parts(adapters.of(clients.ClientsAdapters), settings, lent=early)
     policy = events.webhook_policy(settings)
     webhooks = events.WebhookParts(
         policy=policy,
-        outbox=events.webhook_outbox(adapters.events, policy, platform=base, queue=webhook_queue),
+        outbox=events.webhook_outbox(
+            adapters.of(events.EventsAdapters), policy, platform=base, queue=webhook_queue
+        ),
         queue=webhook_queue,
     )
     # Every way a session ends is an audit event: it tells the clients holding grants of the
     # session, through the same outbox (back-channel logout).
     ends, channels = provider.back_channel_logout(
-        adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
+        adapters.of(provider.ProviderAdapters),
+        settings,
+        webhooks=policy,
+        platform=base,
+        clients=client_parts.cache,
     )
-    audit = events.audit_trail(adapters.events, base, webhooks, queue=queue, ends=ends)
+    audit = events.audit_trail(
+        adapters.of(events.EventsAdapters), base, webhooks, queue=queue, ends=ends
+    )
     base = replace(base, audit=audit)
     units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
     # What the settings decide for signing in, with the claims the units put in tokens, which
@@ -96,9 +106,9 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # answers may set none of the reserved claims. Every mail goes through the send_mail
     # hook when one is set.
     hook_parts = hooks.parts(
-        adapters.hooks,
+        adapters.of(hooks.HooksAdapters),
         settings,
-        box_key=adapters.signin.secret_box,
+        box_key=adapters.of(SigninAdapters).secret_box,
         platform=base,
         units=units,
         reserved=policies.token_policy.claims.reserved,
@@ -170,7 +180,11 @@ def _account_rules(
     owns of the accounts; ``lent``: what the units lend; ``policies``: what the settings and
     the units' slots decide for signing in; ``units``: every unit, whose static slots the
     owners read."""
-    acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
+    acc, sig, prov = (
+        adapters.of(accounts.AccountsAdapters),
+        adapters.of(SigninAdapters),
+        adapters.of(provider.ProviderAdapters),
+    )
     # An attribute may be released as a claim by the provider, under the scopes it offers
     # (``RELEASE_SCOPES``), never as a reserved claim (the provider's own among them).
     schemas = accounts.bind_profile_schemas(
@@ -212,7 +226,7 @@ def _account_rules(
     # The accounts an org manages (its SCIM or single sign-on made them, and nothing made
     # them their holders' own), deleted with it, through the account deletion.
     managed = orgs.managed_accounts(
-        adapters.orgs,
+        adapters.of(orgs.OrgsAdapters),
         accounts=acc,
         signin=sig,
         platform=base,
@@ -225,16 +239,18 @@ def _account_rules(
     # org-scoped tokens, its single sign-on connections, its directory's SCIM tokens, users
     # and groups.
     purge = orgs.org_purge(
-        adapters.orgs,
+        adapters.of(orgs.OrgsAdapters),
         managed,
         others=(
             client_parts.cache,
             sig.personal_tokens,
-            adapters.sso.connections,
+            adapters.of(SsoAdapters).connections,
             *filled(lent, orgs.ORG_DATA),
         ),
     )
-    departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)
+    departures = orgs.departures(
+        adapters.of(orgs.OrgsAdapters), platform=base, queue=queue, purge=purge
+    )
     # The mails that follow a new account and a profile change (mail's); an address newly
     # proven anywhere joins the org that auto-joins its domain.
     account_hooks = accounts.lent_change_hooks(lent)

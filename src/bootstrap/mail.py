@@ -31,13 +31,13 @@ from application.mail.sending import (
     SendMailJob,
 )
 from application.mail.services import MailServices
-from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer, TokenVersionCopies
+from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer
 from application.signin.codes.email import EMAIL_CODE_MAIL
-from bootstrap.accounts import CHANGE_HOOKS, SHARED, AccountsAdapters, Shared
+from bootstrap.accounts import CHANGE_HOOKS, SHARED, TOKEN_VERSION_COPIES, AccountsAdapters, Shared
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.mail import hook_kinds
 from domain.slots import Slot
@@ -51,7 +51,6 @@ from interfaces.web.compiled import TRANSLATIONS
 
 if TYPE_CHECKING:
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -81,9 +80,11 @@ class MailAdapters:
     new_device_mails: NewDeviceMails
 
 
-def build(settings: Settings, client: Client, *, copies: TokenVersionCopies) -> MailAdapters:
-    """``copies``: the memberships' copies of an account's token_version, which a password
-    reset moves (bootstrap/orgs.py)."""
+def build(footing: Footing) -> MailAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``: the memberships' copies of an account's
+    token_version, which a password reset moves (prepared by the orgs)."""
+    settings, client = footing.settings, footing.client
+    copies = footing.offered(TOKEN_VERSION_COPIES)
     return MailAdapters(
         action_tokens=FirestoreActionTokenRepository(client, copies=copies),
         mail_renderer=mail_renderer(settings.group(MailGroup)),
@@ -309,6 +310,7 @@ def built(_own: MailAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MailAdapters](
     name="mail",
+    makes=build,
     lends=lends,
     build=built,
     runs=runs,

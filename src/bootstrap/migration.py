@@ -22,7 +22,7 @@ from bootstrap.metrics import GAUGES
 from bootstrap.migration_driving import compat_routes
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import LEGACY_PASSWORDS
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
@@ -33,7 +33,6 @@ from interfaces.cli import Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from application.services import Services
 
@@ -43,7 +42,9 @@ class MigrationAdapters:
     user_moves: UserMoves  # users import and export
 
 
-def build(client: Client) -> MigrationAdapters:
+def build(footing: Footing) -> MigrationAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    client = footing.client
     return MigrationAdapters(user_moves=FirestoreUserMoves(client))
 
 
@@ -136,6 +137,7 @@ def built(own: MigrationAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[MigrationAdapters](
     name="migration",
+    makes=build,
     build=built,
     lends=lends,
     optional=False,

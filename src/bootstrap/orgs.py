@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from application.accounts.accounts import AccountHooks, UserRepository
 from application.accounts.addresses import AddressRule
@@ -47,13 +47,15 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.ports import ActiveOrgs, JobQueue, OwnedData, TokenVersionCopies
+from application.ports import JobQueue, OwnedData
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import (
+    ACTIVE_ORGS,
     DOMAIN_HOLDERS,
     INVITED_ADDRESSES,
     PROVEN_HOOKS,
     SHARED,
+    TOKEN_VERSION_COPIES,
     AccountsAdapters,
     Shared,
 )
@@ -61,9 +63,9 @@ from bootstrap.events import EventsAdapters
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.platform import Platform
-from bootstrap.signin_adapters import SigninAdapters
+from bootstrap.signin_adapters import MEMBERSHIP_PARTS, SigninAdapters
 from bootstrap.signin_policies import token_hook
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
 from domain.slots import Filling, Slot
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
@@ -74,7 +76,6 @@ from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
 from infrastructure.firestore.orgs.roles import FirestoreOrgRoles
 from infrastructure.firestore.orgs.templates import FirestoreRoleTemplates
 from infrastructure.firestore.orgs.token_versions import MembershipTokenVersions
-from infrastructure.firestore.signin.principals import MembershipPart
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.mail import MailSettings
@@ -101,21 +102,17 @@ class OrgsAdapters:
     permissions: MemberPermissions  # the access decisions' one read
 
 
-def active_orgs(client: Client) -> ActiveOrgs:
-    """A session's active org as stored, which the lower capabilities read through a port
-    (the accounts' adapters carry it)."""
-    return FirestoreActiveOrgs(client)
-
-
-def token_version_copies(client: Client) -> TokenVersionCopies:
-    """The memberships' copies of their account's token_version, which the accounts' user
-    repository moves with the account's (the rules library reads them alone)."""
-    return MembershipTokenVersions(client)
-
-
-def membership_part() -> MembershipPart:
-    """The orgs' part of each request's read (sign-in's principals)."""
-    return OrgMembershipPart()
+def prepares(_settings: Settings, client: Client) -> tuple[Filling[Any], ...]:
+    """What the orgs prepare for the adapters below them (``Unit.prepares``), under their
+    takers' keys: a session's active org as stored, and the memberships' copies of an
+    account's token_version, which the accounts' user repository moves with the account's (the
+    rules library reads them alone), the accounts' and mail's; the orgs' part of each
+    request's read, sign-in's principals'."""
+    return (
+        ACTIVE_ORGS(FirestoreActiveOrgs(client)),
+        TOKEN_VERSION_COPIES(MembershipTokenVersions(client)),
+        MEMBERSHIP_PARTS(OrgMembershipPart()),
+    )
 
 
 def offers(own: OrgsAdapters) -> Filling[OrgRepository]:
@@ -124,7 +121,9 @@ def offers(own: OrgsAdapters) -> Filling[OrgRepository]:
     return ORG_REPOSITORY(own.orgs)
 
 
-def build(settings: Settings, client: Client) -> OrgsAdapters:
+def build(footing: Footing) -> OrgsAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client = footing.settings, footing.client
     return OrgsAdapters(
         orgs=FirestoreOrgRepository(client),
         invitations=FirestoreOrgInvitationRepository(client),
@@ -583,6 +582,8 @@ def built(own: OrgsAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[OrgsAdapters](
     name="orgs",
+    makes=build,
+    prepares=prepares,
     build=built,
     lends=lends,
     runs=runs,

@@ -62,7 +62,7 @@ from bootstrap.signin import ENDED_GRANTS
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
-from bootstrap.unit import UNITS_ON, Built, Kernel, Lent, Unit
+from bootstrap.unit import UNITS_ON, Built, Footing, Kernel, Lent, Unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
@@ -81,8 +81,6 @@ from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
 from interfaces.http.routes.federation.provider_tokens import PROVIDER_TOKENS, ProviderToken
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import Client
-
     from interfaces.web.parts import Pages
 
 
@@ -105,7 +103,9 @@ class ProviderAdapters:
     provider_tokens: ProviderTokens | None  # None: the provider is off
 
 
-def build(settings: Settings, client: Client) -> ProviderAdapters:
+def build(footing: Footing) -> ProviderAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client = footing.settings, footing.client
     return ProviderAdapters(
         oauth_grants=FirestoreOAuthGrants(client),
         grant_holders=FirestoreGrantHolders(client),
@@ -407,6 +407,7 @@ def built(own: ProviderAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[ProviderAdapters](
     name="provider",
+    makes=build,
     lends=lends,
     build=built,
     optional=False,

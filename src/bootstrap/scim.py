@@ -23,7 +23,7 @@ from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.drivers import DRIVING_ADAPTERS, DrivingAdapter
 from bootstrap.orgs import DIRECTORY_ACCOUNTS, ORG_DATA, OrgsAdapters
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
@@ -34,7 +34,6 @@ from interfaces.shared.shell import Install
 
 if TYPE_CHECKING:
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -46,7 +45,9 @@ class ScimAdapters:
     groups: ScimGroups  # the groups their directories pushed
 
 
-def build(client: Client) -> ScimAdapters:
+def build(footing: Footing) -> ScimAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    client = footing.client
     return ScimAdapters(
         tokens=FirestoreScimTokens(client),
         users=FirestoreScimUsers(client),
@@ -166,6 +167,7 @@ def built(own: ScimAdapters, kernel: Kernel) -> Built:
 
 
 UNIT = Unit[ScimAdapters](
+    makes=build,
     lends=lends,
     name="scim",
     build=built,

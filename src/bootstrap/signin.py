@@ -35,6 +35,7 @@ from application.signin.personal_tokens import PersonalTokens
 from application.signin.services import SigninServices
 from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
+from bootstrap import signin_adapters
 from bootstrap.accounts import SHARED, SIGNUPS, AccountsAdapters, Shared
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
@@ -535,6 +536,7 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[SigninAdapters](
     name="signin",
+    makes=signin_adapters.build,
     lends=lends,
     build=built,
     limits=limits,

@@ -23,7 +23,10 @@ from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import LoginThrottle
-from infrastructure.firestore.accounts.users import FirestoreUserRepository, StagedWriter
+from bootstrap.accounts import STAGED_WRITES
+from bootstrap.unit import Footing
+from domain.slots import Slot
+from infrastructure.firestore.accounts.users import FirestoreUserRepository
 from infrastructure.firestore.signin.codes import FirestoreEmailCodeFlows
 from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
 from infrastructure.firestore.signin.login_lookup import FirestoreLoginLookup
@@ -35,7 +38,6 @@ from infrastructure.firestore.signin.passkeys import (
 from infrastructure.firestore.signin.personal_tokens import FirestorePersonalTokens
 from infrastructure.firestore.signin.principals import FirestorePrincipals, MembershipPart
 from infrastructure.firestore.signin.sessions import FirestoreSessionRepository
-from infrastructure.settings import Settings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.jwt_tokens import (
     PyJWTTokenIssuer,
@@ -48,7 +50,7 @@ from infrastructure.signin.secret_box import FernetSecretBox
 from infrastructure.signin.webauthn_ceremonies import WebAuthnCeremonies
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import Client
+    pass
 
 
 def signing_key(signin: SignInSettings) -> SigningKey:
@@ -110,15 +112,16 @@ class SigninAdapters:
     email_codes: EmailCodeFlowStore
 
 
-def build(
-    settings: Settings,
-    client: Client,
-    *,
-    memberships: MembershipPart,
-    write_staged: StagedWriter,
-) -> SigninAdapters:
-    """``memberships``: the orgs' part of each request's read (bootstrap/orgs.py);
-    ``write_staged``: events' part of a sign-in's commit (bootstrap/events.py)."""
+# The orgs' part of each request's read, prepared by the orgs (``Unit.prepares``).
+MEMBERSHIP_PARTS = Slot[MembershipPart]("the orgs' part of each request's read")
+
+
+def build(footing: Footing) -> SigninAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``: the orgs' part of each request's read
+    (bootstrap/orgs.py) and events' part of a sign-in's commit (bootstrap/events.py), each
+    prepared under its key."""
+    settings, client = footing.settings, footing.client
+    memberships, write_staged = footing.offered(MEMBERSHIP_PARTS), footing.offered(STAGED_WRITES)
     signin = settings.group(SignInSettings)
     return SigninAdapters(
         sessions=FirestoreSessionRepository(client, write_staged=write_staged),

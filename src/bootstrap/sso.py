@@ -45,7 +45,7 @@ from bootstrap.orgs import (
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
 from bootstrap.sso_driving import sso_pages
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
@@ -61,7 +61,6 @@ from interfaces.cli import Commands
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from google.cloud.firestore import Client
 
     from interfaces.web.parts import Pages
 
@@ -109,7 +108,9 @@ def connection_client(
     return UpstreamClientOnFirstUse(make)
 
 
-def build(settings: Settings, client: Client, *, platform: Platform) -> SsoAdapters:
+def build(footing: Footing) -> SsoAdapters:
+    """Its adapters (``Unit.makes``) on ``footing``."""
+    settings, client, platform = footing.settings, footing.client, footing.platform
     pinned = platform.outbound.sender(settings.group(EventsSettings).webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
@@ -527,6 +528,7 @@ def built(own: SsoAdapters, kernel: Kernel) -> Built:
 
 UNIT = Unit[SsoAdapters](
     name="sso",
+    makes=build,
     build=built,
     lends=lends,
     runs=runs,

@@ -8,7 +8,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
@@ -26,6 +26,15 @@ from infrastructure.telemetry.server import install_server_spans
 
 TOKEN_ENDPOINT = "oauth.token"
 _GRANT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-")
+
+
+# The ports a span goes around, by the name the core unit's adapters hold each under (the
+# accounts' ``hasher``, mail's ``mailer``, events' ``webhook_sender``), with their spans.
+_TRACED: dict[str, Callable[[Any, Tracer], object]] = {
+    "hasher": spans.TracedHasher,
+    "mailer": spans.TracedMailer,
+    "webhook_sender": spans.TracedWebhookSender,
+}
 
 
 @dataclass(frozen=True)
@@ -56,15 +65,19 @@ class Tracing:
         tracer = self.tracer
         if self.clients:
             _instrument_clients(self.provider)
-        base, accounts, events = adapters.platform, adapters.accounts, adapters.events
+        base = adapters.platform
+        traced: list[Any] = []
+        for placed in adapters.core():
+            own: Any = placed.adapters
+            wrapped = {
+                port: wrap(getattr(own, port), tracer)
+                for port, wrap in _TRACED.items()
+                if hasattr(own, port)
+            }
+            if wrapped:
+                traced.append(replace(own, **wrapped))
         return replace(
-            adapters,
-            accounts=replace(accounts, hasher=spans.TracedHasher(accounts.hasher, tracer)),
-            mail=replace(adapters.mail, mailer=spans.TracedMailer(adapters.mail.mailer, tracer)),
-            events=replace(
-                events,
-                webhook_sender=spans.TracedWebhookSender(events.webhook_sender, tracer),
-            ),
+            adapters.with_(*traced),
             platform=replace(
                 base,
                 job_queue=self._queue(base.job_queue),

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from application.ports import JobQueue
+from application.ports import NO_METRICS, JobQueue, Metrics
 from domain.slots import Filling, Slot
 
 if TYPE_CHECKING:
@@ -71,6 +71,33 @@ class Kernel:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Footing:
+    """What the core's units make their adapters on (``Unit.makes``): the settings, the
+    Firestore client, the platform (its outbound client among it), the metrics and what is
+    told each argon2 hash's wait, and what the core's units prepare for one another's
+    adapters (``Unit.prepares``), each under a key the taker declares (the accounts'
+    ``STAGED_WRITES``, ``ACTIVE_ORGS``, ``TOKEN_VERSION_COPIES``, signin's
+    ``MEMBERSHIP_PARTS``), read typed by ``offered``
+    (docs/decisions/0845-the-core-makes-its-own-adapters.md)."""
+
+    settings: Settings
+    client: Client
+    platform: Platform
+    metrics: Metrics = NO_METRICS
+    hash_waited: Callable[[float], None] | None = None
+    offers: Sequence[Filling[Any]] = ()
+
+    def offered[T](self, key: Slot[T]) -> T:
+        """What a core unit prepared under ``key``: the last one (LookupError if none)."""
+        found: list[T] = [
+            item for offer in self.offers if offer.slot is key for item in offer.items
+        ]
+        if not found:
+            raise LookupError(f"no core unit prepares {key.name}")
+        return found[-1]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Lent:
     """What a unit lends the slots of the core below it, before any capability is bound:
     fillings made from its adapters and the kernel (``OWNED_DATA(repo)``: deleted with the
@@ -110,6 +137,10 @@ def _no_adapters(_settings: Settings, _client: Client) -> None:
     return None
 
 
+def _prepares_nothing(_settings: Settings, _client: Client) -> Sequence[Filling[Any]]:
+    return ()
+
+
 def _builds_nothing(_adapters: object, _kernel: Kernel) -> Built:
     return Built()
 
@@ -129,7 +160,8 @@ class Unit[A]:
     pages, each loaded by a function that imports the route or page modules (in the worker,
     as the app is made; in gunicorn's master before the fork). ``A``: its adapters' record,
     which tests make from fakes. A core unit (``optional=False``) cannot be left out; its
-    adapters are still made by its ``bootstrap/<capability>.py`` (``Adapters``); its ``runs``
+    adapters are made by its ``makes`` on the footing the kernel lays (``Footing``: the
+    platform, what the core's ``prepares`` offer; docs/decisions/0845); its ``runs``
     (its jobs, sweeps, timers) is called once the core's loans are made (``Adapters.core()``,
     docs/decisions/0810-the-core-units-placed-by-name.md); its ``build`` (its module's
     ``built``, which calls its ``wire``) on the kernel that holds the core's adapters and
@@ -137,6 +169,12 @@ class Unit[A]:
 
     name: str
     adapters: Callable[[Settings, Client], A] = _no_adapters  # type: ignore[assignment]
+    # A core unit's adapters, made on the platform and what the core's units prepare for
+    # one another (``Footing``); None: ``adapters`` makes them, of the settings and client.
+    makes: Callable[[Footing], A] | None = None
+    # What it prepares for the other core units' adapters before any is made, each under a
+    # key the taker declares (events' staged writer, the orgs' reads): ``Footing.offered``.
+    prepares: Callable[[Settings, Client], Sequence[Filling[Any]]] = _prepares_nothing
     build: Callable[[A, Kernel], Built] = _builds_nothing
     lends: Callable[[A, Kernel], Lent] = _lends_nothing
     # What it runs that takes the core's loans made (the core's units': their jobs, sweeps
@@ -169,6 +207,13 @@ class Unit[A]:
     # (``CLIENT_RESOLVERS``, application/clients/ports.py: the agents' metadata documents),
     # which every lookup of a client asks before the store.
     lends_early: Callable[[A, Settings, Platform], Lent] = _lends_nothing_early
+
+    def made(self, footing: Footing) -> A:
+        """Its adapters, made on ``footing``: by ``makes`` (a core unit's), else by
+        ``adapters`` of its settings and client."""
+        if self.makes is not None:
+            return self.makes(footing)
+        return self.adapters(footing.settings, footing.client)
 
 
 @dataclass(frozen=True)

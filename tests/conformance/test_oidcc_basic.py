@@ -18,6 +18,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bootstrap import build_adapters
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.identities import PhoneNumber
 from tests.fakes.kernel import FakeClock
 from tests.support.conformance import (
@@ -165,7 +166,7 @@ def test_oidcc_scope_phone(suite: Suite, firestore: Any) -> None:
     """The tester's account holds a proven number, as the suite's tester is set up with one
     (docs/reference/phone.md, "Claims and tokens")."""
     subject = suite.flow().id_token["sub"]
-    users = build_adapters(make_settings(), firestore=firestore).accounts.users
+    users = build_adapters(make_settings(), firestore=firestore).of(AccountsAdapters).users
     now = datetime.now(UTC)
     users.update(subject, lambda user: user.with_part(PhoneNumber.proven_as(PHONE_NUMBER), now))
     found = returned_claims(suite, "openid phone")

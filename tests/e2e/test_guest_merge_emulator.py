@@ -19,6 +19,7 @@ from application.accounts.services import AccountServices
 from application.events.services import EventServices
 from application.events.webhooks.admin import CreateWebhook
 from bootstrap import Adapters, build_adapters, build_app
+from bootstrap.accounts import AccountsAdapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register, services
@@ -80,7 +81,7 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
         .of(EventServices)
         .webhooks.create(CreateWebhook(ADMIN, url, ("guest.merged",)))
     )
-    guest_id, guest = make_guest(client, adapters.accounts.users, "guest1")
+    guest_id, guest = make_guest(client, adapters.of(AccountsAdapters).users, "guest1")
     owned = make_owned(client, guest, "Rex")
     owner_id: str = register(client, "owner1")["id"]
     owner = bearer(login(client, "owner1"))
@@ -96,7 +97,7 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
     assert [t["id"] for t in tasks] == [owned.task]
     dog = client.get("/dogs/Rex").get_json()
     assert (dog["id"], dog["id_user"], dog["name"]) == (owned.dog, owner_id, "Rex")
-    guest_left = adapters.accounts.users.get(guest_id)
+    guest_left = adapters.of(AccountsAdapters).users.get(guest_id)
     assert guest_left is None or guest_left.deleted_at is not None
     assert client.post("/login", json={"username": "guest1", "password": "x" * 12}).status_code in (
         401,
@@ -118,7 +119,7 @@ def test_the_owner_gets_what_the_guest_owns_and_the_operator_hears_of_it(
 
 @pytest.fixture
 def racing(client: FlaskClient, adapters: Adapters) -> tuple[str, str]:
-    guest_id, guest = make_guest(client, adapters.accounts.users, "guest2")
+    guest_id, guest = make_guest(client, adapters.of(AccountsAdapters).users, "guest2")
     assert client.post("/tasks", json={"title": "once"}, headers=guest).status_code == 201
     return guest_id, register(client, "owner2")["id"]
 

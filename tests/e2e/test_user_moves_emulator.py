@@ -24,7 +24,8 @@ from application.accounts.signups import ANYONE
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters, build_app
-from bootstrap.accounts import address_rule
+from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.federation import FederationAdapters
 from infrastructure.firestore.accounts.users import USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.cli.migration import firebase_records, jsonl_records
@@ -126,9 +127,10 @@ def importing(
         records = (firebase_records if cmd.format == "firebase" else jsonl_records)(stream)
         moves = FirestoreUserMoves(firestore)
         barrier.wait()
-        migration = UserMigration(moves=moves, users=adapters.accounts.users,
-                                  hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
-                                  providers=adapters.federation.upstream_providers,
+        migration = UserMigration(moves=moves, users=adapters.of(AccountsAdapters).users,
+                                  hasher=adapters.of(AccountsAdapters).hasher,
+                                  clock=adapters.platform.clock,
+                                  providers=adapters.of(FederationAdapters).upstream_providers,
                                   addresses=address_rule(make_settings()),
                                   schemas=profile_schemas(), signups=ANYONE)  # fmt: skip
         return migration.import_users(ImportFile(cmd, records))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from application.outbound import WebhookUnreachable
+from bootstrap.sso import SsoAdapters
 from infrastructure.outbound_http import Outbound, PinnedWebhookSender
 from tests.support.api import assert_field_error
 from tests.support.dripping_tls import Answer, after_request, dripping_server
@@ -86,7 +87,7 @@ def test_an_idp_metadata_fetch_names_the_cause(
     """The report's other path: the metadata URL's certificate is not trusted (SSL_CERT_FILE
     not handed to the client); the 422 says so, not "unreachable"."""
     world, alice, cid = draft_connection("saml", local=True)
-    getter = world.adapters.sso.metadata_getter
+    getter = world.adapters.of(SsoAdapters).metadata_getter
     monkeypatch.setattr(getter, "get", Outbound().sender(5).get)
     with dripping_server(tmp_path, answered(b""), host="localhost") as server:
         refused = world.client.patch(

@@ -120,7 +120,9 @@ MAIL_RENDERER = JinjaMailRenderer(translations_dir=str(TRANSLATIONS))
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:
     """Every port on in-memory fakes sharing ``store`` and a fake clock (a microsecond passes
     at each reading, so what is made in turn sorts in turn), but for a real audit log and
-    token issuer (from ``settings``); tests swap fields with ``dataclasses.replace``."""
+    token issuer (from ``settings``); tests swap a core unit's by their type
+    (``adapters.with_(replace(adapters.of(MailAdapters), mailer=...))``) or a port by its
+    name (``swap``)."""
     store = store or InMemoryStore()
     throttle = FakeLoginThrottle()
     deliveries = FakeWebhookDeliveries(store)
@@ -141,8 +143,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         # (the OpenID connections' below; the other callers are fakes).
         outbound=outbound(settings),
     )
-    return Adapters(
-        platform=platform,
+    return Adapters.placing(
+        platform,
         accounts=AccountsAdapters(
             users=users,
             active_orgs=FakeActiveOrgs(store),
@@ -326,16 +328,16 @@ class World:
         return self.client.post("/auth/password/reset", json=body).status_code
 
 
-_GROUPS = (
-    "platform",
-    "accounts",
-    "signin",
-    "federation",
-    "mail",
-    "events",
-    "provider",
-    "migration",
-    "sso",
+# The core's adapters whose ports ``swap`` finds by name, beside the platform's.
+_GROUPS: tuple[type[Any], ...] = (
+    AccountsAdapters,
+    SigninAdapters,
+    FederationAdapters,
+    MailAdapters,
+    EventsAdapters,
+    ProviderAdapters,
+    MigrationAdapters,
+    SsoAdapters,
 )
 
 
@@ -365,18 +367,19 @@ def swap(adapters: Adapters, **ports: object) -> Adapters:
     """``adapters`` with the named ports swapped, whichever capability holds each: a test
     names the port it replaces (``swap(adapters, mailer=mailer)``), not its capability; a
     unit's adapters by the unit's name (``swap(adapters, tasks=repository)``)."""
-    groups: dict[str, object] = {name: getattr(adapters, name) for name in _GROUPS}
+    groups: list[Any] = [adapters.platform, *(adapters.of(kind) for kind in _GROUPS)]
     units = list(adapters.units)
     for port, adapter in ports.items():
         at = [i for i, placed in enumerate(units) if placed.unit.name == port]
         if at:
             units[at[0]] = Placed(units[at[0]].unit, adapter)
             continue
-        holders = [name for name, group in groups.items() if hasattr(group, port)]
+        holders = [i for i, group in enumerate(groups) if hasattr(group, port)]
         if len(holders) != 1:
             raise TypeError(f"no capability's adapters have a port named {port!r}")
-        groups[holders[0]] = replace(groups[holders[0]], **{port: adapter})  # type: ignore[type-var]
-    return replace(adapters, **groups, units=tuple(units))  # type: ignore[arg-type]
+        groups[holders[0]] = replace(groups[holders[0]], **{port: adapter})
+    platform, *core = groups
+    return replace(adapters.with_(*core), platform=platform, units=tuple(units))
 
 
 # The apps the tests share in a process. Building the app compiles werkzeug's two URL builders

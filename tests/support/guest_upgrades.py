@@ -14,6 +14,9 @@ from flask.testing import FlaskClient
 
 from application.signin.services import SigninServices
 from application.signin.sign_in import SignInRequest
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.accounts.guest.part import Guest as GuestPart
 from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import ALLOWED
@@ -56,7 +59,7 @@ def new_guest(world: World) -> Guest:
     """A guest made as ``POST /auth/guest`` makes one, whatever the world's sign-up mode (a
     closed one refuses new guests, not the upgrade of one made before), signed in."""
     user = User.new_guest(id=new_id(), now=world.clock.now(), admitted=ALLOWED)
-    world.adapters.accounts.users.add(user)
+    world.adapters.of(AccountsAdapters).users.add(user)
     pair = world.services.of(SigninServices).sign_in(
         SignInRequest(user, (), "tests", method="guest")
     )
@@ -65,7 +68,7 @@ def new_guest(world: World) -> Guest:
 
 def receiver(world: World) -> FakeHookClient:
     """The fake that answers, and notes, the world's auth hook calls."""
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     return client
 
@@ -81,7 +84,7 @@ def still_a_guest(guest: Guest) -> None:
     for claims in (world.store.usernames, world.store.emails, world.store.phone_numbers):
         assert guest.id not in claims.values()
     assert guest.id not in world.store.identities.values()
-    assert world.adapters.signin.passkeys.list_for_user(guest.id, 10) == []
+    assert world.adapters.of(SigninAdapters).passkeys.list_for_user(guest.id, 10) == []
     assert sessions_of(world, guest.id) == guest.sessions
     me = world.client.get("/user", headers=guest.auth)
     assert me.status_code == 200 and me.get_json()["guest"] is True

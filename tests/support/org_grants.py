@@ -17,6 +17,7 @@ import application
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Audit
+from bootstrap.orgs import OrgsAdapters
 from domain.orgs.orgs import Membership
 from tests.support.api import bearer, login, register
 from tests.support.saml_idp import key_pair
@@ -67,7 +68,7 @@ class Corp:
     @property
     def orgs(self) -> Any:
         """The org repository: where roles change, the granter's roles read in the commit."""
-        return self.sso.world.adapters.orgs.orgs
+        return self.sso.world.adapters.of(OrgsAdapters).orgs
 
     def person(self, name: str, email: str = "") -> tuple[str, Auth]:
         user_id = register(self.client, name, **({"email": email} if email else {}))["id"]

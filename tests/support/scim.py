@@ -8,6 +8,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from bootstrap.orgs import OrgsAdapters
 from domain.orgs.domains import OrgDomain
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
@@ -85,7 +86,7 @@ def active(world: World, acme: Directory, user_id: str, value: bool) -> None:
 
 def verified(world: World, org_id: str, name: str = "example.com") -> None:
     """The org has verified the domain ``name``."""
-    domains: Any = world.adapters.orgs.domains
+    domains: Any = world.adapters.of(OrgsAdapters).domains
     now = world.clock.now()
     domain = OrgDomain.create(org_id, name, "alice", now)
     domains.add(domain)

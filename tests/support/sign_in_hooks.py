@@ -8,6 +8,7 @@ from typing import Any
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.hooks import HooksAdapters
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import assert_problem
 from tests.support.app import World
@@ -18,7 +19,7 @@ DENY = {"decision": "deny", "message": "Not from this network."}
 
 
 def receiver(world: World) -> FakeHookClient:
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     return client
 

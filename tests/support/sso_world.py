@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from flask.testing import FlaskClient
 
 from application.ports import Audit
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -36,7 +38,7 @@ def verified_org(world: World, slug: str, domain: str) -> tuple[str, dict[str, s
     org = client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=owner)
     assert org.status_code == 201, org.get_json()
     record = client.post(f"/orgs/{slug}/domains", json={"domain": domain}, headers=owner)
-    txt = world.adapters.orgs.txt
+    txt = world.adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     txt.records[record.get_json()["record"]["name"]] = [record.get_json()["record"]["value"]]
     verified = client.post(f"/orgs/{slug}/domains/{domain}/verify", headers=owner)
@@ -89,11 +91,11 @@ class SsoHarness:
         return str(self.connection["id"])
 
     def member_roles(self, user_id: str) -> tuple[str, ...] | None:
-        found = self.world.adapters.orgs.orgs.membership(self.org_id, user_id)
+        found = self.world.adapters.of(OrgsAdapters).orgs.membership(self.org_id, user_id)
         return found.roles if found is not None else None
 
     def user_of(self, email: str) -> Any:
-        return self.world.adapters.accounts.users.find_by_login(email)
+        return self.world.adapters.of(AccountsAdapters).users.find_by_login(email)
 
 
 @dataclass
@@ -213,7 +215,7 @@ def signed_in(client: FlaskClient) -> bool:
 def proven_account(world: World, username: str, email: str) -> Any:
     """A new account (password sign-up) whose address is proven: the user."""
     register(world.client, username, email=email)
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     user = users.find_by_login(email)
     assert user is not None
     return users.update(user.id, lambda u: u.with_email_verified(u.updated_at))

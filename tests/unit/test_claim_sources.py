@@ -17,6 +17,7 @@ from application.hooks.admin import SetAuthHook
 from application.hooks.admin import TestAuthHook as KitRequest
 from application.hooks.services import HookServices
 from application.provider.services import ProviderServices
+from bootstrap.hooks import HooksAdapters
 from bootstrap.unit import Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.before_token import RESERVED_CLAIMS
@@ -111,7 +112,7 @@ def test_a_units_claim_is_reserved_from_the_hooks_and_the_profile_attributes() -
     # A before_token hook answering it is a failed call, which this one's on_failure allows:
     # its claims are left out, the unit's stays.
     world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "before_token", RECEIVER))
-    receiver: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
+    receiver: FakeHookClient = world.adapters.of(HooksAdapters).hook_client  # type: ignore[assignment]
     receiver.answer = {"claims": {"tier": "gold", "tenant": "someone-else"}}
     found = payload(login(world)["access_token"])
     assert found["tenant"] == f"tenant-of-{alice(world)}" and "tier" not in found
@@ -130,7 +131,7 @@ def test_the_admins_hook_test_reserves_a_units_claim_as_the_calls_do() -> None:
     """``hooks test`` checks each sample's answer with the service's reserved claims
     (``HookKinds.reserved``), the units' among them."""
     world = TenantWorld(app_profile="local")
-    receiver: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
+    receiver: FakeHookClient = world.adapters.of(HooksAdapters).hook_client  # type: ignore[assignment]
     admin = world.services.of(HookServices).hooks
     receiver.answer = {"claims": {"tenant": "someone-else"}}
     tested = admin.test(KitRequest(ADMIN, "before_token", RECEIVER))

@@ -16,6 +16,10 @@ import pytest
 
 from bootstrap import build_adapters
 from bootstrap.adapters import Adapters
+from bootstrap.clients import ClientsAdapters
+from bootstrap.events import EventsAdapters
+from bootstrap.hooks import HooksAdapters
+from bootstrap.sso import SsoAdapters
 from infrastructure.firestore.client import make_client
 from infrastructure.outbound_http import PinnedWebhookSender
 from tests.support.document_server import TestCa
@@ -83,10 +87,10 @@ def callers(adapters: Adapters) -> dict[str, object]:
     """Each adapter that calls an address firegate is given (the OpenID connections' client
     sends through the IdP metadata's sender: bootstrap/sso.py)."""
     return {
-        "webhooks": adapters.events.webhook_sender,
-        "auth hooks": adapters.hooks.hook_client,
-        "a client's keys": adapters.clients.keys_getter,
-        "an IdP's metadata": adapters.sso.metadata_getter,
+        "webhooks": adapters.of(EventsAdapters).webhook_sender,
+        "auth hooks": adapters.of(HooksAdapters).hook_client,
+        "a client's keys": adapters.of(ClientsAdapters).keys_getter,
+        "an IdP's metadata": adapters.of(SsoAdapters).metadata_getter,
     }
 
 

@@ -17,6 +17,7 @@ from application.jobs import SWEEP, JobPush, encode_job
 from application.ports import Job
 from application.services import Services
 from bootstrap import Adapters
+from bootstrap.events import EventsAdapters
 from infrastructure.settings import Settings
 from tests.fakes.events import FakeWebhookSender
 from tests.fakes.kernel import FakeClock, FakeJobQueue
@@ -57,7 +58,7 @@ def run_jobs(app: Flask, queue: FakeJobQueue) -> list[str]:
 def test_the_webhook_sweep_queues_a_failed_delivery_once_it_is_due(
     fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
 ) -> None:
-    sender, clock = adapters.events.webhook_sender, adapters.platform.clock
+    sender, clock = adapters.of(EventsAdapters).webhook_sender, adapters.platform.clock
     assert isinstance(sender, FakeWebhookSender) and isinstance(clock, FakeClock)
     admin = admin_token(fake_app, client)
     hook = {"url": "http://127.0.0.1:9/hook", "events": ["user.created"]}

@@ -30,6 +30,8 @@ from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from application.jobs import JobPush, decode_job, encode_job
 from application.ports import Job, Mail
 from bootstrap import bind, build_app
+from bootstrap.events import EventsAdapters
+from bootstrap.mail import MailAdapters
 from bootstrap.telemetry import Tracing
 from infrastructure.telemetry import sdk
 from infrastructure.telemetry.server import Allowance
@@ -276,11 +278,14 @@ def test_the_ports_spans_a_job_with_its_smtp_send_and_a_webhook_post(
     adapters = tracing.adapters(fake_adapters(make_settings()))
 
     def run(job: Job, final: bool) -> None:  # a mail job: its send below its span
-        adapters.mail.mailer.send(MAIL)
+        adapters.of(MailAdapters).mailer.send(MAIL)
 
     traced_jobs(run, tracing.tracer)(Job("send_mail", "t1"), False)
     assert (
-        adapters.events.webhook_sender.post("https://hooks.example.com/in?key=x", "{}", {}) == 200
+        adapters.of(EventsAdapters).webhook_sender.post(
+            "https://hooks.example.com/in?key=x", "{}", {}
+        )
+        == 200
     )
     finished = {s.name: s for s in spans.get_finished_spans()}
     job, smtp = finished["job send_mail"], finished["smtp send"]
@@ -420,7 +425,9 @@ def test_a_queued_job_runs_in_the_trace_of_the_request_that_queued_it(
     assert job == Job("send_mail", "t1")  # the same job; its trace only joins spans
     assert job.trace.startswith(f"00-{request_span.context.trace_id:032x}-")
     assert adapters.platform.job_spans is not None
-    run = adapters.platform.job_spans(lambda job, final: adapters.mail.mailer.send(MAIL))
+    run = adapters.platform.job_spans(
+        lambda job, final: adapters.of(MailAdapters).mailer.send(MAIL)
+    )
     # Later, on a worker thread of the queue: no span is current there.
     worker = threading.Thread(target=run, args=(job, False))
     worker.start()

@@ -27,6 +27,7 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.sso.arrival import identity_provider
 from bootstrap import build_adapters
+from bootstrap.accounts import AccountsAdapters
 from domain.agents.id_jag import JAG_TYPE
 from domain.clients.oauth import JWT_BEARER
 from interfaces.provider.routes import EXTENSION
@@ -240,7 +241,7 @@ def link_alice(adapters: Any, world: EmulatorWorld, connection_id: str, sub: str
     """Alice's account linked to ``sub`` at the connection, as its sign-in links it."""
     person = alice_id(world)
     now = datetime.now(UTC)
-    linked = adapters.accounts.identities.link_existing(
+    linked = adapters.of(AccountsAdapters).identities.link_existing(
         person, identity_provider(connection_id), sub, lambda user: replace(user, updated_at=now)
     )
     assert linked is not None
@@ -304,7 +305,7 @@ def test_another_org_with_the_same_idp_turns_off_no_orgs_id_jags(
     # The same subject linked to another account through the other org's connection, a
     # member there: whom a service's app is vouched for is unclear, and it is refused.
     bob = register(world.client, "bob")["id"]
-    linked = adapters.accounts.identities.link_existing(
+    linked = adapters.of(AccountsAdapters).identities.link_existing(
         bob,
         identity_provider(others_connection),
         "corp-U019488227",

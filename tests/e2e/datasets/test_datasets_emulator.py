@@ -17,6 +17,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud.storage import Client as StorageClient
 
 from bootstrap import build_adapters, build_app
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.guest.part import Guest
 from domain.datasets import DatasetRow
 from domain.errors import Unavailable
@@ -227,7 +228,9 @@ def test_a_merged_guests_datasets_go_to_the_owner(firestore: Any, bucket: Any) -
     guest = account(app, client, "guest1", "uploader")
     guest_id: str = client.get("/user", headers=guest).get_json()["id"]
     created = upload(client, guest, PEOPLE).get_json()
-    adapters.accounts.users.update(guest_id, lambda user: user.with_part(Guest(is_guest=True)))
+    adapters.of(AccountsAdapters).users.update(
+        guest_id, lambda user: user.with_part(Guest(is_guest=True))
+    )
     owner_id: str = register(client, "owner1")["id"]
     owner = bearer(login(client, "owner1"))
     queue.jobs.clear()  # the mails: not this test's

@@ -16,6 +16,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud.storage import Client as StorageClient
 
 from bootstrap import Adapters, build_adapters, build_app
+from bootstrap.accounts import AccountsAdapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register
@@ -136,7 +137,7 @@ def test_deleting_the_account_removes_its_files(
 def test_a_merged_guests_files_go_to_the_owner_under_the_owners_key(
     app: Flask, client: FlaskClient, adapters: Adapters, queue: FakeJobQueue, bucket: Any
 ) -> None:
-    guest_id, guest = make_guest(client, adapters.accounts.users, "guest1")
+    guest_id, guest = make_guest(client, adapters.of(AccountsAdapters).users, "guest1")
     stored = post(client, guest, FILE_BYTES, "picture.bin")
     assert stored.status_code == 201, stored.get_json()
     file_id = stored.get_json()["id"]

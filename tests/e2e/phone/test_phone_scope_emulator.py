@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bootstrap import build_adapters
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.identities import PhoneNumber
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS
 from tests.support.app import app_on
@@ -39,7 +40,7 @@ def test_an_apps_id_token_and_userinfo_carry_the_number_the_phone_scope_releases
         assert "phone_number" not in found and "phone_number_verified" not in found
 
     now = adapters.platform.clock.now()
-    adapters.accounts.users.update(
+    adapters.of(AccountsAdapters).users.update(
         alice, lambda user: user.with_part(PhoneNumber.proven_as(NUMBER), now)
     )
     assert firestore.collection(PHONE_NUMBERS).document(NUMBER).get().get("user_id") == alice

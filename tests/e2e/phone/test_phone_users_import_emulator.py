@@ -27,7 +27,8 @@ from application.accounts.signups import ANYONE
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters
-from bootstrap.accounts import address_rule
+from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.federation import FederationAdapters
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves
 from interfaces.cli.migration import firebase_records
@@ -211,10 +212,10 @@ def importing(adapters: Adapters, firestore: Any, path: Path, barrier: threading
         barrier.wait()
         migration = UserMigration(
             moves=FirestoreUserMoves(firestore),
-            users=adapters.accounts.users,
-            hasher=adapters.accounts.hasher,
+            users=adapters.of(AccountsAdapters).users,
+            hasher=adapters.of(AccountsAdapters).hasher,
             clock=adapters.platform.clock,
-            providers=adapters.federation.upstream_providers,
+            providers=adapters.of(FederationAdapters).upstream_providers,
             addresses=address_rule(make_settings()),
             schemas=profile_schemas(),
             signups=ANYONE,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bootstrap.accounts import AccountsAdapters
 from tests.fakes.accounts import FakeProfileSchemaStore
 from tests.support.app import World
 from tests.support.pages import csrf, sign_up
@@ -29,7 +30,7 @@ SCHEMA: dict[str, Any] = {
 
 
 def with_schema(world: World, values: dict[str, Any]) -> None:
-    store = world.adapters.accounts.profile_schemas
+    store = world.adapters.of(AccountsAdapters).profile_schemas
     assert isinstance(store, FakeProfileSchemaStore)
     store.put(SCHEMA)
     (uid,) = world.store.users
@@ -76,7 +77,7 @@ def test_read_only_attributes_alone_show_no_form_and_stay_unwritable() -> None:
     world = World()
     sign_up(world)
     with_schema(world, {"department": "Sales"})
-    store = world.adapters.accounts.profile_schemas
+    store = world.adapters.of(AccountsAdapters).profile_schemas
     assert isinstance(store, FakeProfileSchemaStore)
     store.put({"type": "object", "properties": {"department": SCHEMA["properties"]["department"]}})
     html = world.client.get("/account").get_data(as_text=True)

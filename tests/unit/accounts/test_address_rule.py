@@ -15,6 +15,7 @@ from application.accounts.addresses import AddressRule
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.migration.services import MigrationServices
 from application.sso.arrival import _address as asserted_address
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.users import Role
 from domain.errors import InvalidInput
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
@@ -111,7 +112,7 @@ def test_the_sign_up_page_follows_the_same_rule() -> None:
     answer = browser.post("/sign-up", data={**form, "csrf_token": csrf(browser, "/sign-up")})
     assert answer.status_code == 422
     assert "special-use name" in answer.get_data(as_text=True)
-    assert world.adapters.accounts.users.find_by_login(CAROL) is None
+    assert world.adapters.of(AccountsAdapters).users.find_by_login(CAROL) is None
 
 
 def test_a_profiles_new_address_follows_the_rule() -> None:
@@ -137,7 +138,9 @@ def test_an_admins_invitation_follows_the_rule() -> None:
     world = production()
     root = register(world.client, "root")
     now = world.clock.now()
-    world.adapters.accounts.users.update(root["id"], lambda u: u.with_role(Role.ADMIN, now))
+    world.adapters.of(AccountsAdapters).users.update(
+        root["id"], lambda u: u.with_role(Role.ADMIN, now)
+    )
     headers = bearer(login(world.client, "root"))
     body = {"username": "carol", "email": CAROL}
     refused = world.client.post("/users/invitations", json=body, headers=headers)
@@ -153,7 +156,7 @@ def test_scim_emails_on_the_orgs_verified_special_use_domain_are_provisioned() -
     verified(world, acme.org_id, "acme.test")
     made = world.client.post(USERS, json=user_body(CAROL), headers=acme.auth)
     assert made.status_code == 201, made.get_data(as_text=True)
-    account = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
+    account = world.adapters.of(AccountsAdapters).users.get(made.get_json(force=True)["id"])
     assert account is not None and account.email is not None
     assert (account.email.value, account.email_verified) == (CAROL, True)
     # A special-use name the org has not verified is refused, with the rule's code.

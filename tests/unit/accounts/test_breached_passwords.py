@@ -11,6 +11,7 @@ from application.accounts.breached import BreachPolicy
 from application.accounts.signups import Register
 from application.ports import Audit
 from application.signin.login import ChangePassword
+from bootstrap.accounts import AccountsAdapters
 from domain.errors import InvalidInput
 from infrastructure.metrics.prometheus import PrometheusMetrics
 from tests.fakes.accounts import FakeBreachedPasswords
@@ -100,7 +101,7 @@ def test_a_failed_check_lets_the_password_through_and_is_counted(outcome: str) -
 
 def breached_app() -> AppWorld:
     world = AppWorld(breached_passwords="block")
-    breaches = world.adapters.accounts.breaches
+    breaches = world.adapters.of(AccountsAdapters).breaches
     assert isinstance(breaches, FakeBreachedPasswords)
     breaches.seen[BREACHED] = 3
     return world

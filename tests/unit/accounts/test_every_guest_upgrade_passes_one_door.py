@@ -34,7 +34,7 @@ from application.hooks.services import HookServices
 from application.ports import ExternalIdentity
 from application.signin.authentication import Authenticate
 from application.signin.services import SigninServices
-from bootstrap.federation import configured_providers
+from bootstrap.federation import FederationAdapters, configured_providers
 from domain.errors import PermissionDenied
 from tests.fakes.federation import FakeUpstreamProviders
 from tests.support.api import PASSWORD, assert_problem
@@ -269,7 +269,7 @@ def upstream_world(refusal: Refusal) -> tuple[World, OidcIdpForTests]:
         **settings_for(refusal, "address"),
     )
     for configured in configured_providers(world.settings, FakeUpstreamProviders()).list_all():
-        world.adapters.federation.upstream_providers.add(configured)
+        world.adapters.of(FederationAdapters).upstream_providers.add(configured)
     return world, found
 
 

@@ -19,6 +19,8 @@ from application.accounts.services import AccountServices
 from application.ports import Audit, Job
 from application.signin.authentication import Actor
 from bootstrap import Adapters
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.accounts.credentials import Username
 from domain.accounts.guest.part import Guest
 from domain.accounts.guest.refusals import GuestMergeStarted, NotAGuest
@@ -39,7 +41,9 @@ class Scene:
         self, app: Flask, client: FlaskClient, adapters: Adapters, kept: Keepsakes
     ) -> None:
         self.app, self.client, self.adapters, self.kept = app, client, adapters, kept
-        self.guest_id, self.guest = make_guest(client, adapters.accounts.users, "guest1")
+        self.guest_id, self.guest = make_guest(
+            client, adapters.of(AccountsAdapters).users, "guest1"
+        )
         self.owned = (kept.first.add(self.guest_id), kept.second.add(self.guest_id))
         self.owner_id: str = register(client, "owner1")["id"]
         self.owner = bearer(login(client, "owner1"))
@@ -99,7 +103,7 @@ def test_the_409_carries_a_merge_token_and_no_ids(scene: Scene) -> None:
     )
     text = answer.get_data(as_text=True)
     assert scene.guest_id not in text and scene.owner_id not in text
-    offer = open_offer(body["merge_token"], scene.adapters.signin.secret_box)
+    offer = open_offer(body["merge_token"], scene.adapters.of(SigninAdapters).secret_box)
     assert (offer.guest_id, offer.owner_id) == (scene.guest_id, scene.owner_id)
 
 
@@ -114,7 +118,7 @@ def test_the_owner_takes_in_what_the_guest_owns_and_the_guest_is_gone(
     assert owned_by(scene, scene.guest_id)
     run_jobs(scene.app, job_queue)
     assert owned_by(scene, scene.owner_id)
-    guest = scene.adapters.accounts.users.get(scene.guest_id)
+    guest = scene.adapters.of(AccountsAdapters).users.get(scene.guest_id)
     assert guest is None or guest.deleted_at is not None
     merged = [e for e in audit_log.events if e.event is Audit.GUEST_MERGED]
     assert [(e.user_id, e.reason) for e in merged] == [(scene.owner_id, scene.guest_id)]
@@ -175,7 +179,7 @@ def test_a_token_not_sealed_by_us_is_refused(scene: Scene, token: str) -> None:
 
 
 def test_a_token_sealed_for_something_else_is_refused(scene: Scene) -> None:
-    box = scene.adapters.signin.secret_box
+    box = scene.adapters.of(SigninAdapters).secret_box
     assert_problem(scene.merge(box.seal('{"is":"upstream-flight"}')), 400, "invalid_merge_token")
     assert_problem(scene.merge(box.seal("[1]")), 400, "invalid_merge_token")
 
@@ -189,7 +193,7 @@ def test_an_expired_token_is_refused(scene: Scene, fake_app: Flask) -> None:
 
 
 def test_a_guest_gone_or_no_longer_a_guest_cannot_be_merged(scene: Scene) -> None:
-    users = scene.adapters.accounts.users
+    users = scene.adapters.of(AccountsAdapters).users
     token = scene.token()
     users.update(
         scene.guest_id, lambda user: user.with_part(replace(user.part(Guest), is_guest=False))
@@ -217,7 +221,7 @@ def test_a_token_is_redeemed_once_and_the_guest_merged_into_one_account(
 
 def test_an_upgrade_asks_whether_the_guest_is_being_merged(scene: Scene) -> None:
     assert scene.merge(scene.token()).status_code == 202
-    guest = scene.adapters.accounts.users.get(scene.guest_id)
+    guest = scene.adapters.of(AccountsAdapters).users.get(scene.guest_id)
     assert guest is not None and guest.part(Guest).merging_into == scene.owner_id
     with pytest.raises(GuestMergeStarted):
         guest.upgraded(
@@ -244,7 +248,7 @@ def test_an_upgrade_that_won_the_race_keeps_the_account_and_its_data(
     """An upgrade that read the guest before the mark and committed after it: the job finds
     no guest, moves nothing and deletes nothing."""
     assert scene.merge(scene.token()).status_code == 202
-    users = scene.adapters.accounts.users
+    users = scene.adapters.of(AccountsAdapters).users
     users.update(
         scene.guest_id, lambda user: user.with_part(replace(user.part(Guest), is_guest=False))
     )

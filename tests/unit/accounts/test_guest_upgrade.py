@@ -11,6 +11,8 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.guest.part import Guest
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.fakes.hooks import FakeHookClient
@@ -118,7 +120,7 @@ def test_the_domain_lists_hold_for_the_address_it_takes() -> None:
 
 def test_a_breached_password_is_refused_as_at_sign_up() -> None:
     world = World(guest_accounts=True, breached_passwords="block")
-    breaches = world.adapters.accounts.breaches
+    breaches = world.adapters.of(AccountsAdapters).breaches
     assert isinstance(breaches, FakeBreachedPasswords)
     breaches.seen[PASSWORD] = 5
     pair = new_guest(world)
@@ -139,7 +141,7 @@ def test_the_before_sign_up_hook_is_asked_and_may_refuse() -> None:
     world.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook")
     )
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "deny", "message": "Not you."}
     assert assert_problem(upgrade(world, pair), 403, "signup_denied")["detail"] == "Not you."

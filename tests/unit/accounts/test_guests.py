@@ -14,6 +14,7 @@ import pytest
 from application.jobs import SWEEP, JobPush, encode_job
 from application.ports import Audit, Job
 from application.signin.throttle import account_key
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.credentials import Username
 from domain.accounts.guest.part import Guest
 from domain.accounts.signups import ALLOWED
@@ -126,6 +127,8 @@ def test_the_guests_sweep_deletes_the_expired_with_what_they_own_and_keeps_the_r
     assert old_id not in world.store.users
     assert world.kept.first.owners == {}  # what the guest owned went with it
     assert [s for s in world.store.sessions.values() if s.user_id == old_id] == []
-    assert new_id in world.store.users and world.adapters.accounts.users.find_by_login("ann")
+    assert new_id in world.store.users and world.adapters.of(AccountsAdapters).users.find_by_login(
+        "ann"
+    )
     deleted = [e.user_id for e in world.audit.events if e.event is Audit.ACCOUNT_DELETION]
     assert deleted == [old_id]

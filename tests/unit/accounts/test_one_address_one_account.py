@@ -16,7 +16,7 @@ from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.migration.services import MigrationServices
 from application.sso.arrival import _address as asserted_address
-from bootstrap.accounts import address_rule
+from bootstrap.accounts import AccountsAdapters, address_rule
 from domain.accounts.credentials import Email, address_key, folds_onto_another, login_key
 from domain.accounts.users import Role
 from domain.errors import PermissionDenied
@@ -84,7 +84,9 @@ def refusal(answer: Any) -> None:
 def admin(world: World) -> dict[str, str]:
     root = register(world.client, "root")
     now = world.clock.now()
-    world.adapters.accounts.users.update(root["id"], lambda u: u.with_role(Role.ADMIN, now))
+    world.adapters.of(AccountsAdapters).users.update(
+        root["id"], lambda u: u.with_role(Role.ADMIN, now)
+    )
     return bearer(login(world.client, "root"))
 
 
@@ -155,7 +157,7 @@ ENTRIES: dict[str, Callable[[World], None]] = {
 def test_an_address_that_folds_onto_another_is_refused_at_every_entry(entry: str) -> None:
     world = World()
     ENTRIES[entry](world)
-    assert world.adapters.accounts.users.find_by_login(login_key(SZ)) is None
+    assert world.adapters.of(AccountsAdapters).users.find_by_login(login_key(SZ)) is None
 
 
 def test_a_connection_or_a_provider_asserting_such_an_address_names_no_account() -> None:
@@ -203,7 +205,7 @@ def test_a_look_alike_domains_addresses_never_sign_in_to_the_plain_ones_account(
     refusal(world.client.post("/auth/email-code", json={"email": SZ}))
     world.deliver()
     assert world.mailer.to(SZ) == []
-    bob = world.adapters.accounts.users.find_by_login(login_key(SS))
+    bob = world.adapters.of(AccountsAdapters).users.find_by_login(login_key(SS))
     assert bob is not None and bob.email == Email(SS)
     assert_problem(
         world.client.post("/login", json={"username": SZ, "password": PASSWORD}),

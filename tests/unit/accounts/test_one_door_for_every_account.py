@@ -22,6 +22,8 @@ from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.migration.services import MigrationServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.guest.part import Guest
 from domain.accounts.signups import SignupNotAllowed, SignupPolicy, domains
 from domain.accounts.users import Role
@@ -158,7 +160,7 @@ def refused(answer: Any) -> None:
 
 
 def no_account(world: World, address: str = ADDRESS) -> bool:
-    return world.adapters.accounts.users.find_by_login(address) is None
+    return world.adapters.of(AccountsAdapters).users.find_by_login(address) is None
 
 
 def by_register() -> bool:
@@ -225,7 +227,7 @@ def by_invitation() -> bool:
     w = world()
     root = register(w.client, "root")
     now = w.clock.now()
-    w.adapters.accounts.users.update(root["id"], lambda u: u.with_role(Role.ADMIN, now))
+    w.adapters.of(AccountsAdapters).users.update(root["id"], lambda u: u.with_role(Role.ADMIN, now))
     admin = bearer(login(w.client, "root"))
     invite = {"username": "ann", "email": ADDRESS}
     refused(w.client.post("/users/invitations", json=invite, headers=admin))
@@ -310,7 +312,7 @@ def test_the_hook_is_asked_only_of_a_sign_up_whose_input_is_valid() -> None:
     w.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook")
     )
-    client = w.adapters.hooks.hook_client
+    client = w.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "allow"}
     short = {"username": "ann", "email": "ann@example.com", "password": "short"}

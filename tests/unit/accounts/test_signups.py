@@ -14,6 +14,7 @@ import pytest
 from application.accounts.signups import SignUp, Signups, SignUpWay
 from application.federation.linking import ExternalSignIn
 from application.ports import Audit
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import (
     ALLOWED,
@@ -235,12 +236,12 @@ def planted(world: World, name: str, *, role: Role = Role.USER, email: str | Non
         id=new_id(),
         username=Username(name),
         email=Email(email or f"{name}@example.com"),
-        password_hash=world.adapters.accounts.hasher.hash(PASSWORD),
+        password_hash=world.adapters.of(AccountsAdapters).hasher.hash(PASSWORD),
         now=datetime.now(UTC),
     )
     if role is not Role.USER:
         user = user.with_role(role, datetime.now(UTC))
-    world.adapters.accounts.users.add(user)
+    world.adapters.of(AccountsAdapters).users.add(user)
     return user
 
 

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.orgs import OrgsAdapters
 from domain.signin.active_org import AgentMode, AgentPolicy
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
@@ -30,7 +31,7 @@ def olga(world: World) -> FlaskClient:
 
 
 def stored(world: World) -> AgentPolicy:
-    org = world.adapters.orgs.orgs.find("acme")
+    org = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert org is not None
     return org.agent_policy
 

@@ -12,6 +12,7 @@ import pytest
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.clients import ClientsAdapters
 from domain.clients.oauth import OPT_IN_GRANTS, SCOPES
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.provider.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE_GRANT
@@ -302,7 +303,7 @@ def test_the_opt_in_grants_of_an_orgs_app_are_the_operators_to_give(world: OAuth
     alice = person(world, "olga")
     acme = org(world, alice)
     earlier = create(world, alice, confidential=False)
-    stored = world.adapters.clients.oauth_clients
+    stored = world.adapters.of(ClientsAdapters).oauth_clients
     found = stored.get(earlier["client_id"])
     assert found is not None
     stored.delete(found.client_id)

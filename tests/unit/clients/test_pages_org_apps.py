@@ -9,6 +9,8 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.clients import ClientsAdapters
+from bootstrap.orgs import OrgsAdapters
 from domain.clients.oauth import OAuthClient
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
@@ -30,9 +32,9 @@ def olga(world: World) -> FlaskClient:
 
 
 def stored(world: World) -> list[OAuthClient]:
-    org = world.adapters.orgs.orgs.find("acme")
+    org = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert org is not None
-    return world.adapters.clients.oauth_clients.list_for_org(org.id, 10)
+    return world.adapters.of(ClientsAdapters).oauth_clients.list_for_org(org.id, 10)
 
 
 def test_an_admin_registers_an_app_whose_secret_is_shown_once(

@@ -14,6 +14,7 @@ from application.accounts.accounts import OWNED_DATA
 from application.accounts.guest.merges import MOVABLE_DATA
 from application.datasets.use_cases import OwnedDatasets
 from bootstrap import Adapters
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.datasets import UNIT
 from domain.accounts.guest.part import Guest
 from domain.slots import filled
@@ -66,7 +67,9 @@ def test_a_merged_guests_datasets_go_to_the_owner(
     guest = user_token(fake_app, client, "guest1", "uploader")
     guest_id: str = client.get("/user", headers=guest).get_json()["id"]
     created = upload(client, guest, CSV).get_json()
-    adapters.accounts.users.update(guest_id, lambda user: user.with_part(Guest(is_guest=True)))
+    adapters.of(AccountsAdapters).users.update(
+        guest_id, lambda user: user.with_part(Guest(is_guest=True))
+    )
     owner_id: str = register(client, "owner1")["id"]
     owner = bearer(login(client, "owner1"))
     job_queue.jobs.clear()  # the sign-ups' mails

@@ -13,6 +13,7 @@ from application.accounts.accounts import OWNED_DATA
 from application.accounts.guest.merges import MOVABLE_DATA
 from application.dogs import FETCH_DOG_PICTURE
 from application.jobs import JOBS
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.dogs import UNIT, DogsAdapters
 from domain.slots import filled
 from interfaces.shared.problems import domain_problem
@@ -50,7 +51,7 @@ def test_an_accounts_deletion_deletes_its_dogs_and_frees_their_names() -> None:
 
 def test_a_merged_guests_dogs_go_to_the_owner_and_their_names_stay_taken() -> None:
     world = World()
-    guest_id, guest = make_guest(world.client, world.adapters.accounts.users, "guest1")
+    guest_id, guest = make_guest(world.client, world.adapters.of(AccountsAdapters).users, "guest1")
     assert world.client.post("/dogs/Rex", headers=guest).status_code == 202
     owner_id: str = register(world.client, "owner1")["id"]
     owner = bearer(login(world.client, "owner1"))

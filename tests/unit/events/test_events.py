@@ -23,6 +23,7 @@ from application.events.security_events import (
 from application.ports import Audit, AuditEvent, StagedWrites
 from application.signin.authentication import Actor
 from bootstrap import Adapters, build_app
+from bootstrap.signin_adapters import SigninAdapters
 from domain.errors import InvalidInput, Unavailable
 from domain.events.security_events import KEPT_FOR, SecurityEvent, activity_of
 from domain.events.webhooks import Delivery
@@ -376,7 +377,7 @@ def test_a_store_that_fails_does_not_fail_a_login(
 ) -> None:
     # build_app sets up the JSON log lines on stdout (so caplog's handler goes): read those.
     # Only the events' own writes fail; what is committed with a session is in the same store.
-    store = cast(FakeSessionRepository, adapters.signin.sessions).store
+    store = cast(FakeSessionRepository, adapters.of(SigninAdapters).sessions).store
     app = build_app(app_settings, swap(adapters, security_events=FailingSecurityEvents(store)))
     client = app.test_client()
     register(client, "alice")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.credentials import Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
@@ -212,10 +213,10 @@ def test_an_account_without_an_address_is_told_no_mail_was_sent(world: World) ->
         id=new_id(),
         username=Username("noa"),
         email=None,
-        password_hash=world.adapters.accounts.hasher.hash(PASSWORD),
+        password_hash=world.adapters.of(AccountsAdapters).hasher.hash(PASSWORD),
         now=datetime.now(UTC),
     )
-    world.adapters.accounts.users.add(noa)
+    world.adapters.of(AccountsAdapters).users.add(noa)
     client = world.app.test_client()
     status, _, _ = post(client, "/sign-in", "/sign-in", username="noa", password=PASSWORD)
     assert status == 303

@@ -15,6 +15,8 @@ from application.events.webhooks.outbox import DELIVER_WEBHOOK
 from application.jobs import JobPush, encode_job
 from application.services import Services
 from bootstrap import Adapters, build_app
+from bootstrap.events import EventsAdapters
+from bootstrap.mail import MailAdapters
 from infrastructure.settings import Settings
 from tests.fakes.events import FakeScheduler, FakeWebhookSender
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
@@ -67,7 +69,7 @@ def test_an_orgs_events_are_delivered_with_its_id(
     adapters: Adapters,
     job_queue: FakeJobQueue,
 ) -> None:
-    sender = adapters.events.webhook_sender
+    sender = adapters.of(EventsAdapters).webhook_sender
     assert isinstance(sender, FakeWebhookSender)
     hook = create(client, admin, events=["org.created", "org.deleted"])
     job_queue.jobs.clear()
@@ -159,7 +161,7 @@ def test_a_sign_up_is_delivered_signed_listed_and_resent(
     adapters: Adapters,
     job_queue: FakeJobQueue,
 ) -> None:
-    sender = adapters.events.webhook_sender
+    sender = adapters.of(EventsAdapters).webhook_sender
     assert isinstance(sender, FakeWebhookSender)
     created = create(client, admin)
     other = create(client, admin, events=["signin.failed"])
@@ -214,9 +216,9 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
     fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
 ) -> None:
     sender, clock, mailer = (
-        adapters.events.webhook_sender,
+        adapters.of(EventsAdapters).webhook_sender,
         adapters.platform.clock,
-        adapters.mail.mailer,
+        adapters.of(MailAdapters).mailer,
     )
     assert isinstance(sender, FakeWebhookSender) and isinstance(clock, FakeClock)
     assert isinstance(mailer, FakeMailer)
@@ -231,7 +233,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
     for _ in range(12):
         run_all_jobs(fake_app, job_queue)
         clock.advance(hours=4)
-        scheduler = adapters.events.scheduler
+        scheduler = adapters.of(EventsAdapters).scheduler
         assert isinstance(scheduler, FakeScheduler)
         scheduler.run_all()  # the sweeper
     run_all_jobs(fake_app, job_queue)
@@ -248,7 +250,7 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_the_admins_are_mailed(
 def test_a_server_sweeps_from_the_start_and_a_command_line_does_not(
     adapters: Adapters, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scheduler = adapters.events.scheduler
+    scheduler = adapters.of(EventsAdapters).scheduler
     assert isinstance(scheduler, FakeScheduler)
     build_app(app_settings, adapters)
     assert [seconds for seconds, _ in scheduler.tasks] == [20.0]
@@ -263,7 +265,5 @@ def test_the_tests_apps_sweep_only_when_asked() -> None:
     settings = make_settings()
     adapters = fake_adapters(settings, InMemoryStore())
     build_app(settings, adapters)
-    assert (
-        isinstance(adapters.events.scheduler, FakeScheduler)
-        and adapters.events.scheduler.tasks == []
-    )
+    scheduler = adapters.of(EventsAdapters).scheduler
+    assert isinstance(scheduler, FakeScheduler) and scheduler.tasks == []

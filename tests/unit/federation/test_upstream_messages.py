@@ -16,6 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bootstrap import build_app
+from bootstrap.federation import FederationAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.federation.upstream import UpstreamProvider
 from tests.support.app import fake_adapters
 from tests.support.settings import make_settings
@@ -92,13 +94,13 @@ def app_with(issuer: str, sealed: Callable[[str], str] | None = None) -> Flask:
     (the app's own secret box unless given)."""
     settings = make_settings()
     adapters = fake_adapters(settings)
-    adapters.federation.upstream_providers.add(
+    adapters.of(FederationAdapters).upstream_providers.add(
         UpstreamProvider.configure(
             id="acme",
             issuer=issuer,
             client_id="firegate",
             client_secret="s3cret",
-            sealed_secret=(sealed or adapters.signin.secret_box.seal)("s3cret"),
+            sealed_secret=(sealed or adapters.of(SigninAdapters).secret_box.seal)("s3cret"),
             now=datetime.now(UTC),
             name="Acme ID",
         )

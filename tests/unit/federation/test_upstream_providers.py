@@ -14,8 +14,8 @@ from flask import Flask
 
 from bootstrap import build_app
 from bootstrap.adapters import Adapters
-from bootstrap.federation import configured_providers
-from bootstrap.signin_adapters import secret_box
+from bootstrap.federation import FederationAdapters, configured_providers
+from bootstrap.signin_adapters import SigninAdapters, secret_box
 from domain.errors import InvalidInput, PermissionDenied
 from domain.federation.upstream import UpstreamProvider
 from infrastructure.settings.identity.federation import FederationSettings
@@ -114,9 +114,11 @@ def test_providers_add_list_delete_on_the_command_line(world: tuple[Flask, Adapt
     assert added["id"] == "acme" and added["name"] == "Acme ID"
     assert added["callback_path"] == "/sign-in/with/acme/callback"
     assert "s3cret" not in json.dumps(added)
-    stored = adapters.federation.upstream_providers.get("acme")
+    stored = adapters.of(FederationAdapters).upstream_providers.get("acme")
     assert stored is not None and "s3cret" not in stored.sealed_secret
-    assert adapters.signin.secret_box.open(stored.sealed_secret) == "s3cret"  # sealed at rest
+    assert (
+        adapters.of(SigninAdapters).secret_box.open(stored.sealed_secret) == "s3cret"
+    )  # sealed at rest
     run(
         app,
         "add",
@@ -162,8 +164,11 @@ def test_a_client_secret_of_dash_is_read_from_standard_input(
     result = app.test_cli_runner().invoke(args=args, input=APPLE_KEY + "\n")
     assert result.exit_code == 0, result.output
     assert "PRIVATE KEY" not in result.output
-    stored = adapters.federation.upstream_providers.get("acme")
-    assert stored is not None and adapters.signin.secret_box.open(stored.sealed_secret) == APPLE_KEY
+    stored = adapters.of(FederationAdapters).upstream_providers.get("acme")
+    assert (
+        stored is not None
+        and adapters.of(SigninAdapters).secret_box.open(stored.sealed_secret) == APPLE_KEY
+    )
     empty = app.test_cli_runner().invoke(args=[*args[:3], "other", *args[4:]], input="")
     assert empty.exit_code == 2 and "standard input gave nothing" in empty.output
 

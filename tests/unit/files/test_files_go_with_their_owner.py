@@ -16,6 +16,7 @@ from application.accounts.accounts import OWNED_DATA
 from application.accounts.guest.merges import MOVABLE_DATA
 from application.files import OwnedFiles
 from bootstrap import Adapters
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.files import UNIT
 from domain.files import file_object_key
 from domain.slots import filled
@@ -62,7 +63,7 @@ def test_an_accounts_deletion_deletes_its_files_and_no_one_elses(
 def test_a_merged_guests_files_go_to_the_owner_under_the_owners_key(
     fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
 ) -> None:
-    guest_id, guest = make_guest(client, adapters.accounts.users, "guest1")
+    guest_id, guest = make_guest(client, adapters.of(AccountsAdapters).users, "guest1")
     part = (io.BytesIO(FILE_BYTES), "picture.bin")
     stored = client.post("/files", headers=guest, data={"file": part})
     assert stored.status_code == 201, stored.get_json()

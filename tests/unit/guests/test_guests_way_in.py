@@ -15,6 +15,7 @@ import pytest
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.ports import Audit
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.guest.part import Guest
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register
@@ -163,7 +164,7 @@ def test_the_before_sign_up_hook_is_asked_of_a_guest_and_may_refuse_it() -> None
     world.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook")
     )
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = {"decision": "deny", "message": "No guests today."}
     answer = guest(world)
@@ -189,7 +190,7 @@ def test_way_guest() -> None:
     account it made stays, as a guest unused, reaped by its sweep)."""
     w = World(app_profile="local", guest_accounts=True)
     w.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "before_sign_in", RECEIVER))
-    receiver = w.adapters.hooks.hook_client
+    receiver = w.adapters.of(HooksAdapters).hook_client
     assert isinstance(receiver, FakeHookClient)
     receiver.answer = DENY
     answer = guest(w)

@@ -12,6 +12,7 @@ from click.testing import Result
 from flask import Flask
 
 from bootstrap import Adapters
+from bootstrap.hooks import HooksAdapters
 from tests.support.hook_receiver import hook_receiver
 
 pytestmark = pytest.mark.unit
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.unit
 def adapters(adapters: Adapters) -> Adapters:
     """The fakes, but hooks are sent over HTTP to the test's receiver, by the platform's
     outbound client."""
-    hooks = replace(adapters.hooks, hook_client=adapters.platform.outbound.sender(5))
-    return replace(adapters, hooks=hooks)
+    hooks = replace(adapters.of(HooksAdapters), hook_client=adapters.platform.outbound.sender(5))
+    return adapters.with_(hooks)
 
 
 def run(app: Flask, *args: str) -> Result:

@@ -20,7 +20,8 @@ from scripts.units_contract import unit_names
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.ports import Audit
-from bootstrap.federation import configured_providers
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.federation import FederationAdapters, configured_providers
 from domain.hooks.auth_hooks import (
     BadAnswer,
     RequiredFactor,
@@ -139,7 +140,7 @@ def test_a_password_sign_in_is_asked_with_the_payload(world: World) -> None:
 def test_a_deny_is_a_403_with_the_message_and_stores_nothing() -> None:
     w = World(app_profile="local")
     register(w.client, "alice")
-    user = w.adapters.accounts.users.find_by_login("alice")
+    user = w.adapters.of(AccountsAdapters).users.find_by_login("alice")
     assert user is not None and not user.has_signed_in
     hook(w, DENY)
     denied = login(w)
@@ -147,7 +148,7 @@ def test_a_deny_is_a_403_with_the_message_and_stores_nothing() -> None:
     assert denied.headers["Content-Type"] == "application/problem+json"
     assert "device_token" not in denied.get_json()
     assert not w.store.sessions
-    after = w.adapters.accounts.users.find_by_login("alice")
+    after = w.adapters.of(AccountsAdapters).users.find_by_login("alice")
     assert after is not None and not after.has_signed_in  # no "first sign-in" mark
     assert not [e for e in w.audit.events if e.event is Audit.NEW_DEVICE]
     refused = [e for e in w.audit.events if e.event is Audit.LOGIN and e.outcome == "failure"]
@@ -266,7 +267,7 @@ def test_session_claims_are_in_every_token_of_the_session(world: World) -> None:
     renewed = world.client.post("/auth/renew", headers=bearer(access))
     assert renewed.status_code == 200, renewed.get_json()
     assert claims(renewed.get_json()["access_token"])["tier"] == "gold"
-    user = world.adapters.accounts.users.find_by_login("alice")
+    user = world.adapters.of(AccountsAdapters).users.find_by_login("alice")
     assert user is not None
     world.store.active_orgs[(ACME.id, user.id)] = ACME
     switched = world.client.post("/auth/org", json={"org": ACME.id}, headers=bearer(access))
@@ -377,7 +378,7 @@ def test_way_upstream(idp: Any) -> None:
         app_profile="local", upstream_providers=[{**provider, "client_secret": CLIENT_SECRET}]
     )
     for configured in configured_providers(w.settings, FakeUpstreamProviders()).list_all():
-        w.adapters.federation.upstream_providers.add(configured)
+        w.adapters.of(FederationAdapters).upstream_providers.add(configured)
     hook(w, DENY)
     answer = upstream_round_trip(w.app, idp, "dan@example.com", "sub-dan")
     assert answer.status_code == 403

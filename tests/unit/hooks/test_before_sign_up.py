@@ -18,6 +18,9 @@ from application.hooks.admin import ListAuthHooks, SetAuthHook
 from application.hooks.services import HookServices
 from application.hooks.sign_up import FAILED_CLOSED
 from application.signin.authentication import Actor
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.federation import FederationAdapters
+from bootstrap.hooks import HooksAdapters
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem
@@ -42,7 +45,7 @@ def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookC
     world.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_up", "http://127.0.0.1:9/hook", on_failure=on_failure)
     )
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = answer
     return client
@@ -58,7 +61,7 @@ def test_the_attributes_it_gives_are_written_as_the_hook() -> None:
     world.services.of(AccountServices).profile_schemas.replace(ReplaceProfileSchema(ROOT, SCHEMA))
     hooked(world, {"decision": "allow", "user": {"attributes": {"plan": "pro"}}})
     assert sign_up(world, "ada").status_code == 201
-    user = world.adapters.accounts.users.find_by_login("ada")
+    user = world.adapters.of(AccountsAdapters).users.find_by_login("ada")
     assert user is not None and dict(user.attributes) == {"plan": "pro"}
 
 
@@ -77,11 +80,11 @@ def test_an_answer_no_account_may_take_is_a_failed_call(
     answer = sign_up(world, "bob")
     if on_failure == "allow":
         assert answer.status_code == 201
-        made = world.adapters.accounts.users.find_by_login("bob")
+        made = world.adapters.of(AccountsAdapters).users.find_by_login("bob")
         assert made is not None and dict(made.attributes) == {} and made.name is None
     else:
         assert assert_problem(answer, 403, "signup_denied")["detail"] == FAILED_CLOSED
-        assert world.adapters.accounts.users.find_by_login("bob") is None
+        assert world.adapters.of(AccountsAdapters).users.find_by_login("bob") is None
     [view] = world.services.of(HookServices).hooks.list(ListAuthHooks(ADMIN))
     assert view.calls[0].outcome.value == "bad_answer"
 
@@ -144,12 +147,12 @@ def test_the_sign_up_page_says_a_denial_in_the_readers_language_or_the_hooks_wor
         "/sign-up", data={**form, "csrf_token": csrf(browser, "/sign-up")}, headers=headers
     )
     assert again.status_code == 403 and "Solo con invitación." in again.get_data(as_text=True)
-    assert world.adapters.accounts.users.find_by_login("dora") is None
+    assert world.adapters.of(AccountsAdapters).users.find_by_login("dora") is None
 
 
 def test_the_firebase_exchange_that_would_make_an_account_asks_the_hook() -> None:
     world = World()
-    verifier = world.adapters.federation.identity_verifier
+    verifier = world.adapters.of(FederationAdapters).identity_verifier
     assert isinstance(verifier, FakeIdentityVerifier)
     client = hooked(world, {"decision": "deny", "message": "Not from this app."})
     token = verifier.issue("uid-ed", email="ed@example.com", display_name="Ed")
@@ -164,7 +167,7 @@ def test_the_firebase_exchange_that_would_make_an_account_asks_the_hook() -> Non
     client.answer = {"decision": "allow", "user": {"name": "Edmund", "last_name": "Hillary"}}
     made = world.client.post("/auth/firebase", json={"id_token": token})
     assert made.status_code == 200, made.get_json()
-    user = world.adapters.accounts.users.find_by_login("ed@example.com")
+    user = world.adapters.of(AccountsAdapters).users.find_by_login("ed@example.com")
     assert user is not None and (user.name, user.last_name) == ("Edmund", "Hillary")
     again = world.client.post("/auth/firebase", json={"id_token": token})  # linked: not asked
     assert again.status_code == 200 and len(client.asked) == 2

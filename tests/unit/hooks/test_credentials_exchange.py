@@ -13,6 +13,7 @@ import pytest
 from application.hooks.admin import AuthHookRef, SetAuthHook
 from application.hooks.services import HookServices
 from application.outbound import WebhookUnreachable
+from bootstrap.hooks import HooksAdapters
 from domain.provider.token_exchange import GRANT_TYPE
 from tests.fakes.hooks import FakeHookClient
 from tests.support.oauth import OAuthWorld, claims
@@ -30,7 +31,7 @@ def world() -> OAuthWorld:
 
 
 def receiver(world: OAuthWorld) -> FakeHookClient:
-    found = world.adapters.hooks.hook_client
+    found = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(found, FakeHookClient)
     return found
 
@@ -137,7 +138,7 @@ def test_a_failed_call_is_ignored_when_it_allows_and_access_denied_when_it_denie
     allowed = own_token(world, service)
     assert allowed.status_code == 200
     assert "tenant" not in claims(world, allowed.get_json()["access_token"])
-    [set_first] = world.adapters.hooks.auth_hooks.list_all()
+    [set_first] = world.adapters.of(HooksAdapters).auth_hooks.list_all()
     world.services.of(HookServices).hooks.remove(AuthHookRef(ADMIN, set_first.hook_id))
     hook(world, answer, on_failure="deny")
     for refused in (own_token(world, service), exchange(world, service, person)):

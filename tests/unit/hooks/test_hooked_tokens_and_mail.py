@@ -15,6 +15,7 @@ from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from application.hooks.services import HookServices
 from application.jobs import JobPush, RetryJob, encode_job
 from application.outbound import WebhookUnreachable
+from bootstrap.hooks import HooksAdapters
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, assert_problem, register
 from tests.support.app import World
@@ -33,7 +34,7 @@ def world() -> World:
 
 
 def receiver(world: World) -> FakeHookClient:
-    client: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
+    client: FakeHookClient = world.adapters.of(HooksAdapters).hook_client  # type: ignore[assignment]
     return client
 
 

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook
 
+from bootstrap.hooks import HooksAdapters
 from domain.hooks.auth_hooks import CallOutcome, HookCall
 from tests.fakes.hooks import FakeAuthHooks, FakeHookClient
 from tests.support.admin_pages import browser, root
@@ -30,7 +31,7 @@ def world() -> World:
 
 
 def store(world: World) -> FakeAuthHooks:
-    found = world.adapters.hooks.auth_hooks
+    found = world.adapters.of(HooksAdapters).auth_hooks
     assert isinstance(found, FakeAuthHooks)
     return found
 
@@ -162,7 +163,7 @@ def test_a_browser_at_the_apis_address_is_sent_to_the_page(root: FlaskClient) ->
 
 
 def hook_client(world: World) -> FakeHookClient:
-    found = world.adapters.hooks.hook_client
+    found = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(found, FakeHookClient)
     return found
 

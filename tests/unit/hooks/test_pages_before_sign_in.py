@@ -12,6 +12,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.hooks import HooksAdapters
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, register
 from tests.support.app import World
@@ -65,7 +66,7 @@ def hooked(world: World, answer: object) -> None:
     world.services.of(HookServices).hooks.set(
         SetAuthHook(ADMIN, "before_sign_in", "http://127.0.0.1:9/h")
     )
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = answer
 

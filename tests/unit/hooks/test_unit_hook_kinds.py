@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from application.hooks.caller import HOOK_CALLERS, NO_HOOK_CALLS, HookCalls, KindCaller
 from application.hooks.services import HookServices
+from bootstrap.hooks import HooksAdapters
 from bootstrap.unit import Built, Kernel, Placed, Unit
 from domain.errors import InvalidInput
 from domain.hooks.auth_hooks import BadAnswer
@@ -77,7 +78,7 @@ def world() -> GreetingsWorld:
 
 
 def receiver(world: World) -> FakeHookClient:
-    client: FakeHookClient = world.adapters.hooks.hook_client  # type: ignore[assignment]
+    client: FakeHookClient = world.adapters.of(HooksAdapters).hook_client  # type: ignore[assignment]
     return client
 
 

@@ -22,6 +22,8 @@ from application.ports import Audit
 from application.signin.authentication import Authenticate
 from application.signin.services import SigninServices
 from bootstrap import build_app
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.mail import MailAdapters
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
@@ -118,7 +120,10 @@ def test_forgot_does_the_same_work_for_known_and_unknown_addresses() -> None:
     settings = make_settings()
     queue, audit = FakeJobQueue(), RecordingAuditLog()
     base = fake_adapters(settings, InMemoryStore())
-    users, tokens = Recording(base.accounts.users), Recording(base.mail.action_tokens)
+    users, tokens = (
+        Recording(base.of(AccountsAdapters).users),
+        Recording(base.of(MailAdapters).action_tokens),
+    )
     adapters = swap(
         base,
         users=cast(UserRepository, users),

@@ -19,6 +19,8 @@ from application.hooks.services import HookServices
 from application.metrics import LEGACY_ACCOUNTS
 from application.migration.legacy_gauge import LegacyGauge
 from application.migration.services import MigrationServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.users import User
 from domain.migration.legacy import Legacy
 from tests.fakes.hooks import FakeHookClient
@@ -44,7 +46,7 @@ def imported(world: World, tmp_path: Path, *rows: dict[str, Any]) -> dict[str, A
 
 
 def lena(world: World) -> User:
-    found = world.adapters.accounts.users.get("u-legacy")
+    found = world.adapters.of(AccountsAdapters).users.get("u-legacy")
     assert found is not None
     return found
 
@@ -55,7 +57,7 @@ def hooked(world: World, answer: object, on_failure: str = "allow") -> FakeHookC
             ADMIN, "password_verification", "http://127.0.0.1:9/verify", on_failure=on_failure
         )
     )
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     client.answer = answer
     return client
@@ -141,7 +143,7 @@ def test_without_a_hook_a_legacy_accounts_password_is_answered_as_an_unknown_nam
     legacy, unknown = World(**limits), World(**limits)
     imported(legacy, tmp_path)
     imported(unknown, tmp_path)
-    hashers = [w.adapters.accounts.hasher for w in (legacy, unknown)]
+    hashers = [w.adapters.of(AccountsAdapters).hasher for w in (legacy, unknown)]
     fakes = [h for h in hashers if isinstance(h, FakeHasher)]
     assert len(fakes) == 2
     before = [(h.verifications, h.dummy_verifications) for h in fakes]

@@ -19,7 +19,8 @@ from application.migration.importing import ImportFile, ImportSummary, ImportUse
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap import Adapters
-from bootstrap.accounts import address_rule
+from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.federation import FederationAdapters
 from domain.accounts.credentials import Email, Username
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.signups import ALLOWED
@@ -379,9 +380,10 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         records: list[tuple[Position, Any]] = [
             (("line", n), row) for n, row in enumerate(rows, start=1)
         ]
-        migration = UserMigration(moves=moves, users=adapters.accounts.users,
-                                  hasher=adapters.accounts.hasher, clock=adapters.platform.clock,
-                                  providers=adapters.federation.upstream_providers,
+        migration = UserMigration(moves=moves, users=adapters.of(AccountsAdapters).users,
+                                  hasher=adapters.of(AccountsAdapters).hasher,
+                                  clock=adapters.platform.clock,
+                                  providers=adapters.of(FederationAdapters).upstream_providers,
                                   addresses=address_rule(make_settings()),
                                   schemas=profile_schemas(), signups=ANYONE)  # fmt: skip
         return migration.import_users(ImportFile(ImportUsers(fmt), records))
@@ -390,7 +392,7 @@ def test_what_is_taken_between_a_batchs_read_and_its_write(
         user = User.register(
         admitted=ALLOWED,id=user_id, username=Username.chosen(username), email=Email(email),
                              password_hash=None, now=adapters.platform.clock.now())  # fmt: skip
-        adapters.accounts.users.add(user)
+        adapters.of(AccountsAdapters).users.add(user)
 
     rows = [
         {"id": "i-1", "username": "ivy", "email": "ivy@example.com"},

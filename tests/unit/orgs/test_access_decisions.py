@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.access import AccessDecisions, Evaluate
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import OrgsAdapters
 from domain.errors import PermissionDenied
 from domain.federation.acting import firebase_resource
 from domain.orgs.access import (
@@ -124,13 +125,13 @@ def test_one_question_not_allowed_refuses_the_batch_before_any_read() -> None:
 
 
 def access(adapters: Adapters) -> FakeMemberPermissions:
-    found = adapters.orgs.permissions
+    found = adapters.of(OrgsAdapters).permissions
     assert isinstance(found, FakeMemberPermissions)
     return found
 
 
 def fake_orgs(adapters: Adapters) -> FakeOrgRepository:
-    orgs = adapters.orgs.orgs
+    orgs = adapters.of(OrgsAdapters).orgs
     assert isinstance(orgs, FakeOrgRepository)
     return orgs
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bootstrap.sso import SsoAdapters
 from tests.support.api import assert_problem, bearer, login
 from tests.support.org_grants import MAPPING, PAY, Corp, corp_world, grant_calls
 from tests.support.scim import GROUP, GROUPS, USERS, patch_body, user_body
@@ -166,7 +167,7 @@ def test_a_mapping_edit_holds_no_role_its_editor_may_not_give(corp: Corp) -> Non
     assert client.get(url, headers=corp.adam).get_json()["mapping"] == before
     its_own = {**MAPPING, "roles": {"IT": ["admin"]}}
     assert client.patch(url, json={"mapping": its_own}, headers=corp.adam).status_code == 200
-    stored = corp.sso.world.adapters.sso.connections.get(corp.sso.cid)
+    stored = corp.sso.world.adapters.of(SsoAdapters).connections.get(corp.sso.cid)
     assert (
         stored is not None
         and stored.mapped_by == corp.client.get("/user", headers=corp.adam).get_json()["id"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from bootstrap.orgs import OrgsAdapters
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.admin_pages import browser
 from tests.support.api import bearer, login
@@ -46,7 +47,7 @@ def verify(world: World, slug: str, auth: Auth, domain: str) -> Any:
     added = world.client.post(f"/orgs/{slug}/domains", json={"domain": domain}, headers=auth)
     assert added.status_code == 201, added.get_json()
     record = added.get_json()["record"]
-    txt = world.adapters.orgs.txt
+    txt = world.adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     txt.records[record["name"]] = [record["value"]]
     name = added.get_json()["domain"]

@@ -18,6 +18,8 @@ from application.orgs.orgs import OrgPurge
 from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.signin.authentication import Actor
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
 from domain.accounts.users import Role
 from domain.errors import Conflict
 from domain.orgs.orgs import Membership, Org, Slug
@@ -55,7 +57,7 @@ class Acme:
 
     @property
     def orgs(self) -> FakeOrgRepository:
-        found = self.world.adapters.orgs.orgs
+        found = self.world.adapters.of(OrgsAdapters).orgs
         assert isinstance(found, FakeOrgRepository)
         return found
 
@@ -82,7 +84,7 @@ def test_the_last_owner_of_an_org_with_members_keeps_their_account() -> None:
 
 def test_an_admin_deleting_the_last_owner_is_told_so_too() -> None:
     acme = Acme(mia="member")
-    acme.world.adapters.accounts.users.update(
+    acme.world.adapters.of(AccountsAdapters).users.update(
         acme.ids["mia"], lambda user: user.with_role(Role.ADMIN, user.updated_at)
     )
     mia = bearer(login(acme.world.client, "mia"))

@@ -11,6 +11,7 @@ from application.orgs.members.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from application.orgs.services import OrgServices
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import OrgsAdapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.api import assert_problem, bearer, login, register, services
@@ -32,7 +33,7 @@ def new_org(client: FlaskClient, auth: dict[str, str], slug: str) -> str:
 
 
 def zone(adapters: Adapters) -> FakeTxtRecords:
-    txt = adapters.orgs.txt
+    txt = adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     return txt
 
@@ -113,7 +114,7 @@ def test_a_deleted_orgs_purge_releases_its_verified_domains(
     (job,) = [j for j in job_queue.jobs if j.kind == PURGE_ORG]
     assert job.subject == org
     run_jobs(fake_app, job_queue)
-    assert adapters.orgs.domains.holder("example.com") is None
+    assert adapters.of(OrgsAdapters).domains.holder("example.com") is None
     bob = signed_in(client, "bob")
     new_org(client, bob, "other")
     again = client.post("/orgs/other/domains", json={"domain": "example.com"}, headers=bob)

@@ -11,6 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.events.security_events import EVENT_TYPES
+from bootstrap.events import EventsAdapters
+from bootstrap.orgs import OrgsAdapters
 from domain.events.security_events import SecurityEvent
 from tests.support.admin_pages import org_owner
 from tests.support.app import World
@@ -45,11 +47,11 @@ def titles(client: FlaskClient, language: str) -> dict[str, str]:
 def test_every_event_type_the_org_log_can_show_has_a_title(language: str, applied: str) -> None:
     world = World()
     olga = org_owner(world)
-    org = world.adapters.orgs.orgs.find("acme")
+    org = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert org is not None
     owner = world.store.usernames["olga"]
     now = world.clock.now()
-    events = world.adapters.events.security_events
+    events = world.adapters.of(EventsAdapters).security_events
     for i, kind in enumerate(EVENT_TYPES):
         at = now + timedelta(seconds=i + 1)
         events.add(SecurityEvent(id=f"e{i}", at=at, type=kind, user_id=owner, org_id=org.id))

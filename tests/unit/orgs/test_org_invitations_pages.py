@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from flask.testing import FlaskClient
 
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
 from domain.orgs.orgs import Membership, Org, Slug
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import World
@@ -24,7 +26,9 @@ def invited(world: World) -> tuple[Org, str]:
     owner_id = world.client.get("/user", headers=bearer(token)).get_json()["id"]
     now = datetime.now(UTC)
     org = Org.create(Slug("acme"), "Acme Corp", now)
-    world.adapters.orgs.orgs.add(org, Membership(org.id, owner_id, ("owner",), 0, now, now))
+    world.adapters.of(OrgsAdapters).orgs.add(
+        org, Membership(org.id, owner_id, ("owner",), 0, now, now)
+    )
     body = {"email": "ivy@example.com", "roles": ["member"]}
     created = world.client.post("/orgs/acme/invitations", json=body, headers=bearer(token))
     assert created.status_code == 201, created.get_json()
@@ -62,11 +66,11 @@ def test_signed_out_sign_up_there_and_join() -> None:
     assert "You are a member of Acme Corp." in joined.get_data(as_text=True)
     (ivy,) = [
         u
-        for u in world.adapters.accounts.users.list_page(None, 10)
+        for u in world.adapters.of(AccountsAdapters).users.list_page(None, 10)
         if u.email and u.email.value == "ivy@example.com"
     ]
     assert ivy.email_verified  # the invitation proved the address
-    member = world.adapters.orgs.orgs.membership(org.id, ivy.id)
+    member = world.adapters.of(OrgsAdapters).orgs.membership(org.id, ivy.id)
     assert member is not None and member.roles == ("member",)
     # The sign-up's "Confirm your e-mail" mail, still queued: nothing left to confirm.
     world.deliver()

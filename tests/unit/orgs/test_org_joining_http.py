@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from application.ports import Audit
+from bootstrap.orgs import OrgsAdapters
 from tests.fakes.org_domains import FakeOrgDomains, FakeTxtRecords
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.app import World
@@ -26,7 +27,7 @@ def org_on(world: World, policy: str, domain: str = "example.com") -> tuple[str,
     made = world.client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=olga)
     org_id: str = made.get_json()["id"]
     added = world.client.post("/orgs/acme/domains", json={"domain": domain}, headers=olga)
-    txt = world.adapters.orgs.txt
+    txt = world.adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     txt.publish(added.get_json()["record"]["name"], added.get_json()["record"]["value"])
     assert world.client.post(f"/orgs/acme/domains/{domain}/verify", headers=olga).status_code < 300
@@ -69,7 +70,7 @@ def added(world: World) -> list[tuple[str | None, str | None]]:
 
 
 def domains(world: World) -> FakeOrgDomains:
-    found = world.adapters.orgs.domains
+    found = world.adapters.of(OrgsAdapters).domains
     assert isinstance(found, FakeOrgDomains)
     return found
 

@@ -17,6 +17,9 @@ from application.orgs.orgs import DeleteOrg, GetOrg
 from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.signin.authentication import Actor
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.accounts.users import Role
 from domain.errors import PermissionDenied
 from domain.signin.mfa import TotpFactor
@@ -36,17 +39,20 @@ def world() -> World:
 
 
 def actor(world: World, username: str) -> Actor:
-    user = world.adapters.accounts.users.find_by_login(username)
+    user = world.adapters.of(AccountsAdapters).users.find_by_login(username)
     assert user is not None
     return Actor(user.id, username, Role.USER, "s1", datetime.max)
 
 
 def gone(world: World, user_id: str) -> bool:
-    return world.adapters.accounts.users.get(user_id) is None
+    return world.adapters.of(AccountsAdapters).users.get(user_id) is None
 
 
 def memberships(world: World, user_id: str) -> list[str]:
-    return [org.slug.value for org, _ in world.adapters.orgs.orgs.memberships_of(user_id, 10)]
+    return [
+        org.slug.value
+        for org, _ in world.adapters.of(OrgsAdapters).orgs.memberships_of(user_id, 10)
+    ]
 
 
 def delete_acme(world: World) -> None:
@@ -64,7 +70,7 @@ def nothing(world: World, user_id: str) -> None:
 
 
 def a_password(world: World, user_id: str) -> None:
-    user = world.adapters.accounts.users.get(user_id)
+    user = world.adapters.of(AccountsAdapters).users.get(user_id)
     assert user is not None and user.email is not None
     signed_in_by_reset(world, user.email.value, user.shown_name)
 
@@ -78,22 +84,22 @@ def a_passkey(world: World, user_id: str) -> None:
         name="Phone",
         now=world.clock.now(),
     )
-    world.adapters.signin.passkeys.add(key)
+    world.adapters.of(SigninAdapters).passkeys.add(key)
 
 
 def an_authenticator(world: World, user_id: str) -> None:
-    factors = world.adapters.signin.factors
+    factors = world.adapters.of(SigninAdapters).factors
     factors.begin(TotpFactor.pending(user_id=user_id, sealed_secret="s", now=world.clock.now()))
     factors.update(user_id, lambda factor: replace(factor, active=True))
 
 
 def a_pending_authenticator(world: World, user_id: str) -> None:
-    factors = world.adapters.signin.factors
+    factors = world.adapters.of(SigninAdapters).factors
     factors.begin(TotpFactor.pending(user_id=user_id, sealed_secret="s", now=world.clock.now()))
 
 
 def a_firebase_identity(world: World, user_id: str) -> None:
-    linked = world.adapters.accounts.identities.link_existing(
+    linked = world.adapters.of(AccountsAdapters).identities.link_existing(
         user_id, "firebase", "firebase-subject", lambda user: user
     )
     assert linked is not None
@@ -104,7 +110,7 @@ def another_org(world: World, user_id: str) -> None:
     bea = bearer(login(world.client, "bea"))
     made = world.client.post("/orgs", json={"slug": "other", "name": "Other"}, headers=bea)
     assert made.status_code == 201
-    user = world.adapters.accounts.users.get(user_id)
+    user = world.adapters.of(AccountsAdapters).users.get(user_id)
     assert user is not None
     world.services.of(OrgServices).members.add_member(
         AddMember("other", user.shown_name, ("member",))
@@ -141,14 +147,16 @@ def test_an_account_its_directory_made_goes_with_the_org_unless_made_its_own(
     assert gone(world, user_id) is managed
     if not managed:
         assert "acme" not in memberships(world, user_id)
-        assert world.adapters.accounts.users.find_by_login("mia@example.com") is not None
+        assert (
+            world.adapters.of(AccountsAdapters).users.find_by_login("mia@example.com") is not None
+        )
 
 
 def test_an_ordinary_member_only_loses_the_membership(world: World) -> None:
     directory(world.client)
     register(world.client, "bob")
     world.services.of(OrgServices).members.add_member(AddMember("acme", "bob", ("member",)))
-    bob = world.adapters.accounts.users.find_by_login("bob")
+    bob = world.adapters.of(AccountsAdapters).users.find_by_login("bob")
     assert bob is not None
     assert (
         world.services.of(OrgServices).orgs.managed_accounts(GetOrg(actor(world, "alice"), "acme"))
@@ -167,7 +175,7 @@ def test_the_deleted_accounts_go_by_the_account_deletion(world: World) -> None:
     delete_acme(world)
     deleted = [e.user_id for e in world.audit.events if e.event is Audit.ACCOUNT_DELETION]
     assert deleted == [user_id]
-    assert world.adapters.accounts.users.find_by_login("mia@example.com") is None
+    assert world.adapters.of(AccountsAdapters).users.find_by_login("mia@example.com") is None
     answer = world.client.post("/login", json={"username": "mia@example.com", "password": "x" * 12})
     assert answer.status_code == 401
 
@@ -186,7 +194,7 @@ def test_a_purge_stopped_half_way_is_finished_by_the_next(world: World) -> None:
     verified(world, acme.org_id)
     first = provisioned(world, acme, "mia@example.com")
     second = provisioned(world, acme, "max@example.com")
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     # The first account's deletion stopped after its tombstone, and the purge with it: the org
     # is deleted, its purge job not run.
     world.services.of(OrgServices).orgs.delete(DeleteOrg(actor(world, "alice"), "acme"))
@@ -197,7 +205,7 @@ def test_a_purge_stopped_half_way_is_finished_by_the_next(world: World) -> None:
 
     assert gone(world, first) and gone(world, second)
     world.deliver()  # and once more: nothing left to do
-    assert world.adapters.orgs.orgs.members_page(acme.org_id, None, 10) == []
+    assert world.adapters.of(OrgsAdapters).orgs.members_page(acme.org_id, None, 10) == []
 
 
 @pytest.fixture
@@ -220,7 +228,7 @@ def test_an_account_its_single_sign_on_made_goes_with_the_org(corp: SamlSso) -> 
     world.services.of(OrgServices).orgs.delete(DeleteOrg(olga, "corp"))
     world.deliver()
 
-    assert world.adapters.accounts.users.get(ada.id) is None
-    assert world.adapters.accounts.identities.list_for(ada.id) == []
-    assert world.adapters.accounts.users.get(pat.id) is not None
+    assert world.adapters.of(AccountsAdapters).users.get(ada.id) is None
+    assert world.adapters.of(AccountsAdapters).identities.list_for(ada.id) == []
+    assert world.adapters.of(AccountsAdapters).users.get(pat.id) is not None
     assert memberships(world, pat.id) == []

@@ -17,6 +17,7 @@ from application.orgs.services import OrgServices
 from application.services import Services
 from application.signin.authentication import Actor
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import OrgsAdapters
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.orgs.orgs import Membership, Org, Slug
 from domain.orgs.roles import (
@@ -153,7 +154,7 @@ def world(fake_app: Flask, client: FlaskClient, adapters: Adapters) -> World:
     org = found.of(OrgServices).orgs.create(CreateOrg(ids["alice"], "acme", "Acme")).org.id
     found.of(OrgServices).members.add_member(AddMember(org, "adam", ("admin",)))
     found.of(OrgServices).members.add_member(AddMember(org, "bob", ("member",)))
-    return World(found, adapters.orgs.orgs, ids, org)
+    return World(found, adapters.of(OrgsAdapters).orgs, ids, org)
 
 
 def test_a_role_edit_reaches_its_holders_permissions_and_versions(world: World) -> None:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from application.orgs.orgs import OrgPurge
 from application.ports import Job
 from bootstrap.adapters import Adapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
@@ -185,7 +186,7 @@ def test_a_token_altered_to_name_another_org_is_refused(
 
 
 def test_the_orgs_purge_deletes_its_tokens_twice_over(adapters: Adapters) -> None:
-    orgs, tokens = FakeOrgRepository(), adapters.signin.personal_tokens  # the org: gone
+    orgs, tokens = FakeOrgRepository(), adapters.of(SigninAdapters).personal_tokens  # the org: gone
     user = _user()
     scoped, _ = PersonalToken.issue(
         id="s" * 22, user=user, name="a", scopes=["read"], expires_in=60, now=NOW, org_id=ACME.id

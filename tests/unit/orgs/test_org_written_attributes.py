@@ -27,6 +27,7 @@ from application.scim.tokens import CreateScimToken
 from application.signin.authentication import Actor
 from application.sso.connections import ConnectionRequest
 from application.sso.services import SsoServices
+from bootstrap.accounts import AccountsAdapters
 from domain.scim.enterprise import ENTERPRISE
 from tests.support.api import assert_problem, bearer, login, register
 from tests.support.saml_idp import key_pair
@@ -91,7 +92,7 @@ class Corp:
         return self.sso.world.client
 
     def attributes(self, user_id: str) -> dict[str, Any]:
-        found = self.sso.world.adapters.accounts.users.get(user_id)
+        found = self.sso.world.adapters.of(AccountsAdapters).users.get(user_id)
         assert found is not None
         return dict(found.attributes)
 
@@ -128,7 +129,7 @@ class Corp:
 @pytest.fixture
 def corp() -> Corp:
     sso = saml_sso(key_pair())
-    sso.world.adapters.accounts.profile_schemas.put(SCHEMA)
+    sso.world.adapters.of(AccountsAdapters).profile_schemas.put(SCHEMA)
     url = f"/orgs/corp/connections/{sso.cid}"
     mapped = sso.world.client.patch(url, json={"mapping": MAPPING}, headers=sso.owner)
     assert mapped.status_code == 200, mapped.get_json()

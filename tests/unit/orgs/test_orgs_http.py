@@ -13,6 +13,7 @@ from application.orgs.members.members import AddMember
 from application.orgs.orgs import PURGE_ORG
 from application.orgs.services import OrgServices
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import OrgsAdapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.fakes.orgs import FakeOrgRepository
@@ -328,7 +329,7 @@ def test_the_purge_ends_the_members_invitations_and_domains(
     body = {"email": "ivy@example.com", "roles": ["member"]}
     assert client.post("/orgs/acme/invitations", json=body, headers=alice).status_code == 201
     record = client.post("/orgs/acme/domains", json={"domain": "example.com"}, headers=alice)
-    txt = adapters.orgs.txt
+    txt = adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     txt.publish("example.com", record.get_json()["record"]["value"])
     assert client.post("/orgs/acme/domains/example.com/verify", headers=alice).status_code == 200
@@ -336,9 +337,9 @@ def test_the_purge_ends_the_members_invitations_and_domains(
     assert client.delete("/orgs/acme", headers=alice).status_code == 204
     run_jobs(fake_app, job_queue)
     assert org["id"] not in _fake_orgs(adapters).orgs
-    assert adapters.orgs.invitations.list_for(org["id"], 10) == []
-    assert adapters.orgs.domains.list_for(org["id"], 10) == []
-    assert adapters.orgs.domains.holder("example.com") is None
+    assert adapters.of(OrgsAdapters).invitations.list_for(org["id"], 10) == []
+    assert adapters.of(OrgsAdapters).domains.list_for(org["id"], 10) == []
+    assert adapters.of(OrgsAdapters).domains.holder("example.com") is None
 
 
 def test_the_orgs_events_are_its_audit_log_for_admins(
@@ -375,7 +376,7 @@ def test_the_orgs_events_are_its_audit_log_for_admins(
 
 
 def _fake_orgs(adapters: Adapters) -> FakeOrgRepository:
-    found = adapters.orgs.orgs
+    found = adapters.of(OrgsAdapters).orgs
     assert isinstance(found, FakeOrgRepository)
     return found
 

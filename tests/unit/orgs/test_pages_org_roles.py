@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.orgs import OrgsAdapters
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 from tests.support.pages import csrf
@@ -37,7 +38,7 @@ def html(client: FlaskClient, path: str, **headers: str) -> str:
 
 def stored(world: World, role: str) -> tuple[str, tuple[str, ...]] | None:
     """``role``'s description and permissions as the org holds them."""
-    org = world.adapters.orgs.orgs.find("acme")
+    org = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert org is not None
     found = org.roles.get(role)
     return None if found is None else (found.description, found.permissions)
@@ -124,9 +125,9 @@ def test_a_grant_past_the_granters_permissions_is_said_on_the_members_section(
         headers={"Accept-Language": "es"},
     )
     assert "No puedes dar un rol con un permiso que no tienes" in spanish.get_data(as_text=True)
-    org = world.adapters.orgs.orgs.find("acme")
+    org = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert org is not None
-    held = world.adapters.orgs.orgs.membership(org.id, mia_id)
+    held = world.adapters.of(OrgsAdapters).orgs.membership(org.id, mia_id)
     assert held is not None and held.roles == ("member",)
 
 

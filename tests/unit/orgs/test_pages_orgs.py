@@ -16,6 +16,7 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.pagination import DEFAULT_LIMIT
 from application.scim.services import ScimServices
+from bootstrap.orgs import OrgsAdapters
 from domain.accounts.users import User
 from domain.orgs.orgs import Org
 from domain.signin.active_org import ActiveOrg
@@ -46,7 +47,7 @@ def olga(world: World) -> FlaskClient:
 
 
 def acme(world: World) -> Org:
-    found = world.adapters.orgs.orgs.find("acme")
+    found = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert found is not None
     return found
 
@@ -208,7 +209,7 @@ def test_admins_change_roles_remove_and_the_last_owner_stays(
     path = f"{ACME}/members/{mia_id}/roles"
     status, location, _ = post(olga, path, f"{ACME}/members", roles="admin")
     assert (status, location) == (303, f"{ACME}/members?done=roles")
-    found = world.adapters.orgs.orgs.membership(acme(world).id, mia_id)
+    found = world.adapters.of(OrgsAdapters).orgs.membership(acme(world).id, mia_id)
     assert found is not None and found.roles == ("admin",)
 
     status, _, body = post(olga, f"{ACME}/members/{olga_id}/roles", ACME, roles="admin")
@@ -218,7 +219,7 @@ def test_admins_change_roles_remove_and_the_last_owner_stays(
 
     status, location, _ = post(olga, f"{ACME}/members/{mia_id}/remove", ACME)
     assert (status, location) == (303, f"{ACME}/members?done=member-removed")
-    assert world.adapters.orgs.orgs.membership(acme(world).id, mia_id) is None
+    assert world.adapters.of(OrgsAdapters).orgs.membership(acme(world).id, mia_id) is None
 
 
 def test_members_are_listed_a_page_at_a_time(world: World, olga: FlaskClient) -> None:
@@ -275,7 +276,7 @@ def test_domains_are_added_verified_and_deleted(world: World, olga: FlaskClient)
 
     status, _, body = post(olga, f"{domains}/example.com/verify", domains)
     assert status == 409 and "The TXT record was not found yet." in body
-    txt = world.adapters.orgs.txt
+    txt = world.adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     txt.publish("_firegate.example.com", value)
     status, location, _ = post(olga, f"{domains}/example.com/verify", domains)
@@ -293,7 +294,7 @@ def test_a_person_on_a_verified_domain_is_offered_to_join(world: World, olga: Fl
     domains = f"{ACME}/domains"
     post(olga, domains, domains, domain="example.com")
     record = re.findall(r"<code>(firegate-verification=[^<]+)</code>", html(olga, domains))
-    txt = world.adapters.orgs.txt
+    txt = world.adapters.of(OrgsAdapters).txt
     assert isinstance(txt, FakeTxtRecords)
     txt.publish("example.com", *record)
     assert post(olga, f"{domains}/example.com/verify", domains)[0] == 303
@@ -309,7 +310,7 @@ def test_a_person_on_a_verified_domain_is_offered_to_join(world: World, olga: Fl
     status, location, _ = post(sam, f"{ORGS}/acme/join", ORGS)
     assert (status, location) == (303, f"{ACME}?done=org-joined")
     assert "You joined the organization." in html(sam, location)
-    found = world.adapters.orgs.orgs.membership(acme(world).id, unproven.id)
+    found = world.adapters.of(OrgsAdapters).orgs.membership(acme(world).id, unproven.id)
     assert found is not None and found.roles == ("member",)
     assert "Organizations you may join" not in html(sam, ORGS)
     status, _, body = post(sam, f"{ORGS}/acme/join", ORGS)  # a second time
@@ -322,10 +323,10 @@ def test_owners_delete_the_org_once_confirmed(world: World, olga: FlaskClient) -
     assert 'id="delete-accounts"' in page and "No account this organization manages" in page
     status, _, body = post(olga, f"{ACME}/delete", f"{ACME}/delete", confirm="acm")
     assert status == 422 and 'id="delete-confirm-error"' in body and "delete-accounts" in body
-    assert world.adapters.orgs.orgs.find("acme") is not None
+    assert world.adapters.of(OrgsAdapters).orgs.find("acme") is not None
     status, location, _ = post(olga, f"{ACME}/delete", ACME, confirm="acme")
     assert (status, location) == (303, f"{ORGS}?done=org-deleted")
-    assert world.adapters.orgs.orgs.find("acme") is None
+    assert world.adapters.of(OrgsAdapters).orgs.find("acme") is None
     assert "The organization is deleted." in html(olga, location)
 
     status, _, _ = post(olga, ORGS, ORGS, slug="acme", name="Acme again")  # the slug is free
@@ -348,7 +349,7 @@ def test_firegate_admins_list_and_delete_orgs(world: World, olga: FlaskClient) -
     org_id = acme(world).id
     status, location, _ = post(root, f"/admin/orgs/{org_id}/delete", "/admin/orgs")
     assert (status, location) == (303, "/admin/orgs?done=deleted")
-    assert world.adapters.orgs.orgs.find("acme") is None
+    assert world.adapters.of(OrgsAdapters).orgs.find("acme") is None
     assert "No organizations." in html(root, location)
     status, _, _ = post(olga, f"/admin/orgs/{org_id}/delete", ORGS)
     assert status == 403

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from application.accounts.admin import SetRole
 from application.accounts.services import AccountServices
+from bootstrap.orgs import OrgsAdapters
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 
@@ -37,7 +38,7 @@ def html(client: FlaskClient, path: str, **headers: str) -> str:
 
 
 def stored(world: World) -> dict[str, tuple[str, tuple[str, ...]]]:
-    found = world.adapters.orgs.templates.templates()
+    found = world.adapters.of(OrgsAdapters).templates.templates()
     return {name: (d.description, d.permissions) for name, d in found.items()}
 
 

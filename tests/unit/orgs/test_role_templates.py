@@ -19,6 +19,7 @@ from application.orgs.services import OrgServices
 from application.services import Services
 from application.signin.authentication import Actor
 from bootstrap.adapters import Adapters
+from bootstrap.orgs import OrgsAdapters
 from domain.errors import Conflict, NotFound, PermissionDenied
 from domain.orgs.orgs import Membership, Org, Slug, creators_org
 from domain.orgs.roles import TEMPLATES_MAX, RoleDefinition, check_grant, with_template
@@ -111,7 +112,7 @@ def world(fake_app: Flask, client: FlaskClient, adapters: Adapters) -> World:
     found.of(OrgServices).members.add_member(AddMember(acme, "adam", ("admin",)))
     for org in (acme, zeta):
         found.of(OrgServices).members.add_member(AddMember(org, "bob", ("member",)))
-    return World(found, adapters.orgs.orgs, ids, {"acme": acme, "zeta": zeta})
+    return World(found, adapters.of(OrgsAdapters).orgs, ids, {"acme": acme, "zeta": zeta})
 
 
 def test_a_template_is_a_role_of_every_org_and_an_edit_reaches_every_holder(

@@ -15,6 +15,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.identities import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support import guest_upgrades
@@ -44,7 +45,7 @@ def phone_code(world: World, pair: dict[str, Any] | None, number: str) -> Any:
     asked = world.client.post("/auth/phone-code", json={"phone_number": number}, headers=headers)
     assert asked.status_code == 202, asked.get_json()
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     code = json.loads(client.asked[-1][1])["code"]
     body = {"flow_id": asked.get_json()["flow_id"], "code": code}

@@ -14,6 +14,7 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.hooks import HooksAdapters
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer
 from tests.support.app import World
@@ -32,7 +33,7 @@ TEXT = re.compile(r"```text\n(.*?)\n```", re.S)
 
 def texted(world: World) -> dict[str, Any]:
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     [payload] = [json.loads(body) for url, body, *_ in client.asked if url == HOOK]
     sent: dict[str, Any] = payload

@@ -13,6 +13,8 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.identities import PhoneNumber
 from tests.fakes.accounts import FakeChallengeVerifier
 from tests.fakes.hooks import FakeHookClient
@@ -36,7 +38,7 @@ def phone_world(**settings: object) -> World:
 
 def texted_code(world: World) -> str:
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     code: str = [json.loads(body) for url, body, *_ in client.asked if url == HOOK][-1]["code"]
     return code
@@ -96,7 +98,7 @@ def test_the_section_is_hidden_while_phone_sign_in_is_off_unless_the_account_has
     assert 'id="phone-heading"' not in page(world)
     [alice] = world.store.users.values()
     now = world.clock.now()
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         alice.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), now)
     )
     html = page(world)
@@ -108,7 +110,7 @@ def test_the_section_is_hidden_while_phone_sign_in_is_off_unless_the_account_has
 
 def test_forged_posts_without_the_csrf_token_are_403_and_change_nothing() -> None:
     world = phone_world()
-    hooks = world.adapters.hooks.hook_client
+    hooks = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(hooks, FakeHookClient)
     # The signed-in browser's cookies, no form token: as another site's form would post.
     forged = world.client.post("/account/phone", data={"phone_number": NUMBER})
@@ -162,7 +164,7 @@ def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed
     form = html[html.index('action="/account/phone"') :]
     form = form[: form.index("</form>")]
     assert 'data-action="phone_change"' in form and 'name="challenge_token"' in form
-    verifier = world.adapters.accounts.challenge
+    verifier = world.adapters.of(AccountsAdapters).challenge
     assert isinstance(verifier, FakeChallengeVerifier)
     verifier.valid.add("passes")
     world.clock.advance(seconds=60)  # past the pause between two texts to one number
@@ -174,7 +176,7 @@ def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed
 def proven(world: World, number: str = NUMBER) -> None:
     [alice] = world.store.users.values()
     now = world.clock.now()
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         alice.id, lambda u: u.with_part(PhoneNumber.proven_as(number), now)
     )
 
@@ -220,7 +222,7 @@ def test_while_a_change_waits_each_button_says_which_number_it_texts() -> None:
     resent = send(world, "/account/phone/again", {"phone_number": NUMBER})
     assert resent.status_code == 303 and resent.headers["Location"] == "/account?done=phone-sent"
     world.deliver()
-    hooks = world.adapters.hooks.hook_client
+    hooks = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(hooks, FakeHookClient)
     assert [json.loads(body)["to"] for url, body, *_ in hooks.asked] == [NUMBER, NUMBER]
     es = page(world, **{"Accept-Language": "es"})

@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from bootstrap.units import check_units
 from domain.accounts.identities import PhoneNumber
 from infrastructure.phone.settings import PhoneSettings
@@ -47,7 +49,7 @@ def phone_world(**settings: object) -> World:
 def texts(world: World, to: str) -> list[dict[str, Any]]:
     """The send_sms hook's payloads to ``to``, in order."""
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     payloads = [json.loads(body) for url, body, *_ in client.asked if url == HOOK]
     return [p for p in payloads if p["to"] == to]
@@ -127,7 +129,7 @@ def test_past_five_from_all_clients_a_change_asks_the_challenge_a_sign_in_asks()
 
 def holder(world: World, username: str, number: str) -> dict[str, Any]:
     made = register(world.client, username)
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         made["id"], lambda u: u.with_part(PhoneNumber.proven_as(number), world.clock.now())
     )
     return made

@@ -17,6 +17,9 @@ import pytest
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
 from application.ports import Audit
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.accounts.identities import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import bearer, login, register
@@ -42,7 +45,7 @@ def phone_world(**settings: object) -> World:
 def texts(world: World, to: str) -> list[dict[str, Any]]:
     """The send_sms hook's payloads to ``to``, in order."""
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     payloads = [json.loads(body) for url, body, *_ in client.asked if url == HOOK]
     return [p for p in payloads if p["to"] == to]
@@ -119,7 +122,7 @@ def test_a_code_to_the_new_number_proves_it_and_the_account_keeps_its_own_until_
         NUMBER,
         True,
     )
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     assert users.find_by_phone_number(NUMBER) is not None
     assert users.find_by_phone_number(OTHER) is None  # the old one released
     changes = [e for e in world.audit.events if e.event is Audit.PHONE_CHANGE]
@@ -162,7 +165,9 @@ def test_five_wrong_codes_end_the_change_and_count_under_the_accounts_own_key() 
     problem(prove(world, ann, code), 400, "invalid_phone_flow")
     user_id = me(world, ann)["id"]
     key = f"account:phone_change:{user_id}"
-    records = world.adapters.signin.throttle.load([key, f"account:{NUMBER}", "account:ann"])
+    records = world.adapters.of(SigninAdapters).throttle.load(
+        [key, f"account:{NUMBER}", "account:ann"]
+    )
     assert records[key].failures == 5
     # Neither the number's sign-in nor the account's password is locked by them.
     assert f"account:{NUMBER}" not in records and "account:ann" not in records
@@ -256,7 +261,7 @@ def test_while_phone_sign_in_is_off_a_number_is_not_changed_but_may_go(
     if hooked:
         off.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     ann = signed_in(off)
-    users, now = off.adapters.accounts.users, off.clock.now()
+    users, now = off.adapters.of(AccountsAdapters).users, off.clock.now()
     users.update(me(off, ann)["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), now))
     problem(change(off, ann, OTHER), 404, "phone_disabled")
     problem(prove(off, ann, "123456"), 404, "phone_disabled")
@@ -277,7 +282,7 @@ def test_removing_the_number_releases_it_and_is_404_when_there_is_none() -> None
         None,
         False,
     )
-    assert world.adapters.accounts.users.find_by_phone_number(NUMBER) is None
+    assert world.adapters.of(AccountsAdapters).users.find_by_phone_number(NUMBER) is None
     [removed] = [e for e in world.audit.events if e.event is Audit.PHONE_REMOVED]
     assert removed.user_id == me(world, ann)["id"]
     listed = world.client.get("/auth/events", headers=ann).get_json()["items"]
@@ -328,7 +333,7 @@ def test_a_new_number_is_told_by_mail_and_the_link_takes_it_off_the_account() ->
     user_id = me(world, ann)["id"]
     link = next(w for w in notice.text.split() if "/not-me?token=" in w)
     assert press(world, parse_qs(urlsplit(link).query)["token"][0])[0] == 200
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     assert users.find_by_phone_number(NUMBER) is None  # released with the number
     account = users.get(user_id)
     assert account is not None and account.part(PhoneNumber).number is None
@@ -342,4 +347,4 @@ def test_a_number_changed_again_since_the_notice_is_not_taken_off() -> None:
     with_number(world, ann, OTHER)
     link = next(w for w in first.text.split() if "/not-me?token=" in w)
     assert press(world, parse_qs(urlsplit(link).query)["token"][0])[0] == 200
-    assert world.adapters.accounts.users.find_by_phone_number(OTHER) is not None
+    assert world.adapters.of(AccountsAdapters).users.find_by_phone_number(OTHER) is not None

@@ -19,6 +19,8 @@ from application.hooks.admin import AuthHookRef, SetAuthHook
 from application.hooks.services import HookServices
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.identities import PhoneNumber
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import register
@@ -51,7 +53,7 @@ def phone_world(**settings: object) -> World:
 def texted_code(world: World, to: str) -> str:
     """The code of the last text the send_sms hook was given for ``to``."""
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     payloads = [json.loads(body) for url, body, *_ in client.asked if url == HOOK]
     code: str = [p for p in payloads if p["to"] == to][-1]["code"]
@@ -81,7 +83,7 @@ def wrong(code: str) -> str:
 
 def holder(world: World, username: str, to: str = NUMBER) -> dict[str, Any]:
     made = register(world.client, username)
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         made["id"], lambda u: u.with_part(PhoneNumber.proven_as(to), world.clock.now())
     )
     return made
@@ -180,7 +182,7 @@ def test_a_number_that_cannot_be_sent_a_code_is_said_beside_its_field(
     assert f'<span class="error" id="phone_number-error" role="alert">{said}</span>' in html
     assert f'value="{typed}"' in html and 'aria-invalid="true"' in html  # typed, kept
     world.deliver()
-    assert world.adapters.hooks.hook_client.asked == []  # type: ignore[attr-defined]
+    assert world.adapters.of(HooksAdapters).hook_client.asked == []  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -242,7 +244,7 @@ def test_a_second_factor_continues_to_its_page() -> None:
     world = phone_world()
     register_with_totp(world.client, "max")
     [user] = [u for u in world.store.users.values() if u.shown_name == "max"]
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         user.id, lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
     )
     browser = world.app.test_client()
@@ -258,7 +260,7 @@ def test_an_org_that_requires_its_single_sign_on_sends_the_person_there() -> Non
         world = sso.world
         world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
         made = register(world.client, "mel", email="mel@corp.example")
-        world.adapters.accounts.users.update(
+        world.adapters.of(AccountsAdapters).users.update(
             made["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
         )
         world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "mel", ("member",)))
@@ -302,7 +304,7 @@ def test_forged_posts_without_the_csrf_token_are_403_and_send_nothing() -> None:
     forger.get("/sign-in")
     assert forger.post(ASK, data={"phone_number": NUMBER}).status_code == 403
     world.deliver()
-    assert world.adapters.hooks.hook_client.asked == []  # type: ignore[attr-defined]
+    assert world.adapters.of(HooksAdapters).hook_client.asked == []  # type: ignore[attr-defined]
     path = ask(world.client)
     code = texted_code(world, NUMBER)
     assert world.client.post(path, data={"code": code}).status_code == 403

@@ -19,6 +19,9 @@ from application.jobs import RetryJob
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Audit
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.accounts.identities import PhoneNumber
 from domain.signin.codes.flows import Channel
 from tests.fakes.accounts import FakeChallengeVerifier
@@ -44,7 +47,7 @@ def phone_world(**settings: object) -> World:
 
 
 def hook_client(world: World) -> FakeHookClient:
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     return client
 
@@ -117,7 +120,7 @@ def wrong(code: str) -> str:
 def holder(world: World, way: Way, username: str, to: str) -> dict[str, Any]:
     """A registered account that holds ``to`` (its address proven; or its number)."""
     made = register(world.client, username, **({"email": to} if way is EMAIL else {}))
-    users, now = world.adapters.accounts.users, world.clock.now()
+    users, now = world.adapters.of(AccountsAdapters).users, world.clock.now()
     if way is EMAIL:
         users.update(made["id"], lambda u: u.with_email_verified(now))
     else:
@@ -174,7 +177,7 @@ def test_five_wrong_codes_end_the_flow_and_count_in_the_throttle(way: Way) -> No
     void = way.verify(world, flow, code)
     assert void.status_code == way.invalid and void.get_json()["code"] == way.error("flow")
     key = to if way is PHONE else to.lower()
-    records = world.adapters.signin.throttle.load([f"account:{key}", "ip:127.0.0.1"])
+    records = world.adapters.of(SigninAdapters).throttle.load([f"account:{key}", "ip:127.0.0.1"])
     assert records[f"account:{key}"].failures == 5 and records["ip:127.0.0.1"].failures == 5
     failures = [e for e in world.audit.events if e.event is Audit.LOGIN and e.outcome == "failure"]
     assert {(e.reason, e.method, e.user_id) for e in failures} == {
@@ -213,7 +216,7 @@ def test_a_second_factor_answers_mfa_required(way: Way) -> None:
     world, (to, _) = way.world(), IDENTIFIERS[way.channel]
     _, recovery = register_with_totp(world.client, "hana")
     [hana] = [u for u in world.store.users.values() if u.shown_name == "hana"]
-    users, now = world.adapters.accounts.users, world.clock.now()
+    users, now = world.adapters.of(AccountsAdapters).users, world.clock.now()
     if way is EMAIL:
         users.update(hana.id, lambda u: replace(u, email=None))
         users.update(hana.id, lambda u: u.edited({"email": to}, now).with_email_verified(now))
@@ -376,7 +379,7 @@ def sso_required(sso: OidcSso) -> None:
     world = sso.world
     world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", HOOK))
     made = register(world.client, "mel", email="mel@corp.example")
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         made["id"], lambda u: u.with_part(PhoneNumber.proven_as(NUMBER), world.clock.now())
     )
     world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "mel", ("member",)))
@@ -406,7 +409,7 @@ TURNSTILE = {"challenge_provider": "turnstile", "challenge_site_key": "k", "chal
 def challenged_world(**settings: object) -> World:
     """Phone sign-in with a challenge provider whose fake passes ``PASSES``."""
     world = phone_world(**TURNSTILE, **settings)
-    verifier = world.adapters.accounts.challenge
+    verifier = world.adapters.of(AccountsAdapters).challenge
     assert isinstance(verifier, FakeChallengeVerifier)
     verifier.valid.add(PASSES)
     return world

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.identities import PhoneNumber
 from domain.errors import InvalidInput
 from tests.support.api import admin_token, bearer, login, register
@@ -21,7 +22,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 def test_only_an_e164_number_is_proven(number: str) -> None:
     world = World()
     account = register(world.client)
-    user = world.adapters.accounts.users.get(account["id"])
+    user = world.adapters.of(AccountsAdapters).users.get(account["id"])
     assert user is not None
     with pytest.raises(InvalidInput) as info:
         user.with_part(PhoneNumber.proven_as(number), NOW)
@@ -32,7 +33,7 @@ def test_the_account_and_admins_see_the_number_others_do_not() -> None:
     world = World()
     alice = register(world.client)
     assert (alice["phone_number"], alice["phone_number_verified"]) == (None, False)
-    world.adapters.accounts.users.update(
+    world.adapters.of(AccountsAdapters).users.update(
         alice["id"], lambda u: u.with_part(PhoneNumber.proven_as("+33612345678"), NOW)
     )
     own = world.client.get("/user", headers=bearer(login(world.client))).get_json()

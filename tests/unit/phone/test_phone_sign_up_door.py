@@ -10,6 +10,8 @@ import pytest
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from tests.fakes.hooks import FakeHookClient
 from tests.support.api import assert_problem
 from tests.support.app import World
@@ -25,13 +27,13 @@ def by_phone_code() -> bool:
     asked = w.client.post("/auth/phone-code", json={"phone_number": "+33612345678"})
     assert asked.status_code == 202  # the same answer for every number
     w.deliver()
-    client = w.adapters.hooks.hook_client
+    client = w.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     code = json.loads(client.asked[-1][1])["code"]
     body = {"flow_id": asked.get_json()["flow_id"], "code": code}
     answer = w.client.post("/auth/phone-code/verify", json=body)
     assert assert_problem(answer, 403, "signup_not_allowed")["reason"] == "closed"
-    return w.adapters.accounts.users.find_by_phone_number("+33612345678") is None
+    return w.adapters.of(AccountsAdapters).users.find_by_phone_number("+33612345678") is None
 
 
 def test_a_texted_codes_sign_up_is_refused_by_the_mode_and_makes_no_account() -> None:

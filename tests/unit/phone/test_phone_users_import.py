@@ -18,7 +18,9 @@ from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
-from bootstrap.accounts import address_rule
+from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.federation import FederationAdapters
+from bootstrap.hooks import HooksAdapters
 from domain.accounts.credentials import Email, Username
 from domain.accounts.identities import PhoneNumber
 from domain.accounts.signups import ALLOWED
@@ -61,7 +63,7 @@ def sign_in_by_text(world: World, number: str) -> Any:
     asked = world.client.post("/auth/phone-code", json={"phone_number": number})
     assert asked.status_code == 202, asked.get_json()
     world.deliver()
-    client = world.adapters.hooks.hook_client
+    client = world.adapters.of(HooksAdapters).hook_client
     assert isinstance(client, FakeHookClient)
     [text] = [json.loads(body) for url, body, *_ in client.asked if url == HOOK]
     body = {"flow_id": asked.get_json()["flow_id"], "code": text["code"]}
@@ -114,7 +116,7 @@ def test_a_number_held_elsewhere_or_twice_in_the_file_is_reported_and_the_rest_i
         password_hash=None,
         now=world.clock.now(),
     ).with_part(PhoneNumber.proven_as(NUMBER))
-    world.adapters.accounts.users.add(holder)
+    world.adapters.of(AccountsAdapters).users.add(holder)
     project = FirebaseProject.random(mem_cost=10)
     taken = project.user(None, email="taken@example.com", phoneNumber=NUMBER)
     first = project.user(None, email="first@example.com", phoneNumber=OTHER)
@@ -198,10 +200,10 @@ def test_a_number_proven_between_the_read_and_the_write_is_reported() -> None:
         records: list[tuple[Position, Any]] = [(("index", n), row) for n, row in enumerate(rows)]
         migration = UserMigration(
             moves=moves,
-            users=adapters.accounts.users,
-            hasher=adapters.accounts.hasher,
+            users=adapters.of(AccountsAdapters).users,
+            hasher=adapters.of(AccountsAdapters).hasher,
             clock=adapters.platform.clock,
-            providers=adapters.federation.upstream_providers,
+            providers=adapters.of(FederationAdapters).upstream_providers,
             addresses=address_rule(make_settings()),
             schemas=profile_schemas(),
             signups=ANYONE,
@@ -217,7 +219,7 @@ def test_a_number_proven_between_the_read_and_the_write_is_reported() -> None:
             password_hash=None,
             now=adapters.platform.clock.now(),
         ).with_part(PhoneNumber.proven_as(NUMBER))
-        adapters.accounts.users.add(user)
+        adapters.of(AccountsAdapters).users.add(user)
 
     project = FirebaseProject.random(mem_cost=10)
     late = project.user(None, email="late@example.com", phoneNumber=NUMBER)

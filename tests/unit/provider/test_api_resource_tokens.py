@@ -14,6 +14,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from application.clients.services import ClientServices
+from bootstrap.clients import ClientsAdapters
 from domain.clients.oauth import SCOPES, TOKEN_EXCHANGE
 from domain.signin.active_org import ActiveOrg
 from tests.fakes.clients import FakeApiResources
@@ -191,7 +192,7 @@ def test_an_exchange_keeps_a_resources_scope_only_at_that_resource(world: OAuthW
 def test_the_metadata_lists_the_registered_scopes_read_once_an_interval(
     world: OAuthWorld,
 ) -> None:
-    repository = world.adapters.clients.api_resources
+    repository = world.adapters.of(ClientsAdapters).api_resources
     assert isinstance(repository, FakeApiResources)
     before = repository.lists
     for _ in range(3):

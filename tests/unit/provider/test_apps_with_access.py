@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from application.provider.apps import AppAccess
+from bootstrap.provider import ProviderAdapters
 from domain.provider.grants import USE_NOTED_EVERY, Grant
 from tests.fakes.provider import FakeOAuthGrants
 from tests.support.api import bearer
@@ -50,7 +51,7 @@ def world() -> OAuthWorld:
 
 
 def grants_of(world: OAuthWorld) -> FakeOAuthGrants:
-    found = world.adapters.provider.oauth_grants
+    found = world.adapters.of(ProviderAdapters).oauth_grants
     assert isinstance(found, FakeOAuthGrants)
     return found
 

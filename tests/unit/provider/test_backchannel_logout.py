@@ -25,6 +25,9 @@ from application.events.webhooks.outbox import FIRST, WebhookOutbox
 from application.ports import Audit, AuditEvent
 from application.provider.logout import BackchannelLogout, LogoutChannel, session_end
 from application.provider.ports import OAuthPolicy
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.events import EventsAdapters
+from bootstrap.orgs import OrgsAdapters
 from bootstrap.provider_keys import provider_tokens
 from domain.clients.oauth import OAuthClient
 from domain.errors import InvalidInput
@@ -74,13 +77,13 @@ def rp(world: OAuthWorld, *extra: str, name: str = "RP") -> dict[str, Any]:
 
 
 def sender(world: OAuthWorld) -> FakeWebhookSender:
-    found = world.adapters.events.webhook_sender
+    found = world.adapters.of(EventsAdapters).webhook_sender
     assert isinstance(found, FakeWebhookSender)
     return found
 
 
 def deliveries(world: OAuthWorld) -> FakeWebhookDeliveries:
-    found = world.adapters.events.webhook_deliveries
+    found = world.adapters.of(EventsAdapters).webhook_deliveries
     assert isinstance(found, FakeWebhookDeliveries)
     return found
 
@@ -271,13 +274,13 @@ def test_scim_deprovisioning_tells_the_clients(world: OAuthWorld) -> None:
     """The org's directory sets a managed account inactive: it is disabled, and the apps it
     signed in to are told."""
     acme = directory(world.client, admin="olga")
-    domains: Any = world.adapters.orgs.domains
+    domains: Any = world.adapters.of(OrgsAdapters).domains
     domain = OrgDomain.create(acme.org_id, "example.com", "olga", world.clock.now())
     domains.add(domain)
     domains.verify(domain.verified_now(world.clock.now()))
     made = world.client.post(USERS, json=user_body("mia@example.com"), headers=acme.auth)
     assert made.status_code == 201, made.get_data(as_text=True)
-    mia = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
+    mia = world.adapters.of(AccountsAdapters).users.get(made.get_json(force=True)["id"])
     assert mia is not None
     signed_in_by_reset(world, "mia@example.com", mia.shown_name)
     browser = world.app.test_client()

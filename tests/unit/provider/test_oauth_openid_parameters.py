@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from bootstrap.accounts import AccountsAdapters
 from domain.errors import InvalidInput
 from domain.provider.claims_request import ClaimsRequest, parse_claims
 from domain.provider.grants import session_sid
@@ -133,7 +134,7 @@ def test_an_attribute_asked_for_is_released_only_within_its_granted_scope(
     # A profile attribute with ``x-scope`` is a claim discovery names; the claims parameter
     # never widens what an app learns: asked for, it is released only once its scope is
     # granted (docs/reference/accounts.md, "Attributes as claims").
-    world.adapters.accounts.profile_schemas.put(
+    world.adapters.of(AccountsAdapters).profile_schemas.put(
         {
             "type": "object",
             "properties": {

@@ -23,6 +23,7 @@ from application.clients.client_keys import (
     KeysUnavailable,
 )
 from application.clients.services import ClientServices
+from bootstrap.clients import ClientsAdapters
 from domain.clients.oauth import OAuthClient
 from domain.provider.assertions import ASSERTION_TYPE
 from tests.fakes.kernel import FakeHostResolver
@@ -127,7 +128,7 @@ def test_the_issuer_as_audience_and_es256_and_ps256_are_taken(world: OAuthWorld)
 def test_keys_at_a_jwks_uri_are_fetched_once_then_kept_briefly(
     world: OAuthWorld, key: RSAKey
 ) -> None:
-    getter = world.adapters.clients.keys_getter
+    getter = world.adapters.of(ClientsAdapters).keys_getter
     assert isinstance(getter, FakeDocumentGetter)
     getter.documents[KEYS_URL] = public_jwks(key)
     client = world.register("--confidential", "--jwks-uri", KEYS_URL)
@@ -193,7 +194,7 @@ def test_an_assertion_with_a_new_key_is_taken_before_the_minute(
     world: OAuthWorld, key: RSAKey
 ) -> None:
     """Through the token endpoint: the assertion's header names the key it was signed with."""
-    getter = world.adapters.clients.keys_getter
+    getter = world.adapters.of(ClientsAdapters).keys_getter
     assert isinstance(getter, FakeDocumentGetter)
     getter.documents[KEYS_URL] = public_jwks(key)
     clock = Clock()

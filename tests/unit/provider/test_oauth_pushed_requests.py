@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from application.clients.clients import FindClient
 from application.clients.services import ClientServices
+from bootstrap.provider import ProviderAdapters
 from domain.provider.pushed import MAX_REQUEST_URI_CHARS, REQUEST_URI_PREFIX, Push, unchanged
 from infrastructure.provider.sealed_requests import AesGcmRequestSeal
 from tests.fakes.provider import FakePushedRequests
@@ -150,7 +151,7 @@ def test_an_unknown_request_uri_is_refused(world: OAuthWorld) -> None:
 
 def test_nothing_is_kept_until_the_browser_brings_the_request(world: OAuthWorld) -> None:
     client = world.register("--confidential")
-    kept = world.adapters.provider.pushed_requests
+    kept = world.adapters.of(ProviderAdapters).pushed_requests
     assert isinstance(kept, FakePushedRequests)
     # a nonce no sealed text holds by chance (the seal's alphabet has no "!"), so that its
     # absence from the URI says the request is sealed, not only signed

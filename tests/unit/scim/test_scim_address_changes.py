@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from application.ports import Audit
+from bootstrap.accounts import AccountsAdapters
 from tests.support import scim
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -43,7 +44,7 @@ def put(world: World, acme: Directory, user_id: str, body: dict[str, object]) ->
 
 
 def address_of(world: World, user_id: str) -> tuple[str | None, bool, int]:
-    account = world.adapters.accounts.users.get(user_id)
+    account = world.adapters.of(AccountsAdapters).users.get(user_id)
     assert account is not None
     email = account.email.value if account.email else None
     return email, account.email_verified, account.email_version
@@ -53,7 +54,7 @@ def test_a_managed_accounts_new_user_name_becomes_its_proven_address(
     world: World, acme: Directory
 ) -> None:
     user_id = provisioned(world, acme, "zoe@example.com")
-    account = world.adapters.accounts.users.get(user_id)
+    account = world.adapters.of(AccountsAdapters).users.get(user_id)
     assert account is not None
     tokens = scim.signed_in_by_reset(world, "zoe@example.com", account.shown_name)
     assert address_of(world, user_id) == ("zoe@example.com", True, 0)
@@ -61,7 +62,7 @@ def test_a_managed_accounts_new_user_name_becomes_its_proven_address(
     renamed = put(world, acme, user_id, user_body("zoe.smith@example.com"))
     assert renamed.status_code == 200, renamed.get_data(as_text=True)
     assert address_of(world, user_id) == ("zoe.smith@example.com", True, 1)
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     assert users.find_by_login("zoe@example.com") is None  # the old address is free
     moved = users.find_by_login("zoe.smith@example.com")
     assert moved is not None and moved.username == account.username  # the username stays
@@ -110,10 +111,10 @@ def test_an_account_the_org_does_not_manage_keeps_its_address(
 ) -> None:
     register(world.client, "vera", email="vera@example.com")
     login(world.client, "vera")
-    vera = world.adapters.accounts.users.find_by_login("vera@example.com")
+    vera = world.adapters.of(AccountsAdapters).users.find_by_login("vera@example.com")
     assert vera is not None
     now = world.clock.now()
-    world.adapters.accounts.users.update(vera.id, lambda u: u.with_email_verified(now))
+    world.adapters.of(AccountsAdapters).users.update(vera.id, lambda u: u.with_email_verified(now))
     assert provisioned(world, acme, "vera@example.com") == vera.id  # joined, not made
 
     answer = put(world, acme, vera.id, user_body("vera.new@example.com"))

@@ -10,6 +10,7 @@ import pytest
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Audit
+from bootstrap.accounts import AccountsAdapters
 from tests.support.api import bearer, login, register
 from tests.support.app import NEW, World
 from tests.support.scim import (
@@ -41,7 +42,7 @@ def test_a_managed_account_is_disabled_and_every_token_fails_at_once(world: Worl
     acme = directory(world.client)
     verified(world, acme.org_id)
     user_id = provisioned(world, acme, "mia@example.com")
-    account = world.adapters.accounts.users.get(user_id)
+    account = world.adapters.of(AccountsAdapters).users.get(user_id)
     assert account is not None
     tokens = signed_in_by_reset(world, "mia@example.com", account.shown_name)
     access = bearer(tokens["access_token"])
@@ -75,7 +76,7 @@ def test_deleting_a_managed_account_disables_it_and_ends_the_membership(world: W
     verified(world, acme.org_id)
     user_id = provisioned(world, acme, "max@example.com")
     assert world.client.delete(f"{USERS}/{user_id}", headers=acme.auth).status_code == 204
-    account = world.adapters.accounts.users.get(user_id)
+    account = world.adapters.of(AccountsAdapters).users.get(user_id)
     assert account is not None and account.disabled
     assert user_id not in member_ids(world, acme)
 
@@ -85,10 +86,10 @@ def test_an_account_the_org_does_not_manage_only_leaves_it(world: World) -> None
     verified(world, acme.org_id)
     register(world.client, "noor", email="noor@example.com")
     own = bearer(login(world.client, "noor"))
-    noor = world.adapters.accounts.users.find_by_login("noor@example.com")
+    noor = world.adapters.of(AccountsAdapters).users.find_by_login("noor@example.com")
     assert noor is not None
     now = world.clock.now()
-    world.adapters.accounts.users.update(noor.id, lambda u: u.with_email_verified(now))
+    world.adapters.of(AccountsAdapters).users.update(noor.id, lambda u: u.with_email_verified(now))
     assert provisioned(world, acme, "noor@example.com") == noor.id  # joined, not made
 
     active(world, acme, noor.id, False)
@@ -109,7 +110,7 @@ def test_a_user_created_inactive_is_made_disabled(world: World) -> None:
         USERS, json=user_body("ida@example.com", active=False), headers=acme.auth
     )
     assert made.status_code == 201
-    account = world.adapters.accounts.users.get(made.get_json(force=True)["id"])
+    account = world.adapters.of(AccountsAdapters).users.get(made.get_json(force=True)["id"])
     assert account is not None and account.disabled
 
 
@@ -134,7 +135,9 @@ def test_the_orgs_audit_log_names_the_directory_as_what_made_each_change(world: 
 
 
 def prove(world: World, user_id: str) -> None:
-    world.adapters.accounts.users.update(user_id, lambda u: u.with_email_verified(u.updated_at))
+    world.adapters.of(AccountsAdapters).users.update(
+        user_id, lambda u: u.with_email_verified(u.updated_at)
+    )
 
 
 def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: World) -> None:
@@ -153,7 +156,7 @@ def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: 
     # her own whom the directory also lists.
     oona = provisioned(world, owners, "oona@example.com")
     register(world.client, "otto", email="otto@example.com")
-    otto = world.adapters.accounts.users.find_by_login("otto@example.com")
+    otto = world.adapters.of(AccountsAdapters).users.find_by_login("otto@example.com")
     assert otto is not None
     prove(world, otto.id)
     world.services.of(OrgServices).members.add_member(AddMember(owners.org_id, "otto", ("owner",)))
@@ -163,7 +166,7 @@ def test_an_admins_token_never_reaches_an_owner_and_an_owners_token_does(world: 
         f"/orgs/acme/members/{oona}", json={"roles": ["owner"]}, headers=owners.admin
     )
     assert made_owner.status_code == 200, made_owner.get_json()
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     off = patch_body({"op": "replace", "path": "active", "value": False})
     moved = patch_body(
         {

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
 from tests.support.api import bearer
 from tests.support.app import World
 from tests.support.saml_idp import key_pair
@@ -74,7 +76,7 @@ def test_a_push_into_an_unrelated_group_keeps_an_admin_given_by_hand() -> None:
     url = f"{GROUPS}/{admins['id']}"
     assert world.client.patch(url, json=add, headers=acme.auth).status_code == 200
     assert roles(world.client, acme)[bob] == ["admin"]
-    member = world.adapters.orgs.orgs.membership(acme.org_id, bob)
+    member = world.adapters.of(OrgsAdapters).orgs.membership(acme.org_id, bob)
     assert member is not None and member.scim_roles == ("admin",)
     assert world.client.delete(url, headers=acme.auth).status_code == 204
     assert roles(world.client, acme)[bob] == ["admin"]
@@ -106,7 +108,7 @@ def test_sso_and_scim_each_give_their_own_roles_and_the_member_holds_both() -> N
     # Signing in out of IT takes the mapping's admin; the directory's stays.
     again = world.app.test_client()
     assert sso.sign_in(again, "ada@corp.example", groups=("Staff",)).status_code == 303
-    member = world.adapters.orgs.orgs.membership(sso.org_id, ada)
+    member = world.adapters.of(OrgsAdapters).orgs.membership(sso.org_id, ada)
     assert member is not None
     assert (member.sso_roles, member.scim_roles, member.roles) == ((), ("admin",), ("admin",))
     # Out of the directory's admins too: a member.
@@ -123,7 +125,7 @@ def test_removing_the_last_owner_over_scim_leaves_the_account_as_it_was() -> Non
     # leaves it; oona's own token then asks to delete oona, the last owner.
     world = World()
     acme, oona = managed(world, "oona@example.com", "owner")
-    account = world.adapters.accounts.users.get(oona)
+    account = world.adapters.of(AccountsAdapters).users.get(oona)
     assert account is not None
     tokens = signed_in_by_reset(world, "oona@example.com", account.shown_name)
     oonas = bearer(tokens["access_token"])
@@ -137,7 +139,7 @@ def test_removing_the_last_owner_over_scim_leaves_the_account_as_it_was() -> Non
 
     assert refused.status_code == 409, refused.get_data(as_text=True)
     assert "last_owner" in refused.get_json(force=True)["detail"]
-    after = world.adapters.accounts.users.get(oona)
+    after = world.adapters.of(AccountsAdapters).users.get(oona)
     assert after is not None and not after.disabled
     assert world.client.get("/user", headers=oonas).status_code == 200
-    assert world.adapters.orgs.orgs.membership(acme.org_id, oona) is not None
+    assert world.adapters.of(OrgsAdapters).orgs.membership(acme.org_id, oona) is not None

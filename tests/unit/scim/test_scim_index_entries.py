@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from application.scim.search import SCAN_MAX
 from bootstrap import Adapters
+from bootstrap.scim import ScimAdapters
 from domain.scim.users import EMAILS_MAX, KEYED_EMAILS_MAX, TEXT_MAX, ScimEmail, ScimUser
 from infrastructure.firestore.scim.users import SCIM_USERS, user_to_doc
 from tests.support.firestore_indexes import index_entries, load_config
@@ -74,7 +75,7 @@ def test_a_filter_no_key_narrows_goes_through_at_most_scan_max_users(
 ) -> None:
     acme = directory(client)
     for n in range(SCAN_MAX):
-        adapters.scim.users.claim(record(acme.org_id, n))
+        adapters.of(ScimAdapters).users.claim(record(acme.org_id, n))
 
     def listed(expression: str) -> tuple[int, object]:
         answer = client.get(f"{USERS}?filter={quote(expression)}", headers=acme.auth)
@@ -83,7 +84,7 @@ def test_a_filter_no_key_narrows_goes_through_at_most_scan_max_users(
 
     assert listed('displayName co "person 1999"') == (200, 1)
     assert listed('userName sw "p7"') == (200, 111)  # p7, p70…p79, p700…p799
-    adapters.scim.users.claim(record(acme.org_id, SCAN_MAX))
+    adapters.of(ScimAdapters).users.claim(record(acme.org_id, SCAN_MAX))
     for expression in ('displayName co "person 1999"', 'userName sw "p7"', "externalId pr"):
         assert listed(expression) == (400, "tooMany"), expression
     for keyed in ('userName eq "P1999@big.example"', 'externalId eq "ext-7"'):
@@ -96,8 +97,8 @@ def test_an_address_past_the_keyed_ones_is_still_found_by_eq(
 ) -> None:
     acme = directory(client)
     many = record(acme.org_id, 1, emails=KEYED_EMAILS_MAX + 2)
-    adapters.scim.users.claim(many)
-    adapters.scim.users.claim(record(acme.org_id, 2, emails=3))
+    adapters.of(ScimAdapters).users.claim(many)
+    adapters.of(ScimAdapters).users.claim(record(acme.org_id, 2, emails=3))
     assert len(many.keys()) == KEYED_EMAILS_MAX + 3  # userName, externalId, overflow
     for k in (0, KEYED_EMAILS_MAX + 1):
         answer = client.get(

@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 
 from application.ports import Audit
 from bootstrap import Adapters
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
 from domain.orgs.domains import OrgDomain
 from tests.fakes.events import RecordingAuditLog
 from tests.support.api import register
@@ -30,7 +32,7 @@ USERS = "/scim/v2/Users"
 
 
 def verify(adapters: Adapters, org_id: str, name: str) -> None:
-    domains: Any = adapters.orgs.domains
+    domains: Any = adapters.of(OrgsAdapters).domains
     now = adapters.platform.clock.now()
     domain = OrgDomain.create(org_id, name, "alice", now)
     domains.add(domain)
@@ -82,7 +84,7 @@ def test_a_provisioned_person_is_an_account_and_a_member_on_a_verified_domain(
         "Tour Guide",
     )
     assert made["meta"]["version"] == 'W/"1"'
-    account = adapters.accounts.users.get(made["id"])
+    account = adapters.of(AccountsAdapters).users.get(made["id"])
     assert account is not None
     assert (account.shown_name, account.email_verified, account.password_hash) == (
         "Bjensen",
@@ -120,10 +122,10 @@ def test_an_account_that_proved_the_address_is_joined_not_duplicated(
     acme = directory(client)
     verify(adapters, acme.org_id, "example.com")
     register(client, "robin", email="robin@example.com")
-    robin = adapters.accounts.users.find_by_login("robin@example.com")
+    robin = adapters.of(AccountsAdapters).users.find_by_login("robin@example.com")
     assert robin is not None
     now = adapters.platform.clock.now()
-    adapters.accounts.users.update(robin.id, lambda u: u.with_email_verified(now))
+    adapters.of(AccountsAdapters).users.update(robin.id, lambda u: u.with_email_verified(now))
     made = create(client, acme, user_body("robin.s@EXAMPLE.com", "Robin@example.com"))
     assert made["id"] == robin.id
     assert members(client, acme)[robin.id] == ["member"]
@@ -138,7 +140,9 @@ def test_the_username_is_derived_valid_and_unique(client: FlaskClient, adapters:
     register(client, "pat")
     derived = []
     for user_name in ("pat@example.org", "0b4f9c1e-5a8e-4bfa-9f5e-0c1d2e3f4a5b", "J. O'Brien"):
-        account = adapters.accounts.users.get(create(client, acme, user_body(user_name))["id"])
+        account = adapters.of(AccountsAdapters).users.get(
+            create(client, acme, user_body(user_name))["id"]
+        )
         assert account is not None
         derived.append(account.shown_name)
     assert derived[0].startswith("pat_") and derived[0][4:].isdigit()  # "pat" is taken

@@ -13,6 +13,7 @@ import pytest
 from application.accounts.breached import BreachPolicy
 from application.ports import Audit
 from application.signin.login import ChangePassword
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.users import User
 from tests.fakes.accounts import FakeBreachedPasswords
 from tests.support.api import PASSWORD, bearer, login, register
@@ -89,7 +90,7 @@ def test_a_failed_check_signs_in_and_stays_due() -> None:
 
 def app_world() -> tuple[AppWorld, FakeBreachedPasswords]:
     world = AppWorld(breached_passwords="block")
-    breaches = world.adapters.accounts.breaches
+    breaches = world.adapters.of(AccountsAdapters).breaches
     assert isinstance(breaches, FakeBreachedPasswords)
     return world, breaches
 

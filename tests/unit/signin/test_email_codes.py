@@ -15,6 +15,9 @@ from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.signin.codes.email import OpenEmailLink, RequestEmailCode, SignInByLink
 from application.signin.services import SigninServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.provider import ProviderAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.provider.grants import Consent
 from domain.signin.codes.email_codes import secret_hash
@@ -44,7 +47,7 @@ def mailed(world: World, email: str) -> tuple[str, str, str]:
     world.deliver()
     mail = [m for m in world.mailer.to(email) if "/sign-in/email?" in m.text][-1]
     _, token = link_in(mail.text)
-    flow = world.adapters.signin.email_codes.by_link(secret_hash(token))
+    flow = world.adapters.of(SigninAdapters).email_codes.by_link(secret_hash(token))
     assert flow is not None
     return code_in(mail.text), flow.id, token
 
@@ -75,7 +78,7 @@ def test_same_answer_for_any_address_then_one_sign_in_per_code(world: World) -> 
     code, flow, token = mailed(world, "alice@example.com")
     assert flow == known.get_json()["flow_id"]
     # Only hashes are stored.
-    stored = repr(world.adapters.signin.email_codes.get(flow))
+    stored = repr(world.adapters.of(SigninAdapters).email_codes.get(flow))
     assert code not in stored and token not in stored
     signed_in = verify(world, flow, code)
     assert signed_in.status_code == 200, signed_in.get_json()
@@ -129,7 +132,7 @@ def test_five_wrong_codes_void_the_flow_and_count_in_the_throttle(world: World) 
         assert answer.status_code == 401 and answer.get_json()["code"] == "invalid_email_code"
     void = verify(world, flow, code)
     assert void.status_code == 401 and void.get_json()["code"] == "invalid_email_flow"
-    throttle = world.adapters.signin.throttle
+    throttle = world.adapters.of(SigninAdapters).throttle
     records = throttle.load(["account:erin@example.com", "ip:127.0.0.1"])
     assert records["account:erin@example.com"].failures == 5
     assert records["ip:127.0.0.1"].failures == 5
@@ -197,7 +200,7 @@ def test_the_codes_claim_takes_the_apps_the_squatter_allowed_and_is_recorded(
     """As every first proof does (docs/decisions/0496-one-first-proof.md): the squatter's
     consents and grants go with the claim, and ``account_claimed`` says how."""
     made = register(world.client, "ivo")
-    grants = world.adapters.provider.oauth_grants
+    grants = world.adapters.of(ProviderAdapters).oauth_grants
     assert isinstance(grants, FakeOAuthGrants)
     grants.consents[made["id"], "app"] = Consent(made["id"], "app", ("openid",), world.clock.now())
     flow = ask(world, "ivo@example.com").get_json()["flow_id"]
@@ -253,7 +256,9 @@ def test_the_link_signs_in_only_the_browser_that_asked(world: World) -> None:
 def test_an_org_that_requires_its_single_sign_on_answers_403_sso_required(sso: SamlSso) -> None:
     world = sso.world
     made = register(world.client, "mel", email="mel@corp.example")
-    world.adapters.accounts.users.update(made["id"], lambda u: u.with_email_verified(u.updated_at))
+    world.adapters.of(AccountsAdapters).users.update(
+        made["id"], lambda u: u.with_email_verified(u.updated_at)
+    )
     world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, "mel", ("member",)))
     on = world.client.patch("/orgs/corp", json={"require_sso": True}, headers=sso.owner)
     assert on.status_code == 200, on.get_json()

@@ -15,6 +15,9 @@ from flask.testing import FlaskClient
 from application.events.security_events import security_events_of
 from application.ports import Audit, Mail
 from bootstrap import build_app
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.events import EventsAdapters
+from bootstrap.mail import MailAdapters
 from domain.errors import Unavailable
 from domain.signin.devices import device_key
 from domain.user_agents import browser_and_system, browser_of
@@ -283,8 +286,11 @@ def test_what_a_sign_in_writes_for_a_known_a_new_and_a_first_device() -> None:
     store, queue = InMemoryStore(), FakeJobQueue()
     settings = make_settings()
     base = fake_adapters(settings, store)
-    users, events = Counting(base.accounts.users), Counting(base.events.security_events)
-    claims = Counting(base.mail.new_device_mails)
+    users, events = (
+        Counting(base.of(AccountsAdapters).users),
+        Counting(base.of(EventsAdapters).security_events),
+    )
+    claims = Counting(base.of(MailAdapters).new_device_mails)
     adapters = swap(
         base,
         users=cast(Any, users),

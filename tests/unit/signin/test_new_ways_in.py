@@ -19,6 +19,7 @@ from application.federation.services import FederationServices
 from application.ports import ExternalIdentity, Mail
 from application.signin.authentication import Actor, Authenticate
 from application.signin.services import SigninServices
+from bootstrap.federation import FederationAdapters
 from domain.errors import ReauthenticationRequired
 from domain.federation.upstream import UpstreamProvider
 from domain.signin.sessions import Session
@@ -214,7 +215,7 @@ def test_the_notice_names_the_provider_as_its_admin_named_it(world: World) -> No
         issuer="https://id.lantern.example",
         name="Lantern Accounts",
     )
-    world.adapters.federation.upstream_providers.add(provider)
+    world.adapters.of(FederationAdapters).upstream_providers.add(provider)
     access = verified(world)
     lantern = ExternalIdentity("lantern", "l-1", "alice@example.com", True, "Alice")
     world.services.of(FederationServices).identities.connect(Connect(actor(world, access), lantern))

@@ -14,6 +14,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from application.signin.login import ChangePassword
+from bootstrap.accounts import AccountsAdapters
 from domain.errors import DomainError, RateLimited
 from interfaces.web.browser import SEPARATOR
 from tests.fakes.accounts import FakeBreachedPasswords
@@ -90,7 +91,7 @@ def test_refused_breached_passwords_count_and_other_refusals_do_not() -> None:
 
 def app_world() -> AppWorld:
     world = AppWorld(breached_passwords="block")
-    breaches = world.adapters.accounts.breaches
+    breaches = world.adapters.of(AccountsAdapters).breaches
     assert isinstance(breaches, FakeBreachedPasswords)
     breaches.seen.update(dict.fromkeys(BREACHED, 3))
     return world
@@ -157,7 +158,7 @@ WAYS = {
 def test_every_way_to_set_a_password_meets_the_budget(way: str) -> None:
     world = app_world()
     attempt = WAYS[way](world)
-    breaches = world.adapters.accounts.breaches
+    breaches = world.adapters.of(AccountsAdapters).breaches
     assert isinstance(breaches, FakeBreachedPasswords)
     checks = breaches.checks  # the sign-up's and the sign-in's
     for password in BREACHED:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.accounts import AccountsAdapters
 from tests.support.admin_pages import browser
 from tests.support.api import PASSWORD
 from tests.support.pages import csrf
@@ -180,7 +181,7 @@ def test_an_admins_openid_test_shows_the_answer_and_makes_nothing(oidc: OidcSso)
     assert "This test tried the connection as it is." in said
     assert "would join the organization with the roles: admin" in said
     assert oidc.user_of("ida@corp.example") is None
-    identities = oidc.world.adapters.accounts.identities
+    identities = oidc.world.adapters.of(AccountsAdapters).identities
     assert identities.find_by_identity(f"sso-{oidc.cid}", "sub-ida") is None
 
 

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.sso import SsoAdapters
 from tests.support.oidc_idp import CLIENT_ID
 from tests.support.sso_world import OidcSso, oidc_sso, signed_in
 
@@ -257,12 +259,12 @@ def test_a_test_sign_in_shows_what_the_idp_sent_and_makes_nothing(
     assert f'href="/sso/setup?token={token}"' in html
     # Nothing was made: no account, no membership, no link to the identity, no session.
     assert sso.user_of("ida@corp.example") is None
-    identities = sso.world.adapters.accounts.identities
+    identities = sso.world.adapters.of(AccountsAdapters).identities
     assert identities.find_by_identity(f"sso-{sso.cid}", "sub-ida") is None
     assert not signed_in(browser)
     members = sso.world.client.get("/orgs/corp/members", headers=sso.owner).get_json()["items"]
     assert len(members) == 1
-    connection = sso.world.adapters.sso.connections.get(sso.cid)
+    connection = sso.world.adapters.of(SsoAdapters).connections.get(sso.cid)
     assert connection is not None and connection.status.value == status
     # The same answer again finds no flight (it went with the first): a connection that is
     # not active is not there for it.

@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.sso.services import SsoServices
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.sso import SsoAdapters
 from domain.sso.connections import Connection
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.api import bearer, login
@@ -52,9 +54,9 @@ def saml_connection(world: World) -> str:
 
 
 def stored(world: World, connection_id: str) -> Connection | None:
-    org = world.adapters.orgs.orgs.find("acme")
+    org = world.adapters.of(OrgsAdapters).orgs.find("acme")
     assert org is not None
-    found = world.adapters.sso.connections.get(connection_id)
+    found = world.adapters.of(SsoAdapters).connections.get(connection_id)
     return found if found is not None and found.org_id == org.id else None
 
 

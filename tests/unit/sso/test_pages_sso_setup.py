@@ -17,6 +17,9 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.sso import SsoAdapters
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.fakes.sso import FakeDocumentGetter, FakeSpentAssertions
 from tests.support.admin_pages import browser, post
@@ -54,7 +57,7 @@ def an_org_with_a_link(world: World, *, verified: bool = True) -> tuple[dict[str
     client.post("/orgs", json={"slug": "corp", "name": "Corp"}, headers=owner)
     if verified:
         record = client.post("/orgs/corp/domains", json={"domain": CORP}, headers=owner).get_json()
-        txt = world.adapters.orgs.txt
+        txt = world.adapters.of(OrgsAdapters).txt
         assert isinstance(txt, FakeTxtRecords)
         txt.records[record["record"]["name"]] = [record["record"]["value"]]
         assert client.post(f"/orgs/corp/domains/{CORP}/verify", headers=owner).status_code == 200
@@ -135,7 +138,7 @@ def test_the_it_admin_reads_the_values_and_configures_the_idp(
     configured(browser, token, idp_keys)
     page = text(browser.get(f"/sso/setup?token={token}").get_data(as_text=True))
     assert ENTITY_ID in page and "Expires on" in page and "Test sign-in" in page
-    connection = world.adapters.sso.connections.get(cid)
+    connection = world.adapters.of(SsoAdapters).connections.get(cid)
     assert connection is not None
     assert dict(connection.mapping.roles) == {"IT": ("admin",), "Staff": ("member",)}
     assert connection.mapping.email == "mail"
@@ -148,7 +151,7 @@ def test_the_it_admin_gives_the_metadata_url_and_firegate_fetches_it(
     world: World, idp_keys: KeyPair
 ) -> None:
     _, token = an_org_with_a_link(world)
-    getter = world.adapters.sso.metadata_getter
+    getter = world.adapters.of(SsoAdapters).metadata_getter
     assert isinstance(getter, FakeDocumentGetter)
     url = "https://idp.corp.example/metadata"
     browser = world.app.test_client()
@@ -183,15 +186,15 @@ def test_a_test_sign_in_shows_the_answer_and_makes_nothing(world: World, idp_key
     assert "would join the organization with the roles: admin" in words
     assert f'href="/sso/setup?token={token}"' in html
     # Nothing was made: no account, no membership, no link, no session.
-    assert world.adapters.accounts.users.find_by_login("ada@corp.example") is None
+    assert world.adapters.of(AccountsAdapters).users.find_by_login("ada@corp.example") is None
     assert browser.get("/account").status_code != 200
     members = world.client.get("/orgs/corp/members", headers=owner).get_json()["items"]
     assert len(members) == 1
     # The assertion is spent all the same, and the connection is still a draft.
-    spent = world.adapters.sso.spent
+    spent = world.adapters.of(SsoAdapters).spent
     assert isinstance(spent, FakeSpentAssertions)
     assert [connection for connection, _ in spent.spent] == [cid]
-    connection = world.adapters.sso.connections.get(cid)
+    connection = world.adapters.of(SsoAdapters).connections.get(cid)
     assert connection is not None and connection.status.value == "draft"
     # A draft signs nobody in outside a test.
     assert browser.get(f"/sso/{cid}/saml").status_code == 404
@@ -218,7 +221,7 @@ def test_activating_spends_the_link(world: World, idp_keys: KeyPair) -> None:
     assert "Corp's people now sign in through your identity provider" in text(
         done.get_data(as_text=True)
     )
-    connection = world.adapters.sso.connections.get(cid)
+    connection = world.adapters.of(SsoAdapters).connections.get(cid)
     assert connection is not None and connection.active and connection.setup is None
     assert browser.get(f"/sso/setup?token={token}").status_code == 400
     refused = browser.post(
@@ -286,7 +289,7 @@ def test_a_test_sign_in_is_bound_to_its_link_and_tells_of_a_proven_account(
     # An account that proved the address and signs in with a password: the test says its
     # holder would be asked to connect it, and links nothing.
     register(world.client, "ada", email="ada@corp.example")
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     ada = users.find_by_login("ada@corp.example")
     assert ada is not None
     users.update(ada.id, lambda user: user.with_email_verified(world.clock.now()))
@@ -294,9 +297,11 @@ def test_a_test_sign_in_is_bound_to_its_link_and_tells_of_a_proven_account(
     assert shown.status_code == 200
     said = text(shown.get_data(as_text=True))
     assert "its holder would be asked to sign in to it to connect this identity" in said
-    assert world.adapters.accounts.identities.list_for(ada.id) == []
-    org = world.adapters.orgs.orgs.find("corp")
-    assert org is not None and world.adapters.orgs.orgs.membership(org.id, ada.id) is None
+    assert world.adapters.of(AccountsAdapters).identities.list_for(ada.id) == []
+    org = world.adapters.of(OrgsAdapters).orgs.find("corp")
+    assert (
+        org is not None and world.adapters.of(OrgsAdapters).orgs.membership(org.id, ada.id) is None
+    )
     # A link ended while the browser is at the IdP: its answer is refused, nothing shown.
     browser = world.app.test_client()
     started = browser.get(f"/sso/setup/test?token={token}")
@@ -322,12 +327,12 @@ def test_a_forged_post_with_the_link_but_no_form_token_changes_nothing(
     _, token = an_org_with_a_link(world)
     cid = token.partition(".")[0]
     configured(world.app.test_client(), token, idp_keys)
-    before = world.adapters.sso.connections.get(cid)
+    before = world.adapters.of(SsoAdapters).connections.get(cid)
     forger = world.app.test_client()
     saved = forger.post("/sso/setup", data={"token": token, "name": "Forged"})
     activated = forger.post("/sso/setup/activate", data={"token": token})
     assert saved.status_code == 403 and activated.status_code == 403
-    assert world.adapters.sso.connections.get(cid) == before
+    assert world.adapters.of(SsoAdapters).connections.get(cid) == before
 
 
 def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: KeyPair) -> None:
@@ -342,7 +347,7 @@ def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: K
     status, _, refused = post(olga, section + "/policy", section, require_sso="true")
     assert status == 409, refused
     assert "Activate a single sign-on connection before requiring it." in text(refused)
-    org = world.adapters.orgs.orgs.find("corp")
+    org = world.adapters.of(OrgsAdapters).orgs.find("corp")
     assert org is not None and not org.require_sso
     # An active connection, and a second owner already break-glass (through the API).
     made = post(olga, section + "/setup-links", section, connection="new-saml")[2]
@@ -354,11 +359,11 @@ def test_owners_require_single_sign_on_on_the_org_page(world: World, idp_keys: K
     assert post(olga, f"{section}/{cid}/status", section, status="active")[0] == 303
     browser(world, "otto")
     world.services.of(OrgServices).members.add_member(AddMember("corp", "otto", ("owner",)))
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     otto_id = users.find_by_login("otto")
     olga_id = users.find_by_login("olga")
     assert otto_id is not None and olga_id is not None
-    orgs = world.adapters.orgs.orgs
+    orgs = world.adapters.of(OrgsAdapters).orgs
     orgs.update(org.id, lambda o: replace(o, sso_break_glass=(otto_id.id,)))
     status, location, _ = post(
         olga, section + "/policy", section, require_sso="true", break_glass="true"
@@ -412,7 +417,7 @@ def test_an_active_connections_link_saves_a_draft_the_page_applies_or_discards(
         browser, token, metadata_xml=idp_metadata(ENTITY_ID, SSO_URL, (rotated.der,))
     )
     assert status == 200 and "Saved as a draft" in text(html)
-    live = world.adapters.sso.connections.get(cid)
+    live = world.adapters.of(SsoAdapters).connections.get(cid)
     assert live is not None and [c.der for c in live.saml.certificates] == [idp_keys.der]
     assert live.draft is not None and [c.der for c in live.draft.saml.certificates] == [rotated.der]
     form = {"token": token, "csrf_token": csrf_of(html)}
@@ -425,6 +430,6 @@ def test_an_active_connections_link_saves_a_draft_the_page_applies_or_discards(
     )
     applied = browser.post("/sso/setup/apply", data=form)
     assert applied.status_code == 200 and "Applied" in text(applied.text)
-    live = world.adapters.sso.connections.get(cid)
+    live = world.adapters.of(SsoAdapters).connections.get(cid)
     assert live is not None and live.draft is None
     assert [c.der for c in live.saml.certificates] == [rotated.der]

@@ -19,6 +19,9 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Audit
 from application.sso.arrival import identity_provider
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.signin_adapters import SigninAdapters
 from tests.support.api import PASSWORD, bearer, login, register
 from tests.support.pages import csrf
 from tests.support.saml_idp import KeyPair, key_pair
@@ -53,7 +56,10 @@ def sso(request: pytest.FixtureRequest, idp_keys: KeyPair) -> Iterator[SamlSso |
 
 
 def linked_providers(sso: SamlSso | OidcSso, user_id: str) -> list[str]:
-    return [link.provider for link in sso.world.adapters.accounts.identities.list_for(user_id)]
+    return [
+        link.provider
+        for link in sso.world.adapters.of(AccountsAdapters).identities.list_for(user_id)
+    ]
 
 
 def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
@@ -82,7 +88,7 @@ def test_a_new_person_on_a_verified_domain_gets_an_account_and_a_membership(
     log = sso.world.client.get("/orgs/corp/events", headers=sso.owner).get_json()["items"]
     seen = [(e["type"], e.get("method"), e["user_id"]) for e in log]
     assert ("signin.succeeded", "sso", user.id) in seen
-    sessions = sso.world.adapters.signin.sessions.list_for_user(user.id, 10)
+    sessions = sso.world.adapters.of(SigninAdapters).sessions.list_for_user(user.id, 10)
     assert [s.amr for s in sessions] == [("fed",)]
     # The same person again, out of IT: the same account, its roles from the mapping now
     # what the mapping now gives (docs/decisions/0459-each-source-grants-its-own-roles.md).
@@ -170,9 +176,11 @@ def test_an_account_the_org_holds_is_linked_unasked_and_told(sso: SamlSso | Oidc
 
 def test_an_account_another_orgs_connection_opens_is_asked(sso: SamlSso | OidcSso) -> None:
     # Opened only through another org's connection: that org's, not this one's, to link.
-    other = sso.world.adapters.accounts.identities
+    other = sso.world.adapters.of(AccountsAdapters).identities
     zoe = proven_account(sso.world, "zoe", "zoe@corp.example")
-    sso.world.adapters.accounts.users.update(zoe.id, lambda u: replace(u, password_hash=None))
+    sso.world.adapters.of(AccountsAdapters).users.update(
+        zoe.id, lambda u: replace(u, password_hash=None)
+    )
     assert other.link_existing(zoe.id, "github", "gh-zoe", lambda u: u) is not None
     arrived = sso.sign_in(sso.world.app.test_client(), "zoe@corp.example")
     assert urlsplit(arrived.headers["Location"]).path == "/sign-in/connect"
@@ -244,7 +252,9 @@ def test_a_disabled_account_is_refused(sso: SamlSso | OidcSso) -> None:
     browser = sso.world.app.test_client()
     assert sso.sign_in(browser, "dan@corp.example").status_code == 303
     dan = sso.user_of("dan@corp.example")
-    sso.world.adapters.accounts.users.update(dan.id, lambda u: u.with_disabled(True, u.updated_at))
+    sso.world.adapters.of(AccountsAdapters).users.update(
+        dan.id, lambda u: u.with_disabled(True, u.updated_at)
+    )
     later = sso.world.app.test_client()
     assert sso.sign_in(later, "dan@corp.example").status_code == 403
     assert not signed_in(later)
@@ -254,7 +264,7 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
     sso: SamlSso | OidcSso,
 ) -> None:
     secret, _ = register_with_totp(sso.world.client, "tia", email="tia@corp.example")
-    users = sso.world.adapters.accounts.users
+    users = sso.world.adapters.of(AccountsAdapters).users
     tia = users.update(
         sso.user_of("tia@corp.example").id, lambda u: u.with_email_verified(u.updated_at)
     )
@@ -275,7 +285,7 @@ def test_a_second_factor_is_asked_next_and_the_sign_in_still_names_the_connectio
     signins = [e for e in sso.world.audit.events if e.event is Audit.LOGIN and e.user_id == tia.id]
     assert (signins[-1].method, signins[-1].reason) == ("sso", sso.cid)
     assert signins[-1].org_id == sso.org_id  # the org's audit log, after the second step too
-    amrs = [s.amr for s in sso.world.adapters.signin.sessions.list_for_user(tia.id, 10)]
+    amrs = [s.amr for s in sso.world.adapters.of(SigninAdapters).sessions.list_for_user(tia.id, 10)]
     assert ("fed", "otp") in amrs
 
 
@@ -294,7 +304,7 @@ def provisioned(sso: SamlSso | OidcSso, corp: Directory, address: str) -> str:
 
 
 def disabled(sso: SamlSso | OidcSso, user_id: str) -> bool:
-    account = sso.world.adapters.accounts.users.get(user_id)
+    account = sso.world.adapters.of(AccountsAdapters).users.get(user_id)
     assert account is not None
     return account.disabled
 
@@ -305,7 +315,7 @@ def test_an_account_the_orgs_sso_made_is_disabled_when_deprovisioned(
     browser = sso.world.app.test_client()
     assert sso.sign_in(browser, "ada@corp.example").status_code == 303
     ada = sso.user_of("ada@corp.example")
-    membership = sso.world.adapters.orgs.orgs.membership(sso.org_id, ada.id)
+    membership = sso.world.adapters.of(OrgsAdapters).orgs.membership(sso.org_id, ada.id)
     assert membership is not None and membership.managed
     tokens = signed_in_by_reset(sso.world, "ada@corp.example", ada.username.value)
     corp = corp_directory(sso)
@@ -338,7 +348,7 @@ def test_an_account_the_sso_linked_only_leaves_the_org(sso: SamlSso | OidcSso) -
     assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
     confirm_connection(browser, "ivy")  # her own account: she connects it herself
     assert sso.sign_in(browser, "ivy@corp.example").status_code == 303
-    membership = sso.world.adapters.orgs.orgs.membership(sso.org_id, ivy.id)
+    membership = sso.world.adapters.of(OrgsAdapters).orgs.membership(sso.org_id, ivy.id)
     assert membership is not None and not membership.managed
     corp = corp_directory(sso)
     assert provisioned(sso, corp, "ivy@corp.example") == ivy.id

@@ -15,6 +15,7 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Audit, Mail
 from application.sso.services import SsoServices
+from bootstrap.accounts import AccountsAdapters
 from domain.accounts.users import User
 from tests.support.api import bearer, login, register
 from tests.support.app import World
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.unit
 
 
 def proven(world: World, name: str, locale: str | None = None) -> User:
-    users = world.adapters.accounts.users
+    users = world.adapters.of(AccountsAdapters).users
     found = users.find_by_login(name)
     assert found is not None
 

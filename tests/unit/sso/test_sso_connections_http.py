@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
+from bootstrap.sso import SsoAdapters
 from domain.sso.connections import CONNECTIONS_MAX
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import World
@@ -236,7 +237,7 @@ def test_the_orgs_purge_ends_its_connections() -> None:
     world.deliver()  # the purge job
     assert world.client.get(f"/sso/{made['id']}/saml/metadata").status_code == 404
     assert world.client.get(f"/sso/{kept['id']}/saml/metadata").status_code == 200
-    assert world.adapters.sso.connections.get(made["id"]) is None
+    assert world.adapters.of(SsoAdapters).connections.get(made["id"]) is None
 
 
 def test_an_admin_may_not_say_who_the_orgs_identity_provider_is(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.test import TestResponse
 
+from bootstrap.sso import SsoAdapters
 from tests.fakes.kernel import FakeHostResolver
 from tests.fakes.sso import FakeDocumentGetter
 from tests.support.api import assert_field_error
@@ -27,7 +28,7 @@ class Setup:
     def __init__(self, *, local: bool = False) -> None:
         self.world, self.alice, self.cid = draft_connection("saml", local=local)
         self.client = self.world.client
-        sso = self.world.adapters.sso
+        sso = self.world.adapters.of(SsoAdapters)
         assert isinstance(sso.metadata_getter, FakeDocumentGetter)
         assert isinstance(sso.metadata_resolver, FakeHostResolver)
         self.getter, self.resolver = sso.metadata_getter, sso.metadata_resolver

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from application.provider.claims import claims_of
+from bootstrap.orgs import OrgsAdapters
 from domain.accounts.credentials import Username
 from domain.accounts.profile import PersonName
 from domain.accounts.signups import ALLOWED
@@ -92,7 +93,7 @@ def test_an_account_the_org_made_takes_the_names_its_idp_gives_at_each_sign_in()
     assert (sso.user_of("ada@corp.example").last_name) == "King"
 
     # The same account, had it joined the org by hand (an invitation): its own names stay.
-    orgs = sso.world.adapters.orgs.orgs
+    orgs = sso.world.adapters.of(OrgsAdapters).orgs
     assert isinstance(orgs, FakeOrgRepository)
     members = orgs.members[sso.org_id]
     members[made.id] = replace(members[made.id], managed=False)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.test import TestResponse
 
+from bootstrap.sso import SsoAdapters
 from tests.fakes.kernel import FakeHostResolver
 from tests.support.admin_pages import post
 from tests.support.api import assert_field_error
@@ -33,7 +34,7 @@ class Corp:
     def __init__(self, *, local: bool = False) -> None:
         self.world, self.alice, self.cid = draft_connection("oidc", local=local)
         self.client = self.world.client
-        resolver = self.world.adapters.sso.metadata_resolver
+        resolver = self.world.adapters.of(SsoAdapters).metadata_resolver
         assert isinstance(resolver, FakeHostResolver)
         self.resolver = resolver
         resolver.names.update(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from bootstrap.accounts import AccountsAdapters
 from tests.support.api import assert_field_error
 from tests.support.saml_idp import KeyPair, key_pair
 from tests.support.sso_world import GROUPS_TO_ROLES, OidcSso, SamlSso, oidc_sso, saml_sso
@@ -52,7 +53,7 @@ def sso(request: pytest.FixtureRequest, idp_keys: KeyPair) -> Iterator[SamlSso |
         else:
             found = stack.enter_context(oidc_sso())
             mapping = {"groups": "groups"}
-        found.world.adapters.accounts.profile_schemas.put(SCHEMA)
+        found.world.adapters.of(AccountsAdapters).profile_schemas.put(SCHEMA)
         body = {"mapping": {**mapping, "roles": GROUPS_TO_ROLES, "attributes": MAPPED}}
         changed = found.world.client.patch(
             f"/orgs/corp/connections/{found.cid}", json=body, headers=found.owner
@@ -102,7 +103,7 @@ def test_a_person_the_org_does_not_vouch_for_gets_no_attributes(
     sso: SamlSso | OidcSso,
 ) -> None:
     sign_in(sso, "eve@elsewhere.example", ou="Engineering", floor=1)
-    eve = sso.world.adapters.accounts.users.find_by_login("eve@elsewhere.example")
+    eve = sso.world.adapters.of(AccountsAdapters).users.find_by_login("eve@elsewhere.example")
     assert eve is None or eve.attributes == {}
 
 

@@ -18,6 +18,8 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.signin.login import ChangePassword
 from application.signin.services import SigninServices
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.orgs import OrgsAdapters
 from domain.errors import PermissionDenied
 from tests.fakes.org_domains import FakeOrgDomains
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, bearer, login, register
@@ -35,7 +37,7 @@ def _person(sso: SamlSso, name: str, roles: tuple[str, ...] | None = ("member",)
     """An account with a proven address on corp.example, a member with ``roles`` (None:
     none); its id."""
     made = register(sso.world.client, name, email=f"{name}@corp.example")
-    users = sso.world.adapters.accounts.users
+    users = sso.world.adapters.of(AccountsAdapters).users
     users.update(made["id"], lambda u: u.with_email_verified(u.updated_at))
     if roles is not None:
         sso.world.services.of(OrgServices).members.add_member(AddMember(sso.org_id, name, roles))
@@ -51,7 +53,7 @@ def _password(sso: SamlSso, name: str, password: str = PASSWORD) -> Any:
 
 
 def test_turning_it_on_needs_an_active_connection_and_an_owner(sso: SamlSso) -> None:
-    olga = sso.world.adapters.accounts.users.find_by_login("olga")
+    olga = sso.world.adapters.of(AccountsAdapters).users.find_by_login("olga")
     assert olga is not None
     _person(sso, "adam", ("admin",))
     admin = bearer(login(sso.world.client, "adam"))
@@ -182,7 +184,7 @@ def test_an_account_the_org_made_takes_no_address_or_password_from_the_person(
 ) -> None:
     browser = sso.world.app.test_client()
     assert sso.sign_in(browser, "max@corp.example").status_code == 303  # made by its SSO
-    users = sso.world.adapters.accounts.users
+    users = sso.world.adapters.of(AccountsAdapters).users
     max_ = users.find_by_login("max@corp.example")
     assert max_ is not None and max_.password_hash is None
     services = sso.world.services
@@ -266,10 +268,10 @@ def test_a_second_factor_after_the_connection_signs_in_and_after_a_password_does
 def test_the_check_costs_one_read_of_a_domain_while_any_org_has_sso(sso: SamlSso) -> None:
     """An address on no org's domain, proven or not: its domain's claim, once per sign-in
     (while no org has single sign-on, nothing: see tests/unit/orgs/test_org_joining_http.py)."""
-    domains = sso.world.adapters.orgs.domains
+    domains = sso.world.adapters.of(OrgsAdapters).domains
     assert isinstance(domains, FakeOrgDomains)
     made = register(sso.world.client, "max", email="max@elsewhere.example")
-    sso.world.adapters.accounts.users.update(
+    sso.world.adapters.of(AccountsAdapters).users.update(
         made["id"], lambda u: u.with_email_verified(u.updated_at)
     )
     before = domains.holder_reads

@@ -21,6 +21,7 @@ from application.provider.services import ProviderServices
 from application.signin.authentication import Authenticate
 from application.signin.services import SigninServices
 from bootstrap import Adapters
+from bootstrap.orgs import OrgsAdapters
 from domain.orgs.orgs import active_org
 from infrastructure.firestore.orgs.membership_reads import active_org_from_docs
 from interfaces.web.browser import EXTENSION
@@ -136,7 +137,7 @@ def test_the_org_page_lets_owners_forbid_it(
 def in_store(adapters: Adapters, store: InMemoryStore, slug: str, user_id: str) -> str:
     """The fakes' active org of ``user_id`` in ``slug``, as the org's repository holds it
     now (what the sessions' one read finds on Firestore); its id."""
-    orgs = adapters.orgs.orgs
+    orgs = adapters.of(OrgsAdapters).orgs
     org = orgs.find(slug)
     membership = orgs.membership(org.id, user_id) if org is not None else None
     assert org is not None and membership is not None
