@@ -21,14 +21,12 @@ from application.jobs import JOBS, SWEEP, SWEEPS, TIMERS, JobHandler, JobRunner,
 from bootstrap import (
     accounts,
     clients,
-    events,
     hooks,
     orgs,
-    provider,
     signin_policies,
 )
 from bootstrap.platform import Platform
-from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
+from bootstrap.unit import AUDIT_TRAILS, UNITS_ON, Kernel, Lent, Unit, lent_early
 from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
 from domain.slots import filled, last_filled
@@ -68,24 +66,18 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    # What the units lend before the audit trail is made: their resolvers of clients known
-    # other than by registration (the agents' metadata documents), which every lookup of a
-    # client asks first.
-    early = [placed.lent_early(settings, base) for placed in adapters.units]
-    client_parts = clients.parts(adapters.clients, settings, lent=early)
-    policy = events.webhook_policy(settings)
-    webhooks = events.WebhookParts(
-        policy=policy,
-        outbox=events.webhook_outbox(adapters.events, policy, platform=base, queue=webhook_queue),
-        queue=webhook_queue,
+    # What the units lend before the audit trail is made, the optional ones first, on the
+    # platform without it: their resolvers of clients known other than by registration (the
+    # agents' metadata documents), which every lookup of a client asks first; then the core's:
+    # the webhooks' parts, the clients' (their cache), the provider's back-channel logout
+    # (every way a session ends is an audit event: it tells the clients holding grants of
+    # the session, through the same outbox), and the maker of the audit trail (events').
+    early, made = lent_early(
+        (*adapters.units, *adapters.core()),
+        Kernel(settings=settings, platform=base, queue=queue, webhook_queue=webhook_queue),
     )
-    # Every way a session ends is an audit event: it tells the clients holding grants of the
-    # session, through the same outbox (back-channel logout).
-    ends, channels = provider.back_channel_logout(
-        adapters.provider, settings, webhooks=policy, platform=base, clients=client_parts.cache
-    )
-    audit = events.audit_trail(adapters.events, base, webhooks, queue=queue, ends=ends)
-    base = replace(base, audit=audit)
+    client_parts = made.offered(clients.CLIENT_PARTS)
+    base = replace(base, audit=last_filled(early, AUDIT_TRAILS)(made))
     units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
     # What the settings decide for signing in, with the claims the units put in tokens, which
     # every minting iterates and no hook answer or profile attribute may set, and what a kind
@@ -110,7 +102,9 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # orgs' repository, a way in by a code, the provider's grants).
     kernel = Kernel(settings=settings, platform=base, queue=queue)
     lending = replace(
-        kernel, adapters=tuple(placed.adapters for placed in adapters.core())
+        kernel,
+        adapters=tuple(placed.adapters for placed in adapters.core()),
+        offers=made.offers,
     ).offering(hooks.HOOK_PARTS(hook_parts))
     core_lent, offers = lent_by(adapters.core(), lending)
     # The kernel the units lend on, with what the core offers them and none of its adapters;
@@ -130,13 +124,10 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         units=units,
     )
     # What the core's units run once these loans are made (their jobs, their sweeps and
-    # the timers that start them), on a kernel that offers the loans and holds their adapters.
-    core_kernel = lending.offering(
-        accounts.SHARED(shared),
-        events.WEBHOOK_PARTS(webhooks),
-        events.DELIVERY_CHANNELS(channels),
-        orgs.ORG_PARTS(org_parts),
-    )
+    # the timers that start them), on a kernel that offers the loans (the early ones too:
+    # the webhooks' parts, the deliveries' channels, the clients' parts) and holds their
+    # adapters.
+    core_kernel = lending.offering(accounts.SHARED(shared), orgs.ORG_PARTS(org_parts))
     lent = [*(placed.running(core_kernel) for placed in adapters.core()), *lent]
     # The runner's mapping: a kind two units lend is the later one's.
     handlers.update(filled(lent, JOBS))
@@ -148,7 +139,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # What the core's units are built on: the loans, offered under their owners' keys.
     core = core_kernel.offering(
         signin_policies.SIGNIN_RULES(rules),
-        clients.CLIENT_PARTS(client_parts),
         UNITS_ON(tuple(placed.unit for placed in adapters.units)),
     )
     return Loans(core=core, kernel=kernel, run=run)
