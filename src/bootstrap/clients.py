@@ -23,6 +23,7 @@ from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import ORG_REPOSITORY, OrgRepository
 from application.outbound import HostResolver
+from bootstrap.orgs import ORG_DATA, RESOURCE_SCOPES
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.slots import Slot
@@ -183,9 +184,14 @@ CLIENT_PARTS = Slot[ClientParts]("the clients' parts")
 
 def lends_early(own: ClientsAdapters, kernel: Kernel) -> Lent:
     """The clients' parts, made before the audit trail (the provider's back-channel logout
-    reads their cache), on the resolvers the units lent early before them."""
+    reads their cache), on the resolvers the units lent early before them, and what the orgs
+    below take of them: their cache, an org's clients its purge deletes (``ORG_DATA``), and
+    the catalogue's scopes, which a role may carry (``RESOURCE_SCOPES``)."""
     made = parts(own, kernel.settings, resolvers=kernel.filled(CLIENT_RESOLVERS))
-    return Lent(offers=(CLIENT_PARTS(made),))
+    return Lent(
+        fills=(ORG_DATA(made.cache), RESOURCE_SCOPES(made.catalogue)),
+        offers=(CLIENT_PARTS(made),),
+    )
 
 
 def built(own: ClientsAdapters, kernel: Kernel) -> Built:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from application.jobs import JOBS, SWEEP, SWEEPS, TIMERS, JobHandler, JobRunner, Sweeps
 from bootstrap import (
     accounts,
-    clients,
     hooks,
     orgs,
     signin_policies,
@@ -76,7 +75,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         (*adapters.units, *adapters.core()),
         Kernel(settings=settings, platform=base, queue=queue, webhook_queue=webhook_queue),
     )
-    client_parts = made.offered(clients.CLIENT_PARTS)
     base = replace(base, audit=last_filled(early, AUDIT_TRAILS)(made))
     units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
     # What the settings decide for signing in, with the claims the units put in tokens, which
@@ -118,7 +116,7 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
         base=base,
         queue=queue,
         hook_parts=hook_parts,
-        client_parts=client_parts,
+        early=early,
         lent=lent,
         policies=policies,
         units=units,
@@ -151,13 +149,14 @@ def _account_rules(
     base: Platform,
     queue: JobQueue,
     hook_parts: hooks.HookParts,
-    client_parts: clients.ClientParts,
+    early: tuple[Lent, ...],
     lent: list[Lent],
     policies: signin_policies.SigninPolicies,
     units: tuple[Unit[Any], ...],
 ) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
     """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts; ``lent``: what the units lend; ``policies``: what the settings and
+    owns of the accounts; ``early``, ``lent``: what the units lend before the audit trail is
+    made and after; ``policies``: what the settings and
     the units' slots decide for signing in; ``units``: every unit, whose static slots the
     owners read."""
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
@@ -213,12 +212,12 @@ def _account_rules(
     # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
     # kinds, and the other capabilities' data of an org: its OAuth clients, its members'
     # org-scoped tokens, its single sign-on connections, its directory's SCIM tokens, users
-    # and groups.
+    # and groups (the data lent early, the clients', first).
     purge = orgs.org_purge(
         adapters.orgs,
         managed,
         others=(
-            client_parts.cache,
+            *filled(early, orgs.ORG_DATA),
             sig.personal_tokens,
             adapters.sso.connections,
             *filled(lent, orgs.ORG_DATA),
@@ -256,6 +255,6 @@ def _account_rules(
         managed=managed,
         sso_ready=last_filled(lent, orgs.SSO_READINESS),
         connection_names=last_filled(lent, orgs.CONNECTION_NAMES),
-        scopes=client_parts.catalogue,
+        scopes=last_filled(early, orgs.RESOURCE_SCOPES),
     )
     return shared, rules, org_parts

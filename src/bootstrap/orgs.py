@@ -166,13 +166,14 @@ def managed_accounts(
     )
 
 
-# The accounts an org's directory made (SCIM's), and the other capabilities' data of an
-# org its purge deletes: the orgs' slots, filled by those capabilities' ``lends``.
+# The accounts an org's directory made (SCIM's), the other capabilities' data of an org its
+# purge deletes (the clients', lent early, first) and the API resources' scopes a role may
+# carry (the clients'): the orgs' slots, filled by those capabilities' ``lends``.
 DIRECTORY_ACCOUNTS = Slot[DirectoryAccounts]("the accounts an org's directory made")
 ORG_DATA = Slot[OrgPart]("the others' data of an org")
+RESOURCE_SCOPES = Slot[ResourceScopes]("the API resources' scopes a role may carry")
 # Whether a linked identity opens an account by something an org does not hold, whether an
-# org has an active connection, what its audit log calls its connections: the orgs' slots,
-# filled by single sign-on's ``lends``.
+# org has an active connection, what its audit log calls its connections: single sign-on's.
 OUTSIDE_WAYS_IN = Slot[OutsideWayIn]("whether an identity opens an account outside an org")
 SSO_READINESS = Slot[SsoReadiness]("whether an org has an active connection")
 CONNECTION_NAMES = Slot[ConnectionNames]("what an org's audit log calls its connections")
