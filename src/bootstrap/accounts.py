@@ -325,6 +325,10 @@ SIGNUPS = Slot[AccountServices]("the accounts' sign-ups")
 # What follows a new account and a profile change (mail's): the accounts' slot, filled by
 # mail's ``lends``.
 CHANGE_HOOKS = Slot[AccountHooks]("what follows a new account and a profile change")
+# What sign-in lends early the capabilities below it (the accounts, the hooks): the claims no
+# profile attribute nor hook answer may set, and its secret box (read with ``last_filled``).
+RESERVED_CLAIMS = Slot[frozenset[str]]("the reserved claims")
+SECRET_BOXES = Slot[SecretBox]("sign-in's secret box")
 
 
 def lent_domains(lent: Iterable[Fills]) -> DomainHolders:

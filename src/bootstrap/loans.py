@@ -25,7 +25,7 @@ from bootstrap import (
     signin_policies,
 )
 from bootstrap.platform import Platform
-from bootstrap.unit import AUDIT_TRAILS, UNITS_ON, Kernel, Lent, Unit, lent_early
+from bootstrap.unit import AUDIT_TRAILS, EVERY_UNIT, UNITS_ON, Kernel, Lent, Unit, lent_early
 from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
 from domain.slots import filled, last_filled
@@ -71,44 +71,44 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # the webhooks' parts, the clients' (their cache), the provider's back-channel logout
     # (every way a session ends is an audit event: it tells the clients holding grants of
     # the session, through the same outbox), and the maker of the audit trail (events').
+    # Sign-in's early lend: what the settings decide for signing in, with the claims the
+    # units put in tokens, which every minting iterates and no hook answer or profile
+    # attribute may set, and what a kind of session may not do, as the units that make it
+    # say (docs/contributing.md, "Units"), read from every unit's record.
+    units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
     early, made = lent_early(
         (*adapters.units, *adapters.core()),
-        Kernel(settings=settings, platform=base, queue=queue, webhook_queue=webhook_queue),
+        Kernel(
+            settings=settings,
+            platform=base,
+            queue=queue,
+            webhook_queue=webhook_queue,
+            offers=(EVERY_UNIT(units),),
+        ),
     )
     base = replace(base, audit=last_filled(early, AUDIT_TRAILS)(made))
-    units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
-    # What the settings decide for signing in, with the claims the units put in tokens, which
-    # every minting iterates and no hook answer or profile attribute may set, and what a kind
-    # of session may not do, as the units that make it say (docs/contributing.md, "Units").
-    policies = signin_policies.policies(settings, units=units)
-    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
-    # shared by their callers and the admins' use cases, of the kinds the units lend, whose
-    # answers may set none of the reserved claims. Every mail goes through the send_mail
-    # hook when one is set.
-    hook_parts = hooks.parts(
-        adapters.hooks,
-        settings,
-        box_key=adapters.signin.secret_box,
-        platform=base,
-        units=units,
-        reserved=policies.token_policy.claims.reserved,
-    )
-    # The core's units lend first, on a kernel that holds their adapters (read by their type),
-    # the hooks' parts and single sign-on's parts: what a lower capability takes of a higher
-    # one, in the taker's slots (sign-in's gate and the accounts' hold, sso's; a legacy
-    # password's check, ...), each on what the ones before it offer (the hooks' callers, the
-    # orgs' repository, a way in by a code, the provider's grants).
+    policies = made.offered(signin_policies.SIGNIN_POLICIES)
+    # The core's units lend first, on a kernel that holds their adapters (read by their type)
+    # and what they lent early: what a lower capability takes of a higher one, in the taker's
+    # slots (sign-in's gate and the accounts' hold, sso's; a legacy password's check, ...),
+    # each on what the ones before it offer (the hooks' parts and callers: the operator's
+    # own code at fixed points, docs/hooks.md, of the kinds the units lend, whose answers
+    # may set none of the reserved claims, and through which every mail goes when a
+    # send_mail hook is set; the orgs' repository, a way in by a code, the provider's
+    # grants).
     kernel = Kernel(settings=settings, platform=base, queue=queue)
     lending = replace(
         kernel,
         adapters=tuple(placed.adapters for placed in adapters.core()),
         offers=made.offers,
-    ).offering(hooks.HOOK_PARTS(hook_parts))
+        fills=made.fills,
+    )
     core_lent, offers = lent_by(adapters.core(), lending)
     # The kernel the units lend on, with what the core offers them and none of its adapters;
     # what they lend the core's slots: their data, deleted with an account or given to the
     # account a guest is merged into, and their jobs.
     kernel, lending = kernel.offering(*offers), lending.offering(*offers)
+    hook_parts = lending.offered(hooks.HOOK_PARTS)
     lent = [*core_lent, *lent_by(adapters.units, kernel)[0]]
     shared, rules, org_parts = _account_rules(
         settings,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from application.ports import AuditLog, JobQueue
-from domain.slots import Filling, Slot, filled
+from domain.slots import Filling, Slot, filled, last_filled
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -51,7 +51,8 @@ class Kernel:
     # ``queue``), for the early lends (``Unit.lends_early``).
     webhook_queue: JobQueue | None = None
     # What the units that lent early before this one filled (``CLIENT_RESOLVERS``...), read
-    # with ``filled(KEY)``: held only by the kernels of the early lends (``lent_early``).
+    # with ``filled(KEY)``: held by the kernels of the early lends (``lent_early``) and by the
+    # core's kernel once they all lent (sign-in's ``RESERVED_CLAIMS``, ``SECRET_BOXES``).
     fills: Sequence[Filling[Any]] = ()
 
     def offered[T](self, key: Slot[T]) -> T:
@@ -68,6 +69,10 @@ class Kernel:
         """What the units that lent early before this kernel's holder put under ``key``, in
         their order."""
         return filled((self,), key)
+
+    def last_filled[T](self, key: Slot[T]) -> T:
+        """What the last unit that lent early put under ``key`` (LookupError if none did)."""
+        return last_filled((self,), key)
 
     def offering(self, *offers: Filling[Any]) -> Kernel:
         """This kernel with ``offers`` made too (an offer made again replaces the last)."""
@@ -230,6 +235,11 @@ def lent_early(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[tuple[Lent
 # What makes the platform's audit trail once every unit lent early, on the kernel they lent
 # on (its platform's audit log is the one the trail wraps): the last filling (events').
 AUDIT_TRAILS = Slot[Callable[[Kernel], AuditLog]]("the audit trail")
+
+
+# Every unit's record, the core's then the optional ones this service runs, offered the
+# early lends: the static fillings their owners read (``CLAIM_SOURCES``, ``HOOK_KINDS``...).
+EVERY_UNIT = Slot[Sequence[Unit[Any]]]("every unit")
 
 
 # The optional units this service runs, offered the core's units as they are built (the
