@@ -23,7 +23,7 @@ from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import ORG_REPOSITORY, OrgRepository
 from application.outbound import HostResolver
-from bootstrap.orgs import ORG_DATA, RESOURCE_SCOPES
+from bootstrap.orgs_parts import ORG_DATA, RESOURCE_SCOPES
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.slots import Slot

@@ -21,11 +21,18 @@ from application.jobs import JOBS, SWEEP, SWEEPS, TIMERS, JobHandler, JobRunner,
 from bootstrap import (
     accounts,
     hooks,
-    orgs,
     signin_policies,
 )
-from bootstrap.platform import Platform
-from bootstrap.unit import AUDIT_TRAILS, EVERY_UNIT, UNITS_ON, Kernel, Lent, Unit, lent_early
+from bootstrap.unit import (
+    AUDIT_TRAILS,
+    EVERY_UNIT,
+    UNITS_ON,
+    Kernel,
+    Lent,
+    Unit,
+    lent_early,
+    lent_late,
+)
 from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
 from domain.slots import filled, last_filled
@@ -33,7 +40,6 @@ from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
-    from application.ports import JobQueue
     from bootstrap.adapters import Adapters
 
 
@@ -110,22 +116,20 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     kernel, lending = kernel.offering(*offers), lending.offering(*offers)
     hook_parts = lending.offered(hooks.HOOK_PARTS)
     lent = [*core_lent, *lent_by(adapters.units, kernel)[0]]
-    shared, rules, org_parts = _account_rules(
+    shared, rules, lending = _account_rules(
         settings,
         adapters,
-        base=base,
-        queue=queue,
+        lending,
         hook_parts=hook_parts,
-        early=early,
         lent=lent,
         policies=policies,
         units=units,
     )
     # What the core's units run once these loans are made (their jobs, their sweeps and
     # the timers that start them), on a kernel that offers the loans (the early ones too:
-    # the webhooks' parts, the deliveries' channels, the clients' parts) and holds their
-    # adapters.
-    core_kernel = lending.offering(accounts.SHARED(shared), orgs.ORG_PARTS(org_parts))
+    # the webhooks' parts, the deliveries' channels, the clients' parts; the late ones: the
+    # orgs' parts) and holds their adapters.
+    core_kernel = lending.offering(accounts.SHARED(shared))
     lent = [*(placed.running(core_kernel) for placed in adapters.core()), *lent]
     # The runner's mapping: a kind two units lend is the later one's.
     handlers.update(filled(lent, JOBS))
@@ -145,20 +149,20 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
 def _account_rules(
     settings: Settings,
     adapters: Adapters,
+    lending: Kernel,
     *,
-    base: Platform,
-    queue: JobQueue,
     hook_parts: hooks.HookParts,
-    early: tuple[Lent, ...],
     lent: list[Lent],
     policies: signin_policies.SigninPolicies,
     units: tuple[Unit[Any], ...],
-) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
-    """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts; ``early``, ``lent``: what the units lend before the audit trail is
-    made and after; ``policies``: what the settings and
-    the units' slots decide for signing in; ``units``: every unit, whose static slots the
-    owners read."""
+) -> tuple[accounts.Shared, signin_policies.SigninPolicies, Kernel]:
+    """The rules an account and a sign-in follow whichever capability asks, and the kernel
+    once the core's units made what takes what every unit lent (``lends_late``: what an org
+    owns of the accounts); ``lending``: the kernel the core's units lent on, with what every
+    unit lent early; ``lent``: what the units lent; ``policies``: what the settings and the
+    units' slots decide for signing in; ``units``: every unit, whose static slots the owners
+    read."""
+    base, queue = lending.platform, lending.queue
     acc, sig, prov = adapters.accounts, adapters.signin, adapters.provider
     # An attribute may be released as a claim by the provider, under the scopes it offers
     # (``RELEASE_SCOPES``), never as a reserved claim (the provider's own among them).
@@ -198,32 +202,16 @@ def _account_rules(
         prov.oauth_grants,
         sig.personal_tokens,
     ]
-    # The accounts an org manages (its SCIM or single sign-on made them, and nothing made
-    # them their holders' own), deleted with it, through the account deletion.
-    managed = orgs.managed_accounts(
-        adapters.orgs,
-        accounts=acc,
-        signin=sig,
-        platform=base,
-        directory=last_filled(lent, orgs.DIRECTORY_ACCOUNTS),
-        outside=last_filled(lent, orgs.OUTSIDE_WAYS_IN),
-        owned=tuple(owned),
+    # What the core's units make once every unit lent, on what they all lent and offered:
+    # the orgs' parts (the accounts an org manages, its SCIM or single sign-on made them,
+    # deleted with it, through the account deletion, with what every capability keeps per
+    # user; a deleted org's purge; an account's departures, ended first and deleted last).
+    late, lending = lent_late(
+        adapters.core(),
+        replace(
+            lending, fills=(*lending.fills, *(fill for one in lent for fill in one.fills))
+        ).offering(accounts.OWNED(tuple(owned))),
     )
-    # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
-    # kinds, and the other capabilities' data of an org: its OAuth clients, its members'
-    # org-scoped tokens, its single sign-on connections, its directory's SCIM tokens, users
-    # and groups (the data lent early, the clients', first).
-    purge = orgs.org_purge(
-        adapters.orgs,
-        managed,
-        others=(
-            *filled(early, orgs.ORG_DATA),
-            sig.personal_tokens,
-            adapters.sso.connections,
-            *filled(lent, orgs.ORG_DATA),
-        ),
-    )
-    departures = orgs.departures(adapters.orgs, platform=base, queue=queue, purge=purge)
     # The mails that follow a new account and a profile change (mail's); an address newly
     # proven anywhere joins the org that auto-joins its domain.
     account_hooks = accounts.lent_change_hooks(lent)
@@ -237,10 +225,10 @@ def _account_rules(
         addresses=rules.addresses,
         hold=rules.hold,
         signups=rules.signups,
-        owned=(*owned, departures),
+        owned=(*owned, *accounts.lent_owned(late)),
         movable=accounts.lent_movable(lent),
         box=sig.secret_box,
-        departures=(departures,),
+        departures=filled(late, accounts.DEPARTURES),
         hooks=account_hooks,
         check_password=signin_policies.password_check(
             sig.throttle, rules, accounts=acc, platform=base, hooks=hook_parts.calls
@@ -250,11 +238,4 @@ def _account_rules(
         # before its commit (docs/guests.md, "Upgrading in place").
         sign_in_check=signin_policies.upgrade_sign_ins(hook_parts.calls, platform=base),
     )
-    org_parts = orgs.OrgParts(
-        purge=purge,
-        managed=managed,
-        sso_ready=last_filled(lent, orgs.SSO_READINESS),
-        connection_names=last_filled(lent, orgs.CONNECTION_NAMES),
-        scopes=last_filled(early, orgs.RESOURCE_SCOPES),
-    )
-    return shared, rules, org_parts
+    return shared, rules, lending

@@ -184,6 +184,10 @@ class Unit[A]:
     # webhooks', the clients', the provider's back-channel logout) and the audit trail's
     # maker (``AUDIT_TRAILS``, events').
     lends_early: Callable[[A, Kernel], Lent] = _lends_nothing
+    # What a core unit makes once every unit lent (``lent_late``, in the capability order),
+    # on the kernel that holds the core's adapters and what every unit lent and offered: the
+    # parts that take what the others lend its slots (the orgs': an org's purge, ...).
+    lends_late: Callable[[A, Kernel], Lent] = _lends_nothing
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,9 @@ class Placed[A]:
 
     def lent(self, kernel: Kernel) -> Lent:
         return self.unit.lends(self.adapters, kernel)
+
+    def lent_late(self, kernel: Kernel) -> Lent:
+        return self.unit.lends_late(self.adapters, kernel)
 
     def running(self, kernel: Kernel) -> Lent:
         return self.unit.runs(self.adapters, kernel)
@@ -224,9 +231,20 @@ def lent_early(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[tuple[Lent
     """What every unit lends before the audit trail is made, in their order, each on
     ``kernel`` with what the ones before it filled and offered, and that kernel once they all
     lent (whose offers the core's kernel keeps)."""
+    return _in_turn(units, kernel, Placed.lent_early)
+
+
+def lent_late(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[tuple[Lent, ...], Kernel]:
+    """What every unit makes once every unit lent, as ``lent_early`` folds it."""
+    return _in_turn(units, kernel, Placed.lent_late)
+
+
+def _in_turn(
+    units: Sequence[Placed[Any]], kernel: Kernel, lend: Callable[[Placed[Any], Kernel], Lent]
+) -> tuple[tuple[Lent, ...], Kernel]:
     loans: list[Lent] = []
     for placed in units:
-        made = placed.lent_early(kernel)
+        made = lend(placed, kernel)
         loans.append(made)
         kernel = replace(kernel, fills=(*kernel.fills, *made.fills)).offering(*made.offers)
     return tuple(loans), kernel

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from scripts.capability_order import capability_of, capability_ranks
 
-from bootstrap.unit import Built, Kernel, Lent, Placed, Unit, lent_early
+from bootstrap.unit import Built, Kernel, Lent, Placed, Unit, lent_early, lent_late
 from bootstrap.units import CORE_UNITS, core_units
 from domain.slots import Slot
 from tests.fakes.kernel import FakeJobQueue
@@ -122,13 +122,20 @@ def _hears_early(_adapters: None, kernel: Kernel) -> Lent:
     return Lent(fills=(_HEARD(f"{kernel.offered(_SAID)} after {kernel.filled(_HEARD)}"),))
 
 
-def test_each_unit_lends_early_on_what_the_units_before_it_lent_early() -> None:
-    saying = Unit[None](name="saying", lends_early=_says_early)
-    hearing = Unit[None](name="hearing", lends_early=_hears_early)
+@pytest.mark.parametrize("stage", ["early", "late"])
+def test_each_unit_lends_in_turn_on_what_the_units_before_it_lent(stage: str) -> None:
+    if stage == "early":
+        fold = lent_early
+        saying = Unit[None](name="saying", lends_early=_says_early)
+        hearing = Unit[None](name="hearing", lends_early=_hears_early)
+    else:
+        fold = lent_late
+        saying = Unit[None](name="saying", lends_late=_says_early)
+        hearing = Unit[None](name="hearing", lends_late=_hears_early)
     settings = make_settings()
     platform = fake_adapters(settings).platform
     kernel = Kernel(settings=settings, platform=platform, queue=FakeJobQueue())
-    early, made = lent_early((Placed(saying, None), Placed(hearing, None)), kernel)
+    early, made = fold((Placed(saying, None), Placed(hearing, None)), kernel)
     assert made.filled(_HEARD) == ("a fill", "an offer after ('a fill',)")
     assert [lent.fills for lent in early] == [
         (_HEARD("a fill"),),
@@ -136,7 +143,7 @@ def test_each_unit_lends_early_on_what_the_units_before_it_lent_early() -> None:
     ]
     assert made.offered(_SAID) == "an offer"
     with pytest.raises(LookupError, match="what the first unit says"):
-        lent_early((Placed(hearing, None), Placed(saying, None)), kernel)
+        fold((Placed(hearing, None), Placed(saying, None)), kernel)
 
 
 def test_bind_and_the_table_of_contents_stay_short() -> None:
