@@ -328,6 +328,14 @@ SIGNUPS = Slot[AccountServices]("the accounts' sign-ups")
 # What follows a new account and a profile change (mail's): the accounts' slot, filled by
 # mail's ``lends``.
 CHANGE_HOOKS = Slot[AccountHooks]("what follows a new account and a profile change")
+# What sign-in lends early the capabilities below it (the accounts, the hooks): the claims no
+# profile attribute nor hook answer may set, and its secret box (read with ``last_filled``).
+RESERVED_CLAIMS = Slot[frozenset[str]]("the reserved claims")
+SECRET_BOXES = Slot[SecretBox]("sign-in's secret box")
+# What every capability keeps per user, which an org's managed accounts delete too, and what
+# ends before an account is deleted (the orgs' departures, filled by their ``lends_late``).
+OWNED = Slot[Sequence[OwnedData]]("what every capability keeps per user")
+DEPARTURES = Slot[EndsBeforeDeletion]("what ends before an account is deleted")
 
 
 def lent_domains(lent: Iterable[Fills]) -> DomainHolders:

@@ -86,10 +86,10 @@ def client_documents(
     )
 
 
-def lends_early(own: AgentsAdapters, settings: Settings, platform: Platform) -> Lent:
+def lends_early(own: AgentsAdapters, kernel: Kernel) -> Lent:
     """The clients' resolver of the clients described by a metadata document, each request
     counted against the client address of the request being served ("" outside one)."""
-    documents = client_documents(own, settings, platform, lambda: request_origin()[0])
+    documents = client_documents(own, kernel.settings, kernel.platform, lambda: request_origin()[0])
     return Lent(fills=(CLIENT_RESOLVERS(documents),))
 
 

@@ -4,7 +4,7 @@ application/clients/; the provider (bootstrap/provider.py) builds on them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,9 +23,10 @@ from application.clients.services import ClientServices
 from application.events.webhooks.ports import DocumentGetter
 from application.orgs.ports import ORG_REPOSITORY, OrgRepository
 from application.outbound import HostResolver
+from bootstrap.orgs_parts import ORG_DATA, RESOURCE_SCOPES
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Footing, Kernel, Unit
-from domain.slots import Fills, Slot, filled
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from domain.slots import Slot
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
 from infrastructure.outbound_http import SocketHostResolver
@@ -121,11 +122,13 @@ class ClientParts:
     catalogue: CatalogueCache
 
 
-def parts(own: ClientsAdapters, settings: Settings, *, lent: Iterable[Fills] = ()) -> ClientParts:
-    """``lent``: what the units lend before the audit trail is made, among it their resolvers
-    of clients known other than by registration (``CLIENT_RESOLVERS``)."""
+def parts(
+    own: ClientsAdapters, settings: Settings, *, resolvers: Sequence[ClientResolver] = ()
+) -> ClientParts:
+    """``resolvers``: the units' resolvers of clients known other than by registration
+    (``CLIENT_RESOLVERS``), lent before the audit trail is made."""
     return ClientParts(
-        cache=client_cache(own, settings, filled(lent, CLIENT_RESOLVERS)),
+        cache=client_cache(own, settings, resolvers),
         catalogue=resource_catalogue(own, settings),
     )
 
@@ -180,9 +183,21 @@ def pages() -> Pages:
 
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
-# This process's copies of the clients and of the catalogue, made by the loans
-# (``loans.py``), offered the core's units above the clients as they are built.
+# This process's copies of the clients and of the catalogue, made by ``lends_early``, offered
+# the core's units above the clients as they lend early, lend, run and are built.
 CLIENT_PARTS = Slot[ClientParts]("the clients' parts")
+
+
+def lends_early(own: ClientsAdapters, kernel: Kernel) -> Lent:
+    """The clients' parts, made before the audit trail (the provider's back-channel logout
+    reads their cache), on the resolvers the units lent early before them, and what the orgs
+    below take of them: their cache, an org's clients its purge deletes (``ORG_DATA``), and
+    the catalogue's scopes, which a role may carry (``RESOURCE_SCOPES``)."""
+    made = parts(own, kernel.settings, resolvers=kernel.filled(CLIENT_RESOLVERS))
+    return Lent(
+        fills=(ORG_DATA(made.cache), RESOURCE_SCOPES(made.catalogue)),
+        offers=(CLIENT_PARTS(made),),
+    )
 
 
 def built(own: ClientsAdapters, kernel: Kernel) -> Built:
@@ -201,6 +216,7 @@ def built(own: ClientsAdapters, kernel: Kernel) -> Built:
 UNIT = Unit[ClientsAdapters](
     name="clients",
     makes=build,
+    lends_early=lends_early,
     build=built,
     optional=False,
     settings=(ClientSettings,),

@@ -41,7 +41,7 @@ from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics, SecretBox
 from bootstrap.accounts import STAGED_WRITES, AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from bootstrap.unit import AUDIT_TRAILS, Built, Footing, Kernel, Lent, Unit
 from domain.events.webhooks import RetryPolicy
 from domain.slots import Filling, Slot
 from infrastructure.events.scheduler import ThreadScheduler
@@ -245,16 +245,41 @@ DeliveryChannels = Mapping[str, DeliveryChannel]
 @dataclass(frozen=True, kw_only=True)
 class WebhookParts:
     """What the webhooks' deliveries go through, made before the audit log that writes to it
-    (``bootstrap/loans.py``)."""
+    (``lends_early``)."""
 
     policy: WebhookPolicy
     outbox: WebhookOutbox
     queue: JobQueue  # the webhooks' own (docs/reference/jobs.md)
 
 
-# The webhooks' parts and the deliveries' other channels, offered to the core's ``runs``.
+# The webhooks' parts and the deliveries' other channels (the provider's), offered to the
+# units that lend early after events and to the core's ``runs``.
 WEBHOOK_PARTS = Slot[WebhookParts]("the webhooks' parts")
 DELIVERY_CHANNELS = Slot[DeliveryChannels]("the deliveries' channels")
+# What the audit trail hands every session's end to (the provider's back-channel logout),
+# lent early by a unit after events: the last one, none if no unit lends one.
+SESSION_ENDS = Slot[SessionEnds]("the sessions' ends")
+
+
+def lends_early(own: EventsAdapters, kernel: Kernel) -> Lent:
+    """What events lend before the audit trail is made: the webhooks' parts, offered (on the
+    webhooks' own queue, the kernel's if the platform has none), and the maker of the audit
+    trail, which reads the sessions' ends the units after events lent early."""
+    policy = webhook_policy(kernel.settings)
+    queue = kernel.queue if kernel.webhook_queue is None else kernel.webhook_queue
+    parts = WebhookParts(
+        policy=policy,
+        outbox=webhook_outbox(own, policy, platform=kernel.platform, queue=queue),
+        queue=queue,
+    )
+
+    def trail(lent: Kernel) -> AuditLog:
+        ends = lent.filled(SESSION_ENDS)
+        return audit_trail(
+            own, lent.platform, parts, queue=lent.queue, ends=ends[-1] if ends else None
+        )
+
+    return Lent(fills=(AUDIT_TRAILS(trail),), offers=(WEBHOOK_PARTS(parts),))
 
 
 def runs(own: EventsAdapters, kernel: Kernel) -> Lent:
@@ -349,6 +374,7 @@ UNIT = Unit[EventsAdapters](
     runs=runs,
     optional=False,
     settings=(EventsSettings,),
+    lends_early=lends_early,
     api=api,
     pages=pages,
 )

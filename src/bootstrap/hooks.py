@@ -22,8 +22,9 @@ from application.hooks.services import HookServices
 from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
+from bootstrap.accounts import RESERVED_CLAIMS, SECRET_BOXES
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from bootstrap.unit import EVERY_UNIT, Built, Footing, Kernel, Lent, Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
 from domain.hooks.kinds import BEFORE_SIGN_UP, HOOK_KINDS, HookKinds
 from domain.slots import Filling, Slot, filled
@@ -96,7 +97,7 @@ def hook_caller(
 @dataclass(frozen=True, kw_only=True)
 class HookParts:
     """The hooks as every process asks them, made before the capabilities that ask them are
-    bound (``bootstrap/loans.py``)."""
+    bound (``lends``)."""
 
     policy: HookPolicy
     cache: HookCache
@@ -206,15 +207,26 @@ def _hooks_frame(every: Pages) -> None:
 
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above),
 # and the kind of the accounts below it.
-# The hooks' parts, made before the capabilities that ask them are bound (``loans.py``),
-# offered the core's units as they are built.
+# The hooks' parts, made by their ``lends`` before the capabilities that ask them are bound,
+# offered the units as they lend and are built.
 HOOK_PARTS = Slot[HookParts]("the hooks' parts")
 
 
-def lends(_own: HooksAdapters, kernel: Kernel) -> Lent:
-    """What the hooks offer the units that lend after them, and every unit then: the caller
-    of a kind they lend (``HOOK_CALLERS``), from their parts (``HOOK_PARTS``)."""
-    return Lent(offers=(offers(kernel.offered(HOOK_PARTS)),))
+def lends(own: HooksAdapters, kernel: Kernel) -> Lent:
+    """What the hooks offer the units that lend after them, and every unit then: their parts
+    (``HOOK_PARTS``), of the kinds every unit lends, on what sign-in lent early (its secret
+    box, the claims no answer may set), and the caller of a kind they lend
+    (``HOOK_CALLERS``)."""
+    units = kernel.offered(EVERY_UNIT)
+    made = parts(
+        own,
+        kernel.settings,
+        box_key=kernel.last_filled(SECRET_BOXES),
+        platform=kernel.platform,
+        units=units,
+        reserved=kernel.last_filled(RESERVED_CLAIMS),
+    )
+    return Lent(offers=(HOOK_PARTS(made), offers(made)))
 
 
 def built(own: HooksAdapters, kernel: Kernel) -> Built:

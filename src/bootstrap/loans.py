@@ -20,17 +20,21 @@ from typing import TYPE_CHECKING, Any
 from application.jobs import JOBS, SWEEP, SWEEPS, TIMERS, JobHandler, JobRunner, Sweeps
 from bootstrap import (
     accounts,
-    clients,
-    events,
     hooks,
-    orgs,
-    provider,
     signin_policies,
 )
-from bootstrap.platform import Platform
+from bootstrap.provider import ProviderAdapters
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.sso import SsoAdapters
-from bootstrap.unit import UNITS_ON, Kernel, Lent, Unit
+from bootstrap.unit import (
+    AUDIT_TRAILS,
+    EVERY_UNIT,
+    UNITS_ON,
+    Kernel,
+    Lent,
+    Unit,
+    lent_early,
+    lent_late,
+)
 from bootstrap.unit import lent as lent_by
 from bootstrap.units import core_units
 from domain.slots import filled, last_filled
@@ -38,7 +42,6 @@ from infrastructure.settings import Settings
 from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
-    from application.ports import JobQueue
     from bootstrap.adapters import Adapters
 
 
@@ -70,83 +73,65 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     run = base.job_spans(JobRunner(handlers=handlers).run)
     queue = base.job_queue(run)
     webhook_queue = base.webhook_queue(run) if base.webhook_queue is not None else queue
-    # What the units lend before the audit trail is made: their resolvers of clients known
-    # other than by registration (the agents' metadata documents), which every lookup of a
-    # client asks first.
-    early = [placed.lent_early(settings, base) for placed in adapters.units]
-    client_parts = clients.parts(adapters.of(clients.ClientsAdapters), settings, lent=early)
-    policy = events.webhook_policy(settings)
-    webhooks = events.WebhookParts(
-        policy=policy,
-        outbox=events.webhook_outbox(
-            adapters.of(events.EventsAdapters), policy, platform=base, queue=webhook_queue
-        ),
-        queue=webhook_queue,
-    )
-    # Every way a session ends is an audit event: it tells the clients holding grants of the
-    # session, through the same outbox (back-channel logout).
-    ends, channels = provider.back_channel_logout(
-        adapters.of(provider.ProviderAdapters),
-        settings,
-        webhooks=policy,
-        platform=base,
-        clients=client_parts.cache,
-    )
-    audit = events.audit_trail(
-        adapters.of(events.EventsAdapters), base, webhooks, queue=queue, ends=ends
-    )
-    base = replace(base, audit=audit)
+    # What the units lend before the audit trail is made, the optional ones first, on the
+    # platform without it: their resolvers of clients known other than by registration (the
+    # agents' metadata documents), which every lookup of a client asks first; then the core's:
+    # the webhooks' parts, the clients' (their cache), the provider's back-channel logout
+    # (every way a session ends is an audit event: it tells the clients holding grants of
+    # the session, through the same outbox), and the maker of the audit trail (events').
+    # Sign-in's early lend: what the settings decide for signing in, with the claims the
+    # units put in tokens, which every minting iterates and no hook answer or profile
+    # attribute may set, and what a kind of session may not do, as the units that make it
+    # say (docs/contributing.md, "Units"), read from every unit's record.
     units: tuple[Unit[Any], ...] = (*core_units(), *(placed.unit for placed in adapters.units))
-    # What the settings decide for signing in, with the claims the units put in tokens, which
-    # every minting iterates and no hook answer or profile attribute may set, and what a kind
-    # of session may not do, as the units that make it say (docs/contributing.md, "Units").
-    policies = signin_policies.policies(settings, units=units)
-    # The operator's own code at fixed points (docs/hooks.md): the hooks each process keeps,
-    # shared by their callers and the admins' use cases, of the kinds the units lend, whose
-    # answers may set none of the reserved claims. Every mail goes through the send_mail
-    # hook when one is set.
-    hook_parts = hooks.parts(
-        adapters.of(hooks.HooksAdapters),
-        settings,
-        box_key=adapters.of(SigninAdapters).secret_box,
-        platform=base,
-        units=units,
-        reserved=policies.token_policy.claims.reserved,
+    early, made = lent_early(
+        (*adapters.units, *adapters.core()),
+        Kernel(
+            settings=settings,
+            platform=base,
+            queue=queue,
+            webhook_queue=webhook_queue,
+            offers=(EVERY_UNIT(units),),
+        ),
     )
-    # The core's units lend first, on a kernel that holds their adapters (read by their type),
-    # the hooks' parts and single sign-on's parts: what a lower capability takes of a higher
-    # one, in the taker's slots (sign-in's gate and the accounts' hold, sso's; a legacy
-    # password's check, ...), each on what the ones before it offer (the hooks' callers, the
-    # orgs' repository, a way in by a code, the provider's grants).
+    base = replace(base, audit=last_filled(early, AUDIT_TRAILS)(made))
+    policies = made.offered(signin_policies.SIGNIN_POLICIES)
+    # The core's units lend first, on a kernel that holds their adapters (read by their type)
+    # and what they lent early: what a lower capability takes of a higher one, in the taker's
+    # slots (sign-in's gate and the accounts' hold, sso's; a legacy password's check, ...),
+    # each on what the ones before it offer (the hooks' parts and callers: the operator's
+    # own code at fixed points, docs/hooks.md, of the kinds the units lend, whose answers
+    # may set none of the reserved claims, and through which every mail goes when a
+    # send_mail hook is set; the orgs' repository, a way in by a code, the provider's
+    # grants).
     kernel = Kernel(settings=settings, platform=base, queue=queue)
     lending = replace(
-        kernel, adapters=tuple(placed.adapters for placed in adapters.core())
-    ).offering(hooks.HOOK_PARTS(hook_parts))
+        kernel,
+        adapters=tuple(placed.adapters for placed in adapters.core()),
+        offers=made.offers,
+        fills=made.fills,
+    )
     core_lent, offers = lent_by(adapters.core(), lending)
     # The kernel the units lend on, with what the core offers them and none of its adapters;
     # what they lend the core's slots: their data, deleted with an account or given to the
     # account a guest is merged into, and their jobs.
     kernel, lending = kernel.offering(*offers), lending.offering(*offers)
+    hook_parts = lending.offered(hooks.HOOK_PARTS)
     lent = [*core_lent, *lent_by(adapters.units, kernel)[0]]
-    shared, rules, org_parts = _account_rules(
+    shared, rules, lending = _account_rules(
         settings,
         adapters,
-        base=base,
-        queue=queue,
+        lending,
         hook_parts=hook_parts,
-        client_parts=client_parts,
         lent=lent,
         policies=policies,
         units=units,
     )
     # What the core's units run once these loans are made (their jobs, their sweeps and
-    # the timers that start them), on a kernel that offers the loans and holds their adapters.
-    core_kernel = lending.offering(
-        accounts.SHARED(shared),
-        events.WEBHOOK_PARTS(webhooks),
-        events.DELIVERY_CHANNELS(channels),
-        orgs.ORG_PARTS(org_parts),
-    )
+    # the timers that start them), on a kernel that offers the loans (the early ones too:
+    # the webhooks' parts, the deliveries' channels, the clients' parts; the late ones: the
+    # orgs' parts) and holds their adapters.
+    core_kernel = lending.offering(accounts.SHARED(shared))
     lent = [*(placed.running(core_kernel) for placed in adapters.core()), *lent]
     # The runner's mapping: a kind two units lend is the later one's.
     handlers.update(filled(lent, JOBS))
@@ -158,7 +143,6 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
     # What the core's units are built on: the loans, offered under their owners' keys.
     core = core_kernel.offering(
         signin_policies.SIGNIN_RULES(rules),
-        clients.CLIENT_PARTS(client_parts),
         UNITS_ON(tuple(placed.unit for placed in adapters.units)),
     )
     return Loans(core=core, kernel=kernel, run=run)
@@ -167,23 +151,24 @@ def lend(settings: Settings, adapters: Adapters) -> Loans:
 def _account_rules(
     settings: Settings,
     adapters: Adapters,
+    lending: Kernel,
     *,
-    base: Platform,
-    queue: JobQueue,
     hook_parts: hooks.HookParts,
-    client_parts: clients.ClientParts,
     lent: list[Lent],
     policies: signin_policies.SigninPolicies,
     units: tuple[Unit[Any], ...],
-) -> tuple[accounts.Shared, signin_policies.SigninPolicies, orgs.OrgParts]:
-    """The rules an account and a sign-in follow whichever capability asks, and what an org
-    owns of the accounts; ``lent``: what the units lend; ``policies``: what the settings and
-    the units' slots decide for signing in; ``units``: every unit, whose static slots the
-    owners read."""
+) -> tuple[accounts.Shared, signin_policies.SigninPolicies, Kernel]:
+    """The rules an account and a sign-in follow whichever capability asks, and the kernel
+    once the core's units made what takes what every unit lent (``lends_late``: what an org
+    owns of the accounts); ``lending``: the kernel the core's units lent on, with what every
+    unit lent early; ``lent``: what the units lent; ``policies``: what the settings and the
+    units' slots decide for signing in; ``units``: every unit, whose static slots the owners
+    read."""
+    base, queue = lending.platform, lending.queue
     acc, sig, prov = (
         adapters.of(accounts.AccountsAdapters),
         adapters.of(SigninAdapters),
-        adapters.of(provider.ProviderAdapters),
+        adapters.of(ProviderAdapters),
     )
     # An attribute may be released as a claim by the provider, under the scopes it offers
     # (``RELEASE_SCOPES``), never as a reserved claim (the provider's own among them).
@@ -223,33 +208,15 @@ def _account_rules(
         prov.oauth_grants,
         sig.personal_tokens,
     ]
-    # The accounts an org manages (its SCIM or single sign-on made them, and nothing made
-    # them their holders' own), deleted with it, through the account deletion.
-    managed = orgs.managed_accounts(
-        adapters.of(orgs.OrgsAdapters),
-        accounts=acc,
-        signin=sig,
-        platform=base,
-        directory=last_filled(lent, orgs.DIRECTORY_ACCOUNTS),
-        outside=last_filled(lent, orgs.OUTSIDE_WAYS_IN),
-        owned=tuple(owned),
-    )
-    # What a deleted org owns, deleted by its job: the accounts it manages, the orgs' own
-    # kinds, and the other capabilities' data of an org: its OAuth clients, its members'
-    # org-scoped tokens, its single sign-on connections, its directory's SCIM tokens, users
-    # and groups.
-    purge = orgs.org_purge(
-        adapters.of(orgs.OrgsAdapters),
-        managed,
-        others=(
-            client_parts.cache,
-            sig.personal_tokens,
-            adapters.of(SsoAdapters).connections,
-            *filled(lent, orgs.ORG_DATA),
-        ),
-    )
-    departures = orgs.departures(
-        adapters.of(orgs.OrgsAdapters), platform=base, queue=queue, purge=purge
+    # What the core's units make once every unit lent, on what they all lent and offered:
+    # the orgs' parts (the accounts an org manages, its SCIM or single sign-on made them,
+    # deleted with it, through the account deletion, with what every capability keeps per
+    # user; a deleted org's purge; an account's departures, ended first and deleted last).
+    late, lending = lent_late(
+        adapters.core(),
+        replace(
+            lending, fills=(*lending.fills, *(fill for one in lent for fill in one.fills))
+        ).offering(accounts.OWNED(tuple(owned))),
     )
     # The mails that follow a new account and a profile change (mail's); an address newly
     # proven anywhere joins the org that auto-joins its domain.
@@ -264,10 +231,10 @@ def _account_rules(
         addresses=rules.addresses,
         hold=rules.hold,
         signups=rules.signups,
-        owned=(*owned, departures),
+        owned=(*owned, *accounts.lent_owned(late)),
         movable=accounts.lent_movable(lent),
         box=sig.secret_box,
-        departures=(departures,),
+        departures=filled(late, accounts.DEPARTURES),
         hooks=account_hooks,
         check_password=signin_policies.password_check(
             sig.throttle, rules, accounts=acc, platform=base, hooks=hook_parts.calls
@@ -277,11 +244,4 @@ def _account_rules(
         # before its commit (docs/guests.md, "Upgrading in place").
         sign_in_check=signin_policies.upgrade_sign_ins(hook_parts.calls, platform=base),
     )
-    org_parts = orgs.OrgParts(
-        purge=purge,
-        managed=managed,
-        sso_ready=last_filled(lent, orgs.SSO_READINESS),
-        connection_names=last_filled(lent, orgs.CONNECTION_NAMES),
-        scopes=client_parts.catalogue,
-    )
-    return shared, rules, org_parts
+    return shared, rules, lending

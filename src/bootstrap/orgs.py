@@ -18,7 +18,6 @@ from application.events.security_events import SecurityEvents
 from application.jobs import JOBS, JobHandler
 from application.orgs.access import AccessDecisions, MemberPermissions
 from application.orgs.active import OrgSwitching
-from application.orgs.departures import OrgDepartures
 from application.orgs.joining.domains import (
     DomainHoldersOf,
     OrgDomains,
@@ -32,14 +31,13 @@ from application.orgs.joining.invitations import (
     OpenInvitations,
 )
 from application.orgs.joining.joining import AutoJoin, OrgJoining
-from application.orgs.managed import DirectoryAccounts, ManagedAccounts, OutsideWayIn
+from application.orgs.managed import ManagedAccounts
 from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRoles
 from application.orgs.members.templates import RoleTemplates
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
     ORG_REPOSITORY,
     OrgInvitationRepository,
-    OrgPart,
     OrgRepository,
     OrgRoleRepository,
     ResourceScopes,
@@ -47,7 +45,7 @@ from application.orgs.ports import (
 )
 from application.orgs.services import OrgServices
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
-from application.ports import JobQueue, OwnedData
+from application.ports import JobQueue
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import (
     ACTIVE_ORGS,
@@ -62,12 +60,13 @@ from bootstrap.accounts import (
 from bootstrap.events import EventsAdapters
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
+from bootstrap.orgs_parts import ORG_PARTS, OrgParts, lends_late
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import MEMBERSHIP_PARTS, SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
-from domain.slots import Filling, Slot
+from domain.slots import Filling
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
 from infrastructure.firestore.orgs.domains import FirestoreOrgDomains
 from infrastructure.firestore.orgs.invitations import FirestoreOrgInvitationRepository
@@ -138,57 +137,6 @@ def build(footing: Footing) -> OrgsAdapters:
 def bind_access(own: OrgsAdapters) -> AccessDecisions:
     """The access decisions: the memberships' permissions as they stand."""
     return AccessDecisions(permissions=own.permissions, orgs=own.orgs)
-
-
-def managed_accounts(
-    own: OrgsAdapters,
-    *,
-    accounts: AccountsAdapters,
-    signin: SigninAdapters,
-    platform: Platform,
-    directory: DirectoryAccounts,
-    outside: OutsideWayIn,
-    owned: Sequence[OwnedData],
-) -> ManagedAccounts:
-    """The accounts an org manages: ``directory``, those its SCIM made; ``outside``, whether
-    a linked identity opens one by something the org does not hold; ``owned``, what the
-    other capabilities keep per user, deleted with each
-    (docs/decisions/0468-deleting-an-org-deletes-its-accounts.md)."""
-    return ManagedAccounts(
-        orgs=own.orgs,
-        users=accounts.users,
-        identities=accounts.identities,
-        passkeys=signin.passkeys,
-        factors=signin.factors,
-        directory=directory,
-        outside=outside,
-        clock=platform.clock,
-        audit=platform.audit,
-        owned=owned,
-    )
-
-
-# The accounts an org's directory made (SCIM's), and the other capabilities' data of an
-# org its purge deletes: the orgs' slots, filled by those capabilities' ``lends``.
-DIRECTORY_ACCOUNTS = Slot[DirectoryAccounts]("the accounts an org's directory made")
-ORG_DATA = Slot[OrgPart]("the others' data of an org")
-# Whether a linked identity opens an account by something an org does not hold, whether an
-# org has an active connection, what its audit log calls its connections: the orgs' slots,
-# filled by single sign-on's ``lends``.
-OUTSIDE_WAYS_IN = Slot[OutsideWayIn]("whether an identity opens an account outside an org")
-SSO_READINESS = Slot[SsoReadiness]("whether an org has an active connection")
-CONNECTION_NAMES = Slot[ConnectionNames]("what an org's audit log calls its connections")
-
-
-def org_purge(
-    own: OrgsAdapters, managed: ManagedAccounts, others: Sequence[OrgPart] = ()
-) -> OrgPurge:
-    """What a deleted org owns, each kind a part its purge deletes before the org's
-    memberships and its document: the accounts it ``managed`` first (what says it made them,
-    its memberships and its SCIM users, is purged after them), then its own kinds; a new
-    kind is added here, or, another capability's (the org's clients and tokens), in
-    ``others`` (docs/decisions/0364-org-deletion.md)."""
-    return OrgPurge(own.orgs, parts=(managed, own.invitations, own.domains, *others))
 
 
 def handlers(purge: OrgPurge) -> dict[str, JobHandler]:
@@ -279,14 +227,6 @@ def bind_joining(own: OrgsAdapters, *, users: UserRepository, platform: Platform
     )
 
 
-def departures(
-    own: OrgsAdapters, *, platform: Platform, queue: JobQueue, purge: OrgPurge
-) -> OrgDepartures:
-    """An account's memberships, ended before it is deleted (the last owner's rule) and by
-    its purge; ``queue``: where an org deleted with its only member is purged."""
-    return OrgDepartures(own.orgs, platform.clock, platform.audit, queue, purge)
-
-
 def bind_active_org(
     *,
     accounts: AccountsAdapters,
@@ -369,19 +309,6 @@ def bind_domains(own: OrgsAdapters, *, platform: Platform) -> VerifiedDomains:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class OrgParts:
-    """What the orgs' use cases take that is made before them (``bootstrap/loans.py``): an
-    org's purge and the accounts it manages (which the account deletion also reaches), and
-    what the capabilities above lend them."""
-
-    purge: OrgPurge
-    managed: ManagedAccounts
-    sso_ready: SsoReadiness  # whether an org has an active connection (sso)
-    connection_names: ConnectionNames  # what its audit log calls them (sso)
-    scopes: ResourceScopes  # the API resources' scopes a role may carry (clients)
-
-
 def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
     """What the orgs lend the accounts: their verified domains, which hold an address's
     special-use name (the address rule), their open invitations, which let an address sign
@@ -399,10 +326,6 @@ def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
         ),
         offers=(offers(own),),
     )
-
-
-# The orgs' parts, offered to the core's ``runs``.
-ORG_PARTS = Slot[OrgParts]("the orgs' parts")
 
 
 def runs(own: OrgsAdapters, kernel: Kernel) -> Lent:
@@ -586,6 +509,7 @@ UNIT = Unit[OrgsAdapters](
     prepares=prepares,
     build=built,
     lends=lends,
+    lends_late=lends_late,
     runs=runs,
     limits=limits,
     optional=False,

@@ -52,7 +52,7 @@ from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.clients import CLIENT_PARTS, ClientParts
 from bootstrap.drivers import DRIVING_ADAPTERS
-from bootstrap.events import EventsAdapters
+from bootstrap.events import DELIVERY_CHANNELS, SESSION_ENDS, WEBHOOK_PARTS, EventsAdapters
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
@@ -381,6 +381,24 @@ def _live_access_token(token: str) -> ProviderToken | None:
 
 # The core unit: the provider's driving adapter is its own (interfaces/provider,
 # ``provider_adapter``); its adapters and use cases are made by ``build`` and ``wire`` above.
+def lends_early(own: ProviderAdapters, kernel: Kernel) -> Lent:
+    """The provider's back-channel logout, made before the audit trail: what the trail hands
+    every session's end to (``SESSION_ENDS``, events') and the deliveries' channel that sends
+    the logout tokens it queues (``DELIVERY_CHANNELS``), on the webhooks' and the clients'
+    parts lent before it; neither when the provider is off."""
+    ends, channels = back_channel_logout(
+        own,
+        kernel.settings,
+        webhooks=kernel.offered(WEBHOOK_PARTS).policy,
+        platform=kernel.platform,
+        clients=kernel.offered(CLIENT_PARTS).cache,
+    )
+    return Lent(
+        fills=() if ends is None else (SESSION_ENDS(ends),),
+        offers=(DELIVERY_CHANNELS(channels),),
+    )
+
+
 def lends(own: ProviderAdapters, _kernel: Kernel) -> Lent:
     """What the provider offers sign-in, below it: its grants, which a takeover's proof
     ends (``ENDED_GRANTS``, sign-in's key)."""
@@ -408,6 +426,7 @@ def built(own: ProviderAdapters, kernel: Kernel) -> Built:
 UNIT = Unit[ProviderAdapters](
     name="provider",
     makes=build,
+    lends_early=lends_early,
     lends=lends,
     build=built,
     optional=False,

@@ -21,7 +21,8 @@ from application.scim.tokens import DirectoryTokens
 from application.scim.users import DirectoryUsers
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.drivers import DRIVING_ADAPTERS, DrivingAdapter
-from bootstrap.orgs import DIRECTORY_ACCOUNTS, ORG_DATA, OrgsAdapters
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.orgs_parts import DIRECTORY_ACCOUNTS, ORG_DATA
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from infrastructure.firestore.scim.groups import FirestoreScimGroups

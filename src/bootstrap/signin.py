@@ -36,18 +36,27 @@ from application.signin.services import SigninServices
 from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn
 from bootstrap import signin_adapters
-from bootstrap.accounts import SHARED, SIGNUPS, AccountsAdapters, Shared
+from bootstrap.accounts import (
+    RESERVED_CLAIMS,
+    SECRET_BOXES,
+    SHARED,
+    SIGNUPS,
+    AccountsAdapters,
+    Shared,
+)
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_driving import signin_pages
 from bootstrap.signin_policies import (
+    SIGNIN_POLICIES,
     SIGNIN_RULES,
     SigninPolicies,
+    policies,
     sign_in_hook,
     token_hook,
 )
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import EVERY_UNIT, Built, Kernel, Lent, Unit
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
@@ -506,6 +515,18 @@ def _sign_in_frame(every: Pages) -> None:
 ENDED_GRANTS = Slot[OwnedData]("the grants a takeover's proof ends")
 
 
+def lends_early(own: SigninAdapters, kernel: Kernel) -> Lent:
+    """What the settings and every unit's slots decide for signing in (``SIGNIN_POLICIES``),
+    and what the accounts and the hooks below take of them: the claims no profile attribute
+    nor hook answer may set (``RESERVED_CLAIMS``) and sign-in's secret box (``SECRET_BOXES``)."""
+    units = kernel.offered(EVERY_UNIT)
+    made = policies(kernel.settings, units=units)
+    return Lent(
+        fills=(RESERVED_CLAIMS(made.token_policy.claims.reserved), SECRET_BOXES(own.secret_box)),
+        offers=(SIGNIN_POLICIES(made),),
+    )
+
+
 def lends(own: SigninAdapters, kernel: Kernel) -> Lent:
     """What signin offers the units that lend after it, and every unit then: a way in by a
     code's accounts, ways in and passkeys (``CODE_WAYS``, ``offers``)."""
@@ -537,6 +558,7 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
 UNIT = Unit[SigninAdapters](
     name="signin",
     makes=signin_adapters.build,
+    lends_early=lends_early,
     lends=lends,
     build=built,
     limits=limits,

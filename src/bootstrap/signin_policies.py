@@ -76,6 +76,9 @@ LEGACY_PASSWORDS = Slot[LegacyPasswords]("the legacy passwords' check")
 # The rules of signing in, made by the loans (``loans.py``), offered the core's units as they
 # are built.
 SIGNIN_RULES = Slot[SigninPolicies]("the rules of signing in")
+# What the settings and every unit's slots decide for signing in, offered by sign-in's early
+# lend (``policies``), before the loans complete them into its rules.
+SIGNIN_POLICIES = Slot[SigninPolicies]("what decides signing in")
 # The gate every way of signing in passes, and what an org that holds an account refuses
 # the person: sign-in's and the accounts' slots, filled by single sign-on's ``lends``.
 SIGN_IN_GATES = Slot[SignInGate]("the sign-in gate")

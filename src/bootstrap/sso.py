@@ -36,12 +36,8 @@ from bootstrap.events import EventsAdapters
 from bootstrap.federation import SIGNED_IN, FederationAdapters, SignedIn
 from bootstrap.federation_cloud import UpstreamClientOnFirstUse
 from bootstrap.mail import HOOKED_MAIL, PROVIDER_NAMES, MailAdapters, mail_settings
-from bootstrap.orgs import (
-    CONNECTION_NAMES,
-    OUTSIDE_WAYS_IN,
-    SSO_READINESS,
-    OrgsAdapters,
-)
+from bootstrap.orgs import OrgsAdapters
+from bootstrap.orgs_parts import CONNECTION_NAMES, ORG_DATA, OUTSIDE_WAYS_IN, SSO_READINESS
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
 from bootstrap.sso_driving import sso_pages
@@ -388,7 +384,8 @@ def lends(own: SsoAdapters, kernel: Kernel) -> Lent:
     """What single sign-on lends sign-in and the accounts: the gate that holds an org's
     members to its single sign-on where the org requires it, and what an org that holds an
     account refuses the person; the orgs: whether a linked identity opens an account outside
-    an org, whether an org has an active connection, what its audit log calls them. What it
+    an org, whether an org has an active connection, what its audit log calls them, and its
+    connections, which an org's purge deletes (``ORG_DATA``). What it
     offers the units after it: its parts (``SSO_PARTS``: whether any org has single sign-on,
     remembered once for the gate and its use cases; the certificates' sweep), and the
     identity providers' names mail's notices give (``PROVIDER_NAMES``)."""
@@ -402,6 +399,7 @@ def lends(own: SsoAdapters, kernel: Kernel) -> Lent:
             OUTSIDE_WAYS_IN(outside_way_in(own)),
             SSO_READINESS(sso_ready(own)),
             CONNECTION_NAMES(connection_names(own)),
+            ORG_DATA(own.connections),
         ),
         offers=(
             SSO_PARTS(made),

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from application.ports import NO_METRICS, JobQueue, Metrics
-from domain.slots import Filling, Slot
+from application.ports import NO_METRICS, AuditLog, JobQueue, Metrics
+from domain.slots import Filling, Slot, filled, last_filled
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -47,6 +47,13 @@ class Kernel:
     # The core units' adapters, read by their type (``adapters_of(AccountsAdapters)``): held
     # only by the kernel the core's own ``lends`` are called on, once the loans are made.
     adapters: Sequence[object] = ()
+    # The queue webhook deliveries wait on when the platform has one of their own (else
+    # ``queue``), for the early lends (``Unit.lends_early``).
+    webhook_queue: JobQueue | None = None
+    # What the units that lent early before this one filled (``CLIENT_RESOLVERS``...), read
+    # with ``filled(KEY)``: held by the kernels of the early lends (``lent_early``) and by the
+    # core's kernel once they all lent (sign-in's ``RESERVED_CLAIMS``, ``SECRET_BOXES``).
+    fills: Sequence[Filling[Any]] = ()
 
     def offered[T](self, key: Slot[T]) -> T:
         """What the core offers under ``key``: the last offer made of it (LookupError if
@@ -57,6 +64,15 @@ class Kernel:
         if not found:
             raise LookupError(f"the kernel offers no {key.name}")
         return found[-1]
+
+    def filled[T](self, key: Slot[T]) -> tuple[T, ...]:
+        """What the units that lent early before this kernel's holder put under ``key``, in
+        their order."""
+        return filled((self,), key)
+
+    def last_filled[T](self, key: Slot[T]) -> T:
+        """What the last unit that lent early put under ``key`` (LookupError if none did)."""
+        return last_filled((self,), key)
 
     def offering(self, *offers: Filling[Any]) -> Kernel:
         """This kernel with ``offers`` made too (an offer made again replaces the last)."""
@@ -129,10 +145,6 @@ def _lends_nothing(_adapters: object, _kernel: Kernel) -> Lent:
     return Lent()
 
 
-def _lends_nothing_early(_adapters: object, _settings: Settings, _platform: Platform) -> Lent:
-    return Lent()
-
-
 def _no_adapters(_settings: Settings, _client: Client) -> None:
     return None
 
@@ -201,12 +213,19 @@ class Unit[A]:
     # where its owner lives, filled typed (``CLAIM_SOURCES(TENANT)``, ``USER_PARTS(Guest)``,
     # ``HOOK_KINDS(SEND_SMS)``) and read by the owner (``filled(units, CLAIM_SOURCES)``).
     fills: Sequence[Filling[Any]] = ()
-    # What it lends before the platform's audit trail is made, from its adapters, the
-    # settings and the platform (its clock, outbound client, request counter): the fillings
+    # What it lends before the platform's audit trail is made, from its adapters and a
+    # kernel that offers what the units before it lent early (the optional units' first,
+    # then the core's, ``lent_early``), whose platform has no audit trail yet: the fillings
     # of the slots that the audit trail's own parts read, as the clients' resolvers
     # (``CLIENT_RESOLVERS``, application/clients/ports.py: the agents' metadata documents),
-    # which every lookup of a client asks before the store.
-    lends_early: Callable[[A, Settings, Platform], Lent] = _lends_nothing_early
+    # which every lookup of a client asks before the store; the core's, those parts (the
+    # webhooks', the clients', the provider's back-channel logout) and the audit trail's
+    # maker (``AUDIT_TRAILS``, events').
+    lends_early: Callable[[A, Kernel], Lent] = _lends_nothing
+    # What a core unit makes once every unit lent (``lent_late``, in the capability order),
+    # on the kernel that holds the core's adapters and what every unit lent and offered: the
+    # parts that take what the others lend its slots (the orgs': an org's purge, ...).
+    lends_late: Callable[[A, Kernel], Lent] = _lends_nothing
 
     def made(self, footing: Footing) -> A:
         """Its adapters, made on ``footing``: by ``makes`` (a core unit's), else by
@@ -223,11 +242,14 @@ class Placed[A]:
     unit: Unit[A]
     adapters: A
 
-    def lent_early(self, settings: Settings, platform: Platform) -> Lent:
-        return self.unit.lends_early(self.adapters, settings, platform)
+    def lent_early(self, kernel: Kernel) -> Lent:
+        return self.unit.lends_early(self.adapters, kernel)
 
     def lent(self, kernel: Kernel) -> Lent:
         return self.unit.lends(self.adapters, kernel)
+
+    def lent_late(self, kernel: Kernel) -> Lent:
+        return self.unit.lends_late(self.adapters, kernel)
 
     def running(self, kernel: Kernel) -> Lent:
         return self.unit.runs(self.adapters, kernel)
@@ -248,6 +270,39 @@ def lent(
         loans.append(made)
         offers.extend(made.offers)
     return tuple(loans), tuple(offers)
+
+
+def lent_early(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[tuple[Lent, ...], Kernel]:
+    """What every unit lends before the audit trail is made, in their order, each on
+    ``kernel`` with what the ones before it filled and offered, and that kernel once they all
+    lent (whose offers the core's kernel keeps)."""
+    return _in_turn(units, kernel, Placed.lent_early)
+
+
+def lent_late(units: Sequence[Placed[Any]], kernel: Kernel) -> tuple[tuple[Lent, ...], Kernel]:
+    """What every unit makes once every unit lent, as ``lent_early`` folds it."""
+    return _in_turn(units, kernel, Placed.lent_late)
+
+
+def _in_turn(
+    units: Sequence[Placed[Any]], kernel: Kernel, lend: Callable[[Placed[Any], Kernel], Lent]
+) -> tuple[tuple[Lent, ...], Kernel]:
+    loans: list[Lent] = []
+    for placed in units:
+        made = lend(placed, kernel)
+        loans.append(made)
+        kernel = replace(kernel, fills=(*kernel.fills, *made.fills)).offering(*made.offers)
+    return tuple(loans), kernel
+
+
+# What makes the platform's audit trail once every unit lent early, on the kernel they lent
+# on (its platform's audit log is the one the trail wraps): the last filling (events').
+AUDIT_TRAILS = Slot[Callable[[Kernel], AuditLog]]("the audit trail")
+
+
+# Every unit's record, the core's then the optional ones this service runs, offered the
+# early lends: the static fillings their owners read (``CLAIM_SOURCES``, ``HOOK_KINDS``...).
+EVERY_UNIT = Slot[Sequence[Unit[Any]]]("every unit")
 
 
 # The optional units this service runs, offered the core's units as they are built (the

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from scripts.capability_order import capability_of, capability_ranks
 
-from bootstrap.unit import Built, Kernel, Placed, Unit
+from bootstrap.unit import Built, Kernel, Lent, Placed, Unit, lent_early, lent_late
 from bootstrap.units import CORE_UNITS, core_units
 from domain.slots import Slot
-from tests.support.app import World
+from tests.fakes.kernel import FakeJobQueue
+from tests.support.app import World, fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src" / "bootstrap"
@@ -107,6 +109,41 @@ def test_each_unit_is_built_on_what_the_units_before_it_offer() -> None:
     assert UnitsWorld(SAYING, HEARING).services.of(Heard) == Heard("hello")
     with pytest.raises(LookupError, match="what the first unit says"):
         UnitsWorld(HEARING, SAYING)
+
+
+_HEARD = Slot[str]("what a unit heard early")
+
+
+def _says_early(_adapters: None, _kernel: Kernel) -> Lent:
+    return Lent(fills=(_HEARD("a fill"),), offers=(_SAID("an offer"),))
+
+
+def _hears_early(_adapters: None, kernel: Kernel) -> Lent:
+    return Lent(fills=(_HEARD(f"{kernel.offered(_SAID)} after {kernel.filled(_HEARD)}"),))
+
+
+@pytest.mark.parametrize("stage", ["early", "late"])
+def test_each_unit_lends_in_turn_on_what_the_units_before_it_lent(stage: str) -> None:
+    if stage == "early":
+        fold = lent_early
+        saying = Unit[None](name="saying", lends_early=_says_early)
+        hearing = Unit[None](name="hearing", lends_early=_hears_early)
+    else:
+        fold = lent_late
+        saying = Unit[None](name="saying", lends_late=_says_early)
+        hearing = Unit[None](name="hearing", lends_late=_hears_early)
+    settings = make_settings()
+    platform = fake_adapters(settings).platform
+    kernel = Kernel(settings=settings, platform=platform, queue=FakeJobQueue())
+    early, made = fold((Placed(saying, None), Placed(hearing, None)), kernel)
+    assert made.filled(_HEARD) == ("a fill", "an offer after ('a fill',)")
+    assert [lent.fills for lent in early] == [
+        (_HEARD("a fill"),),
+        (_HEARD("an offer after ('a fill',)"),),
+    ]
+    assert made.offered(_SAID) == "an offer"
+    with pytest.raises(LookupError, match="what the first unit says"):
+        fold((Placed(hearing, None), Placed(saying, None)), kernel)
 
 
 def test_bind_and_the_table_of_contents_stay_short() -> None:
