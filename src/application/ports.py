@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from application.metrics import Counter, Gauge, Histogram, Labels
 
@@ -93,53 +93,6 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Was ``password_hash`` made with weaker parameters than the current ones?"""
-        ...
-
-
-@dataclass(frozen=True)
-class AccessClaims:
-    user_id: str
-    session_id: str
-    role: str
-    jti: str
-    expires_at: datetime
-    amr: tuple[str, ...] = ()  # RFC 8176 authentication methods
-    # The active org the token names (its ``org`` claim's ``id``): the request reads that
-    # org's membership with the user and the session (docs/reference/orgs.md).
-    org_id: str | None = None
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    expires_at: datetime
-
-
-class TokenIssuer(Protocol):
-    def issue_access(
-        self,
-        *,
-        user_id: str,
-        role: str,
-        session_id: str,
-        now: datetime,
-        not_after: datetime | None = None,
-        amr: Sequence[str] = (),
-        org: ActiveOrg | None = None,
-        claims: Mapping[str, object] | None = None,
-    ) -> IssuedToken:
-        """A signed access token for this session, expiring no later than ``not_after``,
-        with the session's authentication methods ``amr`` (RFC 8176), its active ``org``,
-        and ``claims``: the claim sources' and the ``before_token`` hook's
-        (``application.signin.tokens.access_claims``), never over the token's frame."""
-        ...
-
-    def verify_access(self, token: str) -> AccessClaims:
-        """The claims of a valid access token; Unauthenticated otherwise."""
-        ...
-
-    def jwks(self) -> dict[str, Any]:
-        """The JSON Web Key Set that verifies our tokens (no keys with a shared secret)."""
         ...
 
 

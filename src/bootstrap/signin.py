@@ -23,7 +23,7 @@ from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.services import AccountServices
 from application.accounts.signups import RegisterProven
 from application.hooks.caller import HOOK_CALLERS, HookCalls
-from application.ports import JobQueue, OwnedData, TokenIssuer
+from application.ports import JobQueue, OwnedData
 from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
@@ -32,6 +32,7 @@ from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins
 from application.signin.personal_tokens import PersonalTokens
+from application.signin.ports import TokenIssuer
 from application.signin.services import SigninServices
 from application.signin.sessions import SIGNIN_STORES, Sessions, SigninStores
 from application.signin.sign_in import SignIn

@@ -9,18 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.ports import (
-    OneTimePasswords,
-    PasskeyCeremonies,
-    SecretBox,
-    TokenIssuer,
-)
+from application.ports import OneTimePasswords, PasskeyCeremonies, SecretBox
 from application.signin.authentication import Principals
 from application.signin.codes.email import EmailCodeFlowStore
 from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepository
 from application.signin.login import LoginLookup
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository
+from application.signin.ports import TokenIssuer
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import LoginThrottle
 from bootstrap.accounts import STAGED_WRITES

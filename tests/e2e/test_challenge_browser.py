@@ -63,7 +63,9 @@ def test_the_widget_shows_only_when_challenged_and_its_token_signs_in(
         assert f"script-src 'self' {verifier.url}" in shown.headers["content-security-policy"]
         for _ in range(5):  # mistyped: no widget yet
             fill(page, username=name, password="not the password at all")
-            page.get_by_role("button", name=button, exact=True).click()
+            # The answer's page, once it has loaded (the page before has no widget either)
+            with page.expect_event("load"):
+                page.get_by_role("button", name=button, exact=True).click()
             assert page.locator("#challenge").count() == 0
         fill(page, username=name, password="correct horse battery staple")
         page.get_by_role("button", name=button, exact=True).click()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.support.challenge_verifier import (
     challenge_verifier,
     token,
 )
+from tests.support.hours import in_one_hour
 from tests.support.metrics import TOKEN, scrape
 from tests.support.pages import csrf
 from tests.support.settings import make_settings
@@ -55,6 +57,7 @@ def app_client(firestore: Any, verifier: Verifier, provider: str = "turnstile") 
         challenge_fail_open_per_hour=OUTAGE_PASSES,
         metrics_token=TOKEN,
     )
+    in_one_hour(timedelta(minutes=1))  # a test's signals are counted in one hour
     return app_on(settings, build_adapters(settings, firestore=firestore)).test_client()
 
 

@@ -101,6 +101,7 @@ def test_a_new_browsers_sign_in_is_mailed_and_its_link_ends_every_session(
         assert fresh.locator("form[action='/not-me'] button").count() == 1
         assert violations(fresh) == []
         fresh.locator("form[action='/not-me'] button").click()
+        fresh.locator("main [role=status]").wait_for()  # the answer's page, once it is there
         assert fresh.locator("main [role=status]").count() == 1
         # The other browser is signed out at its next click.
         home.goto(base + "/account")

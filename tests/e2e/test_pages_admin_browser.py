@@ -97,12 +97,14 @@ def test_no_serious_accessibility_violation_on_the_admin_pages(
         open_user(page, base, name)
         found["/admin/users/<id>"] = violations(page)
         page.get_by_role("button", name="Send a verification mail").click()
+        page.get_by_role("status").wait_for()  # the answer's page: the user's, saying it is done
         assert page.get_by_role("status").count() == 1
         found["/admin/users/<id> (done)"] = violations(page)
         # A refused invitation: the address is taken, the message beside its field.
         page.goto(base + "/admin")
         fill(page, email=f"{name}@example.com", username="n" + uuid.uuid4().hex[:10])
         page.get_by_role("button", name="Send the invitation").click()
+        page.locator("#email-error[role=alert]").wait_for()  # the answer's page, once it is there
         assert page.locator("#email-error[role=alert]").count() == 1
         found["/admin (refused)"] = violations(page)
     assert found == {path: [] for path in found}
@@ -120,6 +122,9 @@ def test_an_admin_registers_an_app_on_admin_and_sees_its_secret_once(
         uris.fill("http://app.example.com/callback")  # http, not on a loopback address
         page.get_by_label("Confidential: a server-side app that keeps a secret").check()
         page.get_by_role("button", name="Register the app").click()
+        page.locator(
+            "#client-redirect_uris-error[role=alert]"
+        ).wait_for()  # the answer's page, once it is there
         assert page.locator("#client-redirect_uris-error[role=alert]").count() == 1
         assert page.get_by_label("Confidential: a server-side app that keeps a secret").is_checked()
         seen += violations(page)  # the refusal

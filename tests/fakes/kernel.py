@@ -41,6 +41,22 @@ class FakeClock:
     def advance(self, **kwargs: float) -> None:
         self.current += timedelta(**kwargs)
 
+    def in_one_hour(self, steps: timedelta) -> None:
+        """Past the next hour's start when the ``steps`` a test takes from now would straddle
+        it: what counts by the clock's hour (the challenge gate, the SMS budgets) counts the
+        test's steps in one hour. The clock starts at the wall's, and a move far from it
+        would outdate a session's cookie, so a test cannot simply start elsewhere."""
+        left = left_in_the_hour(self.current)
+        if left <= steps:
+            self.advance(seconds=left.total_seconds() + 1)
+
+
+def left_in_the_hour(now: datetime) -> timedelta:
+    """How long until the next hour's start, from ``now``."""
+    return timedelta(hours=1) - timedelta(
+        minutes=now.minute, seconds=now.second, microseconds=now.microsecond
+    )
+
 
 class InMemoryStore:
     """The documents both fake repositories share, like collections in one database."""

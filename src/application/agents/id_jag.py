@@ -22,18 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from application.accounts.accounts import UserRepository
-from application.accounts.ways_in import IdentityRepository
-from application.clients.api_resources import CatalogueCache
-from application.federation.upstream import UpstreamClient, client_secret
-from application.ports import ActiveOrgs, Clock, SecretBox
+from application.federation.upstream import client_secret
+from application.ports import Clock
 from application.provider.grants import read_live_grant
 from application.provider.minting import Minted, now_of, signer_of, within_support_access
-from application.provider.ports import GrantHolders, OAuthGrants, OAuthPolicy, ProviderTokens
+from application.provider.ports import OAuthPolicy, ProviderTokens
 from application.provider.slots import ProviderParts
 from application.provider.tokens import GRANT_CLAIM
 from application.sso.arrival import identity_provider
-from application.sso.ports import Connections
 from application.sso.signin.oidc import upstream_of
 from domain.accounts.users import User
 from domain.agents.id_jag import (
@@ -133,27 +129,16 @@ class SpentJag:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class JagRedemptions:
-    """ID-JAGs redeemed: ``keys`` are firegate's own (None: the provider is off),
-    ``assertions`` read a JWT and check its signature, ``connections`` and ``upstream``
-    (with ``box`` opening a connection's client secret) find an org's issuer and its keys,
-    ``identities`` the account a connection links a ``sub`` to, ``orgs`` whether it is a
-    member of the connection's org, ``catalogue`` the API resources, ``grants`` keep the
-    spent ``jti`` with the grant given, ``holders`` read the grant of the sign-in behind
-    firegate's own with its account."""
+    """ID-JAGs redeemed on the provider's ``parts``: its keys are firegate's own (None: the
+    provider is off), its ``connections`` and ``upstream`` (with ``box`` opening a
+    connection's client secret) find an org's issuer and its keys, its ``identities`` the
+    account a connection links a ``sub`` to, its ``orgs`` whether it is a member of the
+    connection's org, its ``catalogue`` the API resources, its ``grants`` keep the spent
+    ``jti`` with the grant given, its ``holders`` read the grant of the sign-in behind
+    firegate's own with its account; ``assertions`` read a JWT and check its signature."""
 
-    keys: ProviderTokens | None
+    parts: ProviderParts
     assertions: SignedAssertions
-    connections: Connections
-    upstream: UpstreamClient
-    box: SecretBox
-    identities: IdentityRepository
-    orgs: ActiveOrgs
-    users: UserRepository
-    grants: OAuthGrants
-    holders: GrantHolders
-    catalogue: CatalogueCache
-    clock: Clock
-    policy: OAuthPolicy
 
     def vouched(self, cmd: RedeemJag) -> VouchedPerson:
         """The person an ID-JAG stands for, or ``JagRefused``: its header, its issuer trusted
@@ -166,17 +151,17 @@ class JagRedemptions:
         check_header(header)
         issuer = unverified.get("iss")
         connections: list[Connection] = []
-        if issuer == self.policy.issuer and self.keys is not None:
-            keys = self.keys.public_jwks()
+        if issuer == self.parts.policy.issuer and self.parts.keys is not None:
+            keys = self.parts.keys.public_jwks()
         else:
             connections = self._connections(issuer, cmd.client)
             keys = self._keys_of(connections[0])  # one issuer: one IdP, one set of keys
         claims = self.assertions.verified(cmd.assertion, keys, JAG_ALGORITHMS)
         if claims is None or claims.get("iss") != issuer:
             raise JagRefused(BAD_SIGNATURE)
-        now = self.clock.now()
+        now = self.parts.clock.now()
         jag = check_claims(
-            claims, audience=self.policy.issuer, client_id=cmd.client.client_id, now=now
+            claims, audience=self.parts.policy.issuer, client_id=cmd.client.client_id, now=now
         )  # fmt: skip
         self._check_resource(jag.resource, cmd.client)
         if not connections:
@@ -188,7 +173,7 @@ class JagRedemptions:
         """The grant the ID-JAG gives (issued, no refresh token), not stored yet: the
         person's at their sessions' version now, of support access (ending with its
         session) where the sign-in behind firegate's own ID-JAG was."""
-        vouched, now = cmd.vouched, self.clock.now()
+        vouched, now = cmd.vouched, self.parts.clock.now()
         source = vouched.source
         return Grant(
             id=new_id(),
@@ -206,7 +191,9 @@ class JagRedemptions:
     def spend(self, cmd: SpentJag) -> None:
         """The grant (``granted``) created as the ID-JAG's ``jti`` is spent, in one commit;
         ``JagRefused`` if it was spent already."""
-        if not self.grants.add_asserted(cmd.grant, cmd.vouched.jag.spent(self.clock.now())):
+        if not self.parts.grants.add_asserted(
+            cmd.grant, cmd.vouched.jag.spent(self.parts.clock.now())
+        ):
             raise JagRefused(REPLAYED)
 
     def _own(self, jag: IdJag, sign_in: OwnSignIn, now: datetime) -> VouchedPerson:
@@ -218,9 +205,9 @@ class JagRedemptions:
             holding = read_live_grant(
                 sign_in.grant_id,
                 jag.subject,
-                grants=self.grants,
-                users=self.users,
-                holders=self.holders,
+                grants=self.parts.grants,
+                users=self.parts.users,
+                holders=self.parts.holders,
                 now=now,
             )
         if holding is None or holding.grant.client_id != jag.client_id:
@@ -238,7 +225,7 @@ class JagRedemptions:
             raise JagRefused(UNKNOWN_ISSUER)
         found = [
             c
-            for c in self.connections.oidc_by_issuer(issuer)
+            for c in self.parts.connections.oidc_by_issuer(issuer)
             if c.active and (client.org_id is None or c.org_id == client.org_id)
         ]
         if not found:
@@ -248,7 +235,9 @@ class JagRedemptions:
     def _keys_of(self, connection: Connection) -> list[dict[str, object]]:
         provider = upstream_of(connection)
         try:
-            return self.upstream.signing_keys(provider, client_secret(provider, self.box))
+            return self.parts.upstream.signing_keys(
+                provider, client_secret(provider, self.parts.box)
+            )
         except DomainError as exc:  # unreachable, or its secret cannot be opened
             raise JagRefused(KEYS_UNREADABLE) from exc
 
@@ -259,15 +248,19 @@ class JagRedemptions:
         name different accounts: refused."""
         linked: list[tuple[Connection, User]] = []
         for connection in connections:
-            user = self.identities.find_by_identity(identity_provider(connection.id), jag.subject)
+            user = self.parts.identities.find_by_identity(
+                identity_provider(connection.id), jag.subject
+            )
             if user is not None and not user.disabled:
                 linked.append((connection, user))
         if not linked:
             raise JagRefused(NO_ACCOUNT)
-        members = [(c, u) for c, u in linked if self.orgs.member_org(c.org_id, u.id) is not None]
+        members = [
+            (c, u) for c, u in linked if self.parts.orgs.member_org(c.org_id, u.id) is not None
+        ]
         if not members:  # an org's IdP speaks for the org's members only
             raise JagRefused(NOT_A_MEMBER)
-        catalogue = self.catalogue.catalogue()
+        catalogue = self.parts.catalogue.catalogue()
         allowed = [(c, u) for c, u in members if catalogue.for_org(jag.resource, c.org_id)]
         if not allowed:
             raise JagRefused(ANOTHER_ORGS_RESOURCE)
@@ -276,7 +269,7 @@ class JagRedemptions:
         return allowed[0]
 
     def _check_resource(self, resource: str, client: OAuthClient) -> None:
-        catalogue = self.catalogue.catalogue()
+        catalogue = self.parts.catalogue.catalogue()
         if catalogue.find(resource) is None or not client.allows_resource(resource):
             raise JagRefused(NOT_A_RESOURCE)
         if not catalogue.for_org(resource, client.org_id):
@@ -349,21 +342,7 @@ class IdJagMint:
 
 def redemptions(parts: ProviderParts, assertions: SignedAssertions) -> JagRedemptions:
     """ID-JAGs redeemed on the provider's internals; ``assertions``: what reads a JWT."""
-    return JagRedemptions(
-        keys=parts.keys,
-        assertions=assertions,
-        connections=parts.connections,
-        upstream=parts.upstream,
-        box=parts.box,
-        identities=parts.identities,
-        orgs=parts.orgs,
-        users=parts.users,
-        grants=parts.grants,
-        holders=parts.holders,
-        catalogue=parts.catalogue,
-        clock=parts.clock,
-        policy=parts.policy,
-    )
+    return JagRedemptions(parts=parts, assertions=assertions)
 
 
 def mint(parts: ProviderParts) -> IdJagMint:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from application.ports import Clock, TokenIssuer
+from application.ports import Clock
+from application.signin.ports import TokenIssuer
 from domain.accounts.guest.part import Guest
 from domain.accounts.users import Role, User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated

@@ -1,17 +1,68 @@
-"""The ports the signin room calls out through: the ``before_token`` and ``before_sign_in``
-hooks (docs/hooks.md)."""
+"""The ports the signin room calls out through: the access tokens it issues and verifies
+(``TokenIssuer``, with a session's active org, which the orgs read for it), and the
+``before_token`` and ``before_sign_in`` hooks (docs/hooks.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from application.hooks.caller import KindCaller
 from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
 from domain.accounts.users import User
 from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict
 from domain.hooks.before_token import TokenHookRequest
+from domain.signin.active_org import ActiveOrg
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+    role: str
+    jti: str
+    expires_at: datetime
+    amr: tuple[str, ...] = ()  # RFC 8176 authentication methods
+    # The active org the token names (its ``org`` claim's ``id``): the request reads that
+    # org's membership with the user and the session (docs/reference/orgs.md).
+    org_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+class TokenIssuer(Protocol):
+    def issue_access(
+        self,
+        *,
+        user_id: str,
+        role: str,
+        session_id: str,
+        now: datetime,
+        not_after: datetime | None = None,
+        amr: Sequence[str] = (),
+        org: ActiveOrg | None = None,
+        claims: Mapping[str, object] | None = None,
+    ) -> IssuedToken:
+        """A signed access token for this session, expiring no later than ``not_after``,
+        with the session's authentication methods ``amr`` (RFC 8176), its active ``org``,
+        and ``claims``: the claim sources' and the ``before_token`` hook's
+        (``application.signin.tokens.access_claims``), never over the token's frame."""
+        ...
+
+    def verify_access(self, token: str) -> AccessClaims:
+        """The claims of a valid access token; Unauthenticated otherwise."""
+        ...
+
+    def jwks(self) -> dict[str, Any]:
+        """The JSON Web Key Set that verifies our tokens (no keys with a shared secret)."""
+        ...
 
 
 class TokenHook(Protocol):

@@ -19,10 +19,9 @@ from application.ports import (
     AuditLog,
     Clock,
     StagedWrites,
-    TokenIssuer,
 )
 from application.signin.authentication import Actor
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook, TokenIssuer
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,

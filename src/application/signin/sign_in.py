@@ -13,17 +13,15 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.guest.upgrades import GuestSignIn
-from application.ports import (
-    NO_WRITES,
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    StagedWrites,
+from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
+from application.signin.mfa import MfaRepository, require_second_factor
+from application.signin.ports import (
+    NO_SIGN_IN_HOOK,
+    NO_TOKEN_HOOK,
+    SignInHook,
+    TokenHook,
     TokenIssuer,
 )
-from application.signin.mfa import MfaRepository, require_second_factor
-from application.signin.ports import NO_SIGN_IN_HOOK, NO_TOKEN_HOOK, SignInHook, TokenHook
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import account_key
 from application.signin.tokens import (

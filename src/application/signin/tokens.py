@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.ports import TokenIssuer
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook, TokenIssuer
 from domain.accounts.users import User
 from domain.hooks.before_token import NO_CLAIMS, TokenHookRequest, TokenKind
 from domain.ids import is_id

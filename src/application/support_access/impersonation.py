@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
-from application.ports import Audit, AuditEvent, AuditLog, Clock, TokenIssuer
+from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, TokenHook, TokenIssuer
 from application.signin.sessions import SessionRepository
 from application.signin.sign_in import start_session
 from application.signin.tokens import TokenPair, TokenPolicy

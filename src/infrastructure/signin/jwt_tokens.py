@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import get_default_algorithms
 
-from application.ports import AccessClaims, IssuedToken
 from application.remembered import Remembered
+from application.signin.ports import AccessClaims, IssuedToken
 from domain.errors import Unauthenticated
 from domain.ids import is_id, new_id
 from domain.signin.active_org import ActiveOrg

@@ -8,6 +8,7 @@ gets."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from infrastructure.firestore.signin.codes import PHONE_CHANGE_FLOWS, PHONE_FLOW
 from tests.support.api import bearer, login, register
 from tests.support.app import app_on
 from tests.support.hook_receiver import HookReceiver
+from tests.support.hours import in_one_hour
 from tests.support.phone_texts import sms_receiver
 from tests.support.races import RACERS, Call, race, statuses
 from tests.support.settings import make_settings
@@ -40,6 +42,7 @@ def app(firestore: Any) -> Flask:
         phone_sign_in=True,
         sms_budgets="+336123457:8/h,*:200/h",
     )
+    in_one_hour(timedelta(minutes=1))  # a test's texts are counted in one hour's budget
     return app_on(settings, build_adapters(settings, firestore=firestore))
 
 

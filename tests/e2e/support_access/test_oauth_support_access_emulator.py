@@ -6,19 +6,19 @@ has ended the refresh is ``invalid_grant``; the person's own session gives no ``
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 
 from bootstrap import build_adapters
-from interfaces.web.browser import EXTENSION
 from tests.fakes.kernel import FakeClock
-from tests.support.api import admin_token, bearer, login
+from tests.support.api import bearer, login
 from tests.support.app import app_on, swap
 from tests.support.oauth import EmulatorWorld, claims
 from tests.support.pages import PASSWORD
 from tests.support.settings import make_settings
+from tests.support.support_sessions import support_session
+from tests.support.token_claims import introspect
 
 pytestmark = pytest.mark.e2e
 API = "https://api.example.com/"  # a resource server, which may introspect its tokens
@@ -39,32 +39,8 @@ def world(firestore: Any, clock: FakeClock) -> EmulatorWorld:
 def act_as_alice(world: EmulatorWorld, minutes: int) -> tuple[str, str]:
     """The browser becomes a session of support access of alice: (the admin's id, alice's)."""
     api = world.app.test_client()
-    root = admin_token(world.app, api)
-    root_id: str = api.get("/user", headers=root).get_json()["id"]
-    own = bearer(login(api, "alice", PASSWORD))
-    alice: str = api.get("/user", headers=own).get_json()["id"]
-    started = api.post(
-        f"/admin/users/{alice}/impersonate",
-        json={"reason": "Ticket 4711", "minutes": minutes},
-        headers=root,
-    )
-    assert started.status_code == 201, started.get_json()
-    pair = started.get_json()
-    world.client = world.app.test_client()
-    name = world.app.extensions[EXTENSION].cookie("session")
-    world.client.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
-    return root_id, alice
-
-
-def introspect(world: EmulatorWorld, token: str) -> dict[str, Any]:
-    server = world.register("--confidential", name="Resource server")
-    basic = base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode())
-    found: dict[str, Any] = world.client.post(
-        "/oauth/introspect",
-        data={"token": token},
-        headers={"Authorization": "Basic " + basic.decode()},
-    ).get_json()
-    return found
+    alice: str = api.get("/user", headers=bearer(login(api, "alice", PASSWORD))).get_json()["id"]
+    return support_session(world, alice, reason="Ticket 4711", minutes=minutes), alice
 
 
 def test_support_access_at_the_provider_on_firestore(

@@ -8,7 +8,6 @@ mints ID-JAGs from a person's ID token and redeems them."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from bootstrap.agents import AgentsAdapters
@@ -120,14 +119,3 @@ def refused(answer: Any) -> str:
     assert answer.get_json()["error"] == "invalid_grant", answer.get_json()
     description: str = answer.get_json()["error_description"]
     return description
-
-
-def introspect(world: OAuthWorld, token: str) -> dict[str, Any]:
-    server = world.register("--confidential", name="Resource server")
-    basic = base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode())
-    found: dict[str, Any] = world.client.post(
-        "/oauth/introspect",
-        data={"token": token},
-        headers={"Authorization": "Basic " + basic.decode()},
-    ).get_json()
-    return found

@@ -137,18 +137,6 @@ def test_signing_in_again_for_a_change_of_number_comes_back_to_the_profile() -> 
     assert asked.headers["Location"] == "/sign-in?again=1&next=%2Faccount&username=alice"
 
 
-def in_one_hour(world: World, steps: timedelta) -> None:
-    """The challenge gate counts by the clock's hour: past the next hour's start when the
-    ``steps`` a test takes from now would straddle it (a fake clock starts at the wall's; a
-    move far from it would outdate the session's cookie, so the test cannot start elsewhere)."""
-    now = world.clock.current
-    left = timedelta(hours=1) - timedelta(
-        minutes=now.minute, seconds=now.second, microseconds=now.microsecond
-    )
-    if left <= steps:
-        world.clock.advance(seconds=left.total_seconds() + 1)
-
-
 def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed_on() -> None:
     world = phone_world(
         challenge_provider="turnstile",
@@ -156,7 +144,7 @@ def test_a_signal_shows_the_challenge_in_the_number_form_and_its_token_is_passed
         challenge_secret="s",
         challenge_email_codes_per_hour=1,
     )
-    in_one_hour(world, timedelta(minutes=2))  # the texts below are counted in one hour
+    world.clock.in_one_hour(timedelta(minutes=2))  # the texts below are counted in one hour
     assert send(world, "/account/phone", {"phone_number": NUMBER}).status_code == 303
     again = send(world, "/account/phone", {"phone_number": NUMBER})
     assert again.status_code == 401

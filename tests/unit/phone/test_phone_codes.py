@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -352,6 +353,7 @@ def test_an_unknown_flow_is_400(flow_id: str) -> None:
 
 def test_over_the_sms_budget_429_and_nothing_sent() -> None:
     world = phone_world(sms_budgets="+33:1/h,*:200/h")
+    world.clock.in_one_hour(timedelta(minutes=1))  # both texts in one hour's budget
     assert PHONE.ask(world, NUMBER).status_code == 202
     assert len(texts(world, NUMBER)) == 1
     world.clock.advance(seconds=30)  # past the number's own limit: the budget refuses

@@ -6,17 +6,15 @@ session gives no ``act``."""
 
 from __future__ import annotations
 
-import base64
 import re
-from typing import Any
 
 import pytest
 
 from application.provider.authorization.consent import ConsentQuery
 from application.provider.services import ProviderServices
-from interfaces.web.browser import EXTENSION
-from tests.support.api import admin_token
 from tests.support.oauth import REDIRECT, OAuthWorld, claims, redirected
+from tests.support.support_sessions import support_session
+from tests.support.token_claims import introspect
 
 pytestmark = pytest.mark.unit
 REASON = "Ticket 4711: the export page shows nothing"
@@ -35,31 +33,7 @@ def alice_id(world: OAuthWorld) -> str:
 def act_as_alice(world: OAuthWorld, minutes: int = 10) -> str:
     """The browser becomes a session of support access of alice, by an admin; the admin's
     id."""
-    api = world.app.test_client()
-    root = admin_token(world.app, api)
-    root_id: str = api.get("/user", headers=root).get_json()["id"]
-    started = api.post(
-        f"/admin/users/{alice_id(world)}/impersonate",
-        json={"reason": REASON, "minutes": minutes},
-        headers=root,
-    )
-    assert started.status_code == 201, started.get_json()
-    pair = started.get_json()
-    world.client = world.app.test_client()
-    name = world.app.extensions[EXTENSION].cookie("session")
-    world.client.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
-    return root_id
-
-
-def introspect(world: OAuthWorld, token: str) -> dict[str, Any]:
-    server = world.register("--confidential", name="Resource server")
-    basic = base64.b64encode(f"{server['client_id']}:{server['client_secret']}".encode())
-    found: dict[str, Any] = world.client.post(
-        "/oauth/introspect",
-        data={"token": token},
-        headers={"Authorization": "Basic " + basic.decode()},
-    ).get_json()
-    return found
+    return support_session(world, alice_id(world), reason=REASON, minutes=minutes)
 
 
 def test_a_code_of_support_access_gives_tokens_with_act_and_its_refreshes_keep_it(

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from interfaces.web.browser import EXTENSION
-from tests.support.api import admin_token
 from tests.support.oauth import OAuthWorld, claims
+from tests.support.support_sessions import support_session
+from tests.support.token_claims import introspect
 from tests.unit.agents.fakes import (
     agent,
     alice_id,
     id_jag_world,
     id_token,
-    introspect,
     mint,
     minted,
     redeem,
@@ -32,20 +31,8 @@ def world() -> OAuthWorld:
 def act_as_alice(world: OAuthWorld, minutes: int) -> str:
     """The browser becomes a session of support access of alice, by an admin; the admin's
     id."""
-    api = world.app.test_client()
-    root = admin_token(world.app, api)
-    root_id: str = api.get("/user", headers=root).get_json()["id"]
-    started = api.post(
-        f"/admin/users/{alice_id(world)}/impersonate",
-        json={"reason": "Ticket 4711: the agent cannot read the wiki", "minutes": minutes},
-        headers=root,
-    )
-    assert started.status_code == 201, started.get_json()
-    pair = started.get_json()
-    world.client = world.app.test_client()
-    name = world.app.extensions[EXTENSION].cookie("session")
-    world.client.set_cookie(name, f"{pair['access_token']}~{pair['refresh_token']}")
-    return root_id
+    reason = "Ticket 4711: the agent cannot read the wiki"
+    return support_session(world, alice_id(world), reason=reason, minutes=minutes)
 
 
 def test_a_support_sessions_id_jag_names_the_admin_and_ends_with_the_session(
