@@ -18,7 +18,6 @@ from application.metrics import Counter, Gauge, Histogram, Labels
 
 if TYPE_CHECKING:  # the ports name them; their adapters and use cases import them
     from domain.request_limits import WindowCounts
-    from domain.signin.active_org import ActiveOrg
     from domain.ways_in import WayIn
 
 
@@ -93,19 +92,6 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Was ``password_hash`` made with weaker parameters than the current ones?"""
-        ...
-
-
-class ActiveOrgs(Protocol):
-    """A session's active org as stored: the org and the person's membership of it."""
-
-    def member_org(self, id_or_slug: str, user_id: str) -> ActiveOrg | None:
-        """The live org named by its id or slug with the person's membership, read together
-        (one round trip for an id); None when either is absent or the org is deleted."""
-        ...
-
-    def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
-        """Up to ``limit`` of the person's live orgs with their roles, by slug."""
         ...
 
 

@@ -41,7 +41,6 @@ from application.jobs import JOBS, SWEEPS, JobHandler
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
     NO_METRICS,
-    ActiveOrgs,
     AuditLog,
     JobQueue,
     Metrics,
@@ -99,8 +98,6 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class AccountsAdapters:
     users: UserRepository
-    # A session's active org, read for its tokens (docs/reference/orgs.md)
-    active_orgs: ActiveOrgs
     identities: IdentityRepository  # the ways in: linked providers (docs/reference/identities.md)
     hasher: PasswordHasher
     # The challenge asked when a signal fires, and the tokens spent (docs/security.md)
@@ -113,26 +110,24 @@ class AccountsAdapters:
 
 # What the accounts' adapters take of the capabilities above them, prepared by those before
 # any adapters are made (``Unit.prepares``) and read from the footing (``Footing.offered``):
-# events' part of a change's commit (signin's sessions take it too), the orgs' reads of a
-# session's org and the memberships' copies of an account's token_version (mail's password
-# reset moves them too), docs/decisions/0845-the-core-makes-its-own-adapters.md.
+# events' part of a change's commit (signin's sessions take it too) and the memberships'
+# copies of an account's token_version (mail's password reset moves them too),
+# docs/decisions/0845-the-core-makes-its-own-adapters.md.
 STAGED_WRITES = Slot[StagedWriter]("a change's security events, staged in its commit")
-ACTIVE_ORGS = Slot[ActiveOrgs]("a session's active org as stored")
 TOKEN_VERSION_COPIES = Slot[TokenVersionCopies]("the memberships' copies of token_version")
 
 
 def build(footing: Footing) -> AccountsAdapters:
-    """Its adapters (``Unit.makes``) on ``footing``: the orgs' reads of a session's org and
-    the memberships' copies of an account's token_version (bootstrap/orgs.py), events' part of
-    a change's commit (bootstrap/events.py), each read by its key declared here; ``hash_waited``
-    is told each argon2 hash's wait for a slot, as ``metrics`` are."""
+    """Its adapters (``Unit.makes``) on ``footing``: the memberships' copies of an account's
+    token_version (bootstrap/orgs.py), events' part of a change's commit (bootstrap/events.py),
+    each read by its key declared here; ``hash_waited`` is told each argon2 hash's wait for a
+    slot, as ``metrics`` are."""
     settings, client, metrics = footing.settings, footing.client, footing.metrics
     copies, write_staged = footing.offered(TOKEN_VERSION_COPIES), footing.offered(STAGED_WRITES)
-    active_orgs, hash_waited = footing.offered(ACTIVE_ORGS), footing.hash_waited
+    hash_waited = footing.hash_waited
     hashing = settings.group(AccountSettings)
     return AccountsAdapters(
         users=FirestoreUserRepository(client, write_staged=write_staged, copies=copies),
-        active_orgs=active_orgs,
         identities=FirestoreIdentityRepository(client, copies=copies),
         hasher=Argon2PasswordHasher(
             time_cost=hashing.argon2_time_cost,

@@ -219,7 +219,7 @@ def bind_firebase(
         sign_in_step=signed_in.step(),
         users=signed_in.accounts.users,
         minter=own.custom_tokens,
-        orgs=signed_in.accounts.active_orgs,
+        orgs=signed_in.signin.active_orgs,
         agent_resource=firebase_resource(settings.service.public_url),
         claims=signed_in.rules.token_policy.claims,
         hook=token_hook(signed_in.hooks),

@@ -48,7 +48,6 @@ from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import JobQueue
 from application.signin.ports import NO_TOKEN_HOOK, TokenHook
 from bootstrap.accounts import (
-    ACTIVE_ORGS,
     DOMAIN_HOLDERS,
     INVITED_ADDRESSES,
     PROVEN_HOOKS,
@@ -62,7 +61,7 @@ from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.mail import HOOKED_MAIL, MailAdapters, mail_settings
 from bootstrap.orgs_parts import ORG_PARTS, OrgParts, lends_late
 from bootstrap.platform import Platform
-from bootstrap.signin_adapters import MEMBERSHIP_PARTS, SigninAdapters
+from bootstrap.signin_adapters import ACTIVE_ORGS, MEMBERSHIP_PARTS, SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.signin.claims.sources import ClaimSources
@@ -239,7 +238,7 @@ def bind_active_org(
     ``token_hook``: the before_token hook, asked for its new access token, whose claims
     come from ``claims``."""
     return OrgSwitching(
-        orgs=accounts.active_orgs,
+        orgs=signin.active_orgs,
         sessions=signin.sessions,
         tokens=signin.tokens,
         clock=platform.clock,

@@ -202,7 +202,7 @@ def bind_accounts(
     return ProviderAccounts(
         users=accounts.users,
         sessions=signin.sessions,
-        orgs=accounts.active_orgs,
+        orgs=signin.active_orgs,
         factors=signin.factors,
         passkeys=signin.passkeys,
         clock=platform.clock,
@@ -230,7 +230,7 @@ def bind_device(
         clock=platform.clock,
         audit=platform.audit,
         policy=oauth_policy(settings),
-        orgs=accounts.active_orgs,
+        orgs=signin.active_orgs,
     )
 
 
@@ -280,7 +280,7 @@ def provider_units(
         holders=own.grant_holders,
         users=accounts.users,
         identities=accounts.identities,
-        orgs=accounts.active_orgs,
+        orgs=signed_in.signin.active_orgs,
         connections=sso.connections,
         upstream=sso.oidc_client,
         box=signed_in.signin.secret_box,

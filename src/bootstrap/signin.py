@@ -135,7 +135,7 @@ def bind_sessions(
         clock=platform.clock,
         policy=rules.token_policy,
         audit=platform.audit,
-        orgs=accounts.active_orgs,
+        orgs=own.active_orgs,
         hook=token_hook(hooks),
         guest_ttl=rules.guest_ttl,
     )
@@ -229,7 +229,7 @@ def bind_personal_tokens(
     """``accounts``: the memberships an org-scoped token is made in."""
     return PersonalTokens(
         tokens=own.personal_tokens,
-        orgs=accounts.active_orgs,
+        orgs=own.active_orgs,
         clock=platform.clock,
         audit=platform.audit,
     )

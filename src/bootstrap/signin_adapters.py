@@ -16,7 +16,7 @@ from application.signin.factors.passkeys import ChallengeRepository, PasskeyRepo
 from application.signin.login import LoginLookup
 from application.signin.mfa import MfaRepository
 from application.signin.personal_tokens import PersonalTokenRepository
-from application.signin.ports import TokenIssuer
+from application.signin.ports import ActiveOrgs, TokenIssuer
 from application.signin.sessions import SessionRepository
 from application.signin.throttle import LoginThrottle
 from bootstrap.accounts import STAGED_WRITES
@@ -106,10 +106,14 @@ class SigninAdapters:
     # The account and the session (or personal token) each request reads, in one round trip
     principals: Principals
     email_codes: EmailCodeFlowStore
+    # A session's active org, read for its tokens (docs/reference/orgs.md)
+    active_orgs: ActiveOrgs
 
 
-# The orgs' part of each request's read, prepared by the orgs (``Unit.prepares``).
+# The orgs' part of each request's read and their reads of a session's active org, prepared
+# by the orgs (``Unit.prepares``).
 MEMBERSHIP_PARTS = Slot[MembershipPart]("the orgs' part of each request's read")
+ACTIVE_ORGS = Slot[ActiveOrgs]("a session's active org as stored")
 
 
 def build(footing: Footing) -> SigninAdapters:
@@ -135,4 +139,5 @@ def build(footing: Footing) -> SigninAdapters:
         personal_tokens=FirestorePersonalTokens(client),
         principals=FirestorePrincipals(client, orgs=memberships),
         email_codes=FirestoreEmailCodeFlows(client),
+        active_orgs=footing.offered(ACTIVE_ORGS),
     )

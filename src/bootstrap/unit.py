@@ -92,8 +92,8 @@ class Footing:
     Firestore client, the platform (its outbound client among it), the metrics and what is
     told each argon2 hash's wait, and what the core's units prepare for one another's
     adapters (``Unit.prepares``), each under a key the taker declares (the accounts'
-    ``STAGED_WRITES``, ``ACTIVE_ORGS``, ``TOKEN_VERSION_COPIES``, signin's
-    ``MEMBERSHIP_PARTS``), read typed by ``offered``
+    ``STAGED_WRITES``, ``TOKEN_VERSION_COPIES``, signin's ``MEMBERSHIP_PARTS``,
+    ``ACTIVE_ORGS``), read typed by ``offered``
     (docs/decisions/0845-the-core-makes-its-own-adapters.md)."""
 
     settings: Settings

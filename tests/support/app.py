@@ -147,7 +147,6 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         platform,
         accounts=AccountsAdapters(
             users=users,
-            active_orgs=FakeActiveOrgs(store),
             identities=FakeIdentityRepository(store),
             hasher=FakeHasher(),
             challenge=FakeChallengeVerifier(),
@@ -174,6 +173,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
             personal_tokens=FakePersonalTokens(store),
             principals=FakePrincipals(store),
             email_codes=FakeEmailCodeFlows(),
+            active_orgs=FakeActiveOrgs(store),
         ),
         federation=FederationAdapters(
             identity_verifier=FakeIdentityVerifier(),

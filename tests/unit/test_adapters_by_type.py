@@ -14,9 +14,10 @@ import pytest
 from scripts.capability_order import capability_of, capability_ranks
 
 from bootstrap import build_adapters
-from bootstrap.accounts import ACTIVE_ORGS, STAGED_WRITES, AccountsAdapters
+from bootstrap.accounts import STAGED_WRITES, AccountsAdapters
 from bootstrap.events import staged_writer
 from bootstrap.mail import MailAdapters
+from bootstrap.signin_adapters import ACTIVE_ORGS, SigninAdapters
 from bootstrap.unit import Footing, Placed
 from bootstrap.units import CORE_UNITS, core_units
 from infrastructure.firestore.client import make_client
@@ -62,8 +63,8 @@ def test_the_production_adapters_are_each_core_units_own_on_what_the_others_prep
     fakes = fake_adapters(settings)
     for made, fake in zip(adapters.core(), fakes.core(), strict=True):
         assert type(made.adapters) is type(fake.adapters), made.unit.name
-    # The accounts' adapters take the orgs' reads of a session's org, which the orgs prepare.
-    assert isinstance(adapters.of(AccountsAdapters).active_orgs, FirestoreActiveOrgs)
+    # Sign-in's adapters take the orgs' reads of a session's org, which the orgs prepare.
+    assert isinstance(adapters.of(SigninAdapters).active_orgs, FirestoreActiveOrgs)
 
 
 def test_a_key_none_prepares_is_refused_and_the_last_one_prepared_is_read() -> None:

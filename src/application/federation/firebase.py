@@ -20,9 +20,9 @@ from application.accounts.accounts import GetUser, UserRepository, get_user
 from application.accounts.signups import SignUpWay
 from application.federation.guest import become_account
 from application.federation.linking import ExternalSignIn, Links
-from application.ports import ActiveOrgs, CustomTokenMinter, IdentityVerifier
+from application.ports import CustomTokenMinter, IdentityVerifier
 from application.signin.authentication import Actor
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook
+from application.signin.ports import NO_TOKEN_HOOK, ActiveOrgs, TokenHook
 from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.tokens import TokenPair, hook_claims
 from domain.accounts.guest.part import Guest

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import ActiveOrgs, Clock
+from application.ports import Clock
 from application.signin.authentication import Actor
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook, TokenIssuer
+from application.signin.ports import NO_TOKEN_HOOK, ActiveOrgs, TokenHook, TokenIssuer
 from application.signin.sessions import AccessToken, SessionRepository, session_access_token
 from domain.errors import Unauthenticated
 from domain.signin.active_org import ActiveOrg, check_second_factor, not_found

@@ -9,10 +9,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from application.accounts.accounts import UserRepository
-from application.ports import ActiveOrgs, Clock
+from application.ports import Clock
 from application.signin.authentication import Actor
 from application.signin.factors.passkeys import PasskeyRepository
 from application.signin.mfa import MfaRepository
+from application.signin.ports import ActiveOrgs
 from application.signin.sessions import SessionRepository
 from domain.accounts.users import User
 from domain.clients.oauth import OAuthClient, scope_list

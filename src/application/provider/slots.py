@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from application.accounts.ways_in import IdentityRepository
     from application.clients.api_resources import CatalogueCache
     from application.federation.upstream import UpstreamClient
-    from application.ports import ActiveOrgs, Clock, SecretBox
+    from application.ports import Clock, SecretBox
     from application.provider.ports import GrantHolders, OAuthGrants, OAuthPolicy, ProviderTokens
+    from application.signin.ports import ActiveOrgs
     from application.sso.ports import Connections
     from domain.signin.claims.sources import ClaimSources
 

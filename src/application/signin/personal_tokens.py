@@ -16,8 +16,9 @@ from application.pagination import (
     parse_time_position,
     time_position,
 )
-from application.ports import ActiveOrgs, Audit, AuditEvent, AuditLog, Clock
+from application.ports import Audit, AuditEvent, AuditLog, Clock
 from application.signin.authentication import Actor
+from application.signin.ports import ActiveOrgs
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
 from domain.ids import is_id, new_id
 from domain.signin.active_org import ActiveOrg, mfa_setup_required, not_found

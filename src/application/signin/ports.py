@@ -126,3 +126,16 @@ class NoLegacyPasswords:
 
 
 NO_LEGACY_PASSWORDS: LegacyPasswords = NoLegacyPasswords()
+
+
+class ActiveOrgs(Protocol):
+    """A session's active org as stored: the org and the person's membership of it."""
+
+    def member_org(self, id_or_slug: str, user_id: str) -> ActiveOrg | None:
+        """The live org named by its id or slug with the person's membership, read together
+        (one round trip for an id); None when either is absent or the org is deleted."""
+        ...
+
+    def orgs_of(self, user_id: str, limit: int) -> list[ActiveOrg]:
+        """Up to ``limit`` of the person's live orgs with their roles, by slug."""
+        ...

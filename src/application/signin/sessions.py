@@ -11,17 +11,9 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
-from application.ports import (
-    NO_WRITES,
-    ActiveOrgs,
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    StagedWrites,
-)
+from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from application.signin.authentication import Actor
-from application.signin.ports import NO_TOKEN_HOOK, TokenHook, TokenIssuer
+from application.signin.ports import NO_TOKEN_HOOK, ActiveOrgs, TokenHook, TokenIssuer
 from application.signin.tokens import (
     TokenPair,
     TokenPolicy,

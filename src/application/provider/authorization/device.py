@@ -15,19 +15,12 @@ from typing import Protocol
 
 from application.accounts.accounts import UserRepository
 from application.clients.ports import OAuthClients
-from application.ports import (
-    NO_WRITES,
-    ActiveOrgs,
-    Audit,
-    AuditEvent,
-    AuditLog,
-    Clock,
-    StagedWrites,
-)
+from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from application.provider.claims import Admission, admitted, members_only
 from application.provider.grants import new_refresh_token
 from application.provider.ports import OAuthPolicy
 from application.signin.authentication import Actor
+from application.signin.ports import ActiveOrgs
 from application.signin.throttle import (
     LoginThrottle,
     reserve_guess,
