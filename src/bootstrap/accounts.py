@@ -50,6 +50,7 @@ from application.ports import (
     SecretBox,
     TokenVersionCopies,
 )
+from bootstrap.accounts_driving import challenge_pages
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
@@ -63,11 +64,8 @@ from domain.request_limits import Limit
 from domain.slots import Fills, Slot, filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
 from infrastructure.accounts.challenge_providers import (
-    RECAPTCHA_SCRIPT_URL,
     RECAPTCHA_VERIFY_URL,
-    TURNSTILE_SCRIPT_URL,
     TURNSTILE_VERIFY_URL,
-    WIDGET_ORIGINS,
     NoChallenge,
     RecaptchaEnterpriseChallenge,
     TurnstileChallenge,
@@ -91,7 +89,6 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
-    from interfaces.web import PagesConfig
     from interfaces.web.parts import Pages
 
 
@@ -167,27 +164,6 @@ def challenge(settings: Settings) -> ChallengeVerifier:
             min_score=own.challenge_min_score,
         )
     return NoChallenge()
-
-
-def challenge_widget(settings: Settings) -> tuple[str, tuple[str, ...]]:
-    """The widget's script on the pages and the origins their CSP then allows: none without
-    a provider; CHALLENGE_SCRIPT_URL's own origin where it is set (a local stand-in)."""
-    own = settings.group(AccountSettings)
-    if own.challenge_provider == "none":
-        return "", ()
-    if own.challenge_script_url:
-        parts = urlsplit(own.challenge_script_url)
-        return own.challenge_script_url, (f"{parts.scheme}://{parts.netloc}",)
-    default = (
-        TURNSTILE_SCRIPT_URL if own.challenge_provider == "turnstile" else RECAPTCHA_SCRIPT_URL
-    )
-    return default, WIDGET_ORIGINS[own.challenge_provider]
-
-
-def challenge_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
-    """The pages' configuration with the challenge's widget (``challenge_widget``)."""
-    script, origins = challenge_widget(settings)
-    return replace(config, challenge_script=script, challenge_origins=origins)
 
 
 def challenge_policy(settings: Settings) -> ChallengePolicy:

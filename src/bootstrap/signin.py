@@ -48,7 +48,7 @@ from bootstrap.accounts import (
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.signin_driving import signin_pages
+from bootstrap.signin_driving import pages, signin_pages
 from bootstrap.signin_policies import (
     SIGNIN_POLICIES,
     SIGNIN_RULES,
@@ -78,8 +78,6 @@ from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-
-    from interfaces.web.parts import Pages
 
 
 def first_proof(
@@ -450,63 +448,6 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
         ("POST", "/auth/passkeys/authentication/options"): passkeys,
         ("POST", "/auth/passkeys/authentication"): passkeys,
     }
-
-
-def pages() -> Pages:
-    """Sign-in's pages: the signed-out pages (the sign-in page is its frame: the other
-    providers' buttons and home-realm discovery), the account area's Sign-in and security
-    and Devices sections, /admin's actions on an account,
-    and the forms limited as the API's routes."""
-    from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
-    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
-    from interfaces.web.accounts.admin import ADMIN_ACTIONS  # noqa: PLC0415 - loaded with the app
-    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
-    from interfaces.web.signin import (  # noqa: F401, PLC0415 - loaded with the app
-        admin,
-        email_code,
-        passkeys,
-        security,
-        signed_out,
-    )
-
-    return Pages(
-        fills=(
-            ACCOUNT_SECTIONS(At(20, security.SECURITY), At(30, security.DEVICES)),
-            ADMIN_ACTIONS(admin.END_SESSIONS, admin.RESET_MFA),
-        ),
-        limited_as={
-            ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
-            ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
-            ("POST", "/sign-up"): LimitedAs("POST", "/register", "accounts.register"),
-            ("POST", "/sign-in/email-code"): LimitedAs(
-                "POST", "/auth/email-code", "email_code.request_code"
-            ),
-            ("POST", "/sign-in/email-code/verify"): LimitedAs(
-                "POST", "/auth/email-code/verify", "email_code.verify_code"
-            ),
-            ("POST", "/sign-in/email"): LimitedAs(
-                "POST", "/auth/email-code/verify", "email_code.verify_code"
-            ),
-            ("POST", "/sign-in/passkey/options"): LimitedAs(
-                "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
-            ),
-            ("POST", "/sign-in/passkey"): LimitedAs(
-                "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
-            ),
-        },
-        frames=(_sign_in_frame,),
-    )
-
-
-def _sign_in_frame(every: Pages) -> None:
-    """The sign-in page's other providers and home-realm discovery, as the units give them."""
-    from interfaces.web.signin import signed_out  # noqa: PLC0415 - loaded with the app
-
-    signed_out.install_sign_in(
-        upstreams=every.of(signed_out.UPSTREAMS),
-        home_realm=signed_out.home_realm(every),
-        links=every.of(signed_out.SIGN_IN_LINKS),
-    )
 
 
 # The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:

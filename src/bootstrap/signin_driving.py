@@ -1,15 +1,20 @@
-"""Sign-in's part of the pages' configuration (``PAGES_CONFIGURED``, bootstrap/driving.py):
-the CSRF tokens' key, derived from the signing secret, the passkeys' origins
-(WEBAUTHN_ORIGINS) and whether /sign-in offers a mailed code (PASSWORDLESS_EMAIL)."""
+"""Sign-in's part of the pages: its pages (``pages``, its record's), and its part of the
+pages' configuration (``PAGES_CONFIGURED``, bootstrap/driving.py): the CSRF tokens' key,
+derived from the signing secret, the passkeys' origins (WEBAUTHN_ORIGINS) and whether
+/sign-in offers a mailed code (PASSWORDLESS_EMAIL)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from bootstrap.keys import derived_key
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.web import PagesConfig
+
+if TYPE_CHECKING:
+    from interfaces.web.parts import Pages
 
 
 def signin_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
@@ -20,4 +25,61 @@ def signin_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
         key=derived_key(own, b"pages csrf"),
         passkey_origins=tuple(own.webauthn_origins),
         email_code=own.passwordless_email,
+    )
+
+
+def pages() -> Pages:
+    """Sign-in's pages: the signed-out pages (the sign-in page is its frame: the other
+    providers' buttons and home-realm discovery), the account area's Sign-in and security
+    and Devices sections, /admin's actions on an account,
+    and the forms limited as the API's routes."""
+    from interfaces.shared.limits import LimitedAs  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.account import ACCOUNT_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.accounts.admin import ADMIN_ACTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.signin import (  # noqa: F401, PLC0415 - loaded with the app
+        admin,
+        email_code,
+        passkeys,
+        security,
+        signed_out,
+    )
+
+    return Pages(
+        fills=(
+            ACCOUNT_SECTIONS(At(20, security.SECURITY), At(30, security.DEVICES)),
+            ADMIN_ACTIONS(admin.END_SESSIONS, admin.RESET_MFA),
+        ),
+        limited_as={
+            ("POST", "/sign-in"): LimitedAs("POST", "/login", "login.login"),
+            ("POST", "/sign-in/mfa"): LimitedAs("POST", "/login/mfa", "mfa.finish_login"),
+            ("POST", "/sign-up"): LimitedAs("POST", "/register", "accounts.register"),
+            ("POST", "/sign-in/email-code"): LimitedAs(
+                "POST", "/auth/email-code", "email_code.request_code"
+            ),
+            ("POST", "/sign-in/email-code/verify"): LimitedAs(
+                "POST", "/auth/email-code/verify", "email_code.verify_code"
+            ),
+            ("POST", "/sign-in/email"): LimitedAs(
+                "POST", "/auth/email-code/verify", "email_code.verify_code"
+            ),
+            ("POST", "/sign-in/passkey/options"): LimitedAs(
+                "POST", "/auth/passkeys/authentication/options", "passkeys.authentication_options"
+            ),
+            ("POST", "/sign-in/passkey"): LimitedAs(
+                "POST", "/auth/passkeys/authentication", "passkeys.authenticate"
+            ),
+        },
+        frames=(_sign_in_frame,),
+    )
+
+
+def _sign_in_frame(every: Pages) -> None:
+    """The sign-in page's other providers and home-realm discovery, as the units give them."""
+    from interfaces.web.signin import signed_out  # noqa: PLC0415 - loaded with the app
+
+    signed_out.install_sign_in(
+        upstreams=every.of(signed_out.UPSTREAMS),
+        home_realm=signed_out.home_realm(every),
+        links=every.of(signed_out.SIGN_IN_LINKS),
     )

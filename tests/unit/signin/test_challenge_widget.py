@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bootstrap.accounts import challenge_widget
+from bootstrap.accounts_driving import challenge_widget
 from infrastructure.accounts.challenge_providers import TURNSTILE_SCRIPT_URL
 from interfaces.web.rendering import styled
 from tests.support.settings import make_settings
