@@ -5,13 +5,11 @@ and swaps a core unit's by their type; ``build_adapters`` names no capability
 
 from __future__ import annotations
 
-import ast
 from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
 
 import pytest
-from scripts.capability_order import capability_of, capability_ranks
 
 from bootstrap import build_adapters
 from bootstrap.accounts import STAGED_WRITES, AccountsAdapters
@@ -29,19 +27,6 @@ from tests.support.settings import make_settings
 pytestmark = pytest.mark.unit
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src" / "bootstrap"
-
-
-def test_build_adapters_names_no_capability() -> None:
-    tree = ast.parse((BOOTSTRAP / "adapters.py").read_text(encoding="utf-8"))
-    ranks = capability_ranks()
-    imported = [
-        name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module is not None
-        for name in (node.module, *(f"{node.module}.{alias.name}" for alias in node.names))
-    ]
-    named = [name for name in imported if capability_of(name, ranks) is not None]
-    assert not named, named
 
 
 def test_each_core_unit_makes_its_adapters_with_its_modules_build() -> None:
