@@ -98,6 +98,15 @@ def test_the_next_test_finds_its_own_fakes_behind_the_app() -> None:
     assert sum(next_counter.writes.values()) == 1
 
 
+def test_each_test_with_the_default_settings_finds_the_processs_app() -> None:
+    """Each test makes its own settings (``World()``): equal to the defaults whatever groups
+    an app has read of either (the app reads the units' groups as it is built)."""
+    first = app_on(make_settings(), fake_adapters(make_settings()))
+    free_shared_apps(next_module=False)
+    assert app_on(make_settings(), fake_adapters(make_settings())) is first
+    free_shared_apps(next_module=False)
+
+
 def test_a_second_app_within_one_test_is_an_app_of_its_own() -> None:
     shared = SharedApp()
     one = shared.on(fake_adapters(DEFAULT_SETTINGS))

@@ -34,7 +34,7 @@ from infrastructure.settings.platform.storage import StorageSettings
 from infrastructure.settings.platform.telemetry import TelemetrySettings
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings):  # noqa: PLW1641 - unhashable, as every pydantic model that may change
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     service: ServiceSettings
@@ -59,6 +59,20 @@ class Settings(BaseSettings):
                 exc.title, [_by_variable(error) for error in exc.errors()]
             ) from None
         self._given = {name.lower(): value for name, value in values.items()}
+
+    def __eq__(self, other: object) -> bool:
+        """Settings made alike are equal whichever groups each has read yet: the same values
+        given, the same service groups, and every group either has read the same in both
+        (each read on the other if it has not been)."""
+        if not isinstance(other, Settings):
+            return NotImplemented
+        if type(self) is not type(other) or self._given != other._given:
+            return False
+        if self.__dict__ != other.__dict__:  # the service's own groups
+            return False
+        return all(
+            self.group(kind) == other.group(kind) for kind in {*self._groups, *other._groups}
+        )
 
     def group[G: SettingsGroup](self, group: type[G]) -> G:
         """The settings group ``group`` (a unit's ``bootstrap/<unit>.py`` or its
