@@ -9,7 +9,6 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from application.accounts.accounts import (
     OWNED_DATA,
@@ -23,10 +22,9 @@ from application.accounts.accounts import (
 )
 from application.accounts.addresses import AddressRule, DomainHolders
 from application.accounts.admin import Administration
-from application.accounts.breached import BreachedPasswords, BreachPolicy, PasswordScreen
+from application.accounts.breached import BreachedPasswords, PasswordScreen
 from application.accounts.challenge_gate import (
     ChallengeGate,
-    ChallengePolicy,
     ChallengeVerifier,
     SpentChallenges,
 )
@@ -35,13 +33,12 @@ from application.accounts.guest.merges import MERGE_GUEST, MOVABLE_DATA, GuestMe
 from application.accounts.guest.upgrades import GuestUpgrades, SignInCheck
 from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas, ProfileSchemaStore
 from application.accounts.services import AccountServices
-from application.accounts.signups import NO_INVITATIONS, InvitedAddresses, SignUpHook, Signups
+from application.accounts.signups import NO_INVITATIONS, InvitedAddresses, Signups
 from application.accounts.ways_in import IdentityRepository
 from application.jobs import JOBS, SWEEPS, JobHandler
 from application.metrics import ARGON2_QUEUE_WAIT
 from application.ports import (
     NO_METRICS,
-    AuditLog,
     JobQueue,
     Metrics,
     MovableData,
@@ -51,27 +48,28 @@ from application.ports import (
     TokenVersionCopies,
 )
 from bootstrap.accounts_driving import challenge_pages
+from bootstrap.accounts_rules import (
+    ACCOUNT_RULES,
+    NO_DOMAINS,
+    SIGN_UP_HOOKS,
+    SIGNIN_SHARES,
+    AccountRules,
+    address_rule,
+    bind_challenge_gate,
+    challenge,
+    password_screen,
+    signups,
+)
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
-from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
-from bootstrap.units import every_unit
+from bootstrap.unit import EVERY_UNIT, MADE_LAST, Built, Footing, Kernel, Lent, Unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
-from domain.accounts.parts import USER_PARTS, UserPart
-from domain.accounts.signups import SignupMode, SignupPolicy, domains
+from domain.accounts.parts import USER_PARTS
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.slots import Fills, Slot, filled
 from infrastructure.accounts.argon2_hasher import Argon2PasswordHasher
-from infrastructure.accounts.challenge_providers import (
-    RECAPTCHA_VERIFY_URL,
-    TURNSTILE_VERIFY_URL,
-    NoChallenge,
-    RecaptchaEnterpriseChallenge,
-    TurnstileChallenge,
-)
-from infrastructure.accounts.disposable_domains import disposable_domains
-from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from infrastructure.accounts.foreign_hashes import mismatch_reporter
 from infrastructure.accounts.hibp_range import HibpRangeBreaches
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
@@ -144,125 +142,13 @@ def build(footing: Footing) -> AccountsAdapters:
     )
 
 
-def challenge(settings: Settings) -> ChallengeVerifier:
-    """CHALLENGE_PROVIDER's verifier, which expects tokens issued on PUBLIC_URL's host
-    (docs/decisions/0483-challenge-providers-and-their-settings.md)."""
-    own = settings.group(AccountSettings)
-    secret = own.challenge_secret.get_secret_value() if own.challenge_secret else ""
-    hostname = urlsplit(settings.service.public_url).hostname or ""
-    if own.challenge_provider == "turnstile":
-        url = own.challenge_verify_url or TURNSTILE_VERIFY_URL
-        return TurnstileChallenge(secret=secret, hostname=hostname, url=url)
-    if own.challenge_provider == "recaptcha_enterprise":
-        project = settings.service.google_cloud_project
-        url = own.challenge_verify_url or RECAPTCHA_VERIFY_URL.format(project=project)
-        return RecaptchaEnterpriseChallenge(
-            api_key=secret,
-            site_key=own.challenge_site_key,
-            hostname=hostname,
-            url=url,
-            min_score=own.challenge_min_score,
-        )
-    return NoChallenge()
-
-
-def challenge_policy(settings: Settings) -> ChallengePolicy:
-    own = settings.group(AccountSettings)
-    return ChallengePolicy(
-        provider=own.challenge_provider,
-        site_key=own.challenge_site_key,
-        fail_open=own.challenge_fail == "open",
-        fail_open_per_hour=own.challenge_fail_open_per_hour,
-        failures_per_hour=own.challenge_failures_per_hour,
-        signups_per_hour=own.challenge_signups_per_hour,
-        email_codes_per_hour=own.challenge_email_codes_per_hour,
-    )
-
-
-def bind_challenge_gate(
-    own: AccountsAdapters, settings: Settings, *, platform: Platform
-) -> ChallengeGate:
-    """The gate of the ways in a signal guards (docs/security.md, "A challenge on signals")."""
-    return ChallengeGate(
-        challenge=own.challenge,
-        spent=own.spent_challenges,
-        policy=challenge_policy(settings),
-        counter=platform.request_counter,
-        clock=platform.clock,
-        audit=platform.audit,
-        metrics=platform.metrics,
-    )
-
-
-def password_screen(
-    own: AccountsAdapters, settings: Settings, *, platform: Platform
-) -> PasswordScreen:
-    """The check of a new password against breached ones (BREACHED_PASSWORDS), for every use
-    case that sets one; the answers it keeps are the adapter's, shared by all."""
-    accounts = settings.group(AccountSettings)
-    return PasswordScreen(
-        breaches=own.breaches,
-        policy=BreachPolicy(
-            mode=accounts.breached_passwords or "off",
-            min_count=accounts.breached_passwords_min_count,
-        ),
-        metrics=platform.metrics,
-        audit=platform.audit,
-    )
-
-
-class _NoDomains:
-    def org_for(self, domain: str) -> str | None:
-        return None
-
-
-NO_DOMAINS: DomainHolders = _NoDomains()  # until the orgs' verified domains are known (bind)
-
-
-def address_rule(settings: Settings, *, domains: DomainHolders = NO_DOMAINS) -> AddressRule:
-    """The one rule for an address given now (docs/decisions/0463-one-address-rule.md):
-    ``domains``, the orgs' verified ones, hold special-use names outside the local profile."""
-    return AddressRule(
-        syntax=EmailValidatorSyntax(),
-        domains=domains,
-        local=settings.service.app_profile == "local",
-    )
-
-
-def signups(
-    settings: Settings,
-    *,
-    audit: AuditLog,
-    invitations: InvitedAddresses,
-    hook: SignUpHook,
-    gate: ChallengeGate,
-) -> Signups:
-    """The door every new account passes, from SIGNUP_*; ``invitations``: the orgs' open
-    ones, which let an address sign up where sign-up is by invitation only; ``gate``: the
-    challenge a person's sign-up passes when a signal fires; ``hook``: the operator's
-    ``before_sign_up`` hook, asked once the rule allows (docs/hooks.md)."""
-    own = settings.group(AccountSettings)
-    return Signups(
-        policy=SignupPolicy(
-            mode=SignupMode(own.signup_mode),
-            allow=domains(own.signup_domains_allow),
-            block=domains(own.signup_domains_block),
-            disposable=disposable_domains() if own.signup_block_disposable else frozenset(),
-        ),
-        audit=audit,
-        invitations=invitations,
-        hook=hook,
-        gate=gate,
-        parts=user_parts(settings),
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class Shared:
-    """What every capability's use cases share, made once before any of them is bound
-    (``bootstrap/loans.py``): the platform, whose audit log is the events' trail, the job
-    queue, and the rules an account follows whichever capability changes it, some of them
-    lent by the capabilities above (docs/contributing.md, "Wiring")."""
+    """What every capability's use cases share, made once before any of them is bound (by
+    ``shared``, the maker the accounts' late step lends, once every unit lent late): the
+    platform, whose audit log is the events' trail, the job queue, and the rules an account
+    follows whichever capability changes it, some of them lent by the capabilities above
+    (docs/contributing.md, "Wiring")."""
 
     platform: Platform
     queue: JobQueue  # every capability's jobs (the webhooks' have their own: events)
@@ -303,9 +189,8 @@ CHANGE_HOOKS = Slot[AccountHooks]("what follows a new account and a profile chan
 # profile attribute nor hook answer may set, and its secret box (read with ``last_filled``).
 RESERVED_CLAIMS = Slot[frozenset[str]]("the reserved claims")
 SECRET_BOXES = Slot[SecretBox]("sign-in's secret box")
-# What every capability keeps per user, which an org's managed accounts delete too, and what
-# ends before an account is deleted (the orgs' departures, filled by their ``lends_late``).
-OWNED = Slot[Sequence[OwnedData]]("what every capability keeps per user")
+# What ends before an account is deleted (the orgs' departures, filled by their
+# ``lends_late``).
 DEPARTURES = Slot[EndsBeforeDeletion]("what ends before an account is deleted")
 
 
@@ -538,6 +423,66 @@ def _account_frames(every: Pages) -> None:
     )
 
 
+def lends_late(own: AccountsAdapters, kernel: Kernel) -> Lent:
+    """The accounts' rules, made once every unit lent (``ACCOUNT_RULES``, offered sign-in's
+    late step): the profile schemas (no attribute released as a reserved claim, sign-in's,
+    under the scopes the provider offers: ``RELEASE_SCOPES``); the challenge a sign-in, a
+    sign-up or an e-mail code passes when a signal fires (docs/security.md); the rule an
+    address follows (the orgs' verified domains); the door every new account passes, whoever
+    makes it (who may sign up, its refusals in the audit log; the challenge; then the
+    operator's before_sign_up hook, the hooks'). And the maker of the rules every
+    capability's use cases share (``SHARED``), called once every late step is made."""
+    settings, base = kernel.settings, kernel.platform
+    units, reserved = kernel.offered(EVERY_UNIT), kernel.last_filled(RESERVED_CLAIMS)
+    schemas = bind_profile_schemas(own, settings, units=units, claims=reserved)
+    gate = bind_challenge_gate(own, settings, platform=base)
+    rules = AccountRules(
+        schemas=schemas,
+        challenge_gate=gate,
+        addresses=address_rule(settings, domains=lent_domains((kernel,))),
+        signups=signups(
+            settings,
+            audit=base.audit,
+            invitations=lent_invitations((kernel,)),
+            hook=kernel.last_filled(SIGN_UP_HOOKS)(schemas),
+            gate=gate,
+        ),
+    )
+    return Lent(
+        fills=(MADE_LAST(lambda made: SHARED(shared(own, made))),),
+        offers=(ACCOUNT_RULES(rules),),
+    )
+
+
+def shared(own: AccountsAdapters, kernel: Kernel) -> Shared:
+    """The rules every capability's use cases share, once every unit made its late part: the
+    accounts' (``ACCOUNT_RULES``), sign-in's (``SIGNIN_SHARES``, its secret box), what every
+    capability keeps per user (the units', sign-in's and the provider's, the orgs'
+    memberships last: ``OWNED_DATA``) and what ends first (the orgs' ``DEPARTURES``)."""
+    rules, signin = kernel.offered(ACCOUNT_RULES), kernel.last_filled(SIGNIN_SHARES)
+    base = kernel.platform
+    return Shared(
+        platform=base,
+        queue=kernel.queue,
+        schemas=rules.schemas,
+        challenge_gate=rules.challenge_gate,
+        passwords=password_screen(own, kernel.settings, platform=base),
+        addresses=rules.addresses,
+        hold=signin.hold,
+        signups=rules.signups,
+        owned=lent_owned((kernel,)),
+        movable=lent_movable((kernel,)),
+        box=kernel.last_filled(SECRET_BOXES),
+        departures=kernel.filled(DEPARTURES),
+        hooks=lent_change_hooks((kernel,)),
+        check_password=signin.check_password,
+        guest_ttl=signin.guest_ttl,
+        # A guest's upgrade is a sign-in too: the before_sign_in hooks have their say on it,
+        # before its commit (docs/guests.md, "Upgrading in place").
+        sign_in_check=signin.sign_in_check,
+    )
+
+
 # The core unit: its blueprints and pages (its adapters, use cases: ``build``, ``wire`` above).
 def built(own: AccountsAdapters, kernel: Kernel) -> Built:
     """The accounts' use cases (``wire``) on the rules the kernel offers (``SHARED``),
@@ -551,6 +496,7 @@ UNIT = Unit[AccountsAdapters](
     name="accounts",
     makes=build,
     build=built,
+    lends_late=lends_late,
     runs=runs,
     limits=limits,
     optional=False,
@@ -568,10 +514,3 @@ UNIT = Unit[AccountsAdapters](
         PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # a signup's reason, a merge token
     ),
 )
-
-
-def user_parts(settings: Settings) -> tuple[type[UserPart], ...]:
-    """The user parts of the units this service runs, in the units' order: what the export,
-    the import, the admins' view and the door of every new account iterate (a part of a unit
-    left out is kept on the documents as it is, read by nobody)."""
-    return filled(every_unit(settings), USER_PARTS)

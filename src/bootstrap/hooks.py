@@ -23,6 +23,7 @@ from application.hooks.sign_up import BeforeSignUp
 from application.outbound import HostResolver
 from application.ports import SecretBox
 from bootstrap.accounts import RESERVED_CLAIMS, SECRET_BOXES
+from bootstrap.accounts_rules import SIGN_UP_HOOKS
 from bootstrap.platform import Platform
 from bootstrap.unit import EVERY_UNIT, Built, Footing, Kernel, Lent, Unit
 from domain.hooks.auth_hooks import MAX_TIMEOUT_MS
@@ -33,6 +34,7 @@ from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.hooks import HookSettings
 from interfaces.cli import CommandGroup, Commands
+from interfaces.shared.limits import request_origin
 
 if TYPE_CHECKING:
     import click
@@ -216,7 +218,7 @@ def lends(own: HooksAdapters, kernel: Kernel) -> Lent:
     """What the hooks offer the units that lend after them, and every unit then: their parts
     (``HOOK_PARTS``), of the kinds every unit lends, on what sign-in lent early (its secret
     box, the claims no answer may set), and the caller of a kind they lend
-    (``HOOK_CALLERS``)."""
+    (``HOOK_CALLERS``); and the accounts' before_sign_up hook (``SIGN_UP_HOOKS``)."""
     units = kernel.offered(EVERY_UNIT)
     made = parts(
         own,
@@ -226,7 +228,12 @@ def lends(own: HooksAdapters, kernel: Kernel) -> Lent:
         units=units,
         reserved=kernel.last_filled(RESERVED_CLAIMS),
     )
-    return Lent(offers=(HOOK_PARTS(made), offers(made)))
+
+    # The accounts' before_sign_up hook, made on their profile schemas by their late step.
+    def sign_up_hook(schemas: ProfileSchemaSource) -> BeforeSignUp:
+        return before_sign_up(made.calls, schemas=schemas, origin=request_origin)
+
+    return Lent(fills=(SIGN_UP_HOOKS(sign_up_hook),), offers=(HOOK_PARTS(made), offers(made)))
 
 
 def built(own: HooksAdapters, kernel: Kernel) -> Built:

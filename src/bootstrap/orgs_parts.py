@@ -15,7 +15,7 @@ from application.orgs.orgs import OrgPurge
 from application.orgs.ports import OrgPart, ResourceScopes
 from application.orgs.sso_policy import ConnectionNames, SsoReadiness
 from application.ports import JobQueue, OwnedData
-from bootstrap.accounts import DEPARTURES, OWNED, AccountsAdapters
+from bootstrap.accounts import DEPARTURES, AccountsAdapters
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Kernel, Lent
@@ -105,7 +105,8 @@ def departures(
 def lends_late(own: OrgsAdapters, kernel: Kernel) -> Lent:
     """What the orgs make once every unit lent: the accounts an org manages (those its
     directory made, ``DIRECTORY_ACCOUNTS``; whether an identity opens one outside it,
-    ``OUTSIDE_WAYS_IN``), each deleted with what every capability keeps per user (``OWNED``);
+    ``OUTSIDE_WAYS_IN``), each deleted with what every capability keeps per user
+    (``OWNED_DATA``: the units' and, lent late before the orgs, sign-in's and the provider's);
     a deleted org's purge, which deletes the accounts it manages, its own kinds, sign-in's
     org-scoped personal tokens and the others' data of an org (``ORG_DATA``: the clients',
     single sign-on's connections, SCIM's...); an account's departures, which the accounts'
@@ -119,7 +120,7 @@ def lends_late(own: OrgsAdapters, kernel: Kernel) -> Lent:
         platform=kernel.platform,
         directory=kernel.last_filled(DIRECTORY_ACCOUNTS),
         outside=kernel.last_filled(OUTSIDE_WAYS_IN),
-        owned=kernel.offered(OWNED),
+        owned=kernel.filled(OWNED_DATA),
     )
     purge = org_purge(own, managed, others=(signin.personal_tokens, *kernel.filled(ORG_DATA)))
     ending = departures(own, platform=kernel.platform, queue=kernel.queue, purge=purge)

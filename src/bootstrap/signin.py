@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
@@ -45,6 +46,7 @@ from bootstrap.accounts import (
     AccountsAdapters,
     Shared,
 )
+from bootstrap.accounts_rules import ACCOUNT_RULES, SIGNIN_SHARES, SigninShares
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
@@ -53,9 +55,14 @@ from bootstrap.signin_policies import (
     SIGNIN_POLICIES,
     SIGNIN_RULES,
     SigninPolicies,
+    lent_gate,
+    lent_hold,
+    lent_legacy,
+    password_check,
     policies,
     sign_in_hook,
     token_hook,
+    upgrade_sign_ins,
 )
 from bootstrap.unit import EVERY_UNIT, Built, Kernel, Lent, Unit
 from domain.accounts.users import User
@@ -452,8 +459,8 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
 
 # The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:
 # ``wire`` above).
-# The provider's grants, which a takeover's proof ends: offered by the loans (a higher
-# capability's adapters), read as sign-in's own port.
+# The provider's grants, which a takeover's proof ends: offered by the provider's ``lends``,
+# read as sign-in's own port (and deleted with an account: sign-in's ``lends_late``).
 ENDED_GRANTS = Slot[OwnedData]("the grants a takeover's proof ends")
 
 
@@ -473,6 +480,40 @@ def lends(own: SigninAdapters, kernel: Kernel) -> Lent:
     """What signin offers the units that lend after it, and every unit then: a way in by a
     code's accounts, ways in and passkeys (``CODE_WAYS``, ``offers``)."""
     return Lent(offers=(offers(kernel.adapters_of(AccountsAdapters), own),))
+
+
+def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
+    """Sign-in's rules, made once every unit lent (``SIGNIN_RULES``): what the settings and
+    the units' slots decide (``SIGNIN_POLICIES``) with the gate single sign-on lends (an org's
+    members held to its single sign-on where it requires it, docs/reference/sso.md), the
+    hold, the legacy passwords' check (the migration's), and the accounts' address rule and
+    door (``ACCOUNT_RULES``). And what it lends the accounts: their shared rules' parts
+    (``SIGNIN_SHARES``) and what it keeps per user, deleted with an account after the units'
+    data, the provider's grants among it (``OWNED_DATA``)."""
+    accounts, base = kernel.adapters_of(AccountsAdapters), kernel.platform
+    made = kernel.offered(ACCOUNT_RULES)
+    rules = replace(
+        kernel.offered(SIGNIN_POLICIES),
+        gate=lent_gate((kernel,)),
+        hold=lent_hold((kernel,)),
+        addresses=made.addresses,
+        legacy=lent_legacy((kernel,)),
+        signups=made.signups,
+    )
+    hooks = kernel.offered(HOOK_CALLERS)
+    shares = SigninShares(
+        hold=rules.hold,
+        check_password=password_check(
+            own.throttle, rules, accounts=accounts, platform=base, hooks=hooks
+        ),
+        guest_ttl=rules.guest_ttl,
+        sign_in_check=upgrade_sign_ins(hooks, platform=base),
+    )
+    kept = (own.passkeys, own.factors, kernel.offered(ENDED_GRANTS), own.personal_tokens)
+    return Lent(
+        fills=(SIGNIN_SHARES(shares), OWNED_DATA(*kept)),
+        offers=(SIGNIN_RULES(rules),),
+    )
 
 
 def built(own: SigninAdapters, kernel: Kernel) -> Built:
@@ -502,6 +543,7 @@ UNIT = Unit[SigninAdapters](
     makes=signin_adapters.build,
     lends_early=lends_early,
     lends=lends,
+    lends_late=lends_late,
     build=built,
     limits=limits,
     optional=False,

@@ -24,7 +24,8 @@ from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
 from application.signin.throttle import LoginThrottle
 from application.signin.tokens import TokenPolicy
-from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts_rules import address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
 from domain.accounts.users import User
@@ -73,11 +74,11 @@ class SigninPolicies:
 # The check of a legacy account's password: sign-in's slot, filled by the migration's
 # ``lends`` (the last one lent is asked).
 LEGACY_PASSWORDS = Slot[LegacyPasswords]("the legacy passwords' check")
-# The rules of signing in, made by the loans (``loans.py``), offered the core's units as they
-# are built.
+# The rules of signing in, made by sign-in's late step (``lends_late``, bootstrap/signin.py),
+# offered the core's units as they run and are built.
 SIGNIN_RULES = Slot[SigninPolicies]("the rules of signing in")
 # What the settings and every unit's slots decide for signing in, offered by sign-in's early
-# lend (``policies``), before the loans complete them into its rules.
+# lend (``policies``), before its late step completes them into its rules.
 SIGNIN_POLICIES = Slot[SigninPolicies]("what decides signing in")
 # The gate every way of signing in passes, and what an org that holds an account refuses
 # the person: sign-in's and the accounts' slots, filled by single sign-on's ``lends``.

@@ -224,7 +224,8 @@ class Unit[A]:
     lends_early: Callable[[A, Kernel], Lent] = _lends_nothing
     # What a core unit makes once every unit lent (``lent_late``, in the capability order),
     # on the kernel that holds the core's adapters and what every unit lent and offered: the
-    # parts that take what the others lend its slots (the orgs': an org's purge, ...).
+    # parts that take what the others lend its slots (the accounts' and sign-in's rules, the
+    # orgs' parts: an org's purge, ...).
     lends_late: Callable[[A, Kernel], Lent] = _lends_nothing
 
     def made(self, footing: Footing) -> A:
@@ -298,6 +299,12 @@ def _in_turn(
 # What makes the platform's audit trail once every unit lent early, on the kernel they lent
 # on (its platform's audit log is the one the trail wraps): the last filling (events').
 AUDIT_TRAILS = Slot[Callable[[Kernel], AuditLog]]("the audit trail")
+
+
+# What is made once every unit lent late, on the kernel that holds what they all lent and
+# offered, and offered the core's ``runs`` and ``build``: the accounts' shared rules
+# (``SHARED``), each maker's offer.
+MADE_LAST = Slot[Callable[[Kernel], Filling[Any]]]("what is made once every unit lent late")
 
 
 # Every unit's record, the core's then the optional ones this service runs, offered the

@@ -11,7 +11,7 @@ from application.accounts.signups import ANYONE, Register, Signups
 from application.federation.linking import ExternalSignIn, Links
 from application.ports import Audit, ExternalIdentity
 from application.signin.tokens import TokenPair
-from bootstrap.accounts import NO_DOMAINS
+from bootstrap.accounts_rules import NO_DOMAINS
 from domain.accounts.users import User
 from infrastructure.accounts.email_syntax import EmailValidatorSyntax
 from tests.fakes.federation import FakeIdentityRepository

@@ -32,7 +32,7 @@ from application.signin.ports import NO_TOKEN_HOOK, LegacyPasswords, TokenHook
 from application.signin.sessions import Refresh, Sessions
 from application.signin.sign_in import SignIn
 from application.signin.tokens import TokenPair, TokenPolicy
-from bootstrap.accounts import NO_DOMAINS
+from bootstrap.accounts_rules import NO_DOMAINS
 from domain.accounts.guest.refusals import NotAGuest
 from domain.accounts.signups import SignupPolicy
 from domain.accounts.users import User

@@ -56,9 +56,10 @@ def test_the_core_units_are_built_in_the_capability_order() -> None:
     assert [ranks[name] for name in CORE_UNITS] == sorted(ranks[name] for name in CORE_UNITS)
 
 
-@pytest.mark.parametrize("module", ["binding.py", "adapters.py"])
+@pytest.mark.parametrize("module", ["binding.py", "adapters.py", "loans.py"])
 def test_the_kernels_wiring_names_no_capability(module: str) -> None:
-    """``bind`` and ``build_adapters`` fold the units' records: neither names a capability."""
+    """``bind``, ``build_adapters`` and ``lend`` fold the units' records: none names a
+    capability."""
     tree = ast.parse((BOOTSTRAP / module).read_text(encoding="utf-8"))
     ranks = capability_ranks()
     imported = [

@@ -27,7 +27,8 @@ from application.accounts.signups import ANYONE
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers
 from application.migration.services import UserMigration
 from bootstrap import Adapters, build_adapters
-from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts_rules import address_rule
 from bootstrap.federation import FederationAdapters
 from infrastructure.firestore.accounts.users import PHONE_NUMBERS, USERS
 from infrastructure.firestore.migration.user_moves import FirestoreUserMoves

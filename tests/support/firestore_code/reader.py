@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bootstrap.accounts import user_parts
+from bootstrap.accounts_rules import user_parts
 from tests.support.firestore_code.expressions import Frame
 from tests.support.firestore_code.interpreter import Interpreter
 from tests.support.firestore_code.model import (

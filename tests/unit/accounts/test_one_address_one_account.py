@@ -16,7 +16,8 @@ from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.migration.importing import ImportFile, ImportUsers, Position
 from application.migration.services import MigrationServices
 from application.sso.arrival import _address as asserted_address
-from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts_rules import address_rule
 from domain.accounts.credentials import Email, address_key, folds_onto_another, login_key
 from domain.accounts.users import Role
 from domain.errors import PermissionDenied

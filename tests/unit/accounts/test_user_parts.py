@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from application.accounts.services import AccountServices
 from application.migration.ports import Link
 from application.migration.records import Reading, from_jsonl, to_jsonl
-from bootstrap.accounts import user_parts
+from bootstrap.accounts_rules import user_parts
 from domain.accounts.attributes import EMPTY_SCHEMA
 from domain.accounts.credentials import Email, Username
 from domain.accounts.guest.part import GUEST_PURGE_GRACE, GUEST_SHARDS, Guest

@@ -19,7 +19,8 @@ from application.migration.importing import ImportFile, ImportSummary, ImportUse
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
 from bootstrap import Adapters
-from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts_rules import address_rule
 from bootstrap.federation import FederationAdapters
 from domain.accounts.credentials import Email, Username
 from domain.accounts.profile import PROFILE_TEXTS

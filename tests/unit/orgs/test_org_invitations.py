@@ -22,7 +22,7 @@ from application.orgs.joining.invitations import (
 )
 from application.ports import Audit, Mail
 from application.signin.authentication import Actor
-from bootstrap.accounts import address_rule
+from bootstrap.accounts_rules import address_rule
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User

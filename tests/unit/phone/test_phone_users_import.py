@@ -18,7 +18,8 @@ from application.hooks.services import HookServices
 from application.migration.importing import ImportFile, ImportSummary, ImportUsers, Position
 from application.migration.ports import Holders
 from application.migration.services import UserMigration
-from bootstrap.accounts import AccountsAdapters, address_rule
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.accounts_rules import address_rule
 from bootstrap.federation import FederationAdapters
 from bootstrap.hooks import HooksAdapters
 from domain.accounts.credentials import Email, Username
