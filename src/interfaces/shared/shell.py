@@ -23,7 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from application.metrics import THROTTLE_REFUSALS
 from application.services import Services
-from domain.slots import Filling, Slot
+from domain.slots import Filling, Slot, filled
 from interfaces.shared.acting import FILLS
 from interfaces.shared.limits import Identify, LimitedAs, Route, install_rate_limits
 from interfaces.shared.logs import TraceIds, install_request_context
@@ -38,6 +38,17 @@ KeySource = Callable[[], Sequence[Jwk]]  # read on each JWKS request
 # sources of the keys that verify its access tokens.
 API_LIMITED_BY = Slot[tuple[Route, Identify]]("the JSON API's routes limited by whom")
 API_PUBLIC_KEYS = Slot[KeySource]("the JSON API's public keys")
+
+# What may answer a request before anything else does (a refused Host's 421, say): each
+# gate, in the units' order, is asked before the pages', the limits' and the sessions' hooks
+# (only the request log's stamp, its id and start time, comes first), so that nothing has
+# touched the session or set a cookie when one answers; the first answer wins, None lets the
+# request on. The probes (``PROBE_PATHS``) never pass through them
+# (docs/decisions/0855-request-gates-come-first.md).
+RequestGate = Callable[[], Response | None]
+REQUEST_GATES = Slot[RequestGate]("the gates every request passes first")
+# Cloud Run's probes (interfaces/http/routes/health.py): answered whatever a gate would say.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,7 @@ def create_app(
         )
     install_error_handlers(app, config.problem_parts)
     install_request_context(app, config.project, config.trace_ids)
+    _install_gates(app, filled((config,), REQUEST_GATES))
     if metrics is not None:
         install_metrics(app, metrics)
     app.register_blueprint(jwks_bp)
@@ -149,6 +161,23 @@ def create_app(
         )
     _install_security_headers(app, config.production, [h for p in parts for h in p.headers])
     return app
+
+
+def _install_gates(app: Flask, gates: Sequence[RequestGate]) -> None:
+    """The units' request gates, as the first hook after the request log's stamp (none:
+    no hook at all)."""
+    if not gates:
+        return
+
+    @app.before_request
+    def _gated() -> Response | None:
+        if request.path in PROBE_PATHS:
+            return None
+        for gate in gates:
+            answer = gate()
+            if answer is not None:
+                return answer
+        return None
 
 
 jwks_bp = Blueprint("jwks", __name__)
