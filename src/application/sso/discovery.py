@@ -28,16 +28,22 @@ PRESENCE_TTL = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
-class Discovered:
-    """The connection an address signs in with, of its org, and its start: ``path`` on this
-    site (``/sso/{id}/saml`` or ``/sso/{id}/oidc``), ``url`` under PUBLIC_URL; ``domain`` the
-    org's verified domain it was found by, exactly (its A-labels), so a person tells it from
-    a look-alike another org verified."""
+class SignInStart:
+    """The connection an org's people sign in with, of its org, and its start: ``path`` on
+    this site (``/sso/{id}/saml`` or ``/sso/{id}/oidc``), ``url`` under PUBLIC_URL."""
 
     org: Org
     connection: Connection
     path: str
     url: str
+
+
+@dataclass(frozen=True)
+class Discovered(SignInStart):
+    """The start an address signs in at, found by its domain: ``domain`` the org's verified
+    domain it was found by, exactly (its A-labels), so a person tells it from a look-alike
+    another org verified."""
+
     domain: str
 
 
@@ -85,12 +91,22 @@ class HomeRealmDiscovery:
         org_id = self.domains.holder(domain) if domain is not None else None
         if domain is None or org_id is None:
             return None
+        start = self.of_org(org_id)
+        if start is None:
+            return None
+        return Discovered(start.org, start.connection, start.path, start.url, domain)
+
+    def of_org(self, org_id: str) -> SignInStart | None:
+        """Where the org's people start signing in: its active connection's start, as an
+        address on one of its verified domains is sent to (``discover``); None if it has no
+        active connection or is deleted (or no such org). For another unit, through
+        ``services().of(SsoServices).discovery``."""
         connection = signing_in_connection(org_id, connections=self.connections)
         org = self.orgs.get(org_id) if connection is not None else None
         if connection is None or org is None:  # none active, or the org is deleted
             return None
         path = start_path(connection)
-        return Discovered(org, connection, path, self.public_url.rstrip("/") + path, domain)
+        return SignInStart(org, connection, path, self.public_url.rstrip("/") + path)
 
     def any_sso(self) -> bool:
         """Whether any org has single sign-on (remembered by the process)."""

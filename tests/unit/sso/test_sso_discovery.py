@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from application.sso.discovery import SsoPresence
+from application.sso.discovery import Discovered, SignInStart, SsoPresence
+from application.sso.services import SsoServices
+from interfaces.shared.services import services
 from tests.fakes.kernel import FakeClock
 from tests.fakes.sso import FakeConnections
 from tests.support.api import PASSWORD, assert_field_error, assert_problem, register
@@ -109,6 +111,52 @@ def test_a_deleted_org_routes_nobody(sso: SamlSso) -> None:
     assert_problem(
         sso.world.client.get("/sso/discover?email=ada@corp.example"), 404, "sso_not_found"
     )
+
+
+# -- the org's own start (``HomeRealmDiscovery.of_org``), as another unit asks it
+
+
+def _org_start(sso: SamlSso, org_id: str) -> SignInStart | None:
+    """The org's start, asked through the sso's services as a unit's page or route does."""
+    with sso.world.app.test_request_context("/"):
+        return services().of(SsoServices).discovery.of_org(org_id)
+
+
+def test_an_org_with_an_active_connection_starts_at_it(sso: SamlSso) -> None:
+    start = _org_start(sso, sso.org_id)
+    assert start is not None and not isinstance(start, Discovered)  # no address: no domain
+    found = sso.world.services.of(SsoServices).discovery.discover("ada@corp.example")
+    assert found is not None
+    assert (start.org, start.connection, start.path, start.url) == (
+        found.org,
+        found.connection,
+        found.path,
+        found.url,
+    )
+    assert start.path == f"/sso/{sso.cid}/saml"
+    assert start.org.id == sso.org_id
+
+
+def test_an_org_without_an_active_connection_has_no_start(sso: SamlSso) -> None:
+    off = sso.world.client.patch(
+        f"/orgs/corp/connections/{sso.cid}", json={"status": "inactive"}, headers=sso.owner
+    )
+    assert off.status_code == 200, off.get_json()
+    assert _org_start(sso, sso.org_id) is None
+    assert _org_start(sso, "no-such-org") is None
+
+
+def test_an_org_with_no_connection_at_all_has_no_start(sso: SamlSso) -> None:
+    other = sso.world.client.post(
+        "/orgs", json={"slug": "other", "name": "Other"}, headers=sso.owner
+    )
+    assert other.status_code == 201, other.get_json()
+    assert _org_start(sso, other.get_json()["id"]) is None
+
+
+def test_a_deleted_org_has_no_start(sso: SamlSso) -> None:
+    assert sso.world.client.delete("/orgs/corp", headers=sso.owner).status_code == 204
+    assert _org_start(sso, sso.org_id) is None
 
 
 # -- the sign-in page
