@@ -23,6 +23,7 @@ from application.orgs.joining.domains import (
     OrgDomains,
     TxtRecords,
     VerifiedDomains,
+    VerifiedDomainsOf,
 )
 from application.orgs.joining.invitations import (
     SEND_ORG_INVITATION,
@@ -36,6 +37,7 @@ from application.orgs.members.members import MemberAttributes, OrgMembers, OrgRo
 from application.orgs.members.templates import RoleTemplates
 from application.orgs.orgs import PURGE_ORG, OrgPurge, Orgs
 from application.orgs.ports import (
+    ORG_DOMAINS,
     ORG_REPOSITORY,
     OrgInvitationRepository,
     OrgRepository,
@@ -113,10 +115,11 @@ def prepares(_settings: Settings, client: Client) -> tuple[Filling[Any], ...]:
     )
 
 
-def offers(own: OrgsAdapters) -> Filling[OrgRepository]:
+def offers(own: OrgsAdapters) -> tuple[Filling[Any], ...]:
     """What the orgs offer the units: their repository (``ORG_REPOSITORY``), through which a
-    unit that keeps an org's settings reads and changes them."""
-    return ORG_REPOSITORY(own.orgs)
+    unit that keeps an org's settings reads and changes them, and their verified domains
+    (``ORG_DOMAINS``): which an org proved, which org proved one."""
+    return ORG_REPOSITORY(own.orgs), ORG_DOMAINS(VerifiedDomainsOf(domains=own.domains))
 
 
 def build(footing: Footing) -> OrgsAdapters:
@@ -314,7 +317,7 @@ def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
     up where sign-up is by invitation only (the sign-up rule), and what follows an address
     newly proven (``AccountHooks.proven``): the auto_join of the org that verified its
     domain; and what they offer the units that lend after them, and every unit then: their
-    repository (``ORG_REPOSITORY``, ``offers``)."""
+    repository and verified domains (``ORG_REPOSITORY``, ``ORG_DOMAINS``: ``offers``)."""
     clock, audit = kernel.platform.clock, kernel.platform.audit
     auto_join = AutoJoin(orgs=own.orgs, domains=own.domains, clock=clock, audit=audit)
     return Lent(
@@ -323,7 +326,7 @@ def lends(own: OrgsAdapters, kernel: Kernel) -> Lent:
             INVITED_ADDRESSES(OpenInvitations(invitations=own.invitations, clock=clock)),
             PROVEN_HOOKS(auto_join.address_proven),
         ),
-        offers=(offers(own),),
+        offers=offers(own),
     )
 
 

@@ -158,6 +158,27 @@ class OrgRepository(Protocol):
 ORG_REPOSITORY = Slot[OrgRepository]("the orgs' repository")
 
 
+class OrgDomainReads(Protocol):
+    """The orgs' verified domains as a unit reads them (``ORG_DOMAINS``): what an org proved
+    it holds by DNS (docs/reference/orgs.md, "Domains"), one org's each. A deleted org not
+    yet purged still holds its domains: the caller reads the org (``ORG_REPOSITORY``)."""
+
+    def verified(self, org_id: str) -> tuple[str, ...]:
+        """The org's verified domains (as ``domain_name`` makes them: A-labels), by name;
+        none for an org with none, or no such org."""
+        ...
+
+    def holder(self, domain: str) -> str | None:
+        """The id of the org that verified exactly ``domain`` (in any form: Unicode or
+        A-labels, any case), not a parent nor a look-alike; None if none did."""
+        ...
+
+
+# What the kernel offers the units of the orgs' verified domains: a unit that acts for an
+# org on a domain (or a name under one) reads which it proved (docs/contributing.md, "Units").
+ORG_DOMAINS = Slot[OrgDomainReads]("the orgs' verified domains")
+
+
 class OrgRoleRepository(Protocol):
     def redefine(self, org_id: str, role: str, change: Callable[[Org], Org], now: datetime) -> Org:
         """Apply a pure ``change`` of the org's definition of ``role`` and rewrite each of

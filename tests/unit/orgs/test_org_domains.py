@@ -11,6 +11,7 @@ from application.orgs.joining.domains import (
     DOMAINS_MAX,
     OrgDomainRequest,
     VerifiedDomains,
+    VerifiedDomainsOf,
     org_for_domain,
 )
 from application.ports import Audit
@@ -385,6 +386,51 @@ def test_a_purge_removes_the_orgs_domains_and_claims(world: World) -> None:
     world.domains.delete_owned_by_org("o1", batch_size=1)
     assert world.listed("o1") == [] and world.holder("example.com") is None
     assert [d.domain for d in world.listed("o2")] == ["example.org"]
+
+
+# What the units read (``ORG_DOMAINS``)
+
+
+def test_the_units_read_an_orgs_verified_domains_only_by_name(world: World) -> None:
+    read = VerifiedDomainsOf(domains=world.domains)
+    for name in ("b.example", "bücher.example", "a.example"):
+        world.publish(world.add("o1", name))
+        world.verify("o1", name)
+    world.add("o1", "pending.example")  # added, never verified
+    world.publish(world.add("o2", "other.example"))
+    world.verify("o2", "other.example")
+    assert read.verified("o1") == ("a.example", "b.example", "xn--bcher-kva.example")
+    assert read.verified("o2") == ("other.example",)
+    world.delete("o1", "b.example")
+    assert read.verified("o1") == ("a.example", "xn--bcher-kva.example")
+
+
+@pytest.mark.parametrize("org_id", ["o3", "", "a/b", "../o1", "x" * 65])
+def test_the_units_read_no_domain_of_an_org_without_any(world: World, org_id: str) -> None:
+    world.publish(world.add("o1", "example.com"))
+    world.verify("o1", "example.com")
+    assert VerifiedDomainsOf(domains=world.domains).verified(org_id) == ()
+
+
+@pytest.mark.parametrize(
+    ("asked", "holder"),
+    [
+        ("example.com", "o1"),
+        ("EXAMPLE.com.", "o1"),
+        ("bücher.example", "o1"),
+        ("eng.example.com", None),  # a name under it is not the domain
+        ("pending.example", None),  # added, not verified
+        ("not a domain", None),
+    ],
+)
+def test_the_units_read_which_org_verified_a_domain(
+    world: World, asked: str, holder: str | None
+) -> None:
+    for name in ("example.com", "bücher.example"):
+        world.publish(world.add("o1", name))
+        world.verify("o1", name)
+    world.add("o2", "pending.example")
+    assert VerifiedDomainsOf(domains=world.domains).holder(asked) == holder
 
 
 # The JSON API's answer

@@ -21,6 +21,7 @@ from application.orgs.ports import OrgRepository
 from application.ports import NO_WRITES, Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from application.signin.authentication import Actor
 from domain.errors import Conflict, DomainError, InvalidInput, Unavailable
+from domain.ids import is_id
 from domain.orgs.domains import (
     DomainClaim,
     OrgDomain,
@@ -131,6 +132,23 @@ class DomainHoldersOf:
     domains: OrgDomains
 
     def org_for(self, domain: str) -> str | None:
+        return org_for_domain(domain, domains=self.domains)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VerifiedDomainsOf:
+    """The orgs' verified domains as the units read them (``OrgDomainReads``, offered as
+    ``ORG_DOMAINS``), from the domains' store."""
+
+    domains: OrgDomains
+
+    def verified(self, org_id: str) -> tuple[str, ...]:
+        if not is_id(org_id):
+            return ()  # no org has it (and Firestore refuses some such names outright)
+        found = self.domains.list_for(org_id, DOMAINS_MAX)
+        return tuple(sorted(domain.domain for domain in found if domain.verified))
+
+    def holder(self, domain: str) -> str | None:
         return org_for_domain(domain, domains=self.domains)
 
 
