@@ -5,15 +5,17 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
-from werkzeug.test import TestResponse
+from werkzeug.test import Cookie, TestResponse
 
 from bootstrap import Adapters, build_adapters
 from infrastructure.settings import Settings
+from interfaces.web.browser import EXTENSION as PAGES
 from tests.fakes.events import RecordingAuditLog
 from tests.fakes.federation import FakeIdentityVerifier
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
@@ -38,10 +40,47 @@ hypothesis_settings.load_profile("firegate")
 class AnswerSentClient(FlaskClient):
     """Reads each answer whole and closes it, as a server does once it has sent it: what a
     route hands on after its answer (interfaces/shared/after_response.py) then runs, as in
-    production. ``buffered=False`` keeps an answer open, for a test to look before."""
+    production. ``buffered=False`` keeps an answer open, for a test to look before.
+
+    A request to a path is sent to the app's PUBLIC_URL host (``Host``), as a browser in
+    front of the service sends it, not Werkzeug's "localhost": an app that answered only its
+    own host would still answer the tests (docs/decisions/0855-request-gates-come-first.md).
+    Its cookies are that host's too. A full URL, a ``base_url`` or an environ keeps its own."""
 
     def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> TestResponse:
+        host = self._public_host()
+        path = args[0] if args else kwargs.get("path", "/")
+        if (
+            host is not None
+            and isinstance(path, str)
+            and not urlsplit(path).netloc
+            and not {"base_url", "subdomain", "url_scheme"} & kwargs.keys()
+        ):
+            kwargs["base_url"] = f"http://{host}/"
         return super().open(*args, buffered=buffered, **kwargs)
+
+    def _public_host(self) -> str | None:
+        """The ``host[:port]`` of the app's PUBLIC_URL; None for an app without the pages."""
+        pages = self.application.extensions.get(PAGES)
+        return urlsplit(pages.public_url).netloc if pages is not None else None
+
+    def _cookie_domain(self, domain: str | None) -> str:
+        """``domain``, else the PUBLIC_URL's host name the requests go to (else Werkzeug's)."""
+        if domain is not None:
+            return domain
+        host = self._public_host()
+        return (urlsplit(f"//{host}").hostname if host else None) or "localhost"
+
+    def set_cookie(self, key: str, value: str = "", *args: Any, **kwargs: Any) -> None:
+        kwargs["domain"] = self._cookie_domain(kwargs.get("domain"))
+        super().set_cookie(key, value, *args, **kwargs)
+
+    def get_cookie(self, key: str, domain: str | None = None, path: str = "/") -> Cookie | None:
+        return super().get_cookie(key, self._cookie_domain(domain), path)
+
+    def delete_cookie(self, key: str, *args: Any, **kwargs: Any) -> None:
+        kwargs["domain"] = self._cookie_domain(kwargs.get("domain"))
+        super().delete_cookie(key, *args, **kwargs)
 
 
 Flask.test_client_class = AnswerSentClient

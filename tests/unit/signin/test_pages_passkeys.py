@@ -263,7 +263,7 @@ def test_the_scripts_fetch_from_the_pages_own_origin_is_accepted(world: Pages) -
     passkeys are on http://localhost:8000 while PUBLIC_URL says http://127.0.0.1:8000."""
     base = "http://localhost:8000"
     c = world.client
-    token = meta_token(c, "/sign-in")
+    token = meta_token(c, f"{base}/sign-in")  # the page, and its CSRF cookie, of that host
     for origin, status in ((base, 200), ("http://localhost:8001", 403), ("null", 200)):
         headers = {**JSON, "X-CSRF-Token": token, "Origin": origin, "Sec-Fetch-Site": "same-origin"}
         answer = c.post("/sign-in/passkey/options", json={}, headers=headers, base_url=base)
