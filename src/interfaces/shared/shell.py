@@ -1,7 +1,7 @@
 """The app shell: the Flask app that the driving adapters (the JSON API, the pages, the
 provider) are installed on, and what they share (docs/reference/index.md, "One app, three
-adapters"): proxy handling, the error handlers, the request logs, CORS, the security
-headers, the per-address limits and the JWKS.
+adapters"): proxy handling, the error handlers, the request logs, the units' request gates,
+CORS, the security headers, the per-address limits and the JWKS.
 
 Each adapter's ``install(app, config)`` puts its routes on the app and hands the shell an
 ``Installed``: its limits, CORS resources, header rules and public keys, as data. The shell
