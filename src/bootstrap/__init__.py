@@ -21,8 +21,9 @@ is that submodule: importing the submodule would replace it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -31,8 +32,9 @@ from bootstrap.adapters import Adapters, build_adapters
 from bootstrap.binding import bind
 from bootstrap.driving import driving_adapters
 from bootstrap.metrics import GAUGES, measuring, refreshing
+from bootstrap.unit import Unit
 from bootstrap.units import check_units, every_unit
-from domain.slots import filled
+from domain.slots import Filling, filled
 from infrastructure.settings import Settings
 from interfaces.cli import install_cli
 from interfaces.shared.logs import configure_logging
@@ -43,6 +45,15 @@ if TYPE_CHECKING:
     from bootstrap.telemetry import Tracing
 
 __all__ = ["Adapters", "bind", "build_adapters", "build_app"]
+
+
+def shell_fills(units: Sequence[Unit[Any]], adapters: Adapters) -> tuple[Filling[Any], ...]:
+    """What the units fill in the shell's and the driving adapters' slots: the service's
+    units', then those of any other unit ``adapters`` place (a test's own: the service's
+    place none)."""
+    named = {unit.name for unit in units}
+    others = [placed.unit for placed in adapters.units if placed.unit.name not in named]
+    return tuple(filling for unit in (*units, *others) for filling in unit.fills)
 
 
 def build_app(
@@ -97,7 +108,7 @@ def build_app(
             rate_limits=settings.service.rate_limit_enabled,
             trace_ids=tracing.trace_ids if tracing is not None else None,
             problem_parts=filled(units, PROBLEM_PARTS),
-            fills=tuple(filling for unit in units for filling in unit.fills),
+            fills=shell_fills(units, adapters),
         ),
         driving_adapters(settings),
         measured,

@@ -441,6 +441,14 @@ class TestsRequestCounter:
         return self.current.check()
 
 
+def fills_of_its_own(settings: Settings, adapters: Adapters) -> bool:
+    """Whether ``adapters`` place a unit of the tests' own that fills slots itself (its
+    record's ``fills``): the app is made with those (the pages' brands, say), so it is not
+    shared."""
+    named = {unit.name for unit in (*core_units(), *units_on(settings))}
+    return any(placed.unit.fills for placed in adapters.units if placed.unit.name not in named)
+
+
 class SharedApp:
     """An app with ``settings``, bound to one test's fakes at a time."""
 
@@ -451,7 +459,7 @@ class SharedApp:
         self.taken = False  # by the test running
 
     def on(self, adapters: Adapters) -> Flask:
-        if self.taken:
+        if self.taken or fills_of_its_own(self.settings, adapters):
             return build_app(self.settings, adapters)
         if self.app is None or self.counter is None:
             self.counter = TestsRequestCounter(adapters.platform.request_counter)

@@ -243,6 +243,7 @@ def install(app: Flask, config: PagesConfig, unit_pages: Sequence[Pages] = ()) -
             "email_code": config.email_code,
             "included": included,
             "refused_as": _refused_as,
+            "page_brand": None,  # a unit's brand, put on the page by page() (PAGE_BRANDS)
             **{key: value for read in pages.page_context for key, value in read().items()},
             **language,
         }

@@ -16,7 +16,7 @@ from functools import partial
 from http import HTTPStatus
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, jsonify, redirect, render_template, request
+from flask import Response, current_app, g, jsonify, redirect, request
 from flask_babel import format_timedelta, gettext
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -33,7 +33,7 @@ from domain.errors import (
 from interfaces.shared.problems import status_of
 from interfaces.web import browser
 from interfaces.web.messages import message
-from interfaces.web.rendering import on_to_sso, page_headers
+from interfaces.web.rendering import on_to_sso, page_headers, page_of
 
 PASSWORD_FIELDS = frozenset({"password", "current_password", "new_password"})
 SECRET_FIELDS = PASSWORD_FIELDS | {"code", "recovery_code"}
@@ -134,17 +134,18 @@ def refused(
     retype = [] if exc.credentials_proven else [k for k in PASSWORD_FIELDS if request.form.get(k)]
     # A signal fired: the page shows the challenge's widget (docs/security.md)
     challenge = exc if isinstance(exc, ChallengeRequired) else None
-    body = render_template(
-        form.template,
-        form=typed,
-        retype=retype,
-        errors=fields,
-        error=None if fields else said(exc),
-        failed=form.form_id,
-        challenge=challenge,
+    shown_again = {
+        "form": typed,
+        "retype": retype,
+        "errors": fields,
+        "error": None if fields else said(exc),
+        "failed": form.form_id,
+        "challenge": challenge,
         **context,
-    )
-    return Response(body, status=status, headers=headers)
+    }
+    answer = page_of(form.template, status, shown_again)
+    answer.headers.update(headers)
+    return answer
 
 
 def sign_in_again(back: str = REAUTH_BACK) -> Response:
@@ -227,10 +228,10 @@ def json_problem(
 
 def error_page(status: int, detail: str, headers: dict[str, str]) -> Response:
     # A signed-in person is offered their account and signing out, not "Sign in".
-    body = render_template(
-        "error.html", status=status, detail=detail, signed_in=browser.seems_signed_in()
-    )
-    return Response(body, status=status, headers=headers)
+    context = {"status": status, "detail": detail, "signed_in": browser.seems_signed_in()}
+    answer = page_of("error.html", status, context)
+    answer.headers.update(headers)
+    return answer
 
 
 # The blueprints served as pages: this adapter's, and the provider's (``serve_as_pages``).

@@ -1,14 +1,17 @@
 """How a page is rendered and sent (docs/pages.md, "How a page is built"): the pages'
-blueprint, the inlined stylesheet and the CSP that allows it, ``page()``, the kept
-signed-out pages, and each page's headers."""
+blueprint, the inlined stylesheet and the CSP that allows it, the brand a unit may put on a
+page (``PAGE_BRANDS``), ``page()``, the kept signed-out pages, and each page's headers."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import astuple, dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -18,6 +21,8 @@ from flask_babel import get_locale, get_timezone
 from markupsafe import Markup
 
 from application.remembered import Remembered
+from domain.slots import Slot
+from interfaces.shared.acting import filled_here
 from interfaces.web import browser, shown
 
 # The pages' blueprint: their templates, static files and hooks; each page module adds its
@@ -47,16 +52,21 @@ class Styled:
     csp: str
 
 
-def styled(brand_color: str = "", challenge_origins: tuple[str, ...] = ()) -> Styled:
+def styled(
+    brand_color: str = "", challenge_origins: tuple[str, ...] = (), dark_color: str = ""
+) -> Styled:
     """``brand_color`` (``#rrggbb``, checked by the settings) is the light scheme's accent;
-    the dark scheme keeps its own, light enough to read on dark. ``challenge_origins``: the
-    challenge provider's, whose script and frames the pages then allow (only when one is
-    configured: docs/security.md, "A challenge on signals")."""
+    the dark scheme keeps its own, light enough to read on dark, unless a page's brand gives
+    ``dark_color``. ``challenge_origins``: the challenge provider's, whose script and frames
+    the pages then allow (only when one is configured: docs/security.md, "A challenge on
+    signals")."""
     style = STYLE
     if brand_color:
         style += (
             f"@media (prefers-color-scheme: light) {{ :root {{ --accent: {brand_color}; }} }}\n"
         )
+    if dark_color:
+        style += f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {dark_color}; }} }}\n"
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     # Scripts only from files of this site (no inline script), and the challenge's.
     more = "".join(f" {origin}" for origin in challenge_origins)
@@ -75,8 +85,9 @@ STYLED = "firegate.styled"  # the app's Styled
 
 
 def csp() -> str:
-    """This app's pages' Content-Security-Policy."""
-    found: Styled = current_app.extensions.get(STYLED, UNBRANDED)
+    """This page's Content-Security-Policy: its brand's (``PAGE_BRANDS``), else this app's
+    pages'."""
+    found: Styled = g.get(BRANDED) or current_app.extensions.get(STYLED, UNBRANDED)
     return found.csp
 
 
@@ -104,8 +115,95 @@ def _template_globals(state: BlueprintSetupState) -> None:
     globals_["challenge_script"] = config.challenge_script if config is not None else ""
 
 
+# -- a page's brand (docs/decisions/0860-page-brands.md)
+
+
+@dataclass(frozen=True)
+class PageBrand:
+    """What a unit puts on a page in the operator's place: the name and logo of the header,
+    the accent of each colour scheme (``#rrggbb``; empty: the deployment's)."""
+
+    name: str
+    logo_url: str = ""
+    color: str = ""  # the light scheme's accent, on which buttons' text is white
+    dark_color: str = ""  # the dark scheme's, on which buttons' text is black
+
+
+type PageBranding = Callable[[Mapping[str, object]], PageBrand | None]
+
+# Filled by the units that brand pages: each is asked, in the units' order, with the context
+# the page is rendered with (it may read the request too); the first brand given is worn.
+# None from all: the page is the deployment's, byte for byte.
+PAGE_BRANDS = Slot[PageBranding]("the pages' brands")
+BRANDED = "firegate_branded"  # on ``g``: the Styled of this request's branded page
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def page_brand(context: Mapping[str, object]) -> PageBrand | None:
+    """The brand the first unit that gives one puts on a page rendered with ``context``."""
+    for brand_of in filled_here(PAGE_BRANDS):
+        brand = brand_of(context)
+        if brand is not None:
+            return brand
+    return None
+
+
+def _color(value: str) -> str:
+    """``value`` if it is ``#rrggbb`` (lower-cased), else nothing: only a colour goes into
+    the stylesheet, whatever a unit gives."""
+    return value.lower() if isinstance(value, str) and _COLOR.fullmatch(value) else ""
+
+
+@lru_cache(maxsize=64)
+def _styled_for(color: str, challenge_origins: tuple[str, ...], dark_color: str) -> Styled:
+    """The stylesheet and CSP of one pair of colours, made once."""
+    return styled(color, challenge_origins, dark_color)
+
+
+def _brand_style(brand: PageBrand) -> Styled | None:
+    """The stylesheet and CSP of ``brand``'s colours; None when it gives none (the app's)."""
+    color, dark_color = _color(brand.color), _color(brand.dark_color)
+    if not color and not dark_color:
+        return None
+    config: browser.PagesConfig | None = current_app.extensions.get(browser.EXTENSION)
+    own, origins = (config.brand_color, config.challenge_origins) if config else ("", ())
+    return _styled_for(color or own, origins, dark_color)
+
+
+def _rendered(
+    template: str, context: Mapping[str, object], brand: PageBrand | None
+) -> tuple[str, Styled | None]:
+    """``template`` rendered with ``context``, wearing ``brand`` if any; and the stylesheet
+    it inlines when that is not the app's."""
+    if brand is None:
+        return render_template(template, **context), None
+    look = _brand_style(brand)
+    worn: dict[str, object] = {**context, "page_brand": brand}
+    if look is not None:
+        worn["page_style"] = Markup(look.style)  # noqa: S704 - our file, checked colours
+    return render_template(template, **worn), look
+
+
+def _with_style(response: Response, look: Styled | None) -> Response:
+    """``response`` with the CSP that allows its stylesheet, when it is a brand's (``csp()``
+    gives it too, for a page that adds to it: the consent's)."""
+    if look is None:
+        g.pop(BRANDED, None)
+        return response
+    setattr(g, BRANDED, look)
+    response.headers["Content-Security-Policy"] = look.csp
+    return response
+
+
 def page(template: str, status: int = 200, **context: object) -> Response:
-    return Response(render_template(template, **context), status=status)
+    """``template`` rendered with ``context``, wearing a unit's brand if one gives it."""
+    return page_of(template, status, context)
+
+
+def page_of(template: str, status: int, context: Mapping[str, object]) -> Response:
+    """``page()`` of a context given whole (the error page's, which names its status)."""
+    html, look = _rendered(template, context, page_brand(context))
+    return _with_style(Response(html, status=status), look)
 
 
 def see_other(location: str) -> Response:
@@ -143,19 +241,22 @@ def kept_page(template: str, **context: object) -> Response:
     """A form page that is the same for every browser but for its CSRF token (/sign-in,
     /sign-up, /forgot-password): rendered once per language and context, then served with
     this browser's token put in (docs/benchmarks.md, "The pages for people"). Nothing it
-    shows depends on who asks: the context is the whole key."""
+    shows depends on who asks: the context, with the brand it wears, is the whole key."""
     kept: KeptPages = current_app.extensions[KEPT_PAGES]
     language = [str(get_locale()), g.get(browser.ACCOUNT_LANGUAGE, False)]  # the switch, too
-    key = json.dumps([template, language, request.script_root, context], sort_keys=True)
+    brand = page_brand(context)
+    worn = astuple(brand) if brand is not None else None
+    key = json.dumps([template, language, request.script_root, context, worn], sort_keys=True)
     html = kept.pages.get(key)
+    look = _brand_style(brand) if brand is not None else None
     if html is None:
         g.csrf_token = CSRF_SLOT  # what csrf_token() gives while it renders
         try:
-            html = render_template(template, **context)
+            html, look = _rendered(template, context, brand)
         finally:
             g.pop("csrf_token", None)
         kept.pages.put(key, html)
-    return Response(html.replace(CSRF_SLOT, browser.csrf_token()))
+    return _with_style(Response(html.replace(CSRF_SLOT, browser.csrf_token())), look)
 
 
 # -- each page's headers
