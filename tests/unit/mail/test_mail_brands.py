@@ -3,29 +3,29 @@ invitation, its IdP certificate's warning) goes out under the brand the first un
 answers for the org gives: its name and logo in the layout, its ``From`` ("{brand} via
 {SITE_NAME}" on MAIL_FROM's address, or the brand's own sender), ``brand`` in the send_mail
 hook's payload. None filled or none answering, the mail is today's. On the fakes, with a unit
-of the tests' own that fills the slot
+of the tests' own that fills the slot (tests/support/mail_brands.py)
 (docs/decisions/0865-a-mail-about-an-org-goes-out-under-its-brand.md)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from application.hooks.admin import AuthHookRef, ListAuthHooks, SetAuthHook
 from application.hooks.services import HookServices
-from application.mail.sending import MAIL_BRANDS, MailingJob, MailSettings
+from application.mail.sending import MailingJob, MailSettings
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Mail, MailBrand
 from application.sso.services import SsoServices
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.hooks import HooksAdapters
-from bootstrap.unit import Built, Kernel, Lent, Placed, Unit
+from bootstrap.unit import Placed
 from domain.mail.hook_kinds import SEND_MAIL
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
@@ -33,45 +33,13 @@ from tests.fakes.hooks import FakeHookClient
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register
 from tests.support.app import World
+from tests.support.mail_brands import BRANDS, Brands
 from tests.support.saml import certificate, idp_metadata
 from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
 MAIL_FROM = "firegate <no-reply@localhost>"  # the settings' default
 LOGO = "http://127.0.0.1:8000/brand/logo.png"
-
-
-@dataclass
-class Brands:
-    """The unit's adapters: two answerers, each an org id's brand (absent: None), asked in
-    this order; the org ids each was asked about."""
-
-    first: dict[str, MailBrand | None] = field(default_factory=dict)
-    second: dict[str, MailBrand | None] = field(default_factory=dict)
-    asked: list[str] = field(default_factory=list)
-
-    def of_first(self, org_id: str) -> MailBrand | None:
-        self.asked.append(org_id)
-        return self.first.get(org_id)
-
-    def of_second(self, org_id: str) -> MailBrand | None:
-        return self.second.get(org_id)
-
-
-def _no_production_adapters(_settings: Any, _client: Any) -> NoReturn:
-    raise RuntimeError("the brands unit is the tests' own: it has fakes only")
-
-
-def _lends(brands: Brands, _kernel: Kernel) -> Lent:
-    return Lent(fills=(MAIL_BRANDS(brands.of_first, brands.of_second),))
-
-
-BRANDS = Unit[Brands](
-    name="mail_brands",
-    adapters=_no_production_adapters,
-    lends=_lends,
-    build=lambda _brands, _kernel: Built(),
-)
 
 
 class BrandsWorld(World):
