@@ -320,10 +320,23 @@ class JobQueue(Protocol):
 
 
 @dataclass(frozen=True)
+class MailBrand:
+    """Whose name a mail about an org goes out under (docs/contributing.md, "Units",
+    ``MAIL_BRANDS``): a display name, the URL of its logo, and the address it is sent from
+    (``None``: the service's own, ``MAIL_FROM``, as "{name} via {SITE_NAME}")."""
+
+    name: str
+    logo_url: str | None = None
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
 class Mail:
     """One rendered message: a plain-text part and an HTML alternative; ``kind`` says which
     mail it is (the job's kind, else its template's name) and ``locale`` its language, for a
-    send_mail hook (docs/hooks.md)."""
+    send_mail hook (docs/hooks.md). ``brand``: the org's brand it went out under, if any;
+    ``from_name`` and ``from_address`` its own ``From`` (empty: the mailer's, ``MAIL_FROM``;
+    an empty address with a name: that name on ``MAIL_FROM``'s address)."""
 
     to: str
     subject: str
@@ -331,6 +344,9 @@ class Mail:
     html: str
     kind: str = ""
     locale: str = ""
+    brand: MailBrand | None = None
+    from_name: str = ""
+    from_address: str = ""
 
 
 class MailUndelivered(Exception):
@@ -353,13 +369,14 @@ class Mailer(Protocol):
 class TextMessage:
     """One text message (SMS): ``kind`` says which (``phone_code``), ``code`` the one-time
     code it carries (for a sender that formats its own), ``text`` the whole message in the
-    person's language, ``locale`` (docs/hooks.md, "send_sms")."""
+    person's language, ``locale``, ``brand`` (docs/hooks.md, "send_sms")."""
 
     to: str  # E.164
     kind: str
     locale: str
     code: str
     text: str
+    brand: MailBrand | None = None  # the org's brand it went out under: none today
 
 
 class TextUndelivered(Exception):

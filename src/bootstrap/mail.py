@@ -23,8 +23,10 @@ from application.mail.invitations import AccountInvitations
 from application.mail.not_me import NotMeLinks
 from application.mail.password_reset import FIND_RESET_ACCOUNT, FindResetAccountJob, PasswordReset
 from application.mail.sending import (
+    MAIL_BRANDS,
     SEND_MAIL,
     ActionTokenRepository,
+    MailBrandOf,
     MailSettings,
     NewDeviceMails,
     ProviderNames,
@@ -78,6 +80,9 @@ class MailAdapters:
     mail_renderer: MailRenderer
     mailer: Mailer
     new_device_mails: NewDeviceMails
+    # The brands a mail about an org may go out under (``MAIL_BRANDS``, what the units lent),
+    # held once every unit lent (``lends_late``): a ``MailingJob`` takes them.
+    brands: Sequence[MailBrandOf] = ()
 
 
 def build(footing: Footing) -> MailAdapters:
@@ -251,6 +256,14 @@ def lends(own: MailAdapters, kernel: Kernel) -> Lent:
     )
 
 
+def lends_late(_own: MailAdapters, kernel: Kernel) -> Lent:
+    """Once every unit lent: its adapters behind the send_mail hooks (``HOOKED_MAIL``) offered
+    again with the brands the units lent (``MAIL_BRANDS``), which the jobs that mail about
+    an org (the orgs' invitations, single sign-on's warnings) take as they run."""
+    mail = kernel.offered(HOOKED_MAIL)
+    return Lent(offers=(HOOKED_MAIL(replace(mail, brands=kernel.filled(MAIL_BRANDS))),))
+
+
 def hooked_mail(mail: MailAdapters, hooks: HookCalls) -> MailAdapters:
     """The mail adapters with their mailer behind the send_mail hooks (mail's own kind)."""
     return replace(
@@ -312,6 +325,7 @@ UNIT = Unit[MailAdapters](
     name="mail",
     makes=build,
     lends=lends,
+    lends_late=lends_late,
     build=built,
     runs=runs,
     limits=limits,

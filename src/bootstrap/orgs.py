@@ -296,6 +296,7 @@ def invitation_handlers(
         clock=platform.clock,
         settings=mail_settings(settings),
         metrics=platform.metrics,
+        brands=mail.brands,
     )
     return {SEND_ORG_INVITATION: mails.send}
 

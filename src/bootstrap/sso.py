@@ -362,6 +362,7 @@ def certificate_handlers(
         clock=platform.clock,
         settings=mail_settings(settings),
         metrics=platform.metrics,
+        brands=mail.brands,
     )
     return {WARN_ADMINS: warnings.warn_admins, MAIL_ADMIN: warnings.mail_admin}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -37,15 +38,32 @@ def fake() -> tuple[Mailer, Callable[[], list[Mail]]]:
     return mailer, lambda: mailer.to("zoe@example.com")
 
 
+SENDER = "no-reply@example.com"
+
+
 def smtp() -> tuple[Mailer, Callable[[], list[Mail]]]:
-    mailer = SmtpMailer(os.environ["SMTP_URL"], sender="firegate <no-reply@example.com>")
+    mailer = SmtpMailer(os.environ["SMTP_URL"], sender=f"firegate <{SENDER}>")
 
     def received() -> list[Mail]:
+        """What maildev got; its ``From`` as a mail names one (no name of its own and the
+        mailer's address: "", as a mail that names none)."""
         found: list[dict[str, Any]] = mailbox.to("zoe@example.com")
-        return [
-            Mail(to="zoe@example.com", subject=m["subject"], text=m["text"], html=m["html"])
-            for m in found
-        ]
+        mails = []
+        for m in found:
+            [sender] = m["from"]
+            name = "" if sender["name"] == "firegate" else sender["name"]
+            address = "" if sender["address"] == SENDER else sender["address"]
+            mails.append(
+                Mail(
+                    to="zoe@example.com",
+                    subject=m["subject"],
+                    text=m["text"],
+                    html=m["html"],
+                    from_name=name,
+                    from_address=address,
+                )
+            )
+        return mails
 
     return mailer, received
 
@@ -70,6 +88,22 @@ def test_a_sent_mail_arrives_with_both_parts(
     assert got.subject == MAIL.subject
     assert "http://127.0.0.1:8000/verify-email?token=abc_DEF-123" in got.text
     assert "Zoë" in got.text and 'href="http://127.0.0.1:8000/verify-email' in got.html
+
+
+@pytest.mark.contract
+def test_a_mail_is_from_the_sender_it_names_else_the_mailers(
+    mailer: tuple[Mailer, Callable[[], list[Mail]]],
+) -> None:
+    port, received = mailer
+    port.send(replace(MAIL, subject="plain"))
+    port.send(replace(MAIL, subject="via", from_name="Acme via firegate"))
+    port.send(replace(MAIL, subject="own", from_name="Acme", from_address="news@acme.example"))
+    got = {m.subject: (m.from_name, m.from_address) for m in received()}
+    assert got == {
+        "plain": ("", ""),
+        "via": ("Acme via firegate", ""),
+        "own": ("Acme", "news@acme.example"),
+    }
 
 
 @pytest.mark.contract

@@ -13,11 +13,16 @@ from typing import Any
 import pytest
 import requests
 
+from application.ports import MailBrand
+from bootstrap import build_adapters
 from domain.orgs.orgs import Membership, Org, Slug
 from infrastructure.firestore.orgs.orgs import FirestoreOrgRepository
-from tests.support.api import PASSWORD, bearer
+from tests.support.api import PASSWORD, bearer, login, register
+from tests.support.app import app_on
+from tests.support.mail_brands import Brands, with_brands
 from tests.support.mailbox import link_in, token_in, wait_for
 from tests.support.servers import serving
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e
 PARALLEL = 30
@@ -110,3 +115,32 @@ def test_invite_mail_and_thirty_parallel_accepts(service: str, firestore: Any) -
     assert (again.status_code, again.json()["code"]) == (400, "invalid_token")
     gone_again = call("DELETE", f"{url}/orgs/acme/invitations/{invitation['id']}", admin)
     assert gone_again.status_code == 404
+
+
+def test_an_invitation_under_the_orgs_brand_arrives_from_its_sender(firestore: Any) -> None:
+    """A unit that fills MAIL_BRANDS (the tests' own) names the org's brand: the mail arrives
+    through SMTP from the brand's sender, its name in the layout; the org's next invitation,
+    once the brand answers none, from MAIL_FROM as ever
+    (docs/decisions/0865-a-mail-about-an-org-goes-out-under-its-brand.md)."""
+    settings = make_settings()
+    brands = Brands()
+    app = app_on(settings, with_brands(build_adapters(settings, firestore=firestore), brands))
+    client = app.test_client()
+    register(client, "bruna")
+    bruna = bearer(login(client, "bruna"))
+    made = client.post("/orgs", json={"slug": "brandco", "name": "Brand Co"}, headers=bruna)
+    assert made.status_code == 201, made.get_json()
+    org_id = made.get_json()["id"]
+    brands.first[org_id] = MailBrand("Brand Co", sender="news@brand.example")
+    body = {"email": "bree@example.com", "roles": ["member"]}
+    assert client.post("/orgs/brandco/invitations", json=body, headers=bruna).status_code == 201
+    (mail,) = wait_for("bree@example.com")
+    assert mail["from"] == [{"address": "news@brand.example", "name": "Brand Co"}]
+    assert "<strong>Brand Co</strong>" in mail["html"] and "Brand Co" in mail["subject"]
+
+    del brands.first[org_id]
+    body = {"email": "cleo@example.com", "roles": ["member"]}
+    assert client.post("/orgs/brandco/invitations", json=body, headers=bruna).status_code == 201
+    (plain,) = wait_for("cleo@example.com")
+    assert plain["from"] == [{"address": "no-reply@localhost", "name": "firegate"}]
+    assert "<strong>" not in plain["html"]

@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from application.hooks.caller import HookResult, KindCaller
-from application.ports import Mail, Mailer, MailUndelivered, TextMessage, TextUndelivered
+from application.ports import (
+    Mail,
+    MailBrand,
+    Mailer,
+    MailUndelivered,
+    TextMessage,
+    TextUndelivered,
+)
 from domain.errors import PermissionDenied
 from domain.hooks.auth_hooks import SignInAnswer, SignInDecision, checked_claims, claims_merged
 from domain.hooks.before_sign_in import SignInHookRequest, SignInVerdict, joined_verdict
@@ -149,6 +156,12 @@ class SignInCheckHook:
         )
 
 
+def brand_payload(brand: MailBrand | None) -> Mapping[str, object] | None:
+    """The ``brand`` of a send_mail or send_sms payload: the org's brand a mail or text went
+    out under, ``{"name", "logo_url"}``, else None (docs/hooks.md)."""
+    return None if brand is None else {"name": brand.name, "logo_url": brand.logo_url}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class HookMailer:
     """``send_mail``: each mail handed to the hooks instead of ``smtp`` when one is set, in
@@ -171,6 +184,7 @@ class HookMailer:
             "subject": mail.subject,
             "text": mail.text,
             "html": mail.html,
+            "brand": brand_payload(mail.brand),
         }
         results = self.caller.call_all(payload, until=lambda r: r.answered or r.refused)
         if any(result.answered for result in results):
@@ -200,6 +214,7 @@ class HookTexter:
             "locale": message.locale,
             "code": message.code,
             "text": message.text,
+            "brand": brand_payload(message.brand),
         }
         results = self.caller.call_all(payload, until=lambda r: r.answered)
         if not any(result.answered for result in results):

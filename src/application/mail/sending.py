@@ -26,6 +26,7 @@ from application.ports import (
     Job,
     JobQueue,
     Mail,
+    MailBrand,
     Mailer,
     MailRenderer,
     MailUndelivered,
@@ -36,6 +37,7 @@ from domain.accounts.users import Role, User
 from domain.ids import new_id
 from domain.mail.action_tokens import INVITATION_LIFETIME, ActionToken, Purpose
 from domain.signin.devices import device_key
+from domain.slots import Slot
 from domain.user_agents import browser_of
 from domain.ways_in import WayIn
 
@@ -391,30 +393,91 @@ def deliver(mailer: Mailer, mail: Mail, final: bool, what: str) -> bool:
     return True
 
 
+# The brand a mail about an org goes out under (docs/contributing.md, "Units"): what a unit
+# lends (``Lent.fills``) to answer, for an org's id, its ``MailBrand`` or None; asked in the
+# units' order, the first that answers wins. None answering, the mail is the service's own.
+type MailBrandOf = Callable[[str], MailBrand | None]
+MAIL_BRANDS = Slot[MailBrandOf]("the mails' brands")
+
+
+def brand_of(brands: Sequence[MailBrandOf], org_id: str | None) -> MailBrand | None:
+    """The first brand ``brands`` answer for the org ``org_id``; None without an org."""
+    if not org_id:
+        return None
+    for brand in brands:
+        found = brand(org_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _one_line(text: str) -> str:
+    """``text`` with each run of whitespace (CR and LF among it) as one space: a header's
+    display name cannot start another header."""
+    return " ".join(text.split())
+
+
+def branded(mail: Mail, brand: MailBrand, product: str) -> Mail:
+    """``mail`` under ``brand``: from its own sender, by its name, where it has one, else
+    from the service's address as "{brand} via {product}"
+    (docs/decisions/0865-a-mail-about-an-org-goes-out-under-its-brand.md)."""
+    name = _one_line(brand.name)
+    if brand.sender:
+        return replace(
+            mail, brand=brand, from_name=name, from_address="".join(brand.sender.split())
+        )
+    return replace(mail, brand=brand, from_name=f"{name} via {_one_line(product)}")
+
+
+def _brand_context(brand: MailBrand | None) -> dict[str, str]:
+    """What the layout shows of ``brand`` (its name, its logo): nothing without one."""
+    if brand is None:
+        return {}
+    return {"brand_name": _one_line(brand.name), "brand_logo_url": brand.logo_url or ""}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MailingJob:
     """What a job that mails one person on the service's behalf builds on (an org's
     invitation, an IdP certificate's warning): the templates (``renderer``), the mail server
-    (``mailer``), what every mail's links and foot name (``settings``) and the mails' count
-    (``metrics``)."""
+    (``mailer``), what every mail's links and foot name (``settings``), the mails' count
+    (``metrics``) and the brands an org's mail may go out under (``brands``, the units'
+    ``MAIL_BRANDS``)."""
 
     renderer: MailRenderer
     mailer: Mailer
     settings: MailSettings
     metrics: Metrics = NO_METRICS
+    brands: Sequence[MailBrandOf] = ()
 
-    def mail(self, kind: str, to: str, context: Mapping[str, str], final: bool, what: str) -> None:
+    def mail(
+        self,
+        kind: str,
+        to: str,
+        context: Mapping[str, str],
+        final: bool,
+        what: str,
+        *,
+        org_id: str | None = None,
+    ) -> None:
         """Render the ``kind`` mail to ``to`` with ``context`` and the settings' product,
         public URL and support address; send it (``deliver``: RetryJob while attempts are
-        left) and count it, sent or failed."""
+        left) and count it, sent or failed. A mail about an org (``org_id``) goes out under
+        the brand the first of ``brands`` answers for it, if one does: its name and logo in
+        the layout, its ``From``."""
         settings = self.settings
+        brand = brand_of(self.brands, org_id)
         context = {
             "product": settings.product,
             "public_url": settings.public_url,
             "support_email": settings.support_email,
             **context,
+            **_brand_context(brand),
         }
-        delivered = deliver(self.mailer, self.renderer.render(kind, to, context), final, what)
+        mail = self.renderer.render(kind, to, context)
+        if brand is not None:
+            mail = branded(mail, brand, settings.product)
+        delivered = deliver(self.mailer, mail, final, what)
         self.metrics.add(MAILS, kind=kind, outcome="sent" if delivered else "failed")
 
 

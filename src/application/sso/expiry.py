@@ -192,4 +192,5 @@ class CertificateWarnings(MailingJob):
             context,
             final,
             f"the certificate warning of {connection.id}",
+            org_id=org.id,
         )

@@ -19,6 +19,7 @@ SEND_MAIL = HookKind[Mapping[str, object]](
             "subject": "Confirm your address",
             "text": "Open https://id.example.com/verify?token=sample to confirm.",
             "html": '<p>Open <a href="https://id.example.com/verify?token=sample">this</a>.</p>',
+            "brand": None,
         },
     },
 )

@@ -18,6 +18,7 @@ SEND_SMS = HookKind[Mapping[str, object]](
             "locale": "en",
             "code": "123456",
             "text": "123456 is your Sample sign-in code.\n\n@id.example.com #123456",
+            "brand": None,
         },
     },
 )

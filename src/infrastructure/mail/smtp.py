@@ -13,7 +13,7 @@ import smtplib
 import ssl
 import threading
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from application.ports import Mail, MailUndelivered
@@ -50,9 +50,18 @@ class SmtpMailer:
                 self._tls = ssl.create_default_context()
             return self._tls
 
+    def sender(self, mail: Mail) -> str:
+        """The mail's ``From``: ``MAIL_FROM``, unless the mail names its own (an org's brand,
+        docs/decisions/0865-a-mail-about-an-org-goes-out-under-its-brand.md): its name on its
+        address, or on ``MAIL_FROM``'s. A name is one line (RFC 5322 quotes the rest)."""
+        if not mail.from_name and not mail.from_address:
+            return self._sender
+        address = mail.from_address or parseaddr(self._sender)[1]
+        return formataddr((" ".join(mail.from_name.split()), "".join(address.split())))
+
     def message(self, mail: Mail) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = self._sender
+        message["From"] = self.sender(mail)
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)

@@ -112,7 +112,8 @@ def test_a_mail_goes_to_the_hook_instead_of_the_mail_server(world: World) -> Non
     world.deliver()
     assert world.mailer.sent == []
     [mail] = payloads(world)
-    assert set(mail) == {"to", "kind", "locale", "subject", "text", "html"}
+    assert set(mail) == {"to", "kind", "locale", "subject", "text", "html", "brand"}
+    assert mail["brand"] is None  # a mail about an account: no org's brand
     assert (mail["to"], mail["kind"], mail["locale"]) == (
         "alice@example.com",
         "reset_password",

@@ -276,7 +276,8 @@ def test_the_hook_gets_the_code_in_the_persons_language_with_the_webotp_line() -
         "/auth/phone-code", json={"phone_number": OTHER}, headers={"Accept-Language": "es"}
     )
     [english], [spanish] = texts(world, NUMBER), texts(world, OTHER)
-    assert set(english) == {"to", "kind", "locale", "code", "text"}
+    assert set(english) == {"to", "kind", "locale", "code", "text", "brand"}
+    assert english["brand"] is None  # no text is about an org
     assert english["kind"] == "phone_code" and english["locale"] == "en"
     assert english["code"].isdigit() and len(english["code"]) == 6
     host = "127.0.0.1"  # PUBLIC_URL's, without its port

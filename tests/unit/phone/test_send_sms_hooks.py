@@ -4,12 +4,14 @@ other kinds are (tests/unit/hooks/test_scope_and_order.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from application.hooks.caller import KindCaller
 from application.hooks.hooked import HookTexter
 from application.outbound import WebhookUnreachable
-from application.ports import TextMessage, TextUndelivered
+from application.ports import MailBrand, TextMessage, TextUndelivered
 from domain.hooks.kinds import HookKinds
 from domain.phone.hook_kinds import SEND_SMS
 from tests.fakes.claims import CLAIMS
@@ -35,3 +37,19 @@ def test_send_sms_the_first_hook_that_accepts_sends_it_none_is_undelivered() -> 
     receivers.answers["/b"] = WebhookUnreachable("y")
     with pytest.raises(TextUndelivered):
         texter.send(text)
+
+
+def test_send_sms_is_told_the_brand_null_today_and_in_the_samples_shape() -> None:
+    """No text is about an org yet: ``brand`` is null; a text under a brand carries its name
+    and logo; the payload has the keys of the kind's sample (docs/hooks.md, "send_sms")."""
+    world = World(kinds=KINDS)
+    receivers = Receivers(world)
+    add(world, "send_sms", "/a")
+    texter = HookTexter(caller=KindCaller(SEND_SMS, world.caller))
+    text = TextMessage("+33612345678", "phone_code", "en", "123456", "123456 is your code")
+    texter.send(text)
+    texter.send(replace(text, brand=MailBrand("Acme", logo_url="https://id.example.com/l.png")))
+    [(_, plain, _), (_, branded, _)] = receivers.asked
+    assert plain["brand"] is None
+    assert branded["brand"] == {"name": "Acme", "logo_url": "https://id.example.com/l.png"}
+    assert set(plain) == set(SEND_SMS.samples["phone_code"])

@@ -367,7 +367,8 @@ class InvitationMails(MailingJob):
             "link": f"{settings.public_url}/orgs/join?token={token}",
             "expires_days": str(max(1, round(days_left))),
         }
-        self.mail(MAIL_KIND, to, context, final, f"the mail of org invitation {invitation.id}")
+        what = f"the mail of org invitation {invitation.id}"
+        self.mail(MAIL_KIND, to, context, final, what, org_id=org.id)
 
 
 def _with_token(hashed: str, created_at: datetime) -> Callable[[OrgInvitation], OrgInvitation]:
