@@ -132,6 +132,26 @@ def test_traces_import_opentelemetry_only_when_on() -> None:
     assert "infrastructure.telemetry.server" in imported
 
 
+# The look-alike table (domain/confusables.py, about 30 ms to read): read by the first
+# username a worker makes (an account read, a sign-in by name), not by its start.
+LOOK_ALIKE_TABLE = """
+import json
+
+import wsgi
+from domain import confusables
+from domain.accounts.credentials import Username
+
+started = confusables._prototypes.cache_info().currsize
+Username("zoe")
+print(json.dumps([started, confusables._prototypes.cache_info().currsize]), flush=True)
+"""
+
+
+def test_building_the_app_reads_not_the_look_alike_table() -> None:
+    found = in_a_worker(LOOK_ALIKE_TABLE, FIRESTORE_EMULATOR_HOST="127.0.0.1:9")
+    assert found == [0, 1]
+
+
 class _FirestoreRest(BaseHTTPRequestHandler):
     """Firestore's REST batch read, as the emulator answers it: every document missing."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
 from application.ports import (
@@ -110,10 +111,16 @@ def _core_fields(user: User) -> dict[str, Any]:
 # A count the adapters keep on the document, no field of the account: a change of its ways in
 # bumps it, so that the account's document changes with them (firestore/accounts/identities.py).
 LINK_CHANGES = "link_changes"
-# What the core writes of every account, whatever its parts, and what the adapters keep there:
-# the rest of a document is the parts'.
-_AN_ACCOUNT = User("-", Username("core"), None, Role.USER, None, datetime.min, datetime.min)
-CORE_FIELDS = frozenset({*_core_fields(_AN_ACCOUNT), LINK_CHANGES})
+
+
+@cache
+def core_fields() -> frozenset[str]:
+    """What the core writes of every account, whatever its parts, and what the adapters keep
+    there: the rest of a document is the parts'. Listed by the first account read, not at
+    import: the sample account's username loads the look-alike table
+    (``domain/confusables.py``, about 30 ms), which a read of an account loads anyway."""
+    an_account = User("-", Username("core"), None, Role.USER, None, datetime.min, datetime.min)
+    return frozenset({*_core_fields(an_account), LINK_CHANGES})
 
 
 def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
@@ -139,7 +146,7 @@ def user_from_doc(user_id: str, data: dict[str, Any]) -> User:
         full_name=data.get("full_name"),
         breach=BreachCheck(data.get("breach_checked_at"), data.get("password_breached", False)),
         attributes=data.get("attributes") or {},
-        parts={name: value for name, value in data.items() if name not in CORE_FIELDS},
+        parts={name: value for name, value in data.items() if name not in core_fields()},
     )
 
 
