@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from bootstrap import build_app, provider_keys
+from bootstrap import build_app
 from infrastructure.settings import Settings
 from infrastructure.settings.orgs_and_apps.provider import ProviderSettings
-from infrastructure.signin.jwt_tokens import SigningKey, signing_key_from_pem
 from tests.support.app import fake_adapters
 from tests.support.settings import (
     PRODUCTION_SETTINGS,
@@ -111,28 +108,3 @@ def test_an_id_token_key_that_is_not_rsa_is_refused_and_named(key: str) -> None:
     with pytest.raises(ValidationError) as refused:
         make_settings(oidc_rsa_private_key=key)
     assert "OIDC_RSA_PRIVATE_KEY must be a PEM RSA private key" in str(refused.value)
-
-
-def test_the_id_tokens_rsa_key_is_loaded_by_the_providers_first_use(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A worker's start loads the EC signing key only; the RSA key of the ID tokens (its full
-    check about 25 ms) is loaded once, by the first use of the keys, and then signs
-    (docs/benchmarks.md, "Cold start")."""
-    loaded: list[str] = []
-
-    def loading(pem: bytes) -> SigningKey:
-        key = signing_key_from_pem(pem)
-        loaded.append(key.algorithm)
-        return key
-
-    monkeypatch.setattr(provider_keys, "signing_key_from_pem", loading)
-    keys = provider_keys._provider_tokens.__wrapped__(  # not the process's cached keys
-        "http://localhost", TEST_OIDC_KEY, TEST_OIDC_RSA_KEY
-    )
-    assert (keys.access_alg, keys.id_token_alg, loaded) == ("ES256", "RS256", ["ES256"])
-    assert [key["alg"] for key in keys.public_jwks()] == ["ES256", "RS256"]
-    assert loaded == ["ES256", "RS256"]
-    token = keys.sign_id_token({"iss": "http://localhost", "sub": "u1"})
-    assert json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["alg"] == "RS256"
-    assert loaded == ["ES256", "RS256"]  # once
