@@ -15,19 +15,17 @@ from flask_babel import gettext
 from jinja2 import TemplateNotFound
 
 from bootstrap import driving
-from bootstrap.units import running
+from infrastructure.mail import render
 from infrastructure.mail.render import BUILT_IN, JinjaMailRenderer, template_folders
-from interfaces.web import TRANSLATIONS, catalogues
+from interfaces.web import TRANSLATIONS, catalogues, compiled
 from interfaces.web.compiled import catalogue_of
 from tests.support.app import World
-from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 
 OWN = "A string of the test unit"
 OWN_ES = "Una frase de la unidad de las pruebas"
 CORE_STRING, CORE_ES = "Your account", "Tu cuenta"
-TEXT = {"code": "123456", "product": "firegate", "expires_minutes": "10", "host": "id.example"}
 
 
 def own_catalogue(folder: Path) -> Path:
@@ -56,39 +54,30 @@ def test_a_units_catalogue_is_merged_into_the_pages_after_the_cores(
     assert spoken(monkeypatch, ()) == (OWN, CORE_ES)  # without it, its string is not
 
 
-def test_the_catalogues_are_the_cores_and_the_running_units_that_have_one() -> None:
-    assert catalogues(("phone", "tasks")) == (TRANSLATIONS, catalogue_of("phone"))
-    assert catalogue_of("phone").is_dir() and not catalogue_of("tasks").exists()
-    everyone = catalogues(running(make_settings()))
-    assert catalogue_of("phone") in everyone and catalogue_of("agents") in everyone
-    without = catalogues(running(make_settings(units_off=["phone"])))
-    assert catalogue_of("phone") not in without and catalogue_of("agents") in without
+def test_the_catalogues_are_the_cores_then_the_named_units_that_have_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = own_catalogue(tmp_path / "test_unit" / "translations")
+    monkeypatch.setattr(compiled, "WEB", tmp_path)
+    assert catalogue_of("test_unit") == own
+    assert catalogues(("test_unit", "another")) == (TRANSLATIONS, own)
+    assert catalogues(("another",)) == (TRANSLATIONS,)
 
 
-def test_a_units_text_is_found_by_its_kind_in_its_folder_and_speaks_its_catalogue() -> None:
-    phone = JinjaMailRenderer(
-        translations=[str(TRANSLATIONS), str(catalogue_of("phone"))], units=["phone"]
-    )
-    assert (BUILT_IN / "phone" / "phone_code.sms.txt").is_file()
-    assert "es tu código para entrar en firegate" in phone.render_text(
-        "phone_code", {**TEXT, "locale": "es"}
-    )
-    assert "is your firegate sign-in code" in phone.render_text("phone_code", TEXT)
-    untranslated = JinjaMailRenderer(translations=[str(TRANSLATIONS)], units=["phone"])
-    assert "is your firegate sign-in code" in untranslated.render_text(
-        "phone_code", {**TEXT, "locale": "es"}
-    )
-    with pytest.raises(TemplateNotFound):  # a unit not running: its templates are not found
-        JinjaMailRenderer(translations=[str(TRANSLATIONS)]).render_text("phone_code", TEXT)
-
-
-def test_a_deployments_template_still_overrides_a_units_by_the_kinds_name(tmp_path: Path) -> None:
-    (tmp_path / "phone_code.sms.txt").write_text('{{ _("' + OWN + '") }} {{ code }}\n')
+def test_a_units_templates_are_found_by_their_kind_in_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "test_unit").mkdir()
+    (tmp_path / "test_unit" / "greeting.sms.txt").write_text('{{ _("' + OWN + '") }} {{ code }}\n')
     own = own_catalogue(tmp_path / "translations")
-    renderer = JinjaMailRenderer(
-        str(tmp_path), translations=[str(TRANSLATIONS), str(own)], units=["phone"]
-    )
-    assert renderer.render_text("phone_code", {**TEXT, "locale": "es"}) == f"{OWN_ES} 123456"
+    monkeypatch.setattr(render, "BUILT_IN", tmp_path)
+    renderer = JinjaMailRenderer(translations=[str(TRANSLATIONS), str(own)], units=["test_unit"])
+    assert renderer.render_text("greeting", {"code": "1", "locale": "es"}) == f"{OWN_ES} 1"
+    assert renderer.render_text("greeting", {"code": "1"}) == f"{OWN} 1"
+    core_only = JinjaMailRenderer(translations=[str(TRANSLATIONS)], units=["test_unit"])
+    assert core_only.render_text("greeting", {"code": "1", "locale": "es"}) == f"{OWN} 1"
+    with pytest.raises(TemplateNotFound):  # a unit not running: its templates are not found
+        JinjaMailRenderer(translations=[str(TRANSLATIONS)]).render_text("greeting", {})
 
 
 def test_no_units_template_has_the_name_of_anothers_or_of_the_cores() -> None:
@@ -99,4 +88,4 @@ def test_no_units_template_has_the_name_of_anothers_or_of_the_cores() -> None:
             if template.is_file():
                 assert template.name not in seen, f"{template} and {seen[template.name]}"
                 seen[template.name] = template
-    assert "phone_code.sms.txt" in seen and "verify_email.txt" in seen
+    assert "verify_email.txt" in seen
