@@ -112,7 +112,9 @@ def write_template(catalogue: Path, messages: set[str]) -> Catalog:
 def update(po: Path, template: Catalog) -> None:
     with po.open("rb") as source:
         catalog = read_po(source)
+    created = catalog.creation_date  # the template has no header: no date to take
     catalog.update(template, no_fuzzy_matching=True)
+    catalog.creation_date = created
     catalog.obsolete.clear()
     with po.open("wb") as target:
         write_po(target, catalog, no_location=True)
