@@ -14,12 +14,13 @@ from babel.messages.mofile import write_mo
 from flask_babel import gettext
 from jinja2 import TemplateNotFound
 
-from bootstrap import driving
+from bootstrap import build_app, driving
 from infrastructure.mail import render
 from infrastructure.mail.render import BUILT_IN, JinjaMailRenderer, template_folders
 from interfaces.web import TRANSLATIONS, catalogues, compiled
 from interfaces.web.compiled import catalogue_of
-from tests.support.app import World
+from tests.support.app import fake_adapters
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
 
@@ -41,7 +42,8 @@ def own_catalogue(folder: Path) -> Path:
 def spoken(monkeypatch: pytest.MonkeyPatch, running_units: tuple[Path, ...]) -> tuple[str, str]:
     """A Spanish page's words, on an app whose units' catalogues are ``running_units``."""
     monkeypatch.setattr(driving, "catalogues", lambda _names: (TRANSLATIONS, *running_units))
-    app = World().app
+    settings = make_settings()
+    app = build_app(settings, fake_adapters(settings))  # never the tests' shared app
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
         return gettext(OWN), gettext(CORE_STRING)
 
