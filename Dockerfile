@@ -46,7 +46,8 @@ COPY gunicorn.conf.py ./
 COPY src/ ./src/
 # Bytecode compiled at build time: faster cold starts, nothing written at run time.
 RUN python -m compileall -q src \
-    && pybabel compile -d src/interfaces/web/translations
+    && for catalogue in src/interfaces/web/translations src/interfaces/web/*/translations; do \
+        pybabel compile -d "$catalogue" || exit 1; done
 
 USER 10001:10001
 EXPOSE 8080

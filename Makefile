@@ -77,9 +77,10 @@ npm-tools:
 run-tools: venv
 	@$(PYTHON) scripts/emulators.py install --for-run
 
-# A catalogue is compiled when its .po is newer than its .mo: quiet but for errors, with the
-# statistics when `make translations` is asked for by name.
-CATALOGUES := $(wildcard src/interfaces/web/translations/*/LC_MESSAGES/*.po)
+# A catalogue (the core's and each unit's, scripts/catalogues.py) is compiled when its .po is
+# newer than its .mo: quiet but for errors, with the statistics when `make translations` is
+# asked for by name.
+CATALOGUES := $(wildcard src/interfaces/web/translations/*/LC_MESSAGES/*.po src/interfaces/web/*/translations/*/LC_MESSAGES/*.po)
 translations: venv $(CATALOGUES:.po=.mo) ## compile the pages' and mails' catalogues (.po -> .mo; docs/contributing.md)
 
 %.mo: %.po | venv

@@ -4,9 +4,9 @@
 ``src/bootstrap/<unit>.py``, its line of ``src/bootstrap/units.py`` and its tests
 (``tests/unit/<unit>/``, ``tests/e2e/<unit>/``); then, in the copy, run ruff, mypy --strict,
 the import contracts and the unit tests (told what was taken out, read from the whole tree
-first: its paths, routes, settings' variables, Firestore collections, hook kinds and the
-pages' strings of its modules, which the docs, the index configuration and the pages'
-catalogue may still name; tests/support/taken_out.py), and build
+first: its paths, routes, settings' variables, Firestore collections and hook kinds, which
+the docs and the index configuration may still name; tests/support/taken_out.py; its
+pages' and mails' strings are in its own catalogue, deleted with its folders), and build
 the app to check that every route the unit served answers 404 and /healthz 200.
 
     .venv/bin/python scripts/remove_unit.py tasks [--keep] [--workers 2]
@@ -51,13 +51,10 @@ FOOTPRINT = """
 import json
 import re
 import sys
-from pathlib import Path
-from babel.messages.extract import extract_from_file
 from flask import Flask
 from bootstrap.units import _unit
 from domain.hooks.kinds import HOOK_KINDS
 from domain.slots import filled
-from tests.support.catalogues import KEYWORDS
 from interfaces.http.converters import CONVERTERS
 from tests.support.firestore_code import read_adapters
 
@@ -69,15 +66,6 @@ for blueprint in (*unit.api(), *unit.compat_api()):
     app.register_blueprint(blueprint)
 rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 reading = read_adapters()
-METHODS = {".py": "python", ".html": "jinja2"}
-def messages():
-    found = set()
-    for path in (Path(p) for p in paths if p.startswith("src/")):
-        for file in [path] if path.is_file() else sorted(path.rglob("*")):
-            if file.suffix in METHODS:
-                for _, message, *_ in extract_from_file(METHODS[file.suffix], str(file), KEYWORDS):
-                    found.add(message if isinstance(message, str) else message[0])
-    return sorted(found)
 def mine(sites):
     return any(site.path == p or site.path.startswith(p + "/") for site in sites for p in paths)
 print(json.dumps({
@@ -89,7 +77,6 @@ print(json.dumps({
     ),
     "variables": sorted(f.upper() for group in unit.settings for f in group.model_fields),
     "hook_kinds": sorted(kind.name for kind in filled((unit,), HOOK_KINDS)),
-    "messages": messages(),
     "collections": sorted(
         {query.collection for query, sites in reading.queries.items() if mine(sites)}
         | {written.collection for written, sites in reading.writes.items() if mine(sites)}

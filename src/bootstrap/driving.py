@@ -12,14 +12,14 @@ from __future__ import annotations
 from functools import partial
 
 from bootstrap.drivers import API_CONFIGURED, DRIVING_ADAPTERS, PAGES_CONFIGURED, DrivingAdapter
-from bootstrap.units import every_unit, unit_pages
+from bootstrap.units import every_unit, running, unit_pages
 from domain.slots import filled
 from infrastructure.settings import Settings
 from interfaces import web as pages
 from interfaces.http import app as api
 from interfaces.shared.limits import Route
 from interfaces.shared.shell import API_LIMITED_BY, API_PUBLIC_KEYS, Install
-from interfaces.web import PagesConfig
+from interfaces.web import PagesConfig, catalogues
 
 
 def api_limits(settings: Settings) -> dict[Route, str]:
@@ -65,7 +65,15 @@ def driving_adapters(settings: Settings) -> list[Install]:
     installs: list[Install] = [
         DrivingAdapter(api.install, http_config),
         # the pages with what the units add to them, as the API with their blueprints
-        DrivingAdapter(partial(pages.install, unit_pages=unit_pages(settings)), pages_config),
+        # and their strings, from the core's catalogue and the units' (their folders)
+        DrivingAdapter(
+            partial(
+                pages.install,
+                unit_pages=unit_pages(settings),
+                translations=catalogues(running(settings)),
+            ),
+            pages_config,
+        ),
     ]
     for adapter in filled(units, DRIVING_ADAPTERS):
         install = adapter(settings)

@@ -40,6 +40,7 @@ from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from bootstrap.units import running
 from domain.hooks.kinds import HOOK_KINDS
 from domain.mail import hook_kinds
 from domain.slots import Slot
@@ -49,7 +50,7 @@ from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.mail import MailSettings as MailGroup
-from interfaces.web.compiled import TRANSLATIONS
+from interfaces.web.compiled import catalogues
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -57,13 +58,15 @@ if TYPE_CHECKING:
     from interfaces.web.parts import Pages
 
 
-def mail_renderer(mail: MailGroup) -> MailRenderer:
-    return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
+def mail_renderer(mail: MailGroup, units: Sequence[str]) -> MailRenderer:
+    """The mails, from the templates and catalogues of the core and of ``units`` (the
+    running units' names: each one's folder of templates and catalogue, where it has them)."""
+    return JinjaMailRenderer(mail.mail_templates_dir, [str(c) for c in catalogues(units)], units)
 
 
-def text_renderer(mail: MailGroup) -> TextRenderer:
+def text_renderer(mail: MailGroup, units: Sequence[str]) -> TextRenderer:
     """The texts of the phone codes, from the mail templates (``<name>.sms.txt``)."""
-    return JinjaMailRenderer(mail.mail_templates_dir, str(TRANSLATIONS))
+    return JinjaMailRenderer(mail.mail_templates_dir, [str(c) for c in catalogues(units)], units)
 
 
 def mailer(mail: MailGroup) -> Mailer:
@@ -92,7 +95,7 @@ def build(footing: Footing) -> MailAdapters:
     copies = footing.offered(TOKEN_VERSION_COPIES)
     return MailAdapters(
         action_tokens=FirestoreActionTokenRepository(client, copies=copies),
-        mail_renderer=mail_renderer(settings.group(MailGroup)),
+        mail_renderer=mail_renderer(settings.group(MailGroup), running(settings)),
         mailer=mailer(settings.group(MailGroup)),
         new_device_mails=FirestoreNewDeviceMails(client),
     )

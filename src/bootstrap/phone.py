@@ -26,6 +26,7 @@ from application.signin.codes.flow import CodeFlowStore
 from application.signin.codes.ways import CODE_WAYS
 from bootstrap.mail import text_renderer
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.units import running
 from domain.hooks.kinds import HOOK_KINDS
 from domain.phone.claims import PHONE_CLAIMS
 from domain.phone.hook_kinds import SEND_SMS
@@ -68,12 +69,13 @@ def adapters(settings: Settings, client: Client) -> PhoneAdapters:
 
 def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
     """Its jobs: the text of a sign-in code and of a new number's, through the send_sms
-    hooks, written from mail's templates (``<name>.sms.txt``) and catalogues."""
+    hooks, written from its templates (mail's ``templates/phone/<name>.sms.txt``) and
+    catalogues (the core's and its own)."""
     settings, platform = kernel.settings, kernel.platform
     job = PhoneCodeTextJob(
         flows=own.codes,
         users=kernel.offered(CODE_WAYS).users,
-        renderer=text_renderer(settings.group(MailSettings)),
+        renderer=text_renderer(settings.group(MailSettings), running(settings)),
         sender=HookTexter(caller=kernel.offered(HOOK_CALLERS).caller_for(SEND_SMS)),
         clock=platform.clock,
         audit=platform.audit,

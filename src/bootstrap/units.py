@@ -73,6 +73,12 @@ def every_unit(settings: Settings) -> tuple[Unit[Any], ...]:
     return (*core_units(), *units_on(settings))
 
 
+def running(settings: Settings) -> tuple[str, ...]:
+    """The names of ``every_unit``: a unit's own catalogue and mail templates are found in
+    folders named by it (docs/decisions/0870-a-units-strings-and-mails-in-its-folders.md)."""
+    return tuple(unit.name for unit in every_unit(settings))
+
+
 def check_units(settings: Settings) -> None:
     """What a start refuses of the units: a name UNITS_OFF gives that is no optional unit,
     a value of a unit's settings that its group refuses, the core's and the optional units'

@@ -42,7 +42,7 @@ from bootstrap.signin_adapters import (
 )
 from bootstrap.sso import SsoAdapters, connection_client, service_provider
 from bootstrap.unit import Placed
-from bootstrap.units import core_units, units_on
+from bootstrap.units import CORE_UNITS, UNITS, core_units, units_on
 from domain.request_limits import WindowCounts
 from infrastructure.audit_log import LoggingAuditLog
 from infrastructure.federation.upstream_oidc import AuthlibUpstreamClient
@@ -53,7 +53,7 @@ from infrastructure.settings.identity.events import EventsSettings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.signin.one_time_passwords import PyotpOneTimePasswords
 from infrastructure.sso.saml_metadata import Pysaml2Metadata
-from interfaces.web import TRANSLATIONS
+from interfaces.web import catalogues
 from interfaces.web.rendering import KEPT_PAGES, KeptPages
 from tests.fakes.accounts import (
     FakeBreachedPasswords,
@@ -114,7 +114,11 @@ from tests.support.settings import make_settings
 
 # One renderer for every app on the fakes, as a process has one: each mail's templates are
 # compiled once per language, not again for every test's app.
-MAIL_RENDERER = JinjaMailRenderer(translations_dir=str(TRANSLATIONS))
+# Every unit's templates and catalogue: a test that leaves a unit out sends none of its mails.
+MAIL_RENDERER = JinjaMailRenderer(
+    translations=[str(found) for found in catalogues((*CORE_UNITS, *UNITS))],
+    units=(*CORE_UNITS, *UNITS),
+)
 
 
 def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Adapters:

@@ -1,30 +1,44 @@
-"""The pages' and mails' catalogues: compiled for the tests as `make translations` does, and
-compared with the strings the code and templates use (docs/contributing.md)."""
+"""The pages' and mails' catalogues, the core's and each unit's: compiled for the tests as
+`make translations` does, and compared with the strings the code and templates use
+(docs/contributing.md, "Adding a language"; which strings are whose: scripts/catalogues.py)."""
 
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from scripts.catalogues import CORE, WEB, languages, wanted
 
-ROOT = Path(__file__).resolve().parents[2]
-TRANSLATIONS = ROOT / "src" / "interfaces" / "web" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
-# What babel.cfg extracts: the pages' code and templates, the provider's pages, and the mail
-# templates.
-SOURCES = [
-    (ROOT / "src" / "interfaces" / "web", [("**.py", "python"), ("**.html", "jinja2")]),
-    (ROOT / "src" / "interfaces" / "provider", [("**.py", "python")]),
-    (ROOT / "src" / "infrastructure" / "mail" / "templates", [("**", "jinja2")]),
-]
+TRANSLATIONS = CORE  # the core's catalogue
+
+
+def folders() -> list[Path]:
+    """Every catalogue of the tree: the core's, then the units' (``<unit>/translations``)."""
+    return [CORE, *sorted(WEB.glob("*/translations"))]
+
+
+def named(folder: Path) -> str:
+    """A catalogue's name in a test's id: "core", or its unit's."""
+    return "core" if folder == CORE else folder.parent.name
 
 
 def catalogues() -> dict[str, Path]:
-    return {po.parent.parent.name: po for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.po"))}
+    """Each language's ``.po`` of every catalogue, by "<catalogue>/<language>"."""
+    return {
+        f"{named(folder)}/{language}": po
+        for folder in folders()
+        for language, po in languages(folder).items()
+    }
+
+
+@cache
+def strings() -> dict[Path, frozenset[str]]:
+    """The strings each catalogue holds, as the code and templates use them today."""
+    return {folder: frozenset(found) for folder, found in wanted().items()}
 
 
 def compile_catalogues() -> None:
@@ -38,16 +52,6 @@ def compile_catalogues() -> None:
         with partial.open("wb") as target:
             write_mo(target, catalog)
         os.replace(partial, mo)
-
-
-def used_strings() -> set[str]:
-    found: set[str] = set()
-    for directory, methods in SOURCES:
-        for _name, _line, message, _comments, _context in extract_from_dir(
-            str(directory), method_map=methods, keywords=KEYWORDS
-        ):
-            found.add(message if isinstance(message, str) else message[0])
-    return found
 
 
 def translated(po: Path) -> set[str]:

@@ -1,10 +1,11 @@
 """What ``scripts/remove_unit.py`` took out of the copy of the tree these tests run in (its
 ``TAKEN_OUT`` environment variable, JSON): the unit's paths, its routes, its settings'
-variables, the Firestore collections its adapters read and wrote and its hook kinds and
-pages' strings, read from the whole tree before the unit was deleted. The docs, the index
-configuration and the translations' template may still name them (a unit is taken out for a
-proof, its docs stay): the tests of the docs, of the indexes and of the template leave exactly
-these aside. Unset (every other run), nothing is taken out and they hold everything."""
+variables, the Firestore collections its adapters read and wrote and its hook kinds, read
+from the whole tree before the unit was deleted. The docs and the index configuration may
+still name them (a unit is taken out for a proof, its docs stay): the tests of the docs and of
+the indexes leave exactly these aside. Its pages' and mails' strings need no such leave: they
+are in its own catalogue, which goes with its folders (scripts/catalogues.py). Unset (every
+other run), nothing is taken out and they hold everything."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ class TakenOut:
     variables: frozenset[str] = frozenset()  # DOG_API_URL, ...
     collections: frozenset[str] = frozenset()
     hook_kinds: frozenset[str] = frozenset()  # send_sms, ...
-    messages: frozenset[str] = frozenset()  # the pages' strings its modules and templates use
 
     def holds(self, path: str) -> bool:
         """Whether ``path`` (relative to the root) was one of the unit's, or inside one."""
@@ -40,5 +40,4 @@ def taken_out() -> TakenOut:
         variables=frozenset(found["variables"]),
         collections=frozenset(found["collections"]),
         hook_kinds=frozenset(found.get("hook_kinds", ())),
-        messages=frozenset(found.get("messages", ())),
     )

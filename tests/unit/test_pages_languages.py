@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from tests.support.app import World
-from tests.support.catalogues import SOURCES, TRANSLATIONS, catalogues, translated, used_strings
+from tests.support.catalogues import TRANSLATIONS, catalogues, folders, named, strings, translated
 from tests.support.pages import PASSWORD, csrf, sign_up
-from tests.support.taken_out import taken_out
 
 pytestmark = pytest.mark.unit
 
 
 def test_there_is_a_spanish_catalogue() -> None:
-    assert "es" in catalogues()
+    """The core's and each unit's: a unit's strings are in its own (scripts/catalogues.py)."""
+    assert {f"{named(folder)}/es" for folder in folders()} <= set(catalogues())
+    assert len(folders()) > 1
 
 
-@pytest.mark.parametrize("language", sorted(catalogues()))
-def test_every_page_and_mail_string_is_translated(language: str) -> None:
-    strings = used_strings()
-    assert len(strings) > 40  # the extraction found the pages' strings
-    missing = strings - translated(catalogues()[language])
-    assert not missing, f"missing from {language}: {sorted(missing)}"
+@pytest.mark.parametrize("catalogue", sorted(catalogues()))
+def test_every_page_and_mail_string_is_translated(catalogue: str) -> None:
+    po = catalogues()[catalogue]
+    held = strings()[po.parents[2]]
+    assert len(held) > (40 if po.parents[2] == TRANSLATIONS else 0)  # the extraction found them
+    missing = held - translated(po)
+    assert not missing, f"missing from {catalogue}: {sorted(missing)}"
 
 
 def test_a_page_follows_accept_language() -> None:
@@ -279,23 +281,21 @@ def test_every_app_of_a_process_speaks_each_language_whichever_came_first() -> N
         assert (spanish, english) == (language == "es", language == "en"), language
 
 
-def test_the_template_holds_every_string_the_pages_and_mails_use_and_no_other() -> None:
-    """messages.pot is what `pybabel extract` writes (docs/contributing.md, "Adding a
-    language"): a translator starts from it, so it follows the code."""
-    pot = TRANSLATIONS / "messages.pot"
-    with pot.open("rb") as source:
+@pytest.mark.parametrize("folder", folders(), ids=named)
+def test_the_template_holds_every_string_the_pages_and_mails_use_and_no_other(
+    folder: Path,
+) -> None:
+    """Each catalogue's messages.pot is what scripts/catalogues.py writes (docs/contributing.md,
+    "Adding a language"): a translator starts from it, so it follows the code. The core's
+    holds the strings of the core's pages and mails; a unit's, those of its own that the core's
+    do not use, so taking a unit out takes its strings with its folders."""
+    with (folder / "messages.pot").open("rb") as source:
         template = {
             str(m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(source) if m.id
         }
-    extracted: set[str] = set()
-    for directory, methods in SOURCES:
-        for _name, _line, message, _comments, _context in extract_from_dir(
-            str(directory), method_map=methods, keywords={**DEFAULT_KEYWORDS, "lazy_gettext": None}
-        ):
-            extracted.add(message if isinstance(message, str) else message[0])
-    # a unit taken out of a copy leaves its strings in the template (tests/support/taken_out.py)
-    template -= taken_out().messages - extracted
+    extracted = strings().get(folder)
+    assert extracted is not None, f"{folder}: no running unit's catalogue"
     assert extracted == template, (
-        f"not in messages.pot: {sorted(extracted - template)}; "
+        f"not in {named(folder)}'s messages.pot: {sorted(extracted - template)}; "
         f"no longer used: {sorted(template - extracted)}"
     )

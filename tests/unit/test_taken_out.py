@@ -26,12 +26,10 @@ def test_the_footprint_is_read_and_holds_only_the_units_paths(
         "routes": [["GET", "/dogs"]],
         "variables": ["DOG_API_URL"],
         "collections": ["dogs"],
-        "messages": ["Your dogs"],
     }
     monkeypatch.setenv("TAKEN_OUT", json.dumps(footprint))
     found = taken_out()
     assert found.routes == {("GET", "/dogs")}
     assert found.variables == {"DOG_API_URL"} and found.collections == {"dogs"}
-    assert found.messages == {"Your dogs"}
     assert found.holds("src/domain/dogs.py") and found.holds("tests/unit/dogs/fakes.py")
     assert not found.holds("src/domain/dogs_api.py") and not found.holds("tests/unit/dogsx/a.py")

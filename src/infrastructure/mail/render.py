@@ -2,12 +2,17 @@
 in the account's language (``context["locale"]``) from the pages' gettext catalogues; and
 text messages from ``<name>.sms.txt`` in the same way (docs/sign-in-with-a-phone-number.md).
 
-Templates live in ``infrastructure/mail/templates/`` (or ``MAIL_TEMPLATES_DIR``, which is
-searched first, so a deployment can override one file); see docs/reference/email.md.
+Templates live in ``infrastructure/mail/templates/``, an optional unit's in the folder named by
+it there (``templates/phone/phone_code.sms.txt``), searched after the core's for the units
+this service runs: a mail's kind names its template, wherever it lives (or
+``MAIL_TEMPLATES_DIR``, which is searched first, so a deployment can override one file); see
+docs/reference/email.md. Their strings come from the catalogues given, merged in order: the
+core's, then the units' (docs/decisions/0870-a-units-strings-and-mails-in-its-folders.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
@@ -19,10 +24,24 @@ BUILT_IN = Path(__file__).resolve().parent / "templates"
 DEFAULT_LOCALE = "en"
 
 
+def template_folders(units: Sequence[str]) -> list[str]:
+    """The built-in templates' folders: the core's, then each of ``units``' that has one."""
+    own = (BUILT_IN / unit for unit in units)
+    return [str(BUILT_IN), *(str(folder) for folder in own if folder.is_dir())]
+
+
 class JinjaMailRenderer:
-    def __init__(self, override_dir: str = "", translations_dir: str = "") -> None:
-        self._search = [override_dir, str(BUILT_IN)] if override_dir else [str(BUILT_IN)]
-        self._translations_dir = translations_dir
+    def __init__(
+        self,
+        override_dir: str = "",
+        translations: Sequence[str] = (),
+        units: Sequence[str] = (),
+    ) -> None:
+        """``translations``: the catalogues' folders, merged in order; ``units``: the names
+        of the units this service runs, whose templates' folders are searched too."""
+        built_in = template_folders(units)
+        self._search = [override_dir, *built_in] if override_dir else built_in
+        self._translations = tuple(translations)
         self._envs: dict[str, Environment] = {}
 
     def _env(self, locale: str) -> Environment:
@@ -36,12 +55,21 @@ class JinjaMailRenderer:
                 keep_trailing_newline=True,
                 extensions=["jinja2.ext.i18n"],
             )
-            translations: NullTranslations = NullTranslations()
-            if self._translations_dir and locale != DEFAULT_LOCALE:
-                translations = Translations.load(self._translations_dir, [locale])
-            found.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+            found.install_gettext_translations(self._catalogue(locale), newstyle=True)  # type: ignore[attr-defined]
             self._envs[locale] = found
         return found
+
+    def _catalogue(self, locale: str) -> NullTranslations:
+        """The catalogues' strings in ``locale``, merged as Flask-Babel merges the pages'."""
+        if not self._translations or locale == DEFAULT_LOCALE:
+            return NullTranslations()
+        merged = Translations()
+        for folder in self._translations:
+            catalogue = Translations.load(folder, [locale])
+            if isinstance(catalogue, Translations):  # not a NullTranslations: none in locale
+                merged.merge(catalogue)
+                merged.plural = catalogue.plural  # which merge() leaves out
+        return merged
 
     def render(self, template: str, to: str, context: dict[str, str]) -> Mail:
         locale = context.get("locale") or DEFAULT_LOCALE

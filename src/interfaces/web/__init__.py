@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from babel import Locale
@@ -24,8 +25,9 @@ from interfaces.shared.limits import LimitedAs, Route
 from interfaces.shared.shell import Installed
 from interfaces.web import browser, shown
 from interfaces.web.browser import ACCOUNT_LANGUAGE, EXTENSION, PagesConfig
-from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the catalogues, for mail too
+from interfaces.web.compiled import TRANSLATIONS as TRANSLATIONS  # the core's catalogue
 from interfaces.web.compiled import UNTRANSLATED
+from interfaces.web.compiled import catalogues as catalogues  # the units' too, for mail too
 from interfaces.web.errors import (
     PAGE_BLUEPRINTS,
     http_error,
@@ -184,17 +186,24 @@ def root_page() -> Response | None:
     return see_other("/account" if browser.has_session() else "/sign-in")
 
 
-def install(app: Flask, config: PagesConfig, unit_pages: Sequence[Pages] = ()) -> Installed:
+def install(
+    app: Flask,
+    config: PagesConfig,
+    unit_pages: Sequence[Pages] = (),
+    translations: Sequence[Path] = (TRANSLATIONS,),
+) -> Installed:
     """The pages on ``app``, with what the units this service runs add to them, in the
-    units' order (``Unit.pages``); what they hand the app shell: the limit of the IdPs'
-    answers, and their routes that count against another route's limit."""
+    units' order (``Unit.pages``), and their strings from ``translations`` (the core's
+    catalogue and the units', ``catalogues``); what they hand the app shell: the limit of the
+    IdPs' answers, and their routes that count against another route's limit."""
     app.extensions[EXTENSION] = config
     pages = _fold_once(unit_pages)
     Babel(
         app,
         locale_selector=locale,
         timezone_selector=shown.time_zone,
-        default_translation_directories=str(TRANSLATIONS),
+        # Flask-Babel merges the catalogues of one domain in this order
+        default_translation_directories=";".join(map(str, translations)),
     )
     app.extensions[KEPT_PAGES] = KeptPages()
     app.extensions[UNIT_MESSAGES] = pages.messages

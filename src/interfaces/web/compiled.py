@@ -10,6 +10,7 @@ catalogue, has a cache of its own (docs/decisions/0354-ci-in-half-the-time.md).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from jinja2 import BytecodeCache
@@ -33,7 +34,21 @@ class KeptCode(BytecodeCache):
 
 UNTRANSLATED = KeptCode()  # the apps' own environments: their _() translates when rendering
 _TRANSLATED: dict[str, KeptCode] = {}
-TRANSLATIONS = Path(__file__).parent / "translations"  # the pages' and mails' catalogues
+WEB = Path(__file__).parent
+TRANSLATIONS = WEB / "translations"  # the core's catalogue of the pages' and mails' strings
+
+
+def catalogue_of(unit: str) -> Path:
+    """A unit's own catalogue, in its pages' folder: the strings of its page modules,
+    templates and mails that the core's do not use
+    (docs/decisions/0870-a-units-strings-and-mails-in-its-folders.md)."""
+    return WEB / unit / "translations"
+
+
+def catalogues(units: Iterable[str]) -> tuple[Path, ...]:
+    """The catalogues the pages and mails of ``units`` (the running units' names) read,
+    merged in this order: the core's, then each unit's that has one."""
+    return (TRANSLATIONS, *(found for found in map(catalogue_of, units) if found.is_dir()))
 
 
 def translated_code(language: str) -> KeptCode:
@@ -44,9 +59,16 @@ def translated_code(language: str) -> KeptCode:
 
 
 def _digest(language: str) -> str:
-    """The compiled catalogue of ``language`` as a hash ("" where it has none: English)."""
-    catalogue = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
-    try:
-        return hashlib.sha256(catalogue.read_bytes()).hexdigest()
-    except FileNotFoundError:
+    """The compiled catalogues of ``language``, the core's and every unit's, as a hash (""
+    where it has none: English)."""
+    compiled = [
+        mo
+        for catalogue in (TRANSLATIONS, *sorted(WEB.glob("*/translations")))
+        if (mo := catalogue / language / "LC_MESSAGES" / "messages.mo").is_file()
+    ]
+    if not compiled:
         return ""
+    found = hashlib.sha256()
+    for mo in compiled:
+        found.update(mo.read_bytes())
+    return found.hexdigest()

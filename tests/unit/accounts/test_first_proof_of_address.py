@@ -512,7 +512,7 @@ def test_the_verification_mail_names_the_provider_in_the_readers_language(
         "expires_hours": "24",
         "provider": "GitHub",
     }
-    mail = JinjaMailRenderer(translations_dir=str(TRANSLATIONS)).render(
+    mail = JinjaMailRenderer(translations=[str(TRANSLATIONS)]).render(
         "verify_email", VICTIM, context
     )
     assert words in " ".join(mail.text.split()) and words in " ".join(mail.html.split())

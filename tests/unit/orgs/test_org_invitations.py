@@ -119,7 +119,7 @@ class Org1:
             invitations=self.invitations,
             orgs=self.orgs,
             users=self.users,
-            renderer=JinjaMailRenderer("", str(TRANSLATIONS)),
+            renderer=JinjaMailRenderer("", [str(TRANSLATIONS)]),
             mailer=self.mailer,
             clock=self.clock,
             settings=MailSettings(public_url="https://id.example.com", product="Firegate"),
