@@ -328,6 +328,7 @@ class MailBrand:
     name: str
     logo_url: str | None = None
     sender: str | None = None
+    color: str | None = None  # its accent, ``#rrggbb``, for a hook that writes the mail
 
 
 @dataclass(frozen=True)

@@ -158,8 +158,10 @@ class SignInCheckHook:
 
 def brand_payload(brand: MailBrand | None) -> Mapping[str, object] | None:
     """The ``brand`` of a send_mail or send_sms payload: the org's brand a mail or text went
-    out under, ``{"name", "logo_url"}``, else None (docs/hooks.md)."""
-    return None if brand is None else {"name": brand.name, "logo_url": brand.logo_url}
+    out under, ``{"display_name", "logo_url", "color"}``, else None (docs/hooks.md)."""
+    if brand is None:
+        return None
+    return {"display_name": brand.name, "logo_url": brand.logo_url, "color": brand.color}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -242,7 +242,11 @@ def test_the_send_mail_hook_is_told_the_brand_or_null() -> None:
     world.client.post("/auth/password/forgot", json={"email": "olga@example.com"})
     world.deliver()
     by_kind = {payload["kind"]: payload for payload in hook_payloads(world)}
-    assert by_kind["org_invitation"]["brand"] == {"name": "Acme Brand", "logo_url": LOGO}
+    assert by_kind["org_invitation"]["brand"] == {
+        "display_name": "Acme Brand",
+        "logo_url": LOGO,
+        "color": None,
+    }
     assert by_kind["reset_password"]["brand"] is None  # about an account, no org's
     # The payload is the kind's sample's shape (docs/hooks.md, ``hooks test``).
     for payload in by_kind.values():

@@ -48,8 +48,13 @@ def test_send_sms_is_told_the_brand_null_today_and_in_the_samples_shape() -> Non
     texter = HookTexter(caller=KindCaller(SEND_SMS, world.caller))
     text = TextMessage("+33612345678", "phone_code", "en", "123456", "123456 is your code")
     texter.send(text)
-    texter.send(replace(text, brand=MailBrand("Acme", logo_url="https://id.example.com/l.png")))
+    brand = MailBrand("Acme", logo_url="https://id.example.com/l.png", color="#7b1fa2")
+    texter.send(replace(text, brand=brand))
     [(_, plain, _), (_, branded, _)] = receivers.asked
     assert plain["brand"] is None
-    assert branded["brand"] == {"name": "Acme", "logo_url": "https://id.example.com/l.png"}
+    assert branded["brand"] == {
+        "display_name": "Acme",
+        "logo_url": "https://id.example.com/l.png",
+        "color": "#7b1fa2",
+    }
     assert set(plain) == set(SEND_SMS.samples["phone_code"])
