@@ -40,6 +40,7 @@ UNITS: tuple[str, ...] = (
     "guests",
     "support_access",
     "agents",
+    "org_brand",
 )
 
 

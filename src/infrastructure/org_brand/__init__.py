@@ -1,0 +1,1 @@
+"""The org brand unit's adapters and settings (docs/org-brand.md)."""
