@@ -460,7 +460,8 @@ class Assertion:
 
 class PasskeyCeremonies(Protocol):
     """WebAuthn: options for the browser, and checks of what it answers, against the
-    relying party's id and origins from configuration (docs/reference/passkeys.md).
+    relying party's id from configuration and the origins the caller gives (the configured
+    ones and the units' related origins, docs/reference/passkeys.md).
 
     ``credential`` is the JSON the browser produced. Whatever is unreadable in it, or a
     registration that does not check out, raises InvalidInput."""
@@ -488,11 +489,16 @@ class PasskeyCeremonies(Protocol):
     def credential_id_of(self, credential: Mapping[str, object]) -> bytes: ...
 
     def verify_registration(
-        self, credential: Mapping[str, object], *, challenge: bytes
+        self, credential: Mapping[str, object], *, challenge: bytes, origins: Sequence[str]
     ) -> NewCredential: ...
 
     def verify_authentication(
-        self, credential: Mapping[str, object], *, challenge: bytes, public_key: bytes
+        self,
+        credential: Mapping[str, object],
+        *,
+        challenge: bytes,
+        public_key: bytes,
+        origins: Sequence[str],
     ) -> Assertion:
         """Checks challenge, origin, RP ID, user verification and signature (Unauthenticated,
         invalid_passkey, when one fails); the counter is

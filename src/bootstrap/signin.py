@@ -58,6 +58,7 @@ from bootstrap.signin_policies import (
     lent_gate,
     lent_hold,
     lent_legacy,
+    lent_passkey_origins,
     password_check,
     policies,
     sign_in_hook,
@@ -201,6 +202,7 @@ def bind_passkeys(
         clock=platform.clock,
         audit=platform.audit,
         upgrade=upgrade,
+        origins=rules.passkey_origins,
     )
 
 
@@ -411,6 +413,7 @@ def api() -> Sequence[Blueprint]:
         passkeys,
         personal_tokens,
         sessions,
+        well_known,
     )
 
     return (
@@ -420,6 +423,7 @@ def api() -> Sequence[Blueprint]:
         sessions.bp,
         personal_tokens.bp,
         passkeys.bp,
+        well_known.bp,
         mfa.bp,
     )
 
@@ -499,6 +503,9 @@ def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
         addresses=made.addresses,
         legacy=lent_legacy((kernel,)),
         signups=made.signups,
+        passkey_origins=lent_passkey_origins(
+            kernel.offered(SIGNIN_POLICIES).passkey_origins, (kernel,)
+        ),
     )
     hooks = kernel.offered(HOOK_CALLERS)
     shares = SigninShares(

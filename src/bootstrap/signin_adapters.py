@@ -79,11 +79,7 @@ def token_issuer(signin: SignInSettings) -> PyJWTTokenIssuer:
 
 
 def passkey_ceremonies(signin: SignInSettings) -> PasskeyCeremonies:
-    return WebAuthnCeremonies(
-        rp_id=signin.webauthn_rp_id,
-        rp_name=signin.webauthn_rp_name,
-        origins=signin.webauthn_origins,
-    )
+    return WebAuthnCeremonies(rp_id=signin.webauthn_rp_id, rp_name=signin.webauthn_rp_name)
 
 
 def one_time_passwords() -> OneTimePasswords:

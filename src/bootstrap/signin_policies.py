@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
@@ -19,6 +20,7 @@ from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
 from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
 from application.signin.authentication import SESSION_GUARDS, SessionGuard
+from application.signin.factors.passkeys import PASSKEY_ORIGINS, PasskeyOrigins
 from application.signin.login import check_current_password
 from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
@@ -39,6 +41,8 @@ from infrastructure.settings import Settings
 from infrastructure.settings.identity.accounts import AccountSettings
 from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.shared.limits import request_client, request_origin
+
+NO_PASSKEY_ORIGINS = PasskeyOrigins(())
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ class SigninPolicies:
     # The session guards the units lend (``SESSION_GUARDS``), asked where the actor of
     # each request is built: set with the gate
     session_guards: Sequence[SessionGuard] = ()
+    # The origins whose passkey answers count (the configured ones, then those the units'
+    # sources in ``PASSKEY_ORIGINS`` answer): the units' records' sources, then, once every
+    # unit lent, those they lend (``lent_passkey_origins``)
+    passkey_origins: PasskeyOrigins = NO_PASSKEY_ORIGINS
 
 
 # The check of a legacy account's password: sign-in's slot, filled by the migration's
@@ -104,6 +112,31 @@ def lent_legacy(lent: Iterable[Fills]) -> LegacyPasswords:
     legacy)."""
     checks = filled(lent, LEGACY_PASSWORDS)
     return checks[-1] if checks else NO_LEGACY_PASSWORDS
+
+
+def passkey_origins(settings: Settings, *, units: Iterable[Fills]) -> PasskeyOrigins:
+    """The origins whose passkey answers count, as /.well-known/webauthn lists them: the
+    public origin, WEBAUTHN_ORIGINS, WEBAUTHN_RELATED_ORIGINS, then the units' sources
+    (``PASSKEY_ORIGINS``) of ``units``."""
+    signin, public = settings.group(SignInSettings), urlsplit(settings.service.public_url)
+    return PasskeyOrigins(
+        configured=tuple(
+            dict.fromkeys(
+                (
+                    f"{public.scheme}://{public.netloc}",
+                    *signin.webauthn_origins,
+                    *signin.webauthn_related_origins,
+                )
+            )
+        ),
+        sources=filled(units, PASSKEY_ORIGINS),
+    )
+
+
+def lent_passkey_origins(made: PasskeyOrigins, lent: Iterable[Fills]) -> PasskeyOrigins:
+    """``made`` with the origin sources the units lend (``PASSKEY_ORIGINS``) after their
+    records' own."""
+    return PasskeyOrigins(made.configured, (*made.sources, *filled(lent, PASSKEY_ORIGINS)))
 
 
 def claim_sources(units: Iterable[Fills]) -> ClaimSources:
@@ -150,6 +183,7 @@ def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
         guest_ttl=timedelta(seconds=settings.group(AccountSettings).guest_ttl),
         addresses=address_rule(settings),
         session_guards=filled(units, SESSION_GUARDS),
+        passkey_origins=passkey_origins(settings, units=units),
     )
 
 

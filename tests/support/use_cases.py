@@ -24,7 +24,7 @@ from application.hooks.ports import HookPolicy
 from application.migration.legacy_passwords import LegacyPasswordCheck
 from application.ports import NO_METRICS, AuditLog, Metrics, OwnedData, RequestCounter
 from application.signin.authentication import Actor, Authenticate, Authentication
-from application.signin.factors.passkeys import PasskeyRepository, Passkeys
+from application.signin.factors.passkeys import PasskeyOrigins, PasskeyRepository, Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import ChangePassword, Login, LoginLookup, Logins
 from application.signin.mfa import MfaRepository
@@ -239,15 +239,14 @@ class World:
             users=self.users,
             passkeys=passkeys,
             challenges=FakeChallengeRepository(),
-            ceremonies=WebAuthnCeremonies(
-                rp_id="localhost", rp_name="firegate", origins=["http://localhost"]
-            ),
+            ceremonies=WebAuthnCeremonies(rp_id="localhost", rp_name="firegate"),
             identities=identities if identities is not None else FakeIdentityRepository(self.store),
             sign_in_step=self.step(),
             devices=self.devices,
             clock=self.clock,
             audit=self.audit,
             upgrade=no_upgrade,
+            origins=PasskeyOrigins(("http://localhost",)),
         )
 
     def totp_cases(

@@ -226,8 +226,8 @@ def test_a_worker_that_served_healthz_and_get_user_has_not_imported_the_rest(
 FIRST_USES = {
     "spectree": "wsgi.app.test_client().get('/openapi.json').status_code",
     "segno": "qr_svg('otpauth://totp/firegate:zoe?secret=JBSWY3DPEHPK3PXP')[:4]",
-    "webauthn": "sorted(WebAuthnCeremonies(rp_id='localhost', rp_name='firegate', "
-    "origins=['http://localhost']).authentication_options(challenge=bytes(32)))[:2]",
+    "webauthn": "sorted(WebAuthnCeremonies(rp_id='localhost', rp_name='firegate')"
+    ".authentication_options(challenge=bytes(32)))[:2]",
     "requests": "TurnstileChallenge(secret='s', hostname='h', url='http://127.0.0.1:9')"
     ".verify('t', action='login', remote_ip='')",
     "authlib.integrations": "unavailable(lambda: UpstreamClientOnFirstUse(upstream_client("

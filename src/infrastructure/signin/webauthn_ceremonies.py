@@ -49,10 +49,9 @@ def _response(credential: Mapping[str, object]) -> Mapping[str, object]:
 
 
 class WebAuthnCeremonies:
-    def __init__(self, *, rp_id: str, rp_name: str, origins: Sequence[str]) -> None:
+    def __init__(self, *, rp_id: str, rp_name: str) -> None:
         self.rp_id = rp_id
         self.rp_name = rp_name
-        self.origins = list(origins)
 
     def registration_options(
         self,
@@ -119,7 +118,7 @@ class WebAuthnCeremonies:
         return _bytes(credential.get("rawId"), "rawId")
 
     def verify_registration(
-        self, credential: Mapping[str, object], *, challenge: bytes
+        self, credential: Mapping[str, object], *, challenge: bytes, origins: Sequence[str]
     ) -> NewCredential:
         from webauthn import verify_registration_response  # noqa: PLC0415
 
@@ -128,7 +127,7 @@ class WebAuthnCeremonies:
                 credential=dict(credential),
                 expected_challenge=challenge,
                 expected_rp_id=self.rp_id,
-                expected_origin=self.origins,
+                expected_origin=list(origins),
                 require_user_verification=True,
             )
         except _refusals():
@@ -146,7 +145,12 @@ class WebAuthnCeremonies:
         )
 
     def verify_authentication(
-        self, credential: Mapping[str, object], *, challenge: bytes, public_key: bytes
+        self,
+        credential: Mapping[str, object],
+        *,
+        challenge: bytes,
+        public_key: bytes,
+        origins: Sequence[str],
     ) -> Assertion:
         handle = _response(credential).get("userHandle")
         user_handle = _bytes(handle, "response.userHandle") if handle else None
@@ -157,7 +161,7 @@ class WebAuthnCeremonies:
                 credential=dict(credential),
                 expected_challenge=challenge,
                 expected_rp_id=self.rp_id,
-                expected_origin=self.origins,
+                expected_origin=list(origins),
                 credential_public_key=public_key,
                 # 0: the library leaves the counter alone; Passkey.signed_in decides, against
                 # the stored value, by compare-and-set.

@@ -4,7 +4,7 @@ usernameless sign-in (docs/reference/passkeys.md)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -47,9 +47,35 @@ from domain.signin.passkeys import (
     is_passkey_id,
     passkey_id,
 )
+from domain.slots import Slot
 from domain.ways_in import WayIn
 
 CHALLENGE_BYTES = 32
+
+# Origins a unit adds to those whose passkey answers count, asked at each ceremony and each
+# read of /.well-known/webauthn (an org's active sign-in hosts, say): each source is cheap
+# (its unit caches what it reads). Sign-in's slot, filled by a unit's record or its ``lends``
+# (docs/reference/passkeys.md, "Related origins").
+PasskeyOriginSource = Callable[[], Sequence[str]]
+PASSKEY_ORIGINS = Slot[PasskeyOriginSource]("the passkeys' related origins")
+
+
+@dataclass(frozen=True)
+class PasskeyOrigins:
+    """The origins whose passkey answers count, for the relying party WEBAUTHN_RP_ID: the
+    configured ones (the public origin, WEBAUTHN_ORIGINS, WEBAUTHN_RELATED_ORIGINS), then
+    what the units' sources answer now, each once, in that order. /.well-known/webauthn
+    lists them, so that a browser lets a page on any of them use the RP ID's passkeys
+    (WebAuthn Level 3, related origin requests)."""
+
+    configured: tuple[str, ...]
+    sources: tuple[PasskeyOriginSource, ...] = ()
+
+    def __call__(self) -> list[str]:
+        found: dict[str, None] = dict.fromkeys(self.configured)
+        for source in self.sources:
+            found.update(dict.fromkeys(origin.rstrip("/") for origin in source()))
+        return list(found)
 
 
 class PasskeyRepository(Protocol):
@@ -179,6 +205,8 @@ class Passkeys:
     clock: Clock
     audit: AuditLog
     upgrade: Callable[[UpgradeGuest], Upgraded]
+    # The origins whose answers count, read at each verification (``PasskeyOrigins``)
+    origins: Callable[[], Sequence[str]]
 
     def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
         """Creation options for the caller (signed in lately: a passkey is a new way in); the
@@ -225,7 +253,9 @@ class Passkeys:
         if not user.part(Guest).is_guest and cmd.username is not None:
             raise NotAGuest()  # a username asks for an upgrade: a racing one won, or none was
         challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
-        verified = self.ceremonies.verify_registration(cmd.credential, challenge=challenge)
+        verified = self.ceremonies.verify_registration(
+            cmd.credential, challenge=challenge, origins=self.origins()
+        )
         held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
         if len(held) >= MAX_PASSKEYS_PER_USER:
             raise Conflict(
@@ -334,7 +364,10 @@ class Passkeys:
             raise refused("unknown_passkey", invalid_passkey())
         try:
             assertion = ceremonies.verify_authentication(
-                cmd.credential, challenge=challenge, public_key=passkey.public_key
+                cmd.credential,
+                challenge=challenge,
+                public_key=passkey.public_key,
+                origins=self.origins(),
             )
         except Unauthenticated as error:
             raise refused("verification_failed", error, passkey.user_id) from None

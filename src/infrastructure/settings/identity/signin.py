@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 
+from domain.public_urls import loopback_host
 from infrastructure.dev_secrets import new_fernet_key
 from infrastructure.settings.group import Composition, Origins, RequestLimit, SettingsGroup
 
@@ -55,6 +56,9 @@ class SignInSettings(SettingsGroup):
     webauthn_rp_id: str = ""
     webauthn_rp_name: str = "firegate"
     webauthn_origins: Origins = []
+    # Origins on other domains whose answers count too, listed at /.well-known/webauthn for
+    # browsers' related origin requests (https; http on a loopback host in the local profile)
+    webauthn_related_origins: Origins = []
 
     # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md), and the code
     # requests per client address: a budget of their own, apart from password recovery's.
@@ -83,6 +87,21 @@ class SignInSettings(SettingsGroup):
                 raise ValueError(
                     f"WEBAUTHN_RP_ID {rp_id!r} must be the host of {origin!r} or a suffix of it"
                 )
+        # A related origin is on a domain of its own: any host, as an origin only.
+        self.webauthn_related_origins = [
+            origin.rstrip("/") for origin in self.webauthn_related_origins
+        ]
+        for origin in self.webauthn_related_origins:
+            url = urlsplit(origin)
+            if (
+                url.scheme not in ("http", "https")
+                or not url.hostname
+                or url.path
+                or url.query
+                or url.fragment
+                or url.username is not None
+            ):
+                raise ValueError(f"WEBAUTHN_RELATED_ORIGINS: {origin!r} is not an origin")
         return self
 
     def problems_beside(self, settings: Composition) -> list[str]:
@@ -94,6 +113,16 @@ class SignInSettings(SettingsGroup):
                 url = urlsplit(origin)
                 if url.scheme != "https" and (url.hostname or "").lower() != "localhost":
                     problems.append(f"WEBAUTHN_ORIGINS: {origin!r} must be https in production")
+        local = settings.service.app_profile == "local"
+        for origin in self.webauthn_related_origins:
+            url = urlsplit(origin)
+            if url.scheme != "https" and not (
+                local and loopback_host((url.hostname or "").lower())
+            ):
+                problems.append(
+                    f"WEBAUTHN_RELATED_ORIGINS: {origin!r} must be https "
+                    "(http only on a loopback host in the local profile)"
+                )
         return problems
 
     def fill_in(self, settings: Composition) -> None:

@@ -100,6 +100,12 @@ class PasskeyList(Schema):
     items: list[PasskeyOut]
 
 
+class RelatedOriginsOut(Schema):
+    """/.well-known/webauthn: the origins whose passkey answers count for the RP ID."""
+
+    origins: list[str]
+
+
 class _Options(Schema):
     model_config = ConfigDict(extra="allow")
 
