@@ -23,7 +23,9 @@ def signin_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
     return replace(
         config,
         key=derived_key(own, b"pages csrf"),
-        passkey_origins=tuple(own.webauthn_origins),
+        # Where the pages offer passkeys: the configured origins (an org's own hosts, which
+        # the units add at run time, are not among them)
+        passkey_origins=(*own.webauthn_origins, *own.webauthn_related_origins),
         email_code=own.passwordless_email,
     )
 

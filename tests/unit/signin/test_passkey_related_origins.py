@@ -17,6 +17,7 @@ from tests.support.api import bearer, login, register
 from tests.support.app import World
 from tests.support.passkey_authenticator import SIGN_IN, assertion
 from tests.support.passkey_authenticator import Passkey as SoftPasskey
+from tests.support.passkey_pages import pages
 from tests.support.settings import PRODUCTION_SETTINGS, make_settings
 
 pytestmark = pytest.mark.unit
@@ -206,3 +207,20 @@ def test_an_origin_a_unit_no_longer_answers_is_refused() -> None:
     world.lent.origins = []  # the org's host lapsed
     refused = world.client.post(SIGN_IN, json=assertion(world.client, key, LENT))
     assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+
+
+# -- the pages ----------------------------------------------------------------------------
+
+
+def test_the_pages_offer_passkeys_on_a_related_origin() -> None:
+    world = pages(
+        webauthn_rp_id="localhost",
+        webauthn_origins=["http://localhost:8000"],
+        webauthn_related_origins=["http://127.0.0.1:9000"],
+    )
+    html = world.client.get("/sign-in", base_url="http://127.0.0.1:9000").get_data(as_text=True)
+    assert '<p class="notice" id="passkeys-elsewhere" hidden>' in html
+    # The script checks the address it is on against both.
+    assert 'data-origins="http://localhost:8000 http://127.0.0.1:9000"' in html
+    other = world.client.get("/sign-in", base_url="http://127.0.0.1:9001").get_data(as_text=True)
+    assert '<p class="notice" id="passkeys-elsewhere">' in other
