@@ -128,6 +128,26 @@ def browser_context(**options: Any) -> Iterator[BrowserContext]:
 
 
 @contextmanager
+def chromium_launched_with(*args: str, **options: Any) -> Iterator[BrowserContext]:
+    """A browser context in a Chromium of its own, launched with the command-line ``args``
+    (host-resolver rules, a certificate to trust) that the process's one lacks, made with
+    Playwright's ``new_context`` ``options``; that Chromium is closed after."""
+    _launched()  # Playwright, started in this thread
+    playwright = _SHARED.playwright
+    assert playwright is not None
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=list(args)
+    )
+    try:
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        yield context
+    finally:
+        with suppress(Error):  # a browser that crashed meanwhile
+            browser.close()
+
+
+@contextmanager
 def chromium(
     *, javascript: bool, locale: str = "en-US", timezone_id: str | None = None
 ) -> Iterator[Page]:
