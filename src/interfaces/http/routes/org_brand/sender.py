@@ -51,7 +51,14 @@ def get_sender(actor: Actor, org: str) -> Response:
 
 @bp.post("/<org>/sender/verify")
 @doc(
-    responses={200: SenderOut, 403: Problem, 404: Problem, 409: Problem, 503: Problem},
+    responses={
+        200: SenderOut,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        429: Problem,
+        503: Problem,
+    },
     auth=True,
     tags=TAGS,
 )
