@@ -108,11 +108,11 @@ def api() -> Sequence[Blueprint]:
 
 def pages() -> Pages:
     """The Brand section of an org's page, after its agents."""
-    from interfaces.web.org_brand import section  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.org_brand import messages, section  # noqa: PLC0415 - with the app
     from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
-    return Pages(fills=(ORG_SECTIONS(At(95, section.BRAND)),))
+    return Pages(fills=(ORG_SECTIONS(At(95, section.BRAND)),), messages=messages.MESSAGES)
 
 
 UNIT = Unit[OrgBrandAdapters](
