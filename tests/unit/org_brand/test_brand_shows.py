@@ -11,14 +11,20 @@ from urllib.parse import quote
 
 import pytest
 
+from application.hooks.admin import SetAuthHook
+from application.hooks.services import HookServices
 from application.org_brand.brands import BrandCache
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import MailBrand
+from bootstrap.orgs import OrgsAdapters
+from interfaces.web.org_brand.pages import page_brand
 from tests.support.admin_pages import browser, org_owner
 from tests.support.api import bearer, login
 from tests.support.app import World, unit_adapters
 from tests.support.pages import csrf
+from tests.support.webhooks import ADMIN
+from tests.unit.mail.test_mail_brands import hook_payloads
 from tests.unit.org_brand.fakes import InMemoryBrands
 from tests.unit.org_brand.test_brand_api import PNG, PNG_BYTES
 
@@ -182,3 +188,53 @@ def test_members_see_the_brand_without_its_form(world: World) -> None:
     page = mia.get(SECTION).get_data(as_text=True)
     assert "Acme Rockets" in page and "Change the brand" not in page
     assert "data:image/png" not in page  # the logo shown by its served path, never inlined
+
+
+def test_sso_discovery_on_a_verified_domain_and_an_org_apps_request_wear_it(
+    world: World,
+) -> None:
+    """The filler as the pages ask it: SSO discovery's page names the address's domain; an
+    authorization request names an org's app by its ``client_id``."""
+    org_id, olga = branded(world)
+    added = world.client.post("/orgs/acme/domains", json={"domain": "acme.example"}, headers=olga)
+    record = added.get_json()["record"]
+    world.adapters.of(OrgsAdapters).txt.records[record["name"]] = [record["value"]]  # type: ignore[attr-defined]
+    verified = world.client.post("/orgs/acme/domains/acme.example/verify", headers=olga)
+    assert verified.status_code == 200, verified.get_json()
+    app = world.client.post(
+        "/orgs/acme/clients",
+        json={"name": "Acme billing", "redirect_uris": ["https://billing.example/cb"]},
+        headers=olga,
+    )
+    assert app.status_code == 201, app.get_json()
+    client_id = app.get_json()["client_id"]
+    with world.app.test_request_context("/sso/discover"):
+        found = page_brand({"domain": "acme.example", "start": "/sso/x"})
+        assert found is not None and found.name == "Acme Rockets"
+        assert page_brand({"domain": "other.example", "start": "/sso/x"}) is None
+        assert page_brand({"domain": "acme.example"}) is None  # not SSO discovery's page
+    with world.app.test_request_context(f"/oauth/authorize?client_id={client_id}"):
+        found = page_brand({})
+        assert found is not None and found.logo_url.startswith(f"/orgs/{org_id}/brand/logo")
+    with world.app.test_request_context("/oauth/authorize?client_id=unknown"):
+        assert page_brand({}) is None
+    with world.app.test_request_context("/oauth/authorize?client_id=x&organization=acme"):
+        assert page_brand({}) is not None
+
+
+def test_the_send_mail_hook_is_told_the_orgs_brand() -> None:
+    world = World(app_profile="local")
+    org_id, olga = branded(world)
+    world.deliver()
+    world.services.of(HookServices).hooks.set(
+        SetAuthHook(ADMIN, "send_mail", "http://127.0.0.1:9/hook")
+    )
+    body = {"email": "ivy@example.com", "roles": ["member"]}
+    assert world.client.post("/orgs/acme/invitations", json=body, headers=olga).status_code == 201
+    world.deliver()
+    [payload] = [p for p in hook_payloads(world) if p["kind"] == "org_invitation"]
+    brand = payload["brand"]
+    assert (brand["display_name"], brand["color"]) == ("Acme Rockets", "#7b1fa2")
+    assert brand["logo_url"].startswith(
+        f"{world.settings.service.public_url}/orgs/{org_id}/brand/logo?v="
+    )
