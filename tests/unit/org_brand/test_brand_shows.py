@@ -238,3 +238,20 @@ def test_the_send_mail_hook_is_told_the_orgs_brand() -> None:
     assert brand["logo_url"].startswith(
         f"{world.settings.service.public_url}/orgs/{org_id}/brand/logo?v="
     )
+
+
+def test_a_look_alike_name_is_said_beside_its_field(world: World) -> None:
+    branded(world)
+    bob = org_owner(world, "bob", "globex")
+    section = "/account/orgs/globex/brand"
+    form = {
+        "display_name": "ACME R0CKETS",
+        "color": "#005a9c",
+        "csrf_token": csrf(bob, section),
+        "logo": (BytesIO(PNG_BYTES), "logo.png", "image/png"),
+    }
+    refused = bob.post(section, data=form, content_type="multipart/form-data")
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert 'id="brand-display_name-error"' in html and "reads like another" in html
+    assert 'value="ACME R0CKETS"' in html  # what was typed, to change
