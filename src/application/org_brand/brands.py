@@ -25,6 +25,7 @@ from application.signin.authentication import Actor
 from domain.accounts.credentials import fold, look_alike_key
 from domain.confusables import skeleton
 from domain.errors import FieldError, InvalidInput
+from domain.ids import is_id
 from domain.org_brand.brand import (
     SVG,
     Brand,
@@ -43,7 +44,6 @@ from domain.orgs.roles import Permission
 BRAND = "brand"
 CACHE_SECONDS = 60  # how long a worker keeps an org's brand as read (docs/decisions/0887)
 CACHE_SIZE = 1024  # the orgs' brands a worker keeps at most
-ID_OR_SLUG_MAX = 128  # what a request may name an org by; longer names none
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -196,15 +196,15 @@ class OrgBrands:
     def shown(self, org_id: str) -> Brand | None:
         """The brand the pages and mails about the org ``org_id`` wear (read through the
         cache): anyone who sees a page of a flow about the org sees it."""
-        if not org_id:
-            return None
+        if not is_id(org_id):
+            return None  # names no org (a logo's URL as typed): nothing read
         return self.cache.get(f"id:{org_id}", lambda: self.brands.get(org_id))
 
     def shown_by_slug(self, id_or_slug: str) -> Brand | None:
         """``shown`` of the org a request names by its slug or id (``?org=``,
         ``organization``)."""
-        if not id_or_slug or len(id_or_slug) > ID_OR_SLUG_MAX:
-            return None
+        if not (is_slug_shaped(id_or_slug) or is_id(id_or_slug)):
+            return None  # names no org: nothing read
 
         def load() -> Brand | None:
             org = self.orgs.find(id_or_slug)

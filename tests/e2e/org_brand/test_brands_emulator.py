@@ -85,3 +85,11 @@ def test_a_purged_org_takes_its_brand_and_claims(real_app: Flask, firestore: Any
     FirestoreBrands(firestore).delete_owned_by_org(ids[0], batch_size=10)
     assert claims(firestore) == {}
     assert list(firestore.collection(BRANDS).stream()) == []
+
+
+def test_names_no_document_can_hold_are_no_org_never_a_500(real_app: Flask) -> None:
+    client = real_app.test_client()
+    for nobody in ("__reserved__", "x" * 2000, "..."):
+        answer = client.get(f"/orgs/{nobody}/brand/logo")
+        assert answer.status_code == 404 and answer.get_json()["code"] == "brand_not_found"
+        assert client.get(f"/sign-in?org={nobody}").status_code == 200

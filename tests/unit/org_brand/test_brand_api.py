@@ -92,7 +92,8 @@ def test_the_logo_is_served_here_with_its_type_nosniff_a_sandbox_and_an_etag(
     assert png.headers["ETag"] != etag
     client.delete("/orgs/acme/brand", headers=olga)
     assert_problem(client.get(logo), 404, "brand_not_found")
-    assert_problem(client.get("/orgs/nobody/brand/logo"), 404, "brand_not_found")
+    for nobody in ("nobody", "__reserved__", "x" * 2000, "%C3%A9"):
+        assert_problem(client.get(f"/orgs/{nobody}/brand/logo"), 404, "brand_not_found")
 
 
 @pytest.mark.parametrize(
