@@ -6,6 +6,7 @@ gone with its org."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from urllib.parse import quote
 
@@ -17,14 +18,16 @@ from application.org_brand.brands import BrandCache
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import MailBrand
+from application.sso.services import SsoServices
 from bootstrap.orgs import OrgsAdapters
 from interfaces.web.org_brand.pages import page_brand
 from tests.support.admin_pages import browser, org_owner
 from tests.support.api import bearer, login
 from tests.support.app import World, unit_adapters
 from tests.support.pages import csrf
+from tests.support.saml import certificate, idp_metadata
 from tests.support.webhooks import ADMIN
-from tests.unit.mail.test_mail_brands import hook_payloads
+from tests.unit.mail.test_mail_brands import hook_payloads, proven
 from tests.unit.org_brand.fakes import InMemoryBrands
 from tests.unit.org_brand.test_brand_api import PNG, PNG_BYTES
 
@@ -255,3 +258,21 @@ def test_a_look_alike_name_is_said_beside_its_field(world: World) -> None:
     html = refused.get_data(as_text=True)
     assert 'id="brand-display_name-error"' in html and "reads like another" in html
     assert 'value="ACME R0CKETS"' in html  # what was typed, to change
+
+
+def test_the_orgs_sso_certificate_warnings_go_out_under_its_brand(world: World) -> None:
+    _, olga = branded(world)
+    proven(world, "olga")
+    der = certificate(not_after=datetime.now(UTC) + timedelta(days=20, hours=1))[1]
+    xml = idp_metadata("https://idp.example.com/m", "https://idp.example.com/sso", (der,))
+    made = world.client.post(
+        "/orgs/acme/connections",
+        json={"kind": "saml", "name": "Okta", "saml": {"metadata_xml": xml}, "status": "active"},
+        headers=olga,
+    )
+    assert made.status_code == 201, made.get_json()
+    assert world.services.of(SsoServices).certificate_sweep.sweep() == 1
+    world.deliver()
+    [warning] = [m for m in world.mailer.to("olga@example.com") if "/sso" in m.text]
+    assert warning.from_name == "Acme Rockets via firegate"
+    assert "<strong>Acme Rockets</strong>" in warning.html and "/brand/logo?v=" in warning.html
