@@ -237,13 +237,14 @@ class OrgBrands:
         return logo
 
     def _refuse_look_alikes(self, brand: Brand, own: tuple[str, str]) -> None:
-        """409 when the name reads like SITE_NAME, or like another org's slug; an org's own
-        slug or name may be its brand's. Another org's brand is the store's claim."""
+        """409 when the name reads like SITE_NAME (even an org's own slug or name), or like
+        another org's slug (an org's own slug or name may be its brand's). Another org's
+        brand is the store's claim."""
         key = brand.look_alike
+        if key == look_alike_key(self.site_name):  # an org named so included
+            raise brand_look_alike()
         if key in {look_alike_key(name) for name in own}:
             return
-        if key == look_alike_key(self.site_name):
-            raise brand_look_alike()
         for slug in slugs_like(brand.display_name):
             other = self.orgs.find(slug)
             if other is not None and other.id != brand.org_id:

@@ -214,6 +214,12 @@ def test_a_name_may_not_read_like_another_orgs_or_the_services(client: FlaskClie
     )
 
 
+def test_an_org_named_as_the_service_may_not_take_its_name(client: FlaskClient) -> None:
+    olga = owner(client, "olga", "firegate", "Firegate")
+    put = client.put("/orgs/firegate/brand", json=brand(display_name="Firegate"), headers=olga)
+    assert_problem(put, 409, "brand_look_alike")
+
+
 def test_setting_it_needs_a_session(fake_app: Flask, client: FlaskClient) -> None:
     owner(client, "olga", "acme")
     put = client.put("/orgs/acme/brand", json=brand())
