@@ -11,6 +11,7 @@ from io import BytesIO
 from urllib.parse import quote
 
 import pytest
+from flask import g
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
@@ -20,6 +21,7 @@ from application.orgs.services import OrgServices
 from application.ports import MailBrand
 from application.sso.services import SsoServices
 from bootstrap.orgs import OrgsAdapters
+from interfaces.shared.org_brand.request_org import HOST_ORG
 from interfaces.web.org_brand.pages import page_brand
 from tests.support.admin_pages import browser, org_owner
 from tests.support.api import bearer, login
@@ -276,3 +278,14 @@ def test_the_orgs_sso_certificate_warnings_go_out_under_its_brand(world: World) 
     [warning] = [m for m in world.mailer.to("olga@example.com") if "/sso" in m.text]
     assert warning.from_name == "Acme Rockets via firegate"
     assert "<strong>Acme Rockets</strong>" in warning.html and "/brand/logo?v=" in warning.html
+
+
+def test_the_sign_in_host_s_org_comes_first(world: World) -> None:
+    """A request to an org's active sign-in host (``host_org``) wears that org's brand on
+    every page, before what the page names."""
+    org_id, _ = branded(world)
+    with world.app.test_request_context("/sign-in?org=nobody"):
+        assert page_brand({}) is None
+        setattr(g, HOST_ORG, org_id)
+        found = page_brand({})
+        assert found is not None and found.name == "Acme Rockets"
