@@ -15,12 +15,13 @@ from flask import g
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
-from application.org_brand.brands import BrandCache
+from application.org_brand.brands import BrandCache, OrgBrands
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import MailBrand
 from application.sso.services import SsoServices
 from bootstrap.orgs import OrgsAdapters
+from domain.errors import Unavailable
 from interfaces.shared.org_brand.request_org import HOST_ORG
 from interfaces.web.org_brand.pages import page_brand
 from tests.support.admin_pages import browser, org_owner
@@ -289,3 +290,18 @@ def test_the_sign_in_host_s_org_comes_first(world: World) -> None:
         setattr(g, HOST_ORG, org_id)
         found = page_brand({})
         assert found is not None and found.name == "Acme Rockets"
+
+
+def test_a_brand_that_cannot_be_read_leaves_the_page_the_operators(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store down (or a request limit) while a page looks its brand up: the page is shown,
+    the operator's, and says its own refusal if it has one."""
+    branded(world)
+
+    def down(_self: object, _name: str) -> None:
+        raise Unavailable("the store is down")
+
+    monkeypatch.setattr(OrgBrands, "shown_by_slug", down)
+    page = world.app.test_client().get("/sign-in?org=acme")
+    assert page.status_code == 200 and "Acme Rockets" not in page.get_data(as_text=True)

@@ -17,6 +17,8 @@ from flask import request
 from application.clients.clients import FindClient
 from application.clients.services import ClientServices
 from application.org_brand.brands import OrgBrands
+from domain.errors import DomainError
+from domain.ids import is_id
 from domain.org_brand.brand import Brand
 from domain.orgs.orgs import Org
 from interfaces.shared.org_brand.logo import logo_path
@@ -29,8 +31,12 @@ SIGN_IN = "/sign-in"
 
 
 def page_brand(context: Mapping[str, object]) -> PageBrand | None:
-    """The brand of the org the request or the page names; None for the operator's."""
-    brand = _brand(context)
+    """The brand of the org the request or the page names; None for the operator's, and
+    when what names the org cannot be read (a refusal of its own is the page's to say)."""
+    try:
+        brand = _brand(context)
+    except DomainError:
+        return None
     if brand is None:
         return None
     return PageBrand(
@@ -79,7 +85,7 @@ def _authorization(brands: OrgBrands, query: Mapping[str, str]) -> Brand | None:
     if named:
         return brands.shown_by_slug(named)
     client_id = query.get("client_id", "")
-    if not client_id or len(client_id) > 256:
+    if not is_id(client_id):  # an org's app has an id of ours, never a document's URL
         return None
     client = services().of(ClientServices).clients.client(FindClient(client_id))
     org_id = client.org_id if client is not None else None
