@@ -1,27 +1,41 @@
 """The org brand unit: an org's own brand on the pages and mails about it, its own verified
 sender, and its own sign-in host (docs/org-brand.md, docs/reference/org-brand.md,
-docs/reference/org-sender.md)."""
+docs/reference/org-sender.md).
+
+The brand: ``PUT``/``GET``/``DELETE /orgs/{org}/brand`` and its logo served from firegate's
+own origin, the pages of a flow about the org wearing it (``PAGE_BRANDS``), the mails about
+the org going out under it (``MAIL_BRANDS``), a deleted org's brand purged with it
+(``ORG_DATA``), and the Brand section of the org's page (``ORG_SECTIONS``). The sender:
+``/orgs/{org}/sender`` with its DNS check, its daily re-check (``SWEEPS``) and the operator's
+commands."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from application.jobs import SWEEPS
 from application.mail.sending import MAIL_BRANDS
+from application.org_brand.brands import BrandCache, BrandStore, OrgBrands
+from application.org_brand.mails import BrandMails
 from application.org_brand.senders import OrgSenders, SenderRecords, SenderRepository
 from application.orgs.joining.domains import TxtRecords
 from application.orgs.ports import ORG_DOMAINS, ORG_REPOSITORY
 from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from infrastructure.firestore.org_brand.brands import FirestoreBrands
 from infrastructure.firestore.org_brand.senders import FirestoreSenders
+from infrastructure.org_brand.logos import SafeSvg
 from infrastructure.org_brand.settings import OrgBrandSettings
 from infrastructure.orgs.dns import DnspythonTxtRecords
 from infrastructure.settings.orgs_and_apps.orgs import OrgSettings
+from infrastructure.settings.platform.branding import contrast_with_white
 from interfaces.cli import Commands
 from interfaces.http.routes.org_brand import sender_problems
+from interfaces.shared.org_brand.logo import logo_path
 from interfaces.shared.problems import PROBLEM_PARTS
+from interfaces.web.rendering import PAGE_BRANDS
 
 if TYPE_CHECKING:
     import click
@@ -29,24 +43,76 @@ if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
     from infrastructure.settings import Settings
+    from interfaces.web.parts import Pages
+    from interfaces.web.rendering import PageBrand
 
 SENDER_SWEEP = "org-senders"  # the daily re-check of the orgs' senders (a ``sweep`` job's subject)
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrgBrandAdapters:
-    """The org brand unit's adapters: the orgs' senders, and the DNS lookups that check a
-    sender's records (``DNS_RESOLVER``'s, as an org's domain's)."""
+    """The unit's adapters: ``brands``, the orgs' brands and their names' claims;
+    ``brand_cache``, the brands this worker read lately (the pages' and mails' reads, on the
+    process's monotonic clock; a test's own); ``senders``, the orgs' senders, and
+    ``sender_txt``, the DNS lookups that check a sender's records (``DNS_RESOLVER``'s, as an
+    org's domain's)."""
 
+    brands: BrandStore
+    brand_cache: BrandCache
     senders: SenderRepository
     sender_txt: TxtRecords
 
 
 def adapters(settings: Settings, client: Client) -> OrgBrandAdapters:
     return OrgBrandAdapters(
+        brands=FirestoreBrands(client),
+        brand_cache=BrandCache(),
         senders=FirestoreSenders(client),
         sender_txt=DnspythonTxtRecords(settings.group(OrgSettings).dns_resolver),
     )
+
+
+# -- the brand
+
+
+def brand_mails(own: OrgBrandAdapters, kernel: Kernel, sender: OrgSenders) -> BrandMails:
+    """The mails about an org under its brand: its logo at the public URL of firegate's copy,
+    from its sender once verified."""
+    cache = own.brand_cache
+    public_url = kernel.settings.service.public_url.rstrip("/")
+    return BrandMails(
+        brands=lambda org_id: cache.get(f"id:{org_id}", lambda: own.brands.get(org_id)),
+        logo_url=lambda brand: public_url + logo_path(brand),
+        senders=sender.verified_sender,
+    )
+
+
+def brand_built(own: OrgBrandAdapters, kernel: Kernel) -> OrgBrands:
+    """The brand's use cases: the look-alike checks against the orgs and SITE_NAME, the
+    colours against the check BRAND_COLOR passes, an SVG parsed safely."""
+    return OrgBrands(
+        orgs=kernel.offered(ORG_REPOSITORY),
+        brands=own.brands,
+        svg=SafeSvg(),
+        contrast_with_white=contrast_with_white,
+        site_name=kernel.settings.branding.site_name,
+        clock=kernel.platform.clock,
+        audit=kernel.platform.audit,
+        cache=own.brand_cache,
+        domains=kernel.offered(ORG_DOMAINS),
+    )
+
+
+def page_brand(context: Mapping[str, object]) -> PageBrand | None:
+    """The brand of the org a page's flow names (loaded with the pages)."""
+    from interfaces.web.org_brand.pages import (  # noqa: PLC0415 - loaded with the app
+        page_brand as brand_of,
+    )
+
+    return brand_of(context)
+
+
+# -- the sender
 
 
 def senders(own: OrgBrandAdapters, kernel: Kernel) -> OrgSenders:
@@ -62,28 +128,40 @@ def senders(own: OrgBrandAdapters, kernel: Kernel) -> OrgSenders:
     )
 
 
+def _sender_commands() -> Sequence[click.Command]:
+    from interfaces.cli.org_brand import sender  # noqa: PLC0415 - when the command line asks
+
+    return sender.ORG_COMMANDS
+
+
+# -- the unit
+
+
 def lends(own: OrgBrandAdapters, kernel: Kernel) -> Lent:
-    """The senders' parts: the mails' brand of an org with a sender of its own
-    (``MAIL_BRANDS``), their daily re-check (``SWEEPS``), and a purged org's sender
-    (``ORG_DATA``)."""
-    made = senders(own, kernel)
+    """The mails' brand of an org (``MAIL_BRANDS``: its brand's, from its verified sender;
+    after it, an org with a sender and no brand, under its name), the senders' daily
+    re-check (``SWEEPS``), a purged org's brand and sender (``ORG_DATA``)."""
+    sender = senders(own, kernel)
     return Lent(
         fills=(
-            MAIL_BRANDS(made.brand_of),
-            SWEEPS((SENDER_SWEEP, made.sweep)),
-            ORG_DATA(own.senders),
+            MAIL_BRANDS(brand_mails(own, kernel, sender), sender.brand_of),
+            SWEEPS((SENDER_SWEEP, sender.sweep)),
+            ORG_DATA(own.brands, own.senders),
         )
     )
 
 
 def build(own: OrgBrandAdapters, kernel: Kernel) -> Built:
-    return Built(services=(senders(own, kernel),))
+    return Built(services=(brand_built(own, kernel), senders(own, kernel)))
 
 
 def api() -> Sequence[Blueprint]:
-    from interfaces.http.routes.org_brand import sender  # noqa: PLC0415 - loaded with the app
+    from interfaces.http.routes.org_brand import (  # noqa: PLC0415 - loaded with the app
+        brand,
+        sender,
+    )
 
-    return (sender.bp,)
+    return (brand.bp, sender.bp)
 
 
 def limits(settings: Settings) -> dict[tuple[str, str], str]:
@@ -92,10 +170,13 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     return {("POST", "/orgs/<org>/sender/verify"): checks}
 
 
-def _sender_commands() -> Sequence[click.Command]:
-    from interfaces.cli.org_brand import sender  # noqa: PLC0415 - when the command line asks
+def pages() -> Pages:
+    """The Brand section of an org's page, after its agents."""
+    from interfaces.web.org_brand import messages, section  # noqa: PLC0415 - with the app
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
-    return sender.ORG_COMMANDS
+    return Pages(fills=(ORG_SECTIONS(At(95, section.BRAND)),), messages=messages.MESSAGES)
 
 
 UNIT = Unit[OrgBrandAdapters](
@@ -105,7 +186,8 @@ UNIT = Unit[OrgBrandAdapters](
     build=build,
     api=api,
     limits=limits,
+    pages=pages,
     settings=(OrgBrandSettings,),
     cli=(Commands("orgs", _sender_commands),),
-    fills=(PROBLEM_PARTS(*sender_problems.PROBLEM_PARTS),),
+    fills=(PAGE_BRANDS(page_brand), PROBLEM_PARTS(*sender_problems.PROBLEM_PARTS)),
 )

@@ -52,6 +52,7 @@ def test_the_sections_of_every_unit_keep_the_navigations_order() -> None:
             "scim",
             "apps",
             "agents",
+            "brand",
             "events",
             "delete",
         )

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
-from application.mail.sending import MailBrandOf
 from application.orgs.joining.domains import TxtRecords
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgDomainReads, OrgRepository
@@ -263,16 +262,3 @@ class OrgSenders:
         if found is None or org is None:
             return None
         return MailBrand(org.name, sender=found.address if found.verified else None)
-
-
-def with_sender(brand_of: MailBrandOf, verified_sender: Callable[[str], str | None]) -> MailBrandOf:
-    """``brand_of`` with each brand's sender the org's verified one (none while unverified:
-    "{brand} via {SITE_NAME}" from the operator's address)."""
-
-    def branded(org_id: str) -> MailBrand | None:
-        brand = brand_of(org_id)
-        if brand is None:
-            return None
-        return replace(brand, sender=verified_sender(org_id))
-
-    return branded

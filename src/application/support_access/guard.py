@@ -111,6 +111,8 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
     Outlasting.ORG_SETTINGS: (
         ("PATCH", "/orgs/<org:org>"),
         ("PUT", "/orgs/<org>/agent-policy"),
+        ("PUT", "/orgs/<org>/brand"),
+        ("DELETE", "/orgs/<org>/brand"),
         ("POST", "/orgs/<org>/domains"),
         ("POST", "/orgs/<org>/domains/<domain>/verify"),
         ("DELETE", "/orgs/<org>/domains/<domain>"),
@@ -121,6 +123,8 @@ _BY_KIND: Mapping[Outlasting, tuple[tuple[str, str], ...]] = {
         ("DELETE", "/orgs/<org>/sso/setup-links/<connection_id>"),
         ("POST", "/account/orgs/<org>/settings"),
         ("POST", "/account/orgs/<org>/agents"),
+        ("POST", "/account/orgs/<org>/brand"),
+        ("POST", "/account/orgs/<org>/brand/delete"),
         ("POST", "/account/orgs/<org>/domains"),
         ("POST", "/account/orgs/<org>/domains/<domain>/verify"),
         ("POST", "/account/orgs/<org>/domains/<domain>/delete"),

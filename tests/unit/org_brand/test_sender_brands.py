@@ -1,26 +1,45 @@
-"""The sender's part of a mail's brand: ``with_sender`` puts an org's verified sender on the
-brand another filler answers (the brand's own, docs/org-brand.md), and ``brand_of`` answers
-for an org with a sender and no brand (application/org_brand/senders.py)."""
+"""The sender's part of a mail's brand: the brand's filler (``BrandMails``) puts an org's
+verified sender on its brand, and ``OrgSenders.brand_of`` answers after it for an org with a
+sender and no brand (application/org_brand/mails.py, senders.py)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from application.mail.sending import brand_of, branded
-from application.org_brand.senders import with_sender
+from application.org_brand.mails import BrandMails
 from application.ports import Mail, MailBrand
+from domain.org_brand.brand import Brand, Logo
 
 pytestmark = pytest.mark.unit
 
-BRANDS = {"org-1": MailBrand("Acme Rockets", logo_url="data:image/png;base64,AA", color="#123456")}
 SENDERS = {"org-1": "news@acme.example", "org-2": "hi@beta.example"}
 
 
+def _brands(found: Brand | None) -> BrandMails:
+    return BrandMails(
+        brands=lambda org_id: found if org_id == "org-1" else None,
+        logo_url=lambda _brand: "https://id.example/orgs/org-1/brand/logo",
+        senders=SENDERS.get,
+    )
+
+
+ACME = Brand(
+    org_id="org-1",
+    display_name="Acme Rockets",
+    logo=Logo("image/png", b"\x89PNG\r\n\x1a\n"),
+    color="#123456",
+    updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+)
+
+
 def test_a_brand_goes_from_the_orgs_verified_sender() -> None:
-    composed = with_sender(BRANDS.get, SENDERS.get)
+    composed = _brands(ACME)
     assert composed("org-1") == MailBrand(
         "Acme Rockets",
-        logo_url="data:image/png;base64,AA",
+        logo_url="https://id.example/orgs/org-1/brand/logo",
         color="#123456",
         sender="news@acme.example",
     )
@@ -28,9 +47,9 @@ def test_a_brand_goes_from_the_orgs_verified_sender() -> None:
 
 
 def test_a_brand_without_a_verified_sender_goes_via_the_service() -> None:
-    with_a_stale_one = {"org-1": MailBrand("Acme Rockets", sender="old@acme.example")}
-    unverified: dict[str, str] = {}
-    composed = with_sender(with_a_stale_one.get, unverified.get)
+    composed = BrandMails(
+        brands=lambda _org_id: ACME, logo_url=lambda _brand: "", senders=lambda _org_id: None
+    )
     found = composed("org-1")
     assert found is not None and found.sender is None
     mail = branded(Mail(to="a@example.com", subject="s", text="t", html="h"), found, "firegate")
@@ -39,7 +58,7 @@ def test_a_brand_without_a_verified_sender_goes_via_the_service() -> None:
 
 def test_the_brand_filler_first_then_the_senders() -> None:
     senders_own = {"org-2": MailBrand("Beta", sender="hi@beta.example")}
-    fillers = (with_sender(BRANDS.get, SENDERS.get), senders_own.get)
+    fillers = (_brands(ACME), senders_own.get)
     first = brand_of(fillers, "org-1")
     assert first is not None and first.name == "Acme Rockets"
     second = brand_of(fillers, "org-2")

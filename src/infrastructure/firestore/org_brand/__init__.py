@@ -1,0 +1,1 @@
+"""The org brand unit's part of this layer (docs/org-brand.md)."""
