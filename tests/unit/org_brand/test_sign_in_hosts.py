@@ -23,6 +23,7 @@ from application.sso.services import SsoServices
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
 from bootstrap.mail import MailAdapters
+from bootstrap.org_brand import host_settings
 from bootstrap.orgs import OrgsAdapters
 from domain.org_brand.hosts import SignInHost, host_name
 from infrastructure.settings import Settings
@@ -32,7 +33,7 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register, services
-from tests.support.app import run_jobs, unit_adapters
+from tests.support.app import World, run_jobs, unit_adapters
 from tests.support.settings import make_settings
 from tests.unit.org_brand.fakes import FakeHostRecords, FakeSignInHosts
 
@@ -428,3 +429,76 @@ def test_host_names_and_host_headers() -> None:
     assert found.missing(None, [], TARGET) == ("CNAME", "TXT")
     assert found.missing(TARGET.upper() + ".", [found.txt_value], TARGET) == ()
     assert found.missing(TARGET, [found.txt_value + "x"], TARGET) == ("TXT",)
+
+
+def test_outside_the_local_profile_a_loopback_name_is_another_host(
+    fake_app: Flask, client: FlaskClient
+) -> None:
+    hosts = services(fake_app).of(SignInHosts)
+    assert hosts.settings.loopback  # the tests' local profile
+    hosts.settings = replace(hosts.settings, loopback=False, own_hosts=frozenset({"id.test"}))
+    for base in ("http://localhost:8000/", "http://127.0.0.1:8000/", "http://[::1]/"):
+        answer = client.get("/sign-in", base_url=base)
+        assert_problem(answer, 421, "misdirected_request")
+        assert "Set-Cookie" not in answer.headers
+    assert client.get("/sign-in", base_url="https://id.test:8443/").status_code == 200
+
+
+def test_the_services_own_hosts_are_public_urls_and_with_pubsub_its_pushes() -> None:
+    local = host_settings(make_settings(public_url="https://id.example.com:8443"))
+    assert (local.own_hosts, local.loopback) == (frozenset({"id.example.com"}), True)
+    pushed = host_settings(
+        make_settings(
+            public_url="https://id.example.com",
+            job_queue="pubsub",
+            job_push_token="t" * 32,
+            job_push_endpoint="https://firegate-abc-uc.a.run.app/internal/jobs",
+            job_push_audience="https://push.example.com/internal/jobs",
+            org_host_target="Hosts.Firegate.Example.",
+        )
+    )
+    assert pushed.own_hosts == {
+        "id.example.com",
+        "firegate-abc-uc.a.run.app",
+        "push.example.com",
+    }
+    assert pushed.target == TARGET
+
+
+def test_the_operators_commands_list_verify_and_remove_the_hosts(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    put = client.put(f"/orgs/{org}/sign-in-domain", json={"host": HOST}, headers=alice)
+    assert put.status_code == 202
+    cli = fake_app.test_cli_runner()
+    listed = cli.invoke(args=["orgs", "sign-in-domain", "list"])
+    assert listed.exit_code == 0 and listed.output == f"{org}\t{HOST}\tpending\n"
+    assert cli.invoke(args=["orgs", "sign-in-domain", "list", "--active"]).output == ""
+    refused = cli.invoke(args=["orgs", "sign-in-domain", "verify", org])
+    assert refused.exit_code == 1 and "sign_in_domain_not_verified" in refused.output
+    publish(adapters, put.get_json())
+    verified = cli.invoke(args=["orgs", "sign-in-domain", "verify", org])
+    assert verified.exit_code == 0 and verified.output == f"{HOST}\tactive\n"
+    active = cli.invoke(args=["orgs", "sign-in-domain", "list", "--active"])
+    assert active.output == f"{org}\t{HOST}\tactive\n"
+    swept = cli.invoke(args=["orgs", "sign-in-domain", "sweep"])
+    assert swept.exit_code == 0 and swept.output == "0 host(s) lapsed\n"
+    removed = cli.invoke(args=["orgs", "sign-in-domain", "remove", org])
+    assert removed.exit_code == 0 and removed.output == f"{HOST} removed\n"
+    again = cli.invoke(args=["orgs", "sign-in-domain", "remove", org])
+    assert again.exit_code == 1 and "sign_in_domain_not_found" in again.output
+
+
+def test_verifying_is_limited_per_address() -> None:
+    world = World(org_host_target=TARGET, rate_limit_org_dns_checks="2/minute")
+    alice = signed_in(world.client, "alice")
+    org = verified_org(world.client, world.adapters, alice, "acme", "acme.test")
+    put = world.client.put(f"/orgs/{org}/sign-in-domain", json={"host": HOST}, headers=alice)
+    assert put.status_code == 202
+    answers = [
+        world.client.post(f"/orgs/{org}/sign-in-domain/verify", headers=alice).status_code
+        for _ in range(3)
+    ]
+    assert answers == [409, 409, 429]
