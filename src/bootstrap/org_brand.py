@@ -23,6 +23,7 @@ from application.org_brand.hosts import (
 from application.orgs.ports import ORG_DOMAINS, ORG_REPOSITORY
 from application.signin.codes.ways import CODE_WAYS
 from bootstrap.mail import HOOKED_MAIL, mail_settings
+from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from infrastructure.firestore.org_brand.hosts import FirestoreSignInHosts
 from infrastructure.org_brand.settings import OrgBrandSettings
@@ -85,8 +86,9 @@ def sign_in_hosts(own: OrgBrandAdapters, kernel: Kernel) -> SignInHosts:
 
 
 def hosts_lent(own: OrgBrandAdapters, kernel: Kernel) -> Lent:
-    """The hosts' daily re-check (``SWEEPS``: ``sign-in-hosts``) and the jobs that mail the
-    owners of a host that lapsed."""
+    """The hosts' daily re-check (``SWEEPS``: ``sign-in-hosts``), the jobs that mail the
+    owners of a host that lapsed, and a deleted org's host removed by its purge
+    (``ORG_DATA``)."""
     mail = kernel.offered(HOOKED_MAIL)
     mails = LapseMails(
         orgs=kernel.offered(ORG_REPOSITORY),
@@ -101,11 +103,12 @@ def hosts_lent(own: OrgBrandAdapters, kernel: Kernel) -> Lent:
         ),
         public_url=kernel.settings.service.public_url,
     )
-    sweep = sign_in_hosts(own, kernel)
+    hosts = sign_in_hosts(own, kernel)
     return Lent(
         fills=(
             JOBS((LAPSED, mails.find_owners), (MAIL_OWNER, mails.mail_owner)),
-            SWEEPS(("sign-in-hosts", sweep.sweep)),
+            SWEEPS(("sign-in-hosts", hosts.sweep)),
+            ORG_DATA(hosts),
         )
     )
 

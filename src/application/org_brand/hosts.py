@@ -138,8 +138,12 @@ class SignInHosts:
     settings: HostSettings
     queue: JobQueue | None = None
     now: Callable[[], float] = time.monotonic  # the cache's clock
-    _known: Remembered[str, str] = field(default_factory=lambda: Remembered(HOSTS_KEPT))
-    _origins: Remembered[str, tuple[str, ...]] = field(default_factory=lambda: Remembered(1))
+    _known: Remembered[str, str] = field(
+        default_factory=lambda: Remembered(HOSTS_KEPT), init=False, repr=False
+    )
+    _origins: Remembered[str, tuple[str, ...]] = field(
+        default_factory=lambda: Remembered(1), init=False, repr=False
+    )
 
     # -- the owners' and members' use cases
 
@@ -222,14 +226,22 @@ class SignInHosts:
     # -- what a request asks
 
     def org_of(self, host: str) -> str | None:
-        """The org whose active host ``host`` is (a request's Host, lower case, no port);
-        None for any other host. Kept by this process for ``HOST_TTL``."""
+        """The live org whose active host ``host`` is (a request's Host, lower case, no
+        port); None for any other host (a deleted org's too). Kept by this process for
+        ``HOST_TTL``."""
         now = self.now()
         known = self._known.get(host, now)
         if known is None:
-            known = self.store.org_of(host) or ""
+            org_id = self.store.org_of(host)
+            known = org_id if org_id is not None and self.orgs.get(org_id) is not None else ""
             self._known.put(host, known, now + HOST_TTL)
         return known or None
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """A deleted org's purge (the orgs' ``ORG_DATA``): its host removed, its name free."""
+        removed = self.store.delete(org_id)
+        if removed is not None:
+            self._changed(removed.host)
 
     def active_origins(self) -> tuple[str, ...]:
         """``https://{host}`` of each active org host, by host (for the passkeys' related
@@ -277,9 +289,14 @@ class SignInHosts:
     # -- inside
 
     def _missing(self, found: SignInHost) -> tuple[str, ...]:
+        """What DNS does not show of the host's records, and ``domain`` when the host is no
+        longer below one of its org's verified domains (deleted since)."""
         cname = self.dns.cname(found.host)
         txt = self.dns.lookup(found.txt_name)
-        return found.missing(cname, txt, self.settings.target)
+        missing = found.missing(cname, txt, self.settings.target)
+        if under(found.host, self.domains.verified(found.org_id)) is None:
+            missing = (*missing, "domain")
+        return missing
 
     def _now(self) -> datetime:
         return self.clock.now()

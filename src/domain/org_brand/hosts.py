@@ -213,6 +213,8 @@ def not_verified(host: SignInHost, missing: Sequence[str], target: str) -> Confl
         said.append(f"no CNAME of {host.host} to {target}")
     if "TXT" in missing:
         said.append(f"no TXT record {host.txt_value!r} at {host.txt_name}")
+    if "domain" in missing:
+        said.append(f"no verified domain of the organization above {host.host}")
     text = " and ".join(said)
     return Conflict(
         text[:1].upper() + text[1:] + " was found. DNS changes can take a while to show: "

@@ -502,3 +502,33 @@ def test_verifying_is_limited_per_address() -> None:
         for _ in range(3)
     ]
     assert answers == [409, 409, 429]
+
+
+def test_a_deleted_orgs_host_is_refused_and_its_purge_frees_the_name(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    active_host(client, adapters, alice, org)
+    assert client.get("/sign-in", base_url=f"http://{HOST}/").status_code == 200
+    assert client.delete(f"/orgs/{org}", headers=alice).status_code == 204
+    services(fake_app).of(SignInHosts).now = lambda: 1e12  # past the process's minute
+    assert_problem(client.get("/sign-in", base_url=f"http://{HOST}/"), 421, "misdirected_request")
+    run_jobs(fake_app, job_queue)
+    assert store(adapters).hosts == {} and store(adapters).claims == {}
+
+
+def test_a_host_whose_domain_is_deleted_lapses_at_the_next_check(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    active_host(client, adapters, alice, org)
+    assert client.delete(f"/orgs/{org}/domains/acme.test", headers=alice).status_code == 204
+    assert services(fake_app).of(SignInHosts).sweep() == 1
+    assert (
+        client.get(f"/orgs/{org}/sign-in-domain", headers=alice).get_json()["status"] == "pending"
+    )
+    again = client.post(f"/orgs/{org}/sign-in-domain/verify", headers=alice)
+    detail = assert_problem(again, 409, "sign_in_domain_not_verified")["detail"]
+    assert "verified domain" in detail and "CNAME" not in detail
