@@ -144,9 +144,11 @@ def pages() -> Pages:
 
 
 def _hosts_commands() -> Sequence[click.Command]:
-    from interfaces.cli import org_brand  # noqa: PLC0415 - when the command line asks
+    from interfaces.cli.org_brand import (  # noqa: PLC0415 - when the command line asks
+        sign_in_domain,
+    )
 
-    return org_brand.ORG_COMMANDS
+    return sign_in_domain.ORG_COMMANDS
 
 
 UNIT = Unit[OrgBrandAdapters](
