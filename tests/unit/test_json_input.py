@@ -90,6 +90,7 @@ NOT_JSON = {
     "/oauth/",  # OAuth reads forms and answers RFC 6749's errors (docs/reference/oauth.md)
     "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
     "/orgs/<org>/domains/<domain>/verify",  # verify: no body
+    "/orgs/<org>/sign-in-domain/verify",  # the sign-in host's verify: no body
     "/orgs/<org>/join",  # join: no body
     "/scim/v2",  # SCIM reads its own JSON and answers in its error schema (test_scim_discovery.py)
 }
