@@ -1,7 +1,7 @@
 """An org's own sign-in host on the fakes: set, read, verify, remove and who may; the request
-gate (421 with no cookie, an org host served as its org's, with host-only cookies and the
-same issuer); the per-process cache; the daily re-check; the sign-in page's SSO first
-(docs/reference/org-sign-in-domain.md)."""
+gate (421 with no cookie, an org host served as its org's, with host-only cookies, the same
+issuer and Firebase custom tokens); the per-process cache; the daily re-check; the sign-in
+page's SSO first (docs/reference/org-sign-in-domain.md)."""
 
 from __future__ import annotations
 
@@ -29,15 +29,18 @@ from domain.org_brand.hosts import SignInHost, host_name
 from infrastructure.settings import Settings
 from interfaces.shared.org_brand.gate import host_of, sign_in_host_gate
 from interfaces.shared.org_brand.request_org import host_org
+from tests.fakes.federation import FakeCustomTokens
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
 from tests.fakes.org_domains import FakeTxtRecords
 from tests.support.api import PASSWORD, assert_problem, bearer, login, register, services
 from tests.support.app import World, run_jobs, unit_adapters
+from tests.support.custom_tokens import PATH, adapters, custom_tokens, payload
 from tests.support.settings import make_settings
 from tests.unit.org_brand.fakes import FakeHostRecords, FakeSignInHosts
 
 pytestmark = pytest.mark.unit
+__all__ = ["adapters", "custom_tokens"]  # the fixtures: the custom-token route's fake minter
 
 TARGET = "hosts.firegate.example"
 HOST = "login.acme.test"
@@ -532,3 +535,27 @@ def test_a_host_whose_domain_is_deleted_lapses_at_the_next_check(
     again = client.post(f"/orgs/{org}/sign-in-domain/verify", headers=alice)
     detail = assert_problem(again, 409, "sign_in_domain_not_verified")["detail"]
     assert "verified domain" in detail and "CNAME" not in detail
+
+
+def test_a_firebase_custom_token_is_the_same_on_an_org_host(
+    client: FlaskClient, adapters: Adapters, custom_tokens: FakeCustomTokens
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    active_host(client, adapters, alice, org)
+    base = f"http://{HOST}/"
+    login = {"username": "alice", "password": PASSWORD}
+    on_host = client.post("/login", json=login, base_url=base).get_json()["access_token"]
+    own = client.post("/login", json=login).get_json()["access_token"]
+    there = client.post(PATH, headers=bearer(on_host), base_url=base)
+    here = client.post(PATH, headers=bearer(own))
+    assert there.status_code == here.status_code == 200, there.get_json()
+    minted, mine = (
+        payload(there.get_json()["custom_token"]),
+        payload(here.get_json()["custom_token"]),
+    )
+    assert (minted["uid"], minted["aud"], minted["claims"]) == (
+        mine["uid"],
+        mine["aud"],
+        mine["claims"],
+    )
