@@ -79,6 +79,9 @@ class Target:
     region: str  # the first region: the one jobs, buckets and the build are made in
     public_url: str
     regions: tuple[str, ...] = ()  # every region a service runs in (empty: ``region``)
+    # The orgs' active sign-in hosts (``flask orgs sign-in-domain list --active``), each of
+    # which needs a certificate of its own (docs/reference/org-sign-in-domain.md)
+    org_hosts: tuple[str, ...] = ()
 
     @property
     def every_region(self) -> tuple[str, ...]:
@@ -303,6 +306,24 @@ class Script:
             )
             if region == first and others:
                 found.append(self.image_of(first))
+        if "balancer" not in self.recipe:
+            found += self.domain_mappings(first)
+        return found
+
+    def domain_mappings(self, region: str) -> list[str]:
+        """Without a balancer, each org host mapped to the service, whose Google-managed
+        certificate Cloud Run makes (the balancer's recipe makes them in ``balancer``)."""
+        found = []
+        for host in self.target.org_hosts:
+            at = (f"--domain={host}", f"--region={region}")
+            found.append(
+                once(
+                    self.gcloud("beta", "run", "domain-mappings", "describe", *at),
+                    self.gcloud(
+                        "beta", "run", "domain-mappings", "create", f"--service={self.name}", *at
+                    ),
+                )
+            )
         return found
 
     def image_of(self, region: str) -> str:
@@ -355,16 +376,24 @@ class Script:
             + " | "
             + self.gcloud("compute", "backend-services", "import", name, *here, "--quiet")
         )
+        # A Google-managed certificate for the public URL's host and one for each org host.
+        certificates = {name: host} | {
+            certificate_name(name, org): org for org in self.target.org_hosts
+        }
+        found.append(self.ensure("compute url-maps", name, f"--default-service={name}", at=here))
+        for certificate, domain in certificates.items():
+            found.append(
+                self.ensure("compute ssl-certificates", certificate, f"--domains={domain}", at=here)
+            )
+        listed = f"--ssl-certificates={','.join(certificates)}"
+        found.append(
+            self.ensure("compute target-https-proxies", name, f"--url-map={name}", listed, at=here)
+        )
+        if self.target.org_hosts:  # a proxy made before serves the hosts added since
+            found.append(
+                self.gcloud("compute", "target-https-proxies", "update", name, listed, *here)
+            )
         found += [
-            self.ensure("compute url-maps", name, f"--default-service={name}", at=here),
-            self.ensure("compute ssl-certificates", name, f"--domains={host}", at=here),
-            self.ensure(
-                "compute target-https-proxies",
-                name,
-                f"--url-map={name}",
-                f"--ssl-certificates={name}",
-                at=here,
-            ),
             self.ensure(
                 "compute forwarding-rules",
                 name,
@@ -543,18 +572,39 @@ def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+_HOST = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z][a-z0-9-]*[a-z0-9]"
+)
+
+
+def certificate_name(balancer: str, host: str) -> str:
+    """An org host's certificate's name: the balancer's, then the host's labels (at most 63
+    characters, as Compute Engine's names are)."""
+    return f"{balancer}-{host.replace('.', '-')}"[:63].rstrip("-")
+
+
+def org_hosts(text: str | None) -> tuple[str, ...]:
+    """``--org-hosts``' hosts, each once, lower case; RecipeError for one that is no host."""
+    found = tuple(dict.fromkeys(h.strip().lower() for h in (text or "").split(",") if h.strip()))
+    wrong = [host for host in found if not _HOST.fullmatch(host)]
+    if wrong:
+        raise RecipeError(f"--org-hosts: not a host name: {', '.join(wrong)}")
+    return found
+
+
 def target(args: argparse.Namespace, recipe: Mapping[str, Any]) -> Target:
     """Where the recipe deploys: one region, or (a recipe with a load balancer) two or more."""
     if not args.public_url.startswith("https://"):
         raise RecipeError("--public-url: the front end's https:// address")
     regions = tuple(dict.fromkeys(r.strip() for r in (args.regions or "").split(",") if r.strip()))
+    hosts = org_hosts(args.org_hosts)
     if "balancer" in recipe:
         if args.region or len(regions) < 2:
             raise RecipeError("--regions: this recipe runs in two regions or more (a,b)")
-        return Target(args.project, regions[0], args.public_url, regions)
+        return Target(args.project, regions[0], args.public_url, regions, hosts)
     if args.regions or not args.region:
         raise RecipeError("--region: this recipe runs in one region")
-    return Target(args.project, args.region, args.public_url)
+    return Target(args.project, args.region, args.public_url, org_hosts=hosts)
 
 
 def render(recipe: Mapping[str, Any], target: Target, only: Sequence[str] = SECTIONS) -> str:
@@ -583,6 +633,11 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", help="the region (a recipe for one)")
     parser.add_argument("--regions", help="the regions, a,b (a recipe for several)")
     parser.add_argument("--public-url", required=True, help="the front end's https address")
+    parser.add_argument(
+        "--org-hosts",
+        help="the orgs' active sign-in hosts, a,b (flask orgs sign-in-domain list --active): "
+        "each gets its certificate",
+    )
     parser.add_argument("--recipe", type=Path, default=RECIPE)
     parser.add_argument("--only", default=",".join(SECTIONS), help=", ".join(SECTIONS))
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run none")

@@ -3,6 +3,7 @@ answering from a zone the test edits (``Zone``), built on dnspython's messages.
 
     with dns_server() as server:
         server.zone.set_txt("_firegate.example.com", "firegate-verification=...")
+        server.zone.set_cname("login.example.com", "hosts.firegate.example")
         DnspythonTxtRecords(server.address)  # "127.0.0.1:<port>"
 
 Over UDP an answer larger than the query's EDNS payload (512 octets without EDNS) is sent
@@ -27,6 +28,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+from dns.rdtypes.ANY.CNAME import CNAME
 from dns.rdtypes.ANY.TXT import TXT
 
 from tests.support.local_servers import in_thread
@@ -36,12 +38,14 @@ UDP_MIN = 512
 
 
 class Zone:
-    """TXT records by name; a name with records (of any edit) exists, any other is NXDOMAIN;
-    a name in ``failing`` is answered SERVFAIL. Safe to edit while the server answers."""
+    """TXT records and CNAMEs by name; a name with records (of any edit) exists, any other is
+    NXDOMAIN; a name in ``failing`` is answered SERVFAIL. Safe to edit while the server
+    answers."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._txt: dict[dns.name.Name, list[tuple[bytes, ...]]] = {}
+        self._cnames: dict[dns.name.Name, dns.name.Name] = {}
         self._failing: set[dns.name.Name] = set()
         self.queries: list[tuple[str, str]] = []  # (transport, name) of each question
 
@@ -55,10 +59,16 @@ class Zone:
         with self._lock:
             self._txt[dns.name.from_text(name)] = strings
 
+    def set_cname(self, name: str, target: str) -> None:
+        """``name``'s CNAME, to ``target`` (asked for its CNAME, it answers that record)."""
+        with self._lock:
+            self._cnames[dns.name.from_text(name)] = dns.name.from_text(target)
+
     def remove(self, name: str) -> None:
         """``name`` no longer exists (NXDOMAIN)."""
         with self._lock:
             self._txt.pop(dns.name.from_text(name), None)
+            self._cnames.pop(dns.name.from_text(name), None)
 
     def fail(self, name: str, failing: bool = True) -> None:
         with self._lock:
@@ -78,8 +88,13 @@ class Zone:
                 response.set_rcode(dns.rcode.SERVFAIL)
                 return response
             records = self._txt.get(question.name)
-        if records is None:
+            cname = self._cnames.get(question.name)
+        if records is None and cname is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
+        elif cname is not None and question.rdtype in (dns.rdatatype.CNAME, dns.rdatatype.ANY):
+            rrset = dns.rrset.RRset(question.name, dns.rdataclass.IN, dns.rdatatype.CNAME)
+            rrset.add(CNAME(dns.rdataclass.IN, dns.rdatatype.CNAME, cname), TTL)  # type: ignore[no-untyped-call]
+            response.answer.append(rrset)
         elif question.rdtype in (dns.rdatatype.TXT, dns.rdatatype.ANY) and records:
             rrset = dns.rrset.RRset(question.name, dns.rdataclass.IN, dns.rdatatype.TXT)
             for strings in records:

@@ -485,3 +485,39 @@ def test_each_recipe_takes_its_own_number_of_regions(
 ) -> None:
     assert deploy.main([*args, "--dry-run"], run=refuse) == 2
     assert said in capsys.readouterr().err
+
+
+def test_the_dry_run_lists_the_certificate_each_org_host_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hosts = ["--org-hosts", "login.acme.com, SSO.Globex.test,login.acme.com"]
+    text = dry_run(capsys, *hosts, args=TWO_ARGS)
+    made = gcloud_commands(text, "compute", "ssl-certificates", "create")
+    assert sorted((w[4], flag(w, "domains")) for w in made) == [
+        ("firegate-lb", "id.example.com"),
+        ("firegate-lb-login-acme-com", "login.acme.com"),
+        ("firegate-lb-sso-globex-test", "sso.globex.test"),
+    ]
+    listed = "firegate-lb,firegate-lb-login-acme-com,firegate-lb-sso-globex-test"
+    (proxy,) = gcloud_commands(text, "compute", "target-https-proxies", "create")
+    (update,) = gcloud_commands(text, "compute", "target-https-proxies", "update")
+    assert flag(proxy, "ssl-certificates") == flag(update, "ssl-certificates") == listed
+    assert "domain-mappings" not in text
+    # one region, no balancer: Cloud Run maps each host and makes its certificate
+    one = dry_run(capsys, *hosts)
+    mapped = gcloud_commands(one, "beta", "run", "domain-mappings", "create")
+    assert [(flag(w, "domain"), flag(w, "service")) for w in mapped] == [
+        ("login.acme.com", "firegate"),
+        ("sso.globex.test", "firegate"),
+    ]
+    assert "ssl-certificates" not in one
+    # none named: none made
+    assert "domain-mappings" not in dry_run(capsys)
+    assert "target-https-proxies update" not in dry_run(capsys, args=TWO_ARGS)
+    subprocess.run(["bash", "-n"], input=text, text=True, check=True)
+
+
+def test_an_org_host_that_is_no_host_name_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    for wrong in ("login acme.com", "https://login.acme.com", "*.acme.com", "acme"):
+        assert deploy.main([*ARGS, "--org-hosts", wrong, "--dry-run"], run=refuse) == 2
+        assert "--org-hosts" in capsys.readouterr().err

@@ -91,6 +91,7 @@ NOT_JSON = {
     "/admin/webhooks/<webhook_id>/deliveries",  # resend: no body
     "/orgs/<org>/domains/<domain>/verify",  # verify: no body
     "/orgs/<org>/sender/verify",  # the org brand unit's sender check: no body
+    "/orgs/<org>/sign-in-domain/verify",  # the sign-in host's verify: no body
     "/orgs/<org>/join",  # join: no body
     "/scim/v2",  # SCIM reads its own JSON and answers in its error schema (test_scim_discovery.py)
 }

@@ -456,7 +456,10 @@ def test_the_identity_providers_answers_are_limited_per_address(client: FlaskCli
 BALANCER = "34.117.0.9"  # a global external load balancer's address
 
 
-@with_settings(rate_limit_login="3/minute", trusted_proxy_hops=2)
+# id.example.com: the service's own host (PUBLIC_URL's), which the org hosts' gate answers
+@with_settings(
+    rate_limit_login="3/minute", trusted_proxy_hops=2, public_url="https://id.example.com"
+)
 def test_behind_the_global_load_balancer_two_hops_are_believed_and_https_stays_https(
     client: FlaskClient,
 ) -> None:

@@ -138,7 +138,7 @@ def test_two_gates_are_asked_in_the_units_order_and_the_first_answer_wins(gated:
 
 
 def test_with_no_unit_filling_the_slot_no_gate_is_installed() -> None:
-    units = every_unit(make_settings())
+    units = every_unit(make_settings(units_off=["org_brand"]))
     assert filled(units, REQUEST_GATES) == ()
     app = app_with(units)
     hooks = [hook.__name__ for hook in app.before_request_funcs[None]]

@@ -1,4 +1,5 @@
-"""The TXT records of a name, through dnspython's stub resolver
+"""The TXT records of a name, and the target of its CNAME (an org's sign-in host,
+docs/reference/org-sign-in-domain.md), through dnspython's stub resolver
 (docs/decisions/0368-domain-verification-record.md).
 
 The resolver is ``DNS_RESOLVER`` (``host:port``: the tests' own DNS server, or a company's
@@ -88,3 +89,25 @@ class DnspythonTxtRecords:
         except (dns.exception.DNSException, OSError) as exc:
             raise _unavailable(name, exc) from None
         return [txt_text(rdata.strings) for rdata in answer if isinstance(rdata, TXT)]
+
+    def cname(self, name: str) -> str | None:
+        """The name ``name``'s CNAME record points at (lower case, no trailing dot); None
+        without one (an org's sign-in host: application/org_brand/hosts.py)."""
+        import dns.exception  # noqa: PLC0415 - with the first lookup, as _configured says
+        import dns.name  # noqa: PLC0415
+        import dns.rdatatype  # noqa: PLC0415
+        import dns.resolver  # noqa: PLC0415
+        from dns.rdtypes.ANY.CNAME import CNAME  # noqa: PLC0415
+
+        try:
+            answer = self._configured().resolve(
+                dns.name.from_text(name), dns.rdatatype.CNAME, search=False
+            )
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            return None
+        except (dns.exception.DNSException, OSError) as exc:
+            raise _unavailable(name, exc) from None
+        for rdata in answer:
+            if isinstance(rdata, CNAME):
+                return str(rdata.target.to_text(omit_final_dot=True)).lower()
+        return None
