@@ -24,6 +24,7 @@ from application.org_brand.brands import BrandCache, BrandStore, OrgBrands
 from application.org_brand.hosts import (
     LAPSED,
     MAIL_OWNER,
+    HostCache,
     HostRecords,
     HostSettings,
     LapseMails,
@@ -40,7 +41,6 @@ from application.signin.factors.passkeys import PASSKEY_ORIGINS
 from bootstrap.mail import HOOKED_MAIL, mail_settings
 from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.unit import Built, Kernel, Lent, Unit
-from domain.slots import Slot
 from infrastructure.firestore.org_brand.brands import FirestoreBrands
 from infrastructure.firestore.org_brand.hosts import FirestoreSignInHosts
 from infrastructure.firestore.org_brand.senders import FirestoreSenders
@@ -68,9 +68,6 @@ if TYPE_CHECKING:
 
 SENDER_SWEEP = "org-senders"  # the daily re-check of the orgs' senders (a ``sweep`` job's subject)
 HOST_SWEEP = "sign-in-hosts"  # the daily re-check of the orgs' active sign-in hosts
-# The unit's own sign-in hosts, made once in its ``lends`` and built on in its ``build``:
-# the gate, the routes, the sweep and the purge share one cache of the active hosts.
-_SIGN_IN_HOSTS = Slot[SignInHosts]("the org brand unit's sign-in hosts")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,8 +76,9 @@ class OrgBrandAdapters:
     ``brand_cache``, the brands this worker read lately (the pages' and mails' reads, on the
     process's monotonic clock; a test's own); ``senders``, the orgs' senders, and
     ``sender_txt``, the DNS lookups that check a sender's records; ``hosts``, the orgs'
-    sign-in hosts, and ``host_records``, the DNS lookups that verify them (both lookups
-    ``DNS_RESOLVER``'s, as an org's domain's)."""
+    sign-in hosts, ``host_records``, the DNS lookups that verify them (both lookups
+    ``DNS_RESOLVER``'s, as an org's domain's), and ``host_cache``, what this process knows of
+    the active hosts."""
 
     brands: BrandStore
     brand_cache: BrandCache
@@ -88,6 +86,7 @@ class OrgBrandAdapters:
     sender_txt: TxtRecords
     hosts: SignInHostStore
     host_records: HostRecords
+    host_cache: HostCache
 
 
 def adapters(settings: Settings, client: Client) -> OrgBrandAdapters:
@@ -99,6 +98,7 @@ def adapters(settings: Settings, client: Client) -> OrgBrandAdapters:
         sender_txt=dns,
         hosts=FirestoreSignInHosts(client),
         host_records=dns,
+        host_cache=HostCache(),
     )
 
 
@@ -190,6 +190,7 @@ def sign_in_hosts(own: OrgBrandAdapters, kernel: Kernel) -> SignInHosts:
         clock=kernel.platform.clock,
         settings=host_settings(kernel.settings),
         queue=kernel.queue,
+        cache=own.host_cache,
     )
 
 
@@ -240,13 +241,12 @@ def lends(own: OrgBrandAdapters, kernel: Kernel) -> Lent:
             ORG_DATA(own.brands, own.senders, hosts),
             PASSKEY_ORIGINS(hosts.active_origins),
         ),
-        offers=(_SIGN_IN_HOSTS(hosts),),
     )
 
 
 def build(own: OrgBrandAdapters, kernel: Kernel) -> Built:
     return Built(
-        services=(brand_built(own, kernel), senders(own, kernel), kernel.offered(_SIGN_IN_HOSTS))
+        services=(brand_built(own, kernel), senders(own, kernel), sign_in_hosts(own, kernel))
     )
 
 

@@ -413,7 +413,6 @@ def api() -> Sequence[Blueprint]:
         passkeys,
         personal_tokens,
         sessions,
-        well_known,
     )
 
     return (
@@ -423,7 +422,7 @@ def api() -> Sequence[Blueprint]:
         sessions.bp,
         personal_tokens.bp,
         passkeys.bp,
-        well_known.bp,
+        passkeys.well_known_bp,
         mfa.bp,
     )
 

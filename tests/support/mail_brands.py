@@ -4,13 +4,18 @@ service has (docs/contributing.md, "Units"; tests/support/keepsakes.py is the mo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from application.mail.sending import MAIL_BRANDS
 from application.ports import MailBrand
 from bootstrap import Adapters
+from bootstrap.accounts import AccountsAdapters
+from bootstrap.hooks import HooksAdapters
 from bootstrap.unit import Built, Kernel, Lent, Placed, Unit
+from tests.fakes.hooks import FakeHookClient
+from tests.support.app import World
 
 
 @dataclass
@@ -49,3 +54,18 @@ BRANDS = Unit[Brands](
 def with_brands(adapters: Adapters, brands: Brands) -> Adapters:
     """``adapters`` with the brands unit, on ``brands``, beside the service's own units."""
     return replace(adapters, units=(*adapters.units, Placed(BRANDS, brands)))
+
+
+def proven(world: World, name: str) -> None:
+    """The address of the account ``name`` proven (a mail about an org goes to proven ones)."""
+    users = world.adapters.of(AccountsAdapters).users
+    found = users.find_by_login(name)
+    assert found is not None
+    users.update(found.id, lambda user: user.with_email_verified(world.clock.now()))
+
+
+def hook_payloads(world: World) -> list[dict[str, Any]]:
+    """The send_mail hook set (it accepts every mail): what it was handed so far."""
+    receiver = world.adapters.of(HooksAdapters).hook_client
+    assert isinstance(receiver, FakeHookClient)
+    return [json.loads(body) for _, body, _, _, _ in receiver.asked]

@@ -124,6 +124,17 @@ class HostRequest:
     host: str | None = None
 
 
+@dataclass(frozen=True)
+class HostCache:
+    """What a process knows of the org hosts (``known``: a host's org, "" for none) and of
+    the active hosts' origins, kept ``HOST_TTL``: one per process (the unit's adapters'),
+    shared by the gate, the routes, the sweep and the purge, so that a change made through
+    any of them is seen at once by the others."""
+
+    known: Remembered[str, str] = field(default_factory=lambda: Remembered(HOSTS_KEPT))
+    origins: Remembered[str, tuple[str, ...]] = field(default_factory=lambda: Remembered(1))
+
+
 @dataclass(kw_only=True)
 class SignInHosts:
     """An org's sign-in host as its owners set, verify and remove it and its members read
@@ -138,12 +149,7 @@ class SignInHosts:
     settings: HostSettings
     queue: JobQueue | None = None
     now: Callable[[], float] = time.monotonic  # the cache's clock
-    _known: Remembered[str, str] = field(
-        default_factory=lambda: Remembered(HOSTS_KEPT), init=False, repr=False
-    )
-    _origins: Remembered[str, tuple[str, ...]] = field(
-        default_factory=lambda: Remembered(1), init=False, repr=False
-    )
+    cache: HostCache = field(default_factory=HostCache)
 
     # -- the owners' and members' use cases
 
@@ -230,11 +236,11 @@ class SignInHosts:
         port); None for any other host (a deleted org's too). Kept by this process for
         ``HOST_TTL``."""
         now = self.now()
-        known = self._known.get(host, now)
+        known = self.cache.known.get(host, now)
         if known is None:
             org_id = self.store.org_of(host)
             known = org_id if org_id is not None and self.orgs.get(org_id) is not None else ""
-            self._known.put(host, known, now + HOST_TTL)
+            self.cache.known.put(host, known, now + HOST_TTL)
         return known or None
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
@@ -247,10 +253,10 @@ class SignInHosts:
         """``https://{host}`` of each active org host, by host (for the passkeys' related
         origins); kept by this process for ``HOST_TTL``."""
         now = self.now()
-        known = self._origins.get("all", now)
+        known = self.cache.origins.get("all", now)
         if known is None:
             known = tuple(sorted(found.origin for found in self.listed(active=True)))
-            self._origins.put("all", known, now + HOST_TTL)
+            self.cache.origins.put("all", known, now + HOST_TTL)
         return known
 
     # -- the daily re-check
@@ -305,8 +311,8 @@ class SignInHosts:
         """Forget what this process knew of ``hosts`` and of the active origins."""
         for host in hosts:
             if host is not None:
-                self._known.put(host, "", 0.0)
-        self._origins.put("all", (), 0.0)
+                self.cache.known.put(host, "", 0.0)
+        self.cache.origins.put("all", (), 0.0)
 
 
 @dataclass(frozen=True)

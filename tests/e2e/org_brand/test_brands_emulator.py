@@ -15,7 +15,7 @@ from domain.accounts.credentials import look_alike_key
 from infrastructure.firestore.org_brand.brands import BRANDS, NAMES, FirestoreBrands, claim_id
 from tests.support.api import bearer, login, register
 from tests.support.races import RACERS, Call, race, statuses
-from tests.unit.org_brand.test_brand_api import PNG, PNG_BYTES
+from tests.unit.org_brand.fakes import PNG, PNG_BYTES
 
 pytestmark = pytest.mark.e2e
 

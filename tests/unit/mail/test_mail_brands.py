@@ -8,7 +8,6 @@ of the tests' own that fills the slot (tests/support/mail_brands.py)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,17 +22,14 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from application.ports import Mail, MailBrand
 from application.sso.services import SsoServices
-from bootstrap.accounts import AccountsAdapters
-from bootstrap.hooks import HooksAdapters
 from bootstrap.unit import Placed
 from domain.mail.hook_kinds import SEND_MAIL
 from infrastructure.mail.render import JinjaMailRenderer
 from infrastructure.mail.smtp import SmtpMailer
-from tests.fakes.hooks import FakeHookClient
 from tests.fakes.mail import FakeMailer
 from tests.support.api import bearer, login, register
 from tests.support.app import World
-from tests.support.mail_brands import BRANDS, Brands
+from tests.support.mail_brands import BRANDS, Brands, hook_payloads, proven
 from tests.support.saml import certificate, idp_metadata
 from tests.support.webhooks import ADMIN
 
@@ -191,13 +187,6 @@ def test_a_brands_name_with_a_line_break_stays_on_one_header_line() -> None:
     assert "<strong>Acme Bcc: eve@evil.example</strong>" in mail.html
 
 
-def proven(world: World, name: str) -> None:
-    users = world.adapters.of(AccountsAdapters).users
-    found = users.find_by_login(name)
-    assert found is not None
-    users.update(found.id, lambda user: user.with_email_verified(world.clock.now()))
-
-
 def test_an_sso_certificates_warning_goes_out_under_the_orgs_brand() -> None:
     world = BrandsWorld()
     org_id, olga = org_of_olga(world)
@@ -220,13 +209,6 @@ def test_an_sso_certificates_warning_goes_out_under_the_orgs_brand() -> None:
         [warning] = [m for m in world.mailer.to(address) if "/account/orgs/acme/sso" in m.text]
         assert sent_from(warning) == ("Acme Brand via firegate", "no-reply@localhost")
         assert "<strong>Acme Brand</strong>" in warning.html
-
-
-def hook_payloads(world: World) -> list[dict[str, Any]]:
-    """The send_mail hook set (it accepts every mail): what it was handed so far."""
-    receiver = world.adapters.of(HooksAdapters).hook_client
-    assert isinstance(receiver, FakeHookClient)
-    return [json.loads(body) for _, body, _, _, _ in receiver.asked]
 
 
 def test_the_send_mail_hook_is_told_the_brand_or_null() -> None:

@@ -6,11 +6,13 @@ of records (``FakeTxtRecords`` for the senders', ``FakeHostRecords`` for the hos
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.org_brand.brands import BrandCache
+from application.org_brand.hosts import HostCache
 from bootstrap.org_brand import OrgBrandAdapters
 from domain.errors import Unavailable
 from domain.org_brand.brand import Brand, brand_look_alike
@@ -18,6 +20,10 @@ from domain.org_brand.hosts import SignInHost, active_already, host_taken
 from domain.org_brand.sender import OrgSender
 from infrastructure.settings import Settings
 from tests.fakes.org_domains import FakeTxtRecords
+
+# A logo, as an owner uploads it: a PNG's signature and some bytes, and its data: URI.
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+PNG = "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode()
 
 
 class FakeSenders:
@@ -178,4 +184,5 @@ def adapters(_settings: Settings) -> OrgBrandAdapters:
         sender_txt=FakeTxtRecords(),
         hosts=FakeSignInHosts(),
         host_records=FakeHostRecords(),
+        host_cache=HostCache(),
     )

@@ -14,11 +14,10 @@ from flask.testing import FlaskClient
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from tests.support.api import assert_field_error, assert_problem, bearer, login, register, services
+from tests.unit.org_brand.fakes import PNG, PNG_BYTES
 
 pytestmark = pytest.mark.unit
 
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
-PNG = "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode()
 SVG_TEXT = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8"/></svg>'
 )

@@ -27,12 +27,11 @@ from interfaces.web.org_brand.pages import page_brand
 from tests.support.admin_pages import browser, org_owner
 from tests.support.api import bearer, login
 from tests.support.app import World, unit_adapters
+from tests.support.mail_brands import hook_payloads, proven
 from tests.support.pages import csrf
 from tests.support.saml import certificate, idp_metadata
 from tests.support.webhooks import ADMIN
-from tests.unit.mail.test_mail_brands import hook_payloads, proven
-from tests.unit.org_brand.fakes import InMemoryBrands
-from tests.unit.org_brand.test_brand_api import PNG, PNG_BYTES
+from tests.unit.org_brand.fakes import PNG, PNG_BYTES, InMemoryBrands
 
 pytestmark = pytest.mark.unit
 

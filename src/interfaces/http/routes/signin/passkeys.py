@@ -1,4 +1,6 @@
-"""docs/reference/passkeys.md: registering passkeys, the list, and passwordless sign-in."""
+"""docs/reference/passkeys.md: registering passkeys, the list, and passwordless sign-in; and
+/.well-known/webauthn, the origins a browser lets use the relying party's passkeys (WebAuthn
+Level 3, related origin requests)."""
 
 from __future__ import annotations
 
@@ -26,13 +28,18 @@ from interfaces.http.schemas.signin.passkeys import (
     PasskeyList,
     PasskeyOut,
     PasskeyRegistrationRequest,
+    RelatedOriginsOut,
     RequestOptionsOut,
 )
 from interfaces.shared.limits import client_ip
 from interfaces.shared.services import services
 
 bp = Blueprint("passkeys", __name__, url_prefix="/auth/passkeys")
+well_known_bp = Blueprint("webauthn_well_known", __name__)
 TAGS = ("passkeys",)
+# What a browser may keep of /.well-known/webauthn: an org's new sign-in host is listed within
+# this long.
+MAX_AGE = 300
 
 
 PATH_PARAMETERS["passkey_id"] = {
@@ -150,3 +157,17 @@ def authenticate() -> Response:
         )
     )
     return login_response(pair, cookie_path=request.path)
+
+
+@well_known_bp.get("/.well-known/webauthn")
+@doc(responses={200: RelatedOriginsOut}, tags=TAGS)
+def related_origins() -> Response:
+    """The origins whose passkey answers count: the public origin, WEBAUTHN_ORIGINS,
+    WEBAUTHN_RELATED_ORIGINS, then those the units add (an org's active sign-in hosts),
+    each once. A browser fetches it from the RP ID's host when a page on another domain
+    asks for the RP ID's passkeys."""
+    origins = services().of(SigninServices).passkeys.origins()
+    return json_response(
+        RelatedOriginsOut(origins=list(origins)),
+        headers={"Cache-Control": f"public, max-age={MAX_AGE}"},
+    )
