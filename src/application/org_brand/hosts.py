@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -48,6 +48,7 @@ log = logging.getLogger("firegate.org_brand")
 
 HOST_TTL = 60.0  # seconds a process keeps which org a host is (or that it is none)
 HOSTS_KEPT = 4096  # hosts a process keeps; the oldest make way
+ACTIVE = "active"  # the key of the active hosts' table in ``HostCache.active``
 SWEEP_BATCH = 100  # active hosts read at a time by the sweep
 OWNERS_MAX = 50  # owners one lapse mails
 LAPSED = "sign_in_domain_lapsed"  # a lapsed host's job: find its owners
@@ -93,10 +94,6 @@ class SignInHostStore(Protocol):
         replaced meanwhile."""
         ...
 
-    def org_of(self, host: str) -> str | None:
-        """The org whose active host ``host`` is; None if it is no active org host."""
-        ...
-
     def page(self, after: str | None, limit: int) -> list[SignInHost]:
         """Up to ``limit`` orgs' hosts, by org id after ``after``."""
         ...
@@ -131,8 +128,8 @@ class HostCache:
     shared by the gate, the routes, the sweep and the purge, so that a change made through
     any of them is seen at once by the others."""
 
+    active: Remembered[str, Mapping[str, str]] = field(default_factory=lambda: Remembered(1))
     known: Remembered[str, str] = field(default_factory=lambda: Remembered(HOSTS_KEPT))
-    origins: Remembered[str, tuple[str, ...]] = field(default_factory=lambda: Remembered(1))
 
 
 @dataclass(kw_only=True)
@@ -231,15 +228,27 @@ class SignInHosts:
 
     # -- what a request asks
 
+    def _active(self) -> Mapping[str, str]:
+        """Each active host's org id, by host: the hosts listed once per ``HOST_TTL`` by this
+        process, whatever Host headers its requests carry (an unknown one costs no read)."""
+        now = self.now()
+        found = self.cache.active.get(ACTIVE, now)
+        if found is None:
+            found = {host.host: host.org_id for host in self.listed(active=True)}
+            self.cache.active.put(ACTIVE, found, now + HOST_TTL)
+        return found
+
     def org_of(self, host: str) -> str | None:
         """The live org whose active host ``host`` is (a request's Host, lower case, no
-        port); None for any other host (a deleted org's too). Kept by this process for
-        ``HOST_TTL``."""
+        port); None for any other host (a deleted org's too). An active host's org is read
+        once per ``HOST_TTL`` by this process."""
+        org_id = self._active().get(host)
+        if org_id is None:
+            return None
         now = self.now()
         known = self.cache.known.get(host, now)
         if known is None:
-            org_id = self.store.org_of(host)
-            known = org_id if org_id is not None and self.orgs.get(org_id) is not None else ""
+            known = org_id if self.orgs.get(org_id) is not None else ""
             self.cache.known.put(host, known, now + HOST_TTL)
         return known or None
 
@@ -251,13 +260,8 @@ class SignInHosts:
 
     def active_origins(self) -> tuple[str, ...]:
         """``https://{host}`` of each active org host, by host (for the passkeys' related
-        origins); kept by this process for ``HOST_TTL``."""
-        now = self.now()
-        known = self.cache.origins.get("all", now)
-        if known is None:
-            known = tuple(sorted(found.origin for found in self.listed(active=True)))
-            self.cache.origins.put("all", known, now + HOST_TTL)
-        return known
+        origins); listed by this process once per ``HOST_TTL``."""
+        return tuple(f"https://{host}" for host in sorted(self._active()))
 
     # -- the daily re-check
 
@@ -312,7 +316,7 @@ class SignInHosts:
         for host in hosts:
             if host is not None:
                 self.cache.known.put(host, "", 0.0)
-        self.cache.origins.put("all", (), 0.0)
+        self.cache.active.put(ACTIVE, {}, 0.0)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class FakeSignInHosts:
         self.lock = threading.Lock()
         self.hosts: dict[str, SignInHost] = {}  # org id -> its host
         self.claims: dict[str, str] = {}  # host -> org id
-        self.claim_reads = 0  # ``org_of``'s reads: one each
+        self.page_reads = 0  # ``page``'s reads: one each
 
     def get(self, org_id: str) -> SignInHost | None:
         with self.lock:
@@ -139,15 +139,9 @@ class FakeSignInHosts:
             self.hosts[host.org_id] = host
             return host
 
-    def org_of(self, host: str) -> str | None:
-        with self.lock:
-            self.claim_reads += 1
-            org_id = self.claims.get(host)
-            found = self.hosts.get(org_id) if org_id is not None else None
-            return org_id if found is not None and found.active else None
-
     def page(self, after: str | None, limit: int) -> list[SignInHost]:
         with self.lock:
+            self.page_reads += 1
             ids = sorted(org for org in self.hosts if after is None or org > after)
             return [self.hosts[org] for org in ids[:limit]]
 

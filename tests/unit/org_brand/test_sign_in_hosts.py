@@ -322,7 +322,7 @@ def issuer(token: str) -> str:
     return found
 
 
-def test_the_gate_reads_a_host_once_a_minute_and_a_change_here_counts_at_once(
+def test_the_gate_lists_the_active_hosts_once_a_minute_and_a_change_here_counts_at_once(
     fake_app: Flask, client: FlaskClient, adapters: Adapters
 ) -> None:
     alice = signed_in(client, "alice")
@@ -330,13 +330,14 @@ def test_the_gate_reads_a_host_once_a_minute_and_a_change_here_counts_at_once(
     hosts = services(fake_app).of(SignInHosts)
     now = [1000.0]
     hosts.now = lambda: now[0]
-    reads = store(adapters).claim_reads
-    for _ in range(5):
-        client.get("/sign-in", base_url="http://unknown.acme.test/")
-    assert store(adapters).claim_reads == reads + 1
+    reads = store(adapters).page_reads
+    for name in ("unknown.acme.test", "other.acme.test", "a.example", "unknown.acme.test"):
+        answer = client.get("/sign-in", base_url=f"http://{name}/")
+        assert answer.status_code == 421
+    assert store(adapters).page_reads == reads + 1  # one listing, whatever the hosts asked
     now[0] += HOST_TTL + 1
     client.get("/sign-in", base_url="http://unknown.acme.test/")
-    assert store(adapters).claim_reads == reads + 2
+    assert store(adapters).page_reads == reads + 2
 
     client.get("/sign-in", base_url=f"http://{HOST}/")  # known: none
     active_host(client, adapters, alice, org)

@@ -156,15 +156,6 @@ class FirestoreSignInHosts:
 
         return until_unchanged(attempt)
 
-    def org_of(self, host: str) -> str | None:
-        if not _a_host_id(host):
-            return None
-        data = read_document(self._client, self._hosts.document(host))
-        if data is None or data.get("active") is not True:
-            return None
-        org_id = data.get("org_id")
-        return org_id if isinstance(org_id, str) else None
-
     def page(self, after: str | None, limit: int) -> list[SignInHost]:
         query = self._domains.order_by("org_id")
         if after is not None:
