@@ -13,6 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from application.pagination import encode_cursor
+from bootstrap.units import every_unit
+from infrastructure.settings import Settings
 from tests.support.api import bearer, login, register, user_token
 
 pytestmark = pytest.mark.unit
@@ -196,3 +198,22 @@ def test_every_route_that_issues_a_session_token_documents_a_refusing_hook(
     """A ``before_token`` hook whose call fails under ``on_failure: deny`` refuses the token:
     403 ``hook_failed`` (docs/hooks.md)."""
     assert "403" in document["paths"][path]["post"]["responses"]
+
+
+def test_every_route_a_unit_limits_documents_its_429(
+    document: dict[str, Any], app_settings: Settings
+) -> None:
+    # schemathesis: "Undocumented status code: 429" on a route with a limit of its own.
+    limited = [
+        (method, route)
+        for unit in every_unit(app_settings)
+        for method, route in unit.limits(app_settings)
+    ]
+    assert limited
+    undocumented = []
+    for method, route in limited:
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", route)
+        operation = document["paths"].get(path, {}).get(method.lower())
+        if operation is not None and "429" not in operation["responses"]:
+            undocumented.append((method, path))  # (a page's route is in no API document)
+    assert not undocumented

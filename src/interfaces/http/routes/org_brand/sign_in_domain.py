@@ -106,7 +106,14 @@ def get_sign_in_domain(actor: Actor, org: str) -> Response:
 
 @bp.post("/<org>/sign-in-domain/verify")
 @doc(
-    responses={200: SignInDomainOut, 403: Problem, 404: Problem, 409: Problem, 503: Problem},
+    responses={
+        200: SignInDomainOut,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        429: Problem,
+        503: Problem,
+    },
     auth=True,
     tags=TAGS,
 )

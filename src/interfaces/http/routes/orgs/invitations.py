@@ -34,7 +34,7 @@ TAGS = ("orgs",)
 @bp.post("/<org>/invitations")
 @doc(
     json=InvitationCreate,
-    responses={201: InvitationOut, 403: Problem, 404: Problem},
+    responses={201: InvitationOut, 403: Problem, 404: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )

@@ -18,7 +18,7 @@ bp = Blueprint("sso_discovery", __name__, url_prefix="/sso")
 
 
 @bp.get("/discover")
-@doc(query=DiscoverQuery, responses={200: DiscoveredOut, 404: Problem}, tags=("sso",))
+@doc(query=DiscoverQuery, responses={200: DiscoveredOut, 404: Problem, 429: Problem}, tags=("sso",))
 def discover() -> Response:
     """The active connection of the org that verified the address's domain, and where a
     browser starts with it; 404 ``sso_not_found`` for any other domain. No account is read:
