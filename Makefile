@@ -7,7 +7,11 @@ comma := ,
 # The service runs on Python 3.13 (docs/contributing.md); the scripts that run before the venv
 # exists need only the standard library, and take any python3 where 3.13 is missing.
 PYTHON_VERSION := 3.13
-PYTHON ?= $(or $(shell scripts/python313),$(shell command -v python3))
+# Found once (`?=` would look again at each use); a PYTHON of the environment or the command
+# line is kept.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(or $(shell scripts/python313),$(shell command -v python3))
+endif
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(PYTHON_VERSION)
