@@ -7,10 +7,10 @@ comma := ,
 # The service runs on Python 3.13 (docs/contributing.md); the scripts that run before the venv
 # exists need only the standard library, and take any python3 where 3.13 is missing.
 PYTHON_VERSION := 3.13
-# Found once (`?=` would look again at each use); a PYTHON of the environment or the command
-# line is kept.
+# Found at its first use, then kept (`?=` would look again at each); a PYTHON of the
+# environment or the command line is kept as it is.
 ifeq ($(origin PYTHON),undefined)
-PYTHON := $(or $(shell scripts/python313),$(shell command -v python3))
+PYTHON = $(eval PYTHON := $(or $(shell scripts/python313),$(shell command -v python3)))$(PYTHON)
 endif
 VENV := .venv
 VPY := $(VENV)/bin/python
