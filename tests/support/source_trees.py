@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def trees_naming(root: Path, *names: str) -> Iterator[tuple[Path, ast.Module]]:
-    """Each ``.py`` file under ``root`` (sorted) that may name one of ``names``, parsed."""
-    for path in sorted(root.rglob("*.py")):
+def trees_naming(
+    root: Path, *names: str, files: str = "**/*.py"
+) -> Iterator[tuple[Path, ast.Module]]:
+    """Each file under ``root`` that ``files`` matches (sorted) and that may name one of
+    ``names``, parsed."""
+    for path in sorted(root.glob(files)):
         text = path.read_text(encoding="utf-8")
         read = text if text.isascii() else unicodedata.normalize("NFKC", text)
         if any(name in read for name in names):

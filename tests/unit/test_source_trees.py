@@ -27,3 +27,10 @@ def test_only_the_modules_that_may_name_one_are_parsed(tmp_path: Path) -> None:
     assert sorted(found) == ["pkg/calls.py", "wide.py"]
     assign = found["wide.py"].body[0]
     assert isinstance(assign, ast.Assign) and ast.unparse(assign.targets[0]) == "ALLOWED"
+
+
+def test_the_files_looked_at_may_be_named(tmp_path: Path) -> None:
+    (tmp_path / "gunicorn.conf.py").write_text("import gc\ngc.freeze()\n")
+    (tmp_path / "other.py").write_text("import gc\ngc.freeze()\n")
+    found = [path.name for path, _ in trees_naming(tmp_path, "freeze", files="gunicorn.conf.py")]
+    assert found == ["gunicorn.conf.py"]
