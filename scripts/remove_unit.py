@@ -189,13 +189,11 @@ def main() -> None:
         print(f"== {name}: deleted {len(deleted)} paths and its line of {UNITS_MODULE}")
         for path in deleted:
             print(f"   {path.relative_to(copy)}")
-        # make lint's own commands (Makefile, lint-src, lint-tests, lint-rest)
+        # make lint's own commands (Makefile, lint-types, lint-rest)
         step("ruff", [python, "-m", "ruff", "check", "."], copy)
-        step("mypy src", [python, "-m", "mypy", "--cache-dir", ".mypy_cache/src", "src"], copy)
-        tests = [python, "-m", "mypy", "--strict", "--cache-dir", ".mypy_cache/tests", "tests"]
-        step("mypy --strict tests", tests, copy)
-        scripts = [python, "-m", "mypy", "--strict", "--cache-dir", ".mypy_cache/scripts"]
-        step("mypy --strict scripts", [*scripts, "scripts"], copy, MYPYPATH="scripts")
+        mypy = [python, "-m", "mypy", "--strict", "--cache-dir", ".mypy_cache/all"]
+        step("mypy --strict src tests", [*mypy, "src", "tests"], copy)
+        step("mypy --strict scripts", [*mypy, "scripts"], copy, MYPYPATH="scripts")
         step("import contracts", [str(ROOT / ".venv" / "bin" / "lint-imports")], copy)
         pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", args.workers]
         unit_tests = [*pytest, "--dist", "loadfile", "tests/unit"]

@@ -6,6 +6,7 @@ signed responses, and the crafted answers the refusals are tested with
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -108,6 +109,11 @@ class SamlIdpForTests:
             }
         )
         self.server = Server(config=config)
+        # pysaml2 asks `xmlsec1 --version` before each signature: half of its programs run.
+        crypto = self.server.sec.crypto
+        self.server.sec.crypto = _xmlsec1_of_one_version()(
+            crypto.xmlsec, delete_tmpfiles=crypto.delete_tmpfiles
+        )
 
     def request_of(self, url: str) -> Any:
         """The AuthnRequest a redirect to the IdP carries, checked as the IdP checks it."""
@@ -166,6 +172,29 @@ class SamlIdpForTests:
             **crafted,
         )
         return str(response)
+
+
+@functools.cache
+def _xmlsec1_of_one_version() -> type[Any]:
+    """pysaml2's backend on the ``xmlsec1`` program, which it asks for its version once in the
+    process rather than before each signature (a program of its own each time; the version
+    only chooses its options)."""
+    from saml2.sigver import CryptoBackendXmlSec1
+
+    class OneVersion(CryptoBackendXmlSec1):  # type: ignore[misc]  # pysaml2 is untyped
+        @property
+        def version(self) -> str:
+            return _xmlsec1_version(self.xmlsec)
+
+    return OneVersion
+
+
+@functools.cache
+def _xmlsec1_version(program: str) -> str:
+    from saml2.sigver import CryptoBackendXmlSec1
+
+    version: str = CryptoBackendXmlSec1(program).version
+    return version
 
 
 def _policy_restricting(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.source_trees import trees_naming
+
 APPLICATION = Path(__file__).resolve().parents[2] / "src" / "application"
 
 
@@ -14,8 +16,8 @@ def session_starters(folder: Path = APPLICATION) -> set[tuple[Path, str]]:
     """Each (module path relative to ``application/``, function) that calls
     ``start_session``, in the modules under ``folder``."""
     callers: set[tuple[Path, str]] = set()
-    for path in folder.rglob("*.py"):
-        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, tree in trees_naming(folder, "start_session"):
+        for function in ast.walk(tree):
             if isinstance(function, ast.FunctionDef):
                 for node in ast.walk(function):
                     if isinstance(node, ast.Call) and getattr(node.func, "id", None) == (

@@ -58,6 +58,7 @@ from tests.support.oidc_idp import (
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import Passkey
 from tests.support.saml_idp import KeyPair, key_pair
+from tests.support.source_trees import trees_naming
 from tests.support.sso_world import oidc_sso, saml_sso
 from tests.support.taken_out import taken_out
 from tests.support.webhooks import ADMIN
@@ -73,9 +74,10 @@ BLOCKED = "blocked.example"
 # -- found in the code ----------------------------------------------------------------------
 
 
-def _modules() -> Iterator[tuple[str, ast.AST]]:
-    for path in sorted(SRC.rglob("*.py")):
-        yield path.relative_to(SRC).as_posix(), ast.parse(path.read_text(), str(path))
+def _modules(names: set[str]) -> Iterator[tuple[str, ast.AST]]:
+    """The modules of src/ that may name one of ``names``, by their path in it."""
+    for path, tree in trees_naming(SRC, *names):
+        yield path.relative_to(SRC).as_posix(), tree
 
 
 def _functions(tree: ast.AST) -> Iterator[ast.FunctionDef]:
@@ -102,7 +104,7 @@ def _places(names: set[str], *, skip: str = "") -> set[str]:
     """``module:function`` of every function of src/ that calls one of ``names``."""
     return {
         f"{module}:{function.name}"
-        for module, tree in _modules()
+        for module, tree in _modules(names)
         if module != skip
         for function in _functions(tree)
         if _called(function, names)

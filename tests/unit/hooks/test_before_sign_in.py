@@ -42,6 +42,7 @@ from tests.support.pages import csrf
 from tests.support.passkey_authenticator import add_passkey, passkey_sign_in
 from tests.support.session_starts import session_starters
 from tests.support.sign_in_hooks import DENY, RECEIVER, denied, hook, payloads, receiver
+from tests.support.source_trees import trees_naming
 from tests.support.sso import idp_keys, sso
 from tests.support.sso_world import SamlSso, oidc_sso, signed_in
 from tests.support.taken_out import taken_out
@@ -441,8 +442,7 @@ SIGNING_IN = {"SignInRequest", "sign_in_external", "sign_in_as"}
 def _ways_in() -> set[str]:
     found = set()
     root = SRC / "application"
-    for path in root.rglob("*.py"):
-        tree = ast.parse(path.read_text())
+    for path, tree in trees_naming(root, *SIGNING_IN):
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef):
                 continue

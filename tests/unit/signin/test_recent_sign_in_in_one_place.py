@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.source_trees import trees_naming
+
 pytestmark = pytest.mark.unit
 
 SRC = Path(__file__).resolve().parents[3] / "src"
@@ -17,8 +19,7 @@ ONE_PLACE = "application/signin/authentication.py"
 
 def test_reauthentication_is_required_in_one_place() -> None:
     raised = []
-    for path in SRC.rglob("*.py"):
-        tree = ast.parse(path.read_text(), str(path))
+    for path, tree in trees_naming(SRC, "ReauthenticationRequired"):
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Raise)
