@@ -87,3 +87,4 @@ def test_a_forged_post_is_refused_and_changes_nothing(world: World, olga: FlaskC
 def test_the_section_speaks_spanish(world: World, olga: FlaskClient) -> None:
     page = olga.get(AGENTS, headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Apps y agentes" in page and "Solo las apps de estos hosts" in page
+    assert f'<a href="{AGENTS}" aria-current="page">Agentes</a>' in page  # its link's title

@@ -183,6 +183,7 @@ def test_a_refused_logo_is_said_beside_its_field_in_spanish(world: World) -> Non
     html = answer.get_data(as_text=True)
     assert 'id="brand-logo-error"' in html and "Un SVG no puede contener scripts" in html
     assert "Tu marca" in html and "Cambiar la marca" in html
+    assert f'<a href="{SECTION}" aria-current="page">Marca</a>' in html  # its link's title
     assert store(world).brands == {}
 
 

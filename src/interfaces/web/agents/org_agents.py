@@ -8,9 +8,11 @@ message beside the field. The agents unit's pages hand ``AGENTS`` to the org's p
 from __future__ import annotations
 
 from flask import Response
+from flask_babel import lazy_gettext
 
 from application.agents.policy import AgentPolicyQuery, OrgAgentPolicies, SetAgentPolicy
 from application.signin.authentication import Actor
+from domain.orgs.roles import Permission
 from interfaces.shared.services import services
 from interfaces.web.accounts.account import signed_in
 from interfaces.web.forms import field
@@ -22,7 +24,13 @@ def _policy(actor: Actor, org: str) -> dict[str, object]:
     return {"policy": services().of(OrgAgentPolicies).policy(AgentPolicyQuery(actor, org))}
 
 
-AGENTS = OrgSection("agents", "agents/org_agents.html", _policy)
+AGENTS = OrgSection(
+    "agents",
+    "agents/org_agents.html",
+    _policy,
+    lazy_gettext("Agents"),
+    Permission.MANAGE_OWNERS,
+)
 
 
 @bp.post("/account/orgs/<org>/agents")

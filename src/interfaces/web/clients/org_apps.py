@@ -8,6 +8,7 @@ composition hands ``APPS`` to the page (``install_org_page``)."""
 from __future__ import annotations
 
 from flask import Response, request
+from flask_babel import lazy_gettext
 
 from application.clients.clients import (
     CreateClient,
@@ -20,6 +21,7 @@ from application.clients.clients import (
 from application.clients.services import ClientServices
 from application.signin.authentication import Actor
 from domain.clients.oauth import SCOPES
+from domain.orgs.roles import Permission
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import signed_in
@@ -39,7 +41,9 @@ def _apps(actor: Actor, org: str) -> dict[str, object]:
     }
 
 
-APPS = OrgSection("apps", "clients/org_apps.html", _apps)
+APPS = OrgSection(
+    "apps", "clients/org_apps.html", _apps, lazy_gettext("Apps"), Permission.MANAGE_ORG
+)
 
 
 def _uris() -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 
 from flask import Response, request
+from flask_babel import lazy_gettext
 
 from application.org_brand.brands import BrandQuery, DeleteBrand, OrgBrands, SetBrand
 from application.signin.authentication import Actor
@@ -39,7 +40,7 @@ def _shown(actor: Actor, org: str) -> dict[str, object]:
     return {"brand": brand, "brand_logo": logo_path(brand) if brand is not None else ""}
 
 
-BRAND = OrgSection("brand", "org_brand/org_brand.html", _shown)
+BRAND = OrgSection("brand", "org_brand/org_brand.html", _shown, lazy_gettext("Brand"))
 
 
 def _logo_uri(actor: Actor, org: str) -> str:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from flask import Response, request
+from flask_babel import lazy_gettext
 
 from application.orgs.joining.domains import OrgDomainRequest
 from application.orgs.joining.invitations import InviteToOrg, OrgInvitations, RevokeOrgInvitation
@@ -39,18 +41,40 @@ from interfaces.web.forms import field, form_errors
 from interfaces.web.parts import At
 from interfaces.web.rendering import bp, see_other
 
+if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
+
 OrgReads = Callable[..., dict[str, object]]
 
 
-# The sections install_org_page put on the page, by name: the navigation offers only these
-# (a unit left out, the agents' say, leaves no link to its section). The process's, as the
-# pages' blueprint is (interfaces/web/__init__.py, ``_fold_once``).
-_INSTALLED: set[str] = set()
+# The sections install_org_page put on the page, in the order of its navigation: it offers
+# only these (a unit left out, the agents' say, leaves no link to its section). The
+# process's, as the pages' blueprint is (interfaces/web/__init__.py, ``_fold_once``).
+_INSTALLED: list[OrgSection] = []
+
+
+@dataclass(frozen=True)
+class OrgLink:
+    """A section's link in the page's navigation: its name, its address, its title."""
+
+    name: str
+    path: str
+    title: LazyString
+
+
+def _navigation(slug: str, roles: Sequence[str]) -> list[OrgLink]:
+    """The links to the sections the page has that the person's roles open, in order."""
+    return [
+        OrgLink(section.name, section.path(slug), section.title)
+        for section in _INSTALLED
+        if section.title is not None
+        and (section.seen_by is None or allowed(roles, section.seen_by))
+    ]
 
 
 def _org(actor: Actor, org: str) -> dict[str, object]:
     """What every section shows: the header's, the org (404 unless a member), what the
-    person's roles allow and which sections the page has."""
+    person's roles allow and the links to the sections they open."""
     seen = services().of(OrgServices).orgs.get(GetOrg(actor, org))
     roles = seen.membership.roles
     return {
@@ -59,7 +83,7 @@ def _org(actor: Actor, org: str) -> dict[str, object]:
         "me": seen.membership,
         "may": {permission.value: allowed(roles, permission) for permission in Permission},
         "roles": (*(role.value for role in OrgRole), *seen.org.named_roles),
-        "installed": frozenset(_INSTALLED),
+        "navigation": _navigation(seen.org.slug.value, roles),
     }
 
 
@@ -96,26 +120,43 @@ def _deletion(actor: Actor, org: str) -> dict[str, object]:
 @dataclass(frozen=True)
 class OrgSection:
     """A section of an org's page: its address under /account/orgs/{slug} ("" for the
-    settings), its template, and what it reads besides the org."""
+    settings), its template, what it reads besides the org, and its link in the page's
+    navigation: its title, translated from the catalogue of the module that defines it (None:
+    no link of its own, and the link of the section named by ``under`` is the current one),
+    and who sees it (the members whose roles allow ``seen_by``; None: every member)."""
 
     name: str
     template: str
     reads: OrgReads | None = None
+    title: LazyString | None = None
+    seen_by: Permission | None = None
+    under: str | None = None
 
     def path(self, slug: str) -> str:
         return f"/account/orgs/{slug}" + (f"/{self.name}" if self.name != "settings" else "")
 
     def shown(self, actor: Actor, org: str, **_: str) -> dict[str, object]:
         extra = self.reads(actor, org) if self.reads is not None else {}
-        return {**_org(actor, org), **extra, "section": self.name}
+        current = self.under or self.name  # the navigation's link marked as this page
+        return {**_org(actor, org), **extra, "section": self.name, "current": current}
 
 
-SETTINGS = OrgSection("settings", "orgs/org_settings.html")
-DELETION = OrgSection("delete", "orgs/org_delete.html", _deletion)
-MEMBERS = OrgSection("members", "orgs/org_members.html", _members)
-INVITATIONS = OrgSection("invitations", "orgs/org_invitations.html", _invitations)
-DOMAINS = OrgSection("domains", "orgs/org_domains.html", _domains)
-EVENTS = OrgSection("events", "orgs/org_events.html", _events)
+SETTINGS = OrgSection("settings", "orgs/org_settings.html", title=lazy_gettext("Settings"))
+DELETION = OrgSection("delete", "orgs/org_delete.html", _deletion, under="settings")
+MEMBERS = OrgSection("members", "orgs/org_members.html", _members, lazy_gettext("Members"))
+INVITATIONS = OrgSection(
+    "invitations",
+    "orgs/org_invitations.html",
+    _invitations,
+    lazy_gettext("Invitations"),
+    Permission.MANAGE_MEMBERS,
+)
+DOMAINS = OrgSection(
+    "domains", "orgs/org_domains.html", _domains, lazy_gettext("Domains"), Permission.MANAGE_ORG
+)
+EVENTS = OrgSection(
+    "events", "orgs/org_events.html", _events, lazy_gettext("Events"), Permission.MANAGE_ORG
+)
 
 View = Callable[..., Response]
 
@@ -145,7 +186,7 @@ def install_org_page(sections: Sequence[OrgSection]) -> None:
     the web adapter's composition."""
     for section in sections:
         _show(section)
-        _INSTALLED.add(section.name)
+        _INSTALLED.append(section)
 
 
 # -- settings

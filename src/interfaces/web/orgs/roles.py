@@ -9,6 +9,7 @@ adapter's composition hands ``ROLES`` to the page (``install_org_page``)."""
 from __future__ import annotations
 
 from flask import Response
+from flask_babel import lazy_gettext
 
 from application.orgs.services import OrgServices
 from application.signin.authentication import Actor
@@ -23,7 +24,7 @@ def _roles(actor: Actor, org: str) -> dict[str, object]:
     return {"org_roles": services().of(OrgServices).roles.list(actor, org)}
 
 
-ROLES = OrgSection("roles", "orgs/org_roles.html", _roles)
+ROLES = OrgSection("roles", "orgs/org_roles.html", _roles, lazy_gettext("Roles"))
 
 
 def _put(actor: Actor, org: str, role: str) -> Response:

@@ -4,11 +4,13 @@ docs/provisioning.md): the directory's tokens and the address it provisions at."
 from __future__ import annotations
 
 from flask import Response
+from flask_babel import lazy_gettext
 
 from application.pagination import MAX_LIMIT
 from application.scim.services import ScimServices
 from application.scim.tokens import CreateScimToken, ListScimTokens, RevokeScimToken
 from application.signin.authentication import Actor
+from domain.orgs.roles import Permission
 from interfaces.shared.services import services
 from interfaces.web import translated
 from interfaces.web.accounts.account import signed_in
@@ -23,7 +25,9 @@ def _scim(actor: Actor, org: str) -> dict[str, object]:
     return {"scim_tokens": tokens, "scim_url": config().public_url.rstrip("/") + "/scim/v2"}
 
 
-SCIM = OrgSection("scim", "orgs/org_scim.html", _scim)
+SCIM = OrgSection(
+    "scim", "orgs/org_scim.html", _scim, lazy_gettext("Provisioning"), Permission.MANAGE_ORG
+)
 
 
 @bp.post("/account/orgs/<org>/scim/tokens")

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from cryptography import x509
 from flask import Response, request
+from flask_babel import lazy_gettext
 
 from application.orgs.orgs import GetOrg, UpdateOrg
 from application.orgs.services import OrgServices
@@ -22,6 +23,7 @@ from application.sso.arrival import StartSso
 from application.sso.connections import ConnectionRequest
 from application.sso.services import SsoServices
 from application.sso.setup import MakeSetupLink
+from domain.orgs.roles import Permission
 from domain.sso.connections import Connection, ConnectionKind, IdpCertificate, SpAddresses
 from interfaces.shared.services import services
 from interfaces.web import browser, translated
@@ -43,7 +45,9 @@ def _sso(actor: Actor, org: str) -> dict[str, object]:
     }
 
 
-SSO = OrgSection("sso", "orgs/org_sso.html", _sso)
+SSO = OrgSection(
+    "sso", "orgs/org_sso.html", _sso, lazy_gettext("Single sign-on"), Permission.MANAGE_ORG
+)
 
 
 NEW_CONNECTION = {"new-saml": "saml", "new-oidc": "oidc"}
