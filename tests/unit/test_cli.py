@@ -22,12 +22,12 @@ TREE = {
     "clients": ["create", "delete", "list"],
     "resources": ["add", "allow", "disallow", "list", "remove"],
     "providers": ["add", "delete", "list"],
-    "orgs": ["create", "delete", "list", "members", "sign-in-domain", "sso-certificates"],
+    "orgs": ["create", "delete", "list", "members", "sso-certificates"],
     "rules": ["export"],
     "hooks": ["list", "remove", "set", "test"],
 }
 # The optional units' commands in the core's groups, each there while its unit runs.
-UNIT_COMMANDS = {"org_brand": {"orgs": ["sender"]}}
+UNIT_COMMANDS = {"org_brand": {"orgs": ["sender", "sign-in-domain"]}}
 
 
 def tree(running: tuple[str, ...]) -> dict[str, list[str]]:

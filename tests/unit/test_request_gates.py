@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 from bootstrap import bind
 from bootstrap.driving import driving_adapters
 from bootstrap.unit import Unit
-from bootstrap.units import every_unit
+from bootstrap.units import every_unit, units_on
 from domain.slots import filled
 from interfaces.shared.problems import PROBLEM_PARTS, problem
 from interfaces.shared.shell import REQUEST_GATES, ShellConfig, create_app
@@ -138,7 +138,8 @@ def test_two_gates_are_asked_in_the_units_order_and_the_first_answer_wins(gated:
 
 
 def test_with_no_unit_filling_the_slot_no_gate_is_installed() -> None:
-    units = every_unit(make_settings(units_off=["org_brand"]))
+    gating = [unit.name for unit in units_on(make_settings()) if filled((unit,), REQUEST_GATES)]
+    units = every_unit(make_settings(units_off=gating))
     assert filled(units, REQUEST_GATES) == ()
     app = app_with(units)
     hooks = [hook.__name__ for hook in app.before_request_funcs[None]]
