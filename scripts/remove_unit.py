@@ -26,7 +26,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from units_contract import unit_names
 
@@ -83,6 +85,53 @@ print(json.dumps({
     ),
 }))
 """
+
+
+# What the service serves and which of the two-region recipe's sweeps it runs, built on the
+# fakes with the units UNITS_OFF leaves out (argv): run with and without the unit, the
+# difference is what the unit adds at run time (its pages' routes beside its API's, its sweeps).
+SERVES = """
+import base64
+import json
+import logging
+import sys
+import tomllib
+from application.jobs import SWEEP, JobPush, encode_job
+from application.ports import Job
+from tests.support.app import World
+
+world = World(units_off=sys.argv[1:])
+rules = sorted(
+    {(m, r.rule) for r in world.app.url_map.iter_rules() if r.endpoint != "static"
+     for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
+)
+with open("deploy/two-regions.toml", "rb") as recipe:
+    names = tomllib.load(recipe)["scheduler"]["sweeps"]
+unknown = []
+class Dropped(logging.Handler):
+    def emit(self, record):
+        if "unknown; job dropped" in record.getMessage():
+            unknown.append(record.args[0])
+logging.getLogger("firegate.jobs").addHandler(Dropped())
+for name in names:
+    data = base64.b64encode(encode_job(Job(kind=SWEEP, subject=name))).decode()
+    world.services.platform.jobs.receive_push(JobPush(data=data))
+print(json.dumps({"rules": rules, "sweeps": sorted(set(names) - set(unknown))}))
+"""
+
+
+def serves(python: str, units_off: Sequence[str]) -> dict[str, Any]:
+    """SERVES's answer in a process of its own (the pages' parts are a process's)."""
+    said = subprocess.run(
+        [python, "-c", SERVES, *units_off],
+        cwd=ROOT,
+        env={"PYTHONPATH": "src:.", "DOTENV_FILE": "off"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found: dict[str, Any] = json.loads(said.strip().splitlines()[-1])  # its last line
+    return found
 
 
 def unit_paths(root: Path, name: str) -> list[Path]:
@@ -180,6 +229,11 @@ def main() -> None:
         ).stdout
     )
     paths = [f"{m}:{re.sub(r'[{][^}]+[}]', 'x', path)}" for m, path in footprint["routes"]]
+    every, others = serves(python, []), serves(python, [name])
+    footprint["rules"] = sorted(
+        {tuple(r) for r in every["rules"]} - {tuple(r) for r in others["rules"]}
+    )
+    footprint["sweeps"] = sorted(set(every["sweeps"]) - set(others["sweeps"]))
     taken_out = json.dumps({**footprint, "paths": own})
     began = time.monotonic()
     copy = Path(tempfile.mkdtemp(prefix=f"without-{name}-"))

@@ -58,9 +58,11 @@ def of_absent_route(path: str) -> bool:
 
 def of_absent_unit_rule(rule: str) -> bool:
     """Whether a Flask rule (``/orgs/<org>/agent-policy``) is an absent unit's: one of the
-    JSON API routes it took out (tests/support/taken_out.py), or an address with a segment
-    named by it (its pages: ``/account/orgs/<org>/agents``)."""
+    JSON API routes it took out or of its pages' (tests/support/taken_out.py), or an address
+    with a segment named by it (``/account/orgs/<org>/agents``)."""
     documented = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
     if any(path == documented for _method, path in taken_out().routes):
         return True
+    if any(rule == served for _method, served in taken_out().rules):
+        return True  # a page's route of it (the org brand's /account/orgs/<org>/brand)
     return any(segment in absent_units() for segment in rule.strip("/").split("/"))
