@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from domain.org_brand.hosts import SignInHost, host_name
 from infrastructure.settings import Settings
 from interfaces.shared.org_brand.gate import host_of, sign_in_host_gate
 from interfaces.shared.org_brand.request_org import host_org
+from interfaces.web import browser
 from tests.fakes.federation import FakeCustomTokens
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -422,6 +424,72 @@ def test_an_org_hosts_sign_in_page_starts_its_sso_first_else_is_the_usual_page(
     assert asked == [org]
     # on the service's own host, the usual page
     assert "Refresh" not in client.get("/sign-in").headers
+
+
+# -- passkeys on an org's host (docs/reference/passkeys.md, "Related origins")
+
+ELSEWHERE = re.compile(r'<p class="notice" id="passkeys-elsewhere"( hidden)?>')
+
+
+def offers_passkeys(html: str, box: str = "passkey-sign-in") -> tuple[bool, list[str]]:
+    """Whether the page offers passkeys where it was asked (the sentence that sends the
+    person elsewhere hidden), and the origins its script is told they work on."""
+    elsewhere = ELSEWHERE.search(html)
+    origins = re.search(rf'<div id="{box}" hidden [^>]*data-origins="([^"]*)"', html)
+    assert elsewhere is not None and origins is not None
+    return elsewhere[1] is not None, origins[1].split()
+
+
+def test_an_active_hosts_sign_in_page_offers_passkeys_and_a_host_not_listed_does_not(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    # the service's own loopback address is none of WEBAUTHN_ORIGINS (http://localhost:8000)
+    own = offers_passkeys(client.get("/sign-in").get_data(as_text=True))
+    assert own == (False, ["http://localhost:8000"])
+    active_host(client, adapters, alice, org)
+
+    on_host = client.get("/sign-in", base_url=f"http://{HOST}/").get_data(as_text=True)
+    assert offers_passkeys(on_host) == (True, ["http://localhost:8000", f"https://{HOST}"])
+    # the kept page of the service's own address is told of the new host too
+    assert offers_passkeys(client.get("/sign-in").get_data(as_text=True)) == (
+        False,
+        ["http://localhost:8000", f"https://{HOST}"],
+    )
+    with fake_app.test_request_context("/sign-in", base_url=f"https://{HOST}:443/"):
+        assert browser.passkeys_here()
+    with fake_app.test_request_context("/sign-in", base_url=f"http://{HOST}:8443/"):
+        assert not browser.passkeys_here()  # another port: another origin
+    with fake_app.test_request_context("/sign-in", base_url="http://other.acme.test/"):
+        assert not browser.passkeys_here()
+
+    # removed: no page offers them there from the next request on
+    assert client.delete(f"/orgs/{org}/sign-in-domain", headers=alice).status_code == 204
+    with fake_app.test_request_context("/sign-in", base_url=f"http://{HOST}/"):
+        assert not browser.passkeys_here()
+    assert offers_passkeys(client.get("/sign-in").get_data(as_text=True)) == own
+
+
+def test_the_account_on_an_active_host_offers_adding_a_passkey(
+    client: FlaskClient, adapters: Adapters
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    active_host(client, adapters, alice, org)
+    base = f"http://{HOST}/"
+    page = client.get("/sign-in", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": token[1]}
+    assert client.post("/sign-in", data=form, base_url=base).status_code == 303
+    security = client.get("/account/security", base_url=base)
+    assert security.status_code == 200
+    html = security.get_data(as_text=True)
+    assert offers_passkeys(html, "passkey-add") == (
+        True,
+        ["http://localhost:8000", f"https://{HOST}"],
+    )
 
 
 def test_host_names_and_host_headers() -> None:
