@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -116,6 +117,26 @@ def active_host(client: FlaskClient, adapters: Adapters, auth: dict[str, str], o
     assert verified.status_code == 200, verified.get_json()
 
 
+def audited(
+    client: FlaskClient, auth: dict[str, str], org: str
+) -> Counter[tuple[str, str | None, str | None]]:
+    """The org's ``org.updated`` events of its sign-in host (those of one instant come in any
+    order): about whom, who acted (``cli``: the command line), ``via`` (``recheck``: the
+    daily re-check)."""
+    page = client.get(f"/orgs/{org}/events?limit=100", headers=auth)
+    assert page.status_code == 200, page.get_json()
+    return Counter(
+        (event["user_id"], event["actor_id"], event["via"])
+        for event in page.get_json()["items"]
+        if (event["type"], event["reason"]) == ("org.updated", "sign_in_domain")
+    )
+
+
+def user_id(client: FlaskClient, auth: dict[str, str]) -> str:
+    found: str = client.get("/user", headers=auth).get_json()["id"]
+    return found
+
+
 def test_an_owner_sets_publishes_verifies_and_removes_the_host(
     client: FlaskClient, adapters: Adapters
 ) -> None:
@@ -153,9 +174,12 @@ def test_an_owner_sets_publishes_verifies_and_removes_the_host(
     read = client.get(f"/orgs/{org}/sign-in-domain", headers=alice).get_json()
     assert (read["host"], read["status"]) == (HOST, "active")
 
+    assert audited(client, alice, org) == Counter({(user_id(client, alice), None, None): 2})
     assert client.delete(f"/orgs/{org}/sign-in-domain", headers=alice).status_code == 204
     gone = client.get(f"/orgs/{org}/sign-in-domain", headers=alice)
     assert_problem(gone, 404, "sign_in_domain_not_found")
+    # set, verified, removed (the same host again, and checks that failed, change nothing)
+    assert audited(client, alice, org) == Counter({(user_id(client, alice), None, None): 3})
     assert_problem(
         client.delete(f"/orgs/{org}/sign-in-domain", headers=alice), 404, "sign_in_domain_not_found"
     )
@@ -378,7 +402,12 @@ def test_the_sweep_turns_a_lapsed_host_off_and_mails_its_owners(
     dns(adapters).failing = True
     assert hosts.sweep() == 0  # no resolver answered: left as it is
     dns(adapters).failing = False
+    assert audited(client, alice, org) == Counter({(user.id, None, None): 2})  # set, verified
     assert hosts.sweep() == 1
+    # lapsed: about alice, who set it, by the re-check (no person acted)
+    assert audited(client, alice, org) == Counter(
+        {(user.id, None, None): 2, (user.id, None, "recheck"): 1}
+    )
     assert client.get("/sign-in", base_url=f"http://{HOST}/").status_code == 421
     read = client.get(f"/orgs/{org}/sign-in-domain", headers=alice).get_json()
     assert read["status"] == "pending"
@@ -561,6 +590,11 @@ def test_the_operators_commands_list_verify_and_remove_the_hosts(
     assert removed.exit_code == 0 and removed.output == f"{HOST} removed\n"
     again = cli.invoke(args=["orgs", "sign-in-domain", "remove", org])
     assert again.exit_code == 1 and "sign_in_domain_not_found" in again.output
+    # set by alice; verified and removed on the command line, about alice, who set it
+    alice_id = user_id(client, alice)
+    assert audited(client, alice, org) == Counter(
+        {(alice_id, None, None): 1, (alice_id, "cli", None): 2}
+    )
 
 
 def test_verifying_is_limited_per_address() -> None:
