@@ -155,6 +155,7 @@ def senders(own: OrgBrandAdapters, kernel: Kernel) -> OrgSenders:
         txt=own.sender_txt,
         clock=kernel.platform.clock,
         records=SenderRecords(brand.mail_spf_include, brand.mail_dkim_selector),
+        audit=kernel.platform.audit,
     )
 
 
@@ -191,6 +192,7 @@ def sign_in_hosts(own: OrgBrandAdapters, kernel: Kernel) -> SignInHosts:
         settings=host_settings(kernel.settings),
         queue=kernel.queue,
         cache=own.host_cache,
+        audit=kernel.platform.audit,
     )
 
 

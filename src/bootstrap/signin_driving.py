@@ -1,16 +1,19 @@
 """Sign-in's part of the pages: its pages (``pages``, its record's), and its part of the
 pages' configuration (``PAGES_CONFIGURED``, bootstrap/driving.py): the CSRF tokens' key,
-derived from the signing secret, the passkeys' origins (WEBAUTHN_ORIGINS) and whether
-/sign-in offers a mailed code (PASSWORDLESS_EMAIL)."""
+derived from the signing secret, the passkeys' origins (WEBAUTHN_ORIGINS, then those the
+units add as a request reads them) and whether /sign-in offers a mailed code
+(PASSWORDLESS_EMAIL)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from application.signin.services import SigninServices
 from bootstrap.keys import derived_key
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.signin import SignInSettings
+from interfaces.shared.services import services
 from interfaces.web import PagesConfig
 
 if TYPE_CHECKING:
@@ -23,11 +26,18 @@ def signin_pages(settings: Settings, config: PagesConfig) -> PagesConfig:
     return replace(
         config,
         key=derived_key(own, b"pages csrf"),
-        # Where the pages offer passkeys: the configured origins (an org's own hosts, which
-        # the units add at run time, are not among them)
+        # Where the pages offer passkeys: the configured origins, then those the units add
+        # at run time (an org's own hosts), read from the list the ceremonies check
         passkey_origins=(*own.webauthn_origins, *own.webauthn_related_origins),
+        added_passkey_origins=added_passkey_origins,
         email_code=own.passwordless_email,
     )
+
+
+def added_passkey_origins() -> list[str]:
+    """The origins the units add to the passkeys' now, as the ceremonies read them
+    (``PasskeyOrigins.added``): an org's active sign-in hosts."""
+    return services().of(SigninServices).passkeys.origins.added()
 
 
 def pages() -> Pages:

@@ -24,10 +24,12 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from application.accounts.accounts import UserRepository
+from application.accounts.admin import CLI_ACTOR
 from application.mail.sending import MailingJob
+from application.org_brand.senders import RECHECK
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgDomainReads, OrgRepository
-from application.ports import Clock, Job, JobQueue
+from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, JobQueue
 from application.remembered import Remembered
 from application.signin.authentication import Actor
 from domain.errors import Unavailable
@@ -54,6 +56,9 @@ OWNERS_MAX = 50  # owners one lapse mails
 LAPSED = "sign_in_domain_lapsed"  # a lapsed host's job: find its owners
 MAIL_OWNER = "sign_in_domain_lapsed_mail"  # one owner's mail
 MAIL_KIND = "sign_in_domain_lapsed"  # the mail's template, and its kind in the metrics
+# The audit log's ``org.updated`` names what changed by this word (a lapse: ``via`` the
+# re-check's, as a sender's)
+SIGN_IN_DOMAIN = "sign_in_domain"
 
 
 class HostRecords(Protocol):
@@ -144,6 +149,7 @@ class SignInHosts:
     dns: HostRecords
     clock: Clock
     settings: HostSettings
+    audit: AuditLog
     queue: JobQueue | None = None
     now: Callable[[], float] = time.monotonic  # the cache's clock
     cache: HostCache = field(default_factory=HostCache)
@@ -171,6 +177,8 @@ class SignInHosts:
             raise active_already(current.host)
         stored = self.store.put(SignInHost.create(org_id, host, cmd.actor.user_id, self._now()))
         self._changed(stored.host, current.host if current is not None else None)
+        if stored != current:  # the same host again is answered as it is
+            self._audit(stored, cmd.actor.user_id)
         return stored
 
     def get(self, cmd: HostRequest) -> SignInHost:
@@ -182,17 +190,21 @@ class SignInHosts:
 
     def delete(self, cmd: HostRequest) -> None:
         """Remove the org's host (owners): its requests are refused from then on."""
-        self.remove(self._org(cmd, Permission.MANAGE_SSO))
+        self._remove(self._org(cmd, Permission.MANAGE_SSO), cmd.actor.user_id)
 
     def verify(self, cmd: HostRequest) -> SignInHost:
         """Look both records up (owners): active, or 409 ``sign_in_domain_not_verified``
         naming what is missing; 503 when no resolver answered."""
-        return self.verify_org(self._org(cmd, Permission.MANAGE_SSO))
+        return self._verify(self._org(cmd, Permission.MANAGE_SSO), cmd.actor.user_id)
 
     # -- the operator's (the command line) and the use cases above
 
     def verify_org(self, org_id: str) -> SignInHost:
         """Verify the org's host's records: active (an active one stays so), or 409."""
+        return self._verify(org_id, None)
+
+    def _verify(self, org_id: str, user_id: str | None) -> SignInHost:
+        """``verify_org`` by the owner ``user_id`` (None: the command line)."""
         found = self.store.get(org_id)
         if found is None:
             raise no_sign_in_domain()
@@ -205,14 +217,20 @@ class SignInHosts:
         if saved is None:
             raise no_sign_in_domain()  # removed or replaced meanwhile
         self._changed(saved.host)
+        self._audit(saved, user_id)
         return saved
 
     def remove(self, org_id: str) -> SignInHost:
         """Remove the org's host; 404 ``sign_in_domain_not_found`` if it has none."""
+        return self._remove(org_id, None)
+
+    def _remove(self, org_id: str, user_id: str | None) -> SignInHost:
+        """``remove`` by the owner ``user_id`` (None: the command line)."""
         removed = self.store.delete(org_id)
         if removed is None:
             raise no_sign_in_domain()
         self._changed(removed.host)
+        self._audit(removed, user_id)
         return removed
 
     def listed(self, *, active: bool = False) -> list[SignInHost]:
@@ -284,6 +302,7 @@ class SignInHosts:
                 continue  # removed or replaced meanwhile
             lapsed += 1
             self._changed(found.host)
+            self._audit(saved, None, via=RECHECK)
             log.info("the sign-in host %s lapsed (%s missing)", found.host, ", ".join(missing))
             if self.queue is not None:
                 subject = {"org": found.org_id, "host": found.host, "missing": list(missing)}
@@ -310,6 +329,22 @@ class SignInHosts:
 
     def _now(self) -> datetime:
         return self.clock.now()
+
+    def _audit(self, host: SignInHost, user_id: str | None, *, via: str | None = None) -> None:
+        """``org.updated`` (reason ``sign_in_domain``) on the org's log: by the owner
+        ``user_id``; else about the owner who set the host (an event is about an account),
+        made on the command line (``actor_id`` ``cli``) or, ``via`` set, by the daily
+        re-check."""
+        self.audit.record(
+            AuditEvent(
+                Audit.ORG_UPDATED,
+                user_id=user_id or host.created_by,
+                org_id=host.org_id,
+                reason=SIGN_IN_DOMAIN,
+                actor_id=None if user_id is not None or via is not None else CLI_ACTOR,
+                via=via,
+            )
+        )
 
     def _changed(self, *hosts: str | None) -> None:
         """Forget what this process knew of ``hosts`` and of the active origins."""

@@ -13,10 +13,11 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.accounts.admin import CLI_ACTOR
 from application.orgs.joining.domains import TxtRecords
 from application.orgs.orgs import member_view
 from application.orgs.ports import OrgDomainReads, OrgRepository
-from application.ports import Clock, MailBrand
+from application.ports import Audit, AuditEvent, AuditLog, Clock, MailBrand
 from application.signin.authentication import Actor
 from domain.errors import Conflict, NotFound, Unavailable
 from domain.ids import is_id
@@ -30,6 +31,10 @@ from domain.org_brand.sender import (
 from domain.orgs.roles import Permission
 
 SWEEP_BATCH = 100  # senders read at a time by the daily re-check
+# The audit log's ``org.updated`` names what changed by this word; what the daily re-check
+# changed, no person, it names by ``via``
+SENDER = "sender"
+RECHECK = "recheck"
 
 
 class SenderRepository(Protocol):
@@ -121,6 +126,7 @@ class OrgSenders:
     txt: TxtRecords
     clock: Clock
     records: SenderRecords
+    audit: AuditLog
 
     def _org_id(self, actor: Actor, org: str, permission: Permission) -> str:
         if not self.records.offered:
@@ -153,12 +159,19 @@ class OrgSenders:
         address, domain = sender_domain(cmd.address, self.domains.verified(org_id))
         now = self.clock.now()
 
+        new = False
+
         def change(before: OrgSender | None) -> OrgSender:
-            if before is not None and before.address == address:
+            nonlocal new
+            new = before is None or before.address != address
+            if before is not None and not new:
                 return before
             return OrgSender.create(org_id, address, domain, cmd.actor.user_id, now)
 
-        return self.view(self.senders.change(org_id, change))
+        stored = self.senders.change(org_id, change)
+        if new:
+            self._audit(stored, cmd.actor.user_id)
+        return self.view(stored)
 
     def get(self, cmd: SenderRequest) -> SenderView:
         """The org's sender (its admins' and owners'): 404 ``sender_not_found`` if none."""
@@ -171,25 +184,34 @@ class OrgSenders:
     def delete(self, cmd: SenderRequest) -> None:
         """No sender of its own (an owner's): the mails go from the operator's address."""
         org_id = self._org_id(cmd.actor, cmd.org, Permission.MANAGE_OWNERS)
-        if not self.senders.delete(org_id):
+        found = self.senders.get(org_id)
+        if found is None or not self.senders.delete(org_id):
             raise sender_not_found()
+        self._audit(found, cmd.actor.user_id)
 
     def verify(self, cmd: SenderRequest) -> SenderView:
         """Check the sender's records now (an owner's): verified, or 409
         ``sender_not_aligned`` naming what is missing (the sender then pending, or failed if
         it was verified)."""
         org_id = self._org_id(cmd.actor, cmd.org, Permission.MANAGE_OWNERS)
-        return self.check(org_id)
+        return self._check(org_id, cmd.actor.user_id)
 
     def check(self, org_id: str) -> SenderView:
-        """Check the org's sender's records and store what was found (the operator's command,
-        the re-check): 404 if it has none, 409 ``sender_not_aligned`` if they are lacking,
+        """Check the org's sender's records and store what was found (the operator's
+        command): 404 if it has none, 409 ``sender_not_aligned`` if they are lacking,
         ``sender_changed`` if the sender changed during the check."""
+        return self._check(org_id, None)
+
+    def _check(self, org_id: str, user_id: str | None) -> SenderView:
+        """``check``, by the owner ``user_id`` (None: the command line); a change of state
+        (verified, or failed) is an ``org.updated``."""
         before = self.senders.get(org_id) if is_id(org_id) else None
         if before is None:
             raise sender_not_found()
         found = self._alignment(before)
         after = self._store(before, found)
+        if after.status is not before.status:
+            self._audit(after, user_id)
         if not found.aligned:
             raise SenderNotAligned(found)
         return self.view(after)
@@ -234,7 +256,24 @@ class OrgSenders:
         # Changed or deleted meanwhile: the next pass sees it as it is now; no resolver
         # answering: nothing is known, so nothing changes until the next pass.
         with suppress(Conflict, NotFound, Unavailable):
-            self._store(sender, self._alignment(sender))
+            after = self._store(sender, self._alignment(sender))
+            if after.status is not sender.status:  # failed, or verified again
+                self._audit(after, None, via=RECHECK)
+
+    def _audit(self, sender: OrgSender, user_id: str | None, *, via: str | None = None) -> None:
+        """``org.updated`` (reason ``sender``) on the org's log: by the owner ``user_id``;
+        else about the owner who set the sender (an event is about an account), made on
+        the command line (``actor_id`` ``cli``) or, ``via`` set, by the daily re-check."""
+        self.audit.record(
+            AuditEvent(
+                Audit.ORG_UPDATED,
+                user_id=user_id or sender.created_by,
+                org_id=sender.org_id,
+                reason=SENDER,
+                actor_id=None if user_id is not None or via is not None else CLI_ACTOR,
+                via=via,
+            )
+        )
 
     def show(self, org: str) -> SenderView:
         """The org's sender by its id or slug, for the operator: 404 if none."""

@@ -248,7 +248,7 @@ def install(
             "asset": asset,
             "languages": LANGUAGE_NAMES,
             "may_choose_language": not g.get(ACCOUNT_LANGUAGE, False),
-            "passkey_origins": config.passkey_origins,
+            "passkey_origins": browser.passkey_origins(),
             "email_code": config.email_code,
             "included": included,
             "refused_as": _refused_as,

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -48,6 +49,9 @@ class PagesConfig:
     local: bool = False  # plain cookie names, no Secure: the local profile over http
     key: bytes = b""  # the CSRF tokens' HMAC key (derived from the signing secret)
     passkey_origins: tuple[str, ...] = ()  # WEBAUTHN_ORIGINS; none: not checked
+    # The origins the units add to those, read as a request asks (an org's active sign-in
+    # hosts): those whose passkey answers sign-in accepts besides the configured ones
+    added_passkey_origins: Callable[[], Sequence[str]] = tuple
     logo_url: str = ""  # SITE_LOGO_URL: a path of this site or a data: URL
     brand_color: str = ""  # BRAND_COLOR: the accent of the light scheme
     support_email: str = ""  # SUPPORT_EMAIL: in every page's footer
@@ -65,22 +69,27 @@ class PagesConfig:
 
     @cached_property
     def passkey_hosts(self) -> frozenset[str]:
-        """The ``Host`` of each of WEBAUTHN_ORIGINS, with and without its scheme's default
-        port (a browser leaves it out, a client may not)."""
-        hosts: set[str] = set()
-        for origin in self.passkey_origins:
-            parts = urlsplit(origin)
-            host, port = (parts.hostname or "").lower(), parts.port
-            if ":" in host:  # an IPv6 address: Host writes it in brackets
-                host = f"[{host}]"
-            if port is None or port == DEFAULT_PORTS.get(parts.scheme):
-                hosts.update({host, f"{host}:{DEFAULT_PORTS.get(parts.scheme)}"})
-            else:
-                hosts.add(f"{host}:{port}")
-        return frozenset(hosts)
+        """The ``Host`` of each of WEBAUTHN_ORIGINS (``origin_hosts``)."""
+        return origin_hosts(self.passkey_origins)
 
     def cookie(self, name: str) -> str:
         return f"firegate_{name}" if self.local else f"__Host-firegate_{name}"
+
+
+def origin_hosts(origins: Iterable[str]) -> frozenset[str]:
+    """The ``Host`` of each origin, with and without its scheme's default port (a browser
+    leaves it out, a client may not)."""
+    hosts: set[str] = set()
+    for origin in origins:
+        parts = urlsplit(origin)
+        host, port = (parts.hostname or "").lower(), parts.port
+        if ":" in host:  # an IPv6 address: Host writes it in brackets
+            host = f"[{host}]"
+        if port is None or port == DEFAULT_PORTS.get(parts.scheme):
+            hosts.update({host, f"{host}:{DEFAULT_PORTS.get(parts.scheme)}"})
+        else:
+            hosts.add(f"{host}:{port}")
+    return frozenset(hosts)
 
 
 def config() -> PagesConfig:
@@ -375,14 +384,29 @@ def drop_sso_flight(response: Response) -> Response:
 # -- passkeys: where the page's address can use them (docs/pages.md#passkeys)
 
 
+def passkey_origins() -> tuple[str, ...]:
+    """Where the pages offer passkeys: WEBAUTHN_ORIGINS, then what the units add now (an
+    org's active sign-in hosts), as the ceremonies accept them
+    (docs/decisions/0905-passkeys-related-origins.md); read once a request."""
+    if "passkey_origins" not in g:
+        cfg = config()
+        g.passkey_origins = tuple(
+            dict.fromkeys((*cfg.passkey_origins, *cfg.added_passkey_origins()))
+        )
+    found: tuple[str, ...] = g.passkey_origins
+    return found
+
+
 def passkeys_here() -> bool:
-    """Whether this page's address is one where passkeys work: one of WEBAUTHN_ORIGINS, by
-    host and port (a proxy that ends TLS may hide the scheme). Where it is not, the page
+    """Whether this page's address is one where passkeys work: one of ``passkey_origins``,
+    by host and port (a proxy that ends TLS may hide the scheme). Where it is not, the page
     says where they do; the pages' script checks the address the browser is really on,
     which a proxy that rewrites ``Host`` hides from here
     (docs/decisions/0220-passkeys-say-where-they-work.md)."""
-    cfg = config()
-    return not cfg.passkey_origins or request.host.lower() in cfg.passkey_hosts
+    cfg, host = config(), request.host.lower()
+    if not cfg.passkey_origins or host in cfg.passkey_hosts:
+        return True
+    return host in origin_hosts(passkey_origins())
 
 
 # -- the language a signed-out browser chose (docs/pages.md#languages)

@@ -4,8 +4,9 @@ authenticator, the app over HTTPS on the Firestore emulator, ``DNS_RESOLVER`` th
 DNS server (tests/support/dns_server.py). An org verifies its domain, sets its sign-in host
 and verifies it through the routes; the host is then served as the org's, under its brand,
 and a passkey made on PUBLIC_URL's host signs in there, the host being listed in the RP ID's
-``/.well-known/webauthn``. A host that is not active, the org's before it is verified or one
-nobody set, is answered 421 by the unit's gate.
+``/.well-known/webauthn``, by a script and by the sign-in page's own button. A host that is
+not active, the org's before it is verified or one nobody set, is answered 421 by the unit's
+gate.
 
 The hosts are under real public suffixes (tests/support/tls_hosts.py says why)."""
 
@@ -41,6 +42,9 @@ ORG_HOST = f"login.{DOMAIN}"  # the org's own sign-in host
 STRANGER_HOST = "login.evil.example.org"  # served by the same server, nobody's host
 TARGET = "hosts.firegate.example.com"  # ORG_HOST_TARGET
 BRAND = "Acme Rockets"
+# A browser without passkey autofill: the pages' script offers its button only (Chromium's
+# virtual authenticator would answer the autofill's request at once, signing in on load).
+NO_AUTOFILL = "PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +134,7 @@ def test_a_passkey_made_on_the_main_host_signs_in_on_the_orgs_active_host(
     assert origins(page) == [f"https://{RP_HOST}", f"https://{ORG_HOST}"]
 
     # A passkey made on PUBLIC_URL's host, for its RP ID.
+    page.context.add_init_script(NO_AUTOFILL)
     cdp, authenticator = virtual_authenticator(page)
     page.goto(f"https://{RP_HOST}/sign-in")
     assert BRAND not in page.locator("header").inner_text()
@@ -145,6 +150,16 @@ def test_a_passkey_made_on_the_main_host_signs_in_on_the_orgs_active_host(
     assert shown is not None and shown.status == 200
     assert BRAND in page.locator("header").inner_text()
     assert page.evaluate(SIGN_IN_WITH_A_PASSKEY) == {"status": 200, "username": "rhea"}
+
+    # And through the page's own button: the host is among the origins the pages read, so
+    # its sign-in page offers passkeys (no "Passkeys work on ..." there), and signs in.
+    page.goto(f"https://{ORG_HOST}/sign-in")
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    button.wait_for()  # shown by the script
+    assert page.locator("#passkeys-elsewhere").is_hidden()
+    button.click()
+    page.wait_for_url(f"https://{ORG_HOST}/account")
+    assert "rhea" in page.inner_text("main")
 
     # A host of the same server that is nobody's: refused before any page.
     refused(page, STRANGER_HOST)

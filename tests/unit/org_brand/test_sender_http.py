@@ -4,6 +4,8 @@ address rule, the records to publish, the checks' answers, and the mails' From
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from application.jobs import SWEEP
@@ -70,6 +72,24 @@ class Org:
         self.dns.set_txt(domain, f"v=spf1 include:{INCLUDE} -all")
         self.dns.set_txt(f"firegate._domainkey.{domain}", "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3")
         self.dns.set_txt(f"_dmarc.{dmarc_at}", "v=DMARC1; p=quarantine")
+
+    def audited(self) -> Counter[tuple[str, str | None, str | None]]:
+        """The org's ``org.updated`` events of its sender (those of one instant come in any
+        order): about whom, who acted (``cli``: the command line), ``via`` (``recheck``: the
+        daily re-check)."""
+        page = self.world.client.get("/orgs/acme/events?limit=100", headers=self.alice)
+        assert page.status_code == 200, page.get_json()
+        return Counter(
+            (event["user_id"], event["actor_id"], event["via"])
+            for event in page.get_json()["items"]
+            if (event["type"], event["reason"]) == ("org.updated", "sender")
+        )
+
+    @property
+    def alice_id(self) -> str:
+        me = self.world.client.get("/user", headers=self.alice)
+        found: str = me.get_json()["id"]
+        return found
 
 
 @pytest.fixture
@@ -169,6 +189,10 @@ def test_verify_names_what_is_missing_then_verifies(org: Org) -> None:
     assert again.get_json()["status"] == "verified"
     other = client.put("/orgs/acme/sender", json={"address": "hi@acme.example"}, headers=org.alice)
     assert other.get_json()["status"] == "pending"
+    # on the org's log: set, verified, set again to another address (checks that found
+    # nothing new and the same address again change nothing)
+    alice = org.alice_id
+    assert org.audited() == Counter({(alice, None, None): 3})
 
 
 def test_a_resolver_that_does_not_answer_is_a_503_and_changes_nothing(org: Org) -> None:
@@ -189,8 +213,10 @@ def test_delete_then_none(org: Org) -> None:
         client.post("/orgs/acme/sender/verify", headers=org.alice), 404, "sender_not_found"
     )
     client.put("/orgs/acme/sender", json={"address": ADDRESS}, headers=org.alice)
+    assert org.audited() == Counter({(org.alice_id, None, None): 1})
     assert client.delete("/orgs/acme/sender", headers=org.alice).status_code == 204
     assert_problem(client.get("/orgs/acme/sender", headers=org.alice), 404, "sender_not_found")
+    assert org.audited() == Counter({(org.alice_id, None, None): 2})  # set, removed
 
 
 def test_without_an_spf_include_no_org_has_a_sender() -> None:
@@ -248,6 +274,10 @@ def test_the_daily_recheck_turns_a_lapsed_sender_back_to_the_operators_address(o
     assert senders.sweep() == 1  # a failed one is checked again, and verified again
     assert client.get("/orgs/acme/sender", headers=org.alice).get_json()["status"] == "verified"
     assert invite(org, "vi@example.com") == ("Acme", ADDRESS)
+    # set and verified by alice; failed, then verified again, by the re-check (about alice,
+    # who set it: no person acted)
+    alice = org.alice_id
+    assert org.audited() == Counter({(alice, None, None): 2, (alice, None, "recheck"): 2})
 
 
 def test_a_pending_sender_is_not_rechecked_and_a_dns_outage_changes_nothing(org: Org) -> None:
@@ -262,6 +292,7 @@ def test_a_pending_sender_is_not_rechecked_and_a_dns_outage_changes_nothing(org:
     org.dns.fail("mail.acme.example")
     senders.sweep()
     assert client.get("/orgs/acme/sender", headers=org.alice).get_json()["status"] == "verified"
+    assert org.audited() == Counter({(org.alice_id, None, None): 2})  # no re-check's
 
 
 def test_a_purged_orgs_sender_is_deleted(org: Org) -> None:
@@ -310,5 +341,11 @@ def test_the_operator_shows_verifies_and_rechecks_a_sender() -> None:
     assert rechecked.output == "1 sender(s) checked\n"
     after = runner.invoke(args=["orgs", "sender", "show", "acme"])
     assert after.output.splitlines()[:2] == [f"{ADDRESS}\tfailed", "missing: spf"]
+    # set by alice; verified on the command line (about alice, who set it); failed by the
+    # re-check the command ran
+    alice = org.alice_id
+    assert org.audited() == Counter(
+        [(alice, None, None), (alice, "cli", None), (alice, None, "recheck")]
+    )
     unknown = runner.invoke(args=["orgs", "sender", "show", "nope"])
     assert unknown.exit_code == 1

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +31,7 @@ from domain.org_brand.hosts import SignInHost, host_name
 from infrastructure.settings import Settings
 from interfaces.shared.org_brand.gate import host_of, sign_in_host_gate
 from interfaces.shared.org_brand.request_org import host_org
+from interfaces.web import browser
 from tests.fakes.federation import FakeCustomTokens
 from tests.fakes.kernel import FakeJobQueue
 from tests.fakes.mail import FakeMailer
@@ -114,6 +117,26 @@ def active_host(client: FlaskClient, adapters: Adapters, auth: dict[str, str], o
     assert verified.status_code == 200, verified.get_json()
 
 
+def audited(
+    client: FlaskClient, auth: dict[str, str], org: str
+) -> Counter[tuple[str, str | None, str | None]]:
+    """The org's ``org.updated`` events of its sign-in host (those of one instant come in any
+    order): about whom, who acted (``cli``: the command line), ``via`` (``recheck``: the
+    daily re-check)."""
+    page = client.get(f"/orgs/{org}/events?limit=100", headers=auth)
+    assert page.status_code == 200, page.get_json()
+    return Counter(
+        (event["user_id"], event["actor_id"], event["via"])
+        for event in page.get_json()["items"]
+        if (event["type"], event["reason"]) == ("org.updated", "sign_in_domain")
+    )
+
+
+def user_id(client: FlaskClient, auth: dict[str, str]) -> str:
+    found: str = client.get("/user", headers=auth).get_json()["id"]
+    return found
+
+
 def test_an_owner_sets_publishes_verifies_and_removes_the_host(
     client: FlaskClient, adapters: Adapters
 ) -> None:
@@ -151,9 +174,12 @@ def test_an_owner_sets_publishes_verifies_and_removes_the_host(
     read = client.get(f"/orgs/{org}/sign-in-domain", headers=alice).get_json()
     assert (read["host"], read["status"]) == (HOST, "active")
 
+    assert audited(client, alice, org) == Counter({(user_id(client, alice), None, None): 2})
     assert client.delete(f"/orgs/{org}/sign-in-domain", headers=alice).status_code == 204
     gone = client.get(f"/orgs/{org}/sign-in-domain", headers=alice)
     assert_problem(gone, 404, "sign_in_domain_not_found")
+    # set, verified, removed (the same host again, and checks that failed, change nothing)
+    assert audited(client, alice, org) == Counter({(user_id(client, alice), None, None): 3})
     assert_problem(
         client.delete(f"/orgs/{org}/sign-in-domain", headers=alice), 404, "sign_in_domain_not_found"
     )
@@ -376,7 +402,12 @@ def test_the_sweep_turns_a_lapsed_host_off_and_mails_its_owners(
     dns(adapters).failing = True
     assert hosts.sweep() == 0  # no resolver answered: left as it is
     dns(adapters).failing = False
+    assert audited(client, alice, org) == Counter({(user.id, None, None): 2})  # set, verified
     assert hosts.sweep() == 1
+    # lapsed: about alice, who set it, by the re-check (no person acted)
+    assert audited(client, alice, org) == Counter(
+        {(user.id, None, None): 2, (user.id, None, "recheck"): 1}
+    )
     assert client.get("/sign-in", base_url=f"http://{HOST}/").status_code == 421
     read = client.get(f"/orgs/{org}/sign-in-domain", headers=alice).get_json()
     assert read["status"] == "pending"
@@ -422,6 +453,72 @@ def test_an_org_hosts_sign_in_page_starts_its_sso_first_else_is_the_usual_page(
     assert asked == [org]
     # on the service's own host, the usual page
     assert "Refresh" not in client.get("/sign-in").headers
+
+
+# -- passkeys on an org's host (docs/reference/passkeys.md, "Related origins")
+
+ELSEWHERE = re.compile(r'<p class="notice" id="passkeys-elsewhere"( hidden)?>')
+
+
+def offers_passkeys(html: str, box: str = "passkey-sign-in") -> tuple[bool, list[str]]:
+    """Whether the page offers passkeys where it was asked (the sentence that sends the
+    person elsewhere hidden), and the origins its script is told they work on."""
+    elsewhere = ELSEWHERE.search(html)
+    origins = re.search(rf'<div id="{box}" hidden [^>]*data-origins="([^"]*)"', html)
+    assert elsewhere is not None and origins is not None
+    return elsewhere[1] is not None, origins[1].split()
+
+
+def test_an_active_hosts_sign_in_page_offers_passkeys_and_a_host_not_listed_does_not(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    # the service's own loopback address is none of WEBAUTHN_ORIGINS (http://localhost:8000)
+    own = offers_passkeys(client.get("/sign-in").get_data(as_text=True))
+    assert own == (False, ["http://localhost:8000"])
+    active_host(client, adapters, alice, org)
+
+    on_host = client.get("/sign-in", base_url=f"http://{HOST}/").get_data(as_text=True)
+    assert offers_passkeys(on_host) == (True, ["http://localhost:8000", f"https://{HOST}"])
+    # the kept page of the service's own address is told of the new host too
+    assert offers_passkeys(client.get("/sign-in").get_data(as_text=True)) == (
+        False,
+        ["http://localhost:8000", f"https://{HOST}"],
+    )
+    with fake_app.test_request_context("/sign-in", base_url=f"https://{HOST}:443/"):
+        assert browser.passkeys_here()
+    with fake_app.test_request_context("/sign-in", base_url=f"http://{HOST}:8443/"):
+        assert not browser.passkeys_here()  # another port: another origin
+    with fake_app.test_request_context("/sign-in", base_url="http://other.acme.test/"):
+        assert not browser.passkeys_here()
+
+    # removed: no page offers them there from the next request on
+    assert client.delete(f"/orgs/{org}/sign-in-domain", headers=alice).status_code == 204
+    with fake_app.test_request_context("/sign-in", base_url=f"http://{HOST}/"):
+        assert not browser.passkeys_here()
+    assert offers_passkeys(client.get("/sign-in").get_data(as_text=True)) == own
+
+
+def test_the_account_on_an_active_host_offers_adding_a_passkey(
+    client: FlaskClient, adapters: Adapters
+) -> None:
+    alice = signed_in(client, "alice")
+    org = verified_org(client, adapters, alice, "acme", "acme.test")
+    active_host(client, adapters, alice, org)
+    base = f"http://{HOST}/"
+    page = client.get("/sign-in", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": token[1]}
+    assert client.post("/sign-in", data=form, base_url=base).status_code == 303
+    security = client.get("/account/security", base_url=base)
+    assert security.status_code == 200
+    html = security.get_data(as_text=True)
+    assert offers_passkeys(html, "passkey-add") == (
+        True,
+        ["http://localhost:8000", f"https://{HOST}"],
+    )
 
 
 def test_host_names_and_host_headers() -> None:
@@ -493,6 +590,11 @@ def test_the_operators_commands_list_verify_and_remove_the_hosts(
     assert removed.exit_code == 0 and removed.output == f"{HOST} removed\n"
     again = cli.invoke(args=["orgs", "sign-in-domain", "remove", org])
     assert again.exit_code == 1 and "sign_in_domain_not_found" in again.output
+    # set by alice; verified and removed on the command line, about alice, who set it
+    alice_id = user_id(client, alice)
+    assert audited(client, alice, org) == Counter(
+        {(alice_id, None, None): 1, (alice_id, "cli", None): 2}
+    )
 
 
 def test_verifying_is_limited_per_address() -> None:

@@ -157,6 +157,8 @@ def test_origins_are_kept_in_order_and_once() -> None:
     sources = (lambda: ["https://b.test", "https://a.test/"], lambda: ["https://a.test"])
     origins = PasskeyOrigins(("https://a.test", "https://c.test"), sources)
     assert origins() == ["https://a.test", "https://c.test", "https://b.test"]
+    # what the units add, the pages' share: the configured ones left out
+    assert origins.added() == ["https://b.test"]
 
 
 # -- the ceremonies -----------------------------------------------------------------------

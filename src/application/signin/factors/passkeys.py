@@ -72,10 +72,15 @@ class PasskeyOrigins:
     sources: tuple[PasskeyOriginSource, ...] = ()
 
     def __call__(self) -> list[str]:
-        found: dict[str, None] = dict.fromkeys(self.configured)
+        return [*dict.fromkeys(self.configured), *self.added()]
+
+    def added(self) -> list[str]:
+        """What the units' sources answer now (an org's active sign-in hosts), each once,
+        those configured left out: the pages offer passkeys on them too."""
+        found: dict[str, None] = {}
         for source in self.sources:
             found.update(dict.fromkeys(origin.rstrip("/") for origin in source()))
-        return list(found)
+        return [origin for origin in found if origin not in self.configured]
 
 
 class PasskeyRepository(Protocol):
@@ -205,8 +210,9 @@ class Passkeys:
     clock: Clock
     audit: AuditLog
     upgrade: Callable[[UpgradeGuest], Upgraded]
-    # The origins whose answers count, read at each verification (``PasskeyOrigins``)
-    origins: Callable[[], Sequence[str]]
+    # The origins whose answers count, read at each verification; the pages read what the
+    # units add to them (``PasskeyOrigins.added``)
+    origins: PasskeyOrigins
 
     def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
         """Creation options for the caller (signed in lately: a passkey is a new way in); the

@@ -121,6 +121,8 @@ def sign_in_page() -> Response:
         "signin/sign_in.html",
         next=_next(),
         passkeys_here=browser.passkeys_here(),
+        # part of the kept page's key: an org's host activated since shows in data-origins
+        passkey_origins=browser.passkey_origins(),
         upstreams=_upstream_buttons(),
         # While any org has single sign-on, the address comes first (home-realm discovery)
         ask_first=_HOME_REALM[0].any_sso(),

@@ -26,8 +26,8 @@ class EventOut(Schema):
     )
     via: str | None = Field(
         default=None,
-        description="What made an org's change, where not a person: scim (its directory) or "
-        "sso (its single sign-on, just in time); null otherwise",
+        description="What made an org's change, where not a person: scim (its directory), "
+        "sso (its single sign-on, just in time) or recheck (a daily re-check); null otherwise",
     )
     subject_id: str | None = Field(
         default=None,
