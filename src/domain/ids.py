@@ -4,10 +4,14 @@ import secrets
 
 
 def new_id() -> str:
-    """A random, opaque, URL-safe id (128 bits), never of Firestore's reserved form."""
+    """A random, opaque, URL-safe id (128 bits), never of Firestore's reserved form.
+
+    Never begins with "-" either: an id is typed after a command (`orgs sign-in-domain
+    verify ORG`), where a leading "-" reads as an option.
+    """
     while True:
         value = secrets.token_urlsafe(16)
-        if not _reserved(value):
+        if not _reserved(value) and not value.startswith("-"):
             return value
 
 
