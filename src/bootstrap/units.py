@@ -41,6 +41,7 @@ UNITS: tuple[str, ...] = (
     "support_access",
     "agents",
     "org_brand",
+    "native_apps",
 )
 
 
