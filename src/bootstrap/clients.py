@@ -13,6 +13,7 @@ from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
 from application.clients.ports import (
     CLIENT_RESOLVERS,
+    NATIVE_APP_CLIENTS,
     ApiResources,
     ClientCache,
     ClientResolver,
@@ -200,6 +201,12 @@ def lends_early(own: ClientsAdapters, kernel: Kernel) -> Lent:
     )
 
 
+def lends(_own: ClientsAdapters, kernel: Kernel) -> Lent:
+    """What the clients offer the units: the clients with native apps, read through their
+    cache (``NATIVE_APP_CLIENTS``)."""
+    return Lent(offers=(NATIVE_APP_CLIENTS(kernel.offered(CLIENT_PARTS).cache),))
+
+
 def built(own: ClientsAdapters, kernel: Kernel) -> Built:
     """The clients' use cases (``wire``), on their parts and the orgs' repository the kernel
     offers."""
@@ -217,6 +224,7 @@ UNIT = Unit[ClientsAdapters](
     name="clients",
     makes=build,
     lends_early=lends_early,
+    lends=lends,
     build=built,
     optional=False,
     settings=(ClientSettings,),

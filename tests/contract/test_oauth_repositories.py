@@ -16,6 +16,7 @@ from application.provider.ports import GrantHolders, OAuthGrants
 from domain.accounts.credentials import Email, Username
 from domain.accounts.signups import ALLOWED
 from domain.accounts.users import User
+from domain.clients.app_ids import AndroidApp
 from domain.clients.oauth import DEVICE_CODE, TOKEN_EXCHANGE, OAuthClient, digest
 from domain.provider.dpop import InvalidProof, SpentProof
 from domain.provider.grants import (
@@ -154,6 +155,25 @@ def test_a_client_comes_back_as_stored_and_is_deleted(clients: OAuthClients) -> 
     assert clients.delete("c1") is True
     assert clients.delete("c1") is False
     assert clients.get("c1") is None
+
+
+def test_a_clients_native_apps_are_kept_and_found(clients: OAuthClients) -> None:
+    fingerprint = ":".join(["AB"] * 32)
+    apps = replace(
+        app("c2", NOW + timedelta(seconds=1)),
+        ios_apps=("ABCDE12345.com.example.app",),
+        android_apps=(AndroidApp("com.example.app", fingerprint),),
+    )
+    only_ios = replace(app("c3", NOW + timedelta(seconds=2)), ios_apps=("FGHIJ67890.org.x.y",))
+    for stored in (app(), only_ios, apps):
+        clients.add(stored)
+    assert clients.get("c2") == apps
+    assert clients.get("c1") == app()  # none: empty
+    assert [c.client_id for c in clients.with_native_apps(10)] == ["c2", "c3"]
+    assert len(clients.with_native_apps(1)) == 1
+    # an app dropped by an edit leaves the query too
+    clients.update("c3", lambda client: replace(client, ios_apps=()))
+    assert [c.client_id for c in clients.with_native_apps(10)] == ["c2"]
 
 
 def test_a_code_is_spent_once_and_its_reuse_revokes_the_grant(grants: OAuthGrants) -> None:

@@ -16,6 +16,7 @@ class FakeOAuthClients:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.clients: dict[str, OAuthClient] = {}
+        self.native_reads = 0  # how many times the clients with native apps were read
 
     def add(self, client: OAuthClient) -> None:
         with self.lock:
@@ -45,6 +46,10 @@ class FakeOAuthClients:
 
     def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
         return [c for c in self.list(len(self.clients)) if c.org_id == org_id][:limit]
+
+    def with_native_apps(self, limit: int) -> builtins.list[OAuthClient]:
+        self.native_reads += 1
+        return [c for c in self.list(len(self.clients)) if c.has_native_apps][:limit]
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         with self.lock:

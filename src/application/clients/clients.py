@@ -47,6 +47,9 @@ class CreateClient:
     operator_made: bool = False  # by the operator (the command line, /admin)
     # An org's client: for the org's members only (the default); the service's never is
     members_only: bool = True
+    # Its native apps: iOS App IDs (TEAMID.bundle.id), Android package:SHA256-fingerprint
+    ios_apps: tuple[str, ...] = ()
+    android_apps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ class ClientRegistry:
             backchannel_logout_session_required=cmd.backchannel_logout_session_required,
             operator_made=cmd.operator_made,
             members_only=cmd.members_only,
+            ios_apps=cmd.ios_apps,
+            android_apps=cmd.android_apps,
         )
         self.clients.add(client)
         return CreatedClient(client, secret)

@@ -43,6 +43,12 @@ class OAuthClients(Protocol):
         """Up to ``limit`` of the clients the org owns, oldest first."""
         ...
 
+    def with_native_apps(self, limit: int) -> builtins.list[OAuthClient]:
+        """Up to ``limit`` of the clients that name a native app (``ios_apps``,
+        ``android_apps``; which ones, past ``limit``, is the store's choice), oldest first:
+        what the apps' association files are made of."""
+        ...
+
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Remove every client the org owns, in bounded batches, with the org (an
         ``OrgPart``); idempotent."""
@@ -96,6 +102,18 @@ class ClientResolver(Protocol):
         """What the provider's discovery document says of these clients."""
         ...
 
+
+class NativeAppClients(Protocol):
+    """The clients as a unit reads their native apps (``NATIVE_APP_CLIENTS``)."""
+
+    def with_native_apps(self, limit: int) -> builtins.list[OAuthClient]:
+        """Up to ``limit`` of the clients that name a native app, oldest first."""
+        ...
+
+
+# What the kernel offers the units of the clients: the clients that name a native app, as
+# this process reads them (their cache), of which the native apps unit makes its files.
+NATIVE_APP_CLIENTS = Slot[NativeAppClients]("the clients with native apps")
 
 # The clients' slot a unit fills with its resolver, made from its adapters before the audit
 # trail is (``Unit.lends_early``); every lookup of a client asks them first.
@@ -183,6 +201,9 @@ class ClientCache:
 
     def list_for_org(self, org_id: str, limit: int) -> builtins.list[OAuthClient]:
         return self._clients.list_for_org(org_id, limit)
+
+    def with_native_apps(self, limit: int) -> builtins.list[OAuthClient]:
+        return self._clients.with_native_apps(limit)
 
     def delete(self, client_id: str) -> bool:
         self._drop(lambda client: client.client_id == client_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from domain.clients.app_ids import AndroidApp, check_android_apps, check_ios_apps
 from domain.clients.client_keys import PRIVATE_KEY_JWT, check_jwks, check_jwks_uri
 from domain.clients.redirect_uris import (
     MAX_URI_CHARS,
@@ -216,6 +217,11 @@ class OAuthClient:
     # asked for and never stored (the agents unit's metadata documents): the code and refresh
     # grants only, and introspection of its own tokens only.
     metadata_document: bool = False
+    # Its native apps (``clients create --ios-app``, ``--android-app``; docs/native-apps.md):
+    # the association files firegate serves name them, and their passkeys count
+    # (docs/decisions/0920-an-apps-native-apps-are-the-clients.md).
+    ios_apps: tuple[str, ...] = ()
+    android_apps: tuple[AndroidApp, ...] = ()
 
     @staticmethod
     def new(
@@ -242,6 +248,8 @@ class OAuthClient:
         backchannel_logout_session_required: bool = False,
         operator_made: bool = False,
         members_only: bool = False,
+        ios_apps: tuple[str, ...] = (),
+        android_apps: tuple[AndroidApp | str, ...] = (),
     ) -> OAuthClient:
         name = check_client_name(name)
         uris = check_redirect_uris(redirect_uris)
@@ -300,7 +308,14 @@ class OAuthClient:
             backchannel_logout_session_required=backchannel_logout_session_required,
             operator_made=operator_made,
             members_only=members_only and org_id is not None,
+            ios_apps=check_ios_apps(ios_apps),
+            android_apps=check_android_apps(android_apps),
         )
+
+    @property
+    def has_native_apps(self) -> bool:
+        """Whether it names an iOS or an Android app."""
+        return bool(self.ios_apps or self.android_apps)
 
     def edited(
         self,

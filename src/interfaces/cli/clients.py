@@ -40,6 +40,14 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
         **({"jwks_uri": client.jwks_uri} if client.jwks_uri else {}),
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "ios_apps": list(client.ios_apps),
+        "android_apps": [
+            {
+                "package_name": app.package_name,
+                "sha256_cert_fingerprint": app.sha256_cert_fingerprint,
+            }
+            for app in client.android_apps
+        ],
         "created_at": client.created_at.isoformat(),
     }
 
@@ -131,6 +139,21 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     help="With --org: anyone with an account may sign in to the app, not only the org's "
     "members (the default).",
 )
+@click.option(
+    "--ios-app",
+    "ios_apps",
+    multiple=True,
+    help="An iOS app of the client, as TEAMID.bundle.id (its App ID): the association file "
+    "names it for its links and passwords, and its passkeys count (repeatable).",
+)
+@click.option(
+    "--android-app",
+    "android_apps",
+    multiple=True,
+    help="An Android app of the client, as package:SHA256-fingerprint (its signing "
+    "certificate's, hex with or without colons): assetlinks.json names it, and its "
+    "passkeys count (repeatable).",
+)
 def create_client(  # click passes each option by its name
     *,
     name: str,
@@ -151,6 +174,8 @@ def create_client(  # click passes each option by its name
     session_required: bool,
     org: str | None,
     open_to_all: bool,
+    ios_apps: tuple[str, ...],
+    android_apps: tuple[str, ...],
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     client = CreateClient(
@@ -172,6 +197,8 @@ def create_client(  # click passes each option by its name
         backchannel_logout_session_required=session_required,
         operator_made=True,
         members_only=not open_to_all,
+        ios_apps=ios_apps,
+        android_apps=android_apps,
     )
     registry = services().of(ClientServices).clients
     try:

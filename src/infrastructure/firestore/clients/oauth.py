@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
+from domain.clients.app_ids import AndroidApp
 from domain.clients.oauth import OAuthClient
 from infrastructure.firestore.client import (
     BOUNDED,
@@ -44,6 +45,17 @@ def client_to_doc(client: OAuthClient) -> dict[str, Any]:
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "operator_made": client.operator_made,
         "members_only": client.members_only,
+        # The query of the clients with native apps reads this flag (an equality on one
+        # field: no composite index); the apps themselves beside it
+        "native_apps": client.has_native_apps,
+        "ios_apps": list(client.ios_apps),
+        "android_apps": [
+            {
+                "package_name": app.package_name,
+                "sha256_cert_fingerprint": app.sha256_cert_fingerprint,
+            }
+            for app in client.android_apps
+        ],
     }
 
 
@@ -76,6 +88,11 @@ def client_from_doc(client_id: str, data: dict[str, Any]) -> OAuthClient:
         # An org's client kept before the field is for its members only, as a new one is by
         # default (docs/decisions/0467-an-orgs-app-is-for-its-members.md)
         members_only=data.get("members_only", data.get("org_id") is not None),
+        ios_apps=tuple(data.get("ios_apps", ())),
+        android_apps=tuple(
+            AndroidApp(app["package_name"], app["sha256_cert_fingerprint"])
+            for app in data.get("android_apps", ())
+        ),
     )
 
 
@@ -128,6 +145,14 @@ class FirestoreOAuthClients:
         # Composite index (firestore.indexes.json): org_id + created_at.
         query = self._of_org(org_id).order_by("created_at").limit(limit)
         return [client_from_doc(s.id, s.to_dict() or {}) for s in query.stream(**BOUNDED)]
+
+    def with_native_apps(self, limit: int) -> builtins.list[OAuthClient]:
+        # One equality, no order: no composite index; the oldest first, sorted here
+        query = self._clients.where(filter=firestore.FieldFilter("native_apps", "==", True))
+        found = [
+            client_from_doc(s.id, s.to_dict() or {}) for s in query.limit(limit).stream(**BOUNDED)
+        ]
+        return sorted(found, key=lambda client: (client.created_at, client.client_id))
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         delete_in_batches(self._client, self._of_org(org_id), batch_size)
