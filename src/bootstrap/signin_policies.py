@@ -20,7 +20,11 @@ from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
 from application.hooks.hooked import SignInCheckHook, TokenClaimsHook
 from application.signin.authentication import SESSION_GUARDS, SessionGuard
-from application.signin.factors.passkeys import PASSKEY_ORIGINS, PasskeyOrigins
+from application.signin.factors.passkeys import (
+    APP_PASSKEY_ORIGINS,
+    PASSKEY_ORIGINS,
+    PasskeyOrigins,
+)
 from application.signin.login import check_current_password
 from application.signin.ports import NO_LEGACY_PASSWORDS, LegacyPasswords
 from application.signin.sign_in import SignInGate, UpgradeSignIns, any_way_in
@@ -130,13 +134,18 @@ def passkey_origins(settings: Settings, *, units: Iterable[Fills]) -> PasskeyOri
             )
         ),
         sources=filled(units, PASSKEY_ORIGINS),
+        apps=filled(units, APP_PASSKEY_ORIGINS),
     )
 
 
 def lent_passkey_origins(made: PasskeyOrigins, lent: Iterable[Fills]) -> PasskeyOrigins:
-    """``made`` with the origin sources the units lend (``PASSKEY_ORIGINS``) after their
-    records' own."""
-    return PasskeyOrigins(made.configured, (*made.sources, *filled(lent, PASSKEY_ORIGINS)))
+    """``made`` with the origin sources the units lend (``PASSKEY_ORIGINS``, and the native
+    apps' ``APP_PASSKEY_ORIGINS``) after their records' own."""
+    return PasskeyOrigins(
+        made.configured,
+        (*made.sources, *filled(lent, PASSKEY_ORIGINS)),
+        (*made.apps, *filled(lent, APP_PASSKEY_ORIGINS)),
+    )
 
 
 def claim_sources(units: Iterable[Fills]) -> ClaimSources:

@@ -58,6 +58,10 @@ CHALLENGE_BYTES = 32
 # (docs/reference/passkeys.md, "Related origins").
 PasskeyOriginSource = Callable[[], Sequence[str]]
 PASSKEY_ORIGINS = Slot[PasskeyOriginSource]("the passkeys' related origins")
+# Origins of native apps whose passkey answers count too, never listed in
+# /.well-known/webauthn (https origins only): an Android app's ``android:apk-key-hash:...``
+# (docs/native-apps.md). Sign-in's slot, filled by a unit's record or its ``lends``.
+APP_PASSKEY_ORIGINS = Slot[PasskeyOriginSource]("the passkeys' app origins")
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,18 @@ class PasskeyOrigins:
 
     configured: tuple[str, ...]
     sources: tuple[PasskeyOriginSource, ...] = ()
+    # The native apps' origins (``APP_PASSKEY_ORIGINS``): accepted, never listed
+    apps: tuple[PasskeyOriginSource, ...] = ()
 
     def __call__(self) -> list[str]:
         return [*dict.fromkeys(self.configured), *self.added()]
+
+    def accepted(self) -> list[str]:
+        """The origins a ceremony's answer may come from: those listed, then the native
+        apps' (an Android app's ``android:apk-key-hash:...``), each once."""
+        listed = self()
+        apps = dict.fromkeys(origin for source in self.apps for origin in source())
+        return [*listed, *(origin for origin in apps if origin not in listed)]
 
     def added(self) -> list[str]:
         """What the units' sources answer now (an org's active sign-in hosts), each once,
@@ -260,7 +273,7 @@ class Passkeys:
             raise NotAGuest()  # a username asks for an upgrade: a racing one won, or none was
         challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
         verified = self.ceremonies.verify_registration(
-            cmd.credential, challenge=challenge, origins=self.origins()
+            cmd.credential, challenge=challenge, origins=self.origins.accepted()
         )
         held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
         if len(held) >= MAX_PASSKEYS_PER_USER:
@@ -373,7 +386,7 @@ class Passkeys:
                 cmd.credential,
                 challenge=challenge,
                 public_key=passkey.public_key,
-                origins=self.origins(),
+                origins=self.origins.accepted(),
             )
         except Unauthenticated as error:
             raise refused("verification_failed", error, passkey.user_id) from None
