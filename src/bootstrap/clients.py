@@ -202,8 +202,9 @@ def lends_early(own: ClientsAdapters, kernel: Kernel) -> Lent:
 
 
 def lends(_own: ClientsAdapters, kernel: Kernel) -> Lent:
-    """What the clients offer the units: the clients with native apps, read through their
-    cache (``NATIVE_APP_CLIENTS``)."""
+    """What the clients offer the units: the clients with native apps
+    (``NATIVE_APP_CLIENTS``), through this process's copies of the clients (whose query
+    reads the store)."""
     return Lent(offers=(NATIVE_APP_CLIENTS(kernel.offered(CLIENT_PARTS).cache),))
 
 

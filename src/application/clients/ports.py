@@ -111,8 +111,9 @@ class NativeAppClients(Protocol):
         ...
 
 
-# What the kernel offers the units of the clients: the clients that name a native app, as
-# this process reads them (their cache), of which the native apps unit makes its files.
+# What the kernel offers the units of the clients: the clients that name a native app, read
+# from the store at each call (the reader keeps what it read: the native apps unit, once a
+# minute), of which the native apps unit makes its files.
 NATIVE_APP_CLIENTS = Slot[NativeAppClients]("the clients with native apps")
 
 # The clients' slot a unit fills with its resolver, made from its adapters before the audit
