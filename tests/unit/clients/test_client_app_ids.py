@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.clients.app_ids import (
     AndroidApp,
@@ -82,6 +84,22 @@ def test_a_malformed_fingerprint_is_refused(given: str) -> None:
     with pytest.raises(InvalidInput) as info:
         fingerprint(given)
     assert info.value.code == "invalid_android_app"
+
+
+@given(
+    digest=st.binary(min_size=32, max_size=32),
+    colons=st.booleans(),
+    cases=st.lists(st.booleans(), min_size=64, max_size=64),
+)
+def test_any_spelling_of_a_fingerprint_is_one_form(
+    digest: bytes, colons: bool, cases: list[bool]
+) -> None:
+    canonical = digest.hex(":").upper()
+    spelled = "".join(ch.upper() if up else ch for ch, up in zip(digest.hex(), cases, strict=True))
+    if colons:
+        spelled = ":".join(spelled[i : i + 2] for i in range(0, 64, 2))
+    assert fingerprint(spelled) == canonical
+    assert AndroidApp("a.b", canonical).fingerprint_bytes() == digest
 
 
 def test_an_android_app_is_a_package_and_a_fingerprint() -> None:
