@@ -466,6 +466,11 @@ class PasskeyCeremonies(Protocol):
     ``credential`` is the JSON the browser produced. Whatever is unreadable in it, or a
     registration that does not check out, raises InvalidInput."""
 
+    @property
+    def rp_id(self) -> str:
+        """The relying party's id (WEBAUTHN_RP_ID), which the pages' signals name."""
+        ...
+
     def registration_options(
         self,
         *,

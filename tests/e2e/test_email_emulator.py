@@ -170,7 +170,7 @@ def test_the_squatters_passkey_no_longer_signs_in_after_the_victims_reset(
     reset_mail = reset_by_mail(real_client)
 
     refused = passkey_sign_in(real_client, key)
-    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    assert refused.status_code == 401 and refused.get_json()["code"] == "unknown_passkey"
     assert count(firestore, "passkeys") == 0
     # The mail says so, in both parts.
     assert "passkeys" in reset_mail["text"] and "passkeys" in reset_mail["html"]

@@ -168,7 +168,7 @@ def test_a_verified_sign_in_takes_over_an_account_that_never_verified_the_addres
     assert real_client.get("/user", headers=bearer(token)).status_code == 401
     options = real_client.post("/auth/passkeys/authentication/options").get_json()
     signed_in = real_client.post("/auth/passkeys/authentication", json=key.sign_in(options))
-    assert_refused(signed_in, 401, "invalid_passkey")
+    assert_refused(signed_in, 401, "unknown_passkey")
     assert count(firestore, "passkeys") == 0
     assert firestore.collection("mfa").document(squatted["id"]).get().exists is False
     # And the next sign-in reaches the same account.

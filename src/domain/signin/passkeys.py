@@ -20,6 +20,7 @@ MAX_PASSKEYS_PER_USER = 20
 
 INVALID_PASSKEY = "invalid_passkey"
 INVALID_CHALLENGE = "invalid_passkey_challenge"
+UNKNOWN_PASSKEY = "unknown_passkey"
 _PASSKEY_ID = re.compile("[A-Za-z0-9_-]{43}")  # unpadded base64url of a SHA-256
 
 
@@ -49,6 +50,13 @@ def invalid_challenge() -> Unauthenticated:
 
 def invalid_passkey() -> Unauthenticated:
     return Unauthenticated("The passkey was not accepted.", code=INVALID_PASSKEY)
+
+
+def unknown_passkey() -> Unauthenticated:
+    """A sign-in with a credential no account holds (never registered, deleted, or its
+    account's gone): the page tells the browser to forget it (WebAuthn's Signal API), which
+    says no more than the credential id itself does."""
+    return Unauthenticated("This passkey is not registered here.", code=UNKNOWN_PASSKEY)
 
 
 @dataclass(frozen=True)

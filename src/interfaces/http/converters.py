@@ -25,11 +25,11 @@ class OrgConverter(BaseConverter):
 
 
 class PasskeyIdConverter(BaseConverter):
-    """A path segment naming a passkey: any but ``registration`` and ``authentication``,
-    resources of their own (POST only), so OPTIONS on them lists what the OpenAPI document
-    says."""
+    """A path segment naming a passkey: any but ``registration`` and ``authentication``
+    (POST only) and ``accepted`` (GET only), resources of their own, so OPTIONS on them lists
+    what the OpenAPI document says."""
 
-    regex = r"(?!(?:registration|authentication)(?![^/]))[^/]+"
+    regex = r"(?!(?:registration|authentication|accepted)(?![^/]))[^/]+"
 
 
 CONVERTERS: dict[str, type[BaseConverter]] = {

@@ -115,6 +115,9 @@ _MESSAGES: dict[str, LazyString] = {
     "signed_out": lazy_gettext("Your session has ended; sign in again."),
     "account_disabled": lazy_gettext("This account is disabled."),
     "invalid_passkey": lazy_gettext("This passkey was not accepted."),
+    "unknown_passkey": lazy_gettext(
+        "This passkey is not registered here: it may have been deleted. Use another way in."
+    ),
     "invalid_passkey_challenge": lazy_gettext("The passkey request has expired; try again."),
     "passkey_exists": lazy_gettext("This passkey is registered already."),
     "passkey_not_found": lazy_gettext("No such passkey."),

@@ -191,7 +191,7 @@ def test_the_squatters_passkey_no_longer_signs_in_after_the_victims_reset(world:
     world.reset(victim)
 
     refused = passkey_sign_in(mallory, key)
-    assert (refused.status_code, refused.get_json()["code"]) == (401, "invalid_passkey")
+    assert (refused.status_code, refused.get_json()["code"]) == (401, "unknown_passkey")
     assert world.passkeys.passkeys == {}
     assert world.user(account).email_verified is True
     log_in(victim, VICTIM, NEW)

@@ -302,12 +302,17 @@ def test_a_refused_passkey_is_a_json_answer_in_the_readers_language(world: Pages
     del world.passkeys.passkeys[stored.id]
     answer = passkey_sign_in(world.client, key)
     assert answer.status_code == 401 and answer.mimetype == "application/problem+json"
-    assert answer.get_json()["code"] == "invalid_passkey"
-    assert answer.get_json()["detail"] == "This passkey was not accepted."
+    assert answer.get_json()["code"] == "unknown_passkey"  # the script's signal tells it apart
+    assert answer.get_json()["detail"] == (
+        "This passkey is not registered here: it may have been deleted. Use another way in."
+    )
     assert not any(c.startswith("firegate_session=") for c in answer.headers.getlist("Set-Cookie"))
     world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
     again = passkey_sign_in(world.client, key)
-    assert again.get_json()["detail"] == "Esta llave de acceso no fue aceptada."
+    assert again.get_json()["detail"] == (
+        "Esta llave de acceso no está registrada aquí: puede que se haya eliminado. "
+        "Usa otra forma de entrar."
+    )
 
 
 @pytest.mark.parametrize(

@@ -202,7 +202,8 @@ def test_register_list_sign_in_and_delete(world: World) -> None:
     assert c.delete(f"/auth/passkeys/{made['id']}", headers=bearer(token)).status_code == 204
     assert c.get("/auth/passkeys", headers=bearer(token)).get_json()["items"] == []
     refused = c.post(SIGN_IN, json=assertion(c, key))
-    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    # A credential nobody holds is told apart, for the pages' signal to the browser
+    assert refused.status_code == 401 and refused.get_json()["code"] == "unknown_passkey"
     assert events(world, Audit.PASSKEY_REGISTERED) == [("success", None)]
     assert events(world, Audit.PASSKEY_DELETED) == [("success", None)]
     assert events(world, Audit.PASSKEY_SIGN_IN) == [
@@ -381,7 +382,7 @@ def test_deleting_the_account_removes_its_passkeys(world: World) -> None:
     token, key, _ = signed_up(world)
     assert c.delete("/user", headers=bearer(token)).status_code == 204
     refused = c.post(SIGN_IN, json=assertion(c, key))
-    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    assert refused.status_code == 401 and refused.get_json()["code"] == "unknown_passkey"
     assert events(world, Audit.PASSKEY_SIGN_IN)[-1] == ("failure", "unknown_passkey")
 
 
@@ -496,6 +497,6 @@ def test_the_operators_mfa_reset_removes_every_passkey(world: World) -> None:
     assert result.exit_code == 0 and "passkeys are removed" in result.output
     # A lost or stolen authenticator signs in no more; the password still does.
     refused = c.post(SIGN_IN, json=assertion(c, key))
-    assert refused.status_code == 401 and refused.get_json()["code"] == "invalid_passkey"
+    assert refused.status_code == 401 and refused.get_json()["code"] == "unknown_passkey"
     listed = c.get("/auth/passkeys", headers=bearer(login(c, "alice")))
     assert listed.status_code == 200 and listed.get_json()["items"] == []

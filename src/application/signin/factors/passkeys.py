@@ -3,6 +3,7 @@ usernameless sign-in (docs/reference/passkeys.md)."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -46,6 +47,7 @@ from domain.signin.passkeys import (
     invalid_passkey,
     is_passkey_id,
     passkey_id,
+    unknown_passkey,
 )
 from domain.slots import Slot
 from domain.ways_in import WayIn
@@ -204,6 +206,35 @@ def _owned(passkey: Passkey | None, actor: Actor) -> Passkey:
     if passkey is None or passkey.user_id != actor.user_id:
         raise _not_found()
     return passkey
+
+
+# -- the Signal API's data (docs/reference/passkeys.md, "Signals")
+
+
+@dataclass(frozen=True)
+class AcceptedPasskeys:
+    """What a browser's passkey manager is told of an account: ``user_handle`` None asks
+    for the caller's own; another's is refused."""
+
+    actor: Actor
+    user_handle: bytes | None = None
+
+
+@dataclass(frozen=True)
+class PasskeySignals:
+    """The account's passkeys as WebAuthn's Signal API names them, binary ids as unpadded
+    base64url: ``credential_ids`` for signalAllAcceptedCredentials, ``name`` and
+    ``display_name`` for signalCurrentUserDetails (what its registration options give)."""
+
+    rp_id: str
+    user_handle: str
+    credential_ids: tuple[str, ...]
+    name: str
+    display_name: str
+
+
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -380,7 +411,7 @@ class Passkeys:
             raise refused("invalid_challenge", error) from None
         passkey = self.passkeys.get(passkey_id(ceremonies.credential_id_of(cmd.credential)))
         if passkey is None:
-            raise refused("unknown_passkey", invalid_passkey())
+            raise refused("unknown_passkey", unknown_passkey())
         try:
             assertion = ceremonies.verify_authentication(
                 cmd.credential,
@@ -394,7 +425,7 @@ class Passkeys:
             raise refused("user_handle_mismatch", invalid_passkey(), passkey.user_id)
         user = self.users.get(passkey.user_id)
         if user is None or user.deleted_at is not None:
-            raise refused("unknown_user", invalid_passkey(), passkey.user_id)
+            raise refused("unknown_user", unknown_passkey(), passkey.user_id)
         if user.disabled:
             raise refused(
                 "account_disabled",
@@ -412,7 +443,7 @@ class Passkeys:
         except Unauthenticated as error:
             raise refused("sign_count_regressed", error, user.id) from None
         if updated is None:  # deleted meanwhile
-            raise refused("unknown_passkey", invalid_passkey(), user.id)
+            raise refused("unknown_passkey", unknown_passkey(), user.id)
         device = self.devices.verify(cmd.device_token, now)
         device = device if device is not None and device.of(user) else None
         pair = self.sign_in_step(
@@ -427,3 +458,19 @@ class Passkeys:
             )
         )
         return replace(pair, device_token=self.devices.issue(user, now, device))
+
+    def accepted(self, cmd: AcceptedPasskeys) -> PasskeySignals:
+        """The caller's passkeys for the Signal API; a ``user_handle`` other than the
+        caller's own is 403 ``forbidden``, whoever's it is (or nobody's)."""
+        user = _live_user(self.users, cmd.actor.user_id)
+        handle = _user_handle(user)
+        if cmd.user_handle is not None and cmd.user_handle != handle:
+            raise PermissionDenied("This user handle is not yours.")
+        held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER * 5)
+        return PasskeySignals(
+            rp_id=self.ceremonies.rp_id,
+            user_handle=_base64url(handle),
+            credential_ids=tuple(_base64url(passkey.credential_id) for passkey in held),
+            name=user.shown_name,
+            display_name=user.shown_name,
+        )

@@ -15,8 +15,10 @@ from flask import Response, jsonify, request
 from application.json_text import UnreadableJson, read_json
 from application.signin.authentication import Actor
 from application.signin.factors.passkeys import (
+    AcceptedPasskeys,
     DeletePasskey,
     ListPasskeys,
+    PasskeySignals,
     PasskeySignIn,
     RegisterPasskey,
     RegistrationOptions,
@@ -79,6 +81,26 @@ def _account_passkeys() -> dict[str, Callable[[], list[Passkey]]]:
         )
 
     return {"account_passkeys": account_passkeys}
+
+
+@bp.context_processor
+def _passkey_signals() -> dict[str, Callable[[], object]]:
+    """``passkey_signals()`` for signin/_passkey_signals.html (the signed-in account's
+    passkeys as the Signal API names them; None signed out) and ``passkey_rp_id()`` for the
+    sign-in page's: read only where a page shows them (docs/pages.md, "Passkeys")."""
+
+    def passkey_signals() -> PasskeySignals | None:
+        actor = signed_in_actor()
+        return (
+            services().of(SigninServices).passkeys.accepted(AcceptedPasskeys(actor))
+            if actor is not None
+            else None
+        )
+
+    def passkey_rp_id() -> str:
+        return services().of(SigninServices).passkeys.ceremonies.rp_id
+
+    return {"passkey_signals": passkey_signals, "passkey_rp_id": passkey_rp_id}
 
 
 # -- on /account/security

@@ -115,11 +115,13 @@
   }
 
   // firegate refused the request; the message is the page's, in the reader's language.
-  // ``location``: where the person must go first (sign in again to add a passkey).
+  // ``location``: where the person must go first (sign in again to add a passkey);
+  // ``code``: the problem's code.
   class Refused extends Error {
-    constructor(message, location) {
+    constructor(message, location, code) {
       super(message);
       this.location = location || "";
+      this.code = code || "";
     }
   }
 
@@ -139,7 +141,8 @@
     if (!answer.ok) {
       // Somewhere to go first: sign in again, or the org's single sign-on it requires.
       const elsewhere = ["reauthentication_required", "sso_required"].includes(data.code);
-      throw new Refused(data.detail || "", elsewhere ? answer.headers.get("Location") : "");
+      const location = elsewhere ? answer.headers.get("Location") : "";
+      throw new Refused(data.detail || "", location, data.code);
     }
     return data;
   }
@@ -178,6 +181,25 @@
     box.hidden = false;
   }
 
+  // -- /sign-in: a passkey firegate does not know (deleted, or its account's gone) is one the
+  // browser's passkey manager may stop offering (WebAuthn's Signal API, where it is)
+
+  function forget(credential) {
+    const rpId = box.dataset.rpId;
+    if (!rpId || typeof PublicKeyCredential.signalUnknownCredential !== "function") {
+      return;
+    }
+    try {
+      const told = PublicKeyCredential.signalUnknownCredential({
+        rpId: rpId,
+        credentialId: credential.id,
+      });
+      Promise.resolve(told).catch(function () {});
+    } catch (error) {
+      // a hint: nothing to tell the person, who reads why the sign-in failed
+    }
+  }
+
   // -- /sign-in: the button, and the passkey autofill on the username field
 
   function signIn(box) {
@@ -193,6 +215,9 @@
         if (error instanceof Refused && error.location) {
           window.location.assign(error.location); // the org's single sign-on
           return;
+        }
+        if (error instanceof Refused && error.code === "unknown_passkey") {
+          forget(credential);
         }
         throw error;
       }

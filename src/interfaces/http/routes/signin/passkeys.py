@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from application.signin.authentication import Actor
 from application.signin.factors.passkeys import (
+    AcceptedPasskeys,
     DeletePasskey,
     ListPasskeys,
     PasskeySignIn,
@@ -17,12 +18,14 @@ from application.signin.factors.passkeys import (
 from application.signin.services import SigninServices
 from interfaces.http.auth import authenticated, session_authenticated
 from interfaces.http.openapi import PATH_PARAMETERS, doc
-from interfaces.http.parsing import parse_json
+from interfaces.http.parsing import parse_json, parse_query
 from interfaces.http.responses import json_response, no_content
 from interfaces.http.routes.signin.login import login_response, presented_device_token
 from interfaces.http.schemas.accounts.accounts import LoginOut
 from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.passkeys import (
+    AcceptedPasskeysOut,
+    AcceptedQuery,
     CreationOptionsOut,
     PasskeyAssertionRequest,
     PasskeyList,
@@ -45,7 +48,7 @@ MAX_AGE = 300
 PATH_PARAMETERS["passkey_id"] = {
     "type": "string",
     "minLength": 1,
-    "pattern": r"^(?!(registration|authentication)$)[^/]+$",
+    "pattern": r"^(?!(registration|authentication|accepted)$)[^/]+$",
 }
 
 
@@ -102,8 +105,29 @@ def list_passkeys(actor: Actor) -> Response:
     return json_response(PasskeyList(items=items))
 
 
+@bp.get("/accepted")
+@doc(
+    query=AcceptedQuery,
+    responses={200: AcceptedPasskeysOut, 403: Problem, 422: Problem},
+    auth=True,
+    tags=TAGS,
+)
+@authenticated
+def accepted_passkeys(actor: Actor) -> Response:
+    """The caller's passkeys as an app hands them to the platform's signal of the accepted
+    credentials (WebAuthn's Signal API, docs/reference/passkeys.md "Signals"): for the
+    `user_handle` its registration options gave the caller; another's is 403 `forbidden`."""
+    query = parse_query(AcceptedQuery)
+    signals = (
+        services()
+        .of(SigninServices)
+        .passkeys.accepted(AcceptedPasskeys(actor, user_handle=query.handle()))
+    )
+    return json_response(AcceptedPasskeysOut.of(signals))
+
+
 @bp.delete("/<passkey_id:passkey_id>")
-# 405: the id ``registration`` or ``authentication``, resources of their own (POST only).
+# 405: the id ``registration``, ``authentication`` or ``accepted``, resources of their own.
 @doc(
     responses={204: None, 403: Problem, 404: Problem, 405: Problem, 409: Problem},
     auth=True,

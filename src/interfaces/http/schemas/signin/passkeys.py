@@ -3,11 +3,13 @@ toJSON() writes (binary fields as base64url), and the options they are created f
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
+from application.signin.factors.passkeys import PasskeySignals
 from domain.signin.passkeys import NAME_MAX, Passkey
 from interfaces.http.schemas.common import SINGLE_LINE, Schema
 
@@ -98,6 +100,44 @@ class PasskeyOut(Schema):
 
 class PasskeyList(Schema):
     items: list[PasskeyOut]
+
+
+# Unpadded base64url of at most 64 bytes (WebAuthn's user handle), never of an impossible
+# length (one character past a group of four)
+USER_HANDLE = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"
+
+
+class AcceptedQuery(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    user_handle: str = Field(
+        min_length=2,
+        max_length=86,
+        pattern=USER_HANDLE,
+        description="The caller's user handle as the registration options gave it "
+        "(user.id, unpadded base64url)",
+    )
+
+    def handle(self) -> bytes:
+        return base64.urlsafe_b64decode(self.user_handle + "=" * (-len(self.user_handle) % 4))
+
+
+class AcceptedPasskeysOut(Schema):
+    """The caller's passkeys for PublicKeyCredential.signalAllAcceptedCredentials()."""
+
+    rp_id: str
+    user_handle: str = Field(description="unpadded base64url, as the registration options")
+    credential_ids: list[str] = Field(
+        description="Each passkey's credential id, unpadded base64url (what the browser's "
+        "credential JSON calls its id)"
+    )
+
+    @classmethod
+    def of(cls, signals: PasskeySignals) -> AcceptedPasskeysOut:
+        return cls(
+            rp_id=signals.rp_id,
+            user_handle=signals.user_handle,
+            credential_ids=list(signals.credential_ids),
+        )
 
 
 class RelatedOriginsOut(Schema):
