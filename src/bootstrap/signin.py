@@ -28,6 +28,7 @@ from application.ports import JobQueue, OwnedData
 from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
+from application.signin.codes.links import APP_LINKS, AppLinks, LinkChannel
 from application.signin.codes.ways import CODE_WAYS, CodeWays
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
@@ -525,7 +526,8 @@ def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
 def built(own: SigninAdapters, kernel: Kernel) -> Built:
     """Sign-in's use cases (``wire``), on what the kernel offers and the accounts' use cases
     built below it (``SIGNUPS``); offered the units built after it: the one code flow's steps
-    that a unit's way in by a code takes (``CODE_WAYS``), and its stores (``SIGNIN_STORES``)."""
+    that a unit's way in by a code takes (``CODE_WAYS``), its stores (``SIGNIN_STORES``) and
+    the mailed links an app redeems (``APP_LINKS``), which a unit's channel extends."""
     rules, shared = kernel.offered(SIGNIN_RULES), kernel.offered(SHARED)
     signups = kernel.offered(SIGNUPS)
     accounts, hooks = kernel.adapters_of(AccountsAdapters), kernel.offered(HOOK_CALLERS)
@@ -541,7 +543,9 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
     )
     steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
     ways = CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps))
-    return Built(services=(services,), offers=(ways, stores(accounts, own, rules)))
+    email = services.email_codes
+    links = APP_LINKS(AppLinks((LinkChannel(redeem=email.redeem, shown=email.shown),)))
+    return Built(services=(services,), offers=(ways, stores(accounts, own, rules), links))
 
 
 UNIT = Unit[SigninAdapters](

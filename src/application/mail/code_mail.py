@@ -12,6 +12,7 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, M
 from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore
 from application.signin.codes.flow import issued
 from domain.accounts.credentials import login_key
+from domain.signin.codes.flows import APP_LINK_PATH
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -41,6 +42,9 @@ class EmailCodeMailJob:
         # one account"). An address without an account is mailed as asked (its sign-up).
         to = user.email.value if user is not None and user.email is not None else flow.to
         left = flow.expires_at - now
+        # An app asked (its code_challenge): the link opens it, which alone redeems it
+        # (docs/reference/app-links.md); else the page of the browser that asked
+        path = "/sign-in/email" if flow.code_challenge is None else APP_LINK_PATH
         context = {
             "product": self.settings.product,
             "public_url": self.settings.public_url,
@@ -49,7 +53,7 @@ class EmailCodeMailJob:
             "address_verified": "yes" if proven else "",
             "locale": (user.locale if user is not None else None) or flow.locale or "",
             "code": sending.code,
-            "link": f"{self.settings.public_url}/sign-in/email?token={token}",
+            "link": f"{self.settings.public_url}{path}?token={token}",
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
             "new_account": "" if user is not None else "yes",
         }
