@@ -197,11 +197,16 @@ def test_a_malformed_challenge_or_method_is_a_field_error() -> None:
         ({"code_challenge": None}, "code_challenge"),
         ({"code_challenge": good, "code_challenge_method": "plain"}, "code_challenge_method"),
         ({"code_challenge": good, "code_challenge_method": None}, "code_challenge_method"),
+        ({"code_challenge_method": "S256"}, "code_challenge_method"),
     ]
     for more, field in cases:
         answer = world.client.post("/auth/email-code", json={"email": "e@example.com", **more})
         assert answer.status_code == 422, (more, answer.get_json())
         assert [e["field"] for e in answer.get_json()["errors"]] == [field], answer.get_json()
+    alone = world.client.post(
+        "/auth/email-code", json={"email": "e@example.com", "code_challenge_method": "S256"}
+    )
+    assert [e["code"] for e in alone.get_json()["errors"]] == ["code_challenge_required"]
     ok = ask(world, "e@example.com", good, code_challenge_method="S256")
     assert ok.status_code == 202, ok.get_json()
 

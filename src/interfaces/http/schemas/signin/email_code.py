@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken
 from interfaces.http.schemas.common import Schema, Strict, no_null
@@ -39,6 +40,16 @@ class CodeChallenged(Strict):
     _challenge_not_null = field_validator("code_challenge", "code_challenge_method", mode="before")(
         no_null
     )
+
+    @field_validator("code_challenge_method")
+    @classmethod
+    def _with_a_challenge(cls, method: str | None, info: ValidationInfo) -> str | None:
+        """A method names how a challenge was made: alone, it asks for nothing."""
+        if method is not None and info.data.get("code_challenge") is None:
+            raise PydanticCustomError(
+                "code_challenge_required", "A code_challenge_method needs a code_challenge."
+            )
+        return method
 
 
 class EmailCodeRequest(CodeChallenged):
