@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from application.signin.codes.links import APP_LINKS
+from application.signin.codes.ways import APP_LINK_PAGES
 from bootstrap.unit import Built, Kernel, Unit
+from domain.native_apps.paths import APP_SIGN_IN_PATH
 from infrastructure.settings.identity.signin import SignInSettings
 
 if TYPE_CHECKING:
@@ -77,4 +79,6 @@ UNIT = Unit[None](
     api=api,
     limits=limits,
     pages=pages,
+    # the page an app's link opens: a code asked with a challenge is sent a link to it
+    fills=(APP_LINK_PAGES(APP_SIGN_IN_PATH),),
 )

@@ -81,7 +81,9 @@ def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
         clock=platform.clock,
         audit=platform.audit,
         settings=TextSettings(
-            product=settings.branding.site_name, public_url=settings.service.public_url
+            product=settings.branding.site_name,
+            public_url=settings.service.public_url,
+            app_link=kernel.offered(CODE_WAYS).app_link,
         ),
     )
     change = replace(job, flows=own.changes, kind=PHONE_CHANGE)

@@ -28,8 +28,8 @@ from application.ports import JobQueue, OwnedData
 from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
-from application.signin.codes.links import APP_LINKS, AppLinks, LinkChannel
-from application.signin.codes.ways import CODE_WAYS, CodeWays
+from application.signin.codes.links import mailed_links
+from application.signin.codes.ways import CODE_WAYS, CodeWays, app_link_page
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins
@@ -482,8 +482,9 @@ def lends_early(own: SigninAdapters, kernel: Kernel) -> Lent:
 
 def lends(own: SigninAdapters, kernel: Kernel) -> Lent:
     """What signin offers the units that lend after it, and every unit then: a way in by a
-    code's accounts, ways in and passkeys (``CODE_WAYS``, ``offers``)."""
-    return Lent(offers=(offers(kernel.adapters_of(AccountsAdapters), own),))
+    code's accounts, ways in, passkeys and an app's link's page (``CODE_WAYS``, ``offers``)."""
+    units = kernel.offered(EVERY_UNIT)
+    return Lent(offers=(offers(kernel.adapters_of(AccountsAdapters), own, app_link_page(units)),))
 
 
 def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
@@ -543,8 +544,7 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
     )
     steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
     ways = CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps))
-    email = services.email_codes
-    links = APP_LINKS(AppLinks((LinkChannel(redeem=email.redeem, shown=email.shown),)))
+    links = mailed_links(services.email_codes)
     return Built(services=(services,), offers=(ways, stores(accounts, own, rules), links))
 
 
@@ -577,12 +577,11 @@ UNIT = Unit[SigninAdapters](
 )
 
 
-def offers(accounts: AccountsAdapters, own: SigninAdapters) -> Filling[CodeWays]:
+def offers(accounts: AccountsAdapters, own: SigninAdapters, app: str | None) -> Filling[CodeWays]:
     """What signin offers the units as they lend: a way in by a code's accounts, ways in and
-    passkeys (``CODE_WAYS``; its steps once signin is built, ``built``)."""
-    return CODE_WAYS(
-        CodeWays(users=accounts.users, identities=accounts.identities, passkeys=own.passkeys)
-    )
+    passkeys (``CODE_WAYS``; its steps once signin is built, ``built``), an app's link's page."""
+    users, ids = accounts.users, accounts.identities
+    return CODE_WAYS(CodeWays(users=users, identities=ids, passkeys=own.passkeys, app_link=app))
 
 
 def stores(

@@ -12,14 +12,14 @@ from application.ports import Audit, AuditEvent, AuditLog, Clock, Job, Mailer, M
 from application.signin.codes.email import EMAIL_CODE_MAIL, EmailCodeFlowStore
 from application.signin.codes.flow import issued
 from domain.accounts.credentials import login_key
-from domain.signin.codes.flows import APP_LINK_PATH
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EmailCodeMailJob:
     """The EMAIL_CODE_MAIL job: give the flow its link token (so its code), then mail both to
     the flow's address, greeting the account where it has proven that address. A flow voided
-    or spent since the request gets nothing."""
+    or spent since the request gets nothing. ``app_link``: the path of the page an app's link
+    opens, where a unit serves one (a flow asked with a code_challenge links there)."""
 
     flows: EmailCodeFlowStore
     users: UserRepository
@@ -28,6 +28,7 @@ class EmailCodeMailJob:
     clock: Clock
     audit: AuditLog
     settings: MailSettings
+    app_link: str | None = None
 
     def run(self, job: Job, final: bool) -> None:
         now = self.clock.now()
@@ -44,7 +45,8 @@ class EmailCodeMailJob:
         left = flow.expires_at - now
         # An app asked (its code_challenge): the link opens it, which alone redeems it
         # (docs/reference/app-links.md); else the page of the browser that asked
-        path = "/sign-in/email" if flow.code_challenge is None else APP_LINK_PATH
+        app = self.app_link if flow.code_challenge is not None else None
+        path = app or "/sign-in/email"
         context = {
             "product": self.settings.product,
             "public_url": self.settings.public_url,

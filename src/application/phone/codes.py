@@ -44,7 +44,7 @@ from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import NotFound, Unreadable
 from domain.phone.numbers import PhoneNumber
-from domain.signin.codes.flows import APP_LINK_PATH, Channel, CodeFlow, code_of
+from domain.signin.codes.flows import Channel, CodeFlow, code_of
 from domain.signin.mfa import SMS
 
 log = logging.getLogger("firegate.codes")
@@ -178,10 +178,12 @@ def _proven_already(user: User, ip: str | None) -> User:
 @dataclass(frozen=True)
 class TextSettings:
     """What a code's text says of the service: its name, and the host its WebOTP line binds
-    the code to (PUBLIC_URL's)."""
+    the code to (PUBLIC_URL's); ``app_link``, the path of the page an app's link opens, where
+    a unit serves one (a flow asked with a code_challenge is texted a link there)."""
 
     product: str
     public_url: str
+    app_link: str | None = None
 
     @property
     def host(self) -> str:
@@ -248,6 +250,7 @@ class PhoneCodeTextJob:
         return TextMessage(to=flow.to, kind=self.kind, locale=locale, code=code, text=text)
 
     def _link(self, flow: CodeFlow, token: str) -> str:
-        if flow.code_challenge is None:
+        path = self.settings.app_link
+        if flow.code_challenge is None or path is None:
             return ""
-        return f"{self.settings.public_url}{APP_LINK_PATH}?token={token}"
+        return f"{self.settings.public_url}{path}?token={token}"

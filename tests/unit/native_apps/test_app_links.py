@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +24,6 @@ from bootstrap.hooks import HooksAdapters
 from bootstrap.signin_adapters import SigninAdapters
 from domain.native_apps.paths import APP_SIGN_IN_PATH
 from domain.signin.codes.flows import (
-    APP_LINK_PATH,
     Channel,
     CodeFlow,
     challenge_of,
@@ -38,6 +40,7 @@ from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
 
+ROOT = Path(__file__).resolve().parents[3]
 HOOK = "http://127.0.0.1:9/sms"
 NUMBER = "+33612345678"
 
@@ -80,8 +83,33 @@ def sessions(world: World) -> int:
     return sum(1 for e in world.audit.events if e.event is Audit.LOGIN and e.outcome == "success")
 
 
-def test_the_path_is_the_one_the_mail_and_the_association_files_name() -> None:
-    assert APP_SIGN_IN_PATH == APP_LINK_PATH == "/app/sign-in"
+# The unit off, in a process of its own (the pages' parts are the process's): nobody serves
+# /app/sign-in then, so a flow asked with a challenge is mailed the browser's link, which
+# shows the code, and nothing redeems it
+UNIT_OFF = """
+import json
+from tests.support.app import World
+
+world = World(units_off="native_apps")
+body = {"email": "off@example.com", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}
+asked = world.client.post("/auth/email-code", json=body)
+world.deliver()
+redeemed = world.client.post("/auth/email-code/redeem", json={"token": "t", "code_verifier": "v"})
+print(json.dumps({
+    "asked": asked.status_code,
+    "mail": world.mailer.to("off@example.com")[-1].text,
+    "redeemed": redeemed.status_code,
+}))
+"""
+
+
+def test_with_the_unit_off_an_apps_flow_is_mailed_the_browsers_link() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", UNIT_OFF], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert seen["asked"] == 202 and seen["redeemed"] == 404
+    assert "/app/sign-in" not in seen["mail"] and "/sign-in/email?token=" in seen["mail"]
 
 
 def test_the_challenge_is_rfc_7636s_s256() -> None:

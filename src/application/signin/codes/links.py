@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.signin.codes.email import EmailCodes
 from application.signin.codes.flow import RedeemLink, invalid_grant
 from application.signin.tokens import TokenPair
-from domain.slots import Slot
+from domain.slots import Filling, Slot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,3 +56,8 @@ class AppLinks:
 # The links of every channel's code flows: signin's (the mail's) offered as the core is
 # built, each unit with a channel of its own offering it again with its own added
 APP_LINKS = Slot[AppLinks]("the code flows' app links")
+
+
+def mailed_links(email: EmailCodes) -> Filling[AppLinks]:
+    """The mail's links, which sign-in offers as it is built (``APP_LINKS``)."""
+    return APP_LINKS(AppLinks((LinkChannel(redeem=email.redeem, shown=email.shown),)))

@@ -35,9 +35,6 @@ REQUESTS_PER_HOUR = 5  # per identifier and asking client; of all clients, befor
 ADDRESS_REQUESTS_PER_HOUR = 20  # per identifier, all clients, challenged or not
 _HOUR = timedelta(hours=1)
 CODE_DIGITS = 6
-# Where a flow's link goes when an app asked for it (with a ``code_challenge``): a path the
-# association files give to the app (docs/reference/app-links.md)
-APP_LINK_PATH = "/app/sign-in"
 # RFC 7636: a verifier is 43 to 128 unreserved characters; its S256 challenge, 43 of base64url
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
