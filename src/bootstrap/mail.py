@@ -35,6 +35,7 @@ from application.mail.sending import (
 from application.mail.services import MailServices
 from application.ports import JobQueue, Mailer, MailRenderer, TextRenderer
 from application.signin.codes.email import EMAIL_CODE_MAIL
+from application.signin.codes.ways import CODE_WAYS
 from bootstrap.accounts import CHANGE_HOOKS, SHARED, TOKEN_VERSION_COPIES, AccountsAdapters, Shared
 from bootstrap.federation import SIGNED_IN, SignedIn
 from bootstrap.platform import Platform
@@ -186,10 +187,11 @@ def handlers(
     platform: Platform,
     queue: JobQueue,
     names: ProviderNames,
+    app_link: str | None = None,
 ) -> dict[str, JobHandler]:
     """The jobs of the mail flows by kind: handlers, not use cases (they take the job);
     ``signin``: the sign-in codes' flows, whose mails are sent here; ``names``: the identity
-    providers as the notices name them."""
+    providers as the notices name them; ``app_link``: the page an app's link opens."""
     users, audit = accounts.users, platform.audit
     send = SendMailJob(
         users=users,
@@ -213,6 +215,7 @@ def handlers(
         clock=platform.clock,
         audit=audit,
         settings=mail_settings(settings),
+        app_link=app_link,
     )
     return {SEND_MAIL: send.run, FIND_RESET_ACCOUNT: find.run, EMAIL_CODE_MAIL: codes.run}
 
@@ -235,6 +238,7 @@ def runs(_own: MailAdapters, kernel: Kernel) -> Lent:
         platform=kernel.platform,
         queue=kernel.queue,
         names=kernel.offered(PROVIDER_NAMES),
+        app_link=kernel.offered(CODE_WAYS).app_link,
     )
     return Lent(fills=(JOBS(*jobs.items()),))
 

@@ -23,6 +23,7 @@ from application.phone.codes import (
 from application.phone.ports import PhoneNumbers
 from application.phone.sms_budget import HourlySmsBudget, SmsCounts
 from application.signin.codes.flow import CodeFlowStore
+from application.signin.codes.links import APP_LINKS, LinkChannel
 from application.signin.codes.ways import CODE_WAYS
 from bootstrap.mail import text_renderer
 from bootstrap.unit import Built, Kernel, Lent, Unit
@@ -80,7 +81,9 @@ def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
         clock=platform.clock,
         audit=platform.audit,
         settings=TextSettings(
-            product=settings.branding.site_name, public_url=settings.service.public_url
+            product=settings.branding.site_name,
+            public_url=settings.service.public_url,
+            app_link=kernel.offered(CODE_WAYS).app_link,
         ),
     )
     change = replace(job, flows=own.changes, kind=PHONE_CHANGE)
@@ -90,7 +93,8 @@ def lends(own: PhoneAdapters, kernel: Kernel) -> Lent:
 def build(own: PhoneAdapters, kernel: Kernel) -> Built:
     """Sign-in by a texted code (on with PHONE_SIGN_IN and a send_sms hook) and the change of
     the account's number, on the one code flow's steps; SMS_BUDGETS, SMS_ENABLED,
-    SMS_ACCOUNTS_SHARE over the shared counters."""
+    SMS_ACCOUNTS_SHARE over the shared counters; its texts' links added to those an app
+    redeems (``APP_LINKS``)."""
     codes, phone, platform = (
         kernel.offered(CODE_WAYS),
         kernel.settings.group(PhoneSettings),
@@ -121,7 +125,11 @@ def build(own: PhoneAdapters, kernel: Kernel) -> Built:
         identities=codes.identities,
         passkeys=codes.passkeys,
     )
-    return Built(services=(phone_codes, changes))
+    # Its texts' links, which an app redeems as the mail's (docs/reference/app-links.md)
+    links = kernel.offered(APP_LINKS).with_channel(
+        LinkChannel(redeem=phone_codes.redeem, shown=phone_codes.shown)
+    )
+    return Built(services=(phone_codes, changes), offers=(APP_LINKS(links),))
 
 
 def api() -> Sequence[Blueprint]:

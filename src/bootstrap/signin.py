@@ -28,7 +28,8 @@ from application.ports import JobQueue, OwnedData
 from application.signin.authentication import Authentication, SessionGuard
 from application.signin.codes.email import EMAIL_WAY, EmailCodes
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
-from application.signin.codes.ways import CODE_WAYS, CodeWays
+from application.signin.codes.links import mailed_links
+from application.signin.codes.ways import CODE_WAYS, CodeWays, app_link_page
 from application.signin.factors.passkeys import Passkeys
 from application.signin.factors.totp import TotpFactors
 from application.signin.login import Logins
@@ -481,8 +482,9 @@ def lends_early(own: SigninAdapters, kernel: Kernel) -> Lent:
 
 def lends(own: SigninAdapters, kernel: Kernel) -> Lent:
     """What signin offers the units that lend after it, and every unit then: a way in by a
-    code's accounts, ways in and passkeys (``CODE_WAYS``, ``offers``)."""
-    return Lent(offers=(offers(kernel.adapters_of(AccountsAdapters), own),))
+    code's accounts, ways in, passkeys and an app's link's page (``CODE_WAYS``, ``offers``)."""
+    units = kernel.offered(EVERY_UNIT)
+    return Lent(offers=(offers(kernel.adapters_of(AccountsAdapters), own, app_link_page(units)),))
 
 
 def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
@@ -525,7 +527,8 @@ def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
 def built(own: SigninAdapters, kernel: Kernel) -> Built:
     """Sign-in's use cases (``wire``), on what the kernel offers and the accounts' use cases
     built below it (``SIGNUPS``); offered the units built after it: the one code flow's steps
-    that a unit's way in by a code takes (``CODE_WAYS``), and its stores (``SIGNIN_STORES``)."""
+    that a unit's way in by a code takes (``CODE_WAYS``), its stores (``SIGNIN_STORES``) and
+    the mailed links an app redeems (``APP_LINKS``), which a unit's channel extends."""
     rules, shared = kernel.offered(SIGNIN_RULES), kernel.offered(SHARED)
     signups = kernel.offered(SIGNUPS)
     accounts, hooks = kernel.adapters_of(AccountsAdapters), kernel.offered(HOOK_CALLERS)
@@ -541,7 +544,8 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
     )
     steps = code_ways(own, rules, shared, accounts=accounts, hooks=hooks, signups=signups)
     ways = CODE_WAYS(replace(kernel.offered(CODE_WAYS), steps=steps))
-    return Built(services=(services,), offers=(ways, stores(accounts, own, rules)))
+    links = mailed_links(services.email_codes)
+    return Built(services=(services,), offers=(ways, stores(accounts, own, rules), links))
 
 
 UNIT = Unit[SigninAdapters](
@@ -573,12 +577,11 @@ UNIT = Unit[SigninAdapters](
 )
 
 
-def offers(accounts: AccountsAdapters, own: SigninAdapters) -> Filling[CodeWays]:
+def offers(accounts: AccountsAdapters, own: SigninAdapters, app: str | None) -> Filling[CodeWays]:
     """What signin offers the units as they lend: a way in by a code's accounts, ways in and
-    passkeys (``CODE_WAYS``; its steps once signin is built, ``built``)."""
-    return CODE_WAYS(
-        CodeWays(users=accounts.users, identities=accounts.identities, passkeys=own.passkeys)
-    )
+    passkeys (``CODE_WAYS``; its steps once signin is built, ``built``), an app's link's page."""
+    users, ids = accounts.users, accounts.identities
+    return CODE_WAYS(CodeWays(users=users, identities=ids, passkeys=own.passkeys, app_link=app))
 
 
 def stores(

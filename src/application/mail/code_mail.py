@@ -18,7 +18,8 @@ from domain.accounts.credentials import login_key
 class EmailCodeMailJob:
     """The EMAIL_CODE_MAIL job: give the flow its link token (so its code), then mail both to
     the flow's address, greeting the account where it has proven that address. A flow voided
-    or spent since the request gets nothing."""
+    or spent since the request gets nothing. ``app_link``: the path of the page an app's link
+    opens, where a unit serves one (a flow asked with a code_challenge links there)."""
 
     flows: EmailCodeFlowStore
     users: UserRepository
@@ -27,6 +28,7 @@ class EmailCodeMailJob:
     clock: Clock
     audit: AuditLog
     settings: MailSettings
+    app_link: str | None = None
 
     def run(self, job: Job, final: bool) -> None:
         now = self.clock.now()
@@ -41,6 +43,10 @@ class EmailCodeMailJob:
         # one account"). An address without an account is mailed as asked (its sign-up).
         to = user.email.value if user is not None and user.email is not None else flow.to
         left = flow.expires_at - now
+        # An app asked (its code_challenge): the link opens it, which alone redeems it
+        # (docs/reference/app-links.md); else the page of the browser that asked
+        app = self.app_link if flow.code_challenge is not None else None
+        path = app or "/sign-in/email"
         context = {
             "product": self.settings.product,
             "public_url": self.settings.public_url,
@@ -49,7 +55,7 @@ class EmailCodeMailJob:
             "address_verified": "yes" if proven else "",
             "locale": (user.locale if user is not None else None) or flow.locale or "",
             "code": sending.code,
-            "link": f"{self.settings.public_url}/sign-in/email?token={token}",
+            "link": f"{self.settings.public_url}{path}?token={token}",
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
             "new_account": "" if user is not None else "yes",
         }

@@ -35,6 +35,7 @@ from application.signin.codes.flow import (
     CodeRequested,
     CodeSteps,
     Holding,
+    RedeemLink,
     VerifyCode,
     Way,
     issued,
@@ -43,7 +44,7 @@ from application.signin.tokens import TokenPair
 from domain.accounts.users import User
 from domain.errors import NotFound, Unreadable
 from domain.phone.numbers import PhoneNumber
-from domain.signin.codes.flows import Channel, CodeFlow
+from domain.signin.codes.flows import Channel, CodeFlow, code_of
 from domain.signin.mfa import SMS
 
 log = logging.getLogger("firegate.codes")
@@ -72,6 +73,7 @@ class RequestPhoneCode:
     challenge_token: str = ""  # the challenge's widget's, when one was asked
     browser_secret: str = ""  # the asking page's flow cookie: the flow is that browser's
     guest_id: str | None = None  # the signed-in guest asking: the code upgrades it
+    code_challenge: str | None = None  # an app's S256 challenge: the text links to the app
 
 
 def _number_key(number: str) -> str:
@@ -112,6 +114,7 @@ class PhoneCodes:
             challenge_token=cmd.challenge_token,
             signal=Signal.PREFIX_TEXTS if self.budget.crowded(number) else None,
             guest_id=cmd.guest_id,
+            code_challenge=cmd.code_challenge,
         )
         return self.steps.start(asked, paid=lambda _: self.spend(number))
 
@@ -121,10 +124,25 @@ class PhoneCodes:
         org requires its single sign-on; a number without an account gets one where sign-up
         is allowed. 400 ``invalid_phone_code`` / ``invalid_phone_flow``."""
         self.check_enabled()
+        return self.steps.verify(cmd, self._holding())
+
+    def redeem(self, cmd: RedeemLink) -> TokenPair | None:
+        """The token pair of the flow whose texted link an app redeems with its verifier,
+        once (``CodeSteps.redeem``); None when no text's link has that token (or phone
+        sign-in is off here)."""
+        if not self.available():
+            return None
+        return self.steps.redeem(cmd, self._holding())
+
+    def shown(self, token: str) -> str | None:
+        """The code a live texted link's page shows; None when no text's link has it."""
+        if not self.available() or self.steps.linked(token) is None:
+            return None
+        return code_of(token)
+
+    def _holding(self) -> Holding:
         users = self.steps.users
-        return self.steps.verify(
-            cmd, Holding(key=_number_key, holder=users.find_by_phone_number, prove=_proven_already)
-        )
+        return Holding(key=_number_key, holder=users.find_by_phone_number, prove=_proven_already)
 
     def spend(self, number: PhoneNumber) -> None:
         """One text to ``number`` spent of its prefix's budget, from the share kept for
@@ -160,10 +178,12 @@ def _proven_already(user: User, ip: str | None) -> User:
 @dataclass(frozen=True)
 class TextSettings:
     """What a code's text says of the service: its name, and the host its WebOTP line binds
-    the code to (PUBLIC_URL's)."""
+    the code to (PUBLIC_URL's); ``app_link``, the path of the page an app's link opens, where
+    a unit serves one (a flow asked with a code_challenge is texted a link there)."""
 
     product: str
     public_url: str
+    app_link: str | None = None
 
     @property
     def host(self) -> str:
@@ -198,7 +218,7 @@ class PhoneCodeTextJob:
             return
         flow = sending.flow
         user = self.users.find_by_phone_number(flow.to) if self.kind == PHONE_CODE else None
-        message = self._message(flow, sending.code, user)
+        message = self._message(flow, sending.token, user)
         user_id = user.id if user is not None else None
         try:
             self.sender.send(message)
@@ -212,7 +232,8 @@ class PhoneCodeTextJob:
             return
         self.audit.record(AuditEvent(Audit.TEXT, user_id=user_id, reason=self.kind))
 
-    def _message(self, flow: CodeFlow, code: str, user: User | None) -> TextMessage:
+    def _message(self, flow: CodeFlow, token: str, user: User | None) -> TextMessage:
+        code = code_of(token)
         locale = (user.locale if user is not None else None) or flow.locale or "en"
         left = flow.expires_at - self.clock.now()
         context = {
@@ -221,6 +242,15 @@ class PhoneCodeTextJob:
             "code": code,
             "host": self.settings.host,
             "expires_minutes": str(max(1, round(left.total_seconds() / 60))),
+            # An app asked (its code_challenge): the text carries its link too
+            # (docs/reference/app-links.md)
+            "link": self._link(flow, token),
         }
         text = self.renderer.render_text(self.kind, context)
         return TextMessage(to=flow.to, kind=self.kind, locale=locale, code=code, text=text)
+
+    def _link(self, flow: CodeFlow, token: str) -> str:
+        path = self.settings.app_link
+        if flow.code_challenge is None or path is None:
+            return ""
+        return f"{self.settings.public_url}{path}?token={token}"

@@ -22,6 +22,7 @@ from application.signin.codes.flow import (
     CodeRequested,
     CodeSteps,
     Holding,
+    RedeemLink,
     VerifyCode,
     Way,
 )
@@ -29,14 +30,13 @@ from application.signin.tokens import TokenPair
 from domain.accounts.credentials import login_key
 from domain.accounts.users import User
 from domain.errors import NotFound, PermissionDenied, Unauthenticated
-from domain.signin.codes.flows import Channel, CodeFlow, code_of, secret_hash
+from domain.signin.codes.flows import Channel, CodeFlow, code_of
 from domain.signin.mfa import EMAIL
 
 EMAIL_CODE_MAIL = "email_code_mail"
 INVALID_EMAIL_CODE, INVALID_EMAIL_FLOW = "invalid_email_code", "invalid_email_flow"
 EMAIL_CODE_DISABLED = "email_code_disabled"
 METHOD = "email_code"  # what signin.succeeded and signin.failed call this way in
-_LINK_TOKEN_MAX = 64  # secrets.token_urlsafe(32) is 43 characters
 EMAIL_WAY = Way(
     channel=Channel.EMAIL,
     method=METHOD,
@@ -60,6 +60,7 @@ class RequestEmailCode:
     browser_secret: str = ""  # the asking page's flow cookie; "" for an API client
     challenge_token: str = ""  # the challenge's widget's, when one was asked
     guest_id: str | None = None  # the signed-in guest asking: the code upgrades it
+    code_challenge: str | None = None  # an app's S256 challenge: the mail links to the app
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class EmailCodes:
             browser_secret=cmd.browser_secret,
             challenge_token=cmd.challenge_token,
             guest_id=cmd.guest_id,
+            code_challenge=cmd.code_challenge,
         )
         return self.steps.start(asked)
 
@@ -146,6 +148,20 @@ class EmailCodes:
             raise self.steps.invalid_flow()
         return self.steps.signed_in(flow, self._holding(), cmd.user_agent, cmd.client_ip or None)
 
+    def redeem(self, cmd: RedeemLink) -> TokenPair | None:
+        """The token pair of the flow whose link an app redeems with its verifier, once
+        (``CodeSteps.redeem``); None when no mailed link has that token (or codes by mail
+        are off here)."""
+        if not self.enabled:
+            return None
+        return self.steps.redeem(cmd, self._holding())
+
+    def shown(self, token: str) -> str | None:
+        """The code a live link's page shows; None when no mailed link has that token."""
+        if not self.enabled or self.steps.linked(token) is None:
+            return None
+        return code_of(token)
+
     def _holding(self) -> Holding:
         users = self.steps.users
         return Holding(
@@ -155,9 +171,8 @@ class EmailCodes:
     def _linked_flow(self, token: str) -> CodeFlow:
         """The flow the link's token names (the link carries no flow id: docs/decisions/
         0494-codes-belong-to-who-asked.md)."""
-        usable = 0 < len(token) <= _LINK_TOKEN_MAX and token.isascii()
-        flow = self.steps.flows.by_link(secret_hash(token)) if usable else None
-        if flow is None or not flow.usable(self.steps.clock.now()) or not flow.opens_with(token):
+        flow = self.steps.linked(token)
+        if flow is None:
             raise self.steps.invalid_flow()
         return flow
 

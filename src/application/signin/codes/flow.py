@@ -26,7 +26,7 @@ from application.signin.sign_in import SignIn, SignInRequest
 from application.signin.throttle import LoginThrottle, reserve_guess, settled, wrong_guess
 from application.signin.tokens import TokenPair
 from domain.accounts.users import User
-from domain.errors import DomainError, PermissionDenied
+from domain.errors import DomainError, PermissionDenied, Unreadable
 from domain.ids import new_id
 from domain.request_limits import client_scope
 from domain.signin.codes.flows import (
@@ -42,6 +42,8 @@ from domain.signin.throttling import TOO_MANY_LOGIN_FAILURES, LoginThrottlePolic
 log = logging.getLogger("firegate.codes")  # a code whose sending could not be queued
 
 _FLOW_ID_MAX = 64
+_LINK_TOKEN_MAX = 64  # secrets.token_urlsafe(32) is 43 characters
+INVALID_GRANT = "invalid_grant"  # an app's link not redeemed (docs/reference/app-links.md)
 
 
 class CodeFlowStore(Protocol):
@@ -110,6 +112,25 @@ class VerifyCode:
     user_agent: str = ""
     client_ip: str = ""
     browser_secret: str = ""  # the page's flow cookie; "" for an API client
+
+
+@dataclass(frozen=True)
+class RedeemLink:
+    """An app's redemption of its flow's link: the link's token and the verifier of the
+    ``code_challenge`` it asked with (docs/reference/app-links.md)."""
+
+    token: str
+    code_verifier: str
+    user_agent: str = ""
+    client_ip: str = ""
+
+
+def invalid_grant() -> Unreadable:
+    """400 ``invalid_grant``: a link no app may redeem (unknown, spent, expired, without a
+    challenge) or a verifier that is not its challenge's; the same answer for each."""
+    return Unreadable(
+        "This link cannot be redeemed with this verifier; ask for a new code.", code=INVALID_GRANT
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +209,7 @@ class Asked:
     # The channel's own signal, if one fired (a number's prefix at half its SMS budget)
     signal: Signal | None = None
     guest_id: str | None = None  # the signed-in guest that asked: its code upgrades it
+    code_challenge: str | None = None  # an app's S256 challenge: its link goes to the app
     # Who asked, whose flow before this one the request voids: None for the browser that
     # asked (its flow's cookie), else the client; the account, for a change of its number
     asker: str | None = None
@@ -268,6 +290,7 @@ class CodeSteps:
             browser_hash=browser,
             locale=asked.locale,
             guest_id=asked.guest_id,
+            code_challenge=asked.code_challenge,
         )
         # Past the identifier's budget only what passed a challenge, or anything where no
         # challenge can be asked (then the identifier's wider bound alone holds).
@@ -319,6 +342,37 @@ class CodeSteps:
             holding,
             lambda: self.signed_in(flow, holding, cmd.user_agent, ip),
         )
+
+    def linked(self, token: str) -> CodeFlow | None:
+        """The usable flow of this channel whose link carries ``token`` (the link carries no
+        flow id: docs/decisions/0494-codes-belong-to-who-asked.md); None if there is none."""
+        usable = 0 < len(token) <= _LINK_TOKEN_MAX and token.isascii()
+        flow = self.flows.by_link(secret_hash(token)) if usable else None
+        if flow is None or not flow.usable(self.clock.now()) or not flow.opens_with(token):
+            return None
+        return flow
+
+    def redeem(self, cmd: RedeemLink, holding: Holding) -> TokenPair | None:
+        """The token pair of the flow whose link the app redeems, with the verifier of the
+        challenge it asked with, once (``signed_in``: its second factor, its org's single
+        sign-on, a sign-up by code where allowed); None when no flow of this channel has
+        that link. A link spent, expired or voided, a flow asked without a challenge, a
+        verifier not its challenge's: 400 ``invalid_grant``, and nothing spent. A wrong
+        verifier is no guess of the code: it counts in neither the flow's five nor the login
+        throttle, and the route's request limit bounds it
+        (docs/decisions/0924-a-wrong-verifier-voids-nothing.md)."""
+        usable = 0 < len(cmd.token) <= _LINK_TOKEN_MAX and cmd.token.isascii()
+        flow = self.flows.by_link(secret_hash(cmd.token)) if usable else None
+        if flow is None or not flow.opens_with(cmd.token):
+            return None
+        ip = cmd.client_ip or None
+        if not flow.usable(self.clock.now()) or not flow.redeemable_by(cmd.code_verifier):
+            holder = holding.holder(flow.to)
+            self._failed(holder.id if holder is not None else None, ip, INVALID_GRANT)
+            raise invalid_grant()
+        if not self.claimed(flow):
+            raise invalid_grant()  # another request spent it first
+        return self.signed_in(flow, holding, cmd.user_agent, ip)
 
     def taken[T](
         self, flow: CodeFlow, code: str, client_ip: str, holding: Holding, then: Callable[[], T]

@@ -4,14 +4,14 @@ unit's texts; docs/decisions/0532-one-code-flow-for-every-channel.md), through t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from application.accounts.accounts import UserRepository
 from application.accounts.ways_in import IdentityRepository
 from application.signin.codes.flow import CodeFlowStore, CodeSteps, Way
 from application.signin.factors.passkeys import PasskeyRepository
-from domain.slots import Slot
+from domain.slots import Fills, Slot, filled
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +25,20 @@ class CodeWays:
     identities: IdentityRepository
     passkeys: PasskeyRepository
     steps: Callable[[Way, CodeFlowStore], CodeSteps] | None = None
+    # The path of the page an app's link opens (``APP_LINK_PAGES``), where a unit serves one:
+    # a flow asked with a code_challenge is then sent a link to it (docs/reference/app-links.md)
+    app_link: str | None = None
 
 
 CODE_WAYS = Slot[CodeWays]("the ways in by a code")
+
+# The page an app's link opens, its path: filled by the unit that serves it and redeems the
+# link (``APP_LINKS``); none filled, a flow asked with a challenge is sent the browser's link
+APP_LINK_PAGES = Slot[str]("the page an app's link opens")
+
+
+def app_link_page(units: Iterable[Fills]) -> str | None:
+    """The path of the page an app's link opens: the last of ``units`` to fill
+    ``APP_LINK_PAGES``; None if none does."""
+    pages = filled(units, APP_LINK_PAGES)
+    return pages[-1] if pages else None

@@ -18,8 +18,10 @@ docs/decisions/0651-a-request-voids-only-its-own-askers-code.md).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -33,6 +35,8 @@ REQUESTS_PER_HOUR = 5  # per identifier and asking client; of all clients, befor
 ADDRESS_REQUESTS_PER_HOUR = 20  # per identifier, all clients, challenged or not
 _HOUR = timedelta(hours=1)
 CODE_DIGITS = 6
+# RFC 7636: a verifier is 43 to 128 unreserved characters; its S256 challenge, 43 of base64url
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 class Channel(StrEnum):
@@ -68,6 +72,17 @@ def code_of(link_token: str) -> str:
     return f"{int.from_bytes(digest[:8]) % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
 
 
+def challenge_of(verifier: str) -> str:
+    """The S256 ``code_challenge`` of a ``code_verifier`` (RFC 7636, section 4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def verifier_shaped(verifier: str) -> bool:
+    """Whether ``verifier`` is of RFC 7636's shape: anything else proves no challenge."""
+    return _VERIFIER.fullmatch(verifier) is not None
+
+
 def code_hash(flow_id: str, code: str) -> str:
     """How a flow stores its code: salted with the flow's id."""
     return hashlib.sha256(f"{flow_id}:{code}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -94,6 +109,9 @@ class CodeFlow:
     # The guest that asked, signed in: its code upgrades that account in place rather than
     # signing in (or up) the identifier's (docs/guests.md, "Upgrading in place")
     guest_id: str | None = None
+    # The S256 challenge of the app that asked (docs/reference/app-links.md): its link goes
+    # to the app, which alone redeems it, with the verifier
+    code_challenge: str | None = None
 
     @classmethod
     def begin(
@@ -106,6 +124,7 @@ class CodeFlow:
         browser_hash: str | None,
         locale: str | None,
         guest_id: str | None = None,
+        code_challenge: str | None = None,
     ) -> CodeFlow:
         return cls(
             id=id,
@@ -116,6 +135,7 @@ class CodeFlow:
             browser_hash=browser_hash,
             locale=locale,
             guest_id=guest_id,
+            code_challenge=code_challenge,
         )
 
     def live(self, now: datetime) -> bool:
@@ -163,6 +183,15 @@ class CodeFlow:
             bool(browser_secret)
             and self.browser_hash is not None
             and hmac.compare_digest(self.browser_hash, secret_hash(browser_secret))
+        )
+
+    def redeemable_by(self, code_verifier: str) -> bool:
+        """Whether the app holding ``code_verifier`` is the one that asked: the flow has a
+        challenge and the verifier is its (a flow without one is redeemed by nobody)."""
+        return (
+            self.code_challenge is not None
+            and verifier_shaped(code_verifier)
+            and hmac.compare_digest(self.code_challenge, challenge_of(code_verifier))
         )
 
     def taken_by(self, browser_secret: str) -> bool:

@@ -59,6 +59,7 @@ def flow_to_doc(flow: CodeFlow) -> dict[str, Any]:
         "spent_at": flow.spent_at,
         "spent_by": flow.spent_by,
         "guest_id": flow.guest_id,
+        "code_challenge": flow.code_challenge,
     }
 
 
@@ -80,6 +81,7 @@ def flow_from_doc(flow_id: str, data: dict[str, Any], channel: Channel) -> CodeF
         spent_at=data.get("spent_at"),
         spent_by=data.get("spent_by"),
         guest_id=data.get("guest_id"),
+        code_challenge=data.get("code_challenge"),
     )
 
 

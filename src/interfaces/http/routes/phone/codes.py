@@ -41,7 +41,9 @@ def request_phone_code() -> Response:
     number or not. 422 `invalid_phone_number` or `phone_number_type`; per number one request
     each 30 seconds, five an hour (429 `phone_code_rate_limited`); past what texts may cost,
     429 `sms_budget` and nothing sent; both with Retry-After. Asked with a guest's bearer
-    token, the code upgrades that guest in place (docs/guests.md)."""
+    token, the code upgrades that guest in place (docs/guests.md). With an app's
+    `code_challenge` (S256), the text carries a link to the app, which redeems it at `POST
+    /auth/email-code/redeem` (docs/reference/app-links.md)."""
     body = parse_json(PhoneCodeRequest)
     codes = services().of(PhoneCodes)
     started = codes.request(
@@ -51,6 +53,7 @@ def request_phone_code() -> Response:
             locale=accepted_locale(),
             challenge_token=body.challenge_token or "",
             guest_id=signed_in_guest(),
+            code_challenge=body.code_challenge,
         )
     )
     answer = EmailCodeOut(flow_id=started.flow_id, expires_in=started.expires_in)

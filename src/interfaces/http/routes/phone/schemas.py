@@ -7,10 +7,10 @@ from pydantic import Field, field_validator
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken
 from interfaces.http.schemas.common import Strict, no_null
-from interfaces.http.schemas.signin.email_code import FlowId
+from interfaces.http.schemas.signin.email_code import CodeChallenged, FlowId
 
 
-class PhoneCodeRequest(Strict):
+class PhoneCodeRequest(CodeChallenged):
     phone_number: str = Field(
         min_length=1,
         max_length=32,

@@ -39,7 +39,9 @@ def request_code() -> Response:
     each 30 seconds, five an hour (429 with Retry-After). Codes asked from one client address
     past their budget answer 401 `challenge_required` until `challenge_token` is sent. Asked
     with a guest's bearer token, the code upgrades that guest in place: the address becomes
-    its own, verified, keeping its id (docs/guests.md)."""
+    its own, verified, keeping its id (docs/guests.md). With an app's `code_challenge` (S256),
+    the mail's link opens the app, which redeems it at `POST /auth/email-code/redeem`
+    (docs/reference/app-links.md)."""
     body = parse_json(EmailCodeRequest)
     started = (
         services()
@@ -51,6 +53,7 @@ def request_code() -> Response:
                 locale=accepted_locale(),
                 challenge_token=body.challenge_token or "",
                 guest_id=signed_in_guest(),
+                code_challenge=body.code_challenge,
             )
         )
     )

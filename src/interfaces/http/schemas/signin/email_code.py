@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import EmailStr, Field, field_validator
+from typing import Literal
+
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken
 from interfaces.http.schemas.common import Schema, Strict, no_null
@@ -15,7 +18,41 @@ FlowId = Field(
 )
 
 
-class EmailCodeRequest(Strict):
+# An app's PKCE challenge (RFC 7636, S256): its flow's link then opens the app, which redeems
+# it with the verifier (docs/reference/app-links.md)
+CodeChallenge = Field(
+    default=None,
+    min_length=43,
+    max_length=43,
+    pattern=r"^[A-Za-z0-9_-]{43}$",
+    description="base64url (no padding) of the SHA-256 of the app's code_verifier",
+    examples=["E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"],
+)
+CodeChallengeMethod = Field(default=None, description="S256, the only method (the default)")
+
+
+class CodeChallenged(Strict):
+    """The fields of an app's request for a code: its challenge and the challenge's method."""
+
+    code_challenge: str | None = CodeChallenge
+    code_challenge_method: Literal["S256"] | None = CodeChallengeMethod
+
+    _challenge_not_null = field_validator("code_challenge", "code_challenge_method", mode="before")(
+        no_null
+    )
+
+    @field_validator("code_challenge_method")
+    @classmethod
+    def _with_a_challenge(cls, method: str | None, info: ValidationInfo) -> str | None:
+        """A method names how a challenge was made: alone, it asks for nothing."""
+        if method is not None and info.data.get("code_challenge") is None:
+            raise PydanticCustomError(
+                "code_challenge_required", "A code_challenge_method needs a code_challenge."
+            )
+        return method
+
+
+class EmailCodeRequest(CodeChallenged):
     email: EmailStr = Field(examples=["alice@example.com"])
     challenge_token: str | None = ChallengeToken
 
