@@ -188,7 +188,10 @@ def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
         addresses=address_rule(settings),
         session_guards=filled(units, SESSION_GUARDS),
         passkey_origins=passkey_origins(settings, units=units),
-        passkey_upgrade_window=timedelta(seconds=signin.passkey_upgrade_window),
+        # Never longer than a new way in may be added after a sign-in
+        passkey_upgrade_window=timedelta(
+            seconds=min(signin.passkey_upgrade_window, signin.reauth_max_age)
+        ),
     )
 
 

@@ -60,7 +60,8 @@ class SignInSettings(SettingsGroup):
     # browsers' related origin requests (https; http on a loopback host in the local profile)
     webauthn_related_origins: Origins = []
     # How long after a sign-in by password or code the browser may make a passkey by itself
-    # (seconds; docs/passkeys-upgraded.md): within REAUTH_MAX_AGE, as any new way in is.
+    # (seconds; docs/passkeys-upgraded.md); REAUTH_MAX_AGE when that is shorter, as any new
+    # way in is added only within it.
     passkey_upgrade_window: int = Field(300, ge=1, le=86_400)
 
     # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md), and the code
@@ -73,12 +74,6 @@ class SignInSettings(SettingsGroup):
     def _check_backoff(self) -> SignInSettings:
         if self.login_backoff_max < self.login_backoff:
             raise ValueError("LOGIN_BACKOFF_MAX must not be shorter than LOGIN_BACKOFF")
-        return self
-
-    @model_validator(mode="after")
-    def _check_upgrade_window(self) -> SignInSettings:
-        if self.passkey_upgrade_window > self.reauth_max_age:
-            raise ValueError("PASSKEY_UPGRADE_WINDOW must not be longer than REAUTH_MAX_AGE")
         return self
 
     @model_validator(mode="after")
