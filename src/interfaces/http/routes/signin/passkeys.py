@@ -54,6 +54,7 @@ PATH_PARAMETERS["passkey_id"] = {
 @bp.post("/registration/options")
 @doc(
     json=RegistrationOptionsRequest,
+    optional_body=True,
     responses={200: CreationOptionsOut, 403: Problem, 409: Problem},
     auth=True,
     tags=TAGS,
