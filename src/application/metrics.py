@@ -189,6 +189,12 @@ SMS_REFUSED = Counter(
     " account past its share), forbidden (a range budgeted at 0), disabled (SMS_ENABLED=false).",
     lambda *, reason: None,
 )
+PASSKEY_UPGRADES = Counter(
+    "firegate_passkey_upgrades",
+    "Passkeys a browser made by itself after a sign-in by password or code (an automatic"
+    " upgrade: conditional mediation).",
+    lambda: None,
+)
 HTTP_REQUESTS = Histogram(
     "firegate_http_request_duration_seconds",
     "HTTP requests by route (its rule, not the path), method and status.",

@@ -447,6 +447,9 @@ class NewCredential:
     sign_count: int
     backed_up: bool
     transports: tuple[str, ...] = ()
+    # The authenticator's user-presence (UP) flag: only an automatic upgrade's passkey
+    # (conditional mediation) may come without it
+    user_present: bool = True
 
 
 @dataclass(frozen=True)
@@ -479,8 +482,10 @@ class PasskeyCeremonies(Protocol):
         user_name: str,
         display_name: str,
         exclude: Sequence[bytes],
+        conditional: bool = False,
     ) -> dict[str, object]:
-        """PublicKeyCredentialCreationOptions as JSON."""
+        """PublicKeyCredentialCreationOptions as JSON; ``conditional``: for an automatic
+        upgrade, which verifies no user (user verification preferred, not required)."""
         ...
 
     def authentication_options(self, *, challenge: bytes) -> dict[str, object]:
@@ -494,8 +499,17 @@ class PasskeyCeremonies(Protocol):
     def credential_id_of(self, credential: Mapping[str, object]) -> bytes: ...
 
     def verify_registration(
-        self, credential: Mapping[str, object], *, challenge: bytes, origins: Sequence[str]
-    ) -> NewCredential: ...
+        self,
+        credential: Mapping[str, object],
+        *,
+        challenge: bytes,
+        origins: Sequence[str],
+        conditional: bool = False,
+    ) -> NewCredential:
+        """Checks challenge, origin, RP ID, signature and, unless ``conditional`` (an
+        automatic upgrade), user verification; user presence it reports
+        (``NewCredential.user_present``), for the caller to decide."""
+        ...
 
     def verify_authentication(
         self,

@@ -204,6 +204,8 @@ def bind_passkeys(
         audit=platform.audit,
         upgrade=upgrade,
         origins=rules.passkey_origins,
+        upgrade_window=rules.passkey_upgrade_window,
+        metrics=platform.metrics,
     )
 
 

@@ -39,6 +39,7 @@ from domain.request_limits import Limit
 from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources
 from domain.signin.devices import DevicePolicy
 from domain.signin.hook_kinds import BEFORE_SIGN_IN, BEFORE_TOKEN
+from domain.signin.passkeys import DEFAULT_UPGRADE_WINDOW
 from domain.signin.throttling import LoginThrottlePolicy, ThrottleRule
 from domain.slots import Fills, Slot, filled
 from infrastructure.settings import Settings
@@ -81,6 +82,9 @@ class SigninPolicies:
     # sources in ``PASSKEY_ORIGINS`` answer): the units' records' sources, then, once every
     # unit lent, those they lend (``lent_passkey_origins``)
     passkey_origins: PasskeyOrigins = NO_PASSKEY_ORIGINS
+    # How long after a sign-in by password or code a browser may make a passkey by itself
+    # (PASSKEY_UPGRADE_WINDOW)
+    passkey_upgrade_window: timedelta = DEFAULT_UPGRADE_WINDOW
 
 
 # The check of a legacy account's password: sign-in's slot, filled by the migration's
@@ -193,6 +197,10 @@ def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
         addresses=address_rule(settings),
         session_guards=filled(units, SESSION_GUARDS),
         passkey_origins=passkey_origins(settings, units=units),
+        # Never longer than a new way in may be added after a sign-in
+        passkey_upgrade_window=timedelta(
+            seconds=min(signin.passkey_upgrade_window, signin.reauth_max_age)
+        ),
     )
 
 

@@ -132,6 +132,17 @@ def test_a_challenge_is_spent_once(challenges: ChallengeRepository) -> None:
     assert challenges.spend(anonymous.key) == anonymous
 
 
+def test_a_conditional_challenge_is_kept_marked_so(challenges: ChallengeRepository) -> None:
+    upgrade = Challenge.issue(b"u" * 32, Ceremony.REGISTRATION, "u1", NOW, conditional=True)
+    plain = Challenge.issue(b"p" * 32, Ceremony.REGISTRATION, "u1", NOW)
+    challenges.add(upgrade)
+    challenges.add(plain)
+    spent = challenges.spend(upgrade.key)
+    assert spent == upgrade and spent.conditional
+    spent = challenges.spend(plain.key)
+    assert spent == plain and not spent.conditional
+
+
 def test_thirty_parallel_spends_of_one_challenge_give_one(
     challenges: ChallengeRepository,
 ) -> None:

@@ -19,7 +19,8 @@ from tests.support.api import bearer
 ORIGIN = "http://localhost:8000"
 OPTIONS = "/auth/passkeys/authentication/options"
 SIGN_IN = "/auth/passkeys/authentication"
-USER_VERIFIED = 0x04  # the UV bit of the authenticator data's flags
+USER_PRESENT = 0x01  # the UP bit of the authenticator data's flags
+USER_VERIFIED = 0x04  # the UV bit
 
 
 def b64url(data: bytes) -> str:
@@ -34,12 +35,19 @@ def _with_flag(auth_data: bytes, flag: int) -> bytes:
     return auth_data[:32] + bytes([auth_data[32] | flag]) + auth_data[33:]
 
 
-class Passkey(SoftWebauthnDevice):  # type: ignore[misc]  # soft-webauthn has no types
-    """One credential. ``verified=False``: an authenticator that skips user verification."""
+def _without_flag(auth_data: bytes, flag: int) -> bytes:
+    return auth_data[:32] + bytes([auth_data[32] & ~flag]) + auth_data[33:]
 
-    def __init__(self, *, verified: bool = True) -> None:
+
+class Passkey(SoftWebauthnDevice):  # type: ignore[misc]  # soft-webauthn has no types
+    """One credential. ``verified=False``: an authenticator that skips user verification;
+    ``present=False``: one that registers without a test of user presence, as a browser's
+    automatic upgrade (conditional mediation) does."""
+
+    def __init__(self, *, verified: bool = True, present: bool = True) -> None:
         super().__init__()
         self.verified = verified
+        self.present = present
 
     def register(self, options: dict[str, Any], origin: str = ORIGIN) -> dict[str, Any]:
         """The JSON of navigator.credentials.create() for the server's creation options."""
@@ -54,6 +62,8 @@ class Passkey(SoftWebauthnDevice):  # type: ignore[misc]  # soft-webauthn has no
         )
         if self.verified:
             attestation["authData"] = _with_flag(attestation["authData"], USER_VERIFIED)
+        if not self.present:  # the "none" attestation signs nothing: the flags may change
+            attestation["authData"] = _without_flag(attestation["authData"], USER_PRESENT)
         return {
             "id": b64url(made["rawId"]),
             "rawId": b64url(made["rawId"]),

@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.errors import InvalidInput, Unauthenticated
+from domain.errors import Conflict, InvalidInput, Unauthenticated
+from domain.signin.mfa import EMAIL, PASSWORD, SMS
+from domain.signin.sessions import Session
 from domain.text import check_text
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -67,17 +69,64 @@ class Challenge:
     ceremony: Ceremony
     user_id: str | None  # whose registration; None for a sign-in (usernameless)
     expires_at: datetime
+    # Handed out for an automatic upgrade (conditional mediation): only its answer may come
+    # without user presence (docs/passkeys-upgraded.md)
+    conditional: bool = False
 
     @classmethod
     def issue(
-        cls, challenge: bytes, ceremony: Ceremony, user_id: str | None, now: datetime
+        cls,
+        challenge: bytes,
+        ceremony: Ceremony,
+        user_id: str | None,
+        now: datetime,
+        *,
+        conditional: bool = False,
     ) -> Challenge:
-        return cls(challenge_key(challenge), ceremony, user_id, now + CHALLENGE_TTL)
+        return cls(challenge_key(challenge), ceremony, user_id, now + CHALLENGE_TTL, conditional)
 
     def check(self, ceremony: Ceremony, user_id: str | None, now: datetime) -> None:
         """Refuse a challenge of another ceremony or user, or one past its expiry."""
         if self.ceremony != ceremony or self.user_id != user_id or now >= self.expires_at:
             raise invalid_challenge()
+
+
+# -- the automatic upgrade (docs/passkeys-upgraded.md)
+
+DEFAULT_UPGRADE_WINDOW = timedelta(seconds=300)  # PASSKEY_UPGRADE_WINDOW's default
+UPGRADE_WINDOW_CLOSED = "upgrade_window_closed"
+USER_PRESENCE_REQUIRED = "user_presence_required"
+# The ways in after which a browser may make a passkey by itself: a password, or a code
+# mailed or texted (the session's first RFC 8176 method); a passkey or another provider's
+# sign-in does not open the window.
+UPGRADE_WAYS = frozenset({PASSWORD, EMAIL, SMS})
+
+
+def upgrade_window_open(session: Session | None, window: timedelta, now: datetime) -> bool:
+    """May this session ask for conditional creation options now? Within ``window`` of its
+    sign-in by password or code, the person's own (never one of support access)."""
+    return (
+        session is not None
+        and not session.impersonated
+        and bool(session.amr)
+        and session.amr[0] in UPGRADE_WAYS
+        and now - session.created_at <= window
+    )
+
+
+def upgrade_window_closed() -> Conflict:
+    return Conflict(
+        "Conditional passkey options are given only shortly after a sign-in by password or code.",
+        code=UPGRADE_WINDOW_CLOSED,
+    )
+
+
+def user_presence_required() -> InvalidInput:
+    return InvalidInput(
+        "The authenticator did not check that the person was present; only a passkey made "
+        "by an automatic upgrade may come without it.",
+        code=USER_PRESENCE_REQUIRED,
+    )
 
 
 def is_passkey_id(text: str) -> bool:

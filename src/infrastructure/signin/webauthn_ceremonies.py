@@ -61,6 +61,7 @@ class WebAuthnCeremonies:
         user_name: str,
         display_name: str,
         exclude: Sequence[bytes],
+        conditional: bool = False,
     ) -> dict[str, object]:
         from webauthn import generate_registration_options, options_to_json  # noqa: PLC0415
         from webauthn.helpers.structs import (  # noqa: PLC0415
@@ -79,10 +80,15 @@ class WebAuthnCeremonies:
             challenge=challenge,
             timeout=TIMEOUT_MS,
             # Discoverable (usernameless sign-in) and verified (PIN or biometrics: a second
-            # factor in the key itself, so a passkey sign-in satisfies MFA).
+            # factor in the key itself, so a passkey sign-in satisfies MFA). An automatic
+            # upgrade verifies no one (WebAuthn Level 3 has the browser skip it, and a
+            # "required" would make it refuse): each sign-in with the passkey still does
+            # (docs/decisions/0916-an-upgrades-passkey-without-user-verification.md).
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.REQUIRED,
-                user_verification=UserVerificationRequirement.REQUIRED,
+                user_verification=UserVerificationRequirement.PREFERRED
+                if conditional
+                else UserVerificationRequirement.REQUIRED,
             ),
             exclude_credentials=[PublicKeyCredentialDescriptor(id=item) for item in exclude],
         )
@@ -118,7 +124,12 @@ class WebAuthnCeremonies:
         return _bytes(credential.get("rawId"), "rawId")
 
     def verify_registration(
-        self, credential: Mapping[str, object], *, challenge: bytes, origins: Sequence[str]
+        self,
+        credential: Mapping[str, object],
+        *,
+        challenge: bytes,
+        origins: Sequence[str],
+        conditional: bool = False,
     ) -> NewCredential:
         from webauthn import verify_registration_response  # noqa: PLC0415
 
@@ -128,8 +139,11 @@ class WebAuthnCeremonies:
                 expected_challenge=challenge,
                 expected_rp_id=self.rp_id,
                 expected_origin=list(origins),
-                require_user_verification=True,
+                # User presence is reported, and the caller decides (Passkeys.register)
+                require_user_presence=False,
+                require_user_verification=not conditional,
             )
+            present = _user_present(verified.attestation_object)
         except _refusals():
             # The library's message names its internals: the client gets ours only.
             raise InvalidInput("The passkey was not accepted.", code=INVALID_PASSKEY) from None
@@ -142,6 +156,7 @@ class WebAuthnCeremonies:
             transports=tuple(
                 t for t in (transports if isinstance(transports, list) else []) if t in TRANSPORTS
             ),
+            user_present=present,
         )
 
     def verify_authentication(
@@ -175,6 +190,13 @@ class WebAuthnCeremonies:
             user_handle=user_handle,
             backed_up=verified.credential_backed_up,
         )
+
+
+def _user_present(attestation_object: bytes) -> bool:
+    """The user-presence (UP) flag of a verified registration's authenticator data."""
+    from webauthn.helpers import parse_attestation_object  # noqa: PLC0415
+
+    return bool(parse_attestation_object(attestation_object).auth_data.flags.up)
 
 
 def _as_json(text: str) -> dict[str, object]:

@@ -7,18 +7,21 @@ import base64
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.accounts.signups import SignUpWay
 from application.accounts.ways_in import IdentityRepository
+from application.metrics import PASSKEY_UPGRADES
 from application.ports import (
+    NO_METRICS,
     Audit,
     AuditEvent,
     AuditLog,
     Clock,
+    Metrics,
     PasskeyCeremonies,
 )
 from application.signin.authentication import Actor, require_recent_sign_in
@@ -38,6 +41,7 @@ from domain.errors import (
 )
 from domain.signin.devices import DevicePolicy
 from domain.signin.passkeys import (
+    DEFAULT_UPGRADE_WINDOW,
     MAX_PASSKEYS_PER_USER,
     Ceremony,
     Challenge,
@@ -48,6 +52,9 @@ from domain.signin.passkeys import (
     is_passkey_id,
     passkey_id,
     unknown_passkey,
+    upgrade_window_closed,
+    upgrade_window_open,
+    user_presence_required,
 )
 from domain.slots import Slot
 from domain.ways_in import WayIn
@@ -144,6 +151,9 @@ class ChallengeRepository(Protocol):
 @dataclass(frozen=True)
 class RegistrationOptions:
     actor: Actor
+    # Options for an automatic upgrade (``mediation: "conditional"``): within the upgrade
+    # window of a sign-in by password or code only (docs/passkeys-upgraded.md)
+    conditional: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,36 +267,71 @@ class Passkeys:
     # The origins whose answers count, read at each verification; the pages read what the
     # units add to them (``PasskeyOrigins.added``)
     origins: PasskeyOrigins
+    # How long after a sign-in by password or code a browser may make a passkey by itself
+    # (PASSKEY_UPGRADE_WINDOW), and where those upgrades are counted
+    upgrade_window: timedelta = DEFAULT_UPGRADE_WINDOW
+    metrics: Metrics = NO_METRICS
 
     def registration_options(self, cmd: RegistrationOptions) -> dict[str, object]:
         """Creation options for the caller (signed in lately: a passkey is a new way in); the
-        challenge is kept for 5 minutes."""
+        challenge is kept for 5 minutes. Conditional ones (an automatic upgrade) only within
+        the upgrade window (409 ``upgrade_window_closed``); the challenge is kept marked so,
+        and the answer says ``"mediation": "conditional"``."""
+        if cmd.conditional:
+            self._check_upgrade_window(cmd.actor)
         require_recent_sign_in(cmd.actor)
         user = _live_user(self.users, cmd.actor.user_id)
         existing = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
         challenge = secrets.token_bytes(CHALLENGE_BYTES)
         self.challenges.add(
-            Challenge.issue(challenge, Ceremony.REGISTRATION, user.id, self.clock.now())
+            Challenge.issue(
+                challenge,
+                Ceremony.REGISTRATION,
+                user.id,
+                self.clock.now(),
+                conditional=cmd.conditional,
+            )
         )
-        return self.ceremonies.registration_options(
+        options = self.ceremonies.registration_options(
             challenge=challenge,
             user_handle=_user_handle(user),
             user_name=user.shown_name,
             display_name=user.shown_name,
             exclude=[p.credential_id for p in existing],
+            conditional=cmd.conditional,
         )
+        return {**options, "mediation": "conditional"} if cmd.conditional else options
+
+    def _check_upgrade_window(self, actor: Actor) -> None:
+        """409 ``upgrade_window_closed`` unless the caller's session signed in by password or
+        code within the upgrade window (docs/passkeys-upgraded.md)."""
+        if not upgrade_window_open(actor.session, self.upgrade_window, self.clock.now()):
+            raise upgrade_window_closed()
+
+    def upgrade_open(self, actor: Actor) -> bool:
+        """Whether the pages offer the caller an automatic upgrade now: the upgrade window
+        is open and the account has no passkey yet."""
+        return upgrade_window_open(
+            actor.session, self.upgrade_window, self.clock.now()
+        ) and not self.passkeys.list_for_user(actor.user_id, 1)
 
     def _spend(
         self, credential: Mapping[str, object], ceremony: Ceremony, user_id: str | None
     ) -> bytes:
         """The challenge the browser answered, spent: whatever follows, it cannot serve
         again."""
+        return self._spend_kept(credential, ceremony, user_id)[0]
+
+    def _spend_kept(
+        self, credential: Mapping[str, object], ceremony: Ceremony, user_id: str | None
+    ) -> tuple[bytes, Challenge]:
+        """As ``_spend``, with the challenge as it was kept (conditional or not)."""
         challenge = self.ceremonies.challenge_of(credential)
         stored = self.challenges.spend(challenge_key(challenge))
         if stored is None:
             raise invalid_challenge()
         stored.check(ceremony, user_id, self.clock.now())
-        return challenge
+        return challenge, stored
 
     def register(self, cmd: RegisterPasskey) -> Passkey:
         """The caller's new passkey. A guest's makes it an account in place first, under the
@@ -302,10 +347,15 @@ class Passkeys:
             )
         if not user.part(Guest).is_guest and cmd.username is not None:
             raise NotAGuest()  # a username asks for an upgrade: a racing one won, or none was
-        challenge = self._spend(cmd.credential, Ceremony.REGISTRATION, user.id)
+        challenge, kept = self._spend_kept(cmd.credential, Ceremony.REGISTRATION, user.id)
         verified = self.ceremonies.verify_registration(
-            cmd.credential, challenge=challenge, origins=self.origins.accepted()
+            cmd.credential,
+            challenge=challenge,
+            origins=self.origins.accepted(),
+            conditional=kept.conditional,
         )
+        if not verified.user_present and not kept.conditional:
+            raise user_presence_required()  # only an automatic upgrade may skip it
         held = self.passkeys.list_for_user(user.id, MAX_PASSKEYS_PER_USER)
         if len(held) >= MAX_PASSKEYS_PER_USER:
             raise Conflict(
@@ -341,6 +391,8 @@ class Passkeys:
                 added=WayIn.passkey(passkey.id),
             )
         )
+        if kept.conditional:
+            self.metrics.add(PASSKEY_UPGRADES)
         return passkey
 
     def list(self, cmd: ListPasskeys) -> list[Passkey]:

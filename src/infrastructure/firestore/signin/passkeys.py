@@ -142,6 +142,7 @@ class FirestoreChallengeRepository:
                 "ceremony": challenge.ceremony.value,
                 "user_id": challenge.user_id,
                 "expires_at": challenge.expires_at,  # a TTL policy on it reaps the unanswered
+                "conditional": challenge.conditional,
             },
             **BOUNDED,
         )
@@ -163,4 +164,5 @@ class FirestoreChallengeRepository:
             ceremony=Ceremony(data["ceremony"]),
             user_id=data.get("user_id"),
             expires_at=data["expires_at"],
+            conditional=data.get("conditional", False),
         )

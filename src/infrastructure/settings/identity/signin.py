@@ -59,6 +59,10 @@ class SignInSettings(SettingsGroup):
     # Origins on other domains whose answers count too, listed at /.well-known/webauthn for
     # browsers' related origin requests (https; http on a loopback host in the local profile)
     webauthn_related_origins: Origins = []
+    # How long after a sign-in by password or code the browser may make a passkey by itself
+    # (seconds; docs/passkeys-upgraded.md); REAUTH_MAX_AGE when that is shorter, as any new
+    # way in is added only within it.
+    passkey_upgrade_window: int = Field(300, ge=1, le=86_400)
 
     # Sign-in (and sign-up) by a mailed code (docs/reference/email-code.md), and the code
     # requests per client address: a budget of their own, apart from password recovery's.

@@ -111,8 +111,41 @@ def passkey_options() -> Response:
     return jsonify(
         services()
         .of(SigninServices)
-        .passkeys.registration_options(RegistrationOptions(_signed_in()))
+        .passkeys.registration_options(RegistrationOptions(_signed_in(), _conditional()))
     )
+
+
+# -- the automatic upgrade, on the page a person lands on (docs/passkeys-upgraded.md)
+
+
+def _conditional() -> bool:
+    """Whether the script asks for an automatic upgrade's options (``{"mediation":
+    "conditional"}``; the body may be left out, as the "Add a passkey" button sends ``{}``).
+    """
+    if not request.get_data(cache=True):
+        return False
+    body = _credential()
+    if "mediation" not in body:
+        return False
+    if body["mediation"] != "conditional":
+        raise InvalidInput.field("mediation", 'Must be "conditional".', "literal_error")
+    return True
+
+
+@bp.app_context_processor  # every page's layout, whichever blueprint serves it
+def _passkey_upgrade() -> dict[str, Callable[[], bool]]:
+    """``passkey_upgrade_offered()`` for base.html: whether the page includes the upgrade's
+    script (static/passkey-upgrade.js): signed in, on an address where passkeys work, within
+    the upgrade window of a sign-in by password or code, while the account has no passkey.
+    Nothing is read for a browser without a session."""
+
+    def passkey_upgrade_offered() -> bool:
+        if not browser.seems_signed_in() or not browser.passkeys_here():
+            return False
+        actor = signed_in_actor()
+        return actor is not None and services().of(SigninServices).passkeys.upgrade_open(actor)
+
+    return {"passkey_upgrade_offered": passkey_upgrade_offered}
 
 
 @bp.post("/account/passkeys")

@@ -26,11 +26,13 @@ from interfaces.http.schemas.common import Problem
 from interfaces.http.schemas.signin.passkeys import (
     AcceptedPasskeysOut,
     AcceptedQuery,
+    ConditionalCreationOptionsOut,
     CreationOptionsOut,
     PasskeyAssertionRequest,
     PasskeyList,
     PasskeyOut,
     PasskeyRegistrationRequest,
+    RegistrationOptionsRequest,
     RelatedOriginsOut,
     RequestOptionsOut,
 )
@@ -53,15 +55,34 @@ PATH_PARAMETERS["passkey_id"] = {
 
 
 @bp.post("/registration/options")
-@doc(responses={200: CreationOptionsOut, 403: Problem}, auth=True, tags=TAGS)
+@doc(
+    json=RegistrationOptionsRequest,
+    optional_body=True,
+    responses={200: CreationOptionsOut, 403: Problem, 409: Problem},
+    auth=True,
+    tags=TAGS,
+)
 @session_authenticated
 def registration_options(actor: Actor) -> Response:
-    """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once."""
-    return json_response(
-        CreationOptionsOut.model_validate(
-            services().of(SigninServices).passkeys.registration_options(RegistrationOptions(actor))
-        )
+    """Options for navigator.credentials.create(); the challenge holds for 5 minutes, once.
+    The body may be left out; `{"mediation": "conditional"}` asks for an automatic upgrade's
+    options, only within PASSKEY_UPGRADE_WINDOW of a sign-in by password or code (409
+    `upgrade_window_closed` otherwise); the answer then says `"mediation": "conditional"`."""
+    conditional = _conditional()
+    options = (
+        services()
+        .of(SigninServices)
+        .passkeys.registration_options(RegistrationOptions(actor, conditional=conditional))
     )
+    shape = ConditionalCreationOptionsOut if conditional else CreationOptionsOut
+    return json_response(shape.model_validate(options))
+
+
+def _conditional() -> bool:
+    """Whether the options' body (optional) asks for an automatic upgrade's options."""
+    if not request.get_data(cache=True):
+        return False
+    return parse_json(RegistrationOptionsRequest).mediation == "conditional"
 
 
 @bp.post("/registration")
@@ -76,7 +97,9 @@ def register(actor: Actor) -> Response:
     """Register the credential navigator.credentials.create() made from the options. A
     guest's passkey makes it an account in place, keeping its id and session, under the
     `username` it gives (422 `username_required` without one); every sign-up rule holds, and
-    409 `account_exists` when the name is another account's (docs/guests.md)."""
+    409 `account_exists` when the name is another account's (docs/guests.md). Only the
+    answer to conditional options may come without user presence (422
+    `user_presence_required` otherwise: docs/passkeys-upgraded.md)."""
     body = parse_json(PasskeyRegistrationRequest)
     passkey = (
         services()

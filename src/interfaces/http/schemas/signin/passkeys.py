@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from application.signin.factors.passkeys import PasskeySignals
 from domain.signin.passkeys import NAME_MAX, Passkey
-from interfaces.http.schemas.common import SINGLE_LINE, Schema
+from interfaces.http.schemas.common import SINGLE_LINE, Schema, Strict, no_null, not_null
 
 Base64Url = Annotated[str, Field(min_length=1, max_length=16_384, pattern="^[A-Za-z0-9_-]+={0,2}$")]
 Short = Annotated[str, Field(max_length=64)]
@@ -163,6 +163,28 @@ class CreationOptionsOut(_Options):
     excludeCredentials: list[dict[str, Any]]  # noqa: N815
     authenticatorSelection: dict[str, Any]  # noqa: N815
     attestation: str
+
+
+class ConditionalCreationOptionsOut(CreationOptionsOut):
+    """Creation options for an automatic upgrade: the challenge is kept marked conditional,
+    and only its answer may come without user presence."""
+
+    mediation: Literal["conditional"] = Field(
+        description="Pass it to navigator.credentials.create() beside publicKey"
+    )
+
+
+class RegistrationOptionsRequest(Strict):
+    """The body of POST /auth/passkeys/registration/options, which may be left out."""
+
+    mediation: Literal["conditional"] | None = Field(
+        default=None,
+        json_schema_extra=not_null,
+        description='"conditional": options for an automatic upgrade, shortly after a '
+        "sign-in by password or code (docs/passkeys-upgraded.md)",
+    )
+
+    _not_null = field_validator("mediation", mode="before")(no_null)
 
 
 class RequestOptionsOut(_Options):
