@@ -527,10 +527,9 @@ def lends_late(own: SigninAdapters, kernel: Kernel) -> Lent:
 
 
 def built(own: SigninAdapters, kernel: Kernel) -> Built:
-    """Sign-in's use cases (``wire``), on what the kernel offers and the accounts' use cases
-    built below it (``SIGNUPS``); offered the units built after it: the one code flow's steps
-    that a unit's way in by a code takes (``CODE_WAYS``), its stores (``SIGNIN_STORES``) and
-    the mailed links an app redeems (``APP_LINKS``), which a unit's channel extends."""
+    """Sign-in's use cases (``wire``) on what the kernel offers and the accounts' use cases
+    (``SIGNUPS``); offered the units built after it: the code flow's steps (``CODE_WAYS``), its
+    stores (``SIGNIN_STORES``), the links an app redeems (``APP_LINKS``: a unit adds its own)."""
     rules, shared = kernel.offered(SIGNIN_RULES), kernel.offered(SHARED)
     signups = kernel.offered(SIGNUPS)
     accounts, hooks = kernel.adapters_of(AccountsAdapters), kernel.offered(HOOK_CALLERS)

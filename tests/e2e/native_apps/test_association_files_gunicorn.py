@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.support.servers import cli, serving
-from tests.unit.native_apps.schemas import ANDROID, APPLE, check
+from tests.support.app_associations import ANDROID, APPLE, check
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,7 @@ from domain.native_apps.association import (
 from domain.native_apps.paths import APP_SIGN_IN_PATH
 from tests.fakes.clients import FakeOAuthClients
 from tests.support.app import World
-from tests.unit.native_apps.schemas import ANDROID, APPLE, ValidationError, check
+from tests.support.app_associations import ANDROID, APPLE, ValidationError, check
 
 pytestmark = pytest.mark.unit
 

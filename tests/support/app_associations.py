@@ -1,5 +1,5 @@
 """The association files' JSON Schemas, written from Apple's and Google's documented formats
-(the ``.json`` files beside this module), and a check of a body against them."""
+(the ``.json`` files in ``association_schemas/`` beside this module), and a check of a body against them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema_rs
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "association_schemas"
 APPLE = "apple-app-site-association"
 ANDROID = "assetlinks"
 ValidationError = jsonschema_rs.ValidationError
