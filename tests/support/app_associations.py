@@ -1,5 +1,6 @@
 """The association files' JSON Schemas, written from Apple's and Google's documented formats
-(the ``.json`` files in ``association_schemas/`` beside this module), and a check of a body against them."""
+(the ``.json`` files in ``association_schemas/`` beside this module), and a check of a body
+against them."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.servers import cli, serving
 from tests.support.app_associations import ANDROID, APPLE, check
+from tests.support.servers import cli, serving
 
 pytestmark = pytest.mark.e2e
 
