@@ -153,12 +153,18 @@ def test_a_deleted_passkey_is_signalled_then_its_sign_in_says_it_is_unknown(
     message = page.locator("#passkey-sign-in-message")
     page.wait_for_function(MESSAGE_SHOWN)
     page.wait_for_function("() => window.signals.length > 0")
-    assert browser.signals() == [
-        [
+    # Chromium's virtual authenticator also answers the autofill's conditional request the
+    # page starts again after the button's attempt (a person would pick the passkey first):
+    # each attempt with the unknown passkey tells the manager so, and nothing else.
+    told = browser.signals()
+    assert told and all(
+        call
+        == [
             "signalUnknownCredential",
             {"rpId": "localhost", "credentialId": b64url(credential["credentialId"])},
         ]
-    ]
+        for call in told
+    )
     assert message.inner_text() == UNKNOWN
     assert page.url == base + "/sign-in"  # not signed in
     assert browser.errors == []
