@@ -137,6 +137,11 @@ BEYOND_THE_DOCUMENT = frozenset(
         "attribute_not_writable",
         "invalid_attribute_value",
         "invalid_profile_schema",
+        # an app's link: its token and verifier are checked against the code flow that made
+        # the link, which no document lists; a challenge's method only with a challenge
+        # (docs/reference/app-links.md)
+        "invalid_grant",
+        "code_challenge_method:code_challenge_required",
     }
 )
 # Ends the caller's account or session: each case gets an account of its own.

@@ -45,6 +45,9 @@ def offers_null(field: dict[str, Any]) -> bool:
         # JSON fields whose null is a 422 null_not_allowed.
         ("ReplaceUserRequest", ["username", "email"]),
         ("PatchUserRequest", ["username", "email"]),
+        # an app's challenge on a request for a code: left out, or a challenge
+        ("EmailCodeRequest", ["code_challenge", "code_challenge_method", "challenge_token"]),
+        ("RedeemLinkRequest", ["code_verifier"]),
     ],
 )
 def test_fields_that_refuse_null_do_not_offer_it(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from interfaces.http.schemas.common import Strict, no_null
+from interfaces.http.schemas.common import Strict, no_null, not_null
 
 
 class RedeemLinkRequest(Strict):
@@ -20,6 +20,7 @@ class RedeemLinkRequest(Strict):
         max_length=128,
         description="The verifier whose S256 challenge the app asked for the code with",
         examples=["dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"],
+        json_schema_extra=not_null,
     )
 
     _not_null = field_validator("code_verifier", mode="before")(no_null)

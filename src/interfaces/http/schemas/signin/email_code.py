@@ -8,7 +8,7 @@ from pydantic import EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from interfaces.http.schemas.accounts.accounts import ChallengeToken
-from interfaces.http.schemas.common import Schema, Strict, no_null
+from interfaces.http.schemas.common import Schema, Strict, no_null, not_null
 
 FlowId = Field(
     min_length=1,
@@ -27,8 +27,11 @@ CodeChallenge = Field(
     pattern=r"^[A-Za-z0-9_-]{43}$",
     description="base64url (no padding) of the SHA-256 of the app's code_verifier",
     examples=["E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"],
+    json_schema_extra=not_null,
 )
-CodeChallengeMethod = Field(default=None, description="S256, the only method (the default)")
+CodeChallengeMethod = Field(
+    default=None, description="S256, the only method (the default)", json_schema_extra=not_null
+)
 
 
 class CodeChallenged(Strict):
