@@ -288,8 +288,13 @@ def test_the_keys_and_rules_are_stored_and_read_back() -> None:
         _key("b", later), later
     )
     connection = replace(keyed, saml=replace(keyed.saml, allow_cbc=True, require_encrypted=True))
+    # A draft's rules are its own: Apply swaps them in with its IdP.
+    drafted = replace(connection, saml=replace(connection.saml, require_encrypted=False))
+    connection = connection.with_draft(drafted, "u1", later)
     doc = connection_to_doc(connection)
     assert connection_from_doc(connection.id, doc) == connection
+    assert not connection_from_doc(connection.id, doc).drafted().saml.require_encrypted
+    assert connection.without_draft(later).encryption_keys == keyed.encryption_keys
     assert doc["encryption_keys"][0]["sealed_key"] == "sealed-b"
     older = {k: v for k, v in doc.items() if k != "encryption_keys"}
     older["saml"] = {
