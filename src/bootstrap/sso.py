@@ -29,7 +29,7 @@ from application.sso.required import OrgHold, RequiredSso
 from application.sso.services import SsoServices
 from application.sso.setup import SetupLinks
 from application.sso.signin.oidc import OidcSignIn
-from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
+from application.sso.signin.saml import EncryptionKeys, SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.events import EventsAdapters
@@ -180,8 +180,11 @@ def bind_setup_links(
     )
 
 
-def bind_saml(own: SsoAdapters) -> SamlSpMetadata:
-    return SamlSpMetadata(connections=own.connections, sp=own.saml)
+def bind_saml(own: SsoAdapters, *, box: SecretBox, clock: Clock) -> SamlSpMetadata:
+    """firegate's SP metadata and each connection's encryption keys, sealed by ``box``."""
+    return SamlSpMetadata(
+        connections=own.connections, sp=own.saml, keys=EncryptionKeys(box=box, clock=clock)
+    )
 
 
 def _arrivals(
@@ -458,7 +461,7 @@ def wire(
             own, settings, orgs=orgs.orgs, box=box, platform=platform, any_sso=any_sso
         ),
         certificate_sweep=certificate_sweep,
-        saml=bind_saml(own),
+        saml=bind_saml(own, box=box, clock=platform.clock),
         saml_signin=bind_saml_signin(
             own, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas
         ),

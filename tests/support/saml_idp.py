@@ -219,3 +219,92 @@ def _policy_restricting(
 def posted(xml: str) -> str:
     """The ``SAMLResponse`` form field of an answer: base64 of its XML."""
     return base64.b64encode(xml.encode()).decode()
+
+
+# -- encrypted assertions (docs/reference/sso.md, "Encrypted assertions")
+
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+RSA_OAEP = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
+RSA_1_5 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
+
+
+def encryption_certificates(sp_metadata: str) -> list[str]:
+    """The certificates (base64 DER) of the service provider's ``KeyDescriptor``s of use
+    ``encryption``, in the metadata's order."""
+    from lxml import etree
+
+    root = etree.fromstring(sp_metadata.encode())
+    found = root.xpath(
+        "//md:KeyDescriptor[@use='encryption']//ds:X509Certificate/text()",
+        namespaces={
+            "md": "urn:oasis:names:tc:SAML:2.0:metadata",
+            "ds": "http://www.w3.org/2000/09/xmldsig#",
+        },
+    )
+    return ["".join(str(text).split()) for text in found]
+
+
+def encrypted(
+    xml: str,
+    certificate: str,
+    *,
+    data: str = AES256_GCM,
+    transport: str = RSA_OAEP_MGF1P,
+    key_beside: bool = False,
+) -> str:
+    """The response ``xml`` with its assertion encrypted to ``certificate`` (base64 DER) as an
+    IdP does, with python-xmlsec: an ``EncryptedAssertion`` whose ``EncryptedData`` uses
+    ``data``, its AES key wrapped by ``transport`` in its ``KeyInfo`` (``key_beside``: in an
+    ``EncryptedKey`` beside it, as Shibboleth places it)."""
+    import xmlsec
+    from lxml import etree
+
+    constants = xmlsec.constants
+    root = etree.fromstring(xml.encode())
+    # The assertion encrypted as its own document, every namespace it uses declared on it
+    # (``xsi`` of its attribute values is declared on the response), as an IdP encrypts it.
+    found = root.find(f"{{{SAML_NS}}}Assertion")
+    assertion = etree.fromstring(etree.tostring(found))
+    template = xmlsec.template.encrypted_data_create(
+        assertion, constants.TransformAes256Gcm, type=constants.TypeEncElement, ns="xenc"
+    )
+    xmlsec.template.encrypted_data_ensure_cipher_value(template)
+    key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+    wrapped = xmlsec.template.add_encrypted_key(key_info, constants.TransformRsaOaep)
+    xmlsec.template.encrypted_data_ensure_cipher_value(wrapped)
+    template.find(f"{{{XENC}}}EncryptionMethod").set("Algorithm", data)
+    wrapped.find(f"{{{XENC}}}EncryptionMethod").set("Algorithm", transport)
+    pem = ("-----BEGIN CERTIFICATE-----\n" + certificate + "\n-----END CERTIFICATE-----\n").encode()
+    manager = xmlsec.KeysManager()
+    manager.add_key(xmlsec.Key.from_memory(pem, constants.KeyDataFormatCertPem))
+    context = xmlsec.EncryptionContext(manager)
+    bits = 128 if data in {AES128_GCM, AES128_CBC} else 256
+    context.key = xmlsec.Key.generate(constants.KeyDataAes, bits, constants.KeyDataTypeSession)
+    encrypted_data = context.encrypt_xml(template, assertion)
+    wrapper = etree.Element(f"{{{SAML_NS}}}EncryptedAssertion")
+    found.addprevious(wrapper)
+    root.remove(found)
+    wrapper.append(encrypted_data)
+    if key_beside:
+        moved = encrypted_data.find(f".//{{{XENC}}}EncryptedKey")
+        moved.getparent().getparent().remove(moved.getparent())  # the KeyInfo
+        wrapper.append(moved)
+    return str(etree.tostring(root, encoding="unicode"))
+
+
+def altered(xml: str) -> str:
+    """``xml`` with a byte of its encrypted assertion's ciphertext changed."""
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode())
+    value = root.find(f".//{{{XENC}}}EncryptedData/{{{XENC}}}CipherData/{{{XENC}}}CipherValue")
+    raw = bytearray(base64.b64decode("".join((value.text or "").split())))
+    raw[len(raw) // 2] ^= 0x01
+    value.text = base64.b64encode(bytes(raw)).decode()
+    return str(etree.tostring(root, encoding="unicode"))

@@ -22,7 +22,7 @@ TREE = {
     "clients": ["create", "delete", "list"],
     "resources": ["add", "allow", "disallow", "list", "remove"],
     "providers": ["add", "delete", "list"],
-    "orgs": ["create", "delete", "list", "members", "sso-certificates"],
+    "orgs": ["create", "delete", "list", "members", "sso-certificates", "sso-encryption-key"],
     "rules": ["export"],
     "hooks": ["list", "remove", "set", "test"],
 }

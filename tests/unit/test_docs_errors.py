@@ -43,6 +43,9 @@ BUILT_AT_RUNTIME = {
     "invalid_mapping": "application/sso/connections.py",
     "invalid_oidc": "application/sso/connections.py",
     "invalid_saml": "application/sso/connections.py",
+    # application/sso/connections.py, _encryption_rules: f"invalid_{name}" of its booleans
+    "invalid_allow_cbc": "application/sso/connections.py",
+    "invalid_require_encrypted": "application/sso/connections.py",
     # domain/accounts/profile.py, check_name: "invalid_" + a profile's name field
     "invalid_name": "domain/accounts/profile.py",
     "invalid_last_name": "domain/accounts/profile.py",

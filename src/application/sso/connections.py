@@ -62,6 +62,7 @@ SAML_FIELDS = (
     "sso_url",
     "certificates",
     "allow_idp_initiated",
+    *("allow_cbc", "require_encrypted"),  # encrypted assertions
 )
 OIDC_FIELDS = ("issuer", "client_id", "client_secret")
 EDITABLE = ("name", "status", "saml", "oidc", "mapping")
@@ -88,6 +89,28 @@ def _unfetched(url: str, cause: str, code: str) -> InvalidInput:
     client named it (application/outbound.py); logged."""
     log_refusal("an identity provider's metadata", url, cause)
     return _url_refused(f"No metadata came from it: {said(cause, limit=METADATA_MAX)}.", code)
+
+
+def _with_encryption_rules(read: SamlIdp, idp: SamlIdp) -> SamlIdp:
+    """The IdP ``read`` from metadata, keeping what the connection said of encryption."""
+    return replace(read, allow_cbc=idp.allow_cbc, require_encrypted=idp.require_encrypted)
+
+
+def _encryption_rules(
+    idp: SamlIdp, given: dict[str, object], problems: list[FieldError]
+) -> SamlIdp:
+    """``idp`` with the encryption rules given (``allow_cbc``, ``require_encrypted``:
+    docs/reference/sso.md, "Encrypted assertions")."""
+    rules = {"allow_cbc": idp.allow_cbc, "require_encrypted": idp.require_encrypted}
+    for name in rules:
+        value = given.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            problems.append(FieldError(f"saml.{name}", "true or false.", f"invalid_{name}"))
+        else:
+            rules[name] = value
+    return replace(idp, allow_cbc=rules["allow_cbc"], require_encrypted=rules["require_encrypted"])
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -168,7 +191,9 @@ class ConnectionEditor:
         problems: list[FieldError] = []
         read = self._read_metadata(given)
         if read is not None:
-            idp = replace(read, allow_idp_initiated=idp.allow_idp_initiated)
+            idp = replace(
+                _with_encryption_rules(read, idp), allow_idp_initiated=idp.allow_idp_initiated
+            )
         entity_id = given.get("entity_id")
         if entity_id is not None:
             idp = replace(idp, entity_id=checked_entity_id(str(entity_id), problems))
@@ -205,6 +230,7 @@ class ConnectionEditor:
                 )
             else:
                 idp = replace(idp, allow_idp_initiated=allow)
+        idp = _encryption_rules(idp, given, problems)
         if problems:
             raise InvalidInput.of(problems)
         return idp

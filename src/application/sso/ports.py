@@ -11,7 +11,7 @@ Firestore's layout (docs/reference/sso.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -103,8 +103,15 @@ class SamlAssertion:
 class SamlServiceProvider(Protocol):
     """firegate as a SAML service provider for a connection (with the SAML library)."""
 
-    def metadata(self, connection: Connection) -> str:
-        """The service provider's metadata for the connection (its entity ID, ACS, key)."""
+    def metadata(self, connection: Connection, encryption: Sequence[str] = ()) -> str:
+        """The service provider's metadata for the connection (its entity ID, ACS, key), with
+        ``encryption``, the certificates (base64 DER) of its encryption keys, the current
+        one first."""
+        ...
+
+    def new_encryption_key(self) -> tuple[str, str]:
+        """A new encryption key for a connection: the RSA private key (PEM) and its
+        certificate (base64 DER)."""
         ...
 
     def login(self, connection: Connection, relay_state: str) -> SamlLogin:
@@ -112,13 +119,19 @@ class SamlServiceProvider(Protocol):
         ...
 
     def assertion(
-        self, connection: Connection, response: str, request_id: str | None
+        self,
+        connection: Connection,
+        response: str,
+        request_id: str | None,
+        decryption_keys: Sequence[str] = (),
     ) -> SamlAssertion:
         """The IdP's answer (``SAMLResponse``, base64) checked: signed by one of the
         connection's certificates (the response or the assertion), for this service
         provider's audience and ACS, within its validity window (2 minutes of skew), in
         response to ``request_id`` (None: only where the connection allows IdP-initiated
-        sign-in); Unauthenticated ``saml_*`` naming the refusal."""
+        sign-in); an ``EncryptedAssertion`` decrypted first with one of ``decryption_keys``
+        (PEM), by the connection's rules (``allow_cbc``, ``require_encrypted``);
+        Unauthenticated ``saml_*`` naming the refusal."""
         ...
 
 

@@ -41,6 +41,8 @@ _ATTRIBUTE = re.compile(r"[A-Za-z0-9_:./#-]{1,256}")
 _ID = re.compile(r"[a-z0-9]{20}")
 SETUP_LINK_LIFETIME = timedelta(days=7)
 EXPIRY_NOTICE = timedelta(days=30)  # an IdP certificate this close to its end: admins are told
+# How long a SAML connection's previous encryption key still decrypts once a new one is made.
+ENCRYPTION_KEY_OVERLAP = timedelta(days=30)
 
 
 class ConnectionKind(StrEnum):
@@ -77,6 +79,24 @@ class SamlIdp:
     certificates: tuple[IdpCertificate, ...] = ()
     allow_idp_initiated: bool = False
     metadata_url: str = ""  # where its metadata was fetched from, once; "": not from a URL
+    # Encrypted assertions (docs/reference/sso.md, "Encrypted assertions"): AES-CBC accepted
+    # beside AES-GCM; a plain assertion refused.
+    allow_cbc: bool = False
+    require_encrypted: bool = False
+
+
+@dataclass(frozen=True)
+class SpEncryptionKey:
+    """One of a SAML connection's own encryption keys, which its IdP encrypts assertions to
+    (docs/decisions/0930-a-saml-connections-encryption-key.md): the RSA private key sealed
+    (``SecretBox``), never stored in the clear, and its certificate (base64 DER, in the
+    connection's metadata). ``decrypts_until``: None for the current key; a previous one
+    still decrypts until then."""
+
+    sealed_key: str
+    certificate: str
+    created_at: datetime
+    decrypts_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +190,8 @@ class Connection:
     # sign-in (None: no one known, a plain member's rights;
     # docs/decisions/0511-a-connection-maps-with-its-mappers-rights.md)
     mapped_by: str | None = None
+    # A SAML connection's own encryption keys, the current one first (``SpEncryptionKey``).
+    encryption_keys: tuple[SpEncryptionKey, ...] = ()
 
     @staticmethod
     def create(org_id: str, kind: str, name: str, created_by: str, now: datetime) -> Connection:
@@ -284,6 +306,30 @@ class Connection:
         next version (the warning is stored under compare-and-set, once)."""
         warned = tuple(dict.fromkeys((*self.expiry_warned, *(c.fingerprint for c in certificates))))
         return replace(self, expiry_warned=warned, version=self.version + 1)
+
+    def decrypting_keys(self, now: datetime) -> tuple[SpEncryptionKey, ...]:
+        """The encryption keys that decrypt at ``now``, the current one first: the previous
+        ones until their overlap ends."""
+        return tuple(
+            k for k in self.encryption_keys if k.decrypts_until is None or now < k.decrypts_until
+        )
+
+    def with_encryption_key(
+        self, key: SpEncryptionKey, now: datetime, overlap: timedelta = ENCRYPTION_KEY_OVERLAP
+    ) -> Connection:
+        """The connection with ``key`` as its current encryption key, its next version: the
+        keys before it still decrypt for ``overlap`` at most (0: no more), those whose
+        overlap has ended are dropped."""
+        ends = now + max(overlap, timedelta(0))
+        previous = tuple(
+            replace(
+                k, decrypts_until=ends if k.decrypts_until is None else min(k.decrypts_until, ends)
+            )
+            for k in self.encryption_keys
+        )
+        kept = tuple(k for k in previous if k.decrypts_until is not None and now < k.decrypts_until)
+        current = replace(key, decrypts_until=None)
+        return replace(self, encryption_keys=(current, *kept), version=self.version + 1)
 
     def without_setup_link(self, now: datetime) -> Connection:
         return replace(self, setup=None, updated_at=now, version=self.version + 1)

@@ -37,6 +37,8 @@ from saml2.sigver import (
     import_rsa_key_from_file,
 )
 
+from infrastructure.sso.saml_encryption import AssertionDecryption, DecryptingSecurity
+
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _T = xmlsec.constants
 # What a signature of an IdP's answer may use. pysaml2 allows the two exclusive
@@ -130,11 +132,17 @@ def _refuse_weak_algorithms(signature: Any) -> None:
         raise WeakSignatureAlgorithm(f"refused signature algorithm: {', '.join(weak)}")
 
 
-def in_process_security(config: Any) -> Any:
+def in_process_security(config: Any, decryption: AssertionDecryption | None = None) -> Any:
     """pysaml2's security context for ``config`` (what ``saml2.sigver.security_context``
     builds), its signatures checked by :class:`LibxmlsecBackend`; the requests' redirect
-    signatures are pysaml2's own, with the service provider's key."""
-    return SecurityContext(
+    signatures are pysaml2's own, with the service provider's key. With ``decryption``, it
+    decrypts encrypted assertions with a connection's keys
+    (infrastructure/sso/saml_encryption.py)."""
+    extra: dict[str, Any] = {}
+    if decryption is not None:
+        extra["decryption"] = decryption
+    context = DecryptingSecurity if decryption is not None else SecurityContext
+    return context(
         LibxmlsecBackend(),
         config.key_file,
         cert_file=config.cert_file,
@@ -149,6 +157,7 @@ def in_process_security(config: Any) -> Any:
         encryption_keypairs=config.encryption_keypairs,
         sec_backend=_signer(config.key_file),
         delete_tmpfiles=config.delete_tmpfiles,
+        **extra,
     )
 
 

@@ -33,7 +33,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -86,8 +86,9 @@ class Pysaml2ServiceProvider:
         self._files: tuple[str, str, str] | None = None  # key file, cert file, cert (base64)
         # By the connection and its IdP's values: a test sign-in of a draft runs on the same
         # connection and version as the live one, with another IdP
-        # (docs/decisions/0461-sso-drafts-and-apply.md).
-        self._clients: OrderedDict[tuple[str, int, SamlIdp], Any] = OrderedDict()
+        # (docs/decisions/0461-sso-drafts-and-apply.md); and by the connection's encryption
+        # keys that decrypt now (a key's overlap ends without a new version).
+        self._clients: OrderedDict[tuple[str, int, SamlIdp, tuple[str, ...]], Any] = OrderedDict()
         logging.getLogger("saml2").setLevel(logging.CRITICAL)  # see the module's docstring
 
     # -- the service provider's key and certificate
@@ -107,13 +108,13 @@ class Pysaml2ServiceProvider:
 
     # -- pysaml2's client for one connection
 
-    def _client(self, connection: Connection) -> Any:
+    def _client(self, connection: Connection, decryption_keys: Sequence[str] = ()) -> Any:
         from saml2.client import Saml2Client  # noqa: PLC0415 - optional; see module
         from saml2.config import SPConfig  # noqa: PLC0415
 
         from infrastructure.sso.saml_signatures import in_process_security  # noqa: PLC0415
 
-        key = (connection.id, connection.version, connection.saml)
+        key = (connection.id, connection.version, connection.saml, tuple(decryption_keys))
         with self._lock:
             found = self._clients.get(key)
             if found is not None:
@@ -127,7 +128,7 @@ class Pysaml2ServiceProvider:
             )
         )
         client = Saml2Client(config)
-        client.sec = in_process_security(config)
+        client.sec = in_process_security(config, _decryption(connection, decryption_keys))
         with self._lock:
             self._clients[key] = client
             while len(self._clients) > CLIENTS_KEPT:
@@ -136,10 +137,20 @@ class Pysaml2ServiceProvider:
 
     # -- the port
 
-    def metadata(self, connection: Connection) -> str:
+    def metadata(self, connection: Connection, encryption: Sequence[str] = ()) -> str:
         from saml2.metadata import entity_descriptor  # noqa: PLC0415
 
-        return str(entity_descriptor(self._client(connection).config))
+        from infrastructure.sso.saml_encryption import with_encryption_keys  # noqa: PLC0415
+
+        descriptor = entity_descriptor(self._client(connection).config)
+        return str(
+            with_encryption_keys(descriptor, encryption, allow_cbc=connection.saml.allow_cbc)
+        )
+
+    def new_encryption_key(self) -> tuple[str, str]:
+        from infrastructure.sso.saml_encryption import new_key  # noqa: PLC0415
+
+        return new_key()
 
     def login(self, connection: Connection, relay_state: str) -> SamlLogin:
         from saml2 import BINDING_HTTP_REDIRECT  # noqa: PLC0415
@@ -154,13 +165,21 @@ class Pysaml2ServiceProvider:
         return SamlLogin(url=dict(info["headers"])["Location"], request_id=request_id)
 
     def assertion(
-        self, connection: Connection, response: str, request_id: str | None
+        self,
+        connection: Connection,
+        response: str,
+        request_id: str | None,
+        decryption_keys: Sequence[str] = (),
     ) -> SamlAssertion:
         from saml2 import BINDING_HTTP_POST  # noqa: PLC0415
 
+        from infrastructure.sso.saml_encryption import NOT_ENCRYPTED, plain_assertion  # noqa: PLC0415
+
+        if connection.saml.require_encrypted and plain_assertion(response):
+            raise _logged(connection, _refused(*NOT_ENCRYPTED), "firegate's check")
         outstanding = {request_id: "/"} if request_id else {}
         try:
-            parsed = self._client(connection).parse_authn_request_response(
+            parsed = self._client(connection, decryption_keys).parse_authn_request_response(
                 response, BINDING_HTTP_POST, outstanding
             )
         except Exception as exc:  # every refusal of pysaml2's, by its kind
@@ -210,8 +229,12 @@ def _verdict(exc: Exception) -> Unauthenticated:
     from saml2.sigver import SignatureError  # noqa: PLC0415
     from saml2.validate import ResponseLifetimeExceed, ToEarly  # noqa: PLC0415
 
+    from infrastructure.sso.saml_encryption import verdict  # noqa: PLC0415
     from infrastructure.sso.saml_signatures import WeakSignatureAlgorithm  # noqa: PLC0415
 
+    encryption = verdict(exc)  # an encrypted assertion refused
+    if encryption is not None:
+        return _refused(*encryption)
     text = str(exc).lower()
     verdicts: list[tuple[bool, str, str]] = [
         (
@@ -277,6 +300,13 @@ def _assertion(parsed: Any) -> SamlAssertion:
         expires_at=expires_at + timedelta(seconds=SKEW),
         in_response_to=parsed.in_response_to or None,
     )
+
+
+def _decryption(connection: Connection, keys: Sequence[str]) -> Any:
+    """What decrypts the connection's encrypted assertions: its ``keys`` (PEM), its rules."""
+    from infrastructure.sso.saml_encryption import AssertionDecryption  # noqa: PLC0415
+
+    return AssertionDecryption(tuple(keys), connection.saml.allow_cbc)
 
 
 def _idp_metadata(connection: Connection) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,8 +40,13 @@ from application.sso.setup import (
     admin_trial_start,
     trial_connection,
 )
-from domain.errors import DomainError, Unauthenticated
-from domain.sso.connections import Connection, ConnectionKind
+from domain.errors import Conflict, DomainError, Unauthenticated
+from domain.sso.connections import (
+    ENCRYPTION_KEY_OVERLAP,
+    Connection,
+    ConnectionKind,
+    SpEncryptionKey,
+)
 
 
 def saml_connection(connection_id: str, connections: Connections, *, active: bool) -> Connection:
@@ -50,16 +56,73 @@ def saml_connection(connection_id: str, connections: Connections, *, active: boo
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class EncryptionKeys:
+    """A SAML connection's own encryption keys as its service provider uses them: opened
+    with ``box`` (they are stored sealed) for those that decrypt now
+    (docs/decisions/0930-a-saml-connections-encryption-key.md)."""
+
+    box: SecretBox
+    clock: Clock
+
+    def certificates(self, connection: Connection) -> tuple[str, ...]:
+        """The certificates of the keys that decrypt now, the current one first."""
+        return tuple(k.certificate for k in connection.decrypting_keys(self.clock.now()))
+
+    def opened(self, connection: Connection) -> tuple[str, ...]:
+        """The private keys (PEM) that decrypt now, the current one first; one the box no
+        longer opens (``MFA_ENCRYPTION_KEY`` changed) is left out and logged: a plain
+        assertion still signs in."""
+        opened: list[str] = []
+        for key in connection.decrypting_keys(self.clock.now()):
+            try:
+                opened.append(self.box.open(key.sealed_key))
+            except DomainError:
+                log.warning("SAML encryption key of connection %s not opened", connection.id)
+        return tuple(opened)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SamlSpMetadata:
-    """firegate's service provider metadata, one per SAML connection."""
+    """firegate's service provider metadata, one per SAML connection, and the connection's
+    encryption key, made when its metadata is first asked for, rotated by the operator
+    (``orgs sso-encryption-key``)."""
 
     connections: Connections
     sp: SamlServiceProvider
+    keys: EncryptionKeys
 
     def metadata(self, connection_id: str) -> str:
         """The metadata for a SAML connection in any status, by its id: the IT admin loads
-        it into their IdP while the connection is still a draft."""
-        return self.sp.metadata(saml_connection(connection_id, self.connections, active=False))
+        it into their IdP while the connection is still a draft. A connection without an
+        encryption key gets one first (of two asking at once, one makes it)."""
+        connection = saml_connection(connection_id, self.connections, active=False)
+        if not connection.encryption_keys:
+            connection = self._keyed(connection, ENCRYPTION_KEY_OVERLAP, first=True)
+        return self.sp.metadata(connection, self.keys.certificates(connection))
+
+    def rotate_encryption_key(
+        self, connection_id: str, overlap: timedelta = ENCRYPTION_KEY_OVERLAP
+    ) -> Connection:
+        """A new encryption key for the SAML connection, listed first in its metadata; the
+        one before still decrypts for ``overlap`` (404 ``connection_not_found``)."""
+        connection = saml_connection(connection_id, self.connections, active=False)
+        return self._keyed(connection, overlap, first=False)
+
+    def _keyed(self, connection: Connection, overlap: timedelta, *, first: bool) -> Connection:
+        """``connection`` with a new key stored; for its ``first``, the one stored by whoever
+        came first when another did meanwhile."""
+        private_pem, certificate = self.sp.new_encryption_key()
+        now = self.keys.clock.now()
+        key = SpEncryptionKey(self.keys.box.seal(private_pem), certificate, now)
+        try:
+            return self.connections.replace(connection.with_encryption_key(key, now, overlap))
+        except Conflict:
+            if not first:
+                raise
+            again = saml_connection(connection.id, self.connections, active=False)
+            if not again.encryption_keys:
+                raise
+            return again
 
 
 @dataclass(frozen=True)
@@ -79,20 +142,24 @@ def checked_assertion(
     connections: Connections,
     sp: SamlServiceProvider,
     spent: SpentAssertions,
+    keys: EncryptionKeys | None = None,
 ) -> tuple[Connection, SamlAssertion]:
     """The active connection (any, as drafted, for a trial) and the assertion its IdP made,
-    once: every check of ``SamlServiceProvider.assertion``, then the assertion's id spent
-    (401 ``saml_replayed`` for one seen before, under any concurrency)."""
+    once: every check of ``SamlServiceProvider.assertion`` (an encrypted assertion
+    decrypted with the connection's ``keys``), then the assertion's id spent (401
+    ``saml_replayed`` for one seen before, under any concurrency)."""
     connection = saml_connection(answer.connection_id, connections, active=not answer.trial)
     if answer.trial:  # a test tries the draft (docs/decisions/0461-sso-drafts-and-apply.md)
         connection = connection.drafted()
-    assertion = sp.assertion(connection, answer.response, answer.request_id)
+    decrypting = keys.opened(connection) if keys is not None else ()
+    assertion = sp.assertion(connection, answer.response, answer.request_id, decrypting)
     if not spent.spend(connection.id, assertion.id, assertion.expires_at):
         raise Unauthenticated("This answer was used already.", code="saml_replayed")
     return connection, assertion
 
 
 SAML = ConnectionKind.SAML
+log = logging.getLogger("firegate.sso")
 FLIGHT_TTL = timedelta(minutes=10)
 _FLIGHT = "sso-saml"
 # A SAML IdP's names: the NameID is the address unless the mapping names an attribute.
@@ -238,6 +305,7 @@ class SamlSignIn:
             connections=connections,
             sp=self.sp,
             spent=self.spent,
+            keys=EncryptionKeys(box=self.box, clock=clock),
         )
         if not assertion.name_id:
             raise Unauthenticated("The answer names nobody.", code="saml_invalid")

@@ -25,6 +25,7 @@ from domain.sso.connections import (
     OidcIdp,
     SamlIdp,
     SetupLink,
+    SpEncryptionKey,
     no_such_connection,
 )
 from infrastructure.firestore.client import BOUNDED, read_document, run_query
@@ -49,6 +50,8 @@ def _idp_to_doc(saml: SamlIdp, oidc: OidcIdp, mapping: AttributeMapping) -> dict
             "certificates": [{"der": c.der, "not_after": c.not_after} for c in saml.certificates],
             "allow_idp_initiated": saml.allow_idp_initiated,
             "metadata_url": saml.metadata_url,
+            "allow_cbc": saml.allow_cbc,
+            "require_encrypted": saml.require_encrypted,
         },
         "oidc": {
             "issuer": oidc.issuer,
@@ -82,6 +85,7 @@ def connection_to_doc(connection: Connection) -> dict[str, Any]:
         **_idp_to_doc(connection.saml, connection.oidc, connection.mapping),
         "setup": _setup_to_doc(connection.setup),
         "expiry_warned": list(connection.expiry_warned),
+        "encryption_keys": _encryption_keys_to_doc(connection.encryption_keys),
         # The next IdP, beside the live one (docs/decisions/0461-sso-drafts-and-apply.md).
         "draft": None
         if draft is None
@@ -122,6 +126,8 @@ def _idp_from_doc(data: dict[str, Any]) -> tuple[SamlIdp, OidcIdp, AttributeMapp
             ),
             allow_idp_initiated=bool(saml.get("allow_idp_initiated", False)),
             metadata_url=saml.get("metadata_url", ""),
+            allow_cbc=bool(saml.get("allow_cbc", False)),
+            require_encrypted=bool(saml.get("require_encrypted", False)),
         ),
         OidcIdp(
             issuer=oidc.get("issuer", ""),
@@ -170,6 +176,27 @@ def connection_from_doc(id_: str, data: dict[str, Any]) -> Connection:
         draft=_draft_from_doc(data.get("draft")),
         # a connection stored before its mapping's setter was: its creator (an owner then)
         mapped_by=data["mapped_by"] if "mapped_by" in data else data["created_by"],
+        encryption_keys=_encryption_keys_from_doc(data.get("encryption_keys") or []),
+    )
+
+
+def _encryption_keys_to_doc(keys: tuple[SpEncryptionKey, ...]) -> list[dict[str, Any]]:
+    """A SAML connection's encryption keys, each private key as sealed (never in the clear)."""
+    return [
+        {
+            "sealed_key": k.sealed_key,
+            "certificate": k.certificate,
+            "created_at": k.created_at,
+            "decrypts_until": k.decrypts_until,
+        }
+        for k in keys
+    ]
+
+
+def _encryption_keys_from_doc(found: list[dict[str, Any]]) -> tuple[SpEncryptionKey, ...]:
+    return tuple(
+        SpEncryptionKey(k["sealed_key"], k["certificate"], k["created_at"], k.get("decrypts_until"))
+        for k in found
     )
 
 

@@ -65,6 +65,16 @@ class SamlIn(Strict):
         json_schema_extra=not_null,
     )
     allow_idp_initiated: bool | None = Field(default=None, json_schema_extra=not_null)
+    allow_cbc: bool | None = Field(
+        default=None,
+        description="accept assertions encrypted with AES-CBC (not only AES-GCM)",
+        json_schema_extra=not_null,
+    )
+    require_encrypted: bool | None = Field(
+        default=None,
+        description="refuse an assertion that is not encrypted",
+        json_schema_extra=not_null,
+    )
 
     _not_null = field_validator(*SAML_FIELDS, mode="before")(no_null)
 
@@ -153,6 +163,8 @@ class SamlOut(Schema):
         description="firegate's entity ID for this connection (its metadata's address)"
     )
     acs_url: str = Field(description="where the IdP posts its answers (HTTP-POST)")
+    allow_cbc: bool = Field(description="assertions encrypted with AES-CBC are accepted")
+    require_encrypted: bool = Field(description="an assertion that is not encrypted is refused")
 
 
 class OidcOut(Schema):
@@ -202,6 +214,8 @@ class ConnectionOut(Schema):
                 metadata_url=saml.metadata_url,
                 sp_entity_id=sp.entity_id,
                 acs_url=sp.acs_url,
+                allow_cbc=saml.allow_cbc,
+                require_encrypted=saml.require_encrypted,
             )
             if connection.kind.value == "saml"
             else None,
