@@ -77,6 +77,10 @@ class SamlIdp:
     certificates: tuple[IdpCertificate, ...] = ()
     allow_idp_initiated: bool = False
     metadata_url: str = ""  # where its metadata was fetched from, once; "": not from a URL
+    # Its SingleLogoutService (docs/reference/sso.md, "Single logout"): "" for none, then
+    # signing out of firegate tells it nothing; the binding, "redirect" or "post".
+    slo_url: str = ""
+    slo_binding: str = ""
 
 
 @dataclass(frozen=True)
@@ -469,6 +473,7 @@ class SpAddresses:
     entity_id: str  # SAML: the SP's entity ID, which is also where its metadata is
     acs_url: str  # SAML: where the IdP posts its answers (HTTP-POST binding)
     redirect_uri: str  # OpenID: where the provider returns
+    slo_url: str = ""  # SAML: single logout, HTTP-Redirect and HTTP-POST bindings
 
     @staticmethod
     def of(public_url: str, connection_id: str) -> SpAddresses:
@@ -477,4 +482,5 @@ class SpAddresses:
             entity_id=f"{base}/saml/metadata",
             acs_url=f"{base}/saml/acs",
             redirect_uri=f"{base}/oidc/callback",
+            slo_url=f"{base}/saml/slo",
         )

@@ -49,6 +49,8 @@ def _idp_to_doc(saml: SamlIdp, oidc: OidcIdp, mapping: AttributeMapping) -> dict
             "certificates": [{"der": c.der, "not_after": c.not_after} for c in saml.certificates],
             "allow_idp_initiated": saml.allow_idp_initiated,
             "metadata_url": saml.metadata_url,
+            "slo_url": saml.slo_url,
+            "slo_binding": saml.slo_binding,
         },
         "oidc": {
             "issuer": oidc.issuer,
@@ -122,6 +124,8 @@ def _idp_from_doc(data: dict[str, Any]) -> tuple[SamlIdp, OidcIdp, AttributeMapp
             ),
             allow_idp_initiated=bool(saml.get("allow_idp_initiated", False)),
             metadata_url=saml.get("metadata_url", ""),
+            slo_url=saml.get("slo_url", ""),
+            slo_binding=saml.get("slo_binding", ""),
         ),
         OidcIdp(
             issuer=oidc.get("issuer", ""),

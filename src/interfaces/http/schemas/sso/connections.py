@@ -65,6 +65,12 @@ class SamlIn(Strict):
         json_schema_extra=not_null,
     )
     allow_idp_initiated: bool | None = Field(default=None, json_schema_extra=not_null)
+    slo_url: str | None = Field(
+        default=None,
+        max_length=URL_MAX,
+        description='its HTTP-Redirect single logout address ("": none)',
+        json_schema_extra=not_null,
+    )
 
     _not_null = field_validator(*SAML_FIELDS, mode="before")(no_null)
 
@@ -153,6 +159,11 @@ class SamlOut(Schema):
         description="firegate's entity ID for this connection (its metadata's address)"
     )
     acs_url: str = Field(description="where the IdP posts its answers (HTTP-POST)")
+    slo_url: str = Field(description='its single logout address; "" if none')
+    slo_binding: str = Field(description='"redirect" or "post"; "" if none')
+    sp_slo_url: str = Field(
+        description="firegate's single logout address (HTTP-Redirect and HTTP-POST)"
+    )
 
 
 class OidcOut(Schema):
@@ -202,6 +213,9 @@ class ConnectionOut(Schema):
                 metadata_url=saml.metadata_url,
                 sp_entity_id=sp.entity_id,
                 acs_url=sp.acs_url,
+                slo_url=saml.slo_url,
+                slo_binding=saml.slo_binding,
+                sp_slo_url=sp.slo_url,
             )
             if connection.kind.value == "saml"
             else None,
