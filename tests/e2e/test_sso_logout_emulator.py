@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from google.cloud.firestore import FieldFilter
 
 from tests.support.api import bearer, login, register
 from tests.support.pages import csrf
@@ -94,7 +95,7 @@ def _refreshed(client: FlaskClient, refresh_token: str) -> int:
 
 
 def _sessions_of(firestore: Any, user_id: str) -> list[Any]:
-    query = firestore.collection("sessions").where("user_id", "==", user_id)
+    query = firestore.collection("sessions").where(filter=FieldFilter("user_id", "==", user_id))
     return list(query.stream())
 
 
