@@ -384,3 +384,38 @@ def test_an_idp_logout_after_the_session_ended_ends_nothing_else(sso: SamlSso) -
     _, query = sso.idp.logout_request(slo, ADA)
     assert _sent(sso, sso.world.app.test_client(), query).status_code == 303
     assert sso.user_of(ADA).token_version == user.token_version
+
+
+def test_signing_out_at_an_idp_of_the_post_binding_only(sso: SamlSso) -> None:
+    """An IdP whose metadata lists single logout by HTTP-POST alone: the sign-out page posts
+    the request there (signed in the XML), and the IdP's posted answer comes back."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.metadata import entity_descriptor
+
+    metadata = etree.fromstring(str(entity_descriptor(sso.idp.server.config)).encode())
+    for service in metadata.findall(f".//{{{MD}}}SingleLogoutService"):
+        if service.get("Binding") == REDIRECT:
+            service.getparent().remove(service)
+    changed = sso.world.client.patch(
+        f"/orgs/corp/connections/{sso.cid}",
+        json={"saml": {"metadata_xml": etree.tostring(metadata).decode()}},
+        headers=sso.owner,
+    )
+    assert changed.get_json()["saml"]["slo_binding"] == "post", changed.get_json()
+    browser = _signed_in_browser(sso)
+    out = _signed_out(sso, browser)
+    assert out.status_code == 200, out.get_data(as_text=True)
+    html = out.get_data(as_text=True)
+    assert f'action="{SLO_URL}"' in html
+    assert "form-action 'self' https://idp.corp.example" in out.headers["Content-Security-Policy"]
+    field = re.search(r'name="SAMLRequest" value="([^"]+)"', html)
+    assert field is not None
+    assert b"Signature" in base64.b64decode(field.group(1))
+    request = sso.idp.server.parse_logout_request(field.group(1), BINDING_HTTP_POST)
+    assert request.message.name_id.text == ADA
+    answer = sso.idp.server.create_logout_response(request.message, [BINDING_HTTP_POST], sign=True)
+    back = browser.post(
+        _slo_path(sso), data={"SAMLResponse": base64.b64encode(str(answer).encode()).decode()}
+    )
+    assert back.status_code == 303, back.get_data(as_text=True)
+    assert back.headers["Location"].endswith("/sign-in")
