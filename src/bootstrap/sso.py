@@ -23,7 +23,6 @@ from application.sso.arrival import OutsideWayInOf, SsoArrivals, SsoPolicy
 from application.sso.connections import ConnectionEditor, SsoConnections
 from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence
 from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, CertificateWarnings
-from application.sso.logout import SamlLogout
 from application.sso.names import OrgConnectionNames, WayInNames
 from application.sso.ports import (
     Connections,
@@ -36,6 +35,7 @@ from application.sso.ports import (
 from application.sso.required import OrgHold, RequiredSso
 from application.sso.services import SsoServices
 from application.sso.setup import SetupLinks
+from application.sso.signin.logout import SamlLogout
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared

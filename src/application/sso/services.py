@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from application.sso.connections import SsoConnections
     from application.sso.discovery import HomeRealmDiscovery
     from application.sso.expiry import CertificateSweep
-    from application.sso.logout import SamlLogout
     from application.sso.setup import SetupLinks
+    from application.sso.signin.logout import SamlLogout
     from application.sso.signin.oidc import OidcSignIn
     from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 

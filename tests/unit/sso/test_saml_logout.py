@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from application.ports import Audit
-from application.sso.logout import SAML_LOGOUT
+from application.sso.signin.logout import SAML_LOGOUT
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.sso import SsoAdapters
 from tests.fakes.kernel import FakeClock

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from flask import Response, after_this_request, request
 
-from application.sso.logout import SignedOutAtIdp
 from application.sso.ports import LogoutMessage, SamlOutgoing
 from application.sso.services import SsoServices
+from application.sso.signin.logout import SignedOutAtIdp
 from domain.errors import DomainError
 from domain.sso.logout import POST, REDIRECT, logout_refused
 from interfaces.shared.services import services
