@@ -24,10 +24,18 @@ from application.sso.connections import ConnectionEditor, SsoConnections
 from application.sso.discovery import ConnectionReadiness, HomeRealmDiscovery, SsoPresence
 from application.sso.expiry import MAIL_ADMIN, WARN_ADMINS, CertificateSweep, CertificateWarnings
 from application.sso.names import OrgConnectionNames, WayInNames
-from application.sso.ports import Connections, SamlMetadata, SamlServiceProvider, SpentAssertions
+from application.sso.ports import (
+    Connections,
+    SamlMetadata,
+    SamlServiceProvider,
+    SamlSessions,
+    SamlSingleLogout,
+    SpentAssertions,
+)
 from application.sso.required import OrgHold, RequiredSso
 from application.sso.services import SsoServices
 from application.sso.setup import SetupLinks
+from application.sso.signin.logout import SamlLogout
 from application.sso.signin.oidc import OidcSignIn
 from application.sso.signin.saml import EncryptionKeys, SamlSignIn, SamlSpMetadata
 from bootstrap.accounts import SHARED, AccountsAdapters, Shared
@@ -45,6 +53,7 @@ from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
+from infrastructure.firestore.sso.saml_sessions import FirestoreSamlSessions
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.events import EventsSettings
@@ -70,9 +79,11 @@ class SsoAdapters:
     metadata_getter: DocumentGetter  # fetches an IdP's metadata as a webhook is sent
     metadata_resolver: HostResolver  # whose addresses must be public, as a webhook's
     oidc_client: UpstreamClient  # the OpenID connections': each request as a webhook is sent
+    slo: SamlSingleLogout  # SAML single logout's messages (pysaml2, as ``saml``)
+    saml_sessions: SamlSessions  # how the sessions begun through a SAML connection began
 
 
-def service_provider(settings: Settings) -> SamlServiceProvider:
+def service_provider(settings: Settings) -> Pysaml2ServiceProvider:
     """pysaml2 with SAML_SP_PRIVATE_KEY (none: SAML sign-in answers 503), its key's text read
     when first signed with; the connections' addresses under PUBLIC_URL."""
     key = settings.group(SsoSettings).saml_sp_private_key
@@ -110,14 +121,17 @@ def build(footing: Footing) -> SsoAdapters:
     pinned = platform.outbound.sender(settings.group(EventsSettings).webhook_timeout)
     resolver = SocketHostResolver()
     local = settings.service.app_profile == "local"
+    sp = service_provider(settings)
     return SsoAdapters(
         connections=FirestoreConnections(client),
         saml_metadata=Pysaml2Metadata(),
-        saml=service_provider(settings),
+        saml=sp,
         spent=FirestoreSpentAssertions(client),
         metadata_getter=pinned,
         metadata_resolver=resolver,
         oidc_client=connection_client(pinned, resolver, local=local),
+        slo=sp,
+        saml_sessions=FirestoreSamlSessions(client),
     )
 
 
@@ -218,8 +232,10 @@ def bind_saml_signin(
     signed_in: SignedIn,
     hooks: AccountHooks,
     schemas: ProfileSchemas,
+    logout: SamlLogout,
 ) -> SamlSignIn:
-    """Signing in through a SAML connection."""
+    """Signing in through a SAML connection; each session it begins remembered for
+    ``logout``."""
     return SamlSignIn(
         orgs=orgs.orgs,
         connections=own.connections,
@@ -228,6 +244,25 @@ def bind_saml_signin(
         box=signed_in.signin.secret_box,
         clock=signed_in.platform.clock,
         arrivals=_arrivals(own, orgs, signed_in, hooks, schemas),
+        began=logout.remember,
+    )
+
+
+def bind_saml_logout(own: SsoAdapters, settings: Settings, signed_in: SignedIn) -> SamlLogout:
+    """SAML single logout: the IdP's logout ends the person's sessions as signing out
+    everywhere does (sign-in's accounts and sessions, the audit log's back-channel logout);
+    the connections' SLO URLs under PUBLIC_URL."""
+    return SamlLogout(
+        connections=own.connections,
+        sp=own.slo,
+        origins=own.saml_sessions,
+        spent=own.spent,
+        users=signed_in.accounts.users,
+        sessions=signed_in.signin.sessions,
+        audit=signed_in.platform.audit,
+        clock=signed_in.platform.clock,
+        box=signed_in.signin.secret_box,
+        public_url=settings.service.public_url,
     )
 
 
@@ -453,6 +488,7 @@ def wire(
         shared.hooks,
         shared.schemas,
     )
+    logout = bind_saml_logout(own, settings, signed_in)
     return SsoServices(
         connections=bind_connections(
             own, settings, orgs=orgs.orgs, box=box, platform=platform, any_sso=any_sso
@@ -463,8 +499,9 @@ def wire(
         certificate_sweep=certificate_sweep,
         saml=bind_saml(own, box=box, clock=platform.clock),
         saml_signin=bind_saml_signin(
-            own, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas
+            own, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas, logout=logout
         ),
+        saml_logout=logout,
         discovery=bind_discovery(own, settings, orgs=orgs, any_sso=any_sso),
         oidc_signin=bind_oidc_signin(
             own, settings, orgs=orgs, signed_in=signed_in, hooks=hooks, schemas=schemas
@@ -499,14 +536,17 @@ def pages() -> Pages:
     from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
     from interfaces.web.signin.signed_out import HOME_REALMS  # noqa: PLC0415 - loaded with the app
-    from interfaces.web.sso import discovery, oidc, saml, setup  # noqa: F401, PLC0415 - loaded with the app
+    from interfaces.web.sso import discovery, logout, oidc, saml, setup  # noqa: F401, PLC0415 - loaded with the app
     from interfaces.web.sso import org as sso_org  # noqa: PLC0415 - loaded with the app
 
     return Pages(
         fills=(ORG_SECTIONS(At(60, sso_org.SSO)), HOME_REALMS(discovery.HOME_REALM)),
         # An OpenID connection's IdP returns here as a SAML one posts to its ACS: one budget
         limited_as={
-            ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs")
+            ("GET", "/sso/<connection_id>/oidc/callback"): LimitedAs(*SAML_ACS, "pages.saml_acs"),
+            # and so are the IdPs' logout messages at the SLO URL
+            ("GET", "/sso/<connection_id>/saml/slo"): LimitedAs(*SAML_ACS, "pages.saml_acs"),
+            ("POST", "/sso/<connection_id>/saml/slo"): LimitedAs(*SAML_ACS, "pages.saml_acs"),
         },
     )
 

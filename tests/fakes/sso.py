@@ -4,11 +4,12 @@ metadata fetched at a URL."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from application.outbound import DocumentTooLarge, WebhookUnreachable
 from application.ports import NO_WRITES, StagedWrites
+from application.sso.ports import SESSIONS_OF_SUBJECT_MAX
 from domain.errors import Conflict
 from domain.sso.connections import (
     CONNECTIONS_MAX,
@@ -16,6 +17,7 @@ from domain.sso.connections import (
     ConnectionKind,
     no_such_connection,
 )
+from domain.sso.logout import SamlSessionOrigin
 from tests.fakes.kernel import InMemoryStore
 
 
@@ -128,3 +130,31 @@ class FakeDocumentGetter:
         if len(body) > limit:
             raise DocumentTooLarge(str(limit))
         return body
+
+
+class FakeSamlSessions:
+    """``SamlSessions`` in memory."""
+
+    def __init__(self) -> None:
+        self.origins: dict[str, SamlSessionOrigin] = {}
+        self.lock = threading.Lock()
+
+    def record(self, origin: SamlSessionOrigin) -> None:
+        with self.lock:
+            self.origins[origin.session_id] = origin
+
+    def get(self, session_id: str) -> SamlSessionOrigin | None:
+        return self.origins.get(session_id)
+
+    def of_subject(self, connection_id: str, subject_key: str) -> list[SamlSessionOrigin]:
+        with self.lock:
+            return [
+                o
+                for o in self.origins.values()
+                if o.connection_id == connection_id and o.subject_key == subject_key
+            ][:SESSIONS_OF_SUBJECT_MAX]
+
+    def forget(self, session_ids: Sequence[str]) -> None:
+        with self.lock:
+            for session_id in session_ids:
+                self.origins.pop(session_id, None)

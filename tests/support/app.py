@@ -108,7 +108,12 @@ from tests.fakes.signin import (
     FakePrincipals,
     FakeSessionRepository,
 )
-from tests.fakes.sso import FakeConnections, FakeDocumentGetter, FakeSpentAssertions
+from tests.fakes.sso import (
+    FakeConnections,
+    FakeDocumentGetter,
+    FakeSamlSessions,
+    FakeSpentAssertions,
+)
 from tests.fakes.storage import FakeFileStore
 from tests.support.settings import make_settings
 
@@ -134,6 +139,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
     org_repository = FakeOrgRepository(store)
     users = FakeUserRepository(store)
     idp_resolver = FakeHostResolver()  # an SSO connection's IdP's addresses
+    saml_sp = service_provider(settings)  # SAML sign-in and single logout
     clock = FakeClock(tick=timedelta(microseconds=1))
     platform = Platform(
         clock=clock,
@@ -226,7 +232,7 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
         sso=SsoAdapters(
             connections=FakeConnections(store),
             saml_metadata=Pysaml2Metadata(),
-            saml=service_provider(settings),  # pysaml2 and libxmlsec1: no request of its own
+            saml=saml_sp,  # pysaml2 and libxmlsec1: no request of its own
             spent=FakeSpentAssertions(),
             metadata_getter=FakeDocumentGetter(),
             metadata_resolver=idp_resolver,
@@ -237,6 +243,8 @@ def fake_adapters(settings: Settings, store: InMemoryStore | None = None) -> Ada
                 idp_resolver,
                 local=settings.service.app_profile == "local",
             ),
+            slo=saml_sp,
+            saml_sessions=FakeSamlSessions(),
         ),
         scim=ScimAdapters(
             tokens=FakeScimTokens(org_repository),

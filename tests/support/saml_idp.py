@@ -23,6 +23,7 @@ from tests.support.saml import certificate_not_after
 
 ENTITY_ID = "https://idp.corp.example/metadata"
 SSO_URL = "https://idp.corp.example/sso"
+SLO_URL = "https://idp.corp.example/slo"  # its single logout, both bindings
 PASSWORD = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -79,8 +80,9 @@ class SamlIdpForTests:
         sign_alg: str = RSA_SHA256,
         digest_alg: str = SHA256,
         sso_url: str = SSO_URL,
+        entity_id: str = ENTITY_ID,
     ) -> None:
-        from saml2 import BINDING_HTTP_REDIRECT
+        from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
         from saml2.config import IdPConfig
         from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
         from saml2.server import Server
@@ -90,14 +92,20 @@ class SamlIdpForTests:
         config = IdPConfig()
         config.load(
             {
-                "entityid": ENTITY_ID,
+                "entityid": entity_id,
                 "key_file": self.keys.key_file,
                 "cert_file": self.keys.cert_file,
                 "xmlsec_binary": "/usr/bin/xmlsec1",
                 "metadata": {"inline": list(sp_metadata)},
                 "service": {
                     "idp": {
-                        "endpoints": {"single_sign_on_service": [(sso_url, BINDING_HTTP_REDIRECT)]},
+                        "endpoints": {
+                            "single_sign_on_service": [(sso_url, BINDING_HTTP_REDIRECT)],
+                            "single_logout_service": [
+                                (SLO_URL, BINDING_HTTP_REDIRECT),
+                                (SLO_URL, BINDING_HTTP_POST),
+                            ],
+                        },
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT],
                         "policy": {"default": {"lifetime": self.lifetime}},
                         # pysaml2 signs with RSA-SHA1 by default, which firegate refuses
@@ -172,6 +180,92 @@ class SamlIdpForTests:
             **crafted,
         )
         return str(response)
+
+    # -- single logout (docs/reference/sso.md, "Single logout")
+
+    def logout_request(
+        self,
+        destination: str,
+        email: str = "alice@corp.example",
+        *,
+        binding: str = "redirect",
+        sign: bool = True,
+        sign_alg: str = RSA_SHA256,
+        digest_alg: str = SHA256,
+        session_index: str | None = None,
+        expire: str | None = None,
+        relay_state: str = "",
+    ) -> tuple[str, dict[str, str] | str]:
+        """A ``LogoutRequest`` for the person of ``email`` (the NameID its answers name) to
+        ``destination``: its ID and, by HTTP-Redirect, the query to GET (its signature by
+        the IdP's key, with ``sign_alg``); by HTTP-POST, the form to post (an enveloped
+        signature). ``expire``: its ``NotOnOrAfter``."""
+        from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+        from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+
+        post = binding == "post"
+        request_id, request = self.server.create_logout_request(
+            destination,
+            "sp",
+            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            session_indexes=[session_index] if session_index else None,
+            expire=expire,
+            sign=sign and post,
+            sign_alg=sign_alg,
+            digest_alg=digest_alg,
+        )
+        xml = request if isinstance(request, str) else str(request)
+        if post:
+            form = {"SAMLRequest": posted(xml)}
+            if relay_state:
+                form["RelayState"] = relay_state
+            return request_id, form
+        info = self.server.apply_binding(
+            BINDING_HTTP_REDIRECT if not post else BINDING_HTTP_POST,
+            xml,
+            destination,
+            relay_state,
+            sign=sign,
+            sigalg=sign_alg,
+        )
+        return request_id, urlsplit(dict(info["headers"])["Location"]).query
+
+    def logout_of(self, url: str) -> Any:
+        """The ``LogoutRequest`` a redirect to the IdP's SLO carries, as the IdP reads it
+        (its query's signature checked with the service provider's certificate)."""
+        from saml2 import BINDING_HTTP_REDIRECT
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        return self.server.parse_logout_request(
+            query["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"),
+            sigalg=query.get("SigAlg"),
+            signature=query.get("Signature"),
+        )
+
+    def logout_response(
+        self, request: Any, *, sign: bool = True, in_response_to: str | None = None
+    ) -> str:
+        """The IdP's ``LogoutResponse`` (Success) to ``request`` (as ``logout_of`` read it),
+        by HTTP-Redirect to the SP's SLO URL: the query to GET there. ``in_response_to``:
+        another request's ID instead."""
+        from saml2 import BINDING_HTTP_REDIRECT
+
+        message = request.message
+        if in_response_to is not None:
+            message.id = in_response_to
+        response = self.server.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+        info = self.server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            response.destination,
+            "",
+            response=True,
+            sign=sign,
+            sigalg=RSA_SHA256,
+        )
+        return urlsplit(dict(info["headers"])["Location"]).query
 
 
 @functools.cache

@@ -54,6 +54,7 @@ from domain.sso.connections import (
     mapped_roles,
     no_such_connection,
 )
+from domain.sso.logout import REDIRECT
 
 SAML_FIELDS = (
     "metadata_xml",
@@ -63,6 +64,7 @@ SAML_FIELDS = (
     "certificates",
     "allow_idp_initiated",
     *("allow_cbc", "require_encrypted"),  # encrypted assertions
+    "slo_url",
 )
 OIDC_FIELDS = ("issuer", "client_id", "client_secret")
 EDITABLE = ("name", "status", "saml", "oidc", "mapping")
@@ -111,6 +113,17 @@ def _encryption_rules(
         else:
             rules[name] = value
     return replace(idp, allow_cbc=rules["allow_cbc"], require_encrypted=rules["require_encrypted"])
+
+
+def _slo(idp: SamlIdp, given: object, problems: list[FieldError]) -> SamlIdp:
+    """``idp`` with the single logout address given field by field (HTTP-Redirect; "" for
+    none); None leaves it as it is (docs/reference/sso.md, "Single logout")."""
+    if given is None:
+        return idp
+    if given == "":
+        return replace(idp, slo_url="", slo_binding="")
+    url = checked_url(str(given), "saml.slo_url", problems)
+    return replace(idp, slo_url=url, slo_binding=REDIRECT)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -220,6 +233,7 @@ class ConnectionEditor:
                     for text in cast(list[str], certificates)
                 )
                 idp = replace(idp, certificates=read_certificates)
+        idp = _slo(idp, given.get("slo_url"), problems)
         allow = given.get("allow_idp_initiated")
         if allow is not None:
             if not isinstance(allow, bool):

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from application.ports import NO_WRITES, StagedWrites
 from domain.sso.connections import Connection, IdpCertificate, SamlIdp
+from domain.sso.logout import IdpLogoutRequest, SamlSessionOrigin, SamlSubject
 
 
 class Connections(Protocol):
@@ -98,6 +99,11 @@ class SamlAssertion:
     attributes: Mapping[str, tuple[str, ...]]
     expires_at: datetime
     in_response_to: str | None
+    # Single logout (``SamlSessions``): the NameID's qualifiers and the assertion's
+    # SessionIndex, "" for none.
+    name_qualifier: str = ""
+    sp_name_qualifier: str = ""
+    session_index: str = ""
 
 
 class SamlServiceProvider(Protocol):
@@ -140,3 +146,86 @@ class SpentAssertions(Protocol):
         """Record the assertion as used, kept until ``expires_at`` (its TTL); False when it
         was used already (a replay), under any concurrency."""
         ...
+
+
+# -- single logout (docs/reference/sso.md, "Single logout")
+
+
+@dataclass(frozen=True)
+class LogoutMessage:
+    """A logout message of the IdP as it arrived at firegate's SLO URL: by the HTTP-Redirect
+    binding, the raw query (its signature is over the query's very bytes); by HTTP-POST, the
+    ``SAMLRequest`` or ``SAMLResponse`` field. ``relay_state``: as it came ("" for none)."""
+
+    binding: str  # domain.sso.logout REDIRECT or POST
+    query: str = ""
+    posted: str = ""
+    relay_state: str = ""
+
+
+@dataclass(frozen=True)
+class SamlOutgoing:
+    """A signed message for the IdP, which the browser carries: to ``url`` (HTTP-Redirect:
+    the query holds it and its signature) or posted to ``url`` with ``fields`` (HTTP-POST);
+    ``id``: a request's ID, which its answer must name."""
+
+    url: str
+    fields: Mapping[str, str]
+    id: str = ""
+
+
+class SamlSingleLogout(Protocol):
+    """firegate's side of SAML single logout (with the SAML library)."""
+
+    def logout_request(self, connection: Connection, message: LogoutMessage) -> IdpLogoutRequest:
+        """The IdP's ``LogoutRequest``, its signature checked with the connection's
+        certificates (HTTP-Redirect: over the raw query; HTTP-POST: an enveloped XML
+        signature); Unauthenticated ``saml_logout_unsigned``, ``saml_logout_bad_signature``,
+        ``saml_logout_weak_signature``, Unreadable ``saml_logout_invalid``."""
+        ...
+
+    def logout_response(
+        self, connection: Connection, request: IdpLogoutRequest, binding: str, relay_state: str
+    ) -> SamlOutgoing:
+        """A signed ``LogoutResponse`` (Success) to ``request``, for the IdP's SLO URL, in
+        ``binding``."""
+        ...
+
+    def logout(
+        self, connection: Connection, subject: SamlSubject, session_index: str
+    ) -> SamlOutgoing:
+        """A signed ``LogoutRequest`` for the subject (and SessionIndex) to the IdP's SLO
+        URL, in its binding."""
+        ...
+
+    def logout_answer(
+        self, connection: Connection, message: LogoutMessage, request_id: str
+    ) -> None:
+        """The IdP's ``LogoutResponse`` checked: signed (as ``logout_request``), from its IdP,
+        to this SP's SLO URL, in response to ``request_id`` (Unreadable
+        ``saml_logout_unsolicited`` otherwise)."""
+        ...
+
+
+class SamlSessions(Protocol):
+    """How the sessions begun through a SAML connection began (``sso_saml_sessions``)."""
+
+    def record(self, origin: SamlSessionOrigin) -> None:
+        """Keep ``origin`` until its ``expires_at`` (its TTL)."""
+        ...
+
+    def get(self, session_id: str) -> SamlSessionOrigin | None:
+        """How the session began, when it began through a SAML connection; None otherwise."""
+        ...
+
+    def of_subject(self, connection_id: str, subject_key: str) -> list[SamlSessionOrigin]:
+        """The sessions begun through the connection for the subject (``SamlSubject.key``),
+        at most ``SESSIONS_OF_SUBJECT_MAX``."""
+        ...
+
+    def forget(self, session_ids: Sequence[str]) -> None:
+        """Drop these sessions' records (idempotent)."""
+        ...
+
+
+SESSIONS_OF_SUBJECT_MAX = 200  # a person's sessions through one connection read at most

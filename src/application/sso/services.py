@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from application.sso.discovery import HomeRealmDiscovery
     from application.sso.expiry import CertificateSweep
     from application.sso.setup import SetupLinks
+    from application.sso.signin.logout import SamlLogout
     from application.sso.signin.oidc import OidcSignIn
     from application.sso.signin.saml import SamlSignIn, SamlSpMetadata
 
@@ -26,3 +27,4 @@ class SsoServices:
     discovery: HomeRealmDiscovery  # "Home-realm discovery"
     setup: SetupLinks  # "Setup links"
     certificate_sweep: CertificateSweep  # "Certificate expiry"
+    saml_logout: SamlLogout  # "Single logout"

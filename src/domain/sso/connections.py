@@ -84,6 +84,11 @@ class SamlIdp:
     allow_cbc: bool = False
     require_encrypted: bool = False
 
+    # Its SingleLogoutService (docs/reference/sso.md, "Single logout"): "" for none, then
+    # signing out of firegate tells it nothing; the binding, "redirect" or "post".
+    slo_url: str = ""
+    slo_binding: str = ""
+
 
 @dataclass(frozen=True)
 class SpEncryptionKey:
@@ -515,6 +520,7 @@ class SpAddresses:
     entity_id: str  # SAML: the SP's entity ID, which is also where its metadata is
     acs_url: str  # SAML: where the IdP posts its answers (HTTP-POST binding)
     redirect_uri: str  # OpenID: where the provider returns
+    slo_url: str = ""  # SAML: single logout, HTTP-Redirect and HTTP-POST bindings
 
     @staticmethod
     def of(public_url: str, connection_id: str) -> SpAddresses:
@@ -523,4 +529,5 @@ class SpAddresses:
             entity_id=f"{base}/saml/metadata",
             acs_url=f"{base}/saml/acs",
             redirect_uri=f"{base}/oidc/callback",
+            slo_url=f"{base}/saml/slo",
         )

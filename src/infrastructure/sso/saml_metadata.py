@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from datetime import datetime
+from typing import Any
 
 from cryptography import x509
 
@@ -23,9 +24,12 @@ from domain.sso.connections import (
     IdpCertificate,
     SamlIdp,
 )
+from domain.sso.logout import POST as SLO_POST
+from domain.sso.logout import REDIRECT as SLO_REDIRECT
 from domain.text import has_control
 
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
@@ -70,7 +74,14 @@ class Pysaml2Metadata:
             certificates = tuple(self.certificate(text, now) for text in texts)
         except InvalidInput as exc:
             raise _bad_metadata(exc.detail) from None
-        return SamlIdp(entity_id=entity_id, sso_url=redirect[0], certificates=certificates)
+        slo_url, slo_binding = _single_logout(store, entity_id)
+        return SamlIdp(
+            entity_id=entity_id,
+            sso_url=redirect[0],
+            certificates=certificates,
+            slo_url=slo_url,
+            slo_binding=slo_binding,
+        )
 
     def certificate(self, text: str, now: datetime) -> IdpCertificate:
         found = _PEM.search(text)
@@ -84,3 +95,15 @@ class Pysaml2Metadata:
         if not_after <= now:
             raise _bad_certificate(f"The certificate expired on {not_after:%Y-%m-%d}.")
         return IdpCertificate(der=base64.b64encode(der).decode(), not_after=not_after)
+
+
+def _single_logout(store: Any, entity_id: str) -> tuple[str, str]:
+    """The IdP's SingleLogoutService, HTTP-Redirect rather than HTTP-POST, and its binding
+    (``domain.sso.logout``); ("", "") for none, or one at an address too long to keep
+    (docs/reference/sso.md, "Single logout")."""
+    services = store.service(entity_id, "idpsso_descriptor", "single_logout_service") or {}
+    for binding, name in ((REDIRECT, SLO_REDIRECT), (POST, SLO_POST)):
+        found = [s.get("location", "") for s in services.get(binding, [])]
+        if found and found[0] and len(found[0]) <= URL_MAX and not has_control(found[0]):
+            return found[0], name
+    return "", ""

@@ -34,6 +34,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -43,9 +44,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from application.sso.ports import SamlAssertion, SamlLogin
+from application.sso.ports import LogoutMessage, SamlAssertion, SamlLogin, SamlOutgoing
 from domain.errors import Unauthenticated, Unavailable
 from domain.sso.connections import Connection, SamlIdp, SpAddresses
+from domain.sso.logout import IdpLogoutRequest, SamlSubject
 
 SKEW = 120  # seconds of clock difference accepted with the IdP
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -191,7 +193,54 @@ class Pysaml2ServiceProvider:
         )
         if misaddressed is not None:
             raise _logged(connection, misaddressed, "firegate's check")
-        return _assertion(parsed)
+        return _with_logout_details(_assertion(parsed), parsed)
+
+    # -- single logout (``SamlSingleLogout``; infrastructure/sso/saml_logout.py)
+
+    def logout_request(self, connection: Connection, message: LogoutMessage) -> IdpLogoutRequest:
+        from infrastructure.sso import saml_logout  # noqa: PLC0415
+
+        return saml_logout.logout_request(self._client(connection), connection, message)
+
+    def logout_response(
+        self, connection: Connection, request: IdpLogoutRequest, binding: str, relay_state: str
+    ) -> SamlOutgoing:
+        from infrastructure.sso import saml_logout  # noqa: PLC0415
+
+        client = self._client(connection)
+        return saml_logout.logout_response(
+            client, request, binding, relay_state, connection.saml.slo_url
+        )
+
+    def logout(
+        self, connection: Connection, subject: SamlSubject, session_index: str
+    ) -> SamlOutgoing:
+        from infrastructure.sso import saml_logout  # noqa: PLC0415
+
+        return saml_logout.logout(self._client(connection), connection, subject, session_index)
+
+    def logout_answer(
+        self, connection: Connection, message: LogoutMessage, request_id: str
+    ) -> None:
+        from infrastructure.sso import saml_logout  # noqa: PLC0415
+
+        slo = SpAddresses.of(self._public_url, connection.id).slo_url
+        saml_logout.logout_answer(self._client(connection), connection, message, request_id, slo)
+
+
+def _with_logout_details(assertion: SamlAssertion, parsed: Any) -> SamlAssertion:
+    """The assertion with what single logout names a session by: the NameID's qualifiers
+    and the first authentication statement's SessionIndex (docs/reference/sso.md, "Single
+    logout")."""
+    name_id = parsed.name_id
+    statements = parsed.assertion.authn_statement or []
+    index = next((s.session_index for s in statements if s.session_index), "") or ""
+    return replace(
+        assertion,
+        name_qualifier=(getattr(name_id, "name_qualifier", None) or "") if name_id else "",
+        sp_name_qualifier=(getattr(name_id, "sp_name_qualifier", None) or "") if name_id else "",
+        session_index=index.strip(),
+    )
 
 
 def _logged(connection: Connection, verdict: Unauthenticated, why: str) -> Unauthenticated:
@@ -354,7 +403,10 @@ def _sp_config(
         "metadata": {"inline": [_idp_metadata(connection)]} if connection.saml.entity_id else {},
         "service": {
             "sp": {
-                "endpoints": {"assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)]},
+                "endpoints": {
+                    "assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)],
+                    "single_logout_service": _single_logout_service(sp),
+                },
                 "authn_requests_signed": True,
                 "want_response_signed": False,
                 "want_assertions_signed": False,
@@ -366,6 +418,13 @@ def _sp_config(
             }
         },
     }
+
+
+def _single_logout_service(sp: SpAddresses) -> list[tuple[str, str]]:
+    """firegate's SLO URL in its metadata, for both bindings an IdP sends by."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT  # noqa: PLC0415
+
+    return [(sp.slo_url, BINDING_HTTP_REDIRECT), (sp.slo_url, BINDING_HTTP_POST)]
 
 
 @lru_cache(maxsize=8)  # once per process and key: loading an RSA key checks it (~20 ms)

@@ -85,13 +85,15 @@ def fields(*names: str) -> list[str]:
 # An upstream provider's answer posted back (Apple's form_post) is checked by its state, which
 # only this browser's flight cookie holds (docs/reference/providers.md). A SAML IdP's answer is
 # posted to the ACS from the IdP's site: it is checked by its signature and, unless the
-# connection allows IdP-initiated sign-in, by the request this browser's flight names.
+# connection allows IdP-initiated sign-in, by the request this browser's flight names. Its
+# single logout messages come to the SLO URL the same way, each checked by its signature.
 CSRF_FREE = frozenset(
     {
         "oauth_pages.logout",
         "oauth_pages.authorize_posted",
         "pages.upstream_callback",
         "pages.saml_acs",
+        "pages.saml_slo",
     }
 )
 

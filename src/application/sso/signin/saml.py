@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -247,6 +248,9 @@ class SamlSignIn:
     box: SecretBox
     clock: Clock
     arrivals: SsoArrivals
+    # What a session begun here is remembered by for single logout (``SamlLogout.remember``:
+    # the connection, the assertion, the session's id).
+    began: Callable[[Connection, SamlAssertion, str], None] = lambda *_: None
 
     def start(self, cmd: StartSso) -> SamlRedirect:
         """To the active connection's IdP (404 ``connection_not_found`` otherwise); for a
@@ -324,4 +328,7 @@ class SamlSignIn:
         )
         if trial:
             return self.arrivals.preview(vouched, assertion.attributes, flight.trial_link)
-        return self.arrivals.arrive(vouched)
+        arrival = self.arrivals.arrive(vouched)
+        if arrival.pair is not None:  # for single logout (docs/reference/sso.md)
+            self.began(connection, assertion, arrival.pair.refresh_token.partition(".")[0])
+        return arrival

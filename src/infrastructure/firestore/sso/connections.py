@@ -52,6 +52,8 @@ def _idp_to_doc(saml: SamlIdp, oidc: OidcIdp, mapping: AttributeMapping) -> dict
             "metadata_url": saml.metadata_url,
             "allow_cbc": saml.allow_cbc,
             "require_encrypted": saml.require_encrypted,
+            "slo_url": saml.slo_url,
+            "slo_binding": saml.slo_binding,
         },
         "oidc": {
             "issuer": oidc.issuer,
@@ -128,6 +130,8 @@ def _idp_from_doc(data: dict[str, Any]) -> tuple[SamlIdp, OidcIdp, AttributeMapp
             metadata_url=saml.get("metadata_url", ""),
             allow_cbc=bool(saml.get("allow_cbc", False)),
             require_encrypted=bool(saml.get("require_encrypted", False)),
+            slo_url=saml.get("slo_url", ""),
+            slo_binding=saml.get("slo_binding", ""),
         ),
         OidcIdp(
             issuer=oidc.get("issuer", ""),

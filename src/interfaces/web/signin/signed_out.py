@@ -59,6 +59,10 @@ class HomeRealm:
 
     any_sso: Callable[[], bool]
     start_of: Callable[[str], SsoStart | None]
+    # After the pages' sign-out of a session (its id, where the browser goes next): on to the
+    # org's IdP to sign out there too, when the session began at one that lists its single
+    # logout (docs/reference/sso.md, "Single logout"); None: nowhere.
+    signed_out_at: Callable[[str, str], Response | None] = lambda _session, _next: None
 
 
 NO_HOME_REALM = HomeRealm(any_sso=lambda: False, start_of=lambda _username: None)
@@ -276,7 +280,9 @@ def sign_out() -> Response:
         services().of(SigninServices).sessions.logout(Logout(actor, False))
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
     back = request.args.get("next")
-    response = see_other("/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in")
+    target = "/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in"
+    onward = _HOME_REALM[0].signed_out_at(actor.session_id, target) if actor else None
+    response = onward or see_other(target)
     browser.end(response)
     return response
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from application.sso.services import SsoServices
 from interfaces.shared.services import services
 from interfaces.web.signin.signed_out import HomeRealm, SsoStart
+from interfaces.web.sso.logout import signed_out_at_idp
 
 
 def _any_sso() -> bool:
@@ -17,4 +18,4 @@ def _start_of(username: str) -> SsoStart | None:
     return None if found is None else SsoStart(found.path, found.domain)
 
 
-HOME_REALM = HomeRealm(any_sso=_any_sso, start_of=_start_of)
+HOME_REALM = HomeRealm(any_sso=_any_sso, start_of=_start_of, signed_out_at=signed_out_at_idp)

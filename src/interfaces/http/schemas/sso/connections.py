@@ -75,6 +75,12 @@ class SamlIn(Strict):
         description="refuse an assertion that is not encrypted",
         json_schema_extra=not_null,
     )
+    slo_url: str | None = Field(
+        default=None,
+        max_length=URL_MAX,
+        description='its HTTP-Redirect single logout address ("": none)',
+        json_schema_extra=not_null,
+    )
 
     _not_null = field_validator(*SAML_FIELDS, mode="before")(no_null)
 
@@ -165,6 +171,11 @@ class SamlOut(Schema):
     acs_url: str = Field(description="where the IdP posts its answers (HTTP-POST)")
     allow_cbc: bool = Field(description="assertions encrypted with AES-CBC are accepted")
     require_encrypted: bool = Field(description="an assertion that is not encrypted is refused")
+    slo_url: str = Field(description='its single logout address; "" if none')
+    slo_binding: str = Field(description='"redirect" or "post"; "" if none')
+    sp_slo_url: str = Field(
+        description="firegate's single logout address (HTTP-Redirect and HTTP-POST)"
+    )
 
 
 class OidcOut(Schema):
@@ -216,6 +227,9 @@ class ConnectionOut(Schema):
                 acs_url=sp.acs_url,
                 allow_cbc=saml.allow_cbc,
                 require_encrypted=saml.require_encrypted,
+                slo_url=saml.slo_url,
+                slo_binding=saml.slo_binding,
+                sp_slo_url=sp.slo_url,
             )
             if connection.kind.value == "saml"
             else None,
