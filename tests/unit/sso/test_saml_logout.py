@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,11 +17,14 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from application.ports import Audit
+from application.sso.discovery import PRESENCE_TTL
+from application.sso.services import SsoServices
 from application.sso.signin.logout import SAML_LOGOUT
 from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.sso import SsoAdapters
+from domain.sso.connections import ConnectionStatus
 from tests.fakes.kernel import FakeClock
-from tests.fakes.sso import FakeSamlSessions
+from tests.fakes.sso import FakeConnections, FakeSamlSessions
 from tests.support.pages import csrf
 from tests.support.saml_idp import (
     RSA_SHA1,
@@ -342,6 +346,30 @@ def test_signing_out_goes_on_to_the_idp_and_back(sso: SamlSso) -> None:
     assert finished.headers["Location"].endswith("/sign-in")
     # the flight is spent: the same answer again is not this browser's
     _problem(browser.get(f"{_slo_path(sso)}?{back}", headers=JSON), 400, UNSOLICITED)
+
+
+def test_signing_out_goes_on_to_the_idp_whatever_this_process_last_read_of_sso(
+    sso: SamlSso,
+) -> None:
+    """A process that last read "no org has single sign-on" keeps it for a while (another
+    process switched a connection on since): a session begun through the connection still
+    goes on to the IdP when it signs out there (found by the SimpleSAMLphp interop run,
+    docs/testing.md)."""
+    _with_slo(sso)
+    browser = _signed_in_browser(sso)
+    fake = sso.world.adapters.of(SsoAdapters).connections
+    assert isinstance(fake, FakeConnections)
+    live = fake.connections[sso.cid]
+    fake.connections[sso.cid] = replace(live, status=ConnectionStatus.DRAFT)
+    clock = sso.world.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=PRESENCE_TTL.total_seconds() + 1)  # what it knew is stale
+    assert not sso.world.services.of(SsoServices).discovery.any_sso()  # read, and kept
+    fake.connections[sso.cid] = live  # as another process stores it
+    answer = _signed_out(sso, browser)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.headers["Refresh"].partition("; url=")[2].startswith(SLO_URL + "?")
+    assert not signed_in(browser)
 
 
 def test_an_idp_answer_to_another_request_is_refused(sso: SamlSso) -> None:

@@ -20,6 +20,7 @@ from application.signin.services import SigninServices
 from application.signin.sessions import Logout
 from domain.errors import DomainError, InvalidInput, MfaRequired
 from domain.signin.acr import PHR
+from domain.signin.mfa import FEDERATED
 from domain.slots import Slot
 from interfaces.shared.languages import accepted_locale
 from interfaces.shared.limits import client_ip
@@ -59,9 +60,9 @@ class HomeRealm:
 
     any_sso: Callable[[], bool]
     start_of: Callable[[str], SsoStart | None]
-    # After the pages' sign-out of a session (its id, where the browser goes next): on to the
-    # org's IdP to sign out there too, when the session began at one that lists its single
-    # logout (docs/reference/sso.md, "Single logout"); None: nowhere.
+    # After the pages' sign-out of a federated session (its id, where the browser goes next):
+    # on to the org's IdP to sign out there too, when the session began at one that lists its
+    # single logout (docs/reference/sso.md, "Single logout"); None: nowhere.
     signed_out_at: Callable[[str, str], Response | None] = lambda _session, _next: None
 
 
@@ -281,7 +282,9 @@ def sign_out() -> Response:
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
     back = request.args.get("next")
     target = "/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in"
-    onward = _HOME_REALM[0].signed_out_at(actor.session_id, target) if actor else None
+    # Only a session begun at another provider has one to sign out at too.
+    federated = actor is not None and FEDERATED in actor.amr
+    onward = _HOME_REALM[0].signed_out_at(actor.session_id, target) if federated else None
     response = onward or see_other(target)
     browser.end(response)
     return response

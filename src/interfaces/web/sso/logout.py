@@ -90,11 +90,11 @@ def saml_slo(connection_id: str) -> Response:
 
 
 def signed_out_at_idp(session_id: str, next_page: str) -> Response | None:
-    """After the pages' sign-out of ``session_id``: on to the IdP's single logout when the
-    session began through a SAML connection whose IdP lists one (None otherwise)."""
+    """After the pages' sign-out of ``session_id``, a federated session's (the pages ask
+    nothing of the others): on to the IdP's single logout when the session began through a
+    SAML connection whose IdP lists one (None otherwise). Whether any org has single sign-on
+    is not asked first: what this process last read of it may be stale."""
     sso = services().of(SsoServices)
-    if not sso.discovery.any_sso():  # nothing read while no org has single sign-on
-        return None
     try:
         onward: SignedOutAtIdp | None = sso.saml_logout.after_sign_out(session_id, next_page)
     except DomainError as failed:  # signed out here all the same
