@@ -100,12 +100,8 @@ def helpers(tree: ast.Module) -> dict[str, int]:
     }
 
 
-TREES = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sources()}
-CONSTANTS = {k: v for tree in TREES.values() for k, v in constants(tree).items()}
-
-
-def codes_in(path: Path) -> set[str]:
-    tree = TREES[path]
+def codes_in(tree: ast.Module, known: dict[str, str]) -> set[str]:
+    """The codes ``tree`` gives; ``known``: every module's constants (``constants``)."""
     positions = FIELD_CODE | helpers(tree)
     given: list[ast.expr] = []
     for node in ast.walk(tree):
@@ -130,11 +126,21 @@ def codes_in(path: Path) -> set[str]:
             given.append(node.args[at])
     found = {g.value for g in given if isinstance(g, ast.Constant) and isinstance(g.value, str)}
     found.discard("")  # a dataclass's field named code (application/signin/factors/totp.py)
-    return found | {CONSTANTS[g.id] for g in given if isinstance(g, ast.Name) and g.id in CONSTANTS}
+    return found | {known[g.id] for g in given if isinstance(g, ast.Name) and g.id in known}
 
 
-def test_the_scan_reads_every_capabilitys_codes() -> None:
-    every = set().union(*(codes_in(path) for path in TREES))
+@pytest.fixture(scope="module")
+def codes() -> dict[Path, set[str]]:
+    """Each module's codes, read once for both tests, when they run: at the module's import,
+    every worker that collects it parsed all of ``src/`` (~3 s of CPU), the one that runs it
+    included."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sources()}
+    known = {k: v for tree in trees.values() for k, v in constants(tree).items()}
+    return {path: codes_in(tree, known) for path, tree in trees.items()}
+
+
+def test_the_scan_reads_every_capabilitys_codes(codes: dict[Path, set[str]]) -> None:
+    every = set().union(*codes.values())
     assert {
         "connection_not_found",  # code=, sso
         "https_required",  # a module's helper (_url_refused), sso
@@ -149,12 +155,12 @@ def test_the_scan_reads_every_capabilitys_codes() -> None:
     } <= every
 
 
-def test_every_code_an_api_answers_is_listed() -> None:
+def test_every_code_an_api_answers_is_listed(codes: dict[Path, set[str]]) -> None:
     listed = set(re.findall(r"`([a-z0-9_]+)`", ERRORS.read_text(encoding="utf-8")))
     missing = {
         code: path.relative_to(ROOT).as_posix()
-        for path in TREES
-        for code in codes_in(path)
+        for path, found in codes.items()
+        for code in found
         if code not in listed
     } | {code: f"src/{where}" for code, where in BUILT_AT_RUNTIME.items() if code not in listed}
     assert missing == {}, f"{len(missing)} codes not in docs/reference/errors.md"
