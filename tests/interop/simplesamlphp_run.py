@@ -323,10 +323,6 @@ def run() -> None:
                 PORT=str(port),
                 PUBLIC_URL=base,
                 DNS_RESOLVER=dns.address,
-                # One process: the one that switches the connection on knows at once that an
-                # org has single sign-on, which another remembers not knowing for up to 30 s
-                # (application/sso/discovery.py), and the pages' sign-out asks that first.
-                WEB_CONCURRENCY="1",
             ),
         ):
             owner = bearer(signed_in(base, "olga")["access_token"])
