@@ -22,7 +22,7 @@ from playwright.sync_api import Page
 
 from tests.support.api import PASSWORD, bearer
 from tests.support.browser import another_browser, chromium, fill, signed_up
-from tests.support.servers import cli, free_port, serving
+from tests.support.servers import cli, free_port, reserved_port, serving
 from tests.support.settings import TEST_MFA_KEY
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,9 @@ class Gates:
 @pytest.fixture(scope="module")
 def firegates(emulators: Any) -> Iterator[Gates]:
     """The first firegate and its upstream, the second."""
-    first_port, second_port = free_port(), free_port()
+    # the first's port stays bound until it starts, after the second learned of it
+    reserved = reserved_port()
+    first_port, second_port = reserved.getsockname()[1], free_port()
     first, second = f"http://127.0.0.1:{first_port}", f"http://127.0.0.2:{second_port}"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     binds = ["--bind", f"127.0.0.1:{second_port}", "--bind", f"127.0.0.2:{second_port}"]
@@ -77,6 +79,7 @@ def firegates(emulators: Any) -> Iterator[Gates]:
                 *("--name", "Second Firegate"),
             ],
         )
+        reserved.close()
         with serving(
             "gunicorn-upstream-first.log",
             PORT=str(first_port),

@@ -29,6 +29,16 @@ def free_port() -> int:
         return port
 
 
+def reserved_port() -> socket.socket:
+    """A socket bound to a free port (``getsockname()[1]``), for a port chosen long before its
+    server starts (its URL registered somewhere first): while it is bound, no outgoing
+    connection of this machine takes the port as its own (the same ephemeral range). Close
+    it just before the server starts."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 def answers(url: str, proc: subprocess.Popen[bytes], *, seconds: float) -> bool:
     """Whether ``url`` answers 200 within ``seconds``, while ``proc`` (what serves it) runs."""
     deadline = time.monotonic() + seconds
