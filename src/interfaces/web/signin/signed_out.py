@@ -282,9 +282,9 @@ def sign_out() -> Response:
     # ``?next=``: the consent page's "not you?" signs in someone else, then comes back.
     back = request.args.get("next")
     target = "/sign-in?" + urlencode({"next": safe_next(back)}) if back else "/sign-in"
-    # Only a session begun at another provider has one to sign out at too.
-    federated = actor is not None and FEDERATED in actor.amr
-    onward = _HOME_REALM[0].signed_out_at(actor.session_id, target) if federated else None
+    onward = None
+    if actor is not None and FEDERATED in actor.amr:  # begun at a provider: out there too
+        onward = _HOME_REALM[0].signed_out_at(actor.session_id, target)
     response = onward or see_other(target)
     browser.end(response)
     return response
