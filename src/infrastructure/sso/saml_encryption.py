@@ -23,19 +23,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import xmlsec
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from saml2.sigver import SecurityContext, SigverError
+
+from infrastructure.sso.certificates import self_signed
 
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -57,7 +56,6 @@ _NS = {"xenc": XENC, "ds": DS}
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
 )
-_CERT_NOT_AFTER = datetime(2126, 1, 1, tzinfo=UTC)
 
 ENCRYPTION_REFUSED = (
     "saml_encryption_refused",
@@ -215,21 +213,8 @@ def with_encryption_keys(descriptor: Any, certificates: Sequence[str], *, allow_
 def new_key() -> tuple[str, str]:
     """A new RSA key (PEM, PKCS#8) and its self-signed certificate (base64 DER)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "firegate SAML encryption")])
     now = datetime.now(UTC).replace(microsecond=0)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(int.from_bytes(hashlib.sha256(public).digest()[:16], "big") >> 1 or 1)
-        .not_valid_before(now)
-        .not_valid_after(_CERT_NOT_AFTER)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, "firegate SAML encryption", now)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()

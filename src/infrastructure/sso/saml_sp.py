@@ -27,7 +27,6 @@ an optional dependency, which only the orgs that sign in with SAML use, and 0.6 
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import os
 import tempfile
@@ -39,15 +38,14 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from application.sso.ports import LogoutMessage, SamlAssertion, SamlLogin, SamlOutgoing
 from domain.errors import Unauthenticated, Unavailable
 from domain.sso.connections import Connection, SamlIdp, SpAddresses
 from domain.sso.logout import IdpLogoutRequest, SamlSubject
+from infrastructure.sso.certificates import self_signed
 
 SKEW = 120  # seconds of clock difference accepted with the IdP
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -60,7 +58,6 @@ CLIENTS_KEPT = 64  # connections' configured clients kept per process
 # The certificate in the metadata is made from the key alone, so every instance and every
 # restart publishes the same one (an IdP that pins it keeps working).
 _CERT_NOT_BEFORE = datetime(2026, 1, 1, tzinfo=UTC)
-_CERT_NOT_AFTER = datetime(2126, 1, 1, tzinfo=UTC)
 
 
 def _refused(code: str, detail: str) -> Unauthenticated:
@@ -432,20 +429,7 @@ def _write_key_files(pem: str) -> tuple[str, str, str]:
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise not_configured()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "firegate SAML service provider")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(int.from_bytes(hashlib.sha256(public).digest()[:16], "big") >> 1 or 1)
-        .not_valid_before(_CERT_NOT_BEFORE)
-        .not_valid_after(_CERT_NOT_AFTER)
-        .sign(key, hashes.SHA256())  # PKCS#1 v1.5: the same bytes for the same key
-    )
+    cert = self_signed(key, "firegate SAML service provider", _CERT_NOT_BEFORE)
     folder = tempfile.mkdtemp(prefix="firegate-saml-")
     key_file, cert_file = os.path.join(folder, "sp.key"), os.path.join(folder, "sp.crt")
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
