@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import UserRepository
+from application.events.outbox import EventOutbox
 from application.events.security_events import (
     EventHistory,
     SecurityEvents,
@@ -139,12 +140,16 @@ def stored_audit(
     platform: Platform,
     outbox: WebhookOutbox,
     ends: SessionEnds | None = None,
+    outboxes: Sequence[EventOutbox] = (),
 ) -> AuditLog:
     """The audit log that also stores each event where the account's owner and the admins
     read it, with its webhook deliveries, in the change's own commit; ``ends``: the
-    back-channel logout tokens of an event that ends sessions, in that commit too."""
+    back-channel logout tokens of an event that ends sessions, in that commit too;
+    ``outboxes``: the units' that send events on, their entries in that commit too."""
     audited = metered(platform.audit, platform.metrics)
-    return StoringAuditLog(audited, own.security_events, platform.clock, outbox, ends)
+    return StoringAuditLog(
+        audited, own.security_events, platform.clock, outbox, ends, outboxes=outboxes
+    )
 
 
 def audit_trail(
@@ -154,12 +159,15 @@ def audit_trail(
     *,
     queue: JobQueue,
     ends: SessionEnds | None,
+    outboxes: Sequence[EventOutbox] = (),
 ) -> AuditLog:
     """Every audit event is also stored where the account's owner and the admins read it,
     with its webhook deliveries, and a change to how an account signs in, or a sign-in from a
     new device, queues its notice (mail's); each carries the address and user agent of the
     request that caused it."""
-    stored = stored_audit(own, platform=platform, outbox=webhooks.outbox, ends=ends)
+    stored = stored_audit(
+        own, platform=platform, outbox=webhooks.outbox, ends=ends, outboxes=outboxes
+    )
     return WithRequestOrigin(
         inner=NotifyingAuditLog(log=stored, queue=queue, clock=platform.clock),
         origin=request_origin,
@@ -259,12 +267,17 @@ DELIVERY_CHANNELS = Slot[DeliveryChannels]("the deliveries' channels")
 # What the audit trail hands every session's end to (the provider's back-channel logout),
 # lent early by a unit after events: the last one, none if no unit lends one.
 SESSION_ENDS = Slot[SessionEnds]("the sessions' ends")
+# What stored events are sent on to besides the webhooks (an org's log streams, shared
+# signals), lent early by units after events: each one's entries go in the event's commit
+# (docs/decisions/0942-one-outbox-for-the-units-that-send-events.md).
+EVENT_OUTBOXES = Slot[EventOutbox]("the units' event outboxes")
 
 
 def lends_early(own: EventsAdapters, kernel: Kernel) -> Lent:
     """What events lend before the audit trail is made: the webhooks' parts, offered (on the
     webhooks' own queue, the kernel's if the platform has none), and the maker of the audit
-    trail, which reads the sessions' ends the units after events lent early."""
+    trail, which reads the sessions' ends and the event outboxes the units after events
+    lent early."""
     policy = webhook_policy(kernel.settings)
     queue = kernel.queue if kernel.webhook_queue is None else kernel.webhook_queue
     parts = WebhookParts(
@@ -276,7 +289,12 @@ def lends_early(own: EventsAdapters, kernel: Kernel) -> Lent:
     def trail(lent: Kernel) -> AuditLog:
         ends = lent.filled(SESSION_ENDS)
         return audit_trail(
-            own, lent.platform, parts, queue=lent.queue, ends=ends[-1] if ends else None
+            own,
+            lent.platform,
+            parts,
+            queue=lent.queue,
+            ends=ends[-1] if ends else None,
+            outboxes=lent.filled(EVENT_OUTBOXES),
         )
 
     return Lent(fills=(AUDIT_TRAILS(trail),), offers=(WEBHOOK_PARTS(parts),))

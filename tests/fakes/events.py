@@ -12,6 +12,7 @@ from datetime import datetime
 from application.outbound import Answer, DocumentTooLarge, WebhookUnreachable
 from application.ports import AuditEvent, StagedWrites
 from domain.errors import Conflict
+from domain.events.outbox import OutboxEntry
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery, WebhookEndpoint
 from tests.fakes.kernel import InMemoryStore
@@ -47,13 +48,20 @@ class FakeSecurityEvents:
         self.deliveries = deliveries or FakeWebhookDeliveries(self.store)
         self.broken = False
 
-    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+    def add(
+        self,
+        event: SecurityEvent,
+        deliveries: Sequence[Delivery] = (),
+        entries: Sequence[OutboxEntry] = (),
+    ) -> None:
         if self.broken:
             raise RuntimeError("the fake security events are broken")
         with self.lock, self.deliveries.lock:
             self.events[event.id] = event
             for delivery in deliveries:
                 self.deliveries.deliveries.setdefault(delivery.id, delivery)
+            for entry in entries:
+                self.store.event_outbox.setdefault(entry.id, entry)
 
     def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         if self.broken:
@@ -87,6 +95,34 @@ class FakeSecurityEvents:
                 reverse=True,
             )
         return [e for e in rows if before is None or (e.at, e.id) < before][:limit]
+
+
+class FakeOutboxEntries:
+    """The units' outbox entries, in the store's collection under its lock."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self.entries: dict[str, OutboxEntry] = self.store.event_outbox
+
+    def oldest(self, key: str, limit: int) -> list[OutboxEntry]:
+        with self.store.lock:
+            found = sorted(
+                (entry for entry in self.entries.values() if entry.key == key),
+                key=lambda entry: (entry.at, entry.id),
+            )
+        return found[:limit]
+
+    def remove(self, entry_ids: Sequence[str]) -> None:
+        with self.store.lock:
+            for entry_id in entry_ids:
+                self.entries.pop(entry_id, None)
+
+    def remove_key(self, key: str) -> int:
+        with self.store.lock:
+            gone = [entry_id for entry_id, entry in self.entries.items() if entry.key == key]
+            for entry_id in gone:
+                del self.entries[entry_id]
+        return len(gone)
 
 
 class FakeWebhookEndpoints:

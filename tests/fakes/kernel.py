@@ -14,6 +14,7 @@ from application.jobs import JobHandler
 from application.ports import Job, StagedWrites
 from domain.accounts.identities import PendingLink
 from domain.accounts.users import User
+from domain.events.outbox import OutboxEntry
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from domain.mail.action_tokens import ActionToken, SendLog
@@ -79,6 +80,7 @@ class InMemoryStore:
         self.challenges: dict[str, MfaChallenge] = {}  # token hash -> challenge
         self.security_events: dict[str, SecurityEvent] = {}
         self.webhook_deliveries: dict[str, Delivery] = {}
+        self.event_outbox: dict[str, OutboxEntry] = {}  # the units' outbox entries, by id
         self.personal_tokens: dict[str, PersonalToken] = {}
         # (org id, user id) -> the person's membership of a live org, as a session's
         # active org reads it (tests/fakes/signin.py's FakeActiveOrgs)
@@ -92,6 +94,8 @@ class InMemoryStore:
                 self.security_events[event.id] = event
             for delivery in events.deliveries:
                 self.webhook_deliveries.setdefault(delivery.id, delivery)
+            for entry in events.entries:
+                self.event_outbox.setdefault(entry.id, entry)
 
 
 class FakeHasher:

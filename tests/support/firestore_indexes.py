@@ -43,7 +43,8 @@ COLD: dict[str, str] = {
 }
 # Fields whose values spread writes over the index: the first field of a composite index that
 # holds a sequential one is one of them.
-SPREADS = frozenset({"user_id", "owner_id", "id_user", "shard", "org_id"})
+# ``key``: the units' outbox entries' destination (a stream), as an org spreads its own.
+SPREADS = frozenset({"user_id", "owner_id", "id_user", "shard", "org_id", "key"})
 # A time, an expiry: any field so named, or holding maps with a field so named.
 SEQUENTIAL_NAME = re.compile(r"(^|_)(at|date|time|since|until|start)$|^expires")
 ALSO_SEQUENTIAL = frozenset({("mfa", "last_step")})  # the TOTP time step last used

@@ -17,6 +17,7 @@ from typing import Literal, Protocol, get_args
 
 from application.accounts.accounts import UserRepository as Users
 from application.accounts.admin import target_of
+from application.events.outbox import EventOutbox
 from application.pagination import (
     Page,
     decode_cursor,
@@ -27,6 +28,7 @@ from application.pagination import (
 from application.ports import Audit, AuditEvent, AuditLog, Clock, StagedWrites
 from application.signin.authentication import Actor
 from domain.errors import InvalidInput
+from domain.events.outbox import OutboxEntry
 from domain.events.security_events import Activity, SecurityEvent, activity_of
 from domain.events.webhooks import Delivery
 from domain.ids import new_id
@@ -90,9 +92,14 @@ EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class SecurityEvents(Protocol):
-    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
-        """Store one event (its ``expires_at`` is the TTL field) and its webhook deliveries
-        in one commit."""
+    def add(
+        self,
+        event: SecurityEvent,
+        deliveries: Sequence[Delivery] = (),
+        entries: Sequence[OutboxEntry] = (),
+    ) -> None:
+        """Store one event (its ``expires_at`` is the TTL field), its webhook deliveries
+        and the units' outbox entries of it in one commit."""
         ...
 
     def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
@@ -226,6 +233,7 @@ class StagedEvents(StagedWrites):
 
     events: tuple[SecurityEvent, ...] = ()
     deliveries: tuple[Delivery, ...] = ()
+    entries: tuple[OutboxEntry, ...] = ()  # the units' outboxes' (``EventOutbox``)
 
 
 def staged_events(staged: StagedWrites) -> StagedEvents:
@@ -273,9 +281,13 @@ class StoringAuditLog:
         clock: Clock,
         outbox: Outbox | None = None,
         ends: SessionEnds | None = None,
+        *,
+        outboxes: Sequence[EventOutbox] = (),
     ) -> None:
         self._log, self._events, self._clock = log, events, clock
         self._outbox = outbox or NoOutbox()
+        # The units' that send events on, each given its entries in the event's commit.
+        self._outboxes = tuple(outboxes)
         # Every way a session ends is an audit event: its back-channel logout tokens go in
         # the event's commit (docs/decisions/0416-back-channel-logout-through-the-outbox.md).
         self._ends = ends or NoSessionEnds()
@@ -294,8 +306,30 @@ class StoringAuditLog:
         for event in events:
             deliveries += self._logouts(event)
         return StagedEvents(
-            audit=self._log.stage(events).audit, events=kept, deliveries=tuple(deliveries)
+            audit=self._log.stage(events).audit,
+            events=kept,
+            deliveries=tuple(deliveries),
+            entries=tuple(entry for stored in kept for entry in self._entries(stored)),
         )
+
+    def _entries(self, stored: SecurityEvent) -> list[OutboxEntry]:
+        """The units' outbox entries of ``stored``: none of a unit that fails to make
+        them (the event is stored all the same)."""
+        made: list[OutboxEntry] = []
+        for outbox in self._outboxes:
+            try:
+                made += outbox.entries(stored)
+            except Exception as error:
+                log.warning(
+                    "%s outbox: %s not sent on (%s)", outbox.kind, stored.type, type(error).__name__
+                )
+        return made
+
+    def _entries_stored(self, entries: Sequence[OutboxEntry]) -> None:
+        for outbox in self._outboxes:
+            own = [entry for entry in entries if entry.kind == outbox.kind]
+            if own:
+                outbox.stored(own)
 
     def _logouts(self, event: AuditEvent) -> list[Delivery]:
         try:
@@ -308,7 +342,9 @@ class StoringAuditLog:
 
     def committed(self, staged: StagedWrites) -> None:
         self._log.committed(staged)  # stored already, in the commit of the change
-        self._outbox.stored(staged_events(staged).deliveries)
+        events = staged_events(staged)
+        self._outbox.stored(events.deliveries)
+        self._entries_stored(events.entries)
 
     def _failed(self, stored: SecurityEvent, error: Exception) -> None:
         with self._lock:
@@ -326,11 +362,13 @@ class StoringAuditLog:
         for stored in security_events_of(event, at=self._clock.now()):
             try:
                 deliveries = self._outbox.deliveries(stored) + logouts
-                self._events.add(stored, deliveries)
+                entries = self._entries(stored)
+                self._events.add(stored, deliveries, entries)
             except Exception as error:  # never fail the request that caused it
                 self._failed(stored, error)
             else:
                 self._outbox.stored(deliveries)
+                self._entries_stored(entries)
             logouts = []  # with the first event's commit
         if logouts:  # an event stored as no security event (an account claimed)
             try:

@@ -25,6 +25,7 @@ from application.signin.authentication import Actor
 from bootstrap import Adapters, build_app
 from bootstrap.signin_adapters import SigninAdapters
 from domain.errors import InvalidInput, Unavailable
+from domain.events.outbox import OutboxEntry
 from domain.events.security_events import KEPT_FOR, SecurityEvent, activity_of
 from domain.events.webhooks import Delivery
 from domain.ids import new_id
@@ -51,7 +52,12 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 class FailingSecurityEvents(FakeSecurityEvents):
     """Firestore down: every write raises what the adapter raises for an outage."""
 
-    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
+    def add(
+        self,
+        event: SecurityEvent,
+        deliveries: Sequence[Delivery] = (),
+        entries: Sequence[OutboxEntry] = (),
+    ) -> None:
         raise Unavailable("down")
 
 

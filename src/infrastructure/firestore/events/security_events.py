@@ -13,10 +13,12 @@ from typing import Any
 
 from application.events.security_events import StagedEvents, staged_events
 from application.ports import StagedWrites
+from domain.events.outbox import OutboxEntry
 from domain.events.security_events import SecurityEvent
 from domain.events.webhooks import Delivery
 from infrastructure.firestore.client import BOUNDED, run_query
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.events.outbox import EVENT_OUTBOX, entry_to_doc
 from infrastructure.firestore.events.webhooks import WEBHOOK_DELIVERIES, delivery_to_doc
 from infrastructure.firestore.reads import Select
 from infrastructure.firestore.sdk import exceptions, firestore
@@ -68,13 +70,16 @@ def event_from_doc(event_id: str, data: dict[str, Any]) -> SecurityEvent:
 
 
 def staged_documents(staged: StagedWrites) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The path and fields of each document ``staged`` creates: its events, and the webhook
-    outbox's deliveries of them, for the commit of the change they record."""
+    """The path and fields of each document ``staged`` creates: its events, the webhook
+    outbox's deliveries of them and the units' outbox entries, for the commit of the change
+    they record."""
     events = staged_events(staged)
     for event in events.events:
         yield f"{SECURITY_EVENTS}/{event.id}", event_to_doc(event)
     for delivery in events.deliveries:
         yield f"{WEBHOOK_DELIVERIES}/{delivery.id}", delivery_to_doc(delivery)
+    for entry in events.entries:
+        yield f"{EVENT_OUTBOX}/{entry.id}", entry_to_doc(entry)
 
 
 def write_staged(
@@ -94,10 +99,17 @@ class FirestoreSecurityEvents:
         self._events = client.collection(SECURITY_EVENTS)
         self._deliveries = client.collection(WEBHOOK_DELIVERIES)
 
-    def add(self, event: SecurityEvent, deliveries: Sequence[Delivery] = ()) -> None:
-        # The webhook outbox in the event's own commit: both or neither
+    def add(
+        self,
+        event: SecurityEvent,
+        deliveries: Sequence[Delivery] = (),
+        entries: Sequence[OutboxEntry] = (),
+    ) -> None:
+        # The outboxes in the event's own commit: all or none
         # (docs/decisions/0175-webhooks-outbox.md).
-        self._commit(StagedEvents(events=(event,), deliveries=tuple(deliveries)))
+        self._commit(
+            StagedEvents(events=(event,), deliveries=tuple(deliveries), entries=tuple(entries))
+        )
 
     def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         self._commit(StagedEvents(deliveries=tuple(deliveries)))
