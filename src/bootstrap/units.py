@@ -42,6 +42,8 @@ UNITS: tuple[str, ...] = (
     "agents",
     "org_brand",
     "native_apps",
+    "log_streams",
+    "shared_signals",
 )
 
 
