@@ -83,7 +83,7 @@ def test_each_type_is_a_valid_event_of_its_class(kind: str, outcome: str) -> Non
         assert body["unmapped"]["type"] == kind
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     kind=st.one_of(st.sampled_from(EVENT_TYPES), st.text(max_size=30)),
     outcome=st.sampled_from(["success", "failure", "", "partial"]),
