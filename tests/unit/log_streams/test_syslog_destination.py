@@ -67,9 +67,10 @@ def test_a_frame_counts_octets_not_characters() -> None:
 class Written:
     """What the stand-in TLS connection was given; it fails at write ``fail_at`` (0-based)."""
 
-    def __init__(self, fail_at: int | None = None) -> None:
+    def __init__(self, fail_at: int | None = None, failure: OSError | None = None) -> None:
         self.frames: list[bytes] = []
         self.fail_at, self.names, self.closed = fail_at, list[str | None](), False
+        self.failure = failure or ConnectionResetError("reset by peer")
 
 
 class StandInTls:
@@ -92,7 +93,7 @@ class StandInConnection:
 
     def sendall(self, data: bytes) -> None:
         if self.written.fail_at == len(self.written.frames):
-            raise ConnectionResetError("reset by peer")
+            raise self.written.failure
         self.written.frames.append(data)
 
     def unwrap(self) -> None:
@@ -124,12 +125,23 @@ def test_a_batch_is_written_in_order_one_frame_each_then_closed(listening: int) 
     assert written.closed
 
 
-def test_taken_counts_the_records_written_before_the_failure(listening: int) -> None:
-    written = Written(fail_at=2)
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (ConnectionResetError("reset by peer"), "connection_closed"),
+        (BrokenPipeError("broken pipe"), "connection_closed"),
+        (TimeoutError("timed out"), "deadline_exceeded"),  # a write past the deadline
+        (OSError("no route"), "unreachable"),
+    ],
+)
+def test_taken_counts_the_records_written_before_the_failure(
+    listening: int, failure: OSError, reason: str
+) -> None:
+    written = Written(fail_at=2, failure=failure)
     with pytest.raises(DestinationDown) as down:
         destination(listening, written).send([record(n) for n in range(4)])
-    assert (down.value.reason, down.value.taken) == ("connection_closed", 2)
-    assert written.closed
+    assert (down.value.reason, down.value.taken) == (reason, 2)
+    assert len(written.frames) == 2 and written.closed
 
 
 def test_no_batch_no_connection() -> None:
