@@ -62,6 +62,18 @@ def _unavailable_on_outage() -> Iterator[None]:
         raise
 
 
+def storage_client(project: str) -> Any:
+    """A Cloud Storage client of ``project``: the emulator's, with anonymous credentials,
+    when ``STORAGE_EMULATOR_HOST`` is set (the log streams' bucket destination makes its
+    client so too). Made in the process that uses it (after gunicorn's fork)."""
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        return storage.Client(
+            project=project,
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        )
+    return storage.Client(project=project)
+
+
 class GcsFileStore:
     def __init__(
         self,
@@ -88,13 +100,7 @@ class GcsFileStore:
             )
         with self._lock:
             if self._bucket is None:
-                if os.environ.get("STORAGE_EMULATOR_HOST"):
-                    client = storage.Client(
-                        project=self._project,
-                        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-                    )
-                else:
-                    client = storage.Client(project=self._project)
+                client = storage_client(self._project)
                 bucket = client.bucket(self._bucket_name)
                 if self._create_bucket:
                     with _unavailable_on_outage():
