@@ -22,6 +22,7 @@ ISS, AUD = "https://tx.example", "https://rp.example"
         ({"format": "iss_sub", "iss": ISS, "sub": "1"}, Subject("iss_sub", iss=ISS, sub="1")),
         ({"subject_type": "iss-sub", "iss": ISS, "sub": "1"}, Subject("iss_sub", iss=ISS, sub="1")),
         ({"format": "iss_sub", "iss": ISS}, None),
+        ({"format": "email", "email": "alice"}, None),  # a username is no address
         ({"format": "phone_number", "phone_number": "+1"}, None),
         ("a@b.example", None),
     ],

@@ -71,8 +71,9 @@ def subject_of(value: object) -> Subject | None:
     if not isinstance(value, Mapping):
         return None
     form = value.get("format", value.get("subject_type"))
-    if form == "email" and isinstance(value.get("email"), str):
-        return Subject("email", email=value["email"])
+    email = value.get("email")
+    if form == "email" and isinstance(email, str) and "@" in email:  # never a username
+        return Subject("email", email=email)
     if form in {"iss_sub", "iss-sub"}:
         iss, sub = value.get("iss"), value.get("sub")
         if isinstance(iss, str) and isinstance(sub, str) and iss and sub:
