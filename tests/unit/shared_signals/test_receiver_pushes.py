@@ -10,6 +10,7 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,6 +18,8 @@ from werkzeug.test import TestResponse
 
 from application.ports import Audit
 from application.shared_signals.receiver.registration import StreamRegistration
+from application.sso.services import SsoServices
+from application.sso.setup import SetupRequest
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.orgs import OrgsAdapters
 from tests.fakes.orgs import FakeOrgRepository
@@ -128,6 +131,29 @@ def test_the_sweep_registers_a_push_stream_with_the_connections_client(corp: Cor
     assert corp.authorization.removeprefix("Bearer ") not in stream.sealed_authorization
     # registered: the next sweep leaves it be
     assert corp.sso.world.services.of(StreamRegistration).sweep() == 0
+
+
+def test_a_setup_links_draft_names_another_transmitter_registered_once_applied(
+    corp: Corp,
+) -> None:
+    world, sso = corp.sso.world, corp.sso
+    made = world.client.post(
+        "/orgs/corp/sso/setup-links", json={"connection": sso.cid}, headers=sso.owner
+    )
+    assert made.status_code == 201, made.get_json()
+    token = parse_qs(urlsplit(made.get_json()["url"]).query)["token"][0]
+    setup = world.services.of(SsoServices).setup
+    moved = "https://ssf2.corp.example/.well-known/ssf-configuration"
+    saved = setup.set_up(SetupRequest(token, {"oidc": {"ssf_configuration_url": moved}}))
+    assert saved.connection.draft is not None
+    assert saved.connection.draft.oidc.ssf_configuration_url == moved
+    sweep = world.services.of(StreamRegistration).sweep
+    assert sweep() == 0  # the live connection still names the first
+    setup.apply(SetupRequest(token))
+    assert sweep() == 0  # the new one is not reachable: a failure, tried again later
+    stream = corp.streams.get(sso.cid)
+    assert stream is not None and stream.configuration_url == moved and not stream.registered
+    _refused(corp.push(signed_set(_about_ada())), "access_denied")  # the old stream is done
 
 
 def test_a_failed_registration_is_tried_again_after_its_backoff(corp: Corp) -> None:
