@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from application.accounts.ways_in import IdentityRepository
+from application.events.webhooks.ports import Scheduler
 from application.federation.providers import UpstreamProviders
-from application.jobs import SWEEPS
+from application.jobs import SWEEPS, TIMERS
 from application.orgs.ports import ORG_REPOSITORY
 from application.ports import SecretBox
 from application.shared_signals.receiver.effects import Effects
@@ -34,6 +35,7 @@ from application.sso.ports import Connections
 from bootstrap.signin_adapters import secret_box
 from bootstrap.signin_policies import SIGN_IN_GATES
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
 from infrastructure.firestore.shared_signals.receiver import (
@@ -87,6 +89,7 @@ class ReceiverAdapters:
     disabled: DisabledIdentities
     signatures: SetSignatures
     box: SecretBox
+    scheduler: Scheduler  # runs the registration on this process's timer
     calls: TransmitterCalls | None = None
     # The transmitters' documents fetched, shared by the sweep and the receivers.
     kept: dict[str, tuple[datetime, Json]] = field(default_factory=dict)
@@ -102,6 +105,7 @@ def receiver_adapters(settings: Settings, client: Client) -> ReceiverAdapters:
         disabled=FirestoreDisabledIdentities(client),
         signatures=PyJwtSetSignatures(),
         box=secret_box(settings.group(SignInSettings)),
+        scheduler=ThreadScheduler(),
     )
 
 
@@ -139,17 +143,26 @@ def stream_registration(own: ReceiverAdapters, kernel: Kernel) -> StreamRegistra
 
 
 def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
-    """The streams' registration (``SWEEPS``) and the sign-in gate that refuses a Google
-    identity Google said is disabled (``SIGN_IN_GATES``)."""
+    """The streams' registration (``SWEEPS``, and every SSF_RECEIVER_SWEEP_INTERVAL seconds
+    in this process: ``TIMERS``) and the sign-in gate that refuses a Google identity Google
+    said is disabled (``SIGN_IN_GATES``)."""
     receiver, settings = own.receiver, kernel.settings.group(SsfReceiverSettings)
     gate = DisabledGoogleIdentities(
         provider_id=settings.ssf_google_provider,
         identities=receiver.identities,
         disabled=receiver.disabled,
     )
+    sweep = stream_registration(receiver, kernel).sweep
+    interval = settings.ssf_receiver_sweep_interval
+
+    def start() -> None:
+        if interval > 0:
+            receiver.scheduler.every(interval, sweep)
+
     return Lent(
         fills=(
-            SWEEPS((RECEIVER_SWEEP, stream_registration(receiver, kernel).sweep)),
+            SWEEPS((RECEIVER_SWEEP, sweep)),
+            TIMERS(start),
             SIGN_IN_GATES(gate),
         )
     )

@@ -21,6 +21,7 @@ from domain.shared_signals.receiver.streams import ReceiverStream
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.shared_signals.receiver_signatures import PyJwtSetSignatures
+from tests.fakes.events import FakeScheduler
 from tests.fakes.federation import FakeIdentityRepository, FakeUpstreamProviders
 from tests.fakes.kernel import InMemoryStore
 from tests.fakes.sso import FakeConnections
@@ -111,6 +112,7 @@ def receiver_adapters(settings: Settings, store: InMemoryStore | None = None) ->
         disabled=FakeDisabledIdentities(),
         signatures=PyJwtSetSignatures(),
         box=secret_box(settings.group(SignInSettings)),
+        scheduler=FakeScheduler(),
         calls=FakeTransmitterCalls(),
     )
 

@@ -22,6 +22,7 @@ from application.sso.services import SsoServices
 from application.sso.setup import SetupRequest
 from bootstrap.accounts import AccountsAdapters
 from bootstrap.orgs import OrgsAdapters
+from tests.fakes.events import FakeScheduler
 from tests.fakes.orgs import FakeOrgRepository
 from tests.support.oidc_idp import CLIENT_ID, CLIENT_SECRET
 from tests.support.ssf_transmitter import (
@@ -154,6 +155,24 @@ def test_a_setup_links_draft_names_another_transmitter_registered_once_applied(
     stream = corp.streams.get(sso.cid)
     assert stream is not None and stream.configuration_url == moved and not stream.registered
     _refused(corp.push(signed_set(_about_ada())), "access_denied")  # the old stream is done
+
+
+def test_each_server_registers_the_streams_on_its_timer() -> None:
+    with oidc_sso(ssf_receiver_sweep_interval=60.0) as sso:
+        own = joined(sso.world.adapters, sso.world.store)
+        assert isinstance(own.calls, FakeTransmitterCalls)
+        assert isinstance(own.scheduler, FakeScheduler)
+        _transmitter(own.calls, sso.idp.issuer)
+        changed = sso.world.client.patch(
+            f"/orgs/corp/connections/{sso.cid}",
+            json={"oidc": {"ssf_configuration_url": BASE + SSF_CONFIGURATION}},
+            headers=sso.owner,
+        )
+        assert changed.status_code == 200, changed.get_json()
+        assert [seconds for seconds, _ in own.scheduler.tasks] == [60.0]
+        own.scheduler.run_all()
+        stream = own.streams.get(sso.cid)
+        assert stream is not None and stream.registered
 
 
 def test_a_failed_registration_is_tried_again_after_its_backoff(corp: Corp) -> None:
