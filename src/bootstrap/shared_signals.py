@@ -32,6 +32,7 @@ from application.shared_signals.receiver.receiving import OrgSetReceiver
 from application.shared_signals.receiver.registration import StreamRegistration
 from application.signin.sessions import SIGNIN_STORES
 from application.sso.ports import Connections
+from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.signin_adapters import secret_box
 from bootstrap.signin_policies import SIGN_IN_GATES
 from bootstrap.unit import Built, Kernel, Lent, Unit
@@ -145,7 +146,7 @@ def stream_registration(own: ReceiverAdapters, kernel: Kernel) -> StreamRegistra
 def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
     """The streams' registration (``SWEEPS``, and every SSF_RECEIVER_SWEEP_INTERVAL seconds
     in this process: ``TIMERS``) and the sign-in gate that refuses a Google identity Google
-    said is disabled (``SIGN_IN_GATES``)."""
+    said is disabled (``SIGN_IN_GATES``), and a purged org's streams (``ORG_DATA``)."""
     receiver, settings = own.receiver, kernel.settings.group(SsfReceiverSettings)
     gate = DisabledGoogleIdentities(
         provider_id=settings.ssf_google_provider,
@@ -164,6 +165,7 @@ def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
             SWEEPS((RECEIVER_SWEEP, sweep)),
             TIMERS(start),
             SIGN_IN_GATES(gate),
+            ORG_DATA(receiver.streams),
         )
     )
 

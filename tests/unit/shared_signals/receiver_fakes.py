@@ -51,6 +51,10 @@ class FakeReceiverStreams:
     def put(self, stream: ReceiverStream) -> None:
         self.streams[stream.connection_id] = stream
 
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        for connection_id in [c for c, s in self.streams.items() if s.org_id == org_id]:
+            del self.streams[connection_id]
+
 
 class FakeDisabledIdentities:
     def __init__(self) -> None:

@@ -175,6 +175,13 @@ def test_each_server_registers_the_streams_on_its_timer() -> None:
         assert stream is not None and stream.registered
 
 
+def test_a_deleted_orgs_streams_go_with_it(corp: Corp) -> None:
+    world = corp.sso.world
+    assert world.client.delete("/orgs/corp", headers=corp.sso.owner).status_code == 204
+    world.deliver()
+    assert corp.streams.streams == {}
+
+
 def test_a_failed_registration_is_tried_again_after_its_backoff(corp: Corp) -> None:
     world, calls = corp.sso.world, corp.calls
     calls.answers[BASE + "/streams"] = lambda _: (500, {})

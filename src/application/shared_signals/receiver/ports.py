@@ -55,6 +55,10 @@ class ReceiverStreams(Protocol):
         """Store ``stream`` as it now is."""
         ...
 
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """Delete a deleted org's streams, ``batch_size`` a commit; idempotent."""
+        ...
+
 
 class DisabledIdentities(Protocol):
     def disable(self, provider: str, subject: str, user_id: str, now: datetime) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.shared_signals.receiver.streams import ReceiverStream
-from infrastructure.firestore.client import BOUNDED, read_document
+from infrastructure.firestore.client import BOUNDED, delete_in_batches, read_document
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.sdk import exceptions, firestore
 
@@ -76,6 +76,11 @@ class FirestoreReceiverStreams:
 
     def put(self, stream: ReceiverStream) -> None:
         self._streams.document(stream.connection_id).set(_stream_to_doc(stream), **BOUNDED)
+
+    def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
+        """A deleted org's streams (its connections go with it)."""
+        query = self._streams.where(filter=firestore.FieldFilter("org_id", "==", org_id))
+        delete_in_batches(self._client, query, batch_size)
 
 
 def identity_key(provider: str, subject: str) -> str:
