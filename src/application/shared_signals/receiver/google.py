@@ -55,7 +55,7 @@ class GoogleRiscReceiver:
         if provider is None:
             raise Refused(ACCESS_DENIED, "No Google upstream takes RISC events here.")
         try:
-            config = self.documents.config(self.configuration_url)
+            config = self.documents.config(self.configuration_url, managed=False)
         except DomainError:
             raise Refused(INVALID_KEY, "Google's RISC configuration could not be read.") from None
         claims = self.documents.verified(token, config.jwks_uri)

@@ -22,13 +22,13 @@ from domain.shared_signals.receiver.streams import TransmitterConfig
 KEPT = timedelta(hours=1)  # a configuration or a key set is fetched again after this
 
 
-def transmitter_config(document: Json, url: str) -> TransmitterConfig:
-    """The configuration ``document`` fetched from ``url``; Unavailable, in words, when it
-    lacks what firegate needs."""
-    found = {name: document.get(name) for name in ("issuer", "jwks_uri", "configuration_endpoint")}
+def transmitter_config(document: Json, *, managed: bool = True) -> TransmitterConfig:
+    """The configuration ``document`` fetched; Unavailable, in words, when it lacks what
+    firegate needs: a ``configuration_endpoint`` only where firegate manages its stream
+    (``managed``; Google's RISC stream is set up in Google's console)."""
+    needed = ("issuer", "jwks_uri", "configuration_endpoint") if managed else ("issuer", "jwks_uri")
+    found = {name: document.get(name) for name in needed}
     missing = [name for name, value in found.items() if not isinstance(value, str) or not value]
-    if "configuration_endpoint" in missing and url.endswith("/risc-configuration"):
-        missing.remove("configuration_endpoint")  # Google's RISC: configured in its console
     if missing:
         raise Unavailable(f"The transmitter's configuration lacks {', '.join(missing)}.")
     return TransmitterConfig(
@@ -59,9 +59,9 @@ class TransmitterDocuments:
             self.kept[url] = (now + KEPT, document)
         return document
 
-    def config(self, url: str) -> TransmitterConfig:
-        """The transmitter's configuration at ``url``."""
-        return transmitter_config(self.document(url), url)
+    def config(self, url: str, *, managed: bool = True) -> TransmitterConfig:
+        """The transmitter's configuration at ``url`` (``transmitter_config``)."""
+        return transmitter_config(self.document(url), managed=managed)
 
     def verified(self, token: str, jwks_uri: str) -> Json:
         """The SET's claims, its signature checked with the keys at ``jwks_uri``, fetched

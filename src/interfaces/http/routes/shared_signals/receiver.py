@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 
 from application.shared_signals.receiver.google import GoogleRiscReceiver
 from application.shared_signals.receiver.receiving import OrgSetReceiver, Push, Verdict
-from domain.shared_signals.receiver.sets import INVALID_REQUEST, JTI_MAX
+from domain.shared_signals.receiver.sets import INVALID_REQUEST
 from interfaces.shared.services import services
 
 bp = Blueprint("ssf_receiver", __name__)
@@ -56,5 +56,5 @@ def receive(connection_id: str) -> Response:
     token = _token()
     if isinstance(token, Verdict):
         return _answer(token)
-    push = Push(connection_id[:JTI_MAX], token, request.headers.get("Authorization"))
+    push = Push(connection_id, token, request.headers.get("Authorization"))
     return _answer(services().of(OrgSetReceiver).receive(push))
