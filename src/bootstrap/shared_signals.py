@@ -3,9 +3,59 @@ receiver for an org's IdP and Google's RISC (docs/reference/ssf.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from application.accounts.ways_in import IdentityRepository
+from application.events.webhooks.ports import Scheduler
+from application.federation.providers import UpstreamProviders
+from application.jobs import SWEEPS, TIMERS
+from application.orgs.ports import ORG_REPOSITORY
+from application.ports import SecretBox
+from application.shared_signals.receiver.effects import Effects
+from application.shared_signals.receiver.google import (
+    DisabledGoogleIdentities,
+    GoogleRiscReceiver,
+)
+from application.shared_signals.receiver.keys import TransmitterDocuments
+from application.shared_signals.receiver.ports import (
+    DisabledIdentities,
+    Json,
+    ReceiverStreams,
+    SetSignatures,
+    SpentSetIds,
+    TransmitterCalls,
+)
+from application.shared_signals.receiver.receiving import OrgSetReceiver
+from application.shared_signals.receiver.registration import StreamRegistration
+from application.signin.sessions import SIGNIN_STORES
+from application.sso.ports import Connections
+from bootstrap.orgs_parts import ORG_DATA
+from bootstrap.signin_adapters import secret_box
+from bootstrap.signin_policies import SIGN_IN_GATES
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from infrastructure.events.scheduler import ThreadScheduler
+from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
+from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
+from infrastructure.firestore.shared_signals.receiver import (
+    FirestoreDisabledIdentities,
+    FirestoreReceiverStreams,
+    FirestoreSpentSetIds,
+)
+from infrastructure.firestore.sso.connections import FirestoreConnections
+from infrastructure.outbound_http import SocketHostResolver
+from infrastructure.settings import Settings
+from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.signin import SignInSettings
+from infrastructure.shared_signals.receiver_calls import PinnedTransmitterCalls
+from infrastructure.shared_signals.receiver_settings import SsfReceiverSettings
+from infrastructure.shared_signals.receiver_signatures import PyJwtSetSignatures
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from google.cloud.firestore import Client
 
 # -- the transmitter
 
@@ -23,13 +73,142 @@ def transmitter_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:
 
 # -- the receiver
 
+RECEIVER_SWEEP = "ssf-receiver-streams"  # registers the streams at the IdPs' transmitters
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiverAdapters:
+    """The receiver's adapters (docs/reference/ssf-receiver.md): its own stores, and its
+    readers of the core's (the connections, the linked identities, the upstream providers).
+    ``calls``: None for the platform's outbound client, made when the unit lends."""
+
+    connections: Connections
+    identities: IdentityRepository
+    providers: UpstreamProviders
+    streams: ReceiverStreams
+    spent: SpentSetIds
+    disabled: DisabledIdentities
+    signatures: SetSignatures
+    box: SecretBox
+    scheduler: Scheduler  # runs the registration on this process's timer
+    calls: TransmitterCalls | None = None
+    # The transmitters' documents fetched, shared by the sweep and the receivers.
+    kept: dict[str, tuple[datetime, Json]] = field(default_factory=dict)
+
+
+def receiver_adapters(settings: Settings, client: Client) -> ReceiverAdapters:
+    return ReceiverAdapters(
+        connections=FirestoreConnections(client),
+        identities=FirestoreIdentityRepository(client),
+        providers=FirestoreUpstreamProviders(client),
+        streams=FirestoreReceiverStreams(client),
+        spent=FirestoreSpentSetIds(client),
+        disabled=FirestoreDisabledIdentities(client),
+        signatures=PyJwtSetSignatures(),
+        box=secret_box(settings.group(SignInSettings)),
+        scheduler=ThreadScheduler(),
+    )
+
+
+def transmitter_calls(own: ReceiverAdapters, kernel: Kernel) -> TransmitterCalls:
+    """Sent as a webhook is: a public address only (any, in the local profile)."""
+    if own.calls is not None:
+        return own.calls
+    settings = kernel.settings
+    return PinnedTransmitterCalls(
+        kernel.platform.outbound.sender(settings.group(EventsSettings).webhook_timeout),
+        SocketHostResolver(),
+        local=settings.service.app_profile == "local",
+    )
+
+
+def transmitter_documents(own: ReceiverAdapters, kernel: Kernel) -> TransmitterDocuments:
+    return TransmitterDocuments(
+        calls=transmitter_calls(own, kernel),
+        signatures=own.signatures,
+        clock=kernel.platform.clock,
+        kept=own.kept,
+    )
+
+
+def stream_registration(own: ReceiverAdapters, kernel: Kernel) -> StreamRegistration:
+    return StreamRegistration(
+        connections=own.connections,
+        streams=own.streams,
+        documents=transmitter_documents(own, kernel),
+        calls=transmitter_calls(own, kernel),
+        box=own.box,
+        clock=kernel.platform.clock,
+        public_url=kernel.settings.service.public_url,
+    )
+
 
 def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
-    return Lent()
+    """The streams' registration (``SWEEPS``, and every SSF_RECEIVER_SWEEP_INTERVAL seconds
+    in this process: ``TIMERS``) and the sign-in gate that refuses a Google identity Google
+    said is disabled (``SIGN_IN_GATES``), and a purged org's streams (``ORG_DATA``)."""
+    receiver, settings = own.receiver, kernel.settings.group(SsfReceiverSettings)
+    gate = DisabledGoogleIdentities(
+        provider_id=settings.ssf_google_provider,
+        identities=receiver.identities,
+        disabled=receiver.disabled,
+    )
+    sweep = stream_registration(receiver, kernel).sweep
+    interval = settings.ssf_receiver_sweep_interval
+
+    def start() -> None:
+        if interval > 0:
+            receiver.scheduler.every(interval, sweep)
+
+    return Lent(
+        fills=(
+            SWEEPS((RECEIVER_SWEEP, sweep)),
+            TIMERS(start),
+            SIGN_IN_GATES(gate),
+            ORG_DATA(receiver.streams),
+        )
+    )
 
 
 def receiver_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:
-    return Built()
+    """The pushes' receivers: an org's IdP's, Google's RISC."""
+    receiver, platform = own.receiver, kernel.platform
+    stores = kernel.offered(SIGNIN_STORES)
+    effects = Effects(
+        users=stores.users, sessions=stores.sessions, clock=platform.clock, audit=platform.audit
+    )
+    documents = transmitter_documents(receiver, kernel)
+    settings = kernel.settings.group(SsfReceiverSettings)
+    orgs = OrgSetReceiver(
+        connections=receiver.connections,
+        streams=receiver.streams,
+        documents=documents,
+        spent=receiver.spent,
+        users=stores.users,
+        identities=receiver.identities,
+        orgs=kernel.offered(ORG_REPOSITORY),
+        box=receiver.box,
+        effects=effects,
+    )
+    google = GoogleRiscReceiver(
+        providers=receiver.providers,
+        provider_id=settings.ssf_google_provider,
+        configuration_url=settings.ssf_google_risc_configuration_url,
+        documents=documents,
+        spent=receiver.spent,
+        identities=receiver.identities,
+        disabled=receiver.disabled,
+        effects=effects,
+    )
+    return Built(services=(orgs, google, stream_registration(receiver, kernel)))
+
+
+def receiver_api() -> Sequence[Blueprint]:
+    from interfaces.http.routes.shared_signals import (  # noqa: PLC0415 - loaded with the app
+        receiver,
+    )
+
+    return (receiver.bp,)
 
 
 # (the receiver's other parts above this line)
@@ -42,9 +221,13 @@ def receiver_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:
 class SharedSignalsAdapters:
     """The unit's adapters: the transmitter's and the receiver's."""
 
+    receiver: ReceiverAdapters
 
-def adapters(_settings: object, _client: object) -> SharedSignalsAdapters:
-    return SharedSignalsAdapters()
+
+def adapters(settings: Settings, client: Client) -> SharedSignalsAdapters:
+    return SharedSignalsAdapters(
+        receiver=receiver_adapters(settings, client),
+    )
 
 
 def lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
@@ -68,4 +251,6 @@ UNIT = Unit[SharedSignalsAdapters](
     adapters=adapters,
     lends=lends,
     build=build,
+    api=receiver_api,
+    settings=(SsfReceiverSettings,),
 )

@@ -103,9 +103,17 @@ ACCOUNT_HOLDS = Slot[AccountHold]("the account holds")
 
 
 def lent_gate(lent: Iterable[Fills]) -> SignInGate:
-    """The sign-in gate a unit lends (the last), else any way in is open."""
+    """The sign-in gates the units lend, each asked in their order (the first that refuses
+    refuses), else any way in is open."""
     gates = filled(lent, SIGN_IN_GATES)
-    return gates[-1] if gates else any_way_in
+    if len(gates) <= 1:
+        return gates[0] if gates else any_way_in
+
+    def every_gate(user: User, *, amr: tuple[str, ...], via: str | None) -> None:
+        for gate in gates:
+            gate(user, amr=amr, via=via)
+
+    return every_gate
 
 
 def lent_hold(lent: Iterable[Fills]) -> AccountHold:

@@ -61,6 +61,7 @@ def make_settings(**changes: Any) -> Settings:
         # the deliveries other tests are looking at.
         "webhook_sweep_interval": 0.0,
         "sso_certificate_sweep_interval": 0.0,  # likewise the IdP certificates' expiry sweep
+        "ssf_receiver_sweep_interval": 0.0,  # and the SSF receiver's streams' registration
         "breached_passwords_url": NO_RANGE_API,
         **{name.lower(): value for name, value in RELAXED_RATE_LIMITS.items()},
     }

@@ -80,6 +80,7 @@ NOT_JSON = {
     "/auth/logout",
     "/auth/impersonation/end",  # the bearer is all it reads
     "/internal/jobs",
+    "/ssf/receive",  # a SET (application/secevent+jwt): the receiver's own tests
     "/auth/email/verification",
     "/api/files",  # the compatibility routes' (docs/migrating.md) upload and whoami
     "/api/v1/auth/whoami",

@@ -66,7 +66,7 @@ SAML_FIELDS = (
     *("allow_cbc", "require_encrypted"),  # encrypted assertions
     "slo_url",
 )
-OIDC_FIELDS = ("issuer", "client_id", "client_secret")
+OIDC_FIELDS = ("issuer", "client_id", "client_secret", "ssf_configuration_url")
 EDITABLE = ("name", "status", "saml", "oidc", "mapping")
 METADATA_MAX = 256 * 1024  # an IdP's metadata with a few certificates is a few KB
 
@@ -289,6 +289,11 @@ class ConnectionEditor:
             )
             if not problems:
                 idp = replace(idp, sealed_secret=self.box.seal(secret))
+        if "ssf_configuration_url" in texts:  # "" for none (docs/reference/ssf-receiver.md)
+            ssf = texts["ssf_configuration_url"]
+            if ssf:
+                checked_url(ssf, "oidc.ssf_configuration_url", problems)
+            idp = replace(idp, ssf_configuration_url=ssf)
         if problems:
             raise InvalidInput.of(problems)
         return idp

@@ -112,6 +112,9 @@ class OidcIdp:
     issuer: str = ""
     client_id: str = ""
     sealed_secret: str = ""
+    # Its IdP's SSF transmitter (docs/reference/ssf-receiver.md): "" for none; what a unit
+    # that receives its security events reads.
+    ssf_configuration_url: str = ""
 
 
 @dataclass(frozen=True)

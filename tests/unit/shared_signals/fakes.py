@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from bootstrap.shared_signals import SharedSignalsAdapters
 from infrastructure.settings import Settings
+from tests.unit.shared_signals.receiver_fakes import receiver_adapters
 
 
-def adapters(_settings: Settings) -> SharedSignalsAdapters:
-    return SharedSignalsAdapters()
+def adapters(settings: Settings) -> SharedSignalsAdapters:
+    return SharedSignalsAdapters(
+        receiver=receiver_adapters(settings),
+    )

@@ -114,6 +114,7 @@ def test_an_openid_connection_keeps_its_secret_sealed(client: FlaskClient) -> No
         "client_id": "abc",
         "client_secret_set": True,
         "redirect_uri": body["oidc"]["redirect_uri"],
+        "ssf_configuration_url": "",
     }
     assert body["oidc"]["redirect_uri"].endswith(f"/sso/{body['id']}/oidc/callback")
     assert "s3cret" not in made.get_data(as_text=True)

@@ -59,6 +59,7 @@ def _idp_to_doc(saml: SamlIdp, oidc: OidcIdp, mapping: AttributeMapping) -> dict
             "issuer": oidc.issuer,
             "client_id": oidc.client_id,
             "client_secret": oidc.sealed_secret,
+            "ssf_configuration_url": oidc.ssf_configuration_url,
         },
         "mapping": {
             "email": mapping.email,
@@ -137,6 +138,7 @@ def _idp_from_doc(data: dict[str, Any]) -> tuple[SamlIdp, OidcIdp, AttributeMapp
             issuer=oidc.get("issuer", ""),
             client_id=oidc.get("client_id", ""),
             sealed_secret=oidc.get("client_secret", ""),
+            ssf_configuration_url=oidc.get("ssf_configuration_url", ""),
         ),
         AttributeMapping(
             email=mapping.get("email", ""),

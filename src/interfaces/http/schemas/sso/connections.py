@@ -96,8 +96,16 @@ class OidcIn(Strict):
         description="never shown again",
         json_schema_extra=not_null,
     )
+    ssf_configuration_url: str | None = Field(
+        default=None,
+        max_length=URL_MAX,
+        description="its IdP's SSF transmitter's configuration; \"\" for none",
+        json_schema_extra=not_null,
+    )
 
-    _not_null = field_validator("issuer", "client_id", "client_secret", mode="before")(no_null)
+    _not_null = field_validator(
+        "issuer", "client_id", "client_secret", "ssf_configuration_url", mode="before"
+    )(no_null)
 
 
 class MappingIn(Strict):
@@ -183,6 +191,7 @@ class OidcOut(Schema):
     client_id: str
     client_secret_set: bool
     redirect_uri: str = Field(description="register this at the provider")
+    ssf_configuration_url: str = Field(description='its IdP\'s SSF transmitter; "" for none')
 
 
 class MappingOut(Schema):
@@ -238,6 +247,7 @@ class ConnectionOut(Schema):
                 client_id=oidc.client_id,
                 client_secret_set=bool(oidc.sealed_secret),
                 redirect_uri=sp.redirect_uri,
+                ssf_configuration_url=oidc.ssf_configuration_url,
             )
             if connection.kind.value == "oidc"
             else None,

@@ -1,0 +1,147 @@
+"""Firegate's stream at an org's IdP's SSF transmitter (docs/reference/ssf-receiver.md): for
+each active OpenID connection that names one (``ssf_configuration_url``), its configuration
+is fetched, firegate authenticates to it with the connection's own client credentials (a
+``client_credentials`` grant at the IdP's token endpoint;
+docs/decisions/0961-the-receiver-registers-with-the-connections-client.md), and registers a
+push stream to ``/ssf/receive/{connection}`` with an authorization header of its own. A
+sweep does it, and tries one that failed again after a backoff."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from application.ports import Clock, SecretBox
+from application.shared_signals.receiver.keys import TransmitterDocuments
+from application.shared_signals.receiver.ports import Json, ReceiverStreams, TransmitterCalls
+from application.sso.ports import Connections
+from domain.errors import DomainError, Unavailable
+from domain.shared_signals.receiver.events import REQUESTED
+from domain.shared_signals.receiver.streams import ReceiverStream
+from domain.sso.connections import Connection, ConnectionKind
+
+log = logging.getLogger("firegate.ssf")
+
+PAGE = 100
+PUSH = "urn:ietf:rfc:8935"
+
+
+def endpoint_url(public_url: str, connection_id: str) -> str:
+    """Where the transmitter pushes a connection's SETs."""
+    return f"{public_url.rstrip('/')}/ssf/receive/{connection_id}"
+
+
+def _audience(answer: Json, fallback: str) -> tuple[str, ...]:
+    aud = answer.get("aud")
+    if isinstance(aud, str) and aud:
+        return (aud,)
+    if isinstance(aud, list) and all(isinstance(a, str) for a in aud) and aud:
+        return tuple(str(a) for a in aud)
+    return (fallback,)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StreamRegistration:
+    connections: Connections
+    streams: ReceiverStreams
+    documents: TransmitterDocuments
+    calls: TransmitterCalls
+    box: SecretBox
+    clock: Clock
+    public_url: str
+
+    def sweep(self) -> int:
+        """Register the streams due (none yet, pointed elsewhere, a failure's backoff over):
+        how many were registered."""
+        registered, after = 0, None
+        while page := self.connections.active_page(after, PAGE):
+            for connection in page:
+                if self._due(connection):
+                    registered += self.register(connection).registered
+            after = page[-1].id
+        return registered
+
+    def _due(self, connection: Connection) -> bool:
+        url = connection.oidc.ssf_configuration_url
+        if connection.kind is not ConnectionKind.OIDC or not url:
+            return False
+        stream = self.streams.get(connection.id)
+        return stream is None or stream.due(url, self.clock.now())
+
+    def register(self, connection: Connection) -> ReceiverStream:
+        """Register the connection's stream at its transmitter: the stream stored as
+        registered, or with the failure (logged) and when to try again."""
+        url = connection.oidc.ssf_configuration_url
+        before = self.streams.get(connection.id)
+        secret = secrets.token_urlsafe(32)
+        stream = ReceiverStream(
+            connection_id=connection.id,
+            org_id=connection.org_id,
+            configuration_url=url,
+            sealed_authorization=self.box.seal(secret),
+            failures=before.failures if before and before.configuration_url == url else 0,
+        )
+        try:
+            config = self.documents.config(url)
+            answer = self._created(connection, config.configuration_endpoint, secret)
+            stream_id = answer.get("stream_id")
+            if not isinstance(stream_id, str) or not stream_id:
+                raise Unavailable("The transmitter's answer has no stream_id.")
+            stream = stream.registered_at(config, stream_id, _audience(answer, self.public_url))
+        except DomainError as failed:
+            log.warning("ssf: connection %s's stream not registered: %s", connection.id, failed)
+            stream = stream.failed(str(failed) or failed.code, self.clock.now())
+        self.streams.put(stream)
+        return stream
+
+    def _created(self, connection: Connection, endpoint: str, secret: str) -> Json:
+        body = {
+            "delivery": {
+                "method": PUSH,
+                "endpoint_url": endpoint_url(self.public_url, connection.id),
+                "authorization_header": f"Bearer {secret}",
+            },
+            "events_requested": list(REQUESTED),
+            "description": "firegate",
+        }
+        status, answer = self.calls.post(
+            endpoint,
+            json.dumps(body).encode(),
+            {
+                "Authorization": f"Bearer {self._access_token(connection)}",
+                "Content-Type": "application/json",
+            },
+        )
+        if status not in {200, 201}:
+            raise Unavailable(f"The transmitter answered {status} to the stream's creation.")
+        return answer
+
+    def _access_token(self, connection: Connection) -> str:
+        """An access token of the connection's own client at its IdP (client_credentials,
+        the client's secret in Basic authentication, RFC 6749 2.3.1)."""
+        oidc = connection.oidc
+        discovery = self.documents.document(
+            oidc.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+        token_endpoint = discovery.get("token_endpoint")
+        if not isinstance(token_endpoint, str) or not token_endpoint:
+            raise Unavailable("The IdP's discovery document names no token endpoint.")
+        pair = (
+            f"{quote(oidc.client_id, safe='')}:{quote(self.box.open(oidc.sealed_secret), safe='')}"
+        )
+        status, answer = self.calls.post(
+            token_endpoint,
+            urlencode({"grant_type": "client_credentials"}).encode(),
+            {
+                "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        token = answer.get("access_token")
+        if status != 200 or not isinstance(token, str) or not token:
+            raise Unavailable(f"The IdP gave no access token (it answered {status}).")
+        return token
