@@ -1,11 +1,110 @@
 """The shared signals unit's fakes (what ``adapters(settings)`` gives the app on the
-fakes)."""
+fakes): the transmitter's store in memory, and its reads of the events' outbox, on a store
+of its own until a test links it to the app's (``linked``)."""
 
 from __future__ import annotations
 
-from bootstrap.shared_signals import SharedSignalsAdapters
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+
+from application.shared_signals.transmitter.ports import PushAnswer
+from bootstrap.shared_signals import SharedSignalsAdapters, TransmitterAdapters
+from domain.errors import Conflict
+from domain.events.outbox import OutboxEntry
+from domain.shared_signals.transmitter.streams import Stream, Subject
 from infrastructure.settings import Settings
+from tests.fakes.events import FakeOutboxEntries
+from tests.fakes.kernel import FakeHostResolver, InMemoryStore
+
+
+class FakeTransmitterStore:
+    """The clients, streams (one per client) and subjects in dictionaries, under a lock as
+    Firestore's ``create`` is one winner; its verification SETs written where ``entries``
+    reads."""
+
+    def __init__(self, entries: FakeOutboxEntries) -> None:
+        self.entries = entries
+        self.lock = threading.Lock()
+        self.clients: dict[str, datetime] = {}
+        self.streams: dict[str, Stream] = {}  # by client id
+        self.subjects: dict[tuple[str, str], tuple[str, Subject]] = {}  # (stream, user)
+
+    def allow_client(self, client_id: str, at: datetime) -> None:
+        self.clients[client_id] = at
+
+    def client_allowed(self, client_id: str) -> bool:
+        return client_id in self.clients
+
+    def create(self, stream: Stream) -> None:
+        with self.lock:
+            if stream.client_id in self.streams:
+                raise Conflict("This client has a stream already.", code="stream_exists")
+            self.streams[stream.client_id] = stream
+
+    def of_client(self, client_id: str) -> Stream | None:
+        return self.streams.get(client_id)
+
+    def get(self, stream_id: str) -> Stream | None:
+        return next((s for s in self.streams.values() if s.id == stream_id), None)
+
+    def save(self, stream: Stream) -> None:
+        self.streams[stream.client_id] = stream
+
+    def delete(self, stream: Stream) -> None:
+        with self.lock:
+            self.streams.pop(stream.client_id, None)
+            for key in [key for key in self.subjects if key[0] == stream.id]:
+                del self.subjects[key]
+
+    def add_subject(self, stream_id: str, client_id: str, user_id: str, subject: Subject) -> None:
+        self.subjects[(stream_id, user_id)] = (client_id, subject)
+
+    def remove_subject(self, stream_id: str, user_id: str) -> None:
+        self.subjects.pop((stream_id, user_id), None)
+
+    def following(self, user_id: str) -> list[tuple[Stream, Subject]]:
+        found = []
+        for (stream_id, followed), (client_id, subject) in list(self.subjects.items()):
+            stream = self.streams.get(client_id)
+            if followed == user_id and stream is not None and stream.id == stream_id:
+                found.append((stream, subject))
+        return found
+
+    def add_entry(self, entry: OutboxEntry) -> None:
+        with self.entries.store.lock:
+            self.entries.entries.setdefault(entry.id, entry)
+
+
+class FakeSetPusher:
+    """A receiver that answers each push with ``answers`` in turn (then 202), and keeps
+    what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+        self.answers: list[PushAnswer] = []
+
+    def push(
+        self, url: str, body: str, headers: Mapping[str, str], address: str | None
+    ) -> PushAnswer:
+        self.sent.append((url, body, dict(headers)))
+        return self.answers.pop(0) if self.answers else PushAnswer(202, b"")
+
+
+def linked(own: SharedSignalsAdapters, store: InMemoryStore) -> None:
+    """The transmitter's reads of the outbox, on ``store``: the app's, where the audit trail
+    writes its entries."""
+    own.transmitter.entries.store = store  # type: ignore[attr-defined]
+    own.transmitter.entries.entries = store.event_outbox  # type: ignore[attr-defined]
 
 
 def adapters(_settings: Settings) -> SharedSignalsAdapters:
-    return SharedSignalsAdapters()
+    entries = FakeOutboxEntries()
+    return SharedSignalsAdapters(
+        transmitter=TransmitterAdapters(
+            store=FakeTransmitterStore(entries),
+            entries=entries,
+            resolver=FakeHostResolver(),
+            pusher=FakeSetPusher(),
+        ),
+    )
