@@ -229,7 +229,7 @@ def poll(stream_id: str) -> Response:
     """RFC 8936: acknowledge SETs (``ack``, ``setErrs``) and take the next ones."""
     transmitter, caller = _transmitter(), _caller()
     body = read_json_object()
-    errors = body.get("setErrs") or {}
+    errors = body.get("setErrs", {})
     most = body.get("maxEvents")
     immediately = body.get("returnImmediately")
     if not isinstance(errors, dict):
