@@ -17,6 +17,7 @@ from application.signin.codes.ways import CODE_WAYS
 from bootstrap.events import EVENT_OUTBOXES
 from bootstrap.provider_keys import provider_tokens
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from domain.errors import Unavailable
 from infrastructure.settings.identity.events import EventsSettings
 from interfaces.cli import CLIENT_FLAGS, ClientFlag
 
@@ -135,7 +136,15 @@ def _ssf_client(client_id: str) -> Mapping[str, object]:
     """``clients create --ssf``: the client may hold a stream."""
     from interfaces.shared.services import services  # noqa: PLC0415 - in the app's context
 
-    services().of(Transmitter).register_client(client_id)
+    try:
+        transmitter = services().of(Transmitter)
+    except LookupError:
+        raise Unavailable(
+            "Shared signals need the OpenID provider (OAUTH_PROVIDER); the client is made "
+            "without --ssf.",
+            code="ssf_off",
+        ) from None
+    transmitter.register_client(client_id)
     return {"ssf": True}
 
 

@@ -240,9 +240,13 @@ def create_client(  # click passes each option by its name
         out = _client_json(created.client)
         if created.client_secret is not None:
             out["client_secret"] = created.client_secret
-        for flag in filled_here(CLIENT_FLAGS):
-            if flags.get(_flag_key(flag)):
-                out.update(flag.made(created.client.client_id))
+        try:
+            for flag in filled_here(CLIENT_FLAGS):
+                if flags.get(_flag_key(flag)):
+                    out.update(flag.made(created.client.client_id))
+        except DomainError as exc:
+            click.echo(json.dumps(out))
+            fail(exc)
         click.echo(json.dumps(out))
 
 

@@ -85,8 +85,9 @@ def ssf_configuration() -> Response:
 )
 def create_stream() -> Response:
     """Create the client's stream (409 ``stream_exists`` if it has one)."""
+    body = read_json_object()  # an unreadable body is a 400 whoever sends it
     transmitter, caller = _transmitter(), _caller()
-    return _json(transmitter.create(caller, read_json_object()), status=201)
+    return _json(transmitter.create(caller, body), status=201)
 
 
 @bp.get("/ssf/streams")
@@ -111,8 +112,9 @@ def read_stream() -> Response:
 )
 def update_stream() -> Response:
     """Change what the body names of the stream (``stream_id``)."""
+    body = read_json_object()
     transmitter, caller = _transmitter(), _caller()
-    return _json(transmitter.change(caller, read_json_object(), whole=False))
+    return _json(transmitter.change(caller, body, whole=False))
 
 
 @bp.put("/ssf/streams")
@@ -124,8 +126,9 @@ def update_stream() -> Response:
 )
 def replace_stream() -> Response:
     """Replace the stream's configuration (``stream_id``)."""
+    body = read_json_object()
     transmitter, caller = _transmitter(), _caller()
-    return _json(transmitter.change(caller, read_json_object(), whole=True))
+    return _json(transmitter.change(caller, body, whole=True))
 
 
 @bp.delete("/ssf/streams")
@@ -164,8 +167,9 @@ def stream_status() -> Response:
 )
 def set_stream_status() -> Response:
     """Enable, pause or disable the stream."""
+    body = read_json_object()
     transmitter, caller = _transmitter(), _caller()
-    return _json(transmitter.set_status(caller, read_json_object()))
+    return _json(transmitter.set_status(caller, body))
 
 
 @bp.post("/ssf/streams/subjects:add")
@@ -177,8 +181,9 @@ def set_stream_status() -> Response:
 )
 def add_subject() -> Response:
     """Follow a subject; one that names no account is accepted and follows nothing."""
+    body = read_json_object()
     transmitter, caller = _transmitter(), _caller()
-    transmitter.add_subject(caller, read_json_object())
+    transmitter.add_subject(caller, body)
     return Response(status=200)
 
 
@@ -191,8 +196,9 @@ def add_subject() -> Response:
 )
 def remove_subject() -> Response:
     """Stop following a subject."""
+    body = read_json_object()
     transmitter, caller = _transmitter(), _caller()
-    transmitter.remove_subject(caller, read_json_object())
+    transmitter.remove_subject(caller, body)
     return no_content()
 
 
@@ -205,8 +211,9 @@ def remove_subject() -> Response:
 )
 def verify_stream() -> Response:
     """Send the stream a verification SET with ``state``, after its other SETs."""
+    body = read_json_object()
     transmitter, caller = _transmitter(), _caller()
-    transmitter.verify(caller, read_json_object())
+    transmitter.verify(caller, body)
     return no_content()
 
 
@@ -227,8 +234,8 @@ def _strings(value: Any, name: str) -> list[str]:
 )
 def poll(stream_id: str) -> Response:
     """RFC 8936: acknowledge SETs (``ack``, ``setErrs``) and take the next ones."""
-    transmitter, caller = _transmitter(), _caller()
     body = read_json_object()
+    transmitter, caller = _transmitter(), _caller()
     errors = body.get("setErrs", {})
     most = body.get("maxEvents")
     immediately = body.get("returnImmediately")
