@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.clients.ports import OAuthClients
 from application.events.outbox import OutboxEntries
 from application.jobs import JOBS
 from application.outbound import HostResolver
@@ -32,17 +33,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class TransmitterAdapters:
-    """The transmitter's store, the events' outbox entries it reads back, the address check
-    of a push receiver's host and, where a test gives one, the push itself (None: through
-    the platform's outbound client)."""
+    """The transmitter's store, the events' outbox entries it reads back, the clients (a
+    deleted client's stream is deleted), the address check of a push receiver's host and,
+    where a test gives one, the push itself (None: through the platform's outbound
+    client)."""
 
     store: TransmitterStore
     entries: OutboxEntries
+    clients: OAuthClients
     resolver: HostResolver
     pusher: SetPusher | None = None
 
 
 def transmitter_adapters(client: Client) -> TransmitterAdapters:
+    from infrastructure.firestore.clients.oauth import FirestoreOAuthClients  # noqa: PLC0415
     from infrastructure.firestore.events.outbox import FirestoreOutboxEntries  # noqa: PLC0415
     from infrastructure.firestore.shared_signals.transmitter import (  # noqa: PLC0415
         FirestoreTransmitterStore,
@@ -52,6 +56,7 @@ def transmitter_adapters(client: Client) -> TransmitterAdapters:
     return TransmitterAdapters(
         store=FirestoreTransmitterStore(client),
         entries=FirestoreOutboxEntries(client),
+        clients=FirestoreOAuthClients(client),
         resolver=SocketHostResolver(),
     )
 
@@ -97,7 +102,9 @@ def set_pusher(own: SharedSignalsAdapters, kernel: Kernel) -> SetPusher:
 
 
 def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
-    """The push job of a stream's SETs (``ssf_push``)."""
+    """The push job of a stream's SETs (``ssf_push``), which reads whether the stream's
+    client is still registered."""
+    clients = own.transmitter.clients
     push = SetPush(
         store=own.transmitter.store,
         entries=own.transmitter.entries,
@@ -105,6 +112,7 @@ def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         resolver=own.transmitter.resolver,
         queue=kernel.queue,
         local=transmitter_policy(kernel.settings).local,
+        client_exists=lambda client_id: clients.get(client_id) is not None,
     )
     return Lent(fills=(JOBS((PUSH_SETS, push.run)),))
 

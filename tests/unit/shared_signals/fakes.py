@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from typing import Any
 from datetime import datetime
 
 from application.shared_signals.transmitter.ports import PushAnswer
@@ -14,6 +15,7 @@ from domain.errors import Conflict
 from domain.events.outbox import OutboxEntry
 from domain.shared_signals.transmitter.streams import Stream, Subject
 from infrastructure.settings import Settings
+from tests.fakes.clients import FakeOAuthClients
 from tests.fakes.events import FakeOutboxEntries
 from tests.fakes.kernel import FakeHostResolver, InMemoryStore
 
@@ -91,11 +93,12 @@ class FakeSetPusher:
         return self.answers.pop(0) if self.answers else PushAnswer(202, b"")
 
 
-def linked(own: SharedSignalsAdapters, store: InMemoryStore) -> None:
+def linked(own: SharedSignalsAdapters, store: InMemoryStore, clients: Any) -> None:
     """The transmitter's reads of the outbox, on ``store``: the app's, where the audit trail
-    writes its entries."""
+    writes its entries; and of the clients, the app's."""
     own.transmitter.entries.store = store  # type: ignore[attr-defined]
     own.transmitter.entries.entries = store.event_outbox  # type: ignore[attr-defined]
+    own.transmitter.clients.clients = clients.clients  # type: ignore[attr-defined]
 
 
 def adapters(_settings: Settings) -> SharedSignalsAdapters:
@@ -104,6 +107,7 @@ def adapters(_settings: Settings) -> SharedSignalsAdapters:
         transmitter=TransmitterAdapters(
             store=FakeTransmitterStore(entries),
             entries=entries,
+            clients=FakeOAuthClients(),
             resolver=FakeHostResolver(),
             pusher=FakeSetPusher(),
         ),

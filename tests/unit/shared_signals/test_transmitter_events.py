@@ -313,3 +313,15 @@ def test_the_command_line_says_a_client_is_a_receiver(world: TransmitterWorld) -
     assert "ssf" not in world.register("--confidential", name="Plain")
     help_text = world.app.test_cli_runner().invoke(args=["clients", "create", "--help"]).output
     assert "--ssf" in help_text
+
+
+def test_a_deleted_clients_stream_is_deleted_with_its_sets(world: TransmitterWorld) -> None:
+    stream_id = push_stream(world)
+    user_id, headers = world.alice()
+    world.follow(stream_id, user_id)
+    deleted = world.app.test_cli_runner().invoke(args=["clients", "delete", world.rp["client_id"]])
+    assert deleted.exit_code == 0, deleted.output
+    sign_out_everywhere(world, headers)
+    world.deliver()
+    assert world.pusher.sent == [] and world.store.event_outbox == {}
+    assert world.store_of.streams == {} and world.store_of.subjects == {}

@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 from werkzeug.test import TestResponse
 
+from bootstrap.clients import ClientsAdapters
 from tests.support.api import bearer
 from tests.support.app import unit_adapters
 from tests.support.oauth import OAuthWorld
@@ -21,7 +22,7 @@ class TransmitterWorld(OAuthWorld):
     def __init__(self, **settings: object) -> None:
         super().__init__(**settings)
         self.own = unit_adapters(self.adapters, "shared_signals")
-        linked(self.own, self.store)
+        linked(self.own, self.store, self.adapters.of(ClientsAdapters).oauth_clients)
         self.rp = self.register("--confidential", "--ssf", name="Receiver")
         self.headers = self.client_headers(self.rp)
 

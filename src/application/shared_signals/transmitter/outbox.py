@@ -114,7 +114,8 @@ class SetPush:
     delivered, removed; 400 with an ``err``: refused for good, removed and logged; anything
     else: the job is retried with the queue's backoff, from that SET, so that none overtakes
     another. A paused stream keeps its SETs until it is enabled; outside the local profile a
-    receiver must be at a public address (docs/security.md, "Webhooks")."""
+    receiver must be at a public address (docs/security.md, "Webhooks"). The stream of a
+    client deleted since is deleted, with its SETs, instead."""
 
     store: TransmitterStore
     entries: OutboxEntries
@@ -122,11 +123,16 @@ class SetPush:
     resolver: HostResolver
     queue: JobQueue
     local: bool
+    client_exists: Callable[[str], bool]
 
     def run(self, job: Job, final: bool) -> None:
         stream = self.store.get(job.subject)
         if stream is None:
             self.entries.remove_key(job.subject)  # its stream deleted: nobody takes them
+            return
+        if not self.client_exists(stream.client_id):  # its client deleted: so is the stream
+            self.store.delete(stream)
+            self.entries.remove_key(stream.id)
             return
         if stream.delivery.method != PUSH or stream.status != ENABLED:
             return
