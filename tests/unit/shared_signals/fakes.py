@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from application.shared_signals.transmitter.ports import PushAnswer
 from bootstrap.shared_signals import SharedSignalsAdapters, TransmitterAdapters
