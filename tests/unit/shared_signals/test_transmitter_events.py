@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from application.events.security_events import EVENT_TYPES
 from application.jobs import RetryJob
 from application.ports import Job
 from application.shared_signals.transmitter.outbox import PUSH_SETS
@@ -26,6 +27,7 @@ from domain.shared_signals.transmitter.events import (
     set_events,
 )
 from tests.support.api import assert_problem
+from tests.support.pages import PASSWORD
 from tests.unit.shared_signals.transmitter_world import RECEIVER, TransmitterWorld
 
 pytestmark = pytest.mark.unit
@@ -325,3 +327,25 @@ def test_a_deleted_clients_stream_is_deleted_with_its_sets(world: TransmitterWor
     world.deliver()
     assert world.pusher.sent == [] and world.store.event_outbox == {}
     assert world.store_of.streams == {} and world.store_of.subjects == {}
+
+
+def test_every_event_the_transmitter_reads_is_a_stored_one() -> None:
+    kinds = ("session.ended", "password.changed", "password.reset", "passkey.added")
+    kinds += ("passkey.removed", "mfa.enabled", "mfa.disabled", "user.disabled")
+    kinds += ("user.deleted", "password.breached")
+    assert set(kinds) <= set(EVENT_TYPES)
+    assert all(set_events(event(kind)) for kind in kinds)
+    assert not [kind for kind in EVENT_TYPES if kind not in kinds and set_events(event(kind))]
+
+
+def test_a_password_change_and_a_deletion_are_sent(world: TransmitterWorld) -> None:
+    stream_id = push_stream(world)
+    user_id, headers = world.alice()
+    world.follow(stream_id, user_id)
+    change = {"current_password": PASSWORD, "new_password": "another fine passphrase 9"}
+    assert world.client.put("/user/password", json=change, headers=headers).status_code == 204
+    assert world.client.delete("/user", headers=headers).status_code == 204
+    world.deliver()
+    sent = [world.verified(body) for _, body, _ in world.pusher.sent]
+    assert [list(claims["events"]) for claims in sent] == [[CREDENTIAL_CHANGE], [ACCOUNT_PURGED]]
+    assert sent[0]["events"][CREDENTIAL_CHANGE]["credential_type"] == "password"
