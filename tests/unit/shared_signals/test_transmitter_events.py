@@ -330,10 +330,10 @@ def test_a_deleted_clients_stream_is_deleted_with_its_sets(world: TransmitterWor
 
 
 def test_every_event_the_transmitter_reads_is_a_stored_one() -> None:
-    kinds = ("session.ended", "password.changed", "password.reset", "passkey.added")
-    kinds += ("passkey.removed", "mfa.enabled", "mfa.disabled", "user.disabled")
-    kinds += ("user.deleted", "password.breached")
-    assert set(kinds) <= set(EVENT_TYPES)
+    kinds = {"session.ended", "password.changed", "password.reset", "passkey.added"}
+    kinds |= {"passkey.removed", "mfa.enabled", "mfa.disabled", "user.disabled"}
+    kinds |= {"user.deleted", "password.breached"}
+    assert kinds <= set(EVENT_TYPES)
     assert all(set_events(event(kind)) for kind in kinds)
     assert not [kind for kind in EVENT_TYPES if kind not in kinds and set_events(event(kind))]
 
