@@ -344,6 +344,7 @@ def test_a_password_change_and_a_deletion_are_sent(world: TransmitterWorld) -> N
     world.follow(stream_id, user_id)
     change = {"current_password": PASSWORD, "new_password": "another fine passphrase 9"}
     assert world.client.put("/user/password", json=change, headers=headers).status_code == 204
+    world.clock.advance(seconds=1)  # the app's clock stands still: the deletion after
     assert world.client.delete("/user", headers=headers).status_code == 204
     world.deliver()
     sent = [world.verified(body) for _, body, _ in world.pusher.sent]
