@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OWNED_DATA
 from application.clients.ports import OAuthClients
 from application.events.outbox import OutboxEntries
 from application.jobs import JOBS
@@ -103,7 +104,7 @@ def set_pusher(own: SharedSignalsAdapters, kernel: Kernel) -> SetPusher:
 
 def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
     """The push job of a stream's SETs (``ssf_push``), which reads whether the stream's
-    client is still registered."""
+    client is still registered; the subjects of a deleted account (``OWNED_DATA``)."""
     clients = own.transmitter.clients
     push = SetPush(
         store=own.transmitter.store,
@@ -114,7 +115,7 @@ def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         local=transmitter_policy(kernel.settings).local,
         client_exists=lambda client_id: clients.get(client_id) is not None,
     )
-    return Lent(fills=(JOBS((PUSH_SETS, push.run)),))
+    return Lent(fills=(JOBS((PUSH_SETS, push.run)), OWNED_DATA(own.transmitter.store)))
 
 
 def transmitter_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:

@@ -83,6 +83,9 @@ def test_the_streams_that_follow_an_account(stores: tuple[TransmitterStore, Any]
     assert store.following("u1") == [] and store.of_client("c1") is None
     store.create(stream("s3", "c1"))  # the client's new stream follows nobody the old did
     assert store.following("u1") == [] and len(store.following("u2")) == 1
+    store.add_subject("s3", "c1", "u2", ALICE)
+    store.delete_owned_by("u2", 1)  # the account deleted
+    assert store.following("u2") == []
 
 
 def test_a_verification_set_is_read_back_as_the_outboxs(

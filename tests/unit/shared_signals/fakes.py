@@ -73,6 +73,11 @@ class FakeTransmitterStore:
                 found.append((stream, subject))
         return found
 
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        with self.lock:
+            for key in [key for key in self.subjects if key[1] == user_id]:
+                del self.subjects[key]
+
     def add_entry(self, entry: OutboxEntry) -> None:
         with self.entries.store.lock:
             self.entries.entries.setdefault(entry.id, entry)

@@ -350,3 +350,4 @@ def test_a_password_change_and_a_deletion_are_sent(world: TransmitterWorld) -> N
     sent = [world.verified(body) for _, body, _ in world.pusher.sent]
     assert [list(claims["events"]) for claims in sent] == [[CREDENTIAL_CHANGE], [ACCOUNT_PURGED]]
     assert sent[0]["events"][CREDENTIAL_CHANGE]["credential_type"] == "password"
+    assert world.store_of.subjects == {}  # the deleted account is followed no more

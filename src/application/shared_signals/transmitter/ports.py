@@ -50,6 +50,10 @@ class TransmitterStore(Protocol):
         """The streams that follow the account, each with the subject it named."""
         ...
 
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        """The account is deleted: no stream follows it any more (``OWNED_DATA``)."""
+        ...
+
     def add_entry(self, entry: OutboxEntry) -> None:
         """An outbox entry of no stored event (a verification's SET), in the events'
         outbox beside the others, read back the same way."""

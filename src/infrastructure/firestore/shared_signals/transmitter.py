@@ -132,6 +132,10 @@ class FirestoreTransmitterStore:
                 followed.append((stream, subject_from_doc(data)))
         return followed
 
+    def delete_owned_by(self, user_id: str, batch_size: int) -> None:
+        query = self._subjects.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        delete_in_batches(self._client, query, batch_size)
+
     def add_entry(self, entry: OutboxEntry) -> None:
         self._client.collection(EVENT_OUTBOX).document(entry.id).create(
             entry_to_doc(entry), **BOUNDED
