@@ -28,7 +28,7 @@ from domain.shared_signals.transmitter.events import (
 )
 from tests.support.api import assert_problem
 from tests.support.pages import PASSWORD
-from tests.unit.shared_signals.transmitter_world import RECEIVER, TransmitterWorld
+from tests.unit.shared_signals.fakes import RECEIVER, TransmitterWorld
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import pytest
 from domain.shared_signals.transmitter.events import SUPPORTED
 from domain.shared_signals.transmitter.streams import Delivery, InvalidStreamRequest, stream_request
 from tests.support.api import assert_problem
-from tests.unit.shared_signals.transmitter_world import RECEIVER, TransmitterWorld
+from tests.unit.shared_signals.fakes import RECEIVER, TransmitterWorld
 
 pytestmark = pytest.mark.unit
 
