@@ -112,6 +112,7 @@ def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         pusher=set_pusher(own, kernel),
         resolver=own.transmitter.resolver,
         queue=kernel.queue,
+        clock=kernel.platform.clock,
         local=transmitter_policy(kernel.settings).local,
         client_exists=lambda client_id: clients.get(client_id) is not None,
     )

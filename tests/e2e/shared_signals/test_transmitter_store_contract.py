@@ -1,11 +1,13 @@
 """One suite for the SSF transmitter's store, in memory (the fake) and on Firestore: the
 clients registered with --ssf, one stream per client, the subjects a stream follows found
 by their account, a deleted stream's subjects gone with it, and the verification SETs it
-writes into the events' outbox, read back as the audit trail's are
+writes into the events' outbox, read back as the audit trail's are; one push job holding a
+stream at once, of thirty taking it together
 (application/shared_signals/transmitter/ports.py, ``TransmitterStore``)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from domain.errors import Conflict
 from domain.events.outbox import OutboxEntry
 from domain.shared_signals.transmitter.streams import PAUSED, POLL, Delivery, Stream, Subject
 from tests.fakes.events import FakeOutboxEntries
+from tests.support.races import RACERS
 from tests.unit.shared_signals.fakes import FakeTransmitterStore
 
 pytestmark = pytest.mark.contract
@@ -106,3 +109,23 @@ def test_a_verification_set_is_read_back_as_the_outboxs(
     assert [entry.body for entry in entries.oldest("s1", 10)] == ["set1", "set2"]
     entries.remove(["j1"])
     assert [entry.id for entry in entries.oldest("s1", 10)] == ["j2"]
+
+
+def test_one_push_job_holds_a_stream_at_once(stores: tuple[TransmitterStore, Any]) -> None:
+    store, _ = stores
+    later = NOW + timedelta(minutes=5)
+    assert not store.take_push(stream(), "a", NOW, later)  # no such stream
+    store.create(stream())
+    assert store.take_push(stream(), "a", NOW, later)
+    assert not store.take_push(stream(), "b", NOW, later)
+    store.save(replace(stream(), status=PAUSED))  # a change of the stream keeps the hold
+    assert not store.take_push(stream(), "b", NOW, later)
+    store.release_push(stream(), "b")  # not its own: nothing
+    assert not store.take_push(stream(), "b", NOW, later)
+    assert store.take_push(stream(), "b", later, later + timedelta(minutes=5))  # lapsed
+    store.release_push(stream(), "b")
+    with ThreadPoolExecutor(RACERS) as pool:
+        taken = list(
+            pool.map(lambda n: store.take_push(stream(), f"j{n}", NOW, later), range(RACERS))
+        )
+    assert taken.count(True) == 1

@@ -42,6 +42,7 @@ class FakeTransmitterStore:
         self.clients: dict[str, datetime] = {}
         self.streams: dict[str, Stream] = {}  # by client id
         self.subjects: dict[tuple[str, str], tuple[str, Subject]] = {}  # (stream, user)
+        self.pushes: dict[str, tuple[str, datetime]] = {}  # by stream id: holder, until
 
     def allow_client(self, client_id: str, at: datetime) -> None:
         self.clients[client_id] = at
@@ -83,6 +84,22 @@ class FakeTransmitterStore:
             if followed == user_id and stream is not None and stream.id == stream_id:
                 found.append((stream, subject))
         return found
+
+    def take_push(self, stream: Stream, holder: str, now: datetime, until: datetime) -> bool:
+        with self.lock:
+            current = self.streams.get(stream.client_id)
+            if current is None or current.id != stream.id:
+                return False
+            held = self.pushes.get(stream.id)
+            if held is not None and held[1] > now and held[0] != holder:
+                return False
+            self.pushes[stream.id] = (holder, until)
+            return True
+
+    def release_push(self, stream: Stream, holder: str) -> None:
+        with self.lock:
+            if self.pushes.get(stream.id, ("", None))[0] == holder:
+                del self.pushes[stream.id]
 
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         with self.lock:

@@ -4,7 +4,7 @@ order (RFC 8935) or polled (RFC 8936), through the app on the fakes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -351,3 +351,20 @@ def test_a_password_change_and_a_deletion_are_sent(world: TransmitterWorld) -> N
     assert [list(claims["events"]) for claims in sent] == [[CREDENTIAL_CHANGE], [ACCOUNT_PURGED]]
     assert sent[0]["events"][CREDENTIAL_CHANGE]["credential_type"] == "password"
     assert world.store_of.subjects == {}  # the deleted account is followed no more
+
+
+def test_a_stream_another_job_pushes_is_left_to_it(world: TransmitterWorld) -> None:
+    stream_id = push_stream(world)
+    user_id, headers = world.alice()
+    world.follow(stream_id, user_id)
+    stream = world.store_of.get(stream_id)
+    assert stream is not None
+    now = world.clock.now()
+    assert world.store_of.take_push(stream, "another job", now, now + timedelta(minutes=5))
+    sign_out_everywhere(world, headers)
+    world.deliver()
+    assert world.pusher.sent == [] and len(world.store.event_outbox) == 1
+    world.clock.advance(minutes=6)  # the other job died: its hold lapses
+    world.queue.enqueue(Job(PUSH_SETS, stream_id))
+    world.deliver()
+    assert len(world.pusher.sent) == 1 and world.store_of.pushes == {}

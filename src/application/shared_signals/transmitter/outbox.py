@@ -31,6 +31,10 @@ PUSH_SETS = "ssf_push"  # the job that pushes a stream's SETs; its subject the s
 KEPT = timedelta(days=7)  # how long a SET waits to be sent or polled (the outbox's TTL)
 BATCH = 50  # a push job's read of a stream's SETs
 MAX_BATCHES = 20  # then it queues itself again
+# How long a push job holds its stream: longer than MAX_BATCHES * BATCH pushes would take at
+# the webhooks' deadline is not needed, as a job that dies leaves it to the next after this.
+PUSH_LEASE = timedelta(minutes=5)
+SENT, MORE, STOPPED = "sent", "more", "stopped"  # how a push job ended
 SET_MEDIA_TYPE = "application/secevent+jwt"
 
 type SetSigner = Callable[[dict[str, Any]], str]
@@ -122,6 +126,7 @@ class SetPush:
     pusher: SetPusher
     resolver: HostResolver
     queue: JobQueue
+    clock: Clock
     local: bool
     client_exists: Callable[[str], bool]
 
@@ -136,14 +141,28 @@ class SetPush:
             return
         if stream.delivery.method != PUSH or stream.status != ENABLED:
             return
+        holder, now = new_id(), self.clock.now()
+        if not self.store.take_push(stream, holder, now, now + PUSH_LEASE):
+            return  # another job pushes them; it looks again once done
+        try:
+            outcome = self._push(stream, final)
+        finally:
+            self.store.release_push(stream, holder)
+        # more than one job sends; or SETs made while it pushed, whose jobs found it held
+        if outcome == MORE or (outcome == SENT and self.entries.oldest(stream.id, 1)):
+            self.queue.enqueue(Job(PUSH_SETS, stream.id))
+
+    def _push(self, stream: Stream, final: bool) -> str:
+        """SENT: every SET it read was sent; MORE: there are more than one job sends;
+        STOPPED: a failure on the job's last attempt (the SETs kept for the next job)."""
         for _ in range(MAX_BATCHES):
             batch = self.entries.oldest(stream.id, BATCH)
             for entry in batch:
                 if not self._sent(stream, entry, final):
-                    return
+                    return STOPPED
             if len(batch) < BATCH:
-                return
-        self.queue.enqueue(Job(PUSH_SETS, stream.id))
+                return SENT
+        return MORE
 
     def _sent(self, stream: Stream, entry: OutboxEntry, final: bool) -> bool:
         url = stream.delivery.endpoint_url

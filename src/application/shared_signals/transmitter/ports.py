@@ -50,6 +50,15 @@ class TransmitterStore(Protocol):
         """The streams that follow the account, each with the subject it named."""
         ...
 
+    def take_push(self, stream: Stream, holder: str, now: datetime, until: datetime) -> bool:
+        """The stream's push is ``holder``'s until ``until``, unless another holds it past
+        ``now``: one push job per stream at once, so that no SET overtakes another."""
+        ...
+
+    def release_push(self, stream: Stream, holder: str) -> None:
+        """``holder`` is done pushing (no error if it no longer holds it)."""
+        ...
+
     def delete_owned_by(self, user_id: str, batch_size: int) -> None:
         """The account is deleted: no stream follows it any more (``OWNED_DATA``)."""
         ...

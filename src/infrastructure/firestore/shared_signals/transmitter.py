@@ -16,6 +16,7 @@ from domain.shared_signals.transmitter.streams import Delivery, Stream, Subject
 from infrastructure.firestore.client import BOUNDED, delete_in_batches, document_id, run_query
 from infrastructure.firestore.errors import translates_errors
 from infrastructure.firestore.events.outbox import EVENT_OUTBOX, entry_to_doc
+from infrastructure.firestore.optimistic import unchanged_since
 from infrastructure.firestore.reads import Select
 from infrastructure.firestore.sdk import exceptions, firestore
 
@@ -92,7 +93,39 @@ class FirestoreTransmitterStore:
         return stream_from_doc(found[0][1]) if found else None
 
     def save(self, stream: Stream) -> None:
-        self._streams.document(stream.client_id).set(stream_to_doc(stream), **BOUNDED)
+        # merged: a push's lease stays
+        self._streams.document(stream.client_id).set(stream_to_doc(stream), merge=True, **BOUNDED)
+
+    def take_push(self, stream: Stream, holder: str, now: datetime, until: datetime) -> bool:
+        ref = self._streams.document(stream.client_id)
+        snap = ref.get(**BOUNDED)
+        data = snap.to_dict() or {}
+        if not snap.exists or data.get("stream_id") != stream.id:
+            return False
+        held = data.get("push_until")
+        if held is not None and held > now and data.get("push_holder") != holder:
+            return False
+        try:  # compare-and-set: of two jobs that read it free, one takes it
+            ref.update(
+                {"push_holder": holder, "push_until": until},
+                option=unchanged_since(snap),
+                **BOUNDED,
+            )
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
+            return False
+        return True
+
+    def release_push(self, stream: Stream, holder: str) -> None:
+        ref = self._streams.document(stream.client_id)
+        snap = ref.get(**BOUNDED)
+        if not snap.exists or (snap.to_dict() or {}).get("push_holder") != holder:
+            return
+        try:
+            ref.update(
+                {"push_holder": None, "push_until": None}, option=unchanged_since(snap), **BOUNDED
+            )
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
+            return  # taken over, or gone
 
     def delete(self, stream: Stream) -> None:
         self._streams.document(stream.client_id).delete(**BOUNDED)
