@@ -8,6 +8,7 @@ import pytest
 from domain.shared_signals.transmitter.events import SUPPORTED
 from domain.shared_signals.transmitter.streams import Delivery, InvalidStreamRequest, stream_request
 from tests.support.api import assert_problem
+from tests.support.app import World
 from tests.unit.shared_signals.fakes import RECEIVER, TransmitterWorld
 
 pytestmark = pytest.mark.unit
@@ -220,3 +221,12 @@ def test_another_clients_stream_is_not_found(world: TransmitterWorld) -> None:
         )
         assert_problem(answer, 404, "stream_not_found")
     assert world.call("GET", "/ssf/streams").get_json()[0]["stream_id"] == stream_id
+
+
+def test_with_the_provider_off_there_is_no_transmitter() -> None:
+    world = World(oauth_provider=False)
+    assert_problem(world.client.get("/.well-known/ssf-configuration"), 404, "not_found")
+    assert_problem(world.client.post("/ssf/streams", json={}), 404, "not_found")
+    args = ["clients", "create", "--name", "R", "--redirect-uri", "https://rp.example/cb"]
+    made = world.app.test_cli_runner().invoke(args=[*args, "--confidential", "--ssf"])
+    assert made.exit_code != 0 and "OAUTH_PROVIDER" in made.output
