@@ -18,9 +18,11 @@ from application.shared_signals.transmitter.streams import Transmitter, Transmit
 from application.signin.codes.ways import CODE_WAYS
 from bootstrap.events import EVENT_OUTBOXES
 from bootstrap.provider_keys import provider_tokens
+from bootstrap.signin_adapters import secret_box
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.errors import Unavailable
 from infrastructure.settings.identity.events import EventsSettings
+from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.cli import CLIENT_FLAGS, ClientFlag
 
 if TYPE_CHECKING:
@@ -110,6 +112,7 @@ def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         store=own.transmitter.store,
         entries=own.transmitter.entries,
         pusher=set_pusher(own, kernel),
+        box=secret_box(kernel.settings.group(SignInSettings)),
         resolver=own.transmitter.resolver,
         queue=kernel.queue,
         clock=kernel.platform.clock,
@@ -128,6 +131,7 @@ def transmitter_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:
         store=own.transmitter.store,
         entries=own.transmitter.entries,
         users=kernel.offered(CODE_WAYS).users,
+        box=secret_box(kernel.settings.group(SignInSettings)),
         sign=sign,
         clock=kernel.platform.clock,
         queue=kernel.queue,

@@ -128,6 +128,8 @@ def test_a_followed_accounts_session_end_is_pushed_signed(world: TransmitterWorl
     assert url == RECEIVER
     assert sent_headers["Content-Type"] == "application/secevent+jwt"
     assert sent_headers["Authorization"] == "Bearer s3"
+    kept = world.store_of.streams[world.rp["client_id"]].delivery.authorization_header
+    assert kept is not None and "s3" not in kept  # sealed at rest
     claims = world.verified(body)
     assert claims["iss"] == "http://127.0.0.1:8000" and claims["aud"] == world.rp["client_id"]
     assert claims["sub_id"] == {"format": "opaque", "id": user_id}

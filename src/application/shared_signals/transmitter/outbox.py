@@ -16,7 +16,7 @@ from application.events.outbox import OutboxEntries
 from application.jobs import RetryJob
 from application.json_text import UnreadableJson, read_json
 from application.outbound import HostResolver, WebhookUnreachable, public_address_of
-from application.ports import Clock, Job, JobQueue
+from application.ports import Clock, Job, JobQueue, SecretBox
 from application.shared_signals.transmitter.ports import SetPusher, TransmitterStore
 from domain.events.outbox import OutboxEntry
 from domain.events.security_events import SecurityEvent
@@ -124,6 +124,7 @@ class SetPush:
     store: TransmitterStore
     entries: OutboxEntries
     pusher: SetPusher
+    box: SecretBox  # opens a stream's authorization header
     resolver: HostResolver
     queue: JobQueue
     clock: Clock
@@ -168,7 +169,7 @@ class SetPush:
         url = stream.delivery.endpoint_url
         headers = {"Content-Type": SET_MEDIA_TYPE, "Accept": "application/json"}
         if stream.delivery.authorization_header is not None:
-            headers["Authorization"] = stream.delivery.authorization_header
+            headers["Authorization"] = self.box.open(stream.delivery.authorization_header)
         address = None
         try:
             if not self.local:

@@ -12,7 +12,7 @@ from typing import Any
 
 from application.accounts.accounts import UserRepository
 from application.events.outbox import OutboxEntries
-from application.ports import Clock, JobQueue
+from application.ports import Clock, JobQueue, SecretBox
 from application.shared_signals.transmitter.outbox import (
     SetSigner,
     entry_of,
@@ -81,6 +81,7 @@ class Transmitter:
     store: TransmitterStore
     entries: OutboxEntries
     users: UserRepository
+    box: SecretBox  # seals a push's authorization header
     sign: SetSigner
     clock: Clock
     queue: JobQueue
@@ -126,9 +127,13 @@ class Transmitter:
     def _shown(self, stream: Stream) -> dict[str, Any]:
         return stream.configuration(self.policy.issuer)
 
-    def _with_poll_url(self, stream_id: str, delivery: Delivery) -> Delivery:
+    def _kept(self, stream_id: str, delivery: Delivery) -> Delivery:
+        """A receiver's delivery as kept: a push's authorization header sealed (the secret
+        box's), a poll's endpoint firegate's."""
         if delivery.method != POLL:
-            return delivery
+            header = delivery.authorization_header
+            sealed = None if header is None else self.box.seal(header)
+            return Delivery(delivery.method, delivery.endpoint_url, sealed)
         return Delivery(POLL, self.policy.public_url.rstrip("/") + POLL_PATH + stream_id)
 
     def create(self, caller: SsfCaller, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +146,7 @@ class Transmitter:
         stream = Stream(
             id=stream_id,
             client_id=caller.client_id,
-            delivery=self._with_poll_url(stream_id, delivery),
+            delivery=self._kept(stream_id, delivery),
             events_requested=asked.events_requested or (),
             created_at=self.clock.now(),
             description=asked.description,
@@ -168,10 +173,12 @@ class Transmitter:
             raise InvalidStreamRequest("'stream_id' is required.")
         stream = self._own(caller, stream_id)
         asked = stream_request(data, local=self.policy.local, whole=whole)
-        delivery = stream.delivery if asked.delivery is None else asked.delivery
+        delivery = (
+            stream.delivery if asked.delivery is None else self._kept(stream.id, asked.delivery)
+        )
         changed = replace(
             stream,
-            delivery=self._with_poll_url(stream.id, delivery),
+            delivery=delivery,
             events_requested=(
                 asked.events_requested
                 if asked.events_requested is not None or whole

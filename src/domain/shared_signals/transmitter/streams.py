@@ -38,7 +38,8 @@ class InvalidStreamRequest(Unreadable):
 class Delivery:
     """``method`` (PUSH or POLL); ``endpoint_url``: the receiver's (push), or the
     transmitter's poll endpoint (poll, set by firegate); ``authorization_header``: what a
-    push is sent with (never shown back)."""
+    push is sent with, as the receiver gave it (a request's) or sealed (a stream's, kept),
+    never shown back."""
 
     method: str
     endpoint_url: str
