@@ -27,6 +27,7 @@ from domain.shared_signals.transmitter.events import SUPPORTED, VERIFICATION, se
 from domain.shared_signals.transmitter.streams import (
     DISABLED,
     ENABLED,
+    METHODS,
     POLL,
     Delivery,
     InvalidStreamRequest,
@@ -39,7 +40,6 @@ from domain.shared_signals.transmitter.streams import (
 
 log = logging.getLogger("firegate.shared_signals")
 
-DELIVERY_METHODS = ("urn:ietf:rfc:8935", "urn:ietf:rfc:8936")
 POLL_PATH = "/ssf/poll/"  # + the stream's id: a poll stream's endpoint_url
 MAX_EVENTS = 100  # a poll's SETs at most (RFC 8936 §2.1 ``maxEvents``)
 ACK_WINDOW = 500  # a poll's acks are looked for among the stream's oldest SETs this many
@@ -94,7 +94,7 @@ class Transmitter:
             "spec_version": "1_0",
             "issuer": self.policy.issuer,
             "jwks_uri": base + "/.well-known/jwks.json",
-            "delivery_methods_supported": list(DELIVERY_METHODS),
+            "delivery_methods_supported": list(METHODS),
             "configuration_endpoint": base + "/ssf/streams",
             "status_endpoint": base + "/ssf/streams/status",
             "add_subject_endpoint": base + "/ssf/streams/subjects:add",
