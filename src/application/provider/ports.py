@@ -205,6 +205,11 @@ class ProviderTokens(Protocol):
         ``logout+jwt``)."""
         ...
 
+    def sign_security_event(self, claims: dict[str, Any]) -> str:
+        """A Security Event Token (RFC 8417) of these claims, signed as ID tokens are
+        (``typ`` ``secevent+jwt``): the shared signals transmitter's."""
+        ...
+
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of an access token the provider signed that is still valid (its issuer,
         ``exp``, ``sub``, ``client_id``), else None."""

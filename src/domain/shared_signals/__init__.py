@@ -1,0 +1,1 @@
+"""The shared signals unit's part of this layer (docs/reference/ssf.md)."""

@@ -269,6 +269,8 @@ PROVIDER_VERIFIED_CACHE_SIZE = 2048
 ID_TOKEN_TYPE = "JWT"
 # OpenID Connect Back-Channel Logout §2.4's recommended ``typ`` of a logout token
 LOGOUT_TOKEN_TYPE = "logout+jwt"
+# RFC 8417 §2.3's ``typ`` of a Security Event Token
+SECURITY_EVENT_TOKEN_TYPE = "secevent+jwt"
 # draft-ietf-oauth-identity-assertion-authz-grant §3: an ID-JAG's ``typ``
 ID_JAG_TYPE = "oauth-id-jag+jwt"
 
@@ -316,6 +318,9 @@ class PyJWTProviderTokens:
 
     def sign_id_jag(self, claims: dict[str, Any]) -> str:
         return self._sign(claims, self._id_token, ID_JAG_TYPE)
+
+    def sign_security_event(self, claims: dict[str, Any]) -> str:
+        return self._sign(claims, self._id_token, SECURITY_EVENT_TOKEN_TYPE)
 
     def verify_id_token(self, token: str) -> dict[str, Any] | None:
         """Only an ID token (``typ`` ``JWT``, the ID-token key), never an access token or an

@@ -7,14 +7,16 @@ same app, never does (docs/decisions/0440-route-modules-on-first-use.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-__all__ = ["CommandGroup", "Commands", "install_cli"]
+from domain.slots import Slot
+
+__all__ = ["CLIENT_FLAGS", "ClientFlag", "CommandGroup", "Commands", "install_cli"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,21 @@ class Commands:
 
     group: str
     load: Callable[[], Sequence[click.Command]]
+
+
+@dataclass(frozen=True)
+class ClientFlag:
+    """A unit's flag of ``clients create`` (``--ssf``): its name and help, and what the unit
+    does with a client made with it (``made``, given the client's id, in the app's context):
+    the fields it adds to the command's JSON."""
+
+    name: str
+    help: str
+    made: Callable[[str], Mapping[str, object]]
+
+
+# The units' flags of ``clients create`` (interfaces/cli/clients.py), from their records.
+CLIENT_FLAGS = Slot[ClientFlag]("clients create's flags")
 
 
 class _LazyGroup(AppGroup):

@@ -6,9 +6,10 @@ organizations whose own apps they allow."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from application.clients.api_resources import AddResource, AllowOrg, RemoveResource, ScopeText
 from application.clients.clients import CreateClient, DeleteClient, OperatorOrgClient
@@ -16,7 +17,9 @@ from application.clients.services import ClientServices
 from domain.clients.api_resources import ApiResource
 from domain.clients.oauth import OPT_IN_GRANTS, SCOPES, OAuthClient
 from domain.errors import DomainError, InvalidInput
+from interfaces.cli import CLIENT_FLAGS, ClientFlag
 from interfaces.cli.acting import fail
+from interfaces.shared.acting import filled_here
 from interfaces.shared.services import services
 
 
@@ -52,7 +55,31 @@ def _client_json(client: OAuthClient) -> dict[str, object]:
     }
 
 
-@click.command("create")
+def _flags(ctx: click.Context) -> tuple[ClientFlag, ...]:
+    """The units' flags of ``clients create`` (``CLIENT_FLAGS``), of the app it runs on."""
+    info = ctx.find_object(ScriptInfo)
+    if info is None:
+        return ()
+    with info.load_app().app_context():
+        return filled_here(CLIENT_FLAGS)
+
+
+def _flag_key(flag: ClientFlag) -> str:
+    return "unit_flag_" + flag.name.replace("-", "_")
+
+
+class _CreateCommand(click.Command):
+    """``clients create``, with the running units' flags after its own."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        flags = [
+            click.Option([f"--{flag.name}", _flag_key(flag)], is_flag=True, help=flag.help)
+            for flag in _flags(ctx)
+        ]
+        return [*super().get_params(ctx), *flags]
+
+
+@click.command("create", cls=_CreateCommand)
 @with_appcontext
 @click.option("--name", required=True, help="The app's name, shown on the consent page.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
@@ -176,6 +203,7 @@ def create_client(  # click passes each option by its name
     open_to_all: bool,
     ios_apps: tuple[str, ...],
     android_apps: tuple[str, ...],
+    **flags: Any,  # the units' (``CLIENT_FLAGS``)
 ) -> None:
     """Register an app; prints it as one line of JSON, with its client_secret (shown once)."""
     client = CreateClient(
@@ -212,6 +240,13 @@ def create_client(  # click passes each option by its name
         out = _client_json(created.client)
         if created.client_secret is not None:
             out["client_secret"] = created.client_secret
+        try:
+            for flag in filled_here(CLIENT_FLAGS):
+                if flags.get(_flag_key(flag)):
+                    out.update(flag.made(created.client.client_id))
+        except DomainError as exc:
+            click.echo(json.dumps(out))
+            fail(exc)
         click.echo(json.dumps(out))
 
 

@@ -1,0 +1,1 @@
+"""The SSF transmitter, for firegate's relying parties (docs/reference/ssf.md)."""
