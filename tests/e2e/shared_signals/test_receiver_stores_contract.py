@@ -15,7 +15,7 @@ from application.shared_signals.receiver.ports import (
     SpentSetIds,
 )
 from domain.shared_signals.receiver.streams import ReceiverStream, TransmitterConfig
-from tests.unit.shared_signals.receiver_fakes import (
+from tests.unit.shared_signals.fakes import (
     FakeDisabledIdentities,
     FakeReceiverStreams,
     FakeSpentSetIds,

@@ -30,7 +30,7 @@ from tests.support.ssf_transmitter import (
     signed_set,
 )
 from tests.support.sso_world import signed_in
-from tests.unit.shared_signals.receiver_fakes import FakeTransmitterCalls, joined
+from tests.unit.shared_signals.fakes import FakeTransmitterCalls, joined
 
 pytestmark = pytest.mark.unit
 

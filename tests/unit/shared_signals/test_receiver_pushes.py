@@ -39,7 +39,7 @@ from tests.support.ssf_transmitter import (
     signed_set,
 )
 from tests.support.sso_world import CORP, OidcSso, oidc_sso, signed_in
-from tests.unit.shared_signals.receiver_fakes import (
+from tests.unit.shared_signals.fakes import (
     FakeReceiverStreams,
     FakeTransmitterCalls,
     joined,
