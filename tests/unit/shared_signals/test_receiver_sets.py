@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.shared_signals.receiver.events import SESSION_REVOKED, VERIFICATION, Effect
+from domain.shared_signals.event_types import SESSION_REVOKED, VERIFICATION
+from domain.shared_signals.receiver.events import Effect
 from domain.shared_signals.receiver.sets import Refused, Subject, checked_set, subject_of
 
 pytestmark = pytest.mark.unit

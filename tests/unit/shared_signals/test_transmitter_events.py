@@ -15,17 +15,16 @@ from application.ports import Job
 from application.shared_signals.transmitter.outbox import PUSH_SETS
 from application.shared_signals.transmitter.ports import PushAnswer
 from domain.events.security_events import SecurityEvent
-from domain.shared_signals.transmitter.events import (
+from domain.shared_signals.event_types import (
     ACCOUNT_DISABLED,
     ACCOUNT_PURGED,
     ASSURANCE_LEVEL_CHANGE,
     CREDENTIAL_CHANGE,
     CREDENTIAL_COMPROMISE,
     SESSION_REVOKED,
-    SUPPORTED,
     VERIFICATION,
-    set_events,
 )
+from domain.shared_signals.transmitter.events import SUPPORTED, set_events
 from tests.support.api import assert_problem
 from tests.support.pages import PASSWORD
 from tests.unit.shared_signals.fakes import RECEIVER, TransmitterWorld

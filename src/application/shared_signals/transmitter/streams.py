@@ -23,7 +23,8 @@ from domain.accounts.credentials import login_key
 from domain.accounts.users import User
 from domain.errors import DomainError, NotFound, PermissionDenied
 from domain.ids import new_id
-from domain.shared_signals.transmitter.events import SUPPORTED, VERIFICATION, set_claims
+from domain.shared_signals.event_types import VERIFICATION
+from domain.shared_signals.transmitter.events import SUPPORTED, set_claims
 from domain.shared_signals.transmitter.streams import (
     DISABLED,
     ENABLED,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
-RISC = "https://schemas.openid.net/secevent/risc/event-type/"
-
-SESSION_REVOKED = CAEP + "session-revoked"
-CREDENTIAL_CHANGE = CAEP + "credential-change"
-ACCOUNT_DISABLED = RISC + "account-disabled"
-SESSIONS_REVOKED = RISC + "sessions-revoked"  # Google's RISC
-VERIFICATION = "https://schemas.openid.net/secevent/ssf/event-type/verification"
+from domain.shared_signals.event_types import (
+    ACCOUNT_DISABLED,
+    CREDENTIAL_CHANGE,
+    SESSION_REVOKED,
+    SESSIONS_REVOKED,
+    VERIFICATION,
+)
 
 # What firegate asks an org's IdP's transmitter for when it registers its stream.
 REQUESTED = (SESSION_REVOKED, CREDENTIAL_CHANGE, ACCOUNT_DISABLED)

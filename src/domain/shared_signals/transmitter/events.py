@@ -9,19 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.events.security_events import SecurityEvent
-
-CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
-RISC = "https://schemas.openid.net/secevent/risc/event-type/"
-SSF = "https://schemas.openid.net/secevent/ssf/event-type/"
-
-SESSION_REVOKED = CAEP + "session-revoked"
-CREDENTIAL_CHANGE = CAEP + "credential-change"
-ASSURANCE_LEVEL_CHANGE = CAEP + "assurance-level-change"
-ACCOUNT_DISABLED = RISC + "account-disabled"
-ACCOUNT_PURGED = RISC + "account-purged"
-CREDENTIAL_COMPROMISE = RISC + "credential-compromise"
-VERIFICATION = SSF + "verification"
-STREAM_UPDATED = SSF + "stream-updated"
+from domain.shared_signals.event_types import (
+    ACCOUNT_DISABLED,
+    ACCOUNT_PURGED,
+    ASSURANCE_LEVEL_CHANGE,
+    CREDENTIAL_CHANGE,
+    CREDENTIAL_COMPROMISE,
+    SESSION_REVOKED,
+)
 
 # What a stream may ask for, in this order in ``events_supported``; the verification and
 # stream-updated events go to every stream, asked for or not (SSF 1.0 §8.1.4, §8.1.5).
