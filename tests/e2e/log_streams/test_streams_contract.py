@@ -33,7 +33,7 @@ NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 def stores(request: pytest.FixtureRequest) -> tuple[StreamStore, StreamLinks]:
     if request.param == "fake":
         return FakeStreams(), FakeStreamLinks()
-    from infrastructure.firestore.log_streams.streams import (  # noqa: PLC0415
+    from infrastructure.firestore.log_streams.streams import (
         FirestoreStreamLinks,
         FirestoreStreams,
     )

@@ -1,0 +1,170 @@
+"""The https and Splunk HEC destinations against a receiver on this machine (the local
+profile's http): each batch one POST, signed as a webhook (the receiver verifies it with
+the ``standardwebhooks`` package) or carrying the HEC token; an outage then recovery
+delivers every event once, in order (docs/reference/log-streams.md, "Destinations")."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from application.log_streams.delivery import StreamDeliveries
+from application.log_streams.formats import Product, envelope
+from application.log_streams.outbox import KIND, StreamCache
+from domain.events.outbox import OutboxEntry
+from domain.events.security_events import SecurityEvent
+from domain.ids import new_id
+from domain.log_streams.streams import LogStream, StreamFormat, StreamKind
+from domain.standard_webhooks import new_secret
+from infrastructure.dev_secrets import new_fernet_key
+from infrastructure.log_streams.destinations import Destinations
+from infrastructure.outbound_http import Outbound
+from infrastructure.signin.secret_box import FernetSecretBox
+from tests.fakes.events import FakeOutboxEntries
+from tests.fakes.kernel import FakeClock, FakeHostResolver, FakeJobQueue
+from tests.support.local_servers import in_thread, send_json
+from tests.unit.log_streams.fakes import FakeStreams
+
+pytestmark = pytest.mark.unit
+PRODUCT = Product("firegate", "1")
+
+
+@dataclass
+class Receiver:
+    """Fails the first ``failing`` POSTs with 503, then takes each, verified by ``secret``
+    (an https stream's) or by the ``token`` (a HEC's)."""
+
+    url: str = ""
+    secret: str = ""
+    token: str = ""
+    failing: int = 0
+    bodies: list[tuple[str, str]] = field(default_factory=list)  # (path, body) taken
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        with self.lock:
+            if self.failing > 0:
+                self.failing -= 1
+                return 503
+            if self.secret:
+                Webhook(self.secret).verify(body.decode(), headers)
+            elif headers.get("authorization") != f"Splunk {self.token}":
+                return 401
+            self.bodies.append((path, body.decode()))
+            return 200
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            send_json(self, found.take(self.path, body, headers), {})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    found.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with in_thread(server):
+        yield found
+
+
+def world(stream: LogStream) -> tuple[StreamDeliveries, FakeOutboxEntries, FakeStreams]:
+    store, entries, clock = FakeStreams(), FakeOutboxEntries(), FakeClock()
+    store.add(stream, 3)
+    box = FernetSecretBox(new_fernet_key())
+    store.streams[stream.id] = replace(stream, sealed_secret=box.seal(stream.sealed_secret))
+    destinations = Destinations(
+        sender=Outbound().sender(5.0),
+        resolver=FakeHostResolver(),
+        box=box,
+        clock=clock,
+        local=True,
+    )
+    deliveries = StreamDeliveries(
+        store=store,
+        entries=entries,
+        destinations=destinations,
+        clock=clock,
+        queue=FakeJobQueue(),
+        cache=StreamCache(store, clock),
+        on_paused=lambda _: None,
+    )
+    return deliveries, entries, store
+
+
+def retry_due(store: FakeStreams, stream_id: str) -> None:
+    """Its retry's time come (the clock stays at the wall's: a signature's time is checked)."""
+    store.change(stream_id, lambda s: replace(s, health=replace(s.health, retry_at=None)))
+
+
+def events(entries: FakeOutboxEntries, stream: LogStream, count: int, start: int = 0) -> list[str]:
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC) + timedelta(seconds=start)
+    made = []
+    for i in range(count):
+        event = SecurityEvent(new_id(), at + timedelta(seconds=i), "signin.succeeded", "u1")
+        body = envelope(event, StreamFormat.FIREGATE, PRODUCT)
+        entry = OutboxEntry(new_id(), KIND, stream.id, event.at, body)
+        entries.entries[entry.id] = entry
+        made.append(event.id)
+    return made
+
+
+def test_an_https_stream_gets_every_event_once_in_order_through_an_outage(
+    receiver: Receiver,
+) -> None:
+    receiver.secret, receiver.failing = new_secret(), 2
+    stream = LogStream(
+        new_id(),
+        "org-1",
+        StreamKind.HTTPS,
+        StreamFormat.FIREGATE,
+        {"url": receiver.url + "/in"},
+        datetime(2026, 11, 30, tzinfo=UTC),
+        sealed_secret=receiver.secret,
+    )
+    deliveries, entries, store = world(stream)
+    first = events(entries, stream, 3)
+    assert deliveries.deliver(stream.id) == 0  # 503
+    later = events(entries, stream, 2, start=10)
+    for _ in range(3):
+        retry_due(store, stream.id)
+        deliveries.deliver(stream.id)
+    got = [e["id"] for _, body in receiver.bodies for e in json.loads(body)]
+    assert got == first + later
+    assert not entries.oldest(stream.id, 10)
+
+
+def test_a_splunk_hec_stream_posts_its_events_to_the_collector(receiver: Receiver) -> None:
+    receiver.token = "hec-token"
+    stream = LogStream(
+        new_id(),
+        "org-1",
+        StreamKind.SPLUNK_HEC,
+        StreamFormat.FIREGATE,
+        {"url": receiver.url},
+        datetime(2026, 11, 30, tzinfo=UTC),
+        sealed_secret=receiver.token,
+    )
+    deliveries, entries, _ = world(stream)
+    made = events(entries, stream, 2)
+    assert deliveries.deliver(stream.id) == 2
+    ((path, body),) = receiver.bodies
+    assert path == "/services/collector/event"
+    decoder, at, sent = json.JSONDecoder(), 0, []
+    while at < len(body):
+        item, at = decoder.raw_decode(body, at)
+        sent.append(item)
+    assert [item["event"]["id"] for item in sent] == made
+    assert sent[0]["time"] == datetime(2026, 11, 30, 8, 0, tzinfo=UTC).timestamp()
