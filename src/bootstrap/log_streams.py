@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
     from infrastructure.settings import Settings
+    from interfaces.web.parts import Pages
 
 SWEEP = "log-streams"  # the retries' pass (a ``sweep`` job's subject)
 MEMBERSHIPS_READ = 200  # a person's orgs an event about them is streamed to, at most
@@ -199,6 +200,15 @@ def api() -> Sequence[Blueprint]:
     return (streams.bp, setup.bp)
 
 
+def pages() -> Pages:
+    """The Log streams section of an org's page, its owners', after its brand."""
+    from interfaces.web.log_streams import section  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
+    from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
+
+    return Pages(fills=(ORG_SECTIONS(At(97, section.STREAMS)),))
+
+
 UNIT = Unit[LogStreamsAdapters](
     name="log_streams",
     adapters=adapters,
@@ -206,4 +216,5 @@ UNIT = Unit[LogStreamsAdapters](
     lends=lends,
     build=build,
     api=api,
+    pages=pages,
 )
