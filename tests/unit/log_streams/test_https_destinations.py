@@ -6,14 +6,11 @@ delivers every event once, in order (docs/reference/log-streams.md, "Destination
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from application.log_streams.delivery import StreamDeliveries
 from application.log_streams.formats import Product, envelope
@@ -29,54 +26,16 @@ from infrastructure.outbound_http import Outbound
 from infrastructure.signin.secret_box import FernetSecretBox
 from tests.fakes.events import FakeOutboxEntries
 from tests.fakes.kernel import FakeClock, FakeHostResolver, FakeJobQueue
-from tests.support.local_servers import in_thread, send_json
 from tests.unit.log_streams.fakes import FakeStreams
+from tests.unit.log_streams.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.unit
 PRODUCT = Product("firegate", "1")
 
 
-@dataclass
-class Receiver:
-    """Fails the first ``failing`` POSTs with 503, then takes each, verified by ``secret``
-    (an https stream's) or by the ``token`` (a HEC's)."""
-
-    url: str = ""
-    secret: str = ""
-    token: str = ""
-    failing: int = 0
-    bodies: list[tuple[str, str]] = field(default_factory=list)  # (path, body) taken
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, path: str, body: bytes, headers: dict[str, str]) -> int:
-        with self.lock:
-            if self.failing > 0:
-                self.failing -= 1
-                return 503
-            if self.secret:
-                Webhook(self.secret).verify(body.decode(), headers)
-            elif headers.get("authorization") != f"Splunk {self.token}":
-                return 401
-            self.bodies.append((path, body.decode()))
-            return 200
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            send_json(self, found.take(self.path, body, headers), {})
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    found.url = f"http://127.0.0.1:{server.server_address[1]}"
-    with in_thread(server):
+    with receiving() as found:
         yield found
 
 

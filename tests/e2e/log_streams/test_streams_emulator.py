@@ -1,0 +1,75 @@
+"""One path through the real thing (docs/log-streams.md): on the Firestore emulator, a
+person's sign-ins are written with their entries in the events' commits, and an https
+stream gets each once, in order, signed, through its receiver's outage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from flask import Flask
+from google.cloud.firestore import FieldFilter
+
+from application.log_streams.streams import LogStreams
+from tests.fakes.kernel import FakeJobQueue
+from tests.support.api import bearer, login, register, services
+from tests.support.app import app_on_emulator, run_jobs
+from tests.support.settings import make_settings
+from tests.unit.log_streams.receiver import Receiver, receiving
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with receiving() as found:
+        yield found
+
+
+@pytest.fixture
+def queue() -> FakeJobQueue:
+    return FakeJobQueue()
+
+
+@pytest.fixture
+def app(firestore: Any, queue: FakeJobQueue) -> Flask:
+    return app_on_emulator(make_settings(), firestore, queue)
+
+
+def test_every_sign_in_reaches_the_stream_once_in_order_through_an_outage(
+    app: Flask, firestore: Any, queue: FakeJobQueue, receiver: Receiver
+) -> None:
+    client = app.test_client()
+    user = register(client, "olga")
+    olga = bearer(login(client, "olga"))
+    assert (
+        client.post("/orgs", json={"slug": "acme", "name": "Acme"}, headers=olga).status_code == 201
+    )
+    body = {"kind": "https", "format": "firegate", "url": receiver.url + "/audit"}
+    made = client.post("/orgs/acme/log-streams", json=body, headers=olga).get_json()
+    receiver.secret, receiver.failing = made["secret"], 2
+    for _ in range(4):
+        login(client, "olga")
+    run_jobs(app, queue)  # the first attempt: 503
+    streams = services(app).of(LogStreams)
+    for _ in range(5):  # each retry made due at once (the wall clock's backoff is seconds)
+        streams.store.change(
+            made["id"], lambda s: replace(s, health=replace(s.health, retry_at=None))
+        )
+        streams.deliveries.deliver(made["id"])
+        if not streams.entries.oldest(made["id"], 1):
+            break
+    signins = sorted(
+        (
+            (doc.get("at"), doc.id)
+            for doc in firestore.collection("security_events")
+            .where(filter=FieldFilter("user_id", "==", user["id"]))
+            .stream()
+            if doc.get("type") == "signin.succeeded"
+        ),
+    )
+    assert receiver.ids() == [event_id for _, event_id in signins[-4:]]
+    log = client.get(f"/orgs/acme/log-streams/{made['id']}/deliveries", headers=olga).get_json()
+    assert [line["ok"] for line in log["items"]] == [True, False, False]
