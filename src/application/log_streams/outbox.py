@@ -97,18 +97,30 @@ class StreamOutbox:
             raise LookupError("the log streams' outbox is not bound to the orgs yet")
         else:
             orgs = [org_id for org_id in self._memberships(event.user_id) if org_id in streaming]
-        return [
-            OutboxEntry(
-                id=new_id(),
-                kind=KIND,
-                key=stream.id,
-                at=event.at,
-                body=envelope(event, stream.format, self._product),
-                expires_at=event.at + ENTRY_KEPT,
-            )
-            for org_id in dict.fromkeys(orgs)
-            for stream in streaming.get(org_id, ())
-        ]
+        made: list[OutboxEntry] = []
+        for org_id in dict.fromkeys(orgs):
+            for stream in streaming.get(org_id, ()):
+                try:
+                    body = envelope(event, stream.format, self._product)
+                except Exception as error:  # one format's failure costs only its streams
+                    log.warning(
+                        "log stream %s: %s not formatted (%s)",
+                        stream.id,
+                        event.type,
+                        type(error).__name__,
+                    )
+                    continue
+                made.append(
+                    OutboxEntry(
+                        id=new_id(),
+                        kind=KIND,
+                        key=stream.id,
+                        at=event.at,
+                        body=body,
+                        expires_at=event.at + ENTRY_KEPT,
+                    )
+                )
+        return made
 
     def stored(self, entries: Sequence[OutboxEntry]) -> None:
         for key in dict.fromkeys(entry.key for entry in entries):

@@ -5,6 +5,7 @@ streamed types, each entry keyed by its stream and expiring a week after its eve
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,3 +98,17 @@ def test_before_the_orgs_lend_a_persons_event_is_refused_an_orgs_goes() -> None:
     with pytest.raises(LookupError):
         outbox.entries(signin())
     assert len(outbox.entries(signin("org-a"))) == 1
+
+
+def test_a_format_that_fails_costs_only_its_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    outbox, store, _, _ = made()
+    ocsf = replace(stream("org-a"), format=StreamFormat.OCSF)
+    plain = stream("org-a")
+    store.add(ocsf, 3)
+    store.add(plain, 3)
+
+    def broken(*_: object, **__: object) -> dict[str, object]:
+        raise ValueError("unmapped")
+
+    monkeypatch.setattr("application.log_streams.formats.ocsf_event", broken)
+    assert [e.key for e in outbox.entries(signin("org-a"))] == [plain.id]

@@ -34,6 +34,7 @@ def view_link() -> Response:
 @doc(query=LinkQuery, json=StreamIn, responses={201: StreamMadeOut, 409: Problem}, tags=TAGS)
 def create_through_link() -> Response:
     """Add the org's stream, as ``POST /orgs/{org}/log-streams`` does; the link is spent."""
+    body = read_json_object()
     query = parse_query(LinkQuery)
-    made = services().of(LogStreams).create_through_link(query.token, read_json_object())
+    made = services().of(LogStreams).create_through_link(query.token, body)
     return json_response(StreamMadeOut.made(made), status=201)
