@@ -118,6 +118,8 @@ def deliveries(own: LogStreamsAdapters, kernel: Kernel) -> StreamDeliveries:
         box=secret_box(settings.group(SignInSettings)),
         clock=platform.clock,
         local=_local(kernel),
+        ca_certs=settings.service.ssl_cert_file,
+        project=settings.service.google_cloud_project,
     )
     return StreamDeliveries(
         store=own.store,

@@ -74,6 +74,9 @@ class StreamDeliveries:
                 if reason is not None:
                     failed = True
                     break
+        except DestinationDown as down:  # refused before any was sent (not a public address)
+            self._log(stream, 0, down.reason[:MAX_REASON] or "failed")
+            failed = True
         except Exception as error:  # a destination that cannot be made: the stream's failure
             log.warning("log stream %s not delivered (%s)", stream.id, type(error).__name__)
             self._log(stream, 0, "destination_unusable")
@@ -138,6 +141,8 @@ class StreamDeliveries:
         try:
             destination = self.destinations(stream)
             taken, reason = self._send(destination, [record])
+        except DestinationDown as down:
+            taken, reason = 0, down.reason[:MAX_REASON] or "failed"
         except Exception as error:
             log.warning("log stream %s test not sent (%s)", stream.id, type(error).__name__)
             taken, reason = 0, "destination_unusable"

@@ -17,7 +17,7 @@ from tests.fakes.kernel import FakeJobQueue
 from tests.support.api import bearer, login, register, services
 from tests.support.app import app_on_emulator, run_jobs
 from tests.support.settings import make_settings
-from tests.unit.log_streams.receiver import Receiver, receiving
+from tests.unit.log_streams.fakes import Receiver, receiving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

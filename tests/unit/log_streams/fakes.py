@@ -1,14 +1,20 @@
 """The log streams unit's fakes (what ``adapters(settings)`` gives the app on the fakes):
 the streams, their places, delivery logs and setup links in memory, each change under one
 lock as one Firestore commit is; destinations that record what they are sent, and fail as a
-test says. ``on_store`` gives the unit the outbox entries of the app's own store."""
+test says; a receiver on this machine, as a SIEM's collector (``receiving``). ``on_store``
+gives the unit the outbox entries of the app's own store."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from application.log_streams.ports import Destination, DestinationDown, StreamRecord
 from application.log_streams.store import StreamLink
@@ -18,6 +24,7 @@ from domain.log_streams.streams import LogStream, StreamDelivery, StreamState, t
 from infrastructure.settings import Settings
 from tests.fakes.events import FakeOutboxEntries
 from tests.fakes.kernel import FakeHostResolver, InMemoryStore
+from tests.support.local_servers import in_thread, send_json
 
 
 class FakeStreams:
@@ -161,3 +168,55 @@ def on_store(units: Sequence[Placed[object]], store: InMemoryStore) -> tuple[Pla
         else placed
         for placed in units
     )
+
+
+@dataclass
+class Receiver:
+    """Fails the first ``failing`` POSTs with 503, then takes each, verified by ``secret``
+    (an https stream's) or by the ``token`` (a HEC's)."""
+
+    url: str = ""
+    secret: str = ""
+    token: str = ""
+    failing: int = 0
+    bodies: list[tuple[str, str]] = field(default_factory=list)  # (path, body) taken
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        with self.lock:
+            if self.failing > 0:
+                self.failing -= 1
+                return 503
+            if self.secret:
+                try:
+                    Webhook(self.secret).verify(body.decode(), headers)
+                except WebhookVerificationError:
+                    return 401
+            elif headers.get("authorization") != f"Splunk {self.token}":
+                return 401
+            self.bodies.append((path, body.decode()))
+            return 200
+
+    def ids(self) -> list[str]:
+        """The ids of the events taken, in the order they came (an https stream's)."""
+        with self.lock:
+            return [event["id"] for _, body in self.bodies for event in json.loads(body)]
+
+
+@contextlib.contextmanager
+def receiving() -> Iterator[Receiver]:
+    found = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            send_json(self, found.take(self.path, body, headers), {})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    found.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with in_thread(server):
+        yield found

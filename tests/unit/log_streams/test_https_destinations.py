@@ -15,6 +15,7 @@ import pytest
 from application.log_streams.delivery import StreamDeliveries
 from application.log_streams.formats import Product, envelope
 from application.log_streams.outbox import KIND, StreamCache
+from application.log_streams.ports import DestinationDown, StreamRecord
 from domain.events.outbox import OutboxEntry
 from domain.events.security_events import SecurityEvent
 from domain.ids import new_id
@@ -26,8 +27,7 @@ from infrastructure.outbound_http import Outbound
 from infrastructure.signin.secret_box import FernetSecretBox
 from tests.fakes.events import FakeOutboxEntries
 from tests.fakes.kernel import FakeClock, FakeHostResolver, FakeJobQueue
-from tests.unit.log_streams.fakes import FakeStreams
-from tests.unit.log_streams.receiver import Receiver, receiving
+from tests.unit.log_streams.fakes import FakeStreams, Receiver, receiving
 
 pytestmark = pytest.mark.unit
 PRODUCT = Product("firegate", "1")
@@ -127,3 +127,34 @@ def test_a_splunk_hec_stream_posts_its_events_to_the_collector(receiver: Receive
         sent.append(item)
     assert [item["event"]["id"] for item in sent] == made
     assert sent[0]["time"] == datetime(2026, 11, 30, 8, 0, tzinfo=UTC).timestamp()
+
+
+def test_an_https_or_syslog_stream_to_a_private_address_fails_as_the_address_it_is() -> None:
+    resolver = FakeHostResolver({"siem.example.com": ["10.0.0.7"]})
+    box = FernetSecretBox(new_fernet_key())
+    destinations = Destinations(
+        sender=Outbound().sender(5.0), resolver=resolver, box=box, clock=FakeClock(), local=False
+    )
+    made = datetime(2026, 11, 30, tzinfo=UTC)
+    https = LogStream(
+        new_id(),
+        "org-1",
+        StreamKind.HTTPS,
+        StreamFormat.FIREGATE,
+        {"url": "https://siem.example.com/in"},
+        made,
+        sealed_secret=box.seal(new_secret()),
+    )
+    syslog = LogStream(
+        new_id(),
+        "org-1",
+        StreamKind.SYSLOG,
+        StreamFormat.OCSF,
+        {"host": "siem.example.com", "port": 6514},
+        made,
+    )
+    record = StreamRecord("e1", made, "signin.succeeded", "{}")
+    for stream in (https, syslog):
+        with pytest.raises(DestinationDown) as refused:
+            destinations(stream).send([record])
+        assert refused.value.reason == "not_public_address"
