@@ -109,21 +109,26 @@ class StreamDeliveries:
         """The lease given back with the outcome; once given back, entries left (or come
         while the lease was held, whose jobs found it taken) are queued again."""
         now = self.clock.now()
+        paused: list[LogStream] = []
 
-        def outcome(stored: LogStream) -> LogStream:
+        def outcome(stored: LogStream) -> LogStream | None:
+            if not stored.active:
+                return None  # paused meanwhile: the pause's mail is its pauser's
             if failed:
-                return stored.failed(now)
-            if sent:
+                after = stored.failed(now)
+                paused[:] = [] if after.active else [after]
+                return after
+            if sent or stored.health.failing_since:
                 return stored.delivered(now)
-            return stored.delivered(now) if stored.health.failing_since else stored.released()
+            return stored.released()
 
         after = self.store.change(stream.id, outcome)
         if after is None:
             return
-        if not after.active:
+        if paused:
             self.cache.drop()
-            log.warning("log stream %s paused: failing since %s", stream.id, after.paused_at)
-            self.on_paused(after)
+            log.warning("log stream %s paused: failing since %s", stream.id, paused[0].paused_at)
+            self.on_paused(paused[0])
         elif not failed and self.entries.oldest(stream.id, 1):
             self.queue.enqueue(Job(DELIVER, stream.id))
 

@@ -1,11 +1,13 @@
 """One path through the real thing (docs/log-streams.md): on the Firestore emulator, a
 person's sign-ins are written with their entries in the events' commits, and an https
-stream gets each once, in order, signed, through its receiver's outage."""
+stream gets each once, in order, signed, through its receiver's outage; a stream failing
+for 72 hours is paused and its owner mailed (real SMTP: maildev)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +15,12 @@ from flask import Flask
 from google.cloud.firestore import FieldFilter
 
 from application.log_streams.streams import LogStreams
+from bootstrap import build_adapters
+from bootstrap.accounts import AccountsAdapters
 from tests.fakes.kernel import FakeJobQueue
+from tests.support import mailbox
 from tests.support.api import bearer, login, register, services
-from tests.support.app import app_on_emulator, run_jobs
+from tests.support.app import app_on, app_on_emulator, run_jobs
 from tests.support.settings import make_settings
 from tests.unit.log_streams.fakes import Receiver, receiving
 
@@ -73,3 +78,53 @@ def test_every_sign_in_reaches_the_stream_once_in_order_through_an_outage(
     assert receiver.ids() == [event_id for _, event_id in signins[-4:]]
     log = client.get(f"/orgs/acme/log-streams/{made['id']}/deliveries", headers=olga).get_json()
     assert [line["ok"] for line in log["items"]] == [True, False, False]
+
+
+def test_a_stream_failing_for_72_hours_is_paused_and_its_owner_mailed(
+    firestore: Any, receiver: Receiver
+) -> None:
+    settings = make_settings()
+    adapters = build_adapters(settings, firestore=firestore)
+    app = app_on(settings, adapters)  # the real job queue and SMTP (maildev)
+    client = app.test_client()
+    user = register(client, "paula")
+    users = adapters.of(AccountsAdapters).users
+    users.update(user["id"], lambda u: u.with_email_verified(datetime.now(UTC)))
+    paula = bearer(login(client, "paula"))
+    assert (
+        client.post("/orgs", json={"slug": "pco", "name": "Pco"}, headers=paula).status_code == 201
+    )
+    body = {"kind": "https", "format": "firegate", "url": receiver.url + "/down"}
+    made = client.post("/orgs/pco/log-streams", json=body, headers=paula).get_json()
+    receiver.failing = 1_000_000
+    login(client, "paula")
+    streams = services(app).of(LogStreams)
+    long_ago = datetime.now(UTC) - timedelta(hours=73)
+    for _ in range(200):  # the queued job may hold the lease a moment
+        streams.store.change(
+            made["id"],
+            lambda s: (
+                replace(
+                    s,
+                    health=replace(
+                        s.health,
+                        failing_since=long_ago,
+                        failures=30,
+                        retry_at=None,
+                        lease_until=None,
+                    ),
+                )
+                if s.active
+                else None
+            ),
+        )
+        streams.deliveries.deliver(made["id"])
+        if streams.store.get(made["id"]).state.value == "paused":  # type: ignore[union-attr]
+            break
+    assert (
+        client.get(f"/orgs/pco/log-streams/{made['id']}", headers=paula).get_json()["state"]
+        == "paused"
+    )
+    mails = mailbox.wait_for("paula@example.com", 2)  # her address's check, then the pause
+    (paused,) = [mail for mail in mails if made["id"] in mail["text"]]
+    assert "paused" in paused["subject"] and "Pco" in paused["subject"]
