@@ -5,6 +5,7 @@ for 72 hours is paused and its owner mailed (real SMTP: maildev)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from bootstrap.accounts import AccountsAdapters
 from tests.fakes.kernel import FakeJobQueue
 from tests.support import mailbox
 from tests.support.api import bearer, login, register, services
-from tests.support.app import app_on, app_on_emulator, run_jobs
+from tests.support.app import app_on, app_on_emulator, run_jobs, swap
 from tests.support.settings import make_settings
 from tests.unit.log_streams.fakes import Receiver, receiving
 
@@ -81,11 +82,13 @@ def test_every_sign_in_reaches_the_stream_once_in_order_through_an_outage(
 
 
 def test_a_stream_failing_for_72_hours_is_paused_and_its_owner_mailed(
-    firestore: Any, receiver: Receiver
+    firestore: Any, queue: FakeJobQueue, receiver: Receiver
 ) -> None:
     settings = make_settings()
-    adapters = build_adapters(settings, firestore=firestore)
-    app = app_on(settings, adapters)  # the real job queue and SMTP (maildev)
+    adapters = swap(
+        build_adapters(settings, firestore=firestore), job_queue=queue.attach, webhook_queue=None
+    )
+    app = app_on(settings, adapters)  # its jobs run by the test, its mail over SMTP (maildev)
     client = app.test_client()
     user = register(client, "paula")
     users = adapters.of(AccountsAdapters).users
@@ -98,33 +101,33 @@ def test_a_stream_failing_for_72_hours_is_paused_and_its_owner_mailed(
     made = client.post("/orgs/pco/log-streams", json=body, headers=paula).get_json()
     receiver.failing = 1_000_000
     login(client, "paula")
+    run_jobs(app, queue)  # the first attempt fails
     streams = services(app).of(LogStreams)
     long_ago = datetime.now(UTC) - timedelta(hours=73)
-    for _ in range(200):  # the queued job may hold the lease a moment
-        streams.store.change(
-            made["id"],
-            lambda s: (
-                replace(
-                    s,
-                    health=replace(
-                        s.health,
-                        failing_since=long_ago,
-                        failures=30,
-                        retry_at=None,
-                        lease_until=None,
-                    ),
-                )
-                if s.active
-                else None
-            ),
-        )
-        streams.deliveries.deliver(made["id"])
-        if streams.store.get(made["id"]).state.value == "paused":  # type: ignore[union-attr]
-            break
-    assert (
-        client.get(f"/orgs/pco/log-streams/{made['id']}", headers=paula).get_json()["state"]
-        == "paused"
+    streams.store.change(
+        made["id"],
+        lambda s: replace(
+            s, health=replace(s.health, failing_since=long_ago, failures=30, retry_at=None)
+        ),
     )
-    mails = mailbox.wait_for("paula@example.com", 2)  # her address's check, then the pause
-    (paused,) = [mail for mail in mails if made["id"] in mail["text"]]
+    assert streams.deliveries.sweep() >= 1
+    run_jobs(app, queue)  # the retry fails past 72 hours: paused, its owners found
+    read = client.get(f"/orgs/pco/log-streams/{made['id']}", headers=paula).get_json()
+    assert read["state"] == "paused"
+    run_jobs(app, queue)  # the owners found
+    assert [job.kind for job in queue.jobs] == ["log_streams.paused_mail"]
+    run_jobs(app, queue)  # the owner's mail
+    assert streams.deliveries.sweep() == 0  # a paused stream is not retried
+    paused = pause_mail("paula@example.com", made["id"])
     assert "paused" in paused["subject"] and "Pco" in paused["subject"]
+
+
+def pause_mail(address: str, stream_id: str) -> dict[str, Any]:
+    """The one mail to ``address`` about the stream, once it arrived (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = [mail for mail in mailbox.to(address) if stream_id in mail["text"]]
+        if found or time.monotonic() > deadline:
+            assert len(found) == 1, found
+            return found[0]
+        time.sleep(0.1)
