@@ -93,9 +93,7 @@ def product(kernel: Kernel) -> Product:
 def lends_early(own: LogStreamsAdapters, kernel: Kernel) -> Lent:
     """The outbox (``EVENT_OUTBOXES``), on the per-process cache of the active streams."""
     cache = StreamCache(own.store, kernel.platform.clock)
-    outbox = StreamOutbox(
-        cache=cache, queue=kernel.queue, product=product(kernel), clock=kernel.platform.clock
-    )
+    outbox = StreamOutbox(cache=cache, queue=kernel.queue, product=product(kernel))
     own.made.cache, own.made.outbox = cache, outbox
     return Lent(fills=(EVENT_OUTBOXES(outbox),))
 

@@ -76,10 +76,8 @@ class StreamOutbox:
 
     kind = KIND
 
-    def __init__(
-        self, *, cache: StreamCache, queue: JobQueue, product: Product, clock: Clock
-    ) -> None:
-        self._cache, self._queue, self._product, self._clock = cache, queue, product, clock
+    def __init__(self, *, cache: StreamCache, queue: JobQueue, product: Product) -> None:
+        self._cache, self._queue, self._product = cache, queue, product
         self._memberships: Memberships | None = None
 
     def bind(self, memberships: Memberships) -> None:

@@ -178,15 +178,19 @@ def stream_not_paused() -> Conflict:
 
 def checked_setup(body: Mapping[str, object], *, local: bool) -> StreamSetup:
     """The settings of a new stream from ``body``, each field checked: 422 naming every bad
-    one, a field the kind does not take among them (``field_not_allowed``)."""
+    one, another kind's field among them (``field_not_allowed``), or one no kind takes
+    (``unknown_field``)."""
     errors: list[FieldError] = []
     kind = _choice(body.get("kind"), StreamKind, "kind", "invalid_stream_kind", errors)
     fmt = _choice(body.get("format"), StreamFormat, "format", "invalid_stream_format", errors)
     if kind is None:
         raise InvalidInput.of(errors)
     allowed = (*COMMON_FIELDS, *KIND_FIELDS[kind])
+    known = {field for fields in KIND_FIELDS.values() for field in fields}
     errors += [
         FieldError(name, f"A {kind.value} stream takes no {name}.", "field_not_allowed")
+        if name in known
+        else FieldError(name, "Unknown field.", "unknown_field")
         for name in sorted(body)
         if name not in allowed
     ]

@@ -48,7 +48,6 @@ def made() -> tuple[StreamOutbox, CountingStreams, FakeClock, list[str]]:
         cache=StreamCache(store, clock, ttl=45),
         queue=FakeJobQueue(),
         product=Product("firegate", "1"),
-        clock=clock,
     )
 
     def memberships(user_id: str) -> list[str]:
@@ -92,7 +91,6 @@ def test_before_the_orgs_lend_a_persons_event_is_refused_an_orgs_goes() -> None:
         cache=StreamCache(store, clock),
         queue=FakeJobQueue(),
         product=Product("f", "1"),
-        clock=clock,
     )
     store.add(stream("org-a"), 3)
     with pytest.raises(LookupError):

@@ -80,6 +80,7 @@ def test_another_orgs_stream_is_not_found(client: FlaskClient) -> None:
     [
         ({**HTTPS, "topic": "projects/p/topics/t"}, "topic", "field_not_allowed"),
         ({**HTTPS, "token": "x"}, "token", "field_not_allowed"),
+        ({**HTTPS, "owner": "x"}, "owner", "unknown_field"),
         ({**HTTPS, "kind": "ftp"}, "kind", "invalid_stream_kind"),
         ({**HTTPS, "format": "cef"}, "format", "invalid_stream_format"),
         ({**HTTPS, "url": "ftp://siem.example.com/"}, "url", "invalid_stream_url"),
