@@ -9,7 +9,7 @@ from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
 from tests.support.admin_pages import browser, org_owner
 from tests.support.api import bearer, login
-from tests.support.app import World
+from tests.support.app import World, unit_adapters
 
 pytestmark = pytest.mark.unit
 
@@ -34,3 +34,18 @@ def test_owners_see_their_streams_and_states_members_do_not() -> None:
     )
     assert mia.get(SECTION).status_code in (403, 404)
     assert SECTION not in mia.get("/account/orgs/acme").get_data(as_text=True)
+
+
+def test_a_deleted_orgs_streams_and_links_go_with_it() -> None:
+    world = World()
+    org_owner(world)
+    auth = bearer(login(world.client, "olga"))
+    body = {"kind": "gcs", "format": "firegate", "bucket": "acme-audit"}
+    assert world.client.post("/orgs/acme/log-streams", json=body, headers=auth).status_code == 201
+    made = world.client.post("/orgs/acme/log-streams/setup-links", headers=auth)
+    assert made.status_code == 201
+    fakes = unit_adapters(world.adapters, "log_streams")
+    assert fakes.store.streams and fakes.links.links
+    assert world.client.delete("/orgs/acme", headers=auth).status_code == 204
+    world.deliver()
+    assert not fakes.store.streams and not fakes.links.links
