@@ -53,6 +53,7 @@ def test_the_sections_of_every_unit_keep_the_navigations_order() -> None:
             ("apps", "clients"),
             ("agents", "agents"),
             ("brand", "org_brand"),
+            ("log-streams", "log_streams"),
             ("events", "orgs"),
             ("delete", "orgs"),
         )
