@@ -26,6 +26,7 @@ from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeMailer
 from tests.support.api import assert_problem, bearer, login, register, services
 from tests.support.app import run_jobs, unit_adapters
+from tests.support.ocsf import validate_ocsf
 from tests.unit.log_streams.fakes import FakeDestinations
 
 pytestmark = pytest.mark.unit
@@ -178,3 +179,26 @@ def test_the_test_event_says_what_happened(client: FlaskClient, adapters: Adapte
     assert (failed["ok"], failed["reason"]) == (False, "status_503")
     log = client.get(f"/orgs/acme/log-streams/{a}/deliveries", headers=olga).get_json()["items"]
     assert [line["id"] for line in log][:2] == [failed["id"], ok["id"]]
+
+
+def test_an_ocsf_stream_sends_each_event_as_a_valid_ocsf_1_5_event(
+    fake_app: Flask, client: FlaskClient, adapters: Adapters, job_queue: FakeJobQueue
+) -> None:
+    olga = owner(client, "olga", "acme")
+    made = client.post("/orgs/acme/log-streams", json={**FIREGATE, "format": "ocsf"}, headers=olga)
+    assert made.status_code == 201, made.get_json()
+    register(client, "sam")
+    services(fake_app).of(OrgServices).members.add_member(AddMember("acme", "sam", ("member",)))
+    login(client, "sam")  # a member's sign-in
+    assert client.post("/login", json={"username": "sam", "password": "wrong"}).status_code == 401
+    run_jobs(fake_app, job_queue)
+
+    sent = events(destinations(adapters), made.get_json()["id"])
+    classes = {(e["class_uid"], e["unmapped"]["type"]) for e in sent}
+    assert {
+        (3005, "org.member_added"),
+        (3002, "signin.succeeded"),
+        (3002, "signin.failed"),
+    } <= classes, classes
+    for event in sent:
+        validate_ocsf(event)
