@@ -116,7 +116,7 @@ def deliveries(own: LogStreamsAdapters, kernel: Kernel) -> StreamDeliveries:
         box=secret_box(settings.group(SignInSettings)),
         clock=platform.clock,
         local=_local(kernel),
-        ca_certs=settings.service.ssl_cert_file,
+        ca_certs=platform.outbound.ca_certs,
         project=settings.service.google_cloud_project,
     )
     return StreamDeliveries(

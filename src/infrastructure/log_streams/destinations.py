@@ -18,8 +18,9 @@ from infrastructure.log_streams.https import HttpsDestination, Post, SplunkHecDe
 class Destinations:
     """``sender``: the platform's outbound client's; ``box``: what opens the streams'
     secrets (sign-in's secret box); ``ca_certs``: what a syslog receiver's certificate is
-    checked against (SSL_CERT_FILE's, the outbound client's); ``project``: the Cloud
-    Storage client's (GOOGLE_CLOUD_PROJECT); ``local``: the local profile (any address)."""
+    checked against (the outbound client's: SSL_CERT_FILE's, else certifi's); ``project``:
+    the Cloud Storage client's (GOOGLE_CLOUD_PROJECT); ``local``: the local profile (any
+    address)."""
 
     sender: WebhookSender
     resolver: HostResolver

@@ -39,7 +39,7 @@ LASTING = frozenset(
         "connect", "upgrade", "profile", "delete", "tokens", "clients", "apps", "consent",
         "device", "invitations", "members", "roles", "join", "leave", "settings", "agents",
         "agent-policy", "domains", "connections", "sso", "setup-links", "impersonate", "act-as",
-        "brand", "sender", "sign-in-domain",
+        "brand", "sender", "sign-in-domain", "log-streams",
     }
 )  # fmt: skip
 THE_ACCOUNT_OR_AN_ORG = re.compile(r"^/(user|orgs/<org:org>|api/users/<[^>]+>)$")
