@@ -94,7 +94,7 @@ NOT_JSON = {
     "/orgs/<org>/sender/verify",  # the org brand unit's sender check: no body
     "/orgs/<org>/sign-in-domain/verify",  # the sign-in host's verify: no body
     "/orgs/<org>/join",  # join: no body
-    "/orgs/<org>/log-streams/<stream_id>/",  # a log stream's test and resume: no body
+    "/orgs/<org>/log-streams/<stream_id:stream_id>/",  # a log stream's test and resume: no body
     "/orgs/<org>/log-streams/setup-links",  # a log stream's setup link: no body
     "/scim/v2",  # SCIM reads its own JSON and answers in its error schema (test_scim_discovery.py)
 }

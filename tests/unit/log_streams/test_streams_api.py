@@ -130,3 +130,13 @@ def test_a_splunk_token_is_sealed_and_never_shown(adapters: Adapters, client: Fl
     assert "T0k" not in made.get_data(as_text=True)
     stored = unit_adapters(adapters, "log_streams").store
     assert "T0k" not in repr(stored.get(made.get_json()["id"]))
+
+
+def test_the_setup_links_resource_is_no_stream_of_that_name(client: FlaskClient) -> None:
+    """``setup-links`` is a resource of its own (POST only), never read as a stream's id: a
+    method it lacks lists only its own, as the OpenAPI document says."""
+    listed = client.open("/orgs/acme/log-streams/setup-links", method="OPTIONS")
+    assert set(listed.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    refused = client.delete("/orgs/acme/log-streams/setup-links")
+    assert refused.status_code == 405
+    assert set(refused.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}

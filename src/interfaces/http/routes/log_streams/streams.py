@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from application.log_streams.streams import LogStreams, StreamQuery
 from application.signin.authentication import Actor
@@ -22,7 +24,22 @@ from interfaces.http.routes.log_streams.schemas import (
 from interfaces.http.schemas.common import NoQuery, Problem
 from interfaces.shared.services import services
 
+
+class StreamIdConverter(BaseConverter):
+    """A path segment naming a stream: any but ``setup-links``, a resource of its own (POST
+    only), so OPTIONS and a method it lacks on it list what the OpenAPI document says."""
+
+    regex = r"(?!setup-links(?![^/]))[^/]+"
+
+
+def add_stream_id_converter(state: BlueprintSetupState) -> None:
+    """``stream_id`` on the app, before the blueprint's first rule that names it: the unit's
+    converter is its own, put on the app by its blueprint."""
+    state.app.url_map.converters["stream_id"] = StreamIdConverter
+
+
 bp = Blueprint("log_streams", __name__, url_prefix="/orgs")
+bp.record(add_stream_id_converter)
 TAGS = ("organizations",)
 
 
@@ -56,7 +73,7 @@ def list_streams(actor: Actor, org: str) -> Response:
     return json_response(StreamList(items=[StreamOut.of(s) for s in found]))
 
 
-@bp.get("/<org>/log-streams/<stream_id>")
+@bp.get("/<org>/log-streams/<stream_id:stream_id>")
 @doc(query=NoQuery, responses={200: StreamOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def get_stream(actor: Actor, org: str, stream_id: str) -> Response:
@@ -65,7 +82,7 @@ def get_stream(actor: Actor, org: str, stream_id: str) -> Response:
     return json_response(StreamOut.of(_streams().get(StreamQuery(actor, org, stream_id))))
 
 
-@bp.delete("/<org>/log-streams/<stream_id>")
+@bp.delete("/<org>/log-streams/<stream_id:stream_id>")
 @doc(responses={204: None, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def delete_stream(actor: Actor, org: str, stream_id: str) -> Response:
@@ -74,7 +91,7 @@ def delete_stream(actor: Actor, org: str, stream_id: str) -> Response:
     return no_content()
 
 
-@bp.post("/<org>/log-streams/<stream_id>/test")
+@bp.post("/<org>/log-streams/<stream_id:stream_id>/test")
 @doc(responses={200: DeliveryOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def test_stream(actor: Actor, org: str, stream_id: str) -> Response:
@@ -82,7 +99,7 @@ def test_stream(actor: Actor, org: str, stream_id: str) -> Response:
     return json_response(DeliveryOut.of(_streams().test(StreamQuery(actor, org, stream_id))))
 
 
-@bp.post("/<org>/log-streams/<stream_id>/resume")
+@bp.post("/<org>/log-streams/<stream_id:stream_id>/resume")
 @doc(responses={200: StreamOut, 403: Problem, 404: Problem, 409: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def resume_stream(actor: Actor, org: str, stream_id: str) -> Response:
@@ -90,7 +107,7 @@ def resume_stream(actor: Actor, org: str, stream_id: str) -> Response:
     return json_response(StreamOut.of(_streams().resume(StreamQuery(actor, org, stream_id))))
 
 
-@bp.get("/<org>/log-streams/<stream_id>/deliveries")
+@bp.get("/<org>/log-streams/<stream_id:stream_id>/deliveries")
 @doc(query=NoQuery, responses={200: DeliveryList, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
 @authenticated
 def list_deliveries(actor: Actor, org: str, stream_id: str) -> Response:
