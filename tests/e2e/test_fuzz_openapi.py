@@ -44,7 +44,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("FUZZ_SEED", "20261121"))
-# Cases per operation and phase: 179 operations x 3 phases take about 130 CPU-seconds
+# Cases per operation and phase: 201 operations x 3 phases take about 170 CPU-seconds
 # on the CI's 2 cores; a deeper run asks for more (docs/testing.md, "schemathesis").
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "30"))
 # The per-address limits and the failed-login throttle are features with their own
