@@ -84,10 +84,17 @@ def test_a_saml_connection_shows_the_idp_the_mapping_and_the_addresses(
 def test_an_openid_connection_shows_its_issuer_never_its_secret(
     world: World, olga: FlaskClient
 ) -> None:
-    oidc = {"issuer": "https://login.acme.example", "client_id": "fg-1", "client_secret": "s3cr3t"}
+    ssf = "https://login.acme.example/.well-known/ssf-configuration"
+    oidc = {
+        "issuer": "https://login.acme.example",
+        "client_id": "fg-1",
+        "client_secret": "s3cr3t",
+        "ssf_configuration_url": ssf,
+    }
     cid = made(world, {"kind": "oidc", "name": "Entra", "oidc": oidc})
     page = olga.get(f"{SSO}/{cid}").get_data(as_text=True)
     assert "https://login.acme.example" in page and "fg-1" in page
+    assert f'<dd id="idp-ssf">{ssf}</dd>' in page  # its SSF transmitter
     assert "s3cr3t" not in page and "Set (never shown)" in page
     sp = world.services.of(SsoServices).connections.addresses(cid)
     assert f'<code id="redirect-uri">{sp.redirect_uri}</code>' in page

@@ -34,6 +34,7 @@ from tests.support.saml_idp import (
     key_pair,
     posted,
 )
+from tests.support.sso_world import draft_connection
 
 pytestmark = pytest.mark.unit
 CORP = "corp.example"
@@ -433,3 +434,42 @@ def test_an_active_connections_link_saves_a_draft_the_page_applies_or_discards(
     live = world.adapters.of(SsoAdapters).connections.get(cid)
     assert live is not None and live.draft is None
     assert [c.der for c in live.saml.certificates] == [rotated.der]
+
+
+def test_an_openid_connections_link_names_its_ssf_transmitter() -> None:
+    """The OpenID form's optional SSF configuration URL: set, shown back, a bad one refused
+    beside its field, emptied to remove it (docs/reference/ssf-receiver.md)."""
+    world, alice, cid = draft_connection("oidc", local=True)
+    made = world.client.post("/orgs/acme/sso/setup-links", json={"connection": cid}, headers=alice)
+    assert made.status_code == 201, made.get_json()
+    token = parse_qs(urlsplit(made.get_json()["url"]).query)["token"][0]
+    browser = world.app.test_client()  # no account
+    opened = browser.get(f"/sso/setup?token={token}").get_data(as_text=True)
+    assert "Shared Signals configuration URL (optional)" in opened
+    assert 'name="ssf_configuration_url" type="url" autocomplete="off" value=""' in opened
+
+    def stored() -> str:
+        connection = world.adapters.of(SsoAdapters).connections.get(cid)
+        assert connection is not None
+        return connection.oidc.ssf_configuration_url
+
+    bad = "http://idp.example.com/.well-known/ssf-configuration"  # https only
+    status, refused = save(browser, token, ssf_configuration_url=bad)
+    assert status == 422
+    assert 'id="idp-ssf_configuration_url-error"' in refused
+    assert f'value="{bad}" aria-describedby="idp-ssf_configuration_url-hint' in refused
+    assert stored() == ""
+    ssf = "https://idp.example.com/.well-known/ssf-configuration"
+    status, html = save(browser, token, ssf_configuration_url=f" {ssf} ", email="mail")
+    assert status == 200, html
+    assert stored() == ssf
+    shown = browser.get(f"/sso/setup?token={token}").get_data(as_text=True)
+    assert f'name="ssf_configuration_url" type="url" autocomplete="off" value="{ssf}"' in shown
+    # Saved without the field (an older form), it is kept; emptied, it is removed.
+    assert save(browser, token, email="mail")[0] == 200 and stored() == ssf
+    assert save(browser, token, ssf_configuration_url="")[0] == 200 and stored() == ""
+    # In Spanish.
+    spanish = browser.get(f"/sso/setup?token={token}", headers={"Accept-Language": "es"})
+    assert "URL de configuración de Shared Signals (opcional)" in text(
+        spanish.get_data(as_text=True)
+    )

@@ -39,6 +39,7 @@ RENAMED = {
     "oidc.issuer": "issuer",
     "oidc.client_id": "client_id",
     "oidc.client_secret": "client_secret",
+    "oidc.ssf_configuration_url": "ssf_configuration_url",
     "mapping.email": "email",
     "mapping.given_name": "given_name",
     "mapping.family_name": "family_name",
@@ -129,7 +130,11 @@ def _changes(connection: Connection) -> dict[str, object]:
             name: field(name, required=False).strip()
             for name in ("issuer", "client_id", "client_secret")
         }
-        if given := {name: value for name, value in typed.items() if value}:
+        given = {name: value for name, value in typed.items() if value}
+        if "ssf_configuration_url" in request.form:
+            # Shown filled in, so sent as it stands: emptied, the transmitter is removed.
+            given["ssf_configuration_url"] = field("ssf_configuration_url", required=False).strip()
+        if given:
             changes["oidc"] = given
     changes["mapping"] = {
         "email": field("email", required=False).strip(),
