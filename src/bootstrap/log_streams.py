@@ -5,7 +5,8 @@ Its outbox (``EVENT_OUTBOXES``, lent early: the entries of each stored event for
 streams that see it, in the event's commit), bound to the orgs' memberships once they lend
 them; each stream's delivery (``JOBS``: ``log_streams.deliver``, and the paused stream's
 owners' mail) and the sweep that retries them (``SWEEPS``); a purged org's streams and links
-(``ORG_DATA``); ``/orgs/{org}/log-streams`` and the setup links' ``/log-streams/setup``."""
+(``ORG_DATA``); ``/orgs/{org}/log-streams``, the setup links' ``/log-streams/setup`` and the page
+they open, ``/setup/log-stream``."""
 
 from __future__ import annotations
 
@@ -201,12 +202,17 @@ def api() -> Sequence[Blueprint]:
 
 
 def pages() -> Pages:
-    """The Log streams section of an org's page, its owners', after its brand."""
-    from interfaces.web.log_streams import section  # noqa: PLC0415 - loaded with the app
+    """The Log streams section of an org's page, its owners', after its brand; the page a
+    setup link opens (``/setup/log-stream``), to which a browser's navigation to the link's
+    JSON address is sent."""
+    from interfaces.web.log_streams import section, setup  # noqa: PLC0415 - loaded with the app
     from interfaces.web.orgs.org import ORG_SECTIONS  # noqa: PLC0415 - loaded with the app
     from interfaces.web.parts import At, Pages  # noqa: PLC0415 - loaded with the app
 
-    return Pages(fills=(ORG_SECTIONS(At(97, section.STREAMS)),))
+    return Pages(
+        fills=(ORG_SECTIONS(At(97, section.STREAMS)),),
+        before_request=(setup.api_address,),
+    )
 
 
 UNIT = Unit[LogStreamsAdapters](

@@ -41,7 +41,7 @@ from domain.standard_webhooks import new_secret
 
 LOG_STREAMS = "log_streams"  # the audit log's ``org.updated`` names the change by this word
 LINK_LIFE = timedelta(days=7)
-SETUP_PATH = "/log-streams/setup"  # the JSON API a setup link's holder calls: ?token=
+SETUP_PATH = "/setup/log-stream"  # the page a setup link opens: ?token= (API: /log-streams/setup)
 TEST_TYPE = "log_stream.test"
 
 

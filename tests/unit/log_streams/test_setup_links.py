@@ -38,7 +38,7 @@ def link(client: FlaskClient, slug: str, auth: dict[str, str]) -> str:
     made = client.post(f"/orgs/{slug}/log-streams/setup-links", headers=auth)
     assert made.status_code == 201, made.get_json()
     url = made.get_json()["url"]
-    assert urlsplit(url).path == "/log-streams/setup"
+    assert urlsplit(url).path == "/setup/log-stream"  # the page (test_setup_page.py)
     token: str = parse_qs(urlsplit(url).query)["token"][0]
     return token
 
