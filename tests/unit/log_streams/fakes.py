@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
+from flask.testing import FlaskClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from application.log_streams.ports import Destination, DestinationDown, StreamRecord
@@ -24,6 +26,7 @@ from domain.log_streams.streams import LogStream, StreamDelivery, StreamState, t
 from infrastructure.settings import Settings
 from tests.fakes.events import FakeOutboxEntries
 from tests.fakes.kernel import FakeHostResolver, InMemoryStore
+from tests.support.api import bearer, login, register
 from tests.support.local_servers import in_thread, send_json
 
 
@@ -220,3 +223,27 @@ def receiving() -> Iterator[Receiver]:
     found.url = f"http://127.0.0.1:{server.server_address[1]}"
     with in_thread(server):
         yield found
+
+
+# -- the tests' steps
+
+
+def owner(client: FlaskClient, name: str, slug: str) -> dict[str, str]:
+    """``name`` signed up and signed in, the owner of a new org ``slug``: their headers."""
+    register(client, name)
+    auth = bearer(login(client, name))
+    assert (
+        client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=auth).status_code
+        == 201
+    )
+    return auth
+
+
+def link(client: FlaskClient, slug: str, auth: dict[str, str]) -> str:
+    """A setup link's token, made by the owner ``auth`` of ``slug``; the link opens the page."""
+    made = client.post(f"/orgs/{slug}/log-streams/setup-links", headers=auth)
+    assert made.status_code == 201, made.get_json()
+    url = made.get_json()["url"]
+    assert urlsplit(url).path == "/setup/log-stream"  # the page (test_setup_page.py)
+    token: str = parse_qs(urlsplit(url).query)["token"][0]
+    return token

@@ -24,24 +24,14 @@ from bootstrap.mail import MailAdapters
 from bootstrap.orgs import OrgsAdapters
 from tests.fakes.kernel import FakeClock, FakeJobQueue, InMemoryStore
 from tests.fakes.mail import FakeMailer
-from tests.support.api import assert_problem, bearer, login, register, services
+from tests.support.api import assert_problem, login, register, services
 from tests.support.app import run_jobs, unit_adapters
 from tests.support.ocsf import validate_ocsf
-from tests.unit.log_streams.fakes import FakeDestinations
+from tests.unit.log_streams.fakes import FakeDestinations, owner
 
 pytestmark = pytest.mark.unit
 
 FIREGATE = {"kind": "https", "format": "firegate", "url": "https://siem.example.com/in"}
-
-
-def owner(client: FlaskClient, name: str, slug: str) -> dict[str, str]:
-    register(client, name)
-    auth = bearer(login(client, name))
-    assert (
-        client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=auth).status_code
-        == 201
-    )
-    return auth
 
 
 def stream(client: FlaskClient, slug: str, auth: dict[str, str]) -> str:

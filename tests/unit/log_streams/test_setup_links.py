@@ -5,7 +5,6 @@ is an owner."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -18,29 +17,11 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.orgs import OrgsAdapters
 from tests.fakes.kernel import FakeClock
 from tests.support.api import assert_problem, bearer, login, register, services
+from tests.unit.log_streams.fakes import link, owner
 
 pytestmark = pytest.mark.unit
 
 SYSLOG = {"kind": "syslog", "format": "ocsf", "host": "siem.example.com", "port": 6514}
-
-
-def owner(client: FlaskClient, name: str, slug: str) -> dict[str, str]:
-    register(client, name)
-    auth = bearer(login(client, name))
-    assert (
-        client.post("/orgs", json={"slug": slug, "name": slug.title()}, headers=auth).status_code
-        == 201
-    )
-    return auth
-
-
-def link(client: FlaskClient, slug: str, auth: dict[str, str]) -> str:
-    made = client.post(f"/orgs/{slug}/log-streams/setup-links", headers=auth)
-    assert made.status_code == 201, made.get_json()
-    url = made.get_json()["url"]
-    assert urlsplit(url).path == "/setup/log-stream"  # the page (test_setup_page.py)
-    token: str = parse_qs(urlsplit(url).query)["token"][0]
-    return token
 
 
 def test_the_holder_adds_one_stream_without_an_account(client: FlaskClient) -> None:

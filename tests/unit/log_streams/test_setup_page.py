@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.unit.log_streams.test_setup_links import link, owner
+from tests.unit.log_streams.fakes import link, owner
 
 pytestmark = pytest.mark.unit
 
