@@ -1,10 +1,14 @@
-"""The bounded table of values kept until their deadlines."""
+"""The bounded table of values kept until their deadlines, and a copy read again at most
+once per its time to live."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from application.remembered import Remembered
+from application.remembered import KeptCopy, Remembered
+from tests.fakes.kernel import FakeClock
 
 pytestmark = pytest.mark.unit
 
@@ -32,3 +36,47 @@ def test_the_oldest_make_room_and_the_size_holds() -> None:
     table.put(2, 21)  # put again: the newest now
     table.put(5, 50)
     assert [table.get(n) for n in (2, 3, 4, 5)] == [21, None, 40, 50]
+
+
+class _Reads:
+    """What ``KeptCopy`` reads: each read its number, or an error while ``down``."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.down = False
+
+    def __call__(self) -> int:
+        if self.down:
+            raise ConnectionError("down")
+        self.count += 1
+        return self.count
+
+
+def test_a_copy_is_read_again_once_its_time_to_live_has_passed_or_it_was_dropped() -> None:
+    clock, reads = FakeClock(), _Reads()
+    copy = KeptCopy(reads, clock=clock, ttl=30, log=logging.getLogger("t"), what="things")
+    assert (copy.get(), copy.get()) == (1, 1)
+    clock.advance(seconds=29.9)
+    assert copy.get() == 1
+    clock.advance(seconds=0.1)
+    assert copy.get() == 2
+    copy.drop()
+    assert copy.get() == 3
+
+
+def test_a_failed_read_keeps_the_expired_copy_and_with_none_it_fails(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock, reads = FakeClock(), _Reads()
+    copy = KeptCopy(reads, clock=clock, ttl=30, log=logging.getLogger("t"), what="things")
+    reads.down = True
+    with pytest.raises(ConnectionError):
+        copy.get()
+    reads.down = False
+    assert copy.get() == 1
+    clock.advance(seconds=31)
+    reads.down = True
+    assert copy.get() == 1
+    assert "things not read; the last copy is used" in caplog.text
+    reads.down = False
+    assert copy.get() == 2  # read again at the next ask, not kept another ttl

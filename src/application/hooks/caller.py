@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from application.outbound import (
     public_address_of,
 )
 from application.ports import NO_METRICS, Clock, Metrics, SecretBox
+from application.remembered import KeptCopy
 from domain.errors import Unavailable
 from domain.hooks.auth_hooks import (
     MAX_ANSWER_BYTES,
@@ -89,31 +89,16 @@ class HookCache:
     expired copy is kept. Each kind's hooks in the order they are asked."""
 
     def __init__(self, store: AuthHookStore, clock: Clock, ttl: float) -> None:
-        self._store, self._clock, self._ttl = store, clock, timedelta(seconds=ttl)
-        self._lock = threading.Lock()
-        self._copy: dict[str, tuple[AuthHook, ...]] | None = None
-        self._read_at: datetime | None = None
+        self._copy = KeptCopy(
+            lambda: _by_kind(store.list_all()), clock=clock, ttl=ttl, log=log, what="auth hooks"
+        )
 
     def get(self, kind: str) -> tuple[AuthHook, ...]:
         """The hooks of the kind named ``kind``, in the order they are asked."""
-        now = self._clock.now()
-        with self._lock:
-            copy, read_at = self._copy, self._read_at
-        if copy is None or read_at is None or now - read_at >= self._ttl:
-            try:
-                copy = _by_kind(self._store.list_all())
-            except Exception:
-                if copy is None:
-                    raise
-                log.warning("auth hooks not read; the last copy is used")
-            else:
-                with self._lock:
-                    self._copy, self._read_at = copy, now
-        return copy.get(kind, ())
+        return self._copy.get().get(kind, ())
 
     def drop(self) -> None:
-        with self._lock:
-            self._copy, self._read_at = None, None
+        self._copy.drop()
 
 
 def _by_kind(hooks: list[AuthHook]) -> dict[str, tuple[AuthHook, ...]]:

@@ -10,13 +10,13 @@ when some org streams: when none does, an event costs no read."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from application.log_streams.formats import STREAMED, Product, envelope
 from application.log_streams.store import StreamStore
 from application.ports import Clock, Job, JobQueue
+from application.remembered import KeptCopy
 from domain.events.outbox import OutboxEntry
 from domain.events.security_events import SecurityEvent
 from domain.ids import new_id
@@ -39,34 +39,23 @@ class StreamCache:
     through this process drops the copy. On a failed read an expired copy is kept."""
 
     def __init__(self, store: StreamStore, clock: Clock, ttl: float = CACHE_SECONDS) -> None:
-        self._store, self._clock, self._ttl = store, clock, timedelta(seconds=ttl)
-        self._lock = threading.Lock()
-        self._copy: dict[str, tuple[LogStream, ...]] | None = None
-        self._read_at: datetime | None = None
+        self._copy = KeptCopy(
+            lambda: _by_org(store.active()), clock=clock, ttl=ttl, log=log, what="log streams"
+        )
 
     def by_org(self) -> dict[str, tuple[LogStream, ...]]:
-        now = self._clock.now()
-        with self._lock:
-            copy, read_at = self._copy, self._read_at
-        if copy is not None and read_at is not None and now - read_at < self._ttl:
-            return copy
-        try:
-            found = self._store.active()
-        except Exception:
-            if copy is None:
-                raise
-            log.warning("log streams not read; the last copy is used")
-            return copy
-        fresh: dict[str, tuple[LogStream, ...]] = {}
-        for stream in sorted(found, key=lambda s: (s.created_at, s.id)):
-            fresh[stream.org_id] = (*fresh.get(stream.org_id, ()), stream)
-        with self._lock:
-            self._copy, self._read_at = fresh, now
-        return fresh
+        return self._copy.get()
 
     def drop(self) -> None:
-        with self._lock:
-            self._copy, self._read_at = None, None
+        self._copy.drop()
+
+
+def _by_org(found: Sequence[LogStream]) -> dict[str, tuple[LogStream, ...]]:
+    """The streams of each org, oldest first."""
+    by_org: dict[str, tuple[LogStream, ...]] = {}
+    for stream in sorted(found, key=lambda s: (s.created_at, s.id)):
+        by_org[stream.org_id] = (*by_org.get(stream.org_id, ()), stream)
+    return by_org
 
 
 class StreamOutbox:
