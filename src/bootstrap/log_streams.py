@@ -37,6 +37,7 @@ from domain.log_streams.streams import LogStream
 from infrastructure.firestore.events.outbox import FirestoreOutboxEntries
 from infrastructure.firestore.log_streams.streams import FirestoreStreamLinks, FirestoreStreams
 from infrastructure.log_streams.destinations import Destinations
+from infrastructure.log_streams.settings import LogStreamsSettings
 from infrastructure.outbound_http import SocketHostResolver
 from infrastructure.settings.identity.events import EventsSettings
 from infrastructure.settings.identity.signin import SignInSettings
@@ -215,6 +216,12 @@ def pages() -> Pages:
     )
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """A stream's test: one event sent to the org's destination at once (docs/security.md)."""
+    tests = settings.group(LogStreamsSettings).rate_limit_log_stream_tests
+    return {("POST", "/orgs/<org>/log-streams/<stream_id:stream_id>/test"): tests}
+
+
 UNIT = Unit[LogStreamsAdapters](
     name="log_streams",
     adapters=adapters,
@@ -222,5 +229,7 @@ UNIT = Unit[LogStreamsAdapters](
     lends=lends,
     build=build,
     api=api,
+    limits=limits,
     pages=pages,
+    settings=(LogStreamsSettings,),
 )

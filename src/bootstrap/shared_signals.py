@@ -63,6 +63,7 @@ from infrastructure.settings.identity.signin import SignInSettings
 from infrastructure.shared_signals.receiver_calls import PinnedTransmitterCalls
 from infrastructure.shared_signals.receiver_settings import SsfReceiverSettings
 from infrastructure.shared_signals.receiver_signatures import PyJwtSetSignatures
+from infrastructure.shared_signals.transmitter_settings import SsfTransmitterSettings
 from interfaces.cli import CLIENT_FLAGS, ClientFlag
 
 if TYPE_CHECKING:
@@ -397,6 +398,12 @@ def api() -> Sequence[Blueprint]:
     return (*transmitter_api(), *receiver_api())
 
 
+def limits(settings: Settings) -> dict[tuple[str, str], str]:
+    """A receiver's verification: a SET signed and pushed at once (docs/security.md)."""
+    verify = settings.group(SsfTransmitterSettings).rate_limit_ssf_verify
+    return {("POST", "/ssf/streams/verify"): verify}
+
+
 UNIT = Unit[SharedSignalsAdapters](
     name="shared_signals",
     adapters=adapters,
@@ -404,6 +411,7 @@ UNIT = Unit[SharedSignalsAdapters](
     build=build,
     lends_early=lends_early,
     api=api,
-    settings=(SsfReceiverSettings,),
+    limits=limits,
+    settings=(SsfReceiverSettings, SsfTransmitterSettings),
     fills=(CLIENT_FLAGS(SSF_FLAG),),
 )

@@ -27,6 +27,7 @@ from tests.fakes.mail import FakeMailer
 from tests.support.api import assert_problem, login, register, services
 from tests.support.app import run_jobs, unit_adapters
 from tests.support.ocsf import validate_ocsf
+from tests.support.settings import make_settings
 from tests.unit.log_streams.fakes import FakeDestinations, owner
 
 pytestmark = pytest.mark.unit
@@ -169,6 +170,21 @@ def test_the_test_event_says_what_happened(client: FlaskClient, adapters: Adapte
     assert (failed["ok"], failed["reason"]) == (False, "status_503")
     log = client.get(f"/orgs/acme/log-streams/{a}/deliveries", headers=olga).get_json()["items"]
     assert [line["id"] for line in log][:2] == [failed["id"], ok["id"]]
+
+
+@pytest.mark.parametrize("app_settings", [make_settings(rate_limit_log_stream_tests="2/minute")])
+def test_the_test_event_is_limited_per_address(client: FlaskClient, adapters: Adapters) -> None:
+    """Each test sends an event at once, outside the stream's delivery: an address has
+    ``RATE_LIMIT_LOG_STREAM_TESTS`` of them, another address its own."""
+    olga = owner(client, "olga", "acme")
+    path = f"/orgs/acme/log-streams/{stream(client, 'acme', olga)}/test"
+    for _ in range(2):
+        assert client.post(path, headers=olga).status_code == 200
+    refused = client.post(path, headers=olga)
+    assert_problem(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 120
+    other = {"REMOTE_ADDR": "198.51.100.7"}
+    assert client.post(path, headers=olga, environ_base=other).status_code == 200
 
 
 def test_an_ocsf_stream_sends_each_event_as_a_valid_ocsf_1_5_event(

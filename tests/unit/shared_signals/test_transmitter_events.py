@@ -254,6 +254,21 @@ def test_a_verification_set_carries_the_receivers_state(world: TransmitterWorld)
     assert_problem(bad, 400, "invalid_stream_request")
 
 
+def test_verifications_are_limited_per_address() -> None:
+    """Each verification signs a SET and pushes it at once: an address has
+    ``RATE_LIMIT_SSF_VERIFY`` of them, another address its own."""
+    world = TransmitterWorld(rate_limit_ssf_verify="2/minute")
+    body = {"stream_id": push_stream(world)}
+    for _ in range(2):
+        assert world.call("POST", "/ssf/streams/verify", json=body).status_code == 204
+    refused = world.call("POST", "/ssf/streams/verify", json=body)
+    assert_problem(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 120
+    other = {"REMOTE_ADDR": "198.51.100.7"}
+    answer = world.call("POST", "/ssf/streams/verify", json=body, environ_base=other)
+    assert answer.status_code == 204
+
+
 def poll(world: TransmitterWorld, stream_id: str, **body: Any) -> dict[str, Any]:
     answer = world.call("POST", f"/ssf/poll/{stream_id}", json=body)
     assert answer.status_code == 200, answer.get_data(as_text=True)

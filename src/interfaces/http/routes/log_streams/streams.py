@@ -92,7 +92,7 @@ def delete_stream(actor: Actor, org: str, stream_id: str) -> Response:
 
 
 @bp.post("/<org>/log-streams/<stream_id:stream_id>/test")
-@doc(responses={200: DeliveryOut, 403: Problem, 404: Problem}, auth=True, tags=TAGS)
+@doc(responses={200: DeliveryOut, 403: Problem, 404: Problem, 429: Problem}, auth=True, tags=TAGS)
 @session_authenticated
 def test_stream(actor: Actor, org: str, stream_id: str) -> Response:
     """Send one test event now (owners): what happened, as the delivery log keeps it."""

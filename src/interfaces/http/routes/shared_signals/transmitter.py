@@ -205,7 +205,7 @@ def remove_subject() -> Response:
 @bp.post("/ssf/streams/verify")
 @doc(
     json=VerifyIn,
-    responses={204: None, 403: Problem, 404: Problem},
+    responses={204: None, 403: Problem, 404: Problem, 429: Problem},
     auth=True,
     tags=TAGS,
 )
