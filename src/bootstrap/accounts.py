@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import (
+    OUTLASTING_ROUTES,
     OWNED_DATA,
     AccountHold,
     AccountHooks,
@@ -65,6 +66,7 @@ from bootstrap.platform import Platform
 from bootstrap.unit import EVERY_UNIT, MADE_LAST, Built, Footing, Kernel, Lent, Unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
+from domain.accounts.outlasting import Outlasting
 from domain.accounts.parts import USER_PARTS
 from domain.accounts.users import User
 from domain.request_limits import Limit
@@ -492,6 +494,21 @@ def built(own: AccountsAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,), offers=(SIGNUPS(services),))
 
 
+# Its routes that make or change what outlasts a session (the account's deletion), by kind, in
+# its own slot (``OUTLASTING_ROUTES``): a session of support access is refused them. The e-mail
+# address is the profile's field: its change is refused by the use case, which the same routes
+# make beside changes of the names (docs/support-access.md).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.DELETION,
+        (
+            ("DELETE", "/user"),
+            ("POST", "/account/delete"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[AccountsAdapters](
     name="accounts",
     makes=build,
@@ -512,5 +529,6 @@ UNIT = Unit[AccountsAdapters](
         USER_PARTS(PhoneNumber, Guest),
         PAGES_CONFIGURED(challenge_pages),  # the challenge's widget on the pages
         PROBLEM_PARTS(*problems.PROBLEM_PARTS),  # a signup's reason, a merge token
+        _OUTLASTING,
     ),
 )

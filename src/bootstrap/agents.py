@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.agents.documents import ClientDocuments, FetchBound
 from application.agents.id_jag import mint, redemptions
 from application.agents.policy import OrgAgentPolicies
@@ -30,6 +31,7 @@ from application.provider.slots import (
     TokenType,
 )
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.agents.id_jag import ID_JAG
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.request_limits import parse_limits
@@ -149,6 +151,19 @@ def pages() -> Pages:
     return Pages(fills=(ORG_SECTIONS(At(90, org_agents.AGENTS)),))
 
 
+# Its routes that make or change what outlasts a session (an org's agent policy), by kind: a
+# session of support access is refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.ORG_SETTINGS,
+        (
+            ("PUT", "/orgs/<org>/agent-policy"),
+            ("POST", "/account/orgs/<org>/agents"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[AgentsAdapters](
     name="agents",
     adapters=adapters,
@@ -161,6 +176,7 @@ UNIT = Unit[AgentsAdapters](
         REQUESTED_TOKEN_TYPES(TokenType(ID_JAG, id_jag_exchange)),
         ACTOR_TOKEN_TYPES(TokenType(ACCESS_TOKEN, agent_actor)),
         ON_THE_PROVIDER(id_jags_redeemed, mint),
+        _OUTLASTING,
     ),
     lends_early=lends_early,
 )

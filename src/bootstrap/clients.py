@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.clients.api_resources import ApiResourceRegistry, CatalogueCache
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
@@ -27,6 +28,7 @@ from application.outbound import HostResolver
 from bootstrap.orgs_parts import ORG_DATA, RESOURCE_SCOPES
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.slots import Slot
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients
@@ -221,6 +223,21 @@ def built(own: ClientsAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,))
 
 
+# Its routes that make or change what outlasts a session (an org's apps made or changed), by
+# kind: a session of support access is refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.CLIENTS,
+        (
+            ("POST", "/orgs/<org>/clients"),
+            ("PATCH", "/orgs/<org>/clients/<client_id>"),
+            ("POST", "/account/orgs/<org>/apps"),
+            ("POST", "/account/orgs/<org>/apps/<client_id>"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[ClientsAdapters](
     name="clients",
     makes=build,
@@ -238,4 +255,5 @@ UNIT = Unit[ClientsAdapters](
         ),
     ),
     cli=(Commands("clients", _clients_commands), Commands("resources", _resource_commands)),
+    fills=(_OUTLASTING,),
 )

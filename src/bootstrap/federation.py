@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import AccountHooks, nothing_follows
+from application.accounts.accounts import OUTLASTING_ROUTES, AccountHooks, nothing_follows
 from application.accounts.address_proof import FirstProof
 from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.federation.connected import ConnectedAccounts
@@ -34,6 +34,7 @@ from bootstrap.signin import ENDED_GRANTS, first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
 from bootstrap.signin_policies import SIGNIN_RULES, SigninPolicies, token_hook
 from bootstrap.unit import Built, Footing, Kernel, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.errors import InvalidInput
 from domain.federation.acting import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR
@@ -323,6 +324,23 @@ def built(own: FederationAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,), offers=(SIGNED_IN(made),))
 
 
+# Its routes that make or change what outlasts a session (another provider connected or
+# disconnected), by kind: a session of support access is refused them (``OUTLASTING_ROUTES``,
+# sign-in's).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.IDENTITIES,
+        (
+            ("DELETE", "/auth/identities/<provider>"),
+            ("POST", "/auth/firebase"),  # with a guest's bearer token: the guest's first identity
+            ("POST", "/auth/identities/<provider>/token"),  # the same, from a native app
+            ("POST", "/account/connect"),
+            ("POST", "/account/identities/<provider>/disconnect"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[FederationAdapters](
     name="federation",
     makes=build,
@@ -338,5 +356,5 @@ UNIT = Unit[FederationAdapters](
         ),
     ),
     cli=(Commands("providers", _federation_commands),),
-    fills=(CLAIM_SOURCES(SIGN_IN_ACR),),
+    fills=(CLAIM_SOURCES(SIGN_IN_ACR), _OUTLASTING),
 )

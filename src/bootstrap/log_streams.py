@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.events.outbox import OutboxEntries
 from application.jobs import JOBS, SWEEPS
 from application.log_streams.delivery import StreamDeliveries
@@ -33,6 +34,7 @@ from bootstrap.mail import HOOKED_MAIL, mail_settings
 from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.signin_adapters import secret_box
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.log_streams.streams import LogStream
 from infrastructure.firestore.events.outbox import FirestoreOutboxEntries
 from infrastructure.firestore.log_streams.streams import FirestoreStreamLinks, FirestoreStreams
@@ -222,6 +224,21 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     return {("POST", "/orgs/<org>/log-streams/<stream_id:stream_id>/test"): tests}
 
 
+# Its routes that make or change what outlasts a session (an org's log streams), by kind: a
+# session of support access is refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.ORG_SETTINGS,
+        (
+            ("POST", "/orgs/<org>/log-streams"),
+            ("DELETE", "/orgs/<org>/log-streams/<stream_id:stream_id>"),
+            ("POST", "/orgs/<org>/log-streams/<stream_id:stream_id>/resume"),
+            ("POST", "/orgs/<org>/log-streams/setup-links"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[LogStreamsAdapters](
     name="log_streams",
     adapters=adapters,
@@ -232,4 +249,5 @@ UNIT = Unit[LogStreamsAdapters](
     limits=limits,
     pages=pages,
     settings=(LogStreamsSettings,),
+    fills=(_OUTLASTING,),
 )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import OUTLASTING_ROUTES, UserRepository
 from application.federation.providers import UpstreamProviders
 from application.hooks.caller import HOOK_CALLERS, HookCalls
 from application.migration.legacy_gauge import LegacyGauge
@@ -23,6 +23,7 @@ from bootstrap.migration_driving import compat_routes
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import LEGACY_PASSWORDS
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION
@@ -135,6 +136,17 @@ def built(own: MigrationAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,))
 
 
+# Its routes that make or change what outlasts a session (the replaced API's deletion of an
+# account), by kind: a session of support access is refused them (``OUTLASTING_ROUTES``, sign-
+# in's).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.DELETION,
+        (("DELETE", "/api/users/<user_id:user_id>"),),
+    ),
+)
+
+
 UNIT = Unit[MigrationAdapters](
     name="migration",
     makes=build,
@@ -148,5 +160,6 @@ UNIT = Unit[MigrationAdapters](
         USER_PARTS(Legacy),  # a legacy account's password, checked by the hook once
         GAUGES(legacy_gauge),
         API_CONFIGURED(compat_routes),  # COMPAT_ROUTES
+        _OUTLASTING,
     ),
 )

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.jobs import JOBS, SWEEPS
 from application.mail.sending import MAIL_BRANDS, MailBrandOf, MailingJob
 from application.org_brand.brands import BrandCache, BrandStore, OrgBrands
@@ -41,6 +42,7 @@ from application.signin.factors.passkeys import PASSKEY_ORIGINS
 from bootstrap.mail import HOOKED_MAIL, mail_settings
 from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.unit import Built, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from infrastructure.firestore.org_brand.brands import FirestoreBrands
 from infrastructure.firestore.org_brand.hosts import FirestoreSignInHosts
 from infrastructure.firestore.org_brand.senders import FirestoreSenders
@@ -289,6 +291,28 @@ def pages() -> Pages:
     )
 
 
+# Its routes that make or change what outlasts a session (an org's brand, sender and sign-in
+# host), by kind: a session of support access is refused them (``OUTLASTING_ROUTES``, sign-
+# in's).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.ORG_SETTINGS,
+        (
+            ("PUT", "/orgs/<org>/brand"),
+            ("DELETE", "/orgs/<org>/brand"),
+            ("PUT", "/orgs/<org>/sender"),
+            ("DELETE", "/orgs/<org>/sender"),
+            ("POST", "/orgs/<org>/sender/verify"),
+            ("PUT", "/orgs/<org>/sign-in-domain"),
+            ("DELETE", "/orgs/<org>/sign-in-domain"),
+            ("POST", "/orgs/<org>/sign-in-domain/verify"),
+            ("POST", "/account/orgs/<org>/brand"),
+            ("POST", "/account/orgs/<org>/brand/delete"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[OrgBrandAdapters](
     name="org_brand",
     adapters=adapters,
@@ -303,5 +327,6 @@ UNIT = Unit[OrgBrandAdapters](
         PAGE_BRANDS(page_brand),
         PROBLEM_PARTS(*sender_problems.PROBLEM_PARTS),
         REQUEST_GATES(sign_in_host_gate),
+        _OUTLASTING,
     ),
 )

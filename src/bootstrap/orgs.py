@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from application.accounts.accounts import AccountHooks, UserRepository
+from application.accounts.accounts import OUTLASTING_ROUTES, AccountHooks, UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
 from application.events.security_events import SecurityEvents
@@ -66,6 +66,7 @@ from bootstrap.platform import Platform
 from bootstrap.signin_adapters import ACTIVE_ORGS, MEMBERSHIP_PARTS, SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.signin.claims.sources import ClaimSources
 from domain.slots import Filling
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions
@@ -506,6 +507,59 @@ def built(own: OrgsAdapters, kernel: Kernel) -> Built:
     return Built(services=(made,))
 
 
+# Its routes that make or change what outlasts a session (an org's deletion, its invitations,
+# roles and who holds them, its settings and domains), by kind: a session of support access is
+# refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.DELETION,
+        (
+            ("DELETE", "/orgs/<org:org>"),
+            ("POST", "/account/orgs/<org>/delete"),
+        ),
+    ),
+    (
+        Outlasting.INVITATIONS,
+        (
+            ("POST", "/orgs/<org>/invitations"),
+            ("POST", "/account/orgs/<org>/invitations"),
+        ),
+    ),
+    (
+        Outlasting.ROLES,
+        (
+            ("PATCH", "/orgs/<org>/members/<user_id>"),
+            ("DELETE", "/orgs/<org>/members/<user_id>"),
+            ("PUT", "/orgs/<org>/roles/<role>"),
+            ("DELETE", "/orgs/<org>/roles/<role>"),
+            ("POST", "/orgs/<org>/join"),
+            ("POST", "/orgs/invitations/accept"),
+            ("POST", "/account/orgs/<org>/members/<user_id>/roles"),
+            ("POST", "/account/orgs/<org>/members/<user_id>/remove"),
+            ("POST", "/account/orgs/<org>/roles"),
+            ("POST", "/account/orgs/<org>/roles/<role>"),
+            ("POST", "/account/orgs/<org>/roles/<role>/delete"),
+            ("POST", "/account/orgs/<org>/join"),
+            ("POST", "/account/orgs/<org>/leave"),
+            ("POST", "/orgs/join"),
+        ),
+    ),
+    (
+        Outlasting.ORG_SETTINGS,
+        (
+            ("PATCH", "/orgs/<org:org>"),
+            ("POST", "/orgs/<org>/domains"),
+            ("POST", "/orgs/<org>/domains/<domain>/verify"),
+            ("DELETE", "/orgs/<org>/domains/<domain>"),
+            ("POST", "/account/orgs/<org>/settings"),
+            ("POST", "/account/orgs/<org>/domains"),
+            ("POST", "/account/orgs/<org>/domains/<domain>/verify"),
+            ("POST", "/account/orgs/<org>/domains/<domain>/delete"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[OrgsAdapters](
     name="orgs",
     makes=build,
@@ -531,4 +585,5 @@ UNIT = Unit[OrgsAdapters](
         Commands("org-roles", _template_commands),
         Commands("rules", _rules_commands),
     ),
+    fills=(_OUTLASTING,),
 )

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.hooks.caller import HOOK_CALLERS
 from application.hooks.hooked import HookTexter
 from application.jobs import JOBS
@@ -28,6 +29,7 @@ from application.signin.codes.ways import CODE_WAYS
 from bootstrap.mail import text_renderer
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from bootstrap.units import running
+from domain.accounts.outlasting import Outlasting
 from domain.hooks.kinds import HOOK_KINDS
 from domain.phone.claims import PHONE_CLAIMS
 from domain.phone.hook_kinds import SEND_SMS
@@ -174,6 +176,23 @@ def pages() -> Pages:
     )
 
 
+# Its routes that make or change what outlasts a session (the account's phone number), by kind:
+# a session of support access is refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.ADDRESSES,
+        (
+            ("POST", "/user/phone/verify"),
+            ("DELETE", "/user/phone"),
+            ("POST", "/account/phone"),
+            ("POST", "/account/phone/again"),
+            ("POST", "/account/phone/verify"),
+            ("POST", "/account/phone/remove"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[PhoneAdapters](
     name="phone",
     adapters=adapters,
@@ -183,5 +202,5 @@ UNIT = Unit[PhoneAdapters](
     limits=limits,
     settings=(PhoneSettings,),
     pages=pages,
-    fills=(HOOK_KINDS(SEND_SMS), CLAIM_SOURCES(*PHONE_CLAIMS)),
+    fills=(HOOK_KINDS(SEND_SMS), CLAIM_SOURCES(*PHONE_CLAIMS), _OUTLASTING),
 )

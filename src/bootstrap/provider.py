@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.accounts.profile_schema import RELEASE_SCOPES, ProfileSchemas
 from application.clients.api_resources import CatalogueCache
 from application.clients.ports import ClientCache
@@ -63,6 +64,7 @@ from bootstrap.signin_adapters import SigninAdapters
 from bootstrap.signin_policies import SigninPolicies, token_hook
 from bootstrap.sso import SsoAdapters
 from bootstrap.unit import UNITS_ON, Built, Footing, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.hooks.kinds import HOOK_KINDS
 from domain.provider.claims_request import CLAIM_SCOPES
 from domain.provider.hook_kinds import CREDENTIALS_EXCHANGE
@@ -423,6 +425,24 @@ def built(own: ProviderAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,))
 
 
+# Its routes that make or change what outlasts a session (an app's consent, a device's approval,
+# a personal token made on the account's apps page), by kind: a session of support access is
+# refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.GRANTS,
+        (
+            ("POST", "/oauth/authorize/consent"),
+            ("POST", "/device"),
+        ),
+    ),
+    (
+        Outlasting.PERSONAL_TOKENS,
+        (("POST", "/account/tokens"),),
+    ),
+)
+
+
 UNIT = Unit[ProviderAdapters](
     name="provider",
     makes=build,
@@ -438,5 +458,6 @@ UNIT = Unit[ProviderAdapters](
         DRIVING_ADAPTERS(provider_adapter),
         RELEASE_SCOPES(*CLAIM_SCOPES),  # an attribute is released under the scopes it offers
         PROVIDER_TOKENS(_live_access_token),  # its tokens, which routes below it take too
+        _OUTLASTING,
     ),
 )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import UserRepository
+from application.accounts.accounts import OUTLASTING_ROUTES, UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import Signups
@@ -25,6 +25,7 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.orgs_parts import DIRECTORY_ACCOUNTS, ORG_DATA
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers
@@ -167,6 +168,19 @@ def built(own: ScimAdapters, kernel: Kernel) -> Built:
     return Built(services=(wire(own, kernel.offered(SHARED), users=users, orgs=orgs),))
 
 
+# Its routes that make or change what outlasts a session (an org's directory tokens), by kind: a
+# session of support access is refused them (the accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.SCIM_TOKENS,
+        (
+            ("POST", "/orgs/<org>/scim/tokens"),
+            ("POST", "/account/orgs/<org>/scim/tokens"),
+        ),
+    ),
+)
+
+
 UNIT = Unit[ScimAdapters](
     makes=build,
     lends=lends,
@@ -175,5 +189,5 @@ UNIT = Unit[ScimAdapters](
     optional=False,
     api=api,
     pages=pages,
-    fills=(DRIVING_ADAPTERS(scim_adapter),),
+    fills=(DRIVING_ADAPTERS(scim_adapter), _OUTLASTING),
 )

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OWNED_DATA
+from application.accounts.accounts import OUTLASTING_ROUTES, OWNED_DATA
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
@@ -67,6 +67,7 @@ from bootstrap.signin_policies import (
     upgrade_sign_ins,
 )
 from bootstrap.unit import EVERY_UNIT, Built, Kernel, Lent, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
@@ -549,6 +550,46 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,), offers=(ways, stores(accounts, own, rules), links))
 
 
+# Its routes that make or change what outlasts a session (its API's and its pages' password,
+# second factors and personal tokens), by kind: a session of support access is refused them (the
+# accounts' ``OUTLASTING_ROUTES``).
+_OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.PASSWORD,
+        (
+            ("PUT", "/user/password"),
+            ("POST", "/auth/guest/upgrade"),  # a guest's first password, username and address
+            ("POST", "/account/password"),
+        ),
+    ),
+    (
+        Outlasting.FACTORS,
+        (
+            ("POST", "/auth/mfa/totp"),
+            ("POST", "/auth/mfa/totp/confirm"),
+            ("DELETE", "/auth/mfa/totp"),
+            ("POST", "/auth/mfa/recovery-codes"),
+            ("POST", "/auth/passkeys/registration/options"),
+            ("POST", "/auth/passkeys/registration"),
+            ("DELETE", "/auth/passkeys/<passkey_id:passkey_id>"),
+            ("POST", "/account/totp"),
+            ("POST", "/account/totp/confirm"),
+            ("POST", "/account/totp/disable"),
+            ("POST", "/account/totp/recovery-codes"),
+            ("POST", "/account/passkeys/options"),
+            ("POST", "/account/passkeys"),
+            ("POST", "/account/passkeys/<passkey_id>/rename"),
+            ("POST", "/account/passkeys/<passkey_id>/delete"),
+            ("POST", "/sign-up/recovery-codes"),
+        ),
+    ),
+    (
+        Outlasting.PERSONAL_TOKENS,
+        (("POST", "/auth/tokens"),),
+    ),
+)
+
+
 UNIT = Unit[SigninAdapters](
     name="signin",
     makes=signin_adapters.build,
@@ -574,6 +615,7 @@ UNIT = Unit[SigninAdapters](
         AUTHENTICATE(authenticate),  # a request's credentials become its Actor
         RENEW_SESSION(renew),  # the pages' session, its access token expired
         PAGES_CONFIGURED(signin_pages),  # the pages' CSRF key, the passkeys' origins
+        _OUTLASTING,
     ),
 )
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
+from application.accounts.accounts import (
+    NO_HOLD,
+    OUTLASTING_ROUTES,
+    AccountHold,
+    PasswordCheck,
+    outlasting_routes,
+)
 from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
@@ -75,8 +81,8 @@ class SigninPolicies:
     # its legacy: the migration's (bootstrap/migration.py), set with the gate (none by
     # default: no account is legacy)
     legacy: LegacyPasswords = NO_LEGACY_PASSWORDS
-    # The session guards the units lend (``SESSION_GUARDS``), asked where the actor of
-    # each request is built: set with the gate
+    # The session guards the units lend (``SESSION_GUARDS``, made of the routes the units
+    # say outlast a session), asked where the actor of each request is built
     session_guards: Sequence[SessionGuard] = ()
     # The origins whose passkey answers count (the configured ones, then those the units'
     # sources in ``PASSKEY_ORIGINS`` answer): the units' records' sources, then, once every
@@ -166,6 +172,14 @@ def claim_sources(units: Iterable[Fills]) -> ClaimSources:
     return ClaimSources.of(filled(units, CLAIM_SOURCES))
 
 
+def session_guards(units: Iterable[Fills]) -> tuple[SessionGuard, ...]:
+    """The session guards the units lend (``SESSION_GUARDS``), each made of every route the
+    units say outlasts a session (``OUTLASTING_ROUTES``), collected once."""
+    units = tuple(units)
+    routes = outlasting_routes(filled(units, OUTLASTING_ROUTES))
+    return tuple(make(routes) for make in filled(units, SESSION_GUARDS))
+
+
 def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
     """``units``: every unit the service runs, whose claim sources (``CLAIM_SOURCES``) every
     token's policy mints and whose session guards (``SESSION_GUARDS``) every request's actor
@@ -203,7 +217,7 @@ def policies(settings: Settings, *, units: Iterable[Fills]) -> SigninPolicies:
         mfa_issuer=signin.mfa_issuer,
         guest_ttl=timedelta(seconds=settings.group(AccountSettings).guest_ttl),
         addresses=address_rule(settings),
-        session_guards=filled(units, SESSION_GUARDS),
+        session_guards=session_guards(units),
         passkey_origins=passkey_origins(settings, units=units),
         # Never longer than a new way in may be added after a sign-in
         passkey_upgrade_window=timedelta(

@@ -2,7 +2,8 @@
 session of the person's whose tokens name the admin in ``act`` (docs/support-access.md,
 docs/decisions/0765-support-access-is-a-unit.md). It lends sign-in its claims (``act``,
 ``impersonation_ends``) and its session guard (the routes only the person's own session is
-served); the sessions, the audit trail's acting admin and the orgs' ``impersonation``
+served: those every running unit says outlast a session, ``OUTLASTING_ROUTES``, its own
+among them); the sessions, the audit trail's acting admin and the orgs' ``impersonation``
 setting it builds on are the core's."""
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from application.hooks.caller import HOOK_CALLERS
 from application.orgs.ports import ORG_REPOSITORY
 from application.signin.authentication import SESSION_GUARDS
 from application.signin.sessions import SIGNIN_STORES
-from application.support_access.guard import REFUSED, OwnSessionOnly
+from application.support_access.guard import OwnSessionOnly
 from application.support_access.impersonation import Impersonation
 from application.support_access.org import OrgSupportAccess
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Kernel, Unit
+from domain.accounts.outlasting import Outlasting
 from domain.signin.claims.sources import CLAIM_SOURCES
 from domain.support_access.claims import SUPPORT_ACCESS_CLAIMS
 
@@ -82,6 +85,19 @@ UNIT = Unit[None](
     pages=pages,
     fills=(
         CLAIM_SOURCES(*SUPPORT_ACCESS_CLAIMS),
-        SESSION_GUARDS(OwnSessionOnly(refused=frozenset(REFUSED))),
+        # Its guard, made once of the routes every running unit says outlast a session;
+        SESSION_GUARDS(OwnSessionOnly),
+        # and its own such routes: no session of support access starts another.
+        OUTLASTING_ROUTES(
+            (
+                Outlasting.SUPPORT_ACCESS,
+                (
+                    ("POST", "/admin/users/<user_id:user_id>/impersonate"),
+                    ("POST", "/orgs/<org>/members/<user_id>/impersonate"),
+                    ("POST", "/admin/users/<user_id>/act-as"),
+                    ("POST", "/account/orgs/<org>/members/<user_id>/act-as"),
+                ),
+            ),
+        ),
     ),
 )

@@ -14,8 +14,10 @@ import pytest
 from flask import Flask
 from pydantic import ValidationError
 
+from application.accounts.accounts import OUTLASTING_ROUTES
 from bootstrap.driving import api_limits
-from bootstrap.units import CORE_UNITS, UNITS, every_unit, units_on
+from bootstrap.units import CORE_UNITS, UNITS, core_units, every_unit, units_on
+from domain.slots import filled
 from interfaces.cli import CommandGroup, Commands, install_cli
 from tests.support.app import World
 from tests.support.settings import make_settings
@@ -85,6 +87,16 @@ def test_units_left_out_serve_no_route_and_take_none_from_the_core() -> None:
 
 def test_units_left_out_are_not_imported() -> None:
     assert _all_left_out()["loaded"] == []
+
+
+def test_the_cores_outlasting_routes_are_its_own() -> None:
+    """Each unit names its own routes that outlast a session (``OUTLASTING_ROUTES``): the
+    core's are served with every optional unit left out."""
+    named = {
+        rule for _kind, routes in filled(core_units(), OUTLASTING_ROUTES) for _, rule in routes
+    }
+    served = set(_all_left_out()["rules"])
+    assert named <= served, named - served
 
 
 def test_a_name_that_is_no_unit_stops_the_start() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -10,6 +10,7 @@ from typing import Protocol
 from application.ports import Clock
 from application.signin.ports import TokenIssuer
 from domain.accounts.guest.part import Guest
+from domain.accounts.outlasting import Outlasting
 from domain.accounts.users import Role, User
 from domain.errors import PermissionDenied, ReauthenticationRequired, Unauthenticated
 from domain.signin.active_org import ActiveOrg
@@ -152,16 +153,23 @@ type Route = tuple[str, str]  # (method, rule as the route declares it)
 class SessionGuard(Protocol):
     """Sign-in's slot of the session guards (``SESSION_GUARDS``, below):
     what a kind of session may not do, declared once by the unit that makes such sessions
-    (support access's ``OwnSessionOnly``), applied here, where the actor of each request is
-    built, to the routes the guard marks sensitive (docs/contributing.md, "Units")."""
+    (support access's ``OwnSessionOnly``, made of the routes every unit says outlast a
+    session: the accounts' ``OUTLASTING_ROUTES``), applied here, where the actor of each
+    request is built, to the routes the guard marks sensitive (docs/contributing.md,
+    "Units")."""
 
     def check(self, session: Session, route: Route | None) -> None:
         """Raise a ``DomainError`` (403) when ``session`` may not be served ``route``."""
         ...
 
 
-# Sign-in's slot: the session guards the running units lend.
-SESSION_GUARDS = Slot[SessionGuard]("session guards")
+# What a session guard is made of: the routes every running unit says outlast a session
+# (the accounts' ``OUTLASTING_ROUTES``), each with its kind.
+type GuardMaker = Callable[[Mapping[Route, Outlasting]], SessionGuard]
+
+# Sign-in's slot: the makers of the session guards the running units lend, each made once,
+# when the service is built, of every route the running units name (``outlasting_routes``).
+SESSION_GUARDS = Slot[GuardMaker]("session guards")
 
 
 class ActingNote(Protocol):

@@ -1,16 +1,24 @@
 """Sign-in's session guards (``SESSION_GUARDS``, docs/contributing.md "Units";
-docs/decisions/0765-support-access-is-a-unit.md), on the use cases' fakes: each guard is asked,
-where the actor is built, with the route being served, and may refuse it; a session someone
-else acts in is valid only while some guard watches it (its unit taken out: it ends)."""
+docs/decisions/0765-support-access-is-a-unit.md), on the use cases' fakes: each guard is made,
+once, of the routes every unit says outlast a session (``OUTLASTING_ROUTES``), asked, where the
+actor is built, with the route being served, and may refuse it; a session someone else acts in
+is valid only while some guard watches it (its unit taken out: it ends)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
-from application.signin.authentication import Authenticate, Authentication, Route
+from application.accounts.accounts import OUTLASTING_ROUTES
+from application.signin.authentication import SESSION_GUARDS, Authenticate, Authentication, Route
 from application.signin.sign_in import start_session
+from bootstrap.signin_policies import session_guards
+from domain.accounts.outlasting import Outlasting
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.signin.sessions import Acting, Session
+from domain.slots import Filling
 from tests.support.use_cases import World
 
 pytestmark = pytest.mark.unit
@@ -79,3 +87,30 @@ def test_a_session_someone_acts_in_ends_where_no_guard_watches_it() -> None:
         authentication(world).authenticate(Authenticate(acted))
     own = World()
     assert authentication(own).authenticate(Authenticate(token(own, acting=None))).user_id
+
+
+class _Record:
+    """A unit's record, as far as its fillings go."""
+
+    def __init__(self, *fills: Filling[Any]) -> None:
+        self.fills = fills
+
+
+def test_each_guard_is_made_of_every_units_routes_and_a_route_named_twice_stops() -> None:
+    handed: list[Mapping[Route, Outlasting]] = []
+
+    def made(routes: Mapping[Route, Outlasting]) -> Refusing:
+        handed.append(routes)
+        return Refusing()
+
+    removal: Route = ("DELETE", "/x")
+    units = [
+        _Record(OUTLASTING_ROUTES((Outlasting.PASSWORD, (MARKED,)))),
+        _Record(SESSION_GUARDS(made), OUTLASTING_ROUTES((Outlasting.ROLES, (removal,)))),
+    ]
+    guards = session_guards(units)
+    assert len(guards) == 1 and isinstance(guards[0], Refusing)
+    assert handed == [{MARKED: Outlasting.PASSWORD, removal: Outlasting.ROLES}]
+    twice = [*units, _Record(OUTLASTING_ROUTES((Outlasting.FACTORS, (MARKED,))))]
+    with pytest.raises(ValueError, match="POST /marked twice"):
+        session_guards(twice)

@@ -6,19 +6,35 @@ pages (a browser holding it)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from application.services import Services
+from application.signin.authentication import Route
+from application.signin.services import SigninServices
+from application.support_access.guard import OwnSessionOnly
+from domain.accounts.outlasting import Outlasting
 from infrastructure.settings import Settings
 from interfaces.web.browser import EXTENSION
-from tests.support.api import bearer
+from tests.support.api import bearer, services
 
 
 def adapters(_settings: Settings) -> None:
     return None
+
+
+def refused(app: Flask | Services) -> Mapping[Route, Outlasting]:
+    """What the guard of support access refuses, by route, in ``app`` (or in the services
+    bound without an app): the running units' ``OUTLASTING_ROUTES``, as sign-in made the
+    guard of them."""
+    bound = app if isinstance(app, Services) else services(app)
+    guards = bound.of(SigninServices).authentication.guards
+    (guard,) = (each for each in guards if isinstance(each, OwnSessionOnly))
+    return guard.refused
 
 
 REASON = "Ticket 4711: the export page shows nothing"

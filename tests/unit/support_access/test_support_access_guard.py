@@ -18,15 +18,13 @@ from werkzeug.test import TestResponse
 
 from application.hooks.admin import SetAuthHook
 from application.hooks.services import HookServices
-from application.support_access.guard import REFUSED
 from infrastructure.settings import Settings
 from interfaces.web.errors import PAGE_BLUEPRINTS
 from tests.support.api import admin_token, bearer, login, register, services
 from tests.support.pages import csrf
 from tests.support.settings import make_settings
-from tests.support.units import of_absent_unit_rule
 from tests.support.webhooks import ADMIN
-from tests.unit.support_access.fakes import Acting, acting, page_post
+from tests.unit.support_access.fakes import Acting, acting, page_post, refused
 
 pytestmark = pytest.mark.unit
 
@@ -137,9 +135,9 @@ def person(fake_app: Flask, client: FlaskClient) -> tuple[str, Acting]:
     return alice, acting(fake_app, client, f"/admin/users/{alice}/impersonate", root)
 
 
-def listed() -> set[tuple[str, str]]:
-    """The routes of the list this tree serves: all, but a unit's taken out of a copy."""
-    return {(method, rule) for method, rule in REFUSED if not of_absent_unit_rule(rule)}
+def listed(app: Flask) -> set[tuple[str, str]]:
+    """The routes the guard refuses: those the running units name (``OUTLASTING_ROUTES``)."""
+    return set(refused(app))
 
 
 def test_every_route_of_the_list_is_there_and_refused(
@@ -147,8 +145,8 @@ def test_every_route_of_the_list_is_there_and_refused(
 ) -> None:
     alice, who = person
     rules = {(m, r.rule): r for r in fake_app.url_map.iter_rules() for m in r.methods or ()}
-    assert listed() <= set(rules), listed() - set(rules)
-    for method, rule in sorted(listed()):
+    assert listed(fake_app) <= set(rules), listed(fake_app) - set(rules)
+    for method, rule in sorted(listed(fake_app)):
         answer = sent(client, who, rules[method, rule], method, path_of(rules[method, rule], alice))
         assert (answer.status_code, code_of(answer)) == (403, "impersonation_forbidden"), rule
 
@@ -161,7 +159,7 @@ def test_every_route_that_makes_something_lasting_refuses_support_access(
     for rule in fake_app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) & CHANGES):
             path = path_of(rule, alice)
-            if ADMINS.match(rule.rule) and (method, rule.rule) not in REFUSED:
+            if ADMINS.match(rule.rule) and (method, rule.rule) not in listed(fake_app):
                 continue
             if asks_a_person(sent(client, None, rule, method, path)):
                 found.append((rule, method, path))  # else a way to sign in, or no person's
@@ -178,7 +176,7 @@ def test_every_route_that_makes_something_lasting_refuses_support_access(
     profile = {("PUT", "/user"), ("PATCH", "/user"), ("POST", "/account/profile")}
     profile |= {(method, "/api/users/<user_id:user_id>") for method in ("PUT", "PATCH")}
     signing_in = {("POST", "/auth/firebase"), ("POST", "/auth/identities/<provider>/token")}
-    assert set(walked) == (listed() - signing_in) | profile
+    assert set(walked) == (listed(fake_app) - signing_in) | profile
     # What ends access stays allowed: a revocation is no refusal of support access.
     ending = [each for each in found if ends_or_keeps(each[0], each[1])]
     assert len(ending) >= 8

@@ -1,7 +1,7 @@
 """Support access in the pages, on the fakes (docs/support-access.md): "Act as" on an
 account's admin page and on an org's members, the banner naming the admin by username with
 its End, and every form the session may not send shown disabled with why, by the same list
-the guard refuses by (application/support_access/guard.py)."""
+the guard refuses by: the routes the running units name (``OUTLASTING_ROUTES``)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from application.accounts.admin import SetRole
 from application.accounts.services import AccountServices
 from application.orgs.members.members import AddMember
 from application.orgs.services import OrgServices
-from application.support_access.guard import REFUSED
-from domain.support_access.outlasting import Outlasting
+from domain.accounts.outlasting import Outlasting
 from interfaces.web.support_access.impersonation import WHY
 from tests.support.admin_pages import browser, org_owner, post
 from tests.support.app import World
 from tests.support.mail_flows import verified
 from tests.support.units import of_absent_unit_rule
+from tests.unit.support_access.fakes import refused
 
 pytestmark = pytest.mark.unit
 
@@ -52,10 +52,10 @@ def text(html: str) -> str:
 
 
 def refused_rule(world: World, action: str) -> bool:
-    """Whether a form posting to ``action`` reaches a route of the list."""
+    """Whether a form posting to ``action`` reaches a route the guard refuses."""
     adapter = world.app.url_map.bind("localhost")
     rule, _ = adapter.match(unescape(action).partition("?")[0], method="POST", return_rule=True)
-    return ("POST", rule.rule) in REFUSED
+    return ("POST", rule.rule) in refused(world.app)
 
 
 def test_every_kind_says_why() -> None:

@@ -1,11 +1,12 @@
 """Support access in the pages (docs/support-access.md): an admin's "Act as" on an account's
 admin page, the banner every page of such a session shows above its layout, with its end,
-and the forms such a session may not send, shown disabled with why (the one list of what it
-may not do: application/support_access/guard.py)."""
+and the forms such a session may not send, shown disabled with why: by the routes its guard
+refuses (application/support_access/guard.py), which every running unit names of its own."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape, unescape
 from itertools import count
@@ -15,13 +16,14 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException
 
-from application.signin.authentication import Actor
+from application.signin.authentication import Actor, Route
+from application.signin.services import SigninServices
 from application.signin.tokens import TokenPair
-from application.support_access.guard import REFUSED
+from application.support_access.guard import OwnSessionOnly
 from application.support_access.impersonation import EndImpersonation, Impersonate, Impersonation
+from domain.accounts.outlasting import Outlasting
 from domain.errors import InvalidInput
 from domain.support_access.impersonation import Grant
-from domain.support_access.outlasting import Outlasting
 from interfaces.shared.services import services
 from interfaces.web import browser
 from interfaces.web.accounts.admin import needs_sign_in, user_page_shown
@@ -60,6 +62,14 @@ WHY: dict[Outlasting, LazyString] = {
 }
 
 
+def refused_routes() -> Mapping[Route, Outlasting]:
+    """The routes this service's guard of support access refuses, with what each would
+    change: the guard's own, made of the running units' ``OUTLASTING_ROUTES`` when the
+    service was built."""
+    guards = services().of(SigninServices).authentication.guards
+    return next((guard.refused for guard in guards if isinstance(guard, OwnSessionOnly)), {})
+
+
 def outlasting_at(path: str, method: str = "POST") -> Outlasting | None:
     """What a form that sends ``method`` to ``path`` (a path of this site) would change
     that outlasts a session, by the route it reaches."""
@@ -68,7 +78,7 @@ def outlasting_at(path: str, method: str = "POST") -> Outlasting | None:
         rule, _ = adapter.match(path.partition("?")[0], method=method, return_rule=True)
     except HTTPException:  # no such route, or a redirect: nothing a form would change
         return None
-    return REFUSED.get((method, rule.rule))
+    return refused_routes().get((method, rule.rule))
 
 
 @dataclass(frozen=True)

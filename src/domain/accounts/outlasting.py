@@ -1,9 +1,8 @@
-"""What a session of support access may not do: the one list (docs/support-access.md, "What
-is refused"). Each is something that would outlast the session, or change who the person is
-and how they sign in: the session's time box and its ``act`` end with it, these would not.
-The routes that make each one name it (application/support_access/guard.py); the actor of
-such a request is refused where it is built, and the pages show those forms disabled, with
-the reason, from the same list."""
+"""What would outlast a session, or change who the person is and how they sign in: the
+kinds of change a session some other person acts in (support access) may not make
+(docs/support-access.md, "What is refused"). Its time box ends with the session; these
+would not. Each unit says which of its own routes make each kind (``OUTLASTING_ROUTES``,
+application/accounts/accounts.py); the unit that makes such sessions refuses them."""
 
 from __future__ import annotations
 
