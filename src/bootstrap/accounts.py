@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import (
-    OUTLASTING_ROUTES,
     OWNED_DATA,
     AccountHold,
     AccountHooks,
@@ -66,7 +65,7 @@ from bootstrap.platform import Platform
 from bootstrap.unit import EVERY_UNIT, MADE_LAST, Built, Footing, Kernel, Lent, Unit
 from domain.accounts.guest.part import Guest
 from domain.accounts.identities import PhoneNumber
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.accounts.parts import USER_PARTS
 from domain.accounts.users import User
 from domain.request_limits import Limit

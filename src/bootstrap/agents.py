@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.agents.documents import ClientDocuments, FetchBound
 from application.agents.id_jag import mint, redemptions
 from application.agents.policy import OrgAgentPolicies
@@ -31,7 +30,7 @@ from application.provider.slots import (
     TokenType,
 )
 from bootstrap.unit import Built, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.agents.id_jag import ID_JAG
 from domain.provider.token_exchange import ACCESS_TOKEN
 from domain.request_limits import parse_limits

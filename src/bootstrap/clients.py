@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.clients.api_resources import ApiResourceRegistry, CatalogueCache
 from application.clients.client_keys import AssertionKeys, KeptKeys
 from application.clients.clients import ClientRegistry
@@ -28,7 +27,7 @@ from application.outbound import HostResolver
 from bootstrap.orgs_parts import ORG_DATA, RESOURCE_SCOPES
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.slots import Slot
 from infrastructure.firestore.clients.api_resources import FirestoreApiResources
 from infrastructure.firestore.clients.oauth import FirestoreOAuthClients

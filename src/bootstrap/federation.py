@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES, AccountHooks, nothing_follows
+from application.accounts.accounts import AccountHooks, nothing_follows
 from application.accounts.address_proof import FirstProof
 from application.accounts.guest.upgrades import Upgraded, UpgradeGuest
 from application.federation.connected import ConnectedAccounts
@@ -34,7 +34,7 @@ from bootstrap.signin import ENDED_GRANTS, first_proof, sign_in_step
 from bootstrap.signin_adapters import SigninAdapters, secret_box
 from bootstrap.signin_policies import SIGNIN_RULES, SigninPolicies, token_hook
 from bootstrap.unit import Built, Footing, Kernel, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.errors import InvalidInput
 from domain.federation.acting import firebase_resource
 from domain.federation.claims import SIGN_IN_ACR

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.events.outbox import OutboxEntries
 from application.jobs import JOBS, SWEEPS
 from application.log_streams.delivery import StreamDeliveries
@@ -34,7 +33,7 @@ from bootstrap.mail import HOOKED_MAIL, mail_settings
 from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.signin_adapters import secret_box
 from bootstrap.unit import Built, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.log_streams.streams import LogStream
 from infrastructure.firestore.events.outbox import FirestoreOutboxEntries
 from infrastructure.firestore.log_streams.streams import FirestoreStreamLinks, FirestoreStreams

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES, UserRepository
+from application.accounts.accounts import UserRepository
 from application.federation.providers import UpstreamProviders
 from application.hooks.caller import HOOK_CALLERS, HookCalls
 from application.migration.legacy_gauge import LegacyGauge
@@ -23,7 +23,7 @@ from bootstrap.migration_driving import compat_routes
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import LEGACY_PASSWORDS
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.accounts.parts import USER_PARTS
 from domain.migration.legacy import Legacy
 from domain.signin.hook_kinds import PASSWORD_VERIFICATION

@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.jobs import JOBS, SWEEPS
 from application.mail.sending import MAIL_BRANDS, MailBrandOf, MailingJob
 from application.org_brand.brands import BrandCache, BrandStore, OrgBrands
@@ -42,7 +41,7 @@ from application.signin.factors.passkeys import PASSKEY_ORIGINS
 from bootstrap.mail import HOOKED_MAIL, mail_settings
 from bootstrap.orgs_parts import ORG_DATA
 from bootstrap.unit import Built, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from infrastructure.firestore.org_brand.brands import FirestoreBrands
 from infrastructure.firestore.org_brand.hosts import FirestoreSignInHosts
 from infrastructure.firestore.org_brand.senders import FirestoreSenders

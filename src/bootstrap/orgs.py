@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from application.accounts.accounts import OUTLASTING_ROUTES, AccountHooks, UserRepository
+from application.accounts.accounts import AccountHooks, UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
 from application.events.security_events import SecurityEvents
@@ -66,7 +66,7 @@ from bootstrap.platform import Platform
 from bootstrap.signin_adapters import ACTIVE_ORGS, MEMBERSHIP_PARTS, SigninAdapters
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.signin.claims.sources import ClaimSources
 from domain.slots import Filling
 from infrastructure.firestore.orgs.access import FirestoreMemberPermissions

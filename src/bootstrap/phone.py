@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.hooks.caller import HOOK_CALLERS
 from application.hooks.hooked import HookTexter
 from application.jobs import JOBS
@@ -29,7 +28,7 @@ from application.signin.codes.ways import CODE_WAYS
 from bootstrap.mail import text_renderer
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from bootstrap.units import running
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.hooks.kinds import HOOK_KINDS
 from domain.phone.claims import PHONE_CLAIMS
 from domain.phone.hook_kinds import SEND_SMS

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES, UserRepository
+from application.accounts.accounts import UserRepository
 from application.accounts.addresses import AddressRule
 from application.accounts.profile_schema import ProfileSchemas
 from application.accounts.signups import Signups
@@ -25,7 +25,7 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.orgs_parts import DIRECTORY_ACCOUNTS, ORG_DATA
 from bootstrap.platform import Platform
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from infrastructure.firestore.scim.groups import FirestoreScimGroups
 from infrastructure.firestore.scim.tokens import FirestoreScimTokens
 from infrastructure.firestore.scim.users import FirestoreScimUsers

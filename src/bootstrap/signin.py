@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES, OWNED_DATA
+from application.accounts.accounts import OWNED_DATA
 from application.accounts.address_proof import FirstProof
 from application.accounts.breached import PasswordScreen
 from application.accounts.challenge_gate import ChallengeGate
@@ -51,7 +51,7 @@ from bootstrap.accounts_rules import ACCOUNT_RULES, SIGNIN_SHARES, SigninShares
 from bootstrap.drivers import PAGES_CONFIGURED
 from bootstrap.platform import Platform
 from bootstrap.signin_adapters import SigninAdapters
-from bootstrap.signin_driving import pages, signin_pages
+from bootstrap.signin_driving import OUTLASTING, pages, signin_pages
 from bootstrap.signin_policies import (
     SIGNIN_POLICIES,
     SIGNIN_RULES,
@@ -67,7 +67,6 @@ from bootstrap.signin_policies import (
     upgrade_sign_ins,
 )
 from bootstrap.unit import EVERY_UNIT, Built, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
 from domain.accounts.users import User
 from domain.hooks.kinds import HOOK_KINDS
 from domain.signin.claims.acr import ACR
@@ -464,8 +463,7 @@ def limits(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
-# The core unit: its blueprints and pages (its adapters: signin_adapters.build; its use cases:
-# ``wire`` above).
+# The core unit: its blueprints and pages (adapters: signin_adapters.build; use cases: wire).
 # The provider's grants, which a takeover's proof ends: offered by the provider's ``lends``,
 # read as sign-in's own port (and deleted with an account: sign-in's ``lends_late``).
 ENDED_GRANTS = Slot[OwnedData]("the grants a takeover's proof ends")
@@ -550,46 +548,6 @@ def built(own: SigninAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,), offers=(ways, stores(accounts, own, rules), links))
 
 
-# Its routes that make or change what outlasts a session (its API's and its pages' password,
-# second factors and personal tokens), by kind: a session of support access is refused them (the
-# accounts' ``OUTLASTING_ROUTES``).
-_OUTLASTING = OUTLASTING_ROUTES(
-    (
-        Outlasting.PASSWORD,
-        (
-            ("PUT", "/user/password"),
-            ("POST", "/auth/guest/upgrade"),  # a guest's first password, username and address
-            ("POST", "/account/password"),
-        ),
-    ),
-    (
-        Outlasting.FACTORS,
-        (
-            ("POST", "/auth/mfa/totp"),
-            ("POST", "/auth/mfa/totp/confirm"),
-            ("DELETE", "/auth/mfa/totp"),
-            ("POST", "/auth/mfa/recovery-codes"),
-            ("POST", "/auth/passkeys/registration/options"),
-            ("POST", "/auth/passkeys/registration"),
-            ("DELETE", "/auth/passkeys/<passkey_id:passkey_id>"),
-            ("POST", "/account/totp"),
-            ("POST", "/account/totp/confirm"),
-            ("POST", "/account/totp/disable"),
-            ("POST", "/account/totp/recovery-codes"),
-            ("POST", "/account/passkeys/options"),
-            ("POST", "/account/passkeys"),
-            ("POST", "/account/passkeys/<passkey_id>/rename"),
-            ("POST", "/account/passkeys/<passkey_id>/delete"),
-            ("POST", "/sign-up/recovery-codes"),
-        ),
-    ),
-    (
-        Outlasting.PERSONAL_TOKENS,
-        (("POST", "/auth/tokens"),),
-    ),
-)
-
-
 UNIT = Unit[SigninAdapters](
     name="signin",
     makes=signin_adapters.build,
@@ -604,8 +562,8 @@ UNIT = Unit[SigninAdapters](
     pages=pages,
     compat_api=compat_api,
     cli=(Commands("users", _signin_commands),),
-    # Its claim (acr), and those of the features it holds until each is a unit of its own:
-    # a unit's line here moves to its own record, no minting touched.
+    # Its claim (acr), and those of the features it holds until each is a unit of its own
+    # (a unit's line here moves to its own record, no minting touched).
     fills=(
         HOOK_KINDS(BEFORE_TOKEN, BEFORE_SIGN_IN, PASSWORD_VERIFICATION),
         CLAIM_SOURCES(ACR, GUEST),
@@ -615,7 +573,7 @@ UNIT = Unit[SigninAdapters](
         AUTHENTICATE(authenticate),  # a request's credentials become its Actor
         RENEW_SESSION(renew),  # the pages' session, its access token expired
         PAGES_CONFIGURED(signin_pages),  # the pages' CSRF key, the passkeys' origins
-        _OUTLASTING,
+        OUTLASTING,  # its routes a session of support access is refused
     ),
 )
 

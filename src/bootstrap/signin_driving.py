@@ -2,7 +2,7 @@
 pages' configuration (``PAGES_CONFIGURED``, bootstrap/driving.py): the CSRF tokens' key,
 derived from the signing secret, the passkeys' origins (WEBAUTHN_ORIGINS, then those the
 units add as a request reads them) and whether /sign-in offers a mailed code
-(PASSWORDLESS_EMAIL)."""
+(PASSWORDLESS_EMAIL); and its routes that outlast a session (``OUTLASTING_ROUTES``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from application.signin.services import SigninServices
 from bootstrap.keys import derived_key
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from infrastructure.settings import Settings
 from infrastructure.settings.identity.signin import SignInSettings
 from interfaces.shared.services import services
@@ -95,3 +96,43 @@ def _sign_in_frame(every: Pages) -> None:
         home_realm=signed_out.home_realm(every),
         links=every.of(signed_out.SIGN_IN_LINKS),
     )
+
+
+# Its routes that make or change what outlasts a session (its API's and its pages' password,
+# second factors and personal tokens), by kind: a session of support access is refused them (the
+# accounts' ``OUTLASTING_ROUTES``).
+OUTLASTING = OUTLASTING_ROUTES(
+    (
+        Outlasting.PASSWORD,
+        (
+            ("PUT", "/user/password"),
+            ("POST", "/auth/guest/upgrade"),  # a guest's first password, username and address
+            ("POST", "/account/password"),
+        ),
+    ),
+    (
+        Outlasting.FACTORS,
+        (
+            ("POST", "/auth/mfa/totp"),
+            ("POST", "/auth/mfa/totp/confirm"),
+            ("DELETE", "/auth/mfa/totp"),
+            ("POST", "/auth/mfa/recovery-codes"),
+            ("POST", "/auth/passkeys/registration/options"),
+            ("POST", "/auth/passkeys/registration"),
+            ("DELETE", "/auth/passkeys/<passkey_id:passkey_id>"),
+            ("POST", "/account/totp"),
+            ("POST", "/account/totp/confirm"),
+            ("POST", "/account/totp/disable"),
+            ("POST", "/account/totp/recovery-codes"),
+            ("POST", "/account/passkeys/options"),
+            ("POST", "/account/passkeys"),
+            ("POST", "/account/passkeys/<passkey_id>/rename"),
+            ("POST", "/account/passkeys/<passkey_id>/delete"),
+            ("POST", "/sign-up/recovery-codes"),
+        ),
+    ),
+    (
+        Outlasting.PERSONAL_TOKENS,
+        (("POST", "/auth/tokens"),),
+    ),
+)

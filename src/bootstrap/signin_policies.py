@@ -14,13 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from application.accounts.accounts import (
-    NO_HOLD,
-    OUTLASTING_ROUTES,
-    AccountHold,
-    PasswordCheck,
-    outlasting_routes,
-)
+from application.accounts.accounts import NO_HOLD, AccountHold, PasswordCheck
 from application.accounts.addresses import AddressRule
 from application.accounts.signups import ANYONE, Signups
 from application.hooks.caller import HookCalls
@@ -40,6 +34,7 @@ from bootstrap.accounts import AccountsAdapters
 from bootstrap.accounts_rules import address_rule
 from bootstrap.keys import derived_key
 from bootstrap.platform import Platform
+from domain.accounts.outlasting import OUTLASTING_ROUTES, outlasting_routes
 from domain.accounts.users import User
 from domain.request_limits import Limit
 from domain.signin.claims.sources import CLAIM_SOURCES, ClaimSources

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES, AccountHooks
+from application.accounts.accounts import AccountHooks
 from application.accounts.profile_schema import ProfileSchemas
 from application.events.webhooks.ports import DocumentGetter, PinnedClient, Scheduler
 from application.federation.providers import UpstreamProviders
@@ -48,9 +48,8 @@ from bootstrap.orgs import OrgsAdapters
 from bootstrap.orgs_parts import CONNECTION_NAMES, ORG_DATA, OUTSIDE_WAYS_IN, SSO_READINESS
 from bootstrap.platform import Platform
 from bootstrap.signin_policies import ACCOUNT_HOLDS, SIGN_IN_GATES
-from bootstrap.sso_driving import sso_pages
+from bootstrap.sso_driving import OUTLASTING, sso_pages
 from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
-from domain.accounts.outlasting import Outlasting
 from domain.slots import Slot
 from infrastructure.firestore.sso.assertions import FirestoreSpentAssertions
 from infrastructure.firestore.sso.connections import FirestoreConnections
@@ -569,29 +568,6 @@ def built(own: SsoAdapters, kernel: Kernel) -> Built:
     return Built(services=(services,))
 
 
-# Its routes that make or change what outlasts a session (an org's single sign-on: its
-# connections, policy and setup links), by kind: a session of support access is refused them
-# (the accounts' ``OUTLASTING_ROUTES``).
-_OUTLASTING = OUTLASTING_ROUTES(
-    (
-        Outlasting.ORG_SETTINGS,
-        (
-            ("POST", "/orgs/<org>/connections"),
-            ("PATCH", "/orgs/<org>/connections/<connection_id>"),
-            ("DELETE", "/orgs/<org>/connections/<connection_id>"),
-            ("POST", "/orgs/<org>/sso/setup-links"),
-            ("DELETE", "/orgs/<org>/sso/setup-links/<connection_id>"),
-            ("POST", "/account/orgs/<org>/sso/policy"),
-            ("POST", "/account/orgs/<org>/sso/setup-links"),
-            ("POST", "/account/orgs/<org>/sso/<connection_id>/name"),
-            ("POST", "/account/orgs/<org>/sso/<connection_id>/status"),
-            ("POST", "/account/orgs/<org>/sso/<connection_id>/idp-initiated"),
-            ("POST", "/account/orgs/<org>/sso/<connection_id>/delete"),
-        ),
-    ),
-)
-
-
 UNIT = Unit[SsoAdapters](
     name="sso",
     makes=build,
@@ -606,6 +582,6 @@ UNIT = Unit[SsoAdapters](
     cli=(Commands("orgs", _org_commands),),
     fills=(
         PAGES_CONFIGURED(sso_pages),  # the limit of the IdPs' answers
-        _OUTLASTING,
+        OUTLASTING,
     ),
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.hooks.caller import HOOK_CALLERS
 from application.orgs.ports import ORG_REPOSITORY
 from application.signin.authentication import SESSION_GUARDS
@@ -21,7 +20,7 @@ from application.support_access.impersonation import Impersonation
 from application.support_access.org import OrgSupportAccess
 from bootstrap.signin_policies import token_hook
 from bootstrap.unit import Built, Kernel, Unit
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.signin.claims.sources import CLAIM_SOURCES
 from domain.support_access.claims import SUPPORT_ACCESS_CLAIMS
 

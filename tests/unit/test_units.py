@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from pydantic import ValidationError
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from bootstrap.driving import api_limits
 from bootstrap.units import CORE_UNITS, UNITS, core_units, every_unit, units_on
+from domain.accounts.outlasting import OUTLASTING_ROUTES
 from domain.slots import filled
 from interfaces.cli import CommandGroup, Commands, install_cli
 from tests.support.app import World

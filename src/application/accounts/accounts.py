@@ -3,7 +3,7 @@ commands of its sign-ups are the door's, application/accounts/signups.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -35,7 +35,6 @@ from domain.accounts.attributes import ProfileSchema
 from domain.accounts.credentials import Email, Username, check_password_policy, login_key
 from domain.accounts.guest.part import GUEST_TTL
 from domain.accounts.identities import PhoneNumber
-from domain.accounts.outlasting import Outlasting
 from domain.accounts.users import User
 from domain.errors import (
     Conflict,
@@ -220,28 +219,6 @@ def require_own_session(who: MaybeActedFor) -> None:
     username or the address, which its route makes beside changes that are allowed."""
     if who.acting_admin_id is not None:
         raise ImpersonationForbidden()
-
-
-# A unit's routes that make or change one kind of what outlasts a session: each (method,
-# rule as the route declares it) of its own blueprints and pages.
-type OutlastingRoutes = tuple[Outlasting, tuple[tuple[str, str], ...]]
-
-# The accounts' slot of those routes, each unit's own in its record (docs/contributing.md,
-# "Units"): the routes only the person's own session is served (``require_own_session``),
-# which sign-in's session guards are made of (``SESSION_GUARDS``).
-OUTLASTING_ROUTES = Slot[OutlastingRoutes]("the routes that outlast a session")
-
-
-def outlasting_routes(filled: Iterable[OutlastingRoutes]) -> Mapping[tuple[str, str], Outlasting]:
-    """The routes ``filled`` (the units' ``OUTLASTING_ROUTES``) name, each with its kind. A
-    route named twice stops the start: a route is its own unit's, named once."""
-    found: dict[tuple[str, str], Outlasting] = {}
-    for kind, routes in filled:
-        for route in routes:
-            if route in found:
-                raise ValueError(f"{OUTLASTING_ROUTES.name}: {route[0]} {route[1]} twice")
-            found[route] = kind
-    return found
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ from typing import Protocol
 from application.accounts.addresses import EMAIL_NOT_ALLOWED
 from application.accounts.challenge_gate import Challenged, ChallengeGate
 from application.ports import Audit, AuditEvent, AuditLog
-from domain.accounts.credentials import USERNAME_MAX, USERNAME_MIN, Email, Username
-from domain.accounts.made_names import made_names
+from domain.accounts.credentials import USERNAME_MAX, USERNAME_MIN, Email, Username, made_names
 from domain.accounts.parts import UserPart
 from domain.accounts.signups import (
     ALLOWED,

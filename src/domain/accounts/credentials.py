@@ -1,11 +1,15 @@
 """What a person signs in with: a username or an e-mail address, value objects that normalise
 on construction, each unique by its key (``username_key``, ``address_key``: ``login_key`` says
-which a login names), the special-use names an address may be on, and the policy a new password
-follows. The ``User`` record that holds them, with its rules, is ``domain/accounts/users.py``."""
+which a login names), the special-use names an address may be on, the policy a new password
+follows, and the usernames made for an account that signed up without an address
+(``made_names``). The ``User`` record that holds them, with its rules, is
+``domain/accounts/users.py``."""
 
 from __future__ import annotations
 
 import gzip
+import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -14,6 +18,7 @@ from importlib import resources
 from domain.confusables import mixes_scripts, skeleton
 from domain.dns_names import a_label
 from domain.errors import InvalidInput
+from domain.ids import new_id
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -219,3 +224,24 @@ def credential_given[Unique: (Username, Email)](
     if isinstance(value, kind):
         return value
     raise InvalidInput.field(field_name, "May not be null.", "null_not_allowed")
+
+
+# Usernames made for an account that signed up without an address (a phone number's sign-up:
+# no digit of the number is shown), which its person did not choose: ``user_`` and four random
+# digits, else ``user_`` and twelve characters of a new id. While an account's username is such
+# a name, its profile invites the person to choose one (docs/pages.md, "The account area";
+# docs/decisions/0656-a-number-shown-as-people-write-it-and-a-name-to-choose.md).
+_MADE_STEM = "user"
+_MADE = re.compile(r"user_(?:[0-9]{4}|[A-Za-z0-9_-]{12})")
+
+
+def made_names(tries: int) -> list[str]:
+    """``tries`` names to try in turn for an account without an address: random digits
+    first, then (should all be taken) an id's characters."""
+    digits = [f"{_MADE_STEM}_{secrets.randbelow(10**4):04d}" for _ in range(tries - 1)]
+    return [*digits, f"{_MADE_STEM}_{new_id()[:12]}"]
+
+
+def made_for_the_account(username: str) -> bool:
+    """Whether ``username`` has the form of a name ``made_names`` makes."""
+    return _MADE.fullmatch(username) is not None

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from application.accounts.accounts import OUTLASTING_ROUTES
 from application.signin.authentication import SESSION_GUARDS, Authenticate, Authentication, Route
 from application.signin.sign_in import start_session
 from bootstrap.signin_policies import session_guards
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting
 from domain.errors import PermissionDenied, Unauthenticated
 from domain.signin.sessions import Acting, Session
 from domain.slots import Filling

@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from application.accounts.accounts import OUTLASTING_ROUTES, outlasting_routes
 from application.signin.authentication import Route
 from bootstrap import bind
 from bootstrap.unit import Placed, Unit
 from bootstrap.units import UNITS, every_unit, units_on
-from domain.accounts.outlasting import Outlasting
+from domain.accounts.outlasting import OUTLASTING_ROUTES, Outlasting, outlasting_routes
 from domain.slots import filled
 from interfaces.web.support_access.impersonation import WHY, refused_routes
 from tests.support.api import admin_token, login, register

@@ -24,7 +24,7 @@ from flask import Response, request
 from application.accounts.accounts import Caller, DeleteUser, GetUser, UpdateProfile
 from application.accounts.services import AccountServices
 from domain.accounts.attributes import Attribute, AttributeValue
-from domain.accounts.made_names import made_for_the_account
+from domain.accounts.credentials import made_for_the_account
 from domain.accounts.profile import PROFILE_TEXTS
 from domain.accounts.users import User
 from domain.errors import InvalidInput
