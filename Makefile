@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 UNIT_WORKERS ?= 2
 TEST_WORKERS ?= 3
 # The unit tests run beside the rest at this niceness: they take what the rest leaves idle.
-UNIT_NICE ?= 19
+UNIT_NICE ?= 10
 
 MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
