@@ -133,12 +133,16 @@ class ClientDocuments:
         it cannot be fetched under the rules or says what may not be; RateLimited when the
         request's client address has named too many documents not kept."""
         with self._lock:
-            kept = self._kept.get(url)
-            if kept is not None and self.monotonic() < kept[1]:
-                return _outcome(kept[0])
+            kept = self._still_kept(url)
+        if kept is not None:
+            return _outcome(kept)
         if self.bound is not None:
             self.bound.count(self.clock.now().timestamp())
         with self._lock:
+            # a fetch may have ended since the look above: what it kept is the answer
+            kept = self._still_kept(url)
+            if kept is not None:
+                return _outcome(kept)
             flight = self._flights.get(url)
             leader = flight is None
             if flight is None:
@@ -163,6 +167,13 @@ class ClientDocuments:
                 del self._flights[url]
             flight.done.set()
         return _outcome(found)
+
+    def _still_kept(self, url: str) -> OAuthClient | DocumentRefused | None:
+        """What is kept of ``url`` and not yet expired (with the lock held)."""
+        kept = self._kept.get(url)
+        if kept is not None and self.monotonic() < kept[1]:
+            return kept[0]
+        return None
 
     def refusal(self, url: str) -> str | None:
         """Why the document at ``url`` was refused, while that is kept; None otherwise."""

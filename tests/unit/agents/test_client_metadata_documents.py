@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from application.agents.documents import ClientDocuments
+from application.agents.documents import ClientDocuments, FetchBound
 from application.outbound import Answer
 from domain.agents.metadata_document import (
     DocumentRefused,
@@ -23,6 +23,7 @@ from domain.agents.metadata_document import (
     kept_seconds,
 )
 from domain.clients.oauth import may_introspect
+from infrastructure.request_counts import InMemoryRequestCounter
 from tests.fakes.events import FakePinnedClient
 from tests.fakes.kernel import FakeClock, FakeHostResolver
 from tests.support.oauth import REDIRECT, OAuthWorld, csrf_of, redirected
@@ -457,3 +458,34 @@ def test_every_provider_endpoint_looks_a_document_client_up_without_a_500(
             )
             assert found.status_code < 500, (rule.rule, method, found.get_data(as_text=True))
     assert len(getter.asked) == 1  # the refusal kept: one fetch for them all
+
+
+def test_a_request_that_found_nothing_kept_takes_what_a_fetch_kept_meanwhile() -> None:
+    """A request that looked before another's fetch ended, and came to join a fetch after it
+    (its count against the bound came between), takes the document kept: one fetch."""
+    getter = FakePinnedClient({("GET", URL): answer(document(), ("Cache-Control", "max-age=600"))})
+    looked, go_on = threading.Event(), threading.Event()
+
+    def requester() -> str:
+        if threading.current_thread().name == "late":
+            looked.set()
+            go_on.wait(5)
+        return ""
+
+    docs = ClientDocuments(
+        getter=getter,
+        resolver=FakeHostResolver(),
+        local=True,
+        clock=FakeClock(NOW),
+        monotonic=Ticks(),
+        bound=FetchBound(limits=(), counter=InMemoryRequestCounter(), requester=requester),
+    )
+    found: list[str] = []
+    late = threading.Thread(target=lambda: found.append(docs.client(URL).name), name="late")
+    late.start()
+    assert looked.wait(5)
+    assert docs.client(URL).name == "Example Agent"  # fetched and kept meanwhile
+    go_on.set()
+    late.join(5)
+    assert found == ["Example Agent"]
+    assert len(getter.asked) == 1
