@@ -23,8 +23,10 @@ PYTEST_ARGS ?=
 # worker has emulators of its own (docs/testing.md#parallel-workers).
 UNIT_WORKERS ?= 2
 TEST_WORKERS ?= 3
-# The unit tests run beside the rest at this niceness: they take what the rest leaves idle.
-UNIT_NICE ?= 10
+# The unit tests run beside the rest in the kernel's idle class (chrt, util-linux): they take
+# only what the rest leaves idle, and a rest process that wakes runs at once
+# (docs/testing.md#parallel-workers). Without chrt, the lowest niceness.
+UNIT_SCHED ?= $(shell command -v chrt >/dev/null 2>&1 && echo chrt --idle 0 || echo nice -n 19)
 
 MINUTES ?= 10
 # Material for MkDocs prints a banner about MkDocs 2.0 on every build; the docs do not need it.
@@ -113,13 +115,13 @@ test: venv tools translations ## the whole test suite: the unit tests and, at th
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@# docs/testing.md#parallel-workers. Both phases run at once, each test once (tests/unit, and
 	@# everything but tests/unit): the rest waits on emulators, browsers and servers for much of
-	@# its time, and the unit tests, niced, take the cores it leaves. The rest's output is held
+	@# its time, and the unit tests, in the idle class, take the cores it leaves. The rest's output is held
 	@# in a file and follows the unit tests' once they end; a failure in one never stops the other.
 	@rest_log=$$(mktemp); trap 'rm -f "$$rest_log"' EXIT; \
 	( began=$$SECONDS; $(call pytest_status,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40 --ignore=tests/unit); \
 	  printf '== the rest (%s workers): %ds\n' "$(TEST_WORKERS)" "$$((SECONDS - began))"; exit $$status ) \
 	  </dev/null >"$$rest_log" 2>&1 & rest=$$!; \
-	began=$$SECONDS; nice -n $(UNIT_NICE) $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile --durations=20 tests/unit); unit=$$status; \
+	began=$$SECONDS; $(UNIT_SCHED) $(call pytest_status,-n $(UNIT_WORKERS) --dist loadfile --durations=20 tests/unit); unit=$$status; \
 	printf '== unit tests (%s workers): %ds\n\n' "$(UNIT_WORKERS)" "$$((SECONDS - began))"; \
 	tail -n +1 -f --pid=$$rest "$$rest_log"; wait $$rest; status=$$?; \
 	if [ $$unit -ne 0 ]; then exit $$unit; fi; exit $$status
