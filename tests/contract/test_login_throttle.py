@@ -106,6 +106,17 @@ def test_a_release_keeps_what_others_counted_since(throttle: LoginThrottle) -> N
     }
 
 
+def test_a_guess_after_a_release_counts_on_what_is_left(throttle: LoginThrottle) -> None:
+    rules = [("account:alice", LOOSE)]
+    mine = throttle.reserve(rules, NOW)
+    throttle.reserve(rules, NOW + timedelta(seconds=1))
+    throttle.release(mine)
+    later = throttle.reserve(rules, NOW + timedelta(seconds=2))
+    assert later.after["account:alice"].failures == 2
+    throttle.reserve(rules, NOW + timedelta(seconds=3))
+    assert throttle.load(["account:alice"])["account:alice"].failures == 3
+
+
 def test_reset_forgets_one_key(throttle: LoginThrottle) -> None:
     rules = LoginThrottlePolicy().rules_for("alice", "192.0.2.1")
     throttle.reserve(rules, NOW)
@@ -151,3 +162,54 @@ def test_thirty_parallel_guesses_get_the_budget_and_no_more(throttle: LoginThrot
         admitted = sum(pool.map(guess, range(30)))
     assert 1 <= admitted <= 10
     assert throttle.load([k for k, _ in rules])["ip:192.0.2.1"].failures == admitted
+
+
+class _ClearedAfterRead:
+    """A Firestore client whose next read of the records is followed, before the reader
+    writes, by ``meanwhile`` (once): the interleaving of a release with a right guess."""
+
+    def __init__(self, client: Any, meanwhile: Any) -> None:
+        self._client = client
+        self._meanwhile = meanwhile
+
+    def collection(self, name: str) -> Any:
+        return self._client.collection(name)
+
+    def batch(self) -> Any:
+        return self._client.batch()
+
+    def get_all(self, refs: Any, **kwargs: Any) -> list[Any]:
+        snaps = list(self._client.get_all(refs, **kwargs))
+        meanwhile, self._meanwhile = self._meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return snaps
+
+
+def test_a_release_that_read_a_record_since_cleared_takes_nothing_from_the_next(
+    firestore: Any,
+) -> None:
+    """Guesses A and B count; A proves right and reads the record (B counted since, so A
+    takes one failure back). Before A writes, a right guess clears the key and a wrong guess
+    C counts afresh. A's failure went with the clearing: C's stays counted, and no release
+    ever leaves a count below zero."""
+    from infrastructure.firestore.signin.login_failures import FirestoreLoginThrottle
+
+    rules = [("account_ip:alice|192.0.2.1", LOOSE)]
+    key = rules[0][0]
+    store = FirestoreLoginThrottle(firestore)
+    a = store.reserve(rules, NOW)
+    b = store.reserve(rules, NOW + timedelta(seconds=1))
+    later: list[Any] = []
+
+    def clear_then_count() -> None:
+        store.reset(key)
+        later.append(store.reserve(rules, NOW + timedelta(seconds=2)))
+
+    reader: Any = _ClearedAfterRead(firestore, clear_then_count)
+    FirestoreLoginThrottle(reader).release(a)
+    assert store.load([key]) == {key: FailureRecord(1, NOW + timedelta(seconds=2))}
+    store.release(b)
+    assert store.load([key]) == {key: FailureRecord(1, NOW + timedelta(seconds=2))}
+    store.release(later[0])
+    assert store.load([key]) == {}

@@ -10,6 +10,10 @@ read for is created, which fails if one was made meanwhile), not a transaction: 
 failures on one key are exactly what an attack looks like, and transactions holding locks on
 a hot document abort one another (the emulator gave up on most of 16 parallel ones). A lost
 race costs one more read and write, after a short random pause; someone wins every round.
+
+A release after others counted takes its failure back by a server-side increment of
+``taken_back.<window>``, the window it was counted in: a record cleared and made again since
+has another window, so a late release takes nothing from it (docs/decisions/0965).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from application.signin.throttle import Reservation
@@ -40,6 +44,16 @@ LOGIN_FAILURES = "login_failures"
 ATTEMPTS = 30
 
 
+TAKEN_BACK = "taken_back"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_id(window_start: datetime) -> str:
+    """The name a window's taken-back failures are counted under: its start, in whole
+    microseconds (what Firestore keeps of a time), as a plain field name."""
+    return f"w{(window_start - _EPOCH) // timedelta(microseconds=1)}"
+
+
 def record_to_doc(key: str, record: FailureRecord, rule: ThrottleRule) -> dict[str, Any]:
     return {
         "kind": key.partition(":")[0],
@@ -47,14 +61,19 @@ def record_to_doc(key: str, record: FailureRecord, rule: ThrottleRule) -> dict[s
         "window_start": record.window_start,
         "blocked_until": record.blocked_until,
         "strikes": record.strikes,
+        TAKEN_BACK: {},  # what was taken back is already out of ``failures``
         "expires_at": record.expires_at(rule),  # for a Firestore TTL policy
     }
 
 
 def record_from_doc(data: dict[str, Any]) -> FailureRecord:
+    """The record, less the failures taken back in its window (those taken back in an
+    earlier window, by releases that read it before it was cleared, count for nothing)."""
+    window_start = data["window_start"]
+    taken_back = (data.get(TAKEN_BACK) or {}).get(window_id(window_start), 0)
     return FailureRecord(
-        failures=data["failures"],
-        window_start=data["window_start"],
+        failures=data["failures"] - taken_back,
+        window_start=window_start,
         blocked_until=data.get("blocked_until"),
         strikes=data.get("strikes", 0),
     )
@@ -181,9 +200,12 @@ class FirestoreLoginThrottle:
                 elif now != reservation.after[key]:
                     # Others counted since: one failure fewer, as a server-side increment,
                     # which no parallel guess can make stale (thirty releases of one key
-                    # would otherwise take turns for as many rounds). An update of a
-                    # record deleted meanwhile fails and the next round reads it gone.
-                    batch.update(ref, {"failures": firestore.Increment(-1)})
+                    # would otherwise take turns for as many rounds). It is counted under
+                    # the window this guess counted in, so it takes nothing from a record
+                    # cleared and made again since it was read. An update of a record
+                    # deleted meanwhile fails and the next round reads it gone.
+                    taken_back = f"{TAKEN_BACK}.{window_id(now.window_start)}"
+                    batch.update(ref, {taken_back: firestore.Increment(1)})
                 else:
                     batch.update(ref, record_to_doc(key, then, rule), option=_since(version))
             if writes:
