@@ -231,6 +231,7 @@ class Audit(StrEnum):
     ORG_DOMAIN_LOOK_ALIKE = "org_domain_look_alike"
     # Single sign-on connections (docs/reference/sso.md): reason is the connection's id.
     ORG_SSO_CONNECTION_CREATED = "org_sso_connection_created"
+    ORG_SSO_CONNECTION_UPDATED = "org_sso_connection_updated"
     ORG_SSO_CONNECTION_ACTIVATED = "org_sso_connection_activated"
     ORG_SSO_CONNECTION_DEACTIVATED = "org_sso_connection_deactivated"
     ORG_SSO_CERTIFICATE_EXPIRING = "org_sso_certificate_expiring"

@@ -46,6 +46,7 @@ STREAMED: frozenset[str] = frozenset(
         "org.member_roles_changed",
         "org.invitation_accepted",
         "org.sso_connection_created",
+        "org.sso_connection_updated",
         "org.sso_connection_activated",
         "org.sso_connection_deactivated",
         "org.sso_connection_draft_applied",

@@ -405,6 +405,16 @@ def _status_event(before: Connection, after: Connection) -> Audit | None:
     return None
 
 
+def _settings_changed(before: Connection, after: Connection) -> bool:
+    """Whether what signs people in through the connection, or its name, changed."""
+    return (before.name, before.saml, before.oidc, before.mapping) != (
+        after.name,
+        after.saml,
+        after.oidc,
+        after.mapping,
+    )
+
+
 def _event(audit_type: Audit, by: str, connection: Connection) -> AuditEvent:
     # The connection's id is the event's reason: the org's log says which one.
     return AuditEvent(audit_type, user_id=by, org_id=connection.org_id, reason=connection.id)
@@ -434,10 +444,18 @@ def stored_changes(
     activated: Callable[[], None],
 ) -> Connection:
     """``after`` stored over ``before`` (compare-and-set: 409 ``connection_changed`` when
-    another change came first), with its activation or deactivation recorded as ``by``'s;
-    ``activated`` follows an activation."""
+    another change came first), with what changed recorded as ``by``'s in the same commit:
+    ``org.sso_connection_updated`` when its name, IdP or mapping did, and its activation or
+    deactivation; ``activated`` follows an activation."""
+    events = (
+        [_event(Audit.ORG_SSO_CONNECTION_UPDATED, by, after)]
+        if _settings_changed(before, after)
+        else []
+    )
     status_event = _status_event(before, after)
-    staged = audit.stage([_event(status_event, by, after)] if status_event else [])
+    if status_event is not None:
+        events.append(_event(status_event, by, after))
+    staged = audit.stage(events)
     stored = connections.replace(after, staged)
     audit.committed(staged)
     if status_event is Audit.ORG_SSO_CONNECTION_ACTIVATED:

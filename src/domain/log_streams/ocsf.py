@@ -140,6 +140,7 @@ MAPPINGS: dict[str, Mapping] = {
     "org.domain_verified": _access(OTHER, "Domain Verified"),
     "org.domain_look_alike": _access(OTHER, "Domain Look-Alike", severity_id=3),
     "org.sso_connection_created": _access(OTHER, "SSO Connection Created", resource=SSO_CONNECTION),
+    "org.sso_connection_updated": _access(OTHER, "SSO Connection Updated", resource=SSO_CONNECTION),
     "org.sso_connection_activated": _access(
         OTHER, "SSO Connection Activated", resource=SSO_CONNECTION
     ),

@@ -82,11 +82,13 @@ def test_an_admin_sets_up_a_saml_connection_and_activates_it(client: FlaskClient
     assert_problem(
         client.get(f"/orgs/acme/connections/{cid}", headers=alice), 404, "connection_not_found"
     )
-    assert org_events(client, alice) == [
+    events = org_events(client, alice)
+    # Configured and activated by one PATCH: both, in one commit, in either order.
+    assert (events[0], sorted(events[1:3]), events[3:]) == (
         ("org.sso_connection_deactivated", cid),
-        ("org.sso_connection_activated", cid),
-        ("org.sso_connection_created", cid),
-    ]
+        [("org.sso_connection_activated", cid), ("org.sso_connection_updated", cid)],
+        [("org.sso_connection_created", cid)],
+    )
 
 
 def test_an_openid_connection_keeps_its_secret_sealed(client: FlaskClient) -> None:
@@ -126,6 +128,39 @@ def test_an_openid_connection_keeps_its_secret_sealed(client: FlaskClient) -> No
     # An active connection deleted is one switched off.
     assert client.delete(f"/orgs/acme/connections/{body['id']}", headers=alice).status_code == 204
     assert org_events(client, alice)[0] == ("org.sso_connection_deactivated", body["id"])
+
+
+def test_an_active_connections_idp_changed_is_on_the_orgs_log(client: FlaskClient) -> None:
+    """Who signs the org's people in changed: the org's log (and its streams and webhooks)
+    says so; a PATCH that changes nothing of it, or only switches it off, does not."""
+    alice = signed_in(client, "alice")
+    new_org(client, alice)
+    oidc = {"issuer": "https://login.example.com/t", "client_id": "abc", "client_secret": "s"}
+    made = client.post(
+        "/orgs/acme/connections",
+        json={"kind": "oidc", "name": "Entra", "oidc": oidc, "status": "active"},
+        headers=alice,
+    )
+    cid = made.get_json()["id"]
+    path = f"/orgs/acme/connections/{cid}"
+    same = client.patch(path, json={"name": "Entra", "oidc": {"client_id": "abc"}}, headers=alice)
+    assert same.status_code == 200, same.get_json()
+    assert ("org.sso_connection_updated", cid) not in org_events(client, alice)
+    swapped = client.patch(
+        path, json={"oidc": {"issuer": "https://evil.example.net/t"}}, headers=alice
+    )
+    assert swapped.status_code == 200, swapped.get_json()
+    assert org_events(client, alice)[0] == ("org.sso_connection_updated", cid)
+    renamed = client.patch(path, json={"name": "Entra ID"}, headers=alice)
+    assert renamed.status_code == 200
+    assert org_events(client, alice)[:2] == [("org.sso_connection_updated", cid)] * 2
+    off = client.patch(path, json={"status": "inactive"}, headers=alice)
+    assert off.status_code == 200
+    assert org_events(client, alice)[:3] == [
+        ("org.sso_connection_deactivated", cid),
+        ("org.sso_connection_updated", cid),
+        ("org.sso_connection_updated", cid),
+    ]
 
 
 def test_bad_configuration_is_refused_field_by_field(client: FlaskClient) -> None:

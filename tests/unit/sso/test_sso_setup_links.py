@@ -98,6 +98,7 @@ def test_a_link_for_a_new_connection_configures_and_activates_it_once(
     alice_id = client.get("/user", headers=alice).get_json()["id"]
     assert kinds == [
         ("org.sso_connection_activated", alice_id, cid),  # as the admin who made the link
+        ("org.sso_connection_updated", alice_id, cid),  # its IdP and mapping set
         ("org.sso_connection_created", alice_id, cid),
     ]
 
