@@ -4,6 +4,7 @@ identity marked disabled (application/shared_signals/receiver/ports.py)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,6 +65,31 @@ def test_a_stream_is_read_back_whole_and_purged_with_its_org(stores: Stores) -> 
     assert streams.get("c1") == registered
     streams.delete_owned_by_org("org-1", 10)
     assert streams.get("c1") is None and streams.get("c2") is not None
+
+
+def test_a_registration_is_held_by_one_until_released_or_over(stores: Stores) -> None:
+    _, streams, _ = stores
+    until = NOW + timedelta(minutes=5)
+    assert streams.take_registration("c1", "a", NOW, until)
+    assert not streams.take_registration("c1", "b", NOW + timedelta(minutes=1), until)
+    assert streams.take_registration("c2", "b", NOW, until)  # another connection's
+    streams.release_registration("c1", "b")  # not b's: it stays a's
+    assert not streams.take_registration("c1", "b", NOW + timedelta(minutes=1), until)
+    streams.release_registration("c1", "a")
+    assert streams.take_registration("c1", "b", NOW + timedelta(minutes=1), until)
+    # a holder that died: over at its ``until``
+    later = until + timedelta(minutes=1)
+    assert streams.take_registration("c1", "c", later, later + timedelta(minutes=5))
+
+
+def test_thirty_servers_at_once_one_registers(stores: Stores) -> None:
+    _, streams, _ = stores
+    until = NOW + timedelta(minutes=5)
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        taken = list(
+            pool.map(lambda i: streams.take_registration("c1", f"h{i}", NOW, until), range(30))
+        )
+    assert taken.count(True) == 1
 
 
 def test_an_identity_marked_disabled(stores: Stores) -> None:

@@ -249,12 +249,30 @@ class FakeSpentSetIds:
 class FakeReceiverStreams:
     def __init__(self) -> None:
         self.streams: dict[str, ReceiverStream] = {}
+        self.registrations: dict[str, tuple[str, datetime]] = {}  # holder, until
+        self.lock = threading.Lock()
 
     def get(self, connection_id: str) -> ReceiverStream | None:
         return self.streams.get(connection_id)
 
     def put(self, stream: ReceiverStream) -> None:
         self.streams[stream.connection_id] = stream
+
+    def take_registration(
+        self, connection_id: str, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        with self.lock:
+            held = self.registrations.get(connection_id)
+            if held is not None and held[1] > now and held[0] != holder:
+                return False
+            self.registrations[connection_id] = (holder, until)
+            return True
+
+    def release_registration(self, connection_id: str, holder: str) -> None:
+        with self.lock:
+            held = self.registrations.get(connection_id)
+            if held is not None and held[0] == holder:
+                del self.registrations[connection_id]
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         for connection_id in [c for c, s in self.streams.items() if s.org_id == org_id]:

@@ -7,6 +7,7 @@ and leaves the person signed in."""
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -173,6 +174,43 @@ def test_each_server_registers_the_streams_on_its_timer() -> None:
         own.scheduler.run_all()
         stream = own.streams.get(sso.cid)
         assert stream is not None and stream.registered
+
+
+def test_two_servers_sweeping_at_once_register_one_stream() -> None:
+    """Two sweeps find the connection due; the second runs while the first waits for the
+    transmitter's answer: the transmitter is asked for one stream."""
+    with oidc_sso() as sso:
+        world = sso.world
+        own = joined(world.adapters, world.store)
+        assert isinstance(own.calls, FakeTransmitterCalls)
+        _transmitter(own.calls, sso.idp.issuer)
+        created = own.calls.answers[BASE + "/streams"]
+        asked, second_done = threading.Event(), threading.Event()
+
+        def slow(posted: Any) -> tuple[int, Any]:
+            if not asked.is_set():
+                asked.set()
+                second_done.wait(10)
+            return created(posted)
+
+        own.calls.answers[BASE + "/streams"] = slow
+        changed = world.client.patch(
+            f"/orgs/corp/connections/{sso.cid}",
+            json={"oidc": {"ssf_configuration_url": BASE + SSF_CONFIGURATION}},
+            headers=sso.owner,
+        )
+        assert changed.status_code == 200
+        sweep = world.services.of(StreamRegistration).sweep
+        first: list[int] = []
+        server = threading.Thread(target=lambda: first.append(sweep()))
+        server.start()
+        assert asked.wait(10)
+        second = sweep()
+        second_done.set()
+        server.join(10)
+        assert (first, second) == ([1], 0)
+        assert [p.url for p in own.calls.posted].count(BASE + "/streams") == 1
+        assert sweep() == 0  # registered, and the registration free again
 
 
 def test_a_deleted_orgs_streams_go_with_it(corp: Corp) -> None:

@@ -55,6 +55,18 @@ class ReceiverStreams(Protocol):
         """Store ``stream`` as it now is."""
         ...
 
+    def take_registration(
+        self, connection_id: str, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        """The registration of the connection's stream is ``holder``'s until ``until``,
+        unless another holds it past ``now``: of the servers that find it due at once, one
+        registers it (the transmitter would otherwise have a stream per server)."""
+        ...
+
+    def release_registration(self, connection_id: str, holder: str) -> None:
+        """``holder`` is done registering (no error if it no longer holds it)."""
+        ...
+
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """Delete a deleted org's streams, ``batch_size`` a commit; idempotent."""
         ...

@@ -4,7 +4,8 @@ is fetched, firegate authenticates to it with the connection's own client creden
 ``client_credentials`` grant at the IdP's token endpoint;
 docs/decisions/0961-the-receiver-registers-with-the-connections-client.md), and registers a
 push stream to ``/ssf/receive/{connection}`` with an authorization header of its own. A
-sweep does it, and tries one that failed again after a backoff."""
+sweep does it, and tries one that failed again after a backoff; of the servers sweeping at
+once, the one that takes a connection's registration registers it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from application.ports import Clock, SecretBox
@@ -20,6 +22,7 @@ from application.shared_signals.receiver.keys import TransmitterDocuments
 from application.shared_signals.receiver.ports import Json, ReceiverStreams, TransmitterCalls
 from application.sso.ports import Connections
 from domain.errors import DomainError, Unavailable
+from domain.ids import new_id
 from domain.shared_signals.receiver.events import REQUESTED
 from domain.shared_signals.receiver.streams import ReceiverStream
 from domain.sso.connections import Connection, ConnectionKind
@@ -28,6 +31,9 @@ log = logging.getLogger("firegate.ssf")
 
 PAGE = 100
 PUSH = "urn:ietf:rfc:8935"
+# How long a server holds a connection's registration: more than its four calls take at
+# their deadlines; a server that dies holding it leaves it to a sweep after this.
+REGISTRATION_LEASE = timedelta(minutes=5)
 
 
 def endpoint_url(public_url: str, connection_id: str) -> str:
@@ -61,9 +67,23 @@ class StreamRegistration:
         while page := self.connections.active_page(after, PAGE):
             for connection in page:
                 if self._due(connection):
-                    registered += self.register(connection).registered
+                    registered += self._registered_once(connection)
             after = page[-1].id
         return registered
+
+    def _registered_once(self, connection: Connection) -> int:
+        """1 when this server registered the connection's stream; 0 when another holds its
+        registration, or registered it since this sweep read it, or the registration
+        failed."""
+        holder, now = new_id(), self.clock.now()
+        if not self.streams.take_registration(connection.id, holder, now, now + REGISTRATION_LEASE):
+            return 0
+        try:
+            if not self._due(connection):
+                return 0
+            return int(self.register(connection).registered)
+        finally:
+            self.streams.release_registration(connection.id, holder)
 
     def _due(self, connection: Connection) -> bool:
         url = connection.oidc.ssf_configuration_url

@@ -1,7 +1,9 @@
 """The SSF receiver's documents (docs/reference/ssf-receiver.md): the SETs received, by their
 transmitter and ``jti``, in ``ssf_received_sets/{key}`` until their ``expires_at``
 (Firestore's TTL deletes them), each created once; the streams firegate registered, in
-``ssf_receiver_streams/{connection}``; the Google identities Google said are disabled, in
+``ssf_receiver_streams/{connection}``, and who registers one now, in
+``ssf_receiver_registrations/{connection}`` (until its ``expires_at``, where Firestore's
+TTL deletes it); the Google identities Google said are disabled, in
 ``ssf_disabled_identities/{key}``."""
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Any
 from domain.shared_signals.receiver.streams import ReceiverStream
 from infrastructure.firestore.client import BOUNDED, delete_in_batches, read_document
 from infrastructure.firestore.errors import translates_errors
+from infrastructure.firestore.optimistic import unchanged_since
 from infrastructure.firestore.sdk import exceptions, firestore
 
 RECEIVED_SETS = "ssf_received_sets"
 RECEIVER_STREAMS = "ssf_receiver_streams"
+REGISTRATIONS = "ssf_receiver_registrations"
 DISABLED_IDENTITIES = "ssf_disabled_identities"
 
 
@@ -69,6 +73,7 @@ class FirestoreReceiverStreams:
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._streams = client.collection(RECEIVER_STREAMS)
+        self._registrations = client.collection(REGISTRATIONS)
 
     def get(self, connection_id: str) -> ReceiverStream | None:
         data = read_document(self._client, self._streams.document(connection_id))
@@ -76,6 +81,35 @@ class FirestoreReceiverStreams:
 
     def put(self, stream: ReceiverStream) -> None:
         self._streams.document(stream.connection_id).set(_stream_to_doc(stream), **BOUNDED)
+
+    def take_registration(
+        self, connection_id: str, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        ref = self._registrations.document(connection_id)
+        snap = ref.get(**BOUNDED)
+        taken = {"holder": holder, "expires_at": until}
+        try:  # of two servers that read it free, one creates or changes it first
+            if not snap.exists:
+                ref.create(taken, **BOUNDED)
+                return True
+            data = snap.to_dict() or {}
+            held = data.get("expires_at")
+            if held is not None and held > now and data.get("holder") != holder:
+                return False
+            ref.update(taken, option=unchanged_since(snap), **BOUNDED)
+        except (exceptions.AlreadyExists, exceptions.FailedPrecondition, exceptions.NotFound):
+            return False
+        return True
+
+    def release_registration(self, connection_id: str, holder: str) -> None:
+        ref = self._registrations.document(connection_id)
+        snap = ref.get(**BOUNDED)
+        if not snap.exists or (snap.to_dict() or {}).get("holder") != holder:
+            return
+        try:
+            ref.delete(option=unchanged_since(snap), **BOUNDED)
+        except (exceptions.FailedPrecondition, exceptions.NotFound):
+            return  # taken over, or gone
 
     def delete_owned_by_org(self, org_id: str, batch_size: int) -> None:
         """A deleted org's streams (its connections go with it)."""
