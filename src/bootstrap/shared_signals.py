@@ -33,7 +33,11 @@ from application.shared_signals.receiver.ports import (
     TransmitterCalls,
 )
 from application.shared_signals.receiver.receiving import OrgSetReceiver
-from application.shared_signals.receiver.registration import StreamRegistration
+from application.shared_signals.receiver.registration import (
+    REGISTER,
+    ConnectionChanges,
+    StreamRegistration,
+)
 from application.shared_signals.transmitter.outbox import PUSH_SETS, SetOutbox, SetPush, SetSigner
 from application.shared_signals.transmitter.ports import SetPusher, TransmitterStore
 from application.shared_signals.transmitter.streams import Transmitter, TransmitterPolicy
@@ -272,13 +276,16 @@ def transmitter_documents(own: ReceiverAdapters, kernel: Kernel) -> TransmitterD
     )
 
 
-def stream_registration(own: ReceiverAdapters, kernel: Kernel) -> StreamRegistration:
+def stream_registration(own: SharedSignalsAdapters, kernel: Kernel) -> StreamRegistration:
+    """``own.transmitter.entries``: the unit's outbox entries, where a connection's changes
+    are too (``ConnectionChanges``)."""
     return StreamRegistration(
-        connections=own.connections,
-        streams=own.streams,
-        documents=transmitter_documents(own, kernel),
-        calls=transmitter_calls(own, kernel),
-        box=own.box,
+        connections=own.receiver.connections,
+        streams=own.receiver.streams,
+        entries=own.transmitter.entries,
+        documents=transmitter_documents(own.receiver, kernel),
+        calls=transmitter_calls(own.receiver, kernel),
+        box=own.receiver.box,
         clock=kernel.platform.clock,
         public_url=kernel.settings.service.public_url,
     )
@@ -286,7 +293,8 @@ def stream_registration(own: ReceiverAdapters, kernel: Kernel) -> StreamRegistra
 
 def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
     """The streams' registration (``SWEEPS``, and every SSF_RECEIVER_SWEEP_INTERVAL seconds
-    in this process: ``TIMERS``) and the sign-in gate that refuses a Google identity Google
+    in this process: ``TIMERS``; a connection's after its change: ``JOBS``) and the sign-in
+    gate that refuses a Google identity Google
     said is disabled (``SIGN_IN_GATES``), and a purged org's streams (``ORG_DATA``)."""
     receiver, settings = own.receiver, kernel.settings.group(SsfReceiverSettings)
     gate = DisabledGoogleIdentities(
@@ -294,7 +302,8 @@ def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         identities=receiver.identities,
         disabled=receiver.disabled,
     )
-    sweep = stream_registration(receiver, kernel).sweep
+    registration = stream_registration(own, kernel)
+    sweep = registration.sweep
     interval = settings.ssf_receiver_sweep_interval
 
     def start() -> None:
@@ -304,6 +313,7 @@ def receiver_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
     return Lent(
         fills=(
             SWEEPS((RECEIVER_SWEEP, sweep)),
+            JOBS((REGISTER, registration.run)),
             TIMERS(start),
             SIGN_IN_GATES(gate),
             ORG_DATA(receiver.streams),
@@ -341,7 +351,7 @@ def receiver_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:
         disabled=receiver.disabled,
         effects=effects,
     )
-    return Built(services=(orgs, google, stream_registration(receiver, kernel)))
+    return Built(services=(orgs, google, stream_registration(own, kernel)))
 
 
 def receiver_api() -> Sequence[Blueprint]:
@@ -374,8 +384,11 @@ def adapters(settings: Settings, client: Client) -> SharedSignalsAdapters:
 
 
 def lends_early(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
+    """The transmitter's outbox, and the receiver's of its connections' changes
+    (``EVENT_OUTBOXES``, events')."""
     transmitter = transmitter_lends_early(own, kernel)
-    return Lent(fills=(*transmitter.fills,), offers=(*transmitter.offers,))
+    changes = ConnectionChanges(queue=kernel.queue)
+    return Lent(fills=(*transmitter.fills, EVENT_OUTBOXES(changes)), offers=(*transmitter.offers,))
 
 
 def lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:

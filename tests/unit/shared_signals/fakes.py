@@ -347,8 +347,13 @@ def receiver_adapters(settings: Settings, store: InMemoryStore | None = None) ->
 def joined(adapters: Adapters, store: InMemoryStore) -> ReceiverAdapters:
     """The receiver's fakes of an app on the fakes, its readers of the core's data pointed at
     the core's fakes (``adapters``, ``store``: a ``World``'s): what the app's single sign-on,
-    accounts and upstream providers hold, the receiver reads."""
-    own: ReceiverAdapters = unit_adapters(adapters, "shared_signals").receiver
+    accounts and upstream providers hold, the receiver reads; the unit's outbox entries are
+    the store's, where a connection's changes write theirs."""
+    unit = unit_adapters(adapters, "shared_signals")
+    entries = unit.transmitter.entries
+    assert isinstance(entries, FakeOutboxEntries)
+    entries.store, entries.entries = store, store.event_outbox
+    own: ReceiverAdapters = unit.receiver
     connections, core = own.connections, adapters.of(SsoAdapters).connections
     assert isinstance(connections, FakeConnections) and isinstance(core, FakeConnections)
     connections.store, connections.lock, connections.connections = (

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from application.ports import Audit
-from application.shared_signals.receiver.registration import StreamRegistration
+from application.shared_signals.receiver.registration import REGISTER, StreamRegistration
 from application.sso.services import SsoServices
 from application.sso.setup import SetupRequest
 from bootstrap.accounts import AccountsAdapters
@@ -174,6 +174,35 @@ def test_each_server_registers_the_streams_on_its_timer() -> None:
         own.scheduler.run_all()
         stream = own.streams.get(sso.cid)
         assert stream is not None and stream.registered
+
+
+def test_a_connection_given_a_transmitter_is_registered_by_the_job_its_change_queued() -> None:
+    """No sweep: the change's commit queued the job that registers the stream; a change that
+    leaves the transmitter as it was registers nothing again."""
+    with oidc_sso() as sso:
+        world = sso.world
+        own = joined(world.adapters, world.store)
+        assert isinstance(own.calls, FakeTransmitterCalls)
+        _transmitter(own.calls, sso.idp.issuer)
+        world.deliver()
+        changed = world.client.patch(
+            f"/orgs/corp/connections/{sso.cid}",
+            json={"oidc": {"ssf_configuration_url": BASE + SSF_CONFIGURATION}},
+            headers=sso.owner,
+        )
+        assert changed.status_code == 200
+        assert [job.subject for job in world.queue.jobs if job.kind == REGISTER] == [sso.cid]
+        assert world.store.event_outbox  # the change's entry, in its commit
+        world.deliver()
+        stream = own.streams.get(sso.cid)
+        assert stream is not None and stream.stream_id == "s-1"
+        assert not world.store.event_outbox  # taken by its job
+        renamed = world.client.patch(
+            f"/orgs/corp/connections/{sso.cid}", json={"name": "Corp IdP"}, headers=sso.owner
+        )
+        assert renamed.status_code == 200
+        world.deliver()
+        assert [p.url for p in own.calls.posted].count(BASE + "/streams") == 1
 
 
 def test_two_servers_sweeping_at_once_register_one_stream() -> None:

@@ -5,7 +5,9 @@ is fetched, firegate authenticates to it with the connection's own client creden
 docs/decisions/0961-the-receiver-registers-with-the-connections-client.md), and registers a
 push stream to ``/ssf/receive/{connection}`` with an authorization header of its own. A
 sweep does it, and tries one that failed again after a backoff; of the servers sweeping at
-once, the one that takes a connection's registration registers it."""
+once, the one that takes a connection's registration registers it. A connection switched on,
+or whose IdP changed, is registered at once by a job its change queues
+(``ConnectionChanges``); the sweep is there for a job lost or failed."""
 
 from __future__ import annotations
 
@@ -13,15 +15,19 @@ import base64
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
-from application.ports import Clock, SecretBox
+from application.events.outbox import OutboxEntries
+from application.ports import Clock, Job, JobQueue, SecretBox
 from application.shared_signals.receiver.keys import TransmitterDocuments
 from application.shared_signals.receiver.ports import Json, ReceiverStreams, TransmitterCalls
 from application.sso.ports import Connections
 from domain.errors import DomainError, Unavailable
+from domain.events.outbox import OutboxEntry
+from domain.events.security_events import SecurityEvent
 from domain.ids import new_id
 from domain.shared_signals.receiver.events import REQUESTED
 from domain.shared_signals.receiver.streams import ReceiverStream
@@ -34,6 +40,17 @@ PUSH = "urn:ietf:rfc:8935"
 # How long a server holds a connection's registration: more than its four calls take at
 # their deadlines; a server that dies holding it leaves it to a sweep after this.
 REGISTRATION_LEASE = timedelta(minutes=5)
+REGISTER = "ssf_register"  # the job that registers a connection's stream; its subject the id
+CHANGED = "ssf_connection"  # the outbox entries of a connection's change (``EventOutbox.kind``)
+CHANGE_KEPT = timedelta(days=1)  # an entry whose job never ran: the sweep saw to it
+# The events after which a connection's stream may be due: switched on, or its IdP changed.
+_CHANGES = frozenset(
+    {
+        "org.sso_connection_activated",
+        "org.sso_connection_updated",
+        "org.sso_connection_draft_applied",
+    }
+)
 
 
 def endpoint_url(public_url: str, connection_id: str) -> str:
@@ -51,9 +68,44 @@ def _audience(answer: Json, fallback: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ConnectionChanges:
+    """The receiver's ``EventOutbox``: of an event that a connection was switched on or its
+    IdP changed (the connection's id its ``reason``), one entry in the change's own commit,
+    and once committed, a job that registers the connection's stream if it is due."""
+
+    queue: JobQueue
+
+    @property
+    def kind(self) -> str:
+        return CHANGED
+
+    def entries(self, event: SecurityEvent) -> list[OutboxEntry]:
+        if event.type not in _CHANGES or not event.reason:
+            return []
+        return [
+            OutboxEntry(
+                id=new_id(),
+                kind=CHANGED,
+                key=event.reason,
+                at=event.at,
+                body="",
+                expires_at=event.at + CHANGE_KEPT,
+            )
+        ]
+
+    def stored(self, entries: Sequence[OutboxEntry]) -> None:
+        for connection_id in dict.fromkeys(entry.key for entry in entries):
+            try:
+                self.queue.enqueue(Job(REGISTER, connection_id))
+            except Exception as error:  # the sweep registers it
+                log.warning("ssf: registration not queued (%s)", type(error).__name__)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StreamRegistration:
     connections: Connections
     streams: ReceiverStreams
+    entries: OutboxEntries  # a connection's changes (``ConnectionChanges``), its job's to remove
     documents: TransmitterDocuments
     calls: TransmitterCalls
     box: SecretBox
@@ -70,6 +122,15 @@ class StreamRegistration:
                     registered += self._registered_once(connection)
             after = page[-1].id
         return registered
+
+    def run(self, job: Job, final: bool) -> None:
+        """The job a connection's change queued: its stream registered now, when it is active
+        and due (a registration another server holds is left to it; a failure, to the sweep
+        after its backoff)."""
+        connection = self.connections.get(job.subject)
+        if connection is not None and connection.active and self._due(connection):
+            self._registered_once(connection)
+        self.entries.remove_key(job.subject)
 
     def _registered_once(self, connection: Connection) -> int:
         """1 when this server registered the connection's stream; 0 when another holds its
