@@ -118,7 +118,7 @@ class StreamRegistration:
         registered, after = 0, None
         while page := self.connections.active_page(after, PAGE):
             for connection in page:
-                if self._due(connection):
+                if self._due(connection, self.streams.get(connection.id)):
                     registered += self._registered_once(connection)
             after = page[-1].id
         return registered
@@ -128,36 +128,41 @@ class StreamRegistration:
         and due (a registration another server holds is left to it; a failure, to the sweep
         after its backoff)."""
         connection = self.connections.get(job.subject)
-        if connection is not None and connection.active and self._due(connection):
+        if (
+            connection is not None
+            and connection.active
+            and self._due(connection, self.streams.get(connection.id))
+        ):
             self._registered_once(connection)
         self.entries.remove_key(job.subject)
 
     def _registered_once(self, connection: Connection) -> int:
-        """1 when this server registered the connection's stream; 0 when another holds its
-        registration, or registered it since this sweep read it, or the registration
-        failed."""
+        """1 when this server registered the connection's stream; 0 when it is not due
+        (another registered it since it was read), another holds its registration, or the
+        registration failed."""
         holder, now = new_id(), self.clock.now()
         if not self.streams.take_registration(connection.id, holder, now, now + REGISTRATION_LEASE):
             return 0
         try:
-            if not self._due(connection):
+            before = self.streams.get(connection.id)  # read again now that it is this one's
+            if not self._due(connection, before):
                 return 0
-            return int(self.register(connection).registered)
+            return int(self._register(connection, before).registered)
         finally:
             self.streams.release_registration(connection.id, holder)
 
-    def _due(self, connection: Connection) -> bool:
+    def _due(self, connection: Connection, stream: ReceiverStream | None) -> bool:
+        """Whether the connection's stream (``stream``, as stored; None: none) is to be
+        registered now."""
         url = connection.oidc.ssf_configuration_url
         if connection.kind is not ConnectionKind.OIDC or not url:
             return False
-        stream = self.streams.get(connection.id)
         return stream is None or stream.due(url, self.clock.now())
 
-    def register(self, connection: Connection) -> ReceiverStream:
-        """Register the connection's stream at its transmitter: the stream stored as
-        registered, or with the failure (logged) and when to try again."""
+    def _register(self, connection: Connection, before: ReceiverStream | None) -> ReceiverStream:
+        """Register the connection's stream at its transmitter (``before``: as stored): the
+        stream stored as registered, or with the failure (logged) and when to try again."""
         url = connection.oidc.ssf_configuration_url
-        before = self.streams.get(connection.id)
         secret = secrets.token_urlsafe(32)
         stream = ReceiverStream(
             connection_id=connection.id,
