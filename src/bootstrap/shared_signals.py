@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import ceil
 from typing import TYPE_CHECKING
 
 from application.accounts.accounts import OWNED_DATA
@@ -51,6 +52,7 @@ from bootstrap.signin_adapters import secret_box
 from bootstrap.signin_policies import SIGN_IN_GATES
 from bootstrap.unit import Built, Kernel, Lent, Unit
 from domain.errors import Unavailable
+from domain.request_limits import parse_limits
 from infrastructure.events.scheduler import ThreadScheduler
 from infrastructure.firestore.accounts.identities import FirestoreIdentityRepository
 from infrastructure.firestore.federation.upstream_providers import FirestoreUpstreamProviders
@@ -112,7 +114,18 @@ def transmitter_policy(settings: Settings) -> TransmitterPolicy:
         issuer=settings.service.public_url,
         public_url=settings.service.public_url,
         local=settings.service.app_profile == "local",
+        verification_interval=verification_interval(settings),
     )
+
+
+def verification_interval(settings: Settings) -> int | None:
+    """The seconds a receiver waits between two verifications to stay within
+    RATE_LIMIT_SSF_VERIFY over every window (10 a minute and 60 an hour: 60); None when
+    requests are not limited (docs/reference/ssf.md, "Verification")."""
+    verify = settings.group(SsfTransmitterSettings).rate_limit_ssf_verify
+    if not settings.service.rate_limit_enabled or not verify.strip():
+        return None
+    return max(ceil(limit.seconds / limit.amount) for limit in parse_limits(verify))
 
 
 def set_signer(settings: Settings) -> SetSigner | None:

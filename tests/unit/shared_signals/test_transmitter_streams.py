@@ -230,3 +230,24 @@ def test_with_the_provider_off_there_is_no_transmitter() -> None:
     args = ["clients", "create", "--name", "R", "--redirect-uri", "https://rp.example/cb"]
     made = world.app.test_cli_runner().invoke(args=[*args, "--confidential", "--ssf"])
     assert made.exit_code != 0 and "OAUTH_PROVIDER" in made.output
+
+
+@pytest.mark.parametrize(
+    ("verify", "interval"),
+    [("10/minute,60/hour", 60), ("2/minute", 30), ("7/minute", 9)],
+)
+def test_a_stream_says_how_often_it_may_be_verified(verify: str, interval: int) -> None:
+    """The seconds a receiver waits between verifications to be refused by no window of
+    RATE_LIMIT_SSF_VERIFY (SSF 1.0 §8.1.1 ``min_verification_interval``), which it cannot
+    set."""
+    world = TransmitterWorld(rate_limit_ssf_verify=verify)
+    created = world.create(min_verification_interval=1)
+    assert created["min_verification_interval"] == interval
+    read = world.call("GET", "/ssf/streams", query_string={"stream_id": created["stream_id"]})
+    assert read.get_json()["min_verification_interval"] == interval
+
+
+@pytest.mark.parametrize("settings", [{"rate_limit_ssf_verify": ""}, {"rate_limit_enabled": False}])
+def test_a_stream_verified_without_limit_names_no_interval(settings: dict[str, object]) -> None:
+    created = TransmitterWorld(**settings).create()
+    assert "min_verification_interval" not in created

@@ -58,11 +58,13 @@ class SsfCaller:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TransmitterPolicy:
     """``issuer``: the provider's; ``public_url``: where the poll endpoints are; ``local``:
-    the local profile (a push receiver may be on http)."""
+    the local profile (a push receiver may be on http); ``verification_interval``: the
+    seconds between two verifications the request limit lets through (None: no limit)."""
 
     issuer: str
     public_url: str
     local: bool
+    verification_interval: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,7 @@ class Transmitter:
         return stream
 
     def _shown(self, stream: Stream) -> dict[str, Any]:
-        return stream.configuration(self.policy.issuer)
+        return stream.configuration(self.policy.issuer, self.policy.verification_interval)
 
     def _kept(self, stream_id: str, delivery: Delivery) -> Delivery:
         """A receiver's delivery as kept: a push's authorization header sealed (the secret

@@ -23,7 +23,14 @@ MAX_URL = 2048
 MAX_HEADER = 4096
 MAX_REASON = 256
 # A receiver's fields it may send but cannot set: the transmitter's own (SSF 1.0 §8.1.1).
-READ_ONLY = ("stream_id", "iss", "aud", "events_supported", "events_delivered")
+READ_ONLY = (
+    "stream_id",
+    "iss",
+    "aud",
+    "events_supported",
+    "events_delivered",
+    "min_verification_interval",
+)
 SUBJECT_FORMATS = ("email", "iss_sub", "opaque")
 
 
@@ -68,8 +75,10 @@ class Stream:
         """The requested events the transmitter supports, in the supported order."""
         return tuple(uri for uri in SUPPORTED if uri in self.events_requested)
 
-    def configuration(self, issuer: str) -> dict[str, Any]:
-        """Its configuration as SSF 1.0 §8.1.1 shows it."""
+    def configuration(self, issuer: str, verification_interval: int | None) -> dict[str, Any]:
+        """Its configuration as SSF 1.0 §8.1.1 shows it; ``verification_interval``: the
+        seconds a receiver waits between two verifications not to be refused (None: no
+        limit)."""
         return {
             "stream_id": self.id,
             "iss": issuer,
@@ -79,6 +88,11 @@ class Stream:
             "events_requested": list(self.events_requested),
             "events_delivered": list(self.events_delivered),
             **({"description": self.description} if self.description is not None else {}),
+            **(
+                {"min_verification_interval": verification_interval}
+                if verification_interval is not None
+                else {}
+            ),
         }
 
     def status_of(self) -> dict[str, str]:

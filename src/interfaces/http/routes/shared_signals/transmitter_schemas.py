@@ -52,6 +52,7 @@ class StreamOut(Schema):
     events_requested: list[str]
     events_delivered: list[str]
     description: str | None = None
+    min_verification_interval: int | None = None
 
 
 class StreamQuery(SsfBody):
