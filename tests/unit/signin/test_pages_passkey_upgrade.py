@@ -5,7 +5,6 @@ options and their answer without user presence."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,17 +13,12 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from application.hooks.admin import SetAuthHook
-from application.hooks.services import HookServices
-from bootstrap.hooks import HooksAdapters
-from tests.fakes.hooks import FakeHookClient
 from tests.support.api import PASSWORD, register
 from tests.support.app import World
 from tests.support.email_codes import code_in
 from tests.support.metrics import TOKEN, scrape
 from tests.support.pages import csrf
 from tests.support.passkey_authenticator import Passkey
-from tests.support.webhooks import ADMIN
 
 pytestmark = pytest.mark.unit
 
@@ -153,23 +147,6 @@ def test_the_page_after_a_code_sign_in_includes_the_script(world: World) -> None
     assert offered(client)
     assert upgraded(client).status_code == 201
     assert not offered(client)
-
-
-def test_the_page_after_a_texted_code_sign_in_includes_the_script() -> None:
-    world = passkeys_world(phone_sign_in=True)
-    hook = "http://127.0.0.1:9/sms"
-    world.services.of(HookServices).hooks.set(SetAuthHook(ADMIN, "send_sms", hook))
-    world.clock.advance(minutes=-5)  # the tokens' times stay behind the wall clock's
-    client, path = world.client, "/sign-in/phone-code"
-    form = {"phone_number": "+33612345678", "csrf_token": csrf(client, path)}
-    code_page = client.post(path, data=form).headers["Location"]
-    world.deliver()
-    sender = world.adapters.of(HooksAdapters).hook_client
-    assert isinstance(sender, FakeHookClient)
-    code = [json.loads(body) for url, body, *_ in sender.asked if url == hook][-1]["code"]
-    answer = client.post(code_page, data={"code": code, "csrf_token": csrf(client, code_page)})
-    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
-    assert offered(client)
 
 
 # -- the script's endpoints
