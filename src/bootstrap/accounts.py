@@ -138,6 +138,7 @@ def build(footing: Footing) -> AccountsAdapters:
         breaches=HibpRangeBreaches(
             settings.group(AccountSettings).breached_passwords_url,
             cache_bytes=settings.group(AccountSettings).breached_passwords_cache_bytes,
+            ca_certs=footing.platform.outbound.ca_certs,
         ),
         profile_schemas=FirestoreProfileSchemaStore(client),
     )

@@ -12,16 +12,13 @@ from application.accounts.accounts import OWNED_DATA
 from application.accounts.guest.merges import MOVABLE_DATA
 from application.dogs import FETCH_DOG_PICTURE, DogPictures, DogRepository, Dogs, PictureSource
 from application.jobs import JOBS
-from bootstrap.unit import Built, Kernel, Lent, Unit
+from bootstrap.unit import Built, Footing, Kernel, Lent, Unit
 from infrastructure.dogs.dog_ceo import DogCeoPictureSource
 from infrastructure.dogs.settings import DogSettings
 from infrastructure.firestore.dogs.repository import FirestoreDogRepository
 
 if TYPE_CHECKING:
     from flask import Blueprint
-    from google.cloud.firestore import Client
-
-    from infrastructure.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -30,19 +27,22 @@ class DogsAdapters:
     pictures: PictureSource
 
 
-def picture_source(settings: DogSettings) -> PictureSource:
+def picture_source(settings: DogSettings, ca_certs: str) -> PictureSource:
+    """The Dog CEO API, over https trusting the outbound client's CA bundle."""
     return DogCeoPictureSource(
         settings.dog_api_url,
         allowed_hosts=settings.dog_image_hosts,
         connect_timeout=min(3.0, settings.dog_api_timeout),
         read_timeout=settings.dog_api_timeout,
         deadline=2 * settings.dog_api_timeout,
+        ca_certs=ca_certs,
     )
 
 
-def adapters(settings: Settings, client: Client) -> DogsAdapters:
-    own = settings.group(DogSettings)  # checked before any client is used
-    return DogsAdapters(dogs=FirestoreDogRepository(client), pictures=picture_source(own))
+def made(footing: Footing) -> DogsAdapters:
+    own = footing.settings.group(DogSettings)  # checked before any client is used
+    pictures = picture_source(own, footing.platform.outbound.ca_certs)
+    return DogsAdapters(dogs=FirestoreDogRepository(footing.client), pictures=pictures)
 
 
 def lends(own: DogsAdapters, kernel: Kernel) -> Lent:
@@ -77,7 +77,7 @@ def compat_api() -> Sequence[Blueprint]:
 
 UNIT = Unit[DogsAdapters](
     name="dogs",
-    adapters=adapters,
+    makes=made,
     lends=lends,
     build=build,
     settings=(DogSettings,),

@@ -86,16 +86,17 @@ class Platform:
 
 
 def build(settings: Settings, client: Client, *, metrics: Metrics = NO_METRICS) -> Platform:
+    calls_out = outbound(settings)
     return Platform(
         clock=SystemClock(),
         audit=LoggingAuditLog(),
         ready=FirestoreProbe(client).ready,
         job_queue=job_queue_factory(settings, metrics=metrics),
         webhook_queue=job_queue_factory(settings, webhooks=True, metrics=metrics),
-        push_verifier=push_verifier(settings) if settings.jobs.push_oidc else None,
+        push_verifier=push_verifier(settings, calls_out) if settings.jobs.push_oidc else None,
         request_counter=request_counter(settings, client),
         file_store=file_store(settings),
-        outbound=outbound(settings),
+        outbound=calls_out,
         metrics=metrics,
     )
 
@@ -229,10 +230,13 @@ def request_counter(settings: Settings, client: Client) -> RequestCounter:
     return FallbackRequestCounter(shared, InMemoryRequestCounter())
 
 
-def push_verifier(settings: Settings) -> PushVerifier:
+def push_verifier(settings: Settings, calls_out: Outbound) -> PushVerifier:
+    """Pushed jobs' tokens, checked against Google's certificates fetched trusting the
+    outbound client's CA bundle."""
     from infrastructure.jobs.oidc import GooglePushVerifier  # noqa: PLC0415 - optional
 
     return GooglePushVerifier(
         audience=settings.jobs.job_push_audience,
         service_account=settings.jobs.job_push_service_account,
+        ca_certs=calls_out.ca_certs,
     )

@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 
 from bootstrap import build_adapters
+from bootstrap.accounts import AccountsAdapters
 from bootstrap.adapters import Adapters
 from bootstrap.clients import ClientsAdapters
 from bootstrap.events import EventsAdapters
 from bootstrap.hooks import HooksAdapters
 from bootstrap.sso import SsoAdapters
 from infrastructure.firestore.client import make_client
+from infrastructure.jobs.oidc import GooglePushVerifier
 from infrastructure.outbound_http import PinnedWebhookSender
-from tests.support.document_server import TestCa
+from tests.support.document_server import Served, TestCa, document_server
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.unit
@@ -75,12 +77,14 @@ def trusted(context: ssl.SSLContext) -> set[int]:
     return {int(str(cert["serialNumber"]), 16) for cert in context.get_ca_certs()}
 
 
-def production_adapters(ca_file: str, monkeypatch: pytest.MonkeyPatch) -> Adapters:
+def production_adapters(
+    ca_file: str, monkeypatch: pytest.MonkeyPatch, **settings: object
+) -> Adapters:
     """The production adapters with SSL_CERT_FILE ``ca_file``: nothing is called (the
     Firestore client is made by its first use, which never comes; port 9 if it did)."""
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:9")
-    settings = make_settings(ssl_cert_file=ca_file)
-    return build_adapters(settings, firestore=make_client(settings.service.google_cloud_project))
+    made = make_settings(ssl_cert_file=ca_file, **settings)
+    return build_adapters(made, firestore=make_client(made.service.google_cloud_project))
 
 
 def callers(adapters: Adapters) -> dict[str, object]:
@@ -123,3 +127,37 @@ def test_a_change_of_the_platforms_client_is_every_callers(
             ca.cert.serial_number,
             other.cert.serial_number,
         }, name
+
+
+# SHA-1 of "password": the range API is asked its first 5 characters, answers the rest
+PREFIX, SUFFIX = "5BAA6", "1E4C9B93F3F0682250B6CF8331B7EE68FD8"
+
+
+def test_the_breached_password_check_trusts_the_bundle_of_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixed service called through requests (BREACHED_PASSWORDS_URL; its session reads
+    nothing of the environment) trusts SSL_CERT_FILE's bundle as the pinned client does: an
+    enterprise's own CA in front of the range API is trusted."""
+    ca = TestCa(tmp_path)
+    with document_server(ca) as server:
+        server.paths[f"/range/{PREFIX}"] = Served(f"{SUFFIX}:3\r\n".encode())
+        adapters = production_adapters(ca.ca_file, monkeypatch, breached_passwords_url=server.base)
+        assert adapters.of(AccountsAdapters).breaches.seen_at_least("password", 3)
+        assert server.seen.paths(f"/range/{PREFIX}") == 1
+
+
+def test_pushed_jobs_fetch_googles_certificates_trusting_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = TestCa(tmp_path)
+    adapters = production_adapters(
+        ca.ca_file,
+        monkeypatch,
+        job_push_endpoint="https://jobs.example.com/jobs",
+        job_push_audience="https://jobs.example.com/jobs",
+        job_push_service_account="pusher@demo.iam.gserviceaccount.com",
+    )
+    verifier = adapters.platform.push_verifier
+    assert isinstance(verifier, GooglePushVerifier)
+    assert verifier.ca_certs == ca.ca_file

@@ -55,8 +55,12 @@ class HibpRangeBreaches:
         cache_seconds: float = CACHE_SECONDS,
         cache_bytes: int = CACHE_BYTES,
         monotonic: Callable[[], float] = time.monotonic,
+        ca_certs: str | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        # The CA bundle every outbound https call trusts (SSL_CERT_FILE's; requests' own
+        # when None): the session reads nothing of the environment.
+        self._verify: str | bool = ca_certs or True
         self._deadline = deadline
         self._ttl = cache_seconds
         self._cap = cache_bytes
@@ -115,6 +119,7 @@ class HibpRangeBreaches:
 
             session = requests.Session()
             session.trust_env = False  # no proxy or .netrc from the environment
+            session.verify = self._verify
             self._local.session = session
         return session
 

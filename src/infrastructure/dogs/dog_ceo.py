@@ -60,8 +60,12 @@ class DogCeoPictureSource:
         read_timeout: float = 5.0,
         deadline: float = 10.0,
         max_bytes: int = 64 * 1024,
+        ca_certs: str | None = None,
     ) -> None:
         self._url = api_url
+        # The CA bundle every outbound https call trusts (SSL_CERT_FILE's; requests' own
+        # when None): the session reads nothing of the environment.
+        self._verify: str | bool = ca_certs or True
         self._allowed = frozenset(host.strip().lower().rstrip(".") for host in allowed_hosts)
         self._timeout = (connect_timeout, read_timeout)
         self._deadline = deadline
@@ -86,6 +90,7 @@ class DogCeoPictureSource:
         try:
             with requests.Session() as session:
                 session.trust_env = False  # no proxy or .netrc from the environment
+                session.verify = self._verify
                 with session.get(
                     self._url,
                     timeout=self._timeout,

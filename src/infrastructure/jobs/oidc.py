@@ -9,6 +9,7 @@ must be that service account (``JOB_PUSH_SERVICE_ACCOUNT``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import requests
@@ -23,9 +24,14 @@ TokenCheck = Callable[[str, str], Mapping[str, Any]]
 CLOCK_SKEW_SECONDS = 10
 
 
-def google_id_token_check(token: str, audience: str) -> Mapping[str, Any]:
+def google_id_token_check(
+    token: str, audience: str, ca_certs: str | None = None
+) -> Mapping[str, Any]:
+    """The token's claims, Google's certificates fetched over https trusting ``ca_certs``
+    (the bundle of every outbound call: SSL_CERT_FILE's; requests' own when None)."""
     session = requests.Session()
     session.trust_env = False
+    session.verify = ca_certs or True
     claims: Mapping[str, Any] = id_token.verify_oauth2_token(  # type: ignore[no-untyped-call]
         token, Request(session), audience=audience, clock_skew_in_seconds=CLOCK_SKEW_SECONDS
     )
@@ -34,11 +40,17 @@ def google_id_token_check(token: str, audience: str) -> Mapping[str, Any]:
 
 class GooglePushVerifier:
     def __init__(
-        self, *, audience: str, service_account: str, check: TokenCheck = google_id_token_check
+        self,
+        *,
+        audience: str,
+        service_account: str,
+        ca_certs: str | None = None,
+        check: TokenCheck | None = None,
     ) -> None:
         self._audience = audience
         self._service_account = service_account
-        self._check = check
+        self.ca_certs = ca_certs
+        self._check = check or partial(google_id_token_check, ca_certs=ca_certs)
 
     def verify(self, bearer_token: str) -> None:
         try:

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bootstrap.dogs import UNIT, adapters
+from bootstrap.dogs import UNIT
+from bootstrap.unit import Footing
 from bootstrap.units import check_units
 from infrastructure.dogs.settings import DogSettings
+from tests.support.app import fake_adapters
 from tests.support.settings import PRODUCTION_SETTINGS, make_settings
 
 pytestmark = pytest.mark.unit
@@ -57,8 +59,10 @@ def test_bad_values_stop_the_start(changes: dict[str, Any], message: str) -> Non
     settings = make_settings(**changes)
     with pytest.raises(ValidationError, match=message):
         check_units(settings)
+    platform = fake_adapters(make_settings()).platform
+    footing = Footing(settings=settings, client=None, platform=platform)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=message):
-        adapters(settings, client=None)  # type: ignore[arg-type]
+        UNIT.made(footing)
 
 
 def test_production_wants_an_https_picture_api() -> None:
