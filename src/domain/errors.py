@@ -17,8 +17,9 @@ class FieldError:
 class DomainError(Exception):
     code = "error"
     title = "Error"
-    # A refusal of a sign-in whose credentials were proven right (a hook's verdict): what the
-    # person typed is not to blame, and a page does not ask for it again (docs/pages.md)
+    # A refusal of a sign-in whose credentials were proven right (a hook's verdict, the
+    # account's state): what the person typed is not to blame, and a page does not ask for
+    # it again (docs/pages.md)
     credentials_proven = False
 
     def __init__(self, detail: str = "", *, code: str | None = None) -> None:

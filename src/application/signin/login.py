@@ -192,6 +192,14 @@ def check_current_password(
     throttle.release(reservation, clear if clear_failures else ())
 
 
+class StateRefused(PermissionDenied):
+    """A sign-in refused for the account's state (disabled, address unproven) after the
+    right password: what was typed is not to blame, and a page does not ask for it again
+    (docs/pages.md)."""
+
+    credentials_proven = True
+
+
 def password_matches(
     user: User, password: str, *, hasher: PasswordHasher, legacy: LegacyPasswords
 ) -> User | None:
@@ -349,7 +357,7 @@ class Logins:
                     Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="account_disabled"
                 )
             )
-            raise PermissionDenied("This account is disabled.", code="account_disabled")
+            raise StateRefused("This account is disabled.", code="account_disabled")
         if self.require_verified_email and user.email is not None and not user.email_verified:
             # Only after the right password: a wrong one stays the plain 401 above.
             audit.record(
@@ -357,7 +365,7 @@ class Logins:
                     Audit.LOGIN, "failure", user_id=user.id, ip=ip, reason="email_not_verified"
                 )
             )
-            raise PermissionDenied(
+            raise StateRefused(
                 "Confirm your e-mail address first; the mail has a link.",
                 code="email_not_verified",
             )

@@ -130,7 +130,8 @@ def refused(
         return error_page(status, said(exc), headers)
     typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
     # A password typed is never sent back: the field says to type it again (_fields.html),
-    # unless it was right and the refusal is of something else (a hook's verdict)
+    # unless it was right and the refusal is of something else (a hook's verdict, the
+    # account's state)
     retype = [] if exc.credentials_proven else [k for k in PASSWORD_FIELDS if request.form.get(k)]
     # A signal fired: the page shows the challenge's widget (docs/security.md)
     challenge = exc if isinstance(exc, ChallengeRequired) else None

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.support.api import PASSWORD as REGISTERED
+from tests.support.api import register
 from tests.support.app import World
 from tests.support.pages import PASSWORD, csrf, sign_up
 
@@ -53,3 +55,31 @@ def test_only_the_password_fields_that_were_typed_and_have_no_message_say_it() -
     form = {"current_password": "", "new_password": "", "csrf_token": token}
     html = world.client.post("/account/password", data=form).get_data(as_text=True)
     assert AGAIN["en"] not in html
+
+
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [("disabled", "This account is disabled."), ("unproven", "Verify your e-mail address first.")],
+)
+def test_a_sign_in_refused_for_the_accounts_state_does_not_ask_for_the_password(
+    state: str, said: str
+) -> None:
+    """The password was right: typing it again would change nothing."""
+    world = World(require_verified_email=state == "unproven")
+    register(world.client, "alice")
+    if state == "disabled":
+        assert world.app.test_cli_runner().invoke(args=["users", "disable", "alice"]).exit_code == 0
+    form = {
+        "username": "alice",
+        "password": REGISTERED,
+        "csrf_token": csrf(world.client, "/sign-in"),
+    }
+    answer = world.client.post("/sign-in", data=form)
+    assert answer.status_code == 403
+    html = answer.get_data(as_text=True)
+    assert said in html and AGAIN["en"] not in html
+    assert described(html, "password") is None
+    # A wrong password still asks for it again: that refusal is of what was typed.
+    form["password"] = REGISTERED + "x"
+    html = world.client.post("/sign-in", data=form).get_data(as_text=True)
+    assert AGAIN["en"] in html
