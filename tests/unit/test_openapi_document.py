@@ -47,7 +47,7 @@ def offers_null(field: dict[str, Any]) -> bool:
         ("PatchUserRequest", ["username", "email"]),
         # an app's challenge on a request for a code: left out, or a challenge
         ("EmailCodeRequest", ["code_challenge", "code_challenge_method", "challenge_token"]),
-        ("RedeemLinkRequest", ["code_verifier"]),
+        # (the native apps unit's RedeemLinkRequest: tests/unit/native_apps/)
     ],
 )
 def test_fields_that_refuse_null_do_not_offer_it(
