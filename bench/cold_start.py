@@ -5,7 +5,9 @@ from an earlier process), with the bytecode compiled beforehand as the image's b
 (`compileall`); then each worker's memory once started. And the import of `wsgi` (the app
 built) alone, timed and with `python -X importtime`, beside a bare Flask app's import
 (`import flask; flask.Flask('x')`) timed the same way, and beside the same with the service's
-settings read (`Settings()`): what any start of the service pays before its own modules.
+settings read (`Settings()`): what any start of the service pays before its own modules;
+and `import wsgi` again with every optional unit off (UNITS_OFF): the core alone, what
+loading the units on first use could reach at most.
 
     .venv/bin/python bench/cold_start.py [--runs 5] [--without-bytecode]
 
@@ -202,6 +204,36 @@ def development_keys(env: dict[str, str]) -> dict[str, str]:
     return development_secrets(env)
 
 
+def import_times(runs: int, python_env: dict[str, str]) -> dict[str, list[float]]:
+    """Each import timed ``runs`` times, one of each in turn so that all see the same
+    machine: ``wsgi``, a ``bare`` Flask app, the ``core`` alone (every optional unit off:
+    UNITS_OFF, so not imported), Flask and the ``settings``, the ``master``'s and the
+    ``worker``'s parts, and TIMED_ROUTES' four numbers (``share0``..``share3``)."""
+    core_env = {**python_env, "UNITS_OFF": ",".join(optional_units())}
+    times: dict[str, list[float]] = {}
+    for _ in range(runs):
+        found = {
+            "wsgi": timed(TIMED_IMPORT, python_env),
+            "bare": timed(TIMED_BARE_FLASK, python_env),
+            "core": timed(TIMED_IMPORT, core_env),
+            "settings": timed(TIMED_SETTINGS_FLOOR, python_env),
+        }
+        found["master"], found["worker"] = printed(TIMED_PARTS, python_env)
+        for i, share in enumerate(printed(TIMED_ROUTES, python_env)):
+            found[f"share{i}"] = share
+        for name, seconds in found.items():
+            times.setdefault(name, []).append(seconds)
+    return times
+
+
+def optional_units() -> tuple[str, ...]:
+    """Every optional unit's name (src/bootstrap/units.py)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from bootstrap.units import UNITS  # noqa: PLC0415 - from src/
+
+    return UNITS
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -232,28 +264,15 @@ def main() -> int:
                 unbuilt = starts(args.runs, plain, token, cwd=copy)
             finally:
                 shutil.rmtree(copy, ignore_errors=True)
-        imports: list[float] = []
-        bare: list[float] = []
         python_env = {**env, "PYTHONPATH": str(ROOT / "src")}
-        master_part: list[float] = []
-        worker_part: list[float] = []
-        settings_floor: list[float] = []
-        shares: list[list[float]] = []  # TIMED_ROUTES' four numbers, each run's
-        for _ in range(args.runs):  # one of each in turn, so all see the same machine
-            imports.append(timed(TIMED_IMPORT, python_env))
-            bare.append(timed(TIMED_BARE_FLASK, python_env))
-            settings_floor.append(timed(TIMED_SETTINGS_FLOOR, python_env))
-            imported, built = printed(TIMED_PARTS, python_env)
-            master_part.append(imported)
-            worker_part.append(built)
-            shares.append(printed(TIMED_ROUTES, python_env))
+        times = import_times(args.runs, python_env)
         profile = import_profile(python_env)
     finally:
         emulators.stop()
 
     first_200 = round(median(started["first_200"]), 3)
     first_user = round(median(started["first_user"]), 3)
-    ratio = round(median(imports) / median(bare), 2)
+    ratio = round(median(times["wsgi"]) / median(times["bare"]), 2)
     result = {
         "what": "gunicorn -c gunicorn.conf.py (2 gthread workers) from exec to the first 200 "
         "on /healthz, then to the first 200 on GET /user with a token, polled every 5 ms; "
@@ -265,26 +284,29 @@ def main() -> int:
         "master_rss_mib": summary(started["master_rss_mib"], 1),
         "instance_pss_mib": summary(started["instance_pss_mib"], 1),
         "import_wsgi_seconds": {
-            "median": round(median(imports), 3),
-            "runs": [round(s, 3) for s in imports],
+            "median": round(median(times["wsgi"]), 3),
+            "runs": [round(s, 3) for s in times["wsgi"]],
         },
         "import_bare_flask_seconds": {
-            "median": round(median(bare), 3),
-            "runs": [round(s, 3) for s in bare],
+            "median": round(median(times["bare"]), 3),
+            "runs": [round(s, 3) for s in times["bare"]],
         },
         "import_ratio": ratio,
         # Flask and the settings alone, beside the bare Flask app: the share of the ratio
         # that no change to the service's own modules can take away
-        "import_settings_floor_seconds": summary(settings_floor),
-        "settings_floor_ratio": round(median(settings_floor) / median(bare), 2),
-        "import_bootstrap_seconds": summary(master_part),  # gunicorn's master, before forking
-        "worker_build_seconds": summary(worker_part),  # then each worker: import wsgi
+        "import_settings_floor_seconds": summary(times["settings"]),
+        "settings_floor_ratio": round(median(times["settings"]) / median(times["bare"]), 2),
+        # The same with every optional unit off: what laziness of the units could reach at most
+        "import_core_only_seconds": summary(times["core"]),
+        "core_only_ratio": round(median(times["core"]) / median(times["bare"]), 2),
+        "import_bootstrap_seconds": summary(times["master"]),  # gunicorn's master, before forking
+        "worker_build_seconds": summary(times["worker"]),  # then each worker: import wsgi
         # The route and page modules' share (the master imports them before forking), the
         # rest of the app's build, and the URL builders of its rules compiled again
-        "route_and_page_modules_seconds": summary([run[0] for run in shares]),
-        "build_after_route_modules_seconds": summary([run[1] for run in shares]),
-        "rule_builders_seconds": summary([run[2] for run in shares]),
-        "rules": int(shares[-1][3]),
+        "route_and_page_modules_seconds": summary(times["share0"]),
+        "build_after_route_modules_seconds": summary(times["share1"]),
+        "rule_builders_seconds": summary(times["share2"]),
+        "rules": int(times["share3"][-1]),
         **(
             {
                 "without_bytecode": {
@@ -315,7 +337,8 @@ def main() -> int:
         f"MiB, the instance's {result['instance_pss_mib']['median']} MiB; import wsgi "
         f"{result['import_wsgi_seconds']['median']} s, {ratio} x a bare Flask app's"
         f" {result['import_bare_flask_seconds']['median']} s (Flask and the settings alone: "
-        f"{result['settings_floor_ratio']} x); load {loadavg()}"
+        f"{result['settings_floor_ratio']} x; the core alone, every optional unit off: "
+        f"{result['core_only_ratio']} x); load {loadavg()}"
     )
     print(
         f"of a worker's build: the route and page modules "
