@@ -3,7 +3,7 @@ receiver for an org's IdP and Google's RISC (docs/reference/ssf.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
@@ -147,6 +147,7 @@ def transmitter_lends_early(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         issuer=transmitter_policy(kernel.settings).issuer,
         clock=kernel.platform.clock,
         queue=kernel.queue,
+        client_exists=client_exists(own),
     )
     return Lent(fills=(EVENT_OUTBOXES(outbox),))
 
@@ -163,7 +164,6 @@ def set_pusher(own: SharedSignalsAdapters, kernel: Kernel) -> SetPusher:
 def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
     """The push job of a stream's SETs (``ssf_push``), which reads whether the stream's
     client is still registered; the subjects of a deleted account (``OWNED_DATA``)."""
-    clients = own.transmitter.clients
     push = SetPush(
         store=own.transmitter.store,
         entries=own.transmitter.entries,
@@ -173,9 +173,15 @@ def transmitter_lends(own: SharedSignalsAdapters, kernel: Kernel) -> Lent:
         queue=kernel.queue,
         clock=kernel.platform.clock,
         local=transmitter_policy(kernel.settings).local,
-        client_exists=lambda client_id: clients.get(client_id) is not None,
+        client_exists=client_exists(own),
     )
     return Lent(fills=(JOBS((PUSH_SETS, push.run)), OWNED_DATA(own.transmitter.store)))
+
+
+def client_exists(own: SharedSignalsAdapters) -> Callable[[str], bool]:
+    """Whether a stream's client is still registered (read through the clients' cache)."""
+    clients = own.transmitter.clients
+    return lambda client_id: clients.get(client_id) is not None
 
 
 def transmitter_built(own: SharedSignalsAdapters, kernel: Kernel) -> Built:

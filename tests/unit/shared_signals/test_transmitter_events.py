@@ -384,3 +384,17 @@ def test_a_stream_another_job_pushes_is_left_to_it(world: TransmitterWorld) -> N
     world.queue.enqueue(Job(PUSH_SETS, stream_id))
     world.deliver()
     assert len(world.pusher.sent) == 1 and world.store_of.pushes == {}
+
+
+def test_a_deleted_clients_poll_stream_gets_no_set_and_goes(world: TransmitterWorld) -> None:
+    """A poll stream is never pushed, and its client's token is refused: the first event of
+    an account it followed finds its client gone, makes no SET, and its job deletes it."""
+    stream_id = world.create(delivery={"method": POLL})["stream_id"]
+    user_id, headers = world.alice()
+    world.follow(stream_id, user_id)
+    deleted = world.app.test_cli_runner().invoke(args=["clients", "delete", world.rp["client_id"]])
+    assert deleted.exit_code == 0, deleted.output
+    sign_out_everywhere(world, headers)
+    assert world.store.event_outbox == {}  # no SET made for it, even before its job ran
+    world.deliver()
+    assert world.store_of.streams == {} and world.store_of.subjects == {}

@@ -45,13 +45,16 @@ class SetOutbox:
     """The audit trail's ``EventOutbox`` of the transmitter: of an event the transmitter
     sends (``set_events``), one signed SET per stream that follows its account and per
     event type that stream gets (SSF 1.0 §4: one event a SET; ``txn`` the stored event's id),
-    none for a disabled stream; once committed, a push job per stream."""
+    none for a disabled stream; once committed, a push job per stream. A stream whose client
+    was deleted since is sent nothing: its job is queued at once, and deletes it with its
+    subjects and SETs (``SetPush``), a poll stream's as a push stream's."""
 
     store: TransmitterStore
     sign: SetSigner
     issuer: str
     clock: Clock
     queue: JobQueue
+    client_exists: Callable[[str], bool]
 
     @property
     def kind(self) -> str:
@@ -64,6 +67,9 @@ class SetOutbox:
         made: list[OutboxEntry] = []
         issued_at = int(self.clock.now().timestamp())
         for stream, subject in self.store.following(event.user_id):
+            if not self.client_exists(stream.client_id):
+                queue_pushes(self.queue, (stream.id,))  # whose run deletes it
+                continue
             if stream.status not in (ENABLED, PAUSED):
                 continue  # a disabled stream is sent nothing, and holds nothing
             for uri in stream.events_delivered:
